@@ -1,0 +1,23 @@
+"""Settings every adapter has; an adapter's own settings subclass ``AdapterSettings``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AdapterSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535, description="HTTP port of the ingress; 0 picks a free one.")
+    retry_after_s: int = Field(5, gt=0, description="Retry-After sent with a 503 when Kafka did not ack.")
+    publish_timeout_s: float = Field(
+        10.0, gt=0, description="Answer 503 if Kafka has not acknowledged within this time."
+    )
+    dedupe_path: Path | None = Field(
+        None, description="SQLite file remembering the source ids already published; None keeps them in memory."
+    )
+    dedupe_window_s: int = Field(7 * 24 * 3600, gt=0, description="How long a source id is remembered.")
+    site: str | None = Field(None, description="Site or branch this adapter instance serves, if any.")

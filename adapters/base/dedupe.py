@@ -1,0 +1,64 @@
+"""Remembering which source ids were already published, so a redelivery publishes nothing twice.
+
+An id is remembered only *after* Kafka acknowledged its events. A crash between the two can therefore
+republish once; the events then carry the same deterministic event id (see ``envelope.event_id``) and
+processors drop the copy. Concurrent deliveries of one id are serialised by ``claim``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+
+class DedupeStore:
+    def __init__(self, path: Path | None, window_s: int) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at REAL NOT NULL)")
+        self._window_s = window_s
+        self._in_flight: dict[str, asyncio.Lock] = {}
+
+    def seen(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(ids))
+        horizon = time.time() - self._window_s
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id FROM seen WHERE at >= ? AND id IN ({marks})", [horizon, *chunk])
+            found.update(row[0] for row in rows)
+        return found
+
+    def remember(self, ids: Iterable[str]) -> None:
+        now = time.time()
+        self._db.executemany("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", [(i, now) for i in ids])
+
+    def purge(self) -> int:
+        cursor = self._db.execute("DELETE FROM seen WHERE at < ?", [time.time() - self._window_s])
+        return cursor.rowcount
+
+    @asynccontextmanager
+    async def claim(self, ids: Iterable[str]) -> AsyncIterator[None]:
+        """Hold the given ids so a concurrent delivery of the same id waits for this one to finish."""
+        locks = [self._in_flight.setdefault(i, asyncio.Lock()) for i in sorted(set(ids))]
+        for lock in locks:  # sorted order: no deadlock between overlapping batches
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in locks:
+                lock.release()
+            for i in sorted(set(ids)):
+                lock = self._in_flight.get(i)
+                if lock is not None and not lock.locked():
+                    del self._in_flight[i]
+
+    def close(self) -> None:
+        self._db.close()

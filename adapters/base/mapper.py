@@ -1,0 +1,24 @@
+"""What a mapper produces: the events of one native record, and the source's own id for dedupe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from bus.producer import Outgoing
+
+NativeT = TypeVar("NativeT", contravariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class MappedRecord:
+    """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...)."""
+
+    dedupe_id: str
+    events: tuple[Outgoing, ...]
+
+
+class Mapper(Protocol, Generic[NativeT]):
+    """A pure function from one native record to its events; raises ``RejectedInput`` for bad input."""
+
+    def __call__(self, native: NativeT) -> MappedRecord: ...

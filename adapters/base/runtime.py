@@ -1,0 +1,50 @@
+"""Wiring an adapter to the bus: serde, idempotent producer, dead letters, dedupe, metrics endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from adapters.base.config import AdapterSettings
+from adapters.base.dedupe import DedupeStore
+from adapters.base.publisher import AdapterPublisher
+from bus.config import OmnibusSettings
+from bus.dead_letter import DeadLetterWriter
+from bus.producer import EventProducer
+from bus.serde import build_serde
+from bus.topics import DEAD_LETTERS
+
+
+@dataclass(frozen=True)
+class AdapterRuntime:
+    name: str
+    settings: OmnibusSettings
+    adapter_settings: AdapterSettings
+    publisher: AdapterPublisher
+    producer: EventProducer
+
+    def topic(self, spec) -> str:  # type: ignore[no-untyped-def]
+        return spec.name(self.settings.topics)
+
+
+@asynccontextmanager
+async def adapter_runtime(
+    name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings
+) -> AsyncIterator[AdapterRuntime]:
+    """Start the producer and dedupe store; on exit flush everything accepted, then close."""
+    serializer, _ = build_serde(settings.registry)
+    producer = EventProducer(settings, serializer)
+    dedupe = DedupeStore(adapter_settings.dedupe_path, adapter_settings.dedupe_window_s)
+    await producer.start()
+    try:
+        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=f"adapter.{name}")
+        publisher = AdapterPublisher(
+            name, producer, dedupe, dead_letters,
+            retry_after_s=adapter_settings.retry_after_s,
+            publish_timeout_s=adapter_settings.publish_timeout_s,
+        )
+        yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
+    finally:
+        await producer.stop()
+        dedupe.close()

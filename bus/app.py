@@ -1,0 +1,69 @@
+"""The faust app factory every processor uses.
+
+Faust consumes, keeps tables (changelog-backed, so state survives restarts and rebalances) and serves
+the processors' HTTP views. Events leave through ``bus.producer.EventProducer`` instead of faust's own
+producer, which enables idempotence only inside transactions; the exactly-once (transactional) mode
+has open duplicate and loss bugs, so processors run at-least-once and dedupe on event ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from bus.config import OmnibusSettings
+
+
+def broker_urls(settings: OmnibusSettings) -> list[str]:
+    return [f"kafka://{server.strip()}" for server in settings.kafka.bootstrap_servers.split(",")]
+
+
+def broker_credentials(settings: OmnibusSettings) -> faust.auth.Credentials | None:
+    kafka = settings.kafka
+    if not kafka.sasl_mechanism:
+        return None
+    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+    ssl_context = None
+    if kafka.security_protocol == "SASL_SSL":
+        from aiokafka.helpers import create_ssl_context
+
+        ssl_context = create_ssl_context()
+    return faust.SASLCredentials(
+        username=kafka.sasl_username, password=password, ssl_context=ssl_context,
+        mechanism=kafka.sasl_mechanism,
+    )
+
+
+def create_app(
+    name: str,
+    settings: OmnibusSettings,
+    *,
+    web_port: int | None = None,
+    **overrides: Any,
+) -> faust.App:
+    """A faust app named ``<prefix>.<name>`` configured for at-least-once processing of raw bytes.
+
+    Records arrive as bytes (``value_serializer="raw"``) and are decoded by ``bus.serde`` so that a
+    poison record becomes a dead letter instead of faust's silent decode-error path.
+    """
+    options: dict[str, Any] = {
+        "broker": broker_urls(settings),
+        "broker_credentials": broker_credentials(settings),
+        "broker_client_id": f"{settings.kafka.client_id}-{name}",
+        "processing_guarantee": "at_least_once",
+        "producer_acks": -1,
+        "store": "memory://",
+        "topic_partitions": settings.topics.partitions,
+        "topic_replication_factor": settings.topics.replication_factor,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "consumer_auto_offset_reset": "earliest",
+        "autodiscover": False,
+        "web_enabled": web_port is not None,
+        "web_port": web_port or 6066,
+        "web_bind": "127.0.0.1",
+        "web_host": "127.0.0.1",
+    }
+    options.update(overrides)
+    return faust.App(f"{settings.topics.prefix}.{name}", **options)

@@ -1,0 +1,49 @@
+"""``omnibus topics apply | list``."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import load_settings
+from bus.topic_admin import Action, apply_topics
+from bus.topics import ALL_TOPICS
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+
+
+@app.command("apply")
+def apply_command(
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """Create missing topics and fix drifted settings. Safe to run any number of times."""
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})}
+        )
+    outcomes = asyncio.run(apply_topics(settings))
+    table = Table("topic", "action", "detail")
+    for outcome in outcomes:
+        table.add_row(outcome.topic, outcome.action.value, outcome.detail)
+    console.print(table)
+    if any(outcome.action is Action.NEEDS_ATTENTION for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_command() -> None:
+    """The topics Omnibus declares (no cluster needed)."""
+    settings = load_settings()
+    table = Table("topic", "partitions", "policy", "retention", "key", "carries")
+    for spec in ALL_TOPICS:
+        retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms // 86_400_000} d"
+        table.add_row(
+            spec.name(settings.topics), str(spec.partition_count(settings.topics)),
+            "compact" if spec.compacted else "delete", retention, spec.key, spec.description,
+        )
+    console.print(table)

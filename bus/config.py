@@ -1,0 +1,175 @@
+"""Typed, frozen settings for every Omnibus process.
+
+Values come from keyword arguments or ``OMNIBUS_*`` environment variables; nested sections use a double
+underscore (``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS``). Unknown keys are rejected, including misspelt
+``OMNIBUS_`` environment variables, because a typo that silently falls back to a default is how a
+production process ends up talking to the wrong cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from enum import Enum
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bus.errors import ConfigError
+
+ENV_PREFIX = "OMNIBUS_"
+NESTED_DELIMITER = "__"
+
+# Variables read by the tooling (local stack, test fixtures) rather than by a running process.
+TOOLING_VARIABLES = frozenset(
+    {"OMNIBUS_STACK_DIR", "OMNIBUS_STACK_CACHE", "OMNIBUS_TEST_BOOTSTRAP", "OMNIBUS_KAFKA_VERSION", "OMNIBUS_REGISTRY_VERSION"}
+)
+# Each adapter and processor checks its own variables (OMNIBUS_ADAPTER_WEB__WRITE_KEYS, ...).
+COMPONENT_PREFIXES = ("OMNIBUS_ADAPTER_", "OMNIBUS_PROCESSOR_")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(Section):
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    client_id: str = "omnibus"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    request_timeout_ms: int = Field(30_000, gt=0)
+
+
+class WireFormat(str, Enum):
+    """How an Avro body is framed on Kafka."""
+
+    CONFLUENT = "confluent"  # magic 0 + 4-byte schema id, schemas held by a registry
+    SINGLE_OBJECT = "single-object"  # Avro spec: C3 01 + CRC-64-AVRO fingerprint, schemas from schemas/
+
+
+class RegistrySettings(Section):
+    url: str | None = Field(
+        None, description="Confluent-compatible registry base URL; unset means registry-free mode."
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_s: float = Field(10.0, gt=0)
+
+    @property
+    def wire_format(self) -> WireFormat:
+        return WireFormat.CONFLUENT if self.url else WireFormat.SINGLE_OBJECT
+
+
+class ProducerSettings(Section):
+    compression_type: Literal["lz4", "zstd", "gzip", "snappy"] | None = "lz4"
+    linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch; trades latency for throughput.")
+    max_batch_size: int = Field(256 * 1024, gt=0, description="Bytes per partition batch.")
+    request_timeout_ms: int = Field(30_000, gt=0)
+
+
+class TopicSettings(Section):
+    prefix: str = Field("omnibus", pattern=r"^[a-zA-Z0-9._-]+$")
+    partitions: int = Field(12, gt=0)
+    replication_factor: int = Field(1, gt=0)
+
+
+class MetricsSettings(Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535, description="0 picks a free port.")
+
+
+class LogSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_output: bool = True
+
+
+class OmnibusSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        frozen=True,
+        extra="forbid",
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    registry: RegistrySettings = RegistrySettings()
+    producer: ProducerSettings = ProducerSettings()
+    topics: TopicSettings = TopicSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    log: LogSettings = LogSettings()
+
+
+def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
+    """``OMNIBUS_*`` variables that name no setting."""
+    known_sections = {name.upper(): model for name, model in OmnibusSettings.model_fields.items()}
+    unknown = []
+    for key in environ:
+        if not key.startswith(ENV_PREFIX) or key in TOOLING_VARIABLES or key.startswith(COMPONENT_PREFIXES):
+            continue
+        section, _, field_name = key[len(ENV_PREFIX) :].partition(NESTED_DELIMITER)
+        info = known_sections.get(section)
+        if info is None:
+            unknown.append(key)
+            continue
+        if not field_name:
+            continue  # a whole section given as JSON
+        section_model = info.annotation
+        if field_name.lower() not in section_model.model_fields:  # type: ignore[union-attr]
+            unknown.append(key)
+    return sorted(unknown)
+
+
+def load_settings(**overrides: object) -> OmnibusSettings:
+    """Build settings from ``OMNIBUS_*`` variables plus overrides; raise ``ConfigError`` naming every problem."""
+    unknown = unknown_environment_keys(os.environ)
+    if unknown:
+        raise ConfigError(f"unknown Omnibus settings in the environment: {', '.join(unknown)}")
+    try:
+        return OmnibusSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"invalid Omnibus settings:\n{exc}") from exc
+
+
+ComponentModel = TypeVar("ComponentModel", bound=BaseModel)
+
+
+def load_component_settings(
+    model: type[ComponentModel], env_prefix: str, **overrides: object
+) -> ComponentModel:
+    """Settings of one adapter or processor from ``<env_prefix>FIELD`` variables plus overrides.
+
+    ``env_prefix`` is e.g. ``"OMNIBUS_ADAPTER_WEB__"``. Values are parsed by pydantic (JSON for lists
+    and mappings); a variable under the prefix that names no field is an error, as for the core settings.
+    """
+    values: dict[str, object] = {}
+    unknown = []
+    for key, raw in os.environ.items():
+        if not key.startswith(env_prefix):
+            continue
+        name = key[len(env_prefix) :].lower()
+        if name not in model.model_fields:
+            unknown.append(key)
+            continue
+        values[name] = _parse_env_value(raw)
+    if unknown:
+        raise ConfigError(f"unknown settings for {model.__name__}: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {model.__name__} settings:\n{exc}") from exc
+
+
+def _parse_env_value(raw: str) -> object:
+    stripped = raw.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw

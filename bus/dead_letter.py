@@ -1,0 +1,80 @@
+"""The dead-letter writer: a record that cannot be processed is kept, with why, and the flow moves on.
+
+The dead letter holds the original key, value and headers byte for byte, the reason in words, the
+error type, and where the record came from (topic/partition/offset, or none for HTTP input), so an
+operator can fix the cause and replay it. If the dead letter itself cannot be written the error
+propagates: the caller must then not acknowledge or commit, because a silent drop is never an option.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from bus.errors import DeserializationError, RawRecord
+from bus.logging import get_logger
+from bus.metrics import DEAD_LETTERS
+from bus.producer import EventProducer, Outgoing
+from bus.serde.base import Event
+
+DEAD_LETTER_SCHEMA = "omnibus.deadletter.DeadLetter"
+MAX_REASON_CHARS = 2_000
+
+log = get_logger(__name__)
+
+
+def dead_letter_event(
+    record: RawRecord, *, reason: str, error_type: str, component: str, correlation_id: str | None = None
+) -> Event:
+    return Event(
+        DEAD_LETTER_SCHEMA,
+        {
+            "dead_letter_id": str(uuid.uuid4()),
+            "failed_at": datetime.now(UTC),
+            "source_component": component,
+            "source_topic": record.topic,
+            "source_partition": record.partition,
+            "source_offset": record.offset,
+            "key": record.key,
+            "value": record.value,
+            "headers": [{"key": key, "value": value} for key, value in record.headers],
+            "reason": reason[:MAX_REASON_CHARS],
+            "error_type": error_type,
+            "correlation_id": correlation_id,
+        },
+    )
+
+
+class DeadLetterWriter:
+    def __init__(self, producer: EventProducer, topic: str, component: str) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._component = component
+
+    @property
+    def topic(self) -> str:
+        return self._topic
+
+    async def write(
+        self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None
+    ) -> None:
+        """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement."""
+        event = dead_letter_event(
+            record, reason=reason, error_type=error_type, component=self._component, correlation_id=correlation_id
+        )
+        key = record.key.decode(errors="replace") if record.key is not None else None
+        await self._producer.publish(Outgoing(self._topic, key, event))
+        DEAD_LETTERS.labels(component=self._component, error_type=error_type).inc()
+        log.warning(
+            "dead-lettered a record",
+            component=self._component, error_type=error_type, reason=reason,
+            source_topic=record.topic, source_partition=record.partition, source_offset=record.offset,
+        )
+
+    async def write_error(self, error: Exception, record: RawRecord | None = None) -> None:
+        """Dead-letter the record an error is about (a ``DeserializationError`` carries its own)."""
+        if record is None:
+            if not isinstance(error, DeserializationError):
+                raise TypeError("a record is required for errors that do not carry one") from error
+            record = error.record
+        await self.write(record, reason=str(error), error_type=type(error).__name__)

@@ -1,0 +1,62 @@
+"""The project's own error types.
+
+Every error says whether retrying can help (``retriable``), so routing a failure (retry, dead-letter,
+stop) is a decision on data rather than guesswork. Errors raised while decoding carry the raw bytes and
+where they came from: exactly what the dead-letter writer needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+class OmnibusError(Exception):
+    """Root of every error Omnibus raises on purpose."""
+
+    retriable: bool = False
+
+
+class ConfigError(OmnibusError):
+    """Settings are missing, malformed or unknown."""
+
+
+class SerializationError(OmnibusError):
+    """A value could not be encoded (it does not match its schema, or the schema is unknown)."""
+
+
+class SchemaRegistryError(OmnibusError):
+    """The schema registry refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retriable = retriable
+
+
+class PublishError(OmnibusError):
+    """Kafka did not acknowledge a record."""
+
+    def __init__(self, message: str, *, retriable: bool) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """A record exactly as it came off the wire, with its coordinates (offset is None for HTTP input)."""
+
+    value: bytes | None
+    key: bytes | None = None
+    headers: Sequence[tuple[str, bytes | None]] = field(default_factory=tuple)
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+class DeserializationError(OmnibusError):
+    """Bytes could not be decoded into an event. ``record`` holds the original bytes and coordinates."""
+
+    def __init__(self, message: str, *, record: RawRecord) -> None:
+        super().__init__(message)
+        self.record = record

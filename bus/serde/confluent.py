@@ -1,0 +1,83 @@
+"""The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the Avro body.
+
+Subjects follow the TopicRecordNameStrategy (``<topic>-<record full name>``), because one topic carries
+several event types, each with its own evolution history.
+"""
+
+from __future__ import annotations
+
+import struct
+from io import BytesIO
+from typing import Any
+
+import fastavro
+from fastavro.schema import fullname
+
+from bus.errors import SchemaRegistryError, SerializationError
+from bus.serde.avro_body import read_body, write_body
+from bus.serde.base import Event, SerdeContext
+from bus.serde.registry_client import SchemaRegistryClient
+from schemas.catalog import SchemaCatalog
+from schemas.errors import SchemaNotFound
+
+MAGIC = 0
+HEADER = struct.Struct(">bI")
+
+
+def subject_for(topic: str, record_fullname: str) -> str:
+    return f"{topic}-{record_fullname}"
+
+
+class ConfluentSerializer:
+    def __init__(self, catalog: SchemaCatalog, registry: SchemaRegistryClient) -> None:
+        self._catalog = catalog
+        self._registry = registry
+
+    def is_ready(self, event: Event, ctx: SerdeContext) -> bool:
+        """True when serializing needs no registry round trip (the async producer checks this)."""
+        schema = self._catalog.get(event.schema) if event.schema in self._catalog else None
+        return schema is None or self._registry.is_cached(subject_for(ctx.topic, schema.fullname), schema.schema)
+
+    def __call__(self, event: Event, ctx: SerdeContext) -> bytes:
+        try:
+            schema = self._catalog.get(event.schema)
+        except SchemaNotFound as exc:
+            raise SerializationError(f"unknown schema {event.schema!r} for topic {ctx.topic}") from exc
+        # A registry outage propagates as a (retriable) SchemaRegistryError: it is not a bad record.
+        schema_id = self._registry.register(subject_for(ctx.topic, schema.fullname), schema.schema)
+        buffer = BytesIO()
+        buffer.write(HEADER.pack(MAGIC, schema_id))
+        write_body(buffer, schema.parsed, event.value, schema.fullname)
+        return buffer.getvalue()
+
+
+class ConfluentDeserializer:
+    def __init__(self, catalog: SchemaCatalog, registry: SchemaRegistryClient) -> None:
+        self._catalog = catalog
+        self._registry = registry
+        self._writers: dict[int, tuple[str, Any]] = {}
+
+    def __call__(self, data: bytes | None, ctx: SerdeContext) -> Event:
+        if data is None:
+            raise ctx.decode_error("record has no value (tombstone)", data)
+        if len(data) < HEADER.size or data[0] != MAGIC:
+            raise ctx.decode_error("not in the Confluent wire format (expected magic byte 0)", data)
+        _, schema_id = HEADER.unpack_from(data)
+        name, writer = self._writer(schema_id, data, ctx)
+        reader = self._catalog.get(name).parsed if name in self._catalog else None
+        return Event(name, read_body(data, HEADER.size, writer, reader, ctx, name))
+
+    def _writer(self, schema_id: int, data: bytes, ctx: SerdeContext) -> tuple[str, Any]:
+        cached = self._writers.get(schema_id)
+        if cached is not None:
+            return cached
+        try:
+            schema = self._registry.schema_by_id(schema_id)
+        except SchemaRegistryError as exc:
+            if exc.retriable:
+                raise
+            raise ctx.decode_error(f"schema id {schema_id} unknown to the registry: {exc}", data) from exc
+        parsed = fastavro.parse_schema(schema)
+        name = fullname(schema)
+        self._writers[schema_id] = (name, parsed)
+        return name, parsed

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Run the whole middleware on a local Kafka broker with demo traffic, then stop everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec .venv/bin/omnibus demo "$@"

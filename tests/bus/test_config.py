@@ -1,0 +1,87 @@
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bus.config import WireFormat, load_component_settings, load_settings, unknown_environment_keys
+from bus.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("OMNIBUS_"):
+            monkeypatch.delenv(key)
+
+
+def test_defaults_are_registry_free_on_localhost() -> None:
+    settings = load_settings()
+    assert settings.kafka.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.registry.wire_format is WireFormat.SINGLE_OBJECT
+
+
+def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "broker-1:9092,broker-2:9092")
+    monkeypatch.setenv("OMNIBUS_REGISTRY__URL", "http://registry:8081")
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "24")
+    settings = load_settings()
+    assert settings.kafka.bootstrap_servers == "broker-1:9092,broker-2:9092"
+    assert settings.registry.wire_format is WireFormat.CONFLUENT
+    assert settings.topics.partitions == 24
+
+
+def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_KAFKA__SASL_PASSWORD", "hunter2")
+    settings = load_settings()
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+    assert settings.kafka.sasl_password is not None
+    assert settings.kafka.sasl_password.get_secret_value() == "hunter2"
+
+
+def test_misspelt_environment_variable_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSRAP_SERVERS", "wrong:9092")
+    with pytest.raises(ConfigError, match="OMNIBUS_KAFKA__BOOTSRAP_SERVERS"):
+        load_settings()
+
+
+def test_unknown_section_is_rejected() -> None:
+    assert unknown_environment_keys({"OMNIBUS_KAFKAA__X": "1", "OMNIBUS_STACK_DIR": "/tmp", "PATH": "/"}) == [
+        "OMNIBUS_KAFKAA__X"
+    ]
+
+
+def test_unknown_keyword_is_rejected() -> None:
+    with pytest.raises(ConfigError):
+        load_settings(kafkaa={"bootstrap_servers": "x"})
+
+
+def test_invalid_value_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "zero")
+    with pytest.raises(ConfigError, match="partitions"):
+        load_settings()
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings()
+    with pytest.raises(ValidationError):
+        settings.kafka.bootstrap_servers = "elsewhere:9092"  # type: ignore[misc]
+
+
+class _WebSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    port: int = 8080
+    write_keys: list[str] = []
+
+
+def test_component_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_ADAPTER_WEB__PORT", "9000")
+    monkeypatch.setenv("OMNIBUS_ADAPTER_WEB__WRITE_KEYS", '["k1", "k2"]')
+    settings = load_component_settings(_WebSettings, "OMNIBUS_ADAPTER_WEB__")
+    assert settings == _WebSettings(port=9000, write_keys=["k1", "k2"])
+    load_settings()  # the core check leaves component variables alone
+
+
+def test_component_settings_reject_unknown_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_ADAPTER_WEB__PROT", "9000")
+    with pytest.raises(ConfigError, match="OMNIBUS_ADAPTER_WEB__PROT"):
+        load_component_settings(_WebSettings, "OMNIBUS_ADAPTER_WEB__")

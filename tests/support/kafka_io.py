@@ -1,0 +1,72 @@
+"""Reading what landed on a topic, for broker tests (a real consumer against the real broker)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bus.config import OmnibusSettings
+from bus.serde import Event, SerdeContext, build_serde
+from bus.topics import DEAD_LETTERS, TopicSpec
+
+
+@dataclass(frozen=True)
+class Landed:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    event: Event
+
+
+async def read_raw(bootstrap_servers: str, topic: str, timeout_s: float = 15.0) -> list:
+    """Every record currently on ``topic``, from offset 0 up to the end offsets read at the start."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None,
+        client_id=f"test-reader-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh topic
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records = []
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=int(timeout_s * 1000))
+            if not batch:
+                raise TimeoutError(f"records of {topic} up to {ends} did not arrive in {timeout_s} s")
+            for tp, messages in batch.items():
+                records.extend(messages)
+                if messages and messages[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def read_events(settings: OmnibusSettings, spec: TopicSpec) -> list[Landed]:
+    _, deserializer = build_serde(settings.registry)
+    topic = spec.name(settings.topics)
+    landed = []
+    for record in await read_raw(settings.kafka.bootstrap_servers, topic):
+        ctx = SerdeContext(topic=topic, key=record.key, partition=record.partition, offset=record.offset)
+        landed.append(
+            Landed(topic, record.partition, record.offset,
+                   record.key.decode() if record.key is not None else None,
+                   deserializer(record.value, ctx))
+        )
+    return landed
+
+
+async def read_dead_letters(settings: OmnibusSettings) -> list[dict]:
+    return [landed.event.value for landed in await read_events(settings, DEAD_LETTERS)]
