@@ -11,6 +11,7 @@ from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
+from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import DEAD_LETTERS
@@ -36,6 +37,7 @@ async def adapter_runtime(
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     dedupe = DedupeStore(adapter_settings.dedupe_path, adapter_settings.dedupe_window_s)
+    metrics_server = serve_metrics(settings.metrics)
     await producer.start()
     try:
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=f"adapter.{name}")
@@ -48,3 +50,5 @@ async def adapter_runtime(
     finally:
         await producer.stop()
         dedupe.close()
+        if metrics_server is not None:
+            metrics_server.stop()

@@ -1,0 +1,94 @@
+"""``omnibus stack up|down|status``: a local Kafka broker (+ schema registry) in the background."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bus.stack.local import LocalStack
+from bus.stack.maven import MavenError
+from bus.stack.process import StackError
+
+app = typer.Typer(no_args_is_help=True, help="Run a local Kafka broker (and schema registry).")
+console = Console()
+err = Console(stderr=True)
+
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir", help="Where state, data and logs live [default: $OMNIBUS_STACK_DIR or <repo>/.omnibus]"
+    ),
+]
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="Kafka client port [default: a free port]")] = None,
+    registry: Annotated[bool, typer.Option("--registry/--no-registry", help="Also start the schema registry.")] = True,
+    state_dir: StateDir = None,
+) -> None:
+    """Start the stack, print its addresses and exit, leaving it running in the background."""
+    stack = LocalStack(state_dir, port=port, registry=registry, detach=True)
+    try:
+        with console.status("starting Kafka" + (" and the schema registry" if registry else "") + " ..."):
+            state = stack.up()
+    except (StackError, MavenError) as exc:
+        err.print(f"[red]stack up failed:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from exc
+    kafka = state["kafka"]
+    console.print(f"bootstrap servers: {kafka['bootstrap_servers']}")
+    if state["registry"]:
+        console.print(f"schema registry:   {state['registry']['url']}")
+    elif registry:
+        err.print(f"[yellow]schema registry unavailable:[/yellow] {escape(str(state['registry_unavailable']))}")
+    console.print(f"state: {stack.state_file}   stop with: omnibus stack down", highlight=False)
+
+
+@app.command()
+def down(state_dir: StateDir = None) -> None:
+    """Stop the processes recorded by ``up`` (and only those)."""
+    stack = LocalStack(state_dir)
+    if stack.read_state() is None:
+        console.print(f"no local stack recorded in {stack.state_file}")
+        return
+    try:
+        stopped = stack.down()
+    except StackError as exc:
+        err.print(f"[red]stack down failed:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was still running"))
+
+
+@app.command()
+def status(state_dir: StateDir = None) -> None:
+    """Show what ``up`` started and whether it is still alive. Exit code 1 if something is down."""
+    stack = LocalStack(state_dir)
+    state = stack.status()
+    if state is None:
+        console.print(f"no local stack recorded in {stack.state_file}")
+        raise typer.Exit(1)
+    table = Table(title=f"Omnibus local stack ({state['state_dir']})")
+    for column in ("component", "version", "state", "pid", "address", "log"):
+        table.add_column(column, overflow="fold")
+    healthy = True
+    for name, address_key in (("kafka", "bootstrap_servers"), ("registry", "url")):
+        part: dict[str, Any] | None = state.get(name)
+        if part is None:
+            note = state.get("registry_unavailable") if name == "registry" else None
+            table.add_row(name, "-", "unavailable" if note else "not started", "-", "-", escape(note or "-"))
+            continue
+        alive = part["alive"] and part["listening"]
+        healthy &= alive
+        if alive:
+            label = "[green]running[/green]"
+        else:
+            label = "[yellow]not listening[/yellow]" if part["alive"] else "[red]stopped[/red]"
+        table.add_row(name, part["version"], label, str(part["pid"]), part[address_key], part["log_path"])
+    console.print(table)
+    if not healthy:
+        raise typer.Exit(1)

@@ -1,0 +1,313 @@
+"""A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM) for tests and demos.
+
+Version: Kafka 4.4.0 (``org.apache.kafka:kafka_2.13``), the newest 4.x on Maven Central when this
+was written; override with env ``OMNIBUS_KAFKA_VERSION``. It was checked against the clients the
+project uses: aiokafka (idempotent producer with ``acks=all``, consumer groups with the classic
+protocol) and faust-streaming 0.15.3 (agents, tables with changelog topics, the leader assignor)
+all work on 4.x, so there was no need to fall back to 3.9 — see tests/bus/stack/test_kafka_broker.py.
+
+How it runs (what ``start`` does, all under ``<state_dir>/kafka/``):
+
+1. ``mvn`` fetches kafka_2.13 and its runtime deps plus log4j2 (Kafka 4 logs via log4j2 and the
+   slf4j 1.x binding) into ``~/.cache/omnibus/kafka-<version>/libs`` once (see ``maven.py``).
+2. ``config/server.properties`` is written: ``process.roles=broker,controller``, listeners on
+   127.0.0.1 (client port free or given, controller port free), replication 1 everywhere,
+   ``group.initial.rebalance.delay.ms=0`` and ``auto.create.topics.enable=false`` (Omnibus creates
+   its topics explicitly, so a typo'd topic name fails instead of silently appearing).
+3. ``java -cp 'libs/*' kafka.tools.StorageTool format -t <id> -c server.properties --standalone``
+   formats a fresh ``data/`` directory: the stack is ephemeral, every start is a new cluster.
+4. ``java -Xmx512m ... -cp 'libs/*' kafka.Kafka config/server.properties`` in its own process
+   group; log4j2 writes ``logs/server.log``, the JVM's stdout/stderr go to ``logs/stdout.log``.
+5. Ready means a real metadata request (aiokafka ``describe_cluster``) succeeds, not just an open
+   port. Failures raise ``KafkaStartError`` with the tail of the broker log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bus.stack import maven, process
+from bus.stack.ports import HOST, distinct_free_ports, is_listening
+
+DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
+MAIN_CLASS = "kafka.Kafka"
+STORAGE_TOOL = "kafka.tools.StorageTool"
+_PORT_RETRIES = 3
+
+LOG4J2 = """\
+status = warn
+name = omnibus-kafka
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.append = false
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+"""
+
+
+class KafkaStartError(process.StackError):
+    """The broker did not start or did not become ready; the message carries its log tail."""
+
+
+def fetch(version: str = DEFAULT_VERSION) -> Path:
+    """The directory of Kafka jars for ``version``, fetched with Maven on first use."""
+    return maven.fetch("kafka", version, "kafka.xml")
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id in Kafka's format (URL-safe base64 of 16 random bytes, no padding)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):  # Kafka's own Uuid.randomUuid() avoids these too
+            return text
+
+
+class KafkaBroker:
+    """One KRaft broker+controller on 127.0.0.1, started and owned by this object.
+
+    ``tie_to_parent`` (default) makes the kernel stop the JVM if the starting thread's process dies;
+    start such brokers from a long-lived thread (the main thread, a pytest fixture). The CLI's
+    ``stack up`` passes False so the broker outlives it.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        version: str = DEFAULT_VERSION,
+        *,
+        controller_port: int | None = None,
+        heap: str = "512m",
+        startup_timeout: float = 90.0,
+        tie_to_parent: bool = True,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.home = self.state_dir / "kafka"
+        self.version = version
+        self.heap = heap
+        self.startup_timeout = startup_timeout
+        self.tie_to_parent = tie_to_parent
+        self._requested = (port, controller_port)
+        self.port: int | None = port
+        self.controller_port: int | None = controller_port
+        self.marker = process.new_marker()
+        self._popen: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None
+
+    # -- properties -------------------------------------------------------------------------------
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.port is None:
+            raise KafkaStartError("the broker has no port yet: call start() first")
+        return f"{HOST}:{self.port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def log_path(self) -> Path:
+        """log4j2's broker log; JVM-level failures (bad flags, OOM) land in ``stdout.log`` beside it."""
+        return self.log_dir / "server.log"
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.log_dir / "stdout.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen is not None else None
+
+    def is_running(self) -> bool:
+        return self.pid is not None and process.owns(self.pid, self.marker)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``stack.json`` records about this broker."""
+        return {
+            "version": self.version,
+            "pid": self.pid,
+            "marker": self.marker,
+            "port": self.port,
+            "controller_port": self.controller_port,
+            "bootstrap_servers": self.bootstrap_servers,
+            "log_path": str(self.log_path),
+            "stdout_path": str(self.stdout_path),
+        }
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> KafkaBroker:
+        """Fetch (cached), format, launch and wait until the broker answers metadata requests."""
+        if self.is_running():
+            return self
+        java = maven.java_executable()
+        libs = fetch(self.version)
+        began = time.monotonic()
+        for attempt in range(1, _PORT_RETRIES + 1):
+            self._choose_ports()
+            self._prepare(java, libs)
+            self._launch(java, libs)
+            try:
+                self._await_ready()
+            except KafkaStartError:
+                clash = "Address already in use" in maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
+                self.stop()
+                if clash and attempt < _PORT_RETRIES and self._requested == (None, None):
+                    continue  # somebody grabbed our "free" port in the meantime: pick new ones
+                raise
+            break
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (clean shutdown), SIGKILL after ``timeout``; a no-op if not running."""
+        if self._popen is None:
+            return
+        process.terminate(self._popen.pid, self.marker, popen=self._popen, timeout=timeout)
+        self._popen = None
+
+    def __enter__(self) -> KafkaBroker:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    # -- internals --------------------------------------------------------------------------------
+    def _choose_ports(self) -> None:
+        port, controller = self._requested
+        if port is None and controller is None:
+            self.port, self.controller_port = distinct_free_ports(2)
+            return
+        self.port = port if port is not None else distinct_free_ports(1)[0]
+        self.controller_port = controller
+        while self.controller_port is None or self.controller_port == self.port:
+            self.controller_port = distinct_free_ports(1)[0]
+        if is_listening(self.port):
+            raise KafkaStartError(f"port {self.port} on {HOST} is already in use; pick another with --port")
+
+    def _server_properties(self) -> str:
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}",
+            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.home / "data"),
+            "num.partitions": "1",
+            "default.replication.factor": "1",
+            "min.insync.replicas": "1",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "10",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+        }
+        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+    def _prepare(self, java: str, libs: Path) -> None:
+        shutil.rmtree(self.home / "data", ignore_errors=True)
+        (self.home / "config").mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.stdout_path.write_bytes(b"")
+        (self.home / "config" / "server.properties").write_text(self._server_properties())
+        (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
+        format_log = self.log_dir / "format.log"
+        command = [
+            java, "-Xmx256m", *self._log_props(), "-cp", f"{libs}/*", STORAGE_TOOL, "format",
+            "-t", new_cluster_id(), "-c", str(self.home / "config" / "server.properties"), "--standalone",
+        ]  # fmt: skip
+        with open(format_log, "wb") as out:
+            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
+        if result.returncode != 0:
+            raise KafkaStartError(
+                f"formatting KRaft storage failed (exit {result.returncode}); log: {format_log}\n"
+                f"{maven.tail(format_log)}"
+            )
+
+    def _log_props(self) -> list[str]:
+        return [
+            f"-Dkafka.logs.dir={self.log_dir}",
+            f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.properties'}",
+        ]
+
+    def _launch(self, java: str, libs: Path) -> None:
+        command = [
+            java, "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true", process.marker_arg(self.marker),
+            *self._log_props(), "-cp", f"{libs}/*", MAIN_CLASS, str(self.home / "config" / "server.properties"),
+        ]  # fmt: skip
+        self._popen = process.spawn(command, cwd=self.home, output=self.stdout_path, tie_to_parent=self.tie_to_parent)
+
+    def _failure(self, what: str) -> KafkaStartError:
+        return KafkaStartError(
+            f"Kafka {self.version} broker {what}.\n"
+            f"broker log: {self.log_path}\nJVM output: {self.stdout_path}\n"
+            f"--- last lines of {self.log_path.name} ---\n{maven.tail(self.log_path)}\n"
+            f"--- last lines of {self.stdout_path.name} ---\n{maven.tail(self.stdout_path, 10)}"
+        )
+
+    def _await_ready(self) -> None:
+        assert self._popen is not None and self.port is not None
+        deadline = time.monotonic() + self.startup_timeout
+        last_error = "port never opened"
+        while time.monotonic() < deadline:
+            code = self._popen.poll()
+            if code is not None:
+                raise self._failure(f"exited with code {code} during start-up")
+            if is_listening(self.port):
+                try:
+                    wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()))
+                    return
+                except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
+                    last_error = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.1)
+        raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
+
+
+def wait_for_metadata(bootstrap_servers: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Run a real metadata request (aiokafka ``describe_cluster``) and return its answer.
+
+    It runs on its own event loop in a worker thread so that it works from sync code and from code
+    already inside a running loop (an async test) alike.
+    """
+
+    async def probe() -> dict[str, Any]:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000))
+        )
+        await admin.start()
+        try:
+            cluster: dict[str, Any] = await admin.describe_cluster()
+        finally:
+            await admin.close()
+        if not cluster.get("brokers") or cluster.get("controller_id") in (None, -1):
+            raise RuntimeError(f"cluster not settled yet: {cluster}")
+        return cluster
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kafka-probe") as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(probe(), timeout)).result()

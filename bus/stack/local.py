@@ -1,0 +1,153 @@
+"""``LocalStack``: the broker (+ registry) as one unit, with a state file for other processes.
+
+``up`` records pids, ports, URLs, log paths and each JVM's ownership marker in
+``<state_dir>/stack.json`` so that ``status`` and ``down`` work from another process (the CLI's
+``omnibus stack down`` after ``omnibus stack up``). ``down`` stops only processes recorded there,
+and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process (see
+``process.owns``): a stale state file never leads to killing an unrelated process.
+
+State dir: ``$OMNIBUS_STACK_DIR``, else ``<repo>/.omnibus`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bus.stack import kafka, process
+from bus.stack import registry as registry_mod
+from bus.stack.ports import is_listening
+
+STATE_FILE = "stack.json"
+
+
+def default_state_dir() -> Path:
+    """``$OMNIBUS_STACK_DIR``, else ``.omnibus`` at the repository root (or the cwd if not in one)."""
+    configured = os.environ.get("OMNIBUS_STACK_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    repo = Path(__file__).resolve().parents[2]
+    base = repo if (repo / "pyproject.toml").is_file() else Path.cwd()
+    return base / ".omnibus"
+
+
+class LocalStack:
+    """A Kafka broker and, if requested and runnable here, an Apicurio schema registry.
+
+    ``detach=True`` (the CLI) leaves the servers running after this process exits; otherwise they
+    are tied to this process and ``down``/``__exit__`` stop them.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        *,
+        port: int | None = None,
+        registry: bool = True,
+        kafka_version: str = kafka.DEFAULT_VERSION,
+        registry_version: str = registry_mod.DEFAULT_VERSION,
+        detach: bool = False,
+    ) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.port = port
+        self.want_registry = registry
+        self.kafka_version = kafka_version
+        self.registry_version = registry_version
+        self.detach = detach
+        self.broker: kafka.KafkaBroker | None = None
+        self.registry: registry_mod.SchemaRegistryServer | None = None
+        self.registry_unavailable: str | None = None
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STATE_FILE
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def up(self) -> dict[str, Any]:
+        """Start everything, write the state file and return its content."""
+        running = self.status()
+        if running is not None and any(part.get("alive") for part in _components(running)):
+            raise process.StackError(
+                f"a local stack from {self.state_file} is already running "
+                f"(bootstrap {running['kafka']['bootstrap_servers']}); run 'omnibus stack down' first"
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tie = not self.detach
+        self.broker = kafka.KafkaBroker(self.state_dir, self.port, self.kafka_version, tie_to_parent=tie)
+        self.broker.start()
+        try:
+            if self.want_registry:
+                self._start_registry(tie)
+        except BaseException:
+            self.broker.stop()
+            raise
+        state = {
+            "state_dir": str(self.state_dir),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "kafka": self.broker.describe(),
+            "registry": self.registry.describe() if self.registry else None,
+            "registry_unavailable": self.registry_unavailable,
+        }
+        tmp = self.state_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        tmp.replace(self.state_file)
+        return state
+
+    def _start_registry(self, tie: bool) -> None:
+        server = registry_mod.SchemaRegistryServer(self.state_dir, version=self.registry_version, tie_to_parent=tie)
+        try:
+            server.start()
+        except registry_mod.RegistryUnavailable as exc:
+            self.registry_unavailable = str(exc)
+            return
+        self.registry = server
+
+    def down(self) -> list[str]:
+        """Stop what this object started, else what the state file records; return what was stopped."""
+        stopped: list[str] = []
+        for name, server in (("registry", self.registry), ("kafka", self.broker)):
+            if server is not None and server.is_running():
+                server.stop()
+                stopped.append(name)
+        self.registry = self.broker = None
+        state = self.read_state()
+        if state is not None:
+            for name in ("registry", "kafka"):
+                part = state.get(name)
+                if part and part.get("pid") and process.terminate(int(part["pid"]), str(part["marker"])):
+                    stopped.append(name)
+            self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The state file's content, or None if there is none (or it is unreadable)."""
+        try:
+            return dict(json.loads(self.state_file.read_text()))
+        except (OSError, ValueError):
+            return None
+
+    def status(self) -> dict[str, Any] | None:
+        """The state file's content with ``alive``/``listening`` checked now for each server."""
+        state = self.read_state()
+        if state is None:
+            return None
+        for part in _components(state):
+            pid, marker = part.get("pid"), part.get("marker")
+            part["alive"] = bool(pid and marker and process.owns(int(pid), str(marker)))
+            part["listening"] = bool(part.get("port") and is_listening(int(part["port"])))
+        return state
+
+    def __enter__(self) -> LocalStack:
+        self.up()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.down()
+
+
+def _components(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in (state.get("kafka"), state.get("registry")) if part]

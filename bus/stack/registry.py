@@ -1,0 +1,237 @@
+"""A Confluent-compatible schema registry for local use: Apicurio Registry, from Maven Central.
+
+Apicurio Registry publishes its built Quarkus application on Maven Central as
+``io.apicurio:apicurio-registry-app:<version>:tar.gz:all``. For 3.0.x that archive holds
+``apicurio-registry-app-<version>-runner.jar`` plus ``lib/``, started with plain
+``java -jar ...-runner.jar``; it serves the Confluent Schema Registry API at ``/apis/ccompat/v7``
+(what confluent-kafka's ``SchemaRegistryClient`` talks to) and stores schemas in an in-memory H2
+database — ephemeral, like the local broker. It needs no Kafka.
+
+The archive is fetched by coordinates with ``dependency:get -Dtransitive=false`` (see
+``maven.fetch_artifact``): the Maven Central served here has the archive but not Apicurio's parent
+pom, so any resolution that reads the artifact's pom hierarchy fails.
+
+Default version 3.0.9: the newest 3.0.x. The newer 3.3.x archives are compiled for Java 21
+(class file 65) and fail on the project's Java 17 with ``UnsupportedClassVersionError``; with a
+Java 21 runtime, ``OMNIBUS_APICURIO_VERSION=3.3.3`` may be tried (its archive uses Quarkus'
+``quarkus-run.jar`` layout, which ``_runner_jar`` also finds).
+
+``RegistryUnavailable`` is raised only when this machine cannot run the registry at all (no Maven,
+the artifact cannot be fetched, Java too old); any other failure is a ``RegistryStartError``, so
+that tests fail loudly instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bus.stack import maven, process
+from bus.stack.ports import HOST, free_port, is_listening
+
+DEFAULT_VERSION = os.environ.get("OMNIBUS_APICURIO_VERSION", "3.0.9")
+CCOMPAT_PATH = "/apis/ccompat/v7"
+_PORT_RETRIES = 3
+
+
+class RegistryUnavailable(process.StackError):
+    """This machine cannot run the schema registry (the reason says what is missing)."""
+
+
+class RegistryStartError(process.StackError):
+    """The registry was runnable but did not start or become ready; carries its log tail."""
+
+
+def fetch(version: str = DEFAULT_VERSION) -> Path:
+    """The unpacked Apicurio application for ``version`` (fetched and unpacked once, cached)."""
+    app = maven.cache_root() / f"apicurio-registry-{version}" / "app"
+    if maven.is_complete(app):
+        return app
+    try:
+        libs = maven.fetch_artifact(
+            "apicurio-registry", version, f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all"
+        )
+    except maven.MavenError as exc:
+        raise RegistryUnavailable(f"could not fetch Apicurio Registry {version}: {exc}") from exc
+    with maven.locked(app.with_name("app.lock")):
+        if maven.is_complete(app):
+            return app
+        archives = sorted(libs.glob("apicurio-registry-app-*-all.tar.gz"))
+        if not archives:
+            raise RegistryUnavailable(f"no apicurio-registry-app-*-all.tar.gz in {libs}; delete {libs} and retry")
+        staging = app.with_name("app.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(app, ignore_errors=True)
+        with tarfile.open(archives[0]) as archive:
+            archive.extractall(staging, filter="data")
+        runner = _runner_jar(staging)
+        staging.rename(app)
+        (app / maven.MARKER).write_text(json.dumps({"files": [runner.name]}))
+        shutil.rmtree(libs)  # the unpacked tree is what runs; do not keep the archive twice
+    return app
+
+
+def _runner_jar(app: Path) -> Path:
+    for candidate in [app / "quarkus-run.jar", *sorted(app.glob("*-runner.jar"))]:
+        if candidate.is_file():
+            return candidate
+    raise RegistryUnavailable(f"no runnable jar (quarkus-run.jar / *-runner.jar) in {app}")
+
+
+class SchemaRegistryServer:
+    """Apicurio Registry on 127.0.0.1 with the same start/stop discipline as ``KafkaBroker``."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        version: str = DEFAULT_VERSION,
+        *,
+        heap: str = "384m",
+        startup_timeout: float = 120.0,
+        tie_to_parent: bool = True,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.home = self.state_dir / "registry"
+        self.version = version
+        self.heap = heap
+        self.startup_timeout = startup_timeout
+        self.tie_to_parent = tie_to_parent
+        self._requested_port = port
+        self.port: int | None = port
+        self.marker = process.new_marker()
+        self._popen: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RegistryStartError("the registry has no port yet: call start() first")
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """What a Confluent client is given as ``url``: the ccompat v7 API root."""
+        return self.base_url + CCOMPAT_PATH
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "logs" / "registry.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen is not None else None
+
+    def is_running(self) -> bool:
+        return self.pid is not None and process.owns(self.pid, self.marker)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``stack.json`` records about this registry."""
+        return {
+            "version": self.version,
+            "pid": self.pid,
+            "marker": self.marker,
+            "port": self.port,
+            "url": self.url,
+            "log_path": str(self.log_path),
+        }
+
+    def start(self) -> SchemaRegistryServer:
+        """Fetch (cached), launch and wait until ``GET <url>/subjects`` answers 200."""
+        if self.is_running():
+            return self
+        try:
+            java = maven.java_executable()
+        except maven.MavenError as exc:
+            raise RegistryUnavailable(str(exc)) from exc
+        app = fetch(self.version)
+        began = time.monotonic()
+        for attempt in range(1, _PORT_RETRIES + 1):
+            self.port = self._requested_port if self._requested_port is not None else free_port()
+            if self._requested_port is not None and is_listening(self.port):
+                raise RegistryStartError(f"port {self.port} on {HOST} is already in use; pick another")
+            self._launch(java, app)
+            try:
+                self._await_ready()
+            except RegistryStartError:
+                clash = "Address already in use" in maven.tail(self.log_path, 200)
+                self.stop()
+                if clash and attempt < _PORT_RETRIES and self._requested_port is None:
+                    continue
+                raise
+            break
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (Quarkus shuts down cleanly), SIGKILL after ``timeout``; no-op if not running."""
+        if self._popen is None:
+            return
+        process.terminate(self._popen.pid, self.marker, popen=self._popen, timeout=timeout)
+        self._popen = None
+
+    def __enter__(self) -> SchemaRegistryServer:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    def _launch(self, java: str, app: Path) -> None:
+        tmp = self.home / "tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.write_bytes(b"")
+        command = [
+            java, "-Xms64m", f"-Xmx{self.heap}", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+            process.marker_arg(self.marker), f"-Djava.io.tmpdir={tmp}",
+            f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={self.port}",
+            f"-Dapicurio.storage.snapshot.location={tmp}", f"-Dapicurio.import.work-dir={tmp}",
+            # The default pool opens 20 H2 connections up front; a local registry needs a few.
+            "-Dapicurio.datasource.jdbc.initial-size=2", "-Dapicurio.datasource.jdbc.min-size=2",
+            "-Dquarkus.log.console.color=false",
+            "-jar", str(_runner_jar(app)),
+        ]  # fmt: skip
+        self._popen = process.spawn(command, cwd=self.home, output=self.log_path, tie_to_parent=self.tie_to_parent)
+
+    def _failure(self, what: str) -> process.StackError:
+        log = maven.tail(self.log_path, 40)
+        kind = RegistryUnavailable if "UnsupportedClassVersionError" in log else RegistryStartError
+        hint = (
+            f"\nApicurio {self.version} needs a newer Java than {maven.java_executable()}; "
+            "use OMNIBUS_APICURIO_VERSION=3.0.9 (Java 17) or install Java 21."
+            if kind is RegistryUnavailable
+            else ""
+        )
+        return kind(
+            f"Apicurio Registry {self.version} {what}.{hint}\nlog: {self.log_path}\n"
+            f"--- last lines ---\n{log}"
+        )
+
+    def _await_ready(self) -> None:
+        assert self._popen is not None and self.port is not None
+        deadline = time.monotonic() + self.startup_timeout
+        last_error = "port never opened"
+        while time.monotonic() < deadline:
+            code = self._popen.poll()
+            if code is not None:
+                raise self._failure(f"exited with code {code} during start-up")
+            if is_listening(self.port):
+                try:
+                    with urllib.request.urlopen(self.url + "/subjects", timeout=5) as response:
+                        if response.status == 200:
+                            return
+                        last_error = f"HTTP {response.status}"
+                except (urllib.error.URLError, OSError) as exc:
+                    last_error = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.2)
+        raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
