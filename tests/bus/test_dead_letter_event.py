@@ -1,0 +1,24 @@
+from bus.dead_letter import MAX_REASON_CHARS, dead_letter_event
+from bus.errors import RawRecord
+from bus.serde import SerdeContext, SingleObjectDeserializer, SingleObjectSerializer
+from schemas.catalog import default_catalog
+
+CTX = SerdeContext(topic="omnibus.deadletter.v1")
+
+
+def test_dead_letter_keeps_the_original_bytes_and_coordinates() -> None:
+    record = RawRecord(value=b"\x00\xff raw", key=b"key-1", headers=(("h", b"v"), ("empty", None)),
+                       topic="omnibus.contact.events.v1", partition=2, offset=17)
+    event = dead_letter_event(record, reason="bad", error_type="DeserializationError", component="processor.identity")
+    catalog = default_catalog()
+    decoded = SingleObjectDeserializer(catalog)(SingleObjectSerializer(catalog)(event, CTX), CTX).value
+    assert decoded["value"] == b"\x00\xff raw" and decoded["key"] == b"key-1"
+    assert decoded["headers"] == [{"key": "h", "value": b"v"}, {"key": "empty", "value": None}]
+    assert (decoded["source_topic"], decoded["source_partition"], decoded["source_offset"]) == (
+        "omnibus.contact.events.v1", 2, 17)
+    assert decoded["source_component"] == "processor.identity" and decoded["error_type"] == "DeserializationError"
+
+
+def test_overlong_reasons_are_cut() -> None:
+    event = dead_letter_event(RawRecord(value=None), reason="x" * 10_000, error_type="E", component="c")
+    assert len(event.value["reason"]) == MAX_REASON_CHARS
