@@ -1,0 +1,114 @@
+"""Settings of the call-center adapter (env ``OMNIBUS_ADAPTER_CALL_CENTER__<FIELD>``).
+
+One process serves several sites. A request is attributed to a site by its credential: the access
+key a site's Connect Firehose stream or CDR shipper sends, or the TaskRouter workspace whose callbacks
+are signed with that site's Twilio auth token. ``sites`` is given as JSON in the environment, e.g.
+``OMNIBUS_ADAPTER_CALL_CENTER__SITES='{"paris": {"access_keys": ["..."], "sla_threshold_s": 20}}'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from adapters.base.config import AdapterSettings
+
+ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
+
+# Master.csv columns always written by cdr_csv, in order; then the optional ones cdr.conf enables.
+ASTERISK_BASE_COLUMNS = (
+    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
+    "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
+)
+ASTERISK_OPTIONAL_COLUMNS = frozenset({"uniqueid", "userfield", "peeraccount", "linkedid", "sequence"})
+
+
+class SiteSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    access_keys: tuple[SecretStr, ...] = Field(
+        (), description="Keys this site's Connect Firehose stream / CDR shipper sends (X-Amz-Firehose-Access-Key, "
+        "Bearer token or Basic user name)."
+    )
+    twilio_workspace_sids: tuple[str, ...] = Field((), description="TaskRouter workspaces routing this site's calls.")
+    twilio_auth_token: SecretStr | None = Field(None, description="Auth token that signs those workspaces' callbacks.")
+    sla_threshold_s: float = Field(20.0, gt=0, description="Answered within this many seconds counts toward the SLA.")
+    queue_sla_threshold_s: dict[str, float] = Field(
+        default_factory=dict, description="Per-queue thresholds overriding sla_threshold_s (queue name -> seconds)."
+    )
+    timezone: str = Field("UTC", description="Zone of Master.csv times when Asterisk runs with usegmtime=no.")
+    phone_region: str | None = Field(None, description="Region (e.g. FR) for caller numbers written without +country.")
+    asterisk_outbound_contexts: tuple[str, ...] = Field(
+        ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers)."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def sla_threshold_ms(self, queue: str | None) -> int:
+        seconds = self.queue_sla_threshold_s.get(queue, self.sla_threshold_s) if queue else self.sla_threshold_s
+        return int(seconds * 1000)
+
+
+class CallCenterSettings(AdapterSettings):
+    sites: dict[str, SiteSettings] = Field(..., min_length=1, description="Site name -> its settings.")
+    public_base_url: str | None = Field(
+        None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours)."
+    )
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    asterisk_optional_columns: tuple[str, ...] = Field(
+        ("uniqueid", "userfield"),
+        description="Columns cdr.conf appends after amaflags, in order (loguniqueid, loguserfield, newcdrcolumns).",
+    )
+    connect_disposition_attribute: str = Field("disposition", description="Contact attribute holding the wrap-up code.")
+    connect_account_attribute: str | None = Field(
+        "accountNumber", description="Contact attribute holding an account number captured in the IVR."
+    )
+    state_path: Path | None = Field(
+        None, description="SQLite file for CTR versions and TaskRouter task timelines; None keeps them in memory."
+    )
+
+    @field_validator("asterisk_optional_columns")
+    @classmethod
+    def _known_columns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - ASTERISK_OPTIONAL_COLUMNS
+        if unknown:
+            known = sorted(ASTERISK_OPTIONAL_COLUMNS)
+            raise ValueError(f"unknown Master.csv columns {sorted(unknown)}; known: {known}")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_name_one_site(self) -> CallCenterSettings:
+        owners: dict[str, str] = {}
+        for name, site in self.sites.items():
+            for credential in [k.get_secret_value() for k in site.access_keys] + list(site.twilio_workspace_sids):
+                if credential in owners and owners[credential] != name:
+                    raise ValueError(f"a credential or workspace is shared by sites {owners[credential]} and {name}")
+                owners[credential] = name
+            if site.twilio_workspace_sids and site.twilio_auth_token is None:
+                raise ValueError(f"site {name} lists TaskRouter workspaces but no twilio_auth_token")
+        return self
+
+    def site_for_key(self, key: str) -> str | None:
+        for name, site in self.sites.items():
+            if any(k.get_secret_value() == key for k in site.access_keys):
+                return name
+        return None
+
+    def site_for_workspace(self, workspace_sid: str) -> str | None:
+        for name, site in self.sites.items():
+            if workspace_sid in site.twilio_workspace_sids:
+                return name
+        return None
+
+    @property
+    def asterisk_columns(self) -> tuple[str, ...]:
+        return ASTERISK_BASE_COLUMNS + self.asterisk_optional_columns

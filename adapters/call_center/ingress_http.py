@@ -1,0 +1,233 @@
+"""The call-center HTTP ingress: Connect CTRs, Asterisk CDR lines and TaskRouter callbacks.
+
+Every answer in the 2xx range is sent only after Kafka acknowledged the request's events (or, for a
+TaskRouter callback that only advances a task, after the fact was committed to the state file).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serve
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import adapter_runtime
+from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
+from adapters.call_center.config import CallCenterSettings
+from adapters.call_center.mapper import MapContext, NativeItem, Topics
+from adapters.call_center.openapi import OPENAPI
+from adapters.call_center.state import CallCenterState
+from bus.config import OmnibusSettings
+from bus.errors import PublishError, RawRecord
+from bus.logging import get_logger
+
+log = get_logger(__name__)
+TIMELINE_EVENTS = frozenset({"task.created", "task-queue.entered", "task-queue.moved", "reservation.accepted",
+                             "task.wrapup"})
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    accepted: int
+    published_events: int
+    duplicates: int
+    rejected: list[dict[str, Any]]
+
+
+class CallCenterIngress:
+    def __init__(
+        self, settings: CallCenterSettings, topics: Topics, publisher: AdapterPublisher, state: CallCenterState
+    ) -> None:
+        self._settings = settings
+        self._publisher = publisher
+        self._state = state
+        self._contexts = {name: MapContext(name, site, topics, settings) for name, site in settings.sites.items()}
+
+    def app(self) -> web.Application:
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=self._settings.max_body_bytes + 1024)
+        app.router.add_post("/v1/connect/ctr", self.connect_ctr)
+        app.router.add_post("/v1/asterisk/cdr", self.asterisk_cdr)
+        app.router.add_post("/v1/twilio/taskrouter", self.twilio_taskrouter)
+        return app
+
+    # -- Amazon Connect -----------------------------------------------------------------------------
+
+    async def connect_ctr(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        ctx = self._context_by_key(request)
+        items, firehose = mapper_ctr.split_body(await read_body(request, max_bytes=self._settings.max_body_bytes))
+        calls: dict[int, Any] = {}
+
+        def to_record(index: int, ctr: dict[str, Any]) -> MappedRecord | None:
+            call = mapper_ctr.ctr_call(ctr, ctx)
+            if self._state.is_stale(call.contact_id, call.updated_at):  # type: ignore[arg-type]
+                return None  # an older or equal version than one already published
+            calls[index] = call
+            return mapper_ctr.call_events(call, ctx)
+
+        contacts = sorted({str(item.record.get("ContactId")) for item in items if isinstance(item.record, dict)})
+        async with AsyncExitStack() as stack:
+            for contact in contacts:  # sorted: no deadlock between overlapping batches
+                await stack.enter_async_context(self._state.hold(contact))
+            outcome = await self._accept(request, items, to_record, started)
+            for call in calls.values():
+                self._state.published(call.contact_id, call.updated_at)
+        if isinstance(outcome, web.Response):
+            return outcome
+        if firehose is not None:  # the answer Firehose's HTTP endpoint delivery expects
+            return web.json_response({"requestId": firehose.request_id, "timestamp": int(time.time() * 1000)})
+        return _summary(outcome)
+
+    # -- Asterisk -------------------------------------------------------------------------------------
+
+    async def asterisk_cdr(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        ctx = self._context_by_key(request)
+        items = mapper_asterisk.split_lines(await read_body(request, max_bytes=self._settings.max_body_bytes))
+        outcome = await self._accept(request, items, lambda _, line: mapper_asterisk.map_cdr(line, ctx), started)
+        return outcome if isinstance(outcome, web.Response) else _summary(outcome)
+
+    # -- Twilio TaskRouter ----------------------------------------------------------------------------
+
+    async def twilio_taskrouter(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        body = await read_body(request, max_bytes=self._settings.max_body_bytes)
+        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        ctx = self._verified_twilio_context(request, form)
+        kind = form.get("EventType", "")
+        if kind not in TERMINAL_OR_TIMELINE:
+            return web.Response(status=204)  # worker and workflow events say nothing about a call
+        sid = mapper_taskrouter.task_sid(form)
+        async with self._state.hold(sid):
+            timeline = self._state.timeline(sid)
+            if kind in TIMELINE_EVENTS:
+                updated = mapper_taskrouter.record(timeline, form)
+                if updated != timeline:
+                    self._state.save_timeline(sid, updated)
+                return web.Response(status=204)
+            record = mapper_taskrouter.map_task(form, timeline, ctx)
+            await self._publisher.submit([record], received_at=started)
+            self._state.forget_timeline(sid)
+        return web.Response(status=204)
+
+    # -- shared ---------------------------------------------------------------------------------------
+
+    async def _accept(
+        self,
+        request: web.Request,
+        items: Sequence[NativeItem],
+        to_record: Callable[[int, Any], MappedRecord | None],
+        started: float,
+    ) -> BatchOutcome | web.Response:
+        """Publish the good records of a batch, dead-letter the bad ones one by one, answer for both."""
+        good: list[MappedRecord] = []
+        bad: list[tuple[int, NativeItem, RejectedInput]] = []
+        stale = 0
+        for index, item in enumerate(items):
+            try:
+                if item.error is not None:
+                    raise item.error
+                record = to_record(index, item.record)
+            except RejectedInput as error:
+                bad.append((index, item, error))
+                continue
+            if record is None:
+                stale += 1
+            else:
+                good.append(record)
+        if len(items) == 1 and bad:
+            raise bad[0][2]  # a lone record: the error policy answers and dead-letters the body
+        result = await self._publisher.submit(good, received_at=started) if good else None
+        for _, item, error in bad:
+            try:
+                await self._publisher.reject(_raw(request, item), error)
+            except PublishError as exc:
+                raise Unavailable(f"cannot record a rejection: {exc}",
+                                  retry_after_s=self._settings.retry_after_s) from exc
+        rejected = [{"index": index, "reason": error.reason, "code": error.code} for index, _, error in bad]
+        if bad and not good and not stale:
+            return error_response(400, f"every record was refused; first: {bad[0][2].reason}", bad[0][2].code)
+        return BatchOutcome(
+            accepted=len(good) + stale,
+            published_events=result.published_events if result else 0,
+            duplicates=(result.duplicate_records if result else 0) + stale,
+            rejected=rejected,
+        )
+
+    def _context_by_key(self, request: web.Request) -> MapContext:
+        key = _access_key(request)
+        site = self._settings.site_for_key(key) if key else None
+        if site is None:
+            raise Unauthorized("missing or unknown access key")
+        return self._contexts[site]
+
+    def _verified_twilio_context(self, request: web.Request, form: dict[str, str]) -> MapContext:
+        site = self._settings.site_for_workspace(form.get("WorkspaceSid", ""))
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if site is None or not signature:
+            raise Unauthorized("unknown TaskRouter workspace or missing X-Twilio-Signature")
+        from twilio.request_validator import RequestValidator  # only sites using TaskRouter need twilio
+
+        token = self._settings.sites[site].twilio_auth_token
+        base = self._settings.public_base_url
+        url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
+        if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
+            raise Unauthorized("X-Twilio-Signature does not match this request")
+        return self._contexts[site]
+
+
+TERMINAL_OR_TIMELINE = TIMELINE_EVENTS | mapper_taskrouter.TERMINAL_EVENTS
+
+
+def _access_key(request: web.Request) -> str | None:
+    firehose = request.headers.get("X-Amz-Firehose-Access-Key")
+    if firehose:
+        return firehose
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value).decode().partition(":")[0] or None
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _raw(request: web.Request, item: NativeItem) -> RawRecord:
+    headers = [("http.path", request.path.encode())]
+    if request.headers.get("Content-Type"):
+        headers.append(("content-type", request.headers["Content-Type"].encode()))
+    return RawRecord(value=item.raw, headers=tuple(headers))
+
+
+def _summary(outcome: BatchOutcome) -> web.Response:
+    return web.json_response({
+        "accepted": outcome.accepted, "published_events": outcome.published_events,
+        "duplicates": outcome.duplicates, "rejected": outcome.rejected,
+    })
+
+
+@asynccontextmanager
+async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> AsyncIterator[RunningServer]:
+    """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer."""
+    state = CallCenterState(adapter.state_path)
+    try:
+        async with adapter_runtime("call_center", settings, adapter) as runtime:
+            ingress = CallCenterIngress(adapter, Topics.of(settings.topics), runtime.publisher, state)
+            server = await serve(ingress.app(), adapter.host, adapter.port)
+            try:
+                yield server
+            finally:
+                await server.stop()
+    finally:
+        state.close()

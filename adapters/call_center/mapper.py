@@ -1,0 +1,225 @@
+"""One call, whatever system reported it, and the events it becomes.
+
+Every format is parsed into a ``Call``; the measures are derived here once, the same for every site:
+
+- ``queue_wait_ms``: from entering the queue to leaving it (answered, or hung up); null if never queued.
+- ``answered_within_sla``: answered within the site's (or queue's) threshold after entering the queue;
+  null for calls that never queued, which do not count toward the service level.
+- ``abandoned``: queued but never connected to an agent.
+- ``transferred``: a next contact exists, or the source says the call was transferred.
+
+Events (``contact.events.v1`` keyed by the caller's phone, else by the contact id, so one caller's
+contacts stay in order; the caller's identifiers also go to ``identity.observed.v1``):
+
+- ``CallCompleted`` per *version* of a call (a CTR updated later is a new version with a new event id);
+- ``InteractionRecorded`` and ``IdentifiersObserved`` per *contact*: their event ids derive from the
+  contact id alone, so later versions repeat the same ids and downstream counts the contact once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from adapters.base import identifiers
+from adapters.base.envelope import event_id, make_envelope
+from adapters.base.errors import RejectedInput
+from adapters.base.mapper import MappedRecord
+from adapters.call_center.config import CallCenterSettings, SiteSettings
+from adapters.call_center.errors import malformed, missing
+from bus.config import TopicSettings
+from bus.producer import Outgoing
+from bus.serde import Event
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+
+CHANNEL = "CALL_CENTER"
+INITIATION_METHODS = frozenset({"INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API"})
+
+
+@dataclass(frozen=True)
+class Topics:
+    contact_events: str
+    identifiers_observed: str
+
+    @classmethod
+    def of(cls, settings: TopicSettings) -> Topics:
+        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings))
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What mapping a record needs besides the record: its site and where its events go."""
+
+    site_name: str
+    site: SiteSettings
+    topics: Topics
+    settings: CallCenterSettings
+
+
+@dataclass(frozen=True)
+class NativeItem:
+    """One record cut from a request body: its bytes (for a dead letter) and its parsed form or error."""
+
+    raw: bytes
+    record: Any = None
+    error: RejectedInput | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    source_system: str  # amazon-connect, asterisk, twilio-taskrouter
+    contact_id: str
+    version_id: str  # the source's id of this report of the call (dedupe id)
+    site: str
+    initiation_method: str
+    initiated_at: datetime
+    disconnected_at: datetime
+    queue: str | None = None
+    enqueued_at: datetime | None = None
+    dequeued_at: datetime | None = None
+    connected_at: datetime | None = None
+    agent_id: str | None = None
+    disposition: str | None = None
+    previous_contact_id: str | None = None
+    next_contact_id: str | None = None
+    transferred_by_source: bool = False
+    kind: str = "CALL"  # InteractionKind; only CALL contacts also become CallCompleted
+    updated_at: datetime | None = None  # when the source last revised this report (CTR LastUpdateTimestamp)
+    caller: tuple[identifiers.Identifier, ...] = ()
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def abandoned(self) -> bool:
+        return self.enqueued_at is not None and self.connected_at is None
+
+    @property
+    def transferred(self) -> bool:
+        return self.next_contact_id is not None or self.transferred_by_source
+
+    @property
+    def queue_wait_ms(self) -> int | None:
+        if self.enqueued_at is None:
+            return None
+        left_queue = self.dequeued_at or self.connected_at or self.disconnected_at
+        return max(0, _ms(left_queue - self.enqueued_at))
+
+    @property
+    def talk_ms(self) -> int:
+        return max(0, _ms(self.disconnected_at - self.connected_at)) if self.connected_at else 0
+
+    def answered_within_sla(self, threshold_ms: int) -> bool | None:
+        if self.enqueued_at is None:
+            return None
+        if self.connected_at is None:
+            return False
+        return _ms(self.connected_at - self.enqueued_at) <= threshold_ms
+
+    @property
+    def outcome(self) -> str:
+        if self.abandoned:
+            return "ABANDONED"
+        if self.transferred:
+            return "TRANSFERRED"
+        return "UNKNOWN"  # resolution is not something telephony knows
+
+    @property
+    def key(self) -> str:
+        phones = [i for i in self.caller if i["type"] == "PHONE"]
+        return identifiers.key_of(phones[0]) if phones else self.contact_id
+
+
+def _ms(delta: object) -> int:
+    return int(delta.total_seconds() * 1000)  # type: ignore[attr-defined]
+
+
+def call_events(call: Call, ctx: MapContext) -> MappedRecord:
+    """The events of one call report; its dedupe id is ``<source_system>:<version_id>``."""
+    topics = ctx.topics
+    events: list[Outgoing] = []
+    if call.kind == "CALL":
+        events.append(Outgoing(topics.contact_events, call.key, _call_completed(call, ctx.site)))
+    events.append(Outgoing(topics.contact_events, call.key, _interaction(call)))
+    if call.caller:
+        events.append(
+            Outgoing(topics.identifiers_observed, identifiers.key_of(call.caller[0]), _identifiers_observed(call))
+        )
+    return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
+
+
+def _envelope(call: Call, source_event_id: str, discriminator: str) -> dict:
+    return make_envelope(
+        source_system=call.source_system, channel=CHANNEL, source_event_id=source_event_id,
+        occurred_at=call.disconnected_at, discriminator=discriminator, site=call.site,
+        correlation_id=event_id(call.source_system, call.contact_id, "contact"),  # shared by the contact's events
+    )
+
+
+def _call_completed(call: Call, site: SiteSettings) -> Event:
+    threshold_ms = site.sla_threshold_ms(call.queue)
+    return Event("omnibus.contact.CallCompleted", {
+        "envelope": _envelope(call, call.version_id, "call"),
+        "contact_id": call.contact_id,
+        "site": call.site,
+        "queue": call.queue,
+        "initiation_method": call.initiation_method if call.initiation_method in INITIATION_METHODS else "UNKNOWN",
+        "initiated_at": call.initiated_at,
+        "enqueued_at": call.enqueued_at,
+        "connected_at": call.connected_at,
+        "disconnected_at": call.disconnected_at,
+        "queue_wait_ms": call.queue_wait_ms,
+        "talk_ms": call.talk_ms,
+        "answered_within_sla": call.answered_within_sla(threshold_ms),
+        "sla_threshold_ms": threshold_ms,
+        "abandoned": call.abandoned,
+        "transferred": call.transferred,
+        "previous_contact_id": call.previous_contact_id,
+        "next_contact_id": call.next_contact_id,
+        "disposition": call.disposition,
+        "agent_id": call.agent_id,
+        "caller_identifiers": list(call.caller),
+    })
+
+
+def _interaction(call: Call) -> Event:
+    properties = {"site": call.site, **call.properties}
+    if call.queue:
+        properties["queue"] = call.queue
+    if call.disposition:
+        properties["disposition"] = call.disposition
+    return Event("omnibus.contact.InteractionRecorded", {
+        "envelope": _envelope(call, call.contact_id, "interaction"),
+        "interaction_id": call.contact_id,
+        "customer_identifiers": list(call.caller),
+        "kind": call.kind,
+        "name": call.queue,
+        "outcome": call.outcome,
+        "agent_id": call.agent_id,
+        "duration_ms": max(0, _ms(call.disconnected_at - call.initiated_at)),
+        "properties": properties,
+    })
+
+
+def _identifiers_observed(call: Call) -> Event:
+    return Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": _envelope(call, call.contact_id, "identifiers"),
+        "identifiers": list(call.caller),
+        "traits": None,
+    })
+
+
+def iso_time(value: object, field_name: str, source: str, *, required: bool = True) -> datetime | None:
+    """An ISO-8601 time with an offset or ``Z`` (as Connect and Twilio write them), made aware."""
+    if value in (None, ""):
+        if required:
+            raise missing(field_name, source)
+        return None
+    if not isinstance(value, str):
+        raise malformed(field_name, source, f"expected an ISO-8601 time, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise malformed(field_name, source, f"not an ISO-8601 time: {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        raise malformed(field_name, source, "time has no UTC offset")
+    return parsed

@@ -1,0 +1,146 @@
+"""Asterisk ``Master.csv`` CDR lines (``cdr_csv``) → ``Call``.
+
+Column order is cdr_csv's: accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
+lastdata, start, answer, end, duration, billsec, disposition, amaflags, then the optional columns
+cdr.conf enables (``loguniqueid``, ``loguserfield``, ``newcdrcolumns``: peeraccount, linkedid, sequence),
+declared in ``asterisk_optional_columns``. Text is double-quoted with quotes doubled; numbers are bare;
+an unset time is an empty bare field. Times are ``YYYY-MM-DD HH:MM:SS`` in the server's local zone
+(``usegmtime=no``, the default) or UTC: the site's ``timezone`` says which.
+
+A CDR has no queue timestamps of its own, so for a call whose last application was ``Queue`` the
+queue is entered at ``start`` and left at ``answer`` (the bridge to the agent) or at ``end`` if nobody
+answered: that includes any IVR time before the queue, which a Master.csv cannot tell apart.
+The contact id is ``<site>/<uniqueid>`` (uniqueids are only unique per server), with ``/<sequence>``
+when newcdrcolumns is on (one channel then yields a CDR per bridge); without a uniqueid column the
+line's SHA-256 stands in, so re-sending the same line is still a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from adapters.base import identifiers
+from adapters.base.mapper import MappedRecord
+from adapters.call_center.config import ASTERISK_BASE_COLUMNS
+from adapters.call_center.errors import RejectedInput, malformed
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events
+
+SOURCE_SYSTEM = "asterisk"
+SOURCE = "Master.csv"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+TRANSFER_APPS = frozenset({"Transfer", "BlindTransfer", "AttendedTransfer"})
+
+
+def split_lines(body: bytes) -> list[NativeItem]:
+    """Cut CSV text into CDR records (a quoted field may span lines); bytes kept per record."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
+    items = [NativeItem(raw.encode(), record=raw) for raw in _records(text)]
+    if not items:
+        raise RejectedInput("body holds no CDR line", code="empty")
+    return items
+
+
+def _records(text: str) -> Iterator[str]:
+    pending = ""
+    for line in text.splitlines():
+        pending = f"{pending}\n{line}" if pending else line
+        if pending.count('"') % 2 == 0:  # quotes balanced: the record is complete
+            if pending.strip():
+                yield pending
+            pending = ""
+    if pending.strip():
+        yield pending
+
+
+def parse_line(line: str, columns: tuple[str, ...]) -> dict[str, str]:
+    (row,) = list(csv.reader([line], strict=False)) or [[]]
+    least = len(ASTERISK_BASE_COLUMNS)
+    if len(row) < least:
+        raise RejectedInput(f"{SOURCE}: line has {len(row)} columns, a CDR has at least {least}", code="bad_columns")
+    if len(row) > len(columns):
+        raise RejectedInput(
+            f"{SOURCE}: line has {len(row)} columns, more than the {len(columns)} configured "
+            f"({', '.join(columns[least:]) or 'no optional columns'} after amaflags)", code="bad_columns")
+    return dict(zip(columns, row, strict=False))
+
+
+def cdr_call(line: str, ctx: MapContext) -> Call:
+    row = parse_line(line, ctx.settings.asterisk_columns)
+    site = ctx.site
+    zone = ZoneInfo(site.timezone)
+    start = _time(row, "start", zone, required=True)
+    answer = _time(row, "answer", zone)
+    duration = _seconds(row, "duration")
+    end = _time(row, "end", zone) or start + timedelta(seconds=duration)  # type: ignore[operator]
+    answered = row["disposition"] == "ANSWERED" and answer is not None
+    queued = row["lastapp"] == "Queue"
+    outbound = row["dcontext"] in site.asterisk_outbound_contexts
+    connected_at = answer if answered and (row["dstchannel"] or not queued) else None
+
+    contact_id = _contact_id(line, row, ctx.site_name)
+    customer_number = row["dst"] if outbound else row["src"]
+    properties = {"linkedid": row.get("linkedid", ""), "cdr_disposition": row["disposition"],
+                  "billsec": str(_seconds(row, "billsec"))}
+    return Call(
+        source_system=SOURCE_SYSTEM,
+        contact_id=contact_id,
+        version_id=contact_id,
+        site=ctx.site_name,
+        initiation_method="OUTBOUND" if outbound else "INBOUND",
+        initiated_at=start,  # type: ignore[arg-type]
+        disconnected_at=end,
+        queue=(row["lastdata"].split(",", 1)[0] or None) if queued else None,
+        enqueued_at=start if queued else None,
+        connected_at=connected_at,
+        agent_id=_peer(row["channel"] if outbound else row["dstchannel"]) if connected_at or outbound else None,
+        disposition=row.get("userfield") or row["disposition"] or None,
+        transferred_by_source=row["lastapp"] in TRANSFER_APPS,
+        caller=tuple(identifiers.unique([identifiers.phone(customer_number, site.phone_region)])),
+        properties={k: v for k, v in properties.items() if v},
+    )
+
+
+def map_cdr(line: str, ctx: MapContext) -> MappedRecord:
+    return call_events(cdr_call(line, ctx), ctx)
+
+
+def _contact_id(line: str, row: dict[str, str], site: str) -> str:
+    uniqueid = row.get("uniqueid")
+    if not uniqueid:
+        return f"{site}/cdr-{hashlib.sha256(line.encode()).hexdigest()[:24]}"
+    sequence = row.get("sequence")
+    return f"{site}/{uniqueid}/{sequence}" if sequence else f"{site}/{uniqueid}"
+
+
+def _time(row: dict[str, str], name: str, zone: ZoneInfo, *, required: bool = False) -> datetime | None:
+    value = row.get(name, "")
+    if not value:
+        if required:
+            raise RejectedInput(f"{SOURCE}: required field {name} is empty", code="missing_field")
+        return None
+    try:
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=zone)
+    except ValueError as exc:
+        raise malformed(name, SOURCE, f"expected {TIME_FORMAT}, got {value[:30]!r}") from exc
+
+
+def _seconds(row: dict[str, str], name: str) -> int:
+    try:
+        return int(row[name] or 0)
+    except ValueError as exc:
+        raise malformed(name, SOURCE, f"expected whole seconds, got {row[name][:20]!r}") from exc
+
+
+def _peer(channel: str) -> str | None:
+    """``SIP/agent1001-0000002a`` → ``SIP/agent1001``: the device, without the per-call suffix."""
+    if not channel:
+        return None
+    head, _, suffix = channel.rpartition("-")
+    return head if head and suffix and all(c in "0123456789abcdef" for c in suffix.lower()) else channel

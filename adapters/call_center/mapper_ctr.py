@@ -1,0 +1,170 @@
+"""Amazon Connect contact trace records (CTRs) → ``Call``.
+
+A body may hold one CTR, a JSON array of CTRs, JSON lines, or a Kinesis Data Firehose HTTP-endpoint
+delivery (``{"requestId", "timestamp", "records": [{"data": base64}]}``), which is how CTRs usually leave
+Connect (CTR stream → Kinesis → Firehose). Each CTR is cut out separately so one bad record does not
+refuse its neighbours.
+
+Versions: Connect re-emits a CTR when the contact is updated after it ended (after-contact work,
+attributes), with a later ``LastUpdateTimestamp``. The dedupe id is ``ContactId@LastUpdateTimestamp``,
+so every newer version is published as a new ``CallCompleted`` (downstream keeps the one with the
+latest ``envelope.source_event_id``, i.e. ``ContactId@time``, per ``contact_id``); the adapter's version store drops a
+version older than or equal to one already published. ``InteractionRecorded``/``IdentifiersObserved``
+carry ids derived from the ContactId alone, so downstream counts the contact once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.base import identifiers
+from adapters.base.mapper import MappedRecord
+from adapters.call_center.errors import RejectedInput, malformed, missing
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
+
+SOURCE_SYSTEM = "amazon-connect"
+SOURCE = "CTR"
+CHANNEL_KINDS = {"VOICE": "CALL", "CHAT": "CHAT", "EMAIL": "EMAIL", "TASK": "UNKNOWN"}
+
+
+@dataclass(frozen=True)
+class FirehoseDelivery:
+    request_id: str
+    items: list[NativeItem]
+
+
+def split_body(body: bytes) -> tuple[list[NativeItem], FirehoseDelivery | None]:
+    """Cut a request body into CTRs; raise ``RejectedInput`` only if the body as a whole is unusable."""
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _json_lines(body), None
+    if isinstance(document, dict) and "records" in document and "requestId" in document:
+        firehose = FirehoseDelivery(str(document["requestId"]), _firehose_records(document["records"]))
+        return firehose.items, firehose
+    if isinstance(document, dict):
+        return [NativeItem(body, document)], None
+    if isinstance(document, list):
+        return [_item(json.dumps(entry).encode(), entry) for entry in document], None
+    raise RejectedInput("body is neither a CTR object, an array of CTRs, JSON lines nor a Firehose delivery",
+                        code="bad_json")
+
+
+def _item(raw: bytes, value: Any) -> NativeItem:
+    if isinstance(value, dict):
+        return NativeItem(raw, value)
+    return NativeItem(raw, error=RejectedInput(f"a CTR must be a JSON object, got {type(value).__name__}",
+                                               code="bad_json"))
+
+
+def _json_lines(body: bytes) -> list[NativeItem]:
+    lines = [line for line in body.splitlines() if line.strip()]
+    if not lines:
+        raise RejectedInput("body is empty: expected a CTR, an array of CTRs or JSON lines", code="empty")
+    items = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            items.append(_item(line, json.loads(line)))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            items.append(NativeItem(line, error=RejectedInput(f"line {number} is not valid JSON: {exc}",
+                                                              code="bad_json")))
+    if all(item.error for item in items) and len(items) == 1:
+        raise items[0].error  # type: ignore[misc]  # a lone unparseable body: refuse it whole
+    return items
+
+
+def _firehose_records(records: Any) -> list[NativeItem]:
+    if not isinstance(records, list):
+        raise RejectedInput("Firehose delivery: records must be an array", code="bad_json")
+    items = []
+    for index, record in enumerate(records):
+        data = record.get("data") if isinstance(record, dict) else None
+        try:
+            raw = base64.b64decode(data or "", validate=True)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            items.append(NativeItem(json.dumps(record).encode(), error=RejectedInput(
+                f"Firehose record {index}: data is not base64 ({exc})", code="bad_encoding")))
+            continue
+        try:
+            items.append(_item(raw, json.loads(raw)))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            items.append(NativeItem(raw, error=RejectedInput(f"Firehose record {index} is not a JSON CTR: {exc}",
+                                                             code="bad_json")))
+    return items
+
+
+def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
+    """Parse one CTR; raise ``RejectedInput`` naming the first field that is missing or malformed."""
+    contact_id = _text(ctr.get("ContactId"), "ContactId")
+    last_update = iso_time(ctr.get("LastUpdateTimestamp"), "LastUpdateTimestamp", SOURCE)
+    initiated_at = iso_time(ctr.get("InitiationTimestamp"), "InitiationTimestamp", SOURCE)
+    disconnected_at = iso_time(ctr.get("DisconnectTimestamp"), "DisconnectTimestamp", SOURCE)
+    queue = _object(ctr.get("Queue"), "Queue")
+    agent = _object(ctr.get("Agent"), "Agent")
+    attributes = _object(ctr.get("Attributes"), "Attributes")
+    endpoint = _object(ctr.get("CustomerEndpoint"), "CustomerEndpoint")
+    settings = ctx.settings
+
+    caller = identifiers.unique([
+        identifiers.phone(endpoint.get("Address"), ctx.site.phone_region)
+        if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None,
+        identifiers.plain("ACCOUNT", attributes.get(settings.connect_account_attribute))
+        if settings.connect_account_attribute else None,
+    ])
+    properties = {"initial_contact_id": ctr.get("InitialContactId"), "disconnect_reason": ctr.get("DisconnectReason"),
+                  "channel": ctr.get("Channel")}
+    return Call(
+        source_system=SOURCE_SYSTEM,
+        contact_id=contact_id,
+        version_id=f"{contact_id}@{last_update.isoformat()}",  # type: ignore[union-attr]
+        site=ctx.site_name,
+        initiation_method=str(ctr.get("InitiationMethod") or "UNKNOWN"),
+        initiated_at=initiated_at,  # type: ignore[arg-type]
+        disconnected_at=disconnected_at,  # type: ignore[arg-type]
+        queue=queue.get("Name"),
+        enqueued_at=iso_time(queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False),
+        dequeued_at=iso_time(queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False),
+        connected_at=iso_time(agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
+                              required=False),
+        agent_id=agent.get("Username") or _arn_tail(agent.get("ARN")),
+        disposition=_optional_text(attributes.get(settings.connect_disposition_attribute)),
+        previous_contact_id=ctr.get("PreviousContactId") or None,
+        next_contact_id=ctr.get("NextContactId") or None,
+        transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
+        kind=CHANNEL_KINDS.get(str(ctr.get("Channel") or "VOICE"), "UNKNOWN"),
+        updated_at=last_update,
+        caller=tuple(caller),
+        properties={k: str(v) for k, v in properties.items() if v},
+    )
+
+
+def map_ctr(ctr: dict[str, Any], ctx: MapContext) -> MappedRecord:
+    return call_events(ctr_call(ctr, ctx), ctx)
+
+
+def _text(value: Any, field_name: str) -> str:
+    if value in (None, ""):
+        raise missing(field_name, SOURCE)
+    if not isinstance(value, str):
+        raise malformed(field_name, SOURCE, f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _object(value: Any, field_name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise malformed(field_name, SOURCE, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _arn_tail(arn: Any) -> str | None:
+    return str(arn).rsplit("/", 1)[-1] if arn else None

@@ -1,0 +1,153 @@
+"""Twilio TaskRouter event callbacks (form posts to the workspace's EventCallbackUrl) → ``Call``.
+
+A call is a task; its facts arrive in several callbacks: ``task-queue.entered`` (queued),
+``reservation.accepted`` (an agent took it), ``task.wrapup`` (the call ended, wrap-up begins), then
+``task.completed`` or ``task.canceled`` (the caller hung up, or the workflow gave up:
+``task.timeout``). Intermediate callbacks only update the task's ``Timeline`` (kept durably by the
+ingress); the terminal callback maps the timeline plus its own fields into one ``Call``.
+
+If the timeline lost a fact, the terminal callback's own fields fill in: ``TaskQueueEnteredDate``,
+``TaskDateCreated``, and Flex's ``conversations.queue_time`` attribute for the answer time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adapters.base import identifiers
+from adapters.base.mapper import MappedRecord
+from adapters.call_center.errors import RejectedInput, malformed, missing
+from adapters.call_center.mapper import Call, MapContext, call_events
+
+SOURCE_SYSTEM = "twilio-taskrouter"
+SOURCE = "TaskRouter callback"
+TERMINAL_EVENTS = frozenset({"task.completed", "task.canceled", "task.timeout"})
+CHANNEL_KINDS = {"voice": "CALL", "chat": "CHAT", "sms": "CHAT", "email": "EMAIL"}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What earlier callbacks said about a task (first value wins: Twilio may resend a callback)."""
+
+    enqueued_at: datetime | None = None
+    queue: str | None = None
+    connected_at: datetime | None = None
+    agent_id: str | None = None
+    wrapped_at: datetime | None = None
+
+
+def event_time(form: Mapping[str, str]) -> datetime:
+    raw = form.get("TimestampMs") or form.get("Timestamp")
+    if not raw:
+        raise missing("Timestamp", SOURCE)
+    return twilio_time(raw, "Timestamp")
+
+
+def twilio_time(raw: str, field_name: str) -> datetime:
+    """Epoch seconds (or milliseconds) as TaskRouter callbacks send them, or ISO-8601."""
+    text = raw.strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            number = float(text)
+            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
+        parsed = datetime.fromisoformat(text)
+    except (ValueError, OverflowError) as exc:
+        raise malformed(field_name, SOURCE, f"not a time: {text[:30]!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def task_sid(form: Mapping[str, str]) -> str:
+    sid = form.get("TaskSid") or (form.get("ResourceSid") if form.get("ResourceType") == "Task" else None)
+    if not sid:
+        raise missing("TaskSid", SOURCE)
+    return sid
+
+
+def record(timeline: Timeline, form: Mapping[str, str]) -> Timeline:
+    """The timeline after an intermediate callback (unchanged for callbacks that say nothing new)."""
+    kind, at = form.get("EventType", ""), event_time(form)
+    if kind in ("task.created", "task-queue.entered", "task-queue.moved") and timeline.enqueued_at is None:
+        entered = form.get("TaskQueueEnteredDate")
+        return replace(timeline, enqueued_at=twilio_time(entered, "TaskQueueEnteredDate") if entered else at,
+                       queue=form.get("TaskQueueName") or timeline.queue)
+    if kind == "reservation.accepted" and timeline.connected_at is None:
+        return replace(timeline, connected_at=at, agent_id=form.get("WorkerName") or form.get("WorkerSid"))
+    if kind == "task.wrapup" and timeline.wrapped_at is None:
+        return replace(timeline, wrapped_at=at)
+    return timeline
+
+
+def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> Call:
+    kind = form.get("EventType", "")
+    if kind not in TERMINAL_EVENTS:
+        raise RejectedInput(f"{SOURCE}: {kind or 'an event without EventType'} does not end a task",
+                            code="not_terminal")
+    sid, ended_at = task_sid(form), event_time(form)
+    attributes = _attributes(form)
+    conversations = attributes.get("conversations") if isinstance(attributes.get("conversations"), dict) else {}
+    entered = form.get("TaskQueueEnteredDate")
+    enqueued_at = timeline.enqueued_at or (twilio_time(entered, "TaskQueueEnteredDate") if entered else None)
+    created = form.get("TaskDateCreated")
+    initiated_at = twilio_time(created, "TaskDateCreated") if created else (enqueued_at or ended_at)
+    connected_at = timeline.connected_at or _answered_by_flex(conversations, enqueued_at, kind)
+    reason = form.get("TaskCompletedReason") or form.get("TaskCanceledReason") or None
+    outbound = str(attributes.get("direction", "inbound")).startswith("outbound")
+    number = (attributes.get("outbound_to") or attributes.get("to")) if outbound else attributes.get("from")
+    channel = form.get("TaskChannelUniqueName") or ("voice" if attributes.get("call_sid") else "")
+    properties = {"call_sid": attributes.get("call_sid"), "reason": reason, "task_event": kind}
+    return Call(
+        source_system=SOURCE_SYSTEM,
+        contact_id=sid,
+        version_id=sid,
+        site=ctx.site_name,
+        initiation_method="OUTBOUND" if outbound else "INBOUND",
+        initiated_at=min(initiated_at, ended_at),
+        disconnected_at=timeline.wrapped_at or ended_at,
+        queue=timeline.queue or form.get("TaskQueueName") or None,
+        enqueued_at=enqueued_at,
+        connected_at=connected_at,
+        agent_id=(timeline.agent_id or form.get("WorkerName") or form.get("WorkerSid")) if connected_at else None,
+        disposition=_text(attributes.get("disposition") or conversations.get("outcome")) or reason,
+        transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
+        kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
+        caller=tuple(identifiers.unique([
+            identifiers.phone(_text(number), ctx.site.phone_region),
+            identifiers.plain("ACCOUNT", attributes.get("account_number")),
+        ])),
+        properties={k: str(v) for k, v in properties.items() if v},
+    )
+
+
+def map_task(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> MappedRecord:
+    return call_events(task_call(form, timeline, ctx), ctx)
+
+
+def _attributes(form: Mapping[str, str]) -> dict[str, Any]:
+    raw = form.get("TaskAttributes")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise malformed("TaskAttributes", SOURCE, f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise malformed("TaskAttributes", SOURCE, "not a JSON object")
+    return value
+
+
+def _answered_by_flex(conversations: dict[str, Any], enqueued_at: datetime | None, kind: str) -> datetime | None:
+    queue_time = conversations.get("queue_time")
+    if enqueued_at is None or kind != "task.completed" or queue_time in (None, ""):
+        return None
+    try:
+        return enqueued_at + timedelta(seconds=float(queue_time))
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

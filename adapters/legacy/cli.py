@@ -1,0 +1,125 @@
+"""``omnibus adapter legacy install-outbox | relay | poll | import-batch``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import typer
+
+from adapters.base.checkpoint import Checkpoint
+from adapters.base.runtime import adapter_runtime
+from adapters.legacy.config import ENV_PREFIX, LegacySettings
+from adapters.legacy.ingress_batch import BatchImporter
+from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
+from adapters.legacy.ingress_poller import TablePoller
+from adapters.legacy.layout import load_layout
+from adapters.legacy.mapper import LegacyContext
+from bus.config import OmnibusSettings, load_component_settings, load_settings
+from bus.logging import configure_logging, get_logger
+from bus.metrics import serve_metrics
+from bus.topics import BUSINESS_EVENTS
+
+app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
+log = get_logger(__name__)
+
+
+def context(settings: OmnibusSettings, adapter: LegacySettings) -> LegacyContext:
+    return LegacyContext(adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency)
+
+
+def _settings() -> tuple[OmnibusSettings, LegacySettings]:
+    settings = load_settings()
+    configure_logging(settings.log.level, json_output=settings.log.json_output)
+    return settings, load_component_settings(LegacySettings, ENV_PREFIX)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    return stop
+
+
+@app.command("install-outbox")
+def install_outbox_command(
+    print_only: bool = typer.Option(False, "--print", help="Print the DDL instead of running it."),
+) -> None:
+    """Create the outbox table, its commit-order trigger and index (safe to run again)."""
+    if print_only:
+        table = load_component_settings(LegacySettings, ENV_PREFIX).outbox.table
+        typer.echo(outbox_ddl(table))
+        return
+    _, adapter = _settings()
+    asyncio.run(install_outbox(adapter.dsn(), adapter.outbox.table))
+    typer.echo(f"outbox {adapter.outbox.table} installed")
+
+
+@app.command("relay")
+def relay_command() -> None:
+    """Publish outbox rows in commit order until SIGTERM (one active relay per table; others stand by)."""
+    settings, adapter = _settings()
+    metrics = serve_metrics(settings.metrics)
+
+    async def main() -> None:
+        async with adapter_runtime("legacy", settings, adapter) as runtime:
+            relay = OutboxRelay(adapter.dsn(), adapter.outbox, context(settings, adapter), runtime.publisher,
+                                retry_after_s=adapter.retry_after_s)
+            await relay.run(_stop_on_signals())
+
+    try:
+        asyncio.run(main())
+    finally:
+        if metrics:
+            metrics.stop()
+
+
+@app.command("poll")
+def poll_command() -> None:
+    """Run every configured table poller until SIGTERM."""
+    settings, adapter = _settings()
+    if not adapter.pollers:
+        raise typer.BadParameter("no pollers configured (OMNIBUS_ADAPTER_LEGACY__POLLERS)")
+    metrics = serve_metrics(settings.metrics)
+
+    async def main() -> None:
+        stop = _stop_on_signals()
+        async with adapter_runtime("legacy", settings, adapter) as runtime:
+            pollers = [
+                TablePoller(spec, context(settings, adapter), runtime.publisher,
+                            Checkpoint(adapter.state_dir / "pollers" / f"{spec.name}.json"),
+                            retry_after_s=adapter.retry_after_s)
+                for spec in adapter.pollers
+            ]
+            await asyncio.gather(*(poller.run(adapter.dsn(), stop) for poller in pollers))
+
+    try:
+        asyncio.run(main())
+    finally:
+        if metrics:
+            metrics.stop()
+
+
+@app.command("import-batch")
+def import_batch_command(
+    layout_path: Path = typer.Option(..., "--layout", exists=True, dir_okay=False, help="YAML/JSON layout file."),
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Export files to import."),
+) -> None:
+    """Import export files; an interrupted import resumes, a file imported twice publishes nothing new."""
+    settings, adapter = _settings()
+    layout = load_layout(layout_path)
+
+    async def main() -> None:
+        async with adapter_runtime("legacy", settings, adapter) as runtime:
+            importer = BatchImporter(context(settings, adapter), runtime.publisher, adapter.state_dir,
+                                     chunk_lines=adapter.batch_chunk_lines)
+            for path in files:
+                report = await importer.import_file(path, layout)
+                if report.already_imported:
+                    typer.echo(f"{path.name}: already imported (sha256 {report.checksum[:12]})")
+                    continue
+                typer.echo(f"{path.name}: {report.lines} lines, {report.published_events} events published, "
+                           f"{report.duplicates} duplicates, {len(report.rejected)} rejected")
+
+    asyncio.run(main())

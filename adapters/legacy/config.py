@@ -1,0 +1,100 @@
+"""Settings of the legacy-systems adapter (env ``OMNIBUS_ADAPTER_LEGACY__<FIELD>``).
+
+One instance serves one business system (``source_system``, e.g. ``billing-db``): its database
+(transactional outbox and/or watermark pollers) and its nightly export files. Pollers are given as JSON:
+``OMNIBUS_ADAPTER_LEGACY__POLLERS='[{"name": "orders", "table": "orders", "primary_key": "order_id",
+"event_type": "OrderStatusChanged", "columns": {"order_id": "order_id", "status": "status"}}]'``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from adapters.base.config import AdapterSettings
+
+ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _sql_name(value: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ValueError(f"{value!r} is not a plain SQL name (letters, digits, _; optionally schema.table)")
+    return value
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OutboxSettings(Section):
+    table: str = Field(
+        "omnibus_outbox", pattern=r"^[a-z_][a-z0-9_]*$",
+        description="Outbox table, found through the connection's search_path; also names its trigger, "
+        "sequence, index and NOTIFY channel.",
+    )
+    batch_size: int = Field(500, gt=0, description="Rows published per round trip.")
+    poll_interval_s: float = Field(1.0, gt=0, description="Longest wait for a NOTIFY before looking anyway.")
+
+
+
+class PollerSettings(Section):
+    name: str = Field(..., pattern=r"^[a-z0-9_-]+$", description="Names the position file and the dedupe ids.")
+    table: str
+    primary_key: str
+    updated_at_column: str = "updated_at"
+    event_type: str | None = Field(None, description="Business event every row becomes, e.g. OrderStatusChanged.")
+    event_type_column: str | None = Field(None, description="Column naming each row's event instead.")
+    columns: dict[str, str] = Field(default_factory=dict, description="Event field -> column (default: same name).")
+    safety_lag_s: float = Field(
+        5.0, ge=0,
+        description="Rows younger than this are left for the next round: a transaction still open may commit "
+        "a row with an earlier updated_at than rows already read. Set it above the longest write transaction.",
+    )
+    batch_size: int = Field(500, gt=0)
+    poll_interval_s: float = Field(2.0, gt=0)
+
+    _names = field_validator("table", "primary_key", "updated_at_column", "event_type_column")(
+        lambda v: _sql_name(v) if v is not None else v
+    )
+
+    @model_validator(mode="after")
+    def _one_event_source(self) -> PollerSettings:
+        if (self.event_type is None) == (self.event_type_column is None):
+            raise ValueError(f"poller {self.name}: give exactly one of event_type and event_type_column")
+        for column in self.columns.values():
+            _sql_name(column)
+        return self
+
+
+class LegacySettings(AdapterSettings):
+    source_system: str = Field("billing-db", description="Names the business system in every envelope.")
+    database_url: SecretStr | None = Field(None, description="postgresql:// URL with the adapter's credentials.")
+    outbox: OutboxSettings = OutboxSettings()
+    pollers: tuple[PollerSettings, ...] = ()
+    state_dir: Path = Field(Path(".omnibus/legacy"), description="Poller positions and batch-file checkpoints.")
+    default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of amounts that name none.")
+    batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _remember_ids_on_disk(cls, values: Any) -> Any:
+        """Re-running an import or a relay must find the ids already published: keep them in state_dir."""
+        if isinstance(values, dict) and values.get("dedupe_path") is None:
+            values = {**values, "dedupe_path": Path(values.get("state_dir") or ".omnibus/legacy") / "dedupe.sqlite"}
+        return values
+
+    @model_validator(mode="after")
+    def _unique_poller_names(self) -> LegacySettings:
+        names = [p.name for p in self.pollers]
+        if len(names) != len(set(names)):
+            raise ValueError("poller names must be unique")
+        return self
+
+    def dsn(self) -> str:
+        if self.database_url is None:
+            raise ValueError("database_url is not set (OMNIBUS_ADAPTER_LEGACY__DATABASE_URL)")
+        return self.database_url.get_secret_value()

@@ -1,0 +1,175 @@
+"""The outbox relay: unpublished outbox rows → business events on Kafka, in commit order, at least once.
+
+Each round reads the rows whose ``published_at`` is NULL in ``commit_seq`` order (see ``outbox.sql`` for
+why not ``id`` order), publishes them, and stamps ``published_at`` only after Kafka acknowledged. A crash
+between the two re-reads those rows: the dedupe store (ids ``<source_system>:outbox:<id>``) drops them,
+and had it not yet remembered them, their deterministic event ids let processors drop the copies.
+A row that cannot be mapped is dead-lettered and stamped with ``refused_reason``, so it never blocks
+the rows behind it. One relay publishes at a time per table (a session advisory lock); a second one
+started for availability waits on standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from adapters.base.errors import RejectedInput, Unavailable
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher
+from adapters.legacy.config import OutboxSettings
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.legacy.values import moment
+from bus.errors import PublishError, RawRecord
+from bus.logging import get_logger
+
+OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
+log = get_logger(__name__)
+
+
+def outbox_ddl(table: str) -> str:
+    """The outbox DDL for ``table`` (its trigger, sequence, index and NOTIFY channel named after it)."""
+    return OUTBOX_SQL.read_text(encoding="utf-8").replace("omnibus_outbox", table)
+
+
+async def install_outbox(dsn: str, table: str) -> None:
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute(outbox_ddl(table).encode())
+
+
+@dataclass
+class RelayReport:
+    published: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    duplicates: int = 0
+
+
+class OutboxRelay:
+    def __init__(
+        self, dsn: str, settings: OutboxSettings, ctx: LegacyContext, publisher: AdapterPublisher, *, retry_after_s: int
+    ) -> None:
+        self._dsn = dsn
+        self._settings = settings
+        self._ctx = ctx
+        self._publisher = publisher
+        self._retry_after_s = retry_after_s
+        table = sql.Identifier(settings.table)
+        self._select = sql.SQL(
+            "SELECT id, aggregate_type, aggregate_id, event_type, payload, created_at FROM {} "
+            "WHERE published_at IS NULL ORDER BY commit_seq NULLS LAST, id LIMIT %s"
+        ).format(table)
+        self._mark = sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(table)
+        self._refuse = sql.SQL("UPDATE {} SET published_at = now(), refused_reason = %s WHERE id = %s").format(table)
+
+    async def run_once(self, conn: psycopg.AsyncConnection[Any]) -> RelayReport:
+        """Publish every row unpublished now; raise ``Unavailable`` (nothing marked) if Kafka did not ack."""
+        report = RelayReport()
+        while True:
+            rows = await (await conn.execute(self._select, [self._settings.batch_size])).fetchall()
+            if not rows:
+                return report
+            await self._relay(conn, rows, report)
+            if len(rows) < self._settings.batch_size:
+                return report
+
+    async def _relay(self, conn: psycopg.AsyncConnection[Any], rows: list[tuple], report: RelayReport) -> None:
+        good: list[tuple[int, MappedRecord]] = []
+        bad: list[tuple[tuple, RejectedInput]] = []
+        for row in rows:
+            try:
+                good.append((row[0], map_business(outbox_record(*row), self._ctx)))
+            except RejectedInput as error:
+                bad.append((row, error))
+        if good:
+            result = await self._publisher.submit([record for _, record in good])
+            report.duplicates += result.duplicate_records
+            await conn.execute(self._mark, [[row_id for row_id, _ in good]])
+            report.published.extend(row_id for row_id, _ in good)
+        for row, error in bad:
+            await self._dead_letter(row, error)
+            await conn.execute(self._refuse, [error.reason, row[0]])
+            report.refused[row[0]] = error.reason
+
+    async def _dead_letter(self, row: tuple, error: RejectedInput) -> None:
+        row_id, aggregate_type, aggregate_id, event_type, payload, created_at = row
+        value = json.dumps({"id": row_id, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
+                            "event_type": event_type, "payload": payload, "created_at": created_at.isoformat()},
+                           default=str).encode()
+        headers = (("outbox.table", self._settings.table.encode()), ("outbox.id", str(row_id).encode()))
+        try:
+            await self._publisher.reject(RawRecord(value=value, key=str(aggregate_id).encode(), headers=headers), error)
+        except PublishError as exc:
+            raise Unavailable(f"cannot dead-letter outbox row {row_id}: {exc}",
+                              retry_after_s=self._retry_after_s) from exc
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set: wake on NOTIFY or every poll_interval_s; ride out outages."""
+        while not stop.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True) as conn:
+                    await self._lead(conn, stop)
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._settings.table)))
+                    while not stop.is_set():
+                        try:
+                            report = await self.run_once(conn)
+                            if report.published or report.refused:
+                                log.info("outbox relayed", published=len(report.published), refused=len(report.refused))
+                        except Unavailable as exc:
+                            log.warning("kafka unavailable; outbox rows stay unpublished", reason=exc.reason)
+                            await _sleep(stop, exc.retry_after_s)
+                            continue
+                        await self._wait_for_work(conn, stop)
+            except psycopg.OperationalError as exc:
+                log.warning("outbox database unreachable; retrying", error=str(exc))
+                await _sleep(stop, self._retry_after_s)
+
+    async def _wait_for_work(self, conn: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
+        """Until a NOTIFY arrives, poll_interval_s passes, or ``stop`` is set (checked twice a second)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.poll_interval_s
+        while not stop.is_set() and (remaining := deadline - loop.time()) > 0:
+            async for _ in conn.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                return
+
+    async def _lead(self, conn: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
+        """Wait until this relay holds the table's advisory lock (one publisher at a time, in order)."""
+        while not stop.is_set():
+            lock = f"omnibus.{self._settings.table}"
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [lock])
+            if (await cursor.fetchone())[0]:  # type: ignore[index]
+                return
+            await _sleep(stop, self._settings.poll_interval_s)
+
+
+def outbox_record(
+    row_id: int, aggregate_type: str, aggregate_id: str, event_type: str, payload: Any, created_at: datetime
+) -> BusinessRecord:
+    """The business fact of one outbox row (an ``account``/``order`` aggregate id stands for its number)."""
+    if not isinstance(payload, dict):
+        raise RejectedInput(f"outbox row {row_id}: payload must be a JSON object", code="malformed_field")
+    implied = {"account": "account_number", "order": "order_id"}.get(str(aggregate_type).lower())
+    fields = {**({implied: aggregate_id} if implied else {}), **payload}
+    occurred = payload.get("occurred_at")
+    occurred_at = _occurred(occurred, row_id) if occurred else created_at
+    return BusinessRecord(event_type, fields, f"outbox:{row_id}", occurred_at)
+
+
+def _occurred(value: Any, row_id: int) -> Any:
+    try:
+        return moment(value, "occurred_at")
+    except RejectedInput as error:
+        raise RejectedInput(f"outbox row {row_id}: {error.reason}", code=error.code) from error
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

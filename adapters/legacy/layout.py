@@ -1,0 +1,156 @@
+"""Layouts of nightly export files: which columns a line has, their types, and the event it becomes.
+
+A layout file (YAML or JSON) declares one file kind::
+
+    name: bills                  # names checkpoints and dedupe ids
+    format: csv                  # or fixed-width
+    event: BillIssued
+    delimiter: ";"               # csv only
+    header: true                 # csv: the first line names the columns
+    skip_prefixes: ["HDR", "TRL"]  # header/trailer records to ignore
+    key: [bill_id]               # business key: the same bill in another file is a duplicate
+    fields:                      # event field -> where it is in the line
+      account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
+      amount: {column: AMOUNT, type: decimal}
+      due_date: {column: DUE, type: date, format: "%d/%m/%Y"}
+      currency: {value: EUR}                         # a constant
+      bill_id: {start: 1, width: 12}                 # fixed-width: 1-based start, width in characters
+      amount_due: {start: 13, width: 11, type: decimal, implied_decimals: 2}   # 00000012345 = 123.45
+
+Without ``key``, a line's id is the file's SHA-256 plus its line number: importing the same file again
+is a duplicate, a corrected file is not.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from adapters.base.errors import RejectedInput
+from adapters.legacy.errors import LayoutError
+from adapters.legacy.mapper import canonical_event_type
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str | int | None = None
+    start: int | None = Field(None, ge=1)
+    width: int | None = Field(None, ge=1)
+    value: str | None = None
+    type: Literal["string", "int", "decimal", "date", "timestamp"] = "string"
+    format: str | None = Field(None, description="strptime format of a date/timestamp (default ISO-8601).")
+    implied_decimals: int = Field(0, ge=0, description="Decimals implied by a decimal written without a point.")
+
+
+class Layout(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(..., pattern=r"^[a-z0-9_-]+$")
+    format: Literal["csv", "fixed-width"]
+    event: str
+    encoding: str = "utf-8"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quotechar: str = Field('"', min_length=1, max_length=1)
+    header: bool = True
+    skip_lines: int = Field(0, ge=0, description="Lines before the data (banners), after any header.")
+    skip_prefixes: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
+    fields: dict[str, FieldSpec]
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        try:
+            return canonical_event_type(value)
+        except RejectedInput as exc:
+            raise ValueError(exc.reason) from exc
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Layout:
+        for name, spec in self.fields.items():
+            if spec.value is not None:
+                continue
+            if self.format == "fixed-width" and (spec.start is None or spec.width is None):
+                raise ValueError(f"field {name}: a fixed-width field needs start and width")
+            if self.format == "csv" and spec.column is None:
+                raise ValueError(f"field {name}: a csv field needs a column (header name or 0-based index)")
+            if self.format == "csv" and isinstance(spec.column, str) and not self.header:
+                raise ValueError(f"field {name}: columns are named only when the file has a header")
+        for name in (*self.key, *([self.occurred_at] if self.occurred_at else [])):
+            if name not in self.fields:
+                raise ValueError(f"{name} is used as key/occurred_at but is not a field")
+        return self
+
+    def columns_from(self, header_line: str) -> dict[str, int]:
+        names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
+        positions = {name.strip(): index for index, name in enumerate(names)}
+        wanted = {s.column for s in self.fields.values() if isinstance(s.column, str)}
+        if wanted - set(positions):
+            raise LayoutError(f"layout {self.name}: header lacks {sorted(wanted - set(positions))}")
+        return positions
+
+    def skips(self, line: str) -> bool:
+        return not line.strip() or any(line.startswith(prefix) for prefix in self.skip_prefixes)
+
+    def parse(self, line: str, columns: dict[str, int]) -> dict[str, Any]:
+        """The typed fields of one data line; ``RejectedInput`` names the first bad one."""
+        cells = (next(csv.reader([line], delimiter=self.delimiter, quotechar=self.quotechar), [])
+                 if self.format == "csv" else None)
+        fields: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            if spec.value is not None:
+                raw: str | None = spec.value
+            elif cells is not None:
+                index = columns[spec.column] if isinstance(spec.column, str) else spec.column
+                raw = cells[index] if index is not None and index < len(cells) else None  # type: ignore[operator]
+            else:
+                raw = line[spec.start - 1: spec.start - 1 + spec.width]  # type: ignore[operator]
+            fields[name] = _typed(raw.strip() if raw is not None else None, spec, name)
+        return fields
+
+
+def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:
+    if not raw:
+        return None
+    try:
+        if spec.type == "int":
+            return int(raw)
+        if spec.type == "decimal":
+            number = Decimal(raw.replace(",", "."))
+            return number.scaleb(-spec.implied_decimals) if spec.implied_decimals else number
+        if spec.type == "date":
+            return datetime.strptime(raw, spec.format).date() if spec.format else datetime.fromisoformat(raw).date()
+        if spec.type == "timestamp":
+            return datetime.strptime(raw, spec.format) if spec.format else datetime.fromisoformat(raw)
+    except (ValueError, InvalidOperation) as exc:
+        expected = f"{spec.type} {spec.format or ''}".strip()
+        raise RejectedInput(f"field {name} is malformed (expected {expected}, got {raw[:30]!r})",
+                            code="malformed_field") from exc
+    return raw
+
+
+def load_layout(path: Path) -> Layout:
+    """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text) if path.suffix == ".json" else _yaml(text)
+        return Layout.model_validate(document)
+    except (OSError, ValueError, ValidationError, RejectedInput) as exc:
+        raise LayoutError(f"layout {path}: {exc}") from exc
+
+
+def _yaml(text: str) -> Any:
+    import yaml  # PyYAML: needed only for YAML layouts
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from exc

@@ -1,0 +1,170 @@
+"""A business fact from a legacy system (outbox row, polled row, batch-file line) → ``omnibus.business`` event.
+
+Every source gives the same thing: an event type and a flat mapping of fields. Event types are matched
+loosely (``AccountOpened``, ``account_opened`` and ``account.opened`` are one type). The fields each
+event needs, as JSON or as text from a file:
+
+- every event: ``account_number`` (``OrderStatusChanged``: optional, ``order_id`` instead), and optional
+  identifiers ``national_id``, ``phone``, ``email``, ``customer_id`` (a list ``customer_identifiers`` of
+  ``{type, value}`` is also taken as is);
+- ``AccountOpened``: ``account_type``, ``service_tier``; ``AccountClosed``: ``reason``;
+- ``ProductSubscribed``/``ProductCancelled``: ``subscription_id``, ``product_code``, ``product_name`` /
+  ``reason``, ``effective_at``;
+- ``BillIssued``: ``bill_id``, ``amount`` (+ ``currency``), ``period_start_date``, ``period_end_date``,
+  ``due_date``; ``PaymentOverdue``: ``bill_id``, ``amount_due`` (+ ``currency``), ``due_date``,
+  ``days_overdue`` (computed from the due date if absent);
+- ``OrderStatusChanged``: ``order_id``, ``status`` (the system's own word, mapped to the common
+  statuses; kept in ``source_status``), ``previous_status``, ``product_code``.
+
+Amounts are a decimal in major units (``"19.99"``), a ``{amount_minor, currency}`` object, or
+``<name>_minor`` in minor units. Events go to ``business.events.v1`` keyed by account (by order when
+an order names no account).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from adapters.base import identifiers
+from adapters.base.envelope import make_envelope
+from adapters.base.errors import RejectedInput
+from adapters.base.mapper import MappedRecord
+from adapters.legacy import values
+from bus.producer import Outgoing
+from bus.serde import Event
+
+NAMESPACE = "omnibus.business"
+ORDER_STATUSES = frozenset({"CREATED", "CONFIRMED", "IN_PROGRESS", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
+                            "FAILED"})
+ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
+                      "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
+                      "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}
+
+
+@dataclass(frozen=True)
+class BusinessRecord:
+    """One fact with its source's id (``dedupe_id``: outbox row, row version, file line or business key)."""
+
+    event_type: str
+    fields: Mapping[str, Any]
+    dedupe_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class LegacyContext:
+    source_system: str
+    topic: str
+    default_currency: str = "EUR"
+
+
+Builder = Callable[["Fields"], dict[str, Any]]
+
+
+class Fields:
+    """Typed access to a record's fields, refusing with the field's name."""
+
+    def __init__(self, record: BusinessRecord, ctx: LegacyContext) -> None:
+        self._values = record.fields
+        self.record, self.ctx = record, ctx
+
+    def text(self, name: str, *, required: bool = True) -> str | None:
+        return values.text(self._values.get(name), name, required=required)
+
+    def day(self, name: str, *, required: bool = True) -> date | None:
+        return values.day(self._values.get(name), name, required=required)
+
+    def moment(self, name: str) -> datetime | None:
+        return values.moment(self._values.get(name), name, required=False)
+
+    def money(self, name: str) -> dict[str, Any]:
+        currency = self.text(f"{name}_currency", required=False) or self.text("currency", required=False)
+        return values.money(self._values.get(name), self._values.get(f"{name}_minor"), name,
+                            currency or self.ctx.default_currency)
+
+    def whole(self, name: str) -> int | None:
+        return values.whole(self._values.get(name), name)
+
+    def customer_identifiers(self) -> list[dict[str, str]]:
+        listed = self._values.get("customer_identifiers") or []
+        if not isinstance(listed, list):
+            raise RejectedInput("field customer_identifiers must be a list of {type, value}", code="malformed_field")
+        phone = self.text("phone", required=False)
+        return identifiers.unique([
+            identifiers.plain("ACCOUNT", self._values.get("account_number")),
+            identifiers.plain("NATIONAL_ID", self._values.get("national_id")),
+            identifiers.phone(phone) if phone else None,
+            identifiers.email(self.text("email", required=False)),
+            identifiers.plain("USER_ID", self._values.get("customer_id")),
+            *[values.identifier(item) for item in listed],
+        ])
+
+
+def _account(f: Fields) -> dict[str, Any]:
+    return {"account_number": f.text("account_number"), "customer_identifiers": f.customer_identifiers()}
+
+
+def _order_status(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    word = re.sub(r"[^A-Z]+", "_", raw.upper()).strip("_")
+    word = ORDER_STATUS_WORDS.get(word, word)
+    return word if word in ORDER_STATUSES else "UNKNOWN"
+
+
+def _overdue_days(f: Fields, due: date | None) -> int:
+    given = f.whole("days_overdue")
+    if given is not None:
+        return given
+    return max(0, (f.record.occurred_at.astimezone(UTC).date() - due).days) if due else 0
+
+
+BUILDERS: dict[str, Builder] = {
+    "AccountOpened": lambda f: {**_account(f), "account_type": f.text("account_type"),
+                                "service_tier": f.text("service_tier", required=False)},
+    "AccountClosed": lambda f: {**_account(f), "reason": f.text("reason", required=False)},
+    "ProductSubscribed": lambda f: {**_account(f), "subscription_id": f.text("subscription_id"),
+                                    "product_code": f.text("product_code"),
+                                    "product_name": f.text("product_name", required=False),
+                                    "effective_at": f.moment("effective_at")},
+    "ProductCancelled": lambda f: {**_account(f), "subscription_id": f.text("subscription_id"),
+                                   "product_code": f.text("product_code"), "reason": f.text("reason", required=False),
+                                   "effective_at": f.moment("effective_at")},
+    "BillIssued": lambda f: {**_account(f), "bill_id": f.text("bill_id"), "amount": f.money("amount"),
+                             "period_start_date": f.day("period_start_date"),
+                             "period_end_date": f.day("period_end_date"), "due_date": f.day("due_date")},
+    "PaymentOverdue": lambda f: {**_account(f), "bill_id": f.text("bill_id"), "amount_due": f.money("amount_due"),
+                                 "due_date": f.day("due_date"),
+                                 "days_overdue": _overdue_days(f, f.day("due_date"))},
+    "OrderStatusChanged": lambda f: {
+        "order_id": f.text("order_id"), "account_number": f.text("account_number", required=False),
+        "customer_identifiers": f.customer_identifiers(),
+        "status": _order_status(f.text("status")),
+        "previous_status": _order_status(f.text("previous_status", required=False)),
+        "source_status": f.text("status"), "product_code": f.text("product_code", required=False),
+    },
+}
+_CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in BUILDERS}
+
+
+def canonical_event_type(raw: str) -> str:
+    """``account.opened`` / ``account_opened`` / ``AccountOpened`` → ``AccountOpened``."""
+    found = _CANONICAL.get(re.sub(r"[^a-z]", "", str(raw).lower()))
+    if found is None:
+        raise RejectedInput(f"unknown event type {str(raw)[:60]!r}; known: {', '.join(BUILDERS)}",
+                            code="unknown_event_type")
+    return found
+
+
+def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
+    event_type = canonical_event_type(record.event_type)
+    body = BUILDERS[event_type](Fields(record, ctx))
+    envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
+                             source_event_id=record.dedupe_id, occurred_at=record.occurred_at)
+    key = body.get("account_number") or body.get("order_id")
+    event = Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body})
+    return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=(Outgoing(ctx.topic, key, event),))

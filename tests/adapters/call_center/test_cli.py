@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.call_center.cli import app
+from bus.stack.ports import free_port
+from bus.topics import CONTACT_EVENTS
+from tests.adapters.call_center.support import PARIS_KEY, master_lines, sample
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+SITES = json.dumps({"paris": {"access_keys": [PARIS_KEY], "timezone": "Europe/Paris", "phone_region": "FR"}})
+
+
+def _environment(bootstrap_servers: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": prefix,
+        "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_METRICS__ENABLED": "false", "OMNIBUS_LOG__JSON_OUTPUT": "false",
+        "OMNIBUS_ADAPTER_CALL_CENTER__SITES": SITES,
+        "OMNIBUS_ADAPTER_CALL_CENTER__STATE_PATH": str(tmp_path / "state.sqlite"),
+    }
+
+
+@pytest.mark.kafka
+def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    port = free_port()
+    environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "serve", "--port", str(port)],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "the adapter did not start"
+                time.sleep(0.2)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/connect/ctr", data=json.dumps(sample("ctr_abandoned.json")).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {PARIS_KEY}"}, method="POST")
+        with urllib.request.urlopen(request, timeout=15) as response:
+            assert response.status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0].decode()
+    assert server.returncode == 0, output
+    assert "call-center adapter stopped" in output
+    landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
+    schemas = {item.event.schema for item in landed}
+    assert schemas == {"omnibus.contact.CallCompleted", "omnibus.contact.InteractionRecorded"}
+
+
+@pytest.mark.kafka
+def test_import_cdr_resumes_where_it_stopped(
+    bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    for name, value in _environment(bootstrap_servers, settings.topics.prefix, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    master = tmp_path / "Master.csv"
+    master.write_text(master_lines()[0] + "\n")
+    arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
+    first = CliRunner().invoke(app, arguments)
+    assert first.exit_code == 0 and "1 lines, 3 events published" in first.output, first.output
+    with open(master, "a") as handle:
+        handle.write(master_lines()[1] + "\n")
+    second = CliRunner().invoke(app, arguments)
+    assert "1 lines, 3 events published, 0 duplicates" in second.output, second.output
+    unknown = CliRunner().invoke(app, [*arguments[:3], "nowhere"])
+    assert unknown.exit_code != 0 and "unknown site" in unknown.output

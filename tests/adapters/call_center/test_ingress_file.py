@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base.checkpoint import Checkpoint
+from adapters.base.runtime import adapter_runtime
+from adapters.call_center import mapper_asterisk
+from adapters.call_center.ingress_file import CdrFileReader, ImportReport
+from adapters.call_center.mapper import MapContext, Topics
+from bus.topics import CONTACT_EVENTS
+from tests.adapters.call_center.support import call_center_settings, master_lines
+from tests.support.kafka_io import read_dead_letters, read_events
+from tests.support.settings import settings_with_topics
+
+pytestmark = pytest.mark.kafka
+
+
+async def _import(settings: Any, path: Path, state: Path, **reader: Any) -> ImportReport:
+    adapter = call_center_settings(dedupe_path=state / "dedupe.sqlite")
+    async with adapter_runtime("call_center", settings, adapter) as runtime:
+        ctx = MapContext("paris", adapter.sites["paris"], Topics.of(settings.topics), adapter)
+        return await CdrFileReader(path, ctx, runtime.publisher, Checkpoint(state / "master.json"), **reader
+                                   ).read_available()
+
+
+async def _contacts(settings: Any) -> list[str]:
+    return [landed.event.value["contact_id"] for landed in await read_events(settings, CONTACT_EVENTS)
+            if landed.event.schema == "omnibus.contact.CallCompleted"]
+
+
+async def test_a_file_imported_twice_publishes_each_call_once(bootstrap_servers: str, tmp_path: Path) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join(master_lines()) + "\n")
+    first = await _import(settings, master, tmp_path)
+    assert (first.lines, first.rejected) == (3, 0)
+    assert (await _import(settings, master, tmp_path)).lines == 0  # the checkpoint is at the end
+    (tmp_path / "master.json").unlink()  # lose the checkpoint: the dedupe store still knows every line
+    again = await _import(settings, master, tmp_path)
+    assert (again.lines, again.duplicates, again.published_events) == (3, 3, 0)
+    assert len(await _contacts(settings)) == 3
+
+
+async def test_only_complete_lines_are_read_and_appends_are_picked_up(bootstrap_servers: str, tmp_path: Path) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    half = len(master_lines()[1]) // 2
+    master.write_text(master_lines()[0] + "\n" + master_lines()[1][:half])
+    assert (await _import(settings, master, tmp_path)).lines == 1
+    with open(master, "a") as handle:
+        handle.write(master_lines()[1][half:] + "\n" + master_lines()[2] + "\n")
+    assert (await _import(settings, master, tmp_path)).lines == 2
+    assert sorted(await _contacts(settings)) == sorted(
+        mapper_asterisk.map_cdr(line, MapContext("paris", call_center_settings().sites["paris"],
+                                                 Topics.of(settings.topics), call_center_settings())
+                                ).events[0].event.value["contact_id"] for line in master_lines())
+
+
+async def test_a_crash_mid_file_resumes_after_the_last_acknowledged_chunk(
+    bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join(master_lines()) + "\n")
+    real = mapper_asterisk.map_cdr
+
+    def crash_on_the_third(line: str, ctx: Any) -> Any:
+        if "1709632805" in line:
+            raise KeyboardInterrupt("power cut")
+        return real(line, ctx)
+
+    monkeypatch.setattr(mapper_asterisk, "map_cdr", crash_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        await _import(settings, master, tmp_path, chunk_lines=1)
+    saved = Checkpoint(tmp_path / "master.json").load()
+    assert saved is not None and saved["offset"] == len(("\n".join(master_lines()[:2]) + "\n").encode())
+    monkeypatch.setattr(mapper_asterisk, "map_cdr", real)
+    resumed = await _import(settings, master, tmp_path, chunk_lines=1)
+    assert (resumed.lines, resumed.duplicates) == (1, 0)
+    assert len(await _contacts(settings)) == 3
+
+
+async def test_a_bad_line_is_dead_lettered_with_its_offset_and_reading_goes_on(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    bad = '"","garbage"'
+    master.write_text(f"{master_lines()[0]}\n{bad}\n{master_lines()[1]}\n")
+    report = await _import(settings, master, tmp_path)
+    assert (report.lines, report.rejected) == (3, 1)
+    assert len(await _contacts(settings)) == 2
+    (letter,) = await read_dead_letters(settings)
+    headers = {h["key"]: h["value"] for h in letter["headers"]}
+    assert letter["value"] == bad.encode() and headers["file.offset"] == str(len(master_lines()[0]) + 1).encode()

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.call_center import mapper_asterisk
+from adapters.call_center.errors import RejectedInput
+from tests.adapters.call_center.support import context, master_lines
+
+NEW_COLUMNS = ("uniqueid", "userfield", "peeraccount", "linkedid", "sequence")
+
+
+def completed(line: str, **settings: object) -> dict:
+    return mapper_asterisk.map_cdr(line, context("paris", **settings)).events[0].event.value
+
+
+def test_quoted_fields_with_commas_and_doubled_quotes_parse() -> None:
+    row = mapper_asterisk.parse_line(master_lines()[0], context().settings.asterisk_columns)
+    assert row["clid"] == '"Jean Dupont" <0612345678>' and row["lastdata"] == "billing,t,,,300"
+    assert row["uniqueid"] == "1709629771.2591" and row["userfield"] == "payment-plan-agreed"
+
+
+def test_local_times_use_the_site_zone() -> None:
+    value = completed(master_lines()[0])
+    assert value["initiated_at"].astimezone(UTC) == datetime(2024, 3, 5, 9, 9, 31, tzinfo=UTC)  # Paris is UTC+1
+
+
+def test_utc_times_when_asterisk_logs_gmt() -> None:
+    value = mapper_asterisk.map_cdr(master_lines()[0], context("lyon")).events[0].event.value  # lyon: UTC
+    assert value["initiated_at"].astimezone(UTC) == datetime(2024, 3, 5, 10, 9, 31, tzinfo=UTC)
+
+
+def test_queue_call_measures() -> None:
+    answered, abandoned = completed(master_lines()[0]), completed(master_lines()[1])
+    assert (answered["queue"], answered["queue_wait_ms"], answered["talk_ms"]) == ("billing", 31_000, 248_000)
+    assert answered["answered_within_sla"] is False and answered["agent_id"] == "SIP/agent1001"
+    assert answered["disposition"] == "payment-plan-agreed"  # the userfield wrap-up code wins
+    assert abandoned["abandoned"] is True and abandoned["disposition"] == "NO ANSWER"
+
+
+def test_outbound_calls_observe_the_dialled_customer() -> None:
+    value = completed(master_lines()[2])
+    assert value["initiation_method"] == "OUTBOUND" and value["queue"] is None
+    assert value["caller_identifiers"] == [{"type": "PHONE", "value": "+33144556677"}]
+    assert value["agent_id"] == "SIP/agent1001"
+
+
+def test_optional_columns_may_be_absent_and_newcdrcolumns_name_each_leg() -> None:
+    base = master_lines()[0].rsplit(",", 2)[0]  # without uniqueid and userfield
+    legs = [f'{base},"1709629771.2591","","","1709629771.2590",{n}' for n in (4, 5)]
+    ids = [mapper_asterisk.map_cdr(leg, context(asterisk_optional_columns=NEW_COLUMNS)).dedupe_id for leg in legs]
+    assert ids == ["asterisk:paris/1709629771.2591/4", "asterisk:paris/1709629771.2591/5"]
+    anonymous = mapper_asterisk.map_cdr(base, context())
+    assert anonymous.dedupe_id.startswith("asterisk:paris/cdr-")
+    assert anonymous.dedupe_id == mapper_asterisk.map_cdr(base, context()).dedupe_id
+
+
+def test_more_columns_than_configured_are_refused() -> None:
+    with pytest.raises(RejectedInput, match="more than the 18 configured"):
+        mapper_asterisk.map_cdr(master_lines()[0] + ',"extra"', context())
+
+
+def test_a_quoted_field_may_span_lines() -> None:
+    two = master_lines()[1].replace('"repairs,t,,,300"', '"repairs\nline two"')
+    items = mapper_asterisk.split_lines(f"{master_lines()[0]}\n{two}\n".encode())
+    assert len(items) == 2 and "line two" in items[1].record
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (("279,248", "279,lots"), "field billsec is malformed"),
+    (('"2024-03-05 10:09:31"', ""), "start is empty"),
+])
+def test_bad_fields_are_named(change: tuple[str, str], reason: str) -> None:
+    with pytest.raises(RejectedInput, match=reason):
+        mapper_asterisk.map_cdr(master_lines()[0].replace(*change), context())

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from adapters.call_center import mapper_ctr
+from adapters.call_center.errors import RejectedInput
+from tests.adapters.call_center.support import context, sample
+
+ANSWERED, ABANDONED = sample("ctr_inbound_answered.json"), sample("ctr_abandoned.json")
+
+
+def test_one_ctr_an_array_and_json_lines_are_cut_into_records() -> None:
+    single, _ = mapper_ctr.split_body(json.dumps(ANSWERED).encode())
+    array, _ = mapper_ctr.split_body(json.dumps([ANSWERED, ABANDONED]).encode())
+    lines, _ = mapper_ctr.split_body(f"{json.dumps(ANSWERED)}\n{json.dumps(ABANDONED)}\n".encode())
+    for items in (single, array, lines):
+        assert [i.record["ContactId"] for i in items] == [c["ContactId"] for c in (ANSWERED, ABANDONED)][: len(items)]
+        assert all(i.error is None for i in items)
+
+
+def test_a_firehose_delivery_is_unwrapped_and_a_bad_record_refused_alone() -> None:
+    body = json.dumps({"requestId": "ed4acda5-034f-9f42-bba1-f29aea6d7d8f", "timestamp": 1578090901599, "records": [
+        {"data": base64.b64encode(json.dumps(ANSWERED).encode()).decode()},
+        {"data": base64.b64encode(b"{broken").decode()},
+        {"data": "%%% not base64"},
+    ]}).encode()
+    items, firehose = mapper_ctr.split_body(body)
+    assert firehose is not None and firehose.request_id == "ed4acda5-034f-9f42-bba1-f29aea6d7d8f"
+    assert items[0].record["ContactId"] == ANSWERED["ContactId"]
+    assert "not a JSON CTR" in items[1].error.reason and items[1].raw == b"{broken"
+    assert "not base64" in items[2].error.reason
+
+
+def test_an_unparseable_body_is_refused_whole() -> None:
+    with pytest.raises(RejectedInput, match="not valid JSON"):
+        mapper_ctr.split_body(b"{not json")
+    with pytest.raises(RejectedInput, match="empty"):
+        mapper_ctr.split_body(b"  \n")
+
+
+def test_the_dedupe_id_is_the_contact_and_its_last_update() -> None:
+    record = mapper_ctr.map_ctr(ANSWERED, context())
+    assert record.dedupe_id == "amazon-connect:5ca32fbd-8f92-46af-92a5-6b0f970f0efe@2024-03-05T09:15:55+00:00"
+    envelope = record.events[0].event.value["envelope"]
+    assert envelope["source_event_id"] == "5ca32fbd-8f92-46af-92a5-6b0f970f0efe@2024-03-05T09:15:55+00:00"
+    assert envelope["channel"] == "CALL_CENTER" and envelope["site"] == "paris"
+
+
+def test_ivr_account_and_wrap_up_code_come_from_contact_attributes() -> None:
+    value = mapper_ctr.map_ctr(ANSWERED, context()).events[0].event.value
+    assert value["caller_identifiers"] == [{"type": "PHONE", "value": "+33612345678"},
+                                           {"type": "ACCOUNT", "value": "ACC-100234"}]
+    assert value["disposition"] == "bill-explained" and value["agent_id"] == "mdupont"
+
+
+def test_a_chat_contact_is_an_interaction_but_not_a_call() -> None:
+    chat = {**ABANDONED, "Channel": "CHAT", "CustomerEndpoint": None}
+    record = mapper_ctr.map_ctr(chat, context())
+    assert [o.event.schema for o in record.events] == ["omnibus.contact.InteractionRecorded"]
+    assert record.events[0].event.value["kind"] == "CHAT"
+
+
+def test_an_unknown_initiation_method_reads_unknown() -> None:
+    value = mapper_ctr.map_ctr({**ANSWERED, "InitiationMethod": "WEBRTC_API"}, context()).events[0].event.value
+    assert value["initiation_method"] == "UNKNOWN"
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("DisconnectTimestamp", None, "DisconnectTimestamp is missing"),
+    ("LastUpdateTimestamp", "2024-03-05 09:15", "no UTC offset"),
+    ("Queue", "billing", "Queue is malformed"),
+    ("ContactId", 42, "ContactId is malformed"),
+])
+def test_bad_fields_are_named(field: str, value: object, reason: str) -> None:
+    with pytest.raises(RejectedInput, match=reason):
+        mapper_ctr.map_ctr({**ANSWERED, field: value}, context())

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from adapters.legacy.cli import app
+from bus.topics import BUSINESS_EVENTS
+from tests.adapters.legacy.support import SAMPLES
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+runner = CliRunner()
+
+
+def test_install_outbox_prints_its_ddl_for_the_configured_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__OUTBOX", '{"table": "billing_outbox"}')
+    result = runner.invoke(app, ["install-outbox", "--print"])
+    assert result.exit_code == 0, result.output
+    assert "CREATE TABLE IF NOT EXISTS billing_outbox" in result.output and "omnibus_outbox" not in result.output
+
+
+@pytest.mark.postgres
+def test_install_outbox_can_run_twice(monkeypatch: pytest.MonkeyPatch, postgres_dsn: str) -> None:
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__DATABASE_URL", postgres_dsn)
+    monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")
+    for _ in range(2):
+        result = runner.invoke(app, ["install-outbox"])
+        assert result.exit_code == 0, result.output
+    with psycopg.connect(postgres_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM omnibus_outbox").fetchone() == (0,)
+
+
+@pytest.mark.kafka
+def test_import_batch_reports_and_remembers_what_it_imported(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": settings.topics.prefix,
+                        "TOPICS__PARTITIONS": "3", "METRICS__ENABLED": "false", "LOG__JSON_OUTPUT": "false",
+                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    export = tmp_path / "bills.csv"
+    shutil.copy(SAMPLES / "bills.csv", export)
+    arguments = ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)]
+    first = runner.invoke(app, arguments)
+    assert first.exit_code == 0, first.output
+    assert "bills.csv: 3 lines, 3 events published, 0 duplicates, 0 rejected" in first.output
+    second = runner.invoke(app, arguments)
+    assert "already imported" in second.output
+    assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3

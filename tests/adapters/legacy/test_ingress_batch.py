@@ -1,0 +1,172 @@
+"""Nightly batch files against the real broker."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base.errors import Unavailable
+from adapters.base.runtime import adapter_runtime
+from adapters.legacy import ingress_batch
+from adapters.legacy.ingress_batch import BatchImporter, BatchReport
+from adapters.legacy.layout import Layout, load_layout
+from adapters.legacy.mapper import BusinessRecord, map_business
+from bus.topics import BUSINESS_EVENTS
+from tests.adapters.contract import AdapterContract, BadSample, Delivery, Sample
+from tests.adapters.legacy.support import SAMPLES, legacy_context, legacy_settings, utc
+from tests.support.kafka_io import read_dead_letters, read_events
+from tests.support.settings import settings_with_topics
+
+BILLS = load_layout(SAMPLES / "bills_layout.yaml")
+BILL_LINES = (SAMPLES / "bills.csv").read_text().splitlines()
+HEADER, BILL_ROWS = BILL_LINES[0], BILL_LINES[1:]
+BILL = "omnibus.business.BillIssued"
+
+
+def _as_mapped(line: str) -> Any:
+    fields = BILLS.parse(line, BILLS.columns_from(HEADER))
+    return map_business(BusinessRecord(BILLS.event, fields, ingress_batch.line_id(BILLS, fields, "0" * 64, 2),
+                                       utc(2024, 4, 1)), legacy_context())
+
+
+async def start_importer(stack: AsyncExitStack, settings: Any, state_dir: Path, **overrides: Any) -> BatchImporter:
+    legacy = legacy_settings(state_dir, **overrides)
+    runtime = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    return BatchImporter(legacy_context(settings.topics), runtime.publisher, state_dir,
+                         chunk_lines=legacy.batch_chunk_lines)
+
+
+class TestBatchFileContract(AdapterContract):
+    """A native is one data line of the bills export, delivered as a file with the export's header."""
+
+    source_component = "adapter.legacy"
+    samples = [Sample(f"bill {n}", line, [(BILL, line.split(";")[0])]) for n, line in enumerate(BILL_ROWS, 1)]
+    bad_samples = [
+        BadSample("French date expected", BILL_ROWS[0].replace("15/04/2024", "2024-04-15"),
+                  reason="field due_date is malformed"),
+        BadSample("amount not a number", BILL_ROWS[1].replace("24,50", "vingt"), reason="field amount is malformed"),
+        BadSample("no bill number", BILL_ROWS[2].replace("F2024-03-0042119", ""), reason="bill_id is missing"),
+    ]
+
+    @pytest.fixture
+    def mapper(self) -> Any:
+        return _as_mapped
+
+    @pytest.fixture
+    def adapter(self, exit_stack: AsyncExitStack, tmp_path: Path) -> Any:
+        async def start(settings: Any, **overrides: Any) -> Any:
+            state = tmp_path / uuid.uuid4().hex
+            importer = await start_importer(exit_stack, settings, state, **overrides)
+
+            async def deliver(line: str) -> Delivery:
+                path = state / f"bills-{hashlib.sha256(line.encode()).hexdigest()[:8]}.csv"
+                path.write_text(f"{HEADER}\n{line}\n")
+                try:
+                    report = await importer.import_file(path, BILLS)
+                except Unavailable as exc:
+                    return Delivery(accepted=False, reason=exc.reason)
+                reason = next(iter(report.rejected.values()), None)
+                return Delivery(accepted=reason is None, reason=reason)
+
+            return deliver
+
+        return start
+
+
+async def _bills(settings: Any) -> list[str]:
+    return [landed.event.value["bill_id"] for landed in await read_events(settings, BUSINESS_EVENTS)]
+
+
+@pytest.mark.kafka
+async def test_a_fixed_width_file_with_header_and_trailer_records(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    importer = await start_importer(exit_stack, settings, tmp_path)
+    report = await importer.import_file(SAMPLES / "overdue.txt", load_layout(SAMPLES / "overdue_layout.yaml"))
+    assert (report.lines, report.published_events, report.rejected) == (2, 2, {})
+    values = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
+    assert sorted((v["bill_id"], v["amount_due"]["amount_minor"], v["days_overdue"]) for v in values) == [
+        ("F2024-02-0039904", 2450, 43), ("F2024-03-0042117", 5999, 12)]
+
+
+@pytest.mark.kafka
+async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    path = tmp_path / "bills.csv"
+    shutil.copy(SAMPLES / "bills.csv", path)
+    real = ingress_batch.map_business
+
+    def power_cut_on_the_third_bill(record: BusinessRecord, ctx: Any) -> Any:
+        if record.fields["bill_id"] == "F2024-03-0042119":
+            raise KeyboardInterrupt("power cut")
+        return real(record, ctx)
+
+    monkeypatch.setattr(ingress_batch, "map_business", power_cut_on_the_third_bill)
+    async with AsyncExitStack() as crashing:
+        importer = await start_importer(crashing, settings, tmp_path, batch_chunk_lines=1)
+        with pytest.raises(KeyboardInterrupt):
+            await importer.import_file(path, BILLS)
+    saved = importer.checkpoint(BILLS, ingress_batch.file_checksum(path)).load()
+    assert saved == {"file": "bills.csv", "line": 3, "complete": False,
+                     "offset": len("\n".join(BILL_LINES[:3]).encode()) + 1}
+
+    monkeypatch.setattr(ingress_batch, "map_business", real)
+    importer = await start_importer(exit_stack, settings, tmp_path, batch_chunk_lines=1)
+    resumed = await importer.import_file(path, BILLS)
+    assert (resumed.lines, resumed.published_events, resumed.duplicates) == (1, 1, 0)
+    assert sorted(await _bills(settings)) == ["F2024-03-0042117", "F2024-03-0042118", "F2024-03-0042119"]
+
+
+@pytest.mark.kafka
+async def test_a_file_imported_twice_or_its_facts_in_a_later_file_publish_nothing_new(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    importer = await start_importer(exit_stack, settings, tmp_path)
+    first = await importer.import_file(SAMPLES / "bills.csv", BILLS)
+    assert first.published_events == 3
+    assert (await importer.import_file(SAMPLES / "bills.csv", BILLS)).already_imported
+    later = tmp_path / "bills-2024-04-02.csv"  # yesterday's bills again, plus a new one
+    later.write_text("\n".join([HEADER, *BILL_ROWS, BILL_ROWS[0].replace("0042117", "0042120")]) + "\n")
+    again: BatchReport = await importer.import_file(later, BILLS)
+    assert (again.lines, again.duplicates, again.published_events) == (4, 3, 1)
+    assert sorted(await _bills(settings)) == [f"F2024-03-00421{n}" for n in (17, 18, 19, 20)]
+
+
+@pytest.mark.kafka
+async def test_without_a_business_key_the_file_checksum_and_line_identify_a_fact(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    keyless = Layout.model_validate({**BILLS.model_dump(), "key": ()})
+    importer = await start_importer(exit_stack, settings, tmp_path)
+    assert (await importer.import_file(SAMPLES / "bills.csv", keyless)).published_events == 3
+    for checkpoint in (tmp_path / "batch").iterdir():
+        checkpoint.unlink()  # forget the file was imported: the dedupe store still knows its lines
+    again = await importer.import_file(SAMPLES / "bills.csv", keyless)
+    assert (again.lines, again.duplicates, again.published_events) == (3, 3, 0)
+    assert len(await _bills(settings)) == 3
+
+
+@pytest.mark.kafka
+async def test_a_bad_line_is_dead_lettered_with_its_line_number_and_the_import_goes_on(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    path = tmp_path / "bills.csv"
+    path.write_text("\n".join([HEADER, BILL_ROWS[0], "ACC-1;;;;;;;;", BILL_ROWS[1]]) + "\n")
+    report = await (await start_importer(exit_stack, settings, tmp_path)).import_file(path, BILLS)
+    assert report.published_events == 2 and list(report.rejected) == [3]
+    (letter,) = await read_dead_letters(settings)
+    headers = {h["key"]: h["value"] for h in letter["headers"]}
+    assert headers["file.line"] == b"3" and letter["value"] == b"ACC-1;;;;;;;;"
+    assert "bills.csv line 3" in letter["reason"]

@@ -1,0 +1,200 @@
+"""The watermark poller against a real PostgreSQL server and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import AsyncExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from adapters.base.checkpoint import Checkpoint
+from adapters.base.errors import Unavailable
+from adapters.base.runtime import adapter_runtime
+from adapters.legacy.config import PollerSettings
+from adapters.legacy.ingress_poller import TablePoller
+from adapters.legacy.mapper import BusinessRecord, map_business
+from adapters.legacy.values import moment
+from bus.topics import BUSINESS_EVENTS
+from tests.adapters.contract import AdapterContract, BadSample, Delivery, Sample
+from tests.adapters.legacy.support import legacy_context, legacy_settings
+from tests.support.kafka_io import read_dead_letters, read_events
+from tests.support.settings import isolated_settings, settings_with_topics
+
+ORDERS_DDL = """CREATE TABLE IF NOT EXISTS legacy_orders (
+    order_id text PRIMARY KEY, account_number text, status text, product_code text, updated_at timestamptz NOT NULL)"""
+UPSERT = """INSERT INTO legacy_orders VALUES (%(order_id)s, %(account_number)s, %(status)s, %(product_code)s,
+    %(updated_at)s) ON CONFLICT (order_id) DO UPDATE SET account_number = excluded.account_number,
+    status = excluded.status, product_code = excluded.product_code, updated_at = excluded.updated_at"""
+SPEC = PollerSettings(name="orders", table="legacy_orders", primary_key="order_id", event_type="OrderStatusChanged",
+                      safety_lag_s=1, batch_size=2)
+CHANGED = "omnibus.business.OrderStatusChanged"
+
+
+def order(order_id: str, status: str | None, updated_at: str, account: str | None = "ACC-100234") -> dict[str, Any]:
+    return {"order_id": order_id, "account_number": account, "status": status, "product_code": "ROUTER-X6",
+            "updated_at": updated_at}
+
+
+def _as_mapped(row: dict[str, Any]) -> Any:
+    updated = moment(row["updated_at"], "updated_at")
+    record = BusinessRecord("OrderStatusChanged", row, f"poll:orders:{row['order_id']}@{updated.isoformat()}", updated)
+    return map_business(record, legacy_context())
+
+
+async def start_poller(
+    stack: AsyncExitStack, settings: Any, dsn: str, state_dir: Path, spec: PollerSettings = SPEC, **overrides: Any
+) -> tuple[TablePoller, psycopg.AsyncConnection[Any]]:
+    legacy = legacy_settings(state_dir, dsn, **overrides)
+    runtime = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    conn = await stack.enter_async_context(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
+    await conn.execute(ORDERS_DDL)
+    poller = TablePoller(spec, legacy_context(settings.topics), runtime.publisher,
+                         Checkpoint(state_dir / f"{spec.name}.json"), retry_after_s=legacy.retry_after_s)
+    return poller, conn
+
+
+@pytest.mark.postgres
+class TestPollerContract(AdapterContract):
+    """A native is a row version; accepted means the saved position moved past it."""
+
+    source_component = "adapter.legacy"
+    samples = [
+        Sample("created", order("ORD-2024-558812", "new", "2024-03-05T10:00:00+00:00"), [(CHANGED, "ACC-100234")]),
+        Sample("dispatched", order("ORD-2024-558813", "dispatched", "2024-03-05T10:00:00+00:00"),
+               [(CHANGED, "ACC-100234")]),
+        Sample("no account", order("ORD-2024-558814", "cancelled", "2024-03-05T11:30:00+00:00", account=None),
+               [(CHANGED, "ORD-2024-558814")]),
+    ]
+    bad_samples = [BadSample("no status", order("ORD-2024-558899", None, "2024-03-05T12:00:00+00:00"),
+                             reason="status is missing")]
+
+    @pytest.fixture
+    def mapper(self) -> Any:
+        return _as_mapped
+
+    @pytest.fixture
+    def adapter(self, exit_stack: AsyncExitStack, postgres_dsn: str, tmp_path: Path) -> Any:
+        async def start(settings: Any, **overrides: Any) -> Any:
+            poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path / uuid.uuid4().hex,
+                                              **overrides)
+            refused: dict[Any, str] = {}
+
+            async def deliver(row: dict[str, Any]) -> Delivery:
+                await conn.execute(UPSERT, row)
+                try:
+                    refused.update((await poller.run_once(conn)).refused)
+                except Unavailable as exc:
+                    return Delivery(accepted=False, reason=exc.reason)
+                position = poller.position()
+                past = position is not None and position >= (moment(row["updated_at"], "u"), row["order_id"])
+                reason = refused.get(row["order_id"])
+                return Delivery(accepted=past and reason is None, reason=reason)
+
+            return deliver
+
+        return start
+
+
+async def _orders(settings: Any) -> list[str]:
+    return [landed.event.value["order_id"] for landed in await read_events(settings, BUSINESS_EVENTS)]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_rows_sharing_a_timestamp_across_batches_are_each_published_once(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path)  # batch_size 2
+    same = "2024-03-05T10:00:00+00:00"
+    for number in (5, 3, 1, 4, 2):
+        await conn.execute(UPSERT, order(f"ORD-{number}", "new", same))
+    first = await poller.run_once(conn)
+    assert first.published == ["ORD-1", "ORD-2", "ORD-3", "ORD-4", "ORD-5"]
+    await conn.execute(UPSERT, order("ORD-6", "new", same))
+    assert (await poller.run_once(conn)).published == ["ORD-6"]
+    await conn.execute(UPSERT, order("ORD-3", "shipped", "2024-03-05T10:05:00+00:00"))  # a new version of a row
+    assert (await poller.run_once(conn)).published == ["ORD-3"]
+    assert await _orders(settings) == ["ORD-1", "ORD-2", "ORD-3", "ORD-4", "ORD-5", "ORD-6", "ORD-3"]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_rows_younger_than_the_safety_lag_wait_for_the_next_round(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    spec = SPEC.model_copy(update={"safety_lag_s": 3600})
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=spec)
+    await conn.execute(UPSERT, order("ORD-OLD", "new", "2024-03-05T10:00:00+00:00"))
+    await conn.execute("INSERT INTO legacy_orders VALUES ('ORD-FRESH', 'ACC-1', 'new', NULL, now())")
+    assert (await poller.run_once(conn)).published == ["ORD-OLD"]
+    await conn.execute("UPDATE legacy_orders SET updated_at = now() - interval '2 hours' WHERE order_id = 'ORD-FRESH'")
+    assert (await poller.run_once(conn)).published == ["ORD-FRESH"]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_a_row_of_a_transaction_still_open_is_not_skipped(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    spec = SPEC.model_copy(update={"safety_lag_s": 0})  # only the open-transaction horizon protects here
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=spec)
+    slow = await exit_stack.enter_async_context(await psycopg.AsyncConnection.connect(postgres_dsn))
+    insert = "INSERT INTO legacy_orders VALUES (%s, 'ACC-1', 'new', NULL, now())"
+    await slow.execute(insert, ["ORD-SLOW"])  # updated_at = the start of this still-open transaction
+    await conn.execute(insert, ["ORD-QUICK"])  # later timestamp, committed at once
+    assert (await poller.run_once(conn)).published == []  # ORD-QUICK waits for the older writer
+    await slow.commit()
+    assert (await poller.run_once(conn)).published == ["ORD-SLOW", "ORD-QUICK"]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_the_position_moves_only_after_kafka_acknowledged(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    unreachable = isolated_settings(bootstrap_servers)  # its topics do not exist: nothing is acknowledged
+    poller, conn = await start_poller(exit_stack, unreachable, postgres_dsn, tmp_path, publish_timeout_s=1.0)
+    await conn.execute(UPSERT, order("ORD-1", "new", "2024-03-05T10:00:00+00:00"))
+    with pytest.raises(Unavailable):
+        await poller.run_once(conn)
+    assert poller.position() is None
+
+    settings = await settings_with_topics(bootstrap_servers)
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path)
+    await conn.execute(UPSERT, order("ORD-2", None, "2024-03-05T10:01:00+00:00"))
+    report = await poller.run_once(conn)
+    assert report.published == ["ORD-1"] and "status is missing" in report.refused["ORD-2"]
+    assert poller.position() == (datetime.fromisoformat("2024-03-05T10:01:00+00:00"), "ORD-2")
+    (letter,) = await read_dead_letters(settings)
+    assert letter["key"] == b"ORD-2"
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_run_polls_until_stopped(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    spec = SPEC.model_copy(update={"poll_interval_s": 0.2, "safety_lag_s": 0})
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=spec)
+    stop = asyncio.Event()
+    running = asyncio.create_task(poller.run(postgres_dsn, stop))
+    try:
+        await conn.execute(UPSERT, order("ORD-1", "new", "2024-03-05T10:00:00+00:00"))
+        for _ in range(100):
+            if poller.position() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert poller.position() == (datetime.fromisoformat("2024-03-05T10:00:00+00:00"), "ORD-1")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert await _orders(settings) == ["ORD-1"]
