@@ -3,8 +3,6 @@ OpenAPI, and a server that drains in-flight requests on shutdown."""
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +14,7 @@ from adapters.base.publisher import AdapterPublisher
 from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
 
-RAW_BODY = "omnibus.raw_body"
+RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
 PUBLISHER = web.AppKey("publisher", AdapterPublisher)
 log = get_logger(__name__)
 
@@ -24,16 +22,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
-    """The request body, gunzipped if so encoded, kept on the request for dead-lettering."""
-    body = await request.read()
+    """The request body, kept on the request for dead-lettering.
+
+    aiohttp's server already decodes ``Content-Encoding: gzip|deflate|br`` bodies (``auto_decompress``)
+    and holds the decoded size to ``client_max_size``; decoding again here would fail on every gzip body.
+    """
+    try:
+        body = await request.read()
+    except web.RequestPayloadError as exc:  # corrupt gzip/deflate: nothing decodable to keep
+        raise RejectedInput(f"body cannot be decoded: {exc}".replace("\n", " "), code="bad_encoding") from exc
     request[RAW_BODY] = body
-    encoding = request.headers.get("Content-Encoding", "").lower()
-    if encoding in ("gzip", "deflate"):
-        try:
-            body = gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
-        except (OSError, zlib.error, EOFError) as exc:
-            raise RejectedInput(f"body is not valid {encoding}: {exc}", code="bad_encoding") from exc
-        request[RAW_BODY] = body
     if len(body) > max_bytes:
         raise RejectedInput(f"body of {len(body)} bytes exceeds the {max_bytes}-byte limit", code="too_large", status=413)
     return body

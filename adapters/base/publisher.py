@@ -3,12 +3,17 @@
 ``submit`` returns only when Kafka acknowledged every new event (idempotent producer, acks=all), so an
 ingress may answer 2xx right after it. Records whose source id was already published are skipped;
 Kafka not acknowledging becomes ``Unavailable`` (503 + Retry-After), never a silent loss.
+
+A publish that times out is not abandoned: the idempotent producer keeps retrying it until the broker
+is back, so its records may still land. Its source ids stay "in flight"; a redelivery of them waits for
+that publish instead of publishing them a second time, and they are remembered once it succeeds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +52,7 @@ class AdapterPublisher:
         self._dead_letters = dead_letters
         self._retry_after_s = retry_after_s
         self._publish_timeout_s = publish_timeout_s
+        self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
 
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement."""
@@ -54,6 +60,7 @@ class AdapterPublisher:
         RECEIVED.labels(adapter=self.name).inc(len(records))
         ids = [record.dedupe_id for record in records]
         async with self._dedupe.claim(ids):
+            await self._join_in_flight(ids)
             already = self._dedupe.seen(ids)
             fresh, duplicates, batch_ids = [], 0, set()
             for record in records:
@@ -64,19 +71,21 @@ class AdapterPublisher:
                 fresh.append(record)
             events = [event for record in fresh for event in record.events]
             if events:
-                await self._publish(events)
+                await self._publish(events, [record.dedupe_id for record in fresh])
             self._dedupe.remember(record.dedupe_id for record in fresh)
         DUPLICATES.labels(adapter=self.name).inc(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
         ACK_LATENCY.labels(adapter=self.name).observe(time.perf_counter() - started)
         return SubmitResult(published_events=len(events), duplicate_records=duplicates)
 
-    async def _publish(self, events: list) -> None:
+    async def _publish(self, events: list, ids: list[str]) -> None:
+        publish = asyncio.ensure_future(self._producer.publish_many(events))
         try:
-            await asyncio.wait_for(self._producer.publish_many(events), self._publish_timeout_s)
-        except TimeoutError as exc:
-            # Records still in flight may land later; the sender's retry then carries the same
-            # deterministic event ids, which processors dedupe.
+            await asyncio.wait_for(asyncio.shield(publish), self._publish_timeout_s)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            self._keep_in_flight(publish, ids)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             UNAVAILABLE.labels(adapter=self.name).inc()
             raise Unavailable(
                 f"Kafka did not acknowledge within {self._publish_timeout_s:g} s", retry_after_s=self._retry_after_s
@@ -88,6 +97,38 @@ class AdapterPublisher:
             UNAVAILABLE.labels(adapter=self.name).inc()
             log.warning("kafka did not acknowledge", adapter=self.name, error=str(exc))
             raise Unavailable(f"events not acknowledged by Kafka: {exc}", retry_after_s=self._retry_after_s) from exc
+
+    def _keep_in_flight(self, publish: asyncio.Future, ids: list[str]) -> None:
+        for dedupe_id in ids:
+            self._in_flight[dedupe_id] = publish
+        publish.add_done_callback(lambda done: self._settle(done, ids))
+
+    def _settle(self, publish: asyncio.Future, ids: Iterable[str]) -> None:
+        """A timed-out publish finished: remember its ids if Kafka acknowledged it after all."""
+        for dedupe_id in ids:
+            if self._in_flight.get(dedupe_id) is publish:
+                del self._in_flight[dedupe_id]
+        if publish.cancelled():
+            return
+        if publish.exception() is not None:
+            log.warning("a timed-out publish failed; a redelivery will publish again", adapter=self.name)
+            return
+        self._dedupe.remember(ids)
+        PUBLISHED.labels(adapter=self.name).inc(len(publish.result()))
+
+    async def _join_in_flight(self, ids: list[str]) -> None:
+        """Wait for timed-out publishes of these ids; 503 again if Kafka still has not acknowledged them."""
+        running = {self._in_flight[i] for i in ids if i in self._in_flight}
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=self._publish_timeout_s)
+        if pending:
+            UNAVAILABLE.labels(adapter=self.name).inc()
+            raise Unavailable(
+                "an earlier delivery of this input is still waiting for Kafka's acknowledgement",
+                retry_after_s=self._retry_after_s,
+            )
+        # done callbacks run in registration order, so _settle has remembered the acknowledged ids
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
         """Dead-letter refused input with its reason (the caller answers the sender)."""

@@ -30,8 +30,8 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-@app.command("serve")
-def serve_command(port: int = typer.Option(None, help="Overrides OMNIBUS_ADAPTER_CALL_CENTER__PORT.")) -> None:
+@app.command("run")
+def run_command(port: int = typer.Option(None, help="Overrides OMNIBUS_ADAPTER_CALL_CENTER__PORT.")) -> None:
     """Serve POST /v1/connect/ctr, /v1/asterisk/cdr and /v1/twilio/taskrouter until SIGTERM."""
     settings = load_settings()
     overrides = {"port": port} if port is not None else {}

@@ -15,7 +15,8 @@ How it runs (what ``start`` does, all under ``<state_dir>/kafka/``):
    ``group.initial.rebalance.delay.ms=0`` and ``auto.create.topics.enable=false`` (Omnibus creates
    its topics explicitly, so a typo'd topic name fails instead of silently appearing).
 3. ``java -cp 'libs/*' kafka.tools.StorageTool format -t <id> -c server.properties --standalone``
-   formats a fresh ``data/`` directory: the stack is ephemeral, every start is a new cluster.
+   formats a fresh ``data/`` directory: the stack is ephemeral, every start is a new cluster
+   (unless ``keep_data=True`` and ``data/`` was formatted before: then it restarts with its topics).
 4. ``java -Xmx512m ... -cp 'libs/*' kafka.Kafka config/server.properties`` in its own process
    group; log4j2 writes ``logs/server.log``, the JVM's stdout/stderr go to ``logs/stdout.log``.
 5. Ready means a real metadata request (aiokafka ``describe_cluster``) succeeds, not just an open
@@ -97,6 +98,7 @@ class KafkaBroker:
         heap: str = "512m",
         startup_timeout: float = 90.0,
         tie_to_parent: bool = True,
+        keep_data: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.home = self.state_dir / "kafka"
@@ -104,6 +106,9 @@ class KafkaBroker:
         self.heap = heap
         self.startup_timeout = startup_timeout
         self.tie_to_parent = tie_to_parent
+        # Reuse data/ formatted by an earlier start (same state_dir, same ports): topics and offsets
+        # survive a stop, as for a broker restart in production.
+        self.keep_data = keep_data
         self._requested = (port, controller_port)
         self.port: int | None = port
         self.controller_port: int | None = controller_port
@@ -228,12 +233,16 @@ class KafkaBroker:
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _prepare(self, java: str, libs: Path) -> None:
-        shutil.rmtree(self.home / "data", ignore_errors=True)
+        reuse = self.keep_data and (self.home / "data" / "meta.properties").exists()
+        if not reuse:
+            shutil.rmtree(self.home / "data", ignore_errors=True)
         (self.home / "config").mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.stdout_path.write_bytes(b"")
         (self.home / "config" / "server.properties").write_text(self._server_properties())
         (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
+        if reuse:
+            return
         format_log = self.log_dir / "format.log"
         command = [
             java, "-Xmx256m", *self._log_props(), "-cp", f"{libs}/*", STORAGE_TOOL, "format",

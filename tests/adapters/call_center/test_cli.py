@@ -38,7 +38,7 @@ def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_server
     port = free_port()
     environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path)}
     server = subprocess.Popen(
-        [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "run", "--port", str(port)],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:

@@ -1,0 +1,140 @@
+"""The agent's durable local journal of events, in the order they happened on the terminal.
+
+SQLite in WAL mode with ``synchronous=FULL``: every append is fsynced before it returns, so an event
+the terminal was told "recorded" survives ``kill -9`` and power loss. Several processes may use one
+journal at once (the terminal's software appending through ``omnibus counter-agent enqueue`` while
+the agent uploads); SQLite serialises the writers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.branch.config import BranchSettings
+from adapters.branch.mapper import CounterMapper
+from bus.config import TopicSettings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    enqueued_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected')),
+    settled_at REAL,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS journal_by_state ON journal (state, seq);
+"""
+
+# The adapter's own mapper checks an event before it is journaled, so the terminal hears about a bad
+# event at once instead of the operator finding it in the dead-letter topic days later.
+_CHECKER = CounterMapper(BranchSettings(), TopicSettings())
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    event_id: str
+    body: str  # the event's JSON, exactly as it will be uploaded
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def append(self, event: Mapping[str, Any]) -> str:
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Check, complete (event_id, occurred_at) and durably record events, in order, all or none.
+
+        An event whose event_id is already journaled is not recorded twice (a retried enqueue).
+        Raises ``RejectedInput`` with the reason for an event the adapter would refuse.
+        """
+        rows = [self._prepared(dict(event)) for event in events]
+        now = time.time()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO journal (event_id, body, enqueued_at) VALUES (?, ?, ?)",
+                [(event_id, body, now) for event_id, body in rows],
+            )
+            self._db.execute("COMMIT")  # fsync of the WAL (synchronous=FULL) before we answer
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return [event_id for event_id, _ in rows]
+
+    @staticmethod
+    def _prepared(event: dict[str, Any]) -> tuple[str, str]:
+        event.setdefault("event_id", str(uuid.uuid4()))
+        event.setdefault("occurred_at", datetime.now().astimezone().isoformat())
+        _CHECKER(event, terminal_id="check", branch_id="check")  # raises RejectedInput with the reason
+        return str(event["event_id"]), json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+    def pending(self, *, max_events: int, max_bytes: int) -> list[Entry]:
+        """The oldest unsent events, in journal order, within the upload's size limits (at least one)."""
+        rows = self._db.execute(
+            "SELECT seq, event_id, body FROM journal WHERE state = 'pending' ORDER BY seq LIMIT ?", [max_events]
+        ).fetchall()
+        batch: list[Entry] = []
+        size = 0
+        for seq, event_id, body in rows:
+            size += len(body.encode()) + 1
+            if batch and size > max_bytes:
+                break
+            batch.append(Entry(seq, event_id, body))
+        return batch
+
+    def mark_sent(self, event_ids: Iterable[str]) -> None:
+        self._settle([(time.time(), None, event_id) for event_id in event_ids], "sent")
+
+    def mark_rejected(self, reasons: Mapping[str, str]) -> None:
+        self._settle([(time.time(), reason, event_id) for event_id, reason in reasons.items()], "rejected")
+
+    def _settle(self, rows: list[tuple[float, str | None, str]], state: str) -> None:
+        if not rows:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                f"UPDATE journal SET state = '{state}', settled_at = ?, reason = ? WHERE event_id = ? AND state = 'pending'",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pending": 0, "sent": 0, "rejected": 0}
+        counts.update(dict(self._db.execute("SELECT state, COUNT(*) FROM journal GROUP BY state").fetchall()))
+        return counts
+
+    def rejected(self) -> list[tuple[str, str]]:
+        """(event_id, reason) of every event the adapter refused, for the terminal's operator."""
+        return self._db.execute("SELECT event_id, reason FROM journal WHERE state = 'rejected' ORDER BY seq").fetchall()
+
+    def prune(self, older_than_s: float) -> int:
+        """Forget events sent more than ``older_than_s`` ago (rejected ones stay for the operator)."""
+        cursor = self._db.execute(
+            "DELETE FROM journal WHERE state = 'sent' AND settled_at < ?", [time.time() - older_than_s]
+        )
+        return cursor.rowcount
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,134 @@
+"""Uploading the journal to the branch adapter: in order, in batches, marked sent only after a 2xx.
+
+What each answer means to the agent (see ``adapters.branch.errors`` for the adapter's side):
+
+- 200: every event of the batch is on Kafka (or was already): mark them sent.
+- 400 with ``rejected``: the listed events were dead-lettered by the adapter, the others published:
+  mark each accordingly, so one bad event never blocks the journal.
+- 413: the batch is too big: halve it (a single event that is still too big is marked rejected).
+- anything else (503, 5xx, 401/403, a refused upload, no connection, a timeout): nothing is marked;
+  wait and try the same events again. The wait doubles from ``backoff_initial_s`` up to
+  ``backoff_max_s``, with jitter so a branch's terminals do not retry in lock-step, and is never
+  shorter than the adapter's Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass
+
+import aiohttp
+
+from adapters.branch.agent.config import AgentSettings
+from adapters.branch.agent.journal import Entry, Journal
+from bus.logging import get_logger
+
+UPLOAD_PATH = "/v1/counter/events"
+log = get_logger(__name__)
+
+
+class Backoff:
+    """Capped exponential back-off with "equal jitter": a wait in [d/2, d] for d = initial * 2**attempt."""
+
+    def __init__(self, initial_s: float, max_s: float, rng: random.Random | None = None) -> None:
+        self._initial_s, self._max_s = initial_s, max_s
+        self._attempt = 0
+        self._rng = rng or random.Random()
+
+    def next_delay(self, at_least_s: float = 0.0) -> float:
+        ceiling = min(self._max_s, self._initial_s * 2**self._attempt)
+        self._attempt = min(self._attempt + 1, 62)
+        return min(self._max_s, max(at_least_s, self._rng.uniform(ceiling / 2, ceiling)))
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    progressed: bool  # something was settled (sent or rejected)
+    retry_after_s: float = 0.0  # minimum wait the adapter asked for
+    shrink: bool = False  # the batch was too large
+
+
+class Uploader:
+    def __init__(self, journal: Journal, settings: AgentSettings) -> None:
+        self._journal = journal
+        self._settings = settings
+        self._url, self._terminal_id, self._branch_id, token = settings.require_uploader()
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self._batch_max_events = settings.batch_max_events
+        self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Upload until ``stop`` is set; an upload in progress is finished (and settled) first."""
+        timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not stop.is_set():
+                batch = self._journal.pending(max_events=self._batch_max_events, max_bytes=self._settings.batch_max_bytes)
+                if not batch:
+                    self._journal.prune(self._settings.sent_retention_s)
+                    await _sleep(stop, self._settings.poll_interval_s)
+                    continue
+                outcome = await self.upload(session, batch)
+                if outcome.shrink:
+                    self._batch_max_events = max(1, len(batch) // 2)
+                elif outcome.progressed:
+                    self._backoff.reset()
+                    self._batch_max_events = self._settings.batch_max_events
+                else:
+                    delay = self._backoff.next_delay(outcome.retry_after_s)
+                    log.info("upload will be retried", wait_s=round(delay, 3), pending=len(batch))
+                    await _sleep(stop, delay)
+
+    async def upload(self, session: aiohttp.ClientSession, batch: list[Entry]) -> Outcome:
+        body = '{"terminal_id":%s,"branch_id":%s,"events":[%s]}' % (
+            json.dumps(self._terminal_id), json.dumps(self._branch_id), ",".join(entry.body for entry in batch),
+        )
+        try:
+            async with session.post(self._url + UPLOAD_PATH, data=body.encode(), headers=self._headers) as response:
+                status, text = response.status, await response.text()
+                retry_after = response.headers.get("Retry-After", "")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("adapter unreachable", error=type(exc).__name__)
+            return Outcome(progressed=False)
+        answer = _json(text)
+        if 200 <= status < 300:
+            self._journal.mark_sent(entry.event_id for entry in batch)
+            return Outcome(progressed=True)
+        if status == 400 and isinstance(answer, dict) and isinstance(answer.get("rejected"), list):
+            return self._settle_mixed(batch, answer)
+        if status == 413:
+            if len(batch) == 1:
+                self._journal.mark_rejected({batch[0].event_id: "event too large for one upload"})
+                return Outcome(progressed=True)
+            return Outcome(progressed=False, shrink=True)
+        log.warning("upload refused; will retry", status=status, reason=_reason(answer))
+        return Outcome(progressed=False, retry_after_s=float(retry_after) if retry_after.isdigit() else 0.0)
+
+    def _settle_mixed(self, batch: list[Entry], answer: dict) -> Outcome:
+        reasons = {str(item.get("event_id")): str(item.get("reason")) for item in answer["rejected"] if isinstance(item, dict)}
+        self._journal.mark_rejected({entry.event_id: reasons[entry.event_id] for entry in batch if entry.event_id in reasons})
+        self._journal.mark_sent(entry.event_id for entry in batch if entry.event_id not in reasons)
+        log.warning("the adapter rejected events", rejected=len(reasons), codes=sorted({str(i.get("code")) for i in answer["rejected"] if isinstance(i, dict)}))
+        return Outcome(progressed=True)
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _reason(answer: object) -> str | None:
+    return str(answer.get("error")) if isinstance(answer, dict) else None
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,24 @@
+"""Settings of the branch-counter adapter (env ``OMNIBUS_ADAPTER_BRANCH__<FIELD>``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from adapters.base.config import AdapterSettings
+
+ENV_PREFIX = "OMNIBUS_ADAPTER_BRANCH__"
+
+# A refused body is dead-lettered whole, and a dead letter must fit in one Kafka message (1 MB).
+MAX_BODY_BYTES = 512 * 1024
+MAX_EVENTS_PER_BATCH = 1000
+
+
+class BranchSettings(AdapterSettings):
+    terminal_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Terminal id -> its bearer token; a terminal may only upload its own events.",
+    )
+    source_system: str = Field("branch-terminal", description="envelope.source_system of every event.")
+    phone_region: str | None = Field(
+        None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
+    )

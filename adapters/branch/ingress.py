@@ -1,0 +1,138 @@
+"""The branch counters' HTTP ingress: ``POST /v1/counter/events``, a batch upload from one terminal.
+
+Body: ``{"terminal_id": "...", "branch_id": "...", "events": [{event_id, kind, occurred_at, ...}]}``
+with ``Authorization: Bearer <that terminal's token>``. 200 means Kafka acknowledged every event of the
+upload (already-published event ids are skipped, so a re-upload is harmless); see ``errors``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base.http import RunningServer, adapter_app, read_body, serve
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import adapter_runtime
+from adapters.branch import errors
+from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
+from adapters.branch.mapper import CounterMapper, required_text
+from adapters.branch.openapi import OPENAPI
+from bus.config import OmnibusSettings
+from bus.errors import PublishError, RawRecord
+
+UPLOAD_PATH = "/v1/counter/events"
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class BranchIngress:
+    def __init__(self, settings: BranchSettings, publisher: AdapterPublisher, mapper: CounterMapper) -> None:
+        if not settings.terminal_tokens:
+            raise errors.BranchConfigError("the branch adapter needs at least one terminal token (terminal_tokens)")
+        self._settings = settings
+        self._publisher = publisher
+        self._mapper = mapper
+        # Looked up by digest, so the lookup's timing says nothing about the tokens themselves.
+        self._terminals = {_digest(token.get_secret_value()): terminal for terminal, token in settings.terminal_tokens.items()}
+
+    def app(self) -> web.Application:
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BODY_BYTES)
+        app.router.add_post(UPLOAD_PATH, self._upload)
+        return app
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        started, received_at = time.perf_counter(), datetime.now(UTC)
+        terminal = self._authenticate(request)
+        upload = _parse(await read_body(request, max_bytes=MAX_BODY_BYTES))
+        terminal_id = required_text(upload, "terminal_id")
+        if terminal_id != terminal:
+            raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}")
+        branch_id = required_text(upload, "branch_id")
+        events = upload.get("events")
+        if not isinstance(events, list) or not events:
+            raise errors.bad_upload("'events' must be a non-empty array")
+        if len(events) > MAX_EVENTS_PER_BATCH:
+            raise errors.bad_upload(f"{len(events)} events exceed the {MAX_EVENTS_PER_BATCH}-event limit per upload")
+
+        good: list[MappedRecord] = []
+        accepted: list[str] = []
+        bad: list[tuple[int, Any, RejectedInput]] = []
+        for index, event in enumerate(events):
+            try:
+                good.append(self._mapper(event, terminal_id=terminal_id, branch_id=branch_id, received_at=received_at))
+            except RejectedInput as error:
+                bad.append((index, event, error))
+                continue
+            accepted.append(good[-1].dedupe_id[len(terminal_id) + 1 :])  # dedupe ids are "<terminal>:<event_id>"
+        result = await self._publisher.submit(good, received_at=started) if good else None
+        if not bad:
+            duplicates = result.duplicate_records if result else 0
+            return web.json_response({"success": True, "accepted": len(accepted), "duplicates": duplicates})
+        await self._dead_letter(request, terminal_id, bad)
+        return _rejection(accepted, bad)
+
+    def _authenticate(self, request: web.Request) -> str:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("missing bearer token")
+        terminal = self._terminals.get(_digest(token.strip()))
+        if terminal is None:
+            raise Unauthorized("unknown terminal token")
+        return terminal
+
+    async def _dead_letter(self, request: web.Request, terminal_id: str, bad: list[tuple[int, Any, RejectedInput]]) -> None:
+        for index, event, error in bad:
+            raw = RawRecord(
+                value=json.dumps(event, ensure_ascii=False).encode(),
+                key=terminal_id.encode(),
+                headers=(("http.path", request.path.encode()), ("branch.terminal_id", terminal_id.encode()),
+                         ("branch.upload_index", str(index).encode())),
+            )
+            try:
+                await self._publisher.reject(raw, error)
+            except PublishError as exc:  # the terminal re-sends; its good events then dedupe
+                raise Unavailable(f"cannot record the rejection: {exc}", retry_after_s=self._settings.retry_after_s) from exc
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        upload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_json(str(exc)) from exc
+    if not isinstance(upload, dict):
+        raise errors.bad_upload("body must be a JSON object with terminal_id, branch_id and events")
+    return upload
+
+
+def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]]) -> web.Response:
+    def event_id(event: Any) -> Any:
+        return event.get("event_id") if isinstance(event, dict) else None
+
+    rejected = [{"index": i, "event_id": event_id(e), "reason": err.reason, "code": err.code} for i, e, err in bad]
+    details = "; ".join(f"event {i} (event_id {event_id(e)}): {err.reason}" for i, e, err in bad)
+    reason = f"{len(bad)} of {len(bad) + len(accepted)} events rejected (the others were accepted): {details}"
+    body = {"success": False, "error": reason, "code": "invalid_events", "accepted": accepted, "rejected": rejected}
+    return web.json_response(body, status=400)
+
+
+@asynccontextmanager
+async def running_branch_adapter(settings: OmnibusSettings, branch_settings: BranchSettings) -> AsyncIterator[RunningServer]:
+    """The branch adapter serving on its port; on exit it drains in-flight uploads, then flushes Kafka."""
+    async with adapter_runtime("branch", settings, branch_settings) as runtime:
+        ingress = BranchIngress(branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics))
+        server = await serve(ingress.app(), branch_settings.host, branch_settings.port)
+        try:
+            yield server
+        finally:
+            await server.stop()

@@ -1,0 +1,223 @@
+"""Counter-terminal and queue-ticket events -> canonical Omnibus events.
+
+One native event (as a terminal uploads it, see ``tests/adapters/branch/samples``) is mapped with the
+terminal and branch it came from:
+
+- ``ticket_issued | ticket_called | ticket_served | no_show`` -> ``QueueTicketChanged``;
+- ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as;
+- any event carrying customer identifiers -> also ``IdentifiersObserved``.
+
+Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
+issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
+(terminal id, client event id), so a re-upload maps to the same ids.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from adapters.base import identifiers
+from adapters.base.envelope import make_envelope
+from adapters.base.identifiers import Identifier, key_of
+from adapters.base.mapper import MappedRecord
+from adapters.branch import errors
+from adapters.branch.config import BranchSettings
+from bus.config import TopicSettings
+from bus.producer import Outgoing
+from bus.serde import Event
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+
+TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
+KINDS = [*TICKET_STATUS, "transaction"]
+TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
+IDENTIFIER_TYPES = {"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"}
+MAX_ID_CHARS = 128
+
+
+def optional_text(container: dict[str, Any], field: str, label: str | None = None) -> str | None:
+    value = container.get(field)
+    name = label or field
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise errors.bad_field(name, "must be a string")
+    result = str(value).strip()
+    if len(result) > MAX_ID_CHARS:
+        raise errors.bad_field(name, f"is longer than {MAX_ID_CHARS} characters")
+    return result
+
+
+def required_text(container: dict[str, Any], field: str, label: str | None = None) -> str:
+    result = optional_text(container, field, label)
+    if result is None:
+        raise errors.missing(label or field)
+    return result
+
+
+def optional_instant(container: dict[str, Any], field: str, label: str | None = None) -> datetime | None:
+    raw = container.get(field)
+    name = label or field
+    if raw in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise errors.bad_field(name, "is not an ISO-8601 date-time")
+    if parsed.tzinfo is None:
+        raise errors.bad_field(name, "must carry a UTC offset (terminals may be offline across time zones)")
+    return parsed
+
+
+def required_instant(container: dict[str, Any], field: str, label: str | None = None) -> datetime:
+    result = optional_instant(container, field, label)
+    if result is None:
+        raise errors.missing(label or field)
+    return result
+
+
+def section(event: dict[str, Any], name: str) -> dict[str, Any]:
+    value = event.get(name)
+    if not isinstance(value, dict):
+        raise errors.missing(name) if value is None else errors.bad_field(name, "must be a JSON object")
+    return value
+
+
+class CounterMapper:
+    def __init__(self, settings: BranchSettings, topics: TopicSettings) -> None:
+        self._settings = settings
+        self._contact_topic = CONTACT_EVENTS.name(topics)
+        self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
+
+    def __call__(self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None) -> MappedRecord:
+        if not isinstance(event, dict):
+            raise errors.bad_upload("each event must be a JSON object")
+        client_id = required_text(event, "event_id")
+        kind = event.get("kind")
+        if kind not in KINDS:
+            raise errors.unknown_kind(kind, KINDS)
+        occurred_at = required_instant(event, "occurred_at")
+        found = self._identifiers(event.get("identifiers"))
+
+        def envelope(what: str) -> dict[str, Any]:
+            return make_envelope(
+                source_system=self._settings.source_system, channel="BRANCH", source_event_id=client_id,
+                occurred_at=occurred_at, discriminator=f"{terminal_id}/{what}", site=branch_id,
+                received_at=received_at,
+            )
+
+        if kind == "transaction":
+            outgoing = self._transaction(event, envelope, terminal_id, branch_id, found)
+        else:
+            outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
+        if found:
+            value = {"envelope": envelope("identifiers"), "identifiers": found, "traits": None}
+            outgoing.append(Outgoing(self._identity_topic, key_of(found[0]), Event("omnibus.contact.IdentifiersObserved", value)))
+        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing))
+
+    def _ticket(
+        self, event: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
+        found: list[Identifier],
+    ) -> Outgoing:
+        ticket = section(event, "ticket")
+        number = required_text(ticket, "number", "ticket.number")
+        issued_at = required_instant(ticket, "issued_at", "ticket.issued_at")
+        at_counter = kind in ("ticket_called", "ticket_served")
+        counter_id = (required_text if at_counter else optional_text)(ticket, "counter_id", "ticket.counter_id")
+        called_at = occurred_at if kind == "ticket_called" else optional_instant(ticket, "called_at", "ticket.called_at")
+        # Machines without ticket ids of their own: branch + day + printed number is unique.
+        ticket_id = optional_text(ticket, "id", "ticket.id") or f"{branch_id}:{issued_at.date().isoformat()}:{number}"
+        value = {
+            "envelope": envelope("ticket"),
+            "ticket_id": ticket_id,
+            "ticket_number": number,
+            "branch_id": branch_id,
+            "counter_id": counter_id,
+            "service_type": required_text(ticket, "service_type", "ticket.service_type"),
+            "status": TICKET_STATUS[kind],
+            "issued_at": issued_at,
+            "wait_ms": int((called_at - issued_at).total_seconds() * 1000) if called_at else None,
+            "customer_identifiers": found,
+        }
+        return Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.QueueTicketChanged", value))
+
+    def _transaction(
+        self, event: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier]
+    ) -> list[Outgoing]:
+        transaction = section(event, "transaction")
+        transaction_id = required_text(transaction, "id", "transaction.id")
+        status = str(transaction.get("status") or "").upper()
+        if status not in TRANSACTION_OUTCOME:
+            raise errors.bad_field("transaction.status", f"must be one of {', '.join(s.lower() for s in TRANSACTION_OUTCOME)}")
+        kind = required_text(transaction, "type", "transaction.type")
+        counter_id = optional_text(transaction, "counter_id", "transaction.counter_id")
+        ticket_id = optional_text(transaction, "ticket_id", "transaction.ticket_id")
+        agent_id = optional_text(event, "agent_id")
+        value = {
+            "envelope": envelope("transaction"),
+            "transaction_id": transaction_id,
+            "branch_id": branch_id,
+            "counter_id": counter_id,
+            "terminal_id": terminal_id,
+            "transaction_type": kind,
+            "status": status,
+            "amount": self._amount(transaction.get("amount")),
+            "ticket_id": ticket_id,
+            "agent_id": agent_id,
+            "customer_identifiers": found,
+        }
+        facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
+        contact = {
+            "envelope": envelope("interaction"),
+            "interaction_id": transaction_id,
+            "customer_identifiers": found,
+            "kind": "COUNTER_TRANSACTION",
+            "name": kind,
+            "outcome": TRANSACTION_OUTCOME[status],
+            "agent_id": agent_id,
+            "duration_ms": None,
+            "properties": {k: v for k, v in facts.items() if v is not None},
+        }
+        return [
+            Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),
+            Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
+        ]
+
+    @staticmethod
+    def _amount(raw: Any) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            raise errors.bad_field("transaction.amount", "must be {\"amount_minor\": <integer>, \"currency\": \"EUR\"}")
+        minor, currency = raw.get("amount_minor"), raw.get("currency")
+        if isinstance(minor, bool) or not isinstance(minor, int) or abs(minor) >= 2**63:
+            raise errors.bad_field("transaction.amount.amount_minor", "must be a whole number of minor units")
+        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+            raise errors.bad_field("transaction.amount.currency", "must be an ISO 4217 code such as EUR")
+        return {"amount_minor": minor, "currency": currency.upper()}
+
+    def _identifiers(self, raw: Any) -> list[Identifier]:
+        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive, values normalised."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise errors.bad_field("identifiers", "must be a list of {type, value}")
+        found: list[Identifier | None] = []
+        for item in raw:
+            if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+                raise errors.bad_field("identifiers", "must be a list of {type, value}")
+            kind = item["type"].upper()
+            if kind not in IDENTIFIER_TYPES:
+                raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
+            value = required_text(item, "value", f"identifiers[{kind}].value")
+            # A value that cannot be an identifier (a mistyped phone) is dropped, never guessed; the
+            # event itself is still worth publishing.
+            if kind == "PHONE":
+                found.append(identifiers.phone(value, self._settings.phone_region))
+            elif kind == "EMAIL":
+                found.append(identifiers.email(value))
+            else:
+                found.append(identifiers.plain(kind, value))
+        return identifiers.unique(found)

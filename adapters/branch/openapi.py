@@ -1,0 +1,96 @@
+"""OpenAPI 3.1 description of the branch counters' ingress (served at ``/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_IDENTIFIER = {
+    "type": "object", "required": ["type", "value"],
+    "properties": {
+        "type": {"type": "string", "enum": ["phone", "email", "national_id", "account", "card", "device"],
+                 "description": "Case-insensitive."},
+        "value": {"type": "string"},
+    },
+}
+_TICKET = {
+    "type": "object", "required": ["number", "service_type", "issued_at"],
+    "properties": {
+        "id": {"type": "string", "description": "Ticket id; default <branch>:<issue day>:<number>."},
+        "number": {"type": "string", "description": "Printed number, e.g. A042."},
+        "service_type": {"type": "string"},
+        "issued_at": {"type": "string", "format": "date-time"},
+        "called_at": {"type": "string", "format": "date-time", "description": "For served/no_show: gives wait_ms."},
+        "counter_id": {"type": "string", "description": "Required for ticket_called and ticket_served."},
+    },
+}
+_TRANSACTION = {
+    "type": "object", "required": ["id", "type", "status"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "description": "e.g. cash-deposit, sim-replacement, address-change."},
+        "status": {"type": "string", "enum": ["completed", "failed", "cancelled"]},
+        "amount": {"type": "object", "required": ["amount_minor", "currency"],
+                   "properties": {"amount_minor": {"type": "integer"}, "currency": {"type": "string"}}},
+        "counter_id": {"type": "string"},
+        "ticket_id": {"type": "string"},
+    },
+}
+_EVENT = {
+    "type": "object", "required": ["event_id", "kind", "occurred_at"],
+    "properties": {
+        "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on."},
+        "kind": {"type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]},
+        "occurred_at": {"type": "string", "format": "date-time", "description": "With a UTC offset."},
+        "agent_id": {"type": "string"},
+        "ticket": _TICKET,
+        "transaction": _TRANSACTION,
+        "identifiers": {"type": "array", "items": _IDENTIFIER},
+    },
+}
+_UPLOAD = {
+    "type": "object", "required": ["terminal_id", "branch_id", "events"],
+    "properties": {
+        "terminal_id": {"type": "string", "description": "Must be the terminal the bearer token belongs to."},
+        "branch_id": {"type": "string"},
+        "events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _EVENT,
+                   "description": "In the order they happened on the terminal; published in this order."},
+    },
+}
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"}, "error": {"type": "string"}, "code": {"type": "string"},
+        "accepted": {"type": "array", "items": {"type": "string"}, "description": "event_ids published."},
+        "rejected": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer"}, "event_id": {"type": ["string", "null"]},
+            "reason": {"type": "string"}, "code": {"type": "string"}}}},
+    },
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Omnibus branch-counter adapter", "version": "1",
+             "description": "Batch uploads from counter terminals and queue-ticket machines (the counter agent)."},
+    "paths": {
+        "/v1/counter/events": {"post": {
+            "summary": "Upload a terminal's events, in order; 512 KB and 1000 events per upload.",
+            "security": [{"terminalToken": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _UPLOAD}}},
+            "responses": {
+                "200": {"description": "Every event was acknowledged by Kafka (duplicates skipped).",
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {
+                            "success": {"const": True}, "accepted": {"type": "integer"},
+                            "duplicates": {"type": "integer"}}}}}},
+                "400": {"description": "Malformed upload (dead-lettered whole), or malformed events: the good "
+                                       "ones were published (accepted), each rejected one dead-lettered.",
+                        "content": {"application/json": {"schema": _ERROR}}},
+                "401": {"description": "Missing or unknown token, or a token of another terminal."},
+                "413": {"description": "Body over 512 KB."},
+                "503": {"description": "Kafka did not acknowledge; retry after Retry-After seconds.",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+            },
+        }},
+        "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "Running."}}}},
+    },
+    "components": {"securitySchemes": {"terminalToken": {"type": "http", "scheme": "bearer"}}},
+}

@@ -1,0 +1,76 @@
+"""Settings of the web-hall adapter (env ``OMNIBUS_ADAPTER_WEB__<FIELD>``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from adapters.base.config import AdapterSettings
+
+ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
+
+# Segment's documented limits: 32 KB per event, 500 KB per batch request.
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+
+OFFER_KINDS = frozenset({"PRESENTED", "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})
+IDENTIFIER_TYPES = frozenset({"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "ANONYMOUS_ID", "USER_ID"})
+
+
+class WebSettings(AdapterSettings):
+    write_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Source name -> Segment write key, e.g. {\"portal-web\": \"...\", \"portal-app\": \"...\"}.",
+    )
+    source_system: str = Field("segment", description="envelope.source_system of every event.")
+    service_request_events: tuple[str, ...] = Field(
+        ("Service Request Submitted",),
+        description="Track event names that open a back-office handoff (HandoffCreated).",
+    )
+    default_case_type: str = Field(
+        "web-service-request", description="case_type of a handoff whose event names none (properties.case_type)."
+    )
+    offer_events: dict[str, str] = Field(
+        default_factory=lambda: {"Offer Viewed": "PRESENTED", "Offer Accepted": "ACCEPTED", "Offer Declined": "DECLINED"},
+        description="Track event name -> PRESENTED (OfferPresented) or an OfferResponse symbol (OfferResponded).",
+    )
+    identifier_traits: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {
+            "EMAIL": ("email",),
+            "PHONE": ("phone", "mobile", "phoneNumber"),
+            "ACCOUNT": ("account", "accountNumber", "account_number", "accountId"),
+            "NATIONAL_ID": ("nationalId", "national_id"),
+        },
+        description="Identifier type -> trait (or context.traits) names that carry it.",
+    )
+    group_identifier_type: str | None = Field(
+        "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
+    )
+    phone_region: str | None = Field(
+        None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
+    )
+
+    @field_validator("offer_events")
+    @classmethod
+    def _known_offer_responses(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = {name: kind for name, kind in value.items() if kind not in OFFER_KINDS}
+        if unknown:
+            raise ValueError(f"offer events must map to one of {sorted(OFFER_KINDS)}: {unknown}")
+        return value
+
+    @field_validator("identifier_traits")
+    @classmethod
+    def _known_identifier_types(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        unknown = sorted(set(value) - IDENTIFIER_TYPES)
+        if unknown:
+            raise ValueError(f"unknown identifier types {unknown}; known: {sorted(IDENTIFIER_TYPES)}")
+        return value
+
+    @field_validator("group_identifier_type")
+    @classmethod
+    def _known_group_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in IDENTIFIER_TYPES:
+            raise ValueError(f"unknown identifier type {value!r}; known: {sorted(IDENTIFIER_TYPES)}")
+        return value

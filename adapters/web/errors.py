@@ -1,0 +1,65 @@
+"""The web hall's error policy, on top of ``adapters.base.errors``.
+
+- Retried by the sender: Kafka did not acknowledge -> 503 + Retry-After (``Unavailable``). The
+  Segment SDKs retry 5xx with back-off, and a retry is harmless: records are deduped on messageId.
+- Dead-lettered, 4xx to the sender (``RejectedInput``): a body that is not JSON, too large, or not a
+  Segment call (400/413/415); a single message that is malformed (no userId/anonymousId, a track without
+  ``event``, a bad timestamp, an offer event without offer id/version, over 32 KB).
+- Mixed batches: the good messages are published and acknowledged by Kafka first, then each bad one is
+  dead-lettered on its own (its JSON is the dead letter's value) and the request is answered 400 with
+  ``accepted`` (the messageIds published) and ``rejected`` (index, messageId, reason) so the sender can
+  tell exactly what happened. This matches Segment, which keeps the good events of a batch; the SDKs
+  drop a batch answered 400, and nothing is lost: every message is either on its topic or dead-lettered.
+- Not our data (401, not dead-lettered): no write key, or one this adapter does not know.
+- Fatal at start-up (``WebConfigError``): no write key configured, or settings that name unknown types.
+"""
+
+from __future__ import annotations
+
+from adapters.base.errors import RejectedInput
+from bus.errors import ConfigError
+
+
+class WebConfigError(ConfigError):
+    """The adapter cannot run with these settings."""
+
+
+class MessageRejected(RejectedInput):
+    """One Segment message is malformed; ``code`` is a bounded label for metrics."""
+
+
+def missing_identity() -> MessageRejected:
+    return MessageRejected("message needs a userId or an anonymousId", code="missing_identity")
+
+
+def missing_field(call: str, field: str) -> MessageRejected:
+    return MessageRejected(f"{call} call is missing '{field}'", code=f"missing_{field.rsplit('.', 1)[-1].lower()}")
+
+
+def bad_field(field: str, why: str) -> MessageRejected:
+    return MessageRejected(f"'{field}' {why}", code="bad_field")
+
+
+def too_large(size: int, limit: int) -> MessageRejected:
+    return MessageRejected(f"message of {size} bytes exceeds the {limit}-byte limit per event", code="too_large")
+
+
+def unknown_type(kind: object) -> MessageRejected:
+    return MessageRejected(
+        f"unknown message type {kind!r}: expected identify, track, page, screen, group or alias", code="unknown_type"
+    )
+
+
+def bad_json(detail: str) -> RejectedInput:
+    return RejectedInput(f"body is not valid JSON: {detail}", code="bad_json")
+
+
+def bad_shape(detail: str) -> RejectedInput:
+    return RejectedInput(detail, code="bad_shape")
+
+
+def unsupported_media_type(content_type: str) -> RejectedInput:
+    return RejectedInput(
+        f"unsupported Content-Type {content_type!r}: send application/json or text/plain JSON",
+        code="unsupported_media_type", status=415,
+    )

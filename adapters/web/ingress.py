@@ -1,0 +1,210 @@
+"""The web hall's HTTP ingress: the Segment HTTP Tracking API, so the portal's analytics SDKs feed us.
+
+``POST /v1/{identify,track,page,screen,group,alias}`` (and the analytics.js short paths ``/v1/{i,t,p,s,g,a}``)
+take one message; ``POST /v1/batch`` takes ``{"batch": [...]}``. Bodies are JSON sent as
+``application/json`` or ``text/plain`` (what browsers send to avoid a CORS preflight), optionally
+gzip-encoded. The write key comes from Basic auth (key as user name, empty password) or ``writeKey`` in
+the body. 200 means Kafka acknowledged every event of the request; see ``errors`` for everything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base.http import RunningServer, adapter_app, read_body, serve
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import adapter_runtime
+from adapters.web import errors
+from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
+from adapters.web.mapper import CALL_TYPES, SegmentMapper
+from adapters.web.openapi import OPENAPI
+from bus.config import OmnibusSettings
+from bus.errors import PublishError, RawRecord
+
+JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
+
+
+class WebIngress:
+    def __init__(self, settings: WebSettings, publisher: AdapterPublisher, mapper: SegmentMapper) -> None:
+        if not settings.write_keys:
+            raise errors.WebConfigError("the web-hall adapter needs at least one write key (write_keys)")
+        self._settings = settings
+        self._publisher = publisher
+        self._mapper = mapper
+        self._sources = {key.get_secret_value(): source for source, key in settings.write_keys.items()}
+
+    def app(self) -> web.Application:
+        # Above 1.5 x the limit aiohttp refuses the body itself (413, not dead-lettered): a dead letter
+        # must stay under Kafka's 1 MB message size or recording the rejection would fail forever.
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BATCH_BYTES * 3 // 2)
+        for path in CALL_TYPES:
+            app.router.add_post(f"/v1/{path}", self._single)
+        app.router.add_post("/v1/batch", self._batch)
+        app.router.add_route("OPTIONS", "/v1/{tail:.*}", self._preflight)
+        app.on_response_prepare.append(self._cors_headers)
+        return app
+
+    # -- handlers ----------------------------------------------------------------------------------
+
+    async def _single(self, request: web.Request) -> web.Response:
+        call = request.path.rsplit("/", 1)[-1]
+        started, received_at = time.perf_counter(), datetime.now(UTC)
+        source, payload = await self._read(request, max_bytes=MAX_EVENT_BYTES)
+        return await self._ingest(request, source, [(call, payload)], started, received_at, single=True)
+
+    async def _batch(self, request: web.Request) -> web.Response:
+        started, received_at = time.perf_counter(), datetime.now(UTC)
+        source, payload = await self._read(request, max_bytes=MAX_BATCH_BYTES)
+        batch = payload.get("batch")
+        if not isinstance(batch, list) or not batch:
+            raise errors.bad_shape("'batch' must be a non-empty array of messages")
+        shared = {field: payload[field] for field in ("context", "integrations") if isinstance(payload.get(field), dict)}
+        messages = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
+        return await self._ingest(request, source, messages, started, received_at, single=False)
+
+    async def _preflight(self, request: web.Request) -> web.Response:
+        asked = request.headers.get("Access-Control-Request-Headers", "Content-Type, Authorization, Content-Encoding")
+        return web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": asked,
+            "Access-Control-Max-Age": "86400",
+        })
+
+    async def _cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        origin = request.headers.get("Origin")
+        allowed = self._settings.cors_origins
+        if not origin or ("*" not in allowed and origin not in allowed):
+            return
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        if "*" not in allowed:
+            response.headers["Vary"] = "Origin"
+
+    # -- reading and authenticating ------------------------------------------------------------------
+
+    async def _read(self, request: web.Request, *, max_bytes: int) -> tuple[str, dict[str, Any]]:
+        """The source name and the JSON object of the body. Unauthenticated input is never dead-lettered."""
+        source = self._basic_auth_source(request)
+        media_type = request.content_type if request.headers.get("Content-Type") else ""
+        if source is None:
+            try:
+                body = await read_body(request, max_bytes=max_bytes)
+                payload = _parse(body, media_type)
+            except RejectedInput as error:
+                raise Unauthorized(f"no write key (no Basic auth) and the body cannot be read: {error.reason}") from error
+            source = self._sources.get(str(payload.get("writeKey") or ""))
+            if source is None:
+                raise Unauthorized("missing or unknown write key")
+            return source, payload
+        return source, _parse(await read_body(request, max_bytes=max_bytes), media_type)
+
+    def _basic_auth_source(self, request: web.Request) -> str | None:
+        header = request.headers.get("Authorization")
+        if not header:
+            return None
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise Unauthorized("only Basic auth with the write key as user name is supported")
+        try:
+            user = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise Unauthorized("malformed Basic auth header") from exc
+        source = self._sources.get(user)
+        if source is None:
+            raise Unauthorized("unknown write key")
+        return source
+
+    # -- mapping, publishing, answering ------------------------------------------------------------
+
+    async def _ingest(
+        self, request: web.Request, source: str, messages: list[tuple[str | None, Any]],
+        started: float, received_at: datetime, *, single: bool,
+    ) -> web.Response:
+        good: list[MappedRecord] = []
+        accepted: list[str] = []
+        bad: list[tuple[int, Any, RejectedInput]] = []
+        for index, (call, message) in enumerate(messages):
+            try:
+                if not single:  # a single call's body was already held to the per-event limit
+                    size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
+                    if size > MAX_EVENT_BYTES:
+                        raise errors.too_large(size, MAX_EVENT_BYTES)
+                record = self._mapper(message, source=source, call=call, received_at=received_at)
+            except RejectedInput as error:
+                bad.append((index, message, error))
+                continue
+            good.append(record)
+            accepted.append(record.dedupe_id[len(source) + 1 :])  # dedupe ids are "<source>:<messageId>"
+        if good:
+            await self._publisher.submit(good, received_at=started)
+        if not bad:
+            return web.json_response({"success": True})
+        await self._dead_letter(request, source, bad)
+        return _rejection(accepted, bad, single=single)
+
+    async def _dead_letter(self, request: web.Request, source: str, bad: list[tuple[int, Any, RejectedInput]]) -> None:
+        for index, message, error in bad:
+            raw = RawRecord(
+                value=json.dumps(message, ensure_ascii=False).encode(),
+                headers=(("http.path", request.path.encode()), ("segment.source", source.encode()),
+                         ("segment.batch_index", str(index).encode())),
+            )
+            try:
+                await self._publisher.reject(raw, error)
+            except PublishError as exc:  # the sender retries; the good messages of it then dedupe
+                raise Unavailable(f"cannot record the rejection: {exc}", retry_after_s=self._settings.retry_after_s) from exc
+
+
+def _parse(body: bytes, media_type: str) -> dict[str, Any]:
+    if media_type not in JSON_MEDIA_TYPES:
+        raise errors.unsupported_media_type(media_type)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_json(str(exc)) from exc
+    if not isinstance(payload, dict):
+        raise errors.bad_shape("body must be a JSON object")
+    return payload
+
+
+def _message_label(index: int, message: Any) -> str:
+    message_id = message.get("messageId") if isinstance(message, dict) else None
+    return f"message {index}" + (f" (messageId {message_id})" if isinstance(message_id, str) else "")
+
+
+def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], *, single: bool) -> web.Response:
+    rejected = [
+        {"index": index, "messageId": message.get("messageId") if isinstance(message, dict) else None,
+         "reason": error.reason, "code": error.code}
+        for index, message, error in bad
+    ]
+    if single:
+        reason, code, status = bad[0][2].reason, bad[0][2].code, bad[0][2].status
+    else:
+        details = "; ".join(f"{_message_label(i, m)}: {e.reason}" for i, m, e in bad)
+        reason = f"{len(bad)} of {len(bad) + len(accepted)} messages rejected (the others were accepted): {details}"
+        code, status = "invalid_messages", 400
+    body = {"success": False, "error": reason, "message": reason, "code": code, "accepted": accepted, "rejected": rejected}
+    return web.json_response(body, status=status)
+
+
+@asynccontextmanager
+async def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AsyncIterator[RunningServer]:
+    """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
+    async with adapter_runtime("web", settings, web_settings) as runtime:
+        ingress = WebIngress(web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics))
+        server = await serve(ingress.app(), web_settings.host, web_settings.port)
+        try:
+            yield server
+        finally:
+            await server.stop()

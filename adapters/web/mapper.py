@@ -1,0 +1,212 @@
+"""Segment messages (identify, track, page, screen, group, alias) -> canonical Omnibus events.
+
+Pure: a message and the source it came from (the write key's name) in, a ``MappedRecord`` out, or
+``MessageRejected`` with a reason. Every event of one person is keyed ``USER_ID:<userId>`` (or
+``ANONYMOUS_ID:<anonymousId>`` before login), so one person's events keep their order; handoffs are
+keyed by handoff id. Event ids derive from (source, messageId), so a resend maps to the same ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.base.envelope import event_id, make_envelope
+from adapters.base.identifiers import Identifier, key_of, plain, unique
+from adapters.base.mapper import MappedRecord
+from adapters.web import errors, fields
+from adapters.web.config import WebSettings
+from bus.config import TopicSettings
+from bus.producer import Outgoing
+from bus.serde import Event
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+
+# The analytics.js short paths (/v1/t ...) and the long names both name a call type.
+CALL_TYPES = {
+    "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group", "alias": "alias",
+    "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias",
+}
+PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
+HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
+MAX_AVRO_INT = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    body: dict[str, Any]
+    source: str
+    message_id: str
+    occurred_at: datetime
+    received_at: datetime
+    person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
+
+
+class SegmentMapper:
+    def __init__(self, settings: WebSettings, topics: TopicSettings) -> None:
+        self._settings = settings
+        self._contact_topic = CONTACT_EVENTS.name(topics)
+        self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
+        self._handoff_topic = HANDOFF_EVENTS.name(topics)
+        self._offer_topic = MARKETING_RESPONSES.name(topics)
+
+    def __call__(
+        self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None
+    ) -> MappedRecord:
+        """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``."""
+        if not isinstance(message, dict):
+            raise errors.bad_shape("a Segment message must be a JSON object")
+        kind = CALL_TYPES.get(call or message.get("type") or "")
+        if kind is None:
+            raise errors.unknown_type(message.get("type"))
+        received = received_at or datetime.now(UTC)
+        person = unique([
+            plain("USER_ID", fields.text_id(message, "userId")),
+            plain("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
+        ])
+        if not person:
+            raise errors.missing_identity()
+        parsed = _Message(
+            message, source, fields.message_id(message), fields.timestamp(message, received), received, person
+        )
+        events = getattr(self, f"_{kind}")(parsed)
+        return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
+
+    # -- one method per call type --------------------------------------------------------------------
+
+    def _identify(self, m: _Message) -> list[Outgoing]:
+        # RudderStack's SDKs put identify traits in context.traits rather than at the root.
+        traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
+        found = self._trait_identifiers(traits)
+        names = [name for group in self._settings.identifier_traits.values() for name in group]
+        return [self._observed(m, unique([*m.person, *found]), fields.text_map(traits, skip=names))]
+
+    def _group(self, m: _Message) -> list[Outgoing]:
+        group_id = fields.text_id(m.body, "groupId")
+        if not group_id:
+            raise errors.missing_field("group", "groupId")
+        kind = self._settings.group_identifier_type
+        found = [plain(kind, group_id)] if kind else []
+        traits = {"group_id": group_id, **fields.text_map(fields.obj(m.body, "traits"))}
+        return [self._observed(m, unique([*m.person, *found]), traits)]
+
+    def _alias(self, m: _Message) -> list[Outgoing]:
+        user_id = fields.text_id(m.body, "userId")
+        previous = fields.text_id(m.body, "previousId")
+        if not user_id:
+            raise errors.missing_field("alias", "userId")
+        if not previous:
+            raise errors.missing_field("alias", "previousId")
+        previous_kind = "ANONYMOUS_ID" if previous == fields.text_id(m.body, "anonymousId") else "USER_ID"
+        return [self._observed(m, unique([plain("USER_ID", user_id), plain(previous_kind, previous)]), {})]
+
+    def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
+        properties = fields.obj(m.body, "properties")
+        name = fields.first_text(m.body, "name") or fields.first_text(properties, "name", "title", "path")
+        extra = {"category": m.body["category"]} if fields.first_text(m.body, "category") else {}
+        return [self._interaction(m, kind, name, "NOT_APPLICABLE", {**properties, **extra})]
+
+    def _screen(self, m: _Message) -> list[Outgoing]:
+        return self._page(m, "APP_SCREEN")
+
+    def _track(self, m: _Message) -> list[Outgoing]:
+        event = fields.first_text(m.body, "event")
+        if not event:
+            raise errors.missing_field("track", "event")
+        properties = fields.obj(m.body, "properties")
+        opens_handoff = event in self._settings.service_request_events
+        outcome = "HANDED_OFF" if opens_handoff else "NOT_APPLICABLE"
+        events = [self._interaction(m, "WEB_EVENT", event, outcome, properties)]
+        if opens_handoff:
+            events.append(self._handoff(m, event, properties))
+        offer = self._settings.offer_events.get(event)
+        if offer:
+            events.append(self._offer(m, event, offer, properties))
+        return events
+
+    # -- event builders --------------------------------------------------------------------------
+
+    def _envelope(self, m: _Message, what: str) -> dict[str, Any]:
+        return make_envelope(
+            source_system=self._settings.source_system, channel="WEB", source_event_id=m.message_id,
+            occurred_at=m.occurred_at, discriminator=f"{m.source}/{what}", site=self._settings.site,
+            received_at=m.received_at, correlation_id=self._correlation(m),
+        )
+
+    def _correlation(self, m: _Message) -> str:
+        """Every event mapped from one message shares one correlation id."""
+        return event_id(self._settings.source_system, m.message_id, f"{m.source}/message")
+
+    def _customer(self, m: _Message) -> list[Identifier]:
+        traits = fields.obj(fields.obj(m.body, "context"), "traits")
+        return unique([*m.person, *self._trait_identifiers(traits)])
+
+    def _trait_identifiers(self, traits: dict[str, Any]) -> list[Identifier]:
+        return fields.trait_identifiers(traits, self._settings.identifier_traits, self._settings.phone_region)
+
+    def _key(self, m: _Message) -> str:
+        return key_of(m.person[0])
+
+    def _observed(self, m: _Message, found: list[Identifier], traits: dict[str, str]) -> Outgoing:
+        value = {"envelope": self._envelope(m, "identifiers"), "identifiers": found, "traits": traits or None}
+        return Outgoing(self._identity_topic, key_of(found[0]), Event("omnibus.contact.IdentifiersObserved", value))
+
+    def _interaction(
+        self, m: _Message, kind: str, name: str | None, outcome: str, properties: dict[str, Any]
+    ) -> Outgoing:
+        page = fields.obj(fields.obj(m.body, "context"), "page")
+        facts = {**fields.text_map({f: page[f] for f in PAGE_FIELDS if f in page}), **fields.text_map(properties)}
+        facts["source"] = m.source
+        value = {
+            "envelope": self._envelope(m, "interaction"),
+            "interaction_id": m.message_id,
+            "customer_identifiers": self._customer(m),
+            "kind": kind,
+            "name": name,
+            "outcome": outcome,
+            "agent_id": None,
+            "duration_ms": None,
+            "properties": facts,
+        }
+        return Outgoing(self._contact_topic, self._key(m), Event("omnibus.contact.InteractionRecorded", value))
+
+    def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
+        handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
+        value = {
+            "envelope": self._envelope(m, "handoff"),
+            "handoff_id": handoff_id,
+            "customer_identifiers": self._customer(m),
+            "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
+            "summary": fields.first_text(properties, "summary", "description", "subject") or event,
+            "intake_facts": fields.text_map(properties, skip=HANDOFF_FIELDS),
+            "origin_channel": "WEB",
+            "origin_site": self._settings.site,
+            "origin_interaction_id": m.message_id,
+            "service_tier": fields.first_text(properties, "service_tier"),
+            "actor": {"kind": "CUSTOMER", "id": self._key(m)},
+        }
+        return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
+
+    def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
+        offer_id = fields.first_text(properties, "offer_id", "offerId")
+        if not offer_id:
+            raise errors.missing_field(f"'{event}' track", "properties.offer_id")
+        version = fields.first_text(properties, "offer_version", "offerVersion")
+        if version is None or not version.isdigit() or int(version) > MAX_AVRO_INT:
+            raise errors.bad_field("properties.offer_version", f"of '{event}' must be a whole number")
+        common = {
+            "offer_id": offer_id,
+            "offer_version": int(version),
+            "channel": "WEB",
+            "customer_identifiers": self._customer(m),
+            "agent_id": None,
+        }
+        presentation = fields.first_text(properties, "presentation_id", "presentationId")
+        if response == "PRESENTED":
+            value = {
+                "envelope": self._envelope(m, "offer"), "presentation_id": presentation or f"web:{m.source}:{m.message_id}",
+                **common,
+            }
+            return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferPresented", value))
+        value = {"envelope": self._envelope(m, "offer"), "presentation_id": presentation, "response": response, **common}
+        return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferResponded", value))

@@ -1,0 +1,118 @@
+"""OpenAPI 3.1 description of the web hall's ingress (served at ``/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_CALLS = {
+    "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
+    "track": "Something the visitor did -> InteractionRecorded; service requests also HandoffCreated; "
+    "Offer Viewed/Accepted/Declined also OfferPresented/OfferResponded.",
+    "page": "A web page view -> InteractionRecorded (WEB_PAGE).",
+    "screen": "An app screen view -> InteractionRecorded (APP_SCREEN).",
+    "group": "The visitor belongs to a group (groupId becomes an ACCOUNT identifier) -> IdentifiersObserved.",
+    "alias": "previousId and userId are the same person -> IdentifiersObserved.",
+}
+_SHORT = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g", "alias": "a"}
+
+_MESSAGE = {
+    "type": "object",
+    "description": "A Segment message (Segment Spec). userId or anonymousId is required.",
+    "properties": {
+        "type": {"type": "string", "enum": list(_CALLS)},
+        "messageId": {"type": "string", "description": "Sender's id; a message is published at most once per id."},
+        "userId": {"type": "string"},
+        "anonymousId": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "originalTimestamp": {"type": "string", "format": "date-time"},
+        "event": {"type": "string", "description": "track: name of the event (required)."},
+        "name": {"type": "string", "description": "page/screen: name of the page or screen."},
+        "properties": {"type": "object"},
+        "traits": {"type": "object"},
+        "context": {"type": "object"},
+        "groupId": {"type": "string", "description": "group: required."},
+        "previousId": {"type": "string", "description": "alias: required."},
+        "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
+    },
+    "additionalProperties": True,
+}
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"},
+        "error": {"type": "string", "description": "What was wrong, for a person to read."},
+        "message": {"type": "string", "description": "Same as error (what the Segment SDKs read)."},
+        "code": {"type": "string", "description": "Short machine-readable reason."},
+        "accepted": {"type": "array", "items": {"type": "string"}, "description": "messageIds published."},
+        "rejected": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"}, "messageId": {"type": ["string", "null"]},
+                    "reason": {"type": "string"}, "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_RESPONSES = {
+    "200": {"description": "Every event of the request was acknowledged by Kafka.",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"const": True}}}}}},
+    "400": {"description": "Bad JSON, or malformed messages. Good messages of a batch were published "
+                           "(listed in accepted); each rejected one was dead-lettered with its reason.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "401": {"description": "Missing or unknown write key (not dead-lettered)."},
+    "413": {"description": "Body over 500 KB (batch) or 32 KB (single call), after gunzip."},
+    "415": {"description": "Content-Type other than application/json or text/plain."},
+    "503": {"description": "Kafka did not acknowledge: nothing of the request is acknowledged, retry after "
+                           "Retry-After seconds (duplicates are dropped on messageId).",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+}
+_BODY_CONTENT = {"application/json": {}, "text/plain": {}}
+
+
+def _operation(summary: str, schema: dict[str, Any]) -> dict[str, Any]:
+    content = {media: {"schema": schema} for media in _BODY_CONTENT}
+    return {
+        "summary": summary,
+        "security": [{"writeKeyBasic": []}, {}],
+        "parameters": [{"name": "Content-Encoding", "in": "header", "schema": {"enum": ["gzip", "deflate"]}}],
+        "requestBody": {"required": True, "content": content},
+        "responses": _RESPONSES,
+    }
+
+
+def _paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for call, summary in _CALLS.items():
+        message = {"$ref": "#/components/schemas/Message"}
+        paths[f"/v1/{call}"] = {"post": _operation(summary, message)}
+        paths[f"/v1/{_SHORT[call]}"] = {"post": _operation(f"analytics.js short path of /v1/{call}.", message)}
+    batch = {
+        "type": "object", "required": ["batch"],
+        "properties": {
+            "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Message"}},
+            "context": {"type": "object", "description": "Defaults for every message's context."},
+            "writeKey": {"type": "string"},
+        },
+    }
+    paths["/v1/batch"] = {"post": _operation("Several messages (each has its type); 500 KB per request.", batch)}
+    paths["/healthz"] = {"get": {"summary": "Liveness.", "responses": {"200": {"description": "Running."}}}}
+    return paths
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Omnibus web-hall adapter (Segment HTTP Tracking API)",
+        "version": "1",
+        "description": "Segment-compatible ingress. 32 KB per message, 500 KB per batch; CORS enabled.",
+    },
+    "paths": _paths(),
+    "components": {
+        "schemas": {"Message": _MESSAGE, "Error": _ERROR},
+        "securitySchemes": {"writeKeyBasic": {"type": "http", "scheme": "basic",
+                                              "description": "Write key as user name, empty password."}},
+    },
+}

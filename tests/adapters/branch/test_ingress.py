@@ -1,0 +1,104 @@
+"""The counter upload endpoint, with a stand-in publisher (no broker needed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.base.errors import Unavailable
+from adapters.branch.errors import BranchConfigError
+from adapters.branch.ingress import UPLOAD_PATH, BranchIngress
+from adapters.branch.mapper import CounterMapper
+from bus.config import TopicSettings
+from tests.adapters.branch.support import TOKENS, branch_settings, sample
+from tests.adapters.web.support import StandInPublisher
+
+
+@pytest.fixture
+def publisher() -> StandInPublisher:
+    return StandInPublisher()
+
+
+@pytest.fixture
+async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
+    settings = branch_settings()
+    ingress = BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings()))  # type: ignore[arg-type]
+    async with TestClient(TestServer(ingress.app())) as test_client:
+        yield test_client
+
+
+async def upload(client: TestClient, body: Any, terminal: str = "CT-0142-03") -> tuple[int, dict[str, Any]]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = await client.post(UPLOAD_PATH, data=data, headers={"Authorization": f"Bearer {TOKENS[terminal]}"})
+    return response.status, await response.json()
+
+
+def three_events() -> dict[str, Any]:
+    events = [sample(name)["events"][0] for name in ("ticket_called_counter", "transaction_with_identifiers", "ticket_served_counter")]
+    return {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": events}
+
+
+async def test_an_upload_is_submitted_whole_and_in_order(client: TestClient, publisher: StandInPublisher) -> None:
+    status, body = await upload(client, three_events())
+    assert (status, body) == (200, {"success": True, "accepted": 3, "duplicates": 0})
+    assert [r.dedupe_id.split(":")[1][:8] for r in publisher.submitted] == ["a1c7e9d2", "d4fab2a5", "b2d8f0e3"]
+
+
+async def test_one_bad_event_does_not_block_the_others(client: TestClient, publisher: StandInPublisher) -> None:
+    body = three_events()
+    body["events"][1]["kind"] = "transfer"
+    status, answer = await upload(client, body)
+    assert status == 400 and answer["code"] == "invalid_events"
+    assert answer["accepted"] == ["a1c7e9d2-5b3f-4e8a-9c0d-2e4f6a8b0c11", "b2d8f0e3-6c4a-4f9b-8d1e-3f5a7b9c1d22"]
+    assert [(r["index"], r["event_id"]) for r in answer["rejected"]] == [(1, "d4fab2a5-8e6c-4b1d-8f3a-5b7c9d1e3f44")]
+    assert len(publisher.submitted) == 2
+    (raw, error), = publisher.rejected
+    assert json.loads(raw.value)["kind"] == "transfer" and raw.key == b"CT-0142-03" and "unknown event kind" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [({}, "missing bearer token"), ({"Authorization": "Bearer nope"}, "unknown terminal token"),
+     ({"Authorization": f"Bearer {TOKENS['CT-0142-01']}"}, "does not belong")],
+)
+async def test_a_terminal_may_only_upload_as_itself(
+    client: TestClient, publisher: StandInPublisher, headers: dict[str, str], fragment: str
+) -> None:
+    response = await client.post(UPLOAD_PATH, data=json.dumps(three_events()), headers=headers)
+    assert response.status == 401 and fragment in (await response.json())["error"]
+    assert publisher.submitted == [] and publisher.rejected == []
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [(b"[1, 2]", "JSON object"), ({"terminal_id": "CT-0142-03", "events": [{}]}, "missing 'branch_id'"),
+     ({"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [{}] * 1001}, "1000-event limit")],
+)
+async def test_a_malformed_upload_is_refused_whole_and_dead_lettered(
+    client: TestClient, publisher: StandInPublisher, body: Any, fragment: str
+) -> None:
+    status, answer = await upload(client, body)
+    assert status == 400 and fragment in answer["error"]
+    assert len(publisher.rejected) == 1 and publisher.submitted == []
+
+
+async def test_kafka_not_acknowledging_is_503_with_retry_after(client: TestClient, publisher: StandInPublisher) -> None:
+    publisher.failure = Unavailable("events not acknowledged by Kafka", retry_after_s=3)
+    response = await client.post(UPLOAD_PATH, data=json.dumps(three_events()),
+                                 headers={"Authorization": f"Bearer {TOKENS['CT-0142-03']}"})
+    assert response.status == 503 and response.headers["Retry-After"] == "3"
+
+
+async def test_openapi_describes_the_upload(client: TestClient) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    assert "post" in spec["paths"][UPLOAD_PATH]
+
+
+def test_an_adapter_without_tokens_refuses_to_start() -> None:
+    settings = branch_settings(terminal_tokens={})
+    with pytest.raises(BranchConfigError):
+        BranchIngress(settings, StandInPublisher(), CounterMapper(settings, TopicSettings()))  # type: ignore[arg-type]

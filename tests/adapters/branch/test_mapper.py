@@ -1,0 +1,116 @@
+"""Counter-terminal events -> canonical events: the pure mapping rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from adapters.base.errors import RejectedInput
+from adapters.base.mapper import MappedRecord
+from adapters.branch.mapper import CounterMapper
+from bus.config import TopicSettings
+from tests.adapters.branch.support import branch_settings, sample
+
+PARIS_SUMMER = timezone(timedelta(hours=2))
+
+
+def mapped(name_or_upload: str | dict[str, Any], **overrides: Any) -> MappedRecord:
+    upload = sample(name_or_upload) if isinstance(name_or_upload, str) else name_or_upload
+    (event,) = upload["events"]
+    mapper = CounterMapper(branch_settings(**overrides), TopicSettings())
+    return mapper(event, terminal_id=upload["terminal_id"], branch_id=upload["branch_id"])
+
+
+def by_schema(record: MappedRecord) -> dict[str, dict[str, Any]]:
+    return {o.event.schema.rsplit(".", 1)[1]: o.event.value for o in record.events}
+
+
+def test_an_issued_ticket_without_machine_id_gets_branch_day_number() -> None:
+    ticket = by_schema(mapped("ticket_issued_machine"))["QueueTicketChanged"]
+    assert ticket["ticket_id"] == "0142:2024-05-02:A042"
+    assert (ticket["status"], ticket["counter_id"], ticket["wait_ms"]) == ("ISSUED", None, None)
+    assert ticket["issued_at"] == datetime(2024, 5, 2, 9, 14, 3, 120000, tzinfo=PARIS_SUMMER)
+    assert ticket["envelope"]["site"] == "0142" and ticket["envelope"]["channel"] == "BRANCH"
+
+
+def test_the_customers_phone_at_the_machine_is_normalised_with_the_branch_region() -> None:
+    record = mapped("ticket_issued_machine")
+    assert by_schema(record)["IdentifiersObserved"]["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
+    assert "IdentifiersObserved" not in by_schema(mapped("ticket_issued_machine", phone_region=None))
+
+
+def test_called_and_served_tickets_carry_the_wait() -> None:
+    called = by_schema(mapped("ticket_called_counter"))["QueueTicketChanged"]
+    assert (called["status"], called["counter_id"]) == ("CALLED", "C3")
+    assert called["wait_ms"] == (12 * 60 + 44) * 1000 + 780
+    served = by_schema(mapped("ticket_served_counter"))["QueueTicketChanged"]
+    assert (served["status"], served["wait_ms"]) == ("SERVED", called["wait_ms"])
+    assert by_schema(mapped("no_show_counter"))["QueueTicketChanged"]["status"] == "NO_SHOW"
+
+
+def test_a_transaction_is_also_a_contact_and_links_its_identifiers() -> None:
+    record = mapped("transaction_with_identifiers")
+    events = by_schema(record)
+    transaction, contact = events["CounterTransaction"], events["InteractionRecorded"]
+    assert transaction["amount"] == {"amount_minor": 4990, "currency": "EUR"}
+    assert (transaction["terminal_id"], transaction["ticket_id"]) == ("CT-0142-03", "0142:2024-05-02:A042")
+    assert (contact["kind"], contact["name"], contact["outcome"]) == ("COUNTER_TRANSACTION", "bill-payment", "RESOLVED")
+    assert contact["interaction_id"] == transaction["transaction_id"]
+    assert events["IdentifiersObserved"]["identifiers"] == [
+        {"type": "NATIONAL_ID", "value": "2850575123456"}, {"type": "ACCOUNT", "value": "ACC-0042-7781"},
+        {"type": "PHONE", "value": "+33612345678"},
+    ]
+    assert by_schema(mapped("transaction_failed_anonymous"))["InteractionRecorded"]["outcome"] == "UNRESOLVED"
+
+
+def test_every_contact_event_of_a_branch_shares_its_key() -> None:
+    for name in ("ticket_issued_machine", "ticket_called_counter", "transaction_with_identifiers"):
+        record = mapped(name)
+        assert {o.key for o in record.events if "contact.events" in o.topic} == {"0142"}
+
+
+def test_ids_derive_from_terminal_and_client_event_id() -> None:
+    record = mapped("ticket_called_counter")
+    assert record.dedupe_id == "CT-0142-03:a1c7e9d2-5b3f-4e8a-9c0d-2e4f6a8b0c11"
+    other_terminal = sample("ticket_called_counter") | {"terminal_id": "CT-0142-01"}
+    assert mapped(other_terminal).events[0].event.value["envelope"]["event_id"] != record.events[0].event.value["envelope"]["event_id"]
+
+
+def test_a_mistyped_phone_is_dropped_but_the_event_is_kept() -> None:
+    upload = sample("transaction_failed_anonymous")
+    upload["events"][0]["identifiers"] = [{"type": "phone", "value": "12"}, {"type": "email", "value": "A@B.fr"}]
+    assert by_schema(mapped(upload))["IdentifiersObserved"]["identifiers"] == [{"type": "EMAIL", "value": "a@b.fr"}]
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"kind": "ticket_printed"}, "unknown event kind"),
+        ({"occurred_at": "02/05/2024 10:00"}, "ISO-8601"),
+        ({"transaction": None}, "missing 'transaction'"),
+        ({"transaction": {"id": "T", "type": "x", "status": "completed", "amount": {"amount_minor": 1.5, "currency": "EUR"}}},
+         "amount_minor"),
+        ({"transaction": {"id": "T", "type": "x", "status": "completed", "amount": {"amount_minor": 1, "currency": "euro"}}},
+         "ISO 4217"),
+        ({"identifiers": [{"type": "shoe_size", "value": "42"}]}, "unknown type"),
+        ({"identifiers": "+33612345678"}, "list of {type, value}"),
+        ({"event_id": {"id": 1}}, "'event_id' must be a string"),
+    ],
+)
+def test_malformed_events_are_refused_with_a_reason(change: dict[str, Any], fragment: str) -> None:
+    upload = sample("transaction_failed_anonymous")
+    upload["events"][0] |= change
+    with pytest.raises(RejectedInput) as caught:
+        mapped(upload)
+    assert fragment in caught.value.reason
+
+
+def test_received_at_is_when_the_adapter_got_it_not_when_it_happened() -> None:
+    upload = sample("transaction_failed_anonymous")
+    (event,) = upload["events"]
+    received = datetime(2024, 5, 4, 8, 0, tzinfo=UTC)  # uploaded two days later
+    record = CounterMapper(branch_settings(), TopicSettings())(event, terminal_id="CT-0142-01", branch_id="0142", received_at=received)
+    envelope = record.events[0].event.value["envelope"]
+    assert envelope["received_at"] == received and envelope["occurred_at"] < received

@@ -1,0 +1,179 @@
+"""The Segment HTTP surface of the web hall, with a stand-in publisher (no broker needed)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.base.errors import Unavailable
+from adapters.web.config import MAX_EVENT_BYTES
+from adapters.web.errors import WebConfigError
+from adapters.web.ingress import WebIngress
+from adapters.web.mapper import SegmentMapper
+from bus.config import TopicSettings
+from tests.adapters.web.support import WRITE_KEY, StandInPublisher, basic_auth, sample, web_settings
+
+
+@pytest.fixture
+def publisher() -> StandInPublisher:
+    return StandInPublisher()
+
+
+@pytest.fixture
+async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
+    settings = web_settings(cors_origins=("https://www.example-telecom.fr",))
+    ingress = WebIngress(settings, publisher, SegmentMapper(settings, TopicSettings()))  # type: ignore[arg-type]
+    async with TestClient(TestServer(ingress.app())) as test_client:
+        yield test_client
+
+
+def auth() -> dict[str, str]:
+    return {"Authorization": basic_auth(), "Content-Type": "application/json"}
+
+
+async def post_json(client: TestClient, path: str, body: Any, **headers: str) -> tuple[int, dict[str, Any]]:
+    response = await client.post(path, data=json.dumps(body), headers={**auth(), **headers})
+    return response.status, await response.json()
+
+
+@pytest.mark.parametrize("path", ["/v1/track", "/v1/t"])
+async def test_long_and_short_paths_take_one_message(client: TestClient, publisher: StandInPublisher, path: str) -> None:
+    status, body = await post_json(client, path, sample("track_invoice_downloaded_analytics_js"))
+    assert (status, body) == (200, {"success": True})
+    assert publisher.submitted[0].events[0].event.value["name"] == "Invoice Downloaded"
+
+
+async def test_the_path_names_the_call_even_when_type_is_absent(client: TestClient, publisher: StandInPublisher) -> None:
+    message = {k: v for k, v in sample("page_analytics_js").items() if k != "type"}
+    status, _ = await post_json(client, "/v1/p", message)
+    assert status == 200
+    assert publisher.submitted[0].events[0].event.value["kind"] == "WEB_PAGE"
+
+
+async def test_analytics_js_text_plain_with_write_key_in_body(client: TestClient, publisher: StandInPublisher) -> None:
+    message = {**sample("page_analytics_js"), "writeKey": WRITE_KEY}
+    response = await client.post("/v1/p", data=json.dumps(message), headers={"Content-Type": "text/plain;charset=UTF-8"})
+    assert response.status == 200
+    assert publisher.submitted[0].dedupe_id == f"portal-web:{message['messageId']}"
+
+
+async def test_the_write_key_selects_the_source(client: TestClient, publisher: StandInPublisher) -> None:
+    headers = {"Authorization": "Basic " + base64.b64encode(b"wk-portal-app-77c1:").decode()}
+    status, _ = await post_json(client, "/v1/screen", sample("screen_analytics_ios"), **headers)
+    assert status == 200
+    assert publisher.submitted[0].events[0].event.value["properties"]["source"] == "portal-app"
+
+
+async def test_a_gzipped_batch_is_accepted(client: TestClient, publisher: StandInPublisher) -> None:
+    body = gzip.compress(json.dumps(sample("batch_analytics_python")).encode())
+    response = await client.post("/v1/batch", data=body, headers={**auth(), "Content-Encoding": "gzip"})
+    assert response.status == 200
+    assert len(publisher.submitted) == 3
+
+
+async def test_batch_context_is_a_default_for_each_message(client: TestClient, publisher: StandInPublisher) -> None:
+    batch = {"batch": [{"type": "track", "event": "Login", "userId": "u-1", "messageId": "m1"}],
+             "context": {"page": {"url": "https://www.example-telecom.fr/connexion"}}}
+    status, _ = await post_json(client, "/v1/batch", batch)
+    assert status == 200
+    assert publisher.submitted[0].events[0].event.value["properties"]["url"] == "https://www.example-telecom.fr/connexion"
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [({}, "missing or unknown write key"), ({"Authorization": basic_auth("wk-nope")}, "unknown write key"),
+     ({"Authorization": "Bearer abc"}, "Basic auth")],
+)
+async def test_bad_or_missing_write_key_is_401_and_not_dead_lettered(
+    client: TestClient, publisher: StandInPublisher, headers: dict[str, str], reason: str
+) -> None:
+    response = await client.post("/v1/track", data=json.dumps(sample("track_invoice_downloaded_analytics_js")),
+                                 headers={"Content-Type": "application/json", **headers})
+    assert response.status == 401
+    assert reason in (await response.json())["error"]
+    assert publisher.submitted == [] and publisher.rejected == []
+
+
+async def test_bad_json_with_a_valid_key_is_400_with_a_reason_and_dead_lettered(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    response = await client.post("/v1/batch", data=b'{"batch": [', headers=auth())
+    assert response.status == 400
+    assert "not valid JSON" in (await response.json())["error"]
+    assert publisher.rejected[0][0].value == b'{"batch": ['
+
+
+async def test_a_mixed_batch_names_each_rejected_message(client: TestClient, publisher: StandInPublisher) -> None:
+    good = sample("track_invoice_downloaded_analytics_js")
+    batch = {"batch": [good, {"type": "track", "userId": "u-1", "messageId": "no-event"}, {"type": "shout", "userId": "u"}]}
+    status, body = await post_json(client, "/v1/batch", batch)
+    assert status == 400 and body["code"] == "invalid_messages"
+    assert body["accepted"] == [good["messageId"]]
+    assert [(r["index"], r["code"]) for r in body["rejected"]] == [(1, "missing_event"), (2, "unknown_type")]
+    assert body["message"] == body["error"]  # the Segment SDKs log "message"
+    assert [json.loads(raw.value)["messageId"] for raw, _ in publisher.rejected[:1]] == ["no-event"]
+    assert len(publisher.submitted) == 1
+
+
+async def test_an_event_over_32_kb_in_a_batch_is_rejected_alone(client: TestClient, publisher: StandInPublisher) -> None:
+    big = {"type": "track", "event": "Big", "userId": "u-1", "messageId": "big", "properties": {"blob": "x" * MAX_EVENT_BYTES}}
+    status, body = await post_json(client, "/v1/batch", {"batch": [big, sample("page_analytics_js")]})
+    assert status == 400 and body["rejected"][0]["code"] == "too_large"
+    assert len(publisher.submitted) == 1
+
+
+async def test_a_single_call_over_32_kb_is_413(client: TestClient) -> None:
+    big = {"type": "track", "event": "Big", "userId": "u-1", "properties": {"blob": "x" * MAX_EVENT_BYTES}}
+    status, body = await post_json(client, "/v1/track", big)
+    assert status == 413 and "exceeds" in body["error"]
+
+
+async def test_a_batch_over_500_kb_is_413(client: TestClient) -> None:
+    messages = [{"type": "track", "event": "E", "userId": "u", "properties": {"p": "x" * 20_000}} for _ in range(30)]
+    status, _ = await post_json(client, "/v1/batch", {"batch": messages})
+    assert status == 413
+
+
+async def test_an_unsupported_media_type_is_415(client: TestClient) -> None:
+    response = await client.post("/v1/track", data=b"a=b", headers={**auth(), "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 415
+
+
+async def test_kafka_not_acknowledging_is_503_with_retry_after(client: TestClient, publisher: StandInPublisher) -> None:
+    publisher.failure = Unavailable("events not acknowledged by Kafka", retry_after_s=9)
+    response = await client.post("/v1/track", data=json.dumps(sample("track_invoice_downloaded_analytics_js")), headers=auth())
+    assert response.status == 503 and response.headers["Retry-After"] == "9"
+
+
+async def test_cors_preflight_and_response_headers(client: TestClient) -> None:
+    origin = "https://www.example-telecom.fr"
+    preflight = await client.options("/v1/t", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
+    })
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    response = await client.post("/v1/t", data=json.dumps({**sample("page_analytics_js"), "writeKey": WRITE_KEY}),
+                                  headers={"Origin": origin, "Content-Type": "text/plain"})
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    stranger = await client.options("/v1/t", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+async def test_openapi_describes_every_path(client: TestClient) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    for path in ("/v1/identify", "/v1/i", "/v1/track", "/v1/t", "/v1/page", "/v1/p", "/v1/screen", "/v1/s",
+                 "/v1/group", "/v1/g", "/v1/alias", "/v1/a", "/v1/batch"):
+        assert "post" in spec["paths"][path], path
+
+
+def test_an_adapter_without_write_keys_refuses_to_start() -> None:
+    settings = web_settings(write_keys={})
+    with pytest.raises(WebConfigError):
+        WebIngress(settings, StandInPublisher(), SegmentMapper(settings, TopicSettings()))  # type: ignore[arg-type]

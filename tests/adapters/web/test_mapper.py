@@ -1,0 +1,187 @@
+"""Segment messages -> canonical events: the pure mapping rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+import fastavro
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from adapters.base.errors import RejectedInput
+from adapters.base.mapper import MappedRecord
+from adapters.web.mapper import SegmentMapper
+from bus.config import TopicSettings
+from schemas.catalog import default_catalog
+from tests.adapters.web.support import sample, web_settings
+
+RECEIVED = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
+
+
+def mapped(message: dict[str, Any], source: str = "portal-web", **overrides: Any) -> MappedRecord:
+    return SegmentMapper(web_settings(**overrides), TopicSettings())(message, source=source, received_at=RECEIVED)
+
+
+def values(record: MappedRecord) -> dict[str, dict[str, Any]]:
+    return {o.event.schema.rsplit(".", 1)[1]: o.event.value for o in record.events}
+
+
+def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits() -> None:
+    observed = values(mapped(sample("identify_analytics_python")))["IdentifiersObserved"]
+    assert observed["identifiers"] == [
+        {"type": "USER_ID", "value": "u-1842"},
+        {"type": "ANONYMOUS_ID", "value": "0c6b0c5e-6c52-4ac1-9d0b-2bb6d2bb3a57"},
+        {"type": "EMAIL", "value": "marie.dupont@example.fr"},
+        {"type": "PHONE", "value": "+33612345678"},
+        {"type": "ACCOUNT", "value": "ACC-0042-7781"},
+        {"type": "NATIONAL_ID", "value": "2850575123456"},
+    ]
+    assert observed["traits"] == {"name": "Marie Dupont", "preferredLanguage": "fr"}
+
+
+def test_rudderstack_identify_traits_in_context_are_read_too() -> None:
+    observed = values(mapped(sample("identify_rudder_python")))["IdentifiersObserved"]
+    assert observed["identifiers"] == [
+        {"type": "USER_ID", "value": "u-3310"},
+        {"type": "EMAIL", "value": "paul.bernard@example.com"},
+        {"type": "PHONE", "value": "+32470123456"},
+        {"type": "ACCOUNT", "value": "BE-ACC-88120"},
+        {"type": "NATIONAL_ID", "value": "85.07.30-033.61"},
+    ]
+    assert observed["traits"] == {"segment": "residential"}
+
+
+def test_a_phone_without_country_code_needs_the_configured_region() -> None:
+    message = {"type": "identify", "userId": "u-1", "traits": {"phone": "06 12 34 56 78"}}
+    assert values(mapped(message))["IdentifiersObserved"]["identifiers"] == [{"type": "USER_ID", "value": "u-1"}]
+    with_region = values(mapped(message, phone_region="FR"))["IdentifiersObserved"]["identifiers"]
+    assert {"type": "PHONE", "value": "+33612345678"} in with_region
+
+
+def test_events_of_one_person_share_the_user_id_key_and_anonymous_visitors_use_theirs() -> None:
+    assert {o.key for o in mapped(sample("track_offer_viewed_analytics_js")).events} == {"USER_ID:u-1842"}
+    assert [o.key for o in mapped(sample("page_analytics_js")).events] == [
+        "ANONYMOUS_ID:2b1d7e65-31a8-4a0e-8a7e-5a0b3c9d4f18"
+    ]
+
+
+def test_a_service_request_opens_a_handoff_tied_to_its_interaction() -> None:
+    record = mapped(sample("track_service_request_rudder_python"))
+    interaction, handoff = values(record)["InteractionRecorded"], values(record)["HandoffCreated"]
+    assert interaction["outcome"] == "HANDED_OFF"
+    assert handoff["handoff_id"] == "SR-2024-000871" and record.events[1].key == "SR-2024-000871"
+    assert handoff["case_type"] == "billing-dispute" and handoff["service_tier"] == "premium"
+    assert handoff["summary"] == "Charged twice for April"
+    assert handoff["intake_facts"] == {"disputed_bill_id": "BILL-2024-04-55102", "amount": "49.9"}
+    assert handoff["origin_interaction_id"] == interaction["interaction_id"]
+    assert handoff["actor"] == {"kind": "CUSTOMER", "id": "USER_ID:u-1842"}
+    assert handoff["envelope"]["correlation_id"] == interaction["envelope"]["correlation_id"]
+
+
+def test_service_request_event_names_come_from_settings() -> None:
+    message = {"type": "track", "event": "Repair Requested", "userId": "u-1", "properties": {}}
+    assert "HandoffCreated" not in values(mapped(message))
+    handoff = values(mapped(message, service_request_events=("Repair Requested",)))["HandoffCreated"]
+    assert handoff["case_type"] == "web-service-request" and handoff["handoff_id"].startswith("web:portal-web:")
+
+
+def test_offer_events_become_presented_and_responded() -> None:
+    viewed = values(mapped(sample("track_offer_viewed_analytics_js")))["OfferPresented"]
+    assert (viewed["offer_id"], viewed["offer_version"], viewed["channel"]) == ("FIBRE-1G-PROMO", 3, "WEB")
+    accepted = values(mapped(sample("track_offer_accepted_analytics_python")))["OfferResponded"]
+    assert (accepted["response"], accepted["offer_version"]) == ("ACCEPTED", 3)
+    assert accepted["presentation_id"] == viewed["presentation_id"]
+    assert values(mapped(sample("track_offer_declined_analytics_python")))["OfferResponded"]["response"] == "DECLINED"
+
+
+def test_alias_links_the_anonymous_visitor_to_the_user() -> None:
+    observed = values(mapped(sample("alias_analytics_js")))["IdentifiersObserved"]
+    assert [i["type"] for i in observed["identifiers"]] == ["USER_ID", "ANONYMOUS_ID"]
+    old_user = {"type": "alias", "userId": "u-new", "previousId": "u-old"}
+    assert values(mapped(old_user))["IdentifiersObserved"]["identifiers"] == [
+        {"type": "USER_ID", "value": "u-new"}, {"type": "USER_ID", "value": "u-old"}
+    ]
+
+
+def test_group_id_becomes_the_configured_identifier() -> None:
+    assert {"type": "ACCOUNT", "value": "ACC-0042-7781"} in values(mapped(sample("group_analytics_python")))[
+        "IdentifiersObserved"]["identifiers"]
+    kept_as_trait = values(mapped(sample("group_analytics_python"), group_identifier_type=None))["IdentifiersObserved"]
+    assert kept_as_trait["identifiers"] == [{"type": "USER_ID", "value": "u-1842"}]
+    assert kept_as_trait["traits"]["group_id"] == "ACC-0042-7781"
+
+
+def test_page_and_screen_kinds_and_names() -> None:
+    page = values(mapped(sample("page_analytics_js")))["InteractionRecorded"]
+    assert (page["kind"], page["name"], page["properties"]["category"]) == ("WEB_PAGE", "Mes factures", "Compte")
+    screen = values(mapped(sample("screen_analytics_ios")))["InteractionRecorded"]
+    assert (screen["kind"], screen["name"]) == ("APP_SCREEN", "Consommation")
+
+
+def test_timestamps_are_aware_and_default_to_reception() -> None:
+    page = values(mapped(sample("page_analytics_js")))["InteractionRecorded"]
+    assert page["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, 30, 58, 121000, tzinfo=UTC)
+    naive = values(mapped({"type": "page", "userId": "u", "timestamp": "2024-05-02T10:00:00"}))["InteractionRecorded"]
+    assert naive["envelope"]["occurred_at"] == datetime(2024, 5, 2, 10, tzinfo=UTC)
+    untimed = values(mapped({"type": "page", "userId": "u"}))["InteractionRecorded"]
+    assert untimed["envelope"]["occurred_at"] == RECEIVED
+
+
+def test_message_ids_scope_dedupe_and_event_ids_per_source() -> None:
+    message = sample("page_analytics_js")
+    web, app = mapped(message, "portal-web"), mapped(message, "portal-app")
+    assert web.dedupe_id != app.dedupe_id
+    assert web.events[0].event.value["envelope"]["event_id"] != app.events[0].event.value["envelope"]["event_id"]
+    assert web.events[0].event.value["envelope"]["source_event_id"] == message["messageId"]
+
+
+def test_a_message_without_message_id_dedupes_on_its_content() -> None:
+    message = {"type": "track", "event": "Login", "userId": "u-1", "timestamp": "2024-05-02T10:00:00Z"}
+    assert mapped(message).dedupe_id == mapped(dict(message)).dedupe_id
+    assert mapped(message).dedupe_id != mapped({**message, "event": "Logout"}).dedupe_id
+
+
+@pytest.mark.parametrize(
+    ("message", "fragment"),
+    [
+        ({"type": "identify", "userId": {"id": 1}}, "'userId' must be a string"),
+        ({"type": "track", "userId": "u", "event": "Offer Accepted", "properties": {"offer_version": 1}}, "offer_id"),
+        ({"type": "track", "userId": "u", "event": "Offer Viewed", "properties": {"offer_id": "X", "offer_version": "v2"}},
+         "whole number"),
+        ({"type": "group", "userId": "u"}, "groupId"),
+        ({"type": "page", "userId": "u", "properties": "home"}, "'properties' must be a JSON object"),
+        ({"type": "screen", "userId": "u", "timestamp": 1714640000}, "ISO-8601"),
+        (["not", "an", "object"], "JSON object"),
+    ],
+)
+def test_malformed_messages_are_refused_with_a_reason(message: Any, fragment: str) -> None:
+    with pytest.raises(RejectedInput) as caught:
+        mapped(message)
+    assert fragment in caught.value.reason
+
+
+json_scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | st.text(max_size=20)
+json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+messages = st.fixed_dictionaries(
+    {"type": st.sampled_from(["identify", "track", "page", "screen", "group", "alias", "t", "nope"])},
+    optional={
+        "userId": json_scalars, "anonymousId": json_scalars, "event": json_scalars, "name": json_scalars,
+        "previousId": json_scalars, "groupId": json_scalars, "messageId": json_scalars,
+        "timestamp": st.sampled_from(["2024-05-02T08:30:58.121Z", "garbage", None]),
+        "traits": json_values, "properties": json_values, "context": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages)
+def test_any_message_maps_to_schema_valid_events_or_is_refused(message: dict[str, Any]) -> None:
+    try:
+        record = mapped(message, service_request_events=("Service Request Submitted", "x"))
+    except RejectedInput:
+        return
+    catalog = default_catalog()
+    for outgoing in record.events:
+        fastavro.schemaless_writer(BytesIO(), catalog.get(outgoing.event.schema).parsed, outgoing.event.value, strict=True)

@@ -1,0 +1,16 @@
+"""Smoke test: the web-ingest benchmark still runs end to end (tiny size, no timing assertions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench import web_ingest
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_the_benchmark_runs_and_reports_both_paths_and_the_ratio(bootstrap_servers: str) -> None:
+    args = web_ingest.parse(["--events", "60", "--batch-size", "20", "--senders", "2"])
+    text = await web_ingest.run(args, bootstrap_servers, "the test session's broker")
+    assert "| web hall: HTTP /v1/batch" in text and "| baseline: bare aiokafka producer loop" in text
+    assert "Ratio (web hall / baseline): throughput" in text

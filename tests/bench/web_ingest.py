@@ -1,0 +1,275 @@
+"""Web-hall batch ingest: Segment batches through the real HTTP ingress to a real broker, next to a bare
+aiokafka producer loop publishing the same number of equally sized Avro events, in the same run.
+
+    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4
+
+Adapter side: the web hall runs as its own process (``adapter web run``, as deployed); ``--senders``
+concurrent clients in this process POST pre-built ``/v1/batch`` bodies of ``--batch-size`` track calls.
+A request's latency is from sending it to its 200, which the adapter answers only after Kafka
+acknowledged every event of it (acks=all, idempotent producer).
+
+Baseline: one idempotent ``AIOKafkaProducer`` (acks=all, same compression, linger and batch size as
+the adapter's producer), ``--senders`` concurrent loops each sending ``--batch-size`` records and
+awaiting their acknowledgements, records pre-encoded (the Avro bytes of the same events, so equally
+sized): the cost of Kafka alone. The ratio is what HTTP, JSON, mapping, Avro and dedupe add on top.
+Without ``--bootstrap`` a broker is started for the run in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from aiokafka import AIOKafkaProducer
+
+from adapters.web.config import WebSettings
+from adapters.web.mapper import SegmentMapper
+from bus.config import OmnibusSettings
+from bus.serde import SerdeContext, build_serde
+from bus.stack.kafka import DEFAULT_VERSION, KafkaBroker
+from bus.stack.ports import distinct_free_ports
+from bus.topics import CONTACT_EVENTS
+from tests.support.settings import settings_with_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).parent / "results" / "web_ingest.md"
+WRITE_KEY = "wk-bench"
+
+
+@dataclass(frozen=True)
+class Measured:
+    events: int
+    seconds: float
+    latencies_s: list[float]
+    mean_record_bytes: float
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.seconds
+
+    def quantile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies_s)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def track_message(n: int) -> dict[str, object]:
+    """A track call as analytics.js sends it (about 670 bytes of JSON)."""
+    return {
+        "type": "track", "event": "Invoice Downloaded", "userId": f"u-{n % 5000:05d}",
+        "anonymousId": str(uuid.UUID(int=n)), "messageId": str(uuid.uuid4()),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "properties": {"invoice_id": f"BILL-2024-04-{n:06d}", "format": "pdf", "amount": 49.9},
+        "context": {
+            "page": {"path": "/mon-compte/factures", "title": "Mes factures",
+                     "url": "https://www.example-telecom.fr/mon-compte/factures", "referrer": "", "search": ""},
+            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0",
+            "locale": "fr-FR", "library": {"name": "analytics.js", "version": "npm:next-1.70.0"},
+        },
+    }
+
+
+def batches(events: int, batch_size: int) -> list[list[dict[str, object]]]:
+    messages = [track_message(n) for n in range(events)]
+    return [messages[i : i + batch_size] for i in range(0, events, batch_size)]
+
+
+async def _drain(queue: asyncio.Queue, work: object) -> None:
+    while True:
+        try:
+            item = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+        await work(item)  # type: ignore[operator]
+
+
+async def run_senders(items: list, senders: int, send: object) -> tuple[float, list[float]]:
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    latencies: list[float] = []
+
+    async def timed(item: object) -> None:
+        began = time.perf_counter()
+        await send(item)  # type: ignore[operator]
+        latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(_drain(queue, timed) for _ in range(senders)))
+    return time.perf_counter() - began, latencies
+
+
+def start_adapter(settings: OmnibusSettings, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
+        "OMNIBUS_TOPICS__PARTITIONS": str(settings.topics.partitions),
+        "OMNIBUS_METRICS__ENABLED": "false",
+        "OMNIBUS_LOG__LEVEL": "WARNING",
+        "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"bench": WRITE_KEY}),
+        "OMNIBUS_ADAPTER_WEB__PORT": str(port),
+    }
+    command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
+
+
+async def wait_healthy(session: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the adapter exited with {process.returncode}")
+        try:
+            async with session.get(url + "/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the adapter did not become healthy in 60 s")
+
+
+async def measure_adapter(settings: OmnibusSettings, work: list[list[dict]], senders: int, log_path: Path) -> Measured:
+    port = distinct_free_ports(1)[0]
+    url = f"http://127.0.0.1:{port}"
+    bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
+    process = start_adapter(settings, port, log_path)
+    try:
+        connector = aiohttp.TCPConnector(limit=senders)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_healthy(session, url, process)
+
+            async def post(body: bytes) -> None:
+                async with session.post(url + "/v1/batch", data=body, headers={"Content-Type": "application/json"}) as r:
+                    if r.status != 200:
+                        raise RuntimeError(f"adapter answered {r.status}: {await r.text()}")
+
+            await post(json.dumps({"batch": [track_message(10**9)], "writeKey": WRITE_KEY}).encode())  # warm-up
+            seconds, latencies = await run_senders(bodies, senders, post)
+    finally:
+        process.terminate()
+        process.wait(60)
+    return Measured(sum(len(b) for b in work), seconds, latencies, sum(len(b) for b in bodies) / sum(len(b) for b in work))
+
+
+async def measure_bare_producer(settings: OmnibusSettings, work: list[list[dict]], senders: int) -> Measured:
+    """The same events, Avro-encoded beforehand, through a bare idempotent acks=all producer."""
+    serializer, _ = build_serde(settings.registry)
+    mapper = SegmentMapper(WebSettings(write_keys={"bench": WRITE_KEY}), settings.topics)
+    topic = CONTACT_EVENTS.name(settings.topics)
+    encoded = [
+        [(o.key.encode(), serializer(o.event, SerdeContext(topic=topic))) for m in batch for o in mapper(m, source="bench").events]
+        for batch in work
+    ]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", enable_idempotence=True,
+        compression_type=settings.producer.compression_type, linger_ms=settings.producer.linger_ms,
+        max_batch_size=settings.producer.max_batch_size,
+    )
+    await producer.start()
+    try:
+        async def send(batch: list[tuple[bytes, bytes]]) -> None:
+            futures = [await producer.send(topic, value=value, key=key) for key, value in batch]
+            await asyncio.gather(*futures)
+
+        await send(encoded[0][:1])  # warm-up: metadata, producer id
+        seconds, latencies = await run_senders(encoded, senders, send)
+    finally:
+        await producer.stop()
+    return Measured(sum(len(b) for b in encoded), seconds, latencies, sum(len(v) for b in encoded for _, v in b) / bare_count(encoded))
+
+
+def bare_count(encoded: list[list[tuple[bytes, bytes]]]) -> int:
+    return sum(len(batch) for batch in encoded)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 2**20:.0f} GiB RAM, Python {platform.python_version()}, Linux {platform.release()}"
+
+
+def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str) -> str:
+    ratio = adapter.events_per_s / bare.events_per_s
+    rows = [
+        ("web hall: HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
+        ("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare),
+    ]
+    table = "\n".join(
+        f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
+        for name, m in rows
+    )
+    return f"""# Web-hall batch ingest benchmark
+
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions}`
+on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
+
+Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
+load average at the start: {args.load_at_start} (other work on the machine).
+
+What is measured: {args.events} Segment `track` calls ({adapter.mean_record_bytes:.0f} bytes of JSON each) in batches of {args.batch_size},
+posted by {args.senders} concurrent senders to the web hall running as its own process (`adapter web run`).
+Latency is per request, from sending it to its 200, which the adapter answers only after Kafka
+acknowledged every event of it (idempotent producer, acks=all). The baseline, measured in the same run
+against the same broker, sends the same events already Avro-encoded ({bare.mean_record_bytes:.0f}-byte records, what the adapter publishes) with a bare
+idempotent acks=all `AIOKafkaProducer` (same compression, linger and batch size), {args.senders} concurrent loops of
+{args.batch_size} records each awaiting their acknowledgements; its latency is per batch of {args.batch_size}.
+
+| path | events | seconds | events/s | p50 ack latency (ms) | p99 ack latency (ms) |
+|---|---:|---:|---:|---:|---:|
+{table}
+
+Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
+p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
+"""
+
+
+async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> str:
+    settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
+    work = batches(args.events, args.batch_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        adapter = await measure_adapter(settings, work, args.senders, Path(tmp) / "adapter.log")
+    bare = await measure_bare_producer(settings, work, args.senders)
+    return report(args, adapter, bare, broker)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.web_ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000, help="Segment calls to send (default 20000).")
+    parser.add_argument("--batch-size", type=int, default=100, help="Calls per /v1/batch request (default 100).")
+    parser.add_argument("--senders", type=int, default=4, help="Concurrent senders (default 4).")
+    parser.add_argument("--partitions", type=int, default=3, help="Partitions per topic (default 3).")
+    parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"Markdown report (default {RESULTS}).")
+    args = parser.parse_args(argv)
+    args.load_at_start = " / ".join(f"{load:.2f}" for load in os.getloadavg())
+    return args
+
+
+def main(argv: list[str] | None = None) -> str:
+    args = parse(argv)
+    if args.bootstrap:
+        text = asyncio.run(run(args, args.bootstrap, f"given ({args.bootstrap})"))
+    else:
+        with tempfile.TemporaryDirectory() as tmp, KafkaBroker(Path(tmp)) as broker:
+            text = asyncio.run(run(args, broker.bootstrap_servers, f"Apache Kafka {DEFAULT_VERSION} (KRaft, one node, started for the run)"))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
