@@ -59,6 +59,10 @@ HANDOFF_EVENTS = TopicSpec(
     "handoff.events.v1", "Back-office handoff lifecycle, deadlines and escalations.", key="handoff id",
     retention_ms=400 * DAY_MS,
 )
+HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-partitioned agent reads both
+    "handoff.ticks.v1", "Clock ticks driving the handoff deadline scan, one per partition (internal).",
+    key="tick key of the partition", retention_ms=1 * DAY_MS,
+)
 HANDOFF_NOTIFICATIONS = TopicSpec(
     "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.", key="customer"
 )
@@ -69,6 +73,10 @@ MARKETING_OFFERS = TopicSpec(
 MARKETING_RESPONSES = TopicSpec(
     "marketing.responses.v1", "Offers presented, accepted and declined on any channel.", key="customer"
 )
+IDENTITY_GRAPH = TopicSpec(
+    "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
+    key="identifier or customer id",
+)
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason.",
     key="original key", retention_ms=30 * DAY_MS, partitions=3,
@@ -76,6 +84,6 @@ DEAD_LETTERS = TopicSpec(
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
-    CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS,
+    CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
+    DEAD_LETTERS, IDENTITY_GRAPH,
 )

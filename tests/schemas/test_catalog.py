@@ -40,7 +40,7 @@ EXPECTED_EVENTS = {
     for n in ("HandoffCreated", "HandoffRouted", "HandoffAcknowledged", "HandoffAccepted", "HandoffTransferred",
               "HandoffWaitingOnCustomer", "HandoffResumed", "HandoffResolved", "HandoffClosed", "HandoffReopened",
               "HandoffDeadlineWarning", "HandoffBreached", "HandoffEscalated", "HandoffUnacknowledgedAlarm",
-              "CustomerNotification")
+              "CustomerNotification", "HandoffStatusChanged")
 } | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded")}
 
 

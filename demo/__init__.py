@@ -1,0 +1,1 @@
+"""``omnibus demo``: the whole middleware on a local broker, fed by scripted customer journeys."""

@@ -1,0 +1,133 @@
+"""The faust shell of the handoff tracker: records and ticks in, ``HandoffTracker`` does the rest.
+
+One agent reads two co-partitioned topics: ``handoff.events.v1`` (lifecycle records) and
+``handoff.ticks.v1`` (clock ticks, see ``ticks``), so both the transitions and the deadline scan of
+partition p write the state table's partition p. A timer publishes the ticks of the partitions this
+worker owns, reading the injected ``Clock``; another refreshes the open-handoff gauges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from bus.app import create_app
+from bus.config import OmnibusSettings
+from bus.consume import RecordDecoder, raw_record
+from bus.dead_letter import DeadLetterWriter
+from bus.logging import get_logger
+from bus.producer import EventProducer
+from bus.serde import build_serde
+from bus.topics import DEAD_LETTERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS
+from processors.handoffs.clock import Clock, to_micros
+from processors.handoffs.config import HandoffPolicy, HandoffsSettings
+from processors.handoffs.metrics import HandoffMetrics
+from processors.handoffs.outputs import Emitter
+from processors.handoffs.ticks import BadTick, decode_tick, tick_records
+from processors.handoffs.tracker import Destinations, HandoffTracker
+
+APP_NAME = "handoffs"
+TABLE_NAME = "handoff-state"
+log = get_logger(__name__, component=APP_NAME)
+
+
+class _StartOnFirstUse:
+    """The event producer, created and started on first use, inside the worker's event loop (aiokafka needs a
+    running loop, and faust may deliver records before extra services start)."""
+
+    def __init__(self, factory: Callable[[], EventProducer]) -> None:
+        self._factory = factory
+        self._producer: EventProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> EventProducer:
+        if self._producer is None:
+            async with self._lock:
+                if self._producer is None:
+                    producer = self._factory()
+                    await producer.start()
+                    self._producer = producer
+        return self._producer
+
+    async def publish_many(self, items: Any) -> Any:
+        return await (await self.ready()).publish_many(items)
+
+    async def publish(self, item: Any) -> Any:
+        return await (await self.ready()).publish(item)
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+
+@dataclass
+class HandoffWorker:
+    app: faust.App
+    tracker: HandoffTracker
+    producer: _StartOnFirstUse
+
+
+def build_worker(
+    settings: OmnibusSettings, handoffs: HandoffsSettings, policy: HandoffPolicy, clock: Clock, **faust_overrides: Any
+) -> HandoffWorker:
+    serializer, deserializer = build_serde(settings.registry)
+    producer = _StartOnFirstUse(lambda: EventProducer(settings, serializer))
+    # The writer only calls ``publish``, which the lazily started producer provides.
+    dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
+    decoder = RecordDecoder(deserializer, dead_letters)
+    app = create_app(APP_NAME, settings, web_port=handoffs.web_port, **faust_overrides)
+    events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
+    partition_count = HANDOFF_TICKS.partition_count(settings.topics)
+    table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),
+                      partitions=HANDOFF_EVENTS.partition_count(settings.topics))
+
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
+
+    tracker = HandoffTracker(
+        policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
+        Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
+        owned_partitions=owned_partitions,
+    )
+    source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name=f"{APP_NAME}.tracker")
+    async def track(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            record = raw_record(event.message)
+            if record.topic == ticks_topic:
+                try:
+                    now_us = decode_tick(record)
+                except BadTick as error:
+                    await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                    continue
+                await tracker.tick(record.partition or 0, now_us)
+            elif (decoded := await decoder.decode(record)) is not None:
+                await tracker.handle(decoded, record)
+
+    if handoffs.tick_interval_s > 0:
+
+        @app.timer(handoffs.tick_interval_s, name=f"{APP_NAME}.ticker")
+        async def publish_ticks() -> None:
+            ready = await producer.ready()
+            for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
+                await ready.send_raw(ticks_topic, key, value)
+
+    @app.timer(handoffs.metrics_refresh_s, name=f"{APP_NAME}.gauges")
+    async def refresh_gauges() -> None:
+        tracker.refresh_metrics(to_micros(clock.now()))
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: Any, assigned: Any = None, **_: Any) -> None:
+        tracker.index.invalidate()  # rebuilt from the (recovered) table at each partition's next tick
+
+    @app.on_before_shutdown.connect
+    async def on_shutdown(sender: Any, **_: Any) -> None:
+        await producer.stop()
+
+    return HandoffWorker(app, tracker, producer)

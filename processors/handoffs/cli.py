@@ -1,0 +1,135 @@
+"""``omnibus handoffs run | reconcile`` and ``omnibus report handoffs --month YYYY-MM``."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import OmnibusSettings, load_settings
+from bus.errors import ConfigError
+from bus.topics import HANDOFF_EVENTS
+from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
+from processors.handoffs.reconcile import Unaccounted, reconcile
+from processors.handoffs.replay import replay_topic
+from processors.handoffs.report import compute_report, hours_minutes, to_csv, to_json
+
+app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
+report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
+console = Console()
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})}
+        )
+    return settings
+
+
+def _handoffs_settings(policy_file: Path | None) -> HandoffsSettings:
+    overrides = {"policy_file": policy_file} if policy_file else {}
+    return load_handoffs_settings(**overrides)
+
+
+@app.command("run")
+def run_command(
+    policy_file: Path = typer.Option(None, help="Overrides OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """Run the tracker worker until interrupted."""
+    import faust
+
+    from bus.logging import configure_logging
+    from bus.metrics import serve_metrics
+    from processors.handoffs.agent import build_worker
+    from processors.handoffs.clock import SystemClock
+
+    settings, handoffs = _settings(bootstrap_servers), _handoffs_settings(policy_file)
+    policy = load_policy(handoffs.policy_file)
+    configure_logging(settings.log.level, json_output=settings.log.json_output)
+    serve_metrics(settings.metrics)
+    worker = build_worker(settings, handoffs, policy, SystemClock())
+    faust.Worker(worker.app, loglevel=settings.log.level.lower(), override_logging=False).execute_from_commandline()
+
+
+@app.command("reconcile")
+def reconcile_command(
+    grace_minutes: float = typer.Option(None, help="Ignore work orders younger than this (default: the ack timeout)."),
+    policy_file: Path = typer.Option(None, help="Overrides OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE."),
+    output_format: Format = typer.Option(Format.TABLE, "--format"),
+    strict: bool = typer.Option(False, help="Exit with status 1 when anything is unaccounted for."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """List every handoff not accounted for on both sides (channel and back office)."""
+    settings = _settings(bootstrap_servers)
+    policy = load_policy(_handoffs_settings(policy_file).policy_file)
+    grace = timedelta(minutes=grace_minutes if grace_minutes is not None else policy.acknowledgement.timeout_minutes)
+    replay = asyncio.run(replay_topic(settings, HANDOFF_EVENTS))
+    found = reconcile(replay.events, datetime.now(UTC), grace)
+    _print_unaccounted(found, output_format)
+    if replay.undecodable:
+        typer.echo(f"{replay.undecodable} record(s) could not be decoded and were skipped", err=True)
+    if strict and found:
+        raise typer.Exit(1)
+
+
+def _print_unaccounted(found: list[Unaccounted], output_format: Format) -> None:
+    rows = [{**asdict(u), "since": u.since.isoformat(), "age": u.age.total_seconds()} for u in found]
+    if output_format is Format.JSON:
+        typer.echo(json.dumps(rows, indent=2))
+    elif output_format is Format.CSV:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(Unaccounted.__dataclass_fields__), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        table = Table("handoff", "problem", "team", "receiving system", "since", "age", "re-sends",
+                      title=f"{len(found)} handoff(s) not accounted for")
+        for u in found:
+            table.add_row(u.handoff_id, u.problem, u.team or "-", u.receiving_system or "-", u.since.isoformat(),
+                          hours_minutes(u.age.total_seconds()), str(u.resends))
+        console.print(table)
+
+
+@report_app.command("handoffs")
+def report_handoffs_command(
+    month: str = typer.Option(..., help="Month to report, YYYY-MM."),
+    output_format: Format = typer.Option(Format.TABLE, "--format"),
+    timezone: str = typer.Option("UTC", help="Time zone the month's boundaries are in."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced."""
+    try:
+        replay = asyncio.run(replay_topic(_settings(bootstrap_servers), HANDOFF_EVENTS))
+        rows = compute_report(replay.events, month, timezone)
+    except (ValueError, ConfigError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if output_format is Format.JSON:
+        typer.echo(to_json(rows, month))
+    elif output_format is Format.CSV:
+        typer.echo(to_csv(rows), nl=False)
+    else:
+        table = Table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated", "bounced",
+                      title=f"Handoffs, {month} ({timezone})")
+        for r in rows:
+            table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
+                          hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
+        console.print(table)

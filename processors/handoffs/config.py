@@ -1,0 +1,250 @@
+"""What the handoff tracker is told: routing, team calendars, SLA policies, escalation chains, acknowledgement.
+
+Two layers: ``HandoffsSettings`` (process settings from ``OMNIBUS_PROCESSOR_HANDOFFS__*``) and
+``HandoffPolicy`` (the business rules, from a YAML or JSON file named by ``policy_file``). Both are
+frozen and reject unknown keys. Without a file the policy is the classic rule: one ``back-office``
+team working round the clock, 20 hours to resolve, each escalation tier another 20 hours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from fnmatch import fnmatchcase
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bus.config import load_component_settings
+from bus.errors import ConfigError
+from processors.handoffs.calendar import BusinessCalendar
+
+ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
+CLASSIC_RESOLVE_HOURS = 20.0
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _weekday(value: Any) -> int:
+    if isinstance(value, str) and value[:3].lower() in WEEKDAYS:
+        return WEEKDAYS.index(value[:3].lower())
+    return value
+
+
+def _minute_of_day(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _CLOCK_TIME.match(value):
+            raise ValueError(f"{value!r} is not a time of day HH:MM (00:00 to 24:00)")
+        hours, minutes = value.split(":")
+        return int(hours) * 60 + int(minutes)
+    return value
+
+
+Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
+MinuteOfDay = Annotated[int, BeforeValidator(_minute_of_day), Field(ge=0, le=24 * 60)]
+
+
+class TeamCalendar(Frozen):
+    """Working hours of a team: one window per working day, in the team's time zone, holidays off."""
+
+    timezone: str = "UTC"
+    working_days: tuple[Weekday, ...] = (0, 1, 2, 3, 4, 5, 6)
+    opens: MinuteOfDay = Field(0, description="Local time the working day starts, 'HH:MM'.")
+    closes: MinuteOfDay = Field(24 * 60, description="Local time it ends, 'HH:MM' ('24:00' = midnight).")
+    holidays: tuple[date, ...] = Field((), description="Explicit days off (ISO dates).")
+    holiday_country: str | None = Field(None, description="ISO country code of public holidays (`holidays` package).")
+    holiday_subdivision: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> TeamCalendar:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        if not self.working_days:
+            raise ValueError("a calendar needs at least one working day")
+        return self
+
+    def build(self) -> BusinessCalendar:
+        rules = None
+        if self.holiday_country:
+            import holidays  # imported only when public holidays are asked for
+
+            rules = holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
+        return BusinessCalendar(
+            self.timezone, working_days=self.working_days, opens_minute=self.opens, closes_minute=self.closes,
+            holidays=self.holidays, holiday_rules=rules,
+        )
+
+
+class EscalationStep(Frozen):
+    """One tier above the owning team: who is told, and how long they get (in working hours)."""
+
+    role: str = Field(description="e.g. team-lead, manager, head.")
+    team: str | None = Field(None, description="Team or queue that receives the escalation; default '<team>/<role>'.")
+    owner_id: str | None = Field(None, description="Employee id of the person escalated to, if one person.")
+    resolve_within_hours: float = Field(CLASSIC_RESOLVE_HOURS, gt=0)
+
+
+DEFAULT_CHAIN = (EscalationStep(role="team-lead"), EscalationStep(role="manager"), EscalationStep(role="head"))
+
+
+class Team(Frozen):
+    name: str
+    calendar: str = "default"
+    receiving_system: str | None = Field(None, description="System expected to acknowledge; None: any system.")
+    escalation_chain: tuple[EscalationStep, ...] = DEFAULT_CHAIN
+
+
+class RoutingRule(Frozen):
+    """Case types (shell patterns) and optional service tiers that go to a team; the first match wins."""
+
+    name: str
+    team: str
+    case_types: tuple[str, ...] = ("*",)
+    service_tiers: tuple[str, ...] = ()
+
+    def matches(self, case_type: str, service_tier: str) -> bool:
+        tier_ok = not self.service_tiers or service_tier in self.service_tiers
+        return tier_ok and any(fnmatchcase(case_type, pattern) for pattern in self.case_types)
+
+
+class SlaPolicy(Frozen):
+    """Working hours to resolve, by case type (patterns) x service tier; the first match wins."""
+
+    case_types: tuple[str, ...] = ("*",)
+    service_tiers: tuple[str, ...] = Field((), description="Empty: every tier.")
+    resolve_within_hours: float = Field(gt=0)
+
+    def matches(self, case_type: str, service_tier: str) -> bool:
+        tier_ok = not self.service_tiers or service_tier in self.service_tiers
+        return tier_ok and any(fnmatchcase(case_type, pattern) for pattern in self.case_types)
+
+
+class AcknowledgementPolicy(Frozen):
+    timeout_minutes: float = Field(30.0, gt=0, description="Wall-clock time a receiving system has to acknowledge.")
+    max_resends: int = Field(3, ge=0, description="Re-sends of the work order before the alarms stop.")
+
+
+class HandoffPolicy(Frozen):
+    calendars: dict[str, TeamCalendar] = Field(default_factory=lambda: {"default": TeamCalendar()})
+    teams: tuple[Team, ...] = (Team(name="back-office"),)
+    default_team: str = "back-office"
+    routing: tuple[RoutingRule, ...] = ()
+    sla: tuple[SlaPolicy, ...] = ()
+    default_resolve_within_hours: float = Field(CLASSIC_RESOLVE_HOURS, gt=0)
+    default_service_tier: str = "standard"
+    warning_percents: tuple[int, ...] = (50, 75)
+    acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> HandoffPolicy:
+        names = [team.name for team in self.teams]
+        if len(set(names)) != len(names):
+            raise ValueError("team names must be unique")
+        for team_name in [self.default_team, *(rule.team for rule in self.routing)]:
+            if team_name not in names:
+                raise ValueError(f"team {team_name!r} is routed to but not defined in teams")
+        for team in self.teams:
+            if team.calendar not in self.calendars:
+                raise ValueError(f"team {team.name!r} uses undefined calendar {team.calendar!r}")
+        if list(self.warning_percents) != sorted(set(self.warning_percents)) or not all(
+            0 < p < 100 for p in self.warning_percents
+        ):
+            raise ValueError("warning_percents must be increasing, each between 1 and 99")
+        return self
+
+    # --- lookups (cached: the policy is frozen) ---------------------------------------------------
+
+    @cached_property
+    def _teams(self) -> dict[str, Team]:
+        return {team.name: team for team in self.teams}
+
+    @cached_property
+    def _calendars(self) -> dict[str, BusinessCalendar]:
+        return {name: calendar.build() for name, calendar in self.calendars.items()}
+
+    def team(self, name: str | None) -> Team:
+        """The named team; an unknown team (transferred to by hand) gets the default team's rules."""
+        known = self._teams.get(name or "")
+        return known or Team(name=name or self.default_team, calendar=self._default_team.calendar)
+
+    @property
+    def _default_team(self) -> Team:
+        return self._teams[self.default_team]
+
+    def calendar_of(self, team: str | None) -> BusinessCalendar:
+        return self._calendars[self.team(team).calendar]
+
+    def route(self, case_type: str, service_tier: str) -> tuple[str, str | None]:
+        """(team, name of the matching rule or None for the default team)."""
+        for rule in self.routing:
+            if rule.matches(case_type, service_tier):
+                return rule.team, rule.name
+        return self.default_team, None
+
+    def resolve_within_hours(self, case_type: str, service_tier: str) -> float:
+        for policy in self.sla:
+            if policy.matches(case_type, service_tier):
+                return policy.resolve_within_hours
+        return self.default_resolve_within_hours
+
+    def chain(self, team: str | None) -> tuple[EscalationStep, ...]:
+        return self.team(team).escalation_chain
+
+    def is_known_team(self, name: str | None) -> bool:
+        return name in self._teams
+
+
+class HandoffsSettings(Frozen):
+    """Process settings of the handoff tracker (``OMNIBUS_PROCESSOR_HANDOFFS__<FIELD>``)."""
+
+    policy_file: Path | None = Field(None, description="YAML or JSON file with the HandoffPolicy.")
+    source_system: str = Field("omnibus-handoffs", description="envelope.source_system of every event it emits.")
+    tick_interval_s: float = Field(
+        5.0, ge=0, description="How often the worker ticks the deadline scan; 0: ticks come from elsewhere."
+    )
+    metrics_refresh_s: float = Field(30.0, gt=0, description="How often the open-handoff gauges are recomputed.")
+    web_port: int | None = Field(None, ge=0, le=65535, description="faust web port; None disables it.")
+
+
+def load_handoffs_settings(**overrides: object) -> HandoffsSettings:
+    return load_component_settings(HandoffsSettings, ENV_PREFIX, **overrides)
+
+
+def load_policy(path: Path | None) -> HandoffPolicy:
+    """The policy in ``path`` (``.yaml``/``.yml`` or ``.json``), or the classic defaults when None."""
+    if path is None:
+        return HandoffPolicy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read handoff policy {path}: {exc}") from exc
+    try:
+        if Path(path).suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # yaml.YAMLError, json.JSONDecodeError
+        raise ConfigError(f"handoff policy {path} is not valid YAML/JSON: {exc}") from exc
+    try:
+        return HandoffPolicy.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid handoff policy {path}:\n{exc}") from exc

@@ -1,0 +1,123 @@
+"""Prometheus metrics of the handoff tracker.
+
+Labels come from small fixed sets: team names are the configured teams (anything else is counted as
+"other"), age buckets and reasons are constants here. No identifier ever becomes a label.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from processors.handoffs.config import HandoffPolicy
+
+HOUR_S = 3600
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("lt_1h", HOUR_S), ("1h_4h", 4 * HOUR_S), ("4h_8h", 8 * HOUR_S), ("8h_24h", 24 * HOUR_S),
+    ("1d_3d", 72 * HOUR_S), ("gt_3d", float("inf")),
+)
+RESOLVE_BUCKETS_S = (900, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 20 * 3600, 24 * 3600, 48 * 3600, 5 * 86400, 10 * 86400)
+OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
+
+OPEN = Gauge("omnibus_handoff_open", "Open handoffs by team and age since creation.", ["team", "age"])
+UNACKNOWLEDGED = Gauge("omnibus_handoff_unacknowledged", "Open handoffs no receiving system acknowledged.", ["team"])
+TRANSITIONS = Counter("omnibus_handoff_transitions_total", "Lifecycle events applied.", ["event"])
+ILLEGAL = Counter(
+    "omnibus_handoff_illegal_transitions_total", "Lifecycle events refused and dead-lettered.", ["reason"]
+)
+WARNINGS = Counter("omnibus_handoff_deadline_warnings_total", "Deadline warnings emitted.", ["team", "percent"])
+BREACHES = Counter("omnibus_handoff_breaches_total", "Deadlines missed.", ["team"])
+ESCALATIONS = Counter("omnibus_handoff_escalations_total", "Escalations, automatic and by hand.", ["team", "trigger"])
+BOUNCES = Counter("omnibus_handoff_bounces_total", "Handoffs passed on by a team (transfers).", ["team"])
+ALARMS = Counter("omnibus_handoff_unacknowledged_alarms_total", "Lost-handoff alarms.", ["team"])
+RESENDS = Counter("omnibus_handoff_resends_total", "Work orders re-sent to a receiving system.", ["team"])
+ORPHAN_ACKS = Counter(
+    "omnibus_handoff_orphan_acknowledgements_total", "Acknowledgements for handoffs nobody created."
+)
+SCAN_ERRORS = Counter(
+    "omnibus_handoff_scan_errors_total", "Handoffs the deadline scan could not process (see the logs)."
+)
+TIME_TO_RESOLVE = Histogram(
+    "omnibus_handoff_time_to_resolve_seconds", "Time from creation to resolution.", ["team"],
+    buckets=RESOLVE_BUCKETS_S,
+)
+
+
+class HandoffMetrics:
+    """Records into the module's metrics, mapping team names onto the bounded, configured set."""
+
+    def __init__(self, policy: HandoffPolicy) -> None:
+        self._policy = policy
+        self._gauge_keys: set[tuple[str, str]] = set()
+
+    def team(self, name: str | None) -> str:
+        return name if self._policy.is_known_team(name) else "other"
+
+    def applied(self, schema: str, team: str | None, effects: Iterable[tuple[str, Any]]) -> None:
+        TRANSITIONS.labels(event=schema.rpartition(".")[2]).inc()
+        for effect, detail in effects:
+            if effect == "bounce":
+                BOUNCES.labels(team=self.team(detail)).inc()
+            elif effect == "resolved":
+                TIME_TO_RESOLVE.labels(team=self.team(team)).observe(detail)
+            elif effect == "escalated":
+                ESCALATIONS.labels(team=self.team(team), trigger=str(detail)).inc()
+
+    def illegal(self, code: str, *, orphan_ack: bool = False) -> None:
+        ILLEGAL.labels(reason=code).inc()
+        if orphan_ack:
+            ORPHAN_ACKS.inc()
+
+    def scan_error(self) -> None:
+        SCAN_ERRORS.inc()
+
+    def fired(self, team: str | None, kinds: Iterable[tuple[str, int]], escalations: int, resends: int) -> None:
+        label = self.team(team)
+        for kind, step in kinds:
+            if kind == "warning":
+                WARNINGS.labels(team=label, percent=str(step)).inc()
+            elif kind == "breach":
+                BREACHES.labels(team=label).inc()
+            elif kind == "ack":
+                ALARMS.labels(team=label).inc()
+        if escalations:
+            ESCALATIONS.labels(team=label, trigger="DEADLINE_BREACHED").inc(escalations)
+        if resends:
+            RESENDS.labels(team=label).inc(resends)
+
+    def refresh_open(self, states: Iterable[Mapping[str, Any]], now_us: int) -> None:
+        """Recompute the open-handoff gauges from the table (run periodically, not per event)."""
+        open_counts, unacked = count_open(states, now_us, self.team)
+        keys = set(open_counts)
+        for team, age in self._gauge_keys - keys:
+            OPEN.labels(team=team, age=age).set(0)
+        for (team, age), count in open_counts.items():
+            OPEN.labels(team=team, age=age).set(count)
+        self._gauge_keys = keys
+        for team in {t for t, _ in keys} | set(unacked):
+            UNACKNOWLEDGED.labels(team=team).set(unacked.get(team, 0))
+
+
+def age_bucket(age_s: float) -> str:
+    for name, upper in AGE_BUCKETS:
+        if age_s < upper:
+            return name
+    return AGE_BUCKETS[-1][0]
+
+
+def count_open(
+    states: Iterable[Mapping[str, Any]], now_us: int, team_label: Any = lambda t: t or "other"
+) -> tuple[Tally[tuple[str, str]], Tally[str]]:
+    open_counts: Tally[tuple[str, str]] = Tally()
+    unacked: Tally[str] = Tally()
+    for state in states:
+        if not state or state.get("status") not in OPEN_STATUSES:
+            continue
+        team = team_label(state.get("team"))
+        open_counts[(team, age_bucket((now_us - state["created_at_us"]) / 1e6))] += 1
+        if not state.get("acknowledged"):
+            unacked[team] += 1
+    return open_counts, unacked

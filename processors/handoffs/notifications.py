@@ -1,0 +1,77 @@
+"""Customer feedback: every customer-visible change becomes a notification for the channel the case came from.
+
+Internal moves (routing details, acknowledgements, transfers, escalations, warnings) are not told to the
+customer; a missed first deadline is ("DELAYED"), once per cycle. Channels render their own text from
+``kind`` and ``parameters``; ``message`` is a plain default.
+"""
+
+from __future__ import annotations
+
+from bus.serde import Event
+from processors.handoffs.clock import from_micros
+from processors.handoffs.outputs import (
+    ACCEPTED, CLOSED, CREATED, NOTIFICATION, REOPENED, RESOLVED, RESUMED, WAITING, Emitter, Output,
+)
+from processors.handoffs.state import HandoffState
+
+KIND_BY_CAUSE = {
+    CREATED: "RECEIVED", ACCEPTED: "IN_PROGRESS", WAITING: "WAITING_ON_CUSTOMER", RESUMED: "IN_PROGRESS",
+    RESOLVED: "RESOLVED", CLOSED: "CLOSED", REOPENED: "REOPENED",
+}
+MESSAGES = {
+    "RECEIVED": "We have passed your request to our {team} team. We will get back to you by {deadline}.",
+    "IN_PROGRESS": "A member of our {team} team is working on your request.",
+    "WAITING_ON_CUSTOMER": "We need some information from you to continue with your request.",
+    "DELAYED": "Your request is taking longer than planned; it has been raised with a manager.",
+    "RESOLVED": "Your request has been resolved: {resolution}",
+    "CLOSED": "Your request is now closed.",
+    "REOPENED": "Your request has been reopened and is being handled again.",
+}
+SILENT_CLOSE_REASONS = frozenset({"DUPLICATE"})  # the customer hears about the case that is kept
+
+
+def notification_kind(cause: str, cause_value: dict) -> str | None:
+    """The notification a lifecycle event deserves, or None when the customer need not hear of it."""
+    if cause == CLOSED and cause_value.get("close_reason") in SILENT_CLOSE_REASONS:
+        return None
+    return KIND_BY_CAUSE.get(cause)
+
+
+def notification(
+    emitter: Emitter, state: HandoffState, kind: str, occurred_us: int, causation_id: str | None,
+    *, seed: str, resolution: str | None = None,
+) -> Output:
+    parameters = {"handoff_id": state.handoff_id, "case_type": state.case_type, "status": state.status.value}
+    if state.team:
+        parameters["team"] = state.team
+    if state.deadline_us is not None and state.is_open:
+        parameters["deadline"] = from_micros(state.deadline_us).isoformat()
+    if resolution:
+        parameters["resolution"] = resolution
+    message = MESSAGES[kind].format(
+        team=state.team or "back-office", deadline=parameters.get("deadline", "soon"), resolution=resolution or "",
+    )
+    value = {
+        "envelope": emitter.envelope(state, seed, occurred_us, causation_id),
+        "notification_id": "", "handoff_id": state.handoff_id,
+        "customer_identifiers": [dict(i) for i in state.customer_identifiers],
+        "channel": state.origin_channel, "site": state.origin_site, "kind": kind, "message": message,
+        "parameters": parameters,
+    }
+    value["notification_id"] = value["envelope"]["event_id"]
+    return Output("notifications", state.handoff_id, Event(NOTIFICATION, value))
+
+
+def change_notifications(
+    emitter: Emitter, state: HandoffState, cause: str, cause_value: dict, occurred_us: int, causation_id: str
+) -> list[Output]:
+    kind = notification_kind(cause, cause_value)
+    if kind is None:
+        return []
+    resolution = cause_value.get("resolution") if cause == RESOLVED else None
+    return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",
+                         resolution=resolution)]
+
+
+def delayed_notification(emitter: Emitter, state: HandoffState, occurred_us: int) -> list[Output]:
+    return [notification(emitter, state, "DELAYED", occurred_us, None, seed=f"notify:c{state.cycle}:delayed")]

@@ -1,0 +1,88 @@
+"""Screen pop: the customer's open handoffs, fed by the tracker's ``HandoffStatusChanged`` events.
+
+Only ``HandoffCreated`` carries the customer's identifiers among the lifecycle events, so the section
+reads the tracker's compact status event instead, which repeats them after every change. State:
+``{"open": {handoff_id: entry}, "done": {handoff_id: version}}``; an entry keeps the highest version
+seen, and a finished handoff leaves a small tombstone (its version) so that a replayed older event
+cannot bring it back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from bus.serde import Event
+from bus.topics import HANDOFF_EVENTS, TopicSpec
+from processors.handoffs.outputs import STATUS_CHANGED
+from processors.profile.section import ProfileSection
+from processors.profile.sections._time import iso, micros
+
+OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
+DONE_KEPT = 50  # tombstones per customer
+
+
+def _entry(value: dict[str, Any]) -> dict[str, Any]:
+    owner = value.get("owner")
+    return {
+        "version": value["version"], "status": value["status"], "case_type": value["case_type"],
+        "summary": value["summary"], "team": value.get("team"), "owner_id": owner["id"] if owner else None,
+        "escalation_tier": value["escalation_tier"], "deadline_at": micros(value.get("deadline_at")),
+        "acknowledged": value["acknowledged"], "origin_channel": value["origin_channel"],
+        "created_at": micros(value["created_at"]), "service_tier": value["service_tier"],
+    }
+
+
+class OpenHandoffsSection(ProfileSection):
+    name: ClassVar[str] = "open_handoffs"
+    topics: ClassVar[tuple[TopicSpec, ...]] = (HANDOFF_EVENTS,)
+    schemas: ClassVar[frozenset[str]] = frozenset({STATUS_CHANGED})
+
+    def identifiers(self, event: Event) -> list[dict[str, str]]:
+        return [dict(i) for i in event.value.get("customer_identifiers") or []]
+
+    def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
+        state = state or {}
+        open_, done = dict(state.get("open", {})), dict(state.get("done", {}))
+        value = event.value
+        handoff_id, version = value["handoff_id"], value["version"]
+        known = max(open_.get(handoff_id, {}).get("version", 0), done.get(handoff_id, 0))
+        if version <= known:
+            return {"open": open_, "done": done}  # replayed or out of order: already reflected
+        if value["status"] in OPEN_STATUSES:
+            open_[handoff_id] = _entry(value)
+            done.pop(handoff_id, None)
+        else:
+            open_.pop(handoff_id, None)
+            done[handoff_id] = version
+            done = dict(sorted(done.items(), key=lambda kv: kv[1])[-DONE_KEPT:])
+        return {"open": open_, "done": done}
+
+    def render(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+        """Open handoffs, the most urgent (earliest deadline) first."""
+        entries = sorted(
+            ({"handoff_id": handoff_id, **entry} for handoff_id, entry in (state.get("open") or {}).items()),
+            key=lambda e: (e["deadline_at"] is None, e["deadline_at"] or 0, e["handoff_id"]),
+        )
+        return [
+            {**e, "deadline_at": iso(e["deadline_at"]), "created_at": iso(e["created_at"]), "version": e["version"]}
+            for e in entries
+        ]
+
+    def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Both customers' handoffs; of a handoff both sides know, the newest version wins."""
+        if not survivor or not merged:
+            return survivor or merged
+        sides = (survivor, merged)
+        done: dict[str, int] = {}
+        for side in sides:
+            for handoff_id, version in side.get("done", {}).items():
+                done[handoff_id] = max(done.get(handoff_id, 0), version)
+        open_: dict[str, dict[str, Any]] = {}
+        for side in sides:
+            for handoff_id, entry in side.get("open", {}).items():
+                newest = max(done.get(handoff_id, 0), open_.get(handoff_id, {}).get("version", 0))
+                if entry["version"] > newest:
+                    open_[handoff_id] = entry
+        for handoff_id in open_:
+            done.pop(handoff_id, None)
+        return {"open": open_, "done": done}

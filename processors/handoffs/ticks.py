@@ -1,0 +1,53 @@
+"""Clock ticks: how time reaches the deadline scan, per partition, through Kafka.
+
+faust lets a table be written only while processing a record of the partition the key lives in, so the
+scan runs on records: the tick topic is co-partitioned with the handoff events (same partition count)
+and consumed by the same agent, and a tick on partition p scans the handoffs of partition p. A tick
+carries the instant to scan at, read from the worker's ``Clock``; ticks published while the worker is
+down wait in the topic, so no deadline is skipped. The payload is a tiny JSON object, internal to the
+tracker (not part of the Avro contract).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+
+from aiokafka.partitioner import murmur2
+
+from bus.errors import RawRecord
+
+
+class BadTick(ValueError):
+    pass
+
+
+def encode_tick(now_us: int) -> bytes:
+    return json.dumps({"now_us": now_us}).encode()
+
+
+def decode_tick(record: RawRecord) -> int:
+    try:
+        now_us = json.loads(record.value or b"")["now_us"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadTick(f"not a clock tick: {exc}") from exc
+    if not isinstance(now_us, int):
+        raise BadTick("not a clock tick: now_us must be an integer")
+    return now_us
+
+
+@cache
+def key_for_partition(partition: int, partitions: int) -> bytes:
+    """A key the default (murmur2) partitioner sends to ``partition``: ticks need no custom partitioner."""
+    for n in range(100_000):
+        key = f"tick-{partition}-{n}".encode()
+        if (murmur2(key) & 0x7FFFFFFF) % partitions == partition:
+            return key
+    raise ValueError(f"no key found for partition {partition} of {partitions}")
+
+
+def tick_records(now_us: int, partitions: Iterable[int], partition_count: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of one tick for each partition."""
+    value = encode_tick(now_us)
+    return [(key_for_partition(p, partition_count), value) for p in sorted(partitions)]

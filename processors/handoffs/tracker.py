@@ -1,0 +1,173 @@
+"""The tracker: applies lifecycle records and clock ticks to the table, publishes, dead-letters.
+
+Independent of faust: the store is any mutable mapping (a faust Table in the worker, a dict in tests
+and benchmarks) and the publisher anything with ``publish_many``. For each record or due handoff it
+(1) computes the transition, (2) publishes its outputs and waits for Kafka's acknowledgement, then
+(3) writes the new state. A crash between (2) and (3) re-publishes the same deterministic ids; a crash
+after (3) finds the event id or the fired marker in the state and does nothing: at-least-once with
+idempotent effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bus.errors import PublishError, RawRecord
+from bus.logging import get_logger
+from bus.producer import Outgoing
+from bus.serde import Event
+from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.deadlines import fire_due
+from processors.handoffs.due_index import DueIndex
+from processors.handoffs.metrics import HandoffMetrics
+from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, Emitter, Output
+from processors.handoffs.state import HandoffState
+from processors.handoffs.transitions import Context, IllegalTransition, apply
+
+log = get_logger(__name__)
+PUBLISH_ATTEMPTS = 6
+
+
+class Publisher(Protocol):
+    async def publish_many(self, items: Sequence[Outgoing]) -> Any: ...
+
+
+class DeadLetters(Protocol):
+    async def write(
+        self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Destinations:
+    events: str
+    notifications: str
+
+
+class HandoffTracker:
+    def __init__(
+        self, policy: HandoffPolicy, emitter: Emitter, store: MutableMapping[str, Any], publisher: Publisher,
+        dead_letters: DeadLetters, destinations: Destinations, *, index: DueIndex | None = None,
+        metrics: HandoffMetrics | None = None, batch_size: int = 500,
+        owned_partitions: Callable[[], Iterable[int]] = tuple,
+    ) -> None:
+        self.policy, self.emitter, self.store = policy, emitter, store
+        self.publisher, self.dead_letters, self.destinations = publisher, dead_letters, destinations
+        self.index = index if index is not None else DueIndex()
+        self.metrics = metrics or HandoffMetrics(policy)
+        self.batch_size = batch_size
+        self.owned_partitions = owned_partitions  # rebuilt together in one pass over the table
+
+    # --- lifecycle records ------------------------------------------------------------------------
+
+    async def handle(self, event: Event, record: RawRecord) -> str:
+        """Apply one decoded record; returns what happened (applied, duplicate, own-output, illegal)."""
+        envelope = event.value.get("envelope") or {}
+        if envelope.get("source_system") == self.emitter.source_system:
+            return "own-output"  # applied to the state when it was emitted
+        if event.schema not in LIFECYCLE or not event.value.get("handoff_id"):
+            await self._refuse(record, event, IllegalTransition(f"{event.schema} is not a handoff lifecycle event",
+                                                                "not_lifecycle"))
+            return "illegal"
+        handoff_id = event.value["handoff_id"]
+        state = self._load(handoff_id)
+        ctx = Context(self.policy, self.emitter, record.partition)
+        try:
+            transition = apply(state, event, ctx)
+        except IllegalTransition as error:
+            await self._refuse(record, event, error)
+            return "illegal"
+        except Exception as error:  # a record the rules cannot handle must not stall the partition
+            log.exception("lifecycle event could not be applied", handoff_id=handoff_id, schema=event.schema)
+            await self._refuse(record, event, IllegalTransition(f"{type(error).__name__}: {error}", "error"))
+            return "illegal"
+        if not transition.changed:
+            return "duplicate"
+        await self._publish(transition.outputs)
+        self._save(transition.state)
+        self.metrics.applied(event.schema, transition.state.team, transition.effects)
+        return "applied"
+
+    async def _refuse(self, record: RawRecord, event: Event, error: IllegalTransition) -> None:
+        correlation = (event.value.get("envelope") or {}).get("correlation_id")
+        await self.dead_letters.write(record, reason=error.reason, error_type=f"IllegalTransition:{error.code}",
+                                      correlation_id=correlation)
+        self.metrics.illegal(error.code, orphan_ack=event.schema == ACKNOWLEDGED and error.code == "unknown_handoff")
+
+    # --- clock ticks ------------------------------------------------------------------------------
+
+    async def tick(self, partition: int, now_us: int) -> int:
+        """Fire everything due in ``partition`` at ``now_us``; returns how many handoffs fired."""
+        if not self.index.is_built(partition):
+            entries = self.index.rebuild(self.store.items(), [partition, *self.owned_partitions()])
+            log.info("due index rebuilt from the table", partition=partition, entries=entries)
+        fired_total = 0
+        while due_ids := self.index.pop_due(partition, now_us, limit=self.batch_size):
+            try:
+                fired_total += await self._fire_batch(due_ids, now_us)
+            except BaseException:
+                self.index.invalidate()  # popped entries not saved: rebuild from the table next tick
+                raise
+        return fired_total
+
+    async def _fire_batch(self, handoff_ids: list[str], now_us: int) -> int:
+        results, outputs = [], []
+        for handoff_id in handoff_ids:
+            state = self._load(handoff_id)
+            if state is None:
+                continue
+            try:
+                fired = fire_due(self.policy, self.emitter, state, now_us)
+            except Exception:  # one broken handoff must not stop the scan of its partition
+                log.exception("deadline scan failed for a handoff", handoff_id=handoff_id)
+                self.metrics.scan_error()
+                continue
+            if fired.kinds:  # otherwise a stale entry: the state's real due instant has its own entry
+                results.append(fired)
+                outputs.extend(fired.outputs)
+        await self._publish(outputs)
+        for fired in results:
+            self._save(fired.state)
+            self.metrics.fired(fired.state.team, [(k.value, s) for k, s in fired.kinds], fired.escalations,
+                               fired.resends)
+        return len(results)
+
+    # --- state and publishing ---------------------------------------------------------------------
+
+    def _load(self, handoff_id: str) -> HandoffState | None:
+        raw = self.store.get(handoff_id)
+        return HandoffState.from_dict(raw) if raw else None
+
+    def _save(self, state: HandoffState) -> None:
+        data = state.to_dict()
+        self.store[state.handoff_id] = data
+        self.index.schedule(state.partition, state.handoff_id, data["next_due_us"])
+
+    def _outgoing(self, output: Output) -> Outgoing:
+        topic = self.destinations.events if output.destination == "events" else self.destinations.notifications
+        return Outgoing(topic, output.key, output.event)
+
+    async def _publish(self, outputs: list[Output]) -> None:
+        if not outputs:
+            return
+        items = [self._outgoing(o) for o in outputs]
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                await self.publisher.publish_many(items)
+                return
+            except PublishError as error:
+                if not error.retriable or attempt == PUBLISH_ATTEMPTS - 1:
+                    raise
+                log.warning("publish failed, retrying", attempt=attempt + 1, error=str(error))
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    def refresh_metrics(self, now_us: int) -> None:
+        """Recount the open-handoff gauges over the partitions this worker owns (standby copies excluded)."""
+        owned = set(self.owned_partitions())
+        states = self.store.values()
+        if owned:
+            states = [s for s in states if s and s.get("partition") in owned]
+        self.metrics.refresh_open(states, now_us)

@@ -1,0 +1,24 @@
+import pytest
+from aiokafka.partitioner import murmur2
+
+from bus.errors import RawRecord
+from processors.handoffs.ticks import BadTick, decode_tick, encode_tick, key_for_partition, tick_records
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 12, 50])
+def test_each_partition_gets_a_key_the_default_partitioner_sends_there(partitions: int) -> None:
+    for partition in range(partitions):
+        key = key_for_partition(partition, partitions)
+        assert (murmur2(key) & 0x7FFFFFFF) % partitions == partition
+
+
+def test_ticks_round_trip() -> None:
+    records = tick_records(123, {2, 0}, 3)
+    assert [k for k, _ in records] == [key_for_partition(0, 3), key_for_partition(2, 3)]
+    assert decode_tick(RawRecord(value=records[0][1])) == 123 and encode_tick(5) == b'{"now_us": 5}'
+
+
+@pytest.mark.parametrize("value", [None, b"", b"not json", b"{}", b'{"now_us": "soon"}', b"[1]"])
+def test_bad_ticks_are_refused(value: bytes | None) -> None:
+    with pytest.raises(BadTick):
+        decode_tick(RawRecord(value=value))

@@ -1,0 +1,184 @@
+"""The tracker glue with an in-memory table: publish before save, dead letters, restarts, stale index entries."""
+
+from datetime import timedelta
+
+import pytest
+
+from bus.errors import PublishError
+from processors.handoffs.clock import ManualClock, to_micros
+from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS
+from processors.handoffs.outputs import Emitter
+from processors.handoffs.tracker import Destinations, HandoffTracker
+from tests.processors.handoffs.factories import (
+    SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, acknowledged, created, record, resolved,
+)
+
+H = timedelta(hours=1)
+DESTINATIONS = Destinations("events", "notifications")
+
+
+def tracker(store=None, publisher=None, dead=None) -> HandoffTracker:
+    return HandoffTracker(
+        HandoffPolicy(), Emitter(SYSTEM, ManualClock(T0)), store if store is not None else {},
+        publisher or FakePublisher(), dead or FakeDeadLetters(), DESTINATIONS,
+    )
+
+
+async def test_applies_publishes_then_saves() -> None:
+    t = tracker()
+    assert await t.handle(created("h1"), record(partition=2)) == "applied"
+    assert t.publisher.names() == ["HandoffRouted", "HandoffStatusChanged", "CustomerNotification"]
+    assert [o.topic for o in t.publisher.published] == ["events", "events", "notifications"]
+    assert all(o.key == "h1" for o in t.publisher.published)
+    assert t.store["h1"]["status"] == "ROUTED" and t.store["h1"]["partition"] == 2
+
+
+async def test_own_outputs_coming_back_are_skipped() -> None:
+    t = tracker()
+    await t.handle(created("h1"), record())
+    published = list(t.publisher.published)
+    for item in published:
+        assert await t.handle(item.event, record()) == "own-output"
+    assert len(t.publisher.published) == len(published) and not t.dead_letters.written
+
+
+async def test_redelivery_is_a_no_op() -> None:
+    t = tracker()
+    event = created("h1")
+    await t.handle(event, record())
+    count = len(t.publisher.published)
+    assert await t.handle(event, record()) == "duplicate"  # the same record delivered again
+    assert await t.handle(acknowledged("h1", T0), record()) == "applied"
+    ack = acknowledged("h1", T0)
+    assert await t.handle(ack, record()) == "duplicate"  # a second acknowledgement: already true
+    assert len(t.publisher.published) == count + 1  # only the first ack's status change
+
+
+async def test_illegal_transition_goes_to_the_dead_letters_with_the_reason() -> None:
+    t = tracker()
+    await t.handle(created("h1"), record())
+    await t.handle(accepted("h1", T0 + H), record())
+    before = ILLEGAL.labels(reason="second_owner")._value.get()
+    bad = record(offset=42)
+    assert await t.handle(accepted("h1", T0 + 2 * H, owner={"kind": "EMPLOYEE", "id": "x"}), bad) == "illegal"
+    (letter,) = t.dead_letters.written
+    assert letter["record"] is bad and "second owner" in letter["reason"]
+    assert letter["error_type"] == "IllegalTransition:second_owner"
+    assert ILLEGAL.labels(reason="second_owner")._value.get() == before + 1
+    assert t.store["h1"]["owner"]["id"] == "agent-1"
+
+
+async def test_acknowledgement_for_a_handoff_nobody_created_is_reported() -> None:
+    t = tracker()
+    before = ORPHAN_ACKS._value.get()
+    assert await t.handle(acknowledged("ghost", T0), record()) == "illegal"
+    assert "nobody created" in t.dead_letters.written[0]["reason"]
+    assert ORPHAN_ACKS._value.get() == before + 1 and "ghost" not in t.store
+
+
+async def test_non_lifecycle_events_are_dead_lettered() -> None:
+    from bus.serde import Event
+
+    t = tracker()
+    assert await t.handle(Event("omnibus.contact.CallCompleted", {"envelope": {}}), record()) == "illegal"
+    assert "not a handoff lifecycle event" in t.dead_letters.written[0]["reason"]
+
+
+async def test_ticks_fire_each_deadline_once_across_a_restart() -> None:
+    store: dict = {}
+    first = tracker(store)
+    for i in range(3):
+        await first.handle(created(f"h{i}"), record(partition=i % 2))
+        await first.handle(acknowledged(f"h{i}", T0), record(partition=i % 2))
+    assert await first.tick(0, to_micros(T0 + 11 * H)) == 2  # h0 and h2 live in partition 0
+    assert await first.tick(1, to_micros(T0 + 11 * H)) == 1
+    fired_before = first.publisher.names().count("HandoffDeadlineWarning")
+    assert fired_before == 3
+    # "Restart": a new tracker on the same (recovered) table, with an empty index rebuilt on the first tick.
+    second = tracker(store)
+    assert await second.tick(0, to_micros(T0 + 11 * H)) == 0
+    assert await second.tick(0, to_micros(T0 + 16 * H)) == 2
+    assert second.publisher.names() == ["HandoffDeadlineWarning"] * 2
+    assert [o.event.value["percent"] for o in second.publisher.published] == [75, 75]
+
+
+async def test_failed_publish_saves_nothing_and_the_next_tick_retries() -> None:
+    store: dict = {}
+    t = tracker(store)
+    await t.handle(created("h1"), record())
+    await t.handle(acknowledged("h1", T0), record())
+    version = store["h1"]["version"]
+
+    class Broken(FakePublisher):
+        async def publish_many(self, items):
+            raise PublishError("no broker", retriable=False)
+
+    good = t.publisher
+    t.publisher = Broken()
+    with pytest.raises(PublishError):
+        await t.tick(0, to_micros(T0 + 11 * H))
+    assert store["h1"]["version"] == version and "c0:t0:w50" not in store["h1"]["fired"]
+    t.publisher = good
+    assert await t.tick(0, to_micros(T0 + 11 * H)) == 1  # the index was rebuilt from the table
+    assert good.names()[-1] == "HandoffDeadlineWarning"
+
+
+async def test_retriable_publish_failures_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processors.handoffs.tracker as module
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(module.asyncio, "sleep", no_sleep)
+    publisher = FakePublisher(fail_times=2)
+    t = tracker(publisher=publisher)
+    assert await t.handle(created("h1"), record()) == "applied"
+    assert publisher.names()[0] == "HandoffRouted"
+
+
+async def test_stale_index_entries_fire_nothing() -> None:
+    store: dict = {}
+    t = tracker(store)
+    await t.handle(created("h1"), record())
+    await t.handle(acknowledged("h1", T0), record())
+    await t.tick(0, to_micros(T0))  # builds the index
+    await t.handle(resolved("h1", T0 + H), record())
+    count = len(t.publisher.published)
+    assert await t.tick(0, to_micros(T0 + 30 * H)) == 0
+    assert len(t.publisher.published) == count
+
+
+async def test_a_record_the_rules_choke_on_is_dead_lettered_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processors.handoffs.tracker as module
+
+    def broken(*_):
+        raise ZeroDivisionError("boom")
+
+    t = tracker()
+    monkeypatch.setattr(module, "apply", broken)
+    assert await t.handle(created("h1"), record()) == "illegal"
+    assert t.dead_letters.written[0]["error_type"] == "IllegalTransition:error"
+    assert "ZeroDivisionError: boom" in t.dead_letters.written[0]["reason"]
+
+
+async def test_a_handoff_the_scan_chokes_on_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processors.handoffs.tracker as module
+    from processors.handoffs.metrics import SCAN_ERRORS
+
+    store: dict = {}
+    t = tracker(store)
+    for h in ("h1", "h2"):
+        await t.handle(created(h), record())
+        await t.handle(acknowledged(h, T0), record())
+    real = module.fire_due
+
+    def choke_on_h1(policy, emitter, state, now_us):
+        if state.handoff_id == "h1":
+            raise ValueError("bad calendar")
+        return real(policy, emitter, state, now_us)
+
+    monkeypatch.setattr(module, "fire_due", choke_on_h1)
+    before = SCAN_ERRORS._value.get()
+    assert await t.tick(0, to_micros(T0 + 11 * H)) == 1
+    assert SCAN_ERRORS._value.get() == before + 1
