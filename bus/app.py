@@ -62,8 +62,8 @@ def create_app(
         "autodiscover": False,
         "web_enabled": web_port is not None,
         "web_port": web_port or 6066,
-        "web_bind": "127.0.0.1",
-        "web_host": "127.0.0.1",
+        "web_bind": settings.web.bind,
+        "web_host": settings.web.host,
     }
     options.update(overrides)
     return faust.App(f"{settings.topics.prefix}.{name}", **options)

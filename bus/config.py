@@ -84,6 +84,13 @@ class MetricsSettings(Section):
     port: int = Field(9464, ge=0, le=65535, description="0 picks a free port.")
 
 
+class WebSettings(Section):
+    """The processors' HTTP server (screen pop, worker-to-worker routing)."""
+
+    bind: str = Field("127.0.0.1", description="Address the server listens on (0.0.0.0 in a container).")
+    host: str = Field("127.0.0.1", description="Address other workers use to reach this one (the pod IP).")
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: bool = True
@@ -102,6 +109,7 @@ class OmnibusSettings(BaseSettings):
     producer: ProducerSettings = ProducerSettings()
     topics: TopicSettings = TopicSettings()
     metrics: MetricsSettings = MetricsSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
 

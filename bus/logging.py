@@ -47,4 +47,5 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
 
 
 def get_logger(name: str, **context: Any) -> structlog.stdlib.BoundLogger:
-    return structlog.stdlib.get_logger(name).bind(**context)
+    """A lazy logger: module-level loggers pick up ``configure_logging`` even when created before it."""
+    return structlog.stdlib.get_logger(name, **context)

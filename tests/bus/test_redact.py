@@ -39,3 +39,11 @@ def test_log_lines_never_carry_identifiers(capsys: pytest.CaptureFixture[str]) -
         json.loads(line)
         for secret in SECRETS:
             assert secret not in line
+
+
+def test_loggers_created_before_configuration_follow_it(capsys: pytest.CaptureFixture[str]) -> None:
+    early = get_logger("created.at.import", component="branch")  # as module-level loggers are
+    configure_logging("INFO")
+    early.info("upload from terminal", phone="+33612345678")
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert json.loads(line)["component"] == "branch" and "+33612345678" not in line
