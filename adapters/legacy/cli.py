@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 
 import typer
 
 from adapters.base.checkpoint import Checkpoint
+from adapters.base.cli import load_or_exit, stop_on_signals
 from adapters.base.runtime import adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.ingress_batch import BatchImporter
@@ -16,13 +16,10 @@ from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_d
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
-from bus.config import OmnibusSettings, load_component_settings, load_settings
-from bus.logging import configure_logging, get_logger
-from bus.metrics import serve_metrics
+from bus.config import OmnibusSettings, load_component_settings
 from bus.topics import BUSINESS_EVENTS
 
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
-log = get_logger(__name__)
 
 
 def context(settings: OmnibusSettings, adapter: LegacySettings) -> LegacyContext:
@@ -30,16 +27,7 @@ def context(settings: OmnibusSettings, adapter: LegacySettings) -> LegacyContext
 
 
 def _settings() -> tuple[OmnibusSettings, LegacySettings]:
-    settings = load_settings()
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    return settings, load_component_settings(LegacySettings, ENV_PREFIX)
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    return stop
+    return load_or_exit(LegacySettings, ENV_PREFIX)
 
 
 @app.command("install-outbox")
@@ -60,19 +48,14 @@ def install_outbox_command(
 def relay_command() -> None:
     """Publish outbox rows in commit order until SIGTERM (one active relay per table; others stand by)."""
     settings, adapter = _settings()
-    metrics = serve_metrics(settings.metrics)
 
     async def main() -> None:
-        async with adapter_runtime("legacy", settings, adapter) as runtime:
+        async with adapter_runtime("legacy", settings, adapter) as runtime:  # serves /metrics too
             relay = OutboxRelay(adapter.dsn(), adapter.outbox, context(settings, adapter), runtime.publisher,
                                 retry_after_s=adapter.retry_after_s)
-            await relay.run(_stop_on_signals())
+            await relay.run(stop_on_signals())
 
-    try:
-        asyncio.run(main())
-    finally:
-        if metrics:
-            metrics.stop()
+    asyncio.run(main())
 
 
 @app.command("poll")
@@ -81,10 +64,9 @@ def poll_command() -> None:
     settings, adapter = _settings()
     if not adapter.pollers:
         raise typer.BadParameter("no pollers configured (OMNIBUS_ADAPTER_LEGACY__POLLERS)")
-    metrics = serve_metrics(settings.metrics)
 
     async def main() -> None:
-        stop = _stop_on_signals()
+        stop = stop_on_signals()
         async with adapter_runtime("legacy", settings, adapter) as runtime:
             pollers = [
                 TablePoller(spec, context(settings, adapter), runtime.publisher,
@@ -94,11 +76,7 @@ def poll_command() -> None:
             ]
             await asyncio.gather(*(poller.run(adapter.dsn(), stop) for poller in pollers))
 
-    try:
-        asyncio.run(main())
-    finally:
-        if metrics:
-            metrics.stop()
+    asyncio.run(main())
 
 
 @app.command("import-batch")

@@ -35,8 +35,9 @@ def _environment(bootstrap_servers: str, prefix: str, tmp_path: Path) -> dict[st
 @pytest.mark.kafka
 def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    port = free_port()
-    environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path)}
+    port, metrics_port = free_port(), free_port()
+    environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path),
+                   "OMNIBUS_METRICS__ENABLED": "true", "OMNIBUS_METRICS__PORT": str(metrics_port)}
     server = subprocess.Popen(
         [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "run", "--port", str(port)],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -55,6 +56,8 @@ def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_server
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {PARIS_KEY}"}, method="POST")
         with urllib.request.urlopen(request, timeout=15) as response:
             assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
+            assert 'omnibus_adapter_events_published_total{adapter="call_center"}' in response.read().decode()
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
