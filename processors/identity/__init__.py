@@ -1,0 +1,1 @@
+"""Identity resolution: one customer across every channel, and the screen pop."""

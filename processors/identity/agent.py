@@ -1,0 +1,235 @@
+"""The identity processor's faust shell: decode, hand to the graph, publish, then keep the new state.
+
+Two agents, both batching (``take_events``) so a batch waits for Kafka's acknowledgement once:
+
+* intake (contact, identity, business, handoff and section topics): normalise identifiers and start
+  one saga per event on the graph topic; invalid and blocked values are refused there and then.
+* graph (the internal graph topic, keyed by node): run the protocol against the node tables.
+
+Order within a batch: every output is published and acknowledged first, and only then are the new
+states written to the tables. A crash in between replays the batch on the old state, which produces
+the same messages again (and the handlers drop what they already did): nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bus.app import create_app
+from bus.config import OmnibusSettings
+from bus.consume import RecordDecoder, raw_record
+from bus.dead_letter import DeadLetterWriter
+from bus.errors import ConfigError, RawRecord
+from bus.kafka_client import connection_options
+from bus.logging import get_logger
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.topics import (
+    BUSINESS_EVENTS, CONTACT_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH, TopicSpec,
+)
+from processors.identity import metrics
+from processors.identity.announcements import Announcer
+from processors.identity.config import IdentitySettings
+from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.outputs import Output, Send, SharedMarked
+from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.normalize import IdentifierNormalizer
+from processors.identity.rules import LinkPolicy, kind_of
+from processors.identity.store import FaustTables, Overlay
+from processors.identity.wire import (
+    RoutingSerializer, bundle, decode_message, encode_message, encoded_graph_event, partition_of,
+    unbundle,
+)
+from processors.profile.book import ProfileBook
+
+COMPONENT = "identity"
+LINKING_TOPICS = (IDENTIFIERS_OBSERVED, CONTACT_EVENTS, BUSINESS_EVENTS, HANDOFF_EVENTS)
+
+log = get_logger(__name__, component=COMPONENT)
+
+
+def input_topics(book: ProfileBook) -> list[TopicSpec]:
+    """Every topic whose events carry customer identifiers or feed a profile section."""
+    specs = {spec.suffix: spec for spec in LINKING_TOPICS}
+    for spec in book.topics():
+        specs.setdefault(spec.suffix, spec)
+    return list(specs.values())
+
+
+async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float = 30.0) -> int:
+    """Partitions of ``topic`` on the cluster (the graph topic must exist: ``omnibus topics apply``).
+
+    Waits up to ``wait_s`` for a topic created a moment ago: its metadata reaches every broker later.
+    """
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            (described,) = await admin.describe_topics([topic])
+            if described["error_code"] == 0 and described["partitions"]:
+                return len(described["partitions"])
+            if time.monotonic() > deadline:
+                raise ConfigError(f"topic {topic} does not exist: run `omnibus topics apply` first")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+class IdentityProcessor:
+    def __init__(
+        self, settings: OmnibusSettings, identity: IdentitySettings, *, web_port: int | None = None,
+        **app_overrides: Any,
+    ) -> None:
+        self.settings, self.identity = settings, identity
+        self.app = create_app(COMPONENT, settings, web_port=web_port, **app_overrides)
+        serializer, deserializer = build_serde(settings.registry)
+        self.producer = EventProducer(settings, RoutingSerializer(serializer))
+        self._producer_started = asyncio.Lock()
+        self._producer_running = False
+        self.book = ProfileBook.from_registry()
+        self.normalizer = IdentifierNormalizer(identity)
+        self.load_event = ref_loader(deserializer)
+        self.intake = Intake(self.normalizer, self.book)
+        self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
+                                   dedupe_window=identity.dedupe_window)
+        self.announcer = Announcer(settings.topics, self.load_event)
+        self.dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)
+        self.decoder = RecordDecoder(deserializer, self.dead_letters)
+        self.graph_topic_name = IDENTITY_GRAPH.name(settings.topics)
+        self.graph_partitions: int | None = None  # read from the cluster: bundles are grouped by partition
+        self.contact_topic_name = CONTACT_EVENTS.name(settings.topics)
+        partitions = IDENTITY_GRAPH.partition_count(settings.topics)
+        # bytes keys, written to the partition of their graph messages (see FaustTables).
+        self.nodes = self.app.Table("identity-nodes", key_type=bytes, partitions=partitions, use_partitioner=True)
+        self.profiles = self.app.Table("identity-profiles", key_type=bytes, partitions=partitions,
+                                       use_partitioner=True)
+        self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
+        self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
+        names = [spec.name(settings.topics) for spec in input_topics(self.book)]
+        self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
+        self.app.on_before_shutdown.connect(self._on_shutdown)
+        if web_port is not None:
+            from processors.identity.web import register_views
+
+            register_views(self)
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    async def _ensure_producer(self) -> None:
+        async with self._producer_started:
+            if not self._producer_running:
+                await self.producer.start()
+                self._producer_running = True
+            if self.graph_partitions is None:
+                self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
+
+    async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+        await self.stop_producer()
+
+    async def stop_producer(self) -> None:
+        async with self._producer_started:
+            if self._producer_running:
+                await self.producer.stop()
+                self._producer_running = False
+
+    async def start(self) -> None:
+        await self._ensure_producer()
+        await self.app.start()
+
+    async def stop(self) -> None:
+        await self.app.stop()
+        await self.stop_producer()
+
+    # --- agents ---------------------------------------------------------------------------------------
+
+    async def _intake_agent(self, stream: faust.StreamT) -> None:
+        try:
+            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+                await self.intake_batch(events)
+        except Exception as exc:
+            await self._crash("intake", exc)
+
+    async def _graph_agent(self, stream: faust.StreamT) -> None:
+        try:
+            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+                await self.graph_batch(events)
+        except Exception as exc:
+            await self._crash("graph", exc)
+
+    async def _crash(self, agent: str, exc: Exception) -> None:
+        """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
+        restarted worker takes it again (a crashed faust agent alone would leave its partitions idle)."""
+        log.exception("identity agent failed; stopping the worker", agent=agent, error_type=type(exc).__name__)
+        await self.app.crash(exc)
+        raise exc
+
+    async def intake_batch(self, events: Sequence[faust.EventT]) -> None:
+        await self._ensure_producer()
+        outputs: list[Output] = []
+        for event in events:
+            record = raw_record(event.message)
+            decoded = await self.decoder.decode(record)
+            if decoded is None:
+                continue
+            wants_ref = record.topic == self.contact_topic_name or self.book.reads(decoded.schema)
+            ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
+            outputs.extend(self.intake.start(decoded, ref))
+        await self.publish(outputs)
+        metrics.observe(outputs, time.time())
+
+    async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
+        await self._ensure_producer()
+        batch = Overlay(self.store)
+        outputs: list[Output] = []
+        for event in events:
+            message = event.message
+            try:
+                messages = unbundle(message.key.decode(), decode_message(message.value))
+            except (AttributeError, KeyError, TypeError, UnicodeDecodeError, ValueError) as exc:
+                await self.dead_letters.write(raw_record(message), reason=f"not a graph protocol message: {exc}",
+                                              error_type="InvalidGraphMessage")
+                continue
+            for node, body in messages:
+                if partition_of(node, self.graph_partitions or 1) != message.partition:
+                    outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
+                    continue
+                await self._handle(batch, outputs, message, node, body)
+        await self.publish(outputs)
+        batch.commit()
+        metrics.observe(outputs, time.time())
+        for output in outputs:
+            if isinstance(output, SharedMarked):
+                log.info("identifier is shared and stops linking", type=kind_of(output.identifier),
+                         customers=output.customers)
+
+    async def _handle(self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: dict[str, Any]) -> None:
+        transaction = Overlay(batch)
+        try:
+            produced = self.graph.handle(transaction, node, body)
+        except Exception as exc:  # a message the protocol cannot take must not stall the partition
+            log.exception("graph handler failed", kind=body.get("k"))
+            failed = RawRecord(value=encode_message(body), key=node.encode(), topic=record.topic,
+                               partition=record.partition, offset=record.offset)
+            await self.dead_letters.write(failed, reason=f"graph handler failed: {exc!r}", error_type=type(exc).__name__)
+            return
+        transaction.commit()
+        outputs.extend(produced)
+        metrics.GRAPH_MESSAGES.labels(kind=str(body.get("k"))[:20]).inc()
+
+    async def publish(self, outputs: Sequence[Output]) -> None:
+        items: list[Outgoing] = []
+        sends = [output for output in outputs if isinstance(output, Send)]
+        for key, record in bundle(sends, self.graph_partitions or 1):
+            items.append(Outgoing(self.graph_topic_name, key, encoded_graph_event(record)))
+        for output in outputs:
+            if not isinstance(output, Send):
+                items.extend(self.announcer.outgoing(output))
+        if items:
+            await self.producer.publish_many(items)

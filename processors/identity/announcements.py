@@ -1,0 +1,101 @@
+"""Graph decisions as Avro events: what subscribers see on the customer topics.
+
+* ``customer.events.v1`` (key: customer id): CustomerCreated, CustomerLinked, CustomerMerged,
+  CustomerSplit, LinkRefused, each with its lineage (triggering event, channel, rule).
+* ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier.
+* ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
+  plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on.
+
+Event ids are derived from the decision (``outputs.announcement_id``): a replay republishes the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bus.config import TopicSettings
+from bus.producer import Outgoing
+from bus.serde import Event
+from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
+from processors.identity.config import IDENTIFIER_TYPES
+from processors.identity.graph.outputs import (
+    Assigned, Created, Lineage, Linked, Merged, Output, Refused, Resolved, Split,
+)
+
+SOURCE_SYSTEM = "omnibus-identity"
+NS = "omnibus.identity."
+
+
+def identifier_record(key: str) -> dict[str, str]:
+    kind, _, value = key.partition(":")
+    return {"type": kind if kind in IDENTIFIER_TYPES else "UNKNOWN", "value": value}
+
+
+def _lineage(lineage: Lineage) -> dict[str, str]:
+    return {"triggering_event_id": lineage.triggering_event_id, "channel": lineage.channel, "rule": lineage.rule}
+
+
+class Announcer:
+    def __init__(
+        self, topics: TopicSettings, load_event: Callable[[dict[str, Any]], Event], *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._events = CUSTOMER_EVENTS.name(topics)
+        self._identifiers = CUSTOMER_IDENTIFIERS.name(topics)
+        self._contacts = CUSTOMER_CONTACTS.name(topics)
+        self._contact_source = CONTACT_EVENTS.name(topics)
+        self._load_event = load_event
+        self._clock = clock
+
+    def _envelope(self, event_id: str, lineage: Lineage) -> dict[str, Any]:
+        now = self._clock()
+        return {
+            "event_id": event_id, "occurred_at": now, "received_at": now, "source_system": SOURCE_SYSTEM,
+            "channel": "PROCESSOR", "site": None, "correlation_id": lineage.triggering_event_id,
+            "causation_id": lineage.triggering_event_id, "source_event_id": None,
+        }
+
+    def outgoing(self, output: Output) -> list[Outgoing]:
+        """The records one decision publishes (none for protocol messages and metric-only decisions)."""
+        if isinstance(output, Created):
+            return [self._customer_event(output.customer_id, "CustomerCreated", output.event_id, output.lineage, {
+                "customer_id": output.customer_id,
+                "identifiers": [identifier_record(k) for k in output.identifiers],
+            })]
+        if isinstance(output, Linked):
+            return [self._customer_event(output.customer_id, "CustomerLinked", output.event_id, output.lineage, {
+                "customer_id": output.customer_id, "identifier": identifier_record(output.identifier),
+            })]
+        if isinstance(output, Merged):
+            merged = self._customer_event(output.survivor_id, "CustomerMerged", output.event_id, output.lineage, {
+                "survivor_customer_id": output.survivor_id, "merged_customer_id": output.merged_id,
+                "moved_identifiers": [identifier_record(k) for k in output.moved],
+            })
+            return [merged, Outgoing(self._contacts, output.merged_id, merged.event)]
+        if isinstance(output, Split):
+            return [self._customer_event(output.source_id, "CustomerSplit", output.event_id, output.lineage, {
+                "source_customer_id": output.source_id, "new_customer_id": output.new_id,
+                "moved_identifiers": [identifier_record(k) for k in output.moved], "reason": output.reason,
+            })]
+        if isinstance(output, Refused):
+            key = output.customer_id or output.other_customer_id or output.identifier
+            return [self._customer_event(key, "LinkRefused", output.event_id, output.lineage, {
+                "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
+                "other_customer_id": output.other_customer_id, "reason": output.reason,
+            })]
+        if isinstance(output, Assigned):
+            return [Outgoing(self._identifiers, output.identifier, Event(NS + "IdentifierAssignment", {
+                "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
+                "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id,
+            }))]
+        if isinstance(output, Resolved) and output.event_ref and output.event_ref["t"] == self._contact_source:
+            return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]
+        return []
+
+    def _customer_event(
+        self, key: str, name: str, event_id: str, lineage: Lineage, fields: dict[str, Any]
+    ) -> Outgoing:
+        value = {"envelope": self._envelope(event_id, lineage), **fields, "lineage": _lineage(lineage)}
+        return Outgoing(self._events, key, Event(NS + name, value))

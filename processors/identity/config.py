@@ -1,0 +1,90 @@
+"""Settings of the identity processor (env prefix ``OMNIBUS_PROCESSOR_IDENTITY__``).
+
+Example: ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY=...``,
+``OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER='{"PHONE": 3}'`` (mappings are merged over the defaults).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from bus.config import load_component_settings
+
+ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
+
+IDENTIFIER_TYPES = ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")
+
+# Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
+DEFAULT_PRIORITIES = {
+    "NATIONAL_ID": 100, "USER_ID": 90, "ACCOUNT": 80, "CARD": 70, "EMAIL": 60, "PHONE": 50, "DEVICE": 30,
+    "ANONYMOUS_ID": 10,
+}
+# At most this many identifiers of a type on one customer.
+DEFAULT_MAX_PER_CUSTOMER = {
+    "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5, "DEVICE": 20,
+    "ANONYMOUS_ID": 100,
+}
+# An identifier seen with more than this many customers is shared (a family phone) and stops linking.
+DEFAULT_SHARED_AFTER = {
+    "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 3, "CARD": 2, "EMAIL": 3, "PHONE": 3, "DEVICE": 3,
+    "ANONYMOUS_ID": 2,
+}
+# Known test and placeholder values (normalised form), on top of the built-in placeholder patterns.
+DEFAULT_BLOCKED = {
+    "PHONE": ["+8613800138000", "+8613888888888", "+8618888888888", "+12025550100", "+14155552671",
+              "+447700900000", "+15555555555"],
+    "EMAIL": ["test@test.com", "test@example.com", "noreply@example.com", "no-reply@example.com",
+              "unknown@unknown.com", "none@none.com", "a@a.com"],
+}
+
+
+def _merged(defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    unknown = set(given or {}) - set(IDENTIFIER_TYPES)
+    if unknown:
+        raise ValueError(f"unknown identifier types: {sorted(unknown)}")
+    return {**defaults, **(given or {})}
+
+
+class IdentitySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hmac_key: SecretStr = Field(
+        description="Key of the HMAC that turns a national ID into the token stored and published instead."
+    )
+    default_region: str | None = Field("CN", description="Region for phone numbers written without +country.")
+    priorities: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    max_per_customer: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_PER_CUSTOMER))
+    shared_after: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SHARED_AFTER))
+    blocked_values: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BLOCKED.items()})
+    dedupe_window: int = Field(
+        16, ge=1, le=256,
+        description="Events remembered per identifier node to drop duplicates (see graph/protocol.md).",
+    )
+    batch_size: int = Field(500, gt=0, description="Records handled per batch (one acknowledgement wait).")
+    batch_within_s: float = Field(0.02, gt=0, description="Longest wait to fill a batch.")
+    web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
+
+    @field_validator("hmac_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("the HMAC key must be at least 16 characters")
+        return value
+
+    @field_validator("priorities", "max_per_customer", "shared_after", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, int] | None, info: Any) -> dict[str, int]:
+        defaults = {"priorities": DEFAULT_PRIORITIES, "max_per_customer": DEFAULT_MAX_PER_CUSTOMER,
+                    "shared_after": DEFAULT_SHARED_AFTER}[info.field_name]
+        return _merged(defaults, value)
+
+    @field_validator("blocked_values", mode="before")
+    @classmethod
+    def _blocked_over_defaults(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]]:
+        return _merged(DEFAULT_BLOCKED, value)
+
+
+def load_identity_settings(**overrides: object) -> IdentitySettings:
+    return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)

@@ -1,0 +1,220 @@
+"""Customer nodes: the members of a customer and the decisions that change them.
+
+State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
+the customer it was merged into, ``m`` members ``{identifier key: assignment version}``, ``lk`` the
+token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
+customers it must never merge with (splits), ``al`` ids merged into it, ``d`` short hashes of recent
+step tokens (duplicate guard), ``b`` birth instant (epoch microseconds).
+
+Every decision about a customer is taken at its root, one message at a time, with the full member
+list at hand: limits are exact. A merge locks the loser (larger id) while the survivor decides, so the
+loser's members cannot change under the decision; waits only ever point to smaller ids, so they end.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.engine import Ctx, Message
+from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, SPLIT_DO_NOT_MERGE
+
+DONE_TOKENS = 32
+
+
+def _route(ctx: Ctx, message: Message, token: str | None = None) -> bool:
+    """True when this node must decide now; otherwise the message was deferred, forwarded or dropped."""
+    state = ctx.state
+    if token is not None and (ctx.recalls("d", token) or state.get("lk") == token):
+        return False  # duplicate of a step already taken (or in progress) here
+    if not state.get("init"):
+        state["init"] = False
+        ctx.defer(message)
+    elif state.get("p"):
+        ctx.send(state["p"], message)
+    elif state.get("lk"):
+        ctx.defer(message)
+    else:
+        return True
+    return False
+
+
+def _assign(ctx: Ctx, keys: list[str], versions: dict[str, int], owner: str, by_event_id: str,
+            token: str | None) -> None:
+    """Tell each identifier (and the compacted topic) its new owner; ``by_event_id``: the announcement."""
+    for key in keys:
+        ctx.emit(Assigned(key, owner, versions[key], by_event_id))
+        ctx.send(key, {"k": "assign", "o": owner, "v": versions[key], "tok": token})
+
+
+def _continue(ctx: Ctx, saga: dict, token: str | None) -> None:
+    if token is not None:
+        ctx.remember("d", token, DONE_TOKENS)
+    saga["j"] += 1
+    ctx.emit(*advance(saga, ctx.policy))
+
+
+def on_join(ctx: Ctx, message: Message) -> None:
+    """New identifiers join this customer, unless a per-customer limit forbids it."""
+    if not _route(ctx, message, message["tok"]):
+        return
+    saga, state = copy_saga(message["saga"]), ctx.state
+    members: dict[str, int] = state.setdefault("m", {})
+    added = [key for key in message["add"] if key not in members]
+    breach = ctx.policy.breach(members, added)
+    culprit = message["cul"]
+    if breach is not None:
+        if message["new"]:  # the new identifier is dropped; the event stays with this customer
+            ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+            ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
+            saga["cur"] = ctx.key
+        else:  # this customer's identifier is dropped; the event keeps its new identifiers apart
+            pending = pending_customer_id(saga)
+            ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+                             customer_id=pending, other_customer_id=ctx.key))
+            ctx.send(culprit, {"k": "note", "with": pending})
+    else:
+        for key in added:
+            members[key] = 1
+            linked = Linked(ctx.key, key, lineage(saga))
+            ctx.emit(linked)
+            _assign(ctx, [key], members, ctx.key, linked.event_id, saga["e"])
+        saga["cur"], saga["pend"] = ctx.key, []
+    _continue(ctx, saga, message["tok"])
+
+
+def on_link(ctx: Ctx, message: Message) -> None:
+    """Two customers are one person: find both roots; the larger id offers itself to the smaller."""
+    if not _route(ctx, message, message["tok"]):
+        return
+    other, saga = message["y"], message["saga"]
+    if other == ctx.key:
+        saga = copy_saga(saga)
+        saga["cur"] = ctx.key
+        _continue(ctx, saga, message["tok"])
+    elif ctx.key < other:
+        ctx.send(other, {**message, "y": ctx.key, "cx": not message["cx"]})
+    else:
+        state = ctx.state
+        state["lk"] = message["tok"]
+        ctx.send(other, {
+            "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
+            "dn": state.get("dn", []), "al": state.get("al", []), "tok": message["tok"], "cx": message["cx"],
+            "cul": message["cul"], "saga": saga,
+        })
+
+
+def on_offer(ctx: Ctx, message: Message) -> None:
+    """The locked customer ``x`` offers to merge into this one; decide with both member lists at hand."""
+    if ctx.recalls("d", message["tok"]):
+        # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
+        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
+        ctx.send(message["x"], {"k": "offer_result", "tok": message["tok"], "ok": False})
+        return
+    if not _route(ctx, message, message["tok"]):
+        return
+    saga, state, loser = copy_saga(message["saga"]), ctx.state, message["x"]
+    members: dict[str, int] = state.setdefault("m", {})
+    loser_aliases, own_aliases = {loser, *message["al"]}, {ctx.key, *state.get("al", [])}
+    current, other = (loser, ctx.key) if message["cx"] else (ctx.key, loser)
+    breach = ctx.policy.breach(members, message["m"])
+    if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
+        rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart"
+    elif breach is not None:
+        rule, reason = MAX_PER_CUSTOMER, breach.reason
+    else:
+        rule = reason = None
+    if rule is not None:
+        ctx.emit(Refused(message["cul"], reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
+        ctx.send(message["cul"], {"k": "note", "with": current})
+        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
+        saga["cur"] = current
+    else:
+        moved = sorted(message["m"])
+        for key in moved:
+            members[key] = message["m"][key] + 1
+        state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
+        state["al"] = sorted({*state.get("al", []), *loser_aliases})
+        if message.get("pf"):
+            ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key), message["pf"]))
+        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
+        ctx.emit(merged)
+        _assign(ctx, moved, members, ctx.key, merged.event_id, None)
+        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": True, "p": ctx.key})
+        saga["cur"] = ctx.key
+    _continue(ctx, saga, message["tok"])
+
+
+def on_offer_result(ctx: Ctx, message: Message) -> None:
+    state = ctx.state
+    if state.get("lk") != message["tok"]:
+        return  # a duplicate answer
+    state["lk"] = None
+    ctx.remember("d", message["tok"], DONE_TOKENS)
+    if message["ok"]:
+        state["p"] = message["p"]
+        for field in ("m", "dn", "al"):
+            state.pop(field, None)
+        ctx.store.put_profile(ctx.key, None)
+    ctx.release_queue()
+
+
+def on_create(ctx: Ctx, message: Message) -> None:
+    """A new customer for identifiers nobody owned, reserved by the saga of ``message``."""
+    if ctx.state.get("init"):
+        return  # created already: a duplicate
+    saga, state = copy_saga(message["saga"]), ctx.state
+    state.update(init=True, b=saga["at"], m={key: 1 for key in message["add"]})
+    created = Created(ctx.key, tuple(message["add"]), lineage(saga))
+    ctx.emit(created)
+    _assign(ctx, message["add"], state["m"], ctx.key, created.event_id, saga["e"])
+    saga["cur"], saga["pend"] = ctx.key, []
+    ctx.send(ctx.key, {"k": "apply", "saga": saga})
+    ctx.release_queue()
+
+
+def on_apply(ctx: Ctx, message: Message) -> None:
+    """The event belongs to this customer: update the profile sections it feeds."""
+    if not _route(ctx, message):
+        return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
+    saga = message["saga"]
+    event_ref = saga.get("ev")
+    if event_ref is not None:
+        event = ctx.graph.load_event(event_ref)
+        if ctx.graph.book.reads(event.schema):
+            ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+    ctx.emit(Resolved(ctx.key, event_ref, saga["e"], saga.get("t0", 0.0)))
+
+
+def on_split(ctx: Ctx, message: Message) -> None:
+    """An operator's unmerge: move some identifiers to a new customer, and never merge the two again."""
+    if not _route(ctx, message, message["tok"]):
+        return
+    state = ctx.state
+    members: dict[str, int] = state.setdefault("m", {})
+    moving = sorted(key for key in set(message["ids"]) if key in members)
+    ctx.remember("d", message["tok"], DONE_TOKENS)
+    rule_lineage = lineage({"e": message["tok"], "ch": message.get("ch", "BACK_OFFICE")}, MANUAL_SPLIT)
+    if not moving or len(moving) == len(members):
+        ctx.emit(Refused(message["ids"][0], "a split must move some, but not all, identifiers of the customer",
+                         rule_lineage, customer_id=ctx.key))
+        return
+    new_id = customer_id(message["at"], message["tok"])
+    versions = {key: members.pop(key) + 1 for key in moving}
+    state["dn"] = sorted({*state.get("dn", []), new_id})
+    split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
+    ctx.emit(split)
+    _assign(ctx, moving, versions, new_id, split.event_id, None)
+    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"]})
+
+
+def on_split_init(ctx: Ctx, message: Message) -> None:
+    if ctx.state.get("init"):
+        return
+    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]))
+    ctx.release_queue()
+
+
+HANDLERS = {
+    "join": on_join, "link": on_link, "offer": on_offer, "offer_result": on_offer_result, "create": on_create,
+    "apply": on_apply, "split": on_split, "split_init": on_split_init,
+}

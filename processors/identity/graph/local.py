@@ -1,0 +1,116 @@
+"""The protocol run in one process: a FIFO per partition, delivered in any interleaving.
+
+Used by the unit tests (convergence under every order), the benchmark and offline replays. Kafka
+keeps order per partition and nothing across partitions; so does this, when ``rng`` picks the next
+partition to deliver from.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import deque
+from typing import Any
+
+from processors.identity.graph.engine import IdentityGraph, Message, State, is_customer
+from processors.identity.graph.outputs import Output, Send
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.nodes: dict[str, State] = {}
+        self.profiles: dict[str, State] = {}
+
+    def get_node(self, key: str) -> State | None:
+        return self.nodes.get(key)
+
+    def put_node(self, key: str, state: State | None) -> None:
+        if state is None:
+            self.nodes.pop(key, None)
+        else:
+            self.nodes[key] = state
+
+    def get_profile(self, key: str) -> State | None:
+        return self.profiles.get(key)
+
+    def put_profile(self, key: str, profile: State | None) -> None:
+        if profile is None:
+            self.profiles.pop(key, None)
+        else:
+            self.profiles[key] = profile
+
+
+class LocalGraph:
+    def __init__(
+        self, graph: IdentityGraph, *, partitions: int = 1, rng: random.Random | None = None, duplicates: float = 0.0,
+    ) -> None:
+        """``duplicates``: chance that a delivered message is delivered again later (at-least-once)."""
+        self.graph = graph
+        self.duplicates = duplicates
+        self.store = MemoryStore()
+        self.partitions = partitions
+        self.rng = rng
+        self.queues: list[deque[tuple[str, Message]]] = [deque() for _ in range(partitions)]
+        self.decisions: list[Output] = []
+        self.delivered = 0
+
+    def partition(self, node: str) -> int:
+        return zlib.crc32(node.encode()) % self.partitions
+
+    def submit(self, outputs: list[Output]) -> None:
+        for output in outputs:
+            if isinstance(output, Send):
+                self.queues[self.partition(output.node)].append((output.node, output.message))
+            else:
+                self.decisions.append(output)
+
+    def step(self) -> bool:
+        """Deliver one message; False when every queue is empty."""
+        ready = [q for q in self.queues if q]
+        if not ready:
+            return False
+        queue = self.rng.choice(ready) if self.rng else ready[0]
+        node, message = queue.popleft()
+        if self.duplicates and self.rng and self.rng.random() < self.duplicates:
+            queue.append((node, message))
+        self.delivered += 1
+        self.submit(self.graph.handle(self.store, node, message))
+        return True
+
+    def run(self, limit: int = 10_000_000) -> None:
+        for _ in range(limit):
+            if not self.step():
+                return
+        raise RuntimeError(f"the graph did not settle within {limit} messages")
+
+    # --- reading the settled graph ------------------------------------------------------------------
+
+    def roots(self) -> dict[str, State]:
+        return {k: s for k, s in self.store.nodes.items() if is_customer(k) and s.get("init") and not s.get("p")}
+
+    def clusters(self) -> set[frozenset[str]]:
+        return {frozenset(state.get("m", {})) for state in self.roots().values() if state.get("m")}
+
+    def customer_of(self, identifier: str) -> str | None:
+        owner = self.store.nodes.get(identifier, {}).get("o")
+        while owner is not None and self.store.nodes.get(owner, {}).get("p"):
+            owner = self.store.nodes[owner]["p"]
+        return owner
+
+    def check_consistent(self) -> None:
+        """Settled-state invariants: no locks or waiting messages; owners and member lists agree."""
+        members: dict[str, str] = {}
+        for root, state in self.roots().items():
+            for key in state.get("m", {}):
+                assert key not in members, f"{key} is a member of {members[key]} and {root}"
+                members[key] = root
+        for key, state in self.store.nodes.items():
+            assert not state.get("lk") and not state.get("q"), f"{key} still locked or waiting: {state}"
+            assert state.get("init", True), f"customer stub {key} never created"
+            if not is_customer(key) and state.get("o"):
+                assert members.get(key) == self.customer_of(key), f"{key}: owner and members disagree"
+        for key in members:
+            assert self.customer_of(key) == members[key], f"{key} owner does not resolve to its root"
+
+    def summary(self) -> dict[str, Any]:
+        return {"delivered": self.delivered, "nodes": len(self.store.nodes), "customers": len(self.roots())}

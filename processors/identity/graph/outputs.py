@@ -1,0 +1,124 @@
+"""What the graph decides, as plain data; ``processors.identity.announcements`` turns it into events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+_NAMESPACE = uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11")
+
+
+def announcement_id(kind: str, *parts: str) -> str:
+    """Deterministic event id: a replayed decision gets the id it had, so subscribers drop the copy."""
+    return str(uuid.uuid5(_NAMESPACE, "|".join((kind, *parts))))
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    triggering_event_id: str
+    channel: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A protocol message for the node ``node`` (the record key on the graph topic)."""
+
+    node: str
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    customer_id: str
+    identifiers: tuple[str, ...]
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("created", self.lineage.triggering_event_id, self.customer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    customer_id: str
+    identifier: str
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("linked", self.lineage.triggering_event_id, self.customer_id, self.identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    survivor_id: str
+    merged_id: str
+    moved: tuple[str, ...]
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("merged", self.lineage.triggering_event_id, self.survivor_id, self.merged_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    source_id: str
+    new_id: str
+    moved: tuple[str, ...]
+    reason: str | None
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("split", self.lineage.triggering_event_id, self.source_id, self.new_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    identifier: str
+    reason: str
+    lineage: Lineage
+    customer_id: str | None = None
+    other_customer_id: str | None = None
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("refused", self.lineage.triggering_event_id, self.identifier, self.lineage.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """Row of the compacted identifier-to-customer topic."""
+
+    identifier: str
+    customer_id: str
+    version: int
+    by_event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The event ``event_ref`` belongs to ``customer_id`` (published to the contact stream if a contact)."""
+
+    customer_id: str
+    event_ref: dict[str, Any] | None
+    triggering_event_id: str
+    started_at: float = field(default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    triggering_event_id: str
+    started_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SharedMarked:
+    identifier: str
+    customers: int
+
+
+Output = Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked

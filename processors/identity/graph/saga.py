@@ -1,0 +1,101 @@
+"""One event's way through the graph: visit its identifiers, then link them greedily by priority.
+
+Phase 1 visits the identifiers in key order (a global order, so two sagas never wait on each other in
+a cycle), reading each one's owner and reserving the new ones. Phase 2 walks them by priority (highest
+first) and grows the event's cluster one identifier at a time; a step that would break a limit drops
+that (lower-priority) identifier and carries on with the rest. The saga travels inside the messages,
+so it survives restarts like any other record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
+from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy
+
+Saga = dict[str, Any]
+
+NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
+SHARED = "!"  # phase-1 status of a shared identifier (not linked)
+
+
+def customer_id(birth_micros: int, seed: str) -> str:
+    """``cus_`` + 13 hex digits of the birth instant + 11 of a hash: sorting ids sorts customers by age."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:11]
+    return f"cus_{max(birth_micros, 0):013x}{digest}"
+
+
+def new_saga(
+    event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: dict[str, Any] | None,
+    started_at: float,
+) -> Saga:
+    return {
+        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at, "ids": sorted(set(keys)),
+        "i": 0, "seen": {}, "plan": [], "j": 0, "cur": None, "pend": [], "ev": event_ref,
+    }
+
+
+def copy_saga(saga: Saga) -> Saga:
+    """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
+    return {**saga, "seen": dict(saga["seen"]), "pend": list(saga["pend"])}
+
+
+def pending_customer_id(saga: Saga) -> str:
+    """The id the event's new customer gets, if its identifiers belong to nobody yet."""
+    return customer_id(saga["at"], saga["e"])
+
+
+def lineage(saga: Saga, rule: str = CO_OBSERVED) -> Lineage:
+    return Lineage(saga["e"], saga["ch"], rule)
+
+
+def step_token(saga: Saga) -> str:
+    return f"{saga['e']}#{saga['j']}"
+
+
+def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
+    """Run phase 2 from step ``saga['j']`` up to the next step another node must decide."""
+    outputs: list[Output] = []
+    plan, seen, event_id = saga["plan"], saga["seen"], saga["e"]
+    while saga["j"] < len(plan):
+        key = plan[saga["j"]]
+        status = seen[key]
+        current = saga["cur"]
+        if status == SHARED:
+            saga["j"] += 1
+        elif status == NEW and current is None:
+            breach = policy.breach(saga["pend"], [key])
+            if breach is None:
+                saga["pend"].append(key)
+            else:
+                outputs.append(Refused(key, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+                                       customer_id=pending_customer_id(saga)))
+                outputs.append(Send(key, {"k": "release", "tok": event_id, "with": None}))
+            saga["j"] += 1
+        elif status == NEW:
+            outputs.append(Send(current, {"k": "join", "add": [key], "cul": key, "new": True,
+                                          "tok": step_token(saga), "saga": saga}))
+            return outputs
+        elif current is None and not saga["pend"]:
+            saga["cur"] = status
+            saga["j"] += 1
+        elif current is None:
+            outputs.append(Send(status, {"k": "join", "add": list(saga["pend"]), "cul": key, "new": False,
+                                         "tok": step_token(saga), "saga": saga}))
+            return outputs
+        elif status == current:
+            saga["j"] += 1
+        else:
+            outputs.append(Send(status, {"k": "link", "y": current, "cx": False, "cul": key,
+                                         "tok": step_token(saga), "saga": saga}))
+            return outputs
+    if saga["cur"] is None and saga["pend"]:
+        new_id = pending_customer_id(saga)
+        outputs.append(Send(new_id, {"k": "create", "add": list(saga["pend"]), "saga": saga}))
+    elif saga["cur"] is not None:
+        outputs.append(Send(saga["cur"], {"k": "apply", "saga": saga}))
+    else:
+        outputs.append(Unresolved(event_id, saga["t0"]))
+    return outputs

@@ -1,0 +1,82 @@
+"""From a canonical event to the start of its saga: pick, normalise and vet the identifiers.
+
+Identifiers sit in ``identifiers`` (IdentifiersObserved), ``customer_identifiers`` (contact, business,
+handoff and marketing events) and ``caller_identifiers`` (CallCompleted); profile sections may add
+more (e.g. the account number of a business event). Invalid and blocked values are not linked: the
+event goes on without them and each rejection becomes a ``Refused`` decision with its reason and a
+masked value (never the raw one).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bus.serde import Deserializer, Event, SerdeContext
+from processors.identity.graph.outputs import Lineage, Output, Refused, Send
+from processors.identity.graph.saga import new_saga
+from processors.identity.normalize import Identifier, IdentifierNormalizer, Rejected
+from processors.profile.book import ProfileBook
+
+IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
+
+
+def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
+    """A JSON-safe reference to the original record, carried by the saga to where the profile lives."""
+    return {"t": topic, "s": event.schema, "b": base64.b64encode(raw).decode()}
+
+
+def ref_loader(deserializer: Deserializer) -> Callable[[dict[str, Any]], Event]:
+    def load(ref: dict[str, Any]) -> Event:
+        return deserializer(base64.b64decode(ref["b"]), SerdeContext(topic=ref["t"]))
+
+    return load
+
+
+def raw_identifiers(event: Event, book: ProfileBook) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for field in IDENTIFIER_FIELDS:
+        found.extend(event.value.get(field) or [])
+    found.extend(book.identifiers(event))
+    return found
+
+
+def _micros(value: datetime) -> int:
+    return int(value.timestamp() * 1_000_000)
+
+
+class Intake:
+    def __init__(
+        self, normalizer: IdentifierNormalizer, book: ProfileBook, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._normalizer = normalizer
+        self._book = book
+        self._clock = clock
+
+    def identifiers(self, raw: list[dict[str, str]]) -> tuple[list[Identifier], list[Rejected]]:
+        accepted: dict[str, Identifier] = {}
+        rejected: list[Rejected] = []
+        for item in raw:
+            result = self._normalizer.normalize(item)
+            if isinstance(result, Rejected):
+                rejected.append(result)
+            else:
+                accepted.setdefault(result.key, result)
+        return list(accepted.values()), rejected
+
+    def start(self, event: Event, ref: dict[str, Any] | None) -> list[Output]:
+        """The first saga message of ``event`` plus a refusal for every value that cannot be linked."""
+        envelope = event.value["envelope"]
+        event_id, channel = envelope["event_id"], envelope["channel"]
+        identifiers, rejected = self.identifiers(raw_identifiers(event, self._book))
+        outputs: list[Output] = [
+            Refused(f"{r.type}:{r.masked}", r.reason, Lineage(event_id, channel, r.rule)) for r in rejected
+        ]
+        if identifiers:
+            saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
+                            ref, self._clock())
+            outputs.append(Send(saga["ids"][0], {"k": "visit", "saga": saga}))
+        return outputs

@@ -1,0 +1,84 @@
+"""Where node states and profiles live: faust tables in the processor, dicts in tests.
+
+``Overlay`` buffers writes over another store, so a batch can publish its outputs before any new
+state becomes durable (and a failed message leaves no half-written state behind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from processors.identity.graph.engine import NodeStore, State
+from processors.identity.wire import partition_of
+
+_GONE = object()
+
+
+class Overlay:
+    def __init__(self, base: NodeStore) -> None:
+        self._base = base
+        self._nodes: dict[str, Any] = {}
+        self._profiles: dict[str, Any] = {}
+
+    def get_node(self, key: str) -> State | None:
+        value = self._nodes.get(key, _GONE)
+        return self._base.get_node(key) if value is _GONE else value
+
+    def put_node(self, key: str, state: State | None) -> None:
+        self._nodes[key] = state
+
+    def get_profile(self, key: str) -> State | None:
+        value = self._profiles.get(key, _GONE)
+        return self._base.get_profile(key) if value is _GONE else value
+
+    def put_profile(self, key: str, profile: State | None) -> None:
+        self._profiles[key] = profile
+
+    def commit(self) -> int:
+        """Write every buffered change to the base store; returns how many."""
+        for key, state in self._nodes.items():
+            self._base.put_node(key, state)
+        for key, profile in self._profiles.items():
+            self._base.put_profile(key, profile)
+        count = len(self._nodes) + len(self._profiles)
+        self._nodes.clear()
+        self._profiles.clear()
+        return count
+
+
+class FaustTables:
+    """Node states and profiles in two changelog-backed faust tables keyed by the UTF-8 node key.
+
+    A change is written to the changelog partition of its key, computed with Kafka's default
+    partitioner on the same bytes as the graph topic's record keys: a key's state, its changelog and
+    its messages all live on the same partition number, so the worker that owns the partition holds
+    the state, and a rebalance moves both together. The partition is computed here rather than by
+    faust's producer, which would need the changelog topic's metadata at that very moment.
+    """
+
+    def __init__(self, nodes: Any, profiles: Any, partitions: Callable[[], int]) -> None:
+        self.nodes = nodes
+        self.profiles = profiles
+        self._partitions = partitions
+
+    def get_node(self, key: str) -> State | None:
+        return self.nodes.data.get(key.encode())
+
+    def put_node(self, key: str, state: State | None) -> None:
+        self._put(self.nodes, key, state)
+
+    def get_profile(self, key: str) -> State | None:
+        return self.profiles.data.get(key.encode())
+
+    def put_profile(self, key: str, profile: State | None) -> None:
+        self._put(self.profiles, key, profile)
+
+    def _put(self, table: Any, key: str, value: State | None) -> None:
+        raw_key, partition = key.encode(), partition_of(key, self._partitions())
+        if value is not None:
+            table.data[raw_key] = value
+            table.send_changelog(partition, raw_key, value)
+        elif raw_key in table.data:
+            del table.data[raw_key]
+            table.send_changelog(partition, raw_key, None, value_serializer="raw")  # a tombstone

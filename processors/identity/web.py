@@ -1,0 +1,118 @@
+"""The screen pop: any identifier in, the whole customer out, from whichever worker owns the data.
+
+``GET /customers/lookup?type=PHONE&value=...`` normalises the identifier, asks the worker that owns
+the identifier's partition for its customer, follows merges to the surviving customer, and asks the
+worker that owns that customer's partition for its members and profile. ``GET /customers/{id}``
+starts from a customer id. Identifier values in the answer are masked. Workers find each other
+through faust's partition assignment (``app.router``) and talk over the internal
+``/identity/nodes?key=`` view, which answers from local state only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+
+from processors.identity.graph.engine import is_customer
+from processors.identity.normalize import Identifier, Rejected
+from processors.profile.masking import mask
+
+if TYPE_CHECKING:
+    from processors.identity.agent import IdentityProcessor
+
+MAX_MERGE_HOPS = 32
+NODE_PATH = "/identity/nodes"
+
+
+class Unavailable(Exception):
+    """The owner of a key is unknown (rebalancing) or did not answer."""
+
+
+class ScreenPop:
+    def __init__(self, processor: IdentityProcessor) -> None:
+        self.processor = processor
+        self.app = processor.app
+
+    def _owner(self, key: str) -> str | None:
+        """Base URL of the worker that owns ``key``, or None when it is this worker."""
+        try:
+            url = self.app.router.key_store(self.processor.nodes.name, key.encode())
+        except KeyError as exc:
+            raise Unavailable("partition assignment not known yet") from exc
+        own = self.app.conf.canonical_url
+        if (url.host, url.port) == (own.host, own.port):
+            return None
+        return str(url).rstrip("/")
+
+    def local(self, key: str) -> dict[str, Any]:
+        store = self.processor.store
+        return {"node": store.get_node(key), "profile": store.get_profile(key) if is_customer(key) else None}
+
+    async def fetch(self, key: str) -> dict[str, Any]:
+        owner = self._owner(key)
+        if owner is None:
+            return self.local(key)
+        try:
+            async with self.app.http_client.get(f"{owner}{NODE_PATH}", params={"key": key}, timeout=5) as response:
+                if response.status != 200:
+                    raise Unavailable(f"owner answered {response.status}")
+                return await response.json()
+        except OSError as exc:
+            raise Unavailable(f"owner unreachable: {exc}") from exc
+
+    async def customer_of(self, key: str) -> str | None:
+        node = (await self.fetch(key))["node"] or {}
+        return node.get("o")
+
+    async def profile(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's view after following merges; None if the id is unknown."""
+        for _ in range(MAX_MERGE_HOPS):
+            found = await self.fetch(customer_id)
+            node = found["node"]
+            if not node or not node.get("init"):
+                return None
+            if node.get("p"):
+                customer_id = node["p"]
+                continue
+            identifiers = [Identifier.from_key(key) for key in sorted(node.get("m", {}))]
+            return {
+                "customer_id": customer_id,
+                "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
+                "merged_customer_ids": node.get("al", []),
+                **self.processor.book.render(found["profile"]),
+            }
+        raise Unavailable("too many merge hops")
+
+
+def register_views(processor: IdentityProcessor) -> ScreenPop:
+    screen_pop = ScreenPop(processor)
+    app = processor.app
+
+    async def node_view(self: View, request: Request) -> Response:
+        key = request.query.get("key", "")
+        return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
+
+    async def lookup_view(self: View, request: Request) -> Response:
+        kind, value = request.query.get("type", ""), request.query.get("value", "")
+        identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
+        if isinstance(identifier, Rejected):
+            return self.error(400, identifier.reason, rule=identifier.rule)
+        try:
+            customer_id = await screen_pop.customer_of(identifier.key)
+            found = await screen_pop.profile(customer_id) if customer_id else None
+        except Unavailable as exc:
+            return self.error(503, str(exc))
+        return self.json(found) if found else self.error(404, "no customer has this identifier")
+
+    async def customer_view(self: View, request: Request, customer_id: str) -> Response:
+        try:
+            found = await screen_pop.profile(customer_id)
+        except Unavailable as exc:
+            return self.error(503, str(exc))
+        return self.json(found) if found else self.error(404, "unknown customer id")
+
+    app.page(NODE_PATH, name="identity-node")(node_view)
+    app.page("/customers/lookup", name="customer-lookup")(lookup_view)
+    app.page("/customers/{customer_id}", name="customer-by-id")(customer_view)
+    return screen_pop

@@ -1,0 +1,1 @@
+"""The customer profile behind the screen pop: sections fed by events, kept per customer."""

@@ -1,0 +1,75 @@
+"""All sections of one customer's profile together: apply an event, merge two customers, render.
+
+The profile of a customer is ``{section name: section state}``. ``ProfileBook`` is pure: the identity
+processor stores the profile per customer in a table and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bus.serde import Event
+from bus.topics import TopicSpec
+from processors.profile.section import ProfileSection
+
+ProfileState = dict[str, Any]
+
+
+class ProfileBook:
+    def __init__(self, sections: Iterable[ProfileSection]) -> None:
+        self.sections: Sequence[ProfileSection] = tuple(sections)
+        self._by_schema: dict[str, list[ProfileSection]] = {}
+        for section in self.sections:
+            for schema in section.schemas:
+                self._by_schema.setdefault(schema, []).append(section)
+
+    @classmethod
+    def from_registry(cls) -> ProfileBook:
+        from processors.profile.registry import SECTIONS
+
+        return cls(section_cls() for section_cls in SECTIONS)
+
+    def topics(self) -> list[TopicSpec]:
+        """Every topic some section reads, each once, in registration order."""
+        seen: dict[str, TopicSpec] = {}
+        for section in self.sections:
+            for spec in section.topics:
+                seen.setdefault(spec.suffix, spec)
+        return list(seen.values())
+
+    def reads(self, schema: str) -> bool:
+        return schema in self._by_schema
+
+    def identifiers(self, event: Event) -> list[dict[str, str]]:
+        """Identifiers every interested section uses to locate the customer of ``event``."""
+        found: list[dict[str, str]] = []
+        for section in self._by_schema.get(event.schema, ()):
+            found.extend(section.identifiers(event))
+        return found
+
+    def apply(self, profile: ProfileState | None, event: Event) -> ProfileState:
+        result = dict(profile or {})
+        for section in self._by_schema.get(event.schema, ()):
+            result[section.name] = section.apply(result.get(section.name), event)
+        return result
+
+    def merge(self, survivor: ProfileState | None, merged: ProfileState | None) -> ProfileState:
+        survivor, merged = survivor or {}, merged or {}
+        result = dict(survivor)
+        known = {section.name: section for section in self.sections}
+        for name, state in merged.items():
+            section = known.get(name)
+            if section is None:  # a section no longer registered: keep what the survivor has
+                result.setdefault(name, state)
+            else:
+                result[name] = section.merge(survivor.get(name), state)
+        return result
+
+    def render(self, profile: ProfileState | None) -> dict[str, Any]:
+        """Every registered section, rendered; a section with no state yet renders as null."""
+        profile = profile or {}
+        return {
+            section.name: section.render(profile[section.name]) if profile.get(section.name) is not None else None
+            for section in self.sections
+        }

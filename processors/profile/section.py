@@ -1,0 +1,88 @@
+"""The screen-pop extension point: one ``ProfileSection`` per part of the customer profile.
+
+A section says which events feed it (``topics`` and ``schemas``), how to find the customer an event is
+about (``identifiers``), and how one event changes its per-customer state (``apply``). The identity
+processor resolves the identifiers to a customer id, keeps each section's state per customer in a
+changelog-backed table, merges states when customers merge, and renders them in the screen pop.
+
+A section of another processor is a subclass in that processor's package plus ONE ``register(...)``
+line in ``processors/profile/registry.py``. Example::
+
+    class OpenHandoffs(ProfileSection):
+        name = "open_handoffs"
+        topics = (HANDOFF_EVENTS,)
+        schemas = frozenset({"omnibus.handoff.HandoffCreated", "omnibus.handoff.HandoffClosed"})
+
+        def identifiers(self, event):
+            return list(event.value.get("customer_identifiers") or [])
+
+        def apply(self, state, event):
+            state = dict(state or {})
+            if event.schema == "omnibus.handoff.HandoffCreated":
+                state[event.value["handoff_id"]] = {"case_type": event.value["case_type"]}
+            else:
+                state.pop(event.value["handoff_id"], None)
+            return state
+
+Rules for a state: it must be JSON-serialisable (dict/list/str/int/float/bool/None; convert datetimes,
+e.g. to ISO text or epoch microseconds), small (it travels in the changelog on every change and inside
+merge messages), and ``apply`` must be pure and idempotent: the same event may be applied twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from bus.serde import Event
+from bus.topics import TopicSpec
+
+SectionState = dict[str, Any]
+
+
+class ProfileSection(ABC):
+    """One part of the customer profile, fed by the events named in ``schemas``."""
+
+    name: ClassVar[str]  # key in the profile JSON, e.g. "open_handoffs"
+    topics: ClassVar[tuple[TopicSpec, ...]]  # bus.topics specs whose events feed this section
+    schemas: ClassVar[frozenset[str]]  # Avro full names of the events it reads (others are ignored)
+
+    @abstractmethod
+    def identifiers(self, event: Event) -> list[dict[str, str]]:
+        """Raw identifiers ({"type": "PHONE", "value": "..."} as in omnibus.common.Identifier) that locate the customer this event is about."""
+
+    @abstractmethod
+    def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
+        """Pure: the section's new state for one customer after `event` (must be idempotent for a replayed event)."""
+
+    def render(self, state: dict[str, Any]) -> Any:
+        """JSON-able view for the screen pop (default: the state)."""
+        return state
+
+    def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The state after customer ``merged`` was folded into ``survivor`` (pure).
+
+        Default: a deep union. Keys present on one side only are kept; where both sides hold a mapping
+        the union recurses; where both hold lists they are concatenated without repeats; any other
+        clash keeps the survivor's value. This suits states keyed by entity id (handoff id, offer id,
+        subscription id); override it when order or counting matters.
+        """
+        return deep_union(survivor, merged)
+
+    def accepts(self, event: Event) -> bool:
+        return event.schema in self.schemas
+
+
+def deep_union(survivor: Any, merged: Any) -> Any:
+    if survivor is None:
+        return merged
+    if merged is None:
+        return survivor
+    if isinstance(survivor, dict) and isinstance(merged, dict):
+        result = dict(survivor)
+        for key, value in merged.items():
+            result[key] = deep_union(result[key], value) if key in result else value
+        return result
+    if isinstance(survivor, list) and isinstance(merged, list):
+        return survivor + [item for item in merged if item not in survivor]
+    return survivor

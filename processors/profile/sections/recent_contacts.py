@@ -1,0 +1,86 @@
+"""The last contacts of a customer on every channel (call center, web hall, branch counters...).
+
+State: ``{channel: [entry, ...]}``, newest first, at most ``LIMIT_PER_CHANNEL`` entries per channel. An
+entry is keyed by the contact's id within its channel, so the channel-specific event about a contact
+(``CallCompleted``, ``CounterTransaction``) and its ``InteractionRecorded`` fill one entry, and a
+replayed event changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from bus.serde import Event
+from bus.topics import CONTACT_EVENTS, TopicSpec
+from processors.profile.section import ProfileSection
+from processors.profile.sections._time import iso, occurred_micros
+
+NS = "omnibus.contact."
+LIMIT_PER_CHANNEL = 10
+
+
+def _entry(event: Event) -> tuple[str, dict[str, Any]]:
+    value, kind = event.value, event.schema.removeprefix(NS)
+    common = {"at": occurred_micros(event), "site": value["envelope"].get("site")}
+    if kind == "InteractionRecorded":
+        return value["interaction_id"], {
+            **common, "kind": value["kind"], "name": value.get("name"), "outcome": value["outcome"],
+            "agent_id": value.get("agent_id"), "duration_ms": value.get("duration_ms"),
+        }
+    if kind == "CallCompleted":
+        return value["contact_id"], {
+            **common, "kind": "CALL", "name": value.get("disposition"), "agent_id": value.get("agent_id"),
+            "duration_ms": value["talk_ms"], "abandoned": value["abandoned"], "queue": value.get("queue"),
+        }
+    return value["transaction_id"], {  # CounterTransaction
+        **common, "kind": "COUNTER_TRANSACTION", "name": value["transaction_type"], "outcome": value["status"],
+        "agent_id": value.get("agent_id"),
+    }
+
+
+class RecentContactsSection(ProfileSection):
+    name: ClassVar[str] = "recent_contacts"
+    topics: ClassVar[tuple[TopicSpec, ...]] = (CONTACT_EVENTS,)
+    schemas: ClassVar[frozenset[str]] = frozenset(
+        NS + name for name in ("InteractionRecorded", "CallCompleted", "CounterTransaction")
+    )
+
+    def identifiers(self, event: Event) -> list[dict[str, str]]:
+        value = event.value
+        return list(value.get("customer_identifiers") or value.get("caller_identifiers") or [])
+
+    def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
+        state = dict(state or {})
+        channel = event.value["envelope"]["channel"]
+        contact_id, fields = _entry(event)
+        entries = [dict(e) for e in state.get(channel, [])]
+        for entry in entries:
+            if entry["id"] == contact_id:
+                # The generic InteractionRecorded wins for what the contact was; others only fill gaps.
+                primary = event.schema == NS + "InteractionRecorded"
+                for key, value in fields.items():
+                    if value is not None and (primary or entry.get(key) is None):
+                        entry[key] = value
+                break
+        else:
+            entries.append({"id": contact_id, **fields})
+        entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
+        state[channel] = entries[:LIMIT_PER_CHANNEL]
+        return state
+
+    def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
+        if survivor is None or merged is None:
+            return survivor if merged is None else merged
+        result = {}
+        for channel in sorted(set(survivor) | set(merged)):
+            by_id = {e["id"]: e for e in merged.get(channel, [])}
+            by_id.update({e["id"]: e for e in survivor.get(channel, [])})
+            entries = sorted(by_id.values(), key=lambda e: (e["at"], e["id"]), reverse=True)
+            result[channel] = entries[:LIMIT_PER_CHANNEL]
+        return result
+
+    def render(self, state: dict[str, Any]) -> Any:
+        """Every kept contact, newest first, across channels."""
+        entries = [{**e, "channel": channel} for channel, items in state.items() for e in items]
+        entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
+        return [{**{k: v for k, v in e.items() if k != "at"}, "occurred_at": iso(e["at"])} for e in entries]

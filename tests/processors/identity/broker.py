@@ -1,0 +1,97 @@
+"""Helpers of the identity broker tests: workers in this process, quiet detection, reading results."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+from bus.config import OmnibusSettings
+from bus.topics import CUSTOMER_IDENTIFIERS, IDENTITY_GRAPH, TopicSpec
+from processors.identity.agent import IdentityProcessor, input_topics
+from processors.identity.config import IdentitySettings
+from tests.support.kafka_io import read_events
+
+
+@asynccontextmanager
+async def running_workers(
+    settings: OmnibusSettings, identity: IdentitySettings, datadir: Path, count: int,
+    web_ports: list[int | None] | None = None,
+) -> AsyncIterator[list[IdentityProcessor]]:
+    """``count`` workers of one consumer group, each a faust app of its own, started together."""
+    ports = web_ports or [None] * count
+    for i in range(count):
+        (datadir / f"worker-{i}").mkdir(parents=True, exist_ok=True)
+    workers = [
+        IdentityProcessor(settings, identity, web_port=ports[i], datadir=str(datadir / f"worker-{i}"),
+                          broker_commit_interval=0.5, web_host="127.0.0.1")
+        for i in range(count)
+    ]
+    await asyncio.gather(*(worker.start() for worker in workers))
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.stop()
+
+
+async def _lag(admin: AIOKafkaAdminClient, group: str, partitions: list[TopicPartition],
+               ends: dict[TopicPartition, int]) -> int:
+    committed = await admin.list_consumer_group_offsets(group)
+    return sum(max(ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0), 0)
+               for tp in partitions)
+
+
+async def wait_until_quiet(settings: OmnibusSettings, specs: list[TopicSpec], group: str,
+                           timeout_s: float = 90.0, quiet_s: float = 2.0) -> None:
+    """Until the group has committed every record of ``specs`` and nothing new arrived for ``quiet_s``."""
+    from aiokafka import AIOKafkaConsumer
+
+    names = [spec.name(settings.topics) for spec in specs]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(name, p) for name, spec in zip(names, specs, strict=True)
+                      for p in range(spec.partition_count(settings.topics))]
+        deadline, quiet_since, last_ends = time.monotonic() + timeout_s, None, None
+        while time.monotonic() < deadline:
+            ends = await consumer.end_offsets(partitions)
+            lag = await _lag(admin, group, partitions, ends)
+            if lag == 0 and ends == last_ends:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= quiet_s:
+                    return
+            else:
+                quiet_since = None
+            last_ends = ends
+            await asyncio.sleep(0.5)
+        raise TimeoutError(f"identity workers did not settle within {timeout_s} s (last lag {lag})")
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def watched_topics(worker: IdentityProcessor) -> list[TopicSpec]:
+    return [*input_topics(worker.book), IDENTITY_GRAPH]
+
+
+async def assignments(settings: OmnibusSettings) -> dict[str, str]:
+    """The compacted identifier-to-customer topic as a reader sees it: the last record per key."""
+    latest: dict[str, str] = {}
+    for landed in await read_events(settings, CUSTOMER_IDENTIFIERS):
+        latest[landed.key] = landed.event.value["customer_id"]  # type: ignore[index]
+    return latest
+
+
+def clusters(mapping: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for identifier, customer in mapping.items():
+        groups.setdefault(customer, set()).add(identifier)
+    return {frozenset(group) for group in groups.values()}

@@ -1,0 +1,194 @@
+"""The graph rules, end to end through the protocol (one partition, messages in order)."""
+
+from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.saga import customer_id
+from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
+from tests.processors.identity.support import Harness, interaction, national_id, product_subscribed, settings
+
+NID_A, NID_B = national_id("11010519800101001"), national_id("11010519820202002")
+
+
+def test_identifiers_seen_together_make_one_customer() -> None:
+    h = Harness()
+    event = h.observe(("PHONE", "13912345678"), ("EMAIL", "Ann@Example.org"), channel="WEB")
+    (created,) = h.decisions(Created)
+    assert set(created.identifiers) == {"PHONE:+8613912345678", "EMAIL:ann@example.org"}
+    assert created.lineage.triggering_event_id == event.value["envelope"]["event_id"]
+    assert (created.lineage.channel, created.lineage.rule) == ("WEB", "co-observed")
+    assert h.customer("PHONE", "+8613912345678") == h.customer("EMAIL", "ann@example.org") == created.customer_id
+    assert {a.identifier for a in h.decisions(Assigned)} == set(created.identifiers)
+    h.local.check_consistent()
+
+
+def test_customer_ids_sort_by_age() -> None:
+    assert customer_id(1_000, "b") < customer_id(2_000, "a")
+    assert customer_id(1_000, "a").startswith("cus_") and len(customer_id(1_000, "a")) == 28
+
+
+def test_a_new_identifier_links_to_the_existing_customer() -> None:
+    h = Harness()
+    h.observe(("PHONE", "13912345678"), ("EMAIL", "ann@example.org"))
+    event = h.observe(("EMAIL", "ann@example.org"), ("ACCOUNT", "ACC-1"), channel="CALL_CENTER")
+    (linked,) = h.decisions(Linked)
+    assert linked.identifier == "ACCOUNT:ACC-1" and linked.customer_id == h.customer("PHONE", "13912345678")
+    assert linked.lineage.triggering_event_id == event.value["envelope"]["event_id"]
+    assert linked.lineage.channel == "CALL_CENTER"
+    assert len(h.decisions(Created)) == 1
+
+
+def _three_customers(h: Harness) -> tuple[str, str, str]:
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a1@x.org"), minutes=0)
+    h.observe(("ACCOUNT", "B1"), ("EMAIL", "b1@x.org"), minutes=10)
+    h.observe(("ACCOUNT", "C1"), ("EMAIL", "c1@x.org"), minutes=20)
+    return h.customer("ACCOUNT", "A1"), h.customer("ACCOUNT", "B1"), h.customer("ACCOUNT", "C1")  # type: ignore[return-value]
+
+
+def test_a_merge_chain_ends_in_the_oldest_customer() -> None:
+    h = Harness()
+    oldest, middle, youngest = _three_customers(h)
+    h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
+    h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle (and with it youngest)
+    first, second = h.decisions(Merged)
+    assert (first.survivor_id, first.merged_id) == (middle, youngest)
+    assert set(first.moved) == {"ACCOUNT:C1", "EMAIL:c1@x.org"}
+    assert (second.survivor_id, second.merged_id) == (oldest, middle)
+    assert set(second.moved) == {"ACCOUNT:B1", "EMAIL:b1@x.org", "ACCOUNT:C1", "EMAIL:c1@x.org"}
+    assert {h.customer("ACCOUNT", v) for v in ("A1", "B1", "C1")} == {oldest}
+    latest = {a.identifier: a.customer_id for a in h.decisions(Assigned)}  # the compacted topic's last word
+    assert set(latest.values()) == {oldest} and len(latest) == 6
+    h.local.check_consistent()
+
+
+def test_the_survivor_does_not_depend_on_the_order_of_merges() -> None:
+    h = Harness()
+    oldest, _, youngest = _three_customers(h)
+    h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "C1"))
+    h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))
+    assert {h.customer("ACCOUNT", v) for v in ("A1", "B1", "C1")} == {oldest}
+    assert [(m.survivor_id, m.merged_id) for m in h.decisions(Merged)][0] == (oldest, youngest)
+
+
+def test_a_merge_that_would_break_a_limit_is_refused_and_recorded() -> None:
+    h = Harness()
+    h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"), minutes=0)
+    h.observe(("NATIONAL_ID", NID_B), ("EMAIL", "bo@x.org"), minutes=5)
+    first, second = h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")
+    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"))
+    assert not h.decisions(Merged)
+    (refused,) = h.decisions(Refused)
+    assert refused.lineage.rule == MAX_PER_CUSTOMER and "NATIONAL_ID" in refused.reason
+    assert refused.lineage.triggering_event_id == event.value["envelope"]["event_id"]
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    assert refused.identifier == "PHONE:+8613900000001"  # email outranks phone: the phone gives way
+    assert (h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")) == (first, second)
+    h.local.check_consistent()
+
+
+def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
+    h = Harness()
+    h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"))  # the mother
+    mother = h.customer("PHONE", "13900000001")
+    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"))  # the son, same phone
+    son = h.customer("NATIONAL_ID", NID_B)
+    assert son != mother and h.customer("EMAIL", "son@x.org") == son
+    assert h.customer("PHONE", "13900000001") == mother
+    (refused,) = h.decisions(Refused)
+    assert refused.identifier == "PHONE:+8613900000001"
+    assert (refused.customer_id, refused.other_customer_id) == (son, mother)
+
+
+def test_a_new_identifier_over_the_limit_is_not_linked() -> None:
+    h = Harness(settings(max_per_customer={"EMAIL": 1}))
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"))
+    customer = h.customer("USER_ID", "u-1")
+    h.feed(interaction([("USER_ID", "u-1"), ("EMAIL", "two@x.org")]))
+    (refused,) = h.decisions(Refused)
+    assert refused.identifier == "EMAIL:two@x.org" and refused.customer_id == customer
+    assert h.customer("EMAIL", "two@x.org") is None
+    assert [r.customer_id for r in h.decisions(Resolved)][-1] == customer  # the event still belongs to u-1
+    h.local.check_consistent()
+
+
+def test_a_phone_shared_by_too_many_customers_stops_linking() -> None:
+    h = Harness(settings(shared_after={"PHONE": 2}))
+    family = [national_id(f"1101051980010100{i}") for i in range(1, 4)]
+    for number in family:
+        h.observe(("NATIONAL_ID", number), ("PHONE", "13900000009"))
+    customers = {h.customer("NATIONAL_ID", n) for n in family}
+    assert len(customers) == 3  # three people, one phone: never merged
+    h.observe(("PHONE", "13900000009"), ("EMAIL", "guest@x.org"))
+    assert h.customer("EMAIL", "guest@x.org") not in customers  # the shared phone glued nothing
+    rules = [r.lineage.rule for r in h.decisions(Refused)]
+    assert rules.count(SHARED_IDENTIFIER) >= 1
+    h.local.check_consistent()
+
+
+def test_a_split_moves_identifiers_and_the_same_merge_never_comes_back() -> None:
+    h = Harness()
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"), minutes=0)
+    h.observe(("ACCOUNT", "B1"), ("EMAIL", "b@x.org"), minutes=5)
+    h.observe(("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"))  # the wrong merge
+    source = h.customer("ACCOUNT", "A1")
+    assert h.customer("ACCOUNT", "B1") == source
+    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:B1", "EMAIL:b@x.org"], "reason": "two people",
+                                   "tok": "cmd-1", "at": 1_000, "ch": "BACK_OFFICE"})])
+    h.local.run()
+    (split,) = h.decisions(Split)
+    assert split.source_id == source and set(split.moved) == {"ACCOUNT:B1", "EMAIL:b@x.org"}
+    assert (split.reason, split.lineage.rule, split.lineage.triggering_event_id) == ("two people", "manual-split", "cmd-1")
+    assert h.customer("ACCOUNT", "B1") == h.customer("EMAIL", "b@x.org") == split.new_id
+    assert h.customer("ACCOUNT", "A1") == source
+    h.observe(("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"))  # the same evidence again
+    assert h.decisions(Refused)[-1].lineage.rule == SPLIT_DO_NOT_MERGE
+    assert h.customer("EMAIL", "b@x.org") == split.new_id
+    h.observe(("ACCOUNT", "OLD"), ("ACCOUNT", "A1"), minutes=-60)  # the source merges into an older customer...
+    h.observe(("ACCOUNT", "OLD"), ("ACCOUNT", "B1"))  # ...which inherits the do-not-merge
+    assert h.customer("ACCOUNT", "B1") == split.new_id != h.customer("ACCOUNT", "A1")
+    h.local.check_consistent()
+
+
+def test_a_split_must_leave_the_source_something() -> None:
+    h = Harness()
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"))
+    source = h.customer("ACCOUNT", "A1")
+    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:A1", "EMAIL:a@x.org"], "reason": None,
+                                   "tok": "cmd-2", "at": 1_000})])
+    h.local.run()
+    assert not h.decisions(Split) and "not all" in h.decisions(Refused)[-1].reason
+    assert h.customer("ACCOUNT", "A1") == source
+
+
+def test_the_same_event_twice_is_applied_once() -> None:
+    h = Harness()
+    event = interaction([("PHONE", "13912345678")], interaction_id="call-1")
+    h.feed(event)
+    h.feed(event)
+    assert len(h.decisions(Created)) == 1 and len(h.decisions(Resolved)) == 1
+
+
+def test_invalid_values_are_refused_and_the_event_goes_on_without_them() -> None:
+    h = Harness()
+    h.observe(("PHONE", "12"), ("NATIONAL_ID", "110105194912310021"), ("EMAIL", "ok@x.org"))
+    refused = h.decisions(Refused)
+    assert {r.lineage.rule for r in refused} == {"invalid-identifier"}
+    assert all("110105194912310021" not in r.identifier for r in refused)
+    (created,) = h.decisions(Created)
+    assert created.identifiers == ("EMAIL:ok@x.org",)
+
+
+def test_profiles_merge_when_customers_merge() -> None:
+    h = Harness()
+    h.feed(interaction([("PHONE", "13912345678")], channel="CALL_CENTER", minutes=1))
+    h.feed(product_subscribed("ACC-9", minutes=2), topic="business.events.v1")
+    h.observe(("PHONE", "13912345678"), ("ACCOUNT", "ACC-9"))
+    survivor = h.customer("ACCOUNT", "ACC-9")
+    profile = h.local.store.profiles[survivor]  # type: ignore[index]
+    assert list(profile["products"]["products"]) == ["sub-FIBER-1G"]
+    assert len(profile["recent_contacts"]["CALL_CENTER"]) == 1
+    assert len(h.local.store.profiles) == 1  # the merged customer's profile moved, not copied
+
+
+def _send(node: str, message: dict):  # type: ignore[no-untyped-def]
+    from processors.identity.graph.outputs import Send
+
+    return Send(node, message)

@@ -1,0 +1,82 @@
+"""Convergence: without limits, the clusters are the connected components of what was seen together,
+whatever the partitioning, the arrival order, the interleaving of partitions and duplicate deliveries."""
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from processors.identity.graph.outputs import Refused
+from processors.identity.rules import LinkPolicy
+from tests.processors.identity.support import Harness, unlimited_settings
+from tests.processors.identity.support import settings as identity_settings
+
+KINDS = {"PHONE": "+86139{:08d}", "EMAIL": "u{}@x.org", "ACCOUNT": "AC-{}", "USER_ID": "user-{}", "DEVICE": "dev-{}"}
+
+identifiers = st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 25)).map(
+    lambda pair: (pair[0], KINDS[pair[0]].format(pair[1]))
+)
+events = st.lists(st.lists(identifiers, min_size=1, max_size=4), min_size=1, max_size=60)
+
+
+def components(harness: Harness, observed: list[list[tuple[str, str]]]) -> set[frozenset[str]]:
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for event in observed:
+        keys = [harness.key(kind, value) for kind, value in event]
+        for key in keys:
+            parent[find(key)] = find(keys[0])
+    groups: dict[str, set[str]] = {}
+    for key in parent:
+        groups.setdefault(find(key), set()).add(key)
+    return {frozenset(group) for group in groups.values()}
+
+
+def replay(observed, *, partitions: int, seed: int | None, duplicates: float = 0.0, config=None) -> Harness:  # type: ignore[no-untyped-def]
+    harness = Harness(config or unlimited_settings(), partitions=partitions, seed=seed, duplicates=duplicates)
+    order = list(enumerate(observed))
+    if seed is not None:
+        random.Random(seed).shuffle(order)
+    for index, event in order:
+        harness.observe(*event, settle=False, event_id=f"ev-{index}", minutes=index)
+        for _ in range(random.Random(index).randint(0, 8) if seed is not None else 0):
+            harness.local.step()  # let some messages through between arrivals
+    harness.local.run()
+    harness.local.check_consistent()
+    return harness
+
+
+@settings(max_examples=80, deadline=None)
+@given(observed=events, seed=st.integers(0, 10_000))
+def test_clusters_do_not_depend_on_partitions_order_or_duplicates(observed, seed) -> None:  # type: ignore[no-untyped-def]
+    in_order = replay(observed, partitions=1, seed=None)
+    expected = components(in_order, observed)
+    assert in_order.local.clusters() == expected
+    assert replay(observed, partitions=12, seed=seed).local.clusters() == expected
+    assert replay(observed, partitions=5, seed=seed, duplicates=0.2).local.clusters() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(observed=events, seed=st.integers(0, 10_000))
+def test_with_limits_no_customer_ever_breaks_one(observed, seed) -> None:  # type: ignore[no-untyped-def]
+    config = identity_settings(max_per_customer={"PHONE": 2, "EMAIL": 1, "USER_ID": 1},
+                               shared_after={"PHONE": 2, "EMAIL": 2})
+    harness = replay(observed, partitions=6, seed=seed, duplicates=0.1, config=config)
+    policy = LinkPolicy(config)
+    for state in harness.local.roots().values():
+        assert policy.breach([], state.get("m", {})) is None
+
+
+def test_with_limits_the_outcome_is_deterministic_for_a_given_order() -> None:
+    rng = random.Random(7)
+    observed = [[(k, KINDS[k].format(rng.randint(0, 12))) for k in rng.sample(sorted(KINDS), 3)] for _ in range(80)]
+    config = identity_settings(max_per_customer={"PHONE": 1, "EMAIL": 1, "ACCOUNT": 2})
+    runs = [replay(observed, partitions=1, seed=None, config=config) for _ in range(2)]
+    assert runs[0].local.clusters() == runs[1].local.clusters()
+    refusals = [[(r.identifier, r.lineage.rule) for r in run.decisions(Refused)] for run in runs]
+    assert refusals[0] == refusals[1] and refusals[0]

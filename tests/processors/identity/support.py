@@ -1,0 +1,112 @@
+"""Builders shared by the identity tests: settings, a graph on the single-object codec, events."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bus.config import RegistrySettings
+from bus.serde import Event, SerdeContext, build_serde
+from processors.identity.config import IdentitySettings
+from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.local import LocalGraph
+from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.normalize import IdentifierNormalizer
+from processors.identity.rules import LinkPolicy
+from processors.profile.book import ProfileBook
+
+HMAC_KEY = "test-hmac-key-0123456789"
+SERIALIZER, DESERIALIZER = build_serde(RegistrySettings())
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+UNLIMITED = {k: 1000 for k in ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")}
+
+
+def settings(**overrides: Any) -> IdentitySettings:
+    return IdentitySettings(**{"hmac_key": HMAC_KEY, **overrides})
+
+
+def unlimited_settings() -> IdentitySettings:
+    return settings(max_per_customer=UNLIMITED, shared_after=UNLIMITED)
+
+
+class Harness:
+    """Intake + graph + local delivery, with events given as (channel, [(type, value), ...])."""
+
+    def __init__(
+        self, config: IdentitySettings | None = None, *, partitions: int = 1, seed: int | None = None,
+        duplicates: float = 0.0,
+    ) -> None:
+        self.config = config or settings()
+        self.book = ProfileBook.from_registry()
+        self.normalizer = IdentifierNormalizer(self.config)
+        self.intake = Intake(self.normalizer, self.book, clock=lambda: 0.0)
+        graph = IdentityGraph(LinkPolicy(self.config), self.book, ref_loader(DESERIALIZER),
+                              dedupe_window=self.config.dedupe_window)
+        rng = random.Random(seed) if seed is not None else None
+        self.local = LocalGraph(graph, partitions=partitions, rng=rng, duplicates=duplicates)
+
+    def key(self, kind: str, value: str) -> str:
+        result = self.normalizer.normalize({"type": kind, "value": value})
+        return result.key  # type: ignore[union-attr]
+
+    def feed(self, event: Event, topic: str = "contact.events.v1", *, settle: bool = True) -> Event:
+        raw = SERIALIZER(event, SerdeContext(topic=topic))
+        self.local.submit(self.intake.start(event, event_ref(topic, event, raw)))
+        if settle:
+            self.local.run()
+        return event
+
+    def observe(self, *identifiers: tuple[str, str], channel: str = "WEB", settle: bool = True,
+                event_id: str | None = None, minutes: int = 0) -> Event:
+        return self.feed(observed(identifiers, channel=channel, event_id=event_id, minutes=minutes), settle=settle)
+
+    def customer(self, kind: str, value: str) -> str | None:
+        return self.local.customer_of(self.key(kind, value))
+
+    def decisions(self, kind: type) -> list[Any]:
+        return [d for d in self.local.decisions if isinstance(d, kind)]
+
+
+def envelope(channel: str = "WEB", *, event_id: str | None = None, minutes: int = 0) -> dict[str, Any]:
+    at = T0 + timedelta(minutes=minutes)
+    return {
+        "event_id": event_id or str(uuid.uuid4()), "occurred_at": at, "received_at": at, "source_system": "test",
+        "channel": channel, "site": None, "correlation_id": str(uuid.uuid4()), "causation_id": None,
+        "source_event_id": None,
+    }
+
+
+def ident(kind: str, value: str) -> dict[str, str]:
+    return {"type": kind, "value": value}
+
+
+def observed(identifiers: Any, *, channel: str = "WEB", event_id: str | None = None, minutes: int = 0) -> Event:
+    return Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope(channel, event_id=event_id, minutes=minutes),
+        "identifiers": [ident(k, v) for k, v in identifiers], "traits": None,
+    })
+
+
+def interaction(identifiers: Any, *, channel: str = "CALL_CENTER", kind: str = "CALL", name: str = "billing question",
+                minutes: int = 0, interaction_id: str | None = None) -> Event:
+    return Event("omnibus.contact.InteractionRecorded", {
+        "envelope": envelope(channel, minutes=minutes), "interaction_id": interaction_id or uuid.uuid4().hex,
+        "customer_identifiers": [ident(k, v) for k, v in identifiers], "kind": kind, "name": name,
+        "outcome": "RESOLVED", "agent_id": "agent-7", "duration_ms": 120_000, "properties": None,
+    })
+
+
+def product_subscribed(account: str, identifiers: Any = (), *, product: str = "FIBER-1G", minutes: int = 0) -> Event:
+    return Event("omnibus.business.ProductSubscribed", {
+        "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "account_number": account,
+        "customer_identifiers": [ident(k, v) for k, v in identifiers], "subscription_id": f"sub-{product}",
+        "product_code": product, "product_name": "Fiber 1 Gbit/s", "effective_at": None,
+    })
+
+
+def national_id(first17: str) -> str:
+    from processors.identity.normalize import national_id_check_char
+
+    return first17 + national_id_check_char(first17)

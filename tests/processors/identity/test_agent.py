@@ -1,0 +1,91 @@
+"""Broker tests of the identity processor: a real Kafka, real faust workers in this process."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from processors.identity.normalize import IdentifierNormalizer
+from tests.processors.identity.broker import assignments, clusters, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.support import interaction, observed, unlimited_settings
+from tests.support.kafka_io import read_dead_letters
+from tests.support.settings import settings_with_topics
+
+pytestmark = pytest.mark.kafka
+
+KINDS = {"PHONE": "139{:08d}", "EMAIL": "user{}@example.org", "ACCOUNT": "ACC-{}", "DEVICE": "dev-{}"}
+
+
+def workload(size: int, universe: int, seed: int = 11) -> list[tuple[str, Event]]:
+    """Events linking 1 to 3 identifiers each, half identity observations, half call-center contacts."""
+    rng = random.Random(seed)
+    items = []
+    for index in range(size):
+        chosen = [(kind, KINDS[kind].format(rng.randrange(universe))) for kind in rng.sample(sorted(KINDS), rng.randint(1, 3))]
+        if index % 2:
+            items.append((CONTACT_EVENTS.suffix, interaction(chosen, minutes=index)))
+        else:
+            items.append((IDENTIFIERS_OBSERVED.suffix, observed(chosen, minutes=index)))
+    return items
+
+
+def expected_clusters(items: list[tuple[str, Event]]) -> set[frozenset[str]]:
+    normalizer = IdentifierNormalizer(unlimited_settings())
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for _, event in items:
+        raw = event.value.get("identifiers") or event.value.get("customer_identifiers")
+        keys = [normalizer.normalize(i).key for i in raw]  # type: ignore[union-attr]
+        for key in keys:
+            parent[find(key)] = find(keys[0])
+    groups: dict[str, set[str]] = {}
+    for key in parent:
+        groups.setdefault(find(key), set()).add(key)
+    return {frozenset(group) for group in groups.values()}
+
+
+async def publish(settings, items: list[tuple[str, Event]]) -> None:  # type: ignore[no-untyped-def]
+    serializer, _ = build_serde(settings.registry)
+    async with EventProducer(settings, serializer) as producer:
+        batch = []
+        for suffix, event in items:
+            raw = event.value.get("identifiers") or event.value.get("customer_identifiers")
+            batch.append(Outgoing(f"{settings.topics.prefix}.{suffix}", f"{raw[0]['type']}:{raw[0]['value']}", event))
+        await producer.publish_many(batch)
+
+
+async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partitions: int, workers: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    settings = await settings_with_topics(bootstrap_servers, partitions=partitions)
+    await publish(settings, items)
+    async with running_workers(settings, unlimited_settings(), tmp_path / f"p{partitions}", workers) as started:
+        await wait_until_quiet(settings, watched_topics(started[0]), started[0].app.conf.id)
+        graph_topic = started[0].graph_topic_name
+        owned = [{tp.partition for tp in w.app.consumer.assignment() if tp.topic == graph_topic} for w in started]
+        assert all(owned) and sorted(p for parts in owned for p in parts) == list(range(partitions))
+    assert await read_dead_letters(settings) == []
+    return await assignments(settings)
+
+
+@pytest.mark.timeout(240)
+async def test_one_worker_on_one_partition_and_three_workers_on_twelve_agree(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    items = workload(size=400, universe=120)
+    expected = expected_clusters(items)
+    single = await run_identity(bootstrap_servers, tmp_path, items, partitions=1, workers=1)
+    shuffled = list(items)
+    random.Random(3).shuffle(shuffled)
+    scaled = await run_identity(bootstrap_servers, tmp_path, shuffled, partitions=12, workers=3)
+    assert len(expected) > 5 and any(len(cluster) > 10 for cluster in expected)  # the input really merges
+    assert clusters(single) == expected
+    assert clusters(scaled) == expected

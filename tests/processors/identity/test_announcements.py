@@ -1,0 +1,75 @@
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from bus.config import TopicSettings
+from bus.serde import SerdeContext
+from processors.identity.announcements import Announcer, identifier_record
+from processors.identity.graph.outputs import (
+    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, announcement_id,
+)
+from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
+
+TOPICS = TopicSettings()
+NOW = datetime(2025, 3, 1, tzinfo=UTC)
+LINEAGE = Lineage("ev-1", "CALL_CENTER", "co-observed")
+CONTACT = interaction([("PHONE", "13912345678")])
+
+
+def _load(ref):  # type: ignore[no-untyped-def]
+    return CONTACT
+
+
+ANNOUNCER = Announcer(TOPICS, _load, clock=lambda: NOW)
+
+DECISIONS = [
+    Created("cus_a", ("PHONE:+8613912345678", "EMAIL:a@x.org"), LINEAGE),
+    Linked("cus_a", "ACCOUNT:ACC-1", LINEAGE),
+    Merged("cus_a", "cus_b", ("EMAIL:b@x.org",), LINEAGE),
+    Split("cus_a", "cus_c", ("EMAIL:b@x.org",), "two people", Lineage("cmd-1", "BACK_OFFICE", "manual-split")),
+    Refused("PHONE:+8613912345678", "limit", Lineage("ev-2", "WEB", "max-per-customer"), "cus_a", "cus_b"),
+    Refused("NATIONAL_ID:[national id]", "bad check", Lineage("ev-3", "BRANCH", "invalid-identifier")),
+    Assigned("EMAIL:b@x.org", "cus_a", 2, "some-announcement"),
+]
+
+
+@pytest.mark.parametrize("decision", DECISIONS, ids=lambda d: type(d).__name__)
+def test_every_decision_is_a_valid_avro_event_with_lineage(decision) -> None:  # type: ignore[no-untyped-def]
+    records = ANNOUNCER.outgoing(decision)
+    assert records
+    for record in records:
+        data = SERIALIZER(record.event, SerdeContext(topic=record.topic))  # strict: fails on any mismatch
+        back = DESERIALIZER(data, SerdeContext(topic=record.topic))
+        if "lineage" in back.value:
+            assert back.value["lineage"]["triggering_event_id"] == decision.lineage.triggering_event_id
+            assert back.value["envelope"]["event_id"] == decision.event_id
+            assert back.value["envelope"]["causation_id"] == decision.lineage.triggering_event_id
+
+
+def test_topics_and_keys() -> None:
+    created, _, merged, _, refused, invalid, assigned = (ANNOUNCER.outgoing(d) for d in DECISIONS)
+    assert (created[0].topic, created[0].key) == ("omnibus.customer.events.v1", "cus_a")
+    assert [(r.topic, r.key) for r in merged] == [("omnibus.customer.events.v1", "cus_a"),
+                                                    ("omnibus.customer.contacts.v1", "cus_b")]
+    assert refused[0].key == "cus_a" and invalid[0].key == "NATIONAL_ID:[national id]"
+    assert (assigned[0].topic, assigned[0].key) == ("omnibus.customer.identifiers.v1", "EMAIL:b@x.org")
+    assert assigned[0].event.value["assigned_by_event_id"] == "some-announcement"
+
+
+def test_event_ids_are_stable_across_replays() -> None:
+    assert DECISIONS[0].event_id == Created("cus_a", ("X:1",), LINEAGE).event_id  # same trigger and customer
+    assert DECISIONS[0].event_id != Created("cus_z", ("X:1",), LINEAGE).event_id
+    assert uuid.UUID(announcement_id("created", "ev-1", "cus_a")).version == 5
+
+
+def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -> None:
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.contact.events.v1"}, "ev-1"))
+    assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
+    assert ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.business.events.v1"}, "ev-1")) == []
+    assert ANNOUNCER.outgoing(Send("x", {})) == []
+
+
+def test_identifier_records_keep_unknown_types_inside_the_enum() -> None:
+    assert identifier_record("PHONE:+86139") == {"type": "PHONE", "value": "+86139"}
+    assert identifier_record("FAX:123")["type"] == "UNKNOWN"

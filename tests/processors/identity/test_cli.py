@@ -1,0 +1,63 @@
+"""``omnibus identity split`` against a running worker on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bus.cli.main import app as omnibus
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.topics import CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.support import HMAC_KEY, observed, settings
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+
+def test_split_rejects_an_invalid_identifier_before_publishing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
+    result = CliRunner().invoke(omnibus, ["identity", "split", "--customer", "cus_x", "--identifier",
+                                          "NATIONAL_ID:110105194912310021", "--reason", "typo"])
+    assert result.exit_code == 2 and "check character" in result.output
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=2)
+    topic = IDENTIFIERS_OBSERVED.name(config.topics)
+    serializer, _ = build_serde(config.registry)
+    events = [observed([("EMAIL", "ann@x.org"), ("ACCOUNT", "A-1")], minutes=0),
+              observed([("EMAIL", "bob@x.org"), ("ACCOUNT", "B-1")], minutes=5),
+              observed([("ACCOUNT", "A-1"), ("ACCOUNT", "B-1")], minutes=9)]  # the wrong merge
+    async with EventProducer(config, serializer) as producer:
+        for event in events:  # one at a time: the merge must come last
+            await producer.publish(Outgoing(topic, "k", event))
+
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": config.topics.prefix,
+                        "TOPICS__PARTITIONS": "2", "PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    async with running_workers(config, settings(), tmp_path, 1) as workers:
+        group = workers[0].app.conf.id
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        merged = await assignments(config)
+        source = merged["ACCOUNT:A-1"]
+        assert merged["ACCOUNT:B-1"] == source
+        result = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "split", "--customer", source, "--identifier", "account:B-1",
+            "--identifier", "EMAIL:Bob@x.org", "--reason", "two people, one typo"])
+        assert result.exit_code == 0, result.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+
+    after = await assignments(config)
+    (split,) = [e.event.value for e in await read_events(config, CUSTOMER_EVENTS)
+                if e.event.schema == "omnibus.identity.CustomerSplit"]
+    assert split["source_customer_id"] == source and split["reason"] == "two people, one typo"
+    assert split["lineage"]["rule"] == "manual-split"
+    assert after["ACCOUNT:B-1"] == after["EMAIL:bob@x.org"] == split["new_customer_id"]
+    assert after["ACCOUNT:A-1"] == after["EMAIL:ann@x.org"] == source

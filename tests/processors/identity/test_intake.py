@@ -1,0 +1,43 @@
+from processors.identity.graph.outputs import Refused, Send
+from processors.identity.intake import Intake, raw_identifiers
+from processors.identity.normalize import IdentifierNormalizer
+from processors.profile.book import ProfileBook
+from tests.processors.identity.support import interaction, observed, product_subscribed, settings
+
+BOOK = ProfileBook.from_registry()
+INTAKE = Intake(IdentifierNormalizer(settings()), BOOK, clock=lambda: 12.5)
+
+
+def test_one_saga_starts_at_the_first_identifier_in_key_order() -> None:
+    event = observed([("PHONE", "139 1234 5678"), ("EMAIL", "A@x.org"), ("EMAIL", "a@x.org")])
+    (send,) = INTAKE.start(event, None)
+    assert isinstance(send, Send) and send.message["k"] == "visit"
+    saga = send.message["saga"]
+    assert saga["ids"] == ["EMAIL:a@x.org", "PHONE:+8613912345678"]  # normalised, deduplicated, sorted
+    assert send.node == saga["ids"][0]
+    assert (saga["e"], saga["ch"], saga["t0"]) == (event.value["envelope"]["event_id"], "WEB", 12.5)
+
+
+def test_sections_add_identifiers_such_as_the_account_of_a_business_event() -> None:
+    event = product_subscribed("ACC-5", [("EMAIL", "b@x.org")])
+    assert {"type": "ACCOUNT", "value": "ACC-5"} in raw_identifiers(event, BOOK)
+    (send,) = INTAKE.start(event, {"t": "business", "s": event.schema, "b": ""})
+    assert send.message["saga"]["ids"] == ["ACCOUNT:ACC-5", "EMAIL:b@x.org"]
+    assert send.message["saga"]["ev"]["t"] == "business"
+
+
+def test_rejected_values_are_refused_with_a_masked_value_and_the_rest_goes_on() -> None:
+    event = interaction([("NATIONAL_ID", "110105194912310021"), ("PHONE", "+8613800138000"), ("EMAIL", "ok@x.org")])
+    outputs = INTAKE.start(event, None)
+    refused = [o for o in outputs if isinstance(o, Refused)]
+    assert {(r.identifier, r.lineage.rule) for r in refused} == {
+        ("NATIONAL_ID:[national id]", "invalid-identifier"), ("PHONE:+86*******8000", "blocked-value"),
+    }
+    assert all(r.lineage.triggering_event_id == event.value["envelope"]["event_id"] for r in refused)
+    (send,) = [o for o in outputs if isinstance(o, Send)]
+    assert send.message["saga"]["ids"] == ["EMAIL:ok@x.org"]
+    assert "110105194912310021" not in repr(outputs)
+
+
+def test_an_event_without_usable_identifiers_starts_nothing() -> None:
+    assert INTAKE.start(observed([]), None) == []

@@ -1,0 +1,108 @@
+import pytest
+
+from processors.identity.normalize import (
+    BLOCKED, INVALID, Identifier, IdentifierNormalizer, Rejected, canonical_national_id, luhn_valid, mask,
+    national_id_check_char,
+)
+from tests.processors.identity.support import national_id, settings
+
+NORMALIZER = IdentifierNormalizer(settings())
+VALID_ID = "11010519491231002X"  # the GB 11643 example number
+
+
+def norm(kind: str, value: str) -> Identifier | Rejected:
+    return NORMALIZER.normalize({"type": kind, "value": value})
+
+
+@pytest.mark.parametrize("raw", ["+86 139 1234 5678", "13912345678", "0086 13912345678", "+8613912345678"])
+def test_phones_become_e164_with_the_default_region(raw: str) -> None:
+    assert norm("PHONE", raw) == Identifier("PHONE", "+8613912345678")
+
+
+def test_default_region_is_configurable() -> None:
+    french = IdentifierNormalizer(settings(default_region="FR"))
+    assert french.normalize({"type": "PHONE", "value": "06 12 34 56 78"}) == Identifier("PHONE", "+33612345678")
+
+
+@pytest.mark.parametrize("raw", ["12", "anonymous", "+86 123", "+999 1234567"])
+def test_invalid_phones_are_rejected_with_a_reason(raw: str) -> None:
+    result = norm("PHONE", raw)
+    assert isinstance(result, Rejected) and result.rule in (INVALID, BLOCKED) and result.reason
+
+
+def test_emails_are_trimmed_and_case_folded() -> None:
+    assert norm("EMAIL", "  Ann.Lee@Example.ORG ") == Identifier("EMAIL", "ann.lee@example.org")
+    assert isinstance(norm("EMAIL", "not-an-email"), Rejected)
+    assert isinstance(norm("EMAIL", "a@b"), Rejected)
+
+
+def test_national_id_check_character_follows_iso_7064_mod_11_2() -> None:
+    assert national_id_check_char(VALID_ID[:17]) == "X"
+    assert canonical_national_id(VALID_ID.lower()) == VALID_ID
+
+
+def test_a_valid_national_id_is_kept_only_as_a_keyed_token() -> None:
+    result = norm("NATIONAL_ID", VALID_ID)
+    assert isinstance(result, Identifier)
+    assert result.value.startswith("nid1:") and VALID_ID not in result.value and "1949" not in result.value
+    other_key = IdentifierNormalizer(settings(hmac_key="another-key-0123456789"))
+    assert other_key.normalize({"type": "NATIONAL_ID", "value": VALID_ID}) != result  # keyed, not a plain hash
+    assert norm("NATIONAL_ID", result.value) == result  # normalising a token is a no-op
+
+
+def test_a_first_generation_id_gets_the_token_of_its_18_character_form() -> None:
+    fifteen = "110105491231002"
+    assert canonical_national_id(fifteen) == VALID_ID
+    assert norm("NATIONAL_ID", fifteen) == norm("NATIONAL_ID", VALID_ID)
+
+
+@pytest.mark.parametrize(("raw", "why"), [
+    ("110105194912310021", "check character"),
+    ("110105194913310025", "date of birth"),
+    ("11010519491231", "18 characters"),
+    (national_id("01010519800101001"), "region"),
+])
+def test_invalid_national_ids_are_rejected_and_never_echoed(raw: str, why: str) -> None:
+    result = norm("NATIONAL_ID", raw)
+    assert isinstance(result, Rejected) and result.rule == INVALID
+    assert why in result.reason
+    assert raw not in result.masked and raw[:6] not in result.masked
+
+
+def test_card_numbers_are_tokenised_and_tokens_kept() -> None:
+    result = norm("CARD", "4111 1111 1111 1111")
+    assert isinstance(result, Identifier) and result.value.startswith("card1:") and "4111" not in result.value
+    assert isinstance(norm("CARD", "4111 1111 1111 1112"), Rejected)  # fails Luhn
+    assert norm("CARD", "tok_9f8e7d") == Identifier("CARD", "tok_9f8e7d")
+    assert luhn_valid("79927398713")
+
+
+@pytest.mark.parametrize(("kind", "raw"), [
+    ("PHONE", "+8613800138000"), ("EMAIL", "test@example.com"), ("ACCOUNT", "unknown"), ("ACCOUNT", "0000000"),
+    ("USER_ID", "null"), ("DEVICE", "N/A"), ("ACCOUNT", "123456789"),
+])
+def test_placeholders_and_test_values_are_blocked(kind: str, raw: str) -> None:
+    result = norm(kind, raw)
+    assert isinstance(result, Rejected) and result.rule == BLOCKED
+
+
+def test_configured_blocked_values_add_to_the_defaults() -> None:
+    normalizer = IdentifierNormalizer(settings(blocked_values={"ACCOUNT": ["ACC-TEST"]}))
+    assert isinstance(normalizer.normalize({"type": "ACCOUNT", "value": "ACC-TEST"}), Rejected)
+    assert isinstance(normalizer.normalize({"type": "PHONE", "value": "+8613800138000"}), Rejected)
+
+
+def test_other_identifiers_are_trimmed_and_uuids_lowercased() -> None:
+    assert norm("ACCOUNT", " ACC-1 ") == Identifier("ACCOUNT", "ACC-1")
+    assert norm("DEVICE", "6F9619FF-8B86-D011-B42D-00C04FC964FF") == Identifier(
+        "DEVICE", "6f9619ff-8b86-d011-b42d-00c04fc964ff")
+    assert isinstance(norm("UNKNOWN", "x1"), Rejected)
+    assert isinstance(norm("ACCOUNT", "a\x00b"), Rejected)
+
+
+def test_masks_show_little() -> None:
+    assert mask("PHONE", "+8613800138000") == "+86*******8000"
+    assert mask("EMAIL", "ann@example.org") == "a***@example.org"
+    assert mask("ACCOUNT", "ACC-123456") == "****3456"
+    token = norm("NATIONAL_ID", VALID_ID).value  # type: ignore[union-attr]
+    assert mask("NATIONAL_ID", token) == f"nid1:…{token[-4:]}"

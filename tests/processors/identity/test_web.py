@@ -1,0 +1,81 @@
+"""The screen pop over HTTP, against two real workers: any identifier in, the whole customer out."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.stack.ports import distinct_free_ports
+from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS
+from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.support import envelope, ident, interaction, product_subscribed, settings
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+pytestmark = pytest.mark.kafka
+
+NATIONAL_ID = "11010519491231002X"
+
+
+def counter_transaction(identifiers: list[tuple[str, str]]) -> Event:
+    return Event("omnibus.contact.CounterTransaction", {
+        "envelope": envelope("BRANCH", minutes=30), "transaction_id": f"tx-{uuid.uuid4().hex[:8]}",
+        "branch_id": "BR-12", "counter_id": "C3", "terminal_id": "T-9", "transaction_type": "sim-replacement",
+        "status": "COMPLETED", "amount": None, "ticket_id": None, "agent_id": "clerk-4",
+        "customer_identifiers": [ident(k, v) for k, v in identifiers],
+    })
+
+
+@pytest.mark.timeout(180)
+async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_servers: str, tmp_path: Path) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=4)
+    contacts = CONTACT_EVENTS.name(config.topics)
+    events = [
+        (contacts, "call", interaction([("PHONE", "139 1234 5678"), ("ACCOUNT", "ACC-77")], channel="CALL_CENTER",
+                                       name="billing question", minutes=10)),
+        (contacts, "web", interaction([("EMAIL", "Ann@Example.org"), ("ACCOUNT", "ACC-77")], channel="WEB",
+                                      kind="WEB_PAGE", name="/offers", minutes=20)),
+        (contacts, "branch", counter_transaction([("NATIONAL_ID", NATIONAL_ID), ("EMAIL", "ann@example.org")])),
+        (BUSINESS_EVENTS.name(config.topics), "ACC-77", product_subscribed("ACC-77", minutes=5)),
+    ]
+    serializer, _ = build_serde(config.registry)
+    async with EventProducer(config, serializer) as producer:
+        await producer.publish_many([Outgoing(topic, key, event) for topic, key, event in events])
+
+    ports = distinct_free_ports(2)
+    async with running_workers(config, settings(), tmp_path, 2, web_ports=list(ports)) as workers:
+        await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
+        async with aiohttp.ClientSession() as http:
+            answers = []
+            for port in ports:  # whichever worker is asked, the answer is the same
+                url = f"http://127.0.0.1:{port}/customers/lookup"
+                async with http.get(url, params={"type": "phone", "value": "139 1234 5678"}) as response:
+                    assert response.status == 200, await response.text()
+                    answers.append(await response.json())
+                    text = await response.text()
+            async with http.get(url, params={"type": "PHONE", "value": "13700000000"}) as response:
+                assert response.status == 404
+            async with http.get(url, params={"type": "NATIONAL_ID", "value": "110105194912310021"}) as response:
+                assert response.status == 400
+            async with http.get(f"http://127.0.0.1:{ports[0]}/customers/{answers[0]['customer_id']}") as response:
+                assert (await response.json())["customer_id"] == answers[0]["customer_id"]
+
+    profile = answers[0]
+    assert answers[0] == answers[1]
+    assert {i["type"] for i in profile["identifiers"]} == {"PHONE", "ACCOUNT", "EMAIL", "NATIONAL_ID"}
+    assert {"type": "PHONE", "value": "+86*******5678"} in profile["identifiers"]
+    for raw in ("13912345678", "ann@example.org", NATIONAL_ID, "ACC-77"):
+        assert raw not in text  # identifiers are masked
+    assert [p["product_code"] for p in profile["products"]["products"]] == ["FIBER-1G"]
+    assert {c["channel"] for c in profile["recent_contacts"]} == {"CALL_CENTER", "WEB", "BRANCH"}
+
+    landed = await read_events(config, CUSTOMER_CONTACTS)
+    contact_events = [item for item in landed if item.event.schema != "omnibus.identity.CustomerMerged"]
+    merged_away = {item.key for item in landed if item.event.schema == "omnibus.identity.CustomerMerged"}
+    assert len(contact_events) == 3
+    assert {item.key for item in contact_events} <= merged_away | {profile["customer_id"]}

@@ -1,0 +1,30 @@
+from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS
+from processors.profile.book import ProfileBook
+from processors.profile.sections.products import ProductsSection
+from processors.profile.sections.recent_contacts import RecentContactsSection
+from tests.processors.identity.support import interaction, observed, product_subscribed
+
+BOOK = ProfileBook([ProductsSection(), RecentContactsSection()])
+
+
+def test_events_reach_only_the_sections_that_read_them() -> None:
+    profile = BOOK.apply(None, interaction([("PHONE", "+8613912345678")], channel="WEB"))
+    assert set(profile) == {"recent_contacts"}
+    profile = BOOK.apply(profile, product_subscribed("ACC-1"))
+    assert set(profile) == {"recent_contacts", "products"}
+    assert BOOK.apply(profile, observed([("EMAIL", "a@x.org")])) == profile
+    assert BOOK.topics() == [BUSINESS_EVENTS, CONTACT_EVENTS]
+    assert BOOK.reads("omnibus.contact.CallCompleted") and not BOOK.reads("omnibus.contact.IdentifiersObserved")
+
+
+def test_merge_and_render_cover_every_section() -> None:
+    a = BOOK.apply(None, interaction([("PHONE", "+8613912345678")], channel="WEB", minutes=1))
+    b = BOOK.apply(None, product_subscribed("ACC-1"))
+    b = BOOK.apply(b, interaction([("PHONE", "+8613912345678")], channel="CALL_CENTER", minutes=2))
+    merged = BOOK.merge(a, {**b, "retired_section": {"x": 1}})
+    assert set(merged["recent_contacts"]) == {"WEB", "CALL_CENTER"}
+    assert merged["retired_section"] == {"x": 1}  # unknown sections are kept, not dropped
+    view = BOOK.render(merged)
+    assert set(view) == {"products", "recent_contacts"}
+    assert [c["channel"] for c in view["recent_contacts"]] == ["CALL_CENTER", "WEB"]
+    assert BOOK.render(None) == {"products": None, "recent_contacts": None}
