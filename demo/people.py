@@ -46,7 +46,7 @@ def customers(count: int, seed: int = 7) -> list[DemoCustomer]:
                 phone=f"+3361{rng.randint(0, 9_999_999):07d}",
                 national_id=resident_id(f"110105{birth}{rng.randint(0, 999):03d}"),
                 account=f"ACC-{100000 + index}",
-                user_id=f"u-{index:05d}",
+                user_id=f"u-{index + 1001:05d}",
             )
         )
     return people

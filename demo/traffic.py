@@ -43,7 +43,7 @@ def web_journey(customer: DemoCustomer, start: datetime) -> list[dict[str, Any]]
         messages.append(
             segment_track(
                 customer, "Service Request Submitted", start + timedelta(minutes=2),
-                handoff_id=_id("handoff", customer.index), case_type="billing-dispute",
+                request_id=_id("handoff", customer.index), case_type="billing-dispute",
                 summary="Charged twice for the October bill", service_tier=customer.tier,
             )
         )
@@ -76,9 +76,11 @@ def connect_ctr(customer: DemoCustomer, start: datetime, *, answered: bool) -> d
 
 def counter_visit(customer: DemoCustomer, start: datetime, terminal_id: str, branch_id: str) -> dict[str, Any]:
     ticket = f"{branch_id}:{start.date()}:A{customer.index:03d}"
+    issued, called = start, start + timedelta(minutes=4)
     events = [
         {"event_id": _id("ticket", customer.index, kind), "kind": kind, "occurred_at": _iso(start + timedelta(minutes=i * 4)),
-         "ticket": {"id": ticket, "number": f"A{customer.index:03d}", "service_type": "payments", "counter_id": "C2"}}
+         "ticket": {"id": ticket, "number": f"A{customer.index:03d}", "service_type": "payments", "counter_id": "C2",
+                    "issued_at": _iso(issued), **({"called_at": _iso(called)} if i else {})}}
         for i, kind in enumerate(("ticket_issued", "ticket_called", "ticket_served"))
     ]
     events.append({
@@ -130,7 +132,7 @@ event: ProductSubscribed
 encoding: utf-8
 delimiter: ","
 header: true
-key: [subscription]
+key: [subscription_id]
 occurred_at: effective_at
 fields:
   account_number: {column: account}

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from adapters.branch import cli as branch_cli
+from adapters.branch.agent import cli as counter_agent_cli
+from adapters.call_center import cli as call_center_cli
+from adapters.legacy import cli as legacy_cli
+from adapters.web import cli as web_cli
 from bus.cli import schemas, stack, topics
+from demo import cli as demo_cli
+from processors.handoffs import cli as handoffs_cli
+from processors.identity import cli as identity_cli
 
 app = typer.Typer(
     name="omnibus",
@@ -14,10 +22,19 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
 app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster.")
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
+app.command("demo")(demo_cli.demo)
+app.add_typer(handoffs_cli.app, name="handoffs")
+app.add_typer(identity_cli.app, name="identity", help="Identity resolution: run a worker, split a customer.")
+app.add_typer(handoffs_cli.report_app, name="report")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
 app.add_typer(adapter, name="adapter")
 # Channel adapters register here: adapter.add_typer(<channel>.cli.app, name="<channel>")
+adapter.add_typer(web_cli.app, name="web")
+adapter.add_typer(branch_cli.app, name="branch")
+adapter.add_typer(call_center_cli.app, name="call-center")
+adapter.add_typer(legacy_cli.app, name="legacy")
+app.add_typer(counter_agent_cli.app, name="counter-agent")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,97 @@
+"""What the demo shows on the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from bus.config import OmnibusSettings
+from bus.topics import ALL_TOPICS
+from demo.people import DemoCustomer
+from demo.services import Endpoints
+
+
+def contacts(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(profile.get("recent_contacts") or [])
+
+
+def products(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((profile.get("products") or {}).get("products") or [])
+
+
+def stack(console: Console, state: dict[str, Any]) -> None:
+    registry = state.get("registry") or {}
+    console.print(Panel.fit(
+        f"Kafka (KRaft) at [bold]{state['kafka']['bootstrap_servers']}[/]\n"
+        f"Schema registry at [bold]{registry.get('url') or 'none: registry-free single-object encoding'}[/]",
+        title="Local stack",
+    ))
+
+
+async def topic_counts(settings: OmnibusSettings) -> list[tuple[str, int]]:
+    """Records on each Omnibus topic (end offsets; nothing is compacted away in a demo this short)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from bus.kafka_client import connection_options
+
+    names = [spec.name(settings.topics) for spec in ALL_TOPICS]
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+        partitions = {t["topic"]: [p["partition"] for p in t["partitions"]] for t in described}
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(**connection_options(settings.kafka), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(name, p) for name in names for p in partitions.get(name, [])]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return [(name, sum(v for tp, v in ends.items() if tp.topic == name)) for name in names]
+
+
+async def summary(console: Console, settings: OmnibusSettings, customer: DemoCustomer,
+                  profile: dict[str, Any] | None, rejected: dict[str, Any]) -> None:
+    table = Table("topic", "records", title="What landed on Kafka")
+    for name, count in await topic_counts(settings):
+        table.add_row(name, str(count))
+    console.print(table)
+
+    console.print(Panel.fit(
+        f"HTTP {rejected['status']}: {rejected['body'].get('error') or rejected['body']}\n"
+        "The original body is on the dead-letter topic with this reason.",
+        title="A malformed identify from the portal",
+    ))
+    if profile is None:
+        console.print(f"[red]The screen pop never found {customer.name}.[/]")
+        return
+    pop = Table("", "", title=f"Screen pop for {customer.name}, looked up by e-mail (seen only on the web hall)",
+                show_header=False)
+    pop.add_row("customer id", profile.get("customer_id", "?"))
+    pop.add_row("identifiers", ", ".join(f"{i['type']} {i['value']}" for i in profile.get("identifiers", [])))
+    pop.add_row("products", ", ".join(p.get("product_name") or p.get("product_code", "?") for p in products(profile)) or "-")
+    for contact in contacts(profile)[:8]:
+        pop.add_row(f"contact {contact.get('channel')}", f"{contact.get('occurred_at')} {contact.get('kind', '')} "
+                    f"{contact.get('name') or contact.get('topic') or ''}")
+    for handoff in profile.get("open_handoffs") or []:
+        pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
+                    f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, due {handoff.get('deadline_at')})")
+    console.print(pop)
+
+
+def keep_running(console: Console, endpoints: Endpoints) -> None:
+    console.print(Panel.fit(
+        f"web hall (Segment API)  {endpoints.web}/openapi.json\n"
+        f"branch counters         {endpoints.branch}/openapi.json\n"
+        f"call center             {endpoints.call_center}/openapi.json\n"
+        f"screen pop              {endpoints.screen_pop}/customers/lookup?type=PHONE&value=...\n"
+        "Ctrl-C stops everything.",
+        title="Still running",
+    ))

@@ -1,0 +1,146 @@
+"""The demo: start a local stack, run every component, drive scripted journeys, show the result."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from rich.console import Console
+from rich.progress import Progress
+
+from bus.config import OmnibusSettings, load_settings
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.stack import LocalStack
+from bus.topic_admin import apply_topics
+from bus.topics import ALL_TOPICS, HANDOFF_EVENTS
+from demo import backoffice, report, traffic
+from demo.people import DemoCustomer, customers
+from demo.services import BRANCH_ID, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, Endpoints, running_middleware, scratch_dir
+
+SETTLE_TIMEOUT_S = 90.0
+
+
+def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
+    registry = state.get("registry") or {}
+    return load_settings(
+        kafka={"bootstrap_servers": state["kafka"]["bootstrap_servers"]},
+        registry={"url": registry.get("url")},
+        topics={"partitions": 3},
+        metrics={"port": metrics_port},
+        log={"level": "WARNING"},
+    )
+
+
+async def run_demo(count: int, *, keep_running: bool, console: Console) -> bool:
+    with scratch_dir() as scratch:
+        workdir = Path(scratch)
+        with console.status("Starting Kafka (KRaft) and the schema registry from Maven Central..."):
+            stack = LocalStack(workdir / "stack", registry=True)
+            state = await asyncio.to_thread(stack.up)
+        try:
+            return await _with_stack(state, workdir, count, keep_running, console)
+        finally:
+            with console.status("Stopping the local stack..."):
+                await asyncio.to_thread(stack.down)
+
+
+async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_running: bool, console: Console) -> bool:
+    settings = demo_settings(state, metrics_port=0)
+    report.stack(console, state)
+    await apply_topics(settings)
+    people = customers(count)
+    async with running_middleware(settings, workdir) as endpoints, aiohttp.ClientSession() as http:
+        await _drive(http, endpoints, people, workdir, console)
+        serializer, _ = build_serde(settings.registry)
+        async with EventProducer(settings, serializer) as producer:
+            await backoffice.work_the_queue(producer, settings, people)
+        rejected = await _send_malformed(http, endpoints)
+        profile = await _await_screen_pop(http, endpoints, people[0], console)
+        await report.summary(console, settings, people[0], profile, rejected)
+        if keep_running:
+            report.keep_running(console, endpoints)
+            await asyncio.Event().wait()
+    return profile is not None and _from_every_channel(profile)
+
+
+async def _drive(http: aiohttp.ClientSession, endpoints: Endpoints, people: list[DemoCustomer], workdir: Path,
+                 console: Console) -> None:
+    start = datetime.now(UTC) - timedelta(hours=2)
+    web_auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    with Progress(console=console, transient=False) as progress:
+        journeys = progress.add_task("Customer journeys (web, call center, counter)", total=len(people))
+        for customer in people:
+            moment = start + timedelta(minutes=customer.index)
+            batch = {"batch": traffic.web_journey(customer, moment), "sentAt": datetime.now(UTC).isoformat()}
+            await _post(http, f"{endpoints.web}/v1/batch", batch, headers=web_auth)
+            ctr = traffic.connect_ctr(customer, moment + timedelta(minutes=10), answered=customer.index % 6 != 5)
+            await _post(http, f"{endpoints.call_center}/v1/connect/ctr", ctr,
+                        headers={"X-Amz-Firehose-Access-Key": SITE_KEY})
+            visit = traffic.counter_visit(customer, moment + timedelta(minutes=30), TERMINAL_ID, BRANCH_ID)
+            await _post(http, f"{endpoints.branch}/v1/counter/events", visit,
+                        headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"})
+            progress.advance(journeys)
+        files = progress.add_task("Nightly billing exports (batch files)", total=2)
+        for name, layout, content in (
+            ("subscriptions", traffic.SUBSCRIPTIONS_LAYOUT, traffic.subscriptions_csv(people)),
+            ("bills", traffic.BILLS_LAYOUT, traffic.bills_csv(people)),
+        ):
+            await _import(endpoints, workdir, name, layout, content)
+            progress.advance(files)
+
+
+async def _import(endpoints: Endpoints, workdir: Path, name: str, layout_text: str, content: str) -> None:
+    from adapters.legacy.layout import load_layout
+
+    folder = workdir / "exports"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.yaml").write_text(layout_text)
+    (folder / f"{name}.csv").write_text(content)
+    await endpoints.batch.import_file(folder / f"{name}.csv", load_layout(folder / f"{name}.yaml"))
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: Any, **options: Any) -> None:
+    async with http.post(url, json=body, **options) as response:
+        if response.status >= 300:
+            raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
+
+
+async def _send_malformed(http: aiohttp.ClientSession, endpoints: Endpoints) -> dict[str, Any]:
+    """A portal bug: an identify without userId or anonymousId. The sender gets the reason; it is dead-lettered."""
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    body = {"traits": {"email": "x@example.com"}}
+    async with http.post(f"{endpoints.web}/v1/identify", json=body, headers=auth) as response:
+        return {"status": response.status, "body": await response.json()}
+
+
+async def _await_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoints, customer: DemoCustomer,
+                            console: Console) -> dict[str, Any] | None:
+    """Ask by the e-mail address, which only the web hall ever saw, until every channel shows up."""
+    url = f"{endpoints.screen_pop}/customers/lookup"
+    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
+    found = None
+    with console.status("Waiting for the processors to link every channel..."):
+        while asyncio.get_running_loop().time() < deadline:
+            async with http.get(url, params={"type": "EMAIL", "value": customer.email}) as response:
+                if response.status == 200:
+                    found = await response.json()
+                    if _from_every_channel(found) and _handoffs_taken(found):
+                        return found
+            await asyncio.sleep(1.0)
+    return found
+
+
+def _handoffs_taken(profile: dict[str, Any]) -> bool:
+    """The finance desk's answers (acknowledged, accepted) have reached the profile too."""
+    return all(h.get("status") != "ROUTED" for h in profile.get("open_handoffs") or [])
+
+
+def _from_every_channel(profile: dict[str, Any]) -> bool:
+    channels = {contact.get("channel") for contact in report.contacts(profile)}
+    return {"WEB", "CALL_CENTER", "BRANCH"} <= channels and bool(report.products(profile))

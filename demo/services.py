@@ -1,0 +1,86 @@
+"""Every Omnibus component the demo runs, in this one process, against the local broker."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from adapters.base.runtime import adapter_runtime
+from adapters.branch.config import BranchSettings
+from adapters.branch.ingress import running_branch_adapter
+from adapters.call_center.config import CallCenterSettings, SiteSettings
+from adapters.call_center.ingress_http import running as running_call_center
+from adapters.legacy.config import LegacySettings
+from adapters.legacy.ingress_batch import BatchImporter
+from adapters.legacy.mapper import LegacyContext
+from adapters.web.config import WebSettings
+from adapters.web.ingress import running_web_adapter
+from bus.config import OmnibusSettings
+from bus.stack.ports import free_port
+from bus.topics import BUSINESS_EVENTS
+from processors.handoffs.agent import build_worker
+from processors.handoffs.clock import SystemClock
+from processors.handoffs.config import HandoffsSettings, load_policy
+from processors.identity.agent import IdentityProcessor
+from processors.identity.config import IdentitySettings
+
+WRITE_KEY = "demo-portal-write-key"
+TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-token"
+SITE, SITE_KEY = "paris", "demo-paris-firehose-key"
+POLICY = Path(__file__).resolve().parents[1] / "processors" / "handoffs" / "policy.example.yaml"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    web: str
+    branch: str
+    call_center: str
+    screen_pop: str
+    batch: BatchImporter
+
+
+@asynccontextmanager
+async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncIterator[Endpoints]:
+    """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs)."""
+    async with AsyncExitStack() as stack:
+        web = await stack.enter_async_context(running_web_adapter(
+            settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
+        branch = await stack.enter_async_context(running_branch_adapter(
+            settings, BranchSettings(port=0, terminal_tokens={TERMINAL_ID: SecretStr(TERMINAL_TOKEN)})))
+        call_center = await stack.enter_async_context(running_call_center(
+            settings, CallCenterSettings(port=0, sites={SITE: SiteSettings(access_keys=(SecretStr(SITE_KEY),))})))
+        legacy_settings = LegacySettings(state_dir=workdir / "legacy")
+        legacy = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy_settings))
+        batch = BatchImporter(
+            LegacyContext(legacy_settings.source_system, BUSINESS_EVENTS.name(settings.topics)),
+            legacy.publisher, legacy_settings.state_dir,
+        )
+
+        screen_pop_port = free_port()
+        identity = IdentityProcessor(
+            settings, IdentitySettings(hmac_key=SecretStr("demo-only-national-id-hmac-key"), web_port=screen_pop_port),
+            web_port=screen_pop_port, datadir=str(workdir / "identity"),
+        )
+        handoffs = build_worker(
+            settings, HandoffsSettings(policy_file=POLICY, tick_interval_s=1.0), load_policy(POLICY), SystemClock(),
+            datadir=str(workdir / "handoffs"),
+        )
+        for app in (identity.app, handoffs.app):
+            await app.start()
+            stack.push_async_callback(app.stop)
+        yield Endpoints(
+            web=f"http://127.0.0.1:{web.port}",
+            branch=f"http://127.0.0.1:{branch.port}",
+            call_center=f"http://127.0.0.1:{call_center.port}",
+            screen_pop=f"http://127.0.0.1:{screen_pop_port}",
+            batch=batch,
+        )
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="omnibus-demo-")
