@@ -6,6 +6,19 @@ import pytest
 from bus.logging import configure_logging, get_logger
 from bus.redact import redact, scrub_text, token
 
+@pytest.fixture(autouse=True)
+def restore_logging():  # type: ignore[no-untyped-def]
+    """configure_logging changes process-wide state: put it back for the tests that follow."""
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
 SECRETS = ["alice@example.com", "+8613800138000", "13800138000", "11010519491231002X", "6222020200112233445"]
 
 
