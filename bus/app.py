@@ -8,6 +8,8 @@ has open duplicate and loss bugs, so processors run at-least-once and dedupe on 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -47,7 +49,10 @@ def create_app(
     Records arrive as bytes (``value_serializer="raw"``) and are decoded by ``bus.serde`` so that a
     poison record becomes a dead letter instead of faust's silent decode-error path.
     """
+    app_id = f"{settings.topics.prefix}.{name}"
     options: dict[str, Any] = {
+        # faust writes a little to disk even with memory tables; never into the working directory.
+        "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
         "broker": broker_urls(settings),
         "broker_credentials": broker_credentials(settings),
         "broker_client_id": f"{settings.kafka.client_id}-{name}",
@@ -66,4 +71,11 @@ def create_app(
         "web_host": settings.web.host,
     }
     options.update(overrides)
-    return faust.App(f"{settings.topics.prefix}.{name}", **options)
+    return faust.App(app_id, **options)
+
+
+def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
+    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted)."""
+    worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
+    worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
+    worker.execute_from_commandline()

@@ -39,21 +39,33 @@ class Outgoing:
 class EventProducer:
     def __init__(self, settings: OmnibusSettings, serializer: Serializer) -> None:
         self._serializer = serializer
-        self._producer = AIOKafkaProducer(
+        self._options = {
             **connection_options(settings.kafka),
-            acks="all",
-            enable_idempotence=True,
-            compression_type=settings.producer.compression_type,
-            linger_ms=settings.producer.linger_ms,
-            max_batch_size=settings.producer.max_batch_size,
-        )
+            "acks": "all",
+            "enable_idempotence": True,
+            "compression_type": settings.producer.compression_type,
+            "linger_ms": settings.producer.linger_ms,
+            "max_batch_size": settings.producer.max_batch_size,
+        }
+        self._client: AIOKafkaProducer | None = None
+
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._client is None:
+            raise RuntimeError("EventProducer.start() has not been awaited")
+        return self._client
 
     async def start(self) -> None:
-        await self._producer.start()
+        # Created here, not in __init__: aiokafka binds to the running event loop, and processes
+        # build their components before the loop (faust's worker) starts.
+        if self._client is None:
+            self._client = AIOKafkaProducer(**self._options)
+        await self._client.start()
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
-        await self._producer.stop()
+        if self._client is not None:
+            await self._client.stop()
 
     async def __aenter__(self) -> EventProducer:
         await self.start()

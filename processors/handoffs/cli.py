@@ -54,8 +54,7 @@ def run_command(
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """Run the tracker worker until interrupted."""
-    import faust
-
+    from bus.app import run_worker
     from bus.logging import configure_logging
     from bus.metrics import serve_metrics
     from processors.handoffs.agent import build_worker
@@ -66,7 +65,7 @@ def run_command(
     configure_logging(settings.log.level, json_output=settings.log.json_output)
     serve_metrics(settings.metrics)
     worker = build_worker(settings, handoffs, policy, SystemClock())
-    faust.Worker(worker.app, loglevel=settings.log.level.lower(), override_logging=False).execute_from_commandline()
+    run_worker(worker.app, settings)
 
 
 @app.command("reconcile")

@@ -27,8 +27,7 @@ def run_command(
     web_port: int = typer.Option(None, help="Screen-pop HTTP port (overrides OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT)."),
 ) -> None:
     """Run an identity-resolution worker (start several: the graph is partitioned across them)."""
-    import faust
-
+    from bus.app import run_worker
     from processors.identity.agent import IdentityProcessor
 
     try:
@@ -39,7 +38,7 @@ def run_command(
     configure_logging(settings.log.level, json_output=settings.log.json_output)
     serve_metrics(settings.metrics)
     processor = IdentityProcessor(settings, identity, web_port=web_port or identity.web_port)
-    faust.Worker(processor.app, loglevel=settings.log.level.lower()).execute_from_commandline()
+    run_worker(processor.app, settings)
 
 
 @app.command("split")

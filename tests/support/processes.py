@@ -1,0 +1,61 @@
+"""Running an ``omnibus`` command as a real process, the way operators start it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Command:
+    process: subprocess.Popen[bytes]
+    output: str = ""
+    lines: list[str] = field(default_factory=list)
+
+    def wait_for(self, predicate: Callable[[], T | None], what: str, timeout_s: float = 90.0) -> T:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the process exited while waiting for {what}"
+            try:
+                found = predicate()
+            except OSError:
+                found = None
+            if found:
+                return found
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def omnibus_command(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[Command]:
+    """Start ``omnibus <args>``; on exit send SIGTERM and collect its output (stdout and stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bus.cli.main import app; app()", *args],
+        env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    command = Command(process)
+    try:
+        yield command
+    finally:
+        process.send_signal(signal.SIGTERM)
+        command.output = process.communicate(timeout=60)[0].decode(errors="replace")
+        command.lines = [line for line in command.output.splitlines() if line.strip()]
+
+
+def assert_clean_exit(command: Command, *secrets: str) -> None:
+    """Exit 0, every line structured JSON, no identifier in plain text, nothing left in the cwd."""
+    assert command.process.returncode == 0, command.output[-3000:]
+    assert command.lines and all(line.startswith("{") for line in command.lines), [
+        line for line in command.lines if not line.startswith("{")][:5]
+    for secret in secrets:
+        assert secret not in command.output
