@@ -132,5 +132,6 @@ class AdapterPublisher:
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
         """Dead-letter refused input with its reason (the caller answers the sender)."""
+        RECEIVED.labels(adapter=self.name).inc()  # received = published + duplicates + rejected
         REJECTED.labels(adapter=self.name, reason=error.code).inc()
         await self._dead_letters.write(raw, reason=error.reason, error_type=f"RejectedInput.{error.code}")
