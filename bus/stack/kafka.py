@@ -34,7 +34,6 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from bus.stack import maven, process
@@ -80,7 +79,7 @@ def new_cluster_id() -> str:
             return text
 
 
-class KafkaBroker:
+class KafkaBroker(process.OwnedServer):
     """One KRaft broker+controller on 127.0.0.1, started and owned by this object.
 
     ``tie_to_parent`` (default) makes the kernel stop the JVM if the starting thread's process dies;
@@ -136,13 +135,6 @@ class KafkaBroker:
     def stdout_path(self) -> Path:
         return self.log_dir / "stdout.log"
 
-    @property
-    def pid(self) -> int | None:
-        return self._popen.pid if self._popen is not None else None
-
-    def is_running(self) -> bool:
-        return self.pid is not None and process.owns(self.pid, self.marker)
-
     def describe(self) -> dict[str, Any]:
         """What ``stack.json`` records about this broker."""
         return {
@@ -179,19 +171,6 @@ class KafkaBroker:
             break
         self.startup_seconds = time.monotonic() - began
         return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (clean shutdown), SIGKILL after ``timeout``; a no-op if not running."""
-        if self._popen is None:
-            return
-        process.terminate(self._popen.pid, self.marker, popen=self._popen, timeout=timeout)
-        self._popen = None
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
 
     # -- internals --------------------------------------------------------------------------------
     def _choose_ports(self) -> None:

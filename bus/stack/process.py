@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 MARKER_PROPERTY = "omnibus.stack.marker"
 _PR_SET_PDEATHSIG = 1
@@ -133,3 +134,36 @@ def _wait_gone(pid: int, popen: subprocess.Popen[bytes] | None, timeout: float) 
             return True
         time.sleep(0.1)
     return not is_alive(pid)
+
+
+class OwnedServer:
+    """A server process started by this object: its pid, whether it still runs, and a clean stop.
+
+    Subclasses set ``marker`` and ``_popen`` and implement ``start``.
+    """
+
+    marker: str
+    _popen: subprocess.Popen[bytes] | None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen is not None else None
+
+    def is_running(self) -> bool:
+        return self.pid is not None and owns(self.pid, self.marker)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a clean shutdown), SIGKILL after ``timeout``; a no-op if not running."""
+        if self._popen is None:
+            return
+        terminate(self._popen.pid, self.marker, popen=self._popen, timeout=timeout)
+        self._popen = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

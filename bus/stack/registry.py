@@ -32,7 +32,6 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from bus.stack import maven, process
@@ -87,7 +86,7 @@ def _runner_jar(app: Path) -> Path:
     raise RegistryUnavailable(f"no runnable jar (quarkus-run.jar / *-runner.jar) in {app}")
 
 
-class SchemaRegistryServer:
+class SchemaRegistryServer(process.OwnedServer):
     """Apicurio Registry on 127.0.0.1 with the same start/stop discipline as ``KafkaBroker``."""
 
     def __init__(
@@ -127,13 +126,6 @@ class SchemaRegistryServer:
     def log_path(self) -> Path:
         return self.home / "logs" / "registry.log"
 
-    @property
-    def pid(self) -> int | None:
-        return self._popen.pid if self._popen is not None else None
-
-    def is_running(self) -> bool:
-        return self.pid is not None and process.owns(self.pid, self.marker)
-
     def describe(self) -> dict[str, Any]:
         """What ``stack.json`` records about this registry."""
         return {
@@ -171,19 +163,6 @@ class SchemaRegistryServer:
             break
         self.startup_seconds = time.monotonic() - began
         return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (Quarkus shuts down cleanly), SIGKILL after ``timeout``; no-op if not running."""
-        if self._popen is None:
-            return
-        process.terminate(self._popen.pid, self.marker, popen=self._popen, timeout=timeout)
-        self._popen = None
-
-    def __enter__(self) -> SchemaRegistryServer:
-        return self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
 
     def _launch(self, java: str, app: Path) -> None:
         tmp = self.home / "tmp"
