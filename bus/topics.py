@@ -64,7 +64,7 @@ HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-par
     key="tick key of the partition", retention_ms=1 * DAY_MS,
 )
 HANDOFF_NOTIFICATIONS = TopicSpec(
-    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.", key="customer"
+    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.", key="handoff id"
 )
 MARKETING_OFFERS = TopicSpec(
     "marketing.offers.v1", "Offer definitions, latest version per offer (compacted).", key="offer id",
