@@ -38,7 +38,13 @@ class DedupeStore:
 
     def remember(self, ids: Iterable[str]) -> None:
         now = time.time()
-        self._db.executemany("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", [(i, now) for i in ids])
+        self._db.execute("BEGIN")  # one commit (one fsync) per batch, not one per id
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", [(i, now) for i in ids])
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def purge(self) -> int:
         cursor = self._db.execute("DELETE FROM seen WHERE at < ?", [time.time() - self._window_s])
