@@ -3,14 +3,18 @@ OpenAPI, and a server that drains in-flight requests on shutdown."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from adapters.base.config import AdapterSettings
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import AdapterRuntime, adapter_runtime
+from bus.config import OmnibusSettings
 from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
 
@@ -102,3 +106,20 @@ async def serve(app: web.Application, host: str, port: int) -> RunningServer:
     bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
     log.info("adapter listening", host=host, port=bound)
     return RunningServer(runner, bound)
+
+
+@asynccontextmanager
+async def serving(
+    name: str,
+    settings: OmnibusSettings,
+    adapter_settings: AdapterSettings,
+    build_app: Callable[[AdapterRuntime], web.Application],
+) -> AsyncIterator[RunningServer]:
+    """An HTTP adapter on ``adapter_settings.host:port``; on exit it drains in-flight requests, then
+    flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost."""
+    async with adapter_runtime(name, settings, adapter_settings) as runtime:
+        server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port)
+        try:
+            yield server
+        finally:
+            await server.stop()

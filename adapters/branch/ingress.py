@@ -10,18 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
-from adapters.base.http import RunningServer, adapter_app, read_body, serve
+from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import adapter_runtime
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.mapper import CounterMapper, required_text
@@ -126,13 +124,9 @@ def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]]) -
     return web.json_response(body, status=400)
 
 
-@asynccontextmanager
-async def running_branch_adapter(settings: OmnibusSettings, branch_settings: BranchSettings) -> AsyncIterator[RunningServer]:
+def running_branch_adapter(
+    settings: OmnibusSettings, branch_settings: BranchSettings
+) -> AbstractAsyncContextManager[RunningServer]:
     """The branch adapter serving on its port; on exit it drains in-flight uploads, then flushes Kafka."""
-    async with adapter_runtime("branch", settings, branch_settings) as runtime:
-        ingress = BranchIngress(branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics))
-        server = await serve(ingress.app(), branch_settings.host, branch_settings.port)
-        try:
-            yield server
-        finally:
-            await server.stop()
+    return serving("branch", settings, branch_settings, lambda runtime: BranchIngress(
+        branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics)).app())

@@ -17,10 +17,9 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
-from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serve
+from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serving
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import adapter_runtime
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.mapper import MapContext, NativeItem, Topics
@@ -222,12 +221,8 @@ async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> Asy
     """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer."""
     state = CallCenterState(adapter.state_path)
     try:
-        async with adapter_runtime("call_center", settings, adapter) as runtime:
-            ingress = CallCenterIngress(adapter, Topics.of(settings.topics), runtime.publisher, state)
-            server = await serve(ingress.app(), adapter.host, adapter.port)
-            try:
-                yield server
-            finally:
-                await server.stop()
+        async with serving("call_center", settings, adapter, lambda runtime: CallCenterIngress(
+                adapter, Topics.of(settings.topics), runtime.publisher, state).app()) as server:
+            yield server
     finally:
         state.close()

@@ -13,18 +13,16 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
-from adapters.base.http import RunningServer, adapter_app, read_body, serve
+from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import adapter_runtime
 from adapters.web import errors
 from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
@@ -198,13 +196,7 @@ def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], *
     return web.json_response(body, status=status)
 
 
-@asynccontextmanager
-async def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AsyncIterator[RunningServer]:
+def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
     """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
-    async with adapter_runtime("web", settings, web_settings) as runtime:
-        ingress = WebIngress(web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics))
-        server = await serve(ingress.app(), web_settings.host, web_settings.port)
-        try:
-            yield server
-        finally:
-            await server.stop()
+    return serving("web", settings, web_settings, lambda runtime: WebIngress(
+        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics)).app())
