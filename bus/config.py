@@ -12,9 +12,10 @@ import json
 import os
 from collections.abc import Mapping
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus.errors import ConfigError
@@ -29,6 +30,18 @@ TOOLING_VARIABLES = frozenset(
 )
 # Each adapter and processor checks its own variables (OMNIBUS_ADAPTER_WEB__WRITE_KEYS, ...).
 COMPONENT_PREFIXES = ("OMNIBUS_ADAPTER_", "OMNIBUS_PROCESSOR_")
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name (``Europe/Paris``), refused at load time when this machine does not know it."""
 
 
 class Section(BaseModel):

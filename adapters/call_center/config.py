@@ -9,11 +9,11 @@ are signed with that site's Twilio auth token. ``sites`` is given as JSON in the
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from adapters.base.config import AdapterSettings
+from bus.config import TimeZoneName
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
 
@@ -38,20 +38,11 @@ class SiteSettings(BaseModel):
     queue_sla_threshold_s: dict[str, float] = Field(
         default_factory=dict, description="Per-queue thresholds overriding sla_threshold_s (queue name -> seconds)."
     )
-    timezone: str = Field("UTC", description="Zone of Master.csv times when Asterisk runs with usegmtime=no.")
+    timezone: TimeZoneName = Field("UTC", description="Zone of Master.csv times when Asterisk runs with usegmtime=no.")
     phone_region: str | None = Field(None, description="Region (e.g. FR) for caller numbers written without +country.")
     asterisk_outbound_contexts: tuple[str, ...] = Field(
         ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers)."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     def sla_threshold_ms(self, queue: str | None) -> int:
         seconds = self.queue_sla_threshold_s.get(queue, self.sla_threshold_s) if queue else self.sla_threshold_s

@@ -15,11 +15,10 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from bus.config import load_component_settings
+from bus.config import TimeZoneName, load_component_settings
 from bus.errors import ConfigError
 from processors.handoffs.calendar import BusinessCalendar
 
@@ -55,22 +54,13 @@ MinuteOfDay = Annotated[int, BeforeValidator(_minute_of_day), Field(ge=0, le=24 
 class TeamCalendar(Frozen):
     """Working hours of a team: one window per working day, in the team's time zone, holidays off."""
 
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     working_days: tuple[Weekday, ...] = (0, 1, 2, 3, 4, 5, 6)
     opens: MinuteOfDay = Field(0, description="Local time the working day starts, 'HH:MM'.")
     closes: MinuteOfDay = Field(24 * 60, description="Local time it ends, 'HH:MM' ('24:00' = midnight).")
     holidays: tuple[date, ...] = Field((), description="Explicit days off (ISO dates).")
     holiday_country: str | None = Field(None, description="ISO country code of public holidays (`holidays` package).")
     holiday_subdivision: str | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> TeamCalendar:
