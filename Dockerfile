@@ -9,6 +9,8 @@ COPY bus bus
 COPY adapters adapters
 COPY processors processors
 COPY schemas schemas
+# `omnibus` imports the demo command at start-up: without it every command fails in the image.
+COPY demo demo
 RUN pip install . && useradd --system --uid 10001 omnibus
 USER omnibus
 # Every process serves Prometheus metrics here (OMNIBUS_METRICS__PORT).
