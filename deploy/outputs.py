@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from deploy import kafka_resources
 from deploy.monitoring import alerts, dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,10 @@ def outputs() -> dict[Path, Callable[[], str]]:
         Path("deploy/k8s/base/monitoring/prometheusrule.yaml"):
             lambda: to_yaml(alerts.render_prometheus_rule(), source="deploy/monitoring/alerts.py"),
         Path("deploy/monitoring/grafana/omnibus.json"): lambda: to_json(dashboard.render()),
+        Path("deploy/k8s/base/kafka/topics.yaml"):
+            lambda: to_yaml(*kafka_resources.topics(), source="bus/topics.py (deploy/kafka_resources.py)"),
+        Path("deploy/k8s/base/kafka/users.yaml"):
+            lambda: to_yaml(*kafka_resources.users(), source="bus/topics.py (deploy/kafka_resources.py)"),
     }
 
 

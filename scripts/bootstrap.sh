@@ -8,6 +8,8 @@ need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v promtool >/dev/null || need+=(prometheus)
+[ -x /usr/local/go/bin/go ] && PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || need+=(golang-go)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}" >&2
@@ -25,4 +27,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
+fi
+
+# kustomize builds the Kubernetes overlays in tests/deploy (no binary download: built from the Go module proxy).
+kustomize_version=v5.5.0
+if [ ! -x .tools/bin/kustomize ] || [ ! -f ".tools/kustomize-$kustomize_version" ]; then
+  echo "bootstrap: building kustomize $kustomize_version into .tools/bin" >&2
+  GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$kustomize_version"
+  touch ".tools/kustomize-$kustomize_version"
 fi
