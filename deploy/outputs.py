@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from deploy import kafka_resources
+from deploy import asyncapi, kafka_resources
 from deploy.monitoring import alerts, dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,8 @@ def outputs() -> dict[Path, Callable[[], str]]:
             lambda: to_yaml(*kafka_resources.topics(), source="bus/topics.py (deploy/kafka_resources.py)"),
         Path("deploy/k8s/base/kafka/users.yaml"):
             lambda: to_yaml(*kafka_resources.users(), source="bus/topics.py (deploy/kafka_resources.py)"),
+        Path("docs/asyncapi.yaml"):
+            lambda: to_yaml(asyncapi.render(), source="bus/topics.py and schemas/ (deploy/asyncapi.py)"),
     }
 
 

@@ -10,6 +10,7 @@ command -v mvn >/dev/null || need+=(maven)
 command -v promtool >/dev/null || need+=(prometheus)
 [ -x /usr/local/go/bin/go ] && PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || need+=(golang-go)
+command -v npm >/dev/null || need+=(npm)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}" >&2
@@ -35,4 +36,11 @@ if [ ! -x .tools/bin/kustomize ] || [ ! -f ".tools/kustomize-$kustomize_version"
   echo "bootstrap: building kustomize $kustomize_version into .tools/bin" >&2
   GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$kustomize_version"
   touch ".tools/kustomize-$kustomize_version"
+fi
+
+# The AsyncAPI CLI checks docs/asyncapi.yaml (tests/deploy/test_asyncapi.py): pinned by tools/asyncapi/package-lock.json.
+if [ ! -x tools/asyncapi/node_modules/.bin/asyncapi ] || [ tools/asyncapi/package-lock.json -nt tools/asyncapi/node_modules/.installed ]; then
+  echo "bootstrap: installing the AsyncAPI CLI into tools/asyncapi/node_modules" >&2
+  npm ci --prefix tools/asyncapi --no-audit --no-fund --loglevel=error >/dev/null
+  touch tools/asyncapi/node_modules/.installed
 fi
