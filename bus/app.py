@@ -15,26 +15,7 @@ from typing import Any
 import faust
 
 from bus.config import OmnibusSettings
-
-
-def broker_urls(settings: OmnibusSettings) -> list[str]:
-    return [f"kafka://{server.strip()}" for server in settings.kafka.bootstrap_servers.split(",")]
-
-
-def broker_credentials(settings: OmnibusSettings) -> faust.auth.Credentials | None:
-    kafka = settings.kafka
-    if not kafka.sasl_mechanism:
-        return None
-    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-    ssl_context = None
-    if kafka.security_protocol == "SASL_SSL":
-        from aiokafka.helpers import create_ssl_context
-
-        ssl_context = create_ssl_context()
-    return faust.SASLCredentials(
-        username=kafka.sasl_username, password=password, ssl_context=ssl_context,
-        mechanism=kafka.sasl_mechanism,
-    )
+from bus.kafka_client import faust_broker_options
 
 
 def create_app(
@@ -53,9 +34,7 @@ def create_app(
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
-        "broker": broker_urls(settings),
-        "broker_credentials": broker_credentials(settings),
-        "broker_client_id": f"{settings.kafka.client_id}-{name}",
+        **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
         "producer_acks": -1,
         "store": "memory://",

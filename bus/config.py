@@ -48,13 +48,29 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
 class KafkaSettings(Section):
+    """How every client (aiokafka producer, consumer, admin, faust) reaches the brokers.
+
+    Translated into client options in one place: ``bus.kafka_client``.
+    """
+
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
     client_id: str = "omnibus"
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(
+        None, description="PEM file of the CA(s) that signed the brokers' certificates; unset means the system CAs."
+    )
+    ssl_certfile: str | None = Field(None, description="PEM client certificate (mutual TLS).")
+    ssl_keyfile: str | None = Field(None, description="PEM private key of ssl_certfile.")
+    ssl_key_password: SecretStr | None = Field(None, description="Password of ssl_keyfile, if it is encrypted.")
+    ssl_check_hostname: bool = Field(True, description="Check that a broker's certificate names its host.")
     request_timeout_ms: int = Field(30_000, gt=0)
 
 
