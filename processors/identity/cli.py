@@ -24,6 +24,7 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("run")
 def run_command(
+    ctx: typer.Context,
     web_port: int = typer.Option(None, help="Screen-pop HTTP port (overrides OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT)."),
 ) -> None:
     """Run an identity-resolution worker (start several: the graph is partitioned across them)."""
@@ -37,7 +38,9 @@ def run_command(
         raise typer.Exit(2) from None
     configure_logging(settings.log.level, json_output=settings.log.json_output)
     serve_metrics(settings.metrics)
-    processor = IdentityProcessor(settings, identity, web_port=web_port or identity.web_port)
+    book = getattr(ctx.obj, "profile_book", None)  # handed in by the composition (omnibus.cli)
+    processor = IdentityProcessor(settings, identity, web_port=web_port if web_port is not None else identity.web_port,
+                                  book=book() if book else None)
     run_worker(processor.app, settings)
 
 
