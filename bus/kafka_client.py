@@ -16,6 +16,7 @@ timeout, which must exceed its consumer session timeout.
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,10 @@ def tls_context(settings: KafkaSettings) -> ssl.SSLContext:
     from aiokafka.helpers import create_ssl_context
 
     password = settings.ssl_key_password.get_secret_value() if settings.ssl_key_password else None
+    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        path = getattr(settings, name)
+        if path is not None and not os.access(path, os.R_OK):
+            raise ConfigError(f"Kafka TLS files could not be loaded: {name} {path} cannot be read")
     try:
         context = create_ssl_context(
             cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile,

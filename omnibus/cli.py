@@ -15,6 +15,7 @@ from adapters.branch.agent import cli as counter_agent_cli
 from adapters.call_center import cli as call_center_cli
 from adapters.legacy import cli as legacy_cli
 from adapters.web import cli as web_cli
+from bus.bootstrap import bad_settings_exit
 from bus.cli import schemas, stack, topics
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
@@ -60,5 +61,13 @@ adapter.add_typer(call_center_cli.app, name="call-center")
 adapter.add_typer(legacy_cli.app, name="legacy")
 app.add_typer(counter_agent_cli.app, name="counter-agent")
 
+
+def main() -> None:
+    """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
+    cannot be read when the first client connects) still ends in one line and exit 2."""
+    with bad_settings_exit():
+        app()
+
+
 if __name__ == "__main__":
-    app()
+    main()

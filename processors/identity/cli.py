@@ -8,10 +8,10 @@ import uuid
 
 import typer
 
+from bus.bootstrap import bad_settings_exit, start_process
 from bus.config import load_settings
 from bus.errors import ConfigError
-from bus.logging import configure_logging, get_logger
-from bus.metrics import serve_metrics
+from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import IDENTITY_GRAPH
@@ -31,16 +31,12 @@ def run_command(
     from bus.app import run_worker
     from processors.identity.agent import IdentityProcessor
 
-    try:
-        settings, identity = load_settings(), load_identity_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
+    process = start_process(lambda _: load_identity_settings())
+    settings, identity = process.settings, process.component
     book = getattr(ctx.obj, "profile_book", None)  # handed in by the composition (omnibus.cli)
-    processor = IdentityProcessor(settings, identity, web_port=web_port if web_port is not None else identity.web_port,
-                                  book=book() if book else None)
+    port = web_port if web_port is not None else identity.web_port
+    with bad_settings_exit():
+        processor = IdentityProcessor(settings, identity, web_port=port, book=book() if book else None)
     run_worker(processor.app, settings)
 
 
