@@ -94,7 +94,7 @@ class IdentityProcessor:
         self._producer_started = asyncio.Lock()
         self._producer_running = False
         self.book = ProfileBook.from_registry()
-        self.normalizer = IdentifierNormalizer(identity)
+        self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
         self.intake = Intake(self.normalizer, self.book)
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
