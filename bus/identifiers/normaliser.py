@@ -28,7 +28,13 @@ from bus.identifiers.card import card_number
 from bus.identifiers.email import normalise_email
 from bus.identifiers.masking import mask
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
-from bus.identifiers.model import BLOCKED, INVALID, Identifier, NotAnIdentifier, Rejected
+from bus.identifiers.model import (
+    BLOCKED,
+    INVALID,
+    Identifier,
+    NotAnIdentifier,
+    Rejected,
+)
 from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
 from bus.identifiers.phone import normalise_phone
 from bus.identifiers.placeholders import looks_like_placeholder
