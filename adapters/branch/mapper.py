@@ -25,12 +25,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
-from bus.identifiers import (
-    IDENTIFIER_TYPES,
-    Found,
-    IdentifierNormaliser,
-    IdentifierSettings,
-)
+from bus.identifiers import IDENTIFIER_TYPES, Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event

@@ -24,8 +24,8 @@ from functools import cached_property
 from typing import Any
 
 from adapters.base.envelope import event_id, make_envelope
-from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.errors import RejectedInput
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing

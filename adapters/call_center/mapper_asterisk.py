@@ -26,13 +26,7 @@ from zoneinfo import ZoneInfo
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
-from adapters.call_center.mapper import (
-    Call,
-    MapContext,
-    NativeItem,
-    call_events,
-    caller_number,
-)
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number
 
 SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"

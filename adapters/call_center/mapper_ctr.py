@@ -23,14 +23,7 @@ from typing import Any
 
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import (
-    Call,
-    MapContext,
-    NativeItem,
-    call_events,
-    caller_number,
-    iso_time,
-)
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -117,7 +110,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     settings = ctx.settings
 
     caller = ctx.normaliser.collect([
-        ("PHONE", caller_number(endpoint.get("Address")) if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
+        ("PHONE", caller_number(endpoint.get("Address"))
+         if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.

@@ -114,7 +114,9 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         disposition=_text(attributes.get("disposition") or conversations.get("outcome")) or reason,
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
-        **Call.customer(ctx.normaliser.collect([("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number"))])),
+        **Call.customer(ctx.normaliser.collect([
+            ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
+        ])),
         traits=_traits(attributes, ctx),
         properties={k: str(v) for k, v in properties.items() if v},
     )

@@ -22,12 +22,7 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import (
-    CONTACT_EVENTS,
-    HANDOFF_EVENTS,
-    IDENTIFIERS_OBSERVED,
-    MARKETING_RESPONSES,
-)
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 
 # The analytics.js short paths (/v1/t ...) and the long names both name a call type.
 CALL_TYPES = {
@@ -171,7 +166,8 @@ class SegmentMapper:
         return key_of(m.person[0])
 
     def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
-        event = observed(self._identity_topic, self._envelope(m, "identifiers"), found, traits, fallback_key=self._key(m))
+        envelope = self._envelope(m, "identifiers")
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m))
         assert event is not None  # every caller passes the person or a rejection
         return event
 

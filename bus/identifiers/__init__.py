@@ -12,11 +12,7 @@ Adapters normalise with it and publish what they refused as ``rejected_identifie
 
 from bus.identifiers.kinds import IDENTIFIER_TYPES, SECRET_TYPES
 from bus.identifiers.model import BLOCKED, INVALID, Identifier, Rejected
-from bus.identifiers.normaliser import (
-    Found,
-    IdentifierNormaliser,
-    load_identifier_settings,
-)
+from bus.identifiers.normaliser import Found, IdentifierNormaliser, load_identifier_settings
 from bus.identifiers.settings import IdentifierSettings
 
 __all__ = [

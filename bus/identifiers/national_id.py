@@ -22,13 +22,7 @@ from collections.abc import Sequence
 from datetime import date
 from types import ModuleType
 
-from stdnum.exceptions import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
-    ValidationError,
-)
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from bus.identifiers.model import NotAnIdentifier
 

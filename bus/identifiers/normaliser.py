@@ -28,13 +28,7 @@ from bus.identifiers.card import card_number
 from bus.identifiers.email import normalise_email
 from bus.identifiers.masking import mask
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
-from bus.identifiers.model import (
-    BLOCKED,
-    INVALID,
-    Identifier,
-    NotAnIdentifier,
-    Rejected,
-)
+from bus.identifiers.model import BLOCKED, INVALID, Identifier, NotAnIdentifier, Rejected
 from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
 from bus.identifiers.phone import normalise_phone
 from bus.identifiers.placeholders import looks_like_placeholder
@@ -123,7 +117,8 @@ class IdentifierNormaliser:
         except NotAnIdentifier as exc:
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
         if self._block and (normalised in self._blocked.get(kind, ()) or looks_like_placeholder(normalised)):
-            return self._rejected(kind, normalised, BLOCKED, "placeholder", f"{kind} value is a known placeholder or test value")
+            reason = f"{kind} value is a known placeholder or test value"
+            return self._rejected(kind, normalised, BLOCKED, "placeholder", reason)
         return Identifier(kind, normalised)
 
     def collect(self, pairs: Iterable[tuple[str, object]], *, region: str | None = None) -> Found:

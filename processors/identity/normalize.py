@@ -12,14 +12,7 @@ tokens issued before stay valid); national ID schemes and e-mail rules come from
 
 from __future__ import annotations
 
-from bus.identifiers import (
-    BLOCKED,
-    INVALID,
-    Identifier,
-    IdentifierNormaliser,
-    IdentifierSettings,
-    Rejected,
-)
+from bus.identifiers import BLOCKED, INVALID, Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.card import luhn_valid
 from bus.identifiers.masking import mask
 from bus.identifiers.national_id import canonical_national_id as _canonical

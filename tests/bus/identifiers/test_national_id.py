@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
 from bus.identifiers.national_id import canonical_national_id, national_id_check_char
@@ -46,7 +47,7 @@ def test_each_scheme_accepts_its_numbers_in_any_spelling_and_tokenises_them(
     assert normaliser(scheme).normalise("NATIONAL_ID", result.value) == result  # a token is kept as it is
 
 
-@pytest.mark.parametrize(("scheme", "written", "canonical"), [v for v in VALID if v[0] != "us.ssn"])  # SSNs have no check digit
+@pytest.mark.parametrize(("scheme", "written", "canonical"), [v for v in VALID if v[0] != "us.ssn"])  # no check digit
 def test_a_wrong_check_character_is_refused_and_never_echoed(scheme: str, written: str, canonical: str) -> None:
     last = canonical[-1]
     wrong = canonical[:-1] + (str((int(last) + 1) % 10) if last.isdigit() else "A" if last != "A" else "B")

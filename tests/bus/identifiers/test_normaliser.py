@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.identifiers import IDENTIFIER_TYPES, Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
@@ -27,7 +28,8 @@ def test_without_any_key_a_secret_is_rejected_never_published_raw(monkeypatch: p
         result = IdentifierNormaliser(IdentifierSettings()).normalise(kind, raw)
         assert isinstance(result, Rejected) and result.code == "no-token-key"
         assert raw not in result.masked and raw not in result.reason
-    assert IdentifierNormaliser(IdentifierSettings()).normalise("CARD", "tok_9f8e7d") == Identifier("CARD", "tok_9f8e7d")
+    issuer_token = IdentifierNormaliser(IdentifierSettings()).normalise("CARD", "tok_9f8e7d")
+    assert issuer_token == Identifier("CARD", "tok_9f8e7d")
 
 
 def test_the_key_falls_back_to_the_identity_processors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +71,8 @@ def test_bad_values_are_rejections_with_a_code_never_exceptions(kind: str, raw: 
 
 
 def test_placeholders_are_refused_only_where_values_are_linked() -> None:
-    assert IdentifierNormaliser(identifier_settings()).normalise("ACCOUNT", "0000000") == Identifier("ACCOUNT", "0000000")
+    forwarded = IdentifierNormaliser(identifier_settings()).normalise("ACCOUNT", "0000000")
+    assert forwarded == Identifier("ACCOUNT", "0000000")
     linking = IdentifierNormaliser(identifier_settings(), block_placeholders=True, blocked={"ACCOUNT": ["ACC-TEST"]})
     for raw in ("0000000", "unknown", "ACC-TEST"):
         result = linking.normalise("ACCOUNT", raw)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS

@@ -6,7 +6,8 @@ import unicodedata
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.identifiers import traits
 from bus.identifiers.traits import TRAIT_KEYS, normalise_trait, standard_traits
