@@ -41,10 +41,11 @@ class Access:
 
 
 def _identity_reads() -> tuple[TopicSpec, ...]:
+    """What the deployed identity worker consumes: the topics of the profile sections the command hands it."""
+    from omnibus.cli import Composition
     from processors.identity.agent import input_topics
-    from processors.profile.book import ProfileBook
 
-    return (*input_topics(ProfileBook.from_registry()), IDENTITY_GRAPH)
+    return (*input_topics(Composition().profile_book()), IDENTITY_GRAPH)
 
 
 def components() -> dict[str, Access]:
@@ -57,7 +58,7 @@ def components() -> dict[str, Access]:
         "adapter-web": Access((*adapter_writes, HANDOFF_EVENTS, MARKETING_RESPONSES)),
         "adapter-call-center": Access(adapter_writes),
         "adapter-branch": Access(adapter_writes),
-        "adapter-legacy": Access((BUSINESS_EVENTS, DEAD_LETTERS)),
+        "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)),
         "identity": Access(
             (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_GRAPH, DEAD_LETTERS),
             _identity_reads(), app=IDENTITY_APP),

@@ -36,7 +36,10 @@ from importlib import import_module
 from typer.testing import CliRunner
 
 module, _, name = sys.argv[1].partition(":")
-app = getattr(import_module(module), name)
+found = import_module(module)
+app = getattr(found, name)
+if not isinstance(app, typer.Typer):  # the entry point is a function wrapping the module's command tree
+    app = next(value for value in vars(found).values() if isinstance(value, typer.Typer) and value.info.name)
 root = typer.main.get_command(app)
 failed, paths, todo = [], [], [()]
 while todo:

@@ -12,7 +12,7 @@ import avro.schema
 import yaml
 from typer.testing import CliRunner
 
-from bus.cli.main import app
+from omnibus.cli import app
 from bus.topics import ALL_TOPICS
 from deploy.asyncapi import render
 from deploy.outputs import ROOT
