@@ -15,11 +15,9 @@ UID = "omnibus-overview"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 GRID_WIDTH, PANEL_HEIGHT = 24, 8
 
-# The KPI processor's gauges (issue #12 item 1); bounded labels: channel, site, window.
-KPI_METRICS = (
-    "omnibus_kpi_contacts", "omnibus_kpi_service_level", "omnibus_kpi_first_contact_resolution",
-    "omnibus_kpi_repeat_contact_rate_7d", "omnibus_kpi_handoff_deadline_compliance", "omnibus_kpi_abandonment_rate",
-)
+# The KPI processor's gauges (processors/kpis/metrics.py, definitions in docs/kpis.md): labels kpi or
+# measure, channel, site, period (hour, day); open handoffs by age_band.
+KPI_METRICS = ("omnibus_kpi_ratio", "omnibus_kpi_measure", "omnibus_kpi_open_handoffs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +29,32 @@ class Panel:
     kind: str = "timeseries"
 
 
+def _measure(name: str, period: str, by: str) -> str:
+    return f'sum by ({by}) (omnibus_kpi_measure{{measure="{name}",period="{period}"}})'
+
+
+def _share(numerator: str, denominator: str, period: str, by: str) -> str:
+    """A KPI re-aggregated over sites from its measures (a mean of per-site ratios would be wrong)."""
+    return f"{_measure(numerator, period, by)}\n/ {_measure(denominator, period, by)}"
+
+
 KPIS = (
-    Panel("Contacts per channel (last hour)", (("sum by (channel) (omnibus_kpi_contacts{window=\"hour\"})",
-                                                "{{channel}}"),), kind="barchart"),
-    Panel("Call-center service level", (("omnibus_kpi_service_level{window=\"hour\"}", "{{site}}"),),
+    Panel("Contacts per channel (this hour)", ((_measure("contacts", "hour", "channel"), "{{channel}}"),),
+          kind="barchart"),
+    Panel("Call-center service level (this hour)", (
+        ('omnibus_kpi_ratio{kpi="service_level",period="hour"}', "{{site}}"),), unit="percentunit"),
+    Panel("Abandonment (this hour)", (('omnibus_kpi_ratio{kpi="abandonment_rate",period="hour"}', "{{site}}"),),
           unit="percentunit"),
-    Panel("Abandonment", (("omnibus_kpi_abandonment_rate{window=\"hour\"}", "{{site}}"),), unit="percentunit"),
-    Panel("First-contact resolution", (("omnibus_kpi_first_contact_resolution{window=\"day\"}", "{{channel}}"),),
-          unit="percentunit"),
-    Panel("Repeat contacts within 7 days", (("omnibus_kpi_repeat_contact_rate_7d{window=\"day\"}", "{{channel}}"),),
-          unit="percentunit"),
-    Panel("Handoff deadline compliance", (("omnibus_kpi_handoff_deadline_compliance{window=\"day\"}", "{{site}}"),),
-          unit="percentunit"),
+    Panel("First-contact resolution (today)", ((_share("fcr_resolved", "fcr_eligible", "day", "channel"),
+                                                "{{channel}}"),), unit="percentunit"),
+    Panel("Repeat contacts within 7 days (today)", ((_share("repeat_contacts_7d", "identified_contacts", "day",
+                                                            "channel"), "{{channel}}"),), unit="percentunit"),
+    Panel("Handoff deadline compliance (today)", ((_share("handoffs_resolved_within_deadline", "handoffs_resolved",
+                                                          "day", "site"), "{{site}}"),), unit="percentunit"),
+    Panel("Open handoffs by age (end of last hour)", (("sum by (age_band) (omnibus_kpi_open_handoffs)",
+                                                       "{{age_band}}"),)),
+    Panel("Offer acceptance (today)", ((_share("offers_accepted", "offers_presented", "day", "channel"),
+                                        "{{channel}}"),), unit="percentunit"),
 )
 
 HEALTH = (

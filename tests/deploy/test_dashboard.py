@@ -43,12 +43,24 @@ def test_kpi_metrics_match_the_kpi_processor_once_it_registers_them() -> None:
         assert set(dashboard.KPI_METRICS) <= registered, sorted(set(dashboard.KPI_METRICS) - registered)
 
 
+def test_kpi_and_measure_labels_name_what_the_kpi_processor_computes() -> None:
+    try:
+        measures = importlib.import_module("processors.kpis.measures")
+    except ModuleNotFoundError:  # the KPI processor is on its way (issue #12 item 1)
+        return
+    kpis = {kpi.name for kpi in measures.KPIS}
+    names = {member.value for member in measures.Measure}
+    for expr in dashboard.queries():
+        assert set(re.findall(r'kpi="([^"]+)"', expr)) <= kpis, expr
+        assert set(re.findall(r'measure="([^"]+)"', expr)) <= names, expr
+
+
 def test_the_dashboard_file_is_valid_grafana_json() -> None:
     model = json.loads((ROOT / "deploy/monitoring/grafana/omnibus.json").read_text())
     titles = [panel["title"] for panel in model["panels"]]
-    for wanted in ("Contacts per channel (last hour)", "Call-center service level", "First-contact resolution",
-                   "Repeat contacts within 7 days", "Handoff deadline compliance", "Processes up", "Consumer lag (records)"):
-        assert wanted in titles
+    for wanted in ("Contacts per channel", "Call-center service level", "First-contact resolution",
+                   "Repeat contacts within 7 days", "Handoff deadline compliance", "Processes up", "Consumer lag"):
+        assert any(title.startswith(wanted) for title in titles), wanted
     ids = [panel["id"] for panel in model["panels"]]
     assert len(ids) == len(set(ids))
     assert all(target["expr"] for panel in model["panels"] for target in panel.get("targets", []))
