@@ -20,7 +20,9 @@ def build_serde(
     """The serializer/deserializer pair the settings ask for."""
     catalog = catalog or default_catalog()
     if settings.wire_format is WireFormat.CONFLUENT:
-        from bus.serde.registry import SchemaRegistryClient  # confluent_kafka is loaded only when used
+        from bus.serde.registry import (
+            SchemaRegistryClient,  # confluent_kafka is loaded only when used
+        )
 
         registry = SchemaRegistryClient(settings)
         return ConfluentSerializer(catalog, registry), ConfluentDeserializer(catalog, registry)

@@ -15,8 +15,12 @@ import threading
 from typing import Any
 
 from confluent_kafka.schema_registry import Schema
-from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError as ConfluentRegistryError
+from confluent_kafka.schema_registry import (
+    SchemaRegistryClient as ConfluentRegistryClient,
+)
+from confluent_kafka.schema_registry.error import (
+    SchemaRegistryError as ConfluentRegistryError,
+)
 
 from bus.config import RegistrySettings
 from bus.errors import SchemaRegistryError
