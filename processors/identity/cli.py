@@ -52,7 +52,7 @@ def split_command(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    normalizer = IdentifierNormalizer(identity)
+    normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
     for item in identifier:
         kind, _, value = item.partition(":")
