@@ -25,15 +25,18 @@ from adapters.base.mapper import MappedRecord
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
-from bus.identifiers import IDENTIFIER_TYPES, Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
 TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
+# Web-session identifiers never come from a counter terminal.
+COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
 MAX_ID_CHARS = 128
 
 
@@ -228,7 +231,7 @@ class CounterMapper:
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
-            if kind not in IDENTIFIER_TYPES:
+            if kind not in COUNTER_IDENTIFIER_TYPES:
                 raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
         return self._normaliser.collect(pairs)

@@ -44,10 +44,9 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
+from schemas.enums import ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
-ORDER_STATUSES = frozenset({"CREATED", "CONFIRMED", "IN_PROGRESS", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
-                            "FAILED"})
 ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
                       "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
                       "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}

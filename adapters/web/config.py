@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
-from bus.identifiers import IDENTIFIER_TYPES as CONTRACT_TYPES
 from bus.identifiers.settings import check_region
+from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 
@@ -14,8 +14,7 @@ ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 
-OFFER_KINDS = frozenset({"PRESENTED", "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})
-IDENTIFIER_TYPES = frozenset(CONTRACT_TYPES)
+OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
 class WebSettings(AdapterSettings):
