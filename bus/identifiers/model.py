@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bus.errors import OmnibusError
+
 # Rules, as identity's LinkRefused and the rejected-identifier records name them.
 INVALID = "invalid-identifier"
 BLOCKED = "blocked-value"
@@ -48,8 +50,10 @@ class Rejected:
         return {"type": self.type, "masked": self.masked, "rule": self.rule, "reason": self.reason, "code": self.code}
 
 
-class NotAnIdentifier(ValueError):
-    """Raised by the per-type normalisers: ``code`` for metrics, the message for people."""
+class NotAnIdentifier(OmnibusError, ValueError):
+    """Raised by the per-type normalisers: ``code`` for metrics, the message for people; bad input, not retriable."""
+
+    retriable = False
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
