@@ -65,8 +65,10 @@ class Found:
             self.identifiers.append(result)
 
     def extend(self, other: Found) -> Found:
-        for item in (*other.identifiers, *other.rejected):
-            self.add(item)
+        for identifier in other.identifiers:
+            self.add(identifier)
+        for rejected in other.rejected:
+            self.add(rejected)
         return self
 
 
