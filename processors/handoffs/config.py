@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bus.config import TimeZoneName, load_component_settings
 from bus.errors import ConfigError
-from processors.handoffs.calendar import BusinessCalendar
+from processors.handoffs.calendar import BusinessCalendar, Window, check_windows
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
 CLASSIC_RESOLVE_HOURS = 20.0
@@ -51,24 +51,85 @@ Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
 MinuteOfDay = Annotated[int, BeforeValidator(_minute_of_day), Field(ge=0, le=24 * 60)]
 
 
+def _window(value: Any) -> Any:
+    """'09:00-13:00' (or ['09:00', '13:00']) as (opens, closes) minutes; a closing time not after the opening
+    (e.g. '22:00-06:00') is on the next day."""
+    if isinstance(value, str):
+        if value.count("-") != 1:
+            raise ValueError(f"{value!r} is not a working window 'HH:MM-HH:MM'")
+        value = value.split("-")
+    if isinstance(value, list | tuple) and len(value) == 2:
+        opens, closes = (_minute_of_day(v.strip() if isinstance(v, str) else v) for v in value)
+        if isinstance(opens, int) and isinstance(closes, int) and closes <= opens:
+            closes += 24 * 60  # crosses midnight
+        return opens, closes
+    return value
+
+
+def _windows_after_breaks(windows: tuple[Window, ...], breaks: tuple[Window, ...]) -> tuple[Window, ...]:
+    result = list(windows)
+    for b_open, b_close in breaks:
+        result = [piece for opens, closes in result
+                  for piece in ((opens, min(closes, b_open)), (max(opens, b_close), closes)) if piece[0] < piece[1]]
+    return tuple(result)
+
+
+WorkingWindow = Annotated[tuple[int, int], BeforeValidator(_window)]
+
+
 class TeamCalendar(Frozen):
-    """Working hours of a team: one window per working day, in the team's time zone, holidays off."""
+    """Working hours of a team in its time zone, holidays off.
+
+    Simplest form: ``opens``/``closes`` on every ``working_days``. Several windows a day: ``windows``
+    (e.g. ``["09:00-13:00", "14:00-18:00"]``) or ``breaks`` cut out of ``opens``-``closes`` (or out of
+    ``windows``). ``weekdays`` replaces the windows of named weekdays (``{sat: ["09:00-12:00"]}``; ``[]``
+    closes it) and ``exceptions`` those of single dates (``{2026-12-24: ["09:00-12:00"], 2026-12-31: []}``;
+    an exception also opens a public holiday). A window whose closing time is not after its opening
+    (``"22:00-06:00"``) ends the next morning. Breaks apply to every day, exceptions included.
+    """
 
     timezone: TimeZoneName = "UTC"
     working_days: tuple[Weekday, ...] = (0, 1, 2, 3, 4, 5, 6)
     opens: MinuteOfDay = Field(0, description="Local time the working day starts, 'HH:MM'.")
     closes: MinuteOfDay = Field(24 * 60, description="Local time it ends, 'HH:MM' ('24:00' = midnight).")
+    windows: tuple[WorkingWindow, ...] | None = Field(
+        None, description="Working windows of each working day, 'HH:MM-HH:MM'; replaces opens/closes."
+    )
+    breaks: tuple[WorkingWindow, ...] = Field((), description="Breaks cut out of every day's windows.")
+    weekdays: dict[Weekday, tuple[WorkingWindow, ...]] = Field(
+        default_factory=dict, description="Windows of particular weekdays (overrides working_days and windows)."
+    )
+    exceptions: dict[date, tuple[WorkingWindow, ...]] = Field(
+        default_factory=dict, description="Windows of particular dates (ISO dates; [] = closed)."
+    )
     holidays: tuple[date, ...] = Field((), description="Explicit days off (ISO dates).")
     holiday_country: str | None = Field(None, description="ISO country code of public holidays (`holidays` package).")
     holiday_subdivision: str | None = None
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> TeamCalendar:
-        if self.opens >= self.closes:
+        if self.windows is None and self.opens >= self.closes:
             raise ValueError("opens must be before closes")
-        if not self.working_days:
+        if not self.working_days and not any(self.weekdays.values()):
             raise ValueError("a calendar needs at least one working day")
+        try:
+            for windows in (self.windows or (), self.breaks, *self.weekdays.values(), *self.exceptions.values()):
+                check_windows(windows)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        if not any(self.week().values()):
+            raise ValueError("the calendar has no working time on any weekday (breaks cover every window)")
         return self
+
+    def _cut(self, windows: tuple[Window, ...]) -> tuple[Window, ...]:
+        return _windows_after_breaks(windows, self.breaks)
+
+    def week(self) -> dict[int, tuple[Window, ...]]:
+        """Weekday (0 = Monday) -> its working windows after breaks."""
+        every_day = self.windows if self.windows is not None else ((self.opens, self.closes),)
+        week = {day: self._cut(tuple(every_day)) for day in self.working_days}
+        week.update({day: self._cut(windows) for day, windows in self.weekdays.items()})
+        return week
 
     def build(self) -> BusinessCalendar:
         rules = None
@@ -77,7 +138,7 @@ class TeamCalendar(Frozen):
 
             rules = holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
         return BusinessCalendar(
-            self.timezone, working_days=self.working_days, opens_minute=self.opens, closes_minute=self.closes,
+            self.timezone, week=self.week(), exceptions={d: self._cut(w) for d, w in self.exceptions.items()},
             holidays=self.holidays, holiday_rules=rules,
         )
 

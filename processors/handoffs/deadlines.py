@@ -23,13 +23,21 @@ MINUTE_US = 60_000_000
 
 
 def resolution_timers(policy: HandoffPolicy, state: HandoffState, start_us: int, deadline_us: int) -> tuple[Timer, ...]:
-    """Warnings and breach of the state's current (cycle, tier), minus those already fired."""
+    """Warnings and breach of the state's current (cycle, tier), minus those already fired.
+
+    A warning falls when its share of the working time has elapsed; if that instant is not working
+    time (the share ran out exactly as a window closed, before a lunch break or the night) it falls when
+    work resumes, so nobody is warned during a break. The breach stays at the deadline itself.
+    """
     calendar = policy.calendar_of(state.team)
     total = calendar.working_between_us(start_us, deadline_us)
     prefix = f"c{state.cycle}:t{state.tier}"
+
+    def warning_due(percent: int) -> int:
+        return min(calendar.next_working_us(calendar.add_working_us(start_us, total * percent // 100)), deadline_us)
+
     timers = [
-        Timer(TimerKind.WARNING, percent, calendar.add_working_us(start_us, total * percent // 100),
-              f"{prefix}:w{percent}")
+        Timer(TimerKind.WARNING, percent, warning_due(percent), f"{prefix}:w{percent}")
         for percent in policy.warning_percents
     ]
     timers.append(Timer(TimerKind.BREACH, state.tier, deadline_us, f"{prefix}:breach"))
