@@ -14,7 +14,7 @@ from datetime import date
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -192,6 +192,47 @@ class AcknowledgementPolicy(Frozen):
     max_resends: int = Field(3, ge=0, description="Re-sends of the work order before the alarms stop.")
 
 
+class TierPolicy(Frozen):
+    """Service tiers: their order, the tiers products confer, whose word counts, and changes mid-case.
+
+    A customer's tier is the highest, by ``order``, of the tiers of their open accounts
+    (``AccountOpened.service_tier``) and active subscriptions (``products``: product code -> tier); a tier
+    not in ``order`` ranks below every listed one. A tier on ``HandoffCreated`` is the channel's guess,
+    replaced by the customer's tier once known, unless the origin channel is in ``trusted_channels``.
+    ``mid_case`` is the rule for a tier that changes after it was settled: ``upgrade`` re-times an open
+    case to a higher tier forward only (the deadline never moves later; a downgrade changes nothing),
+    ``keep`` never re-times.
+    """
+
+    order: tuple[str, ...] = Field(("basic", "standard", "premium", "gold", "platinum"),
+                                   description="Service tiers, lowest first.")
+    products: dict[str, str] = Field(default_factory=dict, description="Product code -> tier it confers.")
+    trusted_channels: tuple[str, ...] = Field((), description="Origin channels whose HandoffCreated tier is final.")
+    mid_case: Literal["upgrade", "keep"] = "upgrade"
+
+    def rank(self, tier: str | None) -> int:
+        return self.order.index(tier) if tier in self.order else -1
+
+
+class NotificationPolicy(Frozen):
+    """Who can carry a customer notification to which identifier.
+
+    ``addresses``: per channel, the identifier types it can reach a customer by, preferred first. The
+    notification goes to the origin channel at the first such identifier the handoff came with (the one
+    seen there), else to the first channel of ``fallback`` that can reach one of the customer's known
+    identifiers, else to the origin channel without an address.
+    """
+
+    addresses: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        "WEB": ("USER_ID", "EMAIL"), "CALL_CENTER": ("PHONE",), "BRANCH": ("PHONE", "EMAIL"),
+    })
+    fallback: tuple[str, ...] = ("WEB", "CALL_CENTER")
+
+    @property
+    def reachable_types(self) -> frozenset[str]:
+        return frozenset(t for types in self.addresses.values() for t in types)
+
+
 class HandoffPolicy(Frozen):
     calendars: dict[str, TeamCalendar] = Field(default_factory=lambda: {"default": TeamCalendar()})
     teams: tuple[Team, ...] = (Team(name="back-office"),)
@@ -202,6 +243,8 @@ class HandoffPolicy(Frozen):
     default_service_tier: str = "standard"
     warning_percents: tuple[int, ...] = (50, 75)
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
+    tiers: TierPolicy = TierPolicy()
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> HandoffPolicy:
@@ -238,6 +281,9 @@ class HandoffPolicy(Frozen):
     @property
     def _default_team(self) -> Team:
         return self._teams[self.default_team]
+
+    def calendar_name(self, team: str | None) -> str:
+        return self.team(team).calendar
 
     def calendar_of(self, team: str | None) -> BusinessCalendar:
         return self._calendars[self.team(team).calendar]
