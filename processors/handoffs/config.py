@@ -318,6 +318,10 @@ class HandoffsSettings(Frozen):
     )
     metrics_refresh_s: float = Field(30.0, gt=0, description="How often the open-handoff gauges are recomputed.")
     web_port: int | None = Field(None, ge=0, le=65535, description="faust web port; None disables it.")
+    follow_customers: bool = Field(
+        True, description="Resolve each handoff's customer and service tier from customer.identifiers.v1 and the "
+        "business events (digested into handoff.tier-facts.v1); false: the tier on HandoffCreated only.",
+    )
 
 
 def load_handoffs_settings(**overrides: object) -> HandoffsSettings:

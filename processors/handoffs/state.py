@@ -135,6 +135,7 @@ class HandoffState:
     routed_at_us: int | None = None
     resends: int = 0  # re-sends of the current work order
     cycle: int = 0  # reopen count
+    bounces: int = 0  # transfers so far (a case passed on instead of solved)
     tier: int = 0  # escalation tier
     clock_started_us: int | None = None  # start of the current tier's resolution clock
     deadline_us: int | None = None

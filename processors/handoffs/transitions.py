@@ -199,7 +199,7 @@ def _transferred(state: HandoffState, value: dict, at: int, ctx: Context) -> _Ch
     if to_team != state.team:  # the time left is re-counted in the new team's working hours
         pivot = state.paused_at_us if state.paused_at_us is not None else at
         state = deadlines.rebase_resolution_clock(policy, state, pivot, pivot, to_team=to_team)
-    state = state.with_(owner=to_owner, status=_working_status(state, to_owner))
+    state = state.with_(owner=to_owner, status=_working_status(state, to_owner), bounces=state.bounces + 1)
     new_system = policy.team(to_team).receiving_system
     if new_system != state.receiving_system:  # another system must now confirm it has the case
         state = state.with_(receiving_system=new_system, route=state.route + 1, resends=0, acknowledged=False,
@@ -231,7 +231,8 @@ def _resolved(state: HandoffState, value: dict, at: int, ctx: Context) -> _Chang
         status=Status.RESOLVED, resolved_at_us=at, resolved_by=value["actor"], paused_at_us=None, timers=(),
         acknowledged=True,
     )
-    return _Change(state, effects=[("resolved", max(0, at - state.created_at_us) / 1e6)])
+    return _Change(state, effects=[("resolved", max(0, at - state.created_at_us) / 1e6),
+                                   ("bounces_to_resolve", state.bounces)])
 
 
 def _closed(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
