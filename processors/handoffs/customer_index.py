@@ -50,9 +50,8 @@ class CustomerIndex:
         """Re-index one handoff from its saved state (open: indexed, otherwise removed); returns 1 if indexed."""
         old = self._keys_of.pop(handoff_id, None)
         if old is not None:
-            partition, keys = old
-            for key in keys:
-                self._by_key.get(partition, {}).get(key, set()).discard(handoff_id)
+            for key in old[1]:
+                self._by_key.get(old[0], {}).get(key, set()).discard(handoff_id)
         partition = state.get("partition")
         if partition is None or state.get("status") not in OPEN_STATUSES or partition not in self._built:
             return 0

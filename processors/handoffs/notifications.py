@@ -54,15 +54,14 @@ def notification(
         team=state.team or "back-office", deadline=parameters.get("deadline", "soon"), resolution=resolution or "",
     )
     channel, address = delivery(policy, state)
+    envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
-        "envelope": emitter.envelope(state, seed, occurred_us, causation_id),
-        "notification_id": "", "handoff_id": state.handoff_id,
+        "envelope": envelope, "notification_id": envelope["event_id"], "handoff_id": state.handoff_id,
         "customer_identifiers": [dict(i) for i in state.customer_identifiers],
         "channel": channel, "site": state.origin_site if channel == state.origin_channel else None, "kind": kind,
         "message": message, "parameters": parameters, "customer_id": state.customer_id, "address": address,
         "origin_channel": state.origin_channel,
     }
-    value["notification_id"] = value["envelope"]["event_id"]
     return Output("notifications", notification_key(state), Event(NOTIFICATION, value))
 
 
