@@ -27,11 +27,13 @@ from bus.config import TopicSettings
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
 TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
-IDENTIFIER_TYPES = {"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"}
+# Web-session identifiers never come from a counter terminal.
+COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
 MAX_ID_CHARS = 128
 
 
@@ -209,7 +211,7 @@ class CounterMapper:
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
-            if kind not in IDENTIFIER_TYPES:
+            if kind not in COUNTER_IDENTIFIER_TYPES:
                 raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
             value = required_text(item, "value", f"identifiers[{kind}].value")
             # A value that cannot be an identifier (a mistyped phone) is dropped, never guessed; the

@@ -32,9 +32,9 @@ from bus.config import TopicSettings
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
-INITIATION_METHODS = frozenset({"INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API"})
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def _call_completed(call: Call, site: SiteSettings) -> Event:
         "contact_id": call.contact_id,
         "site": call.site,
         "queue": call.queue,
-        "initiation_method": call.initiation_method if call.initiation_method in INITIATION_METHODS else "UNKNOWN",
+        "initiation_method": call.initiation_method if call.initiation_method in CALL_INITIATION_METHODS else "UNKNOWN",
         "initiated_at": call.initiated_at,
         "enqueued_at": call.enqueued_at,
         "connected_at": call.connected_at,

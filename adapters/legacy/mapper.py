@@ -36,10 +36,9 @@ from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
 from bus.producer import Outgoing
 from bus.serde import Event
+from schemas.enums import ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
-ORDER_STATUSES = frozenset({"CREATED", "CONFIRMED", "IN_PROGRESS", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
-                            "FAILED"})
 ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
                       "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
                       "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
+from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 
@@ -12,8 +13,7 @@ ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 
-OFFER_KINDS = frozenset({"PRESENTED", "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})
-IDENTIFIER_TYPES = frozenset({"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "ANONYMOUS_ID", "USER_ID"})
+OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
 class WebSettings(AdapterSettings):
