@@ -9,6 +9,7 @@ team working round the clock, 20 hours to resolve, each escalation tier another 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from bus.config import load_component_settings
+from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 from bus.errors import ConfigError
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
@@ -74,6 +76,12 @@ class AcknowledgementPolicy(Frozen):
     max_resends: int = Field(3, ge=0, description="Re-sends of the work order before the alarms stop.")
 
 
+def _check_names(what: str, names: Iterable[str], known: frozenset[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; known: {sorted(known)}")
+
+
 class TierPolicy(Frozen):
     """Service tiers: their order, the tiers products confer, whose word counts, and changes mid-case.
 
@@ -92,6 +100,11 @@ class TierPolicy(Frozen):
     trusted_channels: tuple[str, ...] = Field((), description="Origin channels whose HandoffCreated tier is final.")
     mid_case: Literal["upgrade", "keep"] = "upgrade"
 
+    @model_validator(mode="after")
+    def _known_channels(self) -> TierPolicy:
+        _check_names("trusted channel", self.trusted_channels, CHANNELS)
+        return self
+
     def rank(self, tier: str | None) -> int:
         return self.order.index(tier) if tier in self.order else -1
 
@@ -109,6 +122,12 @@ class NotificationPolicy(Frozen):
         "WEB": ("USER_ID", "EMAIL"), "CALL_CENTER": ("PHONE",), "BRANCH": ("PHONE", "EMAIL"),
     })
     fallback: tuple[str, ...] = ("WEB", "CALL_CENTER")
+
+    @model_validator(mode="after")
+    def _known_names(self) -> NotificationPolicy:
+        _check_names("notification channel", [*self.addresses, *self.fallback], CHANNELS)
+        _check_names("identifier type", [t for types in self.addresses.values() for t in types], IDENTIFIER_TYPES)
+        return self
 
     @property
     def reachable_types(self) -> frozenset[str]:

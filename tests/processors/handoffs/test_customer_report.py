@@ -55,7 +55,7 @@ def test_the_cli_prints_the_customer_report(monkeypatch) -> None:  # type: ignor
     import asyncio
     import json
 
-    from bus.cli.main import app as omnibus
+    from omnibus.cli import app as omnibus
     from processors.handoffs import cli
     from processors.handoffs.replay import Replay
 
