@@ -58,6 +58,7 @@ class Followed:
     cause: str
     causation_id: str | None
     retimed: DeadlineRule | None = None
+    announce: bool = True  # False when only the fallback addresses changed: saved, not published
 
 
 def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us: int) -> Followed | None:
@@ -79,7 +80,8 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
                 new, cause, causation = changed, tier.schema, tier.event_id
     if new == state:
         return None
-    return Followed(new, cause, causation, retimed)
+    announce = new.with_(addresses=state.addresses) != state
+    return Followed(new, cause, causation, retimed, announce)
 
 
 def _retier(

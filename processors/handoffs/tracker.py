@@ -197,6 +197,8 @@ class HandoffTracker:
             return None
         if followed is None:
             return None
+        if not followed.announce:
+            return followed.state, []
         new = followed.state.evolve()
         seed = f"customer:v{new.version}:{new.customer_id}:{new.service_tier}:{new.deadline_us}"
         self.metrics.customer_update(state, new, followed.retimed)

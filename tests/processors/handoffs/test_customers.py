@@ -256,3 +256,14 @@ def test_tier_facts_survive_their_topic_codec() -> None:
     assert fact is not None and type(fact).from_json(fact.to_json()) == fact
     assert fact.key == "ACCOUNT:A-1" and fact.active and fact.tier == "premium"
     assert uuid.UUID(fact.event_id)
+
+
+async def test_a_new_address_of_the_customer_is_kept_without_an_announcement() -> None:
+    world = World()
+    world.assign("cus_ana", EMAIL)
+    await world.send(created("h1", channel="BRANCH", tier=None, identifiers=[EMAIL]))
+    published = len(world.publisher.published)
+    world.assign("cus_ana", {"type": "PHONE", "value": "+33611111111"})  # identity links a phone to her
+    await world.tick(T0 + 0.1 * H)
+    assert len(world.publisher.published) == published
+    assert {"type": "PHONE", "value": "+33611111111"} in world.state().addresses
