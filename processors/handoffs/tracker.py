@@ -11,6 +11,7 @@ idempotent effects.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -77,6 +78,7 @@ class HandoffTracker:
         self.directory = directory  # None: customers are not followed (tier from the event only)
         self.customer_index = CustomerIndex()
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
+        self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
 
     # --- lifecycle records ------------------------------------------------------------------------
 
@@ -162,7 +164,9 @@ class HandoffTracker:
 
     async def follow_customers(self, partition: int, now_us: int) -> int:
         """Apply what the directory learnt since the last tick to the open handoffs it concerns (customer
-        resolved or moved by a merge or split, tier known or upgraded); returns how many changed."""
+        resolved or moved by a merge or split, tier known or upgraded), at most ``batch_size`` of them per
+        tick (the rest wait for the next: a full re-check after a start never blocks the partition for
+        long); returns how many changed."""
         directory = self.directory
         if directory is None or not directory.ready:
             return 0
@@ -170,20 +174,31 @@ class HandoffTracker:
             count = self.customer_index.rebuild(self.store.items(), [partition, *self.owned_partitions()])
             log.info("customer index rebuilt from the table", partition=partition, entries=count)
             self._directory_seen.clear()
+            self._customer_checks.clear()
         version = directory.version
         seen = self._directory_seen.get(partition)
-        changes = directory.changes_since(seen) if seen is not None else None
+        pending = self._customer_checks.setdefault(partition, {})
+        if seen is None or seen < version:
+            changes = directory.changes_since(seen) if seen is not None else None
+            pending.update(dict.fromkeys(self.customer_index.affected(partition, changes)))
+        self._directory_seen[partition] = version
+        batch = list(itertools.islice(pending, self.batch_size))  # a full re-check spreads over several ticks
+        for handoff_id in batch:
+            del pending[handoff_id]
         changed, outputs = [], []
-        for handoff_id in self.customer_index.affected(partition, changes):
+        for handoff_id in batch:
             state = self._load(handoff_id)
             if state is None or not state.is_open or (followed := self._follow(state, now_us)) is None:
                 continue
             changed.append(followed[0])
             outputs.extend(followed[1])
-        await self._publish(outputs)
+        try:
+            await self._publish(outputs)
+        except BaseException:
+            pending.update(dict.fromkeys(batch))  # checked again at the next tick
+            raise
         for state in changed:
             self._save(state)
-        self._directory_seen[partition] = version
         return len(changed)
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:

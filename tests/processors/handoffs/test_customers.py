@@ -267,3 +267,16 @@ async def test_a_new_address_of_the_customer_is_kept_without_an_announcement() -
     await world.tick(T0 + 0.1 * H)
     assert len(world.publisher.published) == published
     assert {"type": "PHONE", "value": "+33611111111"} in world.state().addresses
+
+
+async def test_a_full_recheck_spreads_over_ticks() -> None:
+    world = World()
+    world.directory.ready = False
+    world.tracker.batch_size = 2
+    for n in range(5):
+        await world.send(created(f"h{n}", tier=None, identifiers=[EMAIL]))
+    world.assign("cus_ana", EMAIL)
+    world.directory.ready = True
+    changed = [await world.tracker.follow_customers(0, to_micros(T0 + H)) for _ in range(4)]
+    assert changed == [2, 2, 1, 0]
+    assert all(world.state(f"h{n}").customer_id == "cus_ana" for n in range(5))
