@@ -123,7 +123,10 @@ def rebase_resolution_clock(
         dataclasses.replace(t, due_us=move(t.due_us)) if t.on_resolution_clock else t for t in state.timers
     )
     deadline = move(state.deadline_us) if state.deadline_us is not None else None
-    return state.with_(timers=timers, deadline_us=deadline, team=to_team)
+    lineage = state.lineage
+    if lineage is not None and to_team != state.team:  # the hours left are now counted in the new team's calendar
+        lineage = dataclasses.replace(lineage, calendar=policy.calendar_name(to_team))
+    return state.with_(timers=timers, deadline_us=deadline, team=to_team, lineage=lineage)
 
 
 def escalation_step(policy: HandoffPolicy, state: HandoffState) -> EscalationStep | None:
