@@ -64,7 +64,13 @@ HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-par
     key="tick key of the partition", retention_ms=1 * DAY_MS,
 )
 HANDOFF_NOTIFICATIONS = TopicSpec(
-    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.", key="handoff id"
+    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.",
+    key="customer id (handoff id while the customer is not known)",
+)
+HANDOFF_TIER_FACTS = TopicSpec(
+    "handoff.tier-facts.v1", "Service-tier facts per account and subscription, digested from the business "
+    "events for the handoff tracker (compacted, internal JSON).", key="ACCOUNT:<number> or SUBSCRIPTION:<id>",
+    compacted=True, retention_ms=-1,
 )
 MARKETING_OFFERS = TopicSpec(
     "marketing.offers.v1", "Offer definitions, latest version per offer (compacted).", key="offer id",
@@ -85,5 +91,5 @@ DEAD_LETTERS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH,
+    DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS,
 )
