@@ -20,7 +20,7 @@ PERIODS = {Granularity.HOUR: "hour", Granularity.DAY: "day"}
 
 KPI_RATIO = Gauge("omnibus_kpi_ratio", "KPI of the current period (numerator / denominator, see docs/kpis.md).",
                   ["kpi", "channel", "site", "period"])
-KPI_COUNT = Gauge("omnibus_kpi_count", "Count of one measure in the current period.",
+KPI_MEASURE = Gauge("omnibus_kpi_measure", "Count of one measure (a KPI numerator or denominator) in the current period.",
                   ["measure", "channel", "site", "period"])
 KPI_OPEN_HANDOFFS = Gauge("omnibus_kpi_open_handoffs", "Handoffs open at the end of the last hour, by age band.",
                           ["channel", "site", "age_band"])
@@ -70,7 +70,7 @@ class KpiMetrics:
         seen: dict[Gauge, set[tuple[str, ...]]] = defaultdict(set)
         for (channel, site, period), counts in current.items():
             for measure in Measure:
-                self._put(seen, KPI_COUNT, (measure.value, channel, site, period), counts.get(measure.value, 0))
+                self._put(seen, KPI_MEASURE, (measure.value, channel, site, period), counts.get(measure.value, 0))
             for kpi in KPIS:
                 value = ratio(counts, kpi)
                 if value is not None:
