@@ -14,6 +14,7 @@ from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
+from processors.replay import cli as replay_cli
 
 app = typer.Typer(
     name="omnibus",
@@ -29,7 +30,7 @@ app.add_typer(identity_cli.app, name="identity", help="Identity resolution: run 
 app.add_typer(handoffs_cli.report_app, name="report")
 app.add_typer(kpis_cli.app, name="kpis")
 handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
-app.command("replay")(kpis_cli.replay_command)
+app.command("replay")(replay_cli.replay_command)
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
 app.add_typer(adapter, name="adapter")

@@ -25,8 +25,15 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
-    CONTACT_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_TICKS,
-    MARKETING_RESPONSES, TopicSpec,
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    KPI_AGGREGATES,
+    KPI_PARTIALS,
+    KPI_TICKS,
+    MARKETING_RESPONSES,
+    TopicSpec,
 )
 from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
 from processors.handoffs.clock import Clock, to_micros
@@ -157,6 +164,6 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
         await producer.stop()
 
     if kpis.web_port is not None:
-        owned = lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}  # noqa: E731
+        owned = lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
         register_views(app, rollup.current, lambda: len(owned()) < KPI_PARTIALS.partition_count(topics))
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics)

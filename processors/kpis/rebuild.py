@@ -9,7 +9,7 @@ the result depends only on the events and the clock, not on how records and tick
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,29 +64,3 @@ def published(records: Iterable[Replayed]) -> dict[str, dict[str, int]]:
         if key not in best or revision >= best[key][0]:
             best[key] = (revision, counts_of(record.event.value))
     return {key: counts for key, (_, counts) in best.items()}
-
-
-@dataclass
-class Comparison:
-    same: int = 0
-    differing: list[tuple[str, dict[str, int], dict[str, int]]] = field(default_factory=list)
-    only_rebuilt: list[str] = field(default_factory=list)
-    only_running: list[str] = field(default_factory=list)
-
-    @property
-    def equal(self) -> bool:
-        return not (self.differing or self.only_rebuilt or self.only_running)
-
-
-def compare(rebuilt: dict[str, dict[str, int]], running: dict[str, dict[str, int]]) -> Comparison:
-    result = Comparison()
-    for key in sorted(set(rebuilt) | set(running)):
-        if key not in running:
-            result.only_rebuilt.append(key)
-        elif key not in rebuilt:
-            result.only_running.append(key)
-        elif rebuilt[key] == running[key]:
-            result.same += 1
-        else:
-            result.differing.append((key, rebuilt[key], running[key]))
-    return result

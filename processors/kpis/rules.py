@@ -15,10 +15,24 @@ from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
 from processors.kpis.measures import Measure, open_measure
 from processors.kpis.state import (
-    CallFacts, Contributions, CustomerContact, CustomerHistory, Cycle, Entity, HandoffFacts, OneShot,
-    contribution_key, remember,
+    CallFacts,
+    Contributions,
+    CustomerContact,
+    CustomerHistory,
+    Cycle,
+    Entity,
+    HandoffFacts,
+    OneShot,
+    contribution_key,
+    remember,
 )
-from processors.kpis.windows import GRANULARITIES, to_micros, window_ends_between, windows_of, WindowKey
+from processors.kpis.windows import (
+    GRANULARITIES,
+    WindowKey,
+    to_micros,
+    window_ends_between,
+    windows_of,
+)
 
 CONTACT, MARKETING, HANDOFF = "omnibus.contact.", "omnibus.marketing.", "omnibus.handoff."
 INTERACTION = CONTACT + "InteractionRecorded"
@@ -90,7 +104,7 @@ def call_contributions(call: CallFacts, settings: KpisSettings) -> Contributions
     found: Counter[str] = Counter()
     if not call.queued:  # calls that never queued do not count toward the service level (COPC, ICMI)
         return {}
-    add = lambda measure: _count(found, call.at_us, "CALL_CENTER", call.site, measure)  # noqa: E731
+    add = lambda measure: _count(found, call.at_us, "CALL_CENTER", call.site, measure)
     add(Measure.CALLS_QUEUED)
     if call.answered:
         add(Measure.CALLS_ANSWERED)
@@ -124,17 +138,17 @@ def customer_contributions(history: CustomerHistory, settings: KpisSettings) -> 
     window = settings.repeat_window_us
     contacts = history.contacts  # in time order
     for index, contact in enumerate(contacts):
-        add = lambda measure: _count(found, contact.at_us, contact.channel, contact.site, measure)  # noqa: E731
-        add(Measure.IDENTIFIED_CONTACTS)
         before = contacts[index - 1] if index > 0 else None
         after = contacts[index + 1] if index + 1 < len(contacts) else None
+        measures = [Measure.IDENTIFIED_CONTACTS]
         if before is not None and contact.at_us - before.at_us <= window:
-            add(Measure.REPEAT_CONTACTS_7D)
-        if contact.outcome in NOT_HANDLED:
-            continue
-        add(Measure.FCR_ELIGIBLE)
-        if contact.outcome not in FAILED and (after is None or after.at_us - contact.at_us > window):
-            add(Measure.FCR_RESOLVED)
+            measures.append(Measure.REPEAT_CONTACTS_7D)
+        if contact.outcome not in NOT_HANDLED:
+            measures.append(Measure.FCR_ELIGIBLE)
+            if contact.outcome not in FAILED and (after is None or after.at_us - contact.at_us > window):
+                measures.append(Measure.FCR_RESOLVED)
+        for measure in measures:
+            _count(found, contact.at_us, contact.channel, contact.site, measure)
     return dict(found)
 
 
@@ -178,7 +192,7 @@ def handoff_contributions(facts: HandoffFacts, closed_through_us: int, floor_us:
     if facts.created_us is None:
         return {}
     found: Counter[str] = Counter()
-    add = lambda at, measure: _count(found, at, facts.channel, facts.site, measure)  # noqa: E731
+    add = lambda at, measure: _count(found, at, facts.channel, facts.site, measure)
     add(facts.created_us, Measure.HANDOFFS_CREATED)
     for cycle in facts.cycles:
         if cycle.resolved_us is None or (cycle.closed_us is not None and cycle.closed_us < cycle.resolved_us):

@@ -34,7 +34,7 @@ from processors.handoffs.clock import SystemClock
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings
 from processors.kpis.agent import build_worker
-from processors.kpis.cli import replay_kpis, report_rows
+from processors.kpis.cli import report_rows
 from processors.kpis.config import KpisSettings
 from processors.kpis.measures import KPIS, ratio
 from processors.kpis.windows import DAY_US, to_micros
@@ -135,7 +135,7 @@ async def wait_for(predicate, timeout_s: float, what: str) -> None:
 @pytest.mark.asyncio
 async def test_known_journeys_give_the_hand_computed_kpis(bootstrap_servers: str, tmp_path: Path) -> None:
     settings = await settings_with_topics(bootstrap_servers)
-    day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"  # noqa: E731
+    day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"
     identity_port = free_port()
     async with contextlib.AsyncExitStack() as stack:
         web = await stack.enter_async_context(running_web_adapter(
@@ -219,4 +219,4 @@ async def test_known_journeys_give_the_hand_computed_kpis(bootstrap_servers: str
         assert by_place[("BRANCH", "0001")]["first_contact_resolution"] == 1.0
 
     # omnibus replay kpis: a fresh state rebuilt from the topics equals what the processor published.
-    assert await asyncio.to_thread(replay_kpis, settings)
+    assert await asyncio.to_thread(replay, "kpis", settings)

@@ -8,7 +8,7 @@ from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import KpiLedger
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.windows import to_micros
-from tests.processors.kpis.factories import D, H, M, T0, call, handoff, interaction
+from tests.processors.kpis.factories import T0, D, H, M, call, handoff, interaction
 
 SETTINGS = KpisSettings()
 

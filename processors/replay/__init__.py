@@ -1,4 +1,6 @@
-"""Reading whole topics from offset 0 to the end offsets seen at the start, with progress (report, replay).
+"""``omnibus replay``: rebuild a processor's state from the topics, and the topic reading it is built on.
+
+Reading whole topics from offset 0 to the end offsets seen at the start, with progress (report, replay).
 
 The generalisation of ``processors/handoffs/replay.py``: several topics at once, the record's key and
 position kept, undecodable records counted (not fatal), and a progress callback ``(done, total)`` after
@@ -42,7 +44,7 @@ class TopicsReplay:
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
+        await consumer._client.force_metadata_update()
         partitions = consumer.partitions_for_topic(topic) or set()
     return [TopicPartition(topic, p) for p in sorted(partitions)]
 
