@@ -85,6 +85,10 @@ KPI_PARTIALS = TopicSpec(
     "kpi.partials.v1", "Per-partition KPI counts the KPI processor sums into aggregates (internal, JSON).",
     key="window key", retention_ms=10 * DAY_MS,
 )
+KPI_MERGES = TopicSpec(  # same partition count as customer.contacts.v1: the survivor's partition receives them
+    "kpi.merges.v1", "Contacts of a merged customer moved to the survivor's KPI history (internal, JSON).",
+    key="surviving customer id",
+)
 KPI_TICKS = TopicSpec(  # same partition count as the KPI processor's inputs: one co-partitioned agent reads all
     "kpi.ticks.v1", "Clock ticks closing the KPI processor's windows, one per partition (internal).",
     key="tick key of the partition", retention_ms=1 * DAY_MS,
@@ -97,5 +101,5 @@ DEAD_LETTERS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH, KPI_AGGREGATES, KPI_PARTIALS, KPI_TICKS,
+    DEAD_LETTERS, IDENTITY_GRAPH, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
 )

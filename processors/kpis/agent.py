@@ -1,7 +1,7 @@
 """The faust shell of the KPI processor: records in, ``KpiLedger`` and ``Rollup`` do the rest.
 
 Agent ``kpis.count`` reads the co-partitioned inputs (contact events, customer contacts, handoff events,
-offer responses) and the KPI ticks; for each record it computes the ledger change, publishes the partial
+offer responses), the customer-history moves after merges and the KPI ticks; for each record it computes the ledger change, publishes the partial
 counts of the windows it touched (waiting for Kafka's acknowledgement), then writes the change to the
 ``kpi-ledger`` table. Agent ``kpis.rollup`` reads the partials, sums them per window in the
 ``kpi-windows`` table and publishes a ``KpiAggregate`` when a window's sum changed. A record that cannot
@@ -30,6 +30,7 @@ from bus.topics import (
     DEAD_LETTERS,
     HANDOFF_EVENTS,
     KPI_AGGREGATES,
+    KPI_MERGES,
     KPI_PARTIALS,
     KPI_TICKS,
     MARKETING_RESPONSES,
@@ -40,7 +41,7 @@ from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
-from processors.kpis.ledger import Change, KpiLedger, Source
+from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.web import register_views
 from processors.kpis.windows import WindowKey
@@ -75,12 +76,12 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
     topics = settings.topics
-    counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_TICKS)}
+    counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:
-        raise ConfigError(f"the KPI processor's inputs and {KPI_TICKS.suffix} need one partition count, got {counts}")
+        raise ConfigError(f"the KPI processor's inputs, merges and ticks need one partition count, got {counts}")
     partition_count = counts.pop()
     sources = {spec.name(topics): source for spec, source in INPUTS.items()}
-    ticks_topic, partials_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics)
+    ticks_topic, partials_topic, merges_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics), KPI_MERGES.name(topics)
     aggregates_topic = KPI_AGGREGATES.name(topics)
     ledger = KpiLedger(kpis, _json_table(app, LEDGER_TABLE, partition_count))
     rollup = Rollup(_json_table(app, WINDOWS_TABLE, KPI_PARTIALS.partition_count(topics)), kpis.source_system,
@@ -90,12 +91,15 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
 
-    async def publish_partials(change: Change) -> None:
+    async def publish(change: Change) -> None:
+        """Moves and partials of a change, acknowledged by Kafka (the caller commits the change after)."""
         ready = await producer.ready()
+        await asyncio.gather(*(ready.send_raw(merges_topic, survivor.encode(), encode_move(move))
+                               for survivor, move in change.moves))
         await asyncio.gather(*(ready.send_raw(partials_topic, key.encode(), encode_partial(partial))
                                for key, partial in change.partials()))
 
-    source = app.topic(*sources, ticks_topic, key_serializer="raw", value_serializer="raw")
+    source = app.topic(*sources, merges_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 
     @app.agent(source, name=f"{APP_NAME}.count")
     async def count(stream: faust.StreamT) -> None:
@@ -107,6 +111,12 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     change = ledger.tick(partition, decode_tick(record))
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                    continue
+            elif record.topic == merges_topic:
+                try:
+                    change = ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
+                except ValueError as error:
+                    await dead_letters.write(record, reason=str(error), error_type="BadMove")
                     continue
             else:
                 decoded = await decoder.decode(record)
@@ -125,7 +135,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                 if ledger.too_late > too_late:
                     metrics.TOO_LATE.inc()
             if not change.empty:
-                await publish_partials(change)
+                await publish(change)
                 ledger.commit(change)
 
     @app.agent(app.topic(partials_topic, key_serializer="raw", value_serializer="raw"), name=f"{APP_NAME}.rollup")

@@ -5,12 +5,16 @@ holding the entities (``state``), the window counters of each input partition (`
 measure -> count) and each partition's clock (``clock|<p>``: the end of the last window closed, µs) and
 sequence number (``seq|<p>``). ``apply`` and ``tick`` only compute: they return a ``Change`` holding
 everything to write and the partial aggregates to publish; the caller publishes the partials, waits for
-Kafka's acknowledgement, then ``commit``\\ s. A crash in between re-computes the same change from the
+Kafka's acknowledgement, then commits it. A merge (``CustomerMerged`` under the merged id on
+``customer.contacts.v1``) empties the merged customer's history and ``moves`` its contacts to the survivor
+through ``kpi.merges.v1`` (keyed by the survivor, so they land in its partition); contacts that still
+arrive under the merged id are forwarded the same way. A crash in between re-computes the same change from the
 redelivered record; a crash after the commit finds the event id applied and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -19,7 +23,14 @@ from typing import Any, Literal
 from bus.serde import Event
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
-from processors.kpis.state import Entity, HandoffFacts, from_dict, split_contribution
+from processors.kpis.state import (
+    CustomerContact,
+    CustomerHistory,
+    Entity,
+    HandoffFacts,
+    from_dict,
+    split_contribution,
+)
 from processors.kpis.windows import HOUR_US, WindowKey
 
 Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]
@@ -32,15 +43,36 @@ class Change:
     writes: dict[str, Any] = field(default_factory=dict)  # table key -> new value (None: delete)
     windows: dict[str, dict[str, int]] = field(default_factory=dict)  # window key -> counts of this partition
     seq: int = 0
+    moves: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (survivor id, move) for kpi.merges.v1
 
     @property
     def empty(self) -> bool:
-        return not self.writes and not self.windows
+        return not self.writes and not self.windows and not self.moves
 
     def partials(self) -> list[tuple[str, dict[str, Any]]]:
         """(window key, partial) to publish on the partials topic, one per window this change touched."""
         return [(key, {"p": self.partition, "seq": self.seq, "counts": counts})
                 for key, counts in sorted(self.windows.items())]
+
+
+def move_of(customer: str, contacts: tuple[CustomerContact, ...]) -> dict[str, Any]:
+    return {"from": customer, "contacts": [c.to_list() for c in contacts]}
+
+
+def decode_move(raw: bytes | None) -> dict[str, Any]:
+    """A move from ``kpi.merges.v1``; raises ``ValueError`` when it is not one."""
+    try:
+        move = json.loads(raw or b"")
+        contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
+        if not isinstance(move["from"], str):
+            raise TypeError("from must be a customer id")
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"not a KPI merge move: {exc}") from exc
+    return move_of(move["from"], tuple(contacts))
+
+
+def encode_move(move: dict[str, Any]) -> bytes:
+    return json.dumps(move, separators=(",", ":")).encode()
 
 
 def _end_us(contribution: str) -> int:
@@ -83,12 +115,54 @@ class KpiLedger:
         if floor and rules.occurred_us(event) < floor:
             self.too_late += 1
             return change
-        entity_key, old, new = self._update(event, source, key)
+        if source == "customer-contacts":
+            if key:
+                self._customer(change, event, key, closed, floor)
+            return change
+        entity_key, old, new = self._update(event, source)
         if new is not None:
             self._replace(change, entity_key, old, new.with_(partition=partition), closed, floor)
         return change
 
-    def _update(self, event: Event, source: Source, key: str | None) -> tuple[str, Entity | None, Entity | None]:
+    def move(self, customer: str, move: dict[str, Any], partition: int) -> Change:
+        """Contacts of a merged customer arriving at its survivor (a record of ``kpi.merges.v1``)."""
+        change = Change(partition)
+        closed = self.closed_through(partition)
+        contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
+        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed))
+        return change
+
+    def _customer(self, change: Change, event: Event, key: str, closed: int, floor: int) -> None:
+        """A contact of customer ``key``, or (under the merged id) the merge that moves its history to the survivor."""
+        if event.schema == rules.CUSTOMER_MERGED:
+            survivor = event.value["survivor_customer_id"]
+            if event.value["merged_customer_id"] != key or survivor == key:
+                return
+            old = self._load(f"cust:{key}")
+            if isinstance(old, CustomerHistory) and old.merged_into == survivor:
+                return
+            if isinstance(old, CustomerHistory) and old.contacts:
+                change.moves.append((survivor, move_of(key, old.contacts)))
+            merged = CustomerHistory(merged_into=survivor, partition=change.partition)
+            self._replace(change, f"cust:{key}", old, merged, closed, floor)
+            return
+        contact = rules.contact_of(event)
+        if contact is not None:
+            self._receive_contacts(change, key, [contact], closed, floor)
+
+    def _receive_contacts(
+        self, change: Change, customer: str, contacts: list[CustomerContact], closed: int, floor: int
+    ) -> None:
+        entity_key = f"cust:{customer}"
+        old = self._load(entity_key)
+        if isinstance(old, CustomerHistory) and old.merged_into:  # arrived after the merge: forward
+            change.moves.append((old.merged_into, move_of(customer, tuple(contacts))))
+            return
+        new = rules.with_contacts(old, contacts)  # type: ignore[arg-type]
+        if new is not None:
+            self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)
+
+    def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
         event_id = event.value["envelope"]["event_id"]
         if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
             entity_key = f"e:{event_id}"
@@ -97,10 +171,6 @@ class KpiLedger:
             entity_key = f"call:{event.value['envelope']['source_system']}:{event.value['contact_id']}"
             old = self._load(entity_key)
             return entity_key, old, rules.call_update(old, event)  # type: ignore[arg-type]
-        if source == "customer-contacts":
-            entity_key = f"cust:{key}"
-            old = self._load(entity_key)
-            return entity_key, old, rules.customer_update(old, event) if key else None  # type: ignore[arg-type]
         entity_key = f"h:{event.value.get('handoff_id')}"
         old = self._load(entity_key)
         return entity_key, old, rules.handoff_update(old, event)  # type: ignore[arg-type]

@@ -41,6 +41,8 @@ def rebuild(
             if rolled is not None:
                 rollup.save(key, rolled)
         ledger.commit(change)
+        for survivor, move in change.moves:  # in the worker these go through kpi.merges.v1, after the commit
+            roll(ledger.move(survivor, move, change.partition))
 
     for record in records:
         if record.event is None or record.topic not in sources:

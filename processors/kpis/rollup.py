@@ -66,7 +66,7 @@ class Rollup:
         self.store, self.source_system, self.clock = store, source_system, clock
 
     def receive(self, window_key: str, partial: dict[str, Any]) -> Rolled | None:
-        """None when the partial is stale or changes nothing; the caller publishes, then ``save``\\ s."""
+        """None when the partial is stale or changes nothing; the caller publishes, then saves it."""
         state = self.store.get(window_key) or {"parts": {}, "digest": "", "revision": 0}
         part = str(partial["p"])
         known = state["parts"].get(part)

@@ -41,6 +41,7 @@ OFFER_PRESENTED, OFFER_RESPONDED = MARKETING + "OfferPresented", MARKETING + "Of
 HANDOFF_CREATED, HANDOFF_RESOLVED = HANDOFF + "HandoffCreated", HANDOFF + "HandoffResolved"
 HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED = (
     HANDOFF + "HandoffClosed", HANDOFF + "HandoffReopened", HANDOFF + "HandoffBreached")
+CUSTOMER_MERGED = "omnibus.identity.CustomerMerged"
 HANDOFF_FACTS = frozenset({HANDOFF_CREATED, HANDOFF_RESOLVED, HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED})
 
 NO_OUTCOME = "NOT_APPLICABLE"  # a page view or a tracked event: an interaction, not a contact
@@ -119,18 +120,30 @@ def call_contributions(call: CallFacts, settings: KpisSettings) -> Contributions
 # --- customers: repeat contact and first-contact resolution -------------------------------------
 
 
-def customer_update(current: CustomerHistory | None, event: Event) -> CustomerHistory | None:
-    """The history with this contact added; None for a contact already known or an event that is no contact."""
+def contact_of(event: Event) -> CustomerContact | None:
+    """The contact an event on ``customer.contacts.v1`` is, or None (no outcome, or not an interaction)."""
     if event.schema != INTERACTION or event.value["outcome"] == NO_OUTCOME:
         return None
     envelope = event.value["envelope"]
+    return CustomerContact(envelope["event_id"], occurred_us(event), str(envelope["channel"]),
+                           envelope.get("site") or "", event.value["outcome"])
+
+
+def with_contacts(current: CustomerHistory | None, added: Iterable[CustomerContact]) -> CustomerHistory | None:
+    """The history with ``added`` merged in (by event id, in time order); None when nothing is new."""
     contacts = current.contacts if current else ()
-    if any(c.event_id == envelope["event_id"] for c in contacts):
+    known = {c.event_id for c in contacts}
+    new = [c for c in added if c.event_id not in known]
+    if not new:
         return None
-    contact = CustomerContact(envelope["event_id"], occurred_us(event), str(envelope["channel"]),
-                              envelope.get("site") or "", event.value["outcome"])
-    return CustomerHistory(contributions=current.contributions if current else {},
-                           contacts=tuple(sorted((*contacts, contact), key=lambda c: c.order)))
+    base = current or CustomerHistory()
+    return base.with_(contacts=tuple(sorted((*contacts, *new), key=lambda c: c.order)))
+
+
+def customer_update(current: CustomerHistory | None, event: Event) -> CustomerHistory | None:
+    """The history with this contact added; None for a contact already known or an event that is no contact."""
+    contact = contact_of(event)
+    return with_contacts(current, [contact]) if contact else None
 
 
 def customer_contributions(history: CustomerHistory, settings: KpisSettings) -> Contributions:

@@ -98,6 +98,7 @@ class CustomerHistory(Entity):
 
     kind: ClassVar[str] = "customer"
     contacts: tuple[CustomerContact, ...] = ()
+    merged_into: str | None = None  # set when identity merged this customer into another: contacts move there
 
     def to_dict(self) -> dict[str, Any]:
         return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts]}

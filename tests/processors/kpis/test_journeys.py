@@ -1,8 +1,8 @@
 """A known journey set through the real adapters, the real broker, identity and the KPI processor.
 
-Four customers on one day (yesterday, UTC): web requests handed off to the back office, offers viewed
+Five customers on one day (yesterday, UTC): web requests handed off to the back office, offers viewed
 and accepted, calls answered fast, slowly or abandoned at the paris site, a counter transaction at
-branch 0001. Each KPI of the day is checked against the values computed by hand in ``EXPECTED``; then
+branch 0001, and a customer known first as two (a web user, a caller) whom identity merges later. Each KPI of the day is checked against the values computed by hand in ``EXPECTED``; then
 the aggregates are read back from the KPI topic (``report kpis``) and ``omnibus replay kpis`` rebuilds
 the same counts from the topics.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from adapters.branch.config import BranchSettings
 from adapters.branch.ingress import running_branch_adapter
@@ -26,6 +27,7 @@ from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.ingress_http import running as running_call_center
 from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
+from bus.cli.main import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import free_port
@@ -39,12 +41,13 @@ from processors.kpis.config import KpisSettings
 from processors.kpis.measures import KPIS, ratio
 from processors.kpis.windows import DAY_US, to_micros
 from processors.replay import read_topics
+from processors.replay.cli import replay
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
 DAY = (datetime.now(UTC) - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 WRITE_KEY, SITE_KEY, TERMINAL, TOKEN = "kpi-write-key", "kpi-site-key", "CT-0001-01", "kpi-terminal-token"
-PHONE_A, PHONE_B, PHONE_C = "+33611111111", "+33622222222", "+33633333333"
+PHONE_A, PHONE_B, PHONE_C, PHONE_E = "+33611111111", "+33622222222", "+33633333333", "+33655555555"
 
 
 def at(minutes: float) -> datetime:
@@ -95,26 +98,28 @@ def back_office(schema: str, handoff_id: str, minutes: float, **fields: object) 
 # Hand-computed from the journeys below (docs/kpis.md gives the rules).
 EXPECTED = {
     ("WEB", ""): {
-        "interactions": 7, "contacts": 3, "identified_contacts": 3, "repeat_contacts_7d": 1,  # uD's second request
-        "fcr_eligible": 3,  # three requests, all handed off: none resolved at first contact
+        "interactions": 8, "contacts": 4, "identified_contacts": 4, "repeat_contacts_7d": 1,  # uD's second request
+        "fcr_eligible": 4,  # four requests, all handed off: none resolved at first contact
         "offers_presented": 2, "offers_accepted": 1,
-        "handoffs_created": 3, "handoffs_resolved": 2, "handoffs_resolved_within_deadline": 1,  # h2 breached
-        "open_handoffs:8h_24h": 1,  # h3, opened 11:00, still open at midnight (13 h)
+        "handoffs_created": 4, "handoffs_resolved": 2, "handoffs_resolved_within_deadline": 1,  # h2 breached
+        "open_handoffs:8h_24h": 2,  # h3 (11:00) and h4 (11:30), still open at midnight (13 h, 12.5 h)
     },
     ("CALL_CENTER", "paris"): {
-        "interactions": 3, "contacts": 3, "identified_contacts": 3,
-        "repeat_contacts_7d": 2,  # A called after the web request; B called back after hanging up
-        "fcr_eligible": 2, "fcr_resolved": 2,  # B's abandoned call reached no one
-        "calls_queued": 3, "calls_answered": 2, "calls_answered_within_threshold": 1, "calls_abandoned": 1,
+        "interactions": 4, "contacts": 4, "identified_contacts": 4,
+        # A called after the web request; B called back after hanging up; E's call repeats E's web request
+        # once identity merged the web user and the caller
+        "repeat_contacts_7d": 3,
+        "fcr_eligible": 3, "fcr_resolved": 3,  # B's abandoned call reached no one
+        "calls_queued": 4, "calls_answered": 3, "calls_answered_within_threshold": 2, "calls_abandoned": 1,
     },
     ("BRANCH", "0001"): {"interactions": 1, "contacts": 1, "identified_contacts": 1, "fcr_eligible": 1,
                          "fcr_resolved": 1},
 }
 EXPECTED_KPIS = {
-    ("WEB", ""): {"first_contact_resolution": 0.0, "repeat_contact_rate_7d": 1 / 3, "offer_acceptance": 0.5,
+    ("WEB", ""): {"first_contact_resolution": 0.0, "repeat_contact_rate_7d": 1 / 4, "offer_acceptance": 0.5,
                   "handoff_deadline_compliance": 0.5, "service_level": None},
-    ("CALL_CENTER", "paris"): {"first_contact_resolution": 1.0, "repeat_contact_rate_7d": 2 / 3,
-                               "service_level": 1 / 3, "abandonment_rate": 1 / 3},
+    ("CALL_CENTER", "paris"): {"first_contact_resolution": 1.0, "repeat_contact_rate_7d": 3 / 4,
+                               "service_level": 2 / 4, "abandonment_rate": 1 / 4},
     ("BRANCH", "0001"): {"first_contact_resolution": 1.0, "repeat_contact_rate_7d": 0.0},
 }
 
@@ -133,7 +138,9 @@ async def wait_for(predicate, timeout_s: float, what: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_known_journeys_give_the_hand_computed_kpis(bootstrap_servers: str, tmp_path: Path) -> None:
+async def test_known_journeys_give_the_hand_computed_kpis(
+    bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = await settings_with_topics(bootstrap_servers)
     day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"
     identity_port = free_port()
@@ -160,11 +167,22 @@ async def test_known_journeys_give_the_hand_computed_kpis(bootstrap_servers: str
             "messageId": str(uuid.uuid4()), "userId": "uA", "timestamp": iso(at(0)),
             "traits": {"phone": PHONE_A}}, segment)
 
-        async def linked() -> bool:
+        async def known(kind: str, value: str) -> bool:
             url = f"http://127.0.0.1:{identity_port}/customers/lookup"
-            async with http.get(url, params={"type": "PHONE", "value": PHONE_A}) as response:
+            async with http.get(url, params={"type": kind, "value": value}) as response:
                 return response.status == 200
-        await wait_for(linked, 60, "identity to link A's phone")
+        await wait_for(lambda: known("PHONE", PHONE_A), 60, "identity to link A's phone")
+
+        # E asks for help on the web and calls: two customers to identity, until E logs in with the phone.
+        await post(http, f"http://127.0.0.1:{web.port}/v1/track",
+                   track("uE", "Service Request Submitted", 150, request_id="h4"), segment)
+        await post(http, f"http://127.0.0.1:{call_center.port}/v1/connect/ctr", ctr(PHONE_E, 160, 5),
+                   {"X-Amz-Firehose-Access-Key": SITE_KEY})
+        await wait_for(lambda: known("PHONE", PHONE_E), 60, "identity to know E's phone")
+        await wait_for(lambda: known("USER_ID", "uE"), 60, "identity to know E's web user")
+        await post(http, f"http://127.0.0.1:{web.port}/v1/identify", {
+            "messageId": str(uuid.uuid4()), "userId": "uE", "timestamp": iso(at(170)),
+            "traits": {"phone": PHONE_E}}, segment)
 
         sr = "Service Request Submitted"
         await post(http, f"http://127.0.0.1:{web.port}/v1/batch", {"batch": [
@@ -211,12 +229,24 @@ async def test_known_journeys_give_the_hand_computed_kpis(bootstrap_servers: str
                         kpi.name] is not None else ratio(counts, kpi) is None, (where, kpi.name)
 
         await asyncio.sleep(1.0)  # the last aggregates reach the topic
-        replay = await read_topics(settings, [KPI_AGGREGATES])
-        rows = report_rows(replay.records, DAY.replace(hour=0), DAY.replace(hour=0) + timedelta(days=1), "DAY")
+        aggregates = await read_topics(settings, [KPI_AGGREGATES])
+        rows = report_rows(aggregates.records, DAY.replace(hour=0), DAY.replace(hour=0) + timedelta(days=1), "DAY")
         by_place = {(row["channel"], row["site"] or ""): row for row in rows}
-        assert by_place[("CALL_CENTER", "paris")]["service_level"] == pytest.approx(1 / 3)
-        assert by_place[("WEB", "")]["open_handoffs"] == {"8h_24h": 1}
+        assert by_place[("CALL_CENTER", "paris")]["service_level"] == pytest.approx(0.5)
+        assert by_place[("WEB", "")]["open_handoffs"] == {"8h_24h": 2}
         assert by_place[("BRANCH", "0001")]["first_contact_resolution"] == 1.0
 
     # omnibus replay kpis: a fresh state rebuilt from the topics equals what the processor published.
     assert await asyncio.to_thread(replay, "kpis", settings)
+    # omnibus report kpis --csv: the same day from the topic, one line per channel and site
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", bootstrap_servers)
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", settings.topics.prefix)
+    day = DAY.date().isoformat()
+    result = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+        "report", "kpis", "--from", day, "--to", (DAY + timedelta(days=1)).date().isoformat(), "--granularity", "DAY",
+        "--csv"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("granularity", "DAY"))]
+    assert len(lines) == 4 and lines[0].startswith("granularity,window_start,channel,site,revision,interactions")
+    paris = next(line.split(",") for line in lines if ",CALL_CENTER,paris," in line)
+    assert paris[lines[0].split(",").index("service_level")] == "0.5000"

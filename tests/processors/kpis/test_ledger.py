@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bus.serde import Event
 from processors.kpis.config import KpisSettings
-from processors.kpis.ledger import KpiLedger
+from processors.kpis.ledger import KpiLedger, decode_move, encode_move
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.windows import to_micros
-from tests.processors.kpis.factories import T0, D, H, M, call, handoff, interaction
+from tests.processors.kpis.factories import (
+    T0,
+    D,
+    H,
+    M,
+    call,
+    envelope,
+    handoff,
+    interaction,
+)
 
 SETTINGS = KpisSettings()
 
@@ -37,6 +47,8 @@ class Pipeline:
                     published += 1
                 self.rollup.save(key, rolled)
         self.ledger.commit(change)
+        for survivor, move in change.moves:  # through kpi.merges.v1 in the worker: after the commit
+            published += self._run(self.ledger.move(survivor, decode_move(encode_move(move)), change.partition))
         return published
 
     def day(self, channel="CALL_CENTER", site="paris", at=T0) -> dict[str, int]:
@@ -129,3 +141,26 @@ def test_an_aggregate_is_a_valid_kpi_aggregate_record_with_its_ratios():
     decoded = deserializer(serializer(aggregate, ctx), ctx).value
     assert decoded["service_level"] == 0.5 and decoded["abandonment_rate"] == 0.5
     assert decoded["first_contact_resolution"] is None and decoded["site"] == "paris"
+
+
+def merged(survivor: str, merged_id: str, at: datetime) -> Event:
+    return Event("omnibus.identity.CustomerMerged", {
+        "envelope": envelope(at, "PROCESSOR"), "survivor_customer_id": survivor, "merged_customer_id": merged_id,
+        "moved_identifiers": [], "lineage": {"triggering_event_id": "x", "channel": "WEB", "rule": "r"}})
+
+
+def test_a_merge_moves_the_merged_customers_contacts_to_the_survivor():
+    pipeline = Pipeline()
+    pipeline.feed(interaction(T0, event_id="web", channel="WEB", site=None, outcome="HANDED_OFF"),
+                  "customer-contacts", key="cus_web")
+    pipeline.feed(interaction(T0 + H, event_id="call", outcome="RESOLVED"), "customer-contacts", key="cus_phone")
+    assert pipeline.day()["identified_contacts"] == 1 and "repeat_contacts_7d" not in pipeline.day()
+    pipeline.feed(merged("cus_phone", "cus_web", T0 + 2 * H), "customer-contacts", key="cus_web")
+    assert pipeline.day()["repeat_contacts_7d"] == 1  # the call repeats the web request, now one customer
+    assert pipeline.day("WEB", "") == {"identified_contacts": 1, "fcr_eligible": 1}
+    # a contact still arriving under the merged id is forwarded; the merge redelivered changes nothing
+    pipeline.feed(interaction(T0 + 3 * H, event_id="late-web", channel="WEB", site=None, outcome="RESOLVED"),
+                  "customer-contacts", key="cus_web")
+    assert pipeline.day("WEB", "")["repeat_contacts_7d"] == 1
+    assert pipeline.feed(merged("cus_phone", "cus_web", T0 + 2 * H), "customer-contacts", key="cus_web") == 0
+    assert pipeline.ledger.store["cust:cus_web"]["contacts"] == []
