@@ -1,7 +1,8 @@
 """A real Prometheus server (Debian's ``prometheus``) scrapes a running KPI processor and answers a KPI query.
 
 The processor counts two calls of the current day at the paris site, one answered within the threshold
-and one abandoned; Prometheus scrapes its ``/metrics`` every second, and ``/api/v1/query`` must return a
+and one abandoned, after three poison records (bad Avro, a bad partial, a bad merge move) that must be
+dead-lettered without stalling their partitions; Prometheus scrapes its ``/metrics`` every second, and ``/api/v1/query`` must return a
 service level of 0.5 for ``site="paris"``. ``promtool check metrics`` accepts the exposition.
 """
 
@@ -25,10 +26,11 @@ from bus.metrics import serve_metrics
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.stack.ports import free_port
-from bus.topics import CONTACT_EVENTS
+from bus.topics import CONTACT_EVENTS, DEAD_LETTERS, KPI_MERGES, KPI_PARTIALS
 from processors.handoffs.clock import SystemClock
 from processors.kpis.agent import build_worker
 from processors.kpis.config import KpisSettings
+from processors.replay import read_topics
 from tests.processors.kpis.factories import call
 from tests.support.settings import settings_with_topics
 
@@ -66,18 +68,19 @@ def _get(url: str) -> dict:
         return json.loads(response.read())
 
 
-async def _query(port: int, timeout_s: float) -> list:
+async def _query(port: int, timeout_s: float, expected: float) -> list:
+    """The query's result once its value is ``expected`` (the calls may be counted one scrape apart)."""
     deadline = time.monotonic() + timeout_s
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": QUERY})
     while time.monotonic() < deadline:
         try:
             result = (await asyncio.to_thread(_get, url))["data"]["result"]
-            if result:
+            if result and float(result[0]["value"][1]) == pytest.approx(expected):
                 return result
         except OSError:
             pass  # not listening yet
         await asyncio.sleep(0.5)
-    raise TimeoutError(f"Prometheus returned nothing for {QUERY} within {timeout_s} s")
+    raise TimeoutError(f"Prometheus did not return {expected} for {QUERY} within {timeout_s} s")
 
 
 async def test_prometheus_reads_a_kpi_scraped_from_the_processor(
@@ -100,12 +103,18 @@ async def test_prometheus_reads_a_kpi_scraped_from_the_processor(
         serializer, _ = build_serde(settings.registry)
         topic = CONTACT_EVENTS.name(settings.topics)
         async with EventProducer(settings, serializer) as producer:
+            # poison first, on the very partition the calls go to: dead-lettered, the partition moves on
+            await producer.send_raw(topic, b"c-fast", b"not avro at all")
+            await producer.send_raw(KPI_PARTIALS.name(settings.topics), b"HOUR|0|WEB|", b"{}")
+            await producer.send_raw(KPI_MERGES.name(settings.topics), b"cus_1", b"[]")
             await producer.publish_many([
                 Outgoing(topic, "c-fast", call(now - timedelta(minutes=3), 4, contact_id="c-fast")),
                 Outgoing(topic, "c-gone", call(now - timedelta(minutes=3), None, contact_id="c-gone")),
             ])
-        result = await _query(prometheus_port, 60)
-        assert float(result[0]["value"][1]) == pytest.approx(0.5)
+        result = await _query(prometheus_port, 60, expected=0.5)
+        assert result[0]["metric"]["job"] == "kpis"
+        dead = await read_topics(settings, [DEAD_LETTERS])
+        assert len(dead.records) == 3
         exposition = await asyncio.to_thread(_text, f"http://127.0.0.1:{metrics.port}/metrics")
         assert "omnibus_kpi_measure{" in exposition
         checked = await asyncio.to_thread(subprocess.run, ["promtool", "check", "metrics"], input=exposition,
