@@ -269,7 +269,7 @@ def test_canonical_form_and_fingerprint_match_the_avro_library(schema: EventSche
 
 # --- round trips ----------------------------------------------------------------------------------------
 
-_UTC_INSTANT = dt.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=dt.UTC)
+_UTC_INSTANT = dt.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
 
 def sample(type_: Any, named: dict[str, dict]) -> Any:
