@@ -83,6 +83,22 @@ IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
     key="identifier or customer id",
 )
+KPI_AGGREGATES = TopicSpec(
+    "kpi.aggregates.v1", "Hourly and daily KPIs per channel and site (KpiAggregate); a late event republishes its "
+    "window with a higher revision.", key="window key GRANULARITY|start µs|CHANNEL|site", retention_ms=400 * DAY_MS,
+)
+KPI_PARTIALS = TopicSpec(
+    "kpi.partials.v1", "Per-partition KPI counts the KPI processor sums into aggregates (internal, JSON).",
+    key="window key", retention_ms=10 * DAY_MS,
+)
+KPI_MERGES = TopicSpec(  # same partition count as customer.contacts.v1: the survivor's partition receives them
+    "kpi.merges.v1", "Contacts of a merged customer moved to the survivor's KPI history (internal, JSON).",
+    key="surviving customer id",
+)
+KPI_TICKS = TopicSpec(  # same partition count as the KPI processor's inputs: one co-partitioned agent reads all
+    "kpi.ticks.v1", "Clock ticks closing the KPI processor's windows, one per partition (internal).",
+    key="tick key of the partition", retention_ms=1 * DAY_MS,
+)
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason.",
     key="original key", retention_ms=30 * DAY_MS, partitions=3,
@@ -91,5 +107,5 @@ DEAD_LETTERS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS,
+    DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
 )
