@@ -73,6 +73,18 @@ MARKETING_OFFERS = TopicSpec(
 MARKETING_RESPONSES = TopicSpec(
     "marketing.responses.v1", "Offers presented, accepted and declined on any channel.", key="customer"
 )
+MARKETING_SIGNALS = TopicSpec(
+    "marketing.signals.v1", "Retention signals (churn risk, arrears) for the CRM, with evidence.", key="customer id",
+    retention_ms=30 * DAY_MS,
+)
+MARKETING_INSTRUCTIONS_CALL_CENTER = TopicSpec(
+    "marketing.instructions.call_center.v1", "Show / withdraw offer instructions for the call center.",
+    key="customer id",
+)
+MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
+    "marketing.instructions.branch.v1", "Show / withdraw offer instructions for the branch counters.",
+    key="customer id",
+)
 IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
     key="identifier or customer id",
@@ -85,5 +97,5 @@ DEAD_LETTERS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH,
+    DEAD_LETTERS, IDENTITY_GRAPH, MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
 )

@@ -13,6 +13,7 @@ from bus.cli import schemas, stack, topics
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
+from processors.offers import cli as offers_cli
 
 app = typer.Typer(
     name="omnibus",
@@ -26,6 +27,7 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(handoffs_cli.app, name="handoffs")
 app.add_typer(identity_cli.app, name="identity", help="Identity resolution: run a worker, split a customer.")
 app.add_typer(handoffs_cli.report_app, name="report")
+app.add_typer(offers_cli.app, name="offers")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
 app.add_typer(adapter, name="adapter")
