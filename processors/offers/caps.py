@@ -50,9 +50,10 @@ def _count(ledger: list[list], now_us: int, cap: Cap, offer_id: str | None) -> i
 
 
 def suppression(customer: CustomerState, offer: Offer, channel: str, now: datetime, zone: str,
-                policy: ContactPolicy) -> Suppression | None:
-    """The first reason the offer may not be presented on ``channel`` now, or None (quiet hours first)."""
-    for quiet in (policy.quiet_hours, offer.quiet_hours):
+                policy: ContactPolicy, *, quiet_hours: bool = True) -> Suppression | None:
+    """The first reason the offer may not be presented on ``channel`` now, or None (quiet hours first;
+    ``quiet_hours=False`` for push instructions, which carry the end of the span as ``not_before``)."""
+    for quiet in (policy.quiet_hours, offer.quiet_hours) if quiet_hours else ():
         if quiet is not None and quiet.contains(now, zone):
             return Suppression.QUIET_HOURS
     now_us = int(now.timestamp() * US)

@@ -25,3 +25,13 @@ def offer(offer_id: str = "fibre", **fields: Any) -> Offer:
 
 def customer(customer_id: str = "cus_1", **fields: Any) -> CustomerState:
     return CustomerState(customer_id=customer_id, **fields)
+
+
+def envelope(event_id: str, at: datetime = T0, channel: str = "WEB") -> dict[str, Any]:
+    return {"event_id": event_id, "occurred_at": at, "received_at": at, "source_system": "test", "channel": channel,
+            "site": None, "correlation_id": event_id, "causation_id": None, "source_event_id": None}
+
+
+def ident(key: str) -> dict[str, str]:
+    kind, _, value = key.partition(":")
+    return {"type": kind, "value": value}
