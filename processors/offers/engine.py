@@ -49,6 +49,11 @@ class Batch:
     def count(self, metric: str, *labels: str) -> None:
         self.counts.append((metric, labels))
 
+    def merge(self, other: Batch) -> None:
+        self.outgoing.extend(other.outgoing)
+        self.instructions.extend(other.instructions)
+        self.counts.extend(other.counts)
+
 
 class OfferEngine:
     def __init__(self, settings: OffersSettings, emitter: Emitter,

@@ -14,9 +14,11 @@ state; event-id dedupe drops what was already applied).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from aiokafka.partitioner import murmur2
 
 _DELETED = object()
 
@@ -35,6 +37,11 @@ class Overlay:
 
     def __delitem__(self, key: str) -> None:
         self.writes[key] = _DELETED
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        value = self.get(key, default)
+        self.writes[key] = _DELETED
+        return value
 
     def keys(self) -> Iterator[str]:
         seen = set()
@@ -56,12 +63,15 @@ class Overlay:
 
 
 class Stores:
-    """The four tables of one worker, each behind an overlay for the current batch."""
+    """The four tables of one worker, each behind an overlay (tables, or the overlays of an enclosing batch)."""
 
-    def __init__(self, catalog: MutableMapping[str, Any], directory: MutableMapping[str, Any],
-                 customers: MutableMapping[str, Any], pending: MutableMapping[str, Any]) -> None:
+    def __init__(self, catalog: Any, directory: Any, customers: Any, pending: Any) -> None:
         self.catalog, self.directory = Overlay(catalog), Overlay(directory)
         self.customers, self.pending = Overlay(customers), Overlay(pending)
+
+    def nested(self) -> Stores:
+        """Overlays over these overlays: one event's writes, committed into the batch only if it succeeds."""
+        return Stores(self.catalog, self.directory, self.customers, self.pending)
 
     def commit(self) -> None:
         for overlay in (self.catalog, self.directory, self.customers, self.pending):
@@ -87,3 +97,35 @@ def from_json(value: Any) -> Any:
     if isinstance(value, list):
         return [from_json(v) for v in value]
     return value
+
+
+class TableMap:
+    """A faust table as a plain mapping: reads from its local data, each write also sent to its changelog.
+
+    The changelog partition is the key's murmur2 partition, computed here (as identity's ``FaustTables``
+    does) instead of by faust's producer, which would need the changelog topic's metadata at that moment
+    and, without ``use_partitioner``, a current event. Keys are text, values JSON-able.
+    """
+
+    def __init__(self, table: Any, partitions: int) -> None:
+        self.table, self.partitions = table, partitions
+
+    def _partition(self, key: str) -> int:
+        return (murmur2(key.encode()) & 0x7FFFFFFF) % self.partitions
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.table.data.get(key, default)
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self.table.data.keys()))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table.data[key] = value
+        self.table.send_changelog(self._partition(key), key, value)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        if key not in self.table.data:
+            return default
+        value = self.table.data.pop(key)
+        self.table.send_changelog(self._partition(key), key, None, value_serializer="raw")  # a tombstone
+        return value
