@@ -26,12 +26,13 @@ from adapters.base import identifiers
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
+from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from bus.config import TopicSettings
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 
 CHANNEL = "CALL_CENTER"
 INITIATION_METHODS = frozenset({"INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API"})
@@ -41,10 +42,11 @@ INITIATION_METHODS = frozenset({"INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSF
 class Topics:
     contact_events: str
     identifiers_observed: str
+    offer_responses: str = ""
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
-        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings))
+        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings))
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class Call:
     updated_at: datetime | None = None  # when the source last revised this report (CTR LastUpdateTimestamp)
     caller: tuple[identifiers.Identifier, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
+    offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
 
     @property
     def abandoned(self) -> bool:
@@ -129,6 +132,14 @@ class Call:
         return identifiers.key_of(phones[0]) if phones else self.contact_id
 
 
+def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:
+    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``, ``offer_response``."""
+    try:
+        return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES))
+    except BadDisposition as exc:
+        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
+
+
 def _ms(delta: object) -> int:
     return int(delta.total_seconds() * 1000)  # type: ignore[attr-defined]
 
@@ -144,6 +155,11 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
         events.append(
             Outgoing(topics.identifiers_observed, identifiers.key_of(call.caller[0]), _identifiers_observed(call))
         )
+    if call.offer is not None and call.caller and topics.offer_responses:
+        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
+                                 identifiers=list(call.caller), agent_id=call.agent_id,
+                                 presentation_id=f"call:{call.source_system}:{call.contact_id}")
+        events.append(Outgoing(topics.offer_responses, identifiers.key_of(call.caller[0]), offer))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 

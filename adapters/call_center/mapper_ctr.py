@@ -24,7 +24,7 @@ from typing import Any
 from adapters.base import identifiers
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time, recorded_offer
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -138,6 +138,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         kind=CHANNEL_KINDS.get(str(ctr.get("Channel") or "VOICE"), "UNKNOWN"),
         updated_at=last_update,
         caller=tuple(caller),
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

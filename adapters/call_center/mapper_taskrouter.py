@@ -21,7 +21,7 @@ from typing import Any
 from adapters.base import identifiers
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events
+from adapters.call_center.mapper import Call, MapContext, call_events, recorded_offer
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
@@ -119,6 +119,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
             identifiers.plain("ACCOUNT", attributes.get("account_number")),
         ])),
         properties={k: str(v) for k, v in properties.items() if v},
+        offer=recorded_offer(attributes, SOURCE),
     )
 
 
