@@ -7,66 +7,21 @@ processors) on the test broker under a fresh topic prefix.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bus.config import OmnibusSettings, load_settings
-from bus.serde import Event, SerdeContext, build_serde
-from bus.topic_admin import apply_topics
-from bus.topics import MARKETING_INSTRUCTIONS_BRANCH, MARKETING_INSTRUCTIONS_CALL_CENTER, TopicSpec
+from demo.offers import InstructionWatch
 from demo.services import WRITE_KEY, running_middleware
 from processors.offers.campaigns import publish
 from tests.processors.offers.factories import offer
+from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 EMAIL, PHONE, USER = "ana.lima@example.org", "+8613912345678", "u-offers-1"
-
-
-class Instructions:
-    """Every instruction on the push channels' topics, from offset 0, with the instant it was seen."""
-
-    def __init__(self, settings: OmnibusSettings, specs: tuple[TopicSpec, ...]) -> None:
-        self.settings, self.specs = settings, specs
-        self.seen: list[tuple[float, str, Event]] = []
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        _, deserializer = build_serde(self.settings.registry)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap_servers, group_id=None,
-                                    enable_auto_commit=False, fetch_max_wait_ms=20)
-        await consumer.start()
-        tps = [TopicPartition(spec.name(self.settings.topics), p) for spec in self.specs
-               for p in range(spec.partition_count(self.settings.topics))]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-
-        async def run() -> None:
-            try:
-                while True:
-                    for tp, messages in (await consumer.getmany(timeout_ms=50)).items():
-                        for m in messages:
-                            event = deserializer(m.value, SerdeContext(topic=tp.topic))
-                            self.seen.append((time.monotonic(), event.value["channel"], event))
-            finally:
-                await consumer.stop()
-
-        self._task = asyncio.create_task(run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def of(self, channel: str, action: str) -> list[tuple[float, Event]]:
-        return [(at, e) for at, c, e in self.seen if c == channel and e.value["action"] == action]
 
 
 async def until(check: Any, timeout_s: float, what: str) -> Any:
@@ -85,11 +40,8 @@ async def get_json(http: aiohttp.ClientSession, url: str, **params: str) -> dict
 
 
 async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_servers: str, tmp_path: Any) -> None:
-    settings = load_settings(kafka={"bootstrap_servers": bootstrap_servers},
-                             topics={"prefix": f"offers{uuid.uuid4().hex[:6]}", "partitions": 3},
-                             metrics={"port": 0}, log={"level": "WARNING"})
-    await apply_topics(settings)
-    watcher = Instructions(settings, (MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH))
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
     await watcher.start()
     auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
     now = datetime.now(UTC).isoformat()
@@ -112,10 +64,11 @@ async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_ser
             assert [o["offer_id"] for o in web["offers"]] == ["fibre-upgrade"] and web["offers"][0]["content"] == "Twice the speed"
             counter = await offered("BRANCH", type="PHONE", value=PHONE)
             assert [o["offer_id"] for o in counter["offers"]] == ["fibre-upgrade"]
-            await until(lambda: asyncio.sleep(0, bool(watcher.of("CALL_CENTER", "SHOW") and watcher.of("BRANCH", "SHOW"))),
-                        30, "SHOW instructions")
-            (_, show), = watcher.of("CALL_CENTER", "SHOW")
-            assert show.value["customer_id"] == web["customer_id"] and show.value["content"] == "Script: upgrade"
+            customer = web["customer_id"]
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "CALL_CENTER", "SHOW")
+                                                      and watcher.of(customer, "BRANCH", "SHOW"))), 30, "SHOW instructions")
+            (_, show), = watcher.of(customer, "CALL_CENTER", "SHOW")
+            assert show.value["content"] == "Script: upgrade" and show.value["offer_version"] == 1
             pop_url = f"{endpoints.screen_pop}/customers/lookup"
 
             async def pop_offers() -> list[str] | None:
@@ -131,11 +84,11 @@ async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_ser
             sent = time.monotonic()
             async with http.post(f"{endpoints.web}/v1/track", json=accepted, headers=auth) as response:
                 assert response.status == 200, await response.text()
-            await until(lambda: asyncio.sleep(0, bool(watcher.of("CALL_CENTER", "WITHDRAW") and watcher.of("BRANCH", "WITHDRAW"))),
-                        10, "WITHDRAW instructions")
-            withdrawn_at = max(watcher.of(c, "WITHDRAW")[0][0] for c in ("CALL_CENTER", "BRANCH"))
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "CALL_CENTER", "WITHDRAW")
+                                                      and watcher.of(customer, "BRANCH", "WITHDRAW"))), 10, "WITHDRAW instructions")
+            withdrawn_at = max(watcher.of(customer, c, "WITHDRAW")[0][0] for c in ("CALL_CENTER", "BRANCH"))
             assert withdrawn_at - sent < 1.0, f"withdrawn {withdrawn_at - sent:.3f} s after the answer"
-            (_, withdraw), = watcher.of("CALL_CENTER", "WITHDRAW")
+            (_, withdraw), = watcher.of(customer, "CALL_CENTER", "WITHDRAW")
             assert (withdraw.value["reason"], withdraw.value["answered_channel"]) == ("ACCEPTED", "WEB")
 
             for channel in ("WEB", "BRANCH", "CALL_CENTER"):
