@@ -24,6 +24,7 @@ from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
+from bus.identifiers import IdentifierNormaliser
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
@@ -53,6 +54,7 @@ class OffersWorker:
     tables: dict[str, TableMap]
     settings: OffersSettings
     producer: EventProducer
+    normaliser: IdentifierNormaliser
     _started: bool = False
     _lock: asyncio.Lock | None = None
 
@@ -84,7 +86,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     tables = {name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)
               for name in TABLES}
     engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)
-    worker = OffersWorker(app, engine, tables, offers, producer)
+    worker = OffersWorker(app, engine, tables, offers, producer,
+                          IdentifierNormaliser(settings.identifiers, component=APP_NAME))
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)
     decoder = RecordDecoder(deserializer, dead_letters)
     contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)

@@ -6,21 +6,18 @@
     {"customer_id": "cus_...", "channel": "WEB", "offers": [{"offer_id", "version", "title", "content",
      "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}]}
 
-Identifier values are normalised like identity resolution does (its settings, when the deployment has
-them, for national-ID tokens). The answer comes from this worker's tables (one worker, see ``agent``).
+Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
+whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's tables (one worker, see ``agent``).
 """
 
 from __future__ import annotations
 
 import time
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from faust.web import Request, Response, View
 
-from bus.errors import ConfigError
-from processors.identity.config import load_identity_settings
-from processors.identity.normalize import IdentifierNormalizer, Rejected
+from bus.identifiers import IdentifierNormaliser, Rejected
 
 from processors.offers import metrics
 from processors.offers.definition import Channel
@@ -33,22 +30,11 @@ if TYPE_CHECKING:
 LOOKUP = "lookup"
 
 
-@cache
-def _normalizer() -> IdentifierNormalizer | None:
-    try:
-        return IdentifierNormalizer(load_identity_settings())
-    except ConfigError:  # no identity settings in this deployment: values are taken as given
-        return None
-
-
-def identifier_key(kind: str, value: str) -> tuple[str | None, str | None]:
-    """(key, None) or (None, why it is refused)."""
+def identifier_key(normaliser: IdentifierNormaliser, kind: str, value: str) -> tuple[str | None, str | None]:
+    """(key ``TYPE:value`` as identity resolution links it, None) or (None, why the value is refused)."""
     if not kind or not value:
         return None, "type and value are required"
-    normalizer = _normalizer()
-    if normalizer is None:
-        return f"{kind.upper()}:{value}", None
-    found = normalizer.normalize({"type": kind.upper(), "value": value})
+    found = normaliser.normalise(kind, value)
     return (None, found.reason) if isinstance(found, Rejected) else (found.key, None)
 
 
@@ -78,7 +64,7 @@ def register_views(worker: OffersWorker) -> None:
         if channel not in Channel.__members__:
             return self.error(400, f"channel must be one of {', '.join(Channel.__members__)}")
         if customer_id == LOOKUP:
-            key, refused = identifier_key(request.query.get("type", ""), request.query.get("value", ""))
+            key, refused = identifier_key(worker.normaliser, request.query.get("type", ""), request.query.get("value", ""))
             if key is None:
                 return self.error(400, refused or "bad identifier")
             customer_id = worker.tables["directory"].get(key)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bus.cli.main import app
+from omnibus.cli import app
 from tests.processors.offers.test_offer_file import GOOD
 from tests.support.settings import settings_with_topics
 
