@@ -89,11 +89,23 @@ HANDOFF_TIER_FACTS = TopicSpec(
 )
 MARKETING_OFFERS = TopicSpec(
     "marketing.offers.v1", "Offer definitions, latest version per offer (compacted).", key="offer id",
-    compacted=True, retention_ms=-1, carries=("omnibus.marketing.OfferDefined",),
+    compacted=True, retention_ms=-1, carries=("omnibus.marketing.OfferDefined", "omnibus.marketing.OfferWithdrawn"),
 )
 MARKETING_RESPONSES = TopicSpec(
     "marketing.responses.v1", "Offers presented, accepted and declined on any channel.", key="customer",
     carries=("omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"),
+)
+MARKETING_SIGNALS = TopicSpec(
+    "marketing.signals.v1", "Retention signals (churn risk, arrears) for the CRM, with evidence.", key="customer id",
+    retention_ms=30 * DAY_MS, carries=("omnibus.marketing.RetentionSignal",),
+)
+MARKETING_INSTRUCTIONS_CALL_CENTER = TopicSpec(
+    "marketing.instructions.call_center.v1", "Show / withdraw offer instructions for the call center.",
+    key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+)
+MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
+    "marketing.instructions.branch.v1", "Show / withdraw offer instructions for the branch counters.",
+    key="customer id", carries=("omnibus.marketing.OfferInstruction",),
 )
 IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
@@ -129,4 +141,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
     DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
+    MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
 )

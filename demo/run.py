@@ -20,6 +20,7 @@ from bus.stack import LocalStack
 from bus.topic_admin import apply_topics
 from bus.topics import ALL_TOPICS, HANDOFF_EVENTS
 from demo import backoffice, report, traffic
+from demo.offers import InstructionWatch, offer_journey, publish_demo_offer
 from demo.people import DemoCustomer, customers
 from demo.services import BRANCH_ID, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, Endpoints, running_middleware, scratch_dir
 
@@ -55,18 +56,23 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
     report.stack(console, state)
     await apply_topics(settings)
     people = customers(count)
+    await publish_demo_offer(settings)
+    watch = InstructionWatch(settings)
+    await watch.start()
     async with running_middleware(settings, workdir) as endpoints, aiohttp.ClientSession() as http:
         await _drive(http, endpoints, people, workdir, console)
         serializer, _ = build_serde(settings.registry)
         async with EventProducer(settings, serializer) as producer:
             await backoffice.work_the_queue(producer, settings, people)
         rejected = await _send_malformed(http, endpoints)
+        offered = await offer_journey(http, endpoints, watch, people[0], console)
+        await watch.stop()
         profile = await _await_screen_pop(http, endpoints, people[0], console)
         await report.summary(console, settings, people[0], profile, rejected)
         if keep_running:
             report.keep_running(console, endpoints)
             await asyncio.Event().wait()
-    return profile is not None and _from_every_channel(profile)
+    return offered and profile is not None and _from_every_channel(profile)
 
 
 async def _drive(http: aiohttp.ClientSession, endpoints: Endpoints, people: list[DemoCustomer], workdir: Path,

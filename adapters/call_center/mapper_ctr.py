@@ -23,7 +23,7 @@ from typing import Any
 
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time, recorded_offer
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -140,6 +140,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 
