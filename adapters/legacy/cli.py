@@ -23,7 +23,8 @@ app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox re
 
 
 def context(settings: OmnibusSettings, adapter: LegacySettings) -> LegacyContext:
-    return LegacyContext(adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency)
+    return LegacyContext(adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
+                         adapter.future_tolerance_s)
 
 
 def _settings() -> tuple[OmnibusSettings, LegacySettings]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.base import identifiers
+from adapters.base import clock, identifiers
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
@@ -60,6 +60,7 @@ class LegacyContext:
     source_system: str
     topic: str
     default_currency: str = "EUR"
+    future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
 
 
 Builder = Callable[["Fields"], dict[str, Any]]
@@ -163,8 +164,12 @@ def canonical_event_type(raw: str) -> str:
 def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     event_type = canonical_event_type(record.event_type)
     body = BUILDERS[event_type](Fields(record, ctx))
+    # A business system whose clock runs ahead is moved back to now (adapters.base.clock).
+    occurred_at = clock.in_range(record.occurred_at, "occurred_at", "record")
+    occurred_at = clock.future_skew(occurred_at, datetime.now(UTC), tolerance_s=ctx.future_tolerance_s,
+                                    source_system=ctx.source_system).apply(occurred_at)  # type: ignore[assignment]
     envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
-                             source_event_id=record.dedupe_id, occurred_at=record.occurred_at)
+                             source_event_id=record.dedupe_id, occurred_at=occurred_at)
     key = body.get("account_number") or body.get("order_id")
     event = Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body})
     return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=(Outgoing(ctx.topic, key, event),))

@@ -48,6 +48,10 @@ class WebSettings(AdapterSettings):
     phone_region: str | None = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
     )
+    strict_batches: bool = Field(
+        False, description="Answer a batch with any refused message 400 instead of Segment's 200 with the "
+        "refusals listed (the good messages are published and the bad ones dead-lettered either way).",
+    )
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
     )

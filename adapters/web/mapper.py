@@ -40,6 +40,11 @@ class _Message:
     occurred_at: datetime
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
+    device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
+
+    def original(self) -> dict[str, str]:
+        """``original_timestamp`` for properties, when the device's time was corrected."""
+        return {"original_timestamp": self.device_time.isoformat()} if self.device_time else {}
 
 
 class SegmentMapper:
@@ -66,9 +71,11 @@ class SegmentMapper:
         ])
         if not person:
             raise errors.missing_identity()
-        parsed = _Message(
-            message, source, fields.message_id(message), fields.timestamp(message, received), received, person
+        occurred_at, device_time = fields.timestamp(
+            message, received, tolerance_s=self._settings.future_tolerance_s,
+            source_system=self._settings.source_system,
         )
+        parsed = _Message(message, source, fields.message_id(message, kind), occurred_at, received, person, device_time)
         events = getattr(self, f"_{kind}")(parsed)
         return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
 
@@ -157,6 +164,7 @@ class SegmentMapper:
         page = fields.obj(fields.obj(m.body, "context"), "page")
         facts = {**fields.text_map({f: page[f] for f in PAGE_FIELDS if f in page}), **fields.text_map(properties)}
         facts["source"] = m.source
+        facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
             "interaction_id": m.message_id,
@@ -178,7 +186,7 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": fields.text_map(properties, skip=HANDOFF_FIELDS),
+            "intake_facts": {**fields.text_map(properties, skip=HANDOFF_FIELDS), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,
