@@ -221,7 +221,7 @@ class CounterMapper:
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
             if kind not in IDENTIFIER_TYPES:
-                raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
+                raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             value = required_text(item, "value", f"identifiers[{kind}].value")
             # A value that cannot be an identifier (a mistyped phone) is dropped, never guessed; the
             # event itself is still worth publishing.

@@ -141,9 +141,10 @@ class CallCenterIngress:
         rejected = [{"index": index, "reason": error.reason, "code": error.code} for index, error in outcome.refused]
         if outcome.refused and not outcome.accepted and not outcome.skipped:
             first = outcome.refused[0][1]
-            status = first.status if len(items) == 1 else 400
-            return error_response(status, first.reason if len(items) == 1 else
-                                  f"every record was refused; first: {first.reason}", first.code)
+            if len(items) == 1:
+                return error_response(first.status, first.reason, first.code)
+            return web.json_response({"error": f"every record was refused; first: {first.reason}",
+                                      "code": first.code, "rejected": rejected}, status=400)
         stale = len(outcome.skipped)
         return BatchOutcome(
             accepted=len(outcome.accepted) + stale,

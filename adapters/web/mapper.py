@@ -61,7 +61,8 @@ class SegmentMapper:
         """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
-        kind = CALL_TYPES.get(call or message.get("type") or "")
+        named = call or message.get("type") or ""
+        kind = CALL_TYPES.get(named) if isinstance(named, str) else None
         if kind is None:
             raise errors.unknown_type(message.get("type"))
         received = received_at or datetime.now(UTC)
