@@ -21,10 +21,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import identifiers, wire
+from adapters.base import wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time
+from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -119,12 +120,13 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     endpoint = _object(ctr.get("CustomerEndpoint"), "CustomerEndpoint")
     settings = ctx.settings
 
-    caller = identifiers.unique([
-        identifiers.phone(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64), ctx.site.phone_region)
-        if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None,
-        identifiers.plain("ACCOUNT", attributes.get(settings.connect_account_attribute))
-        if settings.connect_account_attribute else None,
+    caller = ctx.normaliser.collect([
+        ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
+         if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
+        ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
+    # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
+    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": _field(ctr, "DisconnectReason"), "channel": _field(ctr, "Channel")}
     return Call(
@@ -147,7 +149,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
         kind=CHANNEL_KINDS.get(_field(ctr, "Channel") or "VOICE", "UNKNOWN"),
         updated_at=last_update,
-        caller=tuple(caller),
+        **Call.customer(caller),
+        traits=traits,
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -205,4 +205,4 @@ def _rejection(
 def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
     """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
     return serving("web", settings, web_settings, lambda runtime: WebIngress(
-        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics)).app())
+        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app())
