@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from processors.identity.config import IdentitySettings
+from processors.identity.matching.compare import Thresholds
+from processors.identity.matching.weights import MatchModel
 
 # Rule names carried in lineage and in the refused-links metric (a small fixed set).
 CO_OBSERVED = "co-observed"
@@ -14,6 +16,11 @@ MANUAL_SPLIT = "manual-split"
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"
 SPLIT_DO_NOT_MERGE = "split-do-not-merge"
+MATCH_WEIGHT = "match-weight"  # refused: the Fellegi–Sunter weight is below the refuse threshold
+MATCH_REVIEW = "match-review"  # kept apart until an operator decides (weight between the thresholds)
+BLOCKING_CANDIDATE = "blocking-candidate"  # merged without a common identifier, on the traits' weight
+REVIEW_ACCEPTED = "review-accepted"
+REVIEW_REJECTED = "review-rejected"
 
 
 def kind_of(key: str) -> str:
@@ -36,6 +43,12 @@ class LinkPolicy:
         self._priorities = dict(settings.priorities)
         self._limits = dict(settings.max_per_customer)
         self._shared_after = dict(settings.shared_after)
+        self.matcher = MatchModel(
+            {name: dict(levels) for name, levels in settings.match_mu.items()}, prior=settings.match_prior,
+            merge_at=settings.match_merge_at, refuse_below=settings.match_refuse_below,
+            thresholds=Thresholds(settings.name_close, settings.address_close),
+        )
+        self.blocking = settings.blocking
 
     def priority(self, kind: str) -> int:
         return self._priorities.get(kind, 0)
