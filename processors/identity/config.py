@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
-from processors.identity.matching.defaults import DEFAULT_MERGE_AT, DEFAULT_MU, DEFAULT_PRIOR, DEFAULT_REFUSE_BELOW
+from processors.identity.matching.defaults import (
+    DEFAULT_MERGE_AT, DEFAULT_MU, DEFAULT_PERSON_FIELDS, DEFAULT_PRIOR, DEFAULT_REFUSE_BELOW, DEFAULT_VETOES,
+)
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
 
@@ -74,8 +76,14 @@ class IdentitySettings(BaseModel):
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MU.items()},
         description="m/u probabilities per compared field and level (JSON; merged per field over the defaults).",
     )
-    name_close: float = Field(0.88, gt=0, le=1, description="Jaro-Winkler similarity from which names are close.")
+    name_close: float = Field(0.85, gt=0, le=1, description="Jaro-Winkler similarity from which names are close.")
     address_close: float = Field(85.0, gt=0, le=100, description="Token-sort ratio (%) from which addresses are close.")
+    match_vetoes: tuple[str, ...] = Field(
+        DEFAULT_VETOES, description="Compared fields that refuse a merge when they differ, whatever the weight."
+    )
+    match_person_fields: tuple[str, ...] = Field(
+        DEFAULT_PERSON_FIELDS, description="A merge needs one of these fields to agree; otherwise it goes to review."
+    )
     blocking: bool = Field(True, description="Look for candidates without a common identifier (blocking index).")
     web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
 

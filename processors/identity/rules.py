@@ -46,7 +46,8 @@ class LinkPolicy:
         self.matcher = MatchModel(
             {name: dict(levels) for name, levels in settings.match_mu.items()}, prior=settings.match_prior,
             merge_at=settings.match_merge_at, refuse_below=settings.match_refuse_below,
-            thresholds=Thresholds(settings.name_close, settings.address_close),
+            thresholds=Thresholds(settings.name_close, settings.address_close), vetoes=tuple(settings.match_vetoes),
+            person_fields=tuple(settings.match_person_fields),
         )
         self.blocking = settings.blocking
 
@@ -57,13 +58,15 @@ class LinkPolicy:
         """Highest priority first; equal priorities in key order, so every worker orders alike."""
         return sorted(keys, key=lambda key: (-self.priority(kind_of(key)), key))
 
-    def breach(self, existing: Iterable[str], added: Iterable[str]) -> Breach | None:
-        """The first per-type limit that ``existing`` plus ``added`` identifiers would exceed, if any."""
+    def breach(self, existing: Iterable[str], added: Iterable[str], waived: Iterable[str] = ()) -> Breach | None:
+        """The first per-type limit that ``existing`` plus ``added`` identifiers would exceed, if any
+        (types in ``waived`` are not checked)."""
+        waived = set(waived)
         existing = set(existing)
         before = Counter(kind_of(key) for key in existing)
         after = Counter(kind_of(key) for key in existing.union(added))
         for kind in sorted(after, key=lambda k: (-self.priority(k), k)):
-            limit = self._limits.get(kind)
+            limit = None if kind in waived else self._limits.get(kind)
             # Only an addition breaches: a customer already over a since-lowered limit keeps what it has.
             if limit is not None and after[kind] > limit and after[kind] > before[kind]:
                 return Breach(kind, after[kind], limit)

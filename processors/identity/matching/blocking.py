@@ -1,8 +1,8 @@
 """Blocking keys: where customers with no identifier in common still meet to be compared.
 
-A customer is filed under every key its trait summary yields (at most ``MAX_KEYS``): the surname's
-Metaphone code with the birth date, the given name's with the birth date (catches a surname typo),
-and the postcode with the given name's initial. Two customers sharing a key are scored like any
+A customer is filed under every key its trait summary yields (at most ``MAX_KEYS``): each name's
+Metaphone code with the birth date (either name may carry a typo, or the two be swapped), the postcode
+with the given name's initial or the surname's code, and the two names' codes together (no date). Two customers sharing a key are scored like any
 other candidate pair. Keys are node keys on the graph topic (``BLOCK:...``), so the index is
 partitioned like the rest of the graph. Phonetic codes from jellyfish.
 """
@@ -14,7 +14,7 @@ import jellyfish
 from processors.identity.matching.traits import BIRTH, FAMILY, GIVEN, POSTCODE, Summary
 
 PREFIX = "BLOCK:"
-MAX_KEYS = 8
+MAX_KEYS = 12
 
 
 def is_block(key: str) -> bool:
@@ -26,15 +26,16 @@ def _phonetic(name: str) -> str:
 
 
 def block_keys(summary: Summary | None) -> list[str]:
-    """Sorted blocking keys of a trait summary (none without a birth date or a postcode)."""
+    """Sorted blocking keys of a trait summary: any name's code with the birth date, the postcode with
+    the given name's initial or the surname's code, and the two names' codes in either order."""
     summary = summary or {}
     keys: set[str] = set()
+    given = [_phonetic(name) for name in summary.get(GIVEN, ())]
+    family = [_phonetic(name) for name in summary.get(FAMILY, ())]
     for birth in summary.get(BIRTH, ()):
-        for family in summary.get(FAMILY, ()):
-            keys.add(f"{PREFIX}fb:{_phonetic(family)}:{birth}")
-        for given in summary.get(GIVEN, ()):
-            keys.add(f"{PREFIX}gb:{_phonetic(given)}:{birth}")
+        keys.update(f"{PREFIX}nb:{code}:{birth}" for code in (*given, *family))
     for postcode in summary.get(POSTCODE, ()):
-        for given in summary.get(GIVEN, ()):
-            keys.add(f"{PREFIX}pg:{postcode}:{given[0]}")
+        keys.update(f"{PREFIX}pg:{postcode}:{name[0]}" for name in summary.get(GIVEN, ()))
+        keys.update(f"{PREFIX}pf:{postcode}:{code}" for code in family)
+    keys.update(f"{PREFIX}nn:{':'.join(sorted((g, f)))}" for g in given for f in family)
     return sorted(keys)[:MAX_KEYS]

@@ -1,7 +1,7 @@
 """Comparison levels of two customers, per trait and per identifier type.
 
 Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
-similarity ≥ ``name_close``; dates: one digit off or day and month transposed; addresses: token-sort
+similarity ≥ ``name_close`` or two edits; dates: one digit off or day and month transposed; addresses: token-sort
 ratio ≥ ``address_close`` percent; postcodes: one edit); ``different``; ``missing`` when either side
 has no value. Identifier types have ``agree`` (a common identifier), ``different`` (both have the
 type, none in common: two national IDs are a conflict) or ``missing``. Distances come from rapidfuzz.
@@ -34,14 +34,19 @@ TRAIT_FIELDS = {GIVEN: "given_name", FAMILY: "family_name", BIRTH: "birth_date",
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    name_close: float = 0.88  # Jaro-Winkler similarity, 0..1
+    name_close: float = 0.85  # Jaro-Winkler similarity, 0..1
     address_close: float = 85.0  # rapidfuzz token-sort ratio, 0..100
 
 
 def name_level(a: str, b: str, limits: Thresholds) -> Level:
+    """Close: Jaro-Winkler ≥ ``name_close``, or at most two edits between names of five letters or more."""
     if a == b:
         return Level.EXACT
-    return Level.CLOSE if JaroWinkler.similarity(a, b) >= limits.name_close else Level.DIFFERENT
+    if JaroWinkler.similarity(a, b) >= limits.name_close:
+        return Level.CLOSE
+    if min(len(a), len(b)) >= 5 and Levenshtein.distance(a, b) <= 2:
+        return Level.CLOSE
+    return Level.DIFFERENT
 
 
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
@@ -82,17 +87,27 @@ def best_level(field: str, first: Sequence[str], second: Sequence[str], limits: 
 
 
 def swapped_names(first: Summary, second: Summary) -> bool:
-    """Given and family name exchanged between the two (a form filled in the wrong order)."""
-    return bool(set(first.get(GIVEN, ())) & set(second.get(FAMILY, ()))
-                and set(first.get(FAMILY, ())) & set(second.get(GIVEN, ())))
+    """Given and family name exchanged on one side (a form filled in the wrong order): each name found
+    as the other's, or one found and the other missing. A household's shared surname alone is not."""
+    def crossed(a: Summary, b: Summary, one: str, other: str) -> bool:
+        if not set(a.get(one, ())) & set(b.get(other, ())):
+            return False
+        return bool(set(a.get(other, ())) & set(b.get(one, ()))) or not a.get(other) or not b.get(one)
+
+    return crossed(first, second, GIVEN, FAMILY) or crossed(first, second, FAMILY, GIVEN)
 
 
 def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> dict[str, Level]:
-    """``{"given_name": Level, ...}`` for every trait field."""
+    """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close."""
     levels = {name: best_level(code, first.get(code, []), second.get(code, []), limits)
               for code, name in TRAIT_FIELDS.items()}
     if swapped_names(first, second):
-        levels["given_name"] = levels["family_name"] = Level.CLOSE
+        for name in ("given_name", "family_name"):
+            if levels[name] is Level.DIFFERENT:
+                levels[name] = Level.CLOSE
+            elif levels[name] is Level.MISSING and (first.get(GIVEN) and second.get(GIVEN)
+                                                    if name == "given_name" else False):
+                levels[name] = Level.CLOSE
     return levels
 
 

@@ -2,8 +2,12 @@
 
 For each compared field and level, ``m`` = P(level | same person) and ``u`` = P(level | different
 people); the level contributes log2(m/u) bits, ``missing`` contributes nothing. The match weight is
-``prior`` (log2 of the prior odds that a candidate pair is one person) plus the sum. Decision: weight
-≥ ``merge_at`` merges, weight < ``refuse_below`` refuses, anything between goes to review.
+``prior`` (log2 of the prior odds that two records are one person) plus the sum. Decision: a field in
+``vetoes`` at level ``different`` refuses whatever the weight (two national IDs; a given name or a birth
+date that disagrees beyond a typo: the independence the weights assume breaks down in a household,
+whose members share surname, address, postcode and phone); otherwise weight ≥ ``merge_at`` merges
+if some field in ``person_fields`` agrees (else review: for the same reason), weight < ``refuse_below``
+refuses, anything between goes to review.
 Source: Fellegi & Sunter, "A Theory for Record Linkage", JASA 64 (1969); the log2 form as in Splink.
 """
 
@@ -52,6 +56,8 @@ class MatchModel:
     merge_at: float = 6.0
     refuse_below: float = 0.0
     thresholds: Thresholds = Thresholds()
+    vetoes: tuple[str, ...] = ()
+    person_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
@@ -81,7 +87,24 @@ class MatchModel:
         levels.update(identifier_levels(ids_a, ids_b, self.identifier_kinds))
         return self.weigh(levels)
 
-    def decide(self, weight: float) -> Decision:
+    def veto(self, levels: Mapping[str, Level]) -> str | None:
+        """The first field in ``vetoes`` whose level is ``different``, if any."""
+        return next((name for name in self.vetoes if levels.get(name) is Level.DIFFERENT), None)
+
+    def person_evidence(self, levels: Mapping[str, Level]) -> bool:
+        """Whether a field that tells people apart (not one a household shares) agrees, if any are set."""
+        agreeing = (Level.EXACT, Level.CLOSE, Level.AGREE)
+        return not self.person_fields or any(levels.get(name) in agreeing for name in self.person_fields)
+
+    def decide(self, score: MatchScore) -> Decision:
+        if self.veto(score.levels) is not None:
+            return Decision.REFUSE
+        decision = self.decide_weight(score.weight)
+        if decision is Decision.MERGE and not self.person_evidence(score.levels):
+            return Decision.REVIEW  # only household-level agreement (surname, address, phone): ask
+        return decision
+
+    def decide_weight(self, weight: float) -> Decision:
         if weight >= self.merge_at:
             return Decision.MERGE
         return Decision.REFUSE if weight < self.refuse_below else Decision.REVIEW

@@ -23,7 +23,18 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 UNLIMITED = {k: 1000 for k in ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")}
 
 
+# Thresholds every weight reaches: every link merges, as before the matcher (graph mechanics tests).
+MERGE_ALWAYS = {"match_merge_at": -1e9, "match_refuse_below": -1e9, "match_vetoes": (), "match_person_fields": (),
+                "blocking": False}
+
+
 def settings(**overrides: Any) -> IdentitySettings:
+    """Settings for graph mechanics: the matcher's thresholds out of the way unless overridden."""
+    return IdentitySettings(**{"hmac_key": HMAC_KEY, **MERGE_ALWAYS, **overrides})
+
+
+def matcher_settings(**overrides: Any) -> IdentitySettings:
+    """The shipped defaults, matcher included."""
     return IdentitySettings(**{"hmac_key": HMAC_KEY, **overrides})
 
 

@@ -8,6 +8,8 @@ def test_same_person_with_typos_shares_a_key() -> None:
     assert set(first) & set(second) and all(is_block(key) for key in first)
 
 
-def test_postcode_and_initial_key_and_nothing_without_date_or_postcode() -> None:
+def test_postcode_keys_swapped_names_and_nothing_from_a_single_name() -> None:
     assert block_keys(summarize({"given_name": "Ann", "postcode": "75001"})) == ["BLOCK:pg:75001:a"]
-    assert block_keys(summarize({"given_name": "Ann", "family_name": "Lee"})) == []
+    swapped = block_keys(summarize({"given_name": "Lee", "family_name": "Ann", "birth_date": "1980-01-01"}))
+    assert swapped == block_keys(summarize({"given_name": "Ann", "family_name": "Lee", "birth_date": "1980-01-01"}))
+    assert block_keys(summarize({"family_name": "Lee"})) == []

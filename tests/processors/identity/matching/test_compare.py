@@ -54,6 +54,12 @@ def test_swapped_given_and_family_names_are_close() -> None:
     assert levels["given_name"] is levels["family_name"] is Level.CLOSE
 
 
+def test_a_name_swapped_on_one_side_with_the_other_missing_is_close_but_a_shared_surname_is_not() -> None:
+    assert trait_levels({"gn": ["martin"]}, {"gn": ["ann"], "fn": ["martin"]})["given_name"] is Level.CLOSE
+    household = trait_levels({"gn": ["martin"], "fn": ["bob"]}, {"gn": ["ann"], "fn": ["martin"]})
+    assert household["given_name"] is Level.DIFFERENT
+
+
 def test_identifier_levels_agree_conflict_missing() -> None:
     first = ["NATIONAL_ID:nid1:aaa", "PHONE:+331", "EMAIL:a@x.org"]
     second = ["NATIONAL_ID:nid1:bbb", "PHONE:+331"]

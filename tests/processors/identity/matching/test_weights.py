@@ -39,7 +39,16 @@ def test_score_compares_traits_and_identifiers() -> None:
     (-0.01, Decision.REFUSE),
 ])
 def test_threshold_bands(weight: float, decision: Decision) -> None:
-    assert MatchModel(MU, merge_at=6.0, refuse_below=0.0).decide(weight) is decision
+    assert MatchModel(MU, merge_at=6.0, refuse_below=0.0).decide_weight(weight) is decision
+
+
+def test_a_vetoed_field_that_differs_refuses_whatever_the_weight() -> None:
+    model = MatchModel(MU, merge_at=6.0, vetoes=("birth_date",))
+    score = model.weigh({"given_name": Level.EXACT, "PHONE": Level.AGREE, "NATIONAL_ID": Level.AGREE,
+                         "birth_date": Level.DIFFERENT})
+    assert score.weight > 6.0 and model.veto(score.levels) == "birth_date"
+    assert model.decide(score) is Decision.REFUSE
+    assert model.decide(model.weigh({"birth_date": Level.CLOSE, "NATIONAL_ID": Level.AGREE})) is Decision.MERGE
 
 
 def test_invalid_models_are_rejected() -> None:
