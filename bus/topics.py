@@ -77,6 +77,10 @@ IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
     key="identifier or customer id",
 )
+IDENTITY_REVIEWS = TopicSpec(
+    "identity.reviews.v1", "Merge candidates awaiting an operator, and the operators' decisions.", key="review id",
+    retention_ms=-1,
+)
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason.",
     key="original key", retention_ms=30 * DAY_MS, partitions=3,
@@ -85,5 +89,5 @@ DEAD_LETTERS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH,
+    DEAD_LETTERS, IDENTITY_GRAPH, IDENTITY_REVIEWS,
 )

@@ -115,6 +115,7 @@ class ReviewDecided:
     accepted: bool
     operator: str
     reason: str
+    identifiers: tuple[str, ...]
     lineage: Lineage
 
     @property
