@@ -191,3 +191,18 @@ def test_a_phantom_from_an_alias_never_poisons_the_real_user_id() -> None:
     assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
     assert "sh" not in h.local.store.nodes["USER_ID:u-8"]
     assert len({r.customer_id for r in h.decisions(Resolved)[2:]}) == 1
+
+
+def test_a_split_stays_split_when_blocking_proposes_the_pair_again() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "8203917")], ANN)
+    with_traits(h, [("ACCOUNT", "5550172")], ANN, minutes=1)  # the same traits: blocking merges them
+    source = h.customer("ACCOUNT", "8203917")
+    assert h.customer("ACCOUNT", "5550172") == source
+    h.local.submit([Send(source, {"k": "split", "ids": ["ACCOUNT:5550172"], "reason": "twins", "tok": "cmd-s",
+                                  "at": 10**15, "ch": "BACK_OFFICE"})])
+    h.local.run()
+    with_traits(h, [("ACCOUNT", "5550172")], {**ANN, "address_line": "2 Main Street"}, minutes=2)
+    assert h.customer("ACCOUNT", "5550172") != h.customer("ACCOUNT", "8203917")
+    assert len(h.decisions(Merged)) == 1
+    h.local.check_consistent()
