@@ -14,10 +14,10 @@ from bus.config import load_component_settings
 from processors.identity.matching.defaults import (
     DEFAULT_MERGE_AT, DEFAULT_MU, DEFAULT_PERSON_FIELDS, DEFAULT_PRIOR, DEFAULT_REFUSE_BELOW, DEFAULT_VETOES,
 )
+from schemas.enums import IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
 
-IDENTIFIER_TYPES = ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")
 
 # Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
 DEFAULT_PRIORITIES = {
