@@ -128,6 +128,10 @@ KPI_TICKS = TopicSpec(  # same partition count as the KPI processor's inputs: on
     "kpi.ticks.v1", "Clock ticks closing the KPI processor's windows, one per partition (internal).",
     key="tick key of the partition", retention_ms=1 * DAY_MS, internal=True,
 )
+IDENTITY_REVIEWS = TopicSpec(
+    "identity.reviews.v1", "Merge candidates awaiting an operator, and the operators' decisions.", key="review id",
+    retention_ms=-1, carries=("omnibus.identity.MergeReviewRequested", "omnibus.identity.MergeReviewDecided"),
+)
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason.",
     key="original key", retention_ms=30 * DAY_MS, partitions=3, carries=("omnibus.deadletter.DeadLetter",),
@@ -142,4 +146,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
     DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
     MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
+    IDENTITY_REVIEWS,
 )
