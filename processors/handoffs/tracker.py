@@ -79,6 +79,7 @@ class HandoffTracker:
         self.customer_index = CustomerIndex()
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
         self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
+        self._customer_backlog: dict[int, dict[str, None]] = {}
 
     # --- lifecycle records ------------------------------------------------------------------------
 
@@ -175,16 +176,20 @@ class HandoffTracker:
             log.info("customer index rebuilt from the table", partition=partition, entries=count)
             self._directory_seen.clear()
             self._customer_checks.clear()
+            self._customer_backlog.clear()
         version = directory.version
         seen = self._directory_seen.get(partition)
-        pending = self._customer_checks.setdefault(partition, {})
+        urgent = self._customer_checks.setdefault(partition, {})  # what changes concern: checked first
+        backlog = self._customer_backlog.setdefault(partition, {})  # a full re-check, spread over several ticks
         if seen is None or seen < version:
             changes = directory.changes_since(seen) if seen is not None else None
-            pending.update(dict.fromkeys(self.customer_index.affected(partition, changes)))
+            (urgent if changes is not None else backlog).update(
+                dict.fromkeys(self.customer_index.affected(partition, changes)))
         self._directory_seen[partition] = version
-        batch = list(itertools.islice(pending, self.batch_size))  # a full re-check spreads over several ticks
+        batch = list(itertools.islice(itertools.chain(urgent, backlog), self.batch_size))
         for handoff_id in batch:
-            del pending[handoff_id]
+            urgent.pop(handoff_id, None)
+            backlog.pop(handoff_id, None)
         changed, outputs = [], []
         for handoff_id in batch:
             state = self._load(handoff_id)
@@ -195,7 +200,7 @@ class HandoffTracker:
         try:
             await self._publish(outputs)
         except BaseException:
-            pending.update(dict.fromkeys(batch))  # checked again at the next tick
+            urgent.update(dict.fromkeys(batch))  # checked again at the next tick
             raise
         for state in changed:
             self._save(state)

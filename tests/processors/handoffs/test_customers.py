@@ -280,3 +280,16 @@ async def test_a_full_recheck_spreads_over_ticks() -> None:
     changed = [await world.tracker.follow_customers(0, to_micros(T0 + H)) for _ in range(4)]
     assert changed == [2, 2, 1, 0]
     assert all(world.state(f"h{n}").customer_id == "cus_ana" for n in range(5))
+
+
+async def test_what_a_change_concerns_goes_before_a_full_recheck() -> None:
+    world = World()
+    world.directory.ready = False
+    world.tracker.batch_size = 2
+    for n in range(6):
+        await world.send(created(f"h{n}", tier=None, identifiers=[EMAIL if n < 5 else USER]))
+    world.directory.ready = True
+    assert await world.tracker.follow_customers(0, to_micros(T0 + H)) == 0  # the backlog: h0, h1 checked
+    world.assign("cus_ana", USER)  # concerns h5 only
+    assert await world.tracker.follow_customers(0, to_micros(T0 + H)) == 1
+    assert world.state("h5").customer_id == "cus_ana"
