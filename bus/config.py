@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus.errors import ConfigError
+from bus.identifiers.settings import IdentifierSettings
 
 ENV_PREFIX = "OMNIBUS_"
 NESTED_DELIMITER = "__"
@@ -140,6 +141,7 @@ class OmnibusSettings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
+    identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
 
 
 def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from adapters.base.config import AdapterSettings
+from bus.identifiers.settings import check_region
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -49,14 +57,30 @@ class PollerSettings(Section):
     event_type: str | None = Field(None, description="Business event every row becomes, e.g. OrderStatusChanged.")
     event_type_column: str | None = Field(None, description="Column naming each row's event instead.")
     columns: dict[str, str] = Field(default_factory=dict, description="Event field -> column (default: same name).")
+    watermark: Literal["xid", "updated_at"] = Field(
+        "xid",
+        description="xid: read rows by the id of the transaction that wrote them, below PostgreSQL's oldest "
+        "running transaction (safe by construction). updated_at: by the column, after safety_lag_s, with late "
+        "rows detected (ingress_poller).",
+    )
     safety_lag_s: float = Field(
         5.0, ge=0,
-        description="Rows younger than this are left for the next round: a transaction still open may commit "
-        "a row with an earlier updated_at than rows already read. Set it above the longest write transaction.",
+        description="updated_at watermark: rows younger than this are left for the next round (a transaction "
+        "still open may commit a row with an earlier updated_at). Set it above the longest write transaction.",
+    )
+    late_lookback_s: float = Field(
+        3600.0, ge=0,
+        description="updated_at watermark: how far behind the position each round looks for rows that "
+        "arrived late (published then, counted in omnibus_adapter_late_rows_total).",
     )
     batch_size: int = Field(500, gt=0)
     poll_interval_s: float = Field(2.0, gt=0)
+    phone_region: str | None = Field(
+        None, description="Region (e.g. FR) of this table's phone numbers written without +country; unset: the "
+        "adapter's phone_region.",
+    )
 
+    _region = field_validator("phone_region")(check_region)
     _names = field_validator("table", "primary_key", "updated_at_column", "event_type_column")(
         lambda v: _sql_name(v) if v is not None else v
     )
@@ -78,6 +102,12 @@ class LegacySettings(AdapterSettings):
     state_dir: Path = Field(Path(".omnibus/legacy"), description="Poller positions and batch-file checkpoints.")
     default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of amounts that name none.")
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
+    phone_region: str | None = Field(
+        None, description="Region (e.g. FR) of this system's phone numbers written without +country (outbox, and "
+        "pollers and batch layouts that name none); unset: OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",
+    )
+
+    _region = field_validator("phone_region")(check_region)
 
     @model_validator(mode="before")
     @classmethod

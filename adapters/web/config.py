@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
+from bus.identifiers.settings import check_region
 from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
@@ -38,7 +39,8 @@ class WebSettings(AdapterSettings):
             "EMAIL": ("email",),
             "PHONE": ("phone", "mobile", "phoneNumber"),
             "ACCOUNT": ("account", "accountNumber", "account_number", "accountId"),
-            "NATIONAL_ID": ("nationalId", "national_id"),
+            "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
+            "CARD": ("cardNumber", "card_number"),
         },
         description="Identifier type -> trait (or context.traits) names that carry it.",
     )
@@ -46,11 +48,18 @@ class WebSettings(AdapterSettings):
         "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
     )
     phone_region: str | None = Field(
-        None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
+        None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
+    )
+    strict_batches: bool = Field(
+        False, description="Answer a batch with any refused message 400 instead of Segment's 200 with the "
+        "refusals listed (the good messages are published and the bad ones dead-lettered either way).",
     )
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
     )
+
+    _region = field_validator("phone_region")(check_region)
 
     @field_validator("offer_events")
     @classmethod

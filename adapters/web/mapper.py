@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base.envelope import event_id, make_envelope
-from adapters.base.identifiers import Identifier, key_of, plain, unique
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
@@ -30,6 +32,7 @@ CALL_TYPES = {
 PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
 HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
 MAX_AVRO_INT = 2**31 - 1
+OBSERVED = "omnibus.contact.IdentifiersObserved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,20 @@ class _Message:
     occurred_at: datetime
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
+    customer: Found  # the person plus identifiers in context.traits, with what was rejected
+    device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
+
+    def original(self) -> dict[str, str]:
+        """``original_timestamp`` for properties, when the device's time was corrected."""
+        return {"original_timestamp": self.device_time.isoformat()} if self.device_time else {}
 
 
 class SegmentMapper:
-    def __init__(self, settings: WebSettings, topics: TopicSettings) -> None:
+    def __init__(
+        self, settings: WebSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
+    ) -> None:
         self._settings = settings
+        self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="web")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
@@ -56,20 +68,28 @@ class SegmentMapper:
         """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
-        kind = CALL_TYPES.get(call or message.get("type") or "")
+        named = call or message.get("type") or ""
+        kind = CALL_TYPES.get(named) if isinstance(named, str) else None
         if kind is None:
             raise errors.unknown_type(message.get("type"))
         received = received_at or datetime.now(UTC)
-        person = unique([
-            plain("USER_ID", fields.text_id(message, "userId")),
-            plain("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
+        person = self._normaliser.collect([
+            ("USER_ID", fields.text_id(message, "userId")), ("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
         ])
-        if not person:
+        if not person.identifiers:
             raise errors.missing_identity()
-        parsed = _Message(
-            message, source, fields.message_id(message), fields.timestamp(message, received), received, person
+        context_traits = fields.obj(fields.obj(message, "context"), "traits")
+        customer = Found().extend(person).extend(self._trait_identifiers(context_traits))
+        occurred_at, device_time = fields.timestamp(
+            message, received, tolerance_s=self._settings.future_tolerance_s,
+            source_system=self._settings.source_system,
         )
+        parsed = _Message(message, source, fields.message_id(message, kind), occurred_at, received,
+                          person.records(), customer, device_time)
         events = getattr(self, f"_{kind}")(parsed)
+        if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
+            # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
+            events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
         return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
 
     # -- one method per call type --------------------------------------------------------------------
@@ -77,18 +97,20 @@ class SegmentMapper:
     def _identify(self, m: _Message) -> list[Outgoing]:
         # RudderStack's SDKs put identify traits in context.traits rather than at the root.
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
-        found = self._trait_identifiers(traits)
-        names = [name for group in self._settings.identifier_traits.values() for name in group]
-        return [self._observed(m, unique([*m.person, *found]), fields.text_map(traits, skip=names))]
+        found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
+        names = {name for group in self._settings.identifier_traits.values() for name in group}
+        person = standard_traits(traits, component="web")
+        other = fields.text_map(traits, skip=names | source_names(traits))
+        return [self._observed(m, found, {**other, **person})]
 
     def _group(self, m: _Message) -> list[Outgoing]:
         group_id = fields.text_id(m.body, "groupId")
         if not group_id:
             raise errors.missing_field("group", "groupId")
         kind = self._settings.group_identifier_type
-        found = [plain(kind, group_id)] if kind else []
+        found = Found().extend(m.customer).extend(self._normaliser.collect([(kind, group_id)] if kind else []))
         traits = {"group_id": group_id, **fields.text_map(fields.obj(m.body, "traits"))}
-        return [self._observed(m, unique([*m.person, *found]), traits)]
+        return [self._observed(m, found, traits)]
 
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
@@ -97,8 +119,10 @@ class SegmentMapper:
             raise errors.missing_field("alias", "userId")
         if not previous:
             raise errors.missing_field("alias", "previousId")
-        previous_kind = "ANONYMOUS_ID" if previous == fields.text_id(m.body, "anonymousId") else "USER_ID"
-        return [self._observed(m, unique([plain("USER_ID", user_id), plain(previous_kind, previous)]), {})]
+        # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
+        # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
+        person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", fields.text_id(m.body, "anonymousId"))])
+        return [self._observed(m, person, {"alias_previous_id": previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")
@@ -138,18 +162,24 @@ class SegmentMapper:
         return event_id(self._settings.source_system, m.message_id, f"{m.source}/message")
 
     def _customer(self, m: _Message) -> list[Identifier]:
-        traits = fields.obj(fields.obj(m.body, "context"), "traits")
-        return unique([*m.person, *self._trait_identifiers(traits)])
+        return m.customer.records()
 
-    def _trait_identifiers(self, traits: dict[str, Any]) -> list[Identifier]:
-        return fields.trait_identifiers(traits, self._settings.identifier_traits, self._settings.phone_region)
+    def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
+        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""
+        pairs = [
+            (kind, traits[name]) for kind, names in self._settings.identifier_traits.items() for name in names
+            if name in traits
+        ]
+        return self._normaliser.collect(pairs)
 
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
-    def _observed(self, m: _Message, found: list[Identifier], traits: dict[str, str]) -> Outgoing:
-        value = {"envelope": self._envelope(m, "identifiers"), "identifiers": found, "traits": traits or None}
-        return Outgoing(self._identity_topic, key_of(found[0]), Event("omnibus.contact.IdentifiersObserved", value))
+    def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
+        envelope = self._envelope(m, "identifiers")
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m))
+        assert event is not None  # every caller passes the person or a rejection
+        return event
 
     def _interaction(
         self, m: _Message, kind: str, name: str | None, outcome: str, properties: dict[str, Any]
@@ -157,6 +187,7 @@ class SegmentMapper:
         page = fields.obj(fields.obj(m.body, "context"), "page")
         facts = {**fields.text_map({f: page[f] for f in PAGE_FIELDS if f in page}), **fields.text_map(properties)}
         facts["source"] = m.source
+        facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
             "interaction_id": m.message_id,
@@ -178,7 +209,7 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": fields.text_map(properties, skip=HANDOFF_FIELDS),
+            "intake_facts": {**fields.text_map(properties, skip=HANDOFF_FIELDS), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

@@ -34,6 +34,7 @@ from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.ticks import BadTick, decode_tick, tick_records
+from processors import readiness
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -88,6 +89,7 @@ def build_worker(
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=handoffs.web_port, **faust_overrides)
+    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     partition_count = HANDOFF_TICKS.partition_count(settings.topics)
     table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),

@@ -95,7 +95,7 @@ class IdentityProcessor:
         self._producer_running = False
         # The profile sections are handed in by the composition (omnibus.cli); the registry is the fallback.
         self.book = book if book is not None else ProfileBook.from_registry()
-        self.normalizer = IdentifierNormalizer(identity)
+        self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
         self.intake = Intake(self.normalizer, self.book)
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,

@@ -15,13 +15,18 @@ from adapters.base.mapper import MappedRecord
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from schemas.catalog import default_catalog
+from bus.identifiers import IdentifierSettings
 from tests.adapters.web.support import sample, web_settings
+from tests.bus.identifiers.support import identifier_settings
 
 RECEIVED = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
 
-def mapped(message: dict[str, Any], source: str = "portal-web", **overrides: Any) -> MappedRecord:
-    return SegmentMapper(web_settings(**overrides), TopicSettings())(message, source=source, received_at=RECEIVED)
+def mapped(
+    message: dict[str, Any], source: str = "portal-web", identifiers: IdentifierSettings | None = None, **overrides: Any,
+) -> MappedRecord:
+    mapper = SegmentMapper(web_settings(**overrides), TopicSettings(), identifiers or identifier_settings())
+    return mapper(message, source=source, received_at=RECEIVED)
 
 
 def values(record: MappedRecord) -> dict[str, dict[str, Any]]:
@@ -36,20 +41,27 @@ def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits(
         {"type": "EMAIL", "value": "marie.dupont@example.fr"},
         {"type": "PHONE", "value": "+33612345678"},
         {"type": "ACCOUNT", "value": "ACC-0042-7781"},
-        {"type": "NATIONAL_ID", "value": "2850575123456"},
     ]
-    assert observed["traits"] == {"name": "Marie Dupont", "preferredLanguage": "fr"}
+    # Not a resident ID under the default scheme (cn.ric): kept as a rejection, masked, never raw.
+    assert observed["rejected_identifiers"] == [{
+        "type": "NATIONAL_ID", "masked": "[national id]", "rule": "invalid-identifier", "code": "national-id-length",
+        "reason": "national ID has the wrong length for cn.ric (18 characters: 17 digits and a digit or X)",
+    }]
+    assert observed["traits"] == {"full_name": "Marie Dupont", "preferred_language": "fr"}
 
 
 def test_rudderstack_identify_traits_in_context_are_read_too() -> None:
-    observed = values(mapped(sample("identify_rudder_python")))["IdentifiersObserved"]
+    belgian = identifier_settings(national_id_schemes=("be.nn",))
+    observed = values(mapped(sample("identify_rudder_python"), identifiers=belgian))["IdentifiersObserved"]
     assert observed["identifiers"] == [
         {"type": "USER_ID", "value": "u-3310"},
         {"type": "EMAIL", "value": "paul.bernard@example.com"},
         {"type": "PHONE", "value": "+32470123456"},
         {"type": "ACCOUNT", "value": "BE-ACC-88120"},
-        {"type": "NATIONAL_ID", "value": "85.07.30-033.61"},
     ]
+    # The sample's Belgian national number fails its check digits (be.nn): refused with the reason.
+    assert [(r["type"], r["code"], r["masked"]) for r in observed["rejected_identifiers"]] == [
+        ("NATIONAL_ID", "national-id-checksum", "[national id]")]
     assert observed["traits"] == {"segment": "residential"}
 
 
@@ -99,10 +111,11 @@ def test_offer_events_become_presented_and_responded() -> None:
 def test_alias_links_the_anonymous_visitor_to_the_user() -> None:
     observed = values(mapped(sample("alias_analytics_js")))["IdentifiersObserved"]
     assert [i["type"] for i in observed["identifiers"]] == ["USER_ID", "ANONYMOUS_ID"]
-    old_user = {"type": "alias", "userId": "u-new", "previousId": "u-old"}
-    assert values(mapped(old_user))["IdentifiersObserved"]["identifiers"] == [
-        {"type": "USER_ID", "value": "u-new"}, {"type": "USER_ID", "value": "u-old"}
-    ]
+    assert observed["traits"]["alias_previous_id"] == observed["identifiers"][1]["value"]
+    old_user = values(mapped({"type": "alias", "userId": "u-new", "previousId": "u-old"}))["IdentifiersObserved"]
+    # previousId is looked up by identity as either kind, never made a customer of (issue #8 item 3)
+    assert old_user["identifiers"] == [{"type": "USER_ID", "value": "u-new"}]
+    assert old_user["traits"] == {"alias_previous_id": "u-old"}
 
 
 def test_group_id_becomes_the_configured_identifier() -> None:
@@ -120,11 +133,14 @@ def test_page_and_screen_kinds_and_names() -> None:
     assert (screen["kind"], screen["name"]) == ("APP_SCREEN", "Consommation")
 
 
-def test_timestamps_are_aware_and_default_to_reception() -> None:
+def test_timestamps_are_aware_corrected_by_sent_at_and_default_to_reception() -> None:
     page = values(mapped(sample("page_analytics_js")))["InteractionRecorded"]
-    assert page["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, 30, 58, 121000, tzinfo=UTC)
-    naive = values(mapped({"type": "page", "userId": "u", "timestamp": "2024-05-02T10:00:00"}))["InteractionRecorded"]
-    assert naive["envelope"]["occurred_at"] == datetime(2024, 5, 2, 10, tzinfo=UTC)
+    # sentAt 08:30:58.130, timestamp 9 ms before it, received at 09:00: Segment's rule moves it to 08:59:59.991
+    assert page["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, 59, 59, 991000, tzinfo=UTC)
+    assert page["properties"]["original_timestamp"] == "2024-05-02T08:30:58.121000+00:00"
+    naive = values(mapped({"type": "page", "userId": "u", "timestamp": "2024-05-02T08:00:00"}))["InteractionRecorded"]
+    assert naive["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, tzinfo=UTC)
+    assert "original_timestamp" not in naive["properties"]
     untimed = values(mapped({"type": "page", "userId": "u"}))["InteractionRecorded"]
     assert untimed["envelope"]["occurred_at"] == RECEIVED
 
