@@ -23,12 +23,12 @@ from bus.serde import Event
 from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
-from processors.handoffs.customers import follow
+from processors.handoffs.customers import announced_view, follow, is_customer_cause
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.deadlines import fire_due
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, Emitter, Output
+from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, STATUS_CHANGED, Emitter, Output
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
@@ -205,6 +205,22 @@ class HandoffTracker:
         for state in changed:
             self._save(state)
         return len(changed)
+
+    def replay_announcement(self, event: Event, partition: int | None = None) -> bool:
+        """Rebuilding state from ``handoff.events.v1`` (``omnibus replay``): apply a customer update this tracker
+        announced (a HandoffStatusChanged caused by identity or a business event) as if the directory had
+        said it then; returns whether ``event`` was one. The same rules give the same state."""
+        value = event.value
+        if event.schema != STATUS_CHANGED or not is_customer_cause(value.get("cause", "")):
+            return False
+        state = self._load(value["handoff_id"])
+        if state is None:
+            return True
+        view = announced_view(value, state.addresses)
+        followed = follow(self.policy, state, view, record_us(event))
+        if followed is not None:
+            self._save(followed.state.evolve())
+        return True
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:
         if self.directory is None:

@@ -293,3 +293,43 @@ async def test_what_a_change_concerns_goes_before_a_full_recheck() -> None:
     world.assign("cus_ana", USER)  # concerns h5 only
     assert await world.tracker.follow_customers(0, to_micros(T0 + H)) == 1
     assert world.state("h5").customer_id == "cus_ana"
+
+
+async def test_a_replay_of_the_events_topic_rebuilds_the_customer_updates() -> None:
+    """``omnibus replay`` rebuilds the state from handoff.events.v1 without a directory: the tracker's own
+    announcements carry what the directory said."""
+    world = World()
+    topic: list[Event] = []
+
+    async def send(event: Event) -> None:
+        topic.append(event)
+        start = len(world.publisher.published)
+        await world.send(event)
+        topic.extend(o.event for o in world.publisher.published[start:] if o.topic == "events")
+
+    async def tick(at) -> None:
+        start = len(world.publisher.published)
+        await world.tick(at)
+        topic.extend(o.event for o in world.publisher.published[start:] if o.topic == "events")
+
+    await send(created("h1", tier=None, identifiers=[EMAIL]))
+    world.assign("cus_ana", {"type": "ACCOUNT", "value": "A-1"}, EMAIL)
+    world.business(opened("A-1", "standard"))
+    await tick(T0 + H)
+    world.business(subscribed("A-1", "s-1", "CARE-PLUS", at=T0 + 2 * H))
+    await tick(T0 + 2 * H)
+    await send(accepted("h1", T0 + 3 * H))
+    await tick(T0 + 5 * H)
+    replayed: dict = {}
+    rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
+                             Destinations("events", "notifications"))
+    for event in topic:
+        if event.value["envelope"]["source_system"] == SYSTEM:
+            rebuilt.replay_announcement(event, 0)
+            await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
+        else:
+            await rebuilt.handle(event, record())
+    await rebuilt.tick(0, to_micros(T0 + 5 * H))
+    keep = ("customer_id", "service_tier", "tier_source", "deadline_us", "tier", "fired", "status", "lineage")
+    assert {k: replayed["h1"][k] for k in keep} == {k: world.store["h1"][k] for k in keep}
+    assert world.store["h1"]["lineage"]["rule"] == "escalation"  # premium's 4 h ran out at +4 h
