@@ -55,6 +55,7 @@ class World:
         self.clock = ManualClock(T0)
         self.publisher = FakePublisher()
         self.store: dict = {}
+        self.topic: list[Event] = []  # handoff.events.v1 as it would read: what was sent and what the tracker emitted
         self.tracker = HandoffTracker(policy, Emitter(SYSTEM, self.clock), self.store, self.publisher,
                                       FakeDeadLetters(), Destinations("events", "notifications"),
                                       directory=self.directory)
@@ -70,10 +71,19 @@ class World:
             self.directory.record(fact)
 
     async def send(self, event: Event) -> str:
-        return await self.tracker.handle(event, record())
+        self.topic.append(event)
+        start = len(self.publisher.published)
+        result = await self.tracker.handle(event, record())
+        self._log_outputs(start)
+        return result
 
     async def tick(self, at) -> None:
+        start = len(self.publisher.published)
         await self.tracker.tick(0, to_micros(at))
+        self._log_outputs(start)
+
+    def _log_outputs(self, start: int) -> None:
+        self.topic.extend(o.event for o in self.publisher.published[start:] if o.topic == "events")
 
     def state(self, handoff_id: str = "h1"):
         from processors.handoffs.state import HandoffState
@@ -299,31 +309,18 @@ async def test_a_replay_of_the_events_topic_rebuilds_the_customer_updates() -> N
     """``omnibus replay`` rebuilds the state from handoff.events.v1 without a directory: the tracker's own
     announcements carry what the directory said."""
     world = World()
-    topic: list[Event] = []
-
-    async def send(event: Event) -> None:
-        topic.append(event)
-        start = len(world.publisher.published)
-        await world.send(event)
-        topic.extend(o.event for o in world.publisher.published[start:] if o.topic == "events")
-
-    async def tick(at) -> None:
-        start = len(world.publisher.published)
-        await world.tick(at)
-        topic.extend(o.event for o in world.publisher.published[start:] if o.topic == "events")
-
-    await send(created("h1", tier=None, identifiers=[EMAIL]))
+    await world.send(created("h1", tier=None, identifiers=[EMAIL]))
     world.assign("cus_ana", {"type": "ACCOUNT", "value": "A-1"}, EMAIL)
     world.business(opened("A-1", "standard"))
-    await tick(T0 + H)
+    await world.tick(T0 + H)
     world.business(subscribed("A-1", "s-1", "CARE-PLUS", at=T0 + 2 * H))
-    await tick(T0 + 2 * H)
-    await send(accepted("h1", T0 + 3 * H))
-    await tick(T0 + 5 * H)
+    await world.tick(T0 + 2 * H)
+    await world.send(accepted("h1", T0 + 3 * H))
+    await world.tick(T0 + 5 * H)
     replayed: dict = {}
     rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
                              Destinations("events", "notifications"))
-    for event in topic:
+    for event in world.topic:
         if event.value["envelope"]["source_system"] == SYSTEM:
             rebuilt.replay_announcement(event, 0)
             await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
