@@ -63,7 +63,9 @@ def _channel(spec: TopicSpec, settings: TopicSettings) -> dict[str, Any]:
         "address": spec.name(settings),
         "title": spec.name(settings),
         "description": f"{spec.description} Key: {spec.key}.",
-        "messages": {_message_id(name): {"$ref": f"#/components/messages/{_message_id(name)}"} for name in spec.carries},
+        "messages": {
+            _message_id(name): {"$ref": f"#/components/messages/{_message_id(name)}"} for name in spec.carries
+        },
         "bindings": {"kafka": {
             "topic": spec.name(settings),
             "partitions": spec.partition_count(settings),
@@ -153,5 +155,6 @@ def topics_table(settings: TopicSettings | None = None) -> str:
     for spec in ALL_TOPICS:
         if not spec.internal:
             records = ", ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in spec.carries)
-            rows.append(f"| `{spec.name(settings)}` | {spec.key.replace('|', '&#124;')} | {records} | {spec.description} |")
+            key = spec.key.replace("|", "&#124;")
+            rows.append(f"| `{spec.name(settings)}` | {key} | {records} | {spec.description} |")
     return "\n".join(rows) + "\n\n" + _internal_note(settings) + "\n"

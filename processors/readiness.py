@@ -24,14 +24,17 @@ from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
 CONSUMER_LAG = Gauge(
-    "omnibus_consumer_lag", "Records on an owned input partition not yet committed (high watermark - committed offset).",
+    "omnibus_consumer_lag",
+    "Records on an owned input partition not yet committed (high watermark - committed offset).",
     ["component", "topic", "partition"],
 )
 COMMITTED_OFFSET = Gauge(
     "omnibus_consumer_committed_offset", "Offset this consumer group last committed on an owned input partition.",
     ["component", "topic", "partition"],
 )
-READY = Gauge("omnibus_processor_ready", "1 when the worker owns its partitions and is caught up, else 0.", ["component"])
+READY = Gauge(
+    "omnibus_processor_ready", "1 when the worker owns its partitions and is caught up, else 0.", ["component"]
+)
 
 RETRY_AFTER_S = 2
 DEFAULT_MAX_LAG = 1000
@@ -53,7 +56,8 @@ class Readiness:
         app = self.app
         if app.should_stop or not app.started:
             return "the worker is starting or stopping"
-        if not app.tables.recovery.completed.is_set():
+        # faust's TableManagerT interface omits ``recovery``, which its only implementation (TableManager) has.
+        if not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
             return "the worker has not joined its consumer group yet"
         if app.rebalancing or app.in_recovery:
             return "partitions are being rebalanced or recovered"
@@ -67,7 +71,8 @@ class Readiness:
             if tp.topic.endswith(CHANGELOG_SUFFIX):
                 continue  # table changelogs are read by recovery, never committed by this group
             highwater = consumer.highwater(tp)
-            committed = consumer._committed_offset.get(tp)  # faust keeps the last commit per partition here
+            # faust keeps the last commit per partition on its Consumer; the ConsumerT interface does not declare it.
+            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
             lag = max(0, (highwater or 0) - (committed or 0)) if highwater is not None else 0
             found[(tp.topic, tp.partition)] = (lag, committed)
         return found

@@ -62,8 +62,8 @@ class DedupeStore:
             for lock in locks:
                 lock.release()
             for i in sorted(set(ids)):
-                lock = self._in_flight.get(i)
-                if lock is not None and not lock.locked():
+                held = self._in_flight.get(i)
+                if held is not None and not held.locked():
                     del self._in_flight[i]
 
     def close(self) -> None:

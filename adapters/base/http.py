@@ -100,7 +100,9 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
     body = decode_body(received, request.headers.get("Content-Encoding", ""), max_bytes=max_bytes)
     request[RAW_BODY], request[UNDECODED] = body, False
     if len(body) > max_bytes:
-        raise RejectedInput(f"body of {len(body)} bytes exceeds the {max_bytes}-byte limit", code="too_large", status=413)
+        raise RejectedInput(
+            f"body of {len(body)} bytes exceeds the {max_bytes}-byte limit", code="too_large", status=413
+        )
     return body
 
 
@@ -165,8 +167,8 @@ async def serve(app: web.Application, host: str, port: int) -> RunningServer:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server  # aiohttp does not expose the bound port otherwise
-    bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
+    addresses = runner.addresses  # (host, port, ...) per bound socket: the real port when ``port`` is 0
+    bound = addresses[0][1] if addresses else port
     log.info("adapter listening", host=host, port=bound)
     return RunningServer(runner, bound)
 

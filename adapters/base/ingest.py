@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -68,7 +69,8 @@ def conforms(record: MappedRecord) -> MappedRecord:
     catalog = default_catalog()
     for outgoing in record.events:
         try:
-            write_body(BytesIO(), catalog.get(outgoing.event.schema).parsed, outgoing.event.value, outgoing.event.schema)
+            event = outgoing.event
+            write_body(BytesIO(), catalog.get(event.schema).parsed, event.value, event.schema)
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
     return record
@@ -105,7 +107,7 @@ async def ingest(
         try:
             if item.error is not None:
                 raise item.error
-            record = map_item(lambda native, i=index: to_record(i, native), item.native)
+            record = map_item(partial(to_record, index), item.native)
         except RejectedInput as error:
             outcome.refused.append((index, describe(index, error) if describe else error))
             continue
@@ -115,9 +117,9 @@ async def ingest(
             outcome.accepted.append((index, record))
     if outcome.accepted:
         outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
-    for index, error in outcome.refused:
+    for index, refusal in outcome.refused:
         try:
-            await publisher.reject(items[index].raw, error)
+            await publisher.reject(items[index].raw, refusal)
         except PublishError as exc:
             raise Unavailable(f"cannot record a rejection: {exc}", retry_after_s=retry_after_s) from exc
     return outcome

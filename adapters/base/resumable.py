@@ -20,6 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from adapters.base.ingest import ChunkOutcome, Item, ingest
@@ -60,7 +61,7 @@ async def drain(source: ResumableSource[Any], publisher: AdapterPublisher, *, re
     while (batch := await source.next_batch()) is not None:
         outcome = await ingest(
             publisher, batch.items, source.to_record, retry_after_s=retry_after_s,
-            describe=lambda index, error, current=batch: source.describe(current, index, error),
+            describe=partial(source.describe, batch),
         )
         await source.commit(batch, outcome)
         committed += 1

@@ -14,7 +14,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
-from bus.topics import DEAD_LETTERS
+from bus.topics import DEAD_LETTERS, TopicSpec
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AdapterRuntime:
     publisher: AdapterPublisher
     producer: EventProducer
 
-    def topic(self, spec) -> str:  # type: ignore[no-untyped-def]
+    def topic(self, spec: TopicSpec) -> str:
         return spec.name(self.settings.topics)
 
 

@@ -21,6 +21,7 @@ from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.ingest import Item, ingest
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.mapper import CounterMapper, required_text
@@ -43,7 +44,9 @@ class BranchIngress:
         self._publisher = publisher
         self._mapper = mapper
         # Looked up by digest, so the lookup's timing says nothing about the tokens themselves.
-        self._terminals = {_digest(token.get_secret_value()): terminal for terminal, token in settings.terminal_tokens.items()}
+        self._terminals = {
+            _digest(token.get_secret_value()): terminal for terminal, token in settings.terminal_tokens.items()
+        }
 
     def app(self) -> web.Application:
         app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BODY_BYTES)
@@ -118,5 +121,9 @@ def running_branch_adapter(
     settings: OmnibusSettings, branch_settings: BranchSettings
 ) -> AbstractAsyncContextManager[RunningServer]:
     """The branch adapter serving on its port; on exit it drains in-flight uploads, then flushes Kafka."""
-    return serving("branch", settings, branch_settings, lambda runtime: BranchIngress(
-        branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics, settings.identifiers)).app())
+
+    def application(runtime: AdapterRuntime) -> web.Application:
+        mapper = CounterMapper(branch_settings, settings.topics, settings.identifiers)
+        return BranchIngress(branch_settings, runtime.publisher, mapper).app()
+
+    return serving("branch", settings, branch_settings, application)

@@ -39,7 +39,9 @@ _EVENT = {
     "type": "object", "required": ["event_id", "kind", "occurred_at"],
     "properties": {
         "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on."},
-        "kind": {"type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]},
+        "kind": {
+            "type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]
+        },
         "occurred_at": {"type": "string", "format": "date-time", "description": "With a UTC offset."},
         "agent_id": {"type": "string"},
         "ticket": _TICKET,

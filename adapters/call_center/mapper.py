@@ -49,7 +49,9 @@ class Topics:
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
-        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings))
+        return cls(
+            CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings)
+        )
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ def caller_number(raw: object) -> object:
 
 
 def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:
-    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``, ``offer_response``."""
+    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``,
+    ``offer_response``."""
     try:
         return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES))
     except BadDisposition as exc:
@@ -274,6 +277,6 @@ def settle_clock(call: Call, tolerance_s: float, received_at: datetime | None = 
                              source_system=call.source_system)
     if not skew.corrected:
         return call
-    moved = {name: skew.apply(getattr(call, name)) for name in TIME_FIELDS}
+    moved: dict[str, Any] = {name: skew.apply(getattr(call, name)) for name in TIME_FIELDS}  # some times optional
     properties = {**call.properties, "original_disconnected_at": call.disconnected_at.isoformat()}
     return replace(call, properties=properties, **moved)

@@ -95,7 +95,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
                             code="not_terminal")
     sid, ended_at = task_sid(form), event_time(form)
     attributes = _attributes(form)
-    conversations = attributes.get("conversations") if isinstance(attributes.get("conversations"), dict) else {}
+    found = attributes.get("conversations")
+    conversations: dict[str, Any] = found if isinstance(found, dict) else {}
     entered = form.get("TaskQueueEnteredDate")
     enqueued_at = timeline.enqueued_at or (twilio_time(entered, "TaskQueueEnteredDate") if entered else None)
     created = form.get("TaskDateCreated")

@@ -35,7 +35,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"description": text[s], "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
 
 
-_KEY_SECURITY = [{"firehoseAccessKey": []}, {"bearer": []}, {"basicKey": []}]
+_KEY_SECURITY: list[dict[str, list[str]]] = [{"firehoseAccessKey": []}, {"bearer": []}, {"basicKey": []}]
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -95,8 +95,10 @@ def import_batch_command(
 
     async def main() -> None:
         async with adapter_runtime("legacy", settings, adapter) as runtime:
-            importer = BatchImporter(context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
-                                     chunk_lines=adapter.batch_chunk_lines)
+            importer = BatchImporter(
+                context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
+                chunk_lines=adapter.batch_chunk_lines,
+            )
             for path in files:
                 report = await importer.import_file(path, layout)
                 if report.already_imported:

@@ -120,8 +120,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
                 continue  # a quoted field spans lines
             text = pending.decode(layout.encoding, errors="replace").rstrip("\r\n")
             if not layout.skips(text):
-                headers = (("file", self._path.name.encode()), ("file.line", str(start).encode()),
-                           ("layout", layout.name.encode()))
+                headers: tuple[tuple[str, bytes], ...] = (
+                    ("file", self._path.name.encode()), ("file.line", str(start).encode()),
+                    ("layout", layout.name.encode()),
+                )
                 items.append(Item((start, text), RawRecord(value=pending.rstrip(b"\r\n"), headers=headers)))
             pending, start = b"", self.number + 1
         if pending.strip():  # only at the end of the file: a record cut inside a quoted field

@@ -179,7 +179,7 @@ class TablePoller(ResumableSource[dict[str, Any]]):
             return [], saved
         return rows, {**saved, **_last_version(rows, self._spec), "poller": self._spec.name}
 
-    async def _fetch(self, query: sql.Composable, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _fetch(self, query: sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
         async with self._conn.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
             return await (await cursor.execute(query, params)).fetchall()
 

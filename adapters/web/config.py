@@ -31,7 +31,9 @@ class WebSettings(AdapterSettings):
         "web-service-request", description="case_type of a handoff whose event names none (properties.case_type)."
     )
     offer_events: dict[str, str] = Field(
-        default_factory=lambda: {"Offer Viewed": "PRESENTED", "Offer Accepted": "ACCEPTED", "Offer Declined": "DECLINED"},
+        default_factory=lambda: {
+            "Offer Viewed": "PRESENTED", "Offer Accepted": "ACCEPTED", "Offer Declined": "DECLINED"
+        },
         description="Track event name -> PRESENTED (OfferPresented) or an OfferResponse symbol (OfferResponded).",
     )
     identifier_traits: dict[str, tuple[str, ...]] = Field(

@@ -73,7 +73,7 @@ class WebIngress:
             field: payload[field] for field in ("context", "integrations") if isinstance(payload.get(field), dict)}
         if isinstance(payload.get("sentAt"), str):  # the batch's sentAt stands for messages without their own
             shared["sentAt"] = payload["sentAt"]
-        messages = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
+        messages: list[tuple[str | None, Any]] = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
         return await self._ingest(request, source, messages, started, received_at, single=False)
 
     async def _preflight(self, request: web.Request) -> web.Response:
@@ -104,7 +104,8 @@ class WebIngress:
                 body = await read_body(request, max_bytes=max_bytes)
                 payload = _parse(body, media_type)
             except RejectedInput as error:
-                raise Unauthorized(f"no write key (no Basic auth) and the body cannot be read: {error.reason}") from error
+                reason = f"no write key (no Basic auth) and the body cannot be read: {error.reason}"
+                raise Unauthorized(reason) from error
             source = self._sources.get(str(payload.get("writeKey") or ""))
             if source is None:
                 raise Unauthorized("missing or unknown write key")
@@ -202,7 +203,9 @@ def _rejection(
     return web.json_response(body, status=status)
 
 
-def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
+def running_web_adapter(
+    settings: OmnibusSettings, web_settings: WebSettings
+) -> AbstractAsyncContextManager[RunningServer]:
     """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
     return serving("web", settings, web_settings, lambda runtime: WebIngress(
         web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app())

@@ -133,7 +133,8 @@ class IdentifierNormaliser:
         return found
 
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
-        REJECTED_IDENTIFIERS.labels(self._component, kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, code).inc()
+        counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN
+        REJECTED_IDENTIFIERS.labels(self._component, counted_kind, code).inc()
         masked = "[national id]" if kind == kinds.NATIONAL_ID and not is_token(kind, value) else mask(kind, value)
         return Rejected(kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, masked, rule, reason, code)
 

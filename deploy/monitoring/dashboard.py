@@ -66,8 +66,8 @@ HEALTH = (
     Panel("Events published per second", (("sum by (topic) (rate(omnibus_events_published_total[5m]))", "{{topic}}"),),
           unit="reqps"),
     Panel("Publish latency p99", ((
-        "histogram_quantile(0.99, sum by (le, topic) (rate(omnibus_publish_latency_seconds_bucket[5m])))", "{{topic}}"),),
-        unit="s"),
+        "histogram_quantile(0.99, sum by (le, topic) (rate(omnibus_publish_latency_seconds_bucket[5m])))",
+        "{{topic}}"),), unit="s"),
     Panel("Dead letters per second", ((
         "sum by (component, error_type) (rate(omnibus_dead_letters_total[5m]))", "{{component}} {{error_type}}"),),
         unit="reqps"),

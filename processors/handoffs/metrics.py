@@ -63,7 +63,7 @@ class HandoffMetrics:
         self._gauge_keys: set[tuple[str, str]] = set()
 
     def team(self, name: str | None) -> str:
-        return name if self._policy.is_known_team(name) else "other"
+        return name if name is not None and self._policy.is_known_team(name) else "other"
 
     def applied(self, schema: str, team: str | None, effects: Iterable[tuple[str, Any]]) -> None:
         TRANSITIONS.labels(event=schema.rpartition(".")[2]).inc()

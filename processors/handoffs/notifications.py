@@ -11,7 +11,16 @@ from bus.serde import Event
 from processors.handoffs.clock import from_micros
 from processors.handoffs.config import NotificationPolicy
 from processors.handoffs.outputs import (
-    ACCEPTED, CLOSED, CREATED, NOTIFICATION, REOPENED, RESOLVED, RESUMED, WAITING, Emitter, Output,
+    ACCEPTED,
+    CLOSED,
+    CREATED,
+    NOTIFICATION,
+    REOPENED,
+    RESOLVED,
+    RESUMED,
+    WAITING,
+    Emitter,
+    Output,
 )
 from processors.handoffs.state import HandoffState
 

@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 
 from bus.serde import Event
 from processors.handoffs.outputs import (
-    ACCEPTED, ACKNOWLEDGED, CLOSED, CREATED, REOPENED, RESOLVED, ROUTED, TRANSFERRED, WAITING,
+    ACCEPTED,
+    ACKNOWLEDGED,
+    CLOSED,
+    CREATED,
+    REOPENED,
+    RESOLVED,
+    ROUTED,
+    TRANSFERRED,
+    WAITING,
 )
 
 RECEIPT_EVIDENCE = frozenset({ACKNOWLEDGED, ACCEPTED, RESOLVED})  # the receiving side has the case

@@ -20,7 +20,13 @@ from zoneinfo import ZoneInfo
 
 from bus.serde import Event
 from processors.handoffs.outputs import (
-    ACCEPTED, BREACHED, CREATED, ESCALATED, RESOLVED, ROUTED, TRANSFERRED,
+    ACCEPTED,
+    BREACHED,
+    CREATED,
+    ESCALATED,
+    RESOLVED,
+    ROUTED,
+    TRANSFERRED,
 )
 
 
@@ -87,7 +93,8 @@ def compute_report(events: Iterable[Event], month: str, timezone: str = "UTC") -
         if envelope["event_id"] in seen:
             continue
         seen.add(envelope["event_id"])
-        handoff_id, schema, at = value.get("handoff_id"), event.schema, envelope["occurred_at"]
+        handoff_id: str = value.get("handoff_id") or ""  # every handoff record carries one
+        schema, at = event.schema, envelope["occurred_at"]
         team, who = holder.get(handoff_id, (None, None))
         in_month = start <= at < end
         if schema == CREATED:

@@ -24,8 +24,8 @@ from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
 from processors.handoffs.customers import announced_view, follow, is_customer_cause
-from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.deadlines import fire_due
+from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, STATUS_CHANGED, Emitter, Output
@@ -273,7 +273,7 @@ class HandoffTracker:
     def refresh_metrics(self, now_us: int) -> None:
         """Recount the open-handoff gauges over the partitions this worker owns (standby copies excluded)."""
         owned = set(self.owned_partitions())
-        states = self.store.values()
+        states: Iterable[Any] = self.store.values()
         if owned:
             states = [s for s in states if s and s.get("partition") in owned]
         self.metrics.refresh_open(states, now_us)

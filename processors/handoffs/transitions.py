@@ -40,8 +40,21 @@ from processors.handoffs.customers import initial_tier
 from processors.handoffs.directory import UNKNOWN, CustomerDirectory
 from processors.handoffs.notifications import change_notifications
 from processors.handoffs.outputs import (
-    ACCEPTED, ACKNOWLEDGED, CLOSED, CREATED, ESCALATED, REOPENED, RESOLVED, RESUMED, ROUTED, TRACKER_ONLY,
-    TRANSFERRED, WAITING, Emitter, Output, short_name,
+    ACCEPTED,
+    ACKNOWLEDGED,
+    CLOSED,
+    CREATED,
+    ESCALATED,
+    REOPENED,
+    RESOLVED,
+    RESUMED,
+    ROUTED,
+    TRACKER_ONLY,
+    TRANSFERRED,
+    WAITING,
+    Emitter,
+    Output,
+    short_name,
 )
 from processors.handoffs.state import HandoffState, Status
 
@@ -259,7 +272,7 @@ def _escalated_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) 
                                 "stale_escalation")
     if deadlines.escalation_step(ctx.policy, state) is None:
         raise IllegalTransition("the handoff is at the top of its escalation chain", "top_of_chain")
-    state, _ = deadlines.escalate(ctx.policy, state, state.paused_at_us if state.paused else at)
+    state, _ = deadlines.escalate(ctx.policy, state, state.paused_at_us if state.paused_at_us is not None else at)
     return _Change(state, effects=[("escalated", value.get("trigger", "MANUAL"))])
 
 

@@ -11,7 +11,16 @@ from prometheus_client import Counter, Histogram
 
 from bus.metrics import LATENCY_BUCKETS_S
 from processors.identity.graph.outputs import (
-    Assigned, Created, Linked, Merged, Output, Refused, Resolved, SharedMarked, Split, Unresolved,
+    Assigned,
+    Created,
+    Linked,
+    Merged,
+    Output,
+    Refused,
+    Resolved,
+    SharedMarked,
+    Split,
+    Unresolved,
 )
 from processors.identity.rules import kind_of
 

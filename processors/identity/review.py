@@ -51,7 +51,9 @@ def open_reviews(events: Iterable[Event]) -> list[OpenReview]:
     return list(pending.values())
 
 
-def decision(review: OpenReview, *, accept: bool, operator: str, reason: str, command_id: str) -> tuple[Send, ReviewDecided]:
+def decision(
+    review: OpenReview, *, accept: bool, operator: str, reason: str, command_id: str
+) -> tuple[Send, ReviewDecided]:
     """The graph message that carries out the decision, and the record of who decided and why."""
     rule = REVIEW_ACCEPTED if accept else REVIEW_REJECTED
     saga = review_saga(command_id, sorted(review.identifiers), accept=accept, rule=rule)
@@ -64,7 +66,7 @@ def describe(review: OpenReview) -> dict[str, Any]:
     """One row of ``omnibus identity review list`` (identifier values masked)."""
     from processors.profile.masking import mask
 
-    shown = [f"{key.partition(':')[0]}:{mask(key.partition(':')[0], key.partition(':')[2])}" for key in review.identifiers]
+    shown = [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in review.identifiers)]
     differing = sorted(name for name, level in review.levels.items() if level == "different")
     agreeing = sorted(name for name, level in review.levels.items() if level in ("exact", "close", "agree"))
     return {"review": review.review_id, "customers": f"{review.customer_id} {review.other_customer_id}",

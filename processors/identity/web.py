@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import ClientTimeout
 from faust.web import Request, Response, View
 
 from bus.errors import OmnibusError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 MAX_MERGE_HOPS = 32
 NODE_PATH = "/identity/nodes"
+FETCH_TIMEOUT = ClientTimeout(total=5)  # seconds for another worker to answer for a node it owns
 
 
 class Unavailable(OmnibusError):
@@ -58,7 +60,8 @@ class ScreenPop:
         if owner is None:
             return self.local(key)
         try:
-            async with self.app.http_client.get(f"{owner}{NODE_PATH}", params={"key": key}, timeout=5) as response:
+            url, params = f"{owner}{NODE_PATH}", {"key": key}
+            async with self.app.http_client.get(url, params=params, timeout=FETCH_TIMEOUT) as response:
                 if response.status != 200:
                     raise Unavailable(f"owner answered {response.status}")
                 return await response.json()

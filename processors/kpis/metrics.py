@@ -20,8 +20,9 @@ PERIODS = {Granularity.HOUR: "hour", Granularity.DAY: "day"}
 
 KPI_RATIO = Gauge("omnibus_kpi_ratio", "KPI of the current period (numerator / denominator, see docs/kpis.md).",
                   ["kpi", "channel", "site", "period"])
-KPI_MEASURE = Gauge("omnibus_kpi_measure", "Count of one measure (a KPI numerator or denominator) in the current period.",
-                  ["measure", "channel", "site", "period"])
+KPI_MEASURE = Gauge("omnibus_kpi_measure",
+                    "Count of one measure (a KPI numerator or denominator) in the current period.",
+                    ["measure", "channel", "site", "period"])
 KPI_OPEN_HANDOFFS = Gauge("omnibus_kpi_open_handoffs", "Handoffs open at the end of the last hour, by age band.",
                           ["channel", "site", "age_band"])
 TOO_LATE = Counter("omnibus_kpi_too_late_events_total", "Events older than the horizon, not counted.")

@@ -46,7 +46,9 @@ def select(
     return found
 
 
-def register_views(app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool]) -> None:
+def register_views(
+    app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool]
+) -> None:
     async def kpis_view(self: View, request: Request) -> Response:
         query = request.query
         try:

@@ -61,7 +61,8 @@ def suppression(customer: CustomerState, offer: Offer, channel: str, now: dateti
         if (cap.channel is None or cap.channel == channel) and _count(customer.ledger, now_us, cap, None) >= cap.max:
             return Suppression.CONTACT_CAP if cap.channel is None else Suppression.CHANNEL_CAP
     for cap in offer.caps:
-        if (cap.channel is None or cap.channel == channel) and _count(customer.ledger, now_us, cap, offer.offer_id) >= cap.max:
+        applies = cap.channel is None or cap.channel == channel
+        if applies and _count(customer.ledger, now_us, cap, offer.offer_id) >= cap.max:
             return Suppression.OFFER_CAP
     return None
 

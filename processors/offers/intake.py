@@ -68,7 +68,8 @@ def apply_business(state: CustomerState, event: Event) -> None:
     value, via = event.value, list(identifier_keys(event))
     name = event.schema.removeprefix(BUSINESS)
     if name == "ProductSubscribed":
-        state.products[value["product_code"]] = list(dict.fromkeys([*state.products.get(value["product_code"], []), *via]))
+        code = value["product_code"]
+        state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))
     elif name == "ProductCancelled":
         state.products.pop(value.get("product_code") or "", None)
     elif name == "AccountOpened":

@@ -55,7 +55,7 @@ class QuietHours(BaseModel):
             return instant.astimezone(UTC)
         tz = ZoneInfo(zone)
         local = instant.astimezone(tz)
-        end = time(*map(int, self.end.split(":")))
+        end = time(*divmod(self._minutes(self.end), 60))
         day = local.date() if local.time() < end else local.date() + timedelta(days=1)
         wall = datetime.combine(day, end, tzinfo=tz)
         # A wall time can repeat (clocks go back) or not exist (clocks go forward): the span ends at the

@@ -66,9 +66,12 @@ def _has_marker(text: str, markers: tuple[str, ...]) -> bool:
     return any(marker in lowered for marker in markers)
 
 
-def _findings(state: CustomerState, event: Event, settings: SignalSettings, window_us: int) -> list[tuple[SignalKind, tuple[Evidence, ...]]]:
+Finding = tuple[SignalKind, tuple[Evidence, ...]]
+
+
+def _findings(state: CustomerState, event: Event, settings: SignalSettings, window_us: int) -> list[Finding]:
     value: dict[str, Any] = event.value
-    found: list[tuple[SignalKind, tuple[Evidence, ...]]] = []
+    found: list[Finding] = []
     if event.schema == CONTACT + "InteractionRecorded":
         matter = matter_of(value)
         if _has_marker(matter, settings.cancellation_markers):
@@ -88,12 +91,14 @@ def _findings(state: CustomerState, event: Event, settings: SignalSettings, wind
             found.append((SignalKind.HANDOFF_BOUNCED, (_evidence(event, detail),)))
     elif event.schema == BUSINESS + "OrderStatusChanged":
         text = " ".join(str(value.get(f) or "") for f in ("source_status", "status", "product_code"))
+        order = f"order {value['order_id']}: {text.strip()}"
         if _has_marker(text, settings.port_out_markers):
-            found.append((SignalKind.PORT_OUT_REQUEST, (_evidence(event, f"order {value['order_id']}: {text.strip()}"),)))
+            found.append((SignalKind.PORT_OUT_REQUEST, (_evidence(event, order),)))
         elif _has_marker(text, settings.cancellation_markers):
-            found.append((SignalKind.CANCELLATION_REQUEST, (_evidence(event, f"order {value['order_id']}: {text.strip()}"),)))
+            found.append((SignalKind.CANCELLATION_REQUEST, (_evidence(event, order),)))
     elif event.schema == BUSINESS + "PaymentOverdue" and int(value.get("days_overdue") or 0) >= settings.overdue_days:
-        found.append((SignalKind.PAYMENT_OVERDUE, (_evidence(event, f"bill {value.get('bill_id')}: {value.get('days_overdue')} days"),)))
+        bill = f"bill {value.get('bill_id')}: {value.get('days_overdue')} days"
+        found.append((SignalKind.PAYMENT_OVERDUE, (_evidence(event, bill),)))
     return found
 
 

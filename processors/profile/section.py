@@ -49,7 +49,8 @@ class ProfileSection(ABC):
 
     @abstractmethod
     def identifiers(self, event: Event) -> list[dict[str, str]]:
-        """Raw identifiers ({"type": "PHONE", "value": "..."} as in omnibus.common.Identifier) that locate the customer this event is about."""
+        """Raw identifiers ({"type": "PHONE", "value": "..."} as in omnibus.common.Identifier) that locate
+        the customer this event is about."""
 
     @abstractmethod
     def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:

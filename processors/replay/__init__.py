@@ -57,7 +57,8 @@ async def read_topics(
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
-    options = {**connection_options(settings.kafka), "client_id": f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"}
+    client_id = f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"
+    options = {**connection_options(settings.kafka), "client_id": client_id}
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
     await consumer.start()
     fetched: dict[TopicPartition, list] = {}

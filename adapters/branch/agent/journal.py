@@ -112,7 +112,8 @@ class Journal:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.executemany(
-                f"UPDATE journal SET state = '{state}', settled_at = ?, reason = ? WHERE event_id = ? AND state = 'pending'",
+                f"UPDATE journal SET state = '{state}', settled_at = ?, reason = ?"
+                " WHERE event_id = ? AND state = 'pending'",
                 rows,
             )
             self._db.execute("COMMIT")

@@ -67,7 +67,9 @@ class Uploader:
         timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while not stop.is_set():
-                batch = self._journal.pending(max_events=self._batch_max_events, max_bytes=self._settings.batch_max_bytes)
+                batch = self._journal.pending(
+                    max_events=self._batch_max_events, max_bytes=self._settings.batch_max_bytes
+                )
                 if not batch:
                     self._journal.prune(self._settings.sent_retention_s)
                     await _sleep(stop, self._settings.poll_interval_s)
@@ -109,10 +111,13 @@ class Uploader:
         return Outcome(progressed=False, retry_after_s=float(retry_after) if retry_after.isdigit() else 0.0)
 
     def _settle_mixed(self, batch: list[Entry], answer: dict) -> Outcome:
-        reasons = {str(item.get("event_id")): str(item.get("reason")) for item in answer["rejected"] if isinstance(item, dict)}
-        self._journal.mark_rejected({entry.event_id: reasons[entry.event_id] for entry in batch if entry.event_id in reasons})
-        self._journal.mark_sent(entry.event_id for entry in batch if entry.event_id not in reasons)
-        log.warning("the adapter rejected events", rejected=len(reasons), codes=sorted({str(i.get("code")) for i in answer["rejected"] if isinstance(i, dict)}))
+        rejected = [item for item in answer["rejected"] if isinstance(item, dict)]
+        reasons = {str(item.get("event_id")): str(item.get("reason")) for item in rejected}
+        event_ids = [entry.event_id for entry in batch]
+        self._journal.mark_rejected({event_id: reasons[event_id] for event_id in event_ids if event_id in reasons})
+        self._journal.mark_sent(event_id for event_id in event_ids if event_id not in reasons)
+        codes = sorted({str(item.get("code")) for item in rejected})
+        log.warning("the adapter rejected events", rejected=len(reasons), codes=codes)
         return Outcome(progressed=True)
 
 

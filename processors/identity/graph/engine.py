@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from bus.serde import Event
@@ -103,9 +103,9 @@ class IdentityGraph:
 
         self.policy, self.book, self.load_event = policy, book, load_event
         self.dedupe_window, self.clock = dedupe_window, clock
-        self._identifier_handlers: dict[str, Handler] = identifier_node.HANDLERS
-        self._customer_handlers: dict[str, Handler] = customer_node.HANDLERS
-        self._block_handlers: dict[str, Handler] = blocking_node.HANDLERS
+        self._identifier_handlers: Mapping[str, Handler] = identifier_node.HANDLERS
+        self._customer_handlers: Mapping[str, Handler] = customer_node.HANDLERS
+        self._block_handlers: Mapping[str, Handler] = blocking_node.HANDLERS
 
     def handle(self, store: NodeStore, node: str, message: Message) -> list[Output]:
         """Handle ``message`` on ``node``; messages that come back to the same node are handled at once."""

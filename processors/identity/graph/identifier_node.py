@@ -2,8 +2,9 @@
 
 State (fields left out when empty): ``o`` owner customer id, ``v`` version of that assignment,
 ``lk`` the event id of the saga that reserved this new identifier, ``q`` messages waiting for the
-reservation to end, ``sh`` shared flag (hard limit ``shared_after``), ``as`` other customers it was refused with, ``r`` short hashes
-of the last events that ended their phase 1 here or reserved this identifier (the dedupe window).
+reservation to end, ``sh`` shared flag (hard limit ``shared_after``), ``as`` other customers it was
+refused with, ``r`` short hashes of the last events that ended their phase 1 here or reserved this
+identifier (the dedupe window).
 """
 
 from __future__ import annotations

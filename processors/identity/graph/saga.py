@@ -35,7 +35,8 @@ def new_saga(
     """``traits``: the event's trait summary (``matching.traits``); ``lookup_only``: keys that link when
     somebody owns them but are never reserved nor create a customer (an alias's previous id)."""
     saga: Saga = {
-        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at, "ids": sorted({*keys, *(lookup_only or ())}),
+        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at,
+        "ids": sorted({*keys, *(lookup_only or ())}),
         "i": 0, "seen": {}, "plan": [], "j": 0, "cur": None, "pend": [], "ev": event_ref,
     }
     if traits:

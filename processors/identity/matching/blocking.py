@@ -2,9 +2,9 @@
 
 A customer is filed under every key its trait summary yields (at most ``MAX_KEYS``): each name's
 Metaphone code with the birth date (either name may carry a typo, or the two be swapped), the postcode
-with the given name's initial or the surname's code, and the two names' codes together (no date). Two customers sharing a key are scored like any
-other candidate pair. Keys are node keys on the graph topic (``BLOCK:...``), so the index is
-partitioned like the rest of the graph. Phonetic codes from jellyfish.
+with the given name's initial or the surname's code, and the two names' codes together (no date). Two
+customers sharing a key are scored like any other candidate pair. Keys are node keys on the graph topic
+(``BLOCK:...``), so the index is partitioned like the rest of the graph. Phonetic codes from jellyfish.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class MatchModel:
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
             raise ValueError("refuse_below must not exceed merge_at")
-        for name, levels in self.mu.items():
+        for levels in self.mu.values():
             for level, (m, u) in levels.items():
                 Level(level)  # raises on an unknown level name
                 bayes_factor_bits(m, u)

@@ -92,8 +92,8 @@ class ProductsSection(ProfileSection):
     def render(self, state: dict[str, Any]) -> Any:
         return {
             "accounts": [
-                {"account_number": mask("ACCOUNT", k), **_public(v)} for k, v in sorted(state.get("accounts", {}).items())
-                if v["status"] == "OPEN"
+                {"account_number": mask("ACCOUNT", k), **_public(v)}
+                for k, v in sorted(state.get("accounts", {}).items()) if v["status"] == "OPEN"
             ],
             "products": [
                 {"subscription_id": k, **_public(v), "since": iso(v.get("since"))}
