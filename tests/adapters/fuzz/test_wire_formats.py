@@ -30,7 +30,11 @@ from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import load_layout
 from tests.adapters.branch.support import TOKENS
 from tests.adapters.branch.support import sample as branch_sample
-from tests.adapters.call_center.support import LYON_TWILIO_TOKEN, PARIS_KEY, master_lines
+from tests.adapters.call_center.support import (
+    LYON_TWILIO_TOKEN,
+    PARIS_KEY,
+    master_lines,
+)
 from tests.adapters.call_center.support import sample as call_sample
 from tests.adapters.fuzz import servers, strategies
 from tests.adapters.legacy.support import SAMPLES as LEGACY_SAMPLES
