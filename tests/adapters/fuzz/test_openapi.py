@@ -29,7 +29,7 @@ from tests.adapters.fuzz.test_wire_formats import check
 from tests.adapters.web.support import WRITE_KEY
 
 FAST_CASES = int(os.environ.get("OMNIBUS_FUZZ_OPENAPI_CASES", "5"))
-SLOW_CASES = 100
+SLOW_CASES = 50
 
 ADAPTERS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "web": (WEB_OPENAPI, {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}),
