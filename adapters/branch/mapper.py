@@ -7,7 +7,9 @@ terminal and branch it came from:
 - ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as;
 - any event carrying customer identifiers or a ``customer`` object (a person's name, date of birth,
   address, under the standard trait keys of ``bus.identifiers.traits`` or their usual spellings) -> also
-  ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``.
+  ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``;
+- an ``offer`` section (``{"offer_id", "offer_version", "response"}``: the clerk pitched an offer and
+  recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``.
 
 Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
@@ -22,8 +24,9 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
-from adapters.base.identifiers import Identifier, observed
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
@@ -31,7 +34,7 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
@@ -103,6 +106,7 @@ class CounterMapper:
         self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="branch")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
+        self._offer_topic = MARKETING_RESPONSES.name(topics)
 
     def __call__(self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None) -> MappedRecord:
         if not isinstance(event, dict):
@@ -133,6 +137,11 @@ class CounterMapper:
             outgoing = self._transaction(event, envelope, terminal_id, branch_id, found)
         else:
             outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
+        offer = self._offer(event, found)
+        if offer is not None:
+            outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
+                envelope=envelope("offer"), channel="BRANCH", identifiers=found, agent_id=optional_text(event, "agent_id"),
+                presentation_id=f"counter:{terminal_id}:{client_id}")))
         traits = self._traits(event.get("customer"))
         if found or customer.rejected:  # traits alone name no one identity could attach them to
             seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
@@ -206,6 +215,20 @@ class CounterMapper:
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
         ]
+
+    @staticmethod
+    def _offer(event: dict[str, Any], found: list[Identifier]) -> OfferDisposition | None:
+        if event.get("offer") is None:
+            return None
+        raw = section(event, "offer")
+        try:
+            offer = OfferDisposition.parse(raw.get("offer_id"), raw.get("offer_version"), raw.get("response"))
+        except BadDisposition as exc:
+            field = {"offer_response": "response"}.get(exc.field, exc.field)
+            raise errors.bad_field(f"offer.{field}", str(exc)) from exc
+        if offer is not None and not found:
+            raise errors.bad_field("offer", "an offer answer needs the customer's identifiers")
+        return offer
 
     @staticmethod
     def _amount(raw: Any) -> dict[str, Any] | None:

@@ -28,13 +28,14 @@ from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
@@ -44,10 +45,11 @@ CHANNEL = "CALL_CENTER"
 class Topics:
     contact_events: str
     identifiers_observed: str
+    offer_responses: str = ""
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
-        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings))
+        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings))
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Call:
     rejected: tuple[Rejected, ...] = ()  # caller identifiers that could not be normalised
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     properties: dict[str, str] = field(default_factory=dict)
+    offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
 
     @classmethod
     def customer(cls, found: Found) -> dict[str, Any]:
@@ -153,6 +156,14 @@ def caller_number(raw: object) -> object:
     return raw
 
 
+def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:
+    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``, ``offer_response``."""
+    try:
+        return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES))
+    except BadDisposition as exc:
+        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
+
+
 def _ms(delta: object) -> int:
     return int(delta.total_seconds() * 1000)  # type: ignore[attr-defined]
 
@@ -168,6 +179,11 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     seen = _identifiers_observed(call, topics.identifiers_observed) if call.caller or call.rejected else None
     if seen is not None:
         events.append(seen)
+    if call.offer is not None and call.caller and topics.offer_responses:
+        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
+                                 identifiers=list(call.caller), agent_id=call.agent_id,
+                                 presentation_id=f"call:{call.source_system}:{call.contact_id}")
+        events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 

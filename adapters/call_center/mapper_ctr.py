@@ -31,6 +31,7 @@ from adapters.call_center.mapper import (
     call_events,
     caller_number,
     iso_time,
+    recorded_offer,
 )
 from bus.identifiers.traits import standard_traits
 
@@ -158,6 +159,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -20,7 +20,7 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events, caller_number
+from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_offer
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "twilio-taskrouter"
@@ -125,6 +125,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
         ])),
         traits=_traits(attributes, ctx),
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -124,8 +124,10 @@ class SegmentMapper:
             raise errors.missing_field("alias", "userId")
         if not previous:
             raise errors.missing_field("alias", "previousId")
-        previous_kind = "ANONYMOUS_ID" if previous == fields.text_id(m.body, "anonymousId") else "USER_ID"
-        return [self._observed(m, self._normaliser.collect([("USER_ID", user_id), (previous_kind, previous)]), {})]
+        # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
+        # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
+        person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", fields.text_id(m.body, "anonymousId"))])
+        return [self._observed(m, person, {"alias_previous_id": previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")

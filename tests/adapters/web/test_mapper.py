@@ -111,10 +111,11 @@ def test_offer_events_become_presented_and_responded() -> None:
 def test_alias_links_the_anonymous_visitor_to_the_user() -> None:
     observed = values(mapped(sample("alias_analytics_js")))["IdentifiersObserved"]
     assert [i["type"] for i in observed["identifiers"]] == ["USER_ID", "ANONYMOUS_ID"]
-    old_user = {"type": "alias", "userId": "u-new", "previousId": "u-old"}
-    assert values(mapped(old_user))["IdentifiersObserved"]["identifiers"] == [
-        {"type": "USER_ID", "value": "u-new"}, {"type": "USER_ID", "value": "u-old"}
-    ]
+    assert observed["traits"]["alias_previous_id"] == observed["identifiers"][1]["value"]
+    old_user = values(mapped({"type": "alias", "userId": "u-new", "previousId": "u-old"}))["IdentifiersObserved"]
+    # previousId is looked up by identity as either kind, never made a customer of (issue #8 item 3)
+    assert old_user["identifiers"] == [{"type": "USER_ID", "value": "u-new"}]
+    assert old_user["traits"] == {"alias_previous_id": "u-old"}
 
 
 def test_group_id_becomes_the_configured_identifier() -> None:
