@@ -37,5 +37,6 @@ DEFAULT_MERGE_AT = 6.0  # bits of posterior odds: P(match) ≥ 0.985
 DEFAULT_REFUSE_BELOW = -4.0  # bits: P(match) < 0.06; between the two: review
 # Fields that refuse a merge when they differ (beyond a typo), whatever the weight: see weights.py.
 DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
-# A merge needs one of these to agree: what a household does not share (else: review).
-DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD")
+# A merge needs one of these to agree: what a household does not share (else: review). An anonymous id
+# is one browser's: Segment's identify links it to the user who logs in there.
+DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "ANONYMOUS_ID")
