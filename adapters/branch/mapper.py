@@ -108,7 +108,9 @@ class CounterMapper:
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
 
-    def __call__(self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None) -> MappedRecord:
+    def __call__(
+        self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None
+    ) -> MappedRecord:
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
         wire.check_tree(event, "the event")
@@ -140,8 +142,8 @@ class CounterMapper:
         offer = self._offer(event, found)
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
-                envelope=envelope("offer"), channel="BRANCH", identifiers=found, agent_id=optional_text(event, "agent_id"),
-                presentation_id=f"counter:{terminal_id}:{client_id}")))
+                envelope=envelope("offer"), channel="BRANCH", identifiers=found,
+                agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
         traits = self._traits(event.get("customer"))
         if found or customer.rejected:  # traits alone name no one identity could attach them to
             seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
@@ -157,7 +159,9 @@ class CounterMapper:
         issued_at = required_instant(ticket, "issued_at", "ticket.issued_at")
         at_counter = kind in ("ticket_called", "ticket_served")
         counter_id = (required_text if at_counter else optional_text)(ticket, "counter_id", "ticket.counter_id")
-        called_at = occurred_at if kind == "ticket_called" else optional_instant(ticket, "called_at", "ticket.called_at")
+        called_at = (
+            occurred_at if kind == "ticket_called" else optional_instant(ticket, "called_at", "ticket.called_at")
+        )
         # Machines without ticket ids of their own: branch + day + printed number is unique.
         ticket_id = optional_text(ticket, "id", "ticket.id") or f"{branch_id}:{issued_at.date().isoformat()}:{number}"
         value = {
@@ -181,7 +185,8 @@ class CounterMapper:
         transaction_id = required_text(transaction, "id", "transaction.id")
         status = str(transaction.get("status") or "").upper()
         if status not in TRANSACTION_OUTCOME:
-            raise errors.bad_field("transaction.status", f"must be one of {', '.join(s.lower() for s in TRANSACTION_OUTCOME)}")
+            known = ", ".join(s.lower() for s in TRANSACTION_OUTCOME)
+            raise errors.bad_field("transaction.status", f"must be one of {known}")
         kind = required_text(transaction, "type", "transaction.type")
         counter_id = optional_text(transaction, "counter_id", "transaction.counter_id")
         ticket_id = optional_text(transaction, "ticket_id", "transaction.ticket_id")

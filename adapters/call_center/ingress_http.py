@@ -59,7 +59,9 @@ class CallCenterIngress:
         self._settings = settings
         self._publisher = publisher
         self._state = state
-        self._contexts = {name: MapContext(name, site, topics, settings, identifiers) for name, site in settings.sites.items()}
+        self._contexts = {
+            name: MapContext(name, site, topics, settings, identifiers) for name, site in settings.sites.items()
+        }
 
     def app(self) -> web.Application:
         app = adapter_app(self._publisher, OPENAPI, client_max_size=self._settings.max_body_bytes + 1024)

@@ -86,11 +86,10 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     row = parse_line(line, ctx.settings.asterisk_columns)
     site = ctx.site
     zone = ZoneInfo(site.timezone)
-    start = _time(row, "start", zone, required=True)
+    start = _required_time(row, "start", zone)
     answer = _time(row, "answer", zone)
     duration = _seconds(row, "duration")
-    end = _time(row, "end", zone) or clock.in_range(start + timedelta(seconds=duration), "start + duration",  # type: ignore[operator]
-                                                    SOURCE)
+    end = _time(row, "end", zone) or clock.in_range(start + timedelta(seconds=duration), "start + duration", SOURCE)
     answered = row["disposition"] == "ANSWERED" and answer is not None
     queued = row["lastapp"] == "Queue"
     outbound = row["dcontext"] in site.asterisk_outbound_contexts
@@ -106,7 +105,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
         version_id=contact_id if row.get("sequence") else _version_id(line, contact_id),
         site=ctx.site_name,
         initiation_method="OUTBOUND" if outbound else "INBOUND",
-        initiated_at=start,  # type: ignore[arg-type]
+        initiated_at=start,
         disconnected_at=end,
         queue=(row["lastdata"].split(",", 1)[0] or None) if queued else None,
         enqueued_at=start if queued else None,
@@ -138,11 +137,16 @@ def _version_id(line: str, contact_id: str) -> str:
     return f"{contact_id}@{hashlib.sha256(line.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
 
-def _time(row: dict[str, str], name: str, zone: ZoneInfo, *, required: bool = False) -> datetime | None:
+def _required_time(row: dict[str, str], name: str, zone: ZoneInfo) -> datetime:
+    found = _time(row, name, zone)
+    if found is None:
+        raise RejectedInput(f"{SOURCE}: required field {name} is empty", code="missing_field")
+    return found
+
+
+def _time(row: dict[str, str], name: str, zone: ZoneInfo) -> datetime | None:
     value = row.get(name, "")
     if not value:
-        if required:
-            raise RejectedInput(f"{SOURCE}: required field {name} is empty", code="missing_field")
         return None
     try:
         parsed = datetime.strptime(value, TIME_FORMAT).replace(tzinfo=zone)

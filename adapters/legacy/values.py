@@ -114,5 +114,6 @@ def _currency(code: str, name: str) -> str:
 def identifier(item: Any) -> dict[str, str] | None:
     if not isinstance(item, dict) or str(item.get("type", "")).upper() not in IDENTIFIER_TYPES:
         raise _malformed("customer_identifiers", f"expected {{type, value}} with a known type, got {str(item)[:60]}")
-    return text(item.get("value"), "customer_identifiers.value", required=False) and {
-        "type": str(item["type"]).upper(), "value": str(item["value"]).strip()}
+    if not text(item.get("value"), "customer_identifiers.value", required=False):
+        return None
+    return {"type": str(item["type"]).upper(), "value": str(item["value"]).strip()}

@@ -126,7 +126,8 @@ class SegmentMapper:
             raise errors.missing_field("alias", "previousId")
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
         # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
-        person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", fields.text_id(m.body, "anonymousId"))])
+        anonymous_id = fields.text_id(m.body, "anonymousId")
+        person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", anonymous_id)])
         return [self._observed(m, person, {"alias_previous_id": previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
@@ -240,9 +241,12 @@ class SegmentMapper:
         presentation = fields.first_text(properties, "presentation_id", "presentationId")
         if response == "PRESENTED":
             value = {
-                "envelope": self._envelope(m, "offer"), "presentation_id": presentation or f"web:{m.source}:{m.message_id}",
+                "envelope": self._envelope(m, "offer"),
+                "presentation_id": presentation or f"web:{m.source}:{m.message_id}",
                 **common,
             }
             return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferPresented", value))
-        value = {"envelope": self._envelope(m, "offer"), "presentation_id": presentation, "response": response, **common}
+        value = {
+            "envelope": self._envelope(m, "offer"), "presentation_id": presentation, "response": response, **common
+        }
         return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferResponded", value))

@@ -74,7 +74,7 @@ _RESPONSES = {
                            "Retry-After seconds (duplicates are dropped on messageId).",
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
-_BODY_CONTENT = {"application/json": {}, "text/plain": {}}
+_BODY_CONTENT: dict[str, dict[str, Any]] = {"application/json": {}, "text/plain": {}}
 
 
 def _operation(summary: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
-from bus.config import load_settings
+from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
-from bus.serde import build_serde
+from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
-from processors.identity.config import load_identity_settings
+from processors.identity.config import IdentitySettings, load_identity_settings
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.wire import RoutingSerializer, graph_event
 
+if TYPE_CHECKING:
+    from processors.identity.review import OpenReview
+
 app = typer.Typer(no_args_is_help=True)
-review_app = typer.Typer(no_args_is_help=True, help="Merge candidates the matcher could not decide: list, accept, reject.")
+review_app = typer.Typer(
+    no_args_is_help=True, help="Merge candidates the matcher could not decide: list, accept, reject."
+)
 app.add_typer(review_app, name="review")
 
 
@@ -78,17 +84,17 @@ async def _publish(settings: object, customer: str, message: dict) -> None:
         await producer.publish(Outgoing(topic, customer, graph_event(message)))
 
 
-def _settings_or_exit() -> tuple[object, object]:
+def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
     with bad_settings_exit():
         return load_settings(), load_identity_settings()
 
 
-async def _open_reviews(settings: object) -> list:
+async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     from bus.topics import IDENTITY_REVIEWS
     from processors.handoffs.replay import replay_topic
     from processors.identity.review import open_reviews
 
-    replay = await replay_topic(settings, IDENTITY_REVIEWS)  # type: ignore[arg-type]
+    replay = await replay_topic(settings, IDENTITY_REVIEWS)
     return open_reviews(replay.events)
 
 
@@ -109,7 +115,7 @@ def review_list() -> None:
     typer.echo(f"{len(reviews)} open review(s)")
 
 
-def _no_event(ref: dict) -> object:
+def _no_event(ref: dict[str, Any]) -> Event:
     raise RuntimeError("a review decision publishes no contact event")
 
 
@@ -126,10 +132,10 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
     send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id)
 
     async def publish() -> None:
-        serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
-        announcer = Announcer(settings.topics, _no_event)  # type: ignore[attr-defined]
-        async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
-            graph = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
+        serializer, _ = build_serde(settings.registry)
+        announcer = Announcer(settings.topics, _no_event)
+        async with EventProducer(settings, RoutingSerializer(serializer)) as producer:
+            graph = IDENTITY_GRAPH.name(settings.topics)
             # One acknowledged batch: the graph message that carries the decision out, and its record.
             await producer.publish_many([Outgoing(graph, send.node, graph_event(send.message)),
                                          *announcer.outgoing(record)])

@@ -12,7 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
 from processors.identity.matching.defaults import (
-    DEFAULT_MERGE_AT, DEFAULT_MU, DEFAULT_PERSON_FIELDS, DEFAULT_PRIOR, DEFAULT_REFUSE_BELOW, DEFAULT_VETOES,
+    DEFAULT_MERGE_AT,
+    DEFAULT_MU,
+    DEFAULT_PERSON_FIELDS,
+    DEFAULT_PRIOR,
+    DEFAULT_REFUSE_BELOW,
+    DEFAULT_VETOES,
 )
 from schemas.enums import IDENTIFIER_TYPES
 
@@ -60,7 +65,9 @@ class IdentitySettings(BaseModel):
     priorities: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
     max_per_customer: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_PER_CUSTOMER))
     shared_after: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SHARED_AFTER))
-    blocked_values: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_BLOCKED.items()})
+    blocked_values: dict[str, list[str]] = Field(
+        default_factory=lambda: {kind: list(values) for kind, values in DEFAULT_BLOCKED.items()}
+    )
     dedupe_window: int = Field(
         16, ge=1, le=256,
         description="Events remembered per identifier node to drop duplicates (see graph/protocol.md).",
@@ -68,7 +75,9 @@ class IdentitySettings(BaseModel):
     batch_size: int = Field(500, gt=0, description="Records handled per batch (one acknowledgement wait).")
     batch_within_s: float = Field(0.02, gt=0, description="Longest wait to fill a batch.")
     match_prior: float = Field(DEFAULT_PRIOR, description="log2 prior odds that a candidate pair is one person.")
-    match_merge_at: float = Field(DEFAULT_MERGE_AT, description="Match weight (bits) at or above which two customers merge.")
+    match_merge_at: float = Field(
+        DEFAULT_MERGE_AT, description="Match weight (bits) at or above which two customers merge."
+    )
     match_refuse_below: float = Field(
         DEFAULT_REFUSE_BELOW, description="Match weight (bits) below which a link is refused; between: review."
     )

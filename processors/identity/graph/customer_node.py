@@ -134,24 +134,24 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     breach = ctx.policy.breach(members, message["m"], waived=_waived(saga))
     culprit = message["cul"]
     decision, score = Decision.MERGE, None
+    rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
+    reason = ""
     if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
     elif breach is not None:
         rule, reason = MAX_PER_CUSTOMER, breach.reason
     elif saga.get("reject"):
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
-    else:
-        rule = reason = None
-        if not saga.get("force"):  # an operator's accept skips the weight
-            # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
-            seen = [culprit] if culprit is not None else []
-            # The event belongs to the ``current`` side: its traits count there.
-            loser_traits, own_traits = message.get("tr"), state.get("tr")
-            if message["cx"]:
-                loser_traits = combine(loser_traits, saga.get("tr"))
-            else:
-                own_traits = combine(own_traits, saga.get("tr"))
-            decision, score = judge(ctx, loser_traits, own_traits, [*message["m"], *seen], [*members, *seen])
+    elif not saga.get("force"):  # an operator's accept skips the weight
+        # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
+        seen = [culprit] if culprit is not None else []
+        # The event belongs to the ``current`` side: its traits count there.
+        loser_traits, own_traits = message.get("tr"), state.get("tr")
+        if message["cx"]:
+            loser_traits = combine(loser_traits, saga.get("tr"))
+        else:
+            own_traits = combine(own_traits, saga.get("tr"))
+        decision, score = judge(ctx, loser_traits, own_traits, [*message["m"], *seen], [*members, *seen])
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state["dn"] = sorted({*state.get("dn", []), *loser_aliases})
         ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False, "dn": sorted(own_aliases)})
