@@ -76,13 +76,15 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
                 show_header=False)
     pop.add_row("customer id", profile.get("customer_id", "?"))
     pop.add_row("identifiers", ", ".join(f"{i['type']} {i['value']}" for i in profile.get("identifiers", [])))
-    pop.add_row("products", ", ".join(p.get("product_name") or p.get("product_code", "?") for p in products(profile)) or "-")
+    names = [p.get("product_name") or p.get("product_code", "?") for p in products(profile)]
+    pop.add_row("products", ", ".join(names) or "-")
     for contact in contacts(profile)[:8]:
         pop.add_row(f"contact {contact.get('channel')}", f"{contact.get('occurred_at')} {contact.get('kind', '')} "
                     f"{contact.get('name') or contact.get('topic') or ''}")
     for handoff in profile.get("open_handoffs") or []:
         pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
-                    f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, due {handoff.get('deadline_at')})")
+                    f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, "
+                    f"due {handoff.get('deadline_at')})")
     console.print(pop)
 
 

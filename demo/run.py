@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,15 +12,23 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bus.config import OmnibusSettings, load_settings
-from bus.producer import EventProducer, Outgoing
-from bus.serde import Event, build_serde
+from bus.producer import EventProducer
+from bus.serde import build_serde
 from bus.stack import LocalStack
 from bus.topic_admin import apply_topics
-from bus.topics import ALL_TOPICS, HANDOFF_EVENTS
 from demo import backoffice, report, traffic
 from demo.offers import InstructionWatch, offer_journey, publish_demo_offer
 from demo.people import DemoCustomer, customers
-from demo.services import BRANCH_ID, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, Endpoints, running_middleware, scratch_dir
+from demo.services import (
+    BRANCH_ID,
+    SITE_KEY,
+    TERMINAL_ID,
+    TERMINAL_TOKEN,
+    WRITE_KEY,
+    Endpoints,
+    running_middleware,
+    scratch_dir,
+)
 
 SETTLE_TIMEOUT_S = 90.0
 

@@ -49,7 +49,9 @@ def web_journey(customer: DemoCustomer, start: datetime) -> list[dict[str, Any]]
         )
     if customer.index % 4 == 1:
         messages.append(
-            segment_track(customer, "Offer Accepted", start + timedelta(minutes=3), offer_id="fibre-upgrade", offer_version=1)
+            segment_track(
+                customer, "Offer Accepted", start + timedelta(minutes=3), offer_id="fibre-upgrade", offer_version=1
+            )
         )
     return messages
 
@@ -77,8 +79,9 @@ def connect_ctr(customer: DemoCustomer, start: datetime, *, answered: bool) -> d
 def counter_visit(customer: DemoCustomer, start: datetime, terminal_id: str, branch_id: str) -> dict[str, Any]:
     ticket = f"{branch_id}:{start.date()}:A{customer.index:03d}"
     issued, called = start, start + timedelta(minutes=4)
-    events = [
-        {"event_id": _id("ticket", customer.index, kind), "kind": kind, "occurred_at": _iso(start + timedelta(minutes=i * 4)),
+    events: list[dict[str, Any]] = [
+        {"event_id": _id("ticket", customer.index, kind), "kind": kind,
+         "occurred_at": _iso(start + timedelta(minutes=i * 4)),
          "ticket": {"id": ticket, "number": f"A{customer.index:03d}", "service_type": "payments", "counter_id": "C2",
                     "issued_at": _iso(issued), **({"called_at": _iso(called)} if i else {})}}
         for i, kind in enumerate(("ticket_issued", "ticket_called", "ticket_served"))

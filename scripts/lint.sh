@@ -8,6 +8,6 @@ python=${PYTHON:-.venv/bin/python}
 fix=()
 [ "${1:-}" = "--fix" ] && fix=(--fix)
 status=0
-"$python" -m ruff check --output-format=concise "${fix[@]}" omnibus bus adapters processors schemas deploy || status=1
+"$python" -m ruff check --output-format=concise "${fix[@]}" omnibus bus adapters processors schemas deploy demo || status=1
 "$python" -m mypy || status=1
 exit "$status"

@@ -124,9 +124,11 @@ class Layout(BaseModel):
                 raw: str | None = spec.value
             elif cells is not None:
                 index = columns[spec.column] if isinstance(spec.column, str) else spec.column
-                raw = cells[index] if index is not None and index < len(cells) else None  # type: ignore[operator]
+                raw = cells[index] if index is not None and index < len(cells) else None
+            elif spec.start is not None and spec.width is not None:  # fixed-width: both required at load
+                raw = line[spec.start - 1: spec.start - 1 + spec.width]
             else:
-                raw = line[spec.start - 1: spec.start - 1 + spec.width]  # type: ignore[operator]
+                raw = None
             fields[name] = _typed(raw.strip() if raw is not None else None, spec, name)
         return fields
 
