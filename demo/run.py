@@ -111,10 +111,33 @@ async def _import(endpoints: Endpoints, workdir: Path, name: str, layout_text: s
     await endpoints.batch.import_file(folder / f"{name}.csv", load_layout(folder / f"{name}.yaml"))
 
 
+RETRIABLE_STATUSES = frozenset({429, 503})
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_S = 5.0
+
+
 async def _post(http: aiohttp.ClientSession, url: str, body: Any, **options: Any) -> None:
-    async with http.post(url, json=body, **options) as response:
-        if response.status >= 300:
-            raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
+    """POST like the Segment and Connect SDKs do: 429 and 503 are retried, waiting ``Retry-After`` seconds
+    (or an exponential backoff from 0.25 s, at most 5 s) up to 8 attempts; any other non-2xx is an error.
+
+    Raises ``RuntimeError`` with the last status and body when the adapter never accepted the request.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        async with http.post(url, json=body, **options) as response:
+            if response.status < 300:
+                return
+            text = await response.text()
+            if response.status not in RETRIABLE_STATUSES or attempt == MAX_ATTEMPTS:
+                raise RuntimeError(f"{url} answered {response.status} (attempt {attempt}): {text}")
+            wait_s = _retry_after_s(response.headers.get("Retry-After"), attempt)
+        await asyncio.sleep(wait_s)
+
+
+def _retry_after_s(header: str | None, attempt: int) -> float:
+    try:
+        return min(MAX_BACKOFF_S, max(0.0, float(header))) if header else min(MAX_BACKOFF_S, 0.25 * 2 ** attempt)
+    except ValueError:
+        return min(MAX_BACKOFF_S, 0.25 * 2 ** attempt)
 
 
 async def _send_malformed(http: aiohttp.ClientSession, endpoints: Endpoints) -> dict[str, Any]:

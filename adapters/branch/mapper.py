@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adapters.base import clock, wire
+from adapters.base.errors import RejectedInput
 from adapters.base.envelope import make_envelope
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
@@ -76,7 +78,10 @@ def optional_instant(container: dict[str, Any], field: str, label: str | None = 
         raise errors.bad_field(name, "is not an ISO-8601 date-time")
     if parsed.tzinfo is None:
         raise errors.bad_field(name, "must carry a UTC offset (terminals may be offline across time zones)")
-    return parsed
+    try:
+        return clock.in_range(parsed, name, "event")
+    except RejectedInput as exc:
+        raise errors.EventRejected(f"'{name}' {exc.reason.split(' is ', 1)[-1]}", code="out_of_range") from exc
 
 
 def required_instant(container: dict[str, Any], field: str, label: str | None = None) -> datetime:
@@ -106,11 +111,18 @@ class CounterMapper:
     def __call__(self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None) -> MappedRecord:
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
+        wire.check_tree(event, "the event")
         client_id = required_text(event, "event_id")
         kind = event.get("kind")
         if kind not in KINDS:
             raise errors.unknown_kind(kind, KINDS)
+        # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
+        # old time is legitimate (a terminal offline for a day uploads late).
         occurred_at = required_instant(event, "occurred_at")
+        if received_at is not None:
+            occurred_at = clock.future_skew(  # type: ignore[assignment]
+                occurred_at, received_at, tolerance_s=self._settings.future_tolerance_s,
+                source_system=self._settings.source_system).apply(occurred_at)
         customer = self._identifiers(event.get("identifiers"))
         found = customer.records()
 
@@ -255,6 +267,6 @@ class CounterMapper:
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
             if kind not in COUNTER_IDENTIFIER_TYPES:
-                raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
+                raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
         return self._normaliser.collect(pairs)

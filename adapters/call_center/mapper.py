@@ -18,11 +18,12 @@ contacts stay in order; the caller's identifiers also go to ``identity.observed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import Identifier, key_of, observed
@@ -169,6 +170,7 @@ def _ms(delta: object) -> int:
 
 def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     """The events of one call report; its dedupe id is ``<source_system>:<version_id>``."""
+    call = settle_clock(call, ctx.settings.future_tolerance_s)
     topics = ctx.topics
     events: list[Outgoing] = []
     if call.kind == "CALL":
@@ -257,4 +259,21 @@ def iso_time(value: object, field_name: str, source: str, *, required: bool = Tr
         raise malformed(field_name, source, f"not an ISO-8601 time: {value[:40]!r}") from exc
     if parsed.tzinfo is None:
         raise malformed(field_name, source, "time has no UTC offset")
-    return parsed
+    return clock.in_range(parsed, field_name, source)
+
+
+TIME_FIELDS = ("initiated_at", "disconnected_at", "enqueued_at", "dequeued_at", "connected_at")
+
+
+def settle_clock(call: Call, tolerance_s: float, received_at: datetime | None = None) -> Call:
+    """``call`` with every time moved back by how far its latest one lies in the future beyond
+    ``tolerance_s`` (``clock.future_skew``: a source clock running ahead), durations kept; the source's
+    own end time is then kept in ``properties["original_disconnected_at"]``."""
+    times = [t for t in (getattr(call, name) for name in TIME_FIELDS) if t is not None]
+    skew = clock.future_skew(max(times), received_at or datetime.now(UTC), tolerance_s=tolerance_s,
+                             source_system=call.source_system)
+    if not skew.corrected:
+        return call
+    moved = {name: skew.apply(getattr(call, name)) for name in TIME_FIELDS}
+    properties = {**call.properties, "original_disconnected_at": call.disconnected_at.isoformat()}
+    return replace(call, properties=properties, **moved)
