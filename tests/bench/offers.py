@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
-from bus.serde import Event, SerdeContext, build_serde
+from bus.serde import Event, build_serde
 from bus.stack.ports import free_port
 from bus.topics import CUSTOMER_EVENTS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_RESPONSES, TopicSpec
+from demo.offers import TopicWatch
 from processors.offers.agent import build_worker
 from processors.offers.campaigns import defined
 from processors.offers.caps import ContactPolicy
@@ -59,50 +59,29 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-class Stamps:
-    """Consumes topics from their end, stamping each record (by a key of its value) when it arrives."""
+class Stamps(TopicWatch):
+    """What arrives on some topics after ``start()``, by a key picked from each record: when it was read, and
+    its ``envelope.occurred_at`` (when its producer made it). The first record per key counts."""
 
     def __init__(self, settings: OmnibusSettings, specs: list[TopicSpec], pick: Any) -> None:
-        self.settings, self.specs, self.pick = settings, specs, pick
-        self.arrived: dict[str, float] = {}
-        self.created: dict[str, float] = {}  # envelope.occurred_at of the record: when its producer made it
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(settings, specs, from_end=True)
+        self.pick = pick
 
-    async def start(self) -> None:
-        _, deserializer = build_serde(self.settings.registry)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap_servers, group_id=None,
-                                    enable_auto_commit=False, fetch_max_wait_ms=10)
-        await consumer.start()
-        tps = [TopicPartition(s.name(self.settings.topics), p) for s in self.specs
-               for p in range(s.partition_count(self.settings.topics))]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        for tp in tps:
-            await consumer.position(tp)
+    def _first(self) -> dict[str, tuple[float, float]]:
+        first: dict[str, tuple[float, float]] = {}
+        for at, event in self.seen:
+            key = self.pick(event)
+            if key is not None and key not in first:
+                first[key] = (at, event.value["envelope"]["occurred_at"].timestamp())
+        return first
 
-        async def run() -> None:
-            try:
-                while True:
-                    for tp, messages in (await consumer.getmany(timeout_ms=20)).items():
-                        now = time.time()
-                        for m in messages:
-                            event = deserializer(m.value, SerdeContext(topic=tp.topic))
-                            key = self.pick(event)
-                            if key is not None:
-                                self.arrived.setdefault(key, now)
-                                self.created.setdefault(key, event.value["envelope"]["occurred_at"].timestamp())
-            finally:
-                await consumer.stop()
+    @property
+    def arrived(self) -> dict[str, float]:
+        return {key: at for key, (at, _) in self._first().items()}
 
-        self._task = asyncio.create_task(run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+    @property
+    def created(self) -> dict[str, float]:
+        return {key: made for key, (_, made) in self._first().items()}
 
 
 async def steady(count: int, rate: float, send: Any) -> None:
@@ -136,7 +115,8 @@ async def baseline_round_trip(settings: OmnibusSettings, count: int, rate: float
         await steady(count, rate, send)
         await asyncio.sleep(2)
     await stamps.stop()
-    return [stamps.arrived[k] - t for k, t in sent.items() if k in stamps.arrived]
+    arrived = stamps.arrived
+    return [arrived[k] - t for k, t in sent.items() if k in arrived]
 
 
 async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
@@ -207,8 +187,9 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         await withdrawals.stop()
         await shows.stop()
         await worker.app.stop()
-    latencies = [withdrawals.arrived[c] - t for c, t in sent.items() if c in withdrawals.arrived]
-    decided = [withdrawals.created[c] - t for c, t in sent.items() if c in withdrawals.created]
+    arrived, created = withdrawals.arrived, withdrawals.created
+    latencies = [arrived[c] - t for c, t in sent.items() if c in arrived]
+    decided = [created[c] - t for c, t in sent.items() if c in created]
     return report(args, latencies, len(sent), baseline, query_s, fan_out_s, decided)
 
 
