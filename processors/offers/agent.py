@@ -29,8 +29,15 @@ from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import (
-    BUSINESS_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED,
-    MARKETING_OFFERS, MARKETING_RESPONSES, TopicSpec,
+    BUSINESS_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    MARKETING_OFFERS,
+    MARKETING_RESPONSES,
+    TopicSpec,
 )
 from processors.offers import metrics
 from processors.offers.config import OffersSettings

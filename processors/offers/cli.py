@@ -11,7 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bus.config import OmnibusSettings, load_settings
-from processors.offers.campaigns import PublishRefused, current_offers, publish, withdraw
+from processors.offers.campaigns import (
+    PublishRefused,
+    current_offers,
+    publish,
+    withdraw,
+)
 from processors.offers.offer_file import OfferFileError, load_offers
 
 app = typer.Typer(no_args_is_help=True, help="Offers defined once for every channel: publish, list, withdraw, run.")

@@ -9,8 +9,6 @@ offer is loaded, so a typo fails at ``omnibus offers publish``, not on the first
 
 from __future__ import annotations
 
-from bus.errors import OmnibusError
-
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +16,13 @@ import celpy
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
+from bus.errors import OmnibusError
+from processors.offers.facts import (
+    FACT_TYPES,
+    CustomerFacts,
+    activation,
+    sample_activation,
+)
 
 
 class RuleError(OmnibusError, ValueError):
@@ -62,7 +66,7 @@ def _program(source: str) -> Any:
 class Rule:
     """A compiled eligibility rule; ``source`` is the CEL text as published."""
 
-    __slots__ = ("source", "_program")
+    __slots__ = ("_program", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source.strip()
@@ -106,7 +110,7 @@ class Rule:
             if isinstance(value, bool):
                 return cls("true" if value else "false")
             if not isinstance(value, str):
-                raise ValueError("eligibility must be a CEL expression (text)")
+                raise ValueError("eligibility must be a CEL expression (text)")  # noqa: TRY004 - pydantic reports ValueError
             return cls(value)
 
         return core_schema.no_info_plain_validator_function(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+
 from bus.producer import Outgoing
 from bus.serde import Event
 from processors.offers import intake, machine

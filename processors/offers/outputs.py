@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bus.envelope import event_id
 from bus.config import TopicSettings
+from bus.envelope import event_id
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import MARKETING_INSTRUCTIONS_BRANCH, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_SIGNALS, TopicSpec
+from bus.topics import (
+    MARKETING_INSTRUCTIONS_BRANCH,
+    MARKETING_INSTRUCTIONS_CALL_CENTER,
+    MARKETING_SIGNALS,
+    TopicSpec,
+)
 from processors.offers.definition import Offer
 from processors.offers.signals import Signal
 

@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import free_port
-from bus.topics import CUSTOMER_EVENTS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_OFFERS
+from bus.topics import (
+    CUSTOMER_EVENTS,
+    MARKETING_INSTRUCTIONS_CALL_CENTER,
+    MARKETING_OFFERS,
+)
 from omnibus.cli import app
 from processors.offers.campaigns import defined
 from tests.processors.offers.factories import envelope, offer
