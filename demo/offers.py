@@ -34,7 +34,7 @@ content:
 channels: [WEB, CALL_CENTER, BRANCH]
 valid_from: 2026-01-01T00:00:00Z
 priority: 50
-eligibility: '"MOB-5G-50" in products && !("FIBRE-1G" in products)'
+eligibility: '!("FIBRE-1G" in products)'
 caps: [{{max: 2, per: 7d}}]
 """
 STEP_TIMEOUT_S = 60.0
