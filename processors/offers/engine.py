@@ -187,10 +187,12 @@ class OfferEngine:
         now = self.clock()
         zone = zone_of(state, self.settings.default_timezone)
         for offer in self.live_offers(stores):
-            for channel in (c.value for c in self.settings.push_channels if c in offer.channels):
+            channels = [c.value for c in self.settings.push_channels if c in offer.channels]
+            fit = bool(channels) and fits(state, offer, now)  # one rule evaluation for every channel
+            for channel in channels:
                 current = state.offers.get(offer.offer_id)
                 shown = current is not None and channel in current.pushed
-                if fits(state, offer, now):
+                if fit:
                     if shown and refresh != offer.offer_id:
                         continue
                     reason = suppression(state, offer, channel, now, zone, self.settings.policy, quiet_hours=False)
