@@ -70,7 +70,9 @@ class Emitter:
         seed = f"{item.customer_id}|{offer.offer_id}|{offer.version}|{item.channel}|{item.action}|{item.cause_id}"
         value = {
             "envelope": self._envelope(seed, item.cause_id), "action": item.action, "customer_id": item.customer_id,
-            "customer_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
+            # one identifier locates the customer; all of them as lookup_identifiers, which identity does not link
+            "customer_identifiers": [identifier_record(k) for k in item.identifiers[:1]],
+            "lookup_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
             "offer_version": offer.version, "channel": item.channel, "title": offer.title,
             "content": offer.content_for(item.channel) if item.action == "SHOW" else "", "priority": offer.priority,
             "not_before": item.not_before, "valid_until": offer.valid_until if item.action == "SHOW" else None,
