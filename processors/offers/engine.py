@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from bus.errors import OmnibusError
 from bus.producer import Outgoing
 from bus.serde import Event
 from processors.offers import intake, machine
@@ -37,6 +38,10 @@ RESOLVED_BY_IDENTIFIERS = frozenset({
                                     "OrderStatusChanged")),
 })
 MAX_MERGE_HOPS = 16
+
+
+class NoCustomer(OmnibusError, ValueError):
+    """The event names no customer identifier: it can never be resolved (it is dead-lettered)."""
 
 
 @dataclass
@@ -113,6 +118,8 @@ class OfferEngine:
 
     def _resolve(self, stores: Stores, event: Event, batch: Batch) -> None:
         keys = intake.identifier_keys(event)
+        if not keys:
+            raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)
         if customer_id is not None:
             self._about(stores, self.customer(stores, customer_id), event, batch)

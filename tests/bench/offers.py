@@ -39,6 +39,7 @@ from bus.topics import (
     CUSTOMER_EVENTS,
     MARKETING_INSTRUCTIONS_CALL_CENTER,
     MARKETING_RESPONSES,
+    MARKETING_SIGNALS,
     TopicSpec,
 )
 from demo.offers import TopicWatch
@@ -100,8 +101,9 @@ async def steady(count: int, rate: float, send: Any) -> None:
 
 
 async def baseline_round_trip(settings: OmnibusSettings, count: int, rate: float) -> list[float]:
-    """Bare Kafka: produce to a topic, consume it back; latency per record (s)."""
-    sink = MARKETING_RESPONSES  # the responses topic itself: same partitions, same path (the processor is not running)
+    """Bare Kafka: produce to a topic, consume it back; latency per record (s). The records are answers
+    without identifiers, on a topic the offer worker does not read."""
+    sink = MARKETING_SIGNALS  # a topic of the same partitions that the offer worker does not read
     serializer, _ = build_serde(settings.registry)
     sent: dict[str, float] = {}
     stamps = Stamps(settings, [sink], lambda e: e.value["offer_id"] if e.value["offer_id"].startswith("rt-") else None)
@@ -114,7 +116,7 @@ async def baseline_round_trip(settings: OmnibusSettings, count: int, rate: float
             value = {"envelope": envelope(str(uuid.uuid4()), now), "offer_id": key, "offer_version": 1,
                      "presentation_id": None, "channel": "WEB", "customer_identifiers": [], "response": "UNKNOWN",
                      "agent_id": None}
-            asyncio.ensure_future(producer.publish(Outgoing(MARKETING_RESPONSES.name(settings.topics), key,
+            asyncio.ensure_future(producer.publish(Outgoing(sink.name(settings.topics), key,
                                                             Event("omnibus.marketing.OfferResponded", value))))
         await steady(count, rate, send)
         await asyncio.sleep(2)
