@@ -87,11 +87,11 @@ class Rule:
         return bool(result) if isinstance(result, celpy.celtypes.BoolType) else result
 
     def matches(self, facts: CustomerFacts) -> bool:
-        """True when the customer's facts satisfy the rule; a rule that fails at run time matches no one."""
-        try:
-            return self._run(activation(facts)) is True
-        except RuleError:
-            return False
+        """True when the customer's facts satisfy the rule; a rule that fails at run time matches no one.
+
+        Cached per (rule, facts): facts are few and repeat across customers, and a CEL evaluation costs
+        about 0.5 ms in cel-python."""
+        return _matches(self, facts)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Rule) and other.source == self.source
@@ -116,6 +116,14 @@ class Rule:
         return core_schema.no_info_plain_validator_function(
             build, serialization=core_schema.plain_serializer_function_ser_schema(lambda rule: rule.source),
         )
+
+
+@lru_cache(maxsize=65536)
+def _matches(rule: Rule, facts: CustomerFacts) -> bool:
+    try:
+        return rule._run(activation(facts)) is True  # noqa: SLF001 - the cache's own rule
+    except RuleError:
+        return False
 
 
 def _eval_reason(exc: Any) -> str:
