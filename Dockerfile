@@ -5,10 +5,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY omnibus omnibus
 COPY bus bus
 COPY adapters adapters
 COPY processors processors
 COPY schemas schemas
+COPY demo demo
 RUN pip install . && useradd --system --uid 10001 omnibus
 USER omnibus
 # Every process serves Prometheus metrics here (OMNIBUS_METRICS__PORT).

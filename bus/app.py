@@ -15,33 +15,19 @@ from typing import Any
 import faust
 
 from bus.config import OmnibusSettings
+from bus.logging import get_logger
+from bus.stack.ports import free_port
+from bus.kafka_client import faust_broker_options
 
-
-def broker_urls(settings: OmnibusSettings) -> list[str]:
-    return [f"kafka://{server.strip()}" for server in settings.kafka.bootstrap_servers.split(",")]
-
-
-def broker_credentials(settings: OmnibusSettings) -> faust.auth.Credentials | None:
-    kafka = settings.kafka
-    if not kafka.sasl_mechanism:
-        return None
-    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-    ssl_context = None
-    if kafka.security_protocol == "SASL_SSL":
-        from aiokafka.helpers import create_ssl_context
-
-        ssl_context = create_ssl_context()
-    return faust.SASLCredentials(
-        username=kafka.sasl_username, password=password, ssl_context=ssl_context,
-        mechanism=kafka.sasl_mechanism,
-    )
+DEFAULT_WEB_PORT = 6066  # faust's own default
+log = get_logger(__name__)
 
 
 def create_app(
     name: str,
     settings: OmnibusSettings,
     *,
-    web_port: int | None = None,
+    web_port: int | None = None,  # None: no web server; 0: a free port, logged
     **overrides: Any,
 ) -> faust.App:
     """A faust app named ``<prefix>.<name>`` configured for at-least-once processing of raw bytes.
@@ -53,9 +39,7 @@ def create_app(
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
-        "broker": broker_urls(settings),
-        "broker_credentials": broker_credentials(settings),
-        "broker_client_id": f"{settings.kafka.client_id}-{name}",
+        **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
         "producer_acks": -1,
         "store": "memory://",
@@ -66,12 +50,24 @@ def create_app(
         "consumer_auto_offset_reset": "earliest",
         "autodiscover": False,
         "web_enabled": web_port is not None,
-        "web_port": web_port or 6066,
+        "web_port": _web_port(web_port, settings, app_id),
         "web_bind": settings.web.bind,
         "web_host": settings.web.host,
     }
     options.update(overrides)
     return faust.App(app_id, **options)
+
+
+def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:
+    """``requested``, or a free port when it is 0; faust needs the real number up front because it
+    tells the other workers its URL (``canonical_url``) for routed requests."""
+    if requested is None:
+        return DEFAULT_WEB_PORT  # web disabled: faust still wants a number
+    if requested != 0:
+        return requested
+    port = free_port(settings.web.bind)
+    log.info("web server port chosen", app=app_id, port=port, bind=settings.web.bind)
+    return port
 
 
 def run_worker(app: faust.App, settings: OmnibusSettings) -> None:

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus.errors import ConfigError
+from bus.identifiers.settings import IdentifierSettings
 
 ENV_PREFIX = "OMNIBUS_"
 NESTED_DELIMITER = "__"
@@ -48,13 +49,29 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
 class KafkaSettings(Section):
+    """How every client (aiokafka producer, consumer, admin, faust) reaches the brokers.
+
+    Translated into client options in one place: ``bus.kafka_client``.
+    """
+
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
     client_id: str = "omnibus"
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(
+        None, description="PEM file of the CA(s) that signed the brokers' certificates; unset means the system CAs."
+    )
+    ssl_certfile: str | None = Field(None, description="PEM client certificate (mutual TLS).")
+    ssl_keyfile: str | None = Field(None, description="PEM private key of ssl_certfile.")
+    ssl_key_password: SecretStr | None = Field(None, description="Password of ssl_keyfile, if it is encrypted.")
+    ssl_check_hostname: bool = Field(True, description="Check that a broker's certificate names its host.")
     request_timeout_ms: int = Field(30_000, gt=0)
 
 
@@ -124,6 +141,7 @@ class OmnibusSettings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
+    identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
 
 
 def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
@@ -147,14 +165,42 @@ def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
 
 
 def load_settings(**overrides: object) -> OmnibusSettings:
-    """Build settings from ``OMNIBUS_*`` variables plus overrides; raise ``ConfigError`` naming every problem."""
+    """Build settings from ``OMNIBUS_*`` variables plus overrides; raise ``ConfigError`` naming every problem.
+
+    When no bootstrap servers are given (neither variable nor override) and a local stack started by
+    ``omnibus stack up`` is running (its ``stack.json`` in ``$OMNIBUS_STACK_DIR`` or ``<repo>/.omnibus``),
+    its broker is used, so ``omnibus topics apply`` right after ``stack up`` needs no address.
+    """
     unknown = unknown_environment_keys(os.environ)
     if unknown:
         raise ConfigError(f"unknown Omnibus settings in the environment: {', '.join(unknown)}")
     try:
-        return OmnibusSettings(**overrides)  # type: ignore[arg-type]
+        return OmnibusSettings(**_with_local_stack(overrides))  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(f"invalid Omnibus settings:\n{exc}") from exc
+        raise ConfigError(f"invalid Omnibus settings: {describe_validation_error(exc)}") from exc
+
+
+def _with_local_stack(overrides: dict[str, object]) -> dict[str, object]:
+    kafka = overrides.get("kafka")
+    given = isinstance(kafka, BaseModel) or (isinstance(kafka, Mapping) and "bootstrap_servers" in kafka)
+    if given or {f"{ENV_PREFIX}KAFKA{NESTED_DELIMITER}BOOTSTRAP_SERVERS", f"{ENV_PREFIX}KAFKA"} & set(os.environ):
+        return overrides
+    from bus.stack.local import local_bootstrap_servers  # the stack module is tooling: load it only here
+
+    found = local_bootstrap_servers()
+    if found is None:
+        return overrides
+    return {**overrides, "kafka": {**(kafka if isinstance(kafka, Mapping) else {}), "bootstrap_servers": found}}
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Every problem of ``exc`` on one line: ``kafka.security_protocol: Input should be ... (got 'TLS'); ...``."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "value"
+        given = f" (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict) else ""
+        problems.append(f"{where}: {error['msg']}{given}")
+    return "; ".join(problems)
 
 
 ComponentModel = TypeVar("ComponentModel", bound=BaseModel)
@@ -184,7 +230,7 @@ def load_component_settings(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(f"invalid {model.__name__} settings:\n{exc}") from exc
+        raise ConfigError(f"invalid {model.__name__} settings: {describe_validation_error(exc)}") from exc
 
 
 def _parse_env_value(raw: str) -> object:

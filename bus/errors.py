@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+# The root lives in the lowest layer (the contract's errors derive from it); import it from here.
+from schemas.errors import OmnibusError
 
-class OmnibusError(Exception):
-    """Root of every error Omnibus raises on purpose."""
-
-    retriable: bool = False
+__all__ = [
+    "ConfigError", "DeserializationError", "OmnibusError", "PublishError", "RawRecord", "SchemaRegistryError",
+    "SerializationError",
+]
 
 
 class ConfigError(OmnibusError):

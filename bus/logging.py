@@ -1,9 +1,14 @@
-"""One structlog set-up for every Omnibus process: JSON lines on stderr, identifiers masked."""
+"""One structlog set-up for every Omnibus process: JSON lines on stderr, identifiers masked, and
+repeated warnings of the libraries (a broker outage makes aiokafka log ~1,100 lines in 30 s) folded
+into one line with a count."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -25,6 +30,60 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
         pass
 
+    def close(self) -> None:
+        for limiter in self.filters:
+            if isinstance(limiter, RepeatLimiter):
+                limiter.flush(self.emit)
+        super().close()
+
+
+REPEAT_WINDOW_S = 30.0
+
+
+@dataclass
+class _Repeats:
+    first_at: float
+    suppressed: int = 0
+    record: logging.LogRecord | None = None
+
+
+class RepeatLimiter(logging.Filter):
+    """Lets through the first of identical library warnings (same logger, level and message template)
+    per ``window_s`` seconds; the next one let through carries ``repeated``: how many were held back.
+    ``flush`` writes the counts still pending (called when the handler closes, at exit).
+
+    Only records logged with a %-template (the libraries: aiokafka, faust, mode, aiohttp) are limited;
+    Omnibus's own structured events pass untouched.
+    """
+
+    def __init__(self, window_s: float = REPEAT_WINDOW_S, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[tuple[str, int, str], _Repeats] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or getattr(record, "repeated", 0):
+            return True
+        key = (record.name, record.levelno, record.msg)
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is None or now - seen.first_at >= self.window_s:
+            self._seen[key] = _Repeats(first_at=now)
+            if seen is not None and seen.suppressed:
+                record.repeated = seen.suppressed
+            return True
+        seen.suppressed += 1
+        seen.record = record
+        return False
+
+    def flush(self, emit: Callable[[logging.LogRecord], None]) -> None:
+        for seen in self._seen.values():
+            if seen.suppressed and seen.record is not None:
+                seen.record.repeated = seen.suppressed
+                emit(seen.record)
+        self._seen.clear()
+
 
 _NOT_REDACTED = frozenset({"level", "timestamp", "logger", "component"})
 
@@ -40,6 +99,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(allow=["repeated"]),
         structlog.processors.format_exc_info,
         _redact_event,
     ]
@@ -51,6 +111,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
         cache_logger_on_first_use=True,
     )
     handler = _CurrentStderrHandler()
+    handler.addFilter(RepeatLimiter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -13,7 +13,9 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import Counter, Histogram, start_http_server
 
 from bus.config import MetricsSettings
+from bus.logging import get_logger
 
+log = get_logger(__name__)
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 EVENTS_PUBLISHED = Counter(
@@ -55,4 +57,7 @@ def serve_metrics(settings: MetricsSettings) -> MetricsServer | None:
     if not settings.enabled:
         return None
     server, thread = start_http_server(settings.port, addr=settings.host)
-    return MetricsServer(server, thread)
+    metrics = MetricsServer(server, thread)
+    # Logged always: with port 0 this line is the only place that says which port was chosen.
+    log.info("metrics endpoint listening", host=settings.host, port=metrics.port, path="/metrics")
+    return metrics

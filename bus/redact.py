@@ -2,13 +2,16 @@
 
 Two layers: fields whose *name* says they hold an identifier are replaced by a short keyed token (stable
 within a process, so an operator can still see that two log lines are about the same value), and every
-other string is scrubbed of anything shaped like an e-mail address or a long run of digits.
+other string is scrubbed of anything shaped like an e-mail address or a long run of digits — except
+infrastructure addresses: an IPv4 address (with or without ``:port``) is what an operator needs to see
+which broker or host failed, so it is kept (issue #10, case 11).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +27,8 @@ SENSITIVE_KEYS = frozenset(
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
+_IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
+_SCRUBBED = re.compile(f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<digits>{_DIGITS.pattern})")
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
 
@@ -34,8 +39,25 @@ def token(value: object) -> str:
 
 
 def scrub_text(text: str) -> str:
-    """Replace anything that looks like an e-mail address or a phone/ID number."""
-    return _DIGITS.sub("[digits]", _EMAIL.sub("[email]", text))
+    """Replace anything that looks like an e-mail address or a phone/ID number; keep IPv4 addresses."""
+    return _SCRUBBED.sub(_replacement, text)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    if match.group("email"):
+        return "[email]"
+    if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
+        return match.group("ip")
+    # Not an address after all (an octet over 255): scrub it the way a number is scrubbed.
+    return _DIGITS.sub("[digits]", match.group(0))
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def redact(value: Any, *, key: str | None = None) -> Any:

@@ -3,10 +3,10 @@ an agent takes each case, and a few are resolved at once."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from bus.config import OmnibusSettings
+from bus.envelope import envelope, step_id
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event
 from bus.topics import HANDOFF_EVENTS
@@ -18,10 +18,9 @@ RECEIVING_SYSTEM = "finance-desk"
 
 def _envelope(handoff_id: str, step: str) -> dict:
     now = datetime.now(UTC)
-    event_id = str(uuid.uuid5(uuid.UUID(handoff_id), step))
-    return {"event_id": event_id, "occurred_at": now, "received_at": now, "source_system": RECEIVING_SYSTEM,
-            "channel": "BACK_OFFICE", "site": None, "correlation_id": handoff_id, "causation_id": None,
-            "source_event_id": event_id}
+    event_id = step_id(handoff_id, step)
+    return envelope(event_id=event_id, occurred_at=now, received_at=now, source_system=RECEIVING_SYSTEM,
+                    channel="BACK_OFFICE", correlation_id=handoff_id, source_event_id=event_id)
 
 
 async def work_the_queue(producer: EventProducer, settings: OmnibusSettings, people: list[DemoCustomer]) -> int:

@@ -22,7 +22,7 @@ from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
 from bus.config import OmnibusSettings
 from bus.stack.ports import free_port
-from bus.topics import BUSINESS_EVENTS
+from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
 from processors.handoffs.agent import build_worker
 from processors.handoffs.clock import SystemClock
 from processors.handoffs.config import HandoffsSettings, load_policy
@@ -32,6 +32,7 @@ from processors.identity.config import IdentitySettings
 WRITE_KEY = "demo-portal-write-key"
 TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-token"
 SITE, SITE_KEY = "paris", "demo-paris-firehose-key"
+DEMO_HMAC_KEY = "demo-only-national-id-hmac-key"
 POLICY = Path(__file__).resolve().parents[1] / "processors" / "handoffs" / "policy.example.yaml"
 
 
@@ -47,6 +48,9 @@ class Endpoints:
 @asynccontextmanager
 async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncIterator[Endpoints]:
     """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs)."""
+    if settings.identifiers.hmac_key is None:  # adapters tokenise national IDs with the key identity uses
+        settings = settings.model_copy(update={
+            "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
     async with AsyncExitStack() as stack:
         web = await stack.enter_async_context(running_web_adapter(
             settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
@@ -57,13 +61,14 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
         legacy_settings = LegacySettings(state_dir=workdir / "legacy")
         legacy = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy_settings))
         batch = BatchImporter(
-            LegacyContext(legacy_settings.source_system, BUSINESS_EVENTS.name(settings.topics)),
+            LegacyContext(legacy_settings.source_system, BUSINESS_EVENTS.name(settings.topics),
+                          identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), identifiers=settings.identifiers),
             legacy.publisher, legacy_settings.state_dir,
         )
 
         screen_pop_port = free_port()
         identity = IdentityProcessor(
-            settings, IdentitySettings(hmac_key=SecretStr("demo-only-national-id-hmac-key"), web_port=screen_pop_port),
+            settings, IdentitySettings(hmac_key=SecretStr(DEMO_HMAC_KEY), web_port=screen_pop_port),
             web_port=screen_pop_port, datadir=str(workdir / "identity"),
         )
         handoffs = build_worker(

@@ -1,11 +1,28 @@
-"""Errors raised while loading or checking the Avro contract."""
+"""Errors raised while loading or checking the Avro contract, and ``OmnibusError``, the root of every
+error Omnibus raises on purpose (declared here, in the lowest layer, so the contract's errors can derive
+from it; everything else imports it from ``bus.errors``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class SchemaError(Exception):
+class OmnibusError(Exception):
+    """Root of every error Omnibus raises on purpose.
+
+    ``retriable`` says whether trying again can help (a broker or owner that may come back) or not (bad
+    input, a bad setting, a broken contract): routing a failure is a decision on data, not guesswork.
+    """
+
+    retriable: bool = False
+
+    def __init__(self, *args: object, retriable: bool | None = None) -> None:
+        super().__init__(*args)
+        if retriable is not None:
+            self.retriable = retriable
+
+
+class SchemaError(OmnibusError):
     """Base class for every schema-related error in Omnibus."""
 
 

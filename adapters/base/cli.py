@@ -7,28 +7,23 @@ import signal
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-import typer
 from pydantic import BaseModel
 
 from adapters.base.http import RunningServer
-from bus.config import OmnibusSettings, load_component_settings, load_settings
-from bus.errors import ConfigError
-from bus.logging import configure_logging, get_logger
+from bus.bootstrap import start_process
+from bus.config import OmnibusSettings, load_component_settings
+from bus.logging import get_logger
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 log = get_logger(__name__)
 
 
 def load_or_exit(model: type[SettingsT], env_prefix: str, **overrides: Any) -> tuple[OmnibusSettings, SettingsT]:
-    """Core and adapter settings, logging configured; a bad setting exits 2 with every problem named."""
-    try:
-        settings = load_settings()
-        adapter = load_component_settings(model, env_prefix, **{k: v for k, v in overrides.items() if v is not None})
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    return settings, adapter
+    """Core and adapter settings, logging configured (``bus.bootstrap``; the adapter runtime serves metrics);
+    a bad setting exits 2 with every problem named on one line."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    process = start_process(lambda _: load_component_settings(model, env_prefix, **given), metrics=False)
+    return process.settings, process.component
 
 
 def stop_on_signals() -> asyncio.Event:

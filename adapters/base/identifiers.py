@@ -1,57 +1,45 @@
-"""Normalising customer identifiers the same way on every channel (``omnibus.common.Identifier``).
+"""What adapters add to the shared normaliser (``bus.identifiers``): Kafka keys and ``IdentifiersObserved``.
 
-Identity resolution links on the pair (type, value), so a phone must read ``+33612345678`` whether the
-call center, the web hall or billing saw it. Values that cannot be an identifier (a withheld caller
-id, a malformed number) yield ``None`` rather than a guess.
+Every adapter normalises with ``bus.identifiers.IdentifierNormaliser`` (one rule set with identity) and
+publishes what it could not normalise as ``rejected_identifiers`` on an ``IdentifiersObserved`` event,
+so a bad value is never dropped without trace while the rest of the record flows.
 """
 
 from __future__ import annotations
 
-import phonenumbers
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-Identifier = dict[str, str]
+from bus.identifiers import Found, Rejected
+from bus.producer import Outgoing
+from bus.serde import Event
 
-
-def phone(raw: str | None, default_region: str | None = None) -> Identifier | None:
-    """A PHONE identifier in E.164, or None if ``raw`` is not a valid number (withheld, too short...)."""
-    if not raw or not any(ch.isdigit() for ch in raw):
-        return None
-    try:
-        parsed = phonenumbers.parse(raw.strip(), default_region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return {"type": "PHONE", "value": phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)}
+Identifier = dict[str, str]  # an omnibus.common.Identifier record: {"type": ..., "value": ...}
+OBSERVED_SCHEMA = "omnibus.contact.IdentifiersObserved"
 
 
-def email(raw: str | None) -> Identifier | None:
-    value = (raw or "").strip().lower()
-    if "@" not in value or value.startswith("@") or value.endswith("@"):
-        return None
-    return {"type": "EMAIL", "value": value}
-
-
-def plain(kind: str, raw: object) -> Identifier | None:
-    """An identifier kept as the source writes it (ACCOUNT, NATIONAL_ID, USER_ID...), trimmed."""
-    value = str(raw).strip() if raw is not None else ""
-    return {"type": kind, "value": value} if value else None
-
-
-def unique(identifiers: list[Identifier | None]) -> list[Identifier]:
-    """Drop Nones and repeats, keeping the first-seen order."""
-    seen: set[tuple[str, str]] = set()
-    result = []
-    for identifier in identifiers:
-        if identifier is None:
-            continue
-        pair = (identifier["type"], identifier["value"])
-        if pair not in seen:
-            seen.add(pair)
-            result.append(identifier)
-    return result
-
-
-def key_of(identifier: Identifier) -> str:
+def key_of(identifier: Mapping[str, str]) -> str:
     """The Kafka key for events keyed by an identifier: ``TYPE:value`` (e.g. ``PHONE:+33612345678``)."""
     return f"{identifier['type']}:{identifier['value']}"
+
+
+def observed(
+    topic: str, envelope: dict[str, Any], found: Found | Sequence[Identifier], traits: Mapping[str, str] | None = None,
+    *, rejected: Sequence[Rejected] = (), fallback_key: str,
+) -> Outgoing | None:
+    """The ``IdentifiersObserved`` of a record, or None when it has no identifier, rejection or trait.
+
+    ``found`` is what the normaliser found (identifiers and rejections), or identifier records plus
+    ``rejected``. Keyed by the first identifier, else ``fallback_key`` (the key of the record's other events).
+    """
+    if isinstance(found, Found):
+        records, refused = found.records(), [*found.rejected, *rejected]
+    else:
+        records, refused = [dict(record) for record in found], list(rejected)
+    if not records and not refused and not traits:
+        return None
+    value = {
+        "envelope": envelope, "identifiers": records, "traits": dict(traits) if traits else None,
+        "rejected_identifiers": [item.as_record() for item in refused],
+    }
+    return Outgoing(topic, key_of(records[0]) if records else fallback_key, Event(OBSERVED_SCHEMA, value))

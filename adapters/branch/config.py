@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
+from bus.identifiers.settings import check_region
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_BRANCH__"
 
@@ -20,5 +21,8 @@ class BranchSettings(AdapterSettings):
     )
     source_system: str = Field("branch-terminal", description="envelope.source_system of every event.")
     phone_region: str | None = Field(
-        None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
+        None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
     )
+
+    _region = field_validator("phone_region")(check_region)

@@ -129,4 +129,4 @@ def running_branch_adapter(
 ) -> AbstractAsyncContextManager[RunningServer]:
     """The branch adapter serving on its port; on exit it drains in-flight uploads, then flushes Kafka."""
     return serving("branch", settings, branch_settings, lambda runtime: BranchIngress(
-        branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics)).app())
+        branch_settings, runtime.publisher, CounterMapper(branch_settings, settings.topics, settings.identifiers)).app())

@@ -5,7 +5,9 @@ terminal and branch it came from:
 
 - ``ticket_issued | ticket_called | ticket_served | no_show`` -> ``QueueTicketChanged``;
 - ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as;
-- any event carrying customer identifiers -> also ``IdentifiersObserved``.
+- any event carrying customer identifiers or a ``customer`` object (a person's name, date of birth,
+  address, under the standard trait keys of ``bus.identifiers.traits`` or their usual spellings) -> also
+  ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``.
 
 Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
@@ -17,21 +19,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.base import identifiers
 from adapters.base.envelope import make_envelope
-from adapters.base.identifiers import Identifier, key_of
+from adapters.base.identifiers import Identifier, observed
 from adapters.base.mapper import MappedRecord
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
 TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
-IDENTIFIER_TYPES = {"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"}
+# Web-session identifiers never come from a counter terminal.
+COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
 MAX_ID_CHARS = 128
 
 
@@ -86,8 +91,11 @@ def section(event: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 class CounterMapper:
-    def __init__(self, settings: BranchSettings, topics: TopicSettings) -> None:
+    def __init__(
+        self, settings: BranchSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
+    ) -> None:
         self._settings = settings
+        self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="branch")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
 
@@ -99,7 +107,8 @@ class CounterMapper:
         if kind not in KINDS:
             raise errors.unknown_kind(kind, KINDS)
         occurred_at = required_instant(event, "occurred_at")
-        found = self._identifiers(event.get("identifiers"))
+        customer = self._identifiers(event.get("identifiers"))
+        found = customer.records()
 
         def envelope(what: str) -> dict[str, Any]:
             return make_envelope(
@@ -112,9 +121,10 @@ class CounterMapper:
             outgoing = self._transaction(event, envelope, terminal_id, branch_id, found)
         else:
             outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
-        if found:
-            value = {"envelope": envelope("identifiers"), "identifiers": found, "traits": None}
-            outgoing.append(Outgoing(self._identity_topic, key_of(found[0]), Event("omnibus.contact.IdentifiersObserved", value)))
+        traits = self._traits(event.get("customer"))
+        if found or customer.rejected:  # traits alone name no one identity could attach them to
+            seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
+            outgoing.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing))
 
     def _ticket(
@@ -198,26 +208,30 @@ class CounterMapper:
             raise errors.bad_field("transaction.amount.currency", "must be an ISO 4217 code such as EUR")
         return {"amount_minor": minor, "currency": currency.upper()}
 
-    def _identifiers(self, raw: Any) -> list[Identifier]:
-        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive, values normalised."""
+    def _traits(self, raw: Any) -> dict[str, str]:
+        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out."""
         if raw is None:
-            return []
+            return {}
+        if not isinstance(raw, dict):
+            raise errors.bad_field("customer", "must be a JSON object")
+        return standard_traits(raw, component="branch")
+
+    def _identifiers(self, raw: Any) -> Found:
+        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive, values normalised.
+
+        A value that cannot be an identifier (a mistyped phone) is never guessed: it is kept as a
+        rejection, and the event itself is still worth publishing.
+        """
+        if raw is None:
+            return Found()
         if not isinstance(raw, list):
             raise errors.bad_field("identifiers", "must be a list of {type, value}")
-        found: list[Identifier | None] = []
+        pairs: list[tuple[str, str]] = []
         for item in raw:
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
-            if kind not in IDENTIFIER_TYPES:
+            if kind not in COUNTER_IDENTIFIER_TYPES:
                 raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
-            value = required_text(item, "value", f"identifiers[{kind}].value")
-            # A value that cannot be an identifier (a mistyped phone) is dropped, never guessed; the
-            # event itself is still worth publishing.
-            if kind == "PHONE":
-                found.append(identifiers.phone(value, self._settings.phone_region))
-            elif kind == "EMAIL":
-                found.append(identifiers.email(value))
-            else:
-                found.append(identifiers.plain(kind, value))
-        return identifiers.unique(found)
+            pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
+        return self._normaliser.collect(pairs)

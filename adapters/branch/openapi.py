@@ -45,6 +45,8 @@ _EVENT = {
         "ticket": _TICKET,
         "transaction": _TRANSACTION,
         "identifiers": {"type": "array", "items": _IDENTIFIER},
+        "customer": {"type": "object", "description": "The person served, as the counter saw them: given_name, "
+                     "family_name, full_name, birth_date, address_line, postcode, city, country, preferred_language."},
     },
 }
 _UPLOAD = {

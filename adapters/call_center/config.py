@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
+from bus.identifiers.settings import check_region
+from bus.identifiers.traits import TRAIT_KEYS
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
 
@@ -39,10 +41,15 @@ class SiteSettings(BaseModel):
         default_factory=dict, description="Per-queue thresholds overriding sla_threshold_s (queue name -> seconds)."
     )
     timezone: TimeZoneName = Field("UTC", description="Zone of Master.csv times when Asterisk runs with usegmtime=no.")
-    phone_region: str | None = Field(None, description="Region (e.g. FR) for caller numbers written without +country.")
+    phone_region: str | None = Field(
+        None, description="Region (e.g. FR) for caller numbers written without +country; unset: "
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",
+    )
     asterisk_outbound_contexts: tuple[str, ...] = Field(
         ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers)."
     )
+
+    _region = field_validator("phone_region")(check_region)
 
     def sla_threshold_ms(self, queue: str | None) -> int:
         seconds = self.queue_sla_threshold_s.get(queue, self.sla_threshold_s) if queue else self.sla_threshold_s
@@ -63,9 +70,22 @@ class CallCenterSettings(AdapterSettings):
     connect_account_attribute: str | None = Field(
         "accountNumber", description="Contact attribute holding an account number captured in the IVR."
     )
+    trait_attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Contact attribute (CTR Attributes, TaskRouter TaskAttributes) -> standard trait key (given_name, "
+        "birth_date...), for names the usual spellings (firstName, dateOfBirth, postcode...) do not cover.",
+    )
     state_path: Path | None = Field(
         None, description="SQLite file for CTR versions and TaskRouter task timelines; None keeps them in memory."
     )
+
+    @field_validator("trait_attributes")
+    @classmethod
+    def _standard_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value.values()) - set(TRAIT_KEYS))
+        if unknown:
+            raise ValueError(f"unknown trait keys {unknown}; known: {list(TRAIT_KEYS)}")
+        return value
 
     @field_validator("asterisk_optional_columns")
     @classmethod

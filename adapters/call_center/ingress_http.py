@@ -17,7 +17,13 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
-from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serving
+from adapters.base.http import (
+    RunningServer,
+    adapter_app,
+    error_response,
+    read_body,
+    serving,
+)
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
@@ -27,6 +33,7 @@ from adapters.call_center.openapi import OPENAPI
 from adapters.call_center.state import CallCenterState
 from bus.config import OmnibusSettings
 from bus.errors import PublishError, RawRecord
+from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,12 +51,13 @@ class BatchOutcome:
 
 class CallCenterIngress:
     def __init__(
-        self, settings: CallCenterSettings, topics: Topics, publisher: AdapterPublisher, state: CallCenterState
+        self, settings: CallCenterSettings, topics: Topics, publisher: AdapterPublisher, state: CallCenterState,
+        identifiers: IdentifierSettings | None = None,
     ) -> None:
         self._settings = settings
         self._publisher = publisher
         self._state = state
-        self._contexts = {name: MapContext(name, site, topics, settings) for name, site in settings.sites.items()}
+        self._contexts = {name: MapContext(name, site, topics, settings, identifiers) for name, site in settings.sites.items()}
 
     def app(self) -> web.Application:
         app = adapter_app(self._publisher, OPENAPI, client_max_size=self._settings.max_body_bytes + 1024)
@@ -174,7 +182,9 @@ class CallCenterIngress:
         signature = request.headers.get("X-Twilio-Signature", "")
         if site is None or not signature:
             raise Unauthorized("unknown TaskRouter workspace or missing X-Twilio-Signature")
-        from twilio.request_validator import RequestValidator  # only sites using TaskRouter need twilio
+        from twilio.request_validator import (
+            RequestValidator,  # only sites using TaskRouter need twilio
+        )
 
         token = self._settings.sites[site].twilio_auth_token
         base = self._settings.public_base_url
@@ -222,7 +232,7 @@ async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> Asy
     state = CallCenterState(adapter.state_path)
     try:
         async with serving("call_center", settings, adapter, lambda runtime: CallCenterIngress(
-                adapter, Topics.of(settings.topics), runtime.publisher, state).app()) as server:
+                adapter, Topics.of(settings.topics), runtime.publisher, state, settings.identifiers).app()) as server:
             yield server
     finally:
         state.close()

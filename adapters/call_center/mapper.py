@@ -20,21 +20,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from adapters.base import identifiers
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from bus.config import TopicSettings
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
-INITIATION_METHODS = frozenset({"INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ class MapContext:
     site: SiteSettings
     topics: Topics
     settings: CallCenterSettings
+    identifiers: IdentifierSettings | None = None  # None: OMNIBUS_IDENTIFIERS__* from the environment
+
+    @cached_property
+    def normaliser(self) -> IdentifierNormaliser:
+        """The shared normaliser with this site's phone region."""
+        return IdentifierNormaliser(self.identifiers, region=self.site.phone_region, component="call_center")
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,15 @@ class Call:
     transferred_by_source: bool = False
     kind: str = "CALL"  # InteractionKind; only CALL contacts also become CallCompleted
     updated_at: datetime | None = None  # when the source last revised this report (CTR LastUpdateTimestamp)
-    caller: tuple[identifiers.Identifier, ...] = ()
+    caller: tuple[Identifier, ...] = ()
+    rejected: tuple[Rejected, ...] = ()  # caller identifiers that could not be normalised
+    traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     properties: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def customer(cls, found: Found) -> dict[str, Any]:
+        """``caller`` and ``rejected`` from what the normaliser found, as keyword arguments."""
+        return {"caller": tuple(found.records()), "rejected": tuple(found.rejected)}
 
     @property
     def abandoned(self) -> bool:
@@ -126,7 +141,15 @@ class Call:
     @property
     def key(self) -> str:
         phones = [i for i in self.caller if i["type"] == "PHONE"]
-        return identifiers.key_of(phones[0]) if phones else self.contact_id
+        return key_of(phones[0]) if phones else self.contact_id
+
+
+def caller_number(raw: object) -> object:
+    """A caller number, or None for telephony's markers of a withheld caller id ("anonymous", "Restricted",
+    "Unavailable": no digits at all), which say there is no number rather than a number that is wrong."""
+    if raw is None or (isinstance(raw, str) and not any(ch.isdigit() for ch in raw)):
+        return None
+    return raw
 
 
 def _ms(delta: object) -> int:
@@ -140,10 +163,9 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if call.kind == "CALL":
         events.append(Outgoing(topics.contact_events, call.key, _call_completed(call, ctx.site)))
     events.append(Outgoing(topics.contact_events, call.key, _interaction(call)))
-    if call.caller:
-        events.append(
-            Outgoing(topics.identifiers_observed, identifiers.key_of(call.caller[0]), _identifiers_observed(call))
-        )
+    seen = _identifiers_observed(call, topics.identifiers_observed) if call.caller or call.rejected else None
+    if seen is not None:
+        events.append(seen)
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 
@@ -162,7 +184,7 @@ def _call_completed(call: Call, site: SiteSettings) -> Event:
         "contact_id": call.contact_id,
         "site": call.site,
         "queue": call.queue,
-        "initiation_method": call.initiation_method if call.initiation_method in INITIATION_METHODS else "UNKNOWN",
+        "initiation_method": call.initiation_method if call.initiation_method in CALL_INITIATION_METHODS else "UNKNOWN",
         "initiated_at": call.initiated_at,
         "enqueued_at": call.enqueued_at,
         "connected_at": call.connected_at,
@@ -200,12 +222,9 @@ def _interaction(call: Call) -> Event:
     })
 
 
-def _identifiers_observed(call: Call) -> Event:
-    return Event("omnibus.contact.IdentifiersObserved", {
-        "envelope": _envelope(call, call.contact_id, "identifiers"),
-        "identifiers": list(call.caller),
-        "traits": None,
-    })
+def _identifiers_observed(call: Call, topic: str) -> Outgoing | None:
+    return observed(topic, _envelope(call, call.contact_id, "identifiers"), call.caller, call.traits,
+                    rejected=call.rejected, fallback_key=call.key)
 
 
 def iso_time(value: object, field_name: str, source: str, *, required: bool = True) -> datetime | None:

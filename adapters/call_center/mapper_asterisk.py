@@ -23,11 +23,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters.base import identifiers
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number
 
 SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"
@@ -102,7 +101,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
         agent_id=_peer(row["channel"] if outbound else row["dstchannel"]) if connected_at or outbound else None,
         disposition=row.get("userfield") or row["disposition"] or None,
         transferred_by_source=row["lastapp"] in TRANSFER_APPS,
-        caller=tuple(identifiers.unique([identifiers.phone(customer_number, site.phone_region)])),
+        **Call.customer(ctx.normaliser.collect([("PHONE", caller_number(customer_number))])),
         properties={k: v for k, v in properties.items() if v},
     )
 

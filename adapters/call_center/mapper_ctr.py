@@ -21,10 +21,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import identifiers
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time
+from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -109,12 +109,13 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     endpoint = _object(ctr.get("CustomerEndpoint"), "CustomerEndpoint")
     settings = ctx.settings
 
-    caller = identifiers.unique([
-        identifiers.phone(endpoint.get("Address"), ctx.site.phone_region)
-        if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None,
-        identifiers.plain("ACCOUNT", attributes.get(settings.connect_account_attribute))
-        if settings.connect_account_attribute else None,
+    caller = ctx.normaliser.collect([
+        ("PHONE", caller_number(endpoint.get("Address"))
+         if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
+        ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
+    # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
+    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
     properties = {"initial_contact_id": ctr.get("InitialContactId"), "disconnect_reason": ctr.get("DisconnectReason"),
                   "channel": ctr.get("Channel")}
     return Call(
@@ -137,7 +138,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
         kind=CHANNEL_KINDS.get(str(ctr.get("Channel") or "VOICE"), "UNKNOWN"),
         updated_at=last_update,
-        caller=tuple(caller),
+        **Call.customer(caller),
+        traits=traits,
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.base import identifiers
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events
+from adapters.call_center.mapper import Call, MapContext, call_events, caller_number
+from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
@@ -114,10 +114,10 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         disposition=_text(attributes.get("disposition") or conversations.get("outcome")) or reason,
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
-        caller=tuple(identifiers.unique([
-            identifiers.phone(_text(number), ctx.site.phone_region),
-            identifiers.plain("ACCOUNT", attributes.get("account_number")),
+        **Call.customer(ctx.normaliser.collect([
+            ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
         ])),
+        traits=_traits(attributes, ctx),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 
@@ -147,6 +147,20 @@ def _answered_by_flex(conversations: dict[str, Any], enqueued_at: datetime | Non
         return enqueued_at + timedelta(seconds=float(queue_time))
     except (TypeError, ValueError):
         return None
+
+
+def _traits(attributes: dict[str, Any], ctx: MapContext) -> dict[str, str]:
+    """Flex Insights' ``customers`` object (name, email, city, country...) and configured attributes, as traits.
+
+    Other top-level attributes are read only when ``trait_attributes`` names them: Flex puts the caller's
+    number in ``name``, which is not a person's name.
+    """
+    customers = attributes.get("customers")
+    named = {k: v for k, v in attributes.items() if k in ctx.settings.trait_attributes}
+    found = standard_traits(named, names=ctx.settings.trait_attributes, component="call_center")
+    if isinstance(customers, dict):
+        found = {**standard_traits(customers, component="call_center"), **found}
+    return found
 
 
 def _text(value: Any) -> str | None:

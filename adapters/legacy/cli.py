@@ -17,13 +17,18 @@ from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
 from bus.config import OmnibusSettings, load_component_settings
-from bus.topics import BUSINESS_EVENTS
+from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
 
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
 
-def context(settings: OmnibusSettings, adapter: LegacySettings) -> LegacyContext:
-    return LegacyContext(adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency)
+def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: str | None = None) -> LegacyContext:
+    """Mapping context of this system; ``phone_region`` of a poller or layout overrides the adapter's."""
+    return LegacyContext(
+        adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
+        identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
+        identifiers=settings.identifiers,
+    )
 
 
 def _settings() -> tuple[OmnibusSettings, LegacySettings]:
@@ -69,7 +74,7 @@ def poll_command() -> None:
         stop = stop_on_signals()
         async with adapter_runtime("legacy", settings, adapter) as runtime:
             pollers = [
-                TablePoller(spec, context(settings, adapter), runtime.publisher,
+                TablePoller(spec, context(settings, adapter, spec.phone_region), runtime.publisher,
                             Checkpoint(adapter.state_dir / "pollers" / f"{spec.name}.json"),
                             retry_after_s=adapter.retry_after_s)
                 for spec in adapter.pollers
@@ -90,7 +95,7 @@ def import_batch_command(
 
     async def main() -> None:
         async with adapter_runtime("legacy", settings, adapter) as runtime:
-            importer = BatchImporter(context(settings, adapter), runtime.publisher, adapter.state_dir,
+            importer = BatchImporter(context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
                                      chunk_lines=adapter.batch_chunk_lines)
             for path in files:
                 report = await importer.import_file(path, layout)

@@ -30,11 +30,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
+from bus.identifiers.settings import check_region
 
 
 class FieldSpec(BaseModel):
@@ -63,7 +71,13 @@ class Layout(BaseModel):
     skip_prefixes: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
+    phone_region: str | None = Field(
+        None, description="Region (e.g. FR) of the file's phone numbers written without +country; unset: the "
+        "adapter's phone_region.",
+    )
     fields: dict[str, FieldSpec]
+
+    _region = field_validator("phone_region")(check_region)
 
     @field_validator("event")
     @classmethod

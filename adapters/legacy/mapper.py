@@ -5,8 +5,13 @@ loosely (``AccountOpened``, ``account_opened`` and ``account.opened`` are one ty
 event needs, as JSON or as text from a file:
 
 - every event: ``account_number`` (``OrderStatusChanged``: optional, ``order_id`` instead), and optional
-  identifiers ``national_id``, ``phone``, ``email``, ``customer_id`` (a list ``customer_identifiers`` of
-  ``{type, value}`` is also taken as is);
+  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id`` (a list
+  ``customer_identifiers`` of ``{type, value}`` is also taken), normalised by ``bus.identifiers`` with the
+  source's phone region; national IDs and card numbers leave as tokens only;
+- optionally a person's traits under the standard keys or their usual spellings (``given_name`` /
+  ``first_name``, ``family_name`` / ``last_name``, ``birth_date`` / ``date_of_birth``, ``address_line``,
+  ``postcode`` / ``zip``, ``city``, ``country``...): they, and any identifier that could not be normalised,
+  also go to ``identity.observed.v1`` as an ``IdentifiersObserved``;
 - ``AccountOpened``: ``account_type``, ``service_tier``; ``AccountClosed``: ``reason``;
 - ``ProductSubscribed``/``ProductCancelled``: ``subscription_id``, ``product_code``, ``product_name`` /
   ``reason``, ``effective_at``;
@@ -27,19 +32,21 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
-from adapters.base import identifiers
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
+from adapters.base.identifiers import observed
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
+from schemas.enums import ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
-ORDER_STATUSES = frozenset({"CREATED", "CONFIRMED", "IN_PROGRESS", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED",
-                            "FAILED"})
 ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
                       "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
                       "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}
@@ -57,9 +64,23 @@ class BusinessRecord:
 
 @dataclass(frozen=True)
 class LegacyContext:
+    """Where one source's events go and how its values are read.
+
+    ``identity_topic`` receives an ``IdentifiersObserved`` for records with traits or rejected identifiers
+    (None: only the business event); ``phone_region`` reads national phone numbers (None:
+    ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``); ``identifiers`` None reads ``OMNIBUS_IDENTIFIERS__*``.
+    """
+
     source_system: str
     topic: str
     default_currency: str = "EUR"
+    identity_topic: str | None = None
+    phone_region: str | None = None
+    identifiers: IdentifierSettings | None = None
+
+    @cached_property
+    def normaliser(self) -> IdentifierNormaliser:
+        return IdentifierNormaliser(self.identifiers, region=self.phone_region, component="legacy")
 
 
 Builder = Callable[["Fields"], dict[str, Any]]
@@ -71,6 +92,7 @@ class Fields:
     def __init__(self, record: BusinessRecord, ctx: LegacyContext) -> None:
         self._values = record.fields
         self.record, self.ctx = record, ctx
+        self.found = Found()
 
     def text(self, name: str, *, required: bool = True) -> str | None:
         return values.text(self._values.get(name), name, required=required)
@@ -93,15 +115,21 @@ class Fields:
         listed = self._values.get("customer_identifiers") or []
         if not isinstance(listed, list):
             raise RejectedInput("field customer_identifiers must be a list of {type, value}", code="malformed_field")
-        phone = self.text("phone", required=False)
-        return identifiers.unique([
-            identifiers.plain("ACCOUNT", self._values.get("account_number")),
-            identifiers.plain("NATIONAL_ID", self._values.get("national_id")),
-            identifiers.phone(phone) if phone else None,
-            identifiers.email(self.text("email", required=False)),
-            identifiers.plain("USER_ID", self._values.get("customer_id")),
-            *[values.identifier(item) for item in listed],
+        listed_pairs = [(item["type"], item["value"]) for item in map(values.identifier, listed) if item]
+        self.found = self.ctx.normaliser.collect([
+            ("ACCOUNT", self._values.get("account_number")),
+            ("NATIONAL_ID", self._values.get("national_id")),
+            ("CARD", self._values.get("card_number")),
+            ("PHONE", self.text("phone", required=False)),
+            ("EMAIL", self.text("email", required=False)),
+            ("USER_ID", self._values.get("customer_id")),
+            *listed_pairs,
         ])
+        return self.found.records()
+
+    def traits(self) -> dict[str, str]:
+        """The person's traits among the fields, under the standard keys."""
+        return standard_traits(self._values, component="legacy")
 
 
 def _account(f: Fields) -> dict[str, Any]:
@@ -162,9 +190,17 @@ def canonical_event_type(raw: str) -> str:
 
 def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     event_type = canonical_event_type(record.event_type)
-    body = BUILDERS[event_type](Fields(record, ctx))
+    fields = Fields(record, ctx)
+    body = BUILDERS[event_type](fields)
     envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                              source_event_id=record.dedupe_id, occurred_at=record.occurred_at)
     key = body.get("account_number") or body.get("order_id")
-    event = Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body})
-    return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=(Outgoing(ctx.topic, key, event),))
+    events = [Outgoing(ctx.topic, key, Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body}))]
+    traits = fields.traits()
+    if ctx.identity_topic and (fields.found.rejected or (traits and fields.found.identifiers)):
+        seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
+                                      source_event_id=record.dedupe_id, occurred_at=record.occurred_at,
+                                      discriminator="identifiers", correlation_id=envelope["event_id"])
+        seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
+        events.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections
+    return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=tuple(events))

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base.errors import RejectedInput
+from schemas.enums import IDENTIFIER_TYPES
 
 # ISO 4217 currencies whose minor unit is not the cent (everything else has 2 decimals).
 MINOR_DIGITS = {
@@ -18,7 +19,6 @@ MINOR_DIGITS = {
                      "XAF", "XOF", "XPF"], 0),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
 }
-IDENTIFIER_TYPES = frozenset({"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "ANONYMOUS_ID", "USER_ID"})
 
 
 def _missing(name: str) -> RejectedInput:

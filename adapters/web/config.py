@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
+from bus.identifiers.settings import check_region
+from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 
@@ -12,8 +14,7 @@ ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 
-OFFER_KINDS = frozenset({"PRESENTED", "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})
-IDENTIFIER_TYPES = frozenset({"PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "ANONYMOUS_ID", "USER_ID"})
+OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
 class WebSettings(AdapterSettings):
@@ -38,7 +39,8 @@ class WebSettings(AdapterSettings):
             "EMAIL": ("email",),
             "PHONE": ("phone", "mobile", "phoneNumber"),
             "ACCOUNT": ("account", "accountNumber", "account_number", "accountId"),
-            "NATIONAL_ID": ("nationalId", "national_id"),
+            "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
+            "CARD": ("cardNumber", "card_number"),
         },
         description="Identifier type -> trait (or context.traits) names that carry it.",
     )
@@ -46,11 +48,14 @@ class WebSettings(AdapterSettings):
         "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
     )
     phone_region: str | None = Field(
-        None, description="Region for phone numbers written without a country code (e.g. FR); None requires +CC."
+        None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
     )
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
     )
+
+    _region = field_validator("phone_region")(check_region)
 
     @field_validator("offer_events")
     @classmethod

@@ -8,8 +8,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base import identifiers
-from adapters.base.identifiers import Identifier
 from adapters.web import errors
 
 MAX_ID_CHARS = 256
@@ -90,21 +88,3 @@ def first_text(values: Mapping[str, Any], *names: str) -> str | None:
             return str(value).strip()
     return None
 
-
-def trait_identifiers(
-    traits: Mapping[str, Any], trait_names: Mapping[str, Iterable[str]], phone_region: str | None
-) -> list[Identifier]:
-    """Identifiers found in traits (email, phone, account, national id), normalised; unusable ones dropped."""
-    found: list[Identifier | None] = []
-    for kind, names in trait_names.items():
-        for name in names:
-            raw = traits.get(name)
-            if not isinstance(raw, str | int) or isinstance(raw, bool):
-                continue
-            if kind == "PHONE":
-                found.append(identifiers.phone(str(raw), phone_region))
-            elif kind == "EMAIL":
-                found.append(identifiers.email(str(raw)))
-            else:
-                found.append(identifiers.plain(kind, raw))
-    return identifiers.unique(found)

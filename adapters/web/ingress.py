@@ -199,4 +199,4 @@ def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], *
 def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
     """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
     return serving("web", settings, web_settings, lambda runtime: WebIngress(
-        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics)).app())
+        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app())

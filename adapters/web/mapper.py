@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base.envelope import event_id, make_envelope
-from adapters.base.identifiers import Identifier, key_of, plain, unique
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
@@ -30,6 +32,7 @@ CALL_TYPES = {
 PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
 HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
 MAX_AVRO_INT = 2**31 - 1
+OBSERVED = "omnibus.contact.IdentifiersObserved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,15 @@ class _Message:
     occurred_at: datetime
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
+    customer: Found  # the person plus identifiers in context.traits, with what was rejected
 
 
 class SegmentMapper:
-    def __init__(self, settings: WebSettings, topics: TopicSettings) -> None:
+    def __init__(
+        self, settings: WebSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
+    ) -> None:
         self._settings = settings
+        self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="web")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
@@ -60,16 +67,21 @@ class SegmentMapper:
         if kind is None:
             raise errors.unknown_type(message.get("type"))
         received = received_at or datetime.now(UTC)
-        person = unique([
-            plain("USER_ID", fields.text_id(message, "userId")),
-            plain("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
+        person = self._normaliser.collect([
+            ("USER_ID", fields.text_id(message, "userId")), ("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
         ])
-        if not person:
+        if not person.identifiers:
             raise errors.missing_identity()
+        context_traits = fields.obj(fields.obj(message, "context"), "traits")
+        customer = Found().extend(person).extend(self._trait_identifiers(context_traits))
         parsed = _Message(
-            message, source, fields.message_id(message), fields.timestamp(message, received), received, person
+            message, source, fields.message_id(message), fields.timestamp(message, received), received,
+            person.records(), customer,
         )
         events = getattr(self, f"_{kind}")(parsed)
+        if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
+            # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
+            events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
         return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
 
     # -- one method per call type --------------------------------------------------------------------
@@ -77,18 +89,20 @@ class SegmentMapper:
     def _identify(self, m: _Message) -> list[Outgoing]:
         # RudderStack's SDKs put identify traits in context.traits rather than at the root.
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
-        found = self._trait_identifiers(traits)
-        names = [name for group in self._settings.identifier_traits.values() for name in group]
-        return [self._observed(m, unique([*m.person, *found]), fields.text_map(traits, skip=names))]
+        found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
+        names = {name for group in self._settings.identifier_traits.values() for name in group}
+        person = standard_traits(traits, component="web")
+        other = fields.text_map(traits, skip=names | source_names(traits))
+        return [self._observed(m, found, {**other, **person})]
 
     def _group(self, m: _Message) -> list[Outgoing]:
         group_id = fields.text_id(m.body, "groupId")
         if not group_id:
             raise errors.missing_field("group", "groupId")
         kind = self._settings.group_identifier_type
-        found = [plain(kind, group_id)] if kind else []
+        found = Found().extend(m.customer).extend(self._normaliser.collect([(kind, group_id)] if kind else []))
         traits = {"group_id": group_id, **fields.text_map(fields.obj(m.body, "traits"))}
-        return [self._observed(m, unique([*m.person, *found]), traits)]
+        return [self._observed(m, found, traits)]
 
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
@@ -98,7 +112,7 @@ class SegmentMapper:
         if not previous:
             raise errors.missing_field("alias", "previousId")
         previous_kind = "ANONYMOUS_ID" if previous == fields.text_id(m.body, "anonymousId") else "USER_ID"
-        return [self._observed(m, unique([plain("USER_ID", user_id), plain(previous_kind, previous)]), {})]
+        return [self._observed(m, self._normaliser.collect([("USER_ID", user_id), (previous_kind, previous)]), {})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")
@@ -138,18 +152,24 @@ class SegmentMapper:
         return event_id(self._settings.source_system, m.message_id, f"{m.source}/message")
 
     def _customer(self, m: _Message) -> list[Identifier]:
-        traits = fields.obj(fields.obj(m.body, "context"), "traits")
-        return unique([*m.person, *self._trait_identifiers(traits)])
+        return m.customer.records()
 
-    def _trait_identifiers(self, traits: dict[str, Any]) -> list[Identifier]:
-        return fields.trait_identifiers(traits, self._settings.identifier_traits, self._settings.phone_region)
+    def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
+        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""
+        pairs = [
+            (kind, traits[name]) for kind, names in self._settings.identifier_traits.items() for name in names
+            if name in traits
+        ]
+        return self._normaliser.collect(pairs)
 
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
-    def _observed(self, m: _Message, found: list[Identifier], traits: dict[str, str]) -> Outgoing:
-        value = {"envelope": self._envelope(m, "identifiers"), "identifiers": found, "traits": traits or None}
-        return Outgoing(self._identity_topic, key_of(found[0]), Event("omnibus.contact.IdentifiersObserved", value))
+    def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
+        envelope = self._envelope(m, "identifiers")
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m))
+        assert event is not None  # every caller passes the person or a rejection
+        return event
 
     def _interaction(
         self, m: _Message, kind: str, name: str | None, outcome: str, properties: dict[str, Any]

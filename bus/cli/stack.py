@@ -31,9 +31,14 @@ def up(
     port: Annotated[int | None, typer.Option(help="Kafka client port [default: a free port]")] = None,
     registry: Annotated[bool, typer.Option("--registry/--no-registry", help="Also start the schema registry.")] = True,
     state_dir: StateDir = None,
+    wipe: Annotated[bool, typer.Option("--wipe", help="After a crash, start an empty cluster instead.")] = False,
 ) -> None:
-    """Start the stack, print its addresses and exit, leaving it running in the background."""
-    stack = LocalStack(state_dir, port=port, registry=registry, detach=True)
+    """Start the stack, print its addresses and exit, leaving it running in the background.
+
+    After a crash (the broker killed, ``stack.json`` left behind) the same broker comes back with its
+    topics on its port, unless ``--wipe``.
+    """
+    stack = LocalStack(state_dir, port=port, registry=registry, detach=True, wipe=wipe)
     try:
         with console.status("starting Kafka" + (" and the schema registry" if registry else "") + " ..."):
             state = stack.up()
@@ -41,6 +46,9 @@ def up(
         err.print(f"[red]stack up failed:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     kafka = state["kafka"]
+    if state.get("restarted"):
+        console.print(f"restarted the broker recorded in {stack.state_file} with its data (--wipe starts afresh)",
+                      highlight=False)
     console.print(f"bootstrap servers: {kafka['bootstrap_servers']}")
     if state["registry"]:
         console.print(f"schema registry:   {state['registry']['url']}")

@@ -13,8 +13,10 @@ from bus.serde.base import SerdeContext
 
 def write_body(buffer: BytesIO, parsed_schema: Any, value: dict[str, Any], schema_name: str) -> None:
     try:
-        # strict: a field the schema does not know is a mapping bug, not something to drop silently.
-        fastavro.schemaless_writer(buffer, parsed_schema, value, strict=True, strict_allow_default=True)
+        # strict_allow_default: a field the schema does not know is a mapping bug, not something to drop
+        # silently; a field left out takes its default (fastavro's strict=True would refuse that too, so a
+        # field added with a default, as the contract allows, would break every producer not yet updated).
+        fastavro.schemaless_writer(buffer, parsed_schema, value, strict_allow_default=True)
     except Exception as exc:  # fastavro raises ValueError, TypeError, KeyError, AttributeError...
         raise SerializationError(f"value does not match {schema_name}: {exc}") from exc
 

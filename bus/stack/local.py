@@ -6,6 +6,13 @@
 and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process (see
 ``process.owns``): a stale state file never leads to killing an unrelated process.
 
+After a crash (``kill -9`` of the broker) the state file is still there: the next ``up`` restarts the
+same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
+``wipe``. ``down`` removes the state file, so the next ``up`` after a clean stop starts a fresh cluster.
+
+Other processes find a running local stack through ``local_bootstrap_servers`` (the settings fall back to
+it when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset).
+
 State dir: ``$OMNIBUS_STACK_DIR``, else ``<repo>/.omnibus`` (git-ignored).
 """
 
@@ -51,6 +58,7 @@ class LocalStack:
         kafka_version: str = kafka.DEFAULT_VERSION,
         registry_version: str = registry_mod.DEFAULT_VERSION,
         detach: bool = False,
+        wipe: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
         self.port = port
@@ -58,6 +66,7 @@ class LocalStack:
         self.kafka_version = kafka_version
         self.registry_version = registry_version
         self.detach = detach
+        self.wipe = wipe
         self.broker: kafka.KafkaBroker | None = None
         self.registry: registry_mod.SchemaRegistryServer | None = None
         self.registry_unavailable: str | None = None
@@ -70,14 +79,24 @@ class LocalStack:
     def up(self) -> dict[str, Any]:
         """Start everything, write the state file and return its content."""
         running = self.status()
-        if running is not None and any(part.get("alive") for part in _components(running)):
+        previous: dict[str, Any] = (running or {}).get("kafka") or {}
+        if previous.get("alive"):
             raise process.StackError(
                 f"a local stack from {self.state_file} is already running "
-                f"(bootstrap {running['kafka']['bootstrap_servers']}); run 'omnibus stack down' first"
+                f"(bootstrap {previous['bootstrap_servers']}); run 'omnibus stack down' first"
             )
+        registry_part = (running or {}).get("registry") or {}
+        if registry_part.get("alive"):  # the broker died under it: restart the pair
+            process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tie = not self.detach
-        self.broker = kafka.KafkaBroker(self.state_dir, self.port, self.kafka_version, tie_to_parent=tie)
+        # A state file whose broker is dead means a crash: bring back the same broker, data and port.
+        restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
+        port, controller_port = (previous["port"], previous.get("controller_port")) if restart else (self.port, None)
+        self.broker = kafka.KafkaBroker(
+            self.state_dir, port, self.kafka_version, controller_port=controller_port, tie_to_parent=tie,
+            keep_data=restart,
+        )
         self.broker.start()
         try:
             if self.want_registry:
@@ -91,6 +110,7 @@ class LocalStack:
             "kafka": self.broker.describe(),
             "registry": self.registry.describe() if self.registry else None,
             "registry_unavailable": self.registry_unavailable,
+            "restarted": restart,
         }
         tmp = self.state_file.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(state, indent=2) + "\n")
@@ -147,6 +167,16 @@ class LocalStack:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.down()
+
+
+def local_bootstrap_servers(state_dir: Path | None = None) -> str | None:
+    """The bootstrap servers of the live local stack recorded in ``state_dir`` (default
+    ``default_state_dir()``), or None when there is none or its broker is not running."""
+    state = LocalStack(state_dir).status()
+    kafka_part = (state or {}).get("kafka") or {}
+    if kafka_part.get("alive") and kafka_part.get("listening"):
+        return str(kafka_part["bootstrap_servers"])
+    return None
 
 
 def _components(state: dict[str, Any]) -> list[dict[str, Any]]:

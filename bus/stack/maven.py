@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from bus.errors import OmnibusError
+
 #: Pinned so that a fetch does not depend on whatever plugin version the local Maven defaults to.
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 #: 2.8 is the last ``get`` that still honours ``-Ddest`` (a target directory).
@@ -29,7 +31,7 @@ GET_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:2.8"
 MARKER = ".complete"
 
 
-class MavenError(RuntimeError):
+class MavenError(OmnibusError, RuntimeError):
     """Maven (or Java) is missing, or an artifact could not be resolved."""
 
 

@@ -7,14 +7,14 @@ import socket
 HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).
+def free_port(host: str = HOST) -> int:
+    """A TCP port on ``host`` (default 127.0.0.1) that was free a moment ago (the OS picks it).
 
     There is an unavoidable window between closing this probe socket and the server binding the
     port; callers that chose the port this way retry with a new one if the bind fails.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 

@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
+from bus.errors import OmnibusError
+
 MARKER_PROPERTY = "omnibus.stack.marker"
 _PR_SET_PDEATHSIG = 1
 
 
-class StackError(RuntimeError):
+class StackError(OmnibusError, RuntimeError):
     """A local-stack server could not be started or stopped; the message says where its log is."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Container, Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bus.errors import OmnibusError
 from processors.handoffs.clock import from_micros, to_micros
 
 MINUTES_PER_DAY = 24 * 60
@@ -19,7 +20,7 @@ ALL_DAYS = frozenset(range(7))
 SEARCH_LIMIT_DAYS = 3_700  # ten years without a working minute means the calendar is wrong
 
 
-class NoWorkingTime(ValueError):
+class NoWorkingTime(OmnibusError, ValueError):
     """The calendar has no working time in the next ten years (every day a holiday or a closed weekday)."""
 
 

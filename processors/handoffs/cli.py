@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -55,16 +56,18 @@ def run_command(
 ) -> None:
     """Run the tracker worker until interrupted."""
     from bus.app import run_worker
-    from bus.logging import configure_logging
-    from bus.metrics import serve_metrics
+    from bus.bootstrap import bad_settings_exit, start_process
     from processors.handoffs.agent import build_worker
     from processors.handoffs.clock import SystemClock
 
-    settings, handoffs = _settings(bootstrap_servers), _handoffs_settings(policy_file)
-    policy = load_policy(handoffs.policy_file)
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
-    worker = build_worker(settings, handoffs, policy, SystemClock())
+    def own_settings(_: OmnibusSettings) -> tuple[HandoffsSettings, Any]:
+        handoffs = _handoffs_settings(policy_file)
+        return handoffs, load_policy(handoffs.policy_file)
+
+    process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
+    (handoffs, policy), settings = process.component, process.settings
+    with bad_settings_exit():
+        worker = build_worker(settings, handoffs, policy, SystemClock())
     run_worker(worker.app, settings)
 
 

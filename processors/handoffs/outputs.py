@@ -7,10 +7,10 @@ record or a tick after a crash therefore re-creates the same ids, which subscrib
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bus.envelope import HANDOFF_OUTPUT_IDS, PROCESSOR_CHANNEL, envelope
 from bus.serde import Event
 from processors.handoffs.clock import Clock, from_micros
 from processors.handoffs.state import Actor, HandoffState, Timer
@@ -27,8 +27,6 @@ TRACKER_ONLY = frozenset({WARNING, BREACHED, ALARM, STATUS_CHANGED})
 LIFECYCLE = frozenset({CREATED, ROUTED, ACKNOWLEDGED, ACCEPTED, TRANSFERRED, WAITING, RESUMED, RESOLVED, CLOSED,
                        REOPENED, ESCALATED}) | TRACKER_ONLY
 
-_ID_NAMESPACE = uuid.UUID("6f1c2a52-5c1e-4a55-9a57-0c7f3f0b8e11")  # fixed: ids must be stable forever
-
 
 @dataclass(frozen=True, slots=True)
 class Output:
@@ -40,7 +38,7 @@ class Output:
 
 
 def output_id(handoff_id: str, seed: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{handoff_id}/{seed}"))
+    return HANDOFF_OUTPUT_IDS.derive(handoff_id, seed)
 
 
 def short_name(schema: str) -> str:
@@ -55,12 +53,11 @@ class Emitter:
     clock: Clock
 
     def envelope(self, state: HandoffState, seed: str, occurred_us: int, causation_id: str | None) -> dict[str, Any]:
-        return {
-            "event_id": output_id(state.handoff_id, seed), "occurred_at": from_micros(occurred_us),
-            "received_at": self.clock.now(), "source_system": self.source_system, "channel": "PROCESSOR",
-            "site": None, "correlation_id": state.correlation_id, "causation_id": causation_id,
-            "source_event_id": None,
-        }
+        return envelope(
+            event_id=output_id(state.handoff_id, seed), occurred_at=from_micros(occurred_us),
+            received_at=self.clock.now(), source_system=self.source_system, channel=PROCESSOR_CHANNEL,
+            correlation_id=state.correlation_id, causation_id=causation_id,
+        )
 
     def event(
         self, schema: str, state: HandoffState, seed: str, occurred_us: int, causation_id: str | None, **fields: Any

@@ -16,11 +16,11 @@ from functools import cache
 
 from aiokafka.partitioner import murmur2
 
-from bus.errors import RawRecord
+from bus.errors import OmnibusError, RawRecord
 
 
-class BadTick(ValueError):
-    pass
+class BadTick(OmnibusError, ValueError):
+    """A tick record that is not ``{"now_us": <int>}``."""
 
 
 def encode_tick(now_us: int) -> bytes:

@@ -85,7 +85,7 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
 class IdentityProcessor:
     def __init__(
         self, settings: OmnibusSettings, identity: IdentitySettings, *, web_port: int | None = None,
-        **app_overrides: Any,
+        book: ProfileBook | None = None, **app_overrides: Any,
     ) -> None:
         self.settings, self.identity = settings, identity
         self.app = create_app(COMPONENT, settings, web_port=web_port, **app_overrides)
@@ -93,8 +93,9 @@ class IdentityProcessor:
         self.producer = EventProducer(settings, RoutingSerializer(serializer))
         self._producer_started = asyncio.Lock()
         self._producer_running = False
-        self.book = ProfileBook.from_registry()
-        self.normalizer = IdentifierNormalizer(identity)
+        # The profile sections are handed in by the composition (omnibus.cli); the registry is the fallback.
+        self.book = book if book is not None else ProfileBook.from_registry()
+        self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
         self.intake = Intake(self.normalizer, self.book)
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.config import TopicSettings
+from bus.envelope import PROCESSOR_CHANNEL, envelope
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
@@ -51,11 +52,11 @@ class Announcer:
 
     def _envelope(self, event_id: str, lineage: Lineage) -> dict[str, Any]:
         now = self._clock()
-        return {
-            "event_id": event_id, "occurred_at": now, "received_at": now, "source_system": SOURCE_SYSTEM,
-            "channel": "PROCESSOR", "site": None, "correlation_id": lineage.triggering_event_id,
-            "causation_id": lineage.triggering_event_id, "source_event_id": None,
-        }
+        return envelope(
+            event_id=event_id, occurred_at=now, received_at=now, source_system=SOURCE_SYSTEM,
+            channel=PROCESSOR_CHANNEL, correlation_id=lineage.triggering_event_id,
+            causation_id=lineage.triggering_event_id,
+        )
 
     def outgoing(self, output: Output) -> list[Outgoing]:
         """The records one decision publishes (none for protocol messages and metric-only decisions)."""

@@ -8,10 +8,10 @@ import uuid
 
 import typer
 
+from bus.bootstrap import bad_settings_exit, start_process
 from bus.config import load_settings
 from bus.errors import ConfigError
-from bus.logging import configure_logging, get_logger
-from bus.metrics import serve_metrics
+from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import IDENTITY_GRAPH
@@ -24,20 +24,19 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("run")
 def run_command(
+    ctx: typer.Context,
     web_port: int = typer.Option(None, help="Screen-pop HTTP port (overrides OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT)."),
 ) -> None:
     """Run an identity-resolution worker (start several: the graph is partitioned across them)."""
     from bus.app import run_worker
     from processors.identity.agent import IdentityProcessor
 
-    try:
-        settings, identity = load_settings(), load_identity_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
-    processor = IdentityProcessor(settings, identity, web_port=web_port or identity.web_port)
+    process = start_process(lambda _: load_identity_settings())
+    settings, identity = process.settings, process.component
+    book = getattr(ctx.obj, "profile_book", None)  # handed in by the composition (omnibus.cli)
+    port = web_port if web_port is not None else identity.web_port
+    with bad_settings_exit():
+        processor = IdentityProcessor(settings, identity, web_port=port, book=book() if book else None)
     run_worker(processor.app, settings)
 
 
@@ -53,7 +52,7 @@ def split_command(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    normalizer = IdentifierNormalizer(identity)
+    normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
     for item in identifier:
         kind, _, value = item.partition(":")

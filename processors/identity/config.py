@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
+from schemas.enums import IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
 
-IDENTIFIER_TYPES = ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")
 
 # Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
 DEFAULT_PRIORITIES = {

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from faust.web import Request, Response, View
 
+from bus.errors import OmnibusError
 from processors.identity.graph.engine import is_customer
 from processors.identity.normalize import Identifier, Rejected
 from processors.profile.masking import mask
@@ -25,8 +26,10 @@ MAX_MERGE_HOPS = 32
 NODE_PATH = "/identity/nodes"
 
 
-class Unavailable(Exception):
+class Unavailable(OmnibusError):
     """The owner of a key is unknown (rebalancing) or did not answer."""
+
+    retriable = True
 
 
 class ScreenPop:

@@ -25,16 +25,8 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
-    CONTACT_EVENTS,
-    CUSTOMER_CONTACTS,
-    DEAD_LETTERS,
-    HANDOFF_EVENTS,
-    KPI_AGGREGATES,
-    KPI_MERGES,
-    KPI_PARTIALS,
-    KPI_TICKS,
-    MARKETING_RESPONSES,
-    TopicSpec,
+    CONTACT_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES, KPI_MERGES, KPI_PARTIALS,
+    KPI_TICKS, MARKETING_RESPONSES, TopicSpec,
 )
 from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
 from processors.handoffs.clock import Clock, to_micros

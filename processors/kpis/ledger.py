@@ -23,14 +23,7 @@ from typing import Any, Literal
 from bus.serde import Event
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
-from processors.kpis.state import (
-    CustomerContact,
-    CustomerHistory,
-    Entity,
-    HandoffFacts,
-    from_dict,
-    split_contribution,
-)
+from processors.kpis.state import CustomerContact, CustomerHistory, Entity, HandoffFacts, from_dict, split_contribution
 from processors.kpis.windows import HOUR_US, WindowKey
 
 Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]

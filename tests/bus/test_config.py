@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -6,12 +8,13 @@ from bus.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
 
     for key in list(os.environ):
         if key.startswith("OMNIBUS_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(tmp_path / "no-stack"))  # a developer's running stack stays out
 
 
 def test_defaults_are_registry_free_on_localhost() -> None:
@@ -85,3 +88,23 @@ def test_component_settings_reject_unknown_keys(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OMNIBUS_ADAPTER_WEB__PROT", "9000")
     with pytest.raises(ConfigError, match="OMNIBUS_ADAPTER_WEB__PROT"):
         load_component_settings(_WebSettings, "OMNIBUS_ADAPTER_WEB__")
+
+
+def test_a_validation_error_is_one_line_naming_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_KAFKA__SECURITY_PROTOCOL", "TLS")
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "kafka.security_protocol" in message and "'TLS'" in message and "topics.partitions" in message
+
+
+def test_settings_fall_back_to_a_running_local_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import bus.stack.local as local
+
+    monkeypatch.setattr(local, "local_bootstrap_servers", lambda state_dir=None: "127.0.0.1:40001")
+    assert load_settings().kafka.bootstrap_servers == "127.0.0.1:40001"
+    assert load_settings(kafka={"bootstrap_servers": "b:1"}).kafka.bootstrap_servers == "b:1"
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "b:2")
+    assert load_settings().kafka.bootstrap_servers == "b:2"

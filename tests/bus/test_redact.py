@@ -60,3 +60,59 @@ def test_loggers_created_before_configuration_follow_it(capsys: pytest.CaptureFi
     early.info("upload from terminal", phone="+33612345678")
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert json.loads(line)["component"] == "branch" and "+33612345678" not in line
+
+
+def test_infrastructure_addresses_are_kept_identifiers_are_not() -> None:
+    """Issue #10 case 11: the broker's address must stay readable in a connection error."""
+    text = "Unable connect to node with id 1: Connect call failed ('127.0.0.1', 43125) via 10.0.12.7:9092"
+    assert scrub_text(text) == text
+    assert scrub_text("kafka://192.168.1.20:9093 for 13800138000") == "kafka://192.168.1.20:9093 for [digits]"
+    # Shapes that are not addresses stay scrubbed: an octet over 255, too many groups, a dotted phone.
+    for number in ("300.1.2.3", "1.2.3.4.5.6.7", "138.0013.8000"):
+        assert number not in scrub_text(f"x {number} y")
+
+
+def test_repeated_library_errors_fold_into_lines_with_a_count() -> None:
+    """Issue #10 case 11: a 30 s broker outage gave ~1,100 lines."""
+    from bus.logging import RepeatLimiter
+
+    now = [0.0]
+    limiter = RepeatLimiter(window_s=10.0, clock=lambda: now[0])
+    logger = logging.getLogger("aiokafka.conn")
+    kept: list[logging.LogRecord] = []
+    for i in range(1100):
+        now[0] = i * 30.0 / 1100
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1,
+                                   "Unable connect to node with id %s: %s", (1, "refused"), None)
+        if limiter.filter(record):
+            kept.append(record)
+    passed = len(kept)
+    pending: list[logging.LogRecord] = []
+    limiter.flush(pending.append)  # the count still held back when the outage ends
+    assert passed + len(pending) <= 5
+    # Every occurrence is accounted for: the lines let through plus the counts they carry.
+    assert passed + sum(getattr(record, "repeated", 0) for record in kept + pending) == 1100
+
+
+def test_own_events_and_info_lines_are_never_limited() -> None:
+    from bus.logging import RepeatLimiter
+
+    limiter = RepeatLimiter(window_s=60.0, clock=lambda: 0.0)
+    logger = logging.getLogger("aiokafka")
+    info = [logger.makeRecord(logger.name, logging.INFO, __file__, 1, "joined %s", ("g",), None) for _ in range(5)]
+    assert all(limiter.filter(record) for record in info)
+    own = [logger.makeRecord("omnibus", logging.ERROR, __file__, 1, {"event": "publish failed"}, (), None)
+           for _ in range(5)]
+    assert all(limiter.filter(record) for record in own)
+
+
+def test_the_count_reaches_the_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO")
+    logger = logging.getLogger("aiokafka.client")
+    for _ in range(50):
+        logger.error("Unable to update metadata from %s", [1])
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert len(lines) == 2
+    assert "repeated" not in lines[0] and lines[1]["repeated"] == 49

@@ -10,7 +10,7 @@ from adapters.branch.config import BranchSettings
 from adapters.call_center.config import CallCenterSettings
 from adapters.legacy.config import LegacySettings
 from adapters.web.config import WebSettings
-from bus.cli.main import app
+from omnibus.cli import app
 from bus.config import load_settings, unknown_environment_keys
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.config import IdentitySettings

@@ -40,7 +40,7 @@ class Command:
 def omnibus_command(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[Command]:
     """Start ``omnibus <args>``; on exit send SIGTERM and collect its output (stdout and stderr)."""
     process = subprocess.Popen(
-        [sys.executable, "-c", "from bus.cli.main import app; app()", *args],
+        [sys.executable, "-c", "from omnibus.cli import app; app()", *args],
         env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     command = Command(process)

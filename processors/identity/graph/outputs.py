@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-_NAMESPACE = uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11")
+from bus.envelope import IDENTITY_DECISION_IDS
 
 
 def announcement_id(kind: str, *parts: str) -> str:
     """Deterministic event id: a replayed decision gets the id it had, so subscribers drop the copy."""
-    return str(uuid.uuid5(_NAMESPACE, "|".join((kind, *parts))))
+    return IDENTITY_DECISION_IDS.derive(kind, *parts)
 
 
 @dataclass(frozen=True, slots=True)

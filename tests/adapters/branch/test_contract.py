@@ -38,7 +38,7 @@ class TestBranchContract(AdapterContract):
         Sample("no-show", sample("no_show_counter"), [(TICKET, "0142")]),
         Sample("transaction with identifiers", sample("transaction_with_identifiers"),
                [("omnibus.contact.CounterTransaction", "0142"), ("omnibus.contact.InteractionRecorded", "0142"),
-                (OBSERVED, "NATIONAL_ID:2850575123456")]),
+                (OBSERVED, "ACCOUNT:ACC-0042-7781")]),
         Sample("failed transaction, no identifiers", sample("transaction_failed_anonymous"),
                [("omnibus.contact.CounterTransaction", "0142"), ("omnibus.contact.InteractionRecorded", "0142")]),
     ]

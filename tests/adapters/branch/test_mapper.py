@@ -38,7 +38,10 @@ def test_an_issued_ticket_without_machine_id_gets_branch_day_number() -> None:
 def test_the_customers_phone_at_the_machine_is_normalised_with_the_branch_region() -> None:
     record = mapped("ticket_issued_machine")
     assert by_schema(record)["IdentifiersObserved"]["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
-    assert "IdentifiersObserved" not in by_schema(mapped("ticket_issued_machine", phone_region=None))
+    # Without a region the national number is not guessed, nor dropped: it is a rejection with its reason.
+    observed = by_schema(mapped("ticket_issued_machine", phone_region=None))["IdentifiersObserved"]
+    assert observed["identifiers"] == []
+    assert [(r["type"], r["code"]) for r in observed["rejected_identifiers"]] == [("PHONE", "phone-invalid")]
 
 
 def test_called_and_served_tickets_carry_the_wait() -> None:
@@ -59,9 +62,11 @@ def test_a_transaction_is_also_a_contact_and_links_its_identifiers() -> None:
     assert (contact["kind"], contact["name"], contact["outcome"]) == ("COUNTER_TRANSACTION", "bill-payment", "RESOLVED")
     assert contact["interaction_id"] == transaction["transaction_id"]
     assert events["IdentifiersObserved"]["identifiers"] == [
-        {"type": "NATIONAL_ID", "value": "2850575123456"}, {"type": "ACCOUNT", "value": "ACC-0042-7781"},
-        {"type": "PHONE", "value": "+33612345678"},
+        {"type": "ACCOUNT", "value": "ACC-0042-7781"}, {"type": "PHONE", "value": "+33612345678"},
     ]
+    # Not a valid resident ID (the deployment's scheme): a masked rejection, never the raw number.
+    assert [(r["type"], r["masked"]) for r in events["IdentifiersObserved"]["rejected_identifiers"]] == [
+        ("NATIONAL_ID", "[national id]")]
     assert by_schema(mapped("transaction_failed_anonymous"))["InteractionRecorded"]["outcome"] == "UNRESOLVED"
 
 

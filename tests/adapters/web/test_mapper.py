@@ -15,13 +15,18 @@ from adapters.base.mapper import MappedRecord
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from schemas.catalog import default_catalog
+from bus.identifiers import IdentifierSettings
 from tests.adapters.web.support import sample, web_settings
+from tests.bus.identifiers.support import identifier_settings
 
 RECEIVED = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
 
-def mapped(message: dict[str, Any], source: str = "portal-web", **overrides: Any) -> MappedRecord:
-    return SegmentMapper(web_settings(**overrides), TopicSettings())(message, source=source, received_at=RECEIVED)
+def mapped(
+    message: dict[str, Any], source: str = "portal-web", identifiers: IdentifierSettings | None = None, **overrides: Any,
+) -> MappedRecord:
+    mapper = SegmentMapper(web_settings(**overrides), TopicSettings(), identifiers or identifier_settings())
+    return mapper(message, source=source, received_at=RECEIVED)
 
 
 def values(record: MappedRecord) -> dict[str, dict[str, Any]]:
@@ -36,20 +41,27 @@ def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits(
         {"type": "EMAIL", "value": "marie.dupont@example.fr"},
         {"type": "PHONE", "value": "+33612345678"},
         {"type": "ACCOUNT", "value": "ACC-0042-7781"},
-        {"type": "NATIONAL_ID", "value": "2850575123456"},
     ]
-    assert observed["traits"] == {"name": "Marie Dupont", "preferredLanguage": "fr"}
+    # Not a resident ID under the default scheme (cn.ric): kept as a rejection, masked, never raw.
+    assert observed["rejected_identifiers"] == [{
+        "type": "NATIONAL_ID", "masked": "[national id]", "rule": "invalid-identifier", "code": "national-id-length",
+        "reason": "national ID has the wrong length for cn.ric (18 characters: 17 digits and a digit or X)",
+    }]
+    assert observed["traits"] == {"full_name": "Marie Dupont", "preferred_language": "fr"}
 
 
 def test_rudderstack_identify_traits_in_context_are_read_too() -> None:
-    observed = values(mapped(sample("identify_rudder_python")))["IdentifiersObserved"]
+    belgian = identifier_settings(national_id_schemes=("be.nn",))
+    observed = values(mapped(sample("identify_rudder_python"), identifiers=belgian))["IdentifiersObserved"]
     assert observed["identifiers"] == [
         {"type": "USER_ID", "value": "u-3310"},
         {"type": "EMAIL", "value": "paul.bernard@example.com"},
         {"type": "PHONE", "value": "+32470123456"},
         {"type": "ACCOUNT", "value": "BE-ACC-88120"},
-        {"type": "NATIONAL_ID", "value": "85.07.30-033.61"},
     ]
+    # The sample's Belgian national number fails its check digits (be.nn): refused with the reason.
+    assert [(r["type"], r["code"], r["masked"]) for r in observed["rejected_identifiers"]] == [
+        ("NATIONAL_ID", "national-id-checksum", "[national id]")]
     assert observed["traits"] == {"segment": "residential"}
 
 

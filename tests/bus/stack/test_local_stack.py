@@ -63,3 +63,53 @@ def test_cli_up_status_down(tmp_path: Path) -> None:
     assert "stopped: kafka" in down.output
     assert not process.owns(pid, marker) and not is_listening(port)
     assert not (state_dir / "stack.json").exists()
+
+
+def _kill_broker(state_dir: Path) -> int:
+    import os
+    import signal
+    import time
+
+    state = json.loads((state_dir / "stack.json").read_text())
+    pid = int(state["kafka"]["pid"])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while process.owns(pid, state["kafka"]["marker"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return int(state["kafka"]["port"])
+
+
+@pytest.mark.kafka
+@pytest.mark.slow  # three broker starts, ~50 s
+def test_up_after_kill_9_brings_back_the_same_broker_and_topics_apply_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #10 case 10."""
+    from omnibus.cli import app as omnibus
+
+    state_dir = tmp_path / "state"
+    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "crash")
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "1")
+    runner = CliRunner()
+    try:
+        assert runner.invoke(app, ["up", "--no-registry"]).exit_code == 0
+        applied = runner.invoke(omnibus, ["topics", "apply"])  # no address given: the state file has it
+        assert applied.exit_code == 0 and "created" in applied.output, applied.output
+
+        port = _kill_broker(state_dir)
+        again = runner.invoke(app, ["up", "--no-registry"])
+        assert again.exit_code == 0, again.output
+        assert "restarted" in again.output and f"127.0.0.1:{port}" in again.output
+        kept = runner.invoke(omnibus, ["topics", "apply"])
+        assert kept.exit_code == 0 and "created" not in kept.output and "unchanged" in kept.output, kept.output
+
+        _kill_broker(state_dir)
+        wiped = runner.invoke(app, ["up", "--no-registry", "--wipe"])
+        assert wiped.exit_code == 0 and "restarted" not in wiped.output, wiped.output
+        fresh = runner.invoke(omnibus, ["topics", "apply"])
+        assert fresh.exit_code == 0 and "created" in fresh.output, fresh.output
+    finally:
+        down = runner.invoke(app, ["down"])
+    assert down.exit_code == 0, down.output

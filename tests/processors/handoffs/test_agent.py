@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from bus.cli.main import app as omnibus
+from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import HANDOFF_EVENTS

@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from bus.cli.main import app as omnibus
+from omnibus.cli import app as omnibus
 from processors.handoffs import cli
 from processors.handoffs.replay import Replay
 from tests.processors.handoffs.scenario import run_scenario

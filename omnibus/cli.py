@@ -1,6 +1,12 @@
-"""The ``omnibus`` command: one entry point, a sub-command per job."""
+"""The ``omnibus`` command: one entry point, a sub-command per job, composed here at the top.
+
+What the parts need from each other is handed in from here (``Composition`` on the typer context), so
+no processor imports another: the identity processor gets its profile sections from this module.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import typer
 
@@ -9,18 +15,37 @@ from adapters.branch.agent import cli as counter_agent_cli
 from adapters.call_center import cli as call_center_cli
 from adapters.legacy import cli as legacy_cli
 from adapters.web import cli as web_cli
+from bus.bootstrap import bad_settings_exit
 from bus.cli import schemas, stack, topics
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
 from processors.replay import cli as replay_cli
+from processors.profile.book import ProfileBook
+from processors.profile.registry import SECTIONS
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What the composition hands to the commands (``ctx.obj``)."""
+
+    def profile_book(self) -> ProfileBook:
+        """The screen-pop profile sections the identity processor keeps (``processors.profile.registry``)."""
+        return ProfileBook(section_cls() for section_cls in SECTIONS)
+
 
 app = typer.Typer(
     name="omnibus",
     help="Omnibus channel-integration middleware: local stack, topics, schemas, adapters, processors.",
     no_args_is_help=True,
 )
+
+
+@app.callback()
+def _compose(ctx: typer.Context) -> None:
+    ctx.obj = Composition()
+
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
 app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster.")
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
@@ -41,5 +66,13 @@ adapter.add_typer(call_center_cli.app, name="call-center")
 adapter.add_typer(legacy_cli.app, name="legacy")
 app.add_typer(counter_agent_cli.app, name="counter-agent")
 
+
+def main() -> None:
+    """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
+    cannot be read when the first client connects) still ends in one line and exit 2."""
+    with bad_settings_exit():
+        app()
+
+
 if __name__ == "__main__":
-    app()
+    main()

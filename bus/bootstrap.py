@@ -1,0 +1,79 @@
+"""One process bootstrap for every ``omnibus`` command: settings or exit 2, then logging, then metrics.
+
+A bad setting (unknown variable, invalid value, unreadable policy or TLS file: any ``ConfigError``) ends
+the process with exit status 2 and ONE line on stderr, ``error: <what is wrong>`` — never a traceback, so
+an operator (or a Kubernetes event) sees the cause at a glance. Then logging is configured (JSON, redacted)
+and the metrics endpoint started, its port logged.
+
+Usage (a processor's ``run`` command)::
+
+    process = start_process(lambda core: load_handoffs_settings())
+    worker = build_worker(process.settings, process.component, ...)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, NoReturn, TypeVar
+
+from bus.config import OmnibusSettings, load_settings
+from bus.errors import ConfigError
+from bus.kafka_client import kafka_connection
+from bus.logging import configure_logging
+from bus.metrics import MetricsServer, serve_metrics
+
+T = TypeVar("T")
+BAD_SETTINGS_EXIT = 2  # the usage-error status of Unix tools (and of click)
+
+
+@dataclass(frozen=True)
+class Process(Generic[T]):
+    """A started process: the core settings, the component's own settings, the metrics endpoint."""
+
+    settings: OmnibusSettings
+    component: T
+    metrics: MetricsServer | None
+
+
+def exit_with_message(error: BaseException | str, status: int = BAD_SETTINGS_EXIT) -> NoReturn:
+    """Write ``error: <message>`` on one line to stderr and exit with ``status``."""
+    message = " ".join(str(error).split())
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+@contextmanager
+def bad_settings_exit() -> Iterator[None]:
+    """Turn a ``ConfigError`` raised inside the block into ``exit_with_message`` (status 2)."""
+    try:
+        yield
+    except ConfigError as exc:
+        exit_with_message(exc)
+
+
+def start_process(
+    component: Callable[[OmnibusSettings], T],
+    *,
+    settings: Callable[[], OmnibusSettings] = load_settings,
+    metrics: bool = True,
+) -> Process[T]:
+    """Load the core settings and the component's (``component(core)``), configure logging, serve metrics.
+
+    Exits 2 with one line on a ``ConfigError`` from either loader, or when the metrics port cannot be bound.
+    """
+    with bad_settings_exit():
+        core = settings()
+        kafka_connection(core.kafka)  # SASL and TLS settings checked (and TLS files read) before anything starts
+        own = component(core)
+    configure_logging(core.log.level, json_output=core.log.json_output)
+    server = None
+    if metrics:
+        try:
+            server = serve_metrics(core.metrics)
+        except OSError as exc:
+            exit_with_message(f"metrics endpoint {core.metrics.host}:{core.metrics.port}: {exc.strerror or exc}")
+    return Process(core, own, server)

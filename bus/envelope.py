@@ -1,0 +1,103 @@
+"""The one builder of the ``omnibus.common.Envelope`` every event carries, and the one id scheme.
+
+Ids are deterministic: ``IdScheme.derive(*parts)`` is ``uuid5(namespace, separator.join(parts))``, so
+re-mapping the same native record or re-taking the same decision after a crash yields the same event id,
+which subscribers dedupe on. Each kind of id has its own fixed namespace, declared here once; the
+namespaces and separators are frozen because changing one would change every id it ever produced.
+
+Shape of an envelope (``schemas/common/Envelope.avsc``): ``event_id``, ``occurred_at`` and
+``received_at`` (timezone-aware datetimes), ``source_system``, ``channel``, ``site``,
+``correlation_id``, ``causation_id``, ``source_event_id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+PROCESSOR_CHANNEL = "PROCESSOR"
+
+
+@dataclass(frozen=True, slots=True)
+class IdScheme:
+    """Deterministic ids of one kind: ``uuid5(namespace, separator.join(parts))`` as a string."""
+
+    namespace: uuid.UUID
+    separator: str
+
+    def derive(self, *parts: str) -> str:
+        return str(uuid.uuid5(self.namespace, self.separator.join(parts)))
+
+
+# Events mapped from a source record: (source system, source event id, discriminator).
+SOURCE_EVENT_IDS = IdScheme(uuid.UUID("6f6d6e69-6275-5300-8000-000000000001"), "\x1f")
+# Identity decisions: (kind, triggering event id, customer ids / identifier...).
+IDENTITY_DECISION_IDS = IdScheme(uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11"), "|")
+# Handoff tracker outputs: (handoff id, seed naming the fact, e.g. ``c0:t1:w50``).
+HANDOFF_OUTPUT_IDS = IdScheme(uuid.UUID("6f1c2a52-5c1e-4a55-9a57-0c7f3f0b8e11"), "/")
+
+
+def step_id(parent_id: str, step: str) -> str:
+    """The id of one named step under an entity whose own id is a UUID (``uuid5(parent, step)``)."""
+    return IdScheme(uuid.UUID(parent_id), "").derive(step)
+
+
+def event_id(source_system: str, source_event_id: str, discriminator: str = "") -> str:
+    """Deterministic id of an event mapped from a source record; ``discriminator`` tells apart several
+    events mapped from one record."""
+    return SOURCE_EVENT_IDS.derive(source_system, source_event_id, discriminator)
+
+
+def envelope(
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    source_system: str,
+    channel: str,
+    received_at: datetime | None = None,
+    site: str | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    source_event_id: str | None = None,
+) -> dict[str, Any]:
+    """An envelope record (the Avro shape above); ``received_at`` defaults to now.
+
+    Raises ``ValueError`` when ``occurred_at`` is naive: Avro's timestamp-micros needs an instant.
+    """
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    return {
+        "event_id": event_id,
+        "occurred_at": occurred_at,
+        "received_at": received_at or datetime.now(UTC),
+        "source_system": source_system,
+        "channel": channel,
+        "site": site,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "source_event_id": source_event_id,
+    }
+
+
+def source_envelope(
+    *,
+    source_system: str,
+    channel: str,
+    source_event_id: str,
+    occurred_at: datetime,
+    discriminator: str = "",
+    site: str | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The envelope of an event mapped from a source record: its id derives from the source's id, and
+    it starts its own correlation unless it continues one."""
+    identity = event_id(source_system, source_event_id, discriminator)
+    return envelope(
+        event_id=identity, occurred_at=occurred_at, received_at=received_at, source_system=source_system,
+        channel=channel, site=site, correlation_id=correlation_id or identity, causation_id=causation_id,
+        source_event_id=source_event_id,
+    )

@@ -1,0 +1,16 @@
+"""Counters of values that were not identifiers (bounded labels: component, identifier type, reason code)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+REJECTED_IDENTIFIERS = Counter(
+    "omnibus_identifiers_rejected_total",
+    "Values refused as identifiers where they were normalised (adapter or identity), by reason code.",
+    ["component", "type", "code"],
+)
+REJECTED_TRAITS = Counter(
+    "omnibus_traits_rejected_total",
+    "Descriptive traits (birth date, country...) left out because they could not be normalised.",
+    ["component", "trait"],
+)

@@ -1,0 +1,118 @@
+"""NATIONAL_ID: validated by the deployment's schemes with python-stdnum, then kept only as a token.
+
+``national_id_schemes`` names python-stdnum modules (``cn.ric``, ``fr.nir``, ``es.dni``,
+``it.codicefiscale``, ``us.ssn``, ``br.cpf``, ``in_.aadhaar``...); the first scheme under which the value
+is valid wins and gives its canonical (``compact``) form. Check digits, lengths and embedded dates are
+stdnum's rules (each module cites its source). Additions of ours, all documented here:
+
+- ``cn.ric``: a 15-digit first-generation resident ID (YYMMDD, no check character; GB 11643-1989) is
+  upgraded to its 18-character form (century 19, ISO 7064 MOD 11-2 check character), as before;
+- a number whose embedded birth date is before 1900 or in the future is refused.
+
+The canonical form is turned into a token by ``bus.identifiers.tokens``; the scheme is part of the token
+input for every scheme except ``cn.ric`` (the only scheme before schemes were configurable: its tokens
+stay as they were).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from datetime import date
+from types import ModuleType
+
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from bus.identifiers.model import NotAnIdentifier
+
+LEGACY_SCHEME = "cn.ric"
+_HINTS = {"cn.ric": "18 characters: 17 digits and a digit or X"}
+
+
+def _module(scheme: str) -> ModuleType:
+    return importlib.import_module(f"stdnum.{scheme}")
+
+
+def national_id_check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character of the first 17 digits of a Chinese resident ID (stdnum ``cn.ric``)."""
+    from stdnum.cn import ric
+
+    return ric.calc_check_digit(first17 + "0")
+
+
+def _upgrade_first_generation(text: str) -> str:
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if re.fullmatch(r"\d{15}", compact):
+        upgraded = compact[:6] + "19" + compact[6:]
+        return upgraded + national_id_check_char(upgraded)
+    return compact
+
+
+def _birth_date(module: ModuleType, number: str) -> date | None:
+    getter = getattr(module, "get_birth_date", None)
+    if getter is None:
+        return None
+    try:
+        born = getter(number)
+    except (ValidationError, ValueError, IndexError):
+        return None
+    return born if isinstance(born, date) else None
+
+
+def _date_unreadable(module: ModuleType, number: str) -> bool:
+    getter = getattr(module, "get_birth_date", None)
+    if getter is None:
+        return False
+    try:
+        getter(number)
+    except InvalidChecksum:  # schemes such as be.nn read the century from the check digits
+        return False
+    except (ValidationError, ValueError, IndexError):
+        return True
+    return False
+
+
+def _reason(scheme: str, module: ModuleType, number: str, error: ValidationError) -> NotAnIdentifier:
+    if isinstance(error, InvalidLength):
+        hint = _HINTS.get(scheme, "see the scheme's format")
+        return NotAnIdentifier("national-id-length", f"national ID has the wrong length for {scheme} ({hint})")
+    if isinstance(error, InvalidFormat):
+        return NotAnIdentifier("national-id-format", f"national ID has characters {scheme} does not allow")
+    # A mistyped date also breaks the check character: name the date, the more useful of the two.
+    if _date_unreadable(module, number):
+        return NotAnIdentifier("national-id-component", f"national ID date of birth is not a date ({scheme})")
+    if isinstance(error, InvalidChecksum):
+        return NotAnIdentifier("national-id-checksum", f"national ID check character does not match ({scheme})")
+    if isinstance(error, InvalidComponent):
+        return NotAnIdentifier("national-id-component", f"national ID region or another part is not valid ({scheme})")
+    return NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
+
+
+def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -> tuple[str, str]:
+    """``(scheme, canonical form)`` of the first scheme ``raw`` is valid under.
+
+    Raises ``NotAnIdentifier`` with the first scheme's reason (check character, length, date of
+    birth, region...), never echoing the number.
+    """
+    first_error: NotAnIdentifier | None = None
+    for scheme in schemes:
+        module = _module(scheme)
+        text = _upgrade_first_generation(raw) if scheme == LEGACY_SCHEME else raw
+        try:
+            number = module.compact(text)
+            module.validate(number)
+        except ValidationError as error:
+            first_error = first_error or _reason(scheme, module, module.compact(text), error)
+            continue
+        except (ValueError, IndexError, KeyError):  # a module tripping on input it did not expect
+            first_error = first_error or NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
+            continue
+        born = _birth_date(module, number)
+        if born is not None and (born.year < 1900 or born > date.today()):
+            first_error = first_error or NotAnIdentifier(
+                "national-id-component", f"national ID date of birth is out of range ({scheme})")
+            continue
+        return scheme, number
+    assert first_error is not None  # schemes is never empty (IdentifierSettings requires one)
+    raise first_error

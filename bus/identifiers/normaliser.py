@@ -1,0 +1,169 @@
+"""One normaliser for every identifier, used where a value enters (each adapter) and again by identity.
+
+``IdentifierNormaliser.normalise(kind, raw)`` gives an ``Identifier`` or a ``Rejected`` value, never an
+exception and never silence:
+
+- PHONE → E.164 (``bus.identifiers.phone``), with the region of the call, else of the normaliser (the
+  adapter's, site's or source's ``phone_region``), else ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``;
+- EMAIL → one spelling per mailbox (``bus.identifiers.email``);
+- NATIONAL_ID → validated by the configured python-stdnum schemes, then a ``nid1:`` token;
+- CARD → a PAN passing Luhn becomes a ``card1:`` token; issuer tokens are kept;
+- DEVICE → trimmed, UUIDs lower-cased; ACCOUNT, USER_ID, ANONYMOUS_ID → trimmed.
+
+Every value is first NFKC-normalised and trimmed, and refused if empty, longer than ``MAX_CHARS`` or
+holding control characters. Normalising a normalised value returns it unchanged (tokens included), so
+identity can check what adapters already normalised. With ``block_placeholders`` (identity) filler
+values and configured test values are refused with rule ``blocked-value``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bus.identifiers import kinds
+from bus.identifiers.card import card_number
+from bus.identifiers.email import normalise_email
+from bus.identifiers.masking import mask
+from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+from bus.identifiers.model import BLOCKED, INVALID, Identifier, NotAnIdentifier, Rejected
+from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
+from bus.identifiers.phone import normalise_phone
+from bus.identifiers.placeholders import looks_like_placeholder
+from bus.identifiers.settings import ENV_PREFIX, IdentifierSettings, check_region
+from bus.identifiers.tokens import is_token, token
+
+MAX_CHARS = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@dataclass
+class Found:
+    """The identifiers of one record: accepted ones (first-seen order, no repeats) and rejected values."""
+
+    identifiers: list[Identifier] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, str]]:
+        """``omnibus.common.Identifier`` records."""
+        return [identifier.as_record() for identifier in self.identifiers]
+
+    def rejected_records(self) -> list[dict[str, str]]:
+        """``omnibus.common.RejectedIdentifier`` records."""
+        return [item.as_record() for item in self.rejected]
+
+    def add(self, result: Identifier | Rejected | None) -> None:
+        if result is None:
+            return
+        if isinstance(result, Rejected):
+            if result not in self.rejected:
+                self.rejected.append(result)
+        elif result not in self.identifiers:
+            self.identifiers.append(result)
+
+    def extend(self, other: Found) -> Found:
+        for item in (*other.identifiers, *other.rejected):
+            self.add(item)
+        return self
+
+
+class IdentifierNormaliser:
+    """Normalise identifiers the way every Omnibus component does.
+
+    ``region`` is the phone region of this source (None: ``settings.default_region``); ``component`` labels
+    the ``omnibus_identifiers_rejected_total`` metric; ``blocked`` adds known test values per type (checked,
+    like placeholders, only with ``block_placeholders``); ``key`` overrides ``settings.token_key()``.
+    """
+
+    def __init__(
+        self, settings: IdentifierSettings | None = None, *, region: str | None = None, component: str = "adapter",
+        block_placeholders: bool = False, blocked: Mapping[str, Collection[str]] | None = None,
+        key: bytes | None = None,
+    ) -> None:
+        self.settings = settings or load_identifier_settings()
+        self.region = check_region(region) or self.settings.default_region
+        self._component = component
+        self._block = block_placeholders
+        self._blocked = {kind: frozenset(values) for kind, values in (blocked or {}).items()}
+        self._key = key or self.settings.token_key()
+
+    def with_region(self, region: str | None) -> IdentifierNormaliser:
+        """The same normaliser for a source with its own phone region (None keeps this one's)."""
+        if not region or check_region(region) == self.region:
+            return self
+        return IdentifierNormaliser(self.settings, region=region, component=self._component,
+                                    block_placeholders=self._block, blocked=self._blocked, key=self._key)
+
+    def token(self, kind: str, canonical: str) -> str:
+        if self._key is None:
+            raise NotAnIdentifier("no-token-key", f"{kind} cannot be tokenised: no HMAC key is configured "
+                                  f"({ENV_PREFIX}HMAC_KEY), and it is never published raw")
+        return token(self._key, kind, canonical)
+
+    def normalise(self, kind: str, raw: object, *, region: str | None = None) -> Identifier | Rejected:
+        """An ``Identifier``, or a ``Rejected`` value (counted in the metric) saying why not."""
+        kind = str(kind).strip().upper()
+        value = "" if raw is None or isinstance(raw, bool) else str(raw) if isinstance(raw, str | int) else None
+        if kind not in kinds.IDENTIFIER_TYPES:
+            return self._rejected(kind, value or "", INVALID, "unknown-type", f"identifier type {kind} is not linked")
+        if value is None:
+            return self._rejected(kind, "", INVALID, "not-text", f"{kind} value is not text")
+        text = unicodedata.normalize("NFKC", value).strip()
+        try:
+            normalised = self._normalise(kind, text, check_region(region) or self.region)
+        except NotAnIdentifier as exc:
+            return self._rejected(kind, text, INVALID, exc.code, str(exc))
+        if self._block and (normalised in self._blocked.get(kind, ()) or looks_like_placeholder(normalised)):
+            reason = f"{kind} value is a known placeholder or test value"
+            return self._rejected(kind, normalised, BLOCKED, "placeholder", reason)
+        return Identifier(kind, normalised)
+
+    def collect(self, pairs: Iterable[tuple[str, object]], *, region: str | None = None) -> Found:
+        """Normalise ``(type, raw)`` pairs, skipping absent values (None or blank)."""
+        found = Found()
+        for kind, raw in pairs:
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            found.add(self.normalise(kind, raw, region=region))
+        return found
+
+    def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
+        REJECTED_IDENTIFIERS.labels(self._component, kind if kind in kinds.IDENTIFIER_TYPES else "UNKNOWN", code).inc()
+        masked = "[national id]" if kind == kinds.NATIONAL_ID and not is_token(kind, value) else mask(kind, value)
+        return Rejected(kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, masked, rule, reason, code)
+
+    def _normalise(self, kind: str, value: str, region: str | None) -> str:
+        if not value:
+            raise NotAnIdentifier("empty", "empty value")
+        if _CONTROL.search(value) or len(value) > MAX_CHARS:
+            raise NotAnIdentifier("malformed", f"value has control characters or more than {MAX_CHARS} characters")
+        if kind == kinds.PHONE:
+            return normalise_phone(value, region)
+        if kind == kinds.EMAIL:
+            return normalise_email(value, dotless=self.settings.email_dotless_domains,
+                                   subaddress=self.settings.email_subaddress_domains)
+        if kind == kinds.NATIONAL_ID:
+            if is_token(kind, value):
+                return value
+            scheme, canonical = canonical_national_id(value, self.settings.national_id_schemes)
+            if self._block and looks_like_placeholder(canonical[:-1]):
+                raise NotAnIdentifier("placeholder", "national ID is a placeholder")
+            return self.token(kind, canonical if scheme == LEGACY_SCHEME else f"{scheme}:{canonical}")
+        if kind == kinds.CARD:
+            if is_token(kind, value):
+                return value
+            digits = card_number(value)
+            return value if digits is None else self.token(kind, digits)
+        if kind == kinds.DEVICE and _UUID.match(value):
+            return value.lower()
+        return value
+
+
+def load_identifier_settings(**overrides: object) -> IdentifierSettings:
+    """The ``OMNIBUS_IDENTIFIERS__*`` section from the environment (``ConfigError`` naming what is wrong)."""
+    from bus.config import load_component_settings
+
+    return load_component_settings(IdentifierSettings, ENV_PREFIX, **overrides)

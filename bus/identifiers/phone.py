@@ -1,0 +1,46 @@
+"""PHONE: any written form of a number → E.164 (``+33612345678``), with Google's libphonenumber rules.
+
+Parsing order (source: ITU-T E.164 and E.123; libphonenumber's ``parse``):
+
+1. ``+CC...`` is international whatever the region;
+2. a national form (``06 12 34 56 78``) is read with the region of the site, source or adapter
+   (``phone_region``), else the deployment's ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``;
+3. ``00CC...`` — the international call prefix of most of the world (ITU-T E.164 Annex) — is read as
+   ``+CC...`` when the region does not make it national (no region given, or a region whose own
+   international prefix differs and under which the number is not valid).
+
+A number that still does not parse, or is not a valid number for its country, raises ``NotAnIdentifier``.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from bus.identifiers.model import NotAnIdentifier
+
+MAX_DIGITS = 17  # E.164 allows 15; a little slack for extensions typed in, which libphonenumber drops
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+def normalise_phone(value: str, region: str | None) -> str:
+    """E.164 form of ``value``; ``NotAnIdentifier`` (codes ``phone-no-digits``, ``phone-invalid``) if none."""
+    digits = sum(ch.isdigit() for ch in value)
+    if not digits:
+        raise NotAnIdentifier("phone-no-digits", "phone number has no digits")
+    if digits > MAX_DIGITS + 4:
+        raise NotAnIdentifier("phone-invalid", "phone number has too many digits for E.164")
+    text = value.strip()
+    parsed = _parse(text, region)
+    if parsed is None and text.startswith("00"):
+        parsed = _parse("+" + text[2:], None)
+    if parsed is None:
+        where = f"region {region}" if region else "no default region (write +country or 00country)"
+        raise NotAnIdentifier("phone-invalid", f"not a valid phone number ({where})")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,91 @@
+"""Settings shared by every process that normalises identifiers (env ``OMNIBUS_IDENTIFIERS__<FIELD>``).
+
+One section for adapters and the identity processor, so a national ID tokenised by the web adapter and
+one tokenised by identity carry the same token. Example::
+
+    OMNIBUS_IDENTIFIERS__HMAC_KEY=...                       # token key (>= 16 characters)
+    OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR                  # region of numbers written without +country
+    OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES='["fr.nir", "es.dni"]'
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
+# Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
+IDENTITY_KEY_VARIABLE = "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"
+MIN_KEY_CHARS = 16
+
+
+def check_region(value: str | None) -> str | None:
+    """A phonenumbers region (ISO 3166-1 alpha-2, e.g. ``FR``), upper-cased; ``ValueError`` if unknown."""
+    if value is None or value == "":
+        return None
+    region = value.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {value!r}: expected an ISO 3166-1 alpha-2 code such as FR")
+    return region
+
+
+class IdentifierSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hmac_key: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA-256 that replaces national IDs and card numbers by tokens where they "
+        f"enter. Unset: {IDENTITY_KEY_VARIABLE} is used; neither set: such values are rejected, never published.",
+    )
+    default_region: str | None = Field(
+        None, description="Region (ISO alpha-2) for phone numbers written without +country when the adapter, "
+        "site or source names none. Unset: such numbers need +country or 00country.",
+    )
+    national_id_schemes: tuple[str, ...] = Field(
+        ("cn.ric",), min_length=1,
+        description="python-stdnum modules a NATIONAL_ID is validated by, first match wins "
+        "(e.g. cn.ric, fr.nir, es.dni, it.codicefiscale, us.ssn, br.cpf, in_.aadhaar).",
+    )
+    email_dotless_domains: tuple[str, ...] = Field(
+        (), description="Domains whose mailboxes ignore dots in the local part (e.g. gmail.com): dots removed.",
+    )
+    email_subaddress_domains: tuple[str, ...] = Field(
+        (), description="Domains whose mailboxes ignore a +tag in the local part: the tag is removed.",
+    )
+
+    _region = field_validator("default_region")(check_region)
+
+    @field_validator("hmac_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_KEY_CHARS:
+            raise ValueError(f"the HMAC key must be at least {MIN_KEY_CHARS} characters")
+        return value
+
+    @field_validator("national_id_schemes")
+    @classmethod
+    def _known_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for scheme in value:
+            try:
+                module = importlib.import_module(f"stdnum.{scheme}")
+            except ImportError:
+                raise ValueError(f"unknown national ID scheme {scheme!r}: expected a python-stdnum module "
+                                 "such as cn.ric or fr.nir") from None
+            if not hasattr(module, "validate"):
+                raise ValueError(f"stdnum.{scheme} has no validate()")
+        return value
+
+    @field_validator("email_dotless_domains", "email_subaddress_domains")
+    @classmethod
+    def _lower_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(domain.strip().lower() for domain in value)
+
+    def token_key(self) -> bytes | None:
+        """The HMAC key: this section's, else identity's (``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY``), else None."""
+        if self.hmac_key is not None:
+            return self.hmac_key.get_secret_value().encode()
+        fallback = os.environ.get(IDENTITY_KEY_VARIABLE, "")
+        return fallback.encode() if len(fallback) >= MIN_KEY_CHARS else None

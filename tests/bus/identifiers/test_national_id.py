@@ -1,0 +1,93 @@
+"""NATIONAL_ID: validated by the deployment's python-stdnum schemes, kept only as a token (issue #10 case 4)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
+from bus.identifiers.national_id import canonical_national_id, national_id_check_char
+from tests.bus.identifiers.support import TEST_KEY, identifier_settings
+
+# Valid numbers (python-stdnum's own documented examples), as people write them, with their canonical form.
+VALID = [
+    ("fr.nir", "1 85 05 78 006 084 91", "185057800608491"),
+    ("es.dni", "54362315-K", "54362315K"),
+    ("it.codicefiscale", "RCCMNL83S18D969H", "RCCMNL83S18D969H"),
+    ("us.ssn", "536-90-4399", "536904399"),
+    ("br.cpf", "390.533.447-05", "39053344705"),
+    ("in_.aadhaar", "2341 2341 2346", "234123412346"),
+    ("cn.ric", "11010519491231002x", "11010519491231002X"),
+]
+
+
+def normaliser(*schemes: str) -> IdentifierNormaliser:
+    return IdentifierNormaliser(identifier_settings(national_id_schemes=schemes or ("cn.ric",)))
+
+
+def test_the_issue_sample_a_french_number_is_refused_by_default_and_accepted_when_configured() -> None:
+    assert isinstance(normaliser().normalise("NATIONAL_ID", "1 85 05 78 006 084 91"), Rejected)
+    accepted = normaliser("cn.ric", "fr.nir").normalise("NATIONAL_ID", "1 85 05 78 006 084 91")
+    assert isinstance(accepted, Identifier) and accepted.value.startswith("nid1:")
+    assert "185057800608491" not in accepted.value
+
+
+@pytest.mark.parametrize(("scheme", "written", "canonical"), VALID)
+def test_each_scheme_accepts_its_numbers_in_any_spelling_and_tokenises_them(
+    scheme: str, written: str, canonical: str
+) -> None:
+    assert canonical_national_id(written, (scheme,)) == (scheme, canonical)
+    result = normaliser(scheme).normalise("NATIONAL_ID", written)
+    again = normaliser(scheme).normalise("NATIONAL_ID", canonical)
+    assert isinstance(result, Identifier) and result == again
+    assert canonical not in result.value and result.value.startswith("nid1:")
+    assert normaliser(scheme).normalise("NATIONAL_ID", result.value) == result  # a token is kept as it is
+
+
+@pytest.mark.parametrize(("scheme", "written", "canonical"), [v for v in VALID if v[0] != "us.ssn"])  # no check digit
+def test_a_wrong_check_character_is_refused_and_never_echoed(scheme: str, written: str, canonical: str) -> None:
+    last = canonical[-1]
+    wrong = canonical[:-1] + (str((int(last) + 1) % 10) if last.isdigit() else "A" if last != "A" else "B")
+    result = normaliser(scheme).normalise("NATIONAL_ID", wrong)
+    assert isinstance(result, Rejected) and result.masked == "[national id]"
+    assert wrong not in result.reason and scheme in result.reason
+
+
+def test_the_first_configured_scheme_that_accepts_the_number_wins_and_schemes_do_not_share_tokens() -> None:
+    ssn = normaliser("us.ssn").normalise("NATIONAL_ID", "536-90-4399")
+    both = normaliser("cn.ric", "us.ssn").normalise("NATIONAL_ID", "536-90-4399")
+    assert ssn == both
+    assert ssn != normaliser("cn.ric").normalise("NATIONAL_ID", "536904399")
+
+
+def test_cn_tokens_are_the_ones_identity_issued_before_schemes() -> None:
+    import hashlib
+    import hmac
+
+    digest = hmac.new(TEST_KEY.encode(), b"NATIONAL_ID:11010519491231002X", hashlib.sha256).hexdigest()[:32]
+    assert normaliser().normalise("NATIONAL_ID", "11010519491231002X") == Identifier("NATIONAL_ID", f"nid1:{digest}")
+
+
+def test_unknown_schemes_are_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="unknown national ID scheme"):
+        identifier_settings(national_id_schemes=("xx.nothing",))
+
+
+DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date.today() - timedelta(days=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(born=DAYS, sequence=st.integers(0, 999), separator=st.sampled_from(["", " ", "-"]))
+def test_any_resident_id_with_a_right_check_character_is_one_token_and_any_other_is_refused(
+    born: date, sequence: int, separator: str
+) -> None:
+    first17 = f"110105{born:%Y%m%d}{sequence:03d}"
+    number = first17 + national_id_check_char(first17)
+    written = separator.join([number[:6], number[6:14], number[14:]]).lower()
+    good = normaliser().normalise("NATIONAL_ID", written)
+    assert good == normaliser().normalise("NATIONAL_ID", number) and isinstance(good, Identifier)
+    wrong_check = first17 + next(c for c in "0123456789X" if c != number[-1])
+    assert isinstance(normaliser().normalise("NATIONAL_ID", wrong_check), Rejected)

@@ -1,0 +1,99 @@
+"""The shared rules: tokens for secrets, the key's fallback, the other types, rejections that are never silent."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bus.identifiers import IDENTIFIER_TYPES, Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+from bus.identifiers.settings import IDENTITY_KEY_VARIABLE
+from tests.bus.identifiers.support import TEST_KEY, identifier_settings
+
+VALID_ID = "11010519491231002X"
+
+
+def test_identifier_types_come_from_the_contract() -> None:
+    import json
+    from pathlib import Path
+
+    contract = json.loads((Path("schemas/common/IdentifierType.avsc")).read_text())["symbols"]
+    assert IDENTIFIER_TYPES == tuple(s for s in contract if s != "UNKNOWN")
+
+
+def test_without_any_key_a_secret_is_rejected_never_published_raw(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(IDENTITY_KEY_VARIABLE, raising=False)
+    for kind, raw in (("NATIONAL_ID", VALID_ID), ("CARD", "4111 1111 1111 1111")):
+        result = IdentifierNormaliser(IdentifierSettings()).normalise(kind, raw)
+        assert isinstance(result, Rejected) and result.code == "no-token-key"
+        assert raw not in result.masked and raw not in result.reason
+    issuer_token = IdentifierNormaliser(IdentifierSettings()).normalise("CARD", "tok_9f8e7d")
+    assert issuer_token == Identifier("CARD", "tok_9f8e7d")
+
+
+def test_the_key_falls_back_to_the_identity_processors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(IDENTITY_KEY_VARIABLE, TEST_KEY)
+    fallback = IdentifierNormaliser(IdentifierSettings()).normalise("NATIONAL_ID", VALID_ID)
+    assert fallback == IdentifierNormaliser(identifier_settings()).normalise("NATIONAL_ID", VALID_ID)
+    assert fallback != IdentifierNormaliser(identifier_settings(hmac_key="another-key-0123456789")).normalise(
+        "NATIONAL_ID", VALID_ID)
+
+
+def test_cards_are_tokenised_after_luhn_and_issuer_tokens_kept() -> None:
+    normaliser = IdentifierNormaliser(identifier_settings())
+    token = normaliser.normalise("CARD", "4111-1111-1111-1111")
+    assert isinstance(token, Identifier) and token.value.startswith("card1:") and "4111" not in token.value
+    assert normaliser.normalise("CARD", token.value) == token
+    failed = normaliser.normalise("CARD", "4111 1111 1111 1112")
+    assert isinstance(failed, Rejected) and failed.code == "card-luhn" and "4111 1111" not in failed.masked
+
+
+@pytest.mark.parametrize(("kind", "raw", "expected"), [
+    ("ACCOUNT", " ACC-1 ", "ACC-1"), ("USER_ID", "u-1", "u-1"), ("ANONYMOUS_ID", "a-1", "a-1"),
+    ("DEVICE", "6F9619FF-8B86-D011-B42D-00C04FC964FF", "6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+    ("ACCOUNT", "ＡＣＣ１", "ACC1"),  # full-width (NFKC)
+    ("ACCOUNT", 42, "42"),
+])
+def test_other_types_are_trimmed(kind: str, raw: object, expected: str) -> None:
+    assert IdentifierNormaliser(identifier_settings()).normalise(kind, raw) == Identifier(kind, expected)
+
+
+@pytest.mark.parametrize(("kind", "raw", "code"), [
+    ("ACCOUNT", "a\x00b", "malformed"), ("ACCOUNT", "x" * 300, "malformed"), ("ACCOUNT", "  ", "empty"),
+    ("SHOE_SIZE", "42", "unknown-type"), ("ACCOUNT", {"nested": 1}, "not-text"), ("EMAIL", ["a@b.org"], "not-text"),
+])
+def test_bad_values_are_rejections_with_a_code_never_exceptions(kind: str, raw: object, code: str) -> None:
+    before = REJECTED_IDENTIFIERS.labels("t", kind if kind in IDENTIFIER_TYPES else "UNKNOWN", code)._value.get()
+    result = IdentifierNormaliser(identifier_settings(), component="t").normalise(kind, raw)
+    assert isinstance(result, Rejected) and result.code == code and result.reason
+    assert REJECTED_IDENTIFIERS.labels("t", result.type, code)._value.get() == before + 1
+
+
+def test_placeholders_are_refused_only_where_values_are_linked() -> None:
+    forwarded = IdentifierNormaliser(identifier_settings()).normalise("ACCOUNT", "0000000")
+    assert forwarded == Identifier("ACCOUNT", "0000000")
+    linking = IdentifierNormaliser(identifier_settings(), block_placeholders=True, blocked={"ACCOUNT": ["ACC-TEST"]})
+    for raw in ("0000000", "unknown", "ACC-TEST"):
+        result = linking.normalise("ACCOUNT", raw)
+        assert isinstance(result, Rejected) and result.rule == "blocked-value"
+
+
+def test_collect_skips_absent_values_and_repeats() -> None:
+    found = IdentifierNormaliser(identifier_settings()).collect(
+        [("EMAIL", " Ann@Example.COM "), ("EMAIL", "ann@example.com"), ("ACCOUNT", None), ("ACCOUNT", ""),
+         ("PHONE", "12"), ("PHONE", "12")])
+    assert found.records() == [{"type": "EMAIL", "value": "ann@example.com"}]
+    assert [r["code"] for r in found.rejected_records()] == ["phone-invalid"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(IDENTIFIER_TYPES), raw=st.one_of(st.text(max_size=40), st.integers(), st.none()))
+def test_anything_is_an_identifier_or_a_rejection_and_normalising_twice_changes_nothing(kind: str, raw: object) -> None:
+    normaliser = IdentifierNormaliser(identifier_settings(default_region="FR"))
+    result = normaliser.normalise(kind, raw)
+    assert isinstance(result, Identifier | Rejected)
+    if isinstance(result, Identifier):
+        assert normaliser.normalise(kind, result.value) == result
+        if kind in ("NATIONAL_ID", "CARD") and isinstance(raw, str) and raw.strip() and raw.strip().isdigit():
+            assert raw.strip() not in result.value or result.value == raw.strip()

@@ -1,0 +1,62 @@
+"""PHONE: E.164 from every written form (issue #10 case 2)."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+
+REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
+
+
+def test_the_issue_sample_an_00_international_prefix_parses_with_default_settings() -> None:
+    assert IdentifierNormaliser(IdentifierSettings()).normalise("PHONE", "0031612345678") == Identifier(
+        "PHONE", "+31612345678")
+
+
+def test_a_national_number_takes_the_region_of_the_source_else_the_deployment() -> None:
+    assert IdentifierNormaliser(IdentifierSettings(), region="FR").normalise("PHONE", "06 12 34 56 78") == Identifier(
+        "PHONE", "+33612345678")
+    deployment = IdentifierNormaliser(IdentifierSettings(default_region="NL"))
+    assert deployment.normalise("PHONE", "06 12345678") == Identifier("PHONE", "+31612345678")
+    assert deployment.with_region("FR").normalise("PHONE", "06 12 34 56 78").value == "+33612345678"
+    assert deployment.normalise("PHONE", "06 12 34 56 78", region="FR").value == "+33612345678"
+
+
+def test_a_region_whose_international_prefix_is_not_00_still_reads_00_numbers() -> None:
+    american = IdentifierNormaliser(IdentifierSettings(), region="US")
+    assert american.normalise("PHONE", "011 33 6 12 34 56 78").value == "+33612345678"
+    assert american.normalise("PHONE", "0033 6 12 34 56 78").value == "+33612345678"
+
+
+def test_an_unparseable_number_is_kept_as_a_rejection_with_its_reason_and_counted() -> None:
+    before = REJECTED_IDENTIFIERS.labels("adapter", "PHONE", "phone-invalid")._value.get()
+    result = IdentifierNormaliser(IdentifierSettings()).normalise("PHONE", "06 12 34 56 78")
+    assert isinstance(result, Rejected) and result.code == "phone-invalid" and "region" in result.reason
+    assert "12 34 56" not in result.masked
+    assert REJECTED_IDENTIFIERS.labels("adapter", "PHONE", "phone-invalid")._value.get() == before + 1
+
+
+@pytest.mark.parametrize("raw", ["12", "anonymous", "Restricted", "+999 1234567", "0" * 30])
+def test_what_is_not_a_phone_is_rejected(raw: str) -> None:
+    assert isinstance(IdentifierNormaliser(IdentifierSettings(), region="FR").normalise("PHONE", raw), Rejected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(home=st.sampled_from(REGIONS), caller=st.sampled_from(REGIONS))
+def test_every_written_form_of_a_number_is_one_e164(home: str, caller: str) -> None:
+    """International, 00-international and (with its region) national forms of a region's example number agree."""
+    number = phonenumbers.example_number(home)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    normaliser = IdentifierNormaliser(IdentifierSettings())
+    assert normaliser.normalise("PHONE", international).value == e164  # type: ignore[union-attr]
+    assert normaliser.normalise("PHONE", "00" + e164[1:]).value == e164  # type: ignore[union-attr]
+    assert normaliser.normalise("PHONE", national, region=home).value == e164  # type: ignore[union-attr]
+    assert normaliser.normalise("PHONE", international, region=caller).value == e164  # type: ignore[union-attr]
+    assert normaliser.normalise("PHONE", e164).value == e164  # idempotent  # type: ignore[union-attr]

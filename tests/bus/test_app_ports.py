@@ -1,0 +1,75 @@
+"""Issue #10 case 9: port 0 means an ephemeral port, and the process says which one it got."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bus.app import create_app
+from bus.config import load_settings
+from tests.support.settings import settings_with_topics
+
+HMAC_KEY = "test-only-hmac-key-of-some-length"
+
+
+def _answers(port: int, path: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answered; the status is not what this test is about
+    except OSError:
+        return False
+
+
+def _logged(log: Path, event: str) -> dict | None:
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{") and json.loads(line).get("event") == event:
+            return json.loads(line)
+    return None
+
+
+def test_web_port_zero_is_a_free_port_not_faust_default(tmp_path: Path) -> None:
+    app = create_app("ports", load_settings(metrics={"enabled": False}), web_port=0, datadir=str(tmp_path))
+    assert app.conf.web_port not in (0, 6066)
+    assert str(app.conf.canonical_url).endswith(f":{app.conf.web_port}")  # what other workers are told
+
+
+@pytest.mark.kafka
+async def test_identity_worker_on_port_zero_logs_its_ports_and_writes_nothing(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=1)
+    workdir, log = tmp_path / "cwd", tmp_path / "worker.log"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
+           "OMNIBUS_TOPICS__PARTITIONS": "1", "OMNIBUS_METRICS__PORT": "0",
+           "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "omnibus", "identity", "run", "--web-port", "0"],
+                                  env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        web = metrics = None
+        while time.monotonic() < deadline and not (web and metrics and _answers(web["port"], "/")):
+            assert worker.poll() is None, log.read_text()[-3000:]
+            web, metrics = _logged(log, "web server port chosen"), _logged(log, "metrics endpoint listening")
+            time.sleep(0.5)
+        assert web and metrics, log.read_text()[-3000:]
+        assert web["port"] not in (0, 6066) and metrics["port"] != 0
+        assert _answers(web["port"], "/") and _answers(metrics["port"], "/metrics")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+    assert worker.returncode == 0, log.read_text()[-3000:]
+    assert sorted(p.name for p in workdir.iterdir()) == [], "the worker wrote into its working directory"

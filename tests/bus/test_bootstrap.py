@@ -1,0 +1,103 @@
+"""One process bootstrap: every long-running command with a bad setting exits 2 with one line, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from omnibus.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+LONG_RUNNING = {"run", "relay", "poll"}
+# The counter agent runs on a terminal without the core settings: only its own are checked.
+OWN_PREFIX = {
+    "identity run": "OMNIBUS_PROCESSOR_IDENTITY__", "handoffs run": "OMNIBUS_PROCESSOR_HANDOFFS__",
+    "adapter web run": "OMNIBUS_ADAPTER_WEB__", "adapter branch run": "OMNIBUS_ADAPTER_BRANCH__",
+    "adapter call-center run": "OMNIBUS_ADAPTER_CALL_CENTER__", "adapter legacy relay": "OMNIBUS_ADAPTER_LEGACY__",
+    "adapter legacy poll": "OMNIBUS_ADAPTER_LEGACY__", "counter-agent run": "OMNIBUS_ADAPTER_COUNTER_AGENT__",
+    "kpis run": "OMNIBUS_PROCESSOR_KPIS__",
+}
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):  # a group (typer vendors its own click)
+            found += _commands(command, (*prefix, name))
+        elif name in LONG_RUNNING:
+            found.append((*prefix, name))
+    return found
+
+
+RUN_COMMANDS = _commands(typer.main.get_command(app))
+
+
+def test_every_run_command_is_covered() -> None:
+    assert {" ".join(command) for command in RUN_COMMANDS} == set(OWN_PREFIX)
+
+
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("OMNIBUS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(tmp_path / "no-stack"))
+
+
+def _assert_one_line_exit_2(result: object) -> None:
+    output = result.output.strip()  # type: ignore[attr-defined]
+    assert result.exit_code == 2, output  # type: ignore[attr-defined]
+    assert "Traceback" not in output and "╭" not in output, output
+    lines = output.splitlines()
+    assert len(lines) == 1, output
+
+
+@pytest.mark.parametrize("command", RUN_COMMANDS, ids=" ".join)
+def test_a_misspelt_own_setting_exits_2_with_one_line(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    variable = f"{OWN_PREFIX[' '.join(command)]}NO_SUCH_SETTING"
+    monkeypatch.setenv(variable, "1")
+    result = CliRunner().invoke(app, list(command))
+    _assert_one_line_exit_2(result)
+    assert variable in result.output
+
+
+@pytest.mark.parametrize("command", [c for c in RUN_COMMANDS if c[0] != "counter-agent"], ids=" ".join)
+def test_an_invalid_core_setting_exits_2_with_one_line(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("OMNIBUS_KAFKA__SECURITY_PROTOCOL", "TLS")
+    result = CliRunner().invoke(app, list(command))
+    _assert_one_line_exit_2(result)
+    assert "kafka.security_protocol" in result.output and "'TLS'" in result.output
+
+
+def test_the_installed_entry_point_prints_no_traceback(tmp_path: Path) -> None:
+    """The issue's sample: ``handoffs run`` with a bad setting printed a traceback."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIBUS_")}
+    env |= {"PYTHONPATH": str(REPO), "OMNIBUS_STACK_DIR": str(tmp_path), "OMNIBUS_PROCESSOR_HANDOFFS__TYPO": "1"}
+    result = subprocess.run([sys.executable, "-m", "omnibus", "handoffs", "run"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "OMNIBUS_PROCESSOR_HANDOFFS__TYPO" in result.stderr
+
+
+def test_a_tls_file_that_cannot_be_read_is_a_bad_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("OMNIBUS_KAFKA__SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv("OMNIBUS_KAFKA__SSL_CAFILE", str(tmp_path / "missing-ca.pem"))
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", "test-only-hmac-key-of-some-length")
+    result = CliRunner().invoke(app, ["identity", "run"])
+    _assert_one_line_exit_2(result)
+    assert "TLS files" in result.output

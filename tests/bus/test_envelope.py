@@ -1,0 +1,41 @@
+"""One envelope builder, one id scheme: ids are pinned, since a changed id breaks every subscriber's dedupe."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bus.envelope import (
+    HANDOFF_OUTPUT_IDS, IDENTITY_DECISION_IDS, SOURCE_EVENT_IDS, envelope, event_id, source_envelope, step_id,
+)
+
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_ids_are_the_ones_every_earlier_release_produced() -> None:
+    assert event_id("web", "m-1", "x") == "09d4e39d-a66a-5fc9-8f7c-87126ba9a2f2"
+    assert event_id("call_center", "c-9") == "bb0b4a36-840f-5bef-b0d1-ab1770861e90"
+    assert IDENTITY_DECISION_IDS.derive("merged", "e1", "c1", "c2") == "17496543-caad-51c0-8135-49c3d33f5b27"
+    assert HANDOFF_OUTPUT_IDS.derive("h-1", "c0:t1:w50") == "3e1efb58-472c-5f0f-b2bb-8682b3185b29"
+    assert step_id("0d3e9a3c-5a1b-4c6e-9f00-000000000d3e", "ack") == "c77a7e84-5b10-5788-ad3b-94b9d9a86ce8"
+
+
+def test_the_parts_cannot_run_into_each_other() -> None:
+    assert SOURCE_EVENT_IDS.derive("ab", "c") != SOURCE_EVENT_IDS.derive("a", "bc")
+
+
+def test_a_source_envelope_starts_its_own_correlation() -> None:
+    built = source_envelope(source_system="web", channel="WEB", source_event_id="m-1", occurred_at=AT,
+                            discriminator="x", received_at=AT)
+    assert built == {
+        "event_id": "09d4e39d-a66a-5fc9-8f7c-87126ba9a2f2", "occurred_at": AT, "received_at": AT,
+        "source_system": "web", "channel": "WEB", "site": None,
+        "correlation_id": "09d4e39d-a66a-5fc9-8f7c-87126ba9a2f2", "causation_id": None, "source_event_id": "m-1",
+    }
+    continued = source_envelope(source_system="web", channel="WEB", source_event_id="m-1", occurred_at=AT,
+                                correlation_id="c-1")
+    assert continued["correlation_id"] == "c-1"
+
+
+def test_a_naive_instant_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        envelope(event_id="e", occurred_at=datetime(2026, 1, 1), source_system="s", channel="PROCESSOR")
