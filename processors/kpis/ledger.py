@@ -177,6 +177,8 @@ class KpiLedger:
     ) -> None:
         fresh = rules.contributions_of(new, self.settings, closed, floor)
         kept = {k: n for k, n in fresh.items() if _end_us(k) > floor}
+        if old is new and kept == old.contributions:
+            return  # a tick's recount that changed nothing: no write
         delta = Counter(kept)
         delta.subtract({k: n for k, n in (old.contributions if old else {}).items() if _end_us(k) > floor})
         for contribution, amount in delta.items():

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from aiokafka.partitioner import murmur2
 
 from bus.serde import Event
 from schemas.enums import CHANNELS
@@ -85,9 +87,15 @@ class Rollup:
     def save(self, window_key: str, rolled: Rolled) -> None:
         self.store[window_key] = rolled.state
 
-    def current(self) -> dict[str, dict[str, int]]:
-        """Window key -> summed counts of every window this store holds."""
-        return {key: total(state["parts"]) for key, state in self.store.items() if state}
+    def current(self, owns: Callable[[str], bool] = lambda key: True) -> dict[str, dict[str, int]]:
+        """Window key -> summed counts of every window this store holds that ``owns`` accepts (a worker's
+        table may also hold standby copies of windows another worker owns: those are not its to show)."""
+        return {key: total(state["parts"]) for key, state in self.store.items() if state and owns(key)}
+
+
+def partition_of(window_key: str, partitions: int) -> int:
+    """The partials topic partition of a window key: the producer's default partitioner (murmur2, as Java's)."""
+    return (murmur2(window_key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def aggregate_event(

@@ -154,7 +154,9 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL: SecretStr(TOKEN)})))
         identity = IdentityProcessor(settings, IdentitySettings(hmac_key=SecretStr("kpi-test-national-id-hmac-key"), web_port=identity_port),
                                      web_port=identity_port, datadir=str(tmp_path / "identity"))
-        kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5), SystemClock(),
+        kpis_port = free_port()
+        kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=kpis_port),
+                            SystemClock(),
                             datadir=str(tmp_path / "kpis"), broker_commit_every=50, broker_commit_interval=0.5)
         for app in (identity.app, kpis.app):
             await app.start()
@@ -212,13 +214,13 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             )])
 
         async def counted() -> bool:
-            windows = kpis.rollup.current()
+            windows = kpis.windows()
             return all(windows.get(day_key(*where)) == counts for where, counts in EXPECTED.items())
 
         try:
             await wait_for(counted, 120, "the day's KPIs")
         finally:
-            windows = kpis.rollup.current()
+            windows = kpis.windows()
             for where, counts in EXPECTED.items():
                 assert windows.get(day_key(*where)) == counts, where
         for where, kpis_expected in EXPECTED_KPIS.items():
@@ -228,6 +230,10 @@ async def test_known_journeys_give_the_hand_computed_kpis(
                     assert ratio(counts, kpi) == pytest.approx(kpis_expected[kpi.name]) if kpis_expected[
                         kpi.name] is not None else ratio(counts, kpi) is None, (where, kpi.name)
 
+        query = {"granularity": "DAY", "channel": "CALL_CENTER", "site": "paris"}
+        async with http.get(f"http://127.0.0.1:{kpis_port}/kpis", params=query) as response:
+            served = await response.json()
+        assert [w["kpis"]["service_level"] for w in served["aggregates"]] == [0.5] and served["partial"] is False
         await asyncio.sleep(1.0)  # the last aggregates reach the topic
         aggregates = await read_topics(settings, [KPI_AGGREGATES])
         rows = report_rows(aggregates.records, DAY.replace(hour=0), DAY.replace(hour=0) + timedelta(days=1), "DAY")
