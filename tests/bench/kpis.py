@@ -81,8 +81,8 @@ def report(events: int, ledger: float, naive: float) -> str:
     return "\n".join([
         "# KPI ledger benchmark", "",
         f"Run: `.venv/bin/python -m tests.bench.kpis --events {events}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores shared with other "
-        f"work (load average {load:.1f} at the time); in memory (dict stores), no Kafka.", "",
+        (f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores shared with other "
+         f"work (load average {load:.1f} at the time); in memory (dict stores), no Kafka."), "",
         "| path | events/s |", "|---|---:|",
         f"| baseline: naive counter (hour, channel, site, schema) | {naive:,.0f} |",
         f"| KpiLedger + Rollup (dedupe, revisions, repeat/FCR, partials summed) | {ledger:,.0f} |", "",
