@@ -120,7 +120,26 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
     return Rebuilt("handoff", rebuilt, current, applied, seconds)
 
 
-REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {"kpis": replay_kpis, "handoffs": replay_handoffs}
+def replay_identity(settings: OmnibusSettings) -> Rebuilt:
+    from processors.identity.config import load_identity_settings
+    from processors.profile.book import ProfileBook
+    from processors.replay.identity import changelog, inputs, rebuild, running
+
+    identity, book = load_identity_settings(), ProfileBook.from_registry()
+    records = read_with_progress(settings, "reading identity's inputs", inputs(book))
+    state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
+    started = time.monotonic()
+    rebuilt, applied = rebuild(records.records, settings, identity, book)
+    seconds = time.monotonic() - started
+    current, undecodable = running(state.records)
+    if undecodable:
+        typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
+    return Rebuilt("customer", rebuilt, current, applied, seconds)
+
+
+REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {
+    "kpis": replay_kpis, "handoffs": replay_handoffs, "identity": replay_identity,
+}
 
 
 def replay(processor: str, settings: OmnibusSettings) -> bool:

@@ -47,6 +47,7 @@ from tests.support.settings import settings_with_topics
 pytestmark = pytest.mark.kafka
 DAY = (datetime.now(UTC) - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 WRITE_KEY, SITE_KEY, TERMINAL, TOKEN = "kpi-write-key", "kpi-site-key", "CT-0001-01", "kpi-terminal-token"
+HMAC_KEY = "kpi-test-national-id-hmac-key"
 PHONE_A, PHONE_B, PHONE_C, PHONE_E = "+33611111111", "+33622222222", "+33633333333", "+33655555555"
 
 
@@ -152,7 +153,7 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             sites={"paris": SiteSettings(access_keys=(SecretStr(SITE_KEY),), sla_threshold_s=20)})))
         branch = await stack.enter_async_context(running_branch_adapter(
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL: SecretStr(TOKEN)})))
-        identity = IdentityProcessor(settings, IdentitySettings(hmac_key=SecretStr("kpi-test-national-id-hmac-key"), web_port=identity_port),
+        identity = IdentityProcessor(settings, IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=identity_port),
                                      web_port=identity_port, datadir=str(tmp_path / "identity"))
         kpis_port = free_port()
         kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=kpis_port),
@@ -242,8 +243,10 @@ async def test_known_journeys_give_the_hand_computed_kpis(
         assert by_place[("WEB", "")]["open_handoffs"] == {"8h_24h": 2}
         assert by_place[("BRANCH", "0001")]["first_contact_resolution"] == 1.0
 
-    # omnibus replay kpis: a fresh state rebuilt from the topics equals what the processor published.
+    # omnibus replay kpis / identity: fresh state rebuilt from the topics equals what the processors hold.
     assert await asyncio.to_thread(replay, "kpis", settings)
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
+    assert await asyncio.to_thread(replay, "identity", settings)
     # omnibus report kpis --csv: the same day from the topic, one line per channel and site
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", bootstrap_servers)
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", settings.topics.prefix)
