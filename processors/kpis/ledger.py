@@ -212,7 +212,9 @@ class KpiLedger:
             entity = from_dict(raw)
             if entity.partition != partition:
                 continue
-            if rules.latest_instant(entity) < floor - self.settings.repeat_window_us:
+            # a customer's contacts stay one repeat window longer: later contacts are compared with them
+            margin = self.settings.repeat_window_us if isinstance(entity, CustomerHistory) else 0
+            if rules.latest_instant(entity) < floor - margin:
                 change.writes[entity_key] = None
             elif isinstance(entity, HandoffFacts):
                 self._replace(change, entity_key, entity, entity, closed, floor)
