@@ -169,7 +169,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     async def refresh_gauges() -> None:
         kpi_metrics.refresh(owned_windows(), to_micros(clock.now()))
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types handlers as sync
     async def on_shutdown(sender: Any, **_: Any) -> None:
         await producer.stop()
 
