@@ -21,9 +21,10 @@ from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
-from processors.replay import cli as replay_cli
+from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
 from processors.profile.registry import SECTIONS
+from processors.replay import cli as replay_cli
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ app.add_typer(handoffs_cli.report_app, name="report")
 app.add_typer(kpis_cli.app, name="kpis")
 handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
 app.command("replay")(replay_cli.replay_command)
+app.add_typer(offers_cli.app, name="offers")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
 app.add_typer(adapter, name="adapter")

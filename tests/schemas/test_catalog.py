@@ -42,7 +42,8 @@ EXPECTED_EVENTS = {
               "HandoffWaitingOnCustomer", "HandoffResumed", "HandoffResolved", "HandoffClosed", "HandoffReopened",
               "HandoffDeadlineWarning", "HandoffBreached", "HandoffEscalated", "HandoffUnacknowledgedAlarm",
               "CustomerNotification", "HandoffStatusChanged")
-} | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded")} | {
+} | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded", "OfferWithdrawn",
+                                     "OfferInstruction", "RetentionSignal")} | {
     "omnibus.kpi.KpiAggregate",
 }
 
