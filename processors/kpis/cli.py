@@ -44,7 +44,8 @@ def run_command(
     from processors.kpis.agent import build_worker
 
     def own_settings(_: OmnibusSettings) -> KpisSettings:
-        return load_kpis_settings(**({"web_port": web_port} if web_port is not None else {}))
+        kpis = load_kpis_settings()
+        return kpis if web_port is None else kpis.model_copy(update={"web_port": web_port})
 
     process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
     with bad_settings_exit():
