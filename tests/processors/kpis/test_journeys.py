@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -96,6 +97,9 @@ def back_office(schema: str, handoff_id: str, minutes: float, **fields: object) 
     return Event(f"omnibus.handoff.{schema}", {"envelope": envelope, "handoff_id": handoff_id, **fields})
 
 
+# Identity merges on any link here: what is tested is how KPIs follow a merge, not the evidence a merge needs.
+IDENTITY_MERGES_ON_ANY_LINK = {"match_merge_at": -50.0, "match_refuse_below": -60.0, "match_person_fields": ()}
+
 # Hand-computed from the journeys below (docs/kpis.md gives the rules).
 EXPECTED = {
     ("WEB", ""): {
@@ -145,6 +149,8 @@ async def test_known_journeys_give_the_hand_computed_kpis(
     settings = await settings_with_topics(bootstrap_servers)
     day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"
     identity_port = free_port()
+    identity_settings = IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=identity_port,
+                                         **IDENTITY_MERGES_ON_ANY_LINK)
     async with contextlib.AsyncExitStack() as stack:
         web = await stack.enter_async_context(running_web_adapter(
             settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
@@ -153,8 +159,7 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             sites={"paris": SiteSettings(access_keys=(SecretStr(SITE_KEY),), sla_threshold_s=20)})))
         branch = await stack.enter_async_context(running_branch_adapter(
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL: SecretStr(TOKEN)})))
-        identity = IdentityProcessor(settings, IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=identity_port),
-                                     web_port=identity_port, datadir=str(tmp_path / "identity"))
+        identity = IdentityProcessor(settings, identity_settings, web_port=identity_port, datadir=str(tmp_path / "identity"))
         kpis_port = free_port()
         kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=kpis_port),
                             SystemClock(),
@@ -246,6 +251,8 @@ async def test_known_journeys_give_the_hand_computed_kpis(
     # omnibus replay kpis / identity: fresh state rebuilt from the topics equals what the processors hold.
     assert await asyncio.to_thread(replay, "kpis", settings)
     monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
+    for name, value in IDENTITY_MERGES_ON_ANY_LINK.items():
+        monkeypatch.setenv(f"OMNIBUS_PROCESSOR_IDENTITY__{name.upper()}", json.dumps(value))
     assert await asyncio.to_thread(replay, "identity", settings)
     # omnibus report kpis --csv: the same day from the topic, one line per channel and site
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", bootstrap_servers)
