@@ -49,6 +49,16 @@ INPUTS: dict[TopicSpec, Source] = {
 log = get_logger(__name__, component=APP_NAME)
 
 
+def changelogs(settings: OmnibusSettings) -> list[TopicSpec]:
+    """faust's changelog topics of the two tables (``<prefix>.kpis-<table>-changelog``), for whoever creates
+    topics ahead of the first start (faust creates them itself otherwise)."""
+    partitions = {LEDGER_TABLE: CUSTOMER_CONTACTS.partition_count(settings.topics),
+                  WINDOWS_TABLE: KPI_PARTIALS.partition_count(settings.topics)}
+    return [TopicSpec(f"{APP_NAME}-{table}-changelog", f"changelog of the {table} table (internal, JSON)",
+                      key="table key", compacted=True, retention_ms=-1, partitions=count, internal=True)
+            for table, count in partitions.items()]
+
+
 @dataclass
 class KpiWorker:
     app: faust.App
