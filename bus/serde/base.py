@@ -7,8 +7,8 @@ record, so whoever catches it can dead-letter the original bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 

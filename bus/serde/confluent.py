@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastavro
 from fastavro.schema import fullname
@@ -16,9 +16,11 @@ from fastavro.schema import fullname
 from bus.errors import SchemaRegistryError, SerializationError
 from bus.serde.avro_body import read_body, write_body
 from bus.serde.base import Event, SerdeContext
-from bus.serde.registry_client import SchemaRegistryClient
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaNotFound
+
+if TYPE_CHECKING:
+    from bus.serde.registry import SchemaRegistryClient
 
 MAGIC = 0
 HEADER = struct.Struct(">bI")

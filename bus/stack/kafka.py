@@ -38,6 +38,7 @@ from typing import Any
 
 from bus.stack import maven, process
 from bus.stack.ports import HOST, distinct_free_ports, is_listening
+from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
@@ -98,6 +99,7 @@ class KafkaBroker(process.OwnedServer):
         startup_timeout: float = 90.0,
         tie_to_parent: bool = True,
         keep_data: bool = False,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.home = self.state_dir / "kafka"
@@ -108,6 +110,10 @@ class KafkaBroker(process.OwnedServer):
         # Reuse data/ formatted by an earlier start (same state_dir, same ports): topics and offsets
         # survive a stop, as for a broker restart in production.
         self.keep_data = keep_data
+        # Optional SSL and SASL_SSL listeners beside the plaintext one (bus/stack/security.py).
+        self.security = security
+        self.ssl_port: int | None = None
+        self.sasl_ssl_port: int | None = None
         self._requested = (port, controller_port)
         self.port: int | None = port
         self.controller_port: int | None = controller_port
@@ -121,6 +127,16 @@ class KafkaBroker(process.OwnedServer):
         if self.port is None:
             raise KafkaStartError("the broker has no port yet: call start() first")
         return f"{HOST}:{self.port}"
+
+    @property
+    def ssl_bootstrap_servers(self) -> str:
+        """The TLS listener (only with ``security``)."""
+        return f"{HOST}:{self.ssl_port}"
+
+    @property
+    def sasl_ssl_bootstrap_servers(self) -> str:
+        """The SASL over TLS listener (only with ``security``)."""
+        return f"{HOST}:{self.sasl_ssl_port}"
 
     @property
     def log_dir(self) -> Path:
@@ -158,6 +174,7 @@ class KafkaBroker(process.OwnedServer):
         began = time.monotonic()
         for attempt in range(1, _PORT_RETRIES + 1):
             self._choose_ports()
+            self._choose_secured_ports()
             self._prepare(java, libs)
             self._launch(java, libs)
             try:
@@ -185,6 +202,12 @@ class KafkaBroker(process.OwnedServer):
         if is_listening(self.port):
             raise KafkaStartError(f"port {self.port} on {HOST} is already in use; pick another with --port")
 
+    def _choose_secured_ports(self) -> None:
+        if self.security is not None:
+            taken = {self.port, self.controller_port}
+            free = [port for port in distinct_free_ports(4) if port not in taken]
+            self.ssl_port, self.sasl_ssl_port = free[0], free[1]
+
     def _server_properties(self) -> str:
         settings = {
             "process.roles": "broker,controller",
@@ -209,6 +232,10 @@ class KafkaBroker(process.OwnedServer):
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
         }
+        if self.security is not None:
+            assert self.port and self.controller_port and self.ssl_port and self.sasl_ssl_port
+            settings |= listeners(HOST, self.port, self.controller_port, self.ssl_port, self.sasl_ssl_port)
+            settings |= listener_properties(self.security)
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _prepare(self, java: str, libs: Path) -> None:
@@ -226,6 +253,7 @@ class KafkaBroker(process.OwnedServer):
         command = [
             java, "-Xmx256m", *self._log_props(), "-cp", f"{libs}/*", STORAGE_TOOL, "format",
             "-t", new_cluster_id(), "-c", str(self.home / "config" / "server.properties"), "--standalone",
+            *(format_arguments(self.security) if self.security is not None else []),
         ]  # fmt: skip
         with open(format_log, "wb") as out:
             result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)

@@ -1,0 +1,91 @@
+"""The schema-registry client: ``confluent_kafka.schema_registry`` (Confluent's own client; Apicurio's
+ccompat API speaks the same REST protocol), behind the two calls the Confluent framing needs.
+
+What is ours is only what the library does not say: its errors become ``bus.errors.SchemaRegistryError``
+with ``retriable`` (an unreachable registry, 5xx or 429 may come back; 4xx will not), and a local map of
+what this process registered, so ``is_cached`` lets the async producer keep the hot path free of I/O.
+The library retries nothing here (``max.retries`` 0): a registry outage reaches the caller at once and
+the adapter answers 503, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.schema_registry import (
+    SchemaRegistryClient as ConfluentRegistryClient,
+)
+from confluent_kafka.schema_registry.error import (
+    SchemaRegistryError as ConfluentRegistryError,
+)
+
+from bus.config import RegistrySettings
+from bus.errors import SchemaRegistryError
+
+try:  # the HTTP library the registry client runs on: httpx2 where installed, else httpx (as confluent-kafka does)
+    import httpx2 as httpx
+except ImportError:
+    import httpx  # type: ignore[no-redef]
+
+
+def _schema_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, separators=(",", ":"), sort_keys=True)
+
+
+class SchemaRegistryClient:
+    """``register`` and ``schema_by_id``, each cached; raises ``SchemaRegistryError`` (``retriable`` set)."""
+
+    def __init__(self, settings: RegistrySettings) -> None:
+        if not settings.url:
+            raise SchemaRegistryError("no schema registry URL configured (OMNIBUS_REGISTRY__URL)")
+        self._url = settings.url
+        conf: dict[str, Any] = {"url": settings.url, "timeout": settings.timeout_s, "max.retries": 0}
+        if settings.username:
+            password = settings.password.get_secret_value() if settings.password else ""
+            conf["basic.auth.user.info"] = f"{settings.username}:{password}"
+        self._client = ConfluentRegistryClient(conf)
+        self._ids: dict[tuple[str, str], int] = {}
+        self._schemas: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, subject: str, schema: dict[str, Any]) -> int:
+        """Register ``schema`` under ``subject`` (a no-op if already there) and return its global id."""
+        text = _schema_text(schema)
+        cached = self._ids.get((subject, text))
+        if cached is not None:
+            return cached
+        schema_id = int(self._call(f"register under {subject}", self._client.register_schema, subject,
+                                   Schema(text, "AVRO")))
+        with self._lock:
+            self._ids[(subject, text)] = schema_id
+            self._schemas.setdefault(schema_id, schema)
+        return schema_id
+
+    def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+        """The writer schema registered under ``schema_id`` (a parsed JSON schema)."""
+        cached = self._schemas.get(schema_id)
+        if cached is not None:
+            return cached
+        found = self._call(f"get schema id {schema_id}", self._client.get_schema, schema_id)
+        schema = json.loads(found.schema_str)
+        with self._lock:
+            self._schemas[schema_id] = schema
+        return schema
+
+    def is_cached(self, subject: str, schema: dict[str, Any]) -> bool:
+        return (subject, _schema_text(schema)) in self._ids
+
+    def _call(self, what: str, function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except ConfluentRegistryError as exc:
+            status = exc.http_status_code if exc.http_status_code and exc.http_status_code > 0 else None
+            raise SchemaRegistryError(
+                f"schema registry answered {status} to {what}: {exc.error_message}", status=status,
+                retriable=status is None or status >= 500 or status == 429,
+            ) from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise SchemaRegistryError(f"schema registry at {self._url} unreachable: {exc}", retriable=True) from exc

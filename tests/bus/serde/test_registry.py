@@ -1,0 +1,67 @@
+"""The registry client's own part: errors say whether retrying can help (the protocol is confluent-kafka's)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from bus.config import RegistrySettings
+from bus.errors import SchemaRegistryError
+from bus.serde.registry import SchemaRegistryClient
+from bus.stack.ports import free_port
+
+
+class _Answers(BaseHTTPRequestHandler):
+    status = 404
+
+    def _answer(self) -> None:
+        body = json.dumps({"error_code": self.status * 100 + 3, "message": "no such thing"}).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(params=[404, 503])
+def answering(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    handler = type("Handler", (_Answers,), {"status": request.param})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", request.param
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_answer_is_retriable_only_for_5xx(answering: tuple[str, int]) -> None:
+    url, status = answering
+    client = SchemaRegistryClient(RegistrySettings(url=url, timeout_s=5))
+    with pytest.raises(SchemaRegistryError) as caught:
+        client.schema_by_id(7)
+    assert caught.value.status == status
+    assert caught.value.retriable is (status >= 500)
+
+
+def test_an_unreachable_registry_is_retriable_and_fails_fast() -> None:
+    client = SchemaRegistryClient(RegistrySettings(url=f"http://127.0.0.1:{free_port()}", timeout_s=5))
+    started = time.monotonic()
+    with pytest.raises(SchemaRegistryError, match="unreachable") as caught:
+        client.register("t-omnibus.test.Thing", {"type": "record", "name": "Thing", "fields": []})
+    assert caught.value.retriable
+    assert time.monotonic() - started < 3  # no retries with backoff inside: the caller decides
+
+
+def test_no_url_is_refused() -> None:
+    with pytest.raises(SchemaRegistryError, match="OMNIBUS_REGISTRY__URL"):
+        SchemaRegistryClient(RegistrySettings())
