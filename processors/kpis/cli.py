@@ -33,14 +33,6 @@ def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
     return settings
 
 
-def _kpis_settings() -> KpisSettings:
-    try:
-        return load_kpis_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command("run")
 def run_command(
     web_port: int = typer.Option(None, help="HTTP port of /kpis (overrides OMNIBUS_PROCESSOR_KPIS__WEB_PORT)."),
@@ -48,17 +40,18 @@ def run_command(
 ) -> None:
     """Run a KPI worker until interrupted (several share the work by partitions)."""
     from bus.app import run_worker
-    from bus.logging import configure_logging
-    from bus.metrics import serve_metrics
+    from bus.bootstrap import bad_settings_exit, start_process
     from processors.handoffs.clock import SystemClock
     from processors.kpis.agent import build_worker
 
-    settings, kpis = _settings(bootstrap_servers), _kpis_settings()
-    if web_port is not None:
-        kpis = kpis.model_copy(update={"web_port": web_port})
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
-    run_worker(build_worker(settings, kpis, SystemClock()).app, settings)
+    def own_settings(_: OmnibusSettings) -> KpisSettings:
+        kpis = load_kpis_settings()
+        return kpis if web_port is None else kpis.model_copy(update={"web_port": web_port})
+
+    process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
+    with bad_settings_exit():
+        worker = build_worker(process.settings, process.component, SystemClock())
+    run_worker(worker.app, process.settings)
 
 
 def _instant(text: str) -> datetime:

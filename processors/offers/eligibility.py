@@ -9,6 +9,8 @@ offer is loaded, so a typo fails at ``omnibus offers publish``, not on the first
 
 from __future__ import annotations
 
+from bus.errors import OmnibusError
+
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +21,7 @@ from pydantic_core import core_schema
 from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
 
 
-class RuleError(ValueError):
+class RuleError(OmnibusError, ValueError):
     """The rule does not parse, names an unknown fact, or does not give a boolean."""
 
 

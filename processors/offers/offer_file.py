@@ -17,6 +17,8 @@ A file holds one offer (a mapping) or several (a list of mappings). Keys are the
 
 from __future__ import annotations
 
+from bus.errors import OmnibusError
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ class FileError:
         return f"line {self.line}: {self.message}"
 
 
-class OfferFileError(ValueError):
+class OfferFileError(OmnibusError, ValueError):
     """The file is not a valid offer file; ``errors`` has every problem found, with its line."""
 
     def __init__(self, path: str, errors: list[FileError]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base.envelope import event_id
+from bus.envelope import event_id
 from bus.config import TopicSettings
 from bus.producer import Outgoing
 from bus.serde import Event
