@@ -128,7 +128,8 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
                   title=f"Offer {OFFER_ID!r} for {customer.name}, defined once in YAML")
     with console.status("Waiting for the offer to reach every channel..."):
         web = await _until(lambda: offered("WEB", "EMAIL", customer.email))
-        customer_id = ((await _json(http, lookup, type="EMAIL", value=customer.email, channel="WEB")) or {}).get("customer_id", "")
+        found = await _json(http, lookup, type="EMAIL", value=customer.email, channel="WEB")
+        customer_id = (found or {}).get("customer_id", "")
         shown = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "SHOW")))
         pop = await _until(on_screen_pop)
     counter = await offered("BRANCH", "PHONE", customer.phone)
@@ -144,7 +145,8 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
     withdrawn = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "WITHDRAW")), 10)
     latency = f"WITHDRAW after {withdrawn[0][0] - sent:.2f} s" if withdrawn else "-"
     pop_after = await _gone(on_screen_pop)
-    web_after, counter_after = await offered("WEB", "EMAIL", customer.email), await offered("BRANCH", "PHONE", customer.phone)
+    web_after = await offered("WEB", "EMAIL", customer.email)
+    counter_after = await offered("BRANCH", "PHONE", customer.phone)
     table.add_row("accepted on the web", ", ".join(web_after) or "(none)", ", ".join(counter_after) or "(none)",
                   latency, ", ".join(pop_after) or "(none)")
     console.print(table)

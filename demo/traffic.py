@@ -95,7 +95,9 @@ def counter_visit(customer: DemoCustomer, start: datetime, terminal_id: str, bra
         "occurred_at": _iso(start + timedelta(minutes=9)), "agent_id": "E-2231",
         "transaction": {"id": f"TX-{customer.index:05d}", "type": "sim-replacement", "status": "completed",
                         "amount": {"amount_minor": 1500, "currency": "EUR"}, "counter_id": "C2", "ticket_id": ticket},
-        "identifiers": [{"type": "NATIONAL_ID", "value": customer.national_id}, {"type": "PHONE", "value": customer.phone}],
+        "identifiers": [
+            {"type": "NATIONAL_ID", "value": customer.national_id}, {"type": "PHONE", "value": customer.phone}
+        ],
         "customer": {"full_name": customer.name, "birth_date": customer.birth_date},  # read from the ID card
     })
     return {"terminal_id": terminal_id, "branch_id": branch_id, "events": events}

@@ -115,7 +115,10 @@ def report_command(
         return
     table = Table("window", "channel", "site", "contacts", "FCR", "repeat 7d", "service level", "abandoned",
                   "handoffs in deadline", "open handoffs", "offer acceptance", title=f"KPIs {first} to {last}")
-    percent = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+
+    def percent(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}%"
+
     for row in rows:
         table.add_row(f"{row['granularity']} {row['window_start']:%Y-%m-%d %H:%M}", row["channel"], row["site"] or "-",
                       str(row["contacts"]), percent(row["first_contact_resolution"]),

@@ -15,8 +15,16 @@ from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
 from processors.kpis.measures import Measure, open_measure
 from processors.kpis.state import (
-    CallFacts, Contributions, CustomerContact, CustomerHistory, Cycle, Entity, HandoffFacts, OneShot,
-    contribution_key, remember,
+    CallFacts,
+    Contributions,
+    CustomerContact,
+    CustomerHistory,
+    Cycle,
+    Entity,
+    HandoffFacts,
+    OneShot,
+    contribution_key,
+    remember,
 )
 from processors.kpis.windows import GRANULARITIES, WindowKey, to_micros, window_ends_between, windows_of
 
@@ -91,7 +99,10 @@ def call_contributions(call: CallFacts, settings: KpisSettings) -> Contributions
     found: Counter[str] = Counter()
     if not call.queued:  # calls that never queued do not count toward the service level (COPC, ICMI)
         return {}
-    add = lambda measure: _count(found, call.at_us, "CALL_CENTER", call.site, measure)
+
+    def add(measure: Measure) -> None:
+        _count(found, call.at_us, "CALL_CENTER", call.site, measure)
+
     add(Measure.CALLS_QUEUED)
     if call.answered:
         add(Measure.CALLS_ANSWERED)
@@ -191,7 +202,10 @@ def handoff_contributions(facts: HandoffFacts, closed_through_us: int, floor_us:
     if facts.created_us is None:
         return {}
     found: Counter[str] = Counter()
-    add = lambda at, measure: _count(found, at, facts.channel, facts.site, measure)
+
+    def add(at: int, measure: Measure) -> None:
+        _count(found, at, facts.channel, facts.site, measure)
+
     add(facts.created_us, Measure.HANDOFFS_CREATED)
     for cycle in facts.cycles:
         if cycle.resolved_us is None or (cycle.closed_us is not None and cycle.closed_us < cycle.resolved_us):

@@ -68,7 +68,9 @@ def list_command(as_json: bool = typer.Option(False, "--json"), bootstrap_server
         typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
                               indent=2))
         return
-    table = Table("offer", "version", "title", "channels", "priority", "valid", "state", title=f"{len(current)} offer(s)")
+    table = Table(
+        "offer", "version", "title", "channels", "priority", "valid", "state", title=f"{len(current)} offer(s)"
+    )
     for offer_id, c in sorted(current.items()):
         until = c.offer.valid_until.isoformat() if c.offer.valid_until else "open"
         table.add_row(offer_id, str(c.offer.version), c.offer.title, ",".join(c.offer.channels),

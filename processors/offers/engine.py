@@ -102,7 +102,9 @@ class OfferEngine:
 
     # --- entry point ---------------------------------------------------------------------------------
 
-    def handle(self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False) -> None:
+    def handle(
+        self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False
+    ) -> None:
         schema = event.schema
         if schema == OFFER_DEFINED:
             self._offer_defined(stores, event, batch)
@@ -219,7 +221,8 @@ class OfferEngine:
                                                   started_us=started_us), batch)
 
     def _push(self, state: CustomerState, item: Instruction, batch: Batch) -> None:
-        current = state.offers.get(item.offer.offer_id) or machine.eligible(item.offer.version, int(self.clock().timestamp() * US))
+        now_us = int(self.clock().timestamp() * US)
+        current = state.offers.get(item.offer.offer_id) or machine.eligible(item.offer.version, now_us)
         pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if item.action == "SHOW" else [])
         state.offers[item.offer.offer_id] = replace(current, pushed=tuple(pushed))
         batch.outgoing.append(self.emitter.instruction(item))

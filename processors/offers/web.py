@@ -7,7 +7,8 @@
      "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}]}
 
 Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
-whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's tables (one worker, see ``agent``).
+whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's
+tables (one worker, see ``agent``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def identifier_key(normaliser: IdentifierNormaliser, kind: str, value: str) -> t
 
 
 def answer(worker: OffersWorker, customer_id: str, channel: str) -> dict[str, Any] | None:
-    engine, stores = worker.engine, Stores(*(worker.tables[n] for n in ("catalog", "directory", "customers", "pending")))
+    engine = worker.engine
+    stores = Stores(*(worker.tables[name] for name in ("catalog", "directory", "customers", "pending")))
     if stores.customers.get(customer_id) is None:
         return None
     state = engine.customer(stores, customer_id)
@@ -63,7 +65,8 @@ def register_views(worker: OffersWorker) -> None:
         if channel not in Channel.__members__:
             return self.error(400, f"channel must be one of {', '.join(Channel.__members__)}")
         if customer_id == LOOKUP:
-            key, refused = identifier_key(worker.normaliser, request.query.get("type", ""), request.query.get("value", ""))
+            query = request.query
+            key, refused = identifier_key(worker.normaliser, query.get("type", ""), query.get("value", ""))
             if key is None:
                 return self.error(400, refused or "bad identifier")
             customer_id = worker.tables["directory"].get(key)
