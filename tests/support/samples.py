@@ -23,5 +23,6 @@ def identifiers_observed(phone: str, *, sequence: int = 0, email: str | None = N
         identifiers.append({"type": "EMAIL", "value": email})
     return Event(
         "omnibus.contact.IdentifiersObserved",
-        {"envelope": envelope(source_event_id=f"seq-{sequence}"), "identifiers": identifiers, "traits": None},
+        {"envelope": envelope(source_event_id=f"seq-{sequence}"), "identifiers": identifiers, "traits": None,
+         "rejected_identifiers": []},
     )
