@@ -21,6 +21,8 @@ class TopicSpec:
     compacted: bool = False
     retention_ms: int = 7 * DAY_MS  # -1 keeps forever
     partitions: int | None = None  # None: the deployment's default (settings.topics.partitions)
+    carries: tuple[str, ...] = ()  # full names of the Avro records on the topic (schemas/); () when internal
+    internal: bool = False  # between one processor's workers only (not Avro): subscribers skip it
 
     def name(self, settings: TopicSettings) -> str:
         return f"{settings.prefix}.{self.suffix}"
@@ -35,55 +37,114 @@ class TopicSpec:
         }
 
 
+_CONTACTS = tuple(f"omnibus.contact.{name}" for name in (
+    "InteractionRecorded", "CallCompleted", "CounterTransaction", "QueueTicketChanged"))
+_HANDOFF_LIFECYCLE = tuple(f"omnibus.handoff.Handoff{name}" for name in (
+    "Created", "Routed", "Acknowledged", "Accepted", "StatusChanged", "WaitingOnCustomer", "Resumed", "Transferred",
+    "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened"))
+
 CONTACT_EVENTS = TopicSpec(
-    "contact.events.v1", "Contacts on every channel, as each channel reported them.", key="source entity id"
+    "contact.events.v1", "Contacts on every channel, as each channel reported them.", key="source entity id",
+    carries=_CONTACTS,
 )
 IDENTIFIERS_OBSERVED = TopicSpec(
-    "identity.observed.v1", "Identifiers seen together on one event.", key="first identifier"
+    "identity.observed.v1", "Identifiers seen together on one event.", key="first identifier",
+    carries=("omnibus.contact.IdentifiersObserved",),
 )
 BUSINESS_EVENTS = TopicSpec(
-    "business.events.v1", "Accounts, products, bills, payments and orders from legacy systems.", key="account"
+    "business.events.v1", "Accounts, products, bills, payments and orders from legacy systems.", key="account",
+    carries=tuple(f"omnibus.business.{name}" for name in (
+        "AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued", "PaymentOverdue",
+        "OrderStatusChanged")),
 )
 CUSTOMER_EVENTS = TopicSpec(
     "customer.events.v1", "Customer created, linked, merged, split; refused links.", key="customer id",
-    retention_ms=-1,
+    retention_ms=-1, carries=tuple(f"omnibus.identity.{name}" for name in (
+        "CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused")),
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     "customer.identifiers.v1", "Current customer of every identifier (compacted).", key="identifier",
-    compacted=True, retention_ms=-1,
+    compacted=True, retention_ms=-1, carries=("omnibus.identity.IdentifierAssignment",),
 )
 CUSTOMER_CONTACTS = TopicSpec(
-    "customer.contacts.v1", "Every contact re-keyed by customer id, in order across channels.", key="customer id"
+    "customer.contacts.v1", "Every contact re-keyed by customer id, in order across channels.", key="customer id",
+    carries=(*_CONTACTS, "omnibus.identity.CustomerMerged"),
 )
 HANDOFF_EVENTS = TopicSpec(
     "handoff.events.v1", "Back-office handoff lifecycle, deadlines and escalations.", key="handoff id",
-    retention_ms=400 * DAY_MS,
+    retention_ms=400 * DAY_MS, carries=_HANDOFF_LIFECYCLE,
 )
 HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-partitioned agent reads both
-    "handoff.ticks.v1", "Clock ticks driving the handoff deadline scan, one per partition (internal).",
-    key="tick key of the partition", retention_ms=1 * DAY_MS,
+    "handoff.ticks.v1", "Clock ticks driving the handoff deadline scan, one per partition (internal, JSON).",
+    key="tick key of the partition", retention_ms=1 * DAY_MS, internal=True,
 )
 HANDOFF_NOTIFICATIONS = TopicSpec(
-    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.", key="handoff id"
+    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.",
+    key="customer id (handoff id while the customer is not known)", carries=("omnibus.handoff.CustomerNotification",),
+)
+HANDOFF_TIER_FACTS = TopicSpec(
+    "handoff.tier-facts.v1", "Service-tier facts per account and subscription, digested from the business "
+    "events for the handoff tracker (compacted, internal JSON).", key="ACCOUNT:<number> or SUBSCRIPTION:<id>",
+    compacted=True, retention_ms=-1, internal=True,
 )
 MARKETING_OFFERS = TopicSpec(
     "marketing.offers.v1", "Offer definitions, latest version per offer (compacted).", key="offer id",
-    compacted=True, retention_ms=-1,
+    compacted=True, retention_ms=-1, carries=("omnibus.marketing.OfferDefined", "omnibus.marketing.OfferWithdrawn"),
 )
 MARKETING_RESPONSES = TopicSpec(
-    "marketing.responses.v1", "Offers presented, accepted and declined on any channel.", key="customer"
+    "marketing.responses.v1", "Offers presented, accepted and declined on any channel.", key="customer",
+    carries=("omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"),
+)
+MARKETING_SIGNALS = TopicSpec(
+    "marketing.signals.v1", "Retention signals (churn risk, arrears) for the CRM, with evidence.", key="customer id",
+    retention_ms=30 * DAY_MS, carries=("omnibus.marketing.RetentionSignal",),
+)
+MARKETING_INSTRUCTIONS_CALL_CENTER = TopicSpec(
+    "marketing.instructions.call_center.v1", "Show / withdraw offer instructions for the call center.",
+    key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+)
+MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
+    "marketing.instructions.branch.v1", "Show / withdraw offer instructions for the branch counters.",
+    key="customer id", carries=("omnibus.marketing.OfferInstruction",),
 )
 IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
-    key="identifier or customer id",
+    key="identifier or customer id", internal=True,
+)
+KPI_AGGREGATES = TopicSpec(
+    "kpi.aggregates.v1", "Hourly and daily KPIs per channel and site (KpiAggregate); a late event republishes its "
+    "window with a higher revision.", key="window key GRANULARITY|start µs|CHANNEL|site", retention_ms=400 * DAY_MS,
+    carries=("omnibus.kpi.KpiAggregate",),
+)
+KPI_PARTIALS = TopicSpec(
+    "kpi.partials.v1", "Per-partition KPI counts the KPI processor sums into aggregates (internal, JSON).",
+    key="window key", retention_ms=10 * DAY_MS, internal=True,
+)
+KPI_MERGES = TopicSpec(  # same partition count as customer.contacts.v1: the survivor's partition receives them
+    "kpi.merges.v1", "Contacts of a merged customer moved to the survivor's KPI history (internal, JSON).",
+    key="surviving customer id", internal=True,
+)
+KPI_TICKS = TopicSpec(  # same partition count as the KPI processor's inputs: one co-partitioned agent reads all
+    "kpi.ticks.v1", "Clock ticks closing the KPI processor's windows, one per partition (internal).",
+    key="tick key of the partition", retention_ms=1 * DAY_MS, internal=True,
+)
+IDENTITY_REVIEWS = TopicSpec(
+    "identity.reviews.v1", "Merge candidates awaiting an operator, and the operators' decisions.", key="review id",
+    retention_ms=-1, carries=("omnibus.identity.MergeReviewRequested", "omnibus.identity.MergeReviewDecided"),
 )
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason.",
-    key="original key", retention_ms=30 * DAY_MS, partitions=3,
+    key="original key", retention_ms=30 * DAY_MS, partitions=3, carries=("omnibus.deadletter.DeadLetter",),
 )
+
+# faust writes these itself, per processor application id <prefix>.<app>: table changelogs and the
+# partition assignor's leader topic. Internal, like the topics marked internal above.
+FAUST_INTERNAL_PATTERNS = ("<prefix>.<app>-<table>-changelog", "<prefix>.<app>-__assignor-__leader")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
-    DEAD_LETTERS, IDENTITY_GRAPH,
+    DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
+    MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
+    IDENTITY_REVIEWS,
 )

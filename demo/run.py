@@ -20,6 +20,7 @@ from bus.stack import LocalStack
 from bus.topic_admin import apply_topics
 from bus.topics import ALL_TOPICS, HANDOFF_EVENTS
 from demo import backoffice, report, traffic
+from demo.offers import InstructionWatch, offer_journey, publish_demo_offer
 from demo.people import DemoCustomer, customers
 from demo.services import BRANCH_ID, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, Endpoints, running_middleware, scratch_dir
 
@@ -55,18 +56,23 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
     report.stack(console, state)
     await apply_topics(settings)
     people = customers(count)
+    await publish_demo_offer(settings)
+    watch = InstructionWatch(settings)
+    await watch.start()
     async with running_middleware(settings, workdir) as endpoints, aiohttp.ClientSession() as http:
         await _drive(http, endpoints, people, workdir, console)
         serializer, _ = build_serde(settings.registry)
         async with EventProducer(settings, serializer) as producer:
             await backoffice.work_the_queue(producer, settings, people)
         rejected = await _send_malformed(http, endpoints)
+        offered = await offer_journey(http, endpoints, watch, people[0], console)
+        await watch.stop()
         profile = await _await_screen_pop(http, endpoints, people[0], console)
         await report.summary(console, settings, people[0], profile, rejected)
         if keep_running:
             report.keep_running(console, endpoints)
             await asyncio.Event().wait()
-    return profile is not None and _from_every_channel(profile)
+    return offered and profile is not None and _from_every_channel(profile)
 
 
 async def _drive(http: aiohttp.ClientSession, endpoints: Endpoints, people: list[DemoCustomer], workdir: Path,
@@ -105,10 +111,33 @@ async def _import(endpoints: Endpoints, workdir: Path, name: str, layout_text: s
     await endpoints.batch.import_file(folder / f"{name}.csv", load_layout(folder / f"{name}.yaml"))
 
 
+RETRIABLE_STATUSES = frozenset({429, 503})
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_S = 5.0
+
+
 async def _post(http: aiohttp.ClientSession, url: str, body: Any, **options: Any) -> None:
-    async with http.post(url, json=body, **options) as response:
-        if response.status >= 300:
-            raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
+    """POST like the Segment and Connect SDKs do: 429 and 503 are retried, waiting ``Retry-After`` seconds
+    (or an exponential backoff from 0.25 s, at most 5 s) up to 8 attempts; any other non-2xx is an error.
+
+    Raises ``RuntimeError`` with the last status and body when the adapter never accepted the request.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        async with http.post(url, json=body, **options) as response:
+            if response.status < 300:
+                return
+            text = await response.text()
+            if response.status not in RETRIABLE_STATUSES or attempt == MAX_ATTEMPTS:
+                raise RuntimeError(f"{url} answered {response.status} (attempt {attempt}): {text}")
+            wait_s = _retry_after_s(response.headers.get("Retry-After"), attempt)
+        await asyncio.sleep(wait_s)
+
+
+def _retry_after_s(header: str | None, attempt: int) -> float:
+    try:
+        return min(MAX_BACKOFF_S, max(0.0, float(header))) if header else min(MAX_BACKOFF_S, 0.25 * 2 ** attempt)
+    except ValueError:
+        return min(MAX_BACKOFF_S, 0.25 * 2 ** attempt)
 
 
 async def _send_malformed(http: aiohttp.ClientSession, endpoints: Endpoints) -> dict[str, Any]:

@@ -28,6 +28,9 @@ from processors.handoffs.clock import SystemClock
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings
+from processors.offers.agent import build_worker as build_offers_worker
+from processors.offers.caps import ContactPolicy
+from processors.offers.config import OffersSettings
 
 WRITE_KEY = "demo-portal-write-key"
 TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-token"
@@ -43,11 +46,12 @@ class Endpoints:
     call_center: str
     screen_pop: str
     batch: BatchImporter
+    offers: str  # the offer query (GET /customers/{id}/offers?channel=WEB)
 
 
 @asynccontextmanager
 async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncIterator[Endpoints]:
-    """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs)."""
+    """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs, offers)."""
     if settings.identifiers.hmac_key is None:  # adapters tokenise national IDs with the key identity uses
         settings = settings.model_copy(update={
             "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
@@ -75,7 +79,13 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             settings, HandoffsSettings(policy_file=POLICY, tick_interval_s=1.0), load_policy(POLICY), SystemClock(),
             datadir=str(workdir / "handoffs"),
         )
-        for app in (identity.app, handoffs.app):
+        offers_port = free_port()
+        # No quiet hours in the demo: it must show the same thing whatever the time of day.
+        offers = build_offers_worker(
+            settings, OffersSettings(web_port=offers_port, policy=ContactPolicy(quiet_hours=None)),
+            datadir=str(workdir / "offers"),
+        )
+        for app in (identity.app, handoffs.app, offers.app):
             await app.start()
             stack.push_async_callback(app.stop)
         yield Endpoints(
@@ -84,6 +94,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             call_center=f"http://127.0.0.1:{call_center.port}",
             screen_pop=f"http://127.0.0.1:{screen_pop_port}",
             batch=batch,
+            offers=f"http://127.0.0.1:{offers_port}",
         )
 
 

@@ -20,8 +20,11 @@ from bus.cli import schemas, stack, topics
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
+from processors.kpis import cli as kpis_cli
+from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
 from processors.profile.registry import SECTIONS
+from processors.replay import cli as replay_cli
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(handoffs_cli.app, name="handoffs")
 app.add_typer(identity_cli.app, name="identity", help="Identity resolution: run a worker, split a customer.")
 app.add_typer(handoffs_cli.report_app, name="report")
+app.add_typer(kpis_cli.app, name="kpis")
+handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
+app.command("replay")(replay_cli.replay_command)
+app.add_typer(offers_cli.app, name="offers")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
 app.add_typer(adapter, name="adapter")

@@ -21,3 +21,8 @@ class AdapterSettings(BaseModel):
     )
     dedupe_window_s: int = Field(7 * 24 * 3600, gt=0, description="How long a source id is remembered.")
     site: str | None = Field(None, description="Site or branch this adapter instance serves, if any.")
+    future_tolerance_s: float = Field(
+        300.0, ge=0,
+        description="A source time later than the receive time by more than this is moved back to it "
+        "(adapters.base.clock); the original is kept beside it.",
+    )

@@ -3,6 +3,7 @@ OpenAPI, and a server that drains in-flight requests on shutdown."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,23 +20,85 @@ from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
+UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in its Content-Encoding
 PUBLISHER = web.AppKey("publisher", AdapterPublisher)
 log = get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
-    """The request body, kept on the request for dead-lettering.
+# aiohttp's own decoding (``auto_decompress``) answers some bad encodings itself (zstd, corrupt deflate:
+# a plain 400 that never reaches the error policy, so nothing is dead-lettered) and keeps no bytes of a
+# body it failed to decode. The adapters' servers turn it off and decode here instead.
+RUNNER_OPTIONS: dict[str, Any] = {"auto_decompress": False}
 
-    aiohttp's server already decodes ``Content-Encoding: gzip|deflate|br`` bodies (``auto_decompress``)
-    and holds the decoded size to ``client_max_size``; decoding again here would fail on every gzip body.
+
+def _inflate(decoder: Any, data: bytes, limit: int) -> bytes:
+    out = decoder.decompress(data, limit + 1)
+    if len(out) > limit or decoder.unconsumed_tail:
+        raise _too_large(limit)
+    if not decoder.eof:
+        raise ValueError("the compressed stream is truncated")
+    return out
+
+
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    import brotli  # aiohttp's optional Brotli: browsers and SDKs send Content-Encoding: br
+
+    decoder = brotli.Decompressor()
+    out = decoder.process(data, output_buffer_limit=limit + 1)
+    if len(out) > limit or not decoder.can_accept_more_data():
+        raise _too_large(limit)
+    if not decoder.is_finished():
+        raise ValueError("the compressed stream is truncated")
+    return out
+
+
+def _too_large(limit: int) -> RejectedInput:
+    return RejectedInput(f"decoded body exceeds the {limit}-byte limit", code="too_large", status=413)
+
+
+DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
+    "gzip": lambda data, limit: _inflate(zlib.decompressobj(16 + zlib.MAX_WBITS), data, limit),
+    "x-gzip": lambda data, limit: _inflate(zlib.decompressobj(16 + zlib.MAX_WBITS), data, limit),
+    "deflate": lambda data, limit: _inflate(zlib.decompressobj(), data, limit),
+    "br": _unbrotli,
+}
+
+
+def decode_body(body: bytes, content_encoding: str, *, max_bytes: int) -> bytes:
+    """``body`` decoded by its ``Content-Encoding`` (RFC 9110 §8.4: codings applied in the order listed,
+    so undone in reverse), each step held to ``max_bytes`` of output (no decompression bomb).
+    Raise ``RejectedInput``: 415 for a coding we do not read, 400 for a body that does not decode."""
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    for coding in reversed(codings):
+        if coding == "identity":
+            continue
+        decoder = DECODERS.get(coding)
+        if decoder is None:
+            raise RejectedInput(f"unsupported Content-Encoding {coding[:40]!r}: send gzip, deflate, br or none",
+                                code="unsupported_encoding", status=415)
+        try:
+            body = decoder(body, max_bytes)
+        except RejectedInput:
+            raise
+        except Exception as exc:  # zlib.error, brotli.error, ValueError: the bytes are not that coding
+            raise RejectedInput(f"body does not decode as {coding}: {exc}"[:300], code="bad_encoding") from exc
+    return body
+
+
+async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
+    """The request body, decoded (``decode_body``) and held to ``max_bytes``.
+
+    The body is kept on the request for a dead letter: decoded, or as received if it does not decode.
     """
     try:
-        body = await request.read()
-    except web.RequestPayloadError as exc:  # corrupt gzip/deflate: nothing decodable to keep
-        raise RejectedInput(f"body cannot be decoded: {exc}".replace("\n", " "), code="bad_encoding") from exc
-    request[RAW_BODY] = body
+        received = await request.read()
+    except web.RequestPayloadError as exc:  # a broken chunked stream: nothing complete to keep
+        raise RejectedInput(f"body cannot be read: {exc}".replace("\n", " "), code="bad_encoding") from exc
+    request[RAW_BODY], request[UNDECODED] = received, True
+    body = decode_body(received, request.headers.get("Content-Encoding", ""), max_bytes=max_bytes)
+    request[RAW_BODY], request[UNDECODED] = body, False
     if len(body) > max_bytes:
         raise RejectedInput(f"body of {len(body)} bytes exceeds the {max_bytes}-byte limit", code="too_large", status=413)
     return body
@@ -43,9 +106,9 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
 
 def _raw_record(request: web.Request) -> RawRecord:
     headers = [("http.path", request.path.encode())]
-    content_type = request.headers.get("Content-Type")
-    if content_type:
-        headers.append(("content-type", content_type.encode()))
+    for name in ("Content-Type", "Content-Encoding") if request.get(UNDECODED) else ("Content-Type",):
+        if request.headers.get(name):
+            headers.append((name.lower(), request.headers[name].encode("utf-8", "replace")))
     return RawRecord(value=request.get(RAW_BODY), headers=tuple(headers))
 
 
@@ -98,7 +161,7 @@ class RunningServer:
 
 
 async def serve(app: web.Application, host: str, port: int) -> RunningServer:
-    runner = web.AppRunner(app, shutdown_timeout=30.0, access_log=None)
+    runner = web.AppRunner(app, shutdown_timeout=30.0, access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

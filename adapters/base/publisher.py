@@ -33,6 +33,7 @@ log = get_logger(__name__)
 class SubmitResult:
     published_events: int
     duplicate_records: int
+    published_ids: tuple[str, ...] = ()  # dedupe ids of the records published now (not duplicates)
 
 
 class AdapterPublisher:
@@ -76,7 +77,8 @@ class AdapterPublisher:
         DUPLICATES.labels(adapter=self.name).inc(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
         ACK_LATENCY.labels(adapter=self.name).observe(time.perf_counter() - started)
-        return SubmitResult(published_events=len(events), duplicate_records=duplicates)
+        return SubmitResult(published_events=len(events), duplicate_records=duplicates,
+                            published_ids=tuple(record.dedupe_id for record in fresh))
 
     async def _publish(self, events: list, ids: list[str]) -> None:
         publish = asyncio.ensure_future(self._producer.publish_many(events))

@@ -36,7 +36,7 @@ def bad_field(field: str, why: str) -> EventRejected:
 
 
 def unknown_kind(kind: object, known: list[str]) -> EventRejected:
-    return EventRejected(f"unknown event kind {kind!r}: expected one of {', '.join(known)}", code="unknown_kind")
+    return EventRejected(f"unknown event kind {ascii(kind)[:60]}: expected one of {', '.join(known)}", code="unknown_kind")
 
 
 def bad_upload(detail: str) -> RejectedInput:

@@ -16,16 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base import wire
+from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
-from adapters.base.mapper import MappedRecord
+from adapters.base.ingest import Item, ingest
 from adapters.base.publisher import AdapterPublisher
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.mapper import CounterMapper, required_text
 from adapters.branch.openapi import OPENAPI
 from bus.config import OmnibusSettings
-from bus.errors import PublishError, RawRecord
+from bus.errors import RawRecord
 
 UPLOAD_PATH = "/v1/counter/events"
 
@@ -63,22 +64,17 @@ class BranchIngress:
         if len(events) > MAX_EVENTS_PER_BATCH:
             raise errors.bad_upload(f"{len(events)} events exceed the {MAX_EVENTS_PER_BATCH}-event limit per upload")
 
-        good: list[MappedRecord] = []
-        accepted: list[str] = []
-        bad: list[tuple[int, Any, RejectedInput]] = []
-        for index, event in enumerate(events):
-            try:
-                good.append(self._mapper(event, terminal_id=terminal_id, branch_id=branch_id, received_at=received_at))
-            except RejectedInput as error:
-                bad.append((index, event, error))
-                continue
-            accepted.append(good[-1].dedupe_id[len(terminal_id) + 1 :])  # dedupe ids are "<terminal>:<event_id>"
-        result = await self._publisher.submit(good, received_at=started) if good else None
-        if not bad:
-            duplicates = result.duplicate_records if result else 0
-            return web.json_response({"success": True, "accepted": len(accepted), "duplicates": duplicates})
-        await self._dead_letter(request, terminal_id, bad)
-        return _rejection(accepted, bad)
+        items = [Item(event, _raw_event(request, terminal_id, index, event)) for index, event in enumerate(events)]
+        outcome = await ingest(
+            self._publisher, items,
+            lambda _, event: self._mapper(event, terminal_id=terminal_id, branch_id=branch_id, received_at=received_at),
+            received_at=started, retry_after_s=self._settings.retry_after_s,
+        )
+        # dedupe ids are "<terminal>:<event_id>"
+        accepted = [record.dedupe_id[len(terminal_id) + 1 :] for _, record in outcome.accepted]
+        if not outcome.refused:
+            return web.json_response({"success": True, "accepted": len(accepted), "duplicates": outcome.duplicates})
+        return _rejection(accepted, [(index, events[index], error) for index, error in outcome.refused])
 
     def _authenticate(self, request: web.Request) -> str:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -89,33 +85,27 @@ class BranchIngress:
             raise Unauthorized("unknown terminal token")
         return terminal
 
-    async def _dead_letter(self, request: web.Request, terminal_id: str, bad: list[tuple[int, Any, RejectedInput]]) -> None:
-        for index, event, error in bad:
-            raw = RawRecord(
-                value=json.dumps(event, ensure_ascii=False).encode(),
-                key=terminal_id.encode(),
-                headers=(("http.path", request.path.encode()), ("branch.terminal_id", terminal_id.encode()),
-                         ("branch.upload_index", str(index).encode())),
-            )
-            try:
-                await self._publisher.reject(raw, error)
-            except PublishError as exc:  # the terminal re-sends; its good events then dedupe
-                raise Unavailable(f"cannot record the rejection: {exc}", retry_after_s=self._settings.retry_after_s) from exc
+
+def _raw_event(request: web.Request, terminal_id: str, index: int, event: Any) -> RawRecord:
+    return RawRecord(
+        value=json.dumps(event, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace"),
+        key=terminal_id.encode(),
+        headers=(("http.path", request.path.encode()), ("branch.terminal_id", terminal_id.encode()),
+                 ("branch.upload_index", str(index).encode())),
+    )
 
 
 def _parse(body: bytes) -> dict[str, Any]:
-    try:
-        upload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.bad_json(str(exc)) from exc
+    upload = wire.parse(body)  # each event's tree is checked with the event: a bad one costs only itself
     if not isinstance(upload, dict):
         raise errors.bad_upload("body must be a JSON object with terminal_id, branch_id and events")
     return upload
 
 
 def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]]) -> web.Response:
-    def event_id(event: Any) -> Any:
-        return event.get("event_id") if isinstance(event, dict) else None
+    def event_id(event: Any) -> str | None:  # echoed only as text: the answer's schema says string
+        value = event.get("event_id") if isinstance(event, dict) else None
+        return value if isinstance(value, str) else None
 
     rejected = [{"index": i, "event_id": event_id(e), "reason": err.reason, "code": err.code} for i, e, err in bad]
     details = "; ".join(f"event {i} (event_id {event_id(e)}): {err.reason}" for i, e, err in bad)

@@ -7,7 +7,9 @@ terminal and branch it came from:
 - ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as;
 - any event carrying customer identifiers or a ``customer`` object (a person's name, date of birth,
   address, under the standard trait keys of ``bus.identifiers.traits`` or their usual spellings) -> also
-  ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``.
+  ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``;
+- an ``offer`` section (``{"offer_id", "offer_version", "response"}``: the clerk pitched an offer and
+  recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``.
 
 Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
@@ -19,9 +21,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adapters.base import clock, wire
+from adapters.base.errors import RejectedInput
 from adapters.base.envelope import make_envelope
-from adapters.base.identifiers import Identifier, observed
+from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
@@ -29,7 +34,7 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
@@ -73,7 +78,10 @@ def optional_instant(container: dict[str, Any], field: str, label: str | None = 
         raise errors.bad_field(name, "is not an ISO-8601 date-time")
     if parsed.tzinfo is None:
         raise errors.bad_field(name, "must carry a UTC offset (terminals may be offline across time zones)")
-    return parsed
+    try:
+        return clock.in_range(parsed, name, "event")
+    except RejectedInput as exc:
+        raise errors.EventRejected(f"'{name}' {exc.reason.split(' is ', 1)[-1]}", code="out_of_range") from exc
 
 
 def required_instant(container: dict[str, Any], field: str, label: str | None = None) -> datetime:
@@ -98,15 +106,23 @@ class CounterMapper:
         self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="branch")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
+        self._offer_topic = MARKETING_RESPONSES.name(topics)
 
     def __call__(self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None) -> MappedRecord:
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
+        wire.check_tree(event, "the event")
         client_id = required_text(event, "event_id")
         kind = event.get("kind")
         if kind not in KINDS:
             raise errors.unknown_kind(kind, KINDS)
+        # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
+        # old time is legitimate (a terminal offline for a day uploads late).
         occurred_at = required_instant(event, "occurred_at")
+        if received_at is not None:
+            occurred_at = clock.future_skew(  # type: ignore[assignment]
+                occurred_at, received_at, tolerance_s=self._settings.future_tolerance_s,
+                source_system=self._settings.source_system).apply(occurred_at)
         customer = self._identifiers(event.get("identifiers"))
         found = customer.records()
 
@@ -121,6 +137,11 @@ class CounterMapper:
             outgoing = self._transaction(event, envelope, terminal_id, branch_id, found)
         else:
             outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
+        offer = self._offer(event, found)
+        if offer is not None:
+            outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
+                envelope=envelope("offer"), channel="BRANCH", identifiers=found, agent_id=optional_text(event, "agent_id"),
+                presentation_id=f"counter:{terminal_id}:{client_id}")))
         traits = self._traits(event.get("customer"))
         if found or customer.rejected:  # traits alone name no one identity could attach them to
             seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
@@ -196,6 +217,20 @@ class CounterMapper:
         ]
 
     @staticmethod
+    def _offer(event: dict[str, Any], found: list[Identifier]) -> OfferDisposition | None:
+        if event.get("offer") is None:
+            return None
+        raw = section(event, "offer")
+        try:
+            offer = OfferDisposition.parse(raw.get("offer_id"), raw.get("offer_version"), raw.get("response"))
+        except BadDisposition as exc:
+            field = {"offer_response": "response"}.get(exc.field, exc.field)
+            raise errors.bad_field(f"offer.{field}", str(exc)) from exc
+        if offer is not None and not found:
+            raise errors.bad_field("offer", "an offer answer needs the customer's identifiers")
+        return offer
+
+    @staticmethod
     def _amount(raw: Any) -> dict[str, Any] | None:
         if raw is None:
             return None
@@ -232,6 +267,6 @@ class CounterMapper:
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
             kind = item["type"].upper()
             if kind not in COUNTER_IDENTIFIER_TYPES:
-                raise errors.bad_field("identifiers", f"has unknown type {item['type']!r}")
+                raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
         return self._normaliser.collect(pairs)

@@ -41,7 +41,7 @@ def import_cdr_command(
         async with adapter_runtime("call_center", settings, adapter) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, state_dir))
-            report = await (reader.follow(stop_on_signals()) if follow else reader.read_available())
+            report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
         typer.echo(f"{report.lines} lines, {report.published_events} events published, "
                    f"{report.duplicates} duplicates, {report.rejected} rejected")
 

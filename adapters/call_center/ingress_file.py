@@ -5,20 +5,22 @@ line before it, so a crash resumes at the first unacknowledged chunk; re-read li
 dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time, and a quoted field
 may span lines). A rotated or truncated file (new inode, or shorter than the offset) is read from the
 start. A line that is not a CDR is dead-lettered with its file and byte offset, and reading goes on.
+The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from adapters.base.checkpoint import Checkpoint
-from adapters.base.errors import RejectedInput
+from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.call_center import mapper_asterisk
 from adapters.call_center.mapper import MapContext
 from bus.errors import RawRecord
@@ -35,7 +37,9 @@ class ImportReport:
     rejected: int = 0
 
 
-class CdrFileReader:
+class CdrFileReader(ResumableSource[int]):
+    """A ``ResumableSource`` whose position is a byte offset in one file (and the file's inode)."""
+
     def __init__(
         self, path: Path, ctx: MapContext, publisher: AdapterPublisher, checkpoint: Checkpoint,
         *, chunk_lines: int = 500,
@@ -45,6 +49,11 @@ class CdrFileReader:
         self._publisher = publisher
         self._checkpoint = checkpoint
         self._chunk_lines = chunk_lines
+        self._handle: BinaryIO | None = None
+        self._position = 0
+        self._inode = 0
+        self._to_end = False
+        self._report = ImportReport()
 
     def _start_offset(self) -> int:
         saved = self._checkpoint.load() or {}
@@ -53,34 +62,21 @@ class CdrFileReader:
             return 0  # a new or truncated file
         return int(saved.get("offset", 0))
 
-    async def read_available(self) -> ImportReport:
-        """Publish every complete record from the checkpoint to the end of the file as it is now."""
-        report = ImportReport()
-        offset = self._start_offset()
-        inode = self._path.stat().st_ino
+    async def read_available(self, *, to_end: bool = False) -> ImportReport:
+        """Publish every complete record from the checkpoint to the end of the file as it is now.
+
+        A last line without a newline is still being written by Asterisk and is left for the next
+        read, unless ``to_end`` (a one-off import of a finished file): then it is a record too.
+        """
+        self._report, self._to_end = ImportReport(), to_end
+        self._position, self._inode = self._start_offset(), self._path.stat().st_ino
         with open(self._path, "rb") as handle:
-            handle.seek(offset)
-            chunk: list[tuple[int, bytes]] = []  # (byte offset of the record, record bytes)
-            pending, position = b"", offset
-            for line in handle:
-                if not line.endswith(b"\n"):
-                    break  # a line still being written
-                pending += line
-                position += len(line)
-                if pending.count(b'"') % 2:
-                    continue  # a quoted field spans lines
-                if pending.strip():
-                    chunk.append((position - len(pending), pending.rstrip(b"\r\n")))
-                pending = b""
-                if len(chunk) >= self._chunk_lines:
-                    await self._publish(chunk, report)
-                    self._checkpoint.save({"path": str(self._path), "inode": inode, "offset": position})
-                    chunk = []
-            if chunk:
-                await self._publish(chunk, report)
-            consumed = position - len(pending)
-            self._checkpoint.save({"path": str(self._path), "inode": inode, "offset": consumed})
-        return report
+            self._handle = handle
+            try:
+                await drain(self, self._publisher)
+            finally:
+                self._handle = None
+        return self._report
 
     async def follow(self, stop: asyncio.Event, poll_s: float = 1.0) -> ImportReport:
         """Keep reading as Asterisk appends, until ``stop`` is set."""
@@ -95,25 +91,44 @@ class CdrFileReader:
                 pass
         return total
 
-    async def _publish(self, chunk: list[tuple[int, bytes]], report: ImportReport) -> None:
-        started = time.perf_counter()
-        records: list[MappedRecord] = []
-        refused: list[tuple[int, bytes, RejectedInput]] = []
-        for start, raw in chunk:
-            try:
-                records.append(mapper_asterisk.map_cdr(raw.decode("utf-8", errors="replace"), self._ctx))
-            except RejectedInput as error:
-                refused.append((start, raw, error))
-        if records:
-            result = await self._publisher.submit(records, received_at=started)
-            report.published_events += result.published_events
-            report.duplicates += result.duplicate_records
-        for start, raw, error in refused:
-            headers = (("file", str(self._path).encode()), ("file.offset", str(start).encode()))
-            await self._publisher.reject(RawRecord(value=raw, headers=headers), error)
-            log.warning("refused a CDR line", file=self._path.name, offset=start, reason=error.reason)
-        report.lines += len(chunk)
-        report.rejected += len(refused)
+    async def next_batch(self) -> Batch[int] | None:
+        """Up to ``chunk_lines`` complete records after the position (a quoted field may span lines)."""
+        assert self._handle is not None
+        handle, position = self._handle, self._position
+        handle.seek(position)
+        items: list[Item] = []
+        pending = b""
+        while len(items) < self._chunk_lines:
+            line = handle.readline()
+            if not line or (not line.endswith(b"\n") and not self._to_end):
+                break  # the end, or a line still being written
+            pending += line
+            if pending.count(b'"') % 2 and line.endswith(b"\n"):
+                continue  # a quoted field spans lines
+            if pending.strip():
+                start = position
+                raw = pending.rstrip(b"\r\n")
+                headers = (("file", str(self._path).encode()), ("file.offset", str(start).encode()))
+                items.append(Item(raw.decode("utf-8", errors="replace"), RawRecord(value=raw, headers=headers)))
+            position += len(pending)
+            pending = b""
+        if position == self._position:
+            return None
+        return Batch(items, position)
+
+    def to_record(self, index: int, native: Any) -> MappedRecord | None:
+        return mapper_asterisk.map_cdr(native, self._ctx)
+
+    async def commit(self, batch: Batch[int], outcome: ChunkOutcome) -> None:
+        self._checkpoint.save({"path": str(self._path), "inode": self._inode, "offset": batch.position})
+        self._position = batch.position
+        for index, error in outcome.refused:
+            offset = dict(batch.items[index].raw.headers)["file.offset"].decode()
+            log.warning("refused a CDR line", file=self._path.name, offset=offset, reason=error.reason)
+        self._report.lines += len(batch.items)
+        self._report.published_events += outcome.published_events
+        self._report.duplicates += outcome.duplicates
+        self._report.rejected += len(outcome.refused)
 
 
 def checkpoint_for(path: Path, state_dir: Path) -> Checkpoint:

@@ -15,15 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from multidict import MultiDict
 
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
-from adapters.base.http import (
-    RunningServer,
-    adapter_app,
-    error_response,
-    read_body,
-    serving,
-)
+from adapters.base.errors import Unauthorized
+from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serving
+from adapters.base.ingest import Item, ingest, map_item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
@@ -32,7 +28,7 @@ from adapters.call_center.mapper import MapContext, NativeItem, Topics
 from adapters.call_center.openapi import OPENAPI
 from adapters.call_center.state import CallCenterState
 from bus.config import OmnibusSettings
-from bus.errors import PublishError, RawRecord
+from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
 
@@ -108,8 +104,11 @@ class CallCenterIngress:
     async def twilio_taskrouter(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
         body = await read_body(request, max_bytes=self._settings.max_body_bytes)
-        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-        ctx = self._verified_twilio_context(request, form)
+        # Every value of a repeated name is signed (Twilio sorts them), so the check needs them all; the
+        # mapper reads the first.
+        fields = MultiDict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        ctx = self._verified_twilio_context(request, fields)
+        form = {name: fields.getone(name) for name in fields}
         kind = form.get("EventType", "")
         if kind not in TERMINAL_OR_TIMELINE:
             return web.Response(status=204)  # worker and workflow events say nothing about a call
@@ -117,12 +116,12 @@ class CallCenterIngress:
         async with self._state.hold(sid):
             timeline = self._state.timeline(sid)
             if kind in TIMELINE_EVENTS:
-                updated = mapper_taskrouter.record(timeline, form)
+                updated = mapper_taskrouter.record(timeline, form)  # raises only RejectedInput
                 if updated != timeline:
                     self._state.save_timeline(sid, updated)
                 return web.Response(status=204)
-            record = mapper_taskrouter.map_task(form, timeline, ctx)
-            await self._publisher.submit([record], received_at=started)
+            record = map_item(lambda native: mapper_taskrouter.map_task(native, timeline, ctx), form)
+            await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
             self._state.forget_timeline(sid)
         return web.Response(status=204)
 
@@ -136,37 +135,23 @@ class CallCenterIngress:
         started: float,
     ) -> BatchOutcome | web.Response:
         """Publish the good records of a batch, dead-letter the bad ones one by one, answer for both."""
-        good: list[MappedRecord] = []
-        bad: list[tuple[int, NativeItem, RejectedInput]] = []
-        stale = 0
-        for index, item in enumerate(items):
-            try:
-                if item.error is not None:
-                    raise item.error
-                record = to_record(index, item.record)
-            except RejectedInput as error:
-                bad.append((index, item, error))
-                continue
-            if record is None:
-                stale += 1
-            else:
-                good.append(record)
-        if len(items) == 1 and bad:
-            raise bad[0][2]  # a lone record: the error policy answers and dead-letters the body
-        result = await self._publisher.submit(good, received_at=started) if good else None
-        for _, item, error in bad:
-            try:
-                await self._publisher.reject(_raw(request, item), error)
-            except PublishError as exc:
-                raise Unavailable(f"cannot record a rejection: {exc}",
-                                  retry_after_s=self._settings.retry_after_s) from exc
-        rejected = [{"index": index, "reason": error.reason, "code": error.code} for index, _, error in bad]
-        if bad and not good and not stale:
-            return error_response(400, f"every record was refused; first: {bad[0][2].reason}", bad[0][2].code)
+        if len(items) == 1 and items[0].error is not None:
+            raise items[0].error  # a lone record: the error policy answers and dead-letters the body
+        chunk = [Item(item.record, _raw(request, item), item.error) for item in items]
+        outcome = await ingest(self._publisher, chunk, to_record, received_at=started,
+                               retry_after_s=self._settings.retry_after_s)
+        rejected = [{"index": index, "reason": error.reason, "code": error.code} for index, error in outcome.refused]
+        if outcome.refused and not outcome.accepted and not outcome.skipped:
+            first = outcome.refused[0][1]
+            if len(items) == 1:
+                return error_response(first.status, first.reason, first.code)
+            return web.json_response({"error": f"every record was refused; first: {first.reason}",
+                                      "code": first.code, "rejected": rejected}, status=400)
+        stale = len(outcome.skipped)
         return BatchOutcome(
-            accepted=len(good) + stale,
-            published_events=result.published_events if result else 0,
-            duplicates=(result.duplicate_records if result else 0) + stale,
+            accepted=len(outcome.accepted) + stale,
+            published_events=outcome.published_events,
+            duplicates=outcome.duplicates + stale,
             rejected=rejected,
         )
 
@@ -177,7 +162,7 @@ class CallCenterIngress:
             raise Unauthorized("missing or unknown access key")
         return self._contexts[site]
 
-    def _verified_twilio_context(self, request: web.Request, form: dict[str, str]) -> MapContext:
+    def _verified_twilio_context(self, request: web.Request, form: MultiDict[str]) -> MapContext:
         site = self._settings.site_for_workspace(form.get("WorkspaceSid", ""))
         signature = request.headers.get("X-Twilio-Signature", "")
         if site is None or not signature:

@@ -18,22 +18,24 @@ contacts stay in order; the caller's identifiers also go to ``identity.observed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
@@ -43,10 +45,11 @@ CHANNEL = "CALL_CENTER"
 class Topics:
     contact_events: str
     identifiers_observed: str
+    offer_responses: str = ""
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
-        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings))
+        return cls(CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings))
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Call:
     rejected: tuple[Rejected, ...] = ()  # caller identifiers that could not be normalised
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     properties: dict[str, str] = field(default_factory=dict)
+    offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
 
     @classmethod
     def customer(cls, found: Found) -> dict[str, Any]:
@@ -152,12 +156,21 @@ def caller_number(raw: object) -> object:
     return raw
 
 
+def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:
+    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``, ``offer_response``."""
+    try:
+        return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES))
+    except BadDisposition as exc:
+        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
+
+
 def _ms(delta: object) -> int:
     return int(delta.total_seconds() * 1000)  # type: ignore[attr-defined]
 
 
 def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     """The events of one call report; its dedupe id is ``<source_system>:<version_id>``."""
+    call = settle_clock(call, ctx.settings.future_tolerance_s)
     topics = ctx.topics
     events: list[Outgoing] = []
     if call.kind == "CALL":
@@ -166,6 +179,11 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     seen = _identifiers_observed(call, topics.identifiers_observed) if call.caller or call.rejected else None
     if seen is not None:
         events.append(seen)
+    if call.offer is not None and call.caller and topics.offer_responses:
+        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
+                                 identifiers=list(call.caller), agent_id=call.agent_id,
+                                 presentation_id=f"call:{call.source_system}:{call.contact_id}")
+        events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 
@@ -241,4 +259,21 @@ def iso_time(value: object, field_name: str, source: str, *, required: bool = Tr
         raise malformed(field_name, source, f"not an ISO-8601 time: {value[:40]!r}") from exc
     if parsed.tzinfo is None:
         raise malformed(field_name, source, "time has no UTC offset")
-    return parsed
+    return clock.in_range(parsed, field_name, source)
+
+
+TIME_FIELDS = ("initiated_at", "disconnected_at", "enqueued_at", "dequeued_at", "connected_at")
+
+
+def settle_clock(call: Call, tolerance_s: float, received_at: datetime | None = None) -> Call:
+    """``call`` with every time moved back by how far its latest one lies in the future beyond
+    ``tolerance_s`` (``clock.future_skew``: a source clock running ahead), durations kept; the source's
+    own end time is then kept in ``properties["original_disconnected_at"]``."""
+    times = [t for t in (getattr(call, name) for name in TIME_FIELDS) if t is not None]
+    skew = clock.future_skew(max(times), received_at or datetime.now(UTC), tolerance_s=tolerance_s,
+                             source_system=call.source_system)
+    if not skew.corrected:
+        return call
+    moved = {name: skew.apply(getattr(call, name)) for name in TIME_FIELDS}
+    properties = {**call.properties, "original_disconnected_at": call.disconnected_at.isoformat()}
+    return replace(call, properties=properties, **moved)

@@ -12,7 +12,8 @@ queue is entered at ``start`` and left at ``answer`` (the bridge to the agent) o
 answered: that includes any IVR time before the queue, which a Master.csv cannot tell apart.
 The contact id is ``<site>/<uniqueid>`` (uniqueids are only unique per server), with ``/<sequence>``
 when newcdrcolumns is on (one channel then yields a CDR per bridge); without a uniqueid column the
-line's SHA-256 stands in, so re-sending the same line is still a duplicate.
+line's SHA-256 stands in. The dedupe (version) id adds the line's own digest: the attempts of one call
+share a uniqueid but are separate lines, while re-sending the same line is still a duplicate.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from adapters.base import clock
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
@@ -32,6 +34,7 @@ SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TRANSFER_APPS = frozenset({"Transfer", "BlindTransfer", "AttendedTransfer"})
+MAX_CALL_S = 31 * 24 * 3600  # no call lasts a month; larger durations are corrupt lines
 
 
 def split_lines(body: bytes) -> list[NativeItem]:
@@ -59,7 +62,10 @@ def _records(text: str) -> Iterator[str]:
 
 
 def parse_line(line: str, columns: tuple[str, ...]) -> dict[str, str]:
-    (row,) = list(csv.reader([line], strict=False)) or [[]]
+    try:
+        (row,) = list(csv.reader([line], strict=False)) or [[]]
+    except (csv.Error, ValueError) as exc:  # a NUL byte, a record of several lines...
+        raise RejectedInput(f"{SOURCE}: line is not CSV ({exc})", code="bad_columns") from exc
     least = len(ASTERISK_BASE_COLUMNS)
     if len(row) < least:
         raise RejectedInput(f"{SOURCE}: line has {len(row)} columns, a CDR has at least {least}", code="bad_columns")
@@ -77,7 +83,8 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     start = _time(row, "start", zone, required=True)
     answer = _time(row, "answer", zone)
     duration = _seconds(row, "duration")
-    end = _time(row, "end", zone) or start + timedelta(seconds=duration)  # type: ignore[operator]
+    end = _time(row, "end", zone) or clock.in_range(start + timedelta(seconds=duration), "start + duration",  # type: ignore[operator]
+                                                    SOURCE)
     answered = row["disposition"] == "ANSWERED" and answer is not None
     queued = row["lastapp"] == "Queue"
     outbound = row["dcontext"] in site.asterisk_outbound_contexts
@@ -90,7 +97,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
-        version_id=contact_id,
+        version_id=contact_id if row.get("sequence") else _version_id(line, contact_id),
         site=ctx.site_name,
         initiation_method="OUTBOUND" if outbound else "INBOUND",
         initiated_at=start,  # type: ignore[arg-type]
@@ -118,6 +125,13 @@ def _contact_id(line: str, row: dict[str, str], site: str) -> str:
     return f"{site}/{uniqueid}/{sequence}" if sequence else f"{site}/{uniqueid}"
 
 
+def _version_id(line: str, contact_id: str) -> str:
+    """This CDR line: without ``sequence`` a uniqueid is shared by every attempt of one call (a FAILED, a
+    NO ANSWER and a BUSY Dial of one channel are three lines), so the line itself names the record; the
+    same line re-sent is still the same record."""
+    return f"{contact_id}@{hashlib.sha256(line.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
+
+
 def _time(row: dict[str, str], name: str, zone: ZoneInfo, *, required: bool = False) -> datetime | None:
     value = row.get(name, "")
     if not value:
@@ -125,16 +139,18 @@ def _time(row: dict[str, str], name: str, zone: ZoneInfo, *, required: bool = Fa
             raise RejectedInput(f"{SOURCE}: required field {name} is empty", code="missing_field")
         return None
     try:
-        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=zone)
+        parsed = datetime.strptime(value, TIME_FORMAT).replace(tzinfo=zone)
     except ValueError as exc:
         raise malformed(name, SOURCE, f"expected {TIME_FORMAT}, got {value[:30]!r}") from exc
+    return clock.in_range(parsed, name, SOURCE)
 
 
 def _seconds(row: dict[str, str], name: str) -> int:
-    try:
-        return int(row[name] or 0)
-    except ValueError as exc:
-        raise malformed(name, SOURCE, f"expected whole seconds, got {row[name][:20]!r}") from exc
+    """Whole seconds from 0 to ``MAX_CALL_S`` (cdr_csv writes them bare)."""
+    raw = row[name] or "0"
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or int(raw) > MAX_CALL_S:
+        raise malformed(name, SOURCE, f"expected whole seconds from 0 to {MAX_CALL_S}, got {raw[:20]!r}")
+    return int(raw)
 
 
 def _peer(channel: str) -> str | None:

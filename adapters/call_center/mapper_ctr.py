@@ -21,9 +21,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.base import wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time, recorded_offer
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -40,21 +41,28 @@ class FirehoseDelivery:
 def split_body(body: bytes) -> tuple[list[NativeItem], FirehoseDelivery | None]:
     """Cut a request body into CTRs; raise ``RejectedInput`` only if the body as a whole is unusable."""
     try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        document = wire.parse(body)
+    except RejectedInput as error:
+        if error.code == "too_deep":
+            raise
         return _json_lines(body), None
     if isinstance(document, dict) and "records" in document and "requestId" in document:
-        firehose = FirehoseDelivery(str(document["requestId"]), _firehose_records(document["records"]))
+        request_id = wire.text(document, "requestId", "Firehose delivery", max_chars=256) or ""
+        firehose = FirehoseDelivery(request_id, _firehose_records(document["records"]))
         return firehose.items, firehose
     if isinstance(document, dict):
-        return [NativeItem(body, document)], None
+        return [_item(body, document)], None
     if isinstance(document, list):
-        return [_item(json.dumps(entry).encode(), entry) for entry in document], None
+        return [_item(_dumps(entry), entry) for entry in document], None
     raise RejectedInput("body is neither a CTR object, an array of CTRs, JSON lines nor a Firehose delivery",
                         code="bad_json")
 
 
 def _item(raw: bytes, value: Any) -> NativeItem:
+    try:
+        wire.check_tree(value, "the CTR")  # depth, numbers and encoding: per CTR, so it costs only itself
+    except RejectedInput as error:
+        return NativeItem(raw, error=error)
     if isinstance(value, dict):
         return NativeItem(raw, value)
     return NativeItem(raw, error=RejectedInput(f"a CTR must be a JSON object, got {type(value).__name__}",
@@ -68,10 +76,9 @@ def _json_lines(body: bytes) -> list[NativeItem]:
     items = []
     for number, line in enumerate(lines, start=1):
         try:
-            items.append(_item(line, json.loads(line)))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            items.append(NativeItem(line, error=RejectedInput(f"line {number} is not valid JSON: {exc}",
-                                                              code="bad_json")))
+            items.append(_item(line, wire.parse(line, f"line {number}")))
+        except RejectedInput as error:
+            items.append(NativeItem(line, error=error))
     if all(item.error for item in items) and len(items) == 1:
         raise items[0].error  # type: ignore[misc]  # a lone unparseable body: refuse it whole
     return items
@@ -86,15 +93,19 @@ def _firehose_records(records: Any) -> list[NativeItem]:
         try:
             raw = base64.b64decode(data or "", validate=True)
         except (binascii.Error, ValueError, TypeError) as exc:
-            items.append(NativeItem(json.dumps(record).encode(), error=RejectedInput(
+            items.append(NativeItem(_dumps(record), error=RejectedInput(
                 f"Firehose record {index}: data is not base64 ({exc})", code="bad_encoding")))
             continue
         try:
-            items.append(_item(raw, json.loads(raw)))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            items.append(NativeItem(raw, error=RejectedInput(f"Firehose record {index} is not a JSON CTR: {exc}",
-                                                             code="bad_json")))
+            items.append(_item(raw, wire.parse(raw, f"Firehose record {index} (not a JSON CTR)")))
+        except RejectedInput as error:
+            items.append(NativeItem(raw, error=error))
     return items
+
+
+def _dumps(value: Any) -> bytes:
+    """A record's bytes for its dead letter; what UTF-8 cannot carry is escaped, never an error."""
+    return json.dumps(value, default=repr).encode("utf-8", "backslashreplace")
 
 
 def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
@@ -110,36 +121,37 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     settings = ctx.settings
 
     caller = ctx.normaliser.collect([
-        ("PHONE", caller_number(endpoint.get("Address"))
+        ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
          if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
-    properties = {"initial_contact_id": ctr.get("InitialContactId"), "disconnect_reason": ctr.get("DisconnectReason"),
-                  "channel": ctr.get("Channel")}
+    properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
+                  "disconnect_reason": _field(ctr, "DisconnectReason"), "channel": _field(ctr, "Channel")}
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
         version_id=f"{contact_id}@{last_update.isoformat()}",  # type: ignore[union-attr]
         site=ctx.site_name,
-        initiation_method=str(ctr.get("InitiationMethod") or "UNKNOWN"),
+        initiation_method=_field(ctr, "InitiationMethod") or "UNKNOWN",
         initiated_at=initiated_at,  # type: ignore[arg-type]
         disconnected_at=disconnected_at,  # type: ignore[arg-type]
-        queue=queue.get("Name"),
+        queue=_field(queue, "Name", "Queue"),
         enqueued_at=iso_time(queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False),
         dequeued_at=iso_time(queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False),
         connected_at=iso_time(agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
                               required=False),
-        agent_id=agent.get("Username") or _arn_tail(agent.get("ARN")),
+        agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
         disposition=_optional_text(attributes.get(settings.connect_disposition_attribute)),
-        previous_contact_id=ctr.get("PreviousContactId") or None,
-        next_contact_id=ctr.get("NextContactId") or None,
+        previous_contact_id=_field(ctr, "PreviousContactId"),
+        next_contact_id=_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
-        kind=CHANNEL_KINDS.get(str(ctr.get("Channel") or "VOICE"), "UNKNOWN"),
+        kind=CHANNEL_KINDS.get(_field(ctr, "Channel") or "VOICE", "UNKNOWN"),
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 
@@ -152,8 +164,15 @@ def _text(value: Any, field_name: str) -> str:
     if value in (None, ""):
         raise missing(field_name, SOURCE)
     if not isinstance(value, str):
-        raise malformed(field_name, SOURCE, f"expected text, got {type(value).__name__}")
+        raise malformed(field_name, SOURCE, f"expected text, got {wire.json_type(value)}")
+    if len(value) > 256:
+        raise malformed(field_name, SOURCE, "longer than 256 characters")
     return value
+
+
+def _field(container: dict[str, Any], name: str, parent: str | None = None) -> str | None:
+    """An optional text field of the CTR (or of its ``parent`` object), refused if it is not text."""
+    return wire.text(container, name, f"CTR {parent}" if parent else SOURCE, max_chars=512)
 
 
 def _optional_text(value: Any) -> str | None:

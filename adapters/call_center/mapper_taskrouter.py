@@ -12,20 +12,22 @@ If the timeline lost a fact, the terminal callback's own fields fill in: ``TaskQ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events, caller_number
+from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_offer
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
 TERMINAL_EVENTS = frozenset({"task.completed", "task.canceled", "task.timeout"})
+EARLIEST_S, LATEST_S = clock.EARLIEST.timestamp(), clock.LATEST.timestamp()
+MAX_QUEUE_TIME_S = 31 * 24 * 3600
 CHANNEL_KINDS = {"voice": "CALL", "chat": "CHAT", "sms": "CHAT", "email": "EMAIL"}
 
 
@@ -48,16 +50,21 @@ def event_time(form: Mapping[str, str]) -> datetime:
 
 
 def twilio_time(raw: str, field_name: str) -> datetime:
-    """Epoch seconds (or milliseconds) as TaskRouter callbacks send them, or ISO-8601."""
+    """Epoch seconds (or milliseconds) as TaskRouter callbacks send them, or ISO-8601; within
+    ``clock.EARLIEST..LATEST``."""
     text = raw.strip()
     try:
-        if text.replace(".", "", 1).isdigit():
+        if text.isascii() and text.replace(".", "", 1).isdigit():
             number = float(text)
-            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
+            seconds = number / 1000 if number > 1e11 else number
+            if not EARLIEST_S <= seconds < LATEST_S:
+                raise ValueError("out of range")
+            return datetime.fromtimestamp(seconds, UTC)
         parsed = datetime.fromisoformat(text)
-    except (ValueError, OverflowError) as exc:
-        raise malformed(field_name, SOURCE, f"not a time: {text[:30]!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise malformed(field_name, SOURCE, f"not a time from {clock.EARLIEST.year} to {clock.LATEST.year}: "
+                        f"{text[:30]!r}") from exc
+    return clock.in_range(parsed, field_name, SOURCE)
 
 
 def task_sid(form: Mapping[str, str]) -> str:
@@ -118,6 +125,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
         ])),
         traits=_traits(attributes, ctx),
+        offer=recorded_offer(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 
@@ -131,9 +139,9 @@ def _attributes(form: Mapping[str, str]) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise malformed("TaskAttributes", SOURCE, f"not JSON: {exc}") from exc
+        value = wire.loads(raw, "TaskAttributes")
+    except RejectedInput as exc:
+        raise malformed("TaskAttributes", SOURCE, exc.reason) from exc
     if not isinstance(value, dict):
         raise malformed("TaskAttributes", SOURCE, "not a JSON object")
     return value
@@ -143,10 +151,8 @@ def _answered_by_flex(conversations: dict[str, Any], enqueued_at: datetime | Non
     queue_time = conversations.get("queue_time")
     if enqueued_at is None or kind != "task.completed" or queue_time in (None, ""):
         return None
-    try:
-        return enqueued_at + timedelta(seconds=float(queue_time))
-    except (TypeError, ValueError):
-        return None
+    seconds = wire.finite(queue_time, "TaskAttributes.conversations.queue_time", SOURCE, low=0, high=MAX_QUEUE_TIME_S)
+    return enqueued_at + timedelta(seconds=seconds)
 
 
 def _traits(attributes: dict[str, Any], ctx: MapContext) -> dict[str, str]:

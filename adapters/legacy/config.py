@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -57,10 +57,21 @@ class PollerSettings(Section):
     event_type: str | None = Field(None, description="Business event every row becomes, e.g. OrderStatusChanged.")
     event_type_column: str | None = Field(None, description="Column naming each row's event instead.")
     columns: dict[str, str] = Field(default_factory=dict, description="Event field -> column (default: same name).")
+    watermark: Literal["xid", "updated_at"] = Field(
+        "xid",
+        description="xid: read rows by the id of the transaction that wrote them, below PostgreSQL's oldest "
+        "running transaction (safe by construction). updated_at: by the column, after safety_lag_s, with late "
+        "rows detected (ingress_poller).",
+    )
     safety_lag_s: float = Field(
         5.0, ge=0,
-        description="Rows younger than this are left for the next round: a transaction still open may commit "
-        "a row with an earlier updated_at than rows already read. Set it above the longest write transaction.",
+        description="updated_at watermark: rows younger than this are left for the next round (a transaction "
+        "still open may commit a row with an earlier updated_at). Set it above the longest write transaction.",
+    )
+    late_lookback_s: float = Field(
+        3600.0, ge=0,
+        description="updated_at watermark: how far behind the position each round looks for rows that "
+        "arrived late (published then, counted in omnibus_adapter_late_rows_total).",
     )
     batch_size: int = Field(500, gt=0)
     poll_interval_s: float = Field(2.0, gt=0)

@@ -6,22 +6,23 @@ first unacknowledged chunk; re-read lines are dropped by the dedupe store. A fil
 full is recognised by its checksum and not read again; a copy under another name, or the same facts in
 a later file when the layout declares a business ``key``, are duplicates the dedupe store drops.
 A line that cannot become an event is dead-lettered with its file and line number, and the import
-goes on.
+goes on. The loop is ``adapters.base.resumable``; this module says what a line and a position are.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
+from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.errors import RawRecord
@@ -38,13 +39,6 @@ class BatchReport:
     duplicates: int = 0
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
-
-
-@dataclass(frozen=True)
-class _Line:
-    number: int  # 1-based, in the file
-    text: str
-    raw: bytes
 
 
 def file_checksum(path: Path) -> str:
@@ -75,69 +69,90 @@ class BatchImporter:
         if saved.get("complete"):
             report.already_imported = True
             return report
-        occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         with open(path, "rb") as handle:
-            columns: dict[str, int] = {}
-            number = 0
-            if layout.header:
-                first = handle.readline()
-                number = 1
-                columns = layout.columns_from(first.decode(_header_encoding(layout.encoding)).rstrip("\r\n"))
-            if saved:
-                handle.seek(int(saved["offset"]))
-                number = int(saved["line"])
-            else:
-                for _ in range(layout.skip_lines):
-                    handle.readline()
-                    number += 1
-            chunk: list[_Line] = []
-            pending, start = b"", number + 1
-            while line := handle.readline():
-                number += 1
-                pending += line
-                if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
-                    continue  # a quoted field spans lines
-                text = pending.decode(layout.encoding, errors="replace").rstrip("\r\n")
-                if not layout.skips(text):
-                    chunk.append(_Line(start, text, pending.rstrip(b"\r\n")))
-                pending, start = b"", number + 1
-                if len(chunk) >= self._chunk_lines:
-                    await self._publish(chunk, layout, columns, checksum, occurred_default, path, report)
-                    checkpoint.save({"file": path.name, "offset": handle.tell(), "line": number, "complete": False})
-                    chunk = []
-            if pending.strip():
-                raise RejectedInput(f"{path.name}: the file ends inside a quoted field (line {start})",
-                                    code="truncated")
-            if chunk:
-                await self._publish(chunk, layout, columns, checksum, occurred_default, path, report)
-        checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": number, "complete": True})
+            source = _FileImport(self, path, layout, handle, checkpoint, report)
+            source.seek(saved)
+            await drain(source, self._publisher)
+        checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True})
         return report
 
-    async def _publish(
-        self, chunk: list[_Line], layout: Layout, columns: dict[str, int], checksum: str,
-        occurred_default: datetime, path: Path, report: BatchReport,
+
+class _FileImport(ResumableSource[tuple[int, int]]):
+    """One file being imported: the position is (byte offset, number of the last line read)."""
+
+    def __init__(
+        self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
+        report: BatchReport,
     ) -> None:
-        started = time.perf_counter()
-        good: list[MappedRecord] = []
-        bad: list[tuple[_Line, RejectedInput]] = []
-        for line in chunk:
-            try:
-                fields = layout.parse(line.text, columns)
-                record = BusinessRecord(layout.event, fields, line_id(layout, fields, checksum, line.number),
-                                        _occurred(fields, layout, occurred_default))
-                good.append(map_business(record, self._ctx))
-            except RejectedInput as error:
-                bad.append((line, RejectedInput(f"{path.name} line {line.number}: {error.reason}", code=error.code)))
-        if good:
-            result = await self._publisher.submit(good, received_at=started)
-            report.published_events += result.published_events
-            report.duplicates += result.duplicate_records
-        for line, error in bad:
-            headers = (("file", path.name.encode()), ("file.line", str(line.number).encode()),
-                       ("layout", layout.name.encode()))
-            await self._publisher.reject(RawRecord(value=line.raw, headers=headers), error)
-            report.rejected[line.number] = error.reason
-        report.lines += len(chunk)
+        self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
+        self._checkpoint, self._report = checkpoint, report
+        self._occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        self._columns: dict[str, int] = {}
+        self.number = 0  # lines read so far
+
+    def seek(self, saved: dict[str, Any]) -> None:
+        """Read the header (its column names), then go to the saved position or past the banner lines."""
+        layout, handle = self._layout, self._handle
+        if layout.header:
+            first = handle.readline()
+            self.number = 1
+            self._columns = layout.columns_from(first.decode(_header_encoding(layout.encoding)).rstrip("\r\n"))
+        if saved:
+            handle.seek(int(saved["offset"]))
+            self.number = int(saved["line"])
+        else:
+            for _ in range(layout.skip_lines):
+                handle.readline()
+                self.number += 1
+
+    async def next_batch(self) -> Batch[tuple[int, int]] | None:
+        layout, handle = self._layout, self._handle
+        items: list[Item] = []
+        pending, start, read_any = b"", self.number + 1, False
+        while len(items) < self._importer._chunk_lines:
+            line = handle.readline()
+            if not line:
+                break
+            read_any = True
+            self.number += 1
+            pending += line
+            if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
+                continue  # a quoted field spans lines
+            text = pending.decode(layout.encoding, errors="replace").rstrip("\r\n")
+            if not layout.skips(text):
+                headers = (("file", self._path.name.encode()), ("file.line", str(start).encode()),
+                           ("layout", layout.name.encode()))
+                items.append(Item((start, text), RawRecord(value=pending.rstrip(b"\r\n"), headers=headers)))
+            pending, start = b"", self.number + 1
+        if pending.strip():  # only at the end of the file: a record cut inside a quoted field
+            headers = (("file", self._path.name.encode()), ("file.line", str(start).encode()))
+            items.append(Item((start, ""), RawRecord(value=pending, headers=headers), RejectedInput(
+                "the file ends inside a quoted field", code="truncated")))
+        if not read_any:
+            return None
+        return Batch(items, (handle.tell(), self.number))
+
+    def to_record(self, index: int, native: Any) -> MappedRecord | None:
+        number, text = native
+        layout = self._layout
+        fields = layout.parse(text, self._columns)
+        record = BusinessRecord(layout.event, fields, line_id(layout, fields, self._report.checksum, number),
+                                _occurred(fields, layout, self._occurred_default))
+        return map_business(record, self._importer._ctx)
+
+    def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
+        number = batch.items[index].native[0]
+        return RejectedInput(f"{self._path.name} line {number}: {error.reason}", code=error.code)
+
+    async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
+        offset, number = batch.position
+        self._checkpoint.save({"file": self._path.name, "offset": offset, "line": number, "complete": False})
+        report = self._report
+        report.lines += len(batch.items)
+        report.published_events += outcome.published_events
+        report.duplicates += outcome.duplicates
+        for index, error in outcome.refused:
+            report.rejected[batch.items[index].native[0]] = error.reason
 
 
 def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int) -> str:

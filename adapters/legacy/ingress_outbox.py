@@ -6,7 +6,7 @@ between the two re-reads those rows: the dedupe store (ids ``<source_system>:out
 and had it not yet remembered them, their deterministic event ids let processors drop the copies.
 A row that cannot be mapped is dead-lettered and stamped with ``refused_reason``, so it never blocks
 the rows behind it. One relay publishes at a time per table (a session advisory lock); a second one
-started for availability waits on standby.
+started for availability waits on standby. The loop is ``adapters.base.resumable``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import psycopg
 from psycopg import sql
 
 from adapters.base.errors import RejectedInput, Unavailable
+from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.config import OutboxSettings
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
-from bus.errors import PublishError, RawRecord
+from bus.errors import RawRecord
 from bus.logging import get_logger
 
 OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
@@ -51,7 +53,9 @@ class RelayReport:
     duplicates: int = 0
 
 
-class OutboxRelay:
+class OutboxRelay(ResumableSource[list[int]]):
+    """A ``ResumableSource`` whose position is the outbox itself: a row stamped ``published_at`` is done."""
+
     def __init__(
         self, dsn: str, settings: OutboxSettings, ctx: LegacyContext, publisher: AdapterPublisher, *, retry_after_s: int
     ) -> None:
@@ -60,6 +64,9 @@ class OutboxRelay:
         self._ctx = ctx
         self._publisher = publisher
         self._retry_after_s = retry_after_s
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._report = RelayReport()
+        self._exhausted = False
         table = sql.Identifier(settings.table)
         self._select = sql.SQL(
             "SELECT id, aggregate_type, aggregate_id, event_type, payload, created_at FROM {} "
@@ -70,44 +77,33 @@ class OutboxRelay:
 
     async def run_once(self, conn: psycopg.AsyncConnection[Any]) -> RelayReport:
         """Publish every row unpublished now; raise ``Unavailable`` (nothing marked) if Kafka did not ack."""
-        report = RelayReport()
-        while True:
-            rows = await (await conn.execute(self._select, [self._settings.batch_size])).fetchall()
-            if not rows:
-                return report
-            await self._relay(conn, rows, report)
-            if len(rows) < self._settings.batch_size:
-                return report
+        self._conn, self._report, self._exhausted = conn, RelayReport(), False
+        await drain(self, self._publisher, retry_after_s=self._retry_after_s)
+        return self._report
 
-    async def _relay(self, conn: psycopg.AsyncConnection[Any], rows: list[tuple], report: RelayReport) -> None:
-        good: list[tuple[int, MappedRecord]] = []
-        bad: list[tuple[tuple, RejectedInput]] = []
-        for row in rows:
-            try:
-                good.append((row[0], map_business(outbox_record(*row), self._ctx)))
-            except RejectedInput as error:
-                bad.append((row, error))
-        if good:
-            result = await self._publisher.submit([record for _, record in good])
-            report.duplicates += result.duplicate_records
-            await conn.execute(self._mark, [[row_id for row_id, _ in good]])
-            report.published.extend(row_id for row_id, _ in good)
-        for row, error in bad:
-            await self._dead_letter(row, error)
-            await conn.execute(self._refuse, [error.reason, row[0]])
-            report.refused[row[0]] = error.reason
+    async def next_batch(self) -> Batch[list[int]] | None:
+        if self._exhausted:
+            return None
+        rows = await (await self._conn.execute(self._select, [self._settings.batch_size])).fetchall()  # type: ignore[union-attr]
+        self._exhausted = len(rows) < self._settings.batch_size
+        if not rows:
+            return None
+        return Batch([Item(row, _raw_row(row, self._settings.table)) for row in rows], [row[0] for row in rows])
 
-    async def _dead_letter(self, row: tuple, error: RejectedInput) -> None:
-        row_id, aggregate_type, aggregate_id, event_type, payload, created_at = row
-        value = json.dumps({"id": row_id, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
-                            "event_type": event_type, "payload": payload, "created_at": created_at.isoformat()},
-                           default=str).encode()
-        headers = (("outbox.table", self._settings.table.encode()), ("outbox.id", str(row_id).encode()))
-        try:
-            await self._publisher.reject(RawRecord(value=value, key=str(aggregate_id).encode(), headers=headers), error)
-        except PublishError as exc:
-            raise Unavailable(f"cannot dead-letter outbox row {row_id}: {exc}",
-                              retry_after_s=self._retry_after_s) from exc
+    def to_record(self, index: int, native: Any) -> MappedRecord | None:
+        return map_business(outbox_record(*native), self._ctx)
+
+    async def commit(self, batch: Batch[list[int]], outcome: ChunkOutcome) -> None:
+        conn, report = self._conn, self._report
+        assert conn is not None
+        published = [batch.position[index] for index, _ in outcome.accepted]
+        if published:
+            await conn.execute(self._mark, [published])
+            report.published.extend(published)
+        report.duplicates += outcome.duplicates
+        for index, error in outcome.refused:
+            await conn.execute(self._refuse, [error.reason, batch.position[index]])
+            report.refused[batch.position[index]] = error.reason
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set: wake on NOTIFY or every poll_interval_s; ride out outages."""
@@ -146,6 +142,16 @@ class OutboxRelay:
             if (await cursor.fetchone())[0]:  # type: ignore[index]
                 return
             await _sleep(stop, self._settings.poll_interval_s)
+
+
+def _raw_row(row: tuple, table: str) -> RawRecord:
+    """An outbox row as its dead letter keeps it."""
+    row_id, aggregate_type, aggregate_id, event_type, payload, created_at = row
+    value = json.dumps({"id": row_id, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
+                        "event_type": event_type, "payload": payload, "created_at": created_at.isoformat()},
+                       default=str).encode()
+    headers = (("outbox.table", table.encode()), ("outbox.id", str(row_id).encode()))
+    return RawRecord(value=value, key=str(aggregate_id).encode(), headers=headers)
 
 
 def outbox_record(

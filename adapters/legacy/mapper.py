@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
+from adapters.base import clock
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import observed
@@ -77,6 +78,7 @@ class LegacyContext:
     identity_topic: str | None = None
     phone_region: str | None = None
     identifiers: IdentifierSettings | None = None
+    future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
@@ -192,14 +194,18 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     event_type = canonical_event_type(record.event_type)
     fields = Fields(record, ctx)
     body = BUILDERS[event_type](fields)
+    # A business system whose clock runs ahead is moved back to now (adapters.base.clock).
+    occurred_at = clock.in_range(record.occurred_at, "occurred_at", "record")
+    occurred_at = clock.future_skew(occurred_at, datetime.now(UTC), tolerance_s=ctx.future_tolerance_s,
+                                    source_system=ctx.source_system).apply(occurred_at)  # type: ignore[assignment]
     envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
-                             source_event_id=record.dedupe_id, occurred_at=record.occurred_at)
+                             source_event_id=record.dedupe_id, occurred_at=occurred_at)
     key = body.get("account_number") or body.get("order_id")
     events = [Outgoing(ctx.topic, key, Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body}))]
     traits = fields.traits()
     if ctx.identity_topic and (fields.found.rejected or (traits and fields.found.identifiers)):
         seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
-                                      source_event_id=record.dedupe_id, occurred_at=record.occurred_at,
+                                      source_event_id=record.dedupe_id, occurred_at=occurred_at,
                                       discriminator="identifiers", correlation_id=envelope["event_id"])
         seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
         events.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from adapters.base import clock
 from adapters.base.errors import RejectedInput
 from schemas.enums import IDENTIFIER_TYPES
 
@@ -54,8 +55,9 @@ def day(value: Any, name: str, *, required: bool = True) -> date | None:
 
 
 def moment(value: Any, name: str, *, required: bool = True) -> datetime | None:
+    """A time (naive means UTC) inside ``clock.EARLIEST..LATEST``."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return clock.in_range(value, name, "record")
     raw = text(value, name, required=required)
     if raw is None:
         return None
@@ -63,7 +65,7 @@ def moment(value: Any, name: str, *, required: bool = True) -> datetime | None:
         parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise _malformed(name, f"expected an ISO-8601 time, got {raw[:30]!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return clock.in_range(parsed, name, "record")
 
 
 def whole(value: Any, name: str) -> int | None:

@@ -51,6 +51,10 @@ class WebSettings(AdapterSettings):
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
     )
+    strict_batches: bool = Field(
+        False, description="Answer a batch with any refused message 400 instead of Segment's 200 with the "
+        "refusals listed (the good messages are published and the bad ones dead-lettered either way).",
+    )
     cors_origins: tuple[str, ...] = Field(
         ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
     )

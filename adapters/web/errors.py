@@ -46,7 +46,8 @@ def too_large(size: int, limit: int) -> MessageRejected:
 
 def unknown_type(kind: object) -> MessageRejected:
     return MessageRejected(
-        f"unknown message type {kind!r}: expected identify, track, page, screen, group or alias", code="unknown_type"
+        f"unknown message type {ascii(kind)[:60]}: expected identify, track, page, screen, group or alias",
+        code="unknown_type",
     )
 
 
@@ -60,6 +61,6 @@ def bad_shape(detail: str) -> RejectedInput:
 
 def unsupported_media_type(content_type: str) -> RejectedInput:
     return RejectedInput(
-        f"unsupported Content-Type {content_type!r}: send application/json or text/plain JSON",
+        f"unsupported Content-Type {content_type[:60]!r}: send application/json or text/plain JSON",
         code="unsupported_media_type", status=415,
     )

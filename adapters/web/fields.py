@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from adapters.base import clock
+from adapters.base.errors import RejectedInput
 from adapters.web import errors
 
 MAX_ID_CHARS = 256
@@ -26,29 +28,54 @@ def text_id(message: Mapping[str, Any], field: str) -> str | None:
     return text or None
 
 
-def message_id(message: Mapping[str, Any]) -> str:
-    """The sender's messageId; without one, a digest of the message so that a resend still dedupes."""
+def message_id(message: Mapping[str, Any], call: str = "") -> str:
+    """The sender's messageId; without one, a digest of the message *and its call type* (a page and a
+    screen with the same body are two records), so that a resend of the same call still dedupes."""
     given = text_id(message, "messageId")
     if given:
         return given
-    canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps([call, message], sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def timestamp(message: Mapping[str, Any], received_at: datetime) -> datetime:
-    """When it happened: ``timestamp``, else ``originalTimestamp``, else when we received it."""
-    for field in ("timestamp", "originalTimestamp"):
-        raw = message.get(field)
-        if raw in (None, ""):
-            continue
-        if not isinstance(raw, str):
-            raise errors.bad_field(field, "must be an ISO-8601 date-time string")
-        try:
-            parsed = datetime.fromisoformat(raw)
-        except ValueError as exc:
-            raise errors.bad_field(field, "is not an ISO-8601 date-time") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return received_at
+def instant(message: Mapping[str, Any], field: str) -> datetime | None:
+    """An ISO-8601 date-time field (naive means UTC) inside ``clock.EARLIEST..LATEST``, or None if absent."""
+    raw = message.get(field)
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise errors.bad_field(field, "must be an ISO-8601 date-time string")
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise errors.bad_field(field, "is not an ISO-8601 date-time") from exc
+    try:
+        return clock.in_range(parsed, field, "message")
+    except RejectedInput as exc:
+        raise errors.MessageRejected(f"'{field}' is outside {clock.EARLIEST.year}..{clock.LATEST.year} (UTC)",
+                                     code="out_of_range") from exc
+
+
+def timestamp(
+    message: Mapping[str, Any], received_at: datetime, *, tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S,
+    source_system: str = "segment",
+) -> tuple[datetime, datetime | None]:
+    """When it happened, and the device's own time when that was corrected (else None).
+
+    The device's time is ``timestamp``, else ``originalTimestamp``, else there is none and it happened
+    when we received it. Segment's rule corrects it by the skew between ``sentAt`` and the receive time
+    (``clock.segment_skew``); a time still ahead of the receive time beyond ``tolerance_s`` is moved
+    back to it (``clock.future_skew``)."""
+    device = instant(message, "timestamp") or instant(message, "originalTimestamp")
+    if device is None:
+        return received_at, None
+    corrected = device + clock.segment_skew(instant(message, "sentAt"), received_at)
+    if not clock.EARLIEST <= corrected < clock.LATEST:
+        raise errors.MessageRejected("'timestamp' corrected by 'sentAt' falls outside the plausible range",
+                                     code="out_of_range")
+    corrected = clock.future_skew(corrected, received_at, tolerance_s=tolerance_s,
+                                  source_system=source_system).apply(corrected)  # type: ignore[assignment]
+    return corrected, (device if corrected != device else None)
 
 
 def obj(message: Mapping[str, Any], field: str) -> dict[str, Any]:

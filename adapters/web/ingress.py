@@ -19,8 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base import wire
+from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
+from adapters.base.ingest import Item, ingest
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.web import errors
@@ -28,7 +30,7 @@ from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
 from adapters.web.openapi import OPENAPI
 from bus.config import OmnibusSettings
-from bus.errors import PublishError, RawRecord
+from bus.errors import RawRecord
 
 JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
 
@@ -67,7 +69,10 @@ class WebIngress:
         batch = payload.get("batch")
         if not isinstance(batch, list) or not batch:
             raise errors.bad_shape("'batch' must be a non-empty array of messages")
-        shared = {field: payload[field] for field in ("context", "integrations") if isinstance(payload.get(field), dict)}
+        shared: dict[str, Any] = {
+            field: payload[field] for field in ("context", "integrations") if isinstance(payload.get(field), dict)}
+        if isinstance(payload.get("sentAt"), str):  # the batch's sentAt stands for messages without their own
+            shared["sentAt"] = payload["sentAt"]
         messages = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
         return await self._ingest(request, source, messages, started, received_at, single=False)
 
@@ -128,71 +133,72 @@ class WebIngress:
         self, request: web.Request, source: str, messages: list[tuple[str | None, Any]],
         started: float, received_at: datetime, *, single: bool,
     ) -> web.Response:
-        good: list[MappedRecord] = []
-        accepted: list[str] = []
-        bad: list[tuple[int, Any, RejectedInput]] = []
-        for index, (call, message) in enumerate(messages):
-            try:
-                if not single:  # a single call's body was already held to the per-event limit
-                    size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
-                    if size > MAX_EVENT_BYTES:
-                        raise errors.too_large(size, MAX_EVENT_BYTES)
-                record = self._mapper(message, source=source, call=call, received_at=received_at)
-            except RejectedInput as error:
-                bad.append((index, message, error))
-                continue
-            good.append(record)
-            accepted.append(record.dedupe_id[len(source) + 1 :])  # dedupe ids are "<source>:<messageId>"
-        if good:
-            await self._publisher.submit(good, received_at=started)
-        if not bad:
-            return web.json_response({"success": True})
-        await self._dead_letter(request, source, bad)
-        return _rejection(accepted, bad, single=single)
+        items = [Item((call, message), _raw_message(request, source, index, message))
+                 for index, (call, message) in enumerate(messages)]
 
-    async def _dead_letter(self, request: web.Request, source: str, bad: list[tuple[int, Any, RejectedInput]]) -> None:
-        for index, message, error in bad:
-            raw = RawRecord(
-                value=json.dumps(message, ensure_ascii=False).encode(),
-                headers=(("http.path", request.path.encode()), ("segment.source", source.encode()),
-                         ("segment.batch_index", str(index).encode())),
-            )
-            try:
-                await self._publisher.reject(raw, error)
-            except PublishError as exc:  # the sender retries; the good messages of it then dedupe
-                raise Unavailable(f"cannot record the rejection: {exc}", retry_after_s=self._settings.retry_after_s) from exc
+        def to_record(_: int, native: tuple[str | None, Any]) -> MappedRecord:
+            call, message = native
+            wire.check_tree(message, "the message")  # per message, so a bad one costs only itself
+            if not single:  # a single call's body was already held to the per-event limit
+                size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
+                if size > MAX_EVENT_BYTES:
+                    raise errors.too_large(size, MAX_EVENT_BYTES)
+            return self._mapper(message, source=source, call=call, received_at=received_at)
+
+        outcome = await ingest(self._publisher, items, to_record, received_at=started,
+                               retry_after_s=self._settings.retry_after_s)
+        if not outcome.refused:
+            return web.json_response({"success": True})
+        # dedupe ids are "<source>:<messageId>"
+        accepted = [record.dedupe_id[len(source) + 1 :] for _, record in outcome.accepted]
+        bad = [(index, messages[index][1], error) for index, error in outcome.refused]
+        return _rejection(accepted, bad, single=single, strict=self._settings.strict_batches)
+
+
+def _raw_message(request: web.Request, source: str, index: int, message: Any) -> RawRecord:
+    """A dead letter's value: the message's own JSON (what UTF-8 cannot carry escaped)."""
+    return RawRecord(
+        value=json.dumps(message, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace"),
+        headers=(("http.path", request.path.encode()), ("segment.source", source.encode()),
+                 ("segment.batch_index", str(index).encode())),
+    )
 
 
 def _parse(body: bytes, media_type: str) -> dict[str, Any]:
     if media_type not in JSON_MEDIA_TYPES:
         raise errors.unsupported_media_type(media_type)
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.bad_json(str(exc)) from exc
+    payload = wire.parse(body)  # each message's tree is checked with the message
     if not isinstance(payload, dict):
         raise errors.bad_shape("body must be a JSON object")
     return payload
 
 
+def _message_id(message: Any) -> str | None:
+    """The sender's messageId as the answer may echo it: text only (the response schema says string)."""
+    value = message.get("messageId") if isinstance(message, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _message_label(index: int, message: Any) -> str:
-    message_id = message.get("messageId") if isinstance(message, dict) else None
-    return f"message {index}" + (f" (messageId {message_id})" if isinstance(message_id, str) else "")
+    message_id = _message_id(message)
+    return f"message {index}" + (f" (messageId {message_id})" if message_id else "")
 
 
-def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], *, single: bool) -> web.Response:
-    rejected = [
-        {"index": index, "messageId": message.get("messageId") if isinstance(message, dict) else None,
-         "reason": error.reason, "code": error.code}
-        for index, message, error in bad
-    ]
+def _rejection(
+    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], *, single: bool, strict: bool
+) -> web.Response:
+    """A single call: the refusal's own status. A batch: 200 with the refusals listed, as Segment answers
+    (its SDKs drop a whole batch answered 4xx), or 400 when ``strict_batches`` is set."""
+    rejected = [{"index": index, "messageId": _message_id(message), "reason": error.reason, "code": error.code}
+                for index, message, error in bad]
     if single:
         reason, code, status = bad[0][2].reason, bad[0][2].code, bad[0][2].status
     else:
         details = "; ".join(f"{_message_label(i, m)}: {e.reason}" for i, m, e in bad)
         reason = f"{len(bad)} of {len(bad) + len(accepted)} messages rejected (the others were accepted): {details}"
-        code, status = "invalid_messages", 400
-    body = {"success": False, "error": reason, "message": reason, "code": code, "accepted": accepted, "rejected": rejected}
+        code, status = "invalid_messages", 400 if strict else 200
+    body = {"success": status == 200, "error": reason, "message": reason, "code": code, "accepted": accepted,
+            "rejected": rejected}
     return web.json_response(body, status=status)
 
 

@@ -44,6 +44,11 @@ class _Message:
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
     customer: Found  # the person plus identifiers in context.traits, with what was rejected
+    device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
+
+    def original(self) -> dict[str, str]:
+        """``original_timestamp`` for properties, when the device's time was corrected."""
+        return {"original_timestamp": self.device_time.isoformat()} if self.device_time else {}
 
 
 class SegmentMapper:
@@ -63,7 +68,8 @@ class SegmentMapper:
         """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
-        kind = CALL_TYPES.get(call or message.get("type") or "")
+        named = call or message.get("type") or ""
+        kind = CALL_TYPES.get(named) if isinstance(named, str) else None
         if kind is None:
             raise errors.unknown_type(message.get("type"))
         received = received_at or datetime.now(UTC)
@@ -74,10 +80,12 @@ class SegmentMapper:
             raise errors.missing_identity()
         context_traits = fields.obj(fields.obj(message, "context"), "traits")
         customer = Found().extend(person).extend(self._trait_identifiers(context_traits))
-        parsed = _Message(
-            message, source, fields.message_id(message), fields.timestamp(message, received), received,
-            person.records(), customer,
+        occurred_at, device_time = fields.timestamp(
+            message, received, tolerance_s=self._settings.future_tolerance_s,
+            source_system=self._settings.source_system,
         )
+        parsed = _Message(message, source, fields.message_id(message, kind), occurred_at, received,
+                          person.records(), customer, device_time)
         events = getattr(self, f"_{kind}")(parsed)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
@@ -111,8 +119,10 @@ class SegmentMapper:
             raise errors.missing_field("alias", "userId")
         if not previous:
             raise errors.missing_field("alias", "previousId")
-        previous_kind = "ANONYMOUS_ID" if previous == fields.text_id(m.body, "anonymousId") else "USER_ID"
-        return [self._observed(m, self._normaliser.collect([("USER_ID", user_id), (previous_kind, previous)]), {})]
+        # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
+        # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
+        person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", fields.text_id(m.body, "anonymousId"))])
+        return [self._observed(m, person, {"alias_previous_id": previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")
@@ -177,6 +187,7 @@ class SegmentMapper:
         page = fields.obj(fields.obj(m.body, "context"), "page")
         facts = {**fields.text_map({f: page[f] for f in PAGE_FIELDS if f in page}), **fields.text_map(properties)}
         facts["source"] = m.source
+        facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
             "interaction_id": m.message_id,
@@ -198,7 +209,7 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": fields.text_map(properties, skip=HANDOFF_FIELDS),
+            "intake_facts": {**fields.text_map(properties, skip=HANDOFF_FIELDS), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bus.config import load_settings
 from bus.topic_admin import Action, apply_topics
-from bus.topics import ALL_TOPICS
+from bus.topics import ALL_TOPICS, FAUST_INTERNAL_PATTERNS
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -37,13 +37,17 @@ def apply_command(
 
 @app.command("list")
 def list_command() -> None:
-    """The topics Omnibus declares (no cluster needed)."""
+    """The topics Omnibus declares (no cluster needed): key, Avro records carried, internal or not."""
     settings = load_settings()
-    table = Table("topic", "partitions", "policy", "retention", "key", "carries")
+    table = Table("topic", "partitions", "policy", "retention", "key", "records (Avro)", "what", show_lines=True)
     for spec in ALL_TOPICS:
         retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms // 86_400_000} d"
+        records = "INTERNAL: skip (not Avro)" if spec.internal else "\n".join(
+            name.rsplit(".", 1)[-1] for name in spec.carries)
         table.add_row(
             spec.name(settings.topics), str(spec.partition_count(settings.topics)),
-            "compact" if spec.compacted else "delete", retention, spec.key, spec.description,
+            "compact" if spec.compacted else "delete", retention, spec.key, records, spec.description,
         )
     console.print(table)
+    patterns = ", ".join(p.replace("<prefix>", settings.topics.prefix) for p in FAUST_INTERNAL_PATTERNS)
+    console.print(f"Also INTERNAL (written by the processors' faust runtime; skip them): {patterns}")

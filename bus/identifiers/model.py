@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.errors import OmnibusError
+from bus.errors import OmnibusError
 
 # Rules, as identity's LinkRefused and the rejected-identifier records name them.
 INVALID = "invalid-identifier"
@@ -51,7 +51,9 @@ class Rejected:
 
 
 class NotAnIdentifier(OmnibusError, ValueError):
-    """Raised by the per-type normalisers: ``code`` for metrics, the message for people. Not retriable."""
+    """Raised by the per-type normalisers: ``code`` for metrics, the message for people; bad input, not retriable."""
+
+    retriable = False
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)

@@ -65,8 +65,10 @@ class Found:
             self.identifiers.append(result)
 
     def extend(self, other: Found) -> Found:
-        for item in (*other.identifiers, *other.rejected):
-            self.add(item)
+        for identifier in other.identifiers:
+            self.add(identifier)
+        for rejected in other.rejected:
+            self.add(rejected)
         return self
 
 
@@ -131,7 +133,7 @@ class IdentifierNormaliser:
         return found
 
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
-        REJECTED_IDENTIFIERS.labels(self._component, kind if kind in kinds.IDENTIFIER_TYPES else "UNKNOWN", code).inc()
+        REJECTED_IDENTIFIERS.labels(self._component, kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, code).inc()
         masked = "[national id]" if kind == kinds.NATIONAL_ID and not is_token(kind, value) else mask(kind, value)
         return Rejected(kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, masked, rule, reason, code)
 

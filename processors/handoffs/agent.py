@@ -3,7 +3,9 @@
 One agent reads two co-partitioned topics: ``handoff.events.v1`` (lifecycle records) and
 ``handoff.ticks.v1`` (clock ticks, see ``ticks``), so both the transitions and the deadline scan of
 partition p write the state table's partition p. A timer publishes the ticks of the partitions this
-worker owns, reading the injected ``Clock``; another refreshes the open-handoff gauges.
+worker owns, reading the injected ``Clock``; another refreshes the open-handoff gauges. When customers
+are followed (#15), a second agent digests ``business.events.v1`` into ``handoff.tier-facts.v1`` and a
+``DirectoryFeed`` keeps the in-memory ``CustomerDirectory`` current; ticks apply its changes.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from bus.dead_letter import DeadLetterWriter
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
-from bus.topics import DEAD_LETTERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS
+from bus.topics import (
+    BUSINESS_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, HANDOFF_TIER_FACTS,
+)
 from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
+from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.ticks import BadTick, decode_tick, tick_records
+from processors import readiness
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -70,6 +77,7 @@ class HandoffWorker:
     app: faust.App
     tracker: HandoffTracker
     producer: _StartOnFirstUse
+    feed: DirectoryFeed | None = None  # None when customers are not followed
 
 
 def build_worker(
@@ -81,6 +89,7 @@ def build_worker(
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=handoffs.web_port, **faust_overrides)
+    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     partition_count = HANDOFF_TICKS.partition_count(settings.topics)
     table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),
@@ -89,10 +98,12 @@ def build_worker(
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
 
+    directory = CustomerDirectory() if handoffs.follow_customers else None
+    feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
-        owned_partitions=owned_partitions,
+        owned_partitions=owned_partitions, directory=directory,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 
@@ -110,6 +121,29 @@ def build_worker(
             elif (decoded := await decoder.decode(record)) is not None:
                 await tracker.handle(decoded, record)
 
+    if feed is not None:
+        facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
+        business = app.topic(BUSINESS_EVENTS.name(settings.topics), key_serializer="raw", value_serializer="raw")
+
+        @app.agent(business, name=f"{APP_NAME}.tier-facts")
+        async def digest_business_events(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                record = raw_record(event.message)
+                decoded = await decoder.decode(record)
+                try:
+                    fact = tier_fact(decoded) if decoded is not None else None
+                except Exception as error:  # a record the digest cannot read must not stall the partition
+                    await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
+                                             error_type="TierFactError")
+                    continue
+                if fact is not None:
+                    key, value = tier_fact_record(fact)
+                    await (await producer.ready()).send_raw(facts_topic, key, value)
+
+        @app.task
+        async def start_directory_feed() -> None:
+            await feed.start()
+
     if handoffs.tick_interval_s > 0:
 
         @app.timer(handoffs.tick_interval_s, name=f"{APP_NAME}.ticker")
@@ -125,9 +159,12 @@ def build_worker(
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, assigned: Any = None, **_: Any) -> None:
         tracker.index.invalidate()  # rebuilt from the (recovered) table at each partition's next tick
+        tracker.customer_index.invalidate()
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, **_: Any) -> None:
+        if feed is not None:
+            await feed.stop()
         await producer.stop()
 
-    return HandoffWorker(app, tracker, producer)
+    return HandoffWorker(app, tracker, producer, feed)

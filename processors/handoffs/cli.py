@@ -20,6 +20,7 @@ from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
+from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
 from processors.handoffs.replay import replay_topic
 from processors.handoffs.report import compute_report, hours_minutes, to_csv, to_json
@@ -111,16 +112,26 @@ def _print_unaccounted(found: list[Unaccounted], output_format: Format) -> None:
         console.print(table)
 
 
+class By(str, Enum):
+    PEOPLE = "people"
+    CUSTOMER = "customer"
+
+
 @report_app.command("handoffs")
 def report_handoffs_command(
     month: str = typer.Option(..., help="Month to report, YYYY-MM."),
     output_format: Format = typer.Option(Format.TABLE, "--format"),
     timezone: str = typer.Option("UTC", help="Time zone the month's boundaries are in."),
+    by: By = typer.Option(By.PEOPLE, "--by", help="people: per team and person; customer: per customer."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
-    """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced."""
+    """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced. With
+    ``--by customer``: handoffs, matters, bounces and repeats within 7 days per customer."""
     try:
         replay = asyncio.run(replay_topic(_settings(bootstrap_servers), HANDOFF_EVENTS))
+        if by is By.CUSTOMER:
+            _print_customers(compute_customer_report(replay.events, month, timezone), month, output_format)
+            return
         rows = compute_report(replay.events, month, timezone)
     except (ValueError, ConfigError) as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -134,4 +145,22 @@ def report_handoffs_command(
         for r in rows:
             table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
                           hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
+        console.print(table)
+
+
+def _print_customers(rows: list[CustomerRow], month: str, output_format: Format) -> None:
+    if output_format is Format.JSON:
+        typer.echo(json.dumps({"month": month, "customers": [asdict(r) for r in rows]}, indent=2))
+    elif output_format is Format.CSV:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(CustomerRow.__dataclass_fields__), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        table = Table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
+                      title=f"Handoffs per customer, {month}")
+        for r in rows:
+            table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),
+                          str(r.repeats), r.repeat_case_types or "-")
         console.print(table)

@@ -1,4 +1,4 @@
-"""What the handoff tracker is told: routing, team calendars, SLA policies, escalation chains, acknowledgement.
+"""What the handoff tracker is told: routing, team calendars (``calendar_config``), SLA policies, escalation chains, acknowledgement.
 
 Two layers: ``HandoffsSettings`` (process settings from ``OMNIBUS_PROCESSOR_HANDOFFS__*``) and
 ``HandoffPolicy`` (the business rules, from a YAML or JSON file named by ``policy_file``). Both are
@@ -9,77 +9,22 @@ team working round the clock, 20 hours to resolve, each escalation tier another 
 from __future__ import annotations
 
 import json
-import re
-from datetime import date
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from bus.config import TimeZoneName, load_component_settings
+from bus.config import load_component_settings
+from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 from bus.errors import ConfigError
 from processors.handoffs.calendar import BusinessCalendar
+from processors.handoffs.calendar_config import Frozen, TeamCalendar
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
 CLASSIC_RESOLVE_HOURS = 20.0
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _weekday(value: Any) -> int:
-    if isinstance(value, str) and value[:3].lower() in WEEKDAYS:
-        return WEEKDAYS.index(value[:3].lower())
-    return value
-
-
-def _minute_of_day(value: Any) -> Any:
-    if isinstance(value, str):
-        if not _CLOCK_TIME.match(value):
-            raise ValueError(f"{value!r} is not a time of day HH:MM (00:00 to 24:00)")
-        hours, minutes = value.split(":")
-        return int(hours) * 60 + int(minutes)
-    return value
-
-
-Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
-MinuteOfDay = Annotated[int, BeforeValidator(_minute_of_day), Field(ge=0, le=24 * 60)]
-
-
-class TeamCalendar(Frozen):
-    """Working hours of a team: one window per working day, in the team's time zone, holidays off."""
-
-    timezone: TimeZoneName = "UTC"
-    working_days: tuple[Weekday, ...] = (0, 1, 2, 3, 4, 5, 6)
-    opens: MinuteOfDay = Field(0, description="Local time the working day starts, 'HH:MM'.")
-    closes: MinuteOfDay = Field(24 * 60, description="Local time it ends, 'HH:MM' ('24:00' = midnight).")
-    holidays: tuple[date, ...] = Field((), description="Explicit days off (ISO dates).")
-    holiday_country: str | None = Field(None, description="ISO country code of public holidays (`holidays` package).")
-    holiday_subdivision: str | None = None
-
-    @model_validator(mode="after")
-    def _opens_before_closes(self) -> TeamCalendar:
-        if self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
-        if not self.working_days:
-            raise ValueError("a calendar needs at least one working day")
-        return self
-
-    def build(self) -> BusinessCalendar:
-        rules = None
-        if self.holiday_country:
-            import holidays  # imported only when public holidays are asked for
-
-            rules = holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
-        return BusinessCalendar(
-            self.timezone, working_days=self.working_days, opens_minute=self.opens, closes_minute=self.closes,
-            holidays=self.holidays, holiday_rules=rules,
-        )
 
 
 class EscalationStep(Frozen):
@@ -131,6 +76,64 @@ class AcknowledgementPolicy(Frozen):
     max_resends: int = Field(3, ge=0, description="Re-sends of the work order before the alarms stop.")
 
 
+def _check_names(what: str, names: Iterable[str], known: frozenset[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; known: {sorted(known)}")
+
+
+class TierPolicy(Frozen):
+    """Service tiers: their order, the tiers products confer, whose word counts, and changes mid-case.
+
+    A customer's tier is the highest, by ``order``, of the tiers of their open accounts
+    (``AccountOpened.service_tier``) and active subscriptions (``products``: product code -> tier); a tier
+    not in ``order`` ranks below every listed one. A tier on ``HandoffCreated`` is the channel's guess,
+    replaced by the customer's tier once known, unless the origin channel is in ``trusted_channels``.
+    ``mid_case`` is the rule for a tier that changes after it was settled: ``upgrade`` re-times an open
+    case to a higher tier forward only (the deadline never moves later; a downgrade changes nothing),
+    ``keep`` never re-times.
+    """
+
+    order: tuple[str, ...] = Field(("basic", "standard", "premium", "gold", "platinum"),
+                                   description="Service tiers, lowest first.")
+    products: dict[str, str] = Field(default_factory=dict, description="Product code -> tier it confers.")
+    trusted_channels: tuple[str, ...] = Field((), description="Origin channels whose HandoffCreated tier is final.")
+    mid_case: Literal["upgrade", "keep"] = "upgrade"
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> TierPolicy:
+        _check_names("trusted channel", self.trusted_channels, CHANNELS)
+        return self
+
+    def rank(self, tier: str | None) -> int:
+        return self.order.index(tier) if tier in self.order else -1
+
+
+class NotificationPolicy(Frozen):
+    """Who can carry a customer notification to which identifier.
+
+    ``addresses``: per channel, the identifier types it can reach a customer by, preferred first. The
+    notification goes to the origin channel at the first such identifier the handoff came with (the one
+    seen there), else to the first channel of ``fallback`` that can reach one of the customer's known
+    identifiers, else to the origin channel without an address.
+    """
+
+    addresses: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        "WEB": ("USER_ID", "EMAIL"), "CALL_CENTER": ("PHONE",), "BRANCH": ("PHONE", "EMAIL"),
+    })
+    fallback: tuple[str, ...] = ("WEB", "CALL_CENTER")
+
+    @model_validator(mode="after")
+    def _known_names(self) -> NotificationPolicy:
+        _check_names("notification channel", [*self.addresses, *self.fallback], CHANNELS)
+        _check_names("identifier type", [t for types in self.addresses.values() for t in types], IDENTIFIER_TYPES)
+        return self
+
+    @property
+    def reachable_types(self) -> frozenset[str]:
+        return frozenset(t for types in self.addresses.values() for t in types)
+
+
 class HandoffPolicy(Frozen):
     calendars: dict[str, TeamCalendar] = Field(default_factory=lambda: {"default": TeamCalendar()})
     teams: tuple[Team, ...] = (Team(name="back-office"),)
@@ -141,6 +144,8 @@ class HandoffPolicy(Frozen):
     default_service_tier: str = "standard"
     warning_percents: tuple[int, ...] = (50, 75)
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
+    tiers: TierPolicy = TierPolicy()
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> HandoffPolicy:
@@ -178,6 +183,9 @@ class HandoffPolicy(Frozen):
     def _default_team(self) -> Team:
         return self._teams[self.default_team]
 
+    def calendar_name(self, team: str | None) -> str:
+        return self.team(team).calendar
+
     def calendar_of(self, team: str | None) -> BusinessCalendar:
         return self._calendars[self.team(team).calendar]
 
@@ -211,6 +219,10 @@ class HandoffsSettings(Frozen):
     )
     metrics_refresh_s: float = Field(30.0, gt=0, description="How often the open-handoff gauges are recomputed.")
     web_port: int | None = Field(None, ge=0, le=65535, description="faust web port; None disables it.")
+    follow_customers: bool = Field(
+        True, description="Resolve each handoff's customer and service tier from customer.identifiers.v1 and the "
+        "business events (digested into handoff.tier-facts.v1); false: the tier on HandoffCreated only.",
+    )
 
 
 def load_handoffs_settings(**overrides: object) -> HandoffsSettings:

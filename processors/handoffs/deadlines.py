@@ -16,20 +16,32 @@ from processors.handoffs.calendar import rebase_us
 from processors.handoffs.config import EscalationStep, HandoffPolicy
 from processors.handoffs.notifications import delayed_notification
 from processors.handoffs.outputs import ESCALATED, Emitter, Output
-from processors.handoffs.state import HandoffState, Timer, TimerKind
+from processors.handoffs.state import DeadlineLineage, DeadlineRule, HandoffState, Timer, TimerKind
 
 HOUR_US = 3_600_000_000
 MINUTE_US = 60_000_000
 
 
-def resolution_timers(policy: HandoffPolicy, state: HandoffState, start_us: int, deadline_us: int) -> tuple[Timer, ...]:
-    """Warnings and breach of the state's current (cycle, tier), minus those already fired."""
+def resolution_timers(
+    policy: HandoffPolicy, state: HandoffState, pivot_us: int, deadline_us: int, *, elapsed_us: int = 0,
+) -> tuple[Timer, ...]:
+    """Warnings and breach of the state's current (cycle, tier), minus those already fired.
+
+    ``elapsed_us`` of the clock's working time were already used at ``pivot_us`` (0 for a new clock).
+    A warning falls when its share of the working time has elapsed; if that instant is not working
+    time (the share ran out exactly as a window closed, before a lunch break or the night) it falls when
+    work resumes, so nobody is warned during a break. The breach stays at the deadline itself.
+    """
     calendar = policy.calendar_of(state.team)
-    total = calendar.working_between_us(start_us, deadline_us)
+    total = elapsed_us + calendar.working_between_us(pivot_us, deadline_us)
     prefix = f"c{state.cycle}:t{state.tier}"
+
+    def warning_due(percent: int) -> int:
+        share = max(0, total * percent // 100 - elapsed_us)
+        return min(calendar.next_working_us(calendar.add_working_us(pivot_us, share)), deadline_us)
+
     timers = [
-        Timer(TimerKind.WARNING, percent, calendar.add_working_us(start_us, total * percent // 100),
-              f"{prefix}:w{percent}")
+        Timer(TimerKind.WARNING, percent, warning_due(percent), f"{prefix}:w{percent}")
         for percent in policy.warning_percents
     ]
     timers.append(Timer(TimerKind.BREACH, state.tier, deadline_us, f"{prefix}:breach"))
@@ -40,11 +52,50 @@ def _acknowledgement_timers(state: HandoffState) -> tuple[Timer, ...]:
     return tuple(t for t in state.timers if t.kind is TimerKind.ACK)
 
 
-def start_resolution_clock(policy: HandoffPolicy, state: HandoffState, start_us: int, hours: float) -> HandoffState:
+def lineage(
+    policy: HandoffPolicy, state: HandoffState, rule: DeadlineRule, hours: float, start_us: int,
+    previous_deadline_us: int | None = None,
+) -> DeadlineLineage:
+    return DeadlineLineage(
+        rule=rule, service_tier=state.service_tier, tier_source=state.tier_source, resolve_within_hours=hours,
+        calendar=policy.calendar_name(state.team), clock_started_us=start_us, tier_event_id=state.tier_event_id,
+        customer_id=state.customer_id, previous_deadline_us=previous_deadline_us,
+    )
+
+
+def start_resolution_clock(
+    policy: HandoffPolicy, state: HandoffState, start_us: int, hours: float, rule: DeadlineRule = DeadlineRule.SLA,
+) -> HandoffState:
     """Start the clock of the state's current (cycle, tier) at ``start_us`` for ``hours`` working hours."""
     deadline = policy.calendar_of(state.team).add_working_us(start_us, round(hours * HOUR_US))
-    state = state.with_(clock_started_us=start_us, deadline_us=deadline)
+    state = state.with_(clock_started_us=start_us, deadline_us=deadline,
+                        lineage=lineage(policy, state, rule, hours, start_us))
     return state.with_(timers=_acknowledgement_timers(state) + resolution_timers(policy, state, start_us, deadline))
+
+
+def retime_resolution_clock(
+    policy: HandoffPolicy, state: HandoffState, at_us: int, old_hours: float, new_hours: float, rule: DeadlineRule,
+    *, forward_only: bool,
+) -> HandoffState | None:
+    """Re-time the running clock from ``old_hours`` to ``new_hours`` of working time, counting what was already
+    worked: the new deadline is ``new_hours`` after the clock's start as far as working time goes (pauses
+    and transfers included), but never before ``at_us`` (news about the customer does not breach a case
+    retroactively). ``forward_only``: only an earlier deadline is applied. None when nothing changes (the
+    deadline already passed, or it would not move)."""
+    if state.deadline_us is None or f"c{state.cycle}:t{state.tier}:breach" in state.fired:
+        return None
+    calendar = policy.calendar_of(state.team)
+    pivot = state.paused_at_us if state.paused_at_us is not None else at_us  # a stopped clock counts from the pause
+    remaining = calendar.working_between_us(pivot, state.deadline_us)
+    elapsed = max(0, round(old_hours * HOUR_US) - remaining)
+    deadline = calendar.add_working_us(pivot, max(0, round(new_hours * HOUR_US) - elapsed))
+    if deadline == state.deadline_us or (forward_only and deadline > state.deadline_us):
+        return None
+    new_lineage = lineage(policy, state, rule, new_hours, state.clock_started_us or pivot, state.deadline_us)
+    state = state.with_(deadline_us=deadline, lineage=new_lineage)
+    timers = resolution_timers(policy, state, pivot, deadline, elapsed_us=min(elapsed, round(new_hours * HOUR_US)))
+    others = tuple(t for t in state.timers if not t.on_resolution_clock)
+    return state.with_(timers=others + timers)
 
 
 def start_acknowledgement_clock(policy: HandoffPolicy, state: HandoffState, sent_us: int) -> HandoffState:
@@ -72,7 +123,10 @@ def rebase_resolution_clock(
         dataclasses.replace(t, due_us=move(t.due_us)) if t.on_resolution_clock else t for t in state.timers
     )
     deadline = move(state.deadline_us) if state.deadline_us is not None else None
-    return state.with_(timers=timers, deadline_us=deadline, team=to_team)
+    lineage = state.lineage
+    if lineage is not None and to_team != state.team:  # the hours left are now counted in the new team's calendar
+        lineage = dataclasses.replace(lineage, calendar=policy.calendar_name(to_team))
+    return state.with_(timers=timers, deadline_us=deadline, team=to_team, lineage=lineage)
 
 
 def escalation_step(policy: HandoffPolicy, state: HandoffState) -> EscalationStep | None:
@@ -86,7 +140,7 @@ def escalate(policy: HandoffPolicy, state: HandoffState, at_us: int) -> tuple[Ha
     if step is None:
         raise ValueError("the handoff is at the top of its escalation chain")
     state = state.with_(tier=state.tier + 1)
-    return start_resolution_clock(policy, state, at_us, step.resolve_within_hours), step
+    return start_resolution_clock(policy, state, at_us, step.resolve_within_hours, DeadlineRule.ESCALATION), step
 
 
 def escalation_target(state: HandoffState, step: EscalationStep) -> tuple[str, dict[str, str] | None]:
@@ -141,7 +195,7 @@ def _alarm_and_resend(
 def _breach(policy: HandoffPolicy, emitter: Emitter, state: HandoffState, timer: Timer, fired: Fired) -> HandoffState:
     fired.outputs.append(emitter.breached(state, timer))
     if state.tier == 0:
-        fired.outputs.extend(delayed_notification(emitter, state, timer.due_us))
+        fired.outputs.extend(delayed_notification(emitter, state, timer.due_us, policy.notifications))
     if escalation_step(policy, state) is None:
         return state  # the top of the chain missed its deadline too: nothing left to escalate to
     from_team, from_owner, from_tier = state.team, state.owner, state.tier

@@ -40,6 +40,15 @@ ORPHAN_ACKS = Counter(
 SCAN_ERRORS = Counter(
     "omnibus_handoff_scan_errors_total", "Handoffs the deadline scan could not process (see the logs)."
 )
+CUSTOMER_UPDATES = Counter(
+    "omnibus_handoff_customer_updates_total",
+    "Handoffs updated from what identity and the legacy systems published: resolved (customer first known),"
+    " moved (merge or split), tier (service tier changed), retimed (deadline re-timed).", ["change"],
+)
+BOUNCES_TO_RESOLVE = Histogram(
+    "omnibus_handoff_bounces_to_resolve", "Transfers a handoff went through before it was resolved.", ["team"],
+    buckets=(0, 1, 2, 3, 5, 8),
+)
 TIME_TO_RESOLVE = Histogram(
     "omnibus_handoff_time_to_resolve_seconds", "Time from creation to resolution.", ["team"],
     buckets=RESOLVE_BUCKETS_S,
@@ -63,8 +72,18 @@ class HandoffMetrics:
                 BOUNCES.labels(team=self.team(detail)).inc()
             elif effect == "resolved":
                 TIME_TO_RESOLVE.labels(team=self.team(team)).observe(detail)
+            elif effect == "bounces_to_resolve":
+                BOUNCES_TO_RESOLVE.labels(team=self.team(team)).observe(detail)
             elif effect == "escalated":
                 ESCALATIONS.labels(team=self.team(team), trigger=str(detail)).inc()
+
+    def customer_update(self, old: Any, new: Any, retimed: Any) -> None:
+        if new.customer_id != old.customer_id:
+            CUSTOMER_UPDATES.labels(change="resolved" if old.customer_id is None else "moved").inc()
+        if new.service_tier != old.service_tier:
+            CUSTOMER_UPDATES.labels(change="tier").inc()
+        if retimed is not None:
+            CUSTOMER_UPDATES.labels(change="retimed").inc()
 
     def illegal(self, code: str, *, orphan_ack: bool = False) -> None:
         ILLEGAL.labels(reason=code).inc()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bus.serde import Event
 from processors.handoffs.clock import from_micros
+from processors.handoffs.config import NotificationPolicy
 from processors.handoffs.outputs import (
     ACCEPTED, CLOSED, CREATED, NOTIFICATION, REOPENED, RESOLVED, RESUMED, WAITING, Emitter, Output,
 )
@@ -28,6 +29,7 @@ MESSAGES = {
     "REOPENED": "Your request has been reopened and is being handled again.",
 }
 SILENT_CLOSE_REASONS = frozenset({"DUPLICATE"})  # the customer hears about the case that is kept
+DEFAULT_POLICY = NotificationPolicy()
 
 
 def notification_kind(cause: str, cause_value: dict) -> str | None:
@@ -39,7 +41,7 @@ def notification_kind(cause: str, cause_value: dict) -> str | None:
 
 def notification(
     emitter: Emitter, state: HandoffState, kind: str, occurred_us: int, causation_id: str | None,
-    *, seed: str, resolution: str | None = None,
+    *, seed: str, resolution: str | None = None, policy: NotificationPolicy = DEFAULT_POLICY,
 ) -> Output:
     parameters = {"handoff_id": state.handoff_id, "case_type": state.case_type, "status": state.status.value}
     if state.team:
@@ -51,27 +53,52 @@ def notification(
     message = MESSAGES[kind].format(
         team=state.team or "back-office", deadline=parameters.get("deadline", "soon"), resolution=resolution or "",
     )
+    channel, address = delivery(policy, state)
+    envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
-        "envelope": emitter.envelope(state, seed, occurred_us, causation_id),
-        "notification_id": "", "handoff_id": state.handoff_id,
+        "envelope": envelope, "notification_id": envelope["event_id"], "handoff_id": state.handoff_id,
         "customer_identifiers": [dict(i) for i in state.customer_identifiers],
-        "channel": state.origin_channel, "site": state.origin_site, "kind": kind, "message": message,
-        "parameters": parameters,
+        "channel": channel, "site": state.origin_site if channel == state.origin_channel else None, "kind": kind,
+        "message": message, "parameters": parameters, "customer_id": state.customer_id, "address": address,
+        "origin_channel": state.origin_channel,
     }
-    value["notification_id"] = value["envelope"]["event_id"]
-    return Output("notifications", state.handoff_id, Event(NOTIFICATION, value))
+    return Output("notifications", notification_key(state), Event(NOTIFICATION, value))
+
+
+def notification_key(state: HandoffState) -> str:
+    """Notifications are keyed by customer id, so each customer's are in order on one partition; a handoff
+    whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so)."""
+    return state.customer_id or state.handoff_id
+
+
+def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict[str, str] | None]:
+    """(channel, address): the origin channel at an identifier it can reach (those the handoff came with
+    first: the ones seen there), else the first fallback channel that can reach a known identifier, else
+    the origin channel without an address (``NotificationPolicy``)."""
+    known = (*state.customer_identifiers, *state.addresses)
+    origin = state.origin_channel
+    for channel, candidates in ((origin, known), *((c, known) for c in policy.fallback if c != origin)):
+        for kind in policy.addresses.get(channel, ()):
+            for identifier in candidates:
+                if identifier["type"] == kind:
+                    return channel, {"type": identifier["type"], "value": identifier["value"]}
+    return origin, None
 
 
 def change_notifications(
-    emitter: Emitter, state: HandoffState, cause: str, cause_value: dict, occurred_us: int, causation_id: str
+    emitter: Emitter, state: HandoffState, cause: str, cause_value: dict, occurred_us: int, causation_id: str,
+    policy: NotificationPolicy = DEFAULT_POLICY,
 ) -> list[Output]:
     kind = notification_kind(cause, cause_value)
     if kind is None:
         return []
     resolution = cause_value.get("resolution") if cause == RESOLVED else None
     return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",
-                         resolution=resolution)]
+                         resolution=resolution, policy=policy)]
 
 
-def delayed_notification(emitter: Emitter, state: HandoffState, occurred_us: int) -> list[Output]:
-    return [notification(emitter, state, "DELAYED", occurred_us, None, seed=f"notify:c{state.cycle}:delayed")]
+def delayed_notification(
+    emitter: Emitter, state: HandoffState, occurred_us: int, policy: NotificationPolicy = DEFAULT_POLICY,
+) -> list[Output]:
+    return [notification(emitter, state, "DELAYED", occurred_us, None, seed=f"notify:c{state.cycle}:delayed",
+                         policy=policy)]

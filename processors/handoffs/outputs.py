@@ -13,7 +13,7 @@ from typing import Any, Literal
 from bus.envelope import HANDOFF_OUTPUT_IDS, PROCESSOR_CHANNEL, envelope
 from bus.serde import Event
 from processors.handoffs.clock import Clock, from_micros
-from processors.handoffs.state import Actor, HandoffState, Timer
+from processors.handoffs.state import Actor, DeadlineLineage, HandoffState, Timer
 
 NS = "omnibus.handoff."
 CREATED, ROUTED = NS + "HandoffCreated", NS + "HandoffRouted"
@@ -63,7 +63,7 @@ class Emitter:
         self, schema: str, state: HandoffState, seed: str, occurred_us: int, causation_id: str | None, **fields: Any
     ) -> Output:
         value = {"envelope": self.envelope(state, seed, occurred_us, causation_id), "handoff_id": state.handoff_id,
-                 **fields}
+                 "customer_id": state.customer_id, **fields}
         return Output("events", state.handoff_id, Event(schema, value))
 
     # --- one builder per emitted fact -------------------------------------------------------------
@@ -79,15 +79,18 @@ class Emitter:
             customer_identifiers=[dict(i) for i in state.customer_identifiers],
         )
 
-    def status_changed(self, state: HandoffState, cause: str, occurred_us: int, causation_id: str | None) -> Output:
+    def status_changed(
+        self, state: HandoffState, cause: str, occurred_us: int, causation_id: str | None, *, seed: str | None = None,
+    ) -> Output:
         return self.event(
-            STATUS_CHANGED, state, f"status:v{state.version}", occurred_us, causation_id,
+            STATUS_CHANGED, state, seed or f"status:v{state.version}", occurred_us, causation_id,
             version=state.version, status=state.status.value, cause=cause,
             customer_identifiers=[dict(i) for i in state.customer_identifiers], case_type=state.case_type,
             summary=state.summary, service_tier=state.service_tier, team=state.team, owner=state.owner,
             escalation_tier=state.tier, deadline_at=_instant(state.deadline_us if state.is_open else None),
             acknowledged=state.acknowledged, origin_channel=state.origin_channel, origin_site=state.origin_site,
-            created_at=from_micros(state.created_at_us),
+            created_at=from_micros(state.created_at_us), deadline_lineage=lineage_record(state.lineage),
+            tier_source=state.tier_source.value,
         )
 
     def warning(self, state: HandoffState, timer: Timer) -> Output:
@@ -119,6 +122,18 @@ class Emitter:
             unacknowledged_ms=(timer.due_us - since) // 1000, team=state.team,
             receiving_system=state.receiving_system,
         )
+
+
+def lineage_record(lineage: DeadlineLineage | None) -> dict[str, Any] | None:
+    """The ``omnibus.handoff.DeadlineLineage`` record of a state's lineage."""
+    if lineage is None:
+        return None
+    return {
+        "rule": lineage.rule.value, "service_tier": lineage.service_tier, "tier_source": lineage.tier_source.value,
+        "tier_event_id": lineage.tier_event_id, "resolve_within_hours": float(lineage.resolve_within_hours),
+        "calendar": lineage.calendar, "clock_started_at": from_micros(lineage.clock_started_us),
+        "customer_id": lineage.customer_id, "previous_deadline_at": _instant(lineage.previous_deadline_us),
+    }
 
 
 def _instant(micros: int | None) -> Any:

@@ -59,6 +59,59 @@ class Timer:
 Actor = dict[str, str]  # {"kind": "EMPLOYEE", "id": "e-42"}, as in omnibus.common.Actor
 
 
+class TierSource(StrEnum):
+    """Where a handoff's service tier came from (see ``customers`` for the rules)."""
+
+    DEFAULT = "DEFAULT"  # nothing known: the policy's default tier
+    CHANNEL = "CHANNEL"  # the tier on HandoffCreated (a guess unless the channel is trusted)
+    TRUSTED_CHANNEL = "TRUSTED_CHANNEL"  # the tier on HandoffCreated from a channel the policy trusts
+    CUSTOMER = "CUSTOMER"  # the highest active tier of the customer's accounts and products
+
+    @property
+    def settled(self) -> bool:
+        """Whether the tier is the customer's own (later changes follow the mid-case rule)."""
+        return self in (TierSource.TRUSTED_CHANNEL, TierSource.CUSTOMER)
+
+
+class DeadlineRule(StrEnum):
+    """Why the current deadline is what it is."""
+
+    SLA = "sla"  # the SLA hours of (case type, tier) from the start of the clock
+    ESCALATION = "escalation"  # the hours of the escalation step reached
+    CUSTOMER_RESOLVED = "customer-resolved"  # re-timed once: the customer and their tier became known
+    TIER_UPGRADE = "tier-upgrade"  # re-timed forward only: the customer moved to a faster tier mid-case
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineLineage:
+    """How the current deadline was computed; published as ``omnibus.handoff.DeadlineLineage``."""
+
+    rule: DeadlineRule
+    service_tier: str
+    tier_source: TierSource
+    resolve_within_hours: float
+    calendar: str
+    clock_started_us: int
+    tier_event_id: str | None = None  # the business event the customer's tier comes from
+    customer_id: str | None = None
+    previous_deadline_us: int | None = None  # the deadline before a re-timing
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _LINEAGE_FIELDS}
+        data["rule"], data["tier_source"] = self.rule.value, self.tier_source.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeadlineLineage:
+        values = {name: data[name] for name in _LINEAGE_FIELDS if name in data}
+        values["rule"], values["tier_source"] = DeadlineRule(data["rule"]), TierSource(data["tier_source"])
+        return cls(**values)
+
+
+_LINEAGE_FIELDS = ("rule", "service_tier", "tier_source", "resolve_within_hours", "calendar", "clock_started_us",
+                   "tier_event_id", "customer_id", "previous_deadline_us")
+
+
 @dataclass(frozen=True, slots=True)
 class HandoffState:
     handoff_id: str
@@ -82,6 +135,7 @@ class HandoffState:
     routed_at_us: int | None = None
     resends: int = 0  # re-sends of the current work order
     cycle: int = 0  # reopen count
+    bounces: int = 0  # transfers so far (a case passed on instead of solved)
     tier: int = 0  # escalation tier
     clock_started_us: int | None = None  # start of the current tier's resolution clock
     deadline_us: int | None = None
@@ -91,6 +145,11 @@ class HandoffState:
     timers: tuple[Timer, ...] = ()
     fired: frozenset[str] = frozenset()
     applied: tuple[str, ...] = ()
+    customer_id: str | None = None  # from identity resolution; None until one of the identifiers is known
+    tier_source: TierSource = TierSource.CHANNEL
+    tier_event_id: str | None = None  # business event that set a CUSTOMER tier
+    lineage: DeadlineLineage | None = None
+    addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
 
     # --- derived ----------------------------------------------------------------------------------
 
@@ -141,6 +200,9 @@ class HandoffState:
         data["timers"] = [t.to_list() for t in self.timers]
         data["fired"] = sorted(self.fired)
         data["applied"] = list(self.applied)
+        data["tier_source"] = self.tier_source.value
+        data["lineage"] = self.lineage.to_dict() if self.lineage else None
+        data["addresses"] = [dict(a) for a in self.addresses]
         data["next_due_us"] = self.next_due_us
         return data
 
@@ -152,6 +214,9 @@ class HandoffState:
         values["timers"] = tuple(Timer.from_list(t) for t in data.get("timers", ()))
         values["fired"] = frozenset(data.get("fired", ()))
         values["applied"] = tuple(data.get("applied", ()))
+        values["tier_source"] = TierSource(data.get("tier_source") or TierSource.CHANNEL)
+        values["lineage"] = DeadlineLineage.from_dict(data["lineage"]) if data.get("lineage") else None
+        values["addresses"] = tuple(dict(a) for a in data.get("addresses", ()))
         return cls(**values)
 
 

@@ -11,6 +11,7 @@ idempotent effects.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,16 +20,30 @@ from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
 from bus.producer import Outgoing
 from bus.serde import Event
+from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.customer_index import CustomerIndex
+from processors.handoffs.customers import follow
+from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.deadlines import fire_due
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, Emitter, Output
+from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, Emitter, Output
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
 log = get_logger(__name__)
 PUBLISH_ATTEMPTS = 6
+
+
+def record_us(event: Event) -> int:
+    return to_micros(event.value["envelope"]["occurred_at"])
+
+
+def schema_can_change_customer(schema: str) -> bool:
+    """A reopened case is followed again at once (its customer may have moved while it was closed); the
+    other records change nothing the directory says, which ticks follow."""
+    return schema == REOPENED
 
 
 class Publisher(Protocol):
@@ -52,7 +67,7 @@ class HandoffTracker:
         self, policy: HandoffPolicy, emitter: Emitter, store: MutableMapping[str, Any], publisher: Publisher,
         dead_letters: DeadLetters, destinations: Destinations, *, index: DueIndex | None = None,
         metrics: HandoffMetrics | None = None, batch_size: int = 500,
-        owned_partitions: Callable[[], Iterable[int]] = tuple,
+        owned_partitions: Callable[[], Iterable[int]] = tuple, directory: CustomerDirectory | None = None,
     ) -> None:
         self.policy, self.emitter, self.store = policy, emitter, store
         self.publisher, self.dead_letters, self.destinations = publisher, dead_letters, destinations
@@ -60,6 +75,10 @@ class HandoffTracker:
         self.metrics = metrics or HandoffMetrics(policy)
         self.batch_size = batch_size
         self.owned_partitions = owned_partitions  # rebuilt together in one pass over the table
+        self.directory = directory  # None: customers are not followed (tier from the event only)
+        self.customer_index = CustomerIndex()
+        self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
+        self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
 
     # --- lifecycle records ------------------------------------------------------------------------
 
@@ -74,7 +93,7 @@ class HandoffTracker:
             return "illegal"
         handoff_id = event.value["handoff_id"]
         state = self._load(handoff_id)
-        ctx = Context(self.policy, self.emitter, record.partition)
+        ctx = Context(self.policy, self.emitter, record.partition, self.directory)
         try:
             transition = apply(state, event, ctx)
         except IllegalTransition as error:
@@ -86,8 +105,12 @@ class HandoffTracker:
             return "illegal"
         if not transition.changed:
             return "duplicate"
-        await self._publish(transition.outputs)
-        self._save(transition.state)
+        new_state, outputs = transition.state, transition.outputs
+        if schema_can_change_customer(event.schema) and (followed := self._follow(new_state, record_us(event))):
+            new_state, extra = followed
+            outputs = [*outputs, *extra]
+        await self._publish(outputs)
+        self._save(new_state)
         self.metrics.applied(event.schema, transition.state.team, transition.effects)
         return "applied"
 
@@ -100,7 +123,9 @@ class HandoffTracker:
     # --- clock ticks ------------------------------------------------------------------------------
 
     async def tick(self, partition: int, now_us: int) -> int:
-        """Fire everything due in ``partition`` at ``now_us``; returns how many handoffs fired."""
+        """Follow the customers' changes, then fire everything due in ``partition`` at ``now_us``; returns how
+        many handoffs fired."""
+        await self.follow_customers(partition, now_us)
         if not self.index.is_built(partition):
             entries = self.index.rebuild(self.store.items(), [partition, *self.owned_partitions()])
             log.info("due index rebuilt from the table", partition=partition, entries=entries)
@@ -135,6 +160,65 @@ class HandoffTracker:
                                fired.resends)
         return len(results)
 
+    # --- customers --------------------------------------------------------------------------------
+
+    async def follow_customers(self, partition: int, now_us: int) -> int:
+        """Apply what the directory learnt since the last tick to the open handoffs it concerns (customer
+        resolved or moved by a merge or split, tier known or upgraded), at most ``batch_size`` of them per
+        tick (the rest wait for the next: a full re-check after a start never blocks the partition for
+        long); returns how many changed."""
+        directory = self.directory
+        if directory is None or not directory.ready:
+            return 0
+        if not self.customer_index.is_built(partition):
+            count = self.customer_index.rebuild(self.store.items(), [partition, *self.owned_partitions()])
+            log.info("customer index rebuilt from the table", partition=partition, entries=count)
+            self._directory_seen.clear()
+            self._customer_checks.clear()
+        version = directory.version
+        seen = self._directory_seen.get(partition)
+        pending = self._customer_checks.setdefault(partition, {})
+        if seen is None or seen < version:
+            changes = directory.changes_since(seen) if seen is not None else None
+            pending.update(dict.fromkeys(self.customer_index.affected(partition, changes)))
+        self._directory_seen[partition] = version
+        batch = list(itertools.islice(pending, self.batch_size))  # a full re-check spreads over several ticks
+        for handoff_id in batch:
+            del pending[handoff_id]
+        changed, outputs = [], []
+        for handoff_id in batch:
+            state = self._load(handoff_id)
+            if state is None or not state.is_open or (followed := self._follow(state, now_us)) is None:
+                continue
+            changed.append(followed[0])
+            outputs.extend(followed[1])
+        try:
+            await self._publish(outputs)
+        except BaseException:
+            pending.update(dict.fromkeys(batch))  # checked again at the next tick
+            raise
+        for state in changed:
+            self._save(state)
+        return len(changed)
+
+    def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:
+        if self.directory is None:
+            return None
+        try:
+            followed = follow(self.policy, state, self.directory.view(state.customer_identifiers, self.policy), at_us)
+        except Exception:  # one broken handoff must not stop the others
+            log.exception("customer update failed for a handoff", handoff_id=state.handoff_id)
+            self.metrics.scan_error()
+            return None
+        if followed is None:
+            return None
+        if not followed.announce:
+            return followed.state, []
+        new = followed.state.evolve()
+        seed = f"customer:v{new.version}:{new.customer_id}:{new.service_tier}:{new.deadline_us}"
+        self.metrics.customer_update(state, new, followed.retimed)
+        return new, [self.emitter.status_changed(new, followed.cause, at_us, followed.causation_id, seed=seed)]
+
     # --- state and publishing ---------------------------------------------------------------------
 
     def _load(self, handoff_id: str) -> HandoffState | None:
@@ -145,6 +229,7 @@ class HandoffTracker:
         data = state.to_dict()
         self.store[state.handoff_id] = data
         self.index.schedule(state.partition, state.handoff_id, data["next_due_us"])
+        self.customer_index.update(state.handoff_id, data)
 
     def _outgoing(self, output: Output) -> Outgoing:
         topic = self.destinations.events if output.destination == "events" else self.destinations.notifications

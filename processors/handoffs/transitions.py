@@ -36,6 +36,8 @@ from bus.serde import Event
 from processors.handoffs import deadlines
 from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.customers import initial_tier
+from processors.handoffs.directory import UNKNOWN, CustomerDirectory
 from processors.handoffs.notifications import change_notifications
 from processors.handoffs.outputs import (
     ACCEPTED, ACKNOWLEDGED, CLOSED, CREATED, ESCALATED, REOPENED, RESOLVED, RESUMED, ROUTED, TRACKER_ONLY,
@@ -58,6 +60,7 @@ class Context:
     policy: HandoffPolicy
     emitter: Emitter
     partition: int | None = None
+    directory: CustomerDirectory | None = None  # None: the tracker does not follow customers
 
 
 @dataclass
@@ -97,25 +100,29 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
         return Transition(state, changed=False)
     new_state = change.state.evolve(event_id=event_id)
     outputs = [*change.outputs, ctx.emitter.status_changed(new_state, schema, at, event_id)]
-    outputs += change_notifications(ctx.emitter, new_state, schema, value, at, event_id)
+    outputs += change_notifications(ctx.emitter, new_state, schema, value, at, event_id, ctx.policy.notifications)
     return Transition(new_state, outputs, effects=change.effects)
 
 
 def _create(value: dict, at: int, ctx: Context) -> Transition:
     policy, envelope = ctx.policy, value["envelope"]
-    tier = value.get("service_tier") or policy.default_service_tier
+    identifiers = tuple(dict(i) for i in value["customer_identifiers"])
+    view = ctx.directory.view(identifiers, policy) if ctx.directory is not None else UNKNOWN
+    tier = initial_tier(policy, value.get("service_tier"), value["origin_channel"], view)
     state = HandoffState(
-        handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier,
-        summary=value["summary"], customer_identifiers=tuple(dict(i) for i in value["customer_identifiers"]),
+        handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier.tier,
+        summary=value["summary"], customer_identifiers=identifiers,
         origin_channel=value["origin_channel"], origin_site=value.get("origin_site"),
         correlation_id=envelope["correlation_id"] or envelope["event_id"], created_at_us=at,
-        intake_facts=dict(value.get("intake_facts") or {}), partition=ctx.partition,
+        intake_facts=dict(value.get("intake_facts") or {}), partition=ctx.partition, customer_id=view.customer_id,
+        tier_source=tier.source, tier_event_id=tier.event_id, addresses=view.identifiers,
     )
-    team, rule = policy.route(state.case_type, tier)
+    team, rule = policy.route(state.case_type, state.service_tier)
     change = _route(state, team, rule, at, ctx, envelope["event_id"])
     state = change.state.evolve(event_id=envelope["event_id"])
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
-    outputs += change_notifications(ctx.emitter, state, CREATED, value, at, envelope["event_id"])
+    outputs += change_notifications(ctx.emitter, state, CREATED, value, at, envelope["event_id"],
+                                    policy.notifications)
     return Transition(state, outputs, effects=[("received", team)])
 
 
@@ -192,7 +199,7 @@ def _transferred(state: HandoffState, value: dict, at: int, ctx: Context) -> _Ch
     if to_team != state.team:  # the time left is re-counted in the new team's working hours
         pivot = state.paused_at_us if state.paused_at_us is not None else at
         state = deadlines.rebase_resolution_clock(policy, state, pivot, pivot, to_team=to_team)
-    state = state.with_(owner=to_owner, status=_working_status(state, to_owner))
+    state = state.with_(owner=to_owner, status=_working_status(state, to_owner), bounces=state.bounces + 1)
     new_system = policy.team(to_team).receiving_system
     if new_system != state.receiving_system:  # another system must now confirm it has the case
         state = state.with_(receiving_system=new_system, route=state.route + 1, resends=0, acknowledged=False,
@@ -224,7 +231,8 @@ def _resolved(state: HandoffState, value: dict, at: int, ctx: Context) -> _Chang
         status=Status.RESOLVED, resolved_at_us=at, resolved_by=value["actor"], paused_at_us=None, timers=(),
         acknowledged=True,
     )
-    return _Change(state, effects=[("resolved", max(0, at - state.created_at_us) / 1e6)])
+    return _Change(state, effects=[("resolved", max(0, at - state.created_at_us) / 1e6),
+                                   ("bounces_to_resolve", state.bounces)])
 
 
 def _closed(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:

@@ -3,6 +3,7 @@
 * ``customer.events.v1`` (key: customer id): CustomerCreated, CustomerLinked, CustomerMerged,
   CustomerSplit, LinkRefused, each with its lineage (triggering event, channel, rule).
 * ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier.
+* ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on.
 
@@ -19,10 +20,10 @@ from bus.config import TopicSettings
 from bus.envelope import PROCESSOR_CHANNEL, envelope
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
+from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
 from processors.identity.config import IDENTIFIER_TYPES
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Output, Refused, Resolved, Split,
+    Assigned, Created, Lineage, Linked, Merged, Output, Refused, Resolved, ReviewDecided, ReviewRequested, Split,
 )
 
 SOURCE_SYSTEM = "omnibus-identity"
@@ -46,6 +47,7 @@ class Announcer:
         self._events = CUSTOMER_EVENTS.name(topics)
         self._identifiers = CUSTOMER_IDENTIFIERS.name(topics)
         self._contacts = CUSTOMER_CONTACTS.name(topics)
+        self._reviews = IDENTITY_REVIEWS.name(topics)
         self._contact_source = CONTACT_EVENTS.name(topics)
         self._load_event = load_event
         self._clock = clock
@@ -85,7 +87,20 @@ class Announcer:
             return [self._customer_event(key, "LinkRefused", output.event_id, output.lineage, {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
                 "other_customer_id": output.other_customer_id, "reason": output.reason,
+                "match_weight": output.match_weight,
             })]
+        if isinstance(output, ReviewRequested):
+            value = {"envelope": self._envelope(output.review_id, output.lineage), "review_id": output.review_id,
+                     "customer_id": output.customer_id, "other_customer_id": output.other_customer_id,
+                     "identifiers": [identifier_record(k) for k in output.identifiers],
+                     "match_weight": output.match_weight, "comparison_levels": dict(output.levels),
+                     "lineage": _lineage(output.lineage)}
+            return [Outgoing(self._reviews, output.review_id, Event(NS + "MergeReviewRequested", value))]
+        if isinstance(output, ReviewDecided):
+            value = {"envelope": self._envelope(output.event_id, output.lineage), "review_id": output.review_id,
+                     "accepted": output.accepted, "operator": output.operator, "reason": output.reason,
+                     "identifiers": [identifier_record(k) for k in output.identifiers]}
+            return [Outgoing(self._reviews, output.review_id, Event(NS + "MergeReviewDecided", value))]
         if isinstance(output, Assigned):
             return [Outgoing(self._identifiers, output.identifier, Event(NS + "IdentifierAssignment", {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,

@@ -1,4 +1,4 @@
-"""``omnibus identity run | split``."""
+"""``omnibus identity run | split | review list | review accept ID | review reject ID``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.wire import RoutingSerializer, graph_event
 
 app = typer.Typer(no_args_is_help=True)
+review_app = typer.Typer(no_args_is_help=True, help="Merge candidates the matcher could not decide: list, accept, reject.")
+app.add_typer(review_app, name="review")
 
 
 @app.command("run")
@@ -74,3 +76,87 @@ async def _publish(settings: object, customer: str, message: dict) -> None:
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
         await producer.publish(Outgoing(topic, customer, graph_event(message)))
+
+
+def _settings_or_exit() -> tuple[object, object]:
+    try:
+        return load_settings(), load_identity_settings()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+async def _open_reviews(settings: object) -> list:
+    from bus.topics import IDENTITY_REVIEWS
+    from processors.handoffs.replay import replay_topic
+    from processors.identity.review import open_reviews
+
+    replay = await replay_topic(settings, IDENTITY_REVIEWS)  # type: ignore[arg-type]
+    return open_reviews(replay.events)
+
+
+@review_app.command("list")
+def review_list() -> None:
+    """Merge candidates waiting for a decision (identifier values masked)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from processors.identity.review import describe
+
+    settings, _ = _settings_or_exit()
+    reviews = asyncio.run(_open_reviews(settings))
+    table = Table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
+    for review in reviews:
+        table.add_row(*describe(review).values())
+    Console().print(table)
+    typer.echo(f"{len(reviews)} open review(s)")
+
+
+def _no_event(ref: dict) -> object:
+    raise RuntimeError("a review decision publishes no contact event")
+
+
+def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None:
+    from processors.identity.announcements import Announcer
+    from processors.identity.review import decision
+
+    settings, _ = _settings_or_exit()
+    reviews = {review.review_id: review for review in asyncio.run(_open_reviews(settings))}
+    if review_id not in reviews:
+        typer.echo(f"error: no open review {review_id} (see `omnibus identity review list`)", err=True)
+        raise typer.Exit(2)
+    command_id = str(uuid.uuid4())
+    send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id)
+
+    async def publish() -> None:
+        serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
+        announcer = Announcer(settings.topics, _no_event)  # type: ignore[attr-defined]
+        async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
+            graph = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
+            # One acknowledged batch: the graph message that carries the decision out, and its record.
+            await producer.publish_many([Outgoing(graph, send.node, graph_event(send.message)),
+                                         *announcer.outgoing(record)])
+
+    asyncio.run(publish())
+    get_logger(__name__).info("review decided", review_id=review_id, accepted=accept, command_id=command_id)
+    typer.echo(f"review {review_id} {'accepted' if accept else 'rejected'} by {operator} (command {command_id})")
+
+
+@review_app.command("accept")
+def review_accept(
+    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list`."),
+    by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
+    reason: str = typer.Option(..., help="Why (recorded with the decision)."),
+) -> None:
+    """Merge the two customers of a review."""
+    _decide(review_id, accept=True, operator=by, reason=reason)
+
+
+@review_app.command("reject")
+def review_reject(
+    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list`."),
+    by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
+    reason: str = typer.Option(..., help="Why (recorded with the decision)."),
+) -> None:
+    """Keep the two customers of a review apart for good."""
+    _decide(review_id, accept=False, operator=by, reason=reason)

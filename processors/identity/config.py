@@ -11,6 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
+from processors.identity.matching.defaults import (
+    DEFAULT_MERGE_AT, DEFAULT_MU, DEFAULT_PERSON_FIELDS, DEFAULT_PRIOR, DEFAULT_REFUSE_BELOW, DEFAULT_VETOES,
+)
 from schemas.enums import IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
@@ -64,6 +67,24 @@ class IdentitySettings(BaseModel):
     )
     batch_size: int = Field(500, gt=0, description="Records handled per batch (one acknowledgement wait).")
     batch_within_s: float = Field(0.02, gt=0, description="Longest wait to fill a batch.")
+    match_prior: float = Field(DEFAULT_PRIOR, description="log2 prior odds that a candidate pair is one person.")
+    match_merge_at: float = Field(DEFAULT_MERGE_AT, description="Match weight (bits) at or above which two customers merge.")
+    match_refuse_below: float = Field(
+        DEFAULT_REFUSE_BELOW, description="Match weight (bits) below which a link is refused; between: review."
+    )
+    match_mu: dict[str, dict[str, tuple[float, float]]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MU.items()},
+        description="m/u probabilities per compared field and level (JSON; merged per field over the defaults).",
+    )
+    name_close: float = Field(0.85, gt=0, le=1, description="Jaro-Winkler similarity from which names are close.")
+    address_close: float = Field(85.0, gt=0, le=100, description="Token-sort ratio (%) from which addresses are close.")
+    match_vetoes: tuple[str, ...] = Field(
+        DEFAULT_VETOES, description="Compared fields that refuse a merge when they differ, whatever the weight."
+    )
+    match_person_fields: tuple[str, ...] = Field(
+        DEFAULT_PERSON_FIELDS, description="A merge needs one of these fields to agree; otherwise it goes to review."
+    )
+    blocking: bool = Field(True, description="Look for candidates without a common identifier (blocking index).")
     web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
 
     @field_validator("hmac_key")
@@ -79,6 +100,11 @@ class IdentitySettings(BaseModel):
         defaults = {"priorities": DEFAULT_PRIORITIES, "max_per_customer": DEFAULT_MAX_PER_CUSTOMER,
                     "shared_after": DEFAULT_SHARED_AFTER}[info.field_name]
         return _merged(defaults, value)
+
+    @field_validator("match_mu", mode="before")
+    @classmethod
+    def _mu_over_defaults(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+        return {**{k: dict(v) for k, v in DEFAULT_MU.items()}, **(value or {})}
 
     @field_validator("blocked_values", mode="before")
     @classmethod

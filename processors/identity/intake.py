@@ -18,10 +18,15 @@ from typing import Any
 from bus.serde import Deserializer, Event, SerdeContext
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
+from processors.identity.matching.traits import summarize
 from processors.identity.normalize import Identifier, IdentifierNormalizer, Rejected
 from processors.profile.book import ProfileBook
 
 IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
+# Trait the web adapter sets on a Segment ``alias``: the earlier id, whatever its kind (anonymous or an
+# earlier user id). It is looked up as either, and never reserved nor creates a customer.
+ALIAS_PREVIOUS_ID = "alias_previous_id"
+ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
@@ -75,8 +80,14 @@ class Intake:
         outputs: list[Output] = [
             Refused(f"{r.type}:{r.masked}", r.reason, Lineage(event_id, channel, r.rule)) for r in rejected
         ]
+        traits = event.value.get("traits") or {}
+        lookup_only: list[str] = []
+        if traits.get(ALIAS_PREVIOUS_ID):
+            found, _ = self.identifiers([{"type": kind, "value": traits[ALIAS_PREVIOUS_ID]} for kind in ALIAS_KINDS])
+            keys = {i.key for i in identifiers}
+            lookup_only = [i.key for i in found if i.key not in keys]
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
-                            ref, self._clock())
+                            ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
             outputs.append(Send(saga["ids"][0], {"k": "visit", "saga": saga}))
         return outputs

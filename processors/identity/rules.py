@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from processors.identity.config import IdentitySettings
+from processors.identity.matching.compare import Thresholds
+from processors.identity.matching.weights import MatchModel
 
 # Rule names carried in lineage and in the refused-links metric (a small fixed set).
 CO_OBSERVED = "co-observed"
@@ -14,6 +16,11 @@ MANUAL_SPLIT = "manual-split"
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"
 SPLIT_DO_NOT_MERGE = "split-do-not-merge"
+MATCH_WEIGHT = "match-weight"  # refused: the Fellegi–Sunter weight is below the refuse threshold
+MATCH_REVIEW = "match-review"  # kept apart until an operator decides (weight between the thresholds)
+BLOCKING_CANDIDATE = "blocking-candidate"  # merged without a common identifier, on the traits' weight
+REVIEW_ACCEPTED = "review-accepted"
+REVIEW_REJECTED = "review-rejected"
 
 
 def kind_of(key: str) -> str:
@@ -36,6 +43,13 @@ class LinkPolicy:
         self._priorities = dict(settings.priorities)
         self._limits = dict(settings.max_per_customer)
         self._shared_after = dict(settings.shared_after)
+        self.matcher = MatchModel(
+            {name: dict(levels) for name, levels in settings.match_mu.items()}, prior=settings.match_prior,
+            merge_at=settings.match_merge_at, refuse_below=settings.match_refuse_below,
+            thresholds=Thresholds(settings.name_close, settings.address_close), vetoes=tuple(settings.match_vetoes),
+            person_fields=tuple(settings.match_person_fields),
+        )
+        self.blocking = settings.blocking
 
     def priority(self, kind: str) -> int:
         return self._priorities.get(kind, 0)
@@ -44,13 +58,15 @@ class LinkPolicy:
         """Highest priority first; equal priorities in key order, so every worker orders alike."""
         return sorted(keys, key=lambda key: (-self.priority(kind_of(key)), key))
 
-    def breach(self, existing: Iterable[str], added: Iterable[str]) -> Breach | None:
-        """The first per-type limit that ``existing`` plus ``added`` identifiers would exceed, if any."""
+    def breach(self, existing: Iterable[str], added: Iterable[str], waived: Iterable[str] = ()) -> Breach | None:
+        """The first per-type limit that ``existing`` plus ``added`` identifiers would exceed, if any
+        (types in ``waived`` are not checked)."""
+        waived = set(waived)
         existing = set(existing)
         before = Counter(kind_of(key) for key in existing)
         after = Counter(kind_of(key) for key in existing.union(added))
         for kind in sorted(after, key=lambda k: (-self.priority(k), k)):
-            limit = self._limits.get(kind)
+            limit = None if kind in waived else self._limits.get(kind)
             # Only an addition breaches: a customer already over a since-lowered limit keeps what it has.
             if limit is not None and after[kind] > limit and after[kind] > before[kind]:
                 return Breach(kind, after[kind], limit)

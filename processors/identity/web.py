@@ -18,6 +18,7 @@ from bus.errors import OmnibusError
 from processors.identity.graph.engine import is_customer
 from processors.identity.normalize import Identifier, Rejected
 from processors.profile.masking import mask
+from processors.readiness import Readiness, install, unavailable
 
 if TYPE_CHECKING:
     from processors.identity.agent import IdentityProcessor
@@ -41,7 +42,7 @@ class ScreenPop:
         """Base URL of the worker that owns ``key``, or None when it is this worker."""
         try:
             url = self.app.router.key_store(self.processor.nodes.name, key.encode())
-        except KeyError as exc:
+        except (KeyError, TypeError) as exc:  # TypeError: faust's router before topic metadata arrived
             raise Unavailable("partition assignment not known yet") from exc
         own = self.app.conf.canonical_url
         if (url.host, url.port) == (own.host, own.port):
@@ -91,12 +92,17 @@ class ScreenPop:
 def register_views(processor: IdentityProcessor) -> ScreenPop:
     screen_pop = ScreenPop(processor)
     app = processor.app
+    readiness: Readiness = install(app, "identity")
 
     async def node_view(self: View, request: Request) -> Response:
+        if (waiting := readiness.waiting_for()) is not None:
+            return unavailable(self, waiting)
         key = request.query.get("key", "")
         return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
 
     async def lookup_view(self: View, request: Request) -> Response:
+        if (waiting := readiness.waiting_for()) is not None:
+            return unavailable(self, waiting)
         kind, value = request.query.get("type", ""), request.query.get("value", "")
         identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
         if isinstance(identifier, Rejected):
@@ -105,14 +111,16 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             customer_id = await screen_pop.customer_of(identifier.key)
             found = await screen_pop.profile(customer_id) if customer_id else None
         except Unavailable as exc:
-            return self.error(503, str(exc))
+            return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
+        if (waiting := readiness.waiting_for()) is not None:
+            return unavailable(self, waiting)
         try:
             found = await screen_pop.profile(customer_id)
         except Unavailable as exc:
-            return self.error(503, str(exc))
+            return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "unknown customer id")
 
     app.page(NODE_PATH, name="identity-node")(node_view)

@@ -9,6 +9,7 @@ state per customer, merges it when customers merge and renders it in the screen 
 from __future__ import annotations
 
 from processors.handoffs.profile_section import OpenHandoffsSection
+from processors.offers.profile_section import EligibleOffersSection
 from processors.profile.section import ProfileSection
 from processors.profile.sections.products import ProductsSection
 from processors.profile.sections.recent_contacts import RecentContactsSection
@@ -29,3 +30,4 @@ def register(section_cls: type[ProfileSection]) -> type[ProfileSection]:
 register(ProductsSection)
 register(RecentContactsSection)
 register(OpenHandoffsSection)
+register(EligibleOffersSection)

@@ -1,6 +1,6 @@
 """The Kubernetes manifests name real commands and real settings, so a typo fails here, not in a pod."""
 
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 import typer.main
@@ -14,8 +14,8 @@ from omnibus.cli import app
 from bus.config import load_settings, unknown_environment_keys
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.config import IdentitySettings
+from tests.deploy.kustomize import K8S, OVERLAYS, build, containers, of_kind
 
-K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 COMPONENTS = {
     "OMNIBUS_ADAPTER_WEB__": WebSettings, "OMNIBUS_ADAPTER_BRANCH__": BranchSettings,
     "OMNIBUS_ADAPTER_CALL_CENTER__": CallCenterSettings, "OMNIBUS_ADAPTER_LEGACY__": LegacySettings,
@@ -23,44 +23,24 @@ COMPONENTS = {
 }
 
 
-def documents() -> list[dict]:
-    docs = []
-    for path in sorted(K8S.glob("*.yaml")):
-        docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
-    return docs
-
-
-def containers() -> list[dict]:
-    found = []
-    for doc in documents():
-        spec = doc.get("spec", {})
-        pod = spec.get("template", {}).get("spec", {})
-        found.extend(pod.get("containers", []))
-    return found
-
-
-def env_names() -> dict[str, str]:
+def env_names(overlay: str) -> dict[str, str]:
     names: dict[str, str] = {}
-    for doc in documents():
-        for section in ("data", "stringData"):
-            if doc.get("kind") in ("ConfigMap", "Secret"):
-                names.update(doc.get(section) or {})
-    for container in containers():
+    for doc in of_kind(build(overlay), "ConfigMap", "Secret"):
+        if doc["metadata"]["name"] in ("omnibus-config", "omnibus-secrets"):
+            names.update(doc.get("data") or {})
+    for container in containers(build(overlay)):
         for item in container.get("env", []):
             names[item["name"]] = item.get("value", "")
     return names
 
 
 def test_every_kustomize_resource_exists() -> None:
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    kustomization = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())
     for resource in kustomization["resources"]:
-        assert (K8S / resource).is_file(), resource
-    for generator in kustomization.get("configMapGenerator", []):
-        for entry in generator["files"]:
-            assert (K8S / entry.split("=")[-1]).is_file(), entry
+        assert (K8S / "base" / resource).is_file(), resource
 
 
-@pytest.mark.parametrize("container", containers(), ids=lambda c: c["name"])
+@pytest.mark.parametrize("container", containers(build("prod")), ids=lambda c: c["name"])
 def test_container_arguments_name_a_real_command(container: dict) -> None:
     # typer vendors its own click: recognise groups by their sub-commands, not by class.
     command = typer.main.get_command(app)
@@ -76,8 +56,9 @@ def test_container_arguments_name_a_real_command(container: dict) -> None:
         assert flag in options, f"{flag} is not an option of {container['args']}"
 
 
-def test_every_variable_names_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    names = env_names()
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_variable_names_a_setting(overlay: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = env_names(overlay)
     assert unknown_environment_keys(names) == []
     for name in names:
         for prefix, model in COMPONENTS.items():
@@ -87,9 +68,10 @@ def test_every_variable_names_a_setting(monkeypatch: pytest.MonkeyPatch) -> None
         if not name.startswith(tuple(COMPONENTS)) and value:
             monkeypatch.setenv(name, value)
     settings = load_settings()
-    assert settings.topics.replication_factor == 3 and settings.registry.url
+    assert settings.registry.url and settings.kafka.sasl_mechanism == "SCRAM-SHA-512"
+    assert settings.topics.replication_factor == (1 if overlay == "dev" else 3)
 
 
 def test_the_deployed_handoff_policy_loads() -> None:
-    policy = load_policy(K8S / "handoff-policy.yaml")
+    policy = load_policy(K8S / "base" / "handoff-policy.yaml")
     assert policy.default_team

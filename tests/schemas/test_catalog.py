@@ -15,15 +15,16 @@ import fastavro
 import fastavro.schema
 import pytest
 
+from processors.kpis.measures import Measure
 from schemas.catalog import EventSchema, SchemaCatalog, crc64_avro, default_catalog
 from schemas.errors import SchemaNotFound, SchemaParseError
 
 CATALOG = default_catalog()
 SCHEMA_ROOT = Path(CATALOG.root)
-DOMAINS = {"common", "contact", "identity", "business", "handoff", "marketing", "deadletter"}
+DOMAINS = {"common", "contact", "identity", "business", "handoff", "marketing", "deadletter", "kpi"}
 NOT_EVENTS = {"omnibus.identity.IdentifierAssignment", "omnibus.deadletter.DeadLetter"}  # table row, DLQ record
 # `long` fields that are neither instants nor durations.
-PLAIN_LONGS = {"amount_minor", "source_offset"}
+PLAIN_LONGS = {"amount_minor", "source_offset"} | {m.value for m in Measure}  # KPI counts are counts, not times
 
 EXPECTED_EVENTS = {
     "omnibus.contact." + n
@@ -41,7 +42,10 @@ EXPECTED_EVENTS = {
               "HandoffWaitingOnCustomer", "HandoffResumed", "HandoffResolved", "HandoffClosed", "HandoffReopened",
               "HandoffDeadlineWarning", "HandoffBreached", "HandoffEscalated", "HandoffUnacknowledgedAlarm",
               "CustomerNotification", "HandoffStatusChanged")
-} | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded")}
+} | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded", "OfferWithdrawn",
+                                     "OfferInstruction", "RetentionSignal")} | {
+    "omnibus.kpi.KpiAggregate",
+}
 
 
 def _raw(schema: EventSchema) -> dict:

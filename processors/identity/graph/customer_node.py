@@ -3,8 +3,9 @@
 State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
 the customer it was merged into, ``m`` members ``{identifier key: assignment version}``, ``lk`` the
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
-customers it must never merge with (splits), ``al`` ids merged into it, ``d`` short hashes of recent
-step tokens (duplicate guard), ``b`` birth instant (epoch microseconds).
+customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
+hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
+trait summary the matcher compares (``matching.traits``).
 
 Every decision about a customer is taken at its root, one message at a time, with the full member
 list at hand: limits are exact. A merge locks the loser (larger id) while the survivor decides, so the
@@ -14,9 +15,12 @@ loser's members cannot change under the decision; waits only ever point to small
 from __future__ import annotations
 
 from processors.identity.graph.engine import Ctx, Message
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
-from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, SPLIT_DO_NOT_MERGE
+from processors.identity.matching.traits import combine
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
 
 DONE_TOKENS = 32
 
@@ -60,18 +64,27 @@ def on_join(ctx: Ctx, message: Message) -> None:
     saga, state = copy_saga(message["saga"]), ctx.state
     members: dict[str, int] = state.setdefault("m", {})
     added = [key for key in message["add"] if key not in members]
-    breach = ctx.policy.breach(members, added)
+    breach = ctx.policy.breach(members, added, waived=_waived(saga))
     culprit = message["cul"]
-    if breach is not None:
-        if message["new"]:  # the new identifier is dropped; the event stays with this customer
-            ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-            ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
-            saga["cur"] = ctx.key
-        else:  # this customer's identifier is dropped; the event keeps its new identifiers apart
-            pending = pending_customer_id(saga)
-            ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
-                             customer_id=pending, other_customer_id=ctx.key))
+    decision, score = Decision.MERGE, None
+    if breach is None and not message["new"] and added:
+        # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
+        decision, score = judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)
+    if breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
+        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+        ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
+        saga["cur"] = ctx.key
+    elif breach is not None:  # this customer's identifier is dropped; the event keeps its new ones apart
+        pending = pending_customer_id(saga)
+        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+                         customer_id=pending, other_customer_id=ctx.key))
+        # The pending customer exists only because of this refusal: it counts towards the identifier's
+        # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
+        if judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)[0] is Decision.REFUSE:
             ctx.send(culprit, {"k": "note", "with": pending})
+    elif decision is not Decision.MERGE and score is not None:
+        kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
+                   (min(added), culprit))
     else:
         for key in added:
             members[key] = 1
@@ -98,7 +111,8 @@ def on_link(ctx: Ctx, message: Message) -> None:
         state["lk"] = message["tok"]
         ctx.send(other, {
             "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
-            "dn": state.get("dn", []), "al": state.get("al", []), "tok": message["tok"], "cx": message["cx"],
+            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"), "tok": message["tok"],
+            "cx": message["cx"],
             "cul": message["cul"], "saga": saga,
         })
 
@@ -116,16 +130,39 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     members: dict[str, int] = state.setdefault("m", {})
     loser_aliases, own_aliases = {loser, *message["al"]}, {ctx.key, *state.get("al", [])}
     current, other = (loser, ctx.key) if message["cx"] else (ctx.key, loser)
-    breach = ctx.policy.breach(members, message["m"])
+    breach = ctx.policy.breach(members, message["m"], waived=_waived(saga))
+    culprit = message["cul"]
+    decision, score = Decision.MERGE, None
     if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
-        rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart"
+        rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
     elif breach is not None:
         rule, reason = MAX_PER_CUSTOMER, breach.reason
+    elif saga.get("reject"):
+        rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     else:
         rule = reason = None
-    if rule is not None:
-        ctx.emit(Refused(message["cul"], reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-        ctx.send(message["cul"], {"k": "note", "with": current})
+        if not saga.get("force"):  # an operator's accept skips the weight
+            # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
+            seen = [culprit] if culprit is not None else []
+            # The event belongs to the ``current`` side: its traits count there.
+            loser_traits, own_traits = message.get("tr"), state.get("tr")
+            if message["cx"]:
+                loser_traits = combine(loser_traits, saga.get("tr"))
+            else:
+                own_traits = combine(own_traits, saga.get("tr"))
+            decision, score = judge(ctx, loser_traits, own_traits, [*message["m"], *seen], [*members, *seen])
+    if rule == REVIEW_REJECTED:  # never merge these two again, on either side
+        state["dn"] = sorted({*state.get("dn", []), *loser_aliases})
+        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False, "dn": sorted(own_aliases)})
+        saga["cur"] = current
+    elif rule is not None:
+        if culprit is not None:
+            ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
+            ctx.send(culprit, {"k": "note", "with": current})
+        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
+        saga["cur"] = current
+    elif decision is not Decision.MERGE and score is not None:
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message["m"]), min(members)))
         ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
         saga["cur"] = current
     else:
@@ -136,12 +173,18 @@ def on_offer(ctx: Ctx, message: Message) -> None:
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key), message["pf"]))
+        absorb_traits(ctx, message.get("tr"))
         merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
         ctx.emit(merged)
         _assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": True, "p": ctx.key})
         saga["cur"] = ctx.key
     _continue(ctx, saga, message["tok"])
+
+
+def _waived(saga: dict) -> tuple[str, ...]:
+    """An alias links an earlier user id to the new one: the one-USER_ID limit does not apply to it."""
+    return ("USER_ID",) if saga.get("lo") else ()
 
 
 def on_offer_result(ctx: Ctx, message: Message) -> None:
@@ -152,9 +195,11 @@ def on_offer_result(ctx: Ctx, message: Message) -> None:
     ctx.remember("d", message["tok"], DONE_TOKENS)
     if message["ok"]:
         state["p"] = message["p"]
-        for field in ("m", "dn", "al"):
+        for field in ("m", "dn", "al", "tr"):
             state.pop(field, None)
         ctx.store.put_profile(ctx.key, None)
+    elif message.get("dn"):
+        state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
     ctx.release_queue()
 
 
@@ -177,6 +222,8 @@ def on_apply(ctx: Ctx, message: Message) -> None:
     if not _route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
     saga = message["saga"]
+    if consistent_traits(ctx, saga.get("tr")):  # a household member on the family phone: not this person
+        absorb_traits(ctx, saga.get("tr"))
     event_ref = saga.get("ev")
     if event_ref is not None:
         event = ctx.graph.load_event(event_ref)

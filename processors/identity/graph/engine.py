@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bus.serde import Event
 from processors.identity.graph.outputs import Output, Send
+from processors.identity.matching.blocking import is_block
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 
@@ -98,12 +99,13 @@ class IdentityGraph:
         self, policy: LinkPolicy, book: ProfileBook, load_event: Callable[[dict[str, Any]], Event], *,
         dedupe_window: int = 16, clock: Callable[[], float] = time.time,
     ) -> None:
-        from processors.identity.graph import customer_node, identifier_node
+        from processors.identity.graph import blocking_node, customer_node, identifier_node
 
         self.policy, self.book, self.load_event = policy, book, load_event
         self.dedupe_window, self.clock = dedupe_window, clock
         self._identifier_handlers: dict[str, Handler] = identifier_node.HANDLERS
         self._customer_handlers: dict[str, Handler] = customer_node.HANDLERS
+        self._block_handlers: dict[str, Handler] = blocking_node.HANDLERS
 
     def handle(self, store: NodeStore, node: str, message: Message) -> list[Output]:
         """Handle ``message`` on ``node``; messages that come back to the same node are handled at once."""
@@ -112,7 +114,10 @@ class IdentityGraph:
         while work:
             ctx = Ctx(self, store, node)
             current = work.popleft()
-            handlers = self._customer_handlers if is_customer(node) else self._identifier_handlers
+            if is_customer(node):
+                handlers = self._customer_handlers
+            else:
+                handlers = self._block_handlers if is_block(node) else self._identifier_handlers
             handler = handlers.get(current.get("k", ""))
             if handler is None:
                 raise ValueError(f"no handler for message kind {current.get('k')!r} on a {node[:4]} node")

@@ -2,7 +2,7 @@
 
 State (fields left out when empty): ``o`` owner customer id, ``v`` version of that assignment,
 ``lk`` the event id of the saga that reserved this new identifier, ``q`` messages waiting for the
-reservation to end, ``sh`` shared flag, ``as`` other customers it was refused with, ``r`` short hashes
+reservation to end, ``sh`` shared flag (hard limit ``shared_after``), ``as`` other customers it was refused with, ``r`` short hashes
 of the last events that ended their phase 1 here or reserved this identifier (the dedupe window).
 """
 
@@ -12,7 +12,7 @@ import sys
 
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.outputs import Refused, SharedMarked
-from processors.identity.graph.saga import NEW, SHARED, advance, copy_saga, lineage
+from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.rules import SHARED_IDENTIFIER, kind_of
 
 
@@ -40,6 +40,8 @@ def on_visit(ctx: Ctx, message: Message) -> None:
                          lineage(saga, SHARED_IDENTIFIER), customer_id=state.get("o")))
     elif state.get("o"):
         saga["seen"][ctx.key] = state["o"]
+    elif ctx.key in saga.get("lo", ()):
+        saga["seen"][ctx.key] = UNKNOWN  # an alias's previous id nobody owns: never reserved nor created
     else:
         state["lk"] = event_id
         if not last:

@@ -82,10 +82,44 @@ class Refused:
     lineage: Lineage
     customer_id: str | None = None
     other_customer_id: str | None = None
+    match_weight: float | None = None  # bits, when the Fellegi–Sunter weight decided
 
     @property
     def event_id(self) -> str:
         return announcement_id("refused", self.lineage.triggering_event_id, self.identifier, self.lineage.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRequested:
+    """Two customers whose match weight lies between the thresholds: kept apart until an operator decides.
+
+    ``identifiers``: one identifier of each side (what ``omnibus identity review accept`` links).
+    """
+
+    customer_id: str
+    other_customer_id: str
+    identifiers: tuple[str, str]
+    match_weight: float
+    levels: dict[str, str]
+    lineage: Lineage
+
+    @property
+    def review_id(self) -> str:
+        return announcement_id("review", *sorted(self.identifiers))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecided:
+    review_id: str
+    accepted: bool
+    operator: str
+    reason: str
+    identifiers: tuple[str, ...]
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("review-decided", self.review_id, self.lineage.triggering_event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,4 +154,5 @@ class SharedMarked:
     customers: int
 
 
-Output = Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked
+Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked
+          | ReviewRequested | ReviewDecided)

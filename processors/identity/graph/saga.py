@@ -19,6 +19,7 @@ Saga = dict[str, Any]
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
+UNKNOWN = "-"  # phase-1 status of a look-up-only identifier nobody owns (an alias's previousId): skipped
 
 
 def customer_id(birth_micros: int, seed: str) -> str:
@@ -29,12 +30,36 @@ def customer_id(birth_micros: int, seed: str) -> str:
 
 def new_saga(
     event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: dict[str, Any] | None,
-    started_at: float,
+    started_at: float, *, traits: dict[str, list[str]] | None = None, lookup_only: list[str] | None = None,
 ) -> Saga:
-    return {
-        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at, "ids": sorted(set(keys)),
+    """``traits``: the event's trait summary (``matching.traits``); ``lookup_only``: keys that link when
+    somebody owns them but are never reserved nor create a customer (an alias's previous id)."""
+    saga: Saga = {
+        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at, "ids": sorted({*keys, *(lookup_only or ())}),
         "i": 0, "seen": {}, "plan": [], "j": 0, "cur": None, "pend": [], "ev": event_ref,
     }
+    if traits:
+        saga["tr"] = traits
+    if lookup_only:
+        saga["lo"] = sorted(set(lookup_only))
+    return saga
+
+
+def command_saga(token: str, channel: str, rule: str, **flags: Any) -> Saga:
+    """A saga that carries a merge proposal (blocking, review) rather than an event: nothing to apply."""
+    return {"e": token, "ch": channel, "at": 0, "t0": 0.0, "ids": [], "i": 0, "seen": {}, "plan": [], "j": 0,
+            "cur": None, "pend": [], "ev": None, "nb": True, "rl": rule, **flags}
+
+
+def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) -> Saga:
+    """An operator's review decision: link (``accept``) or keep apart for good the customers of ``identifiers``.
+
+    Both identifiers are look-up only (never reserved, never a new customer); an accepted merge skips
+    the weight, a rejected one records each customer in the other's do-not-merge list.
+    """
+    saga = new_saga(token, "BACK_OFFICE", 0, [], None, 0.0, lookup_only=identifiers)
+    saga.update(nb=True, rl=rule, **({"force": True} if accept else {"reject": True}))
+    return saga
 
 
 def copy_saga(saga: Saga) -> Saga:
@@ -47,8 +72,8 @@ def pending_customer_id(saga: Saga) -> str:
     return customer_id(saga["at"], saga["e"])
 
 
-def lineage(saga: Saga, rule: str = CO_OBSERVED) -> Lineage:
-    return Lineage(saga["e"], saga["ch"], rule)
+def lineage(saga: Saga, rule: str | None = None) -> Lineage:
+    return Lineage(saga["e"], saga["ch"], rule or saga.get("rl") or CO_OBSERVED)
 
 
 def step_token(saga: Saga) -> str:
@@ -63,7 +88,7 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
         key = plan[saga["j"]]
         status = seen[key]
         current = saga["cur"]
-        if status == SHARED:
+        if status in (SHARED, UNKNOWN):
             saga["j"] += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga["pend"], [key])
@@ -91,6 +116,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             outputs.append(Send(status, {"k": "link", "y": current, "cx": False, "cul": key,
                                          "tok": step_token(saga), "saga": saga}))
             return outputs
+    if saga.get("nb"):
+        return outputs  # a merge proposal: no event to apply
     if saga["cur"] is None and saga["pend"]:
         new_id = pending_customer_id(saga)
         outputs.append(Send(new_id, {"k": "create", "add": list(saga["pend"]), "saga": saga}))

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from adapters.base.errors import Unavailable
 from adapters.branch.errors import BranchConfigError
@@ -16,6 +16,7 @@ from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 from tests.adapters.branch.support import TOKENS, branch_settings, sample
 from tests.adapters.web.support import StandInPublisher
+from tests.support.http import adapter_client
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def publisher() -> StandInPublisher:
 async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
     settings = branch_settings()
     ingress = BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings()))  # type: ignore[arg-type]
-    async with TestClient(TestServer(ingress.app())) as test_client:
+    async with adapter_client(ingress.app()) as test_client:
         yield test_client
 
 

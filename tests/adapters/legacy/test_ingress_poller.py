@@ -32,6 +32,7 @@ UPSERT = """INSERT INTO legacy_orders VALUES (%(order_id)s, %(account_number)s, 
     status = excluded.status, product_code = excluded.product_code, updated_at = excluded.updated_at"""
 SPEC = PollerSettings(name="orders", table="legacy_orders", primary_key="order_id", event_type="OrderStatusChanged",
                       safety_lag_s=1, batch_size=2)
+BY_TIME = SPEC.model_copy(update={"watermark": "updated_at"})
 CHANGED = "omnibus.business.OrderStatusChanged"
 
 
@@ -110,7 +111,7 @@ async def test_rows_sharing_a_timestamp_across_batches_are_each_published_once(
     exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers, partitions=1)
-    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path)  # batch_size 2
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=BY_TIME)  # batch_size 2
     same = "2024-03-05T10:00:00+00:00"
     for number in (5, 3, 1, 4, 2):
         await conn.execute(UPSERT, order(f"ORD-{number}", "new", same))
@@ -129,7 +130,7 @@ async def test_rows_younger_than_the_safety_lag_wait_for_the_next_round(
     exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers)
-    spec = SPEC.model_copy(update={"safety_lag_s": 3600})
+    spec = BY_TIME.model_copy(update={"safety_lag_s": 3600})
     poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=spec)
     await conn.execute(UPSERT, order("ORD-OLD", "new", "2024-03-05T10:00:00+00:00"))
     await conn.execute("INSERT INTO legacy_orders VALUES ('ORD-FRESH', 'ACC-1', 'new', NULL, now())")
@@ -198,3 +199,63 @@ async def test_run_polls_until_stopped(
         stop.set()
         await asyncio.wait_for(running, 10)
     assert await _orders(settings) == ["ORD-1"]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_rows_sharing_a_transaction_order_across_batches_are_each_published_once(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    """The xid watermark reads in commit-transaction order, batch by batch, each version once."""
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path)  # batch_size 2
+    async with conn.transaction():  # one transaction: one xid, ordered by primary key within it
+        for number in (5, 3, 1, 4, 2):
+            await conn.execute(UPSERT, order(f"ORD-{number}", "new", "2024-03-05T10:00:00+00:00"))
+    await conn.execute(UPSERT, order("ORD-0", "new", "2024-03-05T09:00:00+00:00"))  # older time, later xid
+    assert (await poller.run_once(conn)).published == ["ORD-1", "ORD-2", "ORD-3", "ORD-4", "ORD-5", "ORD-0"]
+    assert (await poller.run_once(conn)).published == []
+    await conn.execute(UPSERT, order("ORD-3", "shipped", "2024-03-05T10:05:00+00:00"))  # a new version of a row
+    assert (await poller.run_once(conn)).published == ["ORD-3"]
+
+
+async def _slow_writer_commits_late(
+    exit_stack: AsyncExitStack, postgres_dsn: str, poller: TablePoller, conn: psycopg.AsyncConnection[Any]
+) -> tuple[Any, Any]:
+    """Issue #10 case 6: a transaction begins, waits, inserts (updated_at = its start) and commits after
+    a quicker row was already published."""
+    slow = await exit_stack.enter_async_context(await psycopg.AsyncConnection.connect(postgres_dsn))
+    await slow.execute("SELECT now()")  # the transaction begins; no transaction id yet
+    await asyncio.sleep(1.2)
+    insert = "INSERT INTO legacy_orders VALUES (%s, 'ACC-1', 'new', NULL, now())"
+    await conn.execute(insert, ["ORD-QUICK"])
+    await asyncio.sleep(1.2)  # beyond the 1 s safety lag
+    first = await poller.run_once(conn)
+    await slow.execute(insert, ["ORD-SLOW"])  # updated_at 2.4 s before ORD-QUICK's
+    await slow.commit()
+    return first, await poller.run_once(conn)
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_a_slow_transaction_committing_late_is_still_published_by_the_xid_watermark(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path)
+    first, second = await _slow_writer_commits_late(exit_stack, postgres_dsn, poller, conn)
+    assert (first.published, second.published, second.late) == (["ORD-QUICK"], ["ORD-SLOW"], [])
+    assert sorted(await _orders(settings)) == ["ORD-QUICK", "ORD-SLOW"]
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_a_row_behind_the_updated_at_watermark_is_detected_reported_and_published(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    poller, conn = await start_poller(exit_stack, settings, postgres_dsn, tmp_path, spec=BY_TIME)
+    first, second = await _slow_writer_commits_late(exit_stack, postgres_dsn, poller, conn)
+    assert (first.published, second.published, second.late) == (["ORD-QUICK"], [], ["ORD-SLOW"])
+    assert (await poller.run_once(conn)).late == []  # reported once: the dedupe store now knows it
+    assert sorted(await _orders(settings)) == ["ORD-QUICK", "ORD-SLOW"]

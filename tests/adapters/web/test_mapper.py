@@ -111,10 +111,11 @@ def test_offer_events_become_presented_and_responded() -> None:
 def test_alias_links_the_anonymous_visitor_to_the_user() -> None:
     observed = values(mapped(sample("alias_analytics_js")))["IdentifiersObserved"]
     assert [i["type"] for i in observed["identifiers"]] == ["USER_ID", "ANONYMOUS_ID"]
-    old_user = {"type": "alias", "userId": "u-new", "previousId": "u-old"}
-    assert values(mapped(old_user))["IdentifiersObserved"]["identifiers"] == [
-        {"type": "USER_ID", "value": "u-new"}, {"type": "USER_ID", "value": "u-old"}
-    ]
+    assert observed["traits"]["alias_previous_id"] == observed["identifiers"][1]["value"]
+    old_user = values(mapped({"type": "alias", "userId": "u-new", "previousId": "u-old"}))["IdentifiersObserved"]
+    # previousId is looked up by identity as either kind, never made a customer of (issue #8 item 3)
+    assert old_user["identifiers"] == [{"type": "USER_ID", "value": "u-new"}]
+    assert old_user["traits"] == {"alias_previous_id": "u-old"}
 
 
 def test_group_id_becomes_the_configured_identifier() -> None:
@@ -132,11 +133,14 @@ def test_page_and_screen_kinds_and_names() -> None:
     assert (screen["kind"], screen["name"]) == ("APP_SCREEN", "Consommation")
 
 
-def test_timestamps_are_aware_and_default_to_reception() -> None:
+def test_timestamps_are_aware_corrected_by_sent_at_and_default_to_reception() -> None:
     page = values(mapped(sample("page_analytics_js")))["InteractionRecorded"]
-    assert page["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, 30, 58, 121000, tzinfo=UTC)
-    naive = values(mapped({"type": "page", "userId": "u", "timestamp": "2024-05-02T10:00:00"}))["InteractionRecorded"]
-    assert naive["envelope"]["occurred_at"] == datetime(2024, 5, 2, 10, tzinfo=UTC)
+    # sentAt 08:30:58.130, timestamp 9 ms before it, received at 09:00: Segment's rule moves it to 08:59:59.991
+    assert page["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, 59, 59, 991000, tzinfo=UTC)
+    assert page["properties"]["original_timestamp"] == "2024-05-02T08:30:58.121000+00:00"
+    naive = values(mapped({"type": "page", "userId": "u", "timestamp": "2024-05-02T08:00:00"}))["InteractionRecorded"]
+    assert naive["envelope"]["occurred_at"] == datetime(2024, 5, 2, 8, tzinfo=UTC)
+    assert "original_timestamp" not in naive["properties"]
     untimed = values(mapped({"type": "page", "userId": "u"}))["InteractionRecorded"]
     assert untimed["envelope"]["occurred_at"] == RECEIVED
 

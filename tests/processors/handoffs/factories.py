@@ -13,6 +13,7 @@ from bus.producer import Outgoing
 from bus.serde import Event
 from processors.handoffs.clock import ManualClock
 from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.transitions import Context
 
@@ -32,11 +33,14 @@ def envelope(
             "site": None, "correlation_id": event_id, "causation_id": None, "source_event_id": None}
 
 
+PHONE = {"type": "PHONE", "value": "+33612345678"}
+
+
 def created(handoff_id: str, at: datetime = T0, *, case_type: str = "billing-dispute", tier: str | None = "standard",
-            channel: str = "CALL_CENTER", **env: Any) -> Event:
+            channel: str = "CALL_CENTER", identifiers: list[dict] | None = None, **env: Any) -> Event:
     return Event(NS + "HandoffCreated", {
         "envelope": envelope(at, channel=channel, **env), "handoff_id": handoff_id,
-        "customer_identifiers": [{"type": "PHONE", "value": "+33612345678"}], "case_type": case_type,
+        "customer_identifiers": identifiers or [PHONE], "case_type": case_type,
         "summary": "Bill is wrong", "intake_facts": {"bill": "B-1"}, "origin_channel": channel, "origin_site": "lyon",
         "origin_interaction_id": None, "service_tier": tier, "actor": FRONT,
     })
@@ -93,8 +97,9 @@ def escalated(handoff_id: str, at: datetime, from_tier: int, **env: Any) -> Even
         "actor": AGENT, "from_team": None, "from_owner": None})
 
 
-def context(policy: HandoffPolicy | None = None, clock: ManualClock | None = None, partition: int = 0) -> Context:
-    return Context(policy or HandoffPolicy(), Emitter(SYSTEM, clock or ManualClock(T0)), partition)
+def context(policy: HandoffPolicy | None = None, clock: ManualClock | None = None, partition: int = 0,
+            directory: CustomerDirectory | None = None) -> Context:
+    return Context(policy or HandoffPolicy(), Emitter(SYSTEM, clock or ManualClock(T0)), partition, directory)
 
 
 @dataclass

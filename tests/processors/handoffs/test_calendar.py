@@ -129,3 +129,111 @@ def test_adding_then_measuring_gives_back_the_duration(start: datetime, minutes:
     assert calendar.working_between(start, due) == timedelta(minutes=minutes)
     if minutes:
         assert calendar.is_working(due - timedelta(microseconds=1))
+
+
+# --- several windows a day (issue #10 case 5) ---------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+LUNCH_BREAK = TeamCalendar(timezone="Europe/Paris", working_days=["mon", "tue", "wed", "thu", "fri"],
+                           windows=["09:00-13:00", "14:00-18:00"])
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+def test_the_lunch_break_is_not_working_time() -> None:
+    calendar = LUNCH_BREAK.build()
+    monday_1230 = paris(2026, 11, 2, 12, 30)
+    assert calendar.add_working(monday_1230, H) == paris(2026, 11, 2, 14, 30)
+    assert calendar.working_between(monday_1230, paris(2026, 11, 2, 14, 30)) == H
+    assert not calendar.is_working(paris(2026, 11, 2, 13)) and calendar.is_working(paris(2026, 11, 2, 14))
+    assert calendar.next_working(paris(2026, 11, 2, 13, 20)) == paris(2026, 11, 2, 14)
+    assert calendar.add_working(paris(2026, 11, 2, 9), 8 * H) == paris(2026, 11, 2, 18)  # one full day
+
+
+def test_breaks_cut_out_of_opening_hours_give_the_same_calendar() -> None:
+    with_breaks = TeamCalendar(timezone="Europe/Paris", working_days=["mon", "tue", "wed", "thu", "fri"],
+                               opens="09:00", closes="18:00", breaks=["13:00-14:00"])
+    assert with_breaks.week() == LUNCH_BREAK.week() == {d: ((540, 780), (840, 1080)) for d in range(5)}
+
+
+def test_windows_per_weekday_and_per_date() -> None:
+    calendar = TeamCalendar(
+        timezone="Europe/Paris", working_days=["mon", "tue", "wed", "thu", "fri"], windows=["09:00-13:00", "14:00-18:00"],
+        weekdays={"sat": ["10:00-12:00"], "wed": ["09:00-12:00"]},
+        exceptions={date(2026, 12, 24): ["09:00-11:00"], date(2026, 12, 23): [], date(2026, 12, 25): ["10:00-11:00"]},
+        holiday_country="FR",
+    ).build()
+    assert calendar.add_working(paris(2026, 11, 4, 11), 2 * H) == paris(2026, 11, 5, 10)  # Wednesday ends at 12:00
+    assert calendar.add_working(paris(2026, 11, 6, 17), 2 * H) == paris(2026, 11, 7, 11)  # Saturday 10:00-12:00
+    # Tuesday 22 Dec 17:30 + 1 h: Wednesday 23 closed by exception, Thursday 24 opens 09:00 to 11:00 only.
+    assert calendar.add_working(paris(2026, 12, 22, 17, 30), H) == paris(2026, 12, 24, 9, 30)
+    # 2 h from Thursday 24 10:00: 1 h that day, then Christmas (a public holiday opened 10-11 by exception).
+    assert calendar.add_working(paris(2026, 12, 24, 10), 2 * H) == paris(2026, 12, 25, 11)
+    assert calendar.working_between(paris(2026, 12, 21), paris(2026, 12, 28)) == (8 + 8 + 0 + 2 + 1 + 2) * H
+
+
+def test_a_window_crossing_midnight_belongs_to_the_shift_that_started_it() -> None:
+    night = TeamCalendar(working_days=["mon", "tue", "wed", "thu", "fri"], windows=["22:00-06:00"],
+                         holidays=[date(2026, 11, 7)]).build()
+    assert night.week[4] == ((22 * 60, 30 * 60),)
+    assert night.is_working(utc(2026, 11, 3, 3)) and not night.is_working(utc(2026, 11, 3, 12))
+    # Friday 22:00 + 8 h = Saturday 06:00, although Saturday is a holiday and not a working day.
+    assert night.add_working(utc(2026, 11, 6, 22), 8 * H) == utc(2026, 11, 7, 6)
+    # Sunday has no shift: Saturday 05:00 + 2 h = 1 h until 06:00, then Monday 22:00 + 1 h.
+    assert night.add_working(utc(2026, 11, 7, 5), 2 * H) == utc(2026, 11, 9, 23)
+    assert night.working_between(utc(2026, 11, 2), utc(2026, 11, 9)) == (2 + 4 * 8 + 6) * H
+
+
+def test_overlapping_windows_count_once() -> None:
+    calendar = BusinessCalendar("UTC", week={0: ((8 * 60, 12 * 60), (10 * 60, 14 * 60))})
+    assert calendar.working_between(utc(2026, 11, 2), utc(2026, 11, 3)) == 6 * H
+    assert calendar.add_working(utc(2026, 11, 2, 8), 5 * H) == utc(2026, 11, 2, 13)
+
+
+def test_windows_across_daylight_saving_changes() -> None:
+    calendar = BusinessCalendar("Europe/Paris", week={d: ((9 * 60, 13 * 60), (14 * 60, 18 * 60)) for d in range(7)})
+    # Sunday 29 March 2026 (spring forward at 02:00) and Sunday 25 October (fall back at 03:00): the windows are
+    # local, so a working day is 8 hours on either side of the change.
+    for day in (date(2026, 3, 29), date(2026, 10, 25)):
+        start = datetime.combine(day, datetime.min.time(), tzinfo=PARIS)
+        assert calendar.working_between(start, start + 25 * H) == 8 * H
+        assert calendar.add_working(start, 5 * H) == paris(day.year, day.month, day.day, 15)
+    # A window inside the spring-forward gap (02:00-03:00 does not exist that night) is empty.
+    gap = BusinessCalendar("Europe/Paris", week={6: ((2 * 60, 3 * 60),), 0: ((9 * 60, 10 * 60),)})
+    assert gap.working_between(paris(2026, 3, 29), paris(2026, 3, 31)) == H
+    assert gap.add_working(paris(2026, 3, 29), H) == paris(2026, 3, 30, 10)
+
+
+@pytest.mark.parametrize("bad", [
+    {"windows": ["09:00-13:00", "nine to five"]},
+    {"windows": ["09:00"]},
+    {"windows": ["25:00-26:00"]},
+    {"windows": ["09:00-13:00"], "breaks": ["08:00-14:00"]},  # nothing left
+    {"working_days": [], "weekdays": {}},
+])
+def test_invalid_windows_are_refused(bad: dict) -> None:
+    with pytest.raises(ValueError):
+        TeamCalendar(**bad)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    minutes=st.integers(min_value=0, max_value=60 * 80),
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe"]),
+    windows=st.lists(st.tuples(st.integers(0, 47), st.integers(1, 16)), min_size=1, max_size=4),
+    days=st.sets(st.integers(0, 6), min_size=1),
+)
+def test_adding_then_measuring_gives_back_the_duration_with_any_windows(
+    start: datetime, minutes: int, zone: str, windows: list[tuple[int, int]], days: set[int]
+) -> None:
+    week = {d: tuple((half * 30, half * 30 + length * 30) for half, length in windows) for d in days}
+    calendar = BusinessCalendar(zone, week=week, exceptions={date(2026, 5, 1): ()})
+    due = calendar.add_working(start, timedelta(minutes=minutes))
+    assert due >= start
+    assert calendar.working_between(start, due) == timedelta(minutes=minutes)
+    if minutes:
+        assert calendar.is_working(due - timedelta(microseconds=1))
+    assert calendar.is_working(calendar.next_working(start))

@@ -135,3 +135,14 @@ def test_the_example_policy_is_valid() -> None:
     assert policy.route("line-down", "standard") == ("field-repair", "repair")
     assert policy.resolve_within_hours("line-down", "gold") == 4
     assert policy.calendar_of("finance").is_holiday(date(2026, 12, 25))
+
+
+@pytest.mark.parametrize("data", [
+    {"tiers": {"trusted_channels": ["FAX"]}},
+    {"notifications": {"fallback": ["PIGEON"]}},
+    {"notifications": {"addresses": {"WEB": ["SHOE_SIZE"]}}},
+    {"tiers": {"mid_case": "downgrade"}},
+])
+def test_tier_and_notification_rules_name_known_channels_and_types(data: dict) -> None:
+    with pytest.raises(ValueError):
+        HandoffPolicy.model_validate(data)

@@ -101,10 +101,12 @@ def test_deadlines_count_business_hours_of_the_owning_team() -> None:
     friday_4pm = datetime(2026, 11, 6, 16, tzinfo=UTC)
     state = acked(created("h1", friday_4pm, tier="gold"), acknowledged("h1", friday_4pm), ctx=ctx)
     assert state.team == "finance" and from_micros(state.deadline_us) == datetime(2026, 11, 9, 10, tzinfo=UTC)
+    # Half the time is used up as the office closes on Friday: the warning waits for Monday's opening.
     saturday = fire_due(policy, ctx.emitter, state, to_micros(datetime(2026, 11, 7, 12, tzinfo=UTC)))
-    assert facts(saturday) == [("HandoffDeadlineWarning", 50, datetime(2026, 11, 6, 18, tzinfo=UTC))]
+    assert facts(saturday) == []
     monday = fire_due(policy, ctx.emitter, saturday.state, to_micros(datetime(2026, 11, 9, 10, tzinfo=UTC)))
-    assert [f[:2] for f in facts(monday)][:2] == [("HandoffDeadlineWarning", 75), ("HandoffBreached", None)]
+    assert facts(monday)[0] == ("HandoffDeadlineWarning", 50, datetime(2026, 11, 9, 8, tzinfo=UTC))
+    assert [f[:2] for f in facts(monday)][1:3] == [("HandoffDeadlineWarning", 75), ("HandoffBreached", None)]
 
 
 def test_waiting_on_the_customer_stops_the_clock() -> None:
@@ -173,3 +175,22 @@ def test_transfer_recounts_the_time_left_in_the_new_team_hours() -> None:
     warnings = sorted(t.due_us for t in early.timers if t.kind == "warning")
     # The 50 % warning was due at the transfer and stays due; the 75 % one had 5 h left: Tue 05:00.
     assert [from_micros(w) for w in warnings] == [T0 + 10 * H, T0 + 20 * H]
+
+
+def test_a_lunch_break_stops_the_clock_and_no_warning_falls_in_it() -> None:
+    """Issue #10 case 5: 09-13 and 14-18 in Paris, created Monday 12:30 with 1 working hour: due 14:30."""
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    lunch = TeamCalendar(timezone="Europe/Paris", working_days=["mon", "tue", "wed", "thu", "fri"],
+                         windows=["09:00-13:00", "14:00-18:00"])
+    policy = HandoffPolicy(calendars={"default": lunch}, sla=(SlaPolicy(resolve_within_hours=1),))
+    ctx = context(policy)
+    state = acked(created("h1", datetime(2026, 11, 2, 12, 30, tzinfo=paris)), acknowledged("h1", T0), ctx=ctx)
+    assert from_micros(state.deadline_us) == datetime(2026, 11, 2, 14, 30, tzinfo=paris)
+    fired = fire_due(policy, ctx.emitter, state, to_micros(datetime(2026, 11, 2, 15, tzinfo=paris)))
+    due = [(name, detail, at.astimezone(paris).time().isoformat("minutes")) for name, detail, at in facts(fired)]
+    assert due[:3] == [("HandoffDeadlineWarning", 50, "14:00"), ("HandoffDeadlineWarning", 75, "14:15"),
+                       ("HandoffBreached", None, "14:30")]
+    calendar = policy.calendar_of(state.team)
+    assert all(calendar.is_working(at) for name, _, at in facts(fired) if name == "HandoffDeadlineWarning")

@@ -2,16 +2,20 @@ from datetime import timedelta
 
 from processors.handoffs.transitions import apply
 from tests.processors.handoffs.factories import (
-    T0, accepted, closed, context, created, reopened, resolved, resumed, waiting,
+    PHONE, T0, accepted, closed, context, created, reopened, resolved, resumed, waiting,
 )
 
 H = timedelta(hours=1)
 
 
+WEB_USER = {"type": "USER_ID", "value": "u-77"}
+
+
 def test_every_customer_visible_change_is_told_on_the_origin_channel() -> None:
     ctx = context()
     kinds, state = [], None
-    for event in (created("h1", channel="WEB"), accepted("h1", T0 + H), waiting("h1", T0 + 2 * H),
+    for event in (created("h1", channel="WEB", identifiers=[PHONE, WEB_USER]), accepted("h1", T0 + H),
+                  waiting("h1", T0 + 2 * H),
                   resumed("h1", T0 + 3 * H), resolved("h1", T0 + 4 * H), closed("h1", T0 + 5 * H),
                   reopened("h1", T0 + 6 * H)):
         transition = apply(state, event, ctx)
@@ -19,8 +23,9 @@ def test_every_customer_visible_change_is_told_on_the_origin_channel() -> None:
         for output in transition.outputs:
             if output.destination == "notifications":
                 value = output.event.value
-                assert value["channel"] == "WEB" and value["site"] == "lyon"
-                assert value["customer_identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
+                assert value["channel"] == "WEB" and value["site"] == "lyon" and value["address"] == WEB_USER
+                assert value["customer_identifiers"] == [PHONE, WEB_USER] and value["origin_channel"] == "WEB"
+                assert output.key == "h1" and value["customer_id"] is None  # no directory: customer unknown
                 assert value["notification_id"] == value["envelope"]["event_id"]
                 kinds.append((value["kind"], value["message"], value["parameters"].get("resolution")))
     assert [k for k, _, _ in kinds] == [
@@ -36,3 +41,17 @@ def test_internal_moves_are_not_told() -> None:
     ctx = context()
     state = apply(None, created("h1"), ctx).state
     assert all(o.destination == "events" for o in apply(state, acknowledged("h1", T0), ctx).outputs)
+
+
+def test_a_channel_that_cannot_reach_the_customer_falls_back_by_policy() -> None:
+    from processors.handoffs.config import HandoffPolicy, NotificationPolicy
+
+    # The web hall knows this customer only by a phone number, which it cannot message: the call center can.
+    outputs = apply(None, created("h1", channel="WEB"), context()).outputs
+    (note,) = [o.event.value for o in outputs if o.destination == "notifications"]
+    assert (note["channel"], note["address"], note["origin_channel"], note["site"]) == ("CALL_CENTER", PHONE, "WEB", None)
+    # With no fallback that can reach it, the origin channel gets it without an address.
+    policy = HandoffPolicy(notifications=NotificationPolicy(fallback=("BRANCH",), addresses={"BRANCH": ("EMAIL",)}))
+    outputs = apply(None, created("h2", channel="WEB"), context(policy)).outputs
+    (note,) = [o.event.value for o in outputs if o.destination == "notifications"]
+    assert (note["channel"], note["address"]) == ("WEB", None)

@@ -23,7 +23,18 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 UNLIMITED = {k: 1000 for k in ("NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "EMAIL", "PHONE", "DEVICE", "ANONYMOUS_ID")}
 
 
+# Thresholds every weight reaches: every link merges, as before the matcher (graph mechanics tests).
+MERGE_ALWAYS = {"match_merge_at": -1e9, "match_refuse_below": -1e9, "match_vetoes": (), "match_person_fields": (),
+                "blocking": False}
+
+
 def settings(**overrides: Any) -> IdentitySettings:
+    """Settings for graph mechanics: the matcher's thresholds out of the way unless overridden."""
+    return IdentitySettings(**{"hmac_key": HMAC_KEY, **MERGE_ALWAYS, **overrides})
+
+
+def matcher_settings(**overrides: Any) -> IdentitySettings:
+    """The shipped defaults, matcher included."""
     return IdentitySettings(**{"hmac_key": HMAC_KEY, **overrides})
 
 
@@ -110,3 +121,42 @@ def national_id(first17: str) -> str:
     from processors.identity.normalize import national_id_check_char
 
     return first17 + national_id_check_char(first17)
+
+
+GIVEN_NAMES = ("Ann", "Bob", "Chloe", "Dmitri", "Esther", "Farid", "Greta", "Hugo", "Ines", "Jules", "Karim", "Lena")
+FAMILY_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard")
+
+
+def household_events(rng: random.Random, people: int, events: int) -> tuple[list[Event], set[frozenset[str]]]:
+    """IdentifiersObserved of ``people`` in households of up to three sharing a phone (and a surname and
+    address), each event with the person's traits; and the expected partition of the personal
+    identifiers (USER_ID, EMAIL, ACCOUNT) that appear. The matcher must refuse every household link."""
+    household = {person: person // 3 for person in range(people)}
+    personal = {p: [("USER_ID", f"u-{p}"), ("EMAIL", f"p{p}@example.org"), ("ACCOUNT", f"ACC-{p}")]
+                for p in range(people)}
+    out, seen = [], set()
+    for index in range(events):
+        person = rng.randrange(people)
+        chosen = rng.sample(personal[person], rng.randint(1, 2))
+        if rng.random() < 0.5:
+            chosen.append(("PHONE", f"139{household[person]:08d}"))
+        seen.update((person, kind, value) for kind, value in chosen if kind != "PHONE")
+        traits = {"given_name": GIVEN_NAMES[person % len(GIVEN_NAMES)],
+                  "family_name": FAMILY_NAMES[household[person] % len(FAMILY_NAMES)],
+                  "birth_date": f"{1950 + person}-0{1 + person % 9}-1{person % 10}",
+                  "address_line": f"{household[person]} rue de la Paix", "postcode": f"750{household[person] % 20:02d}"}
+        event = observed(chosen, event_id=f"hh-{index}", minutes=index)
+        out.append(Event(event.schema, {**event.value, "traits": traits}))
+    expected: dict[int, set[str]] = {}
+    for person, kind, value in seen:
+        expected.setdefault(person, set()).add(f"{kind}:{value.lower() if kind == 'EMAIL' else value}")
+    return out, {frozenset(keys) for keys in expected.values()}
+
+
+def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
+    """Identifiers other than phones grouped by their customer."""
+    groups: dict[str, set[str]] = {}
+    for key, owner in owner_of.items():
+        if owner is not None and not key.startswith("PHONE:"):
+            groups.setdefault(owner, set()).add(key)
+    return {frozenset(group) for group in groups.values()}

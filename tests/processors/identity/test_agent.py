@@ -12,7 +12,9 @@ from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.normalize import IdentifierNormalizer
 from tests.processors.identity.broker import assignments, clusters, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import interaction, observed, unlimited_settings
+from tests.processors.identity.support import (
+    household_events, interaction, matcher_settings, observed, personal_partition, unlimited_settings,
+)
 from tests.support.kafka_io import read_dead_letters
 from tests.support.settings import settings_with_topics
 
@@ -64,10 +66,12 @@ async def publish(settings, items: list[tuple[str, Event]]) -> None:  # type: ig
         await producer.publish_many(batch)
 
 
-async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partitions: int, workers: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partitions: int, workers: int,  # type: ignore[no-untyped-def]
+                       identity=None) -> dict[str, str]:
     settings = await settings_with_topics(bootstrap_servers, partitions=partitions)
     await publish(settings, items)
-    async with running_workers(settings, unlimited_settings(), tmp_path / f"p{partitions}", workers) as started:
+    identity = identity or unlimited_settings()
+    async with running_workers(settings, identity, tmp_path / f"p{partitions}", workers) as started:
         await wait_until_quiet(settings, watched_topics(started[0]), started[0].app.conf.id)
         graph_topic = started[0].graph_topic_name
         owned = [{tp.partition for tp in w.app.consumer.assignment() if tp.topic == graph_topic} for w in started]
@@ -89,3 +93,22 @@ async def test_one_worker_on_one_partition_and_three_workers_on_twelve_agree(
     assert len(expected) > 5 and any(len(cluster) > 10 for cluster in expected)  # the input really merges
     assert clusters(single) == expected
     assert clusters(scaled) == expected
+
+
+@pytest.mark.timeout(300)
+async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_partitions_agree(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """Households sharing phones (issue #8): the matcher refuses every link between two people through
+    a phone; each person still ends on one customer, on one partition in order and on twelve shuffled."""
+    events, expected = household_events(random.Random(21), people=24, events=160)
+    items = [(IDENTIFIERS_OBSERVED.suffix, event) for event in events]
+    single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1,
+                                identity=matcher_settings())
+    shuffled = list(items)
+    random.Random(5).shuffle(shuffled)
+    scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
+                                identity=matcher_settings())
+    assert len(expected) == 24
+    assert personal_partition(single) == expected
+    assert personal_partition(scaled) == expected

@@ -61,3 +61,44 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
     assert split["lineage"]["rule"] == "manual-split"
     assert after["ACCOUNT:B-1"] == after["EMAIL:bob@x.org"] == split["new_customer_id"]
     assert after["ACCOUNT:A-1"] == after["EMAIL:ann@x.org"] == source
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from bus.topics import IDENTITY_REVIEWS
+    from tests.processors.identity.support import matcher_settings
+
+    config = await settings_with_topics(bootstrap_servers, partitions=2)
+    topic = IDENTIFIERS_OBSERVED.name(config.topics)
+    serializer, _ = build_serde(config.registry)
+    events = [observed([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], minutes=0),
+              observed([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], minutes=5)]  # two accounts, no traits
+    async with EventProducer(config, serializer) as producer:
+        for event in events:
+            await producer.publish(Outgoing(topic, "k", event))
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": config.topics.prefix,
+                        "TOPICS__PARTITIONS": "2", "PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    async with running_workers(config, matcher_settings(), tmp_path, 1) as workers:
+        group = workers[0].app.conf.id
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        before = await assignments(config)
+        assert before["ACCOUNT:1000001"] != before["ACCOUNT:2000002"]
+        listed = await asyncio.to_thread(CliRunner().invoke, omnibus, ["identity", "review", "list"])
+        assert listed.exit_code == 0 and "1 open review" in listed.output and "1000001" not in listed.output
+        (request,) = [e.event.value for e in await read_events(config, IDENTITY_REVIEWS)]
+        accepted = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "review", "accept", request["review_id"], "--by", "ops-7", "--reason", "same person"])
+        assert accepted.exit_code == 0, accepted.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        unknown = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "review", "reject", request["review_id"], "--by", "ops-7", "--reason", "again"])
+        assert unknown.exit_code == 2  # decided already: no longer open
+
+    after = await assignments(config)
+    assert after["ACCOUNT:1000001"] == after["ACCOUNT:2000002"]
+    decided = [e.event.value for e in await read_events(config, IDENTITY_REVIEWS)
+               if e.event.schema == "omnibus.identity.MergeReviewDecided"]
+    assert decided[0]["operator"] == "ops-7" and decided[0]["reason"] == "same person"

@@ -106,3 +106,23 @@ def test_masks_show_little() -> None:
     assert mask("ACCOUNT", "ACC-123456") == "****3456"
     token = norm("NATIONAL_ID", VALID_ID).value  # type: ignore[union-attr]
     assert mask("NATIONAL_ID", token) == f"nid1:…{token[-4:]}"
+
+
+def test_what_an_adapter_normalised_identity_keeps_as_it_is() -> None:
+    from tests.bus.identifiers.support import normaliser as adapter_normaliser
+
+    adapter = adapter_normaliser(default_region="FR").collect([
+        ("PHONE", "06 12 34 56 78"), ("EMAIL", "Ann@Bücher.example"), ("NATIONAL_ID", VALID_ID),
+        ("CARD", "4111 1111 1111 1111"), ("DEVICE", "6F9619FF-8B86-D011-B42D-00C04FC964FF")])
+    assert len(adapter.identifiers) == 5
+    for identifier in adapter.identifiers:  # one key: adapters and identity issue the same tokens
+        assert NORMALIZER.normalize(identifier.as_record()) == identifier
+
+
+def test_the_shared_key_wins_over_identitys_own() -> None:
+    from tests.bus.identifiers.support import identifier_settings
+
+    shared = IdentifierNormalizer(settings(), identifier_settings(hmac_key="shared-key-0123456789"))
+    assert shared.normalize({"type": "NATIONAL_ID", "value": VALID_ID}) != norm("NATIONAL_ID", VALID_ID)
+    assert shared.token("NATIONAL_ID", VALID_ID) == IdentifierNormalizer(
+        settings(hmac_key="shared-key-0123456789")).token("NATIONAL_ID", VALID_ID)

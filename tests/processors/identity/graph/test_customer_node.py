@@ -3,7 +3,7 @@
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
-from tests.processors.identity.support import Harness, interaction, national_id, product_subscribed, settings
+from tests.processors.identity.support import Harness, interaction, national_id, product_subscribed, settings, matcher_settings
 
 NID_A, NID_B = national_id("11010519800101001"), national_id("11010519820202002")
 
@@ -110,7 +110,7 @@ def test_a_new_identifier_over_the_limit_is_not_linked() -> None:
 
 
 def test_a_phone_shared_by_too_many_customers_stops_linking() -> None:
-    h = Harness(settings(shared_after={"PHONE": 2}))
+    h = Harness(matcher_settings(shared_after={"PHONE": 2}))
     family = [national_id(f"1101051980010100{i}") for i in range(1, 4)]
     for number in family:
         h.observe(("NATIONAL_ID", number), ("PHONE", "13900000009"))

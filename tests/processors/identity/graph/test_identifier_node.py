@@ -1,5 +1,5 @@
 from processors.identity.graph.outputs import Created, Send, SharedMarked
-from tests.processors.identity.support import Harness, national_id, settings
+from tests.processors.identity.support import Harness, national_id, settings, matcher_settings
 
 
 def test_a_reserved_identifier_makes_other_sagas_wait_their_turn() -> None:
@@ -27,7 +27,7 @@ def test_a_duplicated_saga_message_does_nothing_twice() -> None:
 
 
 def test_the_shared_flag_is_announced_once() -> None:
-    h = Harness(settings(shared_after={"PHONE": 1}))
+    h = Harness(matcher_settings(shared_after={"PHONE": 1}))
     h.observe(("NATIONAL_ID", national_id("11010519800101001")), ("PHONE", "13900000009"))
     h.observe(("NATIONAL_ID", national_id("11010519800101002")), ("PHONE", "13900000009"))
     h.observe(("NATIONAL_ID", national_id("11010519800101003")), ("PHONE", "13900000009"))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from processors.identity.graph.outputs import Refused
 from processors.identity.rules import LinkPolicy
-from tests.processors.identity.support import Harness, unlimited_settings
+from tests.processors.identity.support import Harness, household_events, matcher_settings, personal_partition, unlimited_settings
 from tests.processors.identity.support import settings as identity_settings
 
 KINDS = {"PHONE": "+86139{:08d}", "EMAIL": "u{}@x.org", "ACCOUNT": "AC-{}", "USER_ID": "user-{}", "DEVICE": "dev-{}"}
@@ -80,3 +80,30 @@ def test_with_limits_the_outcome_is_deterministic_for_a_given_order() -> None:
     assert runs[0].local.clusters() == runs[1].local.clusters()
     refusals = [[(r.identifier, r.lineage.rule) for r in run.decisions(Refused)] for run in runs]
     assert refusals[0] == refusals[1] and refusals[0]
+
+
+def replay_households(events, *, partitions: int, seed: int | None, duplicates: float = 0.0) -> Harness:  # type: ignore[no-untyped-def]
+    harness = Harness(matcher_settings(), partitions=partitions, seed=seed, duplicates=duplicates)
+    order = list(events)
+    if seed is not None:
+        random.Random(seed).shuffle(order)
+    for event in order:
+        harness.feed(event, "identity.observed.v1", settle=False)
+        for _ in range(random.Random(event.value["envelope"]["event_id"]).randint(0, 8) if seed is not None else 0):
+            harness.local.step()
+    harness.local.run()
+    harness.local.check_consistent()
+    return harness
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+def test_where_the_matcher_refuses_the_people_do_not_depend_on_order_or_partitions(seed, people, count) -> None:  # type: ignore[no-untyped-def]
+    """Households share phones: every link through a phone between two people is refused by the
+    matcher, every person's identifiers end on one customer, whatever the order and partitioning."""
+    events, expected = household_events(random.Random(seed), people, count)
+    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2)):
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates)
+        owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes if ":" in key
+                  and not key.startswith("BLOCK:")}
+        assert personal_partition(owners) == expected

@@ -1,0 +1,123 @@
+"""One step every ingress takes with a chunk of native records: map, split good/bad, publish, dead-letter.
+
+An ingress cuts its input (a request body, lines of a file, rows of a table) into ``Item``s and hands
+them to ``ingest``; what stays its own is how it reads, what a position is and how it answers.
+
+A bad record costs only itself: each item is mapped on its own, and its events are checked against
+their Avro schemas before anything is published, so a value the schema refuses (an ``Agent.Username``
+of 42) is refused with its record instead of failing the whole chunk at serialisation. A mapper is a
+pure function of the input, so any error it raises on an item is about that input: an unexpected one
+(a ``TypeError`` deep in a library) is refused as ``unmappable`` and logged as a bug to fix, never
+answered 500.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from adapters.base.errors import RejectedInput, Unavailable
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher, SubmitResult
+from bus.errors import PublishError, RawRecord, SerializationError
+from bus.logging import get_logger
+from bus.serde.avro_body import write_body
+from schemas.catalog import default_catalog
+
+log = get_logger(__name__)
+
+# What a pure mapper can raise on odd input besides RejectedInput; anything else (OSError, sqlite3
+# errors from a state store) is a fault of this host and propagates.
+INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One native record: what the mapper reads, the bytes a dead letter keeps, or a refusal found
+    while cutting the input (then ``native`` is unused)."""
+
+    native: Any
+    raw: RawRecord
+    error: RejectedInput | None = None
+
+
+@dataclass
+class ChunkOutcome:
+    """``accepted``: (index, record) published or already published; ``skipped``: indexes the mapper
+    judged stale (``None``); ``refused``: (index, error), each dead-lettered."""
+
+    accepted: list[tuple[int, MappedRecord]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    refused: list[tuple[int, RejectedInput]] = field(default_factory=list)
+    result: SubmitResult | None = None
+
+    @property
+    def published_events(self) -> int:
+        return self.result.published_events if self.result else 0
+
+    @property
+    def duplicates(self) -> int:
+        return self.result.duplicate_records if self.result else 0
+
+
+def conforms(record: MappedRecord) -> MappedRecord:
+    """``record`` if every event serialises with its schema; else ``RejectedInput`` (``unmappable``)."""
+    catalog = default_catalog()
+    for outgoing in record.events:
+        try:
+            write_body(BytesIO(), catalog.get(outgoing.event.schema).parsed, outgoing.event.value, outgoing.event.schema)
+        except SerializationError as exc:
+            raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
+    return record
+
+
+def map_item(to_record: Callable[[Any], MappedRecord | None], native: Any) -> MappedRecord | None:
+    """Map one native record; any input error becomes ``RejectedInput`` (see the module doc)."""
+    try:
+        record = to_record(native)
+    except RejectedInput:
+        raise
+    except INPUT_ERRORS as exc:
+        log.error("a mapper failed on input it should have refused", error_type=type(exc).__name__)
+        raise RejectedInput(f"the record cannot be read ({type(exc).__name__})", code="unmappable") from exc
+    return None if record is None else conforms(record)
+
+
+async def ingest(
+    publisher: AdapterPublisher,
+    items: Sequence[Item],
+    to_record: Callable[[int, Any], MappedRecord | None],
+    *,
+    received_at: float | None = None,
+    retry_after_s: int = 5,
+    describe: Callable[[int, RejectedInput], RejectedInput] | None = None,
+) -> ChunkOutcome:
+    """Map every item, publish the good ones (``submit``: 2xx-safe once it returns), then dead-letter
+    each bad one with its reason. ``describe`` may reword a refusal (e.g. prefix a file and line).
+    Raise ``Unavailable`` if Kafka acknowledged neither the events nor a dead letter: nothing of the
+    chunk then counts as done, and a retry is deduped."""
+    started = received_at or time.perf_counter()
+    outcome = ChunkOutcome()
+    for index, item in enumerate(items):
+        try:
+            if item.error is not None:
+                raise item.error
+            record = map_item(lambda native, i=index: to_record(i, native), item.native)
+        except RejectedInput as error:
+            outcome.refused.append((index, describe(index, error) if describe else error))
+            continue
+        if record is None:
+            outcome.skipped.append(index)
+        else:
+            outcome.accepted.append((index, record))
+    if outcome.accepted:
+        outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
+    for index, error in outcome.refused:
+        try:
+            await publisher.reject(items[index].raw, error)
+        except PublishError as exc:
+            raise Unavailable(f"cannot record a rejection: {exc}", retry_after_s=retry_after_s) from exc
+    return outcome

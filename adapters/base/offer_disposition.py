@@ -1,0 +1,58 @@
+"""A representative's recorded answer to an offer -> ``OfferPresented`` or ``OfferResponded``.
+
+Counter clerks and call-center agents record what the customer said about an offer as three fields
+on the record their system already sends: the offer id, its version, and the disposition —
+``presented`` (pitched, no answer yet) or an ``omnibus.marketing.OfferResponse`` (``accepted``,
+``declined``, ``not_now``, ``opted_out``). The event goes to ``marketing.responses.v1`` like the web
+hall's ``Offer Viewed / Accepted / Declined`` tracks, keyed by the customer's first identifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bus.serde import Event
+
+PRESENTED = "PRESENTED"
+DISPOSITIONS = frozenset({PRESENTED, "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})
+# Attribute names on a Connect contact or a TaskRouter task (the agent's wrap-up form writes them).
+ATTRIBUTES = ("offer_id", "offer_version", "offer_response")
+
+
+class BadDisposition(ValueError):
+    """``field`` is missing or malformed; ``str()`` says why."""
+
+    def __init__(self, field: str, why: str) -> None:
+        self.field = field
+        super().__init__(why)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDisposition:
+    offer_id: str
+    offer_version: int
+    response: str  # PRESENTED or an OfferResponse symbol
+
+    @classmethod
+    def parse(cls, offer_id: Any, version: Any, response: Any) -> OfferDisposition | None:
+        """None when no offer was recorded (all three empty); raises ``BadDisposition`` when half-recorded."""
+        if offer_id in (None, "") and version in (None, "") and response in (None, ""):
+            return None
+        if not isinstance(offer_id, str) or not offer_id.strip():
+            raise BadDisposition("offer_id", "is required with an offer response")
+        if isinstance(version, bool) or not str(version or "").strip().isdigit() or int(str(version)) < 1:
+            raise BadDisposition("offer_version", "must be a whole number from 1")
+        symbol = str(response or "").strip().upper().replace("-", "_").replace(" ", "_")
+        if symbol not in DISPOSITIONS:
+            raise BadDisposition("offer_response", f"must be one of {', '.join(sorted(s.lower() for s in DISPOSITIONS))}")
+        return cls(offer_id.strip(), int(str(version)), symbol)
+
+    def event(self, *, envelope: dict[str, Any], channel: str, identifiers: list[dict[str, str]],
+              agent_id: str | None, presentation_id: str) -> Event:
+        common = {"envelope": envelope, "offer_id": self.offer_id, "offer_version": self.offer_version,
+                  "channel": channel, "customer_identifiers": identifiers, "agent_id": agent_id}
+        if self.response == PRESENTED:
+            return Event("omnibus.marketing.OfferPresented", {**common, "presentation_id": presentation_id})
+        return Event("omnibus.marketing.OfferResponded", {**common, "presentation_id": presentation_id,
+                                                           "response": self.response})

@@ -1,0 +1,160 @@
+"""Reading untrusted bytes at the edge: JSON, text and numbers checked for type, range, depth and encoding.
+
+Every ingress reads its wire format through these functions before a value is used, so hostile input
+becomes a ``RejectedInput`` (4xx + dead letter) instead of an exception deep inside a mapper (500), or a
+value that is published and fails later in a processor. What is refused, and why:
+
+- bytes that are not UTF-8, and JSON strings holding a lone UTF-16 surrogate (``"\\ud800"``): Avro
+  strings and Kafka headers are UTF-8, which cannot carry them (RFC 8259 §8.2 calls them
+  unpredictable);
+- ``NaN``, ``Infinity`` and numbers that overflow a double (``1e400``): not JSON (RFC 8259 §6), and
+  Python would publish them as the strings "NaN"/"Infinity";
+- integers longer than ``MAX_INT_DIGITS`` digits;
+- nesting deeper than ``MAX_DEPTH`` objects/arrays (no wire format we read nests more than a few levels;
+  a 10,000-deep document exhausts the recursion of every JSON encoder downstream).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base.errors import RejectedInput
+
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 40
+
+
+def _refuse(reason: str, code: str) -> RejectedInput:
+    return RejectedInput(reason, code=code)
+
+
+class BadNumber:
+    """Stands in for a number JSON cannot carry until ``check_tree`` refuses the record holding it, so
+    one such number in a batch costs only its own record."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _no_constants(name: str) -> BadNumber:
+    return BadNumber(f"{name}, which is not a JSON number (RFC 8259 §6)")
+
+
+def _finite(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(f"the number {text[:40]}, which overflows a double")
+
+
+def _bounded_int(text: str) -> int | BadNumber:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        return BadNumber(f"an integer of {len(text)} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def decode_text(body: bytes, what: str = "body") -> str:
+    """``body`` as UTF-8 text (a BOM is dropped); raise ``RejectedInput`` (``bad_encoding``) otherwise."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _refuse(f"{what} is not UTF-8 (byte {exc.start})", "bad_encoding") from exc
+
+
+def loads(body: bytes | str, what: str = "body", *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON from the wire and check the whole tree (see the module doc); raise ``RejectedInput``.
+
+    ``code`` of the refusal: ``bad_encoding`` (not UTF-8, lone surrogate), ``bad_json`` (syntax),
+    ``bad_number`` (NaN, Infinity, overflow, too many digits), ``too_deep`` (nesting).
+    """
+    value = parse(body, what)
+    check_tree(value, what, max_depth=max_depth)
+    return value
+
+
+def parse(body: bytes | str, what: str = "body") -> Any:
+    """JSON syntax only, for a body that holds several records: each is then checked on its own with
+    ``check_tree``. Refuses (the whole body) bytes that are not UTF-8, bad syntax, and nesting deep
+    enough to exhaust the parser itself."""
+    text = decode_text(body, what) if isinstance(body, bytes | bytearray) else body
+    try:
+        return json.loads(text, parse_constant=_no_constants, parse_float=_finite, parse_int=_bounded_int)
+    except RecursionError as exc:
+        raise _refuse(f"{what} nests deeper than {MAX_DEPTH} levels", "too_deep") from exc
+    except json.JSONDecodeError as exc:
+        raise _refuse(f"{what} is not valid JSON: {exc}", "bad_json") from exc
+
+
+def check_tree(value: Any, what: str = "body", *, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a parsed JSON tree nesting deeper than ``max_depth`` or holding a string UTF-8 cannot carry.
+
+    Iterative (an explicit stack), so a hostile depth cannot exhaust Python's recursion here.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            _utf8(node, what)
+        elif isinstance(node, dict | list):
+            if depth >= max_depth:
+                raise _refuse(f"{what} nests deeper than {max_depth} levels", "too_deep")
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    _utf8(key, what)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, BadNumber):
+            raise _refuse(f"{what} holds {node.reason}", "bad_number")
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise _refuse(f"{what} holds a number that is not finite", "bad_number")
+
+
+def _utf8(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _refuse(f"{what} holds a lone UTF-16 surrogate ({exc.object[exc.start]!a})", "bad_encoding") from exc
+
+
+def text(container: Mapping[str, Any], field: str, source: str, *, max_chars: int = 1024,
+         numbers: bool = False) -> str | None:
+    """An optional text field: ``None`` when absent or empty; a number only when ``numbers`` (ids some
+    senders write as numbers); anything else, or longer than ``max_chars``, is refused naming the field."""
+    value = container.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int if numbers else str):
+        raise _refuse(f"{source}: field {field} must be text, not {json_type(value)}", "malformed_field")
+    result = str(value)
+    _utf8(result, f"{source} field {field}")
+    if len(result) > max_chars:
+        raise _refuse(f"{source}: field {field} is longer than {max_chars} characters", "malformed_field")
+    return result
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for reasons a sender reads (``number``, not ``int``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def finite(value: Any, field: str, source: str, *, low: float, high: float) -> float:
+    """A number (or numeric text) within ``[low, high]``; refused naming the field otherwise."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        raise _refuse(f"{source}: field {field} must be a number from {low:g} to {high:g}", "malformed_field")
+    return number

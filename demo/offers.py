@@ -1,0 +1,148 @@
+"""The demo's offer: defined once in YAML, seen on every channel, withdrawn everywhere after the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import OmnibusSettings
+from bus.kafka_client import connection_options
+from bus.serde import Event, SerdeContext, build_serde
+from bus.topics import TopicSpec
+from demo.people import DemoCustomer
+from demo.services import WRITE_KEY, Endpoints
+from processors.offers.campaigns import publish
+from processors.offers.offer_file import parse_offers
+from processors.offers.outputs import INSTRUCTION_TOPICS
+
+OFFER_ID = "fibre-upgrade"
+OFFER_YAML = f"""\
+offer_id: {OFFER_ID}
+version: 1
+title: Fibre 1 Gbit/s at the price of your mobile plan
+content:
+  default: Add fibre to your 5G plan, first 3 months free.
+  CALL_CENTER: "Script: the customer has mobile only. Offer fibre, 3 months free; no installation fee."
+channels: [WEB, CALL_CENTER, BRANCH]
+valid_from: 2026-01-01T00:00:00Z
+priority: 50
+eligibility: '"MOB-5G-50" in products && !("FIBRE-1G" in products)'
+caps: [{{max: 2, per: 7d}}]
+"""
+STEP_TIMEOUT_S = 60.0
+
+
+class InstructionWatch:
+    """Every show / withdraw instruction on the push channels' topics, as it arrives (from offset 0)."""
+
+    def __init__(self, settings: OmnibusSettings) -> None:
+        self.settings = settings
+        self.seen: list[tuple[float, Event]] = []  # (time.monotonic() when read, event)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        _, deserializer = build_serde(self.settings.registry)
+        consumer = AIOKafkaConsumer(**connection_options(self.settings.kafka), group_id=None,
+                                    enable_auto_commit=False, fetch_max_wait_ms=20)
+        await consumer.start()
+        specs: list[TopicSpec] = list(INSTRUCTION_TOPICS.values())
+        tps = [TopicPartition(s.name(self.settings.topics), p) for s in specs
+               for p in range(s.partition_count(self.settings.topics))]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+
+        async def run() -> None:
+            try:
+                while True:
+                    for tp, messages in (await consumer.getmany(timeout_ms=50)).items():
+                        self.seen.extend((time.monotonic(), deserializer(m.value, SerdeContext(topic=tp.topic)))
+                                         for m in messages)
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.create_task(run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def of(self, customer_id: str, channel: str, action: str) -> list[tuple[float, Event]]:
+        return [(at, e) for at, e in self.seen if e.value["customer_id"] == customer_id
+                and e.value["channel"] == channel and e.value["action"] == action]
+
+
+async def publish_demo_offer(settings: OmnibusSettings) -> None:
+    await publish(settings, parse_offers(OFFER_YAML, "demo offer"))
+
+
+async def _json(http: aiohttp.ClientSession, url: str, **params: str) -> dict[str, Any] | None:
+    async with http.get(url, params=params) as response:
+        return await response.json() if response.status == 200 else None
+
+
+async def _until(check: Any, timeout_s: float = STEP_TIMEOUT_S) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := await check():
+            return found
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch: InstructionWatch,
+                        customer: DemoCustomer, console: Console) -> bool:
+    """Show the offer on every channel for ``customer``, accept it on the web, show it withdrawn everywhere."""
+    lookup = f"{endpoints.offers}/customers/lookup/offers"
+
+    async def offered(channel: str, kind: str, value: str) -> list[str]:
+        found = await _json(http, lookup, type=kind, value=value, channel=channel) or {}
+        return [o["offer_id"] for o in found.get("offers") or []]
+
+    async def on_screen_pop() -> list[str]:
+        found = await _json(http, f"{endpoints.screen_pop}/customers/lookup", type="EMAIL", value=customer.email) or {}
+        return [o["offer_id"] for o in found.get("eligible_offers") or []]
+
+    table = Table("step", "web hall (query)", "counter (query)", "call center (instructions)", "agent's screen pop",
+                  title=f"Offer {OFFER_ID!r} for {customer.name}, defined once in YAML")
+    with console.status("Waiting for the offer to reach every channel..."):
+        web = await _until(lambda: offered("WEB", "EMAIL", customer.email))
+        customer_id = ((await _json(http, lookup, type="EMAIL", value=customer.email, channel="WEB")) or {}).get("customer_id", "")
+        shown = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "SHOW")))
+        pop = await _until(on_screen_pop)
+    counter = await offered("BRANCH", "PHONE", customer.phone)
+    table.add_row("published", ", ".join(web or []) or "-", ", ".join(counter) or "-",
+                  "SHOW" if shown else "-", ", ".join(pop or []) or "-")
+    accepted = {"type": "track", "messageId": f"demo-accept-{customer.index}", "userId": customer.user_id,
+                "event": "Offer Accepted", "timestamp": datetime.now(UTC).isoformat(),
+                "properties": {"offer_id": OFFER_ID, "offer_version": 1}}
+    sent = time.monotonic()
+    async with http.post(f"{endpoints.web}/v1/track", json=accepted,
+                         headers={"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}) as response:
+        response.raise_for_status()
+    withdrawn = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "WITHDRAW")), 10)
+    latency = f"WITHDRAW after {withdrawn[0][0] - sent:.2f} s" if withdrawn else "-"
+    pop_after = await _gone(on_screen_pop)
+    web_after, counter_after = await offered("WEB", "EMAIL", customer.email), await offered("BRANCH", "PHONE", customer.phone)
+    table.add_row("accepted on the web", ", ".join(web_after) or "(none)", ", ".join(counter_after) or "(none)",
+                  latency, ", ".join(pop_after) or "(none)")
+    console.print(table)
+    return bool(web and counter and shown and pop and withdrawn) and not (web_after or counter_after or pop_after)
+
+
+async def _gone(listing: Any, timeout_s: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    found = await listing()
+    while found and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        found = await listing()
+    return found

@@ -1,0 +1,139 @@
+"""Every Prometheus alert of Omnibus, declared once and rendered two ways.
+
+``render_rule_file()`` is a plain Prometheus rule file (``rule_files:`` in prometheus.yml, checked by
+``promtool check rules``); ``render_prometheus_rule()`` wraps the same groups in a Prometheus Operator
+``PrometheusRule`` for Kubernetes. Both files are written by ``python -m deploy`` and a test fails when
+they are not current. Each alert has a ``promtool test rules`` case in ``tests/deploy/alerts.promtool.yaml``.
+
+Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
+``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
+``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
+``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total``
+(processors/handoffs/metrics.py); ``up`` (Prometheus itself, per scrape target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+COMPONENT_JOBS = "omnibus-.*"  # scrape jobs are named after the Services: omnibus-<component>
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str
+    expr: str
+    for_: str
+    severity: str  # "page" wakes someone; "ticket" waits for working hours
+    summary: str  # may use {{ $labels.x }} and {{ $value }}
+    description: str
+
+    def rule(self) -> dict[str, Any]:
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            "for": self.for_,
+            "labels": {"severity": self.severity, "system": "omnibus"},
+            "annotations": {"summary": self.summary, "description": self.description},
+        }
+
+
+PIPELINE = (
+    Alert(
+        "OmnibusConsumerLagGrowing",
+        "sum by (component, topic) (omnibus_consumer_lag) > 1000\n"
+        "and sum by (component, topic) (delta(omnibus_consumer_lag[15m])) > 0",
+        "15m", "page",
+        "{{ $labels.component }} is falling behind on {{ $labels.topic }} ({{ $value }} records)",
+        "Consumer lag is above 1000 records and still growing after 15 minutes: events reach the CRM late. "
+        "Add replicas (up to the partition count) or look for a slow dependency.",
+    ),
+    Alert(
+        "OmnibusProcessorNotCommitting",
+        "sum by (component) (omnibus_consumer_lag) > 0\n"
+        "unless sum by (component) (changes(omnibus_consumer_committed_offset[15m])) > 0",
+        "5m", "page",
+        "{{ $labels.component }} has not committed an offset for 15 minutes with {{ $value }} records waiting",
+        "The worker is up but no partition advanced: a stuck agent or a crash loop before the commit.",
+    ),
+    Alert(
+        "OmnibusPartitionStalled",
+        "omnibus_consumer_lag > 0\nunless changes(omnibus_consumer_committed_offset[10m]) > 0",
+        "10m", "ticket",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] has not moved for 10 minutes",
+        "One partition has records waiting but its committed offset does not move while others may: "
+        "look for a record that keeps failing on that partition (it should be dead-lettered).",
+    ),
+    Alert(
+        "OmnibusProcessorDown",
+        f'up{{job=~"{COMPONENT_JOBS}"}} == 0',
+        "5m", "page",
+        "{{ $labels.job }} target {{ $labels.instance }} is down",
+        "Prometheus cannot scrape the process: it is not running or not reachable.",
+    ),
+    Alert(
+        "OmnibusProcessorNotReady",
+        "min by (component) (omnibus_processor_ready) == 0",
+        "15m", "ticket",
+        "{{ $labels.component }} has not been ready for 15 minutes",
+        "A worker runs but does not own its partitions or is more than its lag limit behind.",
+    ),
+    Alert(
+        "OmnibusDeadLetters",
+        "sum by (component, error_type) (rate(omnibus_dead_letters_total[10m])) > 0.05",
+        "10m", "ticket",
+        "{{ $labels.component }} dead-letters {{ $value | humanize }} records/s ({{ $labels.error_type }})",
+        "More than 3 records a minute go to the dead-letter topic: read their reasons with a consumer of "
+        "<prefix>.deadletter.v1 and fix the source or the mapping.",
+    ),
+    Alert(
+        "OmnibusAdapterRejectingMostInput",
+        "sum by (adapter) (rate(omnibus_adapter_records_rejected_total[10m]))\n"
+        "/ sum by (adapter) (rate(omnibus_adapter_records_received_total[10m])) > 0.5\n"
+        "and sum by (adapter) (rate(omnibus_adapter_records_received_total[10m])) > 0.01",
+        "10m", "page",
+        "the {{ $labels.adapter }} adapter refuses {{ $value | humanizePercentage }} of its input",
+        "More than half of what a channel sends is refused: a changed source format, a rotated key or a "
+        "misconfigured site. The refusals carry their reason on the dead-letter topic.",
+    ),
+)
+
+HANDOFFS = (
+    Alert(
+        "OmnibusHandoffsUnacknowledged",
+        "sum by (team) (increase(omnibus_handoff_unacknowledged_alarms_total[30m])) > 0",
+        "0m", "page",
+        "handoffs for team {{ $labels.team }} were not acknowledged by their receiving system",
+        "The tracker raised lost-handoff alarms: a work order was sent and no receiving system confirmed "
+        "it within the policy's acknowledgement window.",
+    ),
+    Alert(
+        "OmnibusHandoffDeadlineBreaches",
+        "sum by (team) (increase(omnibus_handoff_breaches_total[1h])) > 0",
+        "0m", "ticket",
+        "team {{ $labels.team }} missed {{ $value | humanize }} handoff deadlines in the last hour",
+        "Handoffs passed their business-hours deadline; escalations went out per the policy.",
+    ),
+)
+
+GROUPS: dict[str, tuple[Alert, ...]] = {"omnibus-pipeline": PIPELINE, "omnibus-handoffs": HANDOFFS}
+
+
+def groups() -> list[dict[str, Any]]:
+    return [{"name": name, "rules": [alert.rule() for alert in alerts]} for name, alerts in GROUPS.items()]
+
+
+def render_rule_file() -> dict[str, Any]:
+    """The plain Prometheus rule file."""
+    return {"groups": groups()}
+
+
+def render_prometheus_rule() -> dict[str, Any]:
+    """The same groups as a Prometheus Operator ``PrometheusRule`` (monitoring.coreos.com/v1)."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "omnibus", "labels": {"app.kubernetes.io/name": "omnibus", "release": "prometheus"}},
+        "spec": {"groups": groups()},
+    }

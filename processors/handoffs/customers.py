@@ -1,0 +1,106 @@
+"""Handoffs that know the customer: which customer, which service tier, and when a deadline is re-timed.
+
+The rules (issue #15):
+
+* **Customer.** The handoff's customer is the current customer of the first of its identifiers that
+  identity resolution has assigned (``CustomerDirectory.customer_of``). It follows merges and splits:
+  when identity moves the identifier, the handoff moves with it, announced by a HandoffStatusChanged
+  whose ``customer_id`` is the new one (cause ``omnibus.identity.IdentifierAssignment``). A handoff
+  never loses a customer it had because an identifier was unassigned.
+* **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
+  (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
+  the tier on the event (the channel's guess); else the policy's default tier.
+* **Customer resolved later.** A handoff created with a guessed or default tier is re-timed once, when
+  its customer's tier becomes known, in either direction: the working time already spent counts against
+  the new tier's hours, and the new deadline is never before the moment of re-timing
+  (``deadlines.retime_resolution_clock``). Rule ``customer-resolved`` in the deadline's lineage.
+* **Tier changes mid-case.** Once settled, a change follows ``tiers.mid_case``: ``upgrade`` (default)
+  re-times an open case to a higher tier forward only (the deadline never moves later, rule
+  ``tier-upgrade``); a downgrade, or ``keep``, leaves the case's tier and deadline as they are.
+* Only the owning team's clock (escalation tier 0) depends on the service tier; an escalated case
+  records the new tier but keeps the deadline of its escalation step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from processors.handoffs import deadlines
+from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.directory import CustomerView
+from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
+
+CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
+
+
+@dataclass(frozen=True, slots=True)
+class InitialTier:
+    tier: str
+    source: TierSource
+    event_id: str | None = None
+
+
+def initial_tier(policy: HandoffPolicy, event_tier: str | None, origin_channel: str, view: CustomerView) -> InitialTier:
+    if event_tier and origin_channel in policy.tiers.trusted_channels:
+        return InitialTier(event_tier, TierSource.TRUSTED_CHANNEL)
+    if view.tier is not None:
+        return InitialTier(view.tier.tier, TierSource.CUSTOMER, view.tier.event_id)
+    if event_tier:
+        return InitialTier(event_tier, TierSource.CHANNEL)
+    return InitialTier(policy.default_service_tier, TierSource.DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """A state updated from the directory, and what caused it (a schema name and an event id, for the output)."""
+
+    state: HandoffState
+    cause: str
+    causation_id: str | None
+    retimed: DeadlineRule | None = None
+    announce: bool = True  # False when only the fallback addresses changed: saved, not published
+
+
+def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us: int) -> Followed | None:
+    """What the directory's view of the handoff's customer changes in ``state``, or None."""
+    new, cause, causation, retimed = state, CUSTOMER_CAUSE, None, None
+    if view.customer_id is not None and view.customer_id != state.customer_id:
+        new = new.with_(customer_id=view.customer_id)
+    if view.customer_id is not None and view.identifiers != state.addresses:
+        new = new.with_(addresses=view.identifiers)
+    tier = view.tier
+    if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
+        settled = state.tier_source.settled
+        upgrade = policy.tiers.rank(tier.tier) > policy.tiers.rank(state.service_tier)
+        if not settled or (tier.tier != state.service_tier and upgrade and policy.tiers.mid_case == "upgrade"):
+            rule = DeadlineRule.TIER_UPGRADE if settled else DeadlineRule.CUSTOMER_RESOLVED
+            changed = _retier(policy, new, tier.tier, tier.event_id, at_us, rule)
+            if changed is not new:
+                retimed = rule if changed.deadline_us != new.deadline_us else None
+                new, cause, causation = changed, tier.schema, tier.event_id
+    if new == state:
+        return None
+    announce = new.with_(addresses=state.addresses) != state
+    return Followed(new, cause, causation, retimed, announce)
+
+
+def _retier(
+    policy: HandoffPolicy, state: HandoffState, tier: str, event_id: str, at_us: int, rule: DeadlineRule
+) -> HandoffState:
+    if tier == state.service_tier and state.tier_source is TierSource.CUSTOMER:
+        return state
+    old_hours = policy.resolve_within_hours(state.case_type, state.service_tier)
+    new_hours = policy.resolve_within_hours(state.case_type, tier)
+    updated = state.with_(service_tier=tier, tier_source=TierSource.CUSTOMER, tier_event_id=event_id)
+    if not state.is_open or state.tier != 0 or old_hours == new_hours:
+        lineage = state.lineage
+        if lineage is not None and state.tier == 0:
+            lineage = deadlines.lineage(policy, updated, lineage.rule, lineage.resolve_within_hours,
+                                        lineage.clock_started_us, lineage.previous_deadline_us)
+        return updated.with_(lineage=lineage)
+    retimed = deadlines.retime_resolution_clock(
+        policy, updated, at_us, old_hours, new_hours, rule, forward_only=rule is DeadlineRule.TIER_UPGRADE,
+    )
+    if retimed is None and rule is DeadlineRule.TIER_UPGRADE:
+        return state  # an upgrade that would not bring the deadline forward changes nothing
+    return retimed or updated

@@ -1,0 +1,195 @@
+"""What the tracker knows about customers: identifier -> customer, and the tiers of their accounts and products.
+
+A derived, in-memory replica of two compacted topics that every tracker worker reads whole, from offset 0
+(see ``directory_feed``): ``customer.identifiers.v1`` (identity resolution's current customer of each
+identifier, key ``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems'
+account and product events, one record per account and per subscription, see ``TierFact``). Lookups
+never wait and never cross a partition: an unknown customer is None, and every change bumps ``version``
+and is remembered, so the tracker re-checks exactly the handoffs a change concerns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import asdict, dataclass, field
+
+from bus.serde import Event
+from processors.handoffs.clock import to_micros
+from processors.handoffs.config import HandoffPolicy, TierPolicy
+
+BUSINESS = "omnibus.business."
+ACCOUNT_TYPE = "ACCOUNT"
+CHANGES_KEPT = 50_000  # beyond this a lagging partition re-checks all its open handoffs
+ADDRESSES_KEPT = 8  # reachable identifiers of a customer kept in a handoff's state, for fallback notifications
+
+
+def identifier_key(identifier: dict[str, str]) -> str:
+    """``TYPE:value``, the key identity resolution publishes (values arrive normalised, see Identifier.avsc);
+    e-mail addresses are compared case-folded."""
+    kind, value = identifier["type"], identifier["value"].strip()
+    return f"{kind}:{value.casefold() if kind == 'EMAIL' else value}"
+
+
+@dataclass(frozen=True, slots=True)
+class TierFact:
+    """The latest fact about one account (``ACCOUNT:<number>``) or subscription (``SUBSCRIPTION:<id>``)."""
+
+    key: str
+    account: str
+    active: bool
+    at_us: int  # envelope.occurred_at of the business event: older facts never replace newer ones
+    event_id: str
+    schema: str
+    tier: str | None = None  # AccountOpened.service_tier
+    product_code: str | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> TierFact:
+        return cls(**json.loads(raw))
+
+
+def tier_fact(event: Event) -> TierFact | None:
+    """The tier fact a business event states, or None for events that say nothing about tiers."""
+    value, kind = event.value, event.schema.removeprefix(BUSINESS)
+    envelope = value["envelope"]
+    common = {"account": value.get("account_number", "").strip(), "at_us": to_micros(envelope["occurred_at"]),
+              "event_id": envelope["event_id"], "schema": event.schema}
+    if kind in ("AccountOpened", "AccountClosed"):
+        return TierFact(f"{ACCOUNT_TYPE}:{common['account']}", active=kind == "AccountOpened",
+                        tier=value.get("service_tier"), **common)
+    if kind in ("ProductSubscribed", "ProductCancelled"):
+        return TierFact(f"SUBSCRIPTION:{value['subscription_id']}", active=kind == "ProductSubscribed",
+                        product_code=value["product_code"], **common)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTier:
+    tier: str
+    event_id: str  # the business event it comes from (the deadline's lineage cites it)
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """What the directory says about the customer behind some identifiers."""
+
+    customer_id: str | None = None
+    tier: CustomerTier | None = None
+    identifiers: tuple[dict[str, str], ...] = ()  # all the customer's identifiers known to identity
+
+
+UNKNOWN = CustomerView()
+
+
+@dataclass(frozen=True)
+class Changes:
+    identifiers: frozenset[str] = frozenset()
+    customers: frozenset[str] = frozenset()
+
+
+@dataclass
+class CustomerDirectory:
+    version: int = 0
+    ready: bool = False  # set by the feed once it has read up to the end offsets seen at its start
+    _owner: dict[str, str] = field(default_factory=dict)  # identifier key -> customer id
+    _keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> identifier keys
+    _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
+    _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
+    _changes: deque[tuple[int, str | None, frozenset[str]]] = field(default_factory=lambda: deque(maxlen=CHANGES_KEPT))
+
+    # --- feeding ----------------------------------------------------------------------------------
+
+    def assign(self, key: str, customer_id: str | None) -> None:
+        """Identity resolution says ``key`` now belongs to ``customer_id`` (None: a tombstone)."""
+        previous = self._owner.get(key)
+        if previous == customer_id:
+            return
+        if previous is not None:
+            self._keys.get(previous, set()).discard(key)
+        if customer_id is None:
+            self._owner.pop(key, None)
+        else:
+            self._owner[key] = customer_id
+            self._keys.setdefault(customer_id, set()).add(key)
+        self._changed(key, {c for c in (previous, customer_id) if c})
+
+    def record(self, fact: TierFact) -> None:
+        current = self._facts.get(fact.key)
+        if current is not None and (current.at_us, current.event_id) >= (fact.at_us, fact.event_id):
+            return  # an older (or the same) fact than the one held
+        self._facts[fact.key] = fact
+        if not fact.key.startswith(ACCOUNT_TYPE + ":"):
+            if current is not None and current.account != fact.account:
+                self._subscriptions.get(current.account, set()).discard(fact.key)
+            self._subscriptions.setdefault(fact.account, set()).add(fact.key)
+        owner = self._owner.get(f"{ACCOUNT_TYPE}:{fact.account}")
+        self._changed(None, {owner} if owner else set())
+
+    def _changed(self, key: str | None, customers: set[str]) -> None:
+        self.version += 1
+        self._changes.append((self.version, key, frozenset(customers)))
+
+    def changes_since(self, version: int) -> Changes | None:
+        """Identifiers and customers changed after ``version``; None when too old to tell (re-check all)."""
+        if version >= self.version:
+            return Changes()
+        if not self._changes or self._changes[0][0] > version + 1:
+            return None
+        keys: set[str] = set()
+        customers: set[str] = set()
+        for changed_at, key, touched in reversed(self._changes):
+            if changed_at <= version:
+                break
+            if key is not None:
+                keys.add(key)
+            customers |= touched
+        return Changes(frozenset(keys), frozenset(customers))
+
+    # --- lookups ----------------------------------------------------------------------------------
+
+    def customer_of(self, identifiers: tuple[dict[str, str], ...]) -> str | None:
+        """The customer of the first of ``identifiers`` identity resolution has assigned."""
+        for identifier in identifiers:
+            owner = self._owner.get(identifier_key(identifier))
+            if owner is not None:
+                return owner
+        return None
+
+    def tier_of(self, customer_id: str, tiers: TierPolicy) -> CustomerTier | None:
+        """The highest tier (by ``tiers.order``) of the customer's open accounts and active subscriptions;
+        ties go to the latest fact."""
+        best: tuple[int, int, str] | None = None
+        found: CustomerTier | None = None
+        for key in self._keys.get(customer_id, ()):
+            if not key.startswith(ACCOUNT_TYPE + ":"):
+                continue
+            account = key.partition(":")[2]
+            candidates = [self._facts.get(key), *(self._facts.get(k) for k in self._subscriptions.get(account, ()))]
+            for fact in candidates:
+                if fact is None or not fact.active:
+                    continue
+                tier = fact.tier if fact.tier is not None else tiers.products.get(fact.product_code or "")
+                if tier is None:
+                    continue
+                rank = (tiers.rank(tier), fact.at_us, fact.event_id)
+                if best is None or rank > best:
+                    best, found = rank, CustomerTier(tier, fact.event_id, fact.schema)
+        return found
+
+    def view(self, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy) -> CustomerView:
+        """The customer behind ``identifiers``, their tier and their reachable identifiers (UNKNOWN until ready)."""
+        if not self.ready:
+            return UNKNOWN
+        customer_id = self.customer_of(identifiers)
+        if customer_id is None:
+            return UNKNOWN
+        reachable = policy.notifications.reachable_types
+        known = sorted(k for k in self._keys.get(customer_id, ()) if k.partition(":")[0] in reachable)
+        known = known[:ADDRESSES_KEPT]
+        return CustomerView(customer_id, self.tier_of(customer_id, policy.tiers),
+                            tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known))

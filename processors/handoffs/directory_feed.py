@@ -1,0 +1,125 @@
+"""Feeding the customer directory: a replica of two compacted topics, read whole by every tracker worker.
+
+Like a Kafka Streams global table: a plain consumer without a group is assigned every partition of
+``customer.identifiers.v1`` (identity's identifier -> customer, Avro ``IdentifierAssignment``, tombstone
+= unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads them from offset 0 and then follows
+them. The directory is marked ready once the feed has read up to the end offsets seen at its start; until
+then the tracker treats every customer as unknown (default tier, re-timed later), so a start never
+blocks a partition. Records that cannot be read are counted and skipped (their keys are identifiers and
+are never logged). ``tier_fact_record`` is the other half: what the tracker publishes on the facts topic
+for a business event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import Counter
+
+from bus.config import OmnibusSettings
+from bus.kafka_client import connection_options
+from bus.logging import get_logger
+from bus.serde import Deserializer, SerdeContext
+from bus.topics import CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
+from processors.handoffs.directory import CustomerDirectory, TierFact
+
+log = get_logger(__name__)
+UNREADABLE = Counter(
+    "omnibus_handoff_directory_unreadable_total", "Directory records that could not be read and were skipped.",
+    ["topic"],
+)
+METADATA_WAIT_S = 15.0
+
+
+class DirectoryFeed:
+    def __init__(
+        self, settings: OmnibusSettings, directory: CustomerDirectory, deserializer: Deserializer,
+        *, poll_ms: int = 200,
+    ) -> None:
+        self.settings, self.directory, self.deserializer, self.poll_ms = settings, directory, deserializer, poll_ms
+        self.identifiers_topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
+        self.facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self._catch_up: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        options = connection_options(self.settings.kafka)
+        options["client_id"] = f"{self.settings.kafka.client_id}-handoffs-directory-{uuid.uuid4().hex[:6]}"
+        consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        self._consumer = consumer
+        partitions = []
+        for spec, topic in ((CUSTOMER_IDENTIFIERS, self.identifiers_topic), (HANDOFF_TIER_FACTS, self.facts_topic)):
+            expected = spec.partition_count(self.settings.topics)
+            deadline = asyncio.get_running_loop().time() + METADATA_WAIT_S
+            while len(consumer.partitions_for_topic(topic) or ()) < expected:
+                if asyncio.get_running_loop().time() > deadline:
+                    break  # the topic is missing or smaller: read what exists (``omnibus topics apply`` creates it)
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
+                await asyncio.sleep(0.1)
+            partitions += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
+        self._mark_ready_if_caught_up()
+        self._task = asyncio.create_task(self._run(), name="handoffs-directory-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while True:
+            try:
+                batch = await consumer.getmany(timeout_ms=self.poll_ms)
+            except Exception:  # the consumer reconnects by itself; keep the loop alive
+                log.exception("directory feed could not poll; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for tp, messages in batch.items():
+                for message in messages:
+                    self.apply(tp.topic, message.key, message.value, tp.partition, message.offset)
+                if messages and tp in self._catch_up and messages[-1].offset + 1 >= self._catch_up[tp]:
+                    del self._catch_up[tp]
+            self._mark_ready_if_caught_up()
+
+    def _mark_ready_if_caught_up(self) -> None:
+        if not self._catch_up and not self.directory.ready:
+            self.directory.ready = True
+            log.info("customer directory caught up", version=self.directory.version)
+
+    def apply(self, topic: str, key: bytes | None, value: bytes | None, partition: int = 0, offset: int = 0) -> None:
+        """Apply one record of either topic to the directory (unreadable ones are counted and skipped)."""
+        try:
+            if not key:
+                raise ValueError("record without a key")
+            if topic == self.identifiers_topic:
+                customer = None
+                if value is not None:
+                    ctx = SerdeContext(topic=topic, key=key, partition=partition, offset=offset)
+                    customer = self.deserializer(value, ctx).value["customer_id"]
+                self.directory.assign(key.decode(), customer)
+            elif value is not None:
+                self.directory.record(TierFact.from_json(value))
+        except Exception as error:  # a poison record must not stop the replica
+            UNREADABLE.labels(topic=topic).inc()
+            log.warning("directory record skipped", topic=topic, partition=partition, offset=offset,
+                        error_type=type(error).__name__)
+
+
+def tier_fact_record(fact: TierFact) -> tuple[bytes, bytes]:
+    """(key, value) of a fact on ``handoff.tier-facts.v1``."""
+    return fact.key.encode(), fact.to_json()

@@ -1,0 +1,131 @@
+"""Comparison levels of two customers, per trait and per identifier type.
+
+Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
+similarity ≥ ``name_close`` or two edits; dates: one digit off or day and month transposed; addresses: token-sort
+ratio ≥ ``address_close`` percent; postcodes: one edit); ``different``; ``missing`` when either side
+has no value. Identifier types have ``agree`` (a common identifier), ``different`` (both have the
+type, none in common: two national IDs are a conflict) or ``missing``. Distances come from rapidfuzz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.fuzz import token_sort_ratio
+
+from processors.identity.matching.traits import ADDRESS, BIRTH, FAMILY, GIVEN, POSTCODE, Summary
+
+
+class Level(StrEnum):
+    EXACT = "exact"
+    CLOSE = "close"
+    AGREE = "agree"  # identifiers: at least one in common
+    DIFFERENT = "different"
+    MISSING = "missing"
+
+
+# Names of the compared fields (keys of the m/u table): the trait codes, then identifier types.
+TRAIT_FIELDS = {GIVEN: "given_name", FAMILY: "family_name", BIRTH: "birth_date", ADDRESS: "address",
+                POSTCODE: "postcode"}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    name_close: float = 0.85  # Jaro-Winkler similarity, 0..1
+    address_close: float = 85.0  # rapidfuzz token-sort ratio, 0..100
+
+
+def name_level(a: str, b: str, limits: Thresholds) -> Level:
+    """Close: Jaro-Winkler ≥ ``name_close``, or at most two edits between names of five letters or more."""
+    if a == b:
+        return Level.EXACT
+    if JaroWinkler.similarity(a, b) >= limits.name_close:
+        return Level.CLOSE
+    if min(len(a), len(b)) >= 5 and Levenshtein.distance(a, b) <= 2:
+        return Level.CLOSE
+    return Level.DIFFERENT
+
+
+def date_level(a: str, b: str, limits: Thresholds) -> Level:
+    """ISO dates: exact, close (one digit mistyped, or day and month swapped), else different."""
+    if a == b:
+        return Level.EXACT
+    year_a, month_a, day_a = a.split("-")
+    year_b, month_b, day_b = b.split("-")
+    if year_a == year_b and (month_a, day_a) == (day_b, month_b):
+        return Level.CLOSE
+    return Level.CLOSE if Levenshtein.distance(a, b) <= 1 else Level.DIFFERENT
+
+
+def address_level(a: str, b: str, limits: Thresholds) -> Level:
+    if a == b:
+        return Level.EXACT
+    return Level.CLOSE if token_sort_ratio(a, b) >= limits.address_close else Level.DIFFERENT
+
+
+def postcode_level(a: str, b: str, limits: Thresholds) -> Level:
+    if a == b:
+        return Level.EXACT
+    return Level.CLOSE if Levenshtein.distance(a, b) <= 1 else Level.DIFFERENT
+
+
+_COMPARE: dict[str, Callable[[str, str, Thresholds], Level]] = {
+    GIVEN: name_level, FAMILY: name_level, BIRTH: date_level, ADDRESS: address_level, POSTCODE: postcode_level,
+}
+_RANK = {Level.EXACT: 0, Level.CLOSE: 1, Level.DIFFERENT: 2}
+
+
+def best_level(field: str, first: Sequence[str], second: Sequence[str], limits: Thresholds) -> Level:
+    """The best agreement over every pair of known values (a customer may hold a typo and the right one)."""
+    if not first or not second:
+        return Level.MISSING
+    compare = _COMPARE[field]
+    return min((compare(a, b, limits) for a in first for b in second), key=_RANK.__getitem__)
+
+
+def swapped_names(first: Summary, second: Summary) -> bool:
+    """Given and family name exchanged on one side (a form filled in the wrong order): each name found
+    as the other's, or one found and the other missing. A household's shared surname alone is not."""
+    def crossed(a: Summary, b: Summary, one: str, other: str) -> bool:
+        if not set(a.get(one, ())) & set(b.get(other, ())):
+            return False
+        return bool(set(a.get(other, ())) & set(b.get(one, ()))) or not a.get(other) or not b.get(one)
+
+    return crossed(first, second, GIVEN, FAMILY) or crossed(first, second, FAMILY, GIVEN)
+
+
+def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> dict[str, Level]:
+    """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close."""
+    levels = {name: best_level(code, first.get(code, []), second.get(code, []), limits)
+              for code, name in TRAIT_FIELDS.items()}
+    if swapped_names(first, second):
+        for name in ("given_name", "family_name"):
+            if levels[name] is Level.DIFFERENT:
+                levels[name] = Level.CLOSE
+            elif levels[name] is Level.MISSING and (first.get(GIVEN) and second.get(GIVEN)
+                                                    if name == "given_name" else False):
+                levels[name] = Level.CLOSE
+    return levels
+
+
+def kind_of(key: str) -> str:
+    return key.partition(":")[0]
+
+
+def identifier_levels(first: Iterable[str], second: Iterable[str], kinds: Iterable[str]) -> dict[str, Level]:
+    """Per identifier type in ``kinds``: agree / different / missing between two sets of ``TYPE:value`` keys."""
+    first, second = set(first), set(second)
+    common = {kind_of(key) for key in first & second}
+    have_first, have_second = {kind_of(k) for k in first}, {kind_of(k) for k in second}
+    levels = {}
+    for kind in kinds:
+        if kind in common:
+            levels[kind] = Level.AGREE
+        elif kind in have_first and kind in have_second:
+            levels[kind] = Level.DIFFERENT
+        else:
+            levels[kind] = Level.MISSING
+    return levels

@@ -1,0 +1,41 @@
+"""Default m/u probabilities, prior and thresholds of the matcher.
+
+How they were obtained: ``python tests/bench/identity_quality.py --train`` generates the labelled
+people of the quality benchmark (its own seed, not the evaluation seed), forms every candidate pair
+the processor can meet (a common identifier or a common blocking key), computes the comparison levels
+and counts, per level, the share among true pairs (m) and among false pairs (u), with add-one
+smoothing; the prior is log2 of the true/false odds among candidate pairs. The values are rounded.
+Identifier types absent from the labelled set (DEVICE, ANONYMOUS_ID, CARD) are set by hand: an
+anonymous id or a device agrees for different people about as rarely as an e-mail does.
+Override any of them with ``OMNIBUS_PROCESSOR_IDENTITY__MATCH_MU`` (JSON, merged per field).
+"""
+
+from __future__ import annotations
+
+DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
+    # trained: --train --people 3000 --seed 8 (7530 records, 7048 true pairs, 300 000 random pairs;
+    # identifier agreement counted over all pairs)
+    "given_name": {"exact": (0.818, 0.00399), "close": (0.17, 0.00611), "different": (0.0117, 0.99)},
+    "family_name": {"exact": (0.832, 0.0022), "close": (0.16, 0.00628), "different": (0.00787, 0.992)},
+    "birth_date": {"exact": (0.931, 5.01e-05), "close": (0.0671, 0.00111), "different": (0.00213, 0.999)},
+    "address": {"exact": (0.827, 6.28e-05), "close": (0.142, 0.000149), "different": (0.0309, 1.0)},
+    "USER_ID": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
+    "ACCOUNT": {"agree": (0.889, 2.2e-07), "different": (0.111, 1.0)},
+    "EMAIL": {"agree": (0.897, 1.55e-05), "different": (0.103, 1.0)},
+    # trained, except "different" by policy: people move and have several phones (the labelled set
+    # gives everyone one of each, which would make any difference damning)
+    "postcode": {"exact": (0.95, 7.37e-05), "close": (0.01, 0.000675), "different": (0.04, 0.999)},
+    "PHONE": {"agree": (0.85, 7.01e-05), "different": (0.15, 1.0)},
+    # by policy: one national ID per person; the rest are not in the labelled set
+    "NATIONAL_ID": {"agree": (0.99, 1e-08), "different": (0.0005, 0.999)},
+    "CARD": {"agree": (0.5, 1e-06), "different": (0.3, 1.0)},
+    "DEVICE": {"agree": (0.5, 1e-05)},
+    "ANONYMOUS_ID": {"agree": (0.5, 1e-07)},
+}
+DEFAULT_PRIOR = -11.97  # log2 odds that two records picked at random are one person (trained set)
+DEFAULT_MERGE_AT = 6.0  # bits of posterior odds: P(match) ≥ 0.985
+DEFAULT_REFUSE_BELOW = -4.0  # bits: P(match) < 0.06; between the two: review
+# Fields that refuse a merge when they differ (beyond a typo), whatever the weight: see weights.py.
+DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
+# A merge needs one of these to agree: what a household does not share (else: review).
+DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD")

@@ -1,0 +1,84 @@
+"""A person's traits normalised for comparison, kept as a small order-independent summary.
+
+Input: the standard trait keys of ``IdentifiersObserved.traits`` (``given_name``, ``family_name``,
+``full_name``, ``birth_date`` ISO ``YYYY-MM-DD``, ``address_line``, ``postcode``; see
+``bus/identifiers/traits.py`` once it lands). Output: a ``Summary``, a JSON-safe dict from a short
+field code to at most ``MAX_VALUES`` normalised values, sorted. Two summaries combine by union, keeping
+the smallest values: the result does not depend on the order in which the traits arrived.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+
+from nameparser import HumanName
+
+Summary = dict[str, list[str]]
+
+GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE = "gn", "fn", "bd", "ad", "pc"
+FIELDS = (GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE)
+MAX_VALUES = 3  # per field: a typo and a maiden name fit; a customer stays a few hundred bytes
+
+# Standard trait keys (declared by the norm package in bus/identifiers/traits.py).
+GIVEN_NAME, FAMILY_NAME, FULL_NAME = "given_name", "family_name", "full_name"
+BIRTH_DATE, ADDRESS_LINE, POSTCODE_KEY = "birth_date", "address_line", "postcode"
+
+_NOT_WORD = re.compile(r"[^0-9a-z ]+")
+_SPACES = re.compile(r"\s+")
+# Common address abbreviations, so "12 Main Street" and "12 main st." compare exact.
+_ADDRESS_WORDS = {"street": "st", "road": "rd", "avenue": "ave", "boulevard": "blvd", "drive": "dr",
+                  "lane": "ln", "place": "pl", "court": "ct", "square": "sq", "apartment": "apt", "suite": "ste",
+                  "rue": "r", "chemin": "ch", "allee": "all"}
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation to spaces, spaces collapsed: ``"Zoë-Anne "`` → ``"zoe anne"``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", _NOT_WORD.sub(" ", ascii_only)).strip()
+
+
+def _name(text: str | None) -> str | None:
+    folded = fold(text or "")
+    return folded.replace(" ", "") or None  # "de la cruz" and "delacruz" are one surname
+
+
+def _birth_date(text: str | None) -> str | None:
+    try:
+        return date.fromisoformat((text or "").strip()[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def _address(text: str | None) -> str | None:
+    words = [_ADDRESS_WORDS.get(word, word) for word in fold(text or "").split()]
+    return " ".join(words) or None
+
+
+def _postcode(text: str | None) -> str | None:
+    return fold(text or "").replace(" ", "").upper() or None
+
+
+def summarize(traits: Mapping[str, str] | None) -> Summary:
+    """The comparison summary of one event's traits (empty when it carries none we compare)."""
+    traits = traits or {}
+    given, family = traits.get(GIVEN_NAME), traits.get(FAMILY_NAME)
+    if (not given or not family) and traits.get(FULL_NAME):
+        parsed = HumanName(traits[FULL_NAME])
+        given, family = given or parsed.first, family or parsed.last
+    values = {GIVEN: _name(given), FAMILY: _name(family), BIRTH: _birth_date(traits.get(BIRTH_DATE)),
+              ADDRESS: _address(traits.get(ADDRESS_LINE)), POSTCODE: _postcode(traits.get(POSTCODE_KEY))}
+    return {field: [value] for field, value in values.items() if value}
+
+
+def combine(first: Summary | None, second: Summary | None) -> Summary:
+    """Union of two summaries, at most ``MAX_VALUES`` per field (the smallest: order-independent)."""
+    out: Summary = {}
+    for field in FIELDS:
+        values = sorted({*(first or {}).get(field, ()), *(second or {}).get(field, ())})[:MAX_VALUES]
+        if values:
+            out[field] = values
+    return out

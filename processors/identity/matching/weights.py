@@ -1,0 +1,110 @@
+"""Fellegi–Sunter match weights: log2 Bayes factors of comparison levels, plus a prior, against thresholds.
+
+For each compared field and level, ``m`` = P(level | same person) and ``u`` = P(level | different
+people); the level contributes log2(m/u) bits, ``missing`` contributes nothing. The match weight is
+``prior`` (log2 of the prior odds that two records are one person) plus the sum. Decision: a field in
+``vetoes`` at level ``different`` refuses whatever the weight (two national IDs; a given name or a birth
+date that disagrees beyond a typo: the independence the weights assume breaks down in a household,
+whose members share surname, address, postcode and phone); otherwise weight ≥ ``merge_at`` merges
+if some field in ``person_fields`` agrees (else review: for the same reason), weight < ``refuse_below``
+refuses, anything between goes to review.
+Source: Fellegi & Sunter, "A Theory for Record Linkage", JASA 64 (1969); the log2 form as in Splink.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from processors.identity.matching.compare import Level, Thresholds, identifier_levels, trait_levels
+from processors.identity.matching.traits import Summary
+
+MuTable = Mapping[str, Mapping[str, tuple[float, float]]]  # field -> level -> (m, u)
+
+
+class Decision(StrEnum):
+    MERGE = "merge"
+    REVIEW = "review"
+    REFUSE = "refuse"
+
+
+def bayes_factor_bits(m: float, u: float) -> float:
+    """log2(m / u), the weight of one comparison level in bits; m and u must be in (0, 1]."""
+    if not (0 < m <= 1 and 0 < u <= 1):
+        raise ValueError(f"m and u must be probabilities in (0, 1], got m={m}, u={u}")
+    return math.log2(m / u)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchScore:
+    weight: float  # bits (log2 odds)
+    levels: dict[str, Level]
+    bits: dict[str, float] = field(default_factory=dict)  # per field, for explanations
+
+    @property
+    def probability(self) -> float:
+        """The match probability the weight stands for (2^w / (1 + 2^w))."""
+        return 1.0 / (1.0 + 2.0 ** -self.weight)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchModel:
+    mu: MuTable
+    prior: float = 0.0
+    merge_at: float = 6.0
+    refuse_below: float = 0.0
+    thresholds: Thresholds = Thresholds()
+    vetoes: tuple[str, ...] = ()
+    person_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.refuse_below > self.merge_at:
+            raise ValueError("refuse_below must not exceed merge_at")
+        for name, levels in self.mu.items():
+            for level, (m, u) in levels.items():
+                Level(level)  # raises on an unknown level name
+                bayes_factor_bits(m, u)
+
+    @property
+    def identifier_kinds(self) -> list[str]:
+        return [name for name in self.mu if name.isupper()]
+
+    def weigh(self, levels: Mapping[str, Level]) -> MatchScore:
+        """Prior plus the Bayes factors of ``levels``; fields or levels absent from the table count 0."""
+        bits = {}
+        for name, level in levels.items():
+            pair = self.mu.get(name, {}).get(level)
+            if level is not Level.MISSING and pair is not None:
+                bits[name] = bayes_factor_bits(*pair)
+        return MatchScore(self.prior + sum(bits.values()), dict(levels), bits)
+
+    def score(self, traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
+              ids_b: Iterable[str]) -> MatchScore:
+        """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them."""
+        levels: dict[str, Level] = dict(trait_levels(traits_a or {}, traits_b or {}, self.thresholds))
+        levels.update(identifier_levels(ids_a, ids_b, self.identifier_kinds))
+        return self.weigh(levels)
+
+    def veto(self, levels: Mapping[str, Level]) -> str | None:
+        """The first field in ``vetoes`` whose level is ``different``, if any."""
+        return next((name for name in self.vetoes if levels.get(name) is Level.DIFFERENT), None)
+
+    def person_evidence(self, levels: Mapping[str, Level]) -> bool:
+        """Whether a field that tells people apart (not one a household shares) agrees, if any are set."""
+        agreeing = (Level.EXACT, Level.CLOSE, Level.AGREE)
+        return not self.person_fields or any(levels.get(name) in agreeing for name in self.person_fields)
+
+    def decide(self, score: MatchScore) -> Decision:
+        if self.veto(score.levels) is not None:
+            return Decision.REFUSE
+        decision = self.decide_weight(score.weight)
+        if decision is Decision.MERGE and not self.person_evidence(score.levels):
+            return Decision.REVIEW  # only household-level agreement (surname, address, phone): ask
+        return decision
+
+    def decide_weight(self, weight: float) -> Decision:
+        if weight >= self.merge_at:
+            return Decision.MERGE
+        return Decision.REFUSE if weight < self.refuse_below else Decision.REVIEW

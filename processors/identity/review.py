@@ -1,0 +1,72 @@
+"""Merge reviews: what is waiting for an operator, and what an operator's decision sends.
+
+A ``MergeReviewRequested`` (``identity.reviews.v1``, key: review id) stays open until a
+``MergeReviewDecided`` with the same review id follows. Accepting sends the graph a review saga that
+links the customers of the review's two identifiers, skipping the weight (rule review-accepted);
+rejecting sends one that records each customer in the other's do-not-merge list (rule
+review-rejected), which every later merge attempt, blocking proposals included, respects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bus.serde import Event
+from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
+from processors.identity.graph.saga import review_saga
+from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
+
+REQUESTED = "omnibus.identity.MergeReviewRequested"
+DECIDED = "omnibus.identity.MergeReviewDecided"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReview:
+    review_id: str
+    customer_id: str
+    other_customer_id: str
+    identifiers: tuple[str, str]  # graph keys TYPE:value
+    match_weight: float
+    levels: dict[str, str]
+
+
+def identifier_key(record: dict[str, str]) -> str:
+    return f"{record['type']}:{record['value']}"
+
+
+def open_reviews(events: Iterable[Event]) -> list[OpenReview]:
+    """Requested and not decided yet, in the order they were requested (latest request per id)."""
+    pending: dict[str, OpenReview] = {}
+    for event in events:
+        value = event.value
+        if event.schema == REQUESTED:
+            keys = tuple(identifier_key(i) for i in value["identifiers"])
+            pending[value["review_id"]] = OpenReview(value["review_id"], value["customer_id"],
+                                                      value["other_customer_id"], (keys[0], keys[1]),
+                                                      value["match_weight"], dict(value["comparison_levels"]))
+        elif event.schema == DECIDED:
+            pending.pop(value["review_id"], None)
+    return list(pending.values())
+
+
+def decision(review: OpenReview, *, accept: bool, operator: str, reason: str, command_id: str) -> tuple[Send, ReviewDecided]:
+    """The graph message that carries out the decision, and the record of who decided and why."""
+    rule = REVIEW_ACCEPTED if accept else REVIEW_REJECTED
+    saga = review_saga(command_id, sorted(review.identifiers), accept=accept, rule=rule)
+    record = ReviewDecided(review.review_id, accept, operator, reason, review.identifiers,
+                           Lineage(command_id, "BACK_OFFICE", rule))
+    return Send(saga["ids"][0], {"k": "visit", "saga": saga}), record
+
+
+def describe(review: OpenReview) -> dict[str, Any]:
+    """One row of ``omnibus identity review list`` (identifier values masked)."""
+    from processors.profile.masking import mask
+
+    shown = [f"{key.partition(':')[0]}:{mask(key.partition(':')[0], key.partition(':')[2])}" for key in review.identifiers]
+    differing = sorted(name for name, level in review.levels.items() if level == "different")
+    agreeing = sorted(name for name, level in review.levels.items() if level in ("exact", "close", "agree"))
+    return {"review": review.review_id, "customers": f"{review.customer_id} {review.other_customer_id}",
+            "weight": f"{review.match_weight:.1f}", "agree": ",".join(agreeing), "differ": ",".join(differing),
+            "identifiers": " ".join(shown)}

@@ -1,0 +1,179 @@
+"""The faust shell of the KPI processor: records in, ``KpiLedger`` and ``Rollup`` do the rest.
+
+Agent ``kpis.count`` reads the co-partitioned inputs (contact events, customer contacts, handoff events,
+offer responses), the customer-history moves after merges and the KPI ticks; for each record it computes the ledger change, publishes the partial
+counts of the windows it touched (waiting for Kafka's acknowledgement), then writes the change to the
+``kpi-ledger`` table. Agent ``kpis.rollup`` reads the partials, sums them per window in the
+``kpi-windows`` table and publishes a ``KpiAggregate`` when a window's sum changed. A record that cannot
+be decoded or applied is dead-lettered and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from bus.app import create_app
+from bus.config import OmnibusSettings
+from bus.consume import RecordDecoder, raw_record
+from bus.dead_letter import DeadLetterWriter
+from bus.errors import ConfigError
+from bus.logging import get_logger
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.topics import (
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    KPI_AGGREGATES,
+    KPI_MERGES,
+    KPI_PARTIALS,
+    KPI_TICKS,
+    MARKETING_RESPONSES,
+    TopicSpec,
+)
+from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
+from processors.handoffs.clock import Clock, to_micros
+from processors.handoffs.ticks import BadTick, decode_tick, tick_records
+from processors.kpis import metrics
+from processors.kpis.config import KpisSettings
+from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
+from processors.kpis.rollup import Rollup, decode_partial, encode_partial
+from processors.kpis.web import register_views
+from processors.kpis.windows import WindowKey
+
+APP_NAME = "kpis"
+LEDGER_TABLE, WINDOWS_TABLE = "kpi-ledger", "kpi-windows"
+INPUTS: dict[TopicSpec, Source] = {
+    CONTACT_EVENTS: "contacts", CUSTOMER_CONTACTS: "customer-contacts", HANDOFF_EVENTS: "handoffs",
+    MARKETING_RESPONSES: "offers",
+}
+log = get_logger(__name__, component=APP_NAME)
+
+
+@dataclass
+class KpiWorker:
+    app: faust.App
+    ledger: KpiLedger
+    rollup: Rollup
+    producer: LazyProducer
+    metrics: metrics.KpiMetrics
+
+
+def _json_table(app: faust.App, name: str, partitions: int) -> Any:
+    return app.Table(name, default=None, partitions=partitions,
+                     schema=faust.Schema(key_serializer="json", value_serializer="json"))
+
+
+def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **faust_overrides: Any) -> KpiWorker:
+    serializer, deserializer = build_serde(settings.registry)
+    producer = LazyProducer(lambda: EventProducer(settings, serializer))
+    dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
+    decoder = RecordDecoder(deserializer, dead_letters)
+    app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
+    topics = settings.topics
+    counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
+    if len(counts) != 1:
+        raise ConfigError(f"the KPI processor's inputs, merges and ticks need one partition count, got {counts}")
+    partition_count = counts.pop()
+    sources = {spec.name(topics): source for spec, source in INPUTS.items()}
+    ticks_topic, partials_topic, merges_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics), KPI_MERGES.name(topics)
+    aggregates_topic = KPI_AGGREGATES.name(topics)
+    ledger = KpiLedger(kpis, _json_table(app, LEDGER_TABLE, partition_count))
+    rollup = Rollup(_json_table(app, WINDOWS_TABLE, KPI_PARTIALS.partition_count(topics)), kpis.source_system,
+                    clock.now)
+    kpi_metrics = metrics.KpiMetrics(kpis)
+
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
+
+    async def publish(change: Change) -> None:
+        """Moves and partials of a change, acknowledged by Kafka (the caller commits the change after)."""
+        ready = await producer.ready()
+        await asyncio.gather(*(ready.send_raw(merges_topic, survivor.encode(), encode_move(move))
+                               for survivor, move in change.moves))
+        await asyncio.gather(*(ready.send_raw(partials_topic, key.encode(), encode_partial(partial))
+                               for key, partial in change.partials()))
+
+    source = app.topic(*sources, merges_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name=f"{APP_NAME}.count")
+    async def count(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            record = raw_record(event.message)
+            partition = record.partition or 0
+            if record.topic == ticks_topic:
+                try:
+                    change = ledger.tick(partition, decode_tick(record))
+                except BadTick as error:
+                    await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                    continue
+            elif record.topic == merges_topic:
+                try:
+                    change = ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
+                except ValueError as error:
+                    await dead_letters.write(record, reason=str(error), error_type="BadMove")
+                    continue
+            else:
+                decoded = await decoder.decode(record)
+                if decoded is None:
+                    continue
+                kind = sources[record.topic or ""]
+                too_late = ledger.too_late
+                try:
+                    change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None)
+                except Exception as error:  # a record the rules cannot handle must not stall the partition
+                    log.exception("event could not be counted", schema=decoded.schema)
+                    metrics.REJECTED.labels(topic_kind=kind).inc()
+                    await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
+                                             error_type="KpiRuleError")
+                    continue
+                if ledger.too_late > too_late:
+                    metrics.TOO_LATE.inc()
+            if not change.empty:
+                await publish(change)
+                ledger.commit(change)
+
+    @app.agent(app.topic(partials_topic, key_serializer="raw", value_serializer="raw"), name=f"{APP_NAME}.rollup")
+    async def roll(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            record = raw_record(event.message)
+            try:
+                key = (record.key or b"").decode()
+                WindowKey.parse(key)
+                partial = decode_partial(record.value)
+            except ValueError as error:
+                await dead_letters.write(record, reason=str(error), error_type="BadPartial")
+                continue
+            rolled = rollup.receive(key, partial)
+            if rolled is None:
+                continue
+            if rolled.aggregate is not None:
+                await producer.publish(Outgoing(aggregates_topic, key, rolled.aggregate))
+                metrics.AGGREGATES.labels(period=rolled.aggregate.value["granularity"].lower()).inc()
+            rollup.save(key, rolled)
+
+    if kpis.tick_interval_s > 0:
+
+        @app.timer(kpis.tick_interval_s, name=f"{APP_NAME}.ticker")
+        async def publish_ticks() -> None:
+            ready = await producer.ready()
+            for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
+                await ready.send_raw(ticks_topic, key, value)
+
+    @app.timer(kpis.metrics_refresh_s, name=f"{APP_NAME}.gauges")
+    async def refresh_gauges() -> None:
+        kpi_metrics.refresh(rollup.current(), to_micros(clock.now()))
+
+    @app.on_before_shutdown.connect
+    async def on_shutdown(sender: Any, **_: Any) -> None:
+        await producer.stop()
+
+    if kpis.web_port is not None:
+        owned = lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
+        register_views(app, rollup.current, lambda: len(owned()) < KPI_PARTIALS.partition_count(topics))
+    return KpiWorker(app, ledger, rollup, producer, kpi_metrics)

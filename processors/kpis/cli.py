@@ -1,0 +1,135 @@
+"""``omnibus kpis run`` and ``omnibus report kpis --from --to [--csv]``."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import OmnibusSettings, load_settings
+from bus.errors import ConfigError
+from bus.topics import KPI_AGGREGATES
+from processors.kpis.config import KpisSettings, load_kpis_settings
+from processors.kpis.measures import KPIS, Measure
+from processors.replay import read_topics
+from processors.replay.cli import progress_bar
+
+app = typer.Typer(no_args_is_help=True, help="KPIs computed once from the unified stream (docs/kpis.md).")
+console = Console(stderr=True)
+REPORT_COLUMNS = ("granularity", "window_start", "channel", "site", "revision",
+                  *(m.value for m in Measure), "open_handoffs", *(k.name for k in KPIS))
+
+
+def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
+    return settings
+
+
+def _kpis_settings() -> KpisSettings:
+    try:
+        return load_kpis_settings()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("run")
+def run_command(
+    web_port: int = typer.Option(None, help="HTTP port of /kpis (overrides OMNIBUS_PROCESSOR_KPIS__WEB_PORT)."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """Run a KPI worker until interrupted (several share the work by partitions)."""
+    from bus.app import run_worker
+    from bus.logging import configure_logging
+    from bus.metrics import serve_metrics
+    from processors.handoffs.clock import SystemClock
+    from processors.kpis.agent import build_worker
+
+    settings, kpis = _settings(bootstrap_servers), _kpis_settings()
+    if web_port is not None:
+        kpis = kpis.model_copy(update={"web_port": web_port})
+    configure_logging(settings.log.level, json_output=settings.log.json_output)
+    serve_metrics(settings.metrics)
+    run_worker(build_worker(settings, kpis, SystemClock()).app, settings)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not an ISO-8601 date or instant") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def report_rows(records: list, start: datetime, end: datetime, granularity: str | None) -> list[dict]:
+    """The highest revision of every aggregate whose window starts in ``[start, end)``, in window order."""
+    best: dict[str, dict] = {}
+    for record in records:
+        value = record.event.value if record.event else None
+        if value is None or not (start <= value["window_start"] < end):
+            continue
+        if granularity and value["granularity"] != granularity.upper():
+            continue
+        key = record.key.decode() if record.key else ""
+        if key not in best or value["revision"] >= best[key]["revision"]:
+            best[key] = value
+    return sorted(best.values(), key=lambda v: (v["granularity"], v["window_start"], v["channel"], v["site"] or ""))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def to_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in REPORT_COLUMNS])
+    return buffer.getvalue()
+
+
+def report_command(
+    start: str = typer.Option(..., "--from", help="First instant (ISO-8601, UTC if no offset): windows starting here."),
+    end: str = typer.Option(..., "--to", help="End instant (exclusive)."),
+    granularity: str = typer.Option(None, help="HOUR or DAY (default: both)."),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV on stdout instead of a table."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """The KPIs of every window in [--from, --to), read from the KPI topic (latest revision of each)."""
+    settings = _settings(bootstrap_servers)
+    first, last = _instant(start), _instant(end)
+    with progress_bar(f"reading {KPI_AGGREGATES.name(settings.topics)}") as progress:
+        replay = asyncio.run(read_topics(settings, [KPI_AGGREGATES], progress=progress))
+    rows = report_rows(replay.records, first, last, granularity)
+    if as_csv:
+        typer.echo(to_csv(rows), nl=False)
+        return
+    table = Table("window", "channel", "site", "contacts", "FCR", "repeat 7d", "service level", "abandoned",
+                  "handoffs in deadline", "open handoffs", "offer acceptance", title=f"KPIs {first} to {last}")
+    percent = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+    for row in rows:
+        table.add_row(f"{row['granularity']} {row['window_start']:%Y-%m-%d %H:%M}", row["channel"], row["site"] or "-",
+                      str(row["contacts"]), percent(row["first_contact_resolution"]),
+                      percent(row["repeat_contact_rate_7d"]), percent(row["service_level"]),
+                      percent(row["abandonment_rate"]), percent(row["handoff_deadline_compliance"]),
+                      str(sum(row["open_handoffs"].values())), percent(row["offer_acceptance"]))
+    Console().print(table)
+    if replay.undecodable:
+        typer.echo(f"{replay.undecodable} record(s) could not be decoded and were skipped", err=True)

@@ -1,0 +1,235 @@
+"""Stage one: events and clock ticks in, per-partition window counters out (independent of faust).
+
+The store is any mutable mapping (a faust Table in the worker, a dict in tests and in ``omnibus replay``)
+holding the entities (``state``), the window counters of each input partition (``w|<p>|<window key>``:
+measure -> count) and each partition's clock (``clock|<p>``: the end of the last window closed, µs) and
+sequence number (``seq|<p>``). ``apply`` and ``tick`` only compute: they return a ``Change`` holding
+everything to write and the partial aggregates to publish; the caller publishes the partials, waits for
+Kafka's acknowledgement, then commits it. A merge (``CustomerMerged`` under the merged id on
+``customer.contacts.v1``) empties the merged customer's history and ``moves`` its contacts to the survivor
+through ``kpi.merges.v1`` (keyed by the survivor, so they land in its partition); contacts that still
+arrive under the merged id are forwarded the same way. A crash in between re-computes the same change from the
+redelivered record; a crash after the commit finds the event id applied and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bus.serde import Event
+from processors.kpis import rules
+from processors.kpis.config import KpisSettings
+from processors.kpis.state import (
+    CustomerContact,
+    CustomerHistory,
+    Entity,
+    HandoffFacts,
+    from_dict,
+    split_contribution,
+)
+from processors.kpis.windows import HOUR_US, WindowKey
+
+Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]
+BOOKKEEPING = ("w|", "clock|", "seq|")
+
+
+@dataclass
+class Change:
+    partition: int
+    writes: dict[str, Any] = field(default_factory=dict)  # table key -> new value (None: delete)
+    windows: dict[str, dict[str, int]] = field(default_factory=dict)  # window key -> counts of this partition
+    seq: int = 0
+    moves: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (survivor id, move) for kpi.merges.v1
+
+    @property
+    def empty(self) -> bool:
+        return not self.writes and not self.windows and not self.moves
+
+    def partials(self) -> list[tuple[str, dict[str, Any]]]:
+        """(window key, partial) to publish on the partials topic, one per window this change touched."""
+        return [(key, {"p": self.partition, "seq": self.seq, "counts": counts})
+                for key, counts in sorted(self.windows.items())]
+
+
+def move_of(customer: str, contacts: tuple[CustomerContact, ...]) -> dict[str, Any]:
+    return {"from": customer, "contacts": [c.to_list() for c in contacts]}
+
+
+def decode_move(raw: bytes | None) -> dict[str, Any]:
+    """A move from ``kpi.merges.v1``; raises ``ValueError`` when it is not one."""
+    try:
+        move = json.loads(raw or b"")
+        contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
+        if not isinstance(move["from"], str):
+            raise TypeError("from must be a customer id")
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"not a KPI merge move: {exc}") from exc
+    return move_of(move["from"], tuple(contacts))
+
+
+def encode_move(move: dict[str, Any]) -> bytes:
+    return json.dumps(move, separators=(",", ":")).encode()
+
+
+def _end_us(contribution: str) -> int:
+    return WindowKey.parse(split_contribution(contribution)[0]).end_us
+
+
+class KpiLedger:
+    def __init__(self, settings: KpisSettings, store: MutableMapping[str, Any]) -> None:
+        self.settings, self.store = settings, store
+        self.too_late = 0  # events older than the horizon, not applied
+
+    # --- per-partition bookkeeping ------------------------------------------------------------
+
+    def closed_through(self, partition: int) -> int:
+        return self.store.get(f"clock|{partition}") or 0
+
+    def floor_of(self, closed_through_us: int) -> int:
+        """Windows ending at or before this are final: contributions to them are no longer changed."""
+        return closed_through_us - self.settings.horizon_us if closed_through_us else 0
+
+    def window_counts(self, partition: int, window_key: str) -> dict[str, int]:
+        return dict(self.store.get(f"w|{partition}|{window_key}") or {})
+
+    def windows(self) -> dict[tuple[int, str], dict[str, int]]:
+        """Every (partition, window key) counter in the store."""
+        found = {}
+        for key, value in self.store.items():
+            if key.startswith("w|"):
+                _, partition, window_key = key.split("|", 2)
+                found[(int(partition), window_key)] = dict(value)
+        return found
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def apply(self, event: Event, source: Source, partition: int, key: str | None = None) -> Change:
+        """The change one decoded record makes; ``key`` is the record's key (the customer id on customer contacts)."""
+        change = Change(partition)
+        closed = self.closed_through(partition)
+        floor = self.floor_of(closed)
+        if floor and rules.occurred_us(event) < floor:
+            self.too_late += 1
+            return change
+        if source == "customer-contacts":
+            if key:
+                self._customer(change, event, key, closed, floor)
+            return change
+        entity_key, old, new = self._update(event, source)
+        if new is not None:
+            self._replace(change, entity_key, old, new.with_(partition=partition), closed, floor)
+        return change
+
+    def move(self, customer: str, move: dict[str, Any], partition: int) -> Change:
+        """Contacts of a merged customer arriving at its survivor (a record of ``kpi.merges.v1``)."""
+        change = Change(partition)
+        closed = self.closed_through(partition)
+        contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
+        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed))
+        return change
+
+    def _customer(self, change: Change, event: Event, key: str, closed: int, floor: int) -> None:
+        """A contact of customer ``key``, or (under the merged id) the merge that moves its history to the survivor."""
+        if event.schema == rules.CUSTOMER_MERGED:
+            survivor = event.value["survivor_customer_id"]
+            if event.value["merged_customer_id"] != key or survivor == key:
+                return
+            old = self._load(f"cust:{key}")
+            if isinstance(old, CustomerHistory) and old.merged_into == survivor:
+                return
+            if isinstance(old, CustomerHistory) and old.contacts:
+                change.moves.append((survivor, move_of(key, old.contacts)))
+            merged = CustomerHistory(merged_into=survivor, partition=change.partition)
+            self._replace(change, f"cust:{key}", old, merged, closed, floor)
+            return
+        contact = rules.contact_of(event)
+        if contact is not None:
+            self._receive_contacts(change, key, [contact], closed, floor)
+
+    def _receive_contacts(
+        self, change: Change, customer: str, contacts: list[CustomerContact], closed: int, floor: int
+    ) -> None:
+        entity_key = f"cust:{customer}"
+        old = self._load(entity_key)
+        if isinstance(old, CustomerHistory) and old.merged_into:  # arrived after the merge: forward
+            change.moves.append((old.merged_into, move_of(customer, tuple(contacts))))
+            return
+        new = rules.with_contacts(old, contacts)  # type: ignore[arg-type]
+        if new is not None:
+            self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)
+
+    def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
+        event_id = event.value["envelope"]["event_id"]
+        if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
+            entity_key = f"e:{event_id}"
+            return entity_key, None, None if entity_key in self.store else rules.one_shot(event)
+        if source == "contacts":
+            entity_key = f"call:{event.value['envelope']['source_system']}:{event.value['contact_id']}"
+            old = self._load(entity_key)
+            return entity_key, old, rules.call_update(old, event)  # type: ignore[arg-type]
+        entity_key = f"h:{event.value.get('handoff_id')}"
+        old = self._load(entity_key)
+        return entity_key, old, rules.handoff_update(old, event)  # type: ignore[arg-type]
+
+    def _load(self, entity_key: str) -> Entity | None:
+        raw = self.store.get(entity_key)
+        return from_dict(raw) if raw else None
+
+    def _replace(
+        self, change: Change, entity_key: str, old: Entity | None, new: Entity, closed: int, floor: int
+    ) -> None:
+        fresh = rules.contributions_of(new, self.settings, closed, floor)
+        kept = {k: n for k, n in fresh.items() if _end_us(k) > floor}
+        delta = Counter(kept)
+        delta.subtract({k: n for k, n in (old.contributions if old else {}).items() if _end_us(k) > floor})
+        for contribution, amount in delta.items():
+            if not amount:
+                continue
+            window_key, measure = split_contribution(contribution)
+            if window_key not in change.windows:
+                change.windows[window_key] = self.window_counts(change.partition, window_key)
+            rules.merge_counts(change.windows[window_key], [(measure, amount)])
+        change.writes[entity_key] = new.with_(contributions=kept).to_dict()
+        if change.windows:
+            change.seq = (self.store.get(f"seq|{change.partition}") or 0) + 1
+
+    # --- the clock -----------------------------------------------------------------------------------
+
+    def tick(self, partition: int, now_us: int) -> Change:
+        """Close the hours that ended by ``now_us``: snapshot open handoffs at each window end, and forget
+        entities and counters past the horizon (their windows are final: the aggregates keep them)."""
+        change = Change(partition)
+        closed = now_us - now_us % HOUR_US
+        if closed <= self.closed_through(partition):
+            return change
+        change.writes[f"clock|{partition}"] = closed
+        floor = self.floor_of(closed)
+        counters = f"w|{partition}|"
+        for entity_key, raw in list(self.store.items()):
+            if entity_key.startswith(BOOKKEEPING):
+                if entity_key.startswith(counters) and WindowKey.parse(entity_key[len(counters):]).end_us <= floor:
+                    change.writes[entity_key] = None
+                continue
+            entity = from_dict(raw)
+            if entity.partition != partition:
+                continue
+            if rules.latest_instant(entity) < floor - self.settings.repeat_window_us:
+                change.writes[entity_key] = None
+            elif isinstance(entity, HandoffFacts):
+                self._replace(change, entity_key, entity, entity, closed, floor)
+        return change
+
+    def commit(self, change: Change) -> None:
+        for key, counts in change.windows.items():
+            self.store[f"w|{change.partition}|{key}"] = counts
+        for key, value in change.writes.items():
+            if value is None:
+                self.store.pop(key, None)
+            else:
+                self.store[key] = value
+        if change.windows:
+            self.store[f"seq|{change.partition}"] = change.seq

@@ -1,0 +1,119 @@
+"""Stage two: the partial counts of every input partition summed into one aggregate per window, as Avro.
+
+Stage one publishes, for each window a record touched, that partition's full counts (``{"p", "seq",
+"counts"}``, JSON, keyed by the window key) on the internal partials topic. Here the latest partial of
+each partition (highest ``seq``) replaces the previous one, the partials are summed, and a
+``KpiAggregate`` is published when the sum differs from the last one published: a redelivered
+partial changes nothing, a late event's partial republishes its window with the next revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bus.serde import Event
+from processors.kpis.measures import KPIS, OPEN_PREFIX, Measure, open_by_band, ratio
+from processors.kpis.windows import WindowKey, from_micros
+
+AGGREGATE = "omnibus.kpi.KpiAggregate"
+CHANNELS = frozenset({"WEB", "CALL_CENTER", "BRANCH", "BUSINESS_SYSTEM", "BACK_OFFICE", "PROCESSOR"})
+_ID_NAMESPACE = uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2")  # fixed: ids must be stable forever
+
+
+def decode_partial(raw: bytes | None) -> dict[str, Any]:
+    """A partial from the wire; raises ``ValueError`` when it is not one."""
+    try:
+        partial = json.loads(raw or b"")
+        if not isinstance(partial["p"], int) or not isinstance(partial["seq"], int):
+            raise TypeError("p and seq must be integers")
+        if not all(isinstance(k, str) and isinstance(v, int) for k, v in partial["counts"].items()):
+            raise TypeError("counts must map measure names to integers")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a KPI partial: {exc}") from exc
+    return partial
+
+
+def encode_partial(partial: dict[str, Any]) -> bytes:
+    return json.dumps(partial, separators=(",", ":"), sort_keys=True).encode()
+
+
+def total(parts: dict[str, Any]) -> dict[str, int]:
+    summed: dict[str, int] = {}
+    for _, counts in parts.values():
+        for measure, count in counts.items():
+            summed[measure] = summed.get(measure, 0) + count
+    return {m: n for m, n in sorted(summed.items()) if n}
+
+
+@dataclass(frozen=True)
+class Rolled:
+    """A window's new state and, when its sum changed, the aggregate to publish."""
+
+    state: dict[str, Any]
+    aggregate: Event | None
+
+
+class Rollup:
+    """The store maps a window key to ``{"parts": {partition: [seq, counts]}, "digest": str, "revision": int}``."""
+
+    def __init__(self, store: MutableMapping[str, Any], source_system: str, clock: Any) -> None:
+        self.store, self.source_system, self.clock = store, source_system, clock
+
+    def receive(self, window_key: str, partial: dict[str, Any]) -> Rolled | None:
+        """None when the partial is stale or changes nothing; the caller publishes, then saves it."""
+        state = self.store.get(window_key) or {"parts": {}, "digest": "", "revision": 0}
+        part = str(partial["p"])
+        known = state["parts"].get(part)
+        if known is not None and known[0] >= partial["seq"]:
+            return None
+        parts = {**state["parts"], part: [partial["seq"], partial["counts"]]}
+        counts = total(parts)
+        digest = hashlib.sha256(json.dumps(counts, sort_keys=True).encode()).hexdigest()[:16]
+        if digest == state["digest"]:
+            return Rolled({**state, "parts": parts}, None)
+        revision = state["revision"] + 1
+        new_state = {"parts": parts, "digest": digest, "revision": revision}
+        return Rolled(new_state, aggregate_event(window_key, counts, revision, digest, self.source_system,
+                                                 self.clock()))
+
+    def save(self, window_key: str, rolled: Rolled) -> None:
+        self.store[window_key] = rolled.state
+
+    def current(self) -> dict[str, dict[str, int]]:
+        """Window key -> summed counts of every window this store holds."""
+        return {key: total(state["parts"]) for key, state in self.store.items() if state}
+
+
+def aggregate_event(
+    window_key: str, counts: dict[str, int], revision: int, digest: str, source_system: str, now: datetime
+) -> Event:
+    window = WindowKey.parse(window_key)
+    event_id = str(uuid.uuid5(_ID_NAMESPACE, f"{window_key}/{digest}"))
+    value: dict[str, Any] = {
+        "envelope": {
+            "event_id": event_id, "occurred_at": now, "received_at": now,
+            "source_system": source_system, "channel": "PROCESSOR", "site": None, "correlation_id": event_id,
+            "causation_id": None, "source_event_id": None,
+        },
+        "granularity": window.granularity.value, "window_start": from_micros(window.start_us),
+        "window_end": from_micros(window.end_us),
+        "channel": window.channel if window.channel in CHANNELS else "UNKNOWN", "site": window.site or None,
+        "revision": revision,
+        **{measure.value: counts.get(measure.value, 0) for measure in Measure},
+        "open_handoffs": {band: n for band, n in open_by_band(counts).items() if n},
+        **{kpi.name: ratio(counts, kpi) for kpi in KPIS},
+    }
+    return Event(AGGREGATE, value)
+
+
+def counts_of(aggregate: dict[str, Any]) -> dict[str, int]:
+    """The counts an aggregate record carries, in the processor's own measure names (for comparisons)."""
+    counts = {m.value: aggregate[m.value] for m in Measure if aggregate.get(m.value)}
+    counts.update({OPEN_PREFIX + band: n for band, n in (aggregate.get("open_handoffs") or {}).items() if n})
+    return dict(sorted(counts.items()))

@@ -1,0 +1,160 @@
+"""Typed state of the KPI processor's entities, as kept in its changelog-backed table (JSON-able dicts).
+
+An entity is what one KPI fact depends on: an interaction or offer event (counted once), a call (its
+latest report), a customer (their recent contacts, for repeat contact and first-contact resolution),
+a handoff (its cycles, breaches and closures). Besides its facts, every entity keeps the contributions
+it made to the window counters (``"<window key>#<measure>" -> n``), so the processor can apply the
+difference when the entity changes: that is how late events and revised calls update their windows,
+and why a redelivered event (its id already applied) changes nothing.
+
+Instants are microseconds since the epoch. Table keys: ``e:<event id>``, ``call:<source>:<contact id>``,
+``cust:<customer id>``, ``h:<handoff id>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+APPLIED_IDS_KEPT = 32  # recent event ids per call or handoff, for dedupe of re-deliveries
+
+Contributions = dict[str, int]  # "<window key>#<measure>" -> count
+
+
+def contribution_key(window_key: str, measure: str) -> str:
+    return f"{window_key}#{measure}"
+
+
+def split_contribution(key: str) -> tuple[str, str]:
+    window_key, _, measure = key.rpartition("#")
+    return window_key, measure
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    kind: ClassVar[str]
+    contributions: Contributions = field(default_factory=dict)
+    partition: int = 0  # input partition whose records change it (its table changelog partition)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["kind"] = self.kind
+        return data
+
+    def with_(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class OneShot(Entity):
+    """An event counted once when first seen (InteractionRecorded, OfferPresented, OfferResponded)."""
+
+    kind: ClassVar[str] = "one-shot"
+    at_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts(Entity):
+    """The latest report (CallCompleted version) of one call."""
+
+    kind: ClassVar[str] = "call"
+    site: str = ""
+    at_us: int = 0  # when the call entered the queue (or started, if never queued)
+    queued: bool = False
+    answered: bool = False
+    wait_to_answer_ms: int | None = None
+    abandoned: bool = False
+    stamped_threshold_ms: int | None = None
+    applied: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Entity.to_dict(self), "applied": list(self.applied)}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContact:
+    event_id: str
+    at_us: int
+    channel: str
+    site: str
+    outcome: str
+
+    def to_list(self) -> list[Any]:
+        return [self.event_id, self.at_us, self.channel, self.site, self.outcome]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> CustomerContact:
+        return cls(str(raw[0]), int(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]))
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return self.at_us, self.event_id
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory(Entity):
+    """One customer's contacts on every channel, in time order (kept for the horizon plus the repeat window)."""
+
+    kind: ClassVar[str] = "customer"
+    contacts: tuple[CustomerContact, ...] = ()
+    merged_into: str | None = None  # set when identity merged this customer into another: contacts move there
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts]}
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """From creation (or a reopening) to the first resolution or closure after it."""
+
+    start_us: int
+    resolved_us: int | None = None
+    closed_us: int | None = None
+
+    @property
+    def end_us(self) -> int | None:
+        ends = [t for t in (self.resolved_us, self.closed_us) if t is not None]
+        return min(ends) if ends else None
+
+    def to_list(self) -> list[Any]:
+        return [self.start_us, self.resolved_us, self.closed_us]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> Cycle:
+        return cls(int(raw[0]), raw[1], raw[2])
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffFacts(Entity):
+    kind: ClassVar[str] = "handoff"
+    channel: str = ""
+    site: str = ""
+    created_us: int | None = None
+    cycles: tuple[Cycle, ...] = ()
+    breaches_us: tuple[int, ...] = ()
+    applied: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Entity.to_dict(self), "cycles": [c.to_list() for c in self.cycles],
+                "breaches_us": list(self.breaches_us), "applied": list(self.applied)}
+
+
+KINDS: dict[str, type[Entity]] = {cls.kind: cls for cls in (OneShot, CallFacts, CustomerHistory, HandoffFacts)}
+
+
+def from_dict(data: dict[str, Any]) -> Entity:
+    cls = KINDS[data["kind"]]
+    values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+    if "applied" in values:
+        values["applied"] = tuple(values["applied"])
+    if cls is CustomerHistory:
+        values["contacts"] = tuple(CustomerContact.from_list(c) for c in data["contacts"])
+    if cls is HandoffFacts:
+        values["cycles"] = tuple(Cycle.from_list(c) for c in data["cycles"])
+        values["breaches_us"] = tuple(data["breaches_us"])
+    return cls(**values)
+
+
+def remember(applied: tuple[str, ...], event_id: str) -> tuple[str, ...]:
+    return (*applied, event_id)[-APPLIED_IDS_KEPT:]

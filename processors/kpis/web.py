@@ -1,0 +1,61 @@
+"""``GET /kpis``: the aggregates this worker holds, as JSON.
+
+Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 instants; windows starting in
+``[from, to)``), ``channel``, ``site``. Answer: ``{"aggregates": [...]}``, each with the window, its
+counts, open handoffs by age band and the KPI ratios (``docs/kpis.md``). Stage-two state is partitioned
+by window key: with several workers each answers for the windows it owns (``partial: true``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from faust.web import Request, Response, View
+
+from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
+from processors.kpis.windows import WindowKey, from_micros, to_micros
+
+
+def render(window_key: str, counts: Mapping[str, int]) -> dict[str, Any]:
+    window = WindowKey.parse(window_key)
+    return {
+        "granularity": window.granularity.value, "window_start": from_micros(window.start_us).isoformat(),
+        "window_end": from_micros(window.end_us).isoformat(), "channel": window.channel, "site": window.site or None,
+        "counts": {m.value: counts.get(m.value, 0) for m in Measure},
+        "open_handoffs": open_by_band(dict(counts)),
+        "kpis": {kpi.name: ratio(dict(counts), kpi) for kpi in KPIS},
+    }
+
+
+def select(
+    windows: Mapping[str, Mapping[str, int]], *, granularity: str | None = None, start: datetime | None = None,
+    end: datetime | None = None, channel: str | None = None, site: str | None = None,
+) -> list[dict[str, Any]]:
+    found = []
+    for key in sorted(windows, key=WindowKey.parse):
+        window = WindowKey.parse(key)
+        if granularity and window.granularity.value != granularity.upper():
+            continue
+        if (start and window.start_us < to_micros(start)) or (end and window.start_us >= to_micros(end)):
+            continue
+        if (channel and window.channel != channel.upper()) or (site is not None and window.site != site):
+            continue
+        found.append(render(key, windows[key]))
+    return found
+
+
+def register_views(app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool]) -> None:
+    async def kpis_view(self: View, request: Request) -> Response:
+        query = request.query
+        try:
+            start = datetime.fromisoformat(query["from"]) if query.get("from") else None
+            end = datetime.fromisoformat(query["to"]) if query.get("to") else None
+        except ValueError as exc:
+            return self.error(400, f"from/to must be ISO-8601 instants: {exc}")
+        found = select(current(), granularity=query.get("granularity"), start=start, end=end,
+                       channel=query.get("channel"), site=query.get("site"))
+        return self.json({"aggregates": found, "partial": partial()})
+
+    app.page("/kpis", name="kpis")(kpis_view)

@@ -1,0 +1,141 @@
+"""The faust shell of the offer processor: records in, ``OfferEngine`` decides, outputs out, then state.
+
+One agent reads every input topic in batches (``take_events``). A batch's outputs (instructions,
+signals) are published and acknowledged first, and only then are the table writes committed: a crash
+in between replays the batch on the old state and republishes the same event ids.
+
+The tables are looked up by any key (customer ids, identifiers, offer ids), so a worker must hold all
+their partitions: run **one worker** (with a standby for fail-over). Scaling out needs the inputs
+re-keyed by customer id first (see ``processors/offers/README.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from bus.app import create_app
+from bus.config import OmnibusSettings
+from bus.consume import RecordDecoder, raw_record
+from bus.dead_letter import DeadLetterWriter
+from bus.identifiers import IdentifierNormaliser
+from bus.logging import get_logger
+from bus.producer import EventProducer
+from bus.serde import build_serde
+from bus.topics import (
+    BUSINESS_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED,
+    MARKETING_OFFERS, MARKETING_RESPONSES, TopicSpec,
+)
+from processors.offers import metrics
+from processors.offers.config import OffersSettings
+from processors.offers.engine import Batch, OfferEngine
+from processors.offers.outputs import Emitter
+from processors.offers.store import Stores, TableMap
+
+APP_NAME = "offers"
+INPUT_TOPICS: tuple[TopicSpec, ...] = (
+    MARKETING_OFFERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, MARKETING_RESPONSES, BUSINESS_EVENTS, HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+)
+TABLES = ("catalog", "directory", "customers", "pending")
+log = get_logger(__name__, component=APP_NAME)
+
+
+@dataclass
+class OffersWorker:
+    app: faust.App
+    engine: OfferEngine
+    tables: dict[str, TableMap]
+    settings: OffersSettings
+    producer: EventProducer
+    normaliser: IdentifierNormaliser
+    _started: bool = False
+    _lock: asyncio.Lock | None = None
+
+    def stores(self) -> Stores:
+        return Stores(*(self.tables[name] for name in TABLES))
+
+    async def ready(self) -> EventProducer:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not self._started:
+                await self.producer.start()
+                self._started = True
+        return self.producer
+
+    async def stop_producer(self) -> None:
+        if self._started:
+            self._started = False
+            await self.producer.stop()
+
+
+def build_worker(settings: OmnibusSettings, offers: OffersSettings,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), **faust_overrides: Any) -> OffersWorker:
+    serializer, deserializer = build_serde(settings.registry)
+    producer = EventProducer(settings, serializer)
+    app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
+    schema = faust.Schema(key_serializer="json", value_serializer="json")
+    partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
+    tables = {name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)
+              for name in TABLES}
+    engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)
+    worker = OffersWorker(app, engine, tables, offers, producer,
+                          IdentifierNormaliser(settings.identifiers, component=APP_NAME))
+    dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)
+    decoder = RecordDecoder(deserializer, dead_letters)
+    contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)
+    source = app.topic(*(spec.name(settings.topics) for spec in INPUT_TOPICS), key_serializer="raw",
+                       value_serializer="raw")
+
+    async def handle_batch(events: Sequence[faust.EventT]) -> None:
+        await worker.ready()
+        stores, batch = worker.stores(), Batch()
+        for event in events:
+            record = raw_record(event.message)
+            decoded = await decoder.decode(record)
+            if decoded is None:
+                continue
+            key = record.key.decode() if record.key else None
+            attempt, produced = stores.nested(), Batch()
+            try:
+                engine.handle(attempt, decoded, key, produced, from_contacts=record.topic == contacts_topic)
+            except Exception as exc:  # a record the rules cannot take must not stall the partition
+                log.exception("offer engine failed on a record", schema=decoded.schema)
+                await dead_letters.write(record, reason=f"offer engine failed: {exc!r}", error_type=type(exc).__name__)
+                continue
+            attempt.commit()
+            batch.merge(produced)
+        if batch.outgoing:
+            await producer.publish_many(batch.outgoing)
+        acked_s = time.time()
+        stores.commit()
+        metrics.record(batch.counts)
+        metrics.accept_to_withdraw(acked_s - item.started_us / 1e6 for item in batch.instructions
+                                   if item.action == "WITHDRAW" and item.started_us)
+
+    @app.agent(source, name=f"{APP_NAME}.engine")
+    async def process(stream: faust.StreamT) -> None:
+        try:
+            async for events in stream.take_events(offers.batch_size, offers.batch_within_s):
+                await handle_batch(events)
+        except Exception as exc:
+            log.exception("offer agent failed; stopping the worker", error_type=type(exc).__name__)
+            await app.crash(exc)
+            raise
+
+    @app.on_before_shutdown.connect
+    async def on_shutdown(sender: Any, **_: Any) -> None:
+        await worker.stop_producer()
+
+    if offers.web_port is not None:
+        from processors.offers.web import register_views
+
+        register_views(worker)
+    return worker

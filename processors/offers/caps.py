@@ -1,0 +1,80 @@
+"""The contact policy: cross-channel frequency caps and quiet hours, and why a presentation is suppressed.
+
+Caps count presentations in the customer's ledger, whatever channel reported them: a cap without a
+channel counts every channel together ("at most 3 offer contacts in 7 days"), a cap with one counts that
+channel only ("1 a day on the call center"). An offer's own caps count only that offer. Quiet hours are
+in the customer's time zone (``QuietHours``); the policy's apply to every offer, an offer may add its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from processors.offers.definition import Cap, Offer
+from processors.offers.quiet_hours import QuietHours
+from processors.offers.state import CustomerState
+
+US = 1_000_000
+
+
+class Suppression(StrEnum):
+    """Why an eligible offer was not presented (the ``reason`` label of the suppression counter)."""
+
+    CONTACT_CAP = "contact_cap"  # the policy's cap across channels
+    CHANNEL_CAP = "channel_cap"  # the policy's cap on this channel
+    OFFER_CAP = "offer_cap"  # the offer's own cap
+    QUIET_HOURS = "quiet_hours"
+    SNOOZED = "not_now"  # the customer said "not now" recently
+    ANSWERED = "answered"  # presented after the customer answered: a channel that had not heard yet
+    EXPIRED = "expired"  # presented outside the offer's validity
+
+
+class ContactPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    caps: tuple[Cap, ...] = Field(
+        default_factory=lambda: (Cap(max=3, per=7 * 86400), *(Cap(max=1, per=86400, channel=c)
+                                                               for c in ("WEB", "CALL_CENTER", "BRANCH"))),
+        description="Caps across all offers; without channel: across channels.")
+    quiet_hours: QuietHours | None = Field(default_factory=lambda: QuietHours(start="21:00", end="08:00"))
+    not_now_days: float = Field(14.0, gt=0, description="After 'not now', not pitched again for this many days.")
+
+
+def _count(ledger: list[list], now_us: int, cap: Cap, offer_id: str | None) -> int:
+    since = now_us - cap.per * US
+    return sum(1 for at_us, channel, offered, *_ in ledger
+               if at_us > since and (cap.channel is None or channel == cap.channel)
+               and (offer_id is None or offered == offer_id))
+
+
+def suppression(customer: CustomerState, offer: Offer, channel: str, now: datetime, zone: str,
+                policy: ContactPolicy, *, quiet_hours: bool = True) -> Suppression | None:
+    """The first reason the offer may not be presented on ``channel`` now, or None (quiet hours first;
+    ``quiet_hours=False`` for push instructions, which carry the end of the span as ``not_before``)."""
+    for quiet in (policy.quiet_hours, offer.quiet_hours) if quiet_hours else ():
+        if quiet is not None and quiet.contains(now, zone):
+            return Suppression.QUIET_HOURS
+    now_us = int(now.timestamp() * US)
+    for cap in policy.caps:
+        if (cap.channel is None or cap.channel == channel) and _count(customer.ledger, now_us, cap, None) >= cap.max:
+            return Suppression.CONTACT_CAP if cap.channel is None else Suppression.CHANNEL_CAP
+    for cap in offer.caps:
+        if (cap.channel is None or cap.channel == channel) and _count(customer.ledger, now_us, cap, offer.offer_id) >= cap.max:
+            return Suppression.OFFER_CAP
+    return None
+
+
+def not_before(offer: Offer, now: datetime, zone: str, policy: ContactPolicy) -> datetime:
+    """The first instant outside every quiet span that applies (for push channels' instructions)."""
+    instant = now
+    for _ in range(3):  # two spans can chain (the policy's, then the offer's)
+        moved = instant
+        for quiet in (policy.quiet_hours, offer.quiet_hours):
+            if quiet is not None:
+                moved = quiet.next_allowed(moved, zone)
+        if moved == instant:
+            break
+        instant = moved
+    return instant

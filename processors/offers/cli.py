@@ -1,0 +1,101 @@
+"""``omnibus offers publish FILE.yaml | list | withdraw ID | run``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import OmnibusSettings, load_settings
+from processors.offers.campaigns import PublishRefused, current_offers, publish, withdraw
+from processors.offers.offer_file import OfferFileError, load_offers
+
+app = typer.Typer(no_args_is_help=True, help="Offers defined once for every channel: publish, list, withdraw, run.")
+console = Console()
+
+
+def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
+    return settings
+
+
+BOOTSTRAP = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS.")
+
+
+@app.command("publish")
+def publish_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file with one offer or a list."),
+    check: bool = typer.Option(False, "--check", help="Only validate the file; publish nothing."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """Validate the offers of FILE and publish the new or revised ones to the offers topic."""
+    try:
+        offers = load_offers(file)
+    except OfferFileError as exc:
+        for error in exc.errors:
+            typer.echo(f"{file}:{error.line}: {error.message}", err=True)
+        raise typer.Exit(2) from exc
+    if check:
+        typer.echo(f"{file}: {len(offers)} offer(s) valid")
+        return
+    try:
+        fresh = asyncio.run(publish(_settings(bootstrap_servers), offers))
+    except PublishRefused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for offer in offers:
+        state = "published" if offer in fresh else "unchanged"
+        typer.echo(f"{offer.offer_id} v{offer.version}: {state}")
+
+
+@app.command("list")
+def list_command(as_json: bool = typer.Option(False, "--json"), bootstrap_servers: str = BOOTSTRAP) -> None:
+    """The current version of every offer on the topic."""
+    current = asyncio.run(current_offers(_settings(bootstrap_servers)))
+    if as_json:
+        typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
+                              indent=2))
+        return
+    table = Table("offer", "version", "title", "channels", "priority", "valid", "state", title=f"{len(current)} offer(s)")
+    for offer_id, c in sorted(current.items()):
+        until = c.offer.valid_until.isoformat() if c.offer.valid_until else "open"
+        table.add_row(offer_id, str(c.offer.version), c.offer.title, ",".join(c.offer.channels),
+                      str(c.offer.priority), f"{c.offer.valid_from.isoformat()} .. {until}",
+                      "withdrawn" if c.withdrawn else "live")
+    console.print(table)
+
+
+@app.command("withdraw")
+def withdraw_command(
+    offer_id: str = typer.Argument(...), reason: str = typer.Option(None, help="Why, for the record."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """Withdraw an offer from every channel now."""
+    try:
+        offer = asyncio.run(withdraw(_settings(bootstrap_servers), offer_id, reason))
+    except PublishRefused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{offer.offer_id} v{offer.version}: withdrawn")
+
+
+@app.command("run")
+def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
+    """Run the offer processor worker until interrupted."""
+    from bus.app import run_worker
+    from bus.logging import configure_logging
+    from bus.metrics import serve_metrics
+    from processors.offers.agent import build_worker
+    from processors.offers.config import load_offers_settings
+
+    settings, offers = _settings(bootstrap_servers), load_offers_settings()
+    configure_logging(settings.log.level, json_output=settings.log.json_output)
+    serve_metrics(settings.metrics)
+    run_worker(build_worker(settings, offers).app, settings)

@@ -1,0 +1,49 @@
+"""Settings of the offer processor, from ``OMNIBUS_PROCESSOR_OFFERS__*`` (frozen, unknown keys refused).
+
+``POLICY`` is the contact policy as JSON, e.g.
+``{"caps": [{"max": 3, "per": "7d"}, {"max": 1, "per": "1d", "channel": "WEB"}],
+"quiet_hours": {"start": "21:00", "end": "08:00"}, "not_now_days": 14}``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bus.config import TimeZoneName, load_component_settings
+from processors.offers.caps import ContactPolicy
+from processors.offers.definition import Channel
+
+ENV_PREFIX = "OMNIBUS_PROCESSOR_OFFERS__"
+
+
+class SignalSettings(BaseModel):
+    """When the retention signals fire (the brief's 7-day repeat-contact rule is the default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    window_days: float = Field(7.0, gt=0, description="Repeat-contact window and dedupe window per kind, days.")
+    repeat_contacts: int = Field(2, ge=2, description="Contacts about one matter within the window that signal.")
+    cancellation_markers: tuple[str, ...] = Field(
+        ("cancel", "cancellation", "terminate", "close-account"),
+        description="A contact or order whose disposition / name / status contains one is a cancellation request.")
+    port_out_markers: tuple[str, ...] = Field(
+        ("port-out", "port_out", "portout", "number-port"),
+        description="An order or contact containing one is a port-out request (a competitor takes the number).")
+    overdue_days: int = Field(1, ge=0, description="PaymentOverdue from this many days late signals arrears.")
+
+
+class OffersSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    policy: ContactPolicy = Field(default_factory=ContactPolicy)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
+    default_timezone: TimeZoneName = Field("Asia/Shanghai", description="Customers whose country has no single zone.")
+    push_channels: tuple[Channel, ...] = Field(
+        (Channel.CALL_CENTER, Channel.BRANCH), description="Channels told by instruction topics (the others pull).")
+    pending_per_identifier: int = Field(50, gt=0, description="Events kept while their identifier is not resolved yet.")
+    batch_size: int = Field(200, gt=0, description="Records handled per batch (one acknowledgement wait).")
+    batch_within_s: float = Field(0.01, gt=0, description="Longest wait to fill a batch, seconds.")
+    web_port: int | None = Field(6067, ge=0, le=65535, description="Offer query HTTP port; unset disables it.")
+    source_system: str = "omnibus-offers"
+
+
+def load_offers_settings(**overrides: object) -> OffersSettings:
+    return load_component_settings(OffersSettings, ENV_PREFIX, **overrides)

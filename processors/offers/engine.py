@@ -1,0 +1,287 @@
+"""The offer processor's rules, pure: one decoded event in, state changes and outputs out.
+
+``OfferEngine.handle`` reads and writes the batch's ``Stores`` and appends to a ``Batch``: the Avro
+records to publish (instructions, signals) and what the metrics count. Customers are found by id
+(``customer.contacts.v1`` and ``customer.events.v1`` are keyed by it) or through the directory of
+identifiers kept from ``customer.events.v1``; an event whose identifiers are not assigned yet waits
+in ``pending`` and is handled when identity resolution announces one of them.
+
+After every change to a customer, ``sync`` brings the push channels in line: SHOW what fits now and is
+not shown yet (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer
+on any channel, expiry, withdrawal, facts that changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from bus.producer import Outgoing
+from bus.serde import Event
+from processors.offers import intake, machine
+from processors.offers.caps import US, not_before, suppression
+from processors.offers.config import OffersSettings
+from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
+from processors.offers.outputs import Emitter, Instruction
+from processors.offers.ranking import fits, zone_of
+from processors.offers.signals import HANDOFF_STATUS, detect
+from processors.offers.state import LEDGER_KEPT, CustomerState, merge, split
+from processors.offers.store import Stores, from_json, to_json
+
+IDENTITY = "omnibus.identity."
+PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
+RESOLVED_BY_IDENTIFIERS = frozenset({
+    PRESENTED, RESPONDED, HANDOFF_STATUS, "omnibus.contact.IdentifiersObserved",
+    *(intake.BUSINESS + n for n in ("ProductSubscribed", "ProductCancelled", "AccountOpened", "PaymentOverdue",
+                                    "OrderStatusChanged")),
+})
+MAX_MERGE_HOPS = 16
+
+
+@dataclass
+class Batch:
+    """What one batch of events produced: records to publish, and what the metrics count."""
+
+    outgoing: list[Outgoing] = field(default_factory=list)
+    instructions: list[Instruction] = field(default_factory=list)
+    counts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (metric, labels)
+
+    def count(self, metric: str, *labels: str) -> None:
+        self.counts.append((metric, labels))
+
+    def merge(self, other: Batch) -> None:
+        self.outgoing.extend(other.outgoing)
+        self.instructions.extend(other.instructions)
+        self.counts.extend(other.counts)
+
+
+class OfferEngine:
+    def __init__(self, settings: OffersSettings, emitter: Emitter,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings, self.emitter, self.clock = settings, emitter, clock
+        self._offers: dict[tuple[str, int], Offer] = {}  # parsed catalogue entries, by (id, version)
+
+    # --- catalogue -----------------------------------------------------------------------------------
+
+    def offer(self, stores: Stores, offer_id: str) -> tuple[Offer | None, bool]:
+        """(the current version of the offer or None, whether it was withdrawn)."""
+        entry = stores.catalog.get(offer_id)
+        if entry is None:
+            return None, False
+        key = (offer_id, entry["offer"]["version"])
+        if key not in self._offers:
+            self._offers[key] = Offer.from_json(entry["offer"])
+        return self._offers[key], bool(entry.get("withdrawn"))
+
+    def live_offers(self, stores: Stores) -> list[Offer]:
+        found = (self.offer(stores, offer_id) for offer_id in list(stores.catalog.keys()))
+        return [offer for offer, withdrawn in found if offer is not None and not withdrawn]
+
+    # --- customers -----------------------------------------------------------------------------------
+
+    def customer(self, stores: Stores, customer_id: str) -> CustomerState:
+        """The customer's state, following merges to the survivor; a new empty state if unknown."""
+        for _ in range(MAX_MERGE_HOPS):
+            raw = stores.customers.get(customer_id)
+            if raw is None:
+                return CustomerState(customer_id=customer_id)
+            state = CustomerState.from_dict(raw)
+            if not state.merged_into:
+                return state
+            customer_id = state.merged_into
+        raise ValueError(f"merge chain longer than {MAX_MERGE_HOPS} from {customer_id}")
+
+    def save(self, stores: Stores, state: CustomerState) -> None:
+        stores.customers[state.customer_id] = state.to_dict()
+
+    # --- entry point ---------------------------------------------------------------------------------
+
+    def handle(self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False) -> None:
+        schema = event.schema
+        if schema == OFFER_DEFINED:
+            self._offer_defined(stores, event, batch)
+        elif schema == OFFER_WITHDRAWN:
+            self._offer_withdrawn(stores, event, batch)
+        elif schema.startswith(IDENTITY):
+            if not from_contacts:  # CustomerMerged is repeated on the contacts topic under the merged id
+                self._identity(stores, event, batch)
+        elif from_contacts and key:
+            self._about(stores, self.customer(stores, key), event, batch)
+        elif schema in RESOLVED_BY_IDENTIFIERS:
+            self._resolve(stores, event, batch)
+
+    def _resolve(self, stores: Stores, event: Event, batch: Batch) -> None:
+        keys = intake.identifier_keys(event)
+        customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)
+        if customer_id is not None:
+            self._about(stores, self.customer(stores, customer_id), event, batch)
+            return
+        parked = {"schema": event.schema, "value": to_json(event.value)}
+        for identifier in keys:
+            waiting = list(stores.pending.get(identifier) or [])
+            if len(waiting) >= self.settings.pending_per_identifier:
+                waiting.pop(0)
+                batch.count("unresolved_dropped")
+            stores.pending[identifier] = [*waiting, parked]
+        batch.count("unresolved_parked")
+
+    def _release(self, stores: Stores, identifiers: list[str], batch: Batch) -> None:
+        for identifier in identifiers:
+            waiting = stores.pending.get(identifier)
+            if waiting:
+                del stores.pending[identifier]
+                for parked in waiting:
+                    self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch)
+
+    # --- one customer's event ------------------------------------------------------------------------
+
+    def _about(self, stores: Stores, state: CustomerState, event: Event, batch: Batch) -> None:
+        event_id = event.value["envelope"]["event_id"]
+        if state.seen(event_id):
+            return
+        state.mark(event_id)
+        schema, started_us = event.schema, None
+        if schema in (PRESENTED, RESPONDED):
+            started_us = self._offer_event(stores, state, event, batch)
+        elif (row := intake.contact_row(event)) is not None:
+            intake.add_contact(state, row)
+        elif schema.startswith(intake.BUSINESS):
+            intake.apply_business(state, event)
+        elif schema == "omnibus.contact.IdentifiersObserved":
+            intake.apply_traits(state, event)
+        for signal in detect(state, event, self.settings.signals):
+            batch.outgoing.append(self.emitter.signal(state.customer_id, signal))
+            batch.count("signal", signal.kind.value)
+        self.sync(stores, state, batch, cause_id=event_id, started_us=started_us)
+        self.save(stores, state)
+
+    def _offer_event(self, stores: Stores, state: CustomerState, event: Event, batch: Batch) -> int | None:
+        value, via = event.value, intake.identifier_keys(event)
+        offer, _ = self.offer(stores, value["offer_id"])
+        current = offer.version if offer else value["offer_version"]
+        at_us, channel = intake.occurred_us(event), value["channel"]
+        previous = state.offers.get(value["offer_id"])
+        if event.schema == PRESENTED:
+            shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)
+            state.offers[value["offer_id"]] = shown.state
+            state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], value["envelope"]["event_id"],
+                                                   list(via)]], key=lambda r: r[0])[-LEDGER_KEPT:]
+            batch.count("presented", channel)
+            if shown.drift:
+                batch.count("version_drift", channel)
+            if shown.after_answer:
+                batch.count("presented_after_answer", channel)
+            return None
+        snooze_us = int(self.settings.policy.not_now_days * 86400 * US)
+        answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
+        state.offers[value["offer_id"]] = answered
+        batch.count("response", value["response"], channel)
+        return intake.micros(value["envelope"]["received_at"])
+
+    # --- push channels -------------------------------------------------------------------------------
+
+    def sync(self, stores: Stores, state: CustomerState, batch: Batch, *, cause_id: str,
+             started_us: int | None = None, refresh: str | None = None) -> None:
+        """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now."""
+        now = self.clock()
+        zone = zone_of(state, self.settings.default_timezone)
+        for offer in self.live_offers(stores):
+            for channel in (c.value for c in self.settings.push_channels if c in offer.channels):
+                current = state.offers.get(offer.offer_id)
+                shown = current is not None and channel in current.pushed
+                if fits(state, offer, now):
+                    if shown and refresh != offer.offer_id:
+                        continue
+                    reason = suppression(state, offer, channel, now, zone, self.settings.policy, quiet_hours=False)
+                    if reason is not None and not shown:
+                        batch.count("suppressed", reason.value, channel)
+                        continue
+                    self._push(state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
+                                                  not_before=not_before(offer, now, zone, self.settings.policy),
+                                                  cause_id=cause_id), batch)
+                elif shown:
+                    status = current.status if current else None
+                    answered = current.answered_channel if current and current.status.answered else None
+                    why = status.value if status and (status.answered or status.value == "NOT_NOW") else (
+                        "EXPIRED" if not offer.valid_at(now) else "NOT_ELIGIBLE")
+                    self._push(state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
+                                                  offer, reason=why, answered_channel=answered, cause_id=cause_id,
+                                                  started_us=started_us), batch)
+
+    def _push(self, state: CustomerState, item: Instruction, batch: Batch) -> None:
+        current = state.offers.get(item.offer.offer_id) or machine.eligible(item.offer.version, int(self.clock().timestamp() * US))
+        pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if item.action == "SHOW" else [])
+        state.offers[item.offer.offer_id] = replace(current, pushed=tuple(pushed))
+        batch.outgoing.append(self.emitter.instruction(item))
+        batch.instructions.append(item)
+        batch.count("instruction", item.channel, item.action)
+
+    # --- offers and identity -------------------------------------------------------------------------
+
+    def _offer_defined(self, stores: Stores, event: Event, batch: Batch) -> None:
+        offer = Offer.from_record(event.value)
+        known, _ = self.offer(stores, offer.offer_id)
+        if known is not None and known.version > offer.version:
+            return  # an older version replayed: the newer one stays
+        stores.catalog[offer.offer_id] = {"offer": offer.to_json(), "withdrawn": False}
+        now_us = int(self.clock().timestamp() * US)
+        for customer_id in list(stores.customers.keys()):
+            state = CustomerState.from_dict(stores.customers.get(customer_id))
+            if state.merged_into:
+                continue
+            if offer.offer_id in state.offers:
+                state.offers[offer.offer_id] = machine.revise(state.offers[offer.offer_id], offer.version, now_us)
+            self.sync(stores, state, batch, cause_id=event.value["envelope"]["event_id"], refresh=offer.offer_id)
+            self.save(stores, state)
+
+    def _offer_withdrawn(self, stores: Stores, event: Event, batch: Batch) -> None:
+        offer, _ = self.offer(stores, event.value["offer_id"])
+        if offer is None:
+            return
+        stores.catalog[offer.offer_id] = {"offer": offer.to_json(), "withdrawn": True}
+        now_us = int(self.clock().timestamp() * US)
+        for customer_id in list(stores.customers.keys()):
+            state = CustomerState.from_dict(stores.customers.get(customer_id))
+            current = state.offers.get(offer.offer_id)
+            if state.merged_into or current is None:
+                continue
+            for channel in current.pushed:
+                self._push(state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers), offer,
+                                              reason="WITHDRAWN", cause_id=event.value["envelope"]["event_id"]), batch)
+            state.offers[offer.offer_id] = machine.expire(state.offers[offer.offer_id], now_us)
+            self.save(stores, state)
+
+    def _identity(self, stores: Stores, event: Event, batch: Batch) -> None:
+        value, name = event.value, event.schema.removeprefix(IDENTITY)
+        cause = value["envelope"]["event_id"]
+        if name in ("CustomerCreated", "CustomerLinked"):
+            keys = intake.keys_of(value.get("identifiers") or [value.get("identifier")])
+            self._members(stores, value["customer_id"], keys, batch, cause)
+        elif name == "CustomerMerged":
+            survivor = self.customer(stores, value["survivor_customer_id"])
+            merged_raw = stores.customers.get(value["merged_customer_id"])
+            if merged_raw is not None and not CustomerState.from_dict(merged_raw).merged_into:
+                survivor = merge(survivor, CustomerState.from_dict(merged_raw))
+            stores.customers[value["merged_customer_id"]] = CustomerState(
+                customer_id=value["merged_customer_id"], merged_into=survivor.customer_id).to_dict()
+            moved = intake.keys_of(value["moved_identifiers"])
+            self._members(stores, survivor.customer_id, moved, batch, cause, state=survivor)
+        elif name == "CustomerSplit":
+            moved = intake.keys_of(value["moved_identifiers"])
+            source = self.customer(stores, value["source_customer_id"])
+            kept, new = split(source, value["new_customer_id"], set(moved))
+            self.sync(stores, kept, batch, cause_id=cause)
+            self.save(stores, kept)
+            self._members(stores, new.customer_id, moved, batch, cause, state=new)
+
+    def _members(self, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
+                 state: CustomerState | None = None) -> None:
+        state = state or self.customer(stores, customer_id)
+        state.identifiers = list(dict.fromkeys([*state.identifiers, *keys]))
+        for key in keys:
+            stores.directory[key] = state.customer_id
+        self.save(stores, state)
+        self._release(stores, keys, batch)  # what waited for these identifiers first: it may hold an answer
+        state = self.customer(stores, state.customer_id)
+        self.sync(stores, state, batch, cause_id=cause)
+        self.save(stores, state)

@@ -1,0 +1,80 @@
+"""The offer state machine of one customer and one offer, pure.
+
+eligible -> presented (channel, instant, version) -> accepted | declined | opted out (answers: the offer
+is withdrawn everywhere and never pitched again) | not now (snoozed, pitched again after the snooze)
+| expired (the offer's validity ended or it was withdrawn). A presentation of an older version than the
+current one is accepted but reported as version drift. An answer is final: a later presentation (a
+channel that had not heard yet) or a later answer does not change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from processors.offers.state import OfferState, OfferStatus
+
+RESPONSES = {"ACCEPTED": OfferStatus.ACCEPTED, "DECLINED": OfferStatus.DECLINED, "NOT_NOW": OfferStatus.NOT_NOW,
+             "OPTED_OUT": OfferStatus.OPTED_OUT}
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    state: OfferState
+    drift: bool  # the channel showed an out-of-date version
+    after_answer: bool  # the customer had already answered: a channel pitched what it should not
+
+
+def eligible(version: int, now_us: int) -> OfferState:
+    return OfferState(status=OfferStatus.ELIGIBLE, version=version, updated_us=now_us)
+
+
+def present(state: OfferState | None, current_version: int, shown_version: int, channel: str, at_us: int,
+            via: tuple[str, ...]) -> Presented:
+    base = state or eligible(current_version, at_us)
+    drift = shown_version < current_version
+    after_answer = base.status.answered
+    status = base.status if after_answer or base.status is OfferStatus.NOT_NOW else OfferStatus.PRESENTED
+    if base.status is OfferStatus.EXPIRED:
+        status = OfferStatus.EXPIRED
+    new = replace(base, status=status, version=max(base.version, current_version),
+                  updated_us=max(base.updated_us, at_us), presentations=base.presentations + 1,
+                  last_channel=channel, last_presented_us=max(base.last_presented_us or 0, at_us),
+                  via=tuple(dict.fromkeys([*base.via, *via])))
+    return Presented(new, drift, after_answer)
+
+
+def respond(state: OfferState | None, current_version: int, response: str, channel: str, at_us: int,
+            via: tuple[str, ...], snooze_us: int) -> OfferState:
+    """The state after an answer; ``UNKNOWN`` or an answer after a final one changes nothing but ``via``."""
+    base = state or eligible(current_version, at_us)
+    merged_via = tuple(dict.fromkeys([*base.via, *via]))
+    status = RESPONSES.get(response)
+    if status is None or base.status.answered:
+        return replace(base, via=merged_via)
+    return replace(base, status=status, updated_us=max(base.updated_us, at_us), answered_channel=channel,
+                   answered_us=at_us, via=merged_via,
+                   snoozed_until_us=at_us + snooze_us if status is OfferStatus.NOT_NOW else None)
+
+
+def expire(state: OfferState, at_us: int) -> OfferState:
+    """The offer ended (validity or withdrawal); an answer is kept as it is."""
+    if state.status.answered or state.status is OfferStatus.EXPIRED:
+        return state
+    return replace(state, status=OfferStatus.EXPIRED, updated_us=at_us, pushed=())
+
+
+def revise(state: OfferState, new_version: int, at_us: int) -> OfferState:
+    """A new version replaced the offer: unanswered states follow it (an expired one comes back)."""
+    if state.status.answered or new_version <= state.version:
+        return state
+    status = OfferStatus.ELIGIBLE if state.status is OfferStatus.EXPIRED else state.status
+    return replace(state, version=new_version, status=status, updated_us=max(state.updated_us, at_us))
+
+
+def pitchable(state: OfferState | None, now_us: int) -> bool:
+    """May a channel pitch it now (as far as the customer's own answers go)?"""
+    if state is None:
+        return True
+    if state.status.answered or state.status is OfferStatus.EXPIRED:
+        return False
+    return not (state.status is OfferStatus.NOT_NOW and (state.snoozed_until_us or 0) > now_us)

@@ -1,0 +1,55 @@
+"""Prometheus metrics of the offer processor.
+
+Labels come from small fixed sets (channels, answers, suppression reasons, signal kinds, instruction
+actions); no identifier, customer id or offer id ever becomes a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import Counter, Histogram
+
+from bus.metrics import LATENCY_BUCKETS_S
+
+PRESENTED = Counter("omnibus_offers_presented_total", "Offer presentations reported by a channel.", ["channel"])
+RESPONSES = Counter("omnibus_offers_responses_total", "Answers to offers (ACCEPTED, DECLINED, NOT_NOW, OPTED_OUT).",
+                    ["response", "channel"])
+SUPPRESSED = Counter("omnibus_offers_suppressed_total", "Offers that fit but were not presented, by reason.",
+                     ["reason", "channel"])
+VERSION_DRIFT = Counter("omnibus_offers_version_drift_total", "Presentations of an out-of-date offer version.",
+                        ["channel"])
+AFTER_ANSWER = Counter("omnibus_offers_presented_after_answer_total",
+                       "Presentations of an offer the customer had already answered.", ["channel"])
+INSTRUCTIONS = Counter("omnibus_offers_instructions_total", "Show / withdraw instructions sent to push channels.",
+                       ["channel", "action"])
+SIGNALS = Counter("omnibus_offers_signals_total", "Retention signals published, by kind.", ["kind"])
+UNRESOLVED = Counter("omnibus_offers_unresolved_total",
+                     "Events waiting for identity resolution (parked) or dropped from a full wait list.", ["outcome"])
+ACCEPT_TO_WITHDRAW = Histogram(
+    "omnibus_offers_accept_to_withdraw_seconds",
+    "From an answer reaching Omnibus (adapter receipt) to the withdraw instruction acknowledged by Kafka.",
+    buckets=LATENCY_BUCKETS_S,
+)
+QUERY_LATENCY = Histogram("omnibus_offers_query_seconds", "Offer query answer time.", buckets=LATENCY_BUCKETS_S)
+
+_COUNTERS = {
+    "presented": PRESENTED, "response": RESPONSES, "suppressed": SUPPRESSED, "version_drift": VERSION_DRIFT,
+    "presented_after_answer": AFTER_ANSWER, "instruction": INSTRUCTIONS, "signal": SIGNALS,
+}
+
+
+def record(counts: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+    """Counts as produced by ``engine.Batch.count``."""
+    for metric, labels in counts:
+        if metric in _COUNTERS:
+            _COUNTERS[metric].labels(*labels).inc()
+        elif metric == "unresolved_parked":
+            UNRESOLVED.labels("parked").inc()
+        elif metric == "unresolved_dropped":
+            UNRESOLVED.labels("dropped").inc()
+
+
+def accept_to_withdraw(latencies_s: Iterable[float]) -> None:
+    for seconds in latencies_s:
+        ACCEPT_TO_WITHDRAW.observe(max(0.0, seconds))

@@ -1,0 +1,89 @@
+"""The processor's Avro outputs: offer instructions for push channels and retention signals.
+
+Event ids are UUID v5 of what decided them (customer, offer, version, action, the causing event), so a
+replayed batch republishes the same ids and subscribers drop the copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.base.envelope import event_id
+from bus.config import TopicSettings
+from bus.producer import Outgoing
+from bus.serde import Event
+from bus.topics import MARKETING_INSTRUCTIONS_BRANCH, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_SIGNALS, TopicSpec
+from processors.offers.definition import Offer
+from processors.offers.signals import Signal
+
+OFFER_INSTRUCTION = "omnibus.marketing.OfferInstruction"
+RETENTION_SIGNAL = "omnibus.marketing.RetentionSignal"
+INSTRUCTION_TOPICS: dict[str, TopicSpec] = {
+    "CALL_CENTER": MARKETING_INSTRUCTIONS_CALL_CENTER, "BRANCH": MARKETING_INSTRUCTIONS_BRANCH,
+}
+
+
+def identifier_record(key: str) -> dict[str, str]:
+    kind, _, value = key.partition(":")
+    return {"type": kind, "value": value}
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    action: str  # SHOW | WITHDRAW
+    channel: str
+    customer_id: str
+    identifiers: tuple[str, ...]
+    offer: Offer
+    reason: str | None = None
+    answered_channel: str | None = None
+    not_before: datetime | None = None
+    cause_id: str = ""
+    started_us: int | None = None  # when the answer reached Omnibus, for the accept-to-withdraw latency
+
+
+class Emitter:
+    def __init__(self, topics: TopicSettings, source_system: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._topics = {channel: spec.name(topics) for channel, spec in INSTRUCTION_TOPICS.items()}
+        self._signals = MARKETING_SIGNALS.name(topics)
+        self._source = source_system
+        self._clock = clock
+
+    def _envelope(self, seed: str, cause_id: str) -> dict[str, Any]:
+        now = self._clock()
+        identity = event_id(self._source, seed)
+        return {"event_id": identity, "occurred_at": now, "received_at": now, "source_system": self._source,
+                "channel": "PROCESSOR", "site": None, "correlation_id": cause_id or identity,
+                "causation_id": cause_id or None, "source_event_id": None}
+
+    def instruction(self, item: Instruction) -> Outgoing:
+        offer = item.offer
+        seed = f"{item.customer_id}|{offer.offer_id}|{offer.version}|{item.channel}|{item.action}|{item.cause_id}"
+        value = {
+            "envelope": self._envelope(seed, item.cause_id), "action": item.action, "customer_id": item.customer_id,
+            "customer_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
+            "offer_version": offer.version, "channel": item.channel, "title": offer.title,
+            "content": offer.content_for(item.channel) if item.action == "SHOW" else "", "priority": offer.priority,
+            "not_before": item.not_before, "valid_until": offer.valid_until if item.action == "SHOW" else None,
+            "reason": item.reason, "answered_channel": item.answered_channel,
+        }
+        return Outgoing(self._topics[item.channel], item.customer_id, Event(OFFER_INSTRUCTION, value))
+
+    def signal(self, customer_id: str, signal: Signal) -> Outgoing:
+        seed = f"{customer_id}|{signal.kind.value}|{signal.window_start_us}"
+        cause = signal.evidence[-1].event_id if signal.evidence else ""
+        value = {
+            "envelope": self._envelope(seed, cause), "customer_id": customer_id, "kind": signal.kind.value,
+            "window_start": _instant(signal.window_start_us), "window_end": _instant(signal.window_end_us),
+            "evidence": [{"event_id": e.event_id, "event_type": e.event_type, "occurred_at": _instant(e.occurred_us),
+                          "channel": e.channel, "detail": e.detail} for e in signal.evidence],
+        }
+        return Outgoing(self._signals, customer_id, Event(RETENTION_SIGNAL, value))
+
+
+def _instant(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros / 1_000_000, UTC)

@@ -1,0 +1,62 @@
+"""Screen pop: ``eligible_offers``, what the representative with the customer on the line may offer now.
+
+Fed by the call center's instruction topic (``OfferInstruction``, SHOW / WITHDRAW): the offer processor
+keeps it exactly in line with the customer's offer state, so an offer accepted or declined on any
+channel disappears from the agent's screen. State: ``{"shown": {offer_id: entry}, "seen": {offer_id:
+instant_us}}``; ``seen`` keeps the instant of the latest instruction per offer, so a replayed or late
+older instruction changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from bus.serde import Event
+from bus.topics import MARKETING_INSTRUCTIONS_CALL_CENTER, TopicSpec
+from processors.offers.outputs import OFFER_INSTRUCTION
+from processors.profile.section import ProfileSection
+from processors.profile.sections._time import iso, micros, occurred_micros
+
+
+class EligibleOffersSection(ProfileSection):
+    name: ClassVar[str] = "eligible_offers"
+    topics: ClassVar[tuple[TopicSpec, ...]] = (MARKETING_INSTRUCTIONS_CALL_CENTER,)
+    schemas: ClassVar[frozenset[str]] = frozenset({OFFER_INSTRUCTION})
+
+    def identifiers(self, event: Event) -> list[dict[str, str]]:
+        return [dict(i) for i in event.value.get("customer_identifiers") or []]
+
+    def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
+        shown, seen = dict((state or {}).get("shown", {})), dict((state or {}).get("seen", {}))
+        value, at_us = event.value, occurred_micros(event)
+        offer_id = value["offer_id"]
+        if at_us < seen.get(offer_id, 0):
+            return {"shown": shown, "seen": seen}
+        seen[offer_id] = at_us
+        if value["action"] == "SHOW":
+            shown[offer_id] = {"version": value["offer_version"], "title": value["title"], "content": value["content"],
+                               "priority": value.get("priority") or 0, "not_before": micros(value.get("not_before")),
+                               "valid_until": micros(value.get("valid_until"))}
+        else:
+            shown.pop(offer_id, None)
+        return {"shown": shown, "seen": seen}
+
+    def render(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+        """Offers to propose, highest priority first."""
+        entries = sorted(((offer_id, e) for offer_id, e in (state.get("shown") or {}).items()),
+                         key=lambda item: (-item[1]["priority"], item[0]))
+        return [{"offer_id": offer_id, **entry, "not_before": iso(entry["not_before"]),
+                 "valid_until": iso(entry["valid_until"])} for offer_id, entry in entries]
+
+    def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Per offer, the side with the later instruction wins."""
+        if not survivor or not merged:
+            return survivor or merged
+        shown: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for offer_id in {*survivor.get("seen", {}), *merged.get("seen", {})}:
+            side = max((survivor, merged), key=lambda s: s.get("seen", {}).get(offer_id, -1))
+            seen[offer_id] = side["seen"][offer_id]
+            if offer_id in side.get("shown", {}):
+                shown[offer_id] = side["shown"][offer_id]
+        return {"shown": shown, "seen": seen}

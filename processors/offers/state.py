@@ -1,0 +1,173 @@
+"""The offer state of one customer across every channel, as kept in the changelog-backed table.
+
+Instants are microseconds since the epoch. Every piece of evidence remembers the identifier keys
+(``TYPE:value``) it arrived through (``via``): that is what a split divides by. Shapes:
+
+* ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer).
+* ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``.
+* ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
+* ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
+* ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+APPLIED_IDS_KEPT = 128
+LEDGER_KEPT = 200
+CONTACTS_KEPT = 100
+
+
+class OfferStatus(StrEnum):
+    ELIGIBLE = "ELIGIBLE"
+    PRESENTED = "PRESENTED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    NOT_NOW = "NOT_NOW"
+    OPTED_OUT = "OPTED_OUT"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def answered(self) -> bool:
+        """An answer that stops every channel from pitching the offer again."""
+        return self in (OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.OPTED_OUT)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferState:
+    status: OfferStatus
+    version: int
+    updated_us: int
+    presentations: int = 0
+    last_channel: str | None = None
+    last_presented_us: int | None = None
+    answered_channel: str | None = None
+    answered_us: int | None = None
+    snoozed_until_us: int | None = None  # NOT_NOW: not pitched again before this instant
+    via: tuple[str, ...] = ()
+    pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> OfferState:
+        return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
+                      "pushed": tuple(raw.get("pushed", ()))})
+
+
+@dataclass(slots=True)
+class CustomerState:
+    customer_id: str
+    identifiers: list[str] = field(default_factory=list)
+    offers: dict[str, OfferState] = field(default_factory=dict)
+    ledger: list[list[Any]] = field(default_factory=list)
+    contacts: list[list[Any]] = field(default_factory=list)
+    products: dict[str, list[str]] = field(default_factory=dict)
+    profile: dict[str, str] = field(default_factory=dict)
+    overdue: dict[str, int] = field(default_factory=dict)  # bill id -> days overdue
+    signals: dict[str, int] = field(default_factory=dict)
+    applied: list[str] = field(default_factory=list)
+    merged_into: str | None = None  # set when this customer was merged away
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.applied
+
+    def mark(self, event_id: str) -> None:
+        self.applied = (self.applied + [event_id])[-APPLIED_IDS_KEPT:]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id, "identifiers": self.identifiers,
+            "offers": {k: v.to_dict() for k, v in self.offers.items()}, "ledger": self.ledger,
+            "contacts": self.contacts, "products": self.products, "profile": self.profile,
+            "overdue": self.overdue, "signals": self.signals, "applied": self.applied,
+            "merged_into": self.merged_into,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CustomerState:
+        return cls(**{**raw, "offers": {k: OfferState.from_dict(v) for k, v in raw.get("offers", {}).items()}})
+
+
+def _union(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys([*left, *right]))
+
+
+def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
+    """An answer wins over no answer (the later answer if both answered); presentations add."""
+    def rank(state: OfferState) -> tuple[int, int]:
+        return (1 if state.status.answered else 0, state.answered_us or state.updated_us)
+
+    winner, other = (left, right) if rank(left) >= rank(right) else (right, left)
+    presented = [s for s in (left, right) if s.last_presented_us is not None]
+    last = max(presented, key=lambda s: s.last_presented_us or 0) if presented else winner
+    return replace(
+        winner, version=max(left.version, right.version), presentations=left.presentations + right.presentations,
+        last_channel=last.last_channel, last_presented_us=last.last_presented_us,
+        via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
+    )
+
+
+def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
+    unique = {row[3]: row for row in rows}
+    return sorted(unique.values(), key=lambda row: row[0])[-kept:]
+
+
+def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
+    """``merged`` folded into ``survivor``: answers win over no answer, cap counters add (pure)."""
+    offers = dict(survivor.offers)
+    for offer_id, state in merged.offers.items():
+        offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else state
+    products = {code: _union(survivor.products.get(code, []), via) for code, via in merged.products.items()}
+    return CustomerState(
+        customer_id=survivor.customer_id, identifiers=_union(survivor.identifiers, merged.identifiers),
+        offers=offers, ledger=_by_event(survivor.ledger + merged.ledger, LEDGER_KEPT),
+        contacts=_by_event(survivor.contacts + merged.contacts, CONTACTS_KEPT),
+        products={**survivor.products, **products},
+        profile={**merged.profile, **{k: v for k, v in survivor.profile.items() if v}},
+        overdue={**merged.overdue, **survivor.overdue},
+        signals={k: max(survivor.signals.get(k, 0), merged.signals.get(k, 0))
+                 for k in {*survivor.signals, *merged.signals}},
+        applied=_union(survivor.applied, merged.applied)[-APPLIED_IDS_KEPT:],
+    )
+
+
+def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple[CustomerState, CustomerState]:
+    """Divide ``source`` by the identifiers that produced each part: what arrived through a moved
+    identifier goes to the new customer, the rest stays; evidence through both is kept by both (pure).
+    Returns (what the source keeps, the new customer)."""
+    def parts(via: list[str] | tuple[str, ...]) -> tuple[bool, bool]:
+        via_set = set(via)
+        return (not via_set or bool(via_set - moved), bool(via_set & moved))
+
+    kept = CustomerState(customer_id=source.customer_id, profile=dict(source.profile),
+                         overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied))
+    new = CustomerState(customer_id=new_customer_id)
+    for identifier in source.identifiers:
+        (new if identifier in moved else kept).identifiers.append(identifier)
+    for offer_id, state in source.offers.items():
+        stays, goes = parts(state.via)
+        if stays:
+            kept.offers[offer_id] = replace(state, via=tuple(v for v in state.via if v not in moved) or state.via)
+        if goes:
+            new.offers[offer_id] = replace(state, via=tuple(v for v in state.via if v in moved), pushed=())
+    for rows, kept_rows, new_rows in ((source.ledger, kept.ledger, new.ledger),
+                                      (source.contacts, kept.contacts, new.contacts)):
+        for row in rows:
+            stays, goes = parts(row[4])
+            if stays:
+                kept_rows.append(row)
+            if goes:
+                new_rows.append(row)
+    for code, via in source.products.items():
+        stays, goes = parts(via)
+        if stays:
+            kept.products[code] = via
+        if goes:
+            new.products[code] = [v for v in via if v in moved]
+    return kept, new

@@ -1,0 +1,77 @@
+"""The pull query: which offers a channel may present to a customer now, ranked, caps and quiet hours applied.
+
+``GET /customers/{customer_id}/offers?channel=WEB`` or, by any identifier like the screen pop,
+``GET /customers/lookup/offers?type=EMAIL&value=a@x.org&channel=BRANCH``. Answer::
+
+    {"customer_id": "cus_...", "channel": "WEB", "offers": [{"offer_id", "version", "title", "content",
+     "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}]}
+
+Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
+whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's tables (one worker, see ``agent``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+
+from bus.identifiers import IdentifierNormaliser, Rejected
+
+from processors.offers import metrics
+from processors.offers.definition import Channel
+from processors.offers.ranking import choose
+from processors.offers.store import Stores
+
+if TYPE_CHECKING:
+    from processors.offers.agent import OffersWorker
+
+LOOKUP = "lookup"
+
+
+def identifier_key(normaliser: IdentifierNormaliser, kind: str, value: str) -> tuple[str | None, str | None]:
+    """(key ``TYPE:value`` as identity resolution links it, None) or (None, why the value is refused)."""
+    if not kind or not value:
+        return None, "type and value are required"
+    found = normaliser.normalise(kind, value)
+    return (None, found.reason) if isinstance(found, Rejected) else (found.key, None)
+
+
+def answer(worker: OffersWorker, customer_id: str, channel: str) -> dict[str, Any] | None:
+    engine, stores = worker.engine, Stores(*(worker.tables[n] for n in ("catalog", "directory", "customers", "pending")))
+    if stores.customers.get(customer_id) is None:
+        return None
+    state = engine.customer(stores, customer_id)
+    chosen = choose(state, engine.live_offers(stores), channel, engine.clock(), worker.settings.default_timezone,
+                    worker.settings.policy)
+    metrics.record(("suppressed", (reason.value, channel)) for _, reason in chosen.suppressed)
+    return {
+        "customer_id": state.customer_id, "channel": channel,
+        "offers": [{"offer_id": o.offer_id, "version": o.version, "title": o.title, "content": o.content_for(channel),
+                    "priority": o.priority, "valid_until": o.valid_until.isoformat() if o.valid_until else None}
+                   for o in chosen.available],
+        "suppressed": [{"offer_id": o.offer_id, "reason": reason.value} for o, reason in chosen.suppressed],
+    }
+
+
+def register_views(worker: OffersWorker) -> None:
+    app = worker.app
+
+    async def offers_view(self: View, request: Request, customer_id: str) -> Response:
+        started = time.perf_counter()
+        channel = request.query.get("channel", "").upper()
+        if channel not in Channel.__members__:
+            return self.error(400, f"channel must be one of {', '.join(Channel.__members__)}")
+        if customer_id == LOOKUP:
+            key, refused = identifier_key(worker.normaliser, request.query.get("type", ""), request.query.get("value", ""))
+            if key is None:
+                return self.error(400, refused or "bad identifier")
+            customer_id = worker.tables["directory"].get(key)
+            if customer_id is None:
+                return self.error(404, "no customer has this identifier")
+        found = answer(worker, customer_id, channel)
+        metrics.QUERY_LATENCY.observe(time.perf_counter() - started)
+        return self.json(found) if found else self.error(404, "unknown customer id")
+
+    app.page("/customers/{customer_id}/offers", name="customer-offers")(offers_view)

@@ -1,0 +1,130 @@
+"""Is this faust worker ready to serve, and how far behind is it: ``/live``, ``/ready`` and consumer lag.
+
+A worker is **serving** once it owns its partitions: it joined the consumer group, the rebalance is over
+and its tables are recovered from their changelogs. Before that, and while a rebalance runs, any view
+that reads tables answers 503 with ``Retry-After`` (a known transient state, never a 500). It is
+**ready** (``GET /ready`` 200, the Kubernetes readiness probe) when it is serving and *caught up*: on
+every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
+at most ``max_lag``. ``GET /live`` answers 200 while the event loop runs (the liveness probe).
+
+Every ``refresh_s`` seconds the worker exports, per owned input partition,
+``omnibus_consumer_lag`` and ``omnibus_consumer_committed_offset`` (labels ``component``, ``topic``,
+``partition``: bounded by the topic registry and partition counts) and ``omnibus_processor_ready``;
+the alert rules in ``deploy/monitoring`` read them (lag growing, not committing, stalled partition).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+from prometheus_client import Gauge
+
+CONSUMER_LAG = Gauge(
+    "omnibus_consumer_lag", "Records on an owned input partition not yet committed (high watermark - committed offset).",
+    ["component", "topic", "partition"],
+)
+COMMITTED_OFFSET = Gauge(
+    "omnibus_consumer_committed_offset", "Offset this consumer group last committed on an owned input partition.",
+    ["component", "topic", "partition"],
+)
+READY = Gauge("omnibus_processor_ready", "1 when the worker owns its partitions and is caught up, else 0.", ["component"])
+
+RETRY_AFTER_S = 2
+DEFAULT_MAX_LAG = 1000
+READY_PATH, LIVE_PATH = "/ready", "/live"
+CHANGELOG_SUFFIX = "-changelog"
+
+
+@dataclass
+class Readiness:
+    """The readiness of one faust ``app`` named ``component`` in metrics (e.g. ``identity``)."""
+
+    app: faust.App
+    component: str
+    max_lag: int = DEFAULT_MAX_LAG
+    _exported: set[tuple[str, int]] = field(default_factory=set)
+
+    def waiting_for(self) -> str | None:
+        """Why the worker does not own its partitions yet, or None when it does."""
+        app = self.app
+        if app.should_stop or not app.started:
+            return "the worker is starting or stopping"
+        if not app.tables.recovery.completed.is_set():
+            return "the worker has not joined its consumer group yet"
+        if app.rebalancing or app.in_recovery:
+            return "partitions are being rebalanced or recovered"
+        return None
+
+    def lags(self) -> dict[tuple[str, int], tuple[int, int | None]]:
+        """``{(topic, partition): (lag in records, committed offset or None)}`` for owned input partitions."""
+        consumer = self.app.consumer
+        found: dict[tuple[str, int], tuple[int, int | None]] = {}
+        for tp in consumer.assignment():
+            if tp.topic.endswith(CHANGELOG_SUFFIX):
+                continue  # table changelogs are read by recovery, never committed by this group
+            highwater = consumer.highwater(tp)
+            committed = consumer._committed_offset.get(tp)  # faust keeps the last commit per partition here
+            lag = max(0, (highwater or 0) - (committed or 0)) if highwater is not None else 0
+            found[(tp.topic, tp.partition)] = (lag, committed)
+        return found
+
+    def state(self) -> tuple[bool, dict[str, Any]]:
+        """(ready, details) and the gauges updated; ``details`` is what ``/ready`` answers."""
+        reason = self.waiting_for()
+        if reason is not None:
+            READY.labels(self.component).set(0)
+            return False, {"ready": False, "reason": reason}
+        lags = self.lags()
+        self._export(lags)
+        behind = {f"{topic}[{partition}]": lag for (topic, partition), (lag, _) in lags.items() if lag > self.max_lag}
+        ready = not behind
+        READY.labels(self.component).set(1 if ready else 0)
+        details: dict[str, Any] = {"ready": ready, "partitions": len(lags), "max_lag": max(
+            (lag for lag, _ in lags.values()), default=0)}
+        if behind:
+            details["reason"] = f"consumer lag above {self.max_lag} records"
+            details["behind"] = behind
+        return ready, details
+
+    def _export(self, lags: dict[tuple[str, int], tuple[int, int | None]]) -> None:
+        for topic, partition in self._exported - set(lags):  # revoked: drop its series
+            for gauge in (CONSUMER_LAG, COMMITTED_OFFSET):
+                with suppress(KeyError):
+                    gauge.remove(self.component, topic, str(partition))
+        for (topic, partition), (lag, committed) in lags.items():
+            CONSUMER_LAG.labels(self.component, topic, str(partition)).set(lag)
+            if committed is not None:
+                COMMITTED_OFFSET.labels(self.component, topic, str(partition)).set(committed)
+        self._exported = set(lags)
+
+
+def unavailable(view: View, reason: str) -> Response:
+    """503 with ``Retry-After``: the answer to every request during a known transient state."""
+    return view.json({"error": reason}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0) -> Readiness:
+    """Add ``/live`` and ``/ready`` to ``app``'s web server and the lag gauges' refresh timer."""
+    readiness = Readiness(app, component, max_lag)
+
+    async def live_view(self: View, request: Request) -> Response:
+        return self.json({"live": True})
+
+    async def ready_view(self: View, request: Request) -> Response:
+        ready, details = readiness.state()
+        if ready:
+            return self.json(details)
+        return self.json(details, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    app.page(LIVE_PATH, name=f"{component}-live")(live_view)
+    app.page(READY_PATH, name=f"{component}-ready")(ready_view)
+
+    @app.timer(refresh_s, name=f"{component}.readiness")
+    async def refresh() -> None:
+        readiness.state()
+
+    return readiness

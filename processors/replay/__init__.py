@@ -1,0 +1,102 @@
+"""``omnibus replay``: rebuild a processor's state from the topics, and the topic reading it is built on.
+
+Reading whole topics from offset 0 to the end offsets seen at the start, with progress (report, replay).
+
+The generalisation of ``processors/handoffs/replay.py``: several topics at once, the record's key and
+position kept, undecodable records counted (not fatal), and a progress callback ``(done, total)`` after
+each batch so commands can draw a bar with a rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bus.config import OmnibusSettings
+from bus.errors import DeserializationError
+from bus.kafka_client import connection_options
+from bus.serde import Event, SerdeContext, build_serde
+from bus.topics import TopicSpec
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    event: Event | None  # None: the value did not decode (or was not decoded: ``raw=True``)
+    value: bytes | None = None
+
+
+@dataclass
+class TopicsReplay:
+    records: list[Replayed] = field(default_factory=list)  # per topic, per partition, in offset order
+    undecodable: int = 0
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+async def read_topics(
+    settings: OmnibusSettings, specs: Sequence[TopicSpec], *, progress: Progress | None = None,
+    raw: Sequence[TopicSpec] = (), timeout_s: float = 30.0,
+) -> TopicsReplay:
+    """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics)."""
+    names = [spec.name(settings.topics) for spec in specs]
+    raw_names = {spec.name(settings.topics) for spec in raw}
+    _, deserializer = build_serde(settings.registry)
+    options = {**connection_options(settings.kafka), "client_id": f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"}
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    fetched: dict[TopicPartition, list] = {}
+    try:
+        tps = [tp for name in names for tp in await _partitions(consumer, name)]
+        if tps:
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends, starts = await consumer.end_offsets(tps), await consumer.beginning_offsets(tps)
+            total = sum(ends[tp] - starts[tp] for tp in tps)
+            done = 0
+            fetched = {tp: [] for tp in tps}
+            remaining = {tp for tp in tps if ends[tp] > starts[tp]}
+            if progress:
+                progress(0, total)
+            while remaining:
+                batch = await consumer.getmany(*remaining, timeout_ms=int(timeout_s * 1000))
+                if not batch:
+                    raise TimeoutError(f"topics did not deliver up to their end offsets within {timeout_s} s")
+                for tp, messages in batch.items():
+                    kept = [m for m in messages if m.offset < ends[tp]]
+                    fetched[tp].extend(kept)
+                    done += len(kept)
+                    if messages and messages[-1].offset + 1 >= ends[tp]:
+                        remaining.discard(tp)
+                if progress:
+                    progress(done, total)
+                await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    replay = TopicsReplay()
+    for tp in sorted(fetched, key=lambda t: (names.index(t.topic), t.partition)):
+        for message in fetched[tp]:
+            event = None
+            if tp.topic not in raw_names:
+                ctx = SerdeContext(topic=tp.topic, key=message.key, partition=tp.partition, offset=message.offset)
+                try:
+                    event = deserializer(message.value, ctx)
+                except DeserializationError:
+                    replay.undecodable += 1
+            replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value))
+    return replay

@@ -1,0 +1,54 @@
+"""Reading untrusted JSON at the edge: depth, numbers and encoding refused with a reason, never raised."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.base import wire
+from adapters.base.errors import RejectedInput
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    (b"[" * 10_000 + b"]" * 10_000, "too_deep"),  # exhausts the C parser's recursion
+    (b'{"a":' * 40 + b"1" + b"}" * 40, "too_deep"),  # parses, but deeper than MAX_DEPTH
+    (b'{"messageId": "m\\ud800"}', "bad_encoding"),
+    (b'{"m\\udc00": 1}', "bad_encoding"),  # in a key too
+    (b"\xff\xfe{}", "bad_encoding"),
+    (b'{"x": 1e400}', "bad_number"),
+    (b'{"x": NaN}', "bad_number"),
+    (b'{"x": -Infinity}', "bad_number"),
+    (b'{"x": ' + b"9" * 60 + b"}", "bad_number"),
+    (b'{"x": ', "bad_json"),
+])
+def test_hostile_json_is_refused_with_a_code(body: bytes, code: str) -> None:
+    with pytest.raises(RejectedInput) as refused:
+        wire.loads(body)
+    assert refused.value.code == code and refused.value.reason
+
+
+def test_a_bad_number_in_one_record_of_a_batch_costs_only_that_record() -> None:
+    batch = wire.parse(b'[{"ok": 1.5}, {"bad": NaN}]')
+    wire.check_tree(batch[0])
+    with pytest.raises(RejectedInput, match="NaN"):
+        wire.check_tree(batch[1])
+
+
+def test_plain_json_and_a_bom_are_fine() -> None:
+    assert wire.loads(b'\xef\xbb\xbf{"a": [1, 2.5, "\\u00e9t\\u00e9", {"b": null}]}') == {"a": [1, 2.5, "été", {"b": None}]}
+
+
+@pytest.mark.parametrize("value", [42, 4.2, True, ["x"], {"a": "b"}])
+def test_a_text_field_of_another_type_is_refused_naming_it(value: object) -> None:
+    with pytest.raises(RejectedInput, match="field Username must be text"):
+        wire.text({"Username": value}, "Username", "CTR Agent")
+
+
+def test_numbers_may_stand_for_text_ids_when_allowed() -> None:
+    assert wire.text({"id": 42}, "id", "x", numbers=True) == "42"
+    assert wire.text({"id": ""}, "id", "x") is None
+
+
+@pytest.mark.parametrize("value", ["1e400", float("nan"), "abc", None, True, -1, 10**9])
+def test_finite_numbers_are_bounded(value: object) -> None:
+    with pytest.raises(RejectedInput):
+        wire.finite(value, "queue_time", "TaskRouter", low=0, high=86400)

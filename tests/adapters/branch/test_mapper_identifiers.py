@@ -1,0 +1,46 @@
+"""Branch counters: identifiers normalised with the branch region, rejections kept, the customer's traits passed on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.branch.mapper import CounterMapper
+from bus.config import TopicSettings
+from bus.identifiers.traits import TRAIT_KEYS
+from tests.adapters.branch.support import branch_settings, sample
+from tests.bus.identifiers.support import identifier_settings, normaliser
+
+
+def observed(event_changes: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    upload = sample("transaction_with_identifiers")
+    event = {**upload["events"][0], **event_changes}
+    mapper = CounterMapper(branch_settings(**settings), TopicSettings(), identifier_settings())
+    record = mapper(event, terminal_id=upload["terminal_id"], branch_id=upload["branch_id"])
+    (value,) = [o.event.value for o in record.events if o.event.schema.endswith("IdentifiersObserved")]
+    return value
+
+
+def test_the_customer_seen_at_the_counter_reaches_identity_under_the_standard_keys() -> None:
+    value = observed({"customer": {"first_name": "Zoë", "last_name": "Dupré", "date_of_birth": "30/07/1985",
+                                   "address": {"street": "12 rue de la Paix", "postcode": "75002", "city": "Paris",
+                                               "country": "FRA"}}})
+    assert value["traits"] == {"given_name": "Zoë", "family_name": "Dupré", "birth_date": "1985-07-30",
+                               "address_line": "12 rue de la Paix", "postcode": "75002", "city": "Paris",
+                               "country": "FR"}
+    assert set(value["traits"]) <= set(TRAIT_KEYS)
+
+
+def test_a_national_id_and_card_read_from_the_document_leave_the_counter_as_tokens() -> None:
+    value = observed({"identifiers": [{"type": "national_id", "value": "11010519491231002X"},
+                                      {"type": "card", "value": "4111 1111 1111 1111"}]})
+    assert value["identifiers"] == [
+        {"type": "NATIONAL_ID", "value": normaliser().token("NATIONAL_ID", "11010519491231002X")},
+        {"type": "CARD", "value": normaliser().token("CARD", "4111111111111111")},
+    ]
+
+
+def test_a_national_phone_takes_the_branch_region_and_without_one_is_a_rejection() -> None:
+    phone = {"identifiers": [{"type": "phone", "value": "06 12 34 56 78"}]}
+    assert observed(phone, phone_region="FR")["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
+    rejected = observed(phone, phone_region=None)
+    assert rejected["identifiers"] == [] and rejected["rejected_identifiers"][0]["code"] == "phone-invalid"

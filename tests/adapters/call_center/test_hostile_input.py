@@ -1,0 +1,154 @@
+"""Issue #10 case 13 (call center): hostile CTRs, CDR lines and TaskRouter callbacks are refused alone
+with a reason and a dead letter (never 500), and records sharing an id are not taken for duplicates."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient
+from twilio.request_validator import RequestValidator
+
+from adapters.call_center.ingress_http import CallCenterIngress
+from adapters.call_center.mapper import Topics
+from adapters.call_center.state import CallCenterState
+from bus.config import TopicSettings
+from tests.adapters.call_center.support import (
+    LYON_TWILIO_TOKEN, PARIS_KEY, call_center_settings, master_lines, sample,
+)
+from tests.adapters.web.support import StandInPublisher
+from tests.support.http import adapter_client
+
+CTR = sample("ctr_inbound_answered.json")
+AUTH = {"Authorization": f"Bearer {PARIS_KEY}"}
+
+
+@pytest.fixture
+def publisher() -> StandInPublisher:
+    return StandInPublisher()
+
+
+@pytest.fixture
+async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
+    settings = call_center_settings()
+    ingress = CallCenterIngress(settings, Topics.of(TopicSettings()), publisher, CallCenterState(None))  # type: ignore[arg-type]
+    async with adapter_client(ingress.app()) as client:
+        yield client
+
+
+def ctr(**changes: Any) -> dict[str, Any]:
+    record = copy.deepcopy(CTR)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        target = record
+        for parent in parents:
+            target = target[parent]
+        target[leaf] = value
+    return record
+
+
+async def post(client: TestClient, path: str, body: str | bytes, **headers: str) -> tuple[int, Any]:
+    response = await client.post(path, data=body, headers={**AUTH, **headers})
+    return response.status, await response.json()
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    (json.dumps(ctr(CustomerEndpoint__Address=33600000000)), "Address must be text"),
+    (json.dumps(ctr(ContactId="c")).replace('"c"', '"c\\ud800"'), "surrogate"),
+    ("[" * 10_000 + "]" * 10_000, "deeper"),
+    (json.dumps(ctr(Attributes={"deep": 0})).replace("0}", "[" * 50 + "]" * 50 + "}"), "deeper"),
+    (json.dumps(ctr(DisconnectTimestamp="9999-12-31T23:59:59.999999-14:00")), "outside"),
+])
+async def test_hostile_ctrs_are_400_with_a_reason_and_dead_lettered(
+    client: TestClient, publisher: StandInPublisher, body: str, fragment: str
+) -> None:
+    status, answer = await post(client, "/v1/connect/ctr", body, **{"Content-Type": "application/json"})
+    assert status == 400 and fragment in answer["error"], answer
+    assert len(publisher.rejected) == 1 and publisher.submitted == []
+
+
+async def test_one_bad_ctr_in_an_array_costs_only_itself(client: TestClient, publisher: StandInPublisher) -> None:
+    bad = ctr(ContactId="other-contact", Agent__Username=42)
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([CTR, bad]))
+    assert status == 200 and answer["accepted"] == 1
+    assert [r["index"] for r in answer["rejected"]] == [1] and "Username" in answer["rejected"][0]["reason"]
+    assert len(publisher.submitted) == 1 and len(publisher.rejected) == 1
+
+
+@pytest.mark.parametrize(("column", "value", "fragment"), [
+    ("duration", "99999999999999", "duration"),
+    ("start", "9999-12-31 23:59:59", "outside"),
+    ("start", "1969-07-20 20:17:40", "outside"),
+])
+async def test_hostile_cdr_lines_are_400_with_a_reason(
+    client: TestClient, publisher: StandInPublisher, column: str, value: str, fragment: str
+) -> None:
+    row = next(iter(__import__("csv").reader([master_lines()[0]])))
+    index = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
+             "start", "answer", "end", "duration"].index(column)
+    row[index] = value
+    if column == "duration":
+        row[11] = ""  # no end time: start + duration is used
+    status, answer = await post(client, "/v1/asterisk/cdr", ",".join(f'"{v}"' for v in row),
+                                **{"Content-Type": "text/csv"})
+    assert status == 400 and fragment in answer["error"], answer
+    assert len(publisher.rejected) == 1
+
+
+async def test_cdr_attempts_sharing_a_uniqueid_are_each_published(client: TestClient, publisher: StandInPublisher) -> None:
+    row = next(iter(__import__("csv").reader([master_lines()[0]])))
+    attempts = []
+    for disposition in ("FAILED", "NO ANSWER", "BUSY"):
+        row[14] = disposition
+        attempts.append(",".join(f'"{v}"' for v in row))
+    status, answer = await post(client, "/v1/asterisk/cdr", "\n".join(attempts), **{"Content-Type": "text/csv"})
+    assert status == 200 and (answer["accepted"], answer["duplicates"]) == (3, 0)
+    assert len({record.dedupe_id for record in publisher.submitted}) == 3
+    status, answer = await post(client, "/v1/asterisk/cdr", attempts[1], **{"Content-Type": "text/csv"})
+    assert answer["accepted"] == 1  # the same line again is the same record (the stand-in does not dedupe)
+    assert publisher.submitted[-1].dedupe_id == publisher.submitted[1].dedupe_id
+
+
+def _signed(form: list[tuple[str, str]], url: str) -> dict[str, str]:
+    from multidict import MultiDict
+
+    signature = RequestValidator(LYON_TWILIO_TOKEN).compute_signature(url, MultiDict(form))
+    return {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def _callback(client: TestClient, form: list[tuple[str, str]]) -> tuple[int, str]:
+    url = str(client.make_url("/v1/twilio/taskrouter"))
+    response = await client.post("/v1/twilio/taskrouter", data=urlencode(form), headers=_signed(form, url))
+    return response.status, await response.text()
+
+
+def _terminal(**changes: str) -> list[tuple[str, str]]:
+    form = {**sample("taskrouter_answered.json")[-1], **changes}
+    return list(form.items())
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"Timestamp": "100000000000000000000", "TimestampMs": ""}, "not a time"),
+    ({"TaskAttributes": '{"conversations": {"queue_time": 1e400}, "from": "+33611223344"}'}, "overflows"),
+    ({"TaskAttributes": '{"conversations": {"queue_time": 1e300}, "from": "+33611223344"}'}, "queue_time"),
+    ({"TaskAttributes": '{"a":' + "[" * 10_000 + "]" * 10_000 + "}"}, "deeper"),
+])
+async def test_hostile_taskrouter_callbacks_are_400_and_dead_lettered(
+    client: TestClient, publisher: StandInPublisher, changes: dict[str, str], fragment: str
+) -> None:
+    status, text = await _callback(client, _terminal(**changes))
+    assert status == 400 and fragment in text, text
+    assert len(publisher.rejected) == 1
+
+
+async def test_a_signed_callback_with_a_repeated_parameter_is_accepted(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    form = [*_terminal(), ("Sid", "EV-second-value")]  # Sid appears twice, both values signed
+    status, text = await _callback(client, form)
+    assert status == 204, text
+    assert len(publisher.submitted) == 1

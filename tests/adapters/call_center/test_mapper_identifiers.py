@@ -1,0 +1,75 @@
+"""Call center: caller numbers with the site's region, rejections kept, IVR and Flex traits passed on."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from adapters.call_center.mapper import MapContext, Topics
+from adapters.call_center.mapper_asterisk import map_cdr
+from adapters.call_center.mapper_ctr import map_ctr
+from adapters.call_center.mapper_taskrouter import Timeline, map_task
+from bus.config import TopicSettings
+from bus.identifiers.traits import TRAIT_KEYS
+from tests.adapters.call_center.support import call_center_settings, master_lines, sample
+from tests.bus.identifiers.support import identifier_settings
+
+
+def context(site: str = "paris", **overrides: Any) -> MapContext:
+    settings = call_center_settings(**overrides)
+    return MapContext(site, settings.sites[site], Topics.of(TopicSettings()), settings, identifier_settings())
+
+
+def observed(record: Any) -> dict[str, Any] | None:
+    found = [o.event.value for o in record.events if o.event.schema.endswith("IdentifiersObserved")]
+    return found[0] if found else None
+
+
+def ctr(**changes: Any) -> dict[str, Any]:
+    value = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    value.update(changes)
+    return value
+
+
+def test_ivr_contact_attributes_become_standard_traits() -> None:
+    record = map_ctr(ctr(Attributes={"accountNumber": "ACC-1", "firstName": "Zoë", "lastName": "Dupré",
+                                     "dateOfBirth": "1985-07-30", "zip": "75002", "menu": "billing"}), context())
+    value = observed(record)
+    assert value is not None
+    assert value["traits"] == {"given_name": "Zoë", "family_name": "Dupré", "birth_date": "1985-07-30",
+                               "postcode": "75002"}
+
+
+def test_attributes_named_by_the_deployment_map_to_standard_keys() -> None:
+    ctx = context(trait_attributes={"CustNaissance": "birth_date"})
+    value = observed(map_ctr(ctr(Attributes={"CustNaissance": "19850730"}), ctx))
+    assert value is not None and value["traits"] == {"birth_date": "1985-07-30"}
+
+
+def test_a_caller_number_the_site_region_cannot_read_is_a_rejection_and_a_withheld_one_is_no_number() -> None:
+    unreadable = observed(map_ctr(ctr(CustomerEndpoint={"Address": "0612", "Type": "TELEPHONE_NUMBER"}), context()))
+    assert unreadable is not None and unreadable["rejected_identifiers"][0]["code"] == "phone-invalid"
+    withheld = observed(map_ctr(ctr(CustomerEndpoint={"Address": "anonymous", "Type": "TELEPHONE_NUMBER"}), context()))
+    assert withheld is not None and withheld["rejected_identifiers"] == []
+    assert "PHONE" not in {i["type"] for i in withheld["identifiers"]}
+
+
+def test_the_site_region_reads_cdr_caller_numbers_and_without_one_they_are_rejections() -> None:
+    line = master_lines()[0]  # src 0612345678, a French national number
+    value = observed(map_cdr(line, context("lyon")))
+    assert value is not None and value["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
+    no_region = context("paris", sites={"paris": {"access_keys": ["k"], "timezone": "Europe/Paris"}})
+    value = observed(map_cdr(line, no_region))
+    assert value is not None and value["identifiers"] == []
+    assert [(r["type"], r["code"]) for r in value["rejected_identifiers"]] == [("PHONE", "phone-invalid")]
+
+
+def test_flex_customers_become_traits_and_the_callers_number_is_never_a_name() -> None:
+    terminal = sample("taskrouter_answered.json")[-1]
+    attributes = json.loads(terminal["TaskAttributes"]) | {
+        "name": "+33611223344", "customers": {"name": "Zoë Dupré", "country": "France", "city": "Lyon"}}
+    value = observed(map_task({**terminal, "TaskAttributes": json.dumps(attributes)}, Timeline(), context("lyon")))
+    assert value is not None
+    assert value["traits"] == {"full_name": "Zoë Dupré", "country": "FR", "city": "Lyon"}
+    assert set(value["traits"]) <= set(TRAIT_KEYS)

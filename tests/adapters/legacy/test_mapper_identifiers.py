@@ -1,0 +1,95 @@
+"""Legacy systems: phone regions per system, poller and layout; tokens for secrets; rejections and traits to identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.base.mapper import MappedRecord
+from adapters.legacy.cli import context
+from adapters.legacy.config import LegacySettings, PollerSettings
+from adapters.legacy.ingress_outbox import outbox_record
+from adapters.legacy.layout import Layout
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from bus.config import OmnibusSettings
+from bus.identifiers.traits import TRAIT_KEYS
+from tests.adapters.legacy.support import outbox_rows
+from tests.bus.identifiers.support import identifier_settings, normaliser
+
+AT = datetime(2024, 4, 1, tzinfo=UTC)
+SETTINGS = OmnibusSettings(identifiers=identifier_settings())
+
+
+def ctx(tmp_path: Path, region: str | None = None, **adapter: Any) -> LegacyContext:
+    return context(SETTINGS, LegacySettings(state_dir=tmp_path, **adapter), region)
+
+
+def by_schema(record: MappedRecord) -> dict[str, dict[str, Any]]:
+    return {o.event.schema.rsplit(".", 1)[1]: o.event.value for o in record.events}
+
+
+def bill(**fields: Any) -> BusinessRecord:
+    base = {"account_number": "ACC-100234", "bill_id": "F-1", "amount": "59.99", "period_start_date": "2024-03-01",
+            "period_end_date": "2024-03-31", "due_date": "2024-04-15"}
+    return BusinessRecord("BillIssued", {**base, **fields}, "line-1", AT)
+
+
+BILLS_WITH_PHONE = Layout.model_validate({
+    "name": "bills", "format": "csv", "event": "BillIssued", "delimiter": ";", "phone_region": "FR",
+    "fields": {name: {"column": name} for name in (
+        "account_number", "bill_id", "amount", "period_start_date", "period_end_date", "due_date", "phone",
+        "first_name", "last_name", "zip")},
+})
+
+
+def test_issue_10_case_2_a_national_number_in_a_billing_export_uses_the_layout_region(tmp_path: Path) -> None:
+    header = ";".join(BILLS_WITH_PHONE.fields)
+    line = "ACC-100234;F-1;59.99;2024-03-01;2024-03-31;2024-04-15;06 12 34 56 78;Zoë;Dupré;75002"
+    fields = BILLS_WITH_PHONE.parse(line, BILLS_WITH_PHONE.columns_from(header))
+    events = by_schema(map_business(BusinessRecord("BillIssued", fields, "l1", AT),
+                                    ctx(tmp_path, BILLS_WITH_PHONE.phone_region)))
+    assert {"type": "PHONE", "value": "+33612345678"} in events["BillIssued"]["customer_identifiers"]
+    assert events["IdentifiersObserved"]["traits"] == {"given_name": "Zoë", "family_name": "Dupré", "postcode": "75002"}
+
+
+def test_without_any_region_the_number_is_a_rejection_sent_to_identity_and_the_bill_still_flows(tmp_path: Path) -> None:
+    events = by_schema(map_business(bill(phone="06 12 34 56 78"), ctx(tmp_path)))
+    assert events["BillIssued"]["customer_identifiers"] == [{"type": "ACCOUNT", "value": "ACC-100234"}]
+    assert [(r["type"], r["code"]) for r in events["IdentifiersObserved"]["rejected_identifiers"]] == [
+        ("PHONE", "phone-invalid")]
+
+
+def test_the_region_comes_from_the_poller_else_the_adapter(tmp_path: Path) -> None:
+    poller = PollerSettings(name="bills", table="bills", primary_key="id", event_type="BillIssued", phone_region="BE")
+    assert context(SETTINGS, LegacySettings(state_dir=tmp_path, phone_region="FR"), poller.phone_region).phone_region == "BE"
+    events = by_schema(map_business(bill(phone="0470 12 34 56"), ctx(tmp_path, poller.phone_region)))
+    assert {"type": "PHONE", "value": "+32470123456"} in events["BillIssued"]["customer_identifiers"]
+    events = by_schema(map_business(bill(phone="06 12 34 56 78"), ctx(tmp_path, phone_region="FR")))
+    assert {"type": "PHONE", "value": "+33612345678"} in events["BillIssued"]["customer_identifiers"]
+
+
+def test_outbox_rows_pass_names_birth_dates_and_addresses_on_under_the_standard_keys(tmp_path: Path) -> None:
+    row = outbox_rows()[0]
+    row["payload"] |= {"first_name": "Marie", "last_name": "Dupont", "date_of_birth": "1985-03-12",
+                       "street": "3 rue Lafayette", "postal_code": "75009", "city": "Paris", "country": "FR"}
+    record = outbox_record(row["id"], row["aggregate_type"], row["aggregate_id"], row["event_type"], row["payload"], AT)
+    observed = by_schema(map_business(record, ctx(tmp_path)))["IdentifiersObserved"]
+    assert observed["traits"] == {"given_name": "Marie", "family_name": "Dupont", "birth_date": "1985-03-12",
+                                  "address_line": "3 rue Lafayette", "postcode": "75009", "city": "Paris",
+                                  "country": "FR"}
+    assert set(observed["traits"]) <= set(TRAIT_KEYS)
+
+
+def test_national_ids_and_card_numbers_leave_as_tokens(tmp_path: Path) -> None:
+    events = by_schema(map_business(bill(national_id="11010519491231002X", card_number="4111111111111111"),
+                                    ctx(tmp_path)))
+    assert events["BillIssued"]["customer_identifiers"] == [
+        {"type": "ACCOUNT", "value": "ACC-100234"},
+        {"type": "NATIONAL_ID", "value": normaliser().token("NATIONAL_ID", "11010519491231002X")},
+        {"type": "CARD", "value": normaliser().token("CARD", "4111111111111111")},
+    ]
+
+
+def test_a_record_with_nothing_new_for_identity_is_only_the_business_event(tmp_path: Path) -> None:
+    assert list(by_schema(map_business(bill(), ctx(tmp_path)))) == ["BillIssued"]

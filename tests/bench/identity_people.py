@@ -1,0 +1,186 @@
+"""Labelled people for the identity-quality benchmark: faker persons, their channel records, corruption.
+
+``population(n, seed)`` returns ``Record``s, each one channel message of one person (``person`` is the
+label), as the channel would send it: a web ``identify`` (Segment, traits with the standard keys) or
+a counter ``transaction`` (identifiers only: the branch mapper passes no traits yet, issue #8 item 6).
+The population has what breaks identity resolution:
+
+* typos in names, addresses and e-mails; given and family name swapped; missing traits;
+  a birth date with one digit wrong or day and month transposed; a mistyped account number;
+* namesakes (same given and family name, another birth date and address);
+* people with two accounts;
+* households (2-3 people: same surname and address) sharing a phone, some also an e-mail;
+* the same person on every channel (web and counter records of one person).
+
+Counter records carry what the clerk saw in a ``customer`` object (standard trait keys); the branch
+mapper passes it on once issue #8 item 6 (the norm package) has landed, and drops it before.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from faker import Faker
+
+from processors.identity.normalize import national_id_check_char
+
+
+@dataclass
+class Person:
+    pid: int
+    given: str
+    family: str
+    birth: date
+    address: str
+    postcode: str
+    email: str
+    phone: str
+    accounts: list[str]
+    user_id: str
+    national_id: str | None
+    household: int | None = None
+
+
+@dataclass
+class Record:
+    person: int
+    channel: str  # "web" | "branch"
+    message: dict[str, Any]
+    household: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    if len(text) < 3:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    op = rng.choice(("drop", "swap", "replace", "double"))
+    if op == "drop":
+        return text[:i] + text[i + 1:]
+    if op == "swap":
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    if op == "double":
+        return text[:i] + text[i] + text[i:]
+    return text[:i] + rng.choice(string.ascii_lowercase) + text[i + 1:]
+
+
+def _digit_typo(rng: random.Random, digits: str) -> str:
+    i = rng.randrange(len(digits))
+    return digits[:i] + str((int(digits[i]) + rng.randint(1, 9)) % 10) + digits[i + 1:]
+
+
+def _national_id(rng: random.Random, birth: date) -> str:
+    first17 = f"110105{birth:%Y%m%d}{rng.randint(100, 999)}"
+    return first17 + national_id_check_char(first17)
+
+
+def _email(rng: random.Random, given: str, family: str, domain: str) -> str:
+    sep = rng.choice((".", "_", ""))
+    return f"{given}{sep}{family}{rng.randint(1, 999)}@{domain}".lower().replace(" ", "")
+
+
+def people(n: int, rng: random.Random, fake: Faker) -> list[Person]:
+    out: list[Person] = []
+    while len(out) < n:
+        pid = len(out)
+        given, family = fake.first_name(), fake.last_name()
+        if out and rng.random() < 0.02:  # a namesake of someone already there
+            other = rng.choice(out)
+            given, family = other.given, other.family
+        birth = date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 65))
+        person = Person(
+            pid, given, family, birth, fake.street_address(), fake.postcode(),
+            _email(rng, given, family, fake.free_email_domain()), f"+336{rng.randrange(10**8):08d}",
+            [f"{rng.randrange(10**7, 10**8)}"], f"u-{pid}-{rng.randrange(10**6)}",
+            _national_id(rng, birth) if rng.random() < 0.3 else None,
+        )
+        if rng.random() < 0.05:
+            person.accounts.append(f"{rng.randrange(10**7, 10**8)}")  # a second account
+        out.append(person)
+        if rng.random() < 0.06 and len(out) < n:  # a household: same surname and address, shared phone
+            for _ in range(rng.choice((1, 1, 2))):
+                if len(out) >= n:
+                    break
+                mate_given = fake.first_name()
+                mate_birth = date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 65))
+                shares_email = rng.random() < 0.3
+                mate = Person(
+                    len(out), mate_given, family, mate_birth, person.address, person.postcode,
+                    person.email if shares_email else _email(rng, mate_given, family, fake.free_email_domain()),
+                    person.phone, [f"{rng.randrange(10**7, 10**8)}"], f"u-{len(out)}-{rng.randrange(10**6)}",
+                    _national_id(rng, mate_birth) if rng.random() < 0.3 else None, household=pid,
+                )
+                person.household = pid
+                out.append(mate)
+    return out
+
+
+def _traits(rng: random.Random, p: Person, notes: list[str]) -> dict[str, str]:
+    given, family, birth, address = p.given, p.family, p.birth.isoformat(), p.address
+    if rng.random() < 0.08:
+        given, _ = _typo(rng, given), notes.append("given-typo")
+    if rng.random() < 0.08:
+        family, _ = _typo(rng, family), notes.append("family-typo")
+    if rng.random() < 0.02:
+        given, family, _ = family, given, notes.append("swapped-names")
+    roll = rng.random()
+    if roll < 0.03:
+        birth, _ = f"{p.birth.year}-{p.birth.day:02d}-{p.birth.month:02d}", notes.append("day-month")
+    elif roll < 0.06:
+        birth, _ = _digit_typo(rng, birth.replace("-", "")), notes.append("birth-typo")
+        birth = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
+    if rng.random() < 0.1:
+        address, _ = _typo(rng, address), notes.append("address-typo")
+    traits = {"given_name": given, "family_name": family, "birth_date": birth, "address_line": address,
+              "postcode": p.postcode}
+    for key in list(traits):
+        if rng.random() < 0.08:
+            del traits[key]
+            notes.append(f"missing-{key}")
+    return traits
+
+
+def records(persons: list[Person], rng: random.Random) -> list[Record]:
+    out: list[Record] = []
+    for p in persons:
+        for index in range(rng.choice((1, 2, 2, 3, 3, 4))):
+            notes: list[str] = []
+            account = rng.choice(p.accounts)
+            if rng.random() < 0.05:
+                account, _ = _digit_typo(rng, account), notes.append("account-typo")
+            email = p.email
+            if rng.random() < 0.05:
+                local, _, domain = email.partition("@")
+                email, _ = f"{_typo(rng, local)}@{domain}", notes.append("email-typo")
+            mid = f"p{p.pid}-r{index}"
+            traits = _traits(rng, p, notes)
+            if rng.random() < 0.6:
+                traits["email"] = email
+                if rng.random() < 0.5:
+                    traits["phone"] = p.phone
+                message = {"type": "identify", "userId": p.user_id, "messageId": mid, "traits": traits}
+                out.append(Record(p.pid, "web", message, p.household, notes))
+            else:
+                ids = [{"type": "ACCOUNT", "value": account}]
+                if rng.random() < 0.7:
+                    ids.append({"type": "PHONE", "value": p.phone})
+                if p.national_id and rng.random() < 0.5:
+                    ids.append({"type": "NATIONAL_ID", "value": p.national_id})
+                message = {"event_id": mid, "kind": "transaction", "occurred_at": "2025-03-01T10:00:00+01:00",
+                           "agent_id": "E-1", "identifiers": ids, "customer": traits,
+                           "transaction": {"id": f"TX-{mid}", "type": "payment", "status": "completed",
+                                           "counter_id": "C1"}}
+                out.append(Record(p.pid, "branch", message, p.household, notes))
+    return out
+
+
+def population(n: int, seed: int) -> tuple[list[Person], list[Record]]:
+    rng = random.Random(seed)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    persons = people(n, rng, fake)
+    return persons, records(persons, rng)

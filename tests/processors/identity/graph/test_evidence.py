@@ -1,0 +1,208 @@
+"""Evidence-weighted merges in the graph (issue #8): refusals by weight, reviews, blocking, aliases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.web.mapper import SegmentMapper
+from bus.config import TopicSettings
+from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send
+from processors.identity.graph.saga import review_saga
+from processors.identity.rules import (
+    BLOCKING_CANDIDATE, MATCH_WEIGHT, REVIEW_ACCEPTED, REVIEW_REJECTED, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE,
+)
+from tests.adapters.web.support import web_settings
+from tests.processors.identity.support import Harness, envelope, ident
+from tests.processors.identity.support import matcher_settings as settings
+
+ANN = {"given_name": "Ann", "family_name": "Lee", "birth_date": "1980-01-01", "address_line": "1 Main Street",
+       "postcode": "75001"}
+BOB = {"given_name": "Bob", "family_name": "Lee", "birth_date": "1983-06-07", "address_line": "1 Main Street",
+       "postcode": "75001"}
+
+
+def with_traits(harness: Harness, identifiers: list[tuple[str, str]], traits: dict[str, str] | None = None,
+                minutes: int = 0) -> Any:
+    from bus.serde import Event
+
+    return harness.feed(Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("WEB", minutes=minutes), "identifiers": [ident(k, v) for k, v in identifiers],
+        "traits": traits,
+    }), topic="identity.observed.v1")
+
+
+def test_a_family_phone_does_not_merge_two_people_whose_names_and_birth_dates_disagree() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN)
+    with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, minutes=1)
+    ann, bob = h.customer("ACCOUNT", "1000001"), h.customer("ACCOUNT", "2000002")
+    assert ann != bob
+    (refused,) = [r for r in h.decisions(Refused) if r.lineage.rule == MATCH_WEIGHT]
+    assert refused.match_weight is not None and "given_name differs" in refused.reason
+    # shared between those two only: the phone alone still reaches its owner, the account its own customer
+    assert h.customer("PHONE", "+33612345678") == ann
+    with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], minutes=2)
+    assert h.customer("ACCOUNT", "2000002") == bob and not h.decisions(Merged)
+    h.local.check_consistent()
+
+
+def test_the_same_person_with_a_second_account_merges_through_the_phone() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN)
+    with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], {**ANN, "given_name": "Anne"}, minutes=1)
+    assert h.customer("ACCOUNT", "1000001") == h.customer("ACCOUNT", "2000002")
+
+
+def test_a_personal_identifier_without_traits_on_either_side_still_links() -> None:
+    h = Harness(settings())
+    h.observe(("PHONE", "13912345678"), ("ACCOUNT", "ACC-1"))
+    h.observe(("ACCOUNT", "ACC-1"), ("EMAIL", "ann@example.org"), minutes=1)
+    assert h.customer("PHONE", "13912345678") == h.customer("EMAIL", "ann@example.org")
+
+
+def test_an_e_mail_alone_without_traits_goes_to_review() -> None:
+    """Households share e-mails (in the labelled set): an e-mail and nothing else is not enough to merge."""
+    h = Harness(settings())
+    h.observe(("PHONE", "13912345678"), ("EMAIL", "ann@example.org"))
+    h.observe(("EMAIL", "ann@example.org"), ("ACCOUNT", "ACC-1"), minutes=1)
+    assert h.customer("PHONE", "13912345678") != h.customer("ACCOUNT", "ACC-1")
+    (review,) = h.decisions(ReviewRequested)
+    assert review.levels["EMAIL"] == "agree" and review.match_weight > 0
+
+
+def test_two_national_ids_never_merge_whatever_else_agrees() -> None:
+    from tests.processors.identity.support import national_id
+
+    h = Harness(settings())
+    with_traits(h, [("NATIONAL_ID", national_id("11010519800101001")), ("EMAIL", "ann@x.org")], ANN)
+    with_traits(h, [("NATIONAL_ID", national_id("11010519800101002")), ("EMAIL", "ann@x.org")], ANN, minutes=1)
+    assert len({h.customer("NATIONAL_ID", national_id(f"1101051980010100{i}")) for i in (1, 2)}) == 2
+
+
+def test_a_duplicate_with_no_identifier_in_common_is_found_by_blocking() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "8203917"), ("EMAIL", "ann.lee@example.org")], ANN)
+    typo = {**ANN, "family_name": "Leee", "address_line": "1 Main St."}
+    with_traits(h, [("ACCOUNT", "8203971"), ("EMAIL", "ann.le@example.org")], typo, minutes=1)
+    assert h.customer("ACCOUNT", "8203917") == h.customer("ACCOUNT", "8203971")
+    (merged,) = h.decisions(Merged)
+    assert merged.lineage.rule == BLOCKING_CANDIDATE
+    h.local.check_consistent()
+
+
+def test_namesakes_born_on_other_days_stay_apart() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "8203917")], ANN)
+    with_traits(h, [("ACCOUNT", "5550172")], {**ANN, "birth_date": "1991-11-23", "address_line": "9 Rue Haute",
+                                               "postcode": "13008"}, minutes=1)
+    assert h.customer("ACCOUNT", "8203917") != h.customer("ACCOUNT", "5550172")
+
+
+def review_pair(h: Harness) -> ReviewRequested:
+    h.observe(("ACCOUNT", "1000001"), ("PHONE", "+33612345678"))
+    h.observe(("ACCOUNT", "2000002"), ("PHONE", "+33612345678"), minutes=1)  # no traits, two accounts
+    (review,) = h.decisions(ReviewRequested)
+    return review
+
+
+def review_settings() -> Any:
+    """Thresholds around the weight of a phone in common with two different accounts and no traits."""
+    return settings(match_merge_at=100.0, match_refuse_below=-100.0)
+
+
+def test_between_the_thresholds_a_pair_waits_for_review_and_stays_apart() -> None:
+    h = Harness(review_settings())
+    review = review_pair(h)
+    assert h.customer("ACCOUNT", "1000001") != h.customer("ACCOUNT", "2000002")
+    assert set(review.identifiers) == {"ACCOUNT:1000001" if "ACCOUNT:1000001" in review.identifiers
+                                       else "PHONE:+33612345678", "ACCOUNT:2000002"}
+    assert review.levels["ACCOUNT"] == "different" and review.levels["PHONE"] == "agree"
+
+
+def decide(h: Harness, review: ReviewRequested, *, accept: bool) -> None:
+    rule = REVIEW_ACCEPTED if accept else REVIEW_REJECTED
+    saga = review_saga(f"cmd-{accept}", list(review.identifiers), accept=accept, rule=rule)
+    h.local.submit([Send(saga["ids"][0], {"k": "visit", "saga": saga})])
+    h.local.run()
+
+
+def test_an_accepted_review_merges_the_pair() -> None:
+    h = Harness(review_settings())
+    review = review_pair(h)
+    decide(h, review, accept=True)
+    assert h.customer("ACCOUNT", "1000001") == h.customer("ACCOUNT", "2000002")
+    assert h.decisions(Merged)[-1].lineage.rule == REVIEW_ACCEPTED
+    h.local.check_consistent()
+
+
+def test_a_rejected_review_is_respected_afterwards() -> None:
+    h = Harness(settings(match_merge_at=0.0, match_refuse_below=-100.0))  # every link would merge now
+    h.observe(("ACCOUNT", "1000001"), ("EMAIL", "a@x.org"))
+    h.observe(("ACCOUNT", "2000002"), ("EMAIL", "b@x.org"), minutes=1)
+    decide(h, ReviewRequested("x", "y", ("ACCOUNT:1000001", "ACCOUNT:2000002"), 1.0, {}, None), accept=False)  # type: ignore[arg-type]
+    h.observe(("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"), minutes=2)
+    assert h.customer("ACCOUNT", "1000001") != h.customer("ACCOUNT", "2000002")
+    assert h.decisions(Refused)[-1].lineage.rule == SPLIT_DO_NOT_MERGE
+    h.local.check_consistent()
+
+
+def segment(h: Harness, message: dict[str, Any]) -> None:
+    mapper = SegmentMapper(web_settings(), TopicSettings())
+    for outgoing in mapper(message, received_at=datetime(2025, 3, 1, tzinfo=UTC)).events:
+        topic = "identity.observed.v1" if outgoing.event.schema.endswith("IdentifiersObserved") else "contact.events.v1"
+        h.feed(outgoing.event, topic=topic)
+
+
+def test_the_node_sdk_alias_sequence_keeps_every_event_of_the_user_on_one_customer() -> None:
+    h = Harness(settings())
+    segment(h, {"type": "identify", "userId": "u-8", "anonymousId": "a-8", "messageId": "m1",
+                "traits": {"email": "u-8@example.org"}})
+    segment(h, {"type": "alias", "userId": "u-8", "previousId": "a-8", "messageId": "m2"})  # no anonymousId
+    segment(h, {"type": "track", "userId": "u-8", "event": "Invoice Downloaded", "messageId": "m3"})
+    segment(h, {"type": "identify", "userId": "u-8", "messageId": "m4", "traits": {"email": "u-8@example.org"}})
+    customers = {r.customer_id for r in h.decisions(Resolved)}
+    assert len(customers) == 1 and len(h.decisions(Resolved)) == 4
+    assert not h.decisions(Refused) and len(h.local.roots()) == 1
+
+
+def test_an_alias_of_an_earlier_user_id_merges_the_two_users() -> None:
+    h = Harness(settings())
+    segment(h, {"type": "identify", "userId": "u-old", "messageId": "m1", "traits": {"email": "old@example.org"}})
+    segment(h, {"type": "identify", "userId": "u-new", "messageId": "m2", "traits": {"email": "new@example.org"}})
+    segment(h, {"type": "alias", "userId": "u-new", "previousId": "u-old", "messageId": "m3"})
+    assert h.customer("USER_ID", "u-old") == h.customer("USER_ID", "u-new")
+
+
+def test_an_alias_of_an_unknown_id_creates_no_customer_for_it() -> None:
+    h = Harness(settings())
+    segment(h, {"type": "alias", "userId": "u-9", "previousId": "never-seen", "messageId": "m1"})
+    assert h.customer("USER_ID", "never-seen") is None and h.customer("ANONYMOUS_ID", "never-seen") is None
+    assert h.customer("USER_ID", "u-9") is not None
+
+
+def test_a_phantom_from_an_alias_never_poisons_the_real_user_id() -> None:
+    """The old mapping (previousId as a second USER_ID): the refusal must not mark USER_ID u-8 shared."""
+    h = Harness(settings())
+    h.observe(("USER_ID", "u-8"), ("ANONYMOUS_ID", "a-8"), ("EMAIL", "u-8@example.org"))
+    h.observe(("USER_ID", "u-8"), ("USER_ID", "a-8"), minutes=1)  # refused: two user ids
+    for minute in range(2, 6):
+        h.observe(("USER_ID", "u-8"), ("EMAIL", "u-8@example.org"), minutes=minute)
+    assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
+    assert "sh" not in h.local.store.nodes["USER_ID:u-8"]
+    assert len({r.customer_id for r in h.decisions(Resolved)[2:]}) == 1
+
+
+def test_a_split_stays_split_when_blocking_proposes_the_pair_again() -> None:
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "8203917")], ANN)
+    with_traits(h, [("ACCOUNT", "5550172")], ANN, minutes=1)  # the same traits: blocking merges them
+    source = h.customer("ACCOUNT", "8203917")
+    assert h.customer("ACCOUNT", "5550172") == source
+    h.local.submit([Send(source, {"k": "split", "ids": ["ACCOUNT:5550172"], "reason": "twins", "tok": "cmd-s",
+                                  "at": 10**15, "ch": "BACK_OFFICE"})])
+    h.local.run()
+    with_traits(h, [("ACCOUNT", "5550172")], {**ANN, "address_line": "2 Main Street"}, minutes=2)
+    assert h.customer("ACCOUNT", "5550172") != h.customer("ACCOUNT", "8203917")
+    assert len(h.decisions(Merged)) == 1
+    h.local.check_consistent()

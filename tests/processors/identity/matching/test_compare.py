@@ -1,0 +1,68 @@
+import pytest
+
+from processors.identity.matching.compare import (
+    Level, Thresholds, address_level, best_level, date_level, identifier_levels, name_level, postcode_level,
+    trait_levels,
+)
+
+LIMITS = Thresholds()
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("catherine", "catherine", Level.EXACT),
+    ("catherine", "catherin", Level.CLOSE),  # a dropped letter
+    ("jonathan", "jonahtan", Level.CLOSE),  # transposed letters
+    ("catherine", "margaret", Level.DIFFERENT),
+])
+def test_name_levels(a: str, b: str, level: Level) -> None:
+    assert name_level(a, b, LIMITS) is level
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("1984-07-02", "1984-07-02", Level.EXACT),
+    ("1984-07-02", "1984-02-07", Level.CLOSE),  # day and month transposed
+    ("1984-07-02", "1985-07-02", Level.CLOSE),  # one digit mistyped
+    ("1984-07-02", "1991-11-23", Level.DIFFERENT),
+])
+def test_date_levels(a: str, b: str, level: Level) -> None:
+    assert date_level(a, b, LIMITS) is level
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("12 main st", "12 main st", Level.EXACT),
+    ("12 main st", "12 mian st", Level.CLOSE),
+    ("12 main st", "7 rue de la paix", Level.DIFFERENT),
+])
+def test_address_levels(a: str, b: str, level: Level) -> None:
+    assert address_level(a, b, LIMITS) is level
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("75001", "75001", Level.EXACT), ("75001", "75002", Level.CLOSE), ("75001", "13008", Level.DIFFERENT),
+])
+def test_postcode_levels(a: str, b: str, level: Level) -> None:
+    assert postcode_level(a, b, LIMITS) is level
+
+
+def test_missing_when_either_side_has_no_value_and_best_over_known_values() -> None:
+    assert best_level("gn", [], ["ann"], LIMITS) is Level.MISSING
+    assert best_level("gn", ["bob", "ann"], ["ann"], LIMITS) is Level.EXACT
+
+
+def test_swapped_given_and_family_names_are_close() -> None:
+    levels = trait_levels({"gn": ["smith"], "fn": ["john"]}, {"gn": ["john"], "fn": ["smith"]})
+    assert levels["given_name"] is levels["family_name"] is Level.CLOSE
+
+
+def test_a_name_swapped_on_one_side_with_the_other_missing_is_close_but_a_shared_surname_is_not() -> None:
+    assert trait_levels({"gn": ["martin"]}, {"gn": ["ann"], "fn": ["martin"]})["given_name"] is Level.CLOSE
+    household = trait_levels({"gn": ["martin"], "fn": ["bob"]}, {"gn": ["ann"], "fn": ["martin"]})
+    assert household["given_name"] is Level.DIFFERENT
+
+
+def test_identifier_levels_agree_conflict_missing() -> None:
+    first = ["NATIONAL_ID:nid1:aaa", "PHONE:+331", "EMAIL:a@x.org"]
+    second = ["NATIONAL_ID:nid1:bbb", "PHONE:+331"]
+    assert identifier_levels(first, second, ["NATIONAL_ID", "PHONE", "EMAIL", "ACCOUNT"]) == {
+        "NATIONAL_ID": Level.DIFFERENT, "PHONE": Level.AGREE, "EMAIL": Level.MISSING, "ACCOUNT": Level.MISSING,
+    }

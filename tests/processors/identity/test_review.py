@@ -1,0 +1,56 @@
+"""Merge reviews: the open queue, and what accept / reject do to the graph."""
+
+from __future__ import annotations
+
+from processors.identity.announcements import Announcer
+from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
+from processors.identity.review import DECIDED, decision, describe, open_reviews
+from processors.identity.rules import REVIEW_ACCEPTED
+from tests.processors.identity.support import Harness
+from tests.processors.identity.support import matcher_settings as settings
+from bus.config import TopicSettings
+
+
+def queued(h: Harness) -> list:
+    """The review topic as the announcer would fill it."""
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    return [item.event for output in h.local.decisions if isinstance(output, ReviewRequested | ReviewDecided)
+            for item in announcer.outgoing(output)]
+
+
+def a_review(h: Harness) -> None:
+    h.observe(("ACCOUNT", "1000001"), ("PHONE", "+33612345678"))
+    h.observe(("ACCOUNT", "2000002"), ("PHONE", "+33612345678"), minutes=1)  # no traits, two accounts
+
+
+def test_a_request_stays_open_until_decided_and_is_listed_masked() -> None:
+    h = Harness(settings())
+    a_review(h)
+    (review,) = open_reviews(queued(h))
+    row = describe(review)
+    assert "ACCOUNT" in row["differ"] and "PHONE" in row["agree"] and "1000001" not in row["identifiers"]
+    _, record = decision(review, accept=True, operator="ops-7", reason="same person, confirmed by phone", command_id="c1")
+    h.local.decisions.append(record)
+    assert open_reviews(queued(h)) == []
+    (decided,) = [event for event in queued(h) if event.schema == DECIDED]
+    assert decided.value["operator"] == "ops-7" and decided.value["accepted"] is True
+
+
+def test_accept_merges_and_reject_keeps_apart_for_good() -> None:
+    for accept in (True, False):
+        h = Harness(settings())
+        a_review(h)
+        (review,) = open_reviews(queued(h))
+        send, _ = decision(review, accept=accept, operator="ops-7", reason="checked", command_id=f"c-{accept}")
+        h.local.submit([send])
+        h.local.run()
+        together = h.customer("ACCOUNT", "1000001") == h.customer("ACCOUNT", "2000002")
+        assert together is accept
+        if accept:
+            assert h.decisions(Merged)[-1].lineage.rule == REVIEW_ACCEPTED
+        else:  # the same evidence again no longer asks for a review: the pair is do-not-merge
+            before = len(h.decisions(ReviewRequested))
+            h.observe(("ACCOUNT", "2000002"), ("PHONE", "+33612345678"), minutes=2)
+            assert len(h.decisions(ReviewRequested)) == before
+            assert h.customer("ACCOUNT", "1000001") != h.customer("ACCOUNT", "2000002")
+        h.local.check_consistent()

@@ -1,0 +1,45 @@
+"""``report kpis`` rows and CSV, ``replay`` argument checks, ``kpis run --help``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from typer.testing import CliRunner
+
+from bus.cli.main import app as omnibus
+from processors.kpis.cli import REPORT_COLUMNS, report_rows, to_csv
+from processors.kpis.windows import to_micros
+from processors.replay import Replayed
+from tests.processors.kpis.factories import T0
+from tests.processors.kpis.test_ledger import Pipeline, call
+
+
+def _records() -> list[Replayed]:
+    pipeline = Pipeline()
+    pipeline.feed(call(T0, 5, contact_id="c1"))
+    pipeline.feed(call(T0, None, contact_id="c2"))
+    pipeline.feed(call(T0 + timedelta(days=1), 5, contact_id="c3"))
+    return [Replayed("t", 0, n, event.value["granularity"].encode() + str(to_micros(event.value["window_start"])).encode()
+                     + b"|CALL_CENTER|paris", event) for n, event in enumerate(pipeline.published)]
+
+
+def test_report_keeps_the_latest_revision_of_each_window_in_range():
+    rows = report_rows(_records(), T0.replace(hour=0), T0.replace(hour=0) + timedelta(days=1), None)
+    assert [(r["granularity"], r["revision"], r["calls_queued"]) for r in rows] == [("DAY", 2, 2), ("HOUR", 2, 2)]
+    assert report_rows(_records(), T0, T0 + timedelta(days=2), "day")[-1]["calls_queued"] == 1
+
+
+def test_report_csv_has_every_count_and_kpi():
+    rows = report_rows(_records(), T0, T0 + timedelta(hours=1), "HOUR")
+    header, line = to_csv(rows).splitlines()
+    assert header.split(",") == list(REPORT_COLUMNS)
+    values = dict(zip(REPORT_COLUMNS, line.split(","), strict=True))
+    assert values["service_level"] == "0.5000" and values["site"] == "paris" and values["contacts"] == "0"
+    assert values["first_contact_resolution"] == ""
+
+
+def test_replay_refuses_an_unknown_processor_and_run_has_help():
+    result = CliRunner().invoke(omnibus, ["replay", "billing"])
+    assert result.exit_code == 2 and "unknown processor" in result.output
+    assert CliRunner().invoke(omnibus, ["kpis", "run", "--help"]).exit_code == 0
+    assert "--from" in CliRunner().invoke(omnibus, ["report", "kpis", "--help"]).output

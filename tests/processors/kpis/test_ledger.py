@@ -1,0 +1,166 @@
+"""Windowing, late events, redeliveries and the clock, through the ledger and the rollup together."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bus.serde import Event
+from processors.kpis.config import KpisSettings
+from processors.kpis.ledger import KpiLedger, decode_move, encode_move
+from processors.kpis.rollup import Rollup, decode_partial, encode_partial
+from processors.kpis.windows import to_micros
+from tests.processors.kpis.factories import (
+    T0,
+    D,
+    H,
+    M,
+    call,
+    envelope,
+    handoff,
+    interaction,
+)
+
+SETTINGS = KpisSettings()
+
+
+class Pipeline:
+    """Stage one over two partitions and stage two, in dicts: what the worker does, without Kafka."""
+
+    def __init__(self) -> None:
+        self.ledger = KpiLedger(SETTINGS, {})
+        self.rollup = Rollup({}, "omnibus-kpis", lambda: datetime.now(UTC))
+        self.published: list = []
+
+    def feed(self, event, source="contacts", partition=0, key=None) -> int:
+        return self._run(self.ledger.apply(event, source, partition, key))
+
+    def tick(self, partition: int, at: datetime) -> int:
+        return self._run(self.ledger.tick(partition, to_micros(at)))
+
+    def _run(self, change) -> int:
+        published = 0
+        for key, partial in change.partials():
+            rolled = self.rollup.receive(key, decode_partial(encode_partial(partial)))
+            if rolled is not None:
+                if rolled.aggregate is not None:
+                    self.published.append(rolled.aggregate)
+                    published += 1
+                self.rollup.save(key, rolled)
+        self.ledger.commit(change)
+        for survivor, move in change.moves:  # through kpi.merges.v1 in the worker: after the commit
+            published += self._run(self.ledger.move(survivor, decode_move(encode_move(move)), change.partition))
+        return published
+
+    def day(self, channel="CALL_CENTER", site="paris", at=T0) -> dict[str, int]:
+        start = to_micros(at) - to_micros(at) % (24 * 3600 * 10**6)
+        return self.rollup.current().get(f"DAY|{start}|{channel}|{site}", {})
+
+
+def test_partitions_are_summed_and_a_redelivered_event_publishes_nothing():
+    pipeline = Pipeline()
+    assert pipeline.feed(interaction(T0, event_id="a"), partition=0) == 2  # its hour and its day
+    assert pipeline.feed(interaction(T0 + M, event_id="b"), partition=1) == 2
+    assert pipeline.feed(interaction(T0, event_id="a"), partition=0) == 0
+    assert pipeline.day() == {"contacts": 2, "interactions": 2}
+    assert [a.value["revision"] for a in pipeline.published if a.value["granularity"] == "DAY"] == [1, 2]
+
+
+def test_a_late_event_updates_and_republishes_its_own_window_only():
+    pipeline = Pipeline()
+    pipeline.feed(interaction(T0, event_id="a"))
+    pipeline.tick(0, T0 + 2 * D)
+    before = len(pipeline.published)
+    assert pipeline.feed(interaction(T0 + 5 * M, event_id="late")) == 2
+    republished = pipeline.published[before:]
+    assert {a.value["window_start"] for a in republished} == {T0, T0.replace(hour=0)}
+    assert all(a.value["contacts"] == 2 and a.value["revision"] == 2 for a in republished)
+
+
+def test_events_older_than_the_horizon_are_not_counted_and_old_state_is_forgotten():
+    pipeline = Pipeline()
+    pipeline.feed(interaction(T0, event_id="a"))
+    pipeline.tick(0, T0 + 20 * D)
+    assert pipeline.feed(interaction(T0, event_id="too-late")) == 0
+    assert pipeline.ledger.too_late == 1
+    assert not any(k.startswith(("e:", "w|")) for k in pipeline.ledger.store)
+    assert pipeline.day()["contacts"] == 1  # the aggregate keeps what the final window counted
+
+
+def test_a_revised_call_moves_from_abandoned_to_answered():
+    pipeline = Pipeline()
+    pipeline.feed(call(T0, None, event_id="v1"))
+    pipeline.feed(call(T0, 3, event_id="v2"))
+    assert pipeline.day() == {"calls_queued": 1, "calls_answered": 1, "calls_answered_within_threshold": 1}
+
+
+def test_repeat_contacts_need_the_customer_key_and_a_late_repeat_revises_the_first_contacts_day():
+    pipeline = Pipeline()
+    pipeline.feed(interaction(T0, event_id="first", outcome="RESOLVED"), "customer-contacts", key="cus_1")
+    assert pipeline.day()["fcr_resolved"] == 1
+    pipeline.feed(interaction(T0 + 3 * D, event_id="again", outcome="RESOLVED"), "customer-contacts", key="cus_1")
+    assert pipeline.day() == {"identified_contacts": 1, "fcr_eligible": 1}
+    assert pipeline.day(at=T0 + 3 * D) == {"identified_contacts": 1, "repeat_contacts_7d": 1, "fcr_eligible": 1,
+                                           "fcr_resolved": 1}
+
+
+def test_ticks_snapshot_open_handoffs_at_window_ends_and_a_late_resolution_revises_them():
+    pipeline = Pipeline()
+    pipeline.feed(handoff("HandoffCreated", "h1", T0 + 10 * M), "handoffs")
+    pipeline.tick(0, T0 + 26 * H)
+    day = pipeline.day()
+    assert day["open_handoffs:8h_24h"] == 1  # open at midnight, 14 h 50 old
+    hours = {k: v for k, v in pipeline.rollup.current().items() if k.startswith("HOUR")}
+    assert sum(v.get("open_handoffs:lt_1h", 0) for v in hours.values()) == 1
+    pipeline.feed(handoff("HandoffResolved", "h1", T0 + 3 * H), "handoffs")  # late: resolved at 12:00
+    day = pipeline.day()
+    assert not any(m.startswith("open_handoffs") for m in day)
+    assert day["handoffs_resolved_within_deadline"] == 1
+    hours = {k: v for k, v in pipeline.rollup.current().items() if k.startswith("HOUR")}
+    assert sum(n for v in hours.values() for m, n in v.items() if m.startswith("open_handoffs")) == 2  # 10:00, 11:00
+
+
+def test_a_stale_partial_is_ignored():
+    rollup = Rollup({}, "omnibus-kpis", lambda: datetime.now(UTC))
+    key = f"HOUR|{to_micros(T0)}|WEB|"
+    rollup.save(key, rollup.receive(key, {"p": 0, "seq": 5, "counts": {"contacts": 3}}))
+    assert rollup.receive(key, {"p": 0, "seq": 4, "counts": {"contacts": 1}}) is None
+    rolled = rollup.receive(key, {"p": 0, "seq": 6, "counts": {"contacts": 3}})
+    assert rolled is not None and rolled.aggregate is None  # same sum: nothing to publish
+
+
+def test_an_aggregate_is_a_valid_kpi_aggregate_record_with_its_ratios():
+    from bus.config import RegistrySettings
+    from bus.serde import SerdeContext, build_serde
+
+    pipeline = Pipeline()
+    pipeline.feed(call(T0, 5, contact_id="c1"))
+    pipeline.feed(call(T0, None, contact_id="c2"))
+    serializer, deserializer = build_serde(RegistrySettings())
+    aggregate = pipeline.published[-1]
+    ctx = SerdeContext(topic="t.kpi.aggregates.v1")
+    decoded = deserializer(serializer(aggregate, ctx), ctx).value
+    assert decoded["service_level"] == 0.5 and decoded["abandonment_rate"] == 0.5
+    assert decoded["first_contact_resolution"] is None and decoded["site"] == "paris"
+
+
+def merged(survivor: str, merged_id: str, at: datetime) -> Event:
+    return Event("omnibus.identity.CustomerMerged", {
+        "envelope": envelope(at, "PROCESSOR"), "survivor_customer_id": survivor, "merged_customer_id": merged_id,
+        "moved_identifiers": [], "lineage": {"triggering_event_id": "x", "channel": "WEB", "rule": "r"}})
+
+
+def test_a_merge_moves_the_merged_customers_contacts_to_the_survivor():
+    pipeline = Pipeline()
+    pipeline.feed(interaction(T0, event_id="web", channel="WEB", site=None, outcome="HANDED_OFF"),
+                  "customer-contacts", key="cus_web")
+    pipeline.feed(interaction(T0 + H, event_id="call", outcome="RESOLVED"), "customer-contacts", key="cus_phone")
+    assert pipeline.day()["identified_contacts"] == 1 and "repeat_contacts_7d" not in pipeline.day()
+    pipeline.feed(merged("cus_phone", "cus_web", T0 + 2 * H), "customer-contacts", key="cus_web")
+    assert pipeline.day()["repeat_contacts_7d"] == 1  # the call repeats the web request, now one customer
+    assert pipeline.day("WEB", "") == {"identified_contacts": 1, "fcr_eligible": 1}
+    # a contact still arriving under the merged id is forwarded; the merge redelivered changes nothing
+    pipeline.feed(interaction(T0 + 3 * H, event_id="late-web", channel="WEB", site=None, outcome="RESOLVED"),
+                  "customer-contacts", key="cus_web")
+    assert pipeline.day("WEB", "")["repeat_contacts_7d"] == 1
+    assert pipeline.feed(merged("cus_phone", "cus_web", T0 + 2 * H), "customer-contacts", key="cus_web") == 0
+    assert pipeline.ledger.store["cust:cus_web"]["contacts"] == []

@@ -1,0 +1,143 @@
+"""A real Prometheus server (Debian's ``prometheus``) scrapes a running KPI processor and answers a KPI query.
+
+The processor counts two calls of the current day at the paris site, one answered within the threshold
+and one abandoned, after three poison records (bad Avro, a bad partial, a bad merge move) that must be
+dead-lettered without stalling their partitions; Prometheus scrapes its ``/metrics`` every second, and ``/api/v1/query`` must return a
+service level of 0.5 for ``site="paris"``. ``promtool check metrics`` accepts the exposition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bus.config import MetricsSettings
+from bus.metrics import serve_metrics
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.stack.ports import free_port
+from bus.topics import CONTACT_EVENTS, DEAD_LETTERS, KPI_MERGES, KPI_PARTIALS
+from processors.handoffs.clock import SystemClock
+from processors.kpis.agent import build_worker
+from processors.kpis.config import KpisSettings
+from processors.replay import read_topics
+from tests.processors.kpis.factories import call
+from tests.support.settings import settings_with_topics
+
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus package is not installed"),
+]
+QUERY = 'omnibus_kpi_ratio{kpi="service_level",channel="CALL_CENTER",site="paris",period="day"}'
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """(its port, its config file): the config is written by the test before the first scrape matters."""
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global: {scrape_interval: 1s}\n")
+    process = subprocess.Popen(
+        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "prometheus.log").open("w"),
+    )
+    try:
+        yield port, config
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+async def _query(port: int, timeout_s: float, expected: float) -> list:
+    """The query's result once its value is ``expected`` (the calls may be counted one scrape apart)."""
+    deadline = time.monotonic() + timeout_s
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": QUERY})
+    while time.monotonic() < deadline:
+        try:
+            result = (await asyncio.to_thread(_get, url))["data"]["result"]
+            if result and float(result[0]["value"][1]) == pytest.approx(expected):
+                return result
+        except OSError:
+            pass  # not listening yet
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"Prometheus did not return {expected} for {QUERY} within {timeout_s} s")
+
+
+async def test_prometheus_reads_a_kpi_scraped_from_the_processor(
+    bootstrap_servers: str, prometheus: tuple[int, Path], tmp_path: Path
+) -> None:
+    prometheus_port, config = prometheus
+    settings = await settings_with_topics(bootstrap_servers)
+    metrics = serve_metrics(MetricsSettings(port=0))
+    assert metrics is not None
+    worker = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.3), SystemClock(),
+                          datadir=str(tmp_path / "kpis"))
+    await worker.app.start()
+    try:
+        config.write_text(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            f"scrape_configs:\n  - job_name: kpis\n    static_configs: [{{targets: ['127.0.0.1:{metrics.port}']}}]\n"
+        )
+        await asyncio.to_thread(_reload, prometheus_port)
+        now = datetime.now(UTC) - timedelta(seconds=5)
+        serializer, _ = build_serde(settings.registry)
+        topic = CONTACT_EVENTS.name(settings.topics)
+        async with EventProducer(settings, serializer) as producer:
+            # poison first, on the very partition the calls go to: dead-lettered, the partition moves on
+            await producer.send_raw(topic, b"c-fast", b"not avro at all")
+            await producer.send_raw(KPI_PARTIALS.name(settings.topics), b"HOUR|0|WEB|", b"{}")
+            await producer.send_raw(KPI_MERGES.name(settings.topics), b"cus_1", b"[]")
+            await producer.publish_many([
+                Outgoing(topic, "c-fast", call(now - timedelta(minutes=3), 4, contact_id="c-fast")),
+                Outgoing(topic, "c-gone", call(now - timedelta(minutes=3), None, contact_id="c-gone")),
+            ])
+        result = await _query(prometheus_port, 60, expected=0.5)
+        assert result[0]["metric"]["job"] == "kpis"
+        dead = await read_topics(settings, [DEAD_LETTERS])
+        assert len(dead.records) == 3
+        exposition = await asyncio.to_thread(_text, f"http://127.0.0.1:{metrics.port}/metrics")
+        assert "omnibus_kpi_measure{" in exposition
+        checked = await asyncio.to_thread(subprocess.run, ["promtool", "check", "metrics"], input=exposition,
+                                          capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        await worker.app.stop()
+        metrics.stop()
+
+
+def _reload(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/-/reload", method="POST")
+            with urllib.request.urlopen(request, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def _text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()

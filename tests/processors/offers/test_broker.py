@@ -1,0 +1,101 @@
+"""End to end on the real broker: one offer, every channel, answered on the web, withdrawn everywhere.
+
+Runs the demo's middleware (web, branch and call-center adapters; identity, handoffs and offer
+processors) on the test broker under a fresh topic prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from demo.offers import InstructionWatch
+from demo.services import WRITE_KEY, running_middleware
+from processors.offers.campaigns import publish
+from tests.processors.offers.factories import offer
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
+EMAIL, PHONE, USER = "ana.lima@example.org", "+8613912345678", "u-offers-1"
+
+
+async def until(check: Any, timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"waited {timeout_s} s for {what}")
+
+
+async def get_json(http: aiohttp.ClientSession, url: str, **params: str) -> dict[str, Any] | None:
+    async with http.get(url, params=params) as response:
+        return await response.json() if response.status == 200 else None
+
+
+async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_servers: str, tmp_path: Any) -> None:
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    now = datetime.now(UTC).isoformat()
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-1", "userId": USER, "timestamp": now,
+                        "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await publish(settings, [offer("fibre-upgrade", title="Fibre 1 Gbit/s", priority=10,
+                                           content={"default": "Twice the speed", "CALL_CENTER": "Script: upgrade"})])
+
+            # published once: on the web query, the counter's query and instruction topic, the call center's
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+            async def offered(channel: str, **identifier: str) -> dict[str, Any] | None:
+                found = await get_json(http, lookup, channel=channel, **identifier)
+                return found if found and found["offers"] else None
+
+            web = await until(lambda: offered("WEB", type="EMAIL", value=EMAIL), 60, "the web query")
+            assert [o["offer_id"] for o in web["offers"]] == ["fibre-upgrade"] and web["offers"][0]["content"] == "Twice the speed"
+            counter = await offered("BRANCH", type="PHONE", value=PHONE)
+            assert [o["offer_id"] for o in counter["offers"]] == ["fibre-upgrade"]
+            customer = web["customer_id"]
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "CALL_CENTER", "SHOW")
+                                                      and watcher.of(customer, "BRANCH", "SHOW"))), 30, "SHOW instructions")
+            (_, show), = watcher.of(customer, "CALL_CENTER", "SHOW")
+            assert show.value["content"] == "Script: upgrade" and show.value["offer_version"] == 1
+            pop_url = f"{endpoints.screen_pop}/customers/lookup"
+
+            async def pop_offers() -> list[str] | None:
+                found = await get_json(http, pop_url, type="EMAIL", value=EMAIL)
+                return [o["offer_id"] for o in (found or {}).get("eligible_offers") or []] or None
+
+            assert await until(pop_offers, 30, "the screen pop's eligible offers") == ["fibre-upgrade"]
+
+            # the customer accepts on the web
+            accepted = {"type": "track", "messageId": "acc-1", "userId": USER, "event": "Offer Accepted",
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "properties": {"offer_id": "fibre-upgrade", "offer_version": 1}}
+            sent = time.monotonic()
+            async with http.post(f"{endpoints.web}/v1/track", json=accepted, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "CALL_CENTER", "WITHDRAW")
+                                                      and watcher.of(customer, "BRANCH", "WITHDRAW"))), 10, "WITHDRAW instructions")
+            withdrawn_at = max(watcher.of(customer, c, "WITHDRAW")[0][0] for c in ("CALL_CENTER", "BRANCH"))
+            assert withdrawn_at - sent < 1.0, f"withdrawn {withdrawn_at - sent:.3f} s after the answer"
+            (_, withdraw), = watcher.of(customer, "CALL_CENTER", "WITHDRAW")
+            assert (withdraw.value["reason"], withdraw.value["answered_channel"]) == ("ACCEPTED", "WEB")
+
+            for channel in ("WEB", "BRANCH", "CALL_CENTER"):
+                assert (await get_json(http, lookup, type="EMAIL", value=EMAIL, channel=channel))["offers"] == []
+            deadline = time.monotonic() + 10
+            while await pop_offers() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert await pop_offers() is None, "the call center's screen pop still lists the accepted offer"
+    finally:
+        await watcher.stop()

@@ -1,0 +1,59 @@
+"""``omnibus offers publish | list | withdraw``: validation without a broker, the topic round trip with one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from omnibus.cli import app
+from tests.processors.offers.test_offer_file import GOOD
+from tests.support.settings import settings_with_topics
+
+runner = CliRunner()
+
+
+def write(tmp_path: Path, text: str, name: str = "offer.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_check_validates_without_a_broker(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["offers", "publish", "--check", str(write(tmp_path, GOOD))])
+    assert result.exit_code == 0 and "1 offer(s) valid" in result.output
+
+
+def test_a_bad_file_lists_every_error_with_its_line(tmp_path: Path) -> None:
+    bad = write(tmp_path, GOOD.replace("version: 2", "version: 0").replace("service_tier", "tier"))
+    result = runner.invoke(app, ["offers", "publish", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:2: version" in result.output and f"{bad}:11: eligibility" in result.output
+
+
+@pytest.mark.kafka
+def test_publish_list_revise_and_withdraw(bootstrap_servers: str, tmp_path: Path) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
+           "OMNIBUS_METRICS__ENABLED": "false"}
+
+    def offers(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["offers", *args], env=env)
+        return result.exit_code, result.output
+
+    v2 = write(tmp_path, GOOD)
+    assert offers("publish", str(v2)) == (0, "fibre-upgrade v2: published\n")
+    assert offers("publish", str(v2)) == (0, "fibre-upgrade v2: unchanged\n")  # re-running is harmless
+    code, output = offers("publish", str(write(tmp_path, GOOD.replace("version: 2", "version: 1"), "old.yaml")))
+    assert code == 1 and "older than the published version 2" in output
+    assert offers("publish", str(write(tmp_path, GOOD.replace("version: 2", "version: 3"), "v3.yaml")))[0] == 0
+    code, output = offers("list", "--json")
+    listed = json.loads(output)["fibre-upgrade"]
+    assert (listed["version"], listed["withdrawn"], listed["priority"]) == (3, False, 50)
+    assert offers("withdraw", "fibre-upgrade", "--reason", "stock ran out") == (0, "fibre-upgrade v3: withdrawn\n")
+    assert json.loads(offers("list", "--json")[1])["fibre-upgrade"]["withdrawn"] is True
+    assert offers("withdraw", "fibre-upgrade")[0] == 1
+    assert offers("withdraw", "no-such-offer")[0] == 1

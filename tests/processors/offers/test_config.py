@@ -1,0 +1,26 @@
+import pytest
+
+from bus.errors import ConfigError
+from processors.offers.caps import Suppression
+from processors.offers.config import load_offers_settings
+
+
+def test_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__POLICY",
+                       '{"caps": [{"max": 2, "per": "7d"}], "quiet_hours": {"start": "22:00", "end": "07:30"}}')
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "Europe/Paris")
+    settings = load_offers_settings()
+    assert settings.policy.caps[0].per == 7 * 86400 and settings.policy.quiet_hours.end == "07:30"
+    assert settings.default_timezone == "Europe/Paris" and settings.push_channels == ("CALL_CENTER", "BRANCH")
+
+
+@pytest.mark.parametrize(("name", "value"), [("DEFAULT_TIMEZONE", "Mars/Olympus"), ("POLICY", '{"caps": [{"max": 0, "per": "1d"}]}'),
+                                             ("NOPE", "1")])
+def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(f"OMNIBUS_PROCESSOR_OFFERS__{name}", value)
+    with pytest.raises(ConfigError):
+        load_offers_settings()
+
+
+def test_suppression_reasons_are_the_metric_labels() -> None:
+    assert {r.value for r in Suppression} >= {"contact_cap", "channel_cap", "offer_cap", "quiet_hours"}

@@ -1,0 +1,206 @@
+"""The engine on in-memory stores: publish, resolve, present, answer, withdraw everywhere, merge, split."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bus.config import TopicSettings
+from bus.serde import Event
+from processors.offers.campaigns import defined, withdrawn
+from processors.offers.caps import ContactPolicy
+from processors.offers.config import OffersSettings
+from processors.offers.engine import Batch, OfferEngine
+from processors.offers.outputs import Emitter
+from processors.offers.store import Stores
+from tests.processors.offers.factories import T0, envelope, ident, offer
+
+PHONE, EMAIL = "PHONE:+8613900000001", "EMAIL:a@x.org"
+SETTINGS = OffersSettings(policy=ContactPolicy(quiet_hours=None), default_timezone="UTC")
+
+
+class World:
+    def __init__(self, settings: OffersSettings = SETTINGS) -> None:
+        self.now = T0
+        self.tables: list[dict[str, Any]] = [{}, {}, {}, {}]
+        self.engine = OfferEngine(settings, Emitter(TopicSettings(), "test", lambda: self.now), lambda: self.now)
+        self.n = 0
+
+    def feed(self, event: Event, key: str | None = None, *, from_contacts: bool = False) -> Batch:
+        stores, batch = Stores(*self.tables), Batch()
+        self.engine.handle(stores, event, key, batch, from_contacts=from_contacts)
+        stores.commit()
+        return batch
+
+    def id(self) -> str:
+        self.n += 1
+        return f"ev-{self.n}"
+
+    def created(self, customer_id: str, *keys: str) -> Batch:
+        return self.feed(Event("omnibus.identity.CustomerCreated", {
+            "envelope": envelope(self.id()), "customer_id": customer_id, "identifiers": [ident(k) for k in keys]}))
+
+    def offer_event(self, schema: str, key: str, offer_id: str, channel: str, version: int = 1, **extra: Any) -> Batch:
+        value = {"envelope": envelope(self.id(), self.now, channel), "offer_id": offer_id, "offer_version": version,
+                 "channel": channel, "customer_identifiers": [ident(key)], "agent_id": None,
+                 "presentation_id": f"p-{self.n}", **extra}
+        return self.feed(Event(f"omnibus.marketing.{schema}", value))
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        return self.tables[2][customer_id]
+
+
+def actions(batch: Batch) -> list[tuple[str, str, str, str]]:
+    return [(i.action, i.channel, i.customer_id, i.offer.offer_id) for i in batch.instructions]
+
+
+def test_published_offer_is_pushed_to_known_eligible_customers() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    batch = world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER", "BRANCH"])))
+    assert actions(batch) == [("SHOW", "CALL_CENTER", "cus_1", "fibre"), ("SHOW", "BRANCH", "cus_1", "fibre")]
+    record = batch.outgoing[0]
+    assert record.topic == "omnibus.marketing.instructions.call_center.v1" and record.key == "cus_1"
+    assert record.event.value["customer_identifiers"] == [ident(PHONE)]
+    assert world.created("cus_2", EMAIL).instructions[0].customer_id == "cus_2"  # a new customer gets it too
+
+
+def test_accept_on_web_withdraws_from_every_push_channel() -> None:
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre")))
+    world.offer_event("OfferPresented", EMAIL, "fibre", "WEB")
+    batch = world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="ACCEPTED")
+    assert actions(batch) == [("WITHDRAW", "CALL_CENTER", "cus_1", "fibre"), ("WITHDRAW", "BRANCH", "cus_1", "fibre")]
+    assert {(i.reason, i.answered_channel) for i in batch.instructions} == {("ACCEPTED", "WEB")}
+    assert batch.instructions[0].started_us is not None
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"
+    assert ("response", ("ACCEPTED", "WEB")) in batch.counts
+    # a channel that had not heard yet pitches it anyway: counted, the answer stands, nothing re-shown
+    late = world.offer_event("OfferPresented", PHONE, "fibre", "CALL_CENTER")
+    assert ("presented_after_answer", ("CALL_CENTER",)) in late.counts and not late.instructions
+
+
+def test_ineligible_customer_gets_nothing_until_a_fact_changes() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    assert not world.feed(defined(offer("tv", eligibility='"DSL" in products', channels=["CALL_CENTER"]))).instructions
+    batch = world.feed(Event("omnibus.business.ProductSubscribed", {
+        "envelope": envelope(world.id(), channel="BUSINESS_SYSTEM"), "account_number": "A1",
+        "customer_identifiers": [ident(PHONE)], "subscription_id": "s1", "product_code": "DSL", "product_name": "DSL",
+        "effective_at": T0}))
+    assert actions(batch) == [("SHOW", "CALL_CENTER", "cus_1", "tv")]
+
+
+def test_unresolved_events_wait_for_identity() -> None:
+    world = World()
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER"])))
+    parked = world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="DECLINED")
+    assert ("unresolved_parked", ()) in parked.counts and not parked.instructions
+    batch = world.created("cus_1", EMAIL)
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "DECLINED"
+    assert not [i for i in batch.instructions if i.action == "SHOW"]
+
+
+def test_revision_replaces_the_old_version_on_push_channels() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    world.feed(defined(offer("fibre", channels=["CALL_CENTER"])))
+    batch = world.feed(defined(offer("fibre", version=2, title="Better", channels=["CALL_CENTER"])))
+    assert [(i.action, i.offer.version) for i in batch.instructions] == [("SHOW", 2)]
+    drift = world.offer_event("OfferPresented", PHONE, "fibre", "CALL_CENTER", version=1)
+    assert ("version_drift", ("CALL_CENTER",)) in drift.counts
+    assert not world.feed(defined(offer("fibre", channels=["CALL_CENTER"]))).instructions  # older replay ignored
+
+
+def test_withdrawn_offer_is_withdrawn_everywhere() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    world.feed(defined(offer("fibre", channels=["CALL_CENTER"])))
+    batch = world.feed(withdrawn(offer("fibre", channels=["CALL_CENTER"]), "ended"))
+    assert [(i.action, i.reason) for i in batch.instructions] == [("WITHDRAW", "WITHDRAWN")]
+
+
+def test_cross_channel_cap_suppresses_the_push_and_counts_it() -> None:
+    world = World(OffersSettings(policy=ContactPolicy(caps=({"max": 1, "per": "7d"},), quiet_hours=None)))
+    world.created("cus_1", PHONE)
+    world.feed(defined(offer("a", channels=["WEB"])))
+    world.offer_event("OfferPresented", PHONE, "a", "WEB")
+    batch = world.feed(defined(offer("b", channels=["CALL_CENTER"])))
+    assert not batch.instructions and ("suppressed", ("contact_cap", "CALL_CENTER")) in batch.counts
+
+
+def test_quiet_hours_defer_a_push_with_not_before() -> None:
+    settings = OffersSettings(policy=ContactPolicy(caps=(), quiet_hours={"start": "11:00", "end": "13:30"}),
+                              default_timezone="UTC")
+    world = World(settings)
+    world.created("cus_1", PHONE)
+    (show,) = world.feed(defined(offer("a", channels=["CALL_CENTER"]))).instructions
+    assert show.not_before == T0.replace(hour=13, minute=30)
+
+
+def test_merge_keeps_the_answer_given_under_the_other_identifier() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    world.created("cus_2", EMAIL)
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER"])))
+    world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="DECLINED")
+    batch = world.feed(Event("omnibus.identity.CustomerMerged", {
+        "envelope": envelope(world.id()), "survivor_customer_id": "cus_1", "merged_customer_id": "cus_2",
+        "moved_identifiers": [ident(EMAIL)], "lineage": {}}))
+    assert actions(batch) == [("WITHDRAW", "CALL_CENTER", "cus_1", "fibre")]
+    assert world.customer("cus_2")["merged_into"] == "cus_1"
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "DECLINED"
+    later = world.offer_event("OfferPresented", EMAIL, "fibre", "BRANCH")  # the e-mail now leads to cus_1
+    assert ("presented_after_answer", ("BRANCH",)) in later.counts
+
+
+def test_split_gives_the_new_customer_its_own_offers_again() -> None:
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER"])))
+    world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="ACCEPTED")
+    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
+        "moved_identifiers": [ident(PHONE)], "reason": "two people", "lineage": {}}))
+    # the answer came through the e-mail, which stays: the phone's new customer is pitched again
+    assert actions(batch) == [("SHOW", "CALL_CENTER", "cus_9", "fibre")]
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"
+
+
+def test_repeat_contacts_signal_once_per_window() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+
+    def call(at: datetime) -> Batch:
+        return world.feed(Event("omnibus.contact.InteractionRecorded", {
+            "envelope": envelope(world.id(), at, "CALL_CENTER"), "interaction_id": world.id(),
+            "customer_identifiers": [ident(PHONE)], "kind": "CALL", "name": "billing", "outcome": "UNRESOLVED",
+            "agent_id": "a1", "duration_ms": 1, "properties": {"disposition": "bill-dispute"}}), "cus_1", from_contacts=True)
+
+    assert not call(T0).outgoing
+    second = call(T0 + timedelta(days=2))
+    (signal,) = [o.event.value for o in second.outgoing if o.event.schema.endswith("RetentionSignal")]
+    assert signal["kind"] == "REPEAT_CONTACT" and len(signal["evidence"]) == 2
+    assert not [o for o in call(T0 + timedelta(days=3)).outgoing if o.event.schema.endswith("RetentionSignal")]
+    assert [o for o in call(T0 + timedelta(days=9, hours=12)).outgoing if o.event.schema.endswith("RetentionSignal")]
+
+
+@pytest.mark.parametrize(("schema", "fields", "kind"), [
+    ("omnibus.business.PaymentOverdue", {"account_number": "A1", "bill_id": "b1", "amount_due": None,
+                                         "due_date": None, "days_overdue": 15}, "PAYMENT_OVERDUE"),
+    ("omnibus.business.OrderStatusChanged", {"order_id": "o1", "account_number": "A1", "status": "RECEIVED",
+                                             "previous_status": None, "source_status": "PORT-OUT requested",
+                                             "product_code": None}, "PORT_OUT_REQUEST"),
+    ("omnibus.handoff.HandoffStatusChanged", {"handoff_id": "h1", "version": 3, "status": "IN_PROGRESS",
+                                              "cause": "omnibus.handoff.HandoffBreached", "case_type": "billing"},
+     "HANDOFF_BREACHED"),
+])
+def test_signals_from_billing_and_handoffs(schema: str, fields: dict[str, Any], kind: str) -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    event = Event(schema, {"envelope": envelope(world.id()), "customer_identifiers": [ident(PHONE)], **fields})
+    (signal,) = [o.event.value for o in world.feed(event).outgoing]
+    assert signal["kind"] == kind and signal["customer_id"] == "cus_1" and signal["evidence"][0]["event_type"] == schema

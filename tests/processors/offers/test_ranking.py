@@ -1,0 +1,55 @@
+from datetime import timedelta
+
+from processors.offers.caps import ContactPolicy, Suppression
+from processors.offers.definition import Cap
+from processors.offers.machine import respond
+from processors.offers.ranking import choose, facts_of, fits, zone_of
+from tests.processors.offers.factories import T0, customer, offer, us
+
+OPEN = ContactPolicy(caps=(), quiet_hours=None)
+
+
+def test_ranked_by_priority_then_least_recently_presented() -> None:
+    offers = [offer("low", priority=1), offer("high", priority=9), offer("also-high", priority=9)]
+    person = customer()
+    chosen = choose(person, offers, "WEB", T0, "UTC", OPEN)
+    assert [o.offer_id for o in chosen.available] == ["also-high", "high", "low"]
+
+
+def test_only_valid_offers_on_the_channel_that_fit_and_are_unanswered() -> None:
+    offers = [
+        offer("web-only", channels=["WEB"]),
+        offer("future", valid_from="2027-01-01T00:00:00Z"),
+        offer("ended", valid_until="2026-02-01T00:00:00Z"),
+        offer("dsl-owners", eligibility='"DSL" in products'),
+        offer("accepted"),
+        offer("ok"),
+    ]
+    person = customer(offers={"accepted": respond(None, 1, "ACCEPTED", "WEB", us(T0), (), 0)})
+    assert [o.offer_id for o in choose(person, offers, "CALL_CENTER", T0, "UTC", OPEN).available] == ["ok"]
+    person.products["DSL"] = ["ACCOUNT:1"]
+    assert "dsl-owners" in [o.offer_id for o in choose(person, offers, "CALL_CENTER", T0, "UTC", OPEN).available]
+
+
+def test_suppressed_offers_carry_their_reason() -> None:
+    policy = ContactPolicy(caps=(Cap(max=1, per="1d"),), quiet_hours=None)
+    person = customer(ledger=[[us(T0 - timedelta(hours=1)), "WEB", "x", "e1", []]])
+    chosen = choose(person, [offer("a")], "BRANCH", T0, "UTC", policy)
+    assert chosen.available == [] and [(o.offer_id, r) for o, r in chosen.suppressed] == [("a", Suppression.CONTACT_CAP)]
+    assert fits(person, offer("a"), T0)  # caps do not change what fits
+
+
+def test_facts_from_state() -> None:
+    person = customer(products={"DSL": ["ACCOUNT:1"]}, profile={"service_tier": "GOLD", "region": "FR"},
+                      contacts=[[us(T0 - timedelta(days=1)), "WEB", "bill", "e1", []],
+                                [us(T0 - timedelta(days=9)), "BRANCH", "bill", "e2", []]],
+                      overdue={"b1": 12})
+    facts = facts_of(person, us(T0))
+    assert (facts.products, facts.service_tier, facts.contacts_7d, facts.contact_channels_7d, facts.days_overdue) == (
+        ("DSL",), "GOLD", 1, ("WEB",), 12)
+
+
+def test_zone_from_region_with_one_zone_else_default() -> None:
+    assert zone_of(customer(profile={"region": "FR"}), "UTC") == "Europe/Paris"
+    assert zone_of(customer(profile={"region": "US"}), "America/Chicago") == "America/Chicago"
+    assert zone_of(customer(), "Asia/Shanghai") == "Asia/Shanghai"

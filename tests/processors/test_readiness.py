@@ -1,0 +1,110 @@
+"""No endpoint of any process answers a 5xx other than 503 (with ``Retry-After``) while it starts or stops.
+
+Issue #10 case 8: the screen pop answered 500 while a worker started. Here the identity worker, the
+handoff tracker and the web adapter run as real processes and every endpoint they serve is polled from
+the moment they are launched until they have exited after SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bus.stack.ports import distinct_free_ports
+from processors.readiness import LIVE_PATH, READY_PATH
+from tests.processors.identity.support import HMAC_KEY
+from tests.support.processes import Command, omnibus_command
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
+
+IDENTITY_PATHS = ("/customers/lookup?type=EMAIL&value=ann%40x.org", "/customers/c-unknown", "/identity/nodes?key=x",
+                  READY_PATH, LIVE_PATH, "/")
+HANDOFF_PATHS = (READY_PATH, LIVE_PATH, "/")
+ADAPTER_PATHS = ("/healthz", "/openapi.json")
+
+
+@dataclass
+class Poller:
+    """Polls ``paths`` on ``port`` until ``command`` exits; keeps (path, status, Retry-After) per answer."""
+
+    command: Command
+    port: int
+    paths: tuple[str, ...]
+    answers: list[tuple[str, int, str | None]] = field(default_factory=list)
+
+    def status(self, path: str) -> int | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+                self.answers.append((path, response.status, None))
+                return response.status
+        except urllib.error.HTTPError as error:
+            self.answers.append((path, error.code, error.headers.get("Retry-After")))
+            return error.code
+        except OSError:
+            return None  # not listening (yet, or any more)
+
+    def run(self) -> None:
+        while self.command.process.poll() is None:
+            for path in self.paths:
+                self.status(path)
+            time.sleep(0.05)
+
+    def last(self, path: str) -> int | None:
+        return next((status for seen, status, _ in reversed(self.answers) if seen == path), None)
+
+
+def assert_no_server_error(poller: Poller) -> None:
+    bad = [(path, status) for path, status, _ in poller.answers if status >= 500 and status != 503]
+    assert not bad, bad[:10]
+    without_retry = [path for path, status, retry in poller.answers if status == 503 and not retry]
+    assert not without_retry, without_retry[:10]
+
+
+async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap_servers: str, tmp_path: Path) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=2)
+    identity_port, handoffs_port, adapter_port, *metrics = distinct_free_ports(6)
+    common = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
+              "OMNIBUS_TOPICS__PARTITIONS": "2"}
+    runs = [
+        (["identity", "run", "--web-port", str(identity_port)], identity_port, IDENTITY_PATHS,
+         {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}),
+        (["handoffs", "run"], handoffs_port, HANDOFF_PATHS, {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": str(handoffs_port)}),
+        (["adapter", "web", "run"], adapter_port, ADAPTER_PATHS,
+         {"OMNIBUS_ADAPTER_WEB__PORT": str(adapter_port), "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"wk": "web"})}),
+    ]
+    pollers: list[Poller] = []
+    threads: list[threading.Thread] = []
+    with ExitStack() as stack:
+        for (args, port, paths, env), metrics_port in zip(runs, metrics, strict=True):
+            workdir = tmp_path / args[0]
+            workdir.mkdir()
+            command = stack.enter_context(
+                omnibus_command(args, {**common, **env, "OMNIBUS_METRICS__PORT": str(metrics_port)}, workdir))
+            pollers.append(poller := Poller(command, port, paths))
+            threads.append(thread := threading.Thread(target=poller.run, daemon=True))
+            thread.start()
+        identity, handoffs, adapter = pollers
+        identity.command.wait_for(lambda: identity.last(READY_PATH) == 200, "the identity worker to be ready")
+        identity.command.wait_for(lambda: identity.last(IDENTITY_PATHS[0]) == 404, "the screen pop to answer")
+        handoffs.command.wait_for(lambda: handoffs.last(READY_PATH) == 200, "the tracker to be ready")
+        adapter.command.wait_for(lambda: adapter.last("/healthz") == 200, "the adapter to answer")
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics[0]}/metrics", timeout=5) as response:
+            exported = response.read().decode()
+        assert 'omnibus_processor_ready{component="identity"} 1.0' in exported
+        assert "omnibus_consumer_lag{" in exported
+    for thread in threads:
+        thread.join(timeout=30)
+    for poller in pollers:
+        assert poller.command.process.returncode == 0, poller.command.output[-2000:]
+        assert_no_server_error(poller)
+    # The worker was polled while it started: the screen pop said 503 + Retry-After before it could answer.
+    assert any(status == 503 for path, status, _ in identity.answers if path == IDENTITY_PATHS[0])

@@ -1,0 +1,148 @@
+"""The image's package works: installed exactly as the Dockerfile installs it, every command starts.
+
+No Docker engine is needed: the files named by the Dockerfile's ``COPY`` lines are copied into a temp
+dir, a clean virtualenv ``pip install``s that dir (as ``RUN pip install .`` does), and then, from a
+directory outside the repository and without PYTHONPATH, every command's ``--help`` runs and the web
+adapter publishes one Segment call to the test broker.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bus.stack.ports import free_port
+from tests.support.settings import settings_with_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
+
+EVERY_HELP = """
+import json, sys
+import typer.main
+from importlib import import_module
+from typer.testing import CliRunner
+
+module, _, name = sys.argv[1].partition(":")
+found = import_module(module)
+app = getattr(found, name)
+if not isinstance(app, typer.Typer):  # the entry point is a function wrapping the module's command tree
+    app = next(value for value in vars(found).values() if isinstance(value, typer.Typer) and value.info.name)
+root = typer.main.get_command(app)
+failed, paths, todo = [], [], [()]
+while todo:
+    path = todo.pop()
+    command = root
+    for word in path:
+        command = command.commands[word]
+    paths.append(" ".join(path))
+    result = CliRunner().invoke(app, [*path, "--help"])
+    if result.exit_code != 0:
+        failed.append({"command": " ".join(path), "output": result.output[-500:], "error": repr(result.exception)})
+    todo.extend((*path, word) for word in getattr(command, "commands", {}))
+print(json.dumps({"commands": paths, "failed": failed}))
+"""
+
+
+def copy_lines(dockerfile: Path) -> list[tuple[list[str], str]]:
+    """``(sources, destination)`` of every ``COPY`` line, flags (``--chown=``...) dropped."""
+    found = []
+    for line in dockerfile.read_text().splitlines():
+        words = shlex.split(line, comments=True)
+        if words and words[0].upper() == "COPY":
+            args = [word for word in words[1:] if not word.startswith("--")]
+            found.append((args[:-1], args[-1]))
+    return found
+
+
+def build_context(dockerfile: Path, target: Path) -> Path:
+    """The image's /app (WORKDIR) laid out in ``target`` from the Dockerfile's COPY lines."""
+    for sources, destination in copy_lines(dockerfile):
+        for source in sources:
+            origin = ROOT / source
+            into_dir = destination.endswith("/") or destination == "." or len(sources) > 1
+            place = target / destination / origin.name if into_dir else target / destination
+            place.parent.mkdir(parents=True, exist_ok=True)
+            if origin.is_dir():
+                shutil.copytree(origin, place, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(origin, place)
+    return target
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PYTHON", "OMNIBUS_", "VIRTUAL_ENV"))}
+    return {**env, **extra}
+
+
+def test_copy_lines_name_every_package_the_project_installs() -> None:
+    copied = {source for sources, _ in copy_lines(ROOT / "Dockerfile") for source in sources}
+    includes = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in includes}
+    assert packages <= copied, f"the image misses packages: {sorted(packages - copied)}"
+
+
+async def test_the_installed_image_package_runs_every_command_and_an_adapter(
+    bootstrap_servers: str, tmp_path: Path,
+) -> None:
+    app_dir = build_context(ROOT / "Dockerfile", tmp_path / "app")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = subprocess.run([str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", str(app_dir)],
+                             capture_output=True, text=True, timeout=480, env=clean_env())
+    assert install.returncode == 0, install.stderr[-3000:]
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+
+    top = subprocess.run([str(venv / "bin/omnibus"), "--help"], capture_output=True, text=True, cwd=outside,
+                         env=clean_env(), timeout=120)
+    assert top.returncode == 0, top.stderr[-3000:]
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["omnibus"]
+    walked = subprocess.run([str(venv / "bin/python"), "-c", EVERY_HELP, entry], capture_output=True, text=True,
+                            cwd=outside, env=clean_env(), timeout=300)
+    assert walked.returncode == 0, walked.stderr[-3000:]
+    report = json.loads(walked.stdout.splitlines()[-1])
+    assert not report["failed"], report["failed"]
+    assert {"adapter web run", "identity run", "handoffs run", "demo"} <= set(report["commands"])
+
+    config = await settings_with_topics(bootstrap_servers, partitions=1)
+    port, source, key = free_port(), "portal-web", "wk-image-test"
+    env = clean_env(OMNIBUS_KAFKA__BOOTSTRAP_SERVERS=bootstrap_servers, OMNIBUS_TOPICS__PREFIX=config.topics.prefix,
+                    OMNIBUS_METRICS__PORT=str(free_port()), OMNIBUS_ADAPTER_WEB__PORT=str(port),
+                    OMNIBUS_ADAPTER_WEB__WRITE_KEYS=json.dumps({source: key}))
+    adapter = subprocess.Popen([str(venv / "bin/omnibus"), "adapter", "web", "run"], cwd=outside, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = json.dumps({"type": "track", "event": "Bill Viewed", "userId": "u-1", "messageId": "image-test-1",
+                           "timestamp": "2026-01-05T10:00:00Z"}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/track", data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()})
+        deadline = time.monotonic() + 60
+        while True:
+            assert adapter.poll() is None, adapter.communicate()[0].decode()[-3000:]
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the adapter never answered"
+                time.sleep(0.3)
+    finally:
+        adapter.send_signal(signal.SIGTERM)
+        output = adapter.communicate(timeout=60)[0].decode(errors="replace")
+    assert adapter.returncode == 0, output[-3000:]
+    assert not list(outside.iterdir()), "the process wrote into its working directory"
