@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bus.errors import OmnibusError
 from bus.serde import Event
 
 PRESENTED = "PRESENTED"
@@ -20,7 +21,7 @@ DISPOSITIONS = frozenset({PRESENTED, "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_O
 ATTRIBUTES = ("offer_id", "offer_version", "offer_response")
 
 
-class BadDisposition(ValueError):
+class BadDisposition(OmnibusError, ValueError):
     """``field`` is missing or malformed; ``str()`` says why."""
 
     def __init__(self, field: str, why: str) -> None:

@@ -48,17 +48,17 @@ def run_command(
 ) -> None:
     """Run a KPI worker until interrupted (several share the work by partitions)."""
     from bus.app import run_worker
-    from bus.logging import configure_logging
-    from bus.metrics import serve_metrics
+    from bus.bootstrap import bad_settings_exit, start_process
     from processors.handoffs.clock import SystemClock
     from processors.kpis.agent import build_worker
 
-    settings, kpis = _settings(bootstrap_servers), _kpis_settings()
+    process = start_process(lambda _: _kpis_settings(), settings=lambda: _settings(bootstrap_servers))
+    settings, kpis = process.settings, process.component
     if web_port is not None:
         kpis = kpis.model_copy(update={"web_port": web_port})
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
-    run_worker(build_worker(settings, kpis, SystemClock()).app, settings)
+    with bad_settings_exit():
+        worker = build_worker(settings, kpis, SystemClock())
+    run_worker(worker.app, settings)
 
 
 def _instant(text: str) -> datetime:

@@ -20,9 +20,9 @@ from typing import Any
 from bus.serde import Event
 from processors.kpis.measures import KPIS, OPEN_PREFIX, Measure, open_by_band, ratio
 from processors.kpis.windows import WindowKey, from_micros
+from schemas.enums import CHANNELS
 
 AGGREGATE = "omnibus.kpi.KpiAggregate"
-CHANNELS = frozenset({"WEB", "CALL_CENTER", "BRANCH", "BUSINESS_SYSTEM", "BACK_OFFICE", "PROCESSOR"})
 _ID_NAMESPACE = uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2")  # fixed: ids must be stable forever
 
 

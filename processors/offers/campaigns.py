@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base.envelope import make_envelope
 from bus.config import OmnibusSettings
+from bus.envelope import source_envelope as make_envelope
+from bus.errors import OmnibusError
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import MARKETING_OFFERS
@@ -24,7 +25,7 @@ from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
 SOURCE_SYSTEM = "omnibus-offers-cli"
 
 
-class PublishRefused(ValueError):
+class PublishRefused(OmnibusError, ValueError):
     """An offer conflicts with the version on the topic."""
 
 

@@ -90,12 +90,12 @@ def withdraw_command(
 def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     """Run the offer processor worker until interrupted."""
     from bus.app import run_worker
-    from bus.logging import configure_logging
-    from bus.metrics import serve_metrics
+    from bus.bootstrap import bad_settings_exit, start_process
     from processors.offers.agent import build_worker
     from processors.offers.config import load_offers_settings
 
-    settings, offers = _settings(bootstrap_servers), load_offers_settings()
-    configure_logging(settings.log.level, json_output=settings.log.json_output)
-    serve_metrics(settings.metrics)
-    run_worker(build_worker(settings, offers).app, settings)
+    process = start_process(lambda _: load_offers_settings(), settings=lambda: _settings(bootstrap_servers))
+    settings, offers = process.settings, process.component
+    with bad_settings_exit():
+        worker = build_worker(settings, offers)
+    run_worker(worker.app, settings)

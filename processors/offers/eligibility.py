@@ -16,10 +16,11 @@ import celpy
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from bus.errors import OmnibusError
 from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
 
 
-class RuleError(ValueError):
+class RuleError(OmnibusError, ValueError):
     """The rule does not parse, names an unknown fact, or does not give a boolean."""
 
 

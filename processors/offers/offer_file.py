@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bus.errors import OmnibusError
 from processors.offers.definition import Offer
 
 
@@ -36,7 +37,7 @@ class FileError:
         return f"line {self.line}: {self.message}"
 
 
-class OfferFileError(ValueError):
+class OfferFileError(OmnibusError, ValueError):
     """The file is not a valid offer file; ``errors`` has every problem found, with its line."""
 
     def __init__(self, path: str, errors: list[FileError]) -> None:

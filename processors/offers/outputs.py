@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base.envelope import event_id
 from bus.config import TopicSettings
+from bus.envelope import event_id
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import MARKETING_INSTRUCTIONS_BRANCH, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_SIGNALS, TopicSpec

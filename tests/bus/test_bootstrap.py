@@ -22,6 +22,7 @@ OWN_PREFIX = {
     "adapter web run": "OMNIBUS_ADAPTER_WEB__", "adapter branch run": "OMNIBUS_ADAPTER_BRANCH__",
     "adapter call-center run": "OMNIBUS_ADAPTER_CALL_CENTER__", "adapter legacy relay": "OMNIBUS_ADAPTER_LEGACY__",
     "adapter legacy poll": "OMNIBUS_ADAPTER_LEGACY__", "counter-agent run": "OMNIBUS_ADAPTER_COUNTER_AGENT__",
+    "kpis run": "OMNIBUS_PROCESSOR_KPIS__", "offers run": "OMNIBUS_PROCESSOR_OFFERS__",
 }
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from typer.testing import CliRunner
 
-from bus.cli.main import app as omnibus
+from omnibus.cli import app as omnibus
 from processors.kpis.cli import REPORT_COLUMNS, report_rows, to_csv
 from processors.kpis.windows import to_micros
 from processors.replay import Replayed

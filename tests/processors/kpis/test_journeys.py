@@ -27,7 +27,7 @@ from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.ingress_http import running as running_call_center
 from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
-from bus.cli.main import app as omnibus
+from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import free_port

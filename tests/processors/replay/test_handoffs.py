@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from bus.cli.main import app as omnibus
+from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
