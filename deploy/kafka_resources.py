@@ -56,8 +56,8 @@ def components() -> dict[str, Access]:
     adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)
     return {
         "adapter-web": Access((*adapter_writes, HANDOFF_EVENTS, MARKETING_RESPONSES)),
-        "adapter-call-center": Access(adapter_writes),
-        "adapter-branch": Access(adapter_writes),
+        "adapter-call-center": Access((*adapter_writes, MARKETING_RESPONSES)),
+        "adapter-branch": Access((*adapter_writes, MARKETING_RESPONSES)),
         "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)),
         "identity": Access(
             (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_GRAPH, DEAD_LETTERS),

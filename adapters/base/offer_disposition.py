@@ -14,6 +14,7 @@ from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Event
+from bus.errors import OmnibusError
 
 PRESENTED = "PRESENTED"
 DISPOSITIONS = frozenset({PRESENTED, "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})

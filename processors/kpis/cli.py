@@ -33,14 +33,6 @@ def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
     return settings
 
 
-def _kpis_settings() -> KpisSettings:
-    try:
-        return load_kpis_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command("run")
 def run_command(
     web_port: int = typer.Option(None, help="HTTP port of /kpis (overrides OMNIBUS_PROCESSOR_KPIS__WEB_PORT)."),
@@ -52,13 +44,14 @@ def run_command(
     from processors.handoffs.clock import SystemClock
     from processors.kpis.agent import build_worker
 
-    process = start_process(lambda _: _kpis_settings(), settings=lambda: _settings(bootstrap_servers))
-    settings, kpis = process.settings, process.component
-    if web_port is not None:
-        kpis = kpis.model_copy(update={"web_port": web_port})
+    def own_settings(_: OmnibusSettings) -> KpisSettings:
+        kpis = load_kpis_settings()
+        return kpis if web_port is None else kpis.model_copy(update={"web_port": web_port})
+
+    process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
     with bad_settings_exit():
-        worker = build_worker(settings, kpis, SystemClock())
-    run_worker(worker.app, settings)
+        worker = build_worker(process.settings, process.component, SystemClock())
+    run_worker(worker.app, process.settings)
 
 
 def _instant(text: str) -> datetime:

@@ -95,7 +95,6 @@ def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     from processors.offers.config import load_offers_settings
 
     process = start_process(lambda _: load_offers_settings(), settings=lambda: _settings(bootstrap_servers))
-    settings, offers = process.settings, process.component
     with bad_settings_exit():
-        worker = build_worker(settings, offers)
-    run_worker(worker.app, settings)
+        worker = build_worker(process.settings, process.component)
+    run_worker(worker.app, process.settings)

@@ -9,6 +9,8 @@ offer is loaded, so a typo fails at ``omnibus offers publish``, not on the first
 
 from __future__ import annotations
 
+from bus.errors import OmnibusError
+
 from functools import lru_cache
 from typing import Any
 

@@ -17,6 +17,8 @@ A file holds one offer (a mapping) or several (a list of mappings). Keys are the
 
 from __future__ import annotations
 
+from bus.errors import OmnibusError
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

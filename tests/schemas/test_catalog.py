@@ -31,7 +31,8 @@ EXPECTED_EVENTS = {
     for n in ("IdentifiersObserved", "InteractionRecorded", "CallCompleted", "QueueTicketChanged", "CounterTransaction")
 } | {
     "omnibus.identity." + n
-    for n in ("CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused")
+    for n in ("CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused",
+              "MergeReviewRequested", "MergeReviewDecided")
 } | {
     "omnibus.business." + n
     for n in ("AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued",
