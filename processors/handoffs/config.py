@@ -129,7 +129,7 @@ class NotificationPolicy(Frozen):
         _check_names("identifier type", [t for types in self.addresses.values() for t in types], IDENTIFIER_TYPES)
         return self
 
-    @property
+    @cached_property
     def reachable_types(self) -> frozenset[str]:
         return frozenset(t for types in self.addresses.values() for t in types)
 

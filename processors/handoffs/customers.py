@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy
-from processors.handoffs.directory import CustomerView
+from processors.handoffs.directory import BUSINESS, CustomerTier, CustomerView
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
@@ -104,3 +104,16 @@ def _retier(
     if retimed is None and rule is DeadlineRule.TIER_UPGRADE:
         return state  # an upgrade that would not bring the deadline forward changes nothing
     return retimed or updated
+
+
+def is_customer_cause(cause: str) -> bool:
+    """Whether a HandoffStatusChanged's cause is a customer update (not a lifecycle event)."""
+    return cause == CUSTOMER_CAUSE or cause.startswith(BUSINESS)
+
+
+def announced_view(value: dict, addresses: tuple[dict[str, str], ...]) -> CustomerView:
+    """The directory view a customer-update HandoffStatusChanged was computed from (for replays)."""
+    tier = None
+    if value["cause"].startswith(BUSINESS):
+        tier = CustomerTier(value["service_tier"], value["envelope"]["causation_id"], value["cause"])
+    return CustomerView(value.get("customer_id"), tier, addresses)

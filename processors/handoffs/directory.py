@@ -132,14 +132,15 @@ class CustomerDirectory:
 
     def _changed(self, key: str | None, customers: set[str]) -> None:
         self.version += 1
-        self._changes.append((self.version, key, frozenset(customers)))
+        if self.ready:  # while catching up nobody reads the changes: the first ready tick re-checks everything
+            self._changes.append((self.version, key, frozenset(customers)))
 
     def changes_since(self, version: int) -> Changes | None:
         """Identifiers and customers changed after ``version``; None when too old to tell (re-check all)."""
         if version >= self.version:
             return Changes()
         if not self._changes or self._changes[0][0] > version + 1:
-            return None
+            return None  # forgotten, or made while catching up
         keys: set[str] = set()
         customers: set[str] = set()
         for changed_at, key, touched in reversed(self._changes):

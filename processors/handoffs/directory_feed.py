@@ -17,7 +17,7 @@ import contextlib
 import uuid
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options
@@ -30,6 +30,11 @@ log = get_logger(__name__)
 UNREADABLE = Counter(
     "omnibus_handoff_directory_unreadable_total", "Directory records that could not be read and were skipped.",
     ["topic"],
+)
+READY = Gauge(
+    "omnibus_handoff_directory_ready",
+    "1 once the customer directory has read customer.identifiers.v1 and handoff.tier-facts.v1 up to where they"
+    " were at its start (before that, handoffs start on the default tier and are re-timed later).",
 )
 METADATA_WAIT_S = 15.0
 
@@ -47,6 +52,8 @@ class DirectoryFeed:
         self._catch_up: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
+        """Assign every partition of both topics from offset 0 and follow them in a background task."""
+        READY.set(0)
         options = connection_options(self.settings.kafka)
         options["client_id"] = f"{self.settings.kafka.client_id}-handoffs-directory-{uuid.uuid4().hex[:6]}"
         consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
@@ -99,6 +106,7 @@ class DirectoryFeed:
     def _mark_ready_if_caught_up(self) -> None:
         if not self._catch_up and not self.directory.ready:
             self.directory.ready = True
+            READY.set(1)
             log.info("customer directory caught up", version=self.directory.version)
 
     def apply(self, topic: str, key: bytes | None, value: bytes | None, partition: int = 0, offset: int = 0) -> None:

@@ -23,12 +23,12 @@ from bus.serde import Event
 from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
-from processors.handoffs.customers import follow
+from processors.handoffs.customers import announced_view, follow, is_customer_cause
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.deadlines import fire_due
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, Emitter, Output
+from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, STATUS_CHANGED, Emitter, Output
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
@@ -79,6 +79,7 @@ class HandoffTracker:
         self.customer_index = CustomerIndex()
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
         self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
+        self._customer_backlog: dict[int, dict[str, None]] = {}
 
     # --- lifecycle records ------------------------------------------------------------------------
 
@@ -175,16 +176,20 @@ class HandoffTracker:
             log.info("customer index rebuilt from the table", partition=partition, entries=count)
             self._directory_seen.clear()
             self._customer_checks.clear()
+            self._customer_backlog.clear()
         version = directory.version
         seen = self._directory_seen.get(partition)
-        pending = self._customer_checks.setdefault(partition, {})
+        urgent = self._customer_checks.setdefault(partition, {})  # what changes concern: checked first
+        backlog = self._customer_backlog.setdefault(partition, {})  # a full re-check, spread over several ticks
         if seen is None or seen < version:
             changes = directory.changes_since(seen) if seen is not None else None
-            pending.update(dict.fromkeys(self.customer_index.affected(partition, changes)))
+            (urgent if changes is not None else backlog).update(
+                dict.fromkeys(self.customer_index.affected(partition, changes)))
         self._directory_seen[partition] = version
-        batch = list(itertools.islice(pending, self.batch_size))  # a full re-check spreads over several ticks
+        batch = list(itertools.islice(itertools.chain(urgent, backlog), self.batch_size))
         for handoff_id in batch:
-            del pending[handoff_id]
+            urgent.pop(handoff_id, None)
+            backlog.pop(handoff_id, None)
         changed, outputs = [], []
         for handoff_id in batch:
             state = self._load(handoff_id)
@@ -195,11 +200,27 @@ class HandoffTracker:
         try:
             await self._publish(outputs)
         except BaseException:
-            pending.update(dict.fromkeys(batch))  # checked again at the next tick
+            urgent.update(dict.fromkeys(batch))  # checked again at the next tick
             raise
         for state in changed:
             self._save(state)
         return len(changed)
+
+    def replay_announcement(self, event: Event, partition: int | None = None) -> bool:
+        """Rebuilding state from ``handoff.events.v1`` (``omnibus replay``): apply a customer update this tracker
+        announced (a HandoffStatusChanged caused by identity or a business event) as if the directory had
+        said it then; returns whether ``event`` was one. The same rules give the same state."""
+        value = event.value
+        if event.schema != STATUS_CHANGED or not is_customer_cause(value.get("cause", "")):
+            return False
+        state = self._load(value["handoff_id"])
+        if state is None:
+            return True
+        view = announced_view(value, state.addresses)
+        followed = follow(self.policy, state, view, record_us(event))
+        if followed is not None:
+            self._save(followed.state.evolve())
+        return True
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:
         if self.directory is None:

@@ -61,6 +61,7 @@ async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_sy
         partitions.add(record.partition)
         envelope = event.value.get("envelope") or {}
         if envelope.get("source_system") == source_system:
+            tracker.replay_announcement(event, record.partition)  # customer updates the tracker announced (#15)
             await tracker.tick(record.partition, to_micros(envelope["occurred_at"]))
             continue
         raw = RawRecord(value=record.value, key=record.key, topic=record.topic, partition=record.partition,

@@ -59,6 +59,17 @@ def handoff(n: int, customers: int) -> Event:
     return created(f"h{n:07d}", T0, tier=None, identifiers=[{"type": "EMAIL", "value": f"c{n % customers}@example.org"}])
 
 
+async def drain(tracker: HandoffTracker, partitions: int, now: int) -> list[float]:
+    """Tick rounds (every partition once) until no customer check is left; the seconds of each round."""
+    rounds: list[float] = []
+    while not rounds or any(tracker._customer_checks.values()) or any(tracker._customer_backlog.values()):  # noqa: SLF001
+        started = time.perf_counter()
+        for p in range(partitions):
+            await tracker.follow_customers(p, now)
+        rounds.append(time.perf_counter() - started)
+    return rounds
+
+
 async def run(args: argparse.Namespace) -> str:
     gc.collect()
     tracemalloc.start()
@@ -93,8 +104,7 @@ async def run(args: argparse.Namespace) -> str:
     for n in range(args.open):
         await tracker.handle(handoff(n, args.customers), record(partition=n % args.partitions))
     now = to_micros(T0)
-    for p in range(args.partitions):  # first ticks: the indexes are built and every handoff checked once
-        await tracker.follow_customers(p, now)
+    await drain(tracker, args.partitions, now)  # first ticks: indexes built, every handoff checked once
     for n in range(args.changes):
         directory.record(TierFact(f"SUBSCRIPTION:p{n}", f"A{n}", True, 2, f"p{n}", "omnibus.business.ProductSubscribed",
                                   product_code="CARE-PLUS"))
@@ -102,12 +112,7 @@ async def run(args: argparse.Namespace) -> str:
     retimed = sum([await tracker.follow_customers(p, now) for p in range(args.partitions)])
     follow_s = time.perf_counter() - started
     tracker._directory_seen.clear()  # noqa: SLF001 - the change list lost: every open handoff re-checked
-    rounds: list[float] = []
-    while any(tracker._customer_checks.values()) or not rounds:  # noqa: SLF001
-        started = time.perf_counter()
-        for p in range(args.partitions):
-            await tracker.follow_customers(p, now)
-        rounds.append(time.perf_counter() - started)
+    rounds = await drain(tracker, args.partitions, now)
     full_s, rechecked = sum(rounds), len(rounds)
 
     text = report(args, fill_s, directory_bytes, plain_bytes, identifiers, view_s, get_s, retimed, follow_s,

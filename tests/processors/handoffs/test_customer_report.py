@@ -20,14 +20,7 @@ async def month_of_events() -> list[Event]:
     world = World()
     world.assign("cus_ana", EMAIL)
     world.assign("cus_bob", BOB)
-    topic: list[Event] = []
-
-    async def send(event: Event) -> None:
-        topic.append(event)
-        start = len(world.publisher.published)
-        await world.send(event)
-        topic.extend(o.event for o in world.publisher.published[start:] if o.topic == "events")
-
+    send = world.send
     await send(created("h1", identifiers=[EMAIL]))
     await send(accepted("h1", T0 + H))
     await send(transferred("h1", T0 + 2 * H, from_owner=AGENT, from_team="back-office", to_team="back-office"))
@@ -38,7 +31,7 @@ async def month_of_events() -> list[Event]:
     await send(resolved("h4", T0 + H))
     await send(created("h5", T0 + 9 * DAY, identifiers=[BOB]))
     await send(created("h6", identifiers=[NOBODY]))
-    return topic
+    return world.topic
 
 
 async def test_repeats_and_bounces_per_customer() -> None:

@@ -55,6 +55,7 @@ class World:
         self.clock = ManualClock(T0)
         self.publisher = FakePublisher()
         self.store: dict = {}
+        self.topic: list[Event] = []  # handoff.events.v1 as it would read: what was sent and what the tracker emitted
         self.tracker = HandoffTracker(policy, Emitter(SYSTEM, self.clock), self.store, self.publisher,
                                       FakeDeadLetters(), Destinations("events", "notifications"),
                                       directory=self.directory)
@@ -70,10 +71,19 @@ class World:
             self.directory.record(fact)
 
     async def send(self, event: Event) -> str:
-        return await self.tracker.handle(event, record())
+        self.topic.append(event)
+        start = len(self.publisher.published)
+        result = await self.tracker.handle(event, record())
+        self._log_outputs(start)
+        return result
 
     async def tick(self, at) -> None:
+        start = len(self.publisher.published)
         await self.tracker.tick(0, to_micros(at))
+        self._log_outputs(start)
+
+    def _log_outputs(self, start: int) -> None:
+        self.topic.extend(o.event for o in self.publisher.published[start:] if o.topic == "events")
 
     def state(self, handoff_id: str = "h1"):
         from processors.handoffs.state import HandoffState
@@ -280,3 +290,43 @@ async def test_a_full_recheck_spreads_over_ticks() -> None:
     changed = [await world.tracker.follow_customers(0, to_micros(T0 + H)) for _ in range(4)]
     assert changed == [2, 2, 1, 0]
     assert all(world.state(f"h{n}").customer_id == "cus_ana" for n in range(5))
+
+
+async def test_what_a_change_concerns_goes_before_a_full_recheck() -> None:
+    world = World()
+    world.directory.ready = False
+    world.tracker.batch_size = 2
+    for n in range(6):
+        await world.send(created(f"h{n}", tier=None, identifiers=[EMAIL if n < 5 else USER]))
+    world.directory.ready = True
+    assert await world.tracker.follow_customers(0, to_micros(T0 + H)) == 0  # the backlog: h0, h1 checked
+    world.assign("cus_ana", USER)  # concerns h5 only
+    assert await world.tracker.follow_customers(0, to_micros(T0 + H)) == 1
+    assert world.state("h5").customer_id == "cus_ana"
+
+
+async def test_a_replay_of_the_events_topic_rebuilds_the_customer_updates() -> None:
+    """``omnibus replay`` rebuilds the state from handoff.events.v1 without a directory: the tracker's own
+    announcements carry what the directory said."""
+    world = World()
+    await world.send(created("h1", tier=None, identifiers=[EMAIL]))
+    world.assign("cus_ana", {"type": "ACCOUNT", "value": "A-1"}, EMAIL)
+    world.business(opened("A-1", "standard"))
+    await world.tick(T0 + H)
+    world.business(subscribed("A-1", "s-1", "CARE-PLUS", at=T0 + 2 * H))
+    await world.tick(T0 + 2 * H)
+    await world.send(accepted("h1", T0 + 3 * H))
+    await world.tick(T0 + 5 * H)
+    replayed: dict = {}
+    rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
+                             Destinations("events", "notifications"))
+    for event in world.topic:
+        if event.value["envelope"]["source_system"] == SYSTEM:
+            rebuilt.replay_announcement(event, 0)
+            await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
+        else:
+            await rebuilt.handle(event, record())
+    await rebuilt.tick(0, to_micros(T0 + 5 * H))
+    keep = ("customer_id", "service_tier", "tier_source", "deadline_us", "tier", "fired", "status", "lineage")
+    assert {k: replayed["h1"][k] for k in keep} == {k: world.store["h1"][k] for k in keep}
+    assert world.store["h1"]["lineage"]["rule"] == "escalation"  # premium's 4 h ran out at +4 h

@@ -2,6 +2,9 @@
 
 from datetime import datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from processors.handoffs.clock import UTC, from_micros, to_micros
 from processors.handoffs.config import (
     AcknowledgementPolicy, EscalationStep, HandoffPolicy, RoutingRule, SlaPolicy, Team, TeamCalendar,
@@ -194,3 +197,42 @@ def test_a_lunch_break_stops_the_clock_and_no_warning_falls_in_it() -> None:
                        ("HandoffBreached", None, "14:30")]
     calendar = policy.calendar_of(state.team)
     assert all(calendar.is_working(at) for name, _, at in facts(fired) if name == "HandoffDeadlineWarning")
+
+
+def _lunch_policy(premium_hours: float) -> HandoffPolicy:
+    lunch = TeamCalendar(timezone="Europe/Paris", working_days=["mon", "tue", "wed", "thu", "fri"],
+                         windows=["09:00-13:00", "14:00-18:00"])
+    return HandoffPolicy(calendars={"default": lunch},
+                         sla=(SlaPolicy(service_tiers=("premium",), resolve_within_hours=premium_hours),))
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(start_minute=st.integers(0, 7 * 24 * 60), used_minutes=st.integers(0, 30 * 60),
+       premium_hours=st.sampled_from([1, 2.5, 4, 8, 30]))
+def test_retiming_counts_the_working_time_used_and_never_lands_in_the_past(
+    start_minute: int, used_minutes: int, premium_hours: float,
+) -> None:
+    from processors.handoffs.deadlines import retime_resolution_clock
+    from processors.handoffs.state import DeadlineRule
+
+    policy = _lunch_policy(premium_hours)
+    calendar = policy.calendar_of(None)
+    start = T0 + timedelta(minutes=start_minute)
+    state = acked(created("h1", start, tier=None), ctx=context(policy))
+    used = timedelta(minutes=min(used_minutes, 20 * 60 - 1))
+    at = calendar.add_working(from_micros(state.clock_started_us), used)
+    retimed = retime_resolution_clock(policy, state, to_micros(at), 20, premium_hours, DeadlineRule.CUSTOMER_RESOLVED,
+                                      forward_only=False)
+    if retimed is None:
+        return  # the deadline did not move
+    deadline = from_micros(retimed.deadline_us)
+    assert deadline >= at
+    if used < timedelta(hours=premium_hours):
+        assert calendar.working_between(from_micros(state.clock_started_us), deadline) == timedelta(hours=premium_hours)
+    else:
+        assert deadline == at  # premium's time was already used up: due now, not in the past
+    for timer in retimed.timers:
+        if timer.kind.value == "warning":
+            due = from_micros(timer.due_us)
+            assert calendar.is_working(due) or due == deadline
