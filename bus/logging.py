@@ -15,6 +15,7 @@ import structlog
 
 from bus.redact import redact
 
+
 class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at the time of the record, not at configuration time
     (test runners and daemonisers swap it, and a handler holding a closed stream drops lines)."""

@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 
 from bus.envelope import (
-    HANDOFF_OUTPUT_IDS, IDENTITY_DECISION_IDS, KPI_AGGREGATE_IDS, SOURCE_EVENT_IDS, envelope, event_id, source_envelope, step_id,
+    HANDOFF_OUTPUT_IDS,
+    IDENTITY_DECISION_IDS,
+    KPI_AGGREGATE_IDS,
+    SOURCE_EVENT_IDS,
+    envelope,
+    event_id,
+    source_envelope,
+    step_id,
 )
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
