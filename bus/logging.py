@@ -64,7 +64,7 @@ class RepeatLimiter(logging.Filter):
         self._seen: dict[tuple[str, int, str], _Repeats] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or getattr(record, "repeated", 0):
+        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or hasattr(record, "repeated"):
             return True
         key = (record.name, record.levelno, record.msg)
         now = self._clock()
