@@ -46,7 +46,8 @@ class OfferDisposition:
             raise BadDisposition("offer_version", "must be a whole number from 1")
         symbol = str(response or "").strip().upper().replace("-", "_").replace(" ", "_")
         if symbol not in DISPOSITIONS:
-            raise BadDisposition("offer_response", f"must be one of {', '.join(sorted(s.lower() for s in DISPOSITIONS))}")
+            known = ", ".join(sorted(s.lower() for s in DISPOSITIONS))
+            raise BadDisposition("offer_response", f"must be one of {known}")
         return cls(offer_id.strip(), int(str(version)), symbol)
 
     def event(self, *, envelope: dict[str, Any], channel: str, identifiers: list[dict[str, str]],

@@ -20,10 +20,10 @@ from aiokafka.partitioner import murmur2
 
 from bus.envelope import KPI_AGGREGATE_IDS, PROCESSOR_CHANNEL, envelope
 from bus.serde import Event
-from schemas.enums import CHANNELS
 from processors.kpis.measures import KPIS, MEASURE_NAMES, OPEN_PREFIX, Measure, open_by_band, ratio
 from processors.kpis.rules import merge_counts
 from processors.kpis.windows import WindowKey, from_micros
+from schemas.enums import CHANNELS
 
 AGGREGATE = "omnibus.kpi.KpiAggregate"
 

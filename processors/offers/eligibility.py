@@ -54,7 +54,8 @@ def _program(source: str) -> Any:
         raise RuleError(f"eligibility does not parse: {str(exc).strip().splitlines()[-1] or exc}") from exc
     unknown = sorted(_free_names(ast) - set(FACT_TYPES))
     if unknown:
-        raise RuleError(f"eligibility names an unknown fact {unknown[0]!r}; known facts: {', '.join(sorted(FACT_TYPES))}")
+        known = ", ".join(sorted(FACT_TYPES))
+        raise RuleError(f"eligibility names an unknown fact {unknown[0]!r}; known facts: {known}")
     return _ENV.program(ast)
 
 

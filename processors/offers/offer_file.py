@@ -70,12 +70,14 @@ def parse_offers(text: str, path: str = "<offers>") -> list[Offer]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise OfferFileError(path, [FileError(mark.line + 1 if mark else 1, f"not YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        line = mark.line + 1 if mark else 1
+        raise OfferFileError(path, [FileError(line, f"not YAML: {getattr(exc, 'problem', exc)}")]) from exc
     if root is None:
         raise OfferFileError(path, [FileError(1, "the file is empty")])
     items, nodes = ([data], [root]) if isinstance(data, dict) else (data, getattr(root, "value", []))
     if not isinstance(items, list) or not items:
-        raise OfferFileError(path, [FileError(root.start_mark.line + 1, "expected an offer (a mapping) or a list of offers")])
+        expected = "expected an offer (a mapping) or a list of offers"
+        raise OfferFileError(path, [FileError(root.start_mark.line + 1, expected)])
     offers: list[Offer] = []
     errors: list[FileError] = []
     for item, node in zip(items, nodes, strict=True):
