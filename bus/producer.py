@@ -88,9 +88,13 @@ class EventProducer:
         """Publish one event and wait for Kafka's acknowledgement."""
         return (await self.publish_many([item]))[0]
 
-    async def publish_many(self, items: Sequence[Outgoing]) -> list[RecordMetadata]:
-        """Publish a batch and wait until Kafka acknowledged every record (all serialized first)."""
-        encoded = [await self.encode(item) for item in items]
+    async def publish_many(
+        self, items: Sequence[Outgoing], encoded: Sequence[bytes] | None = None
+    ) -> list[RecordMetadata]:
+        """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
+        ``encoded``: the items' values already serialized with ``encode`` (one per item)."""
+        if encoded is None:
+            encoded = [await self.encode(item) for item in items]
         started = time.perf_counter()
         try:
             futures = [
