@@ -208,7 +208,11 @@ def _rejection(
     return web.json_response(body, status=status)
 
 
-def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
-    """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
+def running_web_adapter(
+    settings: OmnibusSettings, web_settings: WebSettings, *, reuse_port: bool = False
+) -> AbstractAsyncContextManager[RunningServer]:
+    """The web hall serving on its port (``reuse_port``: shared with other worker processes); on exit it
+    drains in-flight requests, then flushes Kafka."""
     return serving("web", settings, web_settings, lambda runtime: WebIngress(
-        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app())
+        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app(),
+        reuse_port=reuse_port)
