@@ -21,6 +21,7 @@ from bus.config import OmnibusSettings
 from bus.errors import PublishError
 from bus.kafka_client import connection_options
 from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
+from bus.partitioner import CachedMurmur2Partitioner
 from bus.serde.base import Event, SerdeContext, Serializer
 
 Headers = Sequence[tuple[str, bytes]]
@@ -46,6 +47,7 @@ class EventProducer:
             "compression_type": settings.producer.compression_type,
             "linger_ms": settings.producer.linger_ms,
             "max_batch_size": settings.producer.max_batch_size,
+            "partitioner": CachedMurmur2Partitioner(),
         }
         self._client: AIOKafkaProducer | None = None
 

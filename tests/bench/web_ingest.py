@@ -140,7 +140,7 @@ def start_adapter(settings: OmnibusSettings, port: int, log_path: Path, workers:
         "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp / "dedupe.sqlite"),  # as deployed: a file, not memory
     }
     command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run",
-               "--workers", str(workers)]
+               *(["--workers", str(workers)] if workers > 1 else [])]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
 
 
