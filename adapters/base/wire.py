@@ -151,9 +151,12 @@ def _walk(node: Any, depth: int, max_depth: int, utf8: bool, what: str) -> int:
         raise _refuse(f"{what} holds {node.reason}", "bad_number")
     if isinstance(node, float) and not math.isfinite(node):
         raise _refuse(f"{what} holds a number that is not finite", "bad_number")
-    if isinstance(node, str | dict | list):  # a subclass: checked as its base type
-        base = str if isinstance(node, str) else dict if isinstance(node, dict) else list
-        return _walk(base(node), depth, max_depth, utf8, what)
+    if isinstance(node, str):  # a subclass: checked as its base type
+        return _walk(str(node), depth, max_depth, utf8, what)
+    if isinstance(node, dict):
+        return _walk(dict(node), depth, max_depth, utf8, what)
+    if isinstance(node, list):
+        return _walk(list(node), depth, max_depth, utf8, what)
     return MAX_SCALAR_BYTES
 
 

@@ -58,7 +58,7 @@ async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile 
 
         async def one(body: bytes) -> None:
             payload = _parse(body, "application/json")
-            response = await ingress._ingest(request, "bench", [(None, m) for m in payload["batch"]],  # noqa: SLF001
+            response = await ingress._ingest(request, "bench", [(None, m) for m in payload["batch"]],
                                              time.perf_counter(), datetime.now(UTC), single=False,
                                              utf8=wire.may_hold_surrogates(body))
             if response.status != 200 or b'"rejected"' in response.body:  # type: ignore[operator]

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bus.envelope import (
-    HANDOFF_OUTPUT_IDS, IDENTITY_DECISION_IDS, SOURCE_EVENT_IDS, envelope, event_id, source_envelope, step_id,
+    HANDOFF_OUTPUT_IDS,
+    IDENTITY_DECISION_IDS,
+    SOURCE_EVENT_IDS,
+    envelope,
+    event_id,
+    source_envelope,
+    step_id,
 )
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

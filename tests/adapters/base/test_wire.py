@@ -93,3 +93,15 @@ def test_without_a_surrogate_escape_the_parsed_strings_are_utf8() -> None:
     assert not wire.may_hold_surrogates(body)
     wire.check_tree(wire.parse(body), utf8=False)
     "".join(json.dumps(wire.parse(body), ensure_ascii=False)).encode("utf-8")  # would raise on a surrogate
+
+
+def test_subclasses_of_json_types_are_checked_as_their_base() -> None:
+    from collections import OrderedDict
+
+    class Text(str):
+        pass
+
+    value = OrderedDict(a=[Text("x\ud800")])
+    with pytest.raises(RejectedInput):
+        wire.check_tree(value)
+    assert wire.check_tree(OrderedDict(a=[Text("x")])) >= len('{"a":["x"]}')
