@@ -24,6 +24,7 @@ from bus.config import OmnibusSettings
 from bus.errors import PublishError
 from bus.kafka_client import connection_options
 from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
+from bus.partitioner import CachedMurmur2Partitioner
 from bus.serde.base import Event, Serializer
 from bus.topic import Headers, KafkaRecord, Topics
 
@@ -50,6 +51,7 @@ class EventProducer:
             "compression_type": settings.producer.compression_type,
             "linger_ms": settings.producer.linger_ms,
             "max_batch_size": settings.producer.max_batch_size,
+            "partitioner": CachedMurmur2Partitioner(),
         }
         self._client: AIOKafkaProducer | None = None
 
@@ -90,9 +92,12 @@ class EventProducer:
         """Publish one event and wait for Kafka's acknowledgement."""
         return (await self.publish_many([item]))[0]
 
-    async def publish_many(self, items: Sequence[Outgoing]) -> list[RecordMetadata]:
-        """Publish a batch and wait until Kafka acknowledged every record (all serialized first)."""
-        records = [await self.encode(item) for item in items]
+    async def publish_many(
+        self, items: Sequence[Outgoing], encoded: Sequence[KafkaRecord] | None = None
+    ) -> list[RecordMetadata]:
+        """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
+        ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice."""
+        records = list(encoded) if encoded is not None else [await self.encode(item) for item in items]
         started = time.perf_counter()
         results = await self.send(records)
         latency = time.perf_counter() - started
