@@ -95,7 +95,8 @@ def _supervise(processes: list[Any], stopping: Callable[[], bool]) -> int:
             process.join(0.2)
             if process.exitcode not in (None, 0) and not failed and not stopping():
                 failed = process.exitcode if process.exitcode > 0 else 1
-                log.error("an adapter worker died; stopping the others", worker=process.name, exit_code=process.exitcode)
+                log.error("an adapter worker died; stopping the others", worker=process.name,
+                          exit_code=process.exitcode)
                 for other in processes:
                     if other.exitcode is None:
                         other.terminate()

@@ -123,7 +123,7 @@ class CdrFileReader(ResumableSource[int]):
         self._checkpoint.save({"path": str(self._path), "inode": self._inode, "offset": batch.position})
         self._position = batch.position
         for index, error in outcome.refused:
-            offset = (dict(batch.items[index].raw.headers)["file.offset"] or b"").decode()
+            offset = (dict(batch.items[index].dead_letter().headers)["file.offset"] or b"").decode()
             log.warning("refused a CDR line", file=self._path.name, offset=offset, reason=error.reason)
         self._report.lines += len(batch.items)
         self._report.published_events += outcome.published_events
