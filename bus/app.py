@@ -14,6 +14,7 @@ from typing import Any
 
 import faust
 
+from bus import record_headers
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
 from bus.stack.ports import free_port
@@ -36,6 +37,7 @@ def create_app(
     poison record becomes a dead letter instead of faust's silent decode-error path.
     """
     app_id = f"{settings.topics.prefix}.{name}"
+    record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),

@@ -17,6 +17,7 @@ from functools import cache
 from aiokafka.partitioner import murmur2
 
 from bus.errors import OmnibusError, RawRecord
+from bus.record_headers import is_utf8
 
 
 class BadTick(OmnibusError, ValueError):
@@ -35,6 +36,8 @@ def decode_tick(record: RawRecord, *, not_after_us: int | None = None) -> int:
     case 5: control inputs are checked for plausibility). None (replays of history): no bound.
     Raises ``BadTick``.
     """
+    if not all(is_utf8(key) for key, _ in record.headers):
+        raise BadTick("not a clock tick: a header key is not UTF-8")  # see bus.record_headers
     try:
         now_us = json.loads(record.value or b"")["now_us"]
     except (ValueError, KeyError, TypeError) as exc:

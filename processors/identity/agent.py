@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bus.app import create_app
 from bus.config import OmnibusSettings
-from bus.consume import RecordDecoder, raw_record
+from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
 from bus.kafka_client import connection_options
@@ -38,7 +38,7 @@ from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.outputs import Output, Send, SharedMarked
-from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
@@ -151,18 +151,20 @@ class IdentityProcessor:
     # --- agents ---------------------------------------------------------------------------------------
 
     async def _intake_agent(self, stream: faust.StreamT) -> None:
-        try:
-            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+            try:
                 await self.intake_batch(events)
-        except Exception as exc:
-            await self._crash("intake", exc)
+            except Exception as exc:
+                hold_back(events)
+                await self._crash("intake", exc)
 
     async def _graph_agent(self, stream: faust.StreamT) -> None:
-        try:
-            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+            try:
                 await self.graph_batch(events)
-        except Exception as exc:
-            await self._crash("graph", exc)
+            except Exception as exc:
+                hold_back(events)
+                await self._crash("graph", exc)
 
     async def _crash(self, agent: str, exc: Exception) -> None:
         """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
@@ -180,8 +182,13 @@ class IdentityProcessor:
             if decoded is None:
                 continue
             wants_ref = record.topic == self.contact_topic_name or self.book.reads(decoded.schema)
-            ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
-            outputs.extend(self.intake.start(decoded, ref))
+            try:
+                ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
+                outputs.extend(self.intake.start(decoded, ref))
+            except Exception as exc:  # an event intake cannot take is dead-lettered, never skipped (#13)
+                error_type = "EventTooLarge" if isinstance(exc, EventTooLarge) else type(exc).__name__
+                await self.dead_letters.write(record, reason=f"identity intake refused the event: {exc!r}",
+                                              error_type=error_type)
         await self.publish(outputs)
         metrics.observe(outputs, time.time())
 

@@ -29,8 +29,24 @@ ALIAS_PREVIOUS_ID = "alias_previous_id"
 ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 
 
+# The saga carries the original record (base64, 4/3 of its size) through the graph topic; a graph
+# message must stay within one bundle (wire.MAX_BUNDLE_BYTES, under Kafka's 1 MiB limit) by construction.
+MAX_EVENT_REF_BYTES = 128 * 1024
+
+
+class EventTooLarge(ValueError):
+    """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
+
+
 def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
-    """A JSON-safe reference to the original record, carried by the saga to where the profile lives."""
+    """A JSON-safe reference to the original record, carried by the saga to where the profile lives.
+
+    Raises ``EventTooLarge`` for a record over ``MAX_EVENT_REF_BYTES`` bytes (#13 case 5: a 900 KB
+    event made a graph message over Kafka's limit and stopped the worker).
+    """
+    if len(raw) > MAX_EVENT_REF_BYTES:
+        raise EventTooLarge(f"{event.schema} of {len(raw)} bytes is over the {MAX_EVENT_REF_BYTES} bytes an event "
+                            "may have to travel through the identity graph")
     return {"t": topic, "s": event.schema, "b": base64.b64encode(raw).decode()}
 
 

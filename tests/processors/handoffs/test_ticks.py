@@ -30,3 +30,9 @@ def test_a_tick_far_ahead_of_the_clock_is_refused_as_implausible() -> None:
     assert decode_tick(RawRecord(value=encode_tick(now_us)), not_after_us=now_us + 300_000_000) == now_us
     with pytest.raises(BadTick, match="implausible"):
         decode_tick(RawRecord(value=encode_tick(10**30)), not_after_us=now_us + 300_000_000)
+
+
+def test_a_tick_with_a_header_key_that_is_not_utf8_is_refused() -> None:
+    key = b"\xff\xfe".decode("utf-8", "surrogateescape")  # as bus.record_headers hands it over
+    with pytest.raises(BadTick, match="header key"):
+        decode_tick(RawRecord(value=encode_tick(5), headers=((key, b"v"),)))
