@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.topics import HANDOFF_EVENTS
+from bus.topics import HANDOFF_EVENTS, HANDOFF_TICKS
 from processors.handoffs.clock import ManualClock
 from processors.handoffs.config import (
     AcknowledgementPolicy, EscalationStep, HandoffPolicy, RoutingRule, SlaPolicy, Team, TeamCalendar,
@@ -196,4 +196,32 @@ async def test_poison_and_illegal_records_are_dead_lettered(bootstrap_servers: s
     assert [t for t, _ in letters] == ["DeserializationError", "IllegalTransition:second_owner",
                                        "IllegalTransition:unknown_handoff"]
     assert "nobody created" in letters[2][1]
+    await watcher.stop()
+
+
+async def test_poison_ticks_are_dead_lettered_and_fire_nothing(bootstrap_servers: str) -> None:
+    """#13 case 5: a tick of 10**30 µs fired every breach at once; a non-UTF-8 header key crash-looped."""
+    from processors.handoffs.ticks import encode_tick, key_for_partition
+    from tests.support.poison import send_with_header_key
+
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    topic, ticks = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
+    clock = ManualClock(T0)
+    watcher = Watcher(settings)
+    await watcher.start()
+    serializer, _ = build_serde(settings.registry)
+    async with EventProducer(settings, serializer) as producer, running_worker(settings, POLICY, clock):
+        await producer.publish_many([Outgoing(topic, "A", created("A")), Outgoing(topic, "A", accepted("A", T0))])
+        await producer.send_raw(ticks, key_for_partition(0, 1), encode_tick(10**30))
+        await send_with_header_key(bootstrap_servers, ticks, 0, key_for_partition(0, 1), encode_tick(10**18),
+                                   b"\xff\xfe")
+        await producer.publish(Outgoing(topic, "A", resolved("A", T0 + H)))  # processed after the poison
+        await watcher.until(lambda: any(e.value["status"] == "RESOLVED"
+                                        for e in watcher.events("HandoffStatusChanged")))
+        await watcher.until(lambda: len(watcher.events("DeadLetter")) == 2)
+    letters = sorted(d.value["reason"] for d in watcher.events("DeadLetter"))
+    assert "header key is not UTF-8" in letters[1] and "implausible" in letters[0]
+    fired = [e for e in watcher.events() if e.schema.rsplit(".", 1)[-1] in
+             ("HandoffBreached", "HandoffEscalated", "HandoffDeadlineWarning", "HandoffUnacknowledgedAlarm")]
+    assert fired == []
     await watcher.stop()
