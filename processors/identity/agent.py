@@ -26,6 +26,7 @@ from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
+from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
@@ -116,6 +117,8 @@ class IdentityProcessor:
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
         self.app.on_before_shutdown.connect(self._on_shutdown)
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
         if web_port is not None:
             from processors.identity.web import register_views
 
@@ -130,6 +133,9 @@ class IdentityProcessor:
                 self._producer_running = True
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
+
+    async def _on_revoked(self, app: faust.App, revoked: Any = None, **_: Any) -> None:
+        self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
         await self.stop_producer()
@@ -194,6 +200,7 @@ class IdentityProcessor:
 
     async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
         await self._ensure_producer()
+        stamp = self.fence.stamp()
         batch = Overlay(self.store)
         outputs: list[Output] = []
         for event in events:
@@ -209,6 +216,12 @@ class IdentityProcessor:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
                     continue
                 await self._handle(batch, outputs, message, node, body)
+        if not self.fence.allows(stamp, {(e.message.topic, e.message.partition) for e in events}):
+            # Decided on state another worker now owns: publish nothing, keep the records uncommitted
+            # for the new owner (bus.fencing; readers also ignore stale rows by version).
+            log.warning("partitions lost during a graph batch; its outputs are not published", records=len(events))
+            hold_back(events)
+            return
         await self.publish(outputs)
         batch.commit()
         metrics.observe(outputs, time.time())
