@@ -16,7 +16,7 @@ from bus.errors import RawRecord
 from bus.producer import EventProducer, Outgoing
 from bus.serde import SerdeContext, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
-from processors.identity.intake import MAX_EVENT_REF_BYTES
+from processors.identity.intake import MAX_SAGA_BYTES
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import interaction, observed, unlimited_settings
 from tests.support.kafka_io import read_dead_letters
@@ -54,5 +54,5 @@ async def test_poison_on_the_inputs_is_dead_lettered_and_the_events_around_it_ar
     assert letters[1]["headers"][0]["key_bytes"] == b"\xff\xfe" and letters[1]["value"] == header_poison
     assert "header key is not UTF-8" in letters[1]["reason"]
     assert "KeyError('envelope')" in letters[2]["reason"]
-    assert letters["huge"]["error_type"] == "EventTooLarge" and str(MAX_EVENT_REF_BYTES) in letters["huge"]["reason"]
+    assert letters["huge"]["error_type"] == "EventTooLarge" and str(MAX_SAGA_BYTES) in letters["huge"]["reason"]
     assert len(letters["huge"]["value"]) > 900_000
