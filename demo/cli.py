@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -10,6 +13,22 @@ from rich.console import Console
 from bus.logging import configure_logging
 
 app = typer.Typer()
+T = TypeVar("T")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+async def _cancelled_by_signals(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``, cancelling it on SIGTERM or SIGHUP like Ctrl-C, so its ``finally`` blocks stop the local
+    stack and remove the scratch folder (Kafka's data included) on any stop but ``kill -9``."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    for stop in STOP_SIGNALS:
+        loop.add_signal_handler(stop, task.cancel)
+    try:
+        return await task
+    finally:
+        for stop in STOP_SIGNALS:
+            loop.remove_signal_handler(stop)
 
 
 @app.command()
@@ -22,7 +41,11 @@ def demo(
 
     configure_logging("WARNING")
     console = Console()
-    ok = asyncio.run(run_demo(customers, keep_running=keep_running, console=console))
+    try:
+        ok = asyncio.run(_cancelled_by_signals(run_demo(customers, keep_running=keep_running, console=console)))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        console.print("[yellow]Stopped; the local stack and its data are removed.[/]")
+        raise typer.Exit(130) from None
     if not ok:
         console.print("[red]The demo did not see every channel reach the screen pop.[/]")
         raise typer.Exit(1)

@@ -87,11 +87,18 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
 
 
 def keep_running(console: Console, endpoints: Endpoints) -> None:
+    """Every address and key a user needs to post by hand (the demo's own throwaway credentials)."""
+    from demo.services import SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
+
     console.print(Panel.fit(
-        f"web hall (Segment API)  {endpoints.web}/openapi.json\n"
-        f"branch counters         {endpoints.branch}/openapi.json\n"
-        f"call center             {endpoints.call_center}/openapi.json\n"
-        f"screen pop              {endpoints.screen_pop}/customers/lookup?type=PHONE&value=...\n"
-        "Ctrl-C stops everything.",
+        f"web hall (Segment API)  {endpoints.web}  write key [bold]{WRITE_KEY}[/] (Basic auth user, empty password)\n"
+        f"  curl -u {WRITE_KEY}: -H 'Content-Type: application/json' {endpoints.web}/v1/identify "
+        "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'\n"
+        f"branch counters         {endpoints.branch}  terminal [bold]{TERMINAL_ID}[/], "
+        f"header Authorization: Bearer [bold]{TERMINAL_TOKEN}[/]\n"
+        f"call center             {endpoints.call_center}  header X-Amz-Firehose-Access-Key: [bold]{SITE_KEY}[/]\n"
+        f"screen pop              {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org\n"
+        f"offers                  {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB\n"
+        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.",
         title="Still running",
     ))

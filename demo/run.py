@@ -41,12 +41,15 @@ def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
 async def run_demo(count: int, *, keep_running: bool, console: Console) -> bool:
     with scratch_dir() as scratch:
         workdir = Path(scratch)
-        with console.status("Starting Kafka (KRaft) and the schema registry from Maven Central..."):
-            stack = LocalStack(workdir / "stack", registry=True)
-            state = await asyncio.to_thread(stack.up)
+        stack = LocalStack(workdir / "stack", registry=True)
+        starting = asyncio.ensure_future(asyncio.to_thread(stack.up))
         try:
+            with console.status("Starting Kafka (KRaft) and the schema registry from Maven Central..."):
+                state = await asyncio.shield(starting)
             return await _with_stack(state, workdir, count, keep_running, console)
         finally:
+            # A stop during start-up lets the start finish first, so nothing is left running on a deleted folder.
+            await asyncio.wait([starting])
             with console.status("Stopping the local stack..."):
                 await asyncio.to_thread(stack.down)
 

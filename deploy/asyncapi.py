@@ -144,3 +144,14 @@ def render(settings: TopicSettings | None = None) -> dict[str, Any]:
 
 def _project_version() -> str:
     return tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["version"]
+
+
+def topics_table(settings: TopicSettings | None = None) -> str:
+    """The public topics as a Markdown table, and the internal ones to skip (for docs/subscribers.md)."""
+    settings = settings or TopicSettings()
+    rows = ["| topic | key | records | what |", "|---|---|---|---|"]
+    for spec in ALL_TOPICS:
+        if not spec.internal:
+            records = ", ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in spec.carries)
+            rows.append(f"| `{spec.name(settings)}` | {spec.key.replace('|', '&#124;')} | {records} | {spec.description} |")
+    return "\n".join(rows) + "\n\n" + _internal_note(settings) + "\n"

@@ -22,8 +22,9 @@ import yaml
 from bus.config import TopicSettings
 from bus.topics import (
     ALL_TOPICS, BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, DEAD_LETTERS,
-    HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH, MARKETING_RESPONSES,
-    TopicSpec,
+    HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, HANDOFF_TIER_FACTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH,
+    IDENTITY_REVIEWS, KPI_AGGREGATES, KPI_MERGES, KPI_PARTIALS, KPI_TICKS, MARKETING_INSTRUCTIONS_BRANCH,
+    MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_OFFERS, MARKETING_RESPONSES, MARKETING_SIGNALS, TopicSpec,
 )
 
 API_VERSION = "kafka.strimzi.io/v1"
@@ -49,22 +50,37 @@ def _identity_reads() -> tuple[TopicSpec, ...]:
 
 
 def components() -> dict[str, Access]:
-    """Component name (as in the manifests: ``omnibus-<name>``) -> its Kafka access."""
+    """Component name (as in the manifests: ``omnibus-<name>``) -> its Kafka access.
+
+    tests/deploy/test_k8s_validate.py checks that every topic a component's code names is covered.
+    """
     from processors.handoffs.agent import APP_NAME as HANDOFFS_APP
     from processors.identity.agent import COMPONENT as IDENTITY_APP
+    from processors.kpis.agent import APP_NAME as KPIS_APP
+    from processors.kpis.agent import INPUTS as KPI_INPUTS
+    from processors.offers.agent import APP_NAME as OFFERS_APP
+    from processors.offers.agent import INPUT_TOPICS as OFFER_INPUTS
 
-    adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)
+    # Every contact adapter publishes contacts, the identifiers it saw, and offer responses (dispositions).
+    adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES, DEAD_LETTERS)
     return {
-        "adapter-web": Access((*adapter_writes, HANDOFF_EVENTS, MARKETING_RESPONSES)),
-        "adapter-call-center": Access((*adapter_writes, MARKETING_RESPONSES)),
-        "adapter-branch": Access((*adapter_writes, MARKETING_RESPONSES)),
+        "adapter-web": Access((*adapter_writes, HANDOFF_EVENTS)),
+        "adapter-call-center": Access(adapter_writes),
+        "adapter-branch": Access(adapter_writes),
         "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)),
         "identity": Access(
-            (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_GRAPH, DEAD_LETTERS),
+            (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_REVIEWS, IDENTITY_GRAPH, DEAD_LETTERS),
             _identity_reads(), app=IDENTITY_APP),
-        "handoffs": Access(
-            (HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, DEAD_LETTERS),
-            (HANDOFF_EVENTS, HANDOFF_TICKS), app=HANDOFFS_APP),
+        "handoffs": Access(  # the tier facts and identifiers are also read group-less (directory_feed.py)
+            (HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, HANDOFF_TIER_FACTS, DEAD_LETTERS),
+            (HANDOFF_EVENTS, HANDOFF_TICKS, BUSINESS_EVENTS, HANDOFF_TIER_FACTS, CUSTOMER_IDENTIFIERS), app=HANDOFFS_APP),
+        "kpis": Access(
+            (KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS, DEAD_LETTERS),
+            (*KPI_INPUTS, KPI_PARTIALS, KPI_MERGES, KPI_TICKS), app=KPIS_APP),
+        "offers": Access(
+            (MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
+             MARKETING_OFFERS, DEAD_LETTERS),  # offer definitions: `omnibus offers` publishes them (campaigns.py)
+            OFFER_INPUTS, app=OFFERS_APP),
     }
 
 

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import RejectedInput, Unavailable
 from adapters.base.mapper import MappedRecord
-from adapters.base.metrics import ACK_LATENCY, DUPLICATES, PUBLISHED, RECEIVED, REJECTED, UNAVAILABLE
+from adapters.base.metrics import (
+    ACK_LATENCY,
+    DUPLICATES,
+    PUBLISHED,
+    RECEIVED,
+    REJECTED,
+    UNAVAILABLE,
+)
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger

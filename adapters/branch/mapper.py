@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import clock, wire
-from adapters.base.errors import RejectedInput
 from adapters.base.envelope import make_envelope
+from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition

@@ -18,7 +18,13 @@ from aiohttp import web
 from multidict import MultiDict
 
 from adapters.base.errors import Unauthorized
-from adapters.base.http import RunningServer, adapter_app, error_response, read_body, serving
+from adapters.base.http import (
+    RunningServer,
+    adapter_app,
+    error_response,
+    read_body,
+    serving,
+)
 from adapters.base.ingest import Item, ingest, map_item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher

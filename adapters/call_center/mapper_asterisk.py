@@ -28,7 +28,13 @@ from adapters.base import clock
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number
+from adapters.call_center.mapper import (
+    Call,
+    MapContext,
+    NativeItem,
+    call_events,
+    caller_number,
+)
 
 SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"

@@ -24,7 +24,15 @@ from typing import Any
 from adapters.base import wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, caller_number, iso_time, recorded_offer
+from adapters.call_center.mapper import (
+    Call,
+    MapContext,
+    NativeItem,
+    call_events,
+    caller_number,
+    iso_time,
+    recorded_offer,
+)
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"

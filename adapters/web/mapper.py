@@ -22,7 +22,12 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+from bus.topics import (
+    CONTACT_EVENTS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    MARKETING_RESPONSES,
+)
 
 # The analytics.js short paths (/v1/t ...) and the long names both name a call type.
 CALL_TYPES = {

@@ -25,6 +25,8 @@ _MESSAGE = {
         "anonymousId": {"type": "string"},
         "timestamp": {"type": "string", "format": "date-time"},
         "originalTimestamp": {"type": "string", "format": "date-time"},
+        "sentAt": {"type": "string", "format": "date-time",
+                   "description": "Device time at sending: timestamp is corrected by sentAt - receive time."},
         "event": {"type": "string", "description": "track: name of the event (required)."},
         "name": {"type": "string", "description": "page/screen: name of the page or screen."},
         "properties": {"type": "object"},
@@ -57,14 +59,17 @@ _ERROR = {
     },
 }
 _RESPONSES = {
-    "200": {"description": "Every event of the request was acknowledged by Kafka.",
-            "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"const": True}}}}}},
-    "400": {"description": "Bad JSON, or malformed messages. Good messages of a batch were published "
-                           "(listed in accepted); each rejected one was dead-lettered with its reason.",
+    "200": {"description": "Every event of the request was acknowledged by Kafka. A batch with refused messages "
+                           "is also 200, as Segment answers: the good ones are published (accepted), each refused "
+                           "one is dead-lettered with its reason (rejected).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "400": {"description": "Unreadable body (bad JSON, nesting over 32, NaN/Infinity, lone surrogates), a malformed "
+                           "single message, or with strict_batches a batch with refused messages; dead-lettered.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "401": {"description": "Missing or unknown write key (not dead-lettered)."},
-    "413": {"description": "Body over 500 KB (batch) or 32 KB (single call), after gunzip."},
-    "415": {"description": "Content-Type other than application/json or text/plain."},
+    "413": {"description": "Body over 500 KB (batch) or 32 KB (single call), after decoding."},
+    "415": {"description": "Content-Type other than application/json or text/plain, or a Content-Encoding other "
+                           "than gzip, deflate or br; dead-lettered."},
     "503": {"description": "Kafka did not acknowledge: nothing of the request is acknowledged, retry after "
                            "Retry-After seconds (duplicates are dropped on messageId).",
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
@@ -77,7 +82,7 @@ def _operation(summary: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "summary": summary,
         "security": [{"writeKeyBasic": []}, {}],
-        "parameters": [{"name": "Content-Encoding", "in": "header", "schema": {"enum": ["gzip", "deflate"]}}],
+        "parameters": [{"name": "Content-Encoding", "in": "header", "schema": {"enum": ["gzip", "deflate", "br"]}}],
         "requestBody": {"required": True, "content": content},
         "responses": _RESPONSES,
     }
@@ -94,6 +99,9 @@ def _paths() -> dict[str, Any]:
         "properties": {
             "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Message"}},
             "context": {"type": "object", "description": "Defaults for every message's context."},
+            "sentAt": {"type": "string", "format": "date-time",
+                       "description": "Device time at sending, for messages without their own: timestamps are "
+                                      "corrected by its skew to the receive time (Segment's rule)."},
             "writeKey": {"type": "string"},
         },
     }

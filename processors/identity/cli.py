@@ -79,11 +79,8 @@ async def _publish(settings: object, customer: str, message: dict) -> None:
 
 
 def _settings_or_exit() -> tuple[object, object]:
-    try:
+    with bad_settings_exit():
         return load_settings(), load_identity_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 async def _open_reviews(settings: object) -> list:

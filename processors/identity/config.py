@@ -76,7 +76,7 @@ class IdentitySettings(BaseModel):
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MU.items()},
         description="m/u probabilities per compared field and level (JSON; merged per field over the defaults).",
     )
-    name_close: float = Field(0.85, gt=0, le=1, description="Jaro-Winkler similarity from which names are close.")
+    name_close: float = Field(0.86, gt=0, le=1, description="Jaro-Winkler similarity from which names are close.")
     address_close: float = Field(85.0, gt=0, le=100, description="Token-sort ratio (%) from which addresses are close.")
     match_vetoes: tuple[str, ...] = Field(
         DEFAULT_VETOES, description="Compared fields that refuse a merge when they differ, whatever the weight."

@@ -36,6 +36,7 @@ from bus.topics import (
     MARKETING_RESPONSES,
     TopicSpec,
 )
+from processors import readiness
 from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
 from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.ticks import BadTick, decode_tick, tick_records
@@ -75,6 +76,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
+    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     topics = settings.topics
     counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:

@@ -32,6 +32,7 @@ from bus.topics import (
     BUSINESS_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED,
     MARKETING_OFFERS, MARKETING_RESPONSES, TopicSpec,
 )
+from processors import readiness
 from processors.offers import metrics
 from processors.offers.config import OffersSettings
 from processors.offers.engine import Batch, OfferEngine
@@ -81,6 +82,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     serializer, deserializer = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
+    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)

@@ -14,12 +14,15 @@ from omnibus.cli import app
 from bus.config import load_settings, unknown_environment_keys
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.config import IdentitySettings
+from processors.kpis.config import KpisSettings
+from processors.offers.config import OffersSettings
 from tests.deploy.kustomize import K8S, OVERLAYS, build, containers, of_kind
 
 COMPONENTS = {
     "OMNIBUS_ADAPTER_WEB__": WebSettings, "OMNIBUS_ADAPTER_BRANCH__": BranchSettings,
     "OMNIBUS_ADAPTER_CALL_CENTER__": CallCenterSettings, "OMNIBUS_ADAPTER_LEGACY__": LegacySettings,
     "OMNIBUS_PROCESSOR_IDENTITY__": IdentitySettings, "OMNIBUS_PROCESSOR_HANDOFFS__": HandoffsSettings,
+    "OMNIBUS_PROCESSOR_KPIS__": KpisSettings, "OMNIBUS_PROCESSOR_OFFERS__": OffersSettings,
 }
 
 

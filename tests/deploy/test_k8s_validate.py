@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def test_every_workload_has_requests_a_budget_and_a_scraped_service(overlay: str
 def test_processors_are_ready_only_when_they_own_their_partitions(overlay: str) -> None:
     for workload in workloads(build(overlay)):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
-        if container["args"][0] in ("identity", "handoffs"):
+        if container["args"][0] in ("identity", "handoffs", "kpis", "offers"):
             assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
             assert container["livenessProbe"]["httpGet"]["path"] == "/live"
         elif container["args"][-1] == "run":  # HTTP adapters
@@ -137,11 +138,27 @@ def test_autoscaling_watches_each_processors_own_consumer_group() -> None:
         assert scaled["spec"]["maxReplicaCount"] <= settings.partitions
 
 
+def topics_named_in(package_name: str) -> set[str]:
+    """Suffixes of every ``TopicSpec`` a module of the package imports or declares."""
+    named: set[str] = set()
+    package = importlib.import_module(package_name)
+    for module in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
+        if not module.name.endswith("__main__"):
+            found = vars(importlib.import_module(module.name)).values()
+            named |= {value.suffix for value in found if isinstance(value, TopicSpec)}
+    return named
+
+
+@pytest.mark.parametrize("processor", ["identity", "handoffs", "kpis", "offers"])
+def test_a_processors_kafka_user_covers_every_topic_its_code_names(processor: str) -> None:
+    access = components()[processor]
+    covered = {spec.suffix for spec in (*access.reads, *access.writes)}
+    missing = topics_named_in(f"processors.{processor}") - covered
+    assert not missing, f"{processor} names {sorted(missing)} without an ACL"
+
+
 @pytest.mark.parametrize("adapter", ["web", "call_center", "branch", "legacy"])
 def test_an_adapters_kafka_user_may_write_every_topic_its_code_names(adapter: str) -> None:
-    named: set[str] = set()
-    for module in ("mapper", "cli"):
-        found = vars(importlib.import_module(f"adapters.{adapter}.{module}")).values()
-        named |= {value.suffix for value in found if isinstance(value, TopicSpec)}
     writes = {spec.suffix for spec in components()[f"adapter-{adapter.replace('_', '-')}"].writes}
-    assert named <= writes, f"adapter {adapter} publishes to {sorted(named - writes)} without an ACL"
+    missing = topics_named_in(f"adapters.{adapter}") - writes
+    assert not missing, f"adapter {adapter} publishes to {sorted(missing)} without an ACL"

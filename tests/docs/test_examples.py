@@ -1,5 +1,6 @@
-"""The subscriber guide's consumer examples work: the Python one reads real records off the test broker,
-the Java one compiles with Maven (docs/subscribers.md)."""
+"""The subscriber guide's consumer examples work against the test broker: the Python one, and the Java
+one compiled and run with Maven (docs/subscribers.md). Both must print the public records and never read
+the internal topics."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
-from bus.serde import build_serde
+from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH
 from tests.processors.identity.support import interaction
 from tests.support.samples import identifiers_observed
@@ -21,13 +23,12 @@ from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
+ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"
+pytestmark = pytest.mark.kafka
 
 
-@pytest.mark.kafka
-@pytest.mark.timeout(180)
-async def test_the_python_example_prints_every_public_record_and_never_reads_internal_topics(
-    bootstrap_servers: str,
-) -> None:
+async def published(bootstrap_servers: str) -> tuple[OmnibusSettings, Event]:
+    """A contact and an IdentifiersObserved on public topics, and a JSON record on an internal one."""
     config = await settings_with_topics(bootstrap_servers, partitions=1)
     serializer, _ = build_serde(config.registry)
     call = interaction([("PHONE", "+8613912345678")])
@@ -38,15 +39,21 @@ async def test_the_python_example_prints_every_public_record_and_never_reads_int
         ])
     raw = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
     await raw.start()
-    try:  # an internal JSON record the example must never see
+    try:
         await raw.send_and_wait(IDENTITY_GRAPH.name(config.topics), b'{"internal": true}', key=b"n")
     finally:
         await raw.stop()
+    return config, call
 
+
+@pytest.mark.timeout(180)
+async def test_the_python_example_prints_every_public_record_and_never_reads_internal_topics(
+    bootstrap_servers: str,
+) -> None:
+    config, call = await published(bootstrap_servers)
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "python" / "consume.py"), "--bootstrap-servers", bootstrap_servers,
-         "--asyncapi", str(ROOT / "docs" / "asyncapi.yaml"), "--group", "crm-test", "--prefix", config.topics.prefix,
-         "--max-records", "2"],
+         "--asyncapi", str(ASYNCAPI), "--group", "crm-test", "--prefix", config.topics.prefix, "--max-records", "2"],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -61,10 +68,21 @@ async def test_the_python_example_prints_every_public_record_and_never_reads_int
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_the_java_example_compiles(tmp_path: Path) -> None:
+async def test_the_java_example_compiles_and_prints_every_public_record(bootstrap_servers: str, tmp_path: Path) -> None:
     mvn = shutil.which("mvn")
     assert mvn, "Maven is missing: scripts/bootstrap.sh installs it"
     project = shutil.copytree(EXAMPLES / "java", tmp_path / "java")
-    result = subprocess.run([mvn, "-q", "-B", "compile"], cwd=project, capture_output=True, text=True, timeout=540)
+    build = subprocess.run([mvn, "-q", "-B", "compile", "dependency:build-classpath", "-Dmdep.outputFile=cp.txt"],
+                           cwd=project, capture_output=True, text=True, timeout=480)
+    assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
+    config, call = await published(bootstrap_servers)
+    classpath = f"{project / 'target' / 'classes'}:{(project / 'cp.txt').read_text().strip()}"
+    result = subprocess.run(
+        ["java", "-cp", classpath, "example.OmnibusConsumer", bootstrap_servers, str(ASYNCAPI), "crm-java",
+         config.topics.prefix, "2"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert (project / "target" / "classes" / "example" / "OmnibusConsumer.class").is_file()
+    lines = [line for line in result.stdout.splitlines() if line.startswith(config.topics.prefix)]
+    assert len(lines) == 2, result.stdout[-3000:]
+    assert {line.split()[2] for line in lines} == {"omnibus.contact.InteractionRecorded",
+                                                   "omnibus.contact.IdentifiersObserved"}
+    assert any(call.value["envelope"]["event_id"] in line for line in lines)

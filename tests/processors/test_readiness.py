@@ -1,7 +1,7 @@
 """No endpoint of any process answers a 5xx other than 503 (with ``Retry-After``) while it starts or stops.
 
 Issue #10 case 8: the screen pop answered 500 while a worker started. Here the identity worker, the
-handoff tracker and the web adapter run as real processes and every endpoint they serve is polled from
+handoff tracker, the KPI and offer workers and the web adapter run as real processes and every endpoint they serve is polled from
 the moment they are launched until they have exited after SIGTERM.
 """
 
@@ -29,6 +29,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 IDENTITY_PATHS = ("/customers/lookup?type=EMAIL&value=ann%40x.org", "/customers/c-unknown", "/identity/nodes?key=x",
                   READY_PATH, LIVE_PATH, "/")
 HANDOFF_PATHS = (READY_PATH, LIVE_PATH, "/")
+KPI_PATHS = ("/kpis", READY_PATH, LIVE_PATH)
+OFFER_PATHS = ("/customers/c-unknown/offers", READY_PATH, LIVE_PATH)
 ADAPTER_PATHS = ("/healthz", "/openapi.json")
 
 
@@ -71,13 +73,15 @@ def assert_no_server_error(poller: Poller) -> None:
 
 async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
-    identity_port, handoffs_port, adapter_port, *metrics = distinct_free_ports(6)
+    identity_port, handoffs_port, adapter_port, kpis_port, offers_port, *metrics = distinct_free_ports(10)
     common = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
               "OMNIBUS_TOPICS__PARTITIONS": "2"}
     runs = [
         (["identity", "run", "--web-port", str(identity_port)], identity_port, IDENTITY_PATHS,
          {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}),
         (["handoffs", "run"], handoffs_port, HANDOFF_PATHS, {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": str(handoffs_port)}),
+        (["kpis", "run"], kpis_port, KPI_PATHS, {"OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(kpis_port)}),
+        (["offers", "run"], offers_port, OFFER_PATHS, {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": str(offers_port)}),
         (["adapter", "web", "run"], adapter_port, ADAPTER_PATHS,
          {"OMNIBUS_ADAPTER_WEB__PORT": str(adapter_port), "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"wk": "web"})}),
     ]
@@ -92,10 +96,12 @@ async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap
             pollers.append(poller := Poller(command, port, paths))
             threads.append(thread := threading.Thread(target=poller.run, daemon=True))
             thread.start()
-        identity, handoffs, adapter = pollers
+        identity, handoffs, kpis, offers, adapter = pollers
         identity.command.wait_for(lambda: identity.last(READY_PATH) == 200, "the identity worker to be ready")
         identity.command.wait_for(lambda: identity.last(IDENTITY_PATHS[0]) == 404, "the screen pop to answer")
         handoffs.command.wait_for(lambda: handoffs.last(READY_PATH) == 200, "the tracker to be ready")
+        kpis.command.wait_for(lambda: kpis.last(READY_PATH) == 200, "the KPI worker to be ready")
+        offers.command.wait_for(lambda: offers.last(READY_PATH) == 200, "the offer worker to be ready")
         adapter.command.wait_for(lambda: adapter.last("/healthz") == 200, "the adapter to answer")
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics[0]}/metrics", timeout=5) as response:
             exported = response.read().decode()

@@ -51,4 +51,10 @@ def on_block(ctx: Ctx, message: Message) -> None:
         ctx.send(high, {"k": "link", "y": low, "cx": False, "cul": None, "tok": f"{token}#0", "saga": saga})
 
 
-HANDLERS = {"block": on_block}
+def on_unblock(ctx: Ctx, message: Message) -> None:
+    """Customer ``c`` merged into another: its entry goes (the survivor files itself)."""
+    entries = ctx.state.get("e", {})
+    entries.pop(message["c"], None)
+
+
+HANDLERS = {"block": on_block, "unblock": on_unblock}

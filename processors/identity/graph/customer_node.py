@@ -18,6 +18,7 @@ from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
@@ -173,6 +174,9 @@ def on_offer(ctx: Ctx, message: Message) -> None:
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key), message["pf"]))
+        if message.get("tr"):
+            for key in block_keys(message["tr"]):  # the loser's blocking entries go, the survivor's stay
+                ctx.send(key, {"k": "unblock", "c": loser})
         absorb_traits(ctx, message.get("tr"))
         merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
         ctx.emit(merged)

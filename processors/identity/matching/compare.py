@@ -1,7 +1,7 @@
 """Comparison levels of two customers, per trait and per identifier type.
 
 Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
-similarity ≥ ``name_close`` or two edits; dates: one digit off or day and month transposed; addresses: token-sort
+similarity ≥ ``name_close``; dates: one digit off or day and month transposed; addresses: token-sort
 ratio ≥ ``address_close`` percent; postcodes: one edit); ``different``; ``missing`` when either side
 has no value. Identifier types have ``agree`` (a common identifier), ``different`` (both have the
 type, none in common: two national IDs are a conflict) or ``missing``. Distances come from rapidfuzz.
@@ -34,19 +34,16 @@ TRAIT_FIELDS = {GIVEN: "given_name", FAMILY: "family_name", BIRTH: "birth_date",
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    name_close: float = 0.85  # Jaro-Winkler similarity, 0..1
+    name_close: float = 0.86  # Jaro-Winkler similarity, 0..1
     address_close: float = 85.0  # rapidfuzz token-sort ratio, 0..100
 
 
 def name_level(a: str, b: str, limits: Thresholds) -> Level:
-    """Close: Jaro-Winkler ≥ ``name_close``, or at most two edits between names of five letters or more."""
+    """Close: Jaro-Winkler similarity ≥ ``name_close`` (0.86: "jonathan"/"jonahtan" 0.975 are close,
+    "marine"/"marthe" 0.844 and "jean"/"joan" 0.85, two people of one household, are not)."""
     if a == b:
         return Level.EXACT
-    if JaroWinkler.similarity(a, b) >= limits.name_close:
-        return Level.CLOSE
-    if min(len(a), len(b)) >= 5 and Levenshtein.distance(a, b) <= 2:
-        return Level.CLOSE
-    return Level.DIFFERENT
+    return Level.CLOSE if JaroWinkler.similarity(a, b) >= limits.name_close else Level.DIFFERENT
 
 
 def date_level(a: str, b: str, limits: Thresholds) -> Level:

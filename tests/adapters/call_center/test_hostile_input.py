@@ -18,7 +18,11 @@ from adapters.call_center.mapper import Topics
 from adapters.call_center.state import CallCenterState
 from bus.config import TopicSettings
 from tests.adapters.call_center.support import (
-    LYON_TWILIO_TOKEN, PARIS_KEY, call_center_settings, master_lines, sample,
+    LYON_TWILIO_TOKEN,
+    PARIS_KEY,
+    call_center_settings,
+    master_lines,
+    sample,
 )
 from tests.adapters.web.support import StandInPublisher
 from tests.support.http import adapter_client

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-
 from aiohttp import web
 
 from adapters.base.http import RUNNER_OPTIONS
@@ -59,26 +58,22 @@ def serve_in_thread(build: Callable[[], web.Application], publisher: StandInPubl
         loop.close()
 
 
-@contextmanager
-def web_hall() -> Iterator[Served]:
-    publisher, settings = StandInPublisher(), web_settings()
-    with serve_in_thread(lambda: WebIngress(settings, publisher, SegmentMapper(settings, TopicSettings())).app(), publisher) as s:  # type: ignore[arg-type]
-        yield s
+def _builders(publisher: StandInPublisher) -> dict[str, Callable[[], web.Application]]:
+    """Each HTTP adapter's app with ``publisher``, built where it will run (its thread or loop)."""
+    return {
+        "web": lambda: WebIngress(web_settings(), publisher, SegmentMapper(web_settings(), TopicSettings())).app(),  # type: ignore[arg-type]
+        "call_center": lambda: CallCenterIngress(call_center_settings(), Topics.of(TopicSettings()), publisher,  # type: ignore[arg-type]
+                                                 CallCenterState(None)).app(),
+        "branch": lambda: BranchIngress(branch_settings(), publisher, CounterMapper(branch_settings(), TopicSettings())).app(),  # type: ignore[arg-type]
+    }
 
 
 @contextmanager
-def call_center(public_base_url: str | None = None) -> Iterator[Served]:
-    publisher, settings = StandInPublisher(), call_center_settings(public_base_url=public_base_url)
-    with serve_in_thread(lambda: CallCenterIngress(
-            settings, Topics.of(TopicSettings()), publisher, CallCenterState(None)).app(), publisher) as served:  # type: ignore[arg-type]
+def threaded(name: str) -> Iterator[Served]:
+    """``web``, ``call_center`` or ``branch`` with a stand-in publisher, served from a thread."""
+    publisher = StandInPublisher()
+    with serve_in_thread(_builders(publisher)[name], publisher) as served:
         yield served
-
-
-@contextmanager
-def branch() -> Iterator[Served]:
-    publisher, settings = StandInPublisher(), branch_settings()
-    with serve_in_thread(lambda: BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings())).app(), publisher) as s:  # type: ignore[arg-type]
-        yield s
 
 
 @dataclass
@@ -123,15 +118,9 @@ class LoopClient:
 
 @contextmanager
 def loop_client(name: str) -> Iterator[LoopClient]:
-    """``web``, ``call_center`` or ``branch`` with a stand-in publisher."""
+    """``web``, ``call_center`` or ``branch`` with a stand-in publisher, and a client, on one loop."""
     publisher = StandInPublisher()
-    builders: dict[str, Callable[[], web.Application]] = {
-        "web": lambda: WebIngress(web_settings(), publisher, SegmentMapper(web_settings(), TopicSettings())).app(),  # type: ignore[arg-type]
-        "call_center": lambda: CallCenterIngress(call_center_settings(), Topics.of(TopicSettings()), publisher,  # type: ignore[arg-type]
-                                                 CallCenterState(None)).app(),
-        "branch": lambda: BranchIngress(branch_settings(), publisher, CounterMapper(branch_settings(), TopicSettings())).app(),  # type: ignore[arg-type]
-    }
-    client = LoopClient(builders[name], publisher)
+    client = LoopClient(_builders(publisher)[name], publisher)
     try:
         yield client
     finally:

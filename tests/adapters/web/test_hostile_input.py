@@ -18,7 +18,12 @@ from aiohttp.test_utils import TestClient
 from adapters.web.ingress import WebIngress
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
-from tests.adapters.web.support import StandInPublisher, basic_auth, sample, web_settings
+from tests.adapters.web.support import (
+    StandInPublisher,
+    basic_auth,
+    sample,
+    web_settings,
+)
 from tests.support.http import adapter_client
 
 HEADERS = {"Authorization": basic_auth(), "Content-Type": "application/json"}

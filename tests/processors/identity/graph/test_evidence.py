@@ -166,6 +166,14 @@ def test_the_node_sdk_alias_sequence_keeps_every_event_of_the_user_on_one_custom
     assert not h.decisions(Refused) and len(h.local.roots()) == 1
 
 
+def test_an_anonymous_visitor_who_logs_in_is_one_customer() -> None:
+    h = Harness(settings())
+    segment(h, {"type": "page", "anonymousId": "a-9", "name": "Tariffs", "messageId": "m1"})
+    segment(h, {"type": "identify", "userId": "u-9", "anonymousId": "a-9", "messageId": "m2",
+                "traits": {"email": "u-9@example.org", "firstName": "Ann"}})
+    assert len({r.customer_id for r in h.decisions(Resolved)}) == 1 and not h.decisions(ReviewRequested)
+
+
 def test_an_alias_of_an_earlier_user_id_merges_the_two_users() -> None:
     h = Harness(settings())
     segment(h, {"type": "identify", "userId": "u-old", "messageId": "m1", "traits": {"email": "old@example.org"}})

@@ -13,6 +13,7 @@ LIMITS = Thresholds()
     ("catherine", "catherin", Level.CLOSE),  # a dropped letter
     ("jonathan", "jonahtan", Level.CLOSE),  # transposed letters
     ("catherine", "margaret", Level.DIFFERENT),
+    ("marine", "marthe", Level.DIFFERENT),  # two people of one household, two letters apart
 ])
 def test_name_levels(a: str, b: str, level: Level) -> None:
     assert name_level(a, b, LIMITS) is level

@@ -31,7 +31,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * from the AsyncAPI document (docs/asyncapi.yaml), so internal topics are never subscribed to.
  * Delivery is at least once: dedupe on {@code envelope.event_id} before applying a record.
  *
- * <p>Arguments: bootstrap servers, path to asyncapi.yaml, consumer group, topic prefix (omnibus).
+ * <p>Arguments: bootstrap servers, path to asyncapi.yaml, consumer group, topic prefix (omnibus), and
+ * optionally how many records to print before stopping (default: run until stopped).
  */
 public final class OmnibusConsumer {
   private static final byte[] MAGIC = {(byte) 0xC3, (byte) 0x01};
@@ -41,6 +42,7 @@ public final class OmnibusConsumer {
     JsonNode document = new ObjectMapper(new YAMLFactory()).readTree(new File(args[1]));
     String group = args[2];
     String prefix = args.length > 3 ? args[3] : "omnibus";
+    long maxRecords = args.length > 4 ? Long.parseLong(args[4]) : Long.MAX_VALUE;
 
     List<String> topics = new ArrayList<>();
     document.get("channels").forEach(channel ->
@@ -59,10 +61,12 @@ public final class OmnibusConsumer {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(topics);
-      while (true) {
+      long seen = 0;
+      while (seen < maxRecords) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
           GenericRecord value = decode(record.value(), schemas);
           System.out.printf("%s %s %s %s%n", record.topic(), record.key(), value.getSchema().getFullName(), value);
+          seen++;
         }
         consumer.commitSync(); // after the records were handled: at least once
       }
