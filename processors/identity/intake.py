@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
@@ -37,7 +38,7 @@ ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 MAX_SAGA_BYTES = MAX_BUNDLE_BYTES // 2
 
 
-class EventTooLarge(ValueError):
+class EventTooLarge(OmnibusError, ValueError):
     """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
 
 
