@@ -89,9 +89,9 @@ class LenientMemoryRecords(_MemoryRecordsPy):
 
     def next_batch(self, *args: Any, **kwargs: Any) -> Any:
         next_slice = self._next_slice
-        batch = super().next_batch(*args, **kwargs)
-        if batch is None or next_slice is None or batch.magic < 2:
-            return batch
+        if next_slice is None or len(next_slice) < self.MIN_SLICE or next_slice[self.MAGIC_OFFSET] < 2:
+            return super().next_batch(*args, **kwargs)  # end, a short slice (raises) or a legacy batch
+        self._cache_next()
         return _FallbackBatch(next_slice)
 
 
