@@ -14,6 +14,7 @@ from aiokafka.structs import TopicPartition
 from bus.config import OmnibusSettings
 from bus.topics import CUSTOMER_IDENTIFIERS, IDENTITY_GRAPH, TopicSpec
 from processors.identity.agent import IdentityProcessor, input_topics
+from processors.identity.assignments import current_rows
 from processors.identity.config import IdentitySettings
 from tests.support.kafka_io import read_events
 
@@ -83,11 +84,9 @@ def watched_topics(worker: IdentityProcessor) -> list[TopicSpec]:
 
 
 async def assignments(settings: OmnibusSettings) -> dict[str, str]:
-    """The compacted identifier-to-customer topic as a reader sees it: the last record per key."""
-    latest: dict[str, str] = {}
-    for landed in await read_events(settings, CUSTOMER_IDENTIFIERS):
-        latest[landed.key] = landed.event.value["customer_id"]  # type: ignore[index]
-    return latest
+    """The compacted identifier-to-customer topic as a reader sees it: per key, the row of the highest version."""
+    rows = [(landed.key, landed.event.value) for landed in await read_events(settings, CUSTOMER_IDENTIFIERS)]
+    return {key: row["customer_id"] for key, row in current_rows(rows).items()}  # type: ignore[arg-type]
 
 
 def clusters(mapping: dict[str, str]) -> set[frozenset[str]]:
