@@ -4,7 +4,8 @@ State (fields left out when empty): ``init`` (false for a stub that only holds e
 the customer it was merged into, ``m`` members ``{identifier key: assignment version}``, ``lk`` the
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
 customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
-hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
+hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``f`` the rank of each member of a limited type
+(``limits.py``: who gives way when a limit is exceeded), ``tr`` the
 trait summary the matcher compares (``matching.traits``).
 
 Every decision about a customer is taken at its root, one message at a time, with the full member
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.limits import evict, loser, rank_of, ranks_of_kind, version_of
+from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
 
@@ -71,7 +73,14 @@ def on_join(ctx: Ctx, message: Message) -> None:
     if breach is None and not message["new"] and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)
-    if breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
+    dropped = culprit
+    if breach is not None and message["new"]:  # the largest rank gives way (limits.py)
+        dropped = loser(ranks_of_kind(state, breach.kind), culprit, rank_of(saga, culprit))
+    if dropped != culprit:  # the new identifier ranks before a member: it joins, the member goes
+        _admit(ctx, culprit, version_of(saga, culprit), rank_of(saga, culprit), lineage(saga), saga["e"])
+        ctx.send(*evict(state, ctx.key, dropped, saga["e"], saga["ch"], breach.reason))
+        saga["cur"] = ctx.key
+    elif breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
         ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
         saga["cur"] = ctx.key
@@ -88,12 +97,50 @@ def on_join(ctx: Ctx, message: Message) -> None:
                    (min(added), culprit))
     else:
         for key in added:
-            members[key] = 1
-            linked = Linked(ctx.key, key, lineage(saga))
-            ctx.emit(linked)
-            _assign(ctx, [key], members, ctx.key, linked.event_id, saga["e"])
+            _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga["e"])
         saga["cur"], saga["pend"] = ctx.key, []
     _continue(ctx, saga, message["tok"])
+
+
+def _admit(ctx: Ctx, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
+    """``key`` becomes a member (its rank kept if its type is limited); announce and tell its node."""
+    members: dict[str, int] = ctx.state.setdefault("m", {})
+    members[key] = version
+    if ctx.policy.limit(kind_of(key)) is not None:
+        ctx.state.setdefault("f", {})[key] = rank
+    linked = Linked(ctx.key, key, link_lineage)
+    ctx.emit(linked)
+    _assign(ctx, [key], members, ctx.key, linked.event_id, token)
+
+
+def on_rekey(ctx: Ctx, message: Message) -> None:
+    """An event older than any seen so far carried member ``id``: lower its cached rank."""
+    if not _route(ctx, message):
+        return
+    ranks = ctx.state.get("f", {})
+    if message["id"] in ranks and message["r"] < ranks[message["id"]]:
+        ranks[message["id"]] = message["r"]
+
+
+def on_rejoin(ctx: Ctx, message: Message) -> None:
+    """An identifier this customer evicted on a stale rank asks to be ranked again with rank ``r``."""
+    if not _route(ctx, message, message["tok"]):
+        return
+    ctx.remember("d", message["tok"], DONE_TOKENS)
+    state, key, rank = ctx.state, message["id"], message["r"]
+    if key in state.get("m", {}):
+        return
+    kind, rule_lineage = kind_of(key), Lineage(message["e"], message["ch"], MAX_PER_CUSTOMER)
+    ranks, limit = ranks_of_kind(state, kind), ctx.policy.limit(kind)
+    dropped = loser(ranks, key, rank) if limit is not None and len(ranks) >= limit else None
+    if dropped == key:  # it gives way after all: evict it again at its true rank
+        ctx.send(key, {"k": "evict", "c": ctx.key, "v": message["v"], "r": rank, "e": message["e"],
+                       "ch": message["ch"], "why": f"the customer holds {limit} {kind} identifiers ranked before it"})
+        return
+    _admit(ctx, key, message["v"], rank, rule_lineage, None)
+    if dropped is not None:
+        ctx.send(*evict(state, ctx.key, dropped, message["e"], message["ch"],
+                        f"the customer would hold {len(ranks) + 1} {kind} identifiers (limit {limit})"))
 
 
 def on_link(ctx: Ctx, message: Message) -> None:
@@ -112,7 +159,8 @@ def on_link(ctx: Ctx, message: Message) -> None:
         state["lk"] = message["tok"]
         ctx.send(other, {
             "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
-            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"), "tok": message["tok"],
+            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"), "f": state.get("f", {}),
+            "tok": message["tok"],
             "cx": message["cx"],
             "cul": message["cul"], "saga": saga,
         })
@@ -170,6 +218,8 @@ def on_offer(ctx: Ctx, message: Message) -> None:
         moved = sorted(message["m"])
         for key in moved:
             members[key] = message["m"][key] + 1
+        if message.get("f"):
+            state["f"] = {**state.get("f", {}), **message["f"]}
         state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):
@@ -199,7 +249,7 @@ def on_offer_result(ctx: Ctx, message: Message) -> None:
     ctx.remember("d", message["tok"], DONE_TOKENS)
     if message["ok"]:
         state["p"] = message["p"]
-        for field in ("m", "dn", "al", "tr"):
+        for field in ("m", "f", "dn", "al", "tr"):
             state.pop(field, None)
         ctx.store.put_profile(ctx.key, None)
     elif message.get("dn"):
@@ -212,7 +262,8 @@ def on_create(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return  # created already: a duplicate
     saga, state = copy_saga(message["saga"]), ctx.state
-    state.update(init=True, b=saga["at"], m={key: 1 for key in message["add"]})
+    state.update(init=True, b=saga["at"], m={key: version_of(saga, key) for key in message["add"]})
+    state["f"] = {key: rank_of(saga, key) for key in message["add"] if ctx.policy.limit(kind_of(key)) is not None}
     created = Created(ctx.key, tuple(message["add"]), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message["add"], state["m"], ctx.key, created.event_id, saga["e"])
@@ -251,21 +302,23 @@ def on_split(ctx: Ctx, message: Message) -> None:
         return
     new_id = customer_id(message["at"], message["tok"])
     versions = {key: members.pop(key) + 1 for key in moving}
+    ranks = {key: state["f"].pop(key) for key in moving if key in state.get("f", {})}
     state["dn"] = sorted({*state.get("dn", []), new_id})
     split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
     ctx.emit(split)
     _assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"]})
+    ctx.send(new_id, {"k": "split_init", "m": versions, "f": ranks, "dn": [ctx.key], "at": message["at"]})
 
 
 def on_split_init(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return
-    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]))
+    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), f=dict(message.get("f", {})),
+                     dn=list(message["dn"]))
     ctx.release_queue()
 
 
 HANDLERS = {
     "join": on_join, "link": on_link, "offer": on_offer, "offer_result": on_offer_result, "create": on_create,
-    "apply": on_apply, "split": on_split, "split_init": on_split_init,
+    "apply": on_apply, "split": on_split, "split_init": on_split_init, "rekey": on_rekey, "rejoin": on_rejoin,
 }
