@@ -76,7 +76,7 @@ def on_join(ctx: Ctx, message: Message) -> None:
     dropped = culprit
     if breach is not None and message["new"]:  # the largest rank gives way (limits.py)
         dropped = loser(ranks_of_kind(state, breach.kind), culprit, rank_of(saga, culprit))
-    if dropped != culprit:  # the new identifier ranks before a member: it joins, the member goes
+    if breach is not None and dropped != culprit:  # the new one ranks before a member: it joins, the member goes
         _admit(ctx, culprit, version_of(saga, culprit), rank_of(saga, culprit), lineage(saga), saga["e"])
         ctx.send(*evict(state, ctx.key, dropped, saga["e"], saga["ch"], breach.reason))
         saga["cur"] = ctx.key

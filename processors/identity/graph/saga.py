@@ -93,14 +93,15 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             saga["j"] += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga["pend"], [key])
+            dropped = None
             if breach is not None:  # the limit keeps the smallest ranks (limits.py), not the first planned
                 ranks = {k: rank_of(saga, k) for k in saga["pend"] if kind_of(k) == breach.kind}
                 dropped = loser(ranks, key, rank_of(saga, key))
                 outputs.append(Refused(dropped, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
                                        customer_id=pending_customer_id(saga)))
                 outputs.append(Send(dropped, {"k": "release", "tok": event_id, "with": None}))
-            if breach is None or dropped != key:
-                saga["pend"] = [k for k in saga["pend"] if breach is None or k != dropped] + [key]
+            if dropped != key:
+                saga["pend"] = [k for k in saga["pend"] if k != dropped] + [key]
             saga["j"] += 1
         elif status == NEW:
             outputs.append(Send(current, {"k": "join", "add": [key], "cul": key, "new": True,
