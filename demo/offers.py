@@ -34,37 +34,42 @@ content:
 channels: [WEB, CALL_CENTER, BRANCH]
 valid_from: 2026-01-01T00:00:00Z
 priority: 50
-eligibility: '"MOB-5G-50" in products && !("FIBRE-1G" in products)'
+eligibility: '!("FIBRE-1G" in products)'
 caps: [{{max: 2, per: 7d}}]
 """
 STEP_TIMEOUT_S = 60.0
 
 
-class InstructionWatch:
-    """Every show / withdraw instruction on the push channels' topics, as it arrives (from offset 0)."""
+class TopicWatch:
+    """Every record of some topics as it arrives, with the wall-clock instant it was read (from offset 0, or
+    only what comes after ``start()`` with ``from_end``)."""
 
-    def __init__(self, settings: OmnibusSettings) -> None:
-        self.settings = settings
-        self.seen: list[tuple[float, Event]] = []  # (time.monotonic() when read, event)
+    def __init__(self, settings: OmnibusSettings, specs: list[TopicSpec], *, from_end: bool = False) -> None:
+        self.settings, self.specs, self.from_end = settings, specs, from_end
+        self.seen: list[tuple[float, Event]] = []  # (time.time() when read, event)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         _, deserializer = build_serde(self.settings.registry)
         consumer = AIOKafkaConsumer(**connection_options(self.settings.kafka), group_id=None,
-                                    enable_auto_commit=False, fetch_max_wait_ms=20)
+                                    enable_auto_commit=False, fetch_max_wait_ms=10)
         await consumer.start()
-        specs: list[TopicSpec] = list(INSTRUCTION_TOPICS.values())
-        tps = [TopicPartition(s.name(self.settings.topics), p) for s in specs
+        tps = [TopicPartition(s.name(self.settings.topics), p) for s in self.specs
                for p in range(s.partition_count(self.settings.topics))]
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        if self.from_end:
+            await consumer.seek_to_end(*tps)
+            for tp in tps:
+                await consumer.position(tp)
+        else:
+            await consumer.seek_to_beginning(*tps)
 
         async def run() -> None:
             try:
                 while True:
-                    for tp, messages in (await consumer.getmany(timeout_ms=50)).items():
-                        self.seen.extend((time.monotonic(), deserializer(m.value, SerdeContext(topic=tp.topic)))
-                                         for m in messages)
+                    for tp, messages in (await consumer.getmany(timeout_ms=20)).items():
+                        now = time.time()
+                        self.seen.extend((now, deserializer(m.value, SerdeContext(topic=tp.topic))) for m in messages)
             finally:
                 await consumer.stop()
 
@@ -75,6 +80,13 @@ class InstructionWatch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class InstructionWatch(TopicWatch):
+    """The show / withdraw instructions on every push channel's topic."""
+
+    def __init__(self, settings: OmnibusSettings) -> None:
+        super().__init__(settings, list(INSTRUCTION_TOPICS.values()))
 
     def of(self, customer_id: str, channel: str, action: str) -> list[tuple[float, Event]]:
         return [(at, e) for at, e in self.seen if e.value["customer_id"] == customer_id
@@ -125,7 +137,7 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
     accepted = {"type": "track", "messageId": f"demo-accept-{customer.index}", "userId": customer.user_id,
                 "event": "Offer Accepted", "timestamp": datetime.now(UTC).isoformat(),
                 "properties": {"offer_id": OFFER_ID, "offer_version": 1}}
-    sent = time.monotonic()
+    sent = time.time()
     async with http.post(f"{endpoints.web}/v1/track", json=accepted,
                          headers={"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}) as response:
         response.raise_for_status()

@@ -26,6 +26,7 @@ class DemoCustomer:
     national_id: str  # what the counter sees on the ID card
     account: str    # what billing knows
     user_id: str    # the portal login
+    birth_date: str = ""  # ISO date, printed on the ID card (also inside the resident ID)
 
     @property
     def tier(self) -> str:
@@ -47,6 +48,7 @@ def customers(count: int, seed: int = 7) -> list[DemoCustomer]:
                 national_id=resident_id(f"110105{birth}{rng.randint(0, 999):03d}"),
                 account=f"ACC-{100000 + index}",
                 user_id=f"u-{index + 1001:05d}",
+                birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
             )
         )
     return people

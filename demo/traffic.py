@@ -22,7 +22,9 @@ def _iso(moment: datetime) -> str:
 def segment_identify(customer: DemoCustomer, at: datetime) -> dict[str, Any]:
     return {
         "type": "identify", "messageId": _id("identify", customer.index), "userId": customer.user_id,
-        "timestamp": _iso(at), "traits": {"email": customer.email, "phone": customer.phone, "name": customer.name},
+        "timestamp": _iso(at),
+        "traits": {"email": customer.email, "phone": customer.phone, "name": customer.name,
+                   "birthday": customer.birth_date},
     }
 
 
@@ -68,7 +70,9 @@ def connect_ctr(customer: DemoCustomer, start: datetime, *, answered: bool) -> d
                   "DequeueTimestamp": _iso(connected if answered else end), "Duration": 8},
         "Agent": {"Username": f"agent{customer.index % 4}", "ConnectedToAgentTimestamp": _iso(connected)}
         if answered else None,
-        "Attributes": {"accountNumber": customer.account, "disposition": "bill-explained"} if answered else {},
+        # The IVR identified the caller by account and date of birth; the agent confirmed the name.
+        "Attributes": {"accountNumber": customer.account, "disposition": "bill-explained", "name": customer.name,
+                       "dateOfBirth": customer.birth_date} if answered else {},
         "DisconnectReason": "AGENT_DISCONNECT" if answered else "CUSTOMER_DISCONNECT",
         "PreviousContactId": None, "NextContactId": None,
     }
@@ -89,6 +93,7 @@ def counter_visit(customer: DemoCustomer, start: datetime, terminal_id: str, bra
         "transaction": {"id": f"TX-{customer.index:05d}", "type": "sim-replacement", "status": "completed",
                         "amount": {"amount_minor": 1500, "currency": "EUR"}, "counter_id": "C2", "ticket_id": ticket},
         "identifiers": [{"type": "NATIONAL_ID", "value": customer.national_id}, {"type": "PHONE", "value": customer.phone}],
+        "customer": {"full_name": customer.name, "birth_date": customer.birth_date},  # read from the ID card
     })
     return {"terminal_id": terminal_id, "branch_id": branch_id, "events": events}
 
@@ -141,17 +146,19 @@ fields:
   product_name: {column: product_name}
   effective_at: {column: effective, type: timestamp}
   national_id: {column: national_id}
+  full_name: {column: holder}
+  birth_date: {column: born}
 """
 
 PRODUCTS = [("MOB-5G-50", "Mobile 5G 50 GB"), ("FIBRE-1G", "Fibre 1 Gbit/s"), ("TV-START", "TV Start")]
 
 
 def subscriptions_csv(people: list[DemoCustomer]) -> str:
-    lines = ["account,subscription,product,product_name,effective,national_id"]
+    lines = ["account,subscription,product,product_name,effective,national_id,holder,born"]
     for customer in people:
         for offset, (code, name) in enumerate(PRODUCTS[: 1 + customer.index % len(PRODUCTS)]):
             lines.append(
                 f"{customer.account},S-{customer.index:05d}-{offset},{code},{name},"
-                f"2025-0{1 + offset}-15T10:00:00+00:00,{customer.national_id}"
+                f"2025-0{1 + offset}-15T10:00:00+00:00,{customer.national_id},{customer.name},{customer.birth_date}"
             )
     return "\n".join(lines) + "\n"

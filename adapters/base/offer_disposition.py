@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bus.serde import Event
 from bus.errors import OmnibusError
+from bus.serde import Event
 
 PRESENTED = "PRESENTED"
 DISPOSITIONS = frozenset({PRESENTED, "ACCEPTED", "DECLINED", "NOT_NOW", "OPTED_OUT"})

@@ -9,6 +9,7 @@ A layout file (YAML or JSON) declares one file kind::
     header: true                 # csv: the first line names the columns
     skip_prefixes: ["HDR", "TRL"]  # header/trailer records to ignore
     key: [bill_id]               # business key: the same bill in another file is a duplicate
+    phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
     fields:                      # event field -> where it is in the line
       account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
       amount: {column: AMOUNT, type: decimal}

@@ -105,7 +105,7 @@ def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -
         except ValidationError as error:
             first_error = first_error or _reason(scheme, module, module.compact(text), error)
             continue
-        except (ValueError, IndexError, KeyError):  # a module tripping on input it did not expect
+        except (ValueError, IndexError, KeyError, TypeError):  # a module tripping on input it did not expect
             first_error = first_error or NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
             continue
         born = _birth_date(module, number)

@@ -11,6 +11,7 @@ be decoded or applied is dead-lettered and the partition moves on.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +26,8 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
-    CONTACT_EVENTS,
-    CUSTOMER_CONTACTS,
-    DEAD_LETTERS,
-    HANDOFF_EVENTS,
-    KPI_AGGREGATES,
-    KPI_MERGES,
-    KPI_PARTIALS,
-    KPI_TICKS,
-    MARKETING_RESPONSES,
-    TopicSpec,
+    CONTACT_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES, KPI_MERGES, KPI_PARTIALS,
+    KPI_TICKS, MARKETING_RESPONSES, TopicSpec,
 )
 from processors import readiness
 from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
@@ -43,7 +36,7 @@ from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
-from processors.kpis.rollup import Rollup, decode_partial, encode_partial
+from processors.kpis.rollup import Rollup, decode_partial, encode_partial, partition_of
 from processors.kpis.web import register_views
 from processors.kpis.windows import WindowKey
 
@@ -56,6 +49,16 @@ INPUTS: dict[TopicSpec, Source] = {
 log = get_logger(__name__, component=APP_NAME)
 
 
+def changelogs(settings: OmnibusSettings) -> list[TopicSpec]:
+    """faust's changelog topics of the two tables (``<prefix>.kpis-<table>-changelog``), for whoever creates
+    topics ahead of the first start (faust creates them itself otherwise)."""
+    partitions = {LEDGER_TABLE: CUSTOMER_CONTACTS.partition_count(settings.topics),
+                  WINDOWS_TABLE: KPI_PARTIALS.partition_count(settings.topics)}
+    return [TopicSpec(f"{APP_NAME}-{table}-changelog", f"changelog of the {table} table (internal, JSON)",
+                      key="table key", compacted=True, retention_ms=-1, partitions=count, internal=True)
+            for table, count in partitions.items()]
+
+
 @dataclass
 class KpiWorker:
     app: faust.App
@@ -63,6 +66,7 @@ class KpiWorker:
     rollup: Rollup
     producer: LazyProducer
     metrics: metrics.KpiMetrics
+    windows: Callable[[], dict[str, dict[str, int]]]  # the windows this worker owns, summed
 
 
 def _json_table(app: faust.App, name: str, partitions: int) -> Any:
@@ -167,15 +171,21 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
             for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
                 await ready.send_raw(ticks_topic, key, value)
 
+    partials_count = KPI_PARTIALS.partition_count(topics)
+
+    def owned_windows() -> dict[str, dict[str, int]]:
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
+        return rollup.current(lambda key: partition_of(key, partials_count) in owned)
+
     @app.timer(kpis.metrics_refresh_s, name=f"{APP_NAME}.gauges")
     async def refresh_gauges() -> None:
-        kpi_metrics.refresh(rollup.current(), to_micros(clock.now()))
+        kpi_metrics.refresh(owned_windows(), to_micros(clock.now()))
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types handlers as sync
     async def on_shutdown(sender: Any, **_: Any) -> None:
         await producer.stop()
 
     if kpis.web_port is not None:
-        owned = lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
-        register_views(app, rollup.current, lambda: len(owned()) < KPI_PARTIALS.partition_count(topics))
-    return KpiWorker(app, ledger, rollup, producer, kpi_metrics)
+        register_views(app, owned_windows, lambda: len(
+            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count)
+    return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)

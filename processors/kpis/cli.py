@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from bus.config import OmnibusSettings, load_settings
-from bus.errors import ConfigError
 from bus.topics import KPI_AGGREGATES
 from processors.kpis.config import KpisSettings, load_kpis_settings
 from processors.kpis.measures import KPIS, Measure

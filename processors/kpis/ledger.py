@@ -23,14 +23,7 @@ from typing import Any, Literal
 from bus.serde import Event
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
-from processors.kpis.state import (
-    CustomerContact,
-    CustomerHistory,
-    Entity,
-    HandoffFacts,
-    from_dict,
-    split_contribution,
-)
+from processors.kpis.state import CustomerContact, CustomerHistory, Entity, HandoffFacts, from_dict, split_contribution
 from processors.kpis.windows import HOUR_US, WindowKey
 
 Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]
@@ -184,6 +177,8 @@ class KpiLedger:
     ) -> None:
         fresh = rules.contributions_of(new, self.settings, closed, floor)
         kept = {k: n for k, n in fresh.items() if _end_us(k) > floor}
+        if old is new and kept == old.contributions:
+            return  # a tick's recount that changed nothing: no write
         delta = Counter(kept)
         delta.subtract({k: n for k, n in (old.contributions if old else {}).items() if _end_us(k) > floor})
         for contribution, amount in delta.items():
@@ -217,7 +212,9 @@ class KpiLedger:
             entity = from_dict(raw)
             if entity.partition != partition:
                 continue
-            if rules.latest_instant(entity) < floor - self.settings.repeat_window_us:
+            # a customer's contacts stay one repeat window longer: later contacts are compared with them
+            margin = self.settings.repeat_window_us if isinstance(entity, CustomerHistory) else 0
+            if rules.latest_instant(entity) < floor - margin:
                 change.writes[entity_key] = None
             elif isinstance(entity, HandoffFacts):
                 self._replace(change, entity_key, entity, entity, closed, floor)

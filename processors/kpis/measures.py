@@ -35,6 +35,9 @@ class Measure(StrEnum):
     OFFERS_DECLINED = "offers_declined"
 
 
+MEASURE_NAMES: tuple[str, ...] = tuple(m.value for m in Measure)
+
+
 def open_measure(band: str) -> str:
     return OPEN_PREFIX + band
 
@@ -64,8 +67,8 @@ KPIS: tuple[Kpi, ...] = (
 
 
 def ratio(counts: dict[str, int], kpi: Kpi) -> float | None:
-    denominator = counts.get(kpi.denominator.value, 0)
-    return counts.get(kpi.numerator.value, 0) / denominator if denominator else None
+    denominator = counts.get(kpi.denominator, 0)  # a StrEnum member is its value as a key
+    return counts.get(kpi.numerator, 0) / denominator if denominator else None
 
 
 def open_by_band(counts: dict[str, int]) -> dict[str, int]:

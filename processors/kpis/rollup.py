@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aiokafka.partitioner import murmur2
+
 from bus.serde import Event
-from processors.kpis.measures import KPIS, OPEN_PREFIX, Measure, open_by_band, ratio
-from processors.kpis.windows import WindowKey, from_micros
 from schemas.enums import CHANNELS
+from processors.kpis.measures import KPIS, MEASURE_NAMES, OPEN_PREFIX, Measure, open_by_band, ratio
+from processors.kpis.rules import merge_counts
+from processors.kpis.windows import WindowKey, from_micros
 
 AGGREGATE = "omnibus.kpi.KpiAggregate"
 _ID_NAMESPACE = uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2")  # fixed: ids must be stable forever
@@ -60,7 +63,8 @@ class Rolled:
 
 
 class Rollup:
-    """The store maps a window key to ``{"parts": {partition: [seq, counts]}, "digest": str, "revision": int}``."""
+    """The store maps a window key to ``{"parts": {partition: [seq, counts]}, "sum": counts, "digest": str,
+    "revision": int}``; ``sum`` is kept up to date so a partial costs its own counts, not every partition's."""
 
     def __init__(self, store: MutableMapping[str, Any], source_system: str, clock: Any) -> None:
         self.store, self.source_system, self.clock = store, source_system, clock
@@ -73,21 +77,30 @@ class Rollup:
         if known is not None and known[0] >= partial["seq"]:
             return None
         parts = {**state["parts"], part: [partial["seq"], partial["counts"]]}
-        counts = total(parts)
+        counts = dict(state["sum"]) if "sum" in state else total(state["parts"])
+        merge_counts(counts, partial["counts"].items())
+        merge_counts(counts, ((m, -n) for m, n in (known[1] if known else {}).items()))
+        if counts == (state["sum"] if "sum" in state else total(state["parts"])) and state["revision"]:
+            return Rolled({**state, "parts": parts, "sum": counts}, None)
         digest = hashlib.sha256(json.dumps(counts, sort_keys=True).encode()).hexdigest()[:16]
-        if digest == state["digest"]:
-            return Rolled({**state, "parts": parts}, None)
         revision = state["revision"] + 1
-        new_state = {"parts": parts, "digest": digest, "revision": revision}
+        new_state = {"parts": parts, "sum": counts, "digest": digest, "revision": revision}
         return Rolled(new_state, aggregate_event(window_key, counts, revision, digest, self.source_system,
                                                  self.clock()))
 
     def save(self, window_key: str, rolled: Rolled) -> None:
         self.store[window_key] = rolled.state
 
-    def current(self) -> dict[str, dict[str, int]]:
-        """Window key -> summed counts of every window this store holds."""
-        return {key: total(state["parts"]) for key, state in self.store.items() if state}
+    def current(self, owns: Callable[[str], bool] = lambda key: True) -> dict[str, dict[str, int]]:
+        """Window key -> summed counts of every window this store holds that ``owns`` accepts (a worker's
+        table may also hold standby copies of windows another worker owns: those are not its to show)."""
+        return {key: dict(sorted(state["sum"].items())) if "sum" in state else total(state["parts"])
+                for key, state in self.store.items() if state and owns(key)}
+
+
+def partition_of(window_key: str, partitions: int) -> int:
+    """The partials topic partition of a window key: the producer's default partitioner (murmur2, as Java's)."""
+    return (murmur2(window_key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def aggregate_event(
@@ -105,7 +118,7 @@ def aggregate_event(
         "window_end": from_micros(window.end_us),
         "channel": window.channel if window.channel in CHANNELS else "UNKNOWN", "site": window.site or None,
         "revision": revision,
-        **{measure.value: counts.get(measure.value, 0) for measure in Measure},
+        **{name: counts.get(name, 0) for name in MEASURE_NAMES},
         "open_handoffs": {band: n for band, n in open_by_band(counts).items() if n},
         **{kpi.name: ratio(counts, kpi) for kpi in KPIS},
     }

@@ -15,24 +15,10 @@ from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
 from processors.kpis.measures import Measure, open_measure
 from processors.kpis.state import (
-    CallFacts,
-    Contributions,
-    CustomerContact,
-    CustomerHistory,
-    Cycle,
-    Entity,
-    HandoffFacts,
-    OneShot,
-    contribution_key,
-    remember,
+    CallFacts, Contributions, CustomerContact, CustomerHistory, Cycle, Entity, HandoffFacts, OneShot,
+    contribution_key, remember,
 )
-from processors.kpis.windows import (
-    GRANULARITIES,
-    WindowKey,
-    to_micros,
-    window_ends_between,
-    windows_of,
-)
+from processors.kpis.windows import GRANULARITIES, WindowKey, to_micros, window_ends_between, windows_of
 
 CONTACT, MARKETING, HANDOFF = "omnibus.contact.", "omnibus.marketing.", "omnibus.handoff."
 INTERACTION = CONTACT + "InteractionRecorded"

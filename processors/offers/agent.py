@@ -29,13 +29,20 @@ from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import (
-    BUSINESS_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED,
-    MARKETING_OFFERS, MARKETING_RESPONSES, TopicSpec,
+    BUSINESS_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    MARKETING_OFFERS,
+    MARKETING_RESPONSES,
+    TopicSpec,
 )
 from processors import readiness
 from processors.offers import metrics
 from processors.offers.config import OffersSettings
-from processors.offers.engine import Batch, OfferEngine
+from processors.offers.engine import Batch, NoCustomer, OfferEngine
 from processors.offers.outputs import Emitter
 from processors.offers.store import Stores, TableMap
 
@@ -108,6 +115,9 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
             attempt, produced = stores.nested(), Batch()
             try:
                 engine.handle(attempt, decoded, key, produced, from_contacts=record.topic == contacts_topic)
+            except NoCustomer as exc:
+                await dead_letters.write(record, reason=str(exc), error_type="NoCustomer")
+                continue
             except Exception as exc:  # a record the rules cannot take must not stall the partition
                 log.exception("offer engine failed on a record", schema=decoded.schema)
                 await dead_letters.write(record, reason=f"offer engine failed: {exc!r}", error_type=type(exc).__name__)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bus.envelope import source_envelope as make_envelope
 from bus.config import OmnibusSettings
+from bus.envelope import source_envelope as make_envelope
+from bus.errors import OmnibusError
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import MARKETING_OFFERS
-from bus.errors import OmnibusError
 from processors.handoffs.replay import replay_topic
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
 

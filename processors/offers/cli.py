@@ -11,7 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bus.config import OmnibusSettings, load_settings
-from processors.offers.campaigns import PublishRefused, current_offers, publish, withdraw
+from processors.offers.campaigns import (
+    PublishRefused,
+    current_offers,
+    publish,
+    withdraw,
+)
 from processors.offers.offer_file import OfferFileError, load_offers
 
 app = typer.Typer(no_args_is_help=True, help="Offers defined once for every channel: publish, list, withdraw, run.")
@@ -88,7 +93,7 @@ def withdraw_command(
 
 @app.command("run")
 def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
-    """Run the offer processor worker until interrupted."""
+    """Run the offer processor worker until interrupted (one worker: see processors/offers/README.md)."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
     from processors.offers.agent import build_worker

@@ -9,8 +9,6 @@ offer is loaded, so a typo fails at ``omnibus offers publish``, not on the first
 
 from __future__ import annotations
 
-from bus.errors import OmnibusError
-
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +16,13 @@ import celpy
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
+from bus.errors import OmnibusError
+from processors.offers.facts import (
+    FACT_TYPES,
+    CustomerFacts,
+    activation,
+    sample_activation,
+)
 
 
 class RuleError(OmnibusError, ValueError):
@@ -62,7 +66,7 @@ def _program(source: str) -> Any:
 class Rule:
     """A compiled eligibility rule; ``source`` is the CEL text as published."""
 
-    __slots__ = ("source", "_program")
+    __slots__ = ("_program", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source.strip()
@@ -83,11 +87,11 @@ class Rule:
         return bool(result) if isinstance(result, celpy.celtypes.BoolType) else result
 
     def matches(self, facts: CustomerFacts) -> bool:
-        """True when the customer's facts satisfy the rule; a rule that fails at run time matches no one."""
-        try:
-            return self._run(activation(facts)) is True
-        except RuleError:
-            return False
+        """True when the customer's facts satisfy the rule; a rule that fails at run time matches no one.
+
+        Cached per (rule, facts): facts are few and repeat across customers, and a CEL evaluation costs
+        about 0.5 ms in cel-python."""
+        return _matches(self, facts)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Rule) and other.source == self.source
@@ -106,12 +110,20 @@ class Rule:
             if isinstance(value, bool):
                 return cls("true" if value else "false")
             if not isinstance(value, str):
-                raise ValueError("eligibility must be a CEL expression (text)")
+                raise ValueError("eligibility must be a CEL expression (text)")  # noqa: TRY004 - pydantic reports ValueError
             return cls(value)
 
         return core_schema.no_info_plain_validator_function(
             build, serialization=core_schema.plain_serializer_function_ser_schema(lambda rule: rule.source),
         )
+
+
+@lru_cache(maxsize=65536)
+def _matches(rule: Rule, facts: CustomerFacts) -> bool:
+    try:
+        return rule._run(activation(facts)) is True  # noqa: SLF001 - the cache's own rule
+    except RuleError:
+        return False
 
 
 def _eval_reason(exc: Any) -> str:

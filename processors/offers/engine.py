@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+
+from bus.errors import OmnibusError
 from bus.producer import Outgoing
 from bus.serde import Event
 from processors.offers import intake, machine
@@ -36,6 +38,10 @@ RESOLVED_BY_IDENTIFIERS = frozenset({
                                     "OrderStatusChanged")),
 })
 MAX_MERGE_HOPS = 16
+
+
+class NoCustomer(OmnibusError, ValueError):
+    """The event names no customer identifier: it can never be resolved (it is dead-lettered)."""
 
 
 @dataclass
@@ -112,6 +118,8 @@ class OfferEngine:
 
     def _resolve(self, stores: Stores, event: Event, batch: Batch) -> None:
         keys = intake.identifier_keys(event)
+        if not keys:
+            raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)
         if customer_id is not None:
             self._about(stores, self.customer(stores, customer_id), event, batch)
@@ -186,10 +194,12 @@ class OfferEngine:
         now = self.clock()
         zone = zone_of(state, self.settings.default_timezone)
         for offer in self.live_offers(stores):
-            for channel in (c.value for c in self.settings.push_channels if c in offer.channels):
+            channels = [c.value for c in self.settings.push_channels if c in offer.channels]
+            fit = bool(channels) and fits(state, offer, now)  # one rule evaluation for every channel
+            for channel in channels:
                 current = state.offers.get(offer.offer_id)
                 shown = current is not None and channel in current.pushed
-                if fits(state, offer, now):
+                if fit:
                     if shown and refresh != offer.offer_id:
                         continue
                     reason = suppression(state, offer, channel, now, zone, self.settings.policy, quiet_hours=False)
@@ -226,13 +236,15 @@ class OfferEngine:
         stores.catalog[offer.offer_id] = {"offer": offer.to_json(), "withdrawn": False}
         now_us = int(self.clock().timestamp() * US)
         for customer_id in list(stores.customers.keys()):
-            state = CustomerState.from_dict(stores.customers.get(customer_id))
+            raw = stores.customers.get(customer_id)
+            state = CustomerState.from_dict(raw)
             if state.merged_into:
                 continue
             if offer.offer_id in state.offers:
                 state.offers[offer.offer_id] = machine.revise(state.offers[offer.offer_id], offer.version, now_us)
             self.sync(stores, state, batch, cause_id=event.value["envelope"]["event_id"], refresh=offer.offer_id)
-            self.save(stores, state)
+            if state.to_dict() != raw:  # most customers of a big base do not fit: no changelog write for them
+                self.save(stores, state)
 
     def _offer_withdrawn(self, stores: Stores, event: Event, batch: Batch) -> None:
         offer, _ = self.offer(stores, event.value["offer_id"])

@@ -17,8 +17,6 @@ A file holds one offer (a mapping) or several (a list of mappings). Keys are the
 
 from __future__ import annotations
 
-from bus.errors import OmnibusError
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bus.errors import OmnibusError
 from processors.offers.definition import Offer
 
 

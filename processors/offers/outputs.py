@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bus.envelope import event_id
 from bus.config import TopicSettings
+from bus.envelope import event_id
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import MARKETING_INSTRUCTIONS_BRANCH, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_SIGNALS, TopicSpec
+from bus.topics import (
+    MARKETING_INSTRUCTIONS_BRANCH,
+    MARKETING_INSTRUCTIONS_CALL_CENTER,
+    MARKETING_SIGNALS,
+    TopicSpec,
+)
 from processors.offers.definition import Offer
 from processors.offers.signals import Signal
 
@@ -65,7 +70,9 @@ class Emitter:
         seed = f"{item.customer_id}|{offer.offer_id}|{offer.version}|{item.channel}|{item.action}|{item.cause_id}"
         value = {
             "envelope": self._envelope(seed, item.cause_id), "action": item.action, "customer_id": item.customer_id,
-            "customer_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
+            # one identifier locates the customer; all of them as lookup_identifiers, which identity does not link
+            "customer_identifiers": [identifier_record(k) for k in item.identifiers[:1]],
+            "lookup_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
             "offer_version": offer.version, "channel": item.channel, "title": offer.title,
             "content": offer.content_for(item.channel) if item.action == "SHOW" else "", "priority": offer.priority,
             "not_before": item.not_before, "valid_until": offer.valid_until if item.action == "SHOW" else None,

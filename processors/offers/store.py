@@ -24,7 +24,7 @@ _DELETED = object()
 
 
 class Overlay:
-    def __init__(self, base: MutableMapping[str, Any]) -> None:
+    def __init__(self, base: Any) -> None:
         self.base = base
         self.writes: dict[str, Any] = {}
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from faust.web import Request, Response, View
 
 from bus.identifiers import IdentifierNormaliser, Rejected
-
 from processors.offers import metrics
 from processors.offers.definition import Channel
 from processors.offers.ranking import choose

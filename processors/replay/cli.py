@@ -18,17 +18,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from bus.config import OmnibusSettings, load_settings
-from bus.errors import ConfigError, RawRecord
+from bus.errors import RawRecord
 from bus.topics import TopicSpec
 from processors.replay import Progress as ProgressCallback
 from processors.replay import Replayed, TopicsReplay, read_topics
@@ -127,7 +120,26 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
     return Rebuilt("handoff", rebuilt, current, applied, seconds)
 
 
-REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {"kpis": replay_kpis, "handoffs": replay_handoffs}
+def replay_identity(settings: OmnibusSettings) -> Rebuilt:
+    from processors.identity.config import load_identity_settings
+    from processors.profile.book import ProfileBook
+    from processors.replay.identity import changelog, inputs, rebuild, running
+
+    identity, book = load_identity_settings(), ProfileBook.from_registry()
+    records = read_with_progress(settings, "reading identity's inputs", inputs(book))
+    state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
+    started = time.monotonic()
+    rebuilt, applied = rebuild(records.records, settings, identity, book)
+    seconds = time.monotonic() - started
+    current, undecodable = running(state.records)
+    if undecodable:
+        typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
+    return Rebuilt("customer", rebuilt, current, applied, seconds)
+
+
+REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {
+    "kpis": replay_kpis, "handoffs": replay_handoffs, "identity": replay_identity,
+}
 
 
 def replay(processor: str, settings: OmnibusSettings) -> bool:
@@ -153,15 +165,15 @@ def replay_command(
     and rate, and compare it with the running processor's."""
     if processor not in REPLAYS:
         raise typer.BadParameter(f"unknown processor {processor!r}; one of: {', '.join(REPLAYS)}")
-    try:
+    from bus.bootstrap import bad_settings_exit
+
+    with bad_settings_exit():
         settings = load_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     if bootstrap_servers:
         settings = settings.model_copy(
             update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
-    equal = replay(processor, settings)
+    with bad_settings_exit():
+        equal = replay(processor, settings)
     typer.echo("rebuilt state equals the running one" if equal else "rebuilt state DIFFERS from the running one")
     if strict and not equal:
         raise typer.Exit(1)

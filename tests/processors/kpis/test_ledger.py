@@ -9,16 +9,7 @@ from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import KpiLedger, decode_move, encode_move
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.windows import to_micros
-from tests.processors.kpis.factories import (
-    T0,
-    D,
-    H,
-    M,
-    call,
-    envelope,
-    handoff,
-    interaction,
-)
+from tests.processors.kpis.factories import T0, D, H, M, call, envelope, handoff, interaction
 
 SETTINGS = KpisSettings()
 

@@ -26,9 +26,10 @@ from bus.metrics import serve_metrics
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.stack.ports import free_port
+from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, DEAD_LETTERS, KPI_MERGES, KPI_PARTIALS
 from processors.handoffs.clock import SystemClock
-from processors.kpis.agent import build_worker
+from processors.kpis.agent import build_worker, changelogs
 from processors.kpis.config import KpisSettings
 from processors.replay import read_topics
 from tests.processors.kpis.factories import call
@@ -88,6 +89,7 @@ async def test_prometheus_reads_a_kpi_scraped_from_the_processor(
 ) -> None:
     prometheus_port, config = prometheus
     settings = await settings_with_topics(bootstrap_servers)
+    await apply_topics(settings, changelogs(settings))  # faust's own, ahead of its start: no metadata race
     metrics = serve_metrics(MetricsSettings(port=0))
     assert metrics is not None
     worker = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.3), SystemClock(),

@@ -6,16 +6,7 @@ from processors.kpis import rules
 from processors.kpis.config import KpisSettings
 from processors.kpis.state import CustomerHistory, split_contribution
 from processors.kpis.windows import DAY_US, HOUR_US, WindowKey, to_micros
-from tests.processors.kpis.factories import (
-    T0,
-    D,
-    H,
-    M,
-    call,
-    handoff,
-    interaction,
-    offer,
-)
+from tests.processors.kpis.factories import T0, D, H, M, call, handoff, interaction, offer
 
 SETTINGS = KpisSettings()
 

@@ -2,7 +2,14 @@ import pytest
 
 from bus.config import RegistrySettings
 from bus.serde import SerdeContext, build_serde
-from processors.offers.campaigns import Current, PublishRefused, check_revision, defined, fold, withdrawn
+from processors.offers.campaigns import (
+    Current,
+    PublishRefused,
+    check_revision,
+    defined,
+    fold,
+    withdrawn,
+)
 from processors.offers.definition import Offer
 from tests.processors.offers.factories import offer
 

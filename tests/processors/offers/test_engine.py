@@ -204,3 +204,14 @@ def test_signals_from_billing_and_handoffs(schema: str, fields: dict[str, Any], 
     event = Event(schema, {"envelope": envelope(world.id()), "customer_identifiers": [ident(PHONE)], **fields})
     (signal,) = [o.event.value for o in world.feed(event).outgoing]
     assert signal["kind"] == kind and signal["customer_id"] == "cus_1" and signal["evidence"][0]["event_type"] == schema
+
+
+def test_an_answer_naming_no_customer_is_refused() -> None:
+    from processors.offers.engine import NoCustomer
+
+    world = World()
+    event = Event("omnibus.marketing.OfferResponded", {
+        "envelope": envelope("ev-x"), "offer_id": "a", "offer_version": 1, "channel": "WEB",
+        "customer_identifiers": [], "agent_id": None, "presentation_id": None, "response": "ACCEPTED"})
+    with pytest.raises(NoCustomer, match="names no customer identifier"):
+        world.feed(event)

@@ -16,13 +16,16 @@ def round_trip(outgoing):  # type: ignore[no-untyped-def]
 
 
 def test_instruction_round_trips_and_ids_are_stable() -> None:
-    item = Instruction("WITHDRAW", "BRANCH", "cus_1", ("EMAIL:a@x.org",), offer("fibre"), reason="ACCEPTED",
+    item = Instruction("WITHDRAW", "BRANCH", "cus_1", ("EMAIL:a@x.org", "PHONE:+33612345678"), offer("fibre"), reason="ACCEPTED",
                        answered_channel="WEB", cause_id="ev-1")
     out = EMITTER.instruction(item)
     value = round_trip(out)
     assert out.topic == "omnibus.marketing.instructions.branch.v1" and out.key == "cus_1"
     assert (value["action"], value["reason"], value["answered_channel"], value["content"]) == ("WITHDRAW", "ACCEPTED", "WEB", "")
     assert EMITTER.instruction(item).event.value["envelope"]["event_id"] == value["envelope"]["event_id"]
+    # identity links what an event's customer_identifiers carry together: one only, the rest for lookups
+    assert value["customer_identifiers"] == [{"type": "EMAIL", "value": "a@x.org"}]
+    assert [i["type"] for i in value["lookup_identifiers"]] == ["EMAIL", "PHONE"]
 
 
 def test_signal_round_trips_with_its_evidence() -> None:

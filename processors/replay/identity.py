@@ -1,0 +1,91 @@
+"""Rebuilding identity resolution's graph from its input topics, and reading the running one.
+
+The input records are taken through the processor's own ``Intake`` and ``IdentityGraph``, run to rest
+in one process by ``LocalGraph`` (the protocol's in-memory runner) after each record. Customer ids are
+minted by the protocol, so the comparison is on what they mean: which identifiers belong together. Both
+sides become ``{smallest identifier of a customer: sorted identifiers of that customer}``. The running
+side is the ``identity-nodes`` table's changelog. Splits requested with ``omnibus identity split`` travel
+on the graph topic, not on the inputs: a rebuilt graph does not replay them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bus.config import OmnibusSettings
+from bus.serde import build_serde
+from bus.topics import CONTACT_EVENTS, TopicSpec
+from processors.identity.agent import COMPONENT, input_topics
+from processors.identity.config import IdentitySettings
+from processors.identity.graph.engine import IdentityGraph, is_customer
+from processors.identity.graph.local import LocalGraph
+from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.normalize import IdentifierNormalizer
+from processors.identity.rules import LinkPolicy
+from processors.profile.book import ProfileBook
+from processors.replay import Replayed
+
+NODES_TABLE = "identity-nodes"
+
+
+def changelog() -> TopicSpec:
+    """faust's changelog of the node table: ``<prefix>.identity-identity-nodes-changelog``."""
+    return TopicSpec(f"{COMPONENT}-{NODES_TABLE}-changelog", "faust table changelog (internal)", key="node key")
+
+
+def inputs(book: ProfileBook) -> list[TopicSpec]:
+    return input_topics(book)
+
+
+def clusters(nodes: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The settled customers of a node table: smallest member -> sorted members (roots only, not merged ones)."""
+    found = {}
+    for key, state in nodes.items():
+        if is_customer(key) and state and state.get("init", True) and not state.get("p") and state.get("m"):
+            members = sorted(state["m"])
+            found[members[0]] = members
+    return found
+
+
+def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+            book: ProfileBook) -> tuple[dict[str, list[str]], int]:
+    """(clusters of the rebuilt graph, records applied)."""
+    _, deserializer = build_serde(settings.registry)
+    load_event = ref_loader(deserializer)
+    intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
+    graph = LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window))
+    contacts = CONTACT_EVENTS.name(settings.topics)
+    applied = 0
+    for record in records:
+        event = record.event
+        if event is None:
+            continue
+        wants_ref = record.topic == contacts or book.reads(event.schema)
+        ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
+        graph.submit(intake.start(event, ref))
+        graph.run()
+        applied += 1
+    return clusters(graph.store.nodes), applied
+
+
+def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
+    """(clusters of the running graph from the changelog, values that did not decode as JSON)."""
+    nodes: dict[str, Any] = {}
+    undecodable = 0
+    for record in records:
+        if record.key is None:
+            continue
+        key = record.key.decode()
+        if record.value is None:
+            nodes.pop(key, None)
+            continue
+        try:
+            nodes[key] = json.loads(record.value)
+        except ValueError:
+            undecodable += 1
+    return clusters(nodes), undecodable
+
+
+

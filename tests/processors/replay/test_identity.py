@@ -1,0 +1,27 @@
+import json
+
+from processors.replay import Replayed
+from processors.replay.identity import clusters, running
+
+
+def test_clusters_are_the_roots_members_keyed_by_their_smallest_identifier():
+    nodes = {
+        "cus_1": {"init": True, "m": {"PHONE:+33611": 1, "EMAIL:a@x.org": 1}},
+        "cus_2": {"init": True, "p": "cus_1", "m": {"USER_ID:u2": 1}},  # merged away: not a customer any more
+        "cus_3": {"init": False, "m": {"USER_ID:u3": 1}},  # a stub not created yet
+        "PHONE:+33611": {"o": "cus_1"},
+    }
+    assert clusters(nodes) == {"EMAIL:a@x.org": ["EMAIL:a@x.org", "PHONE:+33611"]}
+
+
+def test_running_reads_the_changelog_latest_value_wins_and_tombstones_delete():
+    def record(key: str, value: dict | None) -> Replayed:
+        return Replayed("t", 0, 0, key.encode(), None, json.dumps(value).encode() if value is not None else None)
+
+    found, undecodable = running([
+        record("cus_1", {"init": True, "m": {"USER_ID:u1": 1}}),
+        record("cus_1", {"init": True, "m": {"USER_ID:u1": 1, "PHONE:+1": 1}}),
+        record("cus_9", {"init": True, "m": {"USER_ID:u9": 1}}), record("cus_9", None),
+        Replayed("t", 0, 5, b"cus_5", None, b"\x00not json"),
+    ])
+    assert found == {"PHONE:+1": ["PHONE:+1", "USER_ID:u1"]} and undecodable == 1
