@@ -1,11 +1,11 @@
 """Customer nodes: the members of a customer and the decisions that change them.
 
 State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
-the customer it was merged into, ``m`` members ``{identifier key: assignment version}``, ``lk`` the
+the customer it was merged into, ``m`` members ``{identifier key: assignment version, with the rank above it for a limited type
+(limits.member: who gives way when a limit is exceeded)}``, ``lk`` the
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
 customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
-hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``f`` the rank of each member of a limited type
-(``limits.py``: who gives way when a limit is exceeded), ``tr`` the
+hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
 trait summary the matcher compares (``matching.traits``).
 
 Every decision about a customer is taken at its root, one message at a time, with the full member
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.limits import evict, loser, rank_of, ranks_of_kind, version_of
+from processors.identity.graph.limits import (
+    evict, loser, member, member_rank, member_version, rank_of, ranks_of_kind, version_of,
+)
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
 from processors.identity.matching.blocking import block_keys
@@ -45,12 +47,13 @@ def _route(ctx: Ctx, message: Message, token: str | None = None) -> bool:
     return False
 
 
-def _assign(ctx: Ctx, keys: list[str], versions: dict[str, int], owner: str, by_event_id: str,
+def _assign(ctx: Ctx, keys: list[str], members: dict[str, int], owner: str, by_event_id: str,
             token: str | None) -> None:
     """Tell each identifier (and the compacted topic) its new owner; ``by_event_id``: the announcement."""
     for key in keys:
-        ctx.emit(Assigned(key, owner, versions[key], by_event_id))
-        ctx.send(key, {"k": "assign", "o": owner, "v": versions[key], "tok": token})
+        version = member_version(members[key])
+        ctx.emit(Assigned(key, owner, version, by_event_id))
+        ctx.send(key, {"k": "assign", "o": owner, "v": version, "tok": token})
 
 
 def _continue(ctx: Ctx, saga: dict, token: str | None) -> None:
@@ -105,9 +108,7 @@ def on_join(ctx: Ctx, message: Message) -> None:
 def _admit(ctx: Ctx, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
     """``key`` becomes a member (its rank kept if its type is limited); announce and tell its node."""
     members: dict[str, int] = ctx.state.setdefault("m", {})
-    members[key] = version
-    if ctx.policy.limit(kind_of(key)) is not None:
-        ctx.state.setdefault("f", {})[key] = rank
+    members[key] = member(version, rank if ctx.policy.limit(kind_of(key)) is not None else 0)
     linked = Linked(ctx.key, key, link_lineage)
     ctx.emit(linked)
     _assign(ctx, [key], members, ctx.key, linked.event_id, token)
@@ -117,9 +118,9 @@ def on_rekey(ctx: Ctx, message: Message) -> None:
     """An event older than any seen so far carried member ``id``: lower its cached rank."""
     if not _route(ctx, message):
         return
-    ranks = ctx.state.get("f", {})
-    if message["id"] in ranks and message["r"] < ranks[message["id"]]:
-        ranks[message["id"]] = message["r"]
+    members, key = ctx.state.get("m", {}), message["id"]
+    if key in members and message["r"] < member_rank(members[key]):
+        members[key] = member(member_version(members[key]), message["r"])
 
 
 def on_rejoin(ctx: Ctx, message: Message) -> None:
@@ -159,7 +160,7 @@ def on_link(ctx: Ctx, message: Message) -> None:
         state["lk"] = message["tok"]
         ctx.send(other, {
             "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
-            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"), "f": state.get("f", {}),
+            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"),
             "tok": message["tok"],
             "cx": message["cx"],
             "cul": message["cul"], "saga": saga,
@@ -217,9 +218,7 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     else:
         moved = sorted(message["m"])
         for key in moved:
-            members[key] = message["m"][key] + 1
-        if message.get("f"):
-            state["f"] = {**state.get("f", {}), **message["f"]}
+            members[key] = message["m"][key] + 1  # the version is in the low bits; the rank moves along
         state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):
@@ -249,7 +248,7 @@ def on_offer_result(ctx: Ctx, message: Message) -> None:
     ctx.remember("d", message["tok"], DONE_TOKENS)
     if message["ok"]:
         state["p"] = message["p"]
-        for field in ("m", "f", "dn", "al", "tr"):
+        for field in ("m", "dn", "al", "tr"):
             state.pop(field, None)
         ctx.store.put_profile(ctx.key, None)
     elif message.get("dn"):
@@ -262,8 +261,9 @@ def on_create(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return  # created already: a duplicate
     saga, state = copy_saga(message["saga"]), ctx.state
-    state.update(init=True, b=saga["at"], m={key: version_of(saga, key) for key in message["add"]})
-    state["f"] = {key: rank_of(saga, key) for key in message["add"] if ctx.policy.limit(kind_of(key)) is not None}
+    state.update(init=True, b=saga["at"], m={
+        key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
+        for key in message["add"]})
     created = Created(ctx.key, tuple(message["add"]), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message["add"], state["m"], ctx.key, created.event_id, saga["e"])
@@ -301,20 +301,18 @@ def on_split(ctx: Ctx, message: Message) -> None:
                          rule_lineage, customer_id=ctx.key))
         return
     new_id = customer_id(message["at"], message["tok"])
-    versions = {key: members.pop(key) + 1 for key in moving}
-    ranks = {key: state["f"].pop(key) for key in moving if key in state.get("f", {})}
+    versions = {key: members.pop(key) + 1 for key in moving}  # the version is in the low bits
     state["dn"] = sorted({*state.get("dn", []), new_id})
     split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
     ctx.emit(split)
     _assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, {"k": "split_init", "m": versions, "f": ranks, "dn": [ctx.key], "at": message["at"]})
+    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"]})
 
 
 def on_split_init(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return
-    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), f=dict(message.get("f", {})),
-                     dn=list(message["dn"]))
+    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]))
     ctx.release_queue()
 
 

@@ -3,7 +3,8 @@
 The rank of an identifier is the earliest event that carried it: that event's ``occurred_at`` (µs)
 shifted left by ``HASH_BITS`` plus the low bits of a hash of its event id, one int (< 2**63 until the
 year 2255). The identifier node keeps the smallest rank it was visited with (``f``); a customer root
-caches the rank of each member of a limited type (``f``: ``{identifier key: rank}``). When a type's
+caches the rank of each member of a limited type in the member's one int (``m``: ``{identifier key:
+rank << VERSION_BITS | assignment version}``; rank 0 for other types and for members from before ranks). When a type's
 limit is exceeded, the root keeps the members with the smallest ``(rank, key)`` and refuses or evicts
 the largest, so the kept set does not depend on the order the events arrived in. An evicted
 identifier belongs to nobody (like a refused new one) unless its node knows a smaller rank than the
@@ -19,6 +20,21 @@ from typing import Any
 from processors.identity.rules import kind_of
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
+VERSION_BITS = 24  # the assignment version in a member's int (a customer's merges, evictions, splits)
+VERSION_MASK = (1 << VERSION_BITS) - 1
+
+
+def member(version: int, rank: int = 0) -> int:
+    """A root's value for one member: its assignment version and (limited types) its rank, in one int."""
+    return (rank << VERSION_BITS) | version
+
+
+def member_version(value: int) -> int:
+    return value & VERSION_MASK
+
+
+def member_rank(value: int) -> int:
+    return value >> VERSION_BITS
 
 
 def event_rank(occurred_micros: int, event_id: str) -> int:
@@ -48,14 +64,13 @@ def loser(ranks: Mapping[str, int], candidate: str, candidate_rank: int) -> str:
 
 def ranks_of_kind(state: Mapping[str, Any], kind: str) -> dict[str, int]:
     """The root's members of ``kind`` with their ranks (0 for a member kept from before ranks existed)."""
-    ranks = state.get("f", {})
-    return {key: ranks.get(key, 0) for key in state.get("m", {}) if kind_of(key) == kind}
+    return {key: member_rank(value) for key, value in state.get("m", {}).items() if kind_of(key) == kind}
 
 
 def evict(state: dict[str, Any], root: str, key: str, triggering_event_id: str, channel: str,
           reason: str) -> tuple[str, dict[str, Any]]:
     """Remove ``key`` from the root's state; the message its identifier node must get (``evict``)."""
-    version = state["m"].pop(key) + 1
-    rank = state.get("f", {}).pop(key, 0)
+    value = state["m"].pop(key)
+    version, rank = member_version(value) + 1, member_rank(value)
     return key, {"k": "evict", "c": root, "v": version, "r": rank, "e": triggering_event_id, "ch": channel,
                  "why": reason}
