@@ -18,7 +18,7 @@ from __future__ import annotations
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
-    evict, loser, member, member_rank, member_version, rank_of, ranks_of_kind, version_of,
+    evict, loser, member, member_version, rank_of, ranks_of_kind, version_of,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
@@ -112,36 +112,6 @@ def _admit(ctx: Ctx, key: str, version: int, rank: int, link_lineage: Lineage, t
     linked = Linked(ctx.key, key, link_lineage)
     ctx.emit(linked)
     _assign(ctx, [key], members, ctx.key, linked.event_id, token)
-
-
-def on_rekey(ctx: Ctx, message: Message) -> None:
-    """An event older than any seen so far carried member ``id``: lower its cached rank."""
-    if not _route(ctx, message):
-        return
-    members, key = ctx.state.get("m", {}), message["id"]
-    if key in members and message["r"] < member_rank(members[key]):
-        members[key] = member(member_version(members[key]), message["r"])
-
-
-def on_rejoin(ctx: Ctx, message: Message) -> None:
-    """An identifier this customer evicted on a stale rank asks to be ranked again with rank ``r``."""
-    if not _route(ctx, message, message["tok"]):
-        return
-    ctx.remember("d", message["tok"], DONE_TOKENS)
-    state, key, rank = ctx.state, message["id"], message["r"]
-    if key in state.get("m", {}):
-        return
-    kind, rule_lineage = kind_of(key), Lineage(message["e"], message["ch"], MAX_PER_CUSTOMER)
-    ranks, limit = ranks_of_kind(state, kind), ctx.policy.limit(kind)
-    dropped = loser(ranks, key, rank) if limit is not None and len(ranks) >= limit else None
-    if dropped == key:  # it gives way after all: evict it again at its true rank
-        ctx.send(key, {"k": "evict", "c": ctx.key, "v": message["v"], "r": rank, "e": message["e"],
-                       "ch": message["ch"], "why": f"the customer holds {limit} {kind} identifiers ranked before it"})
-        return
-    _admit(ctx, key, message["v"], rank, rule_lineage, None)
-    if dropped is not None:
-        ctx.send(*evict(state, ctx.key, dropped, message["e"], message["ch"],
-                        f"the customer would hold {len(ranks) + 1} {kind} identifiers (limit {limit})"))
 
 
 def on_link(ctx: Ctx, message: Message) -> None:
@@ -318,5 +288,5 @@ def on_split_init(ctx: Ctx, message: Message) -> None:
 
 HANDLERS = {
     "join": on_join, "link": on_link, "offer": on_offer, "offer_result": on_offer_result, "create": on_create,
-    "apply": on_apply, "split": on_split, "split_init": on_split_init, "rekey": on_rekey, "rejoin": on_rejoin,
+    "apply": on_apply, "split": on_split, "split_init": on_split_init,
 }
