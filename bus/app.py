@@ -15,9 +15,9 @@ from typing import Any
 import faust
 
 from bus.config import OmnibusSettings
+from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
-from bus.kafka_client import faust_broker_options
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
 log = get_logger(__name__)

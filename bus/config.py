@@ -26,8 +26,8 @@ NESTED_DELIMITER = "__"
 
 # Variables read by the tooling (local stack, test fixtures) rather than by a running process.
 TOOLING_VARIABLES = frozenset(
-    {"OMNIBUS_STACK_DIR", "OMNIBUS_STACK_CACHE", "OMNIBUS_TEST_BOOTSTRAP", "OMNIBUS_KAFKA_VERSION", "OMNIBUS_APICURIO_VERSION",
-     "OMNIBUS_TEST_REGISTRY_URL"}
+    {"OMNIBUS_STACK_DIR", "OMNIBUS_STACK_CACHE", "OMNIBUS_TEST_BOOTSTRAP", "OMNIBUS_KAFKA_VERSION",
+     "OMNIBUS_APICURIO_VERSION", "OMNIBUS_TEST_REGISTRY_URL"}
 )
 # Each adapter and processor checks its own variables (OMNIBUS_ADAPTER_WEB__WRITE_KEYS, ...).
 COMPONENT_PREFIXES = ("OMNIBUS_ADAPTER_", "OMNIBUS_PROCESSOR_")
@@ -193,12 +193,23 @@ def _with_local_stack(overrides: dict[str, object]) -> dict[str, object]:
     return {**overrides, "kafka": {**(kafka if isinstance(kafka, Mapping) else {}), "bootstrap_servers": found}}
 
 
+# A setting whose name has one of these words is a secret: a message names its length, never its value.
+SECRET_NAME_WORDS = ("password", "secret", "token", "key")
+
+
 def describe_validation_error(exc: ValidationError) -> str:
-    """Every problem of ``exc`` on one line: ``kafka.security_protocol: Input should be ... (got 'TLS'); ...``."""
+    """Every problem of ``exc`` on one line: ``kafka.security_protocol: Input should be ... (got 'TLS'); ...``.
+
+    The offending value is quoted, except for secrets (``SECRET_NAME_WORDS``), whose length only is given.
+    """
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "value"
-        given = f" (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict) else ""
+        given = ""
+        if "input" in error and not isinstance(error["input"], dict):
+            secret = any(word in where.lower() for word in SECRET_NAME_WORDS)
+            shown = f"a value of {len(str(error['input']))} characters" if secret else repr(error["input"])
+            given = f" (got {shown})"
         problems.append(f"{where}: {error['msg']}{given}")
     return "; ".join(problems)
 

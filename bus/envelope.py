@@ -12,8 +12,9 @@ Shape of an envelope (``schemas/common/Envelope.avsc``): ``event_id``, ``occurre
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,21 @@ class IdScheme:
 
     namespace: uuid.UUID
     separator: str
+    _hash: Any = field(init=False, repr=False, compare=False)  # SHA-1 already fed the namespace
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hashlib.sha1(self.namespace.bytes, usedforsecurity=False))
 
     def derive(self, *parts: str) -> str:
-        return str(uuid.uuid5(self.namespace, self.separator.join(parts)))
+        """``str(uuid.uuid5(namespace, separator.join(parts)))`` (RFC 4122 §4.3), without building a
+        ``UUID``: the hot path of every adapter. Raises ``UnicodeEncodeError`` as ``uuid5`` does."""
+        digest = self._hash.copy()
+        digest.update(self.separator.join(parts).encode())
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 # Events mapped from a source record: (source system, source event id, discriminator).
@@ -37,6 +50,8 @@ SOURCE_EVENT_IDS = IdScheme(uuid.UUID("6f6d6e69-6275-5300-8000-000000000001"), "
 IDENTITY_DECISION_IDS = IdScheme(uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11"), "|")
 # Handoff tracker outputs: (handoff id, seed naming the fact, e.g. ``c0:t1:w50``).
 HANDOFF_OUTPUT_IDS = IdScheme(uuid.UUID("6f1c2a52-5c1e-4a55-9a57-0c7f3f0b8e11"), "/")
+# KPI aggregates: (window key, digest of the counts).
+KPI_AGGREGATE_IDS = IdScheme(uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2"), "/")
 
 
 def step_id(parent_id: str, step: str) -> str:

@@ -15,6 +15,7 @@ import structlog
 
 from bus.redact import redact
 
+
 class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at the time of the record, not at configuration time
     (test runners and daemonisers swap it, and a handler holding a closed stream drops lines)."""
@@ -63,7 +64,7 @@ class RepeatLimiter(logging.Filter):
         self._seen: dict[tuple[str, int, str], _Repeats] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or getattr(record, "repeated", 0):
+        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or hasattr(record, "repeated"):
             return True
         key = (record.name, record.levelno, record.msg)
         now = self._clock()

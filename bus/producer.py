@@ -3,6 +3,9 @@
 ``publish`` returns only once Kafka has acknowledged the record with ``acks=all`` on an idempotent
 producer: an adapter may answer its caller 2xx after that, never before. Records with the same key go
 to the same partition (murmur2, as the Java client does), which keeps each entity's events in order.
+
+The producer sends bytes (``send``); turning an event into bytes is its topic's business
+(``bus.topic.Topics``), so an internal topic can carry another format without the producer knowing.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from bus.config import OmnibusSettings
 from bus.errors import PublishError
 from bus.kafka_client import connection_options
 from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
-from bus.serde.base import Event, SerdeContext, Serializer
-
-Headers = Sequence[tuple[str, bytes]]
+from bus.partitioner import CachedMurmur2Partitioner
+from bus.serde.base import Event, Serializer
+from bus.topic import Headers, KafkaRecord, Topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,10 @@ class Outgoing:
 
 
 class EventProducer:
-    def __init__(self, settings: OmnibusSettings, serializer: Serializer) -> None:
-        self._serializer = serializer
+    """``serializer``: the default serialisation of every topic, or a ``Topics`` naming some topics' own."""
+
+    def __init__(self, settings: OmnibusSettings, serializer: Serializer | Topics) -> None:
+        self._topics = serializer if isinstance(serializer, Topics) else Topics(serializer)
         self._options = {
             **connection_options(settings.kafka),
             "acks": "all",
@@ -46,6 +51,7 @@ class EventProducer:
             "compression_type": settings.producer.compression_type,
             "linger_ms": settings.producer.linger_ms,
             "max_batch_size": settings.producer.max_batch_size,
+            "partitioner": CachedMurmur2Partitioner(),
         }
         self._client: AIOKafkaProducer | None = None
 
@@ -76,47 +82,47 @@ class EventProducer:
     ) -> None:
         await self.stop()
 
-    async def encode(self, item: Outgoing) -> bytes:
-        """Serialize ``item``; a first registry round trip runs off the event loop."""
-        ctx = SerdeContext(topic=item.topic, headers=tuple(item.headers))
-        is_ready = getattr(self._serializer, "is_ready", None)
-        if is_ready is not None and not is_ready(item.event, ctx):
-            return await asyncio.to_thread(self._serializer, item.event, ctx)
-        return self._serializer(item.event, ctx)
+    async def encode(self, item: Outgoing) -> KafkaRecord:
+        """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""
+        if self._topics.needs_io(item.topic, item.event, item.headers):
+            return await asyncio.to_thread(self._topics.serialize, item.topic, item.key, item.event, item.headers)
+        return self._topics.serialize(item.topic, item.key, item.event, item.headers)
 
     async def publish(self, item: Outgoing) -> RecordMetadata:
         """Publish one event and wait for Kafka's acknowledgement."""
         return (await self.publish_many([item]))[0]
 
-    async def publish_many(self, items: Sequence[Outgoing]) -> list[RecordMetadata]:
-        """Publish a batch and wait until Kafka acknowledged every record (all serialized first)."""
-        encoded = [await self.encode(item) for item in items]
+    async def publish_many(
+        self, items: Sequence[Outgoing], encoded: Sequence[KafkaRecord] | None = None
+    ) -> list[RecordMetadata]:
+        """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
+        ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice."""
+        records = list(encoded) if encoded is not None else [await self.encode(item) for item in items]
         started = time.perf_counter()
+        results = await self.send(records)
+        latency = time.perf_counter() - started
+        for record in records:
+            EVENTS_PUBLISHED.labels(topic=record.topic).inc()
+            PUBLISH_LATENCY.labels(topic=record.topic).observe(latency)
+        return results
+
+    async def send(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
+        """Send records that are bytes already and wait until Kafka acknowledged every one.
+
+        Raises ``PublishError`` (``retriable`` as Kafka says) when any is not acknowledged.
+        """
         try:
             futures = [
-                await self._producer.send(
-                    item.topic,
-                    value=value,
-                    key=item.key.encode() if item.key is not None else None,
-                    headers=list(item.headers) or None,
-                )
-                for item, value in zip(items, encoded, strict=True)
+                await self._producer.send(record.topic, value=record.value, key=record.key,
+                                          headers=list(record.headers) or None)
+                for record in records
             ]
-            results = await asyncio.gather(*futures)
+            return list(await asyncio.gather(*futures))
         except KafkaError as exc:
-            for topic in {item.topic for item in items}:
+            for topic in {record.topic for record in records}:
                 PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
             raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
-        latency = time.perf_counter() - started
-        for item in items:
-            EVENTS_PUBLISHED.labels(topic=item.topic).inc()
-            PUBLISH_LATENCY.labels(topic=item.topic).observe(latency)
-        return list(results)
 
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""
-        try:
-            return await self._producer.send_and_wait(topic, value=value, key=key, headers=list(headers) or None)
-        except KafkaError as exc:
-            PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
-            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
+        return (await self.send([KafkaRecord(topic, key, value, tuple(headers))]))[0]

@@ -7,6 +7,8 @@ deleted: both would lose data or break key order, so they are reported for a hum
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -54,8 +56,13 @@ async def _apply_one(admin: AIOKafkaAdminClient, settings: OmnibusSettings, spec
         response = await admin.create_topics(
             [NewTopic(name, wanted_partitions, settings.topics.replication_factor, topic_configs=spec.configs())]
         )
-        _raise_for_errors(response.topic_errors, ignore_exists=True)
-        return TopicOutcome(name, Action.CREATED, f"{wanted_partitions} partitions")
+        created = _raise_for_errors(response.topic_errors, ignore_exists=True)
+        # A topic created a moment ago (by us or a concurrent apply) may not be in the metadata yet.
+        existing = await _await_visible(admin, name)
+        if created:
+            return TopicOutcome(name, Action.CREATED, f"{wanted_partitions} partitions")
+        if existing is None:
+            return TopicOutcome(name, Action.NEEDS_ATTENTION, "exists but is not visible in the metadata")
     if existing > wanted_partitions:
         return TopicOutcome(
             name, Action.NEEDS_ATTENTION, f"has {existing} partitions, declared {wanted_partitions}; not shrunk"
@@ -94,11 +101,23 @@ async def _config_drift(admin: AIOKafkaAdminClient, name: str, wanted: dict[str,
     return {key: value for key, value in wanted.items() if current.get(key) != value}
 
 
-def _raise_for_errors(topic_errors: Iterable[tuple], *, ignore_exists: bool) -> None:
+async def _await_visible(admin: AIOKafkaAdminClient, name: str, timeout_s: float = 10.0) -> int | None:
+    """The topic's partition count once the metadata shows it (None if it does not within ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while (count := await _partition_count(admin, name)) is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return count
+
+
+def _raise_for_errors(topic_errors: Iterable[tuple], *, ignore_exists: bool) -> bool:
+    """True when every topic was created; False when one already existed (``ignore_exists``)."""
+    created = True
     for error in topic_errors:
         topic, code = error[0], error[1]
         message = error[2] if len(error) > 2 else ""
-        if code == 36 and ignore_exists:  # TOPIC_ALREADY_EXISTS: a concurrent apply won the race
+        if code == 36 and ignore_exists:  # TOPIC_ALREADY_EXISTS: a concurrent apply, or metadata not caught up
+            created = False
             continue
         if code:
             raise for_code(code)(f"create topic {topic}: {message}")
+    return created

@@ -47,6 +47,7 @@ app = typer.Typer(
 def _compose(ctx: typer.Context) -> None:
     ctx.obj = Composition()
 
+
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
 app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster.")
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")

@@ -160,10 +160,12 @@ class RunningServer:
         await self.runner.cleanup()
 
 
-async def serve(app: web.Application, host: str, port: int) -> RunningServer:
+async def serve(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> RunningServer:
+    """``app`` listening on ``host:port``; ``reuse_port``: ``SO_REUSEPORT``, so several worker processes
+    share the port (``adapters.base.workers``)."""
     runner = web.AppRunner(app, shutdown_timeout=30.0, access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     server = site._server  # aiohttp does not expose the bound port otherwise
     bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
@@ -177,11 +179,13 @@ async def serving(
     settings: OmnibusSettings,
     adapter_settings: AdapterSettings,
     build_app: Callable[[AdapterRuntime], web.Application],
+    *,
+    reuse_port: bool = False,
 ) -> AsyncIterator[RunningServer]:
     """An HTTP adapter on ``adapter_settings.host:port``; on exit it drains in-flight requests, then
     flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost."""
     async with adapter_runtime(name, settings, adapter_settings) as runtime:
-        server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port)
+        server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port, reuse_port=reuse_port)
         try:
             yield server
         finally:

@@ -40,8 +40,12 @@ class Item:
     while cutting the input (then ``native`` is unused)."""
 
     native: Any
-    raw: RawRecord
+    raw: RawRecord | Callable[[], RawRecord]  # a callable is built only if the record is refused
     error: RejectedInput | None = None
+
+    def dead_letter(self) -> RawRecord:
+        """The bytes a dead letter keeps (``raw``, built now if it was given as a callable)."""
+        return self.raw() if callable(self.raw) else self.raw
 
 
 @dataclass
@@ -75,15 +79,20 @@ def conforms(record: MappedRecord) -> MappedRecord:
 
 
 def map_item(to_record: Callable[[Any], MappedRecord | None], native: Any) -> MappedRecord | None:
-    """Map one native record; any input error becomes ``RejectedInput`` (see the module doc)."""
+    """Map one native record and check it against its schemas; any input error becomes ``RejectedInput``
+    (see the module doc)."""
+    record = _map(to_record, native)
+    return None if record is None else conforms(record)
+
+
+def _map(to_record: Callable[[Any], MappedRecord | None], native: Any) -> MappedRecord | None:
     try:
-        record = to_record(native)
+        return to_record(native)
     except RejectedInput:
         raise
     except INPUT_ERRORS as exc:
         log.error("a mapper failed on input it should have refused", error_type=type(exc).__name__)
         raise RejectedInput(f"the record cannot be read ({type(exc).__name__})", code="unmappable") from exc
-    return None if record is None else conforms(record)
 
 
 async def ingest(
@@ -105,7 +114,9 @@ async def ingest(
         try:
             if item.error is not None:
                 raise item.error
-            record = map_item(lambda native, i=index: to_record(i, native), item.native)
+            record = _map(lambda native, i=index: to_record(i, native), item.native)
+            if record is not None:  # checked against its schemas by encoding it, once, for Kafka
+                record = await publisher.encode(record)
         except RejectedInput as error:
             outcome.refused.append((index, describe(index, error) if describe else error))
             continue
@@ -117,7 +128,7 @@ async def ingest(
         outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
     for index, error in outcome.refused:
         try:
-            await publisher.reject(items[index].raw, error)
+            await publisher.reject(items[index].dead_letter(), error)
         except PublishError as exc:
             raise Unavailable(f"cannot record a rejection: {exc}", retry_after_s=retry_after_s) from exc
     return outcome

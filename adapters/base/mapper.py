@@ -6,16 +6,20 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from bus.producer import Outgoing
+from bus.topic import KafkaRecord
 
 NativeT = TypeVar("NativeT", contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
 class MappedRecord:
-    """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...)."""
+    """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...);
+    ``encoded``: the events' wire bytes once ``AdapterPublisher.encode`` checked them against their
+    schemas (empty until then), so nothing is Avro-encoded twice."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
+    encoded: tuple[KafkaRecord, ...] = ()
 
 
 class Mapper(Protocol, Generic[NativeT]):

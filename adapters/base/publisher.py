@@ -31,6 +31,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.errors import PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.topic import KafkaRecord
 
 log = get_logger(__name__)
 
@@ -61,6 +62,21 @@ class AdapterPublisher:
         self._publish_timeout_s = publish_timeout_s
         self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
 
+    async def encode(self, record: MappedRecord) -> MappedRecord:
+        """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
+
+        Raise ``RejectedInput`` (``unmappable``) when an event does not match its schema (a value the
+        schema refuses costs only its record), ``Unavailable`` when the schema registry cannot be reached.
+        """
+        try:
+            encoded = tuple([await self._producer.encode(outgoing) for outgoing in record.events])
+        except SerializationError as exc:
+            raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
+        except SchemaRegistryError as exc:
+            UNAVAILABLE.labels(adapter=self.name).inc()
+            raise Unavailable(f"schema registry unavailable: {exc}", retry_after_s=self._retry_after_s) from exc
+        return MappedRecord(record.dedupe_id, record.events, encoded)
+
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement."""
         started = received_at or time.perf_counter()
@@ -77,8 +93,11 @@ class AdapterPublisher:
                 batch_ids.add(record.dedupe_id)
                 fresh.append(record)
             events = [event for record in fresh for event in record.events]
+            # every record checked by ``encode``: publish its bytes (a record with no events has none)
+            encoded = ([value for record in fresh for value in record.encoded]
+                       if all(record.encoded or not record.events for record in fresh) else None)
             if events:
-                await self._publish(events, [record.dedupe_id for record in fresh])
+                await self._publish(events, [record.dedupe_id for record in fresh], encoded)
             self._dedupe.remember(record.dedupe_id for record in fresh)
         DUPLICATES.labels(adapter=self.name).inc(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
@@ -86,8 +105,9 @@ class AdapterPublisher:
         return SubmitResult(published_events=len(events), duplicate_records=duplicates,
                             published_ids=tuple(record.dedupe_id for record in fresh))
 
-    async def _publish(self, events: list, ids: list[str]) -> None:
-        publish = asyncio.ensure_future(self._producer.publish_many(events))
+    async def _publish(self, events: list, ids: list[str], encoded: list[KafkaRecord] | None = None) -> None:
+        publish = asyncio.ensure_future(
+            self._producer.publish_many(events) if encoded is None else self._producer.publish_many(events, encoded))
         try:
             await asyncio.wait_for(asyncio.shield(publish), self._publish_timeout_s)
         except (TimeoutError, asyncio.CancelledError) as exc:

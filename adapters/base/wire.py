@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,29 +89,75 @@ def parse(body: bytes | str, what: str = "body") -> Any:
         raise _refuse(f"{what} is not valid JSON: {exc}", "bad_json") from exc
 
 
-def check_tree(value: Any, what: str = "body", *, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse a parsed JSON tree nesting deeper than ``max_depth`` or holding a string UTF-8 cannot carry.
+# A JSON escape that may stand for a lone surrogate (``\\ud800``..``\\udfff``); text decoded from UTF-8
+# cannot hold one otherwise. (``\\\\ud800``, an escaped backslash, also matches: a check too many, never
+# one too few.)
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Bounds of one value's compact JSON (``separators=(",", ":")``, ``ensure_ascii=False``) in UTF-8 bytes:
+# a character at most 6 (``\\u001f``); a number at most 41 (an int of MAX_INT_DIGITS digits and its sign,
+# or a float's repr, at most 24); ``false``/``null`` 5.
+MAX_BYTES_PER_CHAR = 6
+MAX_SCALAR_BYTES = MAX_INT_DIGITS + 1
 
-    Iterative (an explicit stack), so a hostile depth cannot exhaust Python's recursion here.
+
+def may_hold_surrogates(body: bytes) -> bool:
+    """Whether JSON parsed from the UTF-8 ``body`` may hold a lone surrogate (it holds a ``\\uD8..``-
+    ``\\uDF..`` escape): when not, ``check_tree(..., utf8=False)`` skips encoding every string."""
+    return SURROGATE_ESCAPE.search(body) is not None
+
+
+def check_tree(value: Any, what: str = "body", *, max_depth: int = MAX_DEPTH, utf8: bool = True) -> int:
+    """Refuse a parsed JSON tree nesting deeper than ``max_depth`` or holding a string UTF-8 cannot carry;
+    return an upper bound of its compact JSON size in UTF-8 bytes (see ``MAX_BYTES_PER_CHAR``), so a
+    caller holding it to a size limit serialises it only when the bound exceeds the limit.
+
+    ``utf8=False`` skips the string check, for a tree parsed from UTF-8 bytes without a surrogate escape
+    (``may_hold_surrogates``). Recursive but bounded: a container at ``max_depth`` is refused before
+    its children are visited, so a hostile depth cannot exhaust Python's recursion here.
     """
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
+    return _walk(value, 0, max_depth, utf8, what)
+
+
+def _walk(node: Any, depth: int, max_depth: int, utf8: bool, what: str) -> int:
+    kind = type(node)
+    if kind is str:
+        if utf8:
             _utf8(node, what)
-        elif isinstance(node, dict | list):
-            if depth >= max_depth:
-                raise _refuse(f"{what} nests deeper than {max_depth} levels", "too_deep")
-            if isinstance(node, dict):
-                for key, child in node.items():
+        return 2 + MAX_BYTES_PER_CHAR * len(node)
+    if kind is dict or kind is list:
+        if depth >= max_depth:
+            raise _refuse(f"{what} nests deeper than {max_depth} levels", "too_deep")
+        size = 2
+        if kind is dict:
+            children = node.values()
+            for key in node:
+                if utf8:
                     _utf8(key, what)
-                    stack.append((child, depth + 1))
+                size += 4 + MAX_BYTES_PER_CHAR * len(key)  # quotes, colon, comma
+        else:
+            children = node
+            size += len(node)  # commas
+        depth += 1
+        for child in children:
+            child_kind = type(child)
+            if child_kind is str and not utf8:  # the common leaf, without a call
+                size += 2 + MAX_BYTES_PER_CHAR * len(child)
+            elif child_kind is int or child_kind is bool or child is None:
+                size += MAX_SCALAR_BYTES
             else:
-                stack.extend((child, depth + 1) for child in node)
-        elif isinstance(node, BadNumber):
-            raise _refuse(f"{what} holds {node.reason}", "bad_number")
-        elif isinstance(node, float) and not math.isfinite(node):
-            raise _refuse(f"{what} holds a number that is not finite", "bad_number")
+                size += _walk(child, depth, max_depth, utf8, what)
+        return size
+    if isinstance(node, BadNumber):
+        raise _refuse(f"{what} holds {node.reason}", "bad_number")
+    if isinstance(node, float) and not math.isfinite(node):
+        raise _refuse(f"{what} holds a number that is not finite", "bad_number")
+    if isinstance(node, str):  # a subclass: checked as its base type
+        return _walk(str(node), depth, max_depth, utf8, what)
+    if isinstance(node, dict):
+        return _walk(dict(node), depth, max_depth, utf8, what)
+    if isinstance(node, list):
+        return _walk(list(node), depth, max_depth, utf8, what)
+    return MAX_SCALAR_BYTES
 
 
 def _utf8(text: str, what: str) -> None:

@@ -8,9 +8,12 @@ import json
 import typer
 
 from adapters.base.cli import load_or_exit, serve_until_signalled
+from adapters.base.workers import refusal as workers_refusal
+from adapters.base.workers import run_workers
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import running_web_adapter
 from adapters.web.openapi import OPENAPI
+from bus.config import OmnibusSettings
 
 app = typer.Typer(no_args_is_help=True, help="Web hall: Segment HTTP Tracking API -> Kafka.")
 
@@ -19,11 +22,21 @@ app = typer.Typer(no_args_is_help=True, help="Web hall: Segment HTTP Tracking AP
 def run_command(
     host: str = typer.Option(None, help=f"Overrides {ENV_PREFIX}HOST."),
     port: int = typer.Option(None, help=f"Overrides {ENV_PREFIX}PORT (0 picks a free port)."),
+    workers: int = typer.Option(1, help="Worker processes sharing the port (SO_REUSEPORT), each with its own "
+                                "producer; above 1 needs a fixed port and a dedupe_path."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
-    running = running_web_adapter(settings, web_settings)
-    asyncio.run(serve_until_signalled(running, "web hall", sources=sorted(web_settings.write_keys)))
+    problem = workers_refusal(workers, web_settings.port, web_settings.dedupe_path)
+    if problem:
+        typer.echo(f"web hall: {problem}", err=True)
+        raise typer.Exit(2)
+
+    def serve(worker: OmnibusSettings, reuse_port: bool) -> None:
+        running = running_web_adapter(worker, web_settings, reuse_port=reuse_port)
+        asyncio.run(serve_until_signalled(running, "web hall", sources=sorted(web_settings.write_keys)))
+
+    raise typer.Exit(run_workers(workers, settings, serve))
 
 
 @app.command("openapi")

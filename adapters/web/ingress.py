@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 from contextlib import AbstractAsyncContextManager
@@ -60,12 +61,12 @@ class WebIngress:
     async def _single(self, request: web.Request) -> web.Response:
         call = request.path.rsplit("/", 1)[-1]
         started, received_at = time.perf_counter(), datetime.now(UTC)
-        source, payload = await self._read(request, max_bytes=MAX_EVENT_BYTES)
-        return await self._ingest(request, source, [(call, payload)], started, received_at, single=True)
+        source, payload, utf8 = await self._read(request, max_bytes=MAX_EVENT_BYTES)
+        return await self._ingest(request, source, [(call, payload)], started, received_at, single=True, utf8=utf8)
 
     async def _batch(self, request: web.Request) -> web.Response:
         started, received_at = time.perf_counter(), datetime.now(UTC)
-        source, payload = await self._read(request, max_bytes=MAX_BATCH_BYTES)
+        source, payload, utf8 = await self._read(request, max_bytes=MAX_BATCH_BYTES)
         batch = payload.get("batch")
         if not isinstance(batch, list) or not batch:
             raise errors.bad_shape("'batch' must be a non-empty array of messages")
@@ -74,7 +75,7 @@ class WebIngress:
         if isinstance(payload.get("sentAt"), str):  # the batch's sentAt stands for messages without their own
             shared["sentAt"] = payload["sentAt"]
         messages = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
-        return await self._ingest(request, source, messages, started, received_at, single=False)
+        return await self._ingest(request, source, messages, started, received_at, single=False, utf8=utf8)
 
     async def _preflight(self, request: web.Request) -> web.Response:
         asked = request.headers.get("Access-Control-Request-Headers", "Content-Type, Authorization, Content-Encoding")
@@ -95,8 +96,9 @@ class WebIngress:
 
     # -- reading and authenticating ------------------------------------------------------------------
 
-    async def _read(self, request: web.Request, *, max_bytes: int) -> tuple[str, dict[str, Any]]:
-        """The source name and the JSON object of the body. Unauthenticated input is never dead-lettered."""
+    async def _read(self, request: web.Request, *, max_bytes: int) -> tuple[str, dict[str, Any], bool]:
+        """The source name, the JSON object of the body, and whether its strings still need the UTF-8
+        check (``wire.may_hold_surrogates``). Unauthenticated input is never dead-lettered."""
         source = self._basic_auth_source(request)
         media_type = request.content_type if request.headers.get("Content-Type") else ""
         if source is None:
@@ -108,8 +110,9 @@ class WebIngress:
             source = self._sources.get(str(payload.get("writeKey") or ""))
             if source is None:
                 raise Unauthorized("missing or unknown write key")
-            return source, payload
-        return source, _parse(await read_body(request, max_bytes=max_bytes), media_type)
+            return source, payload, wire.may_hold_surrogates(body)
+        body = await read_body(request, max_bytes=max_bytes)
+        return source, _parse(body, media_type), wire.may_hold_surrogates(body)
 
     def _basic_auth_source(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization")
@@ -131,15 +134,18 @@ class WebIngress:
 
     async def _ingest(
         self, request: web.Request, source: str, messages: list[tuple[str | None, Any]],
-        started: float, received_at: datetime, *, single: bool,
+        started: float, received_at: datetime, *, single: bool, utf8: bool = True,
     ) -> web.Response:
-        items = [Item((call, message), _raw_message(request, source, index, message))
+        # a dead letter's bytes are serialised only for a message that is refused
+        items = [Item((call, message), functools.partial(_raw_message, request, source, index, message))
                  for index, (call, message) in enumerate(messages)]
 
         def to_record(_: int, native: tuple[str | None, Any]) -> MappedRecord:
             call, message = native
-            wire.check_tree(message, "the message")  # per message, so a bad one costs only itself
-            if not single:  # a single call's body was already held to the per-event limit
+            bound = wire.check_tree(message, "the message", utf8=utf8)  # per message: a bad one costs only itself
+            # a single call's body was already held to the per-event limit; a batch's message is
+            # serialised to measure it only when its upper bound could exceed the limit
+            if not single and bound > MAX_EVENT_BYTES:
                 size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
                 if size > MAX_EVENT_BYTES:
                     raise errors.too_large(size, MAX_EVENT_BYTES)
@@ -202,7 +208,11 @@ def _rejection(
     return web.json_response(body, status=status)
 
 
-def running_web_adapter(settings: OmnibusSettings, web_settings: WebSettings) -> AbstractAsyncContextManager[RunningServer]:
-    """The web hall serving on its port; on exit it drains in-flight requests, then flushes Kafka."""
+def running_web_adapter(
+    settings: OmnibusSettings, web_settings: WebSettings, *, reuse_port: bool = False
+) -> AbstractAsyncContextManager[RunningServer]:
+    """The web hall serving on its port (``reuse_port``: shared with other worker processes); on exit it
+    drains in-flight requests, then flushes Kafka."""
     return serving("web", settings, web_settings, lambda runtime: WebIngress(
-        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app())
+        web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app(),
+        reuse_port=reuse_port)

@@ -93,6 +93,8 @@ class LocalStack:
         # A state file whose broker is dead means a crash: bring back the same broker, data and port.
         restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
         port, controller_port = (previous["port"], previous.get("controller_port")) if restart else (self.port, None)
+        if restart:
+            _await_released(int(previous["port"]))
         self.broker = kafka.KafkaBroker(
             self.state_dir, port, self.kafka_version, controller_port=controller_port, tie_to_parent=tie,
             keep_data=restart,
@@ -167,6 +169,13 @@ class LocalStack:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.down()
+
+
+def _await_released(port: int, timeout_s: float = 15.0) -> None:
+    """A broker killed a moment ago may still hold its port while the kernel tears the process down."""
+    deadline = time.monotonic() + timeout_s
+    while is_listening(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def local_bootstrap_servers(state_dir: Path | None = None) -> str | None:

@@ -56,7 +56,9 @@ class IdentitySettings(BaseModel):
     hmac_key: SecretStr = Field(
         description="Key of the HMAC that turns a national ID into the token stored and published instead."
     )
-    default_region: str | None = Field("CN", description="Region for phone numbers written without +country.")
+    default_region: str | None = Field(
+        None, description="Region (ISO 3166 alpha-2) of phone numbers written without +country or 00; unset = "
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, the one setting every adapter falls back to too.")
     priorities: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
     max_per_customer: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_PER_CUSTOMER))
     shared_after: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SHARED_AFTER))

@@ -5,7 +5,7 @@ which is a no-op on normalised values and tokens, and catches producers that are
 On top of the shared rules, identity refuses what must not be *linked*: placeholders (all zeros,
 "unknown"...) and the configured test values (``blocked_values``), with rule ``blocked-value``.
 
-Settings: the phone region is identity's ``default_region`` (CN unless set); the token key is
+Settings: the phone region is identity's ``default_region`` (else ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``, as for the adapters); the token key is
 ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` when set, else identity's own ``hmac_key`` (the key it always used, so
 tokens issued before stay valid); national ID schemes and e-mail rules come from ``OMNIBUS_IDENTIFIERS__*``.
 """

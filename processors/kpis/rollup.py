@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2
 
+from bus.envelope import KPI_AGGREGATE_IDS, PROCESSOR_CHANNEL, envelope
 from bus.serde import Event
 from schemas.enums import CHANNELS
 from processors.kpis.measures import KPIS, MEASURE_NAMES, OPEN_PREFIX, Measure, open_by_band, ratio
@@ -26,7 +26,6 @@ from processors.kpis.rules import merge_counts
 from processors.kpis.windows import WindowKey, from_micros
 
 AGGREGATE = "omnibus.kpi.KpiAggregate"
-_ID_NAMESPACE = uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2")  # fixed: ids must be stable forever
 
 
 def decode_partial(raw: bytes | None) -> dict[str, Any]:
@@ -107,13 +106,10 @@ def aggregate_event(
     window_key: str, counts: dict[str, int], revision: int, digest: str, source_system: str, now: datetime
 ) -> Event:
     window = WindowKey.parse(window_key)
-    event_id = str(uuid.uuid5(_ID_NAMESPACE, f"{window_key}/{digest}"))
+    event_id = KPI_AGGREGATE_IDS.derive(window_key, digest)
     value: dict[str, Any] = {
-        "envelope": {
-            "event_id": event_id, "occurred_at": now, "received_at": now,
-            "source_system": source_system, "channel": "PROCESSOR", "site": None, "correlation_id": event_id,
-            "causation_id": None, "source_event_id": None,
-        },
+        "envelope": envelope(event_id=event_id, occurred_at=now, received_at=now, source_system=source_system,
+                             channel=PROCESSOR_CHANNEL, correlation_id=event_id),
         "granularity": window.granularity.value, "window_start": from_micros(window.start_us),
         "window_end": from_micros(window.end_us),
         "channel": window.channel if window.channel in CHANNELS else "UNKNOWN", "site": window.site or None,

@@ -17,12 +17,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from bus.errors import OmnibusError
-from processors.offers.facts import (
-    FACT_TYPES,
-    CustomerFacts,
-    activation,
-    sample_activation,
-)
+from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
 
 
 class RuleError(OmnibusError, ValueError):

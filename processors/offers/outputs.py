@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.config import TopicSettings
-from bus.envelope import event_id
+from bus.envelope import PROCESSOR_CHANNEL, envelope, event_id
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import (
@@ -61,9 +61,8 @@ class Emitter:
     def _envelope(self, seed: str, cause_id: str) -> dict[str, Any]:
         now = self._clock()
         identity = event_id(self._source, seed)
-        return {"event_id": identity, "occurred_at": now, "received_at": now, "source_system": self._source,
-                "channel": "PROCESSOR", "site": None, "correlation_id": cause_id or identity,
-                "causation_id": cause_id or None, "source_event_id": None}
+        return envelope(event_id=identity, occurred_at=now, received_at=now, source_system=self._source,
+                        channel=PROCESSOR_CHANNEL, correlation_id=cause_id or identity, causation_id=cause_id or None)
 
     def instruction(self, item: Instruction) -> Outgoing:
         offer = item.offer

@@ -1,17 +1,18 @@
 """Web-hall batch ingest: Segment batches through the real HTTP ingress to a real broker, next to a bare
 aiokafka producer loop publishing the same number of equally sized Avro events, in the same run.
 
-    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4
+    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 2]
 
 Adapter side: the web hall runs as its own process (``adapter web run``, as deployed); ``--senders``
 concurrent clients in this process POST pre-built ``/v1/batch`` bodies of ``--batch-size`` track calls.
 A request's latency is from sending it to its 200, which the adapter answers only after Kafka
-acknowledged every event of it (acks=all, idempotent producer).
+acknowledged every event of it (acks=all, idempotent producer). CPU per event: the CPU time (user +
+system, from ``/proc``) the adapter's processes spent during the measured load, over the events.
 
 Baseline: one idempotent ``AIOKafkaProducer`` (acks=all, same compression, linger and batch size as
 the adapter's producer), ``--senders`` concurrent loops each sending ``--batch-size`` records and
 awaiting their acknowledgements, records pre-encoded (the Avro bytes of the same events, so equally
-sized): the cost of Kafka alone. The ratio is what HTTP, JSON, mapping, Avro and dedupe add on top.
+sized): the cost of Kafka alone. Its CPU per event is this process's CPU time during that loop. The ratio is what HTTP, JSON, mapping, Avro and dedupe add on top.
 Without ``--bootstrap`` a broker is started for the run in a temporary directory.
 """
 
@@ -54,6 +55,11 @@ class Measured:
     seconds: float
     latencies_s: list[float]
     mean_record_bytes: float
+    cpu_s: float  # CPU time (user + system) of the measured side during the load
+
+    @property
+    def cpu_us_per_event(self) -> float:
+        return self.cpu_s / self.events * 1e6
 
     @property
     def events_per_s(self) -> float:
@@ -110,7 +116,18 @@ async def run_senders(items: list, senders: int, send: object) -> tuple[float, l
     return time.perf_counter() - began, latencies
 
 
-def start_adapter(settings: OmnibusSettings, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system, seconds) of process ``pid`` and of its live children (the workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid, *(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    total = 0
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+    return total / ticks
+
+
+def start_adapter(settings: OmnibusSettings, port: int, log_path: Path, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
@@ -120,8 +137,10 @@ def start_adapter(settings: OmnibusSettings, port: int, log_path: Path) -> subpr
         "OMNIBUS_LOG__LEVEL": "WARNING",
         "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"bench": WRITE_KEY}),
         "OMNIBUS_ADAPTER_WEB__PORT": str(port),
+        "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp / "dedupe.sqlite"),  # as deployed: a file, not memory
     }
-    command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run"]
+    command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run",
+               *(["--workers", str(workers)] if workers > 1 else [])]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -140,11 +159,13 @@ async def wait_healthy(session: aiohttp.ClientSession, url: str, process: subpro
     raise TimeoutError("the adapter did not become healthy in 60 s")
 
 
-async def measure_adapter(settings: OmnibusSettings, work: list[list[dict]], senders: int, log_path: Path) -> Measured:
+async def measure_adapter(
+    settings: OmnibusSettings, work: list[list[dict]], senders: int, workers: int, tmp: Path
+) -> Measured:
     port = distinct_free_ports(1)[0]
     url = f"http://127.0.0.1:{port}"
     bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
-    process = start_adapter(settings, port, log_path)
+    process = start_adapter(settings, port, tmp / "adapter.log", workers, tmp)
     try:
         connector = aiohttp.TCPConnector(limit=senders)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -155,12 +176,16 @@ async def measure_adapter(settings: OmnibusSettings, work: list[list[dict]], sen
                     if r.status != 200:
                         raise RuntimeError(f"adapter answered {r.status}: {await r.text()}")
 
-            await post(json.dumps({"batch": [track_message(10**9)], "writeKey": WRITE_KEY}).encode())  # warm-up
+            for n in range(2 * workers):  # warm-up: every worker's metadata and producer id, if it gets one
+                await post(json.dumps({"batch": [track_message(10**9 + n)], "writeKey": WRITE_KEY}).encode())
+            cpu_before = process_cpu_s(process.pid)
             seconds, latencies = await run_senders(bodies, senders, post)
+            cpu_s = process_cpu_s(process.pid) - cpu_before
     finally:
         process.terminate()
         process.wait(60)
-    return Measured(sum(len(b) for b in work), seconds, latencies, sum(len(b) for b in bodies) / sum(len(b) for b in work))
+    return Measured(sum(len(b) for b in work), seconds, latencies, sum(len(b) for b in bodies) / sum(len(b) for b in work),
+                    cpu_s)
 
 
 async def measure_bare_producer(settings: OmnibusSettings, work: list[list[dict]], senders: int) -> Measured:
@@ -184,14 +209,21 @@ async def measure_bare_producer(settings: OmnibusSettings, work: list[list[dict]
             await asyncio.gather(*futures)
 
         await send(encoded[0][:1])  # warm-up: metadata, producer id
+        cpu_before = time.process_time()
         seconds, latencies = await run_senders(encoded, senders, send)
+        cpu_s = time.process_time() - cpu_before
     finally:
         await producer.stop()
-    return Measured(sum(len(b) for b in encoded), seconds, latencies, sum(len(v) for b in encoded for _, v in b) / bare_count(encoded))
+    return Measured(sum(len(b) for b in encoded), seconds, latencies, sum(len(v) for b in encoded for _, v in b) / bare_count(encoded),
+                    cpu_s)
 
 
 def bare_count(encoded: list[list[tuple[bytes, bytes]]]) -> int:
     return sum(len(batch) for batch in encoded)
+
+
+def getloadavg() -> str:
+    return " / ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def machine() -> str:
@@ -204,20 +236,23 @@ def machine() -> str:
 def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str) -> str:
     ratio = adapter.events_per_s / bare.events_per_s
     rows = [
-        ("web hall: HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
+        (f"web hall ({args.workers} worker{'s' if args.workers > 1 else ''}): HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
         ("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare),
     ]
     table = "\n".join(
-        f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
+        f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.cpu_us_per_event:.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
         for name, m in rows
     )
     return f"""# Web-hall batch ingest benchmark
 
-Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions}`
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {args.workers}`
 on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
 
 Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
-load average at the start: {args.load_at_start} (other work on the machine).
+load average (1 / 5 / 15 min) at the start: {args.load_at_start}, at the end: {getloadavg()}. The machine is
+shared with other jobs and was loaded: absolute numbers (CPU per event too, as CPUs contended for run
+slower) are higher than on an idle machine; the ratios to the baseline, measured in the same run, are
+the figures to compare.
 
 What is measured: {args.events} Segment `track` calls ({adapter.mean_record_bytes:.0f} bytes of JSON each) in batches of {args.batch_size},
 posted by {args.senders} concurrent senders to the web hall running as its own process (`adapter web run`).
@@ -227,9 +262,13 @@ against the same broker, sends the same events already Avro-encoded ({bare.mean_
 idempotent acks=all `AIOKafkaProducer` (same compression, linger and batch size), {args.senders} concurrent loops of
 {args.batch_size} records each awaiting their acknowledgements; its latency is per batch of {args.batch_size}.
 
-| path | events | seconds | events/s | p50 ack latency (ms) | p99 ack latency (ms) |
-|---|---:|---:|---:|---:|---:|
+| path | events | seconds | events/s | CPU per event (µs) | p50 ack latency (ms) | p99 ack latency (ms) |
+|---|---:|---:|---:|---:|---:|---:|
 {table}
+
+CPU per event: the adapter's processes {adapter.cpu_us_per_event:.0f} µs (target ≤ 60 µs), the bare producer
+{bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
+dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone).
 
 Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
 p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
@@ -240,7 +279,7 @@ async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> 
     settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
     work = batches(args.events, args.batch_size)
     with tempfile.TemporaryDirectory() as tmp:
-        adapter = await measure_adapter(settings, work, args.senders, Path(tmp) / "adapter.log")
+        adapter = await measure_adapter(settings, work, args.senders, args.workers, Path(tmp))
     bare = await measure_bare_producer(settings, work, args.senders)
     return report(args, adapter, bare, broker)
 
@@ -251,10 +290,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=100, help="Calls per /v1/batch request (default 100).")
     parser.add_argument("--senders", type=int, default=4, help="Concurrent senders (default 4).")
     parser.add_argument("--partitions", type=int, default=3, help="Partitions per topic (default 3).")
+    parser.add_argument("--workers", type=int, default=1, help="Adapter worker processes (default 1).")
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"Markdown report (default {RESULTS}).")
     args = parser.parse_args(argv)
-    args.load_at_start = " / ".join(f"{load:.2f}" for load in os.getloadavg())
+    args.load_at_start = getloadavg()
     return args
 
 

@@ -101,3 +101,18 @@ def test_a_tls_file_that_cannot_be_read_is_a_bad_setting(monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["identity", "run"])
     _assert_one_line_exit_2(result)
     assert "TLS files" in result.output
+
+
+def test_a_bad_identifier_setting_breaks_no_help_and_never_prints_the_secret(tmp_path: Path) -> None:
+    """Found by a new user: settings read at import broke ``omnibus --help``, and the key was echoed."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIBUS_")}
+    env.update({"OMNIBUS_IDENTIFIERS__HMAC_KEY": "short-secret", "OMNIBUS_STACK_DIR": str(tmp_path / "no-stack"),
+                "PYTHONPATH": str(REPO)})
+    command = [sys.executable, "-c", "from omnibus.cli import main; main()"]
+    shown = subprocess.run([*command, "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    run = subprocess.run([*command, "adapter", "web", "run", "--port", "0"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("error:") and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "short-secret" not in run.stderr + run.stdout

@@ -6,6 +6,7 @@ import pytest
 from bus.logging import configure_logging, get_logger
 from bus.redact import redact, scrub_text, token
 
+
 @pytest.fixture(autouse=True)
 def restore_logging():  # type: ignore[no-untyped-def]
     """configure_logging changes process-wide state: put it back for the tests that follow."""

@@ -8,6 +8,7 @@ the agent uploads); SQLite serialises the writers.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -35,9 +36,12 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE INDEX IF NOT EXISTS journal_by_state ON journal (state, seq);
 """
 
-# The adapter's own mapper checks an event before it is journaled, so the terminal hears about a bad
-# event at once instead of the operator finding it in the dead-letter topic days later.
-_CHECKER = CounterMapper(BranchSettings(), TopicSettings())
+@functools.cache
+def _checker() -> CounterMapper:
+    """The adapter's own mapper checks an event before it is journaled, so the terminal hears about a bad
+    event at once instead of the operator finding it in the dead-letter topic days later. Built on first use,
+    never at import: a bad setting must not break every command of the CLI."""
+    return CounterMapper(BranchSettings(), TopicSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ class Journal:
     def _prepared(event: dict[str, Any]) -> tuple[str, str]:
         event.setdefault("event_id", str(uuid.uuid4()))
         event.setdefault("occurred_at", datetime.now().astimezone().isoformat())
-        _CHECKER(event, terminal_id="check", branch_id="check")  # raises RejectedInput with the reason
+        _checker()(event, terminal_id="check", branch_id="check")  # raises RejectedInput with the reason
         return str(event["event_id"]), json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
     def pending(self, *, max_events: int, max_bytes: int) -> list[Entry]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.base import wire
 from adapters.base.errors import RejectedInput
@@ -52,3 +56,52 @@ def test_numbers_may_stand_for_text_ids_when_allowed() -> None:
 def test_finite_numbers_are_bounded(value: object) -> None:
     with pytest.raises(RejectedInput):
         wire.finite(value, "queue_time", "TaskRouter", low=0, high=86400)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**39, 10**39) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_check_tree_bounds_the_compact_json_size(value: object) -> None:
+    """The bound a size limit trusts is never below the size ``json.dumps`` measures."""
+    try:
+        exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    except UnicodeEncodeError:  # a lone surrogate from st.text(): refused by the check instead
+        with pytest.raises(RejectedInput):
+            wire.check_tree(value)
+        return
+    assert wire.check_tree(value) >= exact
+    assert wire.check_tree(value, utf8=False) >= exact
+
+
+@pytest.mark.parametrize(("body", "may"), [
+    (b'{"a": "\\ud800"}', True), (b'{"a": "\\uDFFF"}', True), (b'{"a": "\\ud83d\\ude00"}', True),
+    (b'{"a": "\\u00e9t\\u00e9"}', False), (b'{"a": "\xc3\xa9"}', False), (b'{"a": "ud800"}', False),
+])
+def test_only_a_surrogate_escape_needs_the_string_check(body: bytes, may: bool) -> None:
+    assert wire.may_hold_surrogates(body) is may
+
+
+def test_without_a_surrogate_escape_the_parsed_strings_are_utf8() -> None:
+    body = '{"a": ["été", {"ü": "😀"}]}'.encode()
+    assert not wire.may_hold_surrogates(body)
+    wire.check_tree(wire.parse(body), utf8=False)
+    "".join(json.dumps(wire.parse(body), ensure_ascii=False)).encode("utf-8")  # would raise on a surrogate
+
+
+def test_subclasses_of_json_types_are_checked_as_their_base() -> None:
+    from collections import OrderedDict
+
+    class Text(str):
+        pass
+
+    value = OrderedDict(a=[Text("x\ud800")])
+    with pytest.raises(RejectedInput):
+        wire.check_tree(value)
+    assert wire.check_tree(OrderedDict(a=[Text("x")])) >= len('{"a":["x"]}')

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from adapters.base.errors import RejectedInput
+from adapters.base.ingest import conforms
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import SubmitResult
 from adapters.web.config import WebSettings
@@ -104,6 +105,10 @@ class StandInPublisher:
             raise self.failure
         self.submitted.extend(records)
         return SubmitResult(published_events=sum(len(r.events) for r in records), duplicate_records=0)
+
+    async def encode(self, record: MappedRecord) -> MappedRecord:
+        """Checked against the schemas as the real publisher's encoding checks it."""
+        return conforms(record)
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
         self.rejected.append((raw, error))

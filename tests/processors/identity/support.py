@@ -30,12 +30,12 @@ MERGE_ALWAYS = {"match_merge_at": -1e9, "match_refuse_below": -1e9, "match_vetoe
 
 def settings(**overrides: Any) -> IdentitySettings:
     """Settings for graph mechanics: the matcher's thresholds out of the way unless overridden."""
-    return IdentitySettings(**{"hmac_key": HMAC_KEY, **MERGE_ALWAYS, **overrides})
+    return IdentitySettings(**{"hmac_key": HMAC_KEY, "default_region": "CN", **MERGE_ALWAYS, **overrides})
 
 
 def matcher_settings(**overrides: Any) -> IdentitySettings:
     """The shipped defaults, matcher included."""
-    return IdentitySettings(**{"hmac_key": HMAC_KEY, **overrides})
+    return IdentitySettings(**{"hmac_key": HMAC_KEY, "default_region": "CN", **overrides})
 
 
 def unlimited_settings() -> IdentitySettings:

@@ -24,6 +24,19 @@ def test_default_region_is_configurable() -> None:
     assert french.normalize({"type": "PHONE", "value": "06 12 34 56 78"}) == Identifier("PHONE", "+33612345678")
 
 
+def test_without_a_region_of_its_own_identity_reads_phones_like_the_adapters() -> None:
+    """One rule set (#14 item 4): no CN default of identity's own; the shared OMNIBUS_IDENTIFIERS__DEFAULT_REGION."""
+    from bus.identifiers.settings import IdentifierSettings
+
+    own = settings(default_region=None)
+    french = IdentifierNormalizer(own, IdentifierSettings(default_region="FR"))
+    assert french.normalize({"type": "PHONE", "value": "06 12 34 56 78"}) == Identifier("PHONE", "+33612345678")
+    nowhere = IdentifierNormalizer(own, IdentifierSettings()).normalize({"type": "PHONE", "value": "06 12 34 56 78"})
+    assert isinstance(nowhere, Rejected)
+    assert IdentifierNormalizer(own, IdentifierSettings()).normalize(
+        {"type": "PHONE", "value": "+33 6 12 34 56 78"}) == Identifier("PHONE", "+33612345678")
+
+
 @pytest.mark.parametrize("raw", ["12", "anonymous", "+86 123", "+999 1234567"])
 def test_invalid_phones_are_rejected_with_a_reason(raw: str) -> None:
     result = norm("PHONE", raw)

@@ -1,0 +1,105 @@
+"""Several worker processes of one HTTP adapter on one port (``--workers N``), so ingest scales with cores.
+
+Each worker is a whole adapter (its own event loop, producer and HTTP server) bound to the same port
+with ``SO_REUSEPORT``: the kernel spreads incoming connections over them (Linux ``socket(7)``). They
+share the dedupe store, an SQLite file in WAL mode, so a redelivery that reaches another worker is
+still recognised as already published. Two deliveries of one source id arriving at two workers at the
+same instant can both publish: ``DedupeStore.claim`` serialises them only within a process. Their events
+then carry the same deterministic event ids (``bus.envelope``), which processors dedupe on.
+
+The parent only supervises: SIGTERM/SIGINT is passed on to every worker (each drains and flushes
+Kafka, as a single adapter does); if a worker dies, the others are stopped and the parent exits with
+its code, so the orchestrator restarts the whole set.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bus.config import OmnibusSettings
+from bus.logging import get_logger
+
+log = get_logger(__name__)
+
+WorkerMain = Callable[[OmnibusSettings, bool], None]  # (settings, reuse_port) -> serves until signalled
+
+
+def worker_settings(settings: OmnibusSettings, index: int) -> OmnibusSettings:
+    """Worker ``index``'s settings: its metrics endpoint on ``metrics.port + index`` (each process keeps
+    its own counters; with port 0 each picks a free one)."""
+    if not settings.metrics.enabled or settings.metrics.port == 0 or index == 0:
+        return settings
+    metrics = settings.metrics.model_copy(update={"port": settings.metrics.port + index})
+    return settings.model_copy(update={"metrics": metrics})
+
+
+def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
+    """Why ``workers`` processes cannot serve with these settings, or ``None``."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers > 1 and port == 0:
+        return "--workers above 1 needs a fixed port (with port 0 each worker would pick its own)"
+    if workers > 1 and dedupe_path is None:
+        return ("--workers above 1 needs a dedupe file shared by the workers (dedupe_path); an in-memory store "
+                "would let a redelivery reaching another worker publish again")
+    return None
+
+
+def run_workers(workers: int, settings: OmnibusSettings, main: WorkerMain) -> int:
+    """Run ``main`` in this process (``workers == 1``) or in ``workers`` forked processes; return the exit
+    code (0 after a signalled drain, else the first failed worker's)."""
+    if workers == 1:
+        main(settings, False)
+        return 0
+    context = multiprocessing.get_context("fork")  # no event loop, thread or producer exists yet
+    processes = [context.Process(target=_worker, args=(main, worker_settings(settings, index)), name=f"worker-{index}")
+                 for index in range(workers)]
+    stopping = False
+
+    def forward(signum: int, _: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes:
+            if process.pid is not None and process.exitcode is None:
+                os.kill(process.pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for process in processes:
+            process.start()
+        log.info("adapter workers started", workers=workers, pids=[p.pid for p in processes])
+        code = _supervise(processes, lambda: stopping)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code
+
+
+def _worker(main: WorkerMain, settings: OmnibusSettings) -> None:
+    # A forked worker inherits the parent's forwarding handlers until its event loop sets its own.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    main(settings, True)
+
+
+def _supervise(processes: list[Any], stopping: Callable[[], bool]) -> int:
+    """Wait for every worker; the first one to fail unasked stops the others."""
+    failed = 0
+    while any(process.exitcode is None for process in processes):
+        for process in processes:
+            process.join(0.2)
+            if process.exitcode not in (None, 0) and not failed and not stopping():
+                failed = process.exitcode if process.exitcode > 0 else 1
+                log.error("an adapter worker died; stopping the others", worker=process.name, exit_code=process.exitcode)
+                for other in processes:
+                    if other.exitcode is None:
+                        other.terminate()
+        time.sleep(0)
+    if failed:
+        return failed
+    return next((p.exitcode for p in processes if p.exitcode not in (0, -signal.SIGTERM, -signal.SIGINT)), 0)

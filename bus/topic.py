@@ -1,0 +1,47 @@
+"""Topics own their serialisation; the producer only sends bytes (as quix-streams' ``Topic`` does).
+
+``Topics`` answers, per topic name, how an event becomes a ``KafkaRecord`` (key, value and headers as
+bytes): by default with the deployment's Avro framing (``bus.serde.build_serde``), or with a serializer
+given for that topic (an internal protocol topic, for instance). ``EventProducer`` asks it to serialize
+and then sends bytes; it never looks inside an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bus.serde.base import Event, SerdeContext, Serializer
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """A record as Kafka takes it: topic, key, value and headers, all bytes."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+
+
+class Topics:
+    """Serialisation per topic: ``serializers[name]`` for the named topics, ``default`` for every other."""
+
+    def __init__(self, default: Serializer, serializers: Mapping[str, Serializer] | None = None) -> None:
+        self._default = default
+        self._serializers = dict(serializers or {})
+
+    def serializer(self, topic: str) -> Serializer:
+        return self._serializers.get(topic, self._default)
+
+    def needs_io(self, topic: str, event: Event, headers: Headers = ()) -> bool:
+        """True when serializing ``event`` would first ask the schema registry (run it off the event loop)."""
+        is_ready = getattr(self.serializer(topic), "is_ready", None)
+        return is_ready is not None and not is_ready(event, SerdeContext(topic=topic, headers=tuple(headers)))
+
+    def serialize(self, topic: str, key: str | None, event: Event, headers: Headers = ()) -> KafkaRecord:
+        """Raises ``SerializationError`` for an event its schema refuses, ``SchemaRegistryError`` on an outage."""
+        value = self.serializer(topic)(event, SerdeContext(topic=topic, headers=tuple(headers)))
+        return KafkaRecord(topic, key.encode() if key is not None else None, value, tuple(headers))

@@ -1,0 +1,9 @@
+"""Smoke test: the in-process web-ingest profile runs (tiny size, no timing assertion)."""
+
+from __future__ import annotations
+
+from tests.bench import web_ingest_profile
+
+
+def test_the_profile_runs_the_ingest_path_and_reports_cpu_per_event() -> None:
+    assert web_ingest_profile.main(["--events", "200", "--batch-size", "50"]) > 0

@@ -1,0 +1,97 @@
+"""The web hall's ingest path in-process, no HTTP and no broker: where its CPU goes, per event.
+
+    .venv/bin/python -m tests.bench.web_ingest_profile --events 5000 [--profile]
+
+Each ``/v1/batch`` body (``--batch-size`` track calls, the bodies of ``tests.bench.web_ingest``) goes
+through what the handler runs after reading the body: ``_parse``, then ``WebIngress._ingest`` (checks,
+mapping, one Avro encoding per event, dedupe in an SQLite file), with a producer that encodes as the
+real one does but sends nothing. Prints CPU microseconds per event (``time.process_time``);
+``--profile`` adds cProfile's top functions by own time. For the cost with HTTP and Kafka, see
+``tests.bench.web_ingest``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp.test_utils import make_mocked_request
+
+from adapters.base import wire
+from adapters.base.dedupe import DedupeStore
+from adapters.base.publisher import AdapterPublisher
+from adapters.web.config import WebSettings
+from adapters.web.ingress import WebIngress, _parse
+from adapters.web.mapper import SegmentMapper
+from bus.config import OmnibusSettings
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from tests.bench.web_ingest import WRITE_KEY, batches
+
+
+class EncodeOnlyProducer(EventProducer):
+    """The real producer's encoding; publishing acknowledges at once (no broker)."""
+
+    async def publish_many(self, items: Sequence[Outgoing], encoded: Sequence[bytes] | None = None) -> list:
+        return list(encoded) if encoded is not None else [await self.encode(item) for item in items]
+
+
+async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile | None = None) -> float:
+    """CPU µs per event of ``events`` track calls through the ingest path (see the module doc)."""
+    settings = OmnibusSettings()
+    web = WebSettings(write_keys={"bench": WRITE_KEY})
+    serializer, _ = build_serde(settings.registry)
+    with tempfile.TemporaryDirectory() as tmp:
+        dedupe = DedupeStore(Path(tmp) / "dedupe.sqlite", 86_400)
+        publisher = AdapterPublisher("web", EncodeOnlyProducer(settings, serializer), dedupe, None,  # type: ignore[arg-type]
+                                     retry_after_s=5)
+        ingress = WebIngress(web, publisher, SegmentMapper(web, settings.topics, settings.identifiers))
+        request = make_mocked_request("POST", "/v1/batch")
+
+        async def one(body: bytes) -> None:
+            payload = _parse(body, "application/json")
+            response = await ingress._ingest(request, "bench", [(None, m) for m in payload["batch"]],
+                                             time.perf_counter(), datetime.now(UTC), single=False,
+                                             utf8=wire.may_hold_surrogates(body))
+            if response.status != 200 or b'"rejected"' in response.body:  # type: ignore[operator]
+                raise RuntimeError(f"ingest refused the bench's events: {response.body!r}")
+
+        bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in batches(events, batch_size)]
+        await one(json.dumps({"batch": batches(1, 1)[0], "writeKey": "warm-up"}).encode())
+        started = time.process_time()
+        if profile:
+            profile.enable()
+        for body in bodies:
+            await one(body)
+        if profile:
+            profile.disable()
+        spent = time.process_time() - started
+        dedupe.close()
+    return spent / events * 1e6
+
+
+def main(argv: list[str] | None = None) -> float:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.web_ingest_profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="Also print cProfile's top 30 functions by own time.")
+    args = parser.parse_args(argv)
+    profile = cProfile.Profile() if args.profile else None
+    result = asyncio.run(cpu_per_event(args.events, args.batch_size, profile))
+    print(f"{args.events} events in batches of {args.batch_size}: {result:.1f} µs CPU per event"
+          + (" (under cProfile: inflated)" if profile else ""))
+    if profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+    return result
+
+
+if __name__ == "__main__":
+    main()
