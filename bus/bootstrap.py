@@ -38,6 +38,18 @@ class Process(Generic[T]):
     metrics: MetricsServer | None
 
 
+def core_settings(bootstrap_servers: str | None = None) -> OmnibusSettings:
+    """The core settings; a command's ``--bootstrap-servers`` (when given) wins over the environment's.
+
+    Raises ``ConfigError`` like ``load_settings``.
+    """
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
+    return settings
+
+
 def exit_with_message(error: BaseException | str, status: int = BAD_SETTINGS_EXIT) -> NoReturn:
     """Write ``error: <message>`` on one line to stderr and exit with ``status``."""
     message = " ".join(str(error).split())

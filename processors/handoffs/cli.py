@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bus.config import OmnibusSettings, load_settings
+from bus.bootstrap import core_settings
+from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
@@ -34,15 +35,6 @@ class Format(str, Enum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
-
-
-def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
-    settings = load_settings()
-    if bootstrap_servers:
-        settings = settings.model_copy(
-            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})}
-        )
-    return settings
 
 
 def _handoffs_settings(policy_file: Path | None) -> HandoffsSettings:
@@ -65,7 +57,7 @@ def run_command(
         handoffs = _handoffs_settings(policy_file)
         return handoffs, load_policy(handoffs.policy_file)
 
-    process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
+    process = start_process(own_settings, settings=lambda: core_settings(bootstrap_servers))
     (handoffs, policy), settings = process.component, process.settings
     with bad_settings_exit():
         worker = build_worker(settings, handoffs, policy, SystemClock())
@@ -81,7 +73,7 @@ def reconcile_command(
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """List every handoff not accounted for on both sides (channel and back office)."""
-    settings = _settings(bootstrap_servers)
+    settings = core_settings(bootstrap_servers)
     policy = load_policy(_handoffs_settings(policy_file).policy_file)
     grace = timedelta(minutes=grace_minutes if grace_minutes is not None else policy.acknowledgement.timeout_minutes)
     replay = asyncio.run(replay_topic(settings, HANDOFF_EVENTS))
@@ -128,7 +120,7 @@ def report_handoffs_command(
     """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced. With
     ``--by customer``: handoffs, matters, bounces and repeats within 7 days per customer."""
     try:
-        replay = asyncio.run(replay_topic(_settings(bootstrap_servers), HANDOFF_EVENTS))
+        replay = asyncio.run(replay_topic(core_settings(bootstrap_servers), HANDOFF_EVENTS))
         if by is By.CUSTOMER:
             _print_customers(compute_customer_report(replay.events, month, timezone), month, output_format)
             return

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bus.config import OmnibusSettings, load_settings
+from bus.bootstrap import core_settings
+from bus.config import OmnibusSettings
 from bus.topics import KPI_AGGREGATES
 from processors.kpis.config import KpisSettings, load_kpis_settings
 from processors.kpis.measures import KPIS, Measure
@@ -22,14 +23,6 @@ app = typer.Typer(no_args_is_help=True, help="KPIs computed once from the unifie
 console = Console(stderr=True)
 REPORT_COLUMNS = ("granularity", "window_start", "channel", "site", "revision",
                   *(m.value for m in Measure), "open_handoffs", *(k.name for k in KPIS))
-
-
-def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
-    settings = load_settings()
-    if bootstrap_servers:
-        settings = settings.model_copy(
-            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
-    return settings
 
 
 @app.command("run")
@@ -47,7 +40,7 @@ def run_command(
         kpis = load_kpis_settings()
         return kpis if web_port is None else kpis.model_copy(update={"web_port": web_port})
 
-    process = start_process(own_settings, settings=lambda: _settings(bootstrap_servers))
+    process = start_process(own_settings, settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component, SystemClock())
     run_worker(worker.app, process.settings)
@@ -105,7 +98,7 @@ def report_command(
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """The KPIs of every window in [--from, --to), read from the KPI topic (latest revision of each)."""
-    settings = _settings(bootstrap_servers)
+    settings = core_settings(bootstrap_servers)
     first, last = _instant(start), _instant(end)
     with progress_bar(f"reading {KPI_AGGREGATES.name(settings.topics)}") as progress:
         replay = asyncio.run(read_topics(settings, [KPI_AGGREGATES], progress=progress))

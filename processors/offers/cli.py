@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bus.config import OmnibusSettings, load_settings
+from bus.bootstrap import core_settings
 from processors.offers.campaigns import (
     PublishRefused,
     current_offers,
@@ -21,14 +21,6 @@ from processors.offers.offer_file import OfferFileError, load_offers
 
 app = typer.Typer(no_args_is_help=True, help="Offers defined once for every channel: publish, list, withdraw, run.")
 console = Console()
-
-
-def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
-    settings = load_settings()
-    if bootstrap_servers:
-        settings = settings.model_copy(
-            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
-    return settings
 
 
 BOOTSTRAP = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS.")
@@ -51,7 +43,7 @@ def publish_command(
         typer.echo(f"{file}: {len(offers)} offer(s) valid")
         return
     try:
-        fresh = asyncio.run(publish(_settings(bootstrap_servers), offers))
+        fresh = asyncio.run(publish(core_settings(bootstrap_servers), offers))
     except PublishRefused as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -63,7 +55,7 @@ def publish_command(
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json"), bootstrap_servers: str = BOOTSTRAP) -> None:
     """The current version of every offer on the topic."""
-    current = asyncio.run(current_offers(_settings(bootstrap_servers)))
+    current = asyncio.run(current_offers(core_settings(bootstrap_servers)))
     if as_json:
         typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
                               indent=2))
@@ -86,7 +78,7 @@ def withdraw_command(
 ) -> None:
     """Withdraw an offer from every channel now."""
     try:
-        offer = asyncio.run(withdraw(_settings(bootstrap_servers), offer_id, reason))
+        offer = asyncio.run(withdraw(core_settings(bootstrap_servers), offer_id, reason))
     except PublishRefused as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -101,7 +93,7 @@ def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     from processors.offers.agent import build_worker
     from processors.offers.config import load_offers_settings
 
-    process = start_process(lambda _: load_offers_settings(), settings=lambda: _settings(bootstrap_servers))
+    process = start_process(lambda _: load_offers_settings(), settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component)
     run_worker(worker.app, process.settings)
