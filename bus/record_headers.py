@@ -40,14 +40,14 @@ def is_utf8(key: str) -> bool:
 
 
 class _LenientSlice(bytearray):
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:  # type: ignore[override]
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         return bytearray.decode(self, encoding, HEADER_KEY_ERRORS)
 
 
 class _LenientBuffer(bytearray):
     """A record buffer whose slices decode leniently: ``_read_msg`` decodes a header key from a slice."""
 
-    def __getitem__(self, index: SupportsIndex | slice) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: SupportsIndex | slice) -> Any:
         item = bytearray.__getitem__(self, index)
         return _LenientSlice(item) if isinstance(index, slice) else item
 
@@ -55,7 +55,7 @@ class _LenientBuffer(bytearray):
 class _LenientBatchPy(_DefaultRecordBatchPy):
     def __init__(self, buffer: Any) -> None:
         super().__init__(buffer)
-        self._buffer = _LenientBuffer(self._buffer)
+        self._buffer: bytearray = _LenientBuffer(self._buffer)
 
     def _maybe_uncompress(self) -> None:
         super()._maybe_uncompress()
@@ -97,4 +97,4 @@ class LenientMemoryRecords(_MemoryRecordsPy):
 
 def install() -> None:
     """Make every aiokafka consumer of this process (faust's included) tolerate non-UTF-8 header keys."""
-    fetcher.MemoryRecords = LenientMemoryRecords  # type: ignore[misc]
+    fetcher.MemoryRecords = LenientMemoryRecords

@@ -25,8 +25,14 @@ from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import (
-    BUSINESS_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, HANDOFF_TIER_FACTS,
+    BUSINESS_EVENTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    HANDOFF_NOTIFICATIONS,
+    HANDOFF_TICKS,
+    HANDOFF_TIER_FACTS,
 )
+from processors import readiness
 from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
 from processors.handoffs.directory import CustomerDirectory, tier_fact
@@ -34,7 +40,6 @@ from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.ticks import BadTick, decode_tick, tick_records
-from processors import readiness
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -158,12 +163,12 @@ def build_worker(
         tracker.refresh_metrics(to_micros(clock.now()))
 
     @app.on_partitions_assigned.connect
-    async def on_assigned(sender: Any, assigned: Any = None, **_: Any) -> None:
+    async def on_assigned(sender: Any, /, *_: Any, **__: Any) -> None:
         tracker.index.invalidate()  # rebuilt from the (recovered) table at each partition's next tick
         tracker.customer_index.invalidate()
 
     @app.on_before_shutdown.connect
-    async def on_shutdown(sender: Any, **_: Any) -> None:
+    async def on_shutdown(sender: Any, /, *_: Any, **__: Any) -> None:
         if feed is not None:
             await feed.stop()
         await producer.stop()

@@ -1,4 +1,5 @@
-"""What the handoff tracker is told: routing, team calendars (``calendar_config``), SLA policies, escalation chains, acknowledgement.
+"""What the handoff tracker is told: routing, team calendars (``calendar_config``), SLA policies, escalation
+chains, acknowledgement.
 
 Two layers: ``HandoffsSettings`` (process settings from ``OMNIBUS_PROCESSOR_HANDOFFS__*``) and
 ``HandoffPolicy`` (the business rules, from a YAML or JSON file named by ``policy_file``). Both are
@@ -18,10 +19,10 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from bus.config import load_component_settings
-from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 from bus.errors import ConfigError
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
+from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
 CLASSIC_RESOLVE_HOURS = 20.0

@@ -32,7 +32,13 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
-    BUSINESS_EVENTS, CONTACT_EVENTS, DEAD_LETTERS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH, TopicSpec,
+    BUSINESS_EVENTS,
+    CONTACT_EVENTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    IDENTITY_GRAPH,
+    TopicSpec,
 )
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
@@ -44,7 +50,12 @@ from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import (
-    RoutingSerializer, bundle, decode_message, encode_message, encoded_graph_event, partition_of,
+    RoutingSerializer,
+    bundle,
+    decode_message,
+    encode_message,
+    encoded_graph_event,
+    partition_of,
     unbundle,
 )
 from processors.profile.book import ProfileBook
@@ -134,10 +145,10 @@ class IdentityProcessor:
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
 
-    async def _on_revoked(self, app: faust.App, revoked: Any = None, **_: Any) -> None:
+    async def _on_revoked(self, app: faust.App, /, *_: Any, **__: Any) -> None:
         self.fence.revoked()
 
-    async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+    async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
         await self.stop_producer()
 
     async def stop_producer(self) -> None:
@@ -157,7 +168,9 @@ class IdentityProcessor:
     # --- agents ---------------------------------------------------------------------------------------
 
     async def _intake_agent(self, stream: faust.StreamT) -> None:
-        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        # faust's StreamT interface omits take_events, which its Stream (what an agent is given) has.
+        batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
+        async for events in batches:
             try:
                 await self.intake_batch(events)
             except Exception as exc:
@@ -165,7 +178,9 @@ class IdentityProcessor:
                 await self._crash("intake", exc)
 
     async def _graph_agent(self, stream: faust.StreamT) -> None:
-        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        # faust's StreamT interface omits take_events, which its Stream (what an agent is given) has.
+        batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
+        async for events in batches:
             try:
                 await self.graph_batch(events)
             except Exception as exc:
@@ -206,6 +221,8 @@ class IdentityProcessor:
         for event in events:
             message = event.message
             try:
+                if message.key is None:
+                    raise ValueError("the record has no key")
                 messages = unbundle(message.key.decode(), decode_message(message.value))
             except (AttributeError, KeyError, TypeError, UnicodeDecodeError, ValueError) as exc:
                 await self.dead_letters.write(raw_record(message), reason=f"not a graph protocol message: {exc}",
@@ -230,7 +247,9 @@ class IdentityProcessor:
                 log.info("identifier is shared and stops linking", type=kind_of(output.identifier),
                          customers=output.customers)
 
-    async def _handle(self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: dict[str, Any]) -> None:
+    async def _handle(
+        self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: dict[str, Any]
+    ) -> None:
         transaction = Overlay(batch)
         try:
             produced = self.graph.handle(transaction, node, body)
@@ -238,7 +257,9 @@ class IdentityProcessor:
             log.exception("graph handler failed", kind=body.get("k"))
             failed = RawRecord(value=encode_message(body), key=node.encode(), topic=record.topic,
                                partition=record.partition, offset=record.offset)
-            await self.dead_letters.write(failed, reason=f"graph handler failed: {exc!r}", error_type=type(exc).__name__)
+            await self.dead_letters.write(
+                failed, reason=f"graph handler failed: {exc!r}", error_type=type(exc).__name__
+            )
             return
         transaction.commit()
         outputs.extend(produced)

@@ -23,7 +23,17 @@ from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
 from processors.identity.config import IDENTIFIER_TYPES
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Output, Refused, Resolved, ReviewDecided, ReviewRequested, Split,
+    Assigned,
+    Created,
+    Lineage,
+    Linked,
+    Merged,
+    Output,
+    Refused,
+    Resolved,
+    ReviewDecided,
+    ReviewRequested,
+    Split,
 )
 
 SOURCE_SYSTEM = "omnibus-identity"

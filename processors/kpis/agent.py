@@ -1,7 +1,8 @@
 """The faust shell of the KPI processor: records in, ``KpiLedger`` and ``Rollup`` do the rest.
 
 Agent ``kpis.count`` reads the co-partitioned inputs (contact events, customer contacts, handoff events,
-offer responses), the customer-history moves after merges and the KPI ticks; for each record it computes the ledger change, publishes the partial
+offer responses), the customer-history moves after merges and the KPI ticks; for each record it computes the
+ledger change, publishes the partial
 counts of the windows it touched (waiting for Kafka's acknowledgement), then writes the change to the
 ``kpi-ledger`` table. Agent ``kpis.rollup`` reads the partials, sums them per window in the
 ``kpi-windows`` table and publishes a ``KpiAggregate`` when a window's sum changed. A record that cannot
@@ -26,8 +27,16 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
-    CONTACT_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES, KPI_MERGES, KPI_PARTIALS,
-    KPI_TICKS, MARKETING_RESPONSES, TopicSpec,
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    KPI_AGGREGATES,
+    KPI_MERGES,
+    KPI_PARTIALS,
+    KPI_TICKS,
+    MARKETING_RESPONSES,
+    TopicSpec,
 )
 from processors import readiness
 from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
@@ -87,7 +96,8 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
         raise ConfigError(f"the KPI processor's inputs, merges and ticks need one partition count, got {counts}")
     partition_count = counts.pop()
     sources = {spec.name(topics): source for spec, source in INPUTS.items()}
-    ticks_topic, partials_topic, merges_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics), KPI_MERGES.name(topics)
+    ticks_topic, partials_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics)
+    merges_topic = KPI_MERGES.name(topics)
     aggregates_topic = KPI_AGGREGATES.name(topics)
     ledger = KpiLedger(kpis, _json_table(app, LEDGER_TABLE, partition_count))
     rollup = Rollup(_json_table(app, WINDOWS_TABLE, KPI_PARTIALS.partition_count(topics)), kpis.source_system,

@@ -25,7 +25,8 @@ class KpisSettings(BaseModel):
     repeat_window_days: float = Field(7.0, gt=0, description="A contact within this many days of the previous "
                                       "one of the same customer is a repeat (and the previous one not resolved).")
     horizon_days: float = Field(8.0, gt=0, description="Events older than this (by occurred_at, against the "
-                                "processor's clock) are too late to change their window; must exceed repeat_window_days.")
+                                "processor's clock) are too late to change their window; must exceed "
+                                "repeat_window_days.")
     sites: tuple[str, ...] = Field((), description="Sites shown by name in Prometheus labels; others share "
                                    "'other' once max_site_labels names are in use.")
     max_site_labels: int = Field(50, ge=1, description="Distinct site label values before 'other'.")

@@ -90,10 +90,12 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     producer = EventProducer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
     readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
-    schema = faust.Schema(key_serializer="json", value_serializer="json")
+    schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
-    tables = {name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)
-              for name in TABLES}
+    tables = {
+        name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)
+        for name in TABLES
+    }
     engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)
     worker = OffersWorker(app, engine, tables, offers, producer,
                           IdentifierNormaliser(settings.identifiers, component=APP_NAME))
@@ -134,7 +136,9 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
 
     @app.agent(source, name=f"{APP_NAME}.engine")
     async def process(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(offers.batch_size, offers.batch_within_s):
+        # faust's StreamT interface omits take_events, which its Stream (what an agent is given) has.
+        batches = stream.take_events(offers.batch_size, offers.batch_within_s)  # type: ignore[attr-defined]
+        async for events in batches:
             try:
                 await handle_batch(events)
             except Exception as exc:
@@ -144,7 +148,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                 raise
 
     @app.on_before_shutdown.connect
-    async def on_shutdown(sender: Any, **_: Any) -> None:
+    async def on_shutdown(sender: Any, /, *_: Any, **__: Any) -> None:
         await worker.stop_producer()
 
     if offers.web_port is not None:

@@ -1,8 +1,8 @@
 """Customer nodes: the members of a customer and the decisions that change them.
 
 State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
-the customer it was merged into, ``m`` members ``{identifier key: assignment version, with the rank above it for a limited type
-(limits.member: who gives way when a limit is exceeded)}``, ``lk`` the
+the customer it was merged into, ``m`` members ``{identifier key: assignment version, with the rank above
+it for a limited type (limits.member: who gives way when a limit is exceeded)}``, ``lk`` the
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
 customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
 hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
@@ -18,7 +18,13 @@ from __future__ import annotations
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
-    evict, loser, member, member_version, rank_of, ranks_of_kind, version_of,
+    evict,
+    loser,
+    member,
+    member_version,
+    rank_of,
+    ranks_of_kind,
+    version_of,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id

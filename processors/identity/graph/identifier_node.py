@@ -110,8 +110,9 @@ def on_evict(ctx: Ctx, message: Message) -> None:
     if message["v"] <= state.get("v", 0):
         return  # a duplicate, or an eviction a later assignment superseded
     if state.get("f") is not None and state["f"] < message["r"]:
+        token = f"{ctx.key}@{message['v']}@{state['f']}"
         ctx.send(message["c"], {"k": "rejoin", "id": ctx.key, "r": state["f"], "v": message["v"],
-                                "e": message["e"], "ch": message["ch"], "tok": f"{ctx.key}@{message['v']}@{state['f']}"})
+                                "e": message["e"], "ch": message["ch"], "tok": token})
         return
     state.pop("o", None)
     state["v"] = message["v"]
