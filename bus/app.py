@@ -14,6 +14,7 @@ from typing import Any
 
 import faust
 
+from bus import commit_watchdog, record_headers
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
@@ -28,6 +29,8 @@ def create_app(
     settings: OmnibusSettings,
     *,
     web_port: int | None = None,  # None: no web server; 0: a free port, logged
+    commit_stall_after_s: float = commit_watchdog.STALL_AFTER_S,
+    commit_watch_interval_s: float = commit_watchdog.INTERVAL_S,
     **overrides: Any,
 ) -> faust.App:
     """A faust app named ``<prefix>.<name>`` configured for at-least-once processing of raw bytes.
@@ -36,6 +39,7 @@ def create_app(
     poison record becomes a dead letter instead of faust's silent decode-error path.
     """
     app_id = f"{settings.topics.prefix}.{name}"
+    record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
@@ -55,7 +59,10 @@ def create_app(
         "web_host": settings.web.host,
     }
     options.update(overrides)
-    return faust.App(app_id, **options)
+    app = faust.App(app_id, **options)
+    # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
+    commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    return app
 
 
 def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import DeserializationError, RawRecord
 from bus.metrics import DECODE_FAILURES
+from bus.record_headers import is_utf8
 from bus.serde.base import Deserializer, Event, SerdeContext
 
 
@@ -31,8 +33,24 @@ class RecordDecoder:
             partition=record.partition, offset=record.offset,
         )
         try:
+            if not all(is_utf8(key) for key, _ in record.headers):
+                # Kafka's protocol says a header key is a String (UTF-8); see bus.record_headers.
+                raise DeserializationError("a header key is not UTF-8", record=record)
             return self._deserializer(record.value, ctx)
         except DeserializationError as error:
             DECODE_FAILURES.labels(topic=record.topic or "").inc()
             await self._dead_letters.write_error(error)
             return None
+
+
+def hold_back(events: Iterable[Any]) -> None:
+    """Keep the offsets of ``events`` (faust events of a batch that failed) from ever being committed.
+
+    faust's ``Stream.take_events`` acknowledges every event of a batch in a ``finally``, also when the
+    code handling the batch raised, so a worker that stops on an error committed past records it never
+    processed nor dead-lettered (#13 case 5). Marking the messages acknowledged beforehand makes that
+    ``finally`` a no-op for them: the consumer never learns of them, their offsets stay uncommitted, and
+    the restarted worker takes the batch again. Call it only on the way out (the worker is stopping).
+    """
+    for event in events:
+        event.message.acked = True

@@ -15,6 +15,7 @@ from bus.errors import DeserializationError, RawRecord
 from bus.logging import get_logger
 from bus.metrics import DEAD_LETTERS
 from bus.producer import EventProducer, Outgoing
+from bus.record_headers import header_key_bytes, is_utf8
 from bus.serde.base import Event
 
 DEAD_LETTER_SCHEMA = "omnibus.deadletter.DeadLetter"
@@ -37,12 +38,20 @@ def dead_letter_event(
             "source_offset": record.offset,
             "key": record.key,
             "value": record.value,
-            "headers": [{"key": key, "value": value} for key, value in record.headers],
+            "headers": [_header(key, value) for key, value in record.headers],
             "reason": reason[:MAX_REASON_CHARS],
             "error_type": error_type,
             "correlation_id": correlation_id,
         },
     )
+
+
+def _header(key: str, value: bytes | None) -> dict[str, object]:
+    """A header as the dead letter keeps it: a key that arrived as non-UTF-8 bytes keeps those bytes."""
+    if is_utf8(key):
+        return {"key": key, "value": value, "key_bytes": None}
+    raw = header_key_bytes(key)
+    return {"key": raw.decode("utf-8", errors="replace"), "value": value, "key_bytes": raw}
 
 
 class DeadLetterWriter:

@@ -36,6 +36,11 @@ DEAD_LETTERS = Counter(
 DECODE_FAILURES = Counter(
     "omnibus_decode_failures_total", "Records whose bytes could not be decoded.", ["topic"]
 )
+PUBLISH_FENCED = Counter(
+    "omnibus_publish_fenced_total",
+    "Batches whose outputs a worker did not publish because it lost a partition meanwhile (bus.fencing).",
+    ["component"],
+)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ def build_worker(
         owned_partitions=owned_partitions, directory=directory,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
+    tolerance_us = int(handoffs.tick_tolerance_s * 1_000_000)
 
     @app.agent(source, name=f"{APP_NAME}.tracker")
     async def track(stream: faust.StreamT) -> None:
@@ -113,7 +114,7 @@ def build_worker(
             record = raw_record(event.message)
             if record.topic == ticks_topic:
                 try:
-                    now_us = decode_tick(record)
+                    now_us = decode_tick(record, not_after_us=to_micros(clock.now()) + tolerance_us)
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
                     continue

@@ -218,6 +218,10 @@ class HandoffsSettings(Frozen):
         5.0, ge=0, description="How often the worker ticks the deadline scan; 0: ticks come from elsewhere."
     )
     metrics_refresh_s: float = Field(30.0, gt=0, description="How often the open-handoff gauges are recomputed.")
+    tick_tolerance_s: float = Field(
+        300.0, gt=0, description="A tick more than this ahead of the worker's clock is refused (dead-lettered) as "
+        "implausible instead of firing every deadline up to it.",
+    )
     web_port: int | None = Field(None, ge=0, le=65535, description="faust web port; None disables it.")
     follow_customers: bool = Field(
         True, description="Resolve each handoff's customer and service tier from customer.identifiers.v1 and the "

@@ -25,6 +25,7 @@ from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext
 from bus.topics import CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
 from processors.handoffs.directory import CustomerDirectory, TierFact
+from processors.identity.assignments import supersedes
 
 log = get_logger(__name__)
 UNREADABLE = Counter(
@@ -50,6 +51,7 @@ class DirectoryFeed:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._catch_up: dict[TopicPartition, int] = {}
+        self._versions: dict[str, int] = {}  # assignment version held per identifier (the reader rule)
 
     async def start(self) -> None:
         """Assign every partition of both topics from offset 0 and follow them in a background task."""
@@ -115,11 +117,17 @@ class DirectoryFeed:
             if not key:
                 raise ValueError("record without a key")
             if topic == self.identifiers_topic:
-                customer = None
+                customer, identifier = None, key.decode()
                 if value is not None:
                     ctx = SerdeContext(topic=topic, key=key, partition=partition, offset=offset)
-                    customer = self.deserializer(value, ctx).value["customer_id"]
-                self.directory.assign(key.decode(), customer)
+                    row = self.deserializer(value, ctx).value
+                    version = int(row.get("version") or 0)
+                    if not supersedes(version, self._versions.get(identifier)):
+                        return  # written late by a stale worker: a newer decision is held (#13)
+                    self._versions[identifier], customer = version, row["customer_id"]
+                else:
+                    self._versions.pop(identifier, None)
+                self.directory.assign(identifier, customer)
             elif value is not None:
                 self.directory.record(TierFact.from_json(value))
         except Exception as error:  # a poison record must not stop the replica

@@ -17,23 +17,36 @@ from functools import cache
 from aiokafka.partitioner import murmur2
 
 from bus.errors import OmnibusError, RawRecord
+from bus.record_headers import is_utf8
 
 
 class BadTick(OmnibusError, ValueError):
-    """A tick record that is not ``{"now_us": <int>}``."""
+    """A tick record that is not ``{"now_us": <int>}``, or one implausibly far ahead of the clock."""
 
 
 def encode_tick(now_us: int) -> bytes:
     return json.dumps({"now_us": now_us}).encode()
 
 
-def decode_tick(record: RawRecord) -> int:
+def decode_tick(record: RawRecord, *, not_after_us: int | None = None) -> int:
+    """The instant (µs since the epoch) a tick scans at.
+
+    ``not_after_us``: the latest plausible instant (the worker's clock plus a tolerance); a tick beyond
+    it is refused, so one record such as ``{"now_us": 10**30}`` cannot fire every deadline at once (#13
+    case 5: control inputs are checked for plausibility). None (replays of history): no bound.
+    Raises ``BadTick``.
+    """
+    if not all(is_utf8(key) for key, _ in record.headers):
+        raise BadTick("not a clock tick: a header key is not UTF-8")  # see bus.record_headers
     try:
         now_us = json.loads(record.value or b"")["now_us"]
     except (ValueError, KeyError, TypeError) as exc:
         raise BadTick(f"not a clock tick: {exc}") from exc
     if not isinstance(now_us, int):
         raise BadTick("not a clock tick: now_us must be an integer")
+    if not_after_us is not None and now_us > not_after_us:
+        raise BadTick(f"implausible clock tick: now_us {now_us} is later than {not_after_us}, the worker's clock "
+                      "plus the tick tolerance")
     return now_us
 
 

@@ -23,9 +23,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bus.app import create_app
 from bus.config import OmnibusSettings
-from bus.consume import RecordDecoder, raw_record
+from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
+from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
@@ -38,7 +39,7 @@ from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.outputs import Output, Send, SharedMarked
-from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
@@ -116,6 +117,8 @@ class IdentityProcessor:
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
         self.app.on_before_shutdown.connect(self._on_shutdown)
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
         if web_port is not None:
             from processors.identity.web import register_views
 
@@ -130,6 +133,9 @@ class IdentityProcessor:
                 self._producer_running = True
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
+
+    async def _on_revoked(self, app: faust.App, revoked: Any = None, **_: Any) -> None:
+        self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
         await self.stop_producer()
@@ -151,18 +157,20 @@ class IdentityProcessor:
     # --- agents ---------------------------------------------------------------------------------------
 
     async def _intake_agent(self, stream: faust.StreamT) -> None:
-        try:
-            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+            try:
                 await self.intake_batch(events)
-        except Exception as exc:
-            await self._crash("intake", exc)
+            except Exception as exc:
+                hold_back(events)
+                await self._crash("intake", exc)
 
     async def _graph_agent(self, stream: faust.StreamT) -> None:
-        try:
-            async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+        async for events in stream.take_events(self.identity.batch_size, self.identity.batch_within_s):
+            try:
                 await self.graph_batch(events)
-        except Exception as exc:
-            await self._crash("graph", exc)
+            except Exception as exc:
+                hold_back(events)
+                await self._crash("graph", exc)
 
     async def _crash(self, agent: str, exc: Exception) -> None:
         """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
@@ -180,13 +188,19 @@ class IdentityProcessor:
             if decoded is None:
                 continue
             wants_ref = record.topic == self.contact_topic_name or self.book.reads(decoded.schema)
-            ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
-            outputs.extend(self.intake.start(decoded, ref))
+            try:
+                ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
+                outputs.extend(self.intake.start(decoded, ref))
+            except Exception as exc:  # an event intake cannot take is dead-lettered, never skipped (#13)
+                error_type = "EventTooLarge" if isinstance(exc, EventTooLarge) else type(exc).__name__
+                await self.dead_letters.write(record, reason=f"identity intake refused the event: {exc!r}",
+                                              error_type=error_type)
         await self.publish(outputs)
         metrics.observe(outputs, time.time())
 
     async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
         await self._ensure_producer()
+        stamp = self.fence.stamp()
         batch = Overlay(self.store)
         outputs: list[Output] = []
         for event in events:
@@ -202,6 +216,12 @@ class IdentityProcessor:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
                     continue
                 await self._handle(batch, outputs, message, node, body)
+        if not self.fence.allows(stamp, {(e.message.topic, e.message.partition) for e in events}):
+            # Decided on state another worker now owns: publish nothing, keep the records uncommitted
+            # for the new owner (bus.fencing; readers also ignore stale rows by version).
+            log.warning("partitions lost during a graph batch; its outputs are not published", records=len(events))
+            hold_back(events)
+            return
         await self.publish(outputs)
         batch.commit()
         metrics.observe(outputs, time.time())

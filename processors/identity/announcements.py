@@ -104,7 +104,7 @@ class Announcer:
         if isinstance(output, Assigned):
             return [Outgoing(self._identifiers, output.identifier, Event(NS + "IdentifierAssignment", {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
-                "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id,
+                "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id, "version": output.version,
             }))]
         if isinstance(output, Resolved) and output.event_ref and output.event_ref["t"] == self._contact_source:
             return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
 from processors.identity.normalize import Identifier, IdentifierNormalizer, Rejected
+from processors.identity.wire import MAX_BUNDLE_BYTES, encode_message
 from processors.profile.book import ProfileBook
 
 IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
@@ -27,6 +29,17 @@ IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers"
 # earlier user id). It is looked up as either, and never reserved nor creates a customer.
 ALIAS_PREVIOUS_ID = "alias_previous_id"
 ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
+
+
+# A saga message (the event's identifiers, trait summary and, for contacts, the original record in base64)
+# travels through the graph topic hop by hop and grows a little on the way; bounding it at half a bundle
+# keeps every graph record under Kafka's 1 MiB limit by construction (#13 case 5: a 900 KB event made a
+# graph message over the limit and stopped the worker).
+MAX_SAGA_BYTES = MAX_BUNDLE_BYTES // 2
+
+
+class EventTooLarge(OmnibusError, ValueError):
+    """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
@@ -73,7 +86,10 @@ class Intake:
         return list(accepted.values()), rejected
 
     def start(self, event: Event, ref: dict[str, Any] | None) -> list[Output]:
-        """The first saga message of ``event`` plus a refusal for every value that cannot be linked."""
+        """The first saga message of ``event`` plus a refusal for every value that cannot be linked.
+
+        Raises ``EventTooLarge`` when the saga message would be over ``MAX_SAGA_BYTES``.
+        """
         envelope = event.value["envelope"]
         event_id, channel = envelope["event_id"], envelope["channel"]
         identifiers, rejected = self.identifiers(raw_identifiers(event, self._book))
@@ -89,5 +105,9 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            outputs.append(Send(saga["ids"][0], {"k": "visit", "saga": saga}))
+            message = {"k": "visit", "saga": saga}
+            if (size := len(encode_message(message))) > MAX_SAGA_BYTES:
+                raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
+                                    f"{MAX_SAGA_BYTES} bytes one may have")
+            outputs.append(Send(saga["ids"][0], message))
         return outputs

@@ -72,6 +72,10 @@ class LinkPolicy:
                 return Breach(kind, after[kind], limit)
         return None
 
+    def limit(self, kind: str) -> int | None:
+        """The per-customer limit of ``kind`` (``max_per_customer``), None when unlimited."""
+        return self._limits.get(kind)
+
     def shared_limit(self, kind: str) -> int:
         return self._shared_after.get(kind, 1_000_000)
 

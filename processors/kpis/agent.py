@@ -114,7 +114,8 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
             partition = record.partition or 0
             if record.topic == ticks_topic:
                 try:
-                    change = ledger.tick(partition, decode_tick(record))
+                    latest_us = to_micros(clock.now()) + int(kpis.tick_tolerance_s * 1_000_000)
+                    change = ledger.tick(partition, decode_tick(record, not_after_us=latest_us))
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
                     continue

@@ -32,6 +32,8 @@ class KpisSettings(BaseModel):
     tick_interval_s: float = Field(10.0, ge=0, description="How often window ends are checked; 0: ticks come "
                                    "from elsewhere.")
     metrics_refresh_s: float = Field(15.0, gt=0, description="How often the Prometheus gauges are recomputed.")
+    tick_tolerance_s: float = Field(300.0, gt=0, description="A tick more than this ahead of the processor's clock "
+                                    "is refused (dead-lettered) as implausible.")
     source_system: str = Field("omnibus-kpis", description="envelope.source_system of the aggregates it emits.")
     web_port: int | None = Field(None, ge=0, le=65535, description="HTTP port of /kpis; None disables it.")
 

@@ -22,7 +22,7 @@ import faust
 
 from bus.app import create_app
 from bus.config import OmnibusSettings
-from bus.consume import RecordDecoder, raw_record
+from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.identifiers import IdentifierNormaliser
 from bus.logging import get_logger
@@ -164,13 +164,14 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
 
     @app.agent(source, name=f"{APP_NAME}.engine")
     async def process(stream: faust.StreamT) -> None:
-        try:
-            async for events in stream.take_events(offers.batch_size, offers.batch_within_s):
+        async for events in stream.take_events(offers.batch_size, offers.batch_within_s):
+            try:
                 await handle_batch(events)
-        except Exception as exc:
-            log.exception("offer agent failed; stopping the worker", error_type=type(exc).__name__)
-            await app.crash(exc)
-            raise
+            except Exception as exc:
+                hold_back(events)  # not committed past: the restarted worker takes the batch again
+                log.exception("offer agent failed; stopping the worker", error_type=type(exc).__name__)
+                await app.crash(exc)
+                raise
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, **_: Any) -> None:

@@ -40,7 +40,7 @@ async def test_undecodable_record_lands_in_the_dead_letter_topic_and_the_rest_fl
     ]
     (letter,) = await read_dead_letters(settings)
     assert letter["value"] == POISON and letter["key"] == b"k"
-    assert letter["headers"] == [{"key": "trace", "value": b"abc"}]
+    assert letter["headers"] == [{"key": "trace", "value": b"abc", "key_bytes": None}]
     assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == (topic, 0, 1)
     assert letter["error_type"] == "DeserializationError"
     assert "fingerprint" in letter["reason"] and letter["source_component"] == "test"

@@ -13,7 +13,8 @@ def test_dead_letter_keeps_the_original_bytes_and_coordinates() -> None:
     catalog = default_catalog()
     decoded = SingleObjectDeserializer(catalog)(SingleObjectSerializer(catalog)(event, CTX), CTX).value
     assert decoded["value"] == b"\x00\xff raw" and decoded["key"] == b"key-1"
-    assert decoded["headers"] == [{"key": "h", "value": b"v"}, {"key": "empty", "value": None}]
+    assert decoded["headers"] == [{"key": "h", "value": b"v", "key_bytes": None},
+                                  {"key": "empty", "value": None, "key_bytes": None}]
     assert (decoded["source_topic"], decoded["source_partition"], decoded["source_offset"]) == (
         "omnibus.contact.events.v1", 2, 17)
     assert decoded["source_component"] == "processor.identity" and decoded["error_type"] == "DeserializationError"
@@ -22,3 +23,13 @@ def test_dead_letter_keeps_the_original_bytes_and_coordinates() -> None:
 def test_overlong_reasons_are_cut() -> None:
     event = dead_letter_event(RawRecord(value=None), reason="x" * 10_000, error_type="E", component="c")
     assert len(event.value["reason"]) == MAX_REASON_CHARS
+
+
+def test_a_header_key_that_is_not_utf8_keeps_its_original_bytes() -> None:
+    """#13 case 5: the key arrives decoded with surrogateescape (bus.record_headers)."""
+    record = RawRecord(value=b"v", headers=((b"\xff\xfe".decode("utf-8", "surrogateescape"), b"x"),))
+    event = dead_letter_event(record, reason="a header key is not UTF-8", error_type="DeserializationError",
+                              component="identity")
+    catalog = default_catalog()
+    decoded = SingleObjectDeserializer(catalog)(SingleObjectSerializer(catalog)(event, CTX), CTX).value
+    assert decoded["headers"] == [{"key": "\ufffd\ufffd", "value": b"x", "key_bytes": b"\xff\xfe"}]

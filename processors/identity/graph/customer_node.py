@@ -1,7 +1,8 @@
 """Customer nodes: the members of a customer and the decisions that change them.
 
 State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
-the customer it was merged into, ``m`` members ``{identifier key: assignment version}``, ``lk`` the
+the customer it was merged into, ``m`` members ``{identifier key: assignment version, with the rank above it for a limited type
+(limits.member: who gives way when a limit is exceeded)}``, ``lk`` the
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
 customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
 hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.limits import (
+    evict, loser, member, member_version, rank_of, ranks_of_kind, version_of,
+)
+from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
 
@@ -43,12 +47,13 @@ def _route(ctx: Ctx, message: Message, token: str | None = None) -> bool:
     return False
 
 
-def _assign(ctx: Ctx, keys: list[str], versions: dict[str, int], owner: str, by_event_id: str,
+def _assign(ctx: Ctx, keys: list[str], members: dict[str, int], owner: str, by_event_id: str,
             token: str | None) -> None:
     """Tell each identifier (and the compacted topic) its new owner; ``by_event_id``: the announcement."""
     for key in keys:
-        ctx.emit(Assigned(key, owner, versions[key], by_event_id))
-        ctx.send(key, {"k": "assign", "o": owner, "v": versions[key], "tok": token})
+        version = member_version(members[key])
+        ctx.emit(Assigned(key, owner, version, by_event_id))
+        ctx.send(key, {"k": "assign", "o": owner, "v": version, "tok": token})
 
 
 def _continue(ctx: Ctx, saga: dict, token: str | None) -> None:
@@ -71,7 +76,14 @@ def on_join(ctx: Ctx, message: Message) -> None:
     if breach is None and not message["new"] and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)
-    if breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
+    dropped = culprit
+    if breach is not None and message["new"]:  # the largest rank gives way (limits.py)
+        dropped = loser(ranks_of_kind(state, breach.kind), culprit, rank_of(saga, culprit))
+    if breach is not None and dropped != culprit:  # the new one ranks before a member: it joins, the member goes
+        _admit(ctx, culprit, version_of(saga, culprit), rank_of(saga, culprit), lineage(saga), saga["e"])
+        ctx.send(*evict(state, ctx.key, dropped, saga["e"], saga["ch"], breach.reason))
+        saga["cur"] = ctx.key
+    elif breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
         ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
         saga["cur"] = ctx.key
@@ -88,12 +100,18 @@ def on_join(ctx: Ctx, message: Message) -> None:
                    (min(added), culprit))
     else:
         for key in added:
-            members[key] = 1
-            linked = Linked(ctx.key, key, lineage(saga))
-            ctx.emit(linked)
-            _assign(ctx, [key], members, ctx.key, linked.event_id, saga["e"])
+            _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga["e"])
         saga["cur"], saga["pend"] = ctx.key, []
     _continue(ctx, saga, message["tok"])
+
+
+def _admit(ctx: Ctx, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
+    """``key`` becomes a member (its rank kept if its type is limited); announce and tell its node."""
+    members: dict[str, int] = ctx.state.setdefault("m", {})
+    members[key] = member(version, rank if ctx.policy.limit(kind_of(key)) is not None else 0)
+    linked = Linked(ctx.key, key, link_lineage)
+    ctx.emit(linked)
+    _assign(ctx, [key], members, ctx.key, linked.event_id, token)
 
 
 def on_link(ctx: Ctx, message: Message) -> None:
@@ -112,7 +130,8 @@ def on_link(ctx: Ctx, message: Message) -> None:
         state["lk"] = message["tok"]
         ctx.send(other, {
             "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
-            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"), "tok": message["tok"],
+            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"),
+            "tok": message["tok"],
             "cx": message["cx"],
             "cul": message["cul"], "saga": saga,
         })
@@ -169,7 +188,7 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     else:
         moved = sorted(message["m"])
         for key in moved:
-            members[key] = message["m"][key] + 1
+            members[key] = message["m"][key] + 1  # the version is in the low bits; the rank moves along
         state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):
@@ -212,7 +231,9 @@ def on_create(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return  # created already: a duplicate
     saga, state = copy_saga(message["saga"]), ctx.state
-    state.update(init=True, b=saga["at"], m={key: 1 for key in message["add"]})
+    state.update(init=True, b=saga["at"], m={
+        key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
+        for key in message["add"]})
     created = Created(ctx.key, tuple(message["add"]), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message["add"], state["m"], ctx.key, created.event_id, saga["e"])
@@ -250,7 +271,7 @@ def on_split(ctx: Ctx, message: Message) -> None:
                          rule_lineage, customer_id=ctx.key))
         return
     new_id = customer_id(message["at"], message["tok"])
-    versions = {key: members.pop(key) + 1 for key in moving}
+    versions = {key: members.pop(key) + 1 for key in moving}  # the version is in the low bits
     state["dn"] = sorted({*state.get("dn", []), new_id})
     split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
     ctx.emit(split)

@@ -99,12 +99,12 @@ class IdentityGraph:
         self, policy: LinkPolicy, book: ProfileBook, load_event: Callable[[dict[str, Any]], Event], *,
         dedupe_window: int = 16, clock: Callable[[], float] = time.time,
     ) -> None:
-        from processors.identity.graph import blocking_node, customer_node, identifier_node
+        from processors.identity.graph import blocking_node, customer_node, identifier_node, rank_node
 
         self.policy, self.book, self.load_event = policy, book, load_event
         self.dedupe_window, self.clock = dedupe_window, clock
         self._identifier_handlers: dict[str, Handler] = identifier_node.HANDLERS
-        self._customer_handlers: dict[str, Handler] = customer_node.HANDLERS
+        self._customer_handlers: dict[str, Handler] = {**customer_node.HANDLERS, **rank_node.HANDLERS}
         self._block_handlers: dict[str, Handler] = blocking_node.HANDLERS
 
     def handle(self, store: NodeStore, node: str, message: Message) -> list[Output]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from processors.identity.graph.limits import loser, rank_of
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
-from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy
+from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
 
 Saga = dict[str, Any]
 
@@ -92,12 +93,15 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             saga["j"] += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga["pend"], [key])
-            if breach is None:
-                saga["pend"].append(key)
-            else:
-                outputs.append(Refused(key, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+            dropped = None
+            if breach is not None:  # the limit keeps the smallest ranks (limits.py), not the first planned
+                ranks = {k: rank_of(saga, k) for k in saga["pend"] if kind_of(k) == breach.kind}
+                dropped = loser(ranks, key, rank_of(saga, key))
+                outputs.append(Refused(dropped, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
                                        customer_id=pending_customer_id(saga)))
-                outputs.append(Send(key, {"k": "release", "tok": event_id, "with": None}))
+                outputs.append(Send(dropped, {"k": "release", "tok": event_id, "with": None}))
+            if dropped != key:
+                saga["pend"] = [k for k in saga["pend"] if k != dropped] + [key]
             saga["j"] += 1
         elif status == NEW:
             outputs.append(Send(current, {"k": "join", "add": [key], "cul": key, "new": True,

@@ -14,21 +14,24 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from aiokafka.partitioner import murmur2
 from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.topics import HANDOFF_EVENTS
+from bus.topics import HANDOFF_EVENTS, HANDOFF_TICKS
 from processors.handoffs.clock import ManualClock
 from processors.handoffs.config import (
     AcknowledgementPolicy, EscalationStep, HandoffPolicy, RoutingRule, SlaPolicy, Team, TeamCalendar,
 )
 from processors.handoffs.report import compute_report
+from processors.handoffs.ticks import encode_tick, key_for_partition
 from tests.processors.handoffs.broker import Watcher, running_worker
 from tests.processors.handoffs.factories import (
     AGENT, OTHER_AGENT, T0, accepted, acknowledged, created, resolved, resumed, waiting,
 )
+from tests.support.poison import send_with_header_key
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
@@ -176,7 +179,7 @@ async def test_25_hours_of_deadlines_exactly_once_across_a_restart(bootstrap_ser
 
 async def test_poison_and_illegal_records_are_dead_lettered(bootstrap_servers: str) -> None:
     settings = await settings_with_topics(bootstrap_servers, partitions=3)
-    topic = HANDOFF_EVENTS.name(settings.topics)
+    topic, ticks = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     clock = ManualClock(T0)
     watcher = Watcher(settings)
     await watcher.start()
@@ -184,6 +187,11 @@ async def test_poison_and_illegal_records_are_dead_lettered(bootstrap_servers: s
     async with EventProducer(settings, serializer) as producer, running_worker(settings, POLICY, clock):
         await producer.publish_many([Outgoing(topic, "A", created("A")), Outgoing(topic, "A", accepted("A", T0))])
         await producer.send_raw(topic, b"A", b"\x00 not avro")
+        # #13 case 5: a tick of 10**30 µs fired every breach at once; a non-UTF-8 header key crash-looped.
+        of_a = (murmur2(b"A") & 0x7FFFFFFF) % 3  # the partition of handoff A, whose deadlines must not fire
+        await producer.send_raw(ticks, key_for_partition(of_a, 3), encode_tick(10**30))
+        await send_with_header_key(bootstrap_servers, ticks, of_a, key_for_partition(of_a, 3), encode_tick(10**18),
+                                   b"\xff\xfe")
         await producer.publish_many([
             Outgoing(topic, "A", accepted("A", T0 + H, owner=OTHER_AGENT)),  # a second owner
             Outgoing(topic, "ghost", acknowledged("ghost", T0)),  # nobody created it
@@ -191,9 +199,14 @@ async def test_poison_and_illegal_records_are_dead_lettered(bootstrap_servers: s
         ])
         await watcher.until(lambda: any(e.value["status"] == "RESOLVED"
                                         for e in watcher.events("HandoffStatusChanged")))
-        await watcher.until(lambda: len(watcher.events("DeadLetter")) == 3)
+        await watcher.until(lambda: len(watcher.events("DeadLetter")) == 5)
     letters = sorted((d.value["error_type"], d.value["reason"]) for d in watcher.events("DeadLetter"))
-    assert [t for t, _ in letters] == ["DeserializationError", "IllegalTransition:second_owner",
+    assert [t for t, _ in letters] == ["BadTick", "BadTick", "DeserializationError", "IllegalTransition:second_owner",
                                        "IllegalTransition:unknown_handoff"]
-    assert "nobody created" in letters[2][1]
+    assert "nobody created" in letters[4][1]
+    assert "implausible" in letters[0][1] and "header key is not UTF-8" in letters[1][1]
+    fired = [e for e in watcher.events() if e.schema.rsplit(".", 1)[-1] in
+             ("HandoffBreached", "HandoffEscalated", "HandoffDeadlineWarning", "HandoffUnacknowledgedAlarm")]
+    assert fired == []
     await watcher.stop()
+

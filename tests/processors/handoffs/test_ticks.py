@@ -22,3 +22,17 @@ def test_ticks_round_trip() -> None:
 def test_bad_ticks_are_refused(value: bytes | None) -> None:
     with pytest.raises(BadTick):
         decode_tick(RawRecord(value=value))
+
+
+def test_a_tick_far_ahead_of_the_clock_is_refused_as_implausible() -> None:
+    """#13 case 5: ``{"now_us": 10**30}`` must not fire every breach at once."""
+    now_us = 1_700_000_000_000_000
+    assert decode_tick(RawRecord(value=encode_tick(now_us)), not_after_us=now_us + 300_000_000) == now_us
+    with pytest.raises(BadTick, match="implausible"):
+        decode_tick(RawRecord(value=encode_tick(10**30)), not_after_us=now_us + 300_000_000)
+
+
+def test_a_tick_with_a_header_key_that_is_not_utf8_is_refused() -> None:
+    key = b"\xff\xfe".decode("utf-8", "surrogateescape")  # as bus.record_headers hands it over
+    with pytest.raises(BadTick, match="header key"):
+        decode_tick(RawRecord(value=encode_tick(5), headers=((key, b"v"),)))

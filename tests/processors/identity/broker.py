@@ -14,7 +14,9 @@ from aiokafka.structs import TopicPartition
 from bus.config import OmnibusSettings
 from bus.topics import CUSTOMER_IDENTIFIERS, IDENTITY_GRAPH, TopicSpec
 from processors.identity.agent import IdentityProcessor, input_topics
+from processors.identity.assignments import current_rows
 from processors.identity.config import IdentitySettings
+from processors.identity.wire import partition_of
 from tests.support.kafka_io import read_events
 
 
@@ -83,11 +85,33 @@ def watched_topics(worker: IdentityProcessor) -> list[TopicSpec]:
 
 
 async def assignments(settings: OmnibusSettings) -> dict[str, str]:
-    """The compacted identifier-to-customer topic as a reader sees it: the last record per key."""
-    latest: dict[str, str] = {}
-    for landed in await read_events(settings, CUSTOMER_IDENTIFIERS):
-        latest[landed.key] = landed.event.value["customer_id"]  # type: ignore[index]
-    return latest
+    """The compacted identifier-to-customer topic as a reader sees it: per key, the row of the highest version."""
+    rows = [(landed.key, landed.event.value) for landed in await read_events(settings, CUSTOMER_IDENTIFIERS)]
+    return {key: row["customer_id"] for key, row in current_rows(rows).items()}  # type: ignore[arg-type]
+
+
+def owners_in_state(workers: list[IdentityProcessor], keys: list[str], partitions: int) -> dict[str, str]:
+    """Each of ``keys``' customer as the workers' node states hold it (merges followed; unowned keys left
+    out), read on the worker that owns the key's graph partition. Used where an identifier can lose its
+    customer (a limit's eviction), which the compacted topic does not show (it has no tombstone for it)."""
+    graph_topic = workers[0].graph_topic_name
+    holder = {tp.partition: worker for worker in workers for tp in worker.app.consumer.assignment()
+              if tp.topic == graph_topic}
+
+    def node(key: str) -> dict:
+        # A late rebalance can hand a partition over before its new owner restored the table: then
+        # the state is read where it was written.
+        assigned = holder[partition_of(key, partitions)].store.get_node(key)
+        return assigned or next((state for w in workers if (state := w.store.get_node(key))), {})
+
+    owners = {}
+    for key in keys:
+        owner = node(key).get("o")
+        while owner and node(owner).get("p"):
+            owner = node(owner)["p"]
+        if owner:
+            owners[key] = owner
+    return owners
 
 
 def clusters(mapping: dict[str, str]) -> set[frozenset[str]]:

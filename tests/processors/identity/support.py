@@ -160,3 +160,29 @@ def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
         if owner is not None and not key.startswith("PHONE:"):
             groups.setdefault(owner, set()).add(key)
     return {frozenset(group) for group in groups.values()}
+
+
+MAX_EMAILS = 2  # the limit the order-independence tests of ``max_per_customer`` use
+
+
+def person_identifiers(person: int, emails: list[int], device: bool) -> list[tuple[str, str]]:
+    """One event of ``person``: the user id, the e-mails numbered ``emails``, maybe the device."""
+    return [("USER_ID", f"user-{person}"), *(("EMAIL", f"p{person}-{i}@x.org") for i in emails),
+            *([("DEVICE", f"dev-{person}")] if device else [])]
+
+
+def kept_by_rank(key_of: Any, observed: list[list[tuple[str, str]]]) -> set[frozenset[str]]:
+    """Each person's identifiers with only the ``MAX_EMAILS`` e-mails seen first (event time, then key),
+    event ``index`` having occurred at minute ``index``; ``key_of(type, value)`` gives the node key."""
+    first_seen: dict[str, tuple[int, str]] = {}
+    people: dict[str, set[str]] = {}
+    for index, event in enumerate(observed):
+        keys = [key_of(kind, value) for kind, value in event]
+        people.setdefault(keys[0], set()).update(keys)
+        for key in keys:
+            first_seen.setdefault(key, (index, key))
+    clusters = set()
+    for keys in people.values():
+        emails = sorted((key for key in keys if key.startswith("EMAIL:")), key=first_seen.__getitem__)
+        clusters.add(frozenset({key for key in keys if not key.startswith("EMAIL:")} | set(emails[:MAX_EMAILS])))
+    return clusters

@@ -11,10 +11,14 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.normalize import IdentifierNormalizer
-from tests.processors.identity.broker import assignments, clusters, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import (
-    household_events, interaction, matcher_settings, observed, personal_partition, unlimited_settings,
+from tests.processors.identity.broker import (
+    assignments, clusters, owners_in_state, running_workers, wait_until_quiet, watched_topics,
 )
+from tests.processors.identity.support import (
+    MAX_EMAILS, UNLIMITED, household_events, interaction, kept_by_rank, matcher_settings, observed, person_identifiers,
+    personal_partition, unlimited_settings,
+)
+from tests.processors.identity.support import settings as identity_settings
 from tests.support.kafka_io import read_dead_letters
 from tests.support.settings import settings_with_topics
 
@@ -67,7 +71,9 @@ async def publish(settings, items: list[tuple[str, Event]]) -> None:  # type: ig
 
 
 async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partitions: int, workers: int,  # type: ignore[no-untyped-def]
-                       identity=None) -> dict[str, str]:
+                       identity=None, state_keys: list[str] | None = None) -> dict[str, str]:
+    """The identifier-to-customer mapping at quiescence: the compacted topic, or for ``state_keys`` the
+    workers' node states (where a limit evicts identifiers)."""
     settings = await settings_with_topics(bootstrap_servers, partitions=partitions)
     await publish(settings, items)
     identity = identity or unlimited_settings()
@@ -76,8 +82,9 @@ async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partiti
         graph_topic = started[0].graph_topic_name
         owned = [{tp.partition for tp in w.app.consumer.assignment() if tp.topic == graph_topic} for w in started]
         assert all(owned) and sorted(p for parts in owned for p in parts) == list(range(partitions))
+        from_state = owners_in_state(started, state_keys, partitions) if state_keys is not None else None
     assert await read_dead_letters(settings) == []
-    return await assignments(settings)
+    return from_state if from_state is not None else await assignments(settings)
 
 
 @pytest.mark.timeout(240)
@@ -112,3 +119,29 @@ async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_pa
     assert len(expected) == 24
     assert personal_partition(single) == expected
     assert personal_partition(scaled) == expected
+
+
+@pytest.mark.timeout(300)
+async def test_where_a_limit_decides_one_worker_and_three_on_twelve_partitions_keep_the_same_emails(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """At most two e-mails per customer, five per person arriving in different events (issue #8 item 5):
+    every customer keeps the two seen first, on one partition in order and on twelve shuffled."""
+    rng = random.Random(8)
+    observed_ids = [person_identifiers(rng.randrange(8), rng.sample(range(5), rng.randint(0, 2)), rng.random() < 0.3)
+                    for _ in range(120)]
+    items = [(IDENTIFIERS_OBSERVED.suffix, observed(ids, minutes=index)) for index, ids in enumerate(observed_ids)]
+    config = identity_settings(max_per_customer={"EMAIL": MAX_EMAILS}, shared_after=dict(UNLIMITED))
+    normalizer = IdentifierNormalizer(config)
+    expected = kept_by_rank(lambda kind, value: normalizer.normalize({"type": kind, "value": value}).key, observed_ids)
+    keys = sorted({key for cluster in expected for key in cluster}
+                  | {normalizer.normalize({"type": k, "value": v}).key for ids in observed_ids for k, v in ids})
+    single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1, identity=config,
+                                state_keys=keys)
+    shuffled = list(items)
+    random.Random(9).shuffle(shuffled)
+    scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
+                                identity=config, state_keys=keys)
+    assert len(keys) > sum(len(cluster) for cluster in expected)  # some e-mails really were left out
+    assert clusters(single) == expected
+    assert clusters(scaled) == expected

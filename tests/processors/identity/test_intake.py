@@ -1,5 +1,9 @@
+import hashlib
+
+import pytest
+
 from processors.identity.graph.outputs import Refused, Send
-from processors.identity.intake import Intake, raw_identifiers
+from processors.identity.intake import MAX_SAGA_BYTES, EventTooLarge, Intake, event_ref, raw_identifiers
 from processors.identity.normalize import IdentifierNormalizer
 from processors.profile.book import ProfileBook
 from tests.processors.identity.support import interaction, observed, product_subscribed, settings
@@ -41,3 +45,15 @@ def test_rejected_values_are_refused_with_a_masked_value_and_the_rest_goes_on() 
 
 def test_an_event_without_usable_identifiers_starts_nothing() -> None:
     assert INTAKE.start(observed([]), None) == []
+
+
+def test_an_event_too_large_for_the_graph_is_refused_with_its_size() -> None:
+    """#13 case 5: a 900 KB contact made a graph message over Kafka's 1 MiB limit."""
+    event = interaction([("EMAIL", "big@x.org")])
+    ref = event_ref("contact.events.v1", event, b"x" * (MAX_SAGA_BYTES * 3 // 4))
+    with pytest.raises(EventTooLarge, match=f"over the {MAX_SAGA_BYTES} bytes"):
+        INTAKE.start(event, ref)
+    many = observed([("ACCOUNT", hashlib.sha256(str(n).encode()).hexdigest() * 3) for n in range(800)])  # 160 KB
+    with pytest.raises(EventTooLarge):
+        INTAKE.start(many, None)
+    assert len(INTAKE.start(event, event_ref("contact.events.v1", event, b"x" * 10_000))) == 1

@@ -101,7 +101,7 @@ def test_a_new_identifier_over_the_limit_is_not_linked() -> None:
     h = Harness(settings(max_per_customer={"EMAIL": 1}))
     h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"))
     customer = h.customer("USER_ID", "u-1")
-    h.feed(interaction([("USER_ID", "u-1"), ("EMAIL", "two@x.org")]))
+    h.feed(interaction([("USER_ID", "u-1"), ("EMAIL", "two@x.org")], minutes=1))  # later: it gives way
     (refused,) = h.decisions(Refused)
     assert refused.identifier == "EMAIL:two@x.org" and refused.customer_id == customer
     assert h.customer("EMAIL", "two@x.org") is None

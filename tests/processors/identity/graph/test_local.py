@@ -1,5 +1,6 @@
 """Convergence: without limits, the clusters are the connected components of what was seen together,
-whatever the partitioning, the arrival order, the interleaving of partitions and duplicate deliveries."""
+whatever the partitioning, the arrival order, the interleaving of partitions and duplicate deliveries;
+where the matcher refuses or a per-customer limit decides, the outcome does not depend on them either."""
 
 import random
 
@@ -8,7 +9,10 @@ from hypothesis import strategies as st
 
 from processors.identity.graph.outputs import Refused
 from processors.identity.rules import LinkPolicy
-from tests.processors.identity.support import Harness, household_events, matcher_settings, personal_partition, unlimited_settings
+from tests.processors.identity.support import (
+    MAX_EMAILS, UNLIMITED, Harness, household_events, kept_by_rank, matcher_settings, person_identifiers,
+    personal_partition, unlimited_settings,
+)
 from tests.processors.identity.support import settings as identity_settings
 
 KINDS = {"PHONE": "+86139{:08d}", "EMAIL": "u{}@x.org", "ACCOUNT": "AC-{}", "USER_ID": "user-{}", "DEVICE": "dev-{}"}
@@ -107,3 +111,25 @@ def test_where_the_matcher_refuses_the_people_do_not_depend_on_order_or_partitio
         owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes if ":" in key
                   and not key.startswith("BLOCK:")}
         assert personal_partition(owners) == expected
+
+
+# --- where a per-customer limit decides -------------------------------------------------------------
+
+person_events = st.lists(
+    st.tuples(st.integers(0, 2), st.lists(st.integers(0, 4), max_size=3, unique=True), st.booleans()),
+    min_size=1, max_size=25,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(drawn=person_events, seed=st.integers(0, 10_000))
+def test_where_a_limit_decides_the_kept_identifiers_do_not_depend_on_order_or_partitions(drawn, seed) -> None:  # type: ignore[no-untyped-def]
+    """At most two e-mails per customer, up to five arriving in different events: every replay keeps the
+    two that occurred first (ties within an event: the smaller key), whatever the arrival order."""
+    observed = [person_identifiers(*event) for event in drawn]
+    config = identity_settings(max_per_customer={"EMAIL": MAX_EMAILS}, shared_after=dict(UNLIMITED))
+    in_order = replay(observed, partitions=1, seed=None, config=config)
+    expected = kept_by_rank(in_order.key, observed)
+    assert in_order.local.clusters() == expected
+    assert replay(observed, partitions=12, seed=seed, config=config).local.clusters() == expected
+    assert replay(observed, partitions=5, seed=seed, duplicates=0.2, config=config).local.clusters() == expected

@@ -1,0 +1,87 @@
+"""Who gives way when a per-customer limit decides: the largest rank (earliest event first), not the last arrival."""
+
+from processors.identity.graph.limits import HASH_BITS, event_rank, loser
+from processors.identity.graph.outputs import Refused
+from processors.identity.rules import MAX_PER_CUSTOMER
+from tests.processors.identity.support import Harness, settings
+
+
+def test_an_earlier_event_ranks_first_and_the_event_id_breaks_a_tie_within_a_microsecond() -> None:
+    assert event_rank(1_000, "z") < event_rank(1_001, "a")
+    assert event_rank(1_000, "a") != event_rank(1_000, "b")  # distinct low bits (for these two ids)
+    assert event_rank(1_000, "a") == event_rank(1_000, "a")
+    assert event_rank(1_000, "a") >> HASH_BITS == 1_000
+    assert event_rank((1 << 53) - 1, "x") < 1 << 63  # fits a signed 64-bit int until the year 2255
+
+
+def test_the_largest_rank_gives_way_then_the_largest_key() -> None:
+    assert loser({"EMAIL:a": 5, "EMAIL:b": 7}, "EMAIL:c", 6) == "EMAIL:b"
+    assert loser({"EMAIL:a": 5, "EMAIL:b": 7}, "EMAIL:c", 9) == "EMAIL:c"
+    assert loser({"EMAIL:a": 5, "EMAIL:b": 5}, "EMAIL:c", 5) == "EMAIL:c"
+    assert loser({"EMAIL:b": 5, "EMAIL:c": 5}, "EMAIL:a", 5) == "EMAIL:c"
+
+
+def keep_two_emails(events: list[tuple[int, str]]) -> Harness:
+    """Feed ``(minute, e-mail)`` events of user u-1 in the given order (max two e-mails)."""
+    h = Harness(settings(max_per_customer={"EMAIL": 2}))
+    for minute, email in events:
+        h.observe(("USER_ID", "u-1"), ("EMAIL", email), minutes=minute, event_id=f"ev-{minute}")
+    h.local.check_consistent()
+    return h
+
+
+def emails_of(h: Harness) -> set[str]:
+    (members,) = [set(state["m"]) for state in h.local.roots().values()]
+    return {key for key in members if key.startswith("EMAIL:")}
+
+
+def test_a_late_arriving_earlier_email_evicts_the_member_seen_last() -> None:
+    h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org"), (1, "one@x.org")])
+    assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:five@x.org"}
+    assert h.customer("EMAIL", "six@x.org") is None  # evicted: it belongs to nobody, like a refused one
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.lineage.rule) == ("EMAIL:six@x.org", MAX_PER_CUSTOMER)
+    assert refused.lineage.triggering_event_id == "ev-1" and refused.customer_id == h.customer("USER_ID", "u-1")
+
+
+def test_every_arrival_order_keeps_the_two_emails_seen_first() -> None:
+    events = [(3, "c@x.org"), (1, "a@x.org"), (4, "d@x.org"), (2, "b@x.org")]
+    for shift in range(len(events)):
+        order = events[shift:] + events[:shift]
+        assert emails_of(keep_two_emails(order)) == {"EMAIL:a@x.org", "EMAIL:b@x.org"}, order
+        assert emails_of(keep_two_emails(order[::-1])) == {"EMAIL:a@x.org", "EMAIL:b@x.org"}, order[::-1]
+
+
+def test_an_evicted_email_seen_again_earlier_comes_back_and_one_seen_later_stays_out() -> None:
+    h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org"), (1, "one@x.org"), (9, "six@x.org")])
+    assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:five@x.org"}
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "six@x.org"), minutes=0, event_id="ev-0")
+    assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:six@x.org"}
+    assert h.customer("EMAIL", "five@x.org") is None
+    h.local.check_consistent()
+
+
+def test_an_evicted_email_alone_makes_a_customer_of_its_own() -> None:
+    h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org"), (1, "one@x.org")])
+    h.observe(("EMAIL", "six@x.org"), minutes=7, event_id="ev-7")
+    alone = h.customer("EMAIL", "six@x.org")
+    assert alone is not None and alone != h.customer("USER_ID", "u-1")
+    h.local.check_consistent()
+
+
+def test_an_eviction_on_a_stale_rank_is_bounced_and_the_customer_decides_again() -> None:
+    """The identifier knows an older event than its customer does (the rank update is still on its way)."""
+    h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org")])
+    six = h.key("EMAIL", "six@x.org")
+    h.local.store.nodes[six]["f"] = event_rank(0, "ev-older")  # visited by an older event, rekey not yet delivered
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"), minutes=1, event_id="ev-1")
+    assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:six@x.org"}  # five goes: six ranks first after all
+    assert [r.identifier for r in h.decisions(Refused)] == ["EMAIL:five@x.org"]
+    h.local.check_consistent()
+
+
+def test_within_one_event_the_smaller_keys_are_kept() -> None:
+    h = Harness(settings(max_per_customer={"EMAIL": 2}))
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "c@x.org"), ("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"))
+    assert emails_of(h) == {"EMAIL:a@x.org", "EMAIL:b@x.org"}
+    assert h.customer("EMAIL", "c@x.org") is None

@@ -1,0 +1,73 @@
+"""#13 build 1, the pause test: two identity workers; one is stopped (SIGSTOP) beyond the session timeout
+while events merge customers, then resumed. By the reader rule (``processors.identity.assignments``) no row
+of ``customer.identifiers.v1`` may name a customer that was merged away, and the clusters must be right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bus.topics import CONTACT_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH
+from processors.identity.assignments import current_rows
+from tests.processors.identity.broker import clusters, wait_until_quiet
+from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
+from tests.processors.identity.test_agent import expected_clusters, publish, workload
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+PARTITIONS = 4
+INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
+
+
+def start_worker(bootstrap: str, prefix: str, datadir: Path, log: Path) -> subprocess.Popen[bytes]:
+    datadir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.processors.identity.pause_worker", bootstrap, prefix, str(PARTITIONS),
+             str(datadir)], env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.timeout(400)
+async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=PARTITIONS)
+    items = workload(size=600, universe=150, seed=13)
+    workers = [start_worker(bootstrap_servers, settings.topics.prefix, tmp_path / f"w{n}", tmp_path / f"w{n}.log")
+               for n in range(2)]
+    try:
+        await asyncio.sleep(15)  # both join the group
+        await publish(settings, items[:200])
+        await asyncio.sleep(1.0)
+        os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
+        await publish(settings, items[200:450])  # the other worker takes over and goes on merging
+        await asyncio.sleep(SESSION_TIMEOUT_S * 3)
+        os.kill(workers[0].pid, signal.SIGCONT)
+        await publish(settings, items[450:])
+        await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
+    finally:
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGCONT)
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    landed = await read_events(settings, CUSTOMER_IDENTIFIERS)
+    merged_away = {e.event.value["merged_customer_id"] for e in await read_events(settings, CUSTOMER_EVENTS)
+                   if e.event.schema.endswith(".CustomerMerged")}
+    last_write = {e.key: e.event.value for e in landed}
+    by_version = current_rows([(e.key, e.event.value) for e in landed])
+    stale_last_write = sum(row["customer_id"] in merged_away for row in last_write.values())
+    stale = [key for key, row in by_version.items() if row["customer_id"] in merged_away]
+    print(f"rows {len(landed)}, identifiers {len(by_version)}, merged away {len(merged_away)}, "
+          f"stale by last write {stale_last_write}, stale by version {len(stale)}")
+    assert merged_away, "the workload must merge customers"
+    assert stale == []
+    assert clusters({key: row["customer_id"] for key, row in by_version.items()}) == expected_clusters(items)
