@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +52,26 @@ INPUT_TOPICS: tuple[TopicSpec, ...] = (
     IDENTIFIERS_OBSERVED,
 )
 TABLES = ("catalog", "directory", "customers", "pending")
+PHASES = ("decode", "engine", "encode", "publish_acked", "state_commit")
 log = get_logger(__name__, component=APP_NAME)
+
+
+@dataclass
+class PhaseClock:
+    """Seconds (wall, on the worker's event loop) spent in each phase of the batches, and records handled.
+
+    ``publish_acked`` is the wait for Kafka's acknowledgements of the batch's outputs; the other phases
+    are the worker's own work. Read by ``tests/bench/offers.py`` to show where an answer's time goes.
+    """
+
+    records: int = 0
+    batches: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+
+    def add(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] += now - started
+        return now
 
 
 @dataclass
@@ -63,6 +82,7 @@ class OffersWorker:
     settings: OffersSettings
     producer: EventProducer
     normaliser: IdentifierNormaliser
+    clock: PhaseClock = field(default_factory=PhaseClock)
     _started: bool = False
     _lock: asyncio.Lock | None = None
 
@@ -107,10 +127,13 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
 
     async def handle_batch(events: Sequence[faust.EventT]) -> None:
         await worker.ready()
-        stores, batch = worker.stores(), Batch()
+        stores, batch, phases = worker.stores(), Batch(), worker.clock
+        phases.batches, phases.records = phases.batches + 1, phases.records + len(events)
         for event in events:
+            started = time.perf_counter()
             record = raw_record(event.message)
             decoded = await decoder.decode(record)
+            started = phases.add("decode", started)
             if decoded is None:
                 continue
             key = record.key.decode() if record.key else None
@@ -126,10 +149,17 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                 continue
             attempt.commit()
             batch.merge(produced)
+            phases.add("engine", started)
         if batch.outgoing:
-            await producer.publish_many(batch.outgoing)
+            started = time.perf_counter()
+            encoded = [await producer.encode(item) for item in batch.outgoing]
+            started = phases.add("encode", started)
+            await producer.publish_many(batch.outgoing, encoded)
+            phases.add("publish_acked", started)
         acked_s = time.time()
+        started = time.perf_counter()
         stores.commit()
+        phases.add("state_commit", started)
         metrics.record(batch.counts)
         metrics.accept_to_withdraw(acked_s - item.started_us / 1e6 for item in batch.instructions
                                    if item.action == "WITHDRAW" and item.started_us)

@@ -25,6 +25,7 @@ import platform
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from bus.topics import (
     TopicSpec,
 )
 from demo.offers import TopicWatch
-from processors.offers.agent import build_worker
+from processors.offers.agent import PHASES, PhaseClock, build_worker
 from processors.offers.campaigns import defined
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
@@ -53,6 +54,7 @@ from tests.support.settings import settings_with_topics
 
 RESULTS = Path(__file__).parent / "results" / "offers.md"
 OFFER_ID = "bench-offer"
+TITLE = "# Offer processor benchmark"
 
 
 def envelope(event_id: str, now: datetime) -> dict[str, Any]:
@@ -88,6 +90,44 @@ class Stamps(TopicWatch):
     @property
     def created(self) -> dict[str, float]:
         return {key: made for key, (_, made) in self._first().items()}
+
+
+def of_action(stamps: dict[str, float], action: str) -> dict[str, float]:
+    """The stamps of one instruction action, by customer id (keys are ``ACTION|customer``)."""
+    prefix = f"{action}|"
+    return {key[len(prefix):]: at for key, at in stamps.items() if key.startswith(prefix)}
+
+
+@dataclass(frozen=True)
+class AnswerCost:
+    """Where the answer phase's time went: the process's CPU seconds (bench + worker: one process), the
+    worker's per-phase wall seconds on its event loop (``PhaseClock``) since ``before``, and the baseline's
+    CPU per record for comparison."""
+
+    process_cpu_s: float
+    after: PhaseClock
+    before: PhaseClock
+    baseline_cpu_per_record_s: float  # the bare Kafka round trip's CPU per record (producer + consumer)
+
+    def lines(self, answers: int) -> list[str]:
+        n = max(answers, 1)
+        spent = {phase: self.after.seconds[phase] - self.before.seconds[phase] for phase in PHASES}
+        batches = self.after.batches - self.before.batches
+        records = self.after.records - self.before.records
+        rows = [f"| {phase} | {1000 * seconds / n:.3f} |" for phase, seconds in spent.items()]
+        summary = (
+            f"Per answer, during the answer phase ({answers:,} answers, {records:,} records in {batches:,} batches, "
+            f"{records / max(batches, 1):.1f} records per batch): the whole process (bench's producer and consumer + "
+            f"the worker) used {1000 * self.process_cpu_s / n:.2f} ms CPU per answer (the bare Kafka round trip: "
+            f"{1000 * self.baseline_cpu_per_record_s:.2f} ms per record). The worker's phases, wall ms per answer on "
+            "its event loop:")
+        return [
+            summary,
+            "",
+            "| phase | ms per answer |",
+            "|---|---:|",
+            *rows,
+        ]
 
 
 async def steady(count: int, rate: float, send: Any) -> None:
@@ -130,17 +170,18 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     settings = await settings_with_topics(bootstrap, partitions=args.partitions, log={"level": "WARNING"})
     serializer, _ = build_serde(settings.registry)
     customers = [f"cus_{i:06d}" for i in range(args.customers)]
+    cpu_s = time.process_time()
     baseline = await baseline_round_trip(settings, min(args.customers, 2000), args.rate)
+    baseline_cpu_s = time.process_time() - cpu_s
 
     port = free_port()
-    worker = build_worker(settings, OffersSettings(web_port=port, policy=ContactPolicy(quiet_hours=None)),
+    worker = build_worker(settings, OffersSettings(web_port=port, policy=ContactPolicy(quiet_hours=None),
+                                                   **({"batch_within_s": args.batch_within} if args.batch_within else {})),
                           datadir=str(workdir / "offers"))
-    withdrawals = Stamps(settings, [MARKETING_INSTRUCTIONS_CALL_CENTER],
-                         lambda e: e.value["customer_id"] if e.value["action"] == "WITHDRAW" else None)
-    shows = Stamps(settings, [MARKETING_INSTRUCTIONS_CALL_CENTER],
-                   lambda e: e.value["customer_id"] if e.value["action"] == "SHOW" else None)
-    await withdrawals.start()
-    await shows.start()
+    # one consumer for SHOW and WITHDRAW: the bench's own decoding shares the worker's process and CPU
+    instructions = Stamps(settings, [MARKETING_INSTRUCTIONS_CALL_CENTER],
+                          lambda e: f"{e.value['action']}|{e.value['customer_id']}")
+    await instructions.start()
     await worker.app.start()
     sent: dict[str, float] = {}
     query_s: list[float] = []
@@ -163,9 +204,9 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
             await producer.publish(Outgoing(f"{settings.topics.prefix}.marketing.offers.v1", OFFER_ID,
                                             defined(offer(OFFER_ID, channels=["WEB", "CALL_CENTER", "BRANCH"]))))
             deadline = time.time() + 300
-            while len(shows.arrived) < len(customers) and time.time() < deadline:
+            while len(of_action(instructions.arrived, "SHOW")) < len(customers) and time.time() < deadline:
                 await asyncio.sleep(0.2)
-            fan_out_s = max(shows.arrived.values(), default=published) - published
+            fan_out_s = max(of_action(instructions.arrived, "SHOW").values(), default=published) - published
             await asyncio.sleep(args.settle)  # let the worker drain what the set-up queued (state writes, facts)
 
             async def answer(i: int) -> None:
@@ -190,21 +231,22 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
                     query_s.append(time.perf_counter() - started)
                     await asyncio.sleep(0.002)
 
+            before, cpu_s = PhaseClock(worker.clock.records, worker.clock.batches, dict(worker.clock.seconds)), time.process_time()
             await steady(len(customers), args.rate, answer)
             deadline = time.time() + 60
-            while len(withdrawals.arrived) < len(sent) and time.time() < deadline:
+            while len(of_action(instructions.arrived, "WITHDRAW")) < len(sent) and time.time() < deadline:
                 await asyncio.sleep(0.2)
+            cost = AnswerCost(time.process_time() - cpu_s, worker.clock, before, baseline_cpu_s / max(len(baseline), 1))
             # then the query, on its own: in this one process it would take CPU from the answers' path
             async with aiohttp.ClientSession() as http:
                 await asyncio.gather(*(queries(http, lane) for lane in range(4)))
     finally:
-        await withdrawals.stop()
-        await shows.stop()
+        await instructions.stop()
         await worker.app.stop()
-    arrived, created = withdrawals.arrived, withdrawals.created
+    arrived, created = of_action(instructions.arrived, "WITHDRAW"), of_action(instructions.created, "WITHDRAW")
     latencies = [arrived[c] - t for c, t in sent.items() if c in arrived]
     decided = [created[c] - t for c, t in sent.items() if c in created]
-    return report(args, latencies, len(sent), baseline, query_s, fan_out_s, decided)
+    return report(args, latencies, len(sent), baseline, query_s, fan_out_s, decided, cost)
 
 
 def machine() -> str:
@@ -224,12 +266,13 @@ def _row(label: str, seconds: list[float], records: str) -> str:
 
 
 def report(args: argparse.Namespace, latencies: list[float], answers: int, baseline: list[float],
-           query_s: list[float], fan_out_s: float, decided: list[float]) -> str:
+           query_s: list[float], fan_out_s: float, decided: list[float], cost: AnswerCost | None = None) -> str:
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     p99, base_p99 = percentile(latencies, 0.99), percentile(baseline, 0.99)
     command = (f"`.venv/bin/python -m tests.bench.offers --customers {args.customers} --rate {args.rate:g} "
                f"--queries {args.queries} --partitions {args.partitions} --settle {args.settle:g}"
-               + (" --distinct-facts`" if args.distinct_facts else "`"))
+               + (" --distinct-facts" if args.distinct_facts else "")
+               + (f" --batch-within {args.batch_within:g}" if args.batch_within else "") + "`")
     facts = ("every customer with facts of its own (a product each: no eligibility result reused)" if args.distinct_facts
              else "all customers with the same facts (eligibility evaluated once, then reused)")
     workload = (f"{args.customers:,} customers, {facts}, one offer on WEB, CALL_CENTER and BRANCH (SHOW to all of them took "
@@ -237,7 +280,7 @@ def report(args: argparse.Namespace, latencies: list[float], answers: int, basel
     verdict = (f"Target p99 < 1 s: {'met' if p99 < 1.0 else 'NOT met'} ({p99:.3f} s). "
                f"Ratio of p99s (processor / bare Kafka): {p99 / max(base_p99, 1e-9):.1f}x.")
     return "\n".join([
-        "# Offer processor benchmark",
+        TITLE,
         "",
         f"Command: {command}",
         f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Machine: {machine()}. "
@@ -256,6 +299,7 @@ def report(args: argparse.Namespace, latencies: list[float], answers: int, basel
         "",
         verdict,
         "",
+        *(cost.lines(answers) + [""] if cost else []),
         "## Offer query (`GET /customers/{id}/offers?channel=WEB`, 4 concurrent clients, after the answers)",
         "",
         "| queries | p50 ms | p99 ms |",
@@ -265,6 +309,13 @@ def report(args: argparse.Namespace, latencies: list[float], answers: int, basel
     ])
 
 
+def earlier_runs(output: Path) -> str:
+    """The runs already in ``output``, to keep below the new one (newest first)."""
+    previous = output.read_text(encoding="utf-8") if output.exists() else ""
+    body = previous.removeprefix(TITLE + "\n").strip()
+    return f"\n---\n\n## Earlier run\n\n{body}\n" if body else ""
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=2000)
@@ -272,6 +323,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--settle", type=float, default=5.0, help="Seconds to wait after the set-up, before the answers.")
+    parser.add_argument("--batch-within", type=float, default=None,
+                        help="The worker's OMNIBUS_PROCESSOR_OFFERS__BATCH_WITHIN_S (seconds); default: its setting.")
     parser.add_argument("--distinct-facts", action="store_true",
                         help="Give every customer a product of its own, so no eligibility result can be reused.")
     parser.add_argument("--bootstrap-servers", default=os.environ.get("OMNIBUS_TEST_BOOTSTRAP"))
@@ -295,7 +348,7 @@ def main(argv: list[str] | None = None) -> str:
             if broker is not None:
                 broker.stop()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+    args.output.write_text(text + earlier_runs(args.output), encoding="utf-8")
     print(text)
     return text
 
