@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from adapters.base.config import AdapterSettings
-from bus.identifiers.settings import check_region
+from bus.identifiers.settings import PhoneRegion
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_BRANCH__"
 
@@ -20,9 +20,8 @@ class BranchSettings(AdapterSettings):
         description="Terminal id -> its bearer token; a terminal may only upload its own events.",
     )
     source_system: str = Field("branch-terminal", description="envelope.source_system of every event.")
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
     )
 
-    _region = field_validator("phone_region")(check_region)

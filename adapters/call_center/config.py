@@ -21,7 +21,7 @@ from pydantic import (
 
 from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
-from bus.identifiers.settings import check_region
+from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
@@ -48,7 +48,7 @@ class SiteSettings(BaseModel):
         default_factory=dict, description="Per-queue thresholds overriding sla_threshold_s (queue name -> seconds)."
     )
     timezone: TimeZoneName = Field("UTC", description="Zone of Master.csv times when Asterisk runs with usegmtime=no.")
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) for caller numbers written without +country; unset: "
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",
     )
@@ -56,7 +56,6 @@ class SiteSettings(BaseModel):
         ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers)."
     )
 
-    _region = field_validator("phone_region")(check_region)
 
     def sla_threshold_ms(self, queue: str | None) -> int:
         seconds = self.queue_sla_threshold_s.get(queue, self.sla_threshold_s) if queue else self.sla_threshold_s

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from adapters.base.config import AdapterSettings
-from bus.identifiers.settings import check_region
+from bus.identifiers.settings import PhoneRegion
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -75,12 +75,11 @@ class PollerSettings(Section):
     )
     batch_size: int = Field(500, gt=0)
     poll_interval_s: float = Field(2.0, gt=0)
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of this table's phone numbers written without +country; unset: the "
         "adapter's phone_region.",
     )
 
-    _region = field_validator("phone_region")(check_region)
     _names = field_validator("table", "primary_key", "updated_at_column", "event_type_column")(
         lambda v: _sql_name(v) if v is not None else v
     )
@@ -102,12 +101,11 @@ class LegacySettings(AdapterSettings):
     state_dir: Path = Field(Path(".omnibus/legacy"), description="Poller positions and batch-file checkpoints.")
     default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of amounts that name none.")
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of this system's phone numbers written without +country (outbox, and "
         "pollers and batch layouts that name none); unset: OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",
     )
 
-    _region = field_validator("phone_region")(check_region)
 
     @model_validator(mode="before")
     @classmethod

@@ -43,7 +43,7 @@ from pydantic import (
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
-from bus.identifiers.settings import check_region
+from bus.identifiers.settings import PhoneRegion
 
 
 class FieldSpec(BaseModel):
@@ -72,13 +72,12 @@ class Layout(BaseModel):
     skip_prefixes: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of the file's phone numbers written without +country; unset: the "
         "adapter's phone_region.",
     )
     fields: dict[str, FieldSpec]
 
-    _region = field_validator("phone_region")(check_region)
 
     @field_validator("event")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
-from bus.identifiers.settings import check_region
+from bus.identifiers.settings import PhoneRegion
 from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
@@ -49,7 +49,7 @@ class WebSettings(AdapterSettings):
     group_identifier_type: str | None = Field(
         "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
     )
-    phone_region: str | None = Field(
+    phone_region: PhoneRegion = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",
     )
@@ -61,7 +61,6 @@ class WebSettings(AdapterSettings):
         ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
     )
 
-    _region = field_validator("phone_region")(check_region)
 
     @field_validator("offer_events")
     @classmethod

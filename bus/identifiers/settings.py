@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from typing import Annotated
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -30,6 +31,10 @@ def check_region(value: str | None) -> str | None:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {value!r}: expected an ISO 3166-1 alpha-2 code such as FR")
     return region
+
+
+# A setting's phone region, checked and upper-cased by ``check_region``: one declaration for every adapter.
+PhoneRegion = Annotated[str | None, AfterValidator(check_region)]
 
 
 class IdentifierSettings(BaseModel):
