@@ -108,7 +108,9 @@ def parse_with_json(body: bytes | str, what: str = "body") -> Any:
 _decode = msgspec.json.Decoder().decode
 # msgspec reads integers of any length, where ``_bounded_int`` refuses more than MAX_INT_DIGITS digits; a
 # body with a run of this many digits goes through json. NaN/Infinity and overflowing doubles msgspec refuses.
-_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_INT_DIGITS // 2))
+# (Every digit made "0", then one search for the run: a regular expression scans a body ten times slower.)
+_ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_DIGITS = b"0" * (MAX_INT_DIGITS // 2)
 # Both parsers give up near Python's recursion limit (about 993 levels for json, 998 for msgspec from
 # the same frame), so between the two they would disagree: a body with this many brackets or more, which
 # alone could nest that deep, goes through json only.
@@ -116,7 +118,7 @@ _MAX_OPENERS = 900
 
 
 def _msgspec_reads_it_alike(body: bytes | bytearray) -> bool:
-    return body.count(b"[") + body.count(b"{") < _MAX_OPENERS and _LONG_DIGITS.search(body) is None
+    return body.count(b"[") + body.count(b"{") < _MAX_OPENERS and _LONG_DIGITS not in body.translate(_ZERO_DIGITS)
 
 
 # A JSON escape that may stand for a lone surrogate (``\\ud800``..``\\udfff``); text decoded from UTF-8

@@ -265,8 +265,9 @@ def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: 
         for name, m in rows
     )
     single_line = (
-        f"A single `/v1/track` call costs {single.cpu_us_per_event:.0f} µs of adapter CPU: HTTP and the request's own"
-        " work are paid per event there, so the target does not apply to it (and it is far above it)."
+        f"A single `/v1/track` call costs {single.cpu_us_per_event:.0f} µs of adapter CPU per event: HTTP, the dedupe"
+        " transaction and the Kafka request are paid per event there; it is far above 60 µs and is not the figure"
+        " the target is measured on."
         if single is not None else "")
     return f"""# Web-hall batch ingest benchmark
 
@@ -291,8 +292,8 @@ idempotent acks=all `AIOKafkaProducer` (same compression, linger and batch size)
 |---|---:|---:|---:|---:|---:|---:|
 {table}
 
-The web hall's per-event figure is the batch row: SDKs (analytics.js, the mobile and server libraries) send
-their events in `/v1/batch` requests. {single_line}
+The web hall's per-event figure, the one the ≤ 60 µs target is measured on, is the batch row: SDKs
+(analytics.js, the mobile and server libraries) send their events in `/v1/batch` requests. {single_line}
 
 CPU per event (batch): the adapter's processes {adapter.cpu_us_per_event:.0f} µs (target ≤ 60 µs: {"met" if adapter.cpu_us_per_event <= 60 else "NOT met"}), the bare producer
 {bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
