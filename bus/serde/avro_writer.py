@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bus.errors import OmnibusError
+
 _SMALL = 1 << 14  # zig-zag values whose varint is precomputed (two bytes at most)
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 _INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
@@ -33,12 +35,12 @@ _DOUBLE = struct.Struct("<d").pack
 _FLOAT = struct.Struct("<f").pack
 
 
-class Defer(Exception):  # noqa: N818 - not an error: "let fastavro write this value"
-    """The value is not one this writer is sure to write as fastavro does."""
+class Defer(OmnibusError):  # noqa: N818 - not an error: "let fastavro write this value"
+    """The value is not one this writer is sure to write as fastavro does (never leaves ``bus.serde``)."""
 
 
-class Unsupported(Exception):  # noqa: N818 - internal to compiling
-    """The schema uses something this writer does not cover."""
+class Unsupported(OmnibusError):  # noqa: N818 - internal to compiling
+    """The schema uses something this writer does not cover (never leaves ``compile_writer``)."""
 
 
 def _varint(zigzag: int) -> bytes:
