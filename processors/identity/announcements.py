@@ -22,6 +22,7 @@ from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
 from processors.identity.config import IDENTIFIER_TYPES
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned,
     Created,
@@ -51,7 +52,7 @@ def _lineage(lineage: Lineage) -> dict[str, str]:
 
 class Announcer:
     def __init__(
-        self, topics: TopicSettings, load_event: Callable[[dict[str, Any]], Event], *,
+        self, topics: TopicSettings, load_event: Callable[[EventRef], Event], *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = CUSTOMER_EVENTS.name(topics)
@@ -116,7 +117,7 @@ class Announcer:
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
                 "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id, "version": output.version,
             }))]
-        if isinstance(output, Resolved) and output.event_ref and output.event_ref["t"] == self._contact_source:
+        if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]
         return []
 

@@ -6,8 +6,18 @@ import pytest
 from bus.config import TopicSettings
 from bus.serde import SerdeContext
 from processors.identity.announcements import Announcer, identifier_record
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, announcement_id,
+    Assigned,
+    Created,
+    Lineage,
+    Linked,
+    Merged,
+    Refused,
+    Resolved,
+    Send,
+    Split,
+    announcement_id,
 )
 from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
 
@@ -64,9 +74,9 @@ def test_event_ids_are_stable_across_replays() -> None:
 
 
 def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -> None:
-    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.contact.events.v1"}, "ev-1"))
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.contact.events.v1", "s", b""), "ev-1"))
     assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
-    assert ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.business.events.v1"}, "ev-1")) == []
+    assert ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.business.events.v1", "s", b""), "ev-1")) == []
     assert ANNOUNCER.outgoing(Send("x", {})) == []
 
 

@@ -1,26 +1,37 @@
 import pytest
 
-from processors.identity.graph.engine import IdentityGraph, thaw
+from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.local import MemoryStore
+from processors.identity.graph.messages import Assign, Block, Visit
+from processors.identity.graph.saga import new_saga
+from processors.identity.graph.state import CustomerState, thaw
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 from tests.processors.identity.support import settings
 
 
 def test_thaw_copies_containers_so_stored_states_never_change_in_place() -> None:
-    stored = {"m": {"A:1": 1}, "q": [{"k": "x"}], "o": "cus_1"}
+    stored = CustomerState(created=True, members={"A:1": (1, 0)}, waiting=[Assign("cus_1", 1)])
     copy = thaw(stored)
-    copy["m"]["B:2"] = 1
-    copy["q"].append({"k": "y"})
-    assert stored == {"m": {"A:1": 1}, "q": [{"k": "x"}], "o": "cus_1"}
-    assert thaw(None) == {}
+    copy.members["B:2"] = (1, 0)
+    copy.waiting.append(Assign("cus_2", 2))
+    assert stored == CustomerState(created=True, members={"A:1": (1, 0)}, waiting=[Assign("cus_1", 1)])
 
 
-def test_unknown_message_kinds_are_errors_and_leave_no_state() -> None:
+def test_message_kinds_a_node_does_not_take_are_errors_and_leave_no_state() -> None:
     graph = IdentityGraph(LinkPolicy(settings()), ProfileBook([]), lambda ref: None)  # type: ignore[arg-type, return-value]
     store = MemoryStore()
     with pytest.raises(ValueError, match="no handler"):
-        graph.handle(store, "EMAIL:a@x.org", {"k": "frobnicate"})
+        graph.handle(store, "EMAIL:a@x.org", Block("cus_1", {}, []))
     with pytest.raises(ValueError, match="no handler"):
-        graph.handle(store, "cus_1", {"k": "visit"})
+        graph.handle(store, "cus_1", Visit(new_saga("e", "WEB", 0, ["EMAIL:a@x.org"], None, 0.0)))
     assert store.nodes == {}
+
+
+def test_the_engine_and_the_node_modules_import_without_a_cycle() -> None:
+    import subprocess
+    import sys
+
+    for module in ("identifier_node", "customer_node", "rank_node", "blocking_node", "engine"):
+        code = f"import processors.identity.graph.{module}"
+        subprocess.run([sys.executable, "-c", code], check=True)
