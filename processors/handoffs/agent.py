@@ -10,20 +10,20 @@ are followed (#15), a second agent digests ``business.events.v1`` into ``handoff
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from bus.app import create_app
+from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.logging import get_logger
-from bus.producer import EventProducer
+from bus.producer import EventProducer, LazyProducer
 from bus.serde import build_serde
+from bus.ticks import BadTick, decode_tick, tick_records
 from bus.topics import (
     BUSINESS_EVENTS,
     DEAD_LETTERS,
@@ -33,13 +33,11 @@ from bus.topics import (
     HANDOFF_TIER_FACTS,
 )
 from processors import readiness
-from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
-from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -47,41 +45,11 @@ TABLE_NAME = "handoff-state"
 log = get_logger(__name__, component=APP_NAME)
 
 
-class _StartOnFirstUse:
-    """The event producer, created and started on first use, inside the worker's event loop (aiokafka needs a
-    running loop, and faust may deliver records before extra services start)."""
-
-    def __init__(self, factory: Callable[[], EventProducer]) -> None:
-        self._factory = factory
-        self._producer: EventProducer | None = None
-        self._lock = asyncio.Lock()
-
-    async def ready(self) -> EventProducer:
-        if self._producer is None:
-            async with self._lock:
-                if self._producer is None:
-                    producer = self._factory()
-                    await producer.start()
-                    self._producer = producer
-        return self._producer
-
-    async def publish_many(self, items: Any) -> Any:
-        return await (await self.ready()).publish_many(items)
-
-    async def publish(self, item: Any) -> Any:
-        return await (await self.ready()).publish(item)
-
-    async def stop(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
-
-
 @dataclass
 class HandoffWorker:
     app: faust.App
     tracker: HandoffTracker
-    producer: _StartOnFirstUse
+    producer: LazyProducer
     feed: DirectoryFeed | None = None  # None when customers are not followed
 
 
@@ -89,7 +57,7 @@ def build_worker(
     settings: OmnibusSettings, handoffs: HandoffsSettings, policy: HandoffPolicy, clock: Clock, **faust_overrides: Any
 ) -> HandoffWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = _StartOnFirstUse(lambda: EventProducer(settings, serializer))
+    producer = LazyProducer(lambda: EventProducer(settings, serializer))
     # The writer only calls ``publish``, which the lazily started producer provides.
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)

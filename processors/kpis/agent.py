@@ -19,13 +19,15 @@ from typing import Any
 import faust
 
 from bus.app import create_app
+from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, LazyProducer, Outgoing
 from bus.serde import build_serde
+from bus.ticks import BadTick, decode_tick, tick_records
 from bus.topics import (
     CONTACT_EVENTS,
     CUSTOMER_CONTACTS,
@@ -39,9 +41,6 @@ from bus.topics import (
     TopicSpec,
 )
 from processors import readiness
-from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
-from processors.handoffs.clock import Clock, to_micros
-from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move

@@ -1,11 +1,11 @@
-"""Clock ticks: how time reaches the deadline scan, per partition, through Kafka.
+"""Clock ticks: how time reaches a processor's per-partition scans (handoff deadlines, KPI windows) through Kafka.
 
-faust lets a table be written only while processing a record of the partition the key lives in, so the
-scan runs on records: the tick topic is co-partitioned with the handoff events (same partition count)
-and consumed by the same agent, and a tick on partition p scans the handoffs of partition p. A tick
+faust lets a table be written only while processing a record of the partition the key lives in, so a
+scan runs on records: a tick topic is co-partitioned with the processor's inputs (same partition count)
+and consumed by the same agent, and a tick on partition p scans the state of partition p. A tick
 carries the instant to scan at, read from the worker's ``Clock``; ticks published while the worker is
 down wait in the topic, so no deadline is skipped. The payload is a tiny JSON object, internal to the
-tracker (not part of the Avro contract).
+processor (not part of the Avro contract). Used by ``processors.handoffs`` and ``processors.kpis``.
 """
 
 from __future__ import annotations
