@@ -23,7 +23,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.logging import get_logger
 from bus.producer import EventProducer, LazyProducer
 from bus.serde import build_serde
-from bus.ticks import BadTick, decode_tick, tick_records
+from bus.ticks import BadTick, Ticker
 from bus.topics import (
     BUSINESS_EVENTS,
     DEAD_LETTERS,
@@ -68,18 +68,15 @@ def build_worker(
     table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),
                       partitions=HANDOFF_EVENTS.partition_count(settings.topics))
 
-    def owned_partitions() -> set[int]:
-        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
-
+    ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s)
     directory = CustomerDirectory() if handoffs.follow_customers else None
     feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
-        owned_partitions=owned_partitions, directory=directory,
+        owned_partitions=ticker.owned_partitions, directory=directory,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
-    tolerance_us = int(handoffs.tick_tolerance_s * 1_000_000)
 
     @app.agent(source, name=f"{APP_NAME}.tracker")
     async def track(stream: faust.StreamT) -> None:
@@ -87,7 +84,7 @@ def build_worker(
             record = raw_record(event.message)
             if record.topic == ticks_topic:
                 try:
-                    now_us = decode_tick(record, not_after_us=to_micros(clock.now()) + tolerance_us)
+                    now_us = ticker.read(record)
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
                     continue
@@ -118,13 +115,7 @@ def build_worker(
         async def start_directory_feed() -> None:
             await feed.start()
 
-    if handoffs.tick_interval_s > 0:
-
-        @app.timer(handoffs.tick_interval_s, name=f"{APP_NAME}.ticker")
-        async def publish_ticks() -> None:
-            ready = await producer.ready()
-            for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
-                await ready.send_raw(ticks_topic, key, value)
+    ticker.publish_every(handoffs.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
 
     @app.timer(handoffs.metrics_refresh_s, name=f"{APP_NAME}.gauges")
     async def refresh_gauges() -> None:
