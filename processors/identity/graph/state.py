@@ -9,6 +9,7 @@ still decode; a state written as JSON before this format is read by ``legacy.dec
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, TypeVar
 
 import msgspec
@@ -115,13 +116,35 @@ def thaw(state: S) -> S:
     return msgspec.structs.replace(state, **changes)
 
 
+# Profiles are stored deflated (raw deflate, zlib level 1) with a preset dictionary of the strings every
+# profile repeats (section, channel and field names), behind a one-byte format mark: ~185 -> ~104 bytes for
+# a one-contact profile, for ~15 µs to deflate and ~3 µs to inflate (tests/bench/identity_memory.py). The dictionary of a mark never changes
+# (stored profiles need it to inflate); a better one gets a new mark, and the old mark stays readable.
+PROFILE_DEFLATE_V1 = 0x01
+PROFILE_WINDOW_BITS = 10  # a 1 KiB window (and a small hash table): a few KiB of zlib state to set up, not 256
+_PROFILE_ZDICT_V1 = b"".join(_ENCODER.encode(word) for word in (
+    "recent_contacts", "products", "CALL_CENTER", "WEB", "BRANCH", "BACK_OFFICE", "BUSINESS_SYSTEM", "id", "at",
+    "site", "kind", "name", "outcome", "agent_id", "duration_ms", "abandoned", "queue", "CALL", "RESOLVED",
+    "COUNTER_TRANSACTION", "product_code", "product_name", "subscription_id", "account_number", "status", "since",
+    "ACTIVE", "CANCELLED",
+))
+
+
 def encode_profile(profile: ProfileState) -> bytes:
-    """A profile (``{section name: section state}``, JSON-compatible values) as a msgpack map."""
-    return _ENCODER.encode(profile)
+    """A profile (``{section name: section state}``, JSON-compatible values): mark + deflated msgpack map."""
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -PROFILE_WINDOW_BITS, 2, zlib.Z_DEFAULT_STRATEGY,
+                               _PROFILE_ZDICT_V1)
+    return bytes((PROFILE_DEFLATE_V1,)) + deflate.compress(_ENCODER.encode(profile)) + deflate.flush()
 
 
 def decode_profile(data: bytes) -> ProfileState:
-    """The profile in ``data``; ``msgspec.DecodeError`` if it is not a msgpack map."""
+    """The profile in ``data`` (deflated with a known mark, or a plain msgpack map).
+
+    Raises ``msgspec.DecodeError`` or ``zlib.error`` if it is neither.
+    """
+    if data[:1] == bytes((PROFILE_DEFLATE_V1,)):
+        inflate = zlib.decompressobj(-PROFILE_WINDOW_BITS, _PROFILE_ZDICT_V1)
+        data = inflate.decompress(data[1:]) + inflate.flush()
     return _PROFILE_DECODER.decode(data)
 
 

@@ -35,3 +35,23 @@ def test_the_engine_and_the_node_modules_import_without_a_cycle() -> None:
     for module in ("identifier_node", "customer_node", "rank_node", "blocking_node", "engine"):
         code = f"import processors.identity.graph.{module}"
         subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_event_record_is_decoded_only_where_a_profile_section_reads_it() -> None:
+    from processors.identity.graph.messages import EventRef
+    from processors.identity.intake import ref_loader
+    from tests.processors.identity.support import DESERIALIZER, Harness, interaction, observed
+
+    h = Harness()
+    decoded: list[str] = []
+    load = ref_loader(DESERIALIZER)
+
+    def counting(ref: EventRef):  # type: ignore[no-untyped-def]
+        decoded.append(ref.schema)
+        return load(ref)
+
+    h.local.graph = IdentityGraph(LinkPolicy(h.config), h.book, counting, dedupe_window=h.config.dedupe_window)
+    h.feed(observed([("EMAIL", "a@x.org")]))  # no profile section reads IdentifiersObserved
+    h.feed(interaction([("EMAIL", "a@x.org"), ("PHONE", "13900000001")]))
+    assert decoded == ["omnibus.contact.InteractionRecorded"]
+    assert len(h.local.store.profiles) == 1
