@@ -68,33 +68,63 @@ def test_the_survivor_does_not_depend_on_the_order_of_merges() -> None:
     assert [(m.survivor_id, m.merged_id) for m in h.decisions(Merged)][0] == (oldest, youngest)
 
 
-def test_a_merge_that_would_break_a_limit_is_refused_and_recorded() -> None:
+def test_a_merge_over_a_limit_keeps_the_identifier_seen_first_and_evicts_the_other() -> None:
+    """Without the matcher (mechanics settings), a limit decides which identifiers the merged customer
+    keeps, not whether it merges: the national ID seen later is evicted and announced (issue #8 item 5)."""
     h = Harness()
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"), minutes=0)
     h.observe(("NATIONAL_ID", NID_B), ("EMAIL", "bo@x.org"), minutes=5)
-    first, second = h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")
-    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"))
-    assert not h.decisions(Merged)
+    first = h.customer("PHONE", "13900000001")
+    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"), minutes=9)
+    (merged,) = h.decisions(Merged)
+    assert merged.survivor_id == first and set(merged.moved) == {"EMAIL:bo@x.org"}
     (refused,) = h.decisions(Refused)
-    assert refused.lineage.rule == MAX_PER_CUSTOMER and "NATIONAL_ID" in refused.reason
+    assert (refused.identifier, refused.lineage.rule, refused.evicted) == (h.key("NATIONAL_ID", NID_B), MAX_PER_CUSTOMER,
+                                                                          True)
     assert refused.lineage.triggering_event_id == event.value["envelope"]["event_id"]
-    assert {refused.customer_id, refused.other_customer_id} == {first, second}
-    assert refused.identifier == "PHONE:+8613900000001"  # email outranks phone: the phone gives way
-    assert (h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")) == (first, second)
+    assert h.customer("NATIONAL_ID", NID_B) is None and h.customer("EMAIL", "bo@x.org") == first
     h.local.check_consistent()
 
 
-def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
-    h = Harness()
+def test_a_merge_is_refused_when_the_linking_identifier_itself_gives_way() -> None:
+    h = Harness(settings(max_per_customer={"EMAIL": 1}))
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"), minutes=0)
+    h.observe(("ACCOUNT", "B1"), ("EMAIL", "b@x.org"), minutes=5)
+    first, second = h.customer("ACCOUNT", "A1"), h.customer("ACCOUNT", "B1")
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "b@x.org"), minutes=9)  # b ranks after a: it cannot join A1's customer
+    assert not h.decisions(Merged)
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.lineage.rule, refused.evicted) == ("EMAIL:b@x.org", MAX_PER_CUSTOMER, False)
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    h.local.check_consistent()
+
+
+def test_two_national_ids_met_through_a_phone_stay_two_people_with_the_matcher() -> None:
+    h = Harness(matcher_settings())
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"))  # the mother
     mother = h.customer("PHONE", "13900000001")
-    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"))  # the son, same phone
+    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"), minutes=1)  # the son
     son = h.customer("NATIONAL_ID", NID_B)
     assert son != mother and h.customer("EMAIL", "son@x.org") == son
     assert h.customer("PHONE", "13900000001") == mother
     (refused,) = h.decisions(Refused)
     assert refused.identifier == "PHONE:+8613900000001"
     assert (refused.customer_id, refused.other_customer_id) == (son, mother)
+
+
+def test_an_event_meeting_a_customer_through_a_lower_priority_identifier_joins_it_by_rank() -> None:
+    """Limit met through a lower-priority identifier (issue #8 item 5): the event's new e-mail joins the
+    device's customer and the e-mail that ranks last gives way, as if they had arrived in time order."""
+    h = Harness(settings(max_per_customer={"EMAIL": 2}))
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "b@x.org"), minutes=2)
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "c@x.org"), minutes=3)
+    customer = h.customer("DEVICE", "dev-1")
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "a@x.org"), minutes=1)  # occurred first, arrives last
+    assert h.customer("EMAIL", "a@x.org") == h.customer("EMAIL", "b@x.org") == customer
+    assert h.customer("EMAIL", "c@x.org") is None
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.evicted) == ("EMAIL:c@x.org", True)
+    h.local.check_consistent()
 
 
 def test_a_new_identifier_over_the_limit_is_not_linked() -> None:
