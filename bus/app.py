@@ -8,8 +8,9 @@ has open duplicate and loss bugs, so processors run at-least-once and dedupe on 
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -41,8 +42,7 @@ def create_app(
     app_id = f"{settings.topics.prefix}.{name}"
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     options: dict[str, Any] = {
-        # faust writes a little to disk even with memory tables; never into the working directory.
-        "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
+        "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
         "producer_acks": -1,
@@ -63,6 +63,15 @@ def create_app(
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
     return app
+
+
+def private_datadir(app_id: str) -> str:
+    """A directory of this process alone for faust's few files (tables live in memory and are rebuilt from their
+    changelogs, so nothing there outlives the process): never the working directory, and never a path that two
+    workers or two deployments on one machine would share. Removed when the process exits."""
+    path = tempfile.mkdtemp(prefix=f"omnibus-{app_id}-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:

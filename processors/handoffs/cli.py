@@ -19,11 +19,11 @@ from rich.table import Table
 from bus.bootstrap import core_settings
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
+from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
-from processors.handoffs.replay import replay_topic
 from processors.handoffs.report import compute_report, hours_minutes, to_csv, to_json
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
@@ -50,8 +50,8 @@ def run_command(
     """Run the tracker worker until interrupted."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
+    from bus.clock import SystemClock
     from processors.handoffs.agent import build_worker
-    from processors.handoffs.clock import SystemClock
 
     def own_settings(_: OmnibusSettings) -> tuple[HandoffsSettings, Any]:
         handoffs = _handoffs_settings(policy_file)

@@ -90,8 +90,8 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
 
 
 async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
+    from bus.replay import replay_topic
     from bus.topics import IDENTITY_REVIEWS
-    from processors.handoffs.replay import replay_topic
     from processors.identity.review import open_reviews
 
     replay = await replay_topic(settings, IDENTITY_REVIEWS)

@@ -33,7 +33,7 @@ def run_command(
     """Run a KPI worker until interrupted (several share the work by partitions)."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
-    from processors.handoffs.clock import SystemClock
+    from bus.clock import SystemClock
     from processors.kpis.agent import build_worker
 
     def own_settings(_: OmnibusSettings) -> KpisSettings:
