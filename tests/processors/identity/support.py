@@ -196,7 +196,7 @@ def anchored_identifiers(person: int, anchors: str, emails: list[tuple[int, int]
     ``d`` device: priorities above and below EMAIL) and e-mails ``(anchor index, n)``, each e-mail bound to
     one anchor of the event (so it never links anything its anchor does not: evicting it unlinks nothing).
     Customers of one person that met through different anchors merge when an event carries both."""
-    names = sorted(set(anchors))
+    names = sorted(set(anchors) & set(ANCHORS))
     ids = [(ANCHORS[name][0], ANCHORS[name][1].format(person)) for name in names]
     ids += [("EMAIL", f"p{person}{names[index % len(names)]}-{n}@x.org") for index, n in emails]
     return ids
