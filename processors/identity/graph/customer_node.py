@@ -18,6 +18,7 @@ from __future__ import annotations
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
+    conflict,
     evict,
     eviction,
     give_way,
@@ -79,6 +80,8 @@ def on_join(ctx: Ctx, message: Message) -> None:
     added = [key for key in message["add"] if key not in members]
     culprit = message["cul"]
     giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, _waived(saga))
+    if not message["new"] and (two := conflict(ctx.policy, members, dict.fromkeys(added, 0), _waived(saga))):
+        giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
     decision, score = Decision.MERGE, None
     if culprit not in giving and not message["new"] and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
@@ -161,13 +164,17 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message["m"].items()},
                       _waived(saga))
     culprit = message["cul"]
+    # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
+    # identifier itself ranks beyond a limit.
+    limit_reason = conflict(ctx.policy, members, message["m"], _waived(saga)) or (
+        giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
     if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
-    elif culprit in giving:
-        rule, reason = MAX_PER_CUSTOMER, giving[culprit]
+    elif limit_reason is not None:
+        rule, reason = MAX_PER_CUSTOMER, limit_reason
     elif saga.get("reject"):
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.get("force"):  # an operator's accept skips the weight

@@ -90,6 +90,21 @@ def give_way(policy: LinkPolicy, members: Mapping[str, int], added: Mapping[str,
     return giving
 
 
+def conflict(policy: LinkPolicy, members: Mapping[str, int], added: Mapping[str, int],
+             waived: tuple[str, ...] = ()) -> str | None:
+    """The reason, when ``added`` would give ``members`` a second identifier of a type limited to one.
+
+    A limit of one (national ID, user id) says that two values are two people: such a merge or join is
+    refused, like the matcher's veto, rather than ranked (a larger limit, e-mails or phones, is a cap).
+    """
+    for kind in sorted({kind_of(key) for key in added if key not in members}):
+        if kind not in waived and policy.limit(kind) == 1:
+            count = len({key for key in [*members, *added] if kind_of(key) == kind})
+            if count > 1 and count > sum(1 for key in members if kind_of(key) == kind):
+                return f"the customer would hold {count} {kind} identifiers (limit 1)"
+    return None
+
+
 def eviction(root: str, key: str, value: int, triggering_event_id: str, channel: str,
              reason: str) -> tuple[str, dict[str, Any]]:
     """The ``evict`` message for member ``key`` of value ``value`` (``m``), on behalf of ``root``."""

@@ -68,21 +68,39 @@ def test_the_survivor_does_not_depend_on_the_order_of_merges() -> None:
     assert [(m.survivor_id, m.merged_id) for m in h.decisions(Merged)][0] == (oldest, youngest)
 
 
-def test_a_merge_over_a_limit_keeps_the_identifier_seen_first_and_evicts_the_other() -> None:
-    """Without the matcher (mechanics settings), a limit decides which identifiers the merged customer
-    keeps, not whether it merges: the national ID seen later is evicted and announced (issue #8 item 5)."""
+def test_a_merge_that_would_break_a_limit_is_refused_and_recorded() -> None:
     h = Harness()
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"), minutes=0)
     h.observe(("NATIONAL_ID", NID_B), ("EMAIL", "bo@x.org"), minutes=5)
-    first = h.customer("PHONE", "13900000001")
-    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"), minutes=9)
-    (merged,) = h.decisions(Merged)
-    assert merged.survivor_id == first and set(merged.moved) == {"EMAIL:bo@x.org"}
+    first, second = h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")
+    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"))
+    assert not h.decisions(Merged)
     (refused,) = h.decisions(Refused)
-    assert (refused.identifier, refused.lineage.rule, refused.evicted) == (h.key("NATIONAL_ID", NID_B), MAX_PER_CUSTOMER,
-                                                                          True)
+    assert refused.lineage.rule == MAX_PER_CUSTOMER and "NATIONAL_ID" in refused.reason
     assert refused.lineage.triggering_event_id == event.value["envelope"]["event_id"]
-    assert h.customer("NATIONAL_ID", NID_B) is None and h.customer("EMAIL", "bo@x.org") == first
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    assert refused.identifier == "PHONE:+8613900000001"  # email outranks phone: the phone gives way
+    assert (h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")) == (first, second)
+    h.local.check_consistent()
+
+
+def test_a_merge_over_a_limit_keeps_the_emails_seen_first_and_evicts_the_other() -> None:
+    """Issue #8 item 5: A has 3 e-mails, B has 3, the limit is 5. An event links them: they merge (a
+    limit above one is a cap, not a sign of two people) and the e-mail seen last is evicted, as if the
+    link had come first and the e-mails one by one."""
+    h = Harness(settings(max_per_customer={"EMAIL": 5}))
+    for minute, (account, email) in enumerate([("A1", "a1"), ("B1", "b1"), ("A1", "a2"), ("B1", "b2"),
+                                               ("A1", "a3"), ("B1", "b3")]):
+        h.observe(("ACCOUNT", account), ("EMAIL", f"{email}@x.org"), minutes=minute)
+    first = h.customer("ACCOUNT", "A1")
+    event = h.observe(("ACCOUNT", "A1"), ("ACCOUNT", "B1"), minutes=9)
+    (merged,) = h.decisions(Merged)
+    assert merged.survivor_id == first and "EMAIL:b3@x.org" not in merged.moved
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.lineage.rule, refused.evicted) == ("EMAIL:b3@x.org", MAX_PER_CUSTOMER, True)
+    assert refused.lineage.triggering_event_id == event.value["envelope"]["event_id"]
+    assert h.customer("EMAIL", "b3@x.org") is None
+    assert {h.customer("EMAIL", f"{e}@x.org") for e in ("a1", "a2", "a3", "b1", "b2")} == {first}
     h.local.check_consistent()
 
 
@@ -99,11 +117,11 @@ def test_a_merge_is_refused_when_the_linking_identifier_itself_gives_way() -> No
     h.local.check_consistent()
 
 
-def test_two_national_ids_met_through_a_phone_stay_two_people_with_the_matcher() -> None:
-    h = Harness(matcher_settings())
+def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
+    h = Harness()
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"))  # the mother
     mother = h.customer("PHONE", "13900000001")
-    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"), minutes=1)  # the son
+    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"))  # the son, same phone
     son = h.customer("NATIONAL_ID", NID_B)
     assert son != mother and h.customer("EMAIL", "son@x.org") == son
     assert h.customer("PHONE", "13900000001") == mother
