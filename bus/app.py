@@ -8,16 +8,18 @@ has open duplicate and loss bugs, so processors run at-least-once and dedupe on 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import shutil
 import tempfile
 from typing import Any
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import commit_watchdog, record_headers
 from bus.config import OmnibusSettings
-from bus.kafka_client import faust_broker_options
+from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
 
@@ -86,8 +88,20 @@ def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> 
     return port
 
 
+async def probe_cluster(settings: OmnibusSettings) -> None:
+    """Connect to the cluster once and leave. Raises ``KafkaConnectionError`` when no bootstrap server answers."""
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    await admin.close()
+
+
 def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
-    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted)."""
+    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted).
+
+    Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
+    among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
+    """
+    asyncio.run(probe_cluster(settings))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     worker.execute_from_commandline()

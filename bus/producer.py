@@ -75,7 +75,12 @@ class EventProducer:
         # build their components before the loop (faust's worker) starts.
         if self._client is None:
             self._client = AIOKafkaProducer(**self._options)
-        await self._client.start()
+        try:
+            await self._client.start()
+        except BaseException:
+            client, self._client = self._client, None  # closed, so no "Unclosed AIOKafkaProducer" at exit
+            await client.stop()
+            raise
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
