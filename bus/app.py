@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from bus import commit_watchdog, record_headers
+from bus import commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
@@ -62,6 +62,7 @@ def create_app(
     app = faust.App(app_id, **options)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     return app
 
 
