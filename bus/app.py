@@ -14,11 +14,12 @@ from typing import Any
 
 import faust
 
-from bus import commit_watchdog, record_headers, takeover
+from bus import commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
+from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
 log = get_logger(__name__)
@@ -40,6 +41,8 @@ def create_app(
     """
     app_id = f"{settings.topics.prefix}.{name}"
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
+    strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
+    commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
