@@ -173,6 +173,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.intake_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("intake", exc)
@@ -183,6 +186,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.graph_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("graph", exc)
