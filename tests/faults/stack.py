@@ -111,9 +111,11 @@ class Stack:
             "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal-web": WRITE_KEY}),
         }
 
-    def omnibus(self, args: list[str], timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:
+    def omnibus(self, args: list[str], timeout_s: float = 60.0, stdin: str | None = None,
+                ) -> subprocess.CompletedProcess[str]:
+        """``omnibus <args>`` to its end; output (stdout and stderr) in ``.stdout``."""
         return subprocess.run([sys.executable, "-c", "from omnibus.cli import app; app()", *args],
-                              env={**os.environ, **self.env()}, cwd=self.root, capture_output=False,
+                              env={**os.environ, **self.env()}, cwd=self.root, input=stdin,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout_s,
                               check=False)
 
