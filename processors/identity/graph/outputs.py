@@ -22,10 +22,15 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """A protocol message for the node ``node`` (the record key on the graph topic)."""
+    """A protocol message for the node ``node`` (the record key on the graph topic).
+
+    ``parked``: a message for the sending node itself that must go round the topic rather than be
+    handled at once (the node's deferral queue was full, ``engine.MAX_DEFERRED_BYTES``).
+    """
 
     node: str
     message: dict[str, Any]
+    parked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
