@@ -68,6 +68,13 @@ class CallCenterSettings(AdapterSettings):
         None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours)."
     )
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    twilio_max_age_s: float | None = Field(
+        300.0, gt=0,
+        description="A signed TaskRouter callback whose Timestamp is further than this from our clock (either way) is "
+        "refused 401, and one whose event Sid was accepted within this span is refused as a replay. Twilio signs the "
+        "whole form, Timestamp and Sid included, so a captured request can be neither re-dated nor repeated. None "
+        "turns both checks off (e.g. to feed recorded callbacks).",
+    )
     asterisk_optional_columns: tuple[str, ...] = Field(
         ("uniqueid", "userfield"),
         description="Columns cdr.conf appends after amaflags, in order (loguniqueid, loguserfield, newcdrcolumns).",
