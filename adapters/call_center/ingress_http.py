@@ -120,7 +120,7 @@ class CallCenterIngress:
         form = {name: fields.getone(name) for name in fields}
         max_age_s = self._settings.twilio_max_age_s
         event_sid = form.get("Sid", "")
-        if max_age_s is None or not event_sid:
+        if not max_age_s or not event_sid:
             return await self._taskrouter_event(form, ctx, started)
         async with self._state.hold(f"event:{event_sid}"):  # two copies racing: one passes, the other is a replay
             if self._state.twilio_event_seen(event_sid):
@@ -198,7 +198,7 @@ class CallCenterIngress:
         if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
             raise Unauthorized("X-Twilio-Signature does not match this request")
         max_age_s = self._settings.twilio_max_age_s
-        if max_age_s is not None:
+        if max_age_s:
             age_s = _callback_age_s(form, time.time())
             if age_s is None or abs(age_s) > max_age_s:
                 raise Unauthorized(f"TaskRouter callback Timestamp is missing or more than {max_age_s:.0f} s from "
