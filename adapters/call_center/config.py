@@ -9,7 +9,6 @@ are signed with that site's Twilio auth token. ``sites`` is given as JSON in the
 from __future__ import annotations
 
 import hmac
-
 from pathlib import Path
 
 from pydantic import (
