@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -66,7 +66,12 @@ class EventProducer:
         # build their components before the loop (faust's worker) starts.
         if self._client is None:
             self._client = AIOKafkaProducer(**self._options)
-        await self._client.start()
+        try:
+            await self._client.start()
+        except BaseException:
+            client, self._client = self._client, None  # closed, so no "Unclosed AIOKafkaProducer" at exit
+            await client.stop()
+            raise
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
@@ -126,3 +131,33 @@ class EventProducer:
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""
         return (await self.send([KafkaRecord(topic, key, value, tuple(headers))]))[0]
+
+
+class LazyProducer:
+    """An ``EventProducer`` created and started on first use, inside the worker's event loop (aiokafka needs a
+    running loop, and faust may deliver records before extra services start). Used by the faust processors."""
+
+    def __init__(self, factory: Callable[[], EventProducer]) -> None:
+        self._factory = factory
+        self._producer: EventProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> EventProducer:
+        if self._producer is None:
+            async with self._lock:
+                if self._producer is None:
+                    producer = self._factory()
+                    await producer.start()
+                    self._producer = producer
+        return self._producer
+
+    async def publish_many(self, items: Sequence[Outgoing]) -> list[RecordMetadata]:
+        return await (await self.ready()).publish_many(items)
+
+    async def publish(self, item: Outgoing) -> RecordMetadata:
+        return await (await self.ready()).publish(item)
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()

@@ -21,7 +21,7 @@ from bus.serde import Event, build_serde
 from bus.topics import (
     BUSINESS_EVENTS, CUSTOMER_IDENTIFIERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TIER_FACTS,
 )
-from processors.handoffs.clock import ManualClock
+from bus.clock import ManualClock
 from processors.handoffs.config import HandoffPolicy, SlaPolicy
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
