@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol
 
+import msgspec
+
 from processors.identity.graph.messages import AnyMessage, EventRef
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import BlockState, NodeState, S, thaw
@@ -24,6 +26,13 @@ if TYPE_CHECKING:
 CUSTOMER_PREFIX = "cus_"
 SHORT_HASH_CHARS = 12  # 48 bits: a collision inside one node's window of a few dozen tokens is negligible
 TOKEN_HASH_BYTES = SHORT_HASH_CHARS // 2
+# Deferred messages a node keeps in its state (``waiting``, their encoded size in ``waiting_bytes``); beyond
+# it they are parked on the graph topic and come back later. A state record must stay far below Kafka's
+# 1 MiB (``message.max.bytes``): 10,000 events of a new customer in one batch queued ~5 MB on its identifier (#13).
+MAX_DEFERRED_BYTES = 256 * 1024
+
+
+_ENCODER = msgspec.msgpack.Encoder()
 
 
 def short_hash(token: str) -> str:
@@ -88,18 +97,24 @@ class Ctx(Generic[S]):
         self.outputs.append(Send(node, message))
 
     def defer(self, message: AnyMessage) -> None:
-        """Queue ``message`` in the node's state until ``release_queue`` (identifier and customer nodes)."""
+        """Keep ``message`` until the node is released; when ``MAX_DEFERRED_BYTES`` are kept, park it on the
+        topic instead (it returns after the messages already waiting, and is deferred again if still blocked)."""
         state = self.state
         if isinstance(state, BlockState):
             raise TypeError("a blocking node does not queue messages")
+        size = len(_ENCODER.encode(message))
+        if state.waiting and state.waiting_bytes + size > MAX_DEFERRED_BYTES:
+            self.outputs.append(Send(self.key, message, parked=True))
+            return
         state.waiting.append(message)
+        state.waiting_bytes += size
 
     def release_queue(self) -> None:
         """Hand every deferred message back for handling on this node, oldest first."""
         state = self.state
         if not isinstance(state, BlockState):
             self.unblocked.extend(state.waiting)
-            state.waiting = []
+            state.waiting, state.waiting_bytes = [], 0
 
     def save(self) -> None:
         state: NodeState | None = self.state

@@ -148,7 +148,7 @@ class IdentityGraph:
             for queued in reversed(ctx.unblocked):
                 work.appendleft(queued)
             for output in ctx.outputs:
-                if isinstance(output, Send) and output.node == node:
+                if isinstance(output, Send) and output.node == node and not output.parked:
                     work.append(output.message)
                 else:
                     outputs.append(output)

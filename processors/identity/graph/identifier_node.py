@@ -12,7 +12,7 @@ import sys
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
-from processors.identity.graph.outputs import Lineage, Refused, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, SharedMarked, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
@@ -120,7 +120,7 @@ def on_evict(ctx: Node, message: Evict) -> None:
     state.version = message.version
     associate(ctx, message.customer)  # like a refused new identifier: it was refused with that customer
     ctx.emit(Refused(ctx.key, message.reason, Lineage(message.event_id, message.channel, MAX_PER_CUSTOMER),
-                     customer_id=message.customer))
+                     customer_id=message.customer, evicted=True), Unassigned(ctx.key, message.version))
 
 
 def _end_reservation(ctx: Node, token: str | None) -> None:

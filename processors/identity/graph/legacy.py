@@ -137,10 +137,12 @@ def node_state(old: OldJson) -> NodeState:
         return CustomerState(
             created=bool(old["init"]), members=members(old.get("m")), born=old.get("b", 0), traits=old.get("tr"),
             done=hashes(old.get("d")), parent=old.get("p"), lock=old.get("lk"), waiting=waiting,
+            waiting_bytes=old.get("qb", 0),
             do_not_merge=list(old.get("dn", [])), aliases=list(old.get("al", [])))
     return IdentifierState(
         owner=old.get("o"), version=old.get("v", 0), recent=hashes(old.get("r")), first_rank=old.get("f"),
-        reserved_by=old.get("lk"), waiting=waiting, shared=bool(old.get("sh")), refused_with=list(old.get("as", [])))
+        reserved_by=old.get("lk"), waiting=waiting, waiting_bytes=old.get("qb", 0), shared=bool(old.get("sh")),
+        refused_with=list(old.get("as", [])))
 
 
 def decode_any_state(data: bytes) -> NodeState:

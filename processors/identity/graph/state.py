@@ -23,7 +23,8 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
 
     ``owner``: its customer id (None: nobody); ``version``: version of that assignment (or of the
     eviction that ended it); ``reserved_by``: event id of the saga that reserved this new identifier;
-    ``waiting``: messages queued until the reservation ends; ``shared``: it stopped linking
+    ``waiting``: messages queued until the reservation ends (``waiting_bytes`` their encoded size, bounded by
+    ``context.MAX_DEFERRED_BYTES``); ``shared``: it stopped linking
     (``shared_after``); ``refused_with``: other customers it was refused with; ``recent``: 6-byte hashes
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
     the smallest rank of the events that carried it (limited types, ``limits.py``).
@@ -35,6 +36,7 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     first_rank: int | None = None
     reserved_by: str | None = None
     waiting: list[AnyMessage] = []
+    waiting_bytes: int = 0
     shared: bool = False
     refused_with: list[str] = []
 
@@ -46,9 +48,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     ``(assignment version, rank)`` (``limits.member``; rank 0 for types without a limit); ``born``: the
     creating event's instant (epoch µs); ``traits``: the summary the matcher compares; ``parent``:
     the customer it was merged into; ``lock``: token of its outstanding merge offer; ``waiting``:
-    messages queued behind the offer or the creation; ``do_not_merge``: customers it must never merge
-    with (splits, rejected reviews); ``aliases``: ids merged into it; ``done``: 6-byte hashes of the
-    recent step tokens it decided (duplicate guard).
+    messages queued behind the offer or the creation (``waiting_bytes``: their encoded size);
+    ``do_not_merge``: customers it must never merge with (splits, rejected reviews); ``aliases``: ids
+    merged into it; ``done``: 6-byte hashes of the recent step tokens it decided (duplicate guard).
     """
 
     created: bool = False
@@ -59,6 +61,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     parent: str | None = None
     lock: str | None = None
     waiting: list[AnyMessage] = []
+    waiting_bytes: int = 0
     do_not_merge: list[str] = []
     aliases: list[str] = []
 
@@ -118,8 +121,9 @@ def thaw(state: S) -> S:
 
 # Profiles are stored deflated (raw deflate, zlib level 1) with a preset dictionary of the strings every
 # profile repeats (section, channel and field names), behind a one-byte format mark: ~185 -> ~104 bytes for
-# a one-contact profile, for ~15 µs to deflate and ~3 µs to inflate (tests/bench/identity_memory.py). The dictionary of a mark never changes
-# (stored profiles need it to inflate); a better one gets a new mark, and the old mark stays readable.
+# a one-contact profile, for ~15 µs to deflate and ~3 µs to inflate (tests/bench/identity_memory.py). The
+# dictionary of a mark never changes (stored profiles need it to inflate); a better one gets a new mark, and
+# the old mark stays readable.
 PROFILE_DEFLATE_V1 = 0x01
 PROFILE_WINDOW_BITS = 10  # a 1 KiB window (and a small hash table): a few KiB of zlib state to set up, not 256
 _PROFILE_ZDICT_V1 = b"".join(_ENCODER.encode(word) for word in (
