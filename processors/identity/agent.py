@@ -43,6 +43,7 @@ from bus.topics import (
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
+from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
@@ -109,7 +110,8 @@ class IdentityProcessor:
         self.book = book if book is not None else ProfileBook.from_registry()
         self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
-        self.intake = Intake(self.normalizer, self.book)
+        self.view = AssignmentView(identity.fast_path_identifiers) if identity.fast_path else None
+        self.intake = Intake(self.normalizer, self.book, view=self.view)
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
                                    dedupe_window=identity.dedupe_window)
         self.announcer = Announcer(settings.topics, self.load_event)
@@ -241,6 +243,11 @@ class IdentityProcessor:
             return
         await self.publish(outputs)
         batch.commit()
+        # The new states are acknowledged before faust may commit the batch's offsets (it acks the
+        # events when this returns); a crash before that replays the batch on the old state.
+        await self.producer.send(self.store.drain_changelog())
+        if self.view is not None:
+            self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
         for output in outputs:
             if isinstance(output, SharedMarked):

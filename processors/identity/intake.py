@@ -17,6 +17,7 @@ from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
+from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -68,11 +69,14 @@ def _micros(value: datetime) -> int:
 
 class Intake:
     def __init__(
-        self, normalizer: IdentifierNormalizer, book: ProfileBook, *, clock: Callable[[], float] = time.time
+        self, normalizer: IdentifierNormalizer, book: ProfileBook, *, clock: Callable[[], float] = time.time,
+        view: AssignmentView | None = None,
     ) -> None:
+        """``view``: where repeat contacts find their customer (``fastpath``); None sends every event the slow way."""
         self._normalizer = normalizer
         self._book = book
         self._clock = clock
+        self._view = view
 
     def identifiers(self, raw: list[dict[str, str]]) -> tuple[list[Identifier], list[Rejected]]:
         accepted: dict[str, Identifier] = {}
@@ -105,9 +109,13 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            message = {"k": "visit", "saga": saga}
+            claim = self._view.claim(saga["ids"]) if self._view is not None and not lookup_only else None
+            if claim is None:
+                node, message = saga["ids"][0], {"k": "visit", "saga": saga}
+            else:  # a repeat contact: straight to its customer's root, which checks the claim (graph/fast_node.py)
+                node, message = claim[0], {"k": "fast", "c": claim[1], "saga": saga}
             if (size := len(encode_message(message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
-            outputs.append(Send(saga["ids"][0], message))
+            outputs.append(Send(node, message))
         return outputs

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from faust.serializers import codecs
+
+from bus.topic import KafkaRecord
 from processors.identity.graph.engine import NodeStore, State
 from processors.identity.wire import partition_of
 
@@ -55,12 +58,18 @@ class FaustTables:
     its messages all live on the same partition number, so the worker that owns the partition holds
     the state, and a rebalance moves both together. The partition is computed here rather than by
     faust's producer, which would need the changelog topic's metadata at that very moment.
+
+    Changelog records are not sent through faust's producer (about 70 µs a record, #9): ``put_*``
+    changes the table's data and queues the record, encoded with the table's own codec, and the
+    caller sends ``drain_changelog()`` through its aiokafka producer and awaits the acknowledgements
+    before the batch's offsets may be committed. faust still reads the changelog to recover a table.
     """
 
     def __init__(self, nodes: Any, profiles: Any, partitions: Callable[[], int]) -> None:
         self.nodes = nodes
         self.profiles = profiles
         self._partitions = partitions
+        self._pending: dict[tuple[str, bytes], KafkaRecord] = {}
 
     def get_node(self, key: str) -> State | None:
         return self.nodes.data.get(key.encode())
@@ -74,11 +83,22 @@ class FaustTables:
     def put_profile(self, key: str, profile: State | None) -> None:
         self._put(self.profiles, key, profile)
 
+    def drain_changelog(self) -> list[KafkaRecord]:
+        """The changelog records queued since the last call, one per changed key (the last value)."""
+        records = list(self._pending.values())
+        self._pending.clear()
+        return records
+
     def _put(self, table: Any, key: str, value: State | None) -> None:
         raw_key, partition = key.encode(), partition_of(key, self._partitions())
+        topic = table.changelog_topic.get_topic_name()
         if value is not None:
             table.data[raw_key] = value
-            table.send_changelog(partition, raw_key, value)
+            encoded = codecs.dumps(table.value_serializer, value)
         elif raw_key in table.data:
             del table.data[raw_key]
-            table.send_changelog(partition, raw_key, None, value_serializer="raw")  # a tombstone
+            encoded = None  # a tombstone
+        else:
+            return
+        self._pending.pop((topic, raw_key), None)  # keep the per-key order: the last change goes last
+        self._pending[(topic, raw_key)] = KafkaRecord(topic, raw_key, encoded, partition=partition)

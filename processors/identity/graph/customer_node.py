@@ -6,7 +6,8 @@ it for a limited type (limits.member: who gives way when a limit is exceeded)}``
 token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
 customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
 hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
-trait summary the matcher compares (``matching.traits``).
+trait summary the matcher compares (``matching.traits``), ``sx`` members their node marked shared (so
+repeat contacts through them take the slow path, ``fast_node.py``).
 
 Every decision about a customer is taken at its root, one message at a time, with the full member
 list at hand: limits are exact. A merge locks the loser (larger id) while the survivor decides, so the
@@ -137,6 +138,7 @@ def on_link(ctx: Ctx, message: Message) -> None:
         ctx.send(other, {
             "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
             "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"),
+            "sx": state.get("sx", []),  # shared members (fast_node.py)
             "tok": message["tok"],
             "cx": message["cx"],
             "cul": message["cul"], "saga": saga,
@@ -197,6 +199,8 @@ def on_offer(ctx: Ctx, message: Message) -> None:
             members[key] = message["m"][key] + 1  # the version is in the low bits; the rank moves along
         state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
+        if message.get("sx"):
+            state["sx"] = sorted({*state.get("sx", []), *message["sx"]})
         if message.get("pf"):
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key), message["pf"]))
         if message.get("tr"):
@@ -224,7 +228,7 @@ def on_offer_result(ctx: Ctx, message: Message) -> None:
     ctx.remember("d", message["tok"], DONE_TOKENS)
     if message["ok"]:
         state["p"] = message["p"]
-        for field in ("m", "dn", "al", "tr"):
+        for field in ("m", "dn", "al", "tr", "sx"):
             state.pop(field, None)
         ctx.store.put_profile(ctx.key, None)
     elif message.get("dn"):
@@ -282,13 +286,16 @@ def on_split(ctx: Ctx, message: Message) -> None:
     split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
     ctx.emit(split)
     _assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"]})
+    shared = set(state.get("sx", []))
+    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"],
+                      "sx": sorted(shared.intersection(moving))})
 
 
 def on_split_init(ctx: Ctx, message: Message) -> None:
     if ctx.state.get("init"):
         return
-    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]))
+    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]),
+                     sx=list(message.get("sx", [])))
     ctx.release_queue()
 
 

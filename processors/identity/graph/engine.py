@@ -99,12 +99,13 @@ class IdentityGraph:
         self, policy: LinkPolicy, book: ProfileBook, load_event: Callable[[dict[str, Any]], Event], *,
         dedupe_window: int = 16, clock: Callable[[], float] = time.time,
     ) -> None:
-        from processors.identity.graph import blocking_node, customer_node, identifier_node, rank_node
+        from processors.identity.graph import blocking_node, customer_node, fast_node, identifier_node, rank_node
 
         self.policy, self.book, self.load_event = policy, book, load_event
         self.dedupe_window, self.clock = dedupe_window, clock
         self._identifier_handlers: Mapping[str, Handler] = identifier_node.HANDLERS
-        self._customer_handlers: Mapping[str, Handler] = {**customer_node.HANDLERS, **rank_node.HANDLERS}
+        self._customer_handlers: Mapping[str, Handler] = {
+            **customer_node.HANDLERS, **rank_node.HANDLERS, **fast_node.HANDLERS}
         self._block_handlers: Mapping[str, Handler] = blocking_node.HANDLERS
 
     def handle(self, store: NodeStore, node: str, message: Message) -> list[Output]:

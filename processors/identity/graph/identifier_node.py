@@ -139,6 +139,8 @@ def associate(ctx: Ctx, other: str | None) -> None:
     if not state.get("sh") and ctx.policy.is_shared(kind, customers):
         state["sh"] = True
         ctx.emit(SharedMarked(ctx.key, customers))
+        if owner:  # its customer must stop taking repeat contacts through it (graph/fast_node.py)
+            ctx.send(owner, {"k": "shared", "id": ctx.key})
     state["as"] = others[: ctx.policy.shared_limit(kind) + 1]
 
 
