@@ -48,9 +48,20 @@ def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
     return {"t": topic, "s": event.schema, "b": base64.b64encode(raw).decode()}
 
 
-def ref_loader(deserializer: Deserializer) -> Callable[[dict[str, Any]], Event]:
+def ref_loader(deserializer: Deserializer, *, remember: int = 1024) -> Callable[[dict[str, Any]], Event]:
+    """Decodes a saga's event reference; the last ``remember`` events decoded are kept, because a contact
+    is decoded twice in one batch (its profile at the customer root, then its re-keyed copy)."""
+    recent: dict[tuple[str, str], Event] = {}
+
     def load(ref: dict[str, Any]) -> Event:
-        return deserializer(base64.b64decode(ref["b"]), SerdeContext(topic=ref["t"]))
+        key = (ref["t"], ref["b"])  # a str caches its hash: the second look-up of the same ref is cheap
+        event = recent.get(key)
+        if event is None:
+            event = deserializer(base64.b64decode(ref["b"]), SerdeContext(topic=ref["t"]))
+            if len(recent) >= remember:
+                del recent[next(iter(recent))]
+            recent[key] = event
+        return event
 
     return load
 
