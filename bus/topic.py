@@ -18,7 +18,7 @@ Headers = Sequence[tuple[str, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class KafkaRecord:
-    """A record as Kafka takes it: topic, key, value and headers, all bytes."""
+    """A record as Kafka takes it: topic, key, value and headers, all bytes (value None: a tombstone)."""
 
     topic: str
     key: bytes | None
