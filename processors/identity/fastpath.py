@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from processors.identity.assignments import supersedes
-from processors.identity.graph.outputs import Assigned, Output
+from processors.identity.graph.outputs import Assigned, Output, Unassigned
 
 DEFAULT_MAX_IDENTIFIERS = 1_000_000
 
@@ -46,10 +46,12 @@ class AssignmentView:
         self._rows.pop(key, None)
 
     def learn_outputs(self, outputs: Iterable[Output]) -> None:
-        """Learn the assignments among ``outputs`` (call once they are acknowledged by Kafka)."""
+        """Learn the assignments and evictions among ``outputs`` (call once they are acknowledged by Kafka)."""
         for output in outputs:
             if isinstance(output, Assigned):
                 self.learn(output.identifier, output.customer_id, output.version)
+            elif isinstance(output, Unassigned):
+                self.forget(output.identifier)
 
     def claim(self, keys: Iterable[str]) -> tuple[str, dict[str, int]] | None:
         """``(customer id, {key: version})`` when every key belongs to one customer by the view, else None."""

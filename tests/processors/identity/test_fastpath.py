@@ -1,7 +1,7 @@
 """The fast path's view of customer.identifiers.v1: the reader rule, bounded, one customer or no claim."""
 
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.outputs import Assigned, Created, Lineage
+from processors.identity.graph.outputs import Assigned, Created, Lineage, Unassigned
 
 
 def test_the_highest_version_wins_whatever_the_order_rows_arrive_in() -> None:
@@ -31,3 +31,9 @@ def test_the_view_is_bounded_and_forgets_the_oldest_first() -> None:
     for index in range(3):
         view.learn(f"PHONE:{index}", "cus_a", 1)
     assert len(view) == 2 and view.claim(["PHONE:0"]) is None and view.claim(["PHONE:2"]) is not None
+
+
+def test_an_eviction_tombstone_removes_the_identifier() -> None:
+    view = AssignmentView()
+    view.learn_outputs([Assigned("EMAIL:six@x.org", "cus_a", 1, "e"), Unassigned("EMAIL:six@x.org", 2)])
+    assert view.claim(["EMAIL:six@x.org"]) is None
