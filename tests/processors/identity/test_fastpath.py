@@ -1,5 +1,9 @@
 """The fast path's view of customer.identifiers.v1: the reader rule, bounded, one customer or no claim."""
 
+from pathlib import Path
+
+import pytest
+
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Unassigned
 
@@ -37,3 +41,38 @@ def test_an_eviction_tombstone_removes_the_identifier() -> None:
     view = AssignmentView()
     view.learn_outputs([Assigned("EMAIL:six@x.org", "cus_a", 1, "e"), Unassigned("EMAIL:six@x.org", 2)])
     assert view.claim(["EMAIL:six@x.org"]) is None
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+async def test_on_a_broker_repeat_contacts_take_the_fast_path_to_the_customer_of_their_first_contact(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    from bus.producer import EventProducer, Outgoing
+    from bus.serde import build_serde
+    from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS
+    from processors.identity.graph.fast_node import FAST_PATH
+    from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+    from tests.processors.identity.support import interaction, settings
+    from tests.support.kafka_io import read_dead_letters, read_events
+    from tests.support.settings import settings_with_topics
+
+    config = await settings_with_topics(bootstrap_servers, partitions=3)
+    serializer, _ = build_serde(config.registry)
+    people = [[("PHONE", f"1390000{p:04d}"), ("EMAIL", f"p{p}@x.org")] for p in range(10)]
+    topic = CONTACT_EVENTS.name(config.topics)
+    applied = FAST_PATH.labels(outcome="applied")._value.get()
+    async with running_workers(config, settings(), tmp_path, 1) as (worker,), EventProducer(config, serializer) as producer:
+        first = [interaction(person, minutes=index, interaction_id=f"first-{index}") for index, person in enumerate(people)]
+        await producer.publish_many([Outgoing(topic, f"p{i}", event) for i, event in enumerate(first)])
+        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        assert worker.view is not None and len(worker.view) == 20
+        again = [interaction(person[::-1], minutes=20 + i, interaction_id=f"again-{i}") for i, person in enumerate(people)]
+        await producer.publish_many([Outgoing(topic, f"p{i}", event) for i, event in enumerate(again)])
+        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+    assert FAST_PATH.labels(outcome="applied")._value.get() == applied + 10
+    customer_of = {landed.event.value["interaction_id"]: landed.key for landed in await read_events(config, CUSTOMER_CONTACTS)
+                   if landed.event.schema.endswith("InteractionRecorded")}
+    assert all(customer_of[f"again-{i}"] == customer_of[f"first-{i}"] is not None for i in range(10))
+    assert len(set(customer_of.values())) == 10
+    assert await read_dead_letters(config) == []
