@@ -9,15 +9,14 @@ masked value (never the raw one).
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
 from processors.identity.fastpath import AssignmentView
+from processors.identity.graph.messages import EventRef, Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -32,7 +31,7 @@ ALIAS_PREVIOUS_ID = "alias_previous_id"
 ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 
 
-# A saga message (the event's identifiers, trait summary and, for contacts, the original record in base64)
+# A saga message (the event's identifiers, trait summary and, for contacts, the original record)
 # travels through the graph topic hop by hop and grows a little on the way; bounding it at half a bundle
 # keeps every graph record under Kafka's 1 MiB limit by construction (#13 case 5: a 900 KB event made a
 # graph message over the limit and stopped the worker).
@@ -43,21 +42,21 @@ class EventTooLarge(OmnibusError, ValueError):
     """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
 
 
-def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
-    """A JSON-safe reference to the original record, carried by the saga to where the profile lives."""
-    return {"t": topic, "s": event.schema, "b": base64.b64encode(raw).decode()}
+def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
+    """The original record, carried by the saga to where the profile lives."""
+    return EventRef(topic, event.schema, raw)
 
 
-def ref_loader(deserializer: Deserializer, *, remember: int = 1024) -> Callable[[dict[str, Any]], Event]:
+def ref_loader(deserializer: Deserializer, *, remember: int = 1024) -> Callable[[EventRef], Event]:
     """Decodes a saga's event reference; the last ``remember`` events decoded are kept, because a contact
     is decoded twice in one batch (its profile at the customer root, then its re-keyed copy)."""
-    recent: dict[tuple[str, str], Event] = {}
+    recent: dict[tuple[str, bytes], Event] = {}
 
-    def load(ref: dict[str, Any]) -> Event:
-        key = (ref["t"], ref["b"])  # a str caches its hash: the second look-up of the same ref is cheap
+    def load(ref: EventRef) -> Event:
+        key = (ref.topic, ref.record)  # bytes cache their hash: the second look-up of the same ref is cheap
         event = recent.get(key)
         if event is None:
-            event = deserializer(base64.b64decode(ref["b"]), SerdeContext(topic=ref["t"]))
+            event = deserializer(ref.record, SerdeContext(topic=ref.topic))
             if len(recent) >= remember:
                 del recent[next(iter(recent))]
             recent[key] = event
@@ -100,7 +99,7 @@ class Intake:
                 accepted.setdefault(result.key, result)
         return list(accepted.values()), rejected
 
-    def start(self, event: Event, ref: dict[str, Any] | None) -> list[Output]:
+    def start(self, event: Event, ref: EventRef | None) -> list[Output]:
         """The first saga message of ``event`` plus a refusal for every value that cannot be linked.
 
         Raises ``EventTooLarge`` when the saga message would be over ``MAX_SAGA_BYTES``.
@@ -120,12 +119,10 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            claim = self._view.claim(saga["ids"]) if self._view is not None and not lookup_only else None
-            if claim is None:
-                node, message = saga["ids"][0], {"k": "visit", "saga": saga}
-            else:  # a repeat contact: straight to its customer's root, which checks the claim (graph/fast_node.py)
-                node, message = claim[0], {"k": "fast", "c": claim[1], "saga": saga}
-            if (size := len(encode_message(message))) > MAX_SAGA_BYTES:
+            claim = self._view.claim(saga.ids) if self._view is not None and not lookup_only else None
+            node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
+            # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)
+            if (size := len(encode_message(node, message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
             outputs.append(Send(node, message))

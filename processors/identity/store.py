@@ -12,8 +12,11 @@ from typing import Any
 from faust.serializers import codecs
 
 from bus.topic import KafkaRecord
-from processors.identity.graph.engine import NodeStore, State
+from processors.identity.graph.context import NodeStore
+from processors.identity.graph.legacy import decode_any_profile, decode_any_state
+from processors.identity.graph.state import NodeState, encode_profile, encode_state
 from processors.identity.wire import partition_of
+from processors.profile.book import ProfileState
 
 _GONE = object()
 
@@ -24,18 +27,18 @@ class Overlay:
         self._nodes: dict[str, Any] = {}
         self._profiles: dict[str, Any] = {}
 
-    def get_node(self, key: str) -> State | None:
+    def get_node(self, key: str) -> NodeState | None:
         value = self._nodes.get(key, _GONE)
         return self._base.get_node(key) if value is _GONE else value
 
-    def put_node(self, key: str, state: State | None) -> None:
+    def put_node(self, key: str, state: NodeState | None) -> None:
         self._nodes[key] = state
 
-    def get_profile(self, key: str) -> State | None:
+    def get_profile(self, key: str) -> ProfileState | None:
         value = self._profiles.get(key, _GONE)
         return self._base.get_profile(key) if value is _GONE else value
 
-    def put_profile(self, key: str, profile: State | None) -> None:
+    def put_profile(self, key: str, profile: ProfileState | None) -> None:
         self._profiles[key] = profile
 
     def commit(self) -> int:
@@ -53,6 +56,11 @@ class Overlay:
 class FaustTables:
     """Node states and profiles in two changelog-backed faust tables keyed by the UTF-8 node key.
 
+    Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; a profile is
+    its ``{section: state}`` map), decoded on every read: the handlers get a fresh copy, the table
+    holds no Python objects but one ``bytes`` per key, and the changelog record is the same bytes.
+    Values stored as JSON before this format are read too (``graph/legacy.py``).
+
     A change is written to the changelog partition of its key, computed with Kafka's default
     partitioner on the same bytes as the graph topic's record keys: a key's state, its changelog and
     its messages all live on the same partition number, so the worker that owns the partition holds
@@ -60,9 +68,9 @@ class FaustTables:
     faust's producer, which would need the changelog topic's metadata at that very moment.
 
     Changelog records are not sent through faust's producer (about 70 µs a record, #9): ``put_*``
-    changes the table's data and queues the record, encoded with the table's own codec, and the
-    caller sends ``drain_changelog()`` through its aiokafka producer and awaits the acknowledgements
-    before the batch's offsets may be committed. faust still reads the changelog to recover a table.
+    changes the table's data and queues the record (one per key: the last value), and the caller
+    sends ``drain_changelog()`` through its aiokafka producer and awaits the acknowledgements before
+    the batch's offsets may be committed. faust still reads the changelog to recover a table.
     """
 
     def __init__(self, nodes: Any, profiles: Any, partitions: Callable[[], int]) -> None:
@@ -71,34 +79,36 @@ class FaustTables:
         self._partitions = partitions
         self._pending: dict[tuple[str, bytes], KafkaRecord] = {}
 
-    def get_node(self, key: str) -> State | None:
-        return self.nodes.data.get(key.encode())
-
-    def put_node(self, key: str, state: State | None) -> None:
-        self._put(self.nodes, key, state)
-
-    def get_profile(self, key: str) -> State | None:
-        return self.profiles.data.get(key.encode())
-
-    def put_profile(self, key: str, profile: State | None) -> None:
-        self._put(self.profiles, key, profile)
-
     def drain_changelog(self) -> list[KafkaRecord]:
         """The changelog records queued since the last call, one per changed key (the last value)."""
         records = list(self._pending.values())
         self._pending.clear()
         return records
 
-    def _put(self, table: Any, key: str, value: State | None) -> None:
+    def get_node(self, key: str) -> NodeState | None:
+        data = self.nodes.data.get(key.encode())
+        return None if data is None else decode_any_state(data)
+
+    def put_node(self, key: str, state: NodeState | None) -> None:
+        self._put(self.nodes, key, None if state is None else encode_state(state))
+
+    def get_profile(self, key: str) -> ProfileState | None:
+        data = self.profiles.data.get(key.encode())
+        return None if data is None else decode_any_profile(data)
+
+    def put_profile(self, key: str, profile: ProfileState | None) -> None:
+        self._put(self.profiles, key, None if profile is None else encode_profile(profile))
+
+    def _put(self, table: Any, key: str, value: bytes | None) -> None:
         raw_key, partition = key.encode(), partition_of(key, self._partitions())
-        topic = table.changelog_topic.get_topic_name()
         if value is not None:
             table.data[raw_key] = value
-            encoded = codecs.dumps(table.value_serializer, value)
+            encoded: bytes | None = codecs.dumps(table.value_serializer, value)
         elif raw_key in table.data:
             del table.data[raw_key]
             encoded = None  # a tombstone
         else:
             return
+        topic = table.changelog_topic.get_topic_name()
         self._pending.pop((topic, raw_key), None)  # keep the per-key order: the last change goes last
         self._pending[(topic, raw_key)] = KafkaRecord(topic, raw_key, encoded, partition=partition)

@@ -7,8 +7,8 @@ so the root checks the claim against its own member list, the only authority on 
 
 * the root is live (created, not merged away) and every claimed identifier is a member with the
   claimed assignment version (a merge, split or eviction changes the version or the membership);
-* no claimed identifier is shared (``sx``: members whose node says they stopped linking, told by
-  ``shared``), since a shared identifier would be refused on its node, not linked;
+* no claimed identifier is shared (``CustomerState.shared``: members whose node says they stopped
+  linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
 * the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
   (an older event lowers the rank on the identifier node, which only a visit does).
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from processors.identity.graph.customer_node import _route, on_apply
-from processors.identity.graph.engine import Ctx, Message
+from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.limits import member_rank, member_version, saga_rank
+from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
 
 FAST_PATH = Counter(
     "omnibus_identity_fast_path_total",
@@ -33,14 +33,11 @@ FAST_PATH = Counter(
     ["outcome"],
 )
 
-SHARED_MEMBERS = "sx"  # the root's state field: members whose node marked them shared
 
-
-def holds(ctx: Ctx, claims: dict[str, int], saga: Message) -> bool:
+def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
     """True when every ``{identifier key: assignment version}`` claim is true of this live root."""
     state = ctx.state
-    members: dict[str, int] = state.get("m", {})
-    shared = state.get(SHARED_MEMBERS, ())
+    members, shared = state.members, state.shared
     rank = None
     for key, version in claims.items():
         value = members.get(key)
@@ -53,27 +50,24 @@ def holds(ctx: Ctx, claims: dict[str, int], saga: Message) -> bool:
     return bool(claims)
 
 
-def on_fast(ctx: Ctx, message: Message) -> None:
-    """Apply a repeat contact here if the claim ``c`` holds, else start its saga the ordinary way."""
-    state, saga = ctx.state, message["saga"]
-    if state.get("init") and not state.get("p") and state.get("lk"):
+def on_fast(ctx: Node, message: Fast) -> None:
+    """Apply a repeat contact here if its claims hold, else start its saga the ordinary way."""
+    state, saga = ctx.state, message.saga
+    live = state.created and not state.parent
+    if live and state.lock:
         ctx.defer(message)  # a merge offer is out: decide once it is answered (and maybe merged away)
         return
-    if state.get("init") and not state.get("p") and holds(ctx, message["c"], saga):
+    if live and holds(ctx, message.claims, saga):
         FAST_PATH.labels(outcome="applied").inc()
-        on_apply(ctx, {"k": "apply", "saga": saga})
+        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))
         return
     FAST_PATH.labels(outcome="slow").inc()
-    ctx.send(saga["ids"][0], {"k": "visit", "saga": saga})
+    ctx.send(saga.ids[0], Visit(saga))
 
 
-def on_shared(ctx: Ctx, message: Message) -> None:
-    """Member ``id`` became shared on its node: claims through it must take the slow path from now on."""
+def on_shared(ctx: Node, message: Shared) -> None:
+    """Member ``identifier`` became shared on its node: claims through it take the slow path from now on."""
     if not _route(ctx, message):
         return
-    key = message["id"]
-    if key in ctx.state.get("m", {}):
-        ctx.state[SHARED_MEMBERS] = sorted({*ctx.state.get(SHARED_MEMBERS, []), key})
-
-
-HANDLERS = {"fast": on_fast, "shared": on_shared}
+    if message.identifier in ctx.state.members:
+        ctx.state.shared = sorted({*ctx.state.shared, message.identifier})

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.fast_node import FAST_PATH
+from processors.identity.graph.messages import SplitCustomer
 from processors.identity.graph.outputs import Merged, Refused, Resolved, Send, Split, Unresolved
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER
 from tests.processors.identity.graph.test_local import components, events
@@ -66,8 +67,7 @@ def test_a_view_stale_after_a_split_sends_the_contact_to_where_the_identifier_we
     source = h.customer("ACCOUNT", "A1")
     h.observe(("EMAIL", "b@x.org"), minutes=2)  # the view knows b@ -> source now
     h._learned = 10**9  # the view learns nothing more: it goes stale
-    h.local.submit([Send(source, {"k": "split", "ids": ["EMAIL:b@x.org"], "reason": "two people", "tok": "cmd-1",
-                                  "at": 1_000, "ch": "BACK_OFFICE"})])
+    h.local.submit([Send(source, SplitCustomer(["EMAIL:b@x.org"], "two people", "cmd-1", 1_000))])
     h.local.run()
     (split,) = h.decisions(Split)
     h.feed(interaction([("EMAIL", "b@x.org")], minutes=3))
