@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from bus import commit_gap, commit_watchdog, record_headers, takeover
+from bus import changelog_first, commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
@@ -43,6 +43,7 @@ def create_app(
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
+    changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     options: dict[str, Any] = {
         # faust writes a little to disk even with memory tables; never into the working directory.
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
