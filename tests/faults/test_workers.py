@@ -99,23 +99,6 @@ def takeovers_in(logs: list[Path]) -> tuple[list[float], list[float]]:
 async def verified(settings: OmnibusSettings) -> Report:
     report = await averify(settings, processors=("identity",), identity=unlimited_settings())
     print("\n".join(report.lines()))
-    if os.environ.get("VERIFY_DEBUG_LOST"):
-        from tests.support.kafka_io import read_raw
-        import re as regex
-        lost = [found for line in report.failures() for found in regex.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", line)]
-        print("LOST ids", lost)
-        from aiokafka.admin import AIOKafkaAdminClient
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-        await admin.start()
-        print("COMMITTED", sorted((tp.topic, tp.partition, o.offset) for tp, o in
-                                  (await admin.list_consumer_group_offsets(f"{settings.topics.prefix}.identity")).items()))
-        await admin.close()
-        for topic in (IDENTITY_GRAPH, CONTACT_EVENTS, IDENTIFIERS_OBSERVED):
-            for record in await read_raw(settings.kafka.bootstrap_servers, topic.name(settings.topics)):
-                for event_id in lost:
-                    if event_id.encode() in (record.value or b""):
-                        print("LOST", event_id, "found on", record.topic, record.partition, record.offset,
-                              record.timestamp, (record.value or b"")[:80])
     return report
 
 
