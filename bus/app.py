@@ -49,6 +49,7 @@ def create_app(
         "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
         **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
+        "broker_session_timeout": takeover.SESSION_TIMEOUT_S,  # a dead worker's partitions move after 10 s
         "producer_acks": -1,
         "store": "memory://",
         "topic_partitions": settings.topics.partitions,
