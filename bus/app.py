@@ -8,15 +8,18 @@ has open duplicate and loss bugs, so processors run at-least-once and dedupe on 
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import shutil
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import changelog_first, commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
-from bus.kafka_client import faust_broker_options
+from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
 from bus.topics import ALL_TOPICS
@@ -45,8 +48,7 @@ def create_app(
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     options: dict[str, Any] = {
-        # faust writes a little to disk even with memory tables; never into the working directory.
-        "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
+        "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
         "broker_session_timeout": takeover.SESSION_TIMEOUT_S,  # a dead worker's partitions move after 10 s
@@ -71,6 +73,15 @@ def create_app(
     return app
 
 
+def private_datadir(app_id: str) -> str:
+    """A directory of this process alone for faust's few files (tables live in memory and are rebuilt from their
+    changelogs, so nothing there outlives the process): never the working directory, and never a path that two
+    workers or two deployments on one machine would share. Removed when the process exits."""
+    path = tempfile.mkdtemp(prefix=f"omnibus-{app_id}-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:
     """``requested``, or a free port when it is 0; faust needs the real number up front because it
     tells the other workers its URL (``canonical_url``) for routed requests."""
@@ -83,8 +94,20 @@ def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> 
     return port
 
 
+async def probe_cluster(settings: OmnibusSettings) -> None:
+    """Connect to the cluster once and leave. Raises ``KafkaConnectionError`` when no bootstrap server answers."""
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    await admin.close()
+
+
 def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
-    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted)."""
+    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted).
+
+    Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
+    among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
+    """
+    asyncio.run(probe_cluster(settings))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     worker.execute_from_commandline()
