@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
+from bus.cli.tables import report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.logging import get_logger
@@ -90,8 +91,8 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
 
 
 async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
+    from bus.replay import replay_topic
     from bus.topics import IDENTITY_REVIEWS
-    from processors.handoffs.replay import replay_topic
     from processors.identity.review import open_reviews
 
     replay = await replay_topic(settings, IDENTITY_REVIEWS)
@@ -102,13 +103,12 @@ async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
 def review_list() -> None:
     """Merge candidates waiting for a decision (identifier values masked)."""
     from rich.console import Console
-    from rich.table import Table
 
     from processors.identity.review import describe
 
     settings, _ = _settings_or_exit()
     reviews = asyncio.run(_open_reviews(settings))
-    table = Table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
+    table = report_table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
     for review in reviews:
         table.add_row(*describe(review).values())
     Console().print(table)

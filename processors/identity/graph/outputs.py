@@ -88,6 +88,7 @@ class Refused:
     customer_id: str | None = None
     other_customer_id: str | None = None
     match_weight: float | None = None  # bits, when the Fellegi–Sunter weight decided
+    evicted: bool = False  # the identifier was taken off ``customer_id`` (a limit): it belongs to nobody now
 
     @property
     def event_id(self) -> str:
@@ -138,6 +139,15 @@ class Assigned:
 
 
 @dataclass(frozen=True, slots=True)
+class Unassigned:
+    """Tombstone of the compacted identifier-to-customer topic: the identifier belongs to nobody now
+    (evicted by a per-customer limit); ``version`` is the assignment version the eviction ended."""
+
+    identifier: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """The event ``event_ref`` belongs to ``customer_id`` (published to the contact stream if a contact)."""
 
@@ -159,5 +169,5 @@ class SharedMarked:
     customers: int
 
 
-Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked
-          | ReviewRequested | ReviewDecided)
+Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
+          | SharedMarked | ReviewRequested | ReviewDecided)
