@@ -47,7 +47,6 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
         sending = asyncio.ensure_future(traffic.run())
         watching = asyncio.ensure_future(stalls.run())
         await asyncio.sleep(20)
-        before = len(traffic.answers)
         running.broker_kill9()
         killed_at = time.monotonic()
         await asyncio.sleep(down_s)
@@ -56,7 +55,7 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
         await asyncio.sleep(20)
         traffic.stop()
         await sending
-        during = traffic.answers[before:]
+        away = [a for a in traffic.answers if killed_at <= a.sent_at < back_at]
         statuses = traffic.statuses()
         refused = [a for a in traffic.answers if a.status == 503]
         resent = await traffic.resend_refused()
@@ -79,7 +78,7 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
         await watching
         published = [e.event.value for e in await read_events(settings, CONTACT_EVENTS)
                      if e.event.schema == "omnibus.contact.InteractionRecorded"]
-        contacts = await read_events(settings, CUSTOMER_CONTACTS)
+        report = await running.verify()
         alive = {p: proc.alive() for p, proc in procs.items()} | {"web": web.alive()}
     on_topic = {value["interaction_id"] for value in published}
     copies = Counter(value["interaction_id"] for value in published)
@@ -96,15 +95,17 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
         f"`pytest tests/faults/test_broker.py -k {'hard' if not down_s else 'down'}` — own broker (`omnibus stack up`), "
         f"web adapter (publish timeout 3 s), {', '.join(RUNNING)} as processes, 2 partitions; {machine()}.\n\n"
         "| sent (calls) | 2xx | 503 (all with Retry-After) | other | resent after | acknowledged in the end | "
-        "lost | copies on contact.events (same event id) | conflicting | broker back after | "
-        "time to recover | max commit stall |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "lost | copies on contact.events (same event id) | conflicting | `omnibus verify`: lost, copies, "
+        "conflicting, stale rows | broker back after | time to recover | max commit stall |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         f"| {len(traffic.answers) - len(resent)} | {statuses.get(200, 0)} | {len(refused)}"
         f"{'' if not no_retry_after else f' ({len(no_retry_after)} without)'} | {sum(other.values())} | "
         f"{len(resent)} | {len(accepted)} | {len(lost)} | {sum(copies.values()) - len(copies)} | {len(conflicting)} | "
+        f"{', '.join(str(report.figures.get(k, 0)) for k in ('lost', 'duplicates', 'conflicting', 'stale rows'))} | "
         f"{back_at - killed_at:.0f} s (`stack up` {restart_s:.0f} s) | {recovered_s:.0f} s | "
         f"{stalls.max_stall_s:.0f} s |\n\n"
-        f"Calls answered while the broker was away or restarting: {len(during)}; "
-        f"statuses {dict(Counter(a.status for a in during))}.\n"))
+        f"Calls sent while the broker was away (until `stack up` returned): {len(away)}, answered "
+        f"{dict(Counter(a.status for a in away))} (a 200: Kafka acknowledged it within the publish timeout).\n"))
     assert all(alive.values()), alive
     assert not other, other
     assert not no_retry_after
@@ -115,6 +116,7 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
     assert not conflicting, conflicting[:10]
     assert not any(lag.values()), lag
     assert stalls.max_stall_s < 60
+    assert report.ok, "\n".join(report.lines())
 
 
 @pytest.mark.timeout(900)
