@@ -17,11 +17,12 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import commit_watchdog, record_headers
+from bus import commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
+from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
 log = get_logger(__name__)
@@ -43,6 +44,8 @@ def create_app(
     """
     app_id = f"{settings.topics.prefix}.{name}"
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
+    strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
+    commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
@@ -64,6 +67,7 @@ def create_app(
     app = faust.App(app_id, **options)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     return app
 
 

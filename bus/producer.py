@@ -39,6 +39,15 @@ class Outgoing:
     headers: Headers = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A record without a value: on a compacted topic, Kafka removes ``key`` (``headers`` travel along)."""
+
+    topic: str
+    key: str
+    headers: Headers = field(default_factory=tuple)
+
+
 class EventProducer:
     """``serializer``: the default serialisation of every topic, or a ``Topics`` naming some topics' own."""
 
@@ -87,18 +96,20 @@ class EventProducer:
     ) -> None:
         await self.stop()
 
-    async def encode(self, item: Outgoing) -> KafkaRecord:
+    async def encode(self, item: Outgoing | Tombstone) -> KafkaRecord:
         """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""
+        if isinstance(item, Tombstone):
+            return KafkaRecord(item.topic, item.key.encode(), None, tuple(item.headers))
         if self._topics.needs_io(item.topic, item.event, item.headers):
             return await asyncio.to_thread(self._topics.serialize, item.topic, item.key, item.event, item.headers)
         return self._topics.serialize(item.topic, item.key, item.event, item.headers)
 
-    async def publish(self, item: Outgoing) -> RecordMetadata:
+    async def publish(self, item: Outgoing | Tombstone) -> RecordMetadata:
         """Publish one event and wait for Kafka's acknowledgement."""
         return (await self.publish_many([item]))[0]
 
     async def publish_many(
-        self, items: Sequence[Outgoing], encoded: Sequence[KafkaRecord] | None = None
+        self, items: Sequence[Outgoing | Tombstone], encoded: Sequence[KafkaRecord] | None = None
     ) -> list[RecordMetadata]:
         """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
         ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice."""

@@ -25,6 +25,7 @@ from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
 from processors.profile.registry import SECTIONS
 from processors.replay import cli as replay_cli
+from processors.verify import cli as verify_cli
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ app.add_typer(handoffs_cli.report_app, name="report")
 app.add_typer(kpis_cli.app, name="kpis")
 handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
 app.command("replay")(replay_cli.replay_command)
+app.command("verify")(verify_cli.verify_command)
 app.add_typer(offers_cli.app, name="offers")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")

@@ -29,7 +29,7 @@ from bus.errors import ConfigError, RawRecord
 from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, Tombstone
 from bus.serde import build_serde
 from bus.topics import (
     BUSINESS_EVENTS,
@@ -173,6 +173,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.intake_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("intake", exc)
@@ -183,6 +186,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.graph_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("graph", exc)
@@ -266,7 +272,7 @@ class IdentityProcessor:
         metrics.GRAPH_MESSAGES.labels(kind=str(body.get("k"))[:20]).inc()
 
     async def publish(self, outputs: Sequence[Output]) -> None:
-        items: list[Outgoing] = []
+        items: list[Outgoing | Tombstone] = []
         sends = [output for output in outputs if isinstance(output, Send)]
         for key, record in bundle(sends, self.graph_partitions or 1):
             items.append(Outgoing(self.graph_topic_name, key, encoded_graph_event(record)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bus.config import OmnibusSettings
@@ -21,7 +22,7 @@ from processors.identity.agent import COMPONENT, input_topics
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph, is_customer
 from processors.identity.graph.local import LocalGraph
-from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
@@ -49,25 +50,53 @@ def clusters(nodes: Mapping[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
-            book: ProfileBook) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the rebuilt graph, records applied)."""
+@dataclass
+class Recomputed:
+    """The graph rebuilt from the inputs by the plain logic, with what each input event brought.
+
+    ``identifiers_of``: event id -> the normalised identifier keys it links; ``refused``: input records
+    the intake could not take (the running processor dead-letters them).
+    """
+
+    graph: LocalGraph
+    applied: int = 0
+    identifiers_of: dict[str, list[str]] = field(default_factory=dict)
+    refused: list[Replayed] = field(default_factory=list)
+
+
+def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+              book: ProfileBook) -> Recomputed:
+    """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
-    graph = LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window))
+    result = Recomputed(LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event,
+                                                 dedupe_window=identity.dedupe_window)))
     contacts = CONTACT_EVENTS.name(settings.topics)
-    applied = 0
     for record in records:
         event = record.event
         if event is None:
             continue
         wants_ref = record.topic == contacts or book.reads(event.schema)
-        ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
-        graph.submit(intake.start(event, ref))
-        graph.run()
-        applied += 1
-    return clusters(graph.store.nodes), applied
+        try:
+            ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
+            started = intake.start(event, ref)
+            accepted, _ = intake.identifiers(raw_identifiers(event, book))
+        except Exception:  # what the running intake dead-letters (#13 case 5)
+            result.refused.append(record)
+            continue
+        result.identifiers_of.setdefault(event.value["envelope"]["event_id"], [i.key for i in accepted])
+        result.graph.submit(started)
+        result.graph.run()
+        result.applied += 1
+    return result
+
+
+def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+            book: ProfileBook) -> tuple[dict[str, list[str]], int]:
+    """(clusters of the rebuilt graph, records applied)."""
+    result = recompute(records, settings, identity, book)
+    return clusters(result.graph.store.nodes), result.applied
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:

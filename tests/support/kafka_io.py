@@ -14,6 +14,9 @@ from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
 
 
+POISON_KEY = b"poison"  # the key of every poison record the fault tests write (``skip_poison`` leaves them out)
+
+
 @dataclass(frozen=True)
 class Landed:
     topic: str
@@ -57,7 +60,8 @@ async def read_raw(bootstrap_servers: str, topic: str, timeout_s: float = 15.0, 
         await consumer.stop()
 
 
-async def read_events(settings: OmnibusSettings, spec: TopicSpec) -> list[Landed]:
+async def read_events(settings: OmnibusSettings, spec: TopicSpec, *, skip_poison: bool = False) -> list[Landed]:
+    """Every event on ``spec``'s topic; ``skip_poison``: leave out records that are not events (fault tests)."""
     _, deserializer = build_serde(settings.registry)
     topic = spec.name(settings.topics)
     landed = []
@@ -65,6 +69,8 @@ async def read_events(settings: OmnibusSettings, spec: TopicSpec) -> list[Landed
     del options["client_id"]
     for record in await read_raw(options.pop("bootstrap_servers"), topic, **options):
         ctx = SerdeContext(topic=topic, key=record.key, partition=record.partition, offset=record.offset)
+        if skip_poison and record.key == POISON_KEY:
+            continue
         landed.append(
             Landed(topic, record.partition, record.offset,
                    record.key.decode() if record.key is not None else None,

@@ -18,12 +18,14 @@ from __future__ import annotations
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
+    conflict,
     evict,
-    loser,
+    eviction,
+    give_way,
     member,
+    member_rank,
     member_version,
     rank_of,
-    ranks_of_kind,
     version_of,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
@@ -70,32 +72,27 @@ def _continue(ctx: Ctx, saga: dict, token: str | None) -> None:
 
 
 def on_join(ctx: Ctx, message: Message) -> None:
-    """New identifiers join this customer, unless a per-customer limit forbids it."""
+    """New identifiers join this customer; where a per-customer limit is exceeded, the largest ranks give way."""
     if not _route(ctx, message, message["tok"]):
         return
     saga, state = copy_saga(message["saga"]), ctx.state
     members: dict[str, int] = state.setdefault("m", {})
     added = [key for key in message["add"] if key not in members]
-    breach = ctx.policy.breach(members, added, waived=_waived(saga))
     culprit = message["cul"]
+    giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, _waived(saga))
+    if not message["new"] and (two := conflict(ctx.policy, members, dict.fromkeys(added, 0), _waived(saga))):
+        giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
     decision, score = Decision.MERGE, None
-    if breach is None and not message["new"] and added:
+    if culprit not in giving and not message["new"] and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)
-    dropped = culprit
-    if breach is not None and message["new"]:  # the largest rank gives way (limits.py)
-        dropped = loser(ranks_of_kind(state, breach.kind), culprit, rank_of(saga, culprit))
-    if breach is not None and dropped != culprit:  # the new one ranks before a member: it joins, the member goes
-        _admit(ctx, culprit, version_of(saga, culprit), rank_of(saga, culprit), lineage(saga), saga["e"])
-        ctx.send(*evict(state, ctx.key, dropped, saga["e"], saga["ch"], breach.reason))
-        saga["cur"] = ctx.key
-    elif breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
-        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+    if culprit in giving and message["new"]:  # the new identifier ranks last: dropped; the event stays here
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
         saga["cur"] = ctx.key
-    elif breach is not None:  # this customer's identifier is dropped; the event keeps its new ones apart
+    elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
         pending = pending_customer_id(saga)
-        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
         # The pending customer exists only because of this refusal: it counts towards the identifier's
         # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
@@ -104,9 +101,15 @@ def on_join(ctx: Ctx, message: Message) -> None:
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (min(added), culprit))
-    else:
+    else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
-            _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga["e"])
+            if key in giving:
+                ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+                ctx.send(key, {"k": "release", "tok": saga["e"], "with": ctx.key})
+            else:
+                _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga["e"])
+        for key in sorted(giving.keys() & members.keys()):
+            ctx.send(*evict(state, ctx.key, key, saga["e"], saga["ch"], giving[key]))
         saga["cur"], saga["pend"] = ctx.key, []
     _continue(ctx, saga, message["tok"])
 
@@ -156,15 +159,22 @@ def on_offer(ctx: Ctx, message: Message) -> None:
     members: dict[str, int] = state.setdefault("m", {})
     loser_aliases, own_aliases = {loser, *message["al"]}, {ctx.key, *state.get("al", [])}
     current, other = (loser, ctx.key) if message["cx"] else (ctx.key, loser)
-    breach = ctx.policy.breach(members, message["m"], waived=_waived(saga))
+    # Over a limit, the identifiers of both sides that rank last give way (evicted from the merged customer);
+    # only when the linking identifier itself gives way is the merge refused.
+    giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message["m"].items()},
+                      _waived(saga))
     culprit = message["cul"]
+    # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
+    # identifier itself ranks beyond a limit.
+    limit_reason = conflict(ctx.policy, members, message["m"], _waived(saga)) or (
+        giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
     if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
-    elif breach is not None:
-        rule, reason = MAX_PER_CUSTOMER, breach.reason
+    elif limit_reason is not None:
+        rule, reason = MAX_PER_CUSTOMER, limit_reason
     elif saga.get("reject"):
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.get("force"):  # an operator's accept skips the weight
@@ -192,9 +202,14 @@ def on_offer(ctx: Ctx, message: Message) -> None:
         ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
         saga["cur"] = current
     else:
-        moved = sorted(message["m"])
+        moved = sorted(key for key in message["m"] if key not in giving)
         for key in moved:
             members[key] = message["m"][key] + 1  # the version is in the low bits; the rank moves along
+        for key in sorted(giving):  # the loser's are evicted on behalf of the survivor, which absorbs it
+            if key in members:
+                ctx.send(*evict(state, ctx.key, key, saga["e"], saga["ch"], giving[key]))
+            else:
+                ctx.send(*eviction(ctx.key, key, message["m"][key], saga["e"], saga["ch"], giving[key]))
         state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
         state["al"] = sorted({*state.get("al", []), *loser_aliases})
         if message.get("pf"):

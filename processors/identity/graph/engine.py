@@ -9,6 +9,7 @@ only then make the new states durable (a crash in between replays the message on
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,6 +26,10 @@ Message = dict[str, Any]
 
 CUSTOMER_PREFIX = "cus_"
 SHORT_HASH_CHARS = 12  # 48 bits: a collision inside one node's window of a few dozen tokens is negligible
+# Deferred messages a node keeps in its state (``q``, their JSON size in ``qb``); beyond it they are parked
+# on the graph topic and come back later. A state record must stay far below Kafka's 1 MiB
+# (``message.max.bytes``): 10,000 events of a new customer in one batch queued ~5 MB on its identifier (#13).
+MAX_DEFERRED_BYTES = 256 * 1024
 
 
 def short_hash(token: str) -> str:
@@ -70,10 +75,19 @@ class Ctx:
         self.outputs.append(Send(node, message))
 
     def defer(self, message: Message) -> None:
-        self.state.setdefault("q", []).append(message)
+        """Keep ``message`` until the node is released; when ``MAX_DEFERRED_BYTES`` are kept, park it on the
+        topic instead (it returns after the messages already waiting, and is deferred again if still blocked)."""
+        size = len(json.dumps(message, separators=(",", ":")))
+        queued = self.state.setdefault("q", [])
+        if queued and self.state.get("qb", 0) + size > MAX_DEFERRED_BYTES:
+            self.outputs.append(Send(self.key, message, parked=True))
+            return
+        queued.append(message)
+        self.state["qb"] = self.state.get("qb", 0) + size
 
     def release_queue(self) -> None:
         """Hand every deferred message back for handling on this node, oldest first."""
+        self.state.pop("qb", None)
         self.unblocked.extend(self.state.pop("q", []))
 
     def remember(self, field: str, token: str, limit: int) -> None:
@@ -126,7 +140,7 @@ class IdentityGraph:
             for queued in reversed(ctx.unblocked):
                 work.appendleft(queued)
             for output in ctx.outputs:
-                if isinstance(output, Send) and output.node == node:
+                if isinstance(output, Send) and output.node == node and not output.parked:
                     work.append(output.message)
                 else:
                     outputs.append(output)

@@ -13,7 +13,7 @@ import sys
 
 from processors.identity.graph.engine import Ctx, Message
 from processors.identity.graph.limits import saga_rank
-from processors.identity.graph.outputs import Lineage, Refused, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, SharedMarked, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
 
@@ -118,7 +118,7 @@ def on_evict(ctx: Ctx, message: Message) -> None:
     state["v"] = message["v"]
     associate(ctx, message["c"])  # like a refused new identifier: it was refused with that customer
     ctx.emit(Refused(ctx.key, message["why"], Lineage(message["e"], message["ch"], MAX_PER_CUSTOMER),
-                     customer_id=message["c"]))
+                     customer_id=message["c"], evicted=True), Unassigned(ctx.key, message["v"]))
 
 
 def _end_reservation(ctx: Ctx, token: str | None) -> None:

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from processors.identity.rules import kind_of
+from processors.identity.rules import LinkPolicy, kind_of
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 VERSION_BITS = 24  # the assignment version in a member's int (a customer's merges, evictions, splits)
@@ -62,6 +62,56 @@ def loser(ranks: Mapping[str, int], candidate: str, candidate_rank: int) -> str:
     return max([*ranks.items(), (candidate, candidate_rank)], key=lambda item: (item[1], item[0]))[0]
 
 
+def give_way(policy: LinkPolicy, members: Mapping[str, int], added: Mapping[str, int],
+             waived: tuple[str, ...] = ()) -> dict[str, str]:
+    """Who gives way when ``added`` (key -> rank) join ``members`` (a root's ``m``): ``{key: reason}``.
+
+    For every limited type the addition takes over its limit, the identifiers of that type, old and
+    new, are ordered by ``(rank, key)`` and those beyond the limit give way (a customer already over a
+    since-lowered limit keeps as many as it has). The same set results whether the identifiers arrive
+    one by one or all at once (a merge of two customers), in any order.
+    """
+    ranked: dict[str, list[tuple[int, str]]] = {}
+    for key, value in members.items():
+        ranked.setdefault(kind_of(key), []).append((member_rank(value), key))
+    new_kinds = set()
+    for key, rank in added.items():
+        if key not in members:
+            ranked.setdefault(kind_of(key), []).append((rank, key))
+            new_kinds.add(kind_of(key))
+    giving: dict[str, str] = {}
+    for kind in sorted(new_kinds):
+        limit = None if kind in waived else policy.limit(kind)
+        if limit is None or len(ranked[kind]) <= limit:
+            continue
+        allowed = max(limit, sum(1 for key in members if kind_of(key) == kind))
+        reason = f"the customer would hold {len(ranked[kind])} {kind} identifiers (limit {limit})"
+        giving.update((key, reason) for _, key in sorted(ranked[kind])[allowed:])
+    return giving
+
+
+def conflict(policy: LinkPolicy, members: Mapping[str, int], added: Mapping[str, int],
+             waived: tuple[str, ...] = ()) -> str | None:
+    """The reason, when ``added`` would give ``members`` a second identifier of a type limited to one.
+
+    A limit of one (national ID, user id) says that two values are two people: such a merge or join is
+    refused, like the matcher's veto, rather than ranked (a larger limit, e-mails or phones, is a cap).
+    """
+    for kind in sorted({kind_of(key) for key in added if key not in members}):
+        if kind not in waived and policy.limit(kind) == 1:
+            count = len({key for key in [*members, *added] if kind_of(key) == kind})
+            if count > 1 and count > sum(1 for key in members if kind_of(key) == kind):
+                return f"the customer would hold {count} {kind} identifiers (limit 1)"
+    return None
+
+
+def eviction(root: str, key: str, value: int, triggering_event_id: str, channel: str,
+             reason: str) -> tuple[str, dict[str, Any]]:
+    """The ``evict`` message for member ``key`` of value ``value`` (``m``), on behalf of ``root``."""
+    return key, {"k": "evict", "c": root, "v": member_version(value) + 1, "r": member_rank(value),
+                 "e": triggering_event_id, "ch": channel, "why": reason}
+
+
 def ranks_of_kind(state: Mapping[str, Any], kind: str) -> dict[str, int]:
     """The root's members of ``kind`` with their ranks (0 for a member kept from before ranks existed)."""
     return {key: member_rank(value) for key, value in state.get("m", {}).items() if kind_of(key) == kind}
@@ -70,7 +120,4 @@ def ranks_of_kind(state: Mapping[str, Any], kind: str) -> dict[str, int]:
 def evict(state: dict[str, Any], root: str, key: str, triggering_event_id: str, channel: str,
           reason: str) -> tuple[str, dict[str, Any]]:
     """Remove ``key`` from the root's state; the message its identifier node must get (``evict``)."""
-    value = state["m"].pop(key)
-    version, rank = member_version(value) + 1, member_rank(value)
-    return key, {"k": "evict", "c": root, "v": version, "r": rank, "e": triggering_event_id, "ch": channel,
-                 "why": reason}
+    return eviction(root, key, state["m"].pop(key), triggering_event_id, channel, reason)

@@ -22,10 +22,15 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """A protocol message for the node ``node`` (the record key on the graph topic)."""
+    """A protocol message for the node ``node`` (the record key on the graph topic).
+
+    ``parked``: a message for the sending node itself that must go round the topic rather than be
+    handled at once (the node's deferral queue was full, ``engine.MAX_DEFERRED_BYTES``).
+    """
 
     node: str
     message: dict[str, Any]
+    parked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,7 @@ class Refused:
     customer_id: str | None = None
     other_customer_id: str | None = None
     match_weight: float | None = None  # bits, when the Fellegi–Sunter weight decided
+    evicted: bool = False  # the identifier was taken off ``customer_id`` (a limit): it belongs to nobody now
 
     @property
     def event_id(self) -> str:
@@ -133,6 +139,15 @@ class Assigned:
 
 
 @dataclass(frozen=True, slots=True)
+class Unassigned:
+    """Tombstone of the compacted identifier-to-customer topic: the identifier belongs to nobody now
+    (evicted by a per-customer limit); ``version`` is the assignment version the eviction ended."""
+
+    identifier: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """The event ``event_ref`` belongs to ``customer_id`` (published to the contact stream if a contact)."""
 
@@ -154,5 +169,5 @@ class SharedMarked:
     customers: int
 
 
-Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked
-          | ReviewRequested | ReviewDecided)
+Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
+          | SharedMarked | ReviewRequested | ReviewDecided)

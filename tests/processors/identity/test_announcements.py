@@ -5,9 +5,11 @@ import pytest
 
 from bus.config import TopicSettings
 from bus.serde import SerdeContext
+from bus.producer import Tombstone
 from processors.identity.announcements import Announcer, identifier_record
+from processors.identity.assignments import tombstone_version
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, announcement_id,
+    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, Unassigned, announcement_id,
 )
 from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
 
@@ -73,3 +75,14 @@ def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -
 def test_identifier_records_keep_unknown_types_inside_the_enum() -> None:
     assert identifier_record("PHONE:+86139") == {"type": "PHONE", "value": "+86139"}
     assert identifier_record("FAX:123")["type"] == "UNKNOWN"
+
+
+def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_tombstone() -> None:
+    evicted = Refused("EMAIL:b@x.org", "limit", Lineage("ev-4", "WEB", "max-per-customer"), "cus_a", evicted=True)
+    (record,) = ANNOUNCER.outgoing(evicted)
+    back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+    assert back.value["evicted"] is True and back.value["customer_id"] == "cus_a"
+    (tombstone,) = ANNOUNCER.outgoing(Unassigned("EMAIL:b@x.org", 3))
+    assert isinstance(tombstone, Tombstone)
+    assert (tombstone.topic, tombstone.key) == ("omnibus.customer.identifiers.v1", "EMAIL:b@x.org")
+    assert tombstone_version(tombstone.headers) == 3

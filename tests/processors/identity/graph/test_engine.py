@@ -24,3 +24,36 @@ def test_unknown_message_kinds_are_errors_and_leave_no_state() -> None:
     with pytest.raises(ValueError, match="no handler"):
         graph.handle(store, "cus_1", {"k": "visit"})
     assert store.nodes == {}
+
+
+def test_a_node_keeps_its_deferred_messages_within_a_bound_and_parks_the_rest_on_the_topic() -> None:
+    """#13 case 5: 10,000 tracks of a new customer in one batch queued ~5 MB on its identifier node,
+    a state record Kafka refuses; now the queue stays under ``MAX_DEFERRED_BYTES`` and every event still
+    settles (parked messages come back through the topic)."""
+    import json
+
+    from processors.identity.graph.engine import MAX_DEFERRED_BYTES
+    from processors.identity.graph.outputs import Resolved, Send
+    from tests.processors.identity.support import Harness, interaction
+
+    harness, largest, parked = Harness(), 0, 0
+    put_node, submit = harness.local.store.put_node, harness.local.submit
+
+    def measured(key: str, state: dict | None) -> None:
+        nonlocal largest
+        largest = max(largest, len(json.dumps(state or {}, separators=(",", ":"))))
+        put_node(key, state)
+
+    def counted(outputs: list) -> None:
+        nonlocal parked
+        parked += sum(1 for output in outputs if isinstance(output, Send) and output.parked)
+        submit(outputs)
+
+    harness.local.store.put_node, harness.local.submit = measured, counted  # type: ignore[method-assign]
+    events = [harness.feed(interaction([("USER_ID", "u-1")]), settle=False) for _ in range(1500)]
+    harness.local.run()
+    assert parked > 0
+    assert MAX_DEFERRED_BYTES // 2 < largest <= MAX_DEFERRED_BYTES + 4096
+    resolved = {d.triggering_event_id for d in harness.decisions(Resolved)}
+    assert resolved == {event.value["envelope"]["event_id"] for event in events}
+    assert len({d.customer_id for d in harness.decisions(Resolved)}) == 1

@@ -1,7 +1,7 @@
 """Who gives way when a per-customer limit decides: the largest rank (earliest event first), not the last arrival."""
 
 from processors.identity.graph.limits import HASH_BITS, event_rank, loser
-from processors.identity.graph.outputs import Refused
+from processors.identity.graph.outputs import Refused, Unassigned
 from processors.identity.rules import MAX_PER_CUSTOMER
 from tests.processors.identity.support import Harness, settings
 
@@ -42,6 +42,9 @@ def test_a_late_arriving_earlier_email_evicts_the_member_seen_last() -> None:
     (refused,) = h.decisions(Refused)
     assert (refused.identifier, refused.lineage.rule) == ("EMAIL:six@x.org", MAX_PER_CUSTOMER)
     assert refused.lineage.triggering_event_id == "ev-1" and refused.customer_id == h.customer("USER_ID", "u-1")
+    assert refused.evicted  # it was taken off the customer: subscribers drop it, the compacted row goes
+    (tombstone,) = h.decisions(Unassigned)
+    assert tombstone.identifier == "EMAIL:six@x.org" and tombstone.version == 2  # it was assigned at version 1
 
 
 def test_every_arrival_order_keeps_the_two_emails_seen_first() -> None:
