@@ -5,7 +5,7 @@ the ``OMNIBUS_KAFKA__*`` settings that ``bus/kafka_client.py`` translates.
 The broker listens on SSL and SASL_SSL only (``BrokerSecurity(plaintext=False)``; its inter-broker and KRaft
 controller traffic is TLS too), so a component that connected in plaintext anywhere could not work: the effects
 checked at the end (screen pop from every channel, the offer on the query, handoffs, KPIs and identifier rows on
-their topics) prove that every client of every component used the secured connection. The legacy outbox relay,
+their topics, and ``omnibus verify`` over the same connection) prove that every client of every component used the secured connection. The legacy outbox relay,
 which needs PostgreSQL, runs in a test of its own.
 """
 
@@ -186,6 +186,9 @@ async def test_the_whole_stack_runs_secured(
         dead_letters = [landed.event for landed in await read_events(settings, DEAD_LETTERS)]
     for name, command in commands.items():
         assert command.process.returncode == 0, (name, command.output[-3000:])
+    # The run's verifier, over the same secured connection: every input reflected, no stale row, tables recomputed.
+    verified = run_once(["verify"], env | runs["handoffs"][1], tmp_path, timeout_s=300)  # the tracker's policy too
+    assert verified.returncode == 0, verified.stdout[-4000:] + verified.stderr[-2000:]
     assert profile["customer_id"]
     assert "omnibus.handoff.HandoffCreated" in {e.schema for e in handoff_events}, {e.schema for e in handoff_events}
     assert {e.schema for e in kpi_aggregates} == {"omnibus.kpi.KpiAggregate"}, {e.schema for e in kpi_aggregates}
