@@ -5,8 +5,9 @@ the ``OMNIBUS_KAFKA__*`` settings that ``bus/kafka_client.py`` translates.
 The broker listens on SSL and SASL_SSL only (``BrokerSecurity(plaintext=False)``; its inter-broker and KRaft
 controller traffic is TLS too), so a component that connected in plaintext anywhere could not work: the effects
 checked at the end (screen pop from every channel, the offer on the query, handoffs, KPIs and identifier rows on
-their topics, and ``omnibus verify`` over the same connection) prove that every client of every component used the secured connection. The legacy outbox relay,
-which needs PostgreSQL, runs in a test of its own.
+their topics, and ``omnibus verify`` over the same connection) prove that every client of every component used
+the secured connection. The processes' logs are scanned for the traffic's identifiers too. The legacy outbox
+relay, which needs PostgreSQL, runs in a test of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bus.topics import BUSINESS_EVENTS, CUSTOMER_IDENTIFIERS, DEAD_LETTERS, HAND
 from demo import traffic
 from demo.offers import OFFER_ID, OFFER_YAML
 from demo.people import customers
+from tests.security.identifier_scan import scan_lines
 from tests.support.kafka_io import read_events
 from tests.support.processes import Command, omnibus_command
 from tests.support.tls import TlsFiles, make_tls_files
@@ -186,6 +188,11 @@ async def test_the_whole_stack_runs_secured(
         dead_letters = [landed.event for landed in await read_events(settings, DEAD_LETTERS)]
     for name, command in commands.items():
         assert command.process.returncode == 0, (name, command.output[-3000:])
+    # The processes' own logs (INFO, JSON lines) carry no identifier of the traffic they handled.
+    lines = [line for command in commands.values() for line in command.lines]
+    assert len(lines) >= len(commands), "the processes logged nothing: is their output captured?"
+    leaked = scan_lines(lines, region="FR", known=[person.national_id for person in PEOPLE])
+    assert not leaked, [str(finding) for finding in leaked][:20]
     # The run's verifier, over the same secured connection: every input reflected, no stale row, tables recomputed.
     verified = run_once(["verify"], env | runs["handoffs"][1], tmp_path, timeout_s=300)  # the tracker's policy too
     assert verified.returncode == 0, verified.stdout[-4000:] + verified.stderr[-2000:]
