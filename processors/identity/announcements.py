@@ -24,6 +24,7 @@ from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
 from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned,
     Created,
@@ -54,7 +55,7 @@ def _lineage(lineage: Lineage) -> dict[str, str]:
 
 class Announcer:
     def __init__(
-        self, topics: TopicSettings, load_event: Callable[[dict[str, Any]], Event], *,
+        self, topics: TopicSettings, load_event: Callable[[EventRef], Event], *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = CUSTOMER_EVENTS.name(topics)
@@ -121,7 +122,7 @@ class Announcer:
             }))]
         if isinstance(output, Unassigned):  # a tombstone: the identifier belongs to nobody now
             return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]
-        if isinstance(output, Resolved) and output.event_ref and output.event_ref["t"] == self._contact_source:
+        if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]
         return []
 

@@ -10,18 +10,21 @@ on the graph topic, not on the inputs: a rebuilt graph does not replay them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+import msgspec
 
 from bus.config import OmnibusSettings
 from bus.serde import build_serde
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.identity.agent import COMPONENT, input_topics
 from processors.identity.config import IdentitySettings
-from processors.identity.graph.engine import IdentityGraph, is_customer
+from processors.identity.graph.context import is_customer
+from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.legacy import decode_any_state
 from processors.identity.graph.local import LocalGraph
+from processors.identity.graph.state import CustomerState, NodeState
 from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
@@ -40,12 +43,13 @@ def inputs(book: ProfileBook) -> list[TopicSpec]:
     return input_topics(book)
 
 
-def clusters(nodes: Mapping[str, Any]) -> dict[str, list[str]]:
+def clusters(nodes: Mapping[str, NodeState]) -> dict[str, list[str]]:
     """The settled customers of a node table: smallest member -> sorted members (roots only, not merged ones)."""
     found = {}
     for key, state in nodes.items():
-        if is_customer(key) and state and state.get("init", True) and not state.get("p") and state.get("m"):
-            members = sorted(state["m"])
+        if is_customer(key) and isinstance(state, CustomerState) and state.created and not state.parent \
+                and state.members:
+            members = sorted(state.members)
             found[members[0]] = members
     return found
 
@@ -100,8 +104,8 @@ def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: Id
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the running graph from the changelog, values that did not decode as JSON)."""
-    nodes: dict[str, Any] = {}
+    """(clusters of the running graph from the changelog, values that did not decode as node states)."""
+    nodes: dict[str, NodeState] = {}
     undecodable = 0
     for record in records:
         if record.key is None:
@@ -111,8 +115,8 @@ def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
             nodes.pop(key, None)
             continue
         try:
-            nodes[key] = json.loads(record.value)
-        except ValueError:
+            nodes[key] = decode_any_state(record.value)
+        except (ValueError, msgspec.DecodeError):
             undecodable += 1
     return clusters(nodes), undecodable
 

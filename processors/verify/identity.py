@@ -134,7 +134,7 @@ def _linked(recomputed: Recomputed) -> set[str]:
 def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str,
                     survivors: Mapping[str, str], topic_owner: Mapping[str, str], report: Report) -> None:
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
-                if isinstance(d, Resolved) and d.event_ref and d.event_ref.get("t") == contacts_topic}
+                if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
     published: dict[str, set[str]] = {}
     for record in outputs.contacts:
         if record.event is not None and record.event.schema != MERGED:

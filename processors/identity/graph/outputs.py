@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from bus.envelope import IDENTITY_DECISION_IDS
+from processors.identity.graph.messages import AnyMessage, EventRef
 
 
 def announcement_id(kind: str, *parts: str) -> str:
@@ -25,11 +25,11 @@ class Send:
     """A protocol message for the node ``node`` (the record key on the graph topic).
 
     ``parked``: a message for the sending node itself that must go round the topic rather than be
-    handled at once (the node's deferral queue was full, ``engine.MAX_DEFERRED_BYTES``).
+    handled at once (the node's deferral queue was full, ``context.MAX_DEFERRED_BYTES``).
     """
 
     node: str
-    message: dict[str, Any]
+    message: AnyMessage
     parked: bool = False
 
 
@@ -152,7 +152,7 @@ class Resolved:
     """The event ``event_ref`` belongs to ``customer_id`` (published to the contact stream if a contact)."""
 
     customer_id: str
-    event_ref: dict[str, Any] | None
+    event_ref: EventRef | None
     triggering_event_id: str
     started_at: float = field(default=0.0)
 

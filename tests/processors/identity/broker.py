@@ -108,17 +108,17 @@ def owners_in_state(workers: list[IdentityProcessor], keys: list[str], partition
     holder = {tp.partition: worker for worker in workers for tp in worker.app.consumer.assignment()
               if tp.topic == graph_topic}
 
-    def node(key: str) -> dict:
+    def node(key: str) -> object:
         # A late rebalance can hand a partition over before its new owner restored the table: then
         # the state is read where it was written.
         assigned = holder[partition_of(key, partitions)].store.get_node(key)
-        return assigned or next((state for w in workers if (state := w.store.get_node(key))), {})
+        return assigned or next((state for w in workers if (state := w.store.get_node(key))), None)
 
     owners = {}
     for key in keys:
-        owner = node(key).get("o")
-        while owner and node(owner).get("p"):
-            owner = node(owner)["p"]
+        owner = getattr(node(key), "owner", None)
+        while owner and (parent := getattr(node(owner), "parent", None)):
+            owner = parent
         if owner:
             owners[key] = owner
     return owners

@@ -8,6 +8,7 @@ from bus.serde import SerdeContext
 from bus.producer import Tombstone
 from processors.identity.announcements import Announcer, identifier_record
 from processors.identity.assignments import tombstone_version
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, Unassigned, announcement_id,
 )
@@ -66,9 +67,9 @@ def test_event_ids_are_stable_across_replays() -> None:
 
 
 def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -> None:
-    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.contact.events.v1"}, "ev-1"))
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.contact.events.v1", "s", b""), "ev-1"))
     assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
-    assert ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.business.events.v1"}, "ev-1")) == []
+    assert ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.business.events.v1", "s", b""), "ev-1")) == []
     assert ANNOUNCER.outgoing(Send("x", {})) == []
 
 

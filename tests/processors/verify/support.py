@@ -65,7 +65,7 @@ class Run:
             changelog=self.changelog())
 
     def changelog(self) -> list[Replayed]:
-        import json
+        from processors.identity.graph.state import encode_state
 
-        return [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, json.dumps(state).encode())
+        return [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))
                 for i, (key, state) in enumerate(self.recomputed.graph.store.nodes.items())]

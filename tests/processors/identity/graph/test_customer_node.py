@@ -1,9 +1,17 @@
 """The graph rules, end to end through the protocol (one partition, messages in order)."""
 
+from processors.identity.graph.messages import SplitCustomer
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
-from tests.processors.identity.support import Harness, interaction, national_id, product_subscribed, settings, matcher_settings
+from tests.processors.identity.support import (
+    Harness,
+    interaction,
+    matcher_settings,
+    national_id,
+    product_subscribed,
+    settings,
+)
 
 NID_A, NID_B = national_id("11010519800101001"), national_id("11010519820202002")
 
@@ -178,8 +186,8 @@ def test_a_split_moves_identifiers_and_the_same_merge_never_comes_back() -> None
     h.observe(("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"))  # the wrong merge
     source = h.customer("ACCOUNT", "A1")
     assert h.customer("ACCOUNT", "B1") == source
-    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:B1", "EMAIL:b@x.org"], "reason": "two people",
-                                   "tok": "cmd-1", "at": 1_000, "ch": "BACK_OFFICE"})])
+    moved = ["ACCOUNT:B1", "EMAIL:b@x.org"]
+    h.local.submit([_send(source, SplitCustomer(moved, "two people", "cmd-1", 1_000, "BACK_OFFICE"))])
     h.local.run()
     (split,) = h.decisions(Split)
     assert split.source_id == source and set(split.moved) == {"ACCOUNT:B1", "EMAIL:b@x.org"}
@@ -199,8 +207,7 @@ def test_a_split_must_leave_the_source_something() -> None:
     h = Harness()
     h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"))
     source = h.customer("ACCOUNT", "A1")
-    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:A1", "EMAIL:a@x.org"], "reason": None,
-                                   "tok": "cmd-2", "at": 1_000})])
+    h.local.submit([_send(source, SplitCustomer(["ACCOUNT:A1", "EMAIL:a@x.org"], None, "cmd-2", 1_000))])
     h.local.run()
     assert not h.decisions(Split) and "not all" in h.decisions(Refused)[-1].reason
     assert h.customer("ACCOUNT", "A1") == source
@@ -236,7 +243,7 @@ def test_profiles_merge_when_customers_merge() -> None:
     assert len(h.local.store.profiles) == 1  # the merged customer's profile moved, not copied
 
 
-def _send(node: str, message: dict):  # type: ignore[no-untyped-def]
+def _send(node: str, message: SplitCustomer):  # type: ignore[no-untyped-def]
     from processors.identity.graph.outputs import Send
 
     return Send(node, message)

@@ -31,7 +31,7 @@ def keep_two_emails(events: list[tuple[int, str]]) -> Harness:
 
 
 def emails_of(h: Harness) -> set[str]:
-    (members,) = [set(state["m"]) for state in h.local.roots().values()]
+    (members,) = [set(state.members) for state in h.local.roots().values()]
     return {key for key in members if key.startswith("EMAIL:")}
 
 
@@ -76,7 +76,7 @@ def test_an_eviction_on_a_stale_rank_is_bounced_and_the_customer_decides_again()
     """The identifier knows an older event than its customer does (the rank update is still on its way)."""
     h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org")])
     six = h.key("EMAIL", "six@x.org")
-    h.local.store.nodes[six]["f"] = event_rank(0, "ev-older")  # visited by an older event, rekey not yet delivered
+    h.local.store.nodes[six].first_rank = event_rank(0, "ev-older")  # type: ignore[union-attr]  # visited by an older event, rekey not yet delivered
     h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"), minutes=1, event_id="ev-1")
     assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:six@x.org"}  # five goes: six ranks first after all
     assert [r.identifier for r in h.decisions(Refused)] == ["EMAIL:five@x.org"]

@@ -73,7 +73,7 @@ def test_with_limits_no_customer_ever_breaks_one(observed, seed) -> None:  # typ
     harness = replay(observed, partitions=6, seed=seed, duplicates=0.1, config=config)
     policy = LinkPolicy(config)
     for state in harness.local.roots().values():
-        assert policy.breach([], state.get("m", {})) is None
+        assert policy.breach([], state.members) is None
 
 
 def test_with_limits_the_outcome_is_deterministic_for_a_given_order() -> None:
