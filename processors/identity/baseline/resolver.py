@@ -97,6 +97,12 @@ class UnionFindResolver:
         self._graph = IdentityGraph(policy, book, _unused_loader)
         self._store = _NoState()
 
+    def reset(self) -> None:
+        """Forget everything (before a replay of the decide log rebuilds it)."""
+        self.identifiers.clear()
+        self.customers.clear()
+        self._recent.clear()
+
     # --- union-find -----------------------------------------------------------------------------------
 
     def find(self, customer: str) -> str:
