@@ -95,3 +95,14 @@ def contact_mix(count: int, *, repeat: float = 0.8, seed: int = 7) -> list[tuple
             combos.append(chosen)
         result.append((CONTACTS, f"{chosen[0][0]}:{chosen[0][1]}", _interaction(index, chosen, rng)))
     return result
+
+
+def repeat_share(items: list[tuple[str, str, Event]]) -> float:
+    """Share of events whose identifier combination an earlier event already carried."""
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    repeats = 0
+    for _, _, event in items:
+        combo = tuple((i["type"], i["value"]) for i in event.value["customer_identifiers"])
+        repeats += combo in seen
+        seen.add(combo)
+    return repeats / max(len(items), 1)
