@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
@@ -59,7 +60,8 @@ class Workers:
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", "tests.bench.identity_worker", self.kind, "--bootstrap-servers",
                  self.settings.kafka.bootstrap_servers, "--prefix", self.settings.topics.prefix, "--partitions",
-                 str(self.settings.topics.partitions), "--datadir", str(datadir)], stdout=log, stderr=log, env=env))
+                 str(self.settings.topics.partitions), "--datadir", str(datadir),
+                 "--log-level", os.environ.get("BENCH_WORKER_LOG", "WARNING")], stdout=log, stderr=log, env=env))
         self._sampler = asyncio.create_task(self._sample())
         return self
 
@@ -142,10 +144,11 @@ async def wait_for_records(settings: OmnibusSettings, topic: str, wanted: int, w
             if not partitions:
                 await consumer._client.force_metadata_update()  # noqa: SLF001 - topics created a moment ago
                 partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-            if partitions and sum((await consumer.end_offsets(partitions)).values()) >= wanted:
+            have = sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
+            if have >= wanted:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic} did not reach {wanted} records in {timeout_s} s")
+                raise TimeoutError(f"{have} of {wanted} records on {topic.split('.', 1)[1]} after {timeout_s:.0f} s")
             await asyncio.sleep(0.25)
     finally:
         await consumer.stop()
@@ -183,8 +186,11 @@ async def wait_for_group(settings: OmnibusSettings, group: str, members: int, wo
         deadline = time.monotonic() + timeout_s
         while True:
             workers.check_alive()
-            (response,) = await admin.describe_consumer_groups([group])
-            _, _, state, _, _, found, *_ = response.groups[0]
+            try:
+                (response,) = await admin.describe_consumer_groups([group])
+                _, _, state, _, _, found, *_ = response.groups[0]
+            except KafkaError:  # the coordinator of a group not formed yet
+                state, found = "unknown", []
             if state == "Stable" and len(found) == members:
                 return
             if time.monotonic() > deadline:

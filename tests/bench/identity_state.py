@@ -1,4 +1,5 @@
-"""State memory of the identity benchmark: bytes per identifier of the graph, profiles and the baseline.
+"""State memory of the identity benchmark: bytes per identifier of the baseline, and of the graph and
+profiles when ``tests.bench.identity_memory`` (the **proto** package's part-by-part measurement) is absent.
 
 Both build the state of ``identifiers`` identifiers in process with the real handlers (every event a
 contact of a person's phone and e-mail, every 10th also an account that links two people), then measure
