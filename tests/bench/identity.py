@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
             for kind in ("aiokafka", "faust", "baseline", "identity")}
     problems: list[str] = []
     one = two = None
-    for attempt in (1, 2):  # a stalled run is reported, and tried once more
+    for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more
         try:
             one = one or await measure("identity", bootstrap, items, args.partitions, workdir, live=True,
                                        timeout_s=args.timeout)
@@ -140,6 +140,8 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
             break
         except (TimeoutError, RuntimeError) as exc:  # the other figures still stand
             problems.append(f"{'Two' if one else 'One'}-worker live run, attempt {attempt}: {exc}")
+    if args.skip_scaling:
+        problems.append("Two-worker comparison skipped (--skip-scaling).")
     half = runs["identity"].rate / 2
     latencies: list[float] = []
     try:
@@ -159,6 +161,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--memory-identifiers", type=int, default=1_000_000)
+    parser.add_argument("--skip-scaling", action="store_true", help="no one- and two-worker live runs")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take")
     parser.add_argument("--bootstrap-servers", default=os.environ.get("OMNIBUS_TEST_BOOTSTRAP"))
     parser.add_argument("--output", type=Path, default=RESULTS)

@@ -55,7 +55,8 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         "# Identity processor benchmark (#9)",
         "",
         f"Command: `.venv/bin/python -m tests.bench.identity --events {args.events} --partitions {args.partitions} "
-        f"--latency-seconds {args.latency_seconds:g} --memory-identifiers {args.memory_identifiers}`",
+        f"--latency-seconds {args.latency_seconds:g} --memory-identifiers {args.memory_identifiers}"
+        f"{' --skip-scaling' if args.skip_scaling else ''}`",
         "",
         f"Date: {started:%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
         f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in load_before)}, after: "
