@@ -27,12 +27,6 @@ from pathlib import Path
 
 from bus.config import OmnibusSettings
 from bus.topic_admin import apply_topics
-from tests.bench.identity_state import baseline_memory
-
-try:  # the proto package's measurement, part by part, once it has landed
-    from tests.bench.identity_memory import state_memory
-except ImportError:
-    from tests.bench.identity_state import state_memory
 from tests.bench.identity_report import report
 from tests.bench.identity_runs import (
     Item,
@@ -42,15 +36,23 @@ from tests.bench.identity_runs import (
     load_paced,
     out_times,
     output_topic,
+    stalled_partitions,
     wait_for_group,
     wait_for_records,
 )
+from tests.bench.identity_state import baseline_memory
 from tests.bench.identity_worker import SINK
 from tests.bench.identity_workload import CONTACTS, contact_mix
 from tests.support.settings import settings_with_topics
 
+try:  # the proto package's measurement, part by part, once it has landed
+    from tests.bench.identity_memory import state_memory
+except ImportError:
+    from tests.bench.identity_state import state_memory
+
 RESULTS = Path(__file__).parent / "results" / "identity.md"
 WARMUP = 200  # events a live-loaded run sends first and waits for (workers assigned and running)
+WARMUP_S = 120.0  # the longest wait for them
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,10 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
         if live:  # every worker in the group first: no rebalance once events flow
             await wait_for_group(settings, f"{settings.topics.prefix}.{kind}", workers, running)
             await load(settings, items[:WARMUP])
-            await _finished(settings, kind, _ids(items[:WARMUP]), running, timeout_s)
+            try:
+                await _finished(settings, kind, _ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
+            except TimeoutError as exc:
+                raise TimeoutError(f"warm-up stalled: {exc}; {await stalled_partitions(settings, kind)}") from exc
             await load(settings, measured)
         wanted = len(items) if kind in ("aiokafka", "faust") else _ids(measured)
         times = await _finished(settings, kind, wanted, running, timeout_s)

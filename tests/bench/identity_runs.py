@@ -23,6 +23,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import CUSTOMER_CONTACTS
 from tests.bench.identity_worker import SINK
+from tests.bench.identity_workload import CONTACTS
 from tests.support.kafka_io import read_raw
 
 Item = tuple[str, str, Event]  # (topic suffix, key, event)
@@ -197,4 +198,25 @@ async def wait_for_group(settings: OmnibusSettings, group: str, members: int, wo
                 raise TimeoutError(f"group {group} is {state} with {len(found)} members, not {members}")
             await asyncio.sleep(0.25)
     finally:
+        await admin.close()
+
+
+async def stalled_partitions(settings: OmnibusSettings, kind: str) -> str:
+    """Which input partitions the group of ``kind`` never committed, and the group's state: a stall's trace."""
+    topic, group = f"{settings.topics.prefix}.{CONTACTS}", f"{settings.topics.prefix}.{kind}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group)
+        (response,) = await admin.describe_consumer_groups([group])
+        behind = [f"{tp.partition} ({committed[tp].offset if tp in committed else 'none'} of {ends[tp]})"
+                  for tp in partitions if tp not in committed or committed[tp].offset < ends[tp]]
+        return (f"group {response.groups[0][2]} with {len(response.groups[0][5])} members; input partitions "
+                f"behind (committed of end): {', '.join(behind) or 'none'}")
+    finally:
+        await consumer.stop()
         await admin.close()
