@@ -8,17 +8,21 @@ has open duplicate and loss bugs, so processors run at-least-once and dedupe on 
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import shutil
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import commit_watchdog, record_headers
+from bus import commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
-from bus.kafka_client import faust_broker_options
+from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
+from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
 log = get_logger(__name__)
@@ -40,9 +44,10 @@ def create_app(
     """
     app_id = f"{settings.topics.prefix}.{name}"
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
+    strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
+    commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     options: dict[str, Any] = {
-        # faust writes a little to disk even with memory tables; never into the working directory.
-        "datadir": str(Path(tempfile.gettempdir()) / f"omnibus-{app_id}"),
+        "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
         "producer_acks": -1,
@@ -62,7 +67,17 @@ def create_app(
     app = faust.App(app_id, **options)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     return app
+
+
+def private_datadir(app_id: str) -> str:
+    """A directory of this process alone for faust's few files (tables live in memory and are rebuilt from their
+    changelogs, so nothing there outlives the process): never the working directory, and never a path that two
+    workers or two deployments on one machine would share. Removed when the process exits."""
+    path = tempfile.mkdtemp(prefix=f"omnibus-{app_id}-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:
@@ -77,8 +92,20 @@ def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> 
     return port
 
 
+async def probe_cluster(settings: OmnibusSettings) -> None:
+    """Connect to the cluster once and leave. Raises ``KafkaConnectionError`` when no bootstrap server answers."""
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    await admin.close()
+
+
 def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
-    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted)."""
+    """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted).
+
+    Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
+    among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
+    """
+    asyncio.run(probe_cluster(settings))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     worker.execute_from_commandline()

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, NoReturn, TypeVar
 
+from aiokafka.errors import KafkaConnectionError
+
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.kafka_client import kafka_connection
@@ -27,6 +29,7 @@ from bus.metrics import MetricsServer, serve_metrics
 
 T = TypeVar("T")
 BAD_SETTINGS_EXIT = 2  # the usage-error status of Unix tools (and of click)
+KAFKA_UNAVAILABLE_EXIT = 69  # EX_UNAVAILABLE of BSD's sysexits.h: a service the command needs cannot be reached
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,19 @@ def bad_settings_exit() -> Iterator[None]:
         yield
     except ConfigError as exc:
         exit_with_message(exc)
+
+
+@contextmanager
+def startup_failure_exit() -> Iterator[None]:
+    """One line and an exit status instead of a traceback when a command cannot start: a ``ConfigError``
+    (status 2) or a Kafka cluster that cannot be reached at all (aiokafka's ``KafkaConnectionError``, status 69).
+    Errors once running are not caught here: a worker that loses the broker later retries or dies loudly."""
+    try:
+        with bad_settings_exit():
+            yield
+    except KafkaConnectionError as exc:
+        exit_with_message(f"cannot reach Kafka ({exc}); is the broker running, and is "
+                          "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS right?", KAFKA_UNAVAILABLE_EXIT)
 
 
 def start_process(

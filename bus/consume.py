@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from bus.dead_letter import DeadLetterWriter
@@ -10,6 +11,17 @@ from bus.errors import DeserializationError, RawRecord
 from bus.metrics import DECODE_FAILURES
 from bus.record_headers import is_utf8
 from bus.serde.base import Deserializer, Event, SerdeContext
+from bus.topics import ALL_TOPICS
+
+
+@lru_cache(maxsize=512)
+def carried_by(topic: str) -> frozenset[str] | None:
+    """The Avro record names ``topic`` (``<prefix>.<suffix>``, any prefix) may carry, from ``bus.topics``;
+    None for a topic not declared there or one that declares none (internal topics)."""
+    for spec in ALL_TOPICS:
+        if topic == spec.suffix or topic.endswith("." + spec.suffix):
+            return frozenset(spec.carries) or None
+    return None
 
 
 def raw_record(message: Any) -> RawRecord:
@@ -21,7 +33,8 @@ def raw_record(message: Any) -> RawRecord:
 
 
 class RecordDecoder:
-    """Decodes raw records; a record that does not decode is dead-lettered and ``None`` returned."""
+    """Decodes raw records; a record that does not decode, or is of a type its topic does not carry (a
+    processor would skip it unseen, #13), is dead-lettered and ``None`` returned."""
 
     def __init__(self, deserializer: Deserializer, dead_letters: DeadLetterWriter) -> None:
         self._deserializer = deserializer
@@ -36,7 +49,13 @@ class RecordDecoder:
             if not all(is_utf8(key) for key, _ in record.headers):
                 # Kafka's protocol says a header key is a String (UTF-8); see bus.record_headers.
                 raise DeserializationError("a header key is not UTF-8", record=record)
-            return self._deserializer(record.value, ctx)
+            event = self._deserializer(record.value, ctx)
+            carried = carried_by(record.topic or "")
+            if carried is not None and event.schema not in carried:
+                raise DeserializationError(
+                    f"a {event.schema} record does not belong on this topic (it carries {', '.join(sorted(carried))})",
+                    record=record)
+            return event
         except DeserializationError as error:
             DECODE_FAILURES.labels(topic=record.topic or "").inc()
             await self._dead_letters.write_error(error)

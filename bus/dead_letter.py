@@ -8,7 +8,9 @@ propagates: the caller must then not acknowledge or commit, because a silent dro
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bus.errors import DeserializationError, RawRecord
@@ -55,10 +57,16 @@ def _header(key: str, value: bytes | None) -> dict[str, object]:
 
 
 class DeadLetterWriter:
-    def __init__(self, producer: EventProducer, topic: str, component: str) -> None:
+    """``protect`` rewrites the original key, value and header values before they are kept (adapters pass
+    ``bus.identifiers.protect.SecretScrubber.scrub``, so refused input never puts a raw national ID or card
+    number on the topic); None keeps them byte for byte (processors: their input is a topic already)."""
+
+    def __init__(self, producer: EventProducer, topic: str, component: str,
+                 protect: Callable[[bytes | None], bytes | None] | None = None) -> None:
         self._producer = producer
         self._topic = topic
         self._component = component
+        self._protect = protect
 
     @property
     def topic(self) -> str:
@@ -68,6 +76,10 @@ class DeadLetterWriter:
         self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None
     ) -> None:
         """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement."""
+        if self._protect is not None:
+            protect = self._protect
+            record = dataclasses.replace(record, key=protect(record.key), value=protect(record.value),
+                                         headers=tuple((name, protect(value)) for name, value in record.headers))
         event = dead_letter_event(
             record, reason=reason, error_type=error_type, component=self._component, correlation_id=correlation_id
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -36,6 +36,15 @@ class Outgoing:
     topic: str
     key: str | None
     event: Event
+    headers: Headers = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A record without a value: on a compacted topic, Kafka removes ``key`` (``headers`` travel along)."""
+
+    topic: str
+    key: str
     headers: Headers = field(default_factory=tuple)
 
 
@@ -66,7 +75,12 @@ class EventProducer:
         # build their components before the loop (faust's worker) starts.
         if self._client is None:
             self._client = AIOKafkaProducer(**self._options)
-        await self._client.start()
+        try:
+            await self._client.start()
+        except BaseException:
+            client, self._client = self._client, None  # closed, so no "Unclosed AIOKafkaProducer" at exit
+            await client.stop()
+            raise
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
@@ -82,18 +96,20 @@ class EventProducer:
     ) -> None:
         await self.stop()
 
-    async def encode(self, item: Outgoing) -> KafkaRecord:
+    async def encode(self, item: Outgoing | Tombstone) -> KafkaRecord:
         """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""
+        if isinstance(item, Tombstone):
+            return KafkaRecord(item.topic, item.key.encode(), None, tuple(item.headers))
         if self._topics.needs_io(item.topic, item.event, item.headers):
             return await asyncio.to_thread(self._topics.serialize, item.topic, item.key, item.event, item.headers)
         return self._topics.serialize(item.topic, item.key, item.event, item.headers)
 
-    async def publish(self, item: Outgoing) -> RecordMetadata:
+    async def publish(self, item: Outgoing | Tombstone) -> RecordMetadata:
         """Publish one event and wait for Kafka's acknowledgement."""
         return (await self.publish_many([item]))[0]
 
     async def publish_many(
-        self, items: Sequence[Outgoing], encoded: Sequence[KafkaRecord] | None = None
+        self, items: Sequence[Outgoing | Tombstone], encoded: Sequence[KafkaRecord] | None = None
     ) -> list[RecordMetadata]:
         """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
         ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice."""
@@ -126,3 +142,33 @@ class EventProducer:
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""
         return (await self.send([KafkaRecord(topic, key, value, tuple(headers))]))[0]
+
+
+class LazyProducer:
+    """An ``EventProducer`` created and started on first use, inside the worker's event loop (aiokafka needs a
+    running loop, and faust may deliver records before extra services start). Used by the faust processors."""
+
+    def __init__(self, factory: Callable[[], EventProducer]) -> None:
+        self._factory = factory
+        self._producer: EventProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> EventProducer:
+        if self._producer is None:
+            async with self._lock:
+                if self._producer is None:
+                    producer = self._factory()
+                    await producer.start()
+                    self._producer = producer
+        return self._producer
+
+    async def publish_many(self, items: Sequence[Outgoing]) -> list[RecordMetadata]:
+        return await (await self.ready()).publish_many(items)
+
+    async def publish(self, item: Outgoing) -> RecordMetadata:
+        return await (await self.ready()).publish(item)
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()

@@ -18,11 +18,11 @@ Headers = Sequence[tuple[str, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class KafkaRecord:
-    """A record as Kafka takes it: topic, key, value and headers, all bytes."""
+    """A record as Kafka takes it: topic, key, value and headers, all bytes (value None: a tombstone)."""
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
 
 

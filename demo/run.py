@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ from demo.services import (
 )
 
 SETTLE_TIMEOUT_S = 90.0
+MALFORMED_NATIONAL_ID = "11010519491231002X"  # GB 11643's worked example
+MALFORMED_CARD = "4111 1111 1111 1111"  # the card networks' test number
+# Called with the demo's settings after the summary, while everything still runs (tests read the topics here).
+Inspect = Callable[[OmnibusSettings], Awaitable[None]]
 
 
 def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
@@ -44,7 +49,7 @@ def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
     )
 
 
-async def run_demo(count: int, *, keep_running: bool, console: Console) -> bool:
+async def run_demo(count: int, *, keep_running: bool, console: Console, inspect: Inspect | None = None) -> bool:
     with scratch_dir() as scratch:
         workdir = Path(scratch)
         stack = LocalStack(workdir / "stack", registry=True)
@@ -52,7 +57,7 @@ async def run_demo(count: int, *, keep_running: bool, console: Console) -> bool:
         try:
             with console.status("Starting Kafka (KRaft) and the schema registry from Maven Central..."):
                 state = await asyncio.shield(starting)
-            return await _with_stack(state, workdir, count, keep_running, console)
+            return await _with_stack(state, workdir, count, keep_running, console, inspect)
         finally:
             # A stop during start-up lets the start finish first, so nothing is left running on a deleted folder.
             await asyncio.wait([starting])
@@ -60,7 +65,8 @@ async def run_demo(count: int, *, keep_running: bool, console: Console) -> bool:
                 await asyncio.to_thread(stack.down)
 
 
-async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_running: bool, console: Console) -> bool:
+async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_running: bool, console: Console,
+                      inspect: Inspect | None = None) -> bool:
     settings = demo_settings(state, metrics_port=0)
     report.stack(console, state)
     await apply_topics(settings)
@@ -78,6 +84,8 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         await watch.stop()
         profile = await _await_screen_pop(http, endpoints, people[0], console)
         await report.summary(console, settings, people[0], profile, rejected)
+        if inspect is not None:
+            await inspect(settings)
         if keep_running:
             report.keep_running(console, endpoints)
             await asyncio.Event().wait()
@@ -150,9 +158,10 @@ def _retry_after_s(header: str | None, attempt: int) -> float:
 
 
 async def _send_malformed(http: aiohttp.ClientSession, endpoints: Endpoints) -> dict[str, Any]:
-    """A portal bug: an identify without userId or anonymousId. The sender gets the reason; it is dead-lettered."""
+    """A portal bug: an identify without userId or anonymousId. The sender gets the reason; it is dead-lettered,
+    with the national ID and card number it carries replaced by their tokens (never raw on a topic)."""
     auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
-    body = {"traits": {"email": "x@example.com"}}
+    body = {"traits": {"email": "x@example.com", "national_id": MALFORMED_NATIONAL_ID, "card": MALFORMED_CARD}}
     async with http.post(f"{endpoints.web}/v1/identify", json=body, headers=auth) as response:
         return {"status": response.status, "body": await response.json()}
 

@@ -20,11 +20,11 @@ from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.mapper import LegacyContext
 from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
+from bus.clock import SystemClock
 from bus.config import OmnibusSettings
 from bus.stack.ports import free_port
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
 from processors.handoffs.agent import build_worker
-from processors.handoffs.clock import SystemClock
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings

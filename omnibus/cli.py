@@ -15,7 +15,7 @@ from adapters.branch.agent import cli as counter_agent_cli
 from adapters.call_center import cli as call_center_cli
 from adapters.legacy import cli as legacy_cli
 from adapters.web import cli as web_cli
-from bus.bootstrap import bad_settings_exit
+from bus.bootstrap import startup_failure_exit
 from bus.cli import schemas, stack, topics
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
@@ -25,6 +25,7 @@ from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
 from processors.profile.registry import SECTIONS
 from processors.replay import cli as replay_cli
+from processors.verify import cli as verify_cli
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ app.add_typer(handoffs_cli.report_app, name="report")
 app.add_typer(kpis_cli.app, name="kpis")
 handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
 app.command("replay")(replay_cli.replay_command)
+app.command("verify")(verify_cli.verify_command)
 app.add_typer(offers_cli.app, name="offers")
 
 adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
@@ -72,8 +74,9 @@ app.add_typer(counter_agent_cli.app, name="counter-agent")
 
 def main() -> None:
     """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
-    cannot be read when the first client connects) still ends in one line and exit 2."""
-    with bad_settings_exit():
+    cannot be read when the first client connects) still ends in one line and exit 2, a broker that cannot
+    be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``)."""
+    with startup_failure_exit():
         app()
 
 

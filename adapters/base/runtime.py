@@ -11,6 +11,8 @@ from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
+from bus.identifiers import IdentifierNormaliser
+from bus.identifiers.protect import SecretScrubber
 from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
@@ -40,7 +42,10 @@ async def adapter_runtime(
     metrics_server = serve_metrics(settings.metrics)
     await producer.start()
     try:
-        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=f"adapter.{name}")
+        # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
+        scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=f"adapter.{name}"))
+        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=f"adapter.{name}",
+                                        protect=scrubber.scrub)
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
             retry_after_s=adapter_settings.retry_after_s,

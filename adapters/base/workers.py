@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
 
@@ -84,7 +85,8 @@ def _worker(main: WorkerMain, settings: OmnibusSettings) -> None:
     # A forked worker inherits the parent's forwarding handlers until its event loop sets its own.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    main(settings, True)
+    with startup_failure_exit():  # a forked worker's start-up failure is one line too, and its status the parent's
+        main(settings, True)
 
 
 def _supervise(processes: list[Any], stopping: Callable[[], bool]) -> int:

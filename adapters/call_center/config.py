@@ -8,6 +8,7 @@ are signed with that site's Twilio auth token. ``sites`` is given as JSON in the
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 from pydantic import (
@@ -68,6 +69,13 @@ class CallCenterSettings(AdapterSettings):
         None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours)."
     )
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    twilio_max_age_s: float = Field(
+        300.0, ge=0,
+        description="A signed TaskRouter callback whose Timestamp is further than this from our clock (either way) is "
+        "refused 401, and one whose event Sid was accepted within this span is refused as a replay. Twilio signs the "
+        "whole form, Timestamp and Sid included, so a captured request can be neither re-dated nor repeated. 0 turns "
+        "both checks off (e.g. to feed recorded callbacks).",
+    )
     asterisk_optional_columns: tuple[str, ...] = Field(
         ("uniqueid", "userfield"),
         description="Columns cdr.conf appends after amaflags, in order (loguniqueid, loguserfield, newcdrcolumns).",
@@ -115,10 +123,14 @@ class CallCenterSettings(AdapterSettings):
         return self
 
     def site_for_key(self, key: str) -> str | None:
+        """The site owning access key ``key``; every key is compared in constant time (``hmac.compare_digest``), so
+        how long a refusal takes says nothing about how much of a key was guessed."""
+        given, found = key.encode(), None
         for name, site in self.sites.items():
-            if any(k.get_secret_value() == key for k in site.access_keys):
-                return name
-        return None
+            for candidate in site.access_keys:
+                if hmac.compare_digest(candidate.get_secret_value().encode(), given):
+                    found = name
+        return found
 
     def site_for_workspace(self, workspace_sid: str) -> str | None:
         for name, site in self.sites.items():

@@ -7,6 +7,7 @@ TaskRouter callback that only advances a task, after the fact was committed to t
 from __future__ import annotations
 
 import base64
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -117,6 +118,18 @@ class CallCenterIngress:
         fields = MultiDict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         ctx = self._verified_twilio_context(request, fields)
         form = {name: fields.getone(name) for name in fields}
+        max_age_s = self._settings.twilio_max_age_s
+        event_sid = form.get("Sid", "")
+        if not max_age_s or not event_sid:
+            return await self._taskrouter_event(form, ctx, started)
+        async with self._state.hold(f"event:{event_sid}"):  # two copies racing: one passes, the other is a replay
+            if self._state.twilio_event_seen(event_sid):
+                raise Unauthorized(f"replayed TaskRouter callback: event {event_sid} was already accepted")
+            answer = await self._taskrouter_event(form, ctx, started)
+            self._state.twilio_event_accepted(event_sid, time.time(), keep_s=2 * max_age_s)
+        return answer
+
+    async def _taskrouter_event(self, form: dict[str, str], ctx: MapContext, started: float) -> web.Response:
         kind = form.get("EventType", "")
         if kind not in TERMINAL_OR_TIMELINE:
             return web.Response(status=204)  # worker and workflow events say nothing about a call
@@ -184,10 +197,26 @@ class CallCenterIngress:
         url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
         if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
             raise Unauthorized("X-Twilio-Signature does not match this request")
+        max_age_s = self._settings.twilio_max_age_s
+        if max_age_s:
+            age_s = _callback_age_s(form, time.time())
+            if age_s is None or abs(age_s) > max_age_s:
+                raise Unauthorized(f"TaskRouter callback Timestamp is missing or more than {max_age_s:.0f} s from "
+                                   "our clock (a replayed or re-dated request)")
         return self._contexts[site]
 
 
 TERMINAL_OR_TIMELINE = TIMELINE_EVENTS | mapper_taskrouter.TERMINAL_EVENTS
+
+
+def _callback_age_s(form: MultiDict[str], now_s: float) -> float | None:
+    """Seconds since a TaskRouter callback's signed ``TimestampMs`` (or ``Timestamp``, Unix seconds); None if absent
+    or not a number (negative: stamped in the future)."""
+    try:
+        age_s = now_s - (int(form["TimestampMs"]) / 1000 if form.get("TimestampMs") else float(form["Timestamp"]))
+    except (KeyError, ValueError, OverflowError):
+        return None
+    return age_s if math.isfinite(age_s) else None
 
 
 def _access_key(request: web.Request) -> str | None:

@@ -2,6 +2,8 @@
 
 - ``ctr_versions``: the greatest ``LastUpdateTimestamp`` published per ContactId, so a CTR version
   older than or equal to a published one is a duplicate. Written only after Kafka acknowledged.
+- ``twilio_events``: the event Sid of every signed TaskRouter callback accepted within the freshness span
+  (``twilio_max_age_s``), so a replayed callback is refused; older rows are pruned.
 - ``task_timelines``: facts of TaskRouter tasks still in progress (queued, accepted, wrapped up),
   committed before the callback is answered 204: an acknowledged callback is never forgotten.
   A timeline is deleted once its task's events were acknowledged.
@@ -21,6 +23,8 @@ from adapters.call_center.mapper_taskrouter import Timeline
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ctr_versions (contact_id TEXT PRIMARY KEY, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS twilio_events (event_sid TEXT PRIMARY KEY, accepted_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS twilio_events_by_time ON twilio_events (accepted_at);
 CREATE TABLE IF NOT EXISTS task_timelines (
     task_sid TEXT PRIMARY KEY, enqueued_at TEXT, queue TEXT, connected_at TEXT, agent_id TEXT, wrapped_at TEXT
 );
@@ -60,6 +64,17 @@ class CallCenterState:
             "WHERE excluded.updated_at > ctr_versions.updated_at",
             [contact_id, updated_at.isoformat()],
         )
+
+    # -- TaskRouter event Sids (replays) -------------------------------------------------------------
+
+    def twilio_event_seen(self, event_sid: str) -> bool:
+        return self._db.execute("SELECT 1 FROM twilio_events WHERE event_sid = ?", [event_sid]).fetchone() is not None
+
+    def twilio_event_accepted(self, event_sid: str, now_s: float, keep_s: float) -> None:
+        """Remember ``event_sid`` (accepted at ``now_s``, Unix seconds); forget those older than ``keep_s``."""
+        self._db.execute("DELETE FROM twilio_events WHERE accepted_at < ?", [now_s - keep_s])
+        self._db.execute("INSERT OR IGNORE INTO twilio_events (event_sid, accepted_at) VALUES (?, ?)",
+                         [event_sid, now_s])
 
     # -- TaskRouter timelines -------------------------------------------------------------------------
 

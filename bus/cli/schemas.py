@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from bus.cli.tables import report_table
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaError
 
@@ -53,7 +53,7 @@ def list_command(
     except SchemaError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    table = Table("name", "file", "fingerprint")
+    table = report_table("name", "file", "fingerprint")
     for schema in catalog:
         table.add_row(schema.fullname, schema.path.relative_to(catalog.root).as_posix(), schema.fingerprint.hex())
     console.print(table)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from bus.cli.tables import report_table
 from bus.stack.local import LocalStack
 from bus.stack.maven import MavenError
 from bus.stack.process import StackError
@@ -80,9 +80,8 @@ def status(state_dir: StateDir = None) -> None:
     if state is None:
         console.print(f"no local stack recorded in {stack.state_file}")
         raise typer.Exit(1)
-    table = Table(title=f"Omnibus local stack ({state['state_dir']})")
-    for column in ("component", "version", "state", "pid", "address", "log"):
-        table.add_column(column, overflow="fold")
+    table = report_table("component", "version", "state", "pid", "address", "log",
+                         title=f"Omnibus local stack ({state['state_dir']})")
     healthy = True
     for name, address_key in (("kafka", "bootstrap_servers"), ("registry", "url")):
         part: dict[str, Any] | None = state.get(name)

@@ -6,8 +6,8 @@ import asyncio
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from bus.cli.tables import report_table
 from bus.config import load_settings
 from bus.topic_admin import Action, apply_topics
 from bus.topics import ALL_TOPICS, FAUST_INTERNAL_PATTERNS
@@ -27,7 +27,7 @@ def apply_command(
             update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})}
         )
     outcomes = asyncio.run(apply_topics(settings))
-    table = Table("topic", "action", "detail")
+    table = report_table("topic", "action", "detail")
     for outcome in outcomes:
         table.add_row(outcome.topic, outcome.action.value, outcome.detail)
     console.print(table)
@@ -39,7 +39,7 @@ def apply_command(
 def list_command() -> None:
     """The topics Omnibus declares (no cluster needed): key, Avro records carried, internal or not."""
     settings = load_settings()
-    table = Table("topic", "partitions", "policy", "retention", "key", "records (Avro)", "what", show_lines=True)
+    table = report_table("topic", "partitions", "policy", "retention", "key", "records (Avro)", "what", show_lines=True)
     for spec in ALL_TOPICS:
         retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms // 86_400_000} d"
         records = "INTERNAL: skip (not Avro)" if spec.internal else "\n".join(

@@ -38,7 +38,7 @@ from typing import Any
 
 from bus.stack import maven, process
 from bus.stack.ports import HOST, distinct_free_ports, is_listening
-from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners
+from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners, probe_options
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
@@ -207,6 +207,8 @@ class KafkaBroker(process.OwnedServer):
             taken = {self.port, self.controller_port}
             free = [port for port in distinct_free_ports(4) if port not in taken]
             self.ssl_port, self.sasl_ssl_port = free[0], free[1]
+            if not self.security.plaintext:  # the broker's own port is then its SSL listener
+                self.ssl_port = self.port
 
     def _server_properties(self) -> str:
         settings = {
@@ -234,7 +236,8 @@ class KafkaBroker(process.OwnedServer):
         }
         if self.security is not None:
             assert self.port and self.controller_port and self.ssl_port and self.sasl_ssl_port
-            settings |= listeners(HOST, self.port, self.controller_port, self.ssl_port, self.sasl_ssl_port)
+            settings |= listeners(HOST, self.port, self.controller_port, self.ssl_port, self.sasl_ssl_port,
+                                  plaintext=self.security.plaintext)
             settings |= listener_properties(self.security)
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -295,7 +298,8 @@ class KafkaBroker(process.OwnedServer):
                 raise self._failure(f"exited with code {code} during start-up")
             if is_listening(self.port):
                 try:
-                    wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()))
+                    wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()),
+                                      **probe_options(self.security))
                     return
                 except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
                     last_error = f"{type(exc).__name__}: {exc}"
@@ -303,8 +307,9 @@ class KafkaBroker(process.OwnedServer):
         raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
 
 
-def wait_for_metadata(bootstrap_servers: str, timeout: float = 10.0) -> dict[str, Any]:
-    """Run a real metadata request (aiokafka ``describe_cluster``) and return its answer.
+def wait_for_metadata(bootstrap_servers: str, timeout: float = 10.0, **options: Any) -> dict[str, Any]:
+    """Run a real metadata request (aiokafka ``describe_cluster``) and return its answer (``options``: more
+    aiokafka client options, e.g. the TLS of ``security.probe_options``).
 
     It runs on its own event loop in a worker thread so that it works from sync code and from code
     already inside a running loop (an async test) alike.
@@ -314,7 +319,7 @@ def wait_for_metadata(bootstrap_servers: str, timeout: float = 10.0) -> dict[str
         from aiokafka.admin import AIOKafkaAdminClient
 
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000))
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000)), **options
         )
         await admin.start()
         try:

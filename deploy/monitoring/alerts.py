@@ -9,7 +9,9 @@ Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_co
 ``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
 ``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
 ``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total``
-(processors/handoffs/metrics.py); ``up`` (Prometheus itself, per scrape target).
+(processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
+``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_handoff_directory_ready``
+(processors/handoffs/directory_feed.py); ``up`` (Prometheus itself, per scrape target).
 """
 
 from __future__ import annotations
@@ -56,6 +58,29 @@ PIPELINE = (
         "5m", "page",
         "{{ $labels.component }} has not committed an offset for 15 minutes with {{ $value }} records waiting",
         "The worker is up but no partition advanced: a stuck agent or a crash loop before the commit.",
+    ),
+    # The watchdog's gauge is 1 only from one check to the next (10 s) because it recovers at once: look back
+    # over the window so a scrape interval longer than that still sees it.
+    Alert(
+        "OmnibusCommitStalled",
+        "max by (component, topic, partition) (max_over_time(omnibus_consumer_commit_stalled[15m])) > 0",
+        "0m", "ticket",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] stopped committing and was sought back",
+        "The commit watchdog (bus/commit_watchdog.py) saw processed records wait for a minute on a committed "
+        "offset that did not move (faust-streaming issue #596: a gap in the acknowledged offsets) and sought the "
+        "partition back to its committed offset; the records of the gap are processed again and deduplicated by "
+        "event id. Nothing is lost. Once is expected after a rebalance; if it repeats see "
+        "OmnibusCommitStallRecurring.",
+    ),
+    Alert(
+        "OmnibusCommitStallRecurring",
+        "sum by (component, topic, partition) (increase(omnibus_consumer_commit_stall_recoveries_total[1h])) > 3",
+        "0m", "page",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] stalled {{ $value | humanize }} times "
+        "in an hour",
+        "Seeking back does not make the partition commit again: the same records come back and never complete. "
+        "Look in the worker's log for the error on that partition (a record that should be dead-lettered), then "
+        "restart the worker; its committed offset is safe (the watchdog never commits past an unprocessed record).",
     ),
     Alert(
         "OmnibusPartitionStalled",
@@ -114,6 +139,16 @@ HANDOFFS = (
         "0m", "ticket",
         "team {{ $labels.team }} missed {{ $value | humanize }} handoff deadlines in the last hour",
         "Handoffs passed their business-hours deadline; escalations went out per the policy.",
+    ),
+    Alert(
+        "OmnibusHandoffDirectoryNotReady",
+        "omnibus_handoff_directory_ready == 0",
+        "15m", "ticket",
+        "the handoff tracker {{ $labels.instance }} has not read the customer directory for 15 minutes",
+        "Until the directory has read customer.identifiers.v1 and handoff.tier-facts.v1 up to where they were "
+        "at its start, new handoffs start on the default tier and are re-timed once it is read: deadlines may be "
+        "too long for premium customers. Check that the tracker's Kafka user may read both topics, that they "
+        "exist (omnibus topics apply) and the tracker's log for directory errors.",
     ),
 )
 

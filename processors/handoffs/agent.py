@@ -10,20 +10,20 @@ are followed (#15), a second agent digests ``business.events.v1`` into ``handoff
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from bus.app import create_app
+from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.logging import get_logger
-from bus.producer import EventProducer
+from bus.producer import EventProducer, LazyProducer
 from bus.serde import build_serde
+from bus.ticks import BadTick, Ticker
 from bus.topics import (
     BUSINESS_EVENTS,
     DEAD_LETTERS,
@@ -33,13 +33,11 @@ from bus.topics import (
     HANDOFF_TIER_FACTS,
 )
 from processors import readiness
-from processors.handoffs.clock import Clock, to_micros
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
-from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -47,41 +45,11 @@ TABLE_NAME = "handoff-state"
 log = get_logger(__name__, component=APP_NAME)
 
 
-class _StartOnFirstUse:
-    """The event producer, created and started on first use, inside the worker's event loop (aiokafka needs a
-    running loop, and faust may deliver records before extra services start)."""
-
-    def __init__(self, factory: Callable[[], EventProducer]) -> None:
-        self._factory = factory
-        self._producer: EventProducer | None = None
-        self._lock = asyncio.Lock()
-
-    async def ready(self) -> EventProducer:
-        if self._producer is None:
-            async with self._lock:
-                if self._producer is None:
-                    producer = self._factory()
-                    await producer.start()
-                    self._producer = producer
-        return self._producer
-
-    async def publish_many(self, items: Any) -> Any:
-        return await (await self.ready()).publish_many(items)
-
-    async def publish(self, item: Any) -> Any:
-        return await (await self.ready()).publish(item)
-
-    async def stop(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
-
-
 @dataclass
 class HandoffWorker:
     app: faust.App
     tracker: HandoffTracker
-    producer: _StartOnFirstUse
+    producer: LazyProducer
     feed: DirectoryFeed | None = None  # None when customers are not followed
 
 
@@ -89,7 +57,7 @@ def build_worker(
     settings: OmnibusSettings, handoffs: HandoffsSettings, policy: HandoffPolicy, clock: Clock, **faust_overrides: Any
 ) -> HandoffWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = _StartOnFirstUse(lambda: EventProducer(settings, serializer))
+    producer = LazyProducer(lambda: EventProducer(settings, serializer))
     # The writer only calls ``publish``, which the lazily started producer provides.
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
@@ -100,18 +68,15 @@ def build_worker(
     table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),
                       partitions=HANDOFF_EVENTS.partition_count(settings.topics))
 
-    def owned_partitions() -> set[int]:
-        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
-
+    ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s)
     directory = CustomerDirectory() if handoffs.follow_customers else None
     feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
-        owned_partitions=owned_partitions, directory=directory,
+        owned_partitions=ticker.owned_partitions, directory=directory,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
-    tolerance_us = int(handoffs.tick_tolerance_s * 1_000_000)
 
     @app.agent(source, name=f"{APP_NAME}.tracker")
     async def track(stream: faust.StreamT) -> None:
@@ -119,7 +84,7 @@ def build_worker(
             record = raw_record(event.message)
             if record.topic == ticks_topic:
                 try:
-                    now_us = decode_tick(record, not_after_us=to_micros(clock.now()) + tolerance_us)
+                    now_us = ticker.read(record)
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
                     continue
@@ -150,13 +115,7 @@ def build_worker(
         async def start_directory_feed() -> None:
             await feed.start()
 
-    if handoffs.tick_interval_s > 0:
-
-        @app.timer(handoffs.tick_interval_s, name=f"{APP_NAME}.ticker")
-        async def publish_ticks() -> None:
-            ready = await producer.ready()
-            for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
-                await ready.send_raw(ticks_topic, key, value)
+    ticker.publish_every(handoffs.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
 
     @app.timer(handoffs.metrics_refresh_s, name=f"{APP_NAME}.gauges")
     async def refresh_gauges() -> None:

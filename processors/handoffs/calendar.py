@@ -19,8 +19,8 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bus.clock import from_micros, to_micros
 from bus.errors import OmnibusError
-from processors.handoffs.clock import from_micros, to_micros
 
 MINUTES_PER_DAY = 24 * 60
 ALL_DAYS = frozenset(range(7))

@@ -14,16 +14,16 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bus.bootstrap import core_settings
+from bus.cli.tables import report_table
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
+from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
-from processors.handoffs.replay import replay_topic
 from processors.handoffs.report import compute_report, hours_minutes, to_csv, to_json
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
@@ -50,8 +50,8 @@ def run_command(
     """Run the tracker worker until interrupted."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
+    from bus.clock import SystemClock
     from processors.handoffs.agent import build_worker
-    from processors.handoffs.clock import SystemClock
 
     def own_settings(_: OmnibusSettings) -> tuple[HandoffsSettings, Any]:
         handoffs = _handoffs_settings(policy_file)
@@ -96,7 +96,7 @@ def _print_unaccounted(found: list[Unaccounted], output_format: Format) -> None:
         writer.writerows(rows)
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        table = Table("handoff", "problem", "team", "receiving system", "since", "age", "re-sends",
+        table = report_table("handoff", "problem", "team", "receiving system", "since", "age", "re-sends",
                       title=f"{len(found)} handoff(s) not accounted for")
         for u in found:
             table.add_row(u.handoff_id, u.problem, u.team or "-", u.receiving_system or "-", u.since.isoformat(),
@@ -132,8 +132,8 @@ def report_handoffs_command(
     elif output_format is Format.CSV:
         typer.echo(to_csv(rows), nl=False)
     else:
-        table = Table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated", "bounced",
-                      title=f"Handoffs, {month} ({timezone})")
+        table = report_table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated",
+                             "bounced", title=f"Handoffs, {month} ({timezone})")
         for r in rows:
             table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
                           hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
@@ -150,7 +150,7 @@ def _print_customers(rows: list[CustomerRow], month: str, output_format: Format)
         writer.writerows(asdict(r) for r in rows)
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        table = Table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
+        table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
                       title=f"Handoffs per customer, {month}")
         for r in rows:
             table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),

@@ -14,8 +14,8 @@ import json
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
+from bus.clock import to_micros
 from bus.serde import Event
-from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy, TierPolicy
 
 BUSINESS = "omnibus.business."

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Counter, Gauge
@@ -25,7 +26,7 @@ from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext
 from bus.topics import CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
 from processors.handoffs.directory import CustomerDirectory, TierFact
-from processors.identity.assignments import supersedes
+from processors.identity.assignments import row_after_tombstone, supersedes, tombstone_version
 
 log = get_logger(__name__)
 UNREADABLE = Counter(
@@ -52,6 +53,7 @@ class DirectoryFeed:
         self._task: asyncio.Task | None = None
         self._catch_up: dict[TopicPartition, int] = {}
         self._versions: dict[str, int] = {}  # assignment version held per identifier (the reader rule)
+        self._removed: dict[str, int] = {}  # version a tombstone ended, per unassigned identifier
 
     async def start(self) -> None:
         """Assign every partition of both topics from offset 0 and follow them in a background task."""
@@ -100,7 +102,8 @@ class DirectoryFeed:
                 continue
             for tp, messages in batch.items():
                 for message in messages:
-                    self.apply(tp.topic, message.key, message.value, tp.partition, message.offset)
+                    self.apply(tp.topic, message.key, message.value, tp.partition, message.offset,
+                               message.headers)
                 if messages and tp in self._catch_up and messages[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._mark_ready_if_caught_up()
@@ -111,8 +114,13 @@ class DirectoryFeed:
             READY.set(1)
             log.info("customer directory caught up", version=self.directory.version)
 
-    def apply(self, topic: str, key: bytes | None, value: bytes | None, partition: int = 0, offset: int = 0) -> None:
-        """Apply one record of either topic to the directory (unreadable ones are counted and skipped)."""
+    def apply(self, topic: str, key: bytes | None, value: bytes | None, partition: int = 0, offset: int = 0,
+              headers: Sequence[tuple[str, bytes]] | None = None) -> None:
+        """Apply one record of either topic to the directory (unreadable ones are counted and skipped).
+
+        A tombstone on the identifiers topic unassigns the identifier; its version header
+        (``assignments.VERSION_HEADER``) keeps older rows written after it from assigning it again.
+        """
         try:
             if not key:
                 raise ValueError("record without a key")
@@ -122,11 +130,14 @@ class DirectoryFeed:
                     ctx = SerdeContext(topic=topic, key=key, partition=partition, offset=offset)
                     row = self.deserializer(value, ctx).value
                     version = int(row.get("version") or 0)
-                    if not supersedes(version, self._versions.get(identifier)):
+                    if not supersedes(version, self._versions.get(identifier)) or not row_after_tombstone(
+                            version, self._removed.get(identifier)):
                         return  # written late by a stale worker: a newer decision is held (#13)
                     self._versions[identifier], customer = version, row["customer_id"]
                 else:
                     self._versions.pop(identifier, None)
+                    if (removed_at := tombstone_version(headers)) is not None:
+                        self._removed[identifier] = max(removed_at, self._removed.get(identifier, removed_at))
                 self.directory.assign(identifier, customer)
             elif value is not None:
                 self.directory.record(TierFact.from_json(value))

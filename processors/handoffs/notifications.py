@@ -7,8 +7,8 @@ customer; a missed first deadline is ("DELAYED"), once per cycle. Channels rende
 
 from __future__ import annotations
 
+from bus.clock import from_micros
 from bus.serde import Event
-from processors.handoffs.clock import from_micros
 from processors.handoffs.config import NotificationPolicy
 from processors.handoffs.outputs import (
     ACCEPTED,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bus.clock import Clock, from_micros
 from bus.envelope import HANDOFF_OUTPUT_IDS, PROCESSOR_CHANNEL, envelope
 from bus.serde import Event
-from processors.handoffs.clock import Clock, from_micros
 from processors.handoffs.state import Actor, DeadlineLineage, HandoffState, Timer
 
 NS = "omnibus.handoff."

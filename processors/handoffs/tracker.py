@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bus.clock import to_micros
 from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
 from bus.producer import Outgoing
 from bus.serde import Event
-from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
 from processors.handoffs.customers import announced_view, follow, is_customer_cause

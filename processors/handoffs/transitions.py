@@ -31,10 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bus.clock import to_micros
 from bus.errors import OmnibusError
 from bus.serde import Event
 from processors.handoffs import deadlines
-from processors.handoffs.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customers import initial_tier
 from processors.handoffs.directory import UNKNOWN, CustomerDirectory

@@ -29,7 +29,7 @@ from bus.errors import ConfigError, RawRecord
 from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, Tombstone
 from bus.serde import build_serde
 from bus.topics import (
     BUSINESS_EVENTS,
@@ -44,6 +44,7 @@ from processors.identity import metrics
 from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
@@ -52,11 +53,10 @@ from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import (
     RoutingSerializer,
     bundle,
-    decode_message,
-    encode_message,
+    decode_record,
+    encode_record,
     encoded_graph_event,
     partition_of,
-    unbundle,
 )
 from processors.profile.book import ProfileBook
 
@@ -120,8 +120,10 @@ class IdentityProcessor:
         self.contact_topic_name = CONTACT_EVENTS.name(settings.topics)
         partitions = IDENTITY_GRAPH.partition_count(settings.topics)
         # bytes keys, written to the partition of their graph messages (see FaustTables).
-        self.nodes = self.app.Table("identity-nodes", key_type=bytes, partitions=partitions, use_partitioner=True)
-        self.profiles = self.app.Table("identity-profiles", key_type=bytes, partitions=partitions,
+        # msgpack values (store.FaustTables), kept as bytes: value_type=bytes is faust's raw serializer.
+        self.nodes = self.app.Table("identity-nodes", key_type=bytes, value_type=bytes, partitions=partitions,
+                                    use_partitioner=True)
+        self.profiles = self.app.Table("identity-profiles", key_type=bytes, value_type=bytes, partitions=partitions,
                                        use_partitioner=True)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
@@ -173,6 +175,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.intake_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("intake", exc)
@@ -183,6 +188,9 @@ class IdentityProcessor:
         async for events in batches:
             try:
                 await self.graph_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)
                 await self._crash("graph", exc)
@@ -223,7 +231,7 @@ class IdentityProcessor:
             try:
                 if message.key is None:
                     raise ValueError("the record has no key")
-                messages = unbundle(message.key.decode(), decode_message(message.value))
+                messages = decode_record(message.value, message.key.decode())
             except (AttributeError, KeyError, TypeError, UnicodeDecodeError, ValueError) as exc:
                 await self.dead_letters.write(raw_record(message), reason=f"not a graph protocol message: {exc}",
                                               error_type="InvalidGraphMessage")
@@ -248,14 +256,14 @@ class IdentityProcessor:
                          customers=output.customers)
 
     async def _handle(
-        self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: dict[str, Any]
+        self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: AnyMessage
     ) -> None:
         transaction = Overlay(batch)
         try:
             produced = self.graph.handle(transaction, node, body)
         except Exception as exc:  # a message the protocol cannot take must not stall the partition
-            log.exception("graph handler failed", kind=body.get("k"))
-            failed = RawRecord(value=encode_message(body), key=node.encode(), topic=record.topic,
+            log.exception("graph handler failed", kind=kind(body))
+            failed = RawRecord(value=encode_record([(node, body)]), key=node.encode(), topic=record.topic,
                                partition=record.partition, offset=record.offset)
             await self.dead_letters.write(
                 failed, reason=f"graph handler failed: {exc!r}", error_type=type(exc).__name__
@@ -263,10 +271,10 @@ class IdentityProcessor:
             return
         transaction.commit()
         outputs.extend(produced)
-        metrics.GRAPH_MESSAGES.labels(kind=str(body.get("k"))[:20]).inc()
+        metrics.GRAPH_MESSAGES.labels(kind=kind(body)).inc()
 
     async def publish(self, outputs: Sequence[Output]) -> None:
-        items: list[Outgoing] = []
+        items: list[Outgoing | Tombstone] = []
         sends = [output for output in outputs if isinstance(output, Send)]
         for key, record in bundle(sends, self.graph_partitions or 1):
             items.append(Outgoing(self.graph_topic_name, key, encoded_graph_event(record)))

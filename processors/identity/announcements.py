@@ -2,7 +2,8 @@
 
 * ``customer.events.v1`` (key: customer id): CustomerCreated, CustomerLinked, CustomerMerged,
   CustomerSplit, LinkRefused, each with its lineage (triggering event, channel, rule).
-* ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier.
+* ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier;
+  a tombstone (with its version in a header, ``assignments``) when a per-customer limit evicted it.
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on.
@@ -18,10 +19,12 @@ from typing import Any
 
 from bus.config import TopicSettings
 from bus.envelope import PROCESSOR_CHANNEL, envelope
-from bus.producer import Outgoing
+from bus.producer import Outgoing, Tombstone
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
+from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned,
     Created,
@@ -34,6 +37,7 @@ from processors.identity.graph.outputs import (
     ReviewDecided,
     ReviewRequested,
     Split,
+    Unassigned,
 )
 
 SOURCE_SYSTEM = "omnibus-identity"
@@ -51,7 +55,7 @@ def _lineage(lineage: Lineage) -> dict[str, str]:
 
 class Announcer:
     def __init__(
-        self, topics: TopicSettings, load_event: Callable[[dict[str, Any]], Event], *,
+        self, topics: TopicSettings, load_event: Callable[[EventRef], Event], *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = CUSTOMER_EVENTS.name(topics)
@@ -70,7 +74,7 @@ class Announcer:
             causation_id=lineage.triggering_event_id,
         )
 
-    def outgoing(self, output: Output) -> list[Outgoing]:
+    def outgoing(self, output: Output) -> list[Outgoing | Tombstone]:
         """The records one decision publishes (none for protocol messages and metric-only decisions)."""
         if isinstance(output, Created):
             return [self._customer_event(output.customer_id, "CustomerCreated", output.event_id, output.lineage, {
@@ -97,7 +101,7 @@ class Announcer:
             return [self._customer_event(key, "LinkRefused", output.event_id, output.lineage, {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
                 "other_customer_id": output.other_customer_id, "reason": output.reason,
-                "match_weight": output.match_weight,
+                "match_weight": output.match_weight, "evicted": output.evicted,
             })]
         if isinstance(output, ReviewRequested):
             value = {"envelope": self._envelope(output.review_id, output.lineage), "review_id": output.review_id,
@@ -116,7 +120,9 @@ class Announcer:
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
                 "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id, "version": output.version,
             }))]
-        if isinstance(output, Resolved) and output.event_ref and output.event_ref["t"] == self._contact_source:
+        if isinstance(output, Unassigned):  # a tombstone: the identifier belongs to nobody now
+            return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]
+        if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]
         return []
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
+from bus.cli.tables import report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.logging import get_logger
@@ -17,8 +18,9 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import IdentitySettings, load_identity_settings
+from processors.identity.graph.messages import EventRef, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
-from processors.identity.wire import RoutingSerializer, graph_event
+from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 if TYPE_CHECKING:
     from processors.identity.review import OpenReview
@@ -70,18 +72,17 @@ def split_command(
             raise typer.Exit(2)
         keys.append(result.key)
     command_id = str(uuid.uuid4())
-    message = {"k": "split", "ids": keys, "reason": reason, "tok": command_id, "at": int(time.time() * 1e6),
-               "ch": "BACK_OFFICE"}
+    message = SplitCustomer(keys, reason, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
 
 
-async def _publish(settings: object, customer: str, message: dict) -> None:
+async def _publish(settings: object, customer: str, message: SplitCustomer) -> None:
     serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
-        await producer.publish(Outgoing(topic, customer, graph_event(message)))
+        await producer.publish(Outgoing(topic, customer, encoded_graph_event(encode_record([(customer, message)]))))
 
 
 def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
@@ -90,8 +91,8 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
 
 
 async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
+    from bus.replay import replay_topic
     from bus.topics import IDENTITY_REVIEWS
-    from processors.handoffs.replay import replay_topic
     from processors.identity.review import open_reviews
 
     replay = await replay_topic(settings, IDENTITY_REVIEWS)
@@ -102,20 +103,19 @@ async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
 def review_list() -> None:
     """Merge candidates waiting for a decision (identifier values masked)."""
     from rich.console import Console
-    from rich.table import Table
 
     from processors.identity.review import describe
 
     settings, _ = _settings_or_exit()
     reviews = asyncio.run(_open_reviews(settings))
-    table = Table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
+    table = report_table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
     for review in reviews:
         table.add_row(*describe(review).values())
     Console().print(table)
     typer.echo(f"{len(reviews)} open review(s)")
 
 
-def _no_event(ref: dict[str, Any]) -> Event:
+def _no_event(ref: EventRef) -> Event:
     raise RuntimeError("a review decision publishes no contact event")
 
 
@@ -137,8 +137,8 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
         async with EventProducer(settings, RoutingSerializer(serializer)) as producer:
             graph = IDENTITY_GRAPH.name(settings.topics)
             # One acknowledged batch: the graph message that carries the decision out, and its record.
-            await producer.publish_many([Outgoing(graph, send.node, graph_event(send.message)),
-                                         *announcer.outgoing(record)])
+            carried = encoded_graph_event(encode_record([(send.node, send.message)]))
+            await producer.publish_many([Outgoing(graph, send.node, carried), *announcer.outgoing(record)])
 
     asyncio.run(publish())
     get_logger(__name__).info("review decided", review_id=review_id, accepted=accept, command_id=command_id)

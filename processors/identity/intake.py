@@ -9,14 +9,13 @@ masked value (never the raw one).
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
+from processors.identity.graph.messages import EventRef, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -31,7 +30,7 @@ ALIAS_PREVIOUS_ID = "alias_previous_id"
 ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 
 
-# A saga message (the event's identifiers, trait summary and, for contacts, the original record in base64)
+# A saga message (the event's identifiers, trait summary and, for contacts, the original record)
 # travels through the graph topic hop by hop and grows a little on the way; bounding it at half a bundle
 # keeps every graph record under Kafka's 1 MiB limit by construction (#13 case 5: a 900 KB event made a
 # graph message over the limit and stopped the worker).
@@ -42,14 +41,14 @@ class EventTooLarge(OmnibusError, ValueError):
     """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
 
 
-def event_ref(topic: str, event: Event, raw: bytes) -> dict[str, Any]:
-    """A JSON-safe reference to the original record, carried by the saga to where the profile lives."""
-    return {"t": topic, "s": event.schema, "b": base64.b64encode(raw).decode()}
+def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
+    """The original record, carried by the saga to where the profile lives."""
+    return EventRef(topic, event.schema, raw)
 
 
-def ref_loader(deserializer: Deserializer) -> Callable[[dict[str, Any]], Event]:
-    def load(ref: dict[str, Any]) -> Event:
-        return deserializer(base64.b64decode(ref["b"]), SerdeContext(topic=ref["t"]))
+def ref_loader(deserializer: Deserializer) -> Callable[[EventRef], Event]:
+    def load(ref: EventRef) -> Event:
+        return deserializer(ref.record, SerdeContext(topic=ref.topic))
 
     return load
 
@@ -85,7 +84,7 @@ class Intake:
                 accepted.setdefault(result.key, result)
         return list(accepted.values()), rejected
 
-    def start(self, event: Event, ref: dict[str, Any] | None) -> list[Output]:
+    def start(self, event: Event, ref: EventRef | None) -> list[Output]:
         """The first saga message of ``event`` plus a refusal for every value that cannot be linked.
 
         Raises ``EventTooLarge`` when the saga message would be over ``MAX_SAGA_BYTES``.
@@ -105,9 +104,9 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            message = {"k": "visit", "saga": saga}
-            if (size := len(encode_message(message))) > MAX_SAGA_BYTES:
+            message = Visit(saga)
+            if (size := len(encode_message(saga.ids[0], message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
-            outputs.append(Send(saga["ids"][0], message))
+            outputs.append(Send(saga.ids[0], message))
         return outputs

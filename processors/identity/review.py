@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus.serde import Event
+from processors.identity.graph.messages import Visit
 from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
@@ -59,7 +60,7 @@ def decision(
     saga = review_saga(command_id, sorted(review.identifiers), accept=accept, rule=rule)
     record = ReviewDecided(review.review_id, accept, operator, reason, review.identifiers,
                            Lineage(command_id, "BACK_OFFICE", rule))
-    return Send(saga["ids"][0], {"k": "visit", "saga": saga}), record
+    return Send(saga.ids[0], Visit(saga)), record
 
 
 def describe(review: OpenReview) -> dict[str, Any]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from processors.identity.graph.engine import NodeStore, State
+from processors.identity.graph.context import NodeStore
+from processors.identity.graph.legacy import decode_any_profile, decode_any_state
+from processors.identity.graph.state import NodeState, encode_profile, encode_state
 from processors.identity.wire import partition_of
+from processors.profile.book import ProfileState
 
 _GONE = object()
 
@@ -21,18 +24,18 @@ class Overlay:
         self._nodes: dict[str, Any] = {}
         self._profiles: dict[str, Any] = {}
 
-    def get_node(self, key: str) -> State | None:
+    def get_node(self, key: str) -> NodeState | None:
         value = self._nodes.get(key, _GONE)
         return self._base.get_node(key) if value is _GONE else value
 
-    def put_node(self, key: str, state: State | None) -> None:
+    def put_node(self, key: str, state: NodeState | None) -> None:
         self._nodes[key] = state
 
-    def get_profile(self, key: str) -> State | None:
+    def get_profile(self, key: str) -> ProfileState | None:
         value = self._profiles.get(key, _GONE)
         return self._base.get_profile(key) if value is _GONE else value
 
-    def put_profile(self, key: str, profile: State | None) -> None:
+    def put_profile(self, key: str, profile: ProfileState | None) -> None:
         self._profiles[key] = profile
 
     def commit(self) -> int:
@@ -50,6 +53,11 @@ class Overlay:
 class FaustTables:
     """Node states and profiles in two changelog-backed faust tables keyed by the UTF-8 node key.
 
+    Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; a profile is
+    its ``{section: state}`` map), decoded on every read: the handlers get a fresh copy, the table
+    holds no Python objects but one ``bytes`` per key, and the changelog record is the same bytes.
+    Values stored as JSON before this format are read too (``graph/legacy.py``).
+
     A change is written to the changelog partition of its key, computed with Kafka's default
     partitioner on the same bytes as the graph topic's record keys: a key's state, its changelog and
     its messages all live on the same partition number, so the worker that owns the partition holds
@@ -62,23 +70,25 @@ class FaustTables:
         self.profiles = profiles
         self._partitions = partitions
 
-    def get_node(self, key: str) -> State | None:
-        return self.nodes.data.get(key.encode())
+    def get_node(self, key: str) -> NodeState | None:
+        data = self.nodes.data.get(key.encode())
+        return None if data is None else decode_any_state(data)
 
-    def put_node(self, key: str, state: State | None) -> None:
-        self._put(self.nodes, key, state)
+    def put_node(self, key: str, state: NodeState | None) -> None:
+        self._put(self.nodes, key, None if state is None else encode_state(state))
 
-    def get_profile(self, key: str) -> State | None:
-        return self.profiles.data.get(key.encode())
+    def get_profile(self, key: str) -> ProfileState | None:
+        data = self.profiles.data.get(key.encode())
+        return None if data is None else decode_any_profile(data)
 
-    def put_profile(self, key: str, profile: State | None) -> None:
-        self._put(self.profiles, key, profile)
+    def put_profile(self, key: str, profile: ProfileState | None) -> None:
+        self._put(self.profiles, key, None if profile is None else encode_profile(profile))
 
-    def _put(self, table: Any, key: str, value: State | None) -> None:
+    def _put(self, table: Any, key: str, value: bytes | None) -> None:
         raw_key, partition = key.encode(), partition_of(key, self._partitions())
         if value is not None:
             table.data[raw_key] = value
             table.send_changelog(partition, raw_key, value)
         elif raw_key in table.data:
             del table.data[raw_key]
-            table.send_changelog(partition, raw_key, None, value_serializer="raw")  # a tombstone
+            table.send_changelog(partition, raw_key, None)  # a tombstone

@@ -16,7 +16,8 @@ from aiohttp import ClientTimeout
 from faust.web import Request, Response, View
 
 from bus.errors import OmnibusError
-from processors.identity.graph.engine import is_customer
+from processors.identity.graph.context import is_customer
+from processors.identity.graph.state import state_view
 from processors.identity.normalize import Identifier, Rejected
 from processors.profile.masking import mask
 from processors.readiness import Readiness, install, unavailable
@@ -53,7 +54,8 @@ class ScreenPop:
 
     def local(self, key: str) -> dict[str, Any]:
         store = self.processor.store
-        return {"node": store.get_node(key), "profile": store.get_profile(key) if is_customer(key) else None}
+        return {"node": state_view(store.get_node(key)),
+                "profile": store.get_profile(key) if is_customer(key) else None}
 
     async def fetch(self, key: str) -> dict[str, Any]:
         owner = self._owner(key)
@@ -70,23 +72,23 @@ class ScreenPop:
 
     async def customer_of(self, key: str) -> str | None:
         node = (await self.fetch(key))["node"] or {}
-        return node.get("o")
+        return node.get("owner")
 
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's view after following merges; None if the id is unknown."""
         for _ in range(MAX_MERGE_HOPS):
             found = await self.fetch(customer_id)
             node = found["node"]
-            if not node or not node.get("init"):
+            if not node or not node.get("created"):
                 return None
-            if node.get("p"):
-                customer_id = node["p"]
+            if node.get("parent"):
+                customer_id = node["parent"]
                 continue
-            identifiers = [Identifier.from_key(key) for key in sorted(node.get("m", {}))]
+            identifiers = [Identifier.from_key(key) for key in sorted(node.get("members", {}))]
             return {
                 "customer_id": customer_id,
                 "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
-                "merged_customer_ids": node.get("al", []),
+                "merged_customer_ids": node.get("aliases", []),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")

@@ -1,47 +1,61 @@
-"""The graph topic's records: protocol messages as compact JSON, beside the Avro events.
+"""The graph topic's records: protocol messages as msgpack, beside the Avro events.
 
 The graph topic is internal to this processor (like a faust repartition topic): its messages change
-with the protocol and no one else reads them, so they are plain JSON rather than a published Avro
-contract. ``RoutingSerializer`` lets one ``EventProducer`` publish both kinds in one batch.
+with the protocol and no one else reads them, so they are msgpack-encoded Structs
+(``graph/messages.py``) rather than a published Avro contract. A record's value is a msgpack array of
+``[node key, message]`` pairs, all for nodes of the record's partition (``bundle``); the record key is
+the first pair's node. ``RoutingSerializer`` lets one ``EventProducer`` publish both kinds in one batch.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
+import msgspec
 from aiokafka.partitioner import murmur2
 
 from bus.serde import Event, SerdeContext, Serializer
+from processors.identity.graph import legacy
+from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.outputs import Send
 
-GRAPH_MESSAGE = "internal:omnibus.identity.graph"
-ENCODED_GRAPH_MESSAGE = "internal:omnibus.identity.graph.encoded"  # value {"bytes": ...}, already JSON
-BUNDLE = "bundle"
+ENCODED_GRAPH_MESSAGE = "internal:omnibus.identity.graph.encoded"  # value {"bytes": ...}: an encoded record
 MAX_BUNDLE_BYTES = 256 * 1024
 
+Addressed = tuple[str, AnyMessage]  # (node key, message)
 
-def graph_event(message: dict[str, Any]) -> Event:
-    return Event(GRAPH_MESSAGE, message)
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(list[Addressed])
 
 
 def encoded_graph_event(data: bytes) -> Event:
     return Event(ENCODED_GRAPH_MESSAGE, {"bytes": data})
 
 
-def encode_message(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+def encode_message(node: str, message: AnyMessage) -> bytes:
+    """One ``[node, message]`` pair (a record of one message is ``encode_record`` of one pair)."""
+    return _ENCODER.encode((node, message))
 
 
-def decode_message(data: bytes | None) -> dict[str, Any]:
-    """The message in ``data``; ``ValueError`` if it is not a protocol message."""
+def encode_record(messages: Sequence[Addressed]) -> bytes:
+    return _ENCODER.encode(list(messages))
+
+
+def decode_record(data: bytes | None, key: str = "") -> list[Addressed]:
+    """The ``(node, message)`` pairs in a graph record; ``ValueError`` if it is not one.
+
+    A JSON record of the protocol before msgpack (still on the topic after an upgrade) is converted
+    (``graph/legacy.py``); ``key`` is its node.
+    """
     if data is None:
         raise ValueError("graph record has no value")
-    message = json.loads(data)
-    if not isinstance(message, dict) or not isinstance(message.get("k"), str):
-        raise ValueError("graph record is not a protocol message (a JSON object with a kind 'k')")
-    return message
+    try:
+        if data[:1] == b"{":
+            return legacy.record(key, json.loads(data))
+        return _DECODER.decode(data)
+    except (msgspec.DecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"graph record is not a list of [node, protocol message] pairs: {exc!r}") from None
 
 
 def partition_of(node: str, partitions: int) -> int:
@@ -60,47 +74,32 @@ def bundle(sends: Sequence[Send], partitions: int, max_bytes: int = MAX_BUNDLE_B
     groups: dict[int, list[list[tuple[str, bytes]]]] = {}
     sizes: dict[int, int] = {}
     for send in sends:
-        encoded = encode_message(send.message)
+        encoded = encode_message(send.node, send.message)
         partition = partition_of(send.node, partitions)
         chunks = groups.setdefault(partition, [[]])
-        size = len(encoded) + len(send.node) + 8  # the message, its node and the JSON around them
-        if chunks[-1] and sizes[partition] + size > max_bytes:
+        size = len(encoded)
+        if chunks[-1] and sizes[partition] + size + 5 > max_bytes:  # 5: the array header at most
             chunks.append([])
             sizes[partition] = 0
         chunks[-1].append((send.node, encoded))
         sizes[partition] = sizes.get(partition, 0) + size
-    records = []
-    for chunks in groups.values():
-        for chunk in chunks:
-            if len(chunk) == 1:
-                records.append(chunk[0])
-            else:
-                inner = b",".join(b"[" + json.dumps(node).encode() + b"," + item + b"]" for node, item in chunk)
-                records.append((chunk[0][0], b'{"k":"' + BUNDLE.encode() + b'","m":[' + inner + b"]}"))
-    return records
-
-
-def unbundle(key: str, message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    if message["k"] != BUNDLE:
-        return [(key, message)]
-    return [(node, inner) for node, inner in message["m"]]
+    return [(chunk[0][0], _ENCODER.encode([msgspec.Raw(item) for _, item in chunk]))
+            for chunks in groups.values() for chunk in chunks]
 
 
 class RoutingSerializer:
-    """Protocol messages to JSON, every other event to the Avro serializer it wraps."""
+    """Encoded graph records as they are, every other event to the Avro serializer it wraps."""
 
     def __init__(self, avro: Serializer) -> None:
         self._avro = avro
 
     def is_ready(self, event: Event, ctx: SerdeContext) -> bool:
-        if event.schema in (GRAPH_MESSAGE, ENCODED_GRAPH_MESSAGE):
+        if event.schema == ENCODED_GRAPH_MESSAGE:
             return True
         is_ready = getattr(self._avro, "is_ready", None)
         return True if is_ready is None else bool(is_ready(event, ctx))
 
     def __call__(self, event: Event, ctx: SerdeContext) -> bytes:
-        if event.schema == GRAPH_MESSAGE:
-            return encode_message(event.value)
         if event.schema == ENCODED_GRAPH_MESSAGE:
             return bytes(event.value["bytes"])
         return self._avro(event, ctx)

@@ -19,13 +19,15 @@ from typing import Any
 import faust
 
 from bus.app import create_app
+from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, LazyProducer, Outgoing
 from bus.serde import build_serde
+from bus.ticks import BadTick, Ticker
 from bus.topics import (
     CONTACT_EVENTS,
     CUSTOMER_CONTACTS,
@@ -39,9 +41,6 @@ from bus.topics import (
     TopicSpec,
 )
 from processors import readiness
-from processors.handoffs.agent import _StartOnFirstUse as LazyProducer
-from processors.handoffs.clock import Clock, to_micros
-from processors.handoffs.ticks import BadTick, decode_tick, tick_records
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
@@ -104,9 +103,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     clock.now)
     kpi_metrics = metrics.KpiMetrics(kpis)
 
-    def owned_partitions() -> set[int]:
-        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ticks_topic}
-
+    ticker = Ticker(app, ticks_topic, partition_count, clock, kpis.tick_tolerance_s)
     async def publish(change: Change) -> None:
         """Moves and partials of a change, acknowledged by Kafka (the caller commits the change after)."""
         ready = await producer.ready()
@@ -124,8 +121,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
             partition = record.partition or 0
             if record.topic == ticks_topic:
                 try:
-                    latest_us = to_micros(clock.now()) + int(kpis.tick_tolerance_s * 1_000_000)
-                    change = ledger.tick(partition, decode_tick(record, not_after_us=latest_us))
+                    change = ledger.tick(partition, ticker.read(record))
                 except BadTick as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadTick")
                     continue
@@ -174,13 +170,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                 metrics.AGGREGATES.labels(period=rolled.aggregate.value["granularity"].lower()).inc()
             rollup.save(key, rolled)
 
-    if kpis.tick_interval_s > 0:
-
-        @app.timer(kpis.tick_interval_s, name=f"{APP_NAME}.ticker")
-        async def publish_ticks() -> None:
-            ready = await producer.ready()
-            for key, value in tick_records(to_micros(clock.now()), owned_partitions(), partition_count):
-                await ready.send_raw(ticks_topic, key, value)
+    ticker.publish_every(kpis.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
 
     partials_count = KPI_PARTIALS.partition_count(topics)
 

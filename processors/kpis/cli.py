@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bus.bootstrap import core_settings
+from bus.cli.tables import report_table
 from bus.config import OmnibusSettings
 from bus.topics import KPI_AGGREGATES
 from processors.kpis.config import KpisSettings, load_kpis_settings
@@ -33,7 +33,7 @@ def run_command(
     """Run a KPI worker until interrupted (several share the work by partitions)."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
-    from processors.handoffs.clock import SystemClock
+    from bus.clock import SystemClock
     from processors.kpis.agent import build_worker
 
     def own_settings(_: OmnibusSettings) -> KpisSettings:
@@ -106,7 +106,7 @@ def report_command(
     if as_csv:
         typer.echo(to_csv(rows), nl=False)
         return
-    table = Table("window", "channel", "site", "contacts", "FCR", "repeat 7d", "service level", "abandoned",
+    table = report_table("window", "channel", "site", "contacts", "FCR", "repeat 7d", "service level", "abandoned",
                   "handoffs in deadline", "open handoffs", "offer acceptance", title=f"KPIs {first} to {last}")
 
     def percent(value: float | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from processors.handoffs.clock import from_micros, to_micros  # noqa: F401 - one declaration, re-exported
+from bus.clock import from_micros, to_micros  # noqa: F401 - one declaration, re-exported
 
 HOUR_US = 3600 * 1_000_000
 DAY_US = 24 * HOUR_US

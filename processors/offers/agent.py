@@ -171,6 +171,9 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
         async for events in batches:
             try:
                 await handle_batch(events)
+            except asyncio.CancelledError:
+                hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
+                raise
             except Exception as exc:
                 hold_back(events)  # not committed past: the restarted worker takes the batch again
                 log.exception("offer agent failed; stopping the worker", error_type=type(exc).__name__)

@@ -17,9 +17,9 @@ from bus.config import OmnibusSettings
 from bus.envelope import source_envelope as make_envelope
 from bus.errors import OmnibusError
 from bus.producer import EventProducer, Outgoing
+from bus.replay import replay_topic
 from bus.serde import Event, build_serde
 from bus.topics import MARKETING_OFFERS
-from processors.handoffs.replay import replay_topic
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
 
 SOURCE_SYSTEM = "omnibus-offers-cli"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bus.bootstrap import core_settings
+from bus.cli.tables import report_table
 from processors.offers.campaigns import (
     PublishRefused,
     current_offers,
@@ -60,7 +60,7 @@ def list_command(as_json: bool = typer.Option(False, "--json"), bootstrap_server
         typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
                               indent=2))
         return
-    table = Table(
+    table = report_table(
         "offer", "version", "title", "channels", "priority", "valid", "state", title=f"{len(current)} offer(s)"
     )
     for offer_id, c in sorted(current.items()):

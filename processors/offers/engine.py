@@ -272,6 +272,8 @@ class OfferEngine:
         if name in ("CustomerCreated", "CustomerLinked"):
             keys = intake.keys_of(value.get("identifiers") or [value.get("identifier")])
             self._members(stores, value["customer_id"], keys, batch, cause)
+        elif name == "LinkRefused" and value.get("evicted") and value.get("customer_id"):
+            self._evicted(stores, intake.keys_of([value["identifier"]]), value["customer_id"])
         elif name == "CustomerMerged":
             survivor = self.customer(stores, value["survivor_customer_id"])
             merged_raw = stores.customers.get(value["merged_customer_id"])
@@ -288,6 +290,17 @@ class OfferEngine:
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)
             self._members(stores, new.customer_id, moved, batch, cause, state=new)
+
+    def _evicted(self, stores: Stores, keys: list[str], customer_id: str) -> None:
+        """A per-customer limit took ``keys`` off ``customer_id``: they name nobody now (unless linked since
+        to another customer: events of two customers are on different partitions, in no common order)."""
+        state = self.customer(stores, customer_id)
+        for key in keys:
+            holder = stores.directory.get(key)
+            if holder is not None and self.customer(stores, holder).customer_id == state.customer_id:
+                del stores.directory[key]
+                state.identifiers = [i for i in state.identifiers if i != key]
+        self.save(stores, state)
 
     def _members(self, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
                  state: CustomerState | None = None) -> None:

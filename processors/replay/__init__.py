@@ -2,7 +2,7 @@
 
 Reading whole topics from offset 0 to the end offsets seen at the start, with progress (report, replay).
 
-The generalisation of ``processors/handoffs/replay.py``: several topics at once, the record's key and
+The generalisation of ``bus/replay.py``: several topics at once, the record's key and
 position kept, undecodable records counted (not fatal), and a progress callback ``(done, total)`` after
 each batch so commands can draw a bar with a rate.
 """

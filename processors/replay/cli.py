@@ -54,7 +54,7 @@ def read_with_progress(settings: OmnibusSettings, what: str, specs: list[TopicSp
 
 def last_tick(records: list[Replayed]) -> int | None:
     """The latest instant (µs) on a tick topic: the clock the running processor last saw."""
-    from processors.handoffs.ticks import BadTick, decode_tick
+    from bus.ticks import BadTick, decode_tick
 
     found = []
     for record in records:
@@ -67,7 +67,7 @@ def last_tick(records: list[Replayed]) -> int | None:
 
 
 def now_us() -> int:
-    from processors.handoffs.clock import to_micros
+    from bus.clock import to_micros
 
     return to_micros(datetime.now(UTC))
 

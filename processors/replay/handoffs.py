@@ -15,10 +15,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from bus.clock import SystemClock, to_micros
 from bus.errors import RawRecord
 from bus.topics import TopicSpec
 from processors.handoffs.agent import APP_NAME, TABLE_NAME
-from processors.handoffs.clock import SystemClock, to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker

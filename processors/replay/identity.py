@@ -10,18 +10,22 @@ on the graph topic, not on the inputs: a rebuilt graph does not replay them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+
+import msgspec
 
 from bus.config import OmnibusSettings
 from bus.serde import build_serde
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.identity.agent import COMPONENT, input_topics
 from processors.identity.config import IdentitySettings
-from processors.identity.graph.engine import IdentityGraph, is_customer
+from processors.identity.graph.context import is_customer
+from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.legacy import decode_any_state
 from processors.identity.graph.local import LocalGraph
-from processors.identity.intake import Intake, event_ref, ref_loader
+from processors.identity.graph.state import CustomerState, NodeState
+from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
@@ -39,40 +43,69 @@ def inputs(book: ProfileBook) -> list[TopicSpec]:
     return input_topics(book)
 
 
-def clusters(nodes: Mapping[str, Any]) -> dict[str, list[str]]:
+def clusters(nodes: Mapping[str, NodeState]) -> dict[str, list[str]]:
     """The settled customers of a node table: smallest member -> sorted members (roots only, not merged ones)."""
     found = {}
     for key, state in nodes.items():
-        if is_customer(key) and state and state.get("init", True) and not state.get("p") and state.get("m"):
-            members = sorted(state["m"])
+        if is_customer(key) and isinstance(state, CustomerState) and state.created and not state.parent \
+                and state.members:
+            members = sorted(state.members)
             found[members[0]] = members
     return found
 
 
-def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
-            book: ProfileBook) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the rebuilt graph, records applied)."""
+@dataclass
+class Recomputed:
+    """The graph rebuilt from the inputs by the plain logic, with what each input event brought.
+
+    ``identifiers_of``: event id -> the normalised identifier keys it links; ``refused``: input records
+    the intake could not take (the running processor dead-letters them).
+    """
+
+    graph: LocalGraph
+    applied: int = 0
+    identifiers_of: dict[str, list[str]] = field(default_factory=dict)
+    refused: list[Replayed] = field(default_factory=list)
+
+
+def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+              book: ProfileBook) -> Recomputed:
+    """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
-    graph = LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window))
+    result = Recomputed(LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event,
+                                                 dedupe_window=identity.dedupe_window)))
     contacts = CONTACT_EVENTS.name(settings.topics)
-    applied = 0
     for record in records:
         event = record.event
         if event is None:
             continue
         wants_ref = record.topic == contacts or book.reads(event.schema)
-        ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
-        graph.submit(intake.start(event, ref))
-        graph.run()
-        applied += 1
-    return clusters(graph.store.nodes), applied
+        try:
+            ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
+            started = intake.start(event, ref)
+            accepted, _ = intake.identifiers(raw_identifiers(event, book))
+        except Exception:  # what the running intake dead-letters (#13 case 5)
+            result.refused.append(record)
+            continue
+        result.identifiers_of.setdefault(event.value["envelope"]["event_id"], [i.key for i in accepted])
+        result.graph.submit(started)
+        result.graph.run()
+        result.applied += 1
+    return result
+
+
+def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+            book: ProfileBook) -> tuple[dict[str, list[str]], int]:
+    """(clusters of the rebuilt graph, records applied)."""
+    result = recompute(records, settings, identity, book)
+    return clusters(result.graph.store.nodes), result.applied
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the running graph from the changelog, values that did not decode as JSON)."""
-    nodes: dict[str, Any] = {}
+    """(clusters of the running graph from the changelog, values that did not decode as node states)."""
+    nodes: dict[str, NodeState] = {}
     undecodable = 0
     for record in records:
         if record.key is None:
@@ -82,8 +115,8 @@ def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
             nodes.pop(key, None)
             continue
         try:
-            nodes[key] = json.loads(record.value)
-        except ValueError:
+            nodes[key] = decode_any_state(record.value)
+        except (ValueError, msgspec.DecodeError):
             undecodable += 1
     return clusters(nodes), undecodable
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from bus.producer import Outgoing
 from bus.serde import SerdeContext, SingleObjectSerializer
-from processors.handoffs.clock import ManualClock, to_micros
+from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import AcknowledgementPolicy, HandoffPolicy
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bus.serde import Event
-from processors.handoffs.clock import ManualClock, to_micros
+from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
 from processors.handoffs.directory import CustomerDirectory, TierFact
 from processors.handoffs.outputs import Emitter

@@ -140,8 +140,8 @@ def run_graph(events: list[tuple[int, str, Event]], count: int, **overrides: Any
 
 def _root(harness: Harness, customer: str) -> str:
     nodes = harness.local.store.nodes
-    while nodes.get(customer, {}).get("p"):
-        customer = nodes[customer]["p"]
+    while (parent := getattr(nodes.get(customer), "parent", None)) is not None:
+        customer = parent
     return customer
 
 

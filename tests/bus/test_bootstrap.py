@@ -116,3 +116,28 @@ def test_a_bad_identifier_setting_breaks_no_help_and_never_prints_the_secret(tmp
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("error:") and len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "short-secret" not in run.stderr + run.stdout
+
+
+UNREACHABLE_ENV = {
+    "identity run": {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": "test-only-hmac-key-of-some-length"},
+    "handoffs run": {}, "kpis run": {}, "offers run": {}, "adapter branch run": {}, "adapter legacy relay": {},
+    "adapter web run": {"OMNIBUS_ADAPTER_WEB__PORT": "0", "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": '{"wk": "web"}'},
+    "adapter call-center run": {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{"lyon": {"access_keys": ["k1"]}}'},
+}
+
+
+def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Path) -> None:
+    """Found by a new user: ``adapter web run`` with no broker printed a 170-line traceback; the faust workers
+    buried the cause among their shutdown lines and exited 1. Every long-running command that talks to Kafka
+    at start-up (all but the counter agent, which buffers, and the poller, which needs PostgreSQL first)."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith("OMNIBUS_")}
+    base |= {"PYTHONPATH": str(REPO), "OMNIBUS_STACK_DIR": str(tmp_path / "no-stack"), "OMNIBUS_METRICS__PORT": "0",
+             "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    running = {name: subprocess.Popen([sys.executable, "-m", "omnibus", *name.split()], env=base | extra, cwd=tmp_path,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for name, extra in UNREACHABLE_ENV.items()}
+    for name, process in running.items():
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 69, (name, stderr[-2000:])
+        assert "Traceback" not in stderr and "╭" not in stderr, (name, stderr[-2000:])
+        assert stderr.splitlines()[-1].startswith("error: cannot reach Kafka"), (name, stderr[-2000:])

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
+
+
+POISON_KEY = b"poison"  # the key of every poison record the fault tests write (``skip_poison`` leaves them out)
 
 
 @dataclass(frozen=True)
@@ -21,10 +26,11 @@ class Landed:
     event: Event
 
 
-async def read_raw(bootstrap_servers: str, topic: str, timeout_s: float = 15.0) -> list:
-    """Every record currently on ``topic``, from offset 0 up to the end offsets read at the start."""
+async def read_raw(bootstrap_servers: str, topic: str, timeout_s: float = 15.0, **options: Any) -> list:
+    """Every record currently on ``topic``, from offset 0 up to the end offsets read at the start (``options``:
+    more aiokafka options, e.g. ``connection_options`` for a secured broker)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None,
+        **{"bootstrap_servers": bootstrap_servers, **options}, enable_auto_commit=False, group_id=None,
         client_id=f"test-reader-{uuid.uuid4().hex[:6]}",
     )
     await consumer.start()
@@ -54,12 +60,17 @@ async def read_raw(bootstrap_servers: str, topic: str, timeout_s: float = 15.0) 
         await consumer.stop()
 
 
-async def read_events(settings: OmnibusSettings, spec: TopicSpec) -> list[Landed]:
+async def read_events(settings: OmnibusSettings, spec: TopicSpec, *, skip_poison: bool = False) -> list[Landed]:
+    """Every event on ``spec``'s topic; ``skip_poison``: leave out records that are not events (fault tests)."""
     _, deserializer = build_serde(settings.registry)
     topic = spec.name(settings.topics)
     landed = []
-    for record in await read_raw(settings.kafka.bootstrap_servers, topic):
+    options = connection_options(settings.kafka)
+    del options["client_id"]
+    for record in await read_raw(options.pop("bootstrap_servers"), topic, **options):
         ctx = SerdeContext(topic=topic, key=record.key, partition=record.partition, offset=record.offset)
+        if skip_poison and record.key == POISON_KEY:
+            continue
         landed.append(
             Landed(topic, record.partition, record.offset,
                    record.key.decode() if record.key is not None else None,

@@ -30,8 +30,8 @@ def batch_bytes(records: list[tuple[bytes | None, bytes | None, list[tuple[str, 
 
 
 async def send_with_header_key(bootstrap_servers: str, topic: str, partition: int, key: bytes | None, value: bytes,
-                               header_key: bytes) -> None:
-    """Write one record whose only header key is ``header_key``, byte for byte, and wait for the ack."""
+                               header_key: bytes) -> int:
+    """Write one record whose only header key is ``header_key``, byte for byte; its offset, once acknowledged."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=False, acks="all")
     await producer.start()
     try:
@@ -39,6 +39,6 @@ async def send_with_header_key(bootstrap_servers: str, topic: str, partition: in
         batch._builder = _DefaultRecordBatchBuilderPy(  # noqa: SLF001 - the C builder encodes keys itself
             2, 0, is_transactional=0, producer_id=-1, producer_epoch=-1, base_sequence=0, batch_size=16 * 1024 * 1024)
         batch.append(timestamp=None, key=key, value=value, headers=[(RawKey(header_key), b"v")])
-        await (await producer.send_batch(batch, topic, partition=partition))
+        return (await (await producer.send_batch(batch, topic, partition=partition))).offset
     finally:
         await producer.stop()

@@ -70,11 +70,13 @@ def make_tls_files(directory: Path) -> TlsFiles:
     )
     files.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     for cert_path, key_path, name, usage in (
-        (files.server_cert, files.server_key, "localhost", ExtendedKeyUsageOID.SERVER_AUTH),
-        (files.client_cert, files.client_key, "omnibus-client", ExtendedKeyUsageOID.CLIENT_AUTH),
+        # The broker also authenticates as a client: to itself and its controller when it has no plaintext listener.
+        (files.server_cert, files.server_key, "localhost",
+         [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+        (files.client_cert, files.client_key, "omnibus-client", [ExtendedKeyUsageOID.CLIENT_AUTH]),
     ):
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _issue(name, key, ca.subject, ca_key, ca=False, usage=[usage])
+        cert = _issue(name, key, ca.subject, ca_key, ca=False, usage=usage)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_path.write_bytes(_pem_key(key))
     return files

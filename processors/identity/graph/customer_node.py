@@ -1,12 +1,9 @@
 """Customer nodes: the members of a customer and the decisions that change them.
 
-State (fields left out when empty): ``init`` (false for a stub that only holds early messages), ``p``
-the customer it was merged into, ``m`` members ``{identifier key: assignment version, with the rank above
-it for a limited type (limits.member: who gives way when a limit is exceeded)}``, ``lk`` the
-token of its outstanding merge offer, ``q`` messages waiting for the offer or the creation, ``dn``
-customers it must never merge with (splits, rejected reviews), ``al`` ids merged into it, ``d`` short
-hashes of recent step tokens (duplicate guard), ``b`` birth instant (epoch microseconds), ``tr`` the
-trait summary the matcher compares (``matching.traits``).
+State: ``state.CustomerState`` (members with their assignment versions and ranks, merge pointer,
+lock and queue, do-not-merge list, aliases, duplicate guard, birth, trait summary). Messages:
+``Join``, ``Link``, ``Offer``, ``OfferResult``, ``Create``, ``Apply``, ``SplitCustomer``, ``SplitInit``
+here, ``Rekey`` / ``Rejoin`` in ``rank_node.py`` (catalogue in ``protocol.md``).
 
 Every decision about a customer is taken at its root, one message at a time, with the full member
 list at hand: limits are exact. A merge locks the loser (larger id) while the survivor decides, so the
@@ -15,19 +12,42 @@ loser's members cannot change under the decision; waits only ever point to small
 
 from __future__ import annotations
 
-from processors.identity.graph.engine import Ctx, Message
+import msgspec
+
+from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
+    Member,
+    conflict,
     evict,
-    loser,
+    eviction,
+    give_way,
     member,
+    member_rank,
     member_version,
     rank_of,
-    ranks_of_kind,
+    reassigned,
     version_of,
 )
+from processors.identity.graph.messages import (
+    AnyMessage,
+    Apply,
+    Assign,
+    Create,
+    Join,
+    Link,
+    Note,
+    Offer,
+    OfferResult,
+    Release,
+    Saga,
+    SplitCustomer,
+    SplitInit,
+    Unblock,
+)
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
-from processors.identity.graph.saga import advance, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.graph.saga import advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision
@@ -35,264 +55,275 @@ from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJ
 
 DONE_TOKENS = 32
 
+Node = Ctx[CustomerState]
 
-def _route(ctx: Ctx, message: Message, token: str | None = None) -> bool:
+
+def _route(ctx: Node, message: AnyMessage, token: str | None = None) -> bool:
     """True when this node must decide now; otherwise the message was deferred, forwarded or dropped."""
     state = ctx.state
-    if token is not None and (ctx.recalls("d", token) or state.get("lk") == token):
+    if token is not None and (recalls(state.done, token) or state.lock == token):
         return False  # duplicate of a step already taken (or in progress) here
-    if not state.get("init"):
-        state["init"] = False
+    if not state.created:
         ctx.defer(message)
-    elif state.get("p"):
-        ctx.send(state["p"], message)
-    elif state.get("lk"):
+    elif state.parent:
+        ctx.send(state.parent, message)
+    elif state.lock:
         ctx.defer(message)
     else:
         return True
     return False
 
 
-def _assign(ctx: Ctx, keys: list[str], members: dict[str, int], owner: str, by_event_id: str,
+def _done(ctx: Node, token: str) -> None:
+    ctx.state.done = remember(ctx.state.done, token, DONE_TOKENS)
+
+
+def _assign(ctx: Node, keys: list[str], members: dict[str, Member], owner: str, by_event_id: str,
             token: str | None) -> None:
     """Tell each identifier (and the compacted topic) its new owner; ``by_event_id``: the announcement."""
     for key in keys:
         version = member_version(members[key])
         ctx.emit(Assigned(key, owner, version, by_event_id))
-        ctx.send(key, {"k": "assign", "o": owner, "v": version, "tok": token})
+        ctx.send(key, Assign(owner, version, token))
 
 
-def _continue(ctx: Ctx, saga: dict, token: str | None) -> None:
+def _continue(ctx: Node, saga: Saga, token: str | None) -> None:
     if token is not None:
-        ctx.remember("d", token, DONE_TOKENS)
-    saga["j"] += 1
+        _done(ctx, token)
+    saga.step += 1
     ctx.emit(*advance(saga, ctx.policy))
 
 
-def on_join(ctx: Ctx, message: Message) -> None:
-    """New identifiers join this customer, unless a per-customer limit forbids it."""
-    if not _route(ctx, message, message["tok"]):
+def on_join(ctx: Node, message: Join) -> None:
+    """New identifiers join this customer; where a per-customer limit is exceeded, the largest ranks give way."""
+    if not _route(ctx, message, message.token):
         return
-    saga, state = copy_saga(message["saga"]), ctx.state
-    members: dict[str, int] = state.setdefault("m", {})
-    added = [key for key in message["add"] if key not in members]
-    breach = ctx.policy.breach(members, added, waived=_waived(saga))
-    culprit = message["cul"]
+    saga, state = copy_saga(message.saga), ctx.state
+    members = state.members
+    added = [key for key in message.add if key not in members]
+    culprit = message.culprit
+    giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, _waived(saga))
+    if not message.new and (two := conflict(ctx.policy, members, dict.fromkeys(added, 0), _waived(saga))):
+        giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
     decision, score = Decision.MERGE, None
-    if breach is None and not message["new"] and added:
+    if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
-        decision, score = judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)
-    dropped = culprit
-    if breach is not None and message["new"]:  # the largest rank gives way (limits.py)
-        dropped = loser(ranks_of_kind(state, breach.kind), culprit, rank_of(saga, culprit))
-    if breach is not None and dropped != culprit:  # the new one ranks before a member: it joins, the member goes
-        _admit(ctx, culprit, version_of(saga, culprit), rank_of(saga, culprit), lineage(saga), saga["e"])
-        ctx.send(*evict(state, ctx.key, dropped, saga["e"], saga["ch"], breach.reason))
-        saga["cur"] = ctx.key
-    elif breach is not None and message["new"]:  # the new identifier is dropped; the event stays here
-        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-        ctx.send(culprit, {"k": "release", "tok": saga["e"], "with": ctx.key})
-        saga["cur"] = ctx.key
-    elif breach is not None:  # this customer's identifier is dropped; the event keeps its new ones apart
+        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
+    if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+        ctx.send(culprit, Release(saga.event_id, ctx.key))
+        saga.current = ctx.key
+    elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
         pending = pending_customer_id(saga)
-        ctx.emit(Refused(culprit, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
         # The pending customer exists only because of this refusal: it counts towards the identifier's
         # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
-        if judge(ctx, saga.get("tr"), state.get("tr"), [*added, culprit], members)[0] is Decision.REFUSE:
-            ctx.send(culprit, {"k": "note", "with": pending})
+        if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
+            ctx.send(culprit, Note(pending))
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (min(added), culprit))
-    else:
+    else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
-            _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga["e"])
-        saga["cur"], saga["pend"] = ctx.key, []
-    _continue(ctx, saga, message["tok"])
+            if key in giving:
+                ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+                ctx.send(key, Release(saga.event_id, ctx.key))
+            else:
+                _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
+        for key in sorted(giving.keys() & members.keys()):
+            ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+        saga.current, saga.pending = ctx.key, []
+    _continue(ctx, saga, message.token)
 
 
-def _admit(ctx: Ctx, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
+def _admit(ctx: Node, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
     """``key`` becomes a member (its rank kept if its type is limited); announce and tell its node."""
-    members: dict[str, int] = ctx.state.setdefault("m", {})
+    members = ctx.state.members
     members[key] = member(version, rank if ctx.policy.limit(kind_of(key)) is not None else 0)
     linked = Linked(ctx.key, key, link_lineage)
     ctx.emit(linked)
     _assign(ctx, [key], members, ctx.key, linked.event_id, token)
 
 
-def on_link(ctx: Ctx, message: Message) -> None:
+def on_link(ctx: Node, message: Link) -> None:
     """Two customers are one person: find both roots; the larger id offers itself to the smaller."""
-    if not _route(ctx, message, message["tok"]):
+    if not _route(ctx, message, message.token):
         return
-    other, saga = message["y"], message["saga"]
+    other = message.other
     if other == ctx.key:
-        saga = copy_saga(saga)
-        saga["cur"] = ctx.key
-        _continue(ctx, saga, message["tok"])
+        saga = copy_saga(message.saga)
+        saga.current = ctx.key
+        _continue(ctx, saga, message.token)
     elif ctx.key < other:
-        ctx.send(other, {**message, "y": ctx.key, "cx": not message["cx"]})
+        ctx.send(other, msgspec.structs.replace(message, other=ctx.key, swapped=not message.swapped))
     else:
         state = ctx.state
-        state["lk"] = message["tok"]
-        ctx.send(other, {
-            "k": "offer", "x": ctx.key, "m": state.get("m", {}), "pf": ctx.store.get_profile(ctx.key),
-            "dn": state.get("dn", []), "al": state.get("al", []), "tr": state.get("tr"),
-            "tok": message["tok"],
-            "cx": message["cx"],
-            "cul": message["cul"], "saga": saga,
-        })
+        state.lock = message.token
+        profile = ctx.store.get_profile(ctx.key)
+        ctx.send(other, Offer(
+            ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
+            state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
+        ))
 
 
-def on_offer(ctx: Ctx, message: Message) -> None:
-    """The locked customer ``x`` offers to merge into this one; decide with both member lists at hand."""
-    if ctx.recalls("d", message["tok"]):
+def on_offer(ctx: Node, message: Offer) -> None:
+    """The locked customer ``loser`` offers to merge into this one; decide with both member lists at hand."""
+    if recalls(ctx.state.done, message.token):
         # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
         # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
-        ctx.send(message["x"], {"k": "offer_result", "tok": message["tok"], "ok": False})
+        ctx.send(message.loser, OfferResult(message.token, False))
         return
-    if not _route(ctx, message, message["tok"]):
+    if not _route(ctx, message, message.token):
         return
-    saga, state, loser = copy_saga(message["saga"]), ctx.state, message["x"]
-    members: dict[str, int] = state.setdefault("m", {})
-    loser_aliases, own_aliases = {loser, *message["al"]}, {ctx.key, *state.get("al", [])}
-    current, other = (loser, ctx.key) if message["cx"] else (ctx.key, loser)
-    breach = ctx.policy.breach(members, message["m"], waived=_waived(saga))
-    culprit = message["cul"]
+    saga, state, loser = copy_saga(message.saga), ctx.state, message.loser
+    members = state.members
+    loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
+    current, other = (loser, ctx.key) if message.swapped else (ctx.key, loser)
+    # Over a limit, the identifiers of both sides that rank last give way (evicted from the merged customer);
+    # only when the linking identifier itself gives way is the merge refused.
+    giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message.members.items()},
+                      _waived(saga))
+    culprit = message.culprit
+    # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
+    # identifier itself ranks beyond a limit.
+    limit_reason = conflict(ctx.policy, members, message.members, _waived(saga)) or (
+        giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
-    if loser_aliases & set(state.get("dn", [])) or own_aliases & set(message["dn"]):
+    if loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
-    elif breach is not None:
-        rule, reason = MAX_PER_CUSTOMER, breach.reason
-    elif saga.get("reject"):
+    elif limit_reason is not None:
+        rule, reason = MAX_PER_CUSTOMER, limit_reason
+    elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
-    elif not saga.get("force"):  # an operator's accept skips the weight
+    elif not saga.force:  # an operator's accept skips the weight
         # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
         seen = [culprit] if culprit is not None else []
         # The event belongs to the ``current`` side: its traits count there.
-        loser_traits, own_traits = message.get("tr"), state.get("tr")
-        if message["cx"]:
-            loser_traits = combine(loser_traits, saga.get("tr"))
+        loser_traits, own_traits = message.traits, state.traits
+        if message.swapped:
+            loser_traits = combine(loser_traits, saga.traits)
         else:
-            own_traits = combine(own_traits, saga.get("tr"))
-        decision, score = judge(ctx, loser_traits, own_traits, [*message["m"], *seen], [*members, *seen])
+            own_traits = combine(own_traits, saga.traits)
+        decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
-        state["dn"] = sorted({*state.get("dn", []), *loser_aliases})
-        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False, "dn": sorted(own_aliases)})
-        saga["cur"] = current
+        state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
+        ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
+        saga.current = current
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            ctx.send(culprit, {"k": "note", "with": current})
-        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
-        saga["cur"] = current
+            ctx.send(culprit, Note(current))
+        ctx.send(loser, OfferResult(message.token, False))
+        saga.current = current
     elif decision is not Decision.MERGE and score is not None:
-        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message["m"]), min(members)))
-        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": False})
-        saga["cur"] = current
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message.members), min(members)))
+        ctx.send(loser, OfferResult(message.token, False))
+        saga.current = current
     else:
-        moved = sorted(message["m"])
+        moved = sorted(key for key in message.members if key not in giving)
         for key in moved:
-            members[key] = message["m"][key] + 1  # the version is in the low bits; the rank moves along
-        state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
-        state["al"] = sorted({*state.get("al", []), *loser_aliases})
-        if message.get("pf"):
-            ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key), message["pf"]))
-        if message.get("tr"):
-            for key in block_keys(message["tr"]):  # the loser's blocking entries go, the survivor's stay
-                ctx.send(key, {"k": "unblock", "c": loser})
-        absorb_traits(ctx, message.get("tr"))
+            members[key] = reassigned(message.members[key])  # the rank moves along
+        for key in sorted(giving):  # the loser's are evicted on behalf of the survivor, which absorbs it
+            if key in members:
+                ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+            else:
+                ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
+        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.aliases = sorted({*state.aliases, *loser_aliases})
+        if message.profile:
+            ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
+                                                                decode_profile(message.profile)))
+        if message.traits:
+            for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
+                ctx.send(key, Unblock(loser))
+        absorb_traits(ctx, message.traits)
         merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
         ctx.emit(merged)
         _assign(ctx, moved, members, ctx.key, merged.event_id, None)
-        ctx.send(loser, {"k": "offer_result", "tok": message["tok"], "ok": True, "p": ctx.key})
-        saga["cur"] = ctx.key
-    _continue(ctx, saga, message["tok"])
+        ctx.send(loser, OfferResult(message.token, True, ctx.key))
+        saga.current = ctx.key
+    _continue(ctx, saga, message.token)
 
 
-def _waived(saga: dict) -> tuple[str, ...]:
+def _waived(saga: Saga) -> tuple[str, ...]:
     """An alias links an earlier user id to the new one: the one-USER_ID limit does not apply to it."""
-    return ("USER_ID",) if saga.get("lo") else ()
+    return ("USER_ID",) if saga.lookup_only else ()
 
 
-def on_offer_result(ctx: Ctx, message: Message) -> None:
+def on_offer_result(ctx: Node, message: OfferResult) -> None:
     state = ctx.state
-    if state.get("lk") != message["tok"]:
+    if state.lock != message.token:
         return  # a duplicate answer
-    state["lk"] = None
-    ctx.remember("d", message["tok"], DONE_TOKENS)
-    if message["ok"]:
-        state["p"] = message["p"]
-        for field in ("m", "dn", "al", "tr"):
-            state.pop(field, None)
+    state.lock = None
+    _done(ctx, message.token)
+    if message.ok:
+        state.parent = message.survivor
+        state.members, state.do_not_merge, state.aliases, state.traits = {}, [], [], None
         ctx.store.put_profile(ctx.key, None)
-    elif message.get("dn"):
-        state["dn"] = sorted({*state.get("dn", []), *message["dn"]})
+    elif message.do_not_merge:
+        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
     ctx.release_queue()
 
 
-def on_create(ctx: Ctx, message: Message) -> None:
+def on_create(ctx: Node, message: Create) -> None:
     """A new customer for identifiers nobody owned, reserved by the saga of ``message``."""
-    if ctx.state.get("init"):
+    if ctx.state.created:
         return  # created already: a duplicate
-    saga, state = copy_saga(message["saga"]), ctx.state
-    state.update(init=True, b=saga["at"], m={
+    saga, state = copy_saga(message.saga), ctx.state
+    state.created, state.born = True, saga.occurred_micros
+    state.members = {
         key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
-        for key in message["add"]})
-    created = Created(ctx.key, tuple(message["add"]), lineage(saga))
+        for key in message.add}
+    created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
-    _assign(ctx, message["add"], state["m"], ctx.key, created.event_id, saga["e"])
-    saga["cur"], saga["pend"] = ctx.key, []
-    ctx.send(ctx.key, {"k": "apply", "saga": saga})
+    _assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)
+    saga.current, saga.pending = ctx.key, []
+    ctx.send(ctx.key, apply_message(saga))
     ctx.release_queue()
 
 
-def on_apply(ctx: Ctx, message: Message) -> None:
+def on_apply(ctx: Node, message: Apply) -> None:
     """The event belongs to this customer: update the profile sections it feeds."""
     if not _route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    saga = message["saga"]
-    if consistent_traits(ctx, saga.get("tr")):  # a household member on the family phone: not this person
-        absorb_traits(ctx, saga.get("tr"))
-    event_ref = saga.get("ev")
-    if event_ref is not None:
-        event = ctx.graph.load_event(event_ref)
-        if ctx.graph.book.reads(event.schema):
-            ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
-    ctx.emit(Resolved(ctx.key, event_ref, saga["e"], saga.get("t0", 0.0)))
+    if consistent_traits(ctx, message.traits):  # a household member on the family phone: not this person
+        absorb_traits(ctx, message.traits)
+    ref = message.event
+    if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
+        event = ctx.graph.load_event(ref)
+        ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+    ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
 
 
-def on_split(ctx: Ctx, message: Message) -> None:
+def on_split(ctx: Node, message: SplitCustomer) -> None:
     """An operator's unmerge: move some identifiers to a new customer, and never merge the two again."""
-    if not _route(ctx, message, message["tok"]):
+    if not _route(ctx, message, message.token):
         return
     state = ctx.state
-    members: dict[str, int] = state.setdefault("m", {})
-    moving = sorted(key for key in set(message["ids"]) if key in members)
-    ctx.remember("d", message["tok"], DONE_TOKENS)
-    rule_lineage = lineage({"e": message["tok"], "ch": message.get("ch", "BACK_OFFICE")}, MANUAL_SPLIT)
+    members = state.members
+    moving = sorted(key for key in set(message.ids) if key in members)
+    _done(ctx, message.token)
+    rule_lineage = Lineage(message.token, message.channel, MANUAL_SPLIT)
     if not moving or len(moving) == len(members):
-        ctx.emit(Refused(message["ids"][0], "a split must move some, but not all, identifiers of the customer",
+        ctx.emit(Refused(message.ids[0], "a split must move some, but not all, identifiers of the customer",
                          rule_lineage, customer_id=ctx.key))
         return
-    new_id = customer_id(message["at"], message["tok"])
-    versions = {key: members.pop(key) + 1 for key in moving}  # the version is in the low bits
-    state["dn"] = sorted({*state.get("dn", []), new_id})
-    split = Split(ctx.key, new_id, tuple(moving), message.get("reason"), rule_lineage)
+    new_id = customer_id(message.at, message.token)
+    versions = {key: reassigned(members.pop(key)) for key in moving}
+    state.do_not_merge = sorted({*state.do_not_merge, new_id})
+    split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage)
     ctx.emit(split)
     _assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, {"k": "split_init", "m": versions, "dn": [ctx.key], "at": message["at"]})
+    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at))
 
 
-def on_split_init(ctx: Ctx, message: Message) -> None:
-    if ctx.state.get("init"):
+def on_split_init(ctx: Node, message: SplitInit) -> None:
+    if ctx.state.created:
         return
-    ctx.state.update(init=True, b=message["at"], m=dict(message["m"]), dn=list(message["dn"]))
+    state = ctx.state
+    state.created, state.born = True, message.at
+    state.members, state.do_not_merge = dict(message.members), list(message.do_not_merge)
     ctx.release_queue()
-
-
-HANDLERS = {
-    "join": on_join, "link": on_link, "offer": on_offer, "offer_result": on_offer_result, "create": on_create,
-    "apply": on_apply, "split": on_split, "split_init": on_split_init,
-}

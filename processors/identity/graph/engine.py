@@ -2,131 +2,153 @@
 
 ``IdentityGraph.handle(store, node, message)`` runs one message (and everything it unblocks on the same
 node) against a ``NodeStore`` and returns the outputs. States are never changed in place: a handler
-works on a copy and writes it back through the store, so the caller can publish the outputs first and
-only then make the new states durable (a crash in between replays the message on the old state).
+works on a copy (``state.thaw``) and writes it back through the store, so the caller can publish the
+outputs first and only then make the new states durable (a crash in between replays the message on the
+old state). The node modules import ``context``, never this module: no import cycle.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
 
 from bus.serde import Event
+from processors.identity.graph import blocking_node, customer_node, identifier_node, rank_node
+from processors.identity.graph.context import (
+    CUSTOMER_PREFIX,
+    Ctx,
+    GraphConfig,
+    NodeStore,
+    is_customer,
+    short_hash,
+)
+from processors.identity.graph.messages import (
+    AnyMessage,
+    Apply,
+    Assign,
+    Block,
+    Create,
+    EventRef,
+    Evict,
+    Join,
+    Link,
+    Note,
+    Offer,
+    OfferResult,
+    Rejoin,
+    Rekey,
+    Release,
+    SplitCustomer,
+    SplitInit,
+    Unblock,
+    Visit,
+    kind,
+)
 from processors.identity.graph.outputs import Output, Send
+from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S
 from processors.identity.matching.blocking import is_block
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 
-State = dict[str, Any]
-Message = dict[str, Any]
-
-CUSTOMER_PREFIX = "cus_"
-SHORT_HASH_CHARS = 12  # 48 bits: a collision inside one node's window of a few dozen tokens is negligible
+__all__ = ["CUSTOMER_PREFIX", "IdentityGraph", "NodeStore", "is_customer", "short_hash"]
 
 
-def short_hash(token: str) -> str:
-    return hashlib.blake2b(token.encode(), digest_size=SHORT_HASH_CHARS // 2).hexdigest()
+def _stored(state: NodeState | None, expected: type[S], node: str) -> S | None:
+    if state is not None and not isinstance(state, expected):
+        raise ValueError(f"node {node[:6]}… holds a {type(state).__name__}, not a {expected.__name__}")
+    return state
 
 
-class NodeStore(Protocol):
-    def get_node(self, key: str) -> State | None: ...
-    def put_node(self, key: str, state: State | None) -> None: ...
-    def get_profile(self, key: str) -> State | None: ...
-    def put_profile(self, key: str, profile: State | None) -> None: ...
+def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
+    match message:
+        case Visit():
+            identifier_node.on_visit(ctx, message)
+        case Assign():
+            identifier_node.on_assign(ctx, message)
+        case Release():
+            identifier_node.on_release(ctx, message)
+        case Note():
+            identifier_node.on_note(ctx, message)
+        case Evict():
+            identifier_node.on_evict(ctx, message)
+        case _:
+            raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 
 
-def is_customer(key: str) -> bool:
-    return key.startswith(CUSTOMER_PREFIX)
+def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
+    match message:
+        case Join():
+            customer_node.on_join(ctx, message)
+        case Link():
+            customer_node.on_link(ctx, message)
+        case Offer():
+            customer_node.on_offer(ctx, message)
+        case OfferResult():
+            customer_node.on_offer_result(ctx, message)
+        case Create():
+            customer_node.on_create(ctx, message)
+        case Apply():
+            customer_node.on_apply(ctx, message)
+        case SplitCustomer():
+            customer_node.on_split(ctx, message)
+        case SplitInit():
+            customer_node.on_split_init(ctx, message)
+        case Rekey():
+            rank_node.on_rekey(ctx, message)
+        case Rejoin():
+            rank_node.on_rejoin(ctx, message)
+        case _:
+            raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 
 
-def thaw(state: State | None) -> State:
-    """A copy of ``state`` whose containers can be changed without touching the stored value."""
-    if not state:
-        return {}
-    return {k: (v.copy() if isinstance(v, dict | list) else v) for k, v in state.items()}
-
-
-class Ctx:
-    """One node while it handles one message."""
-
-    def __init__(self, graph: IdentityGraph, store: NodeStore, key: str) -> None:
-        self.graph, self.store, self.key = graph, store, key
-        self.original = store.get_node(key)
-        self.state = thaw(self.original)
-        self.outputs: list[Output] = []
-        self.unblocked: list[Message] = []
-
-    @property
-    def policy(self) -> LinkPolicy:
-        return self.graph.policy
-
-    def emit(self, *outputs: Output) -> None:
-        self.outputs.extend(outputs)
-
-    def send(self, node: str, message: Message) -> None:
-        self.outputs.append(Send(node, message))
-
-    def defer(self, message: Message) -> None:
-        self.state.setdefault("q", []).append(message)
-
-    def release_queue(self) -> None:
-        """Hand every deferred message back for handling on this node, oldest first."""
-        self.unblocked.extend(self.state.pop("q", []))
-
-    def remember(self, field: str, token: str, limit: int) -> None:
-        """Add ``token`` to a bounded memory of recent tokens (kept as one string of short hashes)."""
-        kept = self.state.get(field, "") + short_hash(token)
-        self.state[field] = kept[-limit * SHORT_HASH_CHARS:]
-
-    def recalls(self, field: str, token: str) -> bool:
-        kept, wanted = self.state.get(field, ""), short_hash(token)
-        return any(kept[i:i + SHORT_HASH_CHARS] == wanted for i in range(0, len(kept), SHORT_HASH_CHARS))
-
-    def save(self) -> None:
-        state = {k: v for k, v in self.state.items() if v not in (None, [], {}, False) or k == "init"}
-        if state != (self.original or {}):
-            self.store.put_node(self.key, state or None)
-
-
-Handler = Callable[[Ctx, Message], None]
+def _on_block(ctx: Ctx[BlockState], message: AnyMessage) -> None:
+    match message:
+        case Block():
+            blocking_node.on_block(ctx, message)
+        case Unblock():
+            blocking_node.on_unblock(ctx, message)
+        case _:
+            raise ValueError(f"no handler for message kind {kind(message)!r} on a blocking node")
 
 
 class IdentityGraph:
     def __init__(
-        self, policy: LinkPolicy, book: ProfileBook, load_event: Callable[[dict[str, Any]], Event], *,
+        self, policy: LinkPolicy, book: ProfileBook, load_event: Callable[[EventRef], Event], *,
         dedupe_window: int = 16, clock: Callable[[], float] = time.time,
     ) -> None:
-        from processors.identity.graph import blocking_node, customer_node, identifier_node, rank_node
-
+        self.config = GraphConfig(policy, book, load_event, dedupe_window, clock)
         self.policy, self.book, self.load_event = policy, book, load_event
-        self.dedupe_window, self.clock = dedupe_window, clock
-        self._identifier_handlers: Mapping[str, Handler] = identifier_node.HANDLERS
-        self._customer_handlers: Mapping[str, Handler] = {**customer_node.HANDLERS, **rank_node.HANDLERS}
-        self._block_handlers: Mapping[str, Handler] = blocking_node.HANDLERS
 
-    def handle(self, store: NodeStore, node: str, message: Message) -> list[Output]:
-        """Handle ``message`` on ``node``; messages that come back to the same node are handled at once."""
+    def _run(self, store: NodeStore, node: str, message: AnyMessage) -> Ctx[IdentifierState] | Ctx[
+            CustomerState] | Ctx[BlockState]:
+        stored = store.get_node(node)
+        if is_customer(node):
+            customer = Ctx(self.config, store, node, _stored(stored, CustomerState, node), CustomerState())
+            _on_customer(customer, message)
+            return customer
+        if is_block(node):
+            block = Ctx(self.config, store, node, _stored(stored, BlockState, node), BlockState())
+            _on_block(block, message)
+            return block
+        identifier = Ctx(self.config, store, node, _stored(stored, IdentifierState, node), IdentifierState())
+        _on_identifier(identifier, message)
+        return identifier
+
+    def handle(self, store: NodeStore, node: str, message: AnyMessage) -> list[Output]:
+        """Handle ``message`` on ``node``; messages that come back to the same node are handled at once.
+
+        Raises ``ValueError`` for a message kind the node's type does not take.
+        """
         outputs: list[Output] = []
-        work: deque[Message] = deque([message])
+        work: deque[AnyMessage] = deque([message])
         while work:
-            ctx = Ctx(self, store, node)
-            current = work.popleft()
-            if is_customer(node):
-                handlers = self._customer_handlers
-            else:
-                handlers = self._block_handlers if is_block(node) else self._identifier_handlers
-            handler = handlers.get(current.get("k", ""))
-            if handler is None:
-                raise ValueError(f"no handler for message kind {current.get('k')!r} on a {node[:4]} node")
-            handler(ctx, current)
+            ctx = self._run(store, node, work.popleft())
             ctx.save()
             for queued in reversed(ctx.unblocked):
                 work.appendleft(queued)
             for output in ctx.outputs:
-                if isinstance(output, Send) and output.node == node:
+                if isinstance(output, Send) and output.node == node and not output.parked:
                     work.append(output.message)
                 else:
                     outputs.append(output)

@@ -12,28 +12,33 @@ import zlib
 from collections import deque
 from typing import Any
 
-from processors.identity.graph.engine import IdentityGraph, Message, State, is_customer
+from processors.identity.graph.engine import IdentityGraph
+from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.outputs import Output, Send
+from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
+from processors.profile.book import ProfileState
 
 
 class MemoryStore:
-    def __init__(self) -> None:
-        self.nodes: dict[str, State] = {}
-        self.profiles: dict[str, State] = {}
+    """Node states and profiles as objects in two dicts (the handlers' copies, never encoded)."""
 
-    def get_node(self, key: str) -> State | None:
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeState] = {}
+        self.profiles: dict[str, ProfileState] = {}
+
+    def get_node(self, key: str) -> NodeState | None:
         return self.nodes.get(key)
 
-    def put_node(self, key: str, state: State | None) -> None:
+    def put_node(self, key: str, state: NodeState | None) -> None:
         if state is None:
             self.nodes.pop(key, None)
         else:
             self.nodes[key] = state
 
-    def get_profile(self, key: str) -> State | None:
+    def get_profile(self, key: str) -> ProfileState | None:
         return self.profiles.get(key)
 
-    def put_profile(self, key: str, profile: State | None) -> None:
+    def put_profile(self, key: str, profile: ProfileState | None) -> None:
         if profile is None:
             self.profiles.pop(key, None)
         else:
@@ -50,7 +55,7 @@ class LocalGraph:
         self.store = MemoryStore()
         self.partitions = partitions
         self.rng = rng
-        self.queues: list[deque[tuple[str, Message]]] = [deque() for _ in range(partitions)]
+        self.queues: list[deque[tuple[str, AnyMessage]]] = [deque() for _ in range(partitions)]
         self.decisions: list[Output] = []
         self.delivered = 0
 
@@ -85,30 +90,35 @@ class LocalGraph:
 
     # --- reading the settled graph ------------------------------------------------------------------
 
-    def roots(self) -> dict[str, State]:
-        return {k: s for k, s in self.store.nodes.items() if is_customer(k) and s.get("init") and not s.get("p")}
+    def roots(self) -> dict[str, CustomerState]:
+        return {k: s for k, s in self.store.nodes.items()
+                if isinstance(s, CustomerState) and s.created and not s.parent}
 
     def clusters(self) -> set[frozenset[str]]:
-        return {frozenset(state.get("m", {})) for state in self.roots().values() if state.get("m")}
+        return {frozenset(state.members) for state in self.roots().values() if state.members}
 
     def customer_of(self, identifier: str) -> str | None:
-        owner = self.store.nodes.get(identifier, {}).get("o")
-        while owner is not None and self.store.nodes.get(owner, {}).get("p"):
-            owner = self.store.nodes[owner]["p"]
+        node = self.store.nodes.get(identifier)
+        owner = node.owner if isinstance(node, IdentifierState) else None
+        while owner is not None and isinstance(parent := self.store.nodes.get(owner), CustomerState) and parent.parent:
+            owner = parent.parent
         return owner
 
     def check_consistent(self) -> None:
         """Settled-state invariants: no locks or waiting messages; owners and member lists agree."""
         members: dict[str, str] = {}
         for root, state in self.roots().items():
-            for key in state.get("m", {}):
+            for key in state.members:
                 assert key not in members, f"{key} is a member of {members[key]} and {root}"
                 members[key] = root
-        for key, state in self.store.nodes.items():
-            assert not state.get("lk") and not state.get("q"), f"{key} still locked or waiting: {state}"
-            assert state.get("init", True), f"customer stub {key} never created"
-            if not is_customer(key) and state.get("o"):
-                assert members.get(key) == self.customer_of(key), f"{key}: owner and members disagree"
+        for key, node in self.store.nodes.items():
+            if isinstance(node, IdentifierState):
+                assert not node.reserved_by and not node.waiting, f"{key} still locked or waiting: {node}"
+                if node.owner:
+                    assert members.get(key) == self.customer_of(key), f"{key}: owner and members disagree"
+            elif isinstance(node, CustomerState):
+                assert not node.lock and not node.waiting, f"{key} still locked or waiting: {node}"
+                assert node.created, f"customer stub {key} never created"
         for key in members:
             assert self.customer_of(key) == members[key], f"{key} owner does not resolve to its root"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from bus.envelope import IDENTITY_DECISION_IDS
+from processors.identity.graph.messages import AnyMessage, EventRef
 
 
 def announcement_id(kind: str, *parts: str) -> str:
@@ -22,10 +22,15 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """A protocol message for the node ``node`` (the record key on the graph topic)."""
+    """A protocol message for the node ``node`` (the record key on the graph topic).
+
+    ``parked``: a message for the sending node itself that must go round the topic rather than be
+    handled at once (the node's deferral queue was full, ``context.MAX_DEFERRED_BYTES``).
+    """
 
     node: str
-    message: dict[str, Any]
+    message: AnyMessage
+    parked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,7 @@ class Refused:
     customer_id: str | None = None
     other_customer_id: str | None = None
     match_weight: float | None = None  # bits, when the Fellegi–Sunter weight decided
+    evicted: bool = False  # the identifier was taken off ``customer_id`` (a limit): it belongs to nobody now
 
     @property
     def event_id(self) -> str:
@@ -133,11 +139,20 @@ class Assigned:
 
 
 @dataclass(frozen=True, slots=True)
+class Unassigned:
+    """Tombstone of the compacted identifier-to-customer topic: the identifier belongs to nobody now
+    (evicted by a per-customer limit); ``version`` is the assignment version the eviction ended."""
+
+    identifier: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """The event ``event_ref`` belongs to ``customer_id`` (published to the contact stream if a contact)."""
 
     customer_id: str
-    event_ref: dict[str, Any] | None
+    event_ref: EventRef | None
     triggering_event_id: str
     started_at: float = field(default=0.0)
 
@@ -154,5 +169,5 @@ class SharedMarked:
     customers: int
 
 
-Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Resolved | Unresolved | SharedMarked
-          | ReviewRequested | ReviewDecided)
+Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
+          | SharedMarked | ReviewRequested | ReviewDecided)

@@ -10,13 +10,13 @@ so it survives restarts like any other record.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+
+import msgspec
 
 from processors.identity.graph.limits import loser, rank_of
+from processors.identity.graph.messages import Apply, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
-
-Saga = dict[str, Any]
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
@@ -30,27 +30,18 @@ def customer_id(birth_micros: int, seed: str) -> str:
 
 
 def new_saga(
-    event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: dict[str, Any] | None,
-    started_at: float, *, traits: dict[str, list[str]] | None = None, lookup_only: list[str] | None = None,
+    event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: EventRef | None,
+    started_at: float, *, traits: Summary | None = None, lookup_only: list[str] | None = None,
 ) -> Saga:
     """``traits``: the event's trait summary (``matching.traits``); ``lookup_only``: keys that link when
     somebody owns them but are never reserved nor create a customer (an alias's previous id)."""
-    saga: Saga = {
-        "e": event_id, "ch": channel, "at": occurred_micros, "t0": started_at,
-        "ids": sorted({*keys, *(lookup_only or ())}),
-        "i": 0, "seen": {}, "plan": [], "j": 0, "cur": None, "pend": [], "ev": event_ref,
-    }
-    if traits:
-        saga["tr"] = traits
-    if lookup_only:
-        saga["lo"] = sorted(set(lookup_only))
-    return saga
+    return Saga(event_id, channel, occurred_micros, started_at, sorted({*keys, *(lookup_only or ())}),
+                event=event_ref, traits=traits or None, lookup_only=sorted(set(lookup_only or ())))
 
 
-def command_saga(token: str, channel: str, rule: str, **flags: Any) -> Saga:
+def command_saga(token: str, channel: str, rule: str) -> Saga:
     """A saga that carries a merge proposal (blocking, review) rather than an event: nothing to apply."""
-    return {"e": token, "ch": channel, "at": 0, "t0": 0.0, "ids": [], "i": 0, "seen": {}, "plan": [], "j": 0,
-            "cur": None, "pend": [], "ev": None, "nb": True, "rl": rule, **flags}
+    return Saga(token, channel, 0, 0.0, [], proposal=True, rule=rule)
 
 
 def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) -> Saga:
@@ -60,74 +51,75 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
     the weight, a rejected one records each customer in the other's do-not-merge list.
     """
     saga = new_saga(token, "BACK_OFFICE", 0, [], None, 0.0, lookup_only=identifiers)
-    saga.update(nb=True, rl=rule, **({"force": True} if accept else {"reject": True}))
-    return saga
+    return msgspec.structs.replace(saga, proposal=True, rule=rule, force=accept, reject=not accept)
 
 
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
-    return {**saga, "seen": dict(saga["seen"]), "pend": list(saga["pend"])}
+    return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
+                                   node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions))
 
 
 def pending_customer_id(saga: Saga) -> str:
     """The id the event's new customer gets, if its identifiers belong to nobody yet."""
-    return customer_id(saga["at"], saga["e"])
+    return customer_id(saga.occurred_micros, saga.event_id)
 
 
 def lineage(saga: Saga, rule: str | None = None) -> Lineage:
-    return Lineage(saga["e"], saga["ch"], rule or saga.get("rl") or CO_OBSERVED)
+    return Lineage(saga.event_id, saga.channel, rule or saga.rule or CO_OBSERVED)
 
 
 def step_token(saga: Saga) -> str:
-    return f"{saga['e']}#{saga['j']}"
+    return f"{saga.event_id}#{saga.step}"
 
 
 def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
-    """Run phase 2 from step ``saga['j']`` up to the next step another node must decide."""
+    """Run phase 2 from step ``saga.step`` up to the next step another node must decide."""
     outputs: list[Output] = []
-    plan, seen, event_id = saga["plan"], saga["seen"], saga["e"]
-    while saga["j"] < len(plan):
-        key = plan[saga["j"]]
+    plan, seen, event_id = saga.plan, saga.seen, saga.event_id
+    while saga.step < len(plan):
+        key = plan[saga.step]
         status = seen[key]
-        current = saga["cur"]
+        current = saga.current
         if status in (SHARED, UNKNOWN):
-            saga["j"] += 1
+            saga.step += 1
         elif status == NEW and current is None:
-            breach = policy.breach(saga["pend"], [key])
+            breach = policy.breach(saga.pending, [key])
             dropped = None
             if breach is not None:  # the limit keeps the smallest ranks (limits.py), not the first planned
-                ranks = {k: rank_of(saga, k) for k in saga["pend"] if kind_of(k) == breach.kind}
+                ranks = {k: rank_of(saga, k) for k in saga.pending if kind_of(k) == breach.kind}
                 dropped = loser(ranks, key, rank_of(saga, key))
                 outputs.append(Refused(dropped, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
                                        customer_id=pending_customer_id(saga)))
-                outputs.append(Send(dropped, {"k": "release", "tok": event_id, "with": None}))
+                outputs.append(Send(dropped, Release(event_id)))
             if dropped != key:
-                saga["pend"] = [k for k in saga["pend"] if k != dropped] + [key]
-            saga["j"] += 1
-        elif status == NEW:
-            outputs.append(Send(current, {"k": "join", "add": [key], "cul": key, "new": True,
-                                          "tok": step_token(saga), "saga": saga}))
+                saga.pending = [k for k in saga.pending if k != dropped] + [key]
+            saga.step += 1
+        elif status == NEW and current is not None:
+            outputs.append(Send(current, Join([key], key, True, step_token(saga), saga)))
             return outputs
-        elif current is None and not saga["pend"]:
-            saga["cur"] = status
-            saga["j"] += 1
+        elif current is None and not saga.pending:
+            saga.current = status
+            saga.step += 1
         elif current is None:
-            outputs.append(Send(status, {"k": "join", "add": list(saga["pend"]), "cul": key, "new": False,
-                                         "tok": step_token(saga), "saga": saga}))
+            outputs.append(Send(status, Join(list(saga.pending), key, False, step_token(saga), saga)))
             return outputs
         elif status == current:
-            saga["j"] += 1
+            saga.step += 1
         else:
-            outputs.append(Send(status, {"k": "link", "y": current, "cx": False, "cul": key,
-                                         "tok": step_token(saga), "saga": saga}))
+            outputs.append(Send(status, Link(current, False, key, step_token(saga), saga)))
             return outputs
-    if saga.get("nb"):
+    if saga.proposal:
         return outputs  # a merge proposal: no event to apply
-    if saga["cur"] is None and saga["pend"]:
-        new_id = pending_customer_id(saga)
-        outputs.append(Send(new_id, {"k": "create", "add": list(saga["pend"]), "saga": saga}))
-    elif saga["cur"] is not None:
-        outputs.append(Send(saga["cur"], {"k": "apply", "saga": saga}))
+    if saga.current is None and saga.pending:
+        outputs.append(Send(pending_customer_id(saga), Create(list(saga.pending), saga)))
+    elif saga.current is not None:
+        outputs.append(Send(saga.current, apply_message(saga)))
     else:
-        outputs.append(Unresolved(event_id, saga["t0"]))
+        outputs.append(Unresolved(event_id, saga.started_at))
     return outputs
+
+
+def apply_message(saga: Saga) -> Apply:
+    """What the event's customer needs to apply it: its traits and record, not the saga."""
+    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)

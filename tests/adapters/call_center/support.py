@@ -22,6 +22,7 @@ LYON_TWILIO_TOKEN = "12345678901234567890123456789012"
 def call_center_settings(**overrides: Any) -> CallCenterSettings:
     values: dict[str, Any] = {
         "port": 0,
+        "twilio_max_age_s": 0,  # the TaskRouter samples were recorded in 2024; freshness: test_twilio_replay.py
         "sites": {
             "paris": {"access_keys": [PARIS_KEY], "timezone": "Europe/Paris", "phone_region": "FR",
                       "queue_sla_threshold_s": {"billing": 30}},

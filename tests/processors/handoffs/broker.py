@@ -16,7 +16,7 @@ from bus.errors import DeserializationError
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS
 from processors.handoffs.agent import HandoffWorker, build_worker
-from processors.handoffs.clock import Clock
+from bus.clock import Clock
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
 
 

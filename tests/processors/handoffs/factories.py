@@ -11,7 +11,7 @@ from typing import Any
 from bus.errors import RawRecord
 from bus.producer import Outgoing
 from bus.serde import Event
-from processors.handoffs.clock import ManualClock
+from bus.clock import ManualClock
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.outputs import Emitter

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bus.serde import Event
-from processors.handoffs.clock import ManualClock, to_micros
+from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import HandoffPolicy, Team
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker

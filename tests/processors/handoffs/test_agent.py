@@ -21,12 +21,12 @@ from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import HANDOFF_EVENTS, HANDOFF_TICKS
-from processors.handoffs.clock import ManualClock
+from bus.clock import ManualClock
 from processors.handoffs.config import (
     AcknowledgementPolicy, EscalationStep, HandoffPolicy, RoutingRule, SlaPolicy, Team, TeamCalendar,
 )
 from processors.handoffs.report import compute_report
-from processors.handoffs.ticks import encode_tick, key_for_partition
+from bus.ticks import encode_tick, key_for_partition
 from tests.processors.handoffs.broker import Watcher, running_worker
 from tests.processors.handoffs.factories import (
     AGENT, OTHER_AGENT, T0, accepted, acknowledged, created, resolved, resumed, waiting,

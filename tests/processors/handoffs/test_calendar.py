@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processors.handoffs.calendar import BusinessCalendar, NoWorkingTime, rebase_us
-from processors.handoffs.clock import to_micros
+from bus.clock import to_micros
 from processors.handoffs.config import TeamCalendar
 
 H = timedelta(hours=1)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
 from processors.handoffs import cli
-from processors.handoffs.replay import Replay
+from bus.replay import Replay
 from tests.processors.handoffs.scenario import run_scenario
 
 

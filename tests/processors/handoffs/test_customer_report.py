@@ -50,7 +50,7 @@ def test_the_cli_prints_the_customer_report(monkeypatch) -> None:  # type: ignor
 
     from omnibus.cli import app as omnibus
     from processors.handoffs import cli
-    from processors.handoffs.replay import Replay
+    from bus.replay import Replay
 
     events = asyncio.run(month_of_events())
 

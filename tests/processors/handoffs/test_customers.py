@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bus.serde import Event
-from processors.handoffs.clock import ManualClock, from_micros, to_micros
+from bus.clock import ManualClock, from_micros, to_micros
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.outputs import Emitter

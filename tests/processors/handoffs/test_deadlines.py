@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.handoffs.clock import UTC, from_micros, to_micros
+from bus.clock import UTC, from_micros, to_micros
 from processors.handoffs.config import (
     AcknowledgementPolicy, EscalationStep, HandoffPolicy, RoutingRule, SlaPolicy, Team, TeamCalendar,
 )

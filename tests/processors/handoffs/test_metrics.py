@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from processors.handoffs.clock import to_micros
+from bus.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.metrics import OPEN, UNACKNOWLEDGED, HandoffMetrics, age_bucket, count_open
 from tests.processors.handoffs.factories import T0

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from processors.handoffs.clock import UTC
+from bus.clock import UTC
 from processors.handoffs.report import ReportRow, compute_report, month_bounds, percentile, to_csv, to_json
 from tests.processors.handoffs.scenario import run_scenario
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bus.errors import PublishError
-from processors.handoffs.clock import ManualClock, to_micros
+from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS
 from processors.handoffs.outputs import Emitter

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bus.serde import SerdeContext, SingleObjectSerializer
-from processors.handoffs.clock import to_micros
+from bus.clock import to_micros
 from processors.handoffs.config import HandoffPolicy, Team
 from processors.handoffs.state import HandoffState, Status
 from processors.handoffs.transitions import IllegalTransition, Transition, apply

@@ -7,17 +7,19 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.serde import SerdeContext, build_serde
 from bus.topics import CUSTOMER_IDENTIFIERS, IDENTITY_GRAPH, TopicSpec
 from processors.identity.agent import IdentityProcessor, input_topics
-from processors.identity.assignments import current_rows
+from processors.identity.assignments import current_rows, tombstone_version
 from processors.identity.config import IdentitySettings
 from processors.identity.wire import partition_of
-from tests.support.kafka_io import read_events
+from tests.support.kafka_io import read_raw
 
 
 @asynccontextmanager
@@ -85,30 +87,38 @@ def watched_topics(worker: IdentityProcessor) -> list[TopicSpec]:
 
 
 async def assignments(settings: OmnibusSettings) -> dict[str, str]:
-    """The compacted identifier-to-customer topic as a reader sees it: per key, the row of the highest version."""
-    rows = [(landed.key, landed.event.value) for landed in await read_events(settings, CUSTOMER_IDENTIFIERS)]
-    return {key: row["customer_id"] for key, row in current_rows(rows).items()}  # type: ignore[arg-type]
+    """The compacted identifier-to-customer topic as a reader sees it: per key, the row of the highest
+    version; a tombstone (an evicted identifier) removes the key."""
+    _, deserializer = build_serde(settings.registry)
+    topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
+    rows: list[tuple[str, Any, int | None]] = []
+    for record in await read_raw(settings.kafka.bootstrap_servers, topic):
+        if record.value is None:
+            rows.append((record.key.decode(), None, tombstone_version(record.headers)))
+        else:
+            ctx = SerdeContext(topic=topic, key=record.key, partition=record.partition, offset=record.offset)
+            rows.append((record.key.decode(), deserializer(record.value, ctx).value, None))
+    return {key: row["customer_id"] for key, row in current_rows(rows).items()}
 
 
 def owners_in_state(workers: list[IdentityProcessor], keys: list[str], partitions: int) -> dict[str, str]:
     """Each of ``keys``' customer as the workers' node states hold it (merges followed; unowned keys left
-    out), read on the worker that owns the key's graph partition. Used where an identifier can lose its
-    customer (a limit's eviction), which the compacted topic does not show (it has no tombstone for it)."""
+    out), read on the worker that owns the key's graph partition: what the compacted topic must show."""
     graph_topic = workers[0].graph_topic_name
     holder = {tp.partition: worker for worker in workers for tp in worker.app.consumer.assignment()
               if tp.topic == graph_topic}
 
-    def node(key: str) -> dict:
+    def node(key: str) -> object:
         # A late rebalance can hand a partition over before its new owner restored the table: then
         # the state is read where it was written.
         assigned = holder[partition_of(key, partitions)].store.get_node(key)
-        return assigned or next((state for w in workers if (state := w.store.get_node(key))), {})
+        return assigned or next((state for w in workers if (state := w.store.get_node(key))), None)
 
     owners = {}
     for key in keys:
-        owner = node(key).get("o")
-        while owner and node(owner).get("p"):
-            owner = node(owner)["p"]
+        owner = getattr(node(key), "owner", None)
+        while owner and (parent := getattr(node(owner), "parent", None)):
+            owner = parent
         if owner:
             owners[key] = owner
     return owners

@@ -186,3 +186,49 @@ def kept_by_rank(key_of: Any, observed: list[list[tuple[str, str]]]) -> set[froz
         emails = sorted((key for key in keys if key.startswith("EMAIL:")), key=first_seen.__getitem__)
         clusters.add(frozenset({key for key in keys if not key.startswith("EMAIL:")} | set(emails[:MAX_EMAILS])))
     return clusters
+
+
+ANCHORS = {"u": ("USER_ID", "user-{}"), "a": ("ACCOUNT", "AC-{}"), "d": ("DEVICE", "dev-{}")}
+
+
+def anchored_identifiers(person: int, anchors: str, emails: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """One event of ``person`` carrying the anchors named in ``anchors`` (``u`` user id, ``a`` account,
+    ``d`` device: priorities above and below EMAIL) and e-mails ``(anchor index, n)``, each e-mail bound to
+    one anchor of the event (so it never links anything its anchor does not: evicting it unlinks nothing).
+    Customers of one person that met through different anchors merge when an event carries both."""
+    names = sorted(set(anchors) & set(ANCHORS))
+    ids = [(ANCHORS[name][0], ANCHORS[name][1].format(person)) for name in names]
+    ids += [("EMAIL", f"p{person}{names[index % len(names)]}-{n}@x.org") for index, n in emails]
+    return ids
+
+
+def kept_by_rank_per_component(key_of: Any, observed: list[list[tuple[str, str]]]) -> set[frozenset[str]]:
+    """The expected customers when a limit decides: the components of what was seen together through
+    anchors (every identifier but e-mails), each with only the ``MAX_EMAILS`` e-mails seen first (event
+    time, then key; event ``index`` occurred at minute ``index``)."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    first_seen: dict[str, tuple[int, str]] = {}
+    emails_of: dict[str, set[str]] = {}
+    for index, event in enumerate(observed):
+        keys = [key_of(kind, value) for kind, value in event]
+        anchors = [key for key in keys if not key.startswith("EMAIL:")]
+        for key in anchors:
+            parent[find(key)] = find(anchors[0])
+        for key in keys:
+            first_seen.setdefault(key, (index, key))
+            if key.startswith("EMAIL:"):
+                emails_of.setdefault(anchors[0], set()).add(key)
+    groups: dict[str, set[str]] = {}
+    for key in list(parent):
+        groups.setdefault(find(key), set()).add(key)
+    clusters = set()
+    for anchors in groups.values():
+        emails = sorted({e for anchor in anchors for e in emails_of.get(anchor, ())}, key=first_seen.__getitem__)
+        clusters.add(frozenset(anchors | set(emails[:MAX_EMAILS])))
+    return clusters

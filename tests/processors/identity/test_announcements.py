@@ -5,9 +5,12 @@ import pytest
 
 from bus.config import TopicSettings
 from bus.serde import SerdeContext
+from bus.producer import Tombstone
 from processors.identity.announcements import Announcer, identifier_record
+from processors.identity.assignments import tombstone_version
+from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, announcement_id,
+    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, Unassigned, announcement_id,
 )
 from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
 
@@ -64,12 +67,23 @@ def test_event_ids_are_stable_across_replays() -> None:
 
 
 def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -> None:
-    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.contact.events.v1"}, "ev-1"))
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.contact.events.v1", "s", b""), "ev-1"))
     assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
-    assert ANNOUNCER.outgoing(Resolved("cus_a", {"t": "omnibus.business.events.v1"}, "ev-1")) == []
+    assert ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.business.events.v1", "s", b""), "ev-1")) == []
     assert ANNOUNCER.outgoing(Send("x", {})) == []
 
 
 def test_identifier_records_keep_unknown_types_inside_the_enum() -> None:
     assert identifier_record("PHONE:+86139") == {"type": "PHONE", "value": "+86139"}
     assert identifier_record("FAX:123")["type"] == "UNKNOWN"
+
+
+def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_tombstone() -> None:
+    evicted = Refused("EMAIL:b@x.org", "limit", Lineage("ev-4", "WEB", "max-per-customer"), "cus_a", evicted=True)
+    (record,) = ANNOUNCER.outgoing(evicted)
+    back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+    assert back.value["evicted"] is True and back.value["customer_id"] == "cus_a"
+    (tombstone,) = ANNOUNCER.outgoing(Unassigned("EMAIL:b@x.org", 3))
+    assert isinstance(tombstone, Tombstone)
+    assert (tombstone.topic, tombstone.key) == ("omnibus.customer.identifiers.v1", "EMAIL:b@x.org")
+    assert tombstone_version(tombstone.headers) == 3

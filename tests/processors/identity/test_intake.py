@@ -2,6 +2,7 @@ import hashlib
 
 import pytest
 
+from processors.identity.graph.messages import EventRef, Visit
 from processors.identity.graph.outputs import Refused, Send
 from processors.identity.intake import MAX_SAGA_BYTES, EventTooLarge, Intake, event_ref, raw_identifiers
 from processors.identity.normalize import IdentifierNormalizer
@@ -15,19 +16,20 @@ INTAKE = Intake(IdentifierNormalizer(settings()), BOOK, clock=lambda: 12.5)
 def test_one_saga_starts_at_the_first_identifier_in_key_order() -> None:
     event = observed([("PHONE", "139 1234 5678"), ("EMAIL", "A@x.org"), ("EMAIL", "a@x.org")])
     (send,) = INTAKE.start(event, None)
-    assert isinstance(send, Send) and send.message["k"] == "visit"
-    saga = send.message["saga"]
-    assert saga["ids"] == ["EMAIL:a@x.org", "PHONE:+8613912345678"]  # normalised, deduplicated, sorted
-    assert send.node == saga["ids"][0]
-    assert (saga["e"], saga["ch"], saga["t0"]) == (event.value["envelope"]["event_id"], "WEB", 12.5)
+    assert isinstance(send, Send) and isinstance(send.message, Visit)
+    saga = send.message.saga
+    assert saga.ids == ["EMAIL:a@x.org", "PHONE:+8613912345678"]  # normalised, deduplicated, sorted
+    assert send.node == saga.ids[0]
+    assert (saga.event_id, saga.channel, saga.started_at) == (event.value["envelope"]["event_id"], "WEB", 12.5)
 
 
 def test_sections_add_identifiers_such_as_the_account_of_a_business_event() -> None:
     event = product_subscribed("ACC-5", [("EMAIL", "b@x.org")])
     assert {"type": "ACCOUNT", "value": "ACC-5"} in raw_identifiers(event, BOOK)
-    (send,) = INTAKE.start(event, {"t": "business", "s": event.schema, "b": ""})
-    assert send.message["saga"]["ids"] == ["ACCOUNT:ACC-5", "EMAIL:b@x.org"]
-    assert send.message["saga"]["ev"]["t"] == "business"
+    (send,) = INTAKE.start(event, EventRef("business", event.schema, b""))
+    assert isinstance(send, Send) and isinstance(send.message, Visit)
+    assert send.message.saga.ids == ["ACCOUNT:ACC-5", "EMAIL:b@x.org"]
+    assert send.message.saga.event is not None and send.message.saga.event.topic == "business"
 
 
 def test_rejected_values_are_refused_with_a_masked_value_and_the_rest_goes_on() -> None:
@@ -39,7 +41,7 @@ def test_rejected_values_are_refused_with_a_masked_value_and_the_rest_goes_on() 
     }
     assert all(r.lineage.triggering_event_id == event.value["envelope"]["event_id"] for r in refused)
     (send,) = [o for o in outputs if isinstance(o, Send)]
-    assert send.message["saga"]["ids"] == ["EMAIL:ok@x.org"]
+    assert isinstance(send.message, Visit) and send.message.saga.ids == ["EMAIL:ok@x.org"]
     assert "110105194912310021" not in repr(outputs)
 
 
@@ -50,7 +52,7 @@ def test_an_event_without_usable_identifiers_starts_nothing() -> None:
 def test_an_event_too_large_for_the_graph_is_refused_with_its_size() -> None:
     """#13 case 5: a 900 KB contact made a graph message over Kafka's 1 MiB limit."""
     event = interaction([("EMAIL", "big@x.org")])
-    ref = event_ref("contact.events.v1", event, b"x" * (MAX_SAGA_BYTES * 3 // 4))
+    ref = event_ref("contact.events.v1", event, b"x" * (MAX_SAGA_BYTES + 1))
     with pytest.raises(EventTooLarge, match=f"over the {MAX_SAGA_BYTES} bytes"):
         INTAKE.start(event, ref)
     many = observed([("ACCOUNT", hashlib.sha256(str(n).encode()).hexdigest() * 3) for n in range(800)])  # 160 KB

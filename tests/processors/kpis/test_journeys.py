@@ -34,7 +34,7 @@ from bus.serde import Event, build_serde
 from bus.stack.ports import free_port
 from bus.topic_admin import apply_topics
 from bus.topics import HANDOFF_EVENTS, KPI_AGGREGATES
-from processors.handoffs.clock import SystemClock
+from bus.clock import SystemClock
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings
 from processors.kpis.agent import build_worker, changelogs

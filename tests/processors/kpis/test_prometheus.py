@@ -28,7 +28,7 @@ from bus.serde import build_serde
 from bus.stack.ports import free_port
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, DEAD_LETTERS, KPI_MERGES, KPI_PARTIALS
-from processors.handoffs.clock import SystemClock
+from bus.clock import SystemClock
 from processors.kpis.agent import build_worker, changelogs
 from processors.kpis.config import KpisSettings
 from processors.replay import read_topics

@@ -157,6 +157,28 @@ def test_merge_keeps_the_answer_given_under_the_other_identifier() -> None:
     assert ("presented_after_answer", ("BRANCH",)) in later.counts
 
 
+def test_an_evicted_identifier_names_its_customer_no_more() -> None:
+    """A per-customer limit took the e-mail off cus_1 (LinkRefused ``evicted``): an answer given under it
+    now waits for identity, like one under an identifier nobody owns."""
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER"])))
+
+    def refused(customer_id: str, evicted: bool) -> Event:
+        return Event("omnibus.identity.LinkRefused", {
+            "envelope": envelope(world.id()), "identifier": ident(EMAIL), "customer_id": customer_id,
+            "other_customer_id": None, "reason": "limit", "match_weight": None, "evicted": evicted, "lineage": {}})
+
+    world.feed(refused("cus_1", False))  # an ordinary refusal names a customer that does not hold it
+    world.feed(refused("cus_2", True))  # an eviction by another customer than the one holding it
+    assert world.tables[1][EMAIL] == "cus_1"
+    world.feed(refused("cus_1", True))
+    assert EMAIL not in world.tables[1] and world.customer("cus_1")["identifiers"] == [PHONE]
+    parked = world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="DECLINED")
+    assert ("unresolved_parked", ()) in parked.counts
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] != "DECLINED"
+
+
 def test_split_gives_the_new_customer_its_own_offers_again() -> None:
     world = World()
     world.created("cus_1", PHONE, EMAIL)

@@ -12,7 +12,7 @@ from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
-from processors.handoffs.clock import SystemClock
+from bus.clock import SystemClock
 from processors.handoffs.config import HandoffPolicy
 from processors.replay.cli import replay
 from tests.processors.handoffs.broker import running_worker

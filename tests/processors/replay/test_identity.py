@@ -1,15 +1,16 @@
 import json
 
+from processors.identity.graph.state import CustomerState, IdentifierState, encode_state
 from processors.replay import Replayed
 from processors.replay.identity import clusters, running
 
 
 def test_clusters_are_the_roots_members_keyed_by_their_smallest_identifier():
     nodes = {
-        "cus_1": {"init": True, "m": {"PHONE:+33611": 1, "EMAIL:a@x.org": 1}},
-        "cus_2": {"init": True, "p": "cus_1", "m": {"USER_ID:u2": 1}},  # merged away: not a customer any more
-        "cus_3": {"init": False, "m": {"USER_ID:u3": 1}},  # a stub not created yet
-        "PHONE:+33611": {"o": "cus_1"},
+        "cus_1": CustomerState(created=True, members={"PHONE:+33611": (1, 0), "EMAIL:a@x.org": (1, 0)}),
+        "cus_2": CustomerState(created=True, parent="cus_1", members={"USER_ID:u2": (1, 0)}),  # merged away
+        "cus_3": CustomerState(created=False, members={"USER_ID:u3": (1, 0)}),  # a stub not created yet
+        "PHONE:+33611": IdentifierState(owner="cus_1"),
     }
     assert clusters(nodes) == {"EMAIL:a@x.org": ["EMAIL:a@x.org", "PHONE:+33611"]}
 
@@ -20,7 +21,8 @@ def test_running_reads_the_changelog_latest_value_wins_and_tombstones_delete():
 
     found, undecodable = running([
         record("cus_1", {"init": True, "m": {"USER_ID:u1": 1}}),
-        record("cus_1", {"init": True, "m": {"USER_ID:u1": 1, "PHONE:+1": 1}}),
+        Replayed("t", 0, 1, b"cus_1", None,
+                 encode_state(CustomerState(created=True, members={"USER_ID:u1": (1, 0), "PHONE:+1": (1, 0)}))),
         record("cus_9", {"init": True, "m": {"USER_ID:u9": 1}}), record("cus_9", None),
         Replayed("t", 0, 5, b"cus_5", None, b"\x00not json"),
     ])

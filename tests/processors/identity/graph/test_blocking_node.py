@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from processors.identity.graph.local import MemoryStore
+from processors.identity.graph.messages import Block, Link, Unblock
 from processors.identity.graph.outputs import Send
 from processors.identity.matching.traits import summarize
 from tests.processors.identity.support import Harness, matcher_settings
@@ -15,14 +16,15 @@ KEY = "BLOCK:pf:75001:L"
 
 def block(store: MemoryStore, customer: str, traits: dict, kinds: list[str] | None = None) -> list:
     graph = Harness(matcher_settings()).local.graph
-    return graph.handle(store, KEY, {"k": "block", "c": customer, "tr": traits, "kn": kinds or ["ACCOUNT"]})
+    return graph.handle(store, KEY, Block(customer, traits, kinds or ["ACCOUNT"]))
 
 
 def test_a_likely_pair_is_proposed_once_and_a_household_pair_not_at_all() -> None:
     store = MemoryStore()
     assert block(store, "cus_b", ANN) == []
     (proposal,) = block(store, "cus_a", ANNE)
-    assert isinstance(proposal, Send) and proposal.node == "cus_b" and proposal.message["y"] == "cus_a"
+    assert isinstance(proposal, Send) and proposal.node == "cus_b"
+    assert isinstance(proposal.message, Link) and proposal.message.other == "cus_a"
     assert block(store, "cus_a", ANNE) == []  # a duplicate
     assert block(store, "cus_c", BOB) == []  # another given name and birth date: refused outright
 
@@ -31,5 +33,5 @@ def test_an_unblocked_customer_is_forgotten() -> None:
     store = MemoryStore()
     block(store, "cus_b", ANN)
     graph = Harness(matcher_settings()).local.graph
-    graph.handle(store, KEY, {"k": "unblock", "c": "cus_b"})
+    graph.handle(store, KEY, Unblock("cus_b"))
     assert store.get_node(KEY) is None

@@ -1,9 +1,17 @@
 """The graph rules, end to end through the protocol (one partition, messages in order)."""
 
+from processors.identity.graph.messages import SplitCustomer
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
-from tests.processors.identity.support import Harness, interaction, national_id, product_subscribed, settings, matcher_settings
+from tests.processors.identity.support import (
+    Harness,
+    interaction,
+    matcher_settings,
+    national_id,
+    product_subscribed,
+    settings,
+)
 
 NID_A, NID_B = national_id("11010519800101001"), national_id("11010519820202002")
 
@@ -84,6 +92,39 @@ def test_a_merge_that_would_break_a_limit_is_refused_and_recorded() -> None:
     h.local.check_consistent()
 
 
+def test_a_merge_over_a_limit_keeps_the_emails_seen_first_and_evicts_the_other() -> None:
+    """Issue #8 item 5: A has 3 e-mails, B has 3, the limit is 5. An event links them: they merge (a
+    limit above one is a cap, not a sign of two people) and the e-mail seen last is evicted, as if the
+    link had come first and the e-mails one by one."""
+    h = Harness(settings(max_per_customer={"EMAIL": 5}))
+    for minute, (account, email) in enumerate([("A1", "a1"), ("B1", "b1"), ("A1", "a2"), ("B1", "b2"),
+                                               ("A1", "a3"), ("B1", "b3")]):
+        h.observe(("ACCOUNT", account), ("EMAIL", f"{email}@x.org"), minutes=minute)
+    first = h.customer("ACCOUNT", "A1")
+    event = h.observe(("ACCOUNT", "A1"), ("ACCOUNT", "B1"), minutes=9)
+    (merged,) = h.decisions(Merged)
+    assert merged.survivor_id == first and "EMAIL:b3@x.org" not in merged.moved
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.lineage.rule, refused.evicted) == ("EMAIL:b3@x.org", MAX_PER_CUSTOMER, True)
+    assert refused.lineage.triggering_event_id == event.value["envelope"]["event_id"]
+    assert h.customer("EMAIL", "b3@x.org") is None
+    assert {h.customer("EMAIL", f"{e}@x.org") for e in ("a1", "a2", "a3", "b1", "b2")} == {first}
+    h.local.check_consistent()
+
+
+def test_a_merge_is_refused_when_the_linking_identifier_itself_gives_way() -> None:
+    h = Harness(settings(max_per_customer={"EMAIL": 1}))
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"), minutes=0)
+    h.observe(("ACCOUNT", "B1"), ("EMAIL", "b@x.org"), minutes=5)
+    first, second = h.customer("ACCOUNT", "A1"), h.customer("ACCOUNT", "B1")
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "b@x.org"), minutes=9)  # b ranks after a: it cannot join A1's customer
+    assert not h.decisions(Merged)
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.lineage.rule, refused.evicted) == ("EMAIL:b@x.org", MAX_PER_CUSTOMER, False)
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    h.local.check_consistent()
+
+
 def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
     h = Harness()
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"))  # the mother
@@ -95,6 +136,21 @@ def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
     (refused,) = h.decisions(Refused)
     assert refused.identifier == "PHONE:+8613900000001"
     assert (refused.customer_id, refused.other_customer_id) == (son, mother)
+
+
+def test_an_event_meeting_a_customer_through_a_lower_priority_identifier_joins_it_by_rank() -> None:
+    """Limit met through a lower-priority identifier (issue #8 item 5): the event's new e-mail joins the
+    device's customer and the e-mail that ranks last gives way, as if they had arrived in time order."""
+    h = Harness(settings(max_per_customer={"EMAIL": 2}))
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "b@x.org"), minutes=2)
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "c@x.org"), minutes=3)
+    customer = h.customer("DEVICE", "dev-1")
+    h.observe(("DEVICE", "dev-1"), ("EMAIL", "a@x.org"), minutes=1)  # occurred first, arrives last
+    assert h.customer("EMAIL", "a@x.org") == h.customer("EMAIL", "b@x.org") == customer
+    assert h.customer("EMAIL", "c@x.org") is None
+    (refused,) = h.decisions(Refused)
+    assert (refused.identifier, refused.evicted) == ("EMAIL:c@x.org", True)
+    h.local.check_consistent()
 
 
 def test_a_new_identifier_over_the_limit_is_not_linked() -> None:
@@ -130,8 +186,8 @@ def test_a_split_moves_identifiers_and_the_same_merge_never_comes_back() -> None
     h.observe(("EMAIL", "a@x.org"), ("EMAIL", "b@x.org"))  # the wrong merge
     source = h.customer("ACCOUNT", "A1")
     assert h.customer("ACCOUNT", "B1") == source
-    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:B1", "EMAIL:b@x.org"], "reason": "two people",
-                                   "tok": "cmd-1", "at": 1_000, "ch": "BACK_OFFICE"})])
+    moved = ["ACCOUNT:B1", "EMAIL:b@x.org"]
+    h.local.submit([_send(source, SplitCustomer(moved, "two people", "cmd-1", 1_000, "BACK_OFFICE"))])
     h.local.run()
     (split,) = h.decisions(Split)
     assert split.source_id == source and set(split.moved) == {"ACCOUNT:B1", "EMAIL:b@x.org"}
@@ -151,8 +207,7 @@ def test_a_split_must_leave_the_source_something() -> None:
     h = Harness()
     h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"))
     source = h.customer("ACCOUNT", "A1")
-    h.local.submit([_send(source, {"k": "split", "ids": ["ACCOUNT:A1", "EMAIL:a@x.org"], "reason": None,
-                                   "tok": "cmd-2", "at": 1_000})])
+    h.local.submit([_send(source, SplitCustomer(["ACCOUNT:A1", "EMAIL:a@x.org"], None, "cmd-2", 1_000))])
     h.local.run()
     assert not h.decisions(Split) and "not all" in h.decisions(Refused)[-1].reason
     assert h.customer("ACCOUNT", "A1") == source
@@ -188,7 +243,7 @@ def test_profiles_merge_when_customers_merge() -> None:
     assert len(h.local.store.profiles) == 1  # the merged customer's profile moved, not copied
 
 
-def _send(node: str, message: dict):  # type: ignore[no-untyped-def]
+def _send(node: str, message: SplitCustomer):  # type: ignore[no-untyped-def]
     from processors.identity.graph.outputs import Send
 
     return Send(node, message)

@@ -1,26 +1,87 @@
 import pytest
 
-from processors.identity.graph.engine import IdentityGraph, thaw
+from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.local import MemoryStore
+from processors.identity.graph.messages import Assign, Block, Visit
+from processors.identity.graph.saga import new_saga
+from processors.identity.graph.state import CustomerState, thaw
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 from tests.processors.identity.support import settings
 
 
 def test_thaw_copies_containers_so_stored_states_never_change_in_place() -> None:
-    stored = {"m": {"A:1": 1}, "q": [{"k": "x"}], "o": "cus_1"}
+    stored = CustomerState(created=True, members={"A:1": (1, 0)}, waiting=[Assign("cus_1", 1)])
     copy = thaw(stored)
-    copy["m"]["B:2"] = 1
-    copy["q"].append({"k": "y"})
-    assert stored == {"m": {"A:1": 1}, "q": [{"k": "x"}], "o": "cus_1"}
-    assert thaw(None) == {}
+    copy.members["B:2"] = (1, 0)
+    copy.waiting.append(Assign("cus_2", 2))
+    assert stored == CustomerState(created=True, members={"A:1": (1, 0)}, waiting=[Assign("cus_1", 1)])
 
 
-def test_unknown_message_kinds_are_errors_and_leave_no_state() -> None:
+def test_message_kinds_a_node_does_not_take_are_errors_and_leave_no_state() -> None:
     graph = IdentityGraph(LinkPolicy(settings()), ProfileBook([]), lambda ref: None)  # type: ignore[arg-type, return-value]
     store = MemoryStore()
     with pytest.raises(ValueError, match="no handler"):
-        graph.handle(store, "EMAIL:a@x.org", {"k": "frobnicate"})
+        graph.handle(store, "EMAIL:a@x.org", Block("cus_1", {}, []))
     with pytest.raises(ValueError, match="no handler"):
-        graph.handle(store, "cus_1", {"k": "visit"})
+        graph.handle(store, "cus_1", Visit(new_saga("e", "WEB", 0, ["EMAIL:a@x.org"], None, 0.0)))
     assert store.nodes == {}
+
+
+def test_the_engine_and_the_node_modules_import_without_a_cycle() -> None:
+    import subprocess
+    import sys
+
+    for module in ("identifier_node", "customer_node", "rank_node", "blocking_node", "engine"):
+        code = f"import processors.identity.graph.{module}"
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_event_record_is_decoded_only_where_a_profile_section_reads_it() -> None:
+    from processors.identity.graph.messages import EventRef
+    from processors.identity.intake import ref_loader
+    from tests.processors.identity.support import DESERIALIZER, Harness, interaction, observed
+
+    h = Harness()
+    decoded: list[str] = []
+    load = ref_loader(DESERIALIZER)
+
+    def counting(ref: EventRef):  # type: ignore[no-untyped-def]
+        decoded.append(ref.schema)
+        return load(ref)
+
+    h.local.graph = IdentityGraph(LinkPolicy(h.config), h.book, counting, dedupe_window=h.config.dedupe_window)
+    h.feed(observed([("EMAIL", "a@x.org")]))  # no profile section reads IdentifiersObserved
+    h.feed(interaction([("EMAIL", "a@x.org"), ("PHONE", "13900000001")]))
+    assert decoded == ["omnibus.contact.InteractionRecorded"]
+    assert len(h.local.store.profiles) == 1
+def test_a_node_keeps_its_deferred_messages_within_a_bound_and_parks_the_rest_on_the_topic() -> None:
+    """#13 case 5: 10,000 tracks of a new customer in one batch queued ~5 MB on its identifier node,
+    a state record Kafka refuses; now the queue stays under ``MAX_DEFERRED_BYTES`` and every event still
+    settles (parked messages come back through the topic)."""
+    from processors.identity.graph.context import MAX_DEFERRED_BYTES
+    from processors.identity.graph.outputs import Resolved, Send
+    from processors.identity.graph.state import NodeState, encode_state
+    from tests.processors.identity.support import Harness, interaction
+
+    harness, largest, parked = Harness(), 0, 0
+    put_node, submit = harness.local.store.put_node, harness.local.submit
+
+    def measured(key: str, state: NodeState | None) -> None:
+        nonlocal largest
+        largest = max(largest, len(encode_state(state)) if state is not None else 0)
+        put_node(key, state)
+
+    def counted(outputs: list) -> None:
+        nonlocal parked
+        parked += sum(1 for output in outputs if isinstance(output, Send) and output.parked)
+        submit(outputs)
+
+    harness.local.store.put_node, harness.local.submit = measured, counted  # type: ignore[method-assign]
+    events = [harness.feed(interaction([("USER_ID", "u-1")]), settle=False) for _ in range(1500)]
+    harness.local.run()
+    assert parked > 0
+    assert MAX_DEFERRED_BYTES // 2 < largest <= MAX_DEFERRED_BYTES + 4096
+    resolved = {d.triggering_event_id for d in harness.decisions(Resolved)}
+    assert resolved == {event.value["envelope"]["event_id"] for event in events}
+    assert len({d.customer_id for d in harness.decisions(Resolved)}) == 1

@@ -7,10 +7,16 @@ from typing import Any
 
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from processors.identity.graph.messages import SplitCustomer, Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.rules import (
-    BLOCKING_CANDIDATE, MATCH_WEIGHT, REVIEW_ACCEPTED, REVIEW_REJECTED, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE,
+    BLOCKING_CANDIDATE,
+    MATCH_WEIGHT,
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+    SHARED_IDENTIFIER,
+    SPLIT_DO_NOT_MERGE,
 )
 from tests.adapters.web.support import web_settings
 from tests.processors.identity.support import Harness, envelope, ident
@@ -123,7 +129,7 @@ def test_between_the_thresholds_a_pair_waits_for_review_and_stays_apart() -> Non
 def decide(h: Harness, review: ReviewRequested, *, accept: bool) -> None:
     rule = REVIEW_ACCEPTED if accept else REVIEW_REJECTED
     saga = review_saga(f"cmd-{accept}", list(review.identifiers), accept=accept, rule=rule)
-    h.local.submit([Send(saga["ids"][0], {"k": "visit", "saga": saga})])
+    h.local.submit([Send(saga.ids[0], Visit(saga))])
     h.local.run()
 
 
@@ -197,7 +203,7 @@ def test_a_phantom_from_an_alias_never_poisons_the_real_user_id() -> None:
     for minute in range(2, 6):
         h.observe(("USER_ID", "u-8"), ("EMAIL", "u-8@example.org"), minutes=minute)
     assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
-    assert "sh" not in h.local.store.nodes["USER_ID:u-8"]
+    assert not h.local.store.nodes["USER_ID:u-8"].shared  # type: ignore[union-attr]
     assert len({r.customer_id for r in h.decisions(Resolved)[2:]}) == 1
 
 
@@ -207,8 +213,7 @@ def test_a_split_stays_split_when_blocking_proposes_the_pair_again() -> None:
     with_traits(h, [("ACCOUNT", "5550172")], ANN, minutes=1)  # the same traits: blocking merges them
     source = h.customer("ACCOUNT", "8203917")
     assert h.customer("ACCOUNT", "5550172") == source
-    h.local.submit([Send(source, {"k": "split", "ids": ["ACCOUNT:5550172"], "reason": "twins", "tok": "cmd-s",
-                                  "at": 10**15, "ch": "BACK_OFFICE"})])
+    h.local.submit([Send(source, SplitCustomer(["ACCOUNT:5550172"], "twins", "cmd-s", 10**15, "BACK_OFFICE"))])
     h.local.run()
     with_traits(h, [("ACCOUNT", "5550172")], {**ANN, "address_line": "2 Main Street"}, minutes=2)
     assert h.customer("ACCOUNT", "5550172") != h.customer("ACCOUNT", "8203917")

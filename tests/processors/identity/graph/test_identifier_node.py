@@ -1,5 +1,5 @@
 from processors.identity.graph.outputs import Created, Send, SharedMarked
-from tests.processors.identity.support import Harness, national_id, settings, matcher_settings
+from tests.processors.identity.support import Harness, matcher_settings, national_id
 
 
 def test_a_reserved_identifier_makes_other_sagas_wait_their_turn() -> None:
@@ -8,7 +8,7 @@ def test_a_reserved_identifier_makes_other_sagas_wait_their_turn() -> None:
     h.observe(("EMAIL", "a@x.org"), ("ACCOUNT", "ACC-1"), settle=False)
     for _ in range(4):  # the first saga reserves EMAIL:a@x.org, the second arrives there and waits
         h.local.step()
-    assert len(h.local.store.nodes["EMAIL:a@x.org"]["q"]) == 1
+    assert len(h.local.store.nodes["EMAIL:a@x.org"].waiting) == 1  # type: ignore[union-attr]
     h.local.run()
     assert len(h.decisions(Created)) == 1
     assert len({h.customer("EMAIL", "a@x.org"), h.customer("PHONE", "13900000001"), h.customer("ACCOUNT", "ACC-1")}) == 1

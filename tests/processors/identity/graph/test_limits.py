@@ -1,7 +1,7 @@
 """Who gives way when a per-customer limit decides: the largest rank (earliest event first), not the last arrival."""
 
 from processors.identity.graph.limits import HASH_BITS, event_rank, loser
-from processors.identity.graph.outputs import Refused
+from processors.identity.graph.outputs import Refused, Unassigned
 from processors.identity.rules import MAX_PER_CUSTOMER
 from tests.processors.identity.support import Harness, settings
 
@@ -31,7 +31,7 @@ def keep_two_emails(events: list[tuple[int, str]]) -> Harness:
 
 
 def emails_of(h: Harness) -> set[str]:
-    (members,) = [set(state["m"]) for state in h.local.roots().values()]
+    (members,) = [set(state.members) for state in h.local.roots().values()]
     return {key for key in members if key.startswith("EMAIL:")}
 
 
@@ -42,6 +42,9 @@ def test_a_late_arriving_earlier_email_evicts_the_member_seen_last() -> None:
     (refused,) = h.decisions(Refused)
     assert (refused.identifier, refused.lineage.rule) == ("EMAIL:six@x.org", MAX_PER_CUSTOMER)
     assert refused.lineage.triggering_event_id == "ev-1" and refused.customer_id == h.customer("USER_ID", "u-1")
+    assert refused.evicted  # it was taken off the customer: subscribers drop it, the compacted row goes
+    (tombstone,) = h.decisions(Unassigned)
+    assert tombstone.identifier == "EMAIL:six@x.org" and tombstone.version == 2  # it was assigned at version 1
 
 
 def test_every_arrival_order_keeps_the_two_emails_seen_first() -> None:
@@ -73,7 +76,7 @@ def test_an_eviction_on_a_stale_rank_is_bounced_and_the_customer_decides_again()
     """The identifier knows an older event than its customer does (the rank update is still on its way)."""
     h = keep_two_emails([(5, "five@x.org"), (6, "six@x.org")])
     six = h.key("EMAIL", "six@x.org")
-    h.local.store.nodes[six]["f"] = event_rank(0, "ev-older")  # visited by an older event, rekey not yet delivered
+    h.local.store.nodes[six].first_rank = event_rank(0, "ev-older")  # type: ignore[union-attr]  # visited by an older event, rekey not yet delivered
     h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"), minutes=1, event_id="ev-1")
     assert emails_of(h) == {"EMAIL:one@x.org", "EMAIL:six@x.org"}  # five goes: six ranks first after all
     assert [r.identifier for r in h.decisions(Refused)] == ["EMAIL:five@x.org"]

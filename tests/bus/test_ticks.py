@@ -2,7 +2,7 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from bus.errors import RawRecord
-from processors.handoffs.ticks import BadTick, decode_tick, encode_tick, key_for_partition, tick_records
+from bus.ticks import BadTick, decode_tick, encode_tick, key_for_partition, tick_records
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 12, 50])

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from processors.handoffs.clock import ManualClock, SystemClock, from_micros, to_micros
+from bus.clock import ManualClock, SystemClock, from_micros, to_micros
 
 
 def test_manual_clock_moves_only_forward() -> None:

@@ -1,22 +1,26 @@
-"""Clock ticks: how time reaches the deadline scan, per partition, through Kafka.
+"""Clock ticks: how time reaches a processor's per-partition scans (handoff deadlines, KPI windows) through Kafka.
 
-faust lets a table be written only while processing a record of the partition the key lives in, so the
-scan runs on records: the tick topic is co-partitioned with the handoff events (same partition count)
-and consumed by the same agent, and a tick on partition p scans the handoffs of partition p. A tick
+faust lets a table be written only while processing a record of the partition the key lives in, so a
+scan runs on records: a tick topic is co-partitioned with the processor's inputs (same partition count)
+and consumed by the same agent, and a tick on partition p scans the state of partition p. A tick
 carries the instant to scan at, read from the worker's ``Clock``; ticks published while the worker is
 down wait in the topic, so no deadline is skipped. The payload is a tiny JSON object, internal to the
-tracker (not part of the Avro contract).
+processor (not part of the Avro contract). Used by ``processors.handoffs`` and ``processors.kpis``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
+import faust
 from aiokafka.partitioner import murmur2
 
+from bus.clock import Clock, to_micros
 from bus.errors import OmnibusError, RawRecord
+from bus.producer import LazyProducer
 from bus.record_headers import is_utf8
 
 
@@ -64,3 +68,36 @@ def tick_records(now_us: int, partitions: Iterable[int], partition_count: int) -
     """(key, value) of one tick for each partition."""
     value = encode_tick(now_us)
     return [(key_for_partition(p, partition_count), value) for p in sorted(partitions)]
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """One processor's tick topic: the partitions this worker owns, a timer publishing their ticks, reading one.
+
+    ``tolerance_s``: how far (seconds) a tick may lie ahead of the worker's clock before it is refused.
+    """
+
+    app: faust.App
+    topic: str
+    partition_count: int
+    clock: Clock
+    tolerance_s: float
+
+    def owned_partitions(self) -> set[int]:
+        """Partitions of the tick topic assigned to this worker (hence of the co-partitioned inputs)."""
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic}
+
+    def read(self, record: RawRecord) -> int:
+        """The instant (µs since the epoch) a tick record scans at. Raises ``BadTick``."""
+        return decode_tick(record, not_after_us=to_micros(self.clock.now()) + int(self.tolerance_s * 1_000_000))
+
+    def publish_every(self, interval_s: float, producer: LazyProducer, name: str) -> None:
+        """Register a faust timer publishing one tick per owned partition every ``interval_s`` (0: none)."""
+        if interval_s <= 0:
+            return
+
+        @self.app.timer(interval_s, name=name)
+        async def publish_ticks() -> None:
+            ready = await producer.ready()
+            for key, value in tick_records(to_micros(self.clock.now()), self.owned_partitions(), self.partition_count):
+                await ready.send_raw(self.topic, key, value)

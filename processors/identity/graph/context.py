@@ -1,0 +1,124 @@
+"""What a handler works with: one node's typed state, its outputs, and where states live.
+
+``engine.py`` builds a ``Ctx`` per message and dispatches; the node modules import only this module
+(and ``messages`` / ``state``), so nothing imports the engine back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, Protocol
+
+import msgspec
+
+from processors.identity.graph.messages import AnyMessage, EventRef
+from processors.identity.graph.outputs import Output, Send
+from processors.identity.graph.state import BlockState, NodeState, S, thaw
+
+if TYPE_CHECKING:
+    from bus.serde import Event
+    from processors.identity.rules import LinkPolicy
+    from processors.profile.book import ProfileBook, ProfileState
+
+CUSTOMER_PREFIX = "cus_"
+SHORT_HASH_CHARS = 12  # 48 bits: a collision inside one node's window of a few dozen tokens is negligible
+TOKEN_HASH_BYTES = SHORT_HASH_CHARS // 2
+# Deferred messages a node keeps in its state (``waiting``, their encoded size in ``waiting_bytes``); beyond
+# it they are parked on the graph topic and come back later. A state record must stay far below Kafka's
+# 1 MiB (``message.max.bytes``): 10,000 events of a new customer in one batch queued ~5 MB on its identifier (#13).
+MAX_DEFERRED_BYTES = 256 * 1024
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def short_hash(token: str) -> str:
+    return hashlib.blake2b(token.encode(), digest_size=TOKEN_HASH_BYTES).hexdigest()
+
+
+def token_hash(token: str) -> bytes:
+    """The 6-byte (48-bit) hash a node keeps of a token it must recognise again."""
+    return hashlib.blake2b(token.encode(), digest_size=TOKEN_HASH_BYTES).digest()
+
+
+def remember(kept: bytes, token: str, limit: int) -> bytes:
+    """``kept`` (recent tokens' 6-byte hashes) with ``token`` added; the oldest beyond ``limit`` go."""
+    return (kept + token_hash(token))[-limit * TOKEN_HASH_BYTES:]
+
+
+def recalls(kept: bytes, token: str) -> bool:
+    wanted = token_hash(token)
+    return any(kept[i:i + TOKEN_HASH_BYTES] == wanted for i in range(0, len(kept), TOKEN_HASH_BYTES))
+
+
+def is_customer(key: str) -> bool:
+    return key.startswith(CUSTOMER_PREFIX)
+
+
+class NodeStore(Protocol):
+    def get_node(self, key: str) -> NodeState | None: ...
+    def put_node(self, key: str, state: NodeState | None) -> None: ...
+    def get_profile(self, key: str) -> ProfileState | None: ...
+    def put_profile(self, key: str, profile: ProfileState | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GraphConfig:
+    """What every handler may read: the link rules, the profile book, how to read an event's record."""
+
+    policy: LinkPolicy
+    book: ProfileBook
+    load_event: Callable[[EventRef], Event]
+    dedupe_window: int = 16
+    clock: Callable[[], float] = field(default=time.time)
+
+
+class Ctx(Generic[S]):
+    """One node while it handles one message: a copy of its state, changed in place, saved at the end."""
+
+    def __init__(self, config: GraphConfig, store: NodeStore, key: str, original: S | None, empty: S) -> None:
+        self.graph, self.store, self.key = config, store, key
+        self.original: S | None = original
+        self.state: S = thaw(original) if original is not None else empty
+        self.outputs: list[Output] = []
+        self.unblocked: list[AnyMessage] = []
+
+    @property
+    def policy(self) -> LinkPolicy:
+        return self.graph.policy
+
+    def emit(self, *outputs: Output) -> None:
+        self.outputs.extend(outputs)
+
+    def send(self, node: str, message: AnyMessage) -> None:
+        self.outputs.append(Send(node, message))
+
+    def defer(self, message: AnyMessage) -> None:
+        """Keep ``message`` until the node is released; when ``MAX_DEFERRED_BYTES`` are kept, park it on the
+        topic instead (it returns after the messages already waiting, and is deferred again if still blocked)."""
+        state = self.state
+        if isinstance(state, BlockState):
+            raise TypeError("a blocking node does not queue messages")
+        size = len(_ENCODER.encode(message))
+        if state.waiting and state.waiting_bytes + size > MAX_DEFERRED_BYTES:
+            self.outputs.append(Send(self.key, message, parked=True))
+            return
+        state.waiting.append(message)
+        state.waiting_bytes += size
+
+    def release_queue(self) -> None:
+        """Hand every deferred message back for handling on this node, oldest first."""
+        state = self.state
+        if not isinstance(state, BlockState):
+            self.unblocked.extend(state.waiting)
+            state.waiting, state.waiting_bytes = [], 0
+
+    def save(self) -> None:
+        state: NodeState | None = self.state
+        if state == type(self.state)():
+            state = None
+        if state != self.original:
+            self.store.put_node(self.key, state)

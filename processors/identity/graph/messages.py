@@ -1,0 +1,191 @@
+"""The graph protocol's messages: one msgspec Struct per kind, a tagged union on the wire.
+
+Every message is encoded as a msgpack array ``[kind, field, field, ...]`` (``array_like``: no field
+names on the wire; trailing fields left at their defaults are omitted). ``protocol.md`` is the
+catalogue: who sends each kind, to which node, and what the receiver does. Add a field only at the
+end of a Struct, with a default, so records already on the graph topic still decode.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+Summary = dict[str, list[str]]  # matching.traits.Summary: trait name -> normalised values
+Member = tuple[int, int]  # limits.Member: a customer's member (assignment version, rank)
+
+
+class EventRef(msgspec.Struct, array_like=True, frozen=True):
+    """The original record of an event (Avro bytes as published), carried to the customer that applies it."""
+
+    topic: str
+    schema: str
+    record: bytes
+
+
+class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
+    """One event's (or one merge proposal's) way through the graph; see ``saga.py``.
+
+    ``visited``: identifiers of ``ids`` visited so far (phase 1); ``seen``: identifier -> owner id or a
+    status (``saga.NEW``, ``SHARED``, ``UNKNOWN``); ``plan``: ``ids`` by link priority; ``step``: index
+    of the next phase-2 step in ``plan``; ``current``: the event's customer once it has one; ``pending``:
+    new identifiers waiting for one; ``node_ranks`` / ``node_versions``: rank and last assignment
+    version a reserved identifier's node knew (``limits.py``); ``proposal``: no event (a blocking or
+    review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review.
+    """
+
+    event_id: str
+    channel: str
+    occurred_micros: int
+    started_at: float  # epoch seconds when intake took the event (latency metric)
+    ids: list[str]
+    event: EventRef | None = None
+    traits: Summary | None = None
+    lookup_only: list[str] = []
+    visited: int = 0
+    seen: dict[str, str] = {}
+    plan: list[str] = []
+    step: int = 0
+    current: str | None = None
+    pending: list[str] = []
+    node_ranks: dict[str, int] = {}
+    node_versions: dict[str, int] = {}
+    proposal: bool = False
+    rule: str | None = None
+    force: bool = False
+    reject: bool = False
+
+
+class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
+    """Base of every protocol message; its tag (``kind``) names it on the wire and in metrics."""
+
+
+# --- to identifier nodes -----------------------------------------------------------------------------
+
+class Visit(Message, tag="visit", frozen=True):
+    saga: Saga
+
+
+class Assign(Message, tag="assign", frozen=True):
+    owner: str
+    version: int
+    token: str | None = None
+
+
+class Release(Message, tag="release", frozen=True):
+    token: str
+    refused_with: str | None = None
+
+
+class Note(Message, tag="note", frozen=True):
+    refused_with: str
+
+
+class Evict(Message, tag="evict", frozen=True):
+    customer: str
+    version: int
+    rank: int
+    event_id: str
+    channel: str
+    reason: str
+
+
+# --- to customer nodes -------------------------------------------------------------------------------
+
+class Join(Message, tag="join", frozen=True):
+    add: list[str]
+    culprit: str
+    new: bool
+    token: str
+    saga: Saga
+
+
+class Link(Message, tag="link", frozen=True):
+    other: str
+    swapped: bool  # the event's customer is the receiver, not ``other``
+    culprit: str | None
+    token: str
+    saga: Saga
+
+
+class Offer(Message, tag="offer", frozen=True):
+    loser: str
+    members: dict[str, Member]
+    profile: bytes | None  # the loser's encoded profile (store.encode_profile)
+    do_not_merge: list[str]
+    aliases: list[str]
+    traits: Summary | None
+    token: str
+    swapped: bool
+    culprit: str | None
+    saga: Saga
+
+
+class OfferResult(Message, tag="offer_result", frozen=True):
+    token: str
+    ok: bool
+    survivor: str | None = None
+    do_not_merge: list[str] = []
+
+
+class Create(Message, tag="create", frozen=True):
+    add: list[str]
+    saga: Saga
+
+
+class Apply(Message, tag="apply", frozen=True):
+    """Only what the profile and the contact stream need, not the saga."""
+
+    event_id: str
+    started_at: float
+    traits: Summary | None
+    event: EventRef | None
+
+
+class SplitCustomer(Message, tag="split", frozen=True):
+    ids: list[str]
+    reason: str | None
+    token: str
+    at: int  # epoch microseconds: the new customer's birth
+    channel: str = "BACK_OFFICE"
+
+
+class SplitInit(Message, tag="split_init", frozen=True):
+    members: dict[str, Member]
+    do_not_merge: list[str]
+    at: int
+
+
+class Rekey(Message, tag="rekey", frozen=True):
+    identifier: str
+    rank: int
+
+
+class Rejoin(Message, tag="rejoin", frozen=True):
+    identifier: str
+    rank: int
+    version: int
+    event_id: str
+    channel: str
+    token: str
+
+
+# --- to blocking nodes -------------------------------------------------------------------------------
+
+class Block(Message, tag="block", frozen=True):
+    customer: str
+    traits: Summary
+    kinds: list[str]
+
+
+class Unblock(Message, tag="unblock", frozen=True):
+    customer: str
+
+
+AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
+              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock)
+
+
+def kind(message: Message) -> str:
+    """The message's tag, e.g. ``"visit"``."""
+    config = getattr(type(message), "__struct_config__", None)
+    return str(config.tag) if config is not None else type(message).__name__

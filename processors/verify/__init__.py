@@ -1,0 +1,21 @@
+"""``omnibus verify``: after a run (or a fault), check from the topics that nothing was lost or written wrong.
+
+The checks, each a pure function of records read back from the broker (``processors.replay.Replayed``),
+so unit tests can hand them crafted inputs:
+
+* ``ledger``: the run's *input ledger* — the events the adapters acknowledged. By default it is every
+  record that decodes on the processors' input topics (an acknowledged event is on its topic by
+  definition); a test or an operator can also hand a JSONL file of the event ids it was answered 2xx
+  for (``omnibus verify --ledger FILE``), and every one of them must then be found on an input topic.
+* ``identity``: every identifier of an accepted input is assigned on ``customer.identifiers.v1`` as the
+  plain recomputation assigns it; every contact the recomputation resolves is on ``customer.contacts.v1``
+  under its customer; no current row names a merged-away customer (reader rule:
+  ``processors.identity.assignments``); the node table's changelog equals the recomputation.
+* ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
+  equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``).
+* ``effects``: records with the same event id carry the same content (a duplicate a reader drops), and
+  one decision (a customer created, a customer merged away) has one event id.
+
+The table-versus-recomputation checks are the method of Kafka Streams' exactly-once system test: rebuild
+the state with the plain logic from the input log and compare it with the changelog's last values.
+"""

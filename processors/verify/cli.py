@@ -1,0 +1,64 @@
+"""``omnibus verify``: check a run from its topics; exit 0 when every check holds, 1 with the failures listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bus.config import load_settings
+from processors.verify.report import MAX_LISTED, Report
+from processors.verify.run import PROCESSORS, verify
+
+
+def render(report: Report, console: Console) -> None:
+    """A table of the checks (status, checked, failed), the failures under it, then the figures."""
+    table = Table(title="omnibus verify")
+    for column in ("check", "checked", "failed", "status"):
+        table.add_column(column, justify="right" if column in ("checked", "failed") else "left")
+    for check in report.checks:
+        table.add_row(check.name, str(check.checked), str(len(check.failures)),
+                      "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
+    console.print(table)
+    for check in report.checks:
+        if check.failures:
+            console.print(f"[bold red]{check.name}[/bold red]")
+            for line in check.failures[:MAX_LISTED]:
+                console.print(f"  - {line}", markup=False, highlight=False)
+            if len(check.failures) > MAX_LISTED:
+                console.print(f"  … and {len(check.failures) - MAX_LISTED} more")
+    console.print("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(report.figures.items())),
+                  markup=False, highlight=False)
+    console.print("[green]all checks hold[/green]" if report.ok else
+                  f"[red]{sum(len(c.failures) for c in report.checks)} failure(s)[/red]")
+
+
+PROCESSOR_HELP = f"Processor to check (repeat; default all): {', '.join(PROCESSORS)}."
+
+
+def verify_command(
+    processor: list[str] = typer.Option(None, help=PROCESSOR_HELP),
+    ledger: Path = typer.Option(None, help="JSONL of acknowledged events ({\"event_id\", \"topic\"} per line); "
+                                "default: every event on the input topics."),
+    bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+) -> None:
+    """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
+    row, each processor's table equal to a recomputation from its input log."""
+    from bus.bootstrap import bad_settings_exit
+
+    with bad_settings_exit():
+        settings = load_settings()
+        if bootstrap_servers:
+            settings = settings.model_copy(
+                update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
+    try:
+        with bad_settings_exit():
+            report = verify(settings, processors=processor or PROCESSORS, ledger=ledger)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    render(report, Console())
+    if not report.ok:
+        raise typer.Exit(1)

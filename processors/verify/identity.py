@@ -1,0 +1,153 @@
+"""The identity processor's checks: assignments, contacts, stale rows and the node table, against a recomputation.
+
+Inputs are the records of identity's input topics (the ledger); outputs are read back from
+``customer.identifiers.v1``, ``customer.events.v1``, ``customer.contacts.v1``, the node table's changelog
+and ``deadletter.v1``. Customer ids are minted by the protocol, so assignments are compared by what they
+mean: which identifiers belong together (a cluster), and for contacts which cluster the key leads to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.identity.assignments import current_rows
+from processors.identity.graph.engine import is_customer
+from processors.identity.graph.outputs import Resolved
+from processors.replay import Replayed
+from processors.replay.compare import compare
+from processors.replay.identity import Recomputed, clusters, running
+from processors.verify.report import Check, Report, shown
+
+MERGED = "omnibus.identity.CustomerMerged"
+CREATED = "omnibus.identity.CustomerCreated"
+
+
+@dataclass
+class IdentityOutputs:
+    """What the running processor wrote, each list in partition and offset order."""
+
+    assignments: list[Replayed] = field(default_factory=list)  # customer.identifiers.v1
+    customer_events: list[Replayed] = field(default_factory=list)  # customer.events.v1
+    contacts: list[Replayed] = field(default_factory=list)  # customer.contacts.v1
+    changelog: list[Replayed] = field(default_factory=list)  # the node table's changelog (raw)
+    dead_lettered: set[tuple[str, int, int]] = field(default_factory=set)  # (topic, partition, offset)
+
+
+def _key(record: Replayed) -> str:
+    return record.key.decode(errors="replace") if record.key is not None else ""
+
+
+def merges(customer_events: Iterable[Replayed]) -> dict[str, str]:
+    """Merged-away customer id -> survivor id, from every ``CustomerMerged``."""
+    return {r.event.value["merged_customer_id"]: r.event.value["survivor_customer_id"]
+            for r in customer_events if r.event is not None and r.event.schema == MERGED}
+
+
+def final_customer(customer: str, survivors: Mapping[str, str]) -> str:
+    """Where a reader following ``CustomerMerged`` ends from ``customer`` (a cycle stops where it closes)."""
+    seen = {customer}
+    while customer in survivors and survivors[customer] not in seen:
+        customer = survivors[customer]
+        seen.add(customer)
+    return customer
+
+
+def reader_rows(assignments: Iterable[Replayed]) -> dict[str, Mapping[str, Any]]:
+    """The compacted topic as a reader keeps it (``processors.identity.assignments``: highest version)."""
+    rows: list[tuple[str, Mapping[str, Any] | None]] = []
+    for record in assignments:
+        if record.event is not None:
+            rows.append((_key(record), record.event.value))
+        elif record.value is None:
+            rows.append((_key(record), None))
+    return current_rows(rows)
+
+
+def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    for identifier, customer in owner.items():
+        members.setdefault(customer, set()).add(identifier)
+    return {identifier: frozenset(members[customer]) for identifier, customer in owner.items()}
+
+
+def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str, report: Report) -> None:
+    """Add identity's checks and figures to ``report`` (see the module docstring of ``processors.verify``)."""
+    graph = recomputed.graph
+    survivors = merges(outputs.customer_events)
+    rows = reader_rows(outputs.assignments)
+    report.count("events", recomputed.applied + len(recomputed.refused))
+
+    refused = report.add(Check("identity: inputs the intake refuses are dead-lettered", len(recomputed.refused)))
+    for record in recomputed.refused:
+        if (record.topic, record.partition, record.offset) not in outputs.dead_lettered:
+            refused.fail(f"{record.topic}[{record.partition}]@{record.offset} neither processed nor dead-lettered")
+
+    linked = _linked(recomputed)
+    expected = {key: owner for key in graph.store.nodes
+                if key in linked and not is_customer(key) and (owner := graph.customer_of(key)) is not None}
+    assigned = report.add(Check("identity: every identifier of an accepted input is assigned", len(expected)))
+    for key in sorted(expected):
+        if key not in rows:
+            assigned.fail(f"{shown(key)} has no row on customer.identifiers")
+    report.count("lost", len(assigned.failures))
+
+    topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
+    wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
+    clusters_wanted = set(wanted.values())
+    together = report.add(Check("identity: identifiers are grouped as the recomputation groups them",
+                                len(clusters_wanted)))
+    for cluster in sorted(clusters_wanted, key=min):
+        held = {found[key] for key in cluster if key in found}
+        if held and held != {cluster}:
+            outside = len(frozenset().union(*held) - cluster)
+            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed, on the topic "
+                          f"spread over {len(held)} customer(s) with {outside} other identifier(s)")
+
+    merged_away = set(survivors)
+    stale = report.add(Check("identity: no current row names a merged-away customer", len(rows)))
+    for key, row in sorted(rows.items()):
+        if row["customer_id"] in merged_away:
+            stale.fail(f"{shown(key)} -> {row['customer_id']} (merged away), version {row.get('version', 0)}")
+    report.count("stale rows", len(stale.failures))
+
+    _check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, report)
+
+    table = report.add(Check("identity: node table equals the recomputation from its inputs"))
+    current, undecodable = running(outputs.changelog)
+    comparison = compare(clusters(graph.store.nodes), current)
+    table.checked = comparison.same + len(comparison.differing) + len(comparison.only_rebuilt) \
+        + len(comparison.only_running)
+    if undecodable:
+        table.fail(f"{undecodable} changelog value(s) could not be decoded")
+    for member, mine, theirs in comparison.differing:
+        table.fail(f"customer of {shown(member)}: {len(mine)} identifier(s) recomputed, {len(theirs)} in the table")
+    table.failures += [f"customer of {shown(m)} only in the recomputation" for m in comparison.only_rebuilt]
+    table.failures += [f"customer of {shown(m)} only in the table" for m in comparison.only_running]
+
+
+def _linked(recomputed: Recomputed) -> set[str]:
+    return {key for keys in recomputed.identifiers_of.values() for key in keys}
+
+
+def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str,
+                    survivors: Mapping[str, str], topic_owner: Mapping[str, str], report: Report) -> None:
+    expected = {d.triggering_event_id for d in recomputed.graph.decisions
+                if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
+    published: dict[str, set[str]] = {}
+    for record in outputs.contacts:
+        if record.event is not None and record.event.schema != MERGED:
+            event_id = record.event.value["envelope"]["event_id"]
+            published.setdefault(event_id, set()).add(final_customer(_key(record), survivors))
+    reflected = report.add(Check("identity: every resolved contact is on customer.contacts", len(expected)))
+    rekeyed = report.add(Check("identity: each contact is keyed by its identifiers' customer", len(expected)))
+    for event_id in sorted(expected):
+        if event_id not in published:
+            reflected.fail(f"contact {event_id} is not on customer.contacts")
+            continue
+        owners = {topic_owner[key] for key in recomputed.identifiers_of.get(event_id, []) if key in topic_owner}
+        if owners and not published[event_id] & owners:
+            rekeyed.fail(f"contact {event_id} is under {len(published[event_id])} customer(s), none of them "
+                         f"the current customer of its identifiers")
+    report.count("lost", len(reflected.failures))

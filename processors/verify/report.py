@@ -1,0 +1,72 @@
+"""The verifier's result: named checks, each with what it looked at and its failures, plus run figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bus.identifiers.masking import mask
+
+MAX_LISTED = 20  # failures listed per check; the count is always complete
+
+
+@dataclass
+class Check:
+    """One property checked: ``checked`` items looked at, one line per failure (no identifier in clear)."""
+
+    name: str
+    checked: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, line: str) -> None:
+        self.failures.append(line)
+
+
+@dataclass
+class Report:
+    """Every check of one verification, and the figures a fault test records (counts, not rates)."""
+
+    checks: list[Check] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def add(self, check: Check) -> Check:
+        self.checks.append(check)
+        return check
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``; raises ``KeyError`` when there is none."""
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)
+
+    def count(self, name: str, value: int) -> None:
+        self.figures[name] = self.figures.get(name, 0) + value
+
+    def failures(self) -> list[str]:
+        return [f"{check.name}: {line}" for check in self.checks for line in check.failures]
+
+    def lines(self) -> list[str]:
+        """Plain-text rendering: one line per check, its failures (up to ``MAX_LISTED``) under it."""
+        out = []
+        for check in self.checks:
+            status = "ok  " if check.ok else "FAIL"
+            out.append(f"{status} {check.name} ({check.checked} checked, {len(check.failures)} failed)")
+            out += [f"     - {line}" for line in check.failures[:MAX_LISTED]]
+            if len(check.failures) > MAX_LISTED:
+                out.append(f"     … and {len(check.failures) - MAX_LISTED} more")
+        out.append("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(self.figures.items())))
+        return out
+
+
+def shown(key: str) -> str:
+    """An identifier key ``TYPE:value`` as a report may show it (masked: ``bus.identifiers.masking``)."""
+    kind, sep, value = key.partition(":")
+    return f"{kind}:{mask(kind, value)}" if sep else mask("", key)

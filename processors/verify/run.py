@@ -1,0 +1,133 @@
+"""Reading a run back from the broker and running the checks: ``verify(settings)`` -> ``Report``.
+
+The API the fault tests use (and ``omnibus verify``)::
+
+    report = verify(settings, processors=("identity",), identity=identity_settings, ledger=path)
+    report = await averify(settings, ...)      # the same, off the event loop (a worker thread)
+    report.ok, report.failures(), report.figures  # figures: events, lost, duplicates, conflicting, stale rows
+
+Topics are read with no consumer group, from offset 0 to the end offsets at the start (``read_topics``);
+nothing of the running processors is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from bus.config import OmnibusSettings
+from bus.topics import (
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_IDENTIFIERS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    HANDOFF_TICKS,
+    TopicSpec,
+)
+from processors.identity.config import IdentitySettings
+from processors.profile.book import ProfileBook
+from processors.replay import Replayed, read_topics
+from processors.verify.effects import check_copies, check_one_id_per_decision
+from processors.verify.identity import CREATED, MERGED, IdentityOutputs, check_identity, final_customer, merges
+from processors.verify.ledger import check_ledger, read_ledger
+from processors.verify.report import Report
+
+PROCESSORS = ("identity", "handoffs")
+
+
+def _of(records: list[Replayed], settings: OmnibusSettings, *specs: TopicSpec) -> list[Replayed]:
+    names = {spec.name(settings.topics) for spec in specs}
+    return [r for r in records if r.topic in names]
+
+
+def _decision(record: Replayed) -> str | None:
+    value = record.event.value if record.event is not None else {}
+    if record.event is not None and record.event.schema == CREATED:
+        return f"customer {value['customer_id']} created"
+    if record.event is not None and record.event.schema == MERGED:
+        return f"customer {value['merged_customer_id']} merged away"
+    return None
+
+
+def verify(
+    settings: OmnibusSettings, *, processors: Sequence[str] = PROCESSORS, ledger: Path | None = None,
+    identity: IdentitySettings | None = None, book: ProfileBook | None = None, handoffs_policy: Path | None = None,
+) -> Report:
+    """Read the run back and check it; ``identity``/``book``: as the workers ran (default: from the environment).
+
+    Raises ``ValueError`` for an unknown processor or a malformed ledger, ``TimeoutError`` when a topic
+    does not deliver up to its end offsets.
+    """
+    unknown = set(processors) - set(PROCESSORS)
+    if unknown:
+        raise ValueError(f"unknown processor(s) {sorted(unknown)}; known: {', '.join(PROCESSORS)}")
+    from processors.identity.agent import input_topics
+    from processors.replay.handoffs import changelog as handoffs_changelog
+    from processors.replay.identity import changelog as identity_changelog
+
+    book = book if book is not None else ProfileBook.from_registry()
+    inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
+    inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
+    outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS]
+    raw = [identity_changelog(), handoffs_changelog(), HANDOFF_TICKS]
+    read = asyncio.run(read_topics(settings, [*inputs_specs.values(), *outputs, *raw], raw=raw))
+    records = read.records
+    report = Report()
+    report.count("undecodable records", read.undecodable)
+    dead_lettered = {(d.event.value["source_topic"], d.event.value["source_partition"], d.event.value["source_offset"])
+                     for d in _of(records, settings, DEAD_LETTERS) if d.event is not None}
+    if ledger is not None:
+        check_ledger(read_ledger(ledger), _of(records, settings, *inputs_specs.values()), settings.topics.prefix,
+                     report)
+    if "identity" in processors:
+        _identity(settings, records, identity, book, dead_lettered, report)
+    if "handoffs" in processors:
+        _handoffs(settings, records, handoffs_policy, dead_lettered, report)
+    return report
+
+
+async def averify(settings: OmnibusSettings, **options: object) -> Report:
+    """``verify`` from async code (tests): run in a worker thread, the calling loop goes on."""
+    return await asyncio.to_thread(lambda: verify(settings, **options))  # type: ignore[arg-type]
+
+
+def _identity(settings: OmnibusSettings, records: list[Replayed], identity: IdentitySettings | None,
+              book: ProfileBook, dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
+    from processors.identity.agent import input_topics
+    from processors.identity.config import load_identity_settings
+    from processors.replay.identity import changelog, recompute
+
+    identity = identity if identity is not None else load_identity_settings()
+    recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book)
+    outputs = IdentityOutputs(
+        assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
+        customer_events=_of(records, settings, CUSTOMER_EVENTS),
+        contacts=_of(records, settings, CUSTOMER_CONTACTS), changelog=_of(records, settings, changelog()),
+        dead_lettered=dead_lettered)
+    check_identity(recomputed, outputs, CONTACT_EVENTS.name(settings.topics), report)
+    survivors = merges(outputs.customer_events)
+    check_copies("customer.events", outputs.customer_events, report)
+    check_one_id_per_decision("customer.events", outputs.customer_events, report, _decision)
+    check_copies("customer.contacts", outputs.contacts, report, lambda key: final_customer(key, survivors))
+
+
+def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy_file: Path | None,
+              dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
+    from processors.handoffs.config import load_handoffs_settings, load_policy
+    from processors.replay.cli import last_tick, now_us
+    from processors.replay.handoffs import changelog, rebuild, running
+    from processors.verify.handoffs import check_handoffs
+
+    handoffs = load_handoffs_settings()
+    policy = load_policy(policy_file or handoffs.policy_file)
+    inputs = _of(records, settings, HANDOFF_EVENTS)
+    rebuilt, _ = rebuild(inputs, policy, handoffs.source_system, last_tick(_of(records, settings, HANDOFF_TICKS))
+                         or now_us())
+    table = running(_of(records, settings, changelog()))
+    check_handoffs(inputs, handoffs.source_system, rebuilt, table, dead_lettered, report)
+    own = [r for r in inputs if r.event is not None
+           and (r.event.value.get("envelope") or {}).get("source_system") == handoffs.source_system]
+    check_copies("handoff.events (tracker outputs)", own, report)

@@ -1,0 +1,207 @@
+"""Identity state memory, part by part, and the graph's CPU per event in process (no Kafka).
+
+    PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_memory --identifiers 200000 --events 20000
+
+``state_memory(n)``: builds the graph and profiles of ``n`` identifiers with the in-process harness
+(two identifiers per person, every 10th event links two people through an account, every event a
+contact), then measures with tracemalloc the tables as faust's memory store holds them: a dict of
+bytes keys to the values the table keeps (msgpack bytes since typed states; JSON-decoded dicts before).
+Reported per identifier, split into identifier nodes, customer nodes, blocking nodes and profiles.
+
+``cpu_per_event(n)``: CPU (``time.process_time``) per event of intake and of the graph handlers on a
+realistic mix (80% repeat contacts, 20% new or linking), with every graph message round-tripped
+through the graph topic's encoding and every state through the table encoding
+(``store.FaustTables`` over an in-memory table), as the processor does. Kafka and faust are not in
+the loop: this is the part the representation decides. ``tests.bench.identity`` may call both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import pstats
+import random
+import time
+import tracemalloc
+from typing import Any
+
+from processors.identity import wire
+from processors.identity.graph.outputs import Send
+from processors.identity.store import FaustTables
+from tests.processors.identity.support import Harness, interaction, settings
+
+TOPIC = "bench.contact.events.v1"
+
+
+class _MemoryTable:
+    """What ``FaustTables`` uses of a faust table: ``data`` and ``send_changelog`` (encoded like faust's json codec)."""
+
+    def __init__(self) -> None:
+        self.data: dict[bytes, Any] = {}
+        self.changelog_bytes = 0
+
+    def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> None:
+        if value is not None and not isinstance(value, bytes):
+            value = json.dumps(value).encode()  # faust's default json value serializer (states before msgpack)
+        self.changelog_bytes += len(key) + len(value or b"")
+
+
+def _encoded_harness() -> tuple[Harness, _MemoryTable, _MemoryTable]:
+    harness = Harness(settings())
+    nodes, profiles = _MemoryTable(), _MemoryTable()
+    harness.local.store = FaustTables(nodes, profiles, lambda: 1)  # type: ignore[assignment]
+    plain_submit = harness.local.submit
+
+    def submit(outputs: list[Any]) -> None:  # every graph message through the wire encoding, as on Kafka
+        sent = []
+        for output in outputs:
+            if isinstance(output, Send) and hasattr(wire, "decode_record"):
+                ((node, message),) = wire.decode_record(wire.encode_record([(output.node, output.message)]))
+                output = Send(node, message)
+            elif isinstance(output, Send):  # the JSON protocol before typed messages
+                output = Send(output.node, wire.decode_message(wire.encode_message(output.message)))  # type: ignore[attr-defined]
+            sent.append(output)
+        plain_submit(sent)
+
+    harness.local.submit = submit  # type: ignore[method-assign]
+    return harness, nodes, profiles
+
+
+def _person(index: int) -> list[tuple[str, str]]:
+    return [("PHONE", f"+86139{index:08d}"), ("EMAIL", f"p{index}@example.org")]
+
+
+def state_memory(identifiers: int) -> dict[str, float]:
+    """Bytes per identifier of each part of the state, as faust's memory store holds the two tables."""
+    harness = Harness(settings())  # built on objects (faster), then written once as the tables hold it
+    for index in range(0, identifiers, 2):
+        person = _person(index)
+        if index % 10 == 0 and index:
+            person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
+        harness.feed(interaction(person, minutes=index % 1000), topic=TOPIC)
+    nodes, profiles = _MemoryTable(), _MemoryTable()
+    tables = FaustTables(nodes, profiles, lambda: 1)
+    for key, state in harness.local.store.nodes.items():
+        tables.put_node(key, state)  # type: ignore[arg-type]
+    for key, profile in harness.local.store.profiles.items():
+        tables.put_profile(key, profile)
+    parts: dict[str, list[tuple[bytes, Any]]] = {"identifier": [], "customer": [], "blocking": []}
+    for key, value in nodes.data.items():
+        part = "customer" if key.startswith(b"cus_") else "blocking" if key.startswith(b"BLOCK:") else "identifier"
+        parts[part].append((key, value))
+    counted = len(parts["identifier"])
+    customers = len(parts["customer"])
+    # The values as the table holds them, rebuilt from their bytes so that nothing else shares them.
+    frozen = {name: [(k.decode(), bytearray(_serialized(v))) for k, v in rows] for name, rows in parts.items()}
+    frozen["profile"] = [(k.decode(), bytearray(_serialized(v))) for k, v in profiles.data.items()]
+    del harness, nodes, profiles, parts
+    gc.collect()
+    sizes: dict[str, float] = {}
+    tracemalloc.start()
+    for name, rows in frozen.items():
+        before = tracemalloc.get_traced_memory()[0]
+        table = {k.encode(): _held(v) for k, v in rows}  # new objects: nothing shared with ``frozen``
+        sizes[name] = (tracemalloc.get_traced_memory()[0] - before) / counted
+        del table
+    tracemalloc.stop()
+    graph = sizes["identifier"] + sizes["customer"] + sizes["blocking"]
+    return {"identifiers": counted, "customers": customers, "identifier_bytes": sizes["identifier"],
+            "customer_bytes": sizes["customer"], "blocking_bytes": sizes["blocking"], "graph_bytes": graph,
+            "profile_bytes": sizes["profile"], "total_bytes": graph + sizes["profile"]}
+
+
+def _serialized(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else json.dumps(value).encode()
+
+
+def _held(data: bytearray) -> Any:
+    """The value faust's memory store keeps for a changelog value: the bytes (msgpack), or the JSON-decoded dict."""
+    return json.loads(data) if data[:1] == b"{" else bytes(data)
+
+
+def _workload(events: int, seed: int) -> list[Any]:
+    """80% repeat contacts of known people, 20% a new person or a second person's phone seen with another."""
+    rng = random.Random(seed)
+    known: list[int] = []
+    items = []
+    for index in range(events):
+        roll = rng.random()
+        if known and roll < 0.8:
+            person = _person(rng.choice(known))
+        elif known and roll < 0.85:
+            person = [_person(rng.choice(known))[0], _person(index)[1]]  # a known phone with a new e-mail
+            known.append(index)
+        else:
+            person = _person(index)
+            known.append(index)
+        items.append(interaction(person, minutes=index))
+    return items
+
+
+def cpu_per_event(events: int, seed: int = 3, profile: bool = False) -> dict[str, Any]:
+    """µs of CPU per event: intake (normalise, start the saga) and graph (handlers, wire and table
+    encoding) apart, and graph messages and changelog bytes per event. The events' Avro encoding (the
+    input record) is done before the clock starts."""
+    from bus.serde import SerdeContext
+    from processors.identity.intake import event_ref
+    from tests.processors.identity.support import SERIALIZER
+
+    harness, nodes, _ = _encoded_harness()
+    items = [(event, SERIALIZER(event, SerdeContext(topic=TOPIC))) for event in _workload(events, seed)]
+    warm = len(items) // 10
+    for event, raw in items[:warm]:
+        harness.local.submit(harness.intake.start(event, event_ref(TOPIC, event, raw)))
+        harness.local.run()
+    delivered, changelog = harness.local.delivered, nodes.changelog_bytes
+    profiler = cProfile.Profile() if profile else None
+    intake_s = graph_s = 0.0
+    if profiler:
+        profiler.enable()
+    for event, raw in items[warm:]:
+        start = time.process_time()
+        outputs = harness.intake.start(event, event_ref(TOPIC, event, raw))
+        middle = time.process_time()
+        harness.local.submit(outputs)
+        harness.local.run()
+        intake_s, graph_s = intake_s + middle - start, graph_s + time.process_time() - middle
+    if profiler:
+        profiler.disable()
+    measured = len(items) - warm
+    result: dict[str, Any] = {"events": measured, "intake_us_per_event": intake_s / measured * 1e6,
+                              "graph_us_per_event": graph_s / measured * 1e6,
+                              "messages_per_event": (harness.local.delivered - delivered) / measured,
+                              "changelog_bytes_per_event": (nodes.changelog_bytes - changelog) / measured}
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        result["profile"] = out.getvalue()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--identifiers", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.events:
+        cpu = cpu_per_event(args.events, profile=args.profile)
+        print(f"CPU per event over {cpu['events']} events: intake {cpu['intake_us_per_event']:.1f} µs, "
+              f"graph {cpu['graph_us_per_event']:.1f} µs (handlers, wire and table encoding), "
+              f"{cpu['messages_per_event']:.2f} graph messages/event, "
+              f"{cpu['changelog_bytes_per_event']:.0f} changelog bytes/event")
+        if args.profile:
+            print(cpu["profile"])
+    if args.identifiers:
+        memory = state_memory(args.identifiers)
+        print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes), "
+              "bytes per identifier:")
+        for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
+            print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
+
+
+if __name__ == "__main__":
+    main()

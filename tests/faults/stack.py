@@ -1,0 +1,177 @@
+"""What the fault tests start, as operators would: the broker (``omnibus stack up``), adapters and processors
+(``omnibus adapter ... run``, ``omnibus <processor> run``), each a real process with its output in a file.
+
+``Stack`` owns every process it started and stops them all (the broker with ``omnibus stack down``) when
+its context ends, whatever the test did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bus.config import OmnibusSettings, load_settings
+from bus.stack import process
+from bus.stack.ports import free_port, is_listening
+from tests.processors.identity.support import HMAC_KEY
+
+WRITE_KEY = "wk-fault-0123456789"
+PROCESSORS = ("identity", "handoffs", "kpis", "offers")
+
+
+@dataclass
+class Proc:
+    """One ``omnibus`` command running in the background, its output in ``log``."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+
+    def stop(self, timeout_s: float = 60.0) -> int:
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+        return self.popen.returncode
+
+
+@dataclass
+class Stack:
+    """A broker of its own (state in ``root``), topics under a fresh prefix, and the processes started on it."""
+
+    root: Path
+    partitions: int = 2
+    prefix: str = field(default_factory=lambda: f"f{uuid.uuid4().hex[:8]}")
+    bootstrap_servers: str = ""  # given: a broker this stack neither starts nor stops (the session's)
+    procs: list[Proc] = field(default_factory=list)
+
+    # -- the broker ---------------------------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "stack"
+
+    def broker_up(self) -> float:
+        """``omnibus stack up`` (after a crash: the same broker, data and port); seconds it took."""
+        began = time.monotonic()
+        result = self.omnibus(["stack", "up", "--no-registry", "--state-dir", str(self.state_dir)], timeout_s=180)
+        assert result.returncode == 0, result.stdout[-3000:]
+        self.bootstrap_servers = json.loads((self.state_dir / "stack.json").read_text())["kafka"]["bootstrap_servers"]
+        return time.monotonic() - began
+
+    def broker_kill9(self) -> None:
+        """``kill -9`` of the broker JVM (only ours: pid and marker from ``stack.json``)."""
+        state = json.loads((self.state_dir / "stack.json").read_text())["kafka"]
+        pid, marker = int(state["pid"]), state["marker"]
+        assert process.owns(pid, marker)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while (process.owns(pid, marker) or is_listening(int(state["port"]))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def broker_down(self) -> None:
+        self.omnibus(["stack", "down", "--state-dir", str(self.state_dir)], timeout_s=120)
+
+    def topics_apply(self) -> None:
+        result = self.omnibus(["topics", "apply"], timeout_s=120)
+        assert result.returncode == 0, result.stdout[-3000:]
+
+    def settings(self) -> OmnibusSettings:
+        """The settings the processes read from ``env()``, for reading and writing topics from the test."""
+        return load_settings(kafka={"bootstrap_servers": self.bootstrap_servers},
+                             topics={"prefix": self.prefix, "partitions": self.partitions}, metrics={"enabled": False})
+
+    # -- commands ---------------------------------------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        return {
+            "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "OMNIBUS_TOPICS__PREFIX": self.prefix, "OMNIBUS_TOPICS__PARTITIONS": str(self.partitions),
+            "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_LOG__LEVEL": "WARNING",
+            "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY,
+            "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal-web": WRITE_KEY}),
+        }
+
+    def omnibus(self, args: list[str], timeout_s: float = 60.0, stdin: str | None = None,
+                ) -> subprocess.CompletedProcess[str]:
+        """``omnibus <args>`` to its end; output (stdout and stderr) in ``.stdout``."""
+        return subprocess.run([sys.executable, "-c", "from omnibus.cli import app; app()", *args],
+                              env={**os.environ, **self.env()}, cwd=self.root, input=stdin,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout_s,
+                              check=False)
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None, port: int | None = None) -> Proc:
+        log = self.root / f"{name}.log"
+        with open(log, "ab") as out:
+            popen = subprocess.Popen([sys.executable, "-c", "from omnibus.cli import app; app()", *args],
+                                     env={**os.environ, **self.env(), **(env or {})}, cwd=self.root,
+                                     stdout=out, stderr=subprocess.STDOUT)
+        proc = Proc(name, popen, log, port)
+        self.procs.append(proc)
+        return proc
+
+    def processor(self, name: str) -> Proc:
+        """``omnibus <name> run`` (identity, handoffs, kpis, offers), its faust data under ``root``."""
+        return self.start(name, [name, "run"], env={"TMPDIR": str(self.root / f"{name}-tmp")})
+
+    def web_adapter(self, **settings: str) -> Proc:
+        port = free_port()
+        proc = self.start("web", ["adapter", "web", "run", "--port", str(port)], env={
+            "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(self.root / "web-dedupe.sqlite"),
+            **{f"OMNIBUS_ADAPTER_WEB__{key.upper()}": value for key, value in settings.items()}}, port=port)
+        wait_http(proc, f"http://127.0.0.1:{port}/openapi.json")
+        return proc
+
+    def group(self, processor: str) -> str:
+        """The consumer group of a processor (faust's app id, ``bus.app.create_app``)."""
+        return f"{self.prefix}.{processor}"
+
+
+def wait_http(proc: Proc, url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.alive(), f"{proc.name} exited:\n{proc.tail()}"
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.3)
+    raise AssertionError(f"{proc.name} did not answer {url} within {timeout_s} s:\n{proc.tail()}")
+
+
+@contextmanager
+def stack(root: Path, *, partitions: int = 2, bootstrap_servers: str = "") -> Iterator[Stack]:
+    """Topics applied under a fresh prefix on ``bootstrap_servers``, or else on a broker of its own (then
+    stopped at the end); every process started through it is stopped at the end."""
+    running = Stack(root, partitions=partitions, bootstrap_servers=bootstrap_servers)
+    for name in PROCESSORS:
+        (root / f"{name}-tmp").mkdir(parents=True, exist_ok=True)
+    try:
+        if not bootstrap_servers:
+            running.broker_up()
+        running.topics_apply()
+        yield running
+    finally:
+        for proc in reversed(running.procs):
+            proc.stop()
+        if not bootstrap_servers:
+            running.broker_down()

@@ -1,0 +1,39 @@
+"""Node states and profiles as the tables store them: compact msgpack, decoded to the same values."""
+
+from __future__ import annotations
+
+import msgspec
+
+from processors.identity.graph.messages import Assign
+from processors.identity.graph.state import (
+    BlockEntry,
+    BlockState,
+    CustomerState,
+    IdentifierState,
+    decode_profile,
+    decode_state,
+    encode_profile,
+    encode_state,
+)
+
+PROFILE = {"recent_contacts": {"CALL_CENTER": [
+    {"id": "a2243c643e0d4bb8a6189d3675b8eaba", "at": 1_740_819_600_000_000, "site": None, "kind": "CALL",
+     "name": "billing question", "outcome": "RESOLVED", "agent_id": "agent-7", "duration_ms": 120_000}]}}
+
+
+def test_states_round_trip_and_trailing_defaults_are_left_out() -> None:
+    states = [
+        IdentifierState(), IdentifierState(owner="cus_1", version=2, recent=b"\x01" * 6, first_rank=2**61),
+        CustomerState(created=True, members={"EMAIL:a@x.org": (3, 2**61)}, waiting=[Assign("cus_2", 1)]),
+        BlockState({"cus_1": BlockEntry({"gn": ["ann"]}, ["EMAIL"])}),
+    ]
+    for state in states:
+        assert decode_state(encode_state(state)) == state
+    assert encode_state(IdentifierState(owner="cus_1", version=2)) == b"\x93\xa1i\xa5cus_1\x02"
+
+
+def test_profiles_are_stored_deflated_and_plain_msgpack_is_read_too() -> None:
+    stored = encode_profile(PROFILE)
+    assert decode_profile(stored) == PROFILE
+    assert len(stored) < 0.7 * len(msgspec.msgpack.encode(PROFILE))
+    assert decode_profile(msgspec.msgpack.encode(PROFILE)) == PROFILE

@@ -1,0 +1,24 @@
+"""``omnibus verify``'s command line: a bad argument exits 2 with the reason; the report renders every check."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from omnibus.cli import app
+from processors.verify.cli import render
+from processors.verify.report import Check, Report
+
+
+def test_an_unknown_processor_exits_2_with_the_known_ones() -> None:
+    result = CliRunner().invoke(app, ["verify", "--processor", "nope", "--bootstrap-servers", "127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert "identity, handoffs" in result.output
+
+
+def test_the_report_lists_each_check_and_the_failures() -> None:
+    report = Report([Check("identity: a", 3), Check("identity: b", 2, ["row 1 is stale"])], {"lost": 0})
+    console = Console(record=True, width=140)
+    render(report, console)
+    text = console.export_text()
+    assert "identity: a" in text and "row 1 is stale" in text and "1 failure(s)" in text and "lost 0" in text

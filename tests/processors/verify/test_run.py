@@ -1,0 +1,57 @@
+"""Broker test of ``omnibus verify``: a clean identity run verifies; a stale row written after it is found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
+from processors.verify.ledger import write_ledger
+from processors.verify.run import averify
+from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.support import unlimited_settings
+from tests.processors.identity.test_agent import publish, workload
+from tests.support.kafka_io import read_events
+from tests.support.settings import settings_with_topics
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.mark.timeout(240)
+async def test_a_clean_run_verifies_and_a_stale_row_written_after_it_is_reported(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, partitions=4)
+    identity = unlimited_settings()
+    items = workload(size=160, universe=60, seed=4)
+    await publish(settings, items)
+    async with running_workers(settings, identity, tmp_path, 2) as workers:
+        await wait_until_quiet(settings, watched_topics(workers[0]), workers[0].app.conf.id, quiet_s=3)
+    ledger = tmp_path / "ledger.jsonl"
+    write_ledger(ledger, [(event.value["envelope"]["event_id"], suffix) for suffix, event in items])
+
+    report = await averify(settings, processors=("identity",), identity=identity, ledger=ledger)
+    print("\n".join(report.lines()))
+    assert report.ok, "\n".join(report.lines())
+    assert report.figures["events"] == len(items) and report.figures["lost"] == 0
+    assert report.check("identity: every identifier of an accepted input is assigned").checked > 50
+
+    # A stale worker's late row: newer version, naming a customer that was merged away.
+    merged = next(e.event.value for e in await read_events(settings, CUSTOMER_EVENTS)
+                  if e.event.schema.endswith(".CustomerMerged"))
+    row = next(e for e in await read_events(settings, CUSTOMER_IDENTIFIERS))
+    stale = {**row.event.value, "customer_id": merged["merged_customer_id"], "version": row.event.value["version"] + 5}
+    serializer, _ = build_serde(settings.registry)
+    async with EventProducer(settings, serializer) as producer:
+        await producer.publish_many([Outgoing(CUSTOMER_IDENTIFIERS.name(settings.topics), row.key,
+                                              Event(row.event.schema, stale))])
+    write_ledger(ledger, [("never-acknowledged-anywhere", "identity.observed.v1")])
+
+    report = await averify(settings, processors=("identity",), identity=identity, ledger=ledger)
+    assert not report.ok
+    assert report.figures["stale rows"] == 1
+    assert len(report.check("ledger: every acknowledged event is on an input topic").failures) == 1
+    assert report.check("identity: identifiers are grouped as the recomputation groups them").failures

@@ -1,0 +1,40 @@
+"""The scanner the demo-run scan relies on: it finds each kind, and allows phones and e-mails only where the
+contract puts them (an identifier record's value, an identifier key)."""
+
+from __future__ import annotations
+
+from demo.people import customers
+from tests.security.identifier_scan import CARD, EMAIL, NATIONAL_ID, PHONE, find_identifiers, scan_lines, scan_record
+
+PERSON = customers(1)[0]
+
+
+def test_each_kind_is_found_in_free_text() -> None:
+    text = (f"caller {PERSON.phone} wrote from {PERSON.email}, ID {PERSON.national_id}, paid with 4111 1111 1111 1111;"
+            " at 1732912345678901 µs, 1732912345678 ms, order 2024-03-05, 127.0.0.1:9092")
+    kinds = sorted(kind for kind, _ in find_identifiers(text))
+    assert kinds == sorted([PHONE, EMAIL, NATIONAL_ID, CARD]), kinds
+
+
+def test_tokens_and_masked_values_are_not_identifiers() -> None:
+    text = "nid1:Zm9vYmFy card1:4f3c tok:9f8e7d6c5b +33 6•• •• •• 12 [national id] x***@example"
+    assert list(find_identifiers(text)) == []
+
+
+def test_a_phone_in_an_identifier_record_is_allowed_elsewhere_it_is_not() -> None:
+    record = {"identifiers": [{"type": "PHONE", "value": PERSON.phone}, {"type": "EMAIL", "value": PERSON.email}],
+              "note": f"call back on {PERSON.phone}"}
+    findings = scan_record("t[0]@1", f"EMAIL:{PERSON.email}", record)
+    assert [(f.kind, f.where) for f in findings] == [(PHONE, "t[0]@1 value.note")]
+    assert PERSON.phone not in str(findings[0])  # the report itself is masked
+    assert [f.kind for f in scan_record("t[0]@1", PERSON.email, {})] == [EMAIL]  # not in the identifier key form
+    assert scan_record("t[0]@1", None, {"ids": [f"PHONE:{PERSON.phone}"]}) == []
+    assert scan_record("t[0]@1", None, {"value": f"phone={PERSON.phone}"}, raw_paths={"value.value"}) == []
+
+
+def test_a_national_id_is_allowed_nowhere() -> None:
+    record = {"identifiers": [{"type": "NATIONAL_ID", "value": PERSON.national_id}]}
+    assert [f.kind for f in scan_record("t[0]@1", None, record)] == [NATIONAL_ID]
+    raw = {"value": f"id={PERSON.national_id}"}
+    assert [f.kind for f in scan_record("t[0]@1", None, raw, raw_paths={"value.value"})] == [NATIONAL_ID]
+    assert [f.kind for f in scan_lines([f"id={PERSON.national_id}"])] == [NATIONAL_ID]
