@@ -4,7 +4,7 @@ profiles when ``tests.bench.identity_memory`` (the **proto** package's part-by-p
 Both build the state of ``identifiers`` identifiers in process with the real handlers (every event a
 contact of a person's phone and e-mail, every 10th also an account that links two people), then measure
 it with tracemalloc: the graph as faust's memory store holds it (bytes keys, JSON-decoded values), the
-baseline as its decider holds it (typed records).
+baseline as its decider holds it (the graph's typed states, in one process).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import tracemalloc
 from collections.abc import Iterator
 
 from bus.serde import Event
-from processors.identity.baseline.resolver import UnionFindResolver
+from processors.identity.baseline.resolver import SingleWriterResolver
+from processors.identity.graph.messages import Visit
 from processors.identity.graph.outputs import Send
 from processors.identity.rules import LinkPolicy
 from tests.processors.identity.support import Harness, interaction
@@ -54,12 +55,13 @@ def state_memory(identifiers: int) -> dict[str, float]:
 def baseline_memory(identifiers: int) -> float:
     """Bytes per identifier of the baseline decider's state (identifiers, customers, recent event ids)."""
     harness = Harness(identity_settings())
-    sagas = [output.message["saga"] for event in _events(identifiers)
-             for output in harness.intake.start(event, None) if isinstance(output, Send)]
+    first = [(output.node, output.message) for event in _events(identifiers)
+             for output in harness.intake.start(event, None)
+             if isinstance(output, Send) and isinstance(output.message, Visit)]
     tracemalloc.start()
-    resolver = UnionFindResolver(LinkPolicy(harness.config), harness.book)
-    for saga in sagas:
-        resolver.resolve(saga)
+    resolver = SingleWriterResolver(LinkPolicy(harness.config), harness.book)
+    for node, message in first:
+        resolver.resolve(node, message, message.saga.event_id)
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    return held / max(len(resolver.identifiers), 1)
+    return held / max(resolver.identifier_count(), 1)

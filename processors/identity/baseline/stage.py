@@ -17,11 +17,12 @@ from aiokafka.structs import ConsumerRecord
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, Tombstone
 from bus.topic import KafkaRecord
 
 log = get_logger(__name__, component="identity-baseline")
 
+Produced = Outgoing | Tombstone | KafkaRecord  # what a stage hands the producer
 MAX_RECORDS = 2000  # per batch (getmany)
 POLL_MS = 100
 
@@ -37,7 +38,7 @@ class Stage(abc.ABC):
         self._consumer: AIOKafkaConsumer | None = None
 
     @abc.abstractmethod
-    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Outgoing | KafkaRecord]:
+    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Produced]:
         """The records ``records`` publish (ignored when ``replaying``)."""
 
     @abc.abstractmethod

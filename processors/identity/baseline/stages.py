@@ -2,7 +2,7 @@
 
 * ``IntakeStage`` reads every input topic of the identity processor, normalises as it does
   (``intake.Intake``) and appends each event's saga to the decide log (``topics.DECIDE``).
-* ``DecideStage`` runs ``UnionFindResolver`` over the decide log and announces its decisions
+* ``DecideStage`` runs ``SingleWriterResolver`` over the decide log and announces its decisions
   (``announcements.Announcer``); each resolved event, and each merge, goes to ``topics.RESOLVED`` keyed
   by customer id.
 * ``ProfileStage`` keeps the screen-pop profiles of its customers (``profile.book``), moves a merged
@@ -22,16 +22,18 @@ from bus.consume import RecordDecoder
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import RawRecord
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer
 from bus.serde import Event
 from bus.topic import KafkaRecord
 from bus.topics import CONTACT_EVENTS
 from processors.identity.announcements import Announcer
-from processors.identity.baseline.resolver import UnionFindResolver
-from processors.identity.baseline.stage import Stage
-from processors.identity.baseline.topics import ABSORB, APPLY, DECIDE, MERGE, RESOLVED, decode_json, encode_message
+from processors.identity.baseline.resolver import SingleWriterResolver
+from processors.identity.baseline.stage import Produced, Stage
+from processors.identity.baseline.topics import ABSORB, APPLY, DECIDE, MERGE, RESOLVED, decode_work, encode_work
+from processors.identity.graph.messages import EventRef, Visit
 from processors.identity.graph.outputs import Merged, Output, Resolved, Send
 from processors.identity.intake import EventTooLarge, Intake, event_ref
+from processors.identity.wire import decode_record, encode_record
 from processors.profile.book import ProfileBook, ProfileState
 
 log = get_logger(__name__, component="identity-baseline")
@@ -51,8 +53,8 @@ class IntakeStage(Stage):
     def forget(self, partitions: set[TopicPartition]) -> None:
         pass
 
-    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Outgoing | KafkaRecord]:
-        out: list[Outgoing | KafkaRecord] = []
+    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Produced]:
+        out: list[Produced] = []
         for record in records:
             raw = RawRecord(record.value, record.key, tuple(record.headers), record.topic, record.partition,
                             record.offset)
@@ -68,16 +70,16 @@ class IntakeStage(Stage):
                                               error_type=error_type)
                 continue
             for output in started:
-                if isinstance(output, Send):
-                    saga = output.message["saga"]
-                    out.append(KafkaRecord(self.decide_topic, saga["e"].encode(), encode_message(saga)))
+                if isinstance(output, Send) and isinstance(output.message, Visit):
+                    event_id = output.message.saga.event_id.encode()
+                    out.append(KafkaRecord(self.decide_topic, event_id, encode_record([(output.node, output.message)])))
                 else:
                     out.extend(self.announcer.outgoing(output))
         return out
 
 
 class DecideStage(Stage):
-    def __init__(self, settings: OmnibusSettings, producer: EventProducer, group: str, resolver: UnionFindResolver,
+    def __init__(self, settings: OmnibusSettings, producer: EventProducer, group: str, resolver: SingleWriterResolver,
                  announcer: Announcer, dead_letters: DeadLetterWriter) -> None:
         super().__init__(settings, producer, group, [DECIDE.name(settings.topics)], stateful=True)
         self.resolver, self.announcer, self.dead_letters = resolver, announcer, dead_letters
@@ -87,11 +89,14 @@ class DecideStage(Stage):
         if partitions:  # one partition: all of the state
             self.resolver.reset()
 
-    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Outgoing | KafkaRecord]:
-        out: list[Outgoing | KafkaRecord] = []
+    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Produced]:
+        out: list[Produced] = []
         for record in records:
             try:
-                decided = self.resolver.resolve(decode_json(record.value))
+                ((node, message),) = decode_record(record.value)
+                if not isinstance(message, Visit):
+                    raise ValueError(f"the decide log holds sagas' first visits, not {type(message).__name__}")
+                decided = self.resolver.resolve(node, message, message.saga.event_id)
             except Exception as exc:  # a saga the resolver cannot take must not stall the log
                 log.exception("baseline resolver failed", error_type=type(exc).__name__)
                 if not replaying:
@@ -104,15 +109,16 @@ class DecideStage(Stage):
                     out.extend(self._outgoing(output))
         return out
 
-    def _outgoing(self, output: Output) -> list[Outgoing | KafkaRecord]:
+    def _outgoing(self, output: Output) -> list[Produced]:
         if isinstance(output, Resolved):
-            work = {"k": APPLY, "c": output.customer_id, "ev": output.event_ref, "e": output.triggering_event_id,
-                    "t0": output.started_at}
-            return [KafkaRecord(self.resolved_topic, output.customer_id.encode(), encode_message(work))]
-        announced: list[Outgoing | KafkaRecord] = list(self.announcer.outgoing(output))
+            ref = output.event_ref
+            work = {"k": APPLY, "c": output.customer_id, "e": output.triggering_event_id, "t0": output.started_at,
+                    "ev": None if ref is None else [ref.topic, ref.schema, ref.record]}
+            return [KafkaRecord(self.resolved_topic, output.customer_id.encode(), encode_work(work))]
+        announced: list[Produced] = list(self.announcer.outgoing(output))
         if isinstance(output, Merged):
             work = {"k": MERGE, "c": output.merged_id, "into": output.survivor_id}
-            announced.append(KafkaRecord(self.resolved_topic, output.merged_id.encode(), encode_message(work)))
+            announced.append(KafkaRecord(self.resolved_topic, output.merged_id.encode(), encode_work(work)))
         return announced
 
 
@@ -128,23 +134,24 @@ class ProfileStage(Stage):
         for partition in partitions:
             self.profiles.pop(partition.partition, None)
 
-    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Outgoing | KafkaRecord]:
-        out: list[Outgoing | KafkaRecord] = []
+    async def handle(self, records: Sequence[ConsumerRecord], *, replaying: bool) -> list[Produced]:
+        out: list[Produced] = []
         for record in records:
-            work = decode_json(record.value)
+            work = decode_work(record.value)
             profiles = self.profiles.setdefault(record.partition, {})
             customer = work["c"]
             if work["k"] == APPLY and work.get("ev") is not None:
-                event: Event = self.load_event(work["ev"])
-                if self.book.reads(event.schema):
+                ref = EventRef(*work["ev"])
+                if self.book.reads(ref.schema):
+                    event: Event = self.load_event(ref)
                     profiles[customer] = self.book.apply(profiles.get(customer), event)
                 if not replaying:
-                    out.extend(self.announcer.outgoing(Resolved(customer, work["ev"], work["e"], work["t0"])))
+                    out.extend(self.announcer.outgoing(Resolved(customer, ref, work["e"], work["t0"])))
             elif work["k"] == MERGE:
                 moved = profiles.pop(customer, None)
                 if moved and not replaying:
                     absorb = {"k": ABSORB, "c": work["into"], "pf": moved}
-                    out.append(KafkaRecord(self.resolved_topic, work["into"].encode(), encode_message(absorb)))
+                    out.append(KafkaRecord(self.resolved_topic, work["into"].encode(), encode_work(absorb)))
             elif work["k"] == ABSORB:
                 profiles[customer] = self.book.merge(profiles.get(customer), work["pf"])
         return out

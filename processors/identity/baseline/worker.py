@@ -19,7 +19,7 @@ from bus.topic_admin import apply_topics
 from bus.topics import DEAD_LETTERS
 from processors.identity.agent import input_topics
 from processors.identity.announcements import Announcer
-from processors.identity.baseline.resolver import UnionFindResolver
+from processors.identity.baseline.resolver import SingleWriterResolver
 from processors.identity.baseline.stage import Stage
 from processors.identity.baseline.stages import DecideStage, IntakeStage, ProfileStage
 from processors.identity.baseline.topics import TOPICS
@@ -49,7 +49,7 @@ class BaselineWorker:
         dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)
         inputs = [spec.name(settings.topics) for spec in input_topics(book)]
         intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
-        self.resolver = UnionFindResolver(LinkPolicy(identity), book)
+        self.resolver = SingleWriterResolver(LinkPolicy(identity), book, dedupe_window=identity.dedupe_window)
         self.stages: list[Stage] = [
             IntakeStage(settings, self.producer, f"{group}-intake", inputs, intake, book,
                         RecordDecoder(deserializer, dead_letters), dead_letters, announcer),

@@ -12,7 +12,8 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_EVENTS
 from processors.identity.baseline.worker import BaselineWorker
-from tests.processors.identity.support import interaction, settings as identity_settings
+from tests.processors.identity.support import interaction
+from tests.processors.identity.support import settings as identity_settings
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
