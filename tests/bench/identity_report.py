@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 TARGET_RATE, TARGET_RATIO, TARGET_SCALING, TARGET_P99_MS, TARGET_BYTES = 10_000, 0.2, 0.85, 250, 400
 LABELS = {"aiokafka": "bare aiokafka consume → produce loop", "faust": "bare faust pass-through agent",
-          "baseline": "single-writer baseline (union-find, `processors/identity/baseline`)",
+          "baseline": "single-writer baseline (`processors/identity/baseline`: one decide partition, no graph topic)",
           "identity": "identity processor (partitioned graph protocol)"}
 
 
@@ -92,7 +92,8 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         f"{memory['graph_bytes'] * mib:,.0f} |",
         f"| screen-pop profiles (recent contacts, products) | {memory['profile_bytes']:,.0f} | "
         f"{memory['profile_bytes'] * mib:,.0f} |",
-        f"| baseline decider (union-find state; its profiles are as above) | {base_memory:,.0f} | "
+        f"| baseline decider (the graph's typed states as objects in one process; profiles as above) | "
+        f"{base_memory:,.0f} | "
         f"{base_memory * mib:,.0f} |",
         "",
         "## Targets (issue #9, on this 2-core machine)",
