@@ -144,7 +144,7 @@ class EventProducer:
         try:
             futures = [
                 await self._producer.send(record.topic, value=record.value, key=record.key,
-                                          headers=list(record.headers) or None)
+                                          headers=list(record.headers) or None, partition=record.partition)
                 for record in records
             ]
             return list(await asyncio.gather(*futures))

@@ -22,8 +22,9 @@ class KafkaRecord:
 
     topic: str
     key: bytes | None
-    value: bytes | None
+    value: bytes | None  # None: a tombstone
     headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+    partition: int | None = None  # None: the producer's partitioner (murmur2 of the key) decides
 
 
 class Topics:
