@@ -164,8 +164,8 @@ class EventProducer:
                 await producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
             per_partition: dict[tuple[str, int], list[int]] = {}
             for index, record in enumerate(records):
-                # the partition ``send`` would choose: the producer's partitioner over aiokafka's lists
-                partition = producer._partition(record.topic, None, None, None, record.key, record.value)
+                # the partition ``send`` would take: the record's own, else the producer's partitioner
+                partition = producer._partition(record.topic, record.partition, None, None, record.key, record.value)
                 per_partition.setdefault((record.topic, partition), []).append(index)
             sent: list[tuple[asyncio.Future, list[tuple[int, int, int]]]] = []
             for (topic, partition), indexes in per_partition.items():
