@@ -94,17 +94,19 @@ def _is_identifier_key(text: str) -> bool:
     return bool(colon and value) and kind in IDENTIFIER_TYPES
 
 
-def _strings(node: Any, path: str, inside_identifier: bool = False) -> Iterator[tuple[str, str, bool]]:
-    """(path, string, allowed to hold a phone/e-mail) for every string in a decoded record."""
+def _strings(node: Any, path: str, inside_identifier: bool = False,
+             embedded: bool = False) -> Iterator[tuple[str, str, bool]]:
+    """(path, string, allowed to hold a phone/e-mail) for every string in a decoded record; ``embedded``: bytes
+    inside it are copies of records of other topics (identity's saga carries the event it resolves)."""
     if isinstance(node, dict):
         identifier = _is_identifier_record(node)
         for key, value in node.items():
-            yield from _strings(value, f"{path}.{key}", identifier and key == "value")
+            yield from _strings(value, f"{path}.{key}", identifier and key == "value", embedded)
     elif isinstance(node, (list, tuple)):
         for index, value in enumerate(node):
-            yield from _strings(value, f"{path}[{index}]", inside_identifier)
+            yield from _strings(value, f"{path}[{index}]", inside_identifier, embedded)
     elif isinstance(node, (bytes, bytearray)):
-        yield path, bytes(node).decode("utf-8", errors="replace"), False
+        yield path, bytes(node).decode("utf-8", errors="replace"), embedded
     elif isinstance(node, str):
         yield path, node, inside_identifier or _is_identifier_key(node)
     elif node is not None and not isinstance(node, bool):
@@ -116,13 +118,14 @@ def _under(path: str, prefixes: Collection[str]) -> bool:
 
 
 def scan_record(where: str, key: str | None, value: Any, *, raw_paths: Collection[str] = (), region: str | None = None,
-                known: Iterable[str] = ()) -> list[Finding]:
+                known: Iterable[str] = (), embedded_records: bool = False) -> list[Finding]:
     """Identifiers where they must not be in one decoded record (``value``: the decoded structure, or text);
     ``raw_paths``: paths (``value.x.y``, and what is under them) holding original input bytes, where phones and
-    e-mails may be."""
+    e-mails may be; ``embedded_records``: bytes inside ``value`` are copies of topic records (the event an internal
+    message carries), where phones and e-mails sit in identifier records the bytes no longer show."""
     findings = []
     known = tuple(known)
-    places = [("key", key or "", _is_identifier_key(key or "")), *_strings(value, "value")]
+    places = [("key", key or "", _is_identifier_key(key or "")), *_strings(value, "value", embedded=embedded_records)]
     for path, text, may_hold_contact in places:
         for kind, found in find_identifiers(text, region=region, known=known):
             if kind in (PHONE, EMAIL) and (may_hold_contact or _under(path, raw_paths)):

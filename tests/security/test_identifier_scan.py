@@ -38,3 +38,11 @@ def test_a_national_id_is_allowed_nowhere() -> None:
     raw = {"value": f"id={PERSON.national_id}"}
     assert [f.kind for f in scan_record("t[0]@1", None, raw, raw_paths={"value.value"})] == [NATIONAL_ID]
     assert [f.kind for f in scan_lines([f"id={PERSON.national_id}"])] == [NATIONAL_ID]
+
+
+def test_bytes_of_an_embedded_record_may_hold_contact_identifiers_but_never_a_national_id() -> None:
+    message = [["PHONE:+33611223344", [b"\x00\x00\x00\x00\x07" + PERSON.email.encode()]]]
+    assert [f.kind for f in scan_record("g[0]@1", None, message)] == [EMAIL]
+    assert scan_record("g[0]@1", None, message, embedded_records=True) == []
+    secret = [[b"id " + PERSON.national_id.encode()]]
+    assert [f.kind for f in scan_record("g[0]@1", None, secret, embedded_records=True)] == [NATIONAL_ID]
