@@ -36,12 +36,24 @@ from tests.processors.identity.support import Harness, interaction, settings
 TOPIC = "bench.contact.events.v1"
 
 
-class _MemoryTable:
-    """What ``FaustTables`` uses of a faust table: ``data`` and ``send_changelog`` (encoded like faust's json codec)."""
+class _Topic:
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-    def __init__(self) -> None:
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+class _MemoryTable:
+    """What ``FaustTables`` uses of a faust table: ``data``, its codec and changelog topic, and (versions
+    before the changelog went through aiokafka) ``send_changelog``, encoded like faust's json codec."""
+
+    value_serializer = "raw"
+
+    def __init__(self, name: str = "identity-nodes") -> None:
         self.data: dict[bytes, Any] = {}
         self.changelog_bytes = 0
+        self.changelog_topic = _Topic(f"{name}-changelog")
 
     def send_changelog(self, partition: int, key: bytes, value: Any, **_: Any) -> None:
         if value is not None and not isinstance(value, bytes):
@@ -55,11 +67,15 @@ class _Wire:
 
 def _encoded_harness() -> tuple[Harness, _MemoryTable, _MemoryTable]:
     harness = Harness(settings())
-    nodes, profiles = _MemoryTable(), _MemoryTable()
-    harness.local.store = FaustTables(nodes, profiles, lambda: 1)  # type: ignore[assignment]
+    nodes, profiles = _MemoryTable(), _MemoryTable("identity-profiles")
+    tables = FaustTables(nodes, profiles, lambda: 1)
+    harness.local.store = tables  # type: ignore[assignment]
     plain_submit = harness.local.submit
 
     def submit(outputs: list[Any]) -> None:  # every graph message through the wire encoding, as on Kafka
+        for record in getattr(tables, "drain_changelog", list)():  # changelog records queued for aiokafka
+            if record.topic == nodes.changelog_topic.name:
+                nodes.changelog_bytes += len(record.key or b"") + len(record.value or b"")
         sent = []
         for output in outputs:
             if isinstance(output, Send) and hasattr(wire, "decode_record"):
@@ -90,7 +106,7 @@ def state_memory(identifiers: int) -> dict[str, float]:
         if index % 10 == 0 and index:
             person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
         harness.feed(interaction(person, minutes=index % 1000), topic=TOPIC)
-    nodes, profiles = _MemoryTable(), _MemoryTable()
+    nodes, profiles = _MemoryTable(), _MemoryTable("identity-profiles")
     tables = FaustTables(nodes, profiles, lambda: 1)
     for key, state in harness.local.store.nodes.items():
         tables.put_node(key, state)  # type: ignore[arg-type]
