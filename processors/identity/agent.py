@@ -251,7 +251,8 @@ class IdentityProcessor:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
-        if not self.fence.allows(stamp, {(e.message.topic, e.message.partition) for e in events}):
+        partitions = {(e.message.topic, e.message.partition) for e in events}
+        if not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
             log.warning("partitions lost during a graph batch; its outputs are not published", records=len(events))
@@ -259,9 +260,18 @@ class IdentityProcessor:
             return
         await self.publish(outputs)
         batch.commit()
+        changelog = self.store.drain_changelog()
+        if not self.fence.allows(stamp, partitions):
+            # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
+            # replays these records; the states must not reach the changelog, or a later restore of the
+            # partition would start from this worker's stale states.
+            log.warning("partitions lost while a graph batch published; its states are not written",
+                        records=len(events))
+            hold_back(events)
+            return
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        await self.producer.send(self.store.drain_changelog())
+        await self.producer.send(changelog)
         if self.view is not None:
             self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
