@@ -11,6 +11,17 @@ from bus.errors import SerializationError
 from bus.serde.base import SerdeContext
 
 
+def encode_body(parsed_schema: Any, value: dict[str, Any], schema_name: str) -> bytes:
+    """``value``'s Avro binary body, written by fastavro as ``write_body``. Raises ``SerializationError``.
+
+    A generated encoder of our own saved about 13 µs per event here (#9 build 6) and was not kept: outside what
+    Omnibus exists for, a well-kept library beats code of our own, even a slower one.
+    """
+    buffer = BytesIO()
+    write_body(buffer, parsed_schema, value, schema_name)
+    return buffer.getvalue()
+
+
 def write_body(buffer: BytesIO, parsed_schema: Any, value: dict[str, Any], schema_name: str) -> None:
     try:
         # strict_allow_default: a field the schema does not know is a mapping bug, not something to drop

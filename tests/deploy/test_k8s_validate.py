@@ -138,12 +138,16 @@ def test_autoscaling_watches_each_processors_own_consumer_group() -> None:
         assert scaled["spec"]["maxReplicaCount"] <= settings.partitions
 
 
+# Packages that are never deployed: the single-writer baseline exists for #9's benchmark only.
+NOT_DEPLOYED = ("processors.identity.baseline",)
+
+
 def topics_named_in(package_name: str) -> set[str]:
-    """Suffixes of every ``TopicSpec`` a module of the package imports or declares."""
+    """Suffixes of every ``TopicSpec`` a deployed module of the package imports or declares."""
     named: set[str] = set()
     package = importlib.import_module(package_name)
     for module in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
-        if not module.name.endswith("__main__"):
+        if not module.name.endswith("__main__") and not module.name.startswith(NOT_DEPLOYED):
             found = vars(importlib.import_module(module.name)).values()
             named |= {value.suffix for value in found if isinstance(value, TopicSpec)}
     return named

@@ -24,6 +24,9 @@ from pathlib import Path
 from bus.config import OmnibusSettings, load_settings
 from bus.stack import process
 from bus.stack.ports import free_port, is_listening
+from processors.identity.config import IdentitySettings, load_identity_settings
+from processors.verify.report import Report
+from processors.verify.run import averify
 from tests.processors.identity.support import HMAC_KEY
 
 WRITE_KEY = "wk-fault-0123456789"
@@ -101,6 +104,14 @@ class Stack:
         return load_settings(kafka={"bootstrap_servers": self.bootstrap_servers},
                              topics={"prefix": self.prefix, "partitions": self.partitions}, metrics={"enabled": False})
 
+    def identity_settings(self) -> IdentitySettings:
+        """Identity's settings as ``omnibus identity run`` read them from ``env()``."""
+        return load_identity_settings(hmac_key=HMAC_KEY)
+
+    async def verify(self, processors: tuple[str, ...] = ("identity",)) -> Report:
+        """``omnibus verify`` of this run (``processors.verify``): lost, copies, conflicting, stale rows."""
+        return await averify(self.settings(), processors=processors, identity=self.identity_settings())
+
     # -- commands ---------------------------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         return {
@@ -119,10 +130,13 @@ class Stack:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout_s,
                               check=False)
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None, port: int | None = None) -> Proc:
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None, port: int | None = None,
+              module: str | None = None) -> Proc:
+        """``omnibus <args>`` in the background (``module``: ``python -m <module> <args>`` instead)."""
         log = self.root / f"{name}.log"
+        command = ["-m", module] if module else ["-c", "from omnibus.cli import app; app()"]
         with open(log, "ab") as out:
-            popen = subprocess.Popen([sys.executable, "-c", "from omnibus.cli import app; app()", *args],
+            popen = subprocess.Popen([sys.executable, *command, *args],
                                      env={**os.environ, **self.env(), **(env or {})}, cwd=self.root,
                                      stdout=out, stderr=subprocess.STDOUT)
         proc = Proc(name, popen, log, port)

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 def agent_inputs(settings: OmnibusSettings) -> dict[str, set[str]]:
     """Processor name -> every topic one of its faust agents reads (the apps are built, never started)."""
     from processors.handoffs.agent import build_worker as handoffs_worker
-    from processors.handoffs.clock import SystemClock
+    from bus.clock import SystemClock
     from processors.handoffs.config import load_handoffs_settings, load_policy
     from processors.identity.agent import IdentityProcessor
     from tests.processors.identity.support import settings as identity_settings

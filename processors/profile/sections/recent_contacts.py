@@ -1,13 +1,15 @@
 """The last contacts of a customer on every channel (call center, web hall, branch counters...).
 
-State: ``{channel: [entry, ...]}``, newest first, at most ``LIMIT_PER_CHANNEL`` entries per channel. An
-entry is keyed by the contact's id within its channel, so the channel-specific event about a contact
-(``CallCompleted``, ``CounterTransaction``) and its ``InteractionRecorded`` fill one entry, and a
-replayed event changes nothing.
+State: ``{channel: [entry, ...]}``, newest first, at most ``LIMIT_PER_CHANNEL`` entries per channel, each
+text at most ``MAX_TEXT_CHARS`` characters (a track's name may be 32 KB: the state must stay far below
+Kafka's 1 MiB record limit whatever the events carry, #13). An entry is keyed by the contact's id within
+its channel, so the channel-specific event about a contact (``CallCompleted``, ``CounterTransaction``) and
+its ``InteractionRecorded`` fill one entry, and a replayed event changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, ClassVar
 
 from bus.serde import Event
@@ -17,6 +19,18 @@ from processors.profile.sections._time import iso, occurred_micros
 
 NS = "omnibus.contact."
 LIMIT_PER_CHANNEL = 10
+MAX_TEXT_CHARS = 200  # ids, names, outcomes, sites: a screen pop shows a line, not a document
+
+
+def _short(value: Any) -> Any:
+    return value[:MAX_TEXT_CHARS] if isinstance(value, str) else value
+
+
+def _short_id(contact_id: str) -> str:
+    """A long id keeps a digest of the whole, so two contacts stay two entries."""
+    if len(contact_id) <= MAX_TEXT_CHARS:
+        return contact_id
+    return contact_id[:MAX_TEXT_CHARS - 17] + "~" + hashlib.blake2b(contact_id.encode(), digest_size=8).hexdigest()
 
 
 def _entry(event: Event) -> tuple[str, dict[str, Any]]:
@@ -38,6 +52,11 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
+    contact_id, fields = _entry(event)
+    return _short_id(contact_id), {key: _short(value) for key, value in fields.items()}
+
+
 class RecentContactsSection(ProfileSection):
     name: ClassVar[str] = "recent_contacts"
     topics: ClassVar[tuple[TopicSpec, ...]] = (CONTACT_EVENTS,)
@@ -52,7 +71,7 @@ class RecentContactsSection(ProfileSection):
     def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
         state = dict(state or {})
         channel = event.value["envelope"]["channel"]
-        contact_id, fields = _entry(event)
+        contact_id, fields = _bounded_entry(event)
         entries = [dict(e) for e in state.get(channel, [])]
         for entry in entries:
             if entry["id"] == contact_id:

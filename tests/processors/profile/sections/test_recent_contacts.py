@@ -20,3 +20,21 @@ def test_the_same_contact_twice_is_one_entry() -> None:
     state = SECTION.apply(None, event)
     assert SECTION.apply(state, event) == state
     assert SECTION.merge(state, state) == state
+
+
+def test_the_section_stays_small_whatever_the_events_carry() -> None:
+    """#13: a profile is one Kafka record (1 MiB at most); 32 KB track names must not add up past it."""
+    import json
+
+    from schemas.enums import CHANNELS
+
+    state = None
+    for channel in CHANNELS:
+        for minute in range(recent_contacts.LIMIT_PER_CHANNEL + 2):
+            event = interaction([("PHONE", "+86139")], channel=channel, minutes=minute, name="n" * 32_000,
+                                interaction_id="i" * 300 + str(minute))
+            state = SECTION.apply(state, event)
+    assert state is not None
+    assert all(entry["name"] == "n" * recent_contacts.MAX_TEXT_CHARS for entries in state.values() for entry in entries)
+    assert len(json.dumps(state)) < 64 * 1024
+    assert all(len({entry["id"] for entry in entries}) == recent_contacts.LIMIT_PER_CHANNEL for entries in state.values())
