@@ -154,7 +154,11 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         latencies = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
     except (TimeoutError, RuntimeError) as exc:
         problems.append(f"Latency not measured: {exc}")
-    memory = state_memory(args.memory_identifiers)
+    try:
+        memory = state_memory(args.memory_identifiers)
+    except Exception as exc:  # the memory measurement is another package's; its failure must not lose the rest
+        problems.append(f"Graph and profile memory not measured: state_memory failed with {exc!r}")
+        memory = {"identifiers": 0, "customers": 0, "graph_bytes": float("nan"), "profile_bytes": float("nan")}
     base_memory = baseline_memory(args.memory_identifiers)
     return report(args, started, load_before, os.getloadavg(), items, runs, one, two, half, latencies, memory,
                   base_memory, problems)

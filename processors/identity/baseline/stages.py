@@ -1,9 +1,9 @@
 """The baseline's three stages: intake (partitioned), decide (one partition), profiles (by customer id).
 
 * ``IntakeStage`` reads every input topic of the identity processor, normalises as it does
-  (``intake.Intake``) and appends each event's saga to the decide log (``topics.DECIDE``).
+  (``intake.Intake``) and appends each event's saga to the decide log (``topics.decide_topic``).
 * ``DecideStage`` runs ``SingleWriterResolver`` over the decide log and announces its decisions
-  (``announcements.Announcer``); each resolved event, and each merge, goes to ``topics.RESOLVED`` keyed
+  (``announcements.Announcer``); each resolved event, and each merge, goes to ``topics.resolved_topic`` keyed
   by customer id.
 * ``ProfileStage`` keeps the screen-pop profiles of its customers (``profile.book``), moves a merged
   customer's profile to the survivor, and re-keys every contact onto ``customer.contacts``.
@@ -29,7 +29,15 @@ from bus.topics import CONTACT_EVENTS
 from processors.identity.announcements import Announcer
 from processors.identity.baseline.resolver import SingleWriterResolver
 from processors.identity.baseline.stage import Produced, Stage
-from processors.identity.baseline.topics import ABSORB, APPLY, DECIDE, MERGE, RESOLVED, decode_work, encode_work
+from processors.identity.baseline.topics import (
+    ABSORB,
+    APPLY,
+    MERGE,
+    decide_topic,
+    decode_work,
+    encode_work,
+    resolved_topic,
+)
 from processors.identity.graph.messages import EventRef, Visit
 from processors.identity.graph.outputs import Merged, Output, Resolved, Send
 from processors.identity.intake import EventTooLarge, Intake, event_ref
@@ -47,7 +55,7 @@ class IntakeStage(Stage):
         super().__init__(settings, producer, group, topics, stateful=False)
         self.intake, self.book, self.decoder, self.dead_letters = intake, book, decoder, dead_letters
         self.announcer = announcer
-        self.decide_topic = DECIDE.name(settings.topics)
+        self.decide_topic = decide_topic(settings.topics)
         self.contact_topic = CONTACT_EVENTS.name(settings.topics)
 
     def forget(self, partitions: set[TopicPartition]) -> None:
@@ -81,9 +89,9 @@ class IntakeStage(Stage):
 class DecideStage(Stage):
     def __init__(self, settings: OmnibusSettings, producer: EventProducer, group: str, resolver: SingleWriterResolver,
                  announcer: Announcer, dead_letters: DeadLetterWriter) -> None:
-        super().__init__(settings, producer, group, [DECIDE.name(settings.topics)], stateful=True)
+        super().__init__(settings, producer, group, [decide_topic(settings.topics)], stateful=True)
         self.resolver, self.announcer, self.dead_letters = resolver, announcer, dead_letters
-        self.resolved_topic = RESOLVED.name(settings.topics)
+        self.resolved_topic = resolved_topic(settings.topics)
 
     def forget(self, partitions: set[TopicPartition]) -> None:
         if partitions:  # one partition: all of the state
@@ -125,9 +133,9 @@ class DecideStage(Stage):
 class ProfileStage(Stage):
     def __init__(self, settings: OmnibusSettings, producer: EventProducer, group: str, book: ProfileBook,
                  load_event: Loader, announcer: Announcer) -> None:
-        super().__init__(settings, producer, group, [RESOLVED.name(settings.topics)], stateful=True)
+        super().__init__(settings, producer, group, [resolved_topic(settings.topics)], stateful=True)
         self.book, self.load_event, self.announcer = book, load_event, announcer
-        self.resolved_topic = RESOLVED.name(settings.topics)
+        self.resolved_topic = resolved_topic(settings.topics)
         self.profiles: dict[int, dict[str, ProfileState]] = {}  # partition -> customer id -> profile
 
     def forget(self, partitions: set[TopicPartition]) -> None:

@@ -1,7 +1,7 @@
 """The baseline's two internal topics (between its own stages only; not in ``bus.topics``).
 
 The baseline is a yardstick for the benchmark, not a deployed processor: its topics are created by the
-worker itself (``worker.BaselineWorker.start``) and never appear in ``deploy/``.
+worker itself (``worker.BaselineWorker.run``) and never appear in ``deploy/``.
 """
 
 from __future__ import annotations
@@ -10,17 +10,34 @@ from typing import Any
 
 import msgspec
 
+from bus.config import TopicSettings
 from bus.topics import TopicSpec
 
-# The decide log: one partition, so one writer decides every event in order. Kept forever: the decider
-# rebuilds its state by replaying it from the start (the log is the state's only durable form).
-DECIDE = TopicSpec("identity.baseline.decide.v1",
-                   "First visit of every saga, in decision order (the graph wire format).", key="event id",
-                   retention_ms=-1, partitions=1, internal=True)
-# Per-customer work of the profile stage: apply an event, hand a merged customer's profile on, absorb it.
-RESOLVED = TopicSpec("identity.baseline.resolved.v1", "Events resolved by the baseline, by customer (msgpack).",
-                     key="customer id", retention_ms=-1, internal=True)
-TOPICS = (DECIDE, RESOLVED)
+
+def baseline_topics() -> tuple[TopicSpec, TopicSpec]:
+    """``(decide log, resolved work)``. Built here rather than declared as module constants: the baseline is a
+    benchmark yardstick, never deployed, so the deploy guard that gives every TopicSpec a processor's
+    modules declare an ACL (tests/deploy/test_k8s_validate.py) must not see them.
+
+    The decide log has ONE partition, so one writer decides every event in order, and is kept forever:
+    the decider rebuilds its state by replaying it from the start (its only durable form). The resolved
+    work (apply an event, hand a merged customer's profile on, absorb it) is keyed by customer id.
+    """
+    return (
+        TopicSpec("identity.baseline.decide.v1", "First visit of every saga, in decision order (graph wire format).",
+                  key="event id", retention_ms=-1, partitions=1, internal=True),
+        TopicSpec("identity.baseline.resolved.v1", "Events resolved by the baseline, by customer (msgpack).",
+                  key="customer id", retention_ms=-1, internal=True),
+    )
+
+
+def decide_topic(topics: TopicSettings) -> str:
+    return baseline_topics()[0].name(topics)
+
+
+def resolved_topic(topics: TopicSettings) -> str:
+    return baseline_topics()[1].name(topics)
+
 
 APPLY, MERGE, ABSORB = "apply", "merge", "absorb"  # kinds of a RESOLVED record (field ``k``)
 

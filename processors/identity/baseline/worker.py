@@ -22,7 +22,7 @@ from processors.identity.announcements import Announcer
 from processors.identity.baseline.resolver import SingleWriterResolver
 from processors.identity.baseline.stage import Stage
 from processors.identity.baseline.stages import DecideStage, IntakeStage, ProfileStage
-from processors.identity.baseline.topics import TOPICS
+from processors.identity.baseline.topics import baseline_topics
 from processors.identity.config import IdentitySettings
 from processors.identity.intake import Intake, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
@@ -60,7 +60,7 @@ class BaselineWorker:
 
     async def run(self) -> None:
         """Create the baseline's topics if missing, then run every stage until ``stop()`` (or one fails)."""
-        await apply_topics(self.settings, TOPICS)
+        await apply_topics(self.settings, baseline_topics())
         await self.producer.start()
         try:
             tasks = [asyncio.create_task(stage.run(self._stop), name=stage.group) for stage in self.stages]
