@@ -17,7 +17,7 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import commit_gap, commit_watchdog, record_headers, takeover
+from bus import changelog_first, commit_gap, commit_watchdog, record_headers, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
@@ -46,10 +46,12 @@ def create_app(
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
+    changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
         "processing_guarantee": "at_least_once",
+        "broker_session_timeout": takeover.SESSION_TIMEOUT_S,  # a dead worker's partitions move after 10 s
         "producer_acks": -1,
         "store": "memory://",
         "topic_partitions": settings.topics.partitions,

@@ -13,18 +13,28 @@ faust commits past it and the record is lost (seen in ``tests/faults/test_worker
 re-keyed, one merge never finished, after three rebalances; upstream issue #606, open).
 
 The patch: on the topics given to ``install`` (Omnibus' own, not compacted) a head gap is any offset
-between the committed one and the lowest acknowledged one (or faust's recorded gaps), and the partition
-waits; the commit watchdog (``bus.commit_watchdog``) seeks back to the committed offset after
-``stall_after_s``, if the normal re-fetch after a rebalance has not closed it first. Compacted topics keep
-faust's rule: there a missing offset may have been compacted away and would never arrive.
+between the committed one and the lowest acknowledged one (or faust's recorded gaps): the partition does
+not commit, and once the gap is ``seek_after_s`` old (acknowledgements come in offset order, so it is not
+going to close) the partition is sought back to the committed offset and the skipped records are processed
+again (at-least-once; processors dedupe on event ids). faust's "gaps" (jumps in fetched offsets it
+commits over, meant for compaction and transaction markers) are not recorded on these topics: with
+neither, a jump means records were skipped. Compacted topics keep faust's rules: there a missing
+offset may have been compacted away and would never arrive. ``bus.commit_watchdog`` stays the backstop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
-_installed: dict[str, Callable[[str], bool]] = {}
+from bus.logging import get_logger
+
+SEEK_AFTER_S = 10.0  # acknowledgements come in offset order: a head gap this old is records that were skipped
+
+_installed: dict[str, Any] = {}
+log = get_logger(__name__)
 
 
 def head_gap(acked: list[int], gap_starts: list[int], committed: int | None) -> bool:
@@ -35,23 +45,51 @@ def head_gap(acked: list[int], gap_starts: list[int], committed: int | None) -> 
     return min([*acked, *gap_starts]) > committed
 
 
-def install(strict: Callable[[str], bool]) -> None:
-    """Patch faust's ``Consumer._new_offset`` once per process; ``strict(topic)``: apply the exact head
-    check to this topic (the last call's predicate wins, so every app of a process should agree)."""
+def install(strict: Callable[[str], bool], *, seek_after_s: float = SEEK_AFTER_S,
+            clock: Callable[[], float] = time.monotonic) -> None:
+    """Patch faust's ``Consumer`` once per process; ``strict(topic)``: apply the exact rules to this topic
+    (the last call's predicate wins, so every app of a process should agree).
+
+    On strict topics: (1) a head gap blocks the commit; once it is ``seek_after_s`` old the partition is
+    sought back to its committed offset, so the skipped records are fetched and processed again; (2) faust
+    never records a jump in fetched offsets as a "gap" to commit over (``Consumer._add_gap``: meant for
+    compaction and transaction markers; our topics have neither, so a jump means records were skipped).
+    """
     from faust.transport.consumer import Consumer
 
-    _installed["strict"] = strict
+    _installed.update(strict=strict, seek_after_s=seek_after_s, clock=clock)
     if getattr(Consumer._new_offset, "omnibus_head_gap", False):
         return
-    original = Consumer._new_offset
+    original_new_offset, original_add_gap = Consumer._new_offset, Consumer._add_gap
 
     def _new_offset(self: Any, tp: Any) -> int | None:
         acked = self._acked[tp]
         if acked and _installed["strict"](tp.topic):
             gaps = [interval.begin for interval in self._gap[tp]] if self._gap[tp] else []
-            if head_gap(acked, gaps, self._committed_offset[tp]):
+            committed = self._committed_offset[tp]
+            if head_gap(acked, gaps, committed):
+                _seek_when_old(self, tp, committed)
                 return None
-        return original(self, tp)
+        return original_new_offset(self, tp)
+
+    async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        if not _installed["strict"](tp.topic):
+            await original_add_gap(self, tp, offset_from, offset_to)
 
     _new_offset.omnibus_head_gap = True  # type: ignore[attr-defined]
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    Consumer._add_gap = _add_gap  # type: ignore[method-assign]
+
+
+def _seek_when_old(consumer: Any, tp: Any, committed: int) -> None:
+    since: dict[Any, tuple[int, float]] = consumer.__dict__.setdefault("_omnibus_head_gap_since", {})
+    now = _installed["clock"]()
+    if tp not in since or since[tp][0] != committed:
+        since[tp] = (committed, now)
+        return
+    if now - since[tp][1] < _installed["seek_after_s"]:
+        return
+    since[tp] = (committed, now)
+    log.warning("records before the acknowledged ones were skipped; seeking back to the committed offset",
+                topic=tp.topic, partition=tp.partition, committed=committed)
+    asyncio.ensure_future(consumer.seek(tp, committed))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -96,6 +97,14 @@ class EventProducer:
     ) -> None:
         await self.stop()
 
+    def encode_now(self, item: Outgoing | Tombstone) -> KafkaRecord | None:
+        """``encode`` when it needs no registry round trip, else None (await ``encode``)."""
+        if isinstance(item, Tombstone):
+            return KafkaRecord(item.topic, item.key.encode(), None, tuple(item.headers))
+        if self._topics.needs_io(item.topic, item.event, item.headers):
+            return None
+        return self._topics.serialize(item.topic, item.key, item.event, item.headers)
+
     async def encode(self, item: Outgoing | Tombstone) -> KafkaRecord:
         """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""
         if isinstance(item, Tombstone):
@@ -109,17 +118,22 @@ class EventProducer:
         return (await self.publish_many([item]))[0]
 
     async def publish_many(
-        self, items: Sequence[Outgoing | Tombstone], encoded: Sequence[KafkaRecord] | None = None
+        self, items: Sequence[Outgoing | Tombstone], encoded: Sequence[KafkaRecord] | None = None, *,
+        batched: bool = False,
     ) -> list[RecordMetadata]:
         """Publish a batch and wait until Kafka acknowledged every record (all serialized first);
-        ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice."""
+        ``encoded``: the items already serialized by ``encode`` (one per item), so nothing is encoded twice;
+        ``batched``: hand the records to Kafka one batch per partition (``send_batched``)."""
         records = list(encoded) if encoded is not None else [await self.encode(item) for item in items]
         started = time.perf_counter()
-        results = await self.send(records)
+        results = await (self.send_batched(records) if batched else self.send(records))
         latency = time.perf_counter() - started
-        for record in records:
-            EVENTS_PUBLISHED.labels(topic=record.topic).inc()
-            PUBLISH_LATENCY.labels(topic=record.topic).observe(latency)
+        counts = Counter(record.topic for record in records)  # metrics per topic, not per record
+        for topic, count in counts.items():
+            EVENTS_PUBLISHED.labels(topic=topic).inc(count)
+            observe = PUBLISH_LATENCY.labels(topic=topic).observe
+            for _ in range(count):
+                observe(latency)
         return results
 
     async def send(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
@@ -130,7 +144,7 @@ class EventProducer:
         try:
             futures = [
                 await self._producer.send(record.topic, value=record.value, key=record.key,
-                                          headers=list(record.headers) or None)
+                                          headers=list(record.headers) or None, partition=record.partition)
                 for record in records
             ]
             return list(await asyncio.gather(*futures))
@@ -138,6 +152,52 @@ class EventProducer:
             for topic in {record.topic for record in records}:
                 PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
             raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
+
+    async def send_batched(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
+        """``send``, with the records of each partition appended to one batch handed to Kafka whole
+        (``AIOKafkaProducer.send_batch``) instead of one ``send`` per record: the same partitions (the
+        producer's own partitioner), the same order within a partition, the same acknowledgement (the
+        batch's: acks=all, idempotent), a fraction of the CPU per record. Raises ``PublishError``."""
+        producer = self._producer
+        try:
+            for topic in {record.topic for record in records}:
+                await producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
+            per_partition: dict[tuple[str, int], list[int]] = {}
+            for index, record in enumerate(records):
+                # the partition ``send`` would choose: the producer's partitioner over aiokafka's lists
+                partition = producer._partition(record.topic, None, None, None, record.key, record.value)
+                per_partition.setdefault((record.topic, partition), []).append(index)
+            sent: list[tuple[asyncio.Future, list[tuple[int, int, int]]]] = []
+            for (topic, partition), indexes in per_partition.items():
+                batch, placed = producer.create_batch(), list[tuple[int, int, int]]()
+                for index in indexes:
+                    record = records[index]
+                    for _ in range(2):  # a full batch is handed over and the record goes into a new one
+                        appended = batch.append(key=record.key, value=record.value, timestamp=None,
+                                                headers=list(record.headers))
+                        if appended is not None or not placed:
+                            break
+                        sent.append((await producer.send_batch(batch, topic, partition=partition), placed))
+                        batch, placed = producer.create_batch(), []
+                    if appended is None:
+                        raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
+                                           retriable=False)
+                    placed.append((index, appended.offset, appended.timestamp))
+                batch.close()  # nothing else joins it, so the offsets above are the records' own
+                sent.append((await producer.send_batch(batch, topic, partition=partition), placed))
+            acknowledged = await asyncio.gather(*(future for future, _ in sent))
+        except KafkaError as exc:
+            for topic in {record.topic for record in records}:
+                PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
+            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
+        results: list[RecordMetadata] = [None] * len(records)
+        for meta, (_, placed) in zip(acknowledged, sent, strict=True):
+            for index, offset, timestamp in placed:  # as MessageBatch.done resolves a record's own future
+                results[index] = RecordMetadata(
+                    meta.topic, meta.partition, meta.topic_partition, meta.offset + offset,
+                    timestamp if meta.timestamp == -1 else meta.timestamp, meta.timestamp_type,
+                    meta.log_start_offset)
+        return results
 
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""

@@ -22,8 +22,9 @@ class KafkaRecord:
 
     topic: str
     key: bytes | None
-    value: bytes | None
+    value: bytes | None  # None: a tombstone
     headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+    partition: int | None = None  # None: the producer's partitioner (murmur2 of the key) decides
 
 
 class Topics:
@@ -32,6 +33,15 @@ class Topics:
     def __init__(self, default: Serializer, serializers: Mapping[str, Serializer] | None = None) -> None:
         self._default = default
         self._serializers = dict(serializers or {})
+        self._contexts: dict[str, SerdeContext] = {}  # per topic, for records without headers (immutable)
+
+    def _context(self, topic: str, headers: Headers) -> SerdeContext:
+        if headers:
+            return SerdeContext(topic=topic, headers=tuple(headers))
+        context = self._contexts.get(topic)
+        if context is None:
+            context = self._contexts[topic] = SerdeContext(topic=topic)
+        return context
 
     def serializer(self, topic: str) -> Serializer:
         return self._serializers.get(topic, self._default)
@@ -39,9 +49,9 @@ class Topics:
     def needs_io(self, topic: str, event: Event, headers: Headers = ()) -> bool:
         """True when serializing ``event`` would first ask the schema registry (run it off the event loop)."""
         is_ready = getattr(self.serializer(topic), "is_ready", None)
-        return is_ready is not None and not is_ready(event, SerdeContext(topic=topic, headers=tuple(headers)))
+        return is_ready is not None and not is_ready(event, self._context(topic, headers))
 
     def serialize(self, topic: str, key: str | None, event: Event, headers: Headers = ()) -> KafkaRecord:
         """Raises ``SerializationError`` for an event its schema refuses, ``SchemaRegistryError`` on an outage."""
-        value = self.serializer(topic)(event, SerdeContext(topic=topic, headers=tuple(headers)))
+        value = self.serializer(topic)(event, self._context(topic, headers))
         return KafkaRecord(topic, key.encode() if key is not None else None, value, tuple(headers))

@@ -32,7 +32,7 @@ class DedupeStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at REAL NOT NULL)")
         self._window_s = window_s
-        self._in_flight: dict[str, asyncio.Lock] = {}
+        self._in_flight: dict[str, asyncio.Future[None]] = {}  # id -> released when its claim ends
 
     def seen(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))
@@ -61,19 +61,25 @@ class DedupeStore:
 
     @asynccontextmanager
     async def claim(self, ids: Iterable[str]) -> AsyncIterator[None]:
-        """Hold the given ids so a concurrent delivery of the same id waits for this one to finish."""
-        locks = [self._in_flight.setdefault(i, asyncio.Lock()) for i in sorted(set(ids))]
-        for lock in locks:  # sorted order: no deadlock between overlapping batches
-            await lock.acquire()
+        """Hold the given ids so a concurrent delivery of the same id waits for this one to finish.
+
+        All of them are taken at once, only when none is held (no await between looking and taking),
+        so overlapping batches cannot deadlock; one future per claim, not a lock per id."""
+        wanted = set(ids)
+        while True:
+            held = {self._in_flight[i] for i in wanted if i in self._in_flight}
+            if not held:
+                break
+            await asyncio.wait(held)
+        released = asyncio.get_running_loop().create_future()
+        for i in wanted:
+            self._in_flight[i] = released
         try:
             yield
         finally:
-            for lock in locks:
-                lock.release()
-            for i in sorted(set(ids)):
-                held = self._in_flight.get(i)
-                if held is not None and not held.locked():
-                    del self._in_flight[i]
+            for i in wanted:
+                del self._in_flight[i]
+            released.set_result(None)
 
     def close(self) -> None:
         self._db.close()

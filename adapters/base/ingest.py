@@ -16,8 +16,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from io import BytesIO
 from typing import Any
 
 from adapters.base.errors import RejectedInput, Unavailable
@@ -25,7 +23,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher, SubmitResult
 from bus.errors import PublishError, RawRecord, SerializationError
 from bus.logging import get_logger
-from bus.serde.avro_body import write_body
+from bus.serde.avro_body import encode_body
 from schemas.catalog import default_catalog
 
 log = get_logger(__name__)
@@ -74,7 +72,7 @@ def conforms(record: MappedRecord) -> MappedRecord:
     for outgoing in record.events:
         try:
             event = outgoing.event
-            write_body(BytesIO(), catalog.get(event.schema).parsed, event.value, event.schema)
+            encode_body(catalog.get(event.schema).parsed, event.value, event.schema)
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
     return record
@@ -93,8 +91,22 @@ def _map(to_record: Callable[[Any], MappedRecord | None], native: Any) -> Mapped
     except RejectedInput:
         raise
     except INPUT_ERRORS as exc:
-        log.error("a mapper failed on input it should have refused", error_type=type(exc).__name__)
-        raise RejectedInput(f"the record cannot be read ({type(exc).__name__})", code="unmappable") from exc
+        raise _unmappable(exc) from exc
+
+
+def _map_at(to_record: Callable[[int, Any], MappedRecord | None], index: int, native: Any) -> MappedRecord | None:
+    """``_map`` of the item at ``index`` (without a partial per item)."""
+    try:
+        return to_record(index, native)
+    except RejectedInput:
+        raise
+    except INPUT_ERRORS as exc:
+        raise _unmappable(exc) from exc
+
+
+def _unmappable(exc: BaseException) -> RejectedInput:
+    log.error("a mapper failed on input it should have refused", error_type=type(exc).__name__)
+    return RejectedInput(f"the record cannot be read ({type(exc).__name__})", code="unmappable")
 
 
 async def ingest(
@@ -116,9 +128,9 @@ async def ingest(
         try:
             if item.error is not None:
                 raise item.error
-            record = _map(partial(to_record, index), item.native)
+            record = _map_at(to_record, index, item.native)
             if record is not None:  # checked against its schemas by encoding it, once, for Kafka
-                record = await publisher.encode(record)
+                record = publisher.encode_now(record) or await publisher.encode(record)
         except RejectedInput as error:
             outcome.refused.append((index, describe(index, error) if describe else error))
             continue

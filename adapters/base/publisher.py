@@ -62,6 +62,20 @@ class AdapterPublisher:
         self._publish_timeout_s = publish_timeout_s
         self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
 
+    def encode_now(self, record: MappedRecord) -> MappedRecord | None:
+        """``encode`` without the event loop, or None when an event's schema must first be fetched from
+        the registry (then await ``encode``). Raises as ``encode`` does."""
+        try:
+            encoded = []
+            for outgoing in record.events:
+                kafka_record = self._producer.encode_now(outgoing)
+                if kafka_record is None:
+                    return None
+                encoded.append(kafka_record)
+        except SerializationError as exc:
+            raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
+        return MappedRecord(record.dedupe_id, record.events, tuple(encoded))
+
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
 
@@ -107,7 +121,8 @@ class AdapterPublisher:
 
     async def _publish(self, events: list, ids: list[str], encoded: list[KafkaRecord] | None = None) -> None:
         publish = asyncio.ensure_future(
-            self._producer.publish_many(events) if encoded is None else self._producer.publish_many(events, encoded))
+            self._producer.publish_many(events) if encoded is None
+            else self._producer.publish_many(events, encoded, batched=True))
         try:
             await asyncio.wait_for(asyncio.shield(publish), self._publish_timeout_s)
         except (TimeoutError, asyncio.CancelledError) as exc:

@@ -5,7 +5,9 @@ with ``SO_REUSEPORT``: the kernel spreads incoming connections over them (Linux 
 share the dedupe store, an SQLite file in WAL mode, so a redelivery that reaches another worker is
 still recognised as already published. Two deliveries of one source id arriving at two workers at the
 same instant can both publish: ``DedupeStore.claim`` serialises them only within a process. Their events
-then carry the same deterministic event ids (``bus.envelope``), which processors dedupe on.
+then carry the same deterministic event ids (``bus.envelope``), which processors dedupe on. (Closing that
+window would take a claims table in the shared file, taken in its own write transaction before
+publishing, released on failure and taken over when stale: one more SQLite transaction per request.)
 
 The parent only supervises: SIGTERM/SIGINT is passed on to every worker (each drains and flushes
 Kafka, as a single adapter does); if a worker dies, the others are stopped and the parent exits with

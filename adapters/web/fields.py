@@ -101,15 +101,21 @@ def text(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def text_map(values: Mapping[str, Any], *, skip: Iterable[str] = ()) -> dict[str, str]:
-    skipped = set(skip)
-    result = {}
-    for key, value in values.items():
+def text_map(
+    values: Mapping[str, Any], *, skip: Iterable[str] = (), only: Iterable[str] | None = None,
+    into: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """``values`` as Avro map text (``text``), without null values and the ``skip`` keys; ``only``: just
+    these keys, in this order; ``into``: added to (and returned) instead of a new map."""
+    result: dict[str, str] = {} if into is None else into
+    skipped = set(skip) if skip else ()
+    pairs = ((key, values[key]) for key in only if key in values) if only is not None else values.items()
+    for key, value in pairs:
         if key in skipped:
             continue
-        rendered = text(value)
+        rendered = value if type(value) is str else text(value)
         if rendered is not None:
-            result[str(key)] = rendered
+            result[key if type(key) is str else str(key)] = rendered
     return result
 
 

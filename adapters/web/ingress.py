@@ -74,7 +74,9 @@ class WebIngress:
             field: payload[field] for field in ("context", "integrations") if isinstance(payload.get(field), dict)}
         if isinstance(payload.get("sentAt"), str):  # the batch's sentAt stands for messages without their own
             shared["sentAt"] = payload["sentAt"]
-        messages: list[tuple[str | None, Any]] = [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch]
+        messages: list[tuple[str | None, Any]] = (
+            [(None, {**shared, **m} if isinstance(m, dict) else m) for m in batch] if shared
+            else [(None, m) for m in batch])
         return await self._ingest(request, source, messages, started, received_at, single=False, utf8=utf8)
 
     async def _preflight(self, request: web.Request) -> web.Response:

@@ -49,6 +49,7 @@ class _Message:
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
     customer: Found  # the person plus identifiers in context.traits, with what was rejected
+    correlation_id: str  # shared by every event mapped from the message
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
 
     def original(self) -> dict[str, str]:
@@ -66,6 +67,10 @@ class SegmentMapper:
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
+        # looked up once here rather than per message
+        self._trait_pairs = tuple(
+            (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
+        self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
 
     def __call__(
         self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None
@@ -84,14 +89,17 @@ class SegmentMapper:
         if not person.identifiers:
             raise errors.missing_identity()
         context_traits = fields.obj(fields.obj(message, "context"), "traits")
-        customer = Found().extend(person).extend(self._trait_identifiers(context_traits))
+        in_traits = self._trait_identifiers(context_traits)
+        # the person's identifiers are already distinct: without identifiers in traits they are the customer's
+        customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
         occurred_at, device_time = fields.timestamp(
             message, received, tolerance_s=self._settings.future_tolerance_s,
             source_system=self._settings.source_system,
         )
-        parsed = _Message(message, source, fields.message_id(message, kind), occurred_at, received,
-                          person.records(), customer, device_time)
-        events = getattr(self, f"_{kind}")(parsed)
+        message_id = fields.message_id(message, kind)
+        parsed = _Message(message, source, message_id, occurred_at, received, person.records(), customer,
+                          self._correlation(source, message_id), device_time)
+        events = self._calls[kind](parsed)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
@@ -160,23 +168,21 @@ class SegmentMapper:
         return make_envelope(
             source_system=self._settings.source_system, channel="WEB", source_event_id=m.message_id,
             occurred_at=m.occurred_at, discriminator=f"{m.source}/{what}", site=self._settings.site,
-            received_at=m.received_at, correlation_id=self._correlation(m),
+            received_at=m.received_at, correlation_id=m.correlation_id,
         )
 
-    def _correlation(self, m: _Message) -> str:
+    def _correlation(self, source: str, message_id: str) -> str:
         """Every event mapped from one message shares one correlation id."""
-        return event_id(self._settings.source_system, m.message_id, f"{m.source}/message")
+        return event_id(self._settings.source_system, message_id, f"{source}/message")
 
     def _customer(self, m: _Message) -> list[Identifier]:
         return m.customer.records()
 
     def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
         """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""
-        pairs = [
-            (kind, traits[name]) for kind, names in self._settings.identifier_traits.items() for name in names
-            if name in traits
-        ]
-        return self._normaliser.collect(pairs)
+        if not traits:
+            return Found()
+        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits])
 
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
@@ -191,7 +197,9 @@ class SegmentMapper:
         self, m: _Message, kind: str, name: str | None, outcome: str, properties: dict[str, Any]
     ) -> Outgoing:
         page = fields.obj(fields.obj(m.body, "context"), "page")
-        facts = {**fields.text_map({f: page[f] for f in PAGE_FIELDS if f in page}), **fields.text_map(properties)}
+        # the page's fields, then the properties (a property named like one replaces its value in place)
+        facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
+        fields.text_map(properties, into=facts)
         facts["source"] = m.source
         facts.update(m.original())
         value = {

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
 import fastavro
 
 from bus.errors import SerializationError
+from bus.serde.avro_writer import Defer, compile_writer
 from bus.serde.base import SerdeContext
+
+# id(parsed schema) -> (the schema, kept so its id is not reused; its compiled writer or None)
+_WRITERS: dict[int, tuple[Any, Callable[[Any], bytes] | None]] = {}
+
+
+def encode_body(parsed_schema: Any, value: dict[str, Any], schema_name: str) -> bytes:
+    """``value``'s Avro binary body: through the schema's compiled writer (``avro_writer``) when it
+    covers the value, else through fastavro, as ``write_body``. Raises ``SerializationError``."""
+    entry = _WRITERS.get(id(parsed_schema))
+    if entry is None or entry[0] is not parsed_schema:
+        entry = _WRITERS[id(parsed_schema)] = (parsed_schema, compile_writer(parsed_schema))
+    if entry[1] is not None:
+        try:
+            return entry[1](value)
+        except Defer:
+            pass
+    buffer = BytesIO()
+    write_body(buffer, parsed_schema, value, schema_name)
+    return buffer.getvalue()
 
 
 def write_body(buffer: BytesIO, parsed_schema: Any, value: dict[str, Any], schema_name: str) -> None:

@@ -7,14 +7,13 @@ several event types, each with its own evolution history.
 from __future__ import annotations
 
 import struct
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 import fastavro
 from fastavro.schema import fullname
 
 from bus.errors import SchemaRegistryError, SerializationError
-from bus.serde.avro_body import read_body, write_body
+from bus.serde.avro_body import encode_body, read_body
 from bus.serde.base import Event, SerdeContext
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaNotFound
@@ -47,10 +46,7 @@ class ConfluentSerializer:
             raise SerializationError(f"unknown schema {event.schema!r} for topic {ctx.topic}") from exc
         # A registry outage propagates as a (retriable) SchemaRegistryError: it is not a bad record.
         schema_id = self._registry.register(subject_for(ctx.topic, schema.fullname), schema.schema)
-        buffer = BytesIO()
-        buffer.write(HEADER.pack(MAGIC, schema_id))
-        write_body(buffer, schema.parsed, event.value, schema.fullname)
-        return buffer.getvalue()
+        return HEADER.pack(MAGIC, schema_id) + encode_body(schema.parsed, event.value, schema.fullname)
 
 
 class ConfluentDeserializer:

@@ -8,10 +8,9 @@ older one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from io import BytesIO
 
 from bus.errors import SerializationError
-from bus.serde.avro_body import read_body, write_body
+from bus.serde.avro_body import encode_body, read_body
 from bus.serde.base import Event, SerdeContext
 from schemas.catalog import EventSchema, SchemaCatalog
 from schemas.errors import SchemaNotFound
@@ -29,11 +28,7 @@ class SingleObjectSerializer:
             schema = self._catalog.get(event.schema)
         except SchemaNotFound as exc:
             raise SerializationError(f"unknown schema {event.schema!r} for topic {ctx.topic}") from exc
-        buffer = BytesIO()
-        buffer.write(MAGIC)
-        buffer.write(schema.fingerprint)
-        write_body(buffer, schema.parsed, event.value, schema.fullname)
-        return buffer.getvalue()
+        return MAGIC + schema.fingerprint + encode_body(schema.parsed, event.value, schema.fullname)
 
 
 class SingleObjectDeserializer:

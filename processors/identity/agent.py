@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ from bus.topics import (
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
+from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
@@ -50,6 +52,7 @@ from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loa
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
+from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import (
     RoutingSerializer,
     bundle,
@@ -109,7 +112,9 @@ class IdentityProcessor:
         self.book = book if book is not None else ProfileBook.from_registry()
         self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
-        self.intake = Intake(self.normalizer, self.book)
+        self.view = AssignmentView(identity.fast_path_identifiers) if identity.fast_path else None
+        self.intake = Intake(self.normalizer, self.book, view=self.view)
+        self.view_feed = ViewFeed(settings, self.view, deserializer) if self.view is not None else None
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
                                    dedupe_window=identity.dedupe_window)
         self.announcer = Announcer(settings.topics, self.load_event)
@@ -143,6 +148,8 @@ class IdentityProcessor:
         async with self._producer_started:
             if not self._producer_running:
                 await self.producer.start()
+                if self.view_feed is not None:
+                    await self.view_feed.start()
                 self._producer_running = True
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
@@ -156,6 +163,8 @@ class IdentityProcessor:
     async def stop_producer(self) -> None:
         async with self._producer_started:
             if self._producer_running:
+                if self.view_feed is not None:
+                    await self.view_feed.stop()
                 await self.producer.stop()
                 self._producer_running = False
 
@@ -226,6 +235,7 @@ class IdentityProcessor:
         stamp = self.fence.stamp()
         batch = Overlay(self.store)
         outputs: list[Output] = []
+        kinds: Counter[str] = Counter()  # protocol messages handled, by kind: counted once per batch
         for event in events:
             message = event.message
             try:
@@ -240,7 +250,7 @@ class IdentityProcessor:
                 if partition_of(node, self.graph_partitions or 1) != message.partition:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
                     continue
-                await self._handle(batch, outputs, message, node, body)
+                await self._handle(batch, outputs, kinds, message, node, body)
         if not self.fence.allows(stamp, {(e.message.topic, e.message.partition) for e in events}):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
@@ -249,14 +259,21 @@ class IdentityProcessor:
             return
         await self.publish(outputs)
         batch.commit()
+        # The new states are acknowledged before faust may commit the batch's offsets (it acks the
+        # events when this returns); a crash before that replays the batch on the old state.
+        await self.producer.send(self.store.drain_changelog())
+        if self.view is not None:
+            self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
+        for name, count in kinds.items():
+            metrics.GRAPH_MESSAGES.labels(kind=name).inc(count)
         for output in outputs:
             if isinstance(output, SharedMarked):
                 log.info("identifier is shared and stops linking", type=kind_of(output.identifier),
                          customers=output.customers)
 
     async def _handle(
-        self, batch: Overlay, outputs: list[Output], record: Any, node: str, body: AnyMessage
+        self, batch: Overlay, outputs: list[Output], kinds: Counter[str], record: Any, node: str, body: AnyMessage,
     ) -> None:
         transaction = Overlay(batch)
         try:
@@ -271,7 +288,7 @@ class IdentityProcessor:
             return
         transaction.commit()
         outputs.extend(produced)
-        metrics.GRAPH_MESSAGES.labels(kind=kind(body)).inc()
+        kinds[kind(body)] += 1
 
     async def publish(self, outputs: Sequence[Output]) -> None:
         items: list[Outgoing | Tombstone] = []

@@ -76,6 +76,10 @@ class IdentitySettings(BaseModel):
     )
     batch_size: int = Field(500, gt=0, description="Records handled per batch (one acknowledgement wait).")
     batch_within_s: float = Field(0.02, gt=0, description="Longest wait to fill a batch.")
+    fast_path: bool = Field(True, description="Send repeat contacts straight to their customer's root (#9).")
+    fast_path_identifiers: int = Field(
+        1_000_000, gt=0, description="Identifiers the fast path's view of customer.identifiers.v1 holds at most."
+    )
     match_prior: float = Field(DEFAULT_PRIOR, description="log2 prior odds that a candidate pair is one person.")
     match_merge_at: float = Field(
         DEFAULT_MERGE_AT, description="Match weight (bits) at or above which two customers merge."

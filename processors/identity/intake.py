@@ -15,7 +15,8 @@ from datetime import datetime
 
 from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
-from processors.identity.graph.messages import EventRef, Visit
+from processors.identity.fastpath import AssignmentView
+from processors.identity.graph.messages import EventRef, Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -46,9 +47,20 @@ def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
     return EventRef(topic, event.schema, raw)
 
 
-def ref_loader(deserializer: Deserializer) -> Callable[[EventRef], Event]:
+def ref_loader(deserializer: Deserializer, *, remember: int = 1024) -> Callable[[EventRef], Event]:
+    """Decodes a saga's event reference; the last ``remember`` events decoded are kept, because a contact
+    is decoded twice in one batch (its profile at the customer root, then its re-keyed copy)."""
+    recent: dict[tuple[str, bytes], Event] = {}
+
     def load(ref: EventRef) -> Event:
-        return deserializer(ref.record, SerdeContext(topic=ref.topic))
+        key = (ref.topic, ref.record)  # bytes cache their hash: the second look-up of the same ref is cheap
+        event = recent.get(key)
+        if event is None:
+            event = deserializer(ref.record, SerdeContext(topic=ref.topic))
+            if len(recent) >= remember:
+                del recent[next(iter(recent))]
+            recent[key] = event
+        return event
 
     return load
 
@@ -67,11 +79,14 @@ def _micros(value: datetime) -> int:
 
 class Intake:
     def __init__(
-        self, normalizer: IdentifierNormalizer, book: ProfileBook, *, clock: Callable[[], float] = time.time
+        self, normalizer: IdentifierNormalizer, book: ProfileBook, *, clock: Callable[[], float] = time.time,
+        view: AssignmentView | None = None,
     ) -> None:
+        """``view``: where repeat contacts find their customer (``fastpath``); None sends every event the slow way."""
         self._normalizer = normalizer
         self._book = book
         self._clock = clock
+        self._view = view
 
     def identifiers(self, raw: list[dict[str, str]]) -> tuple[list[Identifier], list[Rejected]]:
         accepted: dict[str, Identifier] = {}
@@ -104,9 +119,11 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            message = Visit(saga)
-            if (size := len(encode_message(saga.ids[0], message))) > MAX_SAGA_BYTES:
+            claim = self._view.claim(saga.ids) if self._view is not None and not lookup_only else None
+            node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
+            # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)
+            if (size := len(encode_message(node, message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
-            outputs.append(Send(saga.ids[0], message))
+            outputs.append(Send(node, message))
         return outputs

@@ -7,6 +7,9 @@ Counters, summed over workers; current sizes follow from them, e.g. customers no
 
 from __future__ import annotations
 
+from collections import Counter as Counter_
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 from bus.metrics import LATENCY_BUCKETS_S
@@ -55,24 +58,29 @@ UPDATE_LATENCY = Histogram(
 
 
 def observe(outputs: list[Output], now: float) -> None:
+    """Count a batch's decisions: each counter is moved once per label per batch, not once per output."""
+    tally: Counter_[tuple[Any, ...]] = Counter_()
     for output in outputs:
-        if isinstance(output, Created):
-            CUSTOMERS_CREATED.inc()
+        kind = type(output)
+        if kind is Resolved or kind is Unresolved:
+            tally[(EVENTS_RESOLVED, "resolved" if kind is Resolved else "unresolved")] += 1
+            if output.started_at:  # type: ignore[union-attr]
+                UPDATE_LATENCY.observe(max(now - output.started_at, 0.0))  # type: ignore[union-attr]
+        elif kind is Assigned:
+            tally[(ASSIGNMENTS,)] += 1
+        elif isinstance(output, Created):
+            tally[(CUSTOMERS_CREATED,)] += 1
             for key in output.identifiers:
-                IDENTIFIERS_LINKED.labels(type=kind_of(key)).inc()
+                tally[(IDENTIFIERS_LINKED, kind_of(key))] += 1
         elif isinstance(output, Linked):
-            IDENTIFIERS_LINKED.labels(type=kind_of(output.identifier)).inc()
+            tally[(IDENTIFIERS_LINKED, kind_of(output.identifier))] += 1
         elif isinstance(output, Merged):
-            MERGES.inc()
+            tally[(MERGES,)] += 1
         elif isinstance(output, Split):
-            SPLITS.inc()
+            tally[(SPLITS,)] += 1
         elif isinstance(output, Refused):
-            REFUSED_LINKS.labels(rule=output.lineage.rule).inc()
+            tally[(REFUSED_LINKS, output.lineage.rule)] += 1
         elif isinstance(output, SharedMarked):
-            SHARED_IDENTIFIERS.labels(type=kind_of(output.identifier)).inc()
-        elif isinstance(output, Assigned):
-            ASSIGNMENTS.inc()
-        elif isinstance(output, Resolved | Unresolved):
-            EVENTS_RESOLVED.labels(outcome="resolved" if isinstance(output, Resolved) else "unresolved").inc()
-            if output.started_at:
-                UPDATE_LATENCY.observe(max(now - output.started_at, 0.0))
+            tally[(SHARED_IDENTIFIERS, kind_of(output.identifier))] += 1
+    for (metric, *labels), count in tally.items():
+        (metric.labels(*labels) if labels else metric).inc(count)

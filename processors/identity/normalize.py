@@ -33,6 +33,9 @@ def canonical_national_id(raw: str) -> str:
     return _canonical(raw, load_identifier_settings().national_id_schemes)[1]
 
 
+REMEMBERED = 65_536  # distinct raw identifiers whose normal form is kept (~20 MB at the longest values)
+
+
 class IdentifierNormalizer:
     """``normalize({"type", "value"})`` → ``Identifier`` or ``Rejected`` (rule and a masked value)."""
 
@@ -43,9 +46,23 @@ class IdentifierNormalizer:
             shared, region=settings.default_region, component="identity", block_placeholders=True,
             blocked=settings.blocked_values, key=key.encode(),
         )
+        self._accepted: dict[tuple[str, str], Identifier] = {}
 
     def token(self, kind: str, canonical: str) -> str:
         return self._shared.token(kind, canonical)
 
     def normalize(self, raw: dict[str, str]) -> Identifier | Rejected:
-        return self._shared.normalise(str(raw.get("type", "UNKNOWN")), raw.get("value"))
+        """Accepted values are remembered (the last ``REMEMBERED`` distinct ones): repeat contacts carry the
+        same identifiers again, and parsing a phone or an e-mail costs 0.3–1 ms; a refusal is not
+        remembered, so it is counted (``omnibus_identifiers_rejected_total``) every time."""
+        kind, value = raw.get("type", "UNKNOWN"), raw.get("value")
+        key = (kind, value) if isinstance(kind, str) and isinstance(value, str) else None
+        found = self._accepted.get(key) if key is not None else None
+        if found is not None:
+            return found
+        result = self._shared.normalise(str(kind), value)
+        if key is not None and isinstance(result, Identifier):
+            if len(self._accepted) >= REMEMBERED:
+                del self._accepted[next(iter(self._accepted))]  # the oldest first
+            self._accepted[key] = result
+        return result

@@ -13,8 +13,8 @@ import json
 from collections.abc import Sequence
 
 import msgspec
-from aiokafka.partitioner import murmur2
 
+from bus.partitioner import key_hash
 from bus.serde import Event, SerdeContext, Serializer
 from processors.identity.graph import legacy
 from processors.identity.graph.messages import AnyMessage
@@ -60,7 +60,7 @@ def decode_record(data: bytes | None, key: str = "") -> list[Addressed]:
 
 def partition_of(node: str, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2, as the producer and the tables use) gives ``node``."""
-    return (murmur2(node.encode()) & 0x7FFFFFFF) % partitions
+    return key_hash(node.encode()) % partitions  # murmur2, remembered for recent keys (bus.partitioner)
 
 
 def bundle(sends: Sequence[Send], partitions: int, max_bytes: int = MAX_BUNDLE_BYTES) -> list[tuple[str, bytes]]:

@@ -88,9 +88,14 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     expected = {key: owner for key in graph.store.nodes
                 if key in linked and not is_customer(key) and (owner := graph.customer_of(key)) is not None}
     assigned = report.add(Check("identity: every identifier of an accepted input is assigned", len(expected)))
+    first_event: dict[str, str] = {}
+    for event_id, keys in recomputed.identifiers_of.items():
+        for key in keys:
+            first_event.setdefault(key, event_id)
     for key in sorted(expected):
         if key not in rows:
-            assigned.fail(f"{shown(key)} has no row on customer.identifiers")
+            assigned.fail(f"{shown(key)} (first linked by event {first_event.get(key)}) has no row on "
+                          "customer.identifiers")
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}

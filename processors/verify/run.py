@@ -27,6 +27,7 @@ from bus.topics import (
     HANDOFF_TICKS,
     TopicSpec,
 )
+from processors.handoffs.config import HandoffPolicy
 from processors.identity.config import IdentitySettings
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed, read_topics
@@ -54,9 +55,11 @@ def _decision(record: Replayed) -> str | None:
 
 def verify(
     settings: OmnibusSettings, *, processors: Sequence[str] = PROCESSORS, ledger: Path | None = None,
-    identity: IdentitySettings | None = None, book: ProfileBook | None = None, handoffs_policy: Path | None = None,
+    identity: IdentitySettings | None = None, book: ProfileBook | None = None,
+    handoffs_policy: HandoffPolicy | Path | None = None,
 ) -> Report:
-    """Read the run back and check it; ``identity``/``book``: as the workers ran (default: from the environment).
+    """Read the run back and check it; ``identity``/``book``/``handoffs_policy`` (a policy or its file): as the
+    workers ran (default: from the environment).
 
     Raises ``ValueError`` for an unknown processor or a malformed ledger, ``TimeoutError`` when a topic
     does not deliver up to its end offsets.
@@ -114,7 +117,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     check_copies("customer.contacts", outputs.contacts, report, lambda key: final_customer(key, survivors))
 
 
-def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy_file: Path | None,
+def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy: HandoffPolicy | Path | None,
               dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
     from processors.handoffs.config import load_handoffs_settings, load_policy
     from processors.replay.cli import last_tick, now_us
@@ -122,7 +125,8 @@ def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy_file: P
     from processors.verify.handoffs import check_handoffs
 
     handoffs = load_handoffs_settings()
-    policy = load_policy(policy_file or handoffs.policy_file)
+    if not isinstance(policy, HandoffPolicy):
+        policy = load_policy(policy or handoffs.policy_file)
     inputs = _of(records, settings, HANDOFF_EVENTS)
     rebuilt, _ = rebuild(inputs, policy, handoffs.source_system, last_tick(_of(records, settings, HANDOFF_TICKS))
                          or now_us())

@@ -1,194 +1,173 @@
-"""Benchmark: identity processor events/s next to a bare faust pass-through agent, and state memory.
+"""Benchmark (#9 "Done when"): the identity processor beside a bare aiokafka loop, a bare faust pass-through
+and the single-writer baseline, with Kafka in the loop; its scaling, latency and state memory.
 
-    .venv/bin/python -m tests.bench.identity --events 20000 --memory-identifiers 200000
+    .venv/bin/python -m tests.bench.identity --events 20000 --memory-identifiers 1000000
 
-Both throughput runs consume the same pre-loaded input (half IdentifiersObserved, half
-InteractionRecorded; 1-3 identifiers of one person per event) with one worker on the same broker,
-timed from the first record consumed to the last one done. The baseline forwards every record's
-bytes to another topic with faust's own producer: the cost of faust + Kafka alone. Memory: the graph
-and profile state of ``--memory-identifiers`` identifiers, built by the same handlers in process and
-measured with tracemalloc in the form faust's memory store holds it (bytes keys, JSON-decoded values).
-Without ``--bootstrap-servers`` a throw-away local broker is started (``bus.stack``).
+Every run is a worker process (``tests.bench.identity_worker``) on a fresh set of topics of one local
+broker. Input: ``identity_workload.contact_mix`` (contacts; 80% repeat an identifier combination seen
+before, 20% are a new person or a known person with a new identifier). Rates run from the first output
+record to the last (Kafka CreateTime; start-up excluded), over input loaded before the worker started.
+Worker CPU is read from /proc every 50 ms and taken over the same window. Two workers: both started,
+warmed up and in a Stable group before the input is loaded; compared with one worker run the same way.
+Latency: input paced at half the one-worker rate; event → its record on ``customer.contacts``
+(CreateTime of each). Memory: graph and profile state of ``--memory-identifiers`` identifiers built in
+process by the same handlers, measured with tracemalloc as faust's memory store holds it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import tempfile
 import time
-import tracemalloc
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bus.app import create_app
-from bus.producer import EventProducer, Outgoing
-from bus.serde import build_serde
+from bus.config import OmnibusSettings
 from bus.topic_admin import apply_topics
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, TopicSpec
-from processors.identity import metrics
-from processors.identity.agent import IdentityProcessor
-from tests.bench.identity_workload import events as workload
-from tests.processors.identity.support import Harness, interaction, settings as identity_settings
+from tests.bench.identity_report import report
+from tests.bench.identity_runs import (
+    Item,
+    Workers,
+    in_times,
+    load,
+    load_paced,
+    out_times,
+    output_topic,
+    stalled_partitions,
+    wait_for_group,
+    wait_for_records,
+)
+from tests.bench.identity_state import baseline_memory
+from tests.bench.identity_worker import SINK
+from tests.bench.identity_workload import CONTACTS, contact_mix
 from tests.support.settings import settings_with_topics
 
+try:  # the proto package's measurement, part by part, once it has landed
+    from tests.bench.identity_memory import state_memory
+except ImportError:
+    from tests.bench.identity_state import state_memory
+
 RESULTS = Path(__file__).parent / "results" / "identity.md"
-SINK = TopicSpec("bench.sink.v1", "Where the pass-through baseline forwards records.", key="as consumed")
+WARMUP = 200  # events a live-loaded run sends first and waits for (workers assigned and running)
+WARMUP_S = 120.0  # the longest wait for them
 
 
-async def _load(settings, items) -> None:  # type: ignore[no-untyped-def]
-    serializer, _ = build_serde(settings.registry)
-    async with EventProducer(settings, serializer) as producer:
-        for start in range(0, len(items), 2000):
-            await producer.publish_many([Outgoing(f"{settings.topics.prefix}.{suffix}", key, event)
-                                         for suffix, key, event in items[start:start + 2000]])
+@dataclass(frozen=True)
+class Measured:
+    kind: str
+    workers: int
+    events: int
+    seconds: float  # first output record to last
+    cpu_s: float  # of the worker processes, same window
+
+    @property
+    def rate(self) -> float:
+        return (self.events - 1) / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def per_cpu_s(self) -> float:
+        return (self.events - 1) / self.cpu_s if self.cpu_s > 0 else float("nan")
 
 
-async def passthrough(bootstrap: str, items, partitions: int, datadir: Path) -> float:  # type: ignore[no-untyped-def]
+async def _finished(settings: OmnibusSettings, kind: str, wanted: list[str] | int, workers: Workers,
+                    timeout_s: float) -> dict[str, float]:
+    """The output times once every wanted event (ids, or a record count for the pass-throughs) is out."""
+    topic, deadline = output_topic(kind, settings), time.monotonic() + timeout_s
+    count = wanted if isinstance(wanted, int) else len(wanted)
+    while True:
+        await wait_for_records(settings, topic, count, workers, max(deadline - time.monotonic(), 1))
+        times = await out_times(settings, kind)
+        if isinstance(wanted, int) or all(event_id in times for event_id in wanted):
+            return times
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{kind}: {len(times)} of {count} events came out")
+        await asyncio.sleep(0.5)
+
+
+def _ids(items: list[Item]) -> list[str]:
+    return [event.value["envelope"]["event_id"] for _, _, event in items]
+
+
+async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int, workdir: Path, *,
+                  workers: int = 1, live: bool = False, timeout_s: float = 1800) -> Measured:
+    """One run. ``live``: start the workers, warm them up (and wait for a Stable group), then load."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
     await apply_topics(settings, [SINK])
-    await _load(settings, items)
-    app = create_app("bench-passthrough", settings, datadir=str(datadir / "passthrough"))
-    sink = app.topic(SINK.name(settings.topics))
-    names = [spec.name(settings.topics) for spec in (IDENTIFIERS_OBSERVED, CONTACT_EVENTS)]
-    marks: dict[str, float] = {}
-    done = asyncio.Event()
-    seen = 0
-
-    @app.agent(app.topic(*names))
-    async def forward(stream):  # type: ignore[no-untyped-def]
-        nonlocal seen
-        async for event in stream.events():
-            marks.setdefault("first", time.perf_counter())
-            await sink.send(key=event.message.key, value=event.message.value)
-            seen += 1
-            if seen == len(items):
-                await app.producer.flush()
-                marks["last"] = time.perf_counter()
-                done.set()
-
-    await app.start()
-    try:
-        await asyncio.wait_for(done.wait(), 600)
-    finally:
-        await app.stop()
-    return len(items) / (marks["last"] - marks["first"])
+    measured = items[WARMUP:] if live else items
+    if not live:
+        await load(settings, items)
+    async with Workers(kind, workers, settings, workdir) as running:
+        if live:  # every worker in the group first: no rebalance once events flow
+            await wait_for_group(settings, f"{settings.topics.prefix}.{kind}", workers, running)
+            await load(settings, items[:WARMUP])
+            try:
+                await _finished(settings, kind, _ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
+            except TimeoutError as exc:
+                raise TimeoutError(f"warm-up stalled: {exc}; {await stalled_partitions(settings, kind)}") from exc
+            await load(settings, measured)
+        wanted = len(items) if kind in ("aiokafka", "faust") else _ids(measured)
+        times = await _finished(settings, kind, wanted, running, timeout_s)
+    stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
+    first, last = stamps[0], stamps[-1]
+    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last))
 
 
-def _resolved() -> float:
-    return sum(metrics.EVENTS_RESOLVED.labels(outcome=o)._value.get() for o in ("resolved", "unresolved"))
-
-
-async def identity(bootstrap: str, items, partitions: int, datadir: Path) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,
+                  timeout_s: float = 1800) -> list[float]:
+    """Event → announcement latencies (ms) of the identity processor with input paced at ``rate``."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
-    await _load(settings, items)
-    processor = IdentityProcessor(settings, identity_settings(), datadir=str(datadir / "identity"))
-    marks: dict[str, float] = {}
-    original = processor.intake_batch
-
-    async def timed_intake(events):  # type: ignore[no-untyped-def]
-        marks.setdefault("first", time.perf_counter())
-        await original(events)
-
-    processor.intake_batch = timed_intake  # type: ignore[method-assign]
-    before = _resolved()
-    messages_before = sum(s.value for m in metrics.GRAPH_MESSAGES.collect() for s in m.samples
-                          if s.name.endswith("_total"))
-    await processor.start()
-    try:
-        deadline = time.monotonic() + 900
-        while _resolved() - before < len(items):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{_resolved() - before:.0f} of {len(items)} events resolved")
-            await asyncio.sleep(0.01)
-        marks["last"] = time.perf_counter()
-    finally:
-        await processor.stop()
-    messages = sum(s.value for m in metrics.GRAPH_MESSAGES.collect() for s in m.samples
-                   if s.name.endswith("_total")) - messages_before
-    return len(items) / (marks["last"] - marks["first"]), messages / len(items)
-
-
-def state_memory(identifiers: int) -> dict[str, float]:
-    """Bytes of node and profile state per identifier, as the faust memory store would hold them."""
-    harness = Harness(identity_settings())
-    for index in range(0, identifiers, 2):
-        person = [("PHONE", f"+86139{index:08d}"), ("EMAIL", f"p{index}@example.org")]
-        if index % 10 == 0 and index:
-            person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
-        harness.feed(interaction(person, minutes=index % 1000), topic="bench.contact.events.v1")
-    store = harness.local.store
-    nodes_json = json.dumps(store.nodes)
-    profiles_json = json.dumps(store.profiles)
-    counted = sum(1 for key in store.nodes if not key.startswith("cus_"))
-    customers = len(store.nodes) - counted
-    del harness, store
-    tracemalloc.start()
-    nodes = {key.encode(): value for key, value in json.loads(nodes_json).items()}
-    after_nodes = tracemalloc.get_traced_memory()[0]
-    profiles = {key.encode(): value for key, value in json.loads(profiles_json).items()}
-    after_profiles = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del nodes, profiles
-    return {"identifiers": counted, "customers": customers, "graph_bytes": after_nodes / counted,
-            "profile_bytes": (after_profiles - after_nodes) / counted}
-
-
-def machine() -> str:
-    model = "unknown cpu"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    import faust
-
-    return (f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, faust-streaming "
-            f"{faust.__version__}, one local KRaft broker")
+    async with Workers("identity", 1, settings, workdir) as running:
+        await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, running)
+        await load(settings, items[:WARMUP])
+        await _finished(settings, "identity", _ids(items[:WARMUP]), running, timeout_s)
+        await load_paced(settings, items[WARMUP:], rate)
+        out = await _finished(settings, "identity", _ids(items[WARMUP:]), running, timeout_s)
+    sent = await in_times(settings, CONTACTS)
+    return sorted((out[i] - sent[i]) * 1000 for i in _ids(items[WARMUP:]))
 
 
 async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
-    items = workload(args.events)
-    baseline = await passthrough(bootstrap, items, args.partitions, workdir)
-    rate, hops = await identity(bootstrap, items, args.partitions, workdir)
+    load_before, started = os.getloadavg(), datetime.now(UTC)
+    items = contact_mix(args.events + WARMUP)
+    runs = {kind: await measure(kind, bootstrap, items, args.partitions, workdir, timeout_s=args.timeout)
+            for kind in ("aiokafka", "faust", "baseline", "identity")}
+    problems: list[str] = []
+    one = two = None
+    for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more
+        try:
+            one = one or await measure("identity", bootstrap, items, args.partitions, workdir, live=True,
+                                       timeout_s=args.timeout)
+            two = await measure("identity", bootstrap, items, args.partitions, workdir, workers=2, live=True,
+                                timeout_s=args.timeout)
+            break
+        except (TimeoutError, RuntimeError) as exc:  # the other figures still stand
+            problems.append(f"{'Two' if one else 'One'}-worker live run, attempt {attempt}: {exc}")
+    if args.skip_scaling:
+        problems.append("Two-worker comparison skipped (--skip-scaling).")
+    half = runs["identity"].rate / 2
+    latencies: list[float] = []
+    try:
+        paced = contact_mix(WARMUP + max(int(half * args.latency_seconds), 50), seed=11)
+        latencies = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
+    except (TimeoutError, RuntimeError) as exc:
+        problems.append(f"Latency not measured: {exc}")
     memory = state_memory(args.memory_identifiers)
-    per_million = 1_000_000 / 2**20
-    return "\n".join([
-        "# Identity processor benchmark",
-        "",
-        f"Command: `.venv/bin/python -m tests.bench.identity --events {args.events} --partitions {args.partitions} "
-        f"--memory-identifiers {args.memory_identifiers}`",
-        f"Machine: {machine()}.",
-        f"Input: {args.events} events (half IdentifiersObserved, half InteractionRecorded, 1-3 identifiers of one "
-        f"of {max(args.events // 4, 1)} people each), {args.partitions} partitions, one worker per run.",
-        "",
-        "| run | events/s |",
-        "|---|---|",
-        f"| bare faust pass-through agent (baseline, same run) | {baseline:,.0f} |",
-        f"| identity processor (normalise, resolve, announce, profile, contact stream) | {rate:,.0f} |",
-        f"| ratio identity / baseline | {rate / baseline:.3f} |",
-        "",
-        f"Graph protocol messages per event: {hops:.2f}.",
-        "",
-        f"Memory ({memory['identifiers']:,} identifiers in {memory['customers']:,} customers, every event a contact):",
-        "",
-        "| state | bytes per identifier | MiB per million identifiers |",
-        "|---|---|---|",
-        f"| identity graph (identifier + customer nodes) | {memory['graph_bytes']:,.0f} | "
-        f"{memory['graph_bytes'] * per_million:,.0f} |",
-        f"| screen-pop profiles (recent contacts, products) | {memory['profile_bytes']:,.0f} | "
-        f"{memory['profile_bytes'] * per_million:,.0f} |",
-        "",
-    ])
+    base_memory = baseline_memory(args.memory_identifiers)
+    return report(args, started, load_before, os.getloadavg(), items, runs, one, two, half, latencies, memory,
+                  base_memory, problems)
 
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--partitions", type=int, default=4)
-    parser.add_argument("--memory-identifiers", type=int, default=200_000)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--memory-identifiers", type=int, default=1_000_000)
+    parser.add_argument("--skip-scaling", action="store_true", help="no one- and two-worker live runs")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take")
     parser.add_argument("--bootstrap-servers", default=os.environ.get("OMNIBUS_TEST_BOOTSTRAP"))
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

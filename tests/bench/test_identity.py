@@ -1,4 +1,4 @@
-"""Keeps the identity benchmark runnable: a tiny run against the test broker."""
+"""Keeps the identity benchmark runnable: a tiny run against the test broker (no speed asserted)."""
 
 from pathlib import Path
 
@@ -9,9 +9,12 @@ from tests.bench.identity import main
 pytestmark = pytest.mark.kafka
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_identity_benchmark_runs(bootstrap_servers: str, tmp_path: Path) -> None:
-    report = main(["--events", "200", "--partitions", "2", "--memory-identifiers", "2000",
+    report = main(["--events", "300", "--partitions", "2", "--latency-seconds", "1", "--memory-identifiers", "2000",
+                   "--skip-scaling", "--timeout", "240",
                    "--bootstrap-servers", bootstrap_servers, "--output", str(tmp_path / "identity.md")])
-    assert "events/s" in report and "ratio identity / baseline" in report
+    for run in ("bare aiokafka", "bare faust", "single-writer baseline", "identity processor"):
+        assert run in report
+    assert "two workers" in report and "p99" in report and "met**" in report
     assert (tmp_path / "identity.md").read_text() == report

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import platform
@@ -47,6 +48,7 @@ from tests.support.settings import settings_with_topics
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).parent / "results" / "web_ingest.md"
 WRITE_KEY = "wk-bench"
+BASIC_AUTH = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()  # as analytics.js sends the key
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,10 @@ async def wait_healthy(session: aiohttp.ClientSession, url: str, process: subpro
 
 
 async def measure_adapter(
-    settings: OmnibusSettings, work: list[list[dict]], senders: int, workers: int, tmp: Path
-) -> Measured:
+    settings: OmnibusSettings, work: list[list[dict]], senders: int, workers: int, tmp: Path, single_events: int = 0,
+) -> tuple[Measured, Measured | None]:
+    """The batch load (``POST /v1/batch``), then ``single_events`` more track calls one per request
+    (``POST /v1/track``), each measured on its own, against one adapter process."""
     port = distinct_free_ports(1)[0]
     url = f"http://127.0.0.1:{port}"
     bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
@@ -181,11 +185,26 @@ async def measure_adapter(
             cpu_before = process_cpu_s(process.pid)
             seconds, latencies = await run_senders(bodies, senders, post)
             cpu_s = process_cpu_s(process.pid) - cpu_before
+            single = None
+            if single_events:
+                calls = [json.dumps(track_message(2 * 10**9 + n)).encode() for n in range(single_events)]
+
+                async def track(body: bytes) -> None:
+                    async with session.post(url + "/v1/track", data=body, headers={
+                            "Content-Type": "application/json", "Authorization": BASIC_AUTH}) as r:
+                        if r.status != 200:
+                            raise RuntimeError(f"adapter answered {r.status}: {await r.text()}")
+
+                cpu_before = process_cpu_s(process.pid)
+                single_seconds, single_latencies = await run_senders(calls, senders, track)
+                single = Measured(single_events, single_seconds, single_latencies,
+                                  sum(len(c) for c in calls) / single_events, process_cpu_s(process.pid) - cpu_before)
     finally:
         process.terminate()
         process.wait(60)
-    return Measured(sum(len(b) for b in work), seconds, latencies, sum(len(b) for b in bodies) / sum(len(b) for b in work),
-                    cpu_s)
+    batch = Measured(sum(len(b) for b in work), seconds, latencies,
+                     sum(len(b) for b in bodies) / sum(len(b) for b in work), cpu_s)
+    return batch, single
 
 
 async def measure_bare_producer(settings: OmnibusSettings, work: list[list[dict]], senders: int) -> Measured:
@@ -233,19 +252,26 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 2**20:.0f} GiB RAM, Python {platform.python_version()}, Linux {platform.release()}"
 
 
-def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str) -> str:
+def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str, single: Measured | None = None) -> str:
     ratio = adapter.events_per_s / bare.events_per_s
     rows = [
         (f"web hall ({args.workers} worker{'s' if args.workers > 1 else ''}): HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
         ("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare),
     ]
+    if single is not None:
+        rows.insert(1, (f"web hall, single calls: HTTP /v1/track, one event per request, {args.senders} senders", single))
     table = "\n".join(
         f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.cpu_us_per_event:.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
         for name, m in rows
     )
+    single_line = (
+        f"A single `/v1/track` call costs {single.cpu_us_per_event:.0f} µs of adapter CPU per event: HTTP, the dedupe"
+        " transaction and the Kafka request are paid per event there; it is far above 60 µs and is not the figure"
+        " the target is measured on."
+        if single is not None else "")
     return f"""# Web-hall batch ingest benchmark
 
-Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {args.workers}`
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {args.workers} --single-events {args.single_events}`
 on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
 
 Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
@@ -266,7 +292,10 @@ idempotent acks=all `AIOKafkaProducer` (same compression, linger and batch size)
 |---|---:|---:|---:|---:|---:|---:|
 {table}
 
-CPU per event: the adapter's processes {adapter.cpu_us_per_event:.0f} µs (target ≤ 60 µs), the bare producer
+The web hall's per-event figure, the one the ≤ 60 µs target is measured on, is the batch row: SDKs
+(analytics.js, the mobile and server libraries) send their events in `/v1/batch` requests. {single_line}
+
+CPU per event (batch): the adapter's processes {adapter.cpu_us_per_event:.0f} µs (target ≤ 60 µs: {"met" if adapter.cpu_us_per_event <= 60 else "NOT met"}), the bare producer
 {bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
 dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone).
 
@@ -279,9 +308,10 @@ async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> 
     settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
     work = batches(args.events, args.batch_size)
     with tempfile.TemporaryDirectory() as tmp:
-        adapter = await measure_adapter(settings, work, args.senders, args.workers, Path(tmp))
+        adapter, single = await measure_adapter(settings, work, args.senders, args.workers, Path(tmp),
+                                                args.single_events)
     bare = await measure_bare_producer(settings, work, args.senders)
-    return report(args, adapter, bare, broker)
+    return report(args, adapter, bare, broker, single)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -291,6 +321,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--senders", type=int, default=4, help="Concurrent senders (default 4).")
     parser.add_argument("--partitions", type=int, default=3, help="Partitions per topic (default 3).")
     parser.add_argument("--workers", type=int, default=1, help="Adapter worker processes (default 1).")
+    parser.add_argument("--single-events", type=int, default=2000,
+                        help="Then this many single /v1/track calls, measured apart (default 2000; 0: none).")
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"Markdown report (default {RESULTS}).")
     args = parser.parse_args(argv)

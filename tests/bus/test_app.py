@@ -11,7 +11,7 @@ from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.topics import CONTACT_EVENTS, DEAD_LETTERS
+from bus.topics import DEAD_LETTERS, IDENTIFIERS_OBSERVED
 from tests.support.kafka_io import read_dead_letters
 from tests.support.samples import identifiers_observed
 from tests.support.settings import settings_with_topics
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kafka
 async def test_poison_record_never_stalls_the_partition(bootstrap_servers: str, tmp_path: Path) -> None:
     settings = await settings_with_topics(bootstrap_servers, partitions=1)
     serializer, deserializer = build_serde(settings.registry)
-    topic_name = CONTACT_EVENTS.name(settings.topics)
+    topic_name = IDENTIFIERS_OBSERVED.name(settings.topics)
     app = create_app("poison-test", settings, datadir=str(tmp_path))
     seen: list[str] = []
     all_seen = asyncio.Event()

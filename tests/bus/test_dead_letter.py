@@ -6,7 +6,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.errors import RawRecord
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.topics import CONTACT_EVENTS, DEAD_LETTERS
+from bus.topics import DEAD_LETTERS, IDENTIFIERS_OBSERVED
 from tests.support.kafka_io import read_dead_letters, read_raw
 from tests.support.samples import identifiers_observed
 from tests.support.settings import settings_with_topics
@@ -19,7 +19,7 @@ POISON = b"\xc3\x01not-a-fingerprint-or-body"
 async def test_undecodable_record_lands_in_the_dead_letter_topic_and_the_rest_flows(bootstrap_servers: str) -> None:
     settings = await settings_with_topics(bootstrap_servers, partitions=1)
     serializer, deserializer = build_serde(settings.registry)
-    topic = CONTACT_EVENTS.name(settings.topics)
+    topic = IDENTIFIERS_OBSERVED.name(settings.topics)
     good_before, good_after = identifiers_observed("+8613800000001"), identifiers_observed("+8613800000002")
 
     async with EventProducer(settings, serializer) as producer:

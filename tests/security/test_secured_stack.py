@@ -5,7 +5,9 @@ the ``OMNIBUS_KAFKA__*`` settings that ``bus/kafka_client.py`` translates.
 The broker listens on SSL and SASL_SSL only (``BrokerSecurity(plaintext=False)``; its inter-broker and KRaft
 controller traffic is TLS too), so a component that connected in plaintext anywhere could not work: the effects
 checked at the end (screen pop from every channel, the offer on the query, handoffs, KPIs and identifier rows on
-their topics) prove that every client of every component used the secured connection.
+their topics, and ``omnibus verify`` over the same connection) prove that every client of every component used
+the secured connection. The processes' logs are scanned for the traffic's identifiers too. The legacy outbox
+relay, which needs PostgreSQL, runs in a test of its own.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from bus.config import OmnibusSettings, load_settings
 from bus.stack.kafka import KafkaBroker, wait_for_metadata
 from bus.stack.ports import distinct_free_ports
 from bus.stack.security import BrokerSecurity
-from bus.topics import CUSTOMER_IDENTIFIERS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES
+from bus.topics import BUSINESS_EVENTS, CUSTOMER_IDENTIFIERS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES
 from demo import traffic
 from demo.offers import OFFER_ID, OFFER_YAML
 from demo.people import customers
+from tests.security.identifier_scan import scan_lines
 from tests.support.kafka_io import read_events
 from tests.support.processes import Command, omnibus_command
 from tests.support.tls import TlsFiles, make_tls_files
@@ -185,11 +188,49 @@ async def test_the_whole_stack_runs_secured(
         dead_letters = [landed.event for landed in await read_events(settings, DEAD_LETTERS)]
     for name, command in commands.items():
         assert command.process.returncode == 0, (name, command.output[-3000:])
+    # The processes' own logs (INFO, JSON lines) carry no identifier of the traffic they handled.
+    lines = [line for command in commands.values() for line in command.lines]
+    assert len(lines) >= len(commands), "the processes logged nothing: is their output captured?"
+    leaked = scan_lines(lines, region="FR", known=[person.national_id for person in PEOPLE])
+    assert not leaked, [str(finding) for finding in leaked][:20]
+    # The run's verifier, over the same secured connection: every input reflected, no stale row, tables recomputed.
+    verified = run_once(["verify"], env | runs["handoffs"][1], tmp_path, timeout_s=300)  # the tracker's policy too
+    assert verified.returncode == 0, verified.stdout[-4000:] + verified.stderr[-2000:]
     assert profile["customer_id"]
     assert "omnibus.handoff.HandoffCreated" in {e.schema for e in handoff_events}, {e.schema for e in handoff_events}
     assert {e.schema for e in kpi_aggregates} == {"omnibus.kpi.KpiAggregate"}, {e.schema for e in kpi_aggregates}
     assert len({e.value["customer_id"] for e in assignments if e.value}) >= len(PEOPLE)
     assert not dead_letters, [e.value.get("error_message") for e in dead_letters][:5]
+
+
+@pytest.mark.postgres
+async def test_the_legacy_outbox_relay_publishes_over_sasl_ssl(
+    secured_broker: tuple[KafkaBroker, TlsFiles], postgres_dsn: str, tmp_path: Path
+) -> None:
+    """The one adapter command the stack above does not run (it needs PostgreSQL): ``adapter legacy relay``."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from tests.adapters.legacy.support import outbox_rows
+
+    broker, files = secured_broker
+    env = connection_env(broker, files, "SASL_SSL") | {
+        "OMNIBUS_TOPICS__PREFIX": f"secrelay{int(time.time()) % 100000}", "OMNIBUS_TOPICS__PARTITIONS": "2",
+        "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_ADAPTER_LEGACY__DATABASE_URL": postgres_dsn}
+    for args in (["topics", "apply"], ["adapter", "legacy", "install-outbox"]):
+        done = run_once(args, env, tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+    rows = outbox_rows()
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        for row in rows:
+            conn.execute("INSERT INTO omnibus_outbox (id, aggregate_type, aggregate_id, event_type, payload) "
+                         "VALUES (%s, %s, %s, %s, %s)", [row["id"], row["aggregate_type"], row["aggregate_id"],
+                                                         row["event_type"], Jsonb(row["payload"])])
+    settings = settings_of(env)
+    with omnibus_command(["adapter", "legacy", "relay"], env, tmp_path) as relay:
+        events = await wait_for_events(settings, BUSINESS_EVENTS, count=len(rows))
+    assert relay.process.returncode == 0, relay.output[-3000:]
+    assert len({e.value["envelope"]["event_id"] for e in events}) == len(rows)
 
 
 def drive(workdir: Path, env: dict[str, str], web: int, branch: int, call_center: int) -> None:
@@ -227,10 +268,10 @@ def every_channel(answer: tuple[int, Any]) -> dict[str, Any] | None:
     return profile if {"WEB", "CALL_CENTER", "BRANCH"} <= channels and products(profile) else None
 
 
-async def wait_for_events(settings: OmnibusSettings, spec: Any, timeout_s: float = 120.0) -> list:
+async def wait_for_events(settings: OmnibusSettings, spec: Any, timeout_s: float = 120.0, count: int = 1) -> list:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if found := await read_events(settings, spec):
+        if len(found := await read_events(settings, spec)) >= count:
             return [landed.event for landed in found]
         await asyncio.sleep(2)
     raise AssertionError(f"nothing on {spec.name(settings.topics)} within {timeout_s:.0f} s")

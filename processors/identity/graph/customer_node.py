@@ -164,6 +164,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
+            shared=state.shared,
         ))
 
 
@@ -233,6 +234,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
         state.aliases = sorted({*state.aliases, *loser_aliases})
+        if message.shared:
+            state.shared = sorted({*state.shared, *message.shared})
         if message.profile:
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
                                                                 decode_profile(message.profile)))
@@ -261,7 +264,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     _done(ctx, message.token)
     if message.ok:
         state.parent = message.survivor
-        state.members, state.do_not_merge, state.aliases, state.traits = {}, [], [], None
+        state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
@@ -317,7 +320,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage)
     ctx.emit(split)
     _assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at))
+    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving))))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -326,4 +329,5 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     state = ctx.state
     state.created, state.born = True, message.at
     state.members, state.do_not_merge = dict(message.members), list(message.do_not_merge)
+    state.shared = list(message.shared)
     ctx.release_queue()

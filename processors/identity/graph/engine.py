@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from bus.serde import Event
-from processors.identity.graph import blocking_node, customer_node, identifier_node, rank_node
+from processors.identity.graph import blocking_node, customer_node, fast_node, identifier_node, rank_node
 from processors.identity.graph.context import (
     CUSTOMER_PREFIX,
     Ctx,
@@ -31,6 +31,7 @@ from processors.identity.graph.messages import (
     Create,
     EventRef,
     Evict,
+    Fast,
     Join,
     Link,
     Note,
@@ -39,6 +40,7 @@ from processors.identity.graph.messages import (
     Rejoin,
     Rekey,
     Release,
+    Shared,
     SplitCustomer,
     SplitInit,
     Unblock,
@@ -98,6 +100,10 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             rank_node.on_rekey(ctx, message)
         case Rejoin():
             rank_node.on_rejoin(ctx, message)
+        case Fast():
+            fast_node.on_fast(ctx, message)
+        case Shared():
+            fast_node.on_shared(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

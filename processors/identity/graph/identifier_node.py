@@ -11,7 +11,7 @@ import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import saga_rank
-from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
+from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Shared, Visit
 from processors.identity.graph.outputs import Lineage, Refused, SharedMarked, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.graph.state import IdentifierState
@@ -141,4 +141,6 @@ def associate(ctx: Node, other: str | None) -> None:
     if not state.shared and ctx.policy.is_shared(kind, customers):
         state.shared = True
         ctx.emit(SharedMarked(ctx.key, customers))
+        if owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
+            ctx.send(owner, Shared(ctx.key))
     state.refused_with = others[: ctx.policy.shared_limit(kind) + 1]

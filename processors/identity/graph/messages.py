@@ -118,6 +118,7 @@ class Offer(Message, tag="offer", frozen=True):
     swapped: bool
     culprit: str | None
     saga: Saga
+    shared: list[str] = []  # the loser's members marked shared (fast_node.py)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -153,6 +154,21 @@ class SplitInit(Message, tag="split_init", frozen=True):
     members: dict[str, Member]
     do_not_merge: list[str]
     at: int
+    shared: list[str] = []  # the moved members marked shared (fast_node.py)
+
+
+class Fast(Message, tag="fast", frozen=True):
+    """A repeat contact sent straight to its customer (``fast_node.py``): ``claims`` identifier -> the
+    assignment version the sender's view holds."""
+
+    claims: dict[str, int]
+    saga: Saga
+
+
+class Shared(Message, tag="shared", frozen=True):
+    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``)."""
+
+    identifier: str
 
 
 class Rekey(Message, tag="rekey", frozen=True):
@@ -182,7 +198,7 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
-              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock)
+              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared)
 
 
 def kind(message: Message) -> str:

@@ -64,6 +64,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     waiting_bytes: int = 0
     do_not_merge: list[str] = []
     aliases: list[str] = []
+    shared: list[str] = []  # members their node marked shared: repeat contacts through them go the slow way
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

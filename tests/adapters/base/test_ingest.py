@@ -30,7 +30,7 @@ class CountingKafka(EventProducer):
 
         super().__init__(OmnibusSettings(), counted)
 
-    async def publish_many(self, items, encoded=None):  # type: ignore[no-untyped-def,override]
+    async def publish_many(self, items, encoded=None, batched=False):  # type: ignore[no-untyped-def,override]
         if encoded is None:
             encoded = [await self.encode(item) for item in items]
         self.published.extend(encoded)

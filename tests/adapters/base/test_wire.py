@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -105,3 +106,55 @@ def test_subclasses_of_json_types_are_checked_as_their_base() -> None:
     with pytest.raises(RejectedInput):
         wire.check_tree(value)
     assert wire.check_tree(OrderedDict(a=[Text("x")])) >= len('{"a":["x"]}')
+
+
+# -- parse: msgspec for plain bodies, json for the rest, the same outcome ------------------------------
+
+def _outcome(parser: Any, body: bytes) -> tuple[Any, ...]:
+    try:
+        value = parser(body)
+    except RejectedInput as error:
+        return ("refused", error.code, error.reason)
+    if body.count(b"[") > 100:  # a deep list of lists: its depth (walking it here would exhaust the stack)
+        depth = 0
+        while isinstance(value, list) and value:
+            value, depth = value[0], depth + 1
+        return ("parsed", depth)
+    return ("parsed", _typed(value))
+
+
+def _typed(value: Any) -> Any:
+    """The value with every scalar's type (1 and 1.0 and True differ; so do 0.0 and -0.0)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    if isinstance(value, wire.BadNumber):
+        return ("bad number", value.reason)
+    return (type(value).__name__, repr(value))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.booleans())
+def test_parse_reads_every_body_as_the_json_path_does(value: Any, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _outcome(wire.parse, body) == _outcome(wire.parse_with_json, body)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a":"x\x01y"}', b"-0.0", b"1.", b"01", b".5", b"[1,]", b'{"a":1,}', b" {} ", b'"\\x"', b'{"a":NaN}',
+    b"[Infinity]", b"[-Infinity]", b"1e400", b'"\xc3\x28"', b'{"\\ud83d\\ude00": 1}', b'"\\ud800"', b"[tru]", b"",
+    b'{"a":1}{"b":2}', b"\xef\xbb\xbf{}", b"1" * 41, b"-" + b"1" * 45, b"[" * 995 + b"]" * 995,
+    b"[" * 2000 + b"]" * 2000, b'{"a":' * 40 + b"1" + b"}" * 40, b'{"a":1,"a":2}',
+    b"[1.7976931348623157e308, 5e-324, 2.2250738585072014e-308, 0.1e-400]",
+])
+def test_parse_refuses_and_reads_edge_cases_as_the_json_path_does(body: bytes) -> None:
+    assert _outcome(wire.parse, body) == _outcome(wire.parse_with_json, body)

@@ -106,8 +106,11 @@ class StandInPublisher:
         self.submitted.extend(records)
         return SubmitResult(published_events=sum(len(r.events) for r in records), duplicate_records=0)
 
-    async def encode(self, record: MappedRecord) -> MappedRecord:
+    def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """Checked against the schemas as the real publisher's encoding checks it."""
+        return conforms(record)
+
+    async def encode(self, record: MappedRecord) -> MappedRecord:
         return conforms(record)
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:

@@ -11,6 +11,7 @@ import signal
 import sys
 
 from bus.config import load_settings
+from bus.logging import configure_logging
 from processors.identity.agent import IdentityProcessor
 from tests.processors.identity.support import unlimited_settings
 
@@ -18,6 +19,7 @@ SESSION_TIMEOUT_S = 6.0
 
 
 async def main(bootstrap: str, prefix: str, partitions: int, datadir: str) -> None:
+    configure_logging("INFO")  # JSON lines in the worker's log file: faust's rebalances, bus.takeover's figures
     settings = load_settings(kafka={"bootstrap_servers": bootstrap}, topics={"prefix": prefix, "partitions": partitions},
                              metrics={"enabled": False})
     worker = IdentityProcessor(settings, unlimited_settings(), datadir=datadir, broker_commit_interval=0.5,

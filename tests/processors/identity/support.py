@@ -10,6 +10,7 @@ from typing import Any
 from bus.config import RegistrySettings
 from bus.serde import Event, SerdeContext, build_serde
 from processors.identity.config import IdentitySettings
+from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.local import LocalGraph
 from processors.identity.intake import Intake, event_ref, ref_loader
@@ -47,12 +48,16 @@ class Harness:
 
     def __init__(
         self, config: IdentitySettings | None = None, *, partitions: int = 1, seed: int | None = None,
-        duplicates: float = 0.0,
+        duplicates: float = 0.0, view: AssignmentView | None = None,
     ) -> None:
+        """``view``: the fast path's view (``processors.identity.fastpath``), fed with the assignments
+        decided before each event arrives; None sends every event the slow way."""
         self.config = config or settings()
         self.book = ProfileBook.from_registry()
         self.normalizer = IdentifierNormalizer(self.config)
-        self.intake = Intake(self.normalizer, self.book, clock=lambda: 0.0)
+        self.view = view
+        self._learned = 0
+        self.intake = Intake(self.normalizer, self.book, clock=lambda: 0.0, view=view)
         graph = IdentityGraph(LinkPolicy(self.config), self.book, ref_loader(DESERIALIZER),
                               dedupe_window=self.config.dedupe_window)
         rng = random.Random(seed) if seed is not None else None
@@ -64,6 +69,9 @@ class Harness:
 
     def feed(self, event: Event, topic: str = "contact.events.v1", *, settle: bool = True) -> Event:
         raw = SERIALIZER(event, SerdeContext(topic=topic))
+        if self.view is not None:
+            self.view.learn_outputs(self.local.decisions[self._learned:])
+            self._learned = len(self.local.decisions)
         self.local.submit(self.intake.start(event, event_ref(topic, event, raw)))
         if settle:
             self.local.run()

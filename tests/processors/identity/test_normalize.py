@@ -139,3 +139,17 @@ def test_the_shared_key_wins_over_identitys_own() -> None:
     assert shared.normalize({"type": "NATIONAL_ID", "value": VALID_ID}) != norm("NATIONAL_ID", VALID_ID)
     assert shared.token("NATIONAL_ID", VALID_ID) == IdentifierNormalizer(
         settings(hmac_key="shared-key-0123456789")).token("NATIONAL_ID", VALID_ID)
+
+
+def test_an_accepted_value_is_remembered_and_a_refused_one_counted_every_time() -> None:
+    from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+
+    normalizer = IdentifierNormalizer(settings())
+    first = normalizer.normalize({"type": "PHONE", "value": "139 1234 5678"})
+    normalizer._shared = None  # type: ignore[assignment]  # a second parse would fail: it must come from memory
+    assert normalizer.normalize({"type": "PHONE", "value": "139 1234 5678"}) is first
+    counted = IdentifierNormalizer(settings())
+    before = REJECTED_IDENTIFIERS.labels("identity", "PHONE", "phone-invalid")._value.get()
+    for _ in range(2):
+        assert isinstance(counted.normalize({"type": "PHONE", "value": "12"}), Rejected)
+    assert REJECTED_IDENTIFIERS.labels("identity", "PHONE", "phone-invalid")._value.get() == before + 2

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from processors.identity.assignments import current_rows
 from tests.processors.identity.broker import clusters, wait_until_quiet
 from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
 from tests.processors.identity.test_agent import expected_clusters, publish, workload
+from tests.faults.test_workers import assert_clean, figures, takeovers_in, verified
+from tests.support.commit_stall import CommitMonitor
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
@@ -41,18 +44,21 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers, partitions=PARTITIONS)
     items = workload(size=600, universe=150, seed=13)
+    started = time.monotonic()
     workers = [start_worker(bootstrap_servers, settings.topics.prefix, tmp_path / f"w{n}", tmp_path / f"w{n}.log")
                for n in range(2)]
     try:
-        await asyncio.sleep(15)  # both join the group
-        await publish(settings, items[:200])
-        await asyncio.sleep(1.0)
-        os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
-        await publish(settings, items[200:450])  # the other worker takes over and goes on merging
-        await asyncio.sleep(SESSION_TIMEOUT_S * 3)
-        os.kill(workers[0].pid, signal.SIGCONT)
-        await publish(settings, items[450:])
-        await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
+        async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
+            await asyncio.sleep(15)  # both join the group
+            await publish(settings, items[:200])
+            await asyncio.sleep(1.0)
+            os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
+            await publish(settings, items[200:450])  # the other worker takes over and goes on merging
+            await asyncio.sleep(SESSION_TIMEOUT_S * 3)
+            os.kill(workers[0].pid, signal.SIGCONT)
+            await publish(settings, items[450:])
+            await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
+            await asyncio.sleep(2 * monitor.interval_s)
     finally:
         for worker in workers:
             os.kill(worker.pid, signal.SIGCONT)
@@ -71,3 +77,10 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
     assert merged_away, "the workload must merge customers"
     assert stale == []
     assert clusters({key: row["customer_id"] for key, row in by_version.items()}) == expected_clusters(items)
+    report = await verified(settings)  # the verifier (#13 build 4) over the same run
+    figures("worker-pause", f"an identity worker paused (SIGSTOP) {SESSION_TIMEOUT_S * 3:.0f} s, beyond its "
+            f"{SESSION_TIMEOUT_S:.0f} s session timeout, then resumed (2 workers, {PARTITIONS} partitions)", report, 1,
+            monitor.max_stall_s, takeovers_in([tmp_path / f"w{n}.log" for n in range(2)]), time.monotonic() - started,
+            test="tests/processors/identity/test_pause.py")
+    assert report.figures["events"] == len(items)
+    assert_clean(report, monitor.max_stall_s)

@@ -1,0 +1,73 @@
+"""Customer-root handlers of the fast path for repeat contacts (#9 build 2).
+
+``fast``: an event whose identifiers all belong, by the worker's view of ``customer.identifiers.v1``
+(``processors.identity.fastpath``), to this customer comes straight to its root instead of visiting
+every identifier node. The view can be stale (a merge, split or eviction since, a row not yet read),
+so the root checks the claim against its own member list, the only authority on membership:
+
+* the root is live (created, not merged away) and every claimed identifier is a member with the
+  claimed assignment version (a merge, split or eviction changes the version or the membership);
+* no claimed identifier is shared (``CustomerState.shared``: members whose node says they stopped
+  linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
+* the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
+  (an older event lowers the rank on the identifier node, which only a visit does).
+
+A claim that holds is applied exactly as the saga's last step would be (``apply``): the slow path
+would have found every identifier owned by this customer and decided nothing else. A claim that does
+not hold starts the event's ordinary saga from its first identifier, so a stale view costs one extra
+hop and never attaches a contact to a merged-away customer. A root locked by a merge offer defers
+the claim until the offer is answered, like any message.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+from processors.identity.graph.customer_node import Node, _route, on_apply
+from processors.identity.graph.limits import member_rank, member_version, saga_rank
+from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
+
+FAST_PATH = Counter(
+    "omnibus_identity_fast_path_total",
+    "Repeat contacts sent straight to their customer's root, by outcome (applied, or sent the slow way).",
+    ["outcome"],
+)
+
+
+def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
+    """True when every ``{identifier key: assignment version}`` claim is true of this live root."""
+    state = ctx.state
+    members, shared = state.members, state.shared
+    rank = None
+    for key, version in claims.items():
+        value = members.get(key)
+        if value is None or member_version(value) != version or key in shared:
+            return False
+        if member_rank(value):
+            rank = saga_rank(saga) if rank is None else rank
+            if rank < member_rank(value):
+                return False
+    return bool(claims)
+
+
+def on_fast(ctx: Node, message: Fast) -> None:
+    """Apply a repeat contact here if its claims hold, else start its saga the ordinary way."""
+    state, saga = ctx.state, message.saga
+    live = state.created and not state.parent
+    if live and state.lock:
+        ctx.defer(message)  # a merge offer is out: decide once it is answered (and maybe merged away)
+        return
+    if live and holds(ctx, message.claims, saga):
+        FAST_PATH.labels(outcome="applied").inc()
+        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))
+        return
+    FAST_PATH.labels(outcome="slow").inc()
+    ctx.send(saga.ids[0], Visit(saga))
+
+
+def on_shared(ctx: Node, message: Shared) -> None:
+    """Member ``identifier`` became shared on its node: claims through it take the slow path from now on."""
+    if not _route(ctx, message):
+        return
+    if message.identifier in ctx.state.members:
+        ctx.state.shared = sorted({*ctx.state.shared, message.identifier})

@@ -1,0 +1,122 @@
+"""The identity benchmark's results page: the runs, the targets of issue #9 each met or not met."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tests.bench.identity_workload import repeat_share
+
+if TYPE_CHECKING:
+    from tests.bench.identity import Measured
+
+TARGET_RATE, TARGET_RATIO, TARGET_SCALING, TARGET_P99_MS, TARGET_BYTES = 10_000, 0.2, 0.85, 250, 400
+LABELS = {"aiokafka": "bare aiokafka consume → produce loop", "faust": "bare faust pass-through agent",
+          "baseline": "single-writer baseline (`processors/identity/baseline`: one decide partition, no graph topic)",
+          "identity": "identity processor (partitioned graph protocol)"}
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
+
+
+def machine() -> str:
+    model = "unknown cpu"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    import faust
+
+    return (f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, faust-streaming "
+            f"{faust.__version__}, one local KRaft broker")
+
+
+def _met(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def report(args: argparse.Namespace, started: datetime, load_before: tuple[float, float, float],
+           load_after: tuple[float, float, float], items: list[Any], runs: dict[str, Measured],
+           one: Measured | None, two: Measured | None, half: float, latencies: list[float],
+           memory: dict[str, float], base_memory: float, problems: list[str]) -> str:
+    bare, identity = runs["aiokafka"], runs["identity"]
+    p99 = percentile(latencies, 0.99)
+    state_bytes = memory["graph_bytes"] + memory["profile_bytes"]
+    scaling = two.per_cpu_s / one.per_cpu_s if one and two else None
+    at_million = memory["identifiers"] >= 1_000_000
+    at_size = "" if at_million else f" (at {memory['identifiers']:,} identifiers, not at 1 M: no verdict)"
+    mib = 1e6 / 2**20
+    lines = [
+        "# Identity processor benchmark (#9)",
+        "",
+        f"Command: `.venv/bin/python -m tests.bench.identity --events {args.events} --partitions {args.partitions} "
+        f"--latency-seconds {args.latency_seconds:g} --memory-identifiers {args.memory_identifiers}"
+        f"{' --skip-scaling' if args.skip_scaling else ''}`",
+        "",
+        f"Date: {started:%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
+        f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in load_before)}, after: "
+        f"{' / '.join(f'{v:.2f}' for v in load_after)} (the 2 cores are shared with other work).",
+        "",
+        f"Input: {args.events:,} contacts (InteractionRecorded, `identity_workload.contact_mix`): "
+        f"{repeat_share(items):.0%} repeat an identifier combination seen before, the rest are a new person or a "
+        f"known person with a new identifier; {args.partitions} partitions. Both resolvers run with "
+        "`tests.processors.identity.support.settings()`. Each run is one worker process on fresh topics, input "
+        "loaded before it starts; events/s from its first output record to its last (Kafka CreateTime), worker "
+        "CPU from /proc over the same window.",
+        "",
+        "| run (one worker, same input, same broker) | events/s | worker CPU µs per event | × bare aiokafka loop |",
+        "|---|---|---|---|",
+        *(f"| {LABELS[k]} | {m.rate:,.0f} | {1e6 / m.per_cpu_s:,.0f} | {m.rate / bare.rate:.3f} |"
+          for k, m in runs.items()),
+        "",
+        "Identity workers started first, warmed up in a Stable group, then the input loaded:",
+        "",
+        "| identity workers | events/s | worker CPU s | events per CPU-second |",
+        "|---|---|---|---|",
+        *(f"| {m.workers} | {m.rate:,.0f} | {m.cpu_s:.1f} | {m.per_cpu_s:,.0f} |" for m in (one, two) if m),
+        "",
+        f"Latency, event → its contact on `customer.contacts` (CreateTime of each), input paced at {half:,.0f} "
+        f"events/s (half the one-worker rate), {len(latencies):,} events: p50 {percentile(latencies, 0.5):,.0f} ms, "
+        f"p99 {p99:,.0f} ms, max {max(latencies, default=float('nan')):,.0f} ms.",
+        "",
+        f"State memory ({memory['identifiers']:,} identifiers in {memory['customers']:,} customers, tracemalloc):",
+        "",
+        "| state | bytes per identifier | MiB per million identifiers |",
+        "|---|---|---|",
+        f"| identity graph (identifier + customer nodes) | {memory['graph_bytes']:,.0f} | "
+        f"{memory['graph_bytes'] * mib:,.0f} |",
+        f"| screen-pop profiles (recent contacts, products) | {memory['profile_bytes']:,.0f} | "
+        f"{memory['profile_bytes'] * mib:,.0f} |",
+        f"| baseline decider (the graph's typed states as objects in one process; profiles as above) | "
+        f"{base_memory:,.0f} | "
+        f"{base_memory * mib:,.0f} |",
+        "",
+        "## Targets (issue #9, on this 2-core machine)",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        f"| identity ≥ {TARGET_RATE:,} events/s on one worker | {identity.rate:,.0f} | "
+        f"{_met(identity.rate >= TARGET_RATE)} |",
+        f"| identity ≥ {TARGET_RATIO}× the bare aiokafka loop | {identity.rate / bare.rate:.3f}× | "
+        f"{_met(identity.rate / bare.rate >= TARGET_RATIO)} |",
+        f"| two workers: events per CPU-second ≥ {TARGET_SCALING}× one worker's | "
+        f"{f'{scaling:.2f}×' if scaling is not None else '—'} | "
+        f"{_met(None if scaling is None else scaling >= TARGET_SCALING)} |",
+        f"| p99 event → announcement < {TARGET_P99_MS} ms at half of peak | {p99:,.0f} ms | "
+        f"{_met(p99 < TARGET_P99_MS if latencies else None)} |",
+        f"| graph + profile state ≤ {TARGET_BYTES} B per identifier at 1 M identifiers | {state_bytes:,.0f} B{at_size} "
+        f"| {_met(state_bytes <= TARGET_BYTES if at_million else None)} |",
+        "",
+        f"The single-writer baseline made {runs['baseline'].rate / identity.rate:.1f}× the identity processor's "
+        "events/s on one worker. Its decider is one partition: its decisions and state cannot spread over workers "
+        "(only its intake and profile stages can); the partitioned protocol's can.",
+        "",
+    ]
+    if problems:
+        lines += ["## Not measured", "", *(f"- {problem}" for problem in problems), ""]
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""One worker process of the identity benchmark, until SIGTERM: the bench measures it from outside.
+
+    python -m tests.bench.identity_worker KIND --bootstrap-servers HOST:PORT --prefix PREFIX [--partitions N]
+
+KIND: ``aiokafka`` (bare consume → produce loop to the sink topic, bytes untouched, acknowledgements
+gathered per batch), ``faust`` (bare faust pass-through agent, one ``send`` per event), ``baseline``
+(``processors.identity.baseline``), ``identity`` (``processors.identity.agent.IdentityProcessor``).
+Every kind reads the identity processor's input topics; the sink topic is ``<prefix>.bench.sink.v1``.
+Workers of one kind and prefix form one consumer group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import tempfile
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+
+from bus.app import create_app
+from bus.config import OmnibusSettings, load_settings
+from bus.kafka_client import connection_options
+from bus.logging import configure_logging
+from bus.producer import EventProducer
+from bus.serde import build_serde
+from bus.topic import KafkaRecord
+from bus.topics import TopicSpec
+from processors.identity.agent import input_topics
+from processors.profile.book import ProfileBook
+from tests.processors.identity.support import settings as identity_settings
+
+SINK = TopicSpec("bench.sink.v1", "Where the pass-through baselines forward records.", key="as consumed")
+KINDS = ("aiokafka", "faust", "baseline", "identity")
+
+
+def bench_settings(bootstrap: str, prefix: str, partitions: int) -> OmnibusSettings:
+    return load_settings(kafka={"bootstrap_servers": bootstrap}, topics={"prefix": prefix, "partitions": partitions},
+                         metrics={"enabled": False})
+
+
+def inputs(settings: OmnibusSettings) -> list[str]:
+    return [spec.name(settings.topics) for spec in input_topics(ProfileBook.from_registry())]
+
+
+async def aiokafka_loop(settings: OmnibusSettings, stop: asyncio.Event) -> None:
+    sink = SINK.name(settings.topics)
+    consumer = AIOKafkaConsumer(*inputs(settings), group_id=f"{settings.topics.prefix}.bench-aiokafka",
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                **connection_options(settings.kafka))
+    serializer, _ = build_serde(settings.registry)
+    async with EventProducer(settings, serializer) as producer:
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=100, max_records=2000)
+                records = [KafkaRecord(sink, r.key, r.value) for rs in batch.values() for r in rs]
+                if records:
+                    await producer.send(records)
+                    await consumer.commit()
+        finally:
+            await consumer.stop()
+
+
+async def faust_passthrough(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
+    app = create_app("bench-passthrough", settings, datadir=datadir)
+    sink = app.topic(SINK.name(settings.topics))
+
+    @app.agent(app.topic(*inputs(settings)))
+    async def forward(stream):  # type: ignore[no-untyped-def]
+        async for event in stream.events():
+            await sink.send(key=event.message.key, value=event.message.value)
+
+    await app.start()
+    await stop.wait()
+    await app.stop()
+
+
+async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
+    from processors.identity.baseline.worker import BaselineWorker
+
+    worker = BaselineWorker(settings, identity_settings())
+    task = asyncio.create_task(worker.run())
+    await stop.wait()
+    worker.stop()
+    await task
+
+
+async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
+    from processors.identity.agent import IdentityProcessor
+
+    processor = IdentityProcessor(settings, identity_settings(), datadir=datadir)
+    await processor.start()
+    await stop.wait()
+    await processor.stop()
+
+
+async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if kind == "aiokafka":
+        await aiokafka_loop(settings, stop)
+    elif kind == "faust":
+        await faust_passthrough(settings, stop, datadir)
+    elif kind == "baseline":
+        await baseline(settings, stop)
+    else:
+        await identity(settings, stop, datadir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--bootstrap-servers", required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--datadir", default=None)
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    settings = bench_settings(args.bootstrap_servers, args.prefix, args.partitions)
+    configure_logging(args.log_level, json_output=False)
+    datadir = args.datadir or tempfile.mkdtemp(prefix=f"omnibus-bench-{args.kind}-")
+    Path(datadir).mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(args.kind, settings, datadir))
+
+
+if __name__ == "__main__":
+    main()
