@@ -259,19 +259,18 @@ class IdentityProcessor:
             hold_back(events)
             return
         await self.publish(outputs)
-        batch.commit()
-        changelog = self.store.drain_changelog()
         if not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
-            # replays these records; the states must not reach the changelog, or a later restore of the
-            # partition would start from this worker's stale states.
+            # replays these records. The states stay as they were, in memory and in the changelog: a later
+            # restore must not start from this worker's stale states, nor a replay here skip them as done.
             log.warning("partitions lost while a graph batch published; its states are not written",
                         records=len(events))
             hold_back(events)
             return
+        batch.commit()
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        await self.producer.send(changelog)
+        await self.producer.send(self.store.drain_changelog())
         if self.view is not None:
             self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
