@@ -12,16 +12,13 @@ for a business event.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import ConsumerRecord
 from prometheus_client import Counter, Gauge
 
 from bus.config import OmnibusSettings
-from bus.kafka_client import connection_options
+from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext
 from bus.topics import CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
@@ -38,78 +35,34 @@ READY = Gauge(
     "1 once the customer directory has read customer.identifiers.v1 and handoff.tier-facts.v1 up to where they"
     " were at its start (before that, handoffs start on the default tier and are re-timed later).",
 )
-METADATA_WAIT_S = 15.0
 
 
-class DirectoryFeed:
+class DirectoryFeed(TopicFollower):
     def __init__(
         self, settings: OmnibusSettings, directory: CustomerDirectory, deserializer: Deserializer,
         *, poll_ms: int = 200,
     ) -> None:
-        self.settings, self.directory, self.deserializer, self.poll_ms = settings, directory, deserializer, poll_ms
+        super().__init__(settings, [CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS], "handoffs-directory-feed",
+                         poll_ms=poll_ms)
+        self.directory, self.deserializer = directory, deserializer
         self.identifiers_topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
         self.facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
-        self._catch_up: dict[TopicPartition, int] = {}
         self._versions: dict[str, int] = {}  # assignment version held per identifier (the reader rule)
         self._removed: dict[str, int] = {}  # version a tombstone ended, per unassigned identifier
 
     async def start(self) -> None:
         """Assign every partition of both topics from offset 0 and follow them in a background task."""
         READY.set(0)
-        options = connection_options(self.settings.kafka)
-        options["client_id"] = f"{self.settings.kafka.client_id}-handoffs-directory-{uuid.uuid4().hex[:6]}"
-        consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
-        await consumer.start()
-        self._consumer = consumer
-        partitions = []
-        for spec, topic in ((CUSTOMER_IDENTIFIERS, self.identifiers_topic), (HANDOFF_TIER_FACTS, self.facts_topic)):
-            expected = spec.partition_count(self.settings.topics)
-            deadline = asyncio.get_running_loop().time() + METADATA_WAIT_S
-            while len(consumer.partitions_for_topic(topic) or ()) < expected:
-                if asyncio.get_running_loop().time() > deadline:
-                    break  # the topic is missing or smaller: read what exists (``omnibus topics apply`` creates it)
-                await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
-                await asyncio.sleep(0.1)
-            partitions += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions) if partitions else {}
-        self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
+        await super().start()
+
+    def on_record(self, record: ConsumerRecord) -> None:
+        self.apply(record.topic, record.key, record.value, record.partition, record.offset, record.headers)
+
+    def on_caught_up(self) -> None:
         self._mark_ready_if_caught_up()
-        self._task = asyncio.create_task(self._run(), name="handoffs-directory-feed")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
-
-    async def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while True:
-            try:
-                batch = await consumer.getmany(timeout_ms=self.poll_ms)
-            except Exception:  # the consumer reconnects by itself; keep the loop alive
-                log.exception("directory feed could not poll; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            for tp, messages in batch.items():
-                for message in messages:
-                    self.apply(tp.topic, message.key, message.value, tp.partition, message.offset,
-                               message.headers)
-                if messages and tp in self._catch_up and messages[-1].offset + 1 >= self._catch_up[tp]:
-                    del self._catch_up[tp]
-            self._mark_ready_if_caught_up()
 
     def _mark_ready_if_caught_up(self) -> None:
-        if not self._catch_up and not self.directory.ready:
+        if self.caught_up and not self.directory.ready:
             self.directory.ready = True
             READY.set(1)
             log.info("customer directory caught up", version=self.directory.version)

@@ -8,14 +8,10 @@ is only a guess, checked at the customer's root); a tombstone removes the identi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import ConsumerRecord
 
 from bus.config import OmnibusSettings
-from bus.kafka_client import connection_options
+from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext
 from bus.topics import CUSTOMER_IDENTIFIERS
@@ -24,55 +20,16 @@ from processors.identity.fastpath import AssignmentView
 log = get_logger(__name__, component="identity")
 
 
-class ViewFeed:
+class ViewFeed(TopicFollower):
     def __init__(
         self, settings: OmnibusSettings, view: AssignmentView, deserializer: Deserializer, *, poll_ms: int = 200,
     ) -> None:
-        self._settings, self._view, self._deserializer, self._poll_ms = settings, view, deserializer, poll_ms
+        super().__init__(settings, [CUSTOMER_IDENTIFIERS], "identity-view-feed", poll_ms=poll_ms)
+        self._view, self._deserializer = view, deserializer
         self._topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Assign every partition of the topic from offset 0 and follow it in a background task."""
-        options = connection_options(self._settings.kafka)
-        options["client_id"] = f"{self._settings.kafka.client_id}-identity-view-{uuid.uuid4().hex[:6]}"
-        consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
-        await consumer.start()
-        self._consumer = consumer
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - the topic may be seen for the first time
-        partitions = [TopicPartition(self._topic, p) for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
-        if partitions:
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            self._task = asyncio.create_task(self._run(), name="identity-view-feed")
-        else:
-            log.warning("customer.identifiers topic not found; the fast path learns only this worker's rows")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
-
-    async def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while True:
-            try:
-                batch = await consumer.getmany(timeout_ms=self._poll_ms, max_records=2000)
-            except Exception:  # the consumer reconnects by itself; keep the loop alive
-                log.exception("fast-path view could not poll; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            for messages in batch.values():
-                for message in messages:
-                    self.apply(message.key, message.value)
-            await asyncio.sleep(0)  # let the agents run between large catch-up batches
+    def on_record(self, record: ConsumerRecord) -> None:
+        self.apply(record.key, record.value)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         """Learn one row (``IdentifierAssignment`` Avro, key ``TYPE:value``); a tombstone forgets the key."""

@@ -1,0 +1,109 @@
+"""Following whole topics outside any consumer group, like a Kafka Streams global table.
+
+Every worker that keeps a local replica of a compacted topic (identity's fast-path view of
+``customer.identifiers.v1``, the handoff tracker's customer directory) reads every partition from offset 0 and
+keeps following it. ``TopicFollower`` is that loop once; a subclass says what one record does (``on_record``)
+and, if it cares, what happens once it has read up to the end offsets seen at its start (``on_caught_up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from bus.config import OmnibusSettings
+from bus.kafka_client import connection_options
+from bus.logging import get_logger
+from bus.topics import TopicSpec
+
+log = get_logger(__name__)
+METADATA_WAIT_S = 15.0  # how long a topic created a moment ago may take to show all its partitions
+
+
+class TopicFollower:
+    """Assigns every partition of ``topics`` from offset 0 and follows them in a background task.
+
+    ``name``: shown in the client id and the task name. ``poll_ms``: longest wait of one poll (milliseconds).
+    A topic missing or smaller than declared after ``METADATA_WAIT_S`` is read as it is (``omnibus topics
+    apply`` creates it). A poll that fails is retried after a second: the consumer reconnects by itself.
+    """
+
+    def __init__(self, settings: OmnibusSettings, topics: Sequence[TopicSpec], name: str, *, poll_ms: int = 200,
+                 max_records: int = 2000) -> None:
+        self.settings, self.name, self.poll_ms, self.max_records = settings, name, poll_ms, max_records
+        self._specs = list(topics)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._catch_up: dict[TopicPartition, int] = {}
+        self.caught_up = False
+
+    def on_record(self, record: ConsumerRecord) -> None:
+        """Apply one record (its ``topic``, ``partition``, ``offset``, ``key``, ``value``, ``headers``)."""
+        raise NotImplementedError
+
+    def on_caught_up(self) -> None:
+        """Called once, when the end offsets seen at start have been read (at once if the topics were empty)."""
+
+    async def start(self) -> None:
+        options = connection_options(self.settings.kafka)
+        options["client_id"] = f"{self.settings.kafka.client_id}-{self.name}-{uuid.uuid4().hex[:6]}"
+        consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        self._consumer = consumer
+        partitions: list[TopicPartition] = []
+        for spec in self._specs:
+            topic, expected = spec.name(self.settings.topics), spec.partition_count(self.settings.topics)
+            deadline = asyncio.get_running_loop().time() + METADATA_WAIT_S
+            while len(consumer.partitions_for_topic(topic) or ()) < expected:
+                if asyncio.get_running_loop().time() > deadline:
+                    log.warning("a followed topic is missing or smaller than declared", follower=self.name,
+                                topic=topic, expected=expected)
+                    break
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
+                await asyncio.sleep(0.1)
+            partitions += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if partitions:
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
+        self._check_caught_up()
+        if partitions:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while True:
+            try:
+                batch = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_records)
+            except Exception:  # the consumer reconnects by itself; keep the loop alive
+                log.exception("a topic follower could not poll; retrying", follower=self.name)
+                await asyncio.sleep(1.0)
+                continue
+            for tp, records in batch.items():
+                for record in records:
+                    self.on_record(record)
+                if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
+                    del self._catch_up[tp]
+            self._check_caught_up()
+            await asyncio.sleep(0)  # let the agents run between large catch-up batches
+
+    def _check_caught_up(self) -> None:
+        if not self._catch_up and not self.caught_up:
+            self.caught_up = True
+            self.on_caught_up()
