@@ -197,14 +197,18 @@ def _with_local_stack(overrides: dict[str, object]) -> dict[str, object]:
 SECRET_NAME_WORDS = ("password", "secret", "token", "key")
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError, env_prefix: str | None = None) -> str:
     """Every problem of ``exc`` on one line: ``kafka.security_protocol: Input should be ... (got 'TLS'); ...``.
 
     The offending value is quoted, except for secrets (``SECRET_NAME_WORDS``), whose length only is given.
+    With ``env_prefix`` (a component's, e.g. ``OMNIBUS_PROCESSOR_IDENTITY__``) each problem also names the
+    variable to set: ``hmac_key (OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY): Field required``.
     """
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "value"
+        if env_prefix and error["loc"]:
+            where += f" ({env_prefix}{str(error['loc'][0]).upper()})"
         given = ""
         if "input" in error and not isinstance(error["input"], dict):
             secret = any(word in where.lower() for word in SECRET_NAME_WORDS)
@@ -241,7 +245,7 @@ def load_component_settings(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(f"invalid {model.__name__} settings: {describe_validation_error(exc)}") from exc
+        raise ConfigError(f"invalid {model.__name__} settings: {describe_validation_error(exc, env_prefix)}") from exc
 
 
 def _parse_env_value(raw: str) -> object:

@@ -108,3 +108,18 @@ def test_settings_fall_back_to_a_running_local_stack(monkeypatch: pytest.MonkeyP
     assert load_settings(kafka={"bootstrap_servers": "b:1"}).kafka.bootstrap_servers == "b:1"
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "b:2")
     assert load_settings().kafka.bootstrap_servers == "b:2"
+
+
+def test_a_missing_component_setting_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a new user: "hmac_key: Field required" did not say which variable sets it."""
+    from pydantic import BaseModel
+
+    from bus.config import load_component_settings
+    from bus.errors import ConfigError
+
+    class Needs(BaseModel):
+        hmac_key: str
+
+    monkeypatch.delenv("OMNIBUS_PROCESSOR_TEST__HMAC_KEY", raising=False)
+    with pytest.raises(ConfigError, match=r"hmac_key \(OMNIBUS_PROCESSOR_TEST__HMAC_KEY\): Field required"):
+        load_component_settings(Needs, "OMNIBUS_PROCESSOR_TEST__")
