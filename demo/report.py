@@ -88,9 +88,19 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
     console.print(pop)
 
 
-def keep_running(console: Console, endpoints: Endpoints) -> None:
-    """Every address and key a user needs to post by hand (the demo's own throwaway credentials)."""
-    from demo.services import SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
+def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings) -> None:
+    """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
+    environment other ``omnibus`` commands (``verify``, ``identity review list``, ``kpis run``) need for this stack."""
+    from demo.services import DEMO_HMAC_KEY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
+
+    environment = {
+        "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "OMNIBUS_REGISTRY__URL": settings.registry.url or "",
+        "OMNIBUS_TOPICS__PARTITIONS": str(settings.topics.partitions),
+        "OMNIBUS_IDENTIFIERS__HMAC_KEY": DEMO_HMAC_KEY,
+        "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
+        "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
+    }
 
     console.print(Panel.fit(
         f"web hall (Segment API)  {endpoints.web}  write key [bold]{WRITE_KEY}[/] (Basic auth user, empty password)\n"
@@ -101,6 +111,8 @@ def keep_running(console: Console, endpoints: Endpoints) -> None:
         f"call center             {endpoints.call_center}  header X-Amz-Firehose-Access-Key: [bold]{SITE_KEY}[/]\n"
         f"screen pop              {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org\n"
         f"offers                  {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB\n"
-        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.",
+        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.\n"
+        "Other omnibus commands against this stack (verify, identity review list, kpis run) in another shell:\n"
+        + "".join(f"  export {name}={value}\n" for name, value in environment.items() if value),
         title="Still running",
     ))

@@ -52,6 +52,10 @@ def test_a_stopped_demo_prints_its_keys_and_leaves_nothing_behind(tmp_path: Path
             for key in (WRITE_KEY, TERMINAL_TOKEN, SITE_KEY):
                 assert key in shown
             assert "/customers/lookup" in shown and "curl" in shown
+            # other commands against the kept-running stack need its address, registry and keys (found by a new user)
+            for variable in ("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "OMNIBUS_REGISTRY__URL",
+                             "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE"):
+                assert f"export {variable}=" in shown, variable
             assert _pids_mentioning(str(scratch)), "the demo's broker should run from its scratch folder"
             demo.send_signal(signal.SIGTERM)  # SIGHUP takes the same path (demo.cli.STOP_SIGNALS)
             assert demo.wait(timeout=120) == 130
