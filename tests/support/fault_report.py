@@ -17,7 +17,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results" / "faults.md
 HEADER = (
     "# Fault tests (#13)\n\n"
     "Each section is written by the slow fault test named in it, on the run stated there.\n"
-    "Run them all: `.venv/bin/python -m pytest -m slow tests/faults`.\n"
+    "Run them all: `.venv/bin/python -m pytest -m slow tests/faults tests/processors/identity/test_pause.py`.\n"
 )
 _SECTION = re.compile(r"<!-- fault:(?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- /fault:(?P=name) -->\n", re.S)
 
