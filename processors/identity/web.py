@@ -111,7 +111,10 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
         kind, value = request.query.get("type", ""), request.query.get("value", "")
         identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
         if isinstance(identifier, Rejected):
-            return self.error(400, identifier.reason, rule=identifier.rule)
+            reason = identifier.reason
+            if value.startswith(" ") and value[1:2].isdigit():  # an unescaped '+' reads as a space in a query
+                reason += "; a '+' in a URL query must be written %2B (value=%2B33612345678)"
+            return self.error(400, reason, rule=identifier.rule)
         try:
             customer_id = await screen_pop.customer_of(identifier.key)
             found = await screen_pop.profile(customer_id) if customer_id else None

@@ -62,6 +62,9 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
                 assert response.status == 404
             async with http.get(url, params={"type": "NATIONAL_ID", "value": "110105194912310021"}) as response:
                 assert response.status == 400
+            # found by a new user: an unescaped '+' arrives as a space; the refusal says how to write it
+            async with http.get(f"{url}?type=PHONE&value=+1") as response:
+                assert response.status == 400 and "%2B" in await response.text()
             async with http.get(f"http://127.0.0.1:{ports[0]}/customers/{answers[0]['customer_id']}") as response:
                 assert (await response.json())["customer_id"] == answers[0]["customer_id"]
 
