@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
+
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import DeserializationError, RawRecord
 from bus.metrics import DECODE_FAILURES
@@ -73,3 +75,14 @@ def hold_back(events: Iterable[Any]) -> None:
     """
     for event in events:
         event.message.acked = True
+
+
+async def start_or_close(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
+    """Start ``consumer``; when it cannot start (no broker answers), close it before re-raising, so the
+    one-line error of ``bus.bootstrap.startup_failure_exit`` is not followed by "Unclosed AIOKafkaConsumer"."""
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.topics import TopicSpec
@@ -52,7 +53,7 @@ class TopicFollower:
         options = connection_options(self.settings.kafka)
         options["client_id"] = f"{self.settings.kafka.client_id}-{self.name}-{uuid.uuid4().hex[:6]}"
         consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
-        await consumer.start()
+        await start_or_close(consumer)
         self._consumer = consumer
         partitions: list[TopicPartition] = []
         for spec in self._specs:

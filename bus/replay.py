@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.consume import start_or_close
 from bus.errors import DeserializationError
 from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
@@ -27,7 +28,7 @@ async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s:
     client_id = f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"
     options = {**connection_options(settings.kafka), "client_id": client_id}
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    await start_or_close(consumer)
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:

@@ -54,7 +54,8 @@ app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics o
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
 app.command("demo")(demo_cli.demo)
 app.add_typer(handoffs_cli.app, name="handoffs")
-app.add_typer(identity_cli.app, name="identity", help="Identity resolution: run a worker, split a customer, decide merge reviews.")
+app.add_typer(identity_cli.app, name="identity",
+              help="Identity resolution: run a worker, split a customer, decide merge reviews.")
 app.add_typer(handoffs_cli.report_app, name="report")
 app.add_typer(kpis_cli.app, name="kpis")
 handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)

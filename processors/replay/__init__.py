@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.consume import start_or_close
 from bus.errors import DeserializationError
 from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
@@ -60,7 +61,7 @@ async def read_topics(
     client_id = f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"
     options = {**connection_options(settings.kafka), "client_id": client_id}
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    await start_or_close(consumer)
     fetched: dict[TopicPartition, list] = {}
     try:
         tps = [tp for name in names for tp in await _partitions(consumer, name)]
