@@ -71,7 +71,9 @@ def hold_back(events: Iterable[Any]) -> None:
     code handling the batch raised, so a worker that stops on an error committed past records it never
     processed nor dead-lettered (#13 case 5). Marking the messages acknowledged beforehand makes that
     ``finally`` a no-op for them: the consumer never learns of them, their offsets stay uncommitted, and
-    the restarted worker takes the batch again. Call it only on the way out (the worker is stopping).
+    the worker that next owns the partition takes the batch again. Use it on the way out (the worker is stopping)
+    or for a batch fenced off by a rebalance (``bus.fencing``): a held-back record at the head of a partition
+    blocks its commits, and ``bus.commit_gap`` seeks back to it if no rebalance hands it on first.
     """
     for event in events:
         event.message.acked = True
