@@ -8,6 +8,7 @@ import platform
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tests.bench.identity_latency import table
 from tests.bench.identity_workload import repeat_share
 
 if TYPE_CHECKING:
@@ -42,9 +43,11 @@ def _met(ok: bool | None) -> str:
 
 def report(args: argparse.Namespace, started: datetime, load_before: tuple[float, float, float],
            load_after: tuple[float, float, float], items: list[Any], runs: dict[str, Measured],
-           one: Measured | None, two: Measured | None, half: float, latencies: list[float],
-           memory: dict[str, float], base_memory: float, problems: list[str]) -> str:
+           one: Measured | None, two: Measured | None, pace: tuple[float, str], latencies: list[float],
+           parts: dict[str, dict[str, float]], memory: dict[str, float], base_memory: float,
+           problems: list[str]) -> str:
     bare, identity = runs["aiokafka"], runs["identity"]
+    half, basis = pace
     p99 = percentile(latencies, 0.99)
     state_bytes = memory["graph_bytes"] + memory["profile_bytes"]
     scaling = two.per_cpu_s / one.per_cpu_s if one and two else None
@@ -80,9 +83,14 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         "|---|---|---|---|",
         *(f"| {m.workers} | {m.rate:,.0f} | {m.cpu_s:.1f} | {m.per_cpu_s:,.0f} |" for m in (one, two) if m),
         "",
-        f"Latency, event → its contact on `customer.contacts` (CreateTime of each), input paced at {half:,.0f} "
-        f"events/s (half the one-worker rate), {len(latencies):,} events: p50 {percentile(latencies, 0.5):,.0f} ms, "
-        f"p99 {p99:,.0f} ms, max {max(latencies, default=float('nan')):,.0f} ms.",
+        f"Latency, event → its contact on `customer.contacts` (CreateTime of each), one warmed worker, input "
+        f"paced at {half:,.0f} events/s (half the rate of {basis}), {len(latencies):,} events: "
+        f"p50 {percentile(latencies, 0.5):,.0f} ms, p99 {p99:,.0f} ms, "
+        f"max {max(latencies, default=float('nan')):,.0f} ms. "
+        "Where it goes (`identity_latency`: intake = input → first graph record carrying the event's saga; graph = "
+        "first → last such record; hops = such records per event; announce = last one → the contact out):",
+        "",
+        *table(parts),
         "",
         f"State memory ({memory['identifiers']:,} identifiers in {memory['customers']:,} customers, tracemalloc):",
         "",

@@ -155,6 +155,16 @@ async def wait_for_records(settings: OmnibusSettings, topic: str, wanted: int, w
         await consumer.stop()
 
 
+async def end_offsets(settings: OmnibusSettings, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The end offset of each partition (the offset the next record will get)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
 async def out_times(settings: OmnibusSettings, kind: str) -> dict[str, float]:
     """``{event id or record index: epoch s}`` of every output record (contacts only, for the resolvers)."""
     topic = output_topic(kind, settings)
