@@ -54,6 +54,8 @@ except ImportError:
 RESULTS = Path(__file__).parent / "results" / "identity.md"
 WARMUP = 200  # events a live-loaded run sends first and waits for (workers assigned and running)
 WARMUP_S = 120.0  # the longest wait for them
+IDLE_S = 5.0  # warmed-up live workers measured idle this long before the input is loaded
+NO_STANDBY = {"BENCH_APP": '{"table_standby_replicas": 0}'}  # two workers without faust's standby replicas
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Measured:
     events: int
     seconds: float  # first output record to last
     cpu_s: float  # of the worker processes, same window
+    idle_cpu: float = float("nan")  # live runs: CPU seconds per second of all workers, warmed up and idle
 
     @property
     def rate(self) -> float:
@@ -93,14 +96,17 @@ def event_ids(items: list[Item]) -> list[str]:
 
 
 async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int, workdir: Path, *,
-                  workers: int = 1, live: bool = False, timeout_s: float = 1800) -> Measured:
-    """One run. ``live``: start the workers, warm them up (and wait for a Stable group), then load."""
+                  workers: int = 1, live: bool = False, timeout_s: float = 1800,
+                  env: dict[str, str] | None = None) -> Measured:
+    """One run. ``live``: start the workers, warm them up (and wait for a Stable group), measure their idle
+    CPU for ``IDLE_S``, then load. ``env``: for the worker processes (``identity_worker``'s BENCH_*)."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
     await apply_topics(settings, [SINK])
     measured = items[WARMUP:] if live else items
     if not live:
         await load(settings, items)
-    async with Workers(kind, workers, settings, workdir) as running:
+    idle = float("nan")
+    async with Workers(kind, workers, settings, workdir, env or {}) as running:
         if live:  # every worker in the group first: no rebalance once events flow
             await wait_for_group(settings, f"{settings.topics.prefix}.{kind}", workers, running)
             await load(settings, items[:WARMUP])
@@ -108,12 +114,15 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
                 await finished(settings, kind, event_ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
             except TimeoutError as exc:
                 raise TimeoutError(f"warm-up stalled: {exc}; {await stalled_partitions(settings, kind)}") from exc
+            since = time.time()
+            await asyncio.sleep(IDLE_S)
+            idle = running.cpu_between(since, time.time()) / (time.time() - since)
             await load(settings, measured)
         wanted = len(items) if kind in ("aiokafka", "faust") else event_ids(measured)
         times = await finished(settings, kind, wanted, running, timeout_s)
     stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
     first, last = stamps[0], stamps[-1]
-    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last))
+    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last), idle)
 
 
 async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,
@@ -139,16 +148,19 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     runs = {kind: await measure(kind, bootstrap, items, args.partitions, workdir, timeout_s=args.timeout)
             for kind in ("aiokafka", "faust", "baseline", "identity")}
     problems: list[str] = []
-    one = two = None
+    one = two = lean = None
     for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more
         try:
             one = one or await measure("identity", bootstrap, items, args.partitions, workdir, live=True,
                                        timeout_s=args.timeout)
-            two = await measure("identity", bootstrap, items, args.partitions, workdir, workers=2, live=True,
-                                timeout_s=args.timeout)
+            two = two or await measure("identity", bootstrap, items, args.partitions, workdir, workers=2,
+                                       live=True, timeout_s=args.timeout)
+            lean = await measure("identity", bootstrap, items, args.partitions, workdir, workers=2, live=True,
+                                 timeout_s=args.timeout, env=NO_STANDBY)
             break
         except (TimeoutError, RuntimeError) as exc:  # the other figures still stand
-            problems.append(f"{'Two' if one else 'One'}-worker live run, attempt {attempt}: {exc}")
+            which = "Two-worker (no standby)" if two else "Two-worker" if one else "One-worker"
+            problems.append(f"{which} live run, attempt {attempt}: {exc}")
     if args.skip_scaling:
         problems.append("Two-worker comparison skipped (--skip-scaling).")
     # Half of the sustained rate of a warmed worker (the live one-worker run), not of the preloaded backlog,
@@ -168,8 +180,8 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         problems.append(f"Graph and profile memory not measured: state_memory failed with {exc!r}")
         memory = {"identifiers": 0, "customers": 0, "graph_bytes": float("nan"), "profile_bytes": float("nan")}
     base_memory = baseline_memory(args.memory_identifiers)
-    return report(args, started, load_before, os.getloadavg(), items, runs, one, two, (half, basis), latencies,
-                  parts, memory, base_memory, problems)
+    return report(args, started, load_before, os.getloadavg(), items, runs, (one, two, lean), (half, basis),
+                  latencies, parts, memory, base_memory, problems)
 
 
 def main(argv: list[str] | None = None) -> str:

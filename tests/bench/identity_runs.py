@@ -49,12 +49,13 @@ class Workers:
     count: int
     settings: OmnibusSettings
     workdir: Path
+    env: dict[str, str] = field(default_factory=dict)  # e.g. BENCH_APP (identity_worker): for these workers only
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     samples: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, CPU s of all workers)
     _sampler: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Workers:
-        env = {**os.environ, "PYTHONPATH": os.getcwd()}
+        env = {**os.environ, **self.env, "PYTHONPATH": os.getcwd()}
         for index in range(self.count):
             datadir = self.workdir / f"{self.kind}-{self.settings.topics.prefix}-{index}"
             log = open(self.workdir / f"{datadir.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
