@@ -23,7 +23,6 @@ from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
 from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
-from processors.profile.registry import SECTIONS
 from processors.replay import cli as replay_cli
 from processors.verify import cli as verify_cli
 
@@ -34,7 +33,7 @@ class Composition:
 
     def profile_book(self) -> ProfileBook:
         """The screen-pop profile sections the identity processor keeps (``processors.profile.registry``)."""
-        return ProfileBook(section_cls() for section_cls in SECTIONS)
+        return ProfileBook.from_registry()
 
 
 app = typer.Typer(
