@@ -3,8 +3,9 @@
 State: ``{channel: [entry, ...]}``, newest first, at most ``ProfileLimits.recent_contacts_per_channel``
 entries per channel, each text at most ``limits.MAX_TEXT_CHARS`` characters (a track's name may be 32 KB:
 the state must stay far below Kafka's 1 MiB record limit whatever the events carry, #13). An entry is
-keyed by the contact's id within its channel, so the channel-specific event about a contact (``CallCompleted``, ``CounterTransaction``) and
-its ``InteractionRecorded`` fill one entry, and a replayed event changes nothing.
+keyed by the contact's id within its channel, so the channel-specific event about a contact
+(``CallCompleted``, ``CounterTransaction``) and its ``InteractionRecorded`` fill one entry, and a replayed
+event changes nothing.
 """
 
 from __future__ import annotations
