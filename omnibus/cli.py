@@ -17,6 +17,7 @@ from adapters.legacy import cli as legacy_cli
 from adapters.web import cli as web_cli
 from bus.bootstrap import startup_failure_exit
 from bus.cli import schemas, stack, topics
+from bus.cli.help_text import plain_help
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
@@ -88,6 +89,7 @@ adapter.add_typer(branch_cli.app, name="branch")
 adapter.add_typer(call_center_cli.app, name="call-center")
 adapter.add_typer(legacy_cli.app, name="legacy")
 app.add_typer(counter_agent_cli.app, name="counter-agent")
+plain_help(app)  # docstrings' ``literals`` and code-width line breaks, cleaned once for every --help
 
 
 def main() -> None:
