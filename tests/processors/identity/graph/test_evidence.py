@@ -12,6 +12,7 @@ from bus.config import TopicSettings
 from processors.identity.graph.messages import SplitCustomer, Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send
 from processors.identity.graph.saga import review_saga
+from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import (
     BLOCKING_CANDIDATE,
     MATCH_WEIGHT,
@@ -231,8 +232,10 @@ def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], 
         with_traits(h, identifiers, traits, minutes=minute)
     h.local.check_consistent()
     owner = h.customer("PHONE", "+33612345678")
-    members = frozenset(h.local.store.nodes[owner]["m"]) if owner else frozenset()
-    return members, bool(h.local.store.nodes["PHONE:+33612345678"].get("sh"))
+    root = h.local.store.nodes[owner] if owner else None
+    members = frozenset(root.members) if isinstance(root, CustomerState) else frozenset()
+    phone = h.local.store.nodes[h.key("PHONE", "+33612345678")]
+    return members, isinstance(phone, IdentifierState) and phone.shared
 
 
 @pytest.mark.xfail(strict=True, reason="open (#8 item 5): a contested identifier stays with whoever had it first")
