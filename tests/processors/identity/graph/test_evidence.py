@@ -238,8 +238,7 @@ def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], 
     return members, isinstance(phone, IdentifierState) and phone.shared
 
 
-@pytest.mark.xfail(strict=True, reason="open (#8 item 5): a contested identifier stays with whoever had it first")
-def test_open_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
+def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
     bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
     assert _owner_and_shared([ann, bob])[0] == _owner_and_shared([bob, ann])[0]
