@@ -40,9 +40,10 @@ from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM
 
 
-def claim_token(event_id: str, key: str, attempt: int) -> str:
-    """The reservation (and duplicate guard) of one claim: one per event, identifier and attempt."""
-    return f"{CLAIM_PREFIX}{event_id}~{key}~{attempt}"
+def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
+    """The reservation (and duplicate guard) of one move: per event, identifier, attempt and the node's
+    assignment version, so a reservation taken after a move never has the token of one before it."""
+    return f"{CLAIM_PREFIX}{event_id}~{key}~{attempt}~{version}"
 
 
 def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
@@ -55,7 +56,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return  # an earlier event visited since: its customer claims (or holds) it
     if not state.owner or state.owner == message.customer:
         return
-    token = claim_token(message.event_id, ctx.key, message.attempt)
+    token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token))
@@ -65,7 +66,8 @@ def on_give(ctx: Node, message: Give) -> None:
     """Hand member ``identifier`` to ``customer``, whose event ranks first on it (``adopt``)."""
     state, key = ctx.state, message.identifier
     if recalls(state.done, message.token):
-        ctx.send(key, Release(message.token))  # a copy: given already; answer so the node never stays reserved
+        # A copy: given already. The move's own ``assign`` (or ``evict``) ends the reservation; a release
+        # now could end it before, and a visit would read the old owner. A later reservation has another token.
         return
     if not _route(ctx, message):
         return

@@ -123,9 +123,14 @@ def on_join(ctx: Node, message: Join) -> None:
         # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
         if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
             ctx.send(culprit, Note(pending))
+            _contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
+        # The pair a review's accept links: this customer's highest-priority member, not the linking
+        # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
-                   (min(added), culprit))
+                   (min(added), ctx.policy.plan_order(members)[0] if members else culprit))
+        if decision is Decision.REFUSE:
+            _contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
             if key in giving:
@@ -190,8 +195,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
     culprit = message.culprit
     # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
     # identifier itself ranks beyond a limit.
-    limit_reason = conflict(ctx.policy, members, message.members, _waived(saga)) or (
-        giving.get(culprit) if culprit is not None else None)
+    two = conflict(ctx.policy, members, message.members, _waived(saga))
+    limit_reason = two or (giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
@@ -219,10 +224,14 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
             ctx.send(culprit, Note(current))
+            if rule == MAX_PER_CUSTOMER and two:
+                _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message.members), min(members)))
+        if decision is Decision.REFUSE and culprit is not None:
+            _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     else:
@@ -251,6 +260,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     _continue(ctx, saga, message.token)
+
+
+def _contested(saga: Saga, culprit: str) -> None:
+    """The event's side and the culprit's owner are two people (the matcher's refusal, two national IDs):
+    if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
+    if culprit not in saga.contested:
+        saga.contested.append(culprit)
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:

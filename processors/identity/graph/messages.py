@@ -31,7 +31,8 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     new identifiers waiting for one; ``node_ranks`` / ``node_versions``: rank and last assignment
     version a reserved identifier's node knew (``limits.py``); ``proposal``: no event (a blocking or
     review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review;
-    ``lowered``: the identifiers whose ``first_rank`` this event set or lowered (``claim_node.py``).
+    ``lowered``: the identifiers whose ``first_rank`` this event set or lowered; ``contested``: those whose
+    owner the event's side was refused with on evidence of two people (``claim_node.py``).
     """
 
     event_id: str
@@ -55,6 +56,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     force: bool = False
     reject: bool = False
     lowered: list[str] = []  # keys whose smallest rank this event set or lowered at its visit (claims)
+    contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -58,7 +58,7 @@ def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
                                    node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions),
-                                   lowered=list(saga.lowered))
+                                   lowered=list(saga.lowered), contested=list(saga.contested))
 
 
 def pending_customer_id(saga: Saga) -> str:
@@ -83,6 +83,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
         status = seen[key]
         current = saga.current
         if status in (SHARED, UNKNOWN):
+            if status == SHARED and key not in saga.contested:
+                saga.contested.append(key)  # several people use it: claimed if the event ranks first (claim_node.py)
             saga.step += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga.pending, [key])
@@ -123,8 +125,9 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
 
 def apply_message(saga: Saga) -> Apply:
     """What the event's customer needs to apply it: its traits and record, not the saga; and the
-    identifiers the event ranks first on, which its customer claims if it does not hold them."""
-    if not saga.lowered:
+    identifiers the event ranks first on and was refused through on evidence of two people: its customer
+    claims those it does not hold (``claim_node.py``)."""
+    claims = sorted(set(saga.lowered).intersection(saga.contested)) if saga.contested else []
+    if not claims:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
-    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, sorted(saga.lowered), saga_rank(saga),
-                 saga.channel)
+    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel)

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from processors.identity.graph.outputs import Refused
 from processors.identity.rules import LinkPolicy
 from tests.processors.identity.support import (
-    MAX_EMAILS, UNLIMITED, Harness, anchored_identifiers, household_events, kept_by_rank, kept_by_rank_per_component,
-    matcher_settings, person_identifiers, personal_partition, unlimited_settings,
+    MAX_EMAILS, UNLIMITED, Harness, anchored_identifiers, earliest_owners, household_events, kept_by_rank,
+    kept_by_rank_per_component, matcher_settings, person_identifiers, personal_partition, phone_owners,
+    unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
 
@@ -111,6 +112,22 @@ def test_where_the_matcher_refuses_the_people_do_not_depend_on_order_or_partitio
         owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes if ":" in key
                   and not key.startswith("BLOCK:")}
         assert personal_partition(owners) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+def test_which_person_keeps_a_family_phone_does_not_depend_on_order_or_partitions(seed, people, count) -> None:  # type: ignore[no-untyped-def]
+    """The matcher refuses every household link through a phone; the phone ends with the person whose
+    earliest event carried it (``graph/claim_node.py``): in order on one partition, shuffled on 12,
+    shuffled on 5 with duplicates, and shuffled on one (where who had it first is not who came first)."""
+    events, expected = household_events(random.Random(seed), people, count)
+    owners = None
+    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2), (1, seed + 2, 0.0)):
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates)
+        owners = owners or earliest_owners(harness.key, events, expected)
+        assert phone_owners(harness) == owners
+        assert personal_partition({key: harness.local.customer_of(key) for key in harness.local.store.nodes
+                                   if key.startswith(("USER_ID:", "EMAIL:", "ACCOUNT:"))}) == expected
 
 
 # --- where a per-customer limit decides -------------------------------------------------------------
