@@ -24,6 +24,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from processors.identity.graph.customer_node import Node, _route, on_apply
+from processors.identity.graph.evidence import consistent_traits
 from processors.identity.graph.limits import member_rank, member_version, saga_rank
 from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
 
@@ -57,7 +58,9 @@ def on_fast(ctx: Node, message: Fast) -> None:
     if live and state.lock:
         ctx.defer(message)  # a merge offer is out: decide once it is answered (and maybe merged away)
         return
-    if live and holds(ctx, message.claims, saga):
+    # A contact whose traits contradict its customer (a household member on the family phone) goes the
+    # slow way: its identifier nodes count its person towards ``shared_after`` (evidence.count_person).
+    if live and holds(ctx, message.claims, saga) and consistent_traits(ctx, saga.traits):
         FAST_PATH.labels(outcome="applied").inc()
         on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))
         return
