@@ -18,6 +18,7 @@ from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
     Member,
+    claimable,
     conflict,
     evict,
     eviction,
@@ -33,6 +34,7 @@ from processors.identity.graph.messages import (
     AnyMessage,
     Apply,
     Assign,
+    Claim,
     Create,
     Join,
     Link,
@@ -293,6 +295,9 @@ def on_apply(ctx: Node, message: Apply) -> None:
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
+    for key in message.claims:  # the event ranks first on these: they belong here (claim_node.py)
+        if key not in ctx.state.members and claimable(ctx.policy, key):
+            ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
 
 
 def on_split(ctx: Node, message: SplitCustomer) -> None:

@@ -20,6 +20,8 @@ from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_
 
 Node = Ctx[IdentifierState]
 
+CLAIM_PREFIX = "claim~"  # a reservation taken by a claim (``claim_node.py``), not by a saga: no event id starts so
+
 
 def on_visit(ctx: Node, message: Visit) -> None:
     """Phase 1: read the owner (or reserve a new identifier), then visit the next identifier."""
@@ -70,12 +72,21 @@ def on_visit(ctx: Node, message: Visit) -> None:
 
 
 def _lower_rank(ctx: Node, saga: Saga) -> None:
-    """Keep the smallest rank of the events that carried a limited identifier; tell its owner when it drops."""
-    if ctx.policy.limit(kind_of(ctx.key)) is None:
+    """Keep the smallest rank of the events that carried a limited identifier; tell its owner when it drops.
+
+    The event notes the identifiers it ranks first on (``saga.lowered``): its customer claims them if it
+    does not hold them when the event is applied (``claim_node.py``). A review's command saga carries no
+    event and ranks nowhere.
+    """
+    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None:
         return
     state, rank = ctx.state, saga_rank(saga)
     known = state.first_rank
-    if known is not None and rank >= known:
+    if known is not None and rank > known:
+        return
+    if ctx.key not in saga.lowered:
+        saga.lowered.append(ctx.key)
+    if rank == known:
         return
     state.first_rank = rank
     if known is not None and state.owner:
@@ -86,7 +97,8 @@ def on_assign(ctx: Node, message: Assign) -> None:
     """The identifier's customer changed (created, linked, merged, split); may end a reservation."""
     state = ctx.state
     if message.version > state.version:
-        # Interned: every identifier of a customer shares one copy of its id in memory.
+        # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
+        # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
     _end_reservation(ctx, message.token)
 
@@ -111,6 +123,8 @@ def on_evict(ctx: Node, message: Evict) -> None:
     state = ctx.state
     if message.version <= state.version:
         return  # a duplicate, or an eviction a later assignment superseded
+    if _claimed(state):  # the claimant could not keep it within its limits (claim_node.on_adopt)
+        _end_reservation(ctx, state.reserved_by)
     if state.first_rank is not None and state.first_rank < message.rank:
         token = f"{ctx.key}@{message.version}@{state.first_rank}"
         ctx.send(message.customer, Rejoin(ctx.key, state.first_rank, message.version, message.event_id,
@@ -120,6 +134,11 @@ def on_evict(ctx: Node, message: Evict) -> None:
     state.version = message.version
     ctx.emit(Refused(ctx.key, message.reason, Lineage(message.event_id, message.channel, MAX_PER_CUSTOMER),
                      customer_id=message.customer, evicted=True), Unassigned(ctx.key, message.version))
+
+
+def _claimed(state: IdentifierState) -> bool:
+    """Reserved by a claim moving it (``claim_node.py``), not by a saga."""
+    return state.reserved_by is not None and state.reserved_by.startswith(CLAIM_PREFIX)
 
 
 def _end_reservation(ctx: Node, token: str | None) -> None:

@@ -13,7 +13,7 @@ import hashlib
 
 import msgspec
 
-from processors.identity.graph.limits import loser, rank_of
+from processors.identity.graph.limits import loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
@@ -57,7 +57,8 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
-                                   node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions))
+                                   node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions),
+                                   lowered=list(saga.lowered))
 
 
 def pending_customer_id(saga: Saga) -> str:
@@ -121,5 +122,9 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
 
 
 def apply_message(saga: Saga) -> Apply:
-    """What the event's customer needs to apply it: its traits and record, not the saga."""
-    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    """What the event's customer needs to apply it: its traits and record, not the saga; and the
+    identifiers the event ranks first on, which its customer claims if it does not hold them."""
+    if not saga.lowered:
+        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, sorted(saga.lowered), saga_rank(saga),
+                 saga.channel)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from processors.identity.graph.messages import SplitCustomer, Visit
@@ -236,6 +234,12 @@ def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], 
     return members, isinstance(phone, IdentifierState) and phone.shared
 
 
+def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
+    ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
+    bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
+    assert _owner_and_shared([ann, bob])[0] == _owner_and_shared([bob, ann])[0]
+
+
 def test_which_people_count_towards_shared_after_does_not_depend_on_arrival() -> None:
     """Bob's user id and account first make two customers (merged later): customer ids counted him twice
     and the phone was shared in one order only. The node counts people on the evidence of the events
@@ -253,11 +257,3 @@ def test_which_people_count_towards_shared_after_does_not_depend_on_arrival() ->
     assert _owner_and_shared([ann, bob_web, bob_account, carl], **kept)[1] is True  # three: shared
     assert _owner_and_shared([carl, bob_web, bob_both, ann], **kept)[1] is True
 
-
-# --- issue #8 item 5, still open: these show the order dependence that remains (strict: they fail today) ---
-
-@pytest.mark.xfail(strict=True, reason="open (#8 item 5): a contested identifier stays with whoever had it first")
-def test_open_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
-    ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
-    bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
-    assert _owner_and_shared([ann, bob])[0] == _owner_and_shared([bob, ann])[0]
