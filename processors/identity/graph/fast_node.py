@@ -10,7 +10,9 @@ so the root checks the claim against its own member list, the only authority on 
 * no claimed identifier is shared (``CustomerState.shared``: members whose node says they stopped
   linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
 * the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
-  (an older event lowers the rank on the identifier node, which only a visit does).
+  (an older event lowers the rank on the identifier node, which only a visit does);
+* its traits do not contradict the customer's (``evidence.consistent_traits``): such a contact's person
+  is counted towards ``shared_after`` on its identifier nodes, which only a visit does.
 
 A claim that holds is applied exactly as the saga's last step would be (``apply``): the slow path
 would have found every identifier owned by this customer and decided nothing else. A claim that does
