@@ -38,7 +38,6 @@ from processors.identity.graph.messages import (
     Create,
     Join,
     Link,
-    Note,
     Offer,
     OfferResult,
     Release,
@@ -113,16 +112,14 @@ def on_join(ctx: Node, message: Join) -> None:
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
     if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-        ctx.send(culprit, Release(saga.event_id, ctx.key))
+        ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
     elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
         pending = pending_customer_id(saga)
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
-        # The pending customer exists only because of this refusal: it counts towards the identifier's
-        # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
+        # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
         if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
-            ctx.send(culprit, Note(pending))
             _contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
@@ -135,7 +132,7 @@ def on_join(ctx: Node, message: Join) -> None:
         for key in added:
             if key in giving:
                 ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-                ctx.send(key, Release(saga.event_id, ctx.key))
+                ctx.send(key, Release(saga.event_id))
             else:
                 _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
@@ -223,7 +220,6 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            ctx.send(culprit, Note(current))
             if rule == MAX_PER_CUSTOMER and two:
                 _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))

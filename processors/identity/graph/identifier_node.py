@@ -1,7 +1,7 @@
 """Identifier nodes: who owns the identifier, whether it is shared, and who has reserved it.
 
-State: ``state.IdentifierState`` (owner and assignment version, reservation, queue, shared flag,
-customers it was refused with, dedupe window, smallest rank). Messages: ``Visit``, ``Assign``,
+State: ``state.IdentifierState`` (owner and assignment version, reservation, queue, shared flag and
+the people counted towards it, dedupe window, smallest rank). Messages: ``Visit``, ``Assign``,
 ``Release``, ``Note``, ``Evict`` (``messages.py``; catalogue in ``protocol.md``).
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
+from processors.identity.graph.evidence import count_person
 from processors.identity.graph.limits import saga_rank
-from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Shared, Visit
-from processors.identity.graph.outputs import Lineage, Refused, SharedMarked, Unassigned
+from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
+from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
@@ -44,6 +45,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
         # twice; reserved nodes remember it below, so a copy never reserves anything a second time.
         state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
     _lower_rank(ctx, saga)
+    count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
     if state.shared:
         saga.seen[ctx.key] = SHARED
         ctx.emit(Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",
@@ -95,24 +97,21 @@ def on_assign(ctx: Node, message: Assign) -> None:
     """The identifier's customer changed (created, linked, merged, split); may end a reservation."""
     state = ctx.state
     if message.version > state.version:
-        before = state.owner
-        # Interned: every identifier of a customer shares one copy of its id in memory.
+        # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
+        # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
-        moved = before if before and state.reserved_by == message.token and _claimed(state) else None
-        associate(ctx, moved)  # claimed from a customer kept apart from the claimant: it counts (claim_node.py)
     _end_reservation(ctx, message.token)
 
 
 def on_release(ctx: Node, message: Release) -> None:
-    """The reserving saga did not link this new identifier: it stays unowned."""
-    if message.refused_with:
-        associate(ctx, message.refused_with)
+    """The reserving saga did not link this new identifier: it stays unowned (``refused_with`` no longer
+    counts towards ``shared_after``: the people are counted on visits, ``evidence.count_person``)."""
     _end_reservation(ctx, message.token)
 
 
 def on_note(ctx: Node, message: Note) -> None:
-    """A link through this identifier to customer ``refused_with`` was refused."""
-    associate(ctx, message.refused_with)
+    """Sent by earlier versions when a link through this identifier was refused: nothing to do now (a
+    customer id counted twice once it merged; ``evidence.count_person`` counts people on visits)."""
 
 
 def on_evict(ctx: Node, message: Evict) -> None:
@@ -133,7 +132,6 @@ def on_evict(ctx: Node, message: Evict) -> None:
         return
     state.owner = None
     state.version = message.version
-    associate(ctx, message.customer)  # like a refused new identifier: it was refused with that customer
     ctx.emit(Refused(ctx.key, message.reason, Lineage(message.event_id, message.channel, MAX_PER_CUSTOMER),
                      customer_id=message.customer, evicted=True), Unassigned(ctx.key, message.version))
 
@@ -148,19 +146,3 @@ def _end_reservation(ctx: Node, token: str | None) -> None:
         ctx.state.reserved_by = None
         ctx.release_queue()
 
-
-def associate(ctx: Node, other: str | None) -> None:
-    """Count the customers this identifier was seen with; past the type's threshold it is shared."""
-    state = ctx.state
-    owner = state.owner
-    others = [c for c in state.refused_with if c != owner]
-    if other and other != owner and other not in others:
-        others.append(other)
-    kind = kind_of(ctx.key)
-    customers = len(others) + (1 if owner else 0)
-    if not state.shared and ctx.policy.is_shared(kind, customers):
-        state.shared = True
-        ctx.emit(SharedMarked(ctx.key, customers))
-        if owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
-            ctx.send(owner, Shared(ctx.key))
-    state.refused_with = others[: ctx.policy.shared_limit(kind) + 1]
