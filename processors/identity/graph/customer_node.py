@@ -125,7 +125,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
-                   (min(added), ctx.policy.plan_order(members)[0] if members else culprit))
+                   (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
         if decision is Decision.REFUSE:
             _contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
@@ -225,7 +225,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif decision is not Decision.MERGE and score is not None:
-        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message.members), min(members)))
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, 
+                   (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
         if decision is Decision.REFUSE and culprit is not None:
             _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
