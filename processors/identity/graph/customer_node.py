@@ -225,7 +225,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif decision is not Decision.MERGE and score is not None:
-        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, 
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
         if decision is Decision.REFUSE and culprit is not None:
             _contested(saga, culprit)
