@@ -15,7 +15,7 @@ from tests.processors.identity.broker import (
     assignments, clusters, owners_in_state, running_workers, wait_until_quiet, watched_topics,
 )
 from tests.processors.identity.support import (
-    MAX_EMAILS, UNLIMITED, anchored_identifiers, household_events, interaction, kept_by_rank_per_component,
+    MAX_EMAILS, UNLIMITED, anchored_identifiers, earliest_owners, household_events, interaction, kept_by_rank_per_component,
     matcher_settings, observed, personal_partition, unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
@@ -122,6 +122,20 @@ async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_pa
     assert len(expected) == 24
     assert personal_partition(single) == expected
     assert personal_partition(scaled) == expected
+    # Each family phone with the person whose earliest event carried it (graph/claim_node.py), on both.
+    normalizer = IdentifierNormalizer(matcher_settings())
+    earliest = earliest_owners(lambda kind, value: normalizer.normalize({"type": kind, "value": value}).key,  # type: ignore[union-attr]
+                               events, expected)
+    assert len(earliest) == 8 and phone_owners_on_topic(single) == phone_owners_on_topic(scaled) == earliest
+
+
+def phone_owners_on_topic(owner_of: dict[str, str]) -> dict[str, frozenset[str]]:
+    """Each phone row of the compacted topic with the other identifiers of its customer."""
+    others: dict[str, set[str]] = {}
+    for key, customer in owner_of.items():
+        if not key.startswith("PHONE:"):
+            others.setdefault(customer, set()).add(key)
+    return {key: frozenset(others.get(customer, ())) for key, customer in owner_of.items() if key.startswith("PHONE:")}
 
 
 @pytest.mark.timeout(300)
