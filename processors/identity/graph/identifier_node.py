@@ -84,8 +84,7 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     known = state.first_rank
     if known is not None and rank > known:
         return
-    if ctx.key not in saga.lowered:
-        saga.lowered.append(ctx.key)
+    saga.lowered |= 1 << saga.visited  # the bit of this key in ``saga.ids``: one byte on the wire, not a key
     if rank == known:
         return
     state.first_rank = rank

@@ -31,7 +31,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     new identifiers waiting for one; ``node_ranks`` / ``node_versions``: rank and last assignment
     version a reserved identifier's node knew (``limits.py``); ``proposal``: no event (a blocking or
     review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review;
-    ``lowered``: the identifiers whose ``first_rank`` this event set or lowered; ``contested``: those whose
+    ``lowered``: a bit per key of ``ids`` whose ``first_rank`` this event set or lowered; ``contested``: keys whose
     owner the event's side was refused with on evidence of two people (``claim_node.py``).
     """
 
@@ -55,7 +55,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     rule: str | None = None
     force: bool = False
     reject: bool = False
-    lowered: list[str] = []  # keys whose smallest rank this event set or lowered at its visit (claims)
+    lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
     contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
 
 

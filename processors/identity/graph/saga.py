@@ -58,7 +58,7 @@ def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
                                    node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions),
-                                   lowered=list(saga.lowered), contested=list(saga.contested))
+                                   contested=list(saga.contested))
 
 
 def pending_customer_id(saga: Saga) -> str:
@@ -127,7 +127,7 @@ def apply_message(saga: Saga) -> Apply:
     """What the event's customer needs to apply it: its traits and record, not the saga; and the
     identifiers the event ranks first on and was refused through on evidence of two people: its customer
     claims those it does not hold (``claim_node.py``)."""
-    claims = sorted(set(saga.lowered).intersection(saga.contested)) if saga.contested else []
+    claims = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1 and key in saga.contested]
     if not claims:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel)
