@@ -19,8 +19,9 @@ from processors.profile.book import ProfileState
 
 
 class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
-    """The evidence one event carried about its person (``evidence.person_of``): its trait summary and its
-    identifiers of types limited to one (national ID, user id), the identifier node's own key left out."""
+    """The evidence one event carried about its person (``evidence.person_of``): the traits of its summary
+    that tell people apart (names, birth date) and its identifiers of types limited to one (national
+    ID, user id), the identifier node's own key left out."""
 
     traits: Summary | None = None
     ids: list[str] = []
