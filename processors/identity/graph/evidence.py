@@ -131,6 +131,7 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     is the count, when the same person's events agree with one another (see ``protocol.md``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
+    state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
