@@ -6,7 +6,8 @@ absorbed (``matching.traits``). When it changes, the customer files itself under
 (``block`` messages to ``BLOCK:...`` nodes, see ``blocking_node.py``).
 
 An identifier node counts the people whose events carried it (``count_person``): each event that visits it
-brings its own evidence (``person_of``: its traits and its identifiers of types limited to one), and the
+brings its own evidence (``person_of``: its names and birth date, its identifiers of types limited to
+one), and the
 node keeps the evidence of events from people who conflict pairwise (``two_people``: the matcher refuses
 them as one person, e.g. different given names or national IDs). More of them than ``shared_after`` allows make it
 shared. The events that carry an identifier are the same in any arrival order, so is the decision; a
@@ -22,7 +23,7 @@ from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import Level, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
@@ -90,14 +91,20 @@ MAX_PEOPLE = 32
 
 
 def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
-    """What ``saga``'s event says about its person, seen from this identifier node; None if nothing that
-    could tell two people apart (no traits, no other identifier of a type limited to one)."""
+    """What ``saga``'s event says about its person, seen from this identifier node: the traits that tell
+    people apart (those in ``match_person_fields`` or ``match_vetoes``: given name, birth date; with the
+    given name, the family name, which shows names swapped on one side; a household shares the address)
+    and its other identifiers of types limited to one. None if it says nothing of them."""
     policy = ctx.policy
     ids = sorted(key for key in saga.ids if key != ctx.key and key not in saga.lookup_only
                  and policy.limit(kind_of(key)) == 1)
-    if not saga.traits and not ids:
+    telling = {*policy.matcher.person_fields, *policy.matcher.vetoes}
+    if "given_name" in telling:
+        telling.add("family_name")
+    traits = {code: values for code, values in (saga.traits or {}).items() if TRAIT_FIELDS.get(code) in telling}
+    if not traits and not ids:
         return None
-    return Person(saga.traits or None, ids)
+    return Person(traits or None, ids)
 
 
 def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
@@ -124,6 +131,7 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     is the count, when the same person's events agree with one another (see ``protocol.md``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
+    state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)

@@ -19,8 +19,9 @@ from processors.profile.book import ProfileState
 
 
 class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
-    """The evidence one event carried about its person (``evidence.person_of``): its trait summary and its
-    identifiers of types limited to one (national ID, user id), the identifier node's own key left out."""
+    """The evidence one event carried about its person (``evidence.person_of``): the traits of its summary
+    that tell people apart (names, birth date) and its identifiers of types limited to one (national
+    ID, user id), the identifier node's own key left out."""
 
     traits: Summary | None = None
     ids: list[str] = []
@@ -33,8 +34,8 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     eviction that ended it); ``reserved_by``: event id of the saga that reserved this new identifier;
     ``waiting``: messages queued until the reservation ends (``waiting_bytes`` their encoded size, bounded by
     ``context.MAX_DEFERRED_BYTES``); ``shared``: it stopped linking
-    (``shared_after``); ``refused_with``: customer ids it was refused with (read from states of earlier
-    versions, no longer counted); ``recent``: 6-byte hashes
+    (``shared_after``); ``refused_with``: customer ids it was refused with (in states of earlier
+    versions; no longer counted, emptied on the next visit); ``recent``: 6-byte hashes
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
     the smallest rank of the events that carried it (limited types, ``limits.py``); ``people``: the
     evidence of events that carried it from people who conflict pairwise (``evidence.count_person``;

@@ -188,6 +188,18 @@ def sharing_household_events(rng: random.Random, people: int, events: int) -> tu
     return out, {key: len(persons) for key, persons in users.items()}
 
 
+def personal_identifiers(events: list[Event], shared: Any) -> set[frozenset[str]]:
+    """The expected people of ``sharing_household_events``: each person's identifiers, not the ``shared``
+    keys (households'); a person's number is in each of its values (``u-3``, ``p3@...``, ``ACC-3``)."""
+    people: dict[str, set[str]] = {}
+    for event in events:
+        for identifier in event.value["identifiers"]:
+            key = f"{identifier['type']}:{identifier['value']}"
+            if key not in shared:
+                people.setdefault("".join(c for c in identifier["value"] if c.isdigit()), set()).add(key)
+    return {frozenset(keys) for keys in people.values()}
+
+
 def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
     """Identifiers other than phones grouped by their customer."""
     groups: dict[str, set[str]] = {}
