@@ -15,7 +15,8 @@ identifier belongs to the customer of the **earliest event that carried it**, by
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark) and sends ``adopt`` with
    the next assignment version to the claimant; if the claimant is itself or merged into it, or it
    does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
-   (and retries the claim in the last case); so it does if an operator split the two apart.
+   (and retries the claim in the last case); so it does if an operator split the two apart, and when
+   it is the owner's only identifier (a customer nobody could find again).
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -76,9 +77,11 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
         return
-    if message.customer == ctx.key or message.customer in state.aliases or message.customer in state.do_not_merge:
+    if (message.customer == ctx.key or message.customer in state.aliases or message.customer in state.do_not_merge
+            or len(state.members) == 1):
         # The claimant is this customer (merged into it): nothing moves; or an operator split the two
-        # apart (or rejected their merge): the operator's decision stands.
+        # apart (or rejected their merge): the operator's decision stands; or it is this customer's only
+        # identifier: without it no contact could ever find the customer (nor a merge name it).
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)

@@ -209,27 +209,31 @@ def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
     return {frozenset(group) for group in groups.values()}
 
 
-def earliest_owners(key_of: Any, events: list[Event], expected: set[frozenset[str]]) -> dict[str, frozenset[str]]:
-    """Each phone of ``household_events`` with the personal identifiers (an ``expected`` group) of the
-    person whose earliest event carried it: who keeps a family phone (``graph/claim_node.py``)."""
+def earliest_owners(key_of: Any, events: list[Event], expected: set[frozenset[str]],
+                    shared: Any = None) -> dict[str, frozenset[str]]:
+    """Each identifier two people share (the ``shared`` keys; default: the phones) with the personal
+    identifiers (an ``expected`` group) of the person whose earliest event carried it: who keeps a family
+    phone (``graph/claim_node.py``)."""
     owners: dict[str, frozenset[str]] = {}
     for event in sorted(events, key=lambda e: e.value["envelope"]["occurred_at"]):
         keys = [key_of(item["type"], item["value"]) for item in event.value["identifiers"]]
         person = next(group for group in expected if group & set(keys))
         for key in keys:
-            if key.startswith("PHONE:"):
+            if key in shared if shared is not None else key.startswith("PHONE:"):
                 owners.setdefault(key, person)
     return owners
 
 
-def phone_owners(harness: Harness) -> dict[str, frozenset[str] | None]:
-    """Each phone node with the identifiers other than phones of the customer that holds it (None: nobody)."""
+def phone_owners(harness: Harness, shared: Any = None) -> dict[str, frozenset[str] | None]:
+    """Each phone node (or ``shared`` key) with the other identifiers (not phones, not ``shared``) of the
+    customer that holds it (None: nobody)."""
     roots = harness.local.roots()
     owners: dict[str, frozenset[str] | None] = {}
     for key in harness.local.store.nodes:
-        if key.startswith("PHONE:"):
+        if key in shared if shared is not None else key.startswith("PHONE:"):
             owner = harness.local.customer_of(key)
-            owners[key] = frozenset(k for k in roots[owner].members if not k.startswith("PHONE:")) if owner else None
+            owners[key] = frozenset(k for k in roots[owner].members if (k not in shared if shared is not None
+                                    else not k.startswith("PHONE:"))) if owner else None
     return owners
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ from tests.processors.identity.broker import (
     assignments, clusters, owners_in_state, running_workers, shared_in_state, wait_until_quiet, watched_topics,
 )
 from tests.processors.identity.support import (
-    MAX_EMAILS, UNLIMITED, anchored_identifiers, interaction, kept_by_rank_per_component, matcher_settings,
-    observed, personal_identifiers, personal_partition, sharing_household_events, unlimited_settings,
+    MAX_EMAILS, UNLIMITED, anchored_identifiers, earliest_owners, interaction, kept_by_rank_per_component,
+    matcher_settings, observed, personal_identifiers, personal_partition, sharing_household_events, unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
 from tests.support.kafka_io import read_dead_letters
@@ -137,6 +138,20 @@ async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_pa
         assert personal_partition({key: owner for key, owner in mapping.items() if key not in keys}) == people
     assert single_flags == expected_flags
     assert scaled_flags == expected_flags
+    # Each household phone and e-mail with the person whose earliest event carried it (graph/claim_node.py).
+    earliest = earliest_owners(lambda kind, value: normalizer.normalize({"type": kind, "value": value}).key,  # type: ignore[union-attr]
+                               events, people, set(keys))
+    assert len(earliest) == len(keys) and shared_owners_on_topic(single, keys) == earliest
+    assert shared_owners_on_topic(scaled, keys) == earliest
+
+
+def shared_owners_on_topic(owner_of: dict[str, str], shared: Any) -> dict[str, frozenset[str]]:
+    """Each ``shared`` key's row of the compacted topic with its customer's identifiers that are not ``shared``."""
+    others: dict[str, set[str]] = {}
+    for key, customer in owner_of.items():
+        if key not in shared:
+            others.setdefault(customer, set()).add(key)
+    return {key: frozenset(others.get(customer, ())) for key, customer in owner_of.items() if key in shared}
 
 
 @pytest.mark.timeout(300)

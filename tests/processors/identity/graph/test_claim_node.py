@@ -132,3 +132,20 @@ def test_a_give_to_a_customer_an_operator_split_off_is_released() -> None:
     token = "claim~x~" + phone + "~0~2"
     assert handle(h, bob, Give(phone, ann, 0, "x", "WEB", 0, token)) == [Send(phone, Release(token))]
     assert phone in root(h, bob).members
+
+
+def test_a_customer_never_gives_away_its_only_identifier() -> None:
+    """Ann's customer holds nothing but the phone: without it no contact could find her again."""
+    from bus.serde import Event
+    from tests.processors.identity.support import envelope, ident
+
+    h = Harness(matcher_settings())
+    h.feed(Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("WEB", minutes=5), "identifiers": [ident(*PHONE)], "traits": ANN,
+    }), topic="identity.observed.v1")
+    ann = h.customer(*PHONE)
+    observe(h, "2000002", BOB, 1)  # earlier, refused: Bob's customer claims the phone
+    bob = h.customer("ACCOUNT", "2000002")
+    assert bob is not None and bob != ann and h.customer(*PHONE) == ann
+    assert root(h, ann).members.keys() == {h.key(*PHONE)}
+    h.local.check_consistent()
