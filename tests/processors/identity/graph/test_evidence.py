@@ -8,7 +8,7 @@ from typing import Any
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from processors.identity.graph.messages import SplitCustomer, Visit
-from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send
+from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send, SharedMarked
 from processors.identity.graph.saga import review_saga
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import (
@@ -238,6 +238,22 @@ def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival()
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
     bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
     assert _owner_and_shared([ann, bob])[0] == _owner_and_shared([bob, ann])[0]
+
+
+def test_one_persons_typos_and_swapped_names_are_one_person_a_housemate_is_another() -> None:
+    """shared_after counts people on the evidence of the events that carry the identifier: Ann's records
+    with swapped names or a typo in her given name (her birth date agrees) are Ann; Bob is a second person."""
+    h = Harness(settings(shared_after={"USER_ID": 1, "PHONE": 1}, blocking=False))
+    with_traits(h, [("USER_ID", "ann"), ("PHONE", "+33612345678")], ANN)
+    with_traits(h, [("USER_ID", "ann")], {**ANN, "given_name": "Lee", "family_name": "Ann"}, minutes=1)
+    with_traits(h, [("USER_ID", "ann"), ("PHONE", "+33612345678")], {**ANN, "given_name": "Anm"}, minutes=2)
+    phone, user = h.key("PHONE", "+33612345678"), h.key("USER_ID", "ann")
+    assert not h.decisions(SharedMarked)
+    with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, minutes=3)
+    assert [(m.identifier, m.customers) for m in h.decisions(SharedMarked)] == [(phone, 2)]
+    nodes = h.local.store.nodes
+    assert not nodes[user].shared and nodes[phone].shared  # type: ignore[union-attr]
+    h.local.check_consistent()
 
 
 def test_which_people_count_towards_shared_after_does_not_depend_on_arrival() -> None:
