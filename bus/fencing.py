@@ -1,6 +1,6 @@
 """Fencing a worker that lost its partitions: it must not publish what it decided before (#13 build 1).
 
-Two parts, because neither alone is enough without Kafka transactions:
+Three parts, because neither alone is enough without Kafka transactions:
 
 * ``AssignmentFence`` (here): a worker refuses to publish the outputs of a batch if any of its
   partitions was revoked while the batch ran, or is no longer assigned. That closes the common window
@@ -9,16 +9,33 @@ Two parts, because neither alone is enough without Kafka transactions:
 * A version on every state row that readers compare (``processors.identity.assignments``): the row
   decided later carries the higher version whatever the order it is written in, so a stale write that
   slips through is ignored by the reader rule.
+* A fencing version on every changelog record of a table (``ChangelogFence`` here, applied at restore
+  by ``bus.fenced_table`` and by the verifier): the header ``omnibus-fence`` holds the consumer-group
+  generation in which the writer fetched the input records the state was derived from (faust stamps it
+  on every fetched message). A worker that lost a partition wrote under an older generation than the
+  new owner, whose generation the rebalance raised; so a record that lands after a record of a higher
+  version *in the same changelog partition* comes from a worker that was no longer the owner when it
+  wrote: restore (and the standby replicas, and ``omnibus verify``) skip it. The rule is per partition,
+  not per key: the new owner never read the late record, so its state is what the log means even for a
+  key it did not write again. Equal versions: one owner, one producer, so offset order decides. Records
+  written before versions existed count as the lowest version.
 
-A transactional producer tied to the group generation (KIP-447) would fence at the broker instead,
-but faust's exactly_once mode has open loss and duplicate bugs and our producer runs outside faust
-(see ``bus.app``), so the project keeps at-least-once plus versions.
+A transactional producer per input partition (zombie fencing on ``init_transactions``, read_committed
+restore) would fence at the broker instead, and would also survive compaction (see below), but needs a
+producer and a transaction commit per partition per batch, a read_committed restore inside faust, and
+faust's exactly_once mode has open loss and duplicate bugs while our producer runs outside faust (see
+``bus.app``): the project keeps at-least-once plus versions. What versions cannot do: if compaction
+cleans the segment that holds both the new owner's record of a key and a later stale one before any
+restore read them, only the stale one is left (it is the key's last); and a consumer group deleted and
+created again starts its generations at 1 again, below the versions already in the changelogs, so its
+changelogs must be deleted with it (``/work/notes/fence.md`` has the details).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bus.metrics import PUBLISH_FENCED
 
@@ -49,3 +66,80 @@ class AssignmentFence:
         if not allowed:
             PUBLISH_FENCED.labels(component=self._component).inc()
         return allowed
+
+
+FENCE_HEADER = "omnibus-fence"
+UNVERSIONED = -1  # a changelog record written before fencing versions: lower than any version
+
+Headers = Sequence[tuple[str, bytes]] | Sequence[tuple[str, bytes | None]] | Mapping[str, bytes] | None
+R = TypeVar("R")
+
+
+def fence_headers(version: int) -> tuple[tuple[str, bytes]]:
+    """The headers of a changelog record written under fencing ``version`` (decimal ASCII)."""
+    return ((FENCE_HEADER, str(version).encode()),)
+
+
+def record_version(headers: Headers) -> int:
+    """The fencing version of a changelog record (``UNVERSIONED`` without the header, or an unreadable one)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for name, value in pairs:
+        if name == FENCE_HEADER and value:
+            try:
+                return int(value.decode())
+            except (UnicodeDecodeError, ValueError):
+                return UNVERSIONED
+    return UNVERSIONED
+
+
+def batch_version(generations: Iterable[int | None]) -> int:
+    """The version a batch writes: the highest consumer-group generation its input records were fetched in.
+
+    A batch that may publish holds records of one generation (``AssignmentFence`` refuses a batch that
+    spans a revocation); faust stamps ``message.generation_id``. ``UNVERSIONED`` when none is known.
+    """
+    return max((g for g in generations if g is not None and g >= 0), default=UNVERSIONED)
+
+
+@dataclass(slots=True)
+class _Partition:
+    offset: int
+    highest: int
+
+
+class ChangelogFence:
+    """The reader rule of a fenced changelog: per partition, in offset order, a record whose version is
+    below the highest version already read is a late write of a fenced-out worker and is skipped.
+
+    ``admits`` must see each partition's records in offset order; reading a partition again from an
+    earlier offset (faust restores from the start after a reassignment) starts that partition afresh.
+    """
+
+    def __init__(self) -> None:
+        self._partitions: dict[Any, _Partition] = {}
+        self.skipped = 0
+
+    def admits(self, partition: Any, offset: int, headers: Headers) -> bool:
+        """True when the record at ``offset`` of ``partition`` (any hashable id) is applied."""
+        version = record_version(headers)
+        seen = self._partitions.get(partition)
+        if seen is None or offset <= seen.offset:
+            self._partitions[partition] = _Partition(offset, version)
+            return True
+        seen.offset = offset
+        if version < seen.highest:
+            self.skipped += 1
+            return False
+        seen.highest = version
+        return True
+
+    def highest(self, partition: Any) -> int:
+        """The highest version read in ``partition`` (``UNVERSIONED`` if none)."""
+        seen = self._partitions.get(partition)
+        return UNVERSIONED if seen is None else seen.highest
+
+    def filter(self, records: Iterable[R], position: Callable[[R], tuple[Any, int, Headers]]) -> Iterator[R]:
+        """The records ``admits`` keeps; ``position(record)`` gives its ``(partition, offset, headers)``."""
+        for record in records:
+            if self.admits(*position(record)):
+                yield record

@@ -34,6 +34,7 @@ class Replayed:
     key: bytes | None
     event: Event | None  # None: the value did not decode (or was not decoded: ``raw=True``)
     value: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()  # the record's Kafka headers (changelog fencing versions)
 
 
 @dataclass
@@ -100,5 +101,6 @@ async def read_topics(
                     event = deserializer(message.value, ctx)
                 except DeserializationError:
                     replay.undecodable += 1
-            replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value))
+            replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value,
+                                          tuple(message.headers or ())))
     return replay

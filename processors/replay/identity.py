@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from bus.config import OmnibusSettings
+from bus.fencing import ChangelogFence
 from bus.serde import build_serde
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.identity.agent import COMPONENT, input_topics
@@ -104,10 +105,14 @@ def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: Id
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the running graph from the changelog, values that did not decode as node states)."""
+    """(clusters of the running graph from the changelog, values that did not decode as node states).
+
+    The changelog is read as a restore reads it (``bus.fencing.ChangelogFence``): a late write of a worker
+    that had lost the partition is skipped.
+    """
     nodes: dict[str, NodeState] = {}
     undecodable = 0
-    for record in records:
+    for record in ChangelogFence().filter(records, lambda r: ((r.topic, r.partition), r.offset, r.headers)):
         if record.key is None:
             continue
         key = record.key.decode()

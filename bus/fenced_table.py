@@ -1,0 +1,58 @@
+"""A faust table whose changelog records carry a fencing version, and whose restore honours it (#13).
+
+``fenced_table(app, name, ...)`` is ``app.Table(name, ...)`` with two changes (the rule: ``bus.fencing``):
+
+* every change faust writes to the changelog (``table[key] = value``, ``del table[key]``) carries the
+  header ``omnibus-fence`` = the consumer-group generation in which the event being processed was
+  fetched (``event.message.generation_id``); tables whose changelog records are written by their
+  processor itself (identity's ``FaustTables``) add the same header with ``bus.fencing.fence_headers``;
+* restore and standby replicas apply a changelog batch through ``ChangelogFence``: a record below the
+  highest version already read in its partition was written late by a worker that had lost the
+  partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+from faust.types import EventT
+
+from bus.fencing import ChangelogFence, batch_version, fence_headers
+from bus.metrics import CHANGELOG_FENCED
+
+
+class FencedTable(faust.Table):
+    """``faust.Table`` with fenced changelog records (see the module)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fence = ChangelogFence()
+
+    def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
+        before = self.fence.skipped
+        admitted = list(self.fence.filter(
+            batch, lambda e: (e.message.partition, e.message.offset, e.message.headers)))
+        if self.fence.skipped > before:
+            CHANGELOG_FENCED.labels(table=self.name).inc(self.fence.skipped - before)
+        super().apply_changelog_batch(admitted)
+
+    def _send_changelog(self, event: EventT | None, key: Any, value: Any, key_serializer: Any = None,
+                        value_serializer: Any = None) -> None:
+        if event is None:
+            raise RuntimeError("Cannot modify table outside of agent/stream.")
+        self.changelog_topic.send_soon(
+            key=key, value=value, partition=event.message.partition,
+            key_serializer=key_serializer or self.key_serializer,
+            value_serializer=value_serializer or self.value_serializer,
+            headers=list(fence_headers(batch_version([event.message.generation_id]))),
+            callback=self._on_changelog_sent, eager_partitioning=True,
+        )
+
+
+def fenced_table(app: faust.App, name: str, **kwargs: Any) -> FencedTable:
+    """Define a ``FencedTable`` on ``app`` (the arguments of ``app.Table``; no windowed tables)."""
+    table = FencedTable(app, name=name, beacon=app.tables.beacon, **kwargs)
+    app.tables.add(table)
+    return table
