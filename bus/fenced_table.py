@@ -4,8 +4,8 @@
 
 * every change faust writes to the changelog (``table[key] = value``, ``del table[key]``) carries the
   header ``omnibus-fence`` = the consumer-group generation in which the event being processed was
-  fetched (``event.message.generation_id``); tables whose changelog records are written by their
-  processor itself (identity's ``FaustTables``) add the same header with ``bus.fencing.fence_headers``;
+  fetched (``event.message.generation_id``, faust's ``current_event()``); a processor that writes the
+  changelog records itself (identity's ``FaustTables``) adds the same header (``bus.fencing.fence_headers``);
 * restore and standby replicas apply a changelog batch through ``ChangelogFence``: a record below the
   highest version already read in its partition was written late by a worker that had lost the
   partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state.
@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
-from faust.types import EventT
+from faust.streams import current_event
+from faust.types import EventT, FutureMessage
 
 from bus.fencing import ChangelogFence, batch_version, fence_headers
 from bus.metrics import CHANGELOG_FENCED
@@ -38,15 +39,17 @@ class FencedTable(faust.Table):
             CHANGELOG_FENCED.labels(table=self.name).inc(self.fence.skipped - before)
         super().apply_changelog_batch(admitted)
 
-    def _send_changelog(self, event: EventT | None, key: Any, value: Any, key_serializer: Any = None,
-                        value_serializer: Any = None) -> None:
-        if event is None:
-            raise RuntimeError("Cannot modify table outside of agent/stream.")
-        self.changelog_topic.send_soon(
-            key=key, value=value, partition=event.message.partition,
+    def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
+                       value_serializer: Any = None) -> FutureMessage:
+        """faust's ``send_changelog`` with the fencing header: the generation the current event was fetched
+        in (outside an event, the worker's current generation)."""
+        event = current_event()
+        generation = event.message.generation_id if event is not None else self.app.consumer_generation_id
+        return self.changelog_topic.send_soon(
+            key=key, value=value, partition=partition,
             key_serializer=key_serializer or self.key_serializer,
             value_serializer=value_serializer or self.value_serializer,
-            headers=list(fence_headers(batch_version([event.message.generation_id]))),
+            headers=list(fence_headers(batch_version([generation]))),
             callback=self._on_changelog_sent, eager_partitioning=True,
         )
 

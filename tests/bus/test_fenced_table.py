@@ -55,10 +55,16 @@ def test_equal_versions_apply_in_offset_order_and_a_late_tombstone_deletes_nothi
     assert b"cus_1" not in nodes.data
 
 
-def test_a_change_faust_writes_carries_the_generation_its_event_was_fetched_in() -> None:
+def test_a_change_faust_writes_carries_the_generation_its_event_was_fetched_in(monkeypatch: Any) -> None:
+    import bus.fenced_table
+
     nodes = table()
     sent: list[dict[str, Any]] = []
     nodes.changelog_topic.send_soon = lambda **kwargs: sent.append(kwargs)  # type: ignore[method-assign]
     event = SimpleNamespace(message=SimpleNamespace(partition=1, generation_id=7))
-    nodes._send_changelog(event, b"cus_1", b"value")  # noqa: SLF001 (what faust calls on table[key] = value)
-    assert sent[0]["headers"] == list(fence_headers(7)) and sent[0]["partition"] == 1
+    monkeypatch.setattr(bus.fenced_table, "current_event", lambda: event)
+    nodes.send_changelog(1, b"cus_1", b"value")  # what faust calls on table[key] = value
+    monkeypatch.setattr(bus.fenced_table, "current_event", lambda: None)
+    nodes.app.consumer_generation_id = 9
+    nodes.send_changelog(0, b"cus_1", None, value_serializer="raw")  # del table[key] outside an event
+    assert [(s["headers"], s["partition"]) for s in sent] == [(list(fence_headers(7)), 1), (list(fence_headers(9)), 0)]

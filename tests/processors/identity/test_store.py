@@ -1,4 +1,7 @@
+from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from processors.identity.graph.local import MemoryStore
 from processors.identity.store import Overlay
@@ -44,3 +47,46 @@ def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_
             partition=0, offset=offset, headers=list(r.headers), value=r.value, key=r.key))
         for offset, r in enumerate([newer, stale])])  # the paused worker's record lands last
     assert FaustTables(restored, profiles, lambda: 1).get_node("EMAIL:a") == IdentifierState(owner="cus_new", version=2)
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelog_record_landed_after_it(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    from bus.fencing import UNVERSIONED, fence_headers, record_version
+    from bus.producer import EventProducer
+    from bus.topic import KafkaRecord
+    from processors.identity.graph.legacy import decode_any_state
+    from processors.identity.graph.state import IdentifierState, encode_state
+    from processors.replay import read_topics
+    from processors.replay.identity import changelog
+    from bus.serde import build_serde
+    from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+    from tests.processors.identity.support import unlimited_settings
+    from tests.processors.identity.test_agent import publish, workload
+    from tests.support.settings import settings_with_topics
+
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    items = workload(size=30, universe=12, seed=5)
+    await publish(settings, items[:20])
+    async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):
+        await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
+    records = (await read_topics(settings, [changelog()], raw=[changelog()])).records
+    last = {r.key: r for r in records if r.key and not r.key.startswith(b"cus_") and r.value is not None}
+    (newer, unversioned) = list(last.values())[:2]
+    stale_state = encode_state(IdentifierState(owner="cus_stale", version=1))
+    async with EventProducer(settings, build_serde(settings.registry)[0]) as producer:  # what a paused worker's producer sends when it resumes
+        await producer.send([
+            KafkaRecord(newer.topic, newer.key, stale_state, fence_headers(record_version(newer.headers) - 1), 0),
+            KafkaRecord(unversioned.topic, unversioned.key, stale_state, (), 0),  # written before versions
+        ])
+    after = (await read_topics(settings, [changelog()], raw=[changelog()])).records
+    assert [r.value for r in after[-2:]] == [stale_state, stale_state]  # a last-write restore would take them
+    assert record_version(newer.headers) > UNVERSIONED
+    await publish(settings, items[20:])
+    async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):  # restores, then runs
+        await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
+        for record in (newer, unversioned):
+            assert worker.store.get_node(record.key.decode()) == decode_any_state(record.value)
+        assert worker.nodes.fence.skipped == 2
