@@ -138,6 +138,11 @@ class ChangelogFence:
         seen = self._partitions.get(partition)
         return UNVERSIONED if seen is None else seen.highest
 
+    def last_offset(self, partition: Any) -> int | None:
+        """The offset of the last record read in ``partition`` (None: none yet)."""
+        seen = self._partitions.get(partition)
+        return None if seen is None else seen.offset
+
     def filter(self, records: Iterable[R], position: Callable[[R], tuple[Any, int, Headers]]) -> Iterator[R]:
         """The records ``admits`` keeps; ``position(record)`` gives its ``(partition, offset, headers)``."""
         for record in records:
