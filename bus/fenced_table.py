@@ -6,21 +6,25 @@
   header ``omnibus-fence`` = the consumer-group generation in which the event being processed was
   fetched (``event.message.generation_id``, faust's ``current_event()``); a processor that writes the
   changelog records itself (identity's ``FaustTables``) adds the same header (``bus.fencing.fence_headers``);
+* a worker that takes over a changelog partition first writes a fence marker of its generation into it
+  (``on_rebalance``, before faust's restore reads the partition);
 * restore and standby replicas apply a changelog batch through ``ChangelogFence``: a record below the
   highest version already read in its partition was written late by a worker that had lost the
-  partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state.
+  partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
+  markers are left out of the table.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
 import faust
 from faust.streams import current_event
-from faust.types import EventT, FutureMessage
+from faust.types import TP, EventT, FutureMessage
 
-from bus.fencing import ChangelogFence, batch_version, fence_headers
+from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker
 from bus.metrics import CHANGELOG_FENCED
 
 
@@ -30,11 +34,30 @@ class FencedTable(faust.Table):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fence = ChangelogFence()
+        self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
+        self._generation = UNVERSIONED
+
+    async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
+                           generation_id: int = 0) -> None:
+        """faust calls this before the restore starts: mark every changelog partition taken over in this
+        generation (``bus.fencing.fence_marker``) and wait for Kafka's acknowledgement, so the restore reads
+        up to the marker and every late write of the previous owner lands after it."""
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        name = self.changelog_topic_name
+        active = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == name}
+        kept = self._active if generation_id == self._generation + 1 else set()  # a generation missed: all taken
+        self._active, self._generation = active, generation_id
+        if active - kept and generation_id >= 0:
+            key, value, headers = fence_marker(generation_id)
+            sent = [await self.changelog_topic.send(key=key, value=value, partition=partition, headers=list(headers),
+                                                    key_serializer="raw", value_serializer="raw", force=True)
+                    for partition in sorted(active - kept)]
+            await asyncio.gather(*sent)
 
     def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
         before = self.fence.skipped
         admitted = list(self.fence.filter(
-            batch, lambda e: (e.message.partition, e.message.offset, e.message.headers)))
+            batch, lambda e: (e.message.partition, e.message.offset, e.message.headers, e.message.key)))
         if self.fence.skipped > before:
             CHANGELOG_FENCED.labels(table=self.name).inc(self.fence.skipped - before)
         super().apply_changelog_batch(admitted)

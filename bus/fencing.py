@@ -70,6 +70,8 @@ class AssignmentFence:
 
 FENCE_HEADER = "omnibus-fence"
 UNVERSIONED = -1  # a changelog record written before fencing versions: lower than any version
+MARKER_PREFIX = b"\x00omnibus-fence:"  # no table key starts with a NUL byte (node keys, JSON keys)
+MARKER_VALUE = b"taken"  # not a tombstone: compaction would drop a tombstone marker after delete.retention.ms
 
 Headers = Sequence[tuple[str, bytes]] | Sequence[tuple[str, bytes | None]] | Mapping[str, bytes] | None
 R = TypeVar("R")
@@ -90,6 +92,19 @@ def record_version(headers: Headers) -> int:
             except (UnicodeDecodeError, ValueError):
                 return UNVERSIONED
     return UNVERSIONED
+
+
+def fence_marker(version: int) -> tuple[bytes, bytes, tuple[tuple[str, bytes]]]:
+    """``(key, value, headers)`` of the marker a worker writes into a changelog partition it takes over,
+    before its restore reads that partition: every late write of the previous owner that lands after it is
+    below its version, whether or not the new owner ever writes the same key. One key per version, so
+    compaction never removes a marker (one record per partition per takeover)."""
+    return MARKER_PREFIX + str(version).encode(), MARKER_VALUE, fence_headers(version)
+
+
+def is_marker(key: bytes | None) -> bool:
+    """True for a fence marker's key (``fence_marker``): it orders the log, it is no table entry."""
+    return key is not None and key.startswith(MARKER_PREFIX)
 
 
 def batch_version(generations: Iterable[int | None]) -> int:
@@ -143,8 +158,11 @@ class ChangelogFence:
         seen = self._partitions.get(partition)
         return None if seen is None else seen.offset
 
-    def filter(self, records: Iterable[R], position: Callable[[R], tuple[Any, int, Headers]]) -> Iterator[R]:
-        """The records ``admits`` keeps; ``position(record)`` gives its ``(partition, offset, headers)``."""
+    def filter(self, records: Iterable[R], position: Callable[[R], tuple[Any, int, Headers, bytes | None]],
+               ) -> Iterator[R]:
+        """The table entries ``admits`` keeps (not the markers); ``position(record)`` gives its
+        ``(partition, offset, headers, key)``."""
         for record in records:
-            if self.admits(*position(record)):
+            partition, offset, headers, key = position(record)
+            if self.admits(partition, offset, headers) and not is_marker(key):
                 yield record

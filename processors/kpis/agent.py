@@ -24,6 +24,7 @@ from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError
+from bus.fenced_table import fenced_table
 from bus.logging import get_logger
 from bus.producer import EventProducer, LazyProducer, Outgoing
 from bus.serde import build_serde
@@ -78,7 +79,7 @@ class KpiWorker:
 
 
 def _json_table(app: faust.App, name: str, partitions: int) -> Any:
-    return app.Table(name, default=None, partitions=partitions,
+    return fenced_table(app, name, default=None, partitions=partitions,
                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
 
 

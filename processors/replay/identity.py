@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import msgspec
 
 from bus.config import OmnibusSettings
-from bus.fencing import ChangelogFence
 from bus.serde import build_serde
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.identity.agent import COMPONENT, input_topics
@@ -30,7 +29,7 @@ from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_l
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
-from processors.replay import Replayed
+from processors.replay import Replayed, fenced
 
 NODES_TABLE = "identity-nodes"
 
@@ -112,7 +111,7 @@ def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
     """
     nodes: dict[str, NodeState] = {}
     undecodable = 0
-    for record in ChangelogFence().filter(records, lambda r: ((r.topic, r.partition), r.offset, r.headers)):
+    for record in fenced(records):
         if record.key is None:
             continue
         key = record.key.decode()

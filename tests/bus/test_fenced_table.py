@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from bus.fenced_table import FencedTable, fenced_table
-from bus.fencing import fence_headers
+from bus.fencing import fence_headers, fence_marker
 from bus.metrics import CHANGELOG_FENCED
 
 
@@ -68,3 +70,28 @@ def test_a_change_faust_writes_carries_the_generation_its_event_was_fetched_in(m
     nodes.app.consumer_generation_id = 9
     nodes.send_changelog(0, b"cus_1", None, value_serializer="raw")  # del table[key] outside an event
     assert [(s["headers"], s["partition"]) for s in sent] == [(list(fence_headers(7)), 1), (list(fence_headers(9)), 0)]
+
+
+async def test_a_worker_marks_each_changelog_partition_it_takes_over_before_the_restore() -> None:
+    nodes = table()
+    sent: list[tuple[int, bytes]] = []
+
+    async def send(**kwargs: Any) -> Any:
+        sent.append((kwargs["partition"], kwargs["key"]))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    nodes.changelog_topic.send = send  # type: ignore[method-assign]
+    actives: set[TP] = set()
+    nodes.app.assignor.assigned_actives = lambda: actives  # type: ignore[method-assign]
+    name = nodes.changelog_topic_name
+    actives.update({TP(name, 0), TP("source", 1)})
+    await nodes.on_rebalance(set(), set(), set(), 4)
+    actives.add(TP(name, 1))
+    await nodes.on_rebalance(set(), set(), set(), 5)  # keeps 0, takes 1
+    await nodes.on_rebalance(set(), set(), set(), 7)  # a generation it missed: another worker may have had both
+    assert sent == [(0, fence_marker(4)[0]), (1, fence_marker(5)[0]), (0, fence_marker(7)[0]),
+                    (1, fence_marker(7)[0])]
+    nodes.apply_changelog_batch([changelog_event(0, 0, fence_marker(4)[0], b"taken", 4)])
+    assert fence_marker(4)[0] not in nodes.data  # a marker is no table entry

@@ -7,6 +7,8 @@ from bus.fencing import (
     ChangelogFence,
     batch_version,
     fence_headers,
+    fence_marker,
+    is_marker,
     record_version,
 )
 from bus.metrics import PUBLISH_FENCED
@@ -49,10 +51,19 @@ def test_reading_a_partition_again_from_the_start_starts_it_afresh() -> None:
     fence = ChangelogFence()
     assert fence.admits(0, 0, fence_headers(2)) and fence.admits(0, 1, fence_headers(9))
     assert fence.admits(0, 0, fence_headers(2))  # faust restores from the start after a reassignment
-    assert list(fence.filter([(0, 1, 9), (0, 2, 4), (0, 3, 9)], lambda r: (r[0], r[1], fence_headers(r[2])))) \
+    assert list(fence.filter([(0, 1, 9), (0, 2, 4), (0, 3, 9)], lambda r: (r[0], r[1], fence_headers(r[2]), b"k"))) \
         == [(0, 1, 9), (0, 3, 9)]
 
 
 def test_a_batch_writes_under_the_generation_its_records_were_fetched_in() -> None:
     assert batch_version([4, 4, None]) == 4
     assert batch_version([]) == UNVERSIONED and batch_version([-1]) == UNVERSIONED
+
+
+def test_a_takeover_marker_orders_the_log_but_is_no_table_entry() -> None:
+    key, value, headers = fence_marker(6)
+    assert is_marker(key) and not is_marker(b"cus_1") and not is_marker(None) and value
+    fence = ChangelogFence()
+    records = [(b"EMAIL:a", 5), (key, 6), (b"EMAIL:b", 5)]  # the new owner's marker, then a late write of the old
+    kept = list(fence.filter(enumerate(records), lambda r: (0, r[0], fence_headers(r[1][1]), r[1][0])))
+    assert [r[1][0] for r in kept] == [b"EMAIL:a"] and fence.skipped == 1
