@@ -11,7 +11,9 @@
 * restore and standby replicas apply a changelog batch through ``ChangelogFence``: a record below the
   highest version already read in its partition was written late by a worker that had lost the
   partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
-  markers are left out of the table.
+  markers are left out of the table;
+* after a restore the owner writes the current value of each key whose late write it skipped again
+  (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ import faust
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
-from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker
+from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
+from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
+
+log = get_logger(__name__)
 
 
 class FencedTable(faust.Table):
@@ -36,6 +41,7 @@ class FencedTable(faust.Table):
         self.fence = ChangelogFence()
         self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
         self._generation = UNVERSIONED
+        self._late: set[tuple[int, Any]] = set()  # (partition, key) of late writes skipped in active partitions
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
                            generation_id: int = 0) -> None:
@@ -55,12 +61,37 @@ class FencedTable(faust.Table):
             await asyncio.gather(*sent)
 
     def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
-        before = self.fence.skipped
-        admitted = list(self.fence.filter(
-            batch, lambda e: (e.message.partition, e.message.offset, e.message.headers, e.message.key)))
-        if self.fence.skipped > before:
-            CHANGELOG_FENCED.labels(table=self.name).inc(self.fence.skipped - before)
+        admitted = []
+        for event in batch:
+            message = event.message
+            if self.fence.admits(message.partition, message.offset, message.headers):
+                if not is_marker(message.key):
+                    admitted.append(event)
+            else:
+                CHANGELOG_FENCED.labels(table=self.name).inc()
+                if message.partition in self._active:
+                    self._late.add((message.partition, event.key))
         super().apply_changelog_batch(admitted)
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        """After the restore, before processing resumes: write the current value of every key of an active
+        partition whose last changelog record is a skipped late write again (a tombstone if it has none), and
+        wait for Kafka's acknowledgement. Compaction keeps a key's last record whatever its version; without
+        this it would drop the new owner's record and keep the stale one."""
+        await super().on_recovery_completed(active_tps, standby_tps)
+        late, self._late = self._late, set()
+        repairs = []
+        for partition, key in sorted(late, key=repr):
+            if partition not in self._active:
+                continue
+            value = self.data.get(key)
+            repairs.append(await self.changelog_topic.send(
+                key=key, value=value, partition=partition, key_serializer=self.key_serializer,
+                value_serializer=self.value_serializer if value is not None else "raw",
+                headers=list(fence_headers(self.app.consumer_generation_id)), force=True))
+        if repairs:
+            await asyncio.gather(*repairs)
+            log.info("changelog keys written again after late writes", table=self.name, keys=len(repairs))
 
     def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
                        value_serializer: Any = None) -> FutureMessage:

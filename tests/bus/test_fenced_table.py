@@ -95,3 +95,31 @@ async def test_a_worker_marks_each_changelog_partition_it_takes_over_before_the_
                     (1, fence_marker(7)[0])]
     nodes.apply_changelog_batch([changelog_event(0, 0, fence_marker(4)[0], b"taken", 4)])
     assert fence_marker(4)[0] not in nodes.data  # a marker is no table entry
+
+
+async def test_after_a_restore_the_owner_writes_again_each_key_whose_last_record_was_a_skipped_late_write() -> None:
+    nodes = table()
+    sent: list[tuple[int, bytes, bytes | None, bytes]] = []
+
+    async def send(**kwargs: Any) -> Any:
+        sent.append((kwargs["partition"], kwargs["key"], kwargs["value"], kwargs["headers"][0][1]))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    nodes.changelog_topic.send = send  # type: ignore[method-assign]
+    nodes.app.assignor.assigned_actives = lambda: {TP(nodes.changelog_topic_name, 0)}  # type: ignore[method-assign]
+    await nodes.on_rebalance(set(), set(), set(), 8)
+    sent.clear()
+    nodes.app.consumer_generation_id = 8
+    nodes.apply_changelog_batch([
+        changelog_event(0, 0, b"cus_1", b"owner", 8), changelog_event(0, 1, b"cus_1", b"late", 7),
+        changelog_event(0, 2, b"cus_2", b"late", 7),  # a key the owner does not hold
+        changelog_event(1, 0, b"cus_3", b"v", 8), changelog_event(1, 1, b"cus_3", b"late", 7),  # not its partition
+    ])
+    active = {TP(nodes.changelog_topic_name, 0)}
+    await nodes.on_recovery_completed(active, set())
+    assert sorted(sent) == [(0, b"cus_1", b"owner", b"8"), (0, b"cus_2", None, b"8")]
+    sent.clear()
+    await nodes.on_recovery_completed(active, set())
+    assert sent == []  # written once
