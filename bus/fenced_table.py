@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
@@ -31,6 +32,7 @@ from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
 
 log = get_logger(__name__)
+MARKER_TIMEOUT_S = 10.0  # within faust's rebalance, itself bounded by the session timeout
 
 
 class FencedTable(faust.Table):
@@ -42,6 +44,7 @@ class FencedTable(faust.Table):
         self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
         self._generation = UNVERSIONED
         self._late: set[tuple[int, Any]] = set()  # (partition, key) of late writes skipped in active partitions
+        self._warned: set[int] = set()
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
                            generation_id: int = 0) -> None:
@@ -54,17 +57,27 @@ class FencedTable(faust.Table):
         kept = self._active if generation_id == self._generation + 1 else set()  # a generation missed: all taken
         self._active, self._generation = active, generation_id
         if active - kept and generation_id >= 0:
-            key, value, headers = fence_marker(generation_id)
-            sent = [await self.changelog_topic.send(key=key, value=value, partition=partition, headers=list(headers),
-                                                    key_serializer="raw", value_serializer="raw", force=True)
-                    for partition in sorted(active - kept)]
-            await asyncio.gather(*sent)
+            try:
+                await asyncio.wait_for(self._mark(sorted(active - kept), generation_id), MARKER_TIMEOUT_S)
+            except (TimeoutError, KafkaError) as exc:  # never hold a rebalance up: the restore goes on without
+                log.warning("fence markers not acknowledged; late writes landing before them are not skipped",
+                            table=self.name, error_type=type(exc).__name__)
+
+    async def _mark(self, partitions: list[int], generation: int) -> None:
+        key, value, headers = fence_marker(generation)
+        sent = [await self.changelog_topic.send(key=key, value=value, partition=partition, headers=list(headers),
+                                                key_serializer=self.key_serializer,
+                                                value_serializer=self.value_serializer, force=True)
+                for partition in partitions]
+        await asyncio.gather(*sent)
 
     def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
         admitted = []
         for event in batch:
             message = event.message
             if self.fence.admits(message.partition, message.offset, message.headers):
+                if message.partition in self._active and self.fence.highest(message.partition) > self._generation:
+                    self._ahead(message.partition)
                 if not is_marker(message.key):
                     admitted.append(event)
             else:
@@ -72,6 +85,14 @@ class FencedTable(faust.Table):
                 if message.partition in self._active:
                     self._late.add((message.partition, event.key))
         super().apply_changelog_batch(admitted)
+
+    def _ahead(self, partition: int) -> None:
+        if partition not in self._warned:
+            self._warned.add(partition)
+            log.error("a changelog partition this worker owns holds versions above its consumer-group generation: "
+                      "another worker owns it now, or the group was deleted and created again (then delete the "
+                      "changelog topics too, bus/fencing.py)", table=self.name, partition=partition,
+                      generation=self._generation, highest=self.fence.highest(partition))
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         """After the restore, before processing resumes: write the current value of every key of an active

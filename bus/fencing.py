@@ -9,30 +9,37 @@ Three parts, because neither alone is enough without Kafka transactions:
 * A version on every state row that readers compare (``processors.identity.assignments``): the row
   decided later carries the higher version whatever the order it is written in, so a stale write that
   slips through is ignored by the reader rule.
-* A fencing version on every changelog record of a table (``ChangelogFence`` here, applied at restore
-  by ``bus.fenced_table`` and by the verifier): the header ``omnibus-fence`` holds the consumer-group
-  generation in which the writer fetched the input records the state was derived from (faust stamps it
-  on every fetched message). A worker that lost a partition wrote under an older generation than the
-  new owner, whose generation the rebalance raised; so a record that lands after a record of a higher
-  version *in the same changelog partition* comes from a worker that was no longer the owner when it
-  wrote: restore (and the standby replicas, and ``omnibus verify``) skip it. The rule is per partition,
-  not per key: the new owner never read the late record, so its state is what the log means even for a
-  key it did not write again. Equal versions: one owner, one producer, so offset order decides. Records
-  written before versions existed count as the lowest version.
+* A fencing version on every changelog record of a table (``ChangelogFence`` here; ``bus.fenced_table``
+  applies it at restore and in standby replicas, ``processors.replay.fenced`` for ``omnibus verify``): the
+  header ``omnibus-fence`` holds the consumer-group generation in which the writer fetched the input
+  records the state was derived from (faust stamps ``generation_id`` on every fetched message). The
+  rebalance that moves a partition raises the generation, so a worker that lost the partition writes
+  under a lower version than the new owner. The rule is per partition, in offset order: a record below
+  the highest version already read in its partition is a late write of a fenced-out worker and is
+  skipped, whether or not the new owner wrote that key again (it never read the late record, so its
+  state is what the log must mean). A new owner writes a marker of its generation into every changelog
+  partition it takes over *before* faust restores it (``fence_marker``): everything the restore did not
+  read lands after the marker and is skipped. Equal versions: one owner, one producer, so offset order
+  decides. Records written before versions existed count as the lowest version. After a restore, the
+  owner writes again the current value of each key whose last record was a skipped late write, because
+  compaction keeps a key's last record whatever its version.
 
-A transactional producer per input partition (zombie fencing on ``init_transactions``, read_committed
-restore) would fence at the broker instead, and would also survive compaction (see below), but needs a
-producer and a transaction commit per partition per batch, a read_committed restore inside faust, and
-faust's exactly_once mode has open loss and duplicate bugs while our producer runs outside faust (see
-``bus.app``): the project keeps at-least-once plus versions. What versions cannot do: if compaction
-cleans the segment that holds both the new owner's record of a key and a later stale one before any
-restore read them, only the stale one is left (it is the key's last); and a consumer group deleted and
-created again starts its generations at 1 again, below the versions already in the changelogs, so its
-changelogs must be deleted with it (``/work/notes/fence.md`` has the details).
+Why not Kafka's own fencing: a transactional producer per input partition (zombie fencing on
+``init_transactions``, a read_committed restore) would fence at the broker, but needs a producer and a
+transaction commit per partition per batch, a read_committed restore inside faust, and the project's
+producer runs outside faust while faust's exactly_once mode has open loss and duplicate bugs (see
+``bus.app``). Versions cost a header per record and a marker per partition per takeover.
+
+What the versions cannot do: if the consumer group is deleted and created again (a processor stopped for
+longer than the broker's ``offsets.retention.minutes``, or deleted by hand), its generations start at 1
+again, below the versions already in its changelogs, and a restore would skip the new writes; the
+changelog topics must be deleted with the group. A worker that restores records of a higher generation
+than its own in a partition it owns logs an error saying so.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -70,8 +77,10 @@ class AssignmentFence:
 
 FENCE_HEADER = "omnibus-fence"
 UNVERSIONED = -1  # a changelog record written before fencing versions: lower than any version
-MARKER_PREFIX = b"\x00omnibus-fence:"  # no table key starts with a NUL byte (node keys, JSON keys)
-MARKER_VALUE = b"taken"  # not a tombstone: compaction would drop a tombstone marker after delete.retention.ms
+MARKER_PREFIX = "\x00omnibus-fence:"  # no table key starts with a NUL character (node keys, JSON keys)
+MARKER_VALUE = "taken"  # not a tombstone: compaction would drop a tombstone marker after delete.retention.ms
+# A marker's key as it is on the topic: through the raw serializer (identity's bytes keys), or through JSON.
+_MARKER_KEYS = (MARKER_PREFIX.encode(), json.dumps(MARKER_PREFIX)[:-1].encode())
 
 Headers = Sequence[tuple[str, bytes]] | Sequence[tuple[str, bytes | None]] | Mapping[str, bytes] | None
 R = TypeVar("R")
@@ -94,17 +103,21 @@ def record_version(headers: Headers) -> int:
     return UNVERSIONED
 
 
-def fence_marker(version: int) -> tuple[bytes, bytes, tuple[tuple[str, bytes]]]:
+def fence_marker(version: int) -> tuple[str, str, tuple[tuple[str, bytes]]]:
     """``(key, value, headers)`` of the marker a worker writes into a changelog partition it takes over,
     before its restore reads that partition: every late write of the previous owner that lands after it is
     below its version, whether or not the new owner ever writes the same key. One key per version, so
-    compaction never removes a marker (one record per partition per takeover)."""
-    return MARKER_PREFIX + str(version).encode(), MARKER_VALUE, fence_headers(version)
+    compaction never removes a marker (one record per partition per takeover). Key and value are text,
+    written with the table's own serializers (raw or JSON), so the table's restore decodes them."""
+    return MARKER_PREFIX + str(version), MARKER_VALUE, fence_headers(version)
 
 
-def is_marker(key: bytes | None) -> bool:
-    """True for a fence marker's key (``fence_marker``): it orders the log, it is no table entry."""
-    return key is not None and key.startswith(MARKER_PREFIX)
+def is_marker(key: str | bytes | None) -> bool:
+    """True for a fence marker's key (``fence_marker``), decoded or as on the topic: it orders the log, it is
+    no table entry."""
+    if isinstance(key, str):
+        return key.startswith(MARKER_PREFIX)
+    return key is not None and key.startswith(_MARKER_KEYS)
 
 
 def batch_version(generations: Iterable[int | None]) -> int:

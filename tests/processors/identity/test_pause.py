@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from tests.support.settings import settings_with_topics
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 NODE_TABLE_CHECK = "identity: node table equals the recomputation from its inputs"
 PARTITIONS = 4
+KEYS = re.compile(r'"?keys"?[=:]\s*([0-9]+)')  # console (key=value) or JSON log lines
 INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
 
 
@@ -85,19 +87,27 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
     assert stale == []
     assert clusters({key: row["customer_id"] for key, row in by_version.items()}) == expected_clusters(items)
     late = await late_changelog_writes(settings)
-    print(f"changelog records {late.records}, late writes skipped by the fence {late.skipped}, node-table keys a "
-          f"last-write reader would get wrong {late.differing}")
+    rewritten = keys_written_again([tmp_path / f"w{n}.log" for n in range(2)])
+    print(f"changelog records {late.records}, late writes skipped by the fence {late.skipped}, keys written again "
+          f"by their owner {rewritten}, keys a last-write reader would get wrong {late.differing}")
     report = await verified(settings)  # the verifier (#13 build 4) over the same run
     figures("worker-pause", f"an identity worker paused (SIGSTOP) {SESSION_TIMEOUT_S * 3:.0f} s, beyond its "
             f"{SESSION_TIMEOUT_S:.0f} s session timeout, then resumed (2 workers, {PARTITIONS} partitions)", report, 1,
             monitor.max_stall_s, takeovers_in([tmp_path / f"w{n}.log" for n in range(2)]), time.monotonic() - started,
             test="tests/processors/identity/test_pause.py",
             note=f"Node and profile changelogs: {late.records} records, {late.skipped} written late by the paused "
-                 f"worker and skipped by the fencing rule (`bus/fencing.py`); read by last write instead, "
+                 f"worker and skipped by the fencing rule (`bus/fencing.py`), {rewritten} keys written again by "
+                 f"their owner after its restore skipped them; read by last write (as compaction keeps them), "
                  f"{late.differing} keys would hold another state.\n")
     assert report.figures["events"] == len(items)
     assert report.check(NODE_TABLE_CHECK).ok  # the changelog read with the fencing rule, as a restore reads it
     assert_clean(report, monitor.max_stall_s)
+
+
+def keys_written_again(logs: list[Path]) -> int:
+    """Keys the workers wrote again after a restore skipped their late writes (``bus.fenced_table``'s log)."""
+    return sum(int(found.group(1)) for log in logs for line in log.read_text(errors="replace").splitlines()
+               if "changelog keys written again" in line and (found := KEYS.search(line)))
 
 
 @dataclass
