@@ -67,7 +67,7 @@ def build_worker(
     events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     partition_count = HANDOFF_TICKS.partition_count(settings.topics)
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
-    table = fenced_table(app, TABLE_NAME, default=None, schema=schema,
+    table = fenced_table(app, TABLE_NAME, settings.topics, default=None, schema=schema,
                          partitions=HANDOFF_EVENTS.partition_count(settings.topics))
 
     ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s)

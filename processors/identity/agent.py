@@ -129,8 +129,8 @@ class IdentityProcessor:
         # msgpack values (store.FaustTables), kept as bytes: value_type=bytes is faust's raw serializer.
         # Fenced (bus.fenced_table): a late changelog write of a worker that lost the partition loses at restore.
         table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True}
-        self.nodes = fenced_table(self.app, "identity-nodes", **table)
-        self.profiles = fenced_table(self.app, "identity-profiles", **table)
+        self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
+        self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]

@@ -114,8 +114,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {
-        name: TableMap(fenced_table(app, f"offers-{name}", default=None, schema=schema, partitions=partitions),
-                       partitions)
+        name: TableMap(fenced_table(app, f"offers-{name}", settings.topics, default=None, schema=schema,
+                                    partitions=partitions), partitions)
         for name in TABLES
     }
     engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)

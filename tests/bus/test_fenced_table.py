@@ -7,6 +7,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from bus.config import TopicSettings
 from bus.fenced_table import FencedTable, fenced_table
 from bus.fencing import fence_headers, fence_marker
 from bus.metrics import CHANGELOG_FENCED
@@ -20,7 +21,7 @@ def changelog_event(partition: int, offset: int, key: bytes, value: bytes | None
 
 def table() -> FencedTable:
     app = faust.App("fenced-table-test", broker="kafka://127.0.0.1:1", store="memory://")
-    return fenced_table(app, "nodes", key_type=bytes, value_type=bytes, partitions=2)
+    return fenced_table(app, "nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=2)
 
 
 def test_restore_keeps_the_new_owners_state_when_a_stale_record_comes_after_it() -> None:
@@ -123,3 +124,11 @@ async def test_after_a_restore_the_owner_writes_again_each_key_whose_last_record
     sent.clear()
     await nodes.on_recovery_completed(active, set())
     assert sent == []  # written once
+
+
+def test_a_changelog_is_created_to_be_compacted_sooner_than_the_broker_defaults() -> None:
+    topics = TopicSettings(changelog_segment_ms=600_000)
+    nodes = fenced_table(faust.App("fenced-configs", broker="kafka://127.0.0.1:1"), "nodes", topics)
+    assert nodes.changelog_topic.config == {"segment.ms": "600000", "min.cleanable.dirty.ratio": "0.1",
+                                            "max.compaction.lag.ms": "21600000"}
+    assert nodes.changelog_topic.compacting
