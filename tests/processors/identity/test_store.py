@@ -57,7 +57,11 @@ def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_
 async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelog_record_landed_after_it(
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from bus.fenced_table import changelog_configs
     from bus.fencing import UNVERSIONED, fence_headers, is_marker, record_version
+    from bus.kafka_client import connection_options
     from bus.producer import EventProducer
     from bus.topic import KafkaRecord
     from processors.identity.graph.legacy import decode_any_state
@@ -65,6 +69,7 @@ async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelo
     from processors.replay import read_topics
     from processors.replay.identity import changelog
     from bus.serde import build_serde
+    from bus.topic_admin import _config_drift
     from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
     from tests.processors.identity.support import unlimited_settings
     from tests.processors.identity.test_agent import publish, workload
@@ -74,6 +79,12 @@ async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelo
     await publish(settings, workload(size=30, universe=12, seed=5))
     async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):
         await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:  # faust created the changelog to be compacted sooner than the broker's defaults
+        assert await _config_drift(admin, changelog().name(settings.topics), changelog_configs(settings.topics)) == {}
+    finally:
+        await admin.close()
     records = (await read_topics(settings, [changelog()], raw=[changelog()])).records
     last = {r.key: r for r in records
             if r.key and not r.key.startswith(b"cus_") and not is_marker(r.key) and r.value is not None}
