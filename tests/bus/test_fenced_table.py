@@ -9,7 +9,7 @@ from faust.types import TP
 
 from bus.config import TopicSettings
 from bus.fenced_table import FencedTable, fenced_table
-from bus.fencing import fence_headers, fence_marker
+from bus.fencing import fence_headers, fence_marker, is_marker
 from bus.metrics import CHANGELOG_FENCED
 
 
@@ -132,3 +132,13 @@ def test_a_changelog_is_created_to_be_compacted_sooner_than_the_broker_defaults(
     assert nodes.changelog_topic.config == {"segment.ms": "600000", "min.cleanable.dirty.ratio": "0.1",
                                             "max.compaction.lag.ms": "21600000"}
     assert nodes.changelog_topic.compacting
+
+
+def test_a_marker_through_a_json_tables_serializers_is_still_a_marker_on_the_topic_and_once_decoded() -> None:
+    from faust.serializers import codecs
+
+    key, value, _ = fence_marker(3)
+    on_topic = codecs.dumps("json", key)
+    assert is_marker(on_topic) and is_marker(codecs.loads("json", on_topic))
+    assert codecs.loads("json", codecs.dumps("json", value)) == value
+    assert not is_marker(codecs.dumps("json", "handoff-1"))
