@@ -102,18 +102,25 @@ class FencedTable(faust.Table):
         this it would drop the new owner's record and keep the stale one."""
         await super().on_recovery_completed(active_tps, standby_tps)
         late, self._late = self._late, set()
-        repairs = []
-        for partition, key in sorted(late, key=repr):
-            if partition not in self._active:
-                continue
+        keys = [(partition, key) for partition, key in sorted(late, key=repr) if partition in self._active]
+        if not keys:
+            return
+        try:
+            await asyncio.wait_for(self._rewrite(keys), MARKER_TIMEOUT_S)
+            log.info("changelog keys written again after late writes", table=self.name, keys=len(keys))
+        except (TimeoutError, KafkaError) as exc:  # faust does not look at this callback's errors: say it here
+            log.warning("changelog keys not written again after late writes; compaction may keep the late ones",
+                        table=self.name, keys=len(keys), error_type=type(exc).__name__)
+
+    async def _rewrite(self, keys: list[tuple[int, Any]]) -> None:
+        sent = []
+        for partition, key in keys:
             value = self.data.get(key)
-            repairs.append(await self.changelog_topic.send(
+            sent.append(await self.changelog_topic.send(
                 key=key, value=value, partition=partition, key_serializer=self.key_serializer,
                 value_serializer=self.value_serializer if value is not None else "raw",
                 headers=list(fence_headers(self.app.consumer_generation_id)), force=True))
-        if repairs:
-            await asyncio.gather(*repairs)
-            log.info("changelog keys written again after late writes", table=self.name, keys=len(repairs))
+        await asyncio.gather(*sent)
 
     def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
                        value_serializer: Any = None) -> FutureMessage:
