@@ -27,7 +27,8 @@ from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
-from bus.fencing import AssignmentFence
+from bus.fenced_table import fenced_table
+from bus.fencing import AssignmentFence, batch_version
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing, Tombstone
@@ -126,10 +127,10 @@ class IdentityProcessor:
         partitions = IDENTITY_GRAPH.partition_count(settings.topics)
         # bytes keys, written to the partition of their graph messages (see FaustTables).
         # msgpack values (store.FaustTables), kept as bytes: value_type=bytes is faust's raw serializer.
-        self.nodes = self.app.Table("identity-nodes", key_type=bytes, value_type=bytes, partitions=partitions,
-                                    use_partitioner=True)
-        self.profiles = self.app.Table("identity-profiles", key_type=bytes, value_type=bytes, partitions=partitions,
-                                       use_partitioner=True)
+        # Fenced (bus.fenced_table): a late changelog write of a worker that lost the partition loses at restore.
+        table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True}
+        self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
+        self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
@@ -270,7 +271,8 @@ class IdentityProcessor:
         batch.commit()
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        await self.producer.send(self.store.drain_changelog())
+        version = batch_version(e.message.generation_id for e in events)  # the generation these were fetched in
+        await self.producer.send(self.store.drain_changelog(version))
         if self.view is not None:
             self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
