@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import tempfile
 from pathlib import Path
@@ -90,7 +92,9 @@ async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
 async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
     from processors.identity.agent import IdentityProcessor
 
-    processor = IdentityProcessor(settings, identity_settings(), datadir=datadir)
+    # BENCH_IDENTITY / BENCH_APP: JSON overrides of the identity settings / faust app options (experiments)
+    overrides, app_options = (json.loads(os.environ.get(name) or "{}") for name in ("BENCH_IDENTITY", "BENCH_APP"))
+    processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir, **app_options)
     await processor.start()
     await stop.wait()
     await processor.stop()
