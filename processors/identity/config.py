@@ -34,7 +34,8 @@ DEFAULT_MAX_PER_CUSTOMER = {
     "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5, "DEVICE": 20,
     "ANONYMOUS_ID": 100,
 }
-# An identifier seen with more than this many customers is shared (a family phone) and stops linking.
+# An identifier carried by the events of more than this many people who conflict (the matcher refuses them as
+# one: a family phone's household) is shared and stops linking (graph/evidence.py count_person).
 DEFAULT_SHARED_AFTER = {
     "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 3, "CARD": 2, "EMAIL": 3, "PHONE": 3, "DEVICE": 3,
     "ANONYMOUS_ID": 2,

@@ -10,7 +10,9 @@ so the root checks the claim against its own member list, the only authority on 
 * no claimed identifier is shared (``CustomerState.shared``: members whose node says they stopped
   linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
 * the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
-  (an older event lowers the rank on the identifier node, which only a visit does).
+  (an older event lowers the rank on the identifier node, which only a visit does);
+* its traits do not contradict the customer's (``evidence.consistent_traits``): such a contact's person
+  is counted towards ``shared_after`` on its identifier nodes, which only a visit does.
 
 A claim that holds is applied exactly as the saga's last step would be (``apply``): the slow path
 would have found every identifier owned by this customer and decided nothing else. A claim that does
@@ -24,6 +26,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from processors.identity.graph.customer_node import Node, _route, on_apply
+from processors.identity.graph.evidence import consistent_traits
 from processors.identity.graph.limits import member_rank, member_version, saga_rank
 from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
 
@@ -57,7 +60,9 @@ def on_fast(ctx: Node, message: Fast) -> None:
     if live and state.lock:
         ctx.defer(message)  # a merge offer is out: decide once it is answered (and maybe merged away)
         return
-    if live and holds(ctx, message.claims, saga):
+    # A contact whose traits contradict its customer (a household member on the family phone) goes the
+    # slow way: its identifier nodes count its person towards ``shared_after`` (evidence.count_person).
+    if live and holds(ctx, message.claims, saga) and consistent_traits(ctx, saga.traits):
         FAST_PATH.labels(outcome="applied").inc()
         on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))
         return

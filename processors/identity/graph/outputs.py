@@ -102,7 +102,9 @@ class ReviewRequested:
     ``identifiers``: one identifier of each side (what ``omnibus identity review accept`` links).
     ``review_id`` names the unordered customer pair, so there is one review per pair: a later candidate for
     the same two customers (through another shared identifier) updates it (same key on the review topic, the
-    latest request wins in ``review.open_reviews``). ``event_id`` tells the requests apart.
+    latest request wins in ``review.open_reviews``). ``event_id`` tells the requests apart (the triggering
+    event and the identifiers: the pair is each side's highest-priority identifier, so two requests for the
+    same customers may name the same two).
     """
 
     customer_id: str
@@ -118,7 +120,8 @@ class ReviewRequested:
 
     @property
     def event_id(self) -> str:
-        return announcement_id("review-requested", self.review_id, *sorted(self.identifiers))
+        return announcement_id("review-requested", self.review_id, self.lineage.triggering_event_id,
+                               *sorted(self.identifiers))
 
 
 @dataclass(frozen=True, slots=True)

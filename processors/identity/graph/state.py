@@ -18,6 +18,15 @@ from processors.identity.graph.messages import AnyMessage, Member, Summary
 from processors.profile.book import ProfileState
 
 
+class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
+    """The evidence one event carried about its person (``evidence.person_of``): the traits of its summary
+    that tell people apart (names, birth date) and its identifiers of types limited to one (national
+    ID, user id), the identifier node's own key left out."""
+
+    traits: Summary | None = None
+    ids: list[str] = []
+
+
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):
     """An identifier node (``TYPE:value``).
 
@@ -25,9 +34,12 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     eviction that ended it); ``reserved_by``: event id of the saga that reserved this new identifier;
     ``waiting``: messages queued until the reservation ends (``waiting_bytes`` their encoded size, bounded by
     ``context.MAX_DEFERRED_BYTES``); ``shared``: it stopped linking
-    (``shared_after``); ``refused_with``: other customers it was refused with; ``recent``: 6-byte hashes
+    (``shared_after``); ``refused_with``: customer ids it was refused with (in states of earlier
+    versions; no longer counted, emptied on the next visit); ``recent``: 6-byte hashes
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
-    the smallest rank of the events that carried it (limited types, ``limits.py``).
+    the smallest rank of the events that carried it (limited types, ``limits.py``); ``people``: the
+    evidence of events that carried it from people who conflict pairwise (``evidence.count_person``;
+    emptied once it is shared).
     """
 
     owner: str | None = None
@@ -39,6 +51,7 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     waiting_bytes: int = 0
     shared: bool = False
     refused_with: list[str] = []
+    people: list[Person] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
