@@ -122,8 +122,8 @@ class Intake:
             claim = self._view.claim(saga.ids) if self._view is not None and not lookup_only else None
             node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
             # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)
-            if (size := len(encode_message(node, message))) > MAX_SAGA_BYTES:
+            if (size := len(encoded := encode_message(node, message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
-            outputs.append(Send(node, message))
+            outputs.append(Send(node, message, encoded=encoded))  # bundled as it is (wire.bundle)
         return outputs

@@ -74,7 +74,7 @@ def bundle(sends: Sequence[Send], partitions: int, max_bytes: int = MAX_BUNDLE_B
     groups: dict[int, list[list[tuple[str, bytes]]]] = {}
     sizes: dict[int, int] = {}
     for send in sends:
-        encoded = encode_message(send.node, send.message)
+        encoded = send.encoded or encode_message(send.node, send.message)
         partition = partition_of(send.node, partitions)
         chunks = groups.setdefault(partition, [[]])
         size = len(encoded)

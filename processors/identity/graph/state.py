@@ -65,6 +65,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     do_not_merge: list[str] = []
     aliases: list[str] = []
     shared: list[str] = []  # members their node marked shared: repeat contacts through them go the slow way
+    fast_applied: bytes = b""  # 6-byte hashes of the last events applied by the fast path (fast_node: duplicates)
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -59,3 +59,15 @@ def test_an_event_too_large_for_the_graph_is_refused_with_its_size() -> None:
     with pytest.raises(EventTooLarge):
         INTAKE.start(many, None)
     assert len(INTAKE.start(event, event_ref("contact.events.v1", event, b"x" * 10_000))) == 1
+
+
+def test_the_saga_message_is_encoded_once_for_its_size_check_and_bundled_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from processors.identity import wire
+
+    (send,) = INTAKE.start(observed([("EMAIL", "once@x.org")]), None)
+    assert isinstance(send, Send) and send.encoded == wire.encode_message(send.node, send.message)
+    monkeypatch.setattr(wire, "encode_message", lambda *_: pytest.fail("encoded a second time"))
+    ((key, record),) = wire.bundle([send], partitions=4)
+    assert key == send.node and wire.decode_record(record) == [(send.node, send.message)]
