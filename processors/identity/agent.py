@@ -14,14 +14,16 @@ the same messages again (and the handlers drop what they already did): nothing i
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bus import consume_bulk
 from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
@@ -133,7 +135,13 @@ class IdentityProcessor:
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
+        # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the
+        # records reach intake_taken in batches straight from the fetch (bus.consume_bulk).
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
+        self._intake_queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue(maxsize=1)
+        self._intake_task: asyncio.Task[None] | None = None
+        if identity.bulk_intake:
+            consume_bulk.take(self.app, names, self.intake_taken)
         self.app.on_before_shutdown.connect(self._on_shutdown)
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -158,6 +166,10 @@ class IdentityProcessor:
         self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
+        if self._intake_task is not None:  # a batch it had not acknowledged is taken again by the next owner
+            self._intake_task.cancel()
+            await asyncio.gather(self._intake_task, return_exceptions=True)
+            self._intake_task = None
         await self.stop_producer()
 
     async def stop_producer(self) -> None:
@@ -183,7 +195,7 @@ class IdentityProcessor:
         batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
         async for events in batches:
             try:
-                await self.intake_batch(events)
+                await self.intake_batch([event.message for event in events])
             except asyncio.CancelledError:
                 hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
                 raise
@@ -204,31 +216,64 @@ class IdentityProcessor:
                 hold_back(events)
                 await self._crash("graph", exc)
 
-    async def _crash(self, agent: str, exc: Exception) -> None:
+    async def _crash(self, agent: str, exc: Exception) -> NoReturn:
         """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
         restarted worker takes it again (a crashed faust agent alone would leave its partitions idle)."""
         log.exception("identity agent failed; stopping the worker", agent=agent, error_type=type(exc).__name__)
         await self.app.crash(exc)
         raise exc
 
-    async def intake_batch(self, events: Sequence[faust.EventT]) -> None:
+    async def intake_taken(self, taken: consume_bulk.Taken) -> None:
+        """Records of the input topics taken in bulk from faust's fetch (``bus.consume_bulk``), handed to the
+        intake task; while it is busy one batch waits and the fetch with it (back pressure, as a full stream
+        buffer gives). The fence stamp is taken here: a rebalance after the fetch fences the batch off."""
+        if self._intake_task is None:
+            self._intake_task = asyncio.create_task(self._intake_loop(), name=f"{COMPONENT}.intake.bulk")
+        await self._intake_queue.put((self.fence.stamp(), taken))
+
+    async def _intake_loop(self) -> None:
+        while True:
+            stamp, taken = await self._intake_queue.get()
+            partitions = {(tp.topic, tp.partition) for tp in taken}
+            messages = [record for records in taken.values() for record in records]
+            allowed = functools.partial(self.fence.allows, stamp, partitions)
+            try:
+                published = await self.intake_batch(messages, allowed)
+            except asyncio.CancelledError:
+                raise  # nothing acknowledged: the partition's next owner takes the records again
+            except Exception as exc:
+                await self._crash("intake", exc)
+            if not published or not allowed():
+                log.warning("partitions lost during an intake batch; left to their new owner", records=len(messages))
+                continue
+            # Started and published: faust may commit them now (no await since the fence check above).
+            consume_bulk.acknowledge(self.app, taken)
+
+    async def intake_batch(self, messages: Sequence[Any], allowed: Callable[[], bool] = lambda: True) -> bool:
+        """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish
+        them; False, with nothing published, when ``allowed()`` says the partitions were lost meanwhile."""
         await self._ensure_producer()
         outputs: list[Output] = []
-        for event in events:
-            record = raw_record(event.message)
+        for message in messages:
+            record = raw_record(message)
             decoded = await self.decoder.decode(record)
             if decoded is None:
                 continue
             wants_ref = record.topic == self.contact_topic_name or self.book.reads(decoded.schema)
             try:
                 ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
+                if ref is not None:
+                    self.load_event.keep(ref, decoded)  # read again at the customer root and by the announcer
                 outputs.extend(self.intake.start(decoded, ref))
             except Exception as exc:  # an event intake cannot take is dead-lettered, never skipped (#13)
                 error_type = "EventTooLarge" if isinstance(exc, EventTooLarge) else type(exc).__name__
                 await self.dead_letters.write(record, reason=f"identity intake refused the event: {exc!r}",
                                               error_type=error_type)
+        if not allowed():
+            return False
         await self.publish(outputs)
         metrics.observe(outputs, time.time())
+        return True
 
     async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
         await self._ensure_producer()
@@ -270,7 +315,7 @@ class IdentityProcessor:
         batch.commit()
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        await self.producer.send(self.store.drain_changelog())
+        await self.producer.send_batched(self.store.drain_changelog())
         if self.view is not None:
             self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
@@ -307,5 +352,5 @@ class IdentityProcessor:
         for output in outputs:
             if not isinstance(output, Send):
                 items.extend(self.announcer.outgoing(output))
-        if items:
-            await self.producer.publish_many(items)
+        if items:  # one Kafka batch per partition, not one send per record (EventProducer.send_batched)
+            await self.producer.publish_many(items, batched=True)

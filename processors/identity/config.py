@@ -76,6 +76,9 @@ class IdentitySettings(BaseModel):
     )
     batch_size: int = Field(500, gt=0, description="Records handled per batch (one acknowledgement wait).")
     batch_within_s: float = Field(0.02, gt=0, description="Longest wait to fill a batch.")
+    bulk_intake: bool = Field(
+        True, description="Intake takes its records from faust's fetch in bulk, not one by one (bus.consume_bulk)."
+    )
     fast_path: bool = Field(True, description="Send repeat contacts straight to their customer's root (#9).")
     fast_path_identifiers: int = Field(
         1_000_000, gt=0, description="Identifiers the fast path's view of customer.identifiers.v1 holds at most."

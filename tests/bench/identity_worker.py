@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import tempfile
 from pathlib import Path
@@ -90,7 +92,9 @@ async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
 async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
     from processors.identity.agent import IdentityProcessor
 
-    processor = IdentityProcessor(settings, identity_settings(), datadir=datadir)
+    # tests.bench.identity_speed compares settings in one run (JSON overrides, e.g. {"bulk_intake": false})
+    overrides = json.loads(os.environ.get("BENCH_IDENTITY_SETTINGS") or "{}")
+    processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir)
     await processor.start()
     await stop.wait()
     await processor.stop()
@@ -124,6 +128,14 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(args.log_level, json_output=False)
     datadir = args.datadir or tempfile.mkdtemp(prefix=f"omnibus-bench-{args.kind}-")
     Path(datadir).mkdir(parents=True, exist_ok=True)
+    profile_dir = os.environ.get("BENCH_IDENTITY_PROFILE")  # tests.bench.identity_speed --profile DIR
+    if profile_dir and args.kind == "identity":
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            asyncio.run(serve(args.kind, settings, datadir))
+        profiler.dump_stats(str(Path(profile_dir) / f"identity-{os.getpid()}.prof"))
+        return
     asyncio.run(serve(args.kind, settings, datadir))
 
 

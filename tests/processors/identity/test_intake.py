@@ -71,3 +71,22 @@ def test_the_saga_message_is_encoded_once_for_its_size_check_and_bundled_as_it_i
     monkeypatch.setattr(wire, "encode_message", lambda *_: pytest.fail("encoded a second time"))
     ((key, record),) = wire.bundle([send], partitions=4)
     assert key == send.node and wire.decode_record(record) == [(send.node, send.message)]
+
+
+def test_an_event_intake_decoded_is_not_decoded_again_at_the_root_nor_by_the_announcer() -> None:
+    from bus.serde import Event
+    from processors.identity.intake import ref_loader
+
+    decoded: list[bytes] = []
+
+    def deserializer(data: bytes, ctx: object) -> Event:
+        decoded.append(data)
+        return Event("s", {"n": data})
+
+    load = ref_loader(deserializer, remember=2)  # type: ignore[arg-type]
+    kept = Event("s", {"n": b"1"})
+    load.keep(EventRef("t", "s", b"1"), kept)
+    assert load(EventRef("t", "s", b"1")) is kept and decoded == []
+    load(EventRef("t", "s", b"2"))
+    load(EventRef("t", "s", b"3"))  # the oldest goes
+    assert load(EventRef("t", "s", b"1")) is not kept and decoded == [b"2", b"3", b"1"]
