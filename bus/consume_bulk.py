@@ -97,10 +97,8 @@ def install() -> None:
 
     if getattr(Consumer._wait_next_records, "omnibus_bulk", False):
         return
-    original = Consumer._wait_next_records
-
     async def _wait_next_records(self: Any, timeout: float) -> Any:
-        records, active = await original(self, timeout)
+        records, active = await _wait_next_records.__wrapped__(self, timeout)  # type: ignore[attr-defined]
         bulk: BulkTake | None = getattr(self.app, _ATTRIBUTE, None)
         if bulk is not None and records and self.flow_active and not self.should_stop:
             taken = split(self, records, active, bulk.topics)
@@ -108,5 +106,6 @@ def install() -> None:
                 await bulk.handler(taken)
         return records, active
 
+    _wait_next_records.__wrapped__ = Consumer._wait_next_records  # type: ignore[attr-defined]
     _wait_next_records.omnibus_bulk = True  # type: ignore[attr-defined]
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
