@@ -25,7 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import consume_bulk
 from bus.app import create_app
-from bus.config import OmnibusSettings
+from bus.config import OmnibusSettings, WireFormat
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
@@ -48,7 +48,7 @@ from processors.identity.announcements import Announcer
 from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import AnyMessage, kind
+from processors.identity.graph.messages import AnyMessage, EventRef, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
@@ -58,12 +58,14 @@ from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import (
     RoutingSerializer,
     bundle,
+    current_single_object,
     decode_record,
     encode_record,
     encoded_graph_event,
     partition_of,
 )
 from processors.profile.book import ProfileBook
+from schemas.catalog import default_catalog
 
 COMPONENT = "identity"
 LINKING_TOPICS = (IDENTIFIERS_OBSERVED, CONTACT_EVENTS, BUSINESS_EVENTS, HANDOFF_EVENTS)
@@ -99,6 +101,15 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
         await admin.close()
 
 
+def reusable_records(settings: OmnibusSettings) -> Callable[[EventRef], bool]:
+    """Whether a referenced input record can be re-published byte for byte: single-object encoded with the
+    current writer schema (with a registry, records are encoded again under the output topic's subject)."""
+    if settings.registry.wire_format is not WireFormat.SINGLE_OBJECT:
+        return lambda ref: False
+    catalog = default_catalog()
+    return lambda ref: current_single_object(ref.record, ref.schema, catalog)
+
+
 class IdentityProcessor:
     def __init__(
         self, settings: OmnibusSettings, identity: IdentitySettings, *, web_port: int | None = None,
@@ -119,7 +130,7 @@ class IdentityProcessor:
         self.view_feed = ViewFeed(settings, self.view, deserializer) if self.view is not None else None
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
                                    dedupe_window=identity.dedupe_window)
-        self.announcer = Announcer(settings.topics, self.load_event)
+        self.announcer = Announcer(settings.topics, self.load_event, reusable=reusable_records(settings))
         self.dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)
         self.decoder = RecordDecoder(deserializer, self.dead_letters)
         self.graph_topic_name = IDENTITY_GRAPH.name(settings.topics)
