@@ -52,6 +52,7 @@ from processors.identity.graph.messages import AnyMessage, EventRef, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
+from processors.identity.pacing import GraphBacklog, chunks
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.view_feed import ViewFeed
@@ -68,6 +69,7 @@ from processors.profile.book import ProfileBook
 from schemas.catalog import default_catalog
 
 COMPONENT = "identity"
+PACE_RECORDS = 1  # graph records (bundles) this worker may have waiting before intake starts more sagas
 LINKING_TOPICS = (IDENTIFIERS_OBSERVED, CONTACT_EVENTS, BUSINESS_EVENTS, HANDOFF_EVENTS)
 
 log = get_logger(__name__, component=COMPONENT)
@@ -149,8 +151,11 @@ class IdentityProcessor:
         # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the
         # records reach intake_taken in batches straight from the fetch (bus.consume_bulk).
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
-        self._intake_queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue(maxsize=1)
+        self._intake_queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue()
+        self._inputs_paused = False
+        self.input_names = frozenset(names)
         self._intake_task: asyncio.Task[None] | None = None
+        self.backlog = GraphBacklog(self.app, self.graph_topic_name)
         if identity.bulk_intake:
             consume_bulk.take(self.app, names, self.intake_taken)
         self.app.on_before_shutdown.connect(self._on_shutdown)
@@ -235,30 +240,48 @@ class IdentityProcessor:
         raise exc
 
     async def intake_taken(self, taken: consume_bulk.Taken) -> None:
-        """Records of the input topics taken in bulk from faust's fetch (``bus.consume_bulk``), handed to the
-        intake task; while it is busy one batch waits and the fetch with it (back pressure, as a full stream
-        buffer gives). The fence stamp is taken here: a rebalance after the fetch fences the batch off."""
+        """Records of the input topics taken in bulk from faust's fetch (``bus.consume_bulk``), queued for the
+        intake task. The fetch never waits for intake (it also brings the graph's records, which intake may be
+        waiting for, ``pacing``): while a batch waits in the queue the input partitions are paused instead.
+        The fence stamp is taken here: a rebalance after the fetch fences the batch off."""
         if self._intake_task is None:
             self._intake_task = asyncio.create_task(self._intake_loop(), name=f"{COMPONENT}.intake.bulk")
-        await self._intake_queue.put((self.fence.stamp(), taken))
+        self._intake_queue.put_nowait((self.fence.stamp(), taken))
+        if self._intake_queue.qsize() > 1 and not self._inputs_paused:
+            self.app.consumer.pause_partitions(self._input_partitions())
+            self._inputs_paused = True
+
+    def _input_partitions(self) -> list[Any]:
+        return [tp for tp in self.app.consumer.assignment() if tp.topic in self.input_names]
 
     async def _intake_loop(self) -> None:
         while True:
             stamp, taken = await self._intake_queue.get()
-            partitions = {(tp.topic, tp.partition) for tp in taken}
-            messages = [record for records in taken.values() for record in records]
-            allowed = functools.partial(self.fence.allows, stamp, partitions)
-            try:
-                published = await self.intake_batch(messages, allowed)
-            except asyncio.CancelledError:
-                raise  # nothing acknowledged: the partition's next owner takes the records again
-            except Exception as exc:
-                await self._crash("intake", exc)
-            if not published or not allowed():
-                log.warning("partitions lost during an intake batch; left to their new owner", records=len(messages))
-                continue
-            # Started and published: faust may commit them now (no await since the fence check above).
-            consume_bulk.acknowledge(self.app, taken)
+            if self._inputs_paused and self._intake_queue.empty():
+                self.app.consumer.resume_partitions(self._input_partitions())
+                self._inputs_paused = False
+            for chunk in chunks(taken, self.identity.batch_size):
+                if self.identity.intake_pace_s > 0:  # let the graph catch up: repeats then find their customer
+                    await self.backlog.wait(PACE_RECORDS, self.identity.intake_pace_s)
+                if not await self._intake_chunk(stamp, chunk):
+                    break
+
+    async def _intake_chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
+        partitions = {(tp.topic, tp.partition) for tp in taken}
+        messages = [record for records in taken.values() for record in records]
+        allowed = functools.partial(self.fence.allows, stamp, partitions)
+        try:
+            published = await self.intake_batch(messages, allowed)
+        except asyncio.CancelledError:
+            raise  # nothing acknowledged: the partition's next owner takes the records again
+        except Exception as exc:
+            await self._crash("intake", exc)
+        if not published or not allowed():
+            log.warning("partitions lost during an intake batch; left to their new owner", records=len(messages))
+            return False
+        # Started and published: faust may commit them now (no await since the fence check above).
+        consume_bulk.acknowledge(self.app, taken)
+        return True
 
     async def intake_batch(self, messages: Sequence[Any], allowed: Callable[[], bool] = lambda: True) -> bool:
         """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish
@@ -302,6 +325,7 @@ class IdentityProcessor:
                 await self.dead_letters.write(raw_record(message), reason=f"not a graph protocol message: {exc}",
                                               error_type="InvalidGraphMessage")
                 continue
+            self.backlog.handled(message.partition, message.offset)
             for node, body in messages:
                 if partition_of(node, self.graph_partitions or 1) != message.partition:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
