@@ -14,7 +14,6 @@ the same messages again (and the handlers drop what they already did): nothing i
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,9 +22,8 @@ from typing import Any, NoReturn
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import consume_bulk
 from bus.app import create_app
-from bus.config import OmnibusSettings, WireFormat
+from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
@@ -45,31 +43,30 @@ from bus.topics import (
 )
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
+from processors.identity.bulk_intake import BulkIntake
 from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import AnyMessage, EventRef, kind
+from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
-from processors.identity.pacing import GraphBacklog, chunks
+from processors.identity.pacing import GraphBacklog
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import (
     RoutingSerializer,
     bundle,
-    current_single_object,
     decode_record,
     encode_record,
     encoded_graph_event,
     partition_of,
+    reusable_records,
 )
 from processors.profile.book import ProfileBook
-from schemas.catalog import default_catalog
 
 COMPONENT = "identity"
-PACE_RECORDS = 1  # graph records (bundles) this worker may have waiting before intake starts more sagas
 LINKING_TOPICS = (IDENTIFIERS_OBSERVED, CONTACT_EVENTS, BUSINESS_EVENTS, HANDOFF_EVENTS)
 
 log = get_logger(__name__, component=COMPONENT)
@@ -101,15 +98,6 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
-
-
-def reusable_records(settings: OmnibusSettings) -> Callable[[EventRef], bool]:
-    """Whether a referenced input record can be re-published byte for byte: single-object encoded with the
-    current writer schema (with a registry, records are encoded again under the output topic's subject)."""
-    if settings.registry.wire_format is not WireFormat.SINGLE_OBJECT:
-        return lambda ref: False
-    catalog = default_catalog()
-    return lambda ref: current_single_object(ref.record, ref.schema, catalog)
 
 
 class IdentityProcessor:
@@ -149,17 +137,15 @@ class IdentityProcessor:
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the
-        # records reach intake_taken in batches straight from the fetch (bus.consume_bulk).
+        # records reach self.bulk in batches straight from the fetch (bulk_intake.py).
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
-        self._intake_queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue()
-        self._inputs_paused = False
-        self.input_names = frozenset(names)
-        self._intake_task: asyncio.Task[None] | None = None
-        self.backlog = GraphBacklog(self.app, self.graph_topic_name)
-        if identity.bulk_intake:
-            consume_bulk.take(self.app, names, self.intake_taken)
         self.app.on_before_shutdown.connect(self._on_shutdown)
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        self.backlog = GraphBacklog(self.app, self.graph_topic_name)
+        self.bulk = BulkIntake(self.app, names, self.fence, self.backlog, self.intake_batch, self._crash,
+                               batch_size=identity.batch_size, pace_s=identity.intake_pace_s)
+        if identity.bulk_intake:
+            self.bulk.install()
         self.app.on_partitions_revoked.connect(self._on_revoked)
         if web_port is not None:
             from processors.identity.web import register_views
@@ -182,10 +168,7 @@ class IdentityProcessor:
         self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
-        if self._intake_task is not None:  # a batch it had not acknowledged is taken again by the next owner
-            self._intake_task.cancel()
-            await asyncio.gather(self._intake_task, return_exceptions=True)
-            self._intake_task = None
+        await self.bulk.stop()
         await self.stop_producer()
 
     async def stop_producer(self) -> None:
@@ -238,50 +221,6 @@ class IdentityProcessor:
         log.exception("identity agent failed; stopping the worker", agent=agent, error_type=type(exc).__name__)
         await self.app.crash(exc)
         raise exc
-
-    async def intake_taken(self, taken: consume_bulk.Taken) -> None:
-        """Records of the input topics taken in bulk from faust's fetch (``bus.consume_bulk``), queued for the
-        intake task. The fetch never waits for intake (it also brings the graph's records, which intake may be
-        waiting for, ``pacing``): while a batch waits in the queue the input partitions are paused instead.
-        The fence stamp is taken here: a rebalance after the fetch fences the batch off."""
-        if self._intake_task is None:
-            self._intake_task = asyncio.create_task(self._intake_loop(), name=f"{COMPONENT}.intake.bulk")
-        self._intake_queue.put_nowait((self.fence.stamp(), taken))
-        if self._intake_queue.qsize() > 1 and not self._inputs_paused:
-            self.app.consumer.pause_partitions(self._input_partitions())
-            self._inputs_paused = True
-
-    def _input_partitions(self) -> list[Any]:
-        return [tp for tp in self.app.consumer.assignment() if tp.topic in self.input_names]
-
-    async def _intake_loop(self) -> None:
-        while True:
-            stamp, taken = await self._intake_queue.get()
-            if self._inputs_paused and self._intake_queue.empty():
-                self.app.consumer.resume_partitions(self._input_partitions())
-                self._inputs_paused = False
-            for chunk in chunks(taken, self.identity.batch_size):
-                if self.identity.intake_pace_s > 0:  # let the graph catch up: repeats then find their customer
-                    await self.backlog.wait(PACE_RECORDS, self.identity.intake_pace_s)
-                if not await self._intake_chunk(stamp, chunk):
-                    break
-
-    async def _intake_chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
-        partitions = {(tp.topic, tp.partition) for tp in taken}
-        messages = [record for records in taken.values() for record in records]
-        allowed = functools.partial(self.fence.allows, stamp, partitions)
-        try:
-            published = await self.intake_batch(messages, allowed)
-        except asyncio.CancelledError:
-            raise  # nothing acknowledged: the partition's next owner takes the records again
-        except Exception as exc:
-            await self._crash("intake", exc)
-        if not published or not allowed():
-            log.warning("partitions lost during an intake batch; left to their new owner", records=len(messages))
-            return False
-        # Started and published: faust may commit them now (no await since the fence check above).
-        consume_bulk.acknowledge(self.app, taken)
-        return True
 
     async def intake_batch(self, messages: Sequence[Any], allowed: Callable[[], bool] = lambda: True) -> bool:
         """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish

@@ -10,16 +10,17 @@ the first pair's node. ``RoutingSerializer`` lets one ``EventProducer`` publish 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
+from bus.config import OmnibusSettings, WireFormat
 from bus.partitioner import key_hash
 from bus.serde import Event, SerdeContext, Serializer
 from processors.identity.graph import legacy
-from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages import AnyMessage, EventRef
 from processors.identity.graph.outputs import Send
-from schemas.catalog import SchemaCatalog
+from schemas.catalog import SchemaCatalog, default_catalog
 
 ENCODED_GRAPH_MESSAGE = "internal:omnibus.identity.graph.encoded"  # value {"bytes": ...}: an encoded record
 ENCODED_AS_IS = "internal:omnibus.identity.encoded"  # value {"bytes": ...}: an input record re-published as it is
@@ -48,6 +49,15 @@ def current_single_object(record: bytes, schema: str, catalog: SchemaCatalog) ->
     if record[:2] != SINGLE_OBJECT_MAGIC or schema not in catalog:
         return False
     return record[2:FINGERPRINT_END] == catalog.get(schema).fingerprint
+
+
+def reusable_records(settings: OmnibusSettings) -> Callable[[EventRef], bool]:
+    """Whether a referenced input record can be re-published byte for byte: single-object encoded with the
+    current writer schema (with a registry, records are encoded again under the output topic's subject)."""
+    if settings.registry.wire_format is not WireFormat.SINGLE_OBJECT:
+        return lambda ref: False
+    catalog = default_catalog()
+    return lambda ref: current_single_object(ref.record, ref.schema, catalog)
 
 
 def encode_message(node: str, message: AnyMessage) -> bytes:

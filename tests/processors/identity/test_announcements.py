@@ -91,7 +91,7 @@ def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_t
 
 def test_a_contact_in_the_current_schema_is_republished_byte_for_byte_and_an_older_one_encoded_again() -> None:
     from bus.config import load_settings
-    from processors.identity.agent import reusable_records
+    from processors.identity.wire import reusable_records
     from processors.identity.wire import RoutingSerializer
 
     contacts = "omnibus.customer.contacts.v1"

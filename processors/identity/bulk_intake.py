@@ -1,0 +1,97 @@
+"""Intake fed in bulk from faust's fetch (``bus.consume_bulk``), paced on the graph's backlog (#9 build 3).
+
+faust's per-record consumer path (a ``wait_first`` per record, an ``Event`` and a stream hop each) is
+the floor of a stage that handles one faust record per input event. Intake is stateless, so its records
+skip that path: ``taken`` receives each fetch's input records, a task starts their sagas chunk by chunk
+(``IdentityProcessor.intake_batch``), and each chunk is acknowledged — hence committed by faust — only
+after its outputs are acknowledged by Kafka and only if no rebalance took its partitions meanwhile
+(``bus.fencing``). Anything not acknowledged is taken again by the partition's next owner.
+
+The fetch never waits for intake, since it also brings the graph's records, which paced intake waits
+for: while a batch is queued the input partitions are paused instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from bus import consume_bulk
+from bus.fencing import AssignmentFence
+from bus.logging import get_logger
+from processors.identity.pacing import GraphBacklog, chunks
+
+PACE_RECORDS = 1  # graph records (bundles) this worker may have waiting before intake starts more sagas
+
+log = get_logger(__name__, component="identity")
+
+Run = Callable[[Sequence[Any], Callable[[], bool]], Awaitable[bool]]  # records, still allowed? -> published
+Crash = Callable[[str, Exception], Awaitable[Any]]  # stops the worker and raises
+
+
+class BulkIntake:
+    """``run(records, allowed)`` starts and publishes a chunk (False: fenced, nothing published);
+    ``crash(agent, exc)`` stops the worker. ``batch_size``: records per chunk; ``pace_s``: the longest
+    wait of a chunk for the graph backlog (0: none)."""
+
+    def __init__(self, app: Any, inputs: Iterable[str], fence: AssignmentFence, backlog: GraphBacklog, run: Run,
+                 crash: Crash, *, batch_size: int, pace_s: float) -> None:
+        self._app, self._inputs, self._fence, self._backlog = app, frozenset(inputs), fence, backlog
+        self._run, self._crash, self._batch_size, self._pace_s = run, crash, batch_size, pace_s
+        self._queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue()
+        self._paused = False
+        self._task: asyncio.Task[None] | None = None
+
+    def install(self) -> None:
+        consume_bulk.take(self._app, self._inputs, self.taken)
+
+    async def taken(self, taken: consume_bulk.Taken) -> None:
+        """One fetch's input records (the fence stamp is taken now: a rebalance after it fences them off)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="identity.intake.bulk")
+        self._queue.put_nowait((self._fence.stamp(), taken))
+        if self._queue.qsize() > 1 and not self._paused:
+            self._app.consumer.pause_partitions(self._assigned())
+            self._paused = True
+
+    async def stop(self) -> None:
+        """Cancel the task; a chunk it had not acknowledged is taken again by the partition's next owner."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def _assigned(self) -> list[Any]:
+        return [tp for tp in self._app.consumer.assignment() if tp.topic in self._inputs]
+
+    async def _loop(self) -> None:
+        while True:
+            stamp, taken = await self._queue.get()
+            if self._paused and self._queue.empty():
+                self._app.consumer.resume_partitions(self._assigned())
+                self._paused = False
+            for chunk in chunks(taken, self._batch_size):
+                if self._pace_s > 0:  # let the graph catch up: repeat contacts then find their customer
+                    await self._backlog.wait(PACE_RECORDS, self._pace_s)
+                if not await self._chunk(stamp, chunk):
+                    break
+
+    async def _chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
+        partitions = {(tp.topic, tp.partition) for tp in taken}
+        records = [record for records in taken.values() for record in records]
+        allowed = functools.partial(self._fence.allows, stamp, partitions)
+        try:
+            published = await self._run(records, allowed)
+        except asyncio.CancelledError:
+            raise  # nothing acknowledged: the partition's next owner takes the records again
+        except Exception as exc:
+            await self._crash("intake", exc)
+            raise
+        if not published or not allowed():
+            log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
+            return False
+        # Started and published: faust may commit them now (no await since the fence check above).
+        consume_bulk.acknowledge(self._app, taken)
+        return True
