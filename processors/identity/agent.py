@@ -51,7 +51,6 @@ from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
-from processors.identity.pacing import GraphBacklog
 from processors.identity.rules import LinkPolicy, kind_of
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.view_feed import ViewFeed
@@ -141,9 +140,8 @@ class IdentityProcessor:
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
         self.app.on_before_shutdown.connect(self._on_shutdown)
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
-        self.backlog = GraphBacklog(self.app, self.graph_topic_name)
-        self.bulk = BulkIntake(self.app, names, self.fence, self.backlog, self.intake_batch, self._crash,
-                               batch_size=identity.batch_size, pace_s=identity.intake_pace_s)
+        self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
+                               batch_size=identity.batch_size)
         if identity.bulk_intake:
             self.bulk.install()
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -264,7 +262,6 @@ class IdentityProcessor:
                 await self.dead_letters.write(raw_record(message), reason=f"not a graph protocol message: {exc}",
                                               error_type="InvalidGraphMessage")
                 continue
-            self.backlog.handled(message.partition, message.offset)
             for node, body in messages:
                 if partition_of(node, self.graph_partitions or 1) != message.partition:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home

@@ -1,4 +1,4 @@
-"""Intake fed in bulk from faust's fetch (``bus.consume_bulk``), paced on the graph's backlog (#9 build 3).
+"""Intake fed in bulk from faust's fetch (``bus.consume_bulk``) (#9 build 3).
 
 faust's per-record consumer path (a ``wait_first`` per record, an ``Event`` and a stream hop each) is
 the floor of a stage that handles one faust record per input event. Intake is stateless, so its records
@@ -7,23 +7,22 @@ skip that path: ``taken`` receives each fetch's input records, a task starts the
 after its outputs are acknowledged by Kafka and only if no rebalance took its partitions meanwhile
 (``bus.fencing``). Anything not acknowledged is taken again by the partition's next owner.
 
-The fetch never waits for intake, since it also brings the graph's records, which paced intake waits
-for: while a batch is queued the input partitions are paused instead.
+The fetch never waits for intake, since it also brings the graph's records: while a batch is queued
+the input partitions are paused instead (back pressure on the inputs alone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+from aiokafka.structs import ConsumerRecord
 
 from bus import consume_bulk
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
-from processors.identity.pacing import GraphBacklog, chunks
-
-PACE_RECORDS = 1  # graph records (bundles) this worker may have waiting before intake starts more sagas
 
 log = get_logger(__name__, component="identity")
 
@@ -33,13 +32,12 @@ Crash = Callable[[str, Exception], Awaitable[Any]]  # stops the worker and raise
 
 class BulkIntake:
     """``run(records, allowed)`` starts and publishes a chunk (False: fenced, nothing published);
-    ``crash(agent, exc)`` stops the worker. ``batch_size``: records per chunk; ``pace_s``: the longest
-    wait of a chunk for the graph backlog (0: none)."""
+    ``crash(agent, exc)`` stops the worker. ``batch_size``: records per chunk (one acknowledgement wait)."""
 
-    def __init__(self, app: Any, inputs: Iterable[str], fence: AssignmentFence, backlog: GraphBacklog, run: Run,
-                 crash: Crash, *, batch_size: int, pace_s: float) -> None:
-        self._app, self._inputs, self._fence, self._backlog = app, frozenset(inputs), fence, backlog
-        self._run, self._crash, self._batch_size, self._pace_s = run, crash, batch_size, pace_s
+    def __init__(self, app: Any, inputs: Iterable[str], fence: AssignmentFence, run: Run, crash: Crash, *,
+                 batch_size: int) -> None:
+        self._app, self._inputs, self._fence = app, frozenset(inputs), fence
+        self._run, self._crash, self._batch_size = run, crash, batch_size
         self._queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue()
         self._paused = False
         self._task: asyncio.Task[None] | None = None
@@ -73,8 +71,6 @@ class BulkIntake:
                 self._app.consumer.resume_partitions(self._assigned())
                 self._paused = False
             for chunk in chunks(taken, self._batch_size):
-                if self._pace_s > 0:  # let the graph catch up: repeat contacts then find their customer
-                    await self._backlog.wait(PACE_RECORDS, self._pace_s)
                 if not await self._chunk(stamp, chunk):
                     break
 
@@ -95,3 +91,21 @@ class BulkIntake:
         # Started and published: faust may commit them now (no await since the fence check above).
         consume_bulk.acknowledge(self._app, taken)
         return True
+
+
+def chunks(taken: consume_bulk.Taken, size: int) -> Iterator[dict[Any, list[ConsumerRecord]]]:
+    """``taken`` (partition -> records, in offset order) in pieces of at most ``size`` records, in order."""
+    chunk: dict[Any, list[ConsumerRecord]] = {}
+    count = 0
+    for tp, records in taken.items():
+        start = 0
+        while start < len(records):
+            piece = list(records[start:start + size - count])
+            chunk.setdefault(tp, []).extend(piece)
+            count += len(piece)
+            start += len(piece)
+            if count >= size:
+                yield chunk
+                chunk, count = {}, 0
+    if chunk:
+        yield chunk

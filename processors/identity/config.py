@@ -79,10 +79,6 @@ class IdentitySettings(BaseModel):
     bulk_intake: bool = Field(
         True, description="Intake takes its records from faust's fetch in bulk, not one by one (bus.consume_bulk)."
     )
-    intake_pace_s: float = Field(
-        1.0, ge=0, description="Longest wait of an intake batch for the worker's graph backlog to clear "
-        "(processors.identity.pacing; 0: never wait)."
-    )
     fast_path: bool = Field(True, description="Send repeat contacts straight to their customer's root (#9).")
     fast_path_identifiers: int = Field(
         1_000_000, gt=0, description="Identifiers the fast path's view of customer.identifiers.v1 holds at most."

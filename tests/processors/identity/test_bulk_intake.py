@@ -9,11 +9,16 @@ from typing import Any
 from faust.types import TP
 
 from bus.fencing import AssignmentFence
-from processors.identity.bulk_intake import BulkIntake
-from processors.identity.pacing import GraphBacklog
+from processors.identity.bulk_intake import BulkIntake, chunks
 from tests.bus.test_consume_bulk import FakeConsumer, record
 
-A = TP("contacts", 0)
+A, B = TP("contacts", 0), TP("contacts", 1)
+
+
+def test_a_bulk_batch_is_cut_into_chunks_of_at_most_the_batch_size_keeping_each_partitions_order() -> None:
+    taken: dict[Any, list[int]] = {A: list(range(5)), B: [10, 11]}
+    pieces = list(chunks(taken, 3))  # type: ignore[arg-type]
+    assert pieces == [{A: [0, 1, 2]}, {A: [3, 4], B: [10]}, {B: [11]}]
 
 
 class Consumer(FakeConsumer):
@@ -34,8 +39,7 @@ class Consumer(FakeConsumer):
 
 def intake(consumer: Consumer, run: Callable[[Sequence[Any], Callable[[], bool]], Any]) -> tuple[BulkIntake, Any]:
     fence = AssignmentFence(consumer.assignment, "identity")
-    bulk = BulkIntake(consumer.app, ["contacts"], fence, GraphBacklog(consumer.app, "graph"), run, _crash,
-                      batch_size=2, pace_s=0)
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2)
     return bulk, fence
 
 
