@@ -47,6 +47,8 @@ class BulkIntake:
 
     async def taken(self, taken: consume_bulk.Taken) -> None:
         """One fetch's input records (the fence stamp is taken now: a rebalance after it fences them off)."""
+        if self._task is not None and self._task.done() and not self._task.cancelled():
+            self._task.result()  # the intake task failed (the worker is stopping): raise its error here too
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="identity.intake.bulk")
         self._queue.put_nowait((self._fence.stamp(), taken))
@@ -65,26 +67,27 @@ class BulkIntake:
         return [tp for tp in self._app.consumer.assignment() if tp.topic in self._inputs]
 
     async def _loop(self) -> None:
-        while True:
-            stamp, taken = await self._queue.get()
-            if self._paused and self._queue.empty():
-                self._app.consumer.resume_partitions(self._assigned())
-                self._paused = False
-            for chunk in chunks(taken, self._batch_size):
-                if not await self._chunk(stamp, chunk):
-                    break
+        try:
+            while True:
+                stamp, taken = await self._queue.get()
+                if self._paused and self._queue.empty():
+                    self._app.consumer.resume_partitions(self._assigned())
+                    self._paused = False
+                for chunk in chunks(taken, self._batch_size):
+                    if not await self._chunk(stamp, chunk):
+                        break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
+            await self._crash("intake", exc)
+            raise
 
     async def _chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
         partitions = {(tp.topic, tp.partition) for tp in taken}
         records = [record for records in taken.values() for record in records]
         allowed = functools.partial(self._fence.allows, stamp, partitions)
-        try:
-            published = await self._run(records, allowed)
-        except asyncio.CancelledError:
-            raise  # nothing acknowledged: the partition's next owner takes the records again
-        except Exception as exc:
-            await self._crash("intake", exc)
-            raise
+        # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
+        published = await self._run(records, allowed)
         if not published or not allowed():
             log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
             return False

@@ -95,3 +95,26 @@ async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_
     await asyncio.sleep(0.05)
     await bulk.stop()
     assert consumer.paused == set() and consumer._acked[A] == [0, 1, 2]
+
+
+async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the_inputs_paused() -> None:
+    consumer, crashed = Consumer(), []
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        raise RuntimeError("boom")
+
+    async def crash(agent: str, exc: Exception) -> None:
+        crashed.append((agent, str(exc)))
+        raise exc
+
+    bulk = BulkIntake(consumer.app, ["contacts"], AssignmentFence(consumer.assignment, "identity"), run, crash,
+                      batch_size=2)
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.05)
+    assert crashed == [("intake", "boom")] and consumer._acked[A] == []
+    try:
+        await bulk.taken({A: [record(A, 1)]})
+        raise AssertionError("a failed intake task must fail the next fetch too")
+    except RuntimeError:
+        pass
+    await bulk.stop()
