@@ -136,9 +136,7 @@ class EventProducer:
         counts = Counter(record.topic for record in records)  # metrics per topic, not per record
         for topic, count in counts.items():
             EVENTS_PUBLISHED.labels(topic=topic).inc(count)
-            observe = PUBLISH_LATENCY.labels(topic=topic).observe
-            for _ in range(count):
-                observe(latency)
+            PUBLISH_LATENCY.labels(topic=topic).observe(latency)  # one observation per call: ~1 µs per record saved
         return results
 
     async def send(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
