@@ -106,8 +106,13 @@ def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
 
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
     among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
+    A fatal error once running (a table whose changelog has another partition count than its source topic)
+    ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``).
     """
+    from bus.worker_exit import fatal_errors_exit
+
     asyncio.run(probe_cluster(settings))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
-    worker.execute_from_commandline()
+    with fatal_errors_exit(app, worker):
+        worker.execute_from_commandline()

@@ -17,13 +17,13 @@ from adapters.legacy import cli as legacy_cli
 from adapters.web import cli as web_cli
 from bus.bootstrap import startup_failure_exit
 from bus.cli import schemas, stack, topics
+from bus.cli.help_text import plain_help
 from demo import cli as demo_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
 from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
-from processors.profile.registry import SECTIONS
 from processors.replay import cli as replay_cli
 from processors.verify import cli as verify_cli
 
@@ -34,7 +34,7 @@ class Composition:
 
     def profile_book(self) -> ProfileBook:
         """The screen-pop profile sections the identity processor keeps (``processors.profile.registry``)."""
-        return ProfileBook(section_cls() for section_cls in SECTIONS)
+        return ProfileBook.from_registry()
 
 
 app = typer.Typer(
@@ -47,6 +47,24 @@ app = typer.Typer(
 @app.callback()
 def _compose(ctx: typer.Context) -> None:
     ctx.obj = Composition()
+    _logs_to_stderr()
+
+
+def _logs_to_stderr() -> None:
+    """Every command logs through ``bus.logging`` from its first line: structured, redacted, on stderr, so
+    stdout carries only the command's result (a one-shot command such as ``verify`` or ``identity split``
+    printed structlog's plain-text default on stdout). A long-running command configures it again once
+    its settings are loaded; a bad setting is reported by the command itself, not here."""
+    from bus.config import load_settings
+    from bus.errors import ConfigError
+    from bus.logging import configure_logging
+
+    try:
+        log = load_settings().log
+    except ConfigError:
+        configure_logging()
+        return
+    configure_logging(log.level, json_output=log.json_output)
 
 
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
@@ -71,6 +89,7 @@ adapter.add_typer(branch_cli.app, name="branch")
 adapter.add_typer(call_center_cli.app, name="call-center")
 adapter.add_typer(legacy_cli.app, name="legacy")
 app.add_typer(counter_agent_cli.app, name="counter-agent")
+plain_help(app)  # docstrings' ``literals`` and code-width line breaks, cleaned once for every --help
 
 
 def main() -> None:

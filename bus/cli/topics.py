@@ -7,7 +7,7 @@ import asyncio
 import typer
 from rich.console import Console
 
-from bus.cli.tables import report_table
+from bus.cli.tables import WIDE_COLUMNS, report_table
 from bus.config import load_settings
 from bus.topic_admin import Action, apply_topics
 from bus.topics import ALL_TOPICS, FAUST_INTERNAL_PATTERNS
@@ -37,9 +37,13 @@ def apply_command(
 
 @app.command("list")
 def list_command() -> None:
-    """The topics Omnibus declares (no cluster needed): key, Avro records carried, internal or not."""
+    """The topics Omnibus declares (no cluster needed): key, Avro records carried, internal or not.
+
+    Below 120 columns only the topic, partitions, policy and retention are shown, names on one line."""
     settings = load_settings()
-    table = report_table("topic", "partitions", "policy", "retention", "key", "records (Avro)", "what", show_lines=True)
+    table = report_table("topic", "partitions", "policy", "retention", "key", "records (Avro)", "what",
+                         narrow=("topic", "partitions", "policy", "retention"), whole=("topic",),
+                         console=console, show_lines=True)
     for spec in ALL_TOPICS:
         retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms // 86_400_000} d"
         records = "INTERNAL: skip (not Avro)" if spec.internal else "\n".join(
@@ -49,5 +53,8 @@ def list_command() -> None:
             "compact" if spec.compacted else "delete", retention, spec.key, records, spec.description,
         )
     console.print(table)
+    if table.shown != table.declared:
+        console.print(f"(keys, records carried and descriptions: on a terminal of {WIDE_COLUMNS} columns or more, "
+                      f"e.g. COLUMNS={WIDE_COLUMNS} omnibus topics list)")
     patterns = ", ".join(p.replace("<prefix>", settings.topics.prefix) for p in FAUST_INTERNAL_PATTERNS)
     console.print(f"Also INTERNAL (written by the processors' faust runtime; skip them): {patterns}")

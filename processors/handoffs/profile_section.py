@@ -2,9 +2,11 @@
 
 Only ``HandoffCreated`` carries the customer's identifiers among the lifecycle events, so the section
 reads the tracker's compact status event instead, which repeats them after every change. State:
-``{"open": {handoff_id: entry}, "done": {handoff_id: version}}``; an entry keeps the highest version
-seen, and a finished handoff leaves a small tombstone (its version) so that a replayed older event
-cannot bring it back.
+``{"open": {handoff_id: entry}, "done": {handoff_id: version}, "dropped": int}``; an entry keeps the highest
+version seen, and a finished handoff leaves a small tombstone (its version) so that a replayed older event
+cannot bring it back. Bounded (``processors/profile/limits.py``): at most ``ProfileLimits.open_handoffs``
+open entries (past it the oldest created goes, counted in ``dropped``) and ``closed_handoffs`` tombstones
+(the lowest versions go first).
 """
 
 from __future__ import annotations
@@ -14,22 +16,23 @@ from typing import Any, ClassVar
 from bus.serde import Event
 from bus.topics import HANDOFF_EVENTS, TopicSpec
 from processors.handoffs.outputs import STATUS_CHANGED
+from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros
 
 OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
-DONE_KEPT = 50  # tombstones per customer
+DROPPED = "dropped"
 
 
 def _entry(value: dict[str, Any]) -> dict[str, Any]:
     owner = value.get("owner")
-    return {
+    return {name: short_text(field) for name, field in {
         "version": value["version"], "status": value["status"], "case_type": value["case_type"],
         "summary": value["summary"], "team": value.get("team"), "owner_id": owner["id"] if owner else None,
         "escalation_tier": value["escalation_tier"], "deadline_at": micros(value.get("deadline_at")),
         "acknowledged": value["acknowledged"], "origin_channel": value["origin_channel"],
         "created_at": micros(value["created_at"]), "service_tier": value["service_tier"],
-    }
+    }.items()}
 
 
 class OpenHandoffsSection(ProfileSection):
@@ -44,18 +47,23 @@ class OpenHandoffsSection(ProfileSection):
         state = state or {}
         open_, done = dict(state.get("open", {})), dict(state.get("done", {}))
         value = event.value
-        handoff_id, version = value["handoff_id"], value["version"]
+        handoff_id, version = short_key(value["handoff_id"]), value["version"]
         known = max(open_.get(handoff_id, {}).get("version", 0), done.get(handoff_id, 0))
-        if version <= known:
-            return {"open": open_, "done": done}  # replayed or out of order: already reflected
+        if version <= known:  # replayed or out of order: already reflected
+            return {"open": open_, "done": done, DROPPED: state.get(DROPPED, 0)}
         if value["status"] in OPEN_STATUSES:
             open_[handoff_id] = _entry(value)
             done.pop(handoff_id, None)
         else:
             open_.pop(handoff_id, None)
             done[handoff_id] = version
-            done = dict(sorted(done.items(), key=lambda kv: kv[1])[-DONE_KEPT:])
-        return {"open": open_, "done": done}
+        return self._bounded(open_, done, state.get(DROPPED, 0))
+
+    def _bounded(self, open_: dict[str, Any], done: dict[str, int], dropped: int) -> dict[str, Any]:
+        open_, gone = keep_newest(open_, self.limits.open_handoffs,
+                                  lambda handoff_id, entry: (entry["created_at"] or 0, handoff_id))
+        done, _ = keep_newest(done, self.limits.closed_handoffs, lambda handoff_id, version: (version, handoff_id))
+        return {"open": open_, "done": done, DROPPED: dropped + gone}
 
     def render(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         """Open handoffs, the most urgent (earliest deadline) first."""
@@ -85,4 +93,4 @@ class OpenHandoffsSection(ProfileSection):
                     open_[handoff_id] = entry
         for handoff_id in open_:
             done.pop(handoff_id, None)
-        return {"open": open_, "done": done}
+        return self._bounded(open_, done, survivor.get(DROPPED, 0) + merged.get(DROPPED, 0))

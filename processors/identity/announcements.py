@@ -104,7 +104,7 @@ class Announcer:
                 "match_weight": output.match_weight, "evicted": output.evicted,
             })]
         if isinstance(output, ReviewRequested):
-            value = {"envelope": self._envelope(output.review_id, output.lineage), "review_id": output.review_id,
+            value = {"envelope": self._envelope(output.event_id, output.lineage), "review_id": output.review_id,
                      "customer_id": output.customer_id, "other_customer_id": output.other_customer_id,
                      "identifiers": [identifier_record(k) for k in output.identifiers],
                      "match_weight": output.match_weight, "comparison_levels": dict(output.levels),

@@ -71,11 +71,38 @@ def split_command(
             typer.echo(f"error: {kind} identifier rejected: {result.reason}", err=True)
             raise typer.Exit(2)
         keys.append(result.key)
+    _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, reason, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
+
+
+async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
+    """Identifier key -> customer id, as a reader of ``customer.identifiers.v1`` holds it now."""
+    from bus.topics import CUSTOMER_IDENTIFIERS
+    from processors.replay import read_topics
+    from processors.verify.identity import reader_rows
+
+    replay = await read_topics(settings, [CUSTOMER_IDENTIFIERS])
+    return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
+
+
+def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str]) -> None:
+    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split of
+    an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
+    The line names identifiers by position and type only (values stay off terminals and logs)."""
+    if customer not in owners.values():
+        typer.echo(f"error: no current customer {customer} on customer.identifiers.v1 (unknown, or merged into "
+                   "another: look the identifier up in the screen pop for the current id)", err=True)
+        raise typer.Exit(2)
+    for position, key in enumerate(keys, start=1):
+        if owners.get(key) != customer:
+            kind = key.partition(":")[0]
+            typer.echo(f"error: --identifier number {position} ({kind}) is not held by customer {customer}",
+                       err=True)
+            raise typer.Exit(2)
 
 
 async def _publish(settings: object, customer: str, message: SplitCustomer) -> None:

@@ -3,8 +3,10 @@
 Fed by the call center's instruction topic (``OfferInstruction``, SHOW / WITHDRAW): the offer processor
 keeps it exactly in line with the customer's offer state, so an offer accepted or declined on any
 channel disappears from the agent's screen. State: ``{"shown": {offer_id: entry}, "seen": {offer_id:
-instant_us}}``; ``seen`` keeps the instant of the latest instruction per offer, so a replayed or late
-older instruction changes nothing.
+instant_us}, "dropped": int}``; ``seen`` keeps the instant of the latest instruction per offer, so a
+replayed or late older instruction changes nothing. Bounded (``processors/profile/limits.py``): at most
+``ProfileLimits.eligible_offers`` shown (past it the lowest priority, then the oldest instruction, goes,
+counted in ``dropped``) and ``withdrawn_offers`` instants of offers not shown (the oldest go first).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Any, ClassVar
 from bus.serde import Event
 from bus.topics import MARKETING_INSTRUCTIONS_CALL_CENTER, TopicSpec
 from processors.offers.outputs import OFFER_INSTRUCTION
+from processors.profile.limits import MAX_CONTENT_CHARS, keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
+
+DROPPED = "dropped"
 
 
 class EligibleOffersSection(ProfileSection):
@@ -28,18 +33,28 @@ class EligibleOffersSection(ProfileSection):
 
     def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
         shown, seen = dict((state or {}).get("shown", {})), dict((state or {}).get("seen", {}))
+        dropped = (state or {}).get(DROPPED, 0)
         value, at_us = event.value, occurred_micros(event)
-        offer_id = value["offer_id"]
+        offer_id = short_key(value["offer_id"])
         if at_us < seen.get(offer_id, 0):
-            return {"shown": shown, "seen": seen}
+            return {"shown": shown, "seen": seen, DROPPED: dropped}
         seen[offer_id] = at_us
         if value["action"] == "SHOW":
-            shown[offer_id] = {"version": value["offer_version"], "title": value["title"], "content": value["content"],
+            shown[offer_id] = {"version": value["offer_version"], "title": short_text(value["title"]),
+                               "content": short_text(value["content"], MAX_CONTENT_CHARS),
                                "priority": value.get("priority") or 0, "not_before": micros(value.get("not_before")),
                                "valid_until": micros(value.get("valid_until"))}
         else:
             shown.pop(offer_id, None)
-        return {"shown": shown, "seen": seen}
+        return self._bounded(shown, seen, dropped)
+
+    def _bounded(self, shown: dict[str, Any], seen: dict[str, int], dropped: int) -> dict[str, Any]:
+        shown, gone = keep_newest(shown, self.limits.eligible_offers,
+                                  lambda offer_id, entry: (entry["priority"], seen.get(offer_id, 0), offer_id))
+        withdrawn, _ = keep_newest({k: v for k, v in seen.items() if k not in shown}, self.limits.withdrawn_offers,
+                                   lambda offer_id, at_us: (at_us, offer_id))
+        return {"shown": shown, "seen": {k: v for k, v in seen.items() if k in shown or k in withdrawn},
+                DROPPED: dropped + gone}
 
     def render(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         """Offers to propose, highest priority first."""
@@ -59,4 +74,4 @@ class EligibleOffersSection(ProfileSection):
             seen[offer_id] = side["seen"][offer_id]
             if offer_id in side.get("shown", {}):
                 shown[offer_id] = side["shown"][offer_id]
-        return {"shown": shown, "seen": seen}
+        return self._bounded(shown, seen, survivor.get(DROPPED, 0) + merged.get(DROPPED, 0))

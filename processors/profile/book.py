@@ -11,6 +11,7 @@ from typing import Any
 
 from bus.serde import Event
 from bus.topics import TopicSpec
+from processors.profile.limits import ProfileLimits, load_profile_limits
 from processors.profile.section import ProfileSection
 
 ProfileState = dict[str, Any]
@@ -25,10 +26,13 @@ class ProfileBook:
                 self._by_schema.setdefault(schema, []).append(section)
 
     @classmethod
-    def from_registry(cls) -> ProfileBook:
+    def from_registry(cls, limits: ProfileLimits | None = None) -> ProfileBook:
+        """Every registered section, bounded by ``limits`` (default: ``OMNIBUS_PROCESSOR_PROFILE__*``, so a
+        worker and the verifier's recomputation keep the same history; raises ``ConfigError`` on a bad one)."""
         from processors.profile.registry import SECTIONS
 
-        return cls(section_cls() for section_cls in SECTIONS)
+        limits = limits if limits is not None else load_profile_limits()
+        return cls(section_cls(limits) for section_cls in SECTIONS)
 
     def topics(self) -> list[TopicSpec]:
         """Every topic some section reads, each once, in registration order."""

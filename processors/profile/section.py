@@ -25,8 +25,10 @@ line in ``processors/profile/registry.py``. Example::
             return state
 
 Rules for a state: it must be JSON-serialisable (dict/list/str/int/float/bool/None; convert datetimes,
-e.g. to ISO text or epoch microseconds), small (it travels in the changelog on every change and inside
-merge messages), and ``apply`` must be pure and idempotent: the same event may be applied twice.
+e.g. to ISO text or epoch microseconds), bounded whatever the customer's history (it travels in the
+changelog on every change and inside merge messages: a count limit in ``ProfileLimits``, every text cut by
+``limits.short_text``, see ``processors/profile/limits.py``), and ``apply`` must be pure and idempotent:
+the same event may be applied twice.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any, ClassVar
 
 from bus.serde import Event
 from bus.topics import TopicSpec
+from processors.profile.limits import ProfileLimits
 
 SectionState = dict[str, Any]
 
@@ -46,6 +49,9 @@ class ProfileSection(ABC):
     name: ClassVar[str]  # key in the profile JSON, e.g. "open_handoffs"
     topics: ClassVar[tuple[TopicSpec, ...]]  # bus.topics specs whose events feed this section
     schemas: ClassVar[frozenset[str]]  # Avro full names of the events it reads (others are ignored)
+
+    def __init__(self, limits: ProfileLimits | None = None) -> None:
+        self.limits = limits if limits is not None else ProfileLimits()
 
     @abstractmethod
     def identifiers(self, event: Event) -> list[dict[str, str]]:

@@ -100,6 +100,9 @@ class ReviewRequested:
     """Two customers whose match weight lies between the thresholds: kept apart until an operator decides.
 
     ``identifiers``: one identifier of each side (what ``omnibus identity review accept`` links).
+    ``review_id`` names the unordered customer pair, so there is one review per pair: a later candidate for
+    the same two customers (through another shared identifier) updates it (same key on the review topic, the
+    latest request wins in ``review.open_reviews``). ``event_id`` tells the requests apart.
     """
 
     customer_id: str
@@ -111,7 +114,11 @@ class ReviewRequested:
 
     @property
     def review_id(self) -> str:
-        return announcement_id("review", *sorted(self.identifiers))
+        return announcement_id("review", *sorted((self.customer_id, self.other_customer_id)))
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("review-requested", self.review_id, *sorted(self.identifiers))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,12 @@ Account numbers are rendered masked, like every identifier in the screen pop.
 
 Each entry remembers the instant (``envelope.occurred_at``) of the fact that last changed it and
 ignores older facts, so replays and late or reordered events never resurrect a cancelled product.
+
+State: ``{"accounts" | "products" | "orders" | "bills": {id: entry}, "dropped": int}``. Each kind keeps at
+most ``ProfileLimits.products_per_kind`` entries: past it, closed facts (closed accounts, cancelled
+products, finished orders, bills not overdue) go first, then the oldest; ``dropped`` counts what went (a
+replay of a dropped fact may count it again). A dropped closed fact is forgotten: a replay of the event
+that opened it would show it again, the price of a bounded state.
 """
 
 from __future__ import annotations
@@ -12,19 +18,42 @@ from typing import Any, ClassVar
 
 from bus.serde import Event
 from bus.topics import BUSINESS_EVENTS, TopicSpec
+from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.masking import mask
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
 
 NS = "omnibus.business."
 FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED"})
+KINDS = ("accounts", "products", "orders", "bills")
+DROPPED = "dropped"
+
+
+def _live(kind: str, entry: dict[str, Any]) -> bool:
+    """Whether the screen pop shows the entry (what is not shown goes first when a kind is full)."""
+    status = entry.get("status")
+    if kind == "accounts":
+        return status == "OPEN"
+    if kind == "products":
+        return status == "ACTIVE"
+    if kind == "orders":
+        return status not in FINAL_ORDER_STATUSES
+    return status == "OVERDUE"
 
 
 def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any]) -> None:
+    key = short_key(key)
     current = table.get(key)
     if current is not None and current.get("at", 0) > at:
         return  # an older fact than the one already applied
-    table[key] = {**(current or {}), **fields, "at": at}
+    table[key] = {**(current or {}), **{name: short_text(value) for name, value in fields.items()}, "at": at}
+
+
+def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
+    state = state or {}
+    copied: dict[str, Any] = {kind: dict(state.get(kind) or {}) for kind in KINDS}
+    copied[DROPPED] = state.get(DROPPED, 0)
+    return copied
 
 
 class ProductsSection(ProfileSection):
@@ -43,9 +72,7 @@ class ProductsSection(ProfileSection):
         return identifiers
 
     def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
-        state = {k: dict(v) for k, v in (state or {}).items()}
-        for part in ("accounts", "products", "orders", "bills"):
-            state.setdefault(part, {})
+        state = _copy(state)
         value, at, kind = event.value, occurred_micros(event), event.schema.removeprefix(NS)
         if kind == "AccountOpened":
             _upsert(state["accounts"], value["account_number"], at, {
@@ -76,18 +103,28 @@ class ProductsSection(ProfileSection):
                 "status": "OVERDUE", "account_number": value["account_number"], "amount": dict(value["amount_due"]),
                 "days_overdue": value["days_overdue"],
             })
+        return self._bounded(state)
+
+    def _bounded(self, state: dict[str, Any]) -> dict[str, Any]:
+        for kind in KINDS:
+            state[kind], dropped = keep_newest(
+                state[kind], self.limits.products_per_kind,
+                lambda key, entry, kind=kind: (_live(kind, entry), entry.get("at", 0), key),
+            )
+            state[DROPPED] += dropped
         return state
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
         if survivor is None or merged is None:
             return survivor if merged is None else merged
-        result = {part: dict(entries) for part, entries in survivor.items()}
-        for part, entries in merged.items():
-            target = result.setdefault(part, {})
-            for key, entry in entries.items():
+        result = _copy(survivor)
+        result[DROPPED] += merged.get(DROPPED, 0)
+        for kind in KINDS:
+            target = result[kind]
+            for key, entry in (merged.get(kind) or {}).items():
                 if key not in target or entry.get("at", 0) > target[key].get("at", 0):
                     target[key] = entry
-        return result
+        return self._bounded(result)
 
     def render(self, state: dict[str, Any]) -> Any:
         return {

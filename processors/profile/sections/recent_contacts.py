@@ -1,36 +1,24 @@
 """The last contacts of a customer on every channel (call center, web hall, branch counters...).
 
-State: ``{channel: [entry, ...]}``, newest first, at most ``LIMIT_PER_CHANNEL`` entries per channel, each
-text at most ``MAX_TEXT_CHARS`` characters (a track's name may be 32 KB: the state must stay far below
-Kafka's 1 MiB record limit whatever the events carry, #13). An entry is keyed by the contact's id within
-its channel, so the channel-specific event about a contact (``CallCompleted``, ``CounterTransaction``) and
-its ``InteractionRecorded`` fill one entry, and a replayed event changes nothing.
+State: ``{channel: [entry, ...]}``, newest first, at most ``ProfileLimits.recent_contacts_per_channel``
+entries per channel, each text at most ``limits.MAX_TEXT_CHARS`` characters (a track's name may be 32 KB:
+the state must stay far below Kafka's 1 MiB record limit whatever the events carry, #13). An entry is
+keyed by the contact's id within its channel, so the channel-specific event about a contact
+(``CallCompleted``, ``CounterTransaction``) and its ``InteractionRecorded`` fill one entry, and a replayed
+event changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, ClassVar
 
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, TopicSpec
+from processors.profile.limits import short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
 
 NS = "omnibus.contact."
-LIMIT_PER_CHANNEL = 10
-MAX_TEXT_CHARS = 200  # ids, names, outcomes, sites: a screen pop shows a line, not a document
-
-
-def _short(value: Any) -> Any:
-    return value[:MAX_TEXT_CHARS] if isinstance(value, str) else value
-
-
-def _short_id(contact_id: str) -> str:
-    """A long id keeps a digest of the whole, so two contacts stay two entries."""
-    if len(contact_id) <= MAX_TEXT_CHARS:
-        return contact_id
-    return contact_id[:MAX_TEXT_CHARS - 17] + "~" + hashlib.blake2b(contact_id.encode(), digest_size=8).hexdigest()
 
 
 def _entry(event: Event) -> tuple[str, dict[str, Any]]:
@@ -54,7 +42,7 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
 
 def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
     contact_id, fields = _entry(event)
-    return _short_id(contact_id), {key: _short(value) for key, value in fields.items()}
+    return short_key(contact_id), {key: short_text(value) for key, value in fields.items()}
 
 
 class RecentContactsSection(ProfileSection):
@@ -84,7 +72,7 @@ class RecentContactsSection(ProfileSection):
         else:
             entries.append({"id": contact_id, **fields})
         entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
-        state[channel] = entries[:LIMIT_PER_CHANNEL]
+        state[channel] = entries[:self.limits.recent_contacts_per_channel]
         return state
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -95,7 +83,7 @@ class RecentContactsSection(ProfileSection):
             by_id = {e["id"]: e for e in merged.get(channel, [])}
             by_id.update({e["id"]: e for e in survivor.get(channel, [])})
             entries = sorted(by_id.values(), key=lambda e: (e["at"], e["id"]), reverse=True)
-            result[channel] = entries[:LIMIT_PER_CHANNEL]
+            result[channel] = entries[:self.limits.recent_contacts_per_channel]
         return result
 
     def render(self, state: dict[str, Any]) -> Any:

@@ -25,6 +25,19 @@ def test_split_rejects_an_invalid_identifier_before_publishing(monkeypatch: pyte
     assert result.exit_code == 2 and "check character" in result.output
 
 
+def test_split_refuses_an_unknown_customer_or_an_identifier_it_does_not_hold() -> None:
+    import typer
+
+    from processors.identity.cli import _refuse_unknown
+
+    owners = {"ACCOUNT:A-1": "cus_a", "EMAIL:ann@x.org": "cus_a", "ACCOUNT:B-1": "cus_b"}
+    _refuse_unknown("cus_a", ["ACCOUNT:A-1"], owners)  # a current customer holding it: no exit
+    for customer, keys in (("cus_gone", ["ACCOUNT:A-1"]), ("cus_a", ["ACCOUNT:A-1", "ACCOUNT:B-1"])):
+        with pytest.raises(typer.Exit) as exited:
+            _refuse_unknown(customer, keys, owners)
+        assert exited.value.exit_code == 2
+
+
 @pytest.mark.kafka
 @pytest.mark.timeout(180)
 async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path: Path,
@@ -48,6 +61,14 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
         merged = await assignments(config)
         source = merged["ACCOUNT:A-1"]
         assert merged["ACCOUNT:B-1"] == source
+        unknown = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "split", "--customer", "cus_nobody", "--identifier", "account:B-1", "--reason", "typo"])
+        assert unknown.exit_code == 2 and "no current customer cus_nobody" in unknown.output, unknown.output
+        not_held = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "split", "--customer", source, "--identifier", "account:B-1", "--identifier",
+            "account:Z-9", "--reason", "typo"])
+        assert not_held.exit_code == 2 and "number 2 (ACCOUNT) is not held" in not_held.output, not_held.output
+        assert "Z-9" not in not_held.output
         result = await asyncio.to_thread(CliRunner().invoke, omnibus, [
             "identity", "split", "--customer", source, "--identifier", "account:B-1",
             "--identifier", "EMAIL:Bob@x.org", "--reason", "two people, one typo"])

@@ -54,3 +54,21 @@ def test_accept_merges_and_reject_keeps_apart_for_good() -> None:
             assert len(h.decisions(ReviewRequested)) == before
             assert h.customer("ACCOUNT", "1000001") != h.customer("ACCOUNT", "2000002")
         h.local.check_consistent()
+
+
+def test_one_review_per_customer_pair_the_later_candidate_updates_it() -> None:
+    """New-user sample: a second identifier shared by the same two customers opened a second review."""
+    h = Harness(settings())
+    h.observe(("ACCOUNT", "1000001"), ("PHONE", "+33612345678"), ("EMAIL", "a@x.org"))
+    h.observe(("ACCOUNT", "2000002"), ("PHONE", "+33612345678"), minutes=1)
+    h.observe(("ACCOUNT", "2000002"), ("EMAIL", "a@x.org"), minutes=2)  # the same pair, through the e-mail
+    first, later = h.decisions(ReviewRequested)
+    assert {first.customer_id, first.other_customer_id} == {later.customer_id, later.other_customer_id}
+    assert first.review_id == later.review_id and first.event_id != later.event_id
+    events = queued(h)
+    assert len({event.value["envelope"]["event_id"] for event in events}) == 2
+    (review,) = open_reviews(events)
+    assert review.identifiers == later.identifiers  # the latest request is the one listed and decided
+    _, record = decision(review, accept=False, operator="ops-7", reason="two people", command_id="c1")
+    h.local.decisions.append(record)
+    assert open_reviews(queued(h)) == []

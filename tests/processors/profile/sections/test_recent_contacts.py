@@ -1,4 +1,4 @@
-from processors.profile.sections import recent_contacts
+from processors.profile.limits import MAX_TEXT_CHARS, ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
 from tests.processors.identity.support import interaction
 
@@ -7,10 +7,10 @@ SECTION = RecentContactsSection()
 
 def test_the_last_contacts_of_every_channel_newest_first() -> None:
     state = None
-    for minute in range(recent_contacts.LIMIT_PER_CHANNEL + 3):
+    for minute in range(ProfileLimits().recent_contacts_per_channel + 3):
         state = SECTION.apply(state, interaction([("PHONE", "+86139")], channel="WEB", minutes=minute))
     state = SECTION.apply(state, interaction([("PHONE", "+86139")], channel="CALL_CENTER", minutes=0))
-    assert len(state["WEB"]) == recent_contacts.LIMIT_PER_CHANNEL and len(state["CALL_CENTER"]) == 1
+    assert len(state["WEB"]) == ProfileLimits().recent_contacts_per_channel and len(state["CALL_CENTER"]) == 1
     view = SECTION.render(state)
     assert view[0]["occurred_at"] > view[-1]["occurred_at"] and view[-1]["channel"] == "CALL_CENTER"
 
@@ -30,11 +30,11 @@ def test_the_section_stays_small_whatever_the_events_carry() -> None:
 
     state = None
     for channel in CHANNELS:
-        for minute in range(recent_contacts.LIMIT_PER_CHANNEL + 2):
+        for minute in range(ProfileLimits().recent_contacts_per_channel + 2):
             event = interaction([("PHONE", "+86139")], channel=channel, minutes=minute, name="n" * 32_000,
                                 interaction_id="i" * 300 + str(minute))
             state = SECTION.apply(state, event)
     assert state is not None
-    assert all(entry["name"] == "n" * recent_contacts.MAX_TEXT_CHARS for entries in state.values() for entry in entries)
+    assert all(entry["name"] == "n" * MAX_TEXT_CHARS for entries in state.values() for entry in entries)
     assert len(json.dumps(state)) < 64 * 1024
-    assert all(len({entry["id"] for entry in entries}) == recent_contacts.LIMIT_PER_CHANNEL for entries in state.values())
+    assert all(len({entry["id"] for entry in entries}) == ProfileLimits().recent_contacts_per_channel for entries in state.values())

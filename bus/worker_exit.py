@@ -1,0 +1,84 @@
+"""A faust worker that cannot go on ends its process: one line on stderr and a non-zero status.
+
+faust restarts an agent whose coroutine raised, so an error that comes back on every record (a table's
+changelog with another partition count than its source topic, faust's ``PartitionsMismatch``) used to make
+a crash loop inside a process that stayed up and looked healthy to its supervisor. Here such an error stops
+the worker like SIGTERM would (state flushed, offsets committed as far as acknowledged) and the process then
+exits with ``WORKER_MISCONFIGURED_EXIT``; Kubernetes (or an operator) sees the cause in the pod's last line.
+Any other crash of the worker (faust's own services) ends in one line and status 1 instead of faust's
+shutdown log and a re-raised traceback.
+
+Errors a handler meets per record are not fatal: the processors dead-letter them (#13). An error that
+escapes an agent and is not listed in ``FATAL_ERRORS`` keeps faust's behaviour (the agent restarts), which is
+how a worker rides out a broker that is away for a while.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import faust
+from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
+
+from bus.bootstrap import exit_with_message
+from bus.errors import ConfigError
+from bus.logging import get_logger
+
+FATAL_ERRORS: tuple[type[BaseException], ...] = (PartitionsMismatch, ImproperlyConfigured, ConfigError)
+WORKER_MISCONFIGURED_EXIT = 78  # EX_CONFIG of BSD's sysexits.h: the deployment (topics, settings) is wrong
+WORKER_CRASHED_EXIT = 1
+log = get_logger(__name__)
+
+
+class FatalWatch:
+    """The first fatal error any agent of the app raised (``None`` while there was none)."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    async def on_agent_error(self, agent: Any, exc: BaseException) -> None:
+        if not isinstance(exc, FATAL_ERRORS) or self.error is not None:
+            return
+        self.error = exc
+        log.error("worker stopping on a fatal error", agent=getattr(agent, "name", "?"), error=type(exc).__name__)
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's own graceful stop path
+
+
+@contextmanager
+def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
+    """Watch every agent of ``app`` while the block runs ``worker``; then exit as the module says.
+
+    Raises ``SystemExit``: ``WORKER_MISCONFIGURED_EXIT`` after a fatal error, ``WORKER_CRASHED_EXIT`` after a
+    crash of the worker, faust's own status otherwise.
+    """
+    watch = FatalWatch()
+    for agent in app.agents.values():
+        previous = agent._on_error
+
+        async def on_error(agent: Any, exc: BaseException, previous: Any = previous) -> None:
+            if previous is not None:
+                await previous(agent, exc)
+            await watch.on_agent_error(agent, exc)
+
+        agent._on_error = on_error
+    try:
+        yield watch
+    except SystemExit as exit_:
+        crash = getattr(worker, "crash_reason", None)
+        if watch.error is not None:
+            _last_line(f"{type(watch.error).__name__}: {watch.error}", WORKER_MISCONFIGURED_EXIT)
+        if exit_.code not in (0, None) and crash is not None:
+            _last_line(f"the worker crashed: {type(crash).__name__}: {crash}", WORKER_CRASHED_EXIT)
+        raise
+    except Exception as exc:  # faust re-raises a crash reason from its shutdown
+        _last_line(f"the worker crashed: {type(exc).__name__}: {exc}", WORKER_CRASHED_EXIT)
+
+
+def _last_line(message: str, status: int) -> None:
+    logging.shutdown()  # pending log lines (held-back repeats) first: the error stays the last line
+    exit_with_message(message, status)

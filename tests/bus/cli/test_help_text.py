@@ -1,0 +1,33 @@
+"""No ``--help`` shows reStructuredText markup (new-user sample: raw double backticks in help texts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.testing import CliRunner
+
+from bus.cli.help_text import plain
+from omnibus.cli import app
+
+
+def _paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, sub in getattr(command, "commands", {}).items():  # typer vendors its own click: duck-typed
+        found += _paths(sub, (*prefix, name))
+    return found
+
+
+def test_no_help_text_shows_double_backticks() -> None:
+    paths = _paths(typer.main.get_command(app))
+    assert len(paths) > 40  # every group and command, the root included
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "``" not in result.output, (path, result.output)
+
+
+def test_plain_keeps_the_words_and_paragraphs() -> None:
+    text = "Use ``--by customer``: one row\n    per customer.\n\n    ``--strict`` exits 1."
+    assert plain(text) == "Use --by customer: one row per customer.\n\n--strict exits 1."
