@@ -26,7 +26,8 @@ PUBLISH_FAILURES = Counter(
 )
 PUBLISH_LATENCY = Histogram(
     "omnibus_publish_latency_seconds",
-    "Time from handing an event to the producer until Kafka acknowledged it.",
+    "Time from handing events to the producer until Kafka acknowledged them: one observation per publish call"
+    " and topic (the call's events share it).",
     ["topic"],
     buckets=LATENCY_BUCKETS_S,
 )
