@@ -4,10 +4,12 @@ When two people share an identifier (a family phone) and the matcher refuses to 
 identifier belongs to the customer of the **earliest event that carried it**, by rank
 (``limits.event_rank``: event time, then a hash of the event id), whatever the arrival order:
 
-1. A visit that sets or lowers the identifier's ``first_rank`` notes the identifier in
-   ``saga.lowered`` (``identifier_node._lower_rank``); only such an event can be the earliest.
+1. A visit that sets or lowers the identifier's ``first_rank`` sets its bit in ``saga.lowered``
+   (``identifier_node._lower_rank``); only such an event can be the earliest. A root that refuses the
+   event's side through the identifier on evidence of two people (the matcher's refusal, two national
+   IDs), or a shared identifier, notes it in ``saga.contested`` (``customer_node._contested``, ``saga``).
 2. When the event is applied, its customer's root (``customer_node.on_apply``) sends ``claim`` for
-   every such identifier it does not hold.
+   every identifier both lowered and contested (``Apply.claims``) it does not hold.
 3. The identifier node (``on_claim``) accepts a claim only if its rank is still its ``first_rank``
    (an earlier event visited since: that one claims instead, or already holds it) and it has an owner
    other than the claimant. It then reserves itself (``reserved_by`` = the claim's token: visits and

@@ -26,11 +26,14 @@ class Send:
 
     ``parked``: a message for the sending node itself that must go round the topic rather than be
     handled at once (the node's deferral queue was full, ``context.MAX_DEFERRED_BYTES``).
+    ``encoded``: the pair as ``wire.encode_message`` makes it, when the sender has it already (intake
+    measures it), so it is not encoded twice.
     """
 
     node: str
     message: AnyMessage
     parked: bool = False
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

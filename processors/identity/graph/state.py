@@ -9,6 +9,7 @@ still decode; a state written as JSON before this format is read by ``legacy.dec
 
 from __future__ import annotations
 
+import typing
 import zlib
 from typing import Any, TypeVar
 
@@ -78,6 +79,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     do_not_merge: list[str] = []
     aliases: list[str] = []
     shared: list[str] = []  # members their node marked shared: repeat contacts through them go the slow way
+    fast_applied: bytes = b""  # 6-byte hashes of the last events applied by the fast path (fast_node: duplicates)
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -126,10 +128,24 @@ def decode_state(data: bytes) -> NodeState:
     return _DECODER.decode(data)
 
 
+def _container_fields(cls: type[NodeState]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose type may hold a list or a dict (``list[...]``, ``dict[...] | None``...)."""
+    def container(kind: object) -> bool:
+        return typing.get_origin(kind) in (list, dict) or kind in (list, dict)
+
+    return tuple(field.name for field in msgspec.structs.fields(cls)
+                 if container(field.type) or any(container(arg) for arg in typing.get_args(field.type)))
+
+
+_CONTAINERS = {cls: _container_fields(cls) for cls in (IdentifierState, CustomerState, BlockState)}
+
+
 def thaw(state: S) -> S:
-    """A copy of ``state`` whose lists and dicts can be changed without touching the stored value."""
-    changes = {name: value.copy() for name in state.__struct_fields__
-               if isinstance(value := getattr(state, name), list | dict)}
+    """A copy of ``state`` whose lists and dicts can be changed without touching the stored value.
+
+    Runs once per handled message: only the fields typed as containers are looked at (``_CONTAINERS``,
+    ~3 µs instead of ~8 µs for a customer state, #9)."""
+    changes = {name: value.copy() for name in _CONTAINERS[type(state)] if (value := getattr(state, name)) is not None}
     return msgspec.structs.replace(state, **changes)
 
 

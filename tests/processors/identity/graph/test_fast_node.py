@@ -41,6 +41,22 @@ def test_a_repeat_contact_goes_straight_to_its_customer_in_one_message() -> None
     fast.local.check_consistent()
 
 
+def test_a_repeat_contact_delivered_twice_on_the_fast_path_is_resolved_and_counted_once() -> None:
+    h = Harness(view=AssignmentView())
+    h.feed(interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=0))
+    h.feed(interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=1))  # the view learned now
+    customer = h.customer("PHONE", "13912345678")
+    repeat = interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=2)
+    applied, duplicates = _fast("applied"), _fast("duplicate")
+    before = len(h.decisions(Resolved))
+    h.feed(repeat)
+    h.feed(repeat)  # re-delivered (a batch taken again after a crash)
+    assert _fast("applied") == applied + 1 and _fast("duplicate") == duplicates + 1
+    assert len(h.decisions(Resolved)) == before + 1
+    assert len(h.local.store.profiles[customer]["recent_contacts"]["CALL_CENTER"]) == 3  # type: ignore[index]
+    h.local.check_consistent()
+
+
 def test_a_view_stale_after_a_merge_never_attaches_the_contact_to_the_merged_away_customer() -> None:
     view = AssignmentView()
     h = Harness(view=view)
