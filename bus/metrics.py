@@ -26,7 +26,8 @@ PUBLISH_FAILURES = Counter(
 )
 PUBLISH_LATENCY = Histogram(
     "omnibus_publish_latency_seconds",
-    "Time from handing an event to the producer until Kafka acknowledged it.",
+    "Time from handing events to the producer until Kafka acknowledged them: one observation per publish call"
+    " and topic (the call's events share it).",
     ["topic"],
     buckets=LATENCY_BUCKETS_S,
 )
@@ -40,6 +41,11 @@ PUBLISH_FENCED = Counter(
     "omnibus_publish_fenced_total",
     "Batches whose outputs a worker did not publish because it lost a partition meanwhile (bus.fencing).",
     ["component"],
+)
+CHANGELOG_FENCED = Counter(
+    "omnibus_changelog_fenced_total",
+    "Changelog records skipped at restore: written late by a worker that had lost the partition (bus.fencing).",
+    ["table"],
 )
 
 

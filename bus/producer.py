@@ -26,6 +26,7 @@ from bus.errors import PublishError
 from bus.kafka_client import connection_options
 from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
 from bus.partitioner import CachedMurmur2Partitioner
+from bus.producer_batches import PartitionBatches
 from bus.serde.base import Event, Serializer
 from bus.topic import Headers, KafkaRecord, Topics
 
@@ -64,6 +65,7 @@ class EventProducer:
             "partitioner": CachedMurmur2Partitioner(),
         }
         self._client: AIOKafkaProducer | None = None
+        self._batches: PartitionBatches | None = None  # created on the first ``send_batched``
 
     @property
     def _producer(self) -> AIOKafkaProducer:
@@ -85,6 +87,9 @@ class EventProducer:
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
+        if self._batches is not None:
+            await self._batches.close()
+            self._batches = None
         if self._client is not None:
             await self._client.stop()
 
@@ -131,9 +136,7 @@ class EventProducer:
         counts = Counter(record.topic for record in records)  # metrics per topic, not per record
         for topic, count in counts.items():
             EVENTS_PUBLISHED.labels(topic=topic).inc(count)
-            observe = PUBLISH_LATENCY.labels(topic=topic).observe
-            for _ in range(count):
-                observe(latency)
+            PUBLISH_LATENCY.labels(topic=topic).observe(latency)  # one observation per call: ~1 µs per record saved
         return results
 
     async def send(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
@@ -154,50 +157,18 @@ class EventProducer:
             raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
 
     async def send_batched(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
-        """``send``, with the records of each partition appended to one batch handed to Kafka whole
-        (``AIOKafkaProducer.send_batch``) instead of one ``send`` per record: the same partitions (the
-        producer's own partitioner), the same order within a partition, the same acknowledgement (the
+        """``send``, with the records appended to Kafka batches shared with concurrent callers and handed to
+        aiokafka whole (``bus.producer_batches``) instead of one ``send`` per record: the same partitions
+        (the producer's own partitioner), the same order within a partition, the same acknowledgement (the
         batch's: acks=all, idempotent), a fraction of the CPU per record. Raises ``PublishError``."""
-        producer = self._producer
+        if self._batches is None:
+            self._batches = PartitionBatches(self._producer)
         try:
-            for topic in {record.topic for record in records}:
-                await producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
-            per_partition: dict[tuple[str, int], list[int]] = {}
-            for index, record in enumerate(records):
-                # the partition ``send`` would take: the record's own, else the producer's partitioner
-                partition = producer._partition(record.topic, record.partition, None, None, record.key, record.value)
-                per_partition.setdefault((record.topic, partition), []).append(index)
-            sent: list[tuple[asyncio.Future, list[tuple[int, int, int]]]] = []
-            for (topic, partition), indexes in per_partition.items():
-                batch, placed = producer.create_batch(), list[tuple[int, int, int]]()
-                for index in indexes:
-                    record = records[index]
-                    for _ in range(2):  # a full batch is handed over and the record goes into a new one
-                        appended = batch.append(key=record.key, value=record.value, timestamp=None,
-                                                headers=list(record.headers))
-                        if appended is not None or not placed:
-                            break
-                        sent.append((await producer.send_batch(batch, topic, partition=partition), placed))
-                        batch, placed = producer.create_batch(), []
-                    if appended is None:
-                        raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
-                                           retriable=False)
-                    placed.append((index, appended.offset, appended.timestamp))
-                batch.close()  # nothing else joins it, so the offsets above are the records' own
-                sent.append((await producer.send_batch(batch, topic, partition=partition), placed))
-            acknowledged = await asyncio.gather(*(future for future, _ in sent))
+            return await self._batches.send(records)
         except KafkaError as exc:
             for topic in {record.topic for record in records}:
                 PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
             raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
-        results: list[RecordMetadata] = [None] * len(records)
-        for meta, (_, placed) in zip(acknowledged, sent, strict=True):
-            for index, offset, timestamp in placed:  # as MessageBatch.done resolves a record's own future
-                results[index] = RecordMetadata(
-                    meta.topic, meta.partition, meta.topic_partition, meta.offset + offset,
-                    timestamp if meta.timestamp == -1 else meta.timestamp, meta.timestamp_type,
-                    meta.log_start_offset)
-        return results
 
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""

@@ -66,6 +66,9 @@ class Skew:
         return moment - self.ahead if moment is not None and self.corrected else moment
 
 
+NO_SKEW = Skew()  # immutable: shared by every record whose clock did not run ahead
+
+
 def future_skew(
     latest: datetime, received_at: datetime, *, tolerance_s: float = DEFAULT_FUTURE_TOLERANCE_S,
     source_system: str = "unknown",
@@ -74,7 +77,7 @@ def future_skew(
     whole excess over the receive time (the record then ends when we received it; durations kept)."""
     ahead = latest - received_at
     if ahead <= timedelta(seconds=tolerance_s):
-        return Skew()
+        return NO_SKEW
     CORRECTED.labels(source_system=source_system).inc()
     return Skew(ahead)
 

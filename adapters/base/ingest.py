@@ -33,7 +33,7 @@ log = get_logger(__name__)
 INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built per record on the hot path, where object.__setattr__ costs
 class Item:
     """One native record: what the mapper reads, the bytes a dead letter keeps, or a refusal found
     while cutting the input (then ``native`` is unused)."""

@@ -98,7 +98,7 @@ class AdapterPublisher:
         ids = [record.dedupe_id for record in records]
         async with self._dedupe.claim(ids):
             await self._join_in_flight(ids)
-            already = self._dedupe.seen(ids)
+            already = await self._dedupe.seen_off_loop(ids)
             fresh, duplicates, batch_ids = [], 0, set()
             for record in records:
                 if record.dedupe_id in already or record.dedupe_id in batch_ids:
@@ -112,7 +112,7 @@ class AdapterPublisher:
                        if all(record.encoded or not record.events for record in fresh) else None)
             if events:
                 await self._publish(events, [record.dedupe_id for record in fresh], encoded)
-            self._dedupe.remember(record.dedupe_id for record in fresh)
+            await self._dedupe.remember_off_loop(record.dedupe_id for record in fresh)
         DUPLICATES.labels(adapter=self.name).inc(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
         ACK_LATENCY.labels(adapter=self.name).observe(time.perf_counter() - started)

@@ -108,14 +108,17 @@ def text_map(
     """``values`` as Avro map text (``text``), without null values and the ``skip`` keys; ``only``: just
     these keys, in this order; ``into``: added to (and returned) instead of a new map."""
     result: dict[str, str] = {} if into is None else into
-    skipped = set(skip) if skip else ()
-    pairs = ((key, values[key]) for key in only if key in values) if only is not None else values.items()
-    for key, value in pairs:
-        if key in skipped:
+    skipped = set(skip) if skip else None
+    keys = values if only is None else [key for key in only if key in values]
+    for key in keys:
+        if skipped is not None and key in skipped:
             continue
-        rendered = value if type(value) is str else text(value)
-        if rendered is not None:
-            result[key if type(key) is str else str(key)] = rendered
+        value = values[key]
+        if type(value) is not str:  # text is taken as it is, without a call
+            value = text(value)
+            if value is None:
+                continue
+        result[key if type(key) is str else str(key)] = value
     return result
 
 

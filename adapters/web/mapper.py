@@ -40,7 +40,7 @@ MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
 class _Message:
     body: dict[str, Any]
     source: str
@@ -49,6 +49,7 @@ class _Message:
     received_at: datetime
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
     customer: Found  # the person plus identifiers in context.traits, with what was rejected
+    customer_records: list[Identifier]  # ``customer.records()``, built once for every event of the message
     correlation_id: str  # shared by every event mapped from the message
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
 
@@ -97,7 +98,9 @@ class SegmentMapper:
             source_system=self._settings.source_system,
         )
         message_id = fields.message_id(message, kind)
-        parsed = _Message(message, source, message_id, occurred_at, received, person.records(), customer,
+        person_records = person.records()
+        parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
+                          person_records if customer is person else customer.records(),
                           self._correlation(source, message_id), device_time)
         events = self._calls[kind](parsed)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
@@ -176,7 +179,7 @@ class SegmentMapper:
         return event_id(self._settings.source_system, message_id, f"{source}/message")
 
     def _customer(self, m: _Message) -> list[Identifier]:
-        return m.customer.records()
+        return m.customer_records
 
     def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
         """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""

@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -128,6 +129,14 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(args.log_level, json_output=False)
     datadir = args.datadir or tempfile.mkdtemp(prefix=f"omnibus-bench-{args.kind}-")
     Path(datadir).mkdir(parents=True, exist_ok=True)
+    profile_dir = os.environ.get("BENCH_IDENTITY_PROFILE")  # tests.bench.identity_speed --profile DIR
+    if profile_dir and args.kind == "identity":
+        import cProfile
+
+        with cProfile.Profile(time.thread_time) as profiler:  # CPU of the event loop's thread, not wall time
+            asyncio.run(serve(args.kind, settings, datadir))
+        profiler.dump_stats(str(Path(profile_dir) / f"identity-{os.getpid()}.prof"))
+        return
     asyncio.run(serve(args.kind, settings, datadir))
 
 

@@ -51,7 +51,7 @@ async def test_unacknowledged_publish_raises_a_retriable_error(bootstrap_servers
 
 
 async def test_batched_send_lands_like_send_with_its_own_offsets(bootstrap_servers: str) -> None:
-    """``send_batched`` (one Kafka batch per partition) puts every key on the partition ``send`` picks, keeps
+    """``send_batched`` (records appended to Kafka batches per partition) puts every key on the partition ``send`` picks, keeps
     each key's order, and answers each record's own offset; a batch too small for the call is split."""
     settings = await settings_with_topics(bootstrap_servers, partitions=6, producer={"max_batch_size": 1024})
     serializer, _ = build_serde(settings.registry)
