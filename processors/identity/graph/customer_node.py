@@ -47,7 +47,7 @@ from processors.identity.graph.messages import (
     Unblock,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
-from processors.identity.graph.saga import advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
@@ -110,7 +110,19 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
+    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    if linking and not consistent_traits(ctx, saga.traits):
+        # The event reached this customer through an owned identifier planned before its new ones, unweighed
+        # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
+        decision, score = judge(ctx, saga.traits, state.traits, [*added, *linking], members)
+    if linking and decision is not Decision.MERGE:  # another person: the event leaves with its new identifier
+        kept_apart(ctx, decision, score, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
+                   (culprit, ctx.policy.plan_order(members)[0]))
+        if decision is Decision.REFUSE:
+            for key in linking:
+                _contested(saga, key)
+        saga.current, saga.pending = None, [culprit]
+    elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
@@ -264,6 +276,11 @@ def _contested(saga: Saga, culprit: str) -> None:
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
     if culprit not in saga.contested:
         saga.contested.append(culprit)
+
+
+def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (members before the event)."""
+    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
