@@ -67,26 +67,28 @@ class PartitionBatches:
             await producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
         placed: list[_Placed] = []
         touched: dict[Partition, None] = {}
-        for index, record in enumerate(records):
-            # the partition ``send`` would take: the record's own, else the producer's partitioner
-            partition = producer._partition(record.topic, record.partition, None, None, record.key, record.value)
-            where = (record.topic, partition)
-            queue = self._queues.setdefault(where, [])
-            headers = list(record.headers)
-            appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
-                                                headers=headers) if queue else None
-            if appended is None:  # no batch waiting, or the newest is full: a new one behind it
-                queue.append(_Batch(producer.create_batch()))
+        try:
+            for index, record in enumerate(records):
+                # the partition ``send`` would take: the record's own, else the producer's partitioner
+                partition = producer._partition(record.topic, record.partition, None, None, record.key, record.value)
+                where = (record.topic, partition)
+                queue = self._queues.setdefault(where, [])
+                touched[where] = None
+                headers = list(record.headers)
                 appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
-                                                    headers=headers)
-                if appended is None:
-                    raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
-                                       retriable=False)
-            placed.append(_Placed(queue[-1], index, appended.offset, appended.timestamp))
-            touched[where] = None
-        for where in touched:
-            if where not in self._hand_overs:
-                self._hand_overs[where] = asyncio.create_task(self._hand_over(where))
+                                                    headers=headers) if queue else None
+                if appended is None:  # no batch waiting, or the newest is full: a new one behind it
+                    queue.append(_Batch(producer.create_batch()))
+                    appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
+                                                        headers=headers)
+                    if appended is None:
+                        raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
+                                           retriable=False)
+                placed.append(_Placed(queue[-1], index, appended.offset, appended.timestamp))
+        finally:  # batches are handed over even when this call fails half-way, so none is left behind
+            for where in touched:
+                if where not in self._hand_overs:
+                    self._hand_overs[where] = asyncio.create_task(self._hand_over(where))
         batches = list(dict.fromkeys(place.batch for place in placed))
         deliveries = [await batch.handed for batch in batches]
         acknowledged = dict(zip(batches, await asyncio.gather(*deliveries), strict=True))
