@@ -17,7 +17,7 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import changelog_first, commit_gap, commit_watchdog, record_headers, takeover
+from bus import changelog_first, commit_gap, commit_watchdog, record_headers, seek_uncommitted, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
@@ -46,6 +46,7 @@ def create_app(
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
+    seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),

@@ -106,6 +106,14 @@ class TopicSettings(Section):
     prefix: str = Field("omnibus", pattern=r"^[a-zA-Z0-9._-]+$")
     partitions: int = Field(12, gt=0)
     replication_factor: int = Field(1, gt=0)
+    # How soon the processors' table changelogs are compacted, so a worker restoring a table reads about one
+    # record per key (#13 fast takeover). Set when faust creates a changelog topic (bus.fenced_table).
+    changelog_segment_ms: int = Field(3_600_000, gt=0, description="Changelog segment.ms: the active segment is "
+                                      "never compacted; rolling it hourly makes older records cleanable.")
+    changelog_min_cleanable_dirty_ratio: float = Field(0.1, gt=0, le=1, description="Changelog "
+                                                       "min.cleanable.dirty.ratio (broker default 0.5).")
+    changelog_max_compaction_lag_ms: int = Field(21_600_000, gt=0, description="Changelog max.compaction.lag.ms: "
+                                                 "a record is compacted within this even below the dirty ratio.")
 
 
 class MetricsSettings(Section):

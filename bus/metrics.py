@@ -42,6 +42,11 @@ PUBLISH_FENCED = Counter(
     "Batches whose outputs a worker did not publish because it lost a partition meanwhile (bus.fencing).",
     ["component"],
 )
+CHANGELOG_FENCED = Counter(
+    "omnibus_changelog_fenced_total",
+    "Changelog records skipped at restore: written late by a worker that had lost the partition (bus.fencing).",
+    ["table"],
+)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         f"call center             {endpoints.call_center}  header X-Amz-Firehose-Access-Key: [bold]{SITE_KEY}[/]\n"
         f"screen pop              {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org\n"
         f"offers                  {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB\n"
+        f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY\n"
         "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.\n"
         "Other omnibus commands against this stack (verify, identity review list, kpis run) in another shell:\n"
         + "".join(f"  export {name}={value}\n" for name, value in environment.items() if value),

@@ -30,6 +30,7 @@ from demo.services import (
     running_middleware,
     scratch_dir,
 )
+from processors.kpis.agent import changelogs as kpi_changelogs
 
 SETTLE_TIMEOUT_S = 90.0
 MALFORMED_NATIONAL_ID = "11010519491231002X"  # GB 11643's worked example
@@ -70,6 +71,7 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
     settings = demo_settings(state, metrics_port=0)
     report.stack(console, state)
     await apply_topics(settings)
+    await apply_topics(settings, kpi_changelogs(settings))  # faust's own, ahead of its start: no metadata race
     people = customers(count)
     await publish_demo_offer(settings)
     watch = InstructionWatch(settings)

@@ -28,6 +28,8 @@ from processors.handoffs.agent import build_worker
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings
+from processors.kpis.agent import build_worker as build_kpis_worker
+from processors.kpis.config import KpisSettings
 from processors.offers.agent import build_worker as build_offers_worker
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
@@ -47,11 +49,12 @@ class Endpoints:
     screen_pop: str
     batch: BatchImporter
     offers: str  # the offer query (GET /customers/{id}/offers?channel=WEB)
+    kpis: str  # the KPI view (GET /kpis?granularity=DAY)
 
 
 @asynccontextmanager
 async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncIterator[Endpoints]:
-    """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs, offers)."""
+    """Adapters (web, branch, call center, legacy batch files) and processors (identity, handoffs, offers, KPIs)."""
     if settings.identifiers.hmac_key is None:  # adapters tokenise national IDs with the key identity uses
         settings = settings.model_copy(update={
             "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
@@ -85,7 +88,10 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             settings, OffersSettings(web_port=offers_port, policy=ContactPolicy(quiet_hours=None)),
             datadir=str(workdir / "offers"),
         )
-        for app in (identity.app, handoffs.app, offers.app):
+        kpis_port = free_port()
+        kpis = build_kpis_worker(settings, KpisSettings(web_port=kpis_port, tick_interval_s=1.0), SystemClock(),
+                                 datadir=str(workdir / "kpis"))
+        for app in (identity.app, handoffs.app, offers.app, kpis.app):
             await app.start()
             stack.push_async_callback(app.stop)
         yield Endpoints(
@@ -95,6 +101,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             screen_pop=f"http://127.0.0.1:{screen_pop_port}",
             batch=batch,
             offers=f"http://127.0.0.1:{offers_port}",
+            kpis=f"http://127.0.0.1:{kpis_port}",
         )
 
 

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Install what Omnibus needs on a fresh Debian machine: system packages (only the missing ones), then a
 # virtualenv with the project and its test extras. Safe to run again; fast when nothing is missing.
+# `bootstrap.sh --runtime` installs only what running Omnibus needs (scripts/demo.sh): Java and Maven for the
+# local Kafka broker and registry, and the virtualenv with the project; no test extras, Go, kustomize, npm,
+# the AsyncAPI CLI, Prometheus' promtool or PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+runtime=false
+[ "${1:-}" = "--runtime" ] && runtime=true
 
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
-command -v promtool >/dev/null || need+=(prometheus)
-[ -x /usr/local/go/bin/go ] && PATH="$PATH:/usr/local/go/bin"
-command -v go >/dev/null || need+=(golang-go)
-command -v npm >/dev/null || need+=(npm)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if ! $runtime; then
+  command -v promtool >/dev/null || need+=(prometheus)
+  [ -x /usr/local/go/bin/go ] && PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || need+=(golang-go)
+  command -v npm >/dev/null || need+=(npm)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -23,7 +30,17 @@ python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-stamp=.venv/.omnibus-installed
+stamp=.venv/.omnibus-installed  # the project and its test extras
+runtime_stamp=.venv/.omnibus-runtime-installed  # the project alone
+if $runtime; then
+  if { [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; } &&
+     { [ ! -f "$runtime_stamp" ] || [ pyproject.toml -nt "$runtime_stamp" ]; }; then
+    .venv/bin/pip install -q --upgrade pip >/dev/null
+    .venv/bin/pip install -q -e .
+    touch "$runtime_stamp"
+  fi
+  exit 0
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -e '.[test]'

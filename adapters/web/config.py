@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
@@ -84,3 +86,12 @@ class WebSettings(AdapterSettings):
         if value is not None and value not in IDENTIFIER_TYPES:
             raise ValueError(f"unknown identifier type {value!r}; known: {sorted(IDENTIFIER_TYPES)}")
         return value
+
+    def source_for_key(self, key: str) -> str | None:
+        """The source owning write key ``key``; every key is compared in constant time (``hmac.compare_digest``),
+        as the call center's access keys are, so how long a refusal takes says nothing about a guessed key."""
+        given, found = key.encode(), None
+        for source, candidate in self.write_keys.items():
+            if hmac.compare_digest(candidate.get_secret_value().encode(), given):
+                found = source
+        return found

@@ -43,7 +43,6 @@ class WebIngress:
         self._settings = settings
         self._publisher = publisher
         self._mapper = mapper
-        self._sources = {key.get_secret_value(): source for source, key in settings.write_keys.items()}
 
     def app(self) -> web.Application:
         # Above 1.5 x the limit aiohttp refuses the body itself (413, not dead-lettered): a dead letter
@@ -110,7 +109,7 @@ class WebIngress:
             except RejectedInput as error:
                 reason = f"no write key (no Basic auth) and the body cannot be read: {error.reason}"
                 raise Unauthorized(reason) from error
-            source = self._sources.get(str(payload.get("writeKey") or ""))
+            source = self._settings.source_for_key(str(payload.get("writeKey") or ""))
             if source is None:
                 raise Unauthorized("missing or unknown write key")
             return source, payload, wire.may_hold_surrogates(body)
@@ -128,7 +127,7 @@ class WebIngress:
             user = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise Unauthorized("malformed Basic auth header") from exc
-        source = self._sources.get(user)
+        source = self._settings.source_for_key(user)
         if source is None:
             raise Unauthorized("unknown write key")
         return source

@@ -20,6 +20,7 @@ from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
+from bus.fenced_table import fenced_table
 from bus.logging import get_logger
 from bus.producer import EventProducer, LazyProducer
 from bus.serde import build_serde
@@ -65,8 +66,9 @@ def build_worker(
     readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     partition_count = HANDOFF_TICKS.partition_count(settings.topics)
-    table = app.Table(TABLE_NAME, default=None, schema=faust.Schema(key_serializer="json", value_serializer="json"),
-                      partitions=HANDOFF_EVENTS.partition_count(settings.topics))
+    schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
+    table = fenced_table(app, TABLE_NAME, settings.topics, default=None, schema=schema,
+                         partitions=HANDOFF_EVENTS.partition_count(settings.topics))
 
     ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s)
     directory = CustomerDirectory() if handoffs.follow_customers else None

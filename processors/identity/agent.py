@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
@@ -27,7 +27,8 @@ from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError, RawRecord
-from bus.fencing import AssignmentFence
+from bus.fenced_table import fenced_table
+from bus.fencing import AssignmentFence, batch_version
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing, Tombstone
@@ -43,6 +44,7 @@ from bus.topics import (
 )
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
+from processors.identity.bulk_intake import BulkIntake
 from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
@@ -60,6 +62,7 @@ from processors.identity.wire import (
     encode_record,
     encoded_graph_event,
     partition_of,
+    reusable_records,
 )
 from processors.profile.book import ProfileBook
 
@@ -117,7 +120,7 @@ class IdentityProcessor:
         self.view_feed = ViewFeed(settings, self.view, deserializer) if self.view is not None else None
         self.graph = IdentityGraph(LinkPolicy(identity), self.book, self.load_event,
                                    dedupe_window=identity.dedupe_window)
-        self.announcer = Announcer(settings.topics, self.load_event)
+        self.announcer = Announcer(settings.topics, self.load_event, reusable=reusable_records(settings))
         self.dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)
         self.decoder = RecordDecoder(deserializer, self.dead_letters)
         self.graph_topic_name = IDENTITY_GRAPH.name(settings.topics)
@@ -126,16 +129,22 @@ class IdentityProcessor:
         partitions = IDENTITY_GRAPH.partition_count(settings.topics)
         # bytes keys, written to the partition of their graph messages (see FaustTables).
         # msgpack values (store.FaustTables), kept as bytes: value_type=bytes is faust's raw serializer.
-        self.nodes = self.app.Table("identity-nodes", key_type=bytes, value_type=bytes, partitions=partitions,
-                                    use_partitioner=True)
-        self.profiles = self.app.Table("identity-profiles", key_type=bytes, value_type=bytes, partitions=partitions,
-                                       use_partitioner=True)
+        # Fenced (bus.fenced_table): a late changelog write of a worker that lost the partition loses at restore.
+        table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True}
+        self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
+        self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
+        # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the
+        # records reach self.bulk in batches straight from the fetch (bulk_intake.py).
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
         self.app.on_before_shutdown.connect(self._on_shutdown)
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
+                               batch_size=identity.batch_size)
+        if identity.bulk_intake:
+            self.bulk.install()
         self.app.on_partitions_revoked.connect(self._on_revoked)
         if web_port is not None:
             from processors.identity.web import register_views
@@ -158,6 +167,7 @@ class IdentityProcessor:
         self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
+        await self.bulk.stop()
         await self.stop_producer()
 
     async def stop_producer(self) -> None:
@@ -183,7 +193,7 @@ class IdentityProcessor:
         batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
         async for events in batches:
             try:
-                await self.intake_batch(events)
+                await self.intake_batch([event.message for event in events])
             except asyncio.CancelledError:
                 hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
                 raise
@@ -204,31 +214,38 @@ class IdentityProcessor:
                 hold_back(events)
                 await self._crash("graph", exc)
 
-    async def _crash(self, agent: str, exc: Exception) -> None:
+    async def _crash(self, agent: str, exc: Exception) -> NoReturn:
         """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
         restarted worker takes it again (a crashed faust agent alone would leave its partitions idle)."""
         log.exception("identity agent failed; stopping the worker", agent=agent, error_type=type(exc).__name__)
         await self.app.crash(exc)
         raise exc
 
-    async def intake_batch(self, events: Sequence[faust.EventT]) -> None:
+    async def intake_batch(self, messages: Sequence[Any], allowed: Callable[[], bool] = lambda: True) -> bool:
+        """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish
+        them; False, with nothing published, when ``allowed()`` says the partitions were lost meanwhile."""
         await self._ensure_producer()
         outputs: list[Output] = []
-        for event in events:
-            record = raw_record(event.message)
+        for message in messages:
+            record = raw_record(message)
             decoded = await self.decoder.decode(record)
             if decoded is None:
                 continue
             wants_ref = record.topic == self.contact_topic_name or self.book.reads(decoded.schema)
             try:
                 ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
+                if ref is not None:
+                    self.load_event.keep(ref, decoded)  # read again at the customer root and by the announcer
                 outputs.extend(self.intake.start(decoded, ref))
             except Exception as exc:  # an event intake cannot take is dead-lettered, never skipped (#13)
                 error_type = "EventTooLarge" if isinstance(exc, EventTooLarge) else type(exc).__name__
                 await self.dead_letters.write(record, reason=f"identity intake refused the event: {exc!r}",
                                               error_type=error_type)
+        if not allowed():
+            return False
         await self.publish(outputs)
         metrics.observe(outputs, time.time())
+        return True
 
     async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
         await self._ensure_producer()
@@ -270,7 +287,8 @@ class IdentityProcessor:
         batch.commit()
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        await self.producer.send(self.store.drain_changelog())
+        version = batch_version(e.message.generation_id for e in events)  # the generation these were fetched in
+        await self.producer.send_batched(self.store.drain_changelog(version))
         if self.view is not None:
             self.view.learn_outputs(outputs)
         metrics.observe(outputs, time.time())
@@ -307,5 +325,5 @@ class IdentityProcessor:
         for output in outputs:
             if not isinstance(output, Send):
                 items.extend(self.announcer.outgoing(output))
-        if items:
-            await self.producer.publish_many(items)
+        if items:  # one Kafka batch per partition, not one send per record (EventProducer.send_batched)
+            await self.producer.publish_many(items, batched=True)

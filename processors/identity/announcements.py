@@ -39,6 +39,7 @@ from processors.identity.graph.outputs import (
     Split,
     Unassigned,
 )
+from processors.identity.wire import as_is
 
 SOURCE_SYSTEM = "omnibus-identity"
 NS = "omnibus.identity."
@@ -57,7 +58,10 @@ class Announcer:
     def __init__(
         self, topics: TopicSettings, load_event: Callable[[EventRef], Event], *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reusable: Callable[[EventRef], bool] = lambda ref: False,
     ) -> None:
+        """``reusable(ref)``: the referenced record may be re-published byte for byte (``wire.current_single_object``)
+        instead of decoded and encoded again."""
         self._events = CUSTOMER_EVENTS.name(topics)
         self._identifiers = CUSTOMER_IDENTIFIERS.name(topics)
         self._contacts = CUSTOMER_CONTACTS.name(topics)
@@ -65,6 +69,7 @@ class Announcer:
         self._contact_source = CONTACT_EVENTS.name(topics)
         self._load_event = load_event
         self._clock = clock
+        self._reusable = reusable
 
     def _envelope(self, event_id: str, lineage: Lineage) -> dict[str, Any]:
         now = self._clock()
@@ -123,7 +128,9 @@ class Announcer:
         if isinstance(output, Unassigned):  # a tombstone: the identifier belongs to nobody now
             return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]
         if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
-            return [Outgoing(self._contacts, output.customer_id, self._load_event(output.event_ref))]
+            ref = output.event_ref
+            return [Outgoing(self._contacts, output.customer_id,
+                             as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         return []
 
     def _customer_event(

@@ -47,22 +47,36 @@ def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
     return EventRef(topic, event.schema, raw)
 
 
-def ref_loader(deserializer: Deserializer, *, remember: int = 1024) -> Callable[[EventRef], Event]:
-    """Decodes a saga's event reference; the last ``remember`` events decoded are kept, because a contact
-    is decoded twice in one batch (its profile at the customer root, then its re-keyed copy)."""
-    recent: dict[tuple[str, bytes], Event] = {}
+class RefLoader:
+    """Decodes a saga's event reference (``load(ref)``); the last ``remember`` events are kept.
 
-    def load(ref: EventRef) -> Event:
-        key = (ref.topic, ref.record)  # bytes cache their hash: the second look-up of the same ref is cheap
-        event = recent.get(key)
+    A contact is read three times in one worker: intake decodes it (``keep``, it has the event at hand),
+    the customer root applies it to the profile, the announcer re-keys it onto ``customer.contacts``.
+    Intake may run ahead of the graph by a batch or more, hence the default (a few MB of events).
+    """
+
+    def __init__(self, deserializer: Deserializer, remember: int) -> None:
+        self._deserializer, self._remember = deserializer, remember
+        self._recent: dict[tuple[str, bytes], Event] = {}
+
+    def keep(self, ref: EventRef, event: Event) -> None:
+        key = (ref.topic, ref.record)  # bytes cache their hash: the later look-ups of the same ref are cheap
+        if key not in self._recent:
+            if len(self._recent) >= self._remember:
+                del self._recent[next(iter(self._recent))]  # the oldest first
+            self._recent[key] = event
+
+    def __call__(self, ref: EventRef) -> Event:
+        event = self._recent.get((ref.topic, ref.record))
         if event is None:
-            event = deserializer(ref.record, SerdeContext(topic=ref.topic))
-            if len(recent) >= remember:
-                del recent[next(iter(recent))]
-            recent[key] = event
+            event = self._deserializer(ref.record, SerdeContext(topic=ref.topic))
+            self.keep(ref, event)
         return event
 
-    return load
+
+def ref_loader(deserializer: Deserializer, *, remember: int = 4096) -> RefLoader:
+    """The processor's ``RefLoader`` (see there)."""
+    return RefLoader(deserializer, remember)
 
 
 def raw_identifiers(event: Event, book: ProfileBook) -> list[dict[str, str]]:
@@ -122,8 +136,8 @@ class Intake:
             claim = self._view.claim(saga.ids) if self._view is not None and not lookup_only else None
             node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
             # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)
-            if (size := len(encode_message(node, message))) > MAX_SAGA_BYTES:
+            if (size := len(encoded := encode_message(node, message))) > MAX_SAGA_BYTES:
                 raise EventTooLarge(f"{event.schema} makes a graph message of {size} bytes, over the "
                                     f"{MAX_SAGA_BYTES} bytes one may have")
-            outputs.append(Send(node, message))
+            outputs.append(Send(node, message, encoded=encoded))  # bundled as it is (wire.bundle)
         return outputs

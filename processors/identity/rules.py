@@ -21,6 +21,7 @@ MATCH_REVIEW = "match-review"  # kept apart until an operator decides (weight be
 BLOCKING_CANDIDATE = "blocking-candidate"  # merged without a common identifier, on the traits' weight
 REVIEW_ACCEPTED = "review-accepted"
 REVIEW_REJECTED = "review-rejected"
+EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer of the earliest event that carried it
 
 
 def kind_of(key: str) -> str:

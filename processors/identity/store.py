@@ -7,10 +7,12 @@ state becomes durable (and a failed message leaves no half-written state behind)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from faust.serializers import codecs
 
+from bus.fencing import fence_headers
 from bus.topic import KafkaRecord
 from processors.identity.graph.context import NodeStore
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
@@ -69,8 +71,12 @@ class FaustTables:
 
     Changelog records are not sent through faust's producer (about 70 µs a record, #9): ``put_*``
     changes the table's data and queues the record (one per key: the last value), and the caller
-    sends ``drain_changelog()`` through its aiokafka producer and awaits the acknowledgements before
-    the batch's offsets may be committed. faust still reads the changelog to recover a table.
+    sends ``drain_changelog(version)`` through its aiokafka producer and awaits the acknowledgements
+    before the batch's offsets may be committed. faust still reads the changelog to recover a table.
+
+    Every record carries the batch's fencing version (``bus.fencing``: the consumer-group generation its
+    input records were fetched in), and the tables are ``bus.fenced_table.FencedTable``s: a record a
+    paused worker sends after it lost the partition is skipped at restore, and by ``omnibus verify``.
     """
 
     def __init__(self, nodes: Any, profiles: Any, partitions: Callable[[], int]) -> None:
@@ -79,9 +85,11 @@ class FaustTables:
         self._partitions = partitions
         self._pending: dict[tuple[str, bytes], KafkaRecord] = {}
 
-    def drain_changelog(self) -> list[KafkaRecord]:
-        """The changelog records queued since the last call, one per changed key (the last value)."""
-        records = list(self._pending.values())
+    def drain_changelog(self, version: int) -> list[KafkaRecord]:
+        """The changelog records queued since the last call, one per changed key (the last value), each with
+        the fencing ``version`` of the batch that changed it (``bus.fencing.batch_version``)."""
+        headers = fence_headers(version)
+        records = [replace(record, headers=headers) for record in self._pending.values()]
         self._pending.clear()
         return records
 

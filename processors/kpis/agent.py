@@ -20,10 +20,11 @@ import faust
 
 from bus.app import create_app
 from bus.clock import Clock, to_micros
-from bus.config import OmnibusSettings
+from bus.config import OmnibusSettings, TopicSettings
 from bus.consume import RecordDecoder, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError
+from bus.fenced_table import fenced_table
 from bus.logging import get_logger
 from bus.producer import EventProducer, LazyProducer, Outgoing
 from bus.serde import build_serde
@@ -77,8 +78,8 @@ class KpiWorker:
     windows: Callable[[], dict[str, dict[str, int]]]  # the windows this worker owns, summed
 
 
-def _json_table(app: faust.App, name: str, partitions: int) -> Any:
-    return app.Table(name, default=None, partitions=partitions,
+def _json_table(app: faust.App, name: str, partitions: int, topics: TopicSettings) -> Any:
+    return fenced_table(app, name, topics, default=None, partitions=partitions,
                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
 
 
@@ -98,8 +99,9 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     ticks_topic, partials_topic = KPI_TICKS.name(topics), KPI_PARTIALS.name(topics)
     merges_topic = KPI_MERGES.name(topics)
     aggregates_topic = KPI_AGGREGATES.name(topics)
-    ledger = KpiLedger(kpis, _json_table(app, LEDGER_TABLE, partition_count))
-    rollup = Rollup(_json_table(app, WINDOWS_TABLE, KPI_PARTIALS.partition_count(topics)), kpis.source_system,
+    ledger = KpiLedger(kpis, _json_table(app, LEDGER_TABLE, partition_count, topics))
+    rollup = Rollup(_json_table(app, WINDOWS_TABLE, KPI_PARTIALS.partition_count(topics), topics),
+                    kpis.source_system,
                     clock.now)
     kpi_metrics = metrics.KpiMetrics(kpis)
 

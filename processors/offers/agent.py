@@ -24,6 +24,7 @@ from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
+from bus.fenced_table import fenced_table
 from bus.identifiers import IdentifierNormaliser
 from bus.logging import get_logger
 from bus.producer import EventProducer
@@ -113,7 +114,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {
-        name: TableMap(app.Table(f"offers-{name}", default=None, schema=schema, partitions=partitions), partitions)
+        name: TableMap(fenced_table(app, f"offers-{name}", settings.topics, default=None, schema=schema,
+                                    partitions=partitions), partitions)
         for name in TABLES
     }
     engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.errors import DeserializationError
+from bus.fencing import ChangelogFence
 from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import TopicSpec
@@ -34,6 +35,13 @@ class Replayed:
     key: bytes | None
     event: Event | None  # None: the value did not decode (or was not decoded: ``raw=True``)
     value: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()  # the record's Kafka headers (changelog fencing versions)
+
+
+def fenced(records: Iterable[Replayed]) -> Iterator[Replayed]:
+    """A table changelog's entries as a restore applies them (``bus.fencing.ChangelogFence``): late writes of a
+    worker that had lost the partition and the fence markers are left out. ``records`` in offset order per partition."""
+    return ChangelogFence().filter(records, lambda r: ((r.topic, r.partition), r.offset, r.headers, r.key))
 
 
 @dataclass
@@ -100,5 +108,6 @@ async def read_topics(
                     event = deserializer(message.value, ctx)
                 except DeserializationError:
                     replay.undecodable += 1
-            replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value))
+            replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value,
+                                          tuple(message.headers or ())))
     return replay

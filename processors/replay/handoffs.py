@@ -22,7 +22,7 @@ from processors.handoffs.agent import APP_NAME, TABLE_NAME
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
-from processors.replay import Replayed
+from processors.replay import Replayed, fenced
 
 COMPARED = ("status", "team", "owner", "tier", "cycle", "acknowledged", "deadline_us", "resolved_at_us", "route",
             "resends", "fired")
@@ -80,9 +80,10 @@ def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: s
 
 
 def running(records: Iterable[Replayed]) -> dict[str, Any]:
-    """Handoff id -> compared fields, from the changelog (latest value per key; a tombstone deletes)."""
+    """Handoff id -> compared fields, from the changelog (latest value per key; a tombstone deletes), read as a
+    restore reads it: a late write of a worker that had lost the partition is skipped (``bus.fencing``)."""
     found: dict[str, Any] = {}
-    for record in records:
+    for record in fenced(records):
         key = json.loads(record.key) if record.key else None
         if not isinstance(key, str):
             continue

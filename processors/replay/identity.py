@@ -29,7 +29,7 @@ from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_l
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
-from processors.replay import Replayed
+from processors.replay import Replayed, fenced
 
 NODES_TABLE = "identity-nodes"
 
@@ -104,10 +104,14 @@ def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: Id
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the running graph from the changelog, values that did not decode as node states)."""
+    """(clusters of the running graph from the changelog, values that did not decode as node states).
+
+    The changelog is read as a restore reads it (``bus.fencing.ChangelogFence``): a late write of a worker
+    that had lost the partition is skipped.
+    """
     nodes: dict[str, NodeState] = {}
     undecodable = 0
-    for record in records:
+    for record in fenced(records):
         if record.key is None:
             continue
         key = record.key.decode()

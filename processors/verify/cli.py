@@ -29,6 +29,8 @@ def render(report: Report, console: Console) -> None:
                 console.print(f"  - {line}", markup=False, highlight=False)
             if len(check.failures) > MAX_LISTED:
                 console.print(f"  … and {len(check.failures) - MAX_LISTED} more")
+    for line in report.notes[:MAX_LISTED]:
+        console.print(f"note: {line}", markup=False, highlight=False)
     console.print("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(report.figures.items())),
                   markup=False, highlight=False)
     console.print("[green]all checks hold[/green]" if report.ok else

@@ -31,6 +31,7 @@ class Report:
 
     checks: list[Check] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures (e.g. customers awaiting review)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,9 @@ class Report:
                 return check
         raise KeyError(name)
 
+    def note(self, line: str) -> None:
+        self.notes.append(line)
+
     def count(self, name: str, value: int) -> None:
         self.figures[name] = self.figures.get(name, 0) + value
 
@@ -62,6 +66,7 @@ class Report:
             out += [f"     - {line}" for line in check.failures[:MAX_LISTED]]
             if len(check.failures) > MAX_LISTED:
                 out.append(f"     … and {len(check.failures) - MAX_LISTED} more")
+        out += [f"note {line}" for line in self.notes[:MAX_LISTED]]
         out.append("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(self.figures.items())))
         return out
 

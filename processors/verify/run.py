@@ -25,6 +25,7 @@ from bus.topics import (
     DEAD_LETTERS,
     HANDOFF_EVENTS,
     HANDOFF_TICKS,
+    IDENTITY_REVIEWS,
     TopicSpec,
 )
 from processors.handoffs.config import HandoffPolicy
@@ -74,7 +75,7 @@ def verify(
     book = book if book is not None else ProfileBook.from_registry()
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
-    outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS]
+    outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]
     raw = [identity_changelog(), handoffs_changelog(), HANDOFF_TICKS]
     read = asyncio.run(read_topics(settings, [*inputs_specs.values(), *outputs, *raw], raw=raw))
     records = read.records
@@ -109,7 +110,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
         assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
         customer_events=_of(records, settings, CUSTOMER_EVENTS),
         contacts=_of(records, settings, CUSTOMER_CONTACTS), changelog=_of(records, settings, changelog()),
-        dead_lettered=dead_lettered)
+        dead_lettered=dead_lettered, reviews=_of(records, settings, IDENTITY_REVIEWS))
     check_identity(recomputed, outputs, CONTACT_EVENTS.name(settings.topics), report)
     survivors = merges(outputs.customer_events)
     check_copies("customer.events", outputs.customer_events, report)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bus.config import OmnibusSettings
 from bus.topic_admin import apply_topics
+from tests.bench.identity_latency import breakdown, graph_times
 from tests.bench.identity_report import report
 from tests.bench.identity_runs import (
     Item,
@@ -53,6 +54,8 @@ except ImportError:
 RESULTS = Path(__file__).parent / "results" / "identity.md"
 WARMUP = 200  # events a live-loaded run sends first and waits for (workers assigned and running)
 WARMUP_S = 120.0  # the longest wait for them
+IDLE_S = 5.0  # warmed-up live workers measured idle this long before the input is loaded
+NO_STANDBY = {"BENCH_APP": '{"table_standby_replicas": 0}'}  # two workers without faust's standby replicas
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Measured:
     events: int
     seconds: float  # first output record to last
     cpu_s: float  # of the worker processes, same window
+    idle_cpu: float = float("nan")  # live runs: CPU seconds per second of all workers, warmed up and idle
 
     @property
     def rate(self) -> float:
@@ -72,7 +76,7 @@ class Measured:
         return (self.events - 1) / self.cpu_s if self.cpu_s > 0 else float("nan")
 
 
-async def _finished(settings: OmnibusSettings, kind: str, wanted: list[str] | int, workers: Workers,
+async def finished(settings: OmnibusSettings, kind: str, wanted: list[str] | int, workers: Workers,
                     timeout_s: float) -> dict[str, float]:
     """The output times once every wanted event (ids, or a record count for the pass-throughs) is out."""
     topic, deadline = output_topic(kind, settings), time.monotonic() + timeout_s
@@ -87,46 +91,55 @@ async def _finished(settings: OmnibusSettings, kind: str, wanted: list[str] | in
         await asyncio.sleep(0.5)
 
 
-def _ids(items: list[Item]) -> list[str]:
+def event_ids(items: list[Item]) -> list[str]:
     return [event.value["envelope"]["event_id"] for _, _, event in items]
 
 
 async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int, workdir: Path, *,
-                  workers: int = 1, live: bool = False, timeout_s: float = 1800) -> Measured:
-    """One run. ``live``: start the workers, warm them up (and wait for a Stable group), then load."""
+                  workers: int = 1, live: bool = False, timeout_s: float = 1800,
+                  env: dict[str, str] | None = None) -> Measured:
+    """One run. ``live``: start the workers, warm them up (and wait for a Stable group), measure their idle
+    CPU for ``IDLE_S``, then load. ``env``: for the worker processes (``identity_worker``'s BENCH_*)."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
     await apply_topics(settings, [SINK])
     measured = items[WARMUP:] if live else items
     if not live:
         await load(settings, items)
-    async with Workers(kind, workers, settings, workdir) as running:
+    idle = float("nan")
+    async with Workers(kind, workers, settings, workdir, env or {}) as running:
         if live:  # every worker in the group first: no rebalance once events flow
             await wait_for_group(settings, f"{settings.topics.prefix}.{kind}", workers, running)
             await load(settings, items[:WARMUP])
             try:
-                await _finished(settings, kind, _ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
+                await finished(settings, kind, event_ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
             except TimeoutError as exc:
                 raise TimeoutError(f"warm-up stalled: {exc}; {await stalled_partitions(settings, kind)}") from exc
+            since = time.time()
+            await asyncio.sleep(IDLE_S)
+            idle = running.cpu_between(since, time.time()) / (time.time() - since)
             await load(settings, measured)
-        wanted = len(items) if kind in ("aiokafka", "faust") else _ids(measured)
-        times = await _finished(settings, kind, wanted, running, timeout_s)
+        wanted = len(items) if kind in ("aiokafka", "faust") else event_ids(measured)
+        times = await finished(settings, kind, wanted, running, timeout_s)
     stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
     first, last = stamps[0], stamps[-1]
-    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last))
+    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last), idle)
 
 
 async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,
-                  timeout_s: float = 1800) -> list[float]:
-    """Event → announcement latencies (ms) of the identity processor with input paced at ``rate``."""
+                  timeout_s: float = 1800) -> tuple[list[float], dict[str, dict[str, float]]]:
+    """Event → announcement latencies (ms, sorted) of one warmed identity worker with input paced at ``rate``,
+    and where they go (``identity_latency.breakdown``: intake, graph hops, announce)."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
     async with Workers("identity", 1, settings, workdir) as running:
         await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, running)
         await load(settings, items[:WARMUP])
-        await _finished(settings, "identity", _ids(items[:WARMUP]), running, timeout_s)
+        await finished(settings, "identity", event_ids(items[:WARMUP]), running, timeout_s)
         await load_paced(settings, items[WARMUP:], rate)
-        out = await _finished(settings, "identity", _ids(items[WARMUP:]), running, timeout_s)
+        out = await finished(settings, "identity", event_ids(items[WARMUP:]), running, timeout_s)
     sent = await in_times(settings, CONTACTS)
-    return sorted((out[i] - sent[i]) * 1000 for i in _ids(items[WARMUP:]))
+    paced = event_ids(items[WARMUP:])
+    parts = breakdown(paced, sent, await graph_times(settings), out)
+    return sorted((out[i] - sent[i]) * 1000 for i in paced), parts
 
 
 async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
@@ -135,23 +148,30 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     runs = {kind: await measure(kind, bootstrap, items, args.partitions, workdir, timeout_s=args.timeout)
             for kind in ("aiokafka", "faust", "baseline", "identity")}
     problems: list[str] = []
-    one = two = None
+    one = two = lean = None
     for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more
         try:
             one = one or await measure("identity", bootstrap, items, args.partitions, workdir, live=True,
                                        timeout_s=args.timeout)
-            two = await measure("identity", bootstrap, items, args.partitions, workdir, workers=2, live=True,
-                                timeout_s=args.timeout)
+            two = two or await measure("identity", bootstrap, items, args.partitions, workdir, workers=2,
+                                       live=True, timeout_s=args.timeout)
+            lean = await measure("identity", bootstrap, items, args.partitions, workdir, workers=2, live=True,
+                                 timeout_s=args.timeout, env=NO_STANDBY)
             break
         except (TimeoutError, RuntimeError) as exc:  # the other figures still stand
-            problems.append(f"{'Two' if one else 'One'}-worker live run, attempt {attempt}: {exc}")
+            which = "Two-worker (no standby)" if two else "Two-worker" if one else "One-worker"
+            problems.append(f"{which} live run, attempt {attempt}: {exc}")
     if args.skip_scaling:
         problems.append("Two-worker comparison skipped (--skip-scaling).")
-    half = runs["identity"].rate / 2
+    # Half of the sustained rate of a warmed worker (the live one-worker run), not of the preloaded backlog,
+    # which a worker drains in full batches faster than it can keep up with a steady stream.
+    sustained = one.rate if one else runs["identity"].rate
+    half, basis = sustained / 2, "the warmed one-worker run" if one else "the preloaded run (no live run)"
     latencies: list[float] = []
+    parts: dict[str, dict[str, float]] = {}
     try:
         paced = contact_mix(WARMUP + max(int(half * args.latency_seconds), 50), seed=11)
-        latencies = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
+        latencies, parts = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
     except (TimeoutError, RuntimeError) as exc:
         problems.append(f"Latency not measured: {exc}")
     try:
@@ -160,8 +180,8 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         problems.append(f"Graph and profile memory not measured: state_memory failed with {exc!r}")
         memory = {"identifiers": 0, "customers": 0, "graph_bytes": float("nan"), "profile_bytes": float("nan")}
     base_memory = baseline_memory(args.memory_identifiers)
-    return report(args, started, load_before, os.getloadavg(), items, runs, one, two, half, latencies, memory,
-                  base_memory, problems)
+    return report(args, started, load_before, os.getloadavg(), items, runs, (one, two, lean), (half, basis),
+                  latencies, parts, memory, base_memory, problems)
 
 
 def main(argv: list[str] | None = None) -> str:

@@ -8,6 +8,7 @@ import platform
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tests.bench.identity_latency import table
 from tests.bench.identity_workload import repeat_share
 
 if TYPE_CHECKING:
@@ -42,9 +43,13 @@ def _met(ok: bool | None) -> str:
 
 def report(args: argparse.Namespace, started: datetime, load_before: tuple[float, float, float],
            load_after: tuple[float, float, float], items: list[Any], runs: dict[str, Measured],
-           one: Measured | None, two: Measured | None, half: float, latencies: list[float],
-           memory: dict[str, float], base_memory: float, problems: list[str]) -> str:
+           live: tuple[Measured | None, Measured | None, Measured | None], pace: tuple[float, str],
+           latencies: list[float],
+           parts: dict[str, dict[str, float]], memory: dict[str, float], base_memory: float,
+           problems: list[str]) -> str:
     bare, identity = runs["aiokafka"], runs["identity"]
+    half, basis = pace
+    one, two, lean = live
     p99 = percentile(latencies, 0.99)
     state_bytes = memory["graph_bytes"] + memory["profile_bytes"]
     scaling = two.per_cpu_s / one.per_cpu_s if one and two else None
@@ -74,15 +79,25 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         *(f"| {LABELS[k]} | {m.rate:,.0f} | {1e6 / m.per_cpu_s:,.0f} | {m.rate / bare.rate:.3f} |"
           for k, m in runs.items()),
         "",
-        "Identity workers started first, warmed up in a Stable group, then the input loaded:",
+        "Identity workers started first, warmed up in a Stable group, measured idle for a few seconds, then the "
+        "input loaded (the last row: faust's standby replicas off, `table_standby_replicas=0`, to show what they "
+        "cost; the processors run with faust's default of one):",
         "",
-        "| identity workers | events/s | worker CPU s | events per CPU-second |",
-        "|---|---|---|---|",
-        *(f"| {m.workers} | {m.rate:,.0f} | {m.cpu_s:.1f} | {m.per_cpu_s:,.0f} |" for m in (one, two) if m),
+        "| identity workers | events/s | worker CPU s | events per CPU-second | × one worker | idle CPU, % of a core "
+        "per worker |",
+        "|---|---|---|---|---|---|",
+        *(f"| {m.workers}{' (no standby replicas)' if m is lean else ''} | {m.rate:,.0f} | {m.cpu_s:.2f} | "
+          f"{m.per_cpu_s:,.0f} | {m.per_cpu_s / one.per_cpu_s:.2f} | {100 * m.idle_cpu / m.workers:.1f} |"
+          for m in (one, two, lean) if m and one),
         "",
-        f"Latency, event → its contact on `customer.contacts` (CreateTime of each), input paced at {half:,.0f} "
-        f"events/s (half the one-worker rate), {len(latencies):,} events: p50 {percentile(latencies, 0.5):,.0f} ms, "
-        f"p99 {p99:,.0f} ms, max {max(latencies, default=float('nan')):,.0f} ms.",
+        f"Latency, event → its contact on `customer.contacts` (CreateTime of each), one warmed worker, input "
+        f"paced at {half:,.0f} events/s (half the rate of {basis}), {len(latencies):,} events: "
+        f"p50 {percentile(latencies, 0.5):,.0f} ms, p99 {p99:,.0f} ms, "
+        f"max {max(latencies, default=float('nan')):,.0f} ms. "
+        "Where it goes (`identity_latency`: intake = input → first graph record carrying the event's saga; graph = "
+        "first → last such record; hops = such records per event; announce = last one → the contact out):",
+        "",
+        *table(parts),
         "",
         f"State memory ({memory['identifiers']:,} identifiers in {memory['customers']:,} customers, tracemalloc):",
         "",

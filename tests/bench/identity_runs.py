@@ -49,12 +49,13 @@ class Workers:
     count: int
     settings: OmnibusSettings
     workdir: Path
+    env: dict[str, str] = field(default_factory=dict)  # e.g. BENCH_APP (identity_worker): for these workers only
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     samples: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, CPU s of all workers)
     _sampler: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Workers:
-        env = {**os.environ, "PYTHONPATH": os.getcwd()}
+        env = {**os.environ, **self.env, "PYTHONPATH": os.getcwd()}
         for index in range(self.count):
             datadir = self.workdir / f"{self.kind}-{self.settings.topics.prefix}-{index}"
             log = open(self.workdir / f"{datadir.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
@@ -151,6 +152,16 @@ async def wait_for_records(settings: OmnibusSettings, topic: str, wanted: int, w
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{have} of {wanted} records on {topic.split('.', 1)[1]} after {timeout_s:.0f} s")
             await asyncio.sleep(0.25)
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(settings: OmnibusSettings, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The end offset of each partition (the offset the next record will get)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
 

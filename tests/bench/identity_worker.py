@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -90,7 +93,9 @@ async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
 async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
     from processors.identity.agent import IdentityProcessor
 
-    processor = IdentityProcessor(settings, identity_settings(), datadir=datadir)
+    # BENCH_IDENTITY / BENCH_APP: JSON overrides of the identity settings / faust app options (experiments)
+    overrides, app_options = (json.loads(os.environ.get(name) or "{}") for name in ("BENCH_IDENTITY", "BENCH_APP"))
+    processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir, **app_options)
     await processor.start()
     await stop.wait()
     await processor.stop()
@@ -124,6 +129,14 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(args.log_level, json_output=False)
     datadir = args.datadir or tempfile.mkdtemp(prefix=f"omnibus-bench-{args.kind}-")
     Path(datadir).mkdir(parents=True, exist_ok=True)
+    profile_dir = os.environ.get("BENCH_IDENTITY_PROFILE")  # tests.bench.identity_speed --profile DIR
+    if profile_dir and args.kind == "identity":
+        import cProfile
+
+        with cProfile.Profile(time.thread_time) as profiler:  # CPU of the event loop's thread, not wall time
+            asyncio.run(serve(args.kind, settings, datadir))
+        profiler.dump_stats(str(Path(profile_dir) / f"identity-{os.getpid()}.prof"))
+        return
     asyncio.run(serve(args.kind, settings, datadir))
 
 

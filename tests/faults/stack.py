@@ -120,6 +120,8 @@ class Stack:
             "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_LOG__LEVEL": "WARNING",
             "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY,
             "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal-web": WRITE_KEY}),
+            # Free ports, not the defaults 6066/6067: another run on the machine may hold those.
+            "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": "0", "OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": "0",
         }
 
     def omnibus(self, args: list[str], timeout_s: float = 60.0, stdin: str | None = None,

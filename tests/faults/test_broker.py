@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS
-from tests.faults.commits import CommitStalls, uncommitted
+from tests.support.commit_stall import CommitStalls, uncommitted
 from tests.faults.stack import Stack, stack
 from tests.faults.traffic import WebTraffic
 from tests.support.fault_report import machine, record_fault

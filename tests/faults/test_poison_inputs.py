@@ -25,7 +25,7 @@ from bus.dead_letter import dead_letter_event
 from bus.errors import RawRecord
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
-from tests.faults.commits import uncommitted
+from tests.support.commit_stall import uncommitted
 from tests.faults.stack import PROCESSORS, stack
 from tests.processors.handoffs.factories import created
 from tests.processors.identity.broker import assignments

@@ -23,7 +23,7 @@ import pytest
 from adapters.branch.agent.journal import Journal
 from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, IDENTIFIERS_OBSERVED
-from tests.faults.commits import CommitStalls, uncommitted
+from tests.support.commit_stall import CommitStalls, uncommitted
 from tests.faults.stack import Stack, stack, wait_http
 from tests.support.fault_report import machine, record_fault
 from tests.support.kafka_io import read_events

@@ -104,7 +104,7 @@ async def verified(settings: OmnibusSettings) -> Report:
 
 def figures(name: str, what: str, report: Report, faults: int, stall_s: float,
             takeovers: tuple[list[float], list[float]], seconds: float,
-            test: str = "tests/faults/test_workers.py") -> None:
+            test: str = "tests/faults/test_workers.py", note: str = "") -> None:
     restore, catch_up = takeovers
     f = report.figures
     record_fault(name, (
@@ -121,7 +121,7 @@ def figures(name: str, what: str, report: Report, faults: int, stall_s: float,
         + "; caught up (lag 0 before the next rebalance) " + ", ".join(f"{c:.2f}" for c in catch_up) + ".\n"
         "Max commit stall: longest time a partition's committed offset stood still with records beyond it, "
         "polled from outside every second (`tests/support/commit_stall.py`).\n\n"
-        f"Verifier: {'all checks hold' if report.ok else 'FAILED: ' + '; '.join(report.failures()[:5])}.\n"))
+        f"Verifier: {'all checks hold' if report.ok else 'FAILED: ' + '; '.join(report.failures()[:5])}.\n" + note))
 
 
 def assert_clean(report: Report, stall_s: float) -> None:

@@ -18,6 +18,7 @@ from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
     Member,
+    claimable,
     conflict,
     evict,
     eviction,
@@ -33,10 +34,10 @@ from processors.identity.graph.messages import (
     AnyMessage,
     Apply,
     Assign,
+    Claim,
     Create,
     Join,
     Link,
-    Note,
     Offer,
     OfferResult,
     Release,
@@ -111,24 +112,27 @@ def on_join(ctx: Node, message: Join) -> None:
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
     if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-        ctx.send(culprit, Release(saga.event_id, ctx.key))
+        ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
     elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
         pending = pending_customer_id(saga)
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
-        # The pending customer exists only because of this refusal: it counts towards the identifier's
-        # ``shared_after`` only if the evidence says two people (an alias's phantom never does).
+        # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
         if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
-            ctx.send(culprit, Note(pending))
+            _contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
+        # The pair a review's accept links: this customer's highest-priority member, not the linking
+        # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
-                   (min(added), culprit))
+                   (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
+        if decision is Decision.REFUSE:
+            _contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
             if key in giving:
                 ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
-                ctx.send(key, Release(saga.event_id, ctx.key))
+                ctx.send(key, Release(saga.event_id))
             else:
                 _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
@@ -188,8 +192,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
     culprit = message.culprit
     # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
     # identifier itself ranks beyond a limit.
-    limit_reason = conflict(ctx.policy, members, message.members, _waived(saga)) or (
-        giving.get(culprit) if culprit is not None else None)
+    two = conflict(ctx.policy, members, message.members, _waived(saga))
+    limit_reason = two or (giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
@@ -216,11 +220,15 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            ctx.send(culprit, Note(current))
+            if rule == MAX_PER_CUSTOMER and two:
+                _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif decision is not Decision.MERGE and score is not None:
-        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other, (min(message.members), min(members)))
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
+                   (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
+        if decision is Decision.REFUSE and culprit is not None:
+            _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     else:
@@ -249,6 +257,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     _continue(ctx, saga, message.token)
+
+
+def _contested(saga: Saga, culprit: str) -> None:
+    """The event's side and the culprit's owner are two people (the matcher's refusal, two national IDs):
+    if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
+    if culprit not in saga.contested:
+        saga.contested.append(culprit)
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
@@ -299,6 +314,9 @@ def on_apply(ctx: Node, message: Apply) -> None:
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
+    for key in message.claims:  # the event ranks first on these: they belong here (claim_node.py)
+        if key not in ctx.state.members and claimable(ctx.policy, key):
+            ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
 
 
 def on_split(ctx: Node, message: SplitCustomer) -> None:

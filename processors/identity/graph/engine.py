@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from bus.serde import Event
-from processors.identity.graph import blocking_node, customer_node, fast_node, identifier_node, rank_node
+from processors.identity.graph import blocking_node, claim_node, customer_node, fast_node, identifier_node, rank_node
 from processors.identity.graph.context import (
     CUSTOMER_PREFIX,
     Ctx,
@@ -24,14 +24,17 @@ from processors.identity.graph.context import (
     short_hash,
 )
 from processors.identity.graph.messages import (
+    Adopt,
     AnyMessage,
     Apply,
     Assign,
     Block,
+    Claim,
     Create,
     EventRef,
     Evict,
     Fast,
+    Give,
     Join,
     Link,
     Note,
@@ -74,6 +77,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             identifier_node.on_note(ctx, message)
         case Evict():
             identifier_node.on_evict(ctx, message)
+        case Claim():
+            claim_node.on_claim(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 
@@ -104,6 +109,10 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             fast_node.on_fast(ctx, message)
         case Shared():
             fast_node.on_shared(ctx, message)
+        case Give():
+            claim_node.on_give(ctx, message)
+        case Adopt():
+            claim_node.on_adopt(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

@@ -1,8 +1,17 @@
-"""Where the graph asks the matcher: score two sides of a merge, keep trait summaries, feed the blocking index.
+"""Where the graph asks the matcher: score two sides of a merge, keep trait summaries, feed the blocking index,
+and decide on evidence when an identifier is shared.
 
 A customer root keeps ``traits``, the trait summary of every event applied to it and every customer it
 absorbed (``matching.traits``). When it changes, the customer files itself under its blocking keys
 (``block`` messages to ``BLOCK:...`` nodes, see ``blocking_node.py``).
+
+An identifier node counts the people whose events carried it (``count_person``): each event that visits it
+brings its own evidence (``person_of``: its names and birth date, its identifiers of types limited to
+one), and the
+node keeps the evidence of events from people who conflict pairwise (``two_people``: the matcher refuses
+them as one person, e.g. different given names or national IDs). More of them than ``shared_after`` allows make it
+shared. The events that carry an identifier are the same in any arrival order, so is the decision; a
+customer id that merges later, or one that a refusal alone created (an alias's phantom), counts for nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.messages import Block, Note
-from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested
-from processors.identity.graph.state import CustomerState
+from processors.identity.graph.messages import Block, Saga, Shared
+from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
+from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
@@ -31,10 +40,8 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
                customer_id: str, other_customer_id: str, pair: tuple[str, str]) -> None:
     """Announce a refusal by weight (or a review request): the identifier is shared by these two only.
 
-    ``pair``: one identifier of each side, what a review's accept links. A refusal on evidence notes
-    the other customer on the identifier (the ``shared_after`` hard limit counts such customers); a
-    review does not, nor does a limit's refusal of an event's new identifiers (that customer exists
-    only because of the refusal: an alias's phantom must not poison a real identifier).
+    ``pair``: one identifier of each side, what a review's accept links. Whether the identifier is shared
+    by too many people is decided on its node from the events that carry it (``count_person``), not here.
     """
     rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
     rule_lineage = Lineage(lineage.triggering_event_id, lineage.channel, rule)
@@ -47,8 +54,6 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
             reason = f"match weight {score.weight:.1f} bits is below {ctx.policy.matcher.refuse_below:.1f}"
         ctx.emit(Refused(culprit, reason, rule_lineage, customer_id=customer_id,
                          other_customer_id=other_customer_id, match_weight=round(score.weight, 2)))
-        if decision is Decision.REFUSE:  # evidence that two people use it: counts towards ``shared_after``
-            ctx.send(culprit, Note(customer_id))
     if decision is Decision.REVIEW:
         ctx.emit(ReviewRequested(customer_id, other_customer_id, pair, round(score.weight, 2),
                                  {name: str(level) for name, level in score.levels.items()}, rule_lineage))
@@ -77,3 +82,65 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
         kinds = sorted({kind_of(key) for key in state.members})
         for key in block_keys(after):
             ctx.send(key, Block(ctx.key, after, kinds))
+
+
+AGREEING = (Level.EXACT, Level.CLOSE, Level.AGREE)
+# The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
+# (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
+MAX_PEOPLE = 32
+
+
+def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
+    """What ``saga``'s event says about its person, seen from this identifier node: the traits that tell
+    people apart (those in ``match_person_fields`` or ``match_vetoes``: given name, birth date; with the
+    given name, the family name, which shows names swapped on one side; a household shares the address)
+    and its other identifiers of types limited to one. None if it says nothing of them."""
+    policy = ctx.policy
+    ids = sorted(key for key in saga.ids if key != ctx.key and key not in saga.lookup_only
+                 and policy.limit(kind_of(key)) == 1)
+    telling = {*policy.matcher.person_fields, *policy.matcher.vetoes}
+    if "given_name" in telling:
+        telling.add("family_name")
+    traits = {code: values for code, values in (saga.traits or {}).items() if TRAIT_FIELDS.get(code) in telling}
+    if not traits and not ids:
+        return None
+    return Person(traits or None, ids)
+
+
+def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
+    """Whether two events that carried this identifier come from two people: the matcher refuses them as
+    one (their evidence, this identifier on both sides) and no field that tells people apart agrees
+    (``match_person_fields`` other than this identifier's type): a household member differs in given name
+    and birth date, or holds another national ID; one person's event with a typo or swapped names does not."""
+    if a == b:
+        return False
+    matcher = ctx.policy.matcher
+    score = matcher.score(a.traits, b.traits, [ctx.key, *a.ids], [ctx.key, *b.ids])
+    if matcher.decide(score) is not Decision.REFUSE:
+        return False
+    own = kind_of(ctx.key)
+    return not any(score.levels.get(name) in AGREEING for name in matcher.person_fields if name != own)
+
+
+def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
+    """Count the person of an event that carries this identifier; past ``shared_after`` people who conflict
+    pairwise, it is shared: ``SharedMarked``, and its owner is told (``Shared``, for the fast path).
+
+    A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
+    second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
+    is the count, when the same person's events agree with one another (see ``protocol.md``).
+    """
+    state, kind = ctx.state, kind_of(ctx.key)
+    state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
+    if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
+        return
+    person = person_of(ctx, saga)
+    if person is None or any(not two_people(ctx, person, known) for known in state.people):
+        return
+    state.people = [*state.people, person]
+    if not ctx.policy.is_shared(kind, len(state.people)):
+        return
+    ctx.emit(SharedMarked(ctx.key, len(state.people)))
+    state.shared, state.people = True, []
+    if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
+        ctx.send(state.owner, Shared(ctx.key))

@@ -1,7 +1,7 @@
 """Identifier nodes: who owns the identifier, whether it is shared, and who has reserved it.
 
-State: ``state.IdentifierState`` (owner and assignment version, reservation, queue, shared flag,
-customers it was refused with, dedupe window, smallest rank). Messages: ``Visit``, ``Assign``,
+State: ``state.IdentifierState`` (owner and assignment version, reservation, queue, shared flag and
+the people counted towards it, dedupe window, smallest rank). Messages: ``Visit``, ``Assign``,
 ``Release``, ``Note``, ``Evict`` (``messages.py``; catalogue in ``protocol.md``).
 """
 
@@ -10,14 +10,17 @@ from __future__ import annotations
 import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
+from processors.identity.graph.evidence import count_person
 from processors.identity.graph.limits import saga_rank
-from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Shared, Visit
-from processors.identity.graph.outputs import Lineage, Refused, SharedMarked, Unassigned
+from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
+from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
 
 Node = Ctx[IdentifierState]
+
+CLAIM_PREFIX = "claim~"  # a reservation taken by a claim (``claim_node.py``), not by a saga: no event id starts so
 
 
 def on_visit(ctx: Node, message: Visit) -> None:
@@ -42,6 +45,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
         # twice; reserved nodes remember it below, so a copy never reserves anything a second time.
         state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
     _lower_rank(ctx, saga)
+    count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
     if state.shared:
         saga.seen[ctx.key] = SHARED
         ctx.emit(Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",
@@ -68,12 +72,20 @@ def on_visit(ctx: Node, message: Visit) -> None:
 
 
 def _lower_rank(ctx: Node, saga: Saga) -> None:
-    """Keep the smallest rank of the events that carried a limited identifier; tell its owner when it drops."""
-    if ctx.policy.limit(kind_of(ctx.key)) is None:
+    """Keep the smallest rank of the events that carried a limited identifier; tell its owner when it drops.
+
+    The event notes the identifiers it ranks first on (``saga.lowered``): its customer claims them if it
+    does not hold them when the event is applied (``claim_node.py``). A review's command saga carries no
+    event and ranks nowhere.
+    """
+    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None:
         return
     state, rank = ctx.state, saga_rank(saga)
     known = state.first_rank
-    if known is not None and rank >= known:
+    if known is not None and rank > known:
+        return
+    saga.lowered |= 1 << saga.visited  # the bit of this key in ``saga.ids``: one byte on the wire, not a key
+    if rank == known:
         return
     state.first_rank = rank
     if known is not None and state.owner:
@@ -84,22 +96,21 @@ def on_assign(ctx: Node, message: Assign) -> None:
     """The identifier's customer changed (created, linked, merged, split); may end a reservation."""
     state = ctx.state
     if message.version > state.version:
-        # Interned: every identifier of a customer shares one copy of its id in memory.
+        # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
+        # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
-        associate(ctx, None)
     _end_reservation(ctx, message.token)
 
 
 def on_release(ctx: Node, message: Release) -> None:
-    """The reserving saga did not link this new identifier: it stays unowned."""
-    if message.refused_with:
-        associate(ctx, message.refused_with)
+    """The reserving saga did not link this new identifier: it stays unowned (``refused_with`` no longer
+    counts towards ``shared_after``: the people are counted on visits, ``evidence.count_person``)."""
     _end_reservation(ctx, message.token)
 
 
 def on_note(ctx: Node, message: Note) -> None:
-    """A link through this identifier to customer ``refused_with`` was refused."""
-    associate(ctx, message.refused_with)
+    """Sent by earlier versions when a link through this identifier was refused: nothing to do now (a
+    customer id counted twice once it merged; ``evidence.count_person`` counts people on visits)."""
 
 
 def on_evict(ctx: Node, message: Evict) -> None:
@@ -111,6 +122,8 @@ def on_evict(ctx: Node, message: Evict) -> None:
     state = ctx.state
     if message.version <= state.version:
         return  # a duplicate, or an eviction a later assignment superseded
+    if _claimed(state):  # the claimant could not keep it within its limits (claim_node.on_adopt)
+        _end_reservation(ctx, state.reserved_by)
     if state.first_rank is not None and state.first_rank < message.rank:
         token = f"{ctx.key}@{message.version}@{state.first_rank}"
         ctx.send(message.customer, Rejoin(ctx.key, state.first_rank, message.version, message.event_id,
@@ -118,9 +131,13 @@ def on_evict(ctx: Node, message: Evict) -> None:
         return
     state.owner = None
     state.version = message.version
-    associate(ctx, message.customer)  # like a refused new identifier: it was refused with that customer
     ctx.emit(Refused(ctx.key, message.reason, Lineage(message.event_id, message.channel, MAX_PER_CUSTOMER),
                      customer_id=message.customer, evicted=True), Unassigned(ctx.key, message.version))
+
+
+def _claimed(state: IdentifierState) -> bool:
+    """Reserved by a claim moving it (``claim_node.py``), not by a saga."""
+    return state.reserved_by is not None and state.reserved_by.startswith(CLAIM_PREFIX)
 
 
 def _end_reservation(ctx: Node, token: str | None) -> None:
@@ -128,19 +145,3 @@ def _end_reservation(ctx: Node, token: str | None) -> None:
         ctx.state.reserved_by = None
         ctx.release_queue()
 
-
-def associate(ctx: Node, other: str | None) -> None:
-    """Count the customers this identifier was seen with; past the type's threshold it is shared."""
-    state = ctx.state
-    owner = state.owner
-    others = [c for c in state.refused_with if c != owner]
-    if other and other != owner and other not in others:
-        others.append(other)
-    kind = kind_of(ctx.key)
-    customers = len(others) + (1 if owner else 0)
-    if not state.shared and ctx.policy.is_shared(kind, customers):
-        state.shared = True
-        ctx.emit(SharedMarked(ctx.key, customers))
-        if owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
-            ctx.send(owner, Shared(ctx.key))
-    state.refused_with = others[: ctx.policy.shared_limit(kind) + 1]

@@ -116,6 +116,13 @@ def eviction(root: str, key: str, value: Member, triggering_event_id: str, chann
     return key, Evict(root, member_version(value) + 1, member_rank(value), triggering_event_id, channel, reason)
 
 
+def claimable(policy: LinkPolicy, key: str) -> bool:
+    """Whether a customer claims ``key`` from another (``claim_node.py``): types whose limit is a cap
+    above one (a second national ID or user id is a conflict, never moved)."""
+    limit = policy.limit(kind_of(key))
+    return limit is not None and limit > 1
+
+
 def ranks_of_kind(state: CustomerState, kind: str) -> dict[str, int]:
     """The root's members of ``kind`` with their ranks (0 for a member kept from before ranks existed)."""
     return {key: member_rank(value) for key, value in state.members.items() if kind_of(key) == kind}

@@ -30,7 +30,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     of the next phase-2 step in ``plan``; ``current``: the event's customer once it has one; ``pending``:
     new identifiers waiting for one; ``node_ranks`` / ``node_versions``: rank and last assignment
     version a reserved identifier's node knew (``limits.py``); ``proposal``: no event (a blocking or
-    review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review.
+    review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review;
+    ``lowered``: a bit per key of ``ids`` whose ``first_rank`` this event set or lowered; ``contested``: keys whose
+    owner the event's side was refused with on evidence of two people (``claim_node.py``).
     """
 
     event_id: str
@@ -53,6 +55,8 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     rule: str | None = None
     force: bool = False
     reject: bool = False
+    lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
+    contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -140,6 +144,9 @@ class Apply(Message, tag="apply", frozen=True):
     started_at: float
     traits: Summary | None
     event: EventRef | None
+    claims: list[str] = []  # the event's identifiers it ranks first on (``Saga.lowered``): claimed if not members
+    rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
+    channel: str = ""
 
 
 class SplitCustomer(Message, tag="split", frozen=True):
@@ -185,6 +192,42 @@ class Rejoin(Message, tag="rejoin", frozen=True):
     token: str
 
 
+class Claim(Message, tag="claim", frozen=True):
+    """To an identifier: the event ``event_id`` of rank ``rank``, which ranks first on it, was applied to
+    ``customer``, which does not hold it (``claim_node.py``); ``attempt`` counts retries."""
+
+    customer: str
+    rank: int
+    event_id: str
+    channel: str
+    attempt: int = 0
+
+
+class Give(Message, tag="give", frozen=True):
+    """To an identifier's owner: hand ``identifier`` over to ``customer`` (a claim that ranks first)."""
+
+    identifier: str
+    customer: str
+    rank: int
+    event_id: str
+    channel: str
+    attempt: int
+    token: str
+
+
+class Adopt(Message, tag="adopt", frozen=True):
+    """To the claiming customer: ``identifier`` is yours at assignment ``version`` (its member rank
+    ``rank``; ``shared``: its node marked it shared)."""
+
+    identifier: str
+    version: int
+    rank: int
+    shared: bool
+    event_id: str
+    channel: str
+    token: str
+
+
 # --- to blocking nodes -------------------------------------------------------------------------------
 
 class Block(Message, tag="block", frozen=True):
@@ -198,7 +241,7 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
-              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared)
+              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt)
 
 
 def kind(message: Message) -> str:

@@ -26,11 +26,14 @@ class Send:
 
     ``parked``: a message for the sending node itself that must go round the topic rather than be
     handled at once (the node's deferral queue was full, ``context.MAX_DEFERRED_BYTES``).
+    ``encoded``: the pair as ``wire.encode_message`` makes it, when the sender has it already (intake
+    measures it), so it is not encoded twice.
     """
 
     node: str
     message: AnyMessage
     parked: bool = False
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,9 @@ class ReviewRequested:
     ``identifiers``: one identifier of each side (what ``omnibus identity review accept`` links).
     ``review_id`` names the unordered customer pair, so there is one review per pair: a later candidate for
     the same two customers (through another shared identifier) updates it (same key on the review topic, the
-    latest request wins in ``review.open_reviews``). ``event_id`` tells the requests apart.
+    latest request wins in ``review.open_reviews``). ``event_id`` tells the requests apart (the triggering
+    event and the identifiers: the pair is each side's highest-priority identifier, so two requests for the
+    same customers may name the same two).
     """
 
     customer_id: str
@@ -118,7 +123,8 @@ class ReviewRequested:
 
     @property
     def event_id(self) -> str:
-        return announcement_id("review-requested", self.review_id, *sorted(self.identifiers))
+        return announcement_id("review-requested", self.review_id, self.lineage.triggering_event_id,
+                               *sorted(self.identifiers))
 
 
 @dataclass(frozen=True, slots=True)

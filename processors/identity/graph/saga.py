@@ -13,7 +13,7 @@ import hashlib
 
 import msgspec
 
-from processors.identity.graph.limits import loser, rank_of
+from processors.identity.graph.limits import loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
@@ -57,7 +57,8 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
-                                   node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions))
+                                   node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions),
+                                   contested=list(saga.contested))
 
 
 def pending_customer_id(saga: Saga) -> str:
@@ -82,6 +83,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
         status = seen[key]
         current = saga.current
         if status in (SHARED, UNKNOWN):
+            if status == SHARED and key not in saga.contested:
+                saga.contested.append(key)  # several people use it: claimed if the event ranks first (claim_node.py)
             saga.step += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga.pending, [key])
@@ -121,5 +124,10 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
 
 
 def apply_message(saga: Saga) -> Apply:
-    """What the event's customer needs to apply it: its traits and record, not the saga."""
-    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    """What the event's customer needs to apply it: its traits and record, not the saga; and the
+    identifiers the event ranks first on and was refused through on evidence of two people: its customer
+    claims those it does not hold (``claim_node.py``)."""
+    claims = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1 and key in saga.contested]
+    if not claims:
+        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel)

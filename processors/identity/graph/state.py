@@ -9,6 +9,7 @@ still decode; a state written as JSON before this format is read by ``legacy.dec
 
 from __future__ import annotations
 
+import typing
 import zlib
 from typing import Any, TypeVar
 
@@ -18,6 +19,15 @@ from processors.identity.graph.messages import AnyMessage, Member, Summary
 from processors.profile.book import ProfileState
 
 
+class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
+    """The evidence one event carried about its person (``evidence.person_of``): the traits of its summary
+    that tell people apart (names, birth date) and its identifiers of types limited to one (national
+    ID, user id), the identifier node's own key left out."""
+
+    traits: Summary | None = None
+    ids: list[str] = []
+
+
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):
     """An identifier node (``TYPE:value``).
 
@@ -25,9 +35,12 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     eviction that ended it); ``reserved_by``: event id of the saga that reserved this new identifier;
     ``waiting``: messages queued until the reservation ends (``waiting_bytes`` their encoded size, bounded by
     ``context.MAX_DEFERRED_BYTES``); ``shared``: it stopped linking
-    (``shared_after``); ``refused_with``: other customers it was refused with; ``recent``: 6-byte hashes
+    (``shared_after``); ``refused_with``: customer ids it was refused with (in states of earlier
+    versions; no longer counted, emptied on the next visit); ``recent``: 6-byte hashes
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
-    the smallest rank of the events that carried it (limited types, ``limits.py``).
+    the smallest rank of the events that carried it (limited types, ``limits.py``); ``people``: the
+    evidence of events that carried it from people who conflict pairwise (``evidence.count_person``;
+    emptied once it is shared).
     """
 
     owner: str | None = None
@@ -39,6 +52,7 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     waiting_bytes: int = 0
     shared: bool = False
     refused_with: list[str] = []
+    people: list[Person] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
@@ -65,6 +79,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     do_not_merge: list[str] = []
     aliases: list[str] = []
     shared: list[str] = []  # members their node marked shared: repeat contacts through them go the slow way
+    fast_applied: bytes = b""  # 6-byte hashes of the last events applied by the fast path (fast_node: duplicates)
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -113,10 +128,24 @@ def decode_state(data: bytes) -> NodeState:
     return _DECODER.decode(data)
 
 
+def _container_fields(cls: type[NodeState]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose type may hold a list or a dict (``list[...]``, ``dict[...] | None``...)."""
+    def container(kind: object) -> bool:
+        return typing.get_origin(kind) in (list, dict) or kind in (list, dict)
+
+    return tuple(field.name for field in msgspec.structs.fields(cls)
+                 if container(field.type) or any(container(arg) for arg in typing.get_args(field.type)))
+
+
+_CONTAINERS = {cls: _container_fields(cls) for cls in (IdentifierState, CustomerState, BlockState)}
+
+
 def thaw(state: S) -> S:
-    """A copy of ``state`` whose lists and dicts can be changed without touching the stored value."""
-    changes = {name: value.copy() for name in state.__struct_fields__
-               if isinstance(value := getattr(state, name), list | dict)}
+    """A copy of ``state`` whose lists and dicts can be changed without touching the stored value.
+
+    Runs once per handled message: only the fields typed as containers are looked at (``_CONTAINERS``,
+    ~3 µs instead of ~8 µs for a customer state, #9)."""
+    changes = {name: value.copy() for name in _CONTAINERS[type(state)] if (value := getattr(state, name)) is not None}
     return msgspec.structs.replace(state, **changes)
 
 

@@ -62,9 +62,13 @@ def _postcode(text: str | None) -> str | None:
     return fold(text or "").replace(" ", "").upper() or None
 
 
+_READ = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE_KEY)  # the traits summarize reads
+
+
 def summarize(traits: Mapping[str, str] | None) -> Summary:
     """The comparison summary of one event's traits (empty when it carries none we compare)."""
-    traits = traits or {}
+    if not traits or not any(traits.get(key) for key in _READ):
+        return {}  # most events carry no traits: skip folding empty strings (~25 µs an event, #9)
     given, family = traits.get(GIVEN_NAME), traits.get(FAMILY_NAME)
     if (not given or not family) and traits.get(FULL_NAME):
         parsed = HumanName(traits[FULL_NAME])

@@ -124,6 +124,19 @@ def owners_in_state(workers: list[IdentityProcessor], keys: list[str], partition
     return owners
 
 
+def shared_in_state(workers: list[IdentityProcessor], keys: list[str], partitions: int) -> dict[str, bool]:
+    """Each of ``keys``' shared flag (``shared_after``) in the node state of the worker that owns its partition."""
+    graph_topic = workers[0].graph_topic_name
+    holder = {tp.partition: worker for worker in workers for tp in worker.app.consumer.assignment()
+              if tp.topic == graph_topic}
+    flags = {}
+    for key in keys:
+        state = holder[partition_of(key, partitions)].store.get_node(key) or next(
+            (state for w in workers if (state := w.store.get_node(key))), None)
+        flags[key] = bool(getattr(state, "shared", False))
+    return flags
+
+
 def clusters(mapping: dict[str, str]) -> set[frozenset[str]]:
     groups: dict[str, set[str]] = {}
     for identifier, customer in mapping.items():

@@ -135,6 +135,14 @@ GIVEN_NAMES = ("Ann", "Bob", "Chloe", "Dmitri", "Esther", "Farid", "Greta", "Hug
 FAMILY_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard")
 
 
+def person_traits(person: int, household: int) -> dict[str, str]:
+    """Person ``person``'s traits: a household shares the surname and the address, not the given name."""
+    return {"given_name": GIVEN_NAMES[person % len(GIVEN_NAMES)],
+            "family_name": FAMILY_NAMES[household % len(FAMILY_NAMES)],
+            "birth_date": f"{1950 + person}-0{1 + person % 9}-1{person % 10}",
+            "address_line": f"{household} rue de la Paix", "postcode": f"750{household % 20:02d}"}
+
+
 def household_events(rng: random.Random, people: int, events: int) -> tuple[list[Event], set[frozenset[str]]]:
     """IdentifiersObserved of ``people`` in households of up to three sharing a phone (and a surname and
     address), each event with the person's traits; and the expected partition of the personal
@@ -149,16 +157,47 @@ def household_events(rng: random.Random, people: int, events: int) -> tuple[list
         if rng.random() < 0.5:
             chosen.append(("PHONE", f"139{household[person]:08d}"))
         seen.update((person, kind, value) for kind, value in chosen if kind != "PHONE")
-        traits = {"given_name": GIVEN_NAMES[person % len(GIVEN_NAMES)],
-                  "family_name": FAMILY_NAMES[household[person] % len(FAMILY_NAMES)],
-                  "birth_date": f"{1950 + person}-0{1 + person % 9}-1{person % 10}",
-                  "address_line": f"{household[person]} rue de la Paix", "postcode": f"750{household[person] % 20:02d}"}
         event = observed(chosen, event_id=f"hh-{index}", minutes=index)
-        out.append(Event(event.schema, {**event.value, "traits": traits}))
+        out.append(Event(event.schema, {**event.value, "traits": person_traits(person, household[person])}))
     expected: dict[int, set[str]] = {}
     for person, kind, value in seen:
         expected.setdefault(person, set()).add(f"{kind}:{value.lower() if kind == 'EMAIL' else value}")
     return out, {frozenset(keys) for keys in expected.values()}
+
+
+def sharing_household_events(rng: random.Random, people: int, events: int) -> tuple[list[Event], dict[str, int]]:
+    """Like ``household_events``, and households also share an e-mail; one event in ten comes twice (the
+    same event id). Returns the events and, per household phone and e-mail that appears, how many people
+    carried it. A person's customers formed through different personal identifiers merge later (an event
+    with two of them, or blocking on the same traits)."""
+    household = {person: person // 3 for person in range(people)}
+    out, users = [], {}
+    for index in range(events):
+        person = rng.randrange(people)
+        chosen = rng.sample([("USER_ID", f"u-{person}"), ("EMAIL", f"p{person}@example.org"),
+                             ("ACCOUNT", f"ACC-{person}")], rng.randint(1, 2))
+        for kind, value, chance in (("PHONE", f"139{household[person]:08d}", 0.5),
+                                    ("EMAIL", f"home{household[person]}@example.org", 0.3)):
+            if rng.random() < chance:
+                chosen.append((kind, value))
+                users.setdefault(f"{kind}:{value}", set()).add(person)
+        event = observed(chosen, event_id=f"sh-{index}", minutes=index)
+        out.append(Event(event.schema, {**event.value, "traits": person_traits(person, household[person])}))
+        if rng.random() < 0.1:
+            out.append(out[-1])
+    return out, {key: len(persons) for key, persons in users.items()}
+
+
+def personal_identifiers(events: list[Event], shared: Any) -> set[frozenset[str]]:
+    """The expected people of ``sharing_household_events``: each person's identifiers, not the ``shared``
+    keys (households'); a person's number is in each of its values (``u-3``, ``p3@...``, ``ACC-3``)."""
+    people: dict[str, set[str]] = {}
+    for event in events:
+        for identifier in event.value["identifiers"]:
+            key = f"{identifier['type']}:{identifier['value']}"
+            if key not in shared:
+                people.setdefault("".join(c for c in identifier["value"] if c.isdigit()), set()).add(key)
+    return {frozenset(keys) for keys in people.values()}
 
 
 def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
@@ -168,6 +207,34 @@ def personal_partition(owner_of: dict[str, str | None]) -> set[frozenset[str]]:
         if owner is not None and not key.startswith("PHONE:"):
             groups.setdefault(owner, set()).add(key)
     return {frozenset(group) for group in groups.values()}
+
+
+def earliest_owners(key_of: Any, events: list[Event], expected: set[frozenset[str]],
+                    shared: Any = None) -> dict[str, frozenset[str]]:
+    """Each identifier two people share (the ``shared`` keys; default: the phones) with the personal
+    identifiers (an ``expected`` group) of the person whose earliest event carried it: who keeps a family
+    phone (``graph/claim_node.py``)."""
+    owners: dict[str, frozenset[str]] = {}
+    for event in sorted(events, key=lambda e: e.value["envelope"]["occurred_at"]):
+        keys = [key_of(item["type"], item["value"]) for item in event.value["identifiers"]]
+        person = next(group for group in expected if group & set(keys))
+        for key in keys:
+            if key in shared if shared is not None else key.startswith("PHONE:"):
+                owners.setdefault(key, person)
+    return owners
+
+
+def phone_owners(harness: Harness, shared: Any = None) -> dict[str, frozenset[str] | None]:
+    """Each phone node (or ``shared`` key) with the other identifiers (not phones, not ``shared``) of the
+    customer that holds it (None: nobody)."""
+    roots = harness.local.roots()
+    owners: dict[str, frozenset[str] | None] = {}
+    for key in harness.local.store.nodes:
+        if key in shared if shared is not None else key.startswith("PHONE:"):
+            owner = harness.local.customer_of(key)
+            owners[key] = frozenset(k for k in roots[owner].members if (k not in shared if shared is not None
+                                    else not k.startswith("PHONE:"))) if owner else None
+    return owners
 
 
 MAX_EMAILS = 2  # the limit the order-independence tests of ``max_per_customer`` use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +13,11 @@ from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.normalize import IdentifierNormalizer
 from tests.processors.identity.broker import (
-    assignments, clusters, owners_in_state, running_workers, wait_until_quiet, watched_topics,
+    assignments, clusters, owners_in_state, running_workers, shared_in_state, wait_until_quiet, watched_topics,
 )
 from tests.processors.identity.support import (
-    MAX_EMAILS, UNLIMITED, anchored_identifiers, household_events, interaction, kept_by_rank_per_component,
-    matcher_settings, observed, personal_partition, unlimited_settings,
+    MAX_EMAILS, UNLIMITED, anchored_identifiers, earliest_owners, interaction, kept_by_rank_per_component,
+    matcher_settings, observed, personal_identifiers, personal_partition, sharing_household_events, unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
 from tests.support.kafka_io import read_dead_letters
@@ -71,9 +72,11 @@ async def publish(settings, items: list[tuple[str, Event]]) -> None:  # type: ig
 
 
 async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partitions: int, workers: int,  # type: ignore[no-untyped-def]
-                       identity=None, state_keys: list[str] | None = None) -> dict[str, str]:
+                       identity=None, state_keys: list[str] | None = None,
+                       shared: dict[str, bool] | None = None) -> dict[str, str]:
     """The identifier-to-customer mapping at quiescence: the compacted topic, or for ``state_keys`` the
-    workers' node states (where a limit evicts identifiers), which the topic must then show too."""
+    workers' node states (where a limit evicts identifiers), which the topic must then show too.
+    ``shared``: keys whose shared flag (``shared_after``) is filled in from the node states."""
     settings = await settings_with_topics(bootstrap_servers, partitions=partitions)
     await publish(settings, items)
     identity = identity or unlimited_settings()
@@ -83,6 +86,8 @@ async def run_identity(bootstrap_servers: str, tmp_path: Path, items, *, partiti
         owned = [{tp.partition for tp in w.app.consumer.assignment() if tp.topic == graph_topic} for w in started]
         assert all(owned) and sorted(p for parts in owned for p in parts) == list(range(partitions))
         from_state = owners_in_state(started, state_keys, partitions) if state_keys is not None else None
+        if shared is not None:
+            shared.update(shared_in_state(started, list(shared), partitions))
     assert await read_dead_letters(settings) == []
     on_topic = await assignments(settings)
     if from_state is not None:  # an evicted identifier's row is gone from the topic too (a tombstone)
@@ -109,19 +114,44 @@ async def test_one_worker_on_one_partition_and_three_workers_on_twelve_agree(
 async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_partitions_agree(
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
-    """Households sharing phones (issue #8): the matcher refuses every link between two people through
-    a phone; each person still ends on one customer, on one partition in order and on twelve shuffled."""
-    events, expected = household_events(random.Random(21), people=24, events=160)
+    """Households sharing phones and e-mails (issue #8): the matcher refuses every link between two people
+    through them; each person still ends on one customer, and a phone of three people or an e-mail of two
+    is shared (``shared_after``, counted on evidence), on one partition in order and on twelve shuffled."""
+    events, users = sharing_household_events(random.Random(21), people=24, events=160)
+    limits = {"PHONE": 2, "EMAIL": 1}
+    identity = matcher_settings(shared_after=limits)
+    normalizer = IdentifierNormalizer(identity)
+    keys = {normalizer.normalize({"type": key.split(":")[0], "value": key.split(":", 1)[1]}).key: key  # type: ignore[union-attr]
+            for key in users}
+    expected_flags = {node: users[key] > limits[key.split(":")[0]] for node, key in keys.items()}
     items = [(IDENTIFIERS_OBSERVED.suffix, event) for event in events]
+    single_flags, scaled_flags = dict.fromkeys(keys, False), dict.fromkeys(keys, False)
     single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1,
-                                identity=matcher_settings())
+                                identity=identity, shared=single_flags)
     shuffled = list(items)
     random.Random(5).shuffle(shuffled)
     scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
-                                identity=matcher_settings())
-    assert len(expected) == 24
-    assert personal_partition(single) == expected
-    assert personal_partition(scaled) == expected
+                                identity=identity, shared=scaled_flags)
+    people = personal_identifiers(events, users)
+    assert len(people) == 24 and any(expected_flags.values()) and not all(expected_flags.values())
+    for mapping in (single, scaled):
+        assert personal_partition({key: owner for key, owner in mapping.items() if key not in keys}) == people
+    assert single_flags == expected_flags
+    assert scaled_flags == expected_flags
+    # Each household phone and e-mail with the person whose earliest event carried it (graph/claim_node.py).
+    earliest = earliest_owners(lambda kind, value: normalizer.normalize({"type": kind, "value": value}).key,  # type: ignore[union-attr]
+                               events, people, set(keys))
+    assert len(earliest) == len(keys) and shared_owners_on_topic(single, keys) == earliest
+    assert shared_owners_on_topic(scaled, keys) == earliest
+
+
+def shared_owners_on_topic(owner_of: dict[str, str], shared: Any) -> dict[str, frozenset[str]]:
+    """Each ``shared`` key's row of the compacted topic with its customer's identifiers that are not ``shared``."""
+    others: dict[str, set[str]] = {}
+    for key, customer in owner_of.items():
+        if key not in shared:
+            others.setdefault(customer, set()).add(key)
+    return {key: frozenset(others.get(customer, ())) for key, customer in owner_of.items() if key in shared}
 
 
 @pytest.mark.timeout(300)

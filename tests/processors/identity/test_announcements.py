@@ -87,3 +87,20 @@ def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_t
     assert isinstance(tombstone, Tombstone)
     assert (tombstone.topic, tombstone.key) == ("omnibus.customer.identifiers.v1", "EMAIL:b@x.org")
     assert tombstone_version(tombstone.headers) == 3
+
+
+def test_a_contact_in_the_current_schema_is_republished_byte_for_byte_and_an_older_one_encoded_again() -> None:
+    from bus.config import load_settings
+    from processors.identity.wire import reusable_records
+    from processors.identity.wire import RoutingSerializer
+
+    contacts = "omnibus.customer.contacts.v1"
+    event = interaction([("EMAIL", "a@x.org")])
+    record = SERIALIZER(event, SerdeContext(topic="omnibus.contact.events.v1"))
+    announcer = Announcer(TopicSettings(), lambda ref: DESERIALIZER(ref.record, SerdeContext(topic=ref.topic)),
+                          reusable=reusable_records(load_settings()))
+    (out,) = announcer.outgoing(Resolved("cus_a", EventRef("omnibus.contact.events.v1", event.schema, record), "e"))
+    published = RoutingSerializer(SERIALIZER)(out.event, SerdeContext(topic=contacts))
+    assert published == record == SERIALIZER(DESERIALIZER(record, SerdeContext(topic="t")), SerdeContext(topic="t"))
+    older = record[:2] + bytes(8) + record[10:]  # another writer's fingerprint: decoded and encoded again
+    assert not reusable_records(load_settings())(EventRef("omnibus.contact.events.v1", event.schema, older))

@@ -59,3 +59,34 @@ def test_an_event_too_large_for_the_graph_is_refused_with_its_size() -> None:
     with pytest.raises(EventTooLarge):
         INTAKE.start(many, None)
     assert len(INTAKE.start(event, event_ref("contact.events.v1", event, b"x" * 10_000))) == 1
+
+
+def test_the_saga_message_is_encoded_once_for_its_size_check_and_bundled_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from processors.identity import wire
+
+    (send,) = INTAKE.start(observed([("EMAIL", "once@x.org")]), None)
+    assert isinstance(send, Send) and send.encoded == wire.encode_message(send.node, send.message)
+    monkeypatch.setattr(wire, "encode_message", lambda *_: pytest.fail("encoded a second time"))
+    ((key, record),) = wire.bundle([send], partitions=4)
+    assert key == send.node and wire.decode_record(record) == [(send.node, send.message)]
+
+
+def test_an_event_intake_decoded_is_not_decoded_again_at_the_root_nor_by_the_announcer() -> None:
+    from bus.serde import Event
+    from processors.identity.intake import ref_loader
+
+    decoded: list[bytes] = []
+
+    def deserializer(data: bytes, ctx: object) -> Event:
+        decoded.append(data)
+        return Event("s", {"n": data})
+
+    load = ref_loader(deserializer, remember=2)  # type: ignore[arg-type]
+    kept = Event("s", {"n": b"1"})
+    load.keep(EventRef("t", "s", b"1"), kept)
+    assert load(EventRef("t", "s", b"1")) is kept and decoded == []
+    load(EventRef("t", "s", b"2"))
+    load(EventRef("t", "s", b"3"))  # the oldest goes
+    assert load(EventRef("t", "s", b"1")) is not kept and decoded == [b"2", b"3", b"1"]

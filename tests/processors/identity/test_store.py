@@ -1,3 +1,10 @@
+import asyncio
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
 from processors.identity.graph.local import MemoryStore
 from processors.identity.store import Overlay
 
@@ -16,3 +23,93 @@ def test_an_overlay_buffers_writes_until_commit() -> None:
     batch.commit()
     assert base.get_node("A:1") == {"o": "cus_2"} and base.get_profile("cus_2") == {"s": 1}
     assert base.get_node("B:2") is None
+
+
+def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_restore_keeps_the_newer() -> None:
+    import faust
+
+    from bus.config import TopicSettings
+    from bus.fenced_table import fenced_table
+    from bus.fencing import fence_headers
+    from processors.identity.graph.state import IdentifierState
+    from processors.identity.store import FaustTables
+
+    app = faust.App("fenced-store-test", broker="kafka://127.0.0.1:1", store="memory://")
+    nodes = fenced_table(app, "identity-nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=1)
+    profiles = fenced_table(app, "identity-profiles", TopicSettings(), key_type=bytes, value_type=bytes, partitions=1)
+    owner, paused = FaustTables(nodes, profiles, lambda: 1), FaustTables(nodes, profiles, lambda: 1)
+    owner.put_node("EMAIL:a", IdentifierState(owner="cus_new", version=2))
+    (newer,) = owner.drain_changelog(8)
+    paused.put_node("EMAIL:a", IdentifierState(owner="cus_old", version=1))
+    (stale,) = paused.drain_changelog(7)
+    assert newer.headers == fence_headers(8) and stale.headers == fence_headers(7)
+    restored = fenced_table(faust.App("fenced-store-restore", broker="kafka://127.0.0.1:1", store="memory://"),
+                            "identity-nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=1)
+    restored.apply_changelog_batch([
+        SimpleNamespace(key=r.key, value=r.value, message=SimpleNamespace(
+            partition=0, offset=offset, headers=list(r.headers), value=r.value, key=r.key))
+        for offset, r in enumerate([newer, stale])])  # the paused worker's record lands last
+    assert FaustTables(restored, profiles, lambda: 1).get_node("EMAIL:a") == IdentifierState(owner="cus_new", version=2)
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelog_record_landed_after_it(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from bus.fenced_table import changelog_configs
+    from bus.fencing import UNVERSIONED, fence_headers, is_marker, record_version
+    from bus.kafka_client import connection_options
+    from bus.producer import EventProducer
+    from bus.topic import KafkaRecord
+    from processors.identity.graph.legacy import decode_any_state
+    from processors.identity.graph.state import IdentifierState, encode_state
+    from processors.replay import read_topics
+    from processors.replay.identity import changelog
+    from bus.serde import build_serde
+    from bus.topic_admin import _config_drift
+    from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+    from tests.processors.identity.support import unlimited_settings
+    from tests.processors.identity.test_agent import publish, workload
+    from tests.support.settings import settings_with_topics
+
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    await publish(settings, workload(size=30, universe=12, seed=5))
+    async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):
+        await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:  # faust created the changelog to be compacted sooner than the broker's defaults
+        assert await _config_drift(admin, changelog().name(settings.topics), changelog_configs(settings.topics)) == {}
+    finally:
+        await admin.close()
+    records = (await read_topics(settings, [changelog()], raw=[changelog()])).records
+    last = {r.key: r for r in records
+            if r.key and not r.key.startswith(b"cus_") and not is_marker(r.key) and r.value is not None}
+    assert any(is_marker(r.key) for r in records)  # the worker marked the partition it took
+    (newer, unversioned) = list(last.values())[:2]
+    stale_state = encode_state(IdentifierState(owner="cus_stale", version=1))
+    async with EventProducer(settings, build_serde(settings.registry)[0]) as producer:  # what a paused worker's producer sends when it resumes
+        await producer.send([
+            KafkaRecord(newer.topic, newer.key, stale_state, fence_headers(record_version(newer.headers) - 1), 0),
+            KafkaRecord(unversioned.topic, unversioned.key, stale_state, (), 0),  # written before versions
+        ])
+    after = (await read_topics(settings, [changelog()], raw=[changelog()])).records
+    assert [r.value for r in after[-2:]] == [stale_state, stale_state]  # a last-write restore would take them
+    assert record_version(newer.headers) > UNVERSIONED
+    async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):  # restores
+        deadline = time.monotonic() + 60
+        while (worker.nodes.fence.last_offset(0) or -1) < after[-1].offset and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for record in (newer, unversioned):
+            assert worker.store.get_node(record.key.decode()) == decode_any_state(record.value)
+        assert worker.nodes.fence.skipped == 2
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the owner writes both keys again: their last record, the one
+            final = {r.key: r.value for r in (await read_topics(settings, [changelog()], raw=[changelog()])).records}
+            if all(final[r.key] == r.value for r in (newer, unversioned)):  # compaction keeps, is right again
+                break
+            await asyncio.sleep(0.5)
+        assert [final[r.key] for r in (newer, unversioned)] == [newer.value, unversioned.value]

@@ -74,6 +74,24 @@ def test_a_table_that_differs_from_the_recomputation_fails() -> None:
     assert not checked(run, outputs).check("identity: node table equals the recomputation from its inputs").ok
 
 
+def test_a_late_changelog_write_of_a_worker_that_lost_the_partition_is_read_as_a_restore_reads_it() -> None:
+    from dataclasses import replace
+
+    from bus.fencing import fence_headers
+    from processors.identity.graph.state import CustomerState, encode_state
+
+    run = Run()
+    outputs = run.outputs()
+    good = [replace(r, headers=fence_headers(2)) for r in outputs.changelog]
+    last = good[-1].offset
+    stale = [replace(r, offset=last + 1 + i, headers=fence_headers(1), value=encode_state(CustomerState()))
+             for i, r in enumerate(good) if r.key.startswith(b"cus_")]  # type: ignore[union-attr]
+    outputs.changelog = good + stale  # the paused worker's records land after the new owner's
+    assert checked(run, outputs).check("identity: node table equals the recomputation from its inputs").ok
+    outputs.changelog = good + [replace(r, headers=fence_headers(3)) for r in stale]  # a newer owner's: they count
+    assert not checked(run, outputs).check("identity: node table equals the recomputation from its inputs").ok
+
+
 def test_an_input_the_intake_refuses_must_be_dead_lettered() -> None:
     run = Run()
     poison = record(INPUT, "p", observed([("EMAIL", "d@example.org")], event_id="e9"), 5)

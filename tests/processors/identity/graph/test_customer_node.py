@@ -81,7 +81,7 @@ def test_a_merge_that_would_break_a_limit_is_refused_and_recorded() -> None:
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"), minutes=0)
     h.observe(("NATIONAL_ID", NID_B), ("EMAIL", "bo@x.org"), minutes=5)
     first, second = h.customer("PHONE", "13900000001"), h.customer("EMAIL", "bo@x.org")
-    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"))
+    event = h.observe(("PHONE", "13900000001"), ("EMAIL", "bo@x.org"), minutes=9)  # later than both
     assert not h.decisions(Merged)
     (refused,) = h.decisions(Refused)
     assert refused.lineage.rule == MAX_PER_CUSTOMER and "NATIONAL_ID" in refused.reason
@@ -129,7 +129,7 @@ def test_the_lowest_priority_identifier_of_the_event_gives_way() -> None:
     h = Harness()
     h.observe(("NATIONAL_ID", NID_A), ("PHONE", "13900000001"))  # the mother
     mother = h.customer("PHONE", "13900000001")
-    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"))  # the son, same phone
+    h.observe(("NATIONAL_ID", NID_B), ("PHONE", "13900000001"), ("EMAIL", "son@x.org"), minutes=1)  # the son, later
     son = h.customer("NATIONAL_ID", NID_B)
     assert son != mother and h.customer("EMAIL", "son@x.org") == son
     assert h.customer("PHONE", "13900000001") == mother

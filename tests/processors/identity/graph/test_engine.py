@@ -4,7 +4,7 @@ from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.local import MemoryStore
 from processors.identity.graph.messages import Assign, Block, Visit
 from processors.identity.graph.saga import new_saga
-from processors.identity.graph.state import CustomerState, thaw
+from processors.identity.graph.state import BlockEntry, BlockState, CustomerState, IdentifierState, thaw
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 from tests.processors.identity.support import settings
@@ -16,6 +16,20 @@ def test_thaw_copies_containers_so_stored_states_never_change_in_place() -> None
     copy.members["B:2"] = (1, 0)
     copy.waiting.append(Assign("cus_2", 2))
     assert stored == CustomerState(created=True, members={"A:1": (1, 0)}, waiting=[Assign("cus_1", 1)])
+
+
+@pytest.mark.parametrize("stored", [
+    CustomerState(created=True, members={"A:1": (1, 0)}, traits={"name": ["ann"]}, waiting=[Assign("cus_1", 1)],
+                  do_not_merge=["cus_9"], aliases=["cus_8"], shared=["A:1"]),
+    IdentifierState(owner="cus_1", waiting=[Assign("cus_1", 1)], refused_with=["cus_2"]),
+    BlockState(entries={"cus_1": BlockEntry({"name": ["ann"]}, ["EMAIL"])}),
+])
+def test_thaw_copies_every_list_and_dict_of_every_state_kind(stored: object) -> None:
+    copy = thaw(stored)  # type: ignore[type-var]
+    containers = [name for name in stored.__struct_fields__  # type: ignore[attr-defined]
+                  if isinstance(getattr(stored, name), list | dict)]
+    assert containers and copy == stored
+    assert all(getattr(copy, name) is not getattr(stored, name) for name in containers)
 
 
 def test_message_kinds_a_node_does_not_take_are_errors_and_leave_no_state() -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from processors.identity.graph.messages import SplitCustomer, Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send
 from processors.identity.graph.saga import review_saga
+from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import (
     BLOCKING_CANDIDATE,
     MATCH_WEIGHT,
@@ -223,29 +222,28 @@ def test_a_split_stays_split_when_blocking_proposes_the_pair_again() -> None:
     h.local.check_consistent()
 
 
-# --- issue #8 item 5, still open: these show the order dependence that remains (strict: they fail today) ---
-
 def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], int]], **overrides: Any) -> tuple:
     h = Harness(settings(**overrides))
     for identifiers, traits, minute in events:
         with_traits(h, identifiers, traits, minutes=minute)
     h.local.check_consistent()
     owner = h.customer("PHONE", "+33612345678")
-    members = frozenset(h.local.store.nodes[owner]["m"]) if owner else frozenset()
-    return members, bool(h.local.store.nodes["PHONE:+33612345678"].get("sh"))
+    root = h.local.store.nodes[owner] if owner else None
+    members = frozenset(root.members) if isinstance(root, CustomerState) else frozenset()
+    phone = h.local.store.nodes[h.key("PHONE", "+33612345678")]
+    return members, isinstance(phone, IdentifierState) and phone.shared
 
 
-@pytest.mark.xfail(strict=True, reason="open (#8 item 5): a contested identifier stays with whoever had it first")
-def test_open_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
+def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
     bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
     assert _owner_and_shared([ann, bob])[0] == _owner_and_shared([bob, ann])[0]
 
 
-@pytest.mark.xfail(strict=True, reason="open (#8 item 5): shared_after counts customer ids that merge later")
-def test_open_which_customers_count_towards_shared_after_does_not_depend_on_arrival() -> None:
-    """Bob's user id and account first make two customers (merged later): counted twice, the phone is
-    shared with Ann and Bob only in one order."""
+def test_which_people_count_towards_shared_after_does_not_depend_on_arrival() -> None:
+    """Bob's user id and account first make two customers (merged later): customer ids counted him twice
+    and the phone was shared in one order only. The node counts people on the evidence of the events
+    that carry it (Ann and Bob: two, not over the limit), in any order."""
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 0)
     bob_web = ([("USER_ID", "bob"), ("PHONE", "+33612345678")], BOB, 1)
     bob_account = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 2)
@@ -253,3 +251,9 @@ def test_open_which_customers_count_towards_shared_after_does_not_depend_on_arri
     kept = dict(shared_after={"PHONE": 2}, blocking=False)
     in_order = _owner_and_shared([ann, bob_web, bob_account, bob_both], **kept)
     assert in_order == _owner_and_shared([ann, bob_both, bob_web, bob_account], **kept)
+    assert in_order[1] is False  # two people on the phone: not more than shared_after
+    carl = ([("ACCOUNT", "3000003"), ("PHONE", "+33612345678")], {**BOB, "given_name": "Carl",
+                                                                    "birth_date": "2001-02-03"}, 4)
+    assert _owner_and_shared([ann, bob_web, bob_account, carl], **kept)[1] is True  # three: shared
+    assert _owner_and_shared([carl, bob_web, bob_both, ann], **kept)[1] is True
+

@@ -41,6 +41,22 @@ def test_a_repeat_contact_goes_straight_to_its_customer_in_one_message() -> None
     fast.local.check_consistent()
 
 
+def test_a_repeat_contact_delivered_twice_on_the_fast_path_is_resolved_and_counted_once() -> None:
+    h = Harness(view=AssignmentView())
+    h.feed(interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=0))
+    h.feed(interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=1))  # the view learned now
+    customer = h.customer("PHONE", "13912345678")
+    repeat = interaction([("PHONE", "13912345678"), ("EMAIL", "a@x.org")], minutes=2)
+    applied, duplicates = _fast("applied"), _fast("duplicate")
+    before = len(h.decisions(Resolved))
+    h.feed(repeat)
+    h.feed(repeat)  # re-delivered (a batch taken again after a crash)
+    assert _fast("applied") == applied + 1 and _fast("duplicate") == duplicates + 1
+    assert len(h.decisions(Resolved)) == before + 1
+    assert len(h.local.store.profiles[customer]["recent_contacts"]["CALL_CENTER"]) == 3  # type: ignore[index]
+    h.local.check_consistent()
+
+
 def test_a_view_stale_after_a_merge_never_attaches_the_contact_to_the_merged_away_customer() -> None:
     view = AssignmentView()
     h = Harness(view=view)
@@ -148,3 +164,24 @@ def test_with_a_view_the_clusters_still_do_not_depend_on_partitions_order_or_dup
     harness.local.run()
     harness.local.check_consistent()
     assert harness.local.clusters() == components(harness, observed)
+
+
+def test_a_household_member_on_the_family_phone_goes_the_slow_way_and_counts_towards_shared_after() -> None:
+    """Bob's contact carries only the phone Ann's customer holds: the view sends it to Ann's root, whose
+    traits it contradicts; it takes the slow path, so the phone counts Bob as a second person (as without
+    the fast path) and is shared past ``shared_after`` (1 for this test)."""
+    from processors.identity.graph.outputs import SharedMarked
+    from tests.processors.identity.graph.test_evidence import ANN, BOB, with_traits
+
+    outcomes = []
+    for view in (None, AssignmentView()):
+        h = Harness(matcher_settings(shared_after={"PHONE": 1}), view=view)
+        with_traits(h, [("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN)
+        with_traits(h, [("PHONE", "+33612345678")], ANN, minutes=1)  # Ann again: the view learns the phone
+        slow = _fast("slow")
+        with_traits(h, [("PHONE", "+33612345678")], BOB, minutes=2)
+        if view is not None:
+            assert _fast("slow") == slow + 1
+        outcomes.append([(m.identifier, m.customers) for m in h.decisions(SharedMarked)])
+        h.local.check_consistent()
+    assert outcomes[0] == outcomes[1] == [(Harness().key("PHONE", "+33612345678"), 2)]

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from processors.identity.graph.outputs import Refused
 from processors.identity.rules import LinkPolicy
 from tests.processors.identity.support import (
-    MAX_EMAILS, UNLIMITED, Harness, anchored_identifiers, household_events, kept_by_rank, kept_by_rank_per_component,
-    matcher_settings, person_identifiers, personal_partition, unlimited_settings,
+    MAX_EMAILS, UNLIMITED, Harness, anchored_identifiers, earliest_owners, household_events, kept_by_rank,
+    kept_by_rank_per_component, matcher_settings, person_identifiers, personal_partition, phone_owners,
+    sharing_household_events, unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
 
@@ -86,8 +87,8 @@ def test_with_limits_the_outcome_is_deterministic_for_a_given_order() -> None:
     assert refusals[0] == refusals[1] and refusals[0]
 
 
-def replay_households(events, *, partitions: int, seed: int | None, duplicates: float = 0.0) -> Harness:  # type: ignore[no-untyped-def]
-    harness = Harness(matcher_settings(), partitions=partitions, seed=seed, duplicates=duplicates)
+def replay_households(events, *, partitions: int, seed: int | None, duplicates: float = 0.0, config=None) -> Harness:  # type: ignore[no-untyped-def]
+    harness = Harness(config or matcher_settings(), partitions=partitions, seed=seed, duplicates=duplicates)
     order = list(events)
     if seed is not None:
         random.Random(seed).shuffle(order)
@@ -111,6 +112,48 @@ def test_where_the_matcher_refuses_the_people_do_not_depend_on_order_or_partitio
         owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes if ":" in key
                   and not key.startswith("BLOCK:")}
         assert personal_partition(owners) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+def test_which_person_keeps_a_family_phone_does_not_depend_on_order_or_partitions(seed, people, count) -> None:  # type: ignore[no-untyped-def]
+    """The matcher refuses every household link through a phone; the phone ends with the person whose
+    earliest event carried it (``graph/claim_node.py``): in order on one partition, shuffled on 12,
+    shuffled on 5 with duplicates, and shuffled on one (where who had it first is not who came first)."""
+    events, expected = household_events(random.Random(seed), people, count)
+    owners = None
+    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2), (1, seed + 2, 0.0)):
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates)
+        owners = owners or earliest_owners(harness.key, events, expected)
+        assert phone_owners(harness) == owners
+        assert personal_partition({key: harness.local.customer_of(key) for key in harness.local.store.nodes
+                                   if key.startswith(("USER_ID:", "EMAIL:", "ACCOUNT:"))}) == expected
+
+
+SHARED_AFTER = {"PHONE": 2, "EMAIL": 1}  # a phone of three people, an e-mail of two: shared
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+def test_where_shared_after_decides_the_shared_flags_and_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
+    """Households share a phone and an e-mail; a person's customers formed through different identifiers
+    merge later. An identifier is shared when more people than ``shared_after`` carried it, counted on
+    their events' evidence: the same flags and the same people in order on one partition, shuffled on
+    12, and shuffled on 5 with duplicate deliveries."""
+    events, users = sharing_household_events(random.Random(seed), people, count)
+    config = matcher_settings(shared_after=SHARED_AFTER)
+    expected = {key: users[key] > SHARED_AFTER[key.split(":")[0]] for key in users}
+    outcomes = []
+    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2)):
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates,
+                                    config=config)
+        nodes = harness.local.store.nodes
+        flags = {key: nodes[harness.key(*key.split(":", 1))].shared for key in users}  # type: ignore[union-attr]
+        owners = {key: harness.local.customer_of(key) for key in nodes
+                  if ":" in key and not key.startswith("BLOCK:") and key not in users}
+        outcomes.append((flags, personal_partition(owners)))
+    assert outcomes[0][0] == expected
+    assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
 
 
 # --- where a per-customer limit decides -------------------------------------------------------------

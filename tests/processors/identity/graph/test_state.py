@@ -10,6 +10,7 @@ from processors.identity.graph.state import (
     BlockState,
     CustomerState,
     IdentifierState,
+    Person,
     decode_profile,
     decode_state,
     encode_profile,
@@ -30,6 +31,13 @@ def test_states_round_trip_and_trailing_defaults_are_left_out() -> None:
     for state in states:
         assert decode_state(encode_state(state)) == state
     assert encode_state(IdentifierState(owner="cus_1", version=2)) == b"\x93\xa1i\xa5cus_1\x02"
+
+
+def test_the_people_counted_towards_shared_after_round_trip_and_older_states_decode_without_them() -> None:
+    counted = IdentifierState(owner="cus_1", version=1, people=[Person({"gn": ["ann"]}, ["USER_ID:u-1"]), Person()])
+    assert decode_state(encode_state(counted)) == counted
+    older = msgspec.msgpack.encode(["i", "cus_1", 1, b"", None, None, [], 0, False, ["cus_2"]])  # before ``people``
+    assert decode_state(older) == IdentifierState(owner="cus_1", version=1, refused_with=["cus_2"])
 
 
 def test_profiles_are_stored_deflated_and_plain_msgpack_is_read_too() -> None:

@@ -1,0 +1,154 @@
+"""A faust table whose changelog records carry a fencing version, and whose restore honours it (#13).
+
+``fenced_table(app, name, ...)`` is ``app.Table(name, ...)`` with two changes (the rule: ``bus.fencing``):
+
+* every change faust writes to the changelog (``table[key] = value``, ``del table[key]``) carries the
+  header ``omnibus-fence`` = the consumer-group generation in which the event being processed was
+  fetched (``event.message.generation_id``, faust's ``current_event()``); a processor that writes the
+  changelog records itself (identity's ``FaustTables``) adds the same header (``bus.fencing.fence_headers``);
+* a worker that takes over a changelog partition first writes a fence marker of its generation into it
+  (``on_rebalance``, before faust's restore reads the partition);
+* restore and standby replicas apply a changelog batch through ``ChangelogFence``: a record below the
+  highest version already read in its partition was written late by a worker that had lost the
+  partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
+  markers are left out of the table;
+* after a restore the owner writes the current value of each key whose late write it skipped again
+  (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+from aiokafka.errors import KafkaError
+from faust.streams import current_event
+from faust.types import TP, EventT, FutureMessage
+
+from bus.config import TopicSettings
+from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
+from bus.logging import get_logger
+from bus.metrics import CHANGELOG_FENCED
+
+log = get_logger(__name__)
+MARKER_TIMEOUT_S = 10.0  # within faust's rebalance, itself bounded by the session timeout
+
+
+class FencedTable(faust.Table):
+    """``faust.Table`` with fenced changelog records (see the module)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fence = ChangelogFence()
+        self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
+        self._generation = UNVERSIONED
+        self._late: set[tuple[int, Any]] = set()  # (partition, key) of late writes skipped in active partitions
+        self._warned: set[int] = set()
+
+    async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
+                           generation_id: int = 0) -> None:
+        """faust calls this before the restore starts: mark every changelog partition taken over in this
+        generation (``bus.fencing.fence_marker``) and wait for Kafka's acknowledgement, so the restore reads
+        up to the marker and every late write of the previous owner lands after it."""
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        name = self.changelog_topic_name
+        active = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == name}
+        kept = self._active if generation_id == self._generation + 1 else set()  # a generation missed: all taken
+        self._active, self._generation = active, generation_id
+        if active - kept and generation_id >= 0:
+            try:
+                await asyncio.wait_for(self._mark(sorted(active - kept), generation_id), MARKER_TIMEOUT_S)
+            except (TimeoutError, KafkaError) as exc:  # never hold a rebalance up: the restore goes on without
+                log.warning("fence markers not acknowledged; late writes landing before them are not skipped",
+                            table=self.name, error_type=type(exc).__name__)
+
+    async def _mark(self, partitions: list[int], generation: int) -> None:
+        key, value, headers = fence_marker(generation)
+        sent = [await self.changelog_topic.send(key=key, value=value, partition=partition, headers=list(headers),
+                                                key_serializer=self.key_serializer,
+                                                value_serializer=self.value_serializer, force=True)
+                for partition in partitions]
+        await asyncio.gather(*sent)
+
+    def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
+        admitted = []
+        for event in batch:
+            message = event.message
+            if self.fence.admits(message.partition, message.offset, message.headers):
+                if message.partition in self._active and self.fence.highest(message.partition) > self._generation:
+                    self._ahead(message.partition)
+                if not is_marker(message.key):
+                    admitted.append(event)
+            else:
+                CHANGELOG_FENCED.labels(table=self.name).inc()
+                if message.partition in self._active:
+                    self._late.add((message.partition, event.key))
+        super().apply_changelog_batch(admitted)
+
+    def _ahead(self, partition: int) -> None:
+        if partition not in self._warned:
+            self._warned.add(partition)
+            log.error("a changelog partition this worker owns holds versions above its consumer-group generation: "
+                      "another worker owns it now, or the group was deleted and created again (then delete the "
+                      "changelog topics too, bus/fencing.py)", table=self.name, partition=partition,
+                      generation=self._generation, highest=self.fence.highest(partition))
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        """After the restore, before processing resumes: write the current value of every key of an active
+        partition whose last changelog record is a skipped late write again (a tombstone if it has none), and
+        wait for Kafka's acknowledgement. Compaction keeps a key's last record whatever its version; without
+        this it would drop the new owner's record and keep the stale one."""
+        await super().on_recovery_completed(active_tps, standby_tps)
+        late, self._late = self._late, set()
+        keys = [(partition, key) for partition, key in sorted(late, key=repr) if partition in self._active]
+        if not keys:
+            return
+        try:
+            await asyncio.wait_for(self._rewrite(keys), MARKER_TIMEOUT_S)
+            log.info("changelog keys written again after late writes", table=self.name, keys=len(keys))
+        except (TimeoutError, KafkaError) as exc:  # faust does not look at this callback's errors: say it here
+            log.warning("changelog keys not written again after late writes; compaction may keep the late ones",
+                        table=self.name, keys=len(keys), error_type=type(exc).__name__)
+
+    async def _rewrite(self, keys: list[tuple[int, Any]]) -> None:
+        sent = []
+        for partition, key in keys:
+            value = self.data.get(key)
+            sent.append(await self.changelog_topic.send(
+                key=key, value=value, partition=partition, key_serializer=self.key_serializer,
+                value_serializer=self.value_serializer if value is not None else "raw",
+                headers=list(fence_headers(self.app.consumer_generation_id)), force=True))
+        await asyncio.gather(*sent)
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
+                       value_serializer: Any = None) -> FutureMessage:
+        """faust's ``send_changelog`` with the fencing header: the generation the current event was fetched
+        in (outside an event, the worker's current generation)."""
+        event = current_event()
+        generation = event.message.generation_id if event is not None else self.app.consumer_generation_id
+        return self.changelog_topic.send_soon(
+            key=key, value=value, partition=partition,
+            key_serializer=key_serializer or self.key_serializer,
+            value_serializer=value_serializer or self.value_serializer,
+            headers=list(fence_headers(batch_version([generation]))),
+            callback=self._on_changelog_sent, eager_partitioning=True,
+        )
+
+
+def changelog_configs(topics: TopicSettings) -> dict[str, str]:
+    """The topic configs of a table changelog faust creates: compacted sooner than the broker's defaults
+    (7-day segments, dirty ratio 0.5, no maximum lag), so a restore reads about one record per key."""
+    return {"segment.ms": str(topics.changelog_segment_ms),
+            "min.cleanable.dirty.ratio": str(topics.changelog_min_cleanable_dirty_ratio),
+            "max.compaction.lag.ms": str(topics.changelog_max_compaction_lag_ms)}
+
+
+def fenced_table(app: faust.App, name: str, topics: TopicSettings, **kwargs: Any) -> FencedTable:
+    """Define a ``FencedTable`` on ``app`` (the arguments of ``app.Table``; no windowed tables) whose changelog
+    is created with ``changelog_configs(topics)``."""
+    kwargs.setdefault("extra_topic_configs", changelog_configs(topics))
+    table = FencedTable(app, name=name, beacon=app.tables.beacon, **kwargs)
+    app.tables.add(table)
+    return table

@@ -1,0 +1,114 @@
+"""Which of two customers kept apart keeps the identifier they share: the one whose event ranks first.
+
+When two people share an identifier (a family phone) and the matcher refuses to merge them, the
+identifier belongs to the customer of the **earliest event that carried it**, by rank
+(``limits.event_rank``: event time, then a hash of the event id), whatever the arrival order:
+
+1. A visit that sets or lowers the identifier's ``first_rank`` sets its bit in ``saga.lowered``
+   (``identifier_node._lower_rank``); only such an event can be the earliest. A root that refuses the
+   event's side through the identifier on evidence of two people (the matcher's refusal, two national
+   IDs), or a shared identifier, notes it in ``saga.contested`` (``customer_node._contested``, ``saga``).
+2. When the event is applied, its customer's root (``customer_node.on_apply``) sends ``claim`` for
+   every identifier both lowered and contested (``Apply.claims``) it does not hold.
+3. The identifier node (``on_claim``) accepts a claim only if its rank is still its ``first_rank``
+   (an earlier event visited since: that one claims instead, or already holds it) and it has an owner
+   other than the claimant. It then reserves itself (``reserved_by`` = the claim's token: visits and
+   other claims wait) and sends ``give`` to its owner.
+4. The owner's root (``on_give``) drops the member (and its ``shared`` mark) and sends ``adopt`` with
+   the next assignment version to the claimant; if the claimant is itself or merged into it, or it
+   does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
+   (and retries the claim in the last case); so it does if an operator split the two apart, and when
+   it is the owner's only identifier (a customer nobody could find again).
+5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
+   version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
+   evicted, possibly this one).
+
+So the identifier ends with the customer of its earliest event: every event that ranked first when it
+visited claims once it is applied, a claim that no longer ranks first is dropped, and the last one
+accepted is the earliest event's. Moves are serialised on the identifier node. Roots never wait for
+identifier nodes, so the reservation always ends. Only types with a per-customer limit above one keep
+ranks and are claimed (a second national ID or user id is a conflict, not a claim); an identifier that
+belongs to nobody (released or evicted by a limit) is not claimed.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx, recalls
+from processors.identity.graph.customer_node import Node, _admit, _done, _route
+from processors.identity.graph.identifier_node import CLAIM_PREFIX
+from processors.identity.graph.limits import evict, give_way, member_rank, member_version
+from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Release
+from processors.identity.graph.outputs import Lineage
+from processors.identity.graph.state import IdentifierState
+from processors.identity.rules import EARLIEST_CLAIM
+
+
+def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
+    """The reservation (and duplicate guard) of one move: per event, identifier, attempt and the node's
+    assignment version, so a reservation taken after a move never has the token of one before it."""
+    return f"{CLAIM_PREFIX}{event_id}~{key}~{attempt}~{version}"
+
+
+def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
+    """The customer of an event that ranked first on this identifier does not hold it: move it there."""
+    state = ctx.state
+    if state.reserved_by:
+        ctx.defer(message)  # a saga's reservation or another move: decide once it ends
+        return
+    if state.first_rank is None or message.rank > state.first_rank:
+        return  # an earlier event visited since: its customer claims (or holds) it
+    if not state.owner or state.owner == message.customer:
+        return
+    token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
+    state.reserved_by = token
+    ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
+                               message.attempt, token))
+
+
+def on_give(ctx: Node, message: Give) -> None:
+    """Hand member ``identifier`` to ``customer``, whose event ranks first on it (``adopt``)."""
+    state, key = ctx.state, message.identifier
+    if recalls(state.done, message.token):
+        # A copy: given already. The move's own ``assign`` (or ``evict``) ends the reservation; a release
+        # now could end it before, and a visit would read the old owner. A later reservation has another token.
+        return
+    if not _route(ctx, message):
+        return
+    if key not in state.members:
+        # Its node is behind (an assignment or an eviction is on its way to it): release, and claim again.
+        ctx.send(key, Release(message.token))
+        ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
+        return
+    if (message.customer == ctx.key or message.customer in state.aliases or message.customer in state.do_not_merge
+            or len(state.members) == 1):
+        # The claimant is this customer (merged into it): nothing moves; or an operator split the two
+        # apart (or rejected their merge): the operator's decision stands; or it is this customer's only
+        # identifier: without it no contact could ever find the customer (nor a merge name it).
+        ctx.send(key, Release(message.token))
+        return
+    _done(ctx, message.token)
+    value = state.members.pop(key)
+    shared = key in state.shared
+    if shared:
+        state.shared = [other for other in state.shared if other != key]
+    ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
+                                     message.channel, message.token))
+
+
+def on_adopt(ctx: Node, message: Adopt) -> None:
+    """``identifier`` comes to this customer: admit it within the limits, and end its node's reservation."""
+    token = f"{message.token}+"  # not the giver's: the giver may be this customer's root by now
+    if not _route(ctx, message, token):
+        return
+    _done(ctx, token)
+    state, key, rank = ctx.state, message.identifier, message.rank
+    link = Lineage(message.event_id, message.channel, EARLIEST_CLAIM)
+    giving = give_way(ctx.policy, state.members, {key: rank})
+    if key in giving:  # this customer holds enough of its type ranked before it: it belongs to nobody
+        ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
+        return
+    _admit(ctx, key, message.version, rank, link, message.token)
+    if message.shared:
+        state.shared = sorted({*state.shared, key})
+    for dropped in sorted(giving):
+        ctx.send(*evict(state, ctx.key, dropped, message.event_id, message.channel, giving[dropped]))

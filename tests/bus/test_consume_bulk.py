@@ -1,0 +1,92 @@
+"""Taking records from faust's fetch in bulk: what is taken, and what an acknowledgement lets faust commit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from types import SimpleNamespace
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from faust.types import TP
+
+from bus import consume_bulk
+
+
+def record(tp: TP, offset: int) -> ConsumerRecord:
+    return ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, ())
+
+
+class FakeConsumer:
+    """The attributes of faust's ``Consumer`` that ``consume_bulk`` reads and writes."""
+
+    def __init__(self) -> None:
+        self._read_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
+        self._buffered_partitions: set[TP] = set()
+        self._committed_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
+        self._acked_index: defaultdict[TP, set[int]] = defaultdict(set)
+        self._acked: defaultdict[TP, list[int]] = defaultdict(list)
+        self._n_acked = 0
+        self._waiting_for_ack = None
+        self.ends: dict[TP, int] = {}
+        self.app = SimpleNamespace(monitor=SimpleNamespace(track_tp_end_offset=self.ends.__setitem__),
+                                   consumer=self)
+
+    def highwater(self, tp: TP) -> int:
+        return 100
+
+
+INTAKE, OTHER, GRAPH = TP("contacts", 0), TP("contacts", 1), TP("graph", 0)
+
+
+def test_only_the_given_topics_active_partitions_are_taken_and_the_rest_is_left_to_faust() -> None:
+    consumer = FakeConsumer()
+    fetched: dict[Any, list[ConsumerRecord]] = {
+        INTAKE: [record(INTAKE, 5), record(INTAKE, 6)], OTHER: [record(OTHER, 1)], GRAPH: [record(GRAPH, 9)]}
+    taken = consume_bulk.split(consumer, fetched, {INTAKE, GRAPH}, frozenset({"contacts"}))
+    assert {tp: [r.offset for r in records] for tp, records in taken.items()} == {INTAKE: [5, 6]}
+    assert set(fetched) == {OTHER, GRAPH}  # OTHER is paused (not active): faust skips it as it always did
+    assert consumer._read_offset[INTAKE] == 6 and consumer.ends == {INTAKE: 100}
+
+
+def test_records_below_the_read_offset_were_delivered_before_and_are_not_taken_again() -> None:
+    consumer = FakeConsumer()
+    consumer._read_offset[INTAKE] = 6
+    fetched: dict[Any, list[ConsumerRecord]] = {INTAKE: [record(INTAKE, 5), record(INTAKE, 6), record(INTAKE, 7)]}
+    taken = consume_bulk.split(consumer, fetched, None, frozenset({"contacts"}))
+    assert [r.offset for r in taken[INTAKE]] == [6, 7] and fetched == {}
+
+
+def test_an_acknowledged_batch_is_recorded_once_per_offset_as_faust_acks_a_message() -> None:
+    consumer = FakeConsumer()
+    consumer._committed_offset[INTAKE] = 5
+    taken = {INTAKE: [record(INTAKE, 4), record(INTAKE, 5), record(INTAKE, 6)]}
+    consume_bulk.acknowledge(consumer.app, taken)
+    consume_bulk.acknowledge(consumer.app, taken)  # twice: nothing more
+    assert consumer._acked[INTAKE] == [5, 6] and consumer._acked_index[INTAKE] == {5, 6}
+    assert consumer._n_acked == 2  # offset 4 is below the committed offset: faust would ignore it too
+
+
+async def test_the_patched_fetch_hands_the_taken_records_to_the_app_handler_and_returns_the_rest() -> None:
+    from faust.transport.consumer import Consumer
+
+    consume_bulk.install()
+    handed: list[dict[Any, Any]] = []
+
+    async def handler(taken: consume_bulk.Taken) -> None:
+        handed.append(dict(taken))
+
+    consumer = FakeConsumer()
+    consumer.flow_active, consumer.should_stop = True, False  # type: ignore[attr-defined]
+    consume_bulk.take(consumer.app, ["contacts"], handler)
+    fetched = {INTAKE: [record(INTAKE, 0)], GRAPH: [record(GRAPH, 0)]}
+    original = Consumer._wait_next_records.__wrapped__  # type: ignore[attr-defined]
+
+    async def fetch(self: Any, timeout: float) -> Any:
+        return dict(fetched), None
+
+    Consumer._wait_next_records.__wrapped__ = fetch  # type: ignore[attr-defined]
+    try:
+        records, _ = await Consumer._wait_next_records(consumer, 1.0)  # type: ignore[arg-type]
+    finally:
+        Consumer._wait_next_records.__wrapped__ = original  # type: ignore[attr-defined]
+    assert set(records) == {GRAPH} and [set(batch) for batch in handed] == [{INTAKE}]

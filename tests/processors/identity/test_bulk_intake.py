@@ -1,0 +1,120 @@
+"""Bulk intake: a chunk is acknowledged only after it was published, and never when a rebalance fenced it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from faust.types import TP
+
+from bus.fencing import AssignmentFence
+from processors.identity.bulk_intake import BulkIntake, chunks
+from tests.bus.test_consume_bulk import FakeConsumer, record
+
+A, B = TP("contacts", 0), TP("contacts", 1)
+
+
+def test_a_bulk_batch_is_cut_into_chunks_of_at_most_the_batch_size_keeping_each_partitions_order() -> None:
+    taken: dict[Any, list[int]] = {A: list(range(5)), B: [10, 11]}
+    pieces = list(chunks(taken, 3))  # type: ignore[arg-type]
+    assert pieces == [{A: [0, 1, 2]}, {A: [3, 4], B: [10]}, {B: [11]}]
+
+
+class Consumer(FakeConsumer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.assigned = {A}
+        self.paused: set[TP] = set()
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+    def pause_partitions(self, tps: list[TP]) -> None:
+        self.paused.update(tps)
+
+    def resume_partitions(self, tps: list[TP]) -> None:
+        self.paused.difference_update(tps)
+
+
+def intake(consumer: Consumer, run: Callable[[Sequence[Any], Callable[[], bool]], Any]) -> tuple[BulkIntake, Any]:
+    fence = AssignmentFence(consumer.assignment, "identity")
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2)
+    return bulk, fence
+
+
+async def _crash(agent: str, exc: Exception) -> None:
+    raise exc
+
+
+async def test_chunks_are_acknowledged_once_published_in_order() -> None:
+    consumer, runs = Consumer(), []
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        runs.append([r.offset for r in records])
+        return True
+
+    bulk, _ = intake(consumer, run)
+    await bulk.taken({A: [record(A, 0), record(A, 1), record(A, 2)]})
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert runs == [[0, 1], [2]] and consumer._acked[A] == [0, 1, 2]
+
+
+async def test_a_chunk_fenced_by_a_rebalance_is_not_acknowledged_nor_the_rest_of_its_batch() -> None:
+    consumer, runs = Consumer(), []
+    fence: AssignmentFence | None = None
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        runs.append([r.offset for r in records])
+        assert fence is not None
+        fence.revoked()  # a rebalance while the chunk was published
+        return allowed()
+
+    bulk, fence = intake(consumer, run)
+    await bulk.taken({A: [record(A, 0), record(A, 1), record(A, 2)]})
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert runs == [[0, 1]] and consumer._acked[A] == []
+
+
+async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_intake_takes_it() -> None:
+    consumer, gate = Consumer(), asyncio.Event()
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        await gate.wait()
+        return True
+
+    bulk, _ = intake(consumer, run)
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.01)  # the first batch is being handled
+    await bulk.taken({A: [record(A, 1)]})
+    await bulk.taken({A: [record(A, 2)]})
+    assert consumer.paused == {A}
+    gate.set()
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert consumer.paused == set() and consumer._acked[A] == [0, 1, 2]
+
+
+async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the_inputs_paused() -> None:
+    consumer, crashed = Consumer(), []
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        raise RuntimeError("boom")
+
+    async def crash(agent: str, exc: Exception) -> None:
+        crashed.append((agent, str(exc)))
+        raise exc
+
+    bulk = BulkIntake(consumer.app, ["contacts"], AssignmentFence(consumer.assignment, "identity"), run, crash,
+                      batch_size=2)
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.05)
+    assert crashed == [("intake", "boom")] and consumer._acked[A] == []
+    try:
+        await bulk.taken({A: [record(A, 1)]})
+        raise AssertionError("a failed intake task must fail the next fetch too")
+    except RuntimeError:
+        pass
+    await bulk.stop()

@@ -1,0 +1,100 @@
+"""The verifier and merge reviews (new-user sample: on the demo's run, the customers waiting in identity reviews
+were reported as differing from the recomputation): a review keeps customers apart, or an operator joined them;
+that is listed, not a failure. A difference no review explains still fails."""
+
+from __future__ import annotations
+
+from bus.config import TopicSettings
+from processors.identity.announcements import Announcer
+from processors.identity.graph.outputs import ReviewRequested
+from processors.identity.graph.state import encode_state
+from processors.identity.review import decision, open_reviews
+from processors.profile.book import ProfileBook
+from processors.replay import Replayed
+from processors.replay.identity import Recomputed, recompute
+from processors.verify.identity import IdentityOutputs, check_identity
+from processors.verify.report import Report
+from processors.verify.reviews import AWAITING, DECIDED, by_review
+from tests.processors.identity.support import matcher_settings, observed
+from tests.processors.verify.support import CONTACTS_IN, INPUT, SETTINGS, record, row
+
+TABLE = "identity: node table equals the recomputation from its inputs"
+GROUPED = "identity: identifiers are grouped as the recomputation groups them"
+
+
+def two_accounts_one_phone() -> Recomputed:
+    """No traits, two accounts sharing a phone: the matcher asks an operator (one review)."""
+    inputs = [record(INPUT, "a", observed([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], event_id="e1"), 0),
+              record(INPUT, "b", observed([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], event_id="e2",
+                                          minutes=1), 1)]
+    return recompute(inputs, SETTINGS, matcher_settings(), ProfileBook([]))
+
+
+def accepted(recomputed: Recomputed) -> list[Replayed]:
+    """Accept the graph's review (as ``omnibus identity review accept`` does); the review topic's records."""
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    requests = [item.event for d in recomputed.graph.decisions if isinstance(d, ReviewRequested)
+                for item in announcer.outgoing(d)]
+    (review,) = open_reviews(requests)
+    send, record_ = decision(review, accept=True, operator="ops-7", reason="same person", command_id="c1")
+    recomputed.graph.submit([send])
+    recomputed.graph.run()
+    return reviews_topic([*requests, *(item.event for item in announcer.outgoing(record_))])
+
+
+def reviews_topic(events: list) -> list[Replayed]:  # type: ignore[type-arg]
+    return [Replayed("v.identity.reviews.v1", 0, offset, b"r", event) for offset, event in enumerate(events)]
+
+
+def outputs_of(recomputed: Recomputed, reviews: list[Replayed]) -> IdentityOutputs:
+    graph = recomputed.graph
+    keys = sorted(key for key in graph.store.nodes if not key.startswith("cus_"))
+    rows = [row(key, owner, 1, offset) for offset, key in enumerate(keys) if (owner := graph.customer_of(key))]
+    changelog = [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))
+                 for i, (key, state) in enumerate(graph.store.nodes.items())]
+    return IdentityOutputs(assignments=rows, changelog=changelog, reviews=reviews)
+
+
+def checked(recomputed: Recomputed, outputs: IdentityOutputs) -> Report:
+    report = Report()
+    check_identity(recomputed, outputs, CONTACTS_IN, report)
+    return report
+
+
+def test_customers_kept_apart_by_an_open_review_are_listed_not_failed() -> None:
+    recomputed = two_accounts_one_phone()
+    running = outputs_of(two_accounts_one_phone(), [])
+    merged_in_the_recomputation = two_accounts_one_phone()
+    request_records = accepted(merged_in_the_recomputation)[:1]  # the request only: still open on the topic
+    running.reviews = request_records
+    report = checked(merged_in_the_recomputation, running)  # e.g. another arrival order merged them at once
+    assert report.ok, report.lines()
+    assert report.figures["awaiting review"] == 1
+    (note,) = report.notes
+    assert note.endswith(f"1 customer(s) recomputed, 2 in the table: {AWAITING}") and "1000001" not in note
+    assert checked(recomputed, outputs_of(recomputed, request_records)).notes == []  # nothing differs: no note
+
+
+def test_customers_joined_by_an_accepted_review_are_listed_not_failed() -> None:
+    recomputed = two_accounts_one_phone()
+    running = two_accounts_one_phone()
+    decided = accepted(running)  # the decision travelled on the graph topic: not an input of the recomputation
+    report = checked(recomputed, outputs_of(running, decided))
+    assert report.ok, report.lines()
+    (note,) = report.notes
+    assert note.endswith(DECIDED)
+
+
+def test_a_difference_no_review_explains_still_fails() -> None:
+    recomputed = two_accounts_one_phone()
+    recomputed.graph.decisions = [d for d in recomputed.graph.decisions if not isinstance(d, ReviewRequested)]
+    running = two_accounts_one_phone()
+    accepted(running)
+    report = checked(recomputed, outputs_of(running, []))  # merged, and no review anywhere says why
+    assert not report.check(TABLE).ok and not report.check(GROUPED).ok and report.notes == []
+
+
+def test_by_review_joins_only_the_clusters_a_pair_links() -> None:
+    clusters = {"A:1": ["A:1", "P:1"], "A:2": ["A:2"], "A:3": ["A:3"]}
+    pairs = {frozenset({"P:1", "A:2"}): AWAITING}
+    assert by_review(clusters, pairs) == {"A:1": ["A:1", "A:2", "P:1"], "A:3": ["A:3"]}
