@@ -15,7 +15,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
+from processors.identity.graph.evidence import AGREEING, absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import (
     Member,
     claimable,
@@ -47,11 +47,21 @@ from processors.identity.graph.messages import (
     Unblock,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
-from processors.identity.graph.saga import advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.graph.saga import (
+    NEW,
+    SHARED,
+    UNKNOWN,
+    advance,
+    apply_message,
+    copy_saga,
+    customer_id,
+    lineage,
+    pending_customer_id,
+)
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import combine
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
@@ -110,7 +120,20 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
+    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    housemate = None
+    if linking and not consistent_traits(ctx, saga.traits):
+        # The event reached this customer through an owned identifier planned before its new ones, unweighed
+        # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
+        housemate = judge(ctx, saga.traits, state.traits, linking, members)
+    if housemate is not None and _two_people(ctx, *housemate, linking):
+        # Another person: the event leaves this customer with its new identifier (the linking ones stay).
+        kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
+                   (culprit, ctx.policy.plan_order(members)[0]))
+        for key in linking:
+            _contested(saga, key)
+        saga.current, saga.pending = None, [culprit]
+    elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
@@ -264,6 +287,20 @@ def _contested(saga: Saga, culprit: str) -> None:
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
     if culprit not in saga.contested:
         saga.contested.append(culprit)
+
+
+def _two_people(ctx: Node, decision: Decision, score: MatchScore, linking: list[str]) -> bool:
+    """Refused, and no field that tells people apart agrees but the linking identifiers (as on an identifier
+    node, ``evidence.two_people``): a housemate differs in given name and birth date; one person's swapped,
+    misspelt names with the same birth date do not make two people."""
+    own = {kind_of(key) for key in linking}
+    return decision is Decision.REFUSE and not any(
+        score.levels.get(name) in AGREEING for name in ctx.policy.matcher.person_fields if name not in own)
+
+
+def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (members before the event)."""
+    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
