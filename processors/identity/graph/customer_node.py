@@ -15,7 +15,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart, with_event
 from processors.identity.graph.limits import (
     Member,
     claimable,
@@ -50,7 +50,6 @@ from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked
 from processors.identity.graph.saga import advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
@@ -209,9 +208,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         # The event belongs to the ``current`` side: its traits count there.
         loser_traits, own_traits = message.traits, state.traits
         if message.swapped:
-            loser_traits = combine(loser_traits, saga.traits)
+            loser_traits = with_event(ctx, loser_traits, saga.traits)
         else:
-            own_traits = combine(own_traits, saga.traits)
+            own_traits = with_event(ctx, own_traits, saga.traits)
         decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
