@@ -42,12 +42,9 @@ class _Batch:
         default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
-    batch: _Batch
-    index: int  # the record's place in the caller's list
-    offset: int  # its offset relative to the batch's base offset
-    timestamp: int  # the time aiokafka stamped it with (ms), for a broker that keeps CreateTime
+# (batch, the record's place in the caller's list, its offset relative to the batch's base offset, the time
+# aiokafka stamped it with in ms, for a broker that keeps CreateTime): a tuple, built once per record
+_Placed = tuple[_Batch, int, int, int]
 
 
 class PartitionBatches:
@@ -63,40 +60,45 @@ class PartitionBatches:
         own ``RecordMetadata``. Raises ``PublishError`` for a record larger than a batch, and whatever
         aiokafka raises (``KafkaError``) when a batch is not acknowledged."""
         producer = self._producer
-        for topic in {record.topic for record in records}:
-            await producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
+        # metadata known, as ``send`` waits for it; the lists ``_partition`` would build again for every record
+        partitions = {topic: (list(await producer.partitions_for(topic)),
+                              list(producer._metadata.available_partitions_for_topic(topic)))
+                      for topic in {record.topic for record in records}}
+        partitioner = producer._partitioner
         placed: list[_Placed] = []
         touched: dict[Partition, None] = {}
-        for index, record in enumerate(records):
-            # the partition ``send`` would take: the record's own, else the producer's partitioner
-            partition = producer._partition(record.topic, record.partition, None, None, record.key, record.value)
-            where = (record.topic, partition)
-            queue = self._queues.setdefault(where, [])
-            headers = list(record.headers)
-            appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
-                                                headers=headers) if queue else None
-            if appended is None:  # no batch waiting, or the newest is full: a new one behind it
-                queue.append(_Batch(producer.create_batch()))
+        try:
+            for index, record in enumerate(records):
+                # the partition ``send`` would take: the record's own, else the producer's partitioner
+                partition = (partitioner(record.key, *partitions[record.topic]) if record.partition is None
+                             else producer._partition(record.topic, record.partition, None, None, None, None))
+                where = (record.topic, partition)
+                queue = self._queues.setdefault(where, [])
+                touched[where] = None
+                headers = list(record.headers) if record.headers else []
                 appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
-                                                    headers=headers)
-                if appended is None:
-                    raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
-                                       retriable=False)
-            placed.append(_Placed(queue[-1], index, appended.offset, appended.timestamp))
-            touched[where] = None
-        for where in touched:
-            if where not in self._hand_overs:
-                self._hand_overs[where] = asyncio.create_task(self._hand_over(where))
-        batches = list(dict.fromkeys(place.batch for place in placed))
+                                                    headers=headers) if queue else None
+                if appended is None:  # no batch waiting, or the newest is full: a new one behind it
+                    queue.append(_Batch(producer.create_batch()))
+                    appended = queue[-1].builder.append(key=record.key, value=record.value, timestamp=None,
+                                                        headers=headers)
+                    if appended is None:
+                        raise PublishError(f"a record of {len(record.value or b'')} bytes does not fit a batch",
+                                           retriable=False)
+                placed.append((queue[-1], index, appended.offset, appended.timestamp))
+        finally:  # batches are handed over even when this call fails half-way, so none is left behind
+            for where in touched:
+                if where not in self._hand_overs:
+                    self._hand_overs[where] = asyncio.create_task(self._hand_over(where))
+        batches = list(dict.fromkeys(place[0] for place in placed))
         deliveries = [await batch.handed for batch in batches]
         acknowledged = dict(zip(batches, await asyncio.gather(*deliveries), strict=True))
         results: list[RecordMetadata] = [None] * len(records)
-        for place in placed:
-            meta = acknowledged[place.batch]
-            results[place.index] = RecordMetadata(
-                meta.topic, meta.partition, meta.topic_partition, meta.offset + place.offset,
-                place.timestamp if meta.timestamp == -1 else meta.timestamp, meta.timestamp_type,
-                meta.log_start_offset)
+        for batch, index, offset, timestamp in placed:
+            meta = acknowledged[batch]
+            results[index] = RecordMetadata(
+                meta.topic, meta.partition, meta.topic_partition, meta.offset + offset,
+                timestamp if meta.timestamp == -1 else meta.timestamp, meta.timestamp_type, meta.log_start_offset)
         return results
 
     async def _hand_over(self, where: Partition) -> None:

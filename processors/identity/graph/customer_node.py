@@ -15,7 +15,14 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart, with_event
+from processors.identity.graph.evidence import (
+    AGREEING,
+    absorb_traits,
+    consistent_traits,
+    judge,
+    kept_apart,
+    with_event,
+)
 from processors.identity.graph.limits import (
     Member,
     claimable,
@@ -47,10 +54,20 @@ from processors.identity.graph.messages import (
     Unblock,
 )
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
-from processors.identity.graph.saga import advance, apply_message, copy_saga, customer_id, lineage, pending_customer_id
+from processors.identity.graph.saga import (
+    NEW,
+    SHARED,
+    UNKNOWN,
+    advance,
+    apply_message,
+    copy_saga,
+    customer_id,
+    lineage,
+    pending_customer_id,
+)
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
@@ -109,7 +126,20 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    if culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
+    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    housemate = None
+    if linking and not consistent_traits(ctx, saga.traits):
+        # The event reached this customer through an owned identifier planned before its new ones, unweighed
+        # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
+        housemate = judge(ctx, saga.traits, state.traits, linking, members)
+    if housemate is not None and _two_people(ctx, *housemate, linking):
+        # Another person: the event leaves this customer with its new identifier (the linking ones stay).
+        kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
+                   (culprit, ctx.policy.plan_order(members)[0]))
+        for key in linking:
+            _contested(saga, key)
+        saga.current, saga.pending = None, [culprit]
+    elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
@@ -265,6 +295,20 @@ def _contested(saga: Saga, culprit: str) -> None:
         saga.contested.append(culprit)
 
 
+def _two_people(ctx: Node, decision: Decision, score: MatchScore, linking: list[str]) -> bool:
+    """Refused, and no field that tells people apart agrees but the linking identifiers (as on an identifier
+    node, ``evidence.two_people``): a housemate differs in given name and birth date; one person's swapped,
+    misspelt names with the same birth date do not make two people."""
+    own = {kind_of(key) for key in linking}
+    return decision is Decision.REFUSE and not any(
+        score.levels.get(name) in AGREEING for name in ctx.policy.matcher.person_fields if name not in own)
+
+
+def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (members before the event)."""
+    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
+
+
 def _waived(saga: Saga) -> tuple[str, ...]:
     """An alias links an earlier user id to the new one: the one-USER_ID limit does not apply to it."""
     return ("USER_ID",) if saga.lookup_only else ()
@@ -306,14 +350,18 @@ def on_apply(ctx: Node, message: Apply) -> None:
     """The event belongs to this customer: update the profile sections it feeds."""
     if not _route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    if consistent_traits(ctx, message.traits):  # a household member on the family phone: not this person
+    mine = consistent_traits(ctx, message.traits)
+    if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event
     if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
-    for key in message.claims:  # the event ranks first on these: they belong here (claim_node.py)
+    # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
+    # customer: it reached it unweighed through a household identifier planned first, and a housemate's
+    # claim would take her own e-mail to this customer in the orders where she was refused through it.
+    for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
             ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
 

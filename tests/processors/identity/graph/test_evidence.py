@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
@@ -281,12 +280,13 @@ FAMILY = ("EMAIL", "family@lee.example")  # Ann's and Bob's household e-mail; it
 ANN_EVENT = ([("USER_ID", "ann"), FAMILY], ANN)
 
 
-def _people(events: list[tuple[list[tuple[str, str]], dict[str, str]]], **overrides: Any) -> set[frozenset[str]]:
-    """The customers' identifiers other than the household e-mail, after ``events`` one by one (the matcher
-    and blocking decide: no ``shared_after``)."""
+def _people(events: list[tuple[Any, ...]], **overrides: Any) -> set[frozenset[str]]:
+    """The customers' identifiers other than the household e-mail, after ``events`` (identifiers, traits and
+    optionally the minute they occurred at; default: their place) one by one (the matcher and blocking
+    decide: no ``shared_after``)."""
     h = Harness(settings(**{"shared_after": {"EMAIL": 1000}, **overrides}))
-    for minute, (identifiers, traits) in enumerate(events):
-        with_traits(h, identifiers, traits, minutes=minute)
+    for place, (identifiers, traits, *minute) in enumerate(events):
+        with_traits(h, identifiers, traits, minutes=minute[0] if minute else place)
     h.local.check_consistent()
     family = h.key(*FAMILY)
     return {frozenset(m for m in root.members if m != family) for root in h.local.roots().values()} - {frozenset()}
@@ -304,12 +304,25 @@ def test_a_housemates_event_met_first_through_the_family_e_mail_does_not_merge_t
     assert in_order == {frozenset({ann}), frozenset({bob})}
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 build 5: an event takes the customer of its first owned identifier "
-                   "in plan order without weighing its traits, and its new identifiers then join that customer "
-                   "unweighed (saga.advance: current set on the spot; join new=True is not judged)")
-def test_open_a_housemates_new_e_mail_joins_whoever_owns_the_family_e_mail_first() -> None:
+def test_a_housemates_new_e_mail_does_not_join_whoever_owns_the_family_e_mail_first() -> None:
     """Bob's first event carries his new e-mail and the household's. If Ann's customer already owns the
-    household's (first in plan order), Bob's e-mail joins Ann without the matcher; if Bob came first, Ann's
-    event meets Bob's customer through it and the matcher keeps them apart."""
+    household's (first in plan order), the event reached Ann's customer unweighed; Bob's e-mail is weighed
+    there (``on_join``) and stays apart, as when Bob came first and Ann's event meets his customer through it."""
     bob_first = ([("EMAIL", "lee.bob@example.org"), FAMILY], BOB)
     assert _people([ANN_EVENT, bob_first]) == _people([bob_first, ANN_EVENT])
+
+
+def test_a_housemates_event_that_reached_the_family_e_mails_owner_claims_nothing_there() -> None:
+    """Chloe's earliest event with her e-mail also carries the household's, owned by Bob's customer and planned
+    first: the event reaches Bob unweighed, is refused with Chloe's customer, and is applied to Bob. Its claim
+    (it ranks first on Chloe's e-mail, not her customer's only identifier) moved her e-mail to Bob when it arrived last; her traits contradict
+    Bob's, so it claims nothing there: her e-mail stays hers in every order (issue #8 build 5)."""
+    chloe = {**BOB, "given_name": "Chloe", "birth_date": "1990-04-05"}
+    bob = ([("USER_ID", "bob"), FAMILY], BOB, 0)
+    chloe_later = ([("ACCOUNT", "3000003"), ("EMAIL", "lee.chloe@example.org")], chloe, 2)
+    chloe_earliest = ([("EMAIL", "lee.chloe@example.org"), FAMILY], chloe, 1)
+    in_order = _people([bob, chloe_later, chloe_earliest])
+    assert in_order == _people([bob, chloe_earliest, chloe_later]) == _people([chloe_earliest, bob, chloe_later])
+    h = Harness(settings())
+    assert in_order == {frozenset({h.key("USER_ID", "bob")}),
+                        frozenset({h.key("ACCOUNT", "3000003"), h.key("EMAIL", "lee.chloe@example.org")})}
