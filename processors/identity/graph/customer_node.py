@@ -15,7 +15,14 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import AGREEING, absorb_traits, consistent_traits, judge, kept_apart
+from processors.identity.graph.evidence import (
+    AGREEING,
+    absorb_traits,
+    consistent_traits,
+    judge,
+    kept_apart,
+    with_event,
+)
 from processors.identity.graph.limits import (
     Member,
     claimable,
@@ -60,7 +67,6 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.traits import combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
@@ -232,9 +238,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         # The event belongs to the ``current`` side: its traits count there.
         loser_traits, own_traits = message.traits, state.traits
         if message.swapped:
-            loser_traits = combine(loser_traits, saga.traits)
+            loser_traits = with_event(ctx, loser_traits, saga.traits)
         else:
-            own_traits = combine(own_traits, saga.traits)
+            own_traits = with_event(ctx, own_traits, saga.traits)
         decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
@@ -344,14 +350,18 @@ def on_apply(ctx: Node, message: Apply) -> None:
     """The event belongs to this customer: update the profile sections it feeds."""
     if not _route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    if consistent_traits(ctx, message.traits):  # a household member on the family phone: not this person
+    mine = consistent_traits(ctx, message.traits)
+    if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event
     if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
-    for key in message.claims:  # the event ranks first on these: they belong here (claim_node.py)
+    # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
+    # customer: it reached it unweighed through a household identifier planned first, and a housemate's
+    # claim would take her own e-mail to this customer in the orders where she was refused through it.
+    for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
             ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
 

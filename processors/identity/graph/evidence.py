@@ -61,11 +61,22 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
 
 def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     """Whether an event's traits may describe this root's person (their weight alone is not refused)."""
-    known = ctx.state.traits
+    return _fits(ctx, traits, ctx.state.traits)
+
+
+def _fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
     if not traits or not known:
         return True
     matcher = ctx.policy.matcher
     return matcher.decide(matcher.weigh(trait_levels(traits, known, matcher.thresholds))) is not Decision.REFUSE
+
+
+def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary | None) -> Summary | None:
+    """``known`` (one side of a merge) with the deciding event's ``traits`` added, if they may describe that
+    side's person. The event reached that side first only because of the order of its identifiers (and of
+    who owned them then): a household member's event that met its housemate first through the family
+    e-mail must not make the housemate's summary agree with itself (issue #8 build 5)."""
+    return combine(known, traits) if _fits(ctx, traits, known) else known
 
 
 def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:

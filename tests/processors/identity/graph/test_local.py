@@ -11,8 +11,8 @@ from processors.identity.graph.outputs import Refused
 from processors.identity.rules import LinkPolicy
 from tests.processors.identity.support import (
     MAX_EMAILS, UNLIMITED, Harness, anchored_identifiers, earliest_owners, household_events, kept_by_rank,
-    kept_by_rank_per_component, matcher_settings, person_identifiers, personal_partition, phone_owners,
-    sharing_household_events, unlimited_settings,
+    kept_by_rank_per_component, matcher_settings, person_identifiers, personal_identifiers, personal_partition,
+    phone_owners, sharing_household_events, unlimited_settings,
 )
 from tests.processors.identity.support import settings as identity_settings
 
@@ -155,6 +155,23 @@ def test_where_shared_after_decides_the_shared_flags_and_people_do_not_depend_on
     assert outcomes[0][0] == expected
     assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
 
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+def test_where_only_the_matcher_decides_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
+    """Households share a phone and an e-mail that never become shared (no ``shared_after``, no caps): only the
+    matcher and blocking keep housemates apart, a housemate's event often reaching the other's customer first
+    through the family e-mail. Every person's identifiers end on one customer of their own, in order on one
+    partition, shuffled on 12, and shuffled on 5 with duplicates (issue #8 build 5)."""
+    events, users = sharing_household_events(random.Random(seed), people, count)
+    config = matcher_settings(shared_after=dict(UNLIMITED), max_per_customer=dict(UNLIMITED))
+    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2)):
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates,
+                                    config=config)
+        owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes
+                  if ":" in key and not key.startswith("BLOCK:") and key not in users}
+        assert personal_partition(owners) == personal_identifiers(events, users)
 
 # --- where a per-customer limit decides -------------------------------------------------------------
 
