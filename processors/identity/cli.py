@@ -13,6 +13,7 @@ from bus.bootstrap import bad_settings_exit, start_process
 from bus.cli.tables import report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
@@ -64,19 +65,30 @@ def split_command(
         raise typer.Exit(2) from None
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
-    for item in identifier:
-        kind, _, value = item.partition(":")
-        result = normalizer.normalize({"type": kind.upper(), "value": value})
-        if isinstance(result, Rejected):
-            typer.echo(f"error: {kind} identifier rejected: {result.reason}", err=True)
-            raise typer.Exit(2)
-        keys.append(result.key)
+    for position, item in enumerate(identifier, start=1):
+        keys.append(_identifier_key_or_exit(normalizer, position, item))
     _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, reason, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
+
+
+def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str) -> str:
+    """The key of the ``position``-th ``--identifier`` (``TYPE:value``), else exit 2 with one line naming it by
+    position (and type, when valid) only: the raw text may hold the value, which never reaches a terminal."""
+    kind, sep, value = item.partition(":")
+    if not sep:
+        typer.echo(f"error: --identifier number {position} is not of the form TYPE:value "
+                   f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
+        raise typer.Exit(2)
+    result = normalizer.normalize({"type": kind.strip().upper(), "value": value})
+    if isinstance(result, Rejected):
+        named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
+        typer.echo(f"error: --identifier number {position}{named} rejected: {result.reason}", err=True)
+        raise typer.Exit(2)
+    return result.key
 
 
 async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
