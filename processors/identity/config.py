@@ -1,16 +1,19 @@
 """Settings of the identity processor (env prefix ``OMNIBUS_PROCESSOR_IDENTITY__``).
 
-Example: ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY=...``,
+Example: ``OMNIBUS_PROCESSOR_IDENTITY__DEFAULT_REGION=FR``,
 ``OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER='{"PHONE": 3}'`` (mappings are merged over the defaults).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
+from bus.errors import ConfigError
+from bus.identifiers.settings import ENV_PREFIX as SHARED_PREFIX
 from processors.identity.matching.defaults import (
     DEFAULT_MERGE_AT,
     DEFAULT_MU,
@@ -22,6 +25,7 @@ from processors.identity.matching.defaults import (
 from schemas.enums import IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
+SHARED_KEY_VARIABLE = f"{SHARED_PREFIX}HMAC_KEY"  # the one key every component tokenises with
 
 
 # Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
@@ -135,4 +139,16 @@ class IdentitySettings(BaseModel):
 
 
 def load_identity_settings(**overrides: object) -> IdentitySettings:
+    """Identity's settings from ``OMNIBUS_PROCESSOR_IDENTITY__*`` (``ConfigError`` naming what is wrong).
+
+    The token key is one key for every component (``bus.identifiers.settings``): unless identity's own
+    ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY`` is set, ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` is used; neither set is
+    an error naming both variables.
+    """
+    if "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY"):
+        shared = os.environ.get(SHARED_KEY_VARIABLE)
+        if not shared:
+            raise ConfigError(f"invalid IdentitySettings settings: hmac_key: set {SHARED_KEY_VARIABLE} (the token "
+                              f"key of every component, >= 16 characters; {ENV_PREFIX}HMAC_KEY also works)")
+        overrides = {**overrides, "hmac_key": shared}
     return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
