@@ -39,7 +39,7 @@ MAX_CHARS = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
 # echoed, since it may hold an identifier value.
-_TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+_TYPE_NAME = re.compile(r"^[A-Z][A-Z_]{0,31}$")  # no digits: a number glued to a type stays unshown
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

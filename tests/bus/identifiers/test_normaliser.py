@@ -99,7 +99,7 @@ def test_anything_is_an_identifier_or_a_rejection_and_normalising_twice_changes_
             assert raw.strip() not in result.value or result.value == raw.strip()
 
 
-@pytest.mark.parametrize("kind", ["PHONE=+33612345678", "mail ann@x.org", "PHONE+33612345678"])
+@pytest.mark.parametrize("kind", ["PHONE=+33612345678", "mail ann@x.org", "PHONE+33612345678", "PHONE33612345678"])
 def test_an_unknown_type_holding_a_value_is_never_echoed(kind: str) -> None:
     result = IdentifierNormaliser(identifier_settings()).normalise(kind, "")
     assert isinstance(result, Rejected) and result.code == "unknown-type"
