@@ -145,10 +145,12 @@ def load_identity_settings(**overrides: object) -> IdentitySettings:
     ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY`` is set, ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` is used; neither set is
     an error naming both variables.
     """
-    if "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY"):
-        shared = os.environ.get(SHARED_KEY_VARIABLE)
-        if not shared:
-            raise ConfigError(f"invalid IdentitySettings settings: hmac_key: set {SHARED_KEY_VARIABLE} (the token "
-                              f"key of every component, >= 16 characters; {ENV_PREFIX}HMAC_KEY also works)")
+    shared = os.environ.get(SHARED_KEY_VARIABLE)
+    if "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY") and shared:
         overrides = {**overrides, "hmac_key": shared}
-    return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
+    try:
+        return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
+    except ConfigError as exc:  # name the shared variable first: it is the one the README sets everywhere
+        missing = f"hmac_key ({ENV_PREFIX}HMAC_KEY): Field required"
+        raise ConfigError(str(exc).replace(missing, f"hmac_key: set {SHARED_KEY_VARIABLE} (the token key of every "
+                                           f"component, >= 16 characters; {ENV_PREFIX}HMAC_KEY also works)")) from None
