@@ -104,16 +104,36 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
 
     console.print(Panel.fit(
         f"web hall (Segment API)  {endpoints.web}  write key [bold]{WRITE_KEY}[/] (Basic auth user, empty password)\n"
-        f"  curl -u {WRITE_KEY}: -H 'Content-Type: application/json' {endpoints.web}/v1/identify "
-        "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'\n"
         f"branch counters         {endpoints.branch}  terminal [bold]{TERMINAL_ID}[/], "
         f"header Authorization: Bearer [bold]{TERMINAL_TOKEN}[/]\n"
         f"call center             {endpoints.call_center}  header X-Amz-Firehose-Access-Key: [bold]{SITE_KEY}[/]\n"
         f"screen pop              {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org\n"
         f"offers                  {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB\n"
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY\n"
-        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.\n"
-        "Other omnibus commands against this stack (verify, identity review list, kpis run) in another shell:\n"
-        + "".join(f"  export {name}={value}\n" for name, value in environment.items() if value),
+        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.",
         title="Still running",
     ))
+    commands(console, "Post by hand, e.g.:", [
+        f"curl -u {WRITE_KEY}: -H 'Content-Type: application/json' {endpoints.web}/v1/identify "
+        "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'",
+        f"curl '{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org'",
+    ])
+    commands(console, "Other omnibus commands against this stack (verify, identity review list, kpis run), "
+             "in another shell:", [f"export {name}={value}" for name, value in environment.items() if value])
+
+
+def commands(console: Console, heading: str, lines: list[str]) -> None:
+    """``lines`` printed as they are, outside any box, never wrapped or marked up: they can be pasted."""
+    console.print(heading)
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def incomplete(console: Console, customer: DemoCustomer, missing: list[str], why: str) -> None:
+    """Why the wait for ``customer``'s screen pop ended (``why``), what it still lacks, and what to try."""
+    from demo.settle import TRY_NEXT
+
+    console.print(f"[red]The screen pop for {customer.name} is incomplete: {why}.[/]")
+    for step in missing:
+        console.print(f"  missing: {step}")
+    console.print(TRY_NEXT, soft_wrap=True, markup=False, highlight=False)

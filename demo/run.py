@@ -17,7 +17,7 @@ from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.stack import LocalStack
 from bus.topic_admin import apply_topics
-from demo import backoffice, report, traffic
+from demo import backoffice, report, settle, traffic
 from demo.offers import InstructionWatch, offer_journey, publish_demo_offer
 from demo.people import DemoCustomer, customers
 from demo.services import (
@@ -32,7 +32,7 @@ from demo.services import (
 )
 from processors.kpis.agent import changelogs as kpi_changelogs
 
-SETTLE_TIMEOUT_S = 90.0
+TOPIC_COUNT_EVERY_S = 5.0  # how often the wait for the screen pop counts the records on the topics (progress)
 MALFORMED_NATIONAL_ID = "11010519491231002X"  # GB 11643's worked example
 MALFORMED_CARD = "4111 1111 1111 1111"  # the card networks' test number
 # Called with the demo's settings after the summary, while everything still runs (tests read the topics here).
@@ -84,7 +84,7 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         rejected = await _send_malformed(http, endpoints)
         offered = await offer_journey(http, endpoints, watch, people[0], console)
         await watch.stop()
-        profile = await _await_screen_pop(http, endpoints, people[0], console)
+        profile = await _await_screen_pop(http, endpoints, people[0], console, settings)
         await report.summary(console, settings, people[0], profile, rejected)
         if inspect is not None:
             await inspect(settings)
@@ -169,25 +169,27 @@ async def _send_malformed(http: aiohttp.ClientSession, endpoints: Endpoints) -> 
 
 
 async def _await_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoints, customer: DemoCustomer,
-                            console: Console) -> dict[str, Any] | None:
-    """Ask by the e-mail address, which only the web hall ever saw, until every channel shows up."""
+                            console: Console, settings: OmnibusSettings) -> dict[str, Any] | None:
+    """Ask by the e-mail address, which only the web hall ever saw, until every channel shows up: waiting while
+    the profile grows or records still land on the topics (``demo.settle``); on giving up, say what is missing."""
     url = f"{endpoints.screen_pop}/customers/lookup"
-    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
-    found = None
+    clock = asyncio.get_running_loop().time
+    settling = settle.Settling(started_at=clock())
+    found, records, counted_at = None, 0, 0.0
     with console.status("Waiting for the processors to link every channel..."):
-        while asyncio.get_running_loop().time() < deadline:
+        while True:
             async with http.get(url, params={"type": "EMAIL", "value": customer.email}) as response:
                 if response.status == 200:
                     found = await response.json()
-                    if _from_every_channel(found) and _handoffs_taken(found):
+                    if not settle.missing(found):
                         return found
+            if clock() - counted_at >= TOPIC_COUNT_EVERY_S:
+                records, counted_at = sum(count for _, count in await report.topic_counts(settings)), clock()
+            if not settling.observe((settle.fingerprint(found), records), clock()):
+                break
             await asyncio.sleep(1.0)
+    report.incomplete(console, customer, settle.missing(found), settling.why_stopped(clock()))
     return found
-
-
-def _handoffs_taken(profile: dict[str, Any]) -> bool:
-    """The finance desk's answers (acknowledged, accepted) have reached the profile too."""
-    return all(h.get("status") != "ROUTED" for h in profile.get("open_handoffs") or [])
 
 
 def _from_every_channel(profile: dict[str, Any]) -> bool:

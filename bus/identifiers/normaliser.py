@@ -37,7 +37,19 @@ from bus.identifiers.tokens import is_token, token
 
 MAX_CHARS = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
+# echoed, since it may hold an identifier value.
+_TYPE_NAME = re.compile(r"^[A-Z][A-Z_]{0,31}$")  # no digits: a number glued to a type stays unshown
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def unknown_type_reason(kind: str) -> str:
+    """Why ``kind`` is refused, naming it only when it looks like a type name (never a value pasted into it),
+    listing the linked types (``kinds.IDENTIFIER_TYPES``)."""
+    named = "the identifier type (not shown: it may hold a value)"
+    if _TYPE_NAME.match(kind):
+        named = f"identifier type {kind}"
+    return f"{named} is not linked (linked types: {', '.join(kinds.IDENTIFIER_TYPES)})"
 
 
 @dataclass
@@ -110,7 +122,7 @@ class IdentifierNormaliser:
         kind = str(kind).strip().upper()
         value = "" if raw is None or isinstance(raw, bool) else str(raw) if isinstance(raw, str | int) else None
         if kind not in kinds.IDENTIFIER_TYPES:
-            return self._rejected(kind, value or "", INVALID, "unknown-type", f"identifier type {kind} is not linked")
+            return self._rejected(kind, value or "", INVALID, "unknown-type", unknown_type_reason(kind))
         if value is None:
             return self._rejected(kind, "", INVALID, "not-text", f"{kind} value is not text")
         # NFKC leaves ASCII as it is (the common case, skipped for speed: the adapters' hot path)

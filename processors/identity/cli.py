@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -13,6 +13,7 @@ from bus.bootstrap import bad_settings_exit, start_process
 from bus.cli.tables import report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
@@ -64,19 +65,30 @@ def split_command(
         raise typer.Exit(2) from None
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
-    for item in identifier:
-        kind, _, value = item.partition(":")
-        result = normalizer.normalize({"type": kind.upper(), "value": value})
-        if isinstance(result, Rejected):
-            typer.echo(f"error: {kind} identifier rejected: {result.reason}", err=True)
-            raise typer.Exit(2)
-        keys.append(result.key)
+    for position, item in enumerate(identifier, start=1):
+        keys.append(_identifier_key_or_exit(normalizer, position, item))
     _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, reason, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
+
+
+def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str) -> str:
+    """The key of the ``position``-th ``--identifier`` (``TYPE:value``), else exit 2 with one line naming it by
+    position (and type, when valid) only: the raw text may hold the value, which never reaches a terminal."""
+    kind, sep, value = item.partition(":")
+    if not sep:
+        typer.echo(f"error: --identifier number {position} is not of the form TYPE:value "
+                   f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
+        raise typer.Exit(2)
+    result = normalizer.normalize({"type": kind.strip().upper(), "value": value})
+    if isinstance(result, Rejected):
+        named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
+        typer.echo(f"error: --identifier number {position}{named} rejected: {result.reason}", err=True)
+        raise typer.Exit(2)
+    return result.key
 
 
 async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
@@ -117,13 +129,37 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
         return load_settings(), load_identity_settings()
 
 
-async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
+async def _review_events(settings: OmnibusSettings) -> list[Event]:
     from bus.replay import replay_topic
     from bus.topics import IDENTITY_REVIEWS
+
+    return list((await replay_topic(settings, IDENTITY_REVIEWS)).events)
+
+
+async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     from processors.identity.review import open_reviews
 
-    replay = await replay_topic(settings, IDENTITY_REVIEWS)
-    return open_reviews(replay.events)
+    return open_reviews(await _review_events(settings))
+
+
+def _checked_decision_text(option: str, text: str) -> str:
+    """``text`` stripped, else exit 2 with one line: a decision records who decided and why."""
+    if not text.strip():
+        typer.echo(f"error: {option} must not be empty (it is recorded with the decision)", err=True)
+        raise typer.Exit(2)
+    return text.strip()
+
+
+def _no_open_review_exit(review_id: str, events: list[Event]) -> NoReturn:
+    """Exit 2 with one line: already decided (by whom, when), or unknown."""
+    from processors.identity.review import decided_reviews
+
+    decided = decided_reviews(events).get(review_id)
+    if decided is not None:
+        typer.echo(f"error: review {review_id} was already {decided.describe()}", err=True)
+    else:
+        typer.echo(f"error: no open review {review_id} (see `omnibus identity review list`)", err=True)
+    raise typer.Exit(2)
 
 
 @review_app.command("list")
@@ -148,13 +184,14 @@ def _no_event(ref: EventRef) -> Event:
 
 def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None:
     from processors.identity.announcements import Announcer
-    from processors.identity.review import decision
+    from processors.identity.review import decision, open_reviews
 
+    operator, reason = _checked_decision_text("--by", operator), _checked_decision_text("--reason", reason)
     settings, _ = _settings_or_exit()
-    reviews = {review.review_id: review for review in asyncio.run(_open_reviews(settings))}
+    events = asyncio.run(_review_events(settings))
+    reviews = {review.review_id: review for review in open_reviews(events)}
     if review_id not in reviews:
-        typer.echo(f"error: no open review {review_id} (see `omnibus identity review list`)", err=True)
-        raise typer.Exit(2)
+        _no_open_review_exit(review_id, events)
     command_id = str(uuid.uuid4())
     send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id)
 

@@ -1,16 +1,19 @@
 """Settings of the identity processor (env prefix ``OMNIBUS_PROCESSOR_IDENTITY__``).
 
-Example: ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY=...``,
+Example: ``OMNIBUS_PROCESSOR_IDENTITY__DEFAULT_REGION=FR``,
 ``OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER='{"PHONE": 3}'`` (mappings are merged over the defaults).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bus.config import load_component_settings
+from bus.errors import ConfigError
+from bus.identifiers.settings import ENV_PREFIX as SHARED_PREFIX
 from processors.identity.matching.defaults import (
     DEFAULT_MERGE_AT,
     DEFAULT_MU,
@@ -22,6 +25,7 @@ from processors.identity.matching.defaults import (
 from schemas.enums import IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
+SHARED_KEY_VARIABLE = f"{SHARED_PREFIX}HMAC_KEY"  # the one key every component tokenises with
 
 
 # Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
@@ -135,4 +139,18 @@ class IdentitySettings(BaseModel):
 
 
 def load_identity_settings(**overrides: object) -> IdentitySettings:
-    return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
+    """Identity's settings from ``OMNIBUS_PROCESSOR_IDENTITY__*`` (``ConfigError`` naming what is wrong).
+
+    The token key is one key for every component (``bus.identifiers.settings``): unless identity's own
+    ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY`` is set, ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` is used; neither set is
+    an error naming both variables.
+    """
+    shared = os.environ.get(SHARED_KEY_VARIABLE)
+    if "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY") and shared:
+        overrides = {**overrides, "hmac_key": shared}
+    try:
+        return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
+    except ConfigError as exc:  # name the shared variable first: it is the one the README sets everywhere
+        missing = f"hmac_key ({ENV_PREFIX}HMAC_KEY): Field required"
+        raise ConfigError(str(exc).replace(missing, f"hmac_key: set {SHARED_KEY_VARIABLE} (the token key of every "
+                                           f"component, >= 16 characters; {ENV_PREFIX}HMAC_KEY also works)")) from None

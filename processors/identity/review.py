@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bus.serde import Event
@@ -50,6 +51,35 @@ def open_reviews(events: Iterable[Event]) -> list[OpenReview]:
         elif event.schema == DECIDED:
             pending.pop(value["review_id"], None)
     return list(pending.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedReview:
+    """A review's decision as ``MergeReviewDecided`` records it: who, when (``occurred_at``), accepted or not."""
+
+    review_id: str
+    accepted: bool
+    operator: str
+    decided_at: datetime
+
+    def describe(self) -> str:
+        """``accepted by ann at 2026-11-30T01:02:03+00:00`` (UTC, seconds)."""
+        verb = "accepted" if self.accepted else "rejected"
+        return f"{verb} by {self.operator} at {self.decided_at.isoformat(timespec='seconds')}"
+
+
+def decided_reviews(events: Iterable[Event]) -> dict[str, DecidedReview]:
+    """Review id -> its decision (the last ``MergeReviewDecided`` of that id)."""
+    decided: dict[str, DecidedReview] = {}
+    for event in events:
+        if event.schema != DECIDED:
+            continue
+        value = event.value
+        when = value["envelope"]["occurred_at"]
+        if not isinstance(when, datetime):  # timestamp-micros read without its logical type
+            when = datetime.fromtimestamp(int(when) / 1e6, tz=UTC)
+        decided[value["review_id"]] = DecidedReview(value["review_id"], value["accepted"], value["operator"], when)
+    return decided
 
 
 def decision(

@@ -32,8 +32,9 @@ from processors.offers.store import Stores, from_json, to_json
 
 IDENTITY = "omnibus.identity."
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
+OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
 RESOLVED_BY_IDENTIFIERS = frozenset({
-    PRESENTED, RESPONDED, HANDOFF_STATUS, "omnibus.contact.IdentifiersObserved",
+    PRESENTED, RESPONDED, HANDOFF_STATUS, OBSERVED,
     *(intake.BUSINESS + n for n in ("ProductSubscribed", "ProductCancelled", "AccountOpened", "PaymentOverdue",
                                     "OrderStatusChanged")),
 })
@@ -41,7 +42,8 @@ MAX_MERGE_HOPS = 16
 
 
 class NoCustomer(OmnibusError, ValueError):
-    """The event names no customer identifier: it can never be resolved (it is dead-lettered)."""
+    """An offer answer, presentation or business event names no customer identifier: it can never be resolved
+    (it is dead-lettered). An ``IdentifiersObserved`` naming none is valid and skipped (``unresolved_skipped``)."""
 
 
 @dataclass
@@ -120,6 +122,9 @@ class OfferEngine:
 
     def _resolve(self, stores: Stores, event: Event, batch: Batch) -> None:
         keys = intake.identifier_keys(event)
+        if not keys and event.schema == OBSERVED:  # e.g. a web page view with an anonymous id only: valid, no one
+            batch.count("unresolved_skipped")
+            return
         if not keys:
             raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)

@@ -25,7 +25,9 @@ INSTRUCTIONS = Counter("omnibus_offers_instructions_total", "Show / withdraw ins
                        ["channel", "action"])
 SIGNALS = Counter("omnibus_offers_signals_total", "Retention signals published, by kind.", ["kind"])
 UNRESOLVED = Counter("omnibus_offers_unresolved_total",
-                     "Events waiting for identity resolution (parked) or dropped from a full wait list.", ["outcome"])
+                     "Events waiting for identity resolution (parked), dropped from a full wait list, or skipped "
+                     "(an IdentifiersObserved naming no customer identifier, e.g. an anonymous page view).",
+                     ["outcome"])
 ACCEPT_TO_WITHDRAW = Histogram(
     "omnibus_offers_accept_to_withdraw_seconds",
     "From an answer reaching Omnibus (adapter receipt) to the withdraw instruction acknowledged by Kafka.",
@@ -48,6 +50,8 @@ def record(counts: Iterable[tuple[str, tuple[str, ...]]]) -> None:
             UNRESOLVED.labels("parked").inc()
         elif metric == "unresolved_dropped":
             UNRESOLVED.labels("dropped").inc()
+        elif metric == "unresolved_skipped":
+            UNRESOLVED.labels("skipped").inc()
 
 
 def accept_to_withdraw(latencies_s: Iterable[float]) -> None:

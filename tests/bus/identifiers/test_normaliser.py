@@ -97,3 +97,18 @@ def test_anything_is_an_identifier_or_a_rejection_and_normalising_twice_changes_
         assert normaliser.normalise(kind, result.value) == result
         if kind in ("NATIONAL_ID", "CARD") and isinstance(raw, str) and raw.strip() and raw.strip().isdigit():
             assert raw.strip() not in result.value or result.value == raw.strip()
+
+
+@pytest.mark.parametrize("kind", ["PHONE=+33612345678", "mail ann@x.org", "PHONE+33612345678", "PHONE33612345678"])
+def test_an_unknown_type_holding_a_value_is_never_echoed(kind: str) -> None:
+    result = IdentifierNormaliser(identifier_settings()).normalise(kind, "")
+    assert isinstance(result, Rejected) and result.code == "unknown-type"
+    assert "33612345678" not in result.reason and "ann@x.org" not in result.reason
+    assert all(linked in result.reason for linked in IDENTIFIER_TYPES)
+
+
+def test_an_unknown_type_name_is_named_with_the_linked_types() -> None:
+    result = IdentifierNormaliser(identifier_settings()).normalise("mail", "ann@x.org")
+    assert isinstance(result, Rejected)
+    assert result.reason.startswith("identifier type MAIL is not linked (linked types: ")
+    assert "EMAIL" in result.reason and "ann@x.org" not in result.reason

@@ -25,6 +25,17 @@ def test_split_rejects_an_invalid_identifier_before_publishing(monkeypatch: pyte
     assert result.exit_code == 2 and "check character" in result.output
 
 
+@pytest.mark.parametrize("raw", ["phone=+33612345678", "PHONE=+33612345678:x", "MAIL:ann@x.org",
+                                 "PHONE:+3361234"])
+def test_split_never_echoes_a_rejected_identifier(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
+    result = CliRunner().invoke(omnibus, ["identity", "split", "--customer", "cus_x", "--identifier", raw,
+                                          "--reason", "typo"])
+    assert result.exit_code == 2 and ("EMAIL" in result.output or raw.startswith("PHONE:"))
+    assert "3361234" not in result.output and "ann@x.org" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_split_refuses_an_unknown_customer_or_an_identifier_it_does_not_hold() -> None:
     import typer
 

@@ -26,5 +26,20 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, va
 
 def test_the_hmac_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", raising=False)
-    with pytest.raises(ConfigError):
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", raising=False)
+    with pytest.raises(ConfigError, match="set OMNIBUS_IDENTIFIERS__HMAC_KEY"):
+        load_identity_settings()
+
+
+def test_the_shared_key_is_identitys_key_unless_identity_sets_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a new user: with only OMNIBUS_IDENTIFIERS__HMAC_KEY (the README's "same everywhere" key) set,
+    every identity command exited 2 asking for OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY."""
+    monkeypatch.delenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", raising=False)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "s" * 20)
+    assert load_identity_settings().hmac_key.get_secret_value() == "s" * 20
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", "k" * 20)
+    assert load_identity_settings().hmac_key.get_secret_value() == "k" * 20
+    monkeypatch.delenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY")
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 16"):
         load_identity_settings()

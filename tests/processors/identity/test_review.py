@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
 from processors.identity.review import DECIDED, decision, describe, open_reviews
@@ -72,3 +74,39 @@ def test_one_review_per_customer_pair_the_later_candidate_updates_it() -> None:
     _, record = decision(review, accept=False, operator="ops-7", reason="two people", command_id="c1")
     h.local.decisions.append(record)
     assert open_reviews(queued(h)) == []
+
+
+def test_a_decided_review_says_by_whom_and_when() -> None:
+    from processors.identity.review import decided_reviews
+
+    h = Harness(settings())
+    a_review(h)
+    (review,) = open_reviews(queued(h))
+    _, record = decision(review, accept=False, operator="ops-7", reason="two people", command_id="c1")
+    h.local.decisions.append(record)
+    decided = decided_reviews(queued(h))[review.review_id]
+    assert decided.describe().startswith("rejected by ops-7 at 20")
+
+
+def test_a_decision_refuses_a_blank_operator_or_reason_and_a_decided_review(capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a new user: `review reject ID --by "" --reason ""` was accepted; accepting a decided review
+    said only "no open review"."""
+    import typer
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+    from processors.identity.cli import _no_open_review_exit
+
+    for by, reason in (("", "why"), ("ops-7", "  ")):
+        result = CliRunner().invoke(app, ["identity", "review", "reject", "r1", "--by", by, "--reason", reason])
+        assert result.exit_code == 2 and "must not be empty" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    h = Harness(settings())
+    a_review(h)
+    (review,) = open_reviews(queued(h))
+    _, record = decision(review, accept=True, operator="ops-7", reason="same", command_id="c1")
+    h.local.decisions.append(record)
+    for review_id, said in ((review.review_id, "was already accepted by ops-7 at 20"), ("unknown", "no open review")):
+        with pytest.raises(typer.Exit) as exited:
+            _no_open_review_exit(review_id, queued(h))
+        assert exited.value.exit_code == 2 and said in capsys.readouterr().err

@@ -237,3 +237,14 @@ def test_an_answer_naming_no_customer_is_refused() -> None:
         "customer_identifiers": [], "agent_id": None, "presentation_id": None, "response": "ACCEPTED"})
     with pytest.raises(NoCustomer, match="names no customer identifier"):
         world.feed(event)
+
+
+def test_an_observation_naming_no_customer_is_skipped_and_counted_not_refused() -> None:
+    """Found by a new user: an anonymous web page view (IdentifiersObserved with an anonymous id only) was
+    dead-lettered at WARN; it is valid, and offers has nothing to do with it."""
+    from processors.offers.engine import OBSERVED
+
+    world = World()
+    event = Event(OBSERVED, {"envelope": envelope("ev-anon"), "identifiers": [], "traits": []})
+    produced = world.feed(event)
+    assert ("unresolved_skipped", ()) in produced.counts and not produced.outgoing

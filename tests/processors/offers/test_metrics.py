@@ -10,8 +10,10 @@ def value(name: str, **labels: str) -> float:
 def test_batch_counts_reach_the_counters() -> None:
     before = value("omnibus_offers_suppressed_total", reason="quiet_hours", channel="WEB")
     drift = value("omnibus_offers_version_drift_total", channel="BRANCH")
+    skipped = value("omnibus_offers_unresolved_total", outcome="skipped")
     metrics.record([("suppressed", ("quiet_hours", "WEB")), ("version_drift", ("BRANCH",)),
-                    ("signal", ("REPEAT_CONTACT",)), ("unresolved_parked", ())])
+                    ("signal", ("REPEAT_CONTACT",)), ("unresolved_parked", ()), ("unresolved_skipped", ())])
+    assert value("omnibus_offers_unresolved_total", outcome="skipped") == skipped + 1
     assert value("omnibus_offers_suppressed_total", reason="quiet_hours", channel="WEB") == before + 1
     assert value("omnibus_offers_version_drift_total", channel="BRANCH") == drift + 1
     count = value("omnibus_offers_accept_to_withdraw_seconds_count")
