@@ -40,6 +40,9 @@ EMAIL = "e-mail address"
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _CARD = re.compile(r"(?<![\d])[2-6](?:[ -]?\d){12,18}(?![\d])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Event ids are UUIDs (RFC 9562, 8-4-4-4-12 hex): one whose first three groups are all digits reads as a dashed
+# 16-digit number and passes Luhn one time in ten, so UUIDs are blanked before the patterns run.
+_UUID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ def _masked(value: str) -> str:
 
 def find_identifiers(text: str, *, region: str | None = None, known: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
     """(kind, value) of every identifier in ``text``; ``known``: exact values (national IDs, cards) also looked for."""
+    for value in known:
+        if value and value in text:
+            yield NATIONAL_ID if _RESIDENT_ID.fullmatch(value) else CARD, value
+    text = _UUID.sub("<uuid>", text)
     for match in _RESIDENT_ID.finditer(text):
         if ric.is_valid(match.group()):
             yield NATIONAL_ID, match.group()
@@ -73,9 +80,6 @@ def find_identifiers(text: str, *, region: str | None = None, known: Iterable[st
         except EmailNotValidError:
             continue
         yield EMAIL, match.group()
-    for value in known:
-        if value and value in text:
-            yield NATIONAL_ID if _RESIDENT_ID.fullmatch(value) else CARD, value
 
 
 def scan_lines(lines: Iterable[str], *, region: str | None = None, known: Iterable[str] = ()) -> list[Finding]:

@@ -21,6 +21,13 @@ def test_tokens_and_masked_values_are_not_identifiers() -> None:
     assert list(find_identifiers(text)) == []
 
 
+def test_an_event_id_whose_digits_pass_luhn_is_not_a_card_but_a_dashed_card_is() -> None:
+    # found by CI: an event id's first three groups were all digits (3181…0116 passes Luhn) and were flagged
+    event_id = "31812345-6789-0116-8a2b-0c9d4e5f6a7b"
+    assert list(find_identifiers(f"event_id={event_id}")) == []
+    assert [kind for kind, _ in find_identifiers("paid with 3181-2345-6789-0116 today")] == [CARD]
+
+
 def test_a_phone_in_an_identifier_record_is_allowed_elsewhere_it_is_not() -> None:
     record = {"identifiers": [{"type": "PHONE", "value": PERSON.phone}, {"type": "EMAIL", "value": PERSON.email}],
               "note": f"call back on {PERSON.phone}"}
