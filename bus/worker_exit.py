@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,20 @@ WORKER_CRASHED_EXIT = 1
 log = get_logger(__name__)
 
 
+_NO_PARTITIONS_YET = re.compile(r"\bhas 0 partitions\b")
+
+
+def metadata_not_there_yet(exc: BaseException) -> bool:
+    """A ``PartitionsMismatch`` that names a topic with 0 partitions is transient, not a wrong deployment.
+
+    faust compares the partition counts of a table's source topic and its changelog from the consumer's
+    metadata snapshot (``faust/tables/base.py``, ``_verify_source_topic_partitions``); a changelog the worker
+    has just created, or a topic whose leaders are moving, shows 0 partitions for a moment (seen in CI at
+    ``handoffs run``). faust's agent restart retries it; a real mismatch names two non-zero counts.
+    """
+    return isinstance(exc, PartitionsMismatch) and bool(_NO_PARTITIONS_YET.search(str(exc)))
+
+
 class FatalWatch:
     """The first fatal error any agent of the app raised (``None`` while there was none)."""
 
@@ -42,7 +57,7 @@ class FatalWatch:
         self.error: BaseException | None = None
 
     async def on_agent_error(self, agent: Any, exc: BaseException) -> None:
-        if not isinstance(exc, FATAL_ERRORS) or self.error is not None:
+        if not isinstance(exc, FATAL_ERRORS) or self.error is not None or metadata_not_there_yet(exc):
             return
         self.error = exc
         log.error("worker stopping on a fatal error", agent=getattr(agent, "name", "?"), error=type(exc).__name__)
