@@ -231,7 +231,10 @@ class IdentityProcessor:
         """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish
         them; False, with nothing published, when ``allowed()`` says the partitions were lost meanwhile."""
         await self._ensure_producer()
-        if self.identity.intake_waits_for_graph_s > 0:  # see graph_progress.py
+        if self.identity.intake_waits_for_graph_s > 0 and len(messages) >= self.identity.batch_size:
+            # A full batch: intake is behind (a backlog, a replay), so the graph's customers first, then the
+            # fast path (graph_progress.py). Under a steady input the wait would only add latency: at 400
+            # events/s it cost 300-600 ms a batch (tests/bench/results/identity_latency.md).
             await self.progress.settled(self._owned_graph_partitions(), self.identity.intake_waits_for_graph_s)
         outputs: list[Output] = []
         for message in messages:
