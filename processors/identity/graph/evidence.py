@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
-from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
@@ -137,9 +137,13 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
     second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
     is the count, when the same person's events agree with one another (see ``protocol.md``).
+
+    The people stay once it is shared: they are the evidence the flag stands on. A flag they no longer
+    support is revoked first (``revoke_unsupported``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
     state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
+    revoke_unsupported(ctx)
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
@@ -149,6 +153,22 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     if not ctx.policy.is_shared(kind, len(state.people)):
         return
     ctx.emit(SharedMarked(ctx.key, len(state.people)))
-    state.shared, state.people = True, []
+    state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:
+    """Revoke a shared flag its evidence does not support (issue #8 build 4: shared only on evidence): the
+    people it keeps are not more than ``shared_after`` allows. So is a flag an earlier version set by counting
+    customer ids (``refused_with``, a customer counted twice once it merged) and stored without ``people``,
+    and one a since-raised ``shared_after`` no longer allows. It links again (its owner is told,
+    ``Shared(revoked=True)``) and counts people from the next event on; past ``shared_after`` it is shared again.
+    """
+    state = ctx.state
+    if not state.shared or ctx.policy.is_shared(kind_of(ctx.key), len(state.people)):
+        return
+    state.shared = False
+    ctx.emit(SharedRevoked(ctx.key, len(state.people)))
+    if state.owner:
+        ctx.send(state.owner, Shared(ctx.key, revoked=True))

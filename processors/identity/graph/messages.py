@@ -173,9 +173,11 @@ class Fast(Message, tag="fast", frozen=True):
 
 
 class Shared(Message, tag="shared", frozen=True):
-    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``)."""
+    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``);
+    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``)."""
 
     identifier: str
+    revoked: bool = False
 
 
 class Rekey(Message, tag="rekey", frozen=True):
