@@ -17,7 +17,6 @@ import msgspec
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
-    AGREEING,
     absorb_traits,
     consistent_traits,
     judge,
@@ -67,7 +66,7 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.weights import Decision, MatchScore
+from processors.identity.matching.weights import Decision
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
@@ -132,12 +131,14 @@ def on_join(ctx: Node, message: Join) -> None:
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
         housemate = judge(ctx, saga.traits, state.traits, linking, members)
-    if housemate is not None and _two_people(ctx, *housemate, linking):
-        # Another person: the event leaves this customer with its new identifier (the linking ones stay).
+    if housemate is not None and housemate[0] is not Decision.MERGE:
+        # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
+        # identifier (the linking ones stay), as when the new one was planned first and met it through them.
         kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
                    (culprit, ctx.policy.plan_order(members)[0]))
-        for key in linking:
-            _contested(saga, key)
+        if housemate[0] is Decision.REFUSE:
+            for key in linking:
+                _contested(saga, key)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
@@ -291,15 +292,6 @@ def _contested(saga: Saga, culprit: str) -> None:
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
     if culprit not in saga.contested:
         saga.contested.append(culprit)
-
-
-def _two_people(ctx: Node, decision: Decision, score: MatchScore, linking: list[str]) -> bool:
-    """Refused, and no field that tells people apart agrees but the linking identifiers (as on an identifier
-    node, ``evidence.two_people``): a housemate differs in given name and birth date; one person's swapped,
-    misspelt names with the same birth date do not make two people."""
-    own = {kind_of(key) for key in linking}
-    return decision is Decision.REFUSE and not any(
-        score.levels.get(name) in AGREEING for name in ctx.policy.matcher.person_fields if name not in own)
 
 
 def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:

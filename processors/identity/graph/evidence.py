@@ -23,7 +23,7 @@ from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
@@ -60,7 +60,8 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
 
 
 def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
-    """Whether an event's traits may describe this root's person (their weight alone is not refused)."""
+    """Whether an event's traits may describe this root's person (their weight alone is not refused; a
+    mistyped given name with the right birth date may: ``compare.trait_levels``)."""
     return _fits(ctx, traits, ctx.state.traits)
 
 
@@ -95,7 +96,6 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
             ctx.send(key, Block(ctx.key, after, kinds))
 
 
-AGREEING = (Level.EXACT, Level.CLOSE, Level.AGREE)
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
 # (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
 MAX_PEOPLE = 32
@@ -120,17 +120,14 @@ def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
 
 def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
     """Whether two events that carried this identifier come from two people: the matcher refuses them as
-    one (their evidence, this identifier on both sides) and no field that tells people apart agrees
-    (``match_person_fields`` other than this identifier's type): a household member differs in given name
-    and birth date, or holds another national ID; one person's event with a typo or swapped names does not."""
+    one (their evidence, this identifier on both sides, met through it), by the rule a merge uses
+    (``MatchModel.decide``): a household member differs in given name and birth date, or holds another
+    national ID; one person's event with a typo and the right birth date, or swapped names, does not."""
     if a == b:
         return False
     matcher = ctx.policy.matcher
     score = matcher.score(a.traits, b.traits, [ctx.key, *a.ids], [ctx.key, *b.ids])
-    if matcher.decide(score) is not Decision.REFUSE:
-        return False
-    own = kind_of(ctx.key)
-    return not any(score.levels.get(name) in AGREEING for name in matcher.person_fields if name != own)
+    return matcher.decide(score) is Decision.REFUSE
 
 
 def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
