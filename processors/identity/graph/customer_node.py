@@ -125,12 +125,12 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    linking = _linking(saga) if message.new and culprit not in giving else []
     housemate = None
     if linking and not consistent_traits(ctx, saga.traits):
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
-        housemate = judge(ctx, saga.traits, state.traits, linking, members)
+        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
     if housemate is not None and housemate[0] is not Decision.MERGE:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
@@ -138,7 +138,8 @@ def on_join(ctx: Node, message: Join) -> None:
                    (culprit, ctx.policy.plan_order(members)[0]))
         if housemate[0] is Decision.REFUSE:
             for key in linking:
-                _contested(saga, key)
+                if key in members:
+                    _contested(saga, key)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
@@ -167,6 +168,8 @@ def on_join(ctx: Node, message: Join) -> None:
                 _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+        if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
+            absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
     _continue(ctx, saga, message.token)
 
@@ -296,9 +299,10 @@ def _contested(saga: Saga, culprit: str) -> None:
         saga.contested.append(culprit)
 
 
-def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
-    """The event's identifiers already planned that brought it to this customer (members before the event)."""
-    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
+def _linking(saga: Saga) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (owned when it visited them;
+    one may have moved to another customer since, by a claim: the event was brought here all the same)."""
+    return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
@@ -330,6 +334,9 @@ def on_create(ctx: Node, message: Create) -> None:
     state.members = {
         key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
         for key in message.add}
+    # The event's traits are this person's from the start, not only once its ``apply`` arrives: an event
+    # that meets this customer meanwhile is weighed against them (issue #8 build 5).
+    absorb_traits(ctx, saga.traits)
     created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)
