@@ -18,6 +18,7 @@ from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
     absorb_traits,
     consistent_traits,
+    fits,
     judge,
     kept_apart,
     with_event,
@@ -256,14 +257,14 @@ def on_offer(ctx: Node, message: Offer) -> None:
             if rule == MAX_PER_CUSTOMER and two:
                 _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
         if decision is Decision.REFUSE and culprit is not None:
             _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     else:
         moved = sorted(key for key in message.members if key not in giving)
         for key in moved:
@@ -290,6 +291,20 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     _continue(ctx, saga, message.token)
+
+
+def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
+    """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
+    its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
+    its identifiers then (a family e-mail's owner); whose traits it carries does not: a person's record that
+    came through the housemate's family e-mail still feeds its own person's summary (issue #8 build 5)."""
+    if not saga.traits or saga.proposal:
+        return current
+    own, loser = ctx.state.traits, message.traits
+    current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
+    if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        return other
+    return current
 
 
 def _contested(saga: Saga, culprit: str) -> None:
