@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph.contest import contests, only_rejected, weigh_offer
+from processors.identity.graph.contest import another_person, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
     absorb_traits,
@@ -53,7 +53,17 @@ from processors.identity.graph.messages import (
     SplitInit,
     Unblock,
 )
-from processors.identity.graph.outputs import Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.outputs import (
+    Assigned,
+    Created,
+    Lineage,
+    Linked,
+    Merged,
+    Refused,
+    Resolved,
+    Split,
+    Unresolved,
+)
 from processors.identity.graph.saga import (
     NEW,
     SHARED,
@@ -364,6 +374,11 @@ def on_apply(ctx: Node, message: Apply) -> None:
     """The event belongs to this customer: update the profile sections it feeds."""
     if not _route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
+    if message.household_only and another_person(ctx, message.traits):
+        # A housemate's contact that reached this customer through a household identifier only (contest.py):
+        # not on this screen pop, nor on its contact stream; the family identifier's lookup says it is shared.
+        ctx.emit(Unresolved(message.event_id, message.started_at))
+        return
     mine = consistent_traits(ctx, message.traits)
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
