@@ -18,6 +18,7 @@ from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
     absorb_traits,
     consistent_traits,
+    fits,
     judge,
     kept_apart,
     with_event,
@@ -125,12 +126,12 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    linking = _linking(saga) if message.new and culprit not in giving else []
     housemate = None
     if linking and not consistent_traits(ctx, saga.traits):
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
-        housemate = judge(ctx, saga.traits, state.traits, linking, members)
+        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
     if housemate is not None and housemate[0] is not Decision.MERGE:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
@@ -138,7 +139,8 @@ def on_join(ctx: Node, message: Join) -> None:
                    (culprit, ctx.policy.plan_order(members)[0]))
         if housemate[0] is Decision.REFUSE:
             for key in linking:
-                _contested(saga, key)
+                if key in members:
+                    _contested(saga, key)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
@@ -167,6 +169,8 @@ def on_join(ctx: Node, message: Join) -> None:
                 _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+        if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
+            absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
     _continue(ctx, saga, message.token)
 
@@ -253,14 +257,14 @@ def on_offer(ctx: Node, message: Offer) -> None:
             if rule == MAX_PER_CUSTOMER and two:
                 _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
         if decision is Decision.REFUSE and culprit is not None:
             _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     else:
         moved = sorted(key for key in message.members if key not in giving)
         for key in moved:
@@ -289,6 +293,20 @@ def on_offer(ctx: Node, message: Offer) -> None:
     _continue(ctx, saga, message.token)
 
 
+def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
+    """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
+    its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
+    its identifiers then (a family e-mail's owner); whose traits it carries does not: a person's record that
+    came through the housemate's family e-mail still feeds its own person's summary (issue #8 build 5)."""
+    if not saga.traits or saga.proposal:
+        return current
+    own, loser = ctx.state.traits, message.traits
+    current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
+    if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        return other
+    return current
+
+
 def _contested(saga: Saga, culprit: str) -> None:
     """The event's side and the culprit's owner are two people (the matcher's refusal, two national IDs):
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
@@ -296,9 +314,10 @@ def _contested(saga: Saga, culprit: str) -> None:
         saga.contested.append(culprit)
 
 
-def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
-    """The event's identifiers already planned that brought it to this customer (members before the event)."""
-    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
+def _linking(saga: Saga) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (owned when it visited them;
+    one may have moved to another customer since, by a claim: the event was brought here all the same)."""
+    return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
@@ -330,6 +349,9 @@ def on_create(ctx: Node, message: Create) -> None:
     state.members = {
         key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
         for key in message.add}
+    # The event's traits are this person's from the start, not only once its ``apply`` arrives: an event
+    # that meets this customer meanwhile is weighed against them (issue #8 build 5).
+    absorb_traits(ctx, saga.traits)
     created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)

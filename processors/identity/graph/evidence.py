@@ -62,10 +62,11 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
 def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     """Whether an event's traits may describe this root's person (their weight alone is not refused; a
     mistyped given name with the right birth date may: ``compare.trait_levels``)."""
-    return _fits(ctx, traits, ctx.state.traits)
+    return fits(ctx, traits, ctx.state.traits)
 
 
-def _fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+    """Whether ``traits`` (an event's) may describe the person of the summary ``known``."""
     if not traits or not known:
         return True
     matcher = ctx.policy.matcher
@@ -77,7 +78,7 @@ def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary |
     side's person. The event reached that side first only because of the order of its identifiers (and of
     who owned them then): a household member's event that met its housemate first through the family
     e-mail must not make the housemate's summary agree with itself (issue #8 build 5)."""
-    return combine(known, traits) if _fits(ctx, traits, known) else known
+    return combine(known, traits) if fits(ctx, traits, known) else known
 
 
 def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
