@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
     absorb_traits,
@@ -21,7 +22,6 @@ from processors.identity.graph.evidence import (
     fits,
     judge,
     kept_apart,
-    with_event,
 )
 from processors.identity.graph.limits import (
     Member,
@@ -151,14 +151,14 @@ def on_join(ctx: Node, message: Join) -> None:
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
-        if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
+        if contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
             _contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
-        if decision is Decision.REFUSE:
+        if contests(ctx, decision, saga):
             _contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
@@ -202,7 +202,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared,
+            shared=state.shared, rejected=state.rejected,
         ))
 
 
@@ -238,30 +238,27 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
-        # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
-        seen = [culprit] if culprit is not None else []
-        # The event belongs to the ``current`` side: its traits count there.
-        loser_traits, own_traits = message.traits, state.traits
-        if message.swapped:
-            loser_traits = with_event(ctx, loser_traits, saga.traits)
-        else:
-            own_traits = with_event(ctx, own_traits, saga.traits)
-        decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
+        decision, score = weigh_offer(ctx, message, saga)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
+        state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
         saga.current = current
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            if rule == MAX_PER_CUSTOMER and two:
+            if (rule == MAX_PER_CUSTOMER and two) or (
+                    rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
+                    and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
+                # Kept apart by a rejected review only: the event's side claims as it would have before the
+                # decision (claim_node.py); a split's placement stands.
                 _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
-        if decision is Decision.REFUSE and culprit is not None:
+        if culprit is not None and contests(ctx, decision, saga):
             _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
@@ -275,6 +272,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
             else:
                 ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.rejected})
         state.aliases = sorted({*state.aliases, *loser_aliases})
         if message.shared:
             state.shared = sorted({*state.shared, *message.shared})
@@ -334,9 +332,11 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
+        state.rejected = []
         ctx.store.put_profile(ctx.key, None)
-    elif message.do_not_merge:
+    elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.do_not_merge})
     ctx.release_queue()
 
 

@@ -123,6 +123,7 @@ class Offer(Message, tag="offer", frozen=True):
     culprit: str | None
     saga: Saga
     shared: list[str] = []  # the loser's members marked shared (fast_node.py)
+    rejected: list[str] = []  # the loser's do-not-merge entries from rejected reviews (claim_node.py)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
