@@ -14,9 +14,12 @@ What it does, every ``interval_s``, outside rebalances and table recovery: it as
 offset of every assigned input partition and compares it with the consumer's position and committed offset
 (``PartitionProgress``). It exports ``omnibus_consumer_end_lag`` (log end offset - committed offset, records)
 and, when records wait (end above committed) while neither the position nor the committed offset moved for
-``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1. It recovers in two steps:
+``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1.
 
-1. ``revive``: the partition is put back into faust's fetch set (unless faust paused it on purpose) and
+Partitions faust pauses on purpose (``Consumer.pause_partitions``: back pressure, e.g. identity's bulk intake
+while a batch waits) are left out. It recovers in two steps:
+
+1. ``revive``: the partition is put back into faust's fetch set and
    sought to its committed offset (its log start when never committed), so the records are fetched and
    processed again (at-least-once; processors dedupe on event ids). ``..._recoveries_total{action="seek"}``.
 2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``, SIGTERM by default in a
@@ -182,7 +185,15 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
         if app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
             return
-        progress = await faust_progress(consumer, input_partitions(consumer))
+        # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
+        # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
+        held = consumer._paused_partitions  # noqa: SLF001
+        try:
+            progress = await faust_progress(consumer, [tp for tp in input_partitions(consumer) if tp not in held])
+        except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
+            log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
+            detector.reset()
+            return
         now = clock()
         stalled = set(detector.check(progress, now))
         for tp in exported - set(progress):

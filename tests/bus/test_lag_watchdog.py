@@ -90,18 +90,19 @@ def _value(metric: Any, *labels: str) -> float:
 async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     bootstrap_servers: str, topic_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
-    """Three stalls a consumer can be left in, recreated on a live worker, each with records waiting:
+    """Stalls a consumer can be left in, recreated on a live worker, each with records waiting:
     partition 0 is taken out of faust's fetch set as by a full stream buffer whose drop was never reported;
     partition 1's position is moved past records nobody processed (records dropped, as during a suspended
-    flow); partition 2 is paused on purpose and stays so, so the seek cannot help and the worker stops.
-    The watchdog reports all three; 0 and 1 are sought back and every record is processed."""
-    topic = topic_factory(3)
-    settings = isolated_settings(bootstrap_servers, partitions=3)
+    flow); partition 3 is paused inside aiokafka, behind faust's back, so the seek cannot help and the worker
+    stops. The watchdog reports these three; 0 and 1 are sought back and every record is processed.
+    Partition 2 is paused by faust on purpose (back pressure) and is left alone."""
+    topic = topic_factory(4)
+    settings = isolated_settings(bootstrap_servers, partitions=4)
     stops: list[str] = []
     monkeypatch.setattr(lag_watchdog, "exit_when_stuck", stops.append)
     app = create_app("lagwatch-test", settings, lag_stall_after_s=3.0, lag_watch_interval_s=0.5,
                      commit_stall_after_s=600.0, broker_commit_interval=0.3, datadir=str(tmp_path))
-    seen: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    seen: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
 
     async def process(stream: Any) -> None:
         async for event in stream.events():
@@ -112,11 +113,11 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await producer.start()
     await admin.start()
-    tps = [TopicPartition(topic, p) for p in range(3)]
+    tps = [TopicPartition(topic, p) for p in range(4)]
 
     async def produce(count: int) -> None:
         for n in range(count):
-            for p in range(3):
+            for p in range(4):
                 await producer.send_and_wait(topic, f"v{n}".encode(), key=b"k", partition=p)
 
     async def until(condition: Any, timeout_s: float) -> bool:
@@ -130,20 +131,22 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     async def all_committed(end: int, partitions: list[int]) -> bool:
         return all([await _committed(admin, app.conf.id, tps[p]) == end for p in partitions])
 
-    seeks_before = [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") for p in range(3)]
+    seeks_before = [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") for p in range(4)]
     await produce(5)
     await app.start()
     try:
-        assert await until(lambda: all_committed(5, [0, 1, 2]), 60), "the worker did not start consuming"
+        assert await until(lambda: all_committed(5, [0, 1, 2, 3]), 60), "the worker did not start consuming"
         consumer = app.consumer
         consumer.on_buffer_full(tps[0])  # a full buffer takes partition 0 out of the fetch set ...
-        consumer.pause_partitions([tps[2]])  # ... 2 is paused on purpose (and the test never resumes it)
+        consumer.pause_partitions([tps[2]])  # ... faust holds 2 on purpose (and the test never resumes it) ...
+        aiokafka_consumer = consumer._thread._ensure_consumer()  # noqa: SLF001
+        aiokafka_consumer.pause(tps[3])  # ... 3 is paused where no seek reaches
         await produce(5)
-        consumer._thread._ensure_consumer().seek(tps[1], 10)  # noqa: SLF001 - 1 skips the new records unprocessed
+        aiokafka_consumer.seek(tps[1], 10)  # 1 skips the new records unprocessed
         stalled_seen: set[int] = set()
 
         async def recovered() -> bool:
-            stalled_seen.update(p for p in range(3) if _value(LAG_STALLED, "lagwatch-test", topic, str(p)) == 1)
+            stalled_seen.update(p for p in range(4) if _value(LAG_STALLED, "lagwatch-test", topic, str(p)) == 1)
             return await all_committed(10, [0, 1]) and len(stops) > 0
 
         assert await until(recovered, 60), (seen, stops)
@@ -151,9 +154,9 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
         await app.stop()
         await producer.stop()
         await admin.close()
-    assert stalled_seen == {0, 1, 2}  # omnibus_consumer_lag_stalled was 1 for each
+    assert stalled_seen == {0, 1, 3}  # omnibus_consumer_lag_stalled was 1 for each
     assert seen[0] == seen[1] == list(range(10))  # nothing skipped, nothing twice
-    assert seen[2] == list(range(5))
-    assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(3)] \
-        == [1, 1, 1]  # 2: sought back once, in vain, then the worker was stopped
-    assert stops and stops[0].startswith(f"{topic}[2]")
+    assert seen[2] == seen[3] == list(range(5))
+    assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(4)] \
+        == [1, 1, 0, 1]  # 3: sought back once, in vain, then the worker was stopped
+    assert stops and stops[0].startswith(f"{topic}[3]")
