@@ -100,8 +100,8 @@ PIPELINE = (
         "OmnibusPartitionNotConsumingRecurring",
         "sum by (component, topic, partition) (increase(omnibus_consumer_lag_stall_recoveries_total[1h])) > 3",
         "0m", "page",
-        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] stopped consuming {{ $value | humanize }} "
-        "times in an hour",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] stopped consuming "
+        "{{ $value | humanize }} times in an hour",
         "The partition keeps ending up with records waiting and nothing fetched, even after seeks and restarts. "
         "Read the worker's log around 'consumed nothing with records waiting' and check the broker (the "
         "partition's leader, its fetch errors) and the pods' restart counts.",

@@ -88,7 +88,7 @@ def _value(metric: Any, *labels: str) -> float:
 @pytest.mark.kafka
 @pytest.mark.timeout(180)
 async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
-    bootstrap_servers: str, topic_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    bootstrap_servers: str, topic_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stalls a consumer can be left in, recreated on a live worker, each with records waiting:
     partition 0 is taken out of faust's fetch set as by a full stream buffer whose drop was never reported;
@@ -139,7 +139,7 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
         consumer = app.consumer
         consumer.on_buffer_full(tps[0])  # a full buffer takes partition 0 out of the fetch set ...
         consumer.pause_partitions([tps[2]])  # ... faust holds 2 on purpose (and the test never resumes it) ...
-        aiokafka_consumer = consumer._thread._ensure_consumer()  # noqa: SLF001
+        aiokafka_consumer = consumer._thread._ensure_consumer()  # type: ignore[attr-defined]  # noqa: SLF001
         aiokafka_consumer.pause(tps[3])  # ... 3 is paused where no seek reaches
         await produce(5)
         aiokafka_consumer.seek(tps[1], 10)  # 1 skips the new records unprocessed
