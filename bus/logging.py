@@ -92,7 +92,8 @@ class RepeatLimiter(logging.Filter):
 # coordinator look-up with error 15 until its offsets topic exists and a coordinator is elected, and aiokafka
 # retries (aiokafka/consumer/group_coordinator.py, ``ensure_coordinator_known``). Seen on every first start.
 TRANSIENT_LIBRARY_ERRORS = frozenset({
-    ("aiokafka.consumer.group_coordinator", "Group Coordinator Request failed: %s", "GroupCoordinatorNotAvailableError"),
+    ("aiokafka.consumer.group_coordinator", "Group Coordinator Request failed: %s",
+     "GroupCoordinatorNotAvailableError"),
 })
 
 

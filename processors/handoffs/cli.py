@@ -21,7 +21,7 @@ from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
-from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
+from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
 from processors.handoffs.report import ReportRow, compute_report, hours_minutes, to_csv, to_json
@@ -61,7 +61,7 @@ def run_command(
     (handoffs, policy), settings = process.component, process.settings
     with bad_settings_exit():
         worker = build_worker(settings, handoffs, policy, SystemClock())
-    run_worker(worker.app, settings)
+    run_worker(worker.app, settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")
 
 
 @app.command("reconcile")

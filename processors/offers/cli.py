@@ -100,9 +100,9 @@ def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
     from processors.offers.agent import build_worker
-    from processors.offers.config import load_offers_settings
+    from processors.offers.config import ENV_PREFIX, load_offers_settings
 
     process = start_process(lambda _: load_offers_settings(), settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component)
-    run_worker(worker.app, process.settings)
+    run_worker(worker.app, process.settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")
