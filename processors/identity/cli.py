@@ -19,7 +19,7 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
-from processors.identity.config import IdentitySettings, load_identity_settings
+from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
 from processors.identity.graph.messages import EventRef, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
@@ -52,7 +52,7 @@ def run_command(
     port = web_port if web_port is not None else identity.web_port
     with bad_settings_exit():
         processor = IdentityProcessor(settings, identity, web_port=port, book=book() if book else None)
-    run_worker(processor.app, settings)
+    run_worker(processor.app, settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT (or --web-port)")
 
 
 @app.command("split")
