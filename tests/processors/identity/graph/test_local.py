@@ -179,8 +179,9 @@ def test_where_only_the_matcher_decides_the_people_do_not_depend_on_order(seed, 
 def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
     """As above, with the records a careless form gives (``support.corrupted``: no birth date, a given-name
     typo, swapped names): the people are the same in every order and partitioning, and housemates stay apart
-    (a record too spoilt to tell may stay apart from its person, in every order). Examples are derandomized: on corrupted traits 2 of 300 random inputs still differ (protocol.md,
-    "Order"), a random draw would make this flaky (issue #8 build 5)."""
+    (a record too spoilt to tell may stay apart from its person, in every order). Examples are derandomized:
+    2 of 300 random corrupted inputs still differ (protocol.md, "Order"), so a random draw would make this
+    flaky (issue #8 build 5)."""
     rng = random.Random(seed)
     events, users = sharing_household_events(rng, people, count)
     events = corrupted(rng, events)
