@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
@@ -98,8 +100,10 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
 
 
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
-# (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
+# (the default is 3 at most; none is kept once it is shared).
 MAX_PEOPLE = 32
+# Distinct evidences a node keeps whatever they say; past them, only one that conflicts with all (greedy).
+MAX_EVIDENCE = 12
 
 
 def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
@@ -132,24 +136,60 @@ def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
 
 
 def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
-    """Count the person of an event that carries this identifier; past ``shared_after`` people who conflict
+    """Count the people of the events that carry this identifier; past ``shared_after`` people who conflict
     pairwise, it is shared: ``SharedMarked``, and its owner is told (``Shared``, for the fast path).
 
-    A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
-    second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
-    is the count, when the same person's events agree with one another (see ``protocol.md``).
+    The node keeps each distinct evidence (``person_of``) its events brought, up to ``MAX_EVIDENCE``; the
+    people are the largest set of them that conflict pairwise (``two_people``; a maximum clique, on a
+    dozen entries at most). That is a function of the set of evidences, not of their order, also when
+    "one person" does not chain: Bob's swapped record may agree with Chloe's and with Bob's own while those
+    two conflict. A greedy count (a new evidence counts if it conflicts with every one kept) made the flag
+    depend on which came first (issue #8 build 5). Past ``MAX_EVIDENCE`` distinct evidences, a new one is
+    kept only if it conflicts with every one kept (greedy again; ``protocol.md``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
     state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
-    if person is None or any(not two_people(ctx, person, known) for known in state.people):
+    if person is None or person in state.people:
         return
-    state.people = [*state.people, person]
-    if not ctx.policy.is_shared(kind, len(state.people)):
+    if len(state.people) >= MAX_EVIDENCE and any(not two_people(ctx, person, known) for known in state.people):
         return
-    ctx.emit(SharedMarked(ctx.key, len(state.people)))
+    state.people = sorted([*state.people, person], key=_evidence_order)
+    people = len(_largest_conflicting(ctx, state.people))
+    if not ctx.policy.is_shared(kind, people):
+        return
+    ctx.emit(SharedMarked(ctx.key, people))
     state.shared, state.people = True, []
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def _evidence_order(person: Person) -> bytes:
+    """A fixed order of evidences (their encoding), so the kept list is the same in any arrival order."""
+    return msgspec.msgpack.encode(person)
+
+
+def _largest_conflicting(ctx: Ctx[IdentifierState], people: list[Person]) -> list[int]:
+    """The indexes of a largest set of ``people`` that are pairwise two people (Bron–Kerbosch with pivoting)."""
+    conflicts = [{other for other in range(len(people)) if other != one and two_people(ctx, people[one], people[other])}
+                 for one in range(len(people))]
+    best: list[int] = []
+
+    def extend(clique: list[int], candidates: set[int], excluded: set[int]) -> None:
+        nonlocal best
+        if not candidates and not excluded:
+            if len(clique) > len(best):
+                best = clique
+            return
+        if len(clique) + len(candidates) <= len(best):
+            return
+        pivot = max(candidates | excluded, key=lambda one: len(conflicts[one] & candidates))
+        for one in sorted(candidates - conflicts[pivot]):
+            extend([*clique, one], candidates & conflicts[one], excluded & conflicts[one])
+            candidates = candidates - {one}
+            excluded = excluded | {one}
+
+    extend([], set(range(len(people))), set())
+    return best
