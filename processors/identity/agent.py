@@ -44,6 +44,7 @@ from bus.topics import (
 )
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
+from processors.identity.assignments_repair import assignment_repair
 from processors.identity.bulk_intake import BulkIntake
 from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
@@ -135,6 +136,7 @@ class IdentityProcessor:
         self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
         self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
+        self.repair = assignment_repair(self, deserializer, lambda: self.graph_partitions or partitions)
         # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
         # (``_apply_here``) change the same tables, and each publishes before it writes.
         self.state_lock = asyncio.Lock()
@@ -162,8 +164,8 @@ class IdentityProcessor:
         async with self._producer_started:
             if not self._producer_running:
                 await self.producer.start()
-                if self.view_feed is not None:
-                    await self.view_feed.start()
+                await self.repair.feed.start()
+                self.repair.start()
                 self._producer_running = True
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
@@ -178,8 +180,8 @@ class IdentityProcessor:
     async def stop_producer(self) -> None:
         async with self._producer_started:
             if self._producer_running:
-                if self.view_feed is not None:
-                    await self.view_feed.stop()
+                await self.repair.stop()
+                await self.repair.feed.stop()
                 await self.producer.stop()
                 self._producer_running = False
 
