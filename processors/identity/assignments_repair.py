@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from faust.exceptions import ConsumerNotStarted
 from prometheus_client import Counter
 
 from bus.config import OmnibusSettings
@@ -150,7 +151,11 @@ def graph_ownership(app: Any, graph_topic: str) -> Callable[[], frozenset[int] |
     def owned() -> frozenset[int] | None:
         if app.rebalancing or getattr(app, "in_recovery", False):
             return None
-        return frozenset(tp.partition for tp in app.consumer.assignment() if tp.topic == graph_topic)
+        try:
+            assigned = app.consumer.assignment()
+        except ConsumerNotStarted:  # before the worker's consumer starts, or after it stopped: owns nothing yet
+            return None
+        return frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
 
     return owned
 
