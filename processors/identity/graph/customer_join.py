@@ -5,6 +5,7 @@ the owner of a family identifier unweighed leaves for its own customer (see ``pr
 
 from __future__ import annotations
 
+from processors.identity.graph.contest import contests
 from processors.identity.graph.customer_steps import Node, admit, contested, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
@@ -55,14 +56,14 @@ def on_join(ctx: Node, message: Join) -> None:
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
-        if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
+        if contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
             contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
-        if decision is Decision.REFUSE:
+        if contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:

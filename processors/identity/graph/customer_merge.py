@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import Node, assign, contested, done, proceed, route, waived
-from processors.identity.graph.evidence import absorb_traits, fits, judge, kept_apart, with_event
+from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
 from processors.identity.graph.outputs import Merged, Refused
@@ -38,7 +39,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared,
+            shared=state.shared, rejected=state.rejected,
         ))
 
 
@@ -74,30 +75,27 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
-        # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
-        seen = [culprit] if culprit is not None else []
-        # The event belongs to the ``current`` side: its traits count there.
-        loser_traits, own_traits = message.traits, state.traits
-        if message.swapped:
-            loser_traits = with_event(ctx, loser_traits, saga.traits)
-        else:
-            own_traits = with_event(ctx, own_traits, saga.traits)
-        decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
+        decision, score = weigh_offer(ctx, message, saga)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
+        state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
         saga.current = current
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            if rule == MAX_PER_CUSTOMER and two:
+            if (rule == MAX_PER_CUSTOMER and two) or (
+                    rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
+                    and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
+                # Kept apart by a rejected review only: the event's side claims as it would have before the
+                # decision (claim_node.py); a split's placement stands.
                 contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
-        if decision is Decision.REFUSE and culprit is not None:
+        if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
@@ -111,6 +109,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
             else:
                 ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.rejected})
         state.aliases = sorted({*state.aliases, *loser_aliases})
         if message.shared:
             state.shared = sorted({*state.shared, *message.shared})
@@ -152,7 +151,9 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
+        state.rejected = []
         ctx.store.put_profile(ctx.key, None)
-    elif message.do_not_merge:
+    elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.do_not_merge})
     ctx.release_queue()

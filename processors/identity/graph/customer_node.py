@@ -14,13 +14,14 @@ loser's members cannot change under the decision; waits only ever point to small
 
 from __future__ import annotations
 
+from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
 from processors.identity.graph.evidence import absorb_traits, consistent_traits
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
 from processors.identity.graph.messages import Apply, Claim, Create, SplitCustomer, SplitInit
-from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split
+from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
 from processors.identity.graph.saga import apply_message, copy_saga, customer_id, lineage
 from processors.identity.rules import MANUAL_SPLIT, kind_of
 
@@ -54,6 +55,11 @@ def on_apply(ctx: Node, message: Apply) -> None:
     """The event belongs to this customer: update the profile sections it feeds."""
     if not route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
+    if message.household_only and another_person(ctx, message.traits):
+        # A housemate's contact that reached this customer through a household identifier only (contest.py):
+        # not on this screen pop, nor on its contact stream; the family identifier's lookup says it is shared.
+        ctx.emit(Unresolved(message.event_id, message.started_at))
+        return
     mine = consistent_traits(ctx, message.traits)
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)

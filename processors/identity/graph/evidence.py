@@ -22,7 +22,7 @@ import msgspec
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
-from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
@@ -111,7 +111,7 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
 
 
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
-# (the default is 3 at most; none is kept once it is shared).
+# (the default is 3 at most; once it is shared, the people kept are the flag's evidence).
 MAX_PEOPLE = 32
 # Distinct evidences a node keeps whatever they say; past them, only one that conflicts with all (greedy).
 MAX_EVIDENCE = 12
@@ -157,9 +157,13 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     two conflict. A greedy count (a new evidence counts if it conflicts with every one kept) made the flag
     depend on which came first (issue #8 build 5). Past ``MAX_EVIDENCE`` distinct evidences, a new one is
     kept only if it conflicts with every one kept (greedy again; ``protocol.md``).
+
+    The people stay once it is shared: they are the evidence the flag stands on. A flag they no longer
+    support is revoked first (``revoke_unsupported``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
     state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
+    revoke_unsupported(ctx)
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
@@ -168,13 +172,32 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     if len(state.people) >= MAX_EVIDENCE and any(not two_people(ctx, person, known) for known in state.people):
         return
     state.people = sorted([*state.people, person], key=_evidence_order)
-    people = len(_largest_conflicting(ctx, state.people))
+    people = people_count(ctx)
     if not ctx.policy.is_shared(kind, people):
         return
     ctx.emit(SharedMarked(ctx.key, people))
-    state.shared, state.people = True, []
+    state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:
+    """Revoke a shared flag its evidence does not support (issue #8 build 4: shared only on evidence): the
+    people it keeps are not more than ``shared_after`` allows. So is a flag an earlier version set by counting
+    customer ids (``refused_with``, a customer counted twice once it merged) and stored without ``people``,
+    and one a since-raised ``shared_after`` no longer allows. It links again (its owner is told,
+    ``Shared(revoked=True)``) and counts people from the next event on; past ``shared_after`` it is shared again.
+    """
+    state = ctx.state
+    if not state.shared:
+        return
+    people = people_count(ctx)
+    if ctx.policy.is_shared(kind_of(ctx.key), people):
+        return
+    state.shared = False
+    ctx.emit(SharedRevoked(ctx.key, people))
+    if state.owner:
+        ctx.send(state.owner, Shared(ctx.key, revoked=True))
 
 
 def _evidence_order(person: Person) -> bytes:
@@ -204,3 +227,8 @@ def _largest_conflicting(ctx: Ctx[IdentifierState], people: list[Person]) -> lis
 
     extend([], set(range(len(people))), set())
     return best
+
+
+def people_count(ctx: Ctx[IdentifierState]) -> int:
+    """How many people the evidence kept on this node shows: the largest pairwise-conflicting set."""
+    return len(_largest_conflicting(ctx, ctx.state.people))
