@@ -189,3 +189,18 @@ def test_a_call_from_the_family_phone_is_on_the_screen_pop_of_the_person_who_kee
     assert h.customer(*FAMILY_PHONE) == bobs != anns
     assert _contact_ids(h, bobs) == {"call-1"} and _contact_ids(h, anns) == set()
     h.local.check_consistent()
+
+
+def test_the_screen_pop_reads_how_many_people_an_identifier_has_from_its_owner_worker() -> None:
+    """``ScreenPop.local`` (what a worker answers for a node it owns) gives ``people`` for an identifier: the
+    lookup's ``shared_identifier`` hint reads it there (2 for the family e-mail, 1 for Ann's own phone)."""
+    from types import SimpleNamespace
+
+    from processors.identity.web import ScreenPop
+
+    h = Harness(settings())
+    household(h, FAMILY_EMAIL, ("EMAIL", "bob@example.org"))
+    screen_pop = ScreenPop(SimpleNamespace(app=None, store=h.local.store, graph=h.local.graph))  # type: ignore[arg-type]
+    family, own = screen_pop.local(h.key(*FAMILY_EMAIL)), screen_pop.local(h.key(*ANN_PHONE))
+    assert (family["people"], own["people"]) == (2, 1)
+    assert family["node"]["owner"] == h.customer(*ANN_PHONE) and "people" not in screen_pop.local(own["node"]["owner"])
