@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import faust
@@ -100,7 +100,7 @@ class FencedTable(faust.Table):
         return (self.key_serializer == "raw" and self.value_serializer == "raw"
                 and isinstance(self.data, MemoryStore) and self._on_changelog_event is None)
 
-    def apply_standby(self, partition: int, records: list[ConsumerRecord]) -> None:
+    def apply_standby(self, partition: int, records: Sequence[ConsumerRecord]) -> None:
         """Apply fetched records (one standby changelog partition, offset order) as faust's memory store would
         apply them one by one: through the fence (markers and late writes left out), and only each key's last
         record (a tombstone deletes the key)."""
@@ -112,7 +112,8 @@ class FencedTable(faust.Table):
                     last[record.key] = record.value
             else:
                 CHANGELOG_FENCED.labels(table=self.name).inc()
-        store: MemoryStore = self.data
+        store = self.data
+        assert isinstance(store, MemoryStore)  # takes_standby_in_bulk
         data, partitions = store.data, store._key_partition
         for key, value in last.items():
             if value is None:

@@ -17,7 +17,7 @@ partition) and the consumer's read offset. Active restores, and every other tabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -48,7 +48,7 @@ def install() -> None:
     async def _wait_next_records(self: Any, timeout: float) -> Any:
         records, active = await wrapped(self, timeout)
         if records and self.flow_active and not self.should_stop:
-            take(self, records)
+            take(self, records)  # type: ignore[arg-type]  # faust's RecordMap: a dict at run time
         return records, active
 
     _wait_next_records.__wrapped__ = wrapped  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def install() -> None:
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
 
 
-def take(consumer: Any, records: dict[Any, Sequence[ConsumerRecord]]) -> int:
+def take(consumer: Any, records: MutableMapping[Any, Sequence[ConsumerRecord]]) -> int:
     """Apply and remove from ``records`` (a fetched map, faust TP -> records in offset order) those of the
     standby partitions whose table takes them in bulk; returns how many records were taken. Records at or
     below the partition's standby offset (already applied) are dropped, as faust's recovery drops them."""

@@ -18,6 +18,7 @@ the loop: this is the part the representation decides. ``tests.bench.identity`` 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import gc
 import io
@@ -25,9 +26,11 @@ import json
 import pstats
 import random
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from processors.identity import wire
@@ -149,21 +152,33 @@ def _part(key: bytes) -> str:
     return "customer" if key.startswith(b"cus_") else "blocking" if key.startswith(b"BLOCK:") else "identifier"
 
 
+def parts_of(nodes: dict[bytes, bytes]) -> dict[str, tuple[int, int]]:
+    """Node table entries per part (identifier, customer, blocking nodes): ``(count, bytes of their keys and
+    values as allocated)``."""
+    parts = {"identifier": [0, 0], "customer": [0, 0], "blocking": [0, 0]}
+    for key, value in nodes.items():
+        part = parts[_part(key)]
+        part[0] += 1
+        part[1] += allocated(sys.getsizeof(key)) + allocated(sys.getsizeof(value))
+    return {name: (count, held) for name, (count, held) in parts.items()}
+
+
 def table_memory(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> dict[str, Any]:
     """Bytes per identifier of each part of the two tables (``held_bytes``): each part's keys and values,
     plus its share of its table's dict by entries; and faust's key -> partition index after a restore."""
-    counts = {"identifier": 0, "customer": 0, "blocking": 0}
-    objects = dict.fromkeys(counts, 0)
-    for key, value in nodes.items():
-        part = _part(key)
-        counts[part] += 1
-        objects[part] += allocated(sys.getsizeof(key)) + allocated(sys.getsizeof(value))
-    node_bytes, profile_bytes = held_bytes(nodes), held_bytes(profiles)
+    return per_identifier(held_bytes(nodes), held_bytes(profiles), parts_of(nodes))
+
+
+def per_identifier(node_bytes: dict[str, int], profile_bytes: dict[str, int],
+                   parts: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """``table_memory`` from the figures of ``held_bytes`` and ``parts_of`` (also as a worker reports them)."""
+    counts = {part: count for part, (count, _) in parts.items()}
+    objects = {part: held for part, (_, held) in parts.items()}
     per = max(counts["identifier"], 1)
     result: dict[str, Any] = {"identifiers": counts["identifier"], "customers": counts["customer"],
                               "nodes": node_bytes, "profiles": profile_bytes}
     for part, count in counts.items():
-        share = node_bytes["container"] * count / max(len(nodes), 1)
+        share = node_bytes["container"] * count / max(node_bytes["entries"], 1)
         result[f"{part}_bytes"] = (objects[part] + share) / per
     result["graph_bytes"] = sum(result[f"{part}_bytes"] for part in counts)
     result["profile_bytes"] = (profile_bytes["container"] + profile_bytes["keys"] + profile_bytes["values"]) / per
@@ -252,12 +267,46 @@ def cpu_per_event(events: int, seed: int = 3, profile: bool = False) -> dict[str
     return result
 
 
+async def _through_kafka(events: list[Event], workdir: Path) -> dict[str, Any]:
+    """One identity worker process fed ``events`` through Kafka: its tables as it holds them once every
+    contact is announced (``identity_worker``'s ``BENCH_IDENTITY_MEMORY`` report), per identifier."""
+    from bus.stack.kafka import KafkaBroker
+    from tests.bench.identity import event_ids, finished
+    from tests.bench.identity_runs import Workers, load
+    from tests.bench.identity_workload import CONTACTS
+    from tests.support.settings import settings_with_topics
+
+    broker = KafkaBroker(workdir / "broker").start()
+    try:
+        settings = await settings_with_topics(broker.bootstrap_servers, partitions=4)
+        items = [(CONTACTS, event.value["customer_identifiers"][0]["value"], event) for event in events]
+        report = workdir / "memory.json"
+        await load(settings, items)
+        async with Workers("identity", 1, settings, workdir, {"BENCH_IDENTITY_MEMORY": str(report)}) as running:
+            await finished(settings, "identity", event_ids(items), running, 1800)
+            await asyncio.sleep(2)  # the last batch's changelog and profile writes
+        held = json.loads(report.read_text())
+    finally:
+        broker.stop()
+    return per_identifier(held["nodes"], held["profiles"], {k: tuple(v) for k, v in held["parts"].items()})
+
+
+def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same events (``_people``) built in process and fed to a worker through Kafka: both measurements."""
+    events = list(_people(identifiers))
+    with tempfile.TemporaryDirectory(prefix="omnibus-memory-") as tmp:
+        worker = asyncio.run(_through_kafka(events, Path(tmp)))
+    return table_memory(*build_tables(events)), worker
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identifiers", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--traced", action="store_true", help="check the arithmetic with tracemalloc")
+    parser.add_argument("--kafka", type=int, default=0, metavar="IDENTIFIERS",
+                        help="cross-check: this many identifiers in process and through a worker on Kafka")
     args = parser.parse_args()
     if args.events:
         cpu = cpu_per_event(args.events, profile=args.profile)
@@ -284,6 +333,12 @@ def main() -> None:
                   f"{table['keys']:,} B, values {table['values']:,} B")
         if args.traced:
             print(f"  tracemalloc check (requested sizes, no size classes): {traced(nodes, profiles):.1f}")
+    if args.kafka:
+        local, worker = cross_check(args.kafka)
+        print(f"Cross-check, {local['identifiers']:,} identifiers in process / {worker['identifiers']:,} in the "
+              "worker fed through Kafka, bytes per identifier:")
+        for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
+            print(f"  {part:<10} {local[f'{part}_bytes']:8.1f} {worker[f'{part}_bytes']:8.1f}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 A state is encoded as a msgpack array ``[type tag, field, ...]`` with trailing default fields left
 out (``array_like``, ``omit_defaults``). An identifier owned by a customer of the usual id form is packed
-further (``OWNED_IDENTIFIER_V1``): about 32 bytes instead of 50, the state most nodes hold (#9 memory). The faust tables keep these bytes (``store.FaustTables``) and the handlers
-work on decoded copies. Add a field only at the end of a Struct, with a default, so stored states
-still decode; a state written as JSON before this format is read by ``legacy.decode_any_state``.
+further (``OWNED_IDENTIFIER_V1``): about 32 bytes instead of 50, the state most nodes hold (#9 memory).
+The faust tables keep these bytes (``store.FaustTables``) and the handlers work on decoded copies. Add a field
+only at the end of a Struct, with a default, so stored states still decode; a state written as JSON before
+this format is read by ``legacy.decode_any_state``.
 """
 
 from __future__ import annotations
