@@ -18,7 +18,7 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import changelog_first, commit_gap, commit_watchdog, record_headers, seek_uncommitted, takeover
+from bus import changelog_first, commit_gap, commit_watchdog, lag_watchdog, record_headers, seek_uncommitted, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
@@ -36,6 +36,8 @@ def create_app(
     web_port: int | None = None,  # None: no web server; 0: a free port, logged
     commit_stall_after_s: float = commit_watchdog.STALL_AFTER_S,
     commit_watch_interval_s: float = commit_watchdog.INTERVAL_S,
+    lag_stall_after_s: float = lag_watchdog.STALL_AFTER_S,
+    lag_watch_interval_s: float = lag_watchdog.INTERVAL_S,
     **overrides: Any,
 ) -> faust.App:
     """A faust app named ``<prefix>.<name>`` configured for at-least-once processing of raw bytes.
@@ -71,6 +73,8 @@ def create_app(
     app = faust.App(app_id, **options)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    # A partition that consumes nothing while records wait is sought back, then the worker restarts (bus.lag_watchdog).
+    lag_watchdog.install(app, name, stall_after_s=lag_stall_after_s, interval_s=lag_watch_interval_s)
     takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     return app
 
@@ -137,6 +141,7 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     if (taken := check_web_port(app, web_port_setting)) is not None:
         exit_with_message(taken)
     asyncio.run(probe_cluster(settings))
+    lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     with fatal_errors_exit(app, worker):
