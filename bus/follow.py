@@ -9,7 +9,6 @@ and, if it cares, what happens once it has read up to the end offsets seen at it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -19,6 +18,7 @@ from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
+from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
 log = get_logger(__name__)
@@ -79,11 +79,8 @@ class TopicFollower:
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None

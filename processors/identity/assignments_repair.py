@@ -27,7 +27,6 @@ Memory: only suspect identifiers are held, not the topic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import SerdeContext
+from bus.tasks import cancel_and_wait
 from bus.topics import CUSTOMER_IDENTIFIERS
 from processors.identity.assignments import tombstone_version
 from processors.identity.graph.outputs import Assigned, Output, Unassigned
@@ -247,11 +247,8 @@ class AssignmentRepair:
             self._task = asyncio.create_task(self._run(), name="identity-assignment-repair")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def assignment_repair(processor: Any, deserializer: Any, partitions: Callable[[], int]) -> AssignmentRepair:

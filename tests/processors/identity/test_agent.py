@@ -119,19 +119,9 @@ async def test_where_the_matcher_refuses_links_one_worker_and_three_on_twelve_pa
     is shared (``shared_after``, counted on evidence), on one partition in order and on twelve shuffled."""
     events, users = sharing_household_events(random.Random(21), people=24, events=160)
     limits = {"PHONE": 2, "EMAIL": 1}
-    identity = matcher_settings(shared_after=limits)
-    normalizer = IdentifierNormalizer(identity)
-    keys = {normalizer.normalize({"type": key.split(":")[0], "value": key.split(":", 1)[1]}).key: key  # type: ignore[union-attr]
-            for key in users}
+    runs = await _one_in_order_and_three_shuffled(bootstrap_servers, tmp_path, events, users, limits, shuffle_seed=5)
+    single, scaled, single_flags, scaled_flags, keys, normalizer = runs
     expected_flags = {node: users[key] > limits[key.split(":")[0]] for node, key in keys.items()}
-    items = [(IDENTIFIERS_OBSERVED.suffix, event) for event in events]
-    single_flags, scaled_flags = dict.fromkeys(keys, False), dict.fromkeys(keys, False)
-    single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1,
-                                identity=identity, shared=single_flags)
-    shuffled = list(items)
-    random.Random(5).shuffle(shuffled)
-    scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
-                                identity=identity, shared=scaled_flags)
     people = personal_identifiers(events, users)
     assert len(people) == 24 and any(expected_flags.values()) and not all(expected_flags.values())
     for mapping in (single, scaled):
@@ -155,18 +145,9 @@ async def test_with_corrupted_traits_one_worker_and_three_on_twelve_partitions_a
     rng = random.Random(21)
     events, users = sharing_household_events(rng, people=24, events=160)
     events = corrupted(rng, events)
-    identity = matcher_settings(shared_after={"PHONE": 2, "EMAIL": 1})
-    normalizer = IdentifierNormalizer(identity)
-    keys = {normalizer.normalize({"type": key.split(":")[0], "value": key.split(":", 1)[1]}).key: key  # type: ignore[union-attr]
-            for key in users}
-    items = [(IDENTIFIERS_OBSERVED.suffix, event) for event in events]
-    single_flags, scaled_flags = dict.fromkeys(keys, False), dict.fromkeys(keys, False)
-    single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1,
-                                identity=identity, shared=single_flags)
-    shuffled = list(items)
-    random.Random(7).shuffle(shuffled)
-    scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
-                                identity=identity, shared=scaled_flags)
+    runs = await _one_in_order_and_three_shuffled(bootstrap_servers, tmp_path, events, users,
+                                                  {"PHONE": 2, "EMAIL": 1}, shuffle_seed=7)
+    single, scaled, single_flags, scaled_flags, keys, _ = runs
     people = personal_identifiers(events, users)
     single_people, scaled_people = (personal_partition({key: owner for key, owner in mapping.items() if key not in keys})
                                     for mapping in (single, scaled))
@@ -213,3 +194,25 @@ async def test_where_a_limit_decides_one_worker_and_three_on_twelve_partitions_k
     assert len(keys) > sum(len(cluster) for cluster in expected)  # some e-mails really were left out
     assert clusters(single) == expected
     assert clusters(scaled) == expected
+
+
+async def _one_in_order_and_three_shuffled(
+    bootstrap_servers: str, tmp_path: Path, events: list[Any], users: dict[str, int], shared_after: dict[str, int],
+    *, shuffle_seed: int,
+) -> tuple[dict[str, str], dict[str, str], dict[str, bool], dict[str, bool], dict[str, str], IdentifierNormalizer]:
+    """Replays ``events`` on one worker and one partition in order, then on three workers and twelve
+    partitions shuffled. Returns both runs' identifier -> customer mappings and shared flags, the household
+    identifiers' node keys (node key -> ``users`` key) and the normaliser."""
+    identity = matcher_settings(shared_after=shared_after)
+    normalizer = IdentifierNormalizer(identity)
+    keys = {normalizer.normalize({"type": key.split(":")[0], "value": key.split(":", 1)[1]}).key: key  # type: ignore[union-attr]
+            for key in users}
+    items = [(IDENTIFIERS_OBSERVED.suffix, event) for event in events]
+    single_flags, scaled_flags = dict.fromkeys(keys, False), dict.fromkeys(keys, False)
+    single = await run_identity(bootstrap_servers, tmp_path / "a", items, partitions=1, workers=1,
+                                identity=identity, shared=single_flags)
+    shuffled = list(items)
+    random.Random(shuffle_seed).shuffle(shuffled)
+    scaled = await run_identity(bootstrap_servers, tmp_path / "b", shuffled, partitions=12, workers=3,
+                                identity=identity, shared=scaled_flags)
+    return single, scaled, single_flags, scaled_flags, keys, normalizer
