@@ -180,9 +180,13 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     detector = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
+    last_tick = [clock()]
+
     async def watch() -> None:
-        consumer = app.consumer
-        if app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+        consumer, now = app.consumer, clock()
+        frozen = now - last_tick[0] > 3 * interval_s  # the process was stopped (SIGSTOP) or starved: start afresh
+        last_tick[0] = now
+        if frozen or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
