@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import (
-    AGREEING,
     absorb_traits,
     consistent_traits,
+    fits,
     judge,
     kept_apart,
-    with_event,
 )
 from processors.identity.graph.limits import (
     Member,
@@ -67,7 +67,7 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.weights import Decision, MatchScore
+from processors.identity.matching.weights import Decision
 from processors.identity.rules import MANUAL_SPLIT, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 DONE_TOKENS = 32
@@ -126,18 +126,21 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
-    linking = _linking(saga, members) if message.new and culprit not in giving else []
+    linking = _linking(saga) if message.new and culprit not in giving else []
     housemate = None
     if linking and not consistent_traits(ctx, saga.traits):
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
-        housemate = judge(ctx, saga.traits, state.traits, linking, members)
-    if housemate is not None and _two_people(ctx, *housemate, linking):
-        # Another person: the event leaves this customer with its new identifier (the linking ones stay).
+        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
+    if housemate is not None and housemate[0] is not Decision.MERGE:
+        # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
+        # identifier (the linking ones stay), as when the new one was planned first and met it through them.
         kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
                    (culprit, ctx.policy.plan_order(members)[0]))
-        for key in linking:
-            _contested(saga, key)
+        if housemate[0] is Decision.REFUSE:
+            for key in linking:
+                if key in members:
+                    _contested(saga, key)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
@@ -148,14 +151,14 @@ def on_join(ctx: Node, message: Join) -> None:
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
-        if judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0] is Decision.REFUSE:
+        if contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
             _contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
-        if decision is Decision.REFUSE:
+        if contests(ctx, decision, saga):
             _contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
@@ -166,6 +169,8 @@ def on_join(ctx: Node, message: Join) -> None:
                 _admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+        if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
+            absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
     _continue(ctx, saga, message.token)
 
@@ -197,7 +202,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared,
+            shared=state.shared, rejected=state.rejected,
         ))
 
 
@@ -233,33 +238,30 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
-        # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
-        seen = [culprit] if culprit is not None else []
-        # The event belongs to the ``current`` side: its traits count there.
-        loser_traits, own_traits = message.traits, state.traits
-        if message.swapped:
-            loser_traits = with_event(ctx, loser_traits, saga.traits)
-        else:
-            own_traits = with_event(ctx, own_traits, saga.traits)
-        decision, score = judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*members, *seen])
+        decision, score = weigh_offer(ctx, message, saga)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
+        state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
         saga.current = current
     elif rule is not None:
         if culprit is not None:
             ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
-            if rule == MAX_PER_CUSTOMER and two:
+            if (rule == MAX_PER_CUSTOMER and two) or (
+                    rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
+                    and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
+                # Kept apart by a rejected review only: the event's side claims as it would have before the
+                # decision (claim_node.py); a split's placement stands.
                 _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
-        if decision is Decision.REFUSE and culprit is not None:
+        if culprit is not None and contests(ctx, decision, saga):
             _contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = current
+        saga.current = _belongs(ctx, saga, message, current, other)
     else:
         moved = sorted(key for key in message.members if key not in giving)
         for key in moved:
@@ -270,6 +272,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
             else:
                 ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.rejected})
         state.aliases = sorted({*state.aliases, *loser_aliases})
         if message.shared:
             state.shared = sorted({*state.shared, *message.shared})
@@ -288,6 +291,20 @@ def on_offer(ctx: Node, message: Offer) -> None:
     _continue(ctx, saga, message.token)
 
 
+def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
+    """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
+    its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
+    its identifiers then (a family e-mail's owner); whose traits it carries does not: a person's record that
+    came through the housemate's family e-mail still feeds its own person's summary (issue #8 build 5)."""
+    if not saga.traits or saga.proposal:
+        return current
+    own, loser = ctx.state.traits, message.traits
+    current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
+    if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        return other
+    return current
+
+
 def _contested(saga: Saga, culprit: str) -> None:
     """The event's side and the culprit's owner are two people (the matcher's refusal, two national IDs):
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
@@ -295,18 +312,10 @@ def _contested(saga: Saga, culprit: str) -> None:
         saga.contested.append(culprit)
 
 
-def _two_people(ctx: Node, decision: Decision, score: MatchScore, linking: list[str]) -> bool:
-    """Refused, and no field that tells people apart agrees but the linking identifiers (as on an identifier
-    node, ``evidence.two_people``): a housemate differs in given name and birth date; one person's swapped,
-    misspelt names with the same birth date do not make two people."""
-    own = {kind_of(key) for key in linking}
-    return decision is Decision.REFUSE and not any(
-        score.levels.get(name) in AGREEING for name in ctx.policy.matcher.person_fields if name not in own)
-
-
-def _linking(saga: Saga, members: dict[str, Member]) -> list[str]:
-    """The event's identifiers already planned that brought it to this customer (members before the event)."""
-    return [key for key in saga.plan[:saga.step] if key in members and saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
+def _linking(saga: Saga) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (owned when it visited them;
+    one may have moved to another customer since, by a claim: the event was brought here all the same)."""
+    return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
 def _waived(saga: Saga) -> tuple[str, ...]:
@@ -323,9 +332,11 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
+        state.rejected = []
         ctx.store.put_profile(ctx.key, None)
-    elif message.do_not_merge:
+    elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.do_not_merge})
     ctx.release_queue()
 
 
@@ -338,6 +349,9 @@ def on_create(ctx: Node, message: Create) -> None:
     state.members = {
         key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
         for key in message.add}
+    # The event's traits are this person's from the start, not only once its ``apply`` arrives: an event
+    # that meets this customer meanwhile is weighed against them (issue #8 build 5).
+    absorb_traits(ctx, saga.traits)
     created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
     _assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)

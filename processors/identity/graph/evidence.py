@@ -20,10 +20,10 @@ from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
-from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
@@ -60,11 +60,13 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
 
 
 def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
-    """Whether an event's traits may describe this root's person (their weight alone is not refused)."""
-    return _fits(ctx, traits, ctx.state.traits)
+    """Whether an event's traits may describe this root's person (their weight alone is not refused; a
+    mistyped given name with the right birth date may: ``compare.trait_levels``)."""
+    return fits(ctx, traits, ctx.state.traits)
 
 
-def _fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+    """Whether ``traits`` (an event's) may describe the person of the summary ``known``."""
     if not traits or not known:
         return True
     matcher = ctx.policy.matcher
@@ -76,7 +78,7 @@ def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary |
     side's person. The event reached that side first only because of the order of its identifiers (and of
     who owned them then): a household member's event that met its housemate first through the family
     e-mail must not make the housemate's summary agree with itself (issue #8 build 5)."""
-    return combine(known, traits) if _fits(ctx, traits, known) else known
+    return combine(known, traits) if fits(ctx, traits, known) else known
 
 
 def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
@@ -95,7 +97,6 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
             ctx.send(key, Block(ctx.key, after, kinds))
 
 
-AGREEING = (Level.EXACT, Level.CLOSE, Level.AGREE)
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
 # (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
 MAX_PEOPLE = 32
@@ -120,17 +121,14 @@ def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
 
 def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
     """Whether two events that carried this identifier come from two people: the matcher refuses them as
-    one (their evidence, this identifier on both sides) and no field that tells people apart agrees
-    (``match_person_fields`` other than this identifier's type): a household member differs in given name
-    and birth date, or holds another national ID; one person's event with a typo or swapped names does not."""
+    one (their evidence, this identifier on both sides, met through it), by the rule a merge uses
+    (``MatchModel.decide``): a household member differs in given name and birth date, or holds another
+    national ID; one person's event with a typo and the right birth date, or swapped names, does not."""
     if a == b:
         return False
     matcher = ctx.policy.matcher
     score = matcher.score(a.traits, b.traits, [ctx.key, *a.ids], [ctx.key, *b.ids])
-    if matcher.decide(score) is not Decision.REFUSE:
-        return False
-    own = kind_of(ctx.key)
-    return not any(score.levels.get(name) in AGREEING for name in matcher.person_fields if name != own)
+    return matcher.decide(score) is Decision.REFUSE
 
 
 def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
@@ -140,9 +138,13 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
     second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
     is the count, when the same person's events agree with one another (see ``protocol.md``).
+
+    The people stay once it is shared: they are the evidence the flag stands on. A flag they no longer
+    support is revoked first (``revoke_unsupported``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
     state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
+    revoke_unsupported(ctx)
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
@@ -152,6 +154,22 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     if not ctx.policy.is_shared(kind, len(state.people)):
         return
     ctx.emit(SharedMarked(ctx.key, len(state.people)))
-    state.shared, state.people = True, []
+    state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:
+    """Revoke a shared flag its evidence does not support (issue #8 build 4: shared only on evidence): the
+    people it keeps are not more than ``shared_after`` allows. So is a flag an earlier version set by counting
+    customer ids (``refused_with``, a customer counted twice once it merged) and stored without ``people``,
+    and one a since-raised ``shared_after`` no longer allows. It links again (its owner is told,
+    ``Shared(revoked=True)``) and counts people from the next event on; past ``shared_after`` it is shared again.
+    """
+    state = ctx.state
+    if not state.shared or ctx.policy.is_shared(kind_of(ctx.key), len(state.people)):
+        return
+    state.shared = False
+    ctx.emit(SharedRevoked(ctx.key, len(state.people)))
+    if state.owner:
+        ctx.send(state.owner, Shared(ctx.key, revoked=True))

@@ -123,6 +123,7 @@ class Offer(Message, tag="offer", frozen=True):
     culprit: str | None
     saga: Saga
     shared: list[str] = []  # the loser's members marked shared (fast_node.py)
+    rejected: list[str] = []  # the loser's do-not-merge entries from rejected reviews (claim_node.py)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -173,9 +174,11 @@ class Fast(Message, tag="fast", frozen=True):
 
 
 class Shared(Message, tag="shared", frozen=True):
-    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``)."""
+    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``);
+    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``)."""
 
     identifier: str
+    revoked: bool = False
 
 
 class Rekey(Message, tag="rekey", frozen=True):
