@@ -193,7 +193,9 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
         # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
         held = consumer._paused_partitions  # noqa: SLF001
         try:
-            progress = await faust_progress(consumer, [tp for tp in input_partitions(consumer) if tp not in held])
+            watched = [tp for tp in input_partitions(consumer)
+                       if tp not in held and app.topics.acks_enabled_for(tp.topic)]  # faust commits only these
+            progress = await faust_progress(consumer, watched)
         except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
             log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
             detector.reset()
