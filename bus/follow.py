@@ -102,7 +102,10 @@ class TopicFollower:
                 for record in records:
                     self.on_record(record)
                     for listener in self.listeners:
-                        listener(record)
+                        try:
+                            listener(record)
+                        except Exception:  # a listener's error must not stop the follower (and the others)
+                            log.exception("a topic follower's listener failed on a record", follower=self.name)
                 if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._check_caught_up()

@@ -150,7 +150,11 @@ def graph_ownership(app: Any, graph_topic: str) -> Callable[[], frozenset[int] |
     def owned() -> frozenset[int] | None:
         if app.rebalancing or getattr(app, "in_recovery", False):
             return None
-        return frozenset(tp.partition for tp in app.consumer.assignment() if tp.topic == graph_topic)
+        try:  # faust's consumer before it started or after it stopped raises ConsumerNotStarted
+            assignment = app.consumer.assignment()
+        except Exception:  # noqa: BLE001 - owning nothing now is the answer
+            return None
+        return frozenset(tp.partition for tp in assignment if tp.topic == graph_topic)
 
     return owned
 
