@@ -184,7 +184,8 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
 
     async def watch() -> None:
         consumer, now = app.consumer, clock()
-        frozen = now - last_tick[0] > 3 * interval_s  # the process was stopped (SIGSTOP) or starved: start afresh
+        # The process was stopped (SIGSTOP) for a stall window or more: its clocks mean nothing, start afresh.
+        frozen = now - last_tick[0] > max(stall_after_s, 3 * interval_s)
         last_tick[0] = now
         if frozen or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
