@@ -100,16 +100,21 @@ class TopicFollower:
                 continue
             for tp, records in batch.items():
                 for record in records:
-                    self.on_record(record)
-                    for listener in self.listeners:
-                        try:
-                            listener(record)
-                        except Exception:  # a listener's error must not stop the follower (and the others)
-                            log.exception("a topic follower's listener failed on a record", follower=self.name)
+                    self._deliver(record)
                 if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._check_caught_up()
             await asyncio.sleep(0)  # let the agents run between large catch-up batches
+
+    def _deliver(self, record: ConsumerRecord) -> None:
+        """Hand one record to ``on_record`` and every listener. A reader that raises is logged and skipped for
+        this record: an exception here would end the follower's task, silently, and every reader with it."""
+        for reader in (self.on_record, *self.listeners):
+            try:
+                reader(record)
+            except Exception:  # noqa: BLE001 - one reader's bug must not stop the others or later records
+                log.exception("a topic follower's reader failed on a record; skipped", follower=self.name,
+                              topic=record.topic, partition=record.partition, offset=record.offset)
 
     def _check_caught_up(self) -> None:
         if not self._catch_up and not self.caught_up:

@@ -98,7 +98,21 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
     processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir, **app_options)
     await processor.start()
     await stop.wait()
+    if memory_file := os.environ.get("BENCH_IDENTITY_MEMORY"):  # tests.bench.identity_memory --kafka: the tables
+        from tests.bench.identity_memory import held_bytes, parts_of
+
+        tables = {name: table.data.data for name, table in (("nodes", processor.nodes), ("profiles", processor.profiles))}
+        Path(memory_file).write_text(json.dumps({**{name: held_bytes(data) for name, data in tables.items()},
+                                                 "parts": parts_of(tables["nodes"])}))
     await processor.stop()
+    if os.environ.get("BENCH_IDENTITY_COUNTERS"):  # the protocol's counters, to the worker's log (experiments)
+        from prometheus_client import REGISTRY
+
+        for metric in REGISTRY.collect():
+            if metric.name.startswith(("omnibus_identity_fast_path", "omnibus_identity_graph_messages")):
+                for sample in metric.samples:
+                    if sample.name.endswith("_total"):
+                        print(f"COUNTER {sample.name} {sample.labels} {sample.value:.0f}", flush=True)
 
 
 async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:

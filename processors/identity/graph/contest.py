@@ -11,7 +11,8 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import judge, with_event
 from processors.identity.graph.messages import Offer, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.matching.compare import TRAIT_FIELDS
+from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
+from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision, MatchScore
 
 Node = Ctx[CustomerState]
@@ -51,3 +52,18 @@ def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: se
     is the earliest event's customer, as after a refusal (claim_node.py); a split's placement stands."""
     return (loser_aliases & set(state.do_not_merge) <= set(state.rejected)
             and own_aliases & set(offer.do_not_merge) <= set(offer.rejected))
+
+
+def another_person(ctx: Node, traits: Summary | None) -> bool:
+    """Whether an event's ``traits`` describe another person than this root's: the matcher refuses them as one
+    on traits alone, and no field that tells people apart (``match_person_fields``) agrees. A housemate
+    differs in given name and birth date; one person's record with a typo, swapped names or a field missing
+    still agrees on one of them, and so does a clean record against a summary that holds a typo."""
+    known = ctx.state.traits
+    if not traits or not known:
+        return False
+    matcher = ctx.policy.matcher
+    levels = trait_levels(traits, known, matcher.thresholds)
+    if matcher.decide(matcher.weigh(levels)) is not Decision.REFUSE:
+        return False
+    return not matcher.person_evidence(levels)

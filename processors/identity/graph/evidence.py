@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
@@ -73,6 +75,17 @@ def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None)
     return matcher.decide(matcher.weigh(trait_levels(traits, known, matcher.thresholds))) is not Decision.REFUSE
 
 
+def known_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
+    """Whether an event's traits say nothing this root's summary does not (every value already in it): such
+    a repeat contact may skip its identifier nodes (``fast_node.py``). One with a value new here may be a
+    new person's, or a new form of this one's, which the nodes count towards ``shared_after`` in any order
+    only if it visits them (``count_person``)."""
+    if not traits:
+        return True
+    known = ctx.state.traits or {}
+    return all(set(values) <= set(known.get(code, ())) for code, values in traits.items())
+
+
 def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary | None) -> Summary | None:
     """``known`` (one side of a merge) with the deciding event's ``traits`` added, if they may describe that
     side's person. The event reached that side first only because of the order of its identifiers (and of
@@ -98,8 +111,10 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
 
 
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
-# (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
+# (the default is 3 at most; once it is shared, the people kept are the flag's evidence).
 MAX_PEOPLE = 32
+# Distinct evidences a node keeps whatever they say; past them, only one that conflicts with all (greedy).
+MAX_EVIDENCE = 12
 
 
 def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
@@ -132,12 +147,16 @@ def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
 
 
 def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
-    """Count the person of an event that carries this identifier; past ``shared_after`` people who conflict
+    """Count the people of the events that carry this identifier; past ``shared_after`` people who conflict
     pairwise, it is shared: ``SharedMarked``, and its owner is told (``Shared``, for the fast path).
 
-    A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
-    second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
-    is the count, when the same person's events agree with one another (see ``protocol.md``).
+    The node keeps each distinct evidence (``person_of``) its events brought, up to ``MAX_EVIDENCE``; the
+    people are the largest set of them that conflict pairwise (``two_people``; a maximum clique, on a
+    dozen entries at most). That is a function of the set of evidences, not of their order, also when
+    "one person" does not chain: Bob's swapped record may agree with Chloe's and with Bob's own while those
+    two conflict. A greedy count (a new evidence counts if it conflicts with every one kept) made the flag
+    depend on which came first (issue #8 build 5). Past ``MAX_EVIDENCE`` distinct evidences, a new one is
+    kept only if it conflicts with every one kept (greedy again; ``protocol.md``).
 
     The people stay once it is shared: they are the evidence the flag stands on. A flag they no longer
     support is revoked first (``revoke_unsupported``).
@@ -148,12 +167,15 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
-    if person is None or any(not two_people(ctx, person, known) for known in state.people):
+    if person is None or person in state.people:
         return
-    state.people = [*state.people, person]
-    if not ctx.policy.is_shared(kind, len(state.people)):
+    if len(state.people) >= MAX_EVIDENCE and any(not two_people(ctx, person, known) for known in state.people):
         return
-    ctx.emit(SharedMarked(ctx.key, len(state.people)))
+    state.people = sorted([*state.people, person], key=_evidence_order)
+    people = people_count(ctx)
+    if not ctx.policy.is_shared(kind, people):
+        return
+    ctx.emit(SharedMarked(ctx.key, people))
     state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
@@ -167,9 +189,46 @@ def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:
     ``Shared(revoked=True)``) and counts people from the next event on; past ``shared_after`` it is shared again.
     """
     state = ctx.state
-    if not state.shared or ctx.policy.is_shared(kind_of(ctx.key), len(state.people)):
+    if not state.shared:
+        return
+    people = people_count(ctx)
+    if ctx.policy.is_shared(kind_of(ctx.key), people):
         return
     state.shared = False
-    ctx.emit(SharedRevoked(ctx.key, len(state.people)))
+    ctx.emit(SharedRevoked(ctx.key, people))
     if state.owner:
         ctx.send(state.owner, Shared(ctx.key, revoked=True))
+
+
+def _evidence_order(person: Person) -> bytes:
+    """A fixed order of evidences (their encoding), so the kept list is the same in any arrival order."""
+    return msgspec.msgpack.encode(person)
+
+
+def _largest_conflicting(ctx: Ctx[IdentifierState], people: list[Person]) -> list[int]:
+    """The indexes of a largest set of ``people`` that are pairwise two people (Bron–Kerbosch with pivoting)."""
+    conflicts = [{other for other in range(len(people)) if other != one and two_people(ctx, people[one], people[other])}
+                 for one in range(len(people))]
+    best: list[int] = []
+
+    def extend(clique: list[int], candidates: set[int], excluded: set[int]) -> None:
+        nonlocal best
+        if not candidates and not excluded:
+            if len(clique) > len(best):
+                best = clique
+            return
+        if len(clique) + len(candidates) <= len(best):
+            return
+        pivot = max(candidates | excluded, key=lambda one: len(conflicts[one] & candidates))
+        for one in sorted(candidates - conflicts[pivot]):
+            extend([*clique, one], candidates & conflicts[one], excluded & conflicts[one])
+            candidates = candidates - {one}
+            excluded = excluded | {one}
+
+    extend([], set(range(len(people))), set())
+    return best
+
+
+def people_count(ctx: Ctx[IdentifierState]) -> int:
+    """How many people the evidence kept on this node shows: the largest pairwise-conflicting set."""
+    return len(_largest_conflicting(ctx, ctx.state.people))

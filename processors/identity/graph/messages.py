@@ -57,6 +57,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     reject: bool = False
     lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
     contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
+    households: int = 0  # bit i: ``ids[i]``'s node held evidence of two people or more at the visit (contest.py)
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -148,6 +149,7 @@ class Apply(Message, tag="apply", frozen=True):
     claims: list[str] = []  # the event's identifiers it ranks first on (``Saga.lowered``): claimed if not members
     rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
     channel: str = ""
+    household_only: bool = False  # every identifier of the event is one several people's events carried
 
 
 class SplitCustomer(Message, tag="split", frozen=True):

@@ -85,14 +85,14 @@ def best_level(field: str, first: Sequence[str], second: Sequence[str], limits: 
 
 def swapped_names(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> bool:
     """Given and family name exchanged on one side (a form filled in the wrong order): each name found
-    as the other's (the second one at least close: a swapped form may carry a typo too), or one found and
-    the other missing. A household's shared surname alone is not."""
+    as the other's (the second one close or one slip away: a swapped form may carry a typo too), or one
+    found and the other missing. A household's shared surname alone is not."""
     def crossed(a: Summary, b: Summary, one: str, other: str) -> bool:
         if not set(a.get(one, ())) & set(b.get(other, ())):
             return False
         if not a.get(other) or not b.get(one):
             return True
-        return best_level(GIVEN, a[other], b[one], limits) is not Level.DIFFERENT
+        return best_level(GIVEN, a[other], b[one], limits) is not Level.DIFFERENT or mistyped(a[other], b[one])
 
     return crossed(first, second, GIVEN, FAMILY) or crossed(first, second, FAMILY, GIVEN)
 

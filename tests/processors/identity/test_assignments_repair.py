@@ -173,7 +173,9 @@ async def test_a_late_row_written_after_a_newer_one_does_not_survive_compaction(
         assert (await assignments(settings))[key] == customer  # a fresh reader after compaction
 
 
-def test_ownership_is_none_while_faust_s_consumer_is_not_running() -> None:
+def test_a_worker_whose_consumer_has_not_started_or_has_stopped_owns_no_graph_partition_yet() -> None:
+    """Found on main: rows read before faust's consumer started (or after it stopped) asked it for its
+    assignment, which raised ``ConsumerNotStarted`` inside the follower and ended it."""
     from faust.exceptions import ConsumerNotStarted
 
     from processors.identity.assignments_repair import graph_ownership

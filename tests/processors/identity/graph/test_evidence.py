@@ -234,6 +234,21 @@ def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], 
     return members, isinstance(phone, IdentifierState) and phone.shared
 
 
+def test_people_counted_towards_shared_after_where_one_person_does_not_chain_do_not_depend_on_arrival() -> None:
+    """A record that says only "Lee" as a given name (the household's surname, the form filled in the wrong
+    order, nothing else) may be Bob and may be Chloe, who are two people. Counted greedily, Bob and Chloe
+    were one person when that record came first (each agreed with it) and two otherwise; the node now counts
+    the largest set of evidences that conflict pairwise: two, in every order (issue #8 build 5)."""
+    phone = ("PHONE", "+33612345678")
+    lee = ([("ACCOUNT", "9000009"), phone], {"given_name": "Lee", "address_line": "1 Main Street"})
+    bob = ([("ACCOUNT", "2000002"), phone], BOB)
+    chloe = ([("ACCOUNT", "3000003"), phone], {**BOB, "given_name": "Chloe", "birth_date": "1990-04-05"})
+    kept = dict(shared_after={"PHONE": 1}, blocking=False)
+    orders = [[lee, bob, chloe], [bob, lee, chloe], [chloe, bob, lee], [lee, chloe, bob]]
+    assert [_owner_and_shared([(*event, minute) for minute, event in enumerate(order)], **kept)[1]
+            for order in orders] == [True] * 4
+
+
 def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
     bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
