@@ -180,16 +180,23 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     detector = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
+    last_tick = [clock()]
+
     async def watch() -> None:
-        consumer = app.consumer
-        if app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+        consumer, now = app.consumer, clock()
+        # The process was stopped (SIGSTOP) for a stall window or more: its clocks mean nothing, start afresh.
+        frozen = now - last_tick[0] > max(stall_after_s, 3 * interval_s)
+        last_tick[0] = now
+        if frozen or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
         # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
         held = consumer._paused_partitions  # noqa: SLF001
         try:
-            progress = await faust_progress(consumer, [tp for tp in input_partitions(consumer) if tp not in held])
+            watched = [tp for tp in input_partitions(consumer)
+                       if tp not in held and app.topics.acks_enabled_for(tp.topic)]  # faust commits only these
+            progress = await faust_progress(consumer, watched)
         except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
             log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
             detector.reset()

@@ -86,7 +86,7 @@ def _value(metric: Any, *labels: str) -> float:
 
 
 @pytest.mark.kafka
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(240)
 async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     bootstrap_servers: str, topic_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,7 +149,7 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
             stalled_seen.update(p for p in range(4) if _value(LAG_STALLED, "lagwatch-test", topic, str(p)) == 1)
             return await all_committed(10, [0, 1]) and len(stops) > 0
 
-        assert await until(recovered, 60), (seen, stops)
+        assert await until(recovered, 90), (seen, stops)
     finally:
         await app.stop()
         await producer.stop()

@@ -184,4 +184,7 @@ def test_a_worker_whose_consumer_has_not_started_or_has_stopped_owns_no_graph_pa
         raise ConsumerNotStarted("Consumer thread not yet started")
 
     app = SimpleNamespace(rebalancing=False, in_recovery=False, consumer=SimpleNamespace(assignment=not_started))
-    assert graph_ownership(app, "graph")() is None
+    assert graph_ownership(app, "g")() is None
+    app.consumer = SimpleNamespace(assignment=lambda: [SimpleNamespace(topic="g", partition=1),
+                                                       SimpleNamespace(topic="other", partition=2)])
+    assert graph_ownership(app, "g")() == frozenset({1})
