@@ -12,6 +12,9 @@
   highest version already read in its partition was written late by a worker that had lost the
   partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
   markers are left out of the table;
+* a table of raw keys and values in faust's memory store takes its standby records in bulk from the fetch
+  (``bus.standby_apply``, ``apply_standby``: the fence, then the last record per key), not one by one
+  through faust's per-record path;
 * after a restore the owner writes the current value of each key whose late write it skipped again
   (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one.
 """
@@ -19,11 +22,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from faust.stores.memory import Store as MemoryStore
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
@@ -31,6 +36,7 @@ from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
 from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
+from bus.standby_apply import install as install_standby_apply
 
 log = get_logger(__name__)
 MARKER_TIMEOUT_S = 10.0  # within faust's rebalance, itself bounded by the session timeout
@@ -86,6 +92,36 @@ class FencedTable(faust.Table):
                 if message.partition in self._active:
                     self._late.add((message.partition, event.key))
         super().apply_changelog_batch(admitted)
+
+    @property
+    def takes_standby_in_bulk(self) -> bool:
+        """True when ``bus.standby_apply`` may hand this table its standby records as fetched: keys and values
+        are stored as the bytes they came in, in faust's memory store, and nothing listens to changelog events."""
+        return (self.key_serializer == "raw" and self.value_serializer == "raw"
+                and isinstance(self.data, MemoryStore) and self._on_changelog_event is None)
+
+    def apply_standby(self, partition: int, records: Sequence[ConsumerRecord]) -> None:
+        """Apply fetched records (one standby changelog partition, offset order) as faust's memory store would
+        apply them one by one: through the fence (markers and late writes left out), and only each key's last
+        record (a tombstone deletes the key)."""
+        last: dict[bytes, bytes | None] = {}
+        fence = self.fence
+        for record in records:
+            if fence.admits(partition, record.offset, record.headers):
+                if record.key is not None and not is_marker(record.key):
+                    last[record.key] = record.value
+            else:
+                CHANGELOG_FENCED.labels(table=self.name).inc()
+        store = self.data
+        assert isinstance(store, MemoryStore)  # takes_standby_in_bulk
+        data, partitions = store.data, store._key_partition
+        for key, value in last.items():
+            if value is None:
+                data.pop(key, None)
+                partitions.pop(key, None)
+            else:
+                data[key] = value
+                partitions[key] = partition
 
     def _ahead(self, partition: int) -> None:
         if partition not in self._warned:
@@ -150,5 +186,6 @@ def fenced_table(app: faust.App, name: str, topics: TopicSettings, **kwargs: Any
     is created with ``changelog_configs(topics)``."""
     kwargs.setdefault("extra_topic_configs", changelog_configs(topics))
     table = FencedTable(app, name=name, beacon=app.tables.beacon, **kwargs)
+    install_standby_apply()
     app.tables.add(table)
     return table

@@ -33,6 +33,7 @@ from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing, Tombstone
 from bus.serde import build_serde
+from bus.take_batches import take_events
 from bus.topics import (
     BUSINESS_EVENTS,
     CONTACT_EVENTS,
@@ -196,8 +197,7 @@ class IdentityProcessor:
     # --- agents ---------------------------------------------------------------------------------------
 
     async def _intake_agent(self, stream: faust.StreamT) -> None:
-        # faust's StreamT interface omits take_events, which its Stream (what an agent is given) has.
-        batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
+        batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
         async for events in batches:
             try:
                 if not await self.intake_batch([event.message for event in events]):
@@ -210,8 +210,7 @@ class IdentityProcessor:
                 await self._crash("intake", exc)
 
     async def _graph_agent(self, stream: faust.StreamT) -> None:
-        # faust's StreamT interface omits take_events, which its Stream (what an agent is given) has.
-        batches = stream.take_events(self.identity.batch_size, self.identity.batch_within_s)  # type: ignore[attr-defined]
+        batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
         async for events in batches:
             try:
                 await self.graph_batch(events)

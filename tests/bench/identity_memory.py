@@ -18,18 +18,24 @@ the loop: this is the part the representation decides. ``tests.bench.identity`` 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import gc
 import io
 import json
 import pstats
 import random
+import sys
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from processors.identity import wire
 from processors.identity.graph.outputs import Send
+from bus.serde import Event
 from processors.identity.store import FaustTables
 from tests.processors.identity.support import Harness, interaction, settings
 
@@ -98,52 +104,107 @@ def _person(index: int) -> list[tuple[str, str]]:
     return [("PHONE", f"+86139{index:08d}"), ("EMAIL", f"p{index}@example.org")]
 
 
-def state_memory(identifiers: int) -> dict[str, float]:
-    """Bytes per identifier of each part of the state, as faust's memory store holds the two tables."""
-    harness = Harness(settings())  # built on objects (faster), then written once as the tables hold it
+def allocated(size: int) -> int:
+    """Bytes CPython's allocator hands out for an object of ``size`` bytes: pymalloc's 8-byte size classes up
+    to 512 bytes, beyond that the system allocator (counted as 16-byte granules)."""
+    return (size + 7) & ~7 if size <= 512 else (size + 15) & ~15
+
+
+def held_bytes(data: dict[bytes, bytes]) -> dict[str, int]:
+    """What a faust memory store's ``data`` dict of ``bytes`` keys to ``bytes`` values holds: ``container``
+    (the dict's own table), ``keys`` and ``values`` (each object, as allocated), and ``index``, the
+    ``_key_partition`` dict faust's memory store adds for every key it restores from the changelog or
+    replays as a standby (its keys are the same objects, its values small cached ints: only the table)."""
+    return {"container": sys.getsizeof(data), "keys": sum(allocated(sys.getsizeof(key)) for key in data),
+            "values": sum(allocated(sys.getsizeof(value)) for value in data.values()),
+            "index": sys.getsizeof(dict.fromkeys(data, 0)), "entries": len(data)}
+
+
+def _people(identifiers: int) -> Iterator[Event]:
+    """The issue's memory workload: a person per event with a phone and an e-mail, every 10th event an
+    account too, shared with the event 10 before (it links two people), every event one contact."""
     for index in range(0, identifiers, 2):
         person = _person(index)
         if index % 10 == 0 and index:
             person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
-        harness.feed(interaction(person, minutes=index % 1000), topic=TOPIC)
+        yield interaction(person, minutes=index % 1000)
+
+
+def build_tables(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+    """The node and profile tables' ``data`` as an identity worker holds them after ``events``: built with the
+    real intake, graph handlers and profile book in process (``Harness``), then every state written once
+    through ``store.FaustTables`` (msgpack / deflated bytes, the changelog's bytes) into a plain dict."""
+    harness = Harness(settings())  # handlers on objects (faster), then written once as the tables hold them
+    for event in events:
+        harness.feed(event, topic=TOPIC)
     nodes, profiles = _MemoryTable(), _MemoryTable("identity-profiles")
     tables = FaustTables(nodes, profiles, lambda: 1)
-    for key, state in harness.local.store.nodes.items():
-        tables.put_node(key, state)  # type: ignore[arg-type]
-    for key, profile in harness.local.store.profiles.items():
-        tables.put_profile(key, profile)
-    parts: dict[str, list[tuple[bytes, Any]]] = {"identifier": [], "customer": [], "blocking": []}
-    for key, value in nodes.data.items():
-        part = "customer" if key.startswith(b"cus_") else "blocking" if key.startswith(b"BLOCK:") else "identifier"
-        parts[part].append((key, value))
-    counted = len(parts["identifier"])
-    customers = len(parts["customer"])
-    # The values as the table holds them, rebuilt from their bytes so that nothing else shares them.
-    frozen = {name: [(k.decode(), bytearray(_serialized(v))) for k, v in rows] for name, rows in parts.items()}
-    frozen["profile"] = [(k.decode(), bytearray(_serialized(v))) for k, v in profiles.data.items()]
-    del harness, nodes, profiles, parts
+    store = harness.local.store
+    for key in list(store.nodes):
+        tables.put_node(key, store.nodes.pop(key))  # type: ignore[arg-type]
+    for key in list(store.profiles):
+        tables.put_profile(key, store.profiles.pop(key))
+    tables.drain_changelog(1)
+    return nodes.data, profiles.data
+
+
+def _part(key: bytes) -> str:
+    return "customer" if key.startswith(b"cus_") else "blocking" if key.startswith(b"BLOCK:") else "identifier"
+
+
+def parts_of(nodes: dict[bytes, bytes]) -> dict[str, tuple[int, int]]:
+    """Node table entries per part (identifier, customer, blocking nodes): ``(count, bytes of their keys and
+    values as allocated)``."""
+    parts = {"identifier": [0, 0], "customer": [0, 0], "blocking": [0, 0]}
+    for key, value in nodes.items():
+        part = parts[_part(key)]
+        part[0] += 1
+        part[1] += allocated(sys.getsizeof(key)) + allocated(sys.getsizeof(value))
+    return {name: (count, held) for name, (count, held) in parts.items()}
+
+
+def table_memory(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> dict[str, Any]:
+    """Bytes per identifier of each part of the two tables (``held_bytes``): each part's keys and values,
+    plus its share of its table's dict by entries; and faust's key -> partition index after a restore."""
+    return per_identifier(held_bytes(nodes), held_bytes(profiles), parts_of(nodes))
+
+
+def per_identifier(node_bytes: dict[str, int], profile_bytes: dict[str, int],
+                   parts: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """``table_memory`` from the figures of ``held_bytes`` and ``parts_of`` (also as a worker reports them)."""
+    counts = {part: count for part, (count, _) in parts.items()}
+    objects = {part: held for part, (_, held) in parts.items()}
+    per = max(counts["identifier"], 1)
+    result: dict[str, Any] = {"identifiers": counts["identifier"], "customers": counts["customer"],
+                              "nodes": node_bytes, "profiles": profile_bytes}
+    for part, count in counts.items():
+        share = node_bytes["container"] * count / max(node_bytes["entries"], 1)
+        result[f"{part}_bytes"] = (objects[part] + share) / per
+    result["graph_bytes"] = sum(result[f"{part}_bytes"] for part in counts)
+    result["profile_bytes"] = (profile_bytes["container"] + profile_bytes["keys"] + profile_bytes["values"]) / per
+    result["total_bytes"] = result["graph_bytes"] + result["profile_bytes"]
+    result["restore_index_bytes"] = (node_bytes["index"] + profile_bytes["index"]) / per
+    return result
+
+
+def traced(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> float:
+    """The same tables copied under tracemalloc (new objects: nothing shared), bytes per identifier: a check
+    of ``table_memory``'s arithmetic (tracemalloc counts requested sizes, not pymalloc's size classes)."""
+    identifiers = sum(1 for key in nodes if _part(key) == "identifier")
     gc.collect()
-    sizes: dict[str, float] = {}
     tracemalloc.start()
-    for name, rows in frozen.items():
-        before = tracemalloc.get_traced_memory()[0]
-        table = {k.encode(): _held(v) for k, v in rows}  # new objects: nothing shared with ``frozen``
-        sizes[name] = (tracemalloc.get_traced_memory()[0] - before) / counted
-        del table
+    copies = [{bytes(bytearray(k)): bytes(bytearray(v)) for k, v in table.items()} for table in (nodes, profiles)]
+    held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    graph = sizes["identifier"] + sizes["customer"] + sizes["blocking"]
-    return {"identifiers": counted, "customers": customers, "identifier_bytes": sizes["identifier"],
-            "customer_bytes": sizes["customer"], "blocking_bytes": sizes["blocking"], "graph_bytes": graph,
-            "profile_bytes": sizes["profile"], "total_bytes": graph + sizes["profile"]}
+    del copies
+    return held / max(identifiers, 1)
 
 
-def _serialized(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else json.dumps(value).encode()
-
-
-def _held(data: bytearray) -> Any:
-    """The value faust's memory store keeps for a changelog value: the bytes (msgpack), or the JSON-decoded dict."""
-    return json.loads(data) if data[:1] == b"{" else bytes(data)
+def state_memory(identifiers: int) -> dict[str, Any]:
+    """Bytes per identifier of each part of the state of ``identifiers`` identifiers (the issue's workload,
+    ``_people``), as an identity worker's memory stores hold the two tables (``table_memory``)."""
+    nodes, profiles = build_tables(_people(identifiers))
+    return table_memory(nodes, profiles)
 
 
 def _workload(events: int, seed: int) -> list[Any]:
@@ -206,11 +267,46 @@ def cpu_per_event(events: int, seed: int = 3, profile: bool = False) -> dict[str
     return result
 
 
+async def _through_kafka(events: list[Event], workdir: Path) -> dict[str, Any]:
+    """One identity worker process fed ``events`` through Kafka: its tables as it holds them once every
+    contact is announced (``identity_worker``'s ``BENCH_IDENTITY_MEMORY`` report), per identifier."""
+    from bus.stack.kafka import KafkaBroker
+    from tests.bench.identity import event_ids, finished
+    from tests.bench.identity_runs import Workers, load
+    from tests.bench.identity_workload import CONTACTS
+    from tests.support.settings import settings_with_topics
+
+    broker = KafkaBroker(workdir / "broker").start()
+    try:
+        settings = await settings_with_topics(broker.bootstrap_servers, partitions=4)
+        items = [(CONTACTS, event.value["customer_identifiers"][0]["value"], event) for event in events]
+        report = workdir / "memory.json"
+        await load(settings, items)
+        async with Workers("identity", 1, settings, workdir, {"BENCH_IDENTITY_MEMORY": str(report)}) as running:
+            await finished(settings, "identity", event_ids(items), running, 1800)
+            await asyncio.sleep(2)  # the last batch's changelog and profile writes
+        held = json.loads(report.read_text())
+    finally:
+        broker.stop()
+    return per_identifier(held["nodes"], held["profiles"], {k: tuple(v) for k, v in held["parts"].items()})
+
+
+def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same events (``_people``) built in process and fed to a worker through Kafka: both measurements."""
+    events = list(_people(identifiers))
+    with tempfile.TemporaryDirectory(prefix="omnibus-memory-") as tmp:
+        worker = asyncio.run(_through_kafka(events, Path(tmp)))
+    return table_memory(*build_tables(events)), worker
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identifiers", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--traced", action="store_true", help="check the arithmetic with tracemalloc")
+    parser.add_argument("--kafka", type=int, default=0, metavar="IDENTIFIERS",
+                        help="cross-check: this many identifiers in process and through a worker on Kafka")
     args = parser.parse_args()
     if args.events:
         cpu = cpu_per_event(args.events, profile=args.profile)
@@ -222,11 +318,27 @@ def main() -> None:
         if args.profile:
             print(cpu["profile"])
     if args.identifiers:
-        memory = state_memory(args.identifiers)
-        print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes), "
-              "bytes per identifier:")
+        started = time.process_time()
+        nodes, profiles = build_tables(_people(args.identifiers))
+        built = time.process_time() - started
+        memory = table_memory(nodes, profiles)
+        print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes; built in "
+              f"{built:.0f} s of CPU), bytes per identifier:")
         for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
             print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
+        print(f"  + faust's key -> partition index after a restore: {memory['restore_index_bytes']:.1f}")
+        for name in ("nodes", "profiles"):
+            table = memory[name]
+            print(f"  {name} table: {table['entries']:,} entries, dict {table['container']:,} B, keys "
+                  f"{table['keys']:,} B, values {table['values']:,} B")
+        if args.traced:
+            print(f"  tracemalloc check (requested sizes, no size classes): {traced(nodes, profiles):.1f}")
+    if args.kafka:
+        local, worker = cross_check(args.kafka)
+        print(f"Cross-check, {local['identifiers']:,} identifiers in process / {worker['identifiers']:,} in the "
+              "worker fed through Kafka, bytes per identifier:")
+        for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
+            print(f"  {part:<10} {local[f'{part}_bytes']:8.1f} {worker[f'{part}_bytes']:8.1f}")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,12 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
     processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir, **app_options)
     await processor.start()
     await stop.wait()
+    if memory_file := os.environ.get("BENCH_IDENTITY_MEMORY"):  # tests.bench.identity_memory --kafka: the tables
+        from tests.bench.identity_memory import held_bytes, parts_of
+
+        tables = {name: table.data.data for name, table in (("nodes", processor.nodes), ("profiles", processor.profiles))}
+        Path(memory_file).write_text(json.dumps({**{name: held_bytes(data) for name, data in tables.items()},
+                                                 "parts": parts_of(tables["nodes"])}))
     await processor.stop()
     if os.environ.get("BENCH_IDENTITY_COUNTERS"):  # the protocol's counters, to the worker's log (experiments)
         from prometheus_client import REGISTRY

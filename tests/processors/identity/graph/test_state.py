@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from processors.identity.graph.messages import Assign
 from processors.identity.graph.state import (
@@ -31,6 +32,30 @@ def test_states_round_trip_and_trailing_defaults_are_left_out() -> None:
     for state in states:
         assert decode_state(encode_state(state)) == state
     assert encode_state(IdentifierState(owner="cus_1", version=2)) == b"\x93\xa1i\xa5cus_1\x02"
+
+
+OWNER = "cus_62f4425e044002ad85f3884e"  # saga.customer_id's form: cus_ + 24 lowercase hex digits
+
+
+def test_an_identifier_owned_by_a_usual_customer_id_is_packed_and_its_plain_form_still_decodes() -> None:
+    owned = IdentifierState(owner=OWNER, version=1, recent=b"h\x80\xe7R\xd1\xeb", first_rank=1_782_599_270_400_000_820)
+    packed, plain = encode_state(owned), msgspec.msgpack.encode(["i", OWNER, 1, b"h\x80\xe7R\xd1\xeb",
+                                                                   1_782_599_270_400_000_820])
+    assert len(packed) == 31 and len(plain) == 50  # a 64-byte bytes object instead of an 88-byte one
+    assert decode_state(packed) == decode_state(plain) == owned  # states written before the packing decode
+    busy = IdentifierState(owner=OWNER, version=7, reserved_by="e-1", waiting=[Assign("cus_2", 1)], waiting_bytes=9,
+                           shared=True, refused_with=["cus_3"], people=[Person({"gn": ["ann"]}, ["USER_ID:u-1"])])
+    for state in (busy, IdentifierState(owner=OWNER), IdentifierState(owner=OWNER.upper()),
+                  IdentifierState(owner=OWNER + "0"), IdentifierState(owner="cus_legacy-7")):
+        assert decode_state(encode_state(state)) == state
+    assert encode_state(IdentifierState(owner=OWNER.upper()))[:1] == b"\x92"  # not the usual form: plain
+
+
+@pytest.mark.parametrize("data", [b"\xe0", b"\xe1" + bytes(12), b"\xe2" + bytes(12) + b"\x01",
+                                  b"\xe1" + bytes(12) + b"\xc1"])
+def test_a_packed_identifier_cut_short_or_malformed_is_a_decode_error(data: bytes) -> None:
+    with pytest.raises(msgspec.DecodeError):
+        decode_state(data)
 
 
 def test_the_people_counted_towards_shared_after_round_trip_and_older_states_decode_without_them() -> None:
