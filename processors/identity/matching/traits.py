@@ -2,7 +2,7 @@
 
 Input: the standard trait keys of ``IdentifiersObserved.traits`` (``given_name``, ``family_name``,
 ``full_name``, ``birth_date`` ISO ``YYYY-MM-DD``, ``address_line``, ``postcode``; see
-``bus/identifiers/traits.py`` once it lands). Output: a ``Summary``, a JSON-safe dict from a short
+``bus/identifiers/traits.py``, imported here). Output: a ``Summary``, a JSON-safe dict from a short
 field code to at most ``MAX_VALUES`` normalised values, sorted. Two summaries combine by union, keeping
 the smallest values: the result does not depend on the order in which the traits arrived.
 """
@@ -16,15 +16,14 @@ from datetime import date
 
 from nameparser import HumanName
 
+from bus.identifiers.traits import ADDRESS_LINE, BIRTH_DATE, FAMILY_NAME, FULL_NAME, GIVEN_NAME
+from bus.identifiers.traits import POSTCODE as POSTCODE_TRAIT  # the event's key; POSTCODE below is the summary's
+
 Summary = dict[str, list[str]]
 
 GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE = "gn", "fn", "bd", "ad", "pc"
 FIELDS = (GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE)
 MAX_VALUES = 3  # per field: a typo and a maiden name fit; a customer stays a few hundred bytes
-
-# Standard trait keys (declared by the norm package in bus/identifiers/traits.py).
-GIVEN_NAME, FAMILY_NAME, FULL_NAME = "given_name", "family_name", "full_name"
-BIRTH_DATE, ADDRESS_LINE, POSTCODE_KEY = "birth_date", "address_line", "postcode"
 
 _NOT_WORD = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
@@ -62,7 +61,7 @@ def _postcode(text: str | None) -> str | None:
     return fold(text or "").replace(" ", "").upper() or None
 
 
-_READ = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE_KEY)  # the traits summarize reads
+_READ = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE_TRAIT)  # the traits summarize reads
 
 
 def summarize(traits: Mapping[str, str] | None) -> Summary:
@@ -74,7 +73,7 @@ def summarize(traits: Mapping[str, str] | None) -> Summary:
         parsed = HumanName(traits[FULL_NAME])
         given, family = given or parsed.first, family or parsed.last
     values = {GIVEN: _name(given), FAMILY: _name(family), BIRTH: _birth_date(traits.get(BIRTH_DATE)),
-              ADDRESS: _address(traits.get(ADDRESS_LINE)), POSTCODE: _postcode(traits.get(POSTCODE_KEY))}
+              ADDRESS: _address(traits.get(ADDRESS_LINE)), POSTCODE: _postcode(traits.get(POSTCODE_TRAIT))}
     return {field: [value] for field, value in values.items() if value}
 
 
