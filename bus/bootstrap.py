@@ -103,5 +103,6 @@ def start_process(
         try:
             server = serve_metrics(core.metrics)
         except OSError as exc:
-            exit_with_message(f"metrics endpoint {core.metrics.host}:{core.metrics.port}: {exc.strerror or exc}")
+            exit_with_message(f"metrics endpoint {core.metrics.host}:{core.metrics.port}: {exc.strerror or exc}: set "
+                              "OMNIBUS_METRICS__PORT to a free port, or to 0 to let the system pick one (logged)")
     return Process(core, own, server)

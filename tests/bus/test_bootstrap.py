@@ -141,3 +141,19 @@ def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Pat
         assert process.returncode == 69, (name, stderr[-2000:])
         assert "Traceback" not in stderr and "╭" not in stderr, (name, stderr[-2000:])
         assert stderr.splitlines()[-1].startswith("error: cannot reach Kafka"), (name, stderr[-2000:])
+
+
+def test_a_taken_metrics_port_exits_2_naming_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A new user's second worker on the default metrics port: the line says which variable to change."""
+    import socket
+
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "k" * 32)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
+        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+        result = CliRunner().invoke(app, ["identity", "run"])
+    _assert_one_line_exit_2(result)
+    assert "OMNIBUS_METRICS__PORT" in result.output and "metrics endpoint" in result.output

@@ -27,9 +27,11 @@ ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"
 pytestmark = pytest.mark.kafka
 
 
-async def published(bootstrap_servers: str) -> tuple[OmnibusSettings, Event]:
-    """A contact and an IdentifiersObserved on public topics, and a JSON record on an internal one."""
-    config = await settings_with_topics(bootstrap_servers, partitions=1)
+async def published(bootstrap_servers: str, registry_url: str = "") -> tuple[OmnibusSettings, Event]:
+    """A contact and an IdentifiersObserved on public topics, and a JSON record on an internal one; through
+    the registry at ``registry_url`` when given (Confluent wire format)."""
+    config = await settings_with_topics(bootstrap_servers, partitions=1,
+                                        **({"registry": {"url": registry_url}} if registry_url else {}))
     serializer, _ = build_serde(config.registry)
     call = interaction([("PHONE", "+8613912345678")])
     async with EventProducer(config, serializer) as producer:
@@ -51,9 +53,25 @@ async def test_the_python_example_prints_every_public_record_and_never_reads_int
     bootstrap_servers: str,
 ) -> None:
     config, call = await published(bootstrap_servers)
+    _assert_the_python_example_prints(bootstrap_servers, config, call)
+
+
+@pytest.mark.registry
+@pytest.mark.timeout(180)
+async def test_the_python_example_reads_a_deployment_with_a_schema_registry(
+    bootstrap_servers: str, schema_registry,  # type: ignore[no-untyped-def]
+) -> None:
+    """A new user's finding: ``omnibus demo`` runs with a registry, and the example skipped every record."""
+    config, call = await published(bootstrap_servers, schema_registry.url)
+    _assert_the_python_example_prints(bootstrap_servers, config, call, "--registry-url", schema_registry.url)
+
+
+def _assert_the_python_example_prints(bootstrap_servers: str, config: OmnibusSettings, call: Event,
+                                      *options: str) -> None:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "python" / "consume.py"), "--bootstrap-servers", bootstrap_servers,
-         "--asyncapi", str(ASYNCAPI), "--group", "crm-test", "--prefix", config.topics.prefix, "--max-records", "2"],
+         "--asyncapi", str(ASYNCAPI), "--group", "crm-test", "--prefix", config.topics.prefix, "--max-records", "2",
+         *options],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]

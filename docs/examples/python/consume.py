@@ -8,8 +8,9 @@ document, so they are never subscribed to.
     pip install confluent-kafka fastavro pyyaml
     python consume.py --bootstrap-servers localhost:9092 --asyncapi docs/asyncapi.yaml --group my-crm
 
-With a schema registry (OMNIBUS_REGISTRY__URL set on the Omnibus side), use confluent-kafka's
-AvroDeserializer instead of ``decode`` below: the records are in the Confluent wire format.
+With a schema registry (OMNIBUS_REGISTRY__URL set on the Omnibus side, as in ``omnibus demo``), the
+records are in the Confluent wire format: pass ``--registry-url`` (the same URL) and confluent-kafka's
+AvroDeserializer decodes them (``decode_confluent`` below).
 """
 
 from __future__ import annotations
@@ -49,6 +50,28 @@ def decode(value: bytes, schemas: dict[bytes, dict]) -> tuple[str, dict]:
     return schema["name"], fastavro.schemaless_reader(io.BytesIO(value[10:]), schema)
 
 
+def confluent_decoder(registry_url: str):  # noqa: ANN201 - returns decode(value) -> (name, record)
+    """``decode(value)`` for the Confluent wire format (00, 4-byte schema id, body), through the registry."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    client = SchemaRegistryClient({"url": registry_url})
+    deserializer = AvroDeserializer(client)
+    names: dict[int, str] = {}
+
+    def decode_confluent(value: bytes, topic: str) -> tuple[str, dict]:
+        if value[:1] != b"\x00" or len(value) < 5:
+            raise ValueError("not the Confluent wire format (is the registry URL right for this deployment?)")
+        schema_id = int.from_bytes(value[1:5], "big")
+        if schema_id not in names:
+            schema = json.loads(client.get_schema(schema_id).schema_str)
+            names[schema_id] = f"{schema['namespace']}.{schema['name']}" if "namespace" in schema else schema["name"]
+        return names[schema_id], deserializer(value, SerializationContext(topic, MessageField.VALUE))
+
+    return decode_confluent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap-servers", required=True)
@@ -56,9 +79,12 @@ def main() -> int:
     parser.add_argument("--group", required=True, help="your consumer group")
     parser.add_argument("--prefix", default="omnibus", help="the deployment's OMNIBUS_TOPICS__PREFIX")
     parser.add_argument("--max-records", type=int, default=0, help="stop after this many (0: run until Ctrl-C)")
+    parser.add_argument("--registry-url", default="",
+                        help="the deployment's OMNIBUS_REGISTRY__URL when it uses a schema registry (omnibus demo does)")
     args = parser.parse_args()
 
     topics, schemas = load_contract(args.asyncapi, args.prefix)
+    with_registry = confluent_decoder(args.registry_url) if args.registry_url else None
     consumer = Consumer({"bootstrap.servers": args.bootstrap_servers, "group.id": args.group,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe(topics)
@@ -72,7 +98,10 @@ def main() -> int:
                 print(json.dumps({"error": str(message.error())}), file=sys.stderr)
                 continue
             try:
-                name, record = decode(message.value(), schemas)
+                if with_registry is not None:
+                    name, record = with_registry(message.value(), message.topic())
+                else:
+                    name, record = decode(message.value(), schemas)
             except ValueError as error:
                 print(json.dumps({"topic": message.topic(), "offset": message.offset(), "skipped": str(error)}),
                       file=sys.stderr)
