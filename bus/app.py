@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import shutil
+import socket
 import tempfile
 from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import changelog_first, commit_gap, commit_watchdog, record_headers, seek_uncommitted, takeover
+from bus import changelog_first, commit_gap, commit_watchdog, lag_watchdog, record_headers, seek_uncommitted, takeover
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
@@ -35,6 +36,8 @@ def create_app(
     web_port: int | None = None,  # None: no web server; 0: a free port, logged
     commit_stall_after_s: float = commit_watchdog.STALL_AFTER_S,
     commit_watch_interval_s: float = commit_watchdog.INTERVAL_S,
+    lag_stall_after_s: float = lag_watchdog.STALL_AFTER_S,
+    lag_watch_interval_s: float = lag_watchdog.INTERVAL_S,
     **overrides: Any,
 ) -> faust.App:
     """A faust app named ``<prefix>.<name>`` configured for at-least-once processing of raw bytes.
@@ -70,6 +73,8 @@ def create_app(
     app = faust.App(app_id, **options)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
+    # A partition that consumes nothing while records wait is sought back, then the worker restarts (bus.lag_watchdog).
+    lag_watchdog.install(app, name, stall_after_s=lag_stall_after_s, interval_s=lag_watch_interval_s)
     takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     return app
 
@@ -95,6 +100,23 @@ def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> 
     return port
 
 
+def check_web_port(app: faust.App, setting: str | None) -> str | None:
+    """Why ``app``'s web server could not listen (its port taken, e.g. by another worker or an orphaned process
+    on this machine), naming ``setting``; None when it can, or when its web server is off."""
+    conf = app.conf
+    if not conf.web_enabled:
+        return None
+    with socket.socket(socket.AF_INET6 if ":" in conf.web_bind else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((conf.web_bind, conf.web_port))
+        except OSError as exc:
+            where = f"set {setting} to a free port, or to 0 to let the system pick one" if setting else \
+                "choose another web port"
+            return f"web port {conf.web_port} on {conf.web_bind} is not available ({exc.strerror or exc}): {where}"
+    return None
+
+
 async def probe_cluster(settings: OmnibusSettings) -> None:
     """Connect to the cluster once and leave. Raises ``KafkaConnectionError`` when no bootstrap server answers."""
     admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
@@ -102,17 +124,24 @@ async def probe_cluster(settings: OmnibusSettings) -> None:
     await admin.close()
 
 
-def run_worker(app: faust.App, settings: OmnibusSettings) -> None:
+def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: str | None = None) -> None:
     """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted).
+
+    Exits 2 with one line naming ``web_port_setting`` (the variable that sets the port) when the app's web port
+    is already taken, before anything starts (``check_web_port``).
 
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
     among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
     ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``).
     """
+    from bus.bootstrap import exit_with_message
     from bus.worker_exit import fatal_errors_exit
 
+    if (taken := check_web_port(app, web_port_setting)) is not None:
+        exit_with_message(taken)
     asyncio.run(probe_cluster(settings))
+    lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     with fatal_errors_exit(app, worker):

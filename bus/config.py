@@ -222,8 +222,16 @@ def describe_validation_error(exc: ValidationError, env_prefix: str | None = Non
             secret = any(word in where.lower() for word in SECRET_NAME_WORDS)
             shown = f"a value of {len(str(error['input']))} characters" if secret else repr(error["input"])
             given = f" (got {shown})"
-        problems.append(f"{where}: {error['msg']}{given}")
+        problems.append(f"{where}: {error['msg']}{JSON_SHAPE_HINTS.get(error['type'], '')}{given}")
     return "; ".join(problems)
+
+
+# A mapping or list in an environment variable is written as JSON (``_parse_env_value``); say so with the shape.
+JSON_SHAPE_HINTS = {
+    "dict_type": ', written as a JSON object, e.g. {"portal-web": "value", "portal-app": "value"}',
+    "list_type": ', written as a JSON list, e.g. ["first", "second"]',
+    "tuple_type": ', written as a JSON list, e.g. ["first", "second"]',
+}
 
 
 ComponentModel = TypeVar("ComponentModel", bound=BaseModel)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -41,6 +41,8 @@ class TopicFollower:
         self._task: asyncio.Task[None] | None = None
         self._catch_up: dict[TopicPartition, int] = {}
         self.caught_up = False
+        # Called with every record after ``on_record``: more readers of one followed topic, one consumer.
+        self.listeners: list[Callable[[ConsumerRecord], None]] = []
 
     def on_record(self, record: ConsumerRecord) -> None:
         """Apply one record (its ``topic``, ``partition``, ``offset``, ``key``, ``value``, ``headers``)."""
@@ -99,6 +101,8 @@ class TopicFollower:
             for tp, records in batch.items():
                 for record in records:
                     self.on_record(record)
+                    for listener in self.listeners:
+                        listener(record)
                 if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._check_caught_up()

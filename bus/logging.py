@@ -64,7 +64,9 @@ class RepeatLimiter(logging.Filter):
         self._seen: dict[tuple[str, int, str], _Repeats] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING or not isinstance(record.msg, str) or hasattr(record, "repeated"):
+        transient = getattr(record, "transient", False)  # lowered by TransientErrorsAsInfo: still folded
+        if (record.levelno < logging.WARNING and not transient) or not isinstance(record.msg, str) \
+                or hasattr(record, "repeated"):
             return True
         key = (record.name, record.levelno, record.msg)
         now = self._clock()
@@ -86,6 +88,34 @@ class RepeatLimiter(logging.Filter):
         self._seen.clear()
 
 
+# aiokafka logs at ERROR what is a normal transient while a consumer group starts: the broker answers the
+# coordinator look-up with error 15 until its offsets topic exists and a coordinator is elected, and aiokafka
+# retries (aiokafka/consumer/group_coordinator.py, ``ensure_coordinator_known``). Seen on every first start.
+TRANSIENT_LIBRARY_ERRORS = frozenset({
+    ("aiokafka.consumer.group_coordinator", "Group Coordinator Request failed: %s",
+     "GroupCoordinatorNotAvailableError"),
+})
+
+
+class TransientErrorsAsInfo(logging.Filter):
+    """Lowers the libraries' retried transients (``TRANSIENT_LIBRARY_ERRORS``: logger, template, error class)
+    from ERROR to INFO; they still go through ``RepeatLimiter`` (one line per window with a count), and a
+    coordinator that never comes shows in consumer lag (``processors/readiness.py``) rather than here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and isinstance(record.msg, str) and any(
+            record.name == name and record.msg == template and type(arg).__name__ == error
+            for name, template, error in TRANSIENT_LIBRARY_ERRORS for arg in _args(record)
+        ):
+            record.levelno, record.levelname, record.transient = logging.INFO, "INFO", True
+            return logging.getLogger().isEnabledFor(logging.INFO)
+        return True
+
+
+def _args(record: logging.LogRecord) -> tuple[Any, ...]:
+    return record.args if isinstance(record.args, tuple) else ()
+
+
 _NOT_REDACTED = frozenset({"level", "timestamp", "logger", "component"})
 
 
@@ -100,7 +130,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.ExtraAdder(allow=["repeated"]),
+        structlog.stdlib.ExtraAdder(allow=["repeated", "transient"]),
         structlog.processors.format_exc_info,
         _redact_event,
     ]
@@ -112,6 +142,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
         cache_logger_on_first_use=True,
     )
     handler = _CurrentStderrHandler()
+    handler.addFilter(TransientErrorsAsInfo())
     handler.addFilter(RepeatLimiter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -4,7 +4,10 @@ Two layers: fields whose *name* says they hold an identifier are replaced by a s
 within a process, so an operator can still see that two log lines are about the same value), and every
 other string is scrubbed of anything shaped like an e-mail address or a long run of digits — except
 infrastructure addresses: an IPv4 address (with or without ``:port``) is what an operator needs to see
-which broker or host failed, so it is kept (issue #10, case 11).
+which broker or host failed, so it is kept (issue #10, case 11). Numbers no identifier can be are kept
+too: a run of fewer than ``MIN_IDENTIFIER_DIGITS`` digits (the shortest national phone numbers have 7,
+ITU-T E.164), a product token's version with its HTTP status (``HTTP/1.1 200``, ``aiohttp/3.9.5``), a dotted
+version (``0.11.10``) and a port after a host name or the word port (``localhost:6066``, ``port 6067``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ SENSITIVE_KEYS = frozenset(
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
-_SCRUBBED = re.compile(f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<digits>{_DIGITS.pattern})")
+MIN_IDENTIFIER_DIGITS = 7
+# "HTTP/1.1 200", "Python/3.11.10": a product token's version (and an HTTP status), read as one unit so that the
+# number after it is judged on its own.
+_PRODUCT = r'(?<=[A-Za-z]/)\d{1,3}(?:\.\d{1,4}){1,3}(?:"? [1-5]\d\d(?!\d))?(?![\d.])'
+_VERSION = r"(?<![\w.])v?\d{1,4}(?:\.\d{1,4}){2,3}(?![\d.])"  # 0.11.10, v3.11.10
+_PORT = r"(?:(?<=[A-Za-z\]]:)|(?<=port )|(?<=port=)|(?<=ports ))\d{1,5}(?!\d)"
+_SCRUBBED = re.compile(
+    f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
+    f"|(?P<digits>{_DIGITS.pattern})"
+)
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
 
@@ -48,8 +60,14 @@ def _replacement(match: re.Match[str]) -> str:
         return "[email]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
         return match.group("ip")
+    if match.group("port") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
+        return match.group(0)  # too few digits for any identifier (a dotted phone as a "version" has enough)
     # Not an address after all (an octet over 255): scrub it the way a number is scrubbed.
     return _DIGITS.sub("[digits]", match.group(0))
+
+
+def _digit_count(text: str) -> int:
+    return sum(character.isdigit() for character in text)
 
 
 def _is_ipv4(text: str) -> bool:

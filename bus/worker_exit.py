@@ -26,6 +26,7 @@ from typing import Any
 import faust
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 
+from bus import lag_watchdog
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
 from bus.logging import get_logger
@@ -87,6 +88,8 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
         crash = getattr(worker, "crash_reason", None)
         if watch.error is not None:
             _last_line(f"{type(watch.error).__name__}: {watch.error}", WORKER_MISCONFIGURED_EXIT)
+        if lag_watchdog.stuck_reason() is not None:
+            _last_line(f"a partition stalled: {lag_watchdog.stuck_reason()}", lag_watchdog.WORKER_STALLED_EXIT)
         if exit_.code not in (0, None) and crash is not None:
             _last_line(f"the worker crashed: {type(crash).__name__}: {crash}", WORKER_CRASHED_EXIT)
         raise

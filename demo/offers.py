@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -120,8 +121,10 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         found = await _json(http, lookup, type=kind, value=value, channel=channel) or {}
         return [o["offer_id"] for o in found.get("offers") or []]
 
+    answers = ScreenPopAnswers()
+
     async def on_screen_pop() -> list[str]:
-        found = await _json(http, f"{endpoints.screen_pop}/customers/lookup", type="EMAIL", value=customer.email) or {}
+        found = await answers.ask(http, f"{endpoints.screen_pop}/customers/lookup", "EMAIL", customer.email) or {}
         return [o["offer_id"] for o in found.get("eligible_offers") or []]
 
     table = Table("step", "web hall (query)", "counter (query)", "call center (instructions)", "agent's screen pop",
@@ -132,6 +135,8 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         customer_id = (found or {}).get("customer_id", "")
         shown = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "SHOW")))
         pop = await _until(on_screen_pop)
+    if not pop:
+        await _why_not_on_screen_pop(http, endpoints, watch, customer_id, answers, console)
     counter = await offered("BRANCH", "PHONE", customer.phone)
     table.add_row("published", ", ".join(web or []) or "-", ", ".join(counter) or "-",
                   "SHOW" if shown else "-", ", ".join(pop or []) or "-")
@@ -160,3 +165,47 @@ async def _gone(listing: Any, timeout_s: float = 10.0) -> list[str]:
         await asyncio.sleep(0.1)
         found = await listing()
     return found
+
+
+class ScreenPopAnswers:
+    """The screen pop's answers during a wait: the last status and the customer it named (diagnostics)."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, int] = {}  # HTTP status -> how many answers
+        self.last: tuple[int, dict[str, Any]] | None = None
+
+    async def ask(self, http: aiohttp.ClientSession, url: str, kind: str, value: str) -> dict[str, Any] | None:
+        async with http.get(url, params={"type": kind, "value": value}) as response:
+            text = await response.text()
+            try:
+                body = json.loads(text) if text else {}
+            except ValueError:
+                body = {"error": text[:200]}
+            self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+            self.last = (response.status, body if isinstance(body, dict) else {})
+            return self.last[1] if response.status == 200 else None
+
+
+async def _why_not_on_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoints, watch: InstructionWatch,
+                                 customer_id: str, answers: ScreenPopAnswers, console: Console) -> None:
+    """Say why the agent's screen pop lacks the offer: what the screen pop answered, and where the call-center
+    SHOW instruction's identifier leads (the customer identity filed it under). Types and ids only, no values."""
+    lines = [f"screen pop answers by status: {answers.statuses}"]
+    if answers.last is not None:
+        status, body = answers.last
+        lines.append(f"last answer: HTTP {status}, customer {body.get('customer_id', '-')}, "
+                     f"eligible_offers {[o.get('offer_id') for o in body.get('eligible_offers') or []]}, "
+                     f"error {body.get('error', '-')}")
+    shows = watch.of(customer_id, "CALL_CENTER", "SHOW")
+    lines.append(f"SHOW instructions for {customer_id or '-'} on the call-center topic: {len(shows)}")
+    lookup = f"{endpoints.screen_pop}/customers/lookup"
+    for _, event in shows[:1]:
+        for identifier in event.value.get("customer_identifiers") or []:
+            probe = ScreenPopAnswers()
+            found = await probe.ask(http, lookup, identifier["type"], identifier["value"]) or {}
+            lines.append(f"its {identifier['type']} leads to customer {found.get('customer_id', '-')} "
+                         f"(HTTP {probe.last[0] if probe.last else '-'}), eligible_offers "
+                         f"{[o.get('offer_id') for o in found.get('eligible_offers') or []]}")
+    async with http.get(f"{endpoints.screen_pop}/ready") as response:  # identity's consumer lag, per partition
+        lines.append(f"identity /ready: HTTP {response.status} {await response.text()}")
+    console.print("Offer missing from the agent's screen pop:\n  " + "\n  ".join(lines))

@@ -41,6 +41,13 @@ def worker_settings(settings: OmnibusSettings, index: int) -> OmnibusSettings:
     return settings.model_copy(update={"metrics": metrics})
 
 
+def metrics_ports(settings: OmnibusSettings, workers: int) -> list[int] | None:
+    """The metrics port of each worker (``worker_settings``); None when metrics are off, 0s when each picks one."""
+    if not settings.metrics.enabled:
+        return None
+    return [worker_settings(settings, index).metrics.port for index in range(workers)]
+
+
 def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
     """Why ``workers`` processes cannot serve with these settings, or ``None``."""
     if workers < 1:
@@ -75,7 +82,8 @@ def run_workers(workers: int, settings: OmnibusSettings, main: WorkerMain) -> in
     try:
         for process in processes:
             process.start()
-        log.info("adapter workers started", workers=workers, pids=[p.pid for p in processes])
+        log.info("adapter workers started", workers=workers, pids=[p.pid for p in processes],
+                 metrics_ports=metrics_ports(settings, workers))
         code = _supervise(processes, lambda: stopping)
     finally:
         for signum, handler in previous.items():

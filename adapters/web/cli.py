@@ -13,6 +13,7 @@ from adapters.base.workers import run_workers
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import running_web_adapter
 from adapters.web.openapi import OPENAPI
+from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings
 
 app = typer.Typer(no_args_is_help=True, help="Web hall: Segment HTTP Tracking API -> Kafka.")
@@ -23,14 +24,14 @@ def run_command(
     host: str = typer.Option(None, help=f"Overrides {ENV_PREFIX}HOST."),
     port: int = typer.Option(None, help=f"Overrides {ENV_PREFIX}PORT (0 picks a free port)."),
     workers: int = typer.Option(1, help="Worker processes sharing the port (SO_REUSEPORT), each with its own "
-                                "producer; above 1 needs a fixed port and a dedupe_path."),
+                                "producer; above 1 needs a fixed port and a dedupe_path. Worker i serves its "
+                                "metrics on OMNIBUS_METRICS__PORT + i (each process counts its own)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
     problem = workers_refusal(workers, web_settings.port, web_settings.dedupe_path)
     if problem:
-        typer.echo(f"web hall: {problem}", err=True)
-        raise typer.Exit(2)
+        exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting
 
     def serve(worker: OmnibusSettings, reuse_port: bool) -> None:
         running = running_web_adapter(worker, web_settings, reuse_port=reuse_port)

@@ -10,7 +10,8 @@ Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_co
 ``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
 ``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total``
 (processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
-``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_handoff_directory_ready``
+``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_consumer_lag_stalled``,
+``omnibus_consumer_lag_stall_recoveries_total`` (bus/lag_watchdog.py); ``omnibus_handoff_directory_ready``
 (processors/handoffs/directory_feed.py); ``up`` (Prometheus itself, per scrape target).
 """
 
@@ -81,6 +82,29 @@ PIPELINE = (
         "Seeking back does not make the partition commit again: the same records come back and never complete. "
         "Look in the worker's log for the error on that partition (a record that should be dead-lettered), then "
         "restart the worker; its committed offset is safe (the watchdog never commits past an unprocessed record).",
+    ),
+    # The lag watchdog's gauge, like the commit watchdog's, is 1 only until it recovers (a check or two): look back.
+    Alert(
+        "OmnibusPartitionNotConsuming",
+        "max by (component, topic, partition) (max_over_time(omnibus_consumer_lag_stalled[15m])) > 0",
+        "0m", "ticket",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] consumed nothing with records waiting "
+        "and was sought back",
+        "The lag watchdog (bus/lag_watchdog.py) saw records wait on the partition (the broker's log end offset above "
+        "the committed offset) while neither the consumer's position nor its committed offset moved for a minute. It "
+        "put the partition back into faust's fetch set and sought it to its committed offset; if that did not help "
+        "the worker exited with status 75 to be started again. Nothing is lost. If it repeats see "
+        "OmnibusPartitionNotConsumingRecurring.",
+    ),
+    Alert(
+        "OmnibusPartitionNotConsumingRecurring",
+        "sum by (component, topic, partition) (increase(omnibus_consumer_lag_stall_recoveries_total[1h])) > 3",
+        "0m", "page",
+        "{{ $labels.component }} {{ $labels.topic }}[{{ $labels.partition }}] stopped consuming "
+        "{{ $value | humanize }} times in an hour",
+        "The partition keeps ending up with records waiting and nothing fetched, even after seeks and restarts. "
+        "Read the worker's log around 'consumed nothing with records waiting' and check the broker (the "
+        "partition's leader, its fetch errors) and the pods' restart counts.",
     ),
     Alert(
         "OmnibusPartitionStalled",

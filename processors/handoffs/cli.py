@@ -16,15 +16,15 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
-from bus.cli.tables import report_table
+from bus.cli.tables import WIDE_COLUMNS, ReportTable, report_table
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
-from processors.handoffs.config import HandoffsSettings, load_handoffs_settings, load_policy
+from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
-from processors.handoffs.report import compute_report, hours_minutes, to_csv, to_json
+from processors.handoffs.report import ReportRow, compute_report, hours_minutes, to_csv, to_json
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
@@ -61,7 +61,7 @@ def run_command(
     (handoffs, policy), settings = process.component, process.settings
     with bad_settings_exit():
         worker = build_worker(settings, handoffs, policy, SystemClock())
-    run_worker(worker.app, settings)
+    run_worker(worker.app, settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")
 
 
 @app.command("reconcile")
@@ -115,10 +115,12 @@ def report_handoffs_command(
     output_format: Format = typer.Option(Format.TABLE, "--format"),
     timezone: str = typer.Option("UTC", help="Time zone the month's boundaries are in."),
     by: By = typer.Option(By.PEOPLE, "--by", help="people: per team and person; customer: per customer."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced. With
     ``--by customer``: handoffs, matters, bounces and repeats within 7 days per customer."""
+    output_format = Format.JSON if as_json else output_format
     try:
         replay = asyncio.run(replay_topic(core_settings(bootstrap_servers), HANDOFF_EVENTS))
         if by is By.CUSTOMER:
@@ -132,12 +134,24 @@ def report_handoffs_command(
     elif output_format is Format.CSV:
         typer.echo(to_csv(rows), nl=False)
     else:
-        table = report_table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated",
-                             "bounced", title=f"Handoffs, {month} ({timezone})")
-        for r in rows:
-            table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
-                          hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
-        console.print(table)
+        print_people(rows, f"Handoffs, {month} ({timezone})", console)
+
+
+def print_people(rows: list[ReportRow], title: str, out: Console) -> None:
+    """Per team and person; below 120 columns resolved, breached and bounced only, names whole on one line."""
+    table = report_table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated",
+                         "bounced", narrow=("scope", "name", "resolved", "breached", "bounced"),
+                         whole=("scope", "name"), console=out, title=title)
+    for r in rows:
+        table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
+                      hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
+    out.print(table)
+    _wide_hint(table, out, "received, median, p90 and escalations")
+
+
+def _wide_hint(table: ReportTable, out: Console, hidden: str) -> None:
+    if table.shown != table.declared:
+        out.print(f"({hidden}: with --json, or on a terminal of COLUMNS={WIDE_COLUMNS})")
 
 
 def _print_customers(rows: list[CustomerRow], month: str, output_format: Format) -> None:
@@ -150,9 +164,16 @@ def _print_customers(rows: list[CustomerRow], month: str, output_format: Format)
         writer.writerows(asdict(r) for r in rows)
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
-                      title=f"Handoffs per customer, {month}")
-        for r in rows:
-            table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),
-                          str(r.repeats), r.repeat_case_types or "-")
-        console.print(table)
+        print_customers(rows, f"Handoffs per customer, {month}", console)
+
+
+def print_customers(rows: list[CustomerRow], title: str, out: Console) -> None:
+    """Per customer; below 120 columns handoffs, bounces and repeats only, customer ids whole on one line."""
+    table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
+                         narrow=("customer", "handoffs", "bounces", "repeats (7 days)"),
+                         whole=("customer",), console=out, title=title)
+    for r in rows:
+        table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),
+                      str(r.repeats), r.repeat_case_types or "-")
+    out.print(table)
+    _wide_hint(table, out, "matters, resolved and case types")

@@ -45,12 +45,14 @@ from bus.topics import (
 )
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
+from processors.identity.assignments_repair import assignment_repair
 from processors.identity.bulk_intake import BulkIntake
 from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import AnyMessage, kind
+from processors.identity.graph.messages import AnyMessage, Fast, kind
 from processors.identity.graph.outputs import Output, Send, SharedMarked
+from processors.identity.graph_progress import GraphProgress
 from processors.identity.intake import EventTooLarge, Intake, event_ref, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy, kind_of
@@ -135,6 +137,11 @@ class IdentityProcessor:
         self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
         self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         self.store = FaustTables(self.nodes, self.profiles, lambda: self.graph_partitions or partitions)
+        self.repair = assignment_repair(self, deserializer, lambda: self.graph_partitions or partitions)
+        # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
+        # (``_apply_here``) change the same tables, and each publishes before it writes.
+        self.state_lock = asyncio.Lock()
+        self.progress = GraphProgress()
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self._graph_agent)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the
@@ -158,8 +165,8 @@ class IdentityProcessor:
         async with self._producer_started:
             if not self._producer_running:
                 await self.producer.start()
-                if self.view_feed is not None:
-                    await self.view_feed.start()
+                await self.repair.feed.start()
+                self.repair.start()
                 self._producer_running = True
             if self.graph_partitions is None:
                 self.graph_partitions = await partition_count(self.settings, self.graph_topic_name)
@@ -174,8 +181,8 @@ class IdentityProcessor:
     async def stop_producer(self) -> None:
         async with self._producer_started:
             if self._producer_running:
-                if self.view_feed is not None:
-                    await self.view_feed.stop()
+                await self.repair.stop()
+                await self.repair.feed.stop()
                 await self.producer.stop()
                 self._producer_running = False
 
@@ -193,7 +200,8 @@ class IdentityProcessor:
         batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
         async for events in batches:
             try:
-                await self.intake_batch([event.message for event in events])
+                if not await self.intake_batch([event.message for event in events]):
+                    hold_back(events)  # fenced off by a rebalance: left to the partitions' next owner
             except asyncio.CancelledError:
                 hold_back(events)  # stopped mid-batch (SIGTERM, rebalance): never committed past (#13 build 5)
                 raise
@@ -224,6 +232,11 @@ class IdentityProcessor:
         """Start the saga of each record (aiokafka ``ConsumerRecord``s or faust ``Message``s) and publish
         them; False, with nothing published, when ``allowed()`` says the partitions were lost meanwhile."""
         await self._ensure_producer()
+        if self.identity.intake_waits_for_graph_s > 0 and len(messages) >= self.identity.batch_size:
+            # A full batch: intake is behind (a backlog, a replay), so the graph's customers first, then the
+            # fast path (graph_progress.py). Under a steady input the wait would only add latency: at 400
+            # events/s it cost 300-600 ms a batch (tests/bench/results/identity_latency.md).
+            await self.progress.settled(self._owned_graph_partitions(), self.identity.intake_waits_for_graph_s)
         outputs: list[Output] = []
         for message in messages:
             record = raw_record(message)
@@ -240,14 +253,81 @@ class IdentityProcessor:
                 error_type = "EventTooLarge" if isinstance(exc, EventTooLarge) else type(exc).__name__
                 await self.dead_letters.write(record, reason=f"identity intake refused the event: {exc!r}",
                                               error_type=error_type)
+        here = self._here(outputs)
+        if here:
+            return await self._apply_here(here, outputs, allowed)
         if not allowed():
             return False
         await self.publish(outputs)
         metrics.observe(outputs, time.time())
         return True
 
+    def _owned_graph_partitions(self) -> set[int]:
+        return {tp[1] for tp in self.app.consumer.assignment() if tp[0] == self.graph_topic_name}
+
+    def _here(self, outputs: list[Output]) -> list[Send]:
+        """The repeat contacts (``Fast``) among ``outputs`` whose customer root is on a graph partition this
+        worker owns: they are applied at once (``_apply_here``), with no graph round trip."""
+        if not self.identity.fast_apply_at_intake or not any(
+                isinstance(output, Send) and isinstance(output.message, Fast) for output in outputs):
+            return []
+        owned, partitions = self._owned_graph_partitions(), self.graph_partitions or 1
+        return [output for output in outputs if isinstance(output, Send) and isinstance(output.message, Fast)
+                and partition_of(output.node, partitions) in owned]
+
+    async def _apply_here(self, here: list[Send], outputs: list[Output], allowed: Callable[[], bool]) -> bool:
+        """Handle ``here`` on the local tables as the graph agent would, then publish everything like a graph
+        batch: outputs acknowledged, then the states written and their changelog acknowledged, then (the
+        caller) the inputs acknowledged. The root checks each claim as it would on the graph topic
+        (``graph/fast_node.py``); a claim that does not hold sends the saga the slow way from here.
+        A handler error leaves the message to the graph topic, whose agent dead-letters it if it fails again."""
+        async with self.state_lock:
+            stamp = self.fence.stamp()
+            partitions = self.graph_partitions or 1
+            owned = {(self.graph_topic_name, partition_of(send.node, partitions)) for send in here}
+            batch = Overlay(self.store)
+            local = set(map(id, here))
+            published = [output for output in outputs if id(output) not in local]
+            kinds: Counter[str] = Counter()
+            for send in here:
+                transaction = Overlay(batch)
+                try:
+                    produced = self.graph.handle(transaction, send.node, send.message)
+                except Exception:
+                    log.exception("graph handler failed at intake; sent to the graph topic", kind=kind(send.message))
+                    published.append(send)
+                    continue
+                transaction.commit()
+                published.extend(produced)
+                kinds[kind(send.message)] += 1
+            if not allowed() or not self.fence.allows(stamp, owned):
+                return False
+            await self.publish(published)
+            if not allowed() or not self.fence.allows(stamp, owned):
+                return False  # published, states not written, inputs not acknowledged: the next owner replays
+            batch.commit()
+            await self.producer.send_batched(self.store.drain_changelog(self.app.consumer_generation_id))
+        self._after(published, kinds)
+        return True
+
+    def _after(self, outputs: list[Output], kinds: Counter[str]) -> None:
+        """What follows a batch whose states are written: the view learns, metrics move, shared ids are logged."""
+        if self.view is not None:
+            self.view.learn_outputs(outputs)
+        metrics.observe(outputs, time.time())
+        for name, count in kinds.items():
+            metrics.GRAPH_MESSAGES.labels(kind=name).inc(count)
+        for output in outputs:
+            if isinstance(output, SharedMarked):
+                log.info("identifier is shared and stops linking", type=kind_of(output.identifier),
+                         customers=output.customers)
+
     async def graph_batch(self, events: Sequence[faust.EventT]) -> None:
         await self._ensure_producer()
+        async with self.state_lock:
+            await self._graph_batch(events)
+
+    async def _graph_batch(self, events: Sequence[faust.EventT]) -> None:
         stamp = self.fence.stamp()
         batch = Overlay(self.store)
         outputs: list[Output] = []
@@ -288,15 +368,9 @@ class IdentityProcessor:
         # events when this returns); a crash before that replays the batch on the old state.
         version = batch_version(e.message.generation_id for e in events)  # the generation these were fetched in
         await self.producer.send_batched(self.store.drain_changelog(version))
-        if self.view is not None:
-            self.view.learn_outputs(outputs)
-        metrics.observe(outputs, time.time())
-        for name, count in kinds.items():
-            metrics.GRAPH_MESSAGES.labels(kind=name).inc(count)
-        for output in outputs:
-            if isinstance(output, SharedMarked):
-                log.info("identifier is shared and stops linking", type=kind_of(output.identifier),
-                         customers=output.customers)
+        for event in events:
+            self.progress.handled(event.message.partition, event.message.offset)
+        self._after(outputs, kinds)
 
     async def _handle(
         self, batch: Overlay, outputs: list[Output], kinds: Counter[str], record: Any, node: str, body: AnyMessage,
@@ -325,4 +399,7 @@ class IdentityProcessor:
             if not isinstance(output, Send):
                 items.extend(self.announcer.outgoing(output))
         if items:  # one Kafka batch per partition, not one send per record (EventProducer.send_batched)
-            await self.producer.publish_many(items, batched=True)
+            graph_records = sum(1 for item in items if item.topic == self.graph_topic_name)
+            acknowledged = await self.producer.publish_many(items, batched=True)
+            for meta in acknowledged[:graph_records]:  # the graph's records come first
+                self.progress.produced(meta.partition, meta.offset)

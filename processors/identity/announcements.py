@@ -123,7 +123,8 @@ class Announcer:
         if isinstance(output, Assigned):
             return [Outgoing(self._identifiers, output.identifier, Event(NS + "IdentifierAssignment", {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
-                "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id, "version": output.version,
+                "assigned_at": self._clock(), "assigned_by_event_id": output.by_event_id or None,  # "": a rewrite
+                "version": output.version,
             }))]
         if isinstance(output, Unassigned):  # a tombstone: the identifier belongs to nobody now
             return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]

@@ -67,10 +67,12 @@ class BulkIntake:
         return [tp for tp in self._app.consumer.assignment() if tp.topic in self._inputs]
 
     async def _loop(self) -> None:
+        held: tuple[int, consume_bulk.Taken] | None = None  # a fetch of a later stamp, taken off the queue
         try:
             while True:
-                stamp, taken = await self._queue.get()
-                if self._paused and self._queue.empty():
+                stamp, taken = held if held is not None else await self._queue.get()
+                taken, held = self._merged(stamp, taken)
+                if self._paused and self._queue.empty() and held is None:
                     self._app.consumer.resume_partitions(self._assigned())
                     self._paused = False
                 for chunk in chunks(taken, self._batch_size):
@@ -81,6 +83,25 @@ class BulkIntake:
         except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
             await self._crash("intake", exc)
             raise
+
+    def _merged(self, stamp: int, taken: consume_bulk.Taken) -> tuple[consume_bulk.Taken, tuple[int, consume_bulk.Taken]
+                                                                       | None]:
+        """``taken`` and every fetch queued behind it with the same fence stamp, as one batch (each partition's
+        records stay in offset order), and the first queued fetch of another stamp, if any.
+
+        Under a steady input each fetch brings a few records; taken one fetch at a time, a chunk's publish
+        round trip caps intake at a few records per round trip and the queue never drains (#9: seconds of
+        latency at a paced 400 events/s). Merged, a backlog is taken in chunks of ``batch_size``."""
+        if self._queue.empty():
+            return taken, None
+        merged: dict[Any, list[ConsumerRecord]] = {tp: list(records) for tp, records in taken.items()}
+        while not self._queue.empty():
+            later, more = self._queue.get_nowait()
+            if later != stamp:  # a rebalance in between: not one batch (the older one is fenced off anyway)
+                return merged, (later, more)
+            for tp, records in more.items():
+                merged.setdefault(tp, []).extend(records)
+        return merged, None
 
     async def _chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
         partitions = {(tp.topic, tp.partition) for tp in taken}

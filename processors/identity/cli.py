@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import TYPE_CHECKING, NoReturn
@@ -18,12 +19,15 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
-from processors.identity.config import IdentitySettings, load_identity_settings
+from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
 from processors.identity.graph.messages import EventRef, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from processors.identity.matching.weights import MatchModel
     from processors.identity.review import OpenReview
 
 app = typer.Typer(no_args_is_help=True)
@@ -48,7 +52,7 @@ def run_command(
     port = web_port if web_port is not None else identity.web_port
     with bad_settings_exit():
         processor = IdentityProcessor(settings, identity, web_port=port, book=book() if book else None)
-    run_worker(processor.app, settings)
+    run_worker(processor.app, settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT (or --web-port)")
 
 
 @app.command("split")
@@ -163,19 +167,51 @@ def _no_open_review_exit(review_id: str, events: list[Event]) -> NoReturn:
 
 
 @review_app.command("list")
-def review_list() -> None:
-    """Merge candidates waiting for a decision (identifier values masked)."""
+def review_list(
+    as_json: bool = typer.Option(False, "--json", help="One JSON array (ids, weight, per-field level and weight)."),
+) -> None:
+    """Merge candidates waiting for a decision: per compared field its level and weight (bits), identifiers
+    by kind and masked."""
+    from processors.identity.review import as_json as review_json
+    from processors.identity.rules import LinkPolicy
+
+    settings, identity = _settings_or_exit()
+    reviews = asyncio.run(_open_reviews(settings))
+    matcher = LinkPolicy(identity).matcher
+    if as_json:
+        typer.echo(json.dumps([review_json(review, matcher) for review in reviews], indent=2))
+        return
+    print_reviews(reviews, matcher)
+
+
+def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None) -> None:
+    """Each review as a block: its id and the customer ids on lines of their own, never folded (they are pasted
+    into `review accept`), the two identifiers by kind and masked, then a table of the compared fields: level
+    and Fellegi–Sunter weight (bits) with the prior, so the rows add up to the weight. Fields with nothing to
+    compare (``missing``, 0 bits) are named on one line."""
     from rich.console import Console
 
-    from processors.identity.review import describe
+    from processors.identity.review import as_json
 
-    settings, _ = _settings_or_exit()
-    reviews = asyncio.run(_open_reviews(settings))
-    table = report_table("review", "customers", "weight (bits)", "agree", "differ", "identifiers")
+    console = console or Console()
     for review in reviews:
-        table.add_row(*describe(review).values())
-    Console().print(table)
-    typer.echo(f"{len(reviews)} open review(s)")
+        shown = as_json(review, matcher)
+        console.print(f"review {review.review_id}  weight {review.match_weight:+.1f} bits", soft_wrap=True,
+                      highlight=False)
+        console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
+                      highlight=False)
+        console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
+        table = report_table("field", "level", "weight (bits)", console=console, show_edge=False)
+        table.add_row("prior", "", f"{matcher.prior:+.1f}")
+        compared = [item for item in shown["fields"] if item["level"] != "missing"]
+        for item in compared:
+            table.add_row(item["field"], item["level"], f"{item['weight']:+.1f}")
+        console.print(table)
+        missing = sorted(item["field"] for item in shown["fields"] if item["level"] == "missing")
+        if missing:
+            console.print(f"  missing (0 bits): {', '.join(missing)}", highlight=False)
+        console.print()
+    console.print(f"{len(reviews)} open review(s)")
 
 
 def _no_event(ref: EventRef) -> Event:

@@ -88,6 +88,13 @@ class IdentitySettings(BaseModel):
         True, description="Intake takes its records from faust's fetch in bulk, not one by one (bus.consume_bulk)."
     )
     fast_path: bool = Field(True, description="Send repeat contacts straight to their customer's root (#9).")
+    fast_apply_at_intake: bool = Field(
+        True, description="A repeat contact whose customer root is on a graph partition this worker owns is "
+        "applied at intake, with no graph round trip (#9; the root checks the claim all the same).")
+    intake_waits_for_graph_s: float = Field(
+        1.0, ge=0, description="Longest wait, in seconds, before a full intake batch (a backlog) for the graph to "
+        "handle what this worker sent it, so repeat contacts find their customer in the fast path's view "
+        "(processors/identity/graph_progress.py); 0 never waits.")
     fast_path_identifiers: int = Field(
         1_000_000, gt=0, description="Identifiers the fast path's view of customer.identifiers.v1 holds at most."
     )

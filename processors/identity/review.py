@@ -18,6 +18,8 @@ from bus.serde import Event
 from processors.identity.graph.messages import Visit
 from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
+from processors.identity.matching.compare import Level
+from processors.identity.matching.weights import MatchModel
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
 
 REQUESTED = "omnibus.identity.MergeReviewRequested"
@@ -93,13 +95,53 @@ def decision(
     return Send(saga.ids[0], Visit(saga)), record
 
 
-def describe(review: OpenReview) -> dict[str, Any]:
-    """One row of ``omnibus identity review list`` (identifier values masked)."""
+_LEVELS = frozenset(level.value for level in Level)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEvidence:
+    """One compared field of a review: its comparison level and its Fellegi–Sunter weight (log2 m/u, bits;
+    0 for ``missing`` or a level the m/u table does not know)."""
+
+    field: str
+    level: str
+    weight: float
+
+
+def evidence(review: OpenReview, matcher: MatchModel) -> list[FieldEvidence]:
+    """Per compared field, what the match weight is made of (``MatchModel.weigh`` with the configured m/u):
+    the strongest evidence first (largest absolute weight), then by field name."""
+    levels = {name: Level(level) for name, level in review.levels.items() if level in _LEVELS}
+    bits = matcher.weigh(levels).bits
+    rows = [FieldEvidence(name, str(level), round(bits.get(name, 0.0), 2)) for name, level in levels.items()]
+    return sorted(rows, key=lambda row: (-abs(row.weight), row.field))
+
+
+def _masked(review: OpenReview) -> list[str]:
     from processors.profile.masking import mask
 
-    shown = [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in review.identifiers)]
+    return [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in review.identifiers)]
+
+
+def describe(review: OpenReview) -> dict[str, Any]:
+    """A one-line summary of a review (identifier values masked): which fields agree and which differ."""
     differing = sorted(name for name, level in review.levels.items() if level == "different")
     agreeing = sorted(name for name, level in review.levels.items() if level in ("exact", "close", "agree"))
     return {"review": review.review_id, "customers": f"{review.customer_id} {review.other_customer_id}",
             "weight": f"{review.match_weight:.1f}", "agree": ",".join(agreeing), "differ": ",".join(differing),
-            "identifiers": " ".join(shown)}
+            "identifiers": " ".join(_masked(review))}
+
+
+def as_json(review: OpenReview, matcher: MatchModel) -> dict[str, Any]:
+    """A review for ``omnibus identity review list --json``: ids, the weight (bits) and its prior, per field
+    the level and weight, and the two identifiers by kind, masked (never raw values)."""
+    return {
+        "review_id": review.review_id,
+        "customer_id": review.customer_id,
+        "other_customer_id": review.other_customer_id,
+        "match_weight": review.match_weight,
+        "prior": matcher.prior,
+        "fields": [{"field": item.field, "level": item.level, "weight": item.weight}
+                   for item in evidence(review, matcher)],
+        "identifiers": _masked(review),
+    }

@@ -74,6 +74,10 @@ class ScreenPop:
         node = (await self.fetch(key))["node"] or {}
         return node.get("owner")
 
+    async def identifier_node(self, key: str) -> dict[str, Any]:
+        """The identifier's node as its owner holds it (``state_view``; empty when unknown)."""
+        return (await self.fetch(key))["node"] or {}
+
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's view after following merges; None if the id is unknown."""
         for _ in range(MAX_MERGE_HOPS):
@@ -92,6 +96,20 @@ class ScreenPop:
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
+
+
+def shared_hint(kind: str, node: dict[str, Any]) -> dict[str, Any] | None:
+    """The screen pop's hint that the identifier looked up is not one person's: the events of two people or
+    more (who the matcher tells apart) carried it (``IdentifierState.people``), or it is shared
+    (``shared_after``). ``{"type", "people", "shared", "note"}`` (no value), or None for one person's.
+    The profile shown is the customer who keeps it (the earliest event's, ``graph/claim_node.py``); a contact
+    through it whose traits are another person's is on no profile (``graph/contest.another_person``)."""
+    people, shared = len(node.get("people") or []), bool(node.get("shared"))
+    if people < 2 and not shared:
+        return None
+    who = f"{people} people" if people >= 2 else "several people"
+    return {"type": kind, "people": people, "shared": shared,
+            "note": f"this {kind} is used by {who}: the caller may be another member of the household"}
 
 
 def register_views(processor: IdentityProcessor) -> ScreenPop:
@@ -116,10 +134,13 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
                 reason += "; a '+' in a URL query must be written %2B (value=%2B33612345678)"
             return self.error(400, reason, rule=identifier.rule)
         try:
-            customer_id = await screen_pop.customer_of(identifier.key)
+            node = await screen_pop.identifier_node(identifier.key)
+            customer_id = node.get("owner")
             found = await screen_pop.profile(customer_id) if customer_id else None
         except Unavailable as exc:
             return unavailable(self, str(exc))
+        if found and (hint := shared_hint(identifier.type, node)) is not None:
+            found["shared_identifier"] = hint
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:

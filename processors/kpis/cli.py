@@ -14,7 +14,7 @@ from bus.bootstrap import core_settings
 from bus.cli.tables import report_table
 from bus.config import OmnibusSettings
 from bus.topics import KPI_AGGREGATES
-from processors.kpis.config import KpisSettings, load_kpis_settings
+from processors.kpis.config import ENV_PREFIX, KpisSettings, load_kpis_settings
 from processors.kpis.measures import KPIS, Measure
 from processors.replay import read_topics
 from processors.replay.cli import progress_bar
@@ -43,7 +43,7 @@ def run_command(
     process = start_process(own_settings, settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component, SystemClock())
-    run_worker(worker.app, process.settings)
+    run_worker(worker.app, process.settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")
 
 
 def _instant(text: str) -> datetime:

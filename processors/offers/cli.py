@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
-from bus.cli.tables import report_table
+from bus.cli.tables import WIDE_COLUMNS, report_table
 from processors.offers.campaigns import (
+    Current,
     PublishRefused,
     current_offers,
     publish,
@@ -53,22 +54,30 @@ def publish_command(
 
 
 @app.command("list")
-def list_command(as_json: bool = typer.Option(False, "--json"), bootstrap_servers: str = BOOTSTRAP) -> None:
+def list_command(as_json: bool = typer.Option(False, "--json", help="Every field of every offer, as JSON."),
+                 bootstrap_servers: str = BOOTSTRAP) -> None:
     """The current version of every offer on the topic."""
     current = asyncio.run(current_offers(core_settings(bootstrap_servers)))
     if as_json:
         typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
                               indent=2))
         return
-    table = report_table(
-        "offer", "version", "title", "channels", "priority", "valid", "state", title=f"{len(current)} offer(s)"
-    )
+    print_offers(current, console)
+
+
+def print_offers(current: dict[str, Current], out: Console) -> None:
+    """The offers table; below 120 columns: offer, version, state and title, offer ids whole on one line."""
+    table = report_table("offer", "version", "title", "channels", "priority", "valid", "state",
+                         narrow=("offer", "version", "state", "title"), whole=("offer",), console=out,
+                         title=f"{len(current)} offer(s)")
     for offer_id, c in sorted(current.items()):
         until = c.offer.valid_until.isoformat() if c.offer.valid_until else "open"
         table.add_row(offer_id, str(c.offer.version), c.offer.title, ",".join(c.offer.channels),
                       str(c.offer.priority), f"{c.offer.valid_from.isoformat()} .. {until}",
                       "withdrawn" if c.withdrawn else "live")
-    console.print(table)
+    out.print(table)
+    if table.shown != table.declared:
+        out.print(f"(channels, priority, validity: --json, or COLUMNS={WIDE_COLUMNS} omnibus offers list)")
 
 
 @app.command("withdraw")
@@ -91,9 +100,9 @@ def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
     from processors.offers.agent import build_worker
-    from processors.offers.config import load_offers_settings
+    from processors.offers.config import ENV_PREFIX, load_offers_settings
 
     process = start_process(lambda _: load_offers_settings(), settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component)
-    run_worker(worker.app, process.settings)
+    run_worker(worker.app, process.settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")

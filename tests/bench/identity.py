@@ -66,6 +66,7 @@ class Measured:
     seconds: float  # first output record to last
     cpu_s: float  # of the worker processes, same window
     idle_cpu: float = float("nan")  # live runs: CPU seconds per second of all workers, warmed up and idle
+    life_cpu_s: float = float("nan")  # of the worker processes from start to stop (start-up included)
 
     @property
     def rate(self) -> float:
@@ -122,7 +123,8 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
         times = await finished(settings, kind, wanted, running, timeout_s)
     stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
     first, last = stamps[0], stamps[-1]
-    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last), idle)
+    life = running.samples[-1][1] if running.samples else float("nan")
+    return Measured(kind, workers, len(stamps), last - first, running.cpu_between(first, last), idle, life)
 
 
 async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,

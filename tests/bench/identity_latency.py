@@ -4,7 +4,8 @@ Every record of the graph topic is decoded (``wire.decode_record``); a message c
 event. For each event: when the input record was written, when each graph record carrying its saga was
 written (Kafka CreateTime of each), when its contact came out on ``customer.contacts``. Reported as
 percentiles of: intake (input → first graph record), graph (first → last graph record), the hops (graph
-records per event), announce (last graph record → contact out) and the whole.
+records per event), announce (last graph record → contact out) and the whole. A repeat contact applied at
+intake has no graph record: it counts in the whole and as 0 hops only.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def breakdown(ids: Sequence[str], sent: Mapping[str, float], graph: Mapping[str,
     parts: dict[str, list[float]] = defaultdict(list)
     for event_id in ids:
         stamps = graph.get(event_id)
-        if event_id not in sent or event_id not in out or not stamps:
+        if event_id not in sent or event_id not in out:
+            continue
+        if not stamps:  # a repeat contact applied at intake: no graph record carries it (agent._apply_here)
+            parts["total"].append((out[event_id] - sent[event_id]) * 1000)
+            parts["hops"].append(0.0)
             continue
         parts["intake"].append((stamps[0] - sent[event_id]) * 1000)
         parts["graph"].append((stamps[-1] - stamps[0]) * 1000)

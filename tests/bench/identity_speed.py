@@ -44,7 +44,12 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
             base = measured.rate if kind == "aiokafka" else base
             ratio = f"{measured.rate / base:.3f}x aiokafka" if base else ""
             print(f"{label:30} {measured.events:6} events {measured.rate:8.0f} events/s "
-                  f"{measured.cpu_s / measured.events * 1e6:6.0f} us CPU/event {ratio}", flush=True)
+                  f"{measured.cpu_s / measured.events * 1e6:6.0f} us CPU/event {ratio} "
+                  f"(worker life {measured.life_cpu_s:.2f} CPU-s)", flush=True)
+            for log in sorted(workdir.glob("identity-*.log")):  # BENCH_IDENTITY_COUNTERS=1: the worker's counters
+                counters = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("COUNTER")]
+                print("".join(f"    {line}\n" for line in counters), end="", flush=True)
+                log.unlink()
     if args.workers > 1:
         for workers in (1, args.workers):
             measured = await measure("identity", bootstrap, items, args.partitions, workdir, workers=workers,

@@ -105,6 +105,14 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
         Path(memory_file).write_text(json.dumps({**{name: held_bytes(data) for name, data in tables.items()},
                                                  "parts": parts_of(tables["nodes"])}))
     await processor.stop()
+    if os.environ.get("BENCH_IDENTITY_COUNTERS"):  # the protocol's counters, to the worker's log (experiments)
+        from prometheus_client import REGISTRY
+
+        for metric in REGISTRY.collect():
+            if metric.name.startswith(("omnibus_identity_fast_path", "omnibus_identity_graph_messages")):
+                for sample in metric.samples:
+                    if sample.name.endswith("_total"):
+                        print(f"COUNTER {sample.name} {sample.labels} {sample.value:.0f}", flush=True)
 
 
 async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:

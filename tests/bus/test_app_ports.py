@@ -73,3 +73,25 @@ async def test_identity_worker_on_port_zero_logs_its_ports_and_writes_nothing(
         worker.wait(60)
     assert worker.returncode == 0, log.read_text()[-3000:]
     assert sorted(p.name for p in workdir.iterdir()) == [], "the worker wrote into its working directory"
+
+
+def test_a_taken_web_port_is_one_line_naming_the_setting_before_anything_starts() -> None:
+    """Identity and offers default to fixed ports (6066, 6067): a second worker or an orphaned process on the same
+    machine holding one used to fail deep in faust's start; now the command exits 2 naming the variable to set."""
+    import socket
+
+    from bus.app import check_web_port, run_worker
+
+    settings = load_settings(kafka={"bootstrap_servers": "127.0.0.1:9"})  # never reached: the check comes first
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        app = create_app("ports-check", settings, web_port=port, web_bind="127.0.0.1")
+        with pytest.raises(SystemExit) as stopped:
+            run_worker(app, settings, web_port_setting="OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT")
+        assert stopped.value.code == 2
+        reason = check_web_port(app, "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT") or ""
+        assert f"web port {port}" in reason and "set OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT to a free port" in reason
+    assert check_web_port(app, "X") is None  # released: free again
+    assert check_web_port(create_app("no-web", settings), "X") is None  # no web server, nothing to check

@@ -68,8 +68,9 @@ def test_infrastructure_addresses_are_kept_identifiers_are_not() -> None:
     text = "Unable connect to node with id 1: Connect call failed ('127.0.0.1', 43125) via 10.0.12.7:9092"
     assert scrub_text(text) == text
     assert scrub_text("kafka://192.168.1.20:9093 for 13800138000") == "kafka://192.168.1.20:9093 for [digits]"
-    # Shapes that are not addresses stay scrubbed: an octet over 255, too many groups, a dotted phone.
-    for number in ("300.1.2.3", "1.2.3.4.5.6.7", "138.0013.8000"):
+    # Shapes that are not addresses stay scrubbed (with 7 digits or more): an octet over 255, too many groups, a
+    # dotted phone.
+    for number in ("300.100.2.3", "1.2.3.4.5.6.7", "138.0013.8000"):
         assert number not in scrub_text(f"x {number} y")
 
 
@@ -117,3 +118,36 @@ def test_the_count_reaches_the_json_line(capsys: pytest.CaptureFixture[str]) -> 
     lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
     assert len(lines) == 2
     assert "repeated" not in lines[0] and lines[1]["repeated"] == 49
+
+
+def test_harmless_numbers_stay_readable() -> None:
+    """A new user saw ``HTTP/[digits]``: versions, HTTP statuses, ports and short counts are no identifier."""
+    for text in ('"POST /v1/batch HTTP/1.1" 200 1234', "aiohttp/3.9.5 Python/3.11.10", "faust-streaming 0.11.10",
+                 "web server on localhost:6066", "metrics on port 6067", "ports 6066 6067", "12 345 records",
+                 "offset 123456"):
+        assert scrub_text(text) == text, text
+
+
+def test_identifiers_next_to_harmless_numbers_are_still_scrubbed() -> None:
+    for text, secret in (("HTTP/1.1 200 from 13800138000", "13800138000"),
+                         ("customers/138.0013.8000", "0013"), ("v1.2.3 06.12.34.56.78", "34.56"),
+                         ("port 13800138000", "13800138000"), ("tel:+33 6 12 34 56 78", "12 34"),
+                         ("card 4111 1111 1111 1111", "1111"), ("id 11010519491231002X", "1101051949")):
+        assert secret not in scrub_text(text), text
+
+
+def test_the_coordinator_not_available_at_group_start_is_info_not_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user saw an ERROR line on every start: aiokafka's retried look-up while the group's coordinator
+    is elected (error 15). It is an INFO line marked transient; other aiokafka errors stay errors."""
+    from aiokafka.errors import GroupCoordinatorNotAvailableError, KafkaConnectionError
+
+    configure_logging("INFO")
+    logger = logging.getLogger("aiokafka.consumer.group_coordinator")
+    for _ in range(20):  # retried every 100 ms: folded like a repeated warning
+        logger.error("Group Coordinator Request failed: %s", GroupCoordinatorNotAvailableError())
+    logger.error("Group Coordinator Request failed: %s", KafkaConnectionError())
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert [(line["level"], line.get("transient", False)) for line in lines] == [("info", True), ("error", False)]
+    configure_logging("WARNING")
+    logger.error("Group Coordinator Request failed: %s", GroupCoordinatorNotAvailableError())
+    assert capsys.readouterr().err == ""

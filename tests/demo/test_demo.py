@@ -14,6 +14,20 @@ def test_demo_customers_are_distinct_and_valid() -> None:
     assert resident_id("11010519491231002") == "11010519491231002X"  # the standard's worked example
 
 
+def _process_state() -> str:
+    """What an earlier test may have left in this process: threads, the root logger, the CPU time so far."""
+    import collections
+    import logging
+    import os
+    import threading
+
+    names = collections.Counter(t.name.rstrip("0123456789-_") for t in threading.enumerate())
+    root = logging.getLogger()
+    times = os.times()
+    return (f"{threading.active_count()} threads {dict(names)}; root logger {logging.getLevelName(root.level)} "
+            f"{[type(h).__name__ for h in root.handlers]}; cpu user {times.user:.0f} s system {times.system:.0f} s")
+
+
 @pytest.mark.kafka
 @pytest.mark.registry
 @pytest.mark.xfail(strict=False, reason=(
@@ -38,7 +52,9 @@ async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
                 return
             await asyncio.sleep(1)
 
-    assert await run_demo(4, keep_running=False, console=console, inspect=kpis_counted)
+    before = _process_state()
+    assert await run_demo(4, keep_running=False, console=console, inspect=kpis_counted), (
+        f"{console.export_text(clear=False)}\nprocess at the start: {before}\nat the end: {_process_state()}")
     assert aggregates, "no KPI aggregate with contacts"
     shown = console.export_text()
     assert "Screen pop for" in shown and "HTTP 400" in shown

@@ -18,3 +18,17 @@ def test_every_fast_suite_filter_deselects_every_slow_marker() -> None:
     for name, expr in filters:
         missing = [marker for marker in SLOW_MARKERS if f"not {marker}" not in expr]
         assert not missing, f"{name}: -m {expr!r} still selects {missing}"
+
+
+def test_every_relative_link_of_the_docs_resolves_inside_the_repository() -> None:
+    """A new user's fresh clone had no ``../shared/domain.md``: the README must stand on its own."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for doc in documents:
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a URL or an anchor of the same page
+            path = (doc.parent / target.split("#")[0]).resolve()
+            if not path.is_relative_to(ROOT) or not path.exists():
+                broken.append(f"{doc.relative_to(ROOT)}: {target}")
+    assert not broken, broken

@@ -7,7 +7,8 @@ identifier belongs to the customer of the **earliest event that carried it**, by
 1. A visit that sets or lowers the identifier's ``first_rank`` sets its bit in ``saga.lowered``
    (``identifier_node._lower_rank``); only such an event can be the earliest. A root that refuses the
    event's side through the identifier on evidence of two people (the matcher's refusal, two national
-   IDs), or a shared identifier, notes it in ``saga.contested`` (``customer_node._contested``, ``saga``).
+   IDs), keeps it apart for a review when the event tells its person apart (``contest.contests``),
+   or by a rejected review, or a shared identifier, notes it in ``saga.contested`` (``_contested``, ``saga``).
 2. When the event is applied, its customer's root (``customer_node.on_apply``) sends ``claim`` for
    every identifier both lowered and contested (``Apply.claims``) it does not hold.
 3. The identifier node (``on_claim``) accepts a claim only if its rank is still its ``first_rank``
@@ -79,11 +80,12 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
         return
-    if (message.customer == ctx.key or message.customer in state.aliases or message.customer in state.do_not_merge
-            or len(state.members) == 1):
+    split = message.customer in state.do_not_merge and message.customer not in state.rejected
+    if message.customer == ctx.key or message.customer in state.aliases or split or len(state.members) == 1:
         # The claimant is this customer (merged into it): nothing moves; or an operator split the two
-        # apart (or rejected their merge): the operator's decision stands; or it is this customer's only
-        # identifier: without it no contact could ever find the customer (nor a merge name it).
+        # apart: the split's placement stands; or it is this customer's only identifier: without it no
+        # contact could ever find the customer (nor a merge name it). A rejected review does not stop the
+        # move: it says two people, as a refusal does, and the earliest event's customer keeps it.
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
-from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked
+from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
@@ -60,11 +62,13 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
 
 
 def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
-    """Whether an event's traits may describe this root's person (their weight alone is not refused)."""
-    return _fits(ctx, traits, ctx.state.traits)
+    """Whether an event's traits may describe this root's person (their weight alone is not refused; a
+    mistyped given name with the right birth date may: ``compare.trait_levels``)."""
+    return fits(ctx, traits, ctx.state.traits)
 
 
-def _fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
+    """Whether ``traits`` (an event's) may describe the person of the summary ``known``."""
     if not traits or not known:
         return True
     matcher = ctx.policy.matcher
@@ -76,7 +80,7 @@ def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary |
     side's person. The event reached that side first only because of the order of its identifiers (and of
     who owned them then): a household member's event that met its housemate first through the family
     e-mail must not make the housemate's summary agree with itself (issue #8 build 5)."""
-    return combine(known, traits) if _fits(ctx, traits, known) else known
+    return combine(known, traits) if fits(ctx, traits, known) else known
 
 
 def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
@@ -95,10 +99,11 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
             ctx.send(key, Block(ctx.key, after, kinds))
 
 
-AGREEING = (Level.EXACT, Level.CLOSE, Level.AGREE)
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached
-# (the default is 3 at most; a node keeps ``shared_after + 1`` at most, and none once it is shared).
+# (the default is 3 at most; once it is shared, the people kept are the flag's evidence).
 MAX_PEOPLE = 32
+# Distinct evidences a node keeps whatever they say; past them, only one that conflicts with all (greedy).
+MAX_EVIDENCE = 12
 
 
 def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
@@ -120,38 +125,99 @@ def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
 
 def two_people(ctx: Ctx[IdentifierState], a: Person, b: Person) -> bool:
     """Whether two events that carried this identifier come from two people: the matcher refuses them as
-    one (their evidence, this identifier on both sides) and no field that tells people apart agrees
-    (``match_person_fields`` other than this identifier's type): a household member differs in given name
-    and birth date, or holds another national ID; one person's event with a typo or swapped names does not."""
+    one (their evidence, this identifier on both sides, met through it), by the rule a merge uses
+    (``MatchModel.decide``): a household member differs in given name and birth date, or holds another
+    national ID; one person's event with a typo and the right birth date, or swapped names, does not."""
     if a == b:
         return False
     matcher = ctx.policy.matcher
     score = matcher.score(a.traits, b.traits, [ctx.key, *a.ids], [ctx.key, *b.ids])
-    if matcher.decide(score) is not Decision.REFUSE:
-        return False
-    own = kind_of(ctx.key)
-    return not any(score.levels.get(name) in AGREEING for name in matcher.person_fields if name != own)
+    return matcher.decide(score) is Decision.REFUSE
 
 
 def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
-    """Count the person of an event that carries this identifier; past ``shared_after`` people who conflict
+    """Count the people of the events that carry this identifier; past ``shared_after`` people who conflict
     pairwise, it is shared: ``SharedMarked``, and its owner is told (``Shared``, for the fast path).
 
-    A person is new when its evidence conflicts with every person kept (``two_people``), so a person's
-    second event, or one with nothing to compare, adds nobody. The events are the same in any order, so
-    is the count, when the same person's events agree with one another (see ``protocol.md``).
+    The node keeps each distinct evidence (``person_of``) its events brought, up to ``MAX_EVIDENCE``; the
+    people are the largest set of them that conflict pairwise (``two_people``; a maximum clique, on a
+    dozen entries at most). That is a function of the set of evidences, not of their order, also when
+    "one person" does not chain: Bob's swapped record may agree with Chloe's and with Bob's own while those
+    two conflict. A greedy count (a new evidence counts if it conflicts with every one kept) made the flag
+    depend on which came first (issue #8 build 5). Past ``MAX_EVIDENCE`` distinct evidences, a new one is
+    kept only if it conflicts with every one kept (greedy again; ``protocol.md``).
+
+    The people stay once it is shared: they are the evidence the flag stands on. A flag they no longer
+    support is revoked first (``revoke_unsupported``).
     """
     state, kind = ctx.state, kind_of(ctx.key)
     state.refused_with = []  # counted by earlier versions (customer ids), no longer read: freed on a visit
+    revoke_unsupported(ctx)
     if state.shared or ctx.policy.shared_limit(kind) >= MAX_PEOPLE:
         return
     person = person_of(ctx, saga)
-    if person is None or any(not two_people(ctx, person, known) for known in state.people):
+    if person is None or person in state.people:
         return
-    state.people = [*state.people, person]
-    if not ctx.policy.is_shared(kind, len(state.people)):
+    if len(state.people) >= MAX_EVIDENCE and any(not two_people(ctx, person, known) for known in state.people):
         return
-    ctx.emit(SharedMarked(ctx.key, len(state.people)))
-    state.shared, state.people = True, []
+    state.people = sorted([*state.people, person], key=_evidence_order)
+    people = people_count(ctx)
+    if not ctx.policy.is_shared(kind, people):
+        return
+    ctx.emit(SharedMarked(ctx.key, people))
+    state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:
+    """Revoke a shared flag its evidence does not support (issue #8 build 4: shared only on evidence): the
+    people it keeps are not more than ``shared_after`` allows. So is a flag an earlier version set by counting
+    customer ids (``refused_with``, a customer counted twice once it merged) and stored without ``people``,
+    and one a since-raised ``shared_after`` no longer allows. It links again (its owner is told,
+    ``Shared(revoked=True)``) and counts people from the next event on; past ``shared_after`` it is shared again.
+    """
+    state = ctx.state
+    if not state.shared:
+        return
+    people = people_count(ctx)
+    if ctx.policy.is_shared(kind_of(ctx.key), people):
+        return
+    state.shared = False
+    ctx.emit(SharedRevoked(ctx.key, people))
+    if state.owner:
+        ctx.send(state.owner, Shared(ctx.key, revoked=True))
+
+
+def _evidence_order(person: Person) -> bytes:
+    """A fixed order of evidences (their encoding), so the kept list is the same in any arrival order."""
+    return msgspec.msgpack.encode(person)
+
+
+def _largest_conflicting(ctx: Ctx[IdentifierState], people: list[Person]) -> list[int]:
+    """The indexes of a largest set of ``people`` that are pairwise two people (Bron–Kerbosch with pivoting)."""
+    conflicts = [{other for other in range(len(people)) if other != one and two_people(ctx, people[one], people[other])}
+                 for one in range(len(people))]
+    best: list[int] = []
+
+    def extend(clique: list[int], candidates: set[int], excluded: set[int]) -> None:
+        nonlocal best
+        if not candidates and not excluded:
+            if len(clique) > len(best):
+                best = clique
+            return
+        if len(clique) + len(candidates) <= len(best):
+            return
+        pivot = max(candidates | excluded, key=lambda one: len(conflicts[one] & candidates))
+        for one in sorted(candidates - conflicts[pivot]):
+            extend([*clique, one], candidates & conflicts[one], excluded & conflicts[one])
+            candidates = candidates - {one}
+            excluded = excluded | {one}
+
+    extend([], set(range(len(people))), set())
+    return best
+
+
+def people_count(ctx: Ctx[IdentifierState]) -> int:
+    """How many people the evidence kept on this node shows: the largest pairwise-conflicting set."""
+    return len(_largest_conflicting(ctx, ctx.state.people))

@@ -89,5 +89,7 @@ def on_shared(ctx: Node, message: Shared) -> None:
     """Member ``identifier`` became shared on its node: claims through it take the slow path from now on."""
     if not _route(ctx, message):
         return
-    if message.identifier in ctx.state.members:
+    if message.revoked:  # it links again (evidence.revoke_unsupported)
+        ctx.state.shared = [key for key in ctx.state.shared if key != message.identifier]
+    elif message.identifier in ctx.state.members:
         ctx.state.shared = sorted({*ctx.state.shared, message.identifier})

@@ -11,7 +11,7 @@ import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person
-from processors.identity.graph.limits import saga_rank
+from processors.identity.graph.limits import claimable, saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
@@ -46,6 +46,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
         state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
     _lower_rank(ctx, saga)
     count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
+    if (state.shared or len(state.people) > 1) and claimable(ctx.policy, ctx.key):
+        saga.households |= 1 << saga.visited  # a household's identifier (contest.another_person); not a user id
     if state.shared:
         saga.seen[ctx.key] = SHARED
         ctx.emit(Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",

@@ -57,6 +57,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     reject: bool = False
     lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
     contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
+    households: int = 0  # bit i: ``ids[i]``'s node held evidence of two people or more at the visit (contest.py)
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -123,6 +124,7 @@ class Offer(Message, tag="offer", frozen=True):
     culprit: str | None
     saga: Saga
     shared: list[str] = []  # the loser's members marked shared (fast_node.py)
+    rejected: list[str] = []  # the loser's do-not-merge entries from rejected reviews (claim_node.py)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -147,6 +149,7 @@ class Apply(Message, tag="apply", frozen=True):
     claims: list[str] = []  # the event's identifiers it ranks first on (``Saga.lowered``): claimed if not members
     rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
     channel: str = ""
+    household_only: bool = False  # every identifier of the event is one several people's events carried
 
 
 class SplitCustomer(Message, tag="split", frozen=True):
@@ -173,9 +176,11 @@ class Fast(Message, tag="fast", frozen=True):
 
 
 class Shared(Message, tag="shared", frozen=True):
-    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``)."""
+    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``);
+    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``)."""
 
     identifier: str
+    revoked: bool = False
 
 
 class Rekey(Message, tag="rekey", frozen=True):

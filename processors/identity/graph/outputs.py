@@ -182,5 +182,14 @@ class SharedMarked:
     customers: int
 
 
+@dataclass(frozen=True, slots=True)
+class SharedRevoked:
+    """A shared flag its evidence no longer supports was revoked (``evidence.revoke_unsupported``): the
+    identifier links again. ``people``: how many people who conflict its node holds evidence of."""
+
+    identifier: str
+    people: int
+
+
 Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
-          | SharedMarked | ReviewRequested | ReviewDecided)
+          | SharedMarked | SharedRevoked | ReviewRequested | ReviewDecided)

@@ -128,6 +128,11 @@ def apply_message(saga: Saga) -> Apply:
     identifiers the event ranks first on and was refused through on evidence of two people: its customer
     claims those it does not hold (``claim_node.py``)."""
     claims = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1 and key in saga.contested]
-    if not claims:
+    # It carries nothing but identifiers other people's events carried too (a family phone): whether it is
+    # this customer's person, only its traits can tell (contest.another_person).
+    household_only = bool(saga.households) and all(
+        saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
+    if not claims and not household_only:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
-    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel)
+    return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
+                 household_only)

@@ -44,7 +44,7 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
     the smallest rank of the events that carried it (limited types, ``limits.py``); ``people``: the
     evidence of events that carried it from people who conflict pairwise (``evidence.count_person``;
-    emptied once it is shared).
+    kept once it is shared: the flag's evidence, ``evidence.revoke_unsupported``).
     """
 
     owner: str | None = None
@@ -84,6 +84,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     aliases: list[str] = []
     shared: list[str] = []  # members their node marked shared: repeat contacts through them go the slow way
     fast_applied: bytes = b""  # 6-byte hashes of the last events applied by the fast path (fast_node: duplicates)
+    # The entries of ``do_not_merge`` an operator's rejected review put there (not a split): between two people
+    # kept apart so, who keeps an identifier they share is still the earliest event's customer (claim_node.py).
+    rejected: list[str] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_sort_ratio
 
 from processors.identity.matching.traits import ADDRESS, BIRTH, FAMILY, GIVEN, POSTCODE, Summary
@@ -83,22 +83,41 @@ def best_level(field: str, first: Sequence[str], second: Sequence[str], limits: 
     return min((compare(a, b, limits) for a in first for b in second), key=_RANK.__getitem__)
 
 
-def swapped_names(first: Summary, second: Summary) -> bool:
+def swapped_names(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> bool:
     """Given and family name exchanged on one side (a form filled in the wrong order): each name found
-    as the other's, or one found and the other missing. A household's shared surname alone is not."""
+    as the other's (the second one close or one slip away: a swapped form may carry a typo too), or one
+    found and the other missing. A household's shared surname alone is not."""
     def crossed(a: Summary, b: Summary, one: str, other: str) -> bool:
         if not set(a.get(one, ())) & set(b.get(other, ())):
             return False
-        return bool(set(a.get(other, ())) & set(b.get(one, ()))) or not a.get(other) or not b.get(one)
+        if not a.get(other) or not b.get(one):
+            return True
+        return best_level(GIVEN, a[other], b[one], limits) is not Level.DIFFERENT or mistyped(a[other], b[one])
 
     return crossed(first, second, GIVEN, FAMILY) or crossed(first, second, FAMILY, GIVEN)
 
 
+def mistyped(first: Sequence[str], second: Sequence[str]) -> bool:
+    """Some value of ``first`` is one typing slip from one of ``second``: a letter dropped, doubled, replaced,
+    or two neighbours swapped (optimal string alignment distance 1)."""
+    return any(OSA.distance(a, b) <= 1 for a in first for b in second)
+
+
 def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> dict[str, Level]:
-    """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close."""
+    """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
+    does a given name one typing slip from the other's when the birth dates are the same.
+
+    The latter is one person's typo, not two people: a short name's slip ("xnn" / "ann", Jaro-Winkler 0.78)
+    falls below ``name_close``, and the given name's veto would refuse the records a merge meets while the
+    same records met in another order join (issue #8 build 5). Twins keep different names ("ann" / "bob");
+    twins whose names are one slip apart ("jean" / "joan") are taken for one person.
+    """
     levels = {name: best_level(code, first.get(code, []), second.get(code, []), limits)
               for code, name in TRAIT_FIELDS.items()}
-    if swapped_names(first, second):
+    if (levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
+            and mistyped(first.get(GIVEN, []), second.get(GIVEN, []))):
+        levels["given_name"] = Level.CLOSE
+    if swapped_names(first, second, limits):
         for name in ("given_name", "family_name"):
             if levels[name] is Level.DIFFERENT:
                 levels[name] = Level.CLOSE

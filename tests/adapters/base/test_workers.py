@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.base.workers import refusal, worker_settings
+from adapters.base.workers import metrics_ports, refusal, worker_settings
 from bus.config import load_settings
 from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
@@ -41,6 +41,8 @@ def test_several_workers_need_a_fixed_port_and_a_shared_dedupe_file(tmp_path: Pa
 def test_each_worker_serves_metrics_on_its_own_port() -> None:
     settings = load_settings(metrics={"enabled": True, "port": 9500})
     assert [worker_settings(settings, index).metrics.port for index in range(3)] == [9500, 9501, 9502]
+    assert metrics_ports(settings, 3) == [9500, 9501, 9502]  # what the start line names
+    assert metrics_ports(load_settings(metrics={"enabled": False}), 2) is None
 
 
 def _free_pair() -> int:

@@ -45,3 +45,17 @@ def test_run_without_write_keys_exits_with_a_reason(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(f"{ENV_PREFIX}WRITE_KEYZ", "{}")
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2 and "WRITE_KEYZ" in result.output
+
+
+def test_a_refused_workers_count_reads_like_every_bad_setting() -> None:
+    """``error: ...`` and status 2, the shape of every refused setting (a new user saw a different prefix)."""
+    result = runner.invoke(app, ["run", "--workers", "0"])
+    assert result.exit_code == 2 and result.output.startswith("error: web hall: --workers must be at least 1")
+    assert "OMNIBUS_METRICS__PORT + i" in " ".join(runner.invoke(app, ["run", "--help"]).output.split())
+
+
+def test_a_write_keys_value_that_is_not_json_says_the_expected_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"{ENV_PREFIX}WRITE_KEYS", "portal-web=wk-1")
+    with pytest.raises(ConfigError) as caught:
+        load_component_settings(WebSettings, ENV_PREFIX)
+    assert 'written as a JSON object, e.g. {"' in str(caught.value) and "wk-1" not in str(caught.value)

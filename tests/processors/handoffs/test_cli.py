@@ -47,3 +47,34 @@ def test_reconcile_lists_and_strict_fails(replay: None) -> None:
     assert "1 record(s) could not be decoded" in table.output
     strict = runner.invoke(omnibus, ["handoffs", "reconcile", "--strict", "--format", "csv"])
     assert strict.exit_code == 1 and strict.output.splitlines()[1].startswith('h3,"created, not acknowledged",')
+
+
+def test_report_tables_at_80_columns_keep_names_and_customer_ids_on_one_line() -> None:
+    """A new user saw ids folded at 80 columns: below 120 the tables drop a few columns (named in a hint with
+    --json), never the name or customer id, which stay whole."""
+    from rich.console import Console
+
+    from processors.handoffs.cli import print_customers, print_people
+    from processors.handoffs.customer_report import CustomerRow
+    from processors.handoffs.report import ReportRow
+
+    customer_id = "cust-7f3c9a2e-58b1-4d0e-9c61-2b7e5a90d4f3"
+    people = [ReportRow("person", "agent.marie-claire.dubois-lefebvre", 12, 10, 3600.0, 7200.0, 1, 2, 3)]
+    customers = [CustomerRow(customer_id, 3, 2, 1, 1, 1, "billing-dispute", True)]
+    for show, rows, whole in ((print_people, people, people[0].name), (print_customers, customers, customer_id)):
+        narrow = Console(width=80, record=True)
+        show(rows, "title", narrow)  # type: ignore[operator]
+        text = narrow.export_text()
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        assert any(whole in line for line in text.splitlines()) and "--json" in text, text
+        wide = Console(width=160, record=True)
+        show(rows, "title", wide)  # type: ignore[operator]
+        assert "--json" not in wide.export_text()
+
+
+def test_report_handoffs_has_json() -> None:
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app as omnibus
+
+    assert "--json" in CliRunner().invoke(omnibus, ["report", "handoffs", "--help"]).output

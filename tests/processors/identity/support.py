@@ -188,6 +188,27 @@ def sharing_household_events(rng: random.Random, people: int, events: int) -> tu
     return out, {key: len(persons) for key, persons in users.items()}
 
 
+def corrupted(rng: random.Random, events: list[Event]) -> list[Event]:
+    """``events`` (with traits) as a careless form would give them: per record, 15 % without a birth date,
+    10 % with a given-name typo (one letter replaced by "x"), 5 % with given and family name swapped. A
+    duplicate (the same event id) stays the same record."""
+    spoiled: dict[str, Event] = {}
+
+    def spoil(event: Event) -> Event:
+        traits, draw = dict(event.value["traits"]), rng.random()
+        if draw < 0.15:
+            traits.pop("birth_date")
+        elif draw < 0.25:
+            name = traits["given_name"]
+            at = rng.randrange(len(name))
+            traits["given_name"] = name[:at] + "x" + name[at + 1:]
+        elif draw < 0.30:
+            traits["given_name"], traits["family_name"] = traits["family_name"], traits["given_name"]
+        return Event(event.schema, {**event.value, "traits": traits})
+
+    return [spoiled.setdefault(event.value["envelope"]["event_id"], spoil(event)) for event in events]
+
+
 def personal_identifiers(events: list[Event], shared: Any) -> set[frozenset[str]]:
     """The expected people of ``sharing_household_events``: each person's identifiers, not the ``shared``
     keys (households'); a person's number is in each of its values (``u-3``, ``p3@...``, ``ACC-3``)."""

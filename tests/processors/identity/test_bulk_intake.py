@@ -118,3 +118,28 @@ async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the
     except RuntimeError:
         pass
     await bulk.stop()
+
+
+async def test_fetches_queued_behind_a_chunk_being_published_are_taken_as_one_batch_in_offset_order() -> None:
+    consumer, runs = Consumer(), []
+    consumer.assigned = {A, B}
+    release = asyncio.Event()
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        runs.append([r.offset for r in records])
+        await release.wait()  # the first chunk's publish takes a while: three more fetches queue up
+        return True
+
+    bulk, _ = intake(consumer, run)
+    bulk._batch_size = 10
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.01)
+    await bulk.taken({A: [record(A, 1)]})
+    await bulk.taken({B: [record(B, 5)]})
+    await bulk.taken({A: [record(A, 2)], B: [record(B, 6)]})
+    assert consumer.paused == {A, B}
+    release.set()
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert runs == [[0], [1, 2, 5, 6]]  # one batch, each partition in offset order
+    assert consumer._acked[A] == [0, 1, 2] and consumer._acked[B] == [5, 6] and consumer.paused == set()

@@ -7,7 +7,7 @@ import pytest
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
 from processors.identity.review import DECIDED, decision, describe, open_reviews
-from processors.identity.rules import REVIEW_ACCEPTED
+from processors.identity.rules import REVIEW_ACCEPTED, LinkPolicy
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
 from bus.config import TopicSettings
@@ -110,3 +110,66 @@ def test_a_decision_refuses_a_blank_operator_or_reason_and_a_decided_review(caps
         with pytest.raises(typer.Exit) as exited:
             _no_open_review_exit(review_id, queued(h))
         assert exited.value.exit_code == 2 and said in capsys.readouterr().err
+
+
+def _listed_review() -> tuple[Harness, object]:
+    h = Harness(settings())
+    a_review(h)
+    (review,) = open_reviews(queued(h))
+    return h, review
+
+
+def test_the_list_shows_per_field_level_and_weight_and_never_folds_ids_at_80_columns() -> None:
+    """New-user finding: the list showed too little to decide, and folded the review id at 80 columns."""
+    import io
+
+    from rich.console import Console
+
+    from processors.identity.cli import print_reviews
+
+    h, review = _listed_review()
+    matcher = LinkPolicy(h.config).matcher
+    for width in (80, 160):
+        out = io.StringIO()
+        print_reviews([review], matcher, Console(file=out, width=width, color_system=None))
+        text = out.getvalue()
+        lines = text.splitlines()
+        assert any(review.review_id in line for line in lines), text  # whole, on one line
+        assert any(review.customer_id in line for line in lines) and any(review.other_customer_id in line
+                                                                        for line in lines)
+        assert "1000001" not in text and "2000002" not in text and "612345678" not in text
+        rows = {line.split()[0]: line.split()[1:] for line in lines if line.split() and "│" in line}
+        assert rows["PHONE"][1] == "agree" and rows["PHONE"][3].startswith("+")
+        assert rows["ACCOUNT"][1] == "different" and rows["ACCOUNT"][3].startswith("-")
+        assert "ACCOUNT:****" in text and "birth_date" in text
+        assert max(len(line) for line in lines) <= width
+
+
+def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_identifiers() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+
+    h, review = _listed_review()
+
+    async def reviews(_: object) -> list:
+        return [review]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("processors.identity.cli._open_reviews", reviews)
+        patch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "test-hmac-key-0123456789")
+        result = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(result.output)
+    fields = {item["field"]: item for item in listed["fields"]}
+    assert fields["ACCOUNT"]["level"] == "different" and fields["ACCOUNT"]["weight"] < 0
+    assert fields["PHONE"]["level"] == "agree" and fields["PHONE"]["weight"] > 0
+    assert fields["given_name"] == {"field": "given_name", "level": "missing", "weight": 0.0}
+    # The per-field weights and the prior add up to the weight the matcher decided on.
+    assert listed["prior"] + sum(item["weight"] for item in listed["fields"]) == pytest.approx(
+        listed["match_weight"], abs=0.05)
+    assert listed["review_id"] == review.review_id
+    assert all("1000001" not in i and "2000002" not in i and "612345678" not in i for i in listed["identifiers"])
+    assert {i.partition(":")[0] for i in listed["identifiers"]} == {"ACCOUNT"}

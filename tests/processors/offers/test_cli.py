@@ -61,3 +61,24 @@ def test_publish_list_revise_and_withdraw(bootstrap_servers: str, tmp_path: Path
     assert json.loads(offers("list", "--json")[1])["fibre-upgrade"]["withdrawn"] is True
     assert offers("withdraw", "fibre-upgrade")[0] == 1
     assert offers("withdraw", "no-such-offer")[0] == 1
+
+
+def test_list_at_80_columns_keeps_offer_ids_on_one_line() -> None:
+    """A new user saw offer ids folded at 80 columns: below 120 the table keeps offer, version, state and title,
+    ids whole, and names the wide view and --json."""
+    from rich.console import Console
+
+    from processors.offers.campaigns import Current
+    from processors.offers.cli import print_offers
+    from processors.offers.offer_file import parse_offers
+
+    (offer,) = parse_offers(GOOD.replace("fibre-upgrade", "spring-fibre-upgrade-2026-with-a-long-id"), "test")
+    narrow = Console(width=80, record=True)
+    print_offers({offer.offer_id: Current(offer)}, narrow)
+    text = narrow.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert any(offer.offer_id in line for line in text.splitlines()) and "--json" in text
+    wide = Console(width=160, record=True)
+    print_offers({offer.offer_id: Current(offer)}, wide)
+    text = wide.export_text()
+    assert "priority" in text and "--json" not in text

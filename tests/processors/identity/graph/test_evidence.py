@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from processors.identity.graph.messages import SplitCustomer, Visit
@@ -237,6 +234,21 @@ def _owner_and_shared(events: list[tuple[list[tuple[str, str]], dict[str, str], 
     return members, isinstance(phone, IdentifierState) and phone.shared
 
 
+def test_people_counted_towards_shared_after_where_one_person_does_not_chain_do_not_depend_on_arrival() -> None:
+    """A record that says only "Lee" as a given name (the household's surname, the form filled in the wrong
+    order, nothing else) may be Bob and may be Chloe, who are two people. Counted greedily, Bob and Chloe
+    were one person when that record came first (each agreed with it) and two otherwise; the node now counts
+    the largest set of evidences that conflict pairwise: two, in every order (issue #8 build 5)."""
+    phone = ("PHONE", "+33612345678")
+    lee = ([("ACCOUNT", "9000009"), phone], {"given_name": "Lee", "address_line": "1 Main Street"})
+    bob = ([("ACCOUNT", "2000002"), phone], BOB)
+    chloe = ([("ACCOUNT", "3000003"), phone], {**BOB, "given_name": "Chloe", "birth_date": "1990-04-05"})
+    kept = dict(shared_after={"PHONE": 1}, blocking=False)
+    orders = [[lee, bob, chloe], [bob, lee, chloe], [chloe, bob, lee], [lee, chloe, bob]]
+    assert [_owner_and_shared([(*event, minute) for minute, event in enumerate(order)], **kept)[1]
+            for order in orders] == [True] * 4
+
+
 def test_which_of_two_people_keeps_the_family_phone_does_not_depend_on_arrival() -> None:
     ann = ([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN, 5)
     bob = ([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, 1)  # occurred first
@@ -330,15 +342,69 @@ def test_a_housemates_event_that_reached_the_family_e_mails_owner_claims_nothing
                         frozenset({h.key("ACCOUNT", "3000003"), h.key("EMAIL", "lee.chloe@example.org")})}
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 build 5: a merge of two customers (offer) is vetoed by a given-name "
-                   "typo although the birth date agrees, while the same records meeting through a join are one "
-                   "person (on_join, evidence.two_people): which path they meet by depends on arrival")
-def test_open_which_of_a_persons_records_has_the_given_name_typo_does_not_depend_on_arrival() -> None:
+def test_which_of_a_persons_records_has_the_given_name_typo_does_not_depend_on_arrival() -> None:
     """Ann's user id and account come with a mistyped given name; her e-mail, then her user id with the e-mail,
-    with the clean name. If the typo came first, her two customers meet in a merge (``offer``) and the given
-    name vetoes it although her birth date agrees; if it came last, it meets her customer through her user id
-    and joins (``on_join``: a person field agrees). A customer's summary is made by its first records."""
+    with the clean name. If the typo came first, her two customers met in a merge (``offer``) and the given
+    name vetoed it although her birth date agrees; if it came last, it met her customer through her user id
+    and joined (``on_join``: a person field agrees). One rule now (``MatchModel.veto``: a given name's veto is
+    lifted by the birth date), and both orders give one customer whose summary holds both spellings."""
     typo = ([("USER_ID", "ann"), ("ACCOUNT", "1000001")], {**ANN, "given_name": "Xnn"})
     mail = ([("EMAIL", "ann.lee@example.org")], ANN)
     both = ([("USER_ID", "ann"), ("EMAIL", "ann.lee@example.org")], ANN)
-    assert _people([typo, mail, both]) == _people([mail, both, typo])
+    one = {frozenset(Harness(settings()).key(*pair) for pair in [*typo[0], *mail[0]])}
+    assert _people([typo, mail, both]) == _people([mail, both, typo]) == _people([both, typo, mail]) == one
+
+
+def _as_an_earlier_version_left_it(h: Harness, phone: str, owner: str) -> None:
+    """The phone marked shared by the code before ``people`` (customer ids counted in ``refused_with``, a
+    customer counted twice once it merged), stored in the format of then: no evidence field."""
+    import msgspec
+
+    from processors.identity.graph.state import decode_state, encode_state
+
+    nodes = h.local.store.nodes
+    old = msgspec.structs.replace(nodes[phone], shared=True, people=[],  # type: ignore[type-var]
+                                  refused_with=["cus_1", "cus_2", "cus_3", "cus_4"])
+    nodes[phone] = decode_state(encode_state(old))
+    nodes[owner] = msgspec.structs.replace(nodes[owner], shared=[phone])  # type: ignore[type-var]
+
+
+def test_a_shared_flag_an_earlier_version_set_without_evidence_is_revoked_on_the_next_contact() -> None:
+    """#8 build 4 (shared only on evidence): a flag the old counting set stayed for good; Ann's next contact
+    through her own phone was refused (slow path) and reached nobody."""
+    from processors.identity.fastpath import AssignmentView
+    from processors.identity.graph.outputs import SharedRevoked
+
+    for view in (None, AssignmentView()):
+        h = Harness(settings(), view=view)
+        with_traits(h, [("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN)
+        phone, ann = h.key("PHONE", "+33612345678"), h.customer("ACCOUNT", "1000001")
+        assert ann is not None
+        _as_an_earlier_version_left_it(h, phone, ann)
+        event = with_traits(h, [("PHONE", "+33612345678")], ANN, minutes=1)
+        assert [(r.identifier, r.people) for r in h.decisions(SharedRevoked)] == [(phone, 0)]
+        assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
+        resolved = [r for r in h.decisions(Resolved) if r.triggering_event_id == event.value["envelope"]["event_id"]]
+        assert [r.customer_id for r in resolved] == [ann]
+        nodes = h.local.store.nodes
+        assert not nodes[phone].shared and nodes[ann].shared == []  # type: ignore[union-attr]
+        assert len(nodes[phone].people) == 1  # type: ignore[union-attr]  # Ann counts: evidence from now on
+        h.local.check_consistent()
+
+
+def test_a_flag_on_evidence_stays_and_one_a_raised_shared_after_no_longer_allows_is_revoked() -> None:
+    from processors.identity.graph.outputs import SharedRevoked
+
+    h = Harness(settings(shared_after={"PHONE": 1}, blocking=False))
+    with_traits(h, [("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], ANN)
+    with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], BOB, minutes=1)
+    phone = h.key("PHONE", "+33612345678")
+    with_traits(h, [("PHONE", "+33612345678")], ANN, minutes=2)
+    node = h.local.store.nodes[phone]
+    assert node.shared and len(node.people) == 2 and not h.decisions(SharedRevoked)  # type: ignore[union-attr]
+    raised = Harness(settings(shared_after={"PHONE": 2}, blocking=False))
+    raised.local.store = h.local.store  # the same nodes; the operator raised the threshold to two people
+    with_traits(raised, [("PHONE", "+33612345678")], ANN, minutes=3)
+    assert [(r.identifier, r.people) for r in raised.decisions(SharedRevoked)] == [(phone, 2)]
+    assert not raised.local.store.nodes[phone].shared  # type: ignore[union-attr]
+    raised.local.check_consistent()

@@ -115,3 +115,66 @@ def test_one_persons_swapped_misspelt_names_with_the_same_birth_date_still_join(
                  {**alix, "given_name": "bathelemy", "family_name": "alix"}, 1), topic="identity.observed.v1")
     assert h.customer("USER_ID", "u-2046") == h.customer("EMAIL", "alixbarthelemy@tele2.fr")
     h.local.check_consistent()
+
+
+# --- a housemate's contact through the household identifier alone ------------------------------------------
+
+def _contact_ids(h: Harness, customer: str | None) -> set[str]:
+    """Every contact id on ``customer``'s screen pop (``recent_contacts``, all channels)."""
+    profile = h.local.store.profiles.get(customer or "") or {}
+    return {entry["id"] for entries in (profile.get("recent_contacts") or {}).values() for entry in entries}
+
+
+@pytest.mark.parametrize("limits", SHARED_AFTER.values(), ids=SHARED_AFTER.keys())
+@pytest.mark.parametrize(("household_id", "personal"), CASES.values(), ids=CASES.keys())
+@pytest.mark.parametrize("order", ["in order", "shuffled on 5"])
+def test_a_housemates_contact_through_the_household_identifier_alone_is_never_on_the_others_profile(
+        household_id: tuple[str, str], personal: tuple[str, str], limits: dict[str, object], order: str) -> None:
+    """#8 leftover: Bob's contact carrying only the family identifier (and his traits) reached Ann's customer,
+    which keeps it, and was resolved there (her contact stream). It goes to the customer that keeps the
+    identifier only when its traits may be that person's; otherwise to no customer (``Unresolved``), and the
+    family identifier's lookup says that several people use it. Ann's own such contact stays hers."""
+    from processors.identity.graph.outputs import Unresolved
+    from processors.identity.web import shared_hint
+    from processors.identity.graph.state import state_view
+
+    shuffled = order != "in order"
+    h = Harness(settings(**limits), partitions=5 if shuffled else 1, seed=3 if shuffled else None,
+                duplicates=0.2 if shuffled else 0.0)
+    household(h, household_id, personal, settle=not shuffled)
+    bobs_contact, anns_contact, nobodys = (event([household_id], BOB, 2), event([household_id], ANN, 3),
+                                           event([household_id], {}, 4))
+    for item in (bobs_contact, anns_contact, nobodys):
+        h.feed(item, topic="identity.observed.v1")
+    ann, bobs, owner = h.customer(*ANN_PHONE), h.customer(*personal), h.customer(*household_id)
+    assert ann is not None and bobs is not None and ann != bobs
+    assert resolved_to(h, bobs_contact) <= {bobs} and ann not in resolved_to(h, bobs_contact)
+    unresolved = {u.triggering_event_id for u in h.decisions(Unresolved)}
+    if not resolved_to(h, bobs_contact):
+        assert bobs_contact.value["envelope"]["event_id"] in unresolved
+    node = state_view(h.local.store.nodes[h.key(*household_id)])
+    hint = shared_hint(household_id[0], node or {})
+    assert hint is not None and hint["type"] == household_id[0] and household_id[1] not in str(hint)
+    if not limits:  # not shared: it still links, for the customer that keeps it
+        assert owner == ann and resolved_to(h, anns_contact) == {ann} and resolved_to(h, nobodys) == {ann}
+        assert shared_hint(ANN_PHONE[0], state_view(h.local.store.nodes[h.key(*ANN_PHONE)]) or {}) is None
+    h.local.check_consistent()
+
+
+@pytest.mark.parametrize("ann_first", [True, False])
+def test_a_call_from_the_family_phone_is_on_the_screen_pop_of_the_person_who_keeps_it(ann_first: bool) -> None:
+    """A call carries no traits: it goes to the customer that keeps the phone, the person whose event carried
+    it first (Bob, minute 0), whichever arrived first; never to both."""
+    from tests.processors.identity.support import interaction
+
+    h = Harness(settings())
+    ann = event([("ACCOUNT", "1000001"), FAMILY_PHONE], ANN, 5)
+    bob = event([("ACCOUNT", "2000002"), FAMILY_PHONE], BOB, 0)
+    for item in (ann, bob) if ann_first else (bob, ann):
+        h.feed(item, topic="identity.observed.v1")
+    call = interaction([FAMILY_PHONE], minutes=10, interaction_id="call-1")
+    h.feed(call)
+    bobs, anns = h.customer("ACCOUNT", "2000002"), h.customer("ACCOUNT", "1000001")
+    assert h.customer(*FAMILY_PHONE) == bobs != anns
+    assert _contact_ids(h, bobs) == {"call-1"} and _contact_ids(h, anns) == set()
+    h.local.check_consistent()

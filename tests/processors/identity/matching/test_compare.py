@@ -67,3 +67,27 @@ def test_identifier_levels_agree_conflict_missing() -> None:
     assert identifier_levels(first, second, ["NATIONAL_ID", "PHONE", "EMAIL", "ACCOUNT"]) == {
         "NATIONAL_ID": Level.DIFFERENT, "PHONE": Level.AGREE, "EMAIL": Level.MISSING, "ACCOUNT": Level.MISSING,
     }
+
+
+@pytest.mark.parametrize(("mine", "theirs", "birth", "level"), [
+    ("xnn", "ann", "1980-01-01", Level.CLOSE),  # one letter replaced: Jaro-Winkler 0.78, a slip all the same
+    ("ana", "ann", "1980-01-01", Level.CLOSE),
+    ("nan", "ann", "1980-01-01", Level.CLOSE),  # two neighbours swapped
+    ("xnn", "ann", "1983-06-07", Level.DIFFERENT),  # another birth date: two people
+    ("bob", "ann", "1980-01-01", Level.DIFFERENT),  # twins: the same birth date, names that are not a slip
+    ("jean", "joan", "1983-06-07", Level.DIFFERENT),  # a household's two people, one letter apart
+])
+def test_a_given_name_one_slip_away_is_close_only_with_the_same_birth_date(mine: str, theirs: str, birth: str,
+                                                                            level: Level) -> None:
+    """One person's typo, whichever record carries it (issue #8 build 5): a veto here decided by arrival."""
+    first = {"gn": [mine], "fn": ["lee"], "bd": [birth]}
+    second = {"gn": [theirs], "fn": ["lee"], "bd": ["1980-01-01"]}
+    assert trait_levels(first, second)["given_name"] is level is trait_levels(second, first)["given_name"]
+
+
+def test_names_swapped_on_a_form_that_also_carries_a_typo_are_close() -> None:
+    """The quality bench's "bathelemy alix" against "alix barthelemy": swapped, and one name misspelt."""
+    levels = trait_levels({"gn": ["bathelemy"], "fn": ["alix"]}, {"gn": ["alix"], "fn": ["barthelemy"]})
+    assert levels["given_name"] is Level.CLOSE
+    household = trait_levels({"gn": ["martin"], "fn": ["bob"]}, {"gn": ["ann"], "fn": ["martin"]})
+    assert household["given_name"] is Level.DIFFERENT

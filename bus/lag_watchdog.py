@@ -1,0 +1,226 @@
+"""A watchdog for partitions that consume nothing while records wait (#13: stalls the commit watchdog cannot see).
+
+``bus.commit_watchdog`` needs processed records: it finds a committed offset that does not move while
+acknowledged offsets pile up behind it. A consumer that takes nothing from a partition at all is invisible
+to it, and to ``omnibus_consumer_lag`` too, whose high watermark comes from the consumer's own fetch
+responses and goes stale when nothing is fetched. Seen in the pause test (#13, fence's run 12: after a
+seek-back the resumed worker consumed nothing for 4 minutes with a lag of 292) and in the records dropped
+during a suspended flow (``bus.seek_uncommitted``). faust has such states of its own: a partition taken out
+of its fetch set when a stream buffer was full (``Consumer.on_buffer_full``) comes back only when the buffer
+reports a drop; if the buffer is cleared instead (the flow control clears it on every rebalance), the drop may
+never be reported and the partition stays out of the fetch set (faust-streaming, ``mode.utils.queues``).
+
+What it does, every ``interval_s``, outside rebalances and table recovery: it asks the broker for the log end
+offset of every assigned input partition and compares it with the consumer's position and committed offset
+(``PartitionProgress``). It exports ``omnibus_consumer_end_lag`` (log end offset - committed offset, records)
+and, when records wait (end above committed) while neither the position nor the committed offset moved for
+``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1.
+
+Partitions faust pauses on purpose (``Consumer.pause_partitions``: back pressure, e.g. identity's bulk intake
+while a batch waits) are left out. It recovers in two steps:
+
+1. ``revive``: the partition is put back into faust's fetch set and
+   sought to its committed offset (its log start when never committed), so the records are fetched and
+   processed again (at-least-once; processors dedupe on event ids). ``..._recoveries_total{action="seek"}``.
+2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``, SIGTERM by default in a
+   worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
+   consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
+from bus.logging import get_logger
+
+STALL_AFTER_S = 60.0  # records waiting and nothing moving for a minute: faust fetches and commits every few seconds
+INTERVAL_S = 10.0
+WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
+CHANGELOG_SUFFIX = "-changelog"
+
+END_LAG = Gauge(
+    "omnibus_consumer_end_lag",
+    "Records between the committed offset and the log end offset the broker reports for an assigned input "
+    "partition (asked by bus.lag_watchdog; unlike omnibus_consumer_lag it does not depend on the consumer fetching).",
+    ["component", "topic", "partition"],
+)
+LAG_STALLED = Gauge(
+    "omnibus_consumer_lag_stalled",
+    "1 while records wait on a partition (log end offset above the committed offset) and neither its position "
+    "nor its committed offset moved for stall_after_s (bus.lag_watchdog); 0 otherwise.",
+    ["component", "topic", "partition"],
+)
+LAG_RECOVERIES = Counter(
+    "omnibus_consumer_lag_stall_recoveries_total",
+    "Stalled partitions the lag watchdog recovered: action=seek (back into the fetch set, sought to the committed "
+    "offset) or action=exit (the worker stopped to be started again).",
+    ["component", "topic", "partition", "action"],
+)
+
+log = get_logger(__name__)
+_stuck: list[str] = []  # why this process stopped itself (read by bus.worker_exit)
+_worker_process: list[bool] = []  # set by bus.app.run_worker: this process is one worker and may stop itself
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionProgress:
+    """One partition: the consumer's position and committed offset (None: unknown / never committed) and the
+    log end offset (the offset the next record will get)."""
+
+    position: int | None
+    committed: int | None
+    end: int
+
+    @property
+    def lag(self) -> int:
+        """Records not yet committed (the consumer lag, in records)."""
+        return max(0, self.end - (self.committed or 0))
+
+
+@dataclass
+class LagStallDetector:
+    """Pure detection: ``check`` returns the partitions whose lag is above 0 while neither their position nor
+    their committed offset moved for ``stall_after_s`` seconds; ``recovered`` starts a partition's clock again
+    and remembers the recovery, ``escalate`` says whether a partition stalled again after one."""
+
+    stall_after_s: float = STALL_AFTER_S
+    _since: dict[Any, tuple[int | None, int | None, float]] = field(default_factory=dict)
+    _recovered: set[Any] = field(default_factory=set)
+
+    def check(self, progress: Mapping[Any, PartitionProgress], now_s: float) -> list[Any]:
+        stalled = []
+        for tp, seen in progress.items():
+            held = self._since.get(tp)
+            if seen.lag == 0 or held is None or held[:2] != (seen.position, seen.committed):
+                self._since[tp] = (seen.position, seen.committed, now_s)
+                if seen.lag == 0 or held is not None:
+                    self._recovered.discard(tp)  # it moved (or has nothing waiting): a recovery worked
+                continue
+            if now_s - held[2] >= self.stall_after_s:
+                stalled.append(tp)
+        for tp in set(self._since) - set(progress):
+            del self._since[tp]
+            self._recovered.discard(tp)
+        return stalled
+
+    def escalate(self, tp: Any) -> bool:
+        """True when ``tp`` was recovered once and has not moved since."""
+        return tp in self._recovered
+
+    def recovered(self, tp: Any, progress: PartitionProgress, now_s: float) -> None:
+        self._since[tp] = (progress.position, progress.committed, now_s)
+        self._recovered.add(tp)
+
+    def reset(self) -> None:
+        """Forget every clock (a rebalance: positions and ownership change)."""
+        self._since.clear()
+        self._recovered.clear()
+
+
+def input_partitions(consumer: Any) -> list[Any]:
+    """The assigned partitions the group commits (table changelogs are read by recovery, never committed)."""
+    return [tp for tp in consumer.assignment() if not tp.topic.endswith(CHANGELOG_SUFFIX)]
+
+
+async def faust_progress(consumer: Any, partitions: Iterable[Any]) -> dict[Any, PartitionProgress]:
+    """Per partition: faust's consumer position and committed offset, and the broker's log end offset."""
+    tps = list(partitions)
+    if not tps:
+        return {}
+    ends = await consumer.highwaters(*tps)
+    committed: Mapping[Any, int | None] = consumer._committed_offset  # noqa: SLF001 - what faust commits from
+    found = {}
+    for tp in tps:
+        if tp in ends:
+            found[tp] = PartitionProgress(await consumer.position(tp), committed.get(tp), int(ends[tp]))
+    return found
+
+
+async def revive(consumer: Any, tp: Any, committed: int | None) -> int:
+    """Put ``tp`` back into faust's fetch set (unless faust paused it on purpose) and seek it to ``committed``,
+    or to its log start when it was never committed; returns the offset sought to."""
+    if tp not in consumer._paused_partitions:  # noqa: SLF001 - faust pauses for flow control of its own
+        consumer._buffered_partitions.discard(tp)  # noqa: SLF001 - a buffer-full mark whose drop never came
+        consumer._get_active_partitions().add(tp)  # noqa: SLF001
+    offset = committed if committed else (await consumer.earliest_offsets(tp)).get(tp, 0)
+    await consumer.seek(tp, offset)
+    return offset
+
+
+def enable_exit() -> None:
+    """Called by ``bus.app.run_worker``: this process runs one worker, which may stop itself when stuck."""
+    _worker_process.append(True)
+
+
+def exit_when_stuck(reason: str) -> None:
+    """The default last step: in a worker process (``enable_exit``) stop gracefully (SIGTERM), then exit
+    ``WORKER_STALLED_EXIT`` (``bus.worker_exit``); elsewhere (apps inside tests or tools) only the log line."""
+    if _worker_process and not _stuck:
+        _stuck.append(reason)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def stuck_reason() -> str | None:
+    """Why the lag watchdog stopped this process (None: it did not)."""
+    return _stuck[0] if _stuck else None
+
+
+def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, interval_s: float = INTERVAL_S,
+            stop: Callable[[str], None] | None = None,
+            clock: Callable[[], float] = time.monotonic) -> LagStallDetector:
+    """Run the watchdog as a timer of faust ``app``; returns its detector (for tests). ``stop(reason)``: the last
+    step (None: ``exit_when_stuck``)."""
+    detector = LagStallDetector(stall_after_s)
+    exported: set[Any] = set()
+
+    async def watch() -> None:
+        consumer = app.consumer
+        if app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+            detector.reset()
+            return
+        # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
+        # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
+        held = consumer._paused_partitions  # noqa: SLF001
+        try:
+            progress = await faust_progress(consumer, [tp for tp in input_partitions(consumer) if tp not in held])
+        except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
+            log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
+            detector.reset()
+            return
+        now = clock()
+        stalled = set(detector.check(progress, now))
+        for tp in exported - set(progress):
+            for gauge in (END_LAG, LAG_STALLED):
+                gauge.remove(component, tp.topic, str(tp.partition))
+        exported.clear()
+        for tp, seen in progress.items():
+            labels = (component, tp.topic, str(tp.partition))
+            END_LAG.labels(*labels).set(seen.lag)
+            LAG_STALLED.labels(*labels).set(1 if tp in stalled else 0)
+            exported.add(tp)
+        for tp in stalled:
+            seen, labels = progress[tp], (component, tp.topic, str(tp.partition))
+            if detector.escalate(tp):
+                reason = f"{tp.topic}[{tp.partition}] consumed nothing with {seen.lag} records waiting after a seek"
+                log.error("partition still stalled after a seek; stopping the worker to be started again",
+                          component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag)
+                LAG_RECOVERIES.labels(*labels, "exit").inc()
+                detector.recovered(tp, seen, now)
+                (stop or exit_when_stuck)(reason)
+                continue
+            offset = await revive(consumer, tp, seen.committed)
+            log.warning("partition consumed nothing with records waiting; sought back and fetching again",
+                        component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag,
+                        position=seen.position, committed=seen.committed, sought=offset)
+            LAG_RECOVERIES.labels(*labels, "seek").inc()
+            detector.recovered(tp, seen, now)
+
+    app.timer(interval_s, name=f"{component}.lag-watchdog")(watch)
+    return detector

@@ -1,0 +1,69 @@
+"""Whether the side of an event kept apart from a customer claims the identifier between them (``claim_node.py``).
+
+A refusal on evidence of two people always does. A review (``match-review``) keeps the two apart until an
+operator decides, so it does too when the event tells its person apart; so does a rejected review's
+do-not-merge (``CustomerState.rejected``), and not a split's (the operator placed the identifiers).
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.evidence import judge, with_event
+from processors.identity.graph.messages import Offer, Saga
+from processors.identity.graph.state import CustomerState
+from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
+from processors.identity.matching.traits import Summary
+from processors.identity.matching.weights import Decision, MatchScore
+
+Node = Ctx[CustomerState]
+
+
+def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchScore]:
+    """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side."""
+    state, culprit = ctx.state, message.culprit
+    # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
+    seen = [culprit] if culprit is not None else []
+    loser_traits, own_traits = message.traits, state.traits
+    if message.swapped:
+        loser_traits = with_event(ctx, loser_traits, saga.traits)
+    else:
+        own_traits = with_event(ctx, own_traits, saga.traits)
+    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen])
+
+
+def contests(ctx: Node, decision: Decision, saga: Saga, *, rejected: bool = False) -> bool:
+    """Whether the event's side may claim the identifier it was kept apart through (claim_node.py): refused, or
+    under review when the event tells its person apart (a given name or birth date, the fields a veto reads).
+    A review kept the two apart until an operator decides, so it counts as a refusal; but an event without
+    them (a counter record with an account and the family phone) would take the phone to a customer nobody's
+    event can be refused against, and every housemate's contact through it would queue another review.
+    ``rejected``: an operator rejected their merge, whatever the matcher says now (a merge counts as a review).
+    A merge otherwise (one person over a limit) never claims."""
+    if decision is Decision.REFUSE:
+        return True
+    if decision is Decision.MERGE and not rejected:
+        return False
+    telling = {*ctx.policy.matcher.person_fields, *ctx.policy.matcher.vetoes}
+    return any(TRAIT_FIELDS.get(code) in telling for code in saga.traits or {})
+
+
+def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: set[str], offer: Offer) -> bool:
+    """The two sides are kept apart by rejected reviews only (no split): who keeps the identifier they share
+    is the earliest event's customer, as after a refusal (claim_node.py); a split's placement stands."""
+    return (loser_aliases & set(state.do_not_merge) <= set(state.rejected)
+            and own_aliases & set(offer.do_not_merge) <= set(offer.rejected))
+
+
+def another_person(ctx: Node, traits: Summary | None) -> bool:
+    """Whether an event's ``traits`` describe another person than this root's: the matcher refuses them as one
+    on traits alone, and no field that tells people apart (``match_person_fields``) agrees. A housemate
+    differs in given name and birth date; one person's record with a typo, swapped names or a field missing
+    still agrees on one of them, and so does a clean record against a summary that holds a typo."""
+    known = ctx.state.traits
+    if not traits or not known:
+        return False
+    matcher = ctx.policy.matcher
+    levels = trait_levels(traits, known, matcher.thresholds)
+    if matcher.decide(matcher.weigh(levels)) is not Decision.REFUSE:
+        return False
+    return not matcher.person_evidence(levels)

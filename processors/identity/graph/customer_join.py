@@ -1,0 +1,86 @@
+"""A customer root takes an event's new identifiers (``join``): weighed against the customer where the event's
+traits meet it, within the per-customer limits (``limits.give_way``); a housemate's identifier that reached
+the owner of a family identifier unweighed leaves for its own customer (see ``protocol.md``).
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.contest import contests
+from processors.identity.graph.customer_steps import Node, admit, contested, proceed, route, waived
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
+from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
+from processors.identity.graph.messages import Join, Release, Saga
+from processors.identity.graph.outputs import Refused
+from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, lineage, pending_customer_id
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MAX_PER_CUSTOMER
+
+
+def on_join(ctx: Node, message: Join) -> None:
+    """New identifiers join this customer; where a per-customer limit is exceeded, the largest ranks give way."""
+    if not route(ctx, message, message.token):
+        return
+    saga, state = copy_saga(message.saga), ctx.state
+    members = state.members
+    added = [key for key in message.add if key not in members]
+    culprit = message.culprit
+    giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, waived(saga))
+    if not message.new and (two := conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga))):
+        giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
+    decision, score = Decision.MERGE, None
+    if culprit not in giving and not message.new and added:
+        # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
+        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
+    linking = _linking(saga) if message.new and culprit not in giving else []
+    housemate = None
+    if linking and not consistent_traits(ctx, saga.traits):
+        # The event reached this customer through an owned identifier planned before its new ones, unweighed
+        # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
+        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
+    if housemate is not None and housemate[0] is not Decision.MERGE:
+        # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
+        # identifier (the linking ones stay), as when the new one was planned first and met it through them.
+        kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
+                   (culprit, ctx.policy.plan_order(members)[0]))
+        if housemate[0] is Decision.REFUSE:
+            for key in linking:
+                if key in members:
+                    contested(saga, key)
+        saga.current, saga.pending = None, [culprit]
+    elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+        ctx.send(culprit, Release(saga.event_id))
+        saga.current = ctx.key
+    elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
+        pending = pending_customer_id(saga)
+        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
+                         customer_id=pending, other_customer_id=ctx.key))
+        # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
+        if contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
+            contested(saga, culprit)
+    elif decision is not Decision.MERGE and score is not None:
+        # The pair a review's accept links: this customer's highest-priority member, not the linking
+        # identifier, which may move to another customer later (claim_node.py).
+        kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
+                   (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
+        if contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+            contested(saga, culprit)
+    else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
+        for key in added:
+            if key in giving:
+                ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+                ctx.send(key, Release(saga.event_id))
+            else:
+                admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
+        for key in sorted(giving.keys() & members.keys()):
+            ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+        if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
+            absorb_traits(ctx, saga.traits)
+        saga.current, saga.pending = ctx.key, []
+    proceed(ctx, saga, message.token)
+
+
+def _linking(saga: Saga) -> list[str]:
+    """The event's identifiers already planned that brought it to this customer (owned when it visited them;
+    one may have moved to another customer since, by a claim: the event was brought here all the same)."""
+    return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]

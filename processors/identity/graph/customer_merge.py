@@ -1,0 +1,159 @@
+"""Two customers are one person (``link``): the larger id, locked, offers itself to the smaller (``offer``),
+which weighs the two sides with both member lists at hand and merges, refuses or asks for a review
+(``offer_result`` unlocks the loser). Waits only ever point to smaller ids, so they end.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from processors.identity.graph.contest import contests, only_rejected, weigh_offer
+from processors.identity.graph.context import recalls
+from processors.identity.graph.customer_steps import Node, assign, contested, done, proceed, route, waived
+from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
+from processors.identity.graph.limits import conflict, evict, eviction, give_way, member_rank, reassigned
+from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
+from processors.identity.graph.outputs import Merged, Refused
+from processors.identity.graph.saga import copy_saga, lineage
+from processors.identity.graph.state import decode_profile, encode_profile
+from processors.identity.matching.blocking import block_keys
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+
+
+def on_link(ctx: Node, message: Link) -> None:
+    """Two customers are one person: find both roots; the larger id offers itself to the smaller."""
+    if not route(ctx, message, message.token):
+        return
+    other = message.other
+    if other == ctx.key:
+        saga = copy_saga(message.saga)
+        saga.current = ctx.key
+        proceed(ctx, saga, message.token)
+    elif ctx.key < other:
+        ctx.send(other, msgspec.structs.replace(message, other=ctx.key, swapped=not message.swapped))
+    else:
+        state = ctx.state
+        state.lock = message.token
+        profile = ctx.store.get_profile(ctx.key)
+        ctx.send(other, Offer(
+            ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
+            state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
+            shared=state.shared, rejected=state.rejected,
+        ))
+
+
+def on_offer(ctx: Node, message: Offer) -> None:
+    """The locked customer ``loser`` offers to merge into this one; decide with both member lists at hand."""
+    if recalls(ctx.state.done, message.token):
+        # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
+        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
+        ctx.send(message.loser, OfferResult(message.token, False))
+        return
+    if not route(ctx, message, message.token):
+        return
+    saga, state, loser = copy_saga(message.saga), ctx.state, message.loser
+    members = state.members
+    loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
+    current, other = (loser, ctx.key) if message.swapped else (ctx.key, loser)
+    # Over a limit, the identifiers of both sides that rank last give way (evicted from the merged customer);
+    # only when the linking identifier itself gives way is the merge refused.
+    giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message.members.items()},
+                      waived(saga))
+    culprit = message.culprit
+    # Two national IDs (a limit of one) are two people: the merge is refused; so it is when the linking
+    # identifier itself ranks beyond a limit.
+    two = conflict(ctx.policy, members, message.members, waived(saga))
+    limit_reason = two or (giving.get(culprit) if culprit is not None else None)
+    decision, score = Decision.MERGE, None
+    rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
+    reason = ""
+    if loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
+        rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
+    elif limit_reason is not None:
+        rule, reason = MAX_PER_CUSTOMER, limit_reason
+    elif saga.reject:
+        rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
+    elif not saga.force:  # an operator's accept skips the weight
+        decision, score = weigh_offer(ctx, message, saga)
+    if rule == REVIEW_REJECTED:  # never merge these two again, on either side
+        state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
+        state.rejected = sorted({*state.rejected, *loser_aliases})
+        ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
+        saga.current = current
+    elif rule is not None:
+        if culprit is not None:
+            ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
+            if (rule == MAX_PER_CUSTOMER and two) or (
+                    rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
+                    and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
+                # Kept apart by a rejected review only: the event's side claims as it would have before the
+                # decision (claim_node.py); a split's placement stands.
+                contested(saga, culprit)
+        ctx.send(loser, OfferResult(message.token, False))
+        saga.current = _belongs(ctx, saga, message, current, other)
+    elif decision is not Decision.MERGE and score is not None:
+        kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
+                   (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
+        if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+            contested(saga, culprit)
+        ctx.send(loser, OfferResult(message.token, False))
+        saga.current = _belongs(ctx, saga, message, current, other)
+    else:
+        moved = sorted(key for key in message.members if key not in giving)
+        for key in moved:
+            members[key] = reassigned(message.members[key])  # the rank moves along
+        for key in sorted(giving):  # the loser's are evicted on behalf of the survivor, which absorbs it
+            if key in members:
+                ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
+            else:
+                ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
+        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.rejected})
+        state.aliases = sorted({*state.aliases, *loser_aliases})
+        if message.shared:
+            state.shared = sorted({*state.shared, *message.shared})
+        if message.profile:
+            ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
+                                                                decode_profile(message.profile)))
+        if message.traits:
+            for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
+                ctx.send(key, Unblock(loser))
+        absorb_traits(ctx, message.traits)
+        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
+        ctx.emit(merged)
+        assign(ctx, moved, members, ctx.key, merged.event_id, None)
+        ctx.send(loser, OfferResult(message.token, True, ctx.key))
+        saga.current = ctx.key
+    proceed(ctx, saga, message.token)
+
+
+def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
+    """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
+    its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
+    its identifiers then (a family e-mail's owner); whose traits it carries does not: a person's record that
+    came through the housemate's family e-mail still feeds its own person's summary (issue #8 build 5)."""
+    if not saga.traits or saga.proposal:
+        return current
+    own, loser = ctx.state.traits, message.traits
+    current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
+    if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        return other
+    return current
+
+
+def on_offer_result(ctx: Node, message: OfferResult) -> None:
+    state = ctx.state
+    if state.lock != message.token:
+        return  # a duplicate answer
+    state.lock = None
+    done(ctx, message.token)
+    if message.ok:
+        state.parent = message.survivor
+        state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
+        state.rejected = []
+        ctx.store.put_profile(ctx.key, None)
+    elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
+        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
+        state.rejected = sorted({*state.rejected, *message.do_not_merge})
+    ctx.release_queue()

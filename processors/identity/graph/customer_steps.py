@@ -1,0 +1,77 @@
+"""Steps every decision at a customer root shares: route a message to the root, remember a step taken,
+announce owners, carry the saga on, admit an identifier, note a contested one.
+
+Used by ``customer_node.py`` (create, apply, split), ``customer_join.py``, ``customer_merge.py``,
+``claim_node.py`` and ``rank_node.py``.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx, recalls, remember
+from processors.identity.graph.limits import Member, member, member_version
+from processors.identity.graph.messages import AnyMessage, Assign, Saga
+from processors.identity.graph.outputs import Assigned, Lineage, Linked
+from processors.identity.graph.saga import advance
+from processors.identity.graph.state import CustomerState
+from processors.identity.rules import kind_of
+
+DONE_TOKENS = 32
+
+Node = Ctx[CustomerState]
+
+
+def route(ctx: Node, message: AnyMessage, token: str | None = None) -> bool:
+    """True when this node must decide now; otherwise the message was deferred, forwarded or dropped."""
+    state = ctx.state
+    if token is not None and (recalls(state.done, token) or state.lock == token):
+        return False  # duplicate of a step already taken (or in progress) here
+    if not state.created:
+        ctx.defer(message)
+    elif state.parent:
+        ctx.send(state.parent, message)
+    elif state.lock:
+        ctx.defer(message)
+    else:
+        return True
+    return False
+
+
+def done(ctx: Node, token: str) -> None:
+    ctx.state.done = remember(ctx.state.done, token, DONE_TOKENS)
+
+
+def assign(ctx: Node, keys: list[str], members: dict[str, Member], owner: str, by_event_id: str,
+            token: str | None) -> None:
+    """Tell each identifier (and the compacted topic) its new owner; ``by_event_id``: the announcement."""
+    for key in keys:
+        version = member_version(members[key])
+        ctx.emit(Assigned(key, owner, version, by_event_id))
+        ctx.send(key, Assign(owner, version, token))
+
+
+def proceed(ctx: Node, saga: Saga, token: str | None) -> None:
+    if token is not None:
+        done(ctx, token)
+    saga.step += 1
+    ctx.emit(*advance(saga, ctx.policy))
+
+
+def admit(ctx: Node, key: str, version: int, rank: int, link_lineage: Lineage, token: str | None) -> None:
+    """``key`` becomes a member (its rank kept if its type is limited); announce and tell its node."""
+    members = ctx.state.members
+    members[key] = member(version, rank if ctx.policy.limit(kind_of(key)) is not None else 0)
+    linked = Linked(ctx.key, key, link_lineage)
+    ctx.emit(linked)
+    assign(ctx, [key], members, ctx.key, linked.event_id, token)
+
+
+def contested(saga: Saga, culprit: str) -> None:
+    """The event's side and the culprit's owner are two people (the matcher's refusal, two national IDs):
+    if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
+    if culprit not in saga.contested:
+        saga.contested.append(culprit)
+
+
+def waived(saga: Saga) -> tuple[str, ...]:
+    """An alias links an earlier user id to the new one: the one-USER_ID limit does not apply to it."""
+    return ("USER_ID",) if saga.lookup_only else ()

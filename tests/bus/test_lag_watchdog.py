@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bus import lag_watchdog
+from bus.app import create_app
+from bus.lag_watchdog import LAG_RECOVERIES, LAG_STALLED, LagStallDetector, PartitionProgress
+from tests.support.settings import isolated_settings
+
+
+def _p(position: int | None, committed: int | None, end: int) -> PartitionProgress:
+    return PartitionProgress(position, committed, end)
+
+
+def test_a_partition_is_stalled_when_records_wait_and_neither_position_nor_commit_moves() -> None:
+    detector = LagStallDetector(stall_after_s=60)
+    assert detector.check({"p0": _p(58, 58, 350), "p1": _p(10, 10, 10)}, now_s=0) == []
+    assert detector.check({"p0": _p(58, 58, 350), "p1": _p(10, 10, 10)}, now_s=59) == []
+    # #13 run 12: the resumed worker consumed nothing for 4 minutes with a lag of 292
+    assert detector.check({"p0": _p(58, 58, 350), "p1": _p(10, 10, 10)}, now_s=60) == ["p0"]
+    assert detector.check({"p0": _p(90, 58, 350)}, now_s=61) == []  # it fetched: the clock starts again
+    assert detector.check({"p0": _p(90, 70, 350)}, now_s=120) == []  # it committed
+    assert detector.check({"p0": _p(90, 70, 350)}, now_s=180) == ["p0"]
+
+
+def test_an_idle_partition_a_never_committed_one_and_a_revoked_one() -> None:
+    detector = LagStallDetector(stall_after_s=5)
+    assert detector.check({"p": _p(7, 7, 7)}, now_s=0) == []
+    assert detector.check({"p": _p(7, 7, 7)}, now_s=100) == []  # nothing waits: idle, not stalled
+    # records dropped during a suspended flow on a never-committed partition (bus.seek_uncommitted's case)
+    assert detector.check({"q": _p(34, None, 34)}, now_s=100) == []
+    assert detector.check({"q": _p(34, None, 34)}, now_s=105) == ["q"]
+    assert detector.check({}, now_s=106) == []  # revoked: forgotten
+    assert detector.check({"q": _p(34, None, 34)}, now_s=107) == []
+
+
+def test_a_second_stall_after_a_recovery_escalates_and_progress_clears_it() -> None:
+    detector = LagStallDetector(stall_after_s=5)
+    stuck = _p(3, 3, 9)
+    detector.check({"p": stuck}, now_s=0)
+    assert detector.check({"p": stuck}, now_s=5) == ["p"]
+    assert not detector.escalate("p")
+    detector.recovered("p", stuck, now_s=5)
+    assert detector.check({"p": stuck}, now_s=9) == []
+    assert detector.check({"p": stuck}, now_s=10) == ["p"]
+    assert detector.escalate("p")  # a seek did not help
+    detector.check({"p": _p(5, 3, 9)}, now_s=11)  # it moved
+    assert not detector.escalate("p")
+
+
+def test_a_stuck_worker_process_stops_itself_and_exits_75(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bus.worker_exit import fatal_errors_exit
+
+    killed: list[int] = []
+    monkeypatch.setattr(lag_watchdog, "_stuck", [])
+    monkeypatch.setattr(lag_watchdog, "_worker_process", [])
+    monkeypatch.setattr(lag_watchdog, "os", SimpleNamespace(kill=lambda pid, sig: killed.append(sig),
+                                                            getpid=os.getpid))
+    lag_watchdog.exit_when_stuck("t[0] consumed nothing")
+    assert killed == [] and lag_watchdog.stuck_reason() is None  # an app inside a test or tool: log only
+    lag_watchdog.enable_exit()
+    lag_watchdog.exit_when_stuck("t[0] consumed nothing")
+    assert len(killed) == 1 and lag_watchdog.stuck_reason() == "t[0] consumed nothing"
+    app = SimpleNamespace(agents={})
+    with pytest.raises(SystemExit) as exit_, fatal_errors_exit(app, SimpleNamespace()):  # type: ignore[arg-type]
+        raise SystemExit(0)  # faust's graceful stop after the SIGTERM
+    assert exit_.value.code == lag_watchdog.WORKER_STALLED_EXIT == 75
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, tp: TopicPartition) -> int:
+    offsets = await admin.list_consumer_group_offsets(group)
+    return offsets[tp].offset if tp in offsets else -1
+
+
+def _value(metric: Any, *labels: str) -> float:
+    return float(metric.labels(*labels)._value.get())  # noqa: SLF001
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
+    bootstrap_servers: str, topic_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stalls a consumer can be left in, recreated on a live worker, each with records waiting:
+    partition 0 is taken out of faust's fetch set as by a full stream buffer whose drop was never reported;
+    partition 1's position is moved past records nobody processed (records dropped, as during a suspended
+    flow); partition 3 is paused inside aiokafka, behind faust's back, so the seek cannot help and the worker
+    stops. The watchdog reports these three; 0 and 1 are sought back and every record is processed.
+    Partition 2 is paused by faust on purpose (back pressure) and is left alone."""
+    topic = topic_factory(4)
+    settings = isolated_settings(bootstrap_servers, partitions=4)
+    stops: list[str] = []
+    monkeypatch.setattr(lag_watchdog, "exit_when_stuck", stops.append)
+    app = create_app("lagwatch-test", settings, lag_stall_after_s=3.0, lag_watch_interval_s=0.5,
+                     commit_stall_after_s=600.0, broker_commit_interval=0.3, datadir=str(tmp_path))
+    seen: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
+
+    async def process(stream: Any) -> None:
+        async for event in stream.events():
+            seen[event.message.partition].append(event.message.offset)
+
+    app.agent(app.topic(topic, key_serializer="raw", value_serializer="raw"), name="lagwatch-test.process")(process)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    await admin.start()
+    tps = [TopicPartition(topic, p) for p in range(4)]
+
+    async def produce(count: int) -> None:
+        for n in range(count):
+            for p in range(4):
+                await producer.send_and_wait(topic, f"v{n}".encode(), key=b"k", partition=p)
+
+    async def until(condition: Any, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if await condition():
+                return True
+            await asyncio.sleep(0.3)
+        return False
+
+    async def all_committed(end: int, partitions: list[int]) -> bool:
+        return all([await _committed(admin, app.conf.id, tps[p]) == end for p in partitions])
+
+    seeks_before = [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") for p in range(4)]
+    await produce(5)
+    await app.start()
+    try:
+        assert await until(lambda: all_committed(5, [0, 1, 2, 3]), 60), "the worker did not start consuming"
+        consumer = app.consumer
+        consumer.on_buffer_full(tps[0])  # a full buffer takes partition 0 out of the fetch set ...
+        consumer.pause_partitions([tps[2]])  # ... faust holds 2 on purpose (and the test never resumes it) ...
+        aiokafka_consumer = consumer._thread._ensure_consumer()  # type: ignore[attr-defined]  # noqa: SLF001
+        aiokafka_consumer.pause(tps[3])  # ... 3 is paused where no seek reaches
+        await produce(5)
+        aiokafka_consumer.seek(tps[1], 10)  # 1 skips the new records unprocessed
+        stalled_seen: set[int] = set()
+
+        async def recovered() -> bool:
+            stalled_seen.update(p for p in range(4) if _value(LAG_STALLED, "lagwatch-test", topic, str(p)) == 1)
+            return await all_committed(10, [0, 1]) and len(stops) > 0
+
+        assert await until(recovered, 60), (seen, stops)
+    finally:
+        await app.stop()
+        await producer.stop()
+        await admin.close()
+    assert stalled_seen == {0, 1, 3}  # omnibus_consumer_lag_stalled was 1 for each
+    assert seen[0] == seen[1] == list(range(10))  # nothing skipped, nothing twice
+    assert seen[2] == seen[3] == list(range(5))
+    assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(4)] \
+        == [1, 1, 0, 1]  # 3: sought back once, in vain, then the worker was stopped
+    assert stops and stops[0].startswith(f"{topic}[3]")
