@@ -9,7 +9,6 @@ and, if it cares, what happens once it has read up to the end offsets seen at it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -19,6 +18,7 @@ from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
+from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
 log = get_logger(__name__)
@@ -79,11 +79,8 @@ class TopicFollower:
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
@@ -100,13 +97,21 @@ class TopicFollower:
                 continue
             for tp, records in batch.items():
                 for record in records:
-                    self.on_record(record)
-                    for listener in self.listeners:
-                        listener(record)
+                    self._deliver(record)
                 if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._check_caught_up()
             await asyncio.sleep(0)  # let the agents run between large catch-up batches
+
+    def _deliver(self, record: ConsumerRecord) -> None:
+        """Hand one record to ``on_record`` and every listener. A reader that raises is logged and skipped for
+        this record: an exception here would end the follower's task, silently, and every reader with it."""
+        for reader in (self.on_record, *self.listeners):
+            try:
+                reader(record)
+            except Exception:  # noqa: BLE001 - one reader's bug must not stop the others or later records
+                log.exception("a topic follower's reader failed on a record; skipped", follower=self.name,
+                              topic=record.topic, partition=record.partition, offset=record.offset)
 
     def _check_caught_up(self) -> None:
         if not self._catch_up and not self.caught_up:

@@ -143,15 +143,26 @@ async def faust_progress(consumer: Any, partitions: Iterable[Any]) -> dict[Any, 
     return found
 
 
-async def revive(consumer: Any, tp: Any, committed: int | None) -> int:
-    """Put ``tp`` back into faust's fetch set (unless faust paused it on purpose) and seek it to ``committed``,
-    or to its log start when it was never committed; returns the offset sought to."""
-    if tp not in consumer._paused_partitions:  # noqa: SLF001 - faust pauses for flow control of its own
+async def revive(consumer: Any, tp: Any, committed: int | None, *, routed: bool = True) -> int:
+    """Put ``tp`` back into faust's fetch set (unless faust paused it on purpose, or no stream takes its records
+    now: ``routed`` False) and seek it to ``committed``, or to its log start when it was never committed;
+    returns the offset sought to.
+
+    ``routed``: the app's conductor has a callback for ``tp`` (``routed_by``). A record fetched for a partition
+    without one ends faust's fetcher with ``KeyError(tp)`` in ``Conductor.on_message``: seen in CI's broker-down
+    test, where the KPI agents were restarting (a transient ``PartitionsMismatch``) when the watchdog revived
+    a partition, and the worker crashed."""
+    if routed and tp not in consumer._paused_partitions:  # noqa: SLF001 - faust pauses for flow control of its own
         consumer._buffered_partitions.discard(tp)  # noqa: SLF001 - a buffer-full mark whose drop never came
         consumer._get_active_partitions().add(tp)  # noqa: SLF001
     offset = committed if committed else (await consumer.earliest_offsets(tp)).get(tp, 0)
     await consumer.seek(tp, offset)
     return offset
+
+
+def routed_by(app: Any, tp: Any) -> bool:
+    """Whether faust ``app``'s conductor routes records of ``tp`` to a stream now."""
+    return tp in getattr(app.topics, "_tp_to_callback", {})  # noqa: SLF001 - faust keeps no public view of it
 
 
 def enable_exit() -> None:
@@ -180,16 +191,23 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     detector = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
+    last_tick = [clock()]
+
     async def watch() -> None:
-        consumer = app.consumer
-        if app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+        consumer, now = app.consumer, clock()
+        # The process was stopped (SIGSTOP) for a stall window or more: its clocks mean nothing, start afresh.
+        frozen = now - last_tick[0] > max(stall_after_s, 3 * interval_s)
+        last_tick[0] = now
+        if frozen or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
         # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
         held = consumer._paused_partitions  # noqa: SLF001
         try:
-            progress = await faust_progress(consumer, [tp for tp in input_partitions(consumer) if tp not in held])
+            watched = [tp for tp in input_partitions(consumer)
+                       if tp not in held and app.topics.acks_enabled_for(tp.topic)]  # faust commits only these
+            progress = await faust_progress(consumer, watched)
         except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
             log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
             detector.reset()
@@ -215,7 +233,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
                 detector.recovered(tp, seen, now)
                 (stop or exit_when_stuck)(reason)
                 continue
-            offset = await revive(consumer, tp, seen.committed)
+            offset = await revive(consumer, tp, seen.committed, routed=routed_by(app, tp))
             log.warning("partition consumed nothing with records waiting; sought back and fetching again",
                         component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag,
                         position=seen.position, committed=seen.committed, sought=offset)

@@ -17,7 +17,7 @@ from rich.table import Table
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
-from bus.topics import TopicSpec
+from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, TopicSpec
 from demo.people import DemoCustomer
 from demo.services import WRITE_KEY, Endpoints
 from processors.offers.campaigns import publish
@@ -136,7 +136,10 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         shown = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "SHOW")))
         pop = await _until(on_screen_pop)
     if not pop:
-        await _why_not_on_screen_pop(http, endpoints, watch, customer_id, answers, console)
+        try:
+            await _why_not_on_screen_pop(http, endpoints, watch, customer_id, answers, console)
+        except Exception as exc:  # noqa: BLE001 - a diagnostic must never be what stops the demo
+            console.print(f"(could not say why the offer is missing from the screen pop: {exc!r})")
     counter = await offered("BRANCH", "PHONE", customer.phone)
     table.add_row("published", ", ".join(web or []) or "-", ", ".join(counter) or "-",
                   "SHOW" if shown else "-", ", ".join(pop or []) or "-")
@@ -206,6 +209,30 @@ async def _why_not_on_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoin
             lines.append(f"its {identifier['type']} leads to customer {found.get('customer_id', '-')} "
                          f"(HTTP {probe.last[0] if probe.last else '-'}), eligible_offers "
                          f"{[o.get('offer_id') for o in found.get('eligible_offers') or []]}")
-    async with http.get(f"{endpoints.screen_pop}/ready") as response:  # identity's consumer lag, per partition
+    lines.extend(await _identity_history(watch.settings, shows[:1]))
+    async with http.get(f"{endpoints.screen_pop}/ready") as response:  # identity's consumer lag
         lines.append(f"identity /ready: HTTP {response.status} {await response.text()}")
     console.print("Offer missing from the agent's screen pop:\n  " + "\n  ".join(lines))
+
+
+async def _identity_history(settings: OmnibusSettings, shows: list[tuple[float, Event]]) -> list[str]:
+    """What identity decided about the SHOW instruction and its identifier: the identifier's assignments in
+    order (which customer held it when), and every customer event the instruction triggered (types and ids)."""
+    if not shows:
+        return []
+    history = TopicWatch(settings, [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS])
+    await history.start()
+    await asyncio.sleep(3.0)  # a demo's topics are read in well under a second
+    await history.stop()
+    show = shows[0][1].value
+    lines = []
+    for identifier in show.get("customer_identifiers") or []:
+        held = [f"{e.value['customer_id'] or '-'} v{e.value['version']} at {e.value['assigned_at']}"
+                for _, e in history.seen if e.schema.endswith("IdentifierAssignment")
+                and dict(e.value["identifier"]) == dict(identifier)]
+        lines.append(f"its {identifier['type']} was assigned to: {'; '.join(held) or 'nobody'}")
+    caused = [f"{e.schema.rsplit('.', 1)[-1]} {e.value.get('customer_id') or e.value.get('survivor_customer_id')}"
+              f" {e.value.get('reason') or ''}".strip() for _, e in history.seen
+              if (e.value.get("lineage") or {}).get("triggering_event_id") == show["envelope"]["event_id"]]
+    lines.append(f"identity decisions triggered by the SHOW: {', '.join(caused) or 'none'}")
+    return lines

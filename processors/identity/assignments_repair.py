@@ -27,19 +27,20 @@ Memory: only suspect identifiers are held, not the topic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from faust.exceptions import ConsumerNotStarted
 from prometheus_client import Counter
 
 from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import SerdeContext
+from bus.tasks import cancel_and_wait
 from bus.topics import CUSTOMER_IDENTIFIERS
 from processors.identity.assignments import tombstone_version
 from processors.identity.graph.outputs import Assigned, Output, Unassigned
@@ -150,7 +151,11 @@ def graph_ownership(app: Any, graph_topic: str) -> Callable[[], frozenset[int] |
     def owned() -> frozenset[int] | None:
         if app.rebalancing or getattr(app, "in_recovery", False):
             return None
-        return frozenset(tp.partition for tp in app.consumer.assignment() if tp.topic == graph_topic)
+        try:
+            assigned = app.consumer.assignment()
+        except ConsumerNotStarted:  # before the worker's consumer starts, or after it stopped: owns nothing yet
+            return None
+        return frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
 
     return owned
 
@@ -171,9 +176,9 @@ class AssignmentRepair:
     ``feed``: a follower of the topic (it adds itself to its listeners);
     ``deserialize(value, record)``: the ``IdentifierAssignment`` of a row; ``publish(outputs)``: the
     processor's own publish path (rows and tombstones through ``Announcer``); ``owned()``: the graph
-    partitions owned now (``graph_ownership``). When they change, the topic is read once more from the start
-    (``rescan``): a late row read while another worker owned its identifier, or during the rebalance, is
-    judged by the new owner.
+    partitions owned now (``graph_ownership``). After every rebalance (``on_assigned``) the topic is read once
+    more from the start (``rescan``): a late row read while another worker owned its identifier, or during the
+    rebalance, is judged by the new owner.
     """
 
     def __init__(self, settings: OmnibusSettings, feed: TopicFollower, rows: LateRows,
@@ -203,6 +208,11 @@ class AssignmentRepair:
             return
         self.rows.observe(key, version, False, self._clock())
 
+    async def on_assigned(self, *_: Any, **__: Any) -> None:
+        """faust's ``on_partitions_assigned``: every rebalance asks for a rescan, even if this worker keeps the
+        same partitions (a late row read while it rebalanced was not judged)."""
+        self._scanned = None
+
     async def rescan(self) -> None:
         """Read the topic from the start up to its end offsets now, judging every row (``observe``)."""
         feed = RowsFeed(self.settings)
@@ -213,6 +223,7 @@ class AssignmentRepair:
         finally:
             await feed.stop()
         self.rescans += 1
+        log.info("assignment topic read again after a rebalance", suspects=len(self.rows))
 
     async def check(self) -> int:
         """Rescan if the owned partitions changed, then publish the rewrites that are due; returns how many."""
@@ -242,11 +253,8 @@ class AssignmentRepair:
             self._task = asyncio.create_task(self._run(), name="identity-assignment-repair")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def assignment_repair(processor: Any, deserializer: Any, partitions: Callable[[], int]) -> AssignmentRepair:
@@ -260,4 +268,6 @@ def assignment_repair(processor: Any, deserializer: Any, partitions: Callable[[]
 
     rows = LateRows(processor.store.get_node, owns_key(owned, partitions))
     feed = processor.view_feed or RowsFeed(processor.settings)
-    return AssignmentRepair(processor.settings, feed, rows, deserialize, processor.publish, owned)
+    repair = AssignmentRepair(processor.settings, feed, rows, deserialize, processor.publish, owned)
+    processor.app.on_partitions_assigned.connect(repair.on_assigned)
+    return repair

@@ -22,6 +22,7 @@ from processors.identity.graph.outputs import (
     Refused,
     Resolved,
     SharedMarked,
+    SharedRevoked,
     Split,
     Unresolved,
 )
@@ -39,6 +40,10 @@ REFUSED_LINKS = Counter(
 )
 SHARED_IDENTIFIERS = Counter(
     "omnibus_identity_shared_identifiers_total", "Identifiers found shared by too many customers.", ["type"]
+)
+SHARED_REVOKED = Counter(
+    "omnibus_identity_shared_revoked_total",
+    "Shared flags revoked because the evidence kept no longer supports them (graph/evidence.py).", ["type"]
 )
 ASSIGNMENTS = Counter(
     "omnibus_identity_assignments_total", "Identifier-to-customer assignments published (compacted topic)."
@@ -82,5 +87,7 @@ def observe(outputs: list[Output], now: float) -> None:
             tally[(REFUSED_LINKS, output.lineage.rule)] += 1
         elif isinstance(output, SharedMarked):
             tally[(SHARED_IDENTIFIERS, kind_of(output.identifier))] += 1
+        elif isinstance(output, SharedRevoked):
+            tally[(SHARED_REVOKED, kind_of(output.identifier))] += 1
     for (metric, *labels), count in tally.items():
         (metric.labels(*labels) if labels else metric).inc(count)

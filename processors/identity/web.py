@@ -16,8 +16,9 @@ from aiohttp import ClientTimeout
 from faust.web import Request, Response, View
 
 from bus.errors import OmnibusError
-from processors.identity.graph.context import is_customer
-from processors.identity.graph.state import state_view
+from processors.identity.graph.context import Ctx, is_customer
+from processors.identity.graph.evidence import people_count
+from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
 from processors.profile.masking import mask
 from processors.readiness import Readiness, install, unavailable
@@ -53,9 +54,15 @@ class ScreenPop:
         return str(url).rstrip("/")
 
     def local(self, key: str) -> dict[str, Any]:
+        """The node and profile of ``key`` from this worker's state; for an identifier, also ``people``: how many
+        people its events' evidence shows (``evidence.people_count``, the screen pop's ``shared_identifier``)."""
         store = self.processor.store
-        return {"node": state_view(store.get_node(key)),
-                "profile": store.get_profile(key) if is_customer(key) else None}
+        state = store.get_node(key)
+        answer: dict[str, Any] = {"node": state_view(state),
+                                  "profile": store.get_profile(key) if is_customer(key) else None}
+        if isinstance(state, IdentifierState):
+            answer["people"] = people_count(Ctx(self.processor.graph.config, store, key, state, IdentifierState()))
+        return answer
 
     async def fetch(self, key: str) -> dict[str, Any]:
         owner = self._owner(key)
@@ -74,9 +81,11 @@ class ScreenPop:
         node = (await self.fetch(key))["node"] or {}
         return node.get("owner")
 
-    async def identifier_node(self, key: str) -> dict[str, Any]:
-        """The identifier's node as its owner holds it (``state_view``; empty when unknown)."""
-        return (await self.fetch(key))["node"] or {}
+    async def identifier_node(self, key: str) -> tuple[dict[str, Any], int]:
+        """The identifier's node as its owner holds it (``state_view``; empty when unknown) and the number of
+        people its evidence shows."""
+        found = await self.fetch(key)
+        return found["node"] or {}, int(found.get("people") or 0)
 
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's view after following merges; None if the id is unknown."""
@@ -98,13 +107,12 @@ class ScreenPop:
         raise Unavailable("too many merge hops")
 
 
-def shared_hint(kind: str, node: dict[str, Any]) -> dict[str, Any] | None:
-    """The screen pop's hint that the identifier looked up is not one person's: the events of two people or
-    more (who the matcher tells apart) carried it (``IdentifierState.people``), or it is shared
+def shared_hint(kind: str, shared: bool, people: int) -> dict[str, Any] | None:
+    """The screen pop's hint that the identifier looked up is not one person's: the events of ``people`` (two
+    or more, whom the matcher tells apart: ``evidence.people_count``) carried it, or it is ``shared``
     (``shared_after``). ``{"type", "people", "shared", "note"}`` (no value), or None for one person's.
     The profile shown is the customer who keeps it (the earliest event's, ``graph/claim_node.py``); a contact
     through it whose traits are another person's is on no profile (``graph/contest.another_person``)."""
-    people, shared = len(node.get("people") or []), bool(node.get("shared"))
     if people < 2 and not shared:
         return None
     who = f"{people} people" if people >= 2 else "several people"
@@ -134,12 +142,12 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
                 reason += "; a '+' in a URL query must be written %2B (value=%2B33612345678)"
             return self.error(400, reason, rule=identifier.rule)
         try:
-            node = await screen_pop.identifier_node(identifier.key)
+            node, people = await screen_pop.identifier_node(identifier.key)
             customer_id = node.get("owner")
             found = await screen_pop.profile(customer_id) if customer_id else None
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        if found and (hint := shared_hint(identifier.type, node)) is not None:
+        if found and (hint := shared_hint(identifier.type, bool(node.get("shared")), people)) is not None:
             found["shared_identifier"] = hint
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 

@@ -197,7 +197,13 @@ class OfferEngine:
 
     def sync(self, stores: Stores, state: CustomerState, batch: Batch, *, cause_id: str,
              started_us: int | None = None, refresh: str | None = None) -> None:
-        """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now."""
+        """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now.
+
+        Nothing is pushed for a customer no identifier locates yet (a contact re-keyed on customer.contacts can
+        come before identity's announcement on customer.events): an instruction names the customer by an
+        identifier, and one naming none reaches nobody's screen pop. ``_members`` syncs again when it comes."""
+        if not state.identifiers:
+            return
         now = self.clock()
         zone = zone_of(state, self.settings.default_timezone)
         for offer in self.live_offers(stores):

@@ -71,8 +71,9 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         f"{repeat_share(items):.0%} repeat an identifier combination seen before, the rest are a new person or a "
         f"known person with a new identifier; {args.partitions} partitions. Both resolvers run with "
         "`tests.processors.identity.support.settings()`. Each run is one worker process on fresh topics, input "
-        "loaded before it starts; events/s from its first output record to its last (Kafka CreateTime), worker "
-        "CPU from /proc over the same window.",
+        "loaded before it starts; events/s from its first output record to its last (Kafka CreateTime; the "
+        "identity processor's window opens at its first graph record, so the CPU its intake spends on the backlog "
+        "before its first output counts), worker CPU from /proc over the same window.",
         "",
         "| run (one worker, same input, same broker) | events/s | worker CPU µs per event | × bare aiokafka loop |",
         "|---|---|---|---|",

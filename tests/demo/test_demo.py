@@ -14,26 +14,8 @@ def test_demo_customers_are_distinct_and_valid() -> None:
     assert resident_id("11010519491231002") == "11010519491231002X"  # the standard's worked example
 
 
-def _process_state() -> str:
-    """What an earlier test may have left in this process: threads, the root logger, the CPU time so far."""
-    import collections
-    import logging
-    import os
-    import threading
-
-    names = collections.Counter(t.name.rstrip("0123456789-_") for t in threading.enumerate())
-    root = logging.getLogger()
-    times = os.times()
-    return (f"{threading.active_count()} threads {dict(names)}; root logger {logging.getLevelName(root.level)} "
-            f"{[type(h).__name__ for h in root.handlers]}; cpu user {times.user:.0f} s system {times.system:.0f} s")
-
-
 @pytest.mark.kafka
 @pytest.mark.registry
-@pytest.mark.xfail(strict=False, reason=(
-    "open, unexplained (session notes of 2026-11-30): inside the whole suite the offer sometimes never reaches the "
-    "agent's screen pop (eligible_offers) within the demo's 60 s step, while web, counter and call center show it; "
-    "run alone it passed 5 of 5 times, and a new user saw it once under load"))
 async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
     console = Console(record=True, width=120)
     aggregates: list = []
@@ -52,9 +34,7 @@ async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
                 return
             await asyncio.sleep(1)
 
-    before = _process_state()
-    assert await run_demo(4, keep_running=False, console=console, inspect=kpis_counted), (
-        f"{console.export_text(clear=False)}\nprocess at the start: {before}\nat the end: {_process_state()}")
+    assert await run_demo(4, keep_running=False, console=console, inspect=kpis_counted), console.export_text(clear=False)
     assert aggregates, "no KPI aggregate with contacts"
     shown = console.export_text()
     assert "Screen pop for" in shown and "HTTP 400" in shown

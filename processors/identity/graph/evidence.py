@@ -75,6 +75,17 @@ def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None)
     return matcher.decide(matcher.weigh(trait_levels(traits, known, matcher.thresholds))) is not Decision.REFUSE
 
 
+def known_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
+    """Whether an event's traits say nothing this root's summary does not (every value already in it): such
+    a repeat contact may skip its identifier nodes (``fast_node.py``). One with a value new here may be a
+    new person's, or a new form of this one's, which the nodes count towards ``shared_after`` in any order
+    only if it visits them (``count_person``)."""
+    if not traits:
+        return True
+    known = ctx.state.traits or {}
+    return all(set(values) <= set(known.get(code, ())) for code, values in traits.items())
+
+
 def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary | None) -> Summary | None:
     """``known`` (one side of a merge) with the deciding event's ``traits`` added, if they may describe that
     side's person. The event reached that side first only because of the order of its identifiers (and of

@@ -11,8 +11,9 @@ so the root checks the claim against its own member list, the only authority on 
   linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
 * the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
   (an older event lowers the rank on the identifier node, which only a visit does);
-* its traits do not contradict the customer's (``evidence.consistent_traits``): such a contact's person
-  is counted towards ``shared_after`` on its identifier nodes, which only a visit does.
+* its traits say nothing the customer's summary does not (``evidence.known_traits``): a contact with a
+  new value (a household member on the family phone, or a new form of this person's name) is counted
+  towards ``shared_after`` on its identifier nodes, which only a visit does.
 
 The fast path is idempotent on event id, like the slow path (whose last identifier node drops a second
 copy): the root keeps the last ``FAST_APPLIED`` event ids it applied this way (``CustomerState.fast_applied``)
@@ -33,7 +34,7 @@ from prometheus_client import Counter
 
 from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_node import Node, _route, on_apply
-from processors.identity.graph.evidence import consistent_traits
+from processors.identity.graph.evidence import known_traits
 from processors.identity.graph.limits import member_rank, member_version, saga_rank
 from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
 
@@ -74,9 +75,9 @@ def on_fast(ctx: Node, message: Fast) -> None:
     if live and recalls(state.fast_applied, saga.event_id):
         FAST_PATH.labels(outcome="duplicate").inc()
         return  # applied here before: a re-delivered copy
-    # A contact whose traits contradict its customer (a household member on the family phone) goes the
-    # slow way: its identifier nodes count its person towards ``shared_after`` (evidence.count_person).
-    if live and holds(ctx, message.claims, saga) and consistent_traits(ctx, saga.traits):
+    # A contact whose traits bring a value new to its customer (a household member on the family phone) goes
+    # the slow way: its identifier nodes count its person towards ``shared_after`` (evidence.count_person).
+    if live and holds(ctx, message.claims, saga) and known_traits(ctx, saga.traits):
         FAST_PATH.labels(outcome="applied").inc()
         state.fast_applied = remember(state.fast_applied, saga.event_id, FAST_APPLIED)
         on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))

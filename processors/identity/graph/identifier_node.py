@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import count_person
+from processors.identity.graph.evidence import count_person, people_count
 from processors.identity.graph.limits import claimable, saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
@@ -46,7 +46,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
         state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
     _lower_rank(ctx, saga)
     count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
-    if (state.shared or len(state.people) > 1) and claimable(ctx.policy, ctx.key):
+    if claimable(ctx.policy, ctx.key) and (state.shared or (len(state.people) > 1 and people_count(ctx) > 1)):
         saga.households |= 1 << saga.visited  # a household's identifier (contest.another_person); not a user id
     if state.shared:
         saga.seen[ctx.key] = SHARED

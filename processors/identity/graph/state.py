@@ -41,8 +41,8 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     versions; no longer counted, emptied on the next visit); ``recent``: 6-byte hashes
     of the last events that ended phase 1 here or reserved it (the dedupe window); ``first_rank``:
     the smallest rank of the events that carried it (limited types, ``limits.py``); ``people``: the
-    evidence of events that carried it from people who conflict pairwise (``evidence.count_person``;
-    kept once it is shared: the flag's evidence, ``evidence.revoke_unsupported``).
+    distinct evidences of the events that carried it, sorted (``evidence.count_person``; kept once it is
+    shared: the flag's evidence, ``evidence.revoke_unsupported``).
     """
 
     owner: str | None = None

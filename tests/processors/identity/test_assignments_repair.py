@@ -171,3 +171,20 @@ async def test_a_late_row_written_after_a_newer_one_does_not_survive_compaction(
         left = [r for r in await _rows_of(settings, topic) if r.key == key.encode()]
         assert len(left) == 1, "the broker did not compact the topic in time"
         assert (await assignments(settings))[key] == customer  # a fresh reader after compaction
+
+
+def test_a_worker_whose_consumer_has_not_started_or_has_stopped_owns_no_graph_partition_yet() -> None:
+    """Found on main: rows read before faust's consumer started (or after it stopped) asked it for its
+    assignment, which raised ``ConsumerNotStarted`` inside the follower and ended it."""
+    from faust.exceptions import ConsumerNotStarted
+
+    from processors.identity.assignments_repair import graph_ownership
+
+    def not_started() -> Any:
+        raise ConsumerNotStarted("Consumer thread not yet started")
+
+    app = SimpleNamespace(rebalancing=False, in_recovery=False, consumer=SimpleNamespace(assignment=not_started))
+    assert graph_ownership(app, "g")() is None
+    app.consumer = SimpleNamespace(assignment=lambda: [SimpleNamespace(topic="g", partition=1),
+                                                       SimpleNamespace(topic="other", partition=2)])
+    assert graph_ownership(app, "g")() == frozenset({1})

@@ -248,3 +248,20 @@ def test_an_observation_naming_no_customer_is_skipped_and_counted_not_refused() 
     event = Event(OBSERVED, {"envelope": envelope("ev-anon"), "identifiers": [], "traits": []})
     produced = world.feed(event)
     assert ("unresolved_skipped", ()) in produced.counts and not produced.outgoing
+
+
+def test_a_contact_ahead_of_its_customer_announcement_pushes_nothing_the_screen_pop_cannot_place() -> None:
+    """The demo's flaky screen pop: a contact re-keyed to cus_1 on customer.contacts reached offers before identity's
+    CustomerCreated on customer.events (two topics, no common order). The SHOW went out naming no identifier, which
+    identity cannot place on any customer, and the later announcement pushed nothing more (already shown): the
+    agent's screen pop never got the offer. Now nothing is pushed until an identifier locates the customer."""
+    world = World()
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER", "BRANCH"])))
+    early = world.feed(Event("omnibus.contact.InteractionRecorded", {
+        "envelope": envelope(world.id(), T0, "CALL_CENTER"), "interaction_id": world.id(),
+        "customer_identifiers": [ident(PHONE)], "kind": "CALL", "name": "billing", "outcome": "RESOLVED",
+        "agent_id": "a1", "duration_ms": 1, "properties": {}}), "cus_1", from_contacts=True)
+    assert actions(early) == []
+    announced = world.created("cus_1", PHONE)
+    assert actions(announced) == [("SHOW", "CALL_CENTER", "cus_1", "fibre"), ("SHOW", "BRANCH", "cus_1", "fibre")]
+    assert all(o.event.value["customer_identifiers"] == [ident(PHONE)] for o in announced.outgoing)

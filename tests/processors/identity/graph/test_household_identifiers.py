@@ -125,6 +125,18 @@ def _contact_ids(h: Harness, customer: str | None) -> set[str]:
     return {entry["id"] for entries in (profile.get("recent_contacts") or {}).values() for entry in entries}
 
 
+def _people(h: Harness, identifier: tuple[str, str]) -> tuple[bool, int]:
+    """The identifier node's shared flag and how many people its evidence shows (as the screen pop reads it)."""
+    from processors.identity.graph.context import Ctx
+    from processors.identity.graph.evidence import people_count
+    from processors.identity.graph.state import IdentifierState
+
+    key = h.key(*identifier)
+    state = h.local.store.nodes[key]
+    assert isinstance(state, IdentifierState)
+    return state.shared, people_count(Ctx(h.local.graph.config, h.local.store, key, state, IdentifierState()))
+
+
 @pytest.mark.parametrize("limits", SHARED_AFTER.values(), ids=SHARED_AFTER.keys())
 @pytest.mark.parametrize(("household_id", "personal"), CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("order", ["in order", "shuffled on 5"])
@@ -136,7 +148,6 @@ def test_a_housemates_contact_through_the_household_identifier_alone_is_never_on
     family identifier's lookup says that several people use it. Ann's own such contact stays hers."""
     from processors.identity.graph.outputs import Unresolved
     from processors.identity.web import shared_hint
-    from processors.identity.graph.state import state_view
 
     shuffled = order != "in order"
     h = Harness(settings(**limits), partitions=5 if shuffled else 1, seed=3 if shuffled else None,
@@ -152,12 +163,12 @@ def test_a_housemates_contact_through_the_household_identifier_alone_is_never_on
     unresolved = {u.triggering_event_id for u in h.decisions(Unresolved)}
     if not resolved_to(h, bobs_contact):
         assert bobs_contact.value["envelope"]["event_id"] in unresolved
-    node = state_view(h.local.store.nodes[h.key(*household_id)])
-    hint = shared_hint(household_id[0], node or {})
+    hint = shared_hint(household_id[0], *_people(h, household_id))
     assert hint is not None and hint["type"] == household_id[0] and household_id[1] not in str(hint)
+    assert hint["shared"] or hint["people"] == 2
     if not limits:  # not shared: it still links, for the customer that keeps it
         assert owner == ann and resolved_to(h, anns_contact) == {ann} and resolved_to(h, nobodys) == {ann}
-        assert shared_hint(ANN_PHONE[0], state_view(h.local.store.nodes[h.key(*ANN_PHONE)]) or {}) is None
+        assert shared_hint(ANN_PHONE[0], *_people(h, ANN_PHONE)) is None
     h.local.check_consistent()
 
 
@@ -178,3 +189,18 @@ def test_a_call_from_the_family_phone_is_on_the_screen_pop_of_the_person_who_kee
     assert h.customer(*FAMILY_PHONE) == bobs != anns
     assert _contact_ids(h, bobs) == {"call-1"} and _contact_ids(h, anns) == set()
     h.local.check_consistent()
+
+
+def test_the_screen_pop_reads_how_many_people_an_identifier_has_from_its_owner_worker() -> None:
+    """``ScreenPop.local`` (what a worker answers for a node it owns) gives ``people`` for an identifier: the
+    lookup's ``shared_identifier`` hint reads it there (2 for the family e-mail, 1 for Ann's own phone)."""
+    from types import SimpleNamespace
+
+    from processors.identity.web import ScreenPop
+
+    h = Harness(settings())
+    household(h, FAMILY_EMAIL, ("EMAIL", "bob@example.org"))
+    screen_pop = ScreenPop(SimpleNamespace(app=None, store=h.local.store, graph=h.local.graph))  # type: ignore[arg-type]
+    family, own = screen_pop.local(h.key(*FAMILY_EMAIL)), screen_pop.local(h.key(*ANN_PHONE))
+    assert (family["people"], own["people"]) == (2, 1)
+    assert family["node"]["owner"] == h.customer(*ANN_PHONE) and "people" not in screen_pop.local(own["node"]["owner"])
