@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import typing
+import uuid
 import zlib
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ import msgspec
 
 from processors.identity.graph.messages import AnyMessage, Member, Summary
 from processors.profile.book import ProfileState
+from processors.profile.sections.recent_contacts import RecentContactsSection
 
 
 class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
@@ -103,7 +105,6 @@ S = TypeVar("S", IdentifierState, CustomerState, BlockState)
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(NodeState)
-_PROFILE_DECODER = msgspec.msgpack.Decoder(dict[str, Any])
 
 
 def _defaults(cls: type[NodeState]) -> tuple[object, ...]:
@@ -194,11 +195,53 @@ _PROFILE_ZDICT_V1 = b"".join(_ENCODER.encode(word) for word in (
 ))
 
 
+# V2 (same dictionary): a recent contact's id that is a UUID, as 32 lowercase hex digits or in the dashed
+# lowercase form, is stored as its 16 bytes (msgpack ext type ``_HEX_ID`` / ``_DASHED_ID``): hex digits hardly
+# deflate, so this is 15 bytes less per contact (~105 -> ~90 bytes for a one-contact profile).
+PROFILE_DEFLATE_V2 = 0x02
+_HEX_ID, _DASHED_ID = 1, 2
+_HEX_UUID = re.compile(r"[0-9a-f]{32}")
+_DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _packed_id(contact_id: Any) -> Any:
+    if isinstance(contact_id, str):
+        if _HEX_UUID.fullmatch(contact_id):
+            return msgspec.msgpack.Ext(_HEX_ID, bytes.fromhex(contact_id))
+        if _DASHED_UUID.fullmatch(contact_id):
+            return msgspec.msgpack.Ext(_DASHED_ID, bytes.fromhex(contact_id.replace("-", "")))
+    return contact_id
+
+
+def _with_packed_ids(profile: ProfileState) -> ProfileState:
+    """``profile`` with its recent contacts' UUID ids as ``Ext`` values (copies of what changes only)."""
+    contacts = profile.get(RecentContactsSection.name)
+    if not isinstance(contacts, dict):
+        return profile
+    packed = {channel: [{**entry, "id": _packed_id(entry["id"])} if isinstance(entry, dict) and "id" in entry
+                        else entry for entry in entries] if isinstance(entries, list) else entries
+              for channel, entries in contacts.items()}
+    return {**profile, RecentContactsSection.name: packed}
+
+
+def _unpacked_id(code: int, data: memoryview) -> str:
+    if code == _HEX_ID and len(data) == 16:
+        return bytes(data).hex()
+    if code == _DASHED_ID and len(data) == 16:
+        return str(uuid.UUID(bytes=bytes(data)))
+    raise msgspec.DecodeError(f"unknown packed id (ext type {code}, {len(data)} bytes)")
+
+
+_PROFILE_DECODER = msgspec.msgpack.Decoder(dict[str, Any], ext_hook=_unpacked_id)
+
+
 def encode_profile(profile: ProfileState) -> bytes:
-    """A profile (``{section name: section state}``, JSON-compatible values): mark + deflated msgpack map."""
+    """A profile (``{section name: section state}``, JSON-compatible values): mark + deflated msgpack map
+    (``PROFILE_DEFLATE_V2``: recent contacts' UUID ids as 16 bytes)."""
     deflate = zlib.compressobj(1, zlib.DEFLATED, -PROFILE_WINDOW_BITS, 2, zlib.Z_DEFAULT_STRATEGY,
                                _PROFILE_ZDICT_V1)
-    return bytes((PROFILE_DEFLATE_V1,)) + deflate.compress(_ENCODER.encode(profile)) + deflate.flush()
+    return bytes((PROFILE_DEFLATE_V2,)) + deflate.compress(_ENCODER.encode(_with_packed_ids(profile))) \
+        + deflate.flush()
 
 
 def decode_profile(data: bytes) -> ProfileState:
@@ -206,7 +249,7 @@ def decode_profile(data: bytes) -> ProfileState:
 
     Raises ``msgspec.DecodeError`` or ``zlib.error`` if it is neither.
     """
-    if data[:1] == bytes((PROFILE_DEFLATE_V1,)):
+    if data[:1] in (bytes((PROFILE_DEFLATE_V1,)), bytes((PROFILE_DEFLATE_V2,))):
         inflate = zlib.decompressobj(-PROFILE_WINDOW_BITS, _PROFILE_ZDICT_V1)
         data = inflate.decompress(data[1:]) + inflate.flush()
     return _PROFILE_DECODER.decode(data)

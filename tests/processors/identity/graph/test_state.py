@@ -70,3 +70,19 @@ def test_profiles_are_stored_deflated_and_plain_msgpack_is_read_too() -> None:
     assert decode_profile(stored) == PROFILE
     assert len(stored) < 0.7 * len(msgspec.msgpack.encode(PROFILE))
     assert decode_profile(msgspec.msgpack.encode(PROFILE)) == PROFILE
+
+
+def test_recent_contacts_uuid_ids_are_stored_as_16_bytes_and_profiles_of_the_first_deflated_format_still_decode(
+) -> None:
+    import zlib
+
+    from processors.identity.graph.state import _PROFILE_ZDICT_V1, PROFILE_DEFLATE_V1, PROFILE_WINDOW_BITS
+
+    contacts = [{"id": "a2243c643e0d4bb8a6189d3675b8eaba", "at": 1}, {"id": "a2243c64-3e0d-4bb8-a618-9d3675b8eaba"},
+                {"id": "A2243C643E0D4BB8A6189D3675B8EABA"}, {"id": "WT0123456789abcdef"}, {"id": None}, {"at": 2}]
+    profile = {"recent_contacts": {"CALL_CENTER": contacts, "WEB": []}, "products": {"id": "a2243c643e0d4bb8a6189d3675b8eaba"}}
+    assert decode_profile(encode_profile(profile)) == profile  # every id back as it was written
+    assert len(encode_profile(PROFILE)) <= 95  # ~105 bytes when the id was deflated as 32 hex digits
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -PROFILE_WINDOW_BITS, 2, zlib.Z_DEFAULT_STRATEGY, _PROFILE_ZDICT_V1)
+    first_format = bytes((PROFILE_DEFLATE_V1,)) + deflate.compress(msgspec.msgpack.encode(PROFILE)) + deflate.flush()
+    assert decode_profile(first_format) == PROFILE
