@@ -133,17 +133,24 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
         return load_settings(), load_identity_settings()
 
 
-async def _review_events(settings: OmnibusSettings) -> list[Event]:
+async def _review_events(settings: OmnibusSettings) -> tuple[list[Event], dict[str, str]]:
+    """The review topic's events, and every merge so far (merged-away customer id -> survivor id, from
+    ``customer.events.v1``): requests for the same two customers under ids that merged since are one review."""
     from bus.replay import replay_topic
-    from bus.topics import IDENTITY_REVIEWS
+    from bus.topics import CUSTOMER_EVENTS, IDENTITY_REVIEWS
+    from processors.verify.identity import MERGED
 
-    return list((await replay_topic(settings, IDENTITY_REVIEWS)).events)
+    reviews, customers = await asyncio.gather(replay_topic(settings, IDENTITY_REVIEWS),
+                                              replay_topic(settings, CUSTOMER_EVENTS))
+    survivors = {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
+                 for event in customers.events if event.schema == MERGED}
+    return list(reviews.events), survivors
 
 
 async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     from processors.identity.review import open_reviews
 
-    return open_reviews(await _review_events(settings))
+    return open_reviews(*await _review_events(settings))
 
 
 def _checked_decision_text(option: str, text: str) -> str:
@@ -154,13 +161,18 @@ def _checked_decision_text(option: str, text: str) -> str:
     return text.strip()
 
 
-def _no_open_review_exit(review_id: str, events: list[Event]) -> NoReturn:
-    """Exit 2 with one line: already decided (by whom, when), or unknown."""
-    from processors.identity.review import decided_reviews
+def _no_open_review_exit(review_id: str, events: list[Event], survivors: dict[str, str]) -> NoReturn:
+    """Exit 2 with one line: already decided (by whom, when; also when another request for the same two
+    customers was), its two customers merged since, or unknown."""
+    from processors.identity.review import decided_as, decided_reviews, merged_since
 
-    decided = decided_reviews(events).get(review_id)
+    decided_id = decided_as(review_id, events, survivors)
+    decided = decided_reviews(events).get(decided_id) if decided_id is not None else None
     if decided is not None:
-        typer.echo(f"error: review {review_id} was already {decided.describe()}", err=True)
+        also = "" if decided_id == review_id else f" (as review {decided_id}, the same two customers)"
+        typer.echo(f"error: review {review_id} was already {decided.describe()}{also}", err=True)
+    elif merged_since(review_id, events, survivors):
+        typer.echo(f"error: review {review_id}: its two customers have merged since", err=True)
     else:
         typer.echo(f"error: no open review {review_id} (see `omnibus identity review list`)", err=True)
     raise typer.Exit(2)
@@ -224,10 +236,10 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
 
     operator, reason = _checked_decision_text("--by", operator), _checked_decision_text("--reason", reason)
     settings, _ = _settings_or_exit()
-    events = asyncio.run(_review_events(settings))
-    reviews = {review.review_id: review for review in open_reviews(events)}
+    events, survivors = asyncio.run(_review_events(settings))
+    reviews = {review.review_id: review for review in open_reviews(events, survivors)}
     if review_id not in reviews:
-        _no_open_review_exit(review_id, events)
+        _no_open_review_exit(review_id, events, survivors)
     command_id = str(uuid.uuid4())
     send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id)
 

@@ -9,7 +9,7 @@ review-rejected), which every later merge attempt, blocking proposals included, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,19 +40,68 @@ def identifier_key(record: dict[str, str]) -> str:
     return f"{record['type']}:{record['value']}"
 
 
-def open_reviews(events: Iterable[Event]) -> list[OpenReview]:
-    """Requested and not decided yet, in the order they were requested (latest request per id)."""
-    pending: dict[str, OpenReview] = {}
+def requested_review(value: dict[str, Any]) -> OpenReview:
+    keys = tuple(identifier_key(i) for i in value["identifiers"])
+    return OpenReview(value["review_id"], value["customer_id"], value["other_customer_id"], (keys[0], keys[1]),
+                      value["match_weight"], dict(value["comparison_levels"]))
+
+
+def current_pair(review: OpenReview, survivors: Mapping[str, str]) -> frozenset[str]:
+    """The review's two customers as they are now: each followed through ``CustomerMerged`` (merged-away
+    id -> survivor id). One element when they have merged since."""
+    from processors.verify.identity import final_customer
+
+    return frozenset(final_customer(c, survivors) for c in (review.customer_id, review.other_customer_id))
+
+
+def open_reviews(events: Iterable[Event], survivors: Mapping[str, str] | None = None) -> list[OpenReview]:
+    """Requested and not decided yet, in the order they were requested (latest request per id).
+
+    ``survivors`` (merged-away customer id -> survivor id, from ``customer.events.v1``): a person's records
+    may still be several customers when a review of them is requested, and merge later; the same two people
+    are then requested again under their new ids (often from the other side: A-B, then B'-A'). With it,
+    one review per pair of current customers is listed (the latest); none when a review of that pair was
+    decided or the two have merged since.
+    """
+    survivors = survivors or {}
+    requested: dict[str, OpenReview] = {}
+    decided: set[str] = set()
     for event in events:
         value = event.value
         if event.schema == REQUESTED:
-            keys = tuple(identifier_key(i) for i in value["identifiers"])
-            pending[value["review_id"]] = OpenReview(value["review_id"], value["customer_id"],
-                                                      value["other_customer_id"], (keys[0], keys[1]),
-                                                      value["match_weight"], dict(value["comparison_levels"]))
+            requested.pop(value["review_id"], None)  # the latest request goes last
+            requested[value["review_id"]] = requested_review(value)
         elif event.schema == DECIDED:
-            pending.pop(value["review_id"], None)
+            decided.add(value["review_id"])
+    decided_pairs = {current_pair(requested[review_id], survivors) for review_id in decided if review_id in requested}
+    pending: dict[frozenset[str], OpenReview] = {}
+    for review in requested.values():
+        pair = current_pair(review, survivors)
+        if review.review_id in decided or pair in decided_pairs or len(pair) < 2:
+            continue
+        pending.pop(pair, None)
+        pending[pair] = review
     return list(pending.values())
+
+
+def decided_as(review_id: str, events: Iterable[Event], survivors: Mapping[str, str]) -> str | None:
+    """The id of the decided review of ``review_id``'s current customers (itself, or another request for the
+    same two, see ``open_reviews``), None if none was decided."""
+    events = list(events)
+    requested = {e.value["review_id"]: requested_review(e.value) for e in events if e.schema == REQUESTED}
+    decided = [e.value["review_id"] for e in events if e.schema == DECIDED]
+    if review_id in decided or review_id not in requested:
+        return review_id if review_id in decided else None
+    pair = current_pair(requested[review_id], survivors)
+    return next((other for other in decided if other in requested
+                 and current_pair(requested[other], survivors) == pair), None)
+
+
+def merged_since(review_id: str, events: Iterable[Event], survivors: Mapping[str, str]) -> bool:
+    """Whether ``review_id`` was requested and its two customers have merged since (nothing to decide)."""
+    requested = [requested_review(e.value) for e in events
+                 if e.schema == REQUESTED and e.value["review_id"] == review_id]
+    return bool(requested) and len(current_pair(requested[-1], survivors)) < 2
 
 
 @dataclass(frozen=True, slots=True)

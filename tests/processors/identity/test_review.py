@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
+
+from bus.serde import Event
 
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
-from processors.identity.review import DECIDED, decision, describe, open_reviews
+from processors.identity.review import DECIDED, current_pair, decided_as, decision, describe, open_reviews, requested_review
 from processors.identity.rules import REVIEW_ACCEPTED, LinkPolicy
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -173,3 +178,68 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
     assert listed["review_id"] == review.review_id
     assert all("1000001" not in i and "2000002" not in i and "612345678" not in i for i in listed["identifiers"])
     assert {i.partition(":")[0] for i in listed["identifiers"]} == {"ACCOUNT"}
+
+
+# Two namesakes (the demo's "Ines Nguyen", born 1973 and 1986), each known by three records that merge late:
+# web (e-mail, login), counter (national ID, phone, birth date), billing (account, e-mail, phone).
+NAMESAKES = {
+    1: {"email": "ines.nguyen1@example.com", "user": "u-01002", "nid": "110105197310020016", "phone": "+33610000001",
+        "account": "ACC-100001", "birth": "1973-10-02"},
+    6: {"email": "ines.nguyen6@example.com", "user": "u-01007", "nid": "110105198605180021", "phone": "+33610000006",
+        "account": "ACC-100006", "birth": "1986-05-18"},
+}
+
+
+def _namesake_events(order: list[int]) -> list[Any]:
+    from tests.processors.identity.support import national_id
+
+    per_person: dict[int, list[Any]] = {}
+    for index, p in NAMESAKES.items():
+        name = {"given_name": "Ines", "family_name": "Nguyen"}
+        per_person[index] = [
+            ([("EMAIL", p["email"]), ("USER_ID", p["user"])], name),
+            ([("NATIONAL_ID", national_id(p["nid"][:17])), ("PHONE", p["phone"])], {**name, "birth_date": p["birth"]}),
+            ([("ACCOUNT", p["account"]), ("EMAIL", p["email"]), ("PHONE", p["phone"])], name),
+        ]
+    return [per_person[index].pop(0) for index in order]
+
+
+def _replay(order: list[int]) -> tuple[list[Event], dict[str, str]]:
+    """The review topic's events and the merges (merged id -> survivor) after the namesakes' records arrive."""
+    from tests.processors.identity.graph.test_evidence import with_traits
+
+    h = Harness(settings())
+    for minute, (identifiers, traits) in enumerate(_namesake_events(order)):
+        with_traits(h, identifiers, traits, minutes=minute)
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    events = [o.event for d in h.decisions(ReviewRequested) for o in announcer.outgoing(d)]  # type: ignore[union-attr]
+    return events, {m.merged_id: m.survivor_id for m in h.decisions(Merged)}
+
+
+# Arrival orders in which reviews are requested two to four times under ids of records that merge later: the
+# two people from either side (A-B, then B'-A'; the first two orders), or one person's two records.
+# The old list showed each request.
+SWAPPED_ORDERS = [[1, 6, 1, 6, 6, 1], [1, 1, 6, 6, 1, 6], [6, 1, 6, 6, 1, 1], [6, 1, 1, 1, 6, 6]]
+
+
+@pytest.mark.parametrize("order", SWAPPED_ORDERS)
+def test_two_people_requested_again_under_their_merged_ids_are_one_open_review(order: list[int]) -> None:
+    events, survivors = _replay(order)
+    assert len(open_reviews(events)) >= 2  # the graph asked more than once; without the merges, all listed
+    (review,) = open_reviews(events, survivors)
+    assert len(current_pair(review, survivors)) == 2
+
+
+@pytest.mark.parametrize("order", SWAPPED_ORDERS[:2])
+def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_decided(order: list[int]) -> None:
+    events, survivors = _replay(order)
+    (review,) = open_reviews(events, survivors)
+    between_the_two = {event.value["review_id"] for event in events
+                       if len(current_pair(requested_review(event.value), survivors)) == 2}
+    assert len(between_the_two) >= 2  # the same two people, requested from both sides
+    _, record = decision(review, accept=False, operator="ann", reason="two people", command_id="cmd-1")
+    value = {"envelope": {"occurred_at": datetime(2026, 1, 1, tzinfo=UTC)}, "review_id": record.review_id,
+             "accepted": False, "operator": "ann"}
+    decided = [*events, Event(DECIDED, value)]
+    assert open_reviews(decided, survivors) == []
+    assert {decided_as(review_id, decided, survivors) for review_id in between_the_two} == {review.review_id}
