@@ -113,7 +113,7 @@ def test_a_decision_refuses_a_blank_operator_or_reason_and_a_decided_review(caps
     h.local.decisions.append(record)
     for review_id, said in ((review.review_id, "was already accepted by ops-7 at 20"), ("unknown", "no open review")):
         with pytest.raises(typer.Exit) as exited:
-            _no_open_review_exit(review_id, queued(h))
+            _no_open_review_exit(review_id, queued(h), {})
         assert exited.value.exit_code == 2 and said in capsys.readouterr().err
 
 
@@ -231,7 +231,13 @@ def test_two_people_requested_again_under_their_merged_ids_are_one_open_review(o
 
 
 @pytest.mark.parametrize("order", SWAPPED_ORDERS[:2])
-def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_decided(order: list[int]) -> None:
+def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_decided(
+    order: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    from processors.identity.cli import _no_open_review_exit
+
     events, survivors = _replay(order)
     (review,) = open_reviews(events, survivors)
     between_the_two = {event.value["review_id"] for event in events
@@ -243,3 +249,13 @@ def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_de
     decided = [*events, Event(DECIDED, value)]
     assert open_reviews(decided, survivors) == []
     assert {decided_as(review_id, decided, survivors) for review_id in between_the_two} == {review.review_id}
+    (other, *_) = between_the_two - {review.review_id}
+    with pytest.raises(typer.Exit):
+        _no_open_review_exit(other, decided, survivors)
+    said = capsys.readouterr().err
+    assert f"was already rejected by ann at 2026-01-01T00:00:00+00:00 (as review {review.review_id}" in said
+    merged = next(event.value["review_id"] for event in events
+                  if len(current_pair(requested_review(event.value), survivors)) < 2)
+    with pytest.raises(typer.Exit):
+        _no_open_review_exit(merged, decided, survivors)
+    assert "its two customers have merged since" in capsys.readouterr().err
