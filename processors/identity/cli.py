@@ -212,6 +212,8 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
                       highlight=False)
         console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
                       highlight=False)
+        common = ", ".join(shown["identifiers_in_common"]) or "none (a blocking candidate)"
+        console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
         console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
         table = report_table("field", "level", "weight (bits)", console=console, show_edge=False)
         table.add_row("prior", "", f"{matcher.prior:+.1f}")

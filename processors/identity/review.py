@@ -172,13 +172,25 @@ def _masked(review: OpenReview) -> list[str]:
     return [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in review.identifiers)]
 
 
+_AGREE = frozenset({"exact", "close", "agree"})
+
+
+def in_common(review: OpenReview) -> list[str]:
+    """The identifier kinds the two customers agree on (their comparison level), in the contract's order
+    (``IdentifierType``): what the pair has in common, which the two linked identifiers (each side's
+    highest-priority one, often a NATIONAL_ID token) need not show. Empty for a blocking candidate."""
+    from bus.identifiers.kinds import IDENTIFIER_TYPES
+
+    return [kind for kind in IDENTIFIER_TYPES if review.levels.get(kind) in _AGREE]
+
+
 def describe(review: OpenReview) -> dict[str, Any]:
     """A one-line summary of a review (identifier values masked): which fields agree and which differ."""
     differing = sorted(name for name, level in review.levels.items() if level == "different")
-    agreeing = sorted(name for name, level in review.levels.items() if level in ("exact", "close", "agree"))
+    agreeing = sorted(name for name, level in review.levels.items() if level in _AGREE)
     return {"review": review.review_id, "customers": f"{review.customer_id} {review.other_customer_id}",
             "weight": f"{review.match_weight:.1f}", "agree": ",".join(agreeing), "differ": ",".join(differing),
-            "identifiers": " ".join(_masked(review))}
+            "identifiers": " ".join([*(f"{kind}(in common)" for kind in in_common(review)), *_masked(review)])}
 
 
 def as_json(review: OpenReview, matcher: MatchModel) -> dict[str, Any]:
@@ -192,5 +204,6 @@ def as_json(review: OpenReview, matcher: MatchModel) -> dict[str, Any]:
         "prior": matcher.prior,
         "fields": [{"field": item.field, "level": item.level, "weight": item.weight}
                    for item in evidence(review, matcher)],
+        "identifiers_in_common": in_common(review),
         "identifiers": _masked(review),
     }

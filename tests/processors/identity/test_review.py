@@ -147,6 +147,8 @@ def test_the_list_shows_per_field_level_and_weight_and_never_folds_ids_at_80_col
         assert rows["PHONE"][1] == "agree" and rows["PHONE"][3].startswith("+")
         assert rows["ACCOUNT"][1] == "different" and rows["ACCOUNT"][3].startswith("-")
         assert "ACCOUNT:****" in text and "birth_date" in text
+        # the identifier the two agree on comes first, before the two linked ones (new-user finding)
+        assert text.index("in common    PHONE") < text.index("identifiers  ")
         assert max(len(line) for line in lines) <= width
 
 
@@ -172,6 +174,7 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
     assert fields["ACCOUNT"]["level"] == "different" and fields["ACCOUNT"]["weight"] < 0
     assert fields["PHONE"]["level"] == "agree" and fields["PHONE"]["weight"] > 0
     assert fields["given_name"] == {"field": "given_name", "level": "missing", "weight": 0.0}
+    assert listed["identifiers_in_common"] == ["PHONE"]
     # The per-field weights and the prior add up to the weight the matcher decided on.
     assert listed["prior"] + sum(item["weight"] for item in listed["fields"]) == pytest.approx(
         listed["match_weight"], abs=0.05)
