@@ -262,3 +262,25 @@ def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_de
     with pytest.raises(typer.Exit):
         _no_open_review_exit(merged, decided, survivors)
     assert "its two customers have merged since" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("first", ["link", "blocking"])
+@pytest.mark.parametrize("merged_since", [False, True])
+def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_review(
+    first: str, merged_since: bool
+) -> None:
+    """A-B through a shared identifier and B-A as a blocking candidate, in either arrival order, and with
+    B's side named by a record that has merged into B since: one review, the latest request."""
+    from processors.identity.graph.outputs import Lineage
+    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
+
+    b_then = "cus_b2" if merged_since else "cus_b"
+    link = ReviewRequested("cus_a", b_then, ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
+                           Lineage("e1", "WEB", MATCH_REVIEW))
+    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
+                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
+    requests = [link, blocking] if first == "link" else [blocking, link]
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    events = [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+    (review,) = open_reviews(events, {"cus_b2": "cus_b"})
+    assert review.match_weight == requests[-1].match_weight
