@@ -91,16 +91,22 @@ def fence_headers(version: int) -> tuple[tuple[str, bytes]]:
     return ((FENCE_HEADER, str(version).encode()),)
 
 
-def record_version(headers: Headers) -> int:
-    """The fencing version of a changelog record (``UNVERSIONED`` without the header, or an unreadable one)."""
+def int_header(headers: Headers, header: str) -> int | None:
+    """The decimal ASCII integer in Kafka header ``header`` (None without it, or with an unreadable value)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
     for name, value in pairs:
-        if name == FENCE_HEADER and value:
+        if name == header and value:
             try:
                 return int(value.decode())
             except (UnicodeDecodeError, ValueError):
-                return UNVERSIONED
-    return UNVERSIONED
+                return None
+    return None
+
+
+def record_version(headers: Headers) -> int:
+    """The fencing version of a changelog record (``UNVERSIONED`` without the header, or an unreadable one)."""
+    version = int_header(headers, FENCE_HEADER)
+    return UNVERSIONED if version is None else version
 
 
 def fence_marker(version: int) -> tuple[str, str, tuple[tuple[str, bytes]]]:

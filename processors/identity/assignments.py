@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bus.fencing import int_header
+
 VERSION_HEADER = "omnibus-assignment-version"
 
 
@@ -33,13 +35,7 @@ def tombstone_headers(version: int) -> tuple[tuple[str, bytes]]:
 
 def tombstone_version(headers: Sequence[tuple[str, bytes | None]] | None) -> int | None:
     """The version a tombstone ends (None when it carries none, or an unreadable one)."""
-    for name, value in headers or ():
-        if name == VERSION_HEADER and value:
-            try:
-                return int(value.decode())
-            except (UnicodeDecodeError, ValueError):
-                return None
-    return None
+    return int_header(headers, VERSION_HEADER)
 
 
 def row_after_tombstone(candidate_version: int, removed_at: int | None) -> bool:
