@@ -27,8 +27,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
+  # a venv without pip is one whose creation was interrupted: make it again
+  "$python" -m venv --clear .venv
 fi
 stamp=.venv/.omnibus-installed  # the project and its test extras
 runtime_stamp=.venv/.omnibus-runtime-installed  # the project alone
