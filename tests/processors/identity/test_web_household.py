@@ -119,3 +119,34 @@ def test_one_persons_phone_has_no_hint_and_a_phone_shared_past_shared_after_link
     anns, bobs = household(h, ann_first=True)
     (hint,) = lookup(h, *BOBS_ACCOUNT)["shared_identifiers"]
     assert hint["links"] is False and hint["people"] == 2 and "no longer links anyone" in hint["note"]
+
+
+@pytest.mark.parametrize("ann_first", [True, False], ids=["Ann first", "Bob first"])
+def test_bobs_call_through_amazon_connect_lands_on_his_screen_pop_when_the_ivr_took_his_account(
+        ann_first: bool) -> None:
+    """End to end from a Connect CTR (the demo's): the call-center adapter sends the account the IVR took with
+    the caller's number (``caller_identifiers``), so Bob's call from the family phone is his. Unanswered, the IVR
+    took nothing: the call is on the screen pop of Ann, who keeps the phone, and its lookup names Bob."""
+    from datetime import timedelta
+
+    from adapters.call_center.mapper_ctr import map_ctr
+    from demo.people import DemoCustomer
+    from demo.traffic import connect_ctr
+    from tests.adapters.call_center.support import context
+    from tests.processors.identity.support import T0
+
+    h = Harness(settings())
+    anns, bobs = household(h, ann_first=ann_first)
+    bob = DemoCustomer(index=7, name="Bob Lee", email="", phone=FAMILY_PHONE[1], national_id="",
+                       account=BOBS_ACCOUNT[1], user_id="", birth_date=BOB["birth_date"])
+    calls = {}
+    for answered in (True, False):
+        record = map_ctr(connect_ctr(bob, T0 + timedelta(minutes=10 + answered), answered=answered), context())
+        for outgoing in record.events:
+            h.feed(outgoing.event, topic=outgoing.topic.removeprefix("omnibus."))
+            if outgoing.event.schema.endswith("CallCompleted"):
+                calls[answered] = outgoing.event.value["contact_id"]
+    assert _contact_ids(h, bobs) == {calls[True]} and _contact_ids(h, anns) == {calls[False]}
+    hint = lookup(h, *FAMILY_PHONE)["shared_identifier"]
+    assert hint["kept_by"] == anns and bobs in hint["customer_ids"]
+    h.local.check_consistent()
