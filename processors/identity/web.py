@@ -155,23 +155,24 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
         {"type": "PHONE", "value": masked, "people": 2, "customer_ids": [keeper, other, ...],
          "kept_by": keeper or None, "links": bool, "note": text}
 
-    ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (the customer whose
-    event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
+    ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (usually the customer
+    whose event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
     is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` may be fewer than
     ``people`` (a housemate whose events carried nothing else has no customer) and are current ids.
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    count = max(people, len(customer_ids))
-    who = f"{count} people" if count >= 2 else "several people"
+    who = f"{people} people" if people >= 2 else "several people"
     named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
+    if len(customer_ids) > max(people, 2):  # e.g. one created by a call from it, with nothing else (a review)
+        named = f" (customers {', '.join(customer_ids)}: more customers than people, some are one person)"
     subject = f"this {kind} {masked} is used by {who}{named}"
     if shared or kept_by is None:
         note = (f"{subject}. It no longer links anyone (more people than shared_after allows): a contact that "
                 "carries it alone is on no screen pop")
     elif kept_by == this_customer:
         note = (f"{subject}. A contact that carries it alone is shown on this screen pop, of the customer who "
-                "keeps it (whose event carried it first), but may be another of them: ask who is calling")
+                "keeps it, but may be another of them: ask who is calling")
     else:
         note = (f"{subject}. It is kept by customer {kept_by}: a contact that carries it alone is shown on that "
                 "customer's screen pop, not on this one")

@@ -150,3 +150,20 @@ def test_bobs_call_through_amazon_connect_lands_on_his_screen_pop_when_the_ivr_t
     hint = lookup(h, *FAMILY_PHONE)["shared_identifier"]
     assert hint["kept_by"] == anns and bobs in hint["customer_ids"]
     h.local.check_consistent()
+
+
+def test_a_call_that_came_before_the_household_keeps_the_phone_and_the_note_says_there_are_more_customers_than_people(
+        ) -> None:
+    """On another topic than the household's records, the call may arrive first: it creates a customer known only
+    by the phone, which keeps it (a claim never takes a customer's only identifier, ``claim_node.on_give``). The
+    lookup names the three customers and says that they are two people."""
+    h = Harness(settings())
+    h.feed(interaction([FAMILY_PHONE], minutes=10, interaction_id="call-1"))
+    anns, bobs = household(h, ann_first=True)
+    caller = h.customer(*FAMILY_PHONE)
+    hint = lookup(h, *FAMILY_PHONE)["shared_identifier"]
+    assert caller not in (anns, bobs) and hint["kept_by"] == caller
+    assert set(hint["customer_ids"]) == {caller, anns, bobs} and hint["people"] == 2
+    assert "more customers than people" in hint["note"]
+    (bobs_hint,) = lookup(h, *BOBS_ACCOUNT)["shared_identifiers"]
+    assert bobs_hint["kept_by"] == caller and f"kept by customer {caller}" in bobs_hint["note"]
