@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientTimeout
 from faust.web import Request, Response, View
+from yarl import URL
 
 from bus.errors import OmnibusError
 from processors.identity.graph.context import Ctx, is_customer
@@ -22,6 +23,7 @@ from processors.identity.graph.evidence import people_count
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
+from processors.identity.wire import partition_of
 from processors.profile.masking import mask
 from processors.readiness import Readiness, install, unavailable
 
@@ -49,11 +51,29 @@ class ScreenPop:
         try:
             url = self.app.router.key_store(self.processor.nodes.name, key.encode())
         except (KeyError, TypeError) as exc:  # TypeError: faust's router before topic metadata arrived
-            raise Unavailable("partition assignment not known yet") from exc
+            found = self._owner_by_partition(key)
+            if found is None:
+                raise Unavailable("partition assignment not known yet") from exc
+            url = found
         own = self.app.conf.canonical_url
         if (url.host, url.port) == (own.host, own.port):
             return None
         return str(url).rstrip("/")
+
+    def _owner_by_partition(self, key: str) -> URL | None:
+        """The owner of ``key``'s partition from the group's table assignment, the partition computed here
+        (``wire.partition_of``, murmur2 as the tables use). faust's router asks its producer for the partition
+        count, which a worker that never wrote to the node table has not fetched: every lookup it served
+        answered 503 until it did (seen in ``test_web.py`` with two workers, 1 run in 7)."""
+        partitions = getattr(self.processor, "graph_partitions", None)
+        if not partitions:
+            return None
+        table = self.app.tables[self.processor.nodes.name]
+        topic, partition = table.changelog_topic.get_topic_name(), partition_of(key, partitions)
+        for host, topics in self.app.router.table_metadata(self.processor.nodes.name).items():
+            if partition in topics.get(topic, ()):
+                return URL(host)
+        return None
 
     def local(self, key: str) -> dict[str, Any]:
         """The node and profile of ``key`` from this worker's state; for an identifier, also ``people``: how many

@@ -167,3 +167,37 @@ def test_a_call_that_came_before_the_household_keeps_the_phone_and_the_note_says
     assert "more customers than people" in hint["note"]
     (bobs_hint,) = lookup(h, *BOBS_ACCOUNT)["shared_identifiers"]
     assert bobs_hint["kept_by"] == caller and f"kept by customer {caller}" in bobs_hint["note"]
+
+
+def test_a_worker_whose_router_cannot_hash_a_key_finds_its_owner_from_the_table_assignment() -> None:
+    """faust's router asks the producer for the changelog's partition count; a worker that never wrote to the node
+    table has not fetched it (TypeError), and every screen pop it served answered 503. The owner now comes from
+    the group's table assignment with the partition computed here (``wire.partition_of``)."""
+    from yarl import URL
+
+    from processors.identity.web import Unavailable
+    from processors.identity.wire import partition_of
+
+    key, partitions = "PHONE:+33600000001", 4
+    mine, theirs = "http://127.0.0.1:6066", "http://127.0.0.1:6067"
+    owned = {mine: [p for p in range(partitions) if p != partition_of(key, partitions)],
+             theirs: [partition_of(key, partitions)]}
+
+    class Router:
+        def key_store(self, table: str, raw: bytes) -> URL:
+            raise TypeError("'NoneType' object is not iterable")
+
+        def table_metadata(self, table: str) -> dict[str, dict[str, list[int]]]:
+            return {host: {"app-identity-nodes-changelog": parts} for host, parts in owned.items()}
+
+    changelog = SimpleNamespace(get_topic_name=lambda: "app-identity-nodes-changelog")
+    app = SimpleNamespace(router=Router(), conf=SimpleNamespace(canonical_url=URL(mine)),
+                          tables={"identity-nodes": SimpleNamespace(changelog_topic=changelog)})
+    processor = SimpleNamespace(app=app, nodes=SimpleNamespace(name="identity-nodes"), graph_partitions=partitions)
+    pop = ScreenPop(processor)  # type: ignore[arg-type]
+    assert pop._owner(key) == theirs
+    owned[mine], owned[theirs] = owned[theirs], owned[mine]
+    assert pop._owner(key) is None  # this worker's own
+    processor.graph_partitions = None  # not known yet either: a 503 the client retries
+    with pytest.raises(Unavailable):
+        pop._owner(key)
