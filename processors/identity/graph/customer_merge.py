@@ -9,7 +9,7 @@ import msgspec
 
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
-from processors.identity.graph.customer_steps import Node, assign, contested, done, proceed, route, waived
+from processors.identity.graph.customer_steps import Node, assign, contested, done, face, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
@@ -96,7 +96,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
-                   (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
+                   (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
         if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
@@ -153,6 +153,12 @@ def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) ->
     own, loser = ctx.state.traits, message.traits
     current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
     if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        # Kept apart from ``current`` as another person: had it come first, its own customer would hold the
+        # identifiers that brought it there; it claims those it ranks first on (claim_node.py), as after a refusal.
+        current_members = message.members if message.swapped else ctx.state.members
+        for key in saga.ids:
+            if key in current_members and key not in saga.lookup_only:
+                contested(saga, key)
         return other
     return current
 
