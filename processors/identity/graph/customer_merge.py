@@ -11,14 +11,14 @@ from processors.identity.graph.contest import contests, only_rejected, weigh_off
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import Node, assign, contested, done, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
-from processors.identity.graph.limits import conflict, evict, eviction, give_way, member_rank, reassigned
+from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
 from processors.identity.graph.outputs import Merged, Refused
 from processors.identity.graph.saga import copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 
 def on_link(ctx: Node, message: Link) -> None:
@@ -90,6 +90,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 # Kept apart by a rejected review only: the event's side claims as it would have before the
                 # decision (claim_node.py); a split's placement stands.
                 contested(saga, culprit)
+        elif rule == MAX_PER_CUSTOMER and two:  # a blocking candidate: no identifier links them, name the conflict
+            ctx.emit(_conflicting_candidate(ctx, message, saga, two))
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
@@ -126,6 +128,19 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     proceed(ctx, saga, message.token)
+
+
+def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> Refused:
+    """The refusal of a merge proposed without a linking identifier (blocking) because the two sides hold two
+    identifiers of a type limited to one (two user ids: two people). It names the loser's identifier of that
+    type (the one the survivor would have taken) and the matcher's weight, so the refusal is visible (a
+    ``LinkRefused``) rather than a duplicate that silently stays apart."""
+    kind = conflict_kind(ctx.policy, ctx.state.members, message.members, waived(saga))
+    identifier = min(key for key in message.members if kind_of(key) == kind and key not in ctx.state.members)
+    score = weigh_offer(ctx, message, saga)[1]
+    return Refused(identifier, f"{saga.rule or 'merge candidate'}: {reason}: two people",
+                   lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key, other_customer_id=message.loser,
+                   match_weight=round(score.weight, 2))
 
 
 def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:

@@ -7,12 +7,14 @@ from typing import Any
 
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from bus.serde import SerdeContext
 from processors.identity.graph.messages import SplitCustomer, Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send, SharedMarked
 from processors.identity.graph.saga import review_saga
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import (
     BLOCKING_CANDIDATE,
+    MAX_PER_CUSTOMER,
     MATCH_WEIGHT,
     REVIEW_ACCEPTED,
     REVIEW_REJECTED,
@@ -20,7 +22,8 @@ from processors.identity.rules import (
     SPLIT_DO_NOT_MERGE,
 )
 from tests.adapters.web.support import web_settings
-from tests.processors.identity.support import Harness, envelope, ident
+from tests.processors.identity.support import DESERIALIZER, SERIALIZER, Harness, envelope, ident
+from tests.processors.identity.test_announcements import ANNOUNCER
 from tests.processors.identity.support import matcher_settings as settings
 
 ANN = {"given_name": "Ann", "family_name": "Lee", "birth_date": "1980-01-01", "address_line": "1 Main Street",
@@ -96,6 +99,28 @@ def test_a_duplicate_with_no_identifier_in_common_is_found_by_blocking() -> None
     (merged,) = h.decisions(Merged)
     assert merged.lineage.rule == BLOCKING_CANDIDATE
     h.local.check_consistent()
+
+
+def test_a_blocking_candidate_refused_by_two_user_ids_is_announced() -> None:
+    """Two records with different user ids (limit one per customer: two people) and otherwise the same traits:
+    blocking proposes them, the limit refuses the merge. It used to be silent (no identifier linked them, so
+    there was nothing to name): a new user took it for a missed duplicate. Now a ``LinkRefused`` names the
+    conflicting identifier, the rule and the weight."""
+    h = Harness(settings())
+    with_traits(h, [("USER_ID", "u-1"), ("ACCOUNT", "8203917")], ANN)
+    with_traits(h, [("USER_ID", "u-2"), ("ACCOUNT", "5550172")], ANN, minutes=1)
+    first, second = h.customer("USER_ID", "u-1"), h.customer("USER_ID", "u-2")
+    assert first != second and not h.decisions(Merged) and not h.decisions(ReviewRequested)
+    (refused,) = {r for r in h.decisions(Refused)}
+    assert refused.lineage.rule == MAX_PER_CUSTOMER and refused.lineage.channel == "PROCESSOR"
+    assert refused.identifier in {"USER_ID:u-1", "USER_ID:u-2"} and "USER_ID" in refused.reason
+    assert "blocking" in refused.reason
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    assert refused.match_weight is not None and refused.match_weight > 6  # the traits alone would merge them
+    h.local.check_consistent()
+    (record,) = ANNOUNCER.outgoing(refused)  # a valid LinkRefused on the customer's key
+    value = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+    assert record.key == refused.customer_id and value.value["identifier"] == {"type": "USER_ID", "value": "u-2"}
 
 
 def test_namesakes_born_on_other_days_stay_apart() -> None:
