@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bus import group_lease
 from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
@@ -148,7 +149,10 @@ class IdentityProcessor:
         # records reach self.bulk in batches straight from the fetch (bulk_intake.py).
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self._intake_agent)
         self.app.on_before_shutdown.connect(self._on_shutdown)
-        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        # A worker resumed after a pause past its session timeout has no lease: it publishes nothing (bus.group_lease).
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT,
+                                     lease=group_lease.install(self.app),
+                                     confirm_within_s=float(self.app.conf.broker_heartbeat_interval))
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
         if identity.bulk_intake:
@@ -256,6 +260,7 @@ class IdentityProcessor:
         here = self._here(outputs)
         if here:
             return await self._apply_here(here, outputs, allowed)
+        await self.fence.confirm()
         if not allowed():
             return False
         await self.publish(outputs)
@@ -300,9 +305,11 @@ class IdentityProcessor:
                 transaction.commit()
                 published.extend(produced)
                 kinds[kind(send.message)] += 1
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False
             await self.publish(published)
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False  # published, states not written, inputs not acknowledged: the next owner replays
             batch.commit()
@@ -348,6 +355,7 @@ class IdentityProcessor:
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
         partitions = {(e.message.topic, e.message.partition) for e in events}
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
@@ -355,6 +363,7 @@ class IdentityProcessor:
             hold_back(events)
             return
         await self.publish(outputs)
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
             # replays these records. The states stay as they were, in memory and in the changelog: a later

@@ -109,6 +109,8 @@ class BulkIntake:
         allowed = functools.partial(self._fence.allows, stamp, partitions)
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
         published = await self._run(records, allowed)
+        if published:
+            await self._fence.confirm()
         if not published or not allowed():
             log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
             return False
