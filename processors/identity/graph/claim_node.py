@@ -37,9 +37,10 @@ from __future__ import annotations
 
 from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
+from processors.identity.graph.evidence import note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
-from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Release, Unblock
+from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Note, Release, Unblock
 from processors.identity.graph.outputs import Lineage
 from processors.identity.graph.state import IdentifierState
 from processors.identity.matching.blocking import block_keys
@@ -97,6 +98,9 @@ def on_give(ctx: Node, message: Give) -> None:
         # on a household identifier): no such customer existed. Nothing can find it now; blocking neither.
         for block in block_keys(state.traits):
             ctx.send(block, Unblock(ctx.key))
+    # This customer's events carried it too: both screen pops name the two (web.py).
+    note_kept_apart(state.elsewhere, key)
+    ctx.send(key, Note(ctx.key))
     shared = key in state.shared
     if shared:
         state.shared = [other for other in state.shared if other != key]
@@ -117,6 +121,8 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
         return
     _admit(ctx, key, message.version, rank, link, message.token)
+    if key in state.elsewhere:
+        state.elsewhere = [other for other in state.elsewhere if other != key]
     if message.shared:
         state.shared = sorted({*state.shared, key})
     for dropped in sorted(giving):
