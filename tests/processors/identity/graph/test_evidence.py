@@ -168,6 +168,28 @@ def test_twins_born_the_same_day_with_given_names_one_slip_apart_stay_two_people
     assert h.customer("USER_ID", "u-jean") == h.customer("ACCOUNT", "1000001")
 
 
+def test_a_record_sent_where_its_traits_fit_claims_the_account_that_brought_it_elsewhere() -> None:
+    """Bob (born 1951-02-11) gave no birth date on his forms and once typed "Box" with it: no record of his
+    fits both. When "Box" came first it made a customer of his account, Bob's counter record met it through
+    the account and went to Bob's customer (its traits fit there), and the account stayed apart from Bob's
+    login; in the other order the account was Bob's. The record claims the account it ranks first on, as
+    after a refusal (issue #8 build 5, stress seed 369)."""
+    bob = {**BOB, "birth_date": "1951-02-11"}
+    phone = ("PHONE", "+33612345678")
+    counter = ([("ACCOUNT", "1000001"), phone], {k: v for k, v in bob.items() if k != "birth_date"}, 0)
+    web = ([("USER_ID", "u-1"), ("EMAIL", "bob@example.org"), phone],
+           {k: v for k, v in bob.items() if k != "birth_date"}, 1)
+    box = ([("ACCOUNT", "1000001"), phone], {**bob, "given_name": "Box"}, 2)
+    owners = []
+    for order in ([counter, web, box], [web, box, counter], [box, web, counter]):
+        h = Harness(settings())
+        for identifiers, traits, minute in order:
+            with_traits(h, identifiers, traits, minutes=minute)
+        h.local.check_consistent()
+        owners.append(h.customer("ACCOUNT", "1000001") == h.customer("USER_ID", "u-1"))
+    assert owners == [True, True, True]
+
+
 def test_namesakes_born_on_other_days_stay_apart() -> None:
     h = Harness(settings())
     with_traits(h, [("ACCOUNT", "8203917")], ANN)
