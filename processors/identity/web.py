@@ -65,10 +65,10 @@ class ScreenPop:
         (``wire.partition_of``, murmur2 as the tables use). faust's router asks its producer for the partition
         count, which a worker that never wrote to the node table has not fetched: every lookup it served
         answered 503 until it did (seen in ``test_web.py`` with two workers, 1 run in 7)."""
-        partitions = getattr(self.processor, "graph_partitions", None)
+        table = self.app.tables[self.processor.nodes.name]
+        partitions = table.partitions  # declared with the table: the graph topic's (agent.py)
         if not partitions:
             return None
-        table = self.app.tables[self.processor.nodes.name]
         topic, partition = table.changelog_topic.get_topic_name(), partition_of(key, partitions)
         for host, topics in self.app.router.table_metadata(self.processor.nodes.name).items():
             if partition in topics.get(topic, ()):

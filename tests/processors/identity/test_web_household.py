@@ -191,13 +191,14 @@ def test_a_worker_whose_router_cannot_hash_a_key_finds_its_owner_from_the_table_
             return {host: {"app-identity-nodes-changelog": parts} for host, parts in owned.items()}
 
     changelog = SimpleNamespace(get_topic_name=lambda: "app-identity-nodes-changelog")
+    table = SimpleNamespace(changelog_topic=changelog, partitions=partitions)
     app = SimpleNamespace(router=Router(), conf=SimpleNamespace(canonical_url=URL(mine)),
-                          tables={"identity-nodes": SimpleNamespace(changelog_topic=changelog)})
-    processor = SimpleNamespace(app=app, nodes=SimpleNamespace(name="identity-nodes"), graph_partitions=partitions)
+                          tables={"identity-nodes": table})
+    processor = SimpleNamespace(app=app, nodes=SimpleNamespace(name="identity-nodes"))
     pop = ScreenPop(processor)  # type: ignore[arg-type]
     assert pop._owner(key) == theirs
     owned[mine], owned[theirs] = owned[theirs], owned[mine]
     assert pop._owner(key) is None  # this worker's own
-    processor.graph_partitions = None  # not known yet either: a 503 the client retries
+    table.partitions = None  # not known either: a 503 the client retries
     with pytest.raises(Unavailable):
         pop._owner(key)
