@@ -45,12 +45,18 @@ def on_link(ctx: Node, message: Link) -> None:
 
 def on_offer(ctx: Node, message: Offer) -> None:
     """The locked customer ``loser`` offers to merge into this one; decide with both member lists at hand."""
+    if message.loser in ctx.state.aliases:
+        _merged_before(ctx, message)
+        return
     if recalls(ctx.state.done, message.token):
         # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
         # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
         ctx.send(message.loser, OfferResult(message.token, False))
         return
     if not route(ctx, message, message.token):
+        return
+    if message.loser in ctx.state.aliases:  # at the root the copy was forwarded to
+        _merged_before(ctx, message)
         return
     saga, state, loser = copy_saga(message.saga), ctx.state, message.loser
     members = state.members
@@ -128,6 +134,15 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     proceed(ctx, saga, message.token)
+
+
+def _merged_before(ctx: Node, message: Offer) -> None:
+    """A copy of an offer whose loser was merged into this customer's tree before (``aliases``: a customer id,
+    once merged, never offers again, so only a replayed record sends this): a worker killed before its commit
+    replays old graph records, and such a copy can come back after the survivor merged on and out of the
+    dedupe window (``done``). It is answered with the decision it had, a merge into this root (so a loser a
+    replay locked again takes its parent), and announced nothing: the merge was announced when it was made."""
+    ctx.send(message.loser, OfferResult(message.token, True, ctx.key))
 
 
 def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> Refused:

@@ -1,7 +1,7 @@
 """The graph rules, end to end through the protocol (one partition, messages in order)."""
 
-from processors.identity.graph.messages import SplitCustomer
-from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.messages import Offer, SplitCustomer
+from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Send, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
 from tests.processors.identity.support import (
@@ -247,3 +247,28 @@ def _send(node: str, message: SplitCustomer):  # type: ignore[no-untyped-def]
     from processors.identity.graph.outputs import Send
 
     return Send(node, message)
+
+
+def test_a_late_copy_of_a_merge_offer_reaching_the_root_after_its_survivor_merged_on_announces_nothing() -> None:
+    """A worker killed before its commit replays old graph records: an ``offer`` the youngest customer made may
+    come back after its survivor itself merged into the oldest and out of the dedupe window, and reach the root.
+    Seen in tests/faults/test_workers.py: the same merge announced twice, under another survivor and event id."""
+    h = Harness()
+    oldest, middle, youngest = _three_customers(h)
+    offers: list[Offer] = []
+    handle = h.local.graph.handle
+
+    def recording(store, node, message):  # type: ignore[no-untyped-def]
+        if isinstance(message, Offer) and message.loser == youngest:
+            offers.append(message)
+        return handle(store, node, message)
+
+    h.local.graph.handle = recording  # type: ignore[method-assign]
+    h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
+    h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle, and with it youngest
+    announced = len(h.decisions(Merged))
+    h.local.submit([Send(oldest, offers[0])])  # the late copy, forwarded to the root
+    h.local.run()
+    assert len(h.decisions(Merged)) == announced
+    assert {h.customer("ACCOUNT", v) for v in ("A1", "B1", "C1")} == {oldest}
+    h.local.check_consistent()
