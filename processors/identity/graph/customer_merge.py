@@ -48,10 +48,16 @@ def on_offer(ctx: Node, message: Offer) -> None:
     if message.loser in ctx.state.aliases:
         _merged_before(ctx, message)
         return
-    if recalls(ctx.state.done, message.token):
+    if recalls(ctx.state.done, message.token) or message.decided:
         # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
-        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
-        ctx.send(message.loser, OfferResult(message.token, False))
+        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked. A node
+        # merged on since gave its aliases to its survivor: the root answers, a merge if the loser is in its
+        # tree (above), else the refusal it was (a loser a replay locked again must not be told "refused"
+        # after a merge: it would be a customer again beside the one holding its identifiers).
+        if ctx.state.parent:
+            ctx.send(ctx.state.parent, msgspec.structs.replace(message, decided=True))
+        else:
+            ctx.send(message.loser, OfferResult(message.token, False))
         return
     if not route(ctx, message, message.token):
         return
