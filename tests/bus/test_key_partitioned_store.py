@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 from typing import Any
 
 import faust
+import pytest
 from faust.stores.memory import Store as MemoryStore
 from faust.types import TP
 from hypothesis import given, settings
@@ -124,3 +127,33 @@ def test_after_a_restore_and_a_recovery_it_holds_what_faust_s_store_holds(
 def _owner() -> tuple[Any, Any]:
     owner = table("owner")
     return owner.app, owner
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+async def test_a_restarted_identity_worker_restores_its_tables_without_a_key_index(
+        bootstrap_servers: str, tmp_path: Path) -> None:
+    """Through Kafka: a worker builds state on 2 partitions; a fresh worker restores both tables from their
+    changelogs (faust's recovery) into the key-partitioned store: the same keys and values, no index entry."""
+    from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
+    from tests.processors.identity.support import unlimited_settings
+    from tests.processors.identity.test_agent import publish, workload
+    from tests.support.settings import settings_with_topics
+
+    settings = await settings_with_topics(bootstrap_servers, partitions=2)
+    await publish(settings, workload(size=40, universe=15, seed=7))
+    async with running_workers(settings, unlimited_settings(), tmp_path / "first", 1) as (worker,):
+        await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
+        await asyncio.sleep(1)  # the last batch's changelog records
+        built = {name: dict(table.data.data) for name, table in (("nodes", worker.nodes), ("profiles", worker.profiles))}
+    assert built["nodes"] and built["profiles"]
+    assert {key_hash(key) % 2 for key in built["nodes"]} == {0, 1}  # both partitions hold state
+    async with running_workers(settings, unlimited_settings(), tmp_path / "second", 1) as (worker,):
+        tables = {"nodes": worker.nodes, "profiles": worker.profiles}
+        deadline = time.monotonic() + 60
+        while any(dict(tables[name].data.data) != built[name] for name in tables) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for name, table in tables.items():
+            assert isinstance(table.data, KeyPartitionedStore)
+            assert dict(table.data.data) == built[name]
+            assert len(table.data._key_partition) == 0  # noqa: SLF001  # faust's store: one entry per key
