@@ -33,9 +33,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bus.serde import Event
 from processors.identity import wire
 from processors.identity.graph.outputs import Send
-from bus.serde import Event
 from processors.identity.store import FaustTables
 from tests.processors.identity.support import Harness, interaction, settings
 

@@ -145,7 +145,8 @@ async def test_a_restarted_identity_worker_restores_its_tables_without_a_key_ind
     async with running_workers(settings, unlimited_settings(), tmp_path / "first", 1) as (worker,):
         await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
         await asyncio.sleep(1)  # the last batch's changelog records
-        built = {name: dict(table.data.data) for name, table in (("nodes", worker.nodes), ("profiles", worker.profiles))}
+        tables = {"nodes": worker.nodes, "profiles": worker.profiles}
+        built = {name: dict(table.data.data) for name, table in tables.items()}
     assert built["nodes"] and built["profiles"]
     assert {key_hash(key) % 2 for key in built["nodes"]} == {0, 1}  # both partitions hold state
     async with running_workers(settings, unlimited_settings(), tmp_path / "second", 1) as (worker,):
