@@ -4,8 +4,9 @@ Three parts, because neither alone is enough without Kafka transactions:
 
 * ``AssignmentFence`` (here): a worker refuses to publish the outputs of a batch if any of its
   partitions was revoked while the batch ran, or is no longer assigned. That closes the common window
-  (a rebalance during a batch) but not all of it: a worker paused past the session timeout learns it
-  was fenced out only at its next heartbeat, and a publish already in flight when it froze completes.
+  (a rebalance during a batch) and, with the membership lease (``bus.group_lease``), a worker paused past
+  its session timeout, which learns it was fenced out only at its next heartbeat; not a publish already in
+  flight when it froze, which completes when it resumes.
 * A version on every state row that readers compare (``processors.identity.assignments``): the row
   decided later carries the higher version whatever the order it is written in, so a stale write that
   slips through is ignored by the reader rule.
@@ -44,20 +45,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bus.group_lease import GroupLease
 from bus.metrics import PUBLISH_FENCED
 
 
 class AssignmentFence:
-    """Counts revocations; a batch may publish only if none happened since it started.
+    """Counts revocations; a batch may publish only if none happened since it started, and while the worker's
+    membership lease holds (``bus.group_lease``: a worker resumed after a pause past its session timeout has
+    none, though nobody has told it yet that its partitions moved).
 
     ``assigned``: returns the worker's current assignment (``(topic, partition)`` pairs or aiokafka/
-    faust ``TP`` tuples). Call ``revoked()`` from the app's ``on_partitions_revoked`` signal.
+    faust ``TP`` tuples). Call ``revoked()`` from the app's ``on_partitions_revoked`` signal. ``lease``: the
+    consumer's ``GroupLease`` (None: not checked), ``confirm_within_s``: how long ``confirm`` waits for it.
     """
 
-    def __init__(self, assigned: Callable[[], Iterable[Any]], component: str) -> None:
+    def __init__(self, assigned: Callable[[], Iterable[Any]], component: str, *, lease: GroupLease | None = None,
+                 confirm_within_s: float = 1.0) -> None:
         self._assigned = assigned
         self._component = component
         self._revocations = 0
+        self._lease = lease
+        self._confirm_within_s = confirm_within_s
 
     def revoked(self, *_: Any, **__: Any) -> None:
         self._revocations += 1
@@ -66,10 +74,18 @@ class AssignmentFence:
         """Taken when a batch starts; handed back to ``allows``."""
         return self._revocations
 
+    async def confirm(self) -> None:
+        """Wait (at most ``confirm_within_s``) for a membership lease that ran out to be renewed or lost; call it
+        right before ``allows``, so that a busy moment with no heartbeat answered does not fence a batch."""
+        if self._lease is not None and not self._lease.held():
+            await self._lease.confirm(self._confirm_within_s)
+
     def allows(self, stamp: int, partitions: Iterable[tuple[str, int]]) -> bool:
-        """True when no partition was revoked since ``stamp`` and every one in ``partitions`` is still ours."""
+        """True when no partition was revoked since ``stamp``, every one in ``partitions`` is still ours, and the
+        membership lease holds."""
         owned = {(tp[0], tp[1]) for tp in self._assigned()}
-        allowed = stamp == self._revocations and all((topic, p) in owned for topic, p in partitions)
+        allowed = (stamp == self._revocations and all((topic, p) in owned for topic, p in partitions)
+                   and (self._lease is None or self._lease.held()))
         if not allowed:
             PUBLISH_FENCED.labels(component=self._component).inc()
         return allowed

@@ -23,6 +23,7 @@ from typing import Any
 
 import faust
 
+from bus import group_lease
 from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder
@@ -114,7 +115,10 @@ class IdentityProcessor:
         # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
         # change the same tables, and each publishes before it writes.
         state_lock = asyncio.Lock()
-        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        # A worker resumed after a pause past its session timeout has no lease: it publishes nothing (bus.group_lease).
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT,
+                                     lease=group_lease.install(self.app),
+                                     confirm_within_s=float(self.app.conf.broker_heartbeat_interval))
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)

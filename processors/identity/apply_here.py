@@ -71,9 +71,11 @@ class ApplyHere:
                 transaction.commit()
                 published.extend(produced)
                 kinds[kind(send.message)] += 1
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False
             await self.publisher.publish(published)
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False  # published, states not written, inputs not acknowledged: the next owner replays
             batch.commit()

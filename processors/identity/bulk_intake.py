@@ -107,8 +107,11 @@ class BulkIntake:
         partitions = {(tp.topic, tp.partition) for tp in taken}
         records = [record for records in taken.values() for record in records]
         allowed = functools.partial(self._fence.allows, stamp, partitions)
+        await self._fence.confirm()  # before the chunk's work: allowed() then sees a lease a pause has ended
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
         published = await self._run(records, allowed)
+        if published:
+            await self._fence.confirm()
         if not published or not allowed():
             log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
             return False

@@ -95,6 +95,7 @@ class GraphAgent:
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
         partitions = {(e.message.topic, e.message.partition) for e in events}
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
@@ -102,6 +103,7 @@ class GraphAgent:
             hold_back(events)
             return
         await self.publisher.publish(outputs)
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
             # replays these records. The states stay as they were, in memory and in the changelog: a later
