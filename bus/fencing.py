@@ -12,10 +12,13 @@ Three parts, because neither alone is enough without Kafka transactions:
   slips through is ignored by the reader rule.
 * A fencing version on every changelog record of a table (``ChangelogFence`` here; ``bus.fenced_table``
   applies it at restore and in standby replicas, ``processors.replay.fenced`` for ``omnibus verify``): the
-  header ``omnibus-fence`` holds the consumer-group generation in which the writer fetched the input
-  records the state was derived from (faust stamps ``generation_id`` on every fetched message). The
-  rebalance that moves a partition raises the generation, so a worker that lost the partition writes
-  under a lower version than the new owner. The rule is per partition, in offset order: a record below
+  header ``omnibus-fence`` holds the consumer-group generation of the writer: for a faust table, the one
+  in which it fetched the input records the state was derived from (faust stamps ``generation_id`` on every
+  fetched message); for identity's tables, which two paths write (graph batches and repeat contacts applied
+  at intake), the worker's generation when it writes, which never falls (a batch taken from faust's buffer
+  right after a rebalance holds records fetched in the generation before). The rebalance that moves a
+  partition raises the generation, so a worker that lost the partition writes under a lower version than
+  the new owner. The rule is per partition, in offset order: a record below
   the highest version already read in its partition is a late write of a fenced-out worker and is
   skipped, whether or not the new owner wrote that key again (it never read the late record, so its
   state is what the log must mean). A new owner writes a marker of its generation into every changelog

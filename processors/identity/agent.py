@@ -126,10 +126,11 @@ class IdentityProcessor:
                                    self.graph_topic_name, default_partitions=partitions)
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,
-                                      self.dead_letters, self.fence, progress, state_lock, started, crash)
+                                      self.dead_letters, self.fence, progress, state_lock, started, crash,
+                                      lambda: self.app.consumer_generation_id)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
                          self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions,
-                         lambda: self.app.consumer_generation_id)
+                         lambda: self.app.consumer_generation_id, lambda: not self.app.rebalancing)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,

@@ -72,7 +72,9 @@ class BulkIntake:
             while True:
                 stamp, taken = held if held is not None else await self._queue.get()
                 taken, held = self._merged(stamp, taken)
-                if self._paused and self._queue.empty() and held is None:
+                # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
+                # resumes them then (its "Worker ready"); resuming them here would fetch inputs mid-restore.
+                if self._paused and self._queue.empty() and held is None and not self._app.rebalancing:
                     self._app.consumer.resume_partitions(self._assigned())
                     self._paused = False
                 for chunk in chunks(taken, self._batch_size):

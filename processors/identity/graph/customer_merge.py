@@ -45,12 +45,24 @@ def on_link(ctx: Node, message: Link) -> None:
 
 def on_offer(ctx: Node, message: Offer) -> None:
     """The locked customer ``loser`` offers to merge into this one; decide with both member lists at hand."""
-    if recalls(ctx.state.done, message.token):
+    if message.loser in ctx.state.aliases:
+        _merged_before(ctx, message)
+        return
+    if recalls(ctx.state.done, message.token) or message.decided:
         # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
-        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
-        ctx.send(message.loser, OfferResult(message.token, False))
+        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked. A node
+        # merged on since gave its aliases to its survivor: the root answers, a merge if the loser is in its
+        # tree (above), else the refusal it was (a loser a replay locked again must not be told "refused"
+        # after a merge: it would be a customer again beside the one holding its identifiers).
+        if ctx.state.parent:
+            ctx.send(ctx.state.parent, msgspec.structs.replace(message, decided=True))
+        else:
+            ctx.send(message.loser, OfferResult(message.token, False))
         return
     if not route(ctx, message, message.token):
+        return
+    if message.loser in ctx.state.aliases:  # at the root the copy was forwarded to
+        _merged_before(ctx, message)
         return
     saga, state, loser = copy_saga(message.saga), ctx.state, message.loser
     members = state.members
@@ -128,6 +140,15 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     proceed(ctx, saga, message.token)
+
+
+def _merged_before(ctx: Node, message: Offer) -> None:
+    """A copy of an offer whose loser was merged into this customer's tree before (``aliases``: a customer id,
+    once merged, never offers again, so only a replayed record sends this): a worker killed before its commit
+    replays old graph records, and such a copy can come back after the survivor merged on and out of the
+    dedupe window (``done``). It is answered with the decision it had, a merge into this root (so a loser a
+    replay locked again takes its parent), and announced nothing: the merge was announced when it was made."""
+    ctx.send(message.loser, OfferResult(message.token, True, ctx.key))
 
 
 def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> Refused:
