@@ -1,0 +1,99 @@
+"""The identity worker's start, stop and failure handling (``IdentityProcessor``'s lifecycle).
+
+faust starts the app (consumer group, tables, agents); the parts faust does not know about start here,
+lazily, before the first batch needs them: the project's producer (``bus.producer.EventProducer``), the
+assignment repair with its rows feed, and the graph topic's partition count (read from the cluster, since
+graph messages are bundled per destination partition). They stop on faust's ``on_before_shutdown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, NoReturn
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bus.config import OmnibusSettings
+from bus.errors import ConfigError
+from bus.fencing import AssignmentFence
+from bus.kafka_client import connection_options
+from bus.logging import get_logger
+from bus.producer import EventProducer
+from processors.identity.assignments_repair import AssignmentRepair
+from processors.identity.bulk_intake import BulkIntake
+
+log = get_logger(__name__, component="identity")
+
+
+async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float = 30.0) -> int:
+    """Partitions of ``topic`` on the cluster (the graph topic must exist: ``omnibus topics apply``).
+
+    Waits up to ``wait_s`` for a topic created a moment ago: its metadata reaches every broker later.
+    Raises ``ConfigError`` when the topic is still missing after ``wait_s`` seconds.
+    """
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            (described,) = await admin.describe_topics([topic])
+            if described["error_code"] == 0 and described["partitions"]:
+                return len(described["partitions"])
+            if time.monotonic() > deadline:
+                raise ConfigError(f"topic {topic} does not exist: run `omnibus topics apply` first")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+class Lifecycle:
+    """Starts and stops what faust does not own; ``graph_partitions()`` is the graph topic's partition count
+    (``default`` from the settings until the cluster answered). Connects itself to the app's signals."""
+
+    def __init__(self, app: faust.App, settings: OmnibusSettings, producer: EventProducer, repair: AssignmentRepair,
+                 bulk: BulkIntake, fence: AssignmentFence, graph_topic: str, *, default_partitions: int) -> None:
+        self.app, self.settings, self.producer, self.repair, self.bulk = app, settings, producer, repair, bulk
+        self.fence, self.graph_topic, self.default_partitions = fence, graph_topic, default_partitions
+        self.cluster_partitions: int | None = None  # read from the cluster: bundles are grouped by partition
+        self._lock = asyncio.Lock()
+        self._running = False
+        app.on_before_shutdown.connect(self._on_shutdown)
+        app.on_partitions_revoked.connect(self._on_revoked)
+
+    def graph_partitions(self) -> int:
+        return self.cluster_partitions or self.default_partitions
+
+    async def ensure_started(self) -> None:
+        """Start the producer and the repair once, and read the graph topic's partition count once."""
+        async with self._lock:
+            if not self._running:
+                await self.producer.start()
+                await self.repair.feed.start()
+                self.repair.start()
+                self._running = True
+            if self.cluster_partitions is None:
+                self.cluster_partitions = await partition_count(self.settings, self.graph_topic)
+
+    async def stop_producer(self) -> None:
+        async with self._lock:
+            if self._running:
+                await self.repair.stop()
+                await self.repair.feed.stop()
+                await self.producer.stop()
+                self._running = False
+
+    async def crash(self, agent: str, exc: Exception) -> NoReturn:
+        """Stop the whole worker rather than run on without an agent: the batch was not committed, so a
+        restarted worker takes it again (a crashed faust agent alone would leave its partitions idle)."""
+        log.exception("identity agent failed; stopping the worker", agent=agent, error_type=type(exc).__name__)
+        await self.app.crash(exc)
+        raise exc
+
+    async def _on_revoked(self, app: faust.App, /, *_: Any, **__: Any) -> None:
+        self.fence.revoked()
+
+    async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
+        await self.bulk.stop()
+        await self.stop_producer()
