@@ -47,7 +47,7 @@ def write_body(buffer: BytesIO, parsed_schema: Any, value: dict[str, Any], schem
 # the body is written by fastavro's own ``write_data`` directly, with ``write_body``'s options; the same
 # bytes (tests/bus/serde/test_avro_body.py). A fastavro without it falls back to ``schemaless_writer``.
 try:
-    from fastavro._write import write_data as _write_data
+    from fastavro._write import write_data as _write_data  # type: ignore[attr-defined]  # not in its stub
 except ImportError:  # pragma: no cover - another fastavro build
     _write_data = None
 _OPTIONS = {"strict": False, "strict_allow_default": True, "disable_tuple_notation": False}
