@@ -23,6 +23,7 @@ from typing import Any
 
 import faust
 
+from bus import group_lease
 from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder
@@ -114,7 +115,10 @@ class IdentityProcessor:
         # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
         # change the same tables, and each publishes before it writes.
         state_lock = asyncio.Lock()
-        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        # A worker resumed after a pause past its session timeout has no lease: it publishes nothing (bus.group_lease).
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT,
+                                     lease=group_lease.install(self.app),
+                                     confirm_within_s=float(self.app.conf.broker_heartbeat_interval))
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
@@ -122,10 +126,11 @@ class IdentityProcessor:
                                    self.graph_topic_name, default_partitions=partitions)
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,
-                                      self.dead_letters, self.fence, progress, state_lock, started, crash)
+                                      self.dead_letters, self.fence, progress, state_lock, started, crash,
+                                      lambda: self.app.consumer_generation_id)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
                          self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions,
-                         lambda: self.app.consumer_generation_id)
+                         lambda: self.app.consumer_generation_id, lambda: not self.app.rebalancing)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,

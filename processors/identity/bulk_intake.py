@@ -72,7 +72,9 @@ class BulkIntake:
             while True:
                 stamp, taken = held if held is not None else await self._queue.get()
                 taken, held = self._merged(stamp, taken)
-                if self._paused and self._queue.empty() and held is None:
+                # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
+                # resumes them then (its "Worker ready"); resuming them here would fetch inputs mid-restore.
+                if self._paused and self._queue.empty() and held is None and not self._app.rebalancing:
                     self._app.consumer.resume_partitions(self._assigned())
                     self._paused = False
                 for chunk in chunks(taken, self._batch_size):
@@ -107,8 +109,11 @@ class BulkIntake:
         partitions = {(tp.topic, tp.partition) for tp in taken}
         records = [record for records in taken.values() for record in records]
         allowed = functools.partial(self._fence.allows, stamp, partitions)
+        await self._fence.confirm()  # before the chunk's work: allowed() then sees a lease a pause has ended
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
         published = await self._run(records, allowed)
+        if published:
+            await self._fence.confirm()
         if not published or not allowed():
             log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
             return False

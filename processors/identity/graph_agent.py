@@ -9,8 +9,8 @@ the old state and loses nothing:
    published, the records stay uncommitted for their new owner;
 2. every output is published and acknowledged (``publish.Publisher``);
 3. the fence is checked again (a worker paused past its session timeout);
-4. the new states are written and their changelog records acknowledged, versioned by the consumer
-   generation the records were fetched in;
+4. the new states are written and their changelog records acknowledged, versioned by the worker's consumer
+   generation at that moment (``bus.fencing``);
 5. faust may commit the records' offsets (it acknowledges them when the batch returns).
 
 The handlers drop what they already did (dedupe on event ids), so the replay is harmless.
@@ -28,7 +28,7 @@ import faust
 from bus.consume import hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import RawRecord
-from bus.fencing import AssignmentFence, batch_version
+from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.take_batches import take_events
@@ -51,10 +51,10 @@ class GraphAgent:
     def __init__(self, identity: IdentitySettings, graph: IdentityGraph, store: FaustTables, publisher: Publisher,
                  producer: EventProducer, dead_letters: DeadLetterWriter, fence: AssignmentFence,
                  progress: GraphProgress, state_lock: asyncio.Lock, started: Callable[[], Awaitable[None]],
-                 crash: Callable[[str, Exception], Awaitable[Any]]) -> None:
+                 crash: Callable[[str, Exception], Awaitable[Any]], generation: Callable[[], int]) -> None:
         self.identity, self.graph, self.store, self.publisher = identity, graph, store, publisher
         self.producer, self.dead_letters, self.fence, self.progress = producer, dead_letters, fence, progress
-        self.state_lock, self._started, self._crash = state_lock, started, crash
+        self.state_lock, self._started, self._crash, self.generation = state_lock, started, crash, generation
 
     async def agent(self, stream: faust.StreamT) -> None:
         batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
@@ -95,6 +95,7 @@ class GraphAgent:
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
         partitions = {(e.message.topic, e.message.partition) for e in events}
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
@@ -102,6 +103,7 @@ class GraphAgent:
             hold_back(events)
             return
         await self.publisher.publish(outputs)
+        await self.fence.confirm()
         if not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
             # replays these records. The states stay as they were, in memory and in the changelog: a later
@@ -113,7 +115,12 @@ class GraphAgent:
         batch.commit()
         # The new states are acknowledged before faust may commit the batch's offsets (it acks the
         # events when this returns); a crash before that replays the batch on the old state.
-        version = batch_version(e.message.generation_id for e in events)  # the generation these were fetched in
+        # The worker's generation now, not the one the records were fetched in: a batch taken from faust's buffer
+        # right after a rebalance holds records of the generation before, and written under it, after records
+        # the worker already wrote in this one (repeat contacts applied at intake), a restore would skip it as
+        # a fenced-out worker's late write. A worker fenced out has not joined the new generation: its
+        # generation is the old one, below the new owner's marker (bus.fencing).
+        version = self.generation()
         await self.producer.send_batched(self.store.drain_changelog(version))
         for event in events:
             self.progress.handled(event.message.partition, event.message.offset)
