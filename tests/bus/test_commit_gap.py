@@ -65,6 +65,39 @@ def test_a_partition_with_no_known_committed_offset_is_not_committed_past_a_held
     assert Consumer._new_offset(fenced_then_acked, TP(TOPIC, 0)) == 7
 
 
+async def test_a_revocation_does_not_commit_past_records_never_processed() -> None:
+    """The loss of the failed `kill -9` run (57 events, #13; read from its broker's data directory): graph
+    partitions committed at 8 held a head gap (8-12 not yet acknowledged, 13-19 acknowledged); a rebalance
+    revoked them, and the revocation's commit, taken after faust's ``on_partitions_revoked`` had dropped the
+    committed offset, committed 25 for the acknowledgements of the batch that finished while it waited
+    (20-24). Records 8-19, whose effects were missing, were never read again. Here the same sequence runs
+    through faust's own ``Consumer.on_partitions_revoked``."""
+    import faust
+    from aiokafka.structs import ConsumerRecord
+
+    from bus.consume_bulk import acknowledge
+
+    install({TOPIC}.__contains__)
+    app = faust.App("commit-gap-revoke", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
+    consumer = app.consumer  # not started: the bookkeeping alone
+    tp = TP(TOPIC, 0)
+    consumer._committed_offset[tp] = 8
+
+    def records(offsets: range) -> dict[TP, list[ConsumerRecord]]:
+        return {tp: [ConsumerRecord(TOPIC, 0, offset, 0, 0, None, b"", None, 0, 0, []) for offset in offsets]}
+
+    acknowledge(app, records(range(13, 20)))
+    committable: list[int | None] = []
+
+    async def revocation(revoked: set[TP]) -> None:  # the app's handler: the batch in flight finishes, then a commit
+        acknowledge(app, records(range(20, 25)))
+        committable.append(consumer._new_offset(tp))
+
+    consumer._on_partitions_revoked = revocation  # type: ignore[method-assign]
+    await consumer.on_partitions_revoked({tp})
+    assert committable == [None]  # faust alone: 25
+
+
 async def test_a_head_gap_that_does_not_close_is_sought_back_to_the_committed_offset() -> None:
     now = [0.0]
     install({TOPIC}.__contains__, seek_after_s=10.0, clock=lambda: now[0])
