@@ -120,8 +120,27 @@ class ScreenPop:
             customer_id = node["parent"]
         raise Unavailable("too many merge hops")
 
-    async def profile(self, customer_id: str) -> dict[str, Any] | None:
-        """The customer's view after following merges; None if the id is unknown."""
+    async def lookup(self, identifier: Identifier) -> dict[str, Any] | None:
+        """``GET /customers/lookup``: the screen pop (``profile``) of the customer who keeps ``identifier``, its
+        ``shared_identifier`` the hint for ``identifier`` (None when one person's), not repeated in
+        ``shared_identifiers``; None when no customer keeps it."""
+        node, people = await self.identifier_node(identifier.key)
+        customer_id = node.get("owner")
+        found = await self.profile(customer_id, looked_up=identifier.key) if customer_id else None
+        if found is not None:
+            found["shared_identifier"] = await self.hint(identifier, node, people, found["customer_id"])
+        return found
+
+    async def profile(self, customer_id: str, *, looked_up: str | None = None) -> dict[str, Any] | None:
+        """The customer's view after following merges; None if the id is unknown. Shape (JSON)::
+
+            {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
+             "shared_identifier": shared_hint or null, "shared_identifiers": [shared_hint], <section>: ...}
+
+        One shape whatever the customer holds: a list is ``[]`` when empty, never null (a section with no state
+        yet renders empty, ``ProfileBook.render``); an object or a scalar with nothing to say is null.
+        ``shared_identifier``: the hint of the identifier looked up (``lookup``; null by id);
+        ``shared_identifiers``: every other identifier of the customer several people use, each once."""
         for _ in range(MAX_MERGE_HOPS):
             found = await self.fetch(customer_id)
             node = found["node"]
@@ -134,19 +153,22 @@ class ScreenPop:
             return {
                 "customer_id": customer_id,
                 "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
-                "merged_customer_ids": node.get("aliases", []),
-                "shared_identifiers": await self.shared_identifiers(customer_id, node),
+                "merged_customer_ids": node.get("aliases") or [],
+                "shared_identifier": None,
+                "shared_identifiers": await self.shared_identifiers(customer_id, node, without=looked_up),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
 
-    async def shared_identifiers(self, customer_id: str, node: dict[str, Any]) -> list[dict[str, Any]]:
-        """``shared_hint`` of every identifier of this customer several people use: its members of types a
-        household shares (``limits.claimable``: not a national ID or user id) and the identifiers its events
-        carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side)."""
+    async def shared_identifiers(self, customer_id: str, node: dict[str, Any],
+                                 without: str | None = None) -> list[dict[str, Any]]:
+        """``shared_hint`` of every identifier of this customer several people use, each once: its members of
+        types a household shares (``limits.claimable``: not a national ID or user id) and the identifiers its
+        events carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side); not
+        ``without`` (the identifier looked up: its hint is ``shared_identifier``)."""
         policy = self.processor.graph.policy
-        keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key)]
-        keys += [key for key in node.get("elsewhere", []) if key not in keys]
+        keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key) and key != without]
+        keys += [key for key in node.get("elsewhere", []) if key not in keys and key != without]
         found = await asyncio.gather(*(self.identifier_node(key) for key in keys))
         hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id)
                  for key, (found_node, people) in zip(keys, found, strict=True)]
@@ -222,14 +244,9 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
                 reason += "; a '+' in a URL query must be written %2B (value=%2B33612345678)"
             return self.error(400, reason, rule=identifier.rule)
         try:
-            node, people = await screen_pop.identifier_node(identifier.key)
-            customer_id = node.get("owner")
-            found = await screen_pop.profile(customer_id) if customer_id else None
-            hint = await screen_pop.hint(identifier, node, people, found["customer_id"]) if found else None
+            found = await screen_pop.lookup(identifier)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        if found and hint is not None:  # the identifier the contact came through: who it may be
-            found["shared_identifier"] = hint
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
