@@ -129,6 +129,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "offers",
         f"    {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB",
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
+        f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
+        "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",
         "Ctrl-C (or SIGTERM) stops and removes everything.",
     ):
