@@ -75,6 +75,20 @@ class ScreenPop:
                 return URL(host)
         return None
 
+    def owners_unknown(self) -> str | None:
+        """Why a lookup cannot find the worker that owns a key yet (the graph partitions with no known owner in
+        the group's table assignment, which ``_owner`` falls back to), or None when every one has an owner: a
+        readiness check (``processors.readiness``), so ``/ready`` is not ready while the screen pop would 503."""
+        table = self.app.tables[self.processor.nodes.name]
+        topic = table.changelog_topic.get_topic_name()
+        owned: set[int] = set()
+        for topics in self.app.router.table_metadata(self.processor.nodes.name).values():
+            owned.update(topics.get(topic, ()))
+        if not table.partitions:
+            return "the graph's partition count is not known yet"
+        unknown = sorted(set(range(table.partitions)) - owned)
+        return f"owners of graph partitions {unknown} not known yet" if unknown else None
+
     def local(self, key: str) -> dict[str, Any]:
         """The node and profile of ``key`` from this worker's state; for an identifier, also ``people``: how many
         people its events' evidence shows (``evidence.people_count``, the screen pop's ``shared_identifier``)."""
@@ -225,16 +239,16 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
 def register_views(processor: IdentityProcessor) -> ScreenPop:
     screen_pop = ScreenPop(processor)
     app = processor.app
-    readiness: Readiness = install(app, "identity")
+    readiness: Readiness = install(app, "identity", checks=[screen_pop.owners_unknown])
 
-    async def node_view(self: View, request: Request) -> Response:
+    async def node_view(self: View, request: Request) -> Response:  # local state only: no routing needed
         if (waiting := readiness.waiting_for()) is not None:
             return unavailable(self, waiting)
         key = request.query.get("key", "")
         return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
 
     async def lookup_view(self: View, request: Request) -> Response:
-        if (waiting := readiness.waiting_for()) is not None:
+        if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         kind, value = request.query.get("type", ""), request.query.get("value", "")
         identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
@@ -250,7 +264,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
-        if (waiting := readiness.waiting_for()) is not None:
+        if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         try:
             found = await screen_pop.profile(customer_id)
