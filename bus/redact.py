@@ -11,9 +11,10 @@ version (``0.11.10``) and a port after a host name or the word port (``localhost
 Measurements are kept whatever their digits (a new user saw faust's "Timer ... woke up too late, with a drift
 of +[digits] runtime=[digits]"): a decimal number whose whole part has fewer than ``MIN_IDENTIFIER_DIGITS``
 digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit group, so a dotted phone
-``06.12.34.56.78`` is not one), an ISO 8601 date or timestamp (``2026-11-30T09:48:12.376616+00:00``), and an
-integer after a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit
-(``1234567 bytes``, ``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
+``06.12.34.56.78`` is not one), an ISO 8601 timestamp with its time of day (``2026-11-30T09:48:12.376616+00:00``;
+a bare date may be a birth date, a trait, and is scrubbed like any 8 digits), and an integer after
+a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``,
+``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _UNIT = f"(?:{'|'.join(UNITS)})"
 _NOT_CONTINUED = rf"(?![\s().-]+\d|\.\d)(?:(?={_UNIT}(?!\w))|(?!\w))"
 _DECIMAL = r"(?<![\w.+-])[+-]?\d{1,6}\.\d+(?:[eE][+-]?\d{1,3})?" + _NOT_CONTINUED
 _DATE = (r"(?<![\w.+-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-         r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\w|[.-]\d)")
+         r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?(?!\w|[.-]\d)")
 COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
 _COUNTER = "".join(f"(?<={word}{sep})" + "|" for word in COUNTER_WORDS for sep in (" ", "=", ": ")).rstrip("|")
 _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!\\w))"
