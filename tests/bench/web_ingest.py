@@ -1,7 +1,7 @@
 """Web-hall batch ingest: Segment batches through the real HTTP ingress to a real broker, next to a bare
 aiokafka producer loop publishing the same number of equally sized Avro events, in the same run.
 
-    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 2]
+    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 1,2 --rounds 3]
 
 Adapter side: the web hall runs as its own process (``adapter web run``, as deployed); ``--senders``
 concurrent clients in this process POST pre-built ``/v1/batch`` bodies of ``--batch-size`` track calls.
@@ -252,14 +252,45 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 2**20:.0f} GiB RAM, Python {platform.python_version()}, Linux {platform.release()}"
 
 
-def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str, single: Measured | None = None) -> str:
+def worker_label(workers: int) -> str:
+    return f"{workers} worker{'s' if workers > 1 else ''}"
+
+
+def median_run(runs: list[Measured]) -> Measured:
+    return sorted(runs, key=lambda measured: measured.cpu_us_per_event)[(len(runs) - 1) // 2]
+
+
+def scaling(runs: list[tuple[int, Measured]]) -> str:
+    """Per worker count: median CPU per event and events/s over its rounds, and events/s against the first
+    count's in the same round (``--workers 1,2``), or nothing for a single count."""
+    counts = list(dict.fromkeys(workers for workers, _ in runs))
+    if len(counts) < 2:
+        return ""
+    per_round = [runs[start : start + len(counts)] for start in range(0, len(runs), len(counts))]
+    lines = ["Worker processes (`--workers`), measured in turn in this run (medians over the rounds):", ""]
+    for index, count in enumerate(counts):
+        mine = [measured for workers, measured in runs if workers == count]
+        cpu = sorted(m.cpu_us_per_event for m in mine)[(len(mine) - 1) // 2]
+        rate = sorted(m.events_per_s for m in mine)[(len(mine) - 1) // 2]
+        line = f"- {worker_label(count)}: {cpu:.0f} µs CPU per event, {rate:,.0f} events/s"
+        if index:
+            ratios = ", ".join(f"{group[index][1].events_per_s / group[0][1].events_per_s:.2f}x" for group in per_round)
+            line += f"; events/s against {worker_label(counts[0])} in the same round: {ratios}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def report(args: argparse.Namespace, runs: list[tuple[int, Measured]], bare: Measured, broker: str,
+           single: Measured | None = None) -> str:
+    """The markdown report; ``runs``: (worker processes, the batch load's figures), in the order run."""
+    # the figures the text quotes: the median run (by CPU per event) of the first worker count
+    adapter = median_run([measured for workers, measured in runs if workers == runs[0][0]])
     ratio = adapter.events_per_s / bare.events_per_s
-    rows = [
-        (f"web hall ({args.workers} worker{'s' if args.workers > 1 else ''}): HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
-        ("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare),
-    ]
+    rows = [(f"web hall ({worker_label(workers)}): HTTP /v1/batch -> mapper -> Avro -> Kafka", measured)
+            for workers, measured in runs]
     if single is not None:
-        rows.insert(1, (f"web hall, single calls: HTTP /v1/track, one event per request, {args.senders} senders", single))
+        rows.append((f"web hall, single calls: HTTP /v1/track, one event per request, {args.senders} senders", single))
+    rows.append(("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare))
     table = "\n".join(
         f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.cpu_us_per_event:.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
         for name, m in rows
@@ -271,7 +302,7 @@ def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: 
         if single is not None else "")
     return f"""# Web-hall batch ingest benchmark
 
-Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {args.workers} --single-events {args.single_events}`
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {','.join(map(str, args.workers))} --rounds {args.rounds} --single-events {args.single_events}`
 on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
 
 Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
@@ -299,19 +330,41 @@ CPU per event (batch): the adapter's processes {adapter.cpu_us_per_event:.0f} µ
 {bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
 dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone).
 
+{scaling(runs)}
 Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
 p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
 """
 
 
 async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> str:
+    """Every ``--workers`` count (``--rounds`` times, in turn, so each meets the same moments of a shared
+    machine), then the bare producer; the report's table has a row per count and round."""
     settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
     work = batches(args.events, args.batch_size)
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter, single = await measure_adapter(settings, work, args.senders, args.workers, Path(tmp),
-                                                args.single_events)
+    runs: list[tuple[int, Measured]] = []
+    single = None
+    for round_ in range(args.rounds):
+        for workers in args.workers:
+            # single calls once, beside the first count's first round
+            single_events = args.single_events if not runs else 0
+            # fresh message ids per round: a round must not be answered from the dedupe store of another
+            round_work = work if round_ == 0 else [[{**m, "messageId": f"{m['messageId']}-{round_}"} for m in b]
+                                                   for b in work]
+            with tempfile.TemporaryDirectory() as tmp:
+                adapter, one_by_one = await measure_adapter(settings, round_work, args.senders, workers, Path(tmp),
+                                                            single_events)
+            runs.append((workers, adapter))
+            single = single or one_by_one
     bare = await measure_bare_producer(settings, work, args.senders)
-    return report(args, adapter, bare, broker, single)
+    return report(args, runs, bare, broker, single)
+
+
+def worker_counts(text: str) -> list[int]:
+    """``--workers``: "2" or "1,2"."""
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts are whole numbers >= 1, comma-separated")
+    return counts
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -320,7 +373,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=100, help="Calls per /v1/batch request (default 100).")
     parser.add_argument("--senders", type=int, default=4, help="Concurrent senders (default 4).")
     parser.add_argument("--partitions", type=int, default=3, help="Partitions per topic (default 3).")
-    parser.add_argument("--workers", type=int, default=1, help="Adapter worker processes (default 1).")
+    parser.add_argument("--workers", type=worker_counts, default=[1],
+                        help="Adapter worker processes; several counts comma-separated (1,2), each measured "
+                             "against its own adapter in the same run (default 1).")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Measure every --workers count this many times, in turn (default 1).")
     parser.add_argument("--single-events", type=int, default=2000,
                         help="Then this many single /v1/track calls, measured apart (default 2000; 0: none).")
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
