@@ -20,3 +20,4 @@ async def test_the_benchmark_runs_and_reports_both_paths_and_the_ratio(bootstrap
     assert "| web hall, single calls: HTTP /v1/track, one event per request" in text
     assert "CPU per event (batch): the adapter's processes" in text and "(target ≤ 60 µs: " in text
     assert "A single `/v1/track` call costs" in text
+    assert "ran in threads beside the event loop's" in text
