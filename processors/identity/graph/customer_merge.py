@@ -10,7 +10,15 @@ import msgspec
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
-    Node, assign, contested, dissolving, done, face, proceed, route, waived,
+    Node,
+    assign,
+    contested,
+    dissolving,
+    done,
+    face,
+    proceed,
+    route,
+    waived,
 )
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned

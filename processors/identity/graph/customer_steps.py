@@ -79,7 +79,7 @@ def contested(saga: Saga, culprit: str) -> None:
 
 def face(ctx: Node, members: Iterable[str], fallback: str) -> str:
     """The identifier that names a side in a review (its highest-priority member); ``fallback`` for a customer
-    left without members (its only identifier claimed by an earlier event's customer: ``claim_node.on_give``)."""
+    left without members (none is left by a claim now: ``claim_node.on_give`` merges it into the claimant)."""
     ordered = ctx.policy.plan_order(members)
     return ordered[0] if ordered else fallback
 
