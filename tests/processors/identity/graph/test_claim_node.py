@@ -169,7 +169,7 @@ def test_a_customer_holding_only_the_claimed_identifier_merges_into_the_claimant
         bob = h.customer("ACCOUNT", "2000002")
         assert bob is not None and h.customer(*PHONE) == bob
         assert _contact_ids(h, bob) == {"call-1"}
-        assert "Ann" not in str(root(h, bob).traits)
+        assert "'ann'" not in str(root(h, bob).traits) and "'bob'" in str(root(h, bob).traits)
         clusters.append({frozenset(state.members) for state in h.local.store.nodes.values()
                          if isinstance(state, CustomerState) and state.members})
         assert [m.survivor_id for m in h.decisions(Merged)] == ([bob] if ann_first else [])
@@ -279,3 +279,36 @@ def test_a_give_to_a_customer_whose_merge_an_operator_rejected_is_performed_a_sp
     h.local.store.nodes[bob] = CustomerState(**{**fields, "do_not_merge": [ann]})  # split apart: it stays
     assert handle(h, bob, Give(phone, ann, 0, "y", "WEB", 0, "claim~y~" + phone + "~0~2")) == [
         Send(phone, Release("claim~y~" + phone + "~0~2"))]
+
+
+def test_a_giver_older_than_the_claimant_survives_the_merge_with_the_claimants_traits() -> None:
+    """Merges keep the older customer id: when the customer holding nothing but the phone is older than the claimant
+    (Ann's phone-only record at minute 5, Bob's customer made by his minute-9 record, his minute-1 record claiming
+    the phone), the claimant merges into it. Its summary then gives way to Bob's: Ann's record is another person's,
+    which in the order where Bob's records came first was left unresolved and fed nobody's summary."""
+    from bus.serde import Event
+    from tests.processors.identity.support import envelope, ident
+
+    def record(identifiers: list[tuple[str, str]], traits: dict[str, str], minutes: int) -> Event:
+        return Event("omnibus.contact.IdentifiersObserved", {
+            "envelope": envelope("WEB", minutes=minutes), "identifiers": [ident(*key) for key in identifiers],
+            "traits": traits})
+
+    email = ("EMAIL", "bob@example.org")
+    ann = record([PHONE], ANN, 5)
+    late = record([("ACCOUNT", "2000002"), email], BOB, 9)
+    early = record([email, PHONE], BOB, 1)
+    clusters = []
+    for order in ([ann, late, early], [late, early, ann]):
+        h = Harness(matcher_settings())
+        for event in order:
+            h.feed(event, "identity.observed.v1")
+        h.local.check_consistent()
+        bob = h.customer("ACCOUNT", "2000002")
+        assert bob is not None and h.customer(*PHONE) == bob == h.customer(*email)
+        assert "'ann'" not in str(root(h, bob).traits) and "'bob'" in str(root(h, bob).traits)
+        blocked = [state for key, state in h.local.store.nodes.items() if key.startswith("BLOCK:")]
+        assert all(set(state.entries) <= {bob} for state in blocked)  # type: ignore[union-attr]
+        clusters.append({frozenset(state.members) for state in h.local.store.nodes.values()
+                         if isinstance(state, CustomerState) and state.members})
+    assert clusters[0] == clusters[1]
