@@ -48,6 +48,7 @@ def install() -> None:
         return
 
     async def perform_seek(self: Any) -> None:
+        generation = self.app.consumer_generation_id
         committed = await self.seek_to_committed()
         starts: dict[Any, int] = {}
         if self.app.conf.consumer_auto_offset_reset == "earliest":
@@ -60,6 +61,7 @@ def install() -> None:
             {ensure_TP(tp): offset if offset else None for tp, offset in committed.items() if offset is not None}
         )
         self._committed_offset.update(baselines(starts))
+        commit_gap.sought(self, generation)  # bus.commit_gap commits again from here
 
     perform_seek.omnibus_seek_uncommitted = True  # type: ignore[attr-defined]
     Consumer.perform_seek = perform_seek  # type: ignore[method-assign]

@@ -81,6 +81,7 @@ async def test_a_revocation_does_not_commit_past_records_never_processed() -> No
     app = faust.App("commit-gap-revoke", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
     consumer = app.consumer  # not started: the bookkeeping alone
     tp = TP(TOPIC, 0)
+    commit_gap.sought(consumer, app.consumer_generation_id)  # the generation's seek is done: offsets known
     consumer._committed_offset[tp] = 8
 
     def records(offsets: range) -> dict[TP, list[ConsumerRecord]]:
@@ -96,6 +97,33 @@ async def test_a_revocation_does_not_commit_past_records_never_processed() -> No
     consumer._on_partitions_revoked = revocation  # type: ignore[method-assign]
     await consumer.on_partitions_revoked({tp})
     assert committable == [None]  # faust alone: 25
+
+
+def test_nothing_is_committed_between_an_assignment_and_the_seek_that_reads_its_committed_offsets() -> None:
+    """faust resumes the stream partitions before it reads the committed offsets of the new generation
+    (``Recovery.on_recovery_completed``); records processed meanwhile are checked against what its bookkeeping
+    still holds: the generation before's values, or a commit that failed (recorded all the same). Here 30 is
+    such a value, the broker's committed offset is 20, and 20-29 were skipped: faust alone commits 36."""
+    import faust
+
+    install({TOPIC}.__contains__)
+    app = faust.App("commit-gap-window", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
+    consumer = app.consumer
+    tp = TP(TOPIC, 0)
+    app.consumer_generation_id = 4
+    commit_gap.sought(consumer, 4)
+    app.consumer_generation_id = 5  # assigned again; faust's seek has not read the committed offsets yet
+    consumer._committed_offset[tp] = 30
+    consumer._acked[tp].extend(range(30, 36))
+    consumer._acked_index[tp].update(range(30, 36))
+    assert Consumer._new_offset(consumer, tp) is None
+    commit_gap.sought(consumer, 4)  # a seek that began before the rebalance proves nothing for generation 5
+    assert Consumer._new_offset(consumer, tp) is None
+    consumer._committed_offset[tp] = 20  # the seek of generation 5: the broker's committed offset
+    commit_gap.sought(consumer, 5)
+    assert Consumer._new_offset(consumer, tp) is None  # a head gap (20-29), sought back later
+    consumer._acked[tp][:0] = list(range(20, 30))
+    assert Consumer._new_offset(consumer, tp) == 36
 
 
 async def test_a_head_gap_that_does_not_close_is_sought_back_to_the_committed_offset() -> None:

@@ -28,7 +28,7 @@ from processors.replay import read_topics
 from tests.processors.identity.broker import clusters, wait_until_quiet
 from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
 from tests.processors.identity.test_agent import expected_clusters, publish, workload
-from tests.faults.test_workers import assert_clean, figures, takeovers_in, verified
+from tests.faults.test_workers import assert_clean, figures, takeovers_in, until_ready, verified
 from tests.support.commit_stall import CommitMonitor
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
@@ -63,7 +63,7 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
                for n in range(2)]
     try:
         async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
-            await asyncio.sleep(15)  # both join the group
+            await until_ready([tmp_path / f"w{n}.log" for n in range(2)], started, at_least_s=15)  # both joined
             await publish(settings, items[:200])
             await asyncio.sleep(1.0)
             os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
