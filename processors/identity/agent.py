@@ -6,7 +6,7 @@ Records flow through two stages, each batching so a batch waits for Kafka's ackn
   taken in bulk from faust's fetch (``bulk_intake.py``). Identifiers are normalised and one saga per event
   is started on the graph topic (``intake.py``); a repeat contact whose customer root is on a graph
   partition this worker owns is applied at once (``apply_here.py``).
-* **graph** (``graph_agent.py``): the internal graph topic, keyed by node, runs the protocol
+* **graph** (``graph_agent.py``): the internal graph topic, keyed by node, also taken in bulk, runs the protocol
   (``graph/engine.py``, catalogue in ``graph/protocol.md``) against the node tables (``store.py``).
 
 Both publish through ``publish.py``: every output is published and acknowledged first, and only then are
@@ -118,14 +118,16 @@ class IdentityProcessor:
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
-        self.lifecycle = Lifecycle(self.app, settings, self.producer, self.repair, self.bulk, self.fence,
+        self.lifecycle = Lifecycle(self.app, settings, self.producer, self.repair, self.fence,
                                    self.graph_topic_name, default_partitions=partitions)
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
+        generation = lambda: self.app.consumer_generation_id  # noqa: E731 - the changelog's fence version
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,
-                                      self.dead_letters, self.fence, progress, state_lock, started, crash)
+                                      self.dead_letters, self.fence, progress, state_lock, generation, started, crash)
+        self.graph_bulk = BulkIntake(self.app, [self.graph_topic_name], self.fence, self.graph_agent.records,
+                                     self._crash, batch_size=identity.batch_size, name="graph", pause=False)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
-                         self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions,
-                         lambda: self.app.consumer_generation_id)
+                         self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions, generation)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,
@@ -136,6 +138,9 @@ class IdentityProcessor:
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self.intake_agent.agent)
         if identity.bulk_intake:
             self.bulk.install()
+        if identity.bulk_graph:
+            self.graph_bulk.install()
+        self.lifecycle.stages = (self.bulk, self.graph_bulk)  # stopped before the producer
         if web_port is not None:
             from processors.identity.web import register_views
 
