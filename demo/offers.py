@@ -127,8 +127,6 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         found = await answers.ask(http, f"{endpoints.screen_pop}/customers/lookup", "EMAIL", customer.email) or {}
         return [o["offer_id"] for o in found.get("eligible_offers") or []]
 
-    table = Table("step", "web hall (query)", "counter (query)", "call center (instructions)", "agent's screen pop",
-                  title=f"Offer {OFFER_ID!r} for {customer.name}, defined once in YAML")
     with console.status("Waiting for the offer to reach every channel..."):
         web = await _until(lambda: offered("WEB", "EMAIL", customer.email))
         found = await _json(http, lookup, type="EMAIL", value=customer.email, channel="WEB")
@@ -141,8 +139,8 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         except Exception as exc:  # noqa: BLE001 - a diagnostic must never be what stops the demo
             console.print(f"(could not say why the offer is missing from the screen pop: {exc!r})")
     counter = await offered("BRANCH", "PHONE", customer.phone)
-    table.add_row("published", ", ".join(web or []) or "-", ", ".join(counter) or "-",
-                  "SHOW" if shown else "-", ", ".join(pop or []) or "-")
+    published = [", ".join(web or []) or "-", ", ".join(counter) or "-", "SHOW" if shown else "-",
+                 ", ".join(pop or []) or "-"]
     accepted = {"type": "track", "messageId": f"demo-accept-{customer.index}", "userId": customer.user_id,
                 "event": "Offer Accepted", "timestamp": datetime.now(UTC).isoformat(),
                 "properties": {"offer_id": OFFER_ID, "offer_version": 1}}
@@ -155,10 +153,24 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
     pop_after = await _gone(on_screen_pop)
     web_after = await offered("WEB", "EMAIL", customer.email)
     counter_after = await offered("BRANCH", "PHONE", customer.phone)
-    table.add_row("accepted on the web", ", ".join(web_after) or "(none)", ", ".join(counter_after) or "(none)",
-                  latency, ", ".join(pop_after) or "(none)")
-    console.print(table)
+    after = [", ".join(web_after) or "(none)", ", ".join(counter_after) or "(none)", latency,
+             ", ".join(pop_after) or "(none)"]
+    console.print(offer_table(customer.name, published, after))
     return bool(web and counter and shown and pop and withdrawn) and not (web_after or counter_after or pop_after)
+
+
+OFFER_CHANNELS = ("web hall (query)", "counter (query)", "call center (instructions)", "agent's screen pop")
+
+
+def offer_table(name: str, published: list[str], after: list[str]) -> Table:
+    """One row per channel (``OFFER_CHANNELS``), what it showed once the offer was published and after the customer
+    accepted it on the web: three columns, so that it fits an 80-column terminal whole (a column per channel
+    truncated the headers and the WITHDRAW latency there)."""
+    table = Table("channel", "published", "accepted on the web", title=f"Offer {OFFER_ID!r} for {name}, defined "
+                  "once in YAML")
+    for channel, before, later in zip(OFFER_CHANNELS, published, after, strict=True):
+        table.add_row(channel, before, later)
+    return table
 
 
 async def _gone(listing: Any, timeout_s: float = 10.0) -> list[str]:

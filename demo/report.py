@@ -72,20 +72,30 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
     if profile is None:
         console.print(f"[red]The screen pop never found {customer.name}.[/]")
         return
-    pop = Table("", "", title=f"Screen pop for {customer.name}, looked up by e-mail (seen only on the web hall)",
+    console.print(screen_pop_table(customer.name, profile))
+
+
+def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
+    """The agent's screen pop as two columns that fit 80 columns whole: one identifier per line, contact times to
+    the second (at 80 columns a line of identifiers was cut, ``USER_ID u-01…``), and each identifier several people
+    use (``shared_identifiers``) with the customers it may be."""
+    pop = Table("", "", title=f"Screen pop for {name}, looked up by e-mail (seen only on the web hall)",
                 show_header=False)
     pop.add_row("customer id", profile.get("customer_id", "?"))
-    pop.add_row("identifiers", ", ".join(f"{i['type']} {i['value']}" for i in profile.get("identifiers", [])))
+    pop.add_row("identifiers", "\n".join(f"{i['type']} {i['value']}" for i in profile.get("identifiers", [])))
     names = [p.get("product_name") or p.get("product_code", "?") for p in products(profile)]
-    pop.add_row("products", ", ".join(names) or "-")
+    pop.add_row("products", "\n".join(names) or "-")
     for contact in contacts(profile)[:8]:
-        pop.add_row(f"contact {contact.get('channel')}", f"{contact.get('occurred_at')} {contact.get('kind', '')} "
+        at = str(contact.get("occurred_at") or "")[:19].replace("T", " ")
+        pop.add_row(f"contact {contact.get('channel')}", f"{at} {contact.get('kind', '')} "
                     f"{contact.get('name') or contact.get('topic') or ''}")
     for handoff in profile.get("open_handoffs") or []:
         pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
                     f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, "
                     f"due {handoff.get('deadline_at')})")
-    console.print(pop)
+    for shared in profile.get("shared_identifiers") or []:
+        pop.add_row(f"shared {shared.get('type')}", shared.get("note", ""))
+    return pop
 
 
 def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings) -> None:
@@ -102,17 +112,25 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
     }
 
-    console.print(Panel.fit(
-        f"web hall (Segment API)  {endpoints.web}  write key [bold]{WRITE_KEY}[/] (Basic auth user, empty password)\n"
-        f"branch counters         {endpoints.branch}  terminal [bold]{TERMINAL_ID}[/], "
-        f"header Authorization: Bearer [bold]{TERMINAL_TOKEN}[/]\n"
-        f"call center             {endpoints.call_center}  header X-Amz-Firehose-Access-Key: [bold]{SITE_KEY}[/]\n"
-        f"screen pop              {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org\n"
-        f"offers                  {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB\n"
-        f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY\n"
-        "OpenAPI descriptions at /openapi.json on each adapter. Ctrl-C (or SIGTERM) stops and removes everything.",
-        title="Still running",
-    ))
+    console.rule("Still running")
+    # Outside any box, one address per line and its credentials indented below it: at 80 columns a box wrapped
+    # them, a URL cut in two. Addresses and keys are printed as they are (soft wrap: a longer one is never cut).
+    for line in (
+        f"web hall (Segment API)  {endpoints.web}",
+        f"    write key {WRITE_KEY} (Basic auth user, empty password)",
+        f"branch counters         {endpoints.branch}",
+        f"    terminal {TERMINAL_ID}, header Authorization: Bearer {TERMINAL_TOKEN}",
+        f"call center             {endpoints.call_center}",
+        f"    header X-Amz-Firehose-Access-Key: {SITE_KEY}",
+        "screen pop",
+        f"    {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
+        "offers",
+        f"    {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB",
+        f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
+        "OpenAPI descriptions at /openapi.json on each adapter.",
+        "Ctrl-C (or SIGTERM) stops and removes everything.",
+    ):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     commands(console, "Post by hand, e.g.:", [
         f"curl -u {WRITE_KEY}: -H 'Content-Type: application/json' {endpoints.web}/v1/identify "
         "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'",

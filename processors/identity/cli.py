@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
-from bus.cli.tables import report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
@@ -22,12 +21,12 @@ from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
 from processors.identity.graph.messages import EventRef, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
+from processors.identity.review_list import print_reviews
+from processors.identity.review_sides import Side
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
-    from processors.identity.matching.weights import MatchModel
     from processors.identity.review import OpenReview
 
 app = typer.Typer(no_args_is_help=True)
@@ -136,6 +135,12 @@ def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
 async def _review_events(settings: OmnibusSettings) -> tuple[list[Event], dict[str, str]]:
     """The review topic's events, and every merge so far (merged-away customer id -> survivor id, from
     ``customer.events.v1``): requests for the same two customers under ids that merged since are one review."""
+    events, survivors, _ = await _review_and_customer_events(settings)
+    return events, survivors
+
+
+async def _review_and_customer_events(settings: OmnibusSettings) -> tuple[list[Event], dict[str, str], list[Event]]:
+    """``_review_events`` and the customer events it read them with."""
     from bus.replay import replay_topic
     from bus.topics import CUSTOMER_EVENTS, IDENTITY_REVIEWS
     from processors.verify.identity import MERGED
@@ -144,13 +149,22 @@ async def _review_events(settings: OmnibusSettings) -> tuple[list[Event], dict[s
                                               replay_topic(settings, CUSTOMER_EVENTS))
     survivors = {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
                  for event in customers.events if event.schema == MERGED}
-    return list(reviews.events), survivors
+    return list(reviews.events), survivors, list(customers.events)
 
 
 async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     from processors.identity.review import open_reviews
 
     return open_reviews(*await _review_events(settings))
+
+
+async def _listing(settings: OmnibusSettings) -> tuple[list[OpenReview], dict[str, Side]]:
+    """The open reviews and what each current customer holds (``review_sides``), from one read of the topics."""
+    from processors.identity.review import open_reviews
+    from processors.identity.review_sides import customer_sides
+
+    events, survivors, customers = await _review_and_customer_events(settings)
+    return open_reviews(events, survivors), customer_sides(customers)
 
 
 def _checked_decision_text(option: str, text: str) -> str:
@@ -188,44 +202,12 @@ def review_list(
     from processors.identity.rules import LinkPolicy
 
     settings, identity = _settings_or_exit()
-    reviews = asyncio.run(_open_reviews(settings))
+    reviews, sides = asyncio.run(_listing(settings))
     matcher = LinkPolicy(identity).matcher
     if as_json:
-        typer.echo(json.dumps([review_json(review, matcher) for review in reviews], indent=2))
+        typer.echo(json.dumps([review_json(review, matcher, sides) for review in reviews], indent=2))
         return
-    print_reviews(reviews, matcher)
-
-
-def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None) -> None:
-    """Each review as a block: its id and the customer ids on lines of their own, never folded (they are pasted
-    into `review accept`), the two identifiers by kind and masked, then a table of the compared fields: level
-    and Fellegi–Sunter weight (bits) with the prior, so the rows add up to the weight. Fields with nothing to
-    compare (``missing``, 0 bits) are named on one line."""
-    from rich.console import Console
-
-    from processors.identity.review import as_json
-
-    console = console or Console()
-    for review in reviews:
-        shown = as_json(review, matcher)
-        console.print(f"review {review.review_id}  weight {review.match_weight:+.1f} bits", soft_wrap=True,
-                      highlight=False)
-        console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
-                      highlight=False)
-        common = ", ".join(shown["identifiers_in_common"]) or "none (a blocking candidate)"
-        console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
-        console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
-        table = report_table("field", "level", "weight (bits)", console=console, show_edge=False)
-        table.add_row("prior", "", f"{matcher.prior:+.1f}")
-        compared = [item for item in shown["fields"] if item["level"] != "missing"]
-        for item in compared:
-            table.add_row(item["field"], item["level"], f"{item['weight']:+.1f}")
-        console.print(table)
-        missing = sorted(item["field"] for item in shown["fields"] if item["level"] == "missing")
-        if missing:
-            console.print(f"  missing (0 bits): {', '.join(missing)}", highlight=False)
-        console.print()
-    console.print(f"{len(reviews)} open review(s)")
+    print_reviews(reviews, matcher, sides=sides)
 
 
 def _no_event(ref: EventRef) -> Event:

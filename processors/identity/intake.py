@@ -17,9 +17,10 @@ from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages import EventRef, Fast, Visit
-from processors.identity.graph.outputs import Lineage, Output, Refused, Send
+from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
+from processors.identity.metrics import EVENTS_WITHOUT_IDENTIFIER
 from processors.identity.normalize import Identifier, IdentifierNormalizer, Rejected
 from processors.identity.wire import MAX_BUNDLE_BYTES, encode_message
 from processors.profile.book import ProfileBook
@@ -40,6 +41,16 @@ MAX_SAGA_BYTES = MAX_BUNDLE_BYTES // 2
 
 class EventTooLarge(OmnibusError, ValueError):
     """An event too large to travel through the identity graph; it is dead-lettered with this reason."""
+
+
+class NoIdentifier(OmnibusError, ValueError):
+    """An event a profile section reads that names no customer at all (no identifier): it is dead-lettered with
+    this reason, never dropped unseen (an offer instruction without one was the demo's lost screen pop)."""
+
+
+# A contact with no identifier (a call with the number withheld and no account entered) is on no screen pop, as
+# it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
+ANONYMOUS_CONTACTS = "omnibus.contact."
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
@@ -130,6 +141,8 @@ class Intake:
             found, _ = self.identifiers([{"type": kind, "value": traits[ALIAS_PREVIOUS_ID]} for kind in ALIAS_KINDS])
             keys = {i.key for i in identifiers}
             lookup_only = [i.key for i in found if i.key not in keys]
+        if not identifiers and self._book.reads(event.schema):
+            return self._unplaced(event, outputs)
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
@@ -141,3 +154,14 @@ class Intake:
                                     f"{MAX_SAGA_BYTES} bytes one may have")
             outputs.append(Send(node, message, encoded=encoded))  # bundled as it is (wire.bundle)
         return outputs
+
+    def _unplaced(self, event: Event, refusals: list[Output]) -> list[Output]:
+        """An event a profile section reads with no identifier to place it: counted
+        (``omnibus_identity_events_without_identifier_total``), then ``Unresolved`` if it is an anonymous contact
+        or its identifiers were refused (each ``Refused`` says why), else ``NoIdentifier`` (dead-lettered)."""
+        anonymous = event.schema.startswith(ANONYMOUS_CONTACTS) or bool(refusals)
+        EVENTS_WITHOUT_IDENTIFIER.labels(event.schema, "unresolved" if anonymous else "dead_lettered").inc()
+        if not anonymous:
+            raise NoIdentifier(f"{event.schema} names no customer (no identifier): a profile section reads it, "
+                               "so it would be on no screen pop")
+        return [*refusals, Unresolved(event.value["envelope"]["event_id"], self._clock())]

@@ -52,6 +52,12 @@ EVENTS_RESOLVED = Counter(
     "omnibus_identity_events_resolved_total", "Input events resolved to a customer, or left without one.",
     ["outcome"],
 )
+EVENTS_WITHOUT_IDENTIFIER = Counter(
+    "omnibus_identity_events_without_identifier_total",
+    "Events a profile section reads that carry no identifier to place them (intake.py), by schema and outcome: "
+    "unresolved (an anonymous contact, or every identifier refused) or dead_lettered (it must name its customer).",
+    ["schema", "outcome"],
+)
 GRAPH_MESSAGES = Counter(
     "omnibus_identity_graph_messages_total", "Protocol messages handled, by kind.", ["kind"]
 )

@@ -20,6 +20,7 @@ from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.matching.compare import Level
 from processors.identity.matching.weights import MatchModel
+from processors.identity.review_sides import Side, only_in_common
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
 
 REQUESTED = "omnibus.identity.MergeReviewRequested"
@@ -193,9 +194,13 @@ def describe(review: OpenReview) -> dict[str, Any]:
             "identifiers": " ".join([*(f"{kind}(in common)" for kind in in_common(review)), *_masked(review)])}
 
 
-def as_json(review: OpenReview, matcher: MatchModel) -> dict[str, Any]:
+def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] | None = None) -> dict[str, Any]:
     """A review for ``omnibus identity review list --json``: ids, the weight (bits) and its prior, per field
-    the level and weight, and the two identifiers by kind, masked (never raw values)."""
+    the level and weight, and the two identifiers by kind, masked (never raw values); with ``sides``
+    (``review_sides.customer_sides``), what each customer holds (``customers``) and ``to_decide``."""
+    known = [sides[customer].as_json() for customer in (review.customer_id, review.other_customer_id)
+             if sides and customer in sides]
+    extra = {"customers": known, "to_decide": only_in_common(review, in_common(review), dict(sides))} if sides else {}
     return {
         "review_id": review.review_id,
         "customer_id": review.customer_id,
@@ -206,4 +211,5 @@ def as_json(review: OpenReview, matcher: MatchModel) -> dict[str, Any]:
                    for item in evidence(review, matcher)],
         "identifiers_in_common": in_common(review),
         "identifiers": _masked(review),
+        **extra,
     }

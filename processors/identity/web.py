@@ -10,6 +10,7 @@ through faust's partition assignment (``app.router``) and talk over the internal
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientTimeout
@@ -18,6 +19,7 @@ from faust.web import Request, Response, View
 from bus.errors import OmnibusError
 from processors.identity.graph.context import Ctx, is_customer
 from processors.identity.graph.evidence import people_count
+from processors.identity.graph.limits import claimable
 from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
 from processors.profile.masking import mask
@@ -87,6 +89,17 @@ class ScreenPop:
         found = await self.fetch(key)
         return found["node"] or {}, int(found.get("people") or 0)
 
+    async def current(self, customer_id: str) -> str | None:
+        """The customer ``customer_id`` is now (merges followed); None if unknown."""
+        for _ in range(MAX_MERGE_HOPS):
+            node = (await self.fetch(customer_id))["node"]
+            if not node or not node.get("created"):
+                return None
+            if not node.get("parent"):
+                return customer_id
+            customer_id = node["parent"]
+        raise Unavailable("too many merge hops")
+
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's view after following merges; None if the id is unknown."""
         for _ in range(MAX_MERGE_HOPS):
@@ -102,22 +115,68 @@ class ScreenPop:
                 "customer_id": customer_id,
                 "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
                 "merged_customer_ids": node.get("aliases", []),
+                "shared_identifiers": await self.shared_identifiers(customer_id, node),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
 
+    async def shared_identifiers(self, customer_id: str, node: dict[str, Any]) -> list[dict[str, Any]]:
+        """``shared_hint`` of every identifier of this customer several people use: its members of types a
+        household shares (``limits.claimable``: not a national ID or user id) and the identifiers its events
+        carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side)."""
+        policy = self.processor.graph.policy
+        keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key)]
+        keys += [key for key in node.get("elsewhere", []) if key not in keys]
+        found = await asyncio.gather(*(self.identifier_node(key) for key in keys))
+        hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id)
+                 for key, (found_node, people) in zip(keys, found, strict=True)]
+        return [hint for hint in hints if hint is not None]
 
-def shared_hint(kind: str, shared: bool, people: int) -> dict[str, Any] | None:
-    """The screen pop's hint that the identifier looked up is not one person's: the events of ``people`` (two
-    or more, whom the matcher tells apart: ``evidence.people_count``) carried it, or it is ``shared``
-    (``shared_after``). ``{"type", "people", "shared", "note"}`` (no value), or None for one person's.
-    The profile shown is the customer who keeps it (the earliest event's, ``graph/claim_node.py``); a contact
-    through it whose traits are another person's is on no profile (``graph/contest.another_person``)."""
-    if people < 2 and not shared:
+    async def hint(self, identifier: Identifier, node: dict[str, Any], people: int,
+                   this_customer: str | None) -> dict[str, Any] | None:
+        """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors."""
+        kept_by = await self.current(node["owner"]) if node.get("owner") else None
+        customers = [kept_by] if kept_by else []
+        for customer in node.get("kept_apart", []):
+            if (current := await self.current(customer)) is not None and current not in customers:
+                customers.append(current)
+        return shared_hint(identifier.type, mask(identifier.type, identifier.value), shared=bool(node.get("shared")),
+                           people=people, customer_ids=customers, kept_by=kept_by, this_customer=this_customer)
+
+
+def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_ids: list[str], kept_by: str | None,
+                this_customer: str | None) -> dict[str, Any] | None:
+    """The screen pop's hint that an identifier is not one person's, or None for one person's.
+
+    It is when the events of two people or more carried it (``people``: whom the matcher tells apart,
+    ``evidence.people_count``), when customers were kept apart from its owner through it (``customer_ids``,
+    ``IdentifierState.kept_apart``), or when it is shared past ``shared_after``. Shape::
+
+        {"type": "PHONE", "value": masked, "people": 2, "customer_ids": [keeper, other, ...],
+         "kept_by": keeper or None, "links": bool, "note": text}
+
+    ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (the customer whose
+    event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
+    is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` may be fewer than
+    ``people`` (a housemate whose events carried nothing else has no customer) and are current ids.
+    """
+    if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    who = f"{people} people" if people >= 2 else "several people"
-    return {"type": kind, "people": people, "shared": shared,
-            "note": f"this {kind} is used by {who}: the caller may be another member of the household"}
+    count = max(people, len(customer_ids))
+    who = f"{count} people" if count >= 2 else "several people"
+    named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
+    subject = f"this {kind} {masked} is used by {who}{named}"
+    if shared or kept_by is None:
+        note = (f"{subject}. It no longer links anyone (more people than shared_after allows): a contact that "
+                "carries it alone is on no screen pop")
+    elif kept_by == this_customer:
+        note = (f"{subject}. A contact that carries it alone is shown on this screen pop, of the customer who "
+                "keeps it (whose event carried it first), but may be another of them: ask who is calling")
+    else:
+        note = (f"{subject}. It is kept by customer {kept_by}: a contact that carries it alone is shown on that "
+                "customer's screen pop, not on this one")
+    return {"type": kind, "value": masked, "people": people, "customer_ids": customer_ids, "kept_by": kept_by,
+            "links": not shared and kept_by is not None, "note": note}
 
 
 def register_views(processor: IdentityProcessor) -> ScreenPop:
@@ -145,9 +204,10 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             node, people = await screen_pop.identifier_node(identifier.key)
             customer_id = node.get("owner")
             found = await screen_pop.profile(customer_id) if customer_id else None
+            hint = await screen_pop.hint(identifier, node, people, found["customer_id"]) if found else None
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        if found and (hint := shared_hint(identifier.type, bool(node.get("shared")), people)) is not None:
+        if found and hint is not None:  # the identifier the contact came through: who it may be
             found["shared_identifier"] = hint
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 

@@ -101,7 +101,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs = review_pairs(recomputed, outputs.reviews)
+    pairs = review_pairs(recomputed, outputs.reviews, survivors)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -142,18 +142,19 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
                   report: Report) -> None:
     """List the customers that differ only until their reviews are decided (``processors.verify.reviews``)."""
     joined_current = by_review(current, pairs)
-    noted = 0
+    noted: dict[str, int] = {}  # AWAITING / DECIDED -> customers
     for first, members in sorted(by_review(rebuilt, pairs).items()):
         inside = set(members)
         mine = sorted(cluster for cluster in rebuilt.values() if set(cluster) <= inside)
         theirs = sorted(cluster for cluster in current.values() if set(cluster) <= inside)
         if joined_current.get(first) != members or mine == theirs:
             continue  # a real difference (failed by the check) or none at all
-        noted += 1
+        state = status(members, pairs)
+        noted[state] = noted.get(state, 0) + 1
         report.note(f"customer of {shown(first)}: {len(members)} identifier(s), {len(mine)} customer(s) recomputed, "
-                    f"{len(theirs)} in the table: {status(members, pairs)}")
-    if noted:
-        report.count("awaiting review", noted)
+                    f"{len(theirs)} in the table: {state}")
+    for state, count in sorted(noted.items()):  # a figure per status: "awaiting review", "decided by an operator"
+        report.count(state, count)
 
 
 def _linked(recomputed: Recomputed) -> set[str]:

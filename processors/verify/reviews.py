@@ -23,13 +23,19 @@ DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
 
 
-def review_pairs(recomputed: Recomputed, reviews: Iterable[Replayed]) -> Pairs:
+def review_pairs(recomputed: Recomputed, reviews: Iterable[Replayed],
+                 survivors: Mapping[str, str] | None = None) -> Pairs:
     """Every pair of identifiers a review links: the recomputation's requests (never decided: decisions are
-    not inputs) and the running processor's, open or decided."""
+    not inputs) and the running processor's, open or decided.
+
+    ``survivors`` (merged-away customer id -> survivor, ``verify.identity.merges``): the running processor's
+    requests are read as ``identity review list`` reads them (``review.open_reviews``): a request of two
+    customers whose pair, followed through merges, was decided under other ids, or who merged since, is
+    decided, not awaiting review."""
     pairs: Pairs = {frozenset(d.identifiers): AWAITING for d in recomputed.graph.decisions
                     if isinstance(d, ReviewRequested)}
     events = [record.event for record in reviews if record.event is not None]
-    still_open = {review.review_id for review in open_reviews(events)}
+    still_open = {review.review_id for review in open_reviews(events, survivors)}
     for event in events:
         if event.schema == REQUESTED:
             pair = frozenset(identifier_key(i) for i in event.value["identifiers"])

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
+from processors.identity.graph.evidence import note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
-from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Release
+from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Note, Release
 from processors.identity.graph.outputs import Lineage
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM
@@ -90,6 +91,9 @@ def on_give(ctx: Node, message: Give) -> None:
         return
     _done(ctx, message.token)
     value = state.members.pop(key)
+    # This customer's events carried it too: both screen pops name the two (web.py).
+    note_kept_apart(state.elsewhere, key)
+    ctx.send(key, Note(ctx.key))
     shared = key in state.shared
     if shared:
         state.shared = [other for other in state.shared if other != key]
@@ -110,6 +114,8 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
         return
     _admit(ctx, key, message.version, rank, link, message.token)
+    if key in state.elsewhere:
+        state.elsewhere = [other for other in state.elsewhere if other != key]
     if message.shared:
         state.shared = sorted({*state.shared, key})
     for dropped in sorted(giving):

@@ -18,9 +18,9 @@ from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
-from processors.identity.graph.evidence import absorb_traits, consistent_traits
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, note_kept_apart
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
-from processors.identity.graph.messages import Apply, Claim, Create, SplitCustomer, SplitInit
+from processors.identity.graph.messages import Apply, Claim, Create, Note, SplitCustomer, SplitInit
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
 from processors.identity.graph.saga import apply_message, copy_saga, customer_id, lineage
 from processors.identity.rules import MANUAL_SPLIT, kind_of
@@ -60,6 +60,10 @@ def on_apply(ctx: Node, message: Apply) -> None:
         # not on this screen pop, nor on its contact stream; the family identifier's lookup says it is shared.
         ctx.emit(Unresolved(message.event_id, message.started_at))
         return
+    for key in message.kept_apart:  # another customer keeps it: both screen pops name the two (web.py)
+        if key not in ctx.state.members:
+            note_kept_apart(ctx.state.elsewhere, key)
+            ctx.send(key, Note(ctx.key))
     mine = consistent_traits(ctx, message.traits)
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)

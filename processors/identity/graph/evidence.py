@@ -117,6 +117,20 @@ MAX_PEOPLE = 32
 MAX_EVIDENCE = 12
 
 
+# The most customers (or identifiers) kept apart through one identifier a node (or customer) names for the screen
+# pop: a household is a few people; the smallest ids are kept, so the list does not depend on arrival order.
+MAX_KEPT_APART = 8
+
+
+def note_kept_apart(kept: list[str], key: str) -> None:
+    """Add ``key`` to the sorted list ``kept`` of at most ``MAX_KEPT_APART`` (``IdentifierState.kept_apart``,
+    ``CustomerState.elsewhere``)."""
+    if key not in kept:
+        kept.append(key)
+        kept.sort()
+        del kept[MAX_KEPT_APART:]
+
+
 def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
     """What ``saga``'s event says about its person, seen from this identifier node: the traits that tell
     people apart (those in ``match_person_fields`` or ``match_vetoes``: given name, birth date; with the

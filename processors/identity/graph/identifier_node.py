@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from processors.identity.graph.context import Ctx, recalls, remember
-from processors.identity.graph.evidence import count_person, people_count
+from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
 from processors.identity.graph.limits import claimable, saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
@@ -111,8 +111,10 @@ def on_release(ctx: Node, message: Release) -> None:
 
 
 def on_note(ctx: Node, message: Note) -> None:
-    """Sent by earlier versions when a link through this identifier was refused: nothing to do now (a
-    customer id counted twice once it merged; ``evidence.count_person`` counts people on visits)."""
+    """Customer ``refused_with`` was kept apart from this identifier's owner through it: the screen pop names it
+    with the owner (``IdentifierState.kept_apart``). It counts for nothing towards ``shared_after`` (a customer
+    id that merges later would count twice; ``evidence.count_person`` counts people on visits)."""
+    note_kept_apart(ctx.state.kept_apart, message.refused_with)
 
 
 def on_evict(ctx: Node, message: Evict) -> None:

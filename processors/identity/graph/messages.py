@@ -82,6 +82,9 @@ class Release(Message, tag="release", frozen=True):
 
 
 class Note(Message, tag="note", frozen=True):
+    """Customer ``refused_with`` was kept apart from this identifier's owner through it (another person whose
+    events carried it: ``IdentifierState.kept_apart``)."""
+
     refused_with: str
 
 
@@ -150,6 +153,9 @@ class Apply(Message, tag="apply", frozen=True):
     rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
     channel: str = ""
     household_only: bool = False  # every identifier of the event is one several people's events carried
+    # The event's identifiers whose owner its side was kept apart from (``Saga.contested``): its customer notes
+    # them (``CustomerState.elsewhere``) and tells each node (``Note``), for the screen pop (``web.py``).
+    kept_apart: list[str] = []
 
 
 class SplitCustomer(Message, tag="split", frozen=True):

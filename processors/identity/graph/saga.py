@@ -132,7 +132,8 @@ def apply_message(saga: Saga) -> Apply:
     # this customer's person, only its traits can tell (contest.another_person).
     household_only = bool(saga.households) and all(
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
-    if not claims and not household_only:
+    kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
+    if not claims and not household_only and not kept_apart:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only)
+                 household_only, kept_apart)

@@ -57,6 +57,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     shared: bool = False
     refused_with: list[str] = []
     people: list[Person] = []
+    # Customers kept apart from its owner through it (``Note``: another person's events carried it; a claim's
+    # giver), at most ``evidence.MAX_KEPT_APART``, sorted: the screen pop names them (``web.py``).
+    kept_apart: list[str] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
@@ -87,6 +90,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # The entries of ``do_not_merge`` an operator's rejected review put there (not a split): between two people
     # kept apart so, who keeps an identifier they share is still the earliest event's customer (claim_node.py).
     rejected: list[str] = []
+    # Identifiers its events carried that another customer keeps (kept apart from it through them, or given up to
+    # an earlier event's customer: a family phone), at most ``evidence.MAX_KEPT_APART``: its screen pop names them.
+    elsewhere: list[str] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -119,7 +125,7 @@ _TAGS = {cls: cls.__struct_config__.tag for cls in (IdentifierState, CustomerSta
 # digits) is stored packed: one byte ``OWNED_IDENTIFIER_V1 + n`` (n = how many fields after ``owner`` follow,
 # trailing defaults left out), the id's 12 bytes, then those n fields msgpack-encoded one after the other. An
 # owned identifier takes 31 bytes instead of 50: a 64-byte ``bytes`` object in CPython instead of 88, 24 bytes less
-# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xE9, msgpack
+# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xEA, msgpack
 # negative fixints) never begin a plain state (an array), nor a JSON one. Any other state is plain
 # ``[tag, field, ...]``; both decode.
 OWNED_IDENTIFIER_V1 = 0xE0

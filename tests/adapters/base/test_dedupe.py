@@ -39,7 +39,9 @@ async def test_the_event_loop_keeps_serving_while_a_file_store_commits(tmp_path:
     finally:
         ticking.cancel()
         store.close()
-    assert ticks >= 10, f"the loop ran {ticks} times in 0.3 s: the commit blocked it"
+    # Blocked, the loop would tick at most once (after the commit); on a loaded machine it ticks fewer than the
+    # 30 times an idle one does, so the bound is well below that (9 ticks were seen at a load average of 14).
+    assert ticks >= 3, f"the loop ran {ticks} times in 0.3 s: the commit blocked it"
     assert DedupeStore(tmp_path / "d.sqlite", 3600).seen(["web:a"]) == {"web:a"}
 
 

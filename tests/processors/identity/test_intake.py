@@ -2,6 +2,8 @@ import hashlib
 
 import pytest
 
+from bus.serde import Event
+
 from processors.identity.graph.messages import EventRef, Visit
 from processors.identity.graph.outputs import Refused, Send
 from processors.identity.intake import MAX_SAGA_BYTES, EventTooLarge, Intake, event_ref, raw_identifiers
@@ -90,3 +92,55 @@ def test_an_event_intake_decoded_is_not_decoded_again_at_the_root_nor_by_the_ann
     load(EventRef("t", "s", b"2"))
     load(EventRef("t", "s", b"3"))  # the oldest goes
     assert load(EventRef("t", "s", b"1")) is not kept and decoded == [b"2", b"3", b"1"]
+
+
+def _without_identifier(outcome: str, schema: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("omnibus_identity_events_without_identifier_total",
+                                      {"schema": schema, "outcome": outcome})
+    return value or 0.0
+
+
+def test_a_section_event_that_names_no_customer_is_counted_and_dead_lettered_not_dropped() -> None:
+    """An offer instruction with no identifier (the demo's lost screen pop) started nothing, said nothing and was
+    counted nowhere. Now intake refuses it (the agent dead-letters what intake raises; the verifier's
+    recomputation lists it as refused) and counts it by schema."""
+    from processors.identity.intake import NoIdentifier
+    from processors.offers.outputs import OFFER_INSTRUCTION
+    from tests.processors.identity.support import envelope
+
+    instruction = Event(OFFER_INSTRUCTION, {"envelope": envelope("PROCESSOR"), "customer_identifiers": []})
+    before = _without_identifier("dead_lettered", OFFER_INSTRUCTION)
+    with pytest.raises(NoIdentifier, match="names no customer .* on no screen pop"):
+        INTAKE.start(instruction, EventRef("marketing", OFFER_INSTRUCTION, b""))
+    assert _without_identifier("dead_lettered", OFFER_INSTRUCTION) == before + 1
+
+
+def test_an_anonymous_contact_is_counted_and_unresolved() -> None:
+    """A call with the number withheld and no account entered is on no screen pop, as it may be: counted, and
+    ``Unresolved`` (``omnibus_identity_events_resolved_total{outcome="unresolved"}``), not dead-lettered. One whose
+    identifiers were all refused keeps its refusals, which say why."""
+    from processors.identity.graph.outputs import Unresolved
+
+    schema = "omnibus.contact.InteractionRecorded"
+    before = _without_identifier("unresolved", schema)
+    call = interaction([])
+    assert INTAKE.start(call, None) == [Unresolved(call.value["envelope"]["event_id"], 12.5)]
+    refused_only = INTAKE.start(interaction([("PHONE", "+8613800138000")]), None)
+    assert {type(o) for o in refused_only[:-1]} == {Refused} and isinstance(refused_only[-1], Unresolved)
+    assert _without_identifier("unresolved", schema) == before + 2
+    assert INTAKE.start(observed([]), None) == []  # read by no section: nothing to place
+
+
+def test_the_verifiers_recomputation_lists_an_event_that_names_no_customer_as_refused() -> None:
+    from bus.config import OmnibusSettings
+    from processors.offers.outputs import OFFER_INSTRUCTION
+    from processors.replay import Replayed
+    from processors.replay.identity import recompute
+    from tests.processors.identity.support import envelope
+
+    instruction = Event(OFFER_INSTRUCTION, {"envelope": envelope("PROCESSOR"), "customer_identifiers": []})
+    record = Replayed("v.marketing.offer-instructions.v1", 0, 7, b"k", instruction, b"")
+    result = recompute([record], OmnibusSettings(), settings(), BOOK)
+    assert result.refused == [record] and result.applied == 0

@@ -161,11 +161,11 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
 
     h, review = _listed_review()
 
-    async def reviews(_: object) -> list:
-        return [review]
+    async def reviews(_: object) -> tuple[list, dict]:
+        return [review], {}
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("processors.identity.cli._open_reviews", reviews)
+        patch.setattr("processors.identity.cli._listing", reviews)
         patch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "test-hmac-key-0123456789")
         result = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
     assert result.exit_code == 0, result.output

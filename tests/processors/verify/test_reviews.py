@@ -98,3 +98,32 @@ def test_by_review_joins_only_the_clusters_a_pair_links() -> None:
     clusters = {"A:1": ["A:1", "P:1"], "A:2": ["A:2"], "A:3": ["A:3"]}
     pairs = {frozenset({"P:1", "A:2"}): AWAITING}
     assert by_review(clusters, pairs) == {"A:1": ["A:1", "A:2", "P:1"], "A:3": ["A:3"]}
+
+
+
+def test_a_pair_decided_under_ids_that_merged_since_is_decided_not_awaiting() -> None:
+    """``identity review list`` follows ``CustomerMerged`` (one review per pair of current customers): the same two
+    people requested again under a record's id that merged since, and decided so, decide the open request too.
+    The verifier read the reviews without the merges and listed that pair as still awaiting review."""
+    from bus.serde import Event
+    from processors.identity.review import requested_review
+    from processors.verify.identity import MERGED
+
+    merged_in_the_recomputation = two_accounts_one_phone()
+    (request,) = accepted(merged_in_the_recomputation)[:1]  # open on the topic, between the running processor's two
+    assert request.event is not None
+    value = request.event.value
+    # The same two people, requested earlier under a record of one of them that merged into it since; rejected.
+    earlier = {**value, "review_id": "r-earlier", "customer_id": "cus_merged_away"}
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    _, rejected = decision(requested_review(earlier), accept=False, operator="ops-7", reason="two people",
+                           command_id="c2")
+    topic = reviews_topic([Event(request.event.schema, earlier), request.event,
+                           *(item.event for item in announcer.outgoing(rejected))])
+    running = outputs_of(two_accounts_one_phone(), topic)
+    running.customer_events = [Replayed("v.customer.events.v1", 0, 0, b"k", Event(MERGED, {
+        "merged_customer_id": "cus_merged_away", "survivor_customer_id": value["customer_id"]}))]
+    report = checked(merged_in_the_recomputation, running)
+    assert report.ok, report.lines()
+    (note,) = report.notes
+    assert note.endswith(DECIDED) and "awaiting review" not in report.figures

@@ -6,7 +6,7 @@ from typing import Any
 
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.fast_node import FAST_PATH
-from processors.identity.graph.messages import Adopt, Claim, Give, Release
+from processors.identity.graph.messages import Adopt, Claim, Give, Note, Release
 from processors.identity.graph.outputs import Assigned, Linked, Refused, Resolved, Send
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM, MATCH_WEIGHT
@@ -114,7 +114,8 @@ def test_a_claim_reserves_the_identifier_until_the_move_ends_and_a_copy_of_give_
     assert isinstance(give, Send) and isinstance(give.message, Give) and give.node == bob
     reserved = h.local.store.nodes[phone]
     assert isinstance(reserved, IdentifierState) and reserved.reserved_by == give.message.token
-    (adopt,) = handle(h, bob, give.message)
+    note, adopt = handle(h, bob, give.message)  # the phone's node names the giver too (screen pop)
+    assert isinstance(note.message, Note) and (note.node, note.message.refused_with) == (phone, bob)
     assert isinstance(adopt.message, Adopt) and adopt.node == ann and adopt.message.version == 3
     assert handle(h, bob, give.message) == []  # a copy: no second adopt, no early release
     h.local.submit([adopt])
@@ -247,7 +248,7 @@ def test_a_give_to_a_customer_whose_merge_an_operator_rejected_is_performed_a_sp
     fields = {f: getattr(state, f) for f in state.__struct_fields__}
     token = "claim~x~" + phone + "~0~2"
     h.local.store.nodes[bob] = CustomerState(**{**fields, "do_not_merge": [ann], "rejected": [ann]})
-    (adopt,) = handle(h, bob, Give(phone, ann, 0, "x", "WEB", 0, token))
+    _, adopt = handle(h, bob, Give(phone, ann, 0, "x", "WEB", 0, token))
     assert isinstance(adopt.message, Adopt) and adopt.node == ann and phone not in root(h, bob).members
     h.local.store.nodes[bob] = CustomerState(**{**fields, "do_not_merge": [ann]})  # split apart: it stays
     assert handle(h, bob, Give(phone, ann, 0, "y", "WEB", 0, "claim~y~" + phone + "~0~2")) == [

@@ -163,12 +163,17 @@ def test_a_housemates_contact_through_the_household_identifier_alone_is_never_on
     unresolved = {u.triggering_event_id for u in h.decisions(Unresolved)}
     if not resolved_to(h, bobs_contact):
         assert bobs_contact.value["envelope"]["event_id"] in unresolved
-    hint = shared_hint(household_id[0], *_people(h, household_id))
+    def hint_of(identifier: tuple[str, str]) -> dict[str, object] | None:
+        shared, people = _people(h, identifier)
+        return shared_hint(identifier[0], "masked", shared=shared, people=people, customer_ids=[], kept_by=owner,
+                           this_customer=owner)
+
+    hint = hint_of(household_id)
     assert hint is not None and hint["type"] == household_id[0] and household_id[1] not in str(hint)
-    assert hint["shared"] or hint["people"] == 2
+    assert hint["links"] is False or hint["people"] == 2
     if not limits:  # not shared: it still links, for the customer that keeps it
         assert owner == ann and resolved_to(h, anns_contact) == {ann} and resolved_to(h, nobodys) == {ann}
-        assert shared_hint(ANN_PHONE[0], *_people(h, ANN_PHONE)) is None
+        assert hint_of(ANN_PHONE) is None
     h.local.check_consistent()
 
 

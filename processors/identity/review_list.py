@@ -1,0 +1,57 @@
+"""``omnibus identity review list`` as text: one block per open review, within any terminal width."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bus.cli.tables import report_table
+from processors.identity.review_sides import Side, only_in_common
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from processors.identity.matching.weights import MatchModel
+    from processors.identity.review import OpenReview
+
+
+def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None,
+                  sides: dict[str, Side] | None = None) -> None:
+    """Each review as a block: its id and the customer ids on lines of their own, never folded (they are pasted
+    into `review accept`), what each customer holds and from how many records of which channels (``sides``,
+    ``review_sides``), the two identifiers by kind and masked, then a table of the compared fields: level
+    and Fellegi–Sunter weight (bits) with the prior, so the rows add up to the weight. Fields with nothing to
+    compare (``missing``, 0 bits) are named on one line, and a side known by nothing but what the two have in
+    common is said in words (``review_sides.only_in_common``)."""
+    from rich.console import Console
+
+    from processors.identity.review import as_json
+
+    console = console or Console()
+    sides = sides or {}
+    for review in reviews:
+        shown = as_json(review, matcher, sides)
+        console.print(f"review {review.review_id}  weight {review.match_weight:+.1f} bits", soft_wrap=True,
+                      highlight=False)
+        console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
+                      highlight=False)
+        for customer in (review.customer_id, review.other_customer_id):
+            if customer in sides:
+                console.print(f"  {customer}", soft_wrap=True, highlight=False)
+                console.print(f"      {sides[customer].summary()}", highlight=False, markup=False)
+        common = ", ".join(shown["identifiers_in_common"]) or "none (a blocking candidate)"
+        console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
+        console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
+        table = report_table("field", "level", "weight (bits)", console=console, show_edge=False)
+        table.add_row("prior", "", f"{matcher.prior:+.1f}")
+        compared = [item for item in shown["fields"] if item["level"] != "missing"]
+        for item in compared:
+            table.add_row(item["field"], item["level"], f"{item['weight']:+.1f}")
+        console.print(table)
+        missing = sorted(item["field"] for item in shown["fields"] if item["level"] == "missing")
+        if missing:
+            console.print(f"  nothing to compare, missing on one side or both (0 bits): {', '.join(missing)}",
+                          highlight=False)
+        if (hint := only_in_common(review, shown["identifiers_in_common"], sides)) is not None:
+            console.print(f"  to decide: {hint}", highlight=False, markup=False)
+        console.print()
+    console.print(f"{len(reviews)} open review(s)")

@@ -1,0 +1,70 @@
+"""The demo's printed output fits an 80-column terminal (new-user sample: the offer table truncated there and the
+"Still running" box wrapped its addresses): demo/offers.py ``offer_table``, demo/report.py ``keep_running``."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from bus.config import OmnibusSettings
+from demo import report
+from demo.offers import OFFER_CHANNELS, offer_table
+from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints
+
+BOX = "│╭╮╰╯┃┏┓┗┛"
+
+
+def rendered(draw: object, width: int = 80) -> list[str]:
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None)
+    draw(console)  # type: ignore[operator]
+    return out.getvalue().splitlines()
+
+
+def test_the_offer_table_fits_80_columns_whole() -> None:
+    published = ["fibre-upgrade", "fibre-upgrade", "SHOW", "fibre-upgrade"]
+    after = ["(none)", "(none)", "WITHDRAW after 12.34 s", "(none)"]
+    lines = rendered(lambda console: console.print(offer_table("Ines Nguyen", published, after)))
+    text = "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines) and "…" not in text
+    for channel, shown in zip(OFFER_CHANNELS, published, strict=True):
+        assert any(channel in line and shown in line for line in lines), channel
+    assert any("call center (instructions)" in line and "SHOW" in line and "WITHDRAW after 12.34 s" in line
+               for line in lines)
+    assert "accepted on the web" in text
+
+
+def test_still_running_prints_every_address_and_key_whole_within_80_columns_outside_any_box() -> None:
+    ports = iter(range(40001, 40010))
+    base = "http://127.0.0.1:{}".format
+    endpoints = Endpoints(web=base(next(ports)), branch=base(next(ports)), call_center=base(next(ports)),
+                          screen_pop=base(next(ports)), batch=None, offers=base(next(ports)),  # type: ignore[arg-type]
+                          kpis=base(next(ports)))
+    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
+    still = lines[:lines.index(next(line for line in lines if line.startswith("Post by hand")))]
+    assert any("Still running" in line for line in still)
+    assert all(len(line) <= 80 for line in still), [line for line in still if len(line) > 80]
+    assert not any(mark in line for line in still for mark in BOX)
+    for whole in (endpoints.web, endpoints.branch, endpoints.call_center, WRITE_KEY, TERMINAL_TOKEN, SITE_KEY,
+                  f"{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
+                  f"{endpoints.kpis}/kpis?granularity=DAY"):
+        assert any(whole in line for line in still), whole
+
+
+def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> None:
+    profile = {
+        "customer_id": "cus_66176f375d9be8a1650b3d33",
+        "identifiers": [{"type": "ACCOUNT", "value": "****0000"}, {"type": "EMAIL", "value": "f***@example.com"},
+                        {"type": "NATIONAL_ID", "value": "nid1:…57e4"}, {"type": "PHONE", "value": "+33*****5279"},
+                        {"type": "USER_ID", "value": "u-01*****"}],
+        "products": {"products": [{"product_name": "Mobile 5G 50 GB"}]},
+        "recent_contacts": [{"channel": "WEB", "occurred_at": "2026-11-30T06:34:27.655440+00:00",
+                             "kind": "WEB_EVENT", "name": "Offer Accepted"}],
+    }
+    lines = rendered(lambda console: console.print(report.screen_pop_table("Fatou Okafor", profile)))
+    text = "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines)
+    for identifier in profile["identifiers"]:
+        assert any(f"{identifier['type']} {identifier['value']}" in line for line in lines), identifier
+    assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 WEB_EVENT Offer Accepted" in text

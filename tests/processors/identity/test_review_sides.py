@@ -1,0 +1,93 @@
+"""What each side of a merge review holds (``processors/identity/review_sides.py``), printed by ``identity review list``
+(``review_list.py``). New-user finding on the demo: a review read "PHONE agree", every other field missing, and
+could not be decided. It was a customer known only by the phone of an unanswered call (no IVR data) against a
+counter record of a person with a national ID, name and birth date."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+
+from bus.config import TopicSettings
+from bus.serde import Event
+from processors.identity.announcements import Announcer
+from processors.identity.graph.outputs import Created, Linked, Merged, Refused, ReviewRequested, Split
+from processors.identity.review import as_json, open_reviews
+from processors.identity.review_list import print_reviews
+from processors.identity.review_sides import customer_sides
+from processors.identity.rules import LinkPolicy
+from tests.processors.identity.support import Harness, envelope, ident, national_id
+from tests.processors.identity.support import matcher_settings as settings
+
+PHONE = ("PHONE", "+33611986000")
+NID = ("NATIONAL_ID", national_id("11010519730502001"))
+
+
+def _events(h: Harness, kinds: tuple[type, ...]) -> list[Event]:
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    return [item.event for output in h.local.decisions if isinstance(output, kinds)
+            for item in announcer.outgoing(output) if item.topic.endswith(("customer.events.v1", "reviews.v1"))]
+
+
+def demo_like_review() -> tuple[Harness, Any, dict[str, Any]]:
+    """An unanswered call (the phone only, no traits), then the same person at the counter (ID card: national
+    ID, phone, name, birth date): the matcher asks an operator."""
+    h = Harness(settings())
+    h.observe(PHONE, channel="CALL_CENTER")
+    h.feed(Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("BRANCH", minutes=5), "identifiers": [ident(*NID), ident(*PHONE)],
+        "traits": {"full_name": "Ines Nguyen", "birth_date": "1973-05-02"}}), topic="identity.observed.v1")
+    (review,) = open_reviews(_events(h, (ReviewRequested,)))
+    sides = customer_sides(_events(h, (Created, Linked, Merged, Split, Refused)))
+    return h, review, sides
+
+
+def test_each_side_of_a_review_says_what_it_holds_and_a_phone_only_side_says_what_to_decide() -> None:
+    h, review, sides = demo_like_review()
+    caller, counter = h.customer(*PHONE), h.customer(*NID)
+    assert {review.customer_id, review.other_customer_id} == {caller, counter} and caller != counter
+    assert [key.partition(":")[0] for key in sides[caller].identifiers] == ["PHONE"]
+    assert sides[caller].channels == ["CALL_CENTER"] and len(sides[caller].records) == 1
+    assert sides[counter].channels == ["BRANCH"] and {k.partition(":")[0] for k in sides[counter].identifiers} == {
+        "NATIONAL_ID"}
+    matcher = LinkPolicy(h.config).matcher
+    for width in (80, 160):
+        out = io.StringIO()
+        print_reviews([review], matcher, Console(file=out, width=width, color_system=None), sides=sides)
+        text, lines = out.getvalue(), out.getvalue().splitlines()
+        assert max(len(line) for line in lines) <= width
+        assert caller in lines[lines.index(f"  {caller}")] and "holds PHONE:+33*****6000; 1 record from CALL_CENTER" \
+            in text.replace("\n      ", " ")
+        assert "holds NATIONAL_ID:" in text and "1 record from BRANCH" in text
+        said = " ".join(text.split())
+        assert f"to decide: {caller} holds nothing but the PHONE the two share (1 record from CALL_CENTER)" in said
+        assert "nothing to compare, missing on one side or both" in said
+        assert PHONE[1] not in text and NID[1] not in text
+    listed = as_json(review, matcher, sides)
+    assert [side["customer_id"] for side in listed["customers"]] == [review.customer_id, review.other_customer_id]
+    assert listed["to_decide"].startswith(f"{caller} holds nothing but the PHONE")
+    assert PHONE[1] not in json.dumps(listed) and NID[1] not in json.dumps(listed)
+
+
+def test_sides_follow_merges_claims_splits_and_evictions() -> None:
+    def event(kind: str, **value: Any) -> Event:
+        lineage = {"triggering_event_id": value.pop("by"), "channel": value.pop("channel", "WEB"), "rule": "r"}
+        return Event(f"omnibus.identity.{kind}", {**value, "lineage": lineage})
+
+    phone, mail, nid = ({"type": t, "value": v} for t, v in (("PHONE", "+1"), ("EMAIL", "a@x"), ("NATIONAL_ID", "n")))
+    sides = customer_sides([
+        event("CustomerCreated", customer_id="a", identifiers=[phone], by="e1", channel="CALL_CENTER"),
+        event("CustomerCreated", customer_id="b", identifiers=[mail, nid], by="e2"),
+        event("CustomerLinked", customer_id="b", identifier=phone, by="e3", channel="BRANCH"),  # a claim moved it
+        event("CustomerMerged", survivor_customer_id="b", merged_customer_id="a", moved_identifiers=[], by="e4"),
+        event("CustomerSplit", source_customer_id="b", new_customer_id="c", moved_identifiers=[mail], reason=None,
+              by="e5", channel="BACK_OFFICE"),
+        event("LinkRefused", customer_id="b", identifier=nid, evicted=True, by="e6"),
+    ])
+    assert set(sides) == {"b", "c"}
+    assert sides["b"].identifiers == {"PHONE:+1"} and sides["b"].records == {"e2", "e3", "e1"}
+    assert sides["b"].channels == ["WEB", "BRANCH", "CALL_CENTER"]
+    assert sides["c"].identifiers == {"EMAIL:a@x"} and sides["c"].channels == ["BACK_OFFICE"]
