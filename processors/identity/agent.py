@@ -17,7 +17,6 @@ a batch off (``bus.fencing.AssignmentFence``). Start, stop and crash: ``lifecycl
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,6 +55,7 @@ from processors.identity.lifecycle import Lifecycle, partition_count
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.publish import Publisher
 from processors.identity.rules import LinkPolicy
+from processors.identity.state_writes import StateWrites
 from processors.identity.store import FaustTables
 from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import RoutingSerializer, reusable_records
@@ -111,9 +111,8 @@ class IdentityProcessor:
         self.publisher = Publisher(self.producer, announcer, self.graph_topic_name,
                                    lambda: self.lifecycle.graph_partitions(), progress, self.view)
         self.repair = assignment_repair(self, deserializer, lambda: self.lifecycle.graph_partitions())
-        # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
-        # change the same tables, and each publishes before it writes.
-        state_lock = asyncio.Lock()
+        # Graph batches and repeat contacts applied at intake change the same tables (state_writes.py).
+        writes = StateWrites()
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
@@ -123,11 +122,11 @@ class IdentityProcessor:
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
         generation = lambda: self.app.consumer_generation_id  # noqa: E731 - the changelog's fence version
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,
-                                      self.dead_letters, self.fence, progress, state_lock, generation, started, crash)
+                                      self.dead_letters, self.fence, progress, writes, generation, started, crash)
         self.graph_bulk = BulkIntake(self.app, [self.graph_topic_name], self.fence, self.graph_agent.records,
                                      self._crash, batch_size=identity.batch_size, name="graph", pause=False)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
-                         self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions, generation)
+                         self.fence, writes, self.graph_topic_name, self._owned_graph_partitions, generation)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,

@@ -42,6 +42,7 @@ from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph_progress import GraphProgress
 from processors.identity.publish import Publisher
+from processors.identity.state_writes import StateWrites
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import decode_record, encode_record, partition_of
 
@@ -52,16 +53,16 @@ class GraphAgent:
     """``records(records, allowed)`` handles one chunk taken in bulk from the fetch (the default,
     ``bulk_intake.BulkIntake``); ``agent(stream)`` is the faust agent of the graph topic, whose stream then
     stays empty (``batch(events)`` handles its batches when ``IdentitySettings.bulk_graph`` is off). Every batch
-    runs under ``state_lock`` (shared with repeat contacts applied at intake, ``apply_here.py``).
+    runs under the state lock (shared with repeat contacts applied at intake, ``state_writes.py``).
     ``generation()``: the consumer group generation (the changelog's fence version)."""
 
     def __init__(self, identity: IdentitySettings, graph: IdentityGraph, store: FaustTables, publisher: Publisher,
                  producer: EventProducer, dead_letters: DeadLetterWriter, fence: AssignmentFence,
-                 progress: GraphProgress, state_lock: asyncio.Lock, generation: Callable[[], int],
+                 progress: GraphProgress, writes: StateWrites, generation: Callable[[], int],
                  started: Callable[[], Awaitable[None]], crash: Callable[[str, Exception], Awaitable[Any]]) -> None:
         self.identity, self.graph, self.store, self.publisher = identity, graph, store, publisher
         self.producer, self.dead_letters, self.fence, self.progress = producer, dead_letters, fence, progress
-        self.state_lock, self.generation, self._started, self._crash = state_lock, generation, started, crash
+        self.writes, self.generation, self._started, self._crash = writes, generation, started, crash
 
     async def agent(self, stream: faust.StreamT) -> None:
         batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
@@ -80,7 +81,7 @@ class GraphAgent:
         await self._started()
         messages = [event.message for event in events]
         version = batch_version(message.generation_id for message in messages)  # the generation they were fetched in
-        async with self.state_lock:
+        async with self.writes.lock:
             written = await self._batch(messages, lambda: True, lambda: version)
             if written is not None:
                 await written
@@ -98,7 +99,7 @@ class GraphAgent:
         ``allowed()``: the chunk's partitions are still ours since its fetch. Changelog version: the consumer
         generation, read after the fence passed (no revocation since the fetch: the fetch's generation)."""
         await self._started()
-        async with self.state_lock:
+        async with self.writes.lock:
             return await self._batch(records, allowed, self.generation)
 
     async def _batch(self, records: Sequence[Any], allowed: Callable[[], bool],
@@ -143,11 +144,11 @@ class GraphAgent:
         # The new states are acknowledged before the batch's offsets may be committed (the caller acknowledges
         # the records once the returned awaitable completes); a crash before that replays the batch on the old state.
         changelog = await self.producer.hand_over(self.store.drain_changelog(version()))
-        return self._written(records, changelog, outputs, kinds)
+        return self._written(records, self.writes.settled(changelog), outputs, kinds)
 
-    async def _written(self, records: Sequence[Any], changelog: Awaitable[Any], outputs: list[Output],
+    async def _written(self, records: Sequence[Any], settled: Awaitable[None], outputs: list[Output],
                        kinds: Counter[str]) -> None:
-        await changelog
+        await settled
         for message in records:
             self.progress.handled(message.partition, message.offset)
         self.publisher.after(outputs, kinds)
