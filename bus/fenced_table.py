@@ -12,6 +12,8 @@
   highest version already read in its partition was written late by a worker that had lost the
   partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
   markers are left out of the table;
+* a table of raw keys written by Kafka's default partitioner (``use_partitioner``) in faust's memory store
+  keeps its keys in ``bus.key_partitioned_store.KeyPartitionedStore``: no key -> partition index (#9 memory);
 * a table of raw keys and values in faust's memory store takes its standby records in bulk from the fetch
   (``bus.standby_apply``, ``apply_standby``: the fence, then the last record per key), not one by one
   through faust's per-record path;
@@ -34,6 +36,7 @@ from faust.types import TP, EventT, FutureMessage
 
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
+from bus.key_partitioned_store import KeyPartitionedStore
 from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
 from bus.standby_apply import install as install_standby_apply
@@ -52,6 +55,14 @@ class FencedTable(faust.Table):
         self._generation = UNVERSIONED
         self._late: set[tuple[int, Any]] = set()  # (partition, key) of late writes skipped in active partitions
         self._warned: set[int] = set()
+
+    def _new_store_by_url(self, url: Any) -> Any:
+        """faust's store for ``url``; for ``memory://`` and raw keys partitioned by key, ``KeyPartitionedStore``."""
+        if str(url).startswith("memory:") and self.use_partitioner and self.key_serializer == "raw":
+            return KeyPartitionedStore(url, self.app, self, table_name=self.name, key_type=self.key_type,
+                                       key_serializer=self.key_serializer, value_serializer=self.value_serializer,
+                                       value_type=self.value_type, loop=self.loop, options=self.options)
+        return super()._new_store_by_url(url)
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
                            generation_id: int = 0) -> None:
@@ -113,6 +124,9 @@ class FencedTable(faust.Table):
             else:
                 CHANGELOG_FENCED.labels(table=self.name).inc()
         store = self.data
+        if isinstance(store, KeyPartitionedStore):
+            store.apply_partition(partition, last)
+            return
         assert isinstance(store, MemoryStore)  # takes_standby_in_bulk
         data, partitions = store.data, store._key_partition
         for key, value in last.items():

@@ -4,17 +4,21 @@ Three parts, because neither alone is enough without Kafka transactions:
 
 * ``AssignmentFence`` (here): a worker refuses to publish the outputs of a batch if any of its
   partitions was revoked while the batch ran, or is no longer assigned. That closes the common window
-  (a rebalance during a batch) but not all of it: a worker paused past the session timeout learns it
-  was fenced out only at its next heartbeat, and a publish already in flight when it froze completes.
+  (a rebalance during a batch) and, with the membership lease (``bus.group_lease``), a worker paused past
+  its session timeout, which learns it was fenced out only at its next heartbeat; not a publish already in
+  flight when it froze, which completes when it resumes.
 * A version on every state row that readers compare (``processors.identity.assignments``): the row
   decided later carries the higher version whatever the order it is written in, so a stale write that
   slips through is ignored by the reader rule.
 * A fencing version on every changelog record of a table (``ChangelogFence`` here; ``bus.fenced_table``
   applies it at restore and in standby replicas, ``processors.replay.fenced`` for ``omnibus verify``): the
-  header ``omnibus-fence`` holds the consumer-group generation in which the writer fetched the input
-  records the state was derived from (faust stamps ``generation_id`` on every fetched message). The
-  rebalance that moves a partition raises the generation, so a worker that lost the partition writes
-  under a lower version than the new owner. The rule is per partition, in offset order: a record below
+  header ``omnibus-fence`` holds the consumer-group generation of the writer: for a faust table, the one
+  in which it fetched the input records the state was derived from (faust stamps ``generation_id`` on every
+  fetched message); for identity's tables, which two paths write (graph batches and repeat contacts applied
+  at intake), the worker's generation when it writes, which never falls (a batch taken from faust's buffer
+  right after a rebalance holds records fetched in the generation before). The rebalance that moves a
+  partition raises the generation, so a worker that lost the partition writes under a lower version than
+  the new owner. The rule is per partition, in offset order: a record below
   the highest version already read in its partition is a late write of a fenced-out worker and is
   skipped, whether or not the new owner wrote that key again (it never read the late record, so its
   state is what the log must mean). A new owner writes a marker of its generation into every changelog
@@ -44,20 +48,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bus.group_lease import GroupLease
 from bus.metrics import PUBLISH_FENCED
 
 
 class AssignmentFence:
-    """Counts revocations; a batch may publish only if none happened since it started.
+    """Counts revocations; a batch may publish only if none happened since it started, and while the worker's
+    membership lease holds (``bus.group_lease``: a worker resumed after a pause past its session timeout has
+    none, though nobody has told it yet that its partitions moved).
 
     ``assigned``: returns the worker's current assignment (``(topic, partition)`` pairs or aiokafka/
-    faust ``TP`` tuples). Call ``revoked()`` from the app's ``on_partitions_revoked`` signal.
+    faust ``TP`` tuples). Call ``revoked()`` from the app's ``on_partitions_revoked`` signal. ``lease``: the
+    consumer's ``GroupLease`` (None: not checked), ``confirm_within_s``: how long ``confirm`` waits for it.
     """
 
-    def __init__(self, assigned: Callable[[], Iterable[Any]], component: str) -> None:
+    def __init__(self, assigned: Callable[[], Iterable[Any]], component: str, *, lease: GroupLease | None = None,
+                 confirm_within_s: float = 1.0) -> None:
         self._assigned = assigned
         self._component = component
         self._revocations = 0
+        self._lease = lease
+        self._confirm_within_s = confirm_within_s
 
     def revoked(self, *_: Any, **__: Any) -> None:
         self._revocations += 1
@@ -66,10 +77,18 @@ class AssignmentFence:
         """Taken when a batch starts; handed back to ``allows``."""
         return self._revocations
 
+    async def confirm(self) -> None:
+        """Wait (at most ``confirm_within_s``) for a membership lease that ran out to be renewed or lost; call it
+        right before ``allows``, so that a busy moment with no heartbeat answered does not fence a batch."""
+        if self._lease is not None and not self._lease.held():
+            await self._lease.confirm(self._confirm_within_s)
+
     def allows(self, stamp: int, partitions: Iterable[tuple[str, int]]) -> bool:
-        """True when no partition was revoked since ``stamp`` and every one in ``partitions`` is still ours."""
+        """True when no partition was revoked since ``stamp``, every one in ``partitions`` is still ours, and the
+        membership lease holds."""
         owned = {(tp[0], tp[1]) for tp in self._assigned()}
-        allowed = stamp == self._revocations and all((topic, p) in owned for topic, p in partitions)
+        allowed = (stamp == self._revocations and all((topic, p) in owned for topic, p in partitions)
+                   and (self._lease is None or self._lease.held()))
         if not allowed:
             PUBLISH_FENCED.labels(component=self._component).inc()
         return allowed

@@ -22,6 +22,7 @@ from typing import Any
 
 import faust
 
+from bus import group_lease
 from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder
@@ -113,7 +114,10 @@ class IdentityProcessor:
         self.repair = assignment_repair(self, deserializer, lambda: self.lifecycle.graph_partitions())
         # Graph batches and repeat contacts applied at intake change the same tables (state_writes.py).
         writes = StateWrites()
-        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT)
+        # A worker resumed after a pause past its session timeout has no lease: it publishes nothing (bus.group_lease).
+        self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT,
+                                     lease=group_lease.install(self.app),
+                                     confirm_within_s=float(self.app.conf.broker_heartbeat_interval))
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
@@ -126,7 +130,8 @@ class IdentityProcessor:
         self.graph_bulk = BulkIntake(self.app, [self.graph_topic_name], self.fence, self.graph_agent.records,
                                      self._crash, batch_size=identity.batch_size, name="graph", pause=False)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
-                         self.fence, writes, self.graph_topic_name, self._owned_graph_partitions, generation)
+                         self.fence, writes, self.graph_topic_name, self._owned_graph_partitions, generation,
+                         lambda: not self.app.rebalancing)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,

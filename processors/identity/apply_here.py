@@ -9,6 +9,11 @@ acknowledged, fence checked again, states written and their changelog handed ove
 changelog and every earlier one acknowledged (``state_writes.py``); then the caller acknowledges the input
 records. The state lock is shared with the graph agent. A handler error leaves the message to the graph
 topic, whose agent dead-letters it if it fails again.
+
+Nothing is applied here while the worker rebalances (``settled()`` false, from faust's rebalance start to its
+"Worker ready", the tables' restore included): a partition's tables may still be restoring, and a state
+read from them then is no state at all. The repeat contacts of such a moment go the slow way, by the graph
+topic, whose records reach the graph stage only once faust resumed its partitions after the restore.
 """
 
 from __future__ import annotations
@@ -38,13 +43,14 @@ class ApplyHere:
 
     def __init__(self, enabled: bool, graph: IdentityGraph, store: FaustTables, publisher: Publisher,
                  producer: EventProducer, fence: AssignmentFence, writes: StateWrites, graph_topic: str,
-                 owned: Callable[[], set[int]], generation: Callable[[], int]) -> None:
+                 owned: Callable[[], set[int]], generation: Callable[[], int],
+                 settled: Callable[[], bool] = lambda: True) -> None:
         self.enabled, self.graph, self.store, self.publisher = enabled, graph, store, publisher
         self.producer, self.fence, self.writes, self.graph_topic = producer, fence, writes, graph_topic
-        self.owned, self.generation = owned, generation
+        self.owned, self.generation, self.settled = owned, generation, settled
 
     def select(self, outputs: list[Output]) -> list[Send]:
-        if not self.enabled or not any(
+        if not self.enabled or not self.settled() or not any(
                 isinstance(output, Send) and isinstance(output.message, Fast) for output in outputs):
             return []
         owned, partitions = self.owned(), self.publisher.graph_partitions()
@@ -53,6 +59,8 @@ class ApplyHere:
 
     async def apply(self, here: list[Send], outputs: list[Output], allowed: Callable[[], bool]) -> bool:
         async with self.writes.lock:
+            if not self.settled():  # a rebalance began while this waited for the lock: all by the graph topic
+                here = []
             stamp = self.fence.stamp()
             partitions = self.publisher.graph_partitions()
             owned = {(self.graph_topic, partition_of(send.node, partitions)) for send in here}
@@ -71,14 +79,16 @@ class ApplyHere:
                 transaction.commit()
                 published.extend(produced)
                 kinds[kind(send.message)] += 1
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False
             await self.publisher.publish(published)
+            await self.fence.confirm()
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False  # published, states not written, inputs not acknowledged: the next owner replays
             batch.commit()
             changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
-            settled = self.writes.settled(changelog)
-        await settled  # outside the lock: the next batch runs meanwhile (state_writes.py)
+            done = self.writes.settled(changelog)
+        await done  # outside the lock: the next batch runs meanwhile (state_writes.py)
         self.publisher.after(published, kinds)
         return True

@@ -90,7 +90,9 @@ class BulkIntake:
             while True:
                 stamp, taken = held if held is not None else await self._queue.get()
                 taken, held = self._merged(stamp, taken)
-                if self._paused and self._queue.empty() and held is None:
+                # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
+                # resumes them then (its "Worker ready"); resuming them here would fetch inputs mid-restore.
+                if self._paused and self._queue.empty() and held is None and not self._app.rebalancing:
                     self._app.consumer.resume_partitions(self._assigned())
                     self._paused = False
                 for chunk in chunks(taken, self._batch_size):
@@ -125,12 +127,13 @@ class BulkIntake:
         partitions = {(tp.topic, tp.partition) for tp in taken}
         records = [record for records in taken.values() for record in records]
         allowed = functools.partial(self._fence.allows, stamp, partitions)
+        await self._fence.confirm()  # before the chunk's work: allowed() then sees a lease a pause has ended
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
         published = await self._run(records, allowed)
         if published is True:
-            return self._acknowledge(taken, allowed, len(records))
+            return await self._acknowledge(taken, allowed, len(records))
         if published is False or published is None:
-            return self._acknowledge(taken, lambda: False, len(records))
+            return self._lost(len(records))
         # Pipelined (the graph): published and written in memory; ``published`` completes once the writes are
         # acknowledged. The next chunk runs meanwhile; acknowledgements stay in chunk order, and at most one
         # chunk is left settling when the next one starts.
@@ -150,16 +153,20 @@ class BulkIntake:
         except Exception as exc:  # a changelog Kafka did not take: stop, nothing of the chunk is acknowledged
             await self._crash(self._name, exc)
             raise
-        return self._acknowledge(taken, allowed, count)
+        return await self._acknowledge(taken, allowed, count)
 
-    def _acknowledge(self, taken: consume_bulk.Taken, allowed: Callable[[], bool], count: int) -> bool:
+    async def _acknowledge(self, taken: consume_bulk.Taken, allowed: Callable[[], bool], count: int) -> bool:
+        await self._fence.confirm()  # allowed() then sees a lease a pause has ended
         if not allowed():
-            log.warning("partitions lost during a bulk batch; left to their new owner", stage=self._name,
-                        records=count)
-            return False
+            return self._lost(count)
         # Started and published: faust may commit them now (no await since the fence check above).
         consume_bulk.acknowledge(self._app, taken)
         return True
+
+
+    def _lost(self, count: int) -> bool:
+        log.warning("partitions lost during a bulk batch; left to their new owner", stage=self._name, records=count)
+        return False
 
 
 def chunks(taken: consume_bulk.Taken, size: int) -> Iterator[dict[Any, list[ConsumerRecord]]]:

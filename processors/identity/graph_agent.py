@@ -9,8 +9,8 @@ the old state and loses nothing:
    published, the records stay uncommitted for their new owner;
 2. every output is published and acknowledged (``publish.Publisher``);
 3. the fence is checked again (a worker paused past its session timeout);
-4. the new states are written and their changelog records acknowledged, versioned by the consumer
-   generation the records were fetched in;
+4. the new states are written and their changelog records acknowledged, versioned by the worker's consumer
+   generation at that moment (``bus.fencing``);
 5. the records are acknowledged, so faust may commit their offsets.
 
 The records come in bulk from faust's fetch (``bulk_intake.BulkIntake``, past faust's per-record path),
@@ -32,7 +32,7 @@ from aiokafka.structs import ConsumerRecord
 from bus.consume import hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import RawRecord
-from bus.fencing import AssignmentFence, batch_version
+from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.take_batches import take_events
@@ -80,9 +80,8 @@ class GraphAgent:
         """One batch of faust events (the agent's path, ``IdentitySettings.bulk_graph=false``)."""
         await self._started()
         messages = [event.message for event in events]
-        version = batch_version(message.generation_id for message in messages)  # the generation they were fetched in
         async with self.writes.lock:
-            written = await self._batch(messages, lambda: True, lambda: version)
+            written = await self._batch(messages, lambda: True)
             if written is not None:
                 await written
         if written is None:
@@ -96,14 +95,13 @@ class GraphAgent:
         the caller acknowledge the records (in chunk order: ``BulkIntake`` waits for the one before).
         A chunk that reads a state whose changelog is still in flight publishes before it writes like any
         other, and its records are acknowledged after that changelog: a crash replays both on the old state.
-        ``allowed()``: the chunk's partitions are still ours since its fetch. Changelog version: the consumer
-        generation, read after the fence passed (no revocation since the fetch: the fetch's generation)."""
+        ``allowed()``: the chunk's partitions are still ours since its fetch. Changelog version: the worker's
+        consumer generation when it writes (see ``_batch``)."""
         await self._started()
         async with self.writes.lock:
-            return await self._batch(records, allowed, self.generation)
+            return await self._batch(records, allowed)
 
-    async def _batch(self, records: Sequence[Any], allowed: Callable[[], bool],
-                     version: Callable[[], int]) -> Awaitable[None] | None:
+    async def _batch(self, records: Sequence[Any], allowed: Callable[[], bool]) -> Awaitable[None] | None:
         """``records``: faust ``Message``s or aiokafka ``ConsumerRecord``s of the graph topic, per partition in
         offset order. None, nothing written, when fenced off; else published, written in memory, the changelog
         handed to the producer, and an awaitable that completes once the changelog is acknowledged."""
@@ -127,12 +125,14 @@ class GraphAgent:
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
         partitions = {(message.topic, message.partition) for message in records}
+        await self.fence.confirm()
         if not allowed() or not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
             log.warning("partitions lost during a graph batch; its outputs are not published", records=len(records))
             return None
         await self.publisher.publish(outputs)
+        await self.fence.confirm()
         if not allowed() or not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
             # replays these records. The states stay as they were, in memory and in the changelog: a later
@@ -143,7 +143,12 @@ class GraphAgent:
         batch.commit()
         # The new states are acknowledged before the batch's offsets may be committed (the caller acknowledges
         # the records once the returned awaitable completes); a crash before that replays the batch on the old state.
-        changelog = await self.producer.hand_over(self.store.drain_changelog(version()))
+        # The worker's generation now, not the one the records were fetched in: a batch taken from faust's buffer
+        # right after a rebalance holds records of the generation before, and written under it, after records
+        # the worker already wrote in this one (repeat contacts applied at intake), a restore would skip it as
+        # a fenced-out worker's late write. A worker fenced out has not joined the new generation: its
+        # generation is the old one, below the new owner's marker (bus.fencing).
+        changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
         return self._written(records, self.writes.settled(changelog), outputs, kinds)
 
     async def _written(self, records: Sequence[Any], settled: Awaitable[None], outputs: list[Output],

@@ -33,9 +33,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bus.serde import Event
 from processors.identity import wire
 from processors.identity.graph.outputs import Send
-from bus.serde import Event
 from processors.identity.store import FaustTables
 from tests.processors.identity.support import Harness, interaction, settings
 
@@ -184,7 +184,77 @@ def per_identifier(node_bytes: dict[str, int], profile_bytes: dict[str, int],
     result["profile_bytes"] = (profile_bytes["container"] + profile_bytes["keys"] + profile_bytes["values"]) / per
     result["total_bytes"] = result["graph_bytes"] + result["profile_bytes"]
     result["restore_index_bytes"] = (node_bytes["index"] + profile_bytes["index"]) / per
+    if "held_index" in node_bytes:  # measured on the store itself (a worker's report, or ``restore``)
+        result["held_index_bytes"] = (node_bytes["held_index"] + profile_bytes["held_index"]) / per
     return result
+
+
+def worker_report(processor: Any) -> dict[str, Any]:
+    """What an identity worker holds (``identity_worker``'s ``BENCH_IDENTITY_MEMORY`` report): ``held_bytes`` of
+    each table's data, plus ``held_index``, the bytes of its store's key -> partition dict as it is, and the
+    store's class; and ``parts_of`` the node table."""
+    report: dict[str, Any] = {}
+    for name, table in (("nodes", processor.nodes), ("profiles", processor.profiles)):
+        store = table.data
+        report[name] = {**held_bytes(store.data), "held_index": sys.getsizeof(store._key_partition),
+                        "index_entries": len(store._key_partition), "store": type(store).__name__}
+    report["parts"] = parts_of(processor.nodes.data.data)
+    return report
+
+
+RESTORE_PARTITIONS = 4  # the bench's changelog partitions when it restores in process
+RESTORE_CHUNK = 10_000  # changelog records per apply_changelog_batch call, as faust's recovery hands them in batches
+
+
+def restore(tables: tuple[dict[bytes, bytes], dict[bytes, bytes]], key_partitioned: bool) -> dict[str, Any]:
+    """The node and profile tables restored from their changelogs in process through the real restore path: a
+    ``bus.fenced_table`` table's ``apply_changelog_batch`` (the fence, then the store), every record in its key's
+    partition (``murmur2 % RESTORE_PARTITIONS``, as ``store.FaustTables`` writes it). ``key_partitioned``: the
+    identity tables' store (``bus.key_partitioned_store``), else faust's memory store. Returns ``per_identifier``
+    of what the restored stores hold, ``held_index_bytes`` being their actual key -> partition dicts."""
+    import faust
+
+    from bus.config import TopicSettings
+    from bus.fenced_table import fenced_table
+    from bus.fencing import fence_headers
+    from bus.partitioner import key_hash
+
+    headers = list(fence_headers(1))
+    app = faust.App(f"bench-restore-{key_partitioned}", broker="kafka://127.0.0.1:1", store="memory://")
+    held: dict[str, dict[str, int]] = {}
+    for name, data in zip(("nodes", "profiles"), tables, strict=True):
+        table = fenced_table(app, f"identity-{name}", TopicSettings(), key_type=bytes, value_type=bytes,
+                             partitions=RESTORE_PARTITIONS, use_partitioner=key_partitioned)
+        items = iter(data.items())
+        offset = 0
+        while chunk := [next(items, None) for _ in range(RESTORE_CHUNK)]:
+            records = [record for record in chunk if record is not None]
+            if not records:
+                break
+            batch = []
+            for key, value in records:
+                message = _Message(key_hash(key) % RESTORE_PARTITIONS, offset, headers, value, key)
+                batch.append(_Event(key, value, message))
+                offset += 1
+            table.apply_changelog_batch(batch)
+        store = table.data
+        held[name] = {**held_bytes(store.data), "held_index": sys.getsizeof(store._key_partition)}
+        assert store.data == data  # the restore holds exactly what the worker held
+    return per_identifier(held["nodes"], held["profiles"], parts_of(tables[0]))
+
+
+class _Message:
+    __slots__ = ("partition", "offset", "headers", "value", "key")
+
+    def __init__(self, partition: int, offset: int, headers: list[Any], value: bytes, key: bytes) -> None:
+        self.partition, self.offset, self.headers, self.value, self.key = partition, offset, headers, value, key
+
+
+class _Event:
+    __slots__ = ("key", "value", "message")
+
+    def __init__(self, key: bytes, value: bytes, message: _Message) -> None:
+        self.key, self.value, self.message = key, value, message
 
 
 def traced(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> float:
@@ -267,12 +337,13 @@ def cpu_per_event(events: int, seed: int = 3, profile: bool = False) -> dict[str
     return result
 
 
-async def _through_kafka(events: list[Event], workdir: Path) -> dict[str, Any]:
+async def _through_kafka(events: list[Event], workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """One identity worker process fed ``events`` through Kafka: its tables as it holds them once every
-    contact is announced (``identity_worker``'s ``BENCH_IDENTITY_MEMORY`` report), per identifier."""
+    contact is announced (``identity_worker``'s ``BENCH_IDENTITY_MEMORY`` report), per identifier; then the
+    same of a fresh worker that restored them from their changelogs (the real restore path)."""
     from bus.stack.kafka import KafkaBroker
     from tests.bench.identity import event_ids, finished
-    from tests.bench.identity_runs import Workers, load
+    from tests.bench.identity_runs import Workers, load, wait_for_group
     from tests.bench.identity_workload import CONTACTS
     from tests.support.settings import settings_with_topics
 
@@ -280,23 +351,36 @@ async def _through_kafka(events: list[Event], workdir: Path) -> dict[str, Any]:
     try:
         settings = await settings_with_topics(broker.bootstrap_servers, partitions=4)
         items = [(CONTACTS, event.value["customer_identifiers"][0]["value"], event) for event in events]
-        report = workdir / "memory.json"
+        report, restored = workdir / "memory.json", workdir / "restored.json"
         await load(settings, items)
         async with Workers("identity", 1, settings, workdir, {"BENCH_IDENTITY_MEMORY": str(report)}) as running:
             await finished(settings, "identity", event_ids(items), running, 1800)
             await asyncio.sleep(2)  # the last batch's changelog and profile writes
         held = json.loads(report.read_text())
+        # A fresh worker of the same group restores both tables from their changelogs (faust's recovery).
+        for wait_s in (5, 15, 45):
+            async with Workers("identity", 1, settings, workdir, {"BENCH_IDENTITY_MEMORY": str(restored)}) as again:
+                await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, again)
+                await asyncio.sleep(wait_s)
+            after = json.loads(restored.read_text())
+            if all(after[name]["entries"] == held[name]["entries"] for name in ("nodes", "profiles")):
+                break
+        else:
+            raise TimeoutError(f"the restarted worker did not restore every key: {after} against {held}")
     finally:
         broker.stop()
-    return per_identifier(held["nodes"], held["profiles"], {k: tuple(v) for k, v in held["parts"].items()})
+    parts = {k: tuple(v) for k, v in held["parts"].items()}
+    return (per_identifier(held["nodes"], held["profiles"], parts),
+            per_identifier(after["nodes"], after["profiles"], {k: tuple(v) for k, v in after["parts"].items()}))
 
 
-def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The same events (``_people``) built in process and fed to a worker through Kafka: both measurements."""
+def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The same events (``_people``) built in process and fed to a worker through Kafka: both measurements, and
+    what a second worker holds once it restored the tables from their changelogs."""
     events = list(_people(identifiers))
     with tempfile.TemporaryDirectory(prefix="omnibus-memory-") as tmp:
-        worker = asyncio.run(_through_kafka(events, Path(tmp)))
-    return table_memory(*build_tables(events)), worker
+        worker, restored = asyncio.run(_through_kafka(events, Path(tmp)))
+    return table_memory(*build_tables(events)), worker, restored
 
 
 def main() -> None:
@@ -305,6 +389,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--traced", action="store_true", help="check the arithmetic with tracemalloc")
+    parser.add_argument("--restore", action="store_true",
+                        help="also restore the tables in process through faust's and the identity tables' store")
     parser.add_argument("--kafka", type=int, default=0, metavar="IDENTIFIERS",
                         help="cross-check: this many identifiers in process and through a worker on Kafka")
     args = parser.parse_args()
@@ -333,12 +419,22 @@ def main() -> None:
                   f"{table['keys']:,} B, values {table['values']:,} B")
         if args.traced:
             print(f"  tracemalloc check (requested sizes, no size classes): {traced(nodes, profiles):.1f}")
+        if args.restore:
+            for key_partitioned, label in ((False, "faust's memory store"), (True, "key-partitioned store")):
+                started = time.process_time()
+                after = restore((nodes, profiles), key_partitioned)
+                print(f"  after a restore into {label} ({time.process_time() - started:.0f} s of CPU): tables "
+                      f"{after['total_bytes']:.1f} + its key -> partition index {after['held_index_bytes']:.1f} = "
+                      f"{after['total_bytes'] + after['held_index_bytes']:.1f}")
     if args.kafka:
-        local, worker = cross_check(args.kafka)
+        local, worker, restored = cross_check(args.kafka)
         print(f"Cross-check, {local['identifiers']:,} identifiers in process / {worker['identifiers']:,} in the "
-              "worker fed through Kafka, bytes per identifier:")
-        for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
-            print(f"  {part:<10} {local[f'{part}_bytes']:8.1f} {worker[f'{part}_bytes']:8.1f}")
+              "worker fed through Kafka / in a fresh worker once restored from the changelogs, bytes per identifier:")
+        for part in ("identifier", "customer", "blocking", "graph", "profile", "total", "held_index"):
+            print(f"  {part:<10} {local.get(f'{part}_bytes', float('nan')):8.1f} {worker[f'{part}_bytes']:8.1f} "
+                  f"{restored[f'{part}_bytes']:8.1f}")
+        print(f"  restored worker: tables + its key -> partition index = "
+              f"{restored['total_bytes'] + restored['held_index_bytes']:.1f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ The population has what breaks identity resolution:
 * namesakes (same given and family name, another birth date and address);
 * people with two accounts;
 * households (2-3 people: same surname and address) sharing a phone, some also an e-mail;
-* the same person on every channel (web and counter records of one person).
+* the same person on every channel (web and counter records of one person);
+* optionally (``twins``) twins: one birth date, given names one typing slip apart.
 
 Counter records carry what the clerk saw in a ``customer`` object (standard trait keys); the branch
 mapper passes it on once issue #8 item 6 (the norm package) has landed, and drops it before.
@@ -178,9 +179,55 @@ def records(persons: list[Person], rng: random.Random) -> list[Record]:
     return out
 
 
-def population(n: int, seed: int) -> tuple[list[Person], list[Record]]:
+TWIN_SEED_OFFSET = 2000
+
+
+def twin_name(rng: random.Random, given: str) -> str | None:
+    """A given name one typing slip from ``given`` that Jaro-Winkler does not already call close (< 0.86,
+    "jean"/"joan"): the twins the given-name slip rule of ``matching/compare.py`` could take for one person."""
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    for _ in range(20):
+        name = _typo(rng, given.lower()).capitalize()
+        if OSA.distance(name.lower(), given.lower()) == 1 and JaroWinkler.similarity(name.lower(), given.lower()) < 0.86:
+            return name
+    return None
+
+
+def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, fake: Faker) -> None:
+    """``count`` twins of people without a household: the same birth date, surname, address and phone, a
+    given name one slip apart, their own e-mail, account and user id; records appended to ``out``. A separate
+    random stream, so the rest of the population is the one without twins."""
+    rng = random.Random(seed + TWIN_SEED_OFFSET)
+    singles = [p for p in persons if p.household is None and len(p.given) >= 3]
+    rng.shuffle(singles)
+    made = 0
+    for sibling in singles:
+        given = twin_name(rng, sibling.given)
+        if given is None:
+            continue
+        if made == count:
+            break
+        made += 1
+        twin = Person(len(persons), given, sibling.family, sibling.birth, sibling.address, sibling.postcode,
+                      _email(rng, given, sibling.family, fake.free_email_domain()), sibling.phone,
+                      [f"{rng.randrange(10**7, 10**8)}"], f"u-{len(persons)}-{rng.randrange(10**6)}",
+                      _national_id(rng, sibling.birth) if rng.random() < 0.3 else None, household=sibling.pid)
+        sibling.household = sibling.pid
+        for record in out:
+            if record.person == sibling.pid:
+                record.household = sibling.pid
+        persons.append(twin)
+        out.extend(records([twin], rng))
+
+
+def population(n: int, seed: int, twins: int = 0) -> tuple[list[Person], list[Record]]:
+    """``twins``: that many twins added (``add_twins``) after the ``n`` people."""
     rng = random.Random(seed)
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     persons = people(n, rng, fake)
-    return persons, records(persons, rng)
+    out = records(persons, rng)
+    if twins:
+        add_twins(persons, out, twins, seed, fake)
+    return persons, out

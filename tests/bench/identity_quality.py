@@ -222,8 +222,8 @@ def open_reviews(harness: Harness) -> set[str]:
     return pending
 
 
-def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True) -> dict[str, Any]:
-    persons, records = population(people, seed)
+def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins: int = 0) -> dict[str, Any]:
+    persons, records = population(people, seed, twins)
     events = mapped_events(records, fill_counter_traits=fill_counter_traits)
     harness = Harness(settings(default_region="FR"))
     views = record_views(harness, events, len(records))
@@ -233,7 +233,7 @@ def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True) -> dic
     reviews = open_reviews(harness)
     rules = Counter(m.lineage.rule for m in harness.decisions(Merged))
     refused = Counter(r.lineage.rule for r in harness.decisions(Refused))
-    return {"people": len(persons), "records": len(records), "events": len(events), "baseline": baseline,
+    return {"people": len(persons), "twins": len(persons) - people, "records": len(records), "events": len(events), "baseline": baseline,
             "matcher": result, "review_queue": len(reviews), "review_share": len(reviews) / len(persons),
             "merges_by_rule": dict(rules), "refusals_by_rule": dict(refused), "seconds": elapsed,
             "notes": Counter(n for r in records for n in r.notes), "fill_counter_traits": fill_counter_traits,
@@ -259,7 +259,7 @@ def section(result: dict[str, Any]) -> list[str]:
         title = "As the adapters' mappers deliver today: counter records without traits"
     return [
         f"## {title}", "",
-        f"{result['people']} people, {result['records']} channel records, {result['events']} events after the "
+        f"{result['people']} people ({result['twins']} of them twins), {result['records']} channel records, {result['events']} events after the "
         f"adapters' mappers; replayed through the graph in {result['seconds']:.1f} s.", "",
         "| clusters from | precision | recall | F1 | customers | household member pairs merged |",
         "|---|---|---|---|---|---|",
@@ -299,17 +299,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--twins", type=int, default=0, help="add twins (one birth date, given names one slip apart)")
     parser.add_argument("--train", action="store_true", help="print m/u values trained on a separate seed")
     parser.add_argument("--write", action="store_true", help=f"write {RESULTS.name}")
     args = parser.parse_args()
     if args.train:
         print(json.dumps(train(args.people, args.seed), indent=1))
         return
-    results = [evaluate(args.people, args.seed, fill_counter_traits=False)]
+    results = [evaluate(args.people, args.seed, fill_counter_traits=False, twins=args.twins)]
     if not results[0]["counter_traits_from_mapper"]:  # before issue #8 item 6: also as it will be
-        results.append(evaluate(args.people, args.seed, fill_counter_traits=True))
+        results.append(evaluate(args.people, args.seed, fill_counter_traits=True, twins=args.twins))
+    twins = f" --twins {args.twins}" if args.twins else ""
     text = report(results, f"PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_quality --people {args.people} "
-                           f"--seed {args.seed} --write")
+                           f"--seed {args.seed}{twins} --write")
     print(text)
     if args.write:
         RESULTS.write_text(text)

@@ -99,11 +99,9 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
     await processor.start()
     await stop.wait()
     if memory_file := os.environ.get("BENCH_IDENTITY_MEMORY"):  # tests.bench.identity_memory --kafka: the tables
-        from tests.bench.identity_memory import held_bytes, parts_of
+        from tests.bench.identity_memory import worker_report
 
-        tables = {name: table.data.data for name, table in (("nodes", processor.nodes), ("profiles", processor.profiles))}
-        Path(memory_file).write_text(json.dumps({**{name: held_bytes(data) for name, data in tables.items()},
-                                                 "parts": parts_of(tables["nodes"])}))
+        Path(memory_file).write_text(json.dumps(worker_report(processor)))
     await processor.stop()
     if os.environ.get("BENCH_IDENTITY_COUNTERS"):  # the protocol's counters, to the worker's log (experiments)
         from prometheus_client import REGISTRY

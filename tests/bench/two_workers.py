@@ -35,6 +35,10 @@ async def pair(label: str, tree: str, args: argparse.Namespace, bootstrap: str, 
         runs: list[tuple[str, Measured]] = []
         for name, workers, env in [("1 worker", 1, {}), ("2 workers", 2, {})] + (
                 [("2 workers, no standby", 2, NO_STANDBY)] if args.no_standby else []):
+            if args.profile:  # each worker's cProfile (identity_worker's BENCH_IDENTITY_PROFILE), per run
+                profiles = args.profile / f"{label}-{name}".replace(" ", "_").replace(",", "")
+                profiles.mkdir(parents=True, exist_ok=True)
+                env = {**env, "BENCH_IDENTITY_PROFILE": str(profiles.resolve())}
             runs.append((name, await measure("identity", bootstrap, items, args.partitions, workdir, workers=workers,
                                              live=True, timeout_s=args.timeout, env=env)))
     finally:
@@ -84,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-standby", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="cProfile every worker into DIR/<tree>-<run>/ (CPU figures then include the profiler)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="omnibus-two-workers-") as tmp:
         from bus.stack.kafka import KafkaBroker

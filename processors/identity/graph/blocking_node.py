@@ -15,7 +15,7 @@ from processors.identity.graph.context import Ctx, short_hash
 from processors.identity.graph.messages import Block, Link, Unblock
 from processors.identity.graph.saga import command_saga
 from processors.identity.graph.state import BlockEntry, BlockState
-from processors.identity.matching.compare import Level, trait_levels
+from processors.identity.matching.compare import Level
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import BLOCKING_CANDIDATE
 
@@ -44,8 +44,8 @@ def on_block(ctx: Node, message: Block) -> None:
     for other, other_entry in sorted(entries.items()):
         if other == customer:
             continue
-        levels = {**trait_levels(entry.traits, other_entry.traits, matcher.thresholds),
-                  **_kind_levels(entry.kinds, other_entry.kinds, matcher.identifier_kinds)}
+        levels = matcher.compare(entry.traits, other_entry.traits,
+                                 _kind_levels(entry.kinds, other_entry.kinds, matcher.identifier_kinds))
         if matcher.decide(matcher.weigh(levels)) is Decision.REFUSE:
             continue
         low, high = sorted((customer, other))

@@ -6,7 +6,7 @@ the owner of a family identifier unweighed leaves for its own customer (see ``pr
 from __future__ import annotations
 
 from processors.identity.graph.contest import contests
-from processors.identity.graph.customer_steps import Node, admit, contested, proceed, route, waived
+from processors.identity.graph.customer_steps import Node, admit, contested, face, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
 from processors.identity.graph.messages import Join, Release, Saga
@@ -41,7 +41,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
         kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
-                   (culprit, ctx.policy.plan_order(members)[0]))
+                   (culprit, face(ctx, members, linking[0])))
         if housemate[0] is Decision.REFUSE:
             for key in linking:
                 if key in members:
@@ -62,7 +62,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
-                   (ctx.policy.plan_order(added)[0], ctx.policy.plan_order(members)[0] if members else culprit))
+                   (ctx.policy.plan_order(added)[0], face(ctx, members, culprit)))
         if contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted

@@ -9,16 +9,16 @@ import msgspec
 
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
-from processors.identity.graph.customer_steps import Node, assign, contested, done, proceed, route, waived
+from processors.identity.graph.customer_steps import Node, assign, contested, done, face, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
-from processors.identity.graph.limits import conflict, evict, eviction, give_way, member_rank, reassigned
+from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
 from processors.identity.graph.outputs import Merged, Refused
 from processors.identity.graph.saga import copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 
 def on_link(ctx: Node, message: Link) -> None:
@@ -45,12 +45,24 @@ def on_link(ctx: Node, message: Link) -> None:
 
 def on_offer(ctx: Node, message: Offer) -> None:
     """The locked customer ``loser`` offers to merge into this one; decide with both member lists at hand."""
-    if recalls(ctx.state.done, message.token):
+    if message.loser in ctx.state.aliases:
+        _merged_before(ctx, message)
+        return
+    if recalls(ctx.state.done, message.token) or message.decided:
         # Decided before: this copy comes from a duplicated step. Answer it, so whichever node sent it
-        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked.
-        ctx.send(message.loser, OfferResult(message.token, False))
+        # (the original loser, or the node a late duplicate was forwarded to) does not stay locked. A node
+        # merged on since gave its aliases to its survivor: the root answers, a merge if the loser is in its
+        # tree (above), else the refusal it was (a loser a replay locked again must not be told "refused"
+        # after a merge: it would be a customer again beside the one holding its identifiers).
+        if ctx.state.parent:
+            ctx.send(ctx.state.parent, msgspec.structs.replace(message, decided=True))
+        else:
+            ctx.send(message.loser, OfferResult(message.token, False))
         return
     if not route(ctx, message, message.token):
+        return
+    if message.loser in ctx.state.aliases:  # at the root the copy was forwarded to
+        _merged_before(ctx, message)
         return
     saga, state, loser = copy_saga(message.saga), ctx.state, message.loser
     members = state.members
@@ -90,11 +102,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 # Kept apart by a rejected review only: the event's side claims as it would have before the
                 # decision (claim_node.py); a split's placement stands.
                 contested(saga, culprit)
+        elif rule == MAX_PER_CUSTOMER and two:  # a blocking candidate: no identifier links them, name the conflict
+            ctx.emit(_conflicting_candidate(ctx, message, saga, two))
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
-                   (ctx.policy.plan_order(message.members)[0], ctx.policy.plan_order(members)[0]))
+                   (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
         if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
@@ -128,6 +142,28 @@ def on_offer(ctx: Node, message: Offer) -> None:
     proceed(ctx, saga, message.token)
 
 
+def _merged_before(ctx: Node, message: Offer) -> None:
+    """A copy of an offer whose loser was merged into this customer's tree before (``aliases``: a customer id,
+    once merged, never offers again, so only a replayed record sends this): a worker killed before its commit
+    replays old graph records, and such a copy can come back after the survivor merged on and out of the
+    dedupe window (``done``). It is answered with the decision it had, a merge into this root (so a loser a
+    replay locked again takes its parent), and announced nothing: the merge was announced when it was made."""
+    ctx.send(message.loser, OfferResult(message.token, True, ctx.key))
+
+
+def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> Refused:
+    """The refusal of a merge proposed without a linking identifier (blocking) because the two sides hold two
+    identifiers of a type limited to one (two user ids: two people). It names the loser's identifier of that
+    type (the one the survivor would have taken) and the matcher's weight, so the refusal is visible (a
+    ``LinkRefused``) rather than a duplicate that silently stays apart."""
+    kind = conflict_kind(ctx.policy, ctx.state.members, message.members, waived(saga))
+    identifier = min(key for key in message.members if kind_of(key) == kind and key not in ctx.state.members)
+    score = weigh_offer(ctx, message, saga)[1]
+    return Refused(identifier, f"{saga.rule or 'merge candidate'}: {reason}: two people",
+                   lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key, other_customer_id=message.loser,
+                   match_weight=round(score.weight, 2))
+
+
 def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
     """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
     its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
@@ -138,6 +174,12 @@ def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) ->
     own, loser = ctx.state.traits, message.traits
     current_traits, other_traits = (loser, own) if message.swapped else (own, loser)
     if not fits(ctx, saga.traits, current_traits) and fits(ctx, saga.traits, other_traits):
+        # Kept apart from ``current`` as another person: had it come first, its own customer would hold the
+        # identifiers that brought it there; it claims those it ranks first on (claim_node.py), as after a refusal.
+        current_members = message.members if message.swapped else ctx.state.members
+        for key in saga.ids:
+            if key in current_members and key not in saga.lookup_only:
+                contested(saga, key)
         return other
     return current
 

@@ -7,6 +7,8 @@ Used by ``customer_node.py`` (create, apply, split), ``customer_join.py``, ``cus
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import Member, member, member_version
 from processors.identity.graph.messages import AnyMessage, Assign, Saga
@@ -70,6 +72,13 @@ def contested(saga: Saga, culprit: str) -> None:
     if the event ranks first on the culprit, its customer claims it when the event is applied (claim_node.py)."""
     if culprit not in saga.contested:
         saga.contested.append(culprit)
+
+
+def face(ctx: Node, members: Iterable[str], fallback: str) -> str:
+    """The identifier that names a side in a review (its highest-priority member); ``fallback`` for a customer
+    left without members (its only identifier claimed by an earlier event's customer: ``claim_node.on_give``)."""
+    ordered = ctx.policy.plan_order(members)
+    return ordered[0] if ordered else fallback
 
 
 def waived(saga: Saga) -> tuple[str, ...]:

@@ -104,7 +104,7 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
     if after == before:
         return
     state.traits = after
-    if ctx.policy.blocking:
+    if ctx.policy.blocking and state.members:  # one left without members can be found by nobody (claim_node.py)
         kinds = sorted({kind_of(key) for key in state.members})
         for key in block_keys(after):
             ctx.send(key, Block(ctx.key, after, kinds))

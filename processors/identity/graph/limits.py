@@ -102,11 +102,21 @@ def conflict(policy: LinkPolicy, members: Mapping[str, Member], added: Mapping[s
     A limit of one (national ID, user id) says that two values are two people: such a merge or join is
     refused, like the matcher's veto, rather than ranked (a larger limit, e-mails or phones, is a cap).
     """
+    kind = conflict_kind(policy, members, added, waived)
+    if kind is None:
+        return None
+    count = len({key for key in [*members, *added] if kind_of(key) == kind})
+    return f"the customer would hold {count} {kind} identifiers (limit 1)"
+
+
+def conflict_kind(policy: LinkPolicy, members: Mapping[str, Member], added: Mapping[str, object],
+                  waived: tuple[str, ...] = ()) -> str | None:
+    """The first type (by name) limited to one of which ``added`` would give ``members`` a second (``conflict``)."""
     for kind in sorted({kind_of(key) for key in added if key not in members}):
         if kind not in waived and policy.limit(kind) == 1:
             count = len({key for key in [*members, *added] if kind_of(key) == kind})
             if count > 1 and count > sum(1 for key in members if kind_of(key) == kind):
-                return f"the customer would hold {count} {kind} identifiers (limit 1)"
+                return kind
     return None
 
 

@@ -128,6 +128,9 @@ class Offer(Message, tag="offer", frozen=True):
     saga: Saga
     shared: list[str] = []  # the loser's members marked shared (fast_node.py)
     rejected: list[str] = []  # the loser's do-not-merge entries from rejected reviews (claim_node.py)
+    # A copy of an offer decided before, forwarded by the merged node that decided it to its root, which knows
+    # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
+    decided: bool = False
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -103,18 +103,20 @@ def mistyped(first: Sequence[str], second: Sequence[str]) -> bool:
     return any(OSA.distance(a, b) <= 1 for a in first for b in second)
 
 
-def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> dict[str, Level]:
+def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds(), *,
+                 slip: bool = True) -> dict[str, Level]:
     """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
     does a given name one typing slip from the other's when the birth dates are the same.
 
     The latter is one person's typo, not two people: a short name's slip ("xnn" / "ann", Jaro-Winkler 0.78)
     falls below ``name_close``, and the given name's veto would refuse the records a merge meets while the
     same records met in another order join (issue #8 build 5). Twins keep different names ("ann" / "bob");
-    twins whose names are one slip apart ("jean" / "joan") are taken for one person.
+    twins whose names are one slip apart ("jean" / "joan") are taken for one person, unless ``slip`` is False:
+    the caller knows of an identifier that tells them apart (``MatchModel.compare``: two accounts, user ids).
     """
     levels = {name: best_level(code, first.get(code, []), second.get(code, []), limits)
               for code, name in TRAIT_FIELDS.items()}
-    if (levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
+    if (slip and levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
             and mistyped(first.get(GIVEN, []), second.get(GIVEN, []))):
         levels["given_name"] = Level.CLOSE
     if swapped_names(first, second, limits):

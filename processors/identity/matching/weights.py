@@ -80,16 +80,44 @@ class MatchModel:
                 bits[name] = bayes_factor_bits(*pair)
         return MatchScore(self.prior + sum(bits.values()), dict(levels), bits)
 
+    @property
+    def telling_kinds(self) -> list[str]:
+        """Identifier types in ``person_fields`` of which two values say two people (a ``different`` level):
+        national ID, user id, account, card."""
+        return [kind for kind in self.identifier_kinds if kind in self.person_fields and "different" in self.mu[kind]]
+
+    def compare(self, traits_a: Summary | None, traits_b: Summary | None,
+                id_levels: Mapping[str, Level]) -> dict[str, Level]:
+        """Trait levels plus ``id_levels``. A given name one typing slip away with the same birth date counts as
+        close (one person's typo, ``compare.trait_levels``) only when no identifier type in ``telling_kinds``
+        differs: twins born the same day whose names are one slip apart ("jean"/"joan") each have an account
+        or user id of their own (issue #8)."""
+        slip = not any(id_levels.get(kind) is Level.DIFFERENT for kind in self.telling_kinds)
+        levels: dict[str, Level] = dict(trait_levels(traits_a or {}, traits_b or {}, self.thresholds, slip=slip))
+        levels.update(id_levels)
+        return levels
+
     def score(self, traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
               ids_b: Iterable[str]) -> MatchScore:
         """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them."""
-        levels: dict[str, Level] = dict(trait_levels(traits_a or {}, traits_b or {}, self.thresholds))
-        levels.update(identifier_levels(ids_a, ids_b, self.identifier_kinds))
-        return self.weigh(levels)
+        return self.weigh(self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds)))
+
+    @property
+    def one_per_person_kinds(self) -> list[str]:
+        """Identifier types one person practically never holds two of (m of ``different`` below 1 %: a national
+        ID, a user id): sharing one says one person, as surely as two say two people."""
+        return [kind for kind in self.identifier_kinds
+                if kind in self.mu and self.mu[kind].get("different", (1.0, 1.0))[0] < 0.01]
 
     def veto(self, levels: Mapping[str, Level]) -> str | None:
-        """The first field in ``vetoes`` whose level is ``different``, if any."""
-        return next((name for name in self.vetoes if levels.get(name) is Level.DIFFERENT), None)
+        """The first field in ``vetoes`` whose level is ``different``, if any. A trait's veto (a given name, a
+        birth date) yields when an identifier of ``one_per_person_kinds`` agrees: one person's records, one
+        of them spoilt ("xob" born 1951 and "Bob" without a birth date, one login), which arrival order
+        otherwise decided on (issue #8 build 5); an identifier's veto (two national IDs) never does."""
+        vetoed = [name for name in self.vetoes if levels.get(name) is Level.DIFFERENT]
+        if any(levels.get(kind) is Level.AGREE for kind in self.one_per_person_kinds):
+            vetoed = [name for name in vetoed if name in self.mu and name.isupper()]
+        return vetoed[0] if vetoed else None
 
     def person_evidence(self, levels: Mapping[str, Level]) -> bool:
         """Whether a field that tells people apart (not one a household shares) agrees, if any are set."""

@@ -26,6 +26,7 @@ class Consumer(FakeConsumer):
         super().__init__()
         self.assigned = {A}
         self.paused: set[TP] = set()
+        self.app.rebalancing = False  # faust's App.rebalancing: from a rebalance's start to "Worker ready"
 
     def assignment(self) -> set[TP]:
         return self.assigned
@@ -95,6 +96,30 @@ async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_
     await asyncio.sleep(0.05)
     await bulk.stop()
     assert consumer.paused == set() and consumer._acked[A] == [0, 1, 2]
+
+
+async def test_inputs_paused_for_a_backlog_are_not_resumed_while_faust_rebalances_and_restores_the_tables() -> None:
+    consumer, gate = Consumer(), asyncio.Event()
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        await gate.wait()
+        return True
+
+    bulk, _ = intake(consumer, run)
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.01)
+    await bulk.taken({A: [record(A, 1)]})
+    await bulk.taken({A: [record(A, 2)]})
+    assert consumer.paused == {A}
+    consumer.app.rebalancing = True  # faust paused the inputs too; its restore reads the changelogs
+    gate.set()
+    await asyncio.sleep(0.05)
+    assert consumer.paused == {A}  # left to faust, which resumes them once the tables are restored
+    consumer.app.rebalancing = False
+    await bulk.taken({A: [record(A, 3)]})
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert consumer.paused == set()
 
 
 async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the_inputs_paused() -> None:

@@ -1,7 +1,7 @@
 """The graph rules, end to end through the protocol (one partition, messages in order)."""
 
-from processors.identity.graph.messages import SplitCustomer
-from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Split
+from processors.identity.graph.messages import Offer, SplitCustomer
+from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Send, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE
 from tests.processors.identity.support import (
@@ -247,3 +247,58 @@ def _send(node: str, message: SplitCustomer):  # type: ignore[no-untyped-def]
     from processors.identity.graph.outputs import Send
 
     return Send(node, message)
+
+
+def test_a_late_copy_of_a_merge_offer_reaching_the_root_after_its_survivor_merged_on_announces_nothing() -> None:
+    """A worker killed before its commit replays old graph records: an ``offer`` the youngest customer made may
+    come back after its survivor itself merged into the oldest and out of the dedupe window, and reach the root.
+    Seen in tests/faults/test_workers.py: the same merge announced twice, under another survivor and event id."""
+    h = Harness()
+    oldest, middle, youngest = _three_customers(h)
+    offers: list[Offer] = []
+    handle = h.local.graph.handle
+
+    def recording(store, node, message):  # type: ignore[no-untyped-def]
+        if isinstance(message, Offer) and message.loser == youngest:
+            offers.append(message)
+        return handle(store, node, message)
+
+    h.local.graph.handle = recording  # type: ignore[method-assign]
+    h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
+    h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle, and with it youngest
+    announced = len(h.decisions(Merged))
+    h.local.submit([Send(oldest, offers[0])])  # the late copy, forwarded to the root
+    h.local.run()
+    assert len(h.decisions(Merged)) == announced
+    assert {h.customer("ACCOUNT", v) for v in ("A1", "B1", "C1")} == {oldest}
+    h.local.check_consistent()
+
+
+def test_a_replayed_offer_answered_by_the_merged_survivor_that_decided_it_leaves_the_loser_merged() -> None:
+    """A replay locks the loser again (its state restored from before the merge) and its offer reaches the survivor
+    that decided it, which has merged on since: the loser must take the root as its parent, not be told "refused"
+    and become a customer again beside the one holding its identifiers (seen in tests/faults/test_workers.py:
+    customers announced merged that were roots in the node table)."""
+    h = Harness()
+    oldest, middle, youngest = _three_customers(h)
+    offers: list[Offer] = []
+    handle = h.local.graph.handle
+
+    def recording(store, node, message):  # type: ignore[no-untyped-def]
+        if isinstance(message, Offer) and message.loser == youngest:
+            offers.append(message)
+        return handle(store, node, message)
+
+    h.local.graph.handle = recording  # type: ignore[method-assign]
+    before = h.local.store.nodes[youngest]  # the youngest's state a restore from an older changelog gives back
+    h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
+    h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle, and with it youngest
+    announced = len(h.decisions(Merged))
+    replayed = offers[0]
+    h.local.store.nodes[youngest] = before.__class__(**{f: getattr(before, f) for f in before.__struct_fields__})
+    h.local.store.nodes[youngest].lock = replayed.token  # its Link replayed: locked, the offer sent again
+    h.local.submit([Send(middle, replayed)])
+    h.local.run()
+    assert h.local.store.nodes[youngest].parent is not None and not h.local.store.nodes[youngest].lock
+    assert len(h.decisions(Merged)) == announced
+    h.local.check_consistent()

@@ -7,12 +7,14 @@ from typing import Any
 
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from bus.serde import SerdeContext
 from processors.identity.graph.messages import SplitCustomer, Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send, SharedMarked
 from processors.identity.graph.saga import review_saga
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import (
     BLOCKING_CANDIDATE,
+    MAX_PER_CUSTOMER,
     MATCH_WEIGHT,
     REVIEW_ACCEPTED,
     REVIEW_REJECTED,
@@ -20,7 +22,8 @@ from processors.identity.rules import (
     SPLIT_DO_NOT_MERGE,
 )
 from tests.adapters.web.support import web_settings
-from tests.processors.identity.support import Harness, envelope, ident
+from tests.processors.identity.support import DESERIALIZER, SERIALIZER, Harness, envelope, ident
+from tests.processors.identity.test_announcements import ANNOUNCER
 from tests.processors.identity.support import matcher_settings as settings
 
 ANN = {"given_name": "Ann", "family_name": "Lee", "birth_date": "1980-01-01", "address_line": "1 Main Street",
@@ -96,6 +99,95 @@ def test_a_duplicate_with_no_identifier_in_common_is_found_by_blocking() -> None
     (merged,) = h.decisions(Merged)
     assert merged.lineage.rule == BLOCKING_CANDIDATE
     h.local.check_consistent()
+
+
+def test_a_blocking_candidate_refused_by_two_user_ids_is_announced() -> None:
+    """Two records with different user ids (limit one per customer: two people) and otherwise the same traits:
+    blocking proposes them, the limit refuses the merge. It used to be silent (no identifier linked them, so
+    there was nothing to name): a new user took it for a missed duplicate. Now a ``LinkRefused`` names the
+    conflicting identifier, the rule and the weight."""
+    h = Harness(settings())
+    with_traits(h, [("USER_ID", "u-1"), ("ACCOUNT", "8203917")], ANN)
+    with_traits(h, [("USER_ID", "u-2"), ("ACCOUNT", "5550172")], ANN, minutes=1)
+    first, second = h.customer("USER_ID", "u-1"), h.customer("USER_ID", "u-2")
+    assert first != second and not h.decisions(Merged) and not h.decisions(ReviewRequested)
+    (refused,) = {r for r in h.decisions(Refused)}
+    assert refused.lineage.rule == MAX_PER_CUSTOMER and refused.lineage.channel == "PROCESSOR"
+    assert refused.identifier in {"USER_ID:u-1", "USER_ID:u-2"} and "USER_ID" in refused.reason
+    assert "blocking" in refused.reason
+    assert {refused.customer_id, refused.other_customer_id} == {first, second}
+    assert refused.match_weight is not None and refused.match_weight > 6  # the traits alone would merge them
+    h.local.check_consistent()
+    (record,) = ANNOUNCER.outgoing(refused)  # a valid LinkRefused on the customer's key
+    value = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+    assert record.key == refused.customer_id and value.value["identifier"] == {"type": "USER_ID", "value": "u-2"}
+
+
+def test_housemates_with_short_names_one_slip_apart_stay_apart_when_one_lacks_a_birth_date() -> None:
+    """Jean and Joan (one letter apart, Jaro-Winkler 0.85) share the family phone and e-mail; Joan's record has
+    no birth date. A slip with the same birth date is one person's typo; without a birth date to agree on
+    it is not (the order-independence fixes of issue #8 build 5 do not lean on such a rule): two people in
+    every order, also with Joan's dated record after."""
+    family = [("PHONE", "+33612345678"), ("EMAIL", "lee.home@example.org")]
+    jean = ([("ACCOUNT", "1000001"), *family], {**ANN, "given_name": "Jean", "birth_date": "1950-03-04"})
+    joan = ([("ACCOUNT", "2000002"), *family], {**ANN, "given_name": "Joan", "birth_date": ""})
+    joan_dated = ([("ACCOUNT", "2000002"), family[0]], {**ANN, "given_name": "Joan", "birth_date": "1955-07-08"})
+    for order in ([jean, joan, joan_dated], [joan, jean, joan_dated], [joan_dated, joan, jean]):
+        h = Harness(settings())
+        for minute, (identifiers, traits) in enumerate(order):
+            with_traits(h, identifiers, {k: v for k, v in traits.items() if v}, minutes=minute)
+        assert h.customer("ACCOUNT", "1000001") != h.customer("ACCOUNT", "2000002")
+        assert not h.decisions(Merged)
+        h.local.check_consistent()
+
+
+def test_twins_born_the_same_day_with_given_names_one_slip_apart_stay_two_people() -> None:
+    """Jean and Joan Lee, twins: one birth date, surname, address and family phone, each an account and a login
+    of their own. A given name one slip away with the same birth date is one person's typo unless an
+    identifier one person holds one of (account, user id, national ID, card) differs: the twins' counter
+    records met through the family phone, and their web records through blocking, were one customer (issue #8).
+    """
+    twin = {**ANN, "birth_date": "1990-04-05"}
+    phone = ("PHONE", "+33612345678")
+    jean_counter = ([("ACCOUNT", "1000001"), phone], {**twin, "given_name": "Jean"})
+    joan_counter = ([("ACCOUNT", "2000002"), phone], {**twin, "given_name": "Joan"})
+    jean_web = ([("USER_ID", "u-jean"), ("EMAIL", "jean@example.org")], {**twin, "given_name": "Jean"})
+    joan_web = ([("USER_ID", "u-joan"), ("EMAIL", "joan@example.org")], {**twin, "given_name": "Joan"})
+    for first, second in ((jean_counter, joan_counter), (joan_counter, jean_counter), (jean_web, joan_web)):
+        h = Harness(settings())
+        for minute, (identifiers, traits) in enumerate((first, second)):
+            with_traits(h, identifiers, traits, minutes=minute)
+        (one, _), (other, _) = first[0][0], second[0][0]
+        assert h.customer(one, first[0][0][1]) != h.customer(other, second[0][0][1])
+        assert not h.decisions(Merged)
+        h.local.check_consistent()
+    # one person's typo with the same birth date still merges where nothing tells two people apart
+    h = Harness(settings())
+    with_traits(h, [("ACCOUNT", "1000001"), ("EMAIL", "jean@example.org")], {**twin, "given_name": "Jean"})
+    with_traits(h, [("EMAIL", "jean@example.org"), ("USER_ID", "u-jean")], {**twin, "given_name": "Joan"}, minutes=1)
+    assert h.customer("USER_ID", "u-jean") == h.customer("ACCOUNT", "1000001")
+
+
+def test_a_record_sent_where_its_traits_fit_claims_the_account_that_brought_it_elsewhere() -> None:
+    """Bob (born 1951-02-11) gave no birth date on his forms and once typed "Box" with it: no record of his
+    fits both. When "Box" came first it made a customer of his account, Bob's counter record met it through
+    the account and went to Bob's customer (its traits fit there), and the account stayed apart from Bob's
+    login; in the other order the account was Bob's. The record claims the account it ranks first on, as
+    after a refusal (issue #8 build 5, stress seed 369)."""
+    bob = {**BOB, "birth_date": "1951-02-11"}
+    phone = ("PHONE", "+33612345678")
+    counter = ([("ACCOUNT", "1000001"), phone], {k: v for k, v in bob.items() if k != "birth_date"}, 0)
+    web = ([("USER_ID", "u-1"), ("EMAIL", "bob@example.org"), phone],
+           {k: v for k, v in bob.items() if k != "birth_date"}, 1)
+    box = ([("ACCOUNT", "1000001"), phone], {**bob, "given_name": "Box"}, 2)
+    owners = []
+    for order in ([counter, web, box], [web, box, counter], [box, web, counter]):
+        h = Harness(settings())
+        for identifiers, traits, minute in order:
+            with_traits(h, identifiers, traits, minutes=minute)
+        h.local.check_consistent()
+        owners.append(h.customer("ACCOUNT", "1000001") == h.customer("USER_ID", "u-1"))
+    assert owners == [True, True, True]
 
 
 def test_namesakes_born_on_other_days_stay_apart() -> None:

@@ -174,8 +174,8 @@ def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, c
     """As above, with the records a careless form gives (``support.corrupted``: no birth date, a given-name
     typo, swapped names): the people are the same in every order and partitioning, and housemates stay apart
     (a record too spoilt to tell may stay apart from its person, in every order). Examples are derandomized:
-    2 of 300 random corrupted inputs still differ (protocol.md, "Order"), so a random draw would make this
-    flaky (issue #8 build 5)."""
+    2 of 500 random draws of this test still differ (5 before the fixes of 2026-11-30: protocol.md, "Order"),
+    about one failing run in ten with 25 random examples (issue #8 build 5)."""
     rng = random.Random(seed)
     events, users = sharing_household_events(rng, people, count)
     events = corrupted(rng, events)

@@ -43,11 +43,12 @@ def test_threshold_bands(weight: float, decision: Decision) -> None:
 
 
 def test_a_vetoed_field_that_differs_refuses_whatever_the_weight() -> None:
-    model = MatchModel(MU, merge_at=6.0, vetoes=("birth_date",))
-    score = model.weigh({"given_name": Level.EXACT, "PHONE": Level.AGREE, "NATIONAL_ID": Level.AGREE,
-                         "birth_date": Level.DIFFERENT})
+    model = MatchModel(MU, prior=8.0, merge_at=6.0, vetoes=("birth_date",))
+    score = model.weigh({"given_name": Level.EXACT, "PHONE": Level.AGREE, "birth_date": Level.DIFFERENT})
     assert score.weight > 6.0 and model.veto(score.levels) == "birth_date"
     assert model.decide(score) is Decision.REFUSE
+    # ... unless an identifier one person never holds two of agrees (a national ID: one person, a mistyped date)
+    assert model.veto({**score.levels, "NATIONAL_ID": Level.AGREE}) is None
     assert model.decide(model.weigh({"birth_date": Level.CLOSE, "NATIONAL_ID": Level.AGREE})) is Decision.MERGE
 
 
@@ -56,3 +57,45 @@ def test_invalid_models_are_rejected() -> None:
         MatchModel(MU, merge_at=0.0, refuse_below=1.0)
     with pytest.raises(ValueError):
         MatchModel({"given_name": {"nearly": (0.5, 0.5)}})
+
+
+def shipped() -> MatchModel:
+    from processors.identity.rules import LinkPolicy
+    from tests.processors.identity.support import matcher_settings
+
+    return LinkPolicy(matcher_settings()).matcher
+
+
+TWIN = {"fn": ["martin"], "bd": ["1990-04-05"], "ad": ["1 main st"], "pc": ["75001"]}
+
+
+@pytest.mark.parametrize(("mine", "theirs", "decision"), [
+    ([], [], Decision.MERGE),  # nothing tells them apart: one person's typo ("joan" for "jean")
+    (["ACCOUNT:1000001"], ["ACCOUNT:2000002"], Decision.REFUSE),  # twins, each with an account of their own
+    (["USER_ID:u-1", "PHONE:+331"], ["USER_ID:u-2", "PHONE:+331"], Decision.REFUSE),
+    (["ACCOUNT:1000001"], ["ACCOUNT:1000001"], Decision.MERGE),  # one account: one person's typo
+    (["EMAIL:a@x.org"], ["EMAIL:b@x.org"], Decision.MERGE),  # a person has several e-mails: not telling
+])
+def test_a_given_name_slip_with_one_birth_date_is_one_person_unless_an_account_or_user_id_differs(
+        mine: list[str], theirs: list[str], decision: Decision) -> None:
+    """Twins born the same day, "jean" and "joan": the given-name slip rule took them for one person (issue #8)."""
+    model = shipped()
+    assert model.decide(model.score({**TWIN, "gn": ["jean"]}, {**TWIN, "gn": ["joan"]}, mine, theirs)) is decision
+
+
+@pytest.mark.parametrize(("mine", "theirs", "decision"), [
+    (["USER_ID:u-1"], ["USER_ID:u-1"], Decision.MERGE),  # one login: one person's spoilt records
+    (["NATIONAL_ID:nid1:a"], ["NATIONAL_ID:nid1:a"], Decision.MERGE),
+    (["ACCOUNT:1000001"], ["ACCOUNT:1000001"], Decision.REFUSE),  # a joint account: two people may share one
+    (["USER_ID:u-1", "NATIONAL_ID:nid1:a"], ["USER_ID:u-1", "NATIONAL_ID:nid1:b"], Decision.REFUSE),
+    ([], [], Decision.REFUSE),
+])
+def test_a_given_names_veto_yields_to_a_shared_user_id_or_national_id(
+        mine: list[str], theirs: list[str], decision: Decision) -> None:
+    """"xob" born 1951 and "Bob" without a birth date, one login: the veto made the cluster depend on which
+    record came first (issue #8 build 5); an identifier's veto (two national IDs) never yields."""
+    model = shipped()
+    xob = {"gn": ["xob"], "fn": ["martin"], "bd": ["1951-02-11"], "ad": ["1 main st"], "pc": ["75001"]}
+    bob = {"gn": ["bob"], "fn": ["martin"], "ad": ["1 main st"], "pc": ["75001"]}
+    assert model.decide(model.score(xob, bob, mine, theirs)) is decision
+    assert model.one_per_person_kinds == ["USER_ID", "NATIONAL_ID"]
