@@ -21,6 +21,10 @@ from typing import Any
 PROCESSOR_CHANNEL = "PROCESSOR"
 
 
+# A hex digit with its top two bits made 10 (RFC 4122 §4.1.1's variant): 0-3 -> 8-b, ..., c-f -> 8-b.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 @dataclass(frozen=True, slots=True)
 class IdScheme:
     """Deterministic ids of one kind: ``uuid5(namespace, separator.join(parts))`` as a string."""
@@ -37,11 +41,9 @@ class IdScheme:
         ``UUID``: the hot path of every adapter. Raises ``UnicodeEncodeError`` as ``uuid5`` does."""
         digest = self._hash.copy()
         digest.update(self.separator.join(parts).encode())
-        raw = bytearray(digest.digest()[:16])
-        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-        text = raw.hex()
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        text = digest.hexdigest()
+        # the version nibble becomes 5 and the variant's top two bits 10, set on the hex text
+        return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
 
 # Events mapped from a source record: (source system, source event id, discriminator).

@@ -26,6 +26,7 @@ from adapters.base.errors import RejectedInput
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_FUTURE_TOLERANCE_S = 300.0
+_NONE = timedelta(0)  # built once: these run per record
 
 CORRECTED = Counter(
     "omnibus_adapter_clock_corrections_total",
@@ -56,11 +57,11 @@ def _out_of_range(field: str, source: str) -> RejectedInput:
 class Skew:
     """How far a source's clock ran ahead of ours (``ahead``, zero when it did not)."""
 
-    ahead: timedelta = timedelta(0)
+    ahead: timedelta = _NONE
 
     @property
     def corrected(self) -> bool:
-        return self.ahead > timedelta(0)
+        return self.ahead > _NONE
 
     def apply(self, moment: datetime | None) -> datetime | None:
         return moment - self.ahead if moment is not None and self.corrected else moment
@@ -76,7 +77,7 @@ def future_skew(
     """The correction for a record whose latest time is ``latest``: none within the tolerance, else the
     whole excess over the receive time (the record then ends when we received it; durations kept)."""
     ahead = latest - received_at
-    if ahead <= timedelta(seconds=tolerance_s):
+    if ahead.total_seconds() <= tolerance_s:
         return NO_SKEW
     CORRECTED.labels(source_system=source_system).inc()
     return Skew(ahead)
@@ -86,4 +87,4 @@ def segment_skew(sent_at: datetime | None, received_at: datetime) -> timedelta:
     """Segment's rule: ``timestamp = receivedAt - (sentAt - originalTimestamp)``, i.e. every time the
     device wrote is shifted by ``receivedAt - sentAt`` (zero when the sender gave no ``sentAt``).
     Source: https://segment.com/docs/connections/spec/common/#timestamps"""
-    return timedelta(0) if sent_at is None else received_at - sent_at
+    return _NONE if sent_at is None else received_at - sent_at

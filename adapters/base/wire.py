@@ -147,7 +147,39 @@ def check_tree(value: Any, what: str = "body", *, max_depth: int = MAX_DEPTH, ut
     (``may_hold_surrogates``). Recursive but bounded: a container at ``max_depth`` is refused before
     its children are visited, so a hostile depth cannot exhaust Python's recursion here.
     """
+    if not utf8:
+        bound = _bound_from_encoding(value, max_depth)
+        if bound is not None:
+            return bound
     return _walk(value, 0, max_depth, utf8, what)
+
+
+_encode = msgspec.json.Encoder().encode
+# Bytes a float's repr (what ``json.dumps`` writes) may take beyond msgspec's text of it: msgspec writes the
+# same shortest digits, at most an exponent's sign and zero shorter (``1e16`` for ``1e+16``), and a repr is
+# at most 24 characters ("-2.2250738585072014e-308").
+MAX_FLOAT_REPR = 24
+
+
+def _bound_from_encoding(value: Any, max_depth: int) -> int | None:
+    """``check_tree``'s answer from msgspec's compact JSON of ``value`` (C speed, about a quarter of the
+    walk), or None when it cannot tell and the walk must decide.
+
+    Depth: a container at depth ``d`` lies inside ``d`` others, so a tree whose text holds at most
+    ``max_depth`` opening brackets (brackets inside strings counted too) has none at ``max_depth``. Size: the
+    text's length, plus ``MAX_FLOAT_REPR`` for every ``.``, ``e`` or ``E`` in it (each float msgspec writes
+    holds one; strings are escaped alike by both encoders). Anything msgspec cannot encode (``BadNumber``,
+    integers beyond 64 bits) goes to the walk. Non-finite floats, which msgspec writes as null, do not come
+    out of ``parse`` (it refuses them or makes them a ``BadNumber``), the only source of a tree checked
+    without ``utf8``.
+    """
+    try:
+        text = _encode(value)
+    except (TypeError, OverflowError, ValueError, RecursionError):
+        return None
+    if text.count(b"{") + text.count(b"[") > max_depth:
+        return None
+    return len(text) + MAX_FLOAT_REPR * (text.count(b".") + text.count(b"e") + text.count(b"E"))
 
 
 def _walk(node: Any, depth: int, max_depth: int, utf8: bool, what: str) -> int:

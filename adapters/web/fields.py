@@ -108,13 +108,21 @@ def text_map(
     """``values`` as Avro map text (``text``), without null values and the ``skip`` keys; ``only``: just
     these keys, in this order; ``into``: added to (and returned) instead of a new map."""
     result: dict[str, str] = {} if into is None else into
+    if only is None and not skip:  # the common call: every item, without a key test
+        for key, value in values.items():
+            if type(value) is not str:  # text is taken as it is, without a call
+                value = text(value)
+                if value is None:
+                    continue
+            result[key if type(key) is str else str(key)] = value
+        return result
     skipped = set(skip) if skip else None
     keys = values if only is None else [key for key in only if key in values]
     for key in keys:
         if skipped is not None and key in skipped:
             continue
         value = values[key]
-        if type(value) is not str:  # text is taken as it is, without a call
+        if type(value) is not str:
             value = text(value)
             if value is None:
                 continue

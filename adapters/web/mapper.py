@@ -19,6 +19,7 @@ from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -38,6 +39,8 @@ PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
 HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
 MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
+PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
+KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
@@ -72,6 +75,30 @@ class SegmentMapper:
         self._trait_pairs = tuple(
             (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
+        self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
+
+    def _person(self, message: dict[str, Any]) -> Found:
+        """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
+
+        A person sends many messages: what the normaliser accepted is kept per (kind, text), at most
+        ``KNOWN_IDS`` values, forgotten all at once when full (a lookup instead of normalising again, #9
+        build 6). Refusals are not kept: each is normalised again, so the rejection metric counts every one.
+        """
+        found = Found()
+        for kind, raw in [(kind, fields.text_id(message, name)) for kind, name in PERSON_FIELDS]:  # both read first
+            if raw is None:
+                continue
+            identifier = self._known.get((kind, raw))
+            if identifier is None:
+                result = self._normaliser.normalise(kind, raw)
+                if isinstance(result, NormalisedId):
+                    if len(self._known) >= KNOWN_IDS:
+                        self._known.clear()
+                    self._known[(kind, raw)] = result
+                found.add(result)
+            elif identifier not in found.identifiers:
+                found.identifiers.append(identifier)
+        return found
 
     def __call__(
         self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None
@@ -84,9 +111,7 @@ class SegmentMapper:
         if kind is None:
             raise errors.unknown_type(message.get("type"))
         received = received_at or datetime.now(UTC)
-        person = self._normaliser.collect([
-            ("USER_ID", fields.text_id(message, "userId")), ("ANONYMOUS_ID", fields.text_id(message, "anonymousId")),
-        ])
+        person = self._person(message)
         if not person.identifiers:
             raise errors.missing_identity()
         context_traits = fields.obj(fields.obj(message, "context"), "traits")

@@ -46,7 +46,7 @@ class ConfluentSerializer:
             raise SerializationError(f"unknown schema {event.schema!r} for topic {ctx.topic}") from exc
         # A registry outage propagates as a (retriable) SchemaRegistryError: it is not a bad record.
         schema_id = self._registry.register(subject_for(ctx.topic, schema.fullname), schema.schema)
-        return HEADER.pack(MAGIC, schema_id) + encode_body(schema.parsed, event.value, schema.fullname)
+        return encode_body(schema.parsed, event.value, schema.fullname, HEADER.pack(MAGIC, schema_id))
 
 
 class ConfluentDeserializer:

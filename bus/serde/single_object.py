@@ -28,7 +28,7 @@ class SingleObjectSerializer:
             schema = self._catalog.get(event.schema)
         except SchemaNotFound as exc:
             raise SerializationError(f"unknown schema {event.schema!r} for topic {ctx.topic}") from exc
-        return MAGIC + schema.fingerprint + encode_body(schema.parsed, event.value, schema.fullname)
+        return encode_body(schema.parsed, event.value, schema.fullname, MAGIC + schema.fingerprint)
 
 
 class SingleObjectDeserializer:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientTimeout
 from faust.web import Request, Response, View
+from yarl import URL
 
 from bus.errors import OmnibusError
 from processors.identity.graph.context import Ctx, is_customer
@@ -22,6 +23,7 @@ from processors.identity.graph.evidence import people_count
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
+from processors.identity.wire import partition_of
 from processors.profile.masking import mask
 from processors.readiness import Readiness, install, unavailable
 
@@ -49,11 +51,29 @@ class ScreenPop:
         try:
             url = self.app.router.key_store(self.processor.nodes.name, key.encode())
         except (KeyError, TypeError) as exc:  # TypeError: faust's router before topic metadata arrived
-            raise Unavailable("partition assignment not known yet") from exc
+            found = self._owner_by_partition(key)
+            if found is None:
+                raise Unavailable("partition assignment not known yet") from exc
+            url = found
         own = self.app.conf.canonical_url
         if (url.host, url.port) == (own.host, own.port):
             return None
         return str(url).rstrip("/")
+
+    def _owner_by_partition(self, key: str) -> URL | None:
+        """The owner of ``key``'s partition from the group's table assignment, the partition computed here
+        (``wire.partition_of``, murmur2 as the tables use). faust's router asks its producer for the partition
+        count, which a worker that never wrote to the node table has not fetched: every lookup it served
+        answered 503 until it did (seen in ``test_web.py`` with two workers, 1 run in 7)."""
+        table = self.app.tables[self.processor.nodes.name]
+        partitions = table.partitions  # declared with the table: the graph topic's (agent.py)
+        if not partitions:
+            return None
+        topic, partition = table.changelog_topic.get_topic_name(), partition_of(key, partitions)
+        for host, topics in self.app.router.table_metadata(self.processor.nodes.name).items():
+            if partition in topics.get(topic, ()):
+                return URL(host)
+        return None
 
     def local(self, key: str) -> dict[str, Any]:
         """The node and profile of ``key`` from this worker's state; for an identifier, also ``people``: how many
@@ -155,23 +175,24 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
         {"type": "PHONE", "value": masked, "people": 2, "customer_ids": [keeper, other, ...],
          "kept_by": keeper or None, "links": bool, "note": text}
 
-    ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (the customer whose
-    event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
+    ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (usually the customer
+    whose event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
     is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` may be fewer than
     ``people`` (a housemate whose events carried nothing else has no customer) and are current ids.
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    count = max(people, len(customer_ids))
-    who = f"{count} people" if count >= 2 else "several people"
+    who = f"{people} people" if people >= 2 else "several people"
     named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
+    if len(customer_ids) > max(people, 2):  # e.g. one created by a call from it, with nothing else (a review)
+        named = f" (customers {', '.join(customer_ids)}: more customers than people, some are one person)"
     subject = f"this {kind} {masked} is used by {who}{named}"
     if shared or kept_by is None:
         note = (f"{subject}. It no longer links anyone (more people than shared_after allows): a contact that "
                 "carries it alone is on no screen pop")
     elif kept_by == this_customer:
         note = (f"{subject}. A contact that carries it alone is shown on this screen pop, of the customer who "
-                "keeps it (whose event carried it first), but may be another of them: ask who is calling")
+                "keeps it, but may be another of them: ask who is calling")
     else:
         note = (f"{subject}. It is kept by customer {kept_by}: a contact that carries it alone is shown on that "
                 "customer's screen pop, not on this one")

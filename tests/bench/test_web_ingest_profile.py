@@ -15,3 +15,9 @@ def test_the_profile_prints_each_stage(capsys: pytest.CaptureFixture[str]) -> No
     web_ingest_profile.main(["--events", "100", "--batch-size", "50", "--stages"])
     printed = capsys.readouterr().out
     assert "Avro encoding (fastavro schemaless_writer)" in printed and "dedupe store" in printed
+
+
+def test_the_profile_prints_the_parts_inside_the_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    web_ingest_profile.main(["--events", "100", "--batch-size", "50", "--parts"])
+    printed = capsys.readouterr().out
+    assert "Segment mapper, in the loop" in printed and "the rest" in printed

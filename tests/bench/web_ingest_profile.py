@@ -6,7 +6,9 @@ Each ``/v1/batch`` body (``--batch-size`` track calls, the bodies of ``tests.ben
 through what the handler runs after reading the body: ``_parse``, then ``WebIngress._ingest`` (checks,
 mapping, one Avro encoding per event, dedupe in an SQLite file), with a producer that encodes as the
 real one does but sends nothing. Prints CPU microseconds per event (``time.process_time``);
-``--stages`` adds each stage on its own (least of 5 tight loops over the same calls).
+``--stages`` adds each stage on its own (least of 5 tight loops over the same calls); ``--parts`` the
+mapper's and the encoding's share inside the loop, where they cost more than alone (caches shared with the
+rest; the person-id cache cold).
 ``--repeat`` runs it several times and prints the least and the median (on a machine shared with other
 jobs the least is the one least disturbed); ``--profile`` adds cProfile's top functions by own time. For the cost with HTTP and Kafka, see
 ``tests.bench.web_ingest``.
@@ -48,8 +50,13 @@ class EncodeOnlyProducer(EventProducer):
         return list(encoded) if encoded is not None else [await self.encode(item) for item in items]
 
 
-async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile | None = None) -> float:
-    """CPU µs per event of ``events`` track calls through the ingest path (see the module doc)."""
+async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile | None = None,
+                        given: str = "") -> float:
+    """CPU µs per event of ``events`` track calls through the ingest path (see the module doc).
+
+    ``given="mapped"``: the mapper answers with records it built before the clock started (the loop
+    without mapping); ``given="encoded"``: the Avro encoding too (without either). ``--parts`` subtracts.
+    """
     settings = OmnibusSettings()
     web = WebSettings(write_keys={"bench": WRITE_KEY})
     serializer, _ = build_serde(settings.registry)
@@ -70,6 +77,8 @@ async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile 
 
         bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in batches(events, batch_size)]
         await one(json.dumps({"batch": batches(1, 1)[0], "writeKey": "warm-up"}).encode())
+        if given:
+            _give(ingress, publisher, bodies, encoded=given == "encoded")
         settle_gc()  # as the adapter does once serving
         started = time.process_time()
         if profile:
@@ -81,6 +90,28 @@ async def cpu_per_event(events: int, batch_size: int, profile: cProfile.Profile 
         spent = time.process_time() - started
         dedupe.close()
     return spent / events * 1e6
+
+
+def _give(ingress: WebIngress, publisher: AdapterPublisher, bodies: list[bytes], *, encoded: bool) -> None:
+    """Map (and with ``encoded`` encode) every message of ``bodies`` now; the ingress then only looks them up."""
+    mapper, now = ingress._mapper, datetime.now(UTC)
+    records = {m["messageId"]: mapper(m, source="bench", received_at=now)
+               for body in bodies for m in wire.parse(body)["batch"]}
+    ingress._mapper = lambda message, **_: records[message["messageId"]]  # type: ignore[assignment]
+    if encoded:
+        ready = {record.dedupe_id: publisher.encode_now(record) for record in records.values()}
+        publisher.encode_now = lambda record: ready[record.dedupe_id]  # type: ignore[method-assign]
+
+
+async def parts(events: int, batch_size: int, repeat: int) -> dict[str, float]:
+    """CPU µs per event of mapping and of Avro encoding *inside* the ingest loop (interleaved with the rest,
+    as served), and of everything else: the loop run whole, with mapped records given, and with encoded
+    records given (least of ``repeat`` runs each)."""
+    whole, mapped, encoded = [
+        min([await cpu_per_event(events, batch_size, given=given) for _ in range(repeat)])
+        for given in ("", "mapped", "encoded")]
+    return {"Segment mapper, in the loop": whole - mapped, "Avro encoding and its layers, in the loop": mapped - encoded,
+            "the rest (parse, check, dedupe, ingest loop, publisher)": encoded}
 
 
 def stages(events: int, batch_size: int) -> dict[str, float]:
@@ -135,6 +166,8 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--stages", action="store_true", help="Also print each stage's own CPU per event.")
     parser.add_argument("--repeat", type=int, default=1, help="Runs; the least and the median are printed.")
     parser.add_argument("--profile", action="store_true", help="Also print cProfile's top 30 functions by own time.")
+    parser.add_argument("--parts", action="store_true",
+                        help="Also print mapping and encoding inside the loop (runs it with each given beforehand).")
     args = parser.parse_args(argv)
     profile = cProfile.Profile() if args.profile else None
     runs = sorted(asyncio.run(cpu_per_event(args.events, args.batch_size, profile)) for _ in range(args.repeat))
@@ -144,6 +177,9 @@ def main(argv: list[str] | None = None) -> float:
           + (" (under cProfile: inflated)" if profile else ""))
     if args.stages:
         for name, figure in stages(args.events, args.batch_size).items():
+            print(f"  {name}: {figure:.1f} µs per event")
+    if args.parts:
+        for name, figure in asyncio.run(parts(args.events, args.batch_size, args.repeat)).items():
             print(f"  {name}: {figure:.1f} µs per event")
     if profile:
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)

@@ -18,9 +18,11 @@ identifier belongs to the customer of the **earliest event that carried it**, by
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark) and sends ``adopt`` with
    the next assignment version to the claimant; if the claimant is itself or merged into it, or it
    does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
-   (and retries the claim in the last case); so it does if an operator split the two apart. Its only
-   identifier goes too (the customer is left without members, and leaves the blocking index): in the
-   order where the earliest event came first, no such customer was made (issue #8 build 5).
+   (and retries the claim in the last case); so it does if an operator split the two apart, and when
+   it is the owner's only identifier (a customer nobody could find again, with contacts no screen pop
+   would show: the demo's abandoned calls, `omnibus verify`'s "each contact is keyed by its identifiers'
+   customer"). In the other arrival order such a customer is not made: a residual order dependence of
+   issue #8 build 5, kept over hiding a caller's contacts.
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -40,10 +42,9 @@ from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
-from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Note, Release, Unblock
+from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Note, Release
 from processors.identity.graph.outputs import Lineage
 from processors.identity.graph.state import IdentifierState
-from processors.identity.matching.blocking import block_keys
 from processors.identity.rules import EARLIEST_CLAIM
 
 
@@ -84,20 +85,16 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
         return
     split = message.customer in state.do_not_merge and message.customer not in state.rejected
-    if message.customer == ctx.key or message.customer in state.aliases or split:
+    if message.customer == ctx.key or message.customer in state.aliases or split or len(state.members) == 1:
         # The claimant is this customer (merged into it): nothing moves; or an operator split the two
-        # apart: the split's placement stands. A rejected review does not stop the move: it says two
-        # people, as a refusal does, and the earliest event's customer keeps it.
+        # apart: the split's placement stands; or it is this customer's only identifier: without it no
+        # contact could ever find the customer (nor a merge name it), and its contacts would be on no
+        # screen pop. A rejected review does not stop the move: it says two people, as a refusal does,
+        # and the earliest event's customer keeps it.
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
     value = state.members.pop(key)
-    if not state.members and state.traits and ctx.policy.blocking:
-        # Its only identifier goes too: in the order where the earliest event came first, this customer's
-        # events met that event's customer through it and were applied there, or nowhere (another person's
-        # on a household identifier): no such customer existed. Nothing can find it now; blocking neither.
-        for block in block_keys(state.traits):
-            ctx.send(block, Unblock(ctx.key))
     # This customer's events carried it too: both screen pops name the two (web.py).
     note_kept_apart(state.elsewhere, key)
     ctx.send(key, Note(ctx.key))

@@ -81,6 +81,42 @@ def test_check_tree_bounds_the_compact_json_size(value: object) -> None:
     assert wire.check_tree(value, utf8=False) >= exact
 
 
+def _refused_by_the_walk(value: object, max_depth: int) -> bool:
+    try:
+        wire._walk(value, 0, max_depth, False, "body")
+    except RejectedInput:
+        return True
+    return False
+
+
+@given(JSON_VALUES, st.integers(1, 4))
+@settings(max_examples=300, deadline=None)
+def test_the_encoded_check_refuses_what_the_walk_refuses(value: object, max_depth: int) -> None:
+    """``check_tree`` without ``utf8`` answers from msgspec's text when it can: the same refusals as the walk."""
+    try:
+        wire.check_tree(value, max_depth=max_depth, utf8=False)
+        refused = False
+    except RejectedInput:
+        refused = True
+    assert refused == _refused_by_the_walk(value, max_depth)
+
+
+@pytest.mark.parametrize("levels", [wire.MAX_DEPTH - 1, wire.MAX_DEPTH, wire.MAX_DEPTH + 1])
+@pytest.mark.parametrize("in_strings", ["", "[[[{{{", "]]]}}}"])
+def test_nesting_at_the_limit_is_judged_alike_with_brackets_in_strings(levels: int, in_strings: str) -> None:
+    value: object = {"leaf": in_strings}
+    for _ in range(levels - 1):
+        value = {"next": value, "text": in_strings}
+    too_deep = levels > wire.MAX_DEPTH
+    assert _refused_by_the_walk(value, wire.MAX_DEPTH) is too_deep
+    if too_deep:
+        with pytest.raises(RejectedInput, match="nests deeper"):
+            wire.check_tree(value, utf8=False)
+    else:
+        exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        assert wire.check_tree(value, utf8=False) >= exact
+
+
 @pytest.mark.parametrize(("body", "may"), [
     (b'{"a": "\\ud800"}', True), (b'{"a": "\\uDFFF"}', True), (b'{"a": "\\ud83d\\ude00"}', True),
     (b'{"a": "\\u00e9t\\u00e9"}', False), (b'{"a": "\xc3\xa9"}', False), (b'{"a": "ud800"}', False),

@@ -84,3 +84,36 @@ def test_every_trait_identifier_is_an_identifier_or_a_rejection_never_lost(phone
     kinds = [i["type"] for i in observed["identifiers"]] + [r["type"] for r in observed["rejected_identifiers"]]
     for kind, raw in (("PHONE", phone), ("EMAIL", email)):
         assert (kind in kinds) == bool(raw.strip())
+
+
+def test_person_ids_kept_between_messages_map_as_normalising_them_again() -> None:
+    """The mapper keeps normalised USER_ID/ANONYMOUS_ID per text; a refused one is normalised (and counted) again."""
+    from adapters.web import mapper as mapper_module
+    from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+
+    mapper = SegmentMapper(web_settings(), TopicSettings(), identifier_settings())
+    track = {"type": "track", "event": "Viewed", "userId": "u-1", "anonymousId": "a-1"}
+    first, again = (mapper(dict(track, messageId=f"m-{n}"), source="portal-web", received_at=RECEIVED)
+                    for n in range(2))
+    assert by_schema(first)["InteractionRecorded"]["customer_identifiers"] == \
+        by_schema(again)["InteractionRecorded"]["customer_identifiers"] == \
+        [{"type": "USER_ID", "value": "u-1"}, {"type": "ANONYMOUS_ID", "value": "a-1"}]
+    same = mapper(dict(track, messageId="m-3", anonymousId="u-1", userId="u-1"), source="portal-web",
+                  received_at=RECEIVED)
+    assert by_schema(same)["InteractionRecorded"]["customer_identifiers"] == [
+        {"type": "USER_ID", "value": "u-1"}, {"type": "ANONYMOUS_ID", "value": "u-1"}]
+
+    counted = REJECTED_IDENTIFIERS.labels("web", "USER_ID", "malformed")
+    before = counted._value.get()
+    for n in range(2):
+        record = mapper(dict(track, messageId=f"bad-{n}", userId="u\x01x"), source="portal-web", received_at=RECEIVED)
+        assert by_schema(record)["IdentifiersObserved"]["rejected_identifiers"][0]["type"] == "USER_ID"
+    assert counted._value.get() == before + 2
+
+    mapper_module.KNOWN_IDS, kept = 2, mapper_module.KNOWN_IDS
+    try:  # full: forgotten at once, then kept again
+        for n in range(5):
+            mapper(dict(track, messageId=f"many-{n}", userId=f"u-{n}"), source="portal-web", received_at=RECEIVED)
+        assert len(mapper._known) <= 2
+    finally:
+        mapper_module.KNOWN_IDS = kept

@@ -119,3 +119,87 @@ def test_one_persons_phone_has_no_hint_and_a_phone_shared_past_shared_after_link
     anns, bobs = household(h, ann_first=True)
     (hint,) = lookup(h, *BOBS_ACCOUNT)["shared_identifiers"]
     assert hint["links"] is False and hint["people"] == 2 and "no longer links anyone" in hint["note"]
+
+
+@pytest.mark.parametrize("ann_first", [True, False], ids=["Ann first", "Bob first"])
+def test_bobs_call_through_amazon_connect_lands_on_his_screen_pop_when_the_ivr_took_his_account(
+        ann_first: bool) -> None:
+    """End to end from a Connect CTR (the demo's): the call-center adapter sends the account the IVR took with
+    the caller's number (``caller_identifiers``), so Bob's call from the family phone is his. Unanswered, the IVR
+    took nothing: the call is on the screen pop of Ann, who keeps the phone, and its lookup names Bob."""
+    from datetime import timedelta
+
+    from adapters.call_center.mapper_ctr import map_ctr
+    from demo.people import DemoCustomer
+    from demo.traffic import connect_ctr
+    from tests.adapters.call_center.support import context
+    from tests.processors.identity.support import T0
+
+    h = Harness(settings())
+    anns, bobs = household(h, ann_first=ann_first)
+    bob = DemoCustomer(index=7, name="Bob Lee", email="", phone=FAMILY_PHONE[1], national_id="",
+                       account=BOBS_ACCOUNT[1], user_id="", birth_date=BOB["birth_date"])
+    calls = {}
+    for answered in (True, False):
+        record = map_ctr(connect_ctr(bob, T0 + timedelta(minutes=10 + answered), answered=answered), context())
+        for outgoing in record.events:
+            h.feed(outgoing.event, topic=outgoing.topic.removeprefix("omnibus."))
+            if outgoing.event.schema.endswith("CallCompleted"):
+                calls[answered] = outgoing.event.value["contact_id"]
+    assert _contact_ids(h, bobs) == {calls[True]} and _contact_ids(h, anns) == {calls[False]}
+    hint = lookup(h, *FAMILY_PHONE)["shared_identifier"]
+    assert hint["kept_by"] == anns and bobs in hint["customer_ids"]
+    h.local.check_consistent()
+
+
+def test_a_call_that_came_before_the_household_is_named_by_the_phones_hint(
+        ) -> None:
+    """On another topic than the household's records, the call may arrive first: it creates a customer known only
+    by the phone, which keeps it (a customer never gives away its only identifier, ``claim_node.on_give``: its
+    call would be on no screen pop). A lookup of the phone shows that customer with the call, and its hint names
+    the two people's customers and says that there are more customers than people."""
+    h = Harness(settings())
+    h.feed(interaction([FAMILY_PHONE], minutes=10, interaction_id="call-1"))
+    anns, bobs = household(h, ann_first=True)
+    hint = lookup(h, *FAMILY_PHONE)["shared_identifier"]
+    caller = hint["kept_by"]
+    assert caller not in (anns, bobs) and hint["people"] == 2 and hint["customer_ids"][0] == caller
+    assert {anns, bobs} <= set(hint["customer_ids"])
+    assert _contact_ids(h, caller) == {"call-1"} and "more customers than people" in hint["note"]
+    (bobs_hint,) = lookup(h, *BOBS_ACCOUNT)["shared_identifiers"]
+    assert bobs_hint["kept_by"] == caller and anns in bobs_hint["customer_ids"]
+
+
+def test_a_worker_whose_router_cannot_hash_a_key_finds_its_owner_from_the_table_assignment() -> None:
+    """faust's router asks the producer for the changelog's partition count; a worker that never wrote to the node
+    table has not fetched it (TypeError), and every screen pop it served answered 503. The owner now comes from
+    the group's table assignment with the partition computed here (``wire.partition_of``)."""
+    from yarl import URL
+
+    from processors.identity.web import Unavailable
+    from processors.identity.wire import partition_of
+
+    key, partitions = "PHONE:+33600000001", 4
+    mine, theirs = "http://127.0.0.1:6066", "http://127.0.0.1:6067"
+    owned = {mine: [p for p in range(partitions) if p != partition_of(key, partitions)],
+             theirs: [partition_of(key, partitions)]}
+
+    class Router:
+        def key_store(self, table: str, raw: bytes) -> URL:
+            raise TypeError("'NoneType' object is not iterable")
+
+        def table_metadata(self, table: str) -> dict[str, dict[str, list[int]]]:
+            return {host: {"app-identity-nodes-changelog": parts} for host, parts in owned.items()}
+
+    changelog = SimpleNamespace(get_topic_name=lambda: "app-identity-nodes-changelog")
+    table = SimpleNamespace(changelog_topic=changelog, partitions=partitions)
+    app = SimpleNamespace(router=Router(), conf=SimpleNamespace(canonical_url=URL(mine)),
+                          tables={"identity-nodes": table})
+    processor = SimpleNamespace(app=app, nodes=SimpleNamespace(name="identity-nodes"))
+    pop = ScreenPop(processor)  # type: ignore[arg-type]
+    assert pop._owner(key) == theirs
+    owned[mine], owned[theirs] = owned[theirs], owned[mine]
+    assert pop._owner(key) is None  # this worker's own
+    table.partitions = None  # not known either: a 503 the client retries
+    with pytest.raises(Unavailable):
+        pop._owner(key)
