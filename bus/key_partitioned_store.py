@@ -33,6 +33,12 @@ from faust.types import TP, EventT
 from bus.partitioner import murmur2_positive
 
 
+def derived_partition(key: Any, partitions: int) -> int | None:
+    """The changelog partition ``key`` is written to by rule, Kafka's default partitioner on the raw key bytes
+    (None: a key that is not ``bytes``)."""
+    return murmur2_positive(key) % partitions if isinstance(key, bytes) else None
+
+
 class KeyPartitionedStore(MemoryStore):
     """faust's memory store (``memory://``) whose key -> partition index holds only the keys whose changelog
     partition is not ``murmur2(key) % partitions`` (see the module). ``partitions``: the changelog's partition
@@ -46,14 +52,10 @@ class KeyPartitionedStore(MemoryStore):
     def partitions(self) -> int:
         return int(getattr(self.table, "partitions", None) or self.app.conf.topic_partitions)
 
-    def partition_of(self, key: Any) -> int | None:
-        """The changelog partition ``key`` is written to by rule (None: a key that is not ``bytes``)."""
-        return murmur2_positive(key) % self.partitions if isinstance(key, bytes) else None
-
     def _place(self, key: Any, partition: int, partitions: int) -> None:
         """Remember ``key``'s partition only when the rule would not give it."""
         index = self._key_partition
-        if isinstance(key, bytes) and murmur2_positive(key) % partitions == partition:
+        if derived_partition(key, partitions) == partition:
             if index:
                 index.pop(key, None)
         else:
@@ -100,9 +102,9 @@ class KeyPartitionedStore(MemoryStore):
         for key in self.data:
             partition = index.get(key)
             if partition is None:
-                if not isinstance(key, bytes):
+                partition = derived_partition(key, partitions)
+                if partition is None:
                     continue  # written live, partition unknown: kept, as faust's store keeps it
-                partition = murmur2_positive(key) % partitions
             if partition not in active:
                 gone.append(key)
         for key in gone:

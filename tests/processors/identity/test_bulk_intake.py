@@ -79,8 +79,8 @@ async def test_a_chunk_fenced_by_a_rebalance_is_not_acknowledged_nor_the_rest_of
     assert runs == [[0, 1]] and consumer._acked[A] == []
 
 
-async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_intake_takes_it() -> None:
-    consumer, gate = Consumer(), asyncio.Event()
+async def backlog(consumer: Consumer, gate: asyncio.Event) -> BulkIntake:
+    """Intake handling its first fetch until ``gate`` is set, with two more fetches queued behind it."""
 
     async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
         await gate.wait()
@@ -91,6 +91,12 @@ async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_
     await asyncio.sleep(0.01)  # the first batch is being handled
     await bulk.taken({A: [record(A, 1)]})
     await bulk.taken({A: [record(A, 2)]})
+    return bulk
+
+
+async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_intake_takes_it() -> None:
+    consumer, gate = Consumer(), asyncio.Event()
+    bulk = await backlog(consumer, gate)
     assert consumer.paused == {A}
     gate.set()
     await asyncio.sleep(0.05)
@@ -100,16 +106,7 @@ async def test_input_partitions_are_paused_while_a_batch_waits_and_resumed_when_
 
 async def test_inputs_paused_for_a_backlog_are_not_resumed_while_faust_rebalances_and_restores_the_tables() -> None:
     consumer, gate = Consumer(), asyncio.Event()
-
-    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
-        await gate.wait()
-        return True
-
-    bulk, _ = intake(consumer, run)
-    await bulk.taken({A: [record(A, 0)]})
-    await asyncio.sleep(0.01)
-    await bulk.taken({A: [record(A, 1)]})
-    await bulk.taken({A: [record(A, 2)]})
+    bulk = await backlog(consumer, gate)
     assert consumer.paused == {A}
     consumer.app.rebalancing = True  # faust paused the inputs too; its restore reads the changelogs
     gate.set()

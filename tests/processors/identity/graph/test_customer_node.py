@@ -249,21 +249,27 @@ def _send(node: str, message: SplitCustomer):  # type: ignore[no-untyped-def]
     return Send(node, message)
 
 
+def _offers_of(h: Harness, loser: str) -> list[Offer]:
+    """The ``offer`` messages ``loser`` makes from now on, recorded as the harness delivers them."""
+    offers: list[Offer] = []
+    handle = h.local.graph.handle
+
+    def recording(store, node, message):  # type: ignore[no-untyped-def]
+        if isinstance(message, Offer) and message.loser == loser:
+            offers.append(message)
+        return handle(store, node, message)
+
+    h.local.graph.handle = recording  # type: ignore[method-assign]
+    return offers
+
+
 def test_a_late_copy_of_a_merge_offer_reaching_the_root_after_its_survivor_merged_on_announces_nothing() -> None:
     """A worker killed before its commit replays old graph records: an ``offer`` the youngest customer made may
     come back after its survivor itself merged into the oldest and out of the dedupe window, and reach the root.
     Seen in tests/faults/test_workers.py: the same merge announced twice, under another survivor and event id."""
     h = Harness()
     oldest, middle, youngest = _three_customers(h)
-    offers: list[Offer] = []
-    handle = h.local.graph.handle
-
-    def recording(store, node, message):  # type: ignore[no-untyped-def]
-        if isinstance(message, Offer) and message.loser == youngest:
-            offers.append(message)
-        return handle(store, node, message)
-
-    h.local.graph.handle = recording  # type: ignore[method-assign]
+    offers = _offers_of(h, youngest)
     h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
     h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle, and with it youngest
     announced = len(h.decisions(Merged))
@@ -281,15 +287,7 @@ def test_a_replayed_offer_answered_by_the_merged_survivor_that_decided_it_leaves
     customers announced merged that were roots in the node table)."""
     h = Harness()
     oldest, middle, youngest = _three_customers(h)
-    offers: list[Offer] = []
-    handle = h.local.graph.handle
-
-    def recording(store, node, message):  # type: ignore[no-untyped-def]
-        if isinstance(message, Offer) and message.loser == youngest:
-            offers.append(message)
-        return handle(store, node, message)
-
-    h.local.graph.handle = recording  # type: ignore[method-assign]
+    offers = _offers_of(h, youngest)
     before = h.local.store.nodes[youngest]  # the youngest's state a restore from an older changelog gives back
     h.observe(("EMAIL", "b1@x.org"), ("EMAIL", "c1@x.org"))  # middle absorbs youngest
     h.observe(("EMAIL", "a1@x.org"), ("ACCOUNT", "B1"))  # oldest absorbs middle, and with it youngest
