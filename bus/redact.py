@@ -8,6 +8,12 @@ which broker or host failed, so it is kept (issue #10, case 11). Numbers no iden
 too: a run of fewer than ``MIN_IDENTIFIER_DIGITS`` digits (the shortest national phone numbers have 7,
 ITU-T E.164), a product token's version with its HTTP status (``HTTP/1.1 200``, ``aiohttp/3.9.5``), a dotted
 version (``0.11.10``) and a port after a host name or the word port (``localhost:6066``, ``port 6067``).
+Measurements are kept whatever their digits (a new user saw faust's "Timer ... woke up too late, with a drift
+of +[digits] runtime=[digits]"): a decimal number whose whole part has fewer than ``MIN_IDENTIFIER_DIGITS``
+digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit group, so a dotted phone
+``06.12.34.56.78`` is not one), an ISO 8601 date or timestamp (``2026-11-30T09:48:12.376616+00:00``), and an
+integer after a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit
+(``1234567 bytes``, ``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
 """
 
 from __future__ import annotations
@@ -37,9 +43,20 @@ MIN_IDENTIFIER_DIGITS = 7
 _PRODUCT = r'(?<=[A-Za-z]/)\d{1,3}(?:\.\d{1,4}){1,3}(?:"? [1-5]\d\d(?!\d))?(?![\d.])'
 _VERSION = r"(?<![\w.])v?\d{1,4}(?:\.\d{1,4}){2,3}(?![\d.])"  # 0.11.10, v3.11.10
 _PORT = r"(?:(?<=[A-Za-z\]]:)|(?<=port )|(?<=port=)|(?<=ports ))\d{1,5}(?!\d)"
+# A measurement: never an identifier, whatever its digits (see the module docstring). A digit group right after
+# it (space, dot, dash or bracket between) makes it part of a longer number, judged whole by _DIGITS.
+UNITS = ("bytes", "B", "KiB", "MiB", "s", "ms", "µs", "us", "ns", "records", "events", "messages")
+_UNIT = f"(?:{'|'.join(UNITS)})"
+_NOT_CONTINUED = rf"(?![\s().-]+\d|\.\d)(?:(?={_UNIT}(?!\w))|(?!\w))"
+_DECIMAL = r"(?<![\w.+-])[+-]?\d{1,6}\.\d+(?:[eE][+-]?\d{1,3})?" + _NOT_CONTINUED
+_DATE = (r"(?<![\w.+-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+         r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\w|[.-]\d)")
+COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
+_COUNTER = "".join(f"(?<={word}{sep})" + "|" for word in COUNTER_WORDS for sep in (" ", "=", ": ")).rstrip("|")
+_COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!\\w))"
 _SCRUBBED = re.compile(
     f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
-    f"|(?P<digits>{_DIGITS.pattern})"
+    f"|(?P<measure>{_DATE}|{_DECIMAL}|{_COUNTED})|(?P<digits>{_DIGITS.pattern})"
 )
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
@@ -60,7 +77,7 @@ def _replacement(match: re.Match[str]) -> str:
         return "[email]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
         return match.group("ip")
-    if match.group("port") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
+    if match.group("port") or match.group("measure") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
         return match.group(0)  # too few digits for any identifier (a dotted phone as a "version" has enough)
     # Not an address after all (an octet over 255): scrub it the way a number is scrubbed.
     return _DIGITS.sub("[digits]", match.group(0))

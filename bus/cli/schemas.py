@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from bus.cli.tables import report_table
+from bus.cli.tables import report_console, report_table
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaError
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = report_console()
 
 
 @app.command("check")

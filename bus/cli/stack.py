@@ -9,13 +9,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bus.cli.tables import report_table
+from bus.cli.tables import report_console, report_table
 from bus.stack.local import LocalStack
 from bus.stack.maven import MavenError
 from bus.stack.process import StackError
 
 app = typer.Typer(no_args_is_help=True, help="Run a local Kafka broker (and schema registry).")
-console = Console()
+console = report_console()
 err = Console(stderr=True)
 
 StateDir = Annotated[

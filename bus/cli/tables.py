@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,18 @@ from rich.console import Console
 from rich.table import Table
 
 WIDE_COLUMNS = 120  # a terminal at least this wide shows every column of a table that declares a narrow set
+PIPED_COLUMNS = 1000  # the width of a report written to a pipe or a file: no table of ours reaches it
+
+
+def report_console(*, stderr: bool = False) -> Console:
+    """The console a command prints its report on: a terminal's own width (or ``COLUMNS`` when set); written to
+    a pipe or a file, ``PIPED_COLUMNS``, so every row of a table stays on one line whatever reads it (a new user
+    saw `omnibus report kpis | less` fold every cell of every row over six lines at rich's default 80 columns).
+    Tables keep their natural width: the fixed width only stops folding."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        return Console(stderr=stderr, width=PIPED_COLUMNS)
+    return console
 
 
 class ReportTable(Table):
@@ -36,7 +49,7 @@ def report_table(*columns: str, narrow: Sequence[str] | None = None, whole: Sequ
     so the ones that matter stay readable instead of every column folding into a few characters. ``whole``:
     columns never folded (names read and pasted as one word); they take the width they need.
     """
-    width = (console or Console()).width
+    width = (console or report_console()).width
     shown = tuple(narrow) if narrow is not None and width < WIDE_COLUMNS else columns
     if shown != columns:
         options.setdefault("show_edge", False)  # a few more characters for the columns that stay

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.console import Console
 
-from bus.cli.tables import WIDE_COLUMNS, report_table
+from bus.cli.tables import WIDE_COLUMNS, report_console, report_table
 from bus.config import load_settings
 from bus.topic_admin import Action, apply_topics
 from bus.topics import ALL_TOPICS, FAUST_INTERNAL_PATTERNS
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = report_console()
 
 
 @app.command("apply")

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
-from bus.cli.tables import WIDE_COLUMNS, ReportTable, report_table
+from bus.cli.tables import WIDE_COLUMNS, ReportTable, report_console, report_table
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.replay import replay_topic
@@ -28,7 +28,7 @@ from processors.handoffs.report import ReportRow, compute_report, hours_minutes,
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
-console = Console()
+console = report_console()
 
 
 class Format(str, Enum):

@@ -128,8 +128,10 @@ async def _publish(settings: object, customer: str, message: SplitCustomer) -> N
 
 
 def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
+    """The settings of the review commands: they read the matcher's settings and publish identifiers already
+    tokenised, so they need no token key (``load_identity_settings(token_key_needed=False)``)."""
     with bad_settings_exit():
-        return load_settings(), load_identity_settings()
+        return load_settings(), load_identity_settings(token_key_needed=False)
 
 
 async def _review_events(settings: OmnibusSettings) -> tuple[list[Event], dict[str, str]]:
@@ -216,7 +218,7 @@ def _no_event(ref: EventRef) -> Event:
 
 def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None:
     from processors.identity.announcements import Announcer
-    from processors.identity.review import decision, open_reviews
+    from processors.identity.review import NothingToLink, decision, linking_identifiers, open_reviews
 
     operator, reason = _checked_decision_text("--by", operator), _checked_decision_text("--reason", reason)
     settings, _ = _settings_or_exit()
@@ -224,8 +226,14 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
     reviews = {review.review_id: review for review in open_reviews(events, survivors)}
     if review_id not in reviews:
         _no_open_review_exit(review_id, events, survivors)
+    try:
+        identifiers = linking_identifiers(reviews[review_id], asyncio.run(_current_owners(settings)), survivors)
+    except NothingToLink as exc:
+        typer.echo(f"error: review {review_id} not {'accepted' if accept else 'rejected'}: {exc}", err=True)
+        raise typer.Exit(2) from None
     command_id = str(uuid.uuid4())
-    send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id)
+    send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id,
+                            identifiers=identifiers)
 
     async def publish() -> None:
         serializer, _ = build_serde(settings.registry)

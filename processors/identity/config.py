@@ -7,6 +7,7 @@ Example: ``OMNIBUS_PROCESSOR_IDENTITY__DEFAULT_REGION=FR``,
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -149,16 +150,20 @@ class IdentitySettings(BaseModel):
         return _merged(DEFAULT_BLOCKED, value)
 
 
-def load_identity_settings(**overrides: object) -> IdentitySettings:
+def load_identity_settings(*, token_key_needed: bool = True, **overrides: object) -> IdentitySettings:
     """Identity's settings from ``OMNIBUS_PROCESSOR_IDENTITY__*`` (``ConfigError`` naming what is wrong).
 
     The token key is one key for every component (``bus.identifiers.settings``): unless identity's own
     ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY`` is set, ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` is used; neither set is
-    an error naming both variables.
+    an error naming both variables, unless ``token_key_needed`` is False: a command that tokenises nothing
+    (``identity review list | accept | reject`` read the matcher's settings and publish identifiers already
+    tokenised) then gets a random key no one knows, so it never asks for a secret it does not use.
     """
     shared = os.environ.get(SHARED_KEY_VARIABLE)
     if "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY") and shared:
         overrides = {**overrides, "hmac_key": shared}
+    if not token_key_needed and "hmac_key" not in overrides and not os.environ.get(f"{ENV_PREFIX}HMAC_KEY"):
+        overrides = {**overrides, "hmac_key": secrets.token_urlsafe(32)}  # never used: nothing is tokenised
     try:
         return load_component_settings(IdentitySettings, ENV_PREFIX, **overrides)
     except ConfigError as exc:  # name the shared variable first: it is the one the README sets everywhere

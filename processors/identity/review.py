@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.errors import OmnibusError
 from bus.serde import Event
 from processors.identity.graph.messages import Visit
 from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
@@ -134,12 +135,48 @@ def decided_reviews(events: Iterable[Event]) -> dict[str, DecidedReview]:
     return decided
 
 
+class NothingToLink(OmnibusError):
+    """A review's decision would reach no customer, or the wrong one: ``str(exc)`` says which and why."""
+
+
+def linking_identifiers(review: OpenReview, owners: Mapping[str, str], survivors: Mapping[str, str]) -> tuple[str, str]:
+    """One identifier each of the review's two customers holds **now**: what the decision's saga looks up.
+
+    The graph links (or keeps apart) the customers of two identifiers, not two customer ids. The review's pair
+    was one identifier of each side when it was requested; since then an identifier may have moved (a split, a
+    claim, an eviction), so the saga would reach another customer or the same one twice, and accept would
+    report success and merge nothing (new-user finding). Per current customer (``current_pair``): the review's
+    identifier it still holds, else the first (sorted) it holds now. ``owners``: identifier key -> current
+    customer id (``customer.identifiers.v1``).
+
+    Raises ``NothingToLink`` naming the customer that holds no identifier any more (no saga can reach it)."""
+    from processors.verify.identity import final_customer
+
+    customers = sorted(current_pair(review, survivors))
+    current = {key: final_customer(owner, survivors) for key, owner in owners.items()}
+    held = {customer: sorted(key for key, owner in current.items() if owner == customer) for customer in customers}
+    chosen: list[str] = []
+    for customer in customers:
+        keys = held[customer]
+        if not keys:
+            raise NothingToLink(
+                f"customer {customer} holds no identifier any more (each has moved to another customer since the "
+                "review was requested): no decision can reach it, nothing would merge. Look its identifiers up in "
+                "the screen pop and split or merge by hand")
+        same = [key for key in review.identifiers if key in keys]
+        chosen.append(same[0] if same else keys[0])
+    return chosen[0], chosen[1]
+
+
 def decision(
-    review: OpenReview, *, accept: bool, operator: str, reason: str, command_id: str
+    review: OpenReview, *, accept: bool, operator: str, reason: str, command_id: str,
+    identifiers: tuple[str, str] | None = None,
 ) -> tuple[Send, ReviewDecided]:
-    """The graph message that carries out the decision, and the record of who decided and why."""
+    """The graph message that carries out the decision, and the record of who decided and why.
+
+    ``identifiers``: the two the saga looks up (``linking_identifiers``); default the review's own pair."""
     rule = REVIEW_ACCEPTED if accept else REVIEW_REJECTED
-    saga = review_saga(command_id, sorted(review.identifiers), accept=accept, rule=rule)
+    saga = review_saga(command_id, sorted(identifiers or review.identifiers), accept=accept, rule=rule)
     record = ReviewDecided(review.review_id, accept, operator, reason, review.identifiers,
                            Lineage(command_id, "BACK_OFFICE", rule))
     return Send(saga.ids[0], Visit(saga)), record

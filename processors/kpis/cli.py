@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
-from bus.cli.tables import report_table
+from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings
 from bus.topics import KPI_AGGREGATES
 from processors.kpis.config import ENV_PREFIX, KpisSettings, load_kpis_settings
@@ -118,6 +118,6 @@ def report_command(
                       percent(row["repeat_contact_rate_7d"]), percent(row["service_level"]),
                       percent(row["abandonment_rate"]), percent(row["handoff_deadline_compliance"]),
                       str(sum(row["open_handoffs"].values())), percent(row["offer_acceptance"]))
-    Console().print(table)
+    report_console().print(table)
     if replay.undecodable:
         typer.echo(f"{replay.undecodable} record(s) could not be decoded and were skipped", err=True)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
-from bus.cli.tables import WIDE_COLUMNS, report_table
+from bus.cli.tables import WIDE_COLUMNS, report_console, report_table
 from processors.offers.campaigns import (
     Current,
     PublishRefused,
@@ -21,7 +21,7 @@ from processors.offers.campaigns import (
 from processors.offers.offer_file import OfferFileError, load_offers
 
 app = typer.Typer(no_args_is_help=True, help="Offers defined once for every channel: publish, list, withdraw, run.")
-console = Console()
+console = report_console()
 
 
 BOOTSTRAP = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS.")

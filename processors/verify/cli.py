@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bus.cli.tables import report_console
 from bus.config import load_settings
 from processors.verify.report import MAX_LISTED, Report
 from processors.verify.run import PROCESSORS, verify
@@ -61,6 +62,6 @@ def verify_command(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    render(report, Console())
+    render(report, report_console())
     if not report.ok:
         raise typer.Exit(1)

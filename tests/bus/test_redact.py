@@ -151,3 +151,32 @@ def test_the_coordinator_not_available_at_group_start_is_info_not_error(capsys: 
     configure_logging("WARNING")
     logger.error("Group Coordinator Request failed: %s", GroupCoordinatorNotAvailableError())
     assert capsys.readouterr().err == ""
+
+
+def test_measurements_an_operator_needs_are_kept_in_log_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user saw faust's timer warning as "drift of +[digits] runtime=[digits] sleeptime=[digits]": the
+    figures that say how late the event loop is were gone. Decimal seconds, ISO timestamps, offsets and sizes
+    are no identifier; they go through the same logging path as every library line (mode's own format)."""
+    configure_logging("INFO")
+    logging.getLogger("mode.timers").info(  # mode/timers.py, Timer.tick
+        "Timer %s woke up too late, with a drift of +%r runtime=%r sleeptime=%r",
+        "identity.readiness", 0.5123456789012345, 1.2345678e-05, 5.512345678901234)
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "drift of +0.5123456789012345 runtime=1.2345678e-05 sleeptime=5.512345678901234" in json.loads(line)["event"]
+    for text in ("Timer x woke up too early, with a drift of -0.0012345678 runtime=0.000123456789 sleeptime=4.99876543",
+                 "committed offset 12345678 at 2026-11-30T09:48:12.376616+00:00.", "Fetch offset 9876543 is out of range",
+                 "took 1234567 µs", "elapsed 12.3456789s.", "lag: 1234567 records", "wrote 12345678 bytes",
+                 "since 2026-11-30 09:48:12Z", "took 0.2345678 s"):
+        assert scrub_text(text) == text, text
+
+
+def test_identifiers_shaped_near_measurements_are_still_scrubbed() -> None:
+    """The other side of keeping measurements: a phone, card or national ID next to one, or written with the
+    punctuation a measurement has, is still scrubbed."""
+    for text, secret in (("drift 0.51 06 12 34 56 78", "34 56"), ("06.12.34.56.78", "34.56"),
+                         ("offset 06 12 34 56 78", "34 56"), ("2026-11-30 0612345678", "0612345678"),
+                         ("2026-11-30 12 34 56 78", "34 56"), ("card 4111-1111-1111-1111 at 0.5 s", "1111"),
+                         ("13800138000.5", "13800138000"), ("id 11010519491231002X took 1.5 s", "1101051949"),
+                         ("nir 1 85 05 78 006 084 36", "006 084"), ("phone +8613800138000", "13800138000"),
+                         ("runtime=13800138000", "13800138000")):
+        assert secret not in scrub_text(text), text

@@ -79,5 +79,21 @@ async def read_events(settings: OmnibusSettings, spec: TopicSpec, *, skip_poison
     return landed
 
 
+def one_per_event_id(landed: list[Landed]) -> list[Landed]:
+    """The first copy of each event id, in topic order: what a subscriber sees after it drops the copies.
+
+    Processors are at-least-once: a batch replayed after a rebalance or a restart publishes its outputs
+    again under the same event ids (``bus/envelope.event_id``, UUID v5 of what decided them), so a test that
+    counts a processor's outputs counts them as a subscriber does."""
+    seen: set[str] = set()
+    kept = []
+    for item in landed:
+        event_id = item.event.value["envelope"]["event_id"]
+        if event_id not in seen:
+            seen.add(event_id)
+            kept.append(item)
+    return kept
+
+
 async def read_dead_letters(settings: OmnibusSettings) -> list[dict]:
     return [landed.event.value for landed in await read_events(settings, DEAD_LETTERS)]

@@ -12,7 +12,7 @@ from bus.serde import build_serde
 from bus.stack.ports import free_port
 from bus.topics import HANDOFF_EVENTS
 from tests.processors.handoffs.factories import created
-from tests.support.kafka_io import read_events
+from tests.support.kafka_io import one_per_event_id, read_events
 from tests.support.processes import assert_clean_exit, omnibus_command
 from tests.support.settings import settings_with_topics
 
@@ -26,7 +26,7 @@ async def test_the_tracker_routes_a_new_handoff_and_stops_on_sigterm(bootstrap_s
 
     def routed() -> list:
         landed = asyncio.run(read_events(config, HANDOFF_EVENTS))
-        return [e for e in landed if e.event.schema == "omnibus.handoff.HandoffRouted"]
+        return [e for e in one_per_event_id(landed) if e.event.schema == "omnibus.handoff.HandoffRouted"]
 
     with omnibus_command(["handoffs", "run"], env, tmp_path) as tracker:
         serializer, _ = build_serde(config.registry)

@@ -14,7 +14,7 @@ from bus.serde import build_serde
 from bus.topics import CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import HMAC_KEY, observed, settings
-from tests.support.kafka_io import read_events
+from tests.support.kafka_io import one_per_event_id, read_events
 from tests.support.settings import settings_with_topics
 
 
@@ -87,7 +87,7 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
         await wait_until_quiet(config, watched_topics(workers[0]), group)
 
     after = await assignments(config)
-    (split,) = [e.event.value for e in await read_events(config, CUSTOMER_EVENTS)
+    (split,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
                 if e.event.schema == "omnibus.identity.CustomerSplit"]
     assert split["source_customer_id"] == source and split["reason"] == "two people, one typo"
     assert split["lineage"]["rule"] == "manual-split"
@@ -120,7 +120,7 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
         assert before["ACCOUNT:1000001"] != before["ACCOUNT:2000002"]
         listed = await asyncio.to_thread(CliRunner().invoke, omnibus, ["identity", "review", "list"])
         assert listed.exit_code == 0 and "1 open review" in listed.output and "1000001" not in listed.output
-        (request,) = [e.event.value for e in await read_events(config, IDENTITY_REVIEWS)]
+        (request,) = [e.event.value for e in one_per_event_id(await read_events(config, IDENTITY_REVIEWS))]
         accepted = await asyncio.to_thread(CliRunner().invoke, omnibus, [
             "identity", "review", "accept", request["review_id"], "--by", "ops-7", "--reason", "same person"])
         assert accepted.exit_code == 0, accepted.output
@@ -131,6 +131,6 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
 
     after = await assignments(config)
     assert after["ACCOUNT:1000001"] == after["ACCOUNT:2000002"]
-    decided = [e.event.value for e in await read_events(config, IDENTITY_REVIEWS)
+    decided = [e.event.value for e in one_per_event_id(await read_events(config, IDENTITY_REVIEWS))
                if e.event.schema == "omnibus.identity.MergeReviewDecided"]
     assert decided[0]["operator"] == "ops-7" and decided[0]["reason"] == "same person"

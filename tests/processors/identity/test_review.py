@@ -284,3 +284,71 @@ def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_rev
     events = [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
     (review,) = open_reviews(events, {"cus_b2": "cus_b"})
     assert review.match_weight == requests[-1].match_weight
+
+
+def _owners(h: Harness) -> dict[str, str]:
+    """Identifier key -> customer, as a reader of ``customer.identifiers.v1`` holds it."""
+    return {key: owner for key in h.local.store.nodes if not key.startswith("cus_")
+            and (owner := h.local.customer_of(key)) is not None}
+
+
+@pytest.mark.parametrize("other_identifier", [True, False], ids=["holds-another", "holds-nothing"])
+def test_accept_links_the_reviews_customers_as_they_are_now_or_says_why_it_cannot(other_identifier: bool) -> None:
+    """New-user finding: `review accept` of a pair one side of which no longer held the review's identifier
+    said "accepted" and merged nothing (the saga looks customers up by identifier). Here the review's account
+    of one side is split off to a third customer after the request: the decision must link the review's two
+    customers by what they hold now, or refuse with the reason when one holds nothing."""
+    from processors.identity.graph.messages import SplitCustomer
+    from processors.identity.graph.outputs import Send
+    from processors.identity.review import NothingToLink, linking_identifiers
+
+    h = Harness(settings())
+    a_review(h)
+    (review,) = open_reviews(queued(h))
+    b_account = next(key for key in review.identifiers if key.endswith("2000002"))
+    a, b = h.customer("ACCOUNT", "1000001"), h.customer("ACCOUNT", "2000002")
+    assert a is not None and b is not None
+    if not other_identifier:  # the graph no longer lets a customer give its only identifier away (15568af):
+        owners = {**_owners(h), b_account: "cus_c"}  # the state the new user met, as the reader saw it
+        with pytest.raises(NothingToLink, match=f"customer {b} holds no identifier"):
+            linking_identifiers(review, owners, {})
+        return
+    h.observe(("ACCOUNT", "2000002"), ("EMAIL", "bob@example.org"), minutes=2)
+    assert h.customer("EMAIL", "bob@example.org") == b
+    h.local.submit([Send(b, SplitCustomer([b_account], "moved", "cmd-s", 10**15, "BACK_OFFICE"))])
+    h.local.run()
+    assert h.customer("ACCOUNT", "2000002") not in (a, b)  # the review's identifier now leads elsewhere
+    # With the review's own pair, accept would have merged a with the split-off customer, not with b.
+    identifiers = linking_identifiers(review, _owners(h), {})
+    send, _ = decision(review, accept=True, operator="ops-7", reason="same", command_id="c1", identifiers=identifiers)
+    h.local.submit([send])
+    h.local.run()
+    assert h.customer("ACCOUNT", "1000001") == h.customer("EMAIL", "bob@example.org")  # a and b merged
+    assert h.customer("ACCOUNT", "2000002") != h.customer("ACCOUNT", "1000001")  # the split-off one did not
+    h.local.check_consistent()
+
+
+def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New-user finding: the read-only `review list` exited 2 asking for the HMAC key it never uses. Listing
+    and deciding tokenise nothing; `split` (which normalises the identifiers typed in) still needs the key."""
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+
+    _, review = _listed_review()
+
+    async def reviews(_: object) -> tuple[list, dict]:
+        return [review], {}
+
+    for variable in ("OMNIBUS_IDENTIFIERS__HMAC_KEY", "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr("processors.identity.cli._listing", reviews)
+    listed = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    from processors.identity import cli
+
+    _, identity = cli._settings_or_exit()  # the settings `review accept | reject` load too
+    assert len(identity.hmac_key.get_secret_value()) >= 16
+    split = CliRunner().invoke(app, ["identity", "split", "--customer", "cus_x", "--identifier", "PHONE:+33612345678",
+                                     "--reason", "r"])
+    assert split.exit_code == 2 and "HMAC_KEY" in split.output

@@ -43,3 +43,24 @@ def test_replay_refuses_an_unknown_processor_and_run_has_help():
     assert result.exit_code == 2 and "unknown processor" in result.output
     assert CliRunner().invoke(omnibus, ["kpis", "run", "--help"]).exit_code == 0
     assert "--from" in CliRunner().invoke(omnibus, ["report", "kpis", "--help"]).output
+
+
+def test_the_report_table_keeps_one_line_per_window_when_piped(monkeypatch) -> None:
+    """Found by a new user: `omnibus report kpis ... | less` folded every cell over six lines (rich's 80 columns
+    when the output is not a terminal). Piped, a report gets a width no table reaches (``report_console``)."""
+    from types import SimpleNamespace
+
+    async def read(*_: object, **__: object) -> SimpleNamespace:
+        return SimpleNamespace(records=_records(), undecodable=0)
+
+    monkeypatch.setattr("processors.kpis.cli.read_topics", read)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    start, end = T0.replace(hour=0), T0.replace(hour=0) + timedelta(days=2)
+    result = CliRunner().invoke(omnibus, ["report", "kpis", "--from", start.isoformat(), "--to", end.isoformat()])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    expected = report_rows(_records(), start, end, None)
+    assert len(rows) == len(expected) >= 2  # one line per window: no cell folded onto a second line
+    assert all("CALL_CENTER" in row and "paris" in row for row in rows)
+    header = next(line for line in result.output.splitlines() if line.startswith("┃"))
+    assert "service level" in header and "offer acceptance" in header

@@ -20,7 +20,7 @@ from bus.topics import (
 from omnibus.cli import app
 from processors.offers.campaigns import defined
 from tests.processors.offers.factories import envelope, offer
-from tests.support.kafka_io import read_events
+from tests.support.kafka_io import one_per_event_id, read_events
 from tests.support.processes import assert_clean_exit, omnibus_command
 from tests.support.settings import settings_with_topics
 
@@ -40,7 +40,7 @@ async def test_the_worker_pushes_a_published_offer_and_stops_on_sigterm(bootstra
 
     def shown() -> list:
         landed = asyncio.run(read_events(config, MARKETING_INSTRUCTIONS_CALL_CENTER))
-        return [e for e in landed if e.event.value["action"] == "SHOW"]
+        return [e for e in one_per_event_id(landed) if e.event.value["action"] == "SHOW"]
 
     with omnibus_command(["offers", "run"], env, tmp_path) as worker:
         serializer, _ = build_serde(config.registry)
