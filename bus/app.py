@@ -18,7 +18,16 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import changelog_first, commit_gap, commit_watchdog, lag_watchdog, record_headers, seek_uncommitted, takeover
+from bus import (
+    changelog_first,
+    commit_gap,
+    commit_watchdog,
+    lag_watchdog,
+    record_headers,
+    recovery_watchdog,
+    seek_uncommitted,
+    takeover,
+)
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
@@ -76,6 +85,7 @@ def create_app(
     # A partition that consumes nothing while records wait is sought back, then the worker restarts (bus.lag_watchdog).
     lag_watchdog.install(app, name, stall_after_s=lag_stall_after_s, interval_s=lag_watch_interval_s)
     takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
+    recovery_watchdog.install(app, name)  # a table restore that reads nothing for a minute stops the worker (#13)
     return app
 
 

@@ -11,9 +11,13 @@ version (``0.11.10``) and a port after a host name or the word port (``localhost
 Measurements are kept whatever their digits (a new user saw faust's "Timer ... woke up too late, with a drift
 of +[digits] runtime=[digits]"): a decimal number whose whole part has fewer than ``MIN_IDENTIFIER_DIGITS``
 digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit group, so a dotted phone
-``06.12.34.56.78`` is not one), an ISO 8601 date or timestamp (``2026-11-30T09:48:12.376616+00:00``), and an
-integer after a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit
-(``1234567 bytes``, ``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
+``06.12.34.56.78`` is not one), rounded to ``DECIMAL_DIGITS`` significant digits (``+0.512346``): a float's
+17 digits otherwise read as a card number or a phone (Luhn passes one time in ten), and six digits can hold no
+identifier whatever was written with a dot; an ISO 8601 timestamp with its time of day
+(``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth date, a trait, and is scrubbed like any 8
+digits); and an integer after
+a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``,
+``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
+DECIMAL_DIGITS = MIN_IDENTIFIER_DIGITS - 1  # significant digits a decimal keeps: too few for any identifier
 # "HTTP/1.1 200", "Python/3.11.10": a product token's version (and an HTTP status), read as one unit so that the
 # number after it is judged on its own.
 _PRODUCT = r'(?<=[A-Za-z]/)\d{1,3}(?:\.\d{1,4}){1,3}(?:"? [1-5]\d\d(?!\d))?(?![\d.])'
@@ -50,13 +55,13 @@ _UNIT = f"(?:{'|'.join(UNITS)})"
 _NOT_CONTINUED = rf"(?![\s().-]+\d|\.\d)(?:(?={_UNIT}(?!\w))|(?!\w))"
 _DECIMAL = r"(?<![\w.+-])[+-]?\d{1,6}\.\d+(?:[eE][+-]?\d{1,3})?" + _NOT_CONTINUED
 _DATE = (r"(?<![\w.+-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-         r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\w|[.-]\d)")
+         r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?(?!\w|[.-]\d)")
 COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
 _COUNTER = "".join(f"(?<={word}{sep})" + "|" for word in COUNTER_WORDS for sep in (" ", "=", ": ")).rstrip("|")
 _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!\\w))"
 _SCRUBBED = re.compile(
     f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
-    f"|(?P<measure>{_DATE}|{_DECIMAL}|{_COUNTED})|(?P<digits>{_DIGITS.pattern})"
+    f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
 )
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
@@ -77,10 +82,18 @@ def _replacement(match: re.Match[str]) -> str:
         return "[email]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
         return match.group("ip")
+    if match.group("decimal"):
+        return _rounded(match.group(0))
     if match.group("port") or match.group("measure") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
         return match.group(0)  # too few digits for any identifier (a dotted phone as a "version" has enough)
     # Not an address after all (an octet over 255): scrub it the way a number is scrubbed.
     return _DIGITS.sub("[digits]", match.group(0))
+
+
+def _rounded(decimal: str) -> str:
+    """``decimal`` (``+0.5123456789012``) to ``DECIMAL_DIGITS`` significant digits, its sign kept (``+0.512346``)."""
+    sign = decimal[0] if decimal[0] in "+-" else ""
+    return sign + format(float(decimal.lstrip("+-")), f".{DECIMAL_DIGITS}g")
 
 
 def _digit_count(text: str) -> int:

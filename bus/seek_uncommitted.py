@@ -14,7 +14,10 @@ window); if more arrives, faust processes and commits it, and the skipped record
 
 The patch (``install``): ``perform_seek`` also seeks such partitions to their beginning, which is what
 ``auto_offset_reset="earliest"`` (every Omnibus app, ``bus.app.create_app``) means for a partition with
-no commit. Changelog partitions keep faust's rule: table recovery positions them itself.
+no commit. Changelog partitions keep faust's rule: table recovery positions them itself. On the topics
+``bus.commit_gap`` holds to its exact rules, that log start offset also becomes the partition's committed
+offset in faust's bookkeeping: ``bus.commit_gap`` commits nothing on a partition whose committed offset is
+unknown, and tells records skipped at the head by it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bus import commit_gap
 from bus.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,9 +48,11 @@ def install() -> None:
         return
 
     async def perform_seek(self: Any) -> None:
+        generation = self.app.consumer_generation_id
         committed = await self.seek_to_committed()
+        starts: dict[Any, int] = {}
         if self.app.conf.consumer_auto_offset_reset == "earliest":
-            await _seek_to_beginning(self, uncommitted(committed, self.app.tables.changelog_topics))
+            starts = await _seek_to_beginning(self, uncommitted(committed, self.app.tables.changelog_topics))
         # faust's own bookkeeping after the seek (faust.transport.consumer.Consumer.perform_seek, 0.15)
         self._read_offset.update(
             {tp: offset if offset is not None and offset >= 0 else None for tp, offset in committed.items()}
@@ -54,26 +60,40 @@ def install() -> None:
         self._committed_offset.update(
             {ensure_TP(tp): offset if offset else None for tp, offset in committed.items() if offset is not None}
         )
+        self._committed_offset.update(baselines(starts))
+        commit_gap.sought(self, generation)  # bus.commit_gap commits again from here
 
     perform_seek.omnibus_seek_uncommitted = True  # type: ignore[attr-defined]
     Consumer.perform_seek = perform_seek  # type: ignore[method-assign]
 
 
-async def _seek_to_beginning(consumer: Any, partitions: list[Any]) -> None:
+def baselines(starts: Mapping[Any, int]) -> dict[Any, int]:
+    """The committed offsets to record for partitions never committed, sought to ``starts`` (their log start
+    offsets): on ``bus.commit_gap``'s strict topics only (on a compacted topic the first record may sit
+    past the log start, and faust's own head check would then block its commits)."""
+    from faust.transport.consumer import ensure_TP
+
+    return {ensure_TP(tp): offset for tp, offset in starts.items() if commit_gap.is_strict(tp.topic)}
+
+
+async def _seek_to_beginning(consumer: Any, partitions: list[Any]) -> dict[Any, int]:
+    """Seek ``partitions`` (those still assigned) to their log start offsets; returns those offsets."""
     assigned = consumer.assignment()
     partitions = [tp for tp in partitions if tp in assigned]  # the assignment may have moved on meanwhile
     if not partitions:
-        return
+        return {}
     log.debug("partitions without a committed offset sought to their beginning",
               partitions=[f"{tp.topic}:{tp.partition}" for tp in partitions])
     thread = consumer._thread  # noqa: SLF001 - faust's consumer runs aiokafka's in a thread of its own
-    await thread.call_thread(_rewind, thread._ensure_consumer(), partitions)  # noqa: SLF001
+    starts: dict[Any, int] = await thread.call_thread(_rewind, thread._ensure_consumer(), partitions)  # noqa: SLF001
+    return starts
 
 
-async def _rewind(consumer: Any, partitions: list[Any]) -> None:
-    """Seek (aiokafka's consumer, in its thread) to the log start offsets. Not ``seek_to_beginning``: its
-    offset reset waits for the fetcher, which waits for prefetched records nobody takes while faust's flow
-    is suspended."""
-    starts = await consumer.beginning_offsets(partitions)
+async def _rewind(consumer: Any, partitions: list[Any]) -> dict[Any, int]:
+    """Seek (aiokafka's consumer, in its thread) to the log start offsets, and return them. Not
+    ``seek_to_beginning``: its offset reset waits for the fetcher, which waits for prefetched records nobody
+    takes while faust's flow is suspended."""
+    starts: dict[Any, int] = await consumer.beginning_offsets(partitions)
     for tp, offset in starts.items():
         consumer.seek(tp, offset)
+    return starts

@@ -78,7 +78,7 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
 def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     """The agent's screen pop as two columns that fit 80 columns whole: one identifier per line, contact times to
     the second (at 80 columns a line of identifiers was cut, ``USER_ID u-01…``), and each identifier several people
-    use (``shared_identifiers``) with the customers it may be."""
+    use (``shared_identifier``, ``shared_identifiers``) with the customers it may be."""
     pop = Table("", "", title=f"Screen pop for {name}, looked up by e-mail (seen only on the web hall)",
                 show_header=False)
     pop.add_row("customer id", profile.get("customer_id", "?"))
@@ -93,8 +93,10 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
         pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
                     f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, "
                     f"due {handoff.get('deadline_at')})")
-    for shared in profile.get("shared_identifiers") or []:
-        pop.add_row(f"shared {shared.get('type')}", shared.get("note", ""))
+    # The looked-up identifier's hint (``shared_identifier``) first, then the customer's others, each once.
+    for shared in [profile.get("shared_identifier"), *(profile.get("shared_identifiers") or [])]:
+        if shared:
+            pop.add_row(f"shared {shared.get('type')}", shared.get("note", ""))
     return pop
 
 
@@ -127,6 +129,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "offers",
         f"    {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB",
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
+        f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
+        "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",
         "Ctrl-C (or SIGTERM) stops and removes everything.",
     ):

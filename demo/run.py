@@ -35,8 +35,9 @@ from processors.kpis.agent import changelogs as kpi_changelogs
 TOPIC_COUNT_EVERY_S = 5.0  # how often the wait for the screen pop counts the records on the topics (progress)
 MALFORMED_NATIONAL_ID = "11010519491231002X"  # GB 11643's worked example
 MALFORMED_CARD = "4111 1111 1111 1111"  # the card networks' test number
-# Called with the demo's settings after the summary, while everything still runs (tests read the topics here).
-Inspect = Callable[[OmnibusSettings], Awaitable[None]]
+# Called with the demo's settings and addresses after the summary, while everything still runs (tests read the
+# topics and the endpoints here).
+Inspect = Callable[[OmnibusSettings, Endpoints], Awaitable[None]]
 
 
 def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
@@ -87,7 +88,7 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         profile = await _await_screen_pop(http, endpoints, people[0], console, settings)
         await report.summary(console, settings, people[0], profile, rejected)
         if inspect is not None:
-            await inspect(settings)
+            await inspect(settings, endpoints)
         if keep_running:
             report.keep_running(console, endpoints, settings)
             await asyncio.Event().wait()

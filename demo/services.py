@@ -22,6 +22,7 @@ from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
 from bus.clock import SystemClock
 from bus.config import OmnibusSettings
+from bus.metrics import serve_metrics
 from bus.stack.ports import free_port
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
 from processors.handoffs.agent import build_worker
@@ -50,6 +51,7 @@ class Endpoints:
     batch: BatchImporter
     offers: str  # the offer query (GET /customers/{id}/offers?channel=WEB)
     kpis: str  # the KPI view (GET /kpis?granularity=DAY)
+    metrics: str  # Prometheus /metrics of every component (all run in this process and share one registry)
 
 
 @asynccontextmanager
@@ -58,7 +60,13 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
     if settings.identifiers.hmac_key is None:  # adapters tokenise national IDs with the key identity uses
         settings = settings.model_copy(update={
             "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
+    # Every component runs in this process and writes to prometheus_client's one registry: one /metrics serves
+    # them all (each adapter's runtime would otherwise start its own, on a port printed nowhere).
+    metrics = serve_metrics(settings.metrics)  # None when the caller disabled metrics (tests)
+    settings = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"enabled": False})})
     async with AsyncExitStack() as stack:
+        if metrics is not None:
+            stack.callback(metrics.stop)
         web = await stack.enter_async_context(running_web_adapter(
             settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
         branch = await stack.enter_async_context(running_branch_adapter(
@@ -102,6 +110,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             batch=batch,
             offers=f"http://127.0.0.1:{offers_port}",
             kpis=f"http://127.0.0.1:{kpis_port}",
+            metrics=f"http://{settings.metrics.host}:{metrics.port}/metrics" if metrics is not None else "",
         )
 
 

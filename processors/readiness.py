@@ -3,7 +3,9 @@
 A worker is **serving** once it owns its partitions: it joined the consumer group, the rebalance is over
 and its tables are recovered from their changelogs. Before that, and while a rebalance runs, any view
 that reads tables answers 503 with ``Retry-After`` (a known transient state, never a 500). It is
-**ready** (``GET /ready`` 200, the Kubernetes readiness probe) when it is serving and *caught up*: on
+**ready** (``GET /ready`` 200, the Kubernetes readiness probe) when it is serving, the views it serves can
+answer (each condition a component adds with ``install(checks=...)``, e.g. the screen pop knowing which worker
+owns every graph partition: a new user saw ``/ready`` 200 while every screen pop answered 503) and *caught up*: on
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
 at most ``max_lag``. ``GET /live`` answers 200 while the event loop runs (the liveness probe).
 
@@ -15,6 +17,7 @@ the alert rules in ``deploy/monitoring`` read them (lag growing, not committing,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,14 +45,27 @@ READY_PATH, LIVE_PATH = "/ready", "/live"
 CHANGELOG_SUFFIX = "-changelog"
 
 
+# Why a view of the worker cannot answer yet (e.g. "owners of graph partitions [2] not known yet"), None when it can.
+ViewCheck = Callable[[], str | None]
+
+
 @dataclass
 class Readiness:
-    """The readiness of one faust ``app`` named ``component`` in metrics (e.g. ``identity``)."""
+    """The readiness of one faust ``app`` named ``component`` in metrics (e.g. ``identity``); ``checks``: what
+    the views it serves need besides owning its partitions (``cannot_serve``)."""
 
     app: faust.App
     component: str
     max_lag: int = DEFAULT_MAX_LAG
+    checks: Sequence[ViewCheck] = ()
     _exported: set[tuple[str, int]] = field(default_factory=set)
+
+    def cannot_serve(self) -> str | None:
+        """Why the views this worker serves cannot answer now (``waiting_for``, then each of ``checks``), or
+        None: a view answers 503 with this reason exactly when ``/ready`` is not ready for it."""
+        if (reason := self.waiting_for()) is not None:
+            return reason
+        return next((reason for check in self.checks if (reason := check()) is not None), None)
 
     def waiting_for(self) -> str | None:
         """Why the worker does not own its partitions yet, or None when it does."""
@@ -79,7 +95,7 @@ class Readiness:
 
     def state(self) -> tuple[bool, dict[str, Any]]:
         """(ready, details) and the gauges updated; ``details`` is what ``/ready`` answers."""
-        reason = self.waiting_for()
+        reason = self.cannot_serve()
         if reason is not None:
             READY.labels(self.component).set(0)
             return False, {"ready": False, "reason": reason}
@@ -112,9 +128,11 @@ def unavailable(view: View, reason: str) -> Response:
     return view.json({"error": reason}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0) -> Readiness:
-    """Add ``/live`` and ``/ready`` to ``app``'s web server and the lag gauges' refresh timer."""
-    readiness = Readiness(app, component, max_lag)
+def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,
+            checks: Sequence[ViewCheck] = ()) -> Readiness:
+    """Add ``/live`` and ``/ready`` to ``app``'s web server and the lag gauges' refresh timer; ``checks``: what
+    the component's views need to answer (``Readiness.cannot_serve``)."""
+    readiness = Readiness(app, component, max_lag, checks)
 
     async def live_view(self: View, request: Request) -> Response:
         return self.json({"live": True})

@@ -11,7 +11,7 @@ from bus.topic import KafkaRecord
 NativeT = TypeVar("NativeT", contravariant=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: two are built per record on the hot path (object.__setattr__ costs)
 class MappedRecord:
     """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...);
     ``encoded``: the events' wire bytes once ``AdapterPublisher.encode`` checked them against their

@@ -168,7 +168,9 @@ def _bound_from_encoding(value: Any, max_depth: int) -> int | None:
     Depth: a container at depth ``d`` lies inside ``d`` others, so a tree whose text holds at most
     ``max_depth`` opening brackets (brackets inside strings counted too) has none at ``max_depth``. Size: the
     text's length, plus ``MAX_FLOAT_REPR`` for every ``.``, ``e`` or ``E`` in it (each float msgspec writes
-    holds one; strings are escaped alike by both encoders). Anything msgspec cannot encode (``BadNumber``,
+    holds one; strings are escaped alike by both encoders), and for every opening bracket too: the bound is
+    then a little looser, and the text is scanned once for all five (``_NOT_MARKS`` deletes the rest) instead of
+    once per character (0.6 of 1.7 µs on a 670-byte message). Anything msgspec cannot encode (``BadNumber``,
     integers beyond 64 bits) goes to the walk. Non-finite floats, which msgspec writes as null, do not come
     out of ``parse`` (it refuses them or makes them a ``BadNumber``), the only source of a tree checked
     without ``utf8``.
@@ -177,9 +179,13 @@ def _bound_from_encoding(value: Any, max_depth: int) -> int | None:
         text = _encode(value)
     except (TypeError, OverflowError, ValueError, RecursionError):
         return None
-    if text.count(b"{") + text.count(b"[") > max_depth:
+    marks = text.translate(None, _NOT_MARKS)  # only the brackets and float characters, in one pass
+    if marks.count(b"{") + marks.count(b"[") > max_depth:
         return None
-    return len(text) + MAX_FLOAT_REPR * (text.count(b".") + text.count(b"e") + text.count(b"E"))
+    return len(text) + MAX_FLOAT_REPR * len(marks)
+
+
+_NOT_MARKS = bytes(sorted(set(range(256)) - set(b"{[.eE")))  # what ``bytes.translate`` deletes
 
 
 def _walk(node: Any, depth: int, max_depth: int, utf8: bool, what: str) -> int:

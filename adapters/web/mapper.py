@@ -94,10 +94,12 @@ class SegmentMapper:
                 if isinstance(result, NormalisedId):
                     if len(self._known) >= KNOWN_IDS:
                         self._known.clear()
-                    self._known[(kind, raw)] = result
-                found.add(result)
-            elif identifier not in found.identifiers:
-                found.identifiers.append(identifier)
+                    self._known[(kind, raw)] = identifier = result
+                else:
+                    found.add(result)
+                    continue
+            # the two fields are of two kinds, so their identifiers never repeat: no membership test
+            found.identifiers.append(identifier)
         return found
 
     def __call__(
@@ -229,7 +231,8 @@ class SegmentMapper:
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
         facts["source"] = m.source
-        facts.update(m.original())
+        if m.device_time is not None:
+            facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
             "interaction_id": m.message_id,

@@ -75,6 +75,20 @@ class ScreenPop:
                 return URL(host)
         return None
 
+    def owners_unknown(self) -> str | None:
+        """Why a lookup cannot find the worker that owns a key yet (the graph partitions with no known owner in
+        the group's table assignment, which ``_owner`` falls back to), or None when every one has an owner: a
+        readiness check (``processors.readiness``), so ``/ready`` is not ready while the screen pop would 503."""
+        table = self.app.tables[self.processor.nodes.name]
+        topic = table.changelog_topic.get_topic_name()
+        owned: set[int] = set()
+        for topics in self.app.router.table_metadata(self.processor.nodes.name).values():
+            owned.update(topics.get(topic, ()))
+        if not table.partitions:
+            return "the graph's partition count is not known yet"
+        unknown = sorted(set(range(table.partitions)) - owned)
+        return f"owners of graph partitions {unknown} not known yet" if unknown else None
+
     def local(self, key: str) -> dict[str, Any]:
         """The node and profile of ``key`` from this worker's state; for an identifier, also ``people``: how many
         people its events' evidence shows (``evidence.people_count``, the screen pop's ``shared_identifier``)."""
@@ -120,8 +134,27 @@ class ScreenPop:
             customer_id = node["parent"]
         raise Unavailable("too many merge hops")
 
-    async def profile(self, customer_id: str) -> dict[str, Any] | None:
-        """The customer's view after following merges; None if the id is unknown."""
+    async def lookup(self, identifier: Identifier) -> dict[str, Any] | None:
+        """``GET /customers/lookup``: the screen pop (``profile``) of the customer who keeps ``identifier``, its
+        ``shared_identifier`` the hint for ``identifier`` (None when one person's), not repeated in
+        ``shared_identifiers``; None when no customer keeps it."""
+        node, people = await self.identifier_node(identifier.key)
+        customer_id = node.get("owner")
+        found = await self.profile(customer_id, looked_up=identifier.key) if customer_id else None
+        if found is not None:
+            found["shared_identifier"] = await self.hint(identifier, node, people, found["customer_id"])
+        return found
+
+    async def profile(self, customer_id: str, *, looked_up: str | None = None) -> dict[str, Any] | None:
+        """The customer's view after following merges; None if the id is unknown. Shape (JSON)::
+
+            {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
+             "shared_identifier": shared_hint or null, "shared_identifiers": [shared_hint], <section>: ...}
+
+        One shape whatever the customer holds: a list is ``[]`` when empty, never null (a section with no state
+        yet renders empty, ``ProfileBook.render``); an object or a scalar with nothing to say is null.
+        ``shared_identifier``: the hint of the identifier looked up (``lookup``; null by id);
+        ``shared_identifiers``: every other identifier of the customer several people use, each once."""
         for _ in range(MAX_MERGE_HOPS):
             found = await self.fetch(customer_id)
             node = found["node"]
@@ -134,19 +167,22 @@ class ScreenPop:
             return {
                 "customer_id": customer_id,
                 "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
-                "merged_customer_ids": node.get("aliases", []),
-                "shared_identifiers": await self.shared_identifiers(customer_id, node),
+                "merged_customer_ids": node.get("aliases") or [],
+                "shared_identifier": None,
+                "shared_identifiers": await self.shared_identifiers(customer_id, node, without=looked_up),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
 
-    async def shared_identifiers(self, customer_id: str, node: dict[str, Any]) -> list[dict[str, Any]]:
-        """``shared_hint`` of every identifier of this customer several people use: its members of types a
-        household shares (``limits.claimable``: not a national ID or user id) and the identifiers its events
-        carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side)."""
+    async def shared_identifiers(self, customer_id: str, node: dict[str, Any],
+                                 without: str | None = None) -> list[dict[str, Any]]:
+        """``shared_hint`` of every identifier of this customer several people use, each once: its members of
+        types a household shares (``limits.claimable``: not a national ID or user id) and the identifiers its
+        events carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side); not
+        ``without`` (the identifier looked up: its hint is ``shared_identifier``)."""
         policy = self.processor.graph.policy
-        keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key)]
-        keys += [key for key in node.get("elsewhere", []) if key not in keys]
+        keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key) and key != without]
+        keys += [key for key in node.get("elsewhere", []) if key not in keys and key != without]
         found = await asyncio.gather(*(self.identifier_node(key) for key in keys))
         hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id)
                  for key, (found_node, people) in zip(keys, found, strict=True)]
@@ -203,16 +239,16 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
 def register_views(processor: IdentityProcessor) -> ScreenPop:
     screen_pop = ScreenPop(processor)
     app = processor.app
-    readiness: Readiness = install(app, "identity")
+    readiness: Readiness = install(app, "identity", checks=[screen_pop.owners_unknown])
 
-    async def node_view(self: View, request: Request) -> Response:
+    async def node_view(self: View, request: Request) -> Response:  # local state only: no routing needed
         if (waiting := readiness.waiting_for()) is not None:
             return unavailable(self, waiting)
         key = request.query.get("key", "")
         return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
 
     async def lookup_view(self: View, request: Request) -> Response:
-        if (waiting := readiness.waiting_for()) is not None:
+        if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         kind, value = request.query.get("type", ""), request.query.get("value", "")
         identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
@@ -222,18 +258,13 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
                 reason += "; a '+' in a URL query must be written %2B (value=%2B33612345678)"
             return self.error(400, reason, rule=identifier.rule)
         try:
-            node, people = await screen_pop.identifier_node(identifier.key)
-            customer_id = node.get("owner")
-            found = await screen_pop.profile(customer_id) if customer_id else None
-            hint = await screen_pop.hint(identifier, node, people, found["customer_id"]) if found else None
+            found = await screen_pop.lookup(identifier)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        if found and hint is not None:  # the identifier the contact came through: who it may be
-            found["shared_identifier"] = hint
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
-        if (waiting := readiness.waiting_for()) is not None:
+        if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         try:
             found = await screen_pop.profile(customer_id)

@@ -71,9 +71,8 @@ class ProfileBook:
         return result
 
     def render(self, profile: ProfileState | None) -> dict[str, Any]:
-        """Every registered section, rendered; a section with no state yet renders as null."""
+        """Every registered section, rendered; a section with no state yet renders its empty state (``[]`` for a
+        list, an object of empty lists for ``products``), never null: one JSON shape for every customer (a new
+        user saw ``"open_handoffs": null`` beside ``"eligible_offers": []``)."""
         profile = profile or {}
-        return {
-            section.name: section.render(profile[section.name]) if profile.get(section.name) is not None else None
-            for section in self.sections
-        }
+        return {section.name: section.render(profile.get(section.name) or {}) for section in self.sections}

@@ -63,7 +63,8 @@ class ProfileSection(ABC):
         """Pure: the section's new state for one customer after `event` (must be idempotent for a replayed event)."""
 
     def render(self, state: dict[str, Any]) -> Any:
-        """JSON-able view for the screen pop (default: the state)."""
+        """JSON-able view for the screen pop (default: the state); called with ``{}`` for a customer this
+        section knows nothing about yet: an empty list is ``[]``, never null."""
         return state
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """Web-hall batch ingest: Segment batches through the real HTTP ingress to a real broker, next to a bare
 aiokafka producer loop publishing the same number of equally sized Avro events, in the same run.
 
-    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 2]
+    .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 1,2 --rounds 3]
 
 Adapter side: the web hall runs as its own process (``adapter web run``, as deployed); ``--senders``
 concurrent clients in this process POST pre-built ``/v1/batch`` bodies of ``--batch-size`` track calls.
@@ -58,6 +58,7 @@ class Measured:
     latencies_s: list[float]
     mean_record_bytes: float
     cpu_s: float  # CPU time (user + system) of the measured side during the load
+    side_cpu_s: float = 0.0  # of which threads beside the event loop's (the adapter's dedupe store)
 
     @property
     def cpu_us_per_event(self) -> float:
@@ -120,13 +121,30 @@ async def run_senders(items: list, senders: int, send: object) -> tuple[float, l
 
 def process_cpu_s(pid: int) -> float:
     """CPU time (user + system, seconds) of process ``pid`` and of its live children (the workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid, *(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    return sum(_cpu_ticks(Path(f"/proc/{one}/stat")) for one in _adapter_pids(pid)) / os.sysconf("SC_CLK_TCK")
+
+
+def side_threads_cpu_s(pid: int) -> float:
+    """CPU time (seconds) of the threads of ``pid`` and its children other than each one's main thread (the
+    event loop's): the dedupe store's SQLite thread, chiefly."""
     total = 0
-    for one in pids:
-        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
-    return total / ticks
+    for one in _adapter_pids(pid):
+        for task in Path(f"/proc/{one}/task").iterdir():
+            if task.name != str(one):
+                try:
+                    total += _cpu_ticks(task / "stat")
+                except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
+                    pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _adapter_pids(pid: int) -> list[int]:
+    return [pid, *(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+
+
+def _cpu_ticks(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
 
 
 def start_adapter(settings: OmnibusSettings, port: int, log_path: Path, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
@@ -182,9 +200,10 @@ async def measure_adapter(
 
             for n in range(2 * workers):  # warm-up: every worker's metadata and producer id, if it gets one
                 await post(json.dumps({"batch": [track_message(10**9 + n)], "writeKey": WRITE_KEY}).encode())
-            cpu_before = process_cpu_s(process.pid)
+            cpu_before, side_before = process_cpu_s(process.pid), side_threads_cpu_s(process.pid)
             seconds, latencies = await run_senders(bodies, senders, post)
             cpu_s = process_cpu_s(process.pid) - cpu_before
+            side_cpu_s = side_threads_cpu_s(process.pid) - side_before
             single = None
             if single_events:
                 calls = [json.dumps(track_message(2 * 10**9 + n)).encode() for n in range(single_events)]
@@ -203,7 +222,7 @@ async def measure_adapter(
         process.terminate()
         process.wait(60)
     batch = Measured(sum(len(b) for b in work), seconds, latencies,
-                     sum(len(b) for b in bodies) / sum(len(b) for b in work), cpu_s)
+                     sum(len(b) for b in bodies) / sum(len(b) for b in work), cpu_s, side_cpu_s)
     return batch, single
 
 
@@ -252,14 +271,45 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 2**20:.0f} GiB RAM, Python {platform.python_version()}, Linux {platform.release()}"
 
 
-def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: str, single: Measured | None = None) -> str:
+def worker_label(workers: int) -> str:
+    return f"{workers} worker{'s' if workers > 1 else ''}"
+
+
+def median_run(runs: list[Measured]) -> Measured:
+    return sorted(runs, key=lambda measured: measured.cpu_us_per_event)[(len(runs) - 1) // 2]
+
+
+def scaling(runs: list[tuple[int, Measured]]) -> str:
+    """Per worker count: median CPU per event and events/s over its rounds, and events/s against the first
+    count's in the same round (``--workers 1,2``), or nothing for a single count."""
+    counts = list(dict.fromkeys(workers for workers, _ in runs))
+    if len(counts) < 2:
+        return ""
+    per_round = [runs[start : start + len(counts)] for start in range(0, len(runs), len(counts))]
+    lines = ["Worker processes (`--workers`), measured in turn in this run (medians over the rounds):", ""]
+    for index, count in enumerate(counts):
+        mine = [measured for workers, measured in runs if workers == count]
+        cpu = sorted(m.cpu_us_per_event for m in mine)[(len(mine) - 1) // 2]
+        rate = sorted(m.events_per_s for m in mine)[(len(mine) - 1) // 2]
+        line = f"- {worker_label(count)}: {cpu:.0f} µs CPU per event, {rate:,.0f} events/s"
+        if index:
+            ratios = ", ".join(f"{group[index][1].events_per_s / group[0][1].events_per_s:.2f}x" for group in per_round)
+            line += f"; events/s against {worker_label(counts[0])} in the same round: {ratios}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def report(args: argparse.Namespace, runs: list[tuple[int, Measured]], bare: Measured, broker: str,
+           single: Measured | None = None) -> str:
+    """The markdown report; ``runs``: (worker processes, the batch load's figures), in the order run."""
+    # the figures the text quotes: the median run (by CPU per event) of the first worker count
+    adapter = median_run([measured for workers, measured in runs if workers == runs[0][0]])
     ratio = adapter.events_per_s / bare.events_per_s
-    rows = [
-        (f"web hall ({args.workers} worker{'s' if args.workers > 1 else ''}): HTTP /v1/batch -> mapper -> Avro -> Kafka", adapter),
-        ("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare),
-    ]
+    rows = [(f"web hall ({worker_label(workers)}): HTTP /v1/batch -> mapper -> Avro -> Kafka", measured)
+            for workers, measured in runs]
     if single is not None:
-        rows.insert(1, (f"web hall, single calls: HTTP /v1/track, one event per request, {args.senders} senders", single))
+        rows.append((f"web hall, single calls: HTTP /v1/track, one event per request, {args.senders} senders", single))
+    rows.append(("baseline: bare aiokafka producer loop (pre-encoded Avro)", bare))
     table = "\n".join(
         f"| {name} | {m.events} | {m.seconds:.2f} | {m.events_per_s:,.0f} | {m.cpu_us_per_event:.0f} | {m.quantile_ms(0.5):.1f} | {m.quantile_ms(0.99):.1f} |"
         for name, m in rows
@@ -271,7 +321,7 @@ def report(args: argparse.Namespace, adapter: Measured, bare: Measured, broker: 
         if single is not None else "")
     return f"""# Web-hall batch ingest benchmark
 
-Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {args.workers} --single-events {args.single_events}`
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {','.join(map(str, args.workers))} --rounds {args.rounds} --single-events {args.single_events}`
 on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
 
 Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
@@ -297,21 +347,45 @@ The web hall's per-event figure, the one the ≤ 60 µs target is measured on, i
 
 CPU per event (batch): the adapter's processes {adapter.cpu_us_per_event:.0f} µs (target ≤ 60 µs: {"met" if adapter.cpu_us_per_event <= 60 else "NOT met"}), the bare producer
 {bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
-dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone).
+dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone). Of the adapter's
+{adapter.cpu_us_per_event:.0f} µs, {adapter.side_cpu_s / adapter.events * 1e6:.1f} µs ran in threads beside the event loop's
+(the dedupe store's SQLite commits and lookups).
 
+{scaling(runs)}
 Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
 p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
 """
 
 
 async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> str:
+    """Every ``--workers`` count (``--rounds`` times, in turn, so each meets the same moments of a shared
+    machine), then the bare producer; the report's table has a row per count and round."""
     settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
     work = batches(args.events, args.batch_size)
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter, single = await measure_adapter(settings, work, args.senders, args.workers, Path(tmp),
-                                                args.single_events)
+    runs: list[tuple[int, Measured]] = []
+    single = None
+    for round_ in range(args.rounds):
+        for workers in args.workers:
+            # single calls once, beside the first count's first round
+            single_events = args.single_events if not runs else 0
+            # fresh message ids per round: a round must not be answered from the dedupe store of another
+            round_work = work if round_ == 0 else [[{**m, "messageId": f"{m['messageId']}-{round_}"} for m in b]
+                                                   for b in work]
+            with tempfile.TemporaryDirectory() as tmp:
+                adapter, one_by_one = await measure_adapter(settings, round_work, args.senders, workers, Path(tmp),
+                                                            single_events)
+            runs.append((workers, adapter))
+            single = single or one_by_one
     bare = await measure_bare_producer(settings, work, args.senders)
-    return report(args, adapter, bare, broker, single)
+    return report(args, runs, bare, broker, single)
+
+
+def worker_counts(text: str) -> list[int]:
+    """``--workers``: "2" or "1,2"."""
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts are whole numbers >= 1, comma-separated")
+    return counts
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -320,7 +394,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=100, help="Calls per /v1/batch request (default 100).")
     parser.add_argument("--senders", type=int, default=4, help="Concurrent senders (default 4).")
     parser.add_argument("--partitions", type=int, default=3, help="Partitions per topic (default 3).")
-    parser.add_argument("--workers", type=int, default=1, help="Adapter worker processes (default 1).")
+    parser.add_argument("--workers", type=worker_counts, default=[1],
+                        help="Adapter worker processes; several counts comma-separated (1,2), each measured "
+                             "against its own adapter in the same run (default 1).")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Measure every --workers count this many times, in turn (default 1).")
     parser.add_argument("--single-events", type=int, default=2000,
                         help="Then this many single /v1/track calls, measured apart (default 2000; 0: none).")
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")

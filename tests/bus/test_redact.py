@@ -155,19 +155,35 @@ def test_the_coordinator_not_available_at_group_start_is_info_not_error(capsys: 
 
 def test_measurements_an_operator_needs_are_kept_in_log_lines(capsys: pytest.CaptureFixture[str]) -> None:
     """A new user saw faust's timer warning as "drift of +[digits] runtime=[digits] sleeptime=[digits]": the
-    figures that say how late the event loop is were gone. Decimal seconds, ISO timestamps, offsets and sizes
-    are no identifier; they go through the same logging path as every library line (mode's own format)."""
+    figures that say how late the event loop is were gone. Decimal seconds (to 6 significant digits), timestamps,
+    offsets and sizes are no identifier; they go through the same logging path as every library line (mode's own
+    format)."""
     configure_logging("INFO")
     logging.getLogger("mode.timers").info(  # mode/timers.py, Timer.tick
         "Timer %s woke up too late, with a drift of +%r runtime=%r sleeptime=%r",
         "identity.readiness", 0.5123456789012345, 1.2345678e-05, 5.512345678901234)
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert "drift of +0.5123456789012345 runtime=1.2345678e-05 sleeptime=5.512345678901234" in json.loads(line)["event"]
-    for text in ("Timer x woke up too early, with a drift of -0.0012345678 runtime=0.000123456789 sleeptime=4.99876543",
-                 "committed offset 12345678 at 2026-11-30T09:48:12.376616+00:00.", "Fetch offset 9876543 is out of range",
-                 "took 1234567 µs", "elapsed 12.3456789s.", "lag: 1234567 records", "wrote 12345678 bytes",
-                 "since 2026-11-30 09:48:12Z", "took 0.2345678 s"):
+    assert "drift of +0.512346 runtime=1.23457e-05 sleeptime=5.51235" in json.loads(line)["event"]
+    for text in ("committed offset 12345678 at 2026-11-30T09:48:12.376616+00:00.", "Fetch offset 9876543 is out of range",
+                 "took 1234567 µs", "lag: 1234567 records", "wrote 12345678 bytes", "since 2026-11-30 09:48:12Z",
+                 "interval=2.8 took 0.25 s"):
         assert scrub_text(text) == text, text
+    for text, kept in (("drift of -0.0012345678 runtime=0.000123456789 sleeptime=4.99876543",
+                        "drift of -0.00123457 runtime=0.000123457 sleeptime=4.99877"),
+                       ("elapsed 12.3456789s.", "elapsed 12.3457s."), ("created 1.7960331508362315e+09", "created 1.79603e+09")):
+        assert scrub_text(text) == kept, text
+
+
+def test_a_rounded_decimal_holds_no_identifier_a_scanner_would_find() -> None:
+    """A float's 17 digits read as a card number (Luhn passes one time in ten) or a phone to the demo's identifier
+    scan (tests/security): rounded to 6 significant digits, none is left whatever was written with a dot."""
+    from tests.security.identifier_scan import find_identifiers
+
+    floats = ("time_spent_sleeping=0.503007831001014 drift=-0.003007831001013983 new_interval=0.496992168998986 "
+              "since_epoch=0.50333 drift=-0.05723103799682594 new_interval=2.742768962003174")
+    assert list(find_identifiers(floats, region="CN"))  # as printed: "cards" and "phones"
+    assert list(find_identifiers(scrub_text(floats), region="CN")) == []
+    assert "3612345" not in scrub_text("phone 33.612345678")  # a phone written like a decimal keeps 6 digits
 
 
 def test_identifiers_shaped_near_measurements_are_still_scrubbed() -> None:
@@ -175,7 +191,8 @@ def test_identifiers_shaped_near_measurements_are_still_scrubbed() -> None:
     punctuation a measurement has, is still scrubbed."""
     for text, secret in (("drift 0.51 06 12 34 56 78", "34 56"), ("06.12.34.56.78", "34.56"),
                          ("offset 06 12 34 56 78", "34 56"), ("2026-11-30 0612345678", "0612345678"),
-                         ("2026-11-30 12 34 56 78", "34 56"), ("card 4111-1111-1111-1111 at 0.5 s", "1111"),
+                         ("2026-11-30 12 34 56 78", "34 56"), ("born 1985-05-12", "1985-05-12"),
+                         ("card 4111-1111-1111-1111 at 0.5 s", "1111"),
                          ("13800138000.5", "13800138000"), ("id 11010519491231002X took 1.5 s", "1101051949"),
                          ("nir 1 85 05 78 006 084 36", "006 084"), ("phone +8613800138000", "13800138000"),
                          ("runtime=13800138000", "13800138000")):

@@ -20,12 +20,22 @@ async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
     console = Console(record=True, width=120)
     aggregates: list = []
 
-    async def kpis_counted(settings) -> None:  # type: ignore[no-untyped-def]
-        """The demo runs the KPI processor too: the day's contacts are counted."""
+    async def kpis_counted(settings, endpoints) -> None:  # type: ignore[no-untyped-def]
+        """The demo runs the KPI processor too: the day's contacts are counted. Its one /metrics (printed under
+        "Still running") serves every component's metrics: adapters' and processors' alike."""
         import asyncio
+
+        import aiohttp
 
         from bus.topics import KPI_AGGREGATES
         from tests.support.kafka_io import read_events
+
+        async with aiohttp.ClientSession() as http, http.get(endpoints.metrics) as response:
+            assert response.status == 200
+            served = await response.text()
+        samples = [line for line in served.splitlines() if not line.startswith("#")]
+        for metric in ("omnibus_adapter_events_published_total", "omnibus_identity_customers_created_total"):
+            assert any(line.startswith(metric) for line in samples), metric
 
         for _ in range(60):
             aggregates[:] = [e for e in await read_events(settings, KPI_AGGREGATES)

@@ -40,7 +40,7 @@ def test_still_running_prints_every_address_and_key_whole_within_80_columns_outs
     base = "http://127.0.0.1:{}".format
     endpoints = Endpoints(web=base(next(ports)), branch=base(next(ports)), call_center=base(next(ports)),
                           screen_pop=base(next(ports)), batch=None, offers=base(next(ports)),  # type: ignore[arg-type]
-                          kpis=base(next(ports)))
+                          kpis=base(next(ports)), metrics=f"{base(next(ports))}/metrics")
     lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
     still = lines[:lines.index(next(line for line in lines if line.startswith("Post by hand")))]
     assert any("Still running" in line for line in still)
@@ -48,7 +48,7 @@ def test_still_running_prints_every_address_and_key_whole_within_80_columns_outs
     assert not any(mark in line for line in still for mark in BOX)
     for whole in (endpoints.web, endpoints.branch, endpoints.call_center, WRITE_KEY, TERMINAL_TOKEN, SITE_KEY,
                   f"{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
-                  f"{endpoints.kpis}/kpis?granularity=DAY"):
+                  f"{endpoints.kpis}/kpis?granularity=DAY", endpoints.metrics):
         assert any(whole in line for line in still), whole
 
 

@@ -38,7 +38,24 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 PARTITIONS = 4
 INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
 FIELD = re.compile(r'"?(restore_s|catch_up_s)"?[=:]\s*([0-9.]+)')  # console (key=value) or JSON log lines
-JOIN_S = 12.0  # a new worker process: imports, joins the group, restores
+JOIN_S = 12.0  # a new worker process: imports, joins the group, restores (the least a step waits)
+READY_WITHIN_S = 180.0  # the most: a loaded 2-core CI machine (a worker took > 12 s to join at load 41)
+READY = "Worker ready"  # faust's Recovery logs it once the worker joined the group and restored its tables
+
+
+async def until_ready(logs: list[Path], started: float, at_least_s: float = JOIN_S,
+                      within_s: float = READY_WITHIN_S) -> None:
+    """Until every worker of ``logs`` has joined the group and restored (faust's "Worker ready" in its log), and at
+    least ``at_least_s`` after ``started`` (``time.monotonic()``); AssertionError after ``within_s``."""
+    deadline = started + within_s
+    while True:
+        waiting = [log for log in logs if READY not in log.read_text(errors="replace")]
+        if not waiting and time.monotonic() - started >= at_least_s:
+            return
+        if time.monotonic() > deadline:
+            tails = "\n".join(f"{log.name}: {log.read_text(errors='replace')[-2000:]}" for log in waiting)
+            raise AssertionError(f"workers not ready within {within_s:.0f} s:\n{tails}")
+        await asyncio.sleep(0.5)
 
 
 @dataclass
@@ -62,6 +79,10 @@ class Workers:
                 env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
         self.logs.append(log)
         return number
+
+    async def ready(self, *numbers: int, started: float) -> None:
+        """Until workers ``numbers`` are members that restored their tables, at least ``JOIN_S`` after ``started``."""
+        await until_ready([self.logs[number] for number in numbers], started)
 
     def kill(self, number: int) -> None:
         """``kill -9``: no shutdown, no last commit, no leaving the group."""
@@ -139,14 +160,16 @@ async def test_a_worker_killed_three_times_loses_nothing(bootstrap_servers: str,
     started = time.monotonic()
     try:
         async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
+            since = time.monotonic()
             victims = [workers.start(), workers.start()]
-            await asyncio.sleep(JOIN_S)
+            await workers.ready(*victims, started=since)
             for chunk in chunks[:3]:
                 await publish(settings, chunk)
                 await asyncio.sleep(1.5)  # the victim is in the middle of its batches
                 workers.kill(victims.pop(0))
+                since = time.monotonic()
                 victims.append(workers.start())
-                await asyncio.sleep(JOIN_S)
+                await workers.ready(victims[-1], started=since)  # a member before the next victim goes
             await publish(settings, chunks[3])
             await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
             await asyncio.sleep(2 * monitor.interval_s)
@@ -170,14 +193,19 @@ async def test_three_rebalances_by_adding_and_removing_workers_lose_nothing(
     started = time.monotonic()
     try:
         async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
+            since = time.monotonic()
             first = workers.start()
-            await asyncio.sleep(JOIN_S)
+            await workers.ready(first, started=since)
             changes = [workers.start, workers.start, lambda: workers.stop(first)]  # add, add, remove
             for chunk, change in zip(chunks, changes, strict=False):
                 await publish(settings, chunk)
                 await asyncio.sleep(1.5)
-                change()
-                await asyncio.sleep(JOIN_S)
+                since = time.monotonic()
+                added = change()
+                if added is not None:
+                    await workers.ready(added, started=since)  # a member before the next change
+                else:
+                    await asyncio.sleep(JOIN_S)
             await publish(settings, chunks[3])
             await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
             await asyncio.sleep(2 * monitor.interval_s)

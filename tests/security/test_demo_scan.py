@@ -122,7 +122,7 @@ async def test_a_demo_run_shows_no_identifier_where_it_must_not_be(tmp_path: Pat
     records: dict[str, list[Any]] = {}
     settings_seen: list[OmnibusSettings] = []
 
-    async def inspect(settings: OmnibusSettings) -> None:  # while the registry still runs: decode here
+    async def inspect(settings: OmnibusSettings, _: object) -> None:  # while the registry still runs: decode here
         settings_seen.append(settings)
         _, deserializer = build_serde(settings.registry)
         for topic, messages in (await read_every_topic(settings)).items():

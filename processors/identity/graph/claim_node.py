@@ -18,11 +18,13 @@ identifier belongs to the customer of the **earliest event that carried it**, by
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark) and sends ``adopt`` with
    the next assignment version to the claimant; if the claimant is itself or merged into it, or it
    does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
-   (and retries the claim in the last case); so it does if an operator split the two apart, and when
-   it is the owner's only identifier (a customer nobody could find again, with contacts no screen pop
-   would show: the demo's abandoned calls, `omnibus verify`'s "each contact is keyed by its identifiers'
-   customer"). In the other arrival order such a customer is not made: a residual order dependence of
-   issue #8 build 5, kept over hiding a caller's contacts.
+   (and retries the claim in the last case); so it does if an operator split the two apart. When it is
+   the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no weight,
+   the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
+   traits only if they may be the claimant's person: in the order where the earliest event came first no
+   such customer was made, its events met the claimant through the identifier and were applied there
+   (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its
+   contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5).
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -37,13 +39,16 @@ belongs to nobody (released or evicted by a limit) is not claimed.
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
-from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Note, Release
+from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
 from processors.identity.graph.outputs import Lineage
+from processors.identity.graph.saga import command_saga
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM
 
@@ -52,6 +57,15 @@ def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
     """The reservation (and duplicate guard) of one move: per event, identifier, attempt and the node's
     assignment version, so a reservation taken after a move never has the token of one before it."""
     return f"{CLAIM_PREFIX}{event_id}~{key}~{attempt}~{version}"
+
+
+def dissolve_saga(message: Give) -> Saga:
+    """The merge of a customer whose only identifier an earlier event's customer claims into that customer:
+    an operator-like merge (no weight: the identifier is the evidence, as when the earliest event came first)
+    whose ``lookup_only`` names the identifier, still reserved by the claim's token (``event_id``) until the
+    merge is decided (``customer_steps.proceed`` releases it), so no other claim moves it meanwhile."""
+    saga = command_saga(message.token, message.channel, EARLIEST_CLAIM)
+    return msgspec.structs.replace(saga, force=True, lookup_only=[message.identifier])
 
 
 def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
@@ -85,15 +99,20 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
         return
     split = message.customer in state.do_not_merge and message.customer not in state.rejected
-    if message.customer == ctx.key or message.customer in state.aliases or split or len(state.members) == 1:
+    if message.customer == ctx.key or message.customer in state.aliases or split:
         # The claimant is this customer (merged into it): nothing moves; or an operator split the two
-        # apart: the split's placement stands; or it is this customer's only identifier: without it no
-        # contact could ever find the customer (nor a merge name it), and its contacts would be on no
-        # screen pop. A rejected review does not stop the move: it says two people, as a refusal does,
-        # and the earliest event's customer keeps it.
+        # apart: the split's placement stands. A rejected review does not stop the move: it says two
+        # people, as a refusal does, and the earliest event's customer keeps it.
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
+    if len(state.members) == 1:
+        # Its only identifier: left without it, no contact could find this customer again and its contacts
+        # would be on no screen pop. In the order where the earliest event came first, this customer's events
+        # met that event's customer through it and were applied there: so this customer merges into the
+        # claimant, identifier, contacts and all (``customer_merge.dissolving``), its traits only if they fit.
+        ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
+        return
     value = state.members.pop(key)
     # This customer's events carried it too: both screen pops name the two (web.py).
     note_kept_apart(state.elsewhere, key)

@@ -9,7 +9,17 @@ import msgspec
 
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
-from processors.identity.graph.customer_steps import Node, assign, contested, done, face, proceed, route, waived
+from processors.identity.graph.customer_steps import (
+    Node,
+    assign,
+    contested,
+    dissolving,
+    done,
+    face,
+    proceed,
+    route,
+    waived,
+)
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
@@ -18,7 +28,7 @@ from processors.identity.graph.saga import copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
+from processors.identity.rules import EARLIEST_CLAIM, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
 
 def on_link(ctx: Node, message: Link) -> None:
@@ -80,7 +90,10 @@ def on_offer(ctx: Node, message: Offer) -> None:
     decision, score = Decision.MERGE, None
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
-    if loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
+    giver_members = message.members if current == loser else members
+    if dissolving(saga) and set(giver_members) - set(saga.lookup_only):
+        rule = EARLIEST_CLAIM  # the giver holds more than the claimed identifier by now: a customer of its own
+    elif loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
     elif limit_reason is not None:
         rule, reason = MAX_PER_CUSTOMER, limit_reason
@@ -133,13 +146,32 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
                 ctx.send(key, Unblock(loser))
-        absorb_traits(ctx, message.traits)
+        _absorb_loser(ctx, message, saga, current)
         merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
         ctx.emit(merged)
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     proceed(ctx, saga, message.token)
+
+
+def _absorb_loser(ctx: Node, message: Offer, saga: Saga, current: str) -> None:
+    """Add the loser's traits to this survivor's summary. A customer dissolved into the claimant of its only
+    identifier (``current``, ``claim_node.dissolve_saga``) brings its traits only if they may be the claimant's
+    person: in the order where the claimant's event came first, a housemate's record that met it was left
+    unresolved and fed no summary; its contacts (the profile) move all the same."""
+    if not dissolving(saga):
+        absorb_traits(ctx, message.traits)
+        return
+    state = ctx.state
+    giver, claimant = (message.traits, state.traits) if current == message.loser else (state.traits, message.traits)
+    if fits(ctx, giver, claimant):
+        absorb_traits(ctx, message.traits)
+    elif current == ctx.key:  # this survivor was the giver: its summary gives way to the claimant's
+        for key in block_keys(state.traits or {}):
+            ctx.send(key, Unblock(ctx.key))
+        state.traits = None
+        absorb_traits(ctx, message.traits)
 
 
 def _merged_before(ctx: Node, message: Offer) -> None:

@@ -64,7 +64,9 @@ def on_apply(ctx: Node, message: Apply) -> None:
         if key not in ctx.state.members:
             note_kept_apart(ctx.state.elsewhere, key)
             ctx.send(key, Note(ctx.key))
-    mine = consistent_traits(ctx, message.traits)
+    # A record that reached this customer through its user id is its person's, even when its traits contradict
+    # the summary (a typo in one, a field missing in the other: the weight's veto yields to a shared login too).
+    mine = consistent_traits(ctx, message.traits) or _by_login(ctx, message.ids)
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event
@@ -78,6 +80,12 @@ def on_apply(ctx: Node, message: Apply) -> None:
     for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
             ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
+
+
+def _by_login(ctx: Node, ids: list[str]) -> bool:
+    """Whether one of an event's identifiers ``ids`` is this customer's of a kind one person alone has."""
+    held = [key for key in ids if key in ctx.state.members]
+    return bool(held) and any(kind_of(key) in ctx.policy.matcher.one_per_person_kinds for key in held)
 
 
 def on_split(ctx: Node, message: SplitCustomer) -> None:

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import Member, member, member_version
-from processors.identity.graph.messages import AnyMessage, Assign, Saga
+from processors.identity.graph.messages import AnyMessage, Assign, Release, Saga
 from processors.identity.graph.outputs import Assigned, Lineage, Linked
 from processors.identity.graph.saga import advance
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import kind_of
+from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
 DONE_TOKENS = 32
 
@@ -54,6 +54,9 @@ def assign(ctx: Node, keys: list[str], members: dict[str, Member], owner: str, b
 def proceed(ctx: Node, saga: Saga, token: str | None) -> None:
     if token is not None:
         done(ctx, token)
+    if dissolving(saga):  # decided, merged or not: the claimed identifier's node may serve again
+        for key in saga.lookup_only:
+            ctx.send(key, Release(saga.event_id))
     saga.step += 1
     ctx.emit(*advance(saga, ctx.policy))
 
@@ -76,9 +79,15 @@ def contested(saga: Saga, culprit: str) -> None:
 
 def face(ctx: Node, members: Iterable[str], fallback: str) -> str:
     """The identifier that names a side in a review (its highest-priority member); ``fallback`` for a customer
-    left without members (its only identifier claimed by an earlier event's customer: ``claim_node.on_give``)."""
+    left without members (none is left by a claim now: ``claim_node.on_give`` merges it into the claimant)."""
     ordered = ctx.policy.plan_order(members)
     return ordered[0] if ordered else fallback
+
+
+def dissolving(saga: Saga) -> bool:
+    """A customer whose only identifier an earlier event's customer claims merges into it
+    (``claim_node.dissolve_saga``): ``lookup_only`` is that identifier, ``event_id`` the claim's token."""
+    return saga.proposal and saga.rule == EARLIEST_CLAIM
 
 
 def waived(saga: Saga) -> tuple[str, ...]:

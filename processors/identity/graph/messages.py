@@ -159,6 +159,9 @@ class Apply(Message, tag="apply", frozen=True):
     # The event's identifiers whose owner its side was kept apart from (``Saga.contested``): its customer notes
     # them (``CustomerState.elsewhere``) and tells each node (``Note``), for the screen pop (``web.py``).
     kept_apart: list[str] = []
+    # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
+    # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
+    ids: list[str] = []
 
 
 class SplitCustomer(Message, tag="split", frozen=True):

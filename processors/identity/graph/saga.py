@@ -133,7 +133,9 @@ def apply_message(saga: Saga) -> Apply:
     household_only = bool(saga.households) and all(
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
     kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
-    if not claims and not household_only and not kept_apart:
+    # A record's identifiers: one its customer holds of a kind one person alone has makes it that person's.
+    ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
+    if not claims and not household_only and not kept_apart and not ids:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart)
+                 household_only, kept_apart, ids)

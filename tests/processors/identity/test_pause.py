@@ -28,7 +28,7 @@ from processors.replay import read_topics
 from tests.processors.identity.broker import clusters, wait_until_quiet
 from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
 from tests.processors.identity.test_agent import expected_clusters, publish, workload
-from tests.faults.test_workers import assert_clean, figures, takeovers_in, verified
+from tests.faults.test_workers import assert_clean, figures, takeovers_in, until_ready, verified
 from tests.support.commit_stall import CommitMonitor
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
@@ -39,6 +39,9 @@ PARTITIONS = 4
 KEYS = re.compile(r'"?keys"?[=:]\s*([0-9]+)')  # console (key=value) or JSON log lines
 ROWS = re.compile(r'"?rows"?[=:]\s*([0-9]+)')
 INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
+# The owners' repair of late rows runs GRACE_S after a row went unmatched; the wait ends as soon as no last row is
+# stale (0 s in the passing runs), the bound only leaves room for a loaded 2-core CI machine.
+REPAIR_WITHIN_S = GRACE_S * 9
 
 
 def start_worker(bootstrap: str, prefix: str, datadir: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -49,7 +52,7 @@ def start_worker(bootstrap: str, prefix: str, datadir: Path, log: Path) -> subpr
              str(datadir)], env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(450)
 async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
@@ -60,7 +63,7 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
                for n in range(2)]
     try:
         async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
-            await asyncio.sleep(15)  # both join the group
+            await until_ready([tmp_path / f"w{n}.log" for n in range(2)], started, at_least_s=15)  # both joined
             await publish(settings, items[:200])
             await asyncio.sleep(1.0)
             os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
@@ -70,7 +73,7 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
             await publish(settings, items[450:])
             await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
             await asyncio.sleep(2 * monitor.interval_s)
-            repair_s = await until_last_rows_current(settings, GRACE_S * 4)
+            repair_s = await until_last_rows_current(settings, REPAIR_WITHIN_S)
     finally:
         for worker in workers:
             os.kill(worker.pid, signal.SIGCONT)
@@ -89,7 +92,7 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
     assert merged_away, "the workload must merge customers"
     assert stale == []
     # What compaction leaves (each key's last row) is right too: the owners wrote over the late rows.
-    assert stale_last_write == 0, f"late rows not written over within {GRACE_S * 4:.0f} s"
+    assert stale_last_write == 0, f"late rows not written over within {REPAIR_WITHIN_S:.0f} s"
     assert clusters({key: row["customer_id"] for key, row in by_version.items()}) == expected_clusters(items)
     late = await late_changelog_writes(settings)
     logs = [tmp_path / f"w{n}.log" for n in range(2)]

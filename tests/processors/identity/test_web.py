@@ -128,6 +128,7 @@ async def test_the_family_phones_screen_pop_names_both_housemates_from_either_wo
     hint = keeper["shared_identifier"]
     assert hint["kept_by"] == keeper["customer_id"] != bob["customer_id"] and hint["links"] is True
     assert set(hint["customer_ids"]) == {keeper["customer_id"], bob["customer_id"]} and hint["people"] == 2, answers
-    assert [c["id"] for c in keeper["recent_contacts"]] == ["family-call"] and bob["recent_contacts"] is None
+    assert [c["id"] for c in keeper["recent_contacts"]] == ["family-call"] and bob["recent_contacts"] == []
     (bobs_hint,) = bob["shared_identifiers"]
+    assert keeper["shared_identifiers"] == []  # the phone looked up is given once, as shared_identifier
     assert bobs_hint["kept_by"] == keeper["customer_id"] and "+33600000001" not in json.dumps(answers[ports[0], "PHONE"])

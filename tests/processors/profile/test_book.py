@@ -27,4 +27,23 @@ def test_merge_and_render_cover_every_section() -> None:
     view = BOOK.render(merged)
     assert set(view) == {"products", "recent_contacts"}
     assert [c["channel"] for c in view["recent_contacts"]] == ["CALL_CENTER", "WEB"]
-    assert BOOK.render(None) == {"products": None, "recent_contacts": None}
+    assert BOOK.render(None) == {"products": {"accounts": [], "products": [], "open_orders": [], "overdue_bills": []},
+                                 "recent_contacts": []}
+
+
+def test_every_registered_section_renders_lists_never_null_for_a_customer_it_knows_nothing_about() -> None:
+    """A new user saw ``"open_handoffs": null`` beside ``"eligible_offers": []``: one shape for every customer."""
+    book = ProfileBook.from_registry()
+
+    def nulls(value: object, path: str) -> list[str]:
+        if value is None:
+            return [path]
+        if isinstance(value, dict):
+            return [found for key, item in value.items() for found in nulls(item, f"{path}.{key}")]
+        return []
+
+    for profile in (None, {}, BOOK.apply(None, product_subscribed("ACC-1"))):
+        view = book.render(profile)
+        assert set(view) == {section.name for section in book.sections}
+        assert nulls(view, "profile") == []
+        assert isinstance(view["open_handoffs"], list) and isinstance(view["eligible_offers"], list)

@@ -135,25 +135,47 @@ def test_a_give_to_a_customer_an_operator_split_off_is_released() -> None:
     assert phone in root(h, bob).members
 
 
-def test_a_customer_never_gives_away_its_only_identifier() -> None:
-    """Ann's customer holds nothing but the phone: without it no contact could find her again, and her contacts
-    would be on no screen pop (the new user's demo: two abandoned calls from a phone the caller later gave on the
-    web were on a customer no lookup reached, and ``omnibus verify`` failed "each contact is keyed by its
-    identifiers' customer"). In the other arrival order no such customer is made: a residual order dependence of
-    issue #8 build 5, kept over hiding a caller's contacts."""
+def test_a_customer_holding_only_the_claimed_identifier_merges_into_the_claimant_with_its_contacts() -> None:
+    """Ann's record and a call carry nothing but the family phone. Arriving first, they made a customer of their
+    own, which held the phone when Bob's earlier event claimed it; in the other order they met Bob's customer
+    through the phone: the call was applied there (on Bob's screen pop, the phone's keeper's), Ann's record
+    (another person on a household identifier) nowhere. Giving the phone away used to leave a customer no
+    lookup reaches, its call on no screen pop (the new user's demo, ``omnibus verify``); keeping it made the
+    clusters depend on arrival (issue #8 build 5). Now that customer merges into Bob's: the same clusters in
+    both orders, the call on the phone's screen pop, and Ann's traits not in Bob's summary."""
     from bus.serde import Event
+    from processors.identity.graph.outputs import Merged
+    from tests.processors.identity.graph.test_household_identifiers import _contact_ids
     from tests.processors.identity.support import envelope, ident
 
-    h = Harness(matcher_settings())
-    h.feed(Event("omnibus.contact.IdentifiersObserved", {
-        "envelope": envelope("WEB", minutes=5), "identifiers": [ident(*PHONE)], "traits": ANN,
-    }), topic="identity.observed.v1")
-    ann = h.customer(*PHONE)
-    observe(h, "2000002", BOB, 1)  # earlier, refused: Bob's customer claims the phone
-    bob = h.customer("ACCOUNT", "2000002")
-    assert bob is not None and bob != ann and h.customer(*PHONE) == ann
-    assert root(h, ann).members.keys() == {h.key(*PHONE)}
-    h.local.check_consistent()
+    def replay(ann_first: bool) -> Harness:
+        h = Harness(matcher_settings())
+        phone_only = [Event("omnibus.contact.IdentifiersObserved", {
+            "envelope": envelope("WEB", minutes=5), "identifiers": [ident(*PHONE)], "traits": ANN,
+        }), interaction([PHONE], minutes=6, interaction_id="call-1")]
+        if ann_first:
+            for event in phone_only:
+                h.feed(event, *(["identity.observed.v1"] if "Identifiers" in event.schema else []))
+        observe(h, "2000002", BOB, 1)  # earlier
+        if not ann_first:
+            for event in phone_only:
+                h.feed(event, *(["identity.observed.v1"] if "Identifiers" in event.schema else []))
+        h.local.check_consistent()
+        return h
+
+    clusters = []
+    for ann_first in (True, False):
+        h = replay(ann_first)
+        bob = h.customer("ACCOUNT", "2000002")
+        assert bob is not None and h.customer(*PHONE) == bob
+        assert _contact_ids(h, bob) == {"call-1"}
+        assert "'ann'" not in str(root(h, bob).traits) and "'bob'" in str(root(h, bob).traits)
+        clusters.append({frozenset(state.members) for state in h.local.store.nodes.values()
+                         if isinstance(state, CustomerState) and state.members})
+        assert [m.survivor_id for m in h.decisions(Merged)] == ([bob] if ann_first else [])
+        blocked = [state for key, state in h.local.store.nodes.items() if key.startswith("BLOCK:")]
+        assert all(set(state.entries) <= {bob} for state in blocked)  # type: ignore[union-attr]
+    assert clusters[0] == clusters[1]
 
 
 # --- when the decision between the two was a review, and what the operator's decision does -----------------
@@ -257,3 +279,36 @@ def test_a_give_to_a_customer_whose_merge_an_operator_rejected_is_performed_a_sp
     h.local.store.nodes[bob] = CustomerState(**{**fields, "do_not_merge": [ann]})  # split apart: it stays
     assert handle(h, bob, Give(phone, ann, 0, "y", "WEB", 0, "claim~y~" + phone + "~0~2")) == [
         Send(phone, Release("claim~y~" + phone + "~0~2"))]
+
+
+def test_a_giver_older_than_the_claimant_survives_the_merge_with_the_claimants_traits() -> None:
+    """Merges keep the older customer id: when the customer holding nothing but the phone is older than the claimant
+    (Ann's phone-only record at minute 5, Bob's customer made by his minute-9 record, his minute-1 record claiming
+    the phone), the claimant merges into it. Its summary then gives way to Bob's: Ann's record is another person's,
+    which in the order where Bob's records came first was left unresolved and fed nobody's summary."""
+    from bus.serde import Event
+    from tests.processors.identity.support import envelope, ident
+
+    def record(identifiers: list[tuple[str, str]], traits: dict[str, str], minutes: int) -> Event:
+        return Event("omnibus.contact.IdentifiersObserved", {
+            "envelope": envelope("WEB", minutes=minutes), "identifiers": [ident(*key) for key in identifiers],
+            "traits": traits})
+
+    email = ("EMAIL", "bob@example.org")
+    ann = record([PHONE], ANN, 5)
+    late = record([("ACCOUNT", "2000002"), email], BOB, 9)
+    early = record([email, PHONE], BOB, 1)
+    clusters = []
+    for order in ([ann, late, early], [late, early, ann]):
+        h = Harness(matcher_settings())
+        for event in order:
+            h.feed(event, "identity.observed.v1")
+        h.local.check_consistent()
+        bob = h.customer("ACCOUNT", "2000002")
+        assert bob is not None and h.customer(*PHONE) == bob == h.customer(*email)
+        assert "'ann'" not in str(root(h, bob).traits) and "'bob'" in str(root(h, bob).traits)
+        blocked = [state for key, state in h.local.store.nodes.items() if key.startswith("BLOCK:")]
+        assert all(set(state.entries) <= {bob} for state in blocked)  # type: ignore[union-attr]
+        clusters.append({frozenset(state.members) for state in h.local.store.nodes.values()
+                         if isinstance(state, CustomerState) and state.members})
+    assert clusters[0] == clusters[1]

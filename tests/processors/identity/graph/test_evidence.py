@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import SerdeContext
@@ -170,9 +168,6 @@ def test_twins_born_the_same_day_with_given_names_one_slip_apart_stay_two_people
     assert h.customer("USER_ID", "u-jean") == h.customer("ACCOUNT", "1000001")
 
 
-@pytest.mark.xfail(strict=True, reason="the account is the 'Box' customer's only identifier, which a customer never "
-                   "gives away (claim_node.on_give: its contacts would be on no screen pop); a residual order "
-                   "dependence of issue #8 build 5 (stress seed 369)")
 def test_a_record_sent_where_its_traits_fit_claims_the_account_that_brought_it_elsewhere() -> None:
     """Bob (born 1951-02-11) gave no birth date on his forms and once typed "Box" with it: no record of his
     fits both. When "Box" came first it made a customer of his account, Bob's counter record met it through
