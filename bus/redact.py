@@ -11,13 +11,13 @@ version (``0.11.10``) and a port after a host name or the word port (``localhost
 Measurements are kept whatever their digits (a new user saw faust's "Timer ... woke up too late, with a drift
 of +[digits] runtime=[digits]"): a decimal number whose whole part has fewer than ``MIN_IDENTIFIER_DIGITS``
 digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit group, so a dotted phone
-``06.12.34.56.78`` is not one), rounded to ``DECIMAL_DIGITS`` significant digits (``+0.512346``): a float's
-17 digits otherwise read as a card number or a phone (Luhn passes one time in ten), and six digits can hold no
-identifier whatever was written with a dot; an ISO 8601 timestamp with its time of day
-(``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth date, a trait, and is scrubbed like any 8
-digits); and an integer after
-a word that names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``,
-``12345678 µs``). A phone, e-mail, national ID or card number has none of these shapes.
+``06.12.34.56.78`` is not one), rounded to ``DECIMAL_DIGITS`` significant digits (``+0.5123``): a float's
+17 digits otherwise read as a card number or a phone (Luhn passes one time in ten; with 6 digits, "0.0491685"
+still read as the German number 00 49 1685), and four digits hold no identifier whatever was written with a dot;
+an ISO 8601 timestamp with its time of day (``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth
+date, a trait, and is scrubbed like any 8 digits); and an integer after a word that names a counter
+(``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``). A phone, e-mail,
+national ID or card number has none of these shapes.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
-DECIMAL_DIGITS = MIN_IDENTIFIER_DIGITS - 1  # significant digits a decimal keeps: too few for any identifier
+DECIMAL_DIGITS = 4  # significant digits a decimal keeps: too few for any identifier, even after a + or 00
 # "HTTP/1.1 200", "Python/3.11.10": a product token's version (and an HTTP status), read as one unit so that the
 # number after it is judged on its own.
 _PRODUCT = r'(?<=[A-Za-z]/)\d{1,3}(?:\.\d{1,4}){1,3}(?:"? [1-5]\d\d(?!\d))?(?![\d.])'
@@ -91,7 +91,7 @@ def _replacement(match: re.Match[str]) -> str:
 
 
 def _rounded(decimal: str) -> str:
-    """``decimal`` (``+0.5123456789012``) to ``DECIMAL_DIGITS`` significant digits, its sign kept (``+0.512346``)."""
+    """``decimal`` (``+0.5123456789012``) to ``DECIMAL_DIGITS`` significant digits, its sign kept (``+0.5123``)."""
     sign = decimal[0] if decimal[0] in "+-" else ""
     return sign + format(float(decimal.lstrip("+-")), f".{DECIMAL_DIGITS}g")
 

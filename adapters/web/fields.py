@@ -116,10 +116,19 @@ def text_map(
                     continue
             result[key if type(key) is str else str(key)] = value
         return result
-    skipped = set(skip) if skip else None
+    if only is not None and not skip:  # ``only`` alone (the page fields of every interaction): one lookup per key
+        for key in only:
+            value = values.get(key)
+            if type(value) is not str:
+                value = text(value)
+                if value is None:
+                    continue
+            result[key if type(key) is str else str(key)] = value
+        return result
+    skipped = set(skip)  # not empty here
     keys = values if only is None else [key for key in only if key in values]
     for key in keys:
-        if skipped is not None and key in skipped:
+        if key in skipped:
             continue
         value = values[key]
         if type(value) is not str:

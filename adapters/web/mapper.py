@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base.envelope import event_id, make_envelope
+from adapters.base.envelope import make_envelope
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
@@ -53,7 +53,7 @@ class _Message:
     person: list[Identifier]  # USER_ID and/or ANONYMOUS_ID
     customer: Found  # the person plus identifiers in context.traits, with what was rejected
     customer_records: list[Identifier]  # ``customer.records()``, built once for every event of the message
-    correlation_id: str  # shared by every event mapped from the message
+    correlation_id: str | None  # shared by every event mapped from the message: the first one's event id
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
 
     def original(self) -> dict[str, str]:
@@ -127,8 +127,7 @@ class SegmentMapper:
         message_id = fields.message_id(message, kind)
         person_records = person.records()
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
-                          person_records if customer is person else customer.records(),
-                          self._correlation(source, message_id), device_time)
+                          person_records if customer is person else customer.records(), None, device_time)
         events = self._calls[kind](parsed)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
@@ -195,15 +194,17 @@ class SegmentMapper:
     # -- event builders --------------------------------------------------------------------------
 
     def _envelope(self, m: _Message, what: str) -> dict[str, Any]:
-        return make_envelope(
+        """The envelope of one event of ``m``. Every event mapped from one message shares one correlation id:
+        the first one's event id (``Envelope.avsc``: "the event_id of the first event when no other id
+        exists"), so no id is derived for the correlation alone (#9 build 6)."""
+        envelope = make_envelope(
             source_system=self._settings.source_system, channel="WEB", source_event_id=m.message_id,
             occurred_at=m.occurred_at, discriminator=f"{m.source}/{what}", site=self._settings.site,
             received_at=m.received_at, correlation_id=m.correlation_id,
         )
-
-    def _correlation(self, source: str, message_id: str) -> str:
-        """Every event mapped from one message shares one correlation id."""
-        return event_id(self._settings.source_system, message_id, f"{source}/message")
+        if m.correlation_id is None:
+            m.correlation_id = envelope["correlation_id"]  # make_envelope's own: this event's id
+        return envelope
 
     def _customer(self, m: _Message) -> list[Identifier]:
         return m.customer_records

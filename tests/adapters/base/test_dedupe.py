@@ -1,8 +1,13 @@
 import asyncio
+import multiprocessing
+import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
-from adapters.base.dedupe import DedupeStore
+import pytest
+
+from adapters.base.dedupe import DedupeStore, _use_wal
 
 
 async def test_a_file_store_remembers_in_its_thread_and_another_store_on_the_file_sees_it(tmp_path: Path) -> None:
@@ -50,3 +55,57 @@ def test_an_in_memory_store_works_without_a_running_loop() -> None:
     store.remember(["web:a"])
     assert store.seen(["web:a", "web:b"]) == {"web:a"}
     assert asyncio.run(store.seen_off_loop(["web:a"])) == {"web:a"}
+
+
+def _open_at_once(folder: Path, files: int, start: Any, failures: Any) -> None:
+    DedupeStore(folder / f"warm-up-{multiprocessing.current_process().pid}.sqlite", 3600).close()  # both in step
+    start.wait()
+    for index in range(files):  # both processes walk the same fresh files in step
+        try:
+            DedupeStore(folder / f"d{index}.sqlite", 3600).close()
+        except Exception as exc:  # noqa: BLE001  # reported to the test, which names it
+            failures.put(repr(exc))
+
+
+def test_two_worker_processes_open_a_fresh_file_at_the_same_moment(tmp_path: Path) -> None:
+    """``--workers 2`` on a new dedupe file: both processes switch it to WAL at once, and neither fails.
+    (Before ``_use_wal``, SQLite answered one of them "database is locked" in 1-3 % of such starts, more
+    when the two were exactly in step than this test manages: the retry itself is tested below.)"""
+    context = multiprocessing.get_context("fork")  # as adapters.base.workers starts its workers
+    failures = context.Queue()
+    for round_ in range(5):
+        start, folder = context.Barrier(2), tmp_path / str(round_)
+        folder.mkdir()
+        openers = [context.Process(target=_open_at_once, args=(folder, 20, start, failures)) for _ in range(2)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(60)
+        assert [opener.exitcode for opener in openers] == [0, 0]
+    assert failures.empty(), failures.get()
+
+
+class _LockedFor:
+    """A connection whose ``PRAGMA journal_mode=WAL`` is refused as SQLite refuses it while another process
+    switches the same file, ``times`` times."""
+
+    def __init__(self, times: int, message: str = "database is locked") -> None:
+        self.times, self.message, self.calls = times, message, 0
+
+    def execute(self, statement: str) -> None:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_switching_to_wal_is_tried_again_while_another_process_holds_the_file() -> None:
+    connection = _LockedFor(3)
+    _use_wal(connection)  # type: ignore[arg-type]
+    assert connection.calls == 4
+
+
+def test_other_sqlite_errors_while_switching_to_wal_are_not_tried_again() -> None:
+    connection = _LockedFor(1, "disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _use_wal(connection)  # type: ignore[arg-type]
+    assert connection.calls == 1

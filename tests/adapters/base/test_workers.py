@@ -84,30 +84,48 @@ async def _post_all(port: int, bodies: list[bytes]) -> None:
         await asyncio.gather(*(sender() for _ in range(8)))
 
 
-@pytest.mark.kafka
-def test_two_workers_publish_every_acknowledged_event_exactly_once(bootstrap_servers: str, tmp_path: Path) -> None:
-    settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    port, metrics_port = free_port(), _free_pair()
-    environment = {
-        **os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
-        "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
-        "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_LOG__JSON_OUTPUT": "false",
-        "OMNIBUS_METRICS__ENABLED": "true", "OMNIBUS_METRICS__PORT": str(metrics_port),
-        "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal": WRITE_KEY}),
-        "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp_path / "dedupe.sqlite"),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from adapters.web.cli import app; app()", "run", "--port", str(port), "--workers", "2"],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    bodies = [json.dumps({"writeKey": WRITE_KEY, "batch": [_message(b, i) for i in range(PER_BATCH)]}).encode()
-              for b in range(BATCHES)]
-    try:
+def _start_two_workers(environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, int]:
+    """``adapter web run --workers 2`` answering on its port and both metrics ports: (process, port, first
+    metrics port). Ports are picked free, then bound by the workers a moment later; on a machine shared with
+    other test runs one may be taken in between: then the start is tried again on new ports (three times)."""
+    for _ in range(3):
+        port, metrics_port = free_port(), _free_pair()
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from adapters.web.cli import app; app()", "run", "--port", str(port),
+             "--workers", "2"],
+            env={**environment, "OMNIBUS_METRICS__PORT": str(metrics_port)},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         urls = [f"http://127.0.0.1:{port}/healthz", *(f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(2))]
         while not all(_answers(url) for url in urls):
-            assert server.poll() is None and time.monotonic() < deadline, "the workers did not start"
+            if server.poll() is not None or time.monotonic() >= deadline:
+                break
             time.sleep(0.2)
+        else:
+            return server, port, metrics_port
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0].decode()
+        if "address already in use" not in output.lower():
+            raise AssertionError(f"the workers did not start:\n{output}")
+    raise AssertionError("the workers found a port taken in three starts")
+
+
+@pytest.mark.kafka
+def test_two_workers_publish_every_acknowledged_event_exactly_once(bootstrap_servers: str, tmp_path: Path) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    environment = {
+        **os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+        "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
+        "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_LOG__JSON_OUTPUT": "false", "OMNIBUS_METRICS__ENABLED": "true",
+        "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal": WRITE_KEY}),
+        "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp_path / "dedupe.sqlite"),
+    }
+    server, port, metrics_port = _start_two_workers(environment)
+    bodies = [json.dumps({"writeKey": WRITE_KEY, "batch": [_message(b, i) for i in range(PER_BATCH)]}).encode()
+              for b in range(BATCHES)]
+    try:
         assert len(_children(server.pid)) == 2
         asyncio.run(_post_all(port, bodies))
         asyncio.run(_post_all(port, bodies[:RESENT]))  # redeliveries, to whichever worker: deduped

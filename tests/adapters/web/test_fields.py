@@ -15,3 +15,27 @@ from adapters.web import fields
 @settings(max_examples=300, deadline=None)
 def test_a_value_renders_as_compact_json(value: object) -> None:
     assert fields.text(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.dictionaries(st.sampled_from("abcdefg"), _json_values, max_size=7),
+       only=st.lists(st.sampled_from("abcdefgh"), max_size=8, unique=True),
+       skip=st.lists(st.sampled_from("abcdefgh"), max_size=3))
+def test_a_text_map_holds_the_wanted_keys_in_order_without_nulls(
+        values: dict[str, object], only: list[str], skip: list[str]) -> None:
+    """Each branch of ``text_map`` (every key, ``only`` alone, ``skip``) gives what its doc says."""
+    def wanted(keys: list[str], skipped: list[str]) -> dict[str, str]:
+        rendered = {key: fields.text(values[key]) for key in keys if key in values and key not in skipped}
+        return {key: text for key, text in rendered.items() if text is not None}
+
+    assert list(fields.text_map(values, only=only).items()) == list(wanted(only, []).items())
+    assert list(fields.text_map(values, only=only, skip=skip).items()) == list(wanted(only, skip).items())
+    assert fields.text_map(values, skip=skip) == wanted(list(values), skip)
+    assert fields.text_map(values) == wanted(list(values), [])

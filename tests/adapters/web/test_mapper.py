@@ -92,6 +92,17 @@ def test_a_service_request_opens_a_handoff_tied_to_its_interaction() -> None:
     assert handoff["envelope"]["correlation_id"] == interaction["envelope"]["correlation_id"]
 
 
+def test_the_events_of_one_message_are_correlated_by_the_first_ones_event_id() -> None:
+    """Envelope.avsc: the correlation id is "the event_id of the first event when no other id exists"."""
+    for name in ("track_service_request_rudder_python", "page_analytics_js", "track_offer_viewed_analytics_js"):
+        record = mapped(sample(name))
+        first = record.events[0].event.value["envelope"]["event_id"]
+        assert {o.event.value["envelope"]["correlation_id"] for o in record.events} == {first}
+        assert len({o.event.value["envelope"]["event_id"] for o in record.events}) == len(record.events)
+        again = mapped(sample(name))  # deterministic: a resend maps to the same ids
+        assert [o.event.value["envelope"] for o in again.events] == [o.event.value["envelope"] for o in record.events]
+
+
 def test_service_request_event_names_come_from_settings() -> None:
     message = {"type": "track", "event": "Repair Requested", "userId": "u-1", "properties": {}}
     assert "HandoffCreated" not in values(mapped(message))
