@@ -100,6 +100,8 @@ def report_command(
     """The KPIs of every window in [--from, --to), read from the KPI topic (latest revision of each)."""
     settings = core_settings(bootstrap_servers)
     first, last = _instant(start), _instant(end)
+    if first >= last:
+        raise typer.BadParameter(f"--from {start} is not before --to {end}")
     with progress_bar(f"reading {KPI_AGGREGATES.name(settings.topics)}") as progress:
         replay = asyncio.run(read_topics(settings, [KPI_AGGREGATES], progress=progress))
     rows = report_rows(replay.records, first, last, granularity)

@@ -64,3 +64,16 @@ def test_the_report_table_keeps_one_line_per_window_when_piped(monkeypatch) -> N
     assert all("CALL_CENTER" in row and "paris" in row for row in rows)
     header = next(line for line in result.output.splitlines() if line.startswith("┃"))
     assert "service level" in header and "offer acceptance" in header
+
+
+def test_a_reversed_or_empty_range_is_refused_before_kafka_is_read(monkeypatch) -> None:
+    """A new user's reversed ``--from``/``--to`` went on to read Kafka; now it exits 2 with the reason at once."""
+    from processors.kpis import cli
+
+    def no_kafka(*_, **__):
+        raise AssertionError("Kafka was read")
+
+    monkeypatch.setattr(cli, "read_topics", no_kafka)
+    for start, end in (("2026-12-01", "2026-11-30"), ("2026-11-30", "2026-11-30")):
+        result = CliRunner().invoke(omnibus, ["report", "kpis", "--from", start, "--to", end])
+        assert result.exit_code == 2 and "is not before --to" in result.output, result.output
