@@ -1,6 +1,7 @@
 """The screen pop: any identifier in, the whole customer out, from whichever worker owns the data.
 
-``GET /customers/lookup?type=PHONE&value=...`` normalises the identifier, asks the worker that owns
+``GET /customers/lookup?type=PHONE&value=...[&region=FR]`` normalises the identifier (a phone as dialled in
+``region``, ISO 3166-1 alpha-2; the deployment's default region without it), asks the worker that owns
 the identifier's partition for its customer, follows merges to the surviving customer, and asks the
 worker that owns that customer's partition for its members and profile. ``GET /customers/{id}``
 starts from a customer id. Identifier values in the answer are masked. Workers find each other
@@ -251,7 +252,11 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         kind, value = request.query.get("type", ""), request.query.get("value", "")
-        identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
+        try:
+            identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value},
+                                                        region=request.query.get("region"))
+        except ValueError as exc:  # an unknown region
+            return self.error(400, str(exc))
         if isinstance(identifier, Rejected):
             reason = identifier.reason
             if value.startswith(" ") and value[1:2].isdigit():  # an unescaped '+' reads as a space in a query
