@@ -6,16 +6,19 @@ drawn from small fixed sets (topic, component, error type), never from identifie
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from threading import Thread
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Histogram, make_wsgi_app, start_http_server
 
 from bus.config import MetricsSettings
 from bus.logging import get_logger
 
 log = get_logger(__name__)
+METRICS_PATH = "/metrics"  # Prometheus' default metrics_path (scrape_config)
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 EVENTS_PUBLISHED = Counter(
@@ -63,12 +66,30 @@ class MetricsServer:
         self.server.server_close()
 
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def only_metrics(app: WsgiApp) -> WsgiApp:
+    """``app`` (prometheus_client's, which answers every path with the metrics) on ``/metrics`` only; any other
+    path is a 404, so a probe such as ``/ready`` pointed at the metrics port by mistake fails instead of
+    looking healthy (a new user's finding)."""
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "") == METRICS_PATH:
+            return app(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [f"not found: this port serves {METRICS_PATH} only\n".encode()]
+
+    return serve
+
+
 def serve_metrics(settings: MetricsSettings) -> MetricsServer | None:
-    """Serve ``/metrics`` on a background thread; ``None`` when metrics are disabled."""
+    """Serve ``/metrics`` (and nothing else: 404) on a background thread; ``None`` when metrics are disabled."""
     if not settings.enabled:
         return None
     server, thread = start_http_server(settings.port, addr=settings.host)
+    server.set_app(only_metrics(make_wsgi_app()))
     metrics = MetricsServer(server, thread)
     # Logged always: with port 0 this line is the only place that says which port was chosen.
-    log.info("metrics endpoint listening", host=settings.host, port=metrics.port, path="/metrics")
+    log.info("metrics endpoint listening", host=settings.host, port=metrics.port, path=METRICS_PATH)
     return metrics

@@ -2,6 +2,7 @@ import importlib
 import pkgutil
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -50,6 +51,21 @@ def test_promtool_finds_no_naming_problems(scraped: str) -> None:
     assert result.returncode == 0 and not result.stdout.strip() and not result.stderr.strip(), (
         result.stdout + result.stderr
     )
+
+
+def test_only_the_metrics_path_is_served() -> None:
+    """A probe pointed at the metrics port by mistake (``/ready``, ``/``) gets a 404, not the metrics page."""
+    server = serve_metrics(MetricsSettings(port=0))
+    assert server is not None
+    try:
+        for path in ("/ready", "/", "/metricsx"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=5)
+            assert refused.value.code == 404, path
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics?name[]=x", timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+    finally:
+        server.stop()
 
 
 def test_disabled_metrics_serve_nothing() -> None:
