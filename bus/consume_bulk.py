@@ -7,17 +7,22 @@ acknowledges it. For a stateless stage that handles a batch at once (the identit
 of its CPU: the bench's bare faust pass-through takes ~200 µs per record where a bare aiokafka loop
 takes ~15 (``tests/bench/results/identity.md``).
 
-``take(app, topics, handler)`` keeps everything else of faust — the consumer group, its assignor and
-rebalances, the commit loop with its ``bus.commit_gap`` and ``bus.changelog_first`` rules, the agents'
-subscriptions — and only changes where the records of ``topics`` go: right after each fetch
-(``Consumer._wait_next_records``) they are taken out of the fetched map, per partition in offset order,
-and awaited as one batch by ``handler`` inside the fetch loop (so the fetcher applies back pressure, as a
-full stream buffer does). The handler acknowledges what it finished with ``acknowledge``: faust commits
-those offsets like any acknowledged record. What is not acknowledged (a failed or cancelled batch, one
-fenced off by a rebalance, ``bus.fencing``) is never committed, and the partition's next owner — or
-this worker after the rebalance, faust seeks to the committed offsets — takes it again.
+``take(app, topics, handler)`` (once per stage: stages of one app each take their own topics) keeps
+everything else of faust — the consumer group, its assignor and rebalances, table recovery, the commit loop
+with its ``bus.commit_gap`` and ``bus.changelog_first`` rules, the agents' subscriptions — and only changes
+where the records of ``topics`` go: right after each fetch (``Consumer._wait_next_records``) they are taken
+out of the fetched map, per partition in offset order, and awaited as one batch by ``handler`` inside the
+fetch loop (so the fetcher applies back pressure, as a full stream buffer does). The handler acknowledges
+what it finished with ``acknowledge``: faust commits those offsets like any acknowledged record. What is not
+acknowledged (a failed or cancelled batch, one fenced off by a rebalance, ``bus.fencing``) is never
+committed, and the partition's next owner — or this worker after the rebalance, faust seeks to the committed
+offsets — takes it again.
 
 The records keep faust's duplicate filter (``_read_offset``) and its end-offset tracking per partition.
+A stateful stage (the identity graph) may be taken too: at a rebalance faust pauses every assigned partition
+and resumes the stream partitions only once their tables are recovered (``Recovery._resume_streams``), and
+``split`` leaves paused partitions to faust, so no record reaches the handler before its table is restored
+(the handler must not resume partitions itself).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
+
+from bus.errors import ConfigError
 
 Taken = Mapping[Any, Sequence[ConsumerRecord]]  # faust TP -> its records, in offset order
 Handler = Callable[[Taken], Awaitable[None]]
@@ -43,11 +50,17 @@ def take(app: Any, topics: Iterable[str], handler: Handler) -> None:
     """From now on the records ``app``'s consumer fetches from ``topics`` go to ``handler`` in batches.
 
     The faust agents subscribed to ``topics`` stay (they make faust subscribe and assign them) but
-    receive nothing. ``handler`` must call ``acknowledge`` for what it finished; it runs in the
-    consumer's fetch loop: an exception it raises stops that loop (stop the worker before raising).
+    receive nothing. ``handler`` must call ``acknowledge`` for what it finished; it runs in the consumer's
+    fetch loop: an exception it raises stops that loop (stop the worker before raising). Raises
+    ``ConfigError`` when one of ``topics`` is taken already.
     """
     install()
-    setattr(app, _ATTRIBUTE, BulkTake(frozenset(topics), handler))
+    takes: tuple[BulkTake, ...] = getattr(app, _ATTRIBUTE, ())
+    wanted = frozenset(topics)
+    if any(wanted & other.topics for other in takes):
+        twice = wanted & frozenset().union(*(other.topics for other in takes))
+        raise ConfigError(f"topics taken in bulk twice: {sorted(twice)}")
+    setattr(app, _ATTRIBUTE, (*takes, BulkTake(wanted, handler)))
 
 
 def acknowledge(app: Any, taken: Taken) -> None:
@@ -99,11 +112,11 @@ def install() -> None:
         return
     async def _wait_next_records(self: Any, timeout: float) -> Any:
         records, active = await _wait_next_records.__wrapped__(self, timeout)  # type: ignore[attr-defined]
-        bulk: BulkTake | None = getattr(self.app, _ATTRIBUTE, None)
-        if bulk is not None and records and self.flow_active and not self.should_stop:
-            taken = split(self, records, active, bulk.topics)
-            if taken:
-                await bulk.handler(taken)
+        for bulk in getattr(self.app, _ATTRIBUTE, ()):
+            if records and self.flow_active and not self.should_stop:
+                taken = split(self, records, active, bulk.topics)
+                if taken:
+                    await bulk.handler(taken)
         return records, active
 
     _wait_next_records.__wrapped__ = Consumer._wait_next_records  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ place in the batch, as ``MessageBatch.done`` resolves a record sent with ``send`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,11 +59,22 @@ class PartitionBatches:
         """Send ``records`` (bytes already) and wait until Kafka acknowledged every one; each record's
         own ``RecordMetadata``. Raises ``PublishError`` for a record larger than a batch, and whatever
         aiokafka raises (``KafkaError``) when a batch is not acknowledged."""
+        for topic in {record.topic for record in records}:
+            await self._producer.partitions_for(topic)  # metadata known, as ``send`` waits for it
+        return await self.place(records)
+
+    def place(self, records: Sequence[KafkaRecord]) -> Awaitable[list[RecordMetadata]]:
+        """``send``'s first half, with no ``await``: the records are in their batches, in order, when this
+        returns (so a later caller's records of a partition come after them); await the result for Kafka's
+        acknowledgement. The topics' metadata must be known (a ``send`` to each before): ``PublishError`` if not."""
         producer = self._producer
-        # metadata known, as ``send`` waits for it; the lists ``_partition`` would build again for every record
-        partitions = {topic: (list(await producer.partitions_for(topic)),
-                              list(producer._metadata.available_partitions_for_topic(topic)))
-                      for topic in {record.topic for record in records}}
+        # the lists ``_partition`` would build again for every record
+        partitions: dict[str, tuple[list[int], list[int]]] = {}
+        for topic in {record.topic for record in records}:
+            known = producer._metadata.partitions_for_topic(topic)
+            if not known:
+                raise PublishError(f"no metadata for topic {topic} yet (send to it first)", retriable=True)
+            partitions[topic] = (list(known), list(producer._metadata.available_partitions_for_topic(topic)))
         partitioner = producer._partitioner
         placed: list[_Placed] = []
         touched: dict[Partition, None] = {}
@@ -90,6 +101,9 @@ class PartitionBatches:
             for where in touched:
                 if where not in self._hand_overs:
                     self._hand_overs[where] = asyncio.create_task(self._hand_over(where))
+        return self._acknowledged(records, placed)
+
+    async def _acknowledged(self, records: Sequence[KafkaRecord], placed: list[_Placed]) -> list[RecordMetadata]:
         batches = list(dict.fromkeys(place[0] for place in placed))
         deliveries = [await batch.handed for batch in batches]
         acknowledged = dict(zip(batches, await asyncio.gather(*deliveries), strict=True))

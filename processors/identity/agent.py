@@ -6,7 +6,7 @@ Records flow through two stages, each batching so a batch waits for Kafka's ackn
   taken in bulk from faust's fetch (``bulk_intake.py``). Identifiers are normalised and one saga per event
   is started on the graph topic (``intake.py``); a repeat contact whose customer root is on a graph
   partition this worker owns is applied at once (``apply_here.py``).
-* **graph** (``graph_agent.py``): the internal graph topic, keyed by node, runs the protocol
+* **graph** (``graph_agent.py``): the internal graph topic, keyed by node, also taken in bulk, runs the protocol
   (``graph/engine.py``, catalogue in ``graph/protocol.md``) against the node tables (``store.py``).
 
 Both publish through ``publish.py``: every output is published and acknowledged first, and only then are
@@ -17,7 +17,6 @@ a batch off (``bus.fencing.AssignmentFence``). Start, stop and crash: ``lifecycl
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,6 +56,7 @@ from processors.identity.lifecycle import Lifecycle, partition_count
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.publish import Publisher
 from processors.identity.rules import LinkPolicy
+from processors.identity.state_writes import StateWrites
 from processors.identity.store import FaustTables
 from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import RoutingSerializer, reusable_records
@@ -112,9 +112,8 @@ class IdentityProcessor:
         self.publisher = Publisher(self.producer, announcer, self.graph_topic_name,
                                    lambda: self.lifecycle.graph_partitions(), progress, self.view)
         self.repair = assignment_repair(self, deserializer, lambda: self.lifecycle.graph_partitions())
-        # Held from reading node states to writing them: graph batches and repeat contacts applied at intake
-        # change the same tables, and each publishes before it writes.
-        state_lock = asyncio.Lock()
+        # Graph batches and repeat contacts applied at intake change the same tables (state_writes.py).
+        writes = StateWrites()
         # A worker resumed after a pause past its session timeout has no lease: it publishes nothing (bus.group_lease).
         self.fence = AssignmentFence(lambda: self.app.consumer.assignment(), COMPONENT,
                                      lease=group_lease.install(self.app),
@@ -122,15 +121,17 @@ class IdentityProcessor:
         names = [spec.name(settings.topics) for spec in input_topics(self.book)]
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
-        self.lifecycle = Lifecycle(self.app, settings, self.producer, self.repair, self.bulk, self.fence,
+        self.lifecycle = Lifecycle(self.app, settings, self.producer, self.repair, self.fence,
                                    self.graph_topic_name, default_partitions=partitions)
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
+        generation = lambda: self.app.consumer_generation_id  # noqa: E731 - the changelog's fence version
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,
-                                      self.dead_letters, self.fence, progress, state_lock, started, crash,
-                                      lambda: self.app.consumer_generation_id)
+                                      self.dead_letters, self.fence, progress, writes, generation, started, crash)
+        self.graph_bulk = BulkIntake(self.app, [self.graph_topic_name], self.fence, self.graph_agent.records,
+                                     self._crash, batch_size=identity.batch_size, name="graph", pause=False)
         here = ApplyHere(identity.fast_apply_at_intake, self.graph, self.store, self.publisher, self.producer,
-                         self.fence, state_lock, self.graph_topic_name, self._owned_graph_partitions,
-                         lambda: self.app.consumer_generation_id, lambda: not self.app.rebalancing)
+                         self.fence, writes, self.graph_topic_name, self._owned_graph_partitions, generation,
+                         lambda: not self.app.rebalancing)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
             self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,
@@ -141,6 +142,9 @@ class IdentityProcessor:
         self.app.agent(self.app.topic(*names), name=f"{COMPONENT}.intake")(self.intake_agent.agent)
         if identity.bulk_intake:
             self.bulk.install()
+        if identity.bulk_graph:
+            self.graph_bulk.install()
+        self.lifecycle.stages = (self.bulk, self.graph_bulk)  # stopped before the producer
         if web_port is not None:
             from processors.identity.web import register_views
 

@@ -1,24 +1,23 @@
 """Repeat contacts applied at intake, with no graph round trip (#9 build 2).
 
 Intake turns a repeat contact (every identifier already assigned to one live customer in the fast path's
-view) into a ``Fast`` message for the customer's root. When that root lives on a graph partition this
-worker owns, the message is handled here, on the local tables, exactly as the graph agent would handle it
+view) into a ``Fast`` message for the customer's root. When that root lives on a graph partition this worker
+owns, the message is handled here, on the local tables, exactly as the graph agent would handle it
 (``graph_agent.py``): the root checks the claim (``graph/fast_node.py``), a claim that does not hold sends
 the saga the slow way from here. The order is the graph batch's: fence checked, outputs published and
-acknowledged, fence checked again, states written and their changelog acknowledged; then the caller
-acknowledges the input records. ``state_lock`` is held from reading states to writing them, shared with
-the graph agent. A handler error leaves the message to the graph topic, whose agent dead-letters it if it
-fails again.
+acknowledged, fence checked again, states written and their changelog handed over (the lock released), their
+changelog and every earlier one acknowledged (``state_writes.py``); then the caller acknowledges the input
+records. The state lock is shared with the graph agent. A handler error leaves the message to the graph
+topic, whose agent dead-letters it if it fails again.
 
 Nothing is applied here while the worker rebalances (``settled()`` false, from faust's rebalance start to its
 "Worker ready", the tables' restore included): a partition's tables may still be restoring, and a state
 read from them then is no state at all. The repeat contacts of such a moment go the slow way, by the graph
-topic, whose agent faust starts only once the tables are restored.
+topic, whose records reach the graph stage only once faust resumed its partitions after the restore.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.messages import Fast, kind
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.publish import Publisher
+from processors.identity.state_writes import StateWrites
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import partition_of
 
@@ -42,11 +42,11 @@ class ApplyHere:
     ``generation()`` is the consumer generation, written with the changelog (``bus.fencing``)."""
 
     def __init__(self, enabled: bool, graph: IdentityGraph, store: FaustTables, publisher: Publisher,
-                 producer: EventProducer, fence: AssignmentFence, state_lock: asyncio.Lock, graph_topic: str,
+                 producer: EventProducer, fence: AssignmentFence, writes: StateWrites, graph_topic: str,
                  owned: Callable[[], set[int]], generation: Callable[[], int],
                  settled: Callable[[], bool] = lambda: True) -> None:
         self.enabled, self.graph, self.store, self.publisher = enabled, graph, store, publisher
-        self.producer, self.fence, self.state_lock, self.graph_topic = producer, fence, state_lock, graph_topic
+        self.producer, self.fence, self.writes, self.graph_topic = producer, fence, writes, graph_topic
         self.owned, self.generation, self.settled = owned, generation, settled
 
     def select(self, outputs: list[Output]) -> list[Send]:
@@ -58,7 +58,7 @@ class ApplyHere:
                 and partition_of(output.node, partitions) in owned]
 
     async def apply(self, here: list[Send], outputs: list[Output], allowed: Callable[[], bool]) -> bool:
-        async with self.state_lock:
+        async with self.writes.lock:
             if not self.settled():  # a rebalance began while this waited for the lock: all by the graph topic
                 here = []
             stamp = self.fence.stamp()
@@ -87,6 +87,8 @@ class ApplyHere:
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False  # published, states not written, inputs not acknowledged: the next owner replays
             batch.commit()
-            await self.producer.send_batched(self.store.drain_changelog(self.generation()))
+            changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
+            done = self.writes.settled(changelog)
+        await done  # outside the lock: the next batch runs meanwhile (state_writes.py)
         self.publisher.after(published, kinds)
         return True

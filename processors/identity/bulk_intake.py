@@ -1,14 +1,19 @@
-"""Intake fed in bulk from faust's fetch (``bus.consume_bulk``) (#9 build 3).
+"""The identity stages fed in bulk from faust's fetch (``bus.consume_bulk``) (#9 build 3).
 
 faust's per-record consumer path (a ``wait_first`` per record, an ``Event`` and a stream hop each) is
-the floor of a stage that handles one faust record per input event. Intake is stateless, so its records
-skip that path: ``taken`` receives each fetch's input records, a task starts their sagas chunk by chunk
-(``IdentityProcessor.intake_batch``), and each chunk is acknowledged — hence committed by faust — only
-after its outputs are acknowledged by Kafka and only if no rebalance took its partitions meanwhile
-(``bus.fencing``). Anything not acknowledged is taken again by the partition's next owner.
+the floor of a stage that handles one faust record per event. Both identity stages skip it: ``taken``
+receives each fetch's records of the stage's topics, a task runs them chunk by chunk (intake:
+``IntakeAgent.batch``; graph: ``GraphAgent.records``), and each chunk is acknowledged — hence committed by
+faust — only after its outputs (and, for the graph, its changelog) are acknowledged by Kafka and only if
+no rebalance took its partitions meanwhile (``bus.fencing``). Anything not acknowledged is taken again by
+the partition's next owner, or by this worker after the rebalance (faust seeks to the committed offsets).
 
-The fetch never waits for intake, since it also brings the graph's records: while a batch is queued
-the input partitions are paused instead (back pressure on the inputs alone).
+Back pressure, while a fetch is queued behind the running chunk:
+
+* intake (``pause=True``): the fetch never waits for intake, since it also brings the graph's records;
+  the input partitions are paused instead (back pressure on the inputs alone);
+* graph (``pause=False``): the fetch loop waits for room in the queue. Its partitions are never paused
+  here: faust pauses and resumes them itself around table recovery, and must stay the only one to.
 """
 
 from __future__ import annotations
@@ -26,21 +31,30 @@ from bus.logging import get_logger
 
 log = get_logger(__name__, component="identity")
 
-Run = Callable[[Sequence[Any], Callable[[], bool]], Awaitable[bool]]  # records, still allowed? -> published
+# records, still allowed? -> published (bool), or None when fenced, or an awaitable: published, and done once
+# what the chunk wrote is acknowledged (a pipelined stage: GraphAgent.records)
+Run = Callable[[Sequence[Any], Callable[[], bool]], Awaitable[bool | Awaitable[Any] | None]]
 Crash = Callable[[str, Exception], Awaitable[Any]]  # stops the worker and raises
+QUEUED_FETCHES = 8  # fetches a stage that must not pause holds before the fetch loop waits for it
 
 
 class BulkIntake:
-    """``run(records, allowed)`` starts and publishes a chunk (False: fenced, nothing published);
-    ``crash(agent, exc)`` stops the worker. ``batch_size``: records per chunk (one acknowledgement wait)."""
+    """``run(records, allowed)`` handles and publishes a chunk (False: fenced, nothing published);
+    ``crash(agent, exc)`` stops the worker. ``batch_size``: records per chunk (one acknowledgement wait).
+    ``name``: the stage (``intake``, ``graph``); ``pause``: back pressure by pausing the partitions (intake)
+    rather than by holding the fetch loop (graph), see the module's doc."""
 
     def __init__(self, app: Any, inputs: Iterable[str], fence: AssignmentFence, run: Run, crash: Crash, *,
-                 batch_size: int) -> None:
+                 batch_size: int, name: str = "intake", pause: bool = True) -> None:
         self._app, self._inputs, self._fence = app, frozenset(inputs), fence
         self._run, self._crash, self._batch_size = run, crash, batch_size
-        self._queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue()
+        self._name, self._pause = name, pause
+        # graph: a few fetches may wait (merged into one batch when taken), so the fetch loop keeps bringing
+        # intake its records while the graph works through a batch
+        self._queue: asyncio.Queue[tuple[int, consume_bulk.Taken]] = asyncio.Queue(0 if pause else QUEUED_FETCHES)
         self._paused = False
         self._task: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[bool] | None = None  # the last pipelined chunk, until acknowledged
 
     def install(self) -> None:
         consume_bulk.take(self._app, self._inputs, self.taken)
@@ -50,7 +64,10 @@ class BulkIntake:
         if self._task is not None and self._task.done() and not self._task.cancelled():
             self._task.result()  # the intake task failed (the worker is stopping): raise its error here too
         if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="identity.intake.bulk")
+            self._task = asyncio.create_task(self._loop(), name=f"identity.{self._name}.bulk")
+        if not self._pause:
+            await self._queue.put((self._fence.stamp(), taken))  # cancelled (the fetcher stops): never acknowledged
+            return
         self._queue.put_nowait((self._fence.stamp(), taken))
         if self._queue.qsize() > 1 and not self._paused:
             self._app.consumer.pause_partitions(self._assigned())
@@ -58,10 +75,11 @@ class BulkIntake:
 
     async def stop(self) -> None:
         """Cancel the task; a chunk it had not acknowledged is taken again by the partition's next owner."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._settling):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._settling = None
 
     def _assigned(self) -> list[Any]:
         return [tp for tp in self._app.consumer.assignment() if tp.topic in self._inputs]
@@ -83,7 +101,7 @@ class BulkIntake:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
-            await self._crash("intake", exc)
+            await self._crash(self._name, exc)
             raise
 
     def _merged(self, stamp: int, taken: consume_bulk.Taken) -> tuple[consume_bulk.Taken, tuple[int, consume_bulk.Taken]
@@ -112,14 +130,43 @@ class BulkIntake:
         await self._fence.confirm()  # before the chunk's work: allowed() then sees a lease a pause has ended
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
         published = await self._run(records, allowed)
-        if published:
-            await self._fence.confirm()
-        if not published or not allowed():
-            log.warning("partitions lost during an intake batch; left to their new owner", records=len(records))
-            return False
+        if published is True:
+            return await self._acknowledge(taken, allowed, len(records))
+        if published is False or published is None:
+            return self._lost(len(records))
+        # Pipelined (the graph): published and written in memory; ``published`` completes once the writes are
+        # acknowledged. The next chunk runs meanwhile; acknowledgements stay in chunk order, and at most one
+        # chunk is left settling when the next one starts.
+        before, self._settling = self._settling, asyncio.create_task(
+            self._settle(self._settling, published, taken, allowed, len(records)),
+            name=f"identity.{self._name}.settle")
+        return True if before is None else await before
+
+    async def _settle(self, before: asyncio.Task[bool] | None, written: Awaitable[Any], taken: consume_bulk.Taken,
+                      allowed: Callable[[], bool], count: int) -> bool:
+        try:
+            if before is not None:
+                await before  # acknowledgements in chunk order; a fenced chunk before leaves this one to its own fence
+            await written
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a changelog Kafka did not take: stop, nothing of the chunk is acknowledged
+            await self._crash(self._name, exc)
+            raise
+        return await self._acknowledge(taken, allowed, count)
+
+    async def _acknowledge(self, taken: consume_bulk.Taken, allowed: Callable[[], bool], count: int) -> bool:
+        await self._fence.confirm()  # allowed() then sees a lease a pause has ended
+        if not allowed():
+            return self._lost(count)
         # Started and published: faust may commit them now (no await since the fence check above).
         consume_bulk.acknowledge(self._app, taken)
         return True
+
+
+    def _lost(self, count: int) -> bool:
+        log.warning("partitions lost during a bulk batch; left to their new owner", stage=self._name, records=count)
+        return False
 
 
 def chunks(taken: consume_bulk.Taken, size: int) -> Iterator[dict[Any, list[ConsumerRecord]]]:

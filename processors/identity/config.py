@@ -88,6 +88,10 @@ class IdentitySettings(BaseModel):
     bulk_intake: bool = Field(
         True, description="Intake takes its records from faust's fetch in bulk, not one by one (bus.consume_bulk)."
     )
+    bulk_graph: bool = Field(
+        True, description="The graph agent takes its records from faust's fetch in bulk, not one by one "
+        "(bus.consume_bulk; #9: faust's per-record path was a floor of the graph stage)."
+    )
     fast_path: bool = Field(True, description="Send repeat contacts straight to their customer's root (#9).")
     fast_apply_at_intake: bool = Field(
         True, description="A repeat contact whose customer root is on a graph partition this worker owns is "

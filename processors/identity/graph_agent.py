@@ -11,7 +11,10 @@ the old state and loses nothing:
 3. the fence is checked again (a worker paused past its session timeout);
 4. the new states are written and their changelog records acknowledged, versioned by the worker's consumer
    generation at that moment (``bus.fencing``);
-5. faust may commit the records' offsets (it acknowledges them when the batch returns).
+5. the records are acknowledged, so faust may commit their offsets.
+
+The records come in bulk from faust's fetch (``bulk_intake.BulkIntake``, past faust's per-record path),
+or through the faust agent when ``IdentitySettings.bulk_graph`` is off.
 
 The handlers drop what they already did (dedupe on event ids), so the replay is harmless.
 """
@@ -24,6 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
+from aiokafka.structs import ConsumerRecord
 
 from bus.consume import hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
@@ -38,6 +42,7 @@ from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph_progress import GraphProgress
 from processors.identity.publish import Publisher
+from processors.identity.state_writes import StateWrites
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import decode_record, encode_record, partition_of
 
@@ -45,16 +50,19 @@ log = get_logger(__name__, component="identity")
 
 
 class GraphAgent:
-    """``agent(stream)`` is the faust agent of the graph topic; ``batch(events)`` handles one batch of faust
-    events under ``state_lock`` (shared with repeat contacts applied at intake, ``apply_here.py``)."""
+    """``records(records, allowed)`` handles one chunk taken in bulk from the fetch (the default,
+    ``bulk_intake.BulkIntake``); ``agent(stream)`` is the faust agent of the graph topic, whose stream then
+    stays empty (``batch(events)`` handles its batches when ``IdentitySettings.bulk_graph`` is off). Every batch
+    runs under the state lock (shared with repeat contacts applied at intake, ``state_writes.py``).
+    ``generation()``: the consumer group generation (the changelog's fence version)."""
 
     def __init__(self, identity: IdentitySettings, graph: IdentityGraph, store: FaustTables, publisher: Publisher,
                  producer: EventProducer, dead_letters: DeadLetterWriter, fence: AssignmentFence,
-                 progress: GraphProgress, state_lock: asyncio.Lock, started: Callable[[], Awaitable[None]],
-                 crash: Callable[[str, Exception], Awaitable[Any]], generation: Callable[[], int]) -> None:
+                 progress: GraphProgress, writes: StateWrites, generation: Callable[[], int],
+                 started: Callable[[], Awaitable[None]], crash: Callable[[str, Exception], Awaitable[Any]]) -> None:
         self.identity, self.graph, self.store, self.publisher = identity, graph, store, publisher
         self.producer, self.dead_letters, self.fence, self.progress = producer, dead_letters, fence, progress
-        self.state_lock, self._started, self._crash, self.generation = state_lock, started, crash, generation
+        self.writes, self.generation, self._started, self._crash = writes, generation, started, crash
 
     async def agent(self, stream: faust.StreamT) -> None:
         batches = take_events(stream, self.identity.batch_size, self.identity.batch_within_s)  # no idle timer
@@ -69,18 +77,40 @@ class GraphAgent:
                 await self._crash("graph", exc)
 
     async def batch(self, events: Sequence[faust.EventT]) -> None:
+        """One batch of faust events (the agent's path, ``IdentitySettings.bulk_graph=false``)."""
         await self._started()
-        async with self.state_lock:
-            await self._batch(events)
+        messages = [event.message for event in events]
+        async with self.writes.lock:
+            written = await self._batch(messages, lambda: True)
+            if written is not None:
+                await written
+        if written is None:
+            hold_back(events)
 
-    async def _batch(self, events: Sequence[faust.EventT]) -> None:
+    async def records(self, records: Sequence[ConsumerRecord], allowed: Callable[[], bool]) -> Awaitable[None] | None:
+        """One chunk taken in bulk from the fetch (``bulk_intake.BulkIntake``). None when fenced off: nothing
+        written, the caller does not acknowledge the records. Else the chunk is published and its states
+        written in memory, and the state lock released: the next chunk may run while this one's changelog is
+        on its way; the returned awaitable completes once the changelog is acknowledged, and only then may
+        the caller acknowledge the records (in chunk order: ``BulkIntake`` waits for the one before).
+        A chunk that reads a state whose changelog is still in flight publishes before it writes like any
+        other, and its records are acknowledged after that changelog: a crash replays both on the old state.
+        ``allowed()``: the chunk's partitions are still ours since its fetch. Changelog version: the worker's
+        consumer generation when it writes (see ``_batch``)."""
+        await self._started()
+        async with self.writes.lock:
+            return await self._batch(records, allowed)
+
+    async def _batch(self, records: Sequence[Any], allowed: Callable[[], bool]) -> Awaitable[None] | None:
+        """``records``: faust ``Message``s or aiokafka ``ConsumerRecord``s of the graph topic, per partition in
+        offset order. None, nothing written, when fenced off; else published, written in memory, the changelog
+        handed to the producer, and an awaitable that completes once the changelog is acknowledged."""
         stamp = self.fence.stamp()
         batch = Overlay(self.store)
         outputs: list[Output] = []
         kinds: Counter[str] = Counter()  # protocol messages handled, by kind: counted once per batch
         partitions_total = self.publisher.graph_partitions()
-        for event in events:
-            message = event.message
+        for message in records:
             try:
                 if message.key is None:
                     raise ValueError("the record has no key")
@@ -94,36 +124,38 @@ class GraphAgent:
                     outputs.append(Send(node, body))  # not this partition's node (topic resized?): send it home
                     continue
                 await self._handle(batch, outputs, kinds, message, node, body)
-        partitions = {(e.message.topic, e.message.partition) for e in events}
+        partitions = {(message.topic, message.partition) for message in records}
         await self.fence.confirm()
-        if not self.fence.allows(stamp, partitions):
+        if not allowed() or not self.fence.allows(stamp, partitions):
             # Decided on state another worker now owns: publish nothing, keep the records uncommitted
             # for the new owner (bus.fencing; readers also ignore stale rows by version).
-            log.warning("partitions lost during a graph batch; its outputs are not published", records=len(events))
-            hold_back(events)
-            return
+            log.warning("partitions lost during a graph batch; its outputs are not published", records=len(records))
+            return None
         await self.publisher.publish(outputs)
         await self.fence.confirm()
-        if not self.fence.allows(stamp, partitions):
+        if not allowed() or not self.fence.allows(stamp, partitions):
             # Lost while the outputs were in flight (a worker paused past the session timeout): the new owner
             # replays these records. The states stay as they were, in memory and in the changelog: a later
             # restore must not start from this worker's stale states, nor a replay here skip them as done.
             log.warning("partitions lost while a graph batch published; its states are not written",
-                        records=len(events))
-            hold_back(events)
-            return
+                        records=len(records))
+            return None
         batch.commit()
-        # The new states are acknowledged before faust may commit the batch's offsets (it acks the
-        # events when this returns); a crash before that replays the batch on the old state.
+        # The new states are acknowledged before the batch's offsets may be committed (the caller acknowledges
+        # the records once the returned awaitable completes); a crash before that replays the batch on the old state.
         # The worker's generation now, not the one the records were fetched in: a batch taken from faust's buffer
         # right after a rebalance holds records of the generation before, and written under it, after records
         # the worker already wrote in this one (repeat contacts applied at intake), a restore would skip it as
         # a fenced-out worker's late write. A worker fenced out has not joined the new generation: its
         # generation is the old one, below the new owner's marker (bus.fencing).
-        version = self.generation()
-        await self.producer.send_batched(self.store.drain_changelog(version))
-        for event in events:
-            self.progress.handled(event.message.partition, event.message.offset)
+        changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
+        return self._written(records, self.writes.settled(changelog), outputs, kinds)
+
+    async def _written(self, records: Sequence[Any], settled: Awaitable[None], outputs: list[Output],
+                       kinds: Counter[str]) -> None:
+        await settled
+        for message in records:
+            self.progress.handled(message.partition, message.offset)
         self.publisher.after(outputs, kinds)
 
     async def _handle(

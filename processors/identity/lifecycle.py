@@ -49,12 +49,14 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
 
 
 class Lifecycle:
-    """Starts and stops what faust does not own; ``graph_partitions()`` is the graph topic's partition count
+    """Starts and stops what faust does not own (``stages``: the bulk stages, stopped first at shutdown);
+    ``graph_partitions()`` is the graph topic's partition count
     (``default`` from the settings until the cluster answered). Connects itself to the app's signals."""
 
     def __init__(self, app: faust.App, settings: OmnibusSettings, producer: EventProducer, repair: AssignmentRepair,
-                 bulk: BulkIntake, fence: AssignmentFence, graph_topic: str, *, default_partitions: int) -> None:
-        self.app, self.settings, self.producer, self.repair, self.bulk = app, settings, producer, repair, bulk
+                 fence: AssignmentFence, graph_topic: str, *, default_partitions: int) -> None:
+        self.app, self.settings, self.producer, self.repair = app, settings, producer, repair
+        self.stages: tuple[BulkIntake, ...] = ()  # the bulk stages, stopped at shutdown before the producer
         self.fence, self.graph_topic, self.default_partitions = fence, graph_topic, default_partitions
         self.cluster_partitions: int | None = None  # read from the cluster: bundles are grouped by partition
         self._lock = asyncio.Lock()
@@ -95,5 +97,6 @@ class Lifecycle:
         self.fence.revoked()
 
     async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
-        await self.bulk.stop()
+        for stage in self.stages:
+            await stage.stop()
         await self.stop_producer()

@@ -49,7 +49,7 @@ def breakdown(ids: Sequence[str], sent: Mapping[str, float], graph: Mapping[str,
         stamps = graph.get(event_id)
         if event_id not in sent or event_id not in out:
             continue
-        if not stamps:  # a repeat contact applied at intake: no graph record carries it (agent._apply_here)
+        if not stamps:  # a repeat contact applied at intake: no graph record carries it (apply_here.py)
             parts["total"].append((out[event_id] - sent[event_id]) * 1000)
             parts["hops"].append(0.0)
             continue

@@ -90,3 +90,24 @@ async def test_the_patched_fetch_hands_the_taken_records_to_the_app_handler_and_
     finally:
         Consumer._wait_next_records.__wrapped__ = original  # type: ignore[attr-defined]
     assert set(records) == {GRAPH} and [set(batch) for batch in handed] == [{INTAKE}]
+
+
+def test_two_stages_of_one_app_take_their_own_topics_and_a_topic_is_taken_once() -> None:
+    from bus.errors import ConfigError
+
+    app = SimpleNamespace()
+
+    async def intake(taken: Any) -> None: ...
+
+    async def graph(taken: Any) -> None: ...
+
+    consume_bulk.take(app, ["contacts"], intake)
+    consume_bulk.take(app, ["graph"], graph)
+    assert [(take.topics, take.handler) for take in app._omnibus_bulk_take] == [
+        (frozenset({"contacts"}), intake), (frozenset({"graph"}), graph)]
+    try:
+        consume_bulk.take(app, ["graph", "other"], intake)
+    except ConfigError as error:
+        assert "graph" in str(error)
+    else:
+        raise AssertionError("a topic taken twice must be refused")

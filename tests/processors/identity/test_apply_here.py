@@ -11,6 +11,7 @@ from processors.identity.apply_here import ApplyHere
 from processors.identity.graph.messages import Fast
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.saga import new_saga
+from processors.identity.state_writes import StateWrites
 from processors.identity.wire import partition_of
 
 GRAPH = "identity.graph.v1"
@@ -55,6 +56,9 @@ class Producer:
     async def send_batched(self, records: list[Any]) -> None:
         pass
 
+    async def hand_over(self, records: list[Any]) -> Any:
+        return asyncio.sleep(0)  # placed; acknowledged once awaited
+
 
 def repeat_contact() -> Send:
     saga = new_saga("ev-1", "CALL_CENTER", 0, ["PHONE:+8613900000001"], None, 0.0)
@@ -64,7 +68,7 @@ def repeat_contact() -> Send:
 def here(graph: Graph, publisher: Publisher, rebalancing: list[bool]) -> ApplyHere:
     partition = partition_of(ROOT, 4)
     fence = AssignmentFence(lambda: {(GRAPH, partition)}, "test-apply-here")
-    return ApplyHere(True, graph, Store(), publisher, Producer(), fence, asyncio.Lock(),  # type: ignore[arg-type]
+    return ApplyHere(True, graph, Store(), publisher, Producer(), fence, StateWrites(),  # type: ignore[arg-type]
                      GRAPH, lambda: {partition}, lambda: 1, lambda: not rebalancing[0])
 
 

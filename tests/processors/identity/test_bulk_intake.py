@@ -9,7 +9,7 @@ from typing import Any
 from faust.types import TP
 
 from bus.fencing import AssignmentFence
-from processors.identity.bulk_intake import BulkIntake, chunks
+from processors.identity.bulk_intake import QUEUED_FETCHES, BulkIntake, chunks
 from tests.bus.test_consume_bulk import FakeConsumer, record
 
 A, B = TP("contacts", 0), TP("contacts", 1)
@@ -165,3 +165,95 @@ async def test_fetches_queued_behind_a_chunk_being_published_are_taken_as_one_ba
     await bulk.stop()
     assert runs == [[0], [1, 2, 5, 6]]  # one batch, each partition in offset order
     assert consumer._acked[A] == [0, 1, 2] and consumer._acked[B] == [5, 6] and consumer.paused == set()
+
+
+async def test_a_stage_that_must_not_pause_holds_the_fetch_until_its_queue_has_room_and_never_pauses() -> None:
+    consumer, runs = Consumer(), []
+    release = asyncio.Event()
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        runs.append([r.offset for r in records])
+        await release.wait()  # the first chunk is being published
+        return allowed()
+
+    fence = AssignmentFence(consumer.assignment, "identity")
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2, name="graph", pause=False)
+    await bulk.taken({A: [record(A, 0)]})
+    await asyncio.sleep(0.01)  # the task took the first fetch and waits in run
+    for offset in range(1, QUEUED_FETCHES + 1):
+        await bulk.taken({A: [record(A, offset)]})  # queued
+    last = QUEUED_FETCHES + 1
+    held = asyncio.create_task(bulk.taken({A: [record(A, last)]}))
+    await asyncio.sleep(0.01)
+    assert not held.done() and consumer.paused == set()  # the fetch loop waits; nothing paused
+    release.set()
+    await asyncio.wait_for(held, 1)
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    offsets = list(range(last + 1))
+    assert sum(runs, []) == offsets and consumer._acked[A] == offsets and consumer.paused == set()
+
+
+async def test_a_pipelined_chunk_runs_while_the_one_before_settles_and_acknowledgements_keep_chunk_order() -> None:
+    consumer, runs = Consumer(), []
+    settled: dict[int, asyncio.Future[None]] = {}
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> Any:
+        first = records[0].offset
+        runs.append(first)
+        settled[first] = asyncio.get_running_loop().create_future()
+        return settled[first]  # published, written in memory; done once its changelog is acknowledged
+
+    fence = AssignmentFence(consumer.assignment, "identity")
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2, name="graph", pause=False)
+    await bulk.taken({A: [record(A, offset) for offset in range(6)]})
+    await asyncio.sleep(0.02)
+    assert runs == [0, 2] and consumer._acked[A] == []  # chunk 2 ran; chunk 4 waits for chunk 0 to settle
+    settled[2].set_result(None)  # the later chunk's changelog first: nothing may be acknowledged yet
+    await asyncio.sleep(0.02)
+    assert consumer._acked[A] == []
+    settled[0].set_result(None)
+    await asyncio.sleep(0.02)
+    assert runs == [0, 2, 4] and consumer._acked[A] == [0, 1, 2, 3]
+    settled[4].set_result(None)
+    await asyncio.sleep(0.02)
+    await bulk.stop()
+    assert consumer._acked[A] == [0, 1, 2, 3, 4, 5]
+
+
+async def test_a_pipelined_chunk_fenced_before_it_settles_is_not_acknowledged_nor_the_one_after() -> None:
+    consumer, runs = Consumer(), []
+    fence = AssignmentFence(consumer.assignment, "identity")
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> Any:
+        runs.append(records[0].offset)
+        if records[0].offset == 2:
+            fence.revoked()  # a rebalance while the first chunk's changelog was on its way
+        return asyncio.sleep(0)
+
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2, name="graph", pause=False)
+    await bulk.taken({A: [record(A, offset) for offset in range(6)]})
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert runs == [0, 2] and consumer._acked[A] == []
+
+
+async def test_after_a_fenced_pipelined_chunk_the_chunks_of_later_fetches_are_acknowledged_again() -> None:
+    consumer, runs = Consumer(), []
+    fence = AssignmentFence(consumer.assignment, "identity")
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> Any:
+        runs.append(records[0].offset)
+        if records[0].offset == 0:
+            fence.revoked()  # a rebalance while the chunk was on its way: it is left to the partition's next owner
+        return asyncio.sleep(0)
+
+    bulk = BulkIntake(consumer.app, ["contacts"], fence, run, _crash, batch_size=2, name="graph", pause=False)
+    await bulk.taken({A: [record(A, 0), record(A, 1)]})
+    await asyncio.sleep(0.02)
+    await bulk.taken({A: [record(A, 2), record(A, 3)]})  # fetched after the rebalance (A is still ours)
+    await asyncio.sleep(0.02)
+    await bulk.taken({A: [record(A, 4)]})
+    await asyncio.sleep(0.02)
+    await bulk.stop()
+    assert runs == [0, 2, 4] and consumer._acked[A] == [2, 3, 4]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 from bus.fencing import AssignmentFence
 from processors.identity.graph_agent import GraphAgent
 from processors.identity.graph_progress import GraphProgress
+from processors.identity.state_writes import StateWrites
 from processors.identity.wire import encode_record, partition_of
 from tests.processors.identity.support import unlimited_settings
 from tests.processors.identity.test_apply_here import GRAPH, ROOT, Producer, Publisher, repeat_contact
@@ -48,7 +48,7 @@ async def test_a_batch_fetched_before_a_rebalance_and_written_after_it_is_versio
     store = Store()
     agent = GraphAgent(unlimited_settings(), Graph(), store, Publisher(), Producer(), None,  # type: ignore[arg-type]
                        AssignmentFence(lambda: {(GRAPH, partition)}, "test-graph-agent"), GraphProgress(),
-                       asyncio.Lock(), _started, _crash, lambda: 5)
+                       StateWrites(), lambda: 5, _started, _crash)
     send = repeat_contact()
     message = SimpleNamespace(key=ROOT.encode(), value=encode_record([(send.node, send.message)]), topic=GRAPH,
                               partition=partition, offset=7, generation_id=4)  # still in faust's buffer
