@@ -219,11 +219,15 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    who = f"{people} people" if people >= 2 else "several people"
     named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
     if len(customer_ids) > max(people, 2):  # e.g. one created by a call from it, with nothing else (a review)
         named = f" (customers {', '.join(customer_ids)}: more customers than people, some are one person)"
-    subject = f"this {kind} {masked} is used by {who}{named}"
+    if people >= 2:
+        subject = f"this {kind} {masked} is used by {people} people{named}"
+    elif customer_ids:  # kept apart by a rule (a limit, a split, a rejected review), not by two people's evidence
+        subject = f"this {kind} {masked} is on the records of customers kept apart{named}"
+    else:
+        subject = f"this {kind} {masked} is shared"
     if shared or kept_by is None:
         note = (f"{subject}. It no longer links anyone (more people than shared_after allows): a contact that "
                 "carries it alone is on no screen pop")
