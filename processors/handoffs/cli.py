@@ -24,7 +24,7 @@ from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
-from processors.handoffs.report import ReportRow, compute_report, hours_minutes, to_csv, to_json
+from processors.handoffs.report import ReportRow, compute_report, hours_minutes, month_bounds, to_csv, to_json
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
@@ -121,6 +121,10 @@ def report_handoffs_command(
     """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced. With
     ``--by customer``: handoffs, matters, bounces and repeats within 7 days per customer."""
     output_format = Format.JSON if as_json else output_format
+    try:
+        month_bounds(month, timezone)  # a bad month or zone is refused before Kafka is read
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     try:
         replay = asyncio.run(replay_topic(core_settings(bootstrap_servers), HANDOFF_EVENTS))
         if by is By.CUSTOMER:

@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bus.serde import Event
 from processors.handoffs.outputs import (
@@ -54,13 +54,19 @@ class ReportRow:
 
 
 def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime]:
-    """[first instant, first instant of the next month) of ``YYYY-MM`` in ``timezone``."""
+    """[first instant, first instant of the next month) of ``YYYY-MM`` in ``timezone`` (an IANA zone name).
+
+    Raises ``ValueError`` naming the bad month or time zone."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {timezone!r} (an IANA name such as Europe/Paris)") from exc
     try:
         year, number = (int(part) for part in month.split("-"))
-        start = datetime(year, number, 1, tzinfo=ZoneInfo(timezone))
+        start = datetime(year, number, 1, tzinfo=zone)
     except ValueError as exc:
         raise ValueError(f"month must be YYYY-MM, got {month!r}") from exc
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(timezone))
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
     return start, end
 
 

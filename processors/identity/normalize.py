@@ -20,6 +20,7 @@ from bus.identifiers.national_id import canonical_national_id as _canonical
 from bus.identifiers.national_id import national_id_check_char
 from bus.identifiers.normaliser import MAX_CHARS as MAX_LENGTH
 from bus.identifiers.normaliser import load_identifier_settings
+from bus.identifiers.settings import check_region
 from processors.identity.config import IdentitySettings
 
 __all__ = [
@@ -51,11 +52,16 @@ class IdentifierNormalizer:
     def token(self, kind: str, canonical: str) -> str:
         return self._shared.token(kind, canonical)
 
-    def normalize(self, raw: dict[str, str]) -> Identifier | Rejected:
+    def normalize(self, raw: dict[str, str], *, region: str | None = None) -> Identifier | Rejected:
         """Accepted values are remembered (the last ``REMEMBERED`` distinct ones): repeat contacts carry the
         same identifiers again, and parsing a phone or an e-mail costs 0.3–1 ms; a refusal is not
-        remembered, so it is counted (``omnibus_identifiers_rejected_total``) every time."""
+        remembered, so it is counted (``omnibus_identifiers_rejected_total``) every time.
+
+        ``region``: the phone region to read a national number in (ISO 3166-1 alpha-2, e.g. ``FR``) instead of
+        the default one; ``ValueError`` if unknown. Such a reading is not remembered."""
         kind, value = raw.get("type", "UNKNOWN"), raw.get("value")
+        if region:
+            return self._shared.normalise(str(kind), value, region=check_region(region))
         key = (kind, value) if isinstance(kind, str) and isinstance(value, str) else None
         found = self._accepted.get(key) if key is not None else None
         if found is not None:

@@ -1,6 +1,7 @@
 """The screen pop: any identifier in, the whole customer out, from whichever worker owns the data.
 
-``GET /customers/lookup?type=PHONE&value=...`` normalises the identifier, asks the worker that owns
+``GET /customers/lookup?type=PHONE&value=...[&region=FR]`` normalises the identifier (a phone as dialled in
+``region``, ISO 3166-1 alpha-2; the deployment's default region without it), asks the worker that owns
 the identifier's partition for its customer, follows merges to the surviving customer, and asks the
 worker that owns that customer's partition for its members and profile. ``GET /customers/{id}``
 starts from a customer id. Identifier values in the answer are masked. Workers find each other
@@ -218,11 +219,15 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    who = f"{people} people" if people >= 2 else "several people"
     named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
     if len(customer_ids) > max(people, 2):  # e.g. one created by a call from it, with nothing else (a review)
         named = f" (customers {', '.join(customer_ids)}: more customers than people, some are one person)"
-    subject = f"this {kind} {masked} is used by {who}{named}"
+    if people >= 2:
+        subject = f"this {kind} {masked} is used by {people} people{named}"
+    elif customer_ids:  # kept apart by a rule (a limit, a split, a rejected review), not by two people's evidence
+        subject = f"this {kind} {masked} is on the records of customers kept apart{named}"
+    else:
+        subject = f"this {kind} {masked} is shared"
     if shared or kept_by is None:
         note = (f"{subject}. It no longer links anyone (more people than shared_after allows): a contact that "
                 "carries it alone is on no screen pop")
@@ -251,7 +256,11 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
         kind, value = request.query.get("type", ""), request.query.get("value", "")
-        identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value})
+        try:
+            identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value},
+                                                        region=request.query.get("region"))
+        except ValueError as exc:  # an unknown region
+            return self.error(400, str(exc))
         if isinstance(identifier, Rejected):
             reason = identifier.reason
             if value.startswith(" ") and value[1:2].isdigit():  # an unescaped '+' reads as a space in a query

@@ -54,6 +54,13 @@ def _instant(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+PENDING = "pending"  # a snapshot taken at the window's end (open handoffs) for a window that has not ended
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def report_rows(records: list, start: datetime, end: datetime, granularity: str | None) -> list[dict]:
     """The highest revision of every aggregate whose window starts in ``[start, end)``, in window order."""
     best: dict[str, dict] = {}
@@ -100,6 +107,8 @@ def report_command(
     """The KPIs of every window in [--from, --to), read from the KPI topic (latest revision of each)."""
     settings = core_settings(bootstrap_servers)
     first, last = _instant(start), _instant(end)
+    if first >= last:
+        raise typer.BadParameter(f"--from {start} is not before --to {end}")
     with progress_bar(f"reading {KPI_AGGREGATES.name(settings.topics)}") as progress:
         replay = asyncio.run(read_topics(settings, [KPI_AGGREGATES], progress=progress))
     rows = report_rows(replay.records, first, last, granularity)
@@ -112,12 +121,14 @@ def report_command(
     def percent(value: float | None) -> str:
         return "-" if value is None else f"{100 * value:.1f}%"
 
+    now = _now()
     for row in rows:
+        ended = row["window_end"] <= now
         table.add_row(f"{row['granularity']} {row['window_start']:%Y-%m-%d %H:%M}", row["channel"], row["site"] or "-",
                       str(row["contacts"]), percent(row["first_contact_resolution"]),
                       percent(row["repeat_contact_rate_7d"]), percent(row["service_level"]),
                       percent(row["abandonment_rate"]), percent(row["handoff_deadline_compliance"]),
-                      str(sum(row["open_handoffs"].values())), percent(row["offer_acceptance"]))
+                      str(sum(row["open_handoffs"].values())) if ended else PENDING, percent(row["offer_acceptance"]))
     report_console().print(table)
     if replay.undecodable:
         typer.echo(f"{replay.undecodable} record(s) could not be decoded and were skipped", err=True)

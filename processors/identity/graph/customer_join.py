@@ -25,7 +25,8 @@ def on_join(ctx: Node, message: Join) -> None:
     added = [key for key in message.add if key not in members]
     culprit = message.culprit
     giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, waived(saga))
-    if not message.new and (two := conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga))):
+    two = None if message.new else conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga))
+    if two:
         giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
     decision, score = Decision.MERGE, None
     if culprit not in giving and not message.new and added:
@@ -55,8 +56,10 @@ def on_join(ctx: Node, message: Join) -> None:
         pending = pending_customer_id(saga)
         ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
                          customer_id=pending, other_customer_id=ctx.key))
-        # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py).
-        if contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
+        # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py). Two user
+        # ids (a limit of one) are two people whatever the traits weigh ("Anne" / "Annie Leroy" merge), as in
+        # ``customer_merge.on_offer``: else the identifier stays with whichever event arrived first.
+        if two or contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
             contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking

@@ -8,6 +8,7 @@ import pytest
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
+from bus.redact import scrub_text
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -22,6 +23,9 @@ def test_times_that_cannot_be_real_are_refused(moment: datetime) -> None:
     with pytest.raises(RejectedInput) as refused:
         clock.in_range(moment, "timestamp", "message")
     assert refused.value.code == "out_of_range"
+    assert scrub_text(str(refused.value)) == str(refused.value)  # the reason reads the same in the log
+
+
 
 
 def test_a_naive_time_is_utc() -> None:

@@ -78,3 +78,19 @@ def test_report_handoffs_has_json() -> None:
     from omnibus.cli import app as omnibus
 
     assert "--json" in CliRunner().invoke(omnibus, ["report", "handoffs", "--help"]).output
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--month", "2026-13", "month must be YYYY-MM"), ("--month", "november", "month must be YYYY-MM"),
+    ("--timezone", "Mars/Base", "unknown time zone"),
+])
+def test_a_bad_month_or_zone_is_refused_before_kafka_is_read(monkeypatch: pytest.MonkeyPatch, option: str,
+                                                             value: str, said: str) -> None:
+    """A new user's ``--month 2026-13`` waited on Kafka first; now it exits 2 with the reason at once."""
+    def no_kafka(*_: object, **__: object) -> None:
+        raise AssertionError("Kafka was read")
+
+    monkeypatch.setattr(cli, "replay_topic", no_kafka)
+    arguments = {"--month": "2026-11", "--timezone": "UTC", option: value}
+    result = CliRunner().invoke(omnibus, ["report", "handoffs", *(x for pair in arguments.items() for x in pair)])
+    assert result.exit_code == 2 and said in result.output, result.output

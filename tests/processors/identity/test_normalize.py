@@ -37,6 +37,20 @@ def test_without_a_region_of_its_own_identity_reads_phones_like_the_adapters() -
         {"type": "PHONE", "value": "+33 6 12 34 56 78"}) == Identifier("PHONE", "+33612345678")
 
 
+def test_a_lookup_reads_a_phone_as_dialled_in_the_region_it_names() -> None:
+    """The screen pop's ``region`` (a new user's ``value=0612345678`` was a 400: "no default region")."""
+    from bus.identifiers.settings import IdentifierSettings
+
+    nowhere = IdentifierNormalizer(settings(default_region=None), IdentifierSettings())
+    assert isinstance(nowhere.normalize({"type": "PHONE", "value": "0612345678"}), Rejected)
+    assert nowhere.normalize({"type": "PHONE", "value": "0612345678"}, region="fr") == Identifier("PHONE", "+33612345678")
+    assert NORMALIZER.normalize({"type": "PHONE", "value": "0612345678"}, region="FR") == Identifier("PHONE", "+33612345678")
+    assert NORMALIZER.normalize({"type": "EMAIL", "value": "A@Example.org"}, region="FR") == Identifier(
+        "EMAIL", "a@example.org")
+    with pytest.raises(ValueError, match="unknown phone region"):
+        nowhere.normalize({"type": "PHONE", "value": "0612345678"}, region="XX")
+
+
 @pytest.mark.parametrize("raw", ["12", "anonymous", "+86 123", "+999 1234567"])
 def test_invalid_phones_are_rejected_with_a_reason(raw: str) -> None:
     result = norm("PHONE", raw)

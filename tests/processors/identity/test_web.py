@@ -65,6 +65,12 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
             # found by a new user: an unescaped '+' arrives as a space; the refusal says how to write it
             status, text_plus = await get_when_served(http, f"{url}?type=PHONE&value=+1")
             assert status == 400 and "%2B" in text_plus
+            # a number as dialled in a region named by the caller (a new user: no default region, no way to say it)
+            status, text_region = await get_when_served(http, url, {"type": "PHONE", "value": "0139 1234 5678",
+                                                                    "region": "cn"})
+            assert status == 200 and json.loads(text_region)["customer_id"] == answers[-1]["customer_id"], text_region
+            status, text_region = await get_when_served(http, url, {"type": "PHONE", "value": "139", "region": "XX"})
+            assert status == 400 and "unknown phone region" in text_region
             by_id = f"http://127.0.0.1:{ports[0]}/customers/{answers[0]['customer_id']}"
             assert json.loads((await get_when_served(http, by_id))[1])["customer_id"] == answers[0]["customer_id"]
 

@@ -217,3 +217,20 @@ def test_the_looked_up_identifiers_hint_is_given_once_and_every_list_is_a_list()
                      "eligible_offers"):
             assert isinstance(found[name], list), name
         assert all(isinstance(found["products"][name], list) for name in found["products"])
+
+
+def test_the_note_never_counts_more_people_than_people_says() -> None:
+    """A new user read "used by several people" next to ``"people": 1`` (customers kept apart by a limit): the note
+    names people only when the matcher tells two apart, else the customers kept apart."""
+    from processors.identity.web import shared_hint
+
+    kept_apart = shared_hint("EMAIL", "s***@example.org", shared=False, people=1, customer_ids=["cus_a", "cus_b"],
+                             kept_by="cus_a", this_customer="cus_b")
+    assert kept_apart is not None and "people" not in kept_apart["note"].split(". ")[0]
+    assert "kept apart (customers cus_a, cus_b)" in kept_apart["note"] and "kept by customer cus_a" in kept_apart["note"]
+    two = shared_hint("PHONE", "+33*****5678", shared=False, people=2, customer_ids=["cus_a", "cus_b"],
+                      kept_by="cus_a", this_customer="cus_a")
+    assert two is not None and "is used by 2 people (customers cus_a, cus_b)" in two["note"]
+    over_limit = shared_hint("PHONE", "+33*****5678", shared=True, people=1, customer_ids=[], kept_by=None,
+                             this_customer=None)
+    assert over_limit is not None and over_limit["note"].startswith("this PHONE +33*****5678 is shared. It no longer")

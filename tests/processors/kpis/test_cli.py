@@ -64,3 +64,35 @@ def test_the_report_table_keeps_one_line_per_window_when_piped(monkeypatch) -> N
     assert all("CALL_CENTER" in row and "paris" in row for row in rows)
     header = next(line for line in result.output.splitlines() if line.startswith("┃"))
     assert "service level" in header and "offer acceptance" in header
+
+
+def test_a_reversed_or_empty_range_is_refused_before_kafka_is_read(monkeypatch) -> None:
+    """A new user's reversed ``--from``/``--to`` went on to read Kafka; now it exits 2 with the reason at once."""
+    from processors.kpis import cli
+
+    def no_kafka(*_, **__):
+        raise AssertionError("Kafka was read")
+
+    monkeypatch.setattr(cli, "read_topics", no_kafka)
+    for start, end in (("2026-12-01", "2026-11-30"), ("2026-11-30", "2026-11-30")):
+        result = CliRunner().invoke(omnibus, ["report", "kpis", "--from", start, "--to", end])
+        assert result.exit_code == 2 and "is not before --to" in result.output, result.output
+
+
+def test_open_handoffs_of_a_window_that_has_not_ended_read_pending(monkeypatch) -> None:
+    """Open handoffs are a snapshot at the window's end: a new user read "0" for today while a handoff was open.
+    Before its end a window says "pending"; an ended window gives its count."""
+    from types import SimpleNamespace
+
+    async def read(*_: object, **__: object) -> SimpleNamespace:
+        return SimpleNamespace(records=_records(), undecodable=0)
+
+    monkeypatch.setattr("processors.kpis.cli.read_topics", read)
+    monkeypatch.setattr("processors.kpis.cli._now", lambda: T0 + timedelta(hours=12))
+    start, end = T0.replace(hour=0), T0.replace(hour=0) + timedelta(days=2)
+    result = CliRunner().invoke(omnibus, ["report", "kpis", "--from", start.isoformat(), "--to", end.isoformat()],
+                                env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.startswith("│")}
+    assert "pending" in rows[f"DAY {T0:%Y-%m-%d} 00:00"] and "pending" in rows[f"DAY {T0 + timedelta(days=1):%Y-%m-%d} 00:00"]
+    assert "pending" not in rows[f"HOUR {T0:%Y-%m-%d %H}:00"]
