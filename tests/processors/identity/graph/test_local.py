@@ -169,6 +169,26 @@ def test_where_only_the_matcher_decides_the_people_do_not_depend_on_order(seed, 
         assert personal_partition(owners) == personal_identifiers(events, users)
 
 
+def assert_corrupted_households_agree(rng: random.Random, people: int, count: int,
+                                      orders: tuple[tuple[int, int | None, float], ...]) -> None:
+    """``people`` households' ``count`` corrupted records replayed in each of ``orders`` (partitions, shuffle seed,
+    duplicate share), limits off: never two people on one customer (a record too spoilt to tell may stay apart
+    from its person), and the same customers in every order."""
+    events, users = sharing_household_events(rng, people, count)
+    events = corrupted(rng, events)
+    config = matcher_settings(shared_after=dict(UNLIMITED), max_per_customer=dict(UNLIMITED))
+    outcomes = []
+    for partitions, order_seed, duplicates in orders:
+        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates,
+                                    config=config)
+        owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes
+                  if ":" in key and not key.startswith("BLOCK:") and key not in users}
+        outcomes.append(personal_partition(owners))
+    persons = personal_identifiers(events, users)
+    assert all(any(cluster <= person for person in persons) for cluster in outcomes[0])
+    assert all(outcome == outcomes[0] for outcome in outcomes[1:])
+
+
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
 def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
@@ -177,21 +197,8 @@ def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, c
     (a record too spoilt to tell may stay apart from its person, in every order). Examples are derandomized:
     2 of 500 random draws of this test still differ (5 before the fixes of 2026-11-30: protocol.md, "Order"),
     about one failing run in ten with 25 random examples (issue #8 build 5)."""
-    rng = random.Random(seed)
-    events, users = sharing_household_events(rng, people, count)
-    events = corrupted(rng, events)
-    config = matcher_settings(shared_after=dict(UNLIMITED), max_per_customer=dict(UNLIMITED))
-    outcomes = []
-    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2), (1, seed, 0.3)):
-        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates,
-                                    config=config)
-        owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes
-                  if ":" in key and not key.startswith("BLOCK:") and key not in users}
-        outcomes.append(personal_partition(owners))
-    people = personal_identifiers(events, users)
-    # Never two people on one customer; a record too spoilt to tell may stay apart from its person.
-    assert all(any(cluster <= person for person in people) for cluster in outcomes[0])
-    assert all(outcome == outcomes[0] for outcome in outcomes[1:])
+    assert_corrupted_households_agree(random.Random(seed), people, count,
+                                      ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2), (1, seed, 0.3)))
 
 
 @pytest.mark.parametrize("seed", [369, 550, 755])
@@ -203,19 +210,8 @@ def test_the_stress_inputs_whose_people_depended_on_arrival_order_agree(seed: in
     1951, pairwise contradicting, two of them on one login (a record that reaches its customer through a login
     it holds is that person's, ``customer_node.on_apply``)."""
     rng = random.Random(seed)
-    events, users = sharing_household_events(rng, rng.randint(3, 9), rng.randint(10, 50))
-    events = corrupted(rng, events)
-    config = matcher_settings(shared_after=dict(UNLIMITED), max_per_customer=dict(UNLIMITED))
-    outcomes = []
-    for partitions, order_seed, duplicates in ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2)):
-        harness = replay_households(events, partitions=partitions, seed=order_seed, duplicates=duplicates,
-                                    config=config)
-        owners = {key: harness.local.customer_of(key) for key in harness.local.store.nodes
-                  if ":" in key and not key.startswith("BLOCK:") and key not in users}
-        outcomes.append(personal_partition(owners))
-    people = personal_identifiers(events, users)
-    assert all(any(cluster <= person for person in people) for cluster in outcomes[0])
-    assert all(outcome == outcomes[0] for outcome in outcomes[1:])
+    assert_corrupted_households_agree(rng, rng.randint(3, 9), rng.randint(10, 50),
+                                      ((1, None, 0.0), (12, seed, 0.0), (5, seed + 1, 0.2)))
 
 
 # --- where a per-customer limit decides -------------------------------------------------------------
