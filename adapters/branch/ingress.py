@@ -61,6 +61,10 @@ class BranchIngress:
         if terminal_id != terminal:
             raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}")
         branch_id = required_text(upload, "branch_id")
+        stands_in = self._settings.terminal_branches.get(terminal_id)
+        if stands_in is not None and branch_id != stands_in:
+            raise Unauthorized(f"terminal {terminal_id!r} stands in branch {stands_in!r}, not {branch_id!r} "
+                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)")
         events = upload.get("events")
         if not isinstance(events, list) or not events:
             raise errors.bad_upload("'events' must be a non-empty array")
