@@ -81,6 +81,7 @@ class Rebuilt:
     running: dict[str, Any]
     events: int
     seconds: float
+    shown: Callable[[str], str] = str  # how a key or a value's string is printed (identifiers: masked)
 
 
 def replay_kpis(settings: OmnibusSettings) -> Rebuilt:
@@ -124,6 +125,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     from processors.identity.config import load_identity_settings
     from processors.profile.book import ProfileBook
     from processors.replay.identity import changelog, inputs, rebuild, running
+    from processors.verify.report import shown
 
     identity, book = load_identity_settings(), ProfileBook.from_registry()
     records = read_with_progress(settings, "reading identity's inputs", inputs(book))
@@ -134,7 +136,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     current, undecodable = running(state.records)
     if undecodable:
         typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
-    return Rebuilt("customer", rebuilt, current, applied, seconds)
+    return Rebuilt("customer", rebuilt, current, applied, seconds, shown=shown)
 
 
 REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {
@@ -151,7 +153,7 @@ def replay(processor: str, settings: OmnibusSettings) -> bool:
                f"{len(result.running)}")
     comparison = compare(result.rebuilt, result.running)
     typer.echo(comparison.summary())
-    for line in comparison.details():
+    for line in comparison.details(shown=result.shown):
         typer.echo(line)
     return comparison.equal
 
