@@ -42,7 +42,7 @@ from tests.bench.identity_runs import (
     wait_for_records,
 )
 from tests.bench.identity_state import baseline_memory
-from tests.bench.identity_worker import SINK
+from tests.bench.identity_worker import PASS_THROUGH, SINK
 from tests.bench.identity_workload import CONTACTS, contact_mix
 from tests.support.settings import settings_with_topics
 
@@ -119,7 +119,7 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
             await asyncio.sleep(IDLE_S)
             idle = running.cpu_between(since, time.time()) / (time.time() - since)
             await load(settings, measured)
-        wanted = len(items) if kind in ("aiokafka", "faust") else event_ids(measured)
+        wanted = len(items) if kind in PASS_THROUGH else event_ids(measured)
         times = await finished(settings, kind, wanted, running, timeout_s)
     stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
     first, last = stamps[0], stamps[-1]
@@ -154,7 +154,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     load_before, started = os.getloadavg(), datetime.now(UTC)
     items = contact_mix(args.events + WARMUP)
     runs = {kind: await measure(kind, bootstrap, items, args.partitions, workdir, timeout_s=args.timeout)
-            for kind in ("aiokafka", "faust", "baseline", "identity")}
+            for kind in ("aiokafka", "faust", "faust-bulk", "faust-writes", "baseline", "identity")}
     problems: list[str] = []
     one = two = lean = None
     for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more

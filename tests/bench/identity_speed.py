@@ -2,7 +2,7 @@
 bare aiokafka loop and the bare faust pass-through of the same run, one worker, preloaded input.
 
     PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_speed --events 5000 --partitions 4 \\
-        [--kinds aiokafka faust identity identity:bulk_intake=false identity@/tmp/base-tree] [--repeat N]
+        [--kinds aiokafka faust faust-bulk faust-writes identity identity:bulk_intake=false identity@/tmp/base-tree] [--repeat N]
     [--profile DIR] [--workers 2]
 
 The full harness is ``tests.bench.identity`` (same workers, same measurement, ``measure``); this one skips
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--partitions", type=int, default=4)
-    parser.add_argument("--kinds", nargs="+", default=["aiokafka", "faust", "identity"])
+    parser.add_argument("--kinds", nargs="+", default=["aiokafka", "faust", "faust-bulk", "faust-writes", "identity"])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0)
