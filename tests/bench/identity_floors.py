@@ -27,6 +27,8 @@ are floors from below: the identity processor cannot cost less CPU per event tha
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,7 +60,8 @@ async def faust_floor(kind: str, settings: OmnibusSettings, stop: asyncio.Event,
                       inputs: Sequence[str]) -> None:
     """Run a ``faust-bulk`` or ``faust-writes`` worker (see the module) until ``stop`` is set."""
     writes = kind == "faust-writes"
-    app = create_app(f"bench-{kind}", settings, datadir=datadir)
+    app_options = json.loads(os.environ.get("BENCH_APP") or "{}")  # as identity_worker's identity kind
+    app = create_app(f"bench-{kind}", settings, datadir=datadir, **app_options)
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     fence = AssignmentFence(lambda: app.consumer.assignment(), "bench", lease=group_lease.install(app),

@@ -6,6 +6,7 @@ import argparse
 import os
 import platform
 from datetime import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tests.bench.identity_latency import table
@@ -60,6 +61,23 @@ def floors(runs: dict[str, Measured]) -> list[str]:
     ]
 
 
+def floor_scaling(floor_live: Sequence[Measured]) -> list[str]:
+    """The floor's two workers against its one, measured as the identity workers are (live, warmed up)."""
+    if len(floor_live) < 2:
+        return []
+    one, two = floor_live[0], floor_live[1]
+    ratio = two.per_cpu_s / one.per_cpu_s
+    verdict = "**below**" if ratio < TARGET_SCALING else "above"
+    return [
+        f"The floor (minimum writes of a repeat contact, `faust-writes`) run the same way: one worker "
+        f"{one.per_cpu_s:,.0f} events per CPU-second ({1e6 / one.per_cpu_s:,.0f} µs per event, idle "
+        f"{100 * one.idle_cpu:.1f} % of a core), two workers {two.per_cpu_s:,.0f} ({1e6 / two.per_cpu_s:,.0f} µs, "
+        f"idle {100 * two.idle_cpu / 2:.1f} % of a core each): **{ratio:.2f}×** one worker's. The {TARGET_SCALING}× "
+        f"target is {verdict} this floor's own ratio.",
+        "",
+    ]
+
+
 def _met(ok: bool | None) -> str:
     return "not measured" if ok is None else ("**met**" if ok else "**not met**")
 
@@ -69,7 +87,7 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
            live: tuple[Measured | None, Measured | None, Measured | None], pace: tuple[float, str],
            latencies: list[float],
            parts: dict[str, dict[str, float]], memory: dict[str, float], base_memory: float,
-           problems: list[str]) -> str:
+           problems: list[str], floor_live: Sequence[Measured] = ()) -> str:
     bare, identity = runs["aiokafka"], runs["identity"]
     half, basis = pace
     one, two, lean = live
@@ -116,6 +134,7 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
           f"{m.per_cpu_s:,.0f} | {m.per_cpu_s / one.per_cpu_s:.2f} | {100 * m.idle_cpu / m.workers:.1f} |"
           for m in (one, two, lean) if m and one),
         "",
+        *floor_scaling(floor_live),
         f"Latency, event → its contact on `customer.contacts` (CreateTime of each), one warmed worker, input "
         f"paced at {half:,.0f} events/s (half the rate of {basis}), {len(latencies):,} events: "
         f"p50 {percentile(latencies, 0.5):,.0f} ms, p99 {p99:,.0f} ms, "
