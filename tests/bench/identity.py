@@ -144,18 +144,25 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
 
 
 async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,
-                  timeout_s: float = 1800) -> tuple[list[float], dict[str, dict[str, float]]]:
+                  timeout_s: float = 1800, kind: str = "identity") -> tuple[list[float], dict[str, dict[str, float]]]:
     """Event → announcement latencies (ms, sorted) of one warmed identity worker with input paced at ``rate``,
-    and where they go (``identity_latency.breakdown``: intake, graph hops, announce)."""
+    and where they go (``identity_latency.breakdown``: intake, graph hops, announce). A pass-through ``kind``
+    (the floor): event → its forwarded record, no breakdown."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
-    async with Workers("identity", 1, settings, workdir) as running:
-        await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, running)
+    await apply_topics(settings, [SINK])
+    through = kind in PASS_THROUGH
+    async with Workers(kind, 1, settings, workdir) as running:
+        await wait_for_group(settings, group_of(kind, settings.topics.prefix), 1, running)
         await load(settings, items[:WARMUP])
-        await finished(settings, "identity", event_ids(items[:WARMUP]), running, timeout_s)
+        await finished(settings, kind, WARMUP if through else event_ids(items[:WARMUP]), running, timeout_s)
         await load_paced(settings, items[WARMUP:], rate)
-        out = await finished(settings, "identity", event_ids(items[WARMUP:]), running, timeout_s)
+        out = await finished(settings, kind, len(items) if through else event_ids(items[WARMUP:]), running,
+                             timeout_s)
     sent = await in_times(settings, CONTACTS)
     paced = event_ids(items[WARMUP:])
+    if through:
+        out = await out_times(settings, kind, by_event=True)
+        return sorted((out[i] - sent[i]) * 1000 for i in paced), {}
     parts = breakdown(paced, sent, await graph_times(settings), out)
     return sorted((out[i] - sent[i]) * 1000 for i in paced), parts
 
@@ -200,6 +207,12 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         latencies, parts = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
     except (TimeoutError, RuntimeError) as exc:
         problems.append(f"Latency not measured: {exc}")
+    floor_latencies: list[float] = []
+    try:  # the floor's latency at the same pace, on the same input
+        floor_latencies, _ = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout,
+                                           kind="faust-writes")
+    except (TimeoutError, RuntimeError) as exc:
+        problems.append(f"Floor latency not measured: {exc}")
     try:
         memory = state_memory(args.memory_identifiers)
     except Exception as exc:  # the memory measurement is another package's; its failure must not lose the rest
@@ -207,7 +220,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         memory = {"identifiers": 0, "customers": 0, "graph_bytes": float("nan"), "profile_bytes": float("nan")}
     base_memory = baseline_memory(args.memory_identifiers)
     return report(args, started, load_before, os.getloadavg(), items, runs, (one, two, lean), (half, basis),
-                  latencies, parts, memory, base_memory, problems, floor_live)
+                  latencies, parts, memory, base_memory, problems, floor_live, floor_latencies)
 
 
 def main(argv: list[str] | None = None) -> str:

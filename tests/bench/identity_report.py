@@ -78,6 +78,21 @@ def floor_scaling(floor_live: Sequence[Measured]) -> list[str]:
     ]
 
 
+def floor_latency(latencies: Sequence[float], pace: float) -> list[str]:
+    """The floor's event → forwarded record latency at the identity run's pace, on the same input."""
+    if not latencies:
+        return []
+    ordered = sorted(latencies)
+    verdict = "**below**" if percentile(ordered, 0.99) >= TARGET_P99_MS else "above"
+    return [
+        f"The floor (minimum writes of a repeat contact, `faust-writes`), one warmed worker, the same input paced "
+        f"at the same {pace:,.0f} events/s: event → its re-keyed record p50 {percentile(ordered, 0.5):,.0f} ms, "
+        f"p99 {percentile(ordered, 0.99):,.0f} ms, max {ordered[-1]:,.0f} ms. The {TARGET_P99_MS} ms target is "
+        f"{verdict} this floor's p99.",
+        "",
+    ]
+
+
 def _met(ok: bool | None) -> str:
     return "not measured" if ok is None else ("**met**" if ok else "**not met**")
 
@@ -87,7 +102,7 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
            live: tuple[Measured | None, Measured | None, Measured | None], pace: tuple[float, str],
            latencies: list[float],
            parts: dict[str, dict[str, float]], memory: dict[str, float], base_memory: float,
-           problems: list[str], floor_live: Sequence[Measured] = ()) -> str:
+           problems: list[str], floor_live: Sequence[Measured] = (), floor_latencies: Sequence[float] = ()) -> str:
     bare, identity = runs["aiokafka"], runs["identity"]
     half, basis = pace
     one, two, lean = live
@@ -144,6 +159,7 @@ def report(args: argparse.Namespace, started: datetime, load_before: tuple[float
         "",
         *table(parts),
         "",
+        *floor_latency(floor_latencies, half),
         f"State memory ({memory['identifiers']:,} identifiers in {memory['customers']:,} customers, tracemalloc):",
         "",
         "| state | bytes per identifier | MiB per million identifiers |",

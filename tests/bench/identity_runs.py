@@ -166,11 +166,12 @@ async def end_offsets(settings: OmnibusSettings, partitions: list[TopicPartition
         await consumer.stop()
 
 
-async def out_times(settings: OmnibusSettings, kind: str) -> dict[str, float]:
-    """``{event id or record index: epoch s}`` of every output record (contacts only, for the resolvers)."""
+async def out_times(settings: OmnibusSettings, kind: str, by_event: bool = False) -> dict[str, float]:
+    """``{event id or record index: epoch s}`` of every output record (contacts only, for the resolvers);
+    ``by_event``: a pass-through's records by the event id of the bytes it forwarded (the first one out)."""
     topic = output_topic(kind, settings)
     records = await read_raw(settings.kafka.bootstrap_servers, topic, timeout_s=60)
-    if kind in PASS_THROUGH:
+    if kind in PASS_THROUGH and not by_event:
         return {f"{r.partition}:{r.offset}": r.timestamp / 1000 for r in records}
     _, deserializer = build_serde(settings.registry)
     times: dict[str, float] = {}
