@@ -9,7 +9,7 @@ from rich.console import Console
 
 from bus.config import OmnibusSettings
 from demo import report
-from demo.offers import OFFER_CHANNELS, offer_table
+from demo.offers import OFFER_CHANNELS, WITHDRAWN, offer_table
 from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints
 
 BOX = "│╭╮╰╯┃┏┓┗┛"
@@ -24,7 +24,7 @@ def rendered(draw: object, width: int = 80) -> list[str]:
 
 def test_the_offer_table_fits_80_columns_whole() -> None:
     published = ["fibre-upgrade", "fibre-upgrade", "SHOW", "fibre-upgrade"]
-    after = ["(none)", "(none)", "WITHDRAW after 12.34 s", "(none)"]
+    after = [WITHDRAWN, WITHDRAWN, "WITHDRAW after 12.34 s", WITHDRAWN]
     lines = rendered(lambda console: console.print(offer_table("Ines Nguyen", published, after)))
     text = "\n".join(lines)
     assert all(len(line) <= 80 for line in lines) and "…" not in text
@@ -33,6 +33,7 @@ def test_the_offer_table_fits_80_columns_whole() -> None:
     assert any("call center (instructions)" in line and "SHOW" in line and "WITHDRAW after 12.34 s" in line
                for line in lines)
     assert "accepted on the web" in text
+    assert "(none)" not in text and text.count("withdrawn") == 3  # new-user finding #13: "(none)" meant withdrawn
 
 
 def test_still_running_prints_every_address_and_key_whole_within_80_columns_outside_any_box() -> None:
