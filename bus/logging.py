@@ -155,6 +155,16 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     root.setLevel(level)
 
 
+def flush_repeats() -> None:
+    """Write now the held-back repeat counts (``RepeatLimiter``) of the root handlers, and flush them: a command
+    that ends with one ``error:`` line calls this first, so that no log line follows the error (new-user #13)."""
+    for handler in logging.getLogger().handlers:
+        for limiter in handler.filters:
+            if isinstance(limiter, RepeatLimiter):
+                limiter.flush(handler.emit)
+        handler.flush()
+
+
 def get_logger(name: str, **context: Any) -> structlog.stdlib.BoundLogger:
     """A lazy logger: module-level loggers pick up ``configure_logging`` even when created before it."""
     return structlog.stdlib.get_logger(name, **context)

@@ -62,6 +62,8 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
         "products": {"products": [{"product_name": "Mobile 5G 50 GB"}]},
         "recent_contacts": [{"channel": "WEB", "occurred_at": "2026-11-30T06:34:27.655440+00:00",
                              "kind": "WEB_EVENT", "name": "Offer Accepted"}],
+        "open_handoffs": [{"case_type": "billing-dispute", "team": "finance", "owner_id": None, "status": "OPEN",
+                           "deadline_at": "2026-11-30T12:41:32.032782+00:00"}],
     }
     lines = rendered(lambda console: console.print(report.screen_pop_table("Fatou Okafor", profile)))
     text = "\n".join(lines)
@@ -69,3 +71,5 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
     for identifier in profile["identifiers"]:
         assert any(f"{identifier['type']} {identifier['value']}" in line for line in lines), identifier
     assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 WEB_EVENT Offer Accepted" in text
+    assert any("due 2026-11-30 12:41:32 UTC" in line for line in lines)  # new-user finding #13: not the raw instant
+    assert "032782" not in text and "+00:00" not in text
