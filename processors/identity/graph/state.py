@@ -60,6 +60,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # Customers kept apart from its owner through it (``Note``: another person's events carried it; a claim's
     # giver), at most ``evidence.MAX_KEPT_APART``, sorted: the screen pop names them (``web.py``).
     kept_apart: list[str] = []
+    # Identifiers of Segment aliases that named this one as their ``previousId`` while nobody owned it (the alias
+    # came first: mobile batches arrive out of order), at most ``saga.MAX_ALIASED``, sorted: once it has an owner,
+    # they are linked to it through the same merge decision as any link (``saga.alias_saga``).
+    aliased_to: list[str] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
