@@ -215,6 +215,7 @@ class CounterMapper:
             "agent_id": agent_id,
             "duration_ms": None,
             "properties": {k: v for k, v in facts.items() if v is not None},
+            "traits_event_id": None,  # a call's only (its IVR traits' record); traits go on IdentifiersObserved
         }
         return [
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),

@@ -244,6 +244,7 @@ class SegmentMapper:
             "agent_id": None,
             "duration_ms": None,
             "properties": facts,
+            "traits_event_id": None,  # a call's only (its IVR traits' record); traits go on IdentifiersObserved
         }
         return Outgoing(self._contact_topic, self._key(m), Event("omnibus.contact.InteractionRecorded", value))
 
