@@ -17,7 +17,7 @@ State, not timers; bounded per identifier, cleaned up by event time: traits beyo
 the oldest by event time first (a contact and its record share the call's event time, so a contact older than every
 kept trait while the list is full will not find its own: it goes on without, as today); a contact waiting beyond
 ``MAX_AWAITING`` goes on without traits, the oldest first; and the visit of any event that occurred more than
-``JOIN_HORIZON_MICROS`` (1 h) after a call drops that call's traits and sends its waiting contacts on without them.
+``JOIN_HORIZON_MICROS`` (24 h) after a call drops that call's traits and sends its waiting contacts on without them.
 A record that never comes holds its contacts only until then, and no contact is lost.
 At-least-once: traits are kept once per record (a copy changes nothing), a copy of a waiting contact waits once,
 and a copy that goes on is dropped by the graph's usual dedupe (``identifier_node.on_visit``). The node's partition
@@ -37,7 +37,7 @@ MAX_AWAITING = 4  # contacts waiting for their call's IVR traits, per identifier
 # Event time after which a call's IVR traits and its contacts stop waiting for each other: an adapter publishes a
 # contact and its record together, with the call's own event time, so a visit by an event this much later means
 # the other half is not coming (or came and went): the traits are dropped, a waiting contact goes on without them.
-JOIN_HORIZON_MICROS = 3_600 * 1_000_000
+JOIN_HORIZON_MICROS = 24 * 3_600 * 1_000_000
 
 Node = Ctx[IdentifierState]
 

@@ -110,9 +110,9 @@ def test_a_connect_ctr_of_bobs_call_from_the_family_phone_lands_on_bob_both_cont
     assert contact_ids(h, ann) == set() and len(contact_ids(h, bob)) == 1
 
 
-def test_a_visit_an_hour_of_event_time_later_drops_old_traits_and_lets_a_waiting_contact_go_on() -> None:
+def test_a_visit_a_day_of_event_time_later_drops_old_traits_and_lets_a_waiting_contact_go_on() -> None:
     """Cleaned up by event time, not by a timer: the next event on the phone that occurred more than
-    ``JOIN_HORIZON_MICROS`` after a call drops its traits and sends on a contact whose record never came."""
+    ``JOIN_HORIZON_MICROS`` (24 h) after a call drops its traits and sends on a contact whose record never came."""
     h = Harness(settings())
     orphan, _ = call(BOB, minutes=10, interaction_id="call-orphan")
     _, sibling = call(BOB, minutes=11)
@@ -120,7 +120,7 @@ def test_a_visit_an_hour_of_event_time_later_drops_old_traits_and_lets_a_waiting
     h.feed(sibling, OBSERVED)
     box = phone(h).housemates
     assert box is not None and len(box.awaiting) == 1 and len(box.traits) == 1
-    later, _ = call(None, minutes=11 + 61, interaction_id="call-later")
+    later, _ = call(None, minutes=11 + 24 * 60 + 1, interaction_id="call-later")
     h.feed(later, CONTACTS)
     box = phone(h).housemates
     assert box is not None and not box.awaiting and not box.traits
