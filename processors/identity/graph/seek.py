@@ -79,8 +79,11 @@ def on_seek_customer(ctx: Ctx[CustomerState], message: Seek) -> None:
         # The keeper itself (a housemate merged into it), or another person: the identifier tries the next one.
         ctx.send(message.identifier, msgspec.structs.replace(message, tried=_with(message.tried, ctx.key)))
         return
-    # Its own person's record: applied as if it had come here (nothing to claim: it came through the keeper).
-    on_apply(ctx, msgspec.structs.replace(message.apply, claims=[], household_only=False, kept_apart=[]))
+    # Its own person's record: applied as if it had come here and been refused at the keeper on evidence of two
+    # people: this customer claims the household identifiers it ranks first on (the earliest event's person keeps
+    # them, claim_node.py), as it does in the orders where the record made or met this customer first.
+    apply = message.apply
+    on_apply(ctx, msgspec.structs.replace(apply, claims=apply.lowered, household_only=False, kept_apart=[]))
 
 
 def _with(tried: list[str], key: str) -> list[str]:

@@ -51,8 +51,8 @@ def call(caller: dict[str, str] | None, minutes: int = 10, interaction_id: str =
     return contact, sibling
 
 
-def records(caller: dict[str, str] | None) -> dict[str, tuple[Event, str]]:
-    contact, sibling = call(caller)
+def records(caller: dict[str, str] | None, minutes: int = 10) -> dict[str, tuple[Event, str]]:
+    contact, sibling = call(caller, minutes)
     return {"ann": (observed([ANN_ACCOUNT, FAMILY_PHONE], ANN, 0), OBSERVED),
             "bob": (observed([BOB_ACCOUNT, FAMILY_PHONE], BOB, 1), OBSERVED),
             "call": (contact, "contact.events.v1"), "ivr": (sibling, OBSERVED)}
@@ -80,9 +80,9 @@ def contact_ids(h: Harness, customer: str | None) -> set[str]:
 
 
 def replay(order: tuple[str, ...], caller: dict[str, str] | None, *, partitions: int = 1, seed: int | None = None,
-           duplicates: float = 0.0) -> tuple[Harness, dict[str, tuple[Event, str]]]:
+           duplicates: float = 0.0, minutes: int = 10) -> tuple[Harness, dict[str, tuple[Event, str]]]:
     h = Harness(settings(), partitions=partitions, seed=seed, duplicates=duplicates)
-    events = records(caller)
+    events = records(caller, minutes)
     for name in order:
         event, topic = events[name]
         h.feed(event, topic=topic, settle=partitions == 1)
@@ -103,6 +103,18 @@ def test_a_housemates_call_from_the_family_phone_is_on_his_screen_pop_in_every_o
     assert h.customer(*FAMILY_PHONE) == ann  # the earliest event's customer keeps the phone
     assert resolved_to(h, events["call"][0]) == {bob}
     assert contact_ids(h, bob) == {"call-1"} and contact_ids(h, ann) == set()
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_a_call_earlier_than_the_households_records_is_bobs_and_so_is_the_phone_in_every_order(
+        order: tuple[str, ...]) -> None:
+    """Bob's call (minute -5) is the earliest event that carried the family phone: his customer keeps the phone
+    (``claim_node.py``) in every order; in the orders where the call met Ann's customer first, the customer that
+    takes it (``seek.py``) claims the phone as if it had been refused there."""
+    h, events = replay(order, BOB, minutes=-5)
+    bob = h.customer(*BOB_ACCOUNT)
+    assert h.customer(*FAMILY_PHONE) == bob != h.customer(*ANN_ACCOUNT)
+    assert resolved_to(h, events["call"][0]) == {bob} and contact_ids(h, bob) == {"call-1"}
 
 
 @pytest.mark.parametrize("order", ORDERS, ids=IDS)
