@@ -106,6 +106,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
         # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
         # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
+        offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
     _end_reservation(ctx, message.token)
 
 
