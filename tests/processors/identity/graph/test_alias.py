@@ -232,3 +232,39 @@ def test_aliases_mixed_with_observations_give_the_connected_components_in_any_or
     h.local.run()
     h.local.check_consistent()
     assert clusters(h) == _components(edges)
+
+
+def _stream_events(stream) -> list[tuple[Event, str]]:  # type: ignore[no-untyped-def]
+    """Segment identify / track calls and aliases of ``stream`` as the adapter maps them (minute ``i``)."""
+    messages = []
+    for item in stream:
+        if isinstance(item, tuple):
+            messages.append({"type": "alias", "previousId": item[0], "userId": f"u-{item[1]}"})
+        else:
+            anonymous, user = item[0], f"u-{item[1]}" if item[1] else None
+            messages.append({"type": "identify" if user else "track", "event": "Viewed",
+                             **({"anonymousId": anonymous} if anonymous else {}),
+                             **({"userId": user} if user else {})})
+    return segment(*messages)
+
+
+_CALL = st.lists(st.one_of(st.none(), _IDS), min_size=2, max_size=2).filter(any)  # [anonymousId, userId]
+
+
+def _users(found: set[frozenset[str]]) -> set[frozenset[str]]:
+    return {users for members in found if (users := frozenset(k for k in members if k.startswith("USER_ID:")))}
+
+
+@settings_(max_examples=150, deadline=None)
+@given(stream=st.lists(st.one_of(_CALL, _ALIAS), min_size=1, max_size=10), seed=st.integers(0, 10**6))
+def test_under_the_one_user_id_limit_aliases_group_the_same_user_ids_in_any_order(stream, seed) -> None:  # type: ignore[no-untyped-def]
+    """Where the limit decides (one USER_ID per customer): the arrival order does not change which user ids are
+    together, nor that each is on a customer of its own. (Which user's customer an anonymous id that two user
+    ids logged in from ends on still depends on the order, aliases or not: left for #8 point 5, see the notes.)"""
+    events = _stream_events(stream)
+    order = list(range(len(events)))
+    random.Random(seed).shuffle(order)
+    settled = run(events, tuple(range(len(events))))
+    shuffled = run(events, tuple(order), partitions=3, seed=seed)
+    assert _users(clusters(shuffled)) == _users(clusters(settled))
+    assert all(len(users) == 1 for users in _users(clusters(settled)))
