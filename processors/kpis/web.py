@@ -15,6 +15,7 @@ from typing import Any
 
 from faust.web import Request, Response, View
 
+from bus.errors import OmnibusError
 from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
 from processors.kpis.windows import Granularity, WindowKey, from_micros, to_micros
 from schemas.enums import CHANNELS
@@ -48,7 +49,7 @@ def select(
     return found
 
 
-class BadQuery(ValueError):
+class BadQuery(OmnibusError, ValueError):
     """A query parameter of ``GET /kpis`` that no window can match (answered 400 with this text)."""
 
 
