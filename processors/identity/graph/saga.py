@@ -21,9 +21,9 @@ from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER,
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
 UNKNOWN = "-"  # phase-1 status of a look-up-only identifier nobody owns (an alias's previousId): skipped
-MAX_ALIASED = 8  # identifiers an unowned previousId keeps for the aliases that named it (IdentifierState.aliased_to)
 # ``CustomerState.contacts``: no contact applied yet; every one carried its person's traits; one did not.
 NO_CONTACT, TOLD, ANONYMOUS = 0, 1, 2
+MAX_ALIASED = 8  # identifiers an unowned previousId keeps for the aliases that named it (IdentifierState.aliased_to)
 
 
 def customer_id(birth_micros: int, seed: str) -> str:
