@@ -124,6 +124,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
             late = alias_saga(ctx.key, message.version, state.aliased_to)
             state.aliased_to = []
             ctx.send(late.ids[0], Visit(late))
+        offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
     _end_reservation(ctx, message.token)
 
 
