@@ -338,7 +338,7 @@ def main() -> None:
                         help="real: another real given name close to the sibling's (default); slip: one typing slip "
                              "away, indistinguishable from a typo of one person")
     parser.add_argument("--train", action="store_true", help="print m/u values trained on a separate seed")
-    parser.add_argument("--write", action="store_true", help=f"write {RESULTS.name}")
+    parser.add_argument("--write", action="store_true", help=f"write the report on top of {RESULTS.name}")
     args = parser.parse_args()
     if args.train:
         print(json.dumps(train(args.people, args.seed), indent=1))
@@ -352,8 +352,10 @@ def main() -> None:
     text = report(results, f"PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_quality --people {args.people} "
                            f"--seed {args.seed}{twins} --write")
     print(text)
-    if args.write:
-        RESULTS.write_text(text)
+    if args.write:  # on top of the file: the sections below it (earlier runs, written by hand) stay
+        title = text.splitlines()[0]
+        earlier = RESULTS.read_text().removeprefix(title).lstrip("\n") if RESULTS.exists() else ""
+        RESULTS.write_text(text + ("\n\n## Earlier runs\n\n" + earlier if earlier else ""))
 
 
 if __name__ == "__main__":

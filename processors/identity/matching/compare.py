@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import StrEnum
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -120,11 +121,16 @@ def given_values(values: Sequence[str], limits: Thresholds) -> list[str]:
     close to (Jaro-Winkler) or one slip from a real one the customer also holds ("maie" beside "marie") is that
     name's typo, and compares as that name does. Else the typo would be close to a twin's real name ("maie" /
     "marine" 0.89) that the real name is not (issue #8). A pure function of the values: order-independent."""
+    return list(_given_values(tuple(values), limits.name_close))
+
+
+@lru_cache(maxsize=1 << 14)  # a customer's few names recur in every comparison it takes part in
+def _given_values(values: tuple[str, ...], name_close: float) -> tuple[str, ...]:
     known = [value for value in values if is_known(value)]
     if not known or len(known) == len(values):
-        return list(values)
-    return [value for value in values if value in known or not any(
-        OSA.distance(value, name) <= 1 or JaroWinkler.similarity(value, name) >= limits.name_close for name in known)]
+        return values
+    return tuple(value for value in values if value in known or not any(
+        OSA.distance(value, name) <= 1 or JaroWinkler.similarity(value, name) >= name_close for name in known))
 
 
 def mistyped_given(first: Sequence[str], second: Sequence[str]) -> bool:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from processors.identity.matching.traits import fold
 
@@ -68,6 +68,7 @@ def _nicknames() -> dict[str, frozenset[str]]:
             for name, nicks in NickNamer().nickname_lookup.items()}
 
 
+@lru_cache(maxsize=1 << 16)
 def is_known(name: str) -> bool:
     """Whether a folded given name is a real first name (``known_names``), or two of them run together."""
     return name in known_names() or bool(_parts(name))
@@ -101,6 +102,7 @@ def variants(a: str, b: str) -> bool:
     return parts is not None and short in parts
 
 
+@lru_cache(maxsize=1 << 16)  # pairs of names recur across customers: about 0.1 µs instead of 10 µs
 def distinct(a: str, b: str) -> bool:
     """Two folded given names that are both real first names, different, and not variants of one another: two
     people, however close their spelling ("jean"/"jeanne", "marie"/"maria", "lucie"/"lucas"). Symmetric."""
