@@ -19,8 +19,8 @@ Sources (libraries, no list of our own):
   person's. No library on PyPI lists French or other European diminutives ("jeannot"/"jean"): where both
   are known names they count as distinct.
 * spellings: two spellings of one name ("matthieu"/"mathieu": doubled letters, a silent "h") are one name.
-* compound names: "jean-pierre" (folded "jeanpierre") and "jean" are not distinct: one is a part of the other,
-  split into two known names.
+* compound names: "jean-pierre" (folded "jeanpierre", a known name) and "jean" are not distinct: one is a part
+  of the other, split into two known names.
 
 The data loads once per process on first use (about 1 s, 1 MB); every function is a pure, symmetric
 function of folded names, so decisions taken from it do not depend on arrival order.
@@ -70,8 +70,9 @@ def _nicknames() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=1 << 16)
 def is_known(name: str) -> bool:
-    """Whether a folded given name is a real first name (``known_names``), or two of them run together."""
-    return name in known_names() or bool(_parts(name))
+    """Whether a folded given name is a real first name (``known_names``; compounds count when the list has them,
+    "jeanpierre": two short names run together are as often a typo, "gilbent" = "gil" + "bent")."""
+    return name in known_names()
 
 
 def _parts(name: str) -> tuple[str, str] | None:
