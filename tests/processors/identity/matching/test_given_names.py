@@ -18,6 +18,7 @@ def test_two_real_names_are_distinct_however_close(a: str, b: str) -> None:
 @pytest.mark.parametrize(("a", "b"), [
     ("lucy", "lncy"),  # a typing slip: not a name
     ("pierre", "pierrre"),
+    ("gilbert", "gilbent"),  # "gil" + "bent" are two names, but a compound counts only when the list has it
     ("jean", "jean"),
 ])
 def test_a_real_name_and_a_misspelling_of_it_are_not_distinct(a: str, b: str) -> None:
