@@ -134,10 +134,44 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
     except Unavailable as error:
         return error_response(503, error.reason, "unavailable", **{"Retry-After": str(error.retry_after_s)})
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return http_error(request, error)
+
+
+# aiohttp's own refusals, in the adapters' one error shape (new-user finding #9: they were plain text)
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
+    """``error`` (raised by aiohttp: no route, a method not served, a body over ``client_max_size``) as
+    ``{"error", "code"}`` with its status. A path that exists only for CORS preflights (``OPTIONS /v1/{tail}``)
+    is not an endpoint: a POST there is 404, not 405."""
+    if isinstance(error, web.HTTPMethodNotAllowed) and error.allowed_methods <= {"OPTIONS"}:
+        error = web.HTTPNotFound()
+    if isinstance(error, web.HTTPNotFound):
+        return error_response(404, f"no endpoint {request.method} {request.path} (see /openapi.json)", "not_found")
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return error_response(405, f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
+                              "method_not_allowed", Allow=allowed)
+    return error_response(error.status, error.text or error.reason,
+                          HTTP_ERROR_CODES.get(error.status, error.reason.lower().replace(" ", "_")))
+
+
+# The probes every adapter serves, named as the processors' (``/live``, ``/ready``; ``/healthz`` kept for existing
+# probes). An adapter listens only once its producer is connected, so all three answer alike: running and ready.
+HEALTH_PATHS = ("/live", "/ready", "/healthz")
+HEALTH_OPENAPI: dict[str, Any] = {
+    path: {"get": {"summary": "Liveness and readiness: the adapter listens once its producer is connected.",
+                   "responses": {"200": {"description": "Running and ready."}}}}
+    for path in HEALTH_PATHS
+}
 
 
 def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_max_size: int) -> web.Application:
-    """An aiohttp application with the error policy, ``/healthz`` and ``/openapi.json``."""
+    """An aiohttp application with the error policy, the probes (``HEALTH_PATHS``) and ``/openapi.json``."""
     app = web.Application(middlewares=[error_policy], client_max_size=client_max_size)
     app[PUBLISHER] = publisher
 
@@ -147,7 +181,8 @@ def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_
     async def spec(_: web.Request) -> web.Response:
         return web.json_response(openapi)
 
-    app.router.add_get("/healthz", health)
+    for path in HEALTH_PATHS:
+        app.router.add_get(path, health)
     app.router.add_get("/openapi.json", spec)
     return app
 
