@@ -11,7 +11,9 @@ The population has what breaks identity resolution:
 * people with two accounts;
 * households (2-3 people: same surname and address) sharing a phone, some also an e-mail;
 * the same person on every channel (web and counter records of one person);
-* optionally (``twins``) twins: one birth date, given names one typing slip apart.
+* optionally (``twins``) twins: one birth date, surname, address and phone; another real given name close to
+  the sibling's ("Jean"/"Jeanne"), or (``twin_names="slip"``) one typing slip away, which no record tells
+  from one person's typo.
 
 Counter records carry what the clerk saw in a ``customer`` object (standard trait keys); the branch
 mapper passes it on once issue #8 item 6 (the norm package) has landed, and drops it before.
@@ -180,11 +182,14 @@ def records(persons: list[Person], rng: random.Random) -> list[Record]:
 
 
 TWIN_SEED_OFFSET = 2000
+TWIN_NAMES = ("real", "slip")  # how a twin's given name is made: ``real_twin_name`` / ``slip_twin_name``
+TWIN_NAME_CHOICES = 5  # a real twin's name: one of this many real names closest to the sibling's
 
 
-def twin_name(rng: random.Random, given: str) -> str | None:
+def slip_twin_name(rng: random.Random, given: str) -> str | None:
     """A given name one typing slip from ``given`` that Jaro-Winkler does not already call close (< 0.86,
-    "jean"/"joan"): the twins the given-name slip rule of ``matching/compare.py`` could take for one person."""
+    "lucy"/"lncy"). Indistinguishable from a typo of one person: the given-name slip rule of
+    ``matching/compare.py`` takes them for one person unless an account or user id differs."""
     from rapidfuzz.distance import OSA, JaroWinkler
 
     for _ in range(20):
@@ -194,16 +199,37 @@ def twin_name(rng: random.Random, given: str) -> str | None:
     return None
 
 
-def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, fake: Faker) -> None:
+def real_twin_name(rng: random.Random, given: str, locale: str = "fr_FR") -> str | None:
+    """Another real given name of ``locale`` (Faker's first names), adversarial: one of the
+    ``TWIN_NAME_CHOICES`` closest to ``given`` by Jaro-Winkler ("Jean"/"Jeanne", "Louis"/"Louise",
+    "Marie"/"Maria"), never ``given`` itself or a diminutive of it (no twins "Robert" and "Bob")."""
+    import importlib
+
+    from rapidfuzz.distance import JaroWinkler
+
+    from processors.identity.matching.given_names import folded, variants
+
+    provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    mine = folded(given)
+    names = sorted({name for name in provider.first_names if folded(name) != mine and not variants(folded(name), mine)})
+    names.sort(key=lambda name: -JaroWinkler.similarity(folded(name), mine))
+    return rng.choice(names[:TWIN_NAME_CHOICES]) if names else None
+
+
+def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, fake: Faker,
+              twin_names: str = "real") -> None:
     """``count`` twins of people without a household: the same birth date, surname, address and phone, a
-    given name one slip apart, their own e-mail, account and user id; records appended to ``out``. A separate
+    given name of their own (``twin_names``: "real", another real first name close to the sibling's; "slip",
+    one typing slip away), their own e-mail, account and user id; records appended to ``out``. A separate
     random stream, so the rest of the population is the one without twins."""
+    if twin_names not in TWIN_NAMES:
+        raise ValueError(f"twin_names must be one of {TWIN_NAMES}, got {twin_names!r}")
     rng = random.Random(seed + TWIN_SEED_OFFSET)
     singles = [p for p in persons if p.household is None and len(p.given) >= 3]
     rng.shuffle(singles)
     made = 0
     for sibling in singles:
-        given = twin_name(rng, sibling.given)
+        given = real_twin_name(rng, sibling.given) if twin_names == "real" else slip_twin_name(rng, sibling.given)
         if given is None:
             continue
         if made == count:
@@ -221,13 +247,13 @@ def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, f
         out.extend(records([twin], rng))
 
 
-def population(n: int, seed: int, twins: int = 0) -> tuple[list[Person], list[Record]]:
-    """``twins``: that many twins added (``add_twins``) after the ``n`` people."""
+def population(n: int, seed: int, twins: int = 0, twin_names: str = "real") -> tuple[list[Person], list[Record]]:
+    """``twins``: that many twins added (``add_twins``, names made as ``twin_names`` says) after the ``n`` people."""
     rng = random.Random(seed)
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     persons = people(n, rng, fake)
     out = records(persons, rng)
     if twins:
-        add_twins(persons, out, twins, seed, fake)
+        add_twins(persons, out, twins, seed, fake, twin_names)
     return persons, out

@@ -10,3 +10,19 @@ def test_identity_quality_benchmark_runs_and_the_matcher_beats_connected_compone
 def test_training_yields_m_and_u_per_level() -> None:
     trained = train(80, 3, samples=2_000)
     assert trained["prior"] < 0 and set(trained["mu"]["given_name"]) == {"exact", "close", "different"}
+
+
+def test_twins_get_another_real_name_by_default_and_a_typing_slip_on_request() -> None:
+    import random
+
+    from processors.identity.matching.given_names import distinct, folded
+    from tests.bench.identity_people import real_twin_name, slip_twin_name
+
+    for given in ("Jean", "Marie", "Louis"):
+        twin = real_twin_name(random.Random(1), given)
+        assert twin is not None and distinct(folded(twin), folded(given))
+    slip = slip_twin_name(random.Random(1), "Lucy")
+    assert slip is not None and not distinct(folded(slip), "lucy")
+    for names in ("real", "slip"):
+        result = evaluate(120, 3, twins=4, twin_names=names)
+        assert result["twins"] == 4 and "Twins:" in report([result], "cmd")

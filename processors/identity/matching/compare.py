@@ -1,10 +1,12 @@
 """Comparison levels of two customers, per trait and per identifier type.
 
 Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
-similarity ≥ ``name_close``; dates: one digit off or day and month transposed; addresses: token-sort
-ratio ≥ ``address_close`` percent; postcodes: one edit); ``different``; ``missing`` when either side
-has no value. Identifier types have ``agree`` (a common identifier), ``different`` (both have the
-type, none in common: two national IDs are a conflict) or ``missing``. Distances come from rapidfuzz.
+similarity ≥ ``name_close``, except two given names that are both real, different first names, which are
+``different`` however close: ``given_names.distinct``; dates: one digit off or day and month
+transposed; addresses: token-sort ratio ≥ ``address_close`` percent; postcodes: one edit);
+``different``; ``missing`` when either side has no value. Identifier types have ``agree`` (a common
+identifier), ``different`` (both have the type, none in common: two national IDs are a conflict) or
+``missing``. Distances come from rapidfuzz.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_sort_ratio
 
+from processors.identity.matching.given_names import distinct, is_known
 from processors.identity.matching.traits import ADDRESS, BIRTH, FAMILY, GIVEN, POSTCODE, Summary
 
 
@@ -46,6 +50,15 @@ def name_level(a: str, b: str, limits: Thresholds) -> Level:
     return Level.CLOSE if JaroWinkler.similarity(a, b) >= limits.name_close else Level.DIFFERENT
 
 
+def given_level(a: str, b: str, limits: Thresholds) -> Level:
+    """``name_level``, except that two real first names, different and not variants of one another, are
+    ``different`` whatever their similarity ("jean"/"jeanne" 0.97, "marie"/"maria" 0.92: twins, issue #8);
+    a real name and a misspelling of it ("lucy"/"lncy") compare as ``name_level`` says."""
+    if a == b:
+        return Level.EXACT
+    return Level.DIFFERENT if distinct(a, b) else name_level(a, b, limits)
+
+
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
     """ISO dates: exact, close (one digit mistyped, or day and month swapped), else different."""
     if a == b:
@@ -70,7 +83,7 @@ def postcode_level(a: str, b: str, limits: Thresholds) -> Level:
 
 
 _COMPARE: dict[str, Callable[[str, str, Thresholds], Level]] = {
-    GIVEN: name_level, FAMILY: name_level, BIRTH: date_level, ADDRESS: address_level, POSTCODE: postcode_level,
+    GIVEN: given_level, FAMILY: name_level, BIRTH: date_level, ADDRESS: address_level, POSTCODE: postcode_level,
 }
 _RANK = {Level.EXACT: 0, Level.CLOSE: 1, Level.DIFFERENT: 2}
 
@@ -103,6 +116,29 @@ def mistyped(first: Sequence[str], second: Sequence[str]) -> bool:
     return any(OSA.distance(a, b) <= 1 for a in first for b in second)
 
 
+def given_values(values: Sequence[str], limits: Thresholds) -> list[str]:
+    """One customer's given names without its misspellings of them: a value that is no real first name and is
+    close to (Jaro-Winkler) or one slip from a real one the customer also holds ("maie" beside "marie") is that
+    name's typo, and compares as that name does. Else the typo would be close to a twin's real name ("maie" /
+    "marine" 0.89) that the real name is not (issue #8). A pure function of the values: order-independent."""
+    return list(_given_values(tuple(values), limits.name_close))
+
+
+@lru_cache(maxsize=1 << 14)  # a customer's few names recur in every comparison it takes part in
+def _given_values(values: tuple[str, ...], name_close: float) -> tuple[str, ...]:
+    known = [value for value in values if is_known(value)]
+    if not known or len(known) == len(values):
+        return values
+    return tuple(value for value in values if value in known or not any(
+        OSA.distance(value, name) <= 1 or JaroWinkler.similarity(value, name) >= name_close for name in known))
+
+
+def mistyped_given(first: Sequence[str], second: Sequence[str]) -> bool:
+    """``mistyped`` for given names, leaving out pairs of two real, different first names ("marie"/"maria"
+    is one slip but two people: ``given_names.distinct``)."""
+    return any(OSA.distance(a, b) <= 1 and not distinct(a, b) for a in first for b in second)
+
+
 def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds(), *,
                  slip: bool = True) -> dict[str, Level]:
     """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
@@ -110,14 +146,16 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
 
     The latter is one person's typo, not two people: a short name's slip ("xnn" / "ann", Jaro-Winkler 0.78)
     falls below ``name_close``, and the given name's veto would refuse the records a merge meets while the
-    same records met in another order join (issue #8 build 5). Twins keep different names ("ann" / "bob");
-    twins whose names are one slip apart ("jean" / "joan") are taken for one person, unless ``slip`` is False:
+    same records met in another order join (issue #8 build 5). Twins keep different names ("ann" / "bob"),
+    and two real first names are never a slip ("marie" / "maria": ``given_names.distinct``); twins whose
+    names are one slip apart and not both known names are taken for one person, unless ``slip`` is False:
     the caller knows of an identifier that tells them apart (``MatchModel.compare``: two accounts, user ids).
     """
-    levels = {name: best_level(code, first.get(code, []), second.get(code, []), limits)
+    given = {GIVEN: (given_values(first.get(GIVEN, []), limits), given_values(second.get(GIVEN, []), limits))}
+    levels = {name: best_level(code, *given.get(code, (first.get(code, []), second.get(code, []))), limits)
               for code, name in TRAIT_FIELDS.items()}
     if (slip and levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
-            and mistyped(first.get(GIVEN, []), second.get(GIVEN, []))):
+            and mistyped_given(*given[GIVEN])):
         levels["given_name"] = Level.CLOSE
     if swapped_names(first, second, limits):
         for name in ("given_name", "family_name"):

@@ -1,8 +1,8 @@
 import pytest
 
 from processors.identity.matching.compare import (
-    Level, Thresholds, address_level, best_level, date_level, identifier_levels, name_level, postcode_level,
-    trait_levels,
+    Level, Thresholds, address_level, best_level, date_level, given_level, given_values, identifier_levels,
+    name_level, postcode_level, trait_levels,
 )
 
 LIMITS = Thresholds()
@@ -17,6 +17,21 @@ LIMITS = Thresholds()
 ])
 def test_name_levels(a: str, b: str, level: Level) -> None:
     assert name_level(a, b, LIMITS) is level
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("jean", "jean", Level.EXACT),
+    ("jean", "jeanne", Level.DIFFERENT),  # two real first names (Jaro-Winkler 0.93): twins, not a typo
+    ("marie", "maria", Level.DIFFERENT),  # one slip, but both real names
+    ("louis", "lucas", Level.DIFFERENT),
+    ("catherine", "catherin", Level.CLOSE),  # a real name and a misspelling of it
+    ("jonathan", "jonahtan", Level.CLOSE),
+    ("robert", "bob", Level.DIFFERENT),  # a diminutive is not made different; Jaro-Winkler already is
+    ("jean", "jeanpierre", Level.CLOSE),  # a compound and its part: not made different (Jaro-Winkler 0.88)
+    ("jean", "jeannot", Level.CLOSE),  # "jeannot" is in no name list: Jaro-Winkler decides
+])
+def test_given_name_levels(a: str, b: str, level: Level) -> None:
+    assert given_level(a, b, LIMITS) is level is given_level(b, a, LIMITS)
 
 
 @pytest.mark.parametrize(("a", "b", "level"), [
@@ -71,11 +86,15 @@ def test_identifier_levels_agree_conflict_missing() -> None:
 
 @pytest.mark.parametrize(("mine", "theirs", "birth", "level"), [
     ("xnn", "ann", "1980-01-01", Level.CLOSE),  # one letter replaced: Jaro-Winkler 0.78, a slip all the same
-    ("ana", "ann", "1980-01-01", Level.CLOSE),
+    ("annn", "ann", "1980-01-01", Level.CLOSE),  # a letter doubled
+    ("ana", "ann", "1980-01-01", Level.DIFFERENT),  # one slip, but "ana" is a real name too: twins
     ("nan", "ann", "1980-01-01", Level.CLOSE),  # two neighbours swapped
     ("xnn", "ann", "1983-06-07", Level.DIFFERENT),  # another birth date: two people
     ("bob", "ann", "1980-01-01", Level.DIFFERENT),  # twins: the same birth date, names that are not a slip
     ("jean", "joan", "1983-06-07", Level.DIFFERENT),  # a household's two people, one letter apart
+    ("lncy", "lucy", "1980-01-01", Level.CLOSE),  # a real name and a slip of it
+    ("marie", "maria", "1980-01-01", Level.DIFFERENT),  # twins: one slip apart, but two real names
+    ("jean", "joan", "1980-01-01", Level.DIFFERENT),  # twins: two real names
 ])
 def test_a_given_name_one_slip_away_is_close_only_with_the_same_birth_date(mine: str, theirs: str, birth: str,
                                                                             level: Level) -> None:
@@ -91,3 +110,15 @@ def test_names_swapped_on_a_form_that_also_carries_a_typo_are_close() -> None:
     assert levels["given_name"] is Level.CLOSE
     household = trait_levels({"gn": ["martin"], "fn": ["bob"]}, {"gn": ["ann"], "fn": ["martin"]})
     assert household["given_name"] is Level.DIFFERENT
+
+
+def test_a_customers_misspelling_of_its_own_name_is_not_close_to_a_twins_name() -> None:
+    """Marie's customer holds "marie" and her typo "maie"; her twin Marine's record is close to the typo (0.89), not
+    to Marie: the typo compares as the name it misspells, so the twins stay two people (issue #8)."""
+    assert given_values(["maie", "marie"], LIMITS) == ["marie"]
+    assert given_values(["lncy"], LIMITS) == ["lncy"]  # no real name beside it: it may be anything
+    assert given_values(["bob", "zzz"], LIMITS) == ["bob", "zzz"]  # not a misspelling of "bob"
+    marie = {"gn": ["maie", "marie"], "fn": ["lee"], "bd": ["1975-02-24"]}
+    marine = {"gn": ["marine"], "fn": ["lee"], "bd": ["1975-02-24"]}
+    assert trait_levels(marie, marine)["given_name"] is Level.DIFFERENT is trait_levels(marine, marie)["given_name"]
+    assert trait_levels(marie, {**marine, "gn": ["mraie"]})["given_name"] is Level.CLOSE  # her typo again

@@ -70,7 +70,7 @@ TWIN = {"fn": ["martin"], "bd": ["1990-04-05"], "ad": ["1 main st"], "pc": ["750
 
 
 @pytest.mark.parametrize(("mine", "theirs", "decision"), [
-    ([], [], Decision.MERGE),  # nothing tells them apart: one person's typo ("joan" for "jean")
+    ([], [], Decision.MERGE),  # nothing tells them apart: one person's typo ("jxan" for "jean")
     (["ACCOUNT:1000001"], ["ACCOUNT:2000002"], Decision.REFUSE),  # twins, each with an account of their own
     (["USER_ID:u-1", "PHONE:+331"], ["USER_ID:u-2", "PHONE:+331"], Decision.REFUSE),
     (["ACCOUNT:1000001"], ["ACCOUNT:1000001"], Decision.MERGE),  # one account: one person's typo
@@ -78,9 +78,30 @@ TWIN = {"fn": ["martin"], "bd": ["1990-04-05"], "ad": ["1 main st"], "pc": ["750
 ])
 def test_a_given_name_slip_with_one_birth_date_is_one_person_unless_an_account_or_user_id_differs(
         mine: list[str], theirs: list[str], decision: Decision) -> None:
-    """Twins born the same day, "jean" and "joan": the given-name slip rule took them for one person (issue #8)."""
+    """Twins born the same day, "jean" and a slip of it: the given-name slip rule took them for one person (issue #8).
+    ("jxan" is no real name; two real first names are the next test.)"""
     model = shipped()
-    assert model.decide(model.score({**TWIN, "gn": ["jean"]}, {**TWIN, "gn": ["joan"]}, mine, theirs)) is decision
+    assert model.decide(model.score({**TWIN, "gn": ["jean"]}, {**TWIN, "gn": ["jxan"]}, mine, theirs)) is decision
+
+
+@pytest.mark.parametrize(("mine", "theirs", "decision"), [
+    ([], [], Decision.REFUSE),  # the family phone alone, or nothing: two people
+    (["PHONE:+331"], ["PHONE:+331"], Decision.REFUSE),
+    (["EMAIL:a@x.org"], ["EMAIL:a@x.org"], Decision.REFUSE),  # a family e-mail
+    (["ACCOUNT:1000001"], ["ACCOUNT:1000001"], Decision.REFUSE),  # a joint account
+    (["USER_ID:u-1"], ["USER_ID:u-1"], Decision.MERGE),  # one login: one person (the veto yields, as before)
+])
+@pytest.mark.parametrize(("name", "twin"), [("jean", "joan"), ("jean", "jeanne"), ("marie", "maria"),
+                                            ("louis", "lucas")])
+def test_twins_with_two_real_first_names_are_two_people_whatever_they_share(
+        mine: list[str], theirs: list[str], decision: Decision, name: str, twin: str) -> None:
+    """Twins' names are often close ("jean"/"jeanne" Jaro-Winkler 0.93, "marie"/"maria" one slip): two real first
+    names are two people (``given_names.distinct``), in either order (issue #8)."""
+    model = shipped()
+    for first, second in (({**TWIN, "gn": [name]}, {**TWIN, "gn": [twin]}), ({**TWIN, "gn": [twin]}, {**TWIN, "gn": [name]})):
+        score = model.score(first, second, mine, theirs)
+        assert score.levels["given_name"] is Level.DIFFERENT
+        assert model.decide(score) is decision
 
 
 @pytest.mark.parametrize(("mine", "theirs", "decision"), [
