@@ -144,7 +144,7 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
     return {k: (v if k in _NOT_REDACTED else redact(v, key=k)) for k, v in event_dict.items()}
 
 
-LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpcore", "faust", "mode", "aiohttp.access")
+LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "faust", "mode", "aiohttp.access")
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True, library_level: str | None = None) -> None:

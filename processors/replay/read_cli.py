@@ -1,11 +1,14 @@
-"""``omnibus topics read TOPIC``: what landed on a topic, decoded from Avro and with identifiers masked.
+"""``omnibus topics read TOPIC``: what landed on a topic, decoded from Avro, with identifier values masked.
 
 For a new user, an operator reading a dead letter, or a CRM developer checking what a subscriber will get,
 without an outside Kafka tool. One JSON object per line on stdout: ``topic``, ``partition``, ``offset``,
 ``key`` and ``event`` (``schema``: the Avro record's full name; ``value``: the record). Identifier values are
-masked the way logs mask them (``bus.redact``: a per-process token for fields named as identifiers, phones,
-e-mails and long digit runs scrubbed from any text); bytes (a dead letter's original record) are shown by
-their length. Reads with no consumer group: nothing of a running processor is touched.
+masked as the screen pop and ``omnibus verify`` show them (``bus.identifiers.masking``): identifier records
+``{"type", "value"}``, ``TYPE:value`` keys, and fields named as identifiers (``bus.redact.SENSITIVE_KEYS``).
+Everything else is shown as it is, ids and dates included, so that an id can be copied into
+``/customers/{id}`` (a new user's first version masked every run of seven digits, customer ids too). Bytes (a
+dead letter's original record) are shown by their length. Reads with no consumer group: nothing of a running
+processor is touched.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import typer
 
 from bus.config import load_settings
 from bus.errors import OmnibusError
-from bus.redact import redact
+from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.identifiers.masking import mask
+from bus.redact import SENSITIVE_KEYS
 from bus.topics import ALL_TOPICS, TopicSpec
 from processors.replay import Replayed, read_topics
 
@@ -42,24 +47,45 @@ def topic_spec(name: str, prefix: str) -> TopicSpec:
     raise UnknownTopic(f"no topic called {name}; readable: {', '.join(spec.suffix for spec in readable)}")
 
 
-def _shown(value: Any) -> Any:
-    """Bytes by their length (a dead letter's original record), decimals as exact text; the rest as it is."""
+# The identifier kind of a field named as an identifier, for its mask (others: masked as an unknown kind).
+FIELD_KINDS = {"phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
+               "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
+               "id_number": "NATIONAL_ID", "ssn": "NATIONAL_ID", "account": "ACCOUNT", "account_number": "ACCOUNT",
+               "iban": "ACCOUNT", "card": "CARD", "card_number": "CARD", "user_id": "USER_ID", "userid": "USER_ID",
+               "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE_ID"}
+GENERIC_NAMES = {"value", "identifier", "identifiers"}  # masked where they hold identifier records, not by name
+
+
+def _masked_text(text: str) -> str:
+    kind, sep, value = text.partition(":")
+    return f"{kind}:{mask(kind, value)}" if sep and kind in IDENTIFIER_TYPES else text
+
+
+def _shown(value: Any, name: str | None = None) -> Any:
+    """``value`` with identifier values masked, bytes by their length, decimals as exact text."""
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     if isinstance(value, Decimal):  # Avro's decimal logical type (amounts)
         return str(value)
     if isinstance(value, dict):
-        return {key: _shown(item) for key, item in value.items()}
+        if value.get("type") in IDENTIFIER_TYPES and isinstance(value.get("value"), str):
+            return {**{k: _shown(v, k) for k, v in value.items()}, "value": mask(value["type"], value["value"])}
+        return {key: _shown(item, str(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_shown(item) for item in value]
+        return [_shown(item, name) for item in value]
+    if isinstance(value, str):
+        lowered = (name or "").lower()
+        if lowered in SENSITIVE_KEYS and lowered not in GENERIC_NAMES:
+            return mask(FIELD_KINDS.get(lowered, ""), value)
+        return _masked_text(value)
     return value
 
 
 def line(record: Replayed) -> bytes:
     """One record as a JSON line (masked; an undecodable value says so)."""
-    key = None if record.key is None else redact(record.key.decode("utf-8", "replace"))
+    key = None if record.key is None else _masked_text(record.key.decode("utf-8", "replace"))
     event: Any = ({"undecodable": f"<{len(record.value or b'')} bytes>"} if record.event is None
-                  else {"schema": record.event.schema, "value": redact(record.event.value)})
+                  else {"schema": record.event.schema, "value": record.event.value})
     shown = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
              "event": event}
     return msgspec.json.encode(_shown(shown))
@@ -70,8 +96,8 @@ def read_command(
     last: int = typer.Option(20, min=1, help="Records per partition, counted back from its end."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
-    """Print the last records of a topic, decoded and with identifier values masked, one JSON object per line
-    (per partition, in offset order)."""
+    """Print the last records of a topic, decoded and with identifier values masked as on the screen pop, one JSON
+    object per line (per partition, in offset order)."""
     settings = load_settings()
     if bootstrap_servers:
         settings = settings.model_copy(

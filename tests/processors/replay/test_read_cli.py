@@ -47,6 +47,25 @@ def test_a_line_masks_identifiers_in_the_key_and_the_record_and_shows_bytes_by_t
     assert json.loads(line(undecodable))["event"] == {"undecodable": "<5 bytes>"}
 
 
+def test_ids_dates_and_names_are_shown_as_they_are_and_identifier_fields_as_on_the_screen_pop() -> None:
+    """A new user could not copy ``cus_6617eb225f[digits]bb60f80`` into /customers/{id}, nor see which birth date
+    a call carried: only identifier values are masked now, the way the screen pop and verify show them."""
+    customer = "cus_6617eb225f7708740bb60f80"
+    event = identifiers_observed("+33612345678")
+    event.value["traits"] = {"given_name": "Lou", "birth_date": "1995-03-03"}
+    event.value["envelope"]["event_id"] = "0d9b84a7-1234-5678-9abc-def012345678"
+    shown = json.loads(line(Replayed("t", 0, 0, customer.encode(), event)))
+    assert shown["key"] == customer
+    value = shown["event"]["value"]
+    assert value["traits"] == {"given_name": "Lou", "birth_date": "1995-03-03"}
+    assert value["envelope"]["event_id"] == "0d9b84a7-1234-5678-9abc-def012345678"
+    assert value["identifiers"] == [{"type": "PHONE", "value": "+33*****5678"}]
+    billing = Event("omnibus.business.BillIssued", {"account_number": "ACC-0042-7781", "customer_id": customer})
+    assert json.loads(line(Replayed("t", 0, 1, b"ACCOUNT:ACC-0042-7781", billing))) ["key"] == "ACCOUNT:****7781"
+    assert json.loads(line(Replayed("t", 0, 1, None, billing)))["event"]["value"] == {
+        "account_number": "****7781", "customer_id": customer}
+
+
 @pytest.mark.kafka
 @pytest.mark.timeout(120)
 async def test_the_last_records_of_each_partition_are_read_from_a_real_broker(
