@@ -43,14 +43,14 @@ import msgspec
 
 from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
-from processors.identity.graph.evidence import note_kept_apart
+from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
 from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
 from processors.identity.graph.outputs import Lineage
 from processors.identity.graph.saga import command_saga
 from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import EARLIEST_CLAIM
+from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
 
 def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
@@ -114,6 +114,10 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
         return
     value = state.members.pop(key)
+    if all(kind_of(other) != kind_of(key) for other in state.members):
+        # Its blocking entries name the types it holds: one it no longer holds is no conflict with another
+        # customer's (the claimant's record, one slip from this customer's name, is its person: blocking_node.py).
+        file_blocking(ctx)
     # This customer's events carried it too: both screen pops name the two (web.py).
     note_kept_apart(state.elsewhere, key)
     ctx.send(key, Note(ctx.key))
@@ -136,7 +140,10 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     if key in giving:  # this customer holds enough of its type ranked before it: it belongs to nobody
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
         return
+    first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
     _admit(ctx, key, message.version, rank, link, message.token)
+    if first:
+        file_blocking(ctx)
     if key in state.elsewhere:
         state.elsewhere = [other for other in state.elsewhere if other != key]
     if message.shared:

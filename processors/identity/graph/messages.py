@@ -162,6 +162,9 @@ class Apply(Message, tag="apply", frozen=True):
     # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
     # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
     ids: list[str] = []
+    # Bit i: the event set or lowered the smallest rank of ``ids[i]`` (``Saga.lowered``): a record of another
+    # person than this customer's that ranks first on one it holds makes its own customer (``own_customer.py``).
+    first: int = 0
 
 
 class SplitCustomer(Message, tag="split", frozen=True):

@@ -134,8 +134,11 @@ def apply_message(saga: Saga) -> Apply:
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
     kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
     # A record's identifiers: one its customer holds of a kind one person alone has makes it that person's.
-    ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
+    positions = [index for index, key in enumerate(saga.ids) if key not in saga.lookup_only]
+    ids = [saga.ids[index] for index in positions] if claims or saga.traits else []
     if not claims and not household_only and not kept_apart and not ids:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    # The ones it ranks first on, a bit per key of ``ids``: another person's record leaves for its own customer.
+    first = sum(1 << at for at, index in enumerate(positions) if saga.lowered >> index & 1) if ids else 0
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids)
+                 household_only, kept_apart, ids, first)
