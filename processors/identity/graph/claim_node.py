@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph.context import Ctx, recalls
+from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
@@ -79,6 +79,12 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     if not state.owner or state.owner == message.customer:
         return
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
+    if recalls(state.recent, token):
+        # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version
+        # stands): reserved again under the same token, the owner would take its ``give`` for a copy and never
+        # end the reservation (property draw 4871, duplicates).
+        return
+    state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token))

@@ -7,10 +7,13 @@ In the order where this record came first, it made a customer of its own with th
 other person's records were weighed against it and refused; the identifiers the record ranks first on stayed
 with it (``claim_node.py``). So at ``apply``, when the matcher refuses the record as this customer's person
 (its traits and the identifiers it shares with the customer, the rule of a ``join``) and it ranks first on
-identifiers this customer holds, the record does not stay here: its customer is made (the id it would have
-had, ``saga.pending_customer_id``), it is applied there, and that customer claims them. A record that ranks
-first on none stays where it is, as before: in the order where it came first, its customer gives every
-identifier to earlier records' customers and the last one merges it into theirs (``claim_node.on_give``).
+identifiers this customer holds, or on identifiers it was kept apart through by a refusal (``Apply.claims``,
+which this customer does not make for another person's record: draw 7257), the record does not stay here:
+its customer is made (the id it would have had, ``saga.pending_customer_id``), it is applied there, and that
+customer claims them. A record that ranks first on none stays where it is, as before: in the order where it
+came first, its customer gives every identifier to earlier records' customers and the last one merges it into
+theirs (``claim_node.on_give``). Residual: a customer made so whose claims all fail (an earlier event visited
+the identifier in between) keeps the record with no identifier.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ def leaves(ctx: Node, message: Apply) -> bool:
         return True
     state = ctx.state
     members = state.members
+    # The identifiers it ranks first on that this customer holds, and those it was kept apart through (claims).
     firsts = [key for index, key in enumerate(message.ids)
               if message.first >> index & 1 and key in members and claimable(ctx.policy, key)]
-    if not firsts or not state.traits:
+    if not (firsts or message.claims) or not state.traits:
         return False
     held = [key for key in message.ids if key in members]
     if judge(ctx, message.traits, state.traits, held, members)[0] is not Decision.REFUSE:

@@ -141,6 +141,23 @@ def test_a_claim_reserves_the_identifier_until_the_move_ends_and_a_copy_of_give_
     h.local.check_consistent()
 
 
+def test_a_copy_of_a_claim_that_moved_nothing_is_dropped_and_never_reserves_again() -> None:
+    """A claim's reservation can end without a move (the owner's merge into the claimant refused: its version
+    stands). A copy of that claim, waiting behind the reservation, must not reserve it again under the same token:
+    the owner takes the second ``give`` for a copy and the identifier would stay reserved for good (draw 4871)."""
+    h, ann, bob = family()
+    phone = h.key(*PHONE)
+    node = h.local.store.nodes[phone]
+    assert isinstance(node, IdentifierState) and node.first_rank is not None
+    claim = Claim(ann, node.first_rank, "again", "WEB")
+    (give,) = handle(h, phone, claim)
+    assert isinstance(give.message, Give)
+    handle(h, phone, Release(give.message.token))  # ended with nothing moved
+    assert handle(h, phone, claim) == []
+    reserved = h.local.store.nodes[phone]
+    assert isinstance(reserved, IdentifierState) and reserved.reserved_by is None
+
+
 def test_a_give_to_a_customer_an_operator_split_off_is_released() -> None:
     h, ann, bob = family()
     phone = h.key(*PHONE)

@@ -211,14 +211,18 @@ def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, c
     assert_corrupted_draw_agrees(seed, people, count)
 
 
-@pytest.mark.parametrize(("seed", "people", "count"), [(2571, 5, 21), (5443, 6, 24), (3147, 9, 37), (7339, 8, 21)])
+@pytest.mark.parametrize(("seed", "people", "count"),
+                         [(2571, 5, 21), (5443, 6, 24), (3147, 9, 37), (7339, 8, 21), (7257, 9, 6), (4871, 4, 33)])
 def test_the_corrupted_draws_whose_people_depended_on_arrival_order_agree(seed: int, people: int, count: int) -> None:
     """Draws of the property above that gave other customers in another order: a record of another person than
     the customer it reached with no link decided (its identifiers that customer's, or the others kept apart by
     a refusal) was applied there unweighed when it came after, and made its own customer when it came first.
     5443: "Anx" born 1950 (the personal and the home e-mail) and "Ann" without a birth date (her login, both
-    e-mails). 2571: "Anx" born 1950 and "xnn" born 1950 on one account. Now such a record makes its own
-    customer and claims the identifiers it ranks first on (``graph/own_customer.py``)."""
+    e-mails). 2571: "Anx" born 1950 and "xnn" born 1950 on one account. 7257: "Inex" and "Ixes" (two slips), Inex's
+    record reaching Greta's customer through the home e-mail and refused against Ixes' through the personal one.
+    Now such a record makes its own customer and claims the identifiers it ranks first on, or was kept apart
+    through (``graph/own_customer.py``). 4871: a copy of a claim that moved nothing reserved the phone again under
+    its token, for good (``claim_node.on_claim``)."""
     assert_corrupted_draw_agrees(seed, people, count)
 
 
