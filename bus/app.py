@@ -26,6 +26,7 @@ from bus import (
     record_headers,
     recovery_watchdog,
     seek_uncommitted,
+    shutdown,
     takeover,
 )
 from bus.config import OmnibusSettings
@@ -134,6 +135,19 @@ async def probe_cluster(settings: OmnibusSettings) -> None:
     await admin.close()
 
 
+def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
+    """SIGTERM/SIGINT (faust's ``_schedule_shutdown``, also reached by ``bus.worker_exit``'s own SIGTERM) starts the
+    process's stop deadline; past it, the records read but not committed are counted (``bus.shutdown``)."""
+    schedule = worker._schedule_shutdown  # noqa: SLF001 - mode's one entry of every signalled stop
+
+    def schedule_shutdown(signum: Any) -> None:
+        shutdown.arm()
+        schedule(signum)
+
+    worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign,assignment] # noqa: SLF001
+    shutdown.track("uncommitted_records", lambda: shutdown.faust_uncommitted(app.consumer))
+
+
 def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: str | None = None) -> None:
     """Run ``app`` until SIGTERM/SIGINT, logging only through ``bus.logging`` (JSON, redacted).
 
@@ -143,7 +157,8 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
     among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
-    ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``).
+    ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``). A stop that
+    has not finished ``OMNIBUS_STOP__DEADLINE_S`` after SIGTERM ends it with status 124 (``bus.shutdown``).
     """
     from bus.bootstrap import exit_with_message
     from bus.worker_exit import fatal_errors_exit
@@ -154,5 +169,6 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
+    arm_stop_deadline(worker, app)
     with fatal_errors_exit(app, worker):
         worker.execute_from_commandline()

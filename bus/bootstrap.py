@@ -21,6 +21,7 @@ from typing import Generic, NoReturn, TypeVar
 
 from aiokafka.errors import KafkaConnectionError
 
+from bus import shutdown
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.kafka_client import kafka_connection
@@ -89,7 +90,8 @@ def start_process(
     settings: Callable[[], OmnibusSettings] = load_settings,
     metrics: bool = True,
 ) -> Process[T]:
-    """Load the core settings and the component's (``component(core)``), configure logging, serve metrics.
+    """Load the core settings and the component's (``component(core)``), configure logging, install the stop
+    deadline (``bus.shutdown``), serve metrics.
 
     Exits 2 with one line on a ``ConfigError`` from either loader, or when the metrics port cannot be bound.
     """
@@ -98,6 +100,7 @@ def start_process(
         kafka_connection(core.kafka)  # SASL and TLS settings checked (and TLS files read) before anything starts
         own = component(core)
     configure_logging(core.log.level, json_output=core.log.json_output)
+    shutdown.install(core.stop.deadline_s)  # armed by the command's SIGTERM/SIGINT handler
     server = None
     if metrics:
         try:

@@ -134,6 +134,15 @@ class LogSettings(Section):
     json_output: bool = True
 
 
+class StopSettings(Section):
+    """How long a process may take to stop (``bus.shutdown``)."""
+
+    deadline_s: float = Field(
+        40.0, gt=0,  # below deploy/k8s' terminationGracePeriodSeconds: 45 s adapters, 60 s processors
+        description="After SIGTERM/SIGINT, stop flushing and committing to Kafka after this many seconds: log what "
+        "is abandoned (counts), exit 124. Keep it below Kubernetes' terminationGracePeriodSeconds.")
+
+
 class OmnibusSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -149,6 +158,7 @@ class OmnibusSettings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
+    stop: StopSettings = StopSettings()
     identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from adapters.base.http import RunningServer
+from bus import shutdown
 from bus.bootstrap import start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.logging import get_logger
@@ -39,11 +40,17 @@ def load_or_exit(model: type[SettingsT], env_prefix: str, **overrides: Any) -> t
 
 
 def stop_on_signals() -> asyncio.Event:
-    """An event set by SIGINT/SIGTERM, so the adapter drains and flushes instead of dying mid-request."""
+    """An event set by SIGINT/SIGTERM, so the adapter drains and flushes instead of dying mid-request; the
+    signal also starts the process's stop deadline (``bus.shutdown``: a flush to a broker gone for good)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        shutdown.arm()
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopping)
     return stop
 
 

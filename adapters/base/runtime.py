@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from adapters.base.config import AdapterSettings
 from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
+from bus import shutdown
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
 from bus.identifiers import IdentifierNormaliser
@@ -17,6 +18,16 @@ from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
+
+
+def unacknowledged(producer: EventProducer) -> int:
+    """Records ``producer`` holds that Kafka has not acknowledged: still in its shared batches or in aiokafka's
+    (``bus.producer_batches``, ``bus.shutdown.aiokafka_unacknowledged``)."""
+    client = producer._client  # noqa: SLF001 - read only, by the stop deadline
+    batches = producer._batches  # noqa: SLF001
+    queued = sum(batch.builder.record_count() for queue in list(batches._queues.values())  # noqa: SLF001
+                 for batch in list(queue)) if batches is not None else 0
+    return queued + (shutdown.aiokafka_unacknowledged(client) if client is not None else 0)
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ async def adapter_runtime(
     dedupe = DedupeStore(adapter_settings.dedupe_path, adapter_settings.dedupe_window_s)
     metrics_server = serve_metrics(settings.metrics)
     await producer.start()
+    shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=f"adapter.{name}"))

@@ -1,0 +1,155 @@
+"""A stop deadline: once a process is asked to stop, it is gone within ``OMNIBUS_STOP__DEADLINE_S`` seconds.
+
+A graceful stop flushes to Kafka (an adapter's producer) or commits to it (a processor's consumer). With the
+broker gone for good that waits for minutes (aiokafka retries a flush until its batches expire, faust
+retries its commits), and the process ignores SIGTERM until Kubernetes sends SIGKILL at
+``terminationGracePeriodSeconds``, without a word on what it left. Here the first SIGTERM or SIGINT arms a
+timer; when it fires before the process has ended, the process logs what it abandons (counts only, never
+an identifier) and writes one ``error:`` line, then exits ``STOP_DEADLINE_EXIT``.
+
+Nothing is lost by that: an adapter answers 2xx only after Kafka acknowledged (``adapters.base.publisher``),
+so every event still unacknowledged belongs to a request that got a 503 or no answer, which its sender
+sends again; a processor commits an input offset only after the outputs and state changes it caused were
+acknowledged (``bus.changelog_first``, ``bus.commit_gap``), so its uncommitted records are read again by
+whichever worker takes the partition next.
+
+The timer is a thread, not an asyncio task: it has to fire even when the event loop is stuck in a flush.
+
+Usage: ``bus.bootstrap.start_process`` installs the deadline from the settings; a command's signal handler
+calls ``arm()``; a component names what it would abandon with ``track(what, count)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from bus.lag_watchdog import CHANGELOG_SUFFIX
+from bus.logging import get_logger
+
+STOP_DEADLINE_EXIT = 124  # what GNU timeout(1) exits with when the command timed out
+UNKNOWN = -1  # a count that could not be taken (the structure changed under the reading thread)
+log = get_logger(__name__)
+
+Counter = Callable[[], int]
+
+
+class StopDeadline:
+    """Exit ``exit_status`` via ``exit`` when ``deadline_s`` seconds have passed since ``arm()``.
+
+    ``exit`` is ``os._exit`` in a process (no cleanup: the cleanup is what hangs); tests pass their own.
+    """
+
+    def __init__(self, deadline_s: float, *, exit: Callable[[int], Any] = os._exit,  # noqa: A002 - its name
+                 exit_status: int = STOP_DEADLINE_EXIT) -> None:
+        self.deadline_s = deadline_s
+        self._exit = exit
+        self._exit_status = exit_status
+        self._counters: dict[str, Counter] = {}
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def track(self, what: str, count: Counter) -> None:
+        """Report ``count()`` under ``what`` (e.g. ``unacknowledged_events``) if the deadline passes."""
+        self._counters[what] = count
+
+    @property
+    def armed(self) -> bool:
+        return self._timer is not None
+
+    def arm(self) -> None:
+        """Start the clock (idempotent: a second signal does not push the deadline back)."""
+        with self._lock:
+            if self._timer is not None:
+                return
+            self._timer = threading.Timer(self.deadline_s, self.expire)
+            self._timer.daemon = True  # a process that stopped in time exits without waiting for it
+            self._timer.name = "omnibus-stop-deadline"
+            self._timer.start()
+
+    def disarm(self) -> None:
+        """Cancel the clock (a stop that finished in time; tests)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
+
+    def abandoned(self) -> dict[str, int]:
+        """Every tracked count now; ``UNKNOWN`` for one that could not be taken."""
+        counts = {}
+        for what, count in self._counters.items():
+            try:
+                counts[what] = int(count())
+            except Exception:  # read from another thread than the loop that owns it: may change mid-read
+                counts[what] = UNKNOWN
+        return counts
+
+    def expire(self) -> None:
+        """Log what is abandoned, write the ``error:`` line, exit."""
+        counts = self.abandoned()
+        log.error("stop deadline passed: exiting without finishing the stop", deadline_s=self.deadline_s, **counts)
+        summary = ", ".join(f"{what.replace('_', ' ')}: {n if n != UNKNOWN else 'unknown'}"
+                            for what, n in counts.items())
+        for handler in logging.getLogger().handlers:  # the log line before the error line, both before the exit
+            handler.flush()
+        sys.stderr.write(f"error: the stop did not finish within {self.deadline_s:g} s (is Kafka reachable?); "
+                         f"abandoned{' ' + summary if summary else ' nothing tracked'} (nothing is lost: no event "
+                         "Kafka did not acknowledge was answered 2xx, and records not committed are read again)\n")
+        sys.stderr.flush()
+        self._exit(self._exit_status)
+
+
+_process_deadline: StopDeadline | None = None
+
+
+def install(deadline_s: float) -> StopDeadline:
+    """The process's deadline (one per process; a second call replaces an unarmed one)."""
+    global _process_deadline
+    if _process_deadline is not None:
+        _process_deadline.disarm()
+    _process_deadline = StopDeadline(deadline_s)
+    return _process_deadline
+
+
+def current() -> StopDeadline | None:
+    return _process_deadline
+
+
+def arm() -> None:
+    """Start the process's stop clock; nothing when none was installed (a library use, a test)."""
+    if _process_deadline is not None:
+        _process_deadline.arm()
+
+
+def track(what: str, count: Counter) -> None:
+    """Name a count of what the process would abandon (see ``StopDeadline.track``)."""
+    if _process_deadline is not None:
+        _process_deadline.track(what, count)
+
+
+def aiokafka_unacknowledged(producer: Any) -> int:
+    """Records an ``AIOKafkaProducer`` holds that Kafka has not acknowledged: in its accumulator's queues and
+    in produce requests in flight (aiokafka 0.14's ``MessageAccumulator._batches`` and ``_pending_batches``)."""
+    accumulator = getattr(producer, "_message_accumulator", None)
+    if accumulator is None:
+        return 0
+    queued: Iterable[Any] = [batch for batches in list(accumulator._batches.values()) for batch in list(batches)]
+    return sum(batch.record_count for batch in [*queued, *list(accumulator._pending_batches)])
+
+
+def faust_uncommitted(consumer: Any) -> int:
+    """Input records a faust consumer has read past its committed offsets, summed over its partitions
+    (``_read_offset``: the last offset read; ``_committed_offset``: the next offset to read after a restart;
+    a partition never committed counts from offset 0, an upper bound). Table changelogs are not committed
+    (recovery reads them), so they are left out."""
+    read: Mapping[Any, int | None] = consumer._read_offset
+    committed: Mapping[Any, int | None] = consumer._committed_offset
+    total = 0
+    for tp, last in list(read.items()):
+        if last is not None and not tp.topic.endswith(CHANGELOG_SUFFIX):
+            total += max(0, last + 1 - (committed.get(tp) or 0))
+    return total
