@@ -25,7 +25,7 @@ from bus import shutdown
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.kafka_client import kafka_connection
-from bus.logging import configure_logging
+from bus.logging import configure_logging, flush_repeats
 from bus.metrics import MetricsServer, serve_metrics
 
 T = TypeVar("T")
@@ -55,7 +55,9 @@ def core_settings(bootstrap_servers: str | None = None) -> OmnibusSettings:
 
 
 def exit_with_message(error: BaseException | str, status: int = BAD_SETTINGS_EXIT) -> NoReturn:
-    """Write ``error: <message>`` on one line to stderr and exit with ``status``."""
+    """Write ``error: <message>`` on one line to stderr and exit with ``status``; log lines still held back
+    (repeat counts) are written first, so the error is the last line."""
+    flush_repeats()
     message = " ".join(str(error).split())
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()

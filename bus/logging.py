@@ -97,19 +97,40 @@ TRANSIENT_LIBRARY_ERRORS = frozenset({
 })
 
 
+# Library WARNINGs of a healthy, busy process (new-user finding #12: "a new user thinks something broke"):
+# (logger, template) -> the line said plainly. What they are about is watched by Omnibus itself: a coordinator
+# that does not come back shows as consumer lag (processors/readiness.py, bus/lag_watchdog.py); an event loop
+# too busy for its timers as commit and lag stalls (bus/commit_watchdog.py, bus/lag_watchdog.py).
+ROUTINE_LIBRARY_WARNINGS = {
+    # aiokafka/consumer/group_coordinator.py ``coordinator_dead``: a request to the coordinator failed or timed out,
+    # and the client looks it up again (its template lacks a space before "for").
+    ("aiokafka.consumer.group_coordinator", "Marking the coordinator dead (node %s)for group %s."):
+        "Looking up the group coordinator again (node %s stopped answering) for group %s",
+    # mode/timers.py ``Timer.tick``: a periodic task ran longer than its interval (a loaded machine).
+    ("mode.timers", "Timer %s is overlapping (interval=%r runtime=%r)"):
+        "Timer %s ran longer than its interval (interval=%r runtime=%r): the machine is busy",
+}
+
+
 class TransientErrorsAsInfo(logging.Filter):
     """Lowers the libraries' retried transients (``TRANSIENT_LIBRARY_ERRORS``: logger, template, error class)
-    from ERROR to INFO; they still go through ``RepeatLimiter`` (one line per window with a count), and a
-    coordinator that never comes shows in consumer lag (``processors/readiness.py``) rather than here."""
+    from ERROR to INFO, and their routine warnings (``ROUTINE_LIBRARY_WARNINGS``) from WARNING to INFO in plain
+    words; they still go through ``RepeatLimiter`` (one line per window with a count), and a coordinator that
+    never comes shows in consumer lag (``processors/readiness.py``) rather than here."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.ERROR and isinstance(record.msg, str) and any(
+        if not isinstance(record.msg, str):
+            return True
+        plain = ROUTINE_LIBRARY_WARNINGS.get((record.name, record.msg)) if record.levelno == logging.WARNING else None
+        if plain is not None:
+            record.msg = plain
+        elif not (record.levelno == logging.ERROR and any(
             record.name == name and record.msg == template and type(arg).__name__ == error
             for name, template, error in TRANSIENT_LIBRARY_ERRORS for arg in _args(record)
-        ):
-            record.levelno, record.levelname, record.transient = logging.INFO, "INFO", True
-            return logging.getLogger().isEnabledFor(logging.INFO)
-        return True
+        )):
+            return True
+        record.levelno, record.levelname, record.transient = logging.INFO, "INFO", True
+        return logging.getLogger().isEnabledFor(logging.INFO)
 
 
 def _args(record: logging.LogRecord) -> tuple[Any, ...]:
@@ -162,6 +183,16 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     root.setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level or logging.NOTSET)
+
+
+def flush_repeats() -> None:
+    """Write now the held-back repeat counts (``RepeatLimiter``) of the root handlers, and flush them: a command
+    that ends with one ``error:`` line calls this first, so that no log line follows the error (new-user #13)."""
+    for handler in logging.getLogger().handlers:
+        for limiter in handler.filters:
+            if isinstance(limiter, RepeatLimiter):
+                limiter.flush(handler.emit)
+        handler.flush()
 
 
 def get_logger(name: str, **context: Any) -> structlog.stdlib.BoundLogger:

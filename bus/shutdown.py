@@ -21,7 +21,6 @@ calls ``arm()``; a component names what it would abandon with ``track(what, coun
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -29,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bus.lag_watchdog import CHANGELOG_SUFFIX
-from bus.logging import get_logger
+from bus.logging import flush_repeats, get_logger
 
 STOP_DEADLINE_EXIT = 124  # what GNU timeout(1) exits with when the command timed out
 UNKNOWN = -1  # a count that could not be taken (the structure changed under the reading thread)
@@ -94,8 +93,7 @@ class StopDeadline:
         log.error("stop deadline passed: exiting without finishing the stop", deadline_s=self.deadline_s, **counts)
         summary = ", ".join(f"{what.replace('_', ' ')}: {n if n != UNKNOWN else 'unknown'}"
                             for what, n in counts.items())
-        for handler in logging.getLogger().handlers:  # the log line before the error line, both before the exit
-            handler.flush()
+        flush_repeats()  # every log line before the error line, all before the exit
         sys.stderr.write(f"error: the stop did not finish within {self.deadline_s:g} s (is Kafka reachable?); "
                          f"abandoned{' ' + summary if summary else ' nothing tracked'} (nothing is lost: no event "
                          "Kafka did not acknowledge was answered 2xx, and records not committed are read again)\n")

@@ -141,24 +141,32 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
     counter = await offered("BRANCH", "PHONE", customer.phone)
     published = [", ".join(web or []) or "-", ", ".join(counter) or "-", "SHOW" if shown else "-",
                  ", ".join(pop or []) or "-"]
-    accepted = {"type": "track", "messageId": f"demo-accept-{customer.index}", "userId": customer.user_id,
-                "event": "Offer Accepted", "timestamp": datetime.now(UTC).isoformat(),
-                "properties": {"offer_id": OFFER_ID, "offer_version": 1}}
+    if web:  # the web hall showed it: an OfferPresented, the denominator of the acceptance KPI
+        await _offer_track(http, endpoints, customer, "Offer Viewed")
     sent = time.time()
-    async with http.post(f"{endpoints.web}/v1/track", json=accepted,
-                         headers={"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}) as response:
-        response.raise_for_status()
+    await _offer_track(http, endpoints, customer, "Offer Accepted")
     withdrawn = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "WITHDRAW")), 10)
     latency = f"WITHDRAW after {withdrawn[0][0] - sent:.2f} s" if withdrawn else "-"
     pop_after = await _gone(on_screen_pop)
     web_after = await offered("WEB", "EMAIL", customer.email)
     counter_after = await offered("BRANCH", "PHONE", customer.phone)
-    after = [", ".join(web_after) or "(none)", ", ".join(counter_after) or "(none)", latency,
-             ", ".join(pop_after) or "(none)"]
+    after = [", ".join(web_after) or WITHDRAWN, ", ".join(counter_after) or WITHDRAWN, latency,
+             ", ".join(pop_after) or WITHDRAWN]
     console.print(offer_table(customer.name, published, after))
     return bool(web and counter and shown and pop and withdrawn) and not (web_after or counter_after or pop_after)
 
 
+async def _offer_track(http: aiohttp.ClientSession, endpoints: Endpoints, customer: DemoCustomer, event: str) -> None:
+    """A Segment track of the demo offer by ``customer``, stamped now (after the offer was published)."""
+    message = {"type": "track", "messageId": f"demo-{event.lower().replace(' ', '-')}-{customer.index}",
+               "userId": customer.user_id, "event": event, "timestamp": datetime.now(UTC).isoformat(),
+               "properties": {"offer_id": OFFER_ID, "offer_version": 1}}
+    async with http.post(f"{endpoints.web}/v1/track", json=message,
+                         headers={"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}) as response:
+        response.raise_for_status()
+
+
+WITHDRAWN = "withdrawn"  # what a channel that no longer lists the offer shows after the answer
 OFFER_CHANNELS = ("web hall (query)", "counter (query)", "call center (instructions)", "agent's screen pop")
 
 

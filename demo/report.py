@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -75,6 +76,15 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
     console.print(screen_pop_table(customer.name, profile))
 
 
+def shown_time(value: object) -> str:
+    """An ISO-8601 instant of the screen pop (``2026-11-30T12:41:32.032782+00:00``) as ``2026-11-30 12:41:32``, in
+    UTC and to the second (new-user finding #13: the due date was printed raw); anything else as it is."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(value or "")
+
+
 def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     """The agent's screen pop as two columns that fit 80 columns whole: one identifier per line, contact times to
     the second (at 80 columns a line of identifiers was cut, ``USER_ID u-01…``), and each identifier several people
@@ -86,13 +96,13 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     names = [p.get("product_name") or p.get("product_code", "?") for p in products(profile)]
     pop.add_row("products", "\n".join(names) or "-")
     for contact in contacts(profile)[:8]:
-        at = str(contact.get("occurred_at") or "")[:19].replace("T", " ")
+        at = shown_time(contact.get("occurred_at"))
         pop.add_row(f"contact {contact.get('channel')}", f"{at} {contact.get('kind', '')} "
                     f"{contact.get('name') or contact.get('topic') or ''}")
     for handoff in profile.get("open_handoffs") or []:
         pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
-                    f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')}, "
-                    f"due {handoff.get('deadline_at')})")
+                    f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')})\n"
+                    f"due {shown_time(handoff.get('deadline_at'))} UTC")
     # The looked-up identifier's hint (``shared_identifier``) first, then the customer's others, each once.
     for shared in [profile.get("shared_identifier"), *(profile.get("shared_identifiers") or [])]:
         if shared:

@@ -36,7 +36,7 @@ def segment_track(customer: DemoCustomer, event: str, at: datetime, **properties
 
 
 def web_journey(customer: DemoCustomer, start: datetime) -> list[dict[str, Any]]:
-    """Logs in, reads the bill; some submit a billing dispute (a handoff to finance) or answer an offer."""
+    """Logs in, reads the bill; some submit a billing dispute (a handoff to finance)."""
     messages = [
         segment_identify(customer, start),
         segment_track(customer, "Invoice Viewed", start + timedelta(minutes=1), invoice=f"INV-{customer.index}"),
@@ -49,12 +49,8 @@ def web_journey(customer: DemoCustomer, start: datetime) -> list[dict[str, Any]]
                 summary="Charged twice for the October bill", service_tier=customer.tier,
             )
         )
-    if customer.index % 4 == 1:
-        messages.append(
-            segment_track(
-                customer, "Offer Accepted", start + timedelta(minutes=3), offer_id="fibre-upgrade", offer_version=1
-            )
-        )
+    # No offer answers here: these journeys are stamped hours back, before the demo offer exists (its one
+    # answer, after it was shown, is ``demo.offers.offer_journey``'s).
     return messages
 
 

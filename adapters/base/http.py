@@ -134,6 +134,30 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
     except Unavailable as error:
         return error_response(503, error.reason, "unavailable", **{"Retry-After": str(error.retry_after_s)})
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return http_error(request, error)
+
+
+# aiohttp's own refusals, in the adapters' one error shape (new-user finding #9: they were plain text)
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
+    """``error`` (raised by aiohttp: no route, a method not served, a body over ``client_max_size``) as
+    ``{"error", "code"}`` with its status. A path that exists only for CORS preflights (``OPTIONS /v1/{tail}``)
+    is not an endpoint: a POST there is 404, not 405."""
+    if isinstance(error, web.HTTPMethodNotAllowed) and error.allowed_methods <= {"OPTIONS"}:
+        error = web.HTTPNotFound()
+    if isinstance(error, web.HTTPNotFound):
+        return error_response(404, f"no endpoint {request.method} {request.path} (see /openapi.json)", "not_found")
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return error_response(405, f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
+                              "method_not_allowed", Allow=allowed)
+    return error_response(error.status, error.text or error.reason,
+                          HTTP_ERROR_CODES.get(error.status, error.reason.lower().replace(" ", "_")))
 
 
 def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_max_size: int) -> web.Application:

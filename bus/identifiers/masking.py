@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 NATIONAL_ID_TOKEN = re.compile(r"^nid1:[0-9a-f]{32}$")
+CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
 
 
 def mask(kind: str, value: str) -> str:
-    """A display form that shows enough to recognise an identifier and not enough to use it."""
+    """A display form that shows enough to recognise an identifier and not enough to use it.
+
+    A card is shown by its own last four digits only when it is a number (``****1111``, as a receipt prints
+    it); a token (our ``card1:`` or an issuer's) shows as one, ``card1:…f0a1``, so that the end of a token is
+    never read as the card's last four (new-user finding #6)."""
     if kind == "PHONE":
         return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
     if kind == "EMAIL":
@@ -16,6 +22,29 @@ def mask(kind: str, value: str) -> str:
         return f"{local[:1]}***@{domain}"
     if kind == "NATIONAL_ID":
         return f"nid1:…{value[-4:]}" if NATIONAL_ID_TOKEN.match(value) else "[national id]"
+    if kind == "CARD" and CARD_TOKEN.match(value):
+        return f"card1:…{value[-4:]}"
+    if kind == "CARD" and not value.isdigit():
+        return f"token …{value[-4:]}" if len(value) > 8 else "token …"
     if kind in ("ACCOUNT", "CARD"):
         return "****" + value[-4:] if len(value) > 4 else "****"
     return value[:4] + "…" if len(value) > 4 else "…"
+
+
+def mask_keys(keys: Iterable[str]) -> list[str]:
+    """``TYPE:value`` keys as ``TYPE:masked``, in their order. Two different values with the same mask (accounts
+    1000009 and 2000009 are both ``****0009``) are told apart by a number in order of appearance,
+    ``ACCOUNT:****0009 (1)`` and ``ACCOUNT:****0009 (2)``, which says nothing more about either value; a mask
+    that no other value shares stays as it is (new-user finding #6)."""
+    parsed = [(kind, value) for kind, _, value in (key.partition(":") for key in keys)]
+    values_of: dict[str, list[str]] = {}
+    for kind, value in parsed:
+        shown = f"{kind}:{mask(kind, value)}"
+        if value not in values_of.setdefault(shown, []):
+            values_of[shown].append(value)
+    masked = []
+    for kind, value in parsed:
+        shown = f"{kind}:{mask(kind, value)}"
+        values = values_of[shown]
+        masked.append(f"{shown} ({values.index(value) + 1})" if len(values) > 1 else shown)
+    return masked

@@ -25,8 +25,10 @@ from types import ModuleType
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from bus.identifiers.model import NotAnIdentifier
+from bus.identifiers.settings import ENV_PREFIX
 
 LEGACY_SCHEME = "cn.ric"
+SCHEMES_VARIABLE = f"{ENV_PREFIX}NATIONAL_ID_SCHEMES"
 _HINTS = {"cn.ric": "18 characters: 17 digits and a digit or X"}
 
 
@@ -115,4 +117,6 @@ def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -
             continue
         return scheme, number
     assert first_error is not None  # schemes is never empty (IdentifierSettings requires one)
-    raise first_error
+    # Say which setting chose the schemes: a French NIR refused "(cn.ric)" left a new user guessing (finding #7).
+    raise NotAnIdentifier(first_error.code, f"{first_error}; {SCHEMES_VARIABLE} names the schemes checked "
+                                            f"(now {', '.join(schemes)})")

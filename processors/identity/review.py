@@ -205,9 +205,9 @@ def evidence(review: OpenReview, matcher: MatchModel) -> list[FieldEvidence]:
 
 
 def _masked(review: OpenReview) -> list[str]:
-    from processors.profile.masking import mask
+    from bus.identifiers.masking import mask_keys
 
-    return [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in review.identifiers)]
+    return mask_keys(review.identifiers)  # two accounts ending alike are told apart: ****0009 (1), ****0009 (2)
 
 
 _AGREE = frozenset({"exact", "close", "agree"})

@@ -126,16 +126,27 @@ UNREACHABLE_ENV = {
 }
 
 
-def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Path) -> None:
+# One-shot commands that read or write Kafka (new-user finding #13: after ``identity review list``'s error line
+# came a JSON log line, aiokafka's held-back repeat count).
+ONE_SHOT_UNREACHABLE_ENV = {
+    "identity review list": UNREACHABLE_ENV["identity run"], "report kpis --from 2026-11-30 --to 2026-12-01": {},
+    "report handoffs --month 2026-11": {}, "verify": UNREACHABLE_ENV["identity run"], "topics apply": {},
+    "offers list": {},
+}
+
+
+@pytest.mark.parametrize("commands", [UNREACHABLE_ENV, ONE_SHOT_UNREACHABLE_ENV], ids=["run", "one-shot"])
+def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Path, commands: dict) -> None:
     """Found by a new user: ``adapter web run`` with no broker printed a 170-line traceback; the faust workers
     buried the cause among their shutdown lines and exited 1. Every long-running command that talks to Kafka
-    at start-up (all but the counter agent, which buffers, and the poller, which needs PostgreSQL first)."""
+    at start-up (all but the counter agent, which buffers, and the poller, which needs PostgreSQL first), and the
+    one-shot commands that do; the error is the last line."""
     base = {key: value for key, value in os.environ.items() if not key.startswith("OMNIBUS_")}
     base |= {"PYTHONPATH": str(REPO), "OMNIBUS_STACK_DIR": str(tmp_path / "no-stack"), "OMNIBUS_METRICS__PORT": "0",
              "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     running = {name: subprocess.Popen([sys.executable, "-m", "omnibus", *name.split()], env=base | extra, cwd=tmp_path,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for name, extra in UNREACHABLE_ENV.items()}
+               for name, extra in commands.items()}
     for name, process in running.items():
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 69, (name, stderr[-2000:])

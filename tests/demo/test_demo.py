@@ -19,6 +19,7 @@ def test_demo_customers_are_distinct_and_valid() -> None:
 async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
     console = Console(record=True, width=120)
     aggregates: list = []
+    offers: list = []
 
     async def kpis_counted(settings, endpoints) -> None:  # type: ignore[no-untyped-def]
         """The demo runs the KPI processor too: the day's contacts are counted. Its one /metrics (printed under
@@ -38,14 +39,18 @@ async def test_demo_reaches_a_screen_pop_from_every_channel() -> None:
             assert any(line.startswith(metric) for line in samples), metric
 
         for _ in range(60):
-            aggregates[:] = [e for e in await read_events(settings, KPI_AGGREGATES)
-                             if e.event.value["granularity"] == "DAY" and e.event.value["contacts"] > 0]
-            if aggregates:
+            days = [e.event.value for e in await read_events(settings, KPI_AGGREGATES)
+                    if e.event.value["granularity"] == "DAY"]
+            aggregates[:] = [day for day in days if day["contacts"] > 0]
+            # New-user finding #4: the offer acceptance was always "-" (nothing presented; answers back-dated)
+            offers[:] = [day for day in days if day["channel"] == "WEB" and day["offer_acceptance"] is not None]
+            if aggregates and offers:
                 return
             await asyncio.sleep(1)
 
     assert await run_demo(4, keep_running=False, console=console, inspect=kpis_counted), console.export_text(clear=False)
     assert aggregates, "no KPI aggregate with contacts"
+    assert offers and offers[-1]["offers_presented"] >= 1 and offers[-1]["offers_accepted"] >= 1, offers[-1:]
     shown = console.export_text()
     assert "Screen pop for" in shown and "HTTP 400" in shown
     for secret in [p.email for p in customers(4)] + [p.phone for p in customers(4)]:

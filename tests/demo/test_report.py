@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bus.config import OmnibusSettings
 from demo import report
-from demo.offers import OFFER_CHANNELS, offer_table
+from demo.offers import OFFER_CHANNELS, WITHDRAWN, offer_table
 from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints
 
 BOX = "│╭╮╰╯┃┏┓┗┛"
@@ -26,7 +26,7 @@ def rendered(draw: object, width: int = 80) -> list[str]:
 
 def test_the_offer_table_fits_80_columns_whole() -> None:
     published = ["fibre-upgrade", "fibre-upgrade", "SHOW", "fibre-upgrade"]
-    after = ["(none)", "(none)", "WITHDRAW after 12.34 s", "(none)"]
+    after = [WITHDRAWN, WITHDRAWN, "WITHDRAW after 12.34 s", WITHDRAWN]
     lines = rendered(lambda console: console.print(offer_table("Ines Nguyen", published, after)))
     text = "\n".join(lines)
     assert all(len(line) <= 80 for line in lines) and "…" not in text
@@ -35,6 +35,7 @@ def test_the_offer_table_fits_80_columns_whole() -> None:
     assert any("call center (instructions)" in line and "SHOW" in line and "WITHDRAW after 12.34 s" in line
                for line in lines)
     assert "accepted on the web" in text
+    assert "(none)" not in text and text.count("withdrawn") == 3  # new-user finding #13: "(none)" meant withdrawn
 
 
 def _endpoints() -> Endpoints:
@@ -83,6 +84,8 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
         "products": {"products": [{"product_name": "Mobile 5G 50 GB"}]},
         "recent_contacts": [{"channel": "WEB", "occurred_at": "2026-11-30T06:34:27.655440+00:00",
                              "kind": "WEB_EVENT", "name": "Offer Accepted"}],
+        "open_handoffs": [{"case_type": "billing-dispute", "team": "finance", "owner_id": None, "status": "OPEN",
+                           "deadline_at": "2026-11-30T12:41:32.032782+00:00"}],
     }
     lines = rendered(lambda console: console.print(report.screen_pop_table("Fatou Okafor", profile)))
     text = "\n".join(lines)
@@ -90,3 +93,5 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
     for identifier in profile["identifiers"]:
         assert any(f"{identifier['type']} {identifier['value']}" in line for line in lines), identifier
     assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 WEB_EVENT Offer Accepted" in text
+    assert any("due 2026-11-30 12:41:32 UTC" in line for line in lines)  # new-user finding #13: not the raw instant
+    assert "032782" not in text and "+00:00" not in text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from typing import Any
 
 import brotli
 import pytest
 
 from adapters.base.errors import RejectedInput
 from adapters.base.http import decode_body
+from tests.support.http import adapter_client
 
 BODY = b'{"userId": "u", "event": "e"}'
 
@@ -35,3 +37,73 @@ def test_bad_encodings_are_refused_with_a_status_and_a_code(encoding: str, encod
     with pytest.raises(RejectedInput) as refused:
         decode_body(encoded, encoding, max_bytes=500 * 1024)
     assert (refused.value.status, refused.value.code) == (status, code)
+
+
+# -- one error shape for every refusal, aiohttp's own included (new-user finding #9) ---------------------------------
+
+def _apps() -> dict[str, tuple[Any, str, int, dict[str, str]]]:
+    """Each HTTP adapter's app, one of its POST paths, a body size over its ``client_max_size``, and the headers
+    of a sender it knows."""
+    from adapters.branch.ingress import UPLOAD_PATH, BranchIngress
+    from adapters.branch.mapper import CounterMapper
+    from adapters.call_center.ingress_http import CallCenterIngress
+    from adapters.call_center.mapper import Topics
+    from adapters.call_center.state import CallCenterState
+    from adapters.web.ingress import WebIngress
+    from adapters.web.mapper import SegmentMapper
+    from bus.config import TopicSettings
+    from tests.adapters.branch.support import TOKENS, branch_settings
+    from tests.adapters.call_center.support import PARIS_KEY, call_center_settings
+    from tests.adapters.web.support import StandInPublisher, basic_auth, web_settings
+
+    web_, branch, call_center = web_settings(), branch_settings(), call_center_settings(max_body_bytes=4096)
+    publisher: Any = StandInPublisher()
+    return {
+        "web": (WebIngress(web_, publisher, SegmentMapper(web_, TopicSettings())).app(), "/v1/track", 800_000,
+                {"Authorization": basic_auth()}),
+        "branch": (BranchIngress(branch, publisher, CounterMapper(branch, TopicSettings())).app(), UPLOAD_PATH, 600_000,
+                   {"Authorization": f"Bearer {TOKENS['CT-0142-03']}"}),
+        "call-center": (CallCenterIngress(call_center, Topics.of(TopicSettings()), publisher, CallCenterState(None)).app(),
+                        "/v1/connect/ctr", 20_000, {"Authorization": f"Bearer {PARIS_KEY}"}),
+    }
+
+
+async def _refusal(response: Any) -> dict[str, Any]:
+    assert response.content_type == "application/json", (response.status, await response.text())
+    body = await response.json()
+    assert isinstance(body.get("error"), str) and body["error"] and isinstance(body.get("code"), str), body
+    return body
+
+
+@pytest.mark.parametrize("adapter", ["web", "branch", "call-center"])
+async def test_an_unknown_path_is_a_json_404(adapter: str) -> None:
+    """The reported case: ``POST /v1/nope`` on the web hall answered ``405: Method Not Allowed`` in plain text (the
+    CORS preflight route ``OPTIONS /v1/{tail}`` matched the path)."""
+    app, _, _, _ = _apps()[adapter]
+    async with adapter_client(app) as client:
+        for method, path in (("POST", "/v1/nope"), ("GET", "/nope"), ("POST", "/")):
+            response = await client.request(method, path)
+            assert response.status == 404, (method, path)
+            assert (await _refusal(response))["code"] == "not_found"
+
+
+@pytest.mark.parametrize("adapter", ["web", "branch", "call-center"])
+async def test_a_method_an_endpoint_does_not_serve_is_a_json_405_naming_the_allowed_ones(adapter: str) -> None:
+    app, path, _, _ = _apps()[adapter]
+    async with adapter_client(app) as client:
+        response = await client.get(path)
+        assert response.status == 405
+        body = await _refusal(response)
+        assert body["code"] == "method_not_allowed" and "POST" in response.headers["Allow"] and "POST" in body["error"]
+
+
+@pytest.mark.parametrize("adapter", ["web", "branch", "call-center"])
+async def test_a_body_over_the_servers_limit_is_a_json_413(adapter: str) -> None:
+    """The reported case: a 5 MB body to the web hall answered ``Maximum request body size 768000 exceeded.`` as
+    plain text (aiohttp refuses it before the adapter reads it)."""
+    app, path, size, sender = _apps()[adapter]
+    async with adapter_client(app) as client:
+        response = await client.post(path, data=b"{" + b" " * size + b"}",
+                                     headers={"Content-Type": "application/json", **sender})
+        assert response.status == 413
+        assert (await _refusal(response))["code"] == "too_large"

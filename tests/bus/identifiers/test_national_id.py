@@ -35,6 +35,15 @@ def test_the_issue_sample_a_french_number_is_refused_by_default_and_accepted_whe
     assert "185057800608491" not in accepted.value
 
 
+def test_a_refusal_names_the_setting_that_chose_the_schemes() -> None:
+    """New-user finding #7: a French NIR refused as "not valid (cn.ric)", the default, with no word of the setting."""
+    refused = normaliser().normalise("NATIONAL_ID", "1 85 05 78 006 084 36")
+    assert isinstance(refused, Rejected)
+    assert "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" in refused.reason and "(now cn.ric)" in refused.reason
+    with pytest.raises(ValueError, match=r"\(now fr.nir, es.dni\)$"):
+        canonical_national_id("12345", ("fr.nir", "es.dni"))
+
+
 @pytest.mark.parametrize(("scheme", "written", "canonical"), VALID)
 def test_each_scheme_accepts_its_numbers_in_any_spelling_and_tokenises_them(
     scheme: str, written: str, canonical: str

@@ -1,0 +1,30 @@
+"""bus/identifiers/masking.py: masks that cannot be mistaken (new-user finding #6)."""
+
+from __future__ import annotations
+
+from bus.identifiers.masking import mask, mask_keys
+from bus.identifiers.tokens import token
+
+KEY = b"k" * 32
+
+
+def test_a_card_token_is_shown_as_a_token_never_as_the_cards_last_four() -> None:
+    card = token(KEY, "CARD", "4111111111111111")
+    shown = mask("CARD", card)
+    assert shown == f"card1:…{card[-4:]}" and not shown.startswith("****")
+    assert mask("CARD", "tok_9f8e7d6c") == "token …7d6c"  # an issuer's token is a token too
+    assert mask("CARD", "4111111111111111") == "****1111"  # a number: its own last four, as a receipt prints
+
+
+def test_two_accounts_ending_alike_are_told_apart_and_nothing_more_is_shown() -> None:
+    """The reported case: ``identity review list`` showed ACCOUNT:****0009 twice for accounts 1000009 and 2000009."""
+    shown = mask_keys(["ACCOUNT:1000009", "ACCOUNT:2000009", "PHONE:+33612345678"])
+    assert shown == ["ACCOUNT:****0009 (1)", "ACCOUNT:****0009 (2)", "PHONE:+33*****5678"]
+    assert not any("100" in s or "200" in s for s in shown)
+
+
+def test_the_same_value_twice_keeps_one_number_and_a_lone_mask_none() -> None:
+    assert mask_keys(["ACCOUNT:1000009", "ACCOUNT:2000009", "ACCOUNT:1000009"]) == [
+        "ACCOUNT:****0009 (1)", "ACCOUNT:****0009 (2)", "ACCOUNT:****0009 (1)"]
+    assert mask_keys(["ACCOUNT:1000009", "EMAIL:ann@example.org"]) == ["ACCOUNT:****0009", "EMAIL:a***@example.org"]
+    assert mask_keys([]) == []
