@@ -24,7 +24,9 @@ identifier belongs to the customer of the **earliest event that carried it**, by
    traits only if they may be the claimant's person: in the order where the earliest event came first no
    such customer was made, its events met the claimant through the identifier and were applied there
    (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its
-   contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5).
+   contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5). If it holds
+   more by the time that merge is decided, the merge is refused and the claimant claims again
+   (``customer_merge._claim_again``); a copy of a claim that moved nothing is dropped (``on_claim``).
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -66,7 +68,9 @@ def dissolve_saga(message: Give) -> Saga:
     whose ``lookup_only`` names the identifier, still reserved by the claim's token (``event_id``) until the
     merge is decided (``customer_steps.proceed`` releases it), so no other claim moves it meanwhile."""
     saga = command_saga(message.token, message.channel, EARLIEST_CLAIM)
-    return msgspec.structs.replace(saga, force=True, lookup_only=[message.identifier])
+    # The claim's rank: if the owner holds more by the time the merge is decided, the claim is made again.
+    return msgspec.structs.replace(saga, force=True, lookup_only=[message.identifier],
+                                   node_ranks={message.identifier: message.rank})
 
 
 def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:

@@ -212,7 +212,8 @@ def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, c
 
 
 @pytest.mark.parametrize(("seed", "people", "count"),
-                         [(2571, 5, 21), (5443, 6, 24), (3147, 9, 37), (7339, 8, 21), (7257, 9, 6), (4871, 4, 33)])
+                         [(2571, 5, 21), (5443, 6, 24), (3147, 9, 37), (7339, 8, 21), (7257, 9, 6), (4871, 4, 33),
+                          (2660, 7, 17)])
 def test_the_corrupted_draws_whose_people_depended_on_arrival_order_agree(seed: int, people: int, count: int) -> None:
     """Draws of the property above that gave other customers in another order: a record of another person than
     the customer it reached with no link decided (its identifiers that customer's, or the others kept apart by
@@ -222,7 +223,8 @@ def test_the_corrupted_draws_whose_people_depended_on_arrival_order_agree(seed: 
     record reaching Greta's customer through the home e-mail and refused against Ixes' through the personal one.
     Now such a record makes its own customer and claims the identifiers it ranks first on, or was kept apart
     through (``graph/own_customer.py``). 4871: a copy of a claim that moved nothing reserved the phone again under
-    its token, for good (``claim_node.on_claim``)."""
+    its token, for good (``claim_node.on_claim``). 2660: the claim of "xnn"'s own customer on her e-mail was lost when
+    its owner merged with Ann's other customer before the dissolve was decided (``customer_merge._claim_again``)."""
     assert_corrupted_draw_agrees(seed, people, count)
 
 
