@@ -187,12 +187,13 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
             which = "Two-worker (no standby)" if two else "Two-worker" if one else "One-worker"
             problems.append(f"{which} live run, attempt {attempt}: {exc}")
     floor_live: list[Measured] = []
-    for workers in (1, 2) if not args.skip_scaling else ():  # the floor's scaling, measured the same way
+    # the floor's scaling, measured the same way: one worker, two, two without standby replicas
+    for workers, env in [(1, {}), (2, {}), (2, NO_STANDBY)] if not args.skip_scaling else []:
         try:
             floor_live.append(await measure("faust-writes", bootstrap, items, args.partitions, workdir,
-                                            workers=workers, live=True, timeout_s=args.timeout))
+                                            workers=workers, live=True, timeout_s=args.timeout, env=env))
         except (TimeoutError, RuntimeError) as exc:
-            problems.append(f"Floor live run ({workers} worker(s)): {exc}")
+            problems.append(f"Floor live run ({workers} worker(s){', no standby' if env else ''}): {exc}")
             break
     if args.skip_scaling:
         problems.append("Two-worker comparison skipped (--skip-scaling).")

@@ -74,6 +74,11 @@ def floor_scaling(floor_live: Sequence[Measured]) -> list[str]:
         f"{100 * one.idle_cpu:.1f} % of a core), two workers {two.per_cpu_s:,.0f} ({1e6 / two.per_cpu_s:,.0f} µs, "
         f"idle {100 * two.idle_cpu / 2:.1f} % of a core each): **{ratio:.2f}×** one worker's. The {TARGET_SCALING}× "
         f"target is {verdict} this floor's own ratio.",
+        *(f"Two workers without standby replicas (`table_standby_replicas=0`): {lean.per_cpu_s:,.0f} events per "
+           f"CPU-second ({1e6 / lean.per_cpu_s:,.0f} µs per event), **{lean.per_cpu_s / one.per_cpu_s:.2f}×** one "
+           f"worker's: the standby replicas cost the floor {1e6 / two.per_cpu_s - 1e6 / lean.per_cpu_s:,.1f} µs per "
+           "event (one changelog record per event, replayed by the other worker)."
+          for lean in floor_live[2:3]),
         "",
     ]
 

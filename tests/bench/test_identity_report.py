@@ -38,3 +38,10 @@ def test_the_floors_latency_line_gives_its_percentiles_against_the_target() -> N
     assert "paced at the same 243 events/s" in text and "p50 51 ms, p99 100 ms, max 100 ms" in text
     assert "target is above this floor's p99" in text
     assert floor_latency([], 243.0) == []
+
+
+def test_the_floors_scaling_without_standby_replicas_says_what_they_cost() -> None:
+    text = "\n".join(floor_scaling([run("faust-writes", 10_001, 2.0, 0.2), run("faust-writes", 10_001, 2.0, 0.3, 2),
+                                    run("faust-writes", 10_001, 2.0, 0.2, 2)]))
+    assert "**0.67×** one worker's" in text and "**1.00×** one worker's" in text
+    assert "the standby replicas cost the floor 10.0 µs per event" in text

@@ -25,6 +25,7 @@ from processors.identity.graph.saga import (
     copy_saga,
     is_alias,
     lineage,
+    plan,
 )
 from processors.identity.graph.seek import offer_parked
 from processors.identity.graph.state import IdentifierState
@@ -87,7 +88,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if saga.visited < len(saga.ids):
         ctx.send(saga.ids[saga.visited], Visit(saga))
         return
-    saga.plan = ctx.policy.plan_order(saga.ids)
+    saga.plan = plan(ctx.policy, saga)
     ctx.emit(*advance(saga, ctx.policy))
 
 
@@ -123,6 +124,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
             late = alias_saga(ctx.key, message.version, state.aliased_to)
             state.aliased_to = []
             ctx.send(late.ids[0], Visit(late))
+        offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
     _end_reservation(ctx, message.token)
 
 

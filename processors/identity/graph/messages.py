@@ -166,9 +166,11 @@ class Apply(Message, tag="apply", frozen=True):
     # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
     # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
     ids: list[str] = []
-    # Bit i: the event set or lowered the smallest rank of ``ids[i]`` (``Saga.lowered``): a record of another
-    # person than this customer's that ranks first on one it holds makes its own customer (``own_customer.py``).
-    first: int = 0
+    # The identifiers a record (with traits, or household-only) ranks first on (``Saga.lowered``): the housemate that
+    # takes a household-only one when the keeper finds it another person's claims them, as if it had been refused
+    # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
+    # apart through, makes its own customer (``own_customer.py``).
+    lowered: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):

@@ -75,6 +75,16 @@ def is_alias(saga: Saga) -> bool:
     return bool(saga.lookup_only) and (not saga.proposal or saga.rule == ALIAS_LINK)
 
 
+def plan(policy: LinkPolicy, saga: Saga) -> list[str]:
+    """Phase 2's order: by priority (``LinkPolicy.plan_order``). An alias plans its own identifiers first: its
+    user id is its customer, then the previous id's customer is linked to it like any two customers, so a
+    refusal (two user ids) leaves both customers whichever arrived first (#8 point 5)."""
+    if not is_alias(saga) or saga.proposal:
+        return policy.plan_order(saga.ids)
+    own = [key for key in saga.ids if key not in saga.lookup_only]
+    return policy.plan_order(own) + policy.plan_order(saga.lookup_only)
+
+
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
@@ -157,11 +167,12 @@ def apply_message(saga: Saga) -> Apply:
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
     kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
     # A record's identifiers: one its customer holds of a kind one person alone has makes it that person's.
-    positions = [index for index, key in enumerate(saga.ids) if key not in saga.lookup_only]
-    ids = [saga.ids[index] for index in positions] if claims or saga.traits else []
+    ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
     if not claims and not household_only and not kept_apart and not ids:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
-    # The ones it ranks first on, a bit per key of ``ids``: another person's record leaves for its own customer.
-    first = sum(1 << at for at, index in enumerate(positions) if saga.lowered >> index & 1) if ids else 0
+    # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
+    # person's record leaves for its own customer (own_customer.py).
+    lowered = [key for index, key in enumerate(saga.ids)
+               if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids, first)
+                 household_only, kept_apart, ids, lowered)
