@@ -205,9 +205,9 @@ def assert_corrupted_draw_agrees(seed: int, people: int, count: int) -> None:
 def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
     """As above, with the records a careless form gives (``support.corrupted``: no birth date, a given-name
     typo, swapped names): the people are the same in every order and partitioning, and housemates stay apart
-    (a record too spoilt to tell may stay apart from its person, in every order). Random draws: 0 of 1,500
+    (a record too spoilt to tell may stay apart from its person, in every order). Random draws: 0 of 6,500
     differ since a record of another person than the customer it reached unweighed makes its own
-    (``graph/own_customer.py``; before, 4 of 1,500; protocol.md, "Order"; issue #8 build 5)."""
+    (``graph/own_customer.py``, and three claim fixes; before, 4 of 1,500; protocol.md, "Order"; issue #8 build 5)."""
     assert_corrupted_draw_agrees(seed, people, count)
 
 
