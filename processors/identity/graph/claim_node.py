@@ -24,7 +24,9 @@ identifier belongs to the customer of the **earliest event that carried it**, by
    traits only if they may be the claimant's person: in the order where the earliest event came first no
    such customer was made, its events met the claimant through the identifier and were applied there
    (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its
-   contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5).
+   contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5). If it holds
+   more by the time that merge is decided, the merge is refused and the claimant claims again
+   (``customer_merge._claim_again``); a copy of a claim that moved nothing is dropped (``on_claim``).
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -42,16 +44,16 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.contest import another_person
-from processors.identity.graph.context import Ctx, recalls
+from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
-from processors.identity.graph.evidence import note_kept_apart
+from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
 from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
 from processors.identity.graph.outputs import Lineage
 from processors.identity.graph.saga import TOLD, command_saga
 from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import EARLIEST_CLAIM
+from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
 
 def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
@@ -66,7 +68,9 @@ def dissolve_saga(message: Give) -> Saga:
     whose ``lookup_only`` names the identifier, still reserved by the claim's token (``event_id``) until the
     merge is decided (``customer_steps.proceed`` releases it), so no other claim moves it meanwhile."""
     saga = command_saga(message.token, message.channel, EARLIEST_CLAIM)
-    return msgspec.structs.replace(saga, force=True, lookup_only=[message.identifier])
+    # The claim's rank: if the owner holds more by the time the merge is decided, the claim is made again.
+    return msgspec.structs.replace(saga, force=True, lookup_only=[message.identifier],
+                                   node_ranks={message.identifier: message.rank})
 
 
 def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
@@ -80,6 +84,12 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     if not state.owner or state.owner == message.customer:
         return
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
+    if recalls(state.recent, token):
+        # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version
+        # stands): reserved again under the same token, the owner would take its ``give`` for a copy and never
+        # end the reservation (property draw 4871, duplicates).
+        return
+    state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits))
@@ -119,6 +129,10 @@ def on_give(ctx: Node, message: Give) -> None:
     # with her IVR traits that came first on the family phone. It stays a customer of its own, without identifiers:
     # its contacts are not the claimant's, and blocking merges it with its person's customer when that one comes.)
     value = state.members.pop(key)
+    if all(kind_of(other) != kind_of(key) for other in state.members):
+        # Its blocking entries name the types it holds: one it no longer holds is no conflict with another
+        # customer's (the claimant's record, one slip from this customer's name, is its person: blocking_node.py).
+        file_blocking(ctx)
     # This customer's events carried it too: both screen pops name the two (web.py).
     note_kept_apart(state.elsewhere, key)
     ctx.send(key, Note(ctx.key))
@@ -141,7 +155,10 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     if key in giving:  # this customer holds enough of its type ranked before it: it belongs to nobody
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
         return
+    first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
     _admit(ctx, key, message.version, rank, link, message.token)
+    if first:
+        file_blocking(ctx)
     if key in state.elsewhere:
         state.elsewhere = [other for other in state.elsewhere if other != key]
     if message.shared:

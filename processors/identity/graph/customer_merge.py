@@ -22,11 +22,12 @@ from processors.identity.graph.customer_steps import (
 )
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
-from processors.identity.graph.messages import Link, Offer, OfferResult, Saga, Unblock
+from processors.identity.graph.messages import Claim, Link, Offer, OfferResult, Saga, Unblock
 from processors.identity.graph.outputs import Merged, Refused
 from processors.identity.graph.saga import copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
+from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import EARLIEST_CLAIM, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
 
@@ -153,6 +154,23 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
     proceed(ctx, saga, message.token)
+    if rule == EARLIEST_CLAIM:
+        # The dissolve's ``current`` side is the giver (claim_node.on_give links from it): the claimant is ``other``.
+        _claim_again(ctx, saga, other, state.traits if other == ctx.key else message.traits)
+
+
+def _claim_again(ctx: Node, saga: Saga, claimant: str, traits: Summary | None) -> None:
+    """The owner of a claimed identifier holds more than it by the time its merge into the claimant is decided (it
+    merged with its person's other customer meanwhile): the claimant claims it again, after the release
+    (``proceed``), and the owner gives it like any member (draw 2660: else it stayed with the later record's
+    customer). The dissolve saga's ``event_id`` is the claim's token (``claim_node.claim_token``)."""
+    key = saga.lookup_only[0]
+    rank = saga.node_ranks.get(key)
+    if rank is None:
+        return  # a dissolve decided by an earlier version carries no rank
+    head, attempt, _version = saga.event_id.rsplit("~", 2)  # "claim~" + event id + "~" + key, attempt, version
+    event_id = head.partition("~")[2][:-len(key) - 1]
+    ctx.send(key, Claim(claimant, rank, event_id, saga.channel, int(attempt) + 1, traits))
 
 
 def _absorb_loser(ctx: Node, message: Offer, saga: Saga, current: str) -> None:

@@ -22,6 +22,7 @@ from processors.identity.graph.evidence import absorb_traits, consistent_traits,
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
 from processors.identity.graph.messages import Apply, Claim, Create, Note, Seek, SplitCustomer, SplitInit
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
+from processors.identity.graph.own_customer import leaves
 from processors.identity.graph.saga import ANONYMOUS, TOLD, apply_message, copy_saga, customer_id, lineage
 from processors.identity.rules import MANUAL_SPLIT, kind_of
 
@@ -65,13 +66,15 @@ def on_apply(ctx: Node, message: Apply) -> None:
         else:
             ctx.emit(Unresolved(message.event_id, message.started_at))
         return
+    # A record that reached this customer through its user id is its person's, even when its traits contradict
+    # the summary (a typo in one, a field missing in the other: the weight's veto yields to a shared login too).
+    mine = consistent_traits(ctx, message.traits) or _by_login(ctx, message.ids)
+    if not mine and leaves(ctx, message):
+        return  # another person's record that ranks first on identifiers held here: its own customer
     for key in message.kept_apart:  # another customer keeps it: both screen pops name the two (web.py)
         if key not in ctx.state.members:
             note_kept_apart(ctx.state.elsewhere, key)
             ctx.send(key, Note(ctx.key))
-    # A record that reached this customer through its user id is its person's, even when its traits contradict
-    # the summary (a typo in one, a field missing in the other: the weight's veto yields to a shared login too).
-    mine = consistent_traits(ctx, message.traits) or _by_login(ctx, message.ids)
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event

@@ -104,10 +104,18 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
     if after == before:
         return
     state.traits = after
-    if ctx.policy.blocking and state.members:  # one left without members can be found by nobody (claim_node.py)
+    file_blocking(ctx)
+
+
+def file_blocking(ctx: Ctx[CustomerState]) -> None:
+    """File this root under the blocking keys of its summary (``block``), if it has members: one without
+    members can be found by nobody (``claim_node.py``; one made for a record claims its first ones,
+    ``own_customer.py``, and is filed when the first comes)."""
+    state = ctx.state
+    if ctx.policy.blocking and state.members and state.traits:
         kinds = sorted({kind_of(key) for key in state.members})
-        for key in block_keys(after):
-            ctx.send(key, Block(ctx.key, after, kinds))
+        for key in block_keys(state.traits):
+            ctx.send(key, Block(ctx.key, state.traits, kinds))
 
 
 # The most people an identifier node keeps evidence of: a ``shared_after`` at or above it is never reached

@@ -166,8 +166,10 @@ class Apply(Message, tag="apply", frozen=True):
     # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
     # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
     ids: list[str] = []
-    # A household-only record's identifiers it ranks first on (``Saga.lowered``): the housemate that takes it when
-    # the keeper finds it another person's claims them, as if it had been refused through them (``seek.py``).
+    # The identifiers a record (with traits, or household-only) ranks first on (``Saga.lowered``): the housemate that
+    # takes a household-only one when the keeper finds it another person's claims them, as if it had been refused
+    # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
+    # apart through, makes its own customer (``own_customer.py``).
     lowered: list[str] = []
 
 

@@ -170,7 +170,9 @@ def apply_message(saga: Saga) -> Apply:
     ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
     if not claims and not household_only and not kept_apart and not ids:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
-    # A housemate's record that ranks first on a household identifier: the housemate that takes it claims it (seek.py).
-    lowered = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1] if household_only else []
+    # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
+    # person's record leaves for its own customer (own_customer.py).
+    lowered = [key for index, key in enumerate(saga.ids)
+               if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
                  household_only, kept_apart, ids, lowered)
