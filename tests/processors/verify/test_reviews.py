@@ -201,5 +201,5 @@ def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
     outputs = replace(outputs_of(running, []), customer_events=split_events, contacts=[record(CONTACTS, jonathan, call, 0)])
     report = checked(recomputed, outputs)
     (failure,) = report.failures()
-    assert failure.startswith("identity: each contact is keyed by its identifiers' customer: contact ")
+    assert failure.startswith("identity: each contact is keyed by its identifiers' customer or a housemate: contact ")
     assert failure.endswith("(an operator split its identifiers off; a contact does not follow a split yet)")
