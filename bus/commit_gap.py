@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bus.logging import get_logger
+from bus.stall_clock import StallClock
 
 SEEK_AFTER_S = 10.0  # acknowledgements come in offset order: a head gap this old is records that were skipped
 
@@ -121,14 +122,12 @@ def install(strict: Callable[[str], bool], *, seek_after_s: float = SEEK_AFTER_S
 
 
 def _seek_when_old(consumer: Any, tp: Any, committed: int) -> None:
-    since: dict[Any, tuple[int, float]] = consumer.__dict__.setdefault("_omnibus_head_gap_since", {})
+    clock: StallClock[int] = consumer.__dict__.setdefault("_omnibus_head_gap_clock", StallClock(0.0))
+    clock.stall_after_s = _installed["seek_after_s"]
     now = _installed["clock"]()
-    if tp not in since or since[tp][0] != committed:
-        since[tp] = (committed, now)
+    if not clock.observe(tp, committed, True, now):
         return
-    if now - since[tp][1] < _installed["seek_after_s"]:
-        return
-    since[tp] = (committed, now)
+    clock.restart(tp, committed, now)
     log.warning("records before the acknowledged ones were skipped; seeking back to the committed offset",
                 topic=tp.topic, partition=tp.partition, committed=committed)
     asyncio.ensure_future(consumer.seek(tp, committed))

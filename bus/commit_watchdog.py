@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter, Gauge
 
 from bus.logging import get_logger
+from bus.stall_clock import StallClock
 
 STALL_AFTER_S = 60.0  # faust commits every 2.8 s by default: a minute without a move is never normal
 INTERVAL_S = 10.0
@@ -47,32 +48,17 @@ log = get_logger(__name__)
 
 
 @dataclass
-class StallDetector:
-    """Pure detection: which partitions have had processed records waiting on an unmoved commit too long.
+class StallDetector(StallClock[int | None]):
+    """Which partitions have had processed records waiting on an unmoved commit for ``stall_after_s``.
 
     ``check`` takes, per partition, the committed offset (None: never committed) and how many processed
     (acknowledged) offsets wait beyond it, and the time in seconds; it returns the stalled partitions.
     """
 
     stall_after_s: float = STALL_AFTER_S
-    _since: dict[Any, tuple[int | None, float]] = field(default_factory=dict)
 
     def check(self, progress: Mapping[Any, tuple[int | None, int]], now_s: float) -> list[Any]:
-        stalled = []
-        for tp, (committed, waiting) in progress.items():
-            seen = self._since.get(tp)
-            if waiting == 0 or seen is None or seen[0] != committed:
-                self._since[tp] = (committed, now_s)
-                continue
-            if now_s - seen[1] >= self.stall_after_s:
-                stalled.append(tp)
-        for tp in set(self._since) - set(progress):
-            del self._since[tp]
-        return stalled
-
-    def restart(self, tp: Any, committed: int | None, now_s: float) -> None:
-        """Start the clock again for ``tp`` (after a recovery)."""
-        self._since[tp] = (committed, now_s)
+        return self.stalled({tp: (committed, waiting > 0) for tp, (committed, waiting) in progress.items()}, now_s)
 
 
 def faust_progress(consumer: Any) -> dict[Any, tuple[int | None, int]]:

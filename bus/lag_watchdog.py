@@ -39,6 +39,7 @@ from typing import Any
 from prometheus_client import Counter, Gauge
 
 from bus.logging import get_logger
+from bus.stall_clock import StallClock, TickGap
 
 STALL_AFTER_S = 60.0  # records waiting and nothing moving for a minute: faust fetches and commits every few seconds
 INTERVAL_S = 10.0
@@ -85,42 +86,34 @@ class PartitionProgress:
 
 
 @dataclass
-class LagStallDetector:
-    """Pure detection: ``check`` returns the partitions whose lag is above 0 while neither their position nor
-    their committed offset moved for ``stall_after_s`` seconds; ``recovered`` starts a partition's clock again
-    and remembers the recovery, ``escalate`` says whether a partition stalled again after one."""
+class LagStallDetector(StallClock[tuple[int | None, int | None]]):
+    """``check`` returns the partitions whose lag is above 0 while neither their position nor their committed
+    offset moved for ``stall_after_s`` seconds; ``recovered`` starts a partition's clock again and remembers the
+    recovery, ``escalate`` says whether a partition stalled again after one."""
 
     stall_after_s: float = STALL_AFTER_S
-    _since: dict[Any, tuple[int | None, int | None, float]] = field(default_factory=dict)
     _recovered: set[Any] = field(default_factory=set)
 
     def check(self, progress: Mapping[Any, PartitionProgress], now_s: float) -> list[Any]:
-        stalled = []
         for tp, seen in progress.items():
-            held = self._since.get(tp)
-            if seen.lag == 0 or held is None or held[:2] != (seen.position, seen.committed):
-                self._since[tp] = (seen.position, seen.committed, now_s)
-                if seen.lag == 0 or held is not None:
-                    self._recovered.discard(tp)  # it moved (or has nothing waiting): a recovery worked
-                continue
-            if now_s - held[2] >= self.stall_after_s:
-                stalled.append(tp)
-        for tp in set(self._since) - set(progress):
-            del self._since[tp]
-            self._recovered.discard(tp)
-        return stalled
+            last = self.last_marker(tp)
+            if seen.lag == 0 or (last is not None and last[0] != (seen.position, seen.committed)):
+                self._recovered.discard(tp)  # it moved (or has nothing waiting): a recovery worked
+        self._recovered.intersection_update(progress)
+        return self.stalled({tp: ((seen.position, seen.committed), seen.lag > 0) for tp, seen in progress.items()},
+                            now_s)
 
     def escalate(self, tp: Any) -> bool:
         """True when ``tp`` was recovered once and has not moved since."""
         return tp in self._recovered
 
     def recovered(self, tp: Any, progress: PartitionProgress, now_s: float) -> None:
-        self._since[tp] = (progress.position, progress.committed, now_s)
+        self.restart(tp, (progress.position, progress.committed), now_s)
         self._recovered.add(tp)
 
     def reset(self) -> None:
         """Forget every clock (a rebalance: positions and ownership change)."""
-        self._since.clear()
+        super().reset()
         self._recovered.clear()
 
 
@@ -191,14 +184,11 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     detector = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
-    last_tick = [clock()]
+    ticks = TickGap(max(stall_after_s, 3 * interval_s), clock())
 
     async def watch() -> None:
         consumer, now = app.consumer, clock()
-        # The process was stopped (SIGSTOP) for a stall window or more: its clocks mean nothing, start afresh.
-        frozen = now - last_tick[0] > max(stall_after_s, 3 * interval_s)
-        last_tick[0] = now
-        if frozen or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+        if ticks.frozen(now) or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
             detector.reset()
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is

@@ -31,6 +31,7 @@ from prometheus_client import Counter
 
 from bus import lag_watchdog
 from bus.logging import get_logger
+from bus.stall_clock import StallClock, TickGap
 
 STALL_AFTER_S = 60.0  # faust's own warning comes after 30 s without a record; a restore reads thousands a second
 INTERVAL_S = 5.0
@@ -46,32 +47,17 @@ log = get_logger(__name__)
 
 
 @dataclass
-class RestoreStallDetector:
-    """Pure detection: which partitions have had the same number of records left to restore for too long.
+class RestoreStallDetector(StallClock[int]):
+    """Which partitions have had the same number of records left to restore for ``stall_after_s``.
 
     ``check`` takes the records left per partition (partitions with none left are done) and the time in
     seconds of a monotonic clock; it returns the stalled partitions.
     """
 
     stall_after_s: float = STALL_AFTER_S
-    _since: dict[Any, tuple[int, float]] = field(default_factory=dict)
 
     def check(self, remaining: Mapping[Any, int], now_s: float) -> list[Any]:
-        stalled = []
-        for tp, left in remaining.items():
-            seen = self._since.get(tp)
-            if left <= 0:
-                self._since.pop(tp, None)
-            elif seen is None or seen[0] != left:
-                self._since[tp] = (left, now_s)
-            elif now_s - seen[1] >= self.stall_after_s:
-                stalled.append(tp)
-        for tp in set(self._since) - set(remaining):
-            del self._since[tp]
-        return stalled
-
-    def reset(self) -> None:
-        self._since.clear()
+        return self.stalled({tp: (left, left > 0) for tp, left in remaining.items()}, now_s)
 
 
 @dataclass
@@ -84,15 +70,16 @@ class RestoreWatch:
     stop: Callable[[str], None]
     interval_s: float = INTERVAL_S
     clock: Callable[[], float] = time.monotonic
-    _last_tick: float | None = None
     _stopped: bool = False
+    _ticks: TickGap = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._ticks = TickGap(max(self.detector.stall_after_s, 3 * self.interval_s))
 
     async def tick(self) -> None:
         now = self.clock()
-        frozen = self._last_tick is not None and now - self._last_tick > max(self.detector.stall_after_s,
-                                                                              3 * self.interval_s)
-        self._last_tick = now
-        if frozen or not getattr(self.app, "in_recovery", False) or self._stopped:  # set by faust's Recovery
+        restoring = getattr(self.app, "in_recovery", False)  # set by faust's Recovery
+        if self._ticks.frozen(now) or not restoring or self._stopped:
             self.detector.reset()
             return
         remaining = {tp: int(left) for tp, left in self.app.tables.recovery.active_remaining().items()}

@@ -25,6 +25,7 @@ from processors.kpis import cli as kpis_cli
 from processors.offers import cli as offers_cli
 from processors.profile.book import ProfileBook
 from processors.replay import cli as replay_cli
+from processors.replay import read_cli
 from processors.verify import cli as verify_cli
 
 
@@ -68,7 +69,8 @@ def _logs_to_stderr() -> None:
 
 
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
-app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster.")
+app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster; read what landed on one.")
+topics.app.command("read")(read_cli.read_command)
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
 app.command("demo")(demo_cli.demo)
 app.add_typer(handoffs_cli.app, name="handoffs")

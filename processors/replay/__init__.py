@@ -60,9 +60,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 
 async def read_topics(
     settings: OmnibusSettings, specs: Sequence[TopicSpec], *, progress: Progress | None = None,
-    raw: Sequence[TopicSpec] = (), timeout_s: float = 30.0,
+    raw: Sequence[TopicSpec] = (), timeout_s: float = 30.0, last: int | None = None,
 ) -> TopicsReplay:
-    """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics)."""
+    """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics).
+    ``last``: only the records of each partition from ``last`` offsets before its end offset (fewer on a
+    compacted topic, whose offsets have gaps)."""
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
@@ -75,8 +77,11 @@ async def read_topics(
         tps = [tp for name in names for tp in await _partitions(consumer, name)]
         if tps:
             consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
             ends, starts = await consumer.end_offsets(tps), await consumer.beginning_offsets(tps)
+            if last is not None:
+                starts = {tp: max(starts[tp], ends[tp] - last) for tp in tps}
+            for tp in tps:
+                consumer.seek(tp, starts[tp])
             total = sum(ends[tp] - starts[tp] for tp in tps)
             done = 0
             fetched = {tp: [] for tp in tps}

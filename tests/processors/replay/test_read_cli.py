@@ -1,0 +1,69 @@
+"""``omnibus topics read``: a topic's last records, decoded, identifiers masked (a new user had no way to look)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.topics import DEAD_LETTERS, IDENTIFIERS_OBSERVED
+from omnibus.cli import app as omnibus
+from processors.replay import Replayed
+from processors.replay.read_cli import UnknownTopic, line, topic_spec
+from tests.support.samples import identifiers_observed
+from tests.support.settings import settings_with_topics
+
+
+def test_a_topic_is_found_by_its_declared_name_with_or_without_the_prefix() -> None:
+    assert topic_spec("identity.observed.v1", "omnibus") is IDENTIFIERS_OBSERVED
+    assert topic_spec("acme.deadletter.v1", "acme") is DEAD_LETTERS
+
+
+@pytest.mark.parametrize(("name", "says"), [("identity.graph.v1", "internal"), ("billing.v1", "readable: ")])
+def test_an_internal_or_unknown_topic_is_refused_with_what_can_be_read(name: str, says: str) -> None:
+    with pytest.raises(UnknownTopic, match=says):
+        topic_spec(name, "omnibus")
+    result = CliRunner().invoke(omnibus, ["topics", "read", name])
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_a_line_masks_identifiers_in_the_key_and_the_record_and_shows_bytes_by_their_length() -> None:
+    event = identifiers_observed("+33612345678", email="ann@example.org")
+    record = Replayed("omnibus.identity.observed.v1", 1, 7, b"PHONE:+33612345678", event)
+    shown = json.loads(line(record))
+    assert (shown["topic"], shown["partition"], shown["offset"]) == ("omnibus.identity.observed.v1", 1, 7)
+    assert shown["event"]["schema"] == "omnibus.contact.IdentifiersObserved"
+    text = json.dumps(shown)
+    assert "33612345678" not in text and "ann@example.org" not in text and "PHONE:" in text
+    dead = Replayed("t", 0, 0, None, Event("omnibus.deadletter.DeadLetter", {"original_value": b"\x00" * 12,
+                                                                              "amount": Decimal("12.50")}))
+    assert json.loads(line(dead))["event"]["value"] == {"original_value": "<12 bytes>", "amount": "12.50"}
+    undecodable = Replayed("t", 0, 1, None, None, b"\x00" * 5)
+    assert json.loads(line(undecodable))["event"] == {"undecodable": "<5 bytes>"}
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(120)
+async def test_the_last_records_of_each_partition_are_read_from_a_real_broker(
+        bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=1)
+    serializer, _ = build_serde(config.registry)
+    topic = IDENTIFIERS_OBSERVED.name(config.topics)
+    async with EventProducer(config, serializer) as producer:
+        for sequence in range(5):
+            await producer.publish(Outgoing(topic, "k", identifiers_observed(f"+3361234567{sequence}",
+                                                                            sequence=sequence)))
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", bootstrap_servers)
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", config.topics.prefix)
+    result = await asyncio.to_thread(CliRunner().invoke, omnibus, ["topics", "read", "identity.observed.v1",
+                                                                  "--last", "2"])
+    assert result.exit_code == 0, result.output
+    shown = [json.loads(text) for text in result.stdout.splitlines()]
+    assert [record["offset"] for record in shown] == [3, 4]
+    assert [record["event"]["value"]["envelope"]["source_event_id"] for record in shown] == ["seq-3", "seq-4"]
+    assert "+3361234567" not in result.stdout
