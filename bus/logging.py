@@ -130,7 +130,7 @@ class TransientErrorsAsInfo(logging.Filter):
         )):
             return True
         record.levelno, record.levelname, record.transient = logging.INFO, "INFO", True
-        return logging.getLogger().isEnabledFor(logging.INFO)
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)  # a one-shot command hides library INFO
 
 
 def _args(record: logging.LogRecord) -> tuple[Any, ...]:
@@ -144,8 +144,15 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
     return {k: (v if k in _NOT_REDACTED else redact(v, key=k)) for k, v in event_dict.items()}
 
 
-def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
-    """Configure structlog and the standard library (aiokafka, faust) to emit the same redacted lines."""
+LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpcore", "faust", "mode", "aiohttp.access")
+
+
+def configure_logging(level: str = "INFO", *, json_output: bool = True, library_level: str | None = None) -> None:
+    """Configure structlog and the standard library (aiokafka, faust) to emit the same redacted lines.
+
+    ``library_level``: the least level of ``LIBRARY_LOGGERS`` shown (a one-shot command passes ``"WARNING"``: a new
+    user read seven aiokafka and httpx INFO lines above the answer of ``identity review list``); None: as ``level``
+    (a long-running process, whose group joins and connections ops want to see)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -174,6 +181,8 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(library_level or logging.NOTSET)
 
 
 def flush_repeats() -> None:

@@ -108,7 +108,7 @@ MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
     key="customer id", carries=("omnibus.marketing.OfferInstruction",),
 )
 IDENTITY_GRAPH = TopicSpec(
-    "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, JSON).",
+    "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, msgpack).",
     key="identifier or customer id", internal=True,
 )
 KPI_AGGREGATES = TopicSpec(

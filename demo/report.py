@@ -120,6 +120,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "OMNIBUS_REGISTRY__URL": settings.registry.url or "",
         "OMNIBUS_TOPICS__PARTITIONS": str(settings.topics.partitions),
         "OMNIBUS_IDENTIFIERS__HMAC_KEY": DEMO_HMAC_KEY,
+        "OMNIBUS_IDENTIFIERS__DEFAULT_REGION": settings.identifiers.default_region or "",
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
     }
@@ -139,6 +140,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "offers",
         f"    {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB",
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
+        f"phone region            {settings.identifiers.default_region or '(none: +country required)'}",
+        "    of numbers written without +country (OMNIBUS_IDENTIFIERS__DEFAULT_REGION)",
         f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
         "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",

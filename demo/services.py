@@ -70,7 +70,8 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
         web = await stack.enter_async_context(running_web_adapter(
             settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
         branch = await stack.enter_async_context(running_branch_adapter(
-            settings, BranchSettings(port=0, terminal_tokens={TERMINAL_ID: SecretStr(TERMINAL_TOKEN)})))
+            settings, BranchSettings(port=0, terminal_tokens={TERMINAL_ID: SecretStr(TERMINAL_TOKEN)},
+                                     terminal_branches={TERMINAL_ID: BRANCH_ID})))
         call_center = await stack.enter_async_context(running_call_center(
             settings, CallCenterSettings(port=0, sites={SITE: SiteSettings(access_keys=(SecretStr(SITE_KEY),))})))
         legacy_settings = LegacySettings(state_dir=workdir / "legacy")

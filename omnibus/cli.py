@@ -54,8 +54,9 @@ def _compose(ctx: typer.Context) -> None:
 def _logs_to_stderr() -> None:
     """Every command logs through ``bus.logging`` from its first line: structured, redacted, on stderr, so
     stdout carries only the command's result (a one-shot command such as ``verify`` or ``identity split``
-    printed structlog's plain-text default on stdout). A long-running command configures it again once
-    its settings are loaded; a bad setting is reported by the command itself, not here."""
+    printed structlog's plain-text default on stdout). Libraries' INFO lines (aiokafka, httpx) are left out of a
+    one-shot command's answer; a long-running command configures it again once its settings are loaded, with
+    them; a bad setting is reported by the command itself, not here."""
     from bus.config import load_settings
     from bus.errors import ConfigError
     from bus.logging import configure_logging
@@ -63,9 +64,9 @@ def _logs_to_stderr() -> None:
     try:
         log = load_settings().log
     except ConfigError:
-        configure_logging()
+        configure_logging(library_level="WARNING")
         return
-    configure_logging(log.level, json_output=log.json_output)
+    configure_logging(log.level, json_output=log.json_output, library_level="WARNING")
 
 
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")

@@ -66,6 +66,13 @@ class ChunkOutcome:
         return self.result.duplicate_records if self.result else 0
 
 
+def partly_rejected(rejected: int, accepted: int, noun: str, details: str) -> str:
+    """The sentence a sender reads when some items of one request were refused: ``2 of 5 events rejected (the
+    other 3 were accepted): <details>``, or ``1 of 1 events rejected: <details>`` when none was accepted."""
+    accepted_part = "" if not accepted else f" (the other {accepted} {'was' if accepted == 1 else 'were'} accepted)"
+    return f"{rejected} of {rejected + accepted} {noun} rejected{accepted_part}: {details}"
+
+
 def conforms(record: MappedRecord) -> MappedRecord:
     """``record`` if every event serialises with its schema; else ``RejectedInput`` (``unmappable``)."""
     catalog = default_catalog()

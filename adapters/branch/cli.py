@@ -23,7 +23,9 @@ def run_command(
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, branch_settings = load_or_exit(BranchSettings, ENV_PREFIX, host=host, port=port)
     running = running_branch_adapter(settings, branch_settings)
-    asyncio.run(serve_until_signalled(running, "branch adapter", terminals=len(branch_settings.terminal_tokens)))
+    unbound = sorted(set(branch_settings.terminal_tokens) - set(branch_settings.terminal_branches))
+    asyncio.run(serve_until_signalled(running, "branch adapter", terminals=len(branch_settings.terminal_tokens),
+                                      terminals_without_branch=len(unbound)))
 
 
 @app.command("openapi")

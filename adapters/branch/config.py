@@ -19,6 +19,12 @@ class BranchSettings(AdapterSettings):
         default_factory=dict,
         description="Terminal id -> its bearer token; a terminal may only upload its own events.",
     )
+    terminal_branches: dict[str, str] = Field(
+        default_factory=dict,
+        description="Terminal id -> the branch it stands in; an upload of that terminal naming another branch_id "
+        "is refused (401), so a misconfigured terminal cannot report into another branch's KPIs. A terminal not "
+        "listed may name any branch (the adapter says how many at start).",
+    )
     source_system: str = Field("branch-terminal", description="envelope.source_system of every event.")
     phone_region: PhoneRegion = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "

@@ -19,7 +19,7 @@ from aiohttp import web
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
-from adapters.base.ingest import Item, ingest
+from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
@@ -61,6 +61,10 @@ class BranchIngress:
         if terminal_id != terminal:
             raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}")
         branch_id = required_text(upload, "branch_id")
+        stands_in = self._settings.terminal_branches.get(terminal_id)
+        if stands_in is not None and branch_id != stands_in:
+            raise Unauthorized(f"terminal {terminal_id!r} stands in branch {stands_in!r}, not {branch_id!r} "
+                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)")
         events = upload.get("events")
         if not isinstance(events, list) or not events:
             raise errors.bad_upload("'events' must be a non-empty array")
@@ -112,7 +116,7 @@ def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]]) -
 
     rejected = [{"index": i, "event_id": event_id(e), "reason": err.reason, "code": err.code} for i, e, err in bad]
     details = "; ".join(f"event {i} (event_id {event_id(e)}): {err.reason}" for i, e, err in bad)
-    reason = f"{len(bad)} of {len(bad) + len(accepted)} events rejected (the others were accepted): {details}"
+    reason = partly_rejected(len(bad), len(accepted), "events", details)
     body = {"success": False, "error": reason, "code": "invalid_events", "accepted": accepted, "rejected": rejected}
     return web.json_response(body, status=400)
 

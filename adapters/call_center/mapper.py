@@ -176,10 +176,13 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     call = settle_clock(call, ctx.settings.future_tolerance_s)
     topics = ctx.topics
     events: list[Outgoing] = []
-    if call.kind == "CALL":
-        events.append(Outgoing(topics.contact_events, call.key, _call_completed(call, ctx.site)))
-    events.append(Outgoing(topics.contact_events, call.key, _interaction(call)))
     seen = _identifiers_observed(call, topics.identifiers_observed) if call.caller or call.rejected else None
+    # The contact names the record that carries the caller's traits (identity attributes it with them: a housemate's
+    # call from the family phone); the traits stay off contact events, which every subscriber reads.
+    traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and call.traits else None
+    if call.kind == "CALL":
+        events.append(Outgoing(topics.contact_events, call.key, _call_completed(call, ctx.site, traits_event_id)))
+    events.append(Outgoing(topics.contact_events, call.key, _interaction(call, traits_event_id)))
     if seen is not None:
         events.append(seen)
     if call.offer is not None and call.caller and topics.offer_responses:
@@ -198,7 +201,7 @@ def _envelope(call: Call, source_event_id: str, discriminator: str) -> dict:
     )
 
 
-def _call_completed(call: Call, site: SiteSettings) -> Event:
+def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:
     threshold_ms = site.sla_threshold_ms(call.queue)
     return Event("omnibus.contact.CallCompleted", {
         "envelope": _envelope(call, call.version_id, "call"),
@@ -221,10 +224,11 @@ def _call_completed(call: Call, site: SiteSettings) -> Event:
         "disposition": call.disposition,
         "agent_id": call.agent_id,
         "caller_identifiers": list(call.caller),
+        "traits_event_id": traits_event_id,
     })
 
 
-def _interaction(call: Call) -> Event:
+def _interaction(call: Call, traits_event_id: str | None) -> Event:
     properties = {"site": call.site, **call.properties}
     if call.queue:
         properties["queue"] = call.queue
@@ -240,6 +244,7 @@ def _interaction(call: Call) -> Event:
         "agent_id": call.agent_id,
         "duration_ms": max(0, _ms(call.disconnected_at - call.initiated_at)),
         "properties": properties,
+        "traits_event_id": traits_event_id,
     })
 
 

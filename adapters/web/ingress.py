@@ -23,7 +23,7 @@ from aiohttp import web
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
-from adapters.base.ingest import Item, ingest
+from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.web import errors
@@ -203,7 +203,7 @@ def _rejection(
         reason, code, status = bad[0][2].reason, bad[0][2].code, bad[0][2].status
     else:
         details = "; ".join(f"{_message_label(i, m)}: {e.reason}" for i, m, e in bad)
-        reason = f"{len(bad)} of {len(bad) + len(accepted)} messages rejected (the others were accepted): {details}"
+        reason = partly_rejected(len(bad), len(accepted), "messages", details)
         code, status = "invalid_messages", 400 if strict else 200
     body = {"success": status == 200, "error": reason, "message": reason, "code": code, "accepted": accepted,
             "rejected": rejected}

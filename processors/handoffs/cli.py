@@ -143,14 +143,14 @@ def report_handoffs_command(
 
 def print_people(rows: list[ReportRow], title: str, out: Console) -> None:
     """Per team and person; below 120 columns resolved, breached and bounced only, names whole on one line."""
-    table = report_table("scope", "name", "received", "resolved", "median", "p90", "breached", "escalated",
-                         "bounced", narrow=("scope", "name", "resolved", "breached", "bounced"),
+    table = report_table("scope", "name", "received", "resolved", "median (h:mm)", "p90 (h:mm)", "breached",
+                         "escalated", "bounced", narrow=("scope", "name", "resolved", "breached", "bounced"),
                          whole=("scope", "name"), console=out, title=title)
     for r in rows:
         table.add_row(r.scope, r.name, str(r.received), str(r.resolved), hours_minutes(r.median_resolve_s),
                       hours_minutes(r.p90_resolve_s), str(r.breached), str(r.escalated), str(r.bounced))
     out.print(table)
-    _wide_hint(table, out, "received, median, p90 and escalations")
+    _wide_hint(table, out, "received, median and p90 time to resolve, and escalations")
 
 
 def _wide_hint(table: ReportTable, out: Console, hidden: str) -> None:
@@ -173,11 +173,12 @@ def _print_customers(rows: list[CustomerRow], month: str, output_format: Format)
 
 def print_customers(rows: list[CustomerRow], title: str, out: Console) -> None:
     """Per customer; below 120 columns handoffs, bounces and repeats only, customer ids whole on one line."""
-    table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)", "case types",
+    table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)",
+                         "repeated case types",
                          narrow=("customer", "handoffs", "bounces", "repeats (7 days)"),
                          whole=("customer",), console=out, title=title)
     for r in rows:
         table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),
                       str(r.repeats), r.repeat_case_types or "-")
     out.print(table)
-    _wide_hint(table, out, "matters, resolved and case types")
+    _wide_hint(table, out, "matters, resolved and repeated case types")

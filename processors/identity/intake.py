@@ -13,10 +13,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import msgspec
+
 from bus.errors import OmnibusError
 from bus.serde import Deserializer, Event, SerdeContext
+from bus.topics import IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.messages import EventRef, Fast, Visit
+from processors.identity.graph.messages import EventRef, Fast, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -51,6 +54,8 @@ class NoIdentifier(OmnibusError, ValueError):
 # A contact with no identifier (a call with the number withheld and no account entered) is on no screen pop, as
 # it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
 ANONYMOUS_CONTACTS = "omnibus.contact."
+# A call center's record of the caller's identifiers and IVR traits (the sibling of the call's contact events).
+CALLER_RECORD = (IDENTIFIERS_OBSERVED.carries[0], "CALL_CENTER")
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
@@ -96,6 +101,17 @@ def raw_identifiers(event: Event, book: ProfileBook) -> list[dict[str, str]]:
         found.extend(event.value.get(field) or [])
     found.extend(book.identifiers(event))
     return found
+
+
+def with_caller_traits(event: Event, saga: Saga) -> Saga:
+    """A call's contact that names the record with its caller's IVR traits waits for them (``traits_from``); that
+    record, an ``IdentifiersObserved`` of the call center with traits, leaves them (``graph/contact_join.py``)."""
+    traits_event_id = event.value.get("traits_event_id")
+    if traits_event_id:
+        return msgspec.structs.replace(saga, traits_from=traits_event_id)
+    if saga.traits and (event.schema, event.value["envelope"]["channel"]) == CALLER_RECORD:
+        return msgspec.structs.replace(saga, leaves_traits=True)
+    return saga
 
 
 def _micros(value: datetime) -> int:
@@ -146,7 +162,9 @@ class Intake:
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
-            claim = self._view.claim(saga.ids) if self._view is not None and not lookup_only else None
+            saga = with_caller_traits(event, saga)
+            joins = saga.traits_from is not None or saga.leaves_traits  # at the identifier nodes: never the fast path
+            claim = self._view.claim(saga.ids) if self._view is not None and not (lookup_only or joins) else None
             node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
             # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)
             if (size := len(encoded := encode_message(node, message))) > MAX_SAGA_BYTES:

@@ -1,9 +1,10 @@
 """``GET /kpis``: the aggregates this worker holds, as JSON.
 
 Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 instants; windows starting in
-``[from, to)``), ``channel``, ``site``. Answer: ``{"aggregates": [...]}``, each with the window, its
-counts, open handoffs by age band and the KPI ratios (``docs/kpis.md``). Stage-two state is partitioned
-by window key: with several workers each answers for the windows it owns (``partial: true``).
+``[from, to)``), ``channel`` (``omnibus.common.Channel``), ``site``; other values of these are answered 400.
+Answer: ``{"aggregates": [...]}``, each with the window, its counts, open handoffs by age band and the KPI
+ratios (``docs/kpis.md``). Stage-two state is partitioned by window key: with several workers each answers for
+the windows it owns (``partial: true``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from faust.web import Request, Response, View
 
+from bus.errors import OmnibusError
 from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
-from processors.kpis.windows import WindowKey, from_micros, to_micros
+from processors.kpis.windows import Granularity, WindowKey, from_micros, to_micros
+from schemas.enums import CHANNELS
 
 
 def render(window_key: str, counts: Mapping[str, int]) -> dict[str, Any]:
@@ -46,18 +49,34 @@ def select(
     return found
 
 
+class BadQuery(OmnibusError, ValueError):
+    """A query parameter of ``GET /kpis`` that no window can match (answered 400 with this text)."""
+
+
+def filters(query: Mapping[str, str]) -> dict[str, Any]:
+    """``select``'s keyword arguments from the query; raises ``BadQuery`` naming the parameter and what it takes
+    (a new user's ``granularity=WEEK`` was answered 200 with no aggregates, as if there were none)."""
+    granularity, channel = query.get("granularity"), query.get("channel")
+    if granularity and granularity.upper() not in {g.value for g in Granularity}:
+        raise BadQuery(f"granularity must be one of {', '.join(g.value for g in Granularity)}, not {granularity!r}")
+    if channel and channel.upper() not in CHANNELS:
+        raise BadQuery(f"channel must be one of {', '.join(sorted(CHANNELS))}, not {channel!r}")
+    try:
+        start = datetime.fromisoformat(query["from"]) if query.get("from") else None
+        end = datetime.fromisoformat(query["to"]) if query.get("to") else None
+    except ValueError as exc:
+        raise BadQuery(f"from/to must be ISO-8601 instants: {exc}") from None
+    return {"granularity": granularity, "start": start, "end": end, "channel": channel, "site": query.get("site")}
+
+
 def register_views(
     app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool]
 ) -> None:
     async def kpis_view(self: View, request: Request) -> Response:
-        query = request.query
         try:
-            start = datetime.fromisoformat(query["from"]) if query.get("from") else None
-            end = datetime.fromisoformat(query["to"]) if query.get("to") else None
-        except ValueError as exc:
-            return self.error(400, f"from/to must be ISO-8601 instants: {exc}")
-        found = select(current(), granularity=query.get("granularity"), start=start, end=end,
-                       channel=query.get("channel"), site=query.get("site"))
-        return self.json({"aggregates": found, "partial": partial()})
+            wanted = filters(request.query)
+        except BadQuery as exc:
+            return self.error(400, str(exc))
+        return self.json({"aggregates": select(current(), **wanted), "partial": partial()})
 
     app.page("/kpis", name="kpis")(kpis_view)

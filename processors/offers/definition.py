@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -76,7 +77,8 @@ class Offer(Frozen):
     offer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     version: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=200)
-    content: dict[str, str] = Field(description="Text per channel name, and/or 'default' for every other channel.")
+    content: dict[str, str] = Field(description="Text per channel name, and/or 'default' for every other channel; "
+                                    "a plain text is the default for every channel.")
     channels: tuple[Channel, ...] = Field(min_length=1)
     valid_from: AwareTime
     valid_until: AwareTime | None = None
@@ -84,6 +86,11 @@ class Offer(Frozen):
     eligibility: Rule = Field(default_factory=lambda: Rule("true"))
     caps: tuple[Cap, ...] = ()
     quiet_hours: QuietHours | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _one_text_for_every_channel(cls, value: Any) -> Any:
+        return {DEFAULT_CONTENT: value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Offer:

@@ -46,12 +46,24 @@ def _first_ident(exprlist: Any) -> str:
     return next((str(t.children[0]) for t in exprlist.children[0].iter_subtrees() if t.data == "ident"), "")
 
 
+def _pointed(source: str, exc: Any) -> str:
+    """Where the parser stopped, on one line: ``line 1, column 7: age > ⟨here⟩> 3`` (celpy's own text is the
+    source line with a caret under it, which loses its meaning once a message is folded onto one line)."""
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    lines = source.splitlines() or [""]
+    if not isinstance(line, int) or not isinstance(column, int) or not 1 <= line <= len(lines):
+        return " ".join(str(exc).split()) or "unknown error"
+    text = lines[line - 1]
+    at = min(max(column - 1, 0), len(text))
+    return f"line {line}, column {column}: {text[:at]}⟨here⟩{text[at:]}"
+
+
 @lru_cache(maxsize=1024)
 def _program(source: str) -> Any:
     try:
         ast = _ENV.compile(source)
     except celpy.CELParseError as exc:
-        raise RuleError(f"eligibility does not parse: {str(exc).strip().splitlines()[-1] or exc}") from exc
+        raise RuleError(f"eligibility does not parse: {_pointed(source, exc)}") from exc
     unknown = sorted(_free_names(ast) - set(FACT_TYPES))
     if unknown:
         known = ", ".join(sorted(FACT_TYPES))

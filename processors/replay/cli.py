@@ -81,6 +81,7 @@ class Rebuilt:
     running: dict[str, Any]
     events: int
     seconds: float
+    shown: Callable[[str], str] = str  # how a key or a value's string is printed (identifiers: masked)
 
 
 def replay_kpis(settings: OmnibusSettings) -> Rebuilt:
@@ -121,20 +122,40 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
 
 
 def replay_identity(settings: OmnibusSettings) -> Rebuilt:
+    """The node table rebuilt from identity's inputs against its changelog, both sides compared after joining
+    what operators decided and reviews await (``processors.verify.reviews``: splits, reviews), as verify does."""
+    from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
     from processors.identity.config import load_identity_settings
     from processors.profile.book import ProfileBook
-    from processors.replay.identity import changelog, inputs, rebuild, running
+    from processors.replay.identity import changelog, clusters, inputs, recompute, running
+    from processors.verify.identity import IdentityOutputs, decided_pairs
+    from processors.verify.report import shown
+    from processors.verify.reviews import by_review
 
     identity, book = load_identity_settings(), ProfileBook.from_registry()
     records = read_with_progress(settings, "reading identity's inputs", inputs(book))
     state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
+    decided = read_with_progress(settings, "reading the operators' decisions",
+                                 [CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS])
     started = time.monotonic()
-    rebuilt, applied = rebuild(records.records, settings, identity, book)
+    result = recompute(records.records, settings, identity, book)
     seconds = time.monotonic() - started
     current, undecodable = running(state.records)
     if undecodable:
         typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
-    return Rebuilt("customer", rebuilt, current, applied, seconds)
+
+    def of(spec: TopicSpec) -> list[Replayed]:
+        return [record for record in decided.records if record.topic == spec.name(settings.topics)]
+
+    pairs, splits = decided_pairs(result, IdentityOutputs(assignments=of(CUSTOMER_IDENTIFIERS),
+                                                          customer_events=of(CUSTOMER_EVENTS),
+                                                          reviews=of(IDENTITY_REVIEWS)))
+    if pairs:
+        typer.echo(f"compared after joining the customers that {len(splits)} operator split(s) and "
+                   f"{len(pairs) - len(splits)} review(s) link (omnibus verify lists them)")
+    rebuilt = clusters(result.graph.store.nodes)
+    return Rebuilt("customer", by_review(rebuilt, pairs), by_review(current, pairs), result.applied, seconds,
+                   shown=shown)
 
 
 REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {
@@ -151,7 +172,7 @@ def replay(processor: str, settings: OmnibusSettings) -> bool:
                f"{len(result.running)}")
     comparison = compare(result.rebuilt, result.running)
     typer.echo(comparison.summary())
-    for line in comparison.details():
+    for line in comparison.details(shown=result.shown):
         typer.echo(line)
     return comparison.equal
 

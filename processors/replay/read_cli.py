@@ -18,12 +18,13 @@ import orjson
 import typer
 
 from bus.config import load_settings
+from bus.errors import OmnibusError
 from bus.redact import redact
 from bus.topics import ALL_TOPICS, TopicSpec
 from processors.replay import Replayed, read_topics
 
 
-class UnknownTopic(ValueError):
+class UnknownTopic(OmnibusError, ValueError):
     """The name is no topic Omnibus declares, or one that carries no Avro (internal)."""
 
 

@@ -19,7 +19,7 @@ from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running
 from processors.verify.report import Check, Report, shown
-from processors.verify.reviews import Pairs, by_review, joined, review_pairs, status
+from processors.verify.reviews import Pairs, by_review, check_splits, joined, review_pairs, split_pairs, status
 
 MERGED = "omnibus.identity.CustomerMerged"
 CREATED = "omnibus.identity.CustomerCreated"
@@ -74,6 +74,16 @@ def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
     return {identifier: frozenset(members[customer]) for identifier, customer in owner.items()}
 
 
+def decided_pairs(recomputed: Recomputed, outputs: IdentityOutputs) -> tuple[Pairs, Pairs]:
+    """(every pair an open or decided review or a split links, the splits' alone): what the recomputation cannot
+    know, operators' decisions (``processors.verify.reviews``). Reads ``outputs.customer_events``, ``assignments``
+    and ``reviews``; ``omnibus replay identity`` compares through them too."""
+    survivors = merges(outputs.customer_events)
+    owner = {key: str(row["customer_id"]) for key, row in reader_rows(outputs.assignments).items()}
+    splits = split_pairs(recomputed, outputs.customer_events, owner, lambda c: final_customer(c, survivors))
+    return review_pairs(recomputed, outputs.reviews, survivors) | splits, splits
+
+
 def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str, report: Report) -> None:
     """Add identity's checks and figures to ``report`` (see the module docstring of ``processors.verify``)."""
     graph = recomputed.graph
@@ -101,7 +111,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs = review_pairs(recomputed, outputs.reviews, survivors)
+    pairs, splits = decided_pairs(recomputed, outputs)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -125,6 +135,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current, undecodable = running(outputs.changelog)
+    check_splits(splits, current, report)
     rebuilt = clusters(graph.store.nodes)
     comparison = compare(by_review(rebuilt, pairs), by_review(current, pairs))
     _note_reviews(rebuilt, current, pairs, report)

@@ -7,17 +7,25 @@ open, or joined by an accepted review, would differ from the recomputation altho
 Both sides are compared after joining the clusters that any review request links (the running
 processor's, from ``identity.reviews.v1``, and the recomputation's own); what only differs before that
 join is listed as awaiting review (or decided by an operator), not as a failure.
+
+An operator's split (``omnibus identity split``, announced as ``CustomerSplit`` on ``customer.events.v1``) travels
+on the graph topic too: the recomputation keeps the moved identifiers with the ones the customer kept, the
+running processor holds two customers. Each split is a decided pair (``split_pairs``): one moved identifier and
+one identifier the recomputation groups with it that did not move (new-user finding 2: verify failed after every
+split).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.graph.outputs import ReviewRequested
 from processors.identity.review import REQUESTED, identifier_key, open_reviews
 from processors.replay import Replayed
-from processors.replay.identity import Recomputed
+from processors.replay.identity import Recomputed, clusters
+from processors.verify.report import Check, Report, shown
 
+SPLIT = "omnibus.identity.CustomerSplit"
 AWAITING = "awaiting review"
 DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
@@ -41,6 +49,38 @@ def review_pairs(recomputed: Recomputed, reviews: Iterable[Replayed],
             pair = frozenset(identifier_key(i) for i in event.value["identifiers"])
             pairs[pair] = AWAITING if event.value["review_id"] in still_open else DECIDED
     return pairs
+
+
+def split_pairs(recomputed: Recomputed, customer_events: Iterable[Replayed], owner: Mapping[str, str],
+                current: Callable[[str], str]) -> Pairs:
+    """A DECIDED pair per ``CustomerSplit`` whose moved identifiers the recomputation keeps with others: the
+    smallest moved identifier and the smallest of the others in its recomputed customer that the split's source
+    customer holds now (``owner``: identifier -> customer id on ``customer.identifiers.v1``; ``current``: a
+    customer id followed through merges). None when the recomputation already holds the moved ones apart."""
+    cluster_of = {key: members for members in clusters(recomputed.graph.store.nodes).values() for key in members}
+    pairs: Pairs = {}
+    for record in customer_events:
+        if record.event is None or record.event.schema != SPLIT:
+            continue
+        moved = {identifier_key(i) for i in record.event.value["moved_identifiers"]}
+        source = current(record.event.value["source_customer_id"])
+        kept = sorted(key for key in set(cluster_of.get(min(moved), ())) - moved
+                      if key in owner and current(owner[key]) == source) if moved else []
+        if kept:
+            pairs[frozenset({min(moved), kept[0]})] = DECIDED
+    return pairs
+
+
+def check_splits(splits: Pairs, running: Mapping[str, list[str]], report: Report) -> None:
+    """Splits stay split: the two identifiers of each split pair are not one customer in the running table
+    (``running``: its clusters, ``replay.identity.running``); the graph refuses every merge of the two since
+    (``CustomerState.do_not_merge``, ``rules.SPLIT_DO_NOT_MERGE``)."""
+    check = report.add(Check("identity: what an operator split apart stays apart", len(splits)))
+    customer = {key: first for first, members in running.items() for key in members}
+    for pair in sorted(splits, key=min):
+        moved, kept = sorted(pair)
+        if moved in customer and customer[moved] == customer.get(kept):
+            check.fail(f"{shown(moved)} and {shown(kept)}, split apart by an operator, are one customer in the table")
 
 
 def joined(groups: Iterable[frozenset[str]], pairs: Pairs) -> dict[frozenset[str], frozenset[str]]:

@@ -1,13 +1,47 @@
-"""bus/logging.py: library lines of a healthy process do not look like failures (new-user finding #12)."""
+"""bus.logging: libraries' INFO lines are left out of a one-shot command's answer, kept in a long-running process;
+library lines of a healthy process do not look like failures (new-user finding #12)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
-from bus.logging import ROUTINE_LIBRARY_WARNINGS, configure_logging
+from bus.logging import LIBRARY_LOGGERS, ROUTINE_LIBRARY_WARNINGS, configure_logging, get_logger
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    structlog.reset_defaults()
+
+
+def test_a_one_shot_command_shows_library_warnings_but_not_their_info(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", library_level="WARNING")
+    logging.getLogger("aiokafka.consumer.group_coordinator").info("Discovered coordinator 1 for group x")
+    logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1:1/apis "HTTP/1.1 200 OK"')
+    logging.getLogger("aiokafka").warning("connection lost")
+    get_logger("omnibus.cli").info("our own line")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and "connection lost" in lines[0] and "our own line" in lines[1]
+
+
+def test_a_long_running_process_configured_after_it_shows_library_info_again(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", library_level="WARNING")  # the CLI's callback, before the command's own settings
+    configure_logging("INFO")  # bus.bootstrap.start_process
+    logging.getLogger("aiokafka.consumer.group_coordinator").info("Joined group x (generation 1)")
+    assert "Joined group" in capsys.readouterr().err
 
 
 def test_routine_library_warnings_are_info_in_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,3 +81,10 @@ def test_the_templates_are_the_libraries_own() -> None:
                "mode.timers": inspect.getsource(timers)}
     for name, template in ROUTINE_LIBRARY_WARNINGS:
         assert f'"{template}"' in sources[name], template
+
+
+def test_in_a_one_shot_command_the_lowered_lines_are_left_out_like_other_library_info(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", library_level="WARNING")
+    logging.getLogger("mode.timers").warning("Timer %s is overlapping (interval=%r runtime=%r)", "commit", 2.8, 3.1)
+    assert capsys.readouterr().err == ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from rich.console import Console
 
 from bus.config import OmnibusSettings
@@ -36,12 +38,16 @@ def test_the_offer_table_fits_80_columns_whole() -> None:
     assert "(none)" not in text and text.count("withdrawn") == 3  # new-user finding #13: "(none)" meant withdrawn
 
 
-def test_still_running_prints_every_address_and_key_whole_within_80_columns_outside_any_box() -> None:
+def _endpoints() -> Endpoints:
     ports = iter(range(40001, 40010))
     base = "http://127.0.0.1:{}".format
-    endpoints = Endpoints(web=base(next(ports)), branch=base(next(ports)), call_center=base(next(ports)),
-                          screen_pop=base(next(ports)), batch=None, offers=base(next(ports)),  # type: ignore[arg-type]
-                          kpis=base(next(ports)), metrics=f"{base(next(ports))}/metrics")
+    return Endpoints(web=base(next(ports)), branch=base(next(ports)), call_center=base(next(ports)),
+                     screen_pop=base(next(ports)), batch=None, offers=base(next(ports)),  # type: ignore[arg-type]
+                     kpis=base(next(ports)), metrics=f"{base(next(ports))}/metrics")
+
+
+def test_still_running_prints_every_address_and_key_whole_within_80_columns_outside_any_box() -> None:
+    endpoints = _endpoints()
     lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
     still = lines[:lines.index(next(line for line in lines if line.startswith("Post by hand")))]
     assert any("Still running" in line for line in still)
@@ -51,6 +57,22 @@ def test_still_running_prints_every_address_and_key_whole_within_80_columns_outs
                   f"{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
                   f"{endpoints.kpis}/kpis?granularity=DAY", endpoints.metrics):
         assert any(whole in line for line in still), whole
+
+
+def test_the_demo_reads_numbers_without_a_country_as_french_unless_the_environment_says_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user posted 0612345678 to the demo's web hall: success, and no phone on the screen pop (no region)."""
+    from demo.run import demo_settings
+
+    state = {"kafka": {"bootstrap_servers": "127.0.0.1:9"}}
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", raising=False)
+    settings = demo_settings(state, metrics_port=0)
+    assert settings.identifiers.default_region == "FR"
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
+    assert any("phone region" in line and "FR" in line for line in lines)
+    assert "export OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR" in lines
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "BE")
+    assert demo_settings(state, metrics_port=0).identifiers.default_region == "BE"
 
 
 def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> None:

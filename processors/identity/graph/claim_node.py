@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import note_kept_apart
@@ -48,7 +49,7 @@ from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
 from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
 from processors.identity.graph.outputs import Lineage
-from processors.identity.graph.saga import command_saga
+from processors.identity.graph.saga import TOLD, command_saga
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM
 
@@ -81,7 +82,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token))
+                               message.attempt, token, message.traits))
 
 
 def on_give(ctx: Node, message: Give) -> None:
@@ -96,7 +97,8 @@ def on_give(ctx: Node, message: Give) -> None:
     if key not in state.members:
         # Its node is behind (an assignment or an eviction is on its way to it): release, and claim again.
         ctx.send(key, Release(message.token))
-        ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1))
+        ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1,
+                            message.traits))
         return
     split = message.customer in state.do_not_merge and message.customer not in state.rejected
     if message.customer == ctx.key or message.customer in state.aliases or split:
@@ -106,13 +108,16 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
-    if len(state.members) == 1:
+    if len(state.members) == 1 and (state.contacts != TOLD or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events
         # met that event's customer through it and were applied there: so this customer merges into the
         # claimant, identifier, contacts and all (``customer_merge.dissolving``), its traits only if they fit.
         ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
         return
+    # (Its traits another person's than the claimant's, and every contact on it told its person: a housemate's call
+    # with her IVR traits that came first on the family phone. It stays a customer of its own, without identifiers:
+    # its contacts are not the claimant's, and blocking merges it with its person's customer when that one comes.)
     value = state.members.pop(key)
     # This customer's events carried it too: both screen pops name the two (web.py).
     note_kept_apart(state.elsewhere, key)

@@ -20,9 +20,9 @@ from processors.identity.graph.customer_merge import on_link, on_offer, on_offer
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, note_kept_apart
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
-from processors.identity.graph.messages import Apply, Claim, Create, Note, SplitCustomer, SplitInit
+from processors.identity.graph.messages import Apply, Claim, Create, Note, Seek, SplitCustomer, SplitInit
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
-from processors.identity.graph.saga import apply_message, copy_saga, customer_id, lineage
+from processors.identity.graph.saga import ANONYMOUS, TOLD, apply_message, copy_saga, customer_id, lineage
 from processors.identity.rules import MANUAL_SPLIT, kind_of
 
 # The handlers engine.py dispatches to, and the steps claim_node.py and rank_node.py share (by their old names).
@@ -57,8 +57,13 @@ def on_apply(ctx: Node, message: Apply) -> None:
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
-        # not on this screen pop, nor on its contact stream; the family identifier's lookup says it is shared.
-        ctx.emit(Unresolved(message.event_id, message.started_at))
+        # not on this screen pop, nor on its contact stream. The housemates kept apart through the family
+        # identifier may take it (seek.py); else it is unresolved, and the identifier's lookup says it is shared.
+        held = [key for key in message.ids if key in ctx.state.members] or message.ids
+        if held:
+            ctx.send(held[0], Seek(held[0], message, [ctx.key]))
+        else:
+            ctx.emit(Unresolved(message.event_id, message.started_at))
         return
     for key in message.kept_apart:  # another customer keeps it: both screen pops name the two (web.py)
         if key not in ctx.state.members:
@@ -71,6 +76,8 @@ def on_apply(ctx: Node, message: Apply) -> None:
         absorb_traits(ctx, message.traits)
     ref = message.event
     if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
+        # On its screen pop: did it tell its person (claim_node.on_give, seek.py)?
+        ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
@@ -79,7 +86,7 @@ def on_apply(ctx: Node, message: Apply) -> None:
     # claim would take her own e-mail to this customer in the orders where she was refused through it.
     for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
-            ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel))
+            ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel, traits=ctx.state.traits))
 
 
 def _by_login(ctx: Node, ids: list[str]) -> bool:

@@ -14,7 +14,15 @@ from collections import deque
 from collections.abc import Callable
 
 from bus.serde import Event
-from processors.identity.graph import blocking_node, claim_node, customer_node, fast_node, identifier_node, rank_node
+from processors.identity.graph import (
+    blocking_node,
+    claim_node,
+    customer_node,
+    fast_node,
+    identifier_node,
+    rank_node,
+    seek,
+)
 from processors.identity.graph.context import (
     CUSTOMER_PREFIX,
     Ctx,
@@ -43,6 +51,7 @@ from processors.identity.graph.messages import (
     Rejoin,
     Rekey,
     Release,
+    Seek,
     Shared,
     SplitCustomer,
     SplitInit,
@@ -79,6 +88,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             identifier_node.on_evict(ctx, message)
         case Claim():
             claim_node.on_claim(ctx, message)
+        case Seek():
+            seek.on_seek_identifier(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 
@@ -113,6 +124,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             claim_node.on_give(ctx, message)
         case Adopt():
             claim_node.on_adopt(ctx, message)
+        case Seek():
+            seek.on_seek_customer(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sys
 
+from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
 from processors.identity.graph.limits import claimable, saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
+from processors.identity.graph.seek import offer_parked
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
 
@@ -25,12 +27,15 @@ CLAIM_PREFIX = "claim~"  # a reservation taken by a claim (``claim_node.py``), n
 
 def on_visit(ctx: Node, message: Visit) -> None:
     """Phase 1: read the owner (or reserve a new identifier), then visit the next identifier."""
-    saga = copy_saga(message.saga)
+    joined = join(ctx, message)  # a call's contact takes its caller's IVR traits here, or waits (contact_join.py)
+    if joined is None:
+        return
+    saga = copy_saga(joined.saga)
     event_id, state = saga.event_id, ctx.state
     if state.reserved_by == event_id:
         return  # a duplicate of a saga that already passed here
     if state.reserved_by:
-        ctx.defer(message)
+        ctx.defer(joined)
         return
     if recalls(state.recent, event_id):
         # The same event again (its saga started or reserved here before, within the window): a copy
@@ -115,6 +120,8 @@ def on_note(ctx: Node, message: Note) -> None:
     with the owner (``IdentifierState.kept_apart``). It counts for nothing towards ``shared_after`` (a customer
     id that merges later would count twice; ``evidence.count_person`` counts people on visits)."""
     note_kept_apart(ctx.state.kept_apart, message.refused_with)
+    if message.refused_with in ctx.state.kept_apart:
+        offer_parked(ctx, message.refused_with)  # a housemate's record parked here may be this customer's (seek.py)
 
 
 def on_evict(ctx: Node, message: Evict) -> None:

@@ -58,6 +58,10 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
     contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
     households: int = 0  # bit i: ``ids[i]``'s node held evidence of two people or more at the visit (contest.py)
+    # A contact whose caller's traits are in another record (``traits_event_id``: a call's IVR data): it waits for
+    # them at its first identifier; ``leaves_traits``: that record, which leaves them there (``contact_join.py``).
+    traits_from: str | None = None
+    leaves_traits: bool = False
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -164,6 +168,18 @@ class Apply(Message, tag="apply", frozen=True):
     ids: list[str] = []
 
 
+class Seek(Message, tag="seek", frozen=True):
+    """A housemate's record (``apply``, ``household_only``) that the keeper of its household ``identifier`` found to be
+    another person: offered, one at a time, to the customers kept apart from the keeper through it
+    (``IdentifierState.kept_apart``), which take it if its traits fit (``seek.py``). ``tried``: the customers that
+    did not (the keeper first); ``parked``: it comes back from the identifier's park (``IdentifierState.parked``)."""
+
+    identifier: str
+    apply: Apply
+    tried: list[str] = []
+    parked: bool = False
+
+
 class SplitCustomer(Message, tag="split", frozen=True):
     ids: list[str]
     reason: str | None
@@ -218,6 +234,7 @@ class Claim(Message, tag="claim", frozen=True):
     event_id: str
     channel: str
     attempt: int = 0
+    traits: Summary | None = None  # the claimant's trait summary: a giver that is another person stays (seek.py)
 
 
 class Give(Message, tag="give", frozen=True):
@@ -230,6 +247,7 @@ class Give(Message, tag="give", frozen=True):
     channel: str
     attempt: int
     token: str
+    traits: Summary | None = None  # the claimant's trait summary (``Claim.traits``)
 
 
 class Adopt(Message, tag="adopt", frozen=True):
@@ -258,7 +276,8 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
-              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt)
+              | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt
+              | Seek)
 
 
 def kind(message: Message) -> str:

@@ -21,6 +21,8 @@ from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy,
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
 UNKNOWN = "-"  # phase-1 status of a look-up-only identifier nobody owns (an alias's previousId): skipped
+# ``CustomerState.contacts``: no contact applied yet; every one carried its person's traits; one did not.
+NO_CONTACT, TOLD, ANONYMOUS = 0, 1, 2
 
 
 def customer_id(birth_micros: int, seed: str) -> str:

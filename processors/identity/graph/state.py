@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from processors.identity.graph.messages import AnyMessage, Member, Summary
+from processors.identity.graph.messages import AnyMessage, Member, Seek, Summary, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -30,6 +30,26 @@ class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
 
     traits: Summary | None = None
     ids: list[str] = []
+
+
+class CallerTraits(msgspec.Struct, array_like=True, frozen=True):
+    """The traits a call's ``IdentifiersObserved`` (event ``event_id``, occurred ``at`` µs) left at the caller's
+    identifiers for the call's contact events (``contact_join.py``)."""
+
+    event_id: str
+    at: int
+    traits: Summary
+
+
+class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
+    """An identifier node's part in attributing a housemate's call (issue #8). ``traits``: IVR traits left here, the
+    latest ``contact_join.MAX_CALLER_TRAITS`` by event time; ``awaiting``: contacts' visits waiting for theirs (at
+    most ``contact_join.MAX_AWAITING``); ``parked``: records no customer kept apart through it took yet (at most
+    ``seek.MAX_PARKED``)."""
+
+    traits: list[CallerTraits] = []
+    awaiting: list[Visit] = []
+    parked: list[Seek] = []
 
 
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):
@@ -60,6 +80,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # Customers kept apart from its owner through it (``Note``: another person's events carried it; a claim's
     # giver), at most ``evidence.MAX_KEPT_APART``, sorted: the screen pop names them (``web.py``).
     kept_apart: list[str] = []
+    # What it keeps for records that may be a housemate's: a call's IVR traits and the contacts waiting for them
+    # (``contact_join.py``), the records no customer took yet (``seek.py``). Replaced, never changed in place.
+    housemates: Housemates | None = None
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
@@ -93,6 +116,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # Identifiers its events carried that another customer keeps (kept apart from it through them, or given up to
     # an earlier event's customer: a family phone), at most ``evidence.MAX_KEPT_APART``: its screen pop names them.
     elsewhere: list[str] = []
+    # Which contacts were applied to it (``saga.NO_CONTACT``, ``TOLD``: each carried its person's traits, a call
+    # with the IVR's; ``ANONYMOUS``: one did not): a customer whose contacts all told their person stays apart from
+    # another person's claimant of its only identifier instead of merging into it (``claim_node.on_give``).
+    contacts: int = 0
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

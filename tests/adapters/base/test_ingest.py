@@ -69,3 +69,12 @@ async def test_each_event_is_encoded_once_and_a_schema_misfit_costs_only_its_rec
     assert len(dead_letters.reasons) == 1 and isinstance(outcome.refused[0][1], RejectedInput)
     assert kafka.encodings == 3  # one per event, the misfit included; none again at publishing
     assert kafka.published == [record.encoded[0] for _, record in outcome.accepted]
+
+
+def test_a_partly_refused_request_says_how_many_were_accepted_and_nothing_when_none_was() -> None:
+    """A new user read "1 of 1 events rejected (the others were accepted)"."""
+    from adapters.base.ingest import partly_rejected
+
+    assert partly_rejected(1, 0, "events", "event 0: bad") == "1 of 1 events rejected: event 0: bad"
+    assert partly_rejected(1, 1, "messages", "x") == "1 of 2 messages rejected (the other 1 was accepted): x"
+    assert partly_rejected(2, 3, "events", "x") == "2 of 5 events rejected (the other 3 were accepted): x"

@@ -17,6 +17,7 @@ from tests.adapters.contract import Delivery
 
 SAMPLES = Path(__file__).parent / "samples"
 TOKENS = {"QM-0142-1": "tok-qm-0142-1-9c1e", "CT-0142-01": "tok-ct-0142-01-77ab", "CT-0142-03": "tok-ct-0142-03-5d20"}
+BRANCHES = {"CT-0142-01": "0142", "CT-0142-03": "0142"}  # QM-0142-1 left unbound: it may name any branch
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -24,7 +25,8 @@ def sample(name: str) -> dict[str, Any]:
 
 
 def branch_settings(**overrides: Any) -> BranchSettings:
-    return BranchSettings(**{"terminal_tokens": TOKENS, "port": 0, "phone_region": "FR", **overrides})
+    return BranchSettings(**{"terminal_tokens": TOKENS, "terminal_branches": BRANCHES, "port": 0, "phone_region": "FR",
+                             **overrides})
 
 
 @dataclass(frozen=True)

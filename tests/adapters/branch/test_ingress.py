@@ -74,6 +74,19 @@ async def test_a_terminal_may_only_upload_as_itself(
     assert publisher.submitted == [] and publisher.rejected == []
 
 
+async def test_a_terminal_bound_to_a_branch_may_not_report_another(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """A new user's terminal CT-0001-01 uploaded with branch_id "BR-0001": the KPIs then showed two sites for one
+    branch. A terminal listed in terminal_branches is refused for any other branch; an unlisted one is not."""
+    for wrong in ("BR-0142", "0143", "142"):
+        status, answer = await upload(client, {**three_events(), "branch_id": wrong})
+        assert status == 401 and "stands in branch '0142'" in answer["error"] and repr(wrong) in answer["error"]
+    assert publisher.submitted == [] and publisher.rejected == []
+    unbound = {**three_events(), "terminal_id": "QM-0142-1", "branch_id": "BR-0142"}
+    assert (await upload(client, unbound, terminal="QM-0142-1"))[0] == 200
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [(b"[1, 2]", "JSON object"), ({"terminal_id": "CT-0142-03", "events": [{}]}, "missing 'branch_id'"),

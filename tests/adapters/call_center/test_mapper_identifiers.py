@@ -41,6 +41,21 @@ def test_ivr_contact_attributes_become_standard_traits() -> None:
                                "postcode": "75002"}
 
 
+def test_the_calls_contact_events_name_the_record_with_the_traits_and_never_carry_them() -> None:
+    """Identity joins a contact with its caller's IVR traits (processors/identity/graph/contact_join.py): the contact
+    events name the sibling ``IdentifiersObserved`` (same correlation id); no name or birth date is on them."""
+    record = map_ctr(ctr(Attributes={"firstName": "Bob", "dateOfBirth": "1983-06-07"}), context())
+    value = observed(record)
+    assert value is not None
+    contacts = [o.event.value for o in record.events if o.topic == context().topics.contact_events]
+    assert {c["traits_event_id"] for c in contacts} == {value["envelope"]["event_id"]} and len(contacts) == 2
+    assert {c["envelope"]["correlation_id"] for c in contacts} == {value["envelope"]["correlation_id"]}
+    assert "Bob" not in json.dumps(contacts, default=str) and "1983" not in json.dumps(contacts, default=str)
+    without = map_ctr(ctr(Attributes={"menu": "billing"}), context())
+    assert {o.event.value["traits_event_id"] for o in without.events
+            if o.topic == context().topics.contact_events} == {None}
+
+
 def test_attributes_named_by_the_deployment_map_to_standard_keys() -> None:
     ctx = context(trait_attributes={"CustNaissance": "birth_date"})
     value = observed(map_ctr(ctr(Attributes={"CustNaissance": "19850730"}), ctx))

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
-from processors.kpis.web import render, select
+import pytest
+
+from processors.kpis.web import BadQuery, filters, render, select
 from processors.kpis.windows import to_micros
 from tests.processors.kpis.factories import T0
 
@@ -23,3 +25,14 @@ def test_select_filters_by_granularity_time_channel_and_site():
     assert [w["channel"] for w in select(WINDOWS, end=T0 + timedelta(minutes=30))] == ["CALL_CENTER"]
     assert select(WINDOWS, channel="web", site="")[0]["open_handoffs"]["gt_3d"] == 1
     assert select(WINDOWS, granularity="DAY") == []
+
+
+def test_query_filters_are_read_case_insensitively_and_bad_values_refused_with_what_is_accepted():
+    assert filters({"granularity": "day", "channel": "web", "from": T0.isoformat()}) == {
+        "granularity": "day", "start": T0, "end": None, "channel": "web", "site": None}
+    assert filters({}) == {"granularity": None, "start": None, "end": None, "channel": None, "site": None}
+    for query, says in (({"granularity": "WEEK"}, "granularity must be one of HOUR, DAY, not 'WEEK'"),
+                        ({"channel": "fax"}, "channel must be one of "),
+                        ({"from": "yesterday"}, "from/to must be ISO-8601 instants")):
+        with pytest.raises(BadQuery, match=says):
+            filters(query)

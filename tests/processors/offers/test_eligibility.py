@@ -29,6 +29,18 @@ def test_bad_rules_fail_when_loaded(source: str, message: str) -> None:
         Rule(source)
 
 
+@pytest.mark.parametrize(("source", "pointed"), [
+    ("tier ==", "line 1, column 6: tier ⟨here⟩=="),
+    ("contacts_7d > > 3", "line 1, column 15: contacts_7d > ⟨here⟩> 3"),
+    ('region == "FR" &&\nsegment ==', "line 2, column 9: segment ⟨here⟩=="),
+])
+def test_a_parse_error_points_at_where_the_parser_stopped_on_one_line(source: str, pointed: str) -> None:
+    """A new user read only "eligibility does not parse:          ^": the caret line without its source line."""
+    with pytest.raises(RuleError) as raised:
+        Rule(source)
+    assert str(raised.value) == f"eligibility does not parse: {pointed}"
+
+
 def test_no_python_eval() -> None:
     with pytest.raises(RuleError):
         Rule('__import__("os").system("true")')

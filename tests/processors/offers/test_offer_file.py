@@ -26,6 +26,17 @@ def test_a_good_file() -> None:
     assert [c.per for c in offer.caps] == [7 * 86400, 86400]
 
 
+def test_a_plain_text_content_is_the_default_for_every_channel() -> None:
+    """A new user's ``content: hello`` was refused with "Input should be a valid dictionary"."""
+    text = GOOD.replace("content:\n  default: Twice the speed, same price.\n  CALL_CENTER: \"Script: offer the upgrade.\"\n",
+                        "content: hello\n")
+    (offer,) = parse_offers(text)
+    assert offer.content == {"default": "hello"}
+    assert {offer.content_for(channel) for channel in ("WEB", "CALL_CENTER", "BRANCH")} == {"hello"}
+    with pytest.raises(OfferFileError, match="content: "):
+        parse_offers(text.replace("content: hello", "content: [hello]"))
+
+
 def test_a_list_of_offers() -> None:
     second = GOOD.replace("fibre-upgrade", "tv").replace("\n", "\n  ")
     text = "- " + GOOD.replace("\n", "\n  ") + "\n- " + second

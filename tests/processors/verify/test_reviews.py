@@ -4,9 +4,12 @@ that is listed, not a failure. A difference no review explains still fails."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bus.config import TopicSettings
 from processors.identity.announcements import Announcer
-from processors.identity.graph.outputs import ReviewRequested
+from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.outputs import ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
 from processors.profile.book import ProfileBook
@@ -15,8 +18,8 @@ from processors.replay.identity import Recomputed, recompute
 from processors.verify.identity import IdentityOutputs, check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import AWAITING, DECIDED, by_review
-from tests.processors.identity.support import matcher_settings, observed
-from tests.processors.verify.support import CONTACTS_IN, INPUT, SETTINGS, record, row
+from tests.processors.identity.support import matcher_settings, observed, settings
+from tests.processors.verify.support import CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 
 TABLE = "identity: node table equals the recomputation from its inputs"
 GROUPED = "identity: identifiers are grouped as the recomputation groups them"
@@ -127,3 +130,51 @@ def test_a_pair_decided_under_ids_that_merged_since_is_decided_not_awaiting() ->
     assert report.ok, report.lines()
     (note,) = report.notes
     assert note.endswith(DECIDED) and "awaiting review" not in report.figures
+
+
+def jonathan_and_the_mistyped_account() -> Recomputed:
+    """The new user's finding 2: a mistyped account (ACC-7718) linked to Jonathan's customer through his phone."""
+    inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
+                                          event_id="e1"), 0),
+              record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
+                                          minutes=1), 1)]
+    return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+
+
+def split_off(recomputed: Recomputed, key: str) -> list[Replayed]:
+    """``omnibus identity split`` of ``key`` off its customer, run to rest; ``customer.events.v1``'s CustomerSplit."""
+    graph = recomputed.graph
+    owner = graph.customer_of(key)
+    assert owner is not None
+    graph.submit([Send(owner, SplitCustomer([key], "account belongs to his father", "split-1", 10**15))])
+    graph.run()
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    events = [item.event for d in graph.decisions if isinstance(d, Split) for item in announcer.outgoing(d)]
+    assert len(events) == 1
+    return [Replayed(EVENTS, 0, offset, b"c", event) for offset, event in enumerate(events)]
+
+
+def test_customers_split_by_an_operator_are_listed_not_failed() -> None:
+    """verify failed with "customer of ACCOUNT:****7718: 5 identifier(s) recomputed, 1 in the table" after a split:
+    the split is an operator's decision the recomputation does not replay, listed as such."""
+    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    split_events = split_off(running, account)
+    outputs = replace(outputs_of(running, []), customer_events=split_events)
+    report = checked(recomputed, outputs)
+    assert report.ok, report.lines()
+    (note,) = report.notes
+    assert note.endswith(f"1 customer(s) recomputed, 2 in the table: {DECIDED}") and "7718" in note
+    assert report.figures[DECIDED] == 1
+
+
+def test_a_split_the_table_does_not_keep_fails() -> None:
+    """Splits stay split (#8 point 7): a running processor that announced the split yet holds one customer fails."""
+    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    split_events = split_off(jonathan_and_the_mistyped_account(), account)
+    outputs = replace(outputs_of(running, []), customer_events=split_events)  # announced, yet still one customer
+    report = checked(recomputed, outputs)
+    (failure,) = report.failures()
+    assert failure.startswith("identity: what an operator split apart stays apart: ACCOUNT:****7718 and ")
+    assert "+3362" not in failure

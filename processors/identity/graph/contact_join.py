@@ -1,0 +1,76 @@
+"""A call's contact events take the caller's IVR traits from their sibling record (issue #8, "a housemate's call").
+
+The call-center adapters publish a call as contact events (``CallCompleted``, ``InteractionRecorded``: the caller's
+identifiers only, what every subscriber of ``contact.events.v1`` reads) and one ``IdentifiersObserved`` with the
+same ``correlation_id`` that also carries the traits the caller gave the IVR (name, birth date). A contact names
+that record in ``traits_event_id`` (``adapters/call_center/mapper.py``); the traits never go on contact events
+(data protection). Identity joins the two inside the graph, at the caller's identifier nodes, in either order:
+
+* the record (``Saga.leaves_traits``: an ``IdentifiersObserved`` of the call center with traits) leaves its traits at
+  every identifier it visits (``Housemates.traits``: the latest ``MAX_CALLER_TRAITS`` by event time) and lets the
+  contacts waiting there for them go on;
+* a contact (``Saga.traits_from``) visits its first identifier with its traits if they are there, else waits there
+  (``Housemates.awaiting``). It goes on with them as if they were its own: counted on the identifier's evidence,
+  weighed, and sent to the housemate they fit (``seek.py``), never on the keeper's screen pop.
+
+State, not timers; bounded per identifier: traits beyond ``MAX_CALLER_TRAITS`` fall off, the oldest by event time
+first (a contact and its record share the call's event time, so a contact older than every kept trait while the
+list is full will not find its own: it goes on without, as today); a contact waiting beyond ``MAX_AWAITING`` goes on
+without traits, the oldest first. Nothing waits forever behind a record that never comes, and no contact is lost.
+At-least-once: traits are kept once per record (a copy changes nothing), a copy of a waiting contact waits once,
+and a copy that goes on is dropped by the graph's usual dedupe (``identifier_node.on_visit``). The node's partition
+holds the state, as every node's (``IdentifierState.housemates``).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.messages import Saga, Summary, Visit
+from processors.identity.graph.state import CallerTraits, Housemates, IdentifierState
+
+MAX_CALLER_TRAITS = 4  # calls with IVR traits whose contacts may still come, per identifier
+MAX_AWAITING = 4  # contacts waiting for their call's IVR traits, per identifier
+
+Node = Ctx[IdentifierState]
+
+
+def join(ctx: Node, message: Visit) -> Visit | None:
+    """The visit to go on with (the contact's, with its caller's traits), or None: it waits here for them."""
+    saga = message.saga
+    if saga.leaves_traits and saga.traits:
+        _leave(ctx, saga, saga.traits)
+        return message
+    if saga.traits_from is None:
+        return message
+    box = ctx.state.housemates or Housemates()
+    left = next((item for item in box.traits if item.event_id == saga.traits_from), None)
+    if left is not None:
+        return Visit(_with_traits(saga, left.traits))
+    if len(box.traits) >= MAX_CALLER_TRAITS and saga.occurred_micros < min(item.at for item in box.traits):
+        return Visit(_with_traits(saga, None))  # its record's traits fell off (older than all kept): as today
+    if any(waiting.saga.event_id == saga.event_id for waiting in box.awaiting):
+        return None  # a copy of a contact already waiting
+    awaiting = sorted([*box.awaiting, message], key=lambda visit: (visit.saga.occurred_micros, visit.saga.event_id))
+    for released in awaiting[:-MAX_AWAITING]:  # too many wait here: the oldest go on without traits
+        ctx.send(ctx.key, Visit(_with_traits(released.saga, None)))
+    ctx.state.housemates = msgspec.structs.replace(box, awaiting=awaiting[-MAX_AWAITING:])
+    return None
+
+
+def _leave(ctx: Node, saga: Saga, traits: Summary) -> None:
+    """Keep the record's traits here and send the contacts waiting for them on their way."""
+    box = ctx.state.housemates or Housemates()
+    kept = [item for item in box.traits if item.event_id != saga.event_id]
+    kept = sorted([*kept, CallerTraits(saga.event_id, saga.occurred_micros, traits)],
+                  key=lambda item: (item.at, item.event_id))[-MAX_CALLER_TRAITS:]
+    waiting = [visit for visit in box.awaiting if visit.saga.traits_from == saga.event_id]
+    for visit in waiting:
+        ctx.send(ctx.key, Visit(_with_traits(visit.saga, traits)))
+    ctx.state.housemates = msgspec.structs.replace(
+        box, traits=kept, awaiting=[visit for visit in box.awaiting if visit not in waiting])
+
+
+def _with_traits(saga: Saga, traits: Summary | None) -> Saga:
+    return msgspec.structs.replace(saga, traits=traits, traits_from=None)

@@ -1,0 +1,80 @@
+"""The join of a call's contact with its sibling record's IVR traits (``graph/contact_join.py``): both arrival
+orders, copies, and the bounds that keep the state small without timers."""
+
+from __future__ import annotations
+
+from processors.identity.graph.contact_join import MAX_AWAITING, MAX_CALLER_TRAITS
+from processors.identity.graph.outputs import Resolved
+from processors.identity.graph.state import IdentifierState
+from tests.processors.identity.graph.test_evidence import BOB
+from tests.processors.identity.graph.test_seek import FAMILY_PHONE, OBSERVED, call
+from tests.processors.identity.support import Harness
+from tests.processors.identity.support import matcher_settings as settings
+
+CONTACTS = "contact.events.v1"
+
+
+def phone(h: Harness) -> IdentifierState:
+    state = h.local.store.nodes[h.key(*FAMILY_PHONE)]
+    assert isinstance(state, IdentifierState)
+    return state
+
+
+def traits_of(h: Harness, event_id: str) -> object:
+    """The trait summary the customer that applied the event has (its traits went with it)."""
+    customer = next(r.customer_id for r in h.decisions(Resolved) if r.triggering_event_id == event_id)
+    return h.local.store.nodes[customer].traits  # type: ignore[union-attr]
+
+
+def test_a_contact_that_comes_first_waits_for_its_records_traits_and_goes_on_with_them() -> None:
+    h = Harness(settings())
+    contact, sibling = call(BOB)
+    h.feed(contact, CONTACTS)
+    box = phone(h).housemates
+    event_id = contact.value["envelope"]["event_id"]
+    assert box is not None and [visit.saga.event_id for visit in box.awaiting] == [event_id]
+    assert not h.decisions(Resolved)  # nowhere yet
+    h.feed(contact, CONTACTS)  # a copy waits once
+    assert len(phone(h).housemates.awaiting) == 1  # type: ignore[union-attr]
+    h.feed(sibling, OBSERVED)
+    box = phone(h).housemates
+    assert box is not None and not box.awaiting and [item.event_id for item in box.traits] == [
+        sibling.value["envelope"]["event_id"]]
+    assert "bob" in str(traits_of(h, contact.value["envelope"]["event_id"]))
+    h.local.check_consistent()
+
+
+def test_a_contact_that_comes_second_finds_the_traits_its_record_left() -> None:
+    h = Harness(settings())
+    contact, sibling = call(BOB)
+    h.feed(sibling, OBSERVED)
+    h.feed(contact, CONTACTS)
+    assert not phone(h).housemates.awaiting  # type: ignore[union-attr]
+    assert "bob" in str(traits_of(h, contact.value["envelope"]["event_id"]))
+
+
+def test_contacts_waiting_beyond_the_bound_go_on_without_traits_the_oldest_first() -> None:
+    """No timer: a record that never comes holds a contact only until more than ``MAX_AWAITING`` wait on the same
+    identifier; the oldest then goes on as a call without IVR data goes today. None is lost."""
+    h = Harness(settings())
+    contacts = [call(BOB, minutes=10 + index, interaction_id=f"call-{index}")[0] for index in range(MAX_AWAITING + 1)]
+    for contact in reversed(contacts):  # the oldest arrives last: it is still the one released
+        h.feed(contact, CONTACTS)
+    waiting = [visit.saga.event_id for visit in phone(h).housemates.awaiting]  # type: ignore[union-attr]
+    assert waiting == [contact.value["envelope"]["event_id"] for contact in contacts[1:]]
+    assert {r.triggering_event_id for r in h.decisions(Resolved)} == {contacts[0].value["envelope"]["event_id"]}
+
+
+def test_traits_are_kept_for_the_latest_calls_only_and_a_contact_older_than_all_of_them_goes_on() -> None:
+    h = Harness(settings())
+    calls = [call(BOB, minutes=10 + index, interaction_id=f"call-{index}") for index in range(MAX_CALLER_TRAITS + 1)]
+    for _, sibling in calls:
+        h.feed(sibling, OBSERVED)
+        h.feed(sibling, OBSERVED)  # a copy leaves nothing twice
+    kept = [item.event_id for item in phone(h).housemates.traits]  # type: ignore[union-attr]
+    assert kept == [sibling.value["envelope"]["event_id"] for _, sibling in calls[1:]]
+    oldest = calls[0][0]
+    h.feed(oldest, CONTACTS)  # its record's traits fell off: it does not wait for them
+    assert not phone(h).housemates.awaiting  # type: ignore[union-attr]
+    assert oldest.value["envelope"]["event_id"] in {r.triggering_event_id for r in h.decisions(Resolved)}
+    h.local.check_consistent()

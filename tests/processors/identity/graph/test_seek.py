@@ -1,0 +1,164 @@
+"""Issue #8: a housemate's call from the family phone is on the housemate's screen pop (``graph/seek.py``,
+``graph/contact_join.py``).
+
+Ann (account 1000001, minute 0) and Bob (account 2000002, minute 1) share the family phone; Ann's event is the
+earliest, so her customer keeps the phone and Bob's is kept apart through it. Bob calls from it (minute 10): the
+call center publishes the call's contact (``InteractionRecorded``, the phone only, naming its sibling in
+``traits_event_id``) and its sibling ``IdentifiersObserved`` (the phone and the name and birth date Bob gave the
+IVR, the same ``correlation_id``). In every arrival order of the four, the call is on Bob's screen pop and under
+his customer id on the contact stream (after merges, which subscribers follow), never on Ann's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from typing import Any
+
+import pytest
+
+from bus.serde import Event
+from processors.identity.graph.outputs import Resolved, Unresolved
+from processors.identity.graph.state import CustomerState, IdentifierState
+from tests.processors.identity.graph.test_evidence import ANN, BOB
+from tests.processors.identity.support import Harness, envelope, ident, interaction
+from tests.processors.identity.support import matcher_settings as settings
+
+FAMILY_PHONE = ("PHONE", "+33600000001")
+ANN_ACCOUNT, BOB_ACCOUNT = ("ACCOUNT", "1000001"), ("ACCOUNT", "2000002")
+CAROL = {**BOB, "given_name": "Carol", "birth_date": "1990-03-04"}  # a visitor: fits nobody
+OBSERVED = "identity.observed.v1"
+
+
+def observed(identifiers: list[tuple[str, str]], traits: dict[str, str] | None, minutes: int,
+             channel: str = "WEB", correlation_id: str | None = None) -> Event:
+    env = envelope(channel, minutes=minutes)
+    if correlation_id is not None:
+        env["correlation_id"] = correlation_id
+    return Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": env, "identifiers": [ident(k, v) for k, v in identifiers], "traits": traits or None})
+
+
+def call(caller: dict[str, str] | None, minutes: int = 10, interaction_id: str = "call-1") -> tuple[Event, Event]:
+    """A call from the family phone as the call-center mapper publishes it: the contact and its sibling record with
+    the IVR's traits (``caller``; None: the IVR asked nothing, the contact names no sibling)."""
+    correlation = str(uuid.uuid4())
+    sibling = observed([FAMILY_PHONE], caller, minutes, channel="CALL_CENTER", correlation_id=correlation)
+    contact = interaction([FAMILY_PHONE], minutes=minutes, interaction_id=interaction_id)
+    contact.value["envelope"]["correlation_id"] = correlation
+    contact.value["traits_event_id"] = sibling.value["envelope"]["event_id"] if caller else None
+    return contact, sibling
+
+
+def records(caller: dict[str, str] | None) -> dict[str, tuple[Event, str]]:
+    contact, sibling = call(caller)
+    return {"ann": (observed([ANN_ACCOUNT, FAMILY_PHONE], ANN, 0), OBSERVED),
+            "bob": (observed([BOB_ACCOUNT, FAMILY_PHONE], BOB, 1), OBSERVED),
+            "call": (contact, "contact.events.v1"), "ivr": (sibling, OBSERVED)}
+
+
+def root(h: Harness, customer: str) -> str:
+    """Where a customer id leads after merges (subscribers re-key on ``CustomerMerged``)."""
+    state = h.local.store.nodes.get(customer)
+    while isinstance(state, CustomerState) and state.parent:
+        customer = state.parent
+        state = h.local.store.nodes.get(customer)
+    return customer
+
+
+def resolved_to(h: Harness, item: Event) -> set[str]:
+    """The customers (after merges) the record was applied to: its key on ``customer.contacts``."""
+    event_id = item.value["envelope"]["event_id"]
+    return {root(h, r.customer_id) for r in h.decisions(Resolved) if r.triggering_event_id == event_id}
+
+
+def contact_ids(h: Harness, customer: str | None) -> set[str]:
+    """Every contact id on ``customer``'s screen pop (``recent_contacts``, all channels)."""
+    profile: dict[str, Any] = h.local.store.profiles.get(customer or "") or {}
+    return {entry["id"] for entries in (profile.get("recent_contacts") or {}).values() for entry in entries}
+
+
+def replay(order: tuple[str, ...], caller: dict[str, str] | None, *, partitions: int = 1, seed: int | None = None,
+           duplicates: float = 0.0) -> tuple[Harness, dict[str, tuple[Event, str]]]:
+    h = Harness(settings(), partitions=partitions, seed=seed, duplicates=duplicates)
+    events = records(caller)
+    for name in order:
+        event, topic = events[name]
+        h.feed(event, topic=topic, settle=partitions == 1)
+    h.local.run()
+    h.local.check_consistent()
+    return h, events
+
+
+ORDERS = list(itertools.permutations(("ann", "bob", "call", "ivr")))
+IDS = ["-".join(order) for order in ORDERS]
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_a_housemates_call_from_the_family_phone_is_on_his_screen_pop_in_every_order(order: tuple[str, ...]) -> None:
+    h, events = replay(order, BOB)
+    ann, bob = h.customer(*ANN_ACCOUNT), h.customer(*BOB_ACCOUNT)
+    assert ann is not None and bob is not None and ann != bob
+    assert h.customer(*FAMILY_PHONE) == ann  # the earliest event's customer keeps the phone
+    assert resolved_to(h, events["call"][0]) == {bob}
+    assert contact_ids(h, bob) == {"call-1"} and contact_ids(h, ann) == set()
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_the_keepers_own_call_is_hers_in_every_order(order: tuple[str, ...]) -> None:
+    h, events = replay(order, ANN)
+    ann = h.customer(*ANN_ACCOUNT)
+    assert resolved_to(h, events["call"][0]) == {ann} and contact_ids(h, ann) == {"call-1"}
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_a_call_without_ivr_traits_goes_where_it_went_before(order: tuple[str, ...]) -> None:
+    """Today's behaviour (as on main 22cdfdd): the customer that keeps the phone when the call arrives, merged into
+    the keeper if the call came first; Bob's when his record made the phone's customer before Ann's came and the
+    call came before Ann's (her claim takes the phone from his customer, which keeps his account and the call)."""
+    h, events = replay(order, None)
+    bobs = order.index("bob") < order.index("ann") and order.index("call") < order.index("ann")
+    keeper = h.customer(*BOB_ACCOUNT) if bobs else h.customer(*ANN_ACCOUNT)
+    assert resolved_to(h, events["call"][0]) == {keeper} and contact_ids(h, keeper) == {"call-1"}
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_a_call_whose_traits_fit_nobody_is_on_neither_screen_pop(order: tuple[str, ...]) -> None:
+    """A visitor on the family phone: not Ann's, not Bob's. Unresolved (parked on the phone's node, at most
+    ``seek.MAX_PARKED``), or on a customer of its own without identifiers if it came before both records."""
+    h, events = replay(order, CAROL)
+    ann, bob = h.customer(*ANN_ACCOUNT), h.customer(*BOB_ACCOUNT)
+    taken = resolved_to(h, events["call"][0])
+    assert not taken & {ann, bob} and "call-1" not in contact_ids(h, ann) | contact_ids(h, bob)
+    if not taken:
+        event_id = events["call"][0].value["envelope"]["event_id"]
+        assert event_id in {u.triggering_event_id for u in h.decisions(Unresolved)}
+        state = h.local.store.nodes[h.key(*FAMILY_PHONE)]
+        assert isinstance(state, IdentifierState) and state.housemates is not None
+        assert event_id in {parked.apply.event_id for parked in state.housemates.parked}
+
+
+@pytest.mark.parametrize("partitions", [5, 12])
+@pytest.mark.parametrize("seed", range(6))
+def test_shuffled_across_partitions_with_duplicates_the_call_is_bobs(partitions: int, seed: int) -> None:
+    order = random.Random(seed).choice(ORDERS)
+    h, events = replay(order, BOB, partitions=partitions, seed=seed, duplicates=0.2)
+    bob = h.customer(*BOB_ACCOUNT)
+    assert resolved_to(h, events["call"][0]) == {bob} != {h.customer(*ANN_ACCOUNT)}, order
+    assert contact_ids(h, bob) == {"call-1"}, order
+
+
+def test_a_replay_of_the_call_and_its_record_changes_nothing() -> None:
+    """At-least-once: both events again (an adapter's retry, a worker replaying its batch) after everything
+    settled: the call is still Bob's alone, nothing waits, nothing is parked."""
+    h, events = replay(("call", "ann", "ivr", "bob"), BOB)
+    for name in ("ivr", "call", "call", "ivr"):
+        event, topic = events[name]
+        h.feed(event, topic=topic)
+    h.local.check_consistent()
+    bob = h.customer(*BOB_ACCOUNT)
+    assert resolved_to(h, events["call"][0]) == {bob} and contact_ids(h, bob) == {"call-1"}
+    state = h.local.store.nodes[h.key(*FAMILY_PHONE)]
+    assert isinstance(state, IdentifierState) and state.housemates is not None
+    assert not state.housemates.awaiting and not state.housemates.parked

@@ -1,0 +1,66 @@
+"""``omnibus replay``'s printing: what ``replay identity`` shows of identifiers is masked, as ``verify`` masks them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bus.topics import CUSTOMER_EVENTS, TopicSpec
+from processors.identity import config
+from processors.replay import TopicsReplay, cli
+from processors.replay.compare import compare
+from tests.processors.identity.support import HMAC_KEY, observed, settings
+from tests.processors.verify.support import INPUT, SETTINGS, record
+from tests.processors.verify.test_reviews import jonathan_and_the_mistyped_account, outputs_of, split_off
+
+
+def test_details_show_keys_and_the_strings_of_values_through_shown():
+    result = compare({"EMAIL:jsmyth@t7.example": ["EMAIL:jsmyth@t7.example", "PHONE:+33622222222"], "k": {"x": "a"}},
+                     {"EMAIL:jsmyth@t7.example": ["EMAIL:jsmyth@t7.example"], "k": {"x": "b"}})
+    assert result.details(shown=str.upper) == [
+        "  EMAIL:JSMYTH@T7.EXAMPLE: rebuilt ['EMAIL:JSMYTH@T7.EXAMPLE', 'PHONE:+33622222222'] "
+        "running ['EMAIL:JSMYTH@T7.EXAMPLE']",
+        "  K: x rebuilt 'A' running 'B'"]
+
+
+def test_replay_identity_prints_identifiers_masked(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The new user's finding 7: ``replay identity`` printed ``EMAIL:jsmyth@t7.example`` where verify prints
+    ``EMAIL:j***@t7.example``."""
+    inputs = [record(INPUT, "a", observed([("EMAIL", "jsmyth@t7.example"), ("PHONE", "+33622222222")],
+                                          event_id="e1"), 0)]
+
+    def read(_settings: object, _what: str, specs: list[TopicSpec], raw: list[TopicSpec] = ()) -> TopicsReplay:  # type: ignore[assignment]
+        return TopicsReplay([] if raw else inputs)  # the changelog is empty: the running side holds nothing
+
+    monkeypatch.setattr(cli, "read_with_progress", read)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", HMAC_KEY)
+    assert not cli.replay("identity", SETTINGS)
+    out = capsys.readouterr().out
+    assert "EMAIL:j***@t7.example: only in the rebuilt state" in out
+    assert "jsmyth" not in out and "22222222" not in out
+
+
+def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The new user's finding 7: "rebuilt state DIFFERS" after a split, which the recomputation cannot replay."""
+    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    outputs = replace(outputs_of(running, []), customer_events=split_off(running, account))
+    inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
+                                          event_id="e1"), 0),
+              record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
+                                          minutes=1), 1)]
+
+    def read(_settings: object, _what: str, specs: list[TopicSpec], raw: list[TopicSpec] = ()) -> TopicsReplay:  # type: ignore[assignment]
+        if raw:
+            return TopicsReplay(outputs.changelog)
+        if CUSTOMER_EVENTS in specs:
+            return TopicsReplay([*outputs.customer_events, *outputs.assignments])
+        return TopicsReplay(inputs)
+
+    monkeypatch.setattr(cli, "read_with_progress", read)
+    monkeypatch.setattr(config, "load_identity_settings", settings)
+    assert cli.replay("identity", SETTINGS), capsys.readouterr().out
+    assert "1 operator split(s)" in capsys.readouterr().out
