@@ -135,8 +135,15 @@ class CounterMapper:
                 received_at=received_at,
             )
 
+        traits = self._traits(event.get("customer"))
+        seen = None
+        if found or customer.rejected:  # traits alone name no one identity could attach them to
+            seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
+        # The transaction names the record with the customer's traits (identity attributes it with them: a housemate
+        # served with the family phone); the traits stay off contact events, which every subscriber reads.
+        traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
         if kind == "transaction":
-            outgoing = self._transaction(event, envelope, terminal_id, branch_id, found)
+            outgoing = self._transaction(event, envelope, terminal_id, branch_id, found, traits_event_id)
         else:
             outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
         offer = self._offer(event, found)
@@ -144,10 +151,8 @@ class CounterMapper:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
                 envelope=envelope("offer"), channel="BRANCH", identifiers=found,
                 agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
-        traits = self._traits(event.get("customer"))
-        if found or customer.rejected:  # traits alone name no one identity could attach them to
-            seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
-            outgoing.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections
+        if seen is not None:
+            outgoing.append(seen)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing))
 
     def _ticket(
@@ -179,7 +184,8 @@ class CounterMapper:
         return Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.QueueTicketChanged", value))
 
     def _transaction(
-        self, event: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier]
+        self, event: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
+        traits_event_id: str | None,
     ) -> list[Outgoing]:
         transaction = section(event, "transaction")
         transaction_id = required_text(transaction, "id", "transaction.id")
@@ -203,6 +209,7 @@ class CounterMapper:
             "ticket_id": ticket_id,
             "agent_id": agent_id,
             "customer_identifiers": found,
+            "traits_event_id": traits_event_id,
         }
         facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
         contact = {
@@ -215,6 +222,7 @@ class CounterMapper:
             "agent_id": agent_id,
             "duration_ms": None,
             "properties": {k: v for k, v in facts.items() if v is not None},
+            "traits_event_id": traits_event_id,
         }
         return [
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),

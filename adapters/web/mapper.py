@@ -244,6 +244,7 @@ class SegmentMapper:
             "agent_id": None,
             "duration_ms": None,
             "properties": facts,
+            "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
         }
         return Outgoing(self._contact_topic, self._key(m), Event("omnibus.contact.InteractionRecorded", value))
 

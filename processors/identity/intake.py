@@ -55,7 +55,8 @@ class NoIdentifier(OmnibusError, ValueError):
 # it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
 ANONYMOUS_CONTACTS = "omnibus.contact."
 # A call center's record of the caller's identifiers and IVR traits (the sibling of the call's contact events).
-CALLER_RECORD = (IDENTIFIERS_OBSERVED.carries[0], "CALL_CENTER")
+# The records whose traits a contact of the same call or counter visit may name (``traits_event_id``).
+CALLER_RECORDS = frozenset((IDENTIFIERS_OBSERVED.carries[0], channel) for channel in ("CALL_CENTER", "BRANCH"))
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:
@@ -104,12 +105,13 @@ def raw_identifiers(event: Event, book: ProfileBook) -> list[dict[str, str]]:
 
 
 def with_caller_traits(event: Event, saga: Saga) -> Saga:
-    """A call's contact that names the record with its caller's IVR traits waits for them (``traits_from``); that
-    record, an ``IdentifiersObserved`` of the call center with traits, leaves them (``graph/contact_join.py``)."""
+    """A contact that names the record with its customer's traits (a call's IVR data, a counter visit's) waits for
+    them (``traits_from``); that record, an ``IdentifiersObserved`` of the call center or a branch with traits,
+    leaves them (``graph/contact_join.py``)."""
     traits_event_id = event.value.get("traits_event_id")
     if traits_event_id:
         return msgspec.structs.replace(saga, traits_from=traits_event_id)
-    if saga.traits and (event.schema, event.value["envelope"]["channel"]) == CALLER_RECORD:
+    if saga.traits and (event.schema, event.value["envelope"]["channel"]) in CALLER_RECORDS:
         return msgspec.structs.replace(saga, leaves_traits=True)
     return saga
 

@@ -22,6 +22,7 @@ BLOCKING_CANDIDATE = "blocking-candidate"  # merged without a common identifier,
 REVIEW_ACCEPTED = "review-accepted"
 REVIEW_REJECTED = "review-rejected"
 EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer of the earliest event that carried it
+ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, linked once it has one
 
 
 def kind_of(key: str) -> str:

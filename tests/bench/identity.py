@@ -42,7 +42,8 @@ from tests.bench.identity_runs import (
     wait_for_records,
 )
 from tests.bench.identity_state import baseline_memory
-from tests.bench.identity_worker import SINK
+from tests.bench.identity_floors import FLOOR_KINDS
+from tests.bench.identity_worker import PASS_THROUGH, SINK
 from tests.bench.identity_workload import CONTACTS, contact_mix
 from tests.support.settings import settings_with_topics
 
@@ -96,6 +97,12 @@ def event_ids(items: list[Item]) -> list[str]:
     return [event.value["envelope"]["event_id"] for _, _, event in items]
 
 
+def group_of(kind: str, prefix: str) -> str:
+    """The consumer group of a kind's workers (``identity_worker``: each kind's app or consumer id)."""
+    named = {"aiokafka": "bench-aiokafka", "faust": "bench-passthrough"}
+    return f"{prefix}.{named.get(kind, f'bench-{kind}' if kind in FLOOR_KINDS else kind)}"
+
+
 async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int, workdir: Path, *,
                   workers: int = 1, live: bool = False, timeout_s: float = 1800,
                   env: dict[str, str] | None = None) -> Measured:
@@ -109,19 +116,22 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
     idle = float("nan")
     async with Workers(kind, workers, settings, workdir, env or {}) as running:
         if live:  # every worker in the group first: no rebalance once events flow
-            await wait_for_group(settings, f"{settings.topics.prefix}.{kind}", workers, running)
+            await wait_for_group(settings, group_of(kind, settings.topics.prefix), workers, running)
             await load(settings, items[:WARMUP])
+            warm: list[str] | int = WARMUP if kind in PASS_THROUGH else event_ids(items[:WARMUP])
             try:
-                await finished(settings, kind, event_ids(items[:WARMUP]), running, min(timeout_s, WARMUP_S))
+                await finished(settings, kind, warm, running, min(timeout_s, WARMUP_S))
             except TimeoutError as exc:
                 raise TimeoutError(f"warm-up stalled: {exc}; {await stalled_partitions(settings, kind)}") from exc
             since = time.time()
             await asyncio.sleep(IDLE_S)
             idle = running.cpu_between(since, time.time()) / (time.time() - since)
             await load(settings, measured)
-        wanted = len(items) if kind in ("aiokafka", "faust") else event_ids(measured)
+        wanted = len(items) if kind in PASS_THROUGH else event_ids(measured)
         times = await finished(settings, kind, wanted, running, timeout_s)
     stamps = sorted(times.values() if isinstance(wanted, int) else (times[i] for i in wanted))
+    if live and isinstance(wanted, int):
+        stamps = stamps[WARMUP:]  # a pass-through's records of the warm-up, all out before the input was loaded
     first, last = stamps[0], stamps[-1]
     if kind == "identity" and not isinstance(wanted, int):
         # The window opens at the first graph record of these events: on a backlog, intake's work before the
@@ -134,18 +144,25 @@ async def measure(kind: str, bootstrap: str, items: list[Item], partitions: int,
 
 
 async def latency(bootstrap: str, items: list[Item], partitions: int, workdir: Path, rate: float,
-                  timeout_s: float = 1800) -> tuple[list[float], dict[str, dict[str, float]]]:
+                  timeout_s: float = 1800, kind: str = "identity") -> tuple[list[float], dict[str, dict[str, float]]]:
     """Event → announcement latencies (ms, sorted) of one warmed identity worker with input paced at ``rate``,
-    and where they go (``identity_latency.breakdown``: intake, graph hops, announce)."""
+    and where they go (``identity_latency.breakdown``: intake, graph hops, announce). A pass-through ``kind``
+    (the floor): event → its forwarded record, no breakdown."""
     settings = await settings_with_topics(bootstrap, partitions=partitions)
-    async with Workers("identity", 1, settings, workdir) as running:
-        await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, running)
+    await apply_topics(settings, [SINK])
+    through = kind in PASS_THROUGH
+    async with Workers(kind, 1, settings, workdir) as running:
+        await wait_for_group(settings, group_of(kind, settings.topics.prefix), 1, running)
         await load(settings, items[:WARMUP])
-        await finished(settings, "identity", event_ids(items[:WARMUP]), running, timeout_s)
+        await finished(settings, kind, WARMUP if through else event_ids(items[:WARMUP]), running, timeout_s)
         await load_paced(settings, items[WARMUP:], rate)
-        out = await finished(settings, "identity", event_ids(items[WARMUP:]), running, timeout_s)
+        out = await finished(settings, kind, len(items) if through else event_ids(items[WARMUP:]), running,
+                             timeout_s)
     sent = await in_times(settings, CONTACTS)
     paced = event_ids(items[WARMUP:])
+    if through:
+        out = await out_times(settings, kind, by_event=True)
+        return sorted((out[i] - sent[i]) * 1000 for i in paced), {}
     parts = breakdown(paced, sent, await graph_times(settings), out)
     return sorted((out[i] - sent[i]) * 1000 for i in paced), parts
 
@@ -154,7 +171,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     load_before, started = os.getloadavg(), datetime.now(UTC)
     items = contact_mix(args.events + WARMUP)
     runs = {kind: await measure(kind, bootstrap, items, args.partitions, workdir, timeout_s=args.timeout)
-            for kind in ("aiokafka", "faust", "baseline", "identity")}
+            for kind in ("aiokafka", "faust", "faust-bulk", "faust-writes", "baseline", "identity")}
     problems: list[str] = []
     one = two = lean = None
     for attempt in (1, 2) if not args.skip_scaling else ():  # a stalled run is reported, and tried once more
@@ -169,6 +186,15 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         except (TimeoutError, RuntimeError) as exc:  # the other figures still stand
             which = "Two-worker (no standby)" if two else "Two-worker" if one else "One-worker"
             problems.append(f"{which} live run, attempt {attempt}: {exc}")
+    floor_live: list[Measured] = []
+    # the floor's scaling, measured the same way: one worker, two, two without standby replicas
+    for workers, env in [(1, {}), (2, {}), (2, NO_STANDBY)] if not args.skip_scaling else []:
+        try:
+            floor_live.append(await measure("faust-writes", bootstrap, items, args.partitions, workdir,
+                                            workers=workers, live=True, timeout_s=args.timeout, env=env))
+        except (TimeoutError, RuntimeError) as exc:
+            problems.append(f"Floor live run ({workers} worker(s){', no standby' if env else ''}): {exc}")
+            break
     if args.skip_scaling:
         problems.append("Two-worker comparison skipped (--skip-scaling).")
     # Half of the sustained rate of a warmed worker (the live one-worker run), not of the preloaded backlog,
@@ -182,6 +208,12 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         latencies, parts = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout)
     except (TimeoutError, RuntimeError) as exc:
         problems.append(f"Latency not measured: {exc}")
+    floor_latencies: list[float] = []
+    try:  # the floor's latency at the same pace, on the same input
+        floor_latencies, _ = await latency(bootstrap, paced, args.partitions, workdir, half, args.timeout,
+                                           kind="faust-writes")
+    except (TimeoutError, RuntimeError) as exc:
+        problems.append(f"Floor latency not measured: {exc}")
     try:
         memory = state_memory(args.memory_identifiers)
     except Exception as exc:  # the memory measurement is another package's; its failure must not lose the rest
@@ -189,7 +221,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
         memory = {"identifiers": 0, "customers": 0, "graph_bytes": float("nan"), "profile_bytes": float("nan")}
     base_memory = baseline_memory(args.memory_identifiers)
     return report(args, started, load_before, os.getloadavg(), items, runs, (one, two, lean), (half, basis),
-                  latencies, parts, memory, base_memory, problems)
+                  latencies, parts, memory, base_memory, problems, floor_live, floor_latencies)
 
 
 def main(argv: list[str] | None = None) -> str:

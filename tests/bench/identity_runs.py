@@ -22,7 +22,7 @@ from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, SerdeContext, build_serde
 from bus.topics import CUSTOMER_CONTACTS
-from tests.bench.identity_worker import SINK
+from tests.bench.identity_worker import PASS_THROUGH, SINK
 from tests.bench.identity_workload import CONTACTS
 from tests.support.kafka_io import read_raw
 
@@ -130,7 +130,7 @@ async def load_paced(settings: OmnibusSettings, items: Sequence[Item], rate: flo
 
 
 def output_topic(kind: str, settings: OmnibusSettings) -> str:
-    return (SINK if kind in ("aiokafka", "faust") else CUSTOMER_CONTACTS).name(settings.topics)
+    return (SINK if kind in PASS_THROUGH else CUSTOMER_CONTACTS).name(settings.topics)
 
 
 async def wait_for_records(settings: OmnibusSettings, topic: str, wanted: int, workers: Workers,
@@ -166,11 +166,12 @@ async def end_offsets(settings: OmnibusSettings, partitions: list[TopicPartition
         await consumer.stop()
 
 
-async def out_times(settings: OmnibusSettings, kind: str) -> dict[str, float]:
-    """``{event id or record index: epoch s}`` of every output record (contacts only, for the resolvers)."""
+async def out_times(settings: OmnibusSettings, kind: str, by_event: bool = False) -> dict[str, float]:
+    """``{event id or record index: epoch s}`` of every output record (contacts only, for the resolvers);
+    ``by_event``: a pass-through's records by the event id of the bytes it forwarded (the first one out)."""
     topic = output_topic(kind, settings)
     records = await read_raw(settings.kafka.bootstrap_servers, topic, timeout_s=60)
-    if kind in ("aiokafka", "faust"):
+    if kind in PASS_THROUGH and not by_event:
         return {f"{r.partition}:{r.offset}": r.timestamp / 1000 for r in records}
     _, deserializer = build_serde(settings.registry)
     times: dict[str, float] = {}

@@ -3,7 +3,8 @@
     python -m tests.bench.identity_worker KIND --bootstrap-servers HOST:PORT --prefix PREFIX [--partitions N]
 
 KIND: ``aiokafka`` (bare consume → produce loop to the sink topic, bytes untouched, acknowledgements
-gathered per batch), ``faust`` (bare faust pass-through agent, one ``send`` per event), ``baseline``
+gathered per batch), ``faust`` (bare faust pass-through agent, one ``send`` per event), ``faust-bulk`` and ``faust-writes``
+(the floors under identity: ``tests.bench.identity_floors``), ``baseline``
 (``processors.identity.baseline``), ``identity`` (``processors.identity.agent.IdentityProcessor``).
 Every kind reads the identity processor's input topics; the sink topic is ``<prefix>.bench.sink.v1``.
 Workers of one kind and prefix form one consumer group.
@@ -32,10 +33,12 @@ from bus.topic import KafkaRecord
 from bus.topics import TopicSpec
 from processors.identity.agent import input_topics
 from processors.profile.book import ProfileBook
+from tests.bench.identity_floors import FLOOR_KINDS, faust_floor
 from tests.processors.identity.support import settings as identity_settings
 
 SINK = TopicSpec("bench.sink.v1", "Where the pass-through baselines forward records.", key="as consumed")
-KINDS = ("aiokafka", "faust", "baseline", "identity")
+KINDS = ("aiokafka", "faust", *FLOOR_KINDS, "baseline", "identity")
+PASS_THROUGH = ("aiokafka", "faust", *FLOOR_KINDS)  # kinds that forward every input record to SINK
 
 
 def bench_settings(bootstrap: str, prefix: str, partitions: int) -> OmnibusSettings:
@@ -122,6 +125,8 @@ async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:
         await aiokafka_loop(settings, stop)
     elif kind == "faust":
         await faust_passthrough(settings, stop, datadir)
+    elif kind in FLOOR_KINDS:
+        await faust_floor(kind, settings, stop, datadir, SINK.name(settings.topics), inputs(settings))
     elif kind == "baseline":
         await baseline(settings, stop)
     else:

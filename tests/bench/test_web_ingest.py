@@ -21,3 +21,5 @@ async def test_the_benchmark_runs_and_reports_both_paths_and_the_ratio(bootstrap
     assert "CPU per event (batch): the adapter's processes" in text and "(target ≤ 60 µs: " in text
     assert "A single `/v1/track` call costs" in text
     assert "ran in threads beside the event loop's" in text
+    assert "| HTTP: aiohttp handler that reads the body and answers 200" in text
+    assert "| **sum of the library floors**" in text and "The ≤ 60 µs target is " in text

@@ -43,6 +43,7 @@ from bus.serde import SerdeContext, build_serde
 from bus.stack.kafka import DEFAULT_VERSION, KafkaBroker
 from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
+from tests.bench import web_ingest_floors as floors
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -300,7 +301,7 @@ def scaling(runs: list[tuple[int, Measured]]) -> str:
 
 
 def report(args: argparse.Namespace, runs: list[tuple[int, Measured]], bare: Measured, broker: str,
-           single: Measured | None = None) -> str:
+           single: Measured | None = None, library: floors.Floors | None = None) -> str:
     """The markdown report; ``runs``: (worker processes, the batch load's figures), in the order run."""
     # the figures the text quotes: the median run (by CPU per event) of the first worker count
     adapter = median_run([measured for workers, measured in runs if workers == runs[0][0]])
@@ -354,7 +355,8 @@ dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer
 {scaling(runs)}
 Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
 p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
-"""
+
+{floors.section(adapter.cpu_us_per_event, library, bare.cpu_us_per_event, args.batch_size) if library else ""}"""
 
 
 async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> str:
@@ -377,7 +379,12 @@ async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> 
             runs.append((workers, adapter))
             single = single or one_by_one
     bare = await measure_bare_producer(settings, work, args.senders)
-    return report(args, runs, bare, broker, single)
+    # the library floors of the same bodies, right after (tests.bench.web_ingest_floors)
+    http = await floors.measure_http(work, args.senders, WRITE_KEY)
+    bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
+    parse, avro, insert, lookup = floors.in_process(settings, bodies, [m for batch in work for m in batch],
+                                                    args.batch_size, WebSettings(write_keys={"bench": WRITE_KEY}))
+    return report(args, runs, bare, broker, single, floors.Floors(http, parse, avro, insert, lookup))
 
 
 def worker_counts(text: str) -> list[int]:

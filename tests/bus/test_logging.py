@@ -1,5 +1,5 @@
-"""bus.logging: libraries' INFO lines are left out of a one-shot command's answer, kept in a long-running process;
-library lines of a healthy process do not look like failures (new-user finding #12)."""
+"""bus/logging.py: library lines of a healthy process do not look like failures (new-user finding #12), and
+libraries' INFO lines are left out of a one-shot command's answer but kept in a long-running process."""
 
 from __future__ import annotations
 

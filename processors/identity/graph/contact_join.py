@@ -13,10 +13,12 @@ that record in ``traits_event_id`` (``adapters/call_center/mapper.py``); the tra
   (``Housemates.awaiting``). It goes on with them as if they were its own: counted on the identifier's evidence,
   weighed, and sent to the housemate they fit (``seek.py``), never on the keeper's screen pop.
 
-State, not timers; bounded per identifier: traits beyond ``MAX_CALLER_TRAITS`` fall off, the oldest by event time
-first (a contact and its record share the call's event time, so a contact older than every kept trait while the
-list is full will not find its own: it goes on without, as today); a contact waiting beyond ``MAX_AWAITING`` goes on
-without traits, the oldest first. Nothing waits forever behind a record that never comes, and no contact is lost.
+State, not timers; bounded per identifier, cleaned up by event time: traits beyond ``MAX_CALLER_TRAITS`` fall off,
+the oldest by event time first (a contact and its record share the call's event time, so a contact older than every
+kept trait while the list is full will not find its own: it goes on without, as today); a contact waiting beyond
+``MAX_AWAITING`` goes on without traits, the oldest first; and the visit of any event that occurred more than
+``JOIN_HORIZON_MICROS`` (24 h) after a call drops that call's traits and sends its waiting contacts on without them.
+A record that never comes holds its contacts only until then, and no contact is lost.
 At-least-once: traits are kept once per record (a copy changes nothing), a copy of a waiting contact waits once,
 and a copy that goes on is dropped by the graph's usual dedupe (``identifier_node.on_visit``). The node's partition
 holds the state, as every node's (``IdentifierState.housemates``).
@@ -32,6 +34,10 @@ from processors.identity.graph.state import CallerTraits, Housemates, Identifier
 
 MAX_CALLER_TRAITS = 4  # calls with IVR traits whose contacts may still come, per identifier
 MAX_AWAITING = 4  # contacts waiting for their call's IVR traits, per identifier
+# Event time after which a call's IVR traits and its contacts stop waiting for each other: an adapter publishes a
+# contact and its record together, with the call's own event time, so a visit by an event this much later means
+# the other half is not coming (or came and went): the traits are dropped, a waiting contact goes on without them.
+JOIN_HORIZON_MICROS = 24 * 3_600 * 1_000_000
 
 Node = Ctx[IdentifierState]
 
@@ -39,6 +45,8 @@ Node = Ctx[IdentifierState]
 def join(ctx: Node, message: Visit) -> Visit | None:
     """The visit to go on with (the contact's, with its caller's traits), or None: it waits here for them."""
     saga = message.saga
+    if ctx.state.housemates is not None:
+        _expire(ctx, saga.occurred_micros - JOIN_HORIZON_MICROS)
     if saga.leaves_traits and saga.traits:
         _leave(ctx, saga, saga.traits)
         return message
@@ -70,6 +78,20 @@ def _leave(ctx: Node, saga: Saga, traits: Summary) -> None:
         ctx.send(ctx.key, Visit(_with_traits(visit.saga, traits)))
     ctx.state.housemates = msgspec.structs.replace(
         box, traits=kept, awaiting=[visit for visit in box.awaiting if visit not in waiting])
+
+
+def _expire(ctx: Node, before: int) -> None:
+    """Drop the traits of calls that occurred before ``before`` (µs) and send their waiting contacts on without."""
+    box = ctx.state.housemates
+    if box is None or not any(item.at < before for item in box.traits) and not any(
+            visit.saga.occurred_micros < before for visit in box.awaiting):
+        return
+    for visit in box.awaiting:
+        if visit.saga.occurred_micros < before:
+            ctx.send(ctx.key, Visit(_with_traits(visit.saga, None)))
+    ctx.state.housemates = msgspec.structs.replace(
+        box, traits=[item for item in box.traits if item.at >= before],
+        awaiting=[visit for visit in box.awaiting if visit.saga.occurred_micros >= before])
 
 
 def _with_traits(saga: Saga, traits: Summary | None) -> Saga:

@@ -13,7 +13,7 @@ from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import Member, member, member_version
 from processors.identity.graph.messages import AnyMessage, Assign, Release, Saga
 from processors.identity.graph.outputs import Assigned, Lineage, Linked
-from processors.identity.graph.saga import advance
+from processors.identity.graph.saga import advance, is_alias
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
@@ -91,5 +91,6 @@ def dissolving(saga: Saga) -> bool:
 
 
 def waived(saga: Saga) -> tuple[str, ...]:
-    """An alias links an earlier user id to the new one: the one-USER_ID limit does not apply to it."""
-    return ("USER_ID",) if saga.lookup_only else ()
+    """An operator's review decision or a claim may give a customer a second USER_ID; an alias may not: it is a
+    link like any other, and two user ids on one customer are two people (#8 point 3, the twins an alias merged)."""
+    return ("USER_ID",) if saga.lookup_only and not is_alias(saga) else ()

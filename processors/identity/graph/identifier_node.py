@@ -15,7 +15,17 @@ from processors.identity.graph.evidence import count_person, note_kept_apart, pe
 from processors.identity.graph.limits import claimable, saga_rank
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
-from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, advance, copy_saga, lineage
+from processors.identity.graph.saga import (
+    MAX_ALIASED,
+    NEW,
+    SHARED,
+    UNKNOWN,
+    advance,
+    alias_saga,
+    copy_saga,
+    is_alias,
+    lineage,
+)
 from processors.identity.graph.seek import offer_parked
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
@@ -61,6 +71,9 @@ def on_visit(ctx: Node, message: Visit) -> None:
         saga.seen[ctx.key] = state.owner
     elif ctx.key in saga.lookup_only:
         saga.seen[ctx.key] = UNKNOWN  # an alias's previous id nobody owns: never reserved nor created
+        if is_alias(saga) and not saga.proposal:  # linked when it gets an owner (on_assign)
+            mine = [key for key in saga.ids if key not in saga.lookup_only]
+            state.aliased_to = sorted({*state.aliased_to, *mine})[:MAX_ALIASED]
     else:
         state.reserved_by = event_id
         if not (last or evictable):
@@ -106,6 +119,11 @@ def on_assign(ctx: Node, message: Assign) -> None:
         # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
         # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
+        if state.aliased_to:  # aliases that came before it had an owner: link them now (saga.alias_saga)
+            late = alias_saga(ctx.key, message.version, state.aliased_to)
+            state.aliased_to = []
+            ctx.send(late.ids[0], Visit(late))
+        offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
     _end_reservation(ctx, message.token)
 
 

@@ -166,6 +166,9 @@ class Apply(Message, tag="apply", frozen=True):
     # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
     # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
     ids: list[str] = []
+    # A household-only record's identifiers it ranks first on (``Saga.lowered``): the housemate that takes it when
+    # the keeper finds it another person's claims them, as if it had been refused through them (``seek.py``).
+    lowered: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):

@@ -16,13 +16,14 @@ import msgspec
 from processors.identity.graph.limits import loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
-from processors.identity.rules import CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
+from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
 UNKNOWN = "-"  # phase-1 status of a look-up-only identifier nobody owns (an alias's previousId): skipped
 # ``CustomerState.contacts``: no contact applied yet; every one carried its person's traits; one did not.
 NO_CONTACT, TOLD, ANONYMOUS = 0, 1, 2
+MAX_ALIASED = 8  # identifiers an unowned previousId keeps for the aliases that named it (IdentifierState.aliased_to)
 
 
 def customer_id(birth_micros: int, seed: str) -> str:
@@ -54,6 +55,24 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
     """
     saga = new_saga(token, "BACK_OFFICE", 0, [], None, 0.0, lookup_only=identifiers)
     return msgspec.structs.replace(saga, proposal=True, rule=rule, force=accept, reject=not accept)
+
+
+def alias_saga(identifier: str, version: int, aliased_to: list[str]) -> Saga:
+    """The link of aliases that came before their previous id ``identifier`` had an owner: made when it gets
+    one (assignment ``version``), so the clusters do not depend on which arrived first (#8 point 5).
+
+    Every key is look-up only (never reserved, never a new customer); the customers are linked through the
+    same merge decision as any link (limits, weights, review, do-not-merge: ``is_alias``). The token is a hash
+    (identifier values never travel in event ids) of the identifier and the version, the same on a redelivery.
+    """
+    token = "alias~" + hashlib.sha256(f"{identifier}@{version}".encode()).hexdigest()[:24]
+    saga = new_saga(token, "WEB", 0, [], None, 0.0, lookup_only=[identifier, *aliased_to])
+    return msgspec.structs.replace(saga, proposal=True, rule=ALIAS_LINK)
+
+
+def is_alias(saga: Saga) -> bool:
+    """A Segment alias's saga (its ``previousId`` look-up only), or its late link (``alias_saga``)."""
+    return bool(saga.lookup_only) and (not saga.proposal or saga.rule == ALIAS_LINK)
 
 
 def copy_saga(saga: Saga) -> Saga:
@@ -129,7 +148,9 @@ def apply_message(saga: Saga) -> Apply:
     """What the event's customer needs to apply it: its traits and record, not the saga; and the
     identifiers the event ranks first on and was refused through on evidence of two people: its customer
     claims those it does not hold (``claim_node.py``)."""
-    claims = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1 and key in saga.contested]
+    # (never an identifier it only looked up: an alias's previousId stays with its owner, #8 point 3)
+    claims = [key for index, key in enumerate(saga.ids)
+              if saga.lowered >> index & 1 and key in saga.contested and key not in saga.lookup_only]
     # It carries nothing but identifiers other people's events carried too (a family phone): whether it is
     # this customer's person, only its traits can tell (contest.another_person).
     household_only = bool(saga.households) and all(
@@ -139,5 +160,7 @@ def apply_message(saga: Saga) -> Apply:
     ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
     if not claims and not household_only and not kept_apart and not ids:
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+    # A housemate's record that ranks first on a household identifier: the housemate that takes it claims it (seek.py).
+    lowered = [key for index, key in enumerate(saga.ids) if saga.lowered >> index & 1] if household_only else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids)
+                 household_only, kept_apart, ids, lowered)

@@ -4,12 +4,14 @@ A record whose identifiers are all household ones (``Apply.household_only``: a c
 name and birth date the caller gave the IVR) reaches the customer that keeps them. When its traits are another
 person's there (``contest.another_person``), that customer does not apply it; it sends ``seek`` to the household
 identifier it holds. The identifier node knows the customers kept apart from its keeper through it
-(``IdentifierState.kept_apart``: the housemates) and offers the record to each in turn (sorted ids, the keeper and
-those tried left out). The first whose trait summary it fits (``fits_person``: the matcher does not refuse them and a
-field that tells people apart agrees) applies it as its own; one that does not sends it back with itself in
-``tried``. When none is left, the identifier *parks* it (``IdentifierState.parked``, at most ``MAX_PARKED``, the
-oldest dropped first; ``Unresolved`` once) and offers it to the next customer noted there (``note``): in the order
-where the housemate's own record comes after the call, the call follows it there.
+(``IdentifierState.kept_apart``: the housemates) and offers the record to each in turn, and to its owner (a claim
+may have moved it since the keeper refused the record); sorted ids, those tried left out. The first whose trait
+summary it fits (``fits_person``: the matcher does not refuse them and a field that tells people apart agrees)
+applies it as its own and claims the household identifiers it ranks first on; one that does not sends it back
+with itself in ``tried``. When none is left, the identifier *parks* it (``Housemates.parked``, at most
+``MAX_PARKED``, the oldest dropped first; ``Unresolved`` once) and offers it to the next customer noted there
+(``note``) or made its owner (``assign``): in the orders where the housemate's own record comes after the call, or
+a claim moves the identifier, the call follows.
 
 At-least-once: a copy of a ``seek`` applies the record twice to one profile (sections are idempotent and the
 contact keeps its event id, as for ``apply``) or parks it once (parked records are kept by event id).
@@ -46,7 +48,8 @@ def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
 def on_seek_identifier(ctx: Ctx[IdentifierState], message: Seek) -> None:
     """Offer the record to the next customer kept apart through this identifier, or park it."""
     state = ctx.state
-    candidates = [key for key in state.kept_apart if key not in message.tried and key != state.owner]
+    # The customers kept apart through it, and its owner: a claim may have moved it since the keeper refused it.
+    candidates = sorted(key for key in {*state.kept_apart, state.owner} if key and key not in message.tried)
     if candidates:
         ctx.send(candidates[0], msgspec.structs.replace(message, tried=_with(message.tried, candidates[0])))
         return
@@ -60,13 +63,16 @@ def on_seek_identifier(ctx: Ctx[IdentifierState], message: Seek) -> None:
 
 
 def offer_parked(ctx: Ctx[IdentifierState], customer: str) -> None:
-    """A customer was newly kept apart through this identifier (``note``): offer it the parked records."""
-    state = ctx.state
-    box = state.housemates or Housemates()
-    offered = [parked for parked in box.parked if customer not in parked.tried and customer != state.owner]
+    """A customer was newly kept apart through this identifier (``note``) or became its owner (``assign``: a claim
+    moved it from the keeper that refused the records): offer it the parked records it has not tried."""
+    box = ctx.state.housemates
+    if box is None:
+        return
+    offered = [parked for parked in box.parked if customer not in parked.tried]
     if not offered:
         return
-    state.housemates = msgspec.structs.replace(box, parked=[parked for parked in box.parked if parked not in offered])
+    ctx.state.housemates = msgspec.structs.replace(
+        box, parked=[parked for parked in box.parked if parked not in offered])
     for parked in offered:
         ctx.send(customer, msgspec.structs.replace(parked, tried=_with(parked.tried, customer)))
 
@@ -79,8 +85,11 @@ def on_seek_customer(ctx: Ctx[CustomerState], message: Seek) -> None:
         # The keeper itself (a housemate merged into it), or another person: the identifier tries the next one.
         ctx.send(message.identifier, msgspec.structs.replace(message, tried=_with(message.tried, ctx.key)))
         return
-    # Its own person's record: applied as if it had come here (nothing to claim: it came through the keeper).
-    on_apply(ctx, msgspec.structs.replace(message.apply, claims=[], household_only=False, kept_apart=[]))
+    # Its own person's record: applied as if it had come here and been refused at the keeper on evidence of two
+    # people: this customer claims the household identifiers it ranks first on (the earliest event's person keeps
+    # them, claim_node.py), as it does in the orders where the record made or met this customer first.
+    apply = message.apply
+    on_apply(ctx, msgspec.structs.replace(apply, claims=apply.lowered, household_only=False, kept_apart=[]))
 
 
 def _with(tried: list[str], key: str) -> list[str]:

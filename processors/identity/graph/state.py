@@ -83,6 +83,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # What it keeps for records that may be a housemate's: a call's IVR traits and the contacts waiting for them
     # (``contact_join.py``), the records no customer took yet (``seek.py``). Replaced, never changed in place.
     housemates: Housemates | None = None
+    # Identifiers of Segment aliases that named this one as their ``previousId`` while nobody owned it (the alias
+    # came first: mobile batches arrive out of order), at most ``saga.MAX_ALIASED``, sorted: once it has an owner,
+    # they are linked to it through the same merge decision as any link (``saga.alias_saga``).
+    aliased_to: list[str] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

@@ -70,6 +70,22 @@ def test_a_transaction_is_also_a_contact_and_links_its_identifiers() -> None:
     assert by_schema(mapped("transaction_failed_anonymous"))["InteractionRecorded"]["outcome"] == "UNRESOLVED"
 
 
+def test_a_transaction_names_the_record_with_the_customers_traits_and_never_carries_them() -> None:
+    """A new user's housemates Paul and Marie, served with the family phone, both landed on one customer: the
+    transaction now names its sibling IdentifiersObserved (``traits_event_id``), which identity joins it with, as a
+    call names its IVR record. Without traits there is nothing to name."""
+    upload = sample("transaction_with_identifiers")
+    upload["events"][0]["customer"] = {"given_name": "Marie", "family_name": "Moreau", "birth_date": "1984-03-02"}
+    events = by_schema(mapped(upload))
+    observed_id = events["IdentifiersObserved"]["envelope"]["event_id"]
+    assert events["IdentifiersObserved"]["traits"]["given_name"] == "Marie"
+    for contact in (events["CounterTransaction"], events["InteractionRecorded"]):
+        assert contact["traits_event_id"] == observed_id
+        assert "marie" not in str(contact).lower() and "1984" not in str(contact)
+    plain = by_schema(mapped("transaction_with_identifiers"))
+    assert plain["CounterTransaction"]["traits_event_id"] is None is plain["InteractionRecorded"]["traits_event_id"]
+
+
 def test_every_contact_event_of_a_branch_shares_its_key() -> None:
     for name in ("ticket_issued_machine", "ticket_called_counter", "transaction_with_identifiers"):
         record = mapped(name)

@@ -78,3 +78,51 @@ def test_traits_are_kept_for_the_latest_calls_only_and_a_contact_older_than_all_
     assert not phone(h).housemates.awaiting  # type: ignore[union-attr]
     assert oldest.value["envelope"]["event_id"] in {r.triggering_event_id for r in h.decisions(Resolved)}
     h.local.check_consistent()
+
+
+def test_a_connect_ctr_of_bobs_call_from_the_family_phone_lands_on_bob_both_contact_events() -> None:
+    """End to end from the adapter's mapper: a CTR whose IVR took Bob's name and birth date becomes CallCompleted,
+    InteractionRecorded (naming the IVR record) and the IVR record; fed after the household's records, the
+    record last (both contacts wait for it), both contact events are Bob's, none Ann's."""
+    import json
+
+    from adapters.call_center.mapper_ctr import map_ctr
+    from tests.adapters.call_center.test_mapper_identifiers import context, ctr
+    from tests.processors.identity.graph.test_seek import ANN_ACCOUNT, BOB_ACCOUNT, contact_ids, records, resolved_to
+
+    h = Harness(settings())
+    for name in ("ann", "bob"):
+        event, topic = records(None)[name]
+        h.feed(event, topic)
+    native = json.loads(json.dumps(ctr(
+        CustomerEndpoint={"Address": FAMILY_PHONE[1], "Type": "TELEPHONE_NUMBER"},
+        Attributes={"firstName": BOB["given_name"], "lastName": BOB["family_name"], "dateOfBirth": BOB["birth_date"]},
+    )).replace("2024-03-05T", "2025-03-01T"))  # the call after the household's records (support.T0)
+    mapped = [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
+              for o in map_ctr(native, context()).events]
+    assert [event.schema.rsplit(".", 1)[1] for event, _ in mapped] == [
+        "CallCompleted", "InteractionRecorded", "IdentifiersObserved"]
+    for event, topic in mapped:
+        h.feed(event, topic)
+    h.local.check_consistent()
+    ann, bob = h.customer(*ANN_ACCOUNT), h.customer(*BOB_ACCOUNT)
+    assert all(resolved_to(h, event) == {bob} for event, _ in mapped[:2])
+    assert contact_ids(h, ann) == set() and len(contact_ids(h, bob)) == 1
+
+
+def test_a_visit_a_day_of_event_time_later_drops_old_traits_and_lets_a_waiting_contact_go_on() -> None:
+    """Cleaned up by event time, not by a timer: the next event on the phone that occurred more than
+    ``JOIN_HORIZON_MICROS`` (24 h) after a call drops its traits and sends on a contact whose record never came."""
+    h = Harness(settings())
+    orphan, _ = call(BOB, minutes=10, interaction_id="call-orphan")
+    _, sibling = call(BOB, minutes=11)
+    h.feed(orphan, CONTACTS)  # its record never comes
+    h.feed(sibling, OBSERVED)
+    box = phone(h).housemates
+    assert box is not None and len(box.awaiting) == 1 and len(box.traits) == 1
+    later, _ = call(None, minutes=11 + 24 * 60 + 1, interaction_id="call-later")
+    h.feed(later, CONTACTS)
+    box = phone(h).housemates
+    assert box is not None and not box.awaiting and not box.traits
+    assert orphan.value["envelope"]["event_id"] in {r.triggering_event_id for r in h.decisions(Resolved)}
+    h.local.check_consistent()
