@@ -160,8 +160,18 @@ def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
                           HTTP_ERROR_CODES.get(error.status, error.reason.lower().replace(" ", "_")))
 
 
+# The probes every adapter serves, named as the processors' (``/live``, ``/ready``; ``/healthz`` kept for existing
+# probes). An adapter listens only once its producer is connected, so all three answer alike: running and ready.
+HEALTH_PATHS = ("/live", "/ready", "/healthz")
+HEALTH_OPENAPI: dict[str, Any] = {
+    path: {"get": {"summary": "Liveness and readiness: the adapter listens once its producer is connected.",
+                   "responses": {"200": {"description": "Running and ready."}}}}
+    for path in HEALTH_PATHS
+}
+
+
 def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_max_size: int) -> web.Application:
-    """An aiohttp application with the error policy, ``/healthz`` and ``/openapi.json``."""
+    """An aiohttp application with the error policy, the probes (``HEALTH_PATHS``) and ``/openapi.json``."""
     app = web.Application(middlewares=[error_policy], client_max_size=client_max_size)
     app[PUBLISHER] = publisher
 
@@ -171,7 +181,8 @@ def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_
     async def spec(_: web.Request) -> web.Response:
         return web.json_response(openapi)
 
-    app.router.add_get("/healthz", health)
+    for path in HEALTH_PATHS:
+        app.router.add_get(path, health)
     app.router.add_get("/openapi.json", spec)
     return app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.base.http import HEALTH_OPENAPI
+
 _IDENTIFIER = {
     "type": "object", "required": ["type", "value"],
     "properties": {
@@ -94,7 +96,7 @@ OPENAPI: dict[str, Any] = {
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
             },
         }},
-        "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "Running."}}}},
+        **HEALTH_OPENAPI,
     },
     "components": {"securitySchemes": {"terminalToken": {"type": "http", "scheme": "bearer"}}},
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.base.http import HEALTH_OPENAPI
+
 _ERROR = {
     "type": "object",
     "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
@@ -97,5 +99,6 @@ OPENAPI: dict[str, Any] = {
             "responses": {"204": {"description": "Recorded (and, for a task's last event, published)."},
                           **_errors(400, 401, 413, 503)},
         }},
+        **HEALTH_OPENAPI,
     },
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.base.http import HEALTH_OPENAPI
+
 _CALLS = {
     "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
     "track": "Something the visitor did -> InteractionRecorded; service requests also HandoffCreated; "
@@ -106,7 +108,7 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths["/v1/batch"] = {"post": _operation("Several messages (each has its type); 500 KB per request.", batch)}
-    paths["/healthz"] = {"get": {"summary": "Liveness.", "responses": {"200": {"description": "Running."}}}}
+    paths.update(HEALTH_OPENAPI)
     return paths
 
 

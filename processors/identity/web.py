@@ -150,12 +150,17 @@ class ScreenPop:
         """The customer's view after following merges; None if the id is unknown. Shape (JSON)::
 
             {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
+             "split_customer_ids": [ids], "resolved_note": text or null,
              "shared_identifier": shared_hint or null, "shared_identifiers": [shared_hint], <section>: ...}
 
         One shape whatever the customer holds: a list is ``[]`` when empty, never null (a section with no state
         yet renders empty, ``ProfileBook.render``); an object or a scalar with nothing to say is null.
         ``shared_identifier``: the hint of the identifier looked up (``lookup``; null by id);
-        ``shared_identifiers``: every other identifier of the customer several people use, each once."""
+        ``shared_identifiers``: every other identifier of the customer several people use, each once.
+        ``split_customer_ids``: customers an operator split apart from this one or from one merged into it
+        (``omnibus identity split``); ``resolved_note``: by id, why another customer answers for the id asked
+        for (``resolved_note``); null when it answers itself, and on a lookup by identifier."""
+        requested = customer_id if looked_up is None else None  # by id (GET /customers/{id})
         for _ in range(MAX_MERGE_HOPS):
             found = await self.fetch(customer_id)
             node = found["node"]
@@ -169,6 +174,8 @@ class ScreenPop:
                 "customer_id": customer_id,
                 "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
                 "merged_customer_ids": node.get("aliases") or [],
+                "split_customer_ids": (splits := split_offs(node)),
+                "resolved_note": resolved_note(requested, customer_id, splits),
                 "shared_identifier": None,
                 "shared_identifiers": await self.shared_identifiers(customer_id, node, without=looked_up),
                 **self.processor.book.render(found["profile"]),
@@ -199,6 +206,29 @@ class ScreenPop:
                 customers.append(current)
         return shared_hint(identifier.type, mask(identifier.type, identifier.value), shared=bool(node.get("shared")),
                            people=people, customer_ids=customers, kept_by=kept_by, this_customer=this_customer)
+
+
+def split_offs(node: dict[str, Any]) -> list[str]:
+    """The customers an operator split apart from this customer node (``state_view``) or from one merged into it: its
+    ``do_not_merge`` without those a rejected review put there (``CustomerState.rejected``)."""
+    rejected = set(node.get("rejected") or ())
+    return [customer for customer in node.get("do_not_merge") or () if customer not in rejected]
+
+
+def resolved_note(requested: str | None, current: str, splits: list[str]) -> str | None:
+    """Why customer ``current`` answers for the id ``requested``; None when they are the same (or none was asked).
+
+    A merged-away id resolves to the customer it was merged into (followed through later merges), also after an
+    operator split: the graph does not record which identifiers each merged customer brought, so it cannot tell
+    whether the split took back what ``requested`` brought. Then the note says so and names the split-offs
+    (#8 point 7, new-user finding 2)."""
+    if requested is None or requested == current:
+        return None
+    note = f"customer {requested} was merged into {current}"
+    if splits:
+        note += (f"; an operator split customer(s) {', '.join(splits)} off it since or before: what {requested} "
+                 "brought may be there (a merge does not record which identifiers it brought)")
+    return note
 
 
 def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_ids: list[str], kept_by: str | None,

@@ -14,7 +14,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import orjson
+import msgspec
 import typer
 
 from bus.config import load_settings
@@ -43,11 +43,16 @@ def topic_spec(name: str, prefix: str) -> TopicSpec:
 
 
 def _shown(value: Any) -> Any:
+    """Bytes by their length (a dead letter's original record), decimals as exact text; the rest as it is."""
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
-    if isinstance(value, Decimal):  # Avro's decimal logical type (amounts): exact, as text
+    if isinstance(value, Decimal):  # Avro's decimal logical type (amounts)
         return str(value)
-    raise TypeError(type(value).__name__)
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown(item) for item in value]
+    return value
 
 
 def line(record: Replayed) -> bytes:
@@ -57,7 +62,7 @@ def line(record: Replayed) -> bytes:
                   else {"schema": record.event.schema, "value": redact(record.event.value)})
     shown = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
              "event": event}
-    return orjson.dumps(shown, default=_shown)
+    return msgspec.json.encode(_shown(shown))
 
 
 def read_command(

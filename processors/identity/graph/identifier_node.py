@@ -25,6 +25,7 @@ from processors.identity.graph.saga import (
     copy_saga,
     is_alias,
     lineage,
+    plan,
 )
 from processors.identity.graph.seek import offer_parked
 from processors.identity.graph.state import IdentifierState
@@ -87,7 +88,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if saga.visited < len(saga.ids):
         ctx.send(saga.ids[saga.visited], Visit(saga))
         return
-    saga.plan = ctx.policy.plan_order(saga.ids)
+    saga.plan = plan(ctx.policy, saga)
     ctx.emit(*advance(saga, ctx.policy))
 
 

@@ -75,6 +75,16 @@ def is_alias(saga: Saga) -> bool:
     return bool(saga.lookup_only) and (not saga.proposal or saga.rule == ALIAS_LINK)
 
 
+def plan(policy: LinkPolicy, saga: Saga) -> list[str]:
+    """Phase 2's order: by priority (``LinkPolicy.plan_order``). An alias plans its own identifiers first: its
+    user id is its customer, then the previous id's customer is linked to it like any two customers, so a
+    refusal (two user ids) leaves both customers whichever arrived first (#8 point 5)."""
+    if not is_alias(saga) or saga.proposal:
+        return policy.plan_order(saga.ids)
+    own = [key for key in saga.ids if key not in saga.lookup_only]
+    return policy.plan_order(own) + policy.plan_order(saga.lookup_only)
+
+
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),

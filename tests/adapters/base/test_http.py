@@ -107,3 +107,21 @@ async def test_a_body_over_the_servers_limit_is_a_json_413(adapter: str) -> None
                                      headers={"Content-Type": "application/json", **sender})
         assert response.status == 413
         assert (await _refusal(response))["code"] == "too_large"
+
+
+@pytest.mark.parametrize("adapter", ["web", "branch", "call_center"])
+async def test_every_adapter_serves_and_describes_the_processors_probe_names(adapter: str) -> None:
+    """A new user's /ready and /live on an adapter were 404 (the processors' names), and the call center's
+    OpenAPI did not describe /healthz: one set of probes, served and described by every adapter."""
+    import importlib
+
+    from adapters.base.http import HEALTH_PATHS, adapter_app
+    from tests.adapters.web.support import StandInPublisher
+
+    openapi = importlib.import_module(f"adapters.{adapter}.openapi").OPENAPI
+    assert set(HEALTH_PATHS) <= set(openapi["paths"])
+    app = adapter_app(StandInPublisher(), openapi, client_max_size=1024)  # type: ignore[arg-type]
+    async with adapter_client(app) as client:
+        for path in HEALTH_PATHS:
+            response = await client.get(path)
+            assert (response.status, await response.json()) == (200, {"status": "ok"}), path

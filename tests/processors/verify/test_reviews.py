@@ -18,8 +18,8 @@ from processors.replay.identity import Recomputed, recompute
 from processors.verify.identity import IdentityOutputs, check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import AWAITING, DECIDED, by_review
-from tests.processors.identity.support import matcher_settings, observed, settings
-from tests.processors.verify.support import CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
+from tests.processors.identity.support import interaction, matcher_settings, observed, settings
+from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 
 TABLE = "identity: node table equals the recomputation from its inputs"
 GROUPED = "identity: identifiers are grouped as the recomputation groups them"
@@ -178,3 +178,28 @@ def test_a_split_the_table_does_not_keep_fails() -> None:
     (failure,) = report.failures()
     assert failure.startswith("identity: what an operator split apart stays apart: ACCOUNT:****7718 and ")
     assert "+3362" not in failure
+
+
+def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
+    """The new user's TX-T7-1: a contact that carried only the account split off stays under Jonathan (#8 point 7
+    not built, ``test_split_contacts.py``): a true failure, and the line names the split as the cause."""
+    call = interaction([("ACCOUNT", "ACC-7718")], minutes=2)
+
+    def with_the_contact() -> Recomputed:
+        inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
+                                              event_id="e1"), 0),
+                  record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
+                                              minutes=1), 1),
+                  record(CONTACTS_IN, "call", call, 0)]
+        return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+
+    recomputed, running = with_the_contact(), with_the_contact()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    jonathan = running.graph.customer_of(account)
+    assert jonathan is not None
+    split_events = split_off(running, account)
+    outputs = replace(outputs_of(running, []), customer_events=split_events, contacts=[record(CONTACTS, jonathan, call, 0)])
+    report = checked(recomputed, outputs)
+    (failure,) = report.failures()
+    assert failure.startswith("identity: each contact is keyed by its identifiers' customer: contact ")
+    assert failure.endswith("(an operator split its identifiers off; a contact does not follow a split yet)")

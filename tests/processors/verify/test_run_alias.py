@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.web.mapper import SegmentMapper
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import CUSTOMER_IDENTIFIERS
 from processors.verify.run import averify
