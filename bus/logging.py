@@ -130,7 +130,7 @@ class TransientErrorsAsInfo(logging.Filter):
         )):
             return True
         record.levelno, record.levelname, record.transient = logging.INFO, "INFO", True
-        return logging.getLogger().isEnabledFor(logging.INFO)
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)  # a one-shot command hides library INFO
 
 
 def _args(record: logging.LogRecord) -> tuple[Any, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +122,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "OMNIBUS_TOPICS__PARTITIONS": str(settings.topics.partitions),
         "OMNIBUS_IDENTIFIERS__HMAC_KEY": DEMO_HMAC_KEY,
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION": settings.identifiers.default_region or "",
+        # JSON in single quotes: the shell keeps the double quotes (bus.config reads lists as JSON)
+        "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES": f"'{json.dumps(list(settings.identifiers.national_id_schemes))}'",
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
     }

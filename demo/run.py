@@ -42,6 +42,9 @@ Inspect = Callable[[OmnibusSettings, Endpoints], Awaitable[None]]
 
 
 DEMO_PHONE_REGION = "FR"  # the demo's people are French: a number posted as 06 12 34 56 78 is read as +33 6...
+# Region FR alone would check national IDs as French NIRs only (bus.identifiers.settings); the demo's people carry
+# resident ID cards (demo.people.resident_id), and a new user's French NIR is accepted too. The environment wins.
+DEMO_NATIONAL_ID_SCHEMES = ("fr.nir", "cn.ric")
 
 
 def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
@@ -49,13 +52,16 @@ def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
     ``0612345678`` was dropped as an identifier while the web hall answered success)."""
     registry = state.get("registry") or {}
     region = os.environ.get("OMNIBUS_IDENTIFIERS__DEFAULT_REGION") or DEMO_PHONE_REGION
+    identifiers: dict[str, Any] = {"default_region": region}
+    if "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" not in os.environ:
+        identifiers["national_id_schemes"] = DEMO_NATIONAL_ID_SCHEMES
     return load_settings(
         kafka={"bootstrap_servers": state["kafka"]["bootstrap_servers"]},
         registry={"url": registry.get("url")},
         topics={"partitions": 3},
         metrics={"port": metrics_port},
         log={"level": "WARNING"},
-        identifiers={"default_region": region},
+        identifiers=identifiers,
     )
 
 

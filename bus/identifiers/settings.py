@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -37,6 +37,22 @@ def check_region(value: str | None) -> str | None:
 PhoneRegion = Annotated[str | None, AfterValidator(check_region)]
 
 
+# The personal identity number of each region (python-stdnum module: its docstring cites the standard), the
+# default ``national_id_schemes`` when ``default_region`` is set and the schemes are not (new-user finding #7: a
+# French deployment checked national IDs as Chinese resident IDs). A region not listed needs the schemes set.
+NATIONAL_ID_SCHEMES_BY_REGION: dict[str, tuple[str, ...]] = {
+    "BE": ("be.nn",), "BG": ("bg.egn",), "BR": ("br.cpf",), "CA": ("ca.sin",), "CH": ("ch.ssn",), "CL": ("cl.rut",),
+    "CN": ("cn.ric",), "CZ": ("cz.rc",), "DE": ("de.idnr",), "DK": ("dk.cpr",), "EE": ("ee.ik",),
+    "ES": ("es.dni", "es.nie"), "FI": ("fi.hetu",), "FR": ("fr.nir",), "GR": ("gr.amka",), "HR": ("hr.oib",),
+    "IE": ("ie.pps",), "IL": ("il.idnr",), "IN": ("in_.aadhaar",), "IS": ("is_.kennitala",),
+    "IT": ("it.codicefiscale",), "KR": ("kr.rrn",), "LT": ("lt.asmens",), "MX": ("mx.curp",), "MY": ("my.nric",),
+    "NL": ("nl.bsn",), "NO": ("no.fodselsnummer",), "PL": ("pl.pesel",), "PT": ("pt.cc",), "RO": ("ro.cnp",),
+    "SE": ("se.personnummer",), "SI": ("si.emso",), "SK": ("sk.rc",), "TH": ("th.pin",), "TR": ("tr.tckimlik",),
+    "US": ("us.ssn",), "ZA": ("za.idnr",),
+}
+LEGACY_SCHEMES = ("cn.ric",)  # neither region nor schemes set: the only scheme before schemes were configurable
+
+
 class IdentifierSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -50,9 +66,10 @@ class IdentifierSettings(BaseModel):
         "site or source names none. Unset: such numbers need +country or 00country.",
     )
     national_id_schemes: tuple[str, ...] = Field(
-        ("cn.ric",), min_length=1,
+        LEGACY_SCHEMES, min_length=1,
         description="python-stdnum modules a NATIONAL_ID is validated by, first match wins "
-        "(e.g. cn.ric, fr.nir, es.dni, it.codicefiscale, us.ssn, br.cpf, in_.aadhaar).",
+        "(e.g. cn.ric, fr.nir, es.dni, it.codicefiscale, us.ssn, br.cpf, in_.aadhaar). Unset: the default "
+        "region's (FR: fr.nir; NATIONAL_ID_SCHEMES_BY_REGION), a region not listed must set them; no region: cn.ric.",
     )
     email_dotless_domains: tuple[str, ...] = Field(
         (), description="Domains whose mailboxes ignore dots in the local part (e.g. gmail.com): dots removed.",
@@ -62,6 +79,19 @@ class IdentifierSettings(BaseModel):
     )
 
     _region = field_validator("default_region")(check_region)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schemes_of_the_region(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or values.get("national_id_schemes") is not None:
+            return values
+        region = check_region(values.get("default_region"))
+        if region is None:
+            return values
+        if region not in NATIONAL_ID_SCHEMES_BY_REGION:
+            raise ValueError(f"no national ID scheme is known for the default region {region}: set "
+                             f"{ENV_PREFIX}NATIONAL_ID_SCHEMES (python-stdnum modules, e.g. [\"fr.nir\"])")
+        return {**values, "national_id_schemes": NATIONAL_ID_SCHEMES_BY_REGION[region]}
 
     @field_validator("hmac_key")
     @classmethod

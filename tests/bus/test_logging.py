@@ -81,3 +81,10 @@ def test_the_templates_are_the_libraries_own() -> None:
                "mode.timers": inspect.getsource(timers)}
     for name, template in ROUTINE_LIBRARY_WARNINGS:
         assert f'"{template}"' in sources[name], template
+
+
+def test_in_a_one_shot_command_the_lowered_lines_are_left_out_like_other_library_info(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", library_level="WARNING")
+    logging.getLogger("mode.timers").warning("Timer %s is overlapping (interval=%r runtime=%r)", "commit", 2.8, 3.1)
+    assert capsys.readouterr().err == ""

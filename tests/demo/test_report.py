@@ -71,8 +71,13 @@ def test_the_demo_reads_numbers_without_a_country_as_french_unless_the_environme
     lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
     assert any("phone region" in line and "FR" in line for line in lines)
     assert "export OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR" in lines
+    # The demo's people carry resident IDs, and a French NIR is accepted too (new-user finding #7); exported as JSON
+    assert settings.identifiers.national_id_schemes == ("fr.nir", "cn.ric")
+    assert """export OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES='["fr.nir", "cn.ric"]'""" in lines
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "BE")
     assert demo_settings(state, metrics_port=0).identifiers.default_region == "BE"
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", '["be.nn"]')
+    assert demo_settings(state, metrics_port=0).identifiers.national_id_schemes == ("be.nn",)
 
 
 def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> None:

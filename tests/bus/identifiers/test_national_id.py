@@ -44,6 +44,32 @@ def test_a_refusal_names_the_setting_that_chose_the_schemes() -> None:
         canonical_national_id("12345", ("fr.nir", "es.dni"))
 
 
+def test_the_default_schemes_are_the_default_regions() -> None:
+    """New-user finding #7: with ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR`` a French NIR was refused as not a
+    Chinese resident ID. The region's own scheme is the default; set schemes win; a region without a known
+    scheme must set them; no region keeps cn.ric (the tokens issued so far)."""
+    from bus.config import load_settings
+    from bus.errors import ConfigError
+    from bus.identifiers.settings import NATIONAL_ID_SCHEMES_BY_REGION, IdentifierSettings
+
+    french = IdentifierNormaliser(identifier_settings(default_region="FR"))
+    assert isinstance(french.normalise("NATIONAL_ID", "1 85 05 78 006 084 91"), Identifier)
+    assert isinstance(french.normalise("NATIONAL_ID", "11010519491231002X"), Rejected)
+    assert IdentifierSettings(default_region="es").national_id_schemes == ("es.dni", "es.nie")
+    assert IdentifierSettings(default_region="FR", national_id_schemes=("cn.ric",)).national_id_schemes == ("cn.ric",)
+    assert IdentifierSettings().national_id_schemes == ("cn.ric",)
+    with pytest.raises(ValueError, match="OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES"):
+        IdentifierSettings(default_region="GB")
+    for schemes in NATIONAL_ID_SCHEMES_BY_REGION.values():  # every listed scheme is an installed stdnum module
+        IdentifierSettings(national_id_schemes=schemes)
+    with pytest.MonkeyPatch.context() as env:  # as a deployment sets it
+        env.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "FR")
+        assert load_settings(kafka={"bootstrap_servers": "127.0.0.1:9"}).identifiers.national_id_schemes == ("fr.nir",)
+        env.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "GB")
+        with pytest.raises(ConfigError, match="NATIONAL_ID_SCHEMES"):
+            load_settings(kafka={"bootstrap_servers": "127.0.0.1:9"})
+
+
 @pytest.mark.parametrize(("scheme", "written", "canonical"), VALID)
 def test_each_scheme_accepts_its_numbers_in_any_spelling_and_tokenises_them(
     scheme: str, written: str, canonical: str

@@ -138,7 +138,8 @@ def test_masks_show_little() -> None:
 def test_what_an_adapter_normalised_identity_keeps_as_it_is() -> None:
     from tests.bus.identifiers.support import normaliser as adapter_normaliser
 
-    adapter = adapter_normaliser(default_region="FR").collect([
+    # A French region checks national IDs as fr.nir unless told otherwise: VALID_ID is a Chinese resident ID.
+    adapter = adapter_normaliser(default_region="FR", national_id_schemes=("cn.ric",)).collect([
         ("PHONE", "06 12 34 56 78"), ("EMAIL", "Ann@Bücher.example"), ("NATIONAL_ID", VALID_ID),
         ("CARD", "4111 1111 1111 1111"), ("DEVICE", "6F9619FF-8B86-D011-B42D-00C04FC964FF")])
     assert len(adapter.identifiers) == 5
