@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from adapters.base.http import HEALTH_PATHS
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
 from adapters.call_center.mapper_taskrouter import Timeline
 from bus.topics import CONTACT_EVENTS
@@ -284,4 +285,4 @@ async def test_the_ingress_describes_itself(start_server: Any, bootstrap_servers
     _, session = await start_server(settings)
     async with session.get("/openapi.json") as response:
         spec = await response.json()
-    assert set(spec["paths"]) == {"/v1/connect/ctr", "/v1/asterisk/cdr", "/v1/twilio/taskrouter"}
+    assert set(spec["paths"]) == {"/v1/connect/ctr", "/v1/asterisk/cdr", "/v1/twilio/taskrouter", *HEALTH_PATHS}
