@@ -96,6 +96,8 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
         received = await request.read()
     except web.RequestPayloadError as exc:  # a broken chunked stream: nothing complete to keep
         raise RejectedInput(f"body cannot be read: {exc}".replace("\n", " "), code="bad_encoding") from exc
+    except web.HTTPRequestEntityTooLarge as exc:  # over the app's client_max_size: refused, and dead-lettered
+        raise RejectedInput(f"body too large: {exc.text}", code="too_large", status=413) from exc
     request[RAW_BODY], request[UNDECODED] = received, True
     body = decode_body(received, request.headers.get("Content-Encoding", ""), max_bytes=max_bytes)
     request[RAW_BODY], request[UNDECODED] = body, False

@@ -101,12 +101,18 @@ async def test_a_method_an_endpoint_does_not_serve_is_a_json_405_naming_the_allo
 async def test_a_body_over_the_servers_limit_is_a_json_413(adapter: str) -> None:
     """The reported case: a 5 MB body to the web hall answered ``Maximum request body size 768000 exceeded.`` as
     plain text (aiohttp refuses it before the adapter reads it)."""
+    from adapters.base.http import PUBLISHER
+
     app, path, size, sender = _apps()[adapter]
     async with adapter_client(app) as client:
         response = await client.post(path, data=b"{" + b" " * size + b"}",
                                      headers={"Content-Type": "application/json", **sender})
         assert response.status == 413
         assert (await _refusal(response))["code"] == "too_large"
+    # Dead-lettered like every other refusal, without the body (too large for a Kafka record): the schemathesis
+    # fuzz run of the final CI drew such a body for the branch adapter and found no dead letter.
+    (raw, error), = app[PUBLISHER].rejected
+    assert raw.value is None and error.code == "too_large" and error.status == 413
 
 
 @pytest.mark.parametrize("adapter", ["web", "branch", "call_center"])
