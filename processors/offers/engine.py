@@ -244,10 +244,13 @@ class OfferEngine:
 
     def _offer_defined(self, stores: Stores, event: Event, batch: Batch) -> None:
         offer = Offer.from_record(event.value)
-        known, _ = self.offer(stores, offer.offer_id)
+        known, withdrawn = self.offer(stores, offer.offer_id)
         if known is not None and known.version > offer.version:
             return  # an older version replayed: the newer one stays
+        if known is not None and not withdrawn and stores.catalog.get(offer.offer_id)["offer"] == offer.to_json():
+            return  # the same definition again (redelivered after a rebalance): every customer already has it
         stores.catalog[offer.offer_id] = {"offer": offer.to_json(), "withdrawn": False}
+        self._offers[(offer.offer_id, offer.version)] = offer  # a same-version edit replaces the cached one
         now_us = int(self.clock().timestamp() * US)
         for customer_id in list(stores.customers.keys()):
             raw = stores.customers.get(customer_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from bus.serde import Event
 from processors.offers.campaigns import defined, withdrawn
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
+from processors.offers.definition import Offer
 from processors.offers.engine import Batch, OfferEngine
 from processors.offers.outputs import Emitter
 from processors.offers.store import Stores
@@ -265,3 +267,28 @@ def test_a_contact_ahead_of_its_customer_announcement_pushes_nothing_the_screen_
     announced = world.created("cus_1", PHONE)
     assert actions(announced) == [("SHOW", "CALL_CENTER", "cus_1", "fibre"), ("SHOW", "BRANCH", "cus_1", "fibre")]
     assert all(o.event.value["customer_identifiers"] == [ident(PHONE)] for o in announced.outgoing)
+
+
+def test_a_redelivered_definition_pushes_nothing_again() -> None:
+    """At-least-once: the definition came first, then the customer, then the definition again after a rebalance
+    (the final CI run saw two SHOW instructions for one offer this way)."""
+    world = World()
+    definition = defined(offer("fibre", channels=["CALL_CENTER"]))
+    assert not world.feed(definition).instructions
+    assert actions(world.created("cus_1", PHONE)) == [("SHOW", "CALL_CENTER", "cus_1", "fibre")]
+    assert not world.feed(definition).instructions
+    assert not world.feed(defined(offer("fibre", channels=["CALL_CENTER"]))).instructions  # republished unchanged
+
+
+def test_a_same_version_edit_is_pushed_again() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    world.feed(defined(offer("fibre", channels=["CALL_CENTER"])))
+    batch = world.feed(defined(offer("fibre", title="Fibre, now faster", channels=["CALL_CENTER"])))
+    assert [(i.action, i.offer.title) for i in batch.instructions] == [("SHOW", "Fibre, now faster")]
+
+
+def test_the_catalogue_entry_survives_the_tables_json_round_trip() -> None:
+    """The redelivery check compares the stored entry with the definition: both must read the same after JSON."""
+    definition = Offer.from_record(defined(offer("fibre", channels=["CALL_CENTER"])).value)
+    assert json.loads(json.dumps(definition.to_json())) == definition.to_json()
