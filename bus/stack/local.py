@@ -9,7 +9,8 @@ and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process
 After a crash (``kill -9`` of the broker) the state file is still there: the next ``up`` restarts the
 same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
 ``wipe``. A registry still running is left alone; a dead one comes back on its port with its schemas (its
-H2 database is on disk), so schema ids, and so the records already written, stay valid. ``down`` removes the state file, so the next ``up`` after a clean stop starts a fresh cluster.
+H2 database is on disk), so schema ids, and so the records already written, stay valid. ``down`` removes
+the state file, so the next ``up`` after a clean stop starts a fresh cluster.
 
 Other processes find a running local stack through ``local_bootstrap_servers`` (the settings fall back to
 it when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset).
