@@ -7,9 +7,10 @@ so a bad value is never dropped without trace while the rest of the record flows
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from adapters.base.mapper import MappedRecord
 from bus.identifiers import Found, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -43,3 +44,45 @@ def observed(
         "rejected_identifiers": [item.as_record() for item in refused],
     }
     return Outgoing(topic, key_of(records[0]) if records else fallback_key, Event(OBSERVED_SCHEMA, value))
+
+
+def dropped_identifiers(
+    accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
+) -> list[dict[str, Any]]:
+    """What an answer tells the sender about identifiers left off accepted records (tester9 #5).
+
+    ``accepted`` is ``ChunkOutcome.accepted`` ((index, record) pairs); ``labels`` name extra fields per
+    index, e.g. ``event_id=[...]`` (the sender's ids, by input index). One entry per refused value:
+    ``{"index": 0, "event_id": "e1", "kind": "NATIONAL_ID", "code": "national-id-checksum", "reason": "..."}``.
+    The value itself is never in it (``reason`` names no value; see ``bus.identifiers``): the record was
+    accepted, only that identifier was not linked.
+    """
+    dropped: list[dict[str, Any]] = []
+    for index, record in accepted:
+        for outgoing in record.events:
+            if outgoing.event.schema != OBSERVED_SCHEMA:
+                continue
+            for refused in outgoing.event.value.get("rejected_identifiers") or ():
+                entry: dict[str, Any] = {"index": index}
+                entry.update({name: values[index] for name, values in labels.items()})
+                entry.update({"kind": refused["type"], "code": refused["code"], "reason": refused["reason"]})
+                dropped.append(entry)
+    return dropped
+
+
+def dropped_identifiers_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``dropped_identifiers`` (``id_field``: the sender's id echoed per entry)."""
+    properties: dict[str, Any] = {"index": {"type": "integer", "description": "Position of the record in the request."}}
+    if id_field:
+        properties[id_field] = {"type": ["string", "null"]}
+    properties |= {
+        "kind": {"type": "string", "description": "Identifier type (PHONE, EMAIL, NATIONAL_ID, ...)."},
+        "code": {"type": "string", "description": "Short reason (phone-invalid, email-syntax...)."},
+        "reason": {"type": "string", "description": "Why, in words; never the value."},
+    }
+    return {
+        "type": "array", "items": {"type": "object", "properties": properties},
+        "description": "Present only when some identifier of an accepted record was left off: the record was "
+                       "published without it (and with it listed as rejected_identifiers on identity.observed.v1), "
+                       "so the sender can correct it. Never the value.",
+    }

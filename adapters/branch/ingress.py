@@ -19,6 +19,7 @@ from aiohttp import web
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
+from adapters.base.identifiers import dropped_identifiers
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
@@ -80,9 +81,12 @@ class BranchIngress:
         )
         # dedupe ids are "<terminal>:<event_id>"
         accepted = [record.dedupe_id[len(terminal_id) + 1 :] for _, record in outcome.accepted]
+        # identifiers left off accepted events (a mistyped NIR): listed, never their values (tester9 #5)
+        dropped = dropped_identifiers(outcome.accepted, event_id=[_event_id(event) for event in events])
         if not outcome.refused:
-            return web.json_response({"success": True, "accepted": len(accepted), "duplicates": outcome.duplicates})
-        return _rejection(accepted, [(index, events[index], error) for index, error in outcome.refused])
+            body: dict[str, Any] = {"success": True, "accepted": len(accepted), "duplicates": outcome.duplicates}
+            return web.json_response({**body, "dropped_identifiers": dropped} if dropped else body)
+        return _rejection(accepted, [(index, events[index], error) for index, error in outcome.refused], dropped)
 
     def _authenticate(self, request: web.Request) -> str:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -110,16 +114,21 @@ def _parse(body: bytes) -> dict[str, Any]:
     return upload
 
 
-def _rejection(accepted: list[str], bad: list[tuple[int, Any, RejectedInput]]) -> web.Response:
-    def event_id(event: Any) -> str | None:  # echoed only as text: the answer's schema says string
-        value = event.get("event_id") if isinstance(event, dict) else None
-        return value if isinstance(value, str) else None
+def _event_id(event: Any) -> str | None:
+    """An event's ``event_id`` as an answer may echo it: text only (the answer's schema says string)."""
+    value = event.get("event_id") if isinstance(event, dict) else None
+    return value if isinstance(value, str) else None
 
+
+def _rejection(
+    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: list[dict[str, Any]]
+) -> web.Response:
+    event_id = _event_id
     rejected = [{"index": i, "event_id": event_id(e), "reason": err.reason, "code": err.code} for i, e, err in bad]
     details = "; ".join(f"event {i} (event_id {event_id(e)}): {err.reason}" for i, e, err in bad)
     reason = partly_rejected(len(bad), len(accepted), "events", details)
     body = {"success": False, "error": reason, "code": "invalid_events", "accepted": accepted, "rejected": rejected}
-    return web.json_response(body, status=400)
+    return web.json_response({**body, "dropped_identifiers": dropped} if dropped else body, status=400)
 
 
 def running_branch_adapter(

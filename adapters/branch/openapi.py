@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.identifiers import dropped_identifiers_openapi
 
 _IDENTIFIER = {
     "type": "object", "required": ["type", "value"],
@@ -70,6 +71,7 @@ _ERROR = {
         "rejected": {"type": "array", "items": {"type": "object", "properties": {
             "index": {"type": "integer"}, "event_id": {"type": ["string", "null"]},
             "reason": {"type": "string"}, "code": {"type": "string"}}}},
+        "dropped_identifiers": dropped_identifiers_openapi("event_id"),
     },
 }
 
@@ -86,7 +88,8 @@ OPENAPI: dict[str, Any] = {
                 "200": {"description": "Every event was acknowledged by Kafka (duplicates skipped).",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
                             "success": {"const": True}, "accepted": {"type": "integer"},
-                            "duplicates": {"type": "integer"}}}}}},
+                            "duplicates": {"type": "integer"},
+                            "dropped_identifiers": dropped_identifiers_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events: the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",
                         "content": {"application/json": {"schema": _ERROR}}},

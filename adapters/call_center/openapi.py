@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.identifiers import dropped_identifiers_openapi
 
 _ERROR = {
     "type": "object",
@@ -23,6 +24,7 @@ _SUMMARY = {
             "items": {"type": "object", "properties": {
                 "index": {"type": "integer"}, "reason": {"type": "string"}, "code": {"type": "string"}}},
         },
+        "dropped_identifiers": dropped_identifiers_openapi(),
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.identifiers import dropped_identifiers_openapi
 
 _CALLS = {
     "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
@@ -58,6 +59,7 @@ _ERROR = {
                 },
             },
         },
+        "dropped_identifiers": dropped_identifiers_openapi("messageId"),
     },
 }
 _RESPONSES = {

@@ -45,7 +45,9 @@ def three_events() -> dict[str, Any]:
 
 async def test_an_upload_is_submitted_whole_and_in_order(client: TestClient, publisher: StandInPublisher) -> None:
     status, body = await upload(client, three_events())
+    dropped = body.pop("dropped_identifiers")  # the sample's national ID is not one under the test schemes
     assert (status, body) == (200, {"success": True, "accepted": 3, "duplicates": 0})
+    assert [(d["index"], d["kind"]) for d in dropped] == [(1, "NATIONAL_ID")]
     assert [r.dedupe_id.split(":")[1][:8] for r in publisher.submitted] == ["a1c7e9d2", "d4fab2a5", "b2d8f0e3"]
 
 
@@ -116,3 +118,24 @@ def test_an_adapter_without_tokens_refuses_to_start() -> None:
     settings = branch_settings(terminal_tokens={})
     with pytest.raises(BranchConfigError):
         BranchIngress(settings, StandInPublisher(), CounterMapper(settings, TopicSettings()))  # type: ignore[arg-type]
+
+
+async def test_an_identifier_left_off_an_accepted_event_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """tester9 #5: a mistyped identifier was dropped behind a plain success; the answer now lists it, masked."""
+    body = three_events()
+    body["events"][1]["identifiers"] = [{"type": "PHONE", "value": "12"}, {"type": "account", "value": "ACC-1"}]
+    status, answer = await upload(client, body)
+    assert status == 200 and answer["success"] is True and answer["accepted"] == 3
+    (dropped,) = answer["dropped_identifiers"]
+    assert dropped["index"] == 1 and dropped["event_id"] == body["events"][1]["event_id"]
+    assert (dropped["kind"], dropped["code"]) == ("PHONE", "phone-invalid") and dropped["reason"]
+    assert "12" not in json.dumps(dropped["reason"])
+    assert len(publisher.submitted) == 3  # the event itself still flowed
+
+
+async def test_the_openapi_describes_dropped_identifiers(client: TestClient) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "dropped_identifiers" in ok["properties"]

@@ -156,3 +156,11 @@ async def test_a_signed_callback_with_a_repeated_parameter_is_accepted(
     status, text = await _callback(client, form)
     assert status == 204, text
     assert len(publisher.submitted) == 1
+
+
+async def test_an_unusable_caller_number_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
+    """tester9 #5: the record is accepted, and the answer lists the identifier left off (never its value)."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(CustomerEndpoint__Address="12")]))
+    assert status == 200 and answer["accepted"] == 1 and answer["rejected"] == []
+    assert [(d["index"], d["kind"]) for d in answer["dropped_identifiers"]] == [(0, "PHONE")]
+    assert len(publisher.submitted) == 1

@@ -179,3 +179,25 @@ def test_an_adapter_without_write_keys_refuses_to_start() -> None:
     settings = web_settings(write_keys={})
     with pytest.raises(WebConfigError):
         WebIngress(settings, StandInPublisher(), SegmentMapper(settings, TopicSettings()))  # type: ignore[arg-type]
+
+
+async def test_an_identifier_left_off_an_accepted_message_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """tester9 #5: an identify with a bad e-mail and phone was answered a plain success; the answer now lists
+    what was left off (never the values) and stays a 200 success the Segment SDKs accept."""
+    message = sample("identify_analytics_python")
+    message["traits"] = {"email": "not-an-email", "phone": "12", "accountNumber": "ACC-0042-7781"}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and answer["success"] is True
+    kinds = sorted((d["kind"], d["code"]) for d in answer["dropped_identifiers"])
+    assert kinds == [("EMAIL", "email-syntax"), ("PHONE", "phone-invalid")]
+    assert {d["messageId"] for d in answer["dropped_identifiers"]} == {message["messageId"]}
+    assert "not-an-email" not in json.dumps(answer)
+    assert len(publisher.submitted) == 1
+
+
+async def test_a_message_with_good_identifiers_gets_the_plain_answer(client: TestClient) -> None:
+    message = sample("identify_analytics_python")
+    message["traits"] = {"email": "marie@example.fr", "phone": "+33 6 12 34 56 78"}
+    assert await post_json(client, "/v1/identify", message) == (200, {"success": True})
