@@ -86,7 +86,7 @@ def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, ite
         typer.echo(f"error: --identifier number {position} is not of the form TYPE:value "
                    f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
         raise typer.Exit(2)
-    result = normalizer.normalize({"type": kind.strip().upper(), "value": value})
+    result = normalizer.normalize({"type": kind.strip().upper(), "value": value}, lookup=True)
     if isinstance(result, Rejected):
         named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
         typer.echo(f"error: --identifier number {position}{named} rejected: {result.reason}", err=True)

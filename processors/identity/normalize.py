@@ -34,6 +34,7 @@ def canonical_national_id(raw: str) -> str:
     return _canonical(raw, load_identifier_settings().national_id_schemes)[1]
 
 
+LOOKUP_COMPONENT = "identity-lookup"  # omnibus_identifiers_rejected_total's component for screen-pop queries
 REMEMBERED = 65_536  # distinct raw identifiers whose normal form is kept (~20 MB at the longest values)
 
 
@@ -47,26 +48,36 @@ class IdentifierNormalizer:
             shared, region=settings.default_region, component="identity", block_placeholders=True,
             blocked=settings.blocked_values, key=key.encode(),
         )
+        # an agent's screen-pop query is not channel data: its typos are counted under their own component
+        # (tester9 #6), so an alert on the channels' rejected identifiers does not fire on them
+        self._lookups = IdentifierNormaliser(
+            shared, region=settings.default_region, component=LOOKUP_COMPONENT, block_placeholders=True,
+            blocked=settings.blocked_values, key=key.encode(),
+        )
         self._accepted: dict[tuple[str, str], Identifier] = {}
 
     def token(self, kind: str, canonical: str) -> str:
         return self._shared.token(kind, canonical)
 
-    def normalize(self, raw: dict[str, str], *, region: str | None = None) -> Identifier | Rejected:
+    def normalize(
+        self, raw: dict[str, str], *, region: str | None = None, lookup: bool = False
+    ) -> Identifier | Rejected:
         """Accepted values are remembered (the last ``REMEMBERED`` distinct ones): repeat contacts carry the
         same identifiers again, and parsing a phone or an e-mail costs 0.3–1 ms; a refusal is not
         remembered, so it is counted (``omnibus_identifiers_rejected_total``) every time.
 
         ``region``: the phone region to read a national number in (ISO 3166-1 alpha-2, e.g. ``FR``) instead of
-        the default one; ``ValueError`` if unknown. Such a reading is not remembered."""
+        the default one; ``ValueError`` if unknown. Such a reading is not remembered. ``lookup``: the value is an
+        agent's query (the screen pop), a refusal is counted with component ``identity-lookup``."""
         kind, value = raw.get("type", "UNKNOWN"), raw.get("value")
+        normaliser = self._lookups if lookup else self._shared
         if region:
-            return self._shared.normalise(str(kind), value, region=check_region(region))
+            return normaliser.normalise(str(kind), value, region=check_region(region))
         key = (kind, value) if isinstance(kind, str) and isinstance(value, str) else None
         found = self._accepted.get(key) if key is not None else None
         if found is not None:
             return found
-        result = self._shared.normalise(str(kind), value)
+        result = normaliser.normalise(str(kind), value)
         if key is not None and isinstance(result, Identifier):
             if len(self._accepted) >= REMEMBERED:
                 del self._accepted[next(iter(self._accepted))]  # the oldest first

@@ -288,7 +288,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
         kind, value = request.query.get("type", ""), request.query.get("value", "")
         try:
             identifier = processor.normalizer.normalize({"type": kind.upper(), "value": value},
-                                                        region=request.query.get("region"))
+                                                        region=request.query.get("region"), lookup=True)
         except ValueError as exc:  # an unknown region
             return self.error(400, str(exc))
         if isinstance(identifier, Rejected):

@@ -168,3 +168,23 @@ def test_an_accepted_value_is_remembered_and_a_refused_one_counted_every_time() 
     for _ in range(2):
         assert isinstance(counted.normalize({"type": "PHONE", "value": "12"}), Rejected)
     assert REJECTED_IDENTIFIERS.labels("identity", "PHONE", "phone-invalid")._value.get() == before + 2
+
+
+@pytest.mark.parametrize(("kind", "value", "counted_as"), [
+    ("FOO", "x", ("UNKNOWN", "unknown-type")), ("EMAIL", "", ("EMAIL", "empty")),
+    ("PHONE", "0711223344", ("PHONE", "phone-invalid")),
+])
+def test_a_screen_pop_querys_refusal_is_counted_apart_from_channel_data(
+    kind: str, value: str, counted_as: tuple[str, str]
+) -> None:
+    """tester9 #6: an agent's mistyped lookup counted as a channel's rejected identifier; it has its own component."""
+    from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+    from processors.identity.normalize import LOOKUP_COMPONENT
+
+    def count(component: str) -> float:
+        return REJECTED_IDENTIFIERS.labels(component, *counted_as)._value.get()
+
+    normalizer = IdentifierNormalizer(settings(default_region="FR"))
+    channel, lookups = count("identity"), count(LOOKUP_COMPONENT)
+    assert isinstance(normalizer.normalize({"type": kind, "value": value}, lookup=True), Rejected)
+    assert (count("identity"), count(LOOKUP_COMPONENT)) == (channel, lookups + 1)
