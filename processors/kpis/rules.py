@@ -38,6 +38,9 @@ HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED = (
 CUSTOMER_MERGED = "omnibus.identity.CustomerMerged"
 HANDOFF_FACTS = frozenset({HANDOFF_CREATED, HANDOFF_RESOLVED, HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED})
 
+# Where a representative pitches an offer the processor pushed (a SHOW instruction on the clerk's or agent's
+# screen) and records the customer's answer: each recorded answer is its own presentation (docs/kpis.md)
+ASSISTED_CHANNELS = frozenset({"BRANCH", "CALL_CENTER"})
 NO_OUTCOME = "NOT_APPLICABLE"  # a page view or a tracked event: an interaction, not a contact
 NOT_HANDLED = frozenset({"ABANDONED"})  # never reached anyone: outside first-contact resolution
 FAILED = frozenset({"UNRESOLVED", "HANDED_OFF", "TRANSFERRED", "ABANDONED"})  # not resolved, whatever follows
@@ -67,10 +70,14 @@ def one_shot(event: Event) -> OneShot | None:
     elif event.schema == OFFER_PRESENTED:
         _count(found, at, str(value.get("channel") or channel), site, Measure.OFFERS_PRESENTED)
     elif event.schema == OFFER_RESPONDED:
+        offer_channel = str(value.get("channel") or channel)
+        if offer_channel in ASSISTED_CHANNELS:  # the pitch behind the answer (tester9 #7: the take rate stayed null)
+            _count(found, at, offer_channel, site, Measure.OFFERS_PRESENTED)
         measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(value["response"])
-        if measure is None:
+        if measure is not None:
+            _count(found, at, offer_channel, site, measure)
+        if not found:
             return OneShot(at_us=at)
-        _count(found, at, str(value.get("channel") or channel), site, measure)
     else:
         return None
     return OneShot(contributions=dict(found), at_us=at)

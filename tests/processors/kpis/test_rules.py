@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
 from processors.kpis.state import CustomerHistory, split_contribution
@@ -134,3 +136,15 @@ def test_offer_acceptance_counts_presentations_and_acceptances():
     assert by_measure(rules.one_shot(offer("OfferPresented", T0)).contributions) == {"offers_presented": 1}
     assert by_measure(rules.one_shot(offer("OfferResponded", T0, "ACCEPTED")).contributions) == {"offers_accepted": 1}
     assert rules.one_shot(offer("OfferResponded", T0, "NOT_NOW")).contributions == {}
+
+
+@pytest.mark.parametrize("channel", ["BRANCH", "CALL_CENTER"])
+def test_an_answer_at_the_counter_or_on_a_call_is_its_own_presentation(channel: str) -> None:
+    """tester9 #7: the counter's and call center's pitch comes from a SHOW instruction, not a presented record, so
+    their take rate had no denominator; each answer recorded there counts the pitch behind it (docs/kpis.md)."""
+    accepted = by_measure(rules.one_shot(offer("OfferResponded", T0, "ACCEPTED", channel=channel)).contributions)
+    assert accepted == {"offers_presented": 1, "offers_accepted": 1}
+    not_now = by_measure(rules.one_shot(offer("OfferResponded", T0, "NOT_NOW", channel=channel)).contributions)
+    assert not_now == {"offers_presented": 1}
+    presented = by_measure(rules.one_shot(offer("OfferPresented", T0, channel=channel)).contributions)
+    assert presented == {"offers_presented": 1}  # pitched, no answer yet: one presentation, as before
