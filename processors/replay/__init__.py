@@ -36,6 +36,7 @@ class Replayed:
     event: Event | None  # None: the value did not decode (or was not decoded: ``raw=True``)
     value: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()  # the record's Kafka headers (changelog fencing versions)
+    timestamp_ms: int | None = None  # the record's Kafka timestamp, ms since the epoch
 
 
 def fenced(records: Iterable[Replayed]) -> Iterator[Replayed]:
@@ -114,5 +115,5 @@ async def read_topics(
                 except DeserializationError:
                     replay.undecodable += 1
             replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value,
-                                          tuple(message.headers or ())))
+                                          tuple(message.headers or ()), message.timestamp))
     return replay

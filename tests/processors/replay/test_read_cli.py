@@ -14,7 +14,7 @@ from bus.serde import Event, build_serde
 from bus.topics import DEAD_LETTERS, IDENTIFIERS_OBSERVED
 from omnibus.cli import app as omnibus
 from processors.replay import Replayed
-from processors.replay.read_cli import UnknownTopic, line, topic_spec
+from processors.replay.read_cli import UnknownTopic, line, newest, topic_spec
 from tests.support.samples import identifiers_observed
 from tests.support.settings import settings_with_topics
 
@@ -86,3 +86,14 @@ async def test_the_last_records_of_each_partition_are_read_from_a_real_broker(
     assert [record["offset"] for record in shown] == [3, 4]
     assert [record["event"]["value"]["envelope"]["source_event_id"] for record in shown] == ["seq-3", "seq-4"]
     assert "+3361234567" not in result.stdout
+
+
+def test_last_n_is_the_newest_n_in_total_across_partitions() -> None:
+    """tester9 #8: ``--last 3`` gave 3 records per partition (9 on a 3-partition topic); it is 3 in total."""
+    # each partition's last 3, as read_topics gives them with last=3
+    records = [Replayed("t", partition, offset, None, None, timestamp_ms=offset + (1_000 if partition == 1 else 0))
+               for partition in range(3) for offset in (7, 8, 9)]  # partition 1 holds the newest three
+    shown = newest(records, 3)
+    assert [(r.partition, r.offset) for r in shown] == [(1, 7), (1, 8), (1, 9)]
+    assert len(newest(records, 20)) == 9  # fewer records than asked: all of them, oldest first
+    assert newest(records, 20)[0].offset == 7
