@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def state_home() -> Path:
+    """Where adapters keep local state (dedupe files, checkpoints) unless told otherwise: ``$XDG_STATE_HOME/omnibus``,
+    else ``~/.local/state/omnibus`` (the XDG Base Directory spec's place for state that outlives a restart). It does
+    not depend on the working directory: an import run twice from two directories still finds what it published."""
+    configured = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(configured) if os.path.isabs(configured) else Path("~/.local/state").expanduser()
+    return base / "omnibus"
 
 
 class AdapterSettings(BaseModel):

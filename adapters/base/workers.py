@@ -21,8 +21,10 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from adapters.base.config import state_home
 from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
@@ -46,6 +48,14 @@ def metrics_ports(settings: OmnibusSettings, workers: int) -> list[int] | None:
     if not settings.metrics.enabled:
         return None
     return [worker_settings(settings, index).metrics.port for index in range(workers)]
+
+
+def shared_dedupe_path(adapter: str, workers: int, port: int, dedupe_path: Path | None) -> Path | None:
+    """``dedupe_path``, or for several workers with none set the default file they share:
+    ``<state_home>/<adapter>/dedupe-<port>.sqlite`` (one per port: two instances on one host never share it)."""
+    if workers > 1 and dedupe_path is None and port:
+        return state_home() / adapter / f"dedupe-{port}.sqlite"
+    return dedupe_path
 
 
 def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
