@@ -1,1 +1,17 @@
+import os
+import shutil
+import tempfile
+
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres"]
+
+_STATE_HOME = tempfile.mkdtemp(prefix="omnibus-test-state-")
+
+
+def pytest_configure() -> None:
+    # adapters keep state under $XDG_STATE_HOME/omnibus by default (adapters.base.config.state_home): a test run
+    # and the processes it starts must neither read nor leave a developer's or CI runner's real state
+    os.environ["XDG_STATE_HOME"] = _STATE_HOME
+
+
+def pytest_unconfigure() -> None:
+    shutil.rmtree(_STATE_HOME, ignore_errors=True)

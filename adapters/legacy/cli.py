@@ -88,9 +88,14 @@ def poll_command() -> None:
 def import_batch_command(
     layout_path: Path = typer.Option(..., "--layout", exists=True, dir_okay=False, help="YAML/JSON layout file."),
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Export files to import."),
+    state_dir: Path = typer.Option(
+        None, file_okay=False, help=f"Overrides {ENV_PREFIX}STATE_DIR: the checkpoints and dedupe file that make "
+        "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
+    ),
 ) -> None:
-    """Import export files; an interrupted import resumes, a file imported twice publishes nothing new."""
-    settings, adapter = _settings()
+    """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
+    Layouts: docs/legacy-batch.md."""
+    settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     layout = load_layout(layout_path)
 
     async def main() -> None:

@@ -21,10 +21,22 @@ from pydantic import (
     model_validator,
 )
 
-from adapters.base.config import AdapterSettings
+from adapters.base.config import AdapterSettings, state_home
 from bus.identifiers.settings import PhoneRegion
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
+FORMER_STATE_DIR = Path(".omnibus/legacy")  # the default before tester9 #9: relative to the working directory
+
+
+def default_state_dir() -> Path:
+    """``<state_home>/legacy`` (``~/.local/state/omnibus/legacy``), whatever the working directory. A deployment
+    that kept its state in ``./.omnibus/legacy`` (the former default) keeps using it while the new place does not
+    exist, so an upgrade neither re-reads its pollers from the start nor republishes an imported file."""
+    current = state_home() / "legacy"
+    if not current.exists() and FORMER_STATE_DIR.is_dir():
+        return FORMER_STATE_DIR.resolve()
+    return current
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -98,7 +110,11 @@ class LegacySettings(AdapterSettings):
     database_url: SecretStr | None = Field(None, description="postgresql:// URL with the adapter's credentials.")
     outbox: OutboxSettings = OutboxSettings()
     pollers: tuple[PollerSettings, ...] = ()
-    state_dir: Path = Field(Path(".omnibus/legacy"), description="Poller positions and batch-file checkpoints.")
+    state_dir: Path = Field(
+        default_factory=default_state_dir,
+        description="Poller positions, batch-file checkpoints and the dedupe file; default "
+        "$XDG_STATE_HOME/omnibus/legacy (~/.local/state/omnibus/legacy), not the working directory.",
+    )
     default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of amounts that name none.")
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
     phone_region: PhoneRegion = Field(
@@ -112,7 +128,8 @@ class LegacySettings(AdapterSettings):
     def _remember_ids_on_disk(cls, values: Any) -> Any:
         """Re-running an import or a relay must find the ids already published: keep them in state_dir."""
         if isinstance(values, dict) and values.get("dedupe_path") is None:
-            values = {**values, "dedupe_path": Path(values.get("state_dir") or ".omnibus/legacy") / "dedupe.sqlite"}
+            state_dir = Path(values.get("state_dir") or default_state_dir())
+            values = {**values, "state_dir": state_dir, "dedupe_path": state_dir / "dedupe.sqlite"}
         return values
 
     @model_validator(mode="after")

@@ -30,3 +30,36 @@ def test_pollers_and_credentials_come_from_the_environment(monkeypatch: pytest.M
 def test_bad_pollers_are_refused(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PollerSettings(name="p", **values)
+
+
+def test_the_default_state_dir_does_not_depend_on_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester9 #9: ``import-batch`` kept its checkpoints and dedupe file in ./.omnibus/legacy, so a re-import from
+    another directory would publish the file again; the default is now under the state home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    places = []
+    for cwd in ("a", "b"):
+        (tmp_path / cwd).mkdir()
+        monkeypatch.chdir(tmp_path / cwd)
+        places.append((LegacySettings().state_dir, LegacySettings().dedupe_path))
+    assert places[0] == places[1] == (tmp_path / "state/omnibus/legacy", tmp_path / "state/omnibus/legacy/dedupe.sqlite")
+
+
+def test_a_host_with_state_in_the_former_place_keeps_using_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade must not import again: ./.omnibus/legacy is used while the new place does not exist."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".omnibus/legacy").mkdir(parents=True)
+    assert LegacySettings().state_dir == tmp_path / ".omnibus/legacy"
+    (tmp_path / "state/omnibus/legacy").mkdir(parents=True)
+    assert LegacySettings().state_dir == tmp_path / "state/omnibus/legacy"
+
+
+def test_import_batch_takes_a_state_dir_option() -> None:
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+
+    result = CliRunner().invoke(app, ["adapter", "legacy", "import-batch", "--help"])
+    assert result.exit_code == 0 and "--state-dir" in result.output
