@@ -31,20 +31,23 @@ if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
   # a venv without pip is one whose creation was interrupted: make it again
   "$python" -m venv --clear .venv
 fi
+# setuptools' editable install prints a BuildBackendWarning banner ("be careful with folders ... with the same
+# name as your package") on every first run; it is advice for package authors, not for a user (tester9 #10)
+quiet_build=(env PYTHONWARNINGS=ignore)
 stamp=.venv/.omnibus-installed  # the project and its test extras
 runtime_stamp=.venv/.omnibus-runtime-installed  # the project alone
 if $runtime; then
   if { [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; } &&
      { [ ! -f "$runtime_stamp" ] || [ pyproject.toml -nt "$runtime_stamp" ]; }; then
     .venv/bin/pip install -q --upgrade pip >/dev/null
-    .venv/bin/pip install -q -e .
+    "${quiet_build[@]}" .venv/bin/pip install -q -e .
     touch "$runtime_stamp"
   fi
   exit 0
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test]'
+  "${quiet_build[@]}" .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
 fi
 
