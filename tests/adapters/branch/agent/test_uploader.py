@@ -165,3 +165,22 @@ def test_the_uploader_needs_its_address_terminal_and_token() -> None:
     with pytest.raises(ConfigError) as caught:
         AgentSettings().require_uploader()
     assert "OMNIBUS_ADAPTER_COUNTER_AGENT__TOKEN" in str(caught.value)
+
+
+async def test_identifiers_left_off_accepted_events_are_named_by_the_agent(
+    adapter: tuple[StandInAdapter, str], journal: Journal
+) -> None:
+    """tester9 #5: the clerk never learned that a mistyped NIR was left off; the agent logs it (type and reason
+    code, never a value) and the event counts as sent."""
+    from adapters.branch.agent.uploader import dropped_summary
+
+    stand_in, url = adapter
+    (a,) = journal.append_many([ticket("A1")])
+    answer = {"success": True, "accepted": 1, "duplicates": 0, "dropped_identifiers": [{
+        "index": 0, "event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum",
+        "reason": "national ID check character does not match (fr.nir)"}]}
+    stand_in.script = [lambda upload: web.json_response(answer)]
+    outcome = await upload_once(journal, url)
+    assert outcome.progressed and journal.counts()["sent"] == 1
+    assert dropped_summary(answer) == [{"event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum"}]
+    assert dropped_summary({"success": True}) == [] and dropped_summary(None) == []
