@@ -71,7 +71,7 @@ class HandoffRequest:
         return cls.parse(*(attributes.get(name) for name in (KIND, TEAM, SUMMARY)))
 
     def event(self, *, envelope: dict[str, Any], handoff_id: str, channel: str, identifiers: list[dict[str, str]],
-              site: str | None, interaction_id: str, actor: dict[str, str], facts: dict[str, str]) -> Event:
+              site: str | None, interaction_id: str, actor: dict[str, str], facts: dict[str, str | None]) -> Event:
         """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped)."""
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
