@@ -38,3 +38,19 @@ def test_the_section_stays_small_whatever_the_events_carry() -> None:
     assert all(entry["name"] == "n" * MAX_TEXT_CHARS for entries in state.values() for entry in entries)
     assert len(json.dumps(state)) < 64 * 1024
     assert all(len({entry["id"] for entry in entries}) == ProfileLimits().recent_contacts_per_channel for entries in state.values())
+
+
+def test_a_split_hands_over_the_entries_of_the_contacts_that_leave_and_keeps_the_others() -> None:
+    """#8 point 7: both events of one contact (its channel's and InteractionRecorded) share one entry, which goes
+    whole; an entry of another channel with the same id stays; a contact no longer kept goes nowhere."""
+    leaving = interaction([("ACCOUNT", "A-1")], channel="BRANCH", interaction_id="TX-1", minutes=1)
+    staying = interaction([("PHONE", "+86139")], channel="BRANCH", interaction_id="TX-2", minutes=2)
+    same_id_elsewhere = interaction([("PHONE", "+86139")], channel="WEB", interaction_id="TX-1", minutes=3)
+    state = None
+    for event in (leaving, staying, same_id_elsewhere):
+        state = SECTION.apply(state, event)
+    kept, moved = SECTION.split(state, [leaving, interaction([], channel="BRANCH", interaction_id="TX-GONE")])
+    assert moved == {"BRANCH": [state["BRANCH"][1]]} and moved["BRANCH"][0]["id"] == "TX-1"
+    assert kept == {"BRANCH": [state["BRANCH"][0]], "WEB": state["WEB"]}
+    assert SECTION.split(state, []) == (state, None) and SECTION.split(None, [leaving]) == (None, None)
+    assert SECTION.merge(kept, moved) == state  # a merge of the two would give back what was there
