@@ -210,7 +210,8 @@ def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str
     for record in outputs.contacts if splits else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}
         cause, event_id = envelope.get("causation_id"), envelope.get("event_id")
-        if cause in expected and any(moved_contact_id(split, cause) == event_id for split in splits):
+        if isinstance(event_id, str) and cause in expected \
+                and any(moved_contact_id(split, cause) == event_id for split in splits):
             copies[event_id] = cause
     return copies
 
