@@ -147,7 +147,7 @@ class Offer(Message, tag="offer", frozen=True):
     # A copy of an offer decided before, forwarded by the merged node that decided it to its root, which knows
     # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
     decided: bool = False
-    contacts: list[ContactRecord] = []  # the loser's contact records (split_contacts.py): they move with it
+    contacts: dict[str, bytes] = {}  # the loser's contact records (split_contacts.py): they move with it
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from processors.identity.graph.messages import AnyMessage, ContactRecord, Member, Seek, Summary, Visit
+from processors.identity.graph.messages import AnyMessage, Member, Seek, Summary, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -124,10 +124,11 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # with the IVR's; ``ANONYMOUS``: one did not): a customer whose contacts all told their person stays apart from
     # another person's claimant of its only identifier instead of merging into it (``claim_node.on_give``).
     contacts: int = 0
-    # The contact events applied to it with the identifiers each carried (``split_contacts.py``): the latest
-    # ``split_contacts.kept_per_channel`` per channel, the bound of the screen pop's recent contacts. They move
-    # along merges (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
-    contact_records: list[ContactRecord] = []
+    # The contact events applied to it with the identifiers each carried (``split_contacts.py``): per channel a
+    # msgpack array of ``ContactRecord`` kept as bytes (cheap to decode with the state), at most twice
+    # ``split_contacts.kept_per_channel``, the bound of the screen pop's recent contacts. They move along merges
+    # (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
+    contact_records: dict[str, bytes] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -9,11 +9,13 @@ from processors.identity.graph.limits import event_rank
 from processors.identity.graph.messages import ContactRecord, EventRef
 from processors.identity.graph.split_contacts import (
     EVENTS_PER_CONTACT,
+    appended,
     contact_record,
+    encoded,
     kept_per_channel,
     leaving,
     merged,
-    noted,
+    records,
 )
 from processors.profile.book import ProfileBook
 from processors.profile.limits import ProfileLimits
@@ -41,23 +43,34 @@ def test_the_record_keeps_as_many_events_per_channel_as_the_screen_pop_shows_con
     assert kept_per_channel(ProfileBook([])) == ProfileLimits().recent_contacts_per_channel * EVENTS_PER_CONTACT
 
 
-def test_the_latest_per_channel_are_kept_whatever_the_arrival_order_and_a_copy_changes_nothing() -> None:
-    events = [record(f"{channel}-{i}", i, ["ACCOUNT:A"], channel) for i in range(8) for channel in ("WEB", "BRANCH")]
-    expected = sorted(e.event_id for e in events if e.at >= 5)
+def test_the_latest_per_channel_count_whatever_the_arrival_order_and_a_copy_counts_once() -> None:
+    events = [record(f"{channel}-{i}", i, ["ACCOUNT:A"], channel) for i in range(40) for channel in ("WEB", "BRANCH")]
+    expected = [e for channel in ("BRANCH", "WEB") for e in sorted(
+        (e for e in events if e.channel == channel and e.at >= 37), key=lambda e: e.at, reverse=True)]
     for seed in range(20):
         order = events[:]
         random.Random(seed).shuffle(order)
-        kept: list[ContactRecord] = []
-        for event in order + order[:4]:  # and copies
-            kept = noted(kept, event, 3) or kept
-        assert sorted(e.event_id for e in kept) == expected, seed
-    assert noted(kept, kept[0], 3) is None and noted(kept, record("ev-old", 0, ["ACCOUNT:A"], "WEB"), 3) is None
+        kept: dict[str, bytes] = {}
+        for event in order + order[:9]:  # and copies
+            kept[event.channel] = appended(kept.get(event.channel, b""), event, 3)
+            assert len(records({"any": kept[event.channel]}, 100)) <= 2 * 3
+        assert records(kept, 3) == expected, seed
+
+
+def test_a_channel_is_cut_back_only_past_twice_its_bound_and_past_fifteen_records_too() -> None:
+    kept = b""
+    for i in range(40):
+        kept = appended(kept, record(f"ev-{i:02}", i, ["ACCOUNT:A"]), 20)
+    assert [r.event_id for r in records({"BRANCH": kept}, 100)] == [f"ev-{i:02}" for i in range(39, -1, -1)]
+    kept = appended(kept, record("ev-40", 40, ["ACCOUNT:A"]), 20)  # the 41st: cut back to the latest 20
+    assert [r.event_id for r in records({"BRANCH": kept}, 100)] == [f"ev-{i:02}" for i in range(40, 20, -1)]
+    assert records({}, 20) == [] and encoded([]) == {}
 
 
 def test_a_merge_keeps_each_event_once_and_the_latest_per_channel() -> None:
-    survivor = [record("a", 1, ["PHONE:+1"]), record("b", 5, ["PHONE:+1"])]
-    loser = [record("b", 5, ["PHONE:+1"]), record("c", 3, ["ACCOUNT:A"]), record("d", 9, ["ACCOUNT:A"], "WEB")]
-    assert [r.event_id for r in merged(survivor, loser, 2)] == ["b", "c", "d"]
+    survivor = encoded([record("a", 1, ["PHONE:+1"]), record("b", 5, ["PHONE:+1"])])
+    loser = encoded([record("b", 5, ["PHONE:+1"]), record("c", 3, ["ACCOUNT:A"]), record("d", 9, ["ACCOUNT:A"], "WEB")])
+    assert [r.event_id for r in records(merged(survivor, loser, 2), 2)] == ["b", "c", "d"]
     assert merged(survivor, loser, 2) == merged(loser, survivor, 2)
 
 
