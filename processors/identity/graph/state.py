@@ -298,7 +298,9 @@ def decode_profile(data: bytes) -> ProfileState:
 
 
 def state_view(state: NodeState | None) -> dict[str, Any] | None:
-    """A node state as a JSON-ready dict with field names (the ``/identity/nodes`` view between workers)."""
+    """A node state as a JSON-ready dict with field names (the ``/identity/nodes`` view between workers), but for
+    ``CustomerState.contact_records`` (contact events' records, up to tens of KiB: no screen pop reads them)."""
     if state is None:
         return None
-    return {name: msgspec.to_builtins(getattr(state, name)) for name in state.__struct_fields__}
+    return {name: msgspec.to_builtins(getattr(state, name)) for name in state.__struct_fields__
+            if name != "contact_records"}

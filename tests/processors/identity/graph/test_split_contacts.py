@@ -166,3 +166,16 @@ def test_with_duplicated_graph_messages_each_moved_contact_is_re_published_once(
         moved = [d for d in h.decisions(Resolved) if d.moved_by]
         assert [(d.customer_id, d.triggering_event_id) for d in moved] == [(decided.new_id, event_id)], seed
         assert contact_ids(h, decided.new_id) == ["TX-T7-1"] and contact_ids(h, decided.source_id) == [], seed
+
+
+def test_the_node_view_between_workers_leaves_the_contact_records_out() -> None:
+    """``/identity/nodes`` (the screen pop's fetch between workers) does not carry the contact events' records."""
+    import json
+
+    from processors.identity.graph.state import state_view
+
+    h, decided, _ = split_after_a_contact()
+    state = h.local.store.get_node(decided.new_id)
+    assert state is not None and state.contact_records  # type: ignore[union-attr]
+    view = state_view(state)
+    assert view is not None and "contact_records" not in view and json.dumps(view)
