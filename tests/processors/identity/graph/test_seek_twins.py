@@ -182,3 +182,60 @@ def test_a_redelivered_call_and_record_after_the_late_caller_change_nothing() ->
     phone = h.local.store.nodes[h.key(*FAMILY_PHONE)]
     assert isinstance(phone, IdentifierState) and phone.housemates is not None
     assert not phone.housemates.awaiting and not phone.housemates.parked
+
+
+TWIN_NAMES = [("Tom", "Tim"), ("Marie", "Marine"), ("Martin", "Martine"), ("Lucie", "Luce"), ("Jean", "Jeanne"),
+              ("Louis", "Louise"), ("Denis", "Daniel")]
+
+
+@pytest.mark.parametrize("seed", range(6))  # 200 seeds passed once (2026-11-30, twincall)
+def test_twins_calls_land_on_their_callers_in_order_and_shuffled_with_duplicates(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Property over 3-4 households of twins (one surname, address and birth date, two real first names, an account
+    each), some with an older sibling, on one family phone each, and calls by random members at random times (some
+    before the records), each a contact and its IVR record: on 1 partition in time order and on 5 and 12 partitions
+    shuffled with 20 % duplicates, every call is on its caller's customer and the clusters agree."""
+    from tests.processors.identity.graph.test_seek import call
+    from tests.processors.identity.support import ident
+
+    rng = random.Random(seed)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))  # event ids by seed
+    items: list[tuple[Event, str]] = []
+    callers: dict[str, tuple[str, str]] = {}  # contact event id -> the caller's account
+    person = 0
+    for household, (first, second) in enumerate(rng.sample(TWIN_NAMES, rng.randint(3, 4))):
+        phone = ("PHONE", f"+336000002{household:02d}")
+        twin = {"family_name": f"Roy{household}", "birth_date": f"199{household}-03-0{household + 1}",
+                "address_line": f"{household} rue de la Paix", "postcode": "75001"}
+        people = [{**twin, "given_name": first}, {**twin, "given_name": second}]
+        if rng.random() < 0.5:
+            people.append({**twin, "given_name": "Ann", "birth_date": f"196{household}-07-1{household}"})
+        members = []
+        for traits in people:
+            person += 1
+            account = ("ACCOUNT", f"{2000000 + person}")
+            members.append((account, traits))
+            items.append((observed([account, phone], traits, rng.randint(0, 60)), OBSERVED))
+        for index in range(rng.randint(1, 3)):
+            account, traits = rng.choice(members)
+            contact_event, sibling = call(traits, rng.randint(-30, 90), interaction_id=f"call-{household}-{index}")
+            contact_event.value["customer_identifiers"] = [ident(*phone)]
+            sibling.value["identifiers"] = [ident(*phone)]
+            callers[contact_event.value["envelope"]["event_id"]] = account
+            items += [(contact_event, "contact.events.v1"), (sibling, OBSERVED)]
+    outcomes = []
+    for partitions, shuffle in ((1, False), (5, True), (12, True)):
+        ordered = sorted(items, key=lambda item: item[0].value["envelope"]["occurred_at"]) if not shuffle else \
+            rng.sample(items, len(items))
+        h = Harness(settings(), partitions=partitions, seed=seed if shuffle else None,
+                    duplicates=0.2 if shuffle else 0.0)
+        for event, topic in ordered:
+            h.feed(event, topic=topic, settle=not shuffle)
+        h.local.run()
+        h.local.check_consistent()
+        for event, _ in items:
+            event_id = event.value["envelope"]["event_id"]
+            if event_id in callers:
+                assert resolved_to(h, event) == {h.customer(*callers[event_id])}, (partitions, event_id)
+        outcomes.append(h.local.clusters())
+    assert outcomes[0] == outcomes[1] == outcomes[2]
