@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
+from schemas.enums import CLOSE_REASONS
 
 if TYPE_CHECKING:
     from adapters.legacy.mapper import Fields
 
-CLOSE_REASONS = ("CONFIRMED", "WITHDRAWN", "DUPLICATE", "AUTO_CLOSED")
 
 
 def _malformed(name: str, why: str) -> RejectedInput:
@@ -61,7 +61,7 @@ def _created(f: Fields) -> dict[str, Any]:
 def _close_reason(f: Fields) -> str:
     reason = (f.text("close_reason", required=False) or "CONFIRMED").upper()
     if reason not in CLOSE_REASONS:
-        raise _malformed("close_reason", f"must be one of {', '.join(CLOSE_REASONS)}")
+        raise _malformed("close_reason", f"must be one of {', '.join(sorted(CLOSE_REASONS))}")
     return reason
 
 
