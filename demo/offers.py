@@ -90,8 +90,13 @@ class InstructionWatch(TopicWatch):
         super().__init__(settings, list(INSTRUCTION_TOPICS.values()))
 
     def of(self, customer_id: str, channel: str, action: str) -> list[tuple[float, Event]]:
-        return [(at, e) for at, e in self.seen if e.value["customer_id"] == customer_id
-                and e.value["channel"] == channel and e.value["action"] == action]
+        """The instructions for one customer, channel and action, the first copy of each event id only (a batch
+        replayed after a rebalance publishes its instructions again under the same ids; a subscriber drops them)."""
+        found: dict[str, tuple[float, Event]] = {}
+        for at, e in self.seen:
+            if e.value["customer_id"] == customer_id and e.value["channel"] == channel and e.value["action"] == action:
+                found.setdefault(e.value["envelope"]["event_id"], (at, e))
+        return list(found.values())
 
 
 async def publish_demo_offer(settings: OmnibusSettings) -> None:
