@@ -96,3 +96,21 @@ def test_a_shared_identifier_keeps_the_trained_prior_whatever_the_population() -
         population_bits(DEFAULT_POPULATION, TRAINED_POPULATION))
     with pytest.raises(ValueError):
         population_bits(0, TRAINED_POPULATION)
+
+
+def test_the_namesakes_review_adds_up_from_the_populations_prior() -> None:
+    """``review list``: prior plus the fields' weights is the review's weight, the prior the pair started from."""
+    from processors.identity.review import as_json, open_reviews
+    from tests.processors.identity.test_review import queued
+
+    h = Harness(settings(default_region="FR"))
+    jean(h)
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-999"), ("PHONE", "+33699999999")],
+                       {**JEAN, "address_line": "12 rue de Lyon", "postcode": "13001"}, minutes=3))
+    (review,) = open_reviews(queued(h))
+    shown = as_json(review, MATCHER)
+    assert shown["identifiers_in_common"] == []  # a blocking candidate
+    assert shown["prior"] == pytest.approx(DEFAULT_PRIOR - population_bits(DEFAULT_POPULATION, TRAINED_POPULATION),
+                                           abs=0.01)
+    assert shown["prior"] + sum(item["weight"] for item in shown["fields"]) == pytest.approx(review.match_weight,
+                                                                                             abs=0.1)
