@@ -89,7 +89,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
-    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    probes = readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     topics = settings.topics
     counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:
@@ -192,5 +192,6 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
 
     if kpis.web_port is not None:
         register_views(app, owned_windows, lambda: len(
-            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count)
+            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count,
+            cannot_serve=probes.waiting_for)
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)
