@@ -201,3 +201,13 @@ async def test_a_message_with_good_identifiers_gets_the_plain_answer(client: Tes
     message = sample("identify_analytics_python")
     message["traits"] = {"email": "marie@example.fr", "phone": "+33 6 12 34 56 78"}
     assert await post_json(client, "/v1/identify", message) == (200, {"success": True})
+
+
+def test_the_openapi_of_the_web_and_call_center_answers_describes_dropped_identifiers() -> None:
+    from adapters.call_center.openapi import OPENAPI as CALL_CENTER
+    from adapters.web.openapi import OPENAPI as WEB
+
+    web_answer = WEB["components"]["schemas"]["Error"]["properties"]["dropped_identifiers"]
+    assert set(web_answer["items"]["properties"]) == {"index", "messageId", "kind", "code", "reason"}
+    ctr_answer = CALL_CENTER["paths"]["/v1/connect/ctr"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert "dropped_identifiers" in ctr_answer["schema"]["properties"]
