@@ -129,9 +129,14 @@ class Readiness:
         self._exported = set(lags)
 
 
+UNAVAILABLE_CODE = "unavailable"
+
+
 def unavailable(view: View, reason: str) -> Response:
-    """503 with ``Retry-After``: the answer to every request during a known transient state."""
-    return view.json({"error": reason}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    """503 with ``Retry-After``: the answer to every request during a known transient state, in the adapters' error
+    shape ``{"error": reason, "code": "unavailable"}`` (the processors' views answered ``{"error"}`` alone)."""
+    return view.json({"error": reason, "code": UNAVAILABLE_CODE}, status=503,
+                     headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,

@@ -59,3 +59,14 @@ def test_live_answers_the_body_even_when_reading_the_state_fails() -> None:
     jsonschema.validate(body, PROBE_SCHEMA)
     assert body["live"] is True and body["ready"] is False and "ZeroDivisionError" in (body["reason"] or "")
     assert Readiness(worker(committed={0: 10}), "kpis-test").live()["ready"] is True
+
+
+def test_a_view_that_cannot_answer_yet_uses_the_adapters_error_shape() -> None:
+    """polish2 left it: the processors' 503 said ``{"error"}`` alone, the adapters' ``{"error", "code"}``."""
+    from processors.readiness import RETRY_AFTER_S, unavailable
+
+    answered: list[tuple[Any, dict[str, Any]]] = []
+    view = SimpleNamespace(json=lambda body, **options: answered.append((body, options)))
+    unavailable(view, "the worker is starting or stopping")  # type: ignore[arg-type]
+    assert answered == [({"error": "the worker is starting or stopping", "code": "unavailable"},
+                         {"status": 503, "headers": {"Retry-After": str(RETRY_AFTER_S)}})]

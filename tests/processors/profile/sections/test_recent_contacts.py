@@ -54,3 +54,20 @@ def test_a_split_hands_over_the_entries_of_the_contacts_that_leave_and_keeps_the
     assert kept == {"BRANCH": [state["BRANCH"][0]], "WEB": state["WEB"]}
     assert SECTION.split(state, []) == (state, None) and SECTION.split(None, [leaving]) == (None, None)
     assert SECTION.merge(kept, moved) == state  # a merge of the two would give back what was there
+
+
+def test_a_calls_entry_shows_the_agents_wrap_up_code_beside_its_queue_and_outcome() -> None:
+    """tester7 #14: the next agent saw only ``CALL billing``; the wrap-up code the agent chose was on the events,
+    not on the screen pop."""
+    from adapters.call_center import mapper_ctr
+    from tests.adapters.call_center.support import context, sample
+
+    ctr = {**sample("ctr_inbound_answered.json")}
+    ctr["Attributes"] = {**ctr["Attributes"], "disposition": "resolved"}
+    state = None
+    for outgoing in mapper_ctr.map_ctr(ctr, context()).events:
+        if SECTION.accepts(outgoing.event):
+            state = SECTION.apply(state, outgoing.event)
+    (entry,) = SECTION.render(state or {})
+    assert (entry["kind"], entry["name"], entry["disposition"], entry["outcome"]) == (
+        "CALL", "billing", "resolved", "RESOLVED")
