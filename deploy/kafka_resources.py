@@ -88,7 +88,7 @@ def components() -> dict[str, Access]:
         "adapter-web": Access(adapter_writes),
         "adapter-call-center": Access(adapter_writes),
         "adapter-branch": Access(adapter_writes),
-        "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)),
+        "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS, DEAD_LETTERS)),
         "identity": Access(
             (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_REVIEWS, IDENTITY_GRAPH, DEAD_LETTERS),
             _identity_reads(), app=IDENTITY_APP),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from enum import Enum
 from typing import NoReturn
 
 import typer
@@ -26,16 +25,10 @@ from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.commands import CommandRefused, HandoffView, Request, build, current_views, refusal
 from processors.handoffs.outputs import short_name
+from schemas.enums import CLOSE_REASONS
 
 BY_HELP = "Who does it (an employee id; recorded on the event and counted in the month-end report)."
 SHOW_HINT = "see the outcome with `omnibus handoffs show {id}`; a refusal is on deadletter.v1"
-
-
-class CloseReason(str, Enum):
-    CONFIRMED = "CONFIRMED"
-    WITHDRAWN = "WITHDRAWN"
-    DUPLICATE = "DUPLICATE"
-    AUTO_CLOSED = "AUTO_CLOSED"
 
 
 def _fail(message: str) -> NoReturn:
@@ -144,11 +137,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("close")
     def close(handoff_id: str = handoff, by: str = by,
-              reason: CloseReason = typer.Option(CloseReason.CONFIRMED, "--reason",
-                                                 help="CONFIRMED closes a resolved handoff; the others an open one."),
+              reason: str = typer.Option("CONFIRMED", "--reason", help=f"One of {', '.join(sorted(CLOSE_REASONS))}: "
+                                         "CONFIRMED closes a resolved handoff; the others an open one."),
               bootstrap_servers: str = servers) -> None:
         """Close the handoff."""
-        run("close", handoff_id, Request(by, close_reason=reason.value), bootstrap_servers)
+        if reason.upper() not in CLOSE_REASONS:
+            _fail(f"--reason must be one of {', '.join(sorted(CLOSE_REASONS))}")
+        run("close", handoff_id, Request(by, close_reason=reason.upper()), bootstrap_servers)
 
     @app.command("reopen")
     def reopen(handoff_id: str = handoff, by: str = by, reason: str = typer.Option(..., help="Why."),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bus.envelope import envelope, event_id
+from bus.errors import OmnibusError
 from bus.serde import Event
 from processors.handoffs.outputs import (
     ACCEPTED,
@@ -33,10 +34,10 @@ from processors.handoffs.outputs import (
     WAITING,
     short_name,
 )
+from processors.handoffs.state import Status
 
 BACK_OFFICE_CHANNEL = "BACK_OFFICE"
 COMMAND_SOURCE = "omnibus-cli"  # envelope.source_system of the events the commands publish
-OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
 
 
 @dataclass
@@ -56,7 +57,7 @@ class HandoffView:
 
     @property
     def is_open(self) -> bool:
-        return self.status is None or self.status in OPEN_STATUSES
+        return self.status not in {status.value for status in Status if not status.is_open}
 
     def describe(self) -> str:
         """One line: ``ROUTED with team finance, owner agent-1, version 3``."""
@@ -107,7 +108,7 @@ class Request:
         return {"kind": "EMPLOYEE", "id": self.by}
 
 
-class CommandRefused(ValueError):
+class CommandRefused(OmnibusError, ValueError):
     """A command that cannot be built from what is known (a missing option); the message is one line."""
 
 

@@ -17,6 +17,7 @@ from processors.identity.graph.customer_steps import (
     dissolving,
     done,
     face,
+    noted,
     proceed,
     route,
     waived,
@@ -126,6 +127,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
         if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
+        elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
+            noted(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     else:

@@ -74,6 +74,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # them at its first identifier; ``leaves_traits``: that record, which leaves them there (``contact_join.py``).
     traits_from: str | None = None
     leaves_traits: bool = False
+    # Keys whose owner the event's side was kept apart from under review, without claiming them (``contest.py``):
+    # noted on both sides for the screen pop like ``contested`` ones (tester8's finding 8: a rejected review's phone).
+    noted: list[str] = []
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

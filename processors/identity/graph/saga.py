@@ -192,7 +192,8 @@ def apply_message(saga: Saga) -> Apply:
     # this customer's person, only its traits can tell (contest.another_person).
     household_only = bool(saga.households) and all(
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
-    kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
+    kept_apart = [key for key in dict.fromkeys([*saga.contested, *saga.noted])
+                  if key in saga.ids and key not in saga.lookup_only]
     # A record's identifiers: one its customer holds of a kind one person alone has makes it that person's.
     own = [key for key in saga.ids if key not in saga.lookup_only]
     ids = own if claims or saga.traits else []

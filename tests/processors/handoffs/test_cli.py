@@ -122,3 +122,5 @@ def test_a_command_on_an_unknown_or_closed_handoff_is_refused_in_one_line(comman
     assert missing.exit_code == 2 and "--reason" in missing.output
     shown = runner.invoke(omnibus, ["handoffs", "show", "h2", "--json"])
     assert shown.exit_code == 0 and json.loads(shown.output)["status"] == "RESOLVED", shown.output
+    bad_close = runner.invoke(omnibus, ["handoffs", "close", "h3", "--by", "lead-1", "--reason", "forgotten"])
+    assert bad_close.exit_code == 2 and "--reason must be one of AUTO_CLOSED, CONFIRMED" in bad_close.output
