@@ -74,6 +74,8 @@ def observe(outputs: list[Output], now: float) -> None:
     for output in outputs:
         kind = type(output)
         if kind is Resolved or kind is Unresolved:
+            if kind is Resolved and output.moved_by:  # type: ignore[union-attr]
+                continue  # a contact an operator's split moved: resolved once already, not an input event
             tally[(EVENTS_RESOLVED, "resolved" if kind is Resolved else "unresolved")] += 1
             if output.started_at:  # type: ignore[union-attr]
                 UPDATE_LATENCY.observe(max(now - output.started_at, 0.0))  # type: ignore[union-attr]

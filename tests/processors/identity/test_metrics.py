@@ -16,3 +16,15 @@ def test_a_revoked_shared_flag_is_counted_by_type_apart_from_the_marked_ones() -
     metrics.observe([SharedRevoked("PHONE:+33600000001", 0), SharedMarked("PHONE:+33600000002", 4)], 0.0)
     assert value("omnibus_identity_shared_revoked_total") == revoked + 1
     assert value("omnibus_identity_shared_identifiers_total") == marked + 1
+
+
+def test_a_contact_moved_by_a_split_is_not_counted_as_one_more_resolved_event() -> None:
+    """#8 point 7: the re-publication under the new customer (``Resolved.moved_by``) is no input event."""
+    from processors.identity.graph.outputs import Resolved
+
+    def resolved() -> float:
+        return REGISTRY.get_sample_value("omnibus_identity_events_resolved_total", {"outcome": "resolved"}) or 0.0
+
+    before = resolved()
+    metrics.observe([Resolved("cus_a", None, "ev-1"), Resolved("cus_b", None, "ev-1", moved_by="split-1")], 0.0)
+    assert resolved() == before + 1

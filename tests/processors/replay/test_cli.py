@@ -83,3 +83,39 @@ def test_replay_exits_1_on_a_difference_unless_no_strict(monkeypatch: pytest.Mon
     assert result.exit_code == exit_code, result.output
     assert ("DIFFERS" in result.output) is differs
     assert CliRunner().invoke(omnibus, ["replay", "billing", *args]).exit_code == 2
+
+
+def test_replay_identity_agrees_after_a_split_whose_contact_followed_it(monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """#8 point 7: the running node table holds the contact's record on the split-off customer
+    (``graph/split_contacts.py``); replay identity decodes it and still agrees through the split."""
+    from processors.identity.graph.state import CustomerState
+    from processors.profile.book import ProfileBook
+    from processors.replay.identity import recompute
+    from tests.processors.identity.support import interaction
+    from tests.processors.verify.support import CONTACTS_IN
+
+    inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
+                                          event_id="e1"), 0),
+              record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
+                                          minutes=1), 1),
+              record(CONTACTS_IN, "visit", interaction([("ACCOUNT", "ACC-7718")], minutes=2), 0)]
+    running = recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    split_events = split_off(running, account)  # then the node table as the running processor holds it
+    outputs = replace(outputs_of(running, []), customer_events=split_events)
+    new = running.graph.customer_of(account)
+    assert new is not None and isinstance(node := running.graph.store.nodes[new], CustomerState)
+    assert node.contact_records and any(record.key == new.encode() for record in outputs.changelog)
+
+    def read(_settings: object, _what: str, specs: list[TopicSpec], raw: list[TopicSpec] = ()) -> TopicsReplay:  # type: ignore[assignment]
+        if raw:
+            return TopicsReplay(outputs.changelog)
+        if CUSTOMER_EVENTS in specs:
+            return TopicsReplay([*outputs.customer_events, *outputs.assignments])
+        return TopicsReplay(inputs)
+
+    monkeypatch.setattr(cli, "read_with_progress", read)
+    monkeypatch.setattr(config, "load_identity_settings", settings)
+    assert cli.replay("identity", SETTINGS), capsys.readouterr().out
+    assert "1 operator split(s)" in capsys.readouterr().out
