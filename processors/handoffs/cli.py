@@ -21,6 +21,7 @@ from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
+from processors.handoffs import command_cli
 from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
@@ -29,6 +30,7 @@ from processors.handoffs.report import ReportRow, compute_report, hours_minutes,
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
 console = report_console()
+command_cli.register(app)  # acknowledge | accept | transfer | ... | show
 
 
 class Format(str, Enum):
