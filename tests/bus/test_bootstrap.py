@@ -147,8 +147,15 @@ def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Pat
     running = {name: subprocess.Popen([sys.executable, "-m", "omnibus", *name.split()], env=base | extra, cwd=tmp_path,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for name, extra in commands.items()}
+    try:
+        answers = {name: process.communicate(timeout=120)[1] for name, process in running.items()}
+    finally:
+        for process in running.values():  # one that does not exit within the bound is never left running
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     for name, process in running.items():
-        _, stderr = process.communicate(timeout=120)
+        stderr = answers[name]
         assert process.returncode == 69, (name, stderr[-2000:])
         assert "Traceback" not in stderr and "╭" not in stderr, (name, stderr[-2000:])
         assert stderr.splitlines()[-1].startswith("error: cannot reach Kafka"), (name, stderr[-2000:])
