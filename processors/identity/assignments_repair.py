@@ -148,14 +148,26 @@ def graph_ownership(app: Any, graph_topic: str) -> Callable[[], frozenset[int] |
     """The graph partitions faust ``app`` owns now, or None while it rebalances or restores its tables (its
     node states are not yet the truth)."""
 
+    # Asked once per row read (#9: faust builds the assignment's set anew at every call, ~5 µs an event), so it is
+    # kept per consumer generation: the assignment changes only in a rebalance, which faust flags (``rebalancing``,
+    # set before the assignment changes) until the new generation's tables are restored.
+    known: dict[int, frozenset[int]] = {}
+
     def owned() -> frozenset[int] | None:
         if app.rebalancing or getattr(app, "in_recovery", False):
             return None
+        generation = getattr(app, "consumer_generation_id", None)
+        if isinstance(generation, int) and generation in known:
+            return known[generation]
         try:
             assigned = app.consumer.assignment()
         except ConsumerNotStarted:  # before the worker's consumer starts, or after it stopped: owns nothing yet
             return None
-        return frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
+        partitions = frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
+        if isinstance(generation, int) and generation >= 0:
+            known.clear()
+            known[generation] = partitions
+        return partitions
 
     return owned
 

@@ -49,6 +49,10 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
         await admin.close()
 
 
+# Objects allocated (net) before a young-generation collection; Python's default is 700. A batch of 500 events keeps
+# tens of thousands of young objects alive until it ends, so at 700 each was scanned in a dozen collections and
+# most were promoted; at this size most die before one (#9, ``results/identity_profile.md``).
+YOUNG_COLLECTION_AFTER = 10_000
 _FROZEN = False
 
 
@@ -56,12 +60,14 @@ def freeze_startup_objects() -> None:
     """Move every object alive once the worker runs (modules, faust's app and services, the tables) out of the
     garbage collector's reach, once per process (``gc.freeze``). They live as long as the worker, yet each full
     collection scanned them all again: 13 full collections took 1.2 of a 20,000-event bench run's 9.7 CPU-seconds
-    (#9, ``tests/bench/results/identity_profile.md``). Garbage is collected first, so none is kept for good."""
+    (#9, ``tests/bench/results/identity_profile.md``). Garbage is collected first, so none is kept for good. The young
+    generation is then collected every ``YOUNG_COLLECTION_AFTER`` objects."""
     global _FROZEN
     if not _FROZEN:
         _FROZEN = True
         gc.collect()
         gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_AFTER, *gc.get_threshold()[1:])
 
 
 class Lifecycle:

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -94,6 +95,14 @@ async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
     await task
 
 
+def _spy() -> subprocess.Popen[bytes]:
+    """py-spy sampling this worker from now on (``BENCH_IDENTITY_SPY="PY_SPY OUTPUT"``, tests.bench.identity_profile):
+    250 samples a second, non-blocking (the worker is never stopped), raw stacks written to OUTPUT."""
+    program, output = os.environ["BENCH_IDENTITY_SPY"].split(" ", 1)
+    return subprocess.Popen([program, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw",
+                             "--output", output, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _time_collections() -> dict[int, list[float]]:
     """Collections and CPU seconds of the garbage collector, per generation (``BENCH_IDENTITY_COUNTERS``)."""
     import gc
@@ -139,7 +148,11 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
     written = _count_written(processor) if os.environ.get("BENCH_IDENTITY_COUNTERS") else None
     collections = _time_collections() if os.environ.get("BENCH_IDENTITY_COUNTERS") else None
     await processor.start()
+    spy = _spy() if os.environ.get("BENCH_IDENTITY_SPY") else None
     await stop.wait()
+    if spy is not None:  # py-spy writes its samples when interrupted
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
     if memory_file := os.environ.get("BENCH_IDENTITY_MEMORY"):  # tests.bench.identity_memory --kafka: the tables
         from tests.bench.identity_memory import worker_report
 
