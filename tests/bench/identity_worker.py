@@ -170,6 +170,8 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
             print(f"COUNTER written {topic} records {records} bytes {size}", flush=True)
         for generation, (count, seconds) in sorted((collections or {}).items()):  # the garbage collector's share
             print(f"COUNTER gc generation {generation} collections {count} cpu_s {seconds:.3f}", flush=True)
+        times = os.times()  # user and kernel CPU of the worker's life: a socket write to the broker is kernel time
+        print(f"COUNTER cpu user_s {times.user:.3f} system_s {times.system:.3f}", flush=True)
 
 
 async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:

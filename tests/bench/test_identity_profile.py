@@ -1,6 +1,6 @@
 from collections import Counter
 
-from tests.bench.identity_profile import IDLE, STARTUP, breakdown, collections, part_of, samples_by_part, written
+from tests.bench.identity_profile import IDLE, SOCKET, STARTUP, breakdown, collections, part_of, samples_by_part, written
 
 LOOP = "_run_module_as_main (<frozen runpy>:198);<module> (tests/bench/identity_worker.py:161);Handle._run (x:80)"
 
@@ -21,12 +21,13 @@ def test_parts_are_scaled_to_the_cpu_per_event_without_idle_and_start_up_samples
         f"{LOOP};RecordDecoder.decode (c.py:1);read_body (a.py:2) 10",
         f"{LOOP};EpollSelector.select (selectors.py:468) 500",
         f"{LOOP};_find_and_load (<frozen importlib._bootstrap>:1) 90",
+        f"{LOOP};AIOKafkaConnection.send (c.py:1);_SelectorSocketTransport.write (asyncio/selector_events.py:1057) 40",
         "not a sample line",
     ])
     counts = samples_by_part(raw)
-    assert counts[IDLE] == 500 and counts[STARTUP] == 90
+    assert counts[IDLE] == 500 and counts[STARTUP] == 90 and counts[SOCKET] == 40
     parts = {part.name: part for part in breakdown(counts, us_per_event=200.0)}
-    assert IDLE not in parts and STARTUP not in parts
+    assert IDLE not in parts and STARTUP not in parts and SOCKET not in parts
     assert parts["graph protocol handlers (the rest of IdentityGraph.handle)"].us_per_event == 150.0
     assert parts["Avro decode (inputs, followed rows)"].us_per_event == 50.0
     assert sum(part.us_per_event for part in parts.values()) == 200.0
