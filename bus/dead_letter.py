@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bus.envelope import DEAD_LETTER_IDS
 from bus.errors import DeserializationError, RawRecord
 from bus.logging import get_logger
 from bus.metrics import DEAD_LETTERS
@@ -26,13 +27,23 @@ MAX_REASON_CHARS = 2_000
 log = get_logger(__name__)
 
 
+def dead_letter_id(record: RawRecord, component: str, error_type: str) -> str:
+    """The dead letter's id: for a record read from a topic, UUID v5 of (component, topic, partition, offset,
+    error type) (``bus.envelope.DEAD_LETTER_IDS``), so a batch redelivered after a rebalance dead-letters its
+    poison again under the same id and readers drop the copy, as they do for every processor output; a random
+    UUID for input with no offset (an HTTP body: each refusal is its own)."""
+    if record.topic is None or record.partition is None or record.offset is None:
+        return str(uuid.uuid4())
+    return DEAD_LETTER_IDS.derive(component, record.topic, str(record.partition), str(record.offset), error_type)
+
+
 def dead_letter_event(
     record: RawRecord, *, reason: str, error_type: str, component: str, correlation_id: str | None = None
 ) -> Event:
     return Event(
         DEAD_LETTER_SCHEMA,
         {
-            "dead_letter_id": str(uuid.uuid4()),
+            "dead_letter_id": dead_letter_id(record, component, error_type),
             "failed_at": datetime.now(UTC),
             "source_component": component,
             "source_topic": record.topic,

@@ -54,6 +54,8 @@ IDENTITY_DECISION_IDS = IdScheme(uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11
 HANDOFF_OUTPUT_IDS = IdScheme(uuid.UUID("6f1c2a52-5c1e-4a55-9a57-0c7f3f0b8e11"), "/")
 # KPI aggregates: (window key, digest of the counts).
 KPI_AGGREGATE_IDS = IdScheme(uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2"), "/")
+# Dead letters of records read from a topic: (component, topic, partition, offset).
+DEAD_LETTER_IDS = IdScheme(uuid.UUID("d1ed1e77-0a5e-4c1b-8f2e-5b0c9e4a7d31"), "/")
 
 
 def step_id(parent_id: str, step: str) -> str:

@@ -30,13 +30,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-SENSITIVE_KEYS = frozenset(
-    {
-        "phone", "phone_number", "msisdn", "caller", "caller_id", "email", "e_mail", "national_id",
-        "id_number", "ssn", "account", "account_number", "card", "card_number", "iban", "identifier",
-        "identifiers", "value", "user_id", "userid", "anonymous_id", "device_id", "customer_endpoint",
-    }
-)
+# Fields whose name says they hold an identifier, with the identifier kind (``omnibus.common.IdentifierType``) they
+# hold, for a display mask (``omnibus topics read``); None: a generic name ("value") whose kind the record says.
+SENSITIVE_FIELDS: dict[str, str | None] = {
+    "phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
+    "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
+    "id_number": "NATIONAL_ID", "ssn": "NATIONAL_ID", "account": "ACCOUNT", "account_number": "ACCOUNT",
+    "iban": "ACCOUNT", "card": "CARD", "card_number": "CARD", "user_id": "USER_ID", "userid": "USER_ID",
+    "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "value": None, "identifier": None, "identifiers": None,
+}
+SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated

@@ -90,8 +90,13 @@ class InstructionWatch(TopicWatch):
         super().__init__(settings, list(INSTRUCTION_TOPICS.values()))
 
     def of(self, customer_id: str, channel: str, action: str) -> list[tuple[float, Event]]:
-        return [(at, e) for at, e in self.seen if e.value["customer_id"] == customer_id
-                and e.value["channel"] == channel and e.value["action"] == action]
+        """The instructions for one customer, channel and action, the first copy of each event id only (a batch
+        replayed after a rebalance publishes its instructions again under the same ids; a subscriber drops them)."""
+        found: dict[str, tuple[float, Event]] = {}
+        for at, e in self.seen:
+            if e.value["customer_id"] == customer_id and e.value["channel"] == channel and e.value["action"] == action:
+                found.setdefault(e.value["envelope"]["event_id"], (at, e))
+        return list(found.values())
 
 
 async def publish_demo_offer(settings: OmnibusSettings) -> None:
@@ -145,7 +150,7 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         await _offer_track(http, endpoints, customer, "Offer Viewed")
     sent = time.time()
     await _offer_track(http, endpoints, customer, "Offer Accepted")
-    withdrawn = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "WITHDRAW")), 10)
+    withdrawn = await _until(lambda: asyncio.sleep(0, watch.of(customer_id, "CALL_CENTER", "WITHDRAW")))
     latency = f"WITHDRAW after {withdrawn[0][0] - sent:.2f} s" if withdrawn else "-"
     pop_after = await _gone(on_screen_pop)
     web_after = await offered("WEB", "EMAIL", customer.email)
@@ -181,7 +186,7 @@ def offer_table(name: str, published: list[str], after: list[str]) -> Table:
     return table
 
 
-async def _gone(listing: Any, timeout_s: float = 10.0) -> list[str]:
+async def _gone(listing: Any, timeout_s: float = STEP_TIMEOUT_S) -> list[str]:
     deadline = time.monotonic() + timeout_s
     found = await listing()
     while found and time.monotonic() < deadline:

@@ -7,7 +7,9 @@ that reads tables answers 503 with ``Retry-After`` (a known transient state, nev
 answer (each condition a component adds with ``install(checks=...)``, e.g. the screen pop knowing which worker
 owns every graph partition: a new user saw ``/ready`` 200 while every screen pop answered 503) and *caught up*: on
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
-at most ``max_lag``. ``GET /live`` answers 200 while the event loop runs (the liveness probe).
+at most ``max_lag``. ``GET /live`` answers 200 while the event loop runs (the liveness probe). Both answer the
+body every probe answers, adapters' too (``bus.readiness.probe_body``: component, status, live, ready, reason,
+partitions, max_lag, behind); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
 
 Every ``refresh_s`` seconds the worker exports, per owned input partition,
 ``omnibus_consumer_lag`` and ``omnibus_consumer_committed_offset`` (labels ``component``, ``topic``,
@@ -20,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
+
+from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
 
 CONSUMER_LAG = Gauge(
     "omnibus_consumer_lag",
@@ -41,7 +44,6 @@ READY = Gauge(
 
 RETRY_AFTER_S = 2
 DEFAULT_MAX_LAG = 1000
-READY_PATH, LIVE_PATH = "/ready", "/live"
 CHANGELOG_SUFFIX = "-changelog"
 
 
@@ -93,23 +95,27 @@ class Readiness:
             found[(tp.topic, tp.partition)] = (lag, committed)
         return found
 
-    def state(self) -> tuple[bool, dict[str, Any]]:
-        """(ready, details) and the gauges updated; ``details`` is what ``/ready`` answers."""
+    def state(self) -> tuple[bool, ProbeBody]:
+        """(ready, the probe body) and the gauges updated; the body is what ``/ready`` and ``/live`` answer."""
         reason = self.cannot_serve()
         if reason is not None:
             READY.labels(self.component).set(0)
-            return False, {"ready": False, "reason": reason}
+            return False, probe_body(self.component, ready=False, reason=reason)
         lags = self.lags()
         self._export(lags)
         behind = {f"{topic}[{partition}]": lag for (topic, partition), (lag, _) in lags.items() if lag > self.max_lag}
         ready = not behind
         READY.labels(self.component).set(1 if ready else 0)
-        details: dict[str, Any] = {"ready": ready, "partitions": len(lags), "max_lag": max(
-            (lag for lag, _ in lags.values()), default=0)}
-        if behind:
-            details["reason"] = f"consumer lag above {self.max_lag} records"
-            details["behind"] = behind
-        return ready, details
+        return ready, probe_body(self.component, ready=ready, reason=f"consumer lag above {self.max_lag} records",
+                                 partitions=len(lags), max_lag=max((lag for lag, _ in lags.values()), default=0),
+                                 behind=behind)
+
+    def live(self) -> ProbeBody:
+        """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it)."""
+        try:
+            return self.state()[1]
+        except Exception as error:  # a liveness answer must not depend on the consumer's internals
+            return probe_body(self.component, ready=False, reason=f"readiness unknown: {type(error).__name__}")
 
     def _export(self, lags: dict[tuple[str, int], tuple[int, int | None]]) -> None:
         for topic, partition in self._exported - set(lags):  # revoked: drop its series
@@ -123,9 +129,14 @@ class Readiness:
         self._exported = set(lags)
 
 
+UNAVAILABLE_CODE = "unavailable"
+
+
 def unavailable(view: View, reason: str) -> Response:
-    """503 with ``Retry-After``: the answer to every request during a known transient state."""
-    return view.json({"error": reason}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    """503 with ``Retry-After``: the answer to every request during a known transient state, in the adapters' error
+    shape ``{"error": reason, "code": "unavailable"}`` (the processors' views answered ``{"error"}`` alone)."""
+    return view.json({"error": reason, "code": UNAVAILABLE_CODE}, status=503,
+                     headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,
@@ -135,7 +146,7 @@ def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, r
     readiness = Readiness(app, component, max_lag, checks)
 
     async def live_view(self: View, request: Request) -> Response:
-        return self.json({"live": True})
+        return self.json(readiness.live())
 
     async def ready_view(self: View, request: Request) -> Response:
         ready, details = readiness.state()

@@ -14,10 +14,11 @@ from aiohttp import web
 from adapters.base.config import AdapterSettings
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import AdapterRuntime, adapter_runtime
+from adapters.base.runtime import AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
 from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
+from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
 UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in its Content-Encoding
@@ -163,22 +164,27 @@ def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
 
 
 # The probes every adapter serves, named as the processors' (``/live``, ``/ready``; ``/healthz`` kept for existing
-# probes). An adapter listens only once its producer is connected, so all three answer alike: running and ready.
-HEALTH_PATHS = ("/live", "/ready", "/healthz")
+# probes), with the processors' body (``bus.readiness``). An adapter listens only once its producer is connected,
+# so all three answer alike: running and ready.
+HEALTH_PATHS = (LIVE_PATH, READY_PATH, "/healthz")
 HEALTH_OPENAPI: dict[str, Any] = {
     path: {"get": {"summary": "Liveness and readiness: the adapter listens once its producer is connected.",
-                   "responses": {"200": {"description": "Running and ready."}}}}
+                   "responses": {"200": {"description": "Running and ready.",
+                                         "content": {"application/json": {"schema": PROBE_SCHEMA}}}}}}
     for path in HEALTH_PATHS
 }
 
 
-def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_max_size: int) -> web.Application:
-    """An aiohttp application with the error policy, the probes (``HEALTH_PATHS``) and ``/openapi.json``."""
+def adapter_app(publisher: AdapterPublisher, openapi: dict[str, Any], *, client_max_size: int,
+                name: str) -> web.Application:
+    """An aiohttp application with the error policy, the probes (``HEALTH_PATHS``, answering the probe body of the
+    adapter called ``name``: component ``adapter.web`` for ``web``) and ``/openapi.json``."""
     app = web.Application(middlewares=[error_policy], client_max_size=client_max_size)
     app[PUBLISHER] = publisher
+    body = probe_body(adapter_component(name))
 
     async def health(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response(body)
 
     async def spec(_: web.Request) -> web.Response:
         return web.json_response(openapi)

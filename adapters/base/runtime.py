@@ -20,6 +20,11 @@ from bus.serde import build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
 
 
+def adapter_component(name: str) -> str:
+    """The adapter called ``name`` (``web``) as a component in metrics, dead letters and probes: ``adapter.web``."""
+    return f"adapter.{name}"
+
+
 def unacknowledged(producer: EventProducer) -> int:
     """Records ``producer`` holds that Kafka has not acknowledged: still in its shared batches or in aiokafka's
     (``bus.producer_batches``, ``bus.shutdown.aiokafka_unacknowledged``)."""
@@ -55,8 +60,8 @@ async def adapter_runtime(
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
-        scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=f"adapter.{name}"))
-        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=f"adapter.{name}",
+        scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
+        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
                                         protect=scrubber.scrub)
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,

@@ -29,6 +29,7 @@ from adapters.branch.openapi import OPENAPI
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
+NAME = "branch"  # the adapter's name: component adapter.branch in metrics, dead letters and probes
 UPLOAD_PATH = "/v1/counter/events"
 
 
@@ -49,7 +50,7 @@ class BranchIngress:
         }
 
     def app(self) -> web.Application:
-        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BODY_BYTES)
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BODY_BYTES, name=NAME)
         app.router.add_post(UPLOAD_PATH, self._upload)
         return app
 
@@ -130,4 +131,4 @@ def running_branch_adapter(
         mapper = CounterMapper(branch_settings, settings.topics, settings.identifiers)
         return BranchIngress(branch_settings, runtime.publisher, mapper).app()
 
-    return serving("branch", settings, branch_settings, application)
+    return serving(NAME, settings, branch_settings, application)

@@ -24,6 +24,7 @@ from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS
+from schemas.enums import INTERACTION_OUTCOMES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
 
@@ -81,6 +82,12 @@ class CallCenterSettings(AdapterSettings):
         description="Columns cdr.conf appends after amaflags, in order (loguniqueid, loguserfield, newcdrcolumns).",
     )
     connect_disposition_attribute: str = Field("disposition", description="Contact attribute holding the wrap-up code.")
+    disposition_outcomes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Agent's wrap-up code (disposition, matched without case, '-' or spaces) -> InteractionOutcome "
+        "(RESOLVED, UNRESOLVED, HANDED_OFF...): how a call wrapped up with that code ended. A code that names an "
+        "outcome (resolved, handed-off) needs no entry; adapters/call_center/outcome.py gives the order of the rules.",
+    )
     connect_account_attribute: str | None = Field(
         "accountNumber", description="Contact attribute holding an account number captured in the IVR."
     )
@@ -100,6 +107,16 @@ class CallCenterSettings(AdapterSettings):
         if unknown:
             raise ValueError(f"unknown trait keys {unknown}; known: {list(TRAIT_KEYS)}")
         return value
+
+    @field_validator("disposition_outcomes")
+    @classmethod
+    def _known_outcomes(cls, value: dict[str, str]) -> dict[str, str]:
+        from adapters.call_center.outcome import code_key
+
+        unknown = sorted({outcome for outcome in value.values() if outcome.upper() not in INTERACTION_OUTCOMES})
+        if unknown:
+            raise ValueError(f"unknown outcomes {unknown}; known: {sorted(INTERACTION_OUTCOMES)}")
+        return {code_key(code): outcome.upper() for code, outcome in value.items()}
 
     @field_validator("asterisk_optional_columns")
     @classmethod

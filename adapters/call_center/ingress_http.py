@@ -39,6 +39,7 @@ from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
 
+NAME = "call_center"  # the adapter's name: component adapter.call_center in metrics, dead letters and probes
 log = get_logger(__name__)
 TIMELINE_EVENTS = frozenset({"task.created", "task-queue.entered", "task-queue.moved", "reservation.accepted",
                              "task.wrapup"})
@@ -65,7 +66,8 @@ class CallCenterIngress:
         }
 
     def app(self) -> web.Application:
-        app = adapter_app(self._publisher, OPENAPI, client_max_size=self._settings.max_body_bytes + 1024)
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=self._settings.max_body_bytes + 1024,
+                          name=NAME)
         app.router.add_post("/v1/connect/ctr", self.connect_ctr)
         app.router.add_post("/v1/asterisk/cdr", self.asterisk_cdr)
         app.router.add_post("/v1/twilio/taskrouter", self.twilio_taskrouter)
@@ -253,7 +255,7 @@ async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> Asy
     """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer."""
     state = CallCenterState(adapter.state_path)
     try:
-        async with serving("call_center", settings, adapter, lambda runtime: CallCenterIngress(
+        async with serving(NAME, settings, adapter, lambda runtime: CallCenterIngress(
                 adapter, Topics.of(settings.topics), runtime.publisher, state, settings.identifiers).app()) as server:
             yield server
     finally:

@@ -18,6 +18,7 @@ contacts stay in order; the caller's identifiers also go to ``identity.observed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,6 +32,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
+from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
@@ -104,6 +106,7 @@ class Call:
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     properties: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
+    ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
 
     @classmethod
     def customer(cls, found: Found) -> dict[str, Any]:
@@ -136,13 +139,14 @@ class Call:
             return False
         return _ms(self.connected_at - self.enqueued_at) <= threshold_ms
 
-    @property
-    def outcome(self) -> str:
+    def outcome(self, wrap_ups: Mapping[str, str]) -> str:
+        """How the call ended: abandoned, transferred, the agent's wrap-up code through ``wrap_ups``
+        (``disposition_outcomes``), the source's end state, else UNKNOWN (``adapters.call_center.outcome``)."""
         if self.abandoned:
-            return "ABANDONED"
+            return ABANDONED
         if self.transferred:
-            return "TRANSFERRED"
-        return "UNKNOWN"  # resolution is not something telephony knows
+            return TRANSFERRED
+        return wrap_up_outcome(self.disposition, wrap_ups) or self.ended or UNKNOWN
 
     @property
     def key(self) -> str:
@@ -182,7 +186,8 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and call.traits else None
     if call.kind == "CALL":
         events.append(Outgoing(topics.contact_events, call.key, _call_completed(call, ctx.site, traits_event_id)))
-    events.append(Outgoing(topics.contact_events, call.key, _interaction(call, traits_event_id)))
+    events.append(Outgoing(topics.contact_events, call.key,
+                           _interaction(call, call.outcome(ctx.settings.disposition_outcomes), traits_event_id)))
     if seen is not None:
         events.append(seen)
     if call.offer is not None and call.caller and topics.offer_responses:
@@ -228,7 +233,7 @@ def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None)
     })
 
 
-def _interaction(call: Call, traits_event_id: str | None) -> Event:
+def _interaction(call: Call, outcome: str, traits_event_id: str | None) -> Event:
     properties = {"site": call.site, **call.properties}
     if call.queue:
         properties["queue"] = call.queue
@@ -240,7 +245,7 @@ def _interaction(call: Call, traits_event_id: str | None) -> Event:
         "customer_identifiers": list(call.caller),
         "kind": call.kind,
         "name": call.queue,
-        "outcome": call.outcome,
+        "outcome": outcome,
         "agent_id": call.agent_id,
         "duration_ms": max(0, _ms(call.disconnected_at - call.initiated_at)),
         "properties": properties,

@@ -35,6 +35,7 @@ from adapters.call_center.mapper import (
     call_events,
     caller_number,
 )
+from adapters.call_center.outcome import asterisk_ended
 
 SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"
@@ -113,6 +114,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
         agent_id=_peer(row["channel"] if outbound else row["dstchannel"]) if connected_at or outbound else None,
         disposition=row.get("userfield") or row["disposition"] or None,
         transferred_by_source=row["lastapp"] in TRANSFER_APPS,
+        ended=asterisk_ended(row["disposition"]),
         **Call.customer(ctx.normaliser.collect([("PHONE", caller_number(customer_number))])),
         properties={k: v for k, v in properties.items() if v},
     )

@@ -33,6 +33,7 @@ from adapters.call_center.mapper import (
     iso_time,
     recorded_offer,
 )
+from adapters.call_center.outcome import connect_ended
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -135,8 +136,11 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
+    disconnect_reason = _field(ctr, "DisconnectReason")
+    connected_at = iso_time(agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
+                            required=False)
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
-                  "disconnect_reason": _field(ctr, "DisconnectReason"), "channel": _field(ctr, "Channel")}
+                  "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
@@ -148,14 +152,14 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         queue=_field(queue, "Name", "Queue"),
         enqueued_at=iso_time(queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False),
         dequeued_at=iso_time(queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False),
-        connected_at=iso_time(agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
-                              required=False),
+        connected_at=connected_at,
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
         disposition=_optional_text(attributes.get(settings.connect_disposition_attribute)),
         previous_contact_id=_field(ctr, "PreviousContactId"),
         next_contact_id=_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
         kind=CHANNEL_KINDS.get(_field(ctr, "Channel") or "VOICE", "UNKNOWN"),
+        ended=connect_ended(disconnect_reason, connected=connected_at is not None),
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,

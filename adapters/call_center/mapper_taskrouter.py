@@ -21,6 +21,7 @@ from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_offer
+from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "twilio-taskrouter"
@@ -122,6 +123,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         disposition=_text(attributes.get("disposition") or conversations.get("outcome")) or reason,
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
+        ended=taskrouter_ended(kind, connected=connected_at is not None),
         **Call.customer(ctx.normaliser.collect([
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
         ])),

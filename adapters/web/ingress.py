@@ -33,6 +33,7 @@ from adapters.web.openapi import OPENAPI
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
+NAME = "web"  # the adapter's name: component adapter.web in metrics, dead letters and probes
 JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
 
 
@@ -47,7 +48,7 @@ class WebIngress:
     def app(self) -> web.Application:
         # Above 1.5 x the limit aiohttp refuses the body itself (413, not dead-lettered): a dead letter
         # must stay under Kafka's 1 MB message size or recording the rejection would fail forever.
-        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BATCH_BYTES * 3 // 2)
+        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BATCH_BYTES * 3 // 2, name=NAME)
         for path in CALL_TYPES:
             app.router.add_post(f"/v1/{path}", self._single)
         app.router.add_post("/v1/batch", self._batch)
@@ -215,6 +216,6 @@ def running_web_adapter(
 ) -> AbstractAsyncContextManager[RunningServer]:
     """The web hall serving on its port (``reuse_port``: shared with other worker processes); on exit it
     drains in-flight requests, then flushes Kafka."""
-    return serving("web", settings, web_settings, lambda runtime: WebIngress(
+    return serving(NAME, settings, web_settings, lambda runtime: WebIngress(
         web_settings, runtime.publisher, SegmentMapper(web_settings, settings.topics, settings.identifiers)).app(),
         reuse_port=reuse_port)

@@ -25,6 +25,13 @@ EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer o
 ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, linked once it has one
 
 
+# Identifier kinds that say nothing about who uses them: a browser's Segment ``anonymousId`` (a family PC's
+# browser is used by several people). An event that carries only such identifiers (an anonymous page view) does
+# not rank them; the earliest event that carries one with an identifier of another kind (an identify, a logged-in
+# track, an alias naming it as ``previousId``) does, so that event's customer keeps it (``graph/limits.tells``).
+UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
+
+
 def kind_of(key: str) -> str:
     return key.partition(":")[0]
 

@@ -249,6 +249,8 @@ class OfferEngine:
             return  # an older version replayed: the newer one stays
         if known is not None and not withdrawn and stores.catalog.get(offer.offer_id)["offer"] == offer.to_json():
             return  # the same definition again (redelivered after a rebalance): every customer already has it
+        if known is not None and withdrawn and known.version == offer.version:
+            return  # a withdrawn version is never defined again (campaigns.check_revision): a redelivered copy
         stores.catalog[offer.offer_id] = {"offer": offer.to_json(), "withdrawn": False}
         self._offers[(offer.offer_id, offer.version)] = offer  # a same-version edit replaces the cached one
         now_us = int(self.clock().timestamp() * US)

@@ -3,7 +3,9 @@
 The rebuild reads the topics with no consumer group (nothing of the running processor is touched: not
 its offsets, not its tables) into a fresh in-memory state, with a progress bar and rate; then it reads
 what the running processor holds (its published aggregates, or its table's changelog) and prints the
-differences. ``--strict`` exits with 1 when they differ.
+differences. Exit status as ``diff``'s: 0 when the states are equal, 1 when they differ, 2 on a usage error
+(an unknown processor, bad settings); ``--no-strict`` exits 0 on a difference too (report only, the behaviour
+before a new user found the difference invisible to scripts and cron jobs).
 """
 
 from __future__ import annotations
@@ -179,11 +181,14 @@ def replay(processor: str, settings: OmnibusSettings) -> bool:
 
 def replay_command(
     processor: str = typer.Argument(..., help=f"Processor whose state to rebuild: {', '.join(REPLAYS)}."),
-    strict: bool = typer.Option(False, help="Exit with status 1 when the rebuilt state differs from the running one."),
+    strict: bool = typer.Option(True, "--strict/--no-strict",
+                                help="--strict (the default): exit 1 when the rebuilt state differs from the running "
+                                     "one; --no-strict: exit 0 all the same (report only)."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """Rebuild one processor's state from the topics into a fresh state (no consumer group), with a progress bar
-    and rate, and compare it with the running processor's."""
+    and rate, and compare it with the running processor's. Exit 0 when they are equal, 1 when they differ
+    (0 with ``--no-strict``), 2 on a usage error."""
     if processor not in REPLAYS:
         raise typer.BadParameter(f"unknown processor {processor!r}; one of: {', '.join(REPLAYS)}")
     from bus.bootstrap import bad_settings_exit

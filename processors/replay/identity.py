@@ -104,7 +104,13 @@ def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: Id
 
 
 def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
-    """(clusters of the running graph from the changelog, values that did not decode as node states).
+    """(clusters of the running graph from the changelog, values that did not decode as node states)."""
+    nodes, undecodable = running_nodes(records)
+    return clusters(nodes), undecodable
+
+
+def running_nodes(records: Iterable[Replayed]) -> tuple[dict[str, NodeState], int]:
+    """(the running graph's node states by key from the changelog, values that did not decode as node states).
 
     The changelog is read as a restore reads it (``bus.fencing.ChangelogFence``): a late write of a worker
     that had lost the partition is skipped.
@@ -122,7 +128,7 @@ def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
             nodes[key] = decode_any_state(record.value)
         except (ValueError, msgspec.DecodeError):
             undecodable += 1
-    return clusters(nodes), undecodable
+    return nodes, undecodable
 
 
 

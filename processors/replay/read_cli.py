@@ -4,7 +4,7 @@ For a new user, an operator reading a dead letter, or a CRM developer checking w
 without an outside Kafka tool. One JSON object per line on stdout: ``topic``, ``partition``, ``offset``,
 ``key`` and ``event`` (``schema``: the Avro record's full name; ``value``: the record). Identifier values are
 masked as the screen pop and ``omnibus verify`` show them (``bus.identifiers.masking``): identifier records
-``{"type", "value"}``, ``TYPE:value`` keys, and fields named as identifiers (``bus.redact.SENSITIVE_KEYS``).
+``{"type", "value"}``, ``TYPE:value`` keys, and fields named as identifiers (``bus.redact.SENSITIVE_FIELDS``).
 Everything else is shown as it is, ids and dates included, so that an id can be copied into
 ``/customers/{id}`` (a new user's first version masked every run of seven digits, customer ids too). Bytes (a
 dead letter's original record) are shown by their length. Reads with no consumer group: nothing of a running
@@ -24,7 +24,7 @@ from bus.config import load_settings
 from bus.errors import OmnibusError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.masking import mask
-from bus.redact import SENSITIVE_KEYS
+from bus.redact import SENSITIVE_FIELDS
 from bus.topics import ALL_TOPICS, TopicSpec
 from processors.replay import Replayed, read_topics
 
@@ -47,15 +47,6 @@ def topic_spec(name: str, prefix: str) -> TopicSpec:
     raise UnknownTopic(f"no topic called {name}; readable: {', '.join(spec.suffix for spec in readable)}")
 
 
-# The identifier kind of a field named as an identifier, for its mask (others: masked as an unknown kind).
-FIELD_KINDS = {"phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
-               "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
-               "id_number": "NATIONAL_ID", "ssn": "NATIONAL_ID", "account": "ACCOUNT", "account_number": "ACCOUNT",
-               "iban": "ACCOUNT", "card": "CARD", "card_number": "CARD", "user_id": "USER_ID", "userid": "USER_ID",
-               "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE_ID"}
-GENERIC_NAMES = {"value", "identifier", "identifiers"}  # masked where they hold identifier records, not by name
-
-
 def _masked_text(text: str) -> str:
     kind, sep, value = text.partition(":")
     return f"{kind}:{mask(kind, value)}" if sep and kind in IDENTIFIER_TYPES else text
@@ -74,9 +65,9 @@ def _shown(value: Any, name: str | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [_shown(item, name) for item in value]
     if isinstance(value, str):
-        lowered = (name or "").lower()
-        if lowered in SENSITIVE_KEYS and lowered not in GENERIC_NAMES:
-            return mask(FIELD_KINDS.get(lowered, ""), value)
+        kind = SENSITIVE_FIELDS.get((name or "").lower())
+        if kind is not None:  # a generic name ("value") is masked where it holds an identifier record, not by name
+            return mask(kind, value)
         return _masked_text(value)
     return value
 

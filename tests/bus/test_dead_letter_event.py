@@ -33,3 +33,22 @@ def test_a_header_key_that_is_not_utf8_keeps_its_original_bytes() -> None:
     catalog = default_catalog()
     decoded = SingleObjectDeserializer(catalog)(SingleObjectSerializer(catalog)(event, CTX), CTX).value
     assert decoded["headers"] == [{"key": "\ufffd\ufffd", "value": b"x", "key_bytes": b"\xff\xfe"}]
+
+
+def test_a_record_dead_lettered_again_after_a_redelivery_keeps_its_id() -> None:
+    """At-least-once: a batch replayed after a rebalance dead-letters its poison again; the copy has the first's
+    id (readers drop it, ``tests.support.kafka_io.read_dead_letters``), as every processor output has."""
+    at = {"topic": "omnibus.contact.events.v1", "partition": 2, "offset": 17}
+
+    def letter_id(component: str = "kpis", error_type: str = "DeserializationError", **where: object) -> str:
+        record = RawRecord(value=b"\x00 poison", **{**at, **where})  # type: ignore[arg-type]
+        return dead_letter_event(record, reason="bad", error_type=error_type, component=component).value[
+            "dead_letter_id"]
+
+    assert letter_id() == letter_id()
+    others = {letter_id(component="offers"), letter_id(offset=18), letter_id(partition=1),
+              letter_id(topic="omnibus.business.events.v1"), letter_id(error_type="EventTooLarge")}
+    assert len(others) == 5 and letter_id() not in others
+    http = RawRecord(value=b"{bad json")  # no offset: each refusal of a body is its own
+    ids = {dead_letter_event(http, reason="r", error_type="E", component="web").value["dead_letter_id"] for _ in "ab"}
+    assert len(ids) == 2

@@ -199,3 +199,15 @@ def test_identifiers_shaped_near_measurements_are_still_scrubbed() -> None:
                          ("nir 1 85 05 78 006 084 36", "006 084"), ("phone +8613800138000", "13800138000"),
                          ("runtime=13800138000", "13800138000")):
         assert secret not in scrub_text(text), text
+
+
+def test_each_sensitive_field_names_a_kind_of_the_contract_once() -> None:
+    """One declaration of which field names hold which identifier kind: ``omnibus topics read`` kept its own copy
+    (``FIELD_KINDS``), whose ``device_id`` named a kind the contract does not have (``DEVICE_ID``)."""
+    from bus.identifiers.kinds import IDENTIFIER_TYPES
+    from bus.redact import SENSITIVE_FIELDS, SENSITIVE_KEYS
+    from processors.replay import read_cli
+
+    kinds = {kind for kind in SENSITIVE_FIELDS.values() if kind is not None}
+    assert kinds <= set(IDENTIFIER_TYPES) and SENSITIVE_KEYS == set(SENSITIVE_FIELDS)
+    assert not hasattr(read_cli, "FIELD_KINDS")

@@ -100,3 +100,13 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
     assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 WEB_EVENT Offer Accepted" in text
     assert any("due 2026-11-30 12:41:32 UTC" in line for line in lines)  # new-user finding #13: not the raw instant
     assert "032782" not in text and "+00:00" not in text
+
+
+def test_the_topic_table_says_why_the_review_count_is_not_the_open_reviews() -> None:
+    """tester7 #20: ``omnibus.identity.reviews.v1 │ 10`` in the demo, then ``0 open review(s)`` from the CLI."""
+    settings = OmnibusSettings()
+    reviews = f"{settings.topics.prefix}.identity.reviews.v1"
+    lines = rendered(lambda console: console.print(report.topics_table([(reviews, 10)], settings)))
+    text = " ".join(line.strip() for line in lines)
+    assert "review list" in text and "still open" in text and "10" in text
+    assert all(len(line) <= 80 for line in lines)

@@ -95,5 +95,18 @@ def one_per_event_id(landed: list[Landed]) -> list[Landed]:
     return kept
 
 
+def one_per_dead_letter_id(letters: list[dict]) -> list[dict]:
+    """The first copy of each dead letter, in topic order: a processor's batch redelivered after a rebalance
+    dead-letters its poison again under the same ``dead_letter_id`` (``bus.dead_letter.dead_letter_id``)."""
+    seen: set[str] = set()
+    kept = []
+    for letter in letters:
+        if letter["dead_letter_id"] not in seen:
+            seen.add(letter["dead_letter_id"])
+            kept.append(letter)
+    return kept
+
+
 async def read_dead_letters(settings: OmnibusSettings) -> list[dict]:
-    return [landed.event.value for landed in await read_events(settings, DEAD_LETTERS)]
+    """Every dead letter on the topic, one per ``dead_letter_id`` (what an operator's reader sees)."""
+    return one_per_dead_letter_id([landed.event.value for landed in await read_events(settings, DEAD_LETTERS)])

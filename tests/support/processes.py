@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,20 +37,39 @@ class Command:
         raise AssertionError(f"timed out waiting for {what}")
 
 
+STOP_TIMEOUT_S = 60.0  # SIGTERM to exit; a process still running then is killed, and the test fails
+
+
 @contextmanager
 def omnibus_command(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[Command]:
-    """Start ``omnibus <args>``; on exit send SIGTERM and collect its output (stdout and stderr)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from omnibus.cli import app; app()", *args],
-        env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    command = Command(process)
-    try:
-        yield command
-    finally:
-        process.send_signal(signal.SIGTERM)
-        command.output = process.communicate(timeout=60)[0].decode(errors="replace")
-        command.lines = [line for line in command.output.splitlines() if line.strip()]
+    """Start ``omnibus <args>``; on exit send SIGTERM and collect its output (stdout and stderr).
+
+    The output goes to an unnamed temporary file, not a pipe: nothing reads a pipe while the test runs, and a
+    process that logs more than the pipe's 64 KiB (warnings on a loaded machine) would block on its next line.
+    A process that does not exit within ``STOP_TIMEOUT_S`` of SIGTERM is killed (never left running)."""
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from omnibus.cli import app; app()", *args],
+            env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+        )
+        command = Command(process)
+        stopped = True
+        try:
+            yield command
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                stopped = False
+                process.kill()
+                process.wait()
+            out.seek(0)
+            command.output = out.read().decode(errors="replace")
+            command.lines = [line for line in command.output.splitlines() if line.strip()]
+        assert stopped, f"omnibus {' '.join(args)} did not exit within {STOP_TIMEOUT_S:.0f} s of SIGTERM (killed):\n" + (
+            command.output[-3000:])
 
 
 def assert_clean_exit(command: Command, *secrets: str) -> None:

@@ -19,20 +19,24 @@ import argparse
 import io
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import fastavro
 import yaml
 from confluent_kafka import Consumer
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+Record = dict[str, Any]  # one decoded Avro record
 
 
-def load_contract(path: str, prefix: str) -> tuple[list[str], dict[bytes, dict]]:
+def load_contract(path: str, prefix: str) -> tuple[list[str], dict[bytes, Any]]:
     """Topics to subscribe to, and ``{fingerprint: parsed schema}`` of every message of the document."""
     with open(path, encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
-    topics = [channel["address"].replace("omnibus.", f"{prefix}.", 1) for channel in document["channels"].values()]
-    schemas = {}
+    topics: list[str] = [channel["address"].replace("omnibus.", f"{prefix}.", 1)
+                         for channel in document["channels"].values()]
+    schemas: dict[bytes, Any] = {}  # fingerprint -> fastavro's parsed schema
     for message in document["components"]["messages"].values():
         parsed = fastavro.parse_schema(message["payload"]["schema"])
         fingerprint = fastavro.schema.fingerprint(fastavro.schema.to_parsing_canonical_form(parsed), "CRC-64-AVRO")
@@ -40,17 +44,20 @@ def load_contract(path: str, prefix: str) -> tuple[list[str], dict[bytes, dict]]
     return topics, schemas
 
 
-def decode(value: bytes, schemas: dict[bytes, dict]) -> tuple[str, dict]:
+def decode(value: bytes, schemas: dict[bytes, Any]) -> tuple[str, Record]:
     """(record full name, record) of one single-object-encoded value; ValueError if it is not one."""
     if value[:2] != SINGLE_OBJECT_MAGIC or len(value) < 10:
         raise ValueError("not Avro single-object encoding")
     schema = schemas.get(value[2:10])
     if schema is None:
         raise ValueError(f"unknown schema fingerprint {value[2:10].hex()}: update the AsyncAPI document")
-    return schema["name"], fastavro.schemaless_reader(io.BytesIO(value[10:]), schema)
+    record = fastavro.schemaless_reader(io.BytesIO(value[10:]), schema)
+    if not isinstance(record, dict):
+        raise ValueError(f"{schema['name']} is not a record schema")
+    return str(schema["name"]), record
 
 
-def confluent_decoder(registry_url: str):  # noqa: ANN201 - returns decode(value) -> (name, record)
+def confluent_decoder(registry_url: str) -> Callable[[bytes, str], tuple[str, Record]]:
     """``decode(value)`` for the Confluent wire format (00, 4-byte schema id, body), through the registry."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -60,12 +67,15 @@ def confluent_decoder(registry_url: str):  # noqa: ANN201 - returns decode(value
     deserializer = AvroDeserializer(client)
     names: dict[int, str] = {}
 
-    def decode_confluent(value: bytes, topic: str) -> tuple[str, dict]:
+    def decode_confluent(value: bytes, topic: str) -> tuple[str, Record]:
         if value[:1] != b"\x00" or len(value) < 5:
             raise ValueError("not the Confluent wire format (is the registry URL right for this deployment?)")
         schema_id = int.from_bytes(value[1:5], "big")
         if schema_id not in names:
-            schema = json.loads(client.get_schema(schema_id).schema_str)
+            schema_str = client.get_schema(schema_id).schema_str
+            if schema_str is None:
+                raise ValueError(f"the registry has no text for schema id {schema_id}")
+            schema = json.loads(schema_str)
             names[schema_id] = f"{schema['namespace']}.{schema['name']}" if "namespace" in schema else schema["name"]
         return names[schema_id], deserializer(value, SerializationContext(topic, MessageField.VALUE))
 
@@ -79,8 +89,8 @@ def main() -> int:
     parser.add_argument("--group", required=True, help="your consumer group")
     parser.add_argument("--prefix", default="omnibus", help="the deployment's OMNIBUS_TOPICS__PREFIX")
     parser.add_argument("--max-records", type=int, default=0, help="stop after this many (0: run until Ctrl-C)")
-    parser.add_argument("--registry-url", default="",
-                        help="the deployment's OMNIBUS_REGISTRY__URL when it uses a schema registry (omnibus demo does)")
+    parser.add_argument("--registry-url", default="", help="the deployment's OMNIBUS_REGISTRY__URL when it uses a "
+                                                           "schema registry (omnibus demo does)")
     args = parser.parse_args()
 
     topics, schemas = load_contract(args.asyncapi, args.prefix)
@@ -97,17 +107,20 @@ def main() -> int:
             if message.error():
                 print(json.dumps({"error": str(message.error())}), file=sys.stderr)
                 continue
+            value, topic = message.value(), message.topic() or ""
             try:
+                if value is None:
+                    raise ValueError("no value (a tombstone)")
                 if with_registry is not None:
-                    name, record = with_registry(message.value(), message.topic())
+                    name, record = with_registry(value, topic)
                 else:
-                    name, record = decode(message.value(), schemas)
+                    name, record = decode(value, schemas)
             except ValueError as error:
-                print(json.dumps({"topic": message.topic(), "offset": message.offset(), "skipped": str(error)}),
+                print(json.dumps({"topic": topic, "offset": message.offset(), "skipped": str(error)}),
                       file=sys.stderr)
             else:
                 # At-least-once: a CRM dedupes on envelope.event_id before applying the record.
-                print(json.dumps({"topic": message.topic(), "key": (message.key() or b"").decode(), "type": name,
+                print(json.dumps({"topic": topic, "key": (message.key() or b"").decode(), "type": name,
                                   "record": record}, default=str), flush=True)
             consumer.commit(message=message, asynchronous=False)  # after the record was handled
             seen += 1

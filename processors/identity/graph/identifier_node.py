@@ -12,7 +12,7 @@ import sys
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
-from processors.identity.graph.limits import claimable, saga_rank
+from processors.identity.graph.limits import claimable, saga_rank, tells
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.saga import (
@@ -21,7 +21,7 @@ from processors.identity.graph.saga import (
     SHARED,
     UNKNOWN,
     advance,
-    alias_saga,
+    alias_sagas,
     copy_saga,
     is_alias,
     lineage,
@@ -29,7 +29,7 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.seek import offer_parked
 from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
+from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, UNTOLD_KINDS, kind_of
 
 Node = Ctx[IdentifierState]
 
@@ -72,9 +72,10 @@ def on_visit(ctx: Node, message: Visit) -> None:
         saga.seen[ctx.key] = state.owner
     elif ctx.key in saga.lookup_only:
         saga.seen[ctx.key] = UNKNOWN  # an alias's previous id nobody owns: never reserved nor created
-        if is_alias(saga) and not saga.proposal:  # linked when it gets an owner (on_assign)
-            mine = [key for key in saga.ids if key not in saga.lookup_only]
-            state.aliased_to = sorted({*state.aliased_to, *mine})[:MAX_ALIASED]
+        if is_alias(saga) and not saga.proposal:  # linked when it gets an owner (on_assign), with the alias's rank
+            rank = saga_rank(saga)
+            mine = {(rank, key) for key in saga.ids if key not in saga.lookup_only}
+            state.aliased = sorted(mine.union((noted_rank, key) for noted_rank, key in state.aliased))[:MAX_ALIASED]
     else:
         state.reserved_by = event_id
         if not (last or evictable):
@@ -99,8 +100,8 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     does not hold them when the event is applied (``claim_node.py``). A review's command saga carries no
     event and ranks nowhere.
     """
-    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None:
-        return
+    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(saga, ctx.key):
+        return  # (an anonymous page view does not rank its anonymous id: its earliest login does, limits.tells)
     state, rank = ctx.state, saga_rank(saga)
     known = state.first_rank
     if known is not None and rank > known:
@@ -109,7 +110,8 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if rank == known:
         return
     state.first_rank = rank
-    if known is not None and state.owner:
+    if state.owner and (known is not None or kind_of(ctx.key) in UNTOLD_KINDS):
+        # (an anonymous id a page view made a customer's is that customer's member unranked, rank 0, until now)
         ctx.send(state.owner, Rekey(ctx.key, rank))
 
 
@@ -120,10 +122,10 @@ def on_assign(ctx: Node, message: Assign) -> None:
         # Interned: every identifier of a customer shares one copy of its id in memory. A claim that moves it
         # (claim_node.py) counts nobody: the people were counted when their events visited it.
         state.owner, state.version = sys.intern(message.owner), message.version
-        if state.aliased_to:  # aliases that came before it had an owner: link them now (saga.alias_saga)
-            late = alias_saga(ctx.key, message.version, state.aliased_to)
-            state.aliased_to = []
+        # Aliases that came before it had an owner: link them now, one saga per alias (saga.alias_saga).
+        for late in alias_sagas(ctx.key, message.version, state.aliased, state.aliased_to):
             ctx.send(late.ids[0], Visit(late))
+        state.aliased, state.aliased_to = [], []
         offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
     _end_reservation(ctx, message.token)
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from processors.identity.graph.messages import Evict, Member, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import LinkPolicy, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 
@@ -51,10 +51,29 @@ def saga_rank(saga: Saga) -> int:
     return event_rank(saga.occurred_micros, saga.event_id)
 
 
+def tells(saga: Saga, key: str) -> bool:
+    """Whether the event of ``saga`` ranks its identifier ``key``: always, unless ``key`` is of a kind that says
+    nothing about who uses it (``rules.UNTOLD_KINDS``: a browser's anonymous id) and the event carries nothing
+    else (an anonymous page view).
+
+    So the rank of an anonymous id is its earliest *login*: the earliest event that carried it with a user id,
+    an e-mail or any other identifier, an alias naming it as ``previousId`` included. When two users' customers
+    are kept apart through it (one user id per customer: a family PC's browser, or two conflicting aliases), the
+    claim protocol (``claim_node.py``) leaves it with the customer of that event, whatever the arrival order:
+    what a Segment-fed CRM does when events arrive in time order (the first user who logged in on a browser
+    keeps its anonymous history; ``analytics.reset()`` on logout would have given the next user a new id,
+    https://segment.com/docs/connections/sources/catalog/libraries/website/javascript/identity/). Issue #8 point 5.
+    """
+    return kind_of(key) not in UNTOLD_KINDS or any(kind_of(other) not in UNTOLD_KINDS for other in saga.ids)
+
+
 def rank_of(saga: Saga, key: str) -> int:
-    """The rank of a new identifier of the saga: what its node knew (``node_ranks``), else the event's."""
+    """The rank of a new identifier of the saga: what its node knew (``node_ranks``), else the event's (0, unranked,
+    when the event does not rank it: ``tells``)."""
     known = saga.node_ranks.get(key)
-    return saga_rank(saga) if known is None else known
+    if known is not None:
+        return known
+    return saga_rank(saga) if tells(saga, key) else 0
 
 
 def version_of(saga: Saga, key: str) -> int:

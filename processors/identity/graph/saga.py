@@ -13,8 +13,8 @@ import hashlib
 
 import msgspec
 
-from processors.identity.graph.limits import loser, rank_of, saga_rank
-from processors.identity.graph.messages import Apply, Create, EventRef, Join, Link, Release, Saga, Summary
+from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
+from processors.identity.graph.messages import Apply, Claim, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
 
@@ -57,17 +57,41 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
     return msgspec.structs.replace(saga, proposal=True, rule=rule, force=accept, reject=not accept)
 
 
-def alias_saga(identifier: str, version: int, aliased_to: list[str]) -> Saga:
+def alias_saga(identifier: str, version: int, aliased_to: list[str], rank: int | None = None) -> Saga:
     """The link of aliases that came before their previous id ``identifier`` had an owner: made when it gets
     one (assignment ``version``), so the clusters do not depend on which arrived first (#8 point 5).
 
     Every key is look-up only (never reserved, never a new customer); the customers are linked through the
     same merge decision as any link (limits, weights, review, do-not-merge: ``is_alias``). The token is a hash
-    (identifier values never travel in event ids) of the identifier and the version, the same on a redelivery.
+    (identifier values never travel in event ids) of the identifier, the version and the alias's ``rank``, the
+    same on a redelivery. ``rank`` (``limits.event_rank`` of the alias): refused as another user's, the alias's
+    customer claims ``identifier`` with it (``alias_claims``), as the alias would have had it arrived after.
     """
-    token = "alias~" + hashlib.sha256(f"{identifier}@{version}".encode()).hexdigest()[:24]
+    seed = f"{identifier}@{version}" if rank is None else f"{identifier}@{version}@{rank}"
+    token = "alias~" + hashlib.sha256(seed.encode()).hexdigest()[:24]
     saga = new_saga(token, "WEB", 0, [], None, 0.0, lookup_only=[identifier, *aliased_to])
-    return msgspec.structs.replace(saga, proposal=True, rule=ALIAS_LINK)
+    ranks = {} if rank is None else {identifier: rank}
+    return msgspec.structs.replace(saga, proposal=True, rule=ALIAS_LINK, node_ranks=ranks)
+
+
+def alias_sagas(identifier: str, version: int, aliased: list[tuple[int, str]], aliased_to: list[str]) -> list[Saga]:
+    """One ``alias_saga`` per alias noted on ``identifier`` (``IdentifierState.aliased``: ``(rank, key)``, the keys
+    of one alias share its rank), and one without a rank for what an earlier version noted (``aliased_to``)."""
+    by_rank: dict[int, list[str]] = {}
+    for rank, key in aliased:
+        by_rank.setdefault(rank, []).append(key)
+    sagas = [alias_saga(identifier, version, keys, rank) for rank, keys in sorted(by_rank.items())]
+    return sagas + ([alias_saga(identifier, version, aliased_to)] if aliased_to else [])
+
+
+def alias_claims(saga: Saga, policy: LinkPolicy) -> list[Output]:
+    """An alias's late link (``alias_saga``) refused as two people (one user id per customer): its customer claims
+    the previous id with the alias's rank; the identifier node moves it only if no earlier login carried it
+    (``claim_node.on_claim``: the rank is still its ``first_rank``)."""
+    if saga.rule != ALIAS_LINK or saga.current is None:
+        return []
+    return [Send(key, Claim(saga.current, rank, saga.event_id, saga.channel)) for key, rank in saga.node_ranks.items()
+            if key in saga.contested and claimable(policy, key)]
 
 
 def is_alias(saga: Saga) -> bool:
@@ -144,7 +168,7 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             outputs.append(Send(status, Link(current, False, key, step_token(saga), saga)))
             return outputs
     if saga.proposal:
-        return outputs  # a merge proposal: no event to apply
+        return outputs + alias_claims(saga, policy)  # a merge proposal: no event to apply
     if saga.current is None and saga.pending:
         outputs.append(Send(pending_customer_id(saga), Create(list(saga.pending), saga)))
     elif saga.current is not None:
@@ -158,9 +182,11 @@ def apply_message(saga: Saga) -> Apply:
     """What the event's customer needs to apply it: its traits and record, not the saga; and the
     identifiers the event ranks first on and was refused through on evidence of two people: its customer
     claims those it does not hold (``claim_node.py``)."""
-    # (never an identifier it only looked up: an alias's previousId stays with its owner, #8 point 3)
+    # An identifier it only looked up (an alias's previousId) too: refused as another user's (one user id per
+    # customer), the earliest alias's customer keeps it (limits.tells, #8 point 5); an alias still never creates one.
     claims = [key for index, key in enumerate(saga.ids)
-              if saga.lowered >> index & 1 and key in saga.contested and key not in saga.lookup_only]
+              if saga.lowered >> index & 1 and key in saga.contested
+              and (key not in saga.lookup_only or is_alias(saga))]
     # It carries nothing but identifiers other people's events carried too (a family phone): whether it is
     # this customer's person, only its traits can tell (contest.another_person).
     household_only = bool(saga.households) and all(

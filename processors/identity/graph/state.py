@@ -86,6 +86,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # came first: mobile batches arrive out of order), at most ``saga.MAX_ALIASED``, sorted: once it has an owner,
     # they are linked to it through the same merge decision as any link (``saga.alias_saga``).
     aliased_to: list[str] = []
+    # The same for aliases noted with their rank (``limits.event_rank``): ``(rank, identifier)`` pairs, sorted, at most
+    # ``saga.MAX_ALIASED``; each alias's late link carries its rank, so the earliest alias claims it (#8 point 5).
+    # (``aliased_to`` holds what states of earlier versions noted without a rank.)
+    aliased: list[tuple[int, str]] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

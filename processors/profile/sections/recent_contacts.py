@@ -28,11 +28,13 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
         return value["interaction_id"], {
             **common, "kind": value["kind"], "name": value.get("name"), "outcome": value["outcome"],
             "agent_id": value.get("agent_id"), "duration_ms": value.get("duration_ms"),
+            "disposition": (value.get("properties") or {}).get("disposition"),  # the agent's wrap-up code
         }
     if kind == "CallCompleted":
         return value["contact_id"], {
             **common, "kind": "CALL", "name": value.get("disposition"), "agent_id": value.get("agent_id"),
             "duration_ms": value["talk_ms"], "abandoned": value["abandoned"], "queue": value.get("queue"),
+            "disposition": value.get("disposition"),
         }
     return value["transaction_id"], {  # CounterTransaction
         **common, "kind": "COUNTER_TRANSACTION", "name": value["transaction_type"], "outcome": value["status"],

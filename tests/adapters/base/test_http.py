@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import zlib
 from typing import Any
 
@@ -118,16 +119,25 @@ async def test_a_body_over_the_servers_limit_is_a_json_413(adapter: str) -> None
 @pytest.mark.parametrize("adapter", ["web", "branch", "call_center"])
 async def test_every_adapter_serves_and_describes_the_processors_probe_names(adapter: str) -> None:
     """A new user's /ready and /live on an adapter were 404 (the processors' names), and the call center's
-    OpenAPI did not describe /healthz: one set of probes, served and described by every adapter."""
-    import importlib
+    OpenAPI did not describe /healthz: one set of probes, served and described by every adapter. They answer the
+    processors' body too (tester8 #13: ``{"status": "ok"}`` against ``{"ready": true, "partitions": 19, ...}``),
+    as their OpenAPI describes it."""
+    import jsonschema
 
-    from adapters.base.http import HEALTH_PATHS, adapter_app
+    from adapters.base.http import HEALTH_PATHS
+    from bus.readiness import probe_body
+    from tests.adapters.fuzz.servers import _builders
     from tests.adapters.web.support import StandInPublisher
 
     openapi = importlib.import_module(f"adapters.{adapter}.openapi").OPENAPI
     assert set(HEALTH_PATHS) <= set(openapi["paths"])
-    app = adapter_app(StandInPublisher(), openapi, client_max_size=1024)  # type: ignore[arg-type]
+    app = _builders(StandInPublisher())[adapter]()  # the adapter's own app, as it runs
     async with adapter_client(app) as client:
         for path in HEALTH_PATHS:
             response = await client.get(path)
-            assert (response.status, await response.json()) == (200, {"status": "ok"}), path
+            body = await response.json()
+            assert (response.status, body) == (200, probe_body(f"adapter.{adapter}")), path
+            described = openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            jsonschema.validate(body, described)
+    assert body == {"component": f"adapter.{adapter}", "status": "ok", "live": True, "ready": True, "reason": None,
+                    "partitions": None, "max_lag": None, "behind": {}}

@@ -244,10 +244,20 @@ async def test_known_journeys_give_the_hand_computed_kpis(
         async with http.get(f"http://127.0.0.1:{kpis_port}/kpis", params=query) as response:
             served = await response.json()
         assert [w["kpis"]["service_level"] for w in served["aggregates"]] == [0.5] and served["partial"] is False
-        await asyncio.sleep(1.0)  # the last aggregates reach the topic
-        aggregates = await read_topics(settings, [KPI_AGGREGATES])
-        rows = report_rows(aggregates.records, DAY.replace(hour=0), DAY.replace(hour=0) + timedelta(days=1), "DAY")
-        by_place = {(row["channel"], row["site"] or ""): row for row in rows}
+        async def published() -> dict[tuple[str, str], dict]:
+            aggregates = await read_topics(settings, [KPI_AGGREGATES])
+            rows = report_rows(aggregates.records, DAY.replace(hour=0), DAY.replace(hour=0) + timedelta(days=1), "DAY")
+            return {(row["channel"], row["site"] or ""): row for row in rows}
+
+        async def on_the_topic() -> bool:  # the last aggregates reach the topic at the next tick (0.5 s), or later
+            by_place = await published()
+            return ((by_place.get(("CALL_CENTER", "paris")) or {}).get("service_level") == pytest.approx(0.5)
+                    and (by_place.get(("WEB", "")) or {}).get("open_handoffs") == {"8h_24h": 2}
+                    and (by_place.get(("BRANCH", "0001")) or {}).get("first_contact_resolution") == 1.0)
+
+        with contextlib.suppress(TimeoutError):
+            await wait_for(on_the_topic, 60, "the day's aggregates on the topic")
+        by_place = await published()
         assert by_place[("CALL_CENTER", "paris")]["service_level"] == pytest.approx(0.5)
         assert by_place[("WEB", "")]["open_handoffs"] == {"8h_24h": 2}
         assert by_place[("BRANCH", "0001")]["first_contact_resolution"] == 1.0

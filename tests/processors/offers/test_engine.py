@@ -292,3 +292,19 @@ def test_the_catalogue_entry_survives_the_tables_json_round_trip() -> None:
     """The redelivery check compares the stored entry with the definition: both must read the same after JSON."""
     definition = Offer.from_record(defined(offer("fibre", channels=["CALL_CENTER"])).value)
     assert json.loads(json.dumps(definition.to_json())) == definition.to_json()
+
+
+def test_a_definition_redelivered_after_its_withdrawal_pushes_nothing() -> None:
+    """At-least-once: the definition and its withdrawal again after a rebalance, while the tables already hold the
+    withdrawal and customers who came after it. The publisher never re-defines a withdrawn version
+    (``campaigns.check_revision``), so the definition is a copy: no SHOW, and no WITHDRAW, for anyone."""
+    world = World()
+    fibre = offer("fibre", channels=["CALL_CENTER"])
+    definition, withdrawal = defined(fibre), withdrawn(fibre, "ended")
+    world.feed(definition)
+    assert actions(world.created("cus_1", PHONE)) == [("SHOW", "CALL_CENTER", "cus_1", "fibre")]
+    assert actions(world.feed(withdrawal)) == [("WITHDRAW", "CALL_CENTER", "cus_1", "fibre")]
+    assert not world.created("cus_2", EMAIL).outgoing  # after the withdrawal: nothing to show
+    assert not world.feed(definition).outgoing
+    assert not world.feed(withdrawal).outgoing
+    assert world.engine.offer(Stores(*world.tables), "fibre")[1]  # still withdrawn

@@ -64,3 +64,22 @@ def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
     assert "1 operator split(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "differs", "exit_code"), [
+    ([], True, 1), ([], False, 0), (["--strict"], True, 1), (["--no-strict"], True, 0), (["--no-strict"], False, 0),
+])
+def test_replay_exits_1_on_a_difference_unless_no_strict(monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                                         differs: bool, exit_code: int) -> None:
+    """A new user's finding (tester8 #11): ``replay identity`` printed "rebuilt state DIFFERS" and exited 0, useless
+    in a script or a cron job. Now as ``diff``: 0 equal, 1 different, 2 a usage error; ``--no-strict`` reports only."""
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app as omnibus
+
+    running = {"k": {"x": "b" if differs else "a"}}
+    monkeypatch.setitem(cli.REPLAYS, "kpis", lambda _settings: cli.Rebuilt("window", {"k": {"x": "a"}}, running, 1, 0.1))
+    result = CliRunner().invoke(omnibus, ["replay", "kpis", *args])
+    assert result.exit_code == exit_code, result.output
+    assert ("DIFFERS" in result.output) is differs
+    assert CliRunner().invoke(omnibus, ["replay", "billing", *args]).exit_code == 2

@@ -74,3 +74,37 @@ def test_verify_and_replay_agree_with_the_processor_after_an_alias_in_either_rea
         report = Report()
         check_identity(recomputed, written(running, records), CONTACTS_IN, report)
         assert report.ok, report.lines()
+
+
+# The new user's finding 4 (tester8): an alias naming Eve's anonymous id for Dan, after Eve's own. The processor
+# refused it; verify's recomputation, reading the records in another order, moved the id to Dan ("node table
+# equals the recomputation" failed, and every later verify). The earlier alias decides in every order now.
+TESTER8 = ({"type": "track", "anonymousId": "t8-anonD", "event": "Viewed Loans"},
+           {"type": "identify", "userId": "t8-userD", "traits": {"email": "d.t8@example.org", "firstName": "Dan"}},
+           {"type": "alias", "previousId": "t8-anonD", "userId": "t8-userD"},
+           {"type": "track", "anonymousId": "t8-anonE", "event": "Viewed Loans"},
+           {"type": "identify", "userId": "t8-userE", "traits": {"email": "e.t8@example.org", "firstName": "Eve"}},
+           {"type": "alias", "previousId": "t8-anonE", "userId": "t8-userE"},
+           {"type": "alias", "previousId": "t8-anonE", "userId": "t8-userD"})
+
+
+@pytest.mark.parametrize("arrival", ["as-sent", "conflicting-alias-first", "reversed"])
+def test_verify_and_replay_agree_with_the_processor_after_a_conflicting_alias_in_any_order(arrival: str) -> None:
+    records = inputs(*TESTER8)
+    arrived = {"as-sent": records, "reversed": records[::-1],
+               "conflicting-alias-first": [records[-1], *records[:-1]]}[arrival]
+    running = run(arrived)  # the processor, in this arrival order
+    want = {"ANONYMOUS_ID:t8-anonD": ["ANONYMOUS_ID:t8-anonD", "EMAIL:d.t8@example.org", "USER_ID:t8-userD"],
+            "ANONYMOUS_ID:t8-anonE": ["ANONYMOUS_ID:t8-anonE", "EMAIL:e.t8@example.org", "USER_ID:t8-userE"]}
+    assert clusters(running.graph.store.nodes) == want
+    by_topic = sorted(records, key=lambda r: r.topic)
+    for reading in (records, by_topic, by_topic[::-1], records[::-1]):
+        recomputed = run(reading)
+        assert clusters(recomputed.graph.store.nodes) == want  # replay identity
+        report = Report()
+        check_identity(recomputed, written(running, arrived), CONTACTS_IN, report)
+        assert report.ok, report.lines()
+        # Arrived first, the conflicting alias took Eve's anonymous id (and the page view then made of it) to Dan
+        # until Eve's earlier alias claimed it back: the page view stays on Dan's customer (contacts do not follow
+        # a claim yet), kept apart through the id in the node table; verify counts it and does not fail on it.
+        assert report.figures.get("contacts left by a claim", 0) == (arrival == "conflicting-alias-first")

@@ -85,7 +85,7 @@ async def test_a_tracked_handoff_run_verifies_and_an_event_the_tracker_never_saw
             + [Outgoing(topic, "A", resolved("A", T0 + 2 * hour)), Outgoing(topic, "ghost", acknowledged("ghost", T0))])
         await watcher.until(lambda: any(e.value["status"] == "RESOLVED"
                                         for e in watcher.events("HandoffStatusChanged")))
-        await watcher.until(lambda: len(watcher.events("DeadLetter")) == 1)
+        await watcher.until(lambda: len(watcher.events("DeadLetter")) >= 1)  # copies of a redelivery: same id
         await asyncio.sleep(3)  # the table's changelog written
     await watcher.stop()
     report = await averify(settings, processors=("handoffs",), handoffs_policy=POLICY)

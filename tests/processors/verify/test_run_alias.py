@@ -1,6 +1,7 @@
 """Broker test of ``omnibus verify`` after Segment aliases (#8 points 3 and 5; the new user's findings 1 and 6):
 the identity processor takes the web adapter's events in the tester's orders (page then alias; alias then the
-anonymous track; an alias between twins with user ids), and verify, which reads topic by topic, agrees."""
+anonymous track; an alias between twins with user ids; tester8's conflicting alias arriving first), and verify,
+which reads topic by topic, agrees."""
 
 from __future__ import annotations
 
@@ -30,12 +31,20 @@ def _twin(name: str, phone: str) -> dict[str, Any]:
         "email": f"{name.lower()}.petit@t7.example"}}
 
 
+# Tester8's finding 4: an alias naming Eve's anonymous id for Dan (sent at 09:50), after Eve's own (09:1x) by
+# event time but arriving first, before anything carried the id: Eve's earlier alias keeps it (#8 point 5).
+CONFLICT = {"type": "alias", "previousId": "t8-anonE", "userId": "t8-userD", "timestamp": "2025-03-01T09:50:00Z"}
 FIRST = [{"type": "page", "anonymousId": "anon-t7-dave", "name": "Tariffs"},
          {"type": "alias", "previousId": "anon-t7-early", "userId": "t7-erin"},
-         _twin("Anna", "+33611111111"), _twin("Hanna", "+33622222222")]
+         _twin("Anna", "+33611111111"), _twin("Hanna", "+33622222222"),
+         {"type": "identify", "userId": "t8-userD", "traits": {"email": "d.t8@example.org", "firstName": "Dan"}},
+         CONFLICT]
 THEN = [{"type": "alias", "previousId": "anon-t7-dave", "userId": "t7-dave"},
         {"type": "track", "anonymousId": "anon-t7-early", "event": "Tariffs Viewed"},
-        {"type": "alias", "previousId": "t7-anna", "userId": "t7-hanna"}]
+        {"type": "alias", "previousId": "t7-anna", "userId": "t7-hanna"},
+        {"type": "track", "anonymousId": "t8-anonE", "event": "Viewed Loans"},
+        {"type": "identify", "userId": "t8-userE", "traits": {"email": "e.t8@example.org", "firstName": "Eve"}},
+        {"type": "alias", "previousId": "t8-anonE", "userId": "t8-userE"}]
 
 
 async def _send(settings, messages: list[dict[str, Any]], start: int) -> None:  # type: ignore[no-untyped-def]
@@ -66,6 +75,7 @@ async def test_verify_passes_after_aliases_in_the_new_users_orders(bootstrap_ser
     assert owner["ANONYMOUS_ID:anon-t7-early"] == owner["USER_ID:t7-erin"]  # the alias came first
     assert owner["USER_ID:t7-anna"] != owner["USER_ID:t7-hanna"]  # two user ids: two people
     assert not {"USER_ID:anon-t7-dave", "USER_ID:anon-t7-early", "ANONYMOUS_ID:t7-anna"} & owner.keys()
+    assert owner["ANONYMOUS_ID:t8-anonE"] == owner["USER_ID:t8-userE"] != owner["USER_ID:t8-userD"]
 
     report = await averify(settings, processors=("identity",), identity=identity)
     print("\n".join(report.lines()))

@@ -38,3 +38,20 @@ def test_the_section_stays_small_whatever_the_events_carry() -> None:
     assert all(entry["name"] == "n" * MAX_TEXT_CHARS for entries in state.values() for entry in entries)
     assert len(json.dumps(state)) < 64 * 1024
     assert all(len({entry["id"] for entry in entries}) == ProfileLimits().recent_contacts_per_channel for entries in state.values())
+
+
+def test_a_calls_entry_shows_the_agents_wrap_up_code_beside_its_queue_and_outcome() -> None:
+    """tester7 #14: the next agent saw only ``CALL billing``; the wrap-up code the agent chose was on the events,
+    not on the screen pop."""
+    from adapters.call_center import mapper_ctr
+    from tests.adapters.call_center.support import context, sample
+
+    ctr = {**sample("ctr_inbound_answered.json")}
+    ctr["Attributes"] = {**ctr["Attributes"], "disposition": "resolved"}
+    state = None
+    for outgoing in mapper_ctr.map_ctr(ctr, context()).events:
+        if SECTION.accepts(outgoing.event):
+            state = SECTION.apply(state, outgoing.event)
+    (entry,) = SECTION.render(state or {})
+    assert (entry["kind"], entry["name"], entry["disposition"], entry["outcome"]) == (
+        "CALL", "billing", "resolved", "RESOLVED")

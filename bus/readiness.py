@@ -1,0 +1,81 @@
+"""The one body every health probe answers, adapters and processors alike: ``/live``, ``/ready`` (and the adapters'
+``/healthz``, kept for existing probes).
+
+A new user found two shapes: adapters answered ``{"status": "ok"}``, processors ``{"live": true}`` and
+``{"ready": true, "partitions": 19, "max_lag": 0}``. Every probe now answers a JSON object with all of these
+fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
+
+- ``component`` (string): the process, named as in metrics (``identity``, ``adapter.web``);
+- ``status`` (string): ``ok`` when ready, else ``unavailable``;
+- ``live`` (boolean): always true (a process that answers is live);
+- ``ready`` (boolean): whether it serves now (a processor: owns its partitions, its views can answer, caught up;
+  an adapter: always, since it listens only once its producer is connected);
+- ``reason`` (string or null): why it is not ready, null when it is;
+- ``partitions`` (integer or null): the input partitions a processor owns, null for an adapter (no consumer);
+- ``max_lag`` (integer or null, records): the highest consumer lag over them, null when not known (an adapter, or
+  a processor that does not own its partitions yet);
+- ``behind`` (object): ``{"topic[partition]": lag in records}`` for each partition over the processor's limit,
+  empty when none.
+
+The status codes: ``/live`` answers 200 while the process's event loop runs; ``/ready`` (and ``/healthz``) 200
+when ``ready``, else 503 with ``Retry-After`` and this same body. Kubernetes probes read only the status code
+(``deploy/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
+
+LIVE_PATH, READY_PATH = "/live", "/ready"
+Status = Literal["ok", "unavailable"]
+OK: Status = "ok"
+UNAVAILABLE: Status = "unavailable"
+
+
+class ProbeBody(TypedDict):
+    """What ``/live`` and ``/ready`` answer (the module docstring gives each field)."""
+
+    component: str
+    status: Status
+    live: bool
+    ready: bool
+    reason: str | None
+    partitions: int | None
+    max_lag: int | None
+    behind: dict[str, int]
+
+
+def probe_body(component: str, *, ready: bool = True, reason: str | None = None, partitions: int | None = None,
+               max_lag: int | None = None, behind: Mapping[str, int] | None = None) -> ProbeBody:
+    """The probe body of ``component``; ``reason`` is kept only when not ``ready`` (a ready process has none).
+
+    Raises ``ValueError`` when ``ready`` is false without a ``reason``: an operator must be told why."""
+    if not ready and not reason:
+        raise ValueError(f"{component} is not ready: a probe body must say why")
+    return ProbeBody(component=component, status=OK if ready else UNAVAILABLE, live=True, ready=ready,
+                     reason=None if ready else reason, partitions=partitions, max_lag=max_lag,
+                     behind=dict(behind or {}))
+
+
+# ``ProbeBody`` as an OpenAPI 3.1 (JSON Schema 2020-12) schema, for the adapters' descriptions.
+PROBE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The same body on /live, /ready and /healthz, for adapters and processors alike.",
+    "required": list(ProbeBody.__annotations__),
+    "additionalProperties": False,
+    "properties": {
+        "component": {"type": "string", "description": "The process, named as in metrics (adapter.web).",
+                      "examples": ["adapter.web"]},
+        "status": {"type": "string", "enum": [OK, UNAVAILABLE], "description": "ok when ready, else unavailable."},
+        "live": {"type": "boolean", "const": True, "description": "Always true: a process that answers is live."},
+        "ready": {"type": "boolean", "description": "Whether it serves now."},
+        "reason": {"type": ["string", "null"], "description": "Why it is not ready; null when it is."},
+        "partitions": {"type": ["integer", "null"], "minimum": 0,
+                       "description": "Input partitions a processor owns; null for an adapter."},
+        "max_lag": {"type": ["integer", "null"], "minimum": 0,
+                    "description": "Highest consumer lag over them, in records; null when not known."},
+        "behind": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                   "description": "topic[partition] -> lag in records, for each partition over the limit."},
+    },
+}

@@ -1,0 +1,72 @@
+"""A faust worker's ``/live`` and ``/ready`` answer the one probe body (``bus.readiness``), whatever its state
+(tester8 #13: processors answered ``{"live": true}`` and ``{"ready": true, "partitions": 19, "max_lag": 0}``,
+adapters ``{"status": "ok"}``). The broker test ``tests/processors/test_readiness.py`` polls them live."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import jsonschema
+
+from bus.readiness import PROBE_SCHEMA
+from processors.readiness import Readiness
+
+TOPIC = "omnibus.contact.events.v1"
+
+
+class TP(NamedTuple):  # faust's TP: hashable
+    topic: str
+    partition: int
+
+
+def worker(*, recovered: bool = True, committed: dict[int, int] | None = None, highwater: int = 10) -> Any:
+    """A faust app stand-in: recovered (or not), owning ``committed``'s partitions of TOPIC and a changelog one."""
+    done = asyncio.Event()
+    if recovered:
+        done.set()
+    committed = committed or {}
+    assigned = {TP(TOPIC, p) for p in committed}
+    assigned.add(TP("omnibus-kpis-changelog", 0))
+    consumer = SimpleNamespace(assignment=lambda: assigned, highwater=lambda tp: highwater,
+                               _committed_offset={tp: committed[tp.partition] for tp in assigned if tp.topic == TOPIC})
+    return SimpleNamespace(should_stop=False, started=True, rebalancing=False, in_recovery=False,
+                           tables=SimpleNamespace(recovery=SimpleNamespace(completed=done)), consumer=consumer)
+
+
+def test_every_state_answers_the_one_body() -> None:
+    starting = Readiness(worker(recovered=False), "kpis-test")
+    caught_up = Readiness(worker(committed={0: 10, 1: 9}), "kpis-test")
+    behind = Readiness(worker(committed={0: 4500, 1: 0}, highwater=5000), "kpis-test", max_lag=1000)
+    bodies = {name: readiness.state() for name, readiness in
+              (("starting", starting), ("caught_up", caught_up), ("behind", behind))}
+    for ready, body in bodies.values():
+        jsonschema.validate(body, PROBE_SCHEMA)
+        assert body["ready"] is ready and body["component"] == "kpis-test"
+    assert bodies["starting"][1]["reason"] == "the worker has not joined its consumer group yet"
+    assert bodies["starting"][1]["partitions"] is None
+    assert bodies["caught_up"][1] == {"component": "kpis-test", "status": "ok", "live": True, "ready": True,
+                                      "reason": None, "partitions": 2, "max_lag": 1, "behind": {}}
+    assert bodies["behind"][1]["behind"] == {f"{TOPIC}[1]": 5000}
+    assert bodies["behind"][1]["reason"] == "consumer lag above 1000 records"
+
+
+def test_live_answers_the_body_even_when_reading_the_state_fails() -> None:
+    broken = worker(committed={0: 1})
+    broken.consumer.assignment = lambda: 1 / 0
+    body = Readiness(broken, "kpis-test").live()
+    jsonschema.validate(body, PROBE_SCHEMA)
+    assert body["live"] is True and body["ready"] is False and "ZeroDivisionError" in (body["reason"] or "")
+    assert Readiness(worker(committed={0: 10}), "kpis-test").live()["ready"] is True
+
+
+def test_a_view_that_cannot_answer_yet_uses_the_adapters_error_shape() -> None:
+    """polish2 left it: the processors' 503 said ``{"error"}`` alone, the adapters' ``{"error", "code"}``."""
+    from processors.readiness import RETRY_AFTER_S, unavailable
+
+    answered: list[tuple[Any, dict[str, Any]]] = []
+    view = SimpleNamespace(json=lambda body, **options: answered.append((body, options)))
+    unavailable(view, "the worker is starting or stopping")  # type: ignore[arg-type]
+    assert answered == [({"error": "the worker is starting or stopping", "code": "unavailable"},
+                         {"status": 503, "headers": {"Retry-After": str(RETRY_AFTER_S)}})]
