@@ -23,13 +23,14 @@ from aiokafka.errors import KafkaConnectionError
 
 from bus import shutdown
 from bus.config import OmnibusSettings, load_settings
-from bus.errors import ConfigError
+from bus.errors import ConfigError, SchemaRegistryError
 from bus.kafka_client import kafka_connection
 from bus.logging import configure_logging, flush_repeats
 from bus.metrics import MetricsServer, serve_metrics
 
 T = TypeVar("T")
 BAD_SETTINGS_EXIT = 2  # the usage-error status of Unix tools (and of click)
+COMMAND_FAILED_EXIT = 1
 KAFKA_UNAVAILABLE_EXIT = 69  # EX_UNAVAILABLE of BSD's sysexits.h: a service the command needs cannot be reached
 
 
@@ -76,7 +77,9 @@ def bad_settings_exit() -> Iterator[None]:
 @contextmanager
 def startup_failure_exit() -> Iterator[None]:
     """One line and an exit status instead of a traceback when a command cannot start: a ``ConfigError``
-    (status 2) or a Kafka cluster that cannot be reached at all (aiokafka's ``KafkaConnectionError``, status 69).
+    (status 2), a Kafka cluster or schema registry that cannot be reached at all (aiokafka's
+    ``KafkaConnectionError``, a retriable ``SchemaRegistryError``: status 69) or a registry that refused a
+    request (status 1).
     Errors once running are not caught here: a worker that loses the broker later retries or dies loudly."""
     try:
         with bad_settings_exit():
@@ -84,6 +87,11 @@ def startup_failure_exit() -> Iterator[None]:
     except KafkaConnectionError as exc:
         exit_with_message(f"cannot reach Kafka ({exc}); is the broker running, and is "
                           "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS right?", KAFKA_UNAVAILABLE_EXIT)
+    except SchemaRegistryError as exc:  # tester9 #3: topics read, review list, replay printed a 390-line traceback
+        if exc.retriable:
+            exit_with_message(f"{exc}; is the registry running, and is OMNIBUS_REGISTRY__URL right?",
+                              KAFKA_UNAVAILABLE_EXIT)
+        exit_with_message(exc, COMMAND_FAILED_EXIT)
 
 
 def start_process(

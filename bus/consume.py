@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer
 
 from bus.dead_letter import DeadLetterWriter
@@ -14,6 +17,8 @@ from bus.metrics import DECODE_FAILURES
 from bus.record_headers import is_utf8
 from bus.serde.base import Deserializer, Event, SerdeContext
 from bus.topics import ALL_TOPICS
+
+log = structlog.get_logger(__name__)
 
 
 @lru_cache(maxsize=512)
@@ -77,6 +82,33 @@ def hold_back(events: Iterable[Any]) -> None:
     """
     for event in events:
         event.message.acked = True
+
+
+@asynccontextmanager
+async def stop_on_failure(app: Any, event: Any) -> AsyncIterator[None]:
+    """Handle one event of a ``stream.events()`` agent so that a failure loses nothing.
+
+    faust's stream acknowledges the current event in a ``finally`` also when the agent's body raised, and its
+    supervisor restarts the crashed agent on the next record: a record that hit an outage (the schema registry
+    unreachable, a send that Kafka never acknowledged) was committed past, neither processed nor dead-lettered
+    (tester9 #1: the KPI agent crashed on the registry outage and went on counting). The event is held back
+    (``hold_back``) and the worker stopped with the error (``app.crash``), as the batch agents do; the worker
+    that next owns the partition takes the record again. Records the rules cannot take are the agent's to
+    dead-letter inside the block: only what escapes it stops the worker.
+
+    Usage: ``async for event in stream.events(): async with stop_on_failure(app, event): ...``.
+    """
+    try:
+        yield
+    except asyncio.CancelledError:
+        hold_back((event,))  # stopped mid-record (SIGTERM, rebalance): never committed past
+        raise
+    except Exception as exc:
+        hold_back((event,))
+        log.exception("agent failed on a record; stopping the worker", error_type=type(exc).__name__,
+                      topic=event.message.topic, partition=event.message.partition, offset=event.message.offset)
+        await app.crash(exc)
+        raise
 
 
 async def start_or_close(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:

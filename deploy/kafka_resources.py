@@ -81,13 +81,14 @@ def components() -> dict[str, Access]:
     from processors.offers.agent import APP_NAME as OFFERS_APP
     from processors.offers.agent import INPUT_TOPICS as OFFER_INPUTS
 
-    # Every contact adapter publishes contacts, the identifiers it saw, and offer responses (dispositions).
-    adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES, DEAD_LETTERS)
+    # Every contact adapter publishes contacts, the identifiers it saw, offer responses (dispositions) and the
+    # handoffs its front line opens (docs/handoffs.md).
+    adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES, HANDOFF_EVENTS, DEAD_LETTERS)
     return {
-        "adapter-web": Access((*adapter_writes, HANDOFF_EVENTS)),
+        "adapter-web": Access(adapter_writes),
         "adapter-call-center": Access(adapter_writes),
         "adapter-branch": Access(adapter_writes),
-        "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, DEAD_LETTERS)),
+        "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS, DEAD_LETTERS)),
         "identity": Access(
             (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_REVIEWS, IDENTITY_GRAPH, DEAD_LETTERS),
             _identity_reads(), app=IDENTITY_APP),

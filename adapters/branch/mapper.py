@@ -8,6 +8,9 @@ terminal and branch it came from:
 - any event carrying customer identifiers or a ``customer`` object (a person's name, date of birth,
   address, under the standard trait keys of ``bus.identifiers.traits`` or their usual spellings) -> also
   ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``;
+- a ``transaction.handoff`` section (``{"kind", "summary", "team"}``: the clerk hands the case to the back
+  office) -> ``HandoffCreated`` on ``handoff.events.v1``, handoff id ``counter:<terminal>:<transaction id>``
+  (``adapters.base.handoff_request``);
 - an ``offer`` section (``{"offer_id", "offer_version", "response"}``: the clerk pitched an offer and
   recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``.
 
@@ -24,6 +27,7 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
+from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
@@ -34,7 +38,7 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
@@ -107,6 +111,7 @@ class CounterMapper:
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
+        self._handoff_topic = HANDOFF_EVENTS.name(topics)
 
     def __call__(
         self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None
@@ -224,10 +229,31 @@ class CounterMapper:
             "properties": {k: v for k, v in facts.items() if v is not None},
             "traits_event_id": traits_event_id,
         }
-        return [
+        outgoing = [
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
         ]
+        request = self._handoff_request(transaction.get("handoff"))
+        if request is not None:
+            handoff = handoff_id("counter", terminal_id, transaction_id)
+            actor = {"kind": "EMPLOYEE", "id": agent_id} if agent_id else {"kind": "SYSTEM", "id": terminal_id}
+            outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
+                envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
+                interaction_id=transaction_id, actor=actor,
+                facts={**facts, "transaction_type": kind, "agent_id": agent_id})))
+        return outgoing
+
+    @staticmethod
+    def _handoff_request(raw: Any) -> HandoffRequest | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            raise errors.bad_field("transaction.handoff", 'must be {"kind": ..., "summary": ..., "team": ...}')
+        try:
+            return HandoffRequest.parse(raw.get("kind"), raw.get("team"), raw.get("summary"))
+        except BadHandoffRequest as exc:
+            raise errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}",
+                                   str(exc)) from exc
 
     @staticmethod
     def _offer(event: dict[str, Any], found: list[Identifier]) -> OfferDisposition | None:

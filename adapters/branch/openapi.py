@@ -35,6 +35,15 @@ _TRANSACTION = {
                    "properties": {"amount_minor": {"type": "integer"}, "currency": {"type": "string"}}},
         "counter_id": {"type": "string"},
         "ticket_id": {"type": "string"},
+        "handoff": {
+            "type": "object", "required": ["kind"],
+            "description": "Hand the case to the back office: opens one handoff per transaction (docs/handoffs.md).",
+            "properties": {
+                "kind": {"type": "string", "description": "Case type, e.g. meter-dispute; routes it to a team."},
+                "summary": {"type": "string", "description": "What the customer needs, as the clerk wrote it."},
+                "team": {"type": "string", "description": "Team the clerk asked for (kept as a fact)."},
+            },
+        },
     },
 }
 _EVENT = {

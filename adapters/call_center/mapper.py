@@ -27,6 +27,7 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
+from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
@@ -37,7 +38,7 @@ from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
@@ -48,11 +49,13 @@ class Topics:
     contact_events: str
     identifiers_observed: str
     offer_responses: str = ""
+    handoff_events: str = ""
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
         return cls(
-            CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings)
+            CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings),
+            HANDOFF_EVENTS.name(settings),
         )
 
 
@@ -106,6 +109,7 @@ class Call:
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     properties: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
+    handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
 
     @classmethod
@@ -171,6 +175,15 @@ def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition 
         raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
 
 
+def recorded_handoff(attributes: dict[str, Any], source: str) -> HandoffRequest | None:
+    """The handoff the contact flow or the agent asked for, from contact / task attributes
+    ``omnibus_handoff_kind``, ``_team``, ``_summary`` (``adapters.base.handoff_request``)."""
+    try:
+        return HandoffRequest.from_attributes(attributes)
+    except BadHandoffRequest as exc:
+        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
+
+
 def _ms(delta: object) -> int:
     return int(delta.total_seconds() * 1000)  # type: ignore[attr-defined]
 
@@ -195,6 +208,8 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                                  identifiers=list(call.caller), agent_id=call.agent_id,
                                  presentation_id=f"call:{call.source_system}:{call.contact_id}")
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
+    if call.handoff is not None and topics.handoff_events:
+        events.append(_handoff(call, call.handoff, topics.handoff_events))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 
@@ -204,6 +219,18 @@ def _envelope(call: Call, source_event_id: str, discriminator: str) -> dict:
         occurred_at=call.disconnected_at, discriminator=discriminator, site=call.site,
         correlation_id=event_id(call.source_system, call.contact_id, "contact"),  # shared by the contact's events
     )
+
+
+def _handoff(call: Call, request: HandoffRequest, topic: str) -> Outgoing:
+    """HandoffCreated: its handoff id and event id derive from the contact id alone, so every version of the
+    call's record names the same case."""
+    handoff = handoff_id("call", call.source_system, call.contact_id)
+    actor = {"kind": "EMPLOYEE", "id": call.agent_id} if call.agent_id else {"kind": "SYSTEM", "id": call.source_system}
+    return Outgoing(topic, handoff, request.event(
+        envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
+        identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
+        facts={"contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
+               "disposition": call.disposition}))
 
 
 def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:

@@ -31,6 +31,7 @@ from adapters.call_center.mapper import (
     call_events,
     caller_number,
     iso_time,
+    recorded_handoff,
     recorded_offer,
 )
 from adapters.call_center.outcome import connect_ended
@@ -164,6 +165,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         **Call.customer(caller),
         traits=traits,
         offer=recorded_offer(attributes, SOURCE),
+        handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -20,7 +20,7 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_offer
+from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_handoff, recorded_offer
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
 
@@ -129,6 +129,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ])),
         traits=_traits(attributes, ctx),
         offer=recorded_offer(attributes, SOURCE),
+        handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
     )
 

@@ -17,7 +17,7 @@ from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
 from bus.config import OmnibusSettings, load_component_settings
-from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
@@ -28,6 +28,7 @@ def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: st
         adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
         identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
         identifiers=settings.identifiers, future_tolerance_s=adapter.future_tolerance_s,
+        handoff_topic=HANDOFF_EVENTS.name(settings.topics),
     )
 
 

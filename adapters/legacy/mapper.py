@@ -41,6 +41,7 @@ from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import observed
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
+from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
@@ -78,6 +79,7 @@ class LegacyContext:
     identity_topic: str | None = None
     phone_region: str | None = None
     identifiers: IdentifierSettings | None = None
+    handoff_topic: str | None = None  # None: rows of the handoff types are refused (adapters/legacy/handoffs.py)
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
 
     @cached_property
@@ -93,7 +95,8 @@ class Fields:
 
     def __init__(self, record: BusinessRecord, ctx: LegacyContext) -> None:
         self._values = record.fields
-        self.record, self.ctx = record, ctx
+        self.record: BusinessRecord = record
+        self.ctx: LegacyContext = ctx
         self.found = Found()
 
     def text(self, name: str, *, required: bool = True) -> str | None:
@@ -178,14 +181,14 @@ BUILDERS: dict[str, Builder] = {
         "source_status": f.text("status"), "product_code": f.text("product_code", required=False),
     },
 }
-_CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in BUILDERS}
+_CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in (*BUILDERS, *HANDOFF_BUILDERS)}
 
 
 def canonical_event_type(raw: str) -> str:
     """``account.opened`` / ``account_opened`` / ``AccountOpened`` → ``AccountOpened``."""
     found = _CANONICAL.get(re.sub(r"[^a-z]", "", str(raw).lower()))
     if found is None:
-        raise RejectedInput(f"unknown event type {str(raw)[:60]!r}; known: {', '.join(BUILDERS)}",
+        raise RejectedInput(f"unknown event type {str(raw)[:60]!r}; known: {', '.join(_CANONICAL.values())}",
                             code="unknown_event_type")
     return found
 
@@ -193,6 +196,8 @@ def canonical_event_type(raw: str) -> str:
 def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     event_type = canonical_event_type(record.event_type)
     fields = Fields(record, ctx)
+    if event_type in HANDOFF_BUILDERS:
+        return _map_handoff(record, ctx, event_type, fields)
     body = BUILDERS[event_type](fields)
     # A business system whose clock runs ahead is moved back to now (adapters.base.clock).
     occurred_at = clock.in_range(record.occurred_at, "occurred_at", "record")
@@ -210,3 +215,16 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
         seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
         events.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections
     return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=tuple(events))
+
+
+def _map_handoff(record: BusinessRecord, ctx: LegacyContext, event_type: str, fields: Fields) -> MappedRecord:
+    """A row of a handoff type: one lifecycle event on ``handoff.events.v1`` keyed by the handoff id."""
+    if ctx.handoff_topic is None:
+        raise RejectedInput(f"{event_type} rows are not taken by this source", code="unknown_event_type")
+    body = HANDOFF_BUILDERS[event_type](fields)
+    occurred_at = clock.in_range(record.occurred_at, "occurred_at", "record")
+    envelope = make_envelope(source_system=ctx.source_system, channel="BACK_OFFICE",
+                             source_event_id=record.dedupe_id, occurred_at=occurred_at)
+    event = Event(f"omnibus.handoff.{event_type}", {"envelope": envelope, **body})
+    return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}",
+                        events=(Outgoing(ctx.handoff_topic, body["handoff_id"], event),))

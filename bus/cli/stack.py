@@ -36,7 +36,7 @@ def up(
     """Start the stack, print its addresses and exit, leaving it running in the background.
 
     After a crash (the broker killed, ``stack.json`` left behind) the same broker comes back with its
-    topics on its port, unless ``--wipe``.
+    topics on its port, and the registry keeps (or comes back with) its schema ids, unless ``--wipe``.
     """
     stack = LocalStack(state_dir, port=port, registry=registry, detach=True, wipe=wipe)
     try:

@@ -8,7 +8,9 @@ and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process
 
 After a crash (``kill -9`` of the broker) the state file is still there: the next ``up`` restarts the
 same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
-``wipe``. ``down`` removes the state file, so the next ``up`` after a clean stop starts a fresh cluster.
+``wipe``. A registry still running is left alone; a dead one comes back on its port with its schemas (its
+H2 database is on disk), so schema ids, and so the records already written, stay valid. ``down`` removes
+the state file, so the next ``up`` after a clean stop starts a fresh cluster.
 
 Other processes find a running local stack through ``local_bootstrap_servers`` (the settings fall back to
 it when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset).
@@ -85,13 +87,15 @@ class LocalStack:
                 f"a local stack from {self.state_file} is already running "
                 f"(bootstrap {previous['bootstrap_servers']}); run 'omnibus stack down' first"
             )
-        registry_part = (running or {}).get("registry") or {}
-        if registry_part.get("alive"):  # the broker died under it: restart the pair
-            process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tie = not self.detach
         # A state file whose broker is dead means a crash: bring back the same broker, data and port.
         restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
+        registry_part = {k: v for k, v in ((running or {}).get("registry") or {}).items()
+                         if k not in ("alive", "listening")}
+        kept_registry = bool(restart and ((running or {}).get("registry") or {}).get("alive"))
+        if not kept_registry and registry_part.get("pid") and registry_part.get("marker"):
+            process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))  # a fresh stack: fresh ids
         port, controller_port = (previous["port"], previous.get("controller_port")) if restart else (self.port, None)
         if restart:
             _await_released(int(previous["port"]))
@@ -101,16 +105,18 @@ class LocalStack:
         )
         self.broker.start()
         try:
-            if self.want_registry:
-                self._start_registry(tie)
+            if self.want_registry and not kept_registry:
+                port = registry_part.get("port") if restart else None
+                self._start_registry(tie, port=int(port) if port else None, keep_data=restart)
         except BaseException:
             self.broker.stop()
             raise
+        registry_state = registry_part if kept_registry else (self.registry.describe() if self.registry else None)
         state = {
             "state_dir": str(self.state_dir),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "kafka": self.broker.describe(),
-            "registry": self.registry.describe() if self.registry else None,
+            "registry": registry_state,
             "registry_unavailable": self.registry_unavailable,
             "restarted": restart,
         }
@@ -119,8 +125,14 @@ class LocalStack:
         tmp.replace(self.state_file)
         return state
 
-    def _start_registry(self, tie: bool) -> None:
-        server = registry_mod.SchemaRegistryServer(self.state_dir, version=self.registry_version, tie_to_parent=tie)
+    def _start_registry(self, tie: bool, *, port: int | None = None, keep_data: bool = False) -> None:
+        """Start the registry; after a crash (``keep_data``) on its recorded port with its schemas, so the
+        processes configured with its URL and the records on the topics keep working."""
+        if port is not None:
+            _await_released(port)
+        server = registry_mod.SchemaRegistryServer(
+            self.state_dir, port=port, version=self.registry_version, tie_to_parent=tie, keep_data=keep_data
+        )
         try:
             server.start()
         except registry_mod.RegistryUnavailable as exc:

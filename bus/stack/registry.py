@@ -98,8 +98,10 @@ class SchemaRegistryServer(process.OwnedServer):
         heap: str = "384m",
         startup_timeout: float = 120.0,
         tie_to_parent: bool = True,
+        keep_data: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir)
+        self.keep_data = keep_data
         self.home = self.state_dir / "registry"
         self.version = version
         self.heap = heap
@@ -125,6 +127,12 @@ class SchemaRegistryServer(process.OwnedServer):
     @property
     def log_path(self) -> Path:
         return self.home / "logs" / "registry.log"
+
+    @property
+    def database(self) -> Path:
+        """Where the registry's H2 database lives (``.mv.db`` beside it): on disk, so a registry restarted
+        after a crash serves the same schema ids and the records already on the topics stay readable."""
+        return self.home / "db" / "registry"
 
     def describe(self) -> dict[str, Any]:
         """What ``stack.json`` records about this registry."""
@@ -168,6 +176,9 @@ class SchemaRegistryServer(process.OwnedServer):
         tmp = self.home / "tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        if not self.keep_data:
+            shutil.rmtree(self.database.parent, ignore_errors=True)
+        self.database.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_bytes(b"")
         command = [
@@ -175,6 +186,8 @@ class SchemaRegistryServer(process.OwnedServer):
             process.marker_arg(self.marker), f"-Djava.io.tmpdir={tmp}",
             f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={self.port}",
             f"-Dapicurio.storage.snapshot.location={tmp}", f"-Dapicurio.import.work-dir={tmp}",
+            # Apicurio 3's default is an in-memory H2 database (application.properties: jdbc:h2:mem:db_<uuid>).
+            f"-Dapicurio.datasource.url=jdbc:h2:file:{self.database}",
             # The default pool opens 20 H2 connections up front; a local registry needs a few.
             "-Dapicurio.datasource.jdbc.initial-size=2", "-Dapicurio.datasource.jdbc.min-size=2",
             "-Dquarkus.log.console.color=false",

@@ -18,7 +18,7 @@ import faust
 from bus.app import create_app
 from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings
-from bus.consume import RecordDecoder, raw_record
+from bus.consume import RecordDecoder, raw_record, stop_on_failure
 from bus.dead_letter import DeadLetterWriter
 from bus.fenced_table import fenced_table
 from bus.logging import get_logger
@@ -83,16 +83,17 @@ def build_worker(
     @app.agent(source, name=f"{APP_NAME}.tracker")
     async def track(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = raw_record(event.message)
-            if record.topic == ticks_topic:
-                try:
-                    now_us = ticker.read(record)
-                except BadTick as error:
-                    await dead_letters.write(record, reason=str(error), error_type="BadTick")
-                    continue
-                await tracker.tick(record.partition or 0, now_us)
-            elif (decoded := await decoder.decode(record)) is not None:
-                await tracker.handle(decoded, record)
+            async with stop_on_failure(app, event):
+                record = raw_record(event.message)
+                if record.topic == ticks_topic:
+                    try:
+                        now_us = ticker.read(record)
+                    except BadTick as error:
+                        await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                        continue
+                    await tracker.tick(record.partition or 0, now_us)
+                elif (decoded := await decoder.decode(record)) is not None:
+                    await tracker.handle(decoded, record)
 
     if feed is not None:
         facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
@@ -101,17 +102,18 @@ def build_worker(
         @app.agent(business, name=f"{APP_NAME}.tier-facts")
         async def digest_business_events(stream: faust.StreamT) -> None:
             async for event in stream.events():
-                record = raw_record(event.message)
-                decoded = await decoder.decode(record)
-                try:
-                    fact = tier_fact(decoded) if decoded is not None else None
-                except Exception as error:  # a record the digest cannot read must not stall the partition
-                    await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
-                                             error_type="TierFactError")
-                    continue
-                if fact is not None:
-                    key, value = tier_fact_record(fact)
-                    await (await producer.ready()).send_raw(facts_topic, key, value)
+                async with stop_on_failure(app, event):
+                    record = raw_record(event.message)
+                    decoded = await decoder.decode(record)
+                    try:
+                        fact = tier_fact(decoded) if decoded is not None else None
+                    except Exception as error:  # a record the digest cannot read must not stall the partition
+                        await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
+                                                 error_type="TierFactError")
+                        continue
+                    if fact is not None:
+                        key, value = tier_fact_record(fact)
+                        await (await producer.ready()).send_raw(facts_topic, key, value)
 
         @app.task
         async def start_directory_feed() -> None:

@@ -21,6 +21,7 @@ from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
+from processors.handoffs import command_cli
 from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
@@ -29,6 +30,7 @@ from processors.handoffs.report import ReportRow, compute_report, hours_minutes,
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
 console = report_console()
+command_cli.register(app)  # acknowledge | accept | transfer | ... | show
 
 
 class Format(str, Enum):
@@ -69,10 +71,13 @@ def reconcile_command(
     grace_minutes: float = typer.Option(None, help="Ignore work orders younger than this (default: the ack timeout)."),
     policy_file: Path = typer.Option(None, help="Overrides OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE."),
     output_format: Format = typer.Option(Format.TABLE, "--format"),
-    strict: bool = typer.Option(False, help="Exit with status 1 when anything is unaccounted for."),
+    strict: bool = typer.Option(True, "--strict/--no-strict",
+                                help="--strict (the default): exit 1 when anything is unaccounted for; --no-strict: "
+                                     "exit 0 all the same (report only)."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
-    """List every handoff not accounted for on both sides (channel and back office)."""
+    """List every handoff not accounted for on both sides (channel and back office). Exit 0 when every one is,
+    1 when some are not (0 with ``--no-strict``), 2 on a usage error: as ``omnibus replay`` and ``verify``."""
     settings = core_settings(bootstrap_servers)
     policy = load_policy(_handoffs_settings(policy_file).policy_file)
     grace = timedelta(minutes=grace_minutes if grace_minutes is not None else policy.acknowledgement.timeout_minutes)

@@ -6,7 +6,8 @@
   a tombstone (with its version in a header, ``assignments``) when a per-customer limit evicted it.
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
-  plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on.
+  plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on; a contact an
+  operator's split moved, again under the new customer, with an id derived from the split (``moved_contact_id``).
 
 Event ids are derived from the decision (``outputs.announcement_id``): a replay republishes the same ids.
 """
@@ -38,6 +39,7 @@ from processors.identity.graph.outputs import (
     ReviewRequested,
     Split,
     Unassigned,
+    moved_contact_id,
 )
 from processors.identity.wire import as_is
 
@@ -130,9 +132,19 @@ class Announcer:
             return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]
         if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             ref = output.event_ref
+            if output.moved_by:
+                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref))]
             return [Outgoing(self._contacts, output.customer_id,
                              as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         return []
+
+    def _moved_contact(self, output: Resolved, ref: EventRef) -> Event:
+        """A contact an operator's split moved to ``output.customer_id``, as it was but for its envelope's id (derived
+        from the split and the contact: ``moved_contact_id``) and ``causation_id`` (the contact's own id)."""
+        event = self._load_event(ref)
+        moved_id = moved_contact_id(output.moved_by, output.triggering_event_id)
+        envelope = {**event.value["envelope"], "event_id": moved_id, "causation_id": output.triggering_event_id}
+        return Event(event.schema, {**event.value, "envelope": envelope})
 
     def _customer_event(
         self, key: str, name: str, event_id: str, lineage: Lineage, fields: dict[str, Any]

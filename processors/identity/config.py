@@ -19,6 +19,7 @@ from processors.identity.matching.defaults import (
     DEFAULT_MERGE_AT,
     DEFAULT_MU,
     DEFAULT_PERSON_FIELDS,
+    DEFAULT_POPULATION,
     DEFAULT_PRIOR,
     DEFAULT_REFUSE_BELOW,
     DEFAULT_VETOES,
@@ -104,6 +105,9 @@ class IdentitySettings(BaseModel):
         1_000_000, gt=0, description="Identifiers the fast path's view of customer.identifiers.v1 holds at most."
     )
     match_prior: float = Field(DEFAULT_PRIOR, description="log2 prior odds that a candidate pair is one person.")
+    match_population: int = Field(
+        DEFAULT_POPULATION, gt=0, description="People the customer base holds: a pair with no identifier in common "
+        "starts from a prior log2(match_population / 3000) bits lower than match_prior (trained on 3000 people).")
     match_merge_at: float = Field(
         DEFAULT_MERGE_AT, description="Match weight (bits) at or above which two customers merge."
     )

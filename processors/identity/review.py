@@ -243,7 +243,8 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
         "customer_id": review.customer_id,
         "other_customer_id": review.other_customer_id,
         "match_weight": review.match_weight,
-        "prior": matcher.prior,
+        "prior": round(matcher.prior_of({name: Level(level) for name, level in review.levels.items()
+                                         if level in _LEVELS}), 2),
         "fields": [{"field": item.field, "level": item.level, "weight": item.weight}
                    for item in evidence(review, matcher)],
         "identifiers_in_common": in_common(review),

@@ -42,7 +42,8 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
         console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
         console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
         table = report_table("field", "level", "weight (bits)", console=console, show_edge=False)
-        table.add_row("prior", "", f"{matcher.prior:+.1f}")
+        # a blocking candidate starts from the population's prior (MatchModel.prior_of): the rows still add up
+        table.add_row("prior", "", f"{shown['prior']:+.1f}")
         compared = [item for item in shown["fields"] if item["level"] != "missing"]
         for item in compared:
             table.add_row(item["field"], item["level"], f"{item['weight']:+.1f}")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
-from processors.identity.matching.weights import MatchModel
+from processors.identity.matching.defaults import TRAINED_POPULATION
+from processors.identity.matching.weights import MatchModel, population_bits
 
 # Rule names carried in lineage and in the refused-links metric (a small fixed set).
 CO_OBSERVED = "co-observed"
@@ -57,6 +58,7 @@ class LinkPolicy:
             merge_at=settings.match_merge_at, refuse_below=settings.match_refuse_below,
             thresholds=Thresholds(settings.name_close, settings.address_close), vetoes=tuple(settings.match_vetoes),
             person_fields=tuple(settings.match_person_fields),
+            population_bits=population_bits(settings.match_population, TRAINED_POPULATION),
         )
         self.blocking = settings.blocking
 

@@ -235,27 +235,37 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
                 this_customer: str | None) -> dict[str, Any] | None:
     """The screen pop's hint that an identifier is not one person's, or None for one person's.
 
-    It is when the events of two people or more carried it (``people``: whom the matcher tells apart,
+    It is when the events of two people or more carried it (``people`` in: whom the matcher tells apart,
     ``evidence.people_count``), when customers were kept apart from its owner through it (``customer_ids``,
-    ``IdentifierState.kept_apart``), or when it is shared past ``shared_after``. Shape::
+    ``IdentifierState.kept_apart``: a refusal, a review, an operator's rejection, a limit), or when it is shared past
+    ``shared_after``. Shape::
 
-        {"type": "PHONE", "value": masked, "people": 2, "customer_ids": [keeper, other, ...],
-         "kept_by": keeper or None, "links": bool, "note": text}
+        {"type": "PHONE", "value": masked, "people": 3, "customer_ids": [keeper, other, ...],
+         "without_customer": 1, "kept_by": keeper or None, "links": bool, "note": text}
 
+    One source for the counts (tester8's finding 10: ``"people": 1`` beside two customers, ``"people": 3`` beside
+    two): the hint's ``people`` is the customers it names plus ``without_customer``, the people the evidence shows
+    beyond them (a caller whose events carried nothing else has no customer of its own); customers kept apart by
+    a rule count as the people they are kept apart as. The note says the same numbers.
     ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (usually the customer
     whose event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
-    is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` may be fewer than
-    ``people`` (a housemate whose events carried nothing else has no customer) and are current ids.
+    is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` are current ids.
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
-    named = f" (customers {', '.join(customer_ids)})" if customer_ids else ""
-    if len(customer_ids) > max(people, 2):  # e.g. one created by a call from it, with nothing else (a review)
-        named = f" (customers {', '.join(customer_ids)}: more customers than people, some are one person)"
-    if people >= 2:
-        subject = f"this {kind} {masked} is used by {people} people{named}"
-    elif customer_ids:  # kept apart by a rule (a limit, a split, a rejected review), not by two people's evidence
-        subject = f"this {kind} {masked} is on the records of customers kept apart{named}"
+    without = max(0, people - len(customer_ids))
+    total = len(customer_ids) + without
+    listed = ", ".join(customer_ids)
+    more = (f"{' and ' if customer_ids else ''}{without} without a customer of their own (their events carried "
+            "nothing else)") if without else ""
+    if people >= 2 and len(customer_ids) > people:  # e.g. one created by a call with nothing else (a review)
+        subject = (f"this {kind} {masked} is on the records of {total} customers kept apart (customers {listed}); "
+                   f"their events show {people} people: some of these customers may be one person")
+    elif people >= 2:
+        subject = f"this {kind} {masked} is used by {total} people ({'customers ' + listed if listed else ''}{more})"
+    elif customer_ids:  # kept apart by a rule (a limit, a split, a review), not by two people's evidence
+        subject = (f"this {kind} {masked} is on the records of {total} customers kept apart (customers {listed}); "
+                   "nothing in their events tells them apart")
     else:
         subject = f"this {kind} {masked} is shared"
     if shared or kept_by is None:
@@ -267,8 +277,8 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
     else:
         note = (f"{subject}. It is kept by customer {kept_by}: a contact that carries it alone is shown on that "
                 "customer's screen pop, not on this one")
-    return {"type": kind, "value": masked, "people": people, "customer_ids": customer_ids, "kept_by": kept_by,
-            "links": not shared and kept_by is not None, "note": note}
+    return {"type": kind, "value": masked, "people": total, "customer_ids": customer_ids, "without_customer": without,
+            "kept_by": kept_by, "links": not shared and kept_by is not None, "note": note}
 
 
 def register_views(processor: IdentityProcessor) -> ScreenPop:

@@ -21,7 +21,7 @@ import faust
 from bus.app import create_app
 from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings, TopicSettings
-from bus.consume import RecordDecoder, raw_record
+from bus.consume import RecordDecoder, raw_record, stop_on_failure
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import ConfigError
 from bus.fenced_table import fenced_table
@@ -89,7 +89,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
-    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    probes = readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
     topics = settings.topics
     counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:
@@ -119,58 +119,60 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     @app.agent(source, name=f"{APP_NAME}.count")
     async def count(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = raw_record(event.message)
-            partition = record.partition or 0
-            if record.topic == ticks_topic:
-                try:
-                    change = ledger.tick(partition, ticker.read(record))
-                except BadTick as error:
-                    await dead_letters.write(record, reason=str(error), error_type="BadTick")
-                    continue
-            elif record.topic == merges_topic:
-                try:
-                    change = ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
-                except ValueError as error:
-                    await dead_letters.write(record, reason=str(error), error_type="BadMove")
-                    continue
-            else:
-                decoded = await decoder.decode(record)
-                if decoded is None:
-                    continue
-                kind = sources[record.topic or ""]
-                too_late = ledger.too_late
-                try:
-                    change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None)
-                except Exception as error:  # a record the rules cannot handle must not stall the partition
-                    log.exception("event could not be counted", schema=decoded.schema)
-                    metrics.REJECTED.labels(topic_kind=kind).inc()
-                    await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
-                                             error_type="KpiRuleError")
-                    continue
-                if ledger.too_late > too_late:
-                    metrics.TOO_LATE.inc()
-            if not change.empty:
-                await publish(change)
-                ledger.commit(change)
+            async with stop_on_failure(app, event):
+                record = raw_record(event.message)
+                partition = record.partition or 0
+                if record.topic == ticks_topic:
+                    try:
+                        change = ledger.tick(partition, ticker.read(record))
+                    except BadTick as error:
+                        await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                        continue
+                elif record.topic == merges_topic:
+                    try:
+                        change = ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
+                    except ValueError as error:
+                        await dead_letters.write(record, reason=str(error), error_type="BadMove")
+                        continue
+                else:
+                    decoded = await decoder.decode(record)
+                    if decoded is None:
+                        continue
+                    kind = sources[record.topic or ""]
+                    too_late = ledger.too_late
+                    try:
+                        change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None)
+                    except Exception as error:  # a record the rules cannot handle must not stall the partition
+                        log.exception("event could not be counted", schema=decoded.schema)
+                        metrics.REJECTED.labels(topic_kind=kind).inc()
+                        await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
+                                                 error_type="KpiRuleError")
+                        continue
+                    if ledger.too_late > too_late:
+                        metrics.TOO_LATE.inc()
+                if not change.empty:
+                    await publish(change)
+                    ledger.commit(change)
 
     @app.agent(app.topic(partials_topic, key_serializer="raw", value_serializer="raw"), name=f"{APP_NAME}.rollup")
     async def roll(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = raw_record(event.message)
-            try:
-                key = (record.key or b"").decode()
-                WindowKey.parse(key)
-                partial = decode_partial(record.value)
-            except ValueError as error:
-                await dead_letters.write(record, reason=str(error), error_type="BadPartial")
-                continue
-            rolled = rollup.receive(key, partial)
-            if rolled is None:
-                continue
-            if rolled.aggregate is not None:
-                await producer.publish(Outgoing(aggregates_topic, key, rolled.aggregate))
-                metrics.AGGREGATES.labels(period=rolled.aggregate.value["granularity"].lower()).inc()
-            rollup.save(key, rolled)
+            async with stop_on_failure(app, event):
+                record = raw_record(event.message)
+                try:
+                    key = (record.key or b"").decode()
+                    WindowKey.parse(key)
+                    partial = decode_partial(record.value)
+                except ValueError as error:
+                    await dead_letters.write(record, reason=str(error), error_type="BadPartial")
+                    continue
+                rolled = rollup.receive(key, partial)
+                if rolled is None:
+                    continue
+                if rolled.aggregate is not None:
+                    await producer.publish(Outgoing(aggregates_topic, key, rolled.aggregate))
+                    metrics.AGGREGATES.labels(period=rolled.aggregate.value["granularity"].lower()).inc()
+                rollup.save(key, rolled)
 
     ticker.publish_every(kpis.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
 
@@ -190,5 +192,6 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
 
     if kpis.web_port is not None:
         register_views(app, owned_windows, lambda: len(
-            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count)
+            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count,
+            cannot_serve=probes.waiting_for)
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)

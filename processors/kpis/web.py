@@ -18,6 +18,7 @@ from faust.web import Request, Response, View
 from bus.errors import OmnibusError
 from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
 from processors.kpis.windows import Granularity, WindowKey, from_micros, to_micros
+from processors.readiness import unavailable
 from schemas.enums import CHANNELS
 
 
@@ -70,9 +71,15 @@ def filters(query: Mapping[str, str]) -> dict[str, Any]:
 
 
 def register_views(
-    app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool]
+    app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool],
+    cannot_serve: Callable[[], str | None] = lambda: None,
 ) -> None:
+    """``GET /kpis`` on ``app``; ``cannot_serve``: why the worker cannot read its tables now (starting, stopping,
+    rebalancing: ``processors.readiness.Readiness.waiting_for``), answered 503 with Retry-After, as every
+    processor's views are (``current`` asks the consumer for its assignment, which raises before it started)."""
     async def kpis_view(self: View, request: Request) -> Response:
+        if (waiting := cannot_serve()) is not None:
+            return unavailable(self, waiting)
         try:
             wanted = filters(request.query)
         except BadQuery as exc:

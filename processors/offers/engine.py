@@ -302,6 +302,9 @@ class OfferEngine:
         elif name == "CustomerSplit":
             moved = intake.keys_of(value["moved_identifiers"])
             source = self.customer(stores, value["source_customer_id"])
+            if source.seen(cause):
+                return  # redelivered after a rebalance: the new customer may have answered since; never rebuild it
+            source.mark(cause)
             kept, new = split(source, value["new_customer_id"], set(moved))
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)

@@ -70,6 +70,21 @@ class ProfileBook:
                 result[name] = section.merge(survivor.get(name), state)
         return result
 
+    def split(self, profile: ProfileState | None, leaving: Sequence[Event]) -> tuple[ProfileState, ProfileState]:
+        """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
+        ``leaving`` to a new customer (each section's ``split``; pure). A section left empty is left out."""
+        kept, moved = dict(profile or {}), {}
+        for section in self.sections:
+            if section.name in kept:
+                stays, goes = section.split(kept[section.name], leaving)
+                if stays:
+                    kept[section.name] = stays
+                else:
+                    del kept[section.name]
+                if goes:
+                    moved[section.name] = goes
+        return kept, moved
+
     def render(self, profile: ProfileState | None) -> dict[str, Any]:
         """Every registered section, rendered; a section with no state yet renders its empty state (``[]`` for a
         list, an object of empty lists for ``products``), never null: one JSON shape for every customer (a new

@@ -34,6 +34,7 @@ the same event may be applied twice.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from bus.serde import Event
@@ -76,6 +77,16 @@ class ProfileSection(ABC):
         subscription id); override it when order or counting matters.
         """
         return deep_union(survivor, merged)
+
+    def split(self, state: dict[str, Any] | None,
+              leaving: Sequence[Event]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """An operator's split (pure): ``(what the source keeps, what the new customer takes)`` when the events
+        ``leaving`` (the contacts that follow the moved identifiers, ``graph/split_contacts.py``) leave ``state``.
+
+        Default: the source keeps everything (a section keyed by another entity: a product, a handoff, an offer).
+        A section fed by contacts overrides it to hand over what those events put there.
+        """
+        return state, None
 
     def accepts(self, event: Event) -> bool:
         return event.schema in self.schemas

@@ -14,7 +14,7 @@ from typing import Any
 
 from processors.identity.assignments import current_rows
 from processors.identity.graph.engine import is_customer
-from processors.identity.graph.outputs import Resolved
+from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import IdentifierState, NodeState
 from processors.identity.review import identifier_key
 from processors.replay import Replayed
@@ -186,9 +186,11 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
                 if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
     published: dict[str, set[str]] = {}
+    copy_of = _moved_copies(outputs, expected)
     for record in outputs.contacts:
         if record.event is not None and record.event.schema != MERGED:
             event_id = record.event.value["envelope"]["event_id"]
+            event_id = copy_of.get(event_id, event_id)
             published.setdefault(event_id, set()).add(final_customer(_key(record), survivors))
     reflected = report.add(Check("identity: every resolved contact is on customer.contacts", len(expected)))
     rekeyed = report.add(Check("identity: each contact is keyed by its identifiers' customer or a housemate",
@@ -212,6 +214,22 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
         report.count("contacts left by a claim", left)
 
 
+def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:
+    """Event id of a contact an operator's split moved, re-published under the new customer -> the contact's own
+    (``graph/split_contacts.py``): the copy names the contact as its cause and its id derives from a split announced
+    on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
+    splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
+              if record.event is not None and record.event.schema == SPLIT]
+    copies: dict[str, str] = {}
+    for record in outputs.contacts if splits else ():
+        envelope = record.event.value["envelope"] if record.event is not None else {}
+        cause, event_id = envelope.get("causation_id"), envelope.get("event_id")
+        if isinstance(event_id, str) and cause in expected \
+                and any(moved_contact_id(split, cause) == event_id for split in splits):
+            copies[event_id] = cause
+    return copies
+
+
 def _housemates(nodes: Mapping[str, NodeState], keys: Iterable[str], survivors: Mapping[str, str]) -> set[str]:
     """The customers kept apart from the owner through one of ``keys`` (``IdentifierState.kept_apart`` in ``nodes``):
     a contact from a shared identifier goes to the housemate its caller's traits fit (``graph/seek.py``: a new
@@ -222,10 +240,11 @@ def _housemates(nodes: Mapping[str, NodeState], keys: Iterable[str], survivors: 
 
 def _split_cause(recomputed: Recomputed, event_id: str, outputs: IdentityOutputs) -> str:
     """Why a contact may be under the wrong customer: every identifier it carried was moved by an operator's split,
-    and contacts do not follow a split yet (#8 point 7, ``tests/processors/identity/graph/test_split_contacts.py``)."""
+    and the contact did not follow them (#8 point 7, ``graph/split_contacts.py``: a contact follows while its
+    customer's contact record holds it, the latest per channel; a processor before that version moved none)."""
     moved = {identifier_key(i) for record in outputs.customer_events if record.event is not None
              and record.event.schema == SPLIT for i in record.event.value["moved_identifiers"]}
     keys = set(recomputed.identifiers_of.get(event_id, ()))
     if keys and keys <= moved:
-        return " (an operator split its identifiers off; a contact does not follow a split yet)"
+        return " (an operator split its identifiers off and the contact did not follow them)"
     return ""

@@ -11,6 +11,7 @@ The population has what breaks identity resolution:
 * people with two accounts;
 * households (2-3 people: same surname and address) sharing a phone, some also an e-mail;
 * the same person on every channel (web and counter records of one person);
+* optionally (``namesakes``) strangers with a person's given name, family name and birth date;
 * optionally (``twins``) twins: one birth date, surname, address and phone; another real given name close to
   the sibling's ("Jean"/"Jeanne"), or (``twin_names="slip"``) one typing slip away, which no record tells
   from one person's typo.
@@ -46,6 +47,7 @@ class Person:
     user_id: str
     national_id: str | None
     household: int | None = None
+    namesake_of: int | None = None  # another person with this one's given name, family name and birth date
 
 
 @dataclass
@@ -247,8 +249,35 @@ def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, f
         out.extend(records([twin], rng))
 
 
-def population(n: int, seed: int, twins: int = 0, twin_names: str = "real") -> tuple[list[Person], list[Record]]:
-    """``twins``: that many twins added (``add_twins``, names made as ``twin_names`` says) after the ``n`` people."""
+NAMESAKE_SEED_OFFSET = 3000
+
+
+def add_namesakes(persons: list[Person], out: list[Record], count: int, seed: int) -> None:
+    """``count`` strangers who share a person's given name, family name and birth date (a "Jean Dupont born
+    1965-11-30" in another town, tester8's finding 3) and nothing else: their own address, postcode, e-mail,
+    phone, account, user id; records appended to ``out``. Drawn from people outside households and twins, on a
+    separate random stream, so the rest of the population is the one without them."""
+    rng = random.Random(seed + NAMESAKE_SEED_OFFSET)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed + NAMESAKE_SEED_OFFSET)
+    originals = [p for p in persons if p.household is None and p.namesake_of is None]
+    rng.shuffle(originals)
+    for original in originals[:count]:
+        pid = len(persons)
+        namesake = Person(pid, original.given, original.family, original.birth, fake.street_address(),
+                          fake.postcode(), _email(rng, original.given, original.family, fake.free_email_domain()),
+                          f"+336{rng.randrange(10**8):08d}", [f"{rng.randrange(10**7, 10**8)}"],
+                          f"u-{pid}-{rng.randrange(10**6)}",
+                          _national_id(rng, original.birth) if rng.random() < 0.3 else None,
+                          namesake_of=original.pid)
+        persons.append(namesake)
+        out.extend(records([namesake], rng))
+
+
+def population(n: int, seed: int, twins: int = 0, twin_names: str = "real",
+               namesakes: int = 0) -> tuple[list[Person], list[Record]]:
+    """``twins``: that many twins added (``add_twins``, names made as ``twin_names`` says) after the ``n`` people;
+    ``namesakes``: that many strangers with a person's full name and birth date after them (``add_namesakes``)."""
     rng = random.Random(seed)
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
@@ -256,4 +285,6 @@ def population(n: int, seed: int, twins: int = 0, twin_names: str = "real") -> t
     out = records(persons, rng)
     if twins:
         add_twins(persons, out, twins, seed, fake, twin_names)
+    if namesakes:
+        add_namesakes(persons, out, namesakes, seed)
     return persons, out

@@ -223,8 +223,8 @@ def open_reviews(harness: Harness) -> set[str]:
 
 
 def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins: int = 0,
-             twin_names: str = "real") -> dict[str, Any]:
-    persons, records = population(people, seed, twins, twin_names)
+             twin_names: str = "real", namesakes: int = 0) -> dict[str, Any]:
+    persons, records = population(people, seed, twins, twin_names, namesakes)
     events = mapped_events(records, fill_counter_traits=fill_counter_traits)
     harness = Harness(settings(default_region="FR"))
     views = record_views(harness, events, len(records))
@@ -236,8 +236,10 @@ def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins:
     refused = Counter(r.lineage.rule for r in harness.decisions(Refused))
     twin_pairs = {(r.person, r.household) for r in records if r.household is not None and r.person >= people}
     merged = [(person, sibling) for person, sibling in twin_pairs if _same_cluster(clusters, records, person, sibling)]
-    return {"people": len(persons), "twins": len(persons) - people, "twin_names": twin_names,
-            "twin_pairs_merged": len(merged),
+    namesake_pairs = [(p.pid, p.namesake_of) for p in persons if p.namesake_of is not None]
+    return {"people": len(persons), "twins": len(persons) - people - len(namesake_pairs), "twin_names": twin_names,
+            "twin_pairs_merged": len(merged), "namesakes": len(namesake_pairs),
+            "namesake_pairs_merged": sum(_same_cluster(clusters, records, *pair) for pair in namesake_pairs),
             "twin_pairs_merged_names_disagree": sum(_names_disagree(views, records, *pair) for pair in merged),
             "records": len(records), "events": len(events), "baseline": baseline,
             "matcher": result, "review_queue": len(reviews), "review_share": len(reviews) / len(persons),
@@ -295,6 +297,9 @@ def section(result: dict[str, Any]) -> list[str]:
            f"{result['twins']}, {result['twin_pairs_merged_names_disagree']} of them with a given name on every record "
            "that is another real name than each of the sibling's (the others: a record without a given name, or "
            "misspelt as close to the sibling's name as to the twin's own).", ""] if result["twins"] else []),
+        *([f"Namesakes: {result['namesakes']} strangers with a person's given name, family name and birth date (own "
+           f"address, phone, e-mail, account, user id); namesake pairs merged: {result['namesake_pairs_merged']} of "
+           f"{result['namesakes']}.", ""] if result.get("namesakes") else []),
         "| clusters from | precision | recall | F1 | customers | household member pairs merged |",
         "|---|---|---|---|---|---|",
         row("connected components of identifiers (baseline)", result["baseline"]),
@@ -337,18 +342,22 @@ def main() -> None:
     parser.add_argument("--twin-names", choices=TWIN_NAMES, default="real",
                         help="real: another real given name close to the sibling's (default); slip: one typing slip "
                              "away, indistinguishable from a typo of one person")
+    parser.add_argument("--namesakes", type=int, default=0,
+                        help="add strangers with a person's given name, family name and birth date")
     parser.add_argument("--train", action="store_true", help="print m/u values trained on a separate seed")
     parser.add_argument("--write", action="store_true", help=f"write the report on top of {RESULTS.name}")
     args = parser.parse_args()
     if args.train:
         print(json.dumps(train(args.people, args.seed), indent=1))
         return
-    results = [evaluate(args.people, args.seed, fill_counter_traits=False, twins=args.twins, twin_names=args.twin_names)]
+    results = [evaluate(args.people, args.seed, fill_counter_traits=False, twins=args.twins, twin_names=args.twin_names,
+                        namesakes=args.namesakes)]
     if not results[0]["counter_traits_from_mapper"]:  # before issue #8 item 6: also as it will be
         results.append(evaluate(args.people, args.seed, fill_counter_traits=True, twins=args.twins,
-                                twin_names=args.twin_names))
+                                twin_names=args.twin_names, namesakes=args.namesakes))
     twins = f" --twins {args.twins}" if args.twins else ""
     twins += f" --twin-names {args.twin_names}" if args.twins and args.twin_names != "real" else ""
+    twins += f" --namesakes {args.namesakes}" if args.namesakes else ""
     text = report(results, f"PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_quality --people {args.people} "
                            f"--seed {args.seed}{twins} --write")
     print(text)

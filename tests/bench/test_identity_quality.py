@@ -26,3 +26,19 @@ def test_twins_get_another_real_name_by_default_and_a_typing_slip_on_request() -
     for names in ("real", "slip"):
         result = evaluate(120, 3, twins=4, twin_names=names)
         assert result["twins"] == 4 and "Twins:" in report([result], "cmd")
+
+
+def test_namesakes_share_a_persons_full_name_and_birth_date_and_nothing_else() -> None:
+    from tests.bench.identity_people import population
+
+    persons, records = population(120, 3, namesakes=4)
+    namesakes = [p for p in persons if p.namesake_of is not None]
+    assert len(namesakes) == 4
+    for namesake in namesakes:
+        original = persons[namesake.namesake_of]
+        assert (namesake.given, namesake.family, namesake.birth) == (original.given, original.family, original.birth)
+        assert not {namesake.phone, namesake.email, namesake.user_id, *namesake.accounts} & {
+            original.phone, original.email, original.user_id, *original.accounts}
+        assert any(r.person == namesake.pid for r in records)
+    result = evaluate(120, 3, namesakes=4)
+    assert (result["namesakes"], result["twins"]) == (4, 0) and "Namesakes:" in report([result], "cmd")

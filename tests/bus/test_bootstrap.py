@@ -168,3 +168,39 @@ def test_a_taken_metrics_port_exits_2_naming_the_setting(monkeypatch: pytest.Mon
         result = CliRunner().invoke(app, ["identity", "run"])
     _assert_one_line_exit_2(result)
     assert "OMNIBUS_METRICS__PORT" in result.output and "metrics endpoint" in result.output
+
+
+@pytest.mark.kafka
+def test_a_registry_that_cannot_be_reached_is_one_line_and_status_69(bootstrap_servers: str, tmp_path: Path) -> None:
+    """tester9 #3: ``topics read``, ``identity review list`` and ``replay kpis`` printed a 390-line traceback when the
+    registry was down; a record framed with a registry schema id makes each of them ask it."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from bus.topics import IDENTITY_REVIEWS
+    from tests.support.settings import settings_with_topics
+
+    settings = asyncio.run(settings_with_topics(bootstrap_servers, partitions=1))
+    topic = IDENTITY_REVIEWS.name(settings.topics)
+
+    async def put_framed_record() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, b"\x00\x00\x00\x00\x07" + b"\x02", key=b"k")  # Confluent framing, id 7
+        finally:
+            await producer.stop()
+
+    asyncio.run(put_framed_record())
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIBUS_")}
+    env |= {"PYTHONPATH": str(REPO), "OMNIBUS_STACK_DIR": str(tmp_path / "no-stack"),
+            "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
+            "OMNIBUS_REGISTRY__URL": "http://127.0.0.1:1/apis/ccompat/v7", "OMNIBUS_REGISTRY__TIMEOUT_S": "2"}
+    for command in (["topics", "read", topic, "--last", "1"], ["identity", "review", "list"]):
+        result = subprocess.run([sys.executable, "-m", "omnibus", *command], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 69, (command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
+        last = result.stderr.splitlines()[-1]
+        assert last.startswith("error: schema registry at") and "OMNIBUS_REGISTRY__URL" in last, (command, last)

@@ -74,5 +74,6 @@ async def test_a_gap_in_acknowledged_offsets_is_found_and_closed_on_the_broker(
         await admin.close()
         await app.stop()
     assert committed == 10
-    assert seen.count(3) == 2 and seen.count(4) == 2  # the gap's records were processed again, nothing skipped
+    # the gap's records were processed again, nothing skipped (more copies: a rebalance at start may redeliver too)
+    assert seen.count(3) >= 2 and seen.count(4) >= 2 and set(seen) == set(range(10))
     assert STALL_RECOVERIES.labels("watchdog-test", topic, "0")._value.get() >= recovered + 1  # noqa: SLF001

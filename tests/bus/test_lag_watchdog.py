@@ -123,6 +123,24 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     settings = isolated_settings(bootstrap_servers, partitions=4)
     stops: list[str] = []
     monkeypatch.setattr(lag_watchdog, "exit_when_stuck", stops.append)
+    stalled_seen: set[int] = set()  # partitions whose omnibus_consumer_lag_stalled was set to 1, as it was set
+    watching = [False]  # from the stalls on: a slow start on a loaded machine may be flagged (and sought) before
+
+    class RecordedGauge:  # a sampler polling the gauge missed a 0.5 s stall on a loaded machine: record each set
+        def labels(self, component: str, topic_name: str, partition: str) -> Any:
+            child = LAG_STALLED.labels(component, topic_name, partition)
+
+            def set_value(value: float) -> None:
+                if value == 1 and watching[0] and component == "lagwatch-test" and topic_name == topic:
+                    stalled_seen.add(int(partition))
+                child.set(value)
+
+            return SimpleNamespace(set=set_value)
+
+        def remove(self, *labels: str) -> None:
+            LAG_STALLED.remove(*labels)
+
+    monkeypatch.setattr(lag_watchdog, "LAG_STALLED", RecordedGauge())
     app = create_app("lagwatch-test", settings, lag_stall_after_s=3.0, lag_watch_interval_s=0.5,
                      commit_stall_after_s=600.0, broker_commit_interval=0.3, datadir=str(tmp_path))
     seen: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
@@ -154,11 +172,16 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     async def all_committed(end: int, partitions: list[int]) -> bool:
         return all([await _committed(admin, app.conf.id, tps[p]) == end for p in partitions])
 
-    seeks_before = [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") for p in range(4)]
     await produce(5)
     await app.start()
     try:
         assert await until(lambda: all_committed(5, [0, 1, 2, 3]), 60), "the worker did not start consuming"
+        # a rebalance at start may have redelivered some of the first five (at-least-once): the stalls come after
+        first = {p: len(seen[p]) for p in range(4)}
+        assert all(set(seen[p]) == set(range(5)) for p in range(4)), seen
+        seeks_before = [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") for p in range(4)]
+        watching[0] = True
+        stops.clear()  # what a slow start may have escalated is not the scenario's
         consumer = app.consumer
         consumer.on_buffer_full(tps[0])  # a full buffer takes partition 0 out of the fetch set ...
         consumer.pause_partitions([tps[2]])  # ... faust holds 2 on purpose (and the test never resumes it) ...
@@ -166,10 +189,8 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
         aiokafka_consumer.pause(tps[3])  # ... 3 is paused where no seek reaches
         await produce(5)
         aiokafka_consumer.seek(tps[1], 10)  # 1 skips the new records unprocessed
-        stalled_seen: set[int] = set()
 
         async def recovered() -> bool:
-            stalled_seen.update(p for p in range(4) if _value(LAG_STALLED, "lagwatch-test", topic, str(p)) == 1)
             return await all_committed(10, [0, 1]) and len(stops) > 0
 
         assert await until(recovered, 90), (seen, stops)
@@ -178,8 +199,8 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
         await producer.stop()
         await admin.close()
     assert stalled_seen == {0, 1, 3}  # omnibus_consumer_lag_stalled was 1 for each
-    assert seen[0] == seen[1] == list(range(10))  # nothing skipped, nothing twice
-    assert seen[2] == seen[3] == list(range(5))
+    assert seen[0][first[0]:] == seen[1][first[1]:] == list(range(5, 10))  # nothing skipped, nothing twice
+    assert seen[2][first[2]:] == seen[3][first[3]:] == []
     assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(4)] \
         == [1, 1, 0, 1]  # 3: sought back once, in vain, then the worker was stopped
     assert stops and stops[0].startswith(f"{topic}[3]")

@@ -11,8 +11,9 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import judge, with_event
 from processors.identity.graph.messages import Offer, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
-from processors.identity.matching.traits import Summary
+from processors.identity.matching.compare import TRAIT_FIELDS, Thresholds, given_values, trait_levels
+from processors.identity.matching.given_names import distinct
+from processors.identity.matching.traits import GIVEN, Summary
 from processors.identity.matching.weights import Decision, MatchScore
 
 Node = Ctx[CustomerState]
@@ -56,9 +57,10 @@ def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: se
 
 def another_person(ctx: Node, traits: Summary | None) -> bool:
     """Whether an event's ``traits`` describe another person than this root's: the matcher refuses them as one
-    on traits alone, and no field that tells people apart (``match_person_fields``) agrees. A housemate
-    differs in given name and birth date; one person's record with a typo, swapped names or a field missing
-    still agrees on one of them, and so does a clean record against a summary that holds a typo."""
+    on traits alone, and no field that tells people apart (``match_person_fields``) agrees, or the given names
+    are a twin's (``twin_names``). A housemate differs in given name and birth date; one person's record with a
+    typo, swapped names or a field missing still agrees on one of them, and so does a clean record against a
+    summary that holds a typo. Twins agree on the birth date and differ in two real first names."""
     known = ctx.state.traits
     if not traits or not known:
         return False
@@ -66,4 +68,14 @@ def another_person(ctx: Node, traits: Summary | None) -> bool:
     levels = trait_levels(traits, known, matcher.thresholds)
     if matcher.decide(matcher.weigh(levels)) is not Decision.REFUSE:
         return False
-    return not matcher.person_evidence(levels)
+    return not matcher.person_evidence(levels) or twin_names(traits, known, matcher.thresholds)
+
+
+def twin_names(traits: Summary, known: Summary, limits: Thresholds) -> bool:
+    """Whether every given name of ``traits`` is a real first name that differs from every one of ``known``
+    (``given_names.distinct``: not a variant, nickname or spelling of it; misspellings a side holds of its own
+    real names left out, ``compare.given_values``): two people however much else agrees (issue #8, twins).
+    A typo is no real name, so one person's spoilt record is not this; a typo that makes another real name
+    ("celia" for Célina) is, as the matcher reads it too."""
+    first, second = given_values(traits.get(GIVEN, []), limits), given_values(known.get(GIVEN, []), limits)
+    return bool(first and second) and all(distinct(a, b) for a in first for b in second)

@@ -6,7 +6,7 @@ the owner of a family identifier unweighed leaves for its own customer (see ``pr
 from __future__ import annotations
 
 from processors.identity.graph.contest import contests
-from processors.identity.graph.customer_steps import Node, admit, contested, face, proceed, route, waived
+from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
 from processors.identity.graph.messages import Join, Release, Saga
@@ -68,6 +68,8 @@ def on_join(ctx: Node, message: Join) -> None:
                    (ctx.policy.plan_order(added)[0], face(ctx, members, culprit)))
         if contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
             contested(saga, culprit)
+        else:  # under review, claiming nothing: the screen pops still name the two (customer_steps.noted)
+            noted(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
             if key in giving:

@@ -14,6 +14,7 @@ loser's members cannot change under the decision; waits only ever point to small
 
 from __future__ import annotations
 
+from processors.identity.graph import split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -83,6 +84,7 @@ def on_apply(ctx: Node, message: Apply) -> None:
         ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+    split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's
@@ -99,7 +101,11 @@ def _by_login(ctx: Node, ids: list[str]) -> bool:
 
 
 def on_split(ctx: Node, message: SplitCustomer) -> None:
-    """An operator's unmerge: move some identifiers to a new customer, and never merge the two again."""
+    """An operator's unmerge: move some identifiers to a new customer, and never merge the two again.
+
+    The contacts that carried only moved identifiers follow them, with their part of the profile; a contact that
+    carried a kept one too stays here (``split_contacts.py``). A copy of the split is dropped (``route``: the step
+    token), or finds nothing left to move and is refused: it moves nothing twice."""
     if not route(ctx, message, message.token):
         return
     state = ctx.state
@@ -117,7 +123,9 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage)
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)
-    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving))))
+    contacts, profile = split_contacts.hand_over(ctx, moving)
+    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
+                               contacts=contacts, profile=profile, split_event_id=split.event_id))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -127,4 +135,5 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     state.created, state.born = True, message.at
     state.members, state.do_not_merge = dict(message.members), list(message.do_not_merge)
     state.shared = list(message.shared)
+    split_contacts.take_over(ctx, message)
     ctx.release_queue()

@@ -77,6 +77,14 @@ def contested(saga: Saga, culprit: str) -> None:
         saga.contested.append(culprit)
 
 
+def noted(saga: Saga, culprit: str) -> None:
+    """The event's side and the culprit's owner are kept apart until an operator reviews them, and the event
+    does not claim it (``contest.contests``): both screen pops still name the two customers (``Apply.kept_apart``),
+    before and after the operator's decision (tester8's finding 8: a rejected review left the phone unflagged)."""
+    if culprit not in saga.contested and culprit not in saga.noted:
+        saga.noted.append(culprit)
+
+
 def face(ctx: Node, members: Iterable[str], fallback: str) -> str:
     """The identifier that names a side in a review (its highest-priority member); ``fallback`` for a customer
     left without members (none is left by a claim now: ``claim_node.on_give`` merges it into the claimant)."""

@@ -37,6 +37,7 @@ from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
 from processors.identity.graph.limits import member_rank, member_version, saga_rank, tells
 from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
+from processors.identity.graph.split_contacts import carried
 
 FAST_PATH = Counter(
     "omnibus_identity_fast_path_total",
@@ -80,7 +81,9 @@ def on_fast(ctx: Node, message: Fast) -> None:
     if live and holds(ctx, message.claims, saga) and known_traits(ctx, saga.traits):
         FAST_PATH.labels(outcome="applied").inc()
         state.fast_applied = remember(state.fast_applied, saga.event_id, FAST_APPLIED)
-        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event))
+        own = [key for key in saga.ids if key not in saga.lookup_only]
+        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
+                            channel=saga.channel, carried=carried(saga.event, own)))
         return
     FAST_PATH.labels(outcome="slow").inc()
     ctx.send(saga.ids[0], Visit(saga))

@@ -22,6 +22,18 @@ class EventRef(msgspec.Struct, array_like=True, frozen=True):
     record: bytes
 
 
+class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
+    """One contact event applied to a customer and the identifier keys it carried (``split_contacts.py``): what an
+    operator's split needs to tell which contacts follow the identifiers it moves. ``at``: the event's instant
+    (epoch µs, from its rank); ``event``: its record, re-published under the new customer if it follows."""
+
+    event_id: str
+    at: int
+    channel: str
+    ids: list[str]
+    event: EventRef
+
+
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     """One event's (or one merge proposal's) way through the graph; see ``saga.py``.
 
@@ -62,6 +74,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # them at its first identifier; ``leaves_traits``: that record, which leaves them there (``contact_join.py``).
     traits_from: str | None = None
     leaves_traits: bool = False
+    # Keys whose owner the event's side was kept apart from under review, without claiming them (``contest.py``):
+    # noted on both sides for the screen pop like ``contested`` ones (tester8's finding 8: a rejected review's phone).
+    noted: list[str] = []
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -135,6 +150,7 @@ class Offer(Message, tag="offer", frozen=True):
     # A copy of an offer decided before, forwarded by the merged node that decided it to its root, which knows
     # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
     decided: bool = False
+    contacts: dict[str, bytes] = {}  # the loser's contact records (split_contacts.py): they move with it
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -171,6 +187,9 @@ class Apply(Message, tag="apply", frozen=True):
     # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
     # apart through, makes its own customer (``own_customer.py``).
     lowered: list[str] = []
+    # Every identifier the event carried, look-up-only ones left out, if it is a contact: its customer records them
+    # beside it (``split_contacts.py``), so an operator's split can tell which contacts follow the moved identifiers.
+    carried: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):
@@ -198,6 +217,11 @@ class SplitInit(Message, tag="split_init", frozen=True):
     do_not_merge: list[str]
     at: int
     shared: list[str] = []  # the moved members marked shared (fast_node.py)
+    # The contacts whose identifiers all moved (``split_contacts.py``), their part of the source's profile
+    # (``state.encode_profile``) and the split's announcement id, from which their re-published ids derive.
+    contacts: list[ContactRecord] = []
+    profile: bytes | None = None
+    split_event_id: str = ""
 
 
 class Fast(Message, tag="fast", frozen=True):

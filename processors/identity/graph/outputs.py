@@ -168,6 +168,15 @@ class Resolved:
     event_ref: EventRef | None
     triggering_event_id: str
     started_at: float = field(default=0.0)
+    # The announcement id of an operator's split that moved this contact to ``customer_id`` (``split_contacts.py``):
+    # it is re-published there under ``moved_contact_id``, not under its own id.
+    moved_by: str = ""
+
+
+def moved_contact_id(split_event_id: str, contact_event_id: str) -> str:
+    """The event id of contact ``contact_event_id`` re-published under the new customer of the split announced as
+    ``split_event_id`` (a redelivered split publishes the same id)."""
+    return announcement_id("split-contact", split_event_id, contact_event_id)
 
 
 @dataclass(frozen=True, slots=True)

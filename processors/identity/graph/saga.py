@@ -13,6 +13,7 @@ import hashlib
 
 import msgspec
 
+from processors.identity.graph import split_contacts
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Claim, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
@@ -191,14 +192,21 @@ def apply_message(saga: Saga) -> Apply:
     # this customer's person, only its traits can tell (contest.another_person).
     household_only = bool(saga.households) and all(
         saga.households >> index & 1 for index, key in enumerate(saga.ids) if key not in saga.lookup_only)
-    kept_apart = [key for key in saga.contested if key in saga.ids and key not in saga.lookup_only]
+    kept_apart = [key for key in dict.fromkeys([*saga.contested, *saga.noted])
+                  if key in saga.ids and key not in saga.lookup_only]
     # A record's identifiers: one its customer holds of a kind one person alone has makes it that person's.
-    ids = [key for key in saga.ids if key not in saga.lookup_only] if claims or saga.traits else []
+    own = [key for key in saga.ids if key not in saga.lookup_only]
+    ids = own if claims or saga.traits else []
+    # A contact's identifiers, recorded beside it for an operator's split (split_contacts.py).
+    carried = split_contacts.carried(saga.event, own)
     if not claims and not household_only and not kept_apart and not ids:
+        if carried:
+            return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
+                         channel=saga.channel, carried=carried)
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
     # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
     # person's record leaves for its own customer (own_customer.py).
     lowered = [key for index, key in enumerate(saga.ids)
                if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids, lowered)
+                 household_only, kept_apart, ids, lowered, carried)

@@ -13,6 +13,19 @@ with itself in ``tried``. When none is left, the identifier *parks* it (``Housem
 (``note``) or made its owner (``assign``): in the orders where the housemate's own record comes after the call, or
 a claim moves the identifier, the call follows.
 
+The rule, the same final attribution in every arrival order: **a household-only record goes to the customer on
+that identifier whose person its traits are, and waits on the identifier (parked, on nobody's screen pop) while
+there is none.** It is never applied where its traits are another person's (``contest.another_person``: no field
+that tells people apart agrees, or the given names are two real, different first names, ``contest.twin_names``:
+twins share surname, address and birth date). So Tim's call from the family phone is not applied to Tom when Tom's
+record came first and Tim's comes later: it waits on the phone and Tim's customer takes it when the ``note`` of his
+refusal through the phone arrives (``offer_parked``); nothing has to be taken back from Tom's screen pop or re-keyed
+on ``customer.contacts``. Where the call came before every record, its own customer (without identifiers once the
+earlier records claim the phone, ``claim_node.on_give``) is merged by blocking into its person's customer. A record
+whose person never comes stays unresolved (or on that customer of its own). Limit: one person's record whose given
+name was mistyped into another real first name ("emiel" for Émile) reads as another person's and waits too, as the
+matcher reads it (``matching/given_names.py``).
+
 At-least-once: a copy of a ``seek`` applies the record twice to one profile (sections are idempotent and the
 contact keeps its event id, as for ``apply``) or parks it once (parked records are kept by event id).
 """

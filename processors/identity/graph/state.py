@@ -127,6 +127,11 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # with the IVR's; ``ANONYMOUS``: one did not): a customer whose contacts all told their person stays apart from
     # another person's claimant of its only identifier instead of merging into it (``claim_node.on_give``).
     contacts: int = 0
+    # The contact events applied to it with the identifiers each carried (``split_contacts.py``): per channel a
+    # msgpack array of ``ContactRecord`` kept as bytes (cheap to decode with the state), at most twice
+    # ``split_contacts.kept_per_channel``, the bound of the screen pop's recent contacts. They move along merges
+    # (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
+    contact_records: dict[str, bytes] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -305,7 +310,9 @@ def decode_profile(data: bytes) -> ProfileState:
 
 
 def state_view(state: NodeState | None) -> dict[str, Any] | None:
-    """A node state as a JSON-ready dict with field names (the ``/identity/nodes`` view between workers)."""
+    """A node state as a JSON-ready dict with field names (the ``/identity/nodes`` view between workers), but for
+    ``CustomerState.contact_records`` (contact events' records, up to tens of KiB: no screen pop reads them)."""
     if state is None:
         return None
-    return {name: msgspec.to_builtins(getattr(state, name)) for name in state.__struct_fields__}
+    return {name: msgspec.to_builtins(getattr(state, name)) for name in state.__struct_fields__
+            if name != "contact_records"}

@@ -133,6 +133,17 @@ def _given_values(values: tuple[str, ...], name_close: float) -> tuple[str, ...]
         OSA.distance(value, name) <= 1 or JaroWinkler.similarity(value, name) >= name_close for name in known))
 
 
+def misplaced_given(first: Summary, second: Summary) -> bool:
+    """``first`` has no given name and its family name is a real first name, another than each of ``second``'s
+    (``given_names.distinct``): a form with the given name in the surname's field ("Céline" for Céline Valette)
+    says which person it is, and it is not ``second``'s ("Caroline Valette", her twin: issue #8's twins merged
+    through such a record). The caller checks that the family names differ: "Martin" as a surname beside another
+    record's "Martin" is a surname."""
+    family, given = first.get(FAMILY, []), second.get(GIVEN, [])
+    return (not first.get(GIVEN) and bool(family) and bool(given)
+            and all(is_known(name) and all(distinct(name, other) for other in given) for name in family))
+
+
 def mistyped_given(first: Sequence[str], second: Sequence[str]) -> bool:
     """``mistyped`` for given names, leaving out pairs of two real, different first names ("marie"/"maria"
     is one slip but two people: ``given_names.distinct``)."""
@@ -142,7 +153,8 @@ def mistyped_given(first: Sequence[str], second: Sequence[str]) -> bool:
 def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds(), *,
                  slip: bool = True) -> dict[str, Level]:
     """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
-    does a given name one typing slip from the other's when the birth dates are the same.
+    does a given name one typing slip from the other's when the birth dates are the same; a given name missing on a
+    side whose family name is another real first name than the other's given name is different (``misplaced_given``).
 
     The latter is one person's typo, not two people: a short name's slip ("xnn" / "ann", Jaro-Winkler 0.78)
     falls below ``name_close``, and the given name's veto would refuse the records a merge meets while the
@@ -157,6 +169,9 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
     if (slip and levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
             and mistyped_given(*given[GIVEN])):
         levels["given_name"] = Level.CLOSE
+    if levels["given_name"] is Level.MISSING and levels["family_name"] is Level.DIFFERENT and (
+            misplaced_given(first, second) or misplaced_given(second, first)):
+        levels["given_name"] = Level.DIFFERENT
     if swapped_names(first, second, limits):
         for name in ("given_name", "family_name"):
             if levels[name] is Level.DIFFERENT:

@@ -37,6 +37,12 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     "ANONYMOUS_ID": {"agree": (0.5, 1e-07)},
 }
 DEFAULT_PRIOR = -11.97  # log2 odds that two records picked at random are one person (trained set)
+TRAINED_POPULATION = 3000  # people in the training set (--people 3000) the prior and the u values stand for
+# People the customer base holds (a bank's or an operator's: millions): a pair met on traits alone (no
+# identifier in common) starts from a prior log2(DEFAULT_POPULATION / TRAINED_POPULATION) = 8.4 bits lower, so
+# one name and birth date (+30 bits) with an account and a phone that differ (-5.9) is a review, not a merge
+# (weights.population_bits; tester8's finding 3). OMNIBUS_PROCESSOR_IDENTITY__MATCH_POPULATION sets it.
+DEFAULT_POPULATION = 1_000_000
 DEFAULT_MERGE_AT = 6.0  # bits of posterior odds: P(match) ≥ 0.985
 DEFAULT_REFUSE_BELOW = -4.0  # bits: P(match) < 0.06; between the two: review
 # Fields that refuse a merge when they differ (beyond a typo), whatever the weight: see weights.py.

@@ -8,6 +8,14 @@ date that disagrees beyond a typo: the independence the weights assume breaks do
 whose members share surname, address, postcode and phone); otherwise weight ≥ ``merge_at`` merges
 if some field in ``person_fields`` agrees (else review: for the same reason), weight < ``refuse_below``
 refuses, anything between goes to review.
+
+Population (``population_bits`` = log2 of the customer base's size over the training set's): the prior is the
+odds that two records picked at random are one person, about 1/N among N people, so it falls by that many bits
+in a larger population; so does the u of an identifier's agreement (a mistyped account or a housemate's phone
+meets a given record about 1/N as often), and the two cancel for a pair that shares an identifier. A trait's u
+(how common a name or a birth date is in the population) does not shrink: a pair met on traits alone (blocking,
+no identifier in common) gets the population's prior. Same name and birth date is near-certain among 3 000 people
+and a namesake born the same day is to be expected among millions (tester8's finding 3, issue #8).
 Source: Fellegi & Sunter, "A Theory for Record Linkage", JASA 64 (1969); the log2 form as in Splink.
 """
 
@@ -28,6 +36,14 @@ class Decision(StrEnum):
     MERGE = "merge"
     REVIEW = "review"
     REFUSE = "refuse"
+
+
+def population_bits(population: int, trained: int) -> float:
+    """log2(population / trained): how many bits lower the prior of two random records is in a customer base of
+    ``population`` people than in the ``trained`` people the m/u values and the prior came from."""
+    if population <= 0 or trained <= 0:
+        raise ValueError(f"populations must be positive, got {population} and {trained}")
+    return math.log2(population / trained)
 
 
 def bayes_factor_bits(m: float, u: float) -> float:
@@ -58,6 +74,7 @@ class MatchModel:
     thresholds: Thresholds = Thresholds()
     vetoes: tuple[str, ...] = ()
     person_fields: tuple[str, ...] = ()
+    population_bits: float = 0.0  # log2(customer base / training population): see the module's docstring
 
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
@@ -71,14 +88,26 @@ class MatchModel:
     def identifier_kinds(self) -> list[str]:
         return [name for name in self.mu if name.isupper()]
 
-    def weigh(self, levels: Mapping[str, Level]) -> MatchScore:
-        """Prior plus the Bayes factors of ``levels``; fields or levels absent from the table count 0."""
+    def weigh(self, levels: Mapping[str, Level], *, linked: bool = True) -> MatchScore:
+        """Prior plus the Bayes factors of ``levels``; fields or levels absent from the table count 0.
+        ``linked``: the two sides share an identifier (or met through one: an event that reached a customer by
+        an identifier it holds), so the trained prior holds; else the population's (``prior_of``)."""
         bits = {}
         for name, level in levels.items():
             pair = self.mu.get(name, {}).get(level)
             if level is not Level.MISSING and pair is not None:
                 bits[name] = bayes_factor_bits(*pair)
-        return MatchScore(self.prior + sum(bits.values()), dict(levels), bits)
+        prior = self.prior if linked else self.prior - self.population_bits
+        return MatchScore(prior + sum(bits.values()), dict(levels), bits)
+
+    def linked(self, levels: Mapping[str, Level]) -> bool:
+        """Whether some identifier type agrees in ``levels`` (the pair shares an identifier)."""
+        return any(levels.get(kind) is Level.AGREE for kind in self.identifier_kinds)
+
+    def prior_of(self, levels: Mapping[str, Level]) -> float:
+        """The prior (bits) a comparison with these ``levels`` starts from: the trained one when an identifier
+        agrees, else ``population_bits`` lower (a pair met on traits alone, in a population that size)."""
+        return self.prior if self.linked(levels) else self.prior - self.population_bits
 
     @property
     def telling_kinds(self) -> list[str]:
@@ -99,8 +128,10 @@ class MatchModel:
 
     def score(self, traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
               ids_b: Iterable[str]) -> MatchScore:
-        """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them."""
-        return self.weigh(self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds)))
+        """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them; without an
+        identifier in common from the population's prior (``prior_of``)."""
+        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds))
+        return self.weigh(levels, linked=self.linked(levels))
 
     @property
     def one_per_person_kinds(self) -> list[str]:

@@ -10,6 +10,7 @@ event changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from bus.serde import Event
@@ -88,6 +89,22 @@ class RecentContactsSection(ProfileSection):
             entries = sorted(by_id.values(), key=lambda e: (e["at"], e["id"]), reverse=True)
             result[channel] = entries[:self.limits.recent_contacts_per_channel]
         return result
+
+    def split(self, state: dict[str, Any] | None,
+              leaving: Sequence[Event]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The entries of the contacts ``leaving`` (by channel and contact id, as ``apply`` keys them) go to the new
+        customer as they are; the others stay. An entry the limit dropped already goes nowhere."""
+        gone = {(event.value["envelope"]["channel"], _bounded_entry(event)[0]) for event in leaving
+                if self.accepts(event)}
+        if not state or not gone:
+            return state, None
+        kept: dict[str, Any] = {}
+        moved: dict[str, Any] = {}
+        for channel, entries in state.items():
+            for entry in entries:
+                side = moved if (channel, entry["id"]) in gone else kept
+                side.setdefault(channel, []).append(entry)
+        return kept, moved or None
 
     def render(self, state: dict[str, Any]) -> Any:
         """Every kept contact, newest first, across channels."""

@@ -96,7 +96,7 @@ def _start_two_workers(environment: dict[str, str]) -> tuple[subprocess.Popen[by
             env={**environment, "OMNIBUS_METRICS__PORT": str(metrics_port)},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90  # two workers' imports and Kafka connections on a loaded machine
         urls = [f"http://127.0.0.1:{port}/healthz", *(f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(2))]
         while not all(_answers(url) for url in urls):
             if server.poll() is not None or time.monotonic() >= deadline:

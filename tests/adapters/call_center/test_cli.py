@@ -43,7 +43,7 @@ def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_server
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # imports and the Kafka connection: seconds at CI load, more beside a JVM
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
@@ -60,7 +60,11 @@ def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_server
             assert 'omnibus_adapter_events_published_total{adapter="call_center"}' in response.read().decode()
     finally:
         server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=30)[0].decode()
+        try:
+            output = server.communicate(timeout=60)[0].decode()
+        except subprocess.TimeoutExpired:
+            server.kill()  # never left running
+            output = server.communicate()[0].decode()
     assert server.returncode == 0, output
     assert "call-center adapter stopped" in output
     landed = asyncio.run(read_events(settings, CONTACT_EVENTS))

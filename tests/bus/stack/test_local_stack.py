@@ -113,3 +113,62 @@ def test_up_after_kill_9_brings_back_the_same_broker_and_topics_apply_finds_it(
     finally:
         down = runner.invoke(app, ["down"])
     assert down.exit_code == 0, down.output
+
+
+def _registry_call(url: str, path: str, body: dict[str, object] | None = None) -> tuple[int, object]:
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # three broker and three registry starts, ~2-3 min
+def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester9 #1: ``stack up`` after the broker's ``kill -9`` killed the live registry and started an empty one on
+    a new port: every record already written became undecodable and the running processors lost the registry.
+    Now a live registry is left alone, a dead one comes back on its port with its schemas, and ``--wipe`` starts
+    afresh."""
+    import os
+    import signal
+
+    state_dir = tmp_path / "state"
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
+    runner = CliRunner()
+    schema = {"schema": json.dumps({"type": "record", "name": "Probe", "fields": [{"name": "a", "type": "string"}]})}
+    try:
+        assert runner.invoke(app, ["up"]).exit_code == 0
+        first = json.loads((state_dir / "stack.json").read_text())["registry"]
+        if first is None:
+            pytest.skip("this machine cannot run the registry")
+        status, registered = _registry_call(first["url"], "/subjects/probe-value/versions", schema)
+        assert status == 200 and isinstance(registered, dict), registered
+        schema_id = registered["id"]
+
+        _kill_broker(state_dir)  # the registry lives on: the same process keeps serving
+        assert runner.invoke(app, ["up"]).exit_code == 0
+        kept = json.loads((state_dir / "stack.json").read_text())["registry"]
+        assert (kept["pid"], kept["port"]) == (first["pid"], first["port"])
+        assert _registry_call(kept["url"], f"/schemas/ids/{schema_id}")[0] == 200
+
+        _kill_broker(state_dir)  # both died: the registry comes back on its port with its schemas
+        os.kill(int(kept["pid"]), signal.SIGKILL)
+        assert runner.invoke(app, ["up"]).exit_code == 0
+        back = json.loads((state_dir / "stack.json").read_text())["registry"]
+        assert back["pid"] != kept["pid"] and back["port"] == kept["port"]
+        assert _registry_call(back["url"], f"/schemas/ids/{schema_id}")[0] == 200
+
+        _kill_broker(state_dir)
+        assert runner.invoke(app, ["up", "--wipe"]).exit_code == 0
+        fresh = json.loads((state_dir / "stack.json").read_text())["registry"]
+        assert _registry_call(fresh["url"], "/subjects")[1] == []
+    finally:
+        down = runner.invoke(app, ["down"])
+    assert down.exit_code == 0, down.output

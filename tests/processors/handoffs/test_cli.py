@@ -41,12 +41,15 @@ def test_report_refuses_a_bad_month(replay: None) -> None:
 
 
 def test_reconcile_lists_and_strict_fails(replay: None) -> None:
+    """A check that finds something exits 1 by default, as ``diff`` (and ``replay``, ``verify``); ``--no-strict``
+    reports only."""
     runner = CliRunner()
-    table = runner.invoke(omnibus, ["handoffs", "reconcile"], env={"COLUMNS": "200"})
+    table = runner.invoke(omnibus, ["handoffs", "reconcile", "--no-strict"], env={"COLUMNS": "200"})
     assert table.exit_code == 0 and "h3" in table.output and "created, not acknowledged" in table.output
     assert "1 record(s) could not be decoded" in table.output
-    strict = runner.invoke(omnibus, ["handoffs", "reconcile", "--strict", "--format", "csv"])
-    assert strict.exit_code == 1 and strict.output.splitlines()[1].startswith('h3,"created, not acknowledged",')
+    for strict in (["--strict"], []):
+        found = runner.invoke(omnibus, ["handoffs", "reconcile", *strict, "--format", "csv"])
+        assert found.exit_code == 1 and found.output.splitlines()[1].startswith('h3,"created, not acknowledged",')
 
 
 def test_report_tables_at_80_columns_keep_names_and_customer_ids_on_one_line() -> None:
@@ -94,3 +97,30 @@ def test_a_bad_month_or_zone_is_refused_before_kafka_is_read(monkeypatch: pytest
     arguments = {"--month": "2026-11", "--timezone": "UTC", option: value}
     result = CliRunner().invoke(omnibus, ["report", "handoffs", *(x for pair in arguments.items() for x in pair)])
     assert result.exit_code == 2 and said in result.output, result.output
+
+
+@pytest.fixture
+def command_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from processors.handoffs import command_cli
+
+    events = asyncio.run(run_scenario())
+
+    async def fake_replay(settings, spec, **_):
+        return Replay(list(events))
+
+    monkeypatch.setattr(command_cli, "replay_topic", fake_replay)
+
+
+def test_a_command_on_an_unknown_or_closed_handoff_is_refused_in_one_line(command_replay: None) -> None:
+    runner = CliRunner()
+    unknown = runner.invoke(omnibus, ["handoffs", "acknowledge", "nope", "--by", "agent-1"])
+    assert unknown.exit_code == 2 and len(unknown.output.strip().splitlines()) == 1, unknown.output
+    assert unknown.output.startswith("error: no handoff nope on ") and "no HandoffCreated" in unknown.output
+    closed = runner.invoke(omnibus, ["handoffs", "resolve", "h1", "--by", "agent-1", "--reason", "done"])
+    assert closed.exit_code == 2 and "h1 is closed; `omnibus handoffs reopen` it first" in closed.output
+    missing = runner.invoke(omnibus, ["handoffs", "transfer", "h3", "--by", "agent-1"])
+    assert missing.exit_code == 2 and "--reason" in missing.output
+    shown = runner.invoke(omnibus, ["handoffs", "show", "h2", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["status"] == "RESOLVED", shown.output
+    bad_close = runner.invoke(omnibus, ["handoffs", "close", "h3", "--by", "lead-1", "--reason", "forgotten"])
+    assert bad_close.exit_code == 2 and "--reason must be one of AUTO_CLOSED, CONFIRMED" in bad_close.output

@@ -83,7 +83,7 @@ async def test_a_premium_customer_from_billing_gets_the_premium_deadline_on_the_
     await watcher.stop()
 
 
-async def _until(predicate, timeout_s: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+async def _until(predicate, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyped-def]  # ends when true
     for _ in range(int(timeout_s / 0.05)):
         if predicate():
             return True

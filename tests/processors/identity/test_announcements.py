@@ -11,6 +11,7 @@ from processors.identity.assignments import tombstone_version
 from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, Unassigned, announcement_id,
+    moved_contact_id,
 )
 from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
 
@@ -104,3 +105,19 @@ def test_a_contact_in_the_current_schema_is_republished_byte_for_byte_and_an_old
     assert published == record == SERIALIZER(DESERIALIZER(record, SerdeContext(topic="t")), SerdeContext(topic="t"))
     older = record[:2] + bytes(8) + record[10:]  # another writer's fingerprint: decoded and encoded again
     assert not reusable_records(load_settings())(EventRef("omnibus.contact.events.v1", event.schema, older))
+
+
+def test_a_contact_moved_by_a_split_is_republished_under_the_new_customer_with_an_id_derived_from_the_split() -> None:
+    """#8 point 7 (``graph/split_contacts.py``): the same contact, a new id from (split, contact), its own id as the
+    cause; a redelivered split gives the same id."""
+    ref = EventRef("omnibus.contact.events.v1", CONTACT.schema, b"")
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_c", ref, "ev-1", moved_by=DECISIONS[3].event_id))
+    envelope, own = record.event.value["envelope"], CONTACT.value["envelope"]
+    assert (record.topic, record.key, record.event.schema) == ("omnibus.customer.contacts.v1", "cus_c", CONTACT.schema)
+    assert envelope["event_id"] == moved_contact_id(DECISIONS[3].event_id, "ev-1") != own["event_id"]
+    assert envelope["causation_id"] == "ev-1" and envelope["correlation_id"] == own["correlation_id"]
+    assert {k: v for k, v in record.event.value.items() if k != "envelope"} == {
+        k: v for k, v in CONTACT.value.items() if k != "envelope"}
+    (again,) = ANNOUNCER.outgoing(Resolved("cus_c", ref, "ev-1", moved_by=DECISIONS[3].event_id))
+    assert again.event.value["envelope"]["event_id"] == envelope["event_id"]
+    SERIALIZER(record.event, SerdeContext(topic=record.topic))  # still a valid contact event

@@ -70,7 +70,9 @@ async def test_on_a_broker_repeat_contacts_take_the_fast_path_to_the_customer_of
         again = [interaction(person[::-1], minutes=20 + i, interaction_id=f"again-{i}") for i, person in enumerate(people)]
         await producer.publish_many([Outgoing(topic, f"p{i}", event) for i, event in enumerate(again)])
         await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-    assert FAST_PATH.labels(outcome="applied")._value.get() == applied + 10
+    # at least the ten repeats: a first contact redelivered by a rebalance at start finds its customer known and
+    # takes the fast path too (at-least-once); where each landed is checked below
+    assert FAST_PATH.labels(outcome="applied")._value.get() >= applied + 10
     customer_of = {landed.event.value["interaction_id"]: landed.key for landed in await read_events(config, CUSTOMER_CONTACTS)
                    if landed.event.schema.endswith("InteractionRecorded")}
     assert all(customer_of[f"again-{i}"] == customer_of[f"first-{i}"] is not None for i in range(10))

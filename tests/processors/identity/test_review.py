@@ -12,6 +12,7 @@ from bus.serde import Event
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
 from processors.identity.review import DECIDED, current_pair, decided_as, decision, describe, open_reviews, requested_review
+from processors.identity.matching.defaults import TRAINED_POPULATION
 from processors.identity.rules import REVIEW_ACCEPTED, LinkPolicy
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -211,7 +212,9 @@ def _replay(order: list[int]) -> tuple[list[Event], dict[str, str]]:
     """The review topic's events and the merges (merged id -> survivor) after the namesakes' records arrive."""
     from tests.processors.identity.graph.test_evidence import with_traits
 
-    h = Harness(settings())
+    # In a customer base the size of the training set (3 000 people): among a million (the default,
+    # ``MATCH_POPULATION``), two records that share only a name are refused, not reviewed.
+    h = Harness(settings(match_population=TRAINED_POPULATION))
     for minute, (identifiers, traits) in enumerate(_namesake_events(order)):
         with_traits(h, identifiers, traits, minutes=minute)
     announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]

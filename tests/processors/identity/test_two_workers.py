@@ -43,7 +43,7 @@ async def test_two_worker_processes_consume_and_commit_every_contact_partition(
         await admin.start()
         try:
             committed: dict[int, int | None] = {}
-            for _ in range(40):  # commits follow processing by up to faust's commit interval
+            for _ in range(120):  # commits follow processing by up to faust's commit interval (longer under load)
                 offsets = await admin.list_consumer_group_offsets(group)
                 committed = {tp.partition: offsets[tp].offset if tp in offsets else None for tp in partitions}
                 if all(committed[tp.partition] == ends[tp] for tp in partitions):

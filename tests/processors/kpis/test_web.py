@@ -36,3 +36,33 @@ def test_query_filters_are_read_case_insensitively_and_bad_values_refused_with_w
                         ({"from": "yesterday"}, "from/to must be ISO-8601 instants")):
         with pytest.raises(BadQuery, match=says):
             filters(query)
+
+
+async def test_the_view_answers_503_with_retry_after_while_the_worker_cannot_read_its_tables() -> None:
+    """While the worker starts, stops or rebalances the view answered from tables not yet recovered, and asked
+    faust's consumer for its assignment, which raises ConsumerNotStarted before the consumer runs (a 500). Now
+    503 + Retry-After, as the other processors' views answer then."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from faust.exceptions import ConsumerNotStarted
+
+    from processors.kpis.web import register_views
+
+    views: dict[str, Any] = {}
+    app = SimpleNamespace(page=lambda path, name: lambda handler: views.setdefault(path, handler))
+    answers: list[tuple[int, dict[str, str]]] = []
+    view = SimpleNamespace(json=lambda body, status=200, headers=None: answers.append((status, headers or {})))
+
+    def not_started() -> dict:
+        raise ConsumerNotStarted("Consumer thread not yet started")
+
+    waiting: list[str | None] = ["the worker is starting or stopping"]
+    register_views(app, not_started, lambda: False, cannot_serve=lambda: waiting[0])
+    await views["/kpis"](view, SimpleNamespace(query={}))
+    assert answers == [(503, {"Retry-After": "2"})]
+    waiting[0] = None
+    views.clear()
+    register_views(app, lambda: {}, lambda: False, cannot_serve=lambda: waiting[0])
+    await views["/kpis"](view, SimpleNamespace(query={}))
+    assert answers[-1][0] == 200

@@ -308,3 +308,22 @@ def test_a_definition_redelivered_after_its_withdrawal_pushes_nothing() -> None:
     assert not world.feed(definition).outgoing
     assert not world.feed(withdrawal).outgoing
     assert world.engine.offer(Stores(*world.tables), "fibre")[1]  # still withdrawn
+
+
+def test_a_split_redelivered_after_the_new_customer_answered_changes_nothing() -> None:
+    """At-least-once: the split again after a rebalance, while the tables already hold the new customer's answer.
+    The new customer is not rebuilt from the source (which no longer holds the moved identifiers): no SHOW of an
+    offer it accepted, and its answer stays."""
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre", channels=["WEB", "CALL_CENTER"])))
+    world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="ACCEPTED")
+    split = Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
+        "moved_identifiers": [ident(PHONE)], "reason": "two people", "lineage": {}})
+    assert actions(world.feed(split)) == [("SHOW", "CALL_CENTER", "cus_9", "fibre")]
+    answered = world.offer_event("OfferResponded", PHONE, "fibre", "CALL_CENTER", response="ACCEPTED")
+    assert actions(answered) == [("WITHDRAW", "CALL_CENTER", "cus_9", "fibre")]
+    assert not world.feed(split).outgoing
+    assert world.customer("cus_9")["offers"]["fibre"]["status"] == "ACCEPTED"
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"

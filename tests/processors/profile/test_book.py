@@ -47,3 +47,18 @@ def test_every_registered_section_renders_lists_never_null_for_a_customer_it_kno
         assert set(view) == {section.name for section in book.sections}
         assert nulls(view, "profile") == []
         assert isinstance(view["open_handoffs"], list) and isinstance(view["eligible_offers"], list)
+
+
+def test_a_split_hands_the_leaving_contacts_to_the_new_profile_and_leaves_other_sections_with_the_source() -> None:
+    """#8 point 7: ``ProfileBook.split``; a section with no split of its own (products) stays whole with the source,
+    and a section left empty is left out."""
+    from processors.profile.book import ProfileBook
+    from tests.processors.identity.support import interaction, product_subscribed
+
+    book = ProfileBook.from_registry()
+    visit = interaction([("ACCOUNT", "A-1")], channel="BRANCH", interaction_id="TX-1")
+    profile = book.apply(book.apply(None, visit), product_subscribed("A-1", [("ACCOUNT", "A-1")]))
+    kept, moved = book.split(profile, [visit])
+    assert set(kept) == {"products"} and kept["products"] == profile["products"]
+    assert moved == {"recent_contacts": profile["recent_contacts"]}
+    assert book.split(profile, []) == (profile, {})

@@ -9,7 +9,7 @@ from dataclasses import replace
 from bus.config import TopicSettings
 from processors.identity.announcements import Announcer
 from processors.identity.graph.messages import SplitCustomer
-from processors.identity.graph.outputs import ReviewRequested, Send, Split
+from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
 from processors.profile.book import ProfileBook
@@ -181,8 +181,9 @@ def test_a_split_the_table_does_not_keep_fails() -> None:
 
 
 def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
-    """The new user's TX-T7-1: a contact that carried only the account split off stays under Jonathan (#8 point 7
-    not built, ``test_split_contacts.py``): a true failure, and the line names the split as the cause."""
+    """The new user's TX-T7-1: a contact that carried only the account split off and stayed under Jonathan (a
+    processor before #8 point 7, or a contact beyond the record's bound): a true failure, and the line names the
+    split as the cause."""
     call = interaction([("ACCOUNT", "ACC-7718")], minutes=2)
 
     def with_the_contact() -> Recomputed:
@@ -202,4 +203,37 @@ def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
     report = checked(recomputed, outputs)
     (failure,) = report.failures()
     assert failure.startswith("identity: each contact is keyed by its identifiers' customer or a housemate: contact ")
-    assert failure.endswith("(an operator split its identifiers off; a contact does not follow a split yet)")
+    assert failure.endswith("(an operator split its identifiers off and the contact did not follow them)")
+
+
+def test_a_contact_that_followed_its_split_is_checked_under_the_new_customer() -> None:
+    """#8 point 7 (``graph/split_contacts.py``): the running graph moves TX-T7-1 with the account and re-publishes it
+    under the new customer with an id derived from the split; verify reads that copy as the contact, all checks ok.
+    A copy whose id no announced split derives is not taken for the contact."""
+    call = interaction([("ACCOUNT", "ACC-7718")], minutes=2)
+
+    def with_the_contact() -> Recomputed:
+        inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
+                                              event_id="e1"), 0),
+                  record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
+                                              minutes=1), 1),
+                  record(CONTACTS_IN, "call", call, 0)]
+        return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+
+    recomputed, running = with_the_contact(), with_the_contact()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    jonathan = running.graph.customer_of(account)
+    split_events = split_off(running, account)
+    announcer = Announcer(SETTINGS.topics, lambda ref: call)
+    published = [item for d in running.graph.decisions if isinstance(d, Resolved) for item in announcer.outgoing(d)]
+    assert [item.key for item in published] == [jonathan, running.graph.customer_of(account)]
+    contacts = [record(CONTACTS, item.key, item.event, offset) for offset, item in enumerate(published)]
+    report = checked(recomputed, replace(outputs_of(running, []), customer_events=split_events, contacts=contacts))
+    assert report.ok, report.lines()
+
+    forged = replace(published[1].event, value={**published[1].event.value, "envelope": {
+        **published[1].event.value["envelope"], "event_id": "not-from-a-split"}})
+    contacts = [contacts[0], record(CONTACTS, published[1].key, forged, 1)]
+    report = checked(recomputed, replace(outputs_of(running, []), customer_events=split_events, contacts=contacts))
+    (failure,) = report.failures()
+    assert failure.endswith("(an operator split its identifiers off and the contact did not follow them)")

@@ -122,3 +122,23 @@ def test_a_customers_misspelling_of_its_own_name_is_not_close_to_a_twins_name() 
     marine = {"gn": ["marine"], "fn": ["lee"], "bd": ["1975-02-24"]}
     assert trait_levels(marie, marine)["given_name"] is Level.DIFFERENT is trait_levels(marine, marie)["given_name"]
     assert trait_levels(marie, {**marine, "gn": ["mraie"]})["given_name"] is Level.CLOSE  # her typo again
+
+
+@pytest.mark.parametrize(("record", "other", "level"), [
+    # the twin's counter form: "Céline" in the surname's field, no given name, beside her twin Caroline Valette
+    ({"fn": ["celine"], "bd": ["1984-11-10"]}, {"gn": ["caroline"], "fn": ["valette"], "bd": ["1984-11-10"]},
+     Level.DIFFERENT),
+    # the same form beside Céline's own record: her name, swapped (the family level is close), as before
+    ({"fn": ["celine"], "bd": ["1984-11-10"]}, {"gn": ["celine"], "fn": ["valette"], "bd": ["1984-11-10"]},
+     Level.MISSING),
+    # a surname that is also a first name ("Martin") beside a record with that surname: a surname, no given level
+    ({"fn": ["martin"]}, {"gn": ["paul"], "fn": ["martin"]}, Level.MISSING),
+    # a surname that is no first name: nothing said about the given name
+    ({"fn": ["valette"]}, {"gn": ["caroline"], "fn": ["dubois"]}, Level.MISSING),
+    # a first name in the surname's field that is a variant of the other's given name (Bob / Robert): not two people
+    ({"fn": ["bob"]}, {"gn": ["robert"], "fn": ["smith"]}, Level.MISSING),
+])
+def test_a_real_first_name_in_the_surnames_field_without_a_given_name_is_compared_as_one(
+        record: dict, other: dict, level: Level) -> None:
+    for first, second in ((record, other), (other, record)):
+        assert trait_levels(first, second)["given_name"] is level

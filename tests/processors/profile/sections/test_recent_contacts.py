@@ -55,3 +55,19 @@ def test_a_calls_entry_shows_the_agents_wrap_up_code_beside_its_queue_and_outcom
     (entry,) = SECTION.render(state or {})
     assert (entry["kind"], entry["name"], entry["disposition"], entry["outcome"]) == (
         "CALL", "billing", "resolved", "RESOLVED")
+
+
+def test_a_split_hands_over_the_entries_of_the_contacts_that_leave_and_keeps_the_others() -> None:
+    """#8 point 7: both events of one contact (its channel's and InteractionRecorded) share one entry, which goes
+    whole; an entry of another channel with the same id stays; a contact no longer kept goes nowhere."""
+    leaving = interaction([("ACCOUNT", "A-1")], channel="BRANCH", interaction_id="TX-1", minutes=1)
+    staying = interaction([("PHONE", "+86139")], channel="BRANCH", interaction_id="TX-2", minutes=2)
+    same_id_elsewhere = interaction([("PHONE", "+86139")], channel="WEB", interaction_id="TX-1", minutes=3)
+    state = None
+    for event in (leaving, staying, same_id_elsewhere):
+        state = SECTION.apply(state, event)
+    kept, moved = SECTION.split(state, [leaving, interaction([], channel="BRANCH", interaction_id="TX-GONE")])
+    assert moved == {"BRANCH": [state["BRANCH"][1]]} and moved["BRANCH"][0]["id"] == "TX-1"
+    assert kept == {"BRANCH": [state["BRANCH"][0]], "WEB": state["WEB"]}
+    assert SECTION.split(state, []) == (state, None) and SECTION.split(None, [leaving]) == (None, None)
+    assert SECTION.merge(kept, moved) == state  # a merge of the two would give back what was there

@@ -1,0 +1,82 @@
+"""Outbox rows, polled rows or batch lines of the handoff types → ``omnibus.handoff`` lifecycle events.
+
+A legacy ticketing or back-office system reports what it did with a handoff the way it reports any business
+fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employee who did it):
+
+- ``HandoffCreated``: ``case_type``, ``summary``, optional ``handoff_id`` (default
+  ``legacy:<source system>:<row id>``), ``team`` (kept as ``intake_facts.requested_team``), and the customer's
+  identifiers as for every business event (``account_number``, ``phone``, ``email``...); origin channel
+  ``BUSINESS_SYSTEM``;
+- ``HandoffAcknowledged``: ``handoff_id``, optional ``receiving_system`` (default: the source system),
+  ``external_reference`` (the case's id in that system), ``by``;
+- ``HandoffAccepted``: ``handoff_id``, ``by`` (the owner), optional ``team``;
+- ``HandoffResolved``: ``handoff_id``, ``resolution``, ``by``, optional ``resolution_code``, ``team``;
+- ``HandoffClosed``: ``handoff_id``, optional ``close_reason`` (``CONFIRMED`` default, ``WITHDRAWN``,
+  ``DUPLICATE``, ``AUTO_CLOSED``), ``by``.
+
+Events go to ``handoff.events.v1`` keyed by the handoff id, with ids from the row's id (a re-read row is a
+duplicate). The tracker decides whether the transition is legal (docs/handoffs.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adapters.base.errors import RejectedInput
+from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
+from schemas.enums import CLOSE_REASONS
+
+if TYPE_CHECKING:
+    from adapters.legacy.mapper import Fields
+
+
+
+def _malformed(name: str, why: str) -> RejectedInput:
+    return RejectedInput(f"field {name} is malformed: {why}", code="malformed_field")
+
+
+def _employee(f: Fields, name: str = "by", *, required: bool = True) -> dict[str, str] | None:
+    person = f.text(name, required=required)
+    return {"kind": "EMPLOYEE", "id": person} if person else None
+
+
+def _created(f: Fields) -> dict[str, Any]:
+    try:
+        request = HandoffRequest.parse(f.text("case_type"), f.text("team", required=False),
+                                       f.text("summary", required=False))
+    except BadHandoffRequest as exc:
+        raise _malformed(exc.field.removeprefix("omnibus_handoff_"), str(exc)) from exc
+    if request is None:  # unreachable: case_type is required above
+        raise _malformed("case_type", "is required")
+    ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
+    actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
+    value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM",
+                          identifiers=f.customer_identifiers(), site=None, interaction_id=f.record.dedupe_id,
+                          actor=actor, facts={"account_number": f.text("account_number", required=False)}).value
+    value.pop("envelope")
+    return value
+
+
+def _close_reason(f: Fields) -> str:
+    reason = (f.text("close_reason", required=False) or "CONFIRMED").upper()
+    if reason not in CLOSE_REASONS:
+        raise _malformed("close_reason", f"must be one of {', '.join(sorted(CLOSE_REASONS))}")
+    return reason
+
+
+HANDOFF_BUILDERS: dict[str, Callable[[Fields], dict[str, Any]]] = {
+    "HandoffCreated": _created,
+    "HandoffAcknowledged": lambda f: {
+        "handoff_id": f.text("handoff_id"),
+        "receiving_system": f.text("receiving_system", required=False) or f.ctx.source_system,
+        "external_reference": f.text("external_reference", required=False), "actor": _employee(f, required=False)},
+    "HandoffAccepted": lambda f: {"handoff_id": f.text("handoff_id"), "owner": _employee(f),
+                                  "team": f.text("team", required=False)},
+    "HandoffResolved": lambda f: {
+        "handoff_id": f.text("handoff_id"), "resolution": f.text("resolution"),
+        "resolution_code": f.text("resolution_code", required=False), "team": f.text("team", required=False),
+        "actor": _employee(f)},
+    "HandoffClosed": lambda f: {"handoff_id": f.text("handoff_id"), "close_reason": _close_reason(f),
+                                "actor": _employee(f, required=False)},
+}

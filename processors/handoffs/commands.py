@@ -1,0 +1,207 @@
+"""A back office's commands on a handoff, as the lifecycle events the tracker consumes.
+
+``current_views(events)`` folds ``handoff.events.v1`` into what a command needs to know of each handoff (its
+latest ``HandoffStatusChanged``: status, team, owner, version; the receiving system of its latest work order).
+``build(action, view, request, now)`` is the event for one command. Its id derives from the handoff, the
+action, the status version the command was based on, and the command's own fields
+(``bus.envelope.event_id``): the same command given twice before the tracker applied it is one event, which
+the tracker drops as a re-delivery; once applied, the version moved and the command is judged anew (a second
+acknowledgement or acceptance by the same person is a no-op; a stale transfer is refused). The tracker
+alone decides whether a transition is legal (``transitions.py``); what it refuses goes to ``deadletter.v1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bus.envelope import envelope, event_id
+from bus.errors import OmnibusError
+from bus.serde import Event
+from processors.handoffs.outputs import (
+    ACCEPTED,
+    ACKNOWLEDGED,
+    CLOSED,
+    CREATED,
+    ESCALATED,
+    REOPENED,
+    RESOLVED,
+    RESUMED,
+    ROUTED,
+    STATUS_CHANGED,
+    TRANSFERRED,
+    WAITING,
+    short_name,
+)
+from processors.handoffs.state import Status
+
+BACK_OFFICE_CHANNEL = "BACK_OFFICE"
+COMMAND_SOURCE = "omnibus-cli"  # envelope.source_system of the events the commands publish
+
+
+@dataclass
+class HandoffView:
+    """What the topic says of one handoff; ``status`` None: created, the tracker has not routed it yet."""
+
+    handoff_id: str
+    correlation_id: str
+    status: str | None = None
+    version: int = 0
+    team: str | None = None
+    owner: dict | None = None
+    escalation_tier: int = 0
+    deadline_at: datetime | None = None
+    receiving_system: str | None = None
+    resolved_by: dict | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in {status.value for status in Status if not status.is_open}
+
+    def describe(self) -> str:
+        """One line: ``ROUTED with team finance, owner agent-1, version 3``."""
+        owner = f", owner {self.owner['id']}" if self.owner else ""
+        team = f" with team {self.team}" if self.team else ""
+        return f"{self.status or 'created (not routed yet)'}{team}{owner}, version {self.version}"
+
+
+def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
+    """Handoff id -> its view, from the topic's events in (partition, offset) order."""
+    views: dict[str, HandoffView] = {}
+    for event in events:
+        value, schema = event.value, event.schema
+        handoff_id = value.get("handoff_id")
+        if not handoff_id:
+            continue
+        if schema == CREATED and handoff_id not in views:
+            views[handoff_id] = HandoffView(handoff_id, value["envelope"]["correlation_id"])
+        view = views.get(handoff_id)
+        if view is None:
+            continue
+        if schema == ROUTED and value.get("receiving_system"):
+            view.receiving_system = value["receiving_system"]
+        elif schema == STATUS_CHANGED and value["version"] > view.version:
+            view.status, view.version, view.team = value["status"], value["version"], value.get("team")
+            view.owner, view.escalation_tier = value.get("owner"), value["escalation_tier"]
+            view.deadline_at = value.get("deadline_at")
+        elif schema == RESOLVED:
+            view.resolved_by = value["actor"]
+    return views
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command as given: who (``by``, an employee id) and its options (None: not given)."""
+
+    by: str
+    team: str | None = None
+    owner: str | None = None
+    reason: str | None = None
+    system: str | None = None
+    reference: str | None = None
+    code: str | None = None
+    close_reason: str = "CONFIRMED"
+
+    @property
+    def actor(self) -> dict:
+        return {"kind": "EMPLOYEE", "id": self.by}
+
+
+class CommandRefused(OmnibusError, ValueError):
+    """A command that cannot be built from what is known (a missing option); the message is one line."""
+
+
+def _employee(person: str | None) -> dict | None:
+    return {"kind": "EMPLOYEE", "id": person} if person else None
+
+
+def _need(value: str | None, option: str, action: str) -> str:
+    if not value or not value.strip():
+        raise CommandRefused(f"{action} needs {option}")
+    return value.strip()
+
+
+def _acknowledge(view: HandoffView, r: Request) -> tuple[str, dict]:
+    system = r.system or view.receiving_system or view.team
+    if not system:
+        raise CommandRefused("acknowledge needs --system: the tracker has not named the receiving system yet")
+    return ACKNOWLEDGED, {"receiving_system": system, "external_reference": r.reference, "actor": r.actor}
+
+
+def _accept(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return ACCEPTED, {"owner": _employee(r.owner) or r.actor, "team": r.team or view.team}
+
+
+def _transfer(view: HandoffView, r: Request) -> tuple[str, dict]:
+    if view.team is None:
+        raise CommandRefused("the tracker has not routed the handoff yet: nothing to transfer from")
+    return TRANSFERRED, {"from_owner": view.owner, "from_team": view.team, "to_owner": _employee(r.owner),
+                         "to_team": r.team or view.team, "reason": _need(r.reason, "--reason", "transfer"),
+                         "actor": r.actor}
+
+
+def _hold(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return WAITING, {"request": r.reason, "actor": r.actor}
+
+
+def _resume(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return RESUMED, {"deadline_at": None, "paused_ms": None, "actor": r.actor}
+
+
+def _resolve(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return RESOLVED, {"resolution": _need(r.reason, "--reason (what was done, as the customer is told)", "resolve"),
+                      "resolution_code": r.code, "team": r.team or view.team, "actor": r.actor}
+
+
+def _close(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return CLOSED, {"close_reason": r.close_reason, "actor": r.actor}
+
+
+def _reopen(view: HandoffView, r: Request) -> tuple[str, dict]:
+    return REOPENED, {"reason": _need(r.reason, "--reason", "reopen"), "deadline_at": None, "actor": r.actor}
+
+
+def _escalate(view: HandoffView, r: Request) -> tuple[str, dict]:
+    deadline = view.deadline_at
+    return ESCALATED, {
+        "from_tier": view.escalation_tier, "to_tier": view.escalation_tier + 1,
+        "deadline_at": deadline if deadline is not None else 0,  # the tracker sets the new deadline
+        "trigger": "MANUAL", "to_team": None, "to_owner": None, "actor": r.actor, "from_team": view.team,
+        "from_owner": view.owner, "customer_id": None,
+    }
+
+
+ACTIONS: dict[str, Callable[[HandoffView, Request], tuple[str, dict]]] = {
+    "acknowledge": _acknowledge, "accept": _accept, "transfer": _transfer, "hold": _hold, "resume": _resume,
+    "resolve": _resolve, "close": _close, "reopen": _reopen, "escalate": _escalate,
+}
+
+
+def build(action: str, view: HandoffView, request: Request, now: datetime) -> Event:
+    """The lifecycle event of ``action`` on ``view``; raises ``CommandRefused`` (one line) when an option it
+    needs is missing. ``now`` (timezone-aware) is the event's occurred_at."""
+    schema, fields = ACTIONS[action](view, request)
+    parts = "|".join(f"{k}={v}" for k, v in sorted(vars(request).items()) if v)
+    identity = event_id(COMMAND_SOURCE, f"{view.handoff_id}/{action}/v{view.version}", parts)
+    head = envelope(event_id=identity, occurred_at=now, received_at=now, source_system=COMMAND_SOURCE,
+                    channel=BACK_OFFICE_CHANNEL, correlation_id=view.correlation_id,
+                    source_event_id=f"{view.handoff_id}/{action}/v{view.version}")
+    return Event(schema, {"envelope": head, "handoff_id": view.handoff_id, **fields})
+
+
+def refusal(action: str, view: HandoffView) -> str | None:
+    """A one-line reason to refuse before publishing, for what the topic already shows: a closed or resolved
+    handoff can only be reopened (or a resolved one closed). None: publish, the tracker decides the rest."""
+    if action == "reopen":
+        return None if not view.is_open else f"handoff {view.handoff_id} is open ({view.describe()})"
+    if action == "close" and view.status == "RESOLVED":
+        return None
+    if not view.is_open:
+        by = f" by {view.resolved_by['id']}" if view.resolved_by and view.status == "RESOLVED" else ""
+        return f"handoff {view.handoff_id} is {view.status.lower()}{by}; `omnibus handoffs reopen` it first" \
+            if view.status else None
+    return None
+
+
+__all__ = ["ACTIONS", "CommandRefused", "HandoffView", "Request", "build", "current_views", "refusal", "short_name"]

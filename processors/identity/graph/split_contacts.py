@@ -1,0 +1,172 @@
+"""Contacts follow an operator's split (#8 point 7): the contact -> identifiers record of a customer, and its split.
+
+A customer keeps, beside its members, a ``ContactRecord`` for each contact event applied to it (a call, a counter
+visit, a web interaction: the schemas ``customer.contacts.v1`` re-publishes, ``bus.topics.CONTACT_EVENTS``): the
+event's id, instant, channel, record and the identifier keys it carried (look-up-only keys left out).
+
+* **Bounded like the screen pop** (``CustomerState.contact_records``): per channel the latest ``kept_per_channel``
+  events by (instant, event id), the recent-contacts limit (``ProfileLimits.recent_contacts_per_channel``) times
+  ``EVENTS_PER_CONTACT`` (a call comes as its ``CallCompleted`` and its ``InteractionRecorded``). What counts
+  depends on the events, not on their arrival order; a re-delivered event counts once.
+* **Cheap on every contact** (#9): a channel's records are one msgpack array kept as bytes, so a customer's state
+  decodes and encodes them as one string; a contact is appended without decoding them (``appended``), and the
+  channel is cut back to the latest ``kept_per_channel`` (``latest``) only once it holds twice as many. A reader
+  takes the latest of what is there (``records``), which is the latest of every event recorded, as if each
+  contact had cut it.
+* **Carried through merges**: the loser's records travel in ``Offer.contacts`` and join the survivor's (``merged``).
+* **At a split** (``leaving``) a contact follows the moved identifiers when it carried at least one of them and none
+  that the source keeps: it carried only identifiers that moved (or that belong to no one here: shared, refused).
+  **A contact that carried both a moved and a kept identifier stays** with the source: nothing tells whose it was.
+  The source drops those records and their entries from its profile (``ProfileBook.split``); the new customer takes
+  both and re-publishes each contact on ``customer.contacts`` under its own key (``Resolved.moved_by``), with an
+  event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split
+  publishes the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+from bus.topics import CONTACT_EVENTS
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.limits import HASH_BITS
+from processors.identity.graph.messages import Apply, ContactRecord, EventRef, SplitInit
+from processors.identity.graph.outputs import Resolved
+from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
+from processors.profile.book import ProfileBook
+from processors.profile.limits import ProfileLimits
+from processors.profile.sections.recent_contacts import RecentContactsSection
+
+CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
+# A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
+EVENTS_PER_CONTACT = 2
+ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(list[ContactRecord])
+_FIXARRAY, _ARRAY16 = 0x90, 0xDC  # msgpack array headers: up to 15 items in the first byte, else 0xDC + 2 bytes
+
+
+def kept_per_channel(book: ProfileBook) -> int:
+    """How many contact events a customer records per channel: as many as its screen pop shows contacts, for each
+    of a contact's events."""
+    for section in book.sections:
+        if isinstance(section, RecentContactsSection):
+            return EVENTS_PER_CONTACT * section.limits.recent_contacts_per_channel
+    return EVENTS_PER_CONTACT * ProfileLimits().recent_contacts_per_channel
+
+
+def carried(ref: EventRef | None, keys: list[str]) -> list[str]:
+    """What an ``Apply`` of the event ``ref`` carries for the record: its keys ``keys`` if it is a contact."""
+    return keys if ref is not None and ref.schema in CONTACT_SCHEMAS else []
+
+
+def contact_record(event_id: str, ref: EventRef | None, rank: int, channel: str,
+                   carried: list[str]) -> ContactRecord | None:
+    """The record of a contact event applied with ``carried`` identifier keys (``rank``: ``limits.event_rank``), or
+    None for an event no split moves (not a contact, or no identifier of its own)."""
+    if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried:
+        return None
+    return ContactRecord(event_id, rank >> HASH_BITS, channel, sorted(carried), ref)
+
+
+def _order(record: ContactRecord) -> tuple[int, str]:
+    return record.at, record.event_id
+
+
+def latest(records: Iterable[ContactRecord], limit: int) -> list[ContactRecord]:
+    """Each event once, the latest ``limit`` per channel by (instant, event id), newest first per channel, channels
+    in name order: the same whatever order ``records`` come in."""
+    by_channel: dict[str, dict[str, ContactRecord]] = {}
+    for record in records:
+        by_channel.setdefault(record.channel, {})[record.event_id] = record
+    return [record for channel in sorted(by_channel)
+            for record in sorted(by_channel[channel].values(), key=_order, reverse=True)[:limit]]
+
+
+def _count(array: bytes) -> tuple[int, int]:
+    """(items, header length) of a msgpack array's bytes (empty: none)."""
+    if not array:
+        return 0, 0
+    if array[0] == _ARRAY16:
+        return int.from_bytes(array[1:3], "big"), 3
+    return array[0] - _FIXARRAY, 1
+
+
+def _header(count: int) -> bytes:
+    return bytes((_FIXARRAY + count,)) if count < 16 else bytes((_ARRAY16,)) + count.to_bytes(2, "big")
+
+
+def appended(array: bytes, record: ContactRecord, limit: int) -> bytes:
+    """A channel's records ``array`` with ``record`` added; cut back to the ``latest`` ``limit`` once it would hold
+    more than twice as many (decoded only then)."""
+    count, header = _count(array)
+    if count + 1 > 2 * limit:
+        return _ENCODER.encode(latest([*_DECODER.decode(array), record], limit))
+    return _header(count + 1) + array[header:] + _ENCODER.encode(record)
+
+
+def records(kept: Mapping[str, bytes], limit: int) -> list[ContactRecord]:
+    """Every channel's records, the ``latest`` ``limit`` per channel."""
+    return latest((record for array in kept.values() for record in _DECODER.decode(array)), limit)
+
+
+def encoded(kept: Iterable[ContactRecord]) -> ChannelRecords:
+    """Records as ``CustomerState.contact_records`` keeps them (one array per channel)."""
+    by_channel: dict[str, list[ContactRecord]] = {}
+    for record in kept:
+        by_channel.setdefault(record.channel, []).append(record)
+    return {channel: _ENCODER.encode(items) for channel, items in sorted(by_channel.items())}
+
+
+def merged(survivor: Mapping[str, bytes], loser: Mapping[str, bytes], limit: int) -> ChannelRecords:
+    """Both customers' records (``Offer.contacts``: the loser's), each event once, the latest ``limit`` per channel."""
+    return encoded(latest([*records(survivor, limit), *records(loser, limit)], limit))
+
+
+def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str]) -> list[ContactRecord]:
+    """The records of the contacts that follow a split moving ``moved`` keys while the source keeps ``held``: each
+    carried a moved identifier and no kept one. A contact with both stays (nothing tells whose it was)."""
+    moved_keys, held_keys = set(moved), set(held)
+    return [record for record in kept if not moved_keys.isdisjoint(record.ids) and held_keys.isdisjoint(record.ids)]
+
+
+def note(ctx: Ctx[CustomerState], message: Apply) -> None:
+    """Record the contact ``message`` applies to this customer (a no-op for an event that is no contact)."""
+    record = contact_record(message.event_id, message.event, message.rank, message.channel, message.carried)
+    if record is not None:
+        kept = ctx.state.contact_records
+        kept[record.channel] = appended(kept.get(record.channel, b""), record, kept_per_channel(ctx.graph.book))
+
+
+def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str]) -> tuple[list[ContactRecord], bytes | None]:
+    """At the source of a split moving ``moved`` (already taken off its members): the records of the contacts that
+    follow, and their part of its profile (encoded), both taken off this customer."""
+    state, book = ctx.state, ctx.graph.book
+    kept = records(state.contact_records, kept_per_channel(book))
+    going = leaving(kept, moved, state.members)
+    if not going:
+        return [], None
+    gone = {record.event_id for record in going}
+    state.contact_records = encoded(record for record in kept if record.event_id not in gone)
+    events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
+    profile = ctx.store.get_profile(ctx.key)
+    if not events or not profile:
+        return going, None
+    stays, taken = book.split(profile, events)
+    ctx.store.put_profile(ctx.key, stays or None)
+    return going, encode_profile(taken) if taken else None
+
+
+def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
+    """At the new customer of a split: the contacts that followed, on its profile and re-published under its key
+    (``Resolved.moved_by``: ids derived from the split's announcement and each contact)."""
+    if not message.contacts:
+        return
+    ctx.state.contact_records = encoded(message.contacts)
+    if message.profile:
+        ctx.store.put_profile(ctx.key, decode_profile(message.profile))
+    for record in sorted(message.contacts, key=_order):
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id))

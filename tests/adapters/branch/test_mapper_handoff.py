@@ -1,0 +1,58 @@
+"""A counter transaction opens a back-office handoff through its ``transaction.handoff`` section."""
+
+from __future__ import annotations
+
+import copy
+from io import BytesIO
+
+import fastavro
+import pytest
+
+from adapters.base.errors import RejectedInput
+from adapters.branch.openapi import OPENAPI
+from schemas.catalog import default_catalog
+from tests.adapters.branch.support import sample
+from tests.adapters.branch.test_mapper import mapped
+
+
+def with_handoff(handoff: object, name: str = "transaction_with_identifiers") -> dict:
+    upload = copy.deepcopy(sample(name))
+    upload["events"][0]["transaction"]["handoff"] = handoff
+    return upload
+
+
+def handoffs(record) -> list:  # type: ignore[no-untyped-def]
+    return [o for o in record.events if o.event.schema == "omnibus.handoff.HandoffCreated"]
+
+
+def test_a_transaction_with_a_handoff_opens_one_per_transaction() -> None:
+    upload = with_handoff({"kind": "meter-dispute", "summary": "Reading 4 times too high", "team": "metering"})
+    (out,) = handoffs(mapped(upload))
+    fastavro.schemaless_writer(BytesIO(), default_catalog().get(out.event.schema).parsed, out.event.value, strict=True)
+    value, event = out.event.value, upload["events"][0]
+    assert out.topic == "omnibus.handoff.events.v1" and out.key == value["handoff_id"]
+    assert value["handoff_id"] == f"counter:{upload['terminal_id']}:{event['transaction']['id']}"
+    assert (value["case_type"], value["origin_channel"], value["origin_site"]) == (
+        "meter-dispute", "BRANCH", upload["branch_id"])
+    assert value["intake_facts"]["requested_team"] == "metering" and value["customer_identifiers"]
+    assert value["origin_interaction_id"] == event["transaction"]["id"]
+    # re-uploaded: the same case under the same event id
+    (again,) = handoffs(mapped(copy.deepcopy(upload)))
+    assert again.event.value["envelope"]["event_id"] == value["envelope"]["event_id"]
+
+
+def test_no_handoff_section_opens_none_and_the_openapi_describes_it() -> None:
+    assert not handoffs(mapped("transaction_with_identifiers"))
+    transaction = OPENAPI["paths"]["/v1/counter/events"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["properties"]["events"]["items"]["properties"]["transaction"]
+    assert transaction["properties"]["handoff"]["required"] == ["kind"]
+
+
+@pytest.mark.parametrize(("handoff", "fragment"), [
+    ({"team": "metering"}, "transaction.handoff.kind"),
+    ({"kind": 7}, "transaction.handoff.kind"),
+    ("meter-dispute", "transaction.handoff"),
+])
+def test_a_bad_handoff_section_is_refused(handoff: object, fragment: str) -> None:
+    with pytest.raises(RejectedInput, match=fragment):
+        mapped(with_handoff(handoff))

@@ -1,0 +1,73 @@
+"""A call opens a back-office handoff through contact / task attributes (``omnibus_handoff_*``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from io import BytesIO
+
+import fastavro
+import pytest
+
+from adapters.call_center import mapper_ctr, mapper_taskrouter
+from adapters.call_center.errors import RejectedInput
+from adapters.call_center.state import Timeline
+from schemas.catalog import default_catalog
+from tests.adapters.call_center.support import context, sample
+
+REPAIR = {"omnibus_handoff_kind": "Line-Repair", "omnibus_handoff_team": "repair",
+          "omnibus_handoff_summary": "No power since the storm"}
+
+
+def handoffs(record) -> list:  # type: ignore[no-untyped-def]
+    return [o for o in record.events if o.event.schema == "omnibus.handoff.HandoffCreated"]
+
+
+def _strict(event) -> None:  # type: ignore[no-untyped-def]
+    fastavro.schemaless_writer(BytesIO(), default_catalog().get(event.schema).parsed, event.value, strict=True)
+
+
+def test_connect_contact_attributes_open_a_handoff_once_per_contact() -> None:
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **REPAIR}
+    (out,) = handoffs(mapper_ctr.map_ctr(ctr, context()))
+    _strict(out.event)
+    value = out.event.value
+    assert out.topic == "omnibus.handoff.events.v1" and out.key == value["handoff_id"]
+    assert value["handoff_id"] == f"call:amazon-connect:{ctr['ContactId']}"
+    assert (value["case_type"], value["summary"], value["origin_channel"], value["origin_interaction_id"]) == (
+        "line-repair", "No power since the storm", "CALL_CENTER", ctr["ContactId"])
+    assert value["intake_facts"]["requested_team"] == "repair" and value["origin_site"]
+    assert value["customer_identifiers"] and value["customer_identifiers"][0]["type"] == "PHONE"
+    assert value["actor"]["kind"] == "EMPLOYEE" and value["envelope"]["channel"] == "CALL_CENTER"
+    # a later version of the same CTR names the same case under the same event id: no second handoff
+    again = copy.deepcopy(ctr)
+    again["LastUpdateTimestamp"] = "2030-01-01T00:00:00Z"
+    (second,) = handoffs(mapper_ctr.map_ctr(again, context()))
+    assert (second.key, second.event.value["envelope"]["event_id"]) == (out.key, value["envelope"]["event_id"])
+
+
+def test_without_handoff_attributes_no_handoff_and_a_kind_alone_is_enough() -> None:
+    assert not handoffs(mapper_ctr.map_ctr(sample("ctr_inbound_answered.json"), context()))
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_kind": "meter-dispute"}
+    (out,) = handoffs(mapper_ctr.map_ctr(ctr, context()))
+    _strict(out.event)
+    assert out.event.value["summary"] == "meter-dispute handed off from call center"
+    assert "requested_team" not in out.event.value["intake_facts"]
+
+
+def test_a_team_without_a_kind_is_refused_with_the_field() -> None:
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_team": "repair"}
+    with pytest.raises(RejectedInput, match="omnibus_handoff_kind"):
+        mapper_ctr.map_ctr(ctr, context())
+
+
+def test_taskrouter_task_attributes_open_a_handoff() -> None:
+    terminal = copy.deepcopy(sample("taskrouter_answered.json")[-1])
+    terminal["TaskAttributes"] = json.dumps(json.loads(terminal["TaskAttributes"]) | REPAIR)
+    (out,) = handoffs(mapper_taskrouter.map_task(terminal, Timeline(), context("lyon")))
+    _strict(out.event)
+    assert out.event.value["handoff_id"].startswith("call:twilio-taskrouter:")
+    assert out.event.value["origin_channel"] == "CALL_CENTER" and out.event.value["customer_identifiers"]

@@ -1,0 +1,65 @@
+"""A legacy back-office system's outbox rows of the handoff types become the tracker's lifecycle events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from io import BytesIO
+
+import fastavro
+import pytest
+
+from adapters.base.errors import RejectedInput
+from adapters.legacy.mapper import BusinessRecord, map_business
+from bus.config import TopicSettings
+from bus.topics import HANDOFF_EVENTS
+from schemas.catalog import default_catalog
+from tests.adapters.legacy.support import legacy_context, utc
+
+TOPIC = HANDOFF_EVENTS.name(TopicSettings())
+
+
+def mapped(event_type: str, row: str = "row-1", **fields: object):  # type: ignore[no-untyped-def]
+    ctx = replace(legacy_context(), handoff_topic=TOPIC)
+    (out,) = map_business(BusinessRecord(event_type, fields, row, utc(2024, 4, 27)), ctx).events
+    fastavro.schemaless_writer(BytesIO(), default_catalog().get(out.event.schema).parsed, out.event.value, strict=True)
+    assert out.topic == TOPIC and out.key == out.event.value["handoff_id"]
+    return out.event
+
+
+def test_the_lifecycle_rows_a_ticketing_system_writes() -> None:
+    created = mapped("handoff.created", case_type="Meter-Dispute", summary="Estimated reading", team="metering",
+                     account_number="ACC-1", phone="+33612345678")
+    value = created.value
+    assert created.schema == "omnibus.handoff.HandoffCreated" and value["handoff_id"].startswith("legacy:")
+    assert (value["case_type"], value["origin_channel"], value["intake_facts"]["requested_team"]) == (
+        "meter-dispute", "BUSINESS_SYSTEM", "metering")
+    assert {i["type"] for i in value["customer_identifiers"]} == {"ACCOUNT", "PHONE"}
+    ack = mapped("HandoffAcknowledged", handoff_id="call:amazon-connect:c1", external_reference="TK-9", by="desk-1")
+    assert (ack.value["receiving_system"], ack.value["actor"]) == (legacy_context().source_system,
+                                                                  {"kind": "EMPLOYEE", "id": "desk-1"})
+    assert ack.value["envelope"]["channel"] == "BACK_OFFICE"
+    accepted = mapped("handoff_accepted", handoff_id="h1", by="agent-3")
+    assert accepted.value["owner"] == {"kind": "EMPLOYEE", "id": "agent-3"}
+    resolved = mapped("HandoffResolved", handoff_id="h1", resolution="Meter replaced", by="agent-3")
+    assert resolved.value["resolution"] == "Meter replaced"
+    assert mapped("HandoffClosed", handoff_id="h1", close_reason="withdrawn").value["close_reason"] == "WITHDRAWN"
+    # the same row read again: the same event id
+    again = mapped("HandoffResolved", handoff_id="h1", resolution="Meter replaced", by="agent-3")
+    assert again.value["envelope"]["event_id"] == resolved.value["envelope"]["event_id"]
+
+
+@pytest.mark.parametrize(("event_type", "fields", "reason"), [
+    ("HandoffCreated", {"summary": "x"}, "case_type"),
+    ("HandoffResolved", {"handoff_id": "h1", "by": "a"}, "resolution"),
+    ("HandoffAccepted", {"handoff_id": "h1"}, "by"),
+    ("HandoffClosed", {"handoff_id": "h1", "close_reason": "forgotten"}, "close_reason"),
+])
+def test_bad_rows_are_refused_with_the_field(event_type: str, fields: dict, reason: str) -> None:
+    with pytest.raises(RejectedInput, match=reason):
+        mapped(event_type, **fields)
+
+
+def test_a_source_without_the_handoff_topic_refuses_them() -> None:
+    record = BusinessRecord("HandoffAccepted", {"handoff_id": "h1", "by": "a"}, "row-1", utc(2024, 4, 27))
+    with pytest.raises(RejectedInput, match="not taken"):
+        map_business(record, legacy_context())

@@ -1,0 +1,104 @@
+"""A back office's commands (``commands.build``) through the real tracker: every event the CLI builds is
+schema-valid (fastavro strict), applied by the tracker, and a repeated command is one event id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import BytesIO
+
+import fastavro
+import pytest
+
+from bus.clock import ManualClock
+from bus.serde import Event
+from processors.handoffs.commands import ACTIONS, CommandRefused, Request, build, current_views, refusal
+from processors.handoffs.outputs import STATUS_CHANGED, Emitter
+from processors.handoffs.tracker import Destinations, HandoffTracker
+from schemas.catalog import default_catalog
+from tests.processors.handoffs.factories import SYSTEM, T0, FakeDeadLetters, FakePublisher, created, record
+from tests.processors.handoffs.scenario import POLICY
+
+H = timedelta(hours=1)
+
+
+class Desk:
+    """The tracker with the topic it writes, in order."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(T0)
+        self.publisher, self.dead = FakePublisher(), FakeDeadLetters()
+        self.tracker = HandoffTracker(POLICY, Emitter(SYSTEM, self.clock), {}, self.publisher, self.dead,
+                                      Destinations("events", "notifications"))
+        self.topic: list[Event] = []
+
+    async def send(self, event: Event) -> list[Event]:
+        self.topic.append(event)
+        start = len(self.publisher.published)
+        await self.tracker.handle(event, record())
+        out = [o.event for o in self.publisher.published[start:] if o.topic == "events"]
+        self.topic.extend(out)
+        return out
+
+    async def command(self, action: str, request: Request, hours: float) -> Event:
+        view = current_views(self.topic)["h1"]
+        assert refusal(action, view) is None, refusal(action, view)
+        event = build(action, view, request, T0 + hours * H)
+        fastavro.schemaless_writer(BytesIO(), default_catalog().get(event.schema).parsed, event.value, strict=True)
+        changed = [e for e in await self.send(event) if e.schema == STATUS_CHANGED]
+        assert changed and not self.dead.written, (action, self.dead.written)
+        return event
+
+
+async def test_every_command_is_applied_by_the_tracker_and_the_view_follows() -> None:
+    desk = Desk()
+    await desk.send(created("h1", tier="standard"))
+    assert current_views(desk.topic)["h1"].status == "ROUTED"
+    await desk.command("acknowledge", Request("finance-desk", reference="F-9"), 0.5)
+    assert current_views(desk.topic)["h1"].version == 2
+    await desk.command("accept", Request("agent-1"), 1)
+    view = current_views(desk.topic)["h1"]
+    assert (view.status, view.owner, view.team) == ("IN_PROGRESS", {"kind": "EMPLOYEE", "id": "agent-1"},
+                                                     "back-office")
+    await desk.command("hold", Request("agent-1", reason="send the meter photo"), 2)
+    await desk.command("resume", Request("agent-1"), 3)
+    await desk.command("transfer", Request("agent-1", team="repair", reason="a line fault"), 4)
+    assert (current_views(desk.topic)["h1"].team, current_views(desk.topic)["h1"].owner) == ("repair", None)
+    await desk.command("accept", Request("agent-2"), 5)
+    await desk.command("escalate", Request("lead-1"), 6)
+    assert current_views(desk.topic)["h1"].escalation_tier == 1
+    await desk.command("resolve", Request("agent-2", reason="line repaired", code="FIXED"), 7)
+    view = current_views(desk.topic)["h1"]
+    assert view.status == "RESOLVED" and view.resolved_by == {"kind": "EMPLOYEE", "id": "agent-2"}
+    assert refusal("resolve", view) == "handoff h1 is resolved by agent-2; `omnibus handoffs reopen` it first"
+    await desk.command("reopen", Request("lead-1", reason="the customer called again"), 8)
+    await desk.command("resolve", Request("agent-2", reason="line repaired again"), 9)
+    await desk.command("close", Request("lead-1"), 10)
+    assert current_views(desk.topic)["h1"].status == "CLOSED"
+    assert set(ACTIONS) == {"acknowledge", "accept", "transfer", "hold", "resume", "resolve", "close", "reopen",
+                            "escalate"}
+
+
+async def test_a_repeated_command_is_one_event_id_the_tracker_drops() -> None:
+    desk = Desk()
+    await desk.send(created("h1"))
+    view = current_views(desk.topic)["h1"]
+    first = build("accept", view, Request("agent-1"), T0 + H)
+    again = build("accept", view, Request("agent-1"), T0 + 2 * H)  # typed twice before the tracker answered
+    other = build("accept", view, Request("agent-2"), T0 + H)
+    assert first.value["envelope"]["event_id"] == again.value["envelope"]["event_id"]
+    assert other.value["envelope"]["event_id"] != first.value["envelope"]["event_id"]
+    assert [e.schema for e in await desk.send(first)] == [STATUS_CHANGED]
+    assert await desk.send(again) == [] and not desk.dead.written
+
+
+def test_missing_options_are_refused_in_one_line() -> None:
+    from processors.handoffs.commands import HandoffView
+
+    routed = HandoffView("h1", "c1", status="ROUTED", version=1, team="finance")
+    with pytest.raises(CommandRefused, match="transfer needs --reason"):
+        build("transfer", routed, Request("a"), T0)
+    with pytest.raises(CommandRefused, match="nothing to transfer from"):
+        build("transfer", HandoffView("h1", "c1"), Request("a", reason="r"), T0)
+    with pytest.raises(CommandRefused, match="resolve needs --reason"):
+        build("resolve", routed, Request("a"), T0)
+    assert refusal("reopen", routed) is not None and refusal("accept", routed) is None

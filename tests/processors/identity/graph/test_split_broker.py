@@ -1,0 +1,108 @@
+"""Contacts follow an operator's split on a real broker (#8 point 7): the identity worker with its screen pop.
+
+Jonathan's e-mail and phone, the phone seen with a mistyped account (the wrong link), a counter visit that carried
+only the account and one that carried the account and the phone. The operator's split command, published twice (a
+redelivered command), moves the account: the visit that carried only the account follows it (the new customer's
+screen pop, ``customer.contacts`` under the new key with an id derived from the split), the mixed one stays.
+Outputs are counted per event id (``one_per_event_id``): a batch replayed after a rebalance publishes the same ids.
+``omnibus verify`` agrees with the processor afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.stack.ports import distinct_free_ports
+from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from processors.identity.cli import _publish
+from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.outputs import moved_contact_id
+from processors.verify.run import averify
+from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.support import envelope, ident, observed, settings
+from tests.support.http import get_when_served
+from tests.support.kafka_io import one_per_event_id, read_events
+from tests.support.settings import settings_with_topics
+
+pytestmark = pytest.mark.kafka
+
+ACCOUNT, PHONE, EMAIL = ("ACCOUNT", "ACC-7718"), ("PHONE", "+33622222222"), ("EMAIL", "jonathan@t7.example")
+
+
+def counter_visit(transaction: str, identifiers: list[tuple[str, str]], minutes: int) -> Event:
+    return Event("omnibus.contact.CounterTransaction", {
+        "envelope": envelope("BRANCH", minutes=minutes), "transaction_id": transaction, "branch_id": "BR-12",
+        "counter_id": "C3", "terminal_id": "T-9", "transaction_type": "deposit", "status": "COMPLETED",
+        "amount": None, "ticket_id": None, "agent_id": "clerk-4",
+        "customer_identifiers": [ident(k, v) for k, v in identifiers],
+    })
+
+
+async def screen_pop(http: aiohttp.ClientSession, port: int, customer: str) -> list[Any]:
+    status, text = await get_when_served(http, f"http://127.0.0.1:{port}/customers/{customer}")
+    assert status == 200, text
+    return sorted(entry["id"] for entry in json.loads(text)["recent_contacts"])
+
+
+@pytest.mark.timeout(240)
+async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstrap_servers: str,
+                                                                         tmp_path: Path) -> None:
+    config = await settings_with_topics(bootstrap_servers, partitions=2)
+    only_account, mixed = counter_visit("TX-T7-1", [ACCOUNT], 2), counter_visit("TX-T7-2", [ACCOUNT, PHONE], 3)
+    observed_topic, contacts_topic = IDENTIFIERS_OBSERVED.name(config.topics), CONTACT_EVENTS.name(config.topics)
+    serializer, _ = build_serde(config.registry)
+    async with EventProducer(config, serializer) as producer:
+        await producer.publish_many([
+            Outgoing(observed_topic, "a", observed([EMAIL, PHONE], minutes=0)),
+            Outgoing(observed_topic, "b", observed([PHONE, ACCOUNT], minutes=1)),
+            Outgoing(contacts_topic, "TX-T7-1", only_account), Outgoing(contacts_topic, "TX-T7-2", mixed)])
+
+    (port,) = distinct_free_ports(1)
+    async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
+        group = workers[0].app.conf.id
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        owners = await assignments(config)
+        account = next(key for key in owners if key.startswith("ACCOUNT:"))
+        source = owners[account]
+        assert set(owners.values()) == {source}, "the account is linked to Jonathan before the split"
+        command = SplitCustomer([account], "account belongs to his father", str(uuid.uuid4()), int(time.time() * 1e6))
+        await _publish(config, source, command)
+        await _publish(config, source, command)  # the same command again: a redelivered split
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        async with aiohttp.ClientSession() as http:
+            customer_events = [e.event for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))]
+            (split,) = [e for e in customer_events if e.schema == "omnibus.identity.CustomerSplit"]
+            new = split.value["new_customer_id"]
+            assert await screen_pop(http, port, new) == ["TX-T7-1"]
+            assert await screen_pop(http, port, source) == ["TX-T7-2"]
+
+    assert (await assignments(config))[account] == new
+    published: dict[str, list[tuple[str | None, str]]] = {}
+    for item in one_per_event_id(await read_events(config, CUSTOMER_CONTACTS)):
+        envelope_ = item.event.value["envelope"]
+        published.setdefault(item.event.value.get("transaction_id", ""), []).append((item.key, envelope_["event_id"]))
+    first, second = (event.value["envelope"]["event_id"] for event in (only_account, mixed))
+    moved = moved_contact_id(split.value["envelope"]["event_id"], first)
+    # A contact that came before the link made a customer of its own, merged into Jonathan's since: its key then.
+    survivor = {e.value["merged_customer_id"]: e.value["survivor_customer_id"] for e in customer_events
+                if e.schema == "omnibus.identity.CustomerMerged"}
+
+    def final(key: str | None) -> str | None:
+        while key in survivor:
+            key = survivor[key]
+        return key
+
+    assert sorted((final(key), event_id) for key, event_id in published["TX-T7-1"]) == sorted(
+        [(source, first), (new, moved)])
+    assert [(final(key), event_id) for key, event_id in published["TX-T7-2"]] == [(source, second)]
+    report = await averify(config, processors=("identity",), identity=settings())  # #8 point 4: verify agrees
+    assert report.ok, "\n".join(report.lines())

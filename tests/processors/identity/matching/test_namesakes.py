@@ -1,0 +1,116 @@
+"""Namesakes: one full name and birth date, two people (tester8's finding 3, issue #8).
+
+A name and a birth date agreeing weigh about +30 bits; among the 3 000 people the m/u values were trained on that
+is one person for sure, among a bank's millions a namesake born the same day is to be expected. A pair met on
+traits alone (no identifier in common) therefore starts from the population's prior (``MatchModel.prior_of``):
+with an account and a phone of their own, two Jean Duponts go to review instead of merging.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bus.serde import Event
+from processors.identity.graph.outputs import Merged, ReviewRequested
+from processors.identity.matching.compare import Level
+from processors.identity.matching.defaults import DEFAULT_MU, DEFAULT_POPULATION, DEFAULT_PRIOR, TRAINED_POPULATION
+from processors.identity.matching.weights import Decision, MatchModel, population_bits
+from processors.identity.rules import LinkPolicy
+from tests.processors.identity.support import Harness, observed
+from tests.processors.identity.support import matcher_settings as settings
+
+JEAN = {"given_name": "Jean", "family_name": "Dupont", "birth_date": "1965-11-30"}
+
+
+def with_traits(identifiers: Any, traits: dict[str, str], *, channel: str = "BRANCH", minutes: int = 0) -> Event:
+    event = observed(identifiers, channel=channel, minutes=minutes)
+    return Event(event.schema, {**event.value, "traits": traits})
+
+
+def jean(h: Harness) -> None:
+    """Tester8's Jean Dupont: a web login with his phone and no address, then two counter visits: his account
+    with his phone, and a second account of his by name and birth date alone."""
+    h.feed(with_traits([("USER_ID", "t8-jean"), ("PHONE", "+33612000001")], JEAN, channel="WEB"))
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-555"), ("PHONE", "+33612000001")], JEAN, minutes=1))
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-556")], JEAN, minutes=2))
+
+
+def test_the_testers_namesake_with_his_own_account_phone_and_address_is_reviewed_not_merged() -> None:
+    h = Harness(settings(default_region="FR"))
+    jean(h)
+    assert h.customer("ACCOUNT", "ACC-T8-556") == h.customer("USER_ID", "t8-jean")  # his second account: merged
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-999"), ("PHONE", "+33699999999")],
+                       {**JEAN, "address_line": "12 rue de Lyon", "postcode": "13001"}, minutes=3))
+    assert h.customer("ACCOUNT", "ACC-T8-999") != h.customer("USER_ID", "t8-jean")
+    (review,) = [r for r in h.decisions(ReviewRequested)]
+    assert {r.lineage.rule for r in h.decisions(Merged)} <= {"blocking-candidate"}
+    assert 0 < review.match_weight < 6.0
+    h.local.check_consistent()
+
+
+def test_in_a_population_the_size_of_the_training_set_the_namesake_merges_as_before() -> None:
+    """What the finding saw (the prior trained on 3 000 people): the same records merge."""
+    h = Harness(settings(default_region="FR", match_population=TRAINED_POPULATION))
+    jean(h)
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-999"), ("PHONE", "+33699999999")],
+                       {**JEAN, "address_line": "12 rue de Lyon", "postcode": "13001"}, minutes=3))
+    assert h.customer("ACCOUNT", "ACC-T8-999") == h.customer("USER_ID", "t8-jean")
+
+
+MATCHER = LinkPolicy(settings()).matcher
+NAME_AND_BIRTH = {"gn": ["jean"], "fn": ["dupont"], "bd": ["1965-11-30"]}
+
+
+@pytest.mark.parametrize(("other_ids", "other_traits", "decision"), [
+    # nothing else known on either side: one person (a namesake would be indistinguishable)
+    ([], {}, Decision.MERGE),
+    # his second account, found by name and birth date: one person
+    (["ACCOUNT:2"], {}, Decision.MERGE),
+    # an account and a phone of his own: a namesake as likely as one person with two of each: ask
+    (["ACCOUNT:2", "PHONE:+33699999999"], {}, Decision.REVIEW),
+    # and another address as well: two people
+    (["ACCOUNT:2", "PHONE:+33699999999"], {"ad": ["12 r de lyon"], "pc": ["13001"]}, Decision.REFUSE),
+    # the same address with a new account and phone: one person who moved bank and phone, not house
+    (["ACCOUNT:2", "PHONE:+33699999999"], {"ad": ["3 pl du marche"], "pc": ["75011"]}, Decision.MERGE),
+])
+def test_name_and_birth_date_alone_against_identifiers_missing_or_different(
+        other_ids: list[str], other_traits: dict[str, list[str]], decision: Decision) -> None:
+    mine = {**NAME_AND_BIRTH, "ad": ["3 pl du marche"], "pc": ["75011"]} if other_traits else NAME_AND_BIRTH
+    ids = ["ACCOUNT:1", "PHONE:+33612000001"] if other_ids else ["ACCOUNT:1"]
+    score = MATCHER.score(mine, {**NAME_AND_BIRTH, **other_traits}, ids, other_ids)
+    assert MATCHER.decide(score) is decision, score
+
+
+def test_a_shared_identifier_keeps_the_trained_prior_whatever_the_population() -> None:
+    """The prior and an identifier's u fall together with the population: a pair sharing one weighs the same."""
+    small, large = (MatchModel(DEFAULT_MU, prior=DEFAULT_PRIOR, population_bits=population_bits(n, TRAINED_POPULATION))
+                    for n in (TRAINED_POPULATION, DEFAULT_POPULATION))
+    for model in (small, large):
+        assert model.prior_of({"PHONE": Level.AGREE, "given_name": Level.EXACT}) == DEFAULT_PRIOR
+    shared = (NAME_AND_BIRTH, NAME_AND_BIRTH, ["PHONE:+331"], ["PHONE:+331"])
+    assert small.score(*shared).weight == large.score(*shared).weight
+    apart = (NAME_AND_BIRTH, NAME_AND_BIRTH, ["PHONE:+331"], ["PHONE:+332"])
+    assert small.score(*apart).weight - large.score(*apart).weight == pytest.approx(
+        population_bits(DEFAULT_POPULATION, TRAINED_POPULATION))
+    with pytest.raises(ValueError):
+        population_bits(0, TRAINED_POPULATION)
+
+
+def test_the_namesakes_review_adds_up_from_the_populations_prior() -> None:
+    """``review list``: prior plus the fields' weights is the review's weight, the prior the pair started from."""
+    from processors.identity.review import as_json, open_reviews
+    from tests.processors.identity.test_review import queued
+
+    h = Harness(settings(default_region="FR"))
+    jean(h)
+    h.feed(with_traits([("ACCOUNT", "ACC-T8-999"), ("PHONE", "+33699999999")],
+                       {**JEAN, "address_line": "12 rue de Lyon", "postcode": "13001"}, minutes=3))
+    (review,) = open_reviews(queued(h))
+    shown = as_json(review, MATCHER)
+    assert shown["identifiers_in_common"] == []  # a blocking candidate
+    assert shown["prior"] == pytest.approx(DEFAULT_PRIOR - population_bits(DEFAULT_POPULATION, TRAINED_POPULATION),
+                                           abs=0.01)
+    assert shown["prior"] + sum(item["weight"] for item in shown["fields"]) == pytest.approx(review.match_weight,
+                                                                                             abs=0.1)
