@@ -148,14 +148,26 @@ def graph_ownership(app: Any, graph_topic: str) -> Callable[[], frozenset[int] |
     """The graph partitions faust ``app`` owns now, or None while it rebalances or restores its tables (its
     node states are not yet the truth)."""
 
+    # Asked once per row read (#9: faust builds the assignment's set anew at every call, ~5 µs an event), so it is
+    # kept per consumer generation: the assignment changes only in a rebalance, which faust flags (``rebalancing``,
+    # set before the assignment changes) until the new generation's tables are restored.
+    known: dict[int, frozenset[int]] = {}
+
     def owned() -> frozenset[int] | None:
         if app.rebalancing or getattr(app, "in_recovery", False):
             return None
+        generation = getattr(app, "consumer_generation_id", None)
+        if isinstance(generation, int) and generation in known:
+            return known[generation]
         try:
             assigned = app.consumer.assignment()
         except ConsumerNotStarted:  # before the worker's consumer starts, or after it stopped: owns nothing yet
             return None
-        return frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
+        partitions = frozenset(tp.partition for tp in assigned if tp.topic == graph_topic)
+        if isinstance(generation, int) and generation >= 0:
+            known.clear()
+            known[generation] = partitions
+        return partitions
 
     return owned
 
@@ -263,7 +275,12 @@ def assignment_repair(processor: Any, deserializer: Any, partitions: Callable[[]
     owned = graph_ownership(processor.app, processor.graph_topic_name)
     topic = CUSTOMER_IDENTIFIERS.name(processor.settings.topics)
 
+    view_feed = processor.view_feed
+
     def deserialize(value: bytes, record: ConsumerRecord) -> Any:
+        last = view_feed.last_row if view_feed is not None else None
+        if last is not None and last[0] is value:  # the view feed decoded this very record a moment ago
+            return last[1]
         return deserializer(value, SerdeContext(topic=topic, key=record.key)).value
 
     rows = LateRows(processor.store.get_node, owns_key(owned, partitions))

@@ -10,6 +10,7 @@ masked value (never the raw one).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -74,13 +75,15 @@ class RefLoader:
 
     def __init__(self, deserializer: Deserializer, remember: int) -> None:
         self._deserializer, self._remember = deserializer, remember
-        self._recent: dict[tuple[str, bytes], Event] = {}
+        # An OrderedDict, not a dict: evicting a dict's first key scans the slots its earlier evictions left empty,
+        # ~2 µs per event at 4,096 (#9); ``popitem(last=False)`` is ~0.2 µs.
+        self._recent: OrderedDict[tuple[str, bytes], Event] = OrderedDict()
 
     def keep(self, ref: EventRef, event: Event) -> None:
         key = (ref.topic, ref.record)  # bytes cache their hash: the later look-ups of the same ref are cheap
         if key not in self._recent:
             if len(self._recent) >= self._remember:
-                del self._recent[next(iter(self._recent))]  # the oldest first
+                self._recent.popitem(last=False)  # the oldest first
             self._recent[key] = event
 
     def __call__(self, ref: EventRef) -> Event:

@@ -13,6 +13,8 @@ rules come from ``OMNIBUS_IDENTIFIERS__*``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from bus.identifiers import BLOCKED, INVALID, Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.card import luhn_valid
 from bus.identifiers.masking import mask
@@ -54,7 +56,8 @@ class IdentifierNormalizer:
             shared, region=settings.default_region, component=LOOKUP_COMPONENT, block_placeholders=True,
             blocked=settings.blocked_values, key=key.encode(),
         )
-        self._accepted: dict[tuple[str, str], Identifier] = {}
+        # Oldest out first; an OrderedDict evicts in constant time (a dict's first key is found by a scan, #9).
+        self._accepted: OrderedDict[tuple[str, str], Identifier] = OrderedDict()
 
     def token(self, kind: str, canonical: str) -> str:
         return self._shared.token(kind, canonical)
@@ -80,6 +83,6 @@ class IdentifierNormalizer:
         result = normaliser.normalise(str(kind), value)
         if key is not None and isinstance(result, Identifier):
             if len(self._accepted) >= REMEMBERED:
-                del self._accepted[next(iter(self._accepted))]  # the oldest first
+                self._accepted.popitem(last=False)  # the oldest first
             self._accepted[key] = result
         return result

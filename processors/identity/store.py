@@ -7,7 +7,6 @@ state becomes durable (and a failed message leaves no half-written state behind)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from faust.serializers import codecs
@@ -83,13 +82,16 @@ class FaustTables:
         self.nodes = nodes
         self.profiles = profiles
         self._partitions = partitions
-        self._pending: dict[tuple[str, bytes], KafkaRecord] = {}
+        # (changelog topic, key) -> (value or None for a tombstone, partition); a dict keeps insertion order
+        self._pending: dict[tuple[str, bytes], tuple[bytes | None, int]] = {}
+        self._changelogs: dict[int, tuple[str, Callable[[bytes], bytes] | None]] = {}  # id(table) -> topic, codec
 
     def drain_changelog(self, version: int) -> list[KafkaRecord]:
         """The changelog records queued since the last call, one per changed key (the last value), each with
         the fencing ``version`` of the batch that changed it (``bus.fencing.batch_version``)."""
         headers = fence_headers(version)
-        records = [replace(record, headers=headers) for record in self._pending.values()]
+        records = [KafkaRecord(topic, key, value, headers, partition)
+                   for (topic, key), (value, partition) in self._pending.items()]
         self._pending.clear()
         return records
 
@@ -108,15 +110,25 @@ class FaustTables:
         self._put(self.profiles, key, None if profile is None else encode_profile(profile))
 
     def _put(self, table: Any, key: str, value: bytes | None) -> None:
-        raw_key, partition = key.encode(), partition_of(key, self._partitions())
+        raw_key = key.encode()
         if value is not None:
             table.data[raw_key] = value
-            encoded: bytes | None = codecs.dumps(table.value_serializer, value)
         elif raw_key in table.data:
             del table.data[raw_key]
-            encoded = None  # a tombstone
         else:
             return
-        topic = table.changelog_topic.get_topic_name()
-        self._pending.pop((topic, raw_key), None)  # keep the per-key order: the last change goes last
-        self._pending[(topic, raw_key)] = KafkaRecord(topic, raw_key, encoded, partition=partition)
+        topic, codec = self._changelog_of(table)
+        pending = (topic, raw_key)
+        self._pending.pop(pending, None)  # keep the per-key order: the last change goes last
+        encoded = value if value is None or codec is None else codec(value)
+        self._pending[pending] = (encoded, partition_of(key, self._partitions()))
+
+    def _changelog_of(self, table: Any) -> tuple[str, Callable[[bytes], bytes] | None]:
+        """The table's changelog topic and its value codec (None: faust's ``raw`` codec, bytes as they are),
+        looked up once per table: ~1 µs a write saved (#9)."""
+        found = self._changelogs.get(id(table))
+        if found is None:
+            serializer = table.value_serializer
+            codec = None if serializer == "raw" else (lambda value: codecs.dumps(serializer, value))
+            found = self._changelogs[id(table)] = (table.changelog_topic.get_topic_name(), codec)
+        return found

@@ -8,6 +8,8 @@ is only a guess, checked at the customer's root); a tombstone removes the identi
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import ConsumerRecord
 
 from bus.config import OmnibusSettings
@@ -27,6 +29,9 @@ class ViewFeed(TopicFollower):
         super().__init__(settings, [CUSTOMER_IDENTIFIERS], "identity-view-feed", poll_ms=poll_ms)
         self._view, self._deserializer = view, deserializer
         self._topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
+        # The last row decoded, with the bytes it came from: the assignment repair listens to the same records
+        # right after (``assignments_repair.assignment_repair``) and reads it here instead of decoding it again.
+        self.last_row: tuple[bytes, dict[str, Any]] | None = None
 
     def on_record(self, record: ConsumerRecord) -> None:
         self.apply(record.key, record.value)
@@ -41,6 +46,7 @@ class ViewFeed(TopicFollower):
             return
         try:
             row = self._deserializer(value, SerdeContext(topic=self._topic, key=key)).value
+            self.last_row = (value, row)
             self._view.learn(identifier, row["customer_id"], int(row.get("version") or 0))
         except Exception:  # noqa: BLE001 - a row the view cannot read only costs the slow path
             log.warning("fast-path view skipped a row it could not decode", topic=self._topic)

@@ -17,9 +17,11 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
@@ -93,14 +95,64 @@ async def baseline(settings: OmnibusSettings, stop: asyncio.Event) -> None:
     await task
 
 
+def _spy() -> subprocess.Popen[bytes]:
+    """py-spy sampling this worker from now on (``BENCH_IDENTITY_SPY="PY_SPY OUTPUT"``, tests.bench.identity_profile):
+    250 samples a second, non-blocking (the worker is never stopped), raw stacks written to OUTPUT."""
+    program, output = os.environ["BENCH_IDENTITY_SPY"].split(" ", 1)
+    return subprocess.Popen([program, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw",
+                             "--output", output, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _time_collections() -> dict[int, list[float]]:
+    """Collections and CPU seconds of the garbage collector, per generation (``BENCH_IDENTITY_COUNTERS``)."""
+    import gc
+
+    spent: dict[int, list[float]] = {}
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.thread_time()
+        else:
+            entry = spent.setdefault(info["generation"], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.thread_time() - started[0]
+
+    gc.callbacks.append(timed)
+    return spent
+
+
+def _count_written(processor: Any) -> dict[str, list[int]]:
+    """Records and bytes (key + value + headers) the worker hands to Kafka, per topic (``BENCH_IDENTITY_COUNTERS``)."""
+    written: dict[str, list[int]] = {}
+    hand_over = processor.producer.hand_over
+
+    async def counted(records: Any) -> Any:
+        for record in records:
+            entry = written.setdefault(record.topic, [0, 0])
+            entry[0] += 1
+            entry[1] += len(record.key or b"") + len(record.value or b"") + sum(
+                len(name) + len(value) for name, value in record.headers)
+        return await hand_over(records)
+
+    processor.producer.hand_over = counted
+    return written
+
+
 async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str) -> None:
     from processors.identity.agent import IdentityProcessor
 
     # BENCH_IDENTITY / BENCH_APP: JSON overrides of the identity settings / faust app options (experiments)
     overrides, app_options = (json.loads(os.environ.get(name) or "{}") for name in ("BENCH_IDENTITY", "BENCH_APP"))
     processor = IdentityProcessor(settings, identity_settings(**overrides), datadir=datadir, **app_options)
+    written = _count_written(processor) if os.environ.get("BENCH_IDENTITY_COUNTERS") else None
+    collections = _time_collections() if os.environ.get("BENCH_IDENTITY_COUNTERS") else None
     await processor.start()
+    spy = _spy() if os.environ.get("BENCH_IDENTITY_SPY") else None
     await stop.wait()
+    if spy is not None:  # py-spy writes its samples when interrupted
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
     if memory_file := os.environ.get("BENCH_IDENTITY_MEMORY"):  # tests.bench.identity_memory --kafka: the tables
         from tests.bench.identity_memory import worker_report
 
@@ -114,6 +166,12 @@ async def identity(settings: OmnibusSettings, stop: asyncio.Event, datadir: str)
                 for sample in metric.samples:
                     if sample.name.endswith("_total"):
                         print(f"COUNTER {sample.name} {sample.labels} {sample.value:.0f}", flush=True)
+        for topic, (records, size) in sorted((written or {}).items()):  # what the worker wrote, per topic
+            print(f"COUNTER written {topic} records {records} bytes {size}", flush=True)
+        for generation, (count, seconds) in sorted((collections or {}).items()):  # the garbage collector's share
+            print(f"COUNTER gc generation {generation} collections {count} cpu_s {seconds:.3f}", flush=True)
+        times = os.times()  # user and kernel CPU of the worker's life: a socket write to the broker is kernel time
+        print(f"COUNTER cpu user_s {times.user:.3f} system_s {times.system:.3f}", flush=True)
 
 
 async def serve(kind: str, settings: OmnibusSettings, datadir: str) -> None:

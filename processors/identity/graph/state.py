@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import typing
-import uuid
 import zlib
 from typing import Any, TypeVar
 
@@ -264,17 +263,26 @@ def _with_packed_ids(profile: ProfileState) -> ProfileState:
     contacts = profile.get(RecentContactsSection.name)
     if not isinstance(contacts, dict):
         return profile
-    packed = {channel: [{**entry, "id": _packed_id(entry["id"])} if isinstance(entry, dict) and "id" in entry
-                        else entry for entry in entries] if isinstance(entries, list) else entries
+    packed = {channel: [_with_packed_id(entry) for entry in entries] if isinstance(entries, list) else entries
               for channel, entries in contacts.items()}
     return {**profile, RecentContactsSection.name: packed}
+
+
+def _with_packed_id(entry: Any) -> Any:
+    """``entry`` itself when its id does not pack (#9: no copy of an entry whose id is not a UUID)."""
+    if not isinstance(entry, dict) or "id" not in entry:
+        return entry
+    contact_id = entry["id"]
+    packed = _packed_id(contact_id)
+    return entry if packed is contact_id else {**entry, "id": packed}
 
 
 def _unpacked_id(code: int, data: memoryview) -> str:
     if code == _HEX_ID and len(data) == 16:
         return bytes(data).hex()
-    if code == _DASHED_ID and len(data) == 16:
-        return str(uuid.UUID(bytes=bytes(data)))
+    if code == _DASHED_ID and len(data) == 16:  # str(uuid.UUID(bytes=...)), in a third of the time
+        digits = data.hex()
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
     raise msgspec.DecodeError(f"unknown packed id (ext type {code}, {len(data)} bytes)")
 
 

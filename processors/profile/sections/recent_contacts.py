@@ -63,9 +63,10 @@ class RecentContactsSection(ProfileSection):
         state = dict(state or {})
         channel = event.value["envelope"]["channel"]
         contact_id, fields = _bounded_entry(event)
-        entries = [dict(e) for e in state.get(channel, [])]
-        for entry in entries:
+        entries = list(state.get(channel, []))  # the entries stay shared with ``state``: only the one changed is copied
+        for index, entry in enumerate(entries):
             if entry["id"] == contact_id:
+                entry = entries[index] = dict(entry)
                 # The generic InteractionRecorded wins for what the contact was; others only fill gaps.
                 primary = event.schema == NS + "InteractionRecorded"
                 for key, value in fields.items():

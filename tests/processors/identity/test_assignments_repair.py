@@ -188,3 +188,24 @@ def test_a_worker_whose_consumer_has_not_started_or_has_stopped_owns_no_graph_pa
     app.consumer = SimpleNamespace(assignment=lambda: [SimpleNamespace(topic="g", partition=1),
                                                        SimpleNamespace(topic="other", partition=2)])
     assert graph_ownership(app, "g")() == frozenset({1})
+
+
+def test_the_graph_partitions_owned_are_read_again_in_each_new_consumer_generation_and_never_mid_rebalance() -> None:
+    from processors.identity.assignments_repair import graph_ownership
+
+    calls: list[int] = []
+    held = [SimpleNamespace(topic="g", partition=1)]
+
+    def assignment() -> Any:
+        calls.append(1)
+        return list(held)
+
+    app = SimpleNamespace(rebalancing=False, in_recovery=False, consumer_generation_id=3,
+                          consumer=SimpleNamespace(assignment=assignment))
+    owned = graph_ownership(app, "g")
+    assert owned() == owned() == frozenset({1}) and len(calls) == 1  # one generation, read once
+    app.rebalancing = True  # faust flags the rebalance before the assignment changes
+    held[:] = [SimpleNamespace(topic="g", partition=0)]
+    assert owned() is None
+    app.rebalancing, app.consumer_generation_id = False, 4
+    assert owned() == frozenset({0}) and len(calls) == 2
