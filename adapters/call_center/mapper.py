@@ -33,7 +33,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
-from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
+from adapters.call_center.outcome import ABANDONED, HANDED_OFF, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
@@ -144,12 +144,15 @@ class Call:
         return _ms(self.connected_at - self.enqueued_at) <= threshold_ms
 
     def outcome(self, wrap_ups: Mapping[str, str]) -> str:
-        """How the call ended: abandoned, transferred, the agent's wrap-up code through ``wrap_ups``
-        (``disposition_outcomes``), the source's end state, else UNKNOWN (``adapters.call_center.outcome``)."""
+        """How the call ended: abandoned, transferred, handed off (it opened a handoff), the agent's wrap-up code
+        through ``wrap_ups`` (``disposition_outcomes``), the source's end state, else UNKNOWN
+        (``adapters.call_center.outcome``)."""
         if self.abandoned:
             return ABANDONED
         if self.transferred:
             return TRANSFERRED
+        if self.handoff is not None:
+            return HANDED_OFF
         return wrap_up_outcome(self.disposition, wrap_ups) or self.ended or UNKNOWN
 
     @property

@@ -5,15 +5,17 @@ In order, the first that applies:
 
 1. ``ABANDONED``: queued and never connected to an agent (``Call.abandoned``).
 2. ``TRANSFERRED``: a next contact exists, or the source says the call was transferred.
-3. The agent's wrap-up code (``Call.disposition``: a CTR's ``disposition`` attribute, Asterisk's ``userfield``, a
+3. ``HANDED_OFF``: the call opened a back-office handoff (``omnibus_handoff_kind``, ``docs/handoffs.md``): the case
+   left the front line, as the web hall's service requests do.
+4. The agent's wrap-up code (``Call.disposition``: a CTR's ``disposition`` attribute, Asterisk's ``userfield``, a
    TaskRouter task's ``disposition`` or Flex ``conversations.outcome``), through the setting
    ``OMNIBUS_ADAPTER_CALL_CENTER__DISPOSITION_OUTCOMES`` (code -> outcome, matched without case). A code that names
    an outcome needs no setting: ``resolved``, ``Unresolved``, ``handed-off``, ``handed off`` (a new user's CTR with
    ``disposition: "resolved"`` was counted ``UNKNOWN``).
-4. The source's own end state (``ended``, set by each mapper from its vendor's fields, below): a call that reached
+5. The source's own end state (``ended``, set by each mapper from its vendor's fields, below): a call that reached
    no one is ``ABANDONED`` (outside first-contact resolution, as the KPIs define it: ``docs/kpis.md``); a connected
    call cut off by the network is ``UNRESOLVED`` (the customer has to call again).
-5. ``UNKNOWN``: an answered call's resolution is not something telephony knows.
+6. ``UNKNOWN``: an answered call's resolution is not something telephony knows.
 
 The vendors' end states, each from its vendor's documentation:
 
@@ -37,7 +39,8 @@ from collections.abc import Mapping
 
 from schemas.enums import INTERACTION_OUTCOMES
 
-ABANDONED, TRANSFERRED, UNRESOLVED, UNKNOWN = "ABANDONED", "TRANSFERRED", "UNRESOLVED", "UNKNOWN"
+ABANDONED, TRANSFERRED, HANDED_OFF = "ABANDONED", "TRANSFERRED", "HANDED_OFF"
+UNRESOLVED, UNKNOWN = "UNRESOLVED", "UNKNOWN"
 REACHED_NO_ONE = ABANDONED  # never reached anyone: outside first-contact resolution (processors/kpis/rules.py)
 
 ASTERISK_ENDED = {"NO ANSWER": REACHED_NO_ONE, "BUSY": REACHED_NO_ONE, "FAILED": REACHED_NO_ONE,

@@ -71,3 +71,18 @@ def test_taskrouter_task_attributes_open_a_handoff() -> None:
     _strict(out.event)
     assert out.event.value["handoff_id"].startswith("call:twilio-taskrouter:")
     assert out.event.value["origin_channel"] == "CALL_CENTER" and out.event.value["customer_identifiers"]
+
+
+def test_a_call_that_opens_a_handoff_is_handed_off_whatever_the_wrap_up_code() -> None:
+    """handoff9's note: the call that opened a handoff was ``UNKNOWN`` (or the agent's ``resolved``), so first-contact
+    resolution counted it resolved or unknown while the web hall's service requests are ``HANDED_OFF``."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **REPAIR, "disposition": "resolved"}
+    (interaction,) = [o for o in mapper_ctr.map_ctr(ctr, context()).events
+                      if o.event.schema == "omnibus.contact.InteractionRecorded"]
+    assert interaction.event.value["outcome"] == "HANDED_OFF"
+    plain = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    plain["Attributes"] = {**(plain.get("Attributes") or {}), "disposition": "resolved"}
+    (kept,) = [o for o in mapper_ctr.map_ctr(plain, context()).events
+               if o.event.schema == "omnibus.contact.InteractionRecorded"]
+    assert kept.event.value["outcome"] == "RESOLVED"
