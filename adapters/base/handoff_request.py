@@ -22,6 +22,9 @@ KIND, TEAM, SUMMARY = "omnibus_handoff_kind", "omnibus_handoff_team", "omnibus_h
 ATTRIBUTES = (KIND, TEAM, SUMMARY)
 MAX_CHARS = {KIND: 64, TEAM: 64, SUMMARY: 1000}
 REQUESTED_TEAM = "requested_team"  # intake_facts key of the team the front line asked for
+# InteractionRecorded.outcome of a contact that opened a handoff, whatever else it reports: the case left the
+# front line (first-contact resolution counts it as not resolved, docs/kpis.md)
+HANDED_OFF = "HANDED_OFF"
 
 
 class BadHandoffRequest(OmnibusError, ValueError):

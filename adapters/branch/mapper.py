@@ -27,7 +27,7 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
-from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
+from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
@@ -217,13 +217,17 @@ class CounterMapper:
             "traits_event_id": traits_event_id,
         }
         facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
+        request = self._handoff_request(transaction.get("handoff"))
+        # a visit that handed the case to the back office did not resolve it, whatever the transaction's status
+        # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF)
+        outcome = HANDED_OFF if request is not None else TRANSACTION_OUTCOME[status]
         contact = {
             "envelope": envelope("interaction"),
             "interaction_id": transaction_id,
             "customer_identifiers": found,
             "kind": "COUNTER_TRANSACTION",
             "name": kind,
-            "outcome": TRANSACTION_OUTCOME[status],
+            "outcome": outcome,
             "agent_id": agent_id,
             "duration_ms": None,
             "properties": {k: v for k, v in facts.items() if v is not None},
@@ -233,7 +237,6 @@ class CounterMapper:
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
         ]
-        request = self._handoff_request(transaction.get("handoff"))
         if request is not None:
             handoff = handoff_id("counter", terminal_id, transaction_id)
             actor = {"kind": "EMPLOYEE", "id": agent_id} if agent_id else {"kind": "SYSTEM", "id": terminal_id}

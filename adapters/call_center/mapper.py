@@ -27,13 +27,13 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
-from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
+from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
-from adapters.call_center.outcome import ABANDONED, HANDED_OFF, TRANSFERRED, UNKNOWN, wrap_up_outcome
+from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing

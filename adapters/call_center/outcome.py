@@ -39,7 +39,7 @@ from collections.abc import Mapping
 
 from schemas.enums import INTERACTION_OUTCOMES
 
-ABANDONED, TRANSFERRED, HANDED_OFF = "ABANDONED", "TRANSFERRED", "HANDED_OFF"
+ABANDONED, TRANSFERRED = "ABANDONED", "TRANSFERRED"
 UNRESOLVED, UNKNOWN = "UNRESOLVED", "UNKNOWN"
 REACHED_NO_ONE = ABANDONED  # never reached anyone: outside first-contact resolution (processors/kpis/rules.py)
 

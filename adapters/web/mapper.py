@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base.envelope import make_envelope
+from adapters.base.handoff_request import HANDED_OFF
 from adapters.base.identifiers import Identifier, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
@@ -182,7 +183,7 @@ class SegmentMapper:
             raise errors.missing_field("track", "event")
         properties = fields.obj(m.body, "properties")
         opens_handoff = event in self._settings.service_request_events
-        outcome = "HANDED_OFF" if opens_handoff else "NOT_APPLICABLE"
+        outcome = HANDED_OFF if opens_handoff else "NOT_APPLICABLE"
         events = [self._interaction(m, "WEB_EVENT", event, outcome, properties)]
         if opens_handoff:
             events.append(self._handoff(m, event, properties))

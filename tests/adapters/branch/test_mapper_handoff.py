@@ -56,3 +56,16 @@ def test_no_handoff_section_opens_none_and_the_openapi_describes_it() -> None:
 def test_a_bad_handoff_section_is_refused(handoff: object, fragment: str) -> None:
     with pytest.raises(RejectedInput, match=fragment):
         mapped(with_handoff(handoff))
+
+
+def test_a_visit_that_opens_a_handoff_is_handed_off_whatever_its_status() -> None:
+    """tester10 #3: a completed transaction with a handoff was RESOLVED, so branch first-contact resolution counted a
+    case sent to the back office as solved at the counter."""
+    def outcome(upload: dict) -> str:
+        (interaction,) = [o for o in mapped(upload).events if o.event.schema == "omnibus.contact.InteractionRecorded"]
+        return str(interaction.event.value["outcome"])
+
+    upload = with_handoff({"kind": "meter-dispute"})
+    assert upload["events"][0]["transaction"]["status"].upper() == "COMPLETED"
+    assert outcome(upload) == "HANDED_OFF"
+    assert outcome(copy.deepcopy(sample("transaction_with_identifiers"))) == "RESOLVED"
