@@ -46,6 +46,9 @@ def up(
         err.print(f"[red]stack up failed:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     kafka = state["kafka"]
+    if state.get("restarted_registry"):
+        console.print(f"the broker was running; restarted the schema registry recorded in {stack.state_file} on its "
+                      "port with its schemas", highlight=False)
     if state.get("restarted"):
         console.print(f"restarted the broker recorded in {stack.state_file} with its data (--wipe starts afresh)",
                       highlight=False)

@@ -9,7 +9,8 @@ and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process
 After a crash (``kill -9`` of the broker) the state file is still there: the next ``up`` restarts the
 same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
 ``wipe``. A registry still running is left alone; a dead one comes back on its port with its schemas (its
-H2 database is on disk), so schema ids, and so the records already written, stay valid. ``down`` removes
+H2 database is on disk), so schema ids, and so the records already written, stay valid; when only the registry
+died, ``up`` brings back the registry alone. ``down`` removes
 the state file, so the next ``up`` after a clean stop starts a fresh cluster.
 
 Other processes find a running local stack through ``local_bootstrap_servers`` (the settings fall back to
@@ -82,6 +83,9 @@ class LocalStack:
         """Start everything, write the state file and return its content."""
         running = self.status()
         previous: dict[str, Any] = (running or {}).get("kafka") or {}
+        registry_was = (running or {}).get("registry") or {}
+        if previous.get("alive") and self.want_registry and registry_was.get("port") and not registry_was.get("alive"):
+            return self._restart_registry(running or {}, registry_was)  # tester10 #4: only the registry died
         if previous.get("alive"):
             raise process.StackError(
                 f"a local stack from {self.state_file} is already running "
@@ -120,10 +124,25 @@ class LocalStack:
             "registry_unavailable": self.registry_unavailable,
             "restarted": restart,
         }
+        self._write_state(state)
+        return state
+
+    def _restart_registry(self, state: dict[str, Any], registry_was: dict[str, Any]) -> dict[str, Any]:
+        """The broker lives and the registry died: bring the registry back on its port with its schemas, and record
+        it in the state file (``restarted_registry``)."""
+        self._start_registry(not self.detach, port=int(registry_was["port"]), keep_data=True)
+        if self.registry is None:
+            raise process.StackError(f"the schema registry cannot run here: {self.registry_unavailable}")
+        state = {k: v for k, v in state.items() if k not in ("kafka", "registry")} | {
+            "kafka": {k: v for k, v in state["kafka"].items() if k not in ("alive", "listening")},
+            "registry": self.registry.describe(), "restarted_registry": True}
+        self._write_state(state)
+        return state
+
+    def _write_state(self, state: dict[str, Any]) -> None:
         tmp = self.state_file.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         tmp.replace(self.state_file)
-        return state
 
     def _start_registry(self, tie: bool, *, port: int | None = None, keep_data: bool = False) -> None:
         """Start the registry; after a crash (``keep_data``) on its recorded port with its schemas, so the

@@ -115,6 +115,19 @@ def test_up_after_kill_9_brings_back_the_same_broker_and_topics_apply_finds_it(
     assert down.exit_code == 0, down.output
 
 
+def _await_gone(pid: int, timeout_s: float = 30.0) -> None:
+    import os
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+
+
 def _registry_call(url: str, path: str, body: dict[str, object] | None = None) -> tuple[int, object]:
     import urllib.error
     import urllib.request
@@ -164,6 +177,16 @@ def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeyp
         back = json.loads((state_dir / "stack.json").read_text())["registry"]
         assert back["pid"] != kept["pid"] and back["port"] == kept["port"]
         assert _registry_call(back["url"], f"/schemas/ids/{schema_id}")[0] == 200
+        kept_broker = json.loads((state_dir / "stack.json").read_text())["kafka"]
+
+        os.kill(int(back["pid"]), signal.SIGKILL)  # tester10 #4: only the registry died; the broker lives
+        _await_gone(int(back["pid"]))
+        again = runner.invoke(app, ["up"])
+        assert again.exit_code == 0 and "restarted the schema registry" in again.output, again.output
+        alone = json.loads((state_dir / "stack.json").read_text())
+        assert alone["registry"]["port"] == back["port"] and alone["kafka"]["pid"] == kept_broker["pid"]
+        assert _registry_call(alone["registry"]["url"], f"/schemas/ids/{schema_id}")[0] == 200
+        assert runner.invoke(app, ["up"]).exit_code == 1  # both alive: up refuses, as before
 
         _kill_broker(state_dir)
         assert runner.invoke(app, ["up", "--wipe"]).exit_code == 0
