@@ -120,9 +120,11 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     return pop
 
 
-def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings) -> None:
+def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings,
+                 stack_dir: str | None = None) -> None:
     """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
-    environment other ``omnibus`` commands (``verify``, ``identity review list``, ``kpis run``) need for this stack."""
+    environment other ``omnibus`` commands (``verify``, ``identity review list``, ``kpis run``, ``stack status`` /
+    ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
     from demo.services import DEMO_HMAC_KEY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
     environment = {
@@ -136,6 +138,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
     }
+    if stack_dir:  # tester10 #13: `omnibus stack status` from the repository found no stack
+        environment["OMNIBUS_STACK_DIR"] = stack_dir
 
     console.rule("Still running")
     # Outside any box, one address per line and its credentials indented below it: at 80 columns a box wrapped

@@ -104,7 +104,7 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         if inspect is not None:
             await inspect(settings, endpoints)
         if keep_running:
-            report.keep_running(console, endpoints, settings)
+            report.keep_running(console, endpoints, settings, state.get("state_dir"))
             await asyncio.Event().wait()
     return offered and profile is not None and _from_every_channel(profile)
 
