@@ -16,8 +16,9 @@ digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit
 still read as the German number 00 49 1685), and four digits hold no identifier whatever was written with a dot;
 an ISO 8601 timestamp with its time of day (``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth
 date, a trait, and is scrubbed like any 8 digits); and an integer after a word that names a counter
-(``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``). A phone, e-mail,
-national ID or card number has none of these shapes.
+(``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``); and a UUID (an
+event or command id: a log line's id must match the same id printed elsewhere). A phone, e-mail, national ID or card
+number has none of these shapes.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ _DATE = (r"(?<![\w.+-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
 _COUNTER = "".join(f"(?<={word}{sep})" + "|" for word in COUNTER_WORDS for sep in (" ", "=", ": ")).rstrip("|")
 _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!\\w))"
+# A UUID (RFC 9562's 8-4-4-4-12 hex groups): event, command and dead-letter ids, derived by hashing, never an
+# identifier; scrubbed, its digit groups made an id in a log line unmatchable with the same id printed elsewhere.
+_UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])"
 _SCRUBBED = re.compile(
-    f"(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
+    f"(?P<uuid>{_UUID})|(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
     f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
 )
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
@@ -81,6 +85,8 @@ def scrub_text(text: str) -> str:
 
 
 def _replacement(match: re.Match[str]) -> str:
+    if match.group("uuid"):
+        return match.group(0)
     if match.group("email"):
         return "[email]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):

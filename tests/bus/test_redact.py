@@ -211,3 +211,12 @@ def test_each_sensitive_field_names_a_kind_of_the_contract_once() -> None:
     kinds = {kind for kind in SENSITIVE_FIELDS.values() if kind is not None}
     assert kinds <= set(IDENTIFIER_TYPES) and SENSITIVE_KEYS == set(SENSITIVE_FIELDS)
     assert not hasattr(read_cli, "FIELD_KINDS")
+
+
+@pytest.mark.parametrize("uuid", ["4db87b5c-63ed-4605-941f-91f7cc26d981", "12345678-1234-5678-1234-567812345678"])
+def test_a_uuid_is_kept_whole_so_a_log_line_matches_the_id_printed_elsewhere(uuid: str) -> None:
+    """tester10 #7: ``identity split`` printed command 4db87b5c-63ed-4605-941f-91f7cc26d981; its log line had
+    ``4db87b5c-63ed-[digits]f-91f7cc26d981``."""
+    assert scrub_text(f'"command_id": "{uuid}"') == f'"command_id": "{uuid}"'
+    assert scrub_text(f"call +33 6 12 34 56 78 for {uuid}") == f"call [digits] for {uuid}"
+    assert "[digits]" in scrub_text(f"{uuid}0 0612345678")  # not a UUID's shape: judged as digits
