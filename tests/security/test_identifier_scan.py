@@ -53,3 +53,16 @@ def test_bytes_of_an_embedded_record_may_hold_contact_identifiers_but_never_a_na
     assert scan_record("g[0]@1", None, message, embedded_records=True) == []
     secret = [[b"id " + PERSON.national_id.encode()]]
     assert [f.kind for f in scan_record("g[0]@1", None, secret, embedded_records=True)] == [NATIONAL_ID]
+
+
+def test_a_customer_id_whose_hex_is_a_luhn_valid_digit_run_is_not_a_card() -> None:
+    """The final CI run of a session: 109 "card numbers", every one a customer id (``cus_`` + a birth time in hex +
+    a digest) whose hex happened to be a long run of decimal digits passing Luhn."""
+    from stdnum import luhn
+
+    digits = "4111111111111"  # 13 digits, first 4: a card network's range
+    digits += luhn.calc_check_digit(digits)
+    customer_id = f"cus_{digits}abcdefabcd"  # the digit run ends at a hex letter, as in the ids CI flagged
+    assert len(customer_id) == 28 and luhn.is_valid(digits)
+    assert list(find_identifiers(f'"customer_id": "{customer_id}"')) == []
+    assert [kind for kind, _ in find_identifiers(f"paid with {digits} today")] == [CARD]
