@@ -253,8 +253,11 @@ def drive(workdir: Path, env: dict[str, str], web: int, branch: int, call_center
     exports.mkdir()
     (exports / "subscriptions.yaml").write_text(traffic.SUBSCRIPTIONS_LAYOUT)
     (exports / "subscriptions.csv").write_text(traffic.subscriptions_csv(PEOPLE))
+    # its own import state: the file is the same in both protocols' runs, and the state's default home is shared
+    # (XDG_STATE_HOME), so the second run's import was a duplicate and its customers had no products
     imported = run_once(["adapter", "legacy", "import-batch", str(exports / "subscriptions.csv"),
-                         "--layout", str(exports / "subscriptions.yaml")], env, exports)
+                         "--layout", str(exports / "subscriptions.yaml"), "--state-dir", str(workdir / "legacy-state")],
+                        env, exports)
     assert imported.returncode == 0, imported.stdout + imported.stderr
 
 
