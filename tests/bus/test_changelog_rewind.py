@@ -4,6 +4,8 @@ standby ConsistencyError, both under load)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -101,3 +103,73 @@ async def test_a_fetch_with_no_active_partition_returns_paused_ones_and_seeking_
         assert await seek_back(kafka, {TopicPartition(topic, 9): Fetched(0, 5)}) == []  # not assigned: left
     finally:
         await kafka.stop()
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+async def test_a_faust_worker_keeps_the_changelog_records_its_fetch_returned_while_every_partition_was_paused(
+    bootstrap_servers: str, topic_factory, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """faust's own fetch path, on a running worker: its restored changelog partition is paused (faust) but fetched
+    (aiokafka), so the worker's own changelog writes wait in aiokafka's buffer. faust pauses every partition while
+    a fetch waits (as at a rebalance or the end of a restore), a stream record arrives, and the fetch returns the
+    changelog records too. faust alone drops them with the position past them (a later restore from here would
+    wait for them for ever); here the position goes back to them."""
+    from bus.app import create_app
+    from bus.fenced_table import fenced_table
+    from tests.support.settings import isolated_settings
+
+    topic = topic_factory(1)
+    settings = isolated_settings(bootstrap_servers, partitions=1)
+    app = create_app("rewind-test", settings, datadir=str(tmp_path))
+    table = fenced_table(app, "rewind-test", settings.topics, key_type=bytes, value_type=bytes, partitions=1)
+    written: list[bytes] = []
+
+    async def write(stream: Any) -> None:
+        async for event in stream.events():
+            table[event.key] = event.value
+            written.append(event.key)
+
+    app.agent(app.topic(topic, key_serializer="raw", value_serializer="raw"), name="rewind-test.write")(write)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    await app.start()
+    consumer = app.consumer
+    thread = consumer._thread  # noqa: SLF001
+    kafka = thread._ensure_consumer()  # noqa: SLF001
+    changelog, stream = TP(table.changelog_topic_name, 0), TP(topic, 0)
+
+    async def until(condition: Any, what: str, timeout_s: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            assert time.monotonic() < deadline, f"waited {timeout_s} s for {what}"
+            await asyncio.sleep(0.1)
+
+    async def position() -> int:
+        return int(await thread.call_thread(kafka.position, changelog))
+
+    try:
+        await producer.send_and_wait(topic, b"v", key=b"k0", partition=0)
+        await until(lambda: b"k0" in written and app.tables.recovery.completed.is_set(), "the worker to write")
+        await app.producer.flush()
+        restored = await position()  # the restore read to here; the records below are in the table
+        for n in range(1, 6):
+            await producer.send_and_wait(topic, b"v", key=b"k%d" % n, partition=0)
+        await until(lambda: len(written) == 6, "five more writes")
+        await app.producer.flush()
+        await until(lambda: changelog in kafka._fetcher._records, "aiokafka to fetch the changelog writes")  # noqa: SLF001
+        provoked = False
+        for attempt in range(20):
+            consumer.resume_partitions({stream})
+            await asyncio.sleep(0.3)  # faust's fetch waits for the stream partition
+            consumer.pause_partitions(consumer.assignment())  # its set of active partitions is empty now
+            await producer.send_and_wait(topic, b"v", key=b"late%d" % attempt, partition=0)
+            await asyncio.sleep(1.5)  # the waiting fetch wakes up and returns every partition's records
+            provoked = changelog not in kafka._fetcher._records  # noqa: SLF001  # drained
+            if provoked:
+                break
+        assert provoked, "the fetch never returned the paused changelog partition"
+        assert await position() == restored  # sought back: nothing of the changelog was skipped
+    finally:
+        await app.stop()
+        await producer.stop()
