@@ -88,6 +88,22 @@ class ProfileSection(ABC):
         """
         return state, None
 
+    def entries(self, event: Event) -> list[str]:
+        """The keys of the entries ``event`` feeds in this section's state, for a section whose entries an operator's
+        split divides by the identifiers they came through (``ProfileBook``: ``via``); default none (not divided).
+        A key must name the same entry ``holds`` and ``part`` name."""
+        return []
+
+    def holds(self, state: dict[str, Any]) -> set[str]:
+        """The keys (as ``entries`` names them) of the entries ``state`` still holds (default: none)."""
+        return set()
+
+    def part(self, state: dict[str, Any] | None,
+             going: set[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """An operator's split (pure): ``(what the source keeps, what the new customer takes)`` when the entries
+        ``going`` (keys as ``entries`` names them) follow the moved identifiers. Default: the source keeps all."""
+        return state, None
+
     def accepts(self, event: Event) -> bool:
         return event.schema in self.schemas
 

@@ -83,7 +83,7 @@ def on_apply(ctx: Node, message: Apply) -> None:
         # On its screen pop: did it tell its person (claim_node.on_give, seek.py)?
         ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
         event = ctx.graph.load_event(ref)
-        ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+        ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event, message.carried))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this

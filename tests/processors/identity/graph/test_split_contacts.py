@@ -179,3 +179,59 @@ def test_the_node_view_between_workers_leaves_the_contact_records_out() -> None:
     assert state is not None and state.contact_records  # type: ignore[union-attr]
     view = state_view(state)
     assert view is not None and "contact_records" not in view and json.dumps(view)
+
+
+# --- the other screen-pop sections follow the split the same way (products, open handoffs) -----------------------
+
+def _father_handoff(identifiers: list[tuple[str, str]], handoff_id: str = "h-father") -> Any:
+    from bus.serde import Event
+    from tests.processors.handoffs.factories import created
+    from tests.processors.handoffs.test_profile_section import status_events
+
+    (event,) = status_events(created(handoff_id, identifiers=[{"type": k, "value": v} for k, v in identifiers]))
+    return Event(event.schema, dict(event.value))
+
+
+def _sections(h: Harness, customer: str) -> tuple[list[str], list[str]]:
+    view = h.book.render(h.local.store.get_profile(customer))
+    return [p["product_code"] for p in view["products"]["products"]], [o["handoff_id"] for o in view["open_handoffs"]]
+
+
+def test_products_and_handoffs_that_came_through_the_moved_account_follow_it() -> None:
+    """The father's product on the mistyped account and his open handoff left Jonathan's screen pop with the
+    account; Jonathan's own product (through his phone) and a handoff through both stay with him."""
+    from tests.processors.identity.support import product_subscribed
+
+    h = Harness()
+    h.observe(EMAIL, PHONE)
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=2), topic="business.events.v1")
+    h.feed(product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=3), topic="business.events.v1")
+    h.feed(_father_handoff([ACCOUNT]), topic="handoff.events.v1")
+    h.feed(_father_handoff([ACCOUNT, PHONE], "h-both"), topic="handoff.events.v1")
+    source = h.customer(*ACCOUNT)
+    assert source is not None and _sections(h, source) == (["FATHER-TV", "JONATHAN-FIBER"], ["h-both", "h-father"])
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert _sections(h, decided.source_id) == (["JONATHAN-FIBER"], ["h-both"])
+    assert _sections(h, decided.new_id) == (["FATHER-TV"], ["h-father"])
+    before = copy.deepcopy(h.local.store.profiles)
+    split(h, decided.source_id, ACCOUNT)  # redelivered: nothing more moves
+    assert h.local.store.profiles == before
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-PHONE", minutes=40), topic="business.events.v1")
+    assert _sections(h, decided.new_id) == (["FATHER-PHONE", "FATHER-TV"], ["h-father"])
+    assert _sections(h, decided.source_id) == (["JONATHAN-FIBER"], ["h-both"])
+
+
+def test_a_split_with_no_contact_to_move_still_moves_the_products() -> None:
+    from tests.processors.identity.support import product_subscribed
+
+    h = Harness()
+    h.observe(EMAIL, PHONE)
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=2), topic="business.events.v1")
+    source = h.customer(*ACCOUNT)
+    assert source is not None
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert _sections(h, decided.source_id) == ([], []) and _sections(h, decided.new_id) == (["FATHER-TV"], [])
