@@ -173,5 +173,6 @@ def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
     if not message.contacts:
         return
     ctx.state.contact_records = encoded(message.contacts)
+    source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
-        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id))
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))

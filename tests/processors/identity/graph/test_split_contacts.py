@@ -67,6 +67,7 @@ def test_a_contact_whose_identifiers_all_moved_follows_them_to_the_new_customer(
     resolved = [d for d in h.decisions(Resolved) if d.triggering_event_id == event_id]
     assert resolved[-1].customer_id == decided.new_id  # re-keyed on customer.contacts: the screen pop's stream
     assert resolved[-1].moved_by == decided.event_id  # published there under an id derived from the split
+    assert resolved[-1].moved_from == decided.source_id  # and naming the customer it left (KPIs take it off there)
 
 
 def test_a_repeat_contact_applied_by_the_fast_path_follows_too() -> None:
