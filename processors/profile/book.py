@@ -4,19 +4,20 @@ The profile of a customer is ``{section name: section state}``. ``ProfileBook`` 
 processor stores the profile per customer in a table and calls it.
 
 **Entries follow an operator's split by the identifiers they came through** (#8 point 7). Beside the sections,
-``profile[VIA]`` is ``{section name: {entry key: identifier keys}}``: for a section divided by identifiers
-(``ProfileSection.entries``: products by account, subscription, order, bill; open handoffs by handoff id), the
-identifier keys (``TYPE:value``) every event that fed the entry carried (``apply``'s ``carried``), kept only for
-entries the section still holds. At a split (``split``) an entry ``follows`` the moved identifiers when they came
-with at least one of them and with none that the source keeps; the rest stays, as contacts do
-(``processors/identity/graph/split_contacts.py``). An entry fed through more than ``VIA_KEYS_PER_ENTRY``
-identifiers, or with no record of them (applied before this record existed), stays with the source: nothing tells
-whose it is. Contacts are divided by their own record (``split``'s ``leaving``), offers by the offer processor
-(``processors/offers/profile_section.py``).
+``profile[VIA]`` is ``{section name: {entry key: identifier digests}}``: for a section divided by identifiers
+(``ProfileSection.entries``: products by account, subscription, order, bill; open handoffs by handoff id; the name by
+observation), the digests (``via_key``) of the identifier keys (``TYPE:value``) every event that fed the entry
+carried (``apply``'s ``carried``), kept only for entries the section still holds. At a split (``split``) an entry
+``follows`` the moved identifiers when it came through at least one of them and through none that the source keeps;
+the rest stays, as contacts do (``processors/identity/graph/split_contacts.py``). An entry fed through more than
+``VIA_KEYS_PER_ENTRY`` identifiers, or with no record of them (applied before this record existed), stays with the
+source: nothing tells whose it is. Contacts are divided by their own record (``split``'s ``leaving``), offers by the
+offer processor (``processors/offers/profile_section.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -40,8 +41,14 @@ def follows(ids: Collection[str], moved: Collection[str], held: Collection[str])
     return UNSURE not in ids and not ids.isdisjoint(moved) and ids.isdisjoint(held)
 
 
-def _with_keys(known: list[str] | None, carried: Iterable[str]) -> list[str]:
-    keys = sorted({*(known or ()), *carried})
+def via_key(key: str) -> str:
+    """How ``VIA`` records an identifier key: a 64-bit BLAKE2b digest (16 hex characters). Small whatever the
+    identifier (the profile stays bounded, #13) and no identifier value in the profile's record of them."""
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def _with_keys(known: list[str] | None, digests: Iterable[str]) -> list[str]:
+    keys = sorted({*(known or ()), *digests})
     if UNSURE in keys or len(keys) > VIA_KEYS_PER_ENTRY:
         return [UNSURE]
     return keys
@@ -73,7 +80,17 @@ class ProfileBook:
         return list(seen.values())
 
     def reads(self, schema: str) -> bool:
+        """Whether a section that ``places`` its events reads ``schema``: an event of it must name a customer and is
+        a contact on the screen pop."""
+        return any(section.places for section in self._by_schema.get(schema, ()))
+
+    def takes(self, schema: str) -> bool:
+        """Whether any section reads ``schema`` (``wants`` tells for one event)."""
         return schema in self._by_schema
+
+    def wants(self, event: Event) -> bool:
+        """Whether some section's state changes with ``event``: identity carries its record to its customer."""
+        return any(section.wants(event) for section in self._by_schema.get(event.schema, ()))
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         """Identifiers every interested section uses to locate the customer of ``event``."""
@@ -88,12 +105,15 @@ class ProfileBook:
         result = dict(profile or {})
         via: Via = dict(result.get(VIA) or {})
         for section in self._by_schema.get(event.schema, ()):
+            if not section.wants(event):
+                continue
             state = result[section.name] = section.apply(result.get(section.name), event)
             entries = section.entries(event) if carried else []
             if entries or section.name in via:
                 known = dict(via.get(section.name) or {})
+                digests = [via_key(key) for key in carried]
                 for entry in entries:
-                    known[entry] = _with_keys(known.get(entry), carried)
+                    known[entry] = _with_keys(known.get(entry), digests)
                 _keep_held(via, section, known, state)
         if via:
             result[VIA] = via
@@ -134,6 +154,7 @@ class ProfileBook:
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
+        moved_via, held_via = {via_key(key) for key in moved_ids}, {via_key(key) for key in held_ids}
         via_kept: Via = {}
         via_moved: Via = {}
         for section in self.sections:
@@ -141,7 +162,7 @@ class ProfileBook:
                 continue
             stays, goes = section.split(kept[section.name], leaving)
             known = via.get(section.name) or {}
-            going = {entry for entry, ids in known.items() if follows(ids, moved_ids, held_ids)}
+            going = {entry for entry, ids in known.items() if follows(ids, moved_via, held_via)}
             if going and stays:
                 stays, taken = section.part(stays, going)
                 goes = section.merge(goes, taken) if taken else goes

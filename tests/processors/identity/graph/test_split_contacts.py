@@ -236,3 +236,26 @@ def test_a_split_with_no_contact_to_move_still_moves_the_products() -> None:
     split(h, source, ACCOUNT)
     (decided,) = h.decisions(Split)
     assert _sections(h, decided.source_id) == ([], []) and _sections(h, decided.new_id) == (["FATHER-TV"], [])
+
+
+def test_the_moved_persons_name_follows_the_split_and_the_source_shows_its_own_again() -> None:
+    """The screen pop's name (``profile/sections/name.py``): the father's name, last observed through the mistyped
+    account only, leaves Jonathan's screen pop with it."""
+    from tests.processors.profile.sections.test_name import named
+
+    h = Harness()
+    h.feed(named({"given_name": "Jonathan", "family_name": "Doe"}, identifiers=[EMAIL, PHONE]), topic="observed")
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(named({"given_name": "Robert", "family_name": "Doe"}, identifiers=[ACCOUNT], minutes=3, channel="BRANCH"),
+           topic="observed")
+    source = h.customer(*ACCOUNT)
+    assert source is not None and h.customer(*EMAIL) == source
+
+    def name(customer: str) -> dict[str, Any]:
+        return dict(h.book.render(h.local.store.get_profile(customer))["name"])
+
+    assert name(source)["given_name"] == "Robert"
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert (name(decided.source_id)["given_name"], name(decided.source_id)["channel"]) == ("Jonathan", "WEB")
+    assert (name(decided.new_id)["given_name"], name(decided.new_id)["channel"]) == ("Robert", "BRANCH")
