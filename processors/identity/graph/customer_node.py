@@ -80,7 +80,8 @@ def on_apply(ctx: Node, message: Apply) -> None:
         absorb_traits(ctx, message.traits)
     ref = message.event
     book = ctx.graph.book
-    if ref is not None and book.takes(ref.schema):  # decoded only where a section reads it
+    # Decoded only where a section reads it: a section on the side (the name) wants only events with traits.
+    if ref is not None and (book.reads(ref.schema) or message.traits and book.takes(ref.schema)):
         if book.reads(ref.schema):  # a contact on its screen pop: did it tell its person (claim_node.on_give, seek.py)?
             ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
         event = ctx.graph.load_event(ref)
