@@ -33,7 +33,7 @@ version: 1
 title: Fibre 1 Gbit/s, first 3 months free
 content:
   default: Get fibre 1 Gbit/s at home, first 3 months free and no installation fee.
-  CALL_CENTER: "Script: the customer has no fibre with us yet. Offer fibre 1 Gbit/s, 3 months free; no installation fee."
+  CALL_CENTER: "Script: the customer has no fibre with us yet. Offer fibre 1 Gbit/s, 3 months free, no set-up fee."
 channels: [WEB, CALL_CENTER, BRANCH]
 valid_from: 2026-01-01T00:00:00Z
 priority: 50
