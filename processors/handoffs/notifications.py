@@ -75,12 +75,9 @@ def notification(
 
 
 def notification_key(state: HandoffState) -> str:
-    """Notifications are keyed by handoff id, like every record of the handoff on ``handoff.events.v1``: the
-    only key a handoff keeps from its first notification ("RECEIVED") to its last. A customer id is not
-    known at creation, and changes with identity's merges and splits; keyed by it, a handoff's notifications
-    moved partition midway and a subscriber could read "RESOLVED" before "RECEIVED" (tester10 #10). Who the
-    notification is for is ``customer_id`` in the value (null while not known)."""
-    return state.handoff_id
+    """Notifications are keyed by customer id, so each customer's are in order on one partition; a handoff
+    whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so)."""
+    return state.customer_id or state.handoff_id
 
 
 def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict[str, str] | None]:
