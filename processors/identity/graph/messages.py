@@ -187,8 +187,9 @@ class Apply(Message, tag="apply", frozen=True):
     # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
     # apart through, makes its own customer (``own_customer.py``).
     lowered: list[str] = []
-    # Every identifier the event carried, look-up-only ones left out, if it is a contact: its customer records them
-    # beside it (``split_contacts.py``), so an operator's split can tell which contacts follow the moved identifiers.
+    # Every identifier the event carried, look-up-only ones left out, if it is a contact or feeds the screen pop: its
+    # customer records them beside it (``split_contacts.py``; ``ProfileBook``'s ``VIA`` for a product or handoff), so
+    # an operator's split can tell which contacts and entries follow the moved identifiers.
     carried: list[str] = []
 
 
