@@ -32,6 +32,9 @@ class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
     channel: str
     ids: list[str]
     event: EventRef
+    # It carried its person's traits (an IVR's name and birth date): the matcher placed it by them (seek.py), so a
+    # claim of an identifier it carried does not move it (``split_contacts.hand_over``, ``untold_only``).
+    told: bool = False
 
 
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -282,7 +285,7 @@ class Give(Message, tag="give", frozen=True):
 
 class Adopt(Message, tag="adopt", frozen=True):
     """To the claiming customer: ``identifier`` is yours at assignment ``version`` (its member rank
-    ``rank``; ``shared``: its node marked it shared)."""
+    ``rank``; ``shared``: its node marked it shared), with the contacts that follow it (``contacts``, ``profile``)."""
 
     identifier: str
     version: int
@@ -291,6 +294,11 @@ class Adopt(Message, tag="adopt", frozen=True):
     event_id: str
     channel: str
     token: str
+    # The giver's contacts that carried only ``identifier`` of what it held (``split_contacts.hand_over``) and their
+    # part of its profile (``state.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
+    contacts: list[ContactRecord] = []
+    profile: bytes | None = None
+    giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)
 
 
 # --- to blocking nodes -------------------------------------------------------------------------------
