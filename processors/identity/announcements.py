@@ -7,7 +7,8 @@
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on; a contact an
-  operator's split moved, again under the new customer, with an id derived from the split (``moved_contact_id``).
+  operator's split moved, again under the new customer, with an id derived from the split (``moved_contact_id``)
+  and the customer it left in a header (``bus.topics.MOVED_FROM_HEADER``).
 
 Event ids are derived from the decision (``outputs.announcement_id``): a replay republishes the same ids.
 """
@@ -22,7 +23,14 @@ from bus.config import TopicSettings
 from bus.envelope import PROCESSOR_CHANNEL, envelope
 from bus.producer import Outgoing, Tombstone
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
+from bus.topics import (
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_IDENTIFIERS,
+    IDENTITY_REVIEWS,
+    MOVED_FROM_HEADER,
+)
 from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
 from processors.identity.graph.messages import EventRef
@@ -133,7 +141,8 @@ class Announcer:
         if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             ref = output.event_ref
             if output.moved_by:
-                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref))]
+                headers = ((MOVED_FROM_HEADER, output.moved_from.encode()),) if output.moved_from else ()
+                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref), headers)]
             return [Outgoing(self._contacts, output.customer_id,
                              as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         return []

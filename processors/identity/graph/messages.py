@@ -32,6 +32,9 @@ class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
     channel: str
     ids: list[str]
     event: EventRef
+    # It carried its person's traits (an IVR's name and birth date): the matcher placed it by them (seek.py), so a
+    # claim of an identifier it carried does not move it (``split_contacts.hand_over``, ``untold_only``).
+    told: bool = False
 
 
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -187,8 +190,9 @@ class Apply(Message, tag="apply", frozen=True):
     # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
     # apart through, makes its own customer (``own_customer.py``).
     lowered: list[str] = []
-    # Every identifier the event carried, look-up-only ones left out, if it is a contact: its customer records them
-    # beside it (``split_contacts.py``), so an operator's split can tell which contacts follow the moved identifiers.
+    # Every identifier the event carried, look-up-only ones left out, if it is a contact or feeds the screen pop: its
+    # customer records them beside it (``split_contacts.py``; ``ProfileBook``'s ``VIA`` for a product or handoff), so
+    # an operator's split can tell which contacts and entries follow the moved identifiers.
     carried: list[str] = []
 
 
@@ -281,7 +285,7 @@ class Give(Message, tag="give", frozen=True):
 
 class Adopt(Message, tag="adopt", frozen=True):
     """To the claiming customer: ``identifier`` is yours at assignment ``version`` (its member rank
-    ``rank``; ``shared``: its node marked it shared)."""
+    ``rank``; ``shared``: its node marked it shared), with the contacts that follow it (``contacts``, ``profile``)."""
 
     identifier: str
     version: int
@@ -290,6 +294,11 @@ class Adopt(Message, tag="adopt", frozen=True):
     event_id: str
     channel: str
     token: str
+    # The giver's contacts that carried only ``identifier`` of what it held (``split_contacts.hand_over``) and their
+    # part of its profile (``state.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
+    contacts: list[ContactRecord] = []
+    profile: bytes | None = None
+    giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)
 
 
 # --- to blocking nodes -------------------------------------------------------------------------------

@@ -171,6 +171,7 @@ class Resolved:
     # The announcement id of an operator's split that moved this contact to ``customer_id`` (``split_contacts.py``):
     # it is re-published there under ``moved_contact_id``, not under its own id.
     moved_by: str = ""
+    moved_from: str = ""  # and the customer it left (``bus.topics.MOVED_FROM_HEADER`` on the re-published contact)
 
 
 def moved_contact_id(split_event_id: str, contact_event_id: str) -> str:

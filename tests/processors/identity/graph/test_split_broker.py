@@ -6,6 +6,10 @@ redelivered command), moves the account: the visit that carried only the account
 screen pop, ``customer.contacts`` under the new key with an id derived from the split), the mixed one stays.
 Outputs are counted per event id (``one_per_event_id``): a batch replayed after a rebalance publishes the same ids.
 ``omnibus verify`` agrees with the processor afterwards.
+
+The other sections follow too: the father's product, subscribed on the mistyped account, leaves Jonathan's screen pop
+with it, and Jonathan's own product (through his phone) stays; the moved contact names the customer it left in its
+``omnibus-moved-from`` header (``bus.topics.MOVED_FROM_HEADER``), which the KPI processor counts by.
 """
 
 from __future__ import annotations
@@ -22,15 +26,15 @@ import pytest
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import distinct_free_ports
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED, moved_from
 from processors.identity.cli import _publish
 from processors.identity.graph.messages import SplitCustomer
 from processors.identity.graph.outputs import moved_contact_id
 from processors.verify.run import averify
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import envelope, ident, observed, settings
+from tests.processors.identity.support import envelope, ident, observed, product_subscribed, settings
 from tests.support.http import get_when_served
-from tests.support.kafka_io import one_per_event_id, read_events
+from tests.support.kafka_io import one_per_event_id, read_events, read_raw
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
@@ -53,6 +57,12 @@ async def screen_pop(http: aiohttp.ClientSession, port: int, customer: str) -> l
     return sorted(entry["id"] for entry in json.loads(text)["recent_contacts"])
 
 
+async def products(http: aiohttp.ClientSession, port: int, customer: str) -> list[Any]:
+    status, text = await get_when_served(http, f"http://127.0.0.1:{port}/customers/{customer}")
+    assert status == 200, text
+    return sorted(entry["product_code"] for entry in json.loads(text)["products"]["products"])
+
+
 @pytest.mark.timeout(240)
 async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstrap_servers: str,
                                                                          tmp_path: Path) -> None:
@@ -64,7 +74,11 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
         await producer.publish_many([
             Outgoing(observed_topic, "a", observed([EMAIL, PHONE], minutes=0)),
             Outgoing(observed_topic, "b", observed([PHONE, ACCOUNT], minutes=1)),
-            Outgoing(contacts_topic, "TX-T7-1", only_account), Outgoing(contacts_topic, "TX-T7-2", mixed)])
+            Outgoing(contacts_topic, "TX-T7-1", only_account), Outgoing(contacts_topic, "TX-T7-2", mixed),
+            Outgoing(BUSINESS_EVENTS.name(config.topics), ACCOUNT[1],
+                     product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=4)),
+            Outgoing(BUSINESS_EVENTS.name(config.topics), "ACC-J",
+                     product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=5))])
 
     (port,) = distinct_free_ports(1)
     async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
@@ -84,6 +98,8 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
             new = split.value["new_customer_id"]
             assert await screen_pop(http, port, new) == ["TX-T7-1"]
             assert await screen_pop(http, port, source) == ["TX-T7-2"]
+            assert await products(http, port, new) == ["FATHER-TV"]
+            assert await products(http, port, source) == ["JONATHAN-FIBER"]
 
     assert (await assignments(config))[account] == new
     published: dict[str, list[tuple[str | None, str]]] = {}
@@ -104,5 +120,8 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
     assert sorted((final(key), event_id) for key, event_id in published["TX-T7-1"]) == sorted(
         [(source, first), (new, moved)])
     assert [(final(key), event_id) for key, event_id in published["TX-T7-2"]] == [(source, second)]
+    contacts_records = await read_raw(bootstrap_servers, CUSTOMER_CONTACTS.name(config.topics))
+    assert {moved_from(record.headers) for record in contacts_records if record.key == new.encode()} == {source}
+    assert {moved_from(record.headers) for record in contacts_records if record.key != new.encode()} == {None}
     report = await averify(config, processors=("identity",), identity=settings())  # #8 point 4: verify agrees
     assert report.ok, "\n".join(report.lines())
