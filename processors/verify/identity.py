@@ -113,7 +113,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs, splits = decided_pairs(recomputed, outputs)
+    pairs, _ = decided_pairs(recomputed, outputs)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -138,7 +138,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current = clusters(table_nodes)
-    check_splits(splits, current, report)
+    check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
     rebuilt = clusters(graph.store.nodes)
     comparison = compare(by_review(rebuilt, pairs), by_review(current, pairs))
     _note_reviews(rebuilt, current, pairs, report)
