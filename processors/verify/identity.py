@@ -21,7 +21,17 @@ from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes
 from processors.verify.report import Check, Report, shown
-from processors.verify.reviews import SPLIT, Pairs, by_review, check_splits, joined, review_pairs, split_pairs, status
+from processors.verify.reviews import (
+    CONTACT_MOVED,
+    SPLIT,
+    Pairs,
+    by_review,
+    check_splits,
+    joined,
+    review_pairs,
+    split_pairs,
+    status,
+)
 
 MERGED = "omnibus.identity.CustomerMerged"
 CREATED = "omnibus.identity.CustomerCreated"
@@ -215,11 +225,11 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
 
 
 def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:
-    """Event id of a contact an operator's split moved, re-published under the new customer -> the contact's own
-    (``graph/split_contacts.py``): the copy names the contact as its cause and its id derives from a split announced
-    on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
+    """Event id of a contact an operator's split (or contact move) moved, re-published under the new customer -> the
+    contact's own (``graph/split_contacts.py``, ``graph/move_contact.py``): the copy names the contact as its cause and
+    its id derives from a split or a move announced on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
     splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
-              if record.event is not None and record.event.schema == SPLIT]
+              if record.event is not None and record.event.schema in (SPLIT, CONTACT_MOVED)]
     copies: dict[str, str] = {}
     for record in outputs.contacts if splits else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}

@@ -26,6 +26,7 @@ from processors.replay.identity import Recomputed, clusters
 from processors.verify.report import Check, Report, shown
 
 SPLIT = "omnibus.identity.CustomerSplit"
+CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (identity move-contact)
 AWAITING = "awaiting review"
 DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
