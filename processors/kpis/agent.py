@@ -89,7 +89,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
-    probes = readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    probes = readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
     topics = settings.topics
     counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:
