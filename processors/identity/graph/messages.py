@@ -228,6 +228,28 @@ class SplitInit(Message, tag="split_init", frozen=True):
     split_event_id: str = ""
 
 
+class MoveContact(Message, tag="move_contact", frozen=True):
+    """An operator moves one contact from this customer's screen pop to customer ``to`` (``omnibus identity
+    move-contact``, ``move_contact.py``): ``contact_id`` as the screen pop shows it (a call's contact id, an
+    interaction id, a transaction id); ``token``: the command id, from which every id of the move derives."""
+
+    contact_id: str
+    to: str
+    operator: str
+    reason: str
+    token: str
+    channel: str = "BACK_OFFICE"
+
+
+class TakeContact(Message, tag="take_contact", frozen=True):
+    """The contact a ``MoveContact`` took off its source: its records, its part of the source's profile (encoded)
+    and the move's announcement id, from which the re-published ids derive (``outputs.moved_contact_id``)."""
+
+    contacts: list[ContactRecord]
+    profile: bytes | None
+    move_event_id: str
+
+
 class Fast(Message, tag="fast", frozen=True):
     """A repeat contact sent straight to its customer (``fast_node.py``): ``claims`` identifier -> the
     assignment version the sender's view holds."""
@@ -315,7 +337,7 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
               | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt
-              | Seek)
+              | Seek | MoveContact | TakeContact)
 
 
 def kind(message: Message) -> str:
