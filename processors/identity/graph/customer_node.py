@@ -19,7 +19,7 @@ from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
-from processors.identity.graph.evidence import absorb_traits, consistent_traits, note_kept_apart
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, file_blocking, note_kept_apart
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
 from processors.identity.graph.messages import Apply, Claim, Create, Note, Seek, SplitCustomer, SplitInit
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
@@ -81,7 +81,10 @@ def on_apply(ctx: Node, message: Apply) -> None:
     ref = message.event
     if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
         # On its screen pop: did it tell its person (claim_node.on_give, seek.py)?
-        ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
+        told = ctx.state.contacts
+        ctx.state.contacts = max(told, TOLD if message.traits else ANONYMOUS)
+        if ctx.state.contacts != told and not ctx.state.members:
+            file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
         event = ctx.graph.load_event(ref)
         ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it

@@ -8,26 +8,41 @@ identifier it holds. The identifier node knows the customers kept apart from its
 may have moved it since the keeper refused the record); sorted ids, those tried left out. The first whose trait
 summary it fits (``fits_person``: the matcher does not refuse them and a field that tells people apart agrees)
 applies it as its own and claims the household identifiers it ranks first on; one that does not sends it back
-with itself in ``tried``. When none is left, the identifier *parks* it (``Housemates.parked``, at most
-``MAX_PARKED``, the oldest dropped first; ``Unresolved`` once) and offers it to the next customer noted there
-(``note``) or made its owner (``assign``): in the orders where the housemate's own record comes after the call, or
-a claim moves the identifier, the call follows.
+with itself in ``tried``. When none is left, the record **makes a customer of its own** (``own_customer``: no
+identifiers, the id ``own_customer.leaves`` would give it, ``saga.customer_id`` of its instant and event id) and is
+applied there: on ``customer.contacts`` under that id and on its screen pop by id. That customer is noted on the
+identifier as kept apart through it (``Note``: the identifier's screen pop names it among its people, ``verify``
+counts the contact as a housemate's) and, as it holds a contact that told its person (``CustomerState.contacts``),
+files itself under the blocking keys of the record's traits (``evidence.file_blocking``). Blocking proposes it
+with every customer filed under one of those keys, before or after it (``blocking_node.py``), and the matcher
+decides with the same Fellegi–Sunter weight and thresholds as for any pair: the caller's customer merges it, call
+and all (``CustomerMerged``: subscribers of ``customer.contacts`` re-key); the other twin's is refused (two real,
+different first names); a weight between the thresholds goes to review.
 
-The rule, the same final attribution in every arrival order: **a household-only record goes to the customer on
-that identifier whose person its traits are, and waits on the identifier (parked, on nobody's screen pop) while
-there is none.** It is never applied where its traits are another person's (``contest.another_person``: no field
-that tells people apart agrees, or the given names are two real, different first names, ``contest.twin_names``:
-twins share surname, address and birth date). So Tim's call from the family phone is not applied to Tom when Tom's
-record came first and Tim's comes later: it waits on the phone and Tim's customer takes it when the ``note`` of his
-refusal through the phone arrives (``offer_parked``); nothing has to be taken back from Tom's screen pop or re-keyed
-on ``customer.contacts``. Where the call came before every record, its own customer (without identifiers once the
-earlier records claim the phone, ``claim_node.on_give``) is merged by blocking into its person's customer. A record
-whose person never comes stays unresolved (or on that customer of its own). Limit: one person's record whose given
-name was mistyped into another real first name ("emiel" for Émile) reads as another person's and waits too, as the
-matcher reads it (``matching/given_names.py``).
+The rule, the same final attribution in every arrival order, by state and never a timer: **a household-only record
+goes to the customer on that identifier whose person its traits are; while there is none, to a customer of its own,
+which blocking merges into its person's customer wherever that one's records carried no household identifier or
+came later.** It is never applied where its traits are another person's (``contest.another_person``: no field that
+tells people apart agrees, or the given names are two real, different first names, ``contest.twin_names``: twins
+share surname, address and birth date). So Tim's call from the family phone is not applied to Tom when Tom's record
+came first: when Tim's records carried the phone too, Tim's customer is kept apart through it and takes the call
+(here, or on its own customer's merge when his record comes later); when they never carried it (tester10 #2: his
+account and e-mail only), the call's own customer is merged into his by blocking, whichever of the two came first.
+Nothing is taken back from Tom's screen pop. Where the call came before every record, its own customer (with the
+phone, which it gives up when the earlier records claim it, ``claim_node.on_give``) is merged the same way. A
+record whose person never comes stays on its own customer: never lost, never on a housemate's screen pop. Limits:
+one person's record whose given name was mistyped into another real first name ("emiel" for Émile) reads as another
+person's, as the matcher reads it (``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for
+a merge on traits alone (a given name and birth date without a surname: the population's prior,
+``MatchModel.prior_of``), the call stays on its own customer (a review, in the latter case).
+
+State of earlier versions: they parked such a record on the identifier (``Housemates.parked``) until a customer it
+fitted was noted there. Those parked records are still offered on the next ``note`` or ``assign``
+(``offer_parked``) and, like any seek that finds nobody, go to their own customer; the next ``seek`` through the
+identifier releases them all so (``_release_parked``).
 
 At-least-once: a copy of a ``seek`` applies the record twice to one profile (sections are idempotent and the
-contact keeps its event id, as for ``apply``) or parks it once (parked records are kept by event id).
+contact keeps its event id, as for ``apply``) or sends a second ``create`` to the same customer id, which drops it.
 """
 
 from __future__ import annotations
@@ -37,14 +52,13 @@ import msgspec
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_node import on_apply
 from processors.identity.graph.customer_steps import route
-from processors.identity.graph.messages import Seek
-from processors.identity.graph.outputs import Unresolved
-from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
+from processors.identity.graph.limits import HASH_BITS
+from processors.identity.graph.messages import Apply, Create, Saga, Seek
+from processors.identity.graph.saga import customer_id
+from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.matching.compare import trait_levels
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
-
-MAX_PARKED = 4  # housemates' records one identifier keeps until a customer they fit is kept apart through it
 
 
 def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
@@ -59,25 +73,49 @@ def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
 
 
 def on_seek_identifier(ctx: Ctx[IdentifierState], message: Seek) -> None:
-    """Offer the record to the next customer kept apart through this identifier, or park it."""
+    """Offer the record to the next customer kept apart through this identifier, or make it its own customer."""
     state = ctx.state
     # The customers kept apart through it, and its owner: a claim may have moved it since the keeper refused it.
     candidates = sorted(key for key in {*state.kept_apart, state.owner} if key and key not in message.tried)
     if candidates:
         ctx.send(candidates[0], msgspec.structs.replace(message, tried=_with(message.tried, candidates[0])))
         return
-    event_id, box = message.apply.event_id, state.housemates or Housemates()
-    if any(parked.apply.event_id == event_id for parked in box.parked):
-        return  # a copy
-    if not message.parked:
-        ctx.emit(Unresolved(event_id, message.apply.started_at))  # on no screen pop until a housemate takes it
-    parked = [*box.parked, msgspec.structs.replace(message, parked=True)][-MAX_PARKED:]
-    state.housemates = msgspec.structs.replace(box, parked=parked)
+    _release_parked(ctx)
+    own_customer(ctx, message.apply)
+
+
+def _release_parked(ctx: Ctx[IdentifierState]) -> None:
+    """Records an earlier version parked here (``Housemates.parked``) go to their own customers."""
+    box = ctx.state.housemates
+    if box is None or not box.parked:
+        return
+    ctx.state.housemates = msgspec.structs.replace(box, parked=[])
+    for parked in box.parked:
+        own_customer(ctx, parked.apply)
+
+
+def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
+    """No customer on the identifier is the record's person: it makes a customer of its own without identifiers
+    (``saga.customer_id`` of its instant and event id, the one ``own_customer.leaves`` would make, so a copy of the
+    ``seek`` or of the record makes no second one: ``on_create`` drops it), is applied there (on ``customer.contacts``
+    under that id and on its screen pop) and claims the household identifiers it ranks first on (``apply.lowered``,
+    as a housemate that took it would), and is noted on this identifier as kept apart from its keeper (``Note``,
+    ``saga.noted``: the identifier's screen pop names it among its people, ``verify`` counts it as a housemate's,
+    and the identifier's next records are offered to it). Its traits file it under blocking keys
+    (``blocking_node.py``): the customer whose person they are, there already or filed later, is proposed and weighed
+    by the matcher with the same thresholds as every pair, and a merge brings the contact to it (``CustomerMerged``:
+    subscribers of ``customer.contacts`` re-key)."""
+    occurred = apply.rank >> HASH_BITS
+    lowered = sum(1 << index for index, key in enumerate(apply.ids) if key in apply.lowered)
+    saga = Saga(apply.event_id, apply.channel, occurred, apply.started_at, list(apply.ids), event=apply.event,
+                traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key])
+    ctx.send(customer_id(occurred, apply.event_id), Create([], saga))
 
 
 def offer_parked(ctx: Ctx[IdentifierState], customer: str) -> None:
     """A customer was newly kept apart through this identifier (``note``) or became its owner (``assign``: a claim
-    moved it from the keeper that refused the records): offer it the parked records it has not tried."""
+    moved it from the keeper that refused the records): offer it the records an earlier version parked here
+    (``Housemates.parked``) it has not tried; one it does not take comes back and goes to its own customer."""
     box = ctx.state.housemates
     if box is None:
         return
