@@ -365,3 +365,24 @@ def test_a_call_an_earlier_version_parked_goes_to_its_caller_on_the_next_seek(mo
     assert contact_ids(h, people["tom"]) == set()
     phone = h.local.store.nodes[h.key(*FAMILY_PHONE)]
     assert isinstance(phone, IdentifierState) and phone.housemates is not None and not phone.housemates.parked
+
+
+@pytest.mark.parametrize("asked", [("given_name", "birth_date"), ("given_name", "family_name"), ("given_name",)])
+def test_a_call_whose_ivr_traits_are_too_thin_to_name_a_customer_stays_on_its_own_and_visible(
+        asked: tuple[str, ...]) -> None:
+    """The limit of the rule, by the matcher's thresholds: on traits alone among ``MATCH_POPULATION`` people, a first
+    name (with a surname or a birth date) does not name Tim's customer. The call is still never Tom's and never lost:
+    on one customer of its own (``customer.contacts``), named on the phone's screen pop; with a birth date the pair
+    goes to review (``ReviewRequested``), where an operator's accept brings the call to Tim."""
+    from processors.identity.graph.outputs import ReviewRequested
+
+    events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=asked)}
+    h = replay(("tom", "tim", "ivr", "call"), events)
+    people = customers(h, "tom", "tim")
+    taken = resolved_to(h, events["call"][0])
+    assert len(taken) == 1 and not taken & set(people.values()) and contact_ids(h, next(iter(taken))) == {"call-1"}
+    phone = h.local.store.nodes[h.key(*FAMILY_PHONE)]
+    assert isinstance(phone, IdentifierState) and taken <= {root(h, key) for key in phone.kept_apart}
+    reviews = {frozenset((r.customer_id, r.other_customer_id)) for r in h.decisions(ReviewRequested)}
+    assert (frozenset((*taken, people["tim"])) in {frozenset(root(h, key) for key in pair) for pair in reviews}) \
+        is ("birth_date" in asked)
