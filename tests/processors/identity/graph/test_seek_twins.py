@@ -372,8 +372,10 @@ def test_a_call_whose_ivr_traits_are_too_thin_to_name_a_customer_stays_on_its_ow
         asked: tuple[str, ...]) -> None:
     """The limit of the rule, by the matcher's thresholds: on traits alone among ``MATCH_POPULATION`` people, a first
     name (with a surname or a birth date) does not name Tim's customer. The call is still never Tom's and never lost:
-    on one customer of its own (``customer.contacts``), named on the phone's screen pop; with a birth date the pair
-    goes to review (``ReviewRequested``), where an operator's accept brings the call to Tim."""
+    on one customer of its own (``customer.contacts``), with its IVR record (parked until the call's customer is
+    noted on the phone, then offered to it, and kept parked if a first name alone does not fit it: one person more
+    on the phone's screen pop, not two); with a birth date
+    the pair goes to review (``ReviewRequested``), where an operator's accept brings the call to Tim."""
     from processors.identity.graph.outputs import ReviewRequested
 
     events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=asked)}
@@ -381,8 +383,10 @@ def test_a_call_whose_ivr_traits_are_too_thin_to_name_a_customer_stays_on_its_ow
     people = customers(h, "tom", "tim")
     taken = resolved_to(h, events["call"][0])
     assert len(taken) == 1 and not taken & set(people.values()) and contact_ids(h, next(iter(taken))) == {"call-1"}
+    # Its IVR record with it (or, a first name alone fitting nobody, parked): never a second customer of its own.
+    assert resolved_to(h, events["ivr"][0]) == (taken if len(asked) > 1 else set())
     phone = h.local.store.nodes[h.key(*FAMILY_PHONE)]
-    assert isinstance(phone, IdentifierState) and taken <= {root(h, key) for key in phone.kept_apart}
+    assert isinstance(phone, IdentifierState) and {root(h, key) for key in phone.kept_apart} == taken
     reviews = {frozenset((r.customer_id, r.other_customer_id)) for r in h.decisions(ReviewRequested)}
     assert (frozenset((*taken, people["tim"])) in {frozenset(root(h, key) for key in pair) for pair in reviews}) \
         is ("birth_date" in asked)
