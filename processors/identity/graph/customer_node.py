@@ -14,6 +14,8 @@ loser's members cannot change under the decision; waits only ever point to small
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.identity.graph import split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
@@ -36,6 +38,10 @@ _admit, _done, _route = admit, done, route
 def on_create(ctx: Node, message: Create) -> None:
     """A new customer for identifiers nobody owned, reserved by the saga of ``message``."""
     if ctx.state.created:
+        if not message.add and message.saga.noted:
+            # A household contact's own customer (seek.own_customer) is the one of every event of its call: the
+            # next one is applied here (a copy of one applied already too: sections are idempotent).
+            ctx.send(ctx.key, apply_message(msgspec.structs.replace(message.saga, current=ctx.key, pending=[])))
         return  # created already: a duplicate
     saga, state = copy_saga(message.saga), ctx.state
     state.created, state.born = True, saga.occurred_micros

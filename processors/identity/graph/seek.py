@@ -9,19 +9,19 @@ may have moved it since the keeper refused the record); sorted ids, those tried 
 summary it fits (``fits_person``: the matcher does not refuse them and a field that tells people apart agrees)
 applies it as its own and claims the household identifiers it ranks first on; one that does not sends it back with
 itself in ``tried``. When none is left, a contact (``is_contact``: a call, a counter visit, a web interaction)
-**makes a customer of its own** (``own_customer``: no identifiers, the id ``own_customer.leaves`` would give it,
-``saga.customer_id`` of its instant and event id) and is applied there: on ``customer.contacts`` under that id and
-on its screen pop by id. Any other record (the call's IVR ``IdentifiersObserved``, whose traits the call carries) is
-parked on the identifier (``Housemates.parked``, at most ``MAX_PARKED``, ``Unresolved`` once) and offered to the
-next customer noted there or made its owner (``offer_parked``): the call's own customer, once it is noted, takes its
-IVR record, so a call makes one customer, not two. That customer is noted on the identifier as kept apart through it
-(``Note``: the identifier's screen pop names it among its people, ``verify`` counts the contact as a housemate's)
-and, as it holds a contact that told its person (``CustomerState.contacts``), files itself under the blocking keys
-of the record's traits (``evidence.file_blocking``). Blocking proposes it with every customer filed under one of
-those keys, before or after it (``blocking_node.py``), and the matcher decides with the same Fellegi–Sunter weight
-and thresholds as for any pair: the caller's customer merges it, call and all (``CustomerMerged``: subscribers of
-``customer.contacts`` re-key); the other twin's is refused (two real, different first names); a weight between the
-thresholds goes to review.
+**makes a customer of its own** (``own_customer``: no identifiers, ``saga.customer_id`` of its instant and of the
+IVR record it took its traits from, so a call's events share it) and is applied there: on ``customer.contacts``
+under that id and on its screen pop by id. Any other record (the call's IVR ``IdentifiersObserved``, whose traits
+the call carries) is parked on the identifier (``Housemates.parked``, at most ``MAX_PARKED``, ``Unresolved`` once)
+and offered to the next customer noted there or made its owner (``offer_parked``): the call's own customer, once it
+is noted, takes its IVR record, so a call makes one customer, not two. That customer is noted on the identifier as
+kept apart through it (``Note``: the identifier's screen pop names it among its people, ``verify`` counts the
+contact as a housemate's) and, as it holds a contact that told its person (``CustomerState.contacts``), files itself
+under the blocking keys of the record's traits (``evidence.file_blocking``). Blocking proposes it with every
+customer filed under one of those keys, before or after it (``blocking_node.py``), and the matcher decides with the
+same Fellegi–Sunter weight and thresholds as for any pair: the caller's customer merges it, call and all
+(``CustomerMerged``: subscribers of ``customer.contacts`` re-key); the other twin's is refused (two real, different
+first names); a weight between the thresholds goes to review.
 
 The rule, the same final attribution in every arrival order, by state and never a timer: **a household-only record
 goes to the customer on that identifier whose person its traits are; while there is none, a contact goes to a
@@ -39,7 +39,9 @@ lost, never on a housemate's screen pop. Limits: one person's contact whose give
 real first name ("emiel" for Émile) reads as another person's, as the matcher reads it
 (``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone (a first
 name with a surname or a birth date only: the population's prior, ``MatchModel.prior_of``), the call stays on its
-own customer (a review when the birth date is there).
+own customer (a review when the birth date is there); and a call whose events came before the keeper's record made a
+customer with the phone by the usual path (``claim_node.on_give`` leaves it without identifiers), which a first name
+alone does not fit either: a later event of that call goes to the call's own customer, a second one.
 
 State of earlier versions: they parked contacts too (tester10 #2: a caller whose records never carried the phone is
 never noted there, so his call waited for ever, on no screen pop and not on ``customer.contacts``). Those parked
@@ -71,6 +73,7 @@ from processors.identity.matching.weights import Decision
 
 # Records that are no contact (a call's IVR record) one identifier keeps until a customer they fit is noted there.
 MAX_PARKED = 4
+OWN_SUFFIX = "~household"  # seeds a household contact's own customer id (``own_customer``)
 
 def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     """Whether a record's ``traits`` are this root's person: both sides have traits, the matcher does not refuse
@@ -125,9 +128,10 @@ def _release_parked(ctx: Ctx[IdentifierState]) -> None:
 
 
 def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
-    """No customer on the identifier is the record's person: it makes a customer of its own without identifiers
-    (``saga.customer_id`` of its instant and event id, the one ``own_customer.leaves`` would make, so a copy of the
-    ``seek`` or of the record makes no second one: ``on_create`` drops it), is applied there (on ``customer.contacts``
+    """No customer on the identifier is the contact's person: it makes a customer of its own without identifiers
+    (``saga.customer_id`` of its instant and of the IVR record it took its traits from, ``Apply.traits_of``, or its
+    own event id: every event of one call, and a copy, reach one customer; ``customer_node.on_create`` applies the
+    next ones there), is applied there (on ``customer.contacts``
     under that id and on its screen pop) and claims the household identifiers it ranks first on (``apply.lowered``,
     as a housemate that took it would), and is noted on this identifier as kept apart from its keeper (``Note``,
     ``saga.noted``: the identifier's screen pop names it among its people, ``verify`` counts it as a housemate's,
@@ -139,7 +143,10 @@ def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
     lowered = sum(1 << index for index, key in enumerate(apply.ids) if key in apply.lowered)
     saga = Saga(apply.event_id, apply.channel, occurred, apply.started_at, list(apply.ids), event=apply.event,
                 traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key])
-    ctx.send(customer_id(occurred, apply.event_id), Create([], saga))
+    # A call's events (CallCompleted, InteractionRecorded) took their traits from one IVR record and share its
+    # instant: one customer for the call, whatever their order, even when their traits fit nobody (a first name).
+    # Suffixed: not the id the record, or its IVR record, makes when it reserves a new identifier (saga.py).
+    ctx.send(customer_id(occurred, f"{apply.traits_of or apply.event_id}{OWN_SUFFIX}"), Create([], saga))
 
 
 def offer_parked(ctx: Ctx[IdentifierState], customer: str) -> None:
