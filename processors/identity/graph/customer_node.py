@@ -85,14 +85,17 @@ def on_apply(ctx: Node, message: Apply) -> None:
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event
-    if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
-        # On its screen pop: did it tell its person (claim_node.on_give, seek.py)?
-        told = ctx.state.contacts
-        ctx.state.contacts = max(told, TOLD if message.traits else ANONYMOUS)
-        if ctx.state.contacts != told and not ctx.state.members:
-            file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
+    book = ctx.graph.book
+    # Decoded only where a section reads it: a section on the side (the name) wants only events with traits.
+    if ref is not None and (book.reads(ref.schema) or message.traits and book.takes(ref.schema)):
+        if book.reads(ref.schema):  # a contact on its screen pop: did it tell its person (claim_node.on_give, seek.py)?
+            told = ctx.state.contacts
+            ctx.state.contacts = max(told, TOLD if message.traits else ANONYMOUS)
+            if ctx.state.contacts != told and not ctx.state.members:
+                file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
         event = ctx.graph.load_event(ref)
-        ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+        if book.wants(event):
+            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
