@@ -80,6 +80,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # Keys whose owner the event's side was kept apart from under review, without claiming them (``contest.py``):
     # noted on both sides for the screen pop like ``contested`` ones (tester8's finding 8: a rejected review's phone).
     noted: list[str] = []
+    # A contact that took its caller's traits from another record (``traits_from`` once joined): that record's event
+    # id, which a call's events (CallCompleted, InteractionRecorded) share: one own customer for all (``seek.py``).
+    traits_of: str | None = None
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -194,6 +197,8 @@ class Apply(Message, tag="apply", frozen=True):
     # customer records them beside it (``split_contacts.py``; ``ProfileBook``'s ``VIA`` for a product or handoff), so
     # an operator's split can tell which contacts and entries follow the moved identifiers.
     carried: list[str] = []
+    # ``Saga.traits_of`` of a household-only contact: its own customer's id is derived from it (``seek.own_customer``).
+    traits_of: str | None = None
 
 
 class Seek(Message, tag="seek", frozen=True):
