@@ -59,9 +59,9 @@ BUSINESS_EVENTS = TopicSpec(
         "OrderStatusChanged")),
 )
 CUSTOMER_EVENTS = TopicSpec(
-    "customer.events.v1", "Customer created, linked, merged, split; refused links.", key="customer id",
-    retention_ms=-1, carries=tuple(f"omnibus.identity.{name}" for name in (
-        "CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused")),
+    "customer.events.v1", "Customer created, linked, merged, split; refused links; contacts an operator moved.",
+    key="customer id", retention_ms=-1, carries=tuple(f"omnibus.identity.{name}" for name in (
+        "CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused", "ContactMoved")),
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     "customer.identifiers.v1", "Current customer of every identifier (compacted).", key="identifier",

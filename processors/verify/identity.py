@@ -22,7 +22,17 @@ from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes
 from processors.verify.report import Check, Report, shown
-from processors.verify.reviews import SPLIT, Pairs, by_review, check_splits, joined, review_pairs, split_pairs, status
+from processors.verify.reviews import (
+    CONTACT_MOVED,
+    SPLIT,
+    Pairs,
+    by_review,
+    check_splits,
+    joined,
+    review_pairs,
+    split_pairs,
+    status,
+)
 
 MERGED = "omnibus.identity.CustomerMerged"
 LINKED = "omnibus.identity.CustomerLinked"
@@ -115,7 +125,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs, splits = decided_pairs(recomputed, outputs)
+    pairs, _ = decided_pairs(recomputed, outputs)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -140,7 +150,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current = clusters(table_nodes)
-    check_splits(splits, current, report)
+    check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
     rebuilt = clusters(graph.store.nodes)
     comparison = compare(by_review(rebuilt, pairs), by_review(current, pairs))
     _note_reviews(rebuilt, current, pairs, report)
@@ -218,12 +228,12 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
 
 
 def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:
-    """Event id of a contact an operator's split or a claim moved, re-published under the new customer -> the
-    contact's own (``graph/split_contacts.py``): the copy names the contact as its cause and its id derives from a
-    split, or a claim's ``CustomerLinked`` (rule ``earliest-claim``), announced on ``customer.events.v1``
-    (``outputs.moved_contact_id``)."""
+    """Event id of a contact an operator's split or contact move, or a claim, moved, re-published under the new
+    customer -> the contact's own (``graph/split_contacts.py``, ``graph/move_contact.py``): the copy names the contact
+    as its cause and its id derives from a split or a move, or a claim's ``CustomerLinked`` (rule ``earliest-claim``),
+    announced on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
     splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
-              if record.event is not None and (record.event.schema == SPLIT or _claimed(record))]
+              if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or _claimed(record))]
     copies: dict[str, str] = {}
     for record in outputs.contacts if splits else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}

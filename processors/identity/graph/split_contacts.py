@@ -17,7 +17,11 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
 * **At a split** (``leaving``: ``processors.profile.book.follows``) a contact follows the moved identifiers when it
   carried at least one of them and none that the source keeps: it carried only identifiers that moved (or that
   belong to no one here: shared, refused).
-  **A contact that carried both a moved and a kept identifier stays** with the source: nothing tells whose it was.
+  **A contact that carried both a moved and a kept identifier follows its highest-priority one** (NATIONAL_ID >
+  USER_ID > ACCOUNT > ... , ``LinkPolicy.plan_order``): where the same contact goes when it arrives after the split
+  (``customer_merge._belongs``: the customer it reaches first), so it ends on one screen pop in either order
+  (tester10 #1; it stayed with the source before). Products and handoffs record only digests of the identifiers
+  they came through (``book.via_key``), so one that came through both stays with the source.
   The source drops those records and their entries from its profile (``ProfileBook.split``); the new customer takes
   both and re-publishes each contact on ``customer.contacts`` under its own key (``Resolved.moved_by``), with an
   event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split
@@ -33,7 +37,7 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
 
@@ -136,11 +140,23 @@ def merged(survivor: Mapping[str, bytes], loser: Mapping[str, bytes], limit: int
     return encoded(latest([*records(survivor, limit), *records(loser, limit)], limit))
 
 
-def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str]) -> list[ContactRecord]:
+def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str],
+            plan_order: Callable[[Iterable[str]], list[str]] | None = None) -> list[ContactRecord]:
     """The records of the contacts that follow a split moving ``moved`` keys while the source keeps ``held``: each
-    carried a moved identifier and no kept one. A contact with both stays (nothing tells whose it was)."""
+    carried a moved identifier and no kept one. A contact with both follows its highest-priority identifier of the
+    two sides (``plan_order``: ``LinkPolicy.plan_order``), where the same contact arriving after the split goes
+    (``customer_merge._belongs``, tester10 #1); without ``plan_order`` it stays."""
     moved_keys, held_keys = set(moved), set(held)
-    return [record for record in kept if follows(record.ids, moved_keys, held_keys)]
+
+    def goes(ids: list[str]) -> bool:
+        if follows(ids, moved_keys, held_keys):
+            return True
+        if plan_order is None or moved_keys.isdisjoint(ids) or held_keys.isdisjoint(ids):
+            return False
+        sides = moved_keys | held_keys
+        return plan_order(key for key in ids if key in sides)[0] in moved_keys
+
+    return [record for record in kept if goes(record.ids)]
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
@@ -160,7 +176,8 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them)."""
     state, book = ctx.state, ctx.graph.book
     kept = records(state.contact_records, kept_per_channel(book))
-    going = [record for record in leaving(kept, moved, state.members) if not (untold_only and record.told)]
+    going = [record for record in leaving(kept, moved, state.members, ctx.policy.plan_order)
+             if not (untold_only and record.told)]
     if going:
         gone = {record.event_id for record in going}
         state.contact_records = encoded(record for record in kept if record.event_id not in gone)

@@ -86,8 +86,9 @@ def test_a_repeat_contact_applied_by_the_fast_path_follows_too() -> None:
     assert resolved_to(h, first)[-1] == resolved_to(h, second)[-1] == decided.new_id
 
 
-def test_a_contact_that_carried_a_moved_and_a_kept_identifier_stays_with_the_source() -> None:
-    """Nothing tells whose the contact was: it stays where it is, and is not re-published."""
+def test_a_contact_that_carried_a_moved_and_a_kept_identifier_follows_its_highest_priority_one() -> None:
+    """The account outranks the phone: the mixed contact follows the account, as the same contact arriving after the
+    split would go to the account's customer (tester10 #1, ``test_kept_apart_contacts.py``); before, it stayed."""
     h = Harness()
     h.observe(EMAIL, PHONE)
     h.observe(PHONE, ACCOUNT, minutes=1)
@@ -97,10 +98,12 @@ def test_a_contact_that_carried_a_moved_and_a_kept_identifier_stays_with_the_sou
     assert source is not None
     split(h, source, ACCOUNT)
     (decided,) = h.decisions(Split)
-    assert contact_ids(h, decided.source_id) == ["TX-MIXED"]
-    assert contact_ids(h, decided.new_id) == ["TX-ACC"]
-    assert resolved_to(h, mixed) == [source]
+    assert contact_ids(h, decided.source_id) == []
+    assert contact_ids(h, decided.new_id) == ["TX-ACC", "TX-MIXED"]
+    assert resolved_to(h, mixed) == [source, decided.new_id]
     assert resolved_to(h, only_account) == [source, decided.new_id]
+    kept = counter_visit(h, [EMAIL, PHONE], "TX-KEPT", 4)  # after the split: neither moved, the source's
+    assert resolved_to(h, kept) == [source]
 
 
 def test_a_contact_after_the_split_joins_the_ones_that_followed() -> None:
