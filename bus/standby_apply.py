@@ -13,6 +13,13 @@ raw keys and values, faust's memory store, no changelog callback) are taken out 
 applied by the table as one batch (``FencedTable.apply_standby``: the fence, then the last record per key).
 faust's own bookkeeping moves with them: the recovery's standby offset (where a later recovery seeks the
 partition) and the consumer's read offset. Active restores, and every other table, keep faust's path.
+
+Only the records faust itself would hand on now are taken: its flow runs and the partition is resumed
+(``bus.changelog_rewind.delivered``). A fetch can return the records of paused partitions (an empty active set,
+``bus.changelog_rewind``); applying those after faust read a standby partition's highwater and before it resumed
+the partition raised faust's ``ConsistencyError`` (the standby offset above the highwater). Those records, and every
+other changelog record faust would drop, are taken out of the fetch and the partition is sought back to them
+(``bus.changelog_rewind.rewind``), so they come again when faust resumes it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
+
+from bus import changelog_rewind
 
 _MARK = "omnibus_standby_apply"
 
@@ -47,8 +56,10 @@ def install() -> None:
 
     async def _wait_next_records(self: Any, timeout: float) -> Any:
         records, active = await wrapped(self, timeout)
-        if records and self.flow_active and not self.should_stop:
-            take(self, records)  # type: ignore[arg-type]  # faust's RecordMap: a dict at run time
+        if records and not self.should_stop:
+            if self.flow_active:
+                take(self, records, active)  # type: ignore[arg-type]  # faust's RecordMap: a dict at run time
+            await changelog_rewind.rewind(self, changelog_rewind.undelivered(self, records, active))  # type: ignore[arg-type]
         return records, active
 
     _wait_next_records.__wrapped__ = wrapped  # type: ignore[attr-defined]
@@ -58,10 +69,12 @@ def install() -> None:
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
 
 
-def take(consumer: Any, records: MutableMapping[Any, Sequence[ConsumerRecord]]) -> int:
+def take(consumer: Any, records: MutableMapping[Any, Sequence[ConsumerRecord]], active: set[Any] | None = None) -> int:
     """Apply and remove from ``records`` (a fetched map, faust TP -> records in offset order) those of the
-    standby partitions whose table takes them in bulk; returns how many records were taken. Records at or
-    below the partition's standby offset (already applied) are dropped, as faust's recovery drops them."""
+    standby partitions whose table takes them in bulk and that faust delivers now (``active``: the partitions the
+    fetch was made for, None: all; ``bus.changelog_rewind.delivered``); returns how many records were taken.
+    Records at or below the partition's standby offset (already applied) are dropped, as faust's recovery drops
+    them."""
     recovery = consumer.app.tables.recovery
     standby: set[Any] = recovery.standby_tps
     if not standby:
@@ -73,6 +86,8 @@ def take(consumer: Any, records: MutableMapping[Any, Sequence[ConsumerRecord]]) 
         table = tables.get(tp)
         if table is None or not getattr(table, "takes_standby_in_bulk", False):
             continue
+        if not changelog_rewind.delivered(consumer, tp, active):
+            continue  # paused: faust reads its highwater or seeks it now (bus.changelog_rewind takes it back)
         fetched = records.pop(tp)
         seen = offsets.get(tp)
         fresh = fetched if seen is None else [record for record in fetched if record.offset > seen]

@@ -31,6 +31,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 import faust
+from aiokafka.errors import IllegalStateError
+from faust.exceptions import ConsumerNotStarted
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
@@ -56,6 +58,11 @@ READY = Gauge(
 RETRY_AFTER_S = 2
 DEFAULT_MAX_LAG = 1000
 CHANGELOG_SUFFIX = "-changelog"
+REBALANCING = "partitions are being rebalanced or recovered"
+# What aiokafka's consumer raises when its thread changed the assignment (a new subscription unassigns at once,
+# before faust hears of a rebalance) between ``assignment()`` and ``highwater(tp)``: its ``assert ... "Partition is
+# not assigned"``, a partition state gone (AttributeError on None), or faust's consumer already stopped.
+ASSIGNMENT_CHANGING = (AssertionError, AttributeError, IllegalStateError, ConsumerNotStarted)
 
 
 # Why a view of the worker cannot answer yet (e.g. "owners of graph partitions [2] not known yet"), None when it can.
@@ -151,11 +158,12 @@ class Readiness:
         if not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
             return "the worker has not joined its consumer group yet"
         if app.rebalancing or app.in_recovery:
-            return "partitions are being rebalanced or recovered"
+            return REBALANCING
         return None
 
     def lags(self) -> dict[tuple[str, int], tuple[int, int | None]]:
-        """``{(topic, partition): (lag in records, committed offset or None)}`` for owned input partitions."""
+        """``{(topic, partition): (lag in records, committed offset or None)}`` for owned input partitions. Raises
+        one of ``ASSIGNMENT_CHANGING`` when the consumer's thread changes the assignment meanwhile."""
         consumer = self.app.consumer
         found: dict[tuple[str, int], tuple[int, int | None]] = {}
         for tp in consumer.assignment():
@@ -171,10 +179,15 @@ class Readiness:
     def state(self) -> tuple[bool, ProbeBody]:
         """(ready, the probe body) and the gauges updated; the body is what ``/ready`` and ``/live`` answer."""
         reason = self.cannot_serve()
-        if reason is not None:
+        lags = None
+        if reason is None:
+            try:
+                lags = self.lags()
+            except ASSIGNMENT_CHANGING:  # a rebalance faust has not heard of yet: 503, never a 500 (CI, once)
+                reason = REBALANCING
+        if lags is None:
             READY.labels(self.component).set(0)
             return False, probe_body(self.component, ready=False, reason=reason)
-        lags = self.lags()
         self._export(lags)
         behind = {f"{topic}[{partition}]": lag for (topic, partition), (lag, _) in lags.items() if lag > self.max_lag}
         lost = self.broker.lost() if self.broker is not None else None
