@@ -78,3 +78,17 @@ def test_every_variable_names_a_setting(overlay: str, monkeypatch: pytest.Monkey
 def test_the_deployed_handoff_policy_loads() -> None:
     policy = load_policy(K8S / "base" / "handoff-policy.yaml")
     assert policy.default_team
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("adapter", ["web", "branch", "call-center"])
+def test_every_http_adapter_pod_keeps_its_dedupe_file_on_a_volume(overlay: str, adapter: str) -> None:
+    """tester11 #1: the prod overlay ran two replicas per adapter with no dedupe path and no volume."""
+    deployment = next(doc for doc in of_kind(build(overlay), "Deployment")
+                      if doc["metadata"]["name"] == f"omnibus-adapter-{adapter}")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    prefix = f"OMNIBUS_ADAPTER_{adapter.upper().replace('-', '_')}__"
+    path = next(item["value"] for item in container["env"] if item["name"] == f"{prefix}DEDUPE_PATH")
+    mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"].rstrip("/") + "/"))
+    assert mount["name"] in {volume["name"] for volume in pod["volumes"]}
