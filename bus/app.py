@@ -25,6 +25,7 @@ from bus import (
     lag_watchdog,
     record_headers,
     recovery_watchdog,
+    seek_before_resume,
     seek_uncommitted,
     shutdown,
     takeover,
@@ -60,6 +61,7 @@ def create_app(
     strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
+    seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),

@@ -32,8 +32,10 @@ partition whose committed offset is unknown is not committed at all; ``bus.seek_
 partition never committed its log start offset as the committed one when faust seeks the stream
 partitions after a rebalance, so commits go on from there. Nor is anything committed between an
 assignment and that seek (``sought``): faust resumes the stream partitions *before* it reads the committed
-offsets (``Recovery.on_recovery_completed``), and until then its bookkeeping holds the previous
-generation's values, or a commit that failed (``Consumer._commit_offsets`` records it either way).
+offsets in faust's own ``Recovery.on_recovery_completed`` (``bus.seek_before_resume`` now seeks first; the
+guard stays for apps without tables and for faust versions that change the order), and until then its
+bookkeeping holds the previous generation's values, or a commit that failed (``Consumer._commit_offsets``
+records it either way).
 """
 
 from __future__ import annotations

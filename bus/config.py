@@ -143,6 +143,15 @@ class StopSettings(Section):
         "is abandoned (counts), exit 124. Keep it below Kubernetes' terminationGracePeriodSeconds.")
 
 
+class ReadinessSettings(Section):
+    """When a processor's ``/ready`` gives up on a broker it cannot reach (``processors.readiness.BrokerContact``)."""
+
+    broker_timeout_s: float = Field(
+        15.0, gt=0, description="A processor is not ready when no broker answered its metadata probe for this many "
+        "seconds (tester10 #8: /ready said 200 40 s after the broker was killed). /live does not depend on it.")
+    broker_probe_s: float = Field(5.0, gt=0, description="How often the probe asks the brokers for metadata.")
+
+
 class OmnibusSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -159,6 +168,7 @@ class OmnibusSettings(BaseSettings):
     web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
     stop: StopSettings = StopSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
     identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
 
 

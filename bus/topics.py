@@ -6,6 +6,7 @@ version suffix, never an in-place change. Keys are chosen so each entity's event
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bus.config import TopicSettings
@@ -58,9 +59,9 @@ BUSINESS_EVENTS = TopicSpec(
         "OrderStatusChanged")),
 )
 CUSTOMER_EVENTS = TopicSpec(
-    "customer.events.v1", "Customer created, linked, merged, split; refused links.", key="customer id",
-    retention_ms=-1, carries=tuple(f"omnibus.identity.{name}" for name in (
-        "CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused")),
+    "customer.events.v1", "Customer created, linked, merged, split; refused links; contacts an operator moved.",
+    key="customer id", retention_ms=-1, carries=tuple(f"omnibus.identity.{name}" for name in (
+        "CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused", "ContactMoved")),
 )
 CUSTOMER_IDENTIFIERS = TopicSpec(
     "customer.identifiers.v1", "Current customer of every identifier (compacted).", key="identifier",
@@ -70,6 +71,22 @@ CUSTOMER_CONTACTS = TopicSpec(
     "customer.contacts.v1", "Every contact re-keyed by customer id, in order across channels.", key="customer id",
     carries=(*_CONTACTS, "omnibus.identity.CustomerMerged"),
 )
+# A contact an operator's split moved, re-published on ``customer.contacts.v1`` under its new customer, names in this
+# Kafka header the customer it left (UTF-8 customer id): a reader counting per customer takes it off there (KPIs).
+MOVED_FROM_HEADER = "omnibus-moved-from"
+
+
+def moved_from(headers: Sequence[tuple[str, bytes | None]] | None) -> str | None:
+    """The customer a re-published contact left (``MOVED_FROM_HEADER``), or None (not moved, or unreadable)."""
+    for name, value in headers or ():
+        if name == MOVED_FROM_HEADER and value:
+            try:
+                return value.decode()
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
 HANDOFF_EVENTS = TopicSpec(
     "handoff.events.v1", "Back-office handoff lifecycle, deadlines and escalations.", key="handoff id",
     retention_ms=400 * DAY_MS, carries=_HANDOFF_LIFECYCLE,

@@ -25,13 +25,15 @@ from processors.offers.offer_file import parse_offers
 from processors.offers.outputs import INSTRUCTION_TOPICS
 
 OFFER_ID = "fibre-upgrade"
+# What the agent is told must hold for every customer the rule admits: anyone without fibre (mobile, TV or no product
+# known yet). tests/demo/test_offers.py checks that each product the texts name is one the rule looks at.
 OFFER_YAML = f"""\
 offer_id: {OFFER_ID}
 version: 1
-title: Fibre 1 Gbit/s at the price of your mobile plan
+title: Fibre 1 Gbit/s, first 3 months free
 content:
-  default: Add fibre to your 5G plan, first 3 months free.
-  CALL_CENTER: "Script: the customer has mobile only. Offer fibre, 3 months free; no installation fee."
+  default: Get fibre 1 Gbit/s at home, first 3 months free and no installation fee.
+  CALL_CENTER: "Script: the customer has no fibre with us yet. Offer fibre 1 Gbit/s, 3 months free, no set-up fee."
 channels: [WEB, CALL_CENTER, BRANCH]
 valid_from: 2026-01-01T00:00:00Z
 priority: 50

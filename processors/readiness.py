@@ -7,7 +7,12 @@ that reads tables answers 503 with ``Retry-After`` (a known transient state, nev
 answer (each condition a component adds with ``install(checks=...)``, e.g. the screen pop knowing which worker
 owns every graph partition: a new user saw ``/ready`` 200 while every screen pop answered 503) and *caught up*: on
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
-at most ``max_lag``. ``GET /live`` answers 200 while the event loop runs (the liveness probe). Both answer the
+at most ``max_lag``, and *in touch with a broker*: some broker answered a metadata request within
+``broker_timeout_s`` (``BrokerContact``; tester10 #8: identity's ``/ready`` said 200 40 s after the broker was
+killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event). The views keep
+answering from the tables meanwhile (as they do when behind): only ``/ready`` turns.
+``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
+the broker back, and the worker reconnects by itself. Both answer the
 body every probe answers, adapters' too (``bus.readiness.probe_body``: component, status, live, ready, reason,
 partitions, max_lag, behind); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
 
@@ -19,7 +24,9 @@ the alert rules in ``deploy/monitoring`` read them (lag growing, not committing,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -27,7 +34,11 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
+from bus.config import ReadinessSettings
+from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
+
+log = get_logger(__name__)
 
 CONSUMER_LAG = Gauge(
     "omnibus_consumer_lag",
@@ -49,6 +60,67 @@ CHANGELOG_SUFFIX = "-changelog"
 
 # Why a view of the worker cannot answer yet (e.g. "owners of graph partitions [2] not known yet"), None when it can.
 ViewCheck = Callable[[], str | None]
+# One metadata request to the brokers; returns when one answered, raises (any exception) when none could.
+MetadataProbe = Callable[[], Awaitable[object]]
+BROKER_SETTINGS = ReadinessSettings()
+
+
+def producer_metadata(app: faust.App) -> MetadataProbe:
+    """Asks for cluster metadata over the worker's own producer connections (faust's aiokafka producer, in the
+    worker's event loop): the brokers the worker writes to, through its network path, TLS and credentials.
+    Raises ``RuntimeError`` while the producer is not started."""
+
+    async def probe() -> object:
+        # faust's aiokafka Producer keeps its AIOKafkaProducer in ``_producer``; ProducerT does not declare it.
+        producer = getattr(app.producer, "_producer", None)
+        if producer is None:
+            raise RuntimeError("the producer is not started")
+        # A fresh ClusterMetadata from any known broker (AIOKafkaClient.fetch_all_metadata): the client's own
+        # metadata is left alone; KafkaError when no broker answered.
+        return await producer.client.fetch_all_metadata()
+
+    return probe
+
+
+@dataclass
+class BrokerContact:
+    """When a broker last answered this worker: ``probe`` (a metadata request) every ``settings.broker_probe_s``,
+    each bounded by ``broker_timeout_s`` too. ``lost()`` says why the worker is out of touch, or None: no answer for
+    more than ``broker_timeout_s`` seconds (counted from creation until the first answer). ``clock``: seconds,
+    monotonic."""
+
+    probe: MetadataProbe
+    settings: ReadinessSettings = BROKER_SETTINGS
+    clock: Callable[[], float] = time.monotonic
+    last_answer: float = field(init=False)
+    _reported: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.last_answer = self.clock()
+
+    async def check(self) -> bool:
+        """One probe; True when a broker answered (then ``last_answer`` is now)."""
+        try:
+            await asyncio.wait_for(self.probe(), timeout=self.settings.broker_timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # KafkaError, a timeout, a producer not started: no answer is all it means
+            if self.lost() is not None and not self._reported:
+                self._reported = True
+                log.warning("no broker answered the readiness probe: /ready is 503 until one does",
+                            seconds=round(self.clock() - self.last_answer), error=type(error).__name__)
+            return False
+        if self._reported:
+            log.info("a broker answers again: /ready follows the partitions and the lag again")
+            self._reported = False
+        self.last_answer = self.clock()
+        return True
+
+    def lost(self) -> str | None:
+        silent = self.clock() - self.last_answer
+        if silent <= self.settings.broker_timeout_s:
+            return None
+        return f"no broker answered for {silent:.0f} s (limit {self.settings.broker_timeout_s:g} s)"
 
 
 @dataclass
@@ -60,6 +132,7 @@ class Readiness:
     component: str
     max_lag: int = DEFAULT_MAX_LAG
     checks: Sequence[ViewCheck] = ()
+    broker: BrokerContact | None = None  # None: the broker is not watched (unit tests of the other conditions)
     _exported: set[tuple[str, int]] = field(default_factory=set)
 
     def cannot_serve(self) -> str | None:
@@ -104,9 +177,11 @@ class Readiness:
         lags = self.lags()
         self._export(lags)
         behind = {f"{topic}[{partition}]": lag for (topic, partition), (lag, _) in lags.items() if lag > self.max_lag}
-        ready = not behind
+        lost = self.broker.lost() if self.broker is not None else None
+        ready = not behind and lost is None
         READY.labels(self.component).set(1 if ready else 0)
-        return ready, probe_body(self.component, ready=ready, reason=f"consumer lag above {self.max_lag} records",
+        return ready, probe_body(self.component, ready=ready,
+                                 reason=lost or f"consumer lag above {self.max_lag} records",
                                  partitions=len(lags), max_lag=max((lag for lag, _ in lags.values()), default=0),
                                  behind=behind)
 
@@ -140,10 +215,12 @@ def unavailable(view: View, reason: str) -> Response:
 
 
 def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,
-            checks: Sequence[ViewCheck] = ()) -> Readiness:
-    """Add ``/live`` and ``/ready`` to ``app``'s web server and the lag gauges' refresh timer; ``checks``: what
-    the component's views need to answer (``Readiness.cannot_serve``)."""
-    readiness = Readiness(app, component, max_lag, checks)
+            checks: Sequence[ViewCheck] = (), broker: ReadinessSettings = BROKER_SETTINGS) -> Readiness:
+    """Add ``/live`` and ``/ready`` to ``app``'s web server, the lag gauges' refresh timer and the broker probe
+    (``BrokerContact`` over the worker's producer, every ``broker.broker_probe_s``); ``checks``: what the
+    component's views need to answer (``Readiness.cannot_serve``); ``broker``: ``OmnibusSettings.readiness``."""
+    contact = BrokerContact(producer_metadata(app), broker)
+    readiness = Readiness(app, component, max_lag, checks, contact)
 
     async def live_view(self: View, request: Request) -> Response:
         return self.json(readiness.live())
@@ -160,5 +237,9 @@ def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, r
     @app.timer(refresh_s, name=f"{component}.readiness")
     async def refresh() -> None:
         readiness.state()
+
+    @app.timer(broker.broker_probe_s, name=f"{component}.broker-contact")
+    async def probe_broker() -> None:
+        await contact.check()
 
     return readiness

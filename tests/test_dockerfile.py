@@ -20,6 +20,7 @@ import time
 import tomllib
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,6 @@ from bus.stack.ports import free_port
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
 
 EVERY_HELP = """
 import json, sys
@@ -59,10 +59,9 @@ print(json.dumps({"commands": paths, "failed": failed}))
 def copy_lines(dockerfile: Path) -> list[tuple[list[str], str]]:
     """``(sources, destination)`` of every ``COPY`` line, flags (``--chown=``...) dropped."""
     found = []
-    for line in dockerfile.read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if words and words[0].upper() == "COPY":
-            args = [word for word in words[1:] if not word.startswith("--")]
+    for word, rest in instructions(dockerfile):
+        if word == "COPY":
+            args = [arg for arg in shlex.split(rest) if not arg.startswith("--")]
             found.append((args[:-1], args[-1]))
     return found
 
@@ -82,6 +81,58 @@ def build_context(dockerfile: Path, target: Path) -> Path:
     return target
 
 
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """``(INSTRUCTION, rest)`` per instruction, continuation lines joined, comments dropped."""
+    found, pending = [], ""
+    for line in dockerfile.read_text().splitlines():
+        if line.lstrip().startswith("#") and not pending:
+            continue
+        pending += line.rstrip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        if pending.strip():
+            word, _, rest = pending.strip().partition(" ")
+            found.append((word.upper(), rest.strip()))
+        pending = ""
+    return found
+
+
+def image_env(dockerfile: Path = ROOT / "Dockerfile") -> dict[str, str]:
+    """The ``ENV`` of the image (``KEY=value`` pairs)."""
+    return {key: value for word, rest in instructions(dockerfile) if word == "ENV"
+            for key, _, value in (pair.partition("=") for pair in shlex.split(rest))}
+
+
+def test_the_image_gives_its_user_a_state_volume_where_state_home_points() -> None:
+    """tester10 (legacy in the image): ``import-batch`` and the relay had no writable state dir in the container (the
+    system user has no home, and $XDG_STATE_HOME was unset), so their checkpoints and dedupe file could not be kept.
+    """
+    from adapters.base.config import state_home
+
+    found = instructions(ROOT / "Dockerfile")
+    state = image_env().get("XDG_STATE_HOME", "")
+    assert state.startswith("/"), "the image must set XDG_STATE_HOME to an absolute directory"
+    (user,) = [rest for word, rest in found if word == "USER"]
+    created = [rest for word, rest in found if word == "RUN" and f"-o {user}" in rest and state in rest.split()]
+    assert created, f"no RUN creates {state} owned by {user} (install -d -o {user} ... {state})"
+    volumes = [path for word, rest in found if word == "VOLUME" for path in json.loads(rest)]
+    assert state in volumes
+    assert state_home_under(state, state_home) == Path(state) / "omnibus"
+
+
+def state_home_under(xdg_state_home: str, state_home: Any) -> Path:
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = xdg_state_home
+    try:
+        return state_home()
+    finally:
+        if previous is None:
+            del os.environ["XDG_STATE_HOME"]
+        else:
+            os.environ["XDG_STATE_HOME"] = previous
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PYTHON", "OMNIBUS_", "VIRTUAL_ENV"))}
@@ -95,6 +146,9 @@ def test_copy_lines_name_every_package_the_project_installs() -> None:
     assert packages <= copied, f"the image misses packages: {sorted(packages - copied)}"
 
 
+@pytest.mark.kafka
+@pytest.mark.slow
+@pytest.mark.timeout(600)
 async def test_the_installed_image_package_runs_every_command_and_an_adapter(
     bootstrap_servers: str, tmp_path: Path,
 ) -> None:

@@ -6,13 +6,33 @@ from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
 from adapters.base.identifiers import dropped_identifiers_openapi
+from adapters.base.offer_disposition import DISPOSITIONS
+from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
+
+
+def _either_case(symbols: frozenset[str] | set[str]) -> list[str]:
+    """An enum of symbols the mapper reads case-insensitively: lower case (as documented) and upper case."""
+    return sorted({s.lower() for s in symbols} | {s.upper() for s in symbols})
+
 
 _IDENTIFIER = {
     "type": "object", "required": ["type", "value"],
     "properties": {
-        "type": {"type": "string", "enum": ["phone", "email", "national_id", "account", "card", "device"],
-                 "description": "Case-insensitive."},
+        "type": {"type": "string", "enum": _either_case(COUNTER_IDENTIFIER_TYPES), "description": "Case-insensitive."},
         "value": {"type": "string"},
+    },
+}
+_OFFER = {
+    "type": ["object", "null"], "required": ["offer_id", "offer_version", "response"],
+    "description": "The clerk pitched an offer and recorded the customer's answer: OfferPresented (presented) or "
+                   "OfferResponded on marketing.responses.v1, for the customer of the event's identifiers (required "
+                   "with it). Null or absent: no offer.",
+    "properties": {
+        "offer_id": {"type": "string", "minLength": 1, "description": "OfferDefined.offer_id of the offer pitched."},
+        "offer_version": {"type": ["integer", "string"], "minimum": 1, "pattern": "^[0-9]*[1-9][0-9]*$",
+                          "description": "OfferDefined.version the clerk's screen showed (a whole number from 1)."},
+        "response": {"type": "string", "enum": _either_case(DISPOSITIONS),
+                     "description": "presented: pitched, no answer yet; else the customer's answer. Case-insensitive."},
     },
 }
 _TICKET = {
@@ -59,6 +79,7 @@ _EVENT = {
         "ticket": _TICKET,
         "transaction": _TRANSACTION,
         "identifiers": {"type": "array", "items": _IDENTIFIER},
+        "offer": _OFFER,
         "customer": {"type": "object", "description": "The person served, as the counter saw them: given_name, "
                      "family_name, full_name, birth_date, address_line, postcode, city, country, preferred_language."},
     },

@@ -63,7 +63,7 @@ def build_worker(
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=handoffs.web_port, **faust_overrides)
-    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
     events_topic, ticks_topic = HANDOFF_EVENTS.name(settings.topics), HANDOFF_TICKS.name(settings.topics)
     partition_count = HANDOFF_TICKS.partition_count(settings.topics)
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")

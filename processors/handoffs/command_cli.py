@@ -4,15 +4,18 @@ PERSON`` and ``omnibus handoffs show HANDOFF_ID``: a back office works a handoff
 Each command reads ``handoff.events.v1`` (as ``reconcile`` does) to find the handoff, publishes one lifecycle
 event (``commands.build``) keyed by the handoff id, and prints its event id. Exit 0: published (the tracker
 then applies it, or dead-letters it with the reason when the transition is illegal; ``show`` prints the
-outcome); 2: refused before publishing (unknown handoff, missing option, closed handoff), one ``error:`` line;
-69: Kafka unreachable (``omnibus.cli.main``).
+outcome); 2: refused before publishing (unknown handoff, missing option, closed handoff, a transfer to a team the
+policy does not name without ``--allow-unknown-team``), one ``error:`` line; 69: Kafka unreachable
+(``omnibus.cli.main``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -24,6 +27,7 @@ from bus.replay import replay_topic
 from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.commands import CommandRefused, HandoffView, Request, build, current_views, refusal
+from processors.handoffs.config import ENV_PREFIX, load_handoffs_settings, load_policy
 from processors.handoffs.outputs import short_name
 from schemas.enums import CLOSE_REASONS
 
@@ -48,8 +52,32 @@ def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
         return core_settings(bootstrap_servers)
 
 
-def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str | None = None) -> None:
-    """Publish ``action`` on ``handoff_id`` (the commands' shared body); exits as the module doc says."""
+def unknown_team_guard(team: str | None, policy_file: Path | None, allow: bool) -> Callable[[HandoffView], None]:
+    """The transfer's check that ``team`` is one the handoff policy names (``HandoffPolicy.destinations``):
+    refused (exit 2) unless ``allow``, then a ``warning:`` line on stderr. A typo in a team name would
+    otherwise park the case in a queue nobody works; the tracker accepts it (``HandoffPolicy.team`` says why)."""
+    with bad_settings_exit():
+        path = load_handoffs_settings(**({"policy_file": policy_file} if policy_file else {})).policy_file
+        policy = load_policy(path)
+    source = f"policy {path}" if path else f"built-in default policy ({ENV_PREFIX}POLICY_FILE is not set)"
+
+    def check(view: HandoffView) -> None:
+        if team is None or team == view.team or policy.knows_destination(team):
+            return
+        problem = (f"team {team!r} is not in the handoff {source}; known: {', '.join(sorted(policy.destinations))}")
+        if not allow:
+            _fail(f"{problem}. Pass --allow-unknown-team to transfer there anyway (the tracker then gives it the "
+                  "default team's calendar and escalation chain).")
+        typer.echo(f"warning: {problem}; transferring anyway (--allow-unknown-team): the tracker gives it the "
+                   "default team's calendar and escalation chain", err=True)
+
+    return check
+
+
+def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str | None = None,
+        check: Callable[[HandoffView], None] | None = None) -> None:
+    """Publish ``action`` on ``handoff_id`` (the commands' shared body), after ``check`` of the handoff as last
+    announced (it may refuse with ``_fail``); exits as the module doc says."""
     if not request.by.strip():
         _fail("--by must not be empty (it is recorded on the event)")
     settings = _settings(bootstrap_servers)
@@ -57,6 +85,8 @@ def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str |
     reason = refusal(action, view)
     if reason:
         _fail(reason)
+    if check is not None:
+        check(view)
     try:
         event = build(action, view, request, datetime.now(UTC))
     except CommandRefused as exc:
@@ -107,12 +137,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("transfer")
     def transfer(handoff_id: str = handoff, by: str = by,
-                 team: str = typer.Option(None, "--team", help="Team after the transfer (default: the same)."),
+                 team: str = typer.Option(None, "--team", "--to",
+                                          help="Team after the transfer (default: the same); one the policy names."),
                  owner: str = typer.Option(None, "--owner", help="Owner after it (default: none, the team queue)."),
                  reason: str = typer.Option(..., help="Why it is passed on."),
+                 allow_unknown_team: bool = typer.Option(
+                     False, "--allow-unknown-team",
+                     help="Transfer to a team the handoff policy does not name (warned, not refused)."),
+                 policy_file: Path = typer.Option(None, help=f"Overrides {ENV_PREFIX}POLICY_FILE (its teams)."),
                  bootstrap_servers: str = servers) -> None:
         """Pass the handoff to another team or person (counted as a bounce)."""
-        run("transfer", handoff_id, Request(by, team=team, owner=owner, reason=reason), bootstrap_servers)
+        guard = unknown_team_guard(team, policy_file, allow_unknown_team)
+        run("transfer", handoff_id, Request(by, team=team, owner=owner, reason=reason), bootstrap_servers, guard)
 
     @app.command("hold")
     def hold(handoff_id: str = handoff, by: str = by,

@@ -36,6 +36,10 @@ class EscalationStep(Frozen):
     owner_id: str | None = Field(None, description="Employee id of the person escalated to, if one person.")
     resolve_within_hours: float = Field(CLASSIC_RESOLVE_HOURS, gt=0)
 
+    def queue(self, team: str | None) -> str:
+        """The team or queue an escalation of ``team``'s handoffs to this tier goes to."""
+        return self.team or f"{team}/{self.role}"
+
 
 DEFAULT_CHAIN = (EscalationStep(role="team-lead"), EscalationStep(role="manager"), EscalationStep(role="head"))
 
@@ -176,7 +180,15 @@ class HandoffPolicy(Frozen):
         return {name: calendar.build() for name, calendar in self.calendars.items()}
 
     def team(self, name: str | None) -> Team:
-        """The named team; an unknown team (transferred to by hand) gets the default team's rules."""
+        """The named team; an unknown team (transferred to by hand) gets the default team's rules.
+
+        Unknown teams are allowed on purpose: a back office passes cases between its own queues and
+        sub-teams, and the org chart changes before the policy file does. Refusing such a transfer in the
+        tracker would leave the case with the team that already passed it on (nobody works it) and
+        dead-letter a record the back office's own system considers done. A team not in ``destinations``
+        is therefore handled with the default team's calendar and escalation chain, and made visible
+        instead: the tracker logs a warning and counts it in ``omnibus_handoff_transfers_to_unknown_team_total``,
+        and ``omnibus handoffs transfer`` refuses it unless ``--allow-unknown-team`` (docs/handoffs.md)."""
         known = self._teams.get(name or "")
         return known or Team(name=name or self.default_team, calendar=self._default_team.calendar)
 
@@ -208,6 +220,17 @@ class HandoffPolicy(Frozen):
 
     def is_known_team(self, name: str | None) -> bool:
         return name in self._teams
+
+    @cached_property
+    def destinations(self) -> frozenset[str]:
+        """Every team or queue the policy names: its teams and each tier of their escalation chains
+        (``EscalationStep.queue``)."""
+        queues = {step.queue(team.name) for team in self.teams for step in team.escalation_chain}
+        return frozenset(self._teams) | queues
+
+    def knows_destination(self, name: str | None) -> bool:
+        """Whether ``name`` is a team or escalation queue of this policy (``team`` explains why others pass)."""
+        return name in self.destinations
 
 
 class HandoffsSettings(Frozen):

@@ -145,7 +145,7 @@ def escalate(policy: HandoffPolicy, state: HandoffState, at_us: int) -> tuple[Ha
 
 def escalation_target(state: HandoffState, step: EscalationStep) -> tuple[str, dict[str, str] | None]:
     owner = {"kind": "EMPLOYEE", "id": step.owner_id} if step.owner_id else None
-    return step.team or f"{state.team}/{step.role}", owner
+    return step.queue(state.team), owner
 
 
 @dataclass

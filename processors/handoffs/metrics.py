@@ -36,6 +36,10 @@ OVERDUE = Gauge(
 )
 ESCALATIONS = Counter("omnibus_handoff_escalations_total", "Escalations, automatic and by hand.", ["team", "trigger"])
 BOUNCES = Counter("omnibus_handoff_bounces_total", "Handoffs passed on by a team (transfers).", ["team"])
+UNKNOWN_TEAM_TRANSFERS = Counter(
+    "omnibus_handoff_transfers_to_unknown_team_total",
+    "Transfers to a team the handoff policy does not name (handled with the default team's rules).",
+)
 ALARMS = Counter("omnibus_handoff_unacknowledged_alarms_total", "Lost-handoff alarms.", ["team"])
 RESENDS = Counter("omnibus_handoff_resends_total", "Work orders re-sent to a receiving system.", ["team"])
 ORPHAN_ACKS = Counter(
@@ -86,6 +90,8 @@ class HandoffMetrics:
                 BOUNCES_TO_RESOLVE.labels(team=self.team(team)).observe(detail)
             elif effect == "escalated":
                 ESCALATIONS.labels(team=self.team(team), trigger=str(detail)).inc()
+            elif effect == "unknown_team":
+                UNKNOWN_TEAM_TRANSFERS.inc()
 
     def customer_update(self, old: Any, new: Any, retimed: Any) -> None:
         if new.customer_id != old.customer_id:

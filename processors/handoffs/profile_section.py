@@ -7,6 +7,9 @@ version seen, and a finished handoff leaves a small tombstone (its version) so t
 cannot bring it back. Bounded (``processors/profile/limits.py``): at most ``ProfileLimits.open_handoffs``
 open entries (past it the oldest created goes, counted in ``dropped``) and ``closed_handoffs`` tombstones
 (the lowest versions go first).
+
+At an operator's split a handoff (open, or its tombstone) follows the moved identifiers it came through
+(``ProfileBook``: every status event of it carried only identifiers that moved); ``dropped`` stays with the source.
 """
 
 from __future__ import annotations
@@ -58,6 +61,26 @@ class OpenHandoffsSection(ProfileSection):
             open_.pop(handoff_id, None)
             done[handoff_id] = version
         return self._bounded(open_, done, state.get(DROPPED, 0))
+
+    def entries(self, event: Event) -> list[str]:
+        return [short_key(event.value["handoff_id"])]
+
+    def holds(self, state: dict[str, Any]) -> set[str]:
+        return {*(state.get("open") or {}), *(state.get("done") or {})}
+
+    def part(self, state: dict[str, Any] | None,
+             going: set[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The handoffs ``going`` (open ones and tombstones) to the new customer, the rest (and ``dropped``) stay."""
+        if not state:
+            return state, None
+        sides: dict[bool, dict[str, Any]] = {
+            goes: {"open": {}, "done": {}, DROPPED: 0 if goes else state.get(DROPPED, 0)} for goes in (False, True)}
+        for part in ("open", "done"):
+            for handoff_id, entry in (state.get(part) or {}).items():
+                sides[handoff_id in going][part][handoff_id] = entry
+        kept, moved = sides[False], sides[True]
+        return (kept if kept["open"] or kept["done"] or kept[DROPPED] else None), \
+            (moved if moved["open"] or moved["done"] else None)
 
     def _bounded(self, open_: dict[str, Any], done: dict[str, int], dropped: int) -> dict[str, Any]:
         open_, gone = keep_newest(open_, self.limits.open_handoffs,

@@ -113,6 +113,10 @@ class HandoffTracker:
         await self._publish(outputs)
         self._save(new_state)
         self.metrics.applied(event.schema, transition.state.team, transition.effects)
+        for effect, team in transition.effects:
+            if effect == "unknown_team":  # the event id, not the handoff id: a legacy handoff id is free text
+                log.warning("handoff transferred to a team the policy does not name; it gets the default team's "
+                            "calendar and escalation chain", team=team, event_id=envelope.get("event_id"))
         return "applied"
 
     async def _refuse(self, record: RawRecord, event: Event, error: IllegalTransition) -> None:

@@ -219,7 +219,10 @@ def _transferred(state: HandoffState, value: dict, at: int, ctx: Context) -> _Ch
                             routed_at_us=at)
         state = deadlines.start_acknowledgement_clock(policy, state, at)
         outputs.append(ctx.emitter.routed(state, at, value["envelope"]["event_id"]))
-    return _Change(state, outputs, effects=[("bounce", value["from_team"])])
+    effects: list[tuple[str, Any]] = [("bounce", value["from_team"])]
+    if to_team != value["from_team"] and not policy.knows_destination(to_team):
+        effects.append(("unknown_team", to_team))  # allowed, but seen (HandoffPolicy.team says why)
+    return _Change(state, outputs, effects=effects)
 
 
 def _waiting(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:

@@ -1,13 +1,15 @@
 """Graph decisions as Avro events: what subscribers see on the customer topics.
 
 * ``customer.events.v1`` (key: customer id): CustomerCreated, CustomerLinked, CustomerMerged,
-  CustomerSplit, LinkRefused, each with its lineage (triggering event, channel, rule).
+  CustomerSplit, LinkRefused, ContactMoved (keyed by the customer it left), each with its lineage (triggering event,
+  channel, rule).
 * ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier;
   a tombstone (with its version in a header, ``assignments``) when a per-customer limit evicted it.
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on; a contact an
-  operator's split moved, again under the new customer, with an id derived from the split (``moved_contact_id``).
+  operator's split or contact move moved, again under the new customer, with an id derived from the split or the move
+  (``moved_contact_id``) and the customer it left in a header (``bus.topics.MOVED_FROM_HEADER``).
 
 Event ids are derived from the decision (``outputs.announcement_id``): a replay republishes the same ids.
 """
@@ -22,12 +24,20 @@ from bus.config import TopicSettings
 from bus.envelope import PROCESSOR_CHANNEL, envelope
 from bus.producer import Outgoing, Tombstone
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
+from bus.topics import (
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_IDENTIFIERS,
+    IDENTITY_REVIEWS,
+    MOVED_FROM_HEADER,
+)
 from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
 from processors.identity.graph.messages import EventRef
 from processors.identity.graph.outputs import (
     Assigned,
+    ContactMoved,
     Created,
     Lineage,
     Linked,
@@ -103,6 +113,12 @@ class Announcer:
                 "source_customer_id": output.source_id, "new_customer_id": output.new_id,
                 "moved_identifiers": [identifier_record(k) for k in output.moved], "reason": output.reason,
             })]
+        if isinstance(output, ContactMoved):
+            return [self._customer_event(output.source_id, "ContactMoved", output.event_id, output.lineage, {
+                "contact_id": output.contact_id, "source_customer_id": output.source_id,
+                "target_customer_id": output.target_id, "moved_event_ids": list(output.moved),
+                "operator": output.operator, "reason": output.reason,
+            })]
         if isinstance(output, Refused):
             key = output.customer_id or output.other_customer_id or output.identifier
             return [self._customer_event(key, "LinkRefused", output.event_id, output.lineage, {
@@ -133,7 +149,8 @@ class Announcer:
         if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
             ref = output.event_ref
             if output.moved_by:
-                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref))]
+                headers = ((MOVED_FROM_HEADER, output.moved_from.encode()),) if output.moved_from else ()
+                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref), headers)]
             return [Outgoing(self._contacts, output.customer_id,
                              as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         return []

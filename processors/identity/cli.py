@@ -1,4 +1,4 @@
-"""``omnibus identity run | split | review list | review accept ID | review reject ID``."""
+"""``omnibus identity run | split | move-contact | review list | review accept ID | review reject ID``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
-from processors.identity.graph.messages import EventRef, SplitCustomer
+from processors.identity.graph.messages import EventRef, MoveContact, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import Side
@@ -78,6 +78,33 @@ def split_command(
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
 
 
+@app.command("move-contact")
+def move_contact_command(
+    contact_id: str = typer.Argument(..., help="The contact's id as the screen pop shows it (recent_contacts id)."),
+    source: str = typer.Option(..., "--from", help="Customer id whose screen pop shows the contact now."),
+    to: str = typer.Option(..., "--to", help="Customer id the contact belongs to."),
+    by: str = typer.Option(..., "--by", help="Who moves it (recorded in the ContactMoved announcement)."),
+    reason: str = typer.Option(..., help="Why (recorded in the ContactMoved announcement)."),
+) -> None:
+    """Move one contact from one customer's screen pop to another's (its identifiers stay where they are)."""
+    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
+    settings, _ = _settings_or_exit()
+    if source == to:
+        typer.echo("error: --from and --to name the same customer", err=True)
+        raise typer.Exit(2)
+    owners = set(asyncio.run(_current_owners(settings)).values())
+    for option, customer in (("--from", source), ("--to", to)):
+        if customer not in owners:
+            typer.echo(f"error: {option}: no current customer {customer} on customer.identifiers.v1 (unknown, or "
+                       "merged into another: look it up in the screen pop for the current id)", err=True)
+            raise typer.Exit(2)
+    command_id = str(uuid.uuid4())
+    asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))
+    get_logger(__name__).info("contact move requested", command_id=command_id)
+    typer.echo(f"move of contact {contact_id} requested (command {command_id}); ContactMoved follows on "
+               "customer.events.v1 (no moved_event_ids: the customer no longer records that contact)")
+
+
 def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str) -> str:
     """The key of the ``position``-th ``--identifier`` (``TYPE:value``), else exit 2 with one line naming it by
     position (and type, when valid) only: the raw text may hold the value, which never reaches a terminal."""
@@ -120,7 +147,7 @@ def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str]) -> N
             raise typer.Exit(2)
 
 
-async def _publish(settings: object, customer: str, message: SplitCustomer) -> None:
+async def _publish(settings: object, customer: str, message: SplitCustomer | MoveContact) -> None:
     serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ class IntakeAgent:
             decoded = await self.decoder.decode(record)
             if decoded is None:
                 continue
-            wants_ref = record.topic == self.contact_topic or self.book.reads(decoded.schema)
+            wants_ref = record.topic == self.contact_topic or self.book.wants(decoded)
             try:
                 ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
                 if ref is not None:

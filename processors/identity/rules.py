@@ -14,6 +14,7 @@ from processors.identity.matching.weights import MatchModel, population_bits
 # Rule names carried in lineage and in the refused-links metric (a small fixed set).
 CO_OBSERVED = "co-observed"
 MANUAL_SPLIT = "manual-split"
+MANUAL_MOVE = "manual-move"  # an operator moved one contact to another customer (identity move-contact)
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"
 SPLIT_DO_NOT_MERGE = "split-do-not-merge"

@@ -284,7 +284,8 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
 def register_views(processor: IdentityProcessor) -> ScreenPop:
     screen_pop = ScreenPop(processor)
     app = processor.app
-    readiness: Readiness = install(app, "identity", checks=[screen_pop.owners_unknown])
+    readiness: Readiness = install(app, "identity", checks=[screen_pop.owners_unknown],
+                                   broker=processor.settings.readiness)
 
     async def node_view(self: View, request: Request) -> Response:  # local state only: no routing needed
         if (waiting := readiness.waiting_for()) is not None:

@@ -40,6 +40,7 @@ from bus.topics import (
     KPI_TICKS,
     MARKETING_RESPONSES,
     TopicSpec,
+    moved_from,
 )
 from processors import readiness
 from processors.kpis import metrics
@@ -89,7 +90,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)
-    probes = readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    probes = readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
     topics = settings.topics
     counts = {spec.partition_count(topics) for spec in (*INPUTS, KPI_MERGES, KPI_TICKS)}
     if len(counts) != 1:
@@ -141,7 +142,8 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     kind = sources[record.topic or ""]
                     too_late = ledger.too_late
                     try:
-                        change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None)
+                        change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None,
+                                              moved_from(record.headers))
                     except Exception as error:  # a record the rules cannot handle must not stall the partition
                         log.exception("event could not be counted", schema=decoded.schema)
                         metrics.REJECTED.labels(topic_kind=kind).inc()

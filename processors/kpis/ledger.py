@@ -10,6 +10,12 @@ Kafka's acknowledgement, then commits it. A merge (``CustomerMerged`` under the 
 through ``kpi.merges.v1`` (keyed by the survivor, so they land in its partition); contacts that still
 arrive under the merged id are forwarded the same way. A crash in between re-computes the same change from the
 redelivered record; a crash after the commit finds the event id applied and changes nothing.
+
+An operator's split re-publishes each contact that followed the moved identifiers under the new customer, with the
+customer it left in a header (``bus.topics.MOVED_FROM_HEADER``, ``apply``'s ``moved_from``) and its own id as the
+cause (``envelope.causation_id``). The new customer counts it under its own id, and a move through ``kpi.merges.v1``
+keyed by the customer it left ``released`` it there: taken off that history, and ignored if it arrives there late.
+So each contact counts once, under its current customer, whatever the order; a redelivered one changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bus.serde import Event
@@ -48,8 +54,16 @@ class Change:
                 for key, counts in sorted(self.windows.items())]
 
 
-def move_of(customer: str, contacts: tuple[CustomerContact, ...]) -> dict[str, Any]:
-    return {"from": customer, "contacts": [c.to_list() for c in contacts]}
+Released = tuple[tuple[str, int], ...]  # (contact event id, instant µs): ``CustomerHistory.released``
+
+
+def move_of(customer: str, contacts: tuple[CustomerContact, ...], released: Released = ()) -> dict[str, Any]:
+    """A record of ``kpi.merges.v1``: ``contacts`` to add to the key's history, ``released`` ones to take off it
+    (left out when none, as before splits were followed)."""
+    move: dict[str, Any] = {"from": customer, "contacts": [c.to_list() for c in contacts]}
+    if released:
+        move["released"] = [list(item) for item in released]
+    return move
 
 
 def decode_move(raw: bytes | None) -> dict[str, Any]:
@@ -57,11 +71,12 @@ def decode_move(raw: bytes | None) -> dict[str, Any]:
     try:
         move = json.loads(raw or b"")
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
+        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
         if not isinstance(move["from"], str):
             raise TypeError("from must be a customer id")
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"not a KPI merge move: {exc}") from exc
-    return move_of(move["from"], tuple(contacts))
+    return move_of(move["from"], tuple(contacts), released)
 
 
 def encode_move(move: dict[str, Any]) -> bytes:
@@ -100,8 +115,10 @@ class KpiLedger:
 
     # --- events ----------------------------------------------------------------------------------
 
-    def apply(self, event: Event, source: Source, partition: int, key: str | None = None) -> Change:
-        """The change one decoded record makes; ``key`` is the record's key (the customer id on customer contacts)."""
+    def apply(self, event: Event, source: Source, partition: int, key: str | None = None,
+              moved_from: str | None = None) -> Change:
+        """The change one decoded record makes; ``key`` is the record's key (the customer id on customer contacts),
+        ``moved_from`` the customer a contact a split moved left (its ``bus.topics.MOVED_FROM_HEADER``)."""
         change = Change(partition)
         closed = self.closed_through(partition)
         floor = self.floor_of(closed)
@@ -110,7 +127,7 @@ class KpiLedger:
             return change
         if source == "customer-contacts":
             if key:
-                self._customer(change, event, key, closed, floor)
+                self._customer(change, event, key, closed, floor, moved_from)
             return change
         entity_key, old, new = self._update(event, source)
         if new is not None:
@@ -118,14 +135,17 @@ class KpiLedger:
         return change
 
     def move(self, customer: str, move: dict[str, Any], partition: int) -> Change:
-        """Contacts of a merged customer arriving at its survivor (a record of ``kpi.merges.v1``)."""
+        """A record of ``kpi.merges.v1`` for ``customer``: contacts of a merged customer arriving at its survivor,
+        and contacts a split moved away from it (``released``)."""
         change = Change(partition)
         closed = self.closed_through(partition)
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
-        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed))
+        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
+        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed), released)
         return change
 
-    def _customer(self, change: Change, event: Event, key: str, closed: int, floor: int) -> None:
+    def _customer(self, change: Change, event: Event, key: str, closed: int, floor: int,
+                  moved_from: str | None = None) -> None:
         """A contact of customer ``key``, or (under the merged id) the merge that moves its history to the survivor."""
         if event.schema == rules.CUSTOMER_MERGED:
             survivor = event.value["survivor_customer_id"]
@@ -134,26 +154,45 @@ class KpiLedger:
             old = self._load(f"cust:{key}")
             if isinstance(old, CustomerHistory) and old.merged_into == survivor:
                 return
-            if isinstance(old, CustomerHistory) and old.contacts:
-                change.moves.append((survivor, move_of(key, old.contacts)))
+            if isinstance(old, CustomerHistory) and (old.contacts or old.released):
+                change.moves.append((survivor, move_of(key, old.contacts, old.released)))
             merged = CustomerHistory(merged_into=survivor, partition=change.partition)
             self._replace(change, f"cust:{key}", old, merged, closed, floor)
             return
         contact = rules.contact_of(event)
-        if contact is not None:
-            self._receive_contacts(change, key, [contact], closed, floor)
+        if contact is None:
+            return
+        if moved_from and moved_from != key:  # a split moved it here: counted under its own id, taken off there
+            contact = replace(contact, event_id=event.value["envelope"].get("causation_id") or contact.event_id)
+            change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us),))))
+        self._receive_contacts(change, key, [contact], closed, floor)
 
-    def _receive_contacts(
-        self, change: Change, customer: str, contacts: list[CustomerContact], closed: int, floor: int
-    ) -> None:
+    def _receive_contacts(self, change: Change, customer: str, contacts: list[CustomerContact], closed: int,
+                          floor: int, released: Released = ()) -> None:
+        """``contacts`` join ``customer``'s history; ``released`` ones (a split moved them to another customer) leave
+        it and are remembered there, so that a late or redelivered copy is not counted again. Idempotent."""
         entity_key = f"cust:{customer}"
         old = self._load(entity_key)
         if isinstance(old, CustomerHistory) and old.merged_into:  # arrived after the merge: forward
-            change.moves.append((old.merged_into, move_of(customer, tuple(contacts))))
+            change.moves.append((old.merged_into, move_of(customer, tuple(contacts), released)))
             return
-        new = rules.with_contacts(old, contacts)  # type: ignore[arg-type]
-        if new is not None:
-            self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)
+        history = old if isinstance(old, CustomerHistory) else CustomerHistory()
+        remembered = history.released
+        if released:
+            keep_from = floor - self.settings.repeat_window_us if floor else 0
+            union = {**dict(history.released), **dict(released)}
+            remembered = tuple(sorted(((event_id, at_us) for event_id, at_us in union.items() if at_us >= keep_from),
+                                      key=lambda item: (item[1], item[0])))
+        gone = {event_id for event_id, _ in remembered}
+        kept = tuple(contact for contact in history.contacts if contact.event_id not in gone)
+        base = history.with_(contacts=kept, released=remembered)
+        new = rules.with_contacts(base, [contact for contact in contacts if contact.event_id not in gone])
+        if new is None:
+            if old is None and not remembered or old is not None and (kept, remembered) == (
+                    history.contacts, history.released):
+                return  # nothing new (a redelivered contact or move)
+            new = base
+        self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)
 
     def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
         event_id = event.value["envelope"]["event_id"]

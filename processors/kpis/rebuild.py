@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.topics import moved_from
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import KpiLedger, Source
 from processors.kpis.rollup import Rollup, counts_of
@@ -49,7 +50,7 @@ def rebuild(
             continue
         partitions.add(record.partition)
         key = record.key.decode() if record.key else None
-        roll(ledger.apply(record.event, sources[record.topic], record.partition, key))
+        roll(ledger.apply(record.event, sources[record.topic], record.partition, key, moved_from(record.headers)))
         applied += 1
     for partition in sorted(partitions):
         roll(ledger.tick(partition, now_us))

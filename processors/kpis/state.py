@@ -99,9 +99,13 @@ class CustomerHistory(Entity):
     kind: ClassVar[str] = "customer"
     contacts: tuple[CustomerContact, ...] = ()
     merged_into: str | None = None  # set when identity merged this customer into another: contacts move there
+    # (event id, instant µs) of contacts an operator's split moved to another customer: taken off ``contacts`` and
+    # ignored if they arrive (again, or late); kept for the horizon plus the repeat window, like contacts.
+    released: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts]}
+        return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts],
+                "released": [list(item) for item in self.released]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ def from_dict(data: dict[str, Any]) -> Entity:
         values["applied"] = tuple(values["applied"])
     if cls is CustomerHistory:
         values["contacts"] = tuple(CustomerContact.from_list(c) for c in data["contacts"])
+        values["released"] = tuple((str(item[0]), int(item[1])) for item in data.get("released") or ())
     if cls is HandoffFacts:
         values["cycles"] = tuple(Cycle.from_list(c) for c in data["cycles"])
         values["breaches_us"] = tuple(data["breaches_us"])

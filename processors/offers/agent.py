@@ -110,7 +110,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     serializer, deserializer = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
-    readiness.install(app, APP_NAME)  # /live, /ready and the consumer-lag gauges
+    readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {

@@ -306,9 +306,20 @@ class OfferEngine:
                 return  # redelivered after a rebalance: the new customer may have answered since; never rebuild it
             source.mark(cause)
             kept, new = split(source, value["new_customer_id"], set(moved))
+            self._still_shown(source, kept)
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)
             self._members(stores, new.customer_id, moved, batch, cause, state=new)
+
+    def _still_shown(self, source: CustomerState, kept: CustomerState) -> None:
+        """An offer that went whole to the new customer of a split is still on the source's screen pop (its SHOW was
+        pushed under the source's identifiers): ``kept`` remembers those pushes on a fresh ELIGIBLE entry, so that
+        ``sync`` withdraws it there unless the source fits it too (the screen pop's ``eligible_offers`` follows
+        these instructions, ``profile_section.py``)."""
+        now_us = int(self.clock().timestamp() * US)
+        for offer_id, state in source.offers.items():
+            if state.pushed and offer_id not in kept.offers:
+                kept.offers[offer_id] = replace(machine.eligible(state.version, now_us), pushed=state.pushed)
 
     def _evicted(self, stores: Stores, keys: list[str], customer_id: str) -> None:
         """A per-customer limit took ``keys`` off ``customer_id``: they name nobody now (unless linked since

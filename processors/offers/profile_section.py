@@ -7,6 +7,11 @@ instant_us}, "dropped": int}``; ``seen`` keeps the instant of the latest instruc
 replayed or late older instruction changes nothing. Bounded (``processors/profile/limits.py``): at most
 ``ProfileLimits.eligible_offers`` shown (past it the lowest priority, then the oldest instruction, goes,
 counted in ``dropped``) and ``withdrawn_offers`` instants of offers not shown (the oldest go first).
+
+An operator's split does not divide this section itself (``ProfileSection.split``'s default): the offer processor
+divides its offer state by the identifiers each offer came through and follows the split with instructions, a SHOW
+under the new customer for what it takes and a WITHDRAW under the source for what the source no longer fits
+(``processors/offers/engine.py``), so the two screen pops agree with it.
 """
 
 from __future__ import annotations

@@ -2,11 +2,23 @@
 
 The profile of a customer is ``{section name: section state}``. ``ProfileBook`` is pure: the identity
 processor stores the profile per customer in a table and calls it.
+
+**Entries follow an operator's split by the identifiers they came through** (#8 point 7). Beside the sections,
+``profile[VIA]`` is ``{section name: {entry key: identifier digests}}``: for a section divided by identifiers
+(``ProfileSection.entries``: products by account, subscription, order, bill; open handoffs by handoff id; the name by
+observation), the digests (``via_key``) of the identifier keys (``TYPE:value``) every event that fed the entry
+carried (``apply``'s ``carried``), kept only for entries the section still holds. At a split (``split``) an entry
+``follows`` the moved identifiers when it came through at least one of them and through none that the source keeps;
+the rest stays, as contacts do (``processors/identity/graph/split_contacts.py``). An entry fed through more than
+``VIA_KEYS_PER_ENTRY`` identifiers, or with no record of them (applied before this record existed), stays with the
+source: nothing tells whose it is. Contacts are divided by their own record (``split``'s ``leaving``), offers by the
+offer processor (``processors/offers/profile_section.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from bus.serde import Event
@@ -15,6 +27,31 @@ from processors.profile.limits import ProfileLimits, load_profile_limits
 from processors.profile.section import ProfileSection
 
 ProfileState = dict[str, Any]
+Via = dict[str, dict[str, list[str]]]  # section name -> entry key -> identifier keys it came through
+
+VIA = "_via"  # profile key of the identifiers record (not a section: never rendered)
+VIA_KEYS_PER_ENTRY = 4  # identifier keys kept per entry (bounded, #13); past it the entry is ``UNSURE``
+UNSURE = "*"  # came through too many identifiers to tell: stays with the source at a split
+
+
+def follows(ids: Collection[str], moved: Collection[str], held: Collection[str]) -> bool:
+    """Whether what came through the identifier keys ``ids`` follows a split moving ``moved`` while the source keeps
+    ``held``: at least one moved, none kept (and not ``UNSURE``). The one rule for contacts and entries (#8 point 7)."""
+    ids = set(ids)
+    return UNSURE not in ids and not ids.isdisjoint(moved) and ids.isdisjoint(held)
+
+
+def via_key(key: str) -> str:
+    """How ``VIA`` records an identifier key: a 64-bit BLAKE2b digest (16 hex characters). Small whatever the
+    identifier (the profile stays bounded, #13) and no identifier value in the profile's record of them."""
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def _with_keys(known: list[str] | None, digests: Iterable[str]) -> list[str]:
+    keys = sorted({*(known or ()), *digests})
+    if UNSURE in keys or len(keys) > VIA_KEYS_PER_ENTRY:
+        return [UNSURE]
+    return keys
 
 
 class ProfileBook:
@@ -43,7 +80,17 @@ class ProfileBook:
         return list(seen.values())
 
     def reads(self, schema: str) -> bool:
+        """Whether a section that ``places`` its events reads ``schema``: an event of it must name a customer and is
+        a contact on the screen pop."""
+        return any(section.places for section in self._by_schema.get(schema, ()))
+
+    def takes(self, schema: str) -> bool:
+        """Whether any section reads ``schema`` (``wants`` tells for one event)."""
         return schema in self._by_schema
+
+    def wants(self, event: Event) -> bool:
+        """Whether some section's state changes with ``event``: identity carries its record to its customer."""
+        return any(section.wants(event) for section in self._by_schema.get(event.schema, ()))
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         """Identifiers every interested section uses to locate the customer of ``event``."""
@@ -52,10 +99,26 @@ class ProfileBook:
             found.extend(section.identifiers(event))
         return found
 
-    def apply(self, profile: ProfileState | None, event: Event) -> ProfileState:
+    def apply(self, profile: ProfileState | None, event: Event, carried: Sequence[str] = ()) -> ProfileState:
+        """``profile`` after ``event``; ``carried``: the identifier keys the event came through (recorded in ``VIA``
+        for the entries it feeds, so that a split can tell where they go)."""
         result = dict(profile or {})
+        via: Via = dict(result.get(VIA) or {})
         for section in self._by_schema.get(event.schema, ()):
-            result[section.name] = section.apply(result.get(section.name), event)
+            if not section.wants(event):
+                continue
+            state = result[section.name] = section.apply(result.get(section.name), event)
+            entries = section.entries(event) if carried else []
+            if entries or section.name in via:
+                known = dict(via.get(section.name) or {})
+                digests = [via_key(key) for key in carried]
+                for entry in entries:
+                    known[entry] = _with_keys(known.get(entry), digests)
+                _keep_held(via, section, known, state)
+        if via:
+            result[VIA] = via
+        else:
+            result.pop(VIA, None)
         return result
 
     def merge(self, survivor: ProfileState | None, merged: ProfileState | None) -> ProfileState:
@@ -64,25 +127,57 @@ class ProfileBook:
         known = {section.name: section for section in self.sections}
         for name, state in merged.items():
             section = known.get(name)
+            if name == VIA:
+                continue
             if section is None:  # a section no longer registered: keep what the survivor has
                 result.setdefault(name, state)
             else:
                 result[name] = section.merge(survivor.get(name), state)
+        via: Via = {}
+        for name in {*(survivor.get(VIA) or {}), *(merged.get(VIA) or {})}:
+            if name not in known:
+                continue
+            ours, theirs = (survivor.get(VIA) or {}).get(name) or {}, (merged.get(VIA) or {}).get(name) or {}
+            union = {entry: _with_keys(ours.get(entry), theirs.get(entry) or ()) for entry in {*ours, *theirs}}
+            _keep_held(via, known[name], union, result.get(name))
+        if via:
+            result[VIA] = via
+        else:
+            result.pop(VIA, None)
         return result
 
-    def split(self, profile: ProfileState | None, leaving: Sequence[Event]) -> tuple[ProfileState, ProfileState]:
+    def split(self, profile: ProfileState | None, leaving: Sequence[Event], moved_ids: Collection[str] = (),
+              held_ids: Collection[str] = ()) -> tuple[ProfileState, ProfileState]:
         """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
-        ``leaving`` to a new customer (each section's ``split``; pure). A section left empty is left out."""
+        ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
+        source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
+        Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
+        via: Via = dict(kept.pop(VIA, None) or {})
+        moved_via, held_via = {via_key(key) for key in moved_ids}, {via_key(key) for key in held_ids}
+        via_kept: Via = {}
+        via_moved: Via = {}
         for section in self.sections:
-            if section.name in kept:
-                stays, goes = section.split(kept[section.name], leaving)
-                if stays:
-                    kept[section.name] = stays
-                else:
-                    del kept[section.name]
-                if goes:
-                    moved[section.name] = goes
+            if section.name not in kept:
+                continue
+            stays, goes = section.split(kept[section.name], leaving)
+            known = via.get(section.name) or {}
+            going = {entry for entry, ids in known.items() if follows(ids, moved_via, held_via)}
+            if going and stays:
+                stays, taken = section.part(stays, going)
+                goes = section.merge(goes, taken) if taken else goes
+            if stays:
+                kept[section.name] = stays
+                _keep_held(via_kept, section, known, stays)
+            else:
+                del kept[section.name]
+            if goes:
+                moved[section.name] = goes
+                _keep_held(via_moved, section, known, goes)
+        if via_kept:
+            kept[VIA] = via_kept
+        if via_moved:
+            moved[VIA] = via_moved
         return kept, moved
 
     def render(self, profile: ProfileState | None) -> dict[str, Any]:
@@ -91,3 +186,13 @@ class ProfileBook:
         user saw ``"open_handoffs": null`` beside ``"eligible_offers": []``)."""
         profile = profile or {}
         return {section.name: section.render(profile.get(section.name) or {}) for section in self.sections}
+
+
+def _keep_held(via: Via, section: ProfileSection, known: dict[str, list[str]], state: Any) -> None:
+    """``via[section]``: the record ``known`` of the entries ``state`` still holds (none: left out)."""
+    held = section.holds(state) if state else set()
+    kept = {entry: ids for entry, ids in known.items() if entry in held}
+    if kept:
+        via[section.name] = kept
+    else:
+        via.pop(section.name, None)

@@ -46,6 +46,10 @@ class ProfileLimits(BaseModel):
         20, ge=1, le=100, description="Offers shown at once; past it the lowest priority, then the oldest, goes.")
     withdrawn_offers: int = Field(
         100, ge=0, le=500, description="Instants of withdrawn offers kept (a late older SHOW stays ignored).")
+    name_observations: int = Field(
+        5, ge=1, le=50,
+        description="Latest observations of the customer's name kept (the latest is shown; the others remain when an "
+                    "operator's split takes it away).")
 
 
 def load_profile_limits(**overrides: object) -> ProfileLimits:

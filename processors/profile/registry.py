@@ -11,6 +11,7 @@ from __future__ import annotations
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.offers.profile_section import EligibleOffersSection
 from processors.profile.section import ProfileSection
+from processors.profile.sections.name import NameSection
 from processors.profile.sections.products import ProductsSection
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -31,3 +32,4 @@ register(ProductsSection)
 register(RecentContactsSection)
 register(OpenHandoffsSection)
 register(EligibleOffersSection)
+register(NameSection)

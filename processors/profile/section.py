@@ -50,6 +50,10 @@ class ProfileSection(ABC):
     name: ClassVar[str]  # key in the profile JSON, e.g. "open_handoffs"
     topics: ClassVar[tuple[TopicSpec, ...]]  # bus.topics specs whose events feed this section
     schemas: ClassVar[frozenset[str]]  # Avro full names of the events it reads (others are ignored)
+    # Whether an event it reads must name a customer (one with no identifier is unplaced: ``intake.py``) and is a
+    # contact on the screen pop (``CustomerState.contacts``). False for a section fed on the side of events identity
+    # places anyway (the name, from ``IdentifiersObserved``), which reads only those it ``wants``.
+    places: ClassVar[bool] = True
 
     def __init__(self, limits: ProfileLimits | None = None) -> None:
         self.limits = limits if limits is not None else ProfileLimits()
@@ -86,6 +90,27 @@ class ProfileSection(ABC):
         Default: the source keeps everything (a section keyed by another entity: a product, a handoff, an offer).
         A section fed by contacts overrides it to hand over what those events put there.
         """
+        return state, None
+
+    def wants(self, event: Event) -> bool:
+        """Whether ``event`` (of one of ``schemas``) changes this section; identity carries the record of an event to
+        its customer only if some section wants it (default: every event it reads)."""
+        return True
+
+    def entries(self, event: Event) -> list[str]:
+        """The keys of the entries ``event`` feeds in this section's state, for a section whose entries an operator's
+        split divides by the identifiers they came through (``ProfileBook``: ``via``); default none (not divided).
+        A key must name the same entry ``holds`` and ``part`` name."""
+        return []
+
+    def holds(self, state: dict[str, Any]) -> set[str]:
+        """The keys (as ``entries`` names them) of the entries ``state`` still holds (default: none)."""
+        return set()
+
+    def part(self, state: dict[str, Any] | None,
+             going: set[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """An operator's split (pure): ``(what the source keeps, what the new customer takes)`` when the entries
+        ``going`` (keys as ``entries`` names them) follow the moved identifiers. Default: the source keeps all."""
         return state, None
 
     def accepts(self, event: Event) -> bool:

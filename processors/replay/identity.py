@@ -81,7 +81,7 @@ def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: 
         event = record.event
         if event is None:
             continue
-        wants_ref = record.topic == contacts or book.reads(event.schema)
+        wants_ref = record.topic == contacts or book.wants(event)
         try:
             ref = event_ref(record.topic, event, record.value or b"") if wants_ref else None
             started = intake.start(event, ref)

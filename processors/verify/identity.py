@@ -17,13 +17,25 @@ from processors.identity.graph.engine import is_customer
 from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import IdentifierState, NodeState
 from processors.identity.review import identifier_key
+from processors.identity.rules import EARLIEST_CLAIM
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes
 from processors.verify.report import Check, Report, shown
-from processors.verify.reviews import SPLIT, Pairs, by_review, check_splits, joined, review_pairs, split_pairs, status
+from processors.verify.reviews import (
+    CONTACT_MOVED,
+    SPLIT,
+    Pairs,
+    by_review,
+    check_splits,
+    joined,
+    review_pairs,
+    split_pairs,
+    status,
+)
 
 MERGED = "omnibus.identity.CustomerMerged"
+LINKED = "omnibus.identity.CustomerLinked"
 CREATED = "omnibus.identity.CustomerCreated"
 
 
@@ -113,7 +125,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs, splits = decided_pairs(recomputed, outputs)
+    pairs, _ = decided_pairs(recomputed, outputs)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -138,7 +150,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current = clusters(table_nodes)
-    check_splits(splits, current, report)
+    check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
     rebuilt = clusters(graph.store.nodes)
     comparison = compare(by_review(rebuilt, pairs), by_review(current, pairs))
     _note_reviews(rebuilt, current, pairs, report)
@@ -180,9 +192,10 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
                     report: Report) -> None:
     """Every contact the recomputation resolves is on ``customer.contacts``, keyed by the current customer of its
     identifiers or by a customer kept apart from it through one of them (``_housemates``): by the recomputation,
-    or by the running node table (``table``), where a claim's giver is noted (``claim_node.on_give``): a page view
-    applied while an alias named its anonymous id for another user, before the earlier login claimed it, stays
-    there (contacts do not follow a claim yet; counted as "contacts left by a claim")."""
+    or by the running node table (``table``), where a claim's giver is noted (``claim_node.on_give``). A contact a
+    split or a claim moved is re-published under its new customer (``_moved_copies``). One that is still only under
+    a claim's giver (a processor before contacts followed claims, or a contact beyond the giver's contact records)
+    is counted as "contacts left by a claim" and does not fail."""
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
                 if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
     published: dict[str, set[str]] = {}
@@ -215,11 +228,12 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
 
 
 def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:
-    """Event id of a contact an operator's split moved, re-published under the new customer -> the contact's own
-    (``graph/split_contacts.py``): the copy names the contact as its cause and its id derives from a split announced
-    on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
+    """Event id of a contact an operator's split or contact move, or a claim, moved, re-published under the new
+    customer -> the contact's own (``graph/split_contacts.py``, ``graph/move_contact.py``): the copy names the contact
+    as its cause and its id derives from a split or a move, or a claim's ``CustomerLinked`` (rule ``earliest-claim``),
+    announced on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
     splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
-              if record.event is not None and record.event.schema == SPLIT]
+              if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or _claimed(record))]
     copies: dict[str, str] = {}
     for record in outputs.contacts if splits else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}
@@ -228,6 +242,13 @@ def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str
                 and any(moved_contact_id(split, cause) == event_id for split in splits):
             copies[event_id] = cause
     return copies
+
+
+def _claimed(record: Replayed) -> bool:
+    """Whether a customer event is the ``CustomerLinked`` of a claim (``graph/claim_node.py``): contacts may follow."""
+    event = record.event
+    lineage = (event.value.get("lineage") or {}) if event is not None and event.schema == LINKED else {}
+    return lineage.get("rule") == EARLIEST_CLAIM
 
 
 def _housemates(nodes: Mapping[str, NodeState], keys: Iterable[str], survivors: Mapping[str, str]) -> set[str]:

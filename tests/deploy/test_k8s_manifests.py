@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import typer.main
 import yaml
@@ -92,3 +95,53 @@ def test_every_http_adapter_pod_keeps_its_dedupe_file_on_a_volume(overlay: str, 
     path = next(item["value"] for item in container["env"] if item["name"] == f"{prefix}DEDUPE_PATH")
     mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"].rstrip("/") + "/"))
     assert mount["name"] in {volume["name"] for volume in pod["volumes"]}
+
+
+def state_dirs(container: dict, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, cwd: Path) -> list[Path]:
+    """Where the container's command keeps local state, as the code decides it from the image's and the container's
+    environment: the legacy adapter's state dir (``LegacySettings.state_dir``, ``--state-dir``), an HTTP adapter's
+    dedupe file (``adapters.base.config.dedupe_file``, whatever ``--workers``: tester11 #1)."""
+    from adapters.base.config import AdapterSettings, dedupe_file
+
+    args = container["args"]
+    monkeypatch.chdir(cwd)  # not the repository: default_state_dir() looks for a former ./.omnibus/legacy
+    for key in [k for k in os.environ if k.startswith("OMNIBUS_") or k == "XDG_STATE_HOME"]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if args[:2] == ["adapter", "legacy"]:
+        given = args[args.index("--state-dir") + 1] if "--state-dir" in args else None
+        settings = LegacySettings(**({"state_dir": given} if given else {}))
+        if not given and (configured := env.get("OMNIBUS_ADAPTER_LEGACY__STATE_DIR")):
+            settings = LegacySettings(state_dir=configured)
+        return [Path(settings.state_dir)]
+    if args[:2] in (["adapter", "web"], ["adapter", "branch"], ["adapter", "call-center"]):
+        prefix = f"OMNIBUS_ADAPTER_{args[1].upper().replace('-', '_')}__"
+        adapter = AdapterSettings(port=int(env.get(f"{prefix}PORT", "8080")), dedupe_path=env.get(f"{prefix}DEDUPE_PATH"),
+                                  dedupe_in_memory=env.get(f"{prefix}DEDUPE_IN_MEMORY", "false") == "true")
+        path = dedupe_file(args[1].replace("-", "_"), adapter)
+        return [path.parent] if path else []
+    return []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_container_that_keeps_local_state_has_a_writable_volume_there(
+    overlay: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """tester10: the legacy relay's state dir ($XDG_STATE_HOME/omnibus/legacy) was not writable in the image, and no
+    manifest gave it a volume (a container's own filesystem is lost with it anyway)."""
+    from tests.test_dockerfile import image_env
+
+    checked = 0
+    for workload in of_kind(build(overlay), "Deployment", "StatefulSet"):
+        pod = workload["spec"]["template"]["spec"]
+        claims = {t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])}
+        volumes = {v["name"] for v in pod.get("volumes", [])} | claims
+        for container in pod["containers"]:
+            env = {**image_env(), **{e["name"]: e["value"] for e in container.get("env", []) if "value" in e}}
+            for state in state_dirs(container, env, monkeypatch, tmp_path):
+                checked += 1
+                mounts = [m for m in container.get("volumeMounts", []) if m["name"] in volumes
+                          and not m.get("readOnly") and state.is_relative_to(m["mountPath"])]
+                assert mounts, f"{workload['metadata']['name']}: no writable volume holds {state}"
+    assert checked, "no container keeps local state: the legacy relay does"

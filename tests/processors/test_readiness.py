@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bus.stack.ports import distinct_free_ports
+from bus.stack.ports import distinct_free_ports, free_port
 from processors.readiness import LIVE_PATH, READY_PATH
 from tests.processors.identity.support import HMAC_KEY
 from tests.support.processes import Command, omnibus_command
@@ -114,3 +114,59 @@ async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap
         assert_no_server_error(poller)
     # The worker was polled while it started: the screen pop said 503 + Retry-After before it could answer.
     assert any(status == 503 for path, status, _ in identity.answers if path == IDENTITY_PATHS[0])
+
+
+BROKER_TIMEOUT_S, BROKER_PROBE_S = 8, 2
+
+
+def probe(port: int, path: str) -> tuple[int | None, dict]:
+    """(status, body) of ``path``; (None, {}) when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except OSError:
+        return None, {}
+
+
+def wait_until(proc, predicate, what: str, timeout_s: float) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until ``predicate()`` held; fails with the process's last lines after ``timeout_s``."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        assert proc.alive(), f"{proc.name} exited:\n{proc.tail()}"
+        if predicate():
+            return time.monotonic() - began
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not within {timeout_s} s:\n{proc.tail()}")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+async def test_ready_turns_503_when_the_broker_is_killed_and_200_when_it_is_back(tmp_path: Path) -> None:
+    """tester10 #8: identity's /ready still said 200 40 s after the broker was killed. Here the broker (the test's
+    own, ``omnibus stack up``) is killed with ``kill -9``: /ready answers 503 with the reason within the bound
+    (plus the probe interval and the load of a shared machine), /live stays 200; after ``stack up`` /ready is 200."""
+    from tests.faults.stack import stack
+
+    port = free_port()
+    with stack(tmp_path) as running:
+        identity = running.start("identity", ["identity", "run", "--web-port", str(port)], env={
+            "TMPDIR": str(tmp_path / "identity-tmp"), "OMNIBUS_READINESS__BROKER_TIMEOUT_S": str(BROKER_TIMEOUT_S),
+            "OMNIBUS_READINESS__BROKER_PROBE_S": str(BROKER_PROBE_S)})
+        wait_until(identity, lambda: probe(port, READY_PATH)[0] == 200, "/ready 200", 180)
+        killed_at = time.monotonic()
+        running.broker_kill9()  # returns once the broker's port is closed
+        lost = []
+
+        def not_ready() -> bool:
+            status, body = probe(port, READY_PATH)
+            lost.append((status, body.get("reason")))
+            assert probe(port, LIVE_PATH)[0] == 200, "/live must not depend on the broker"
+            return status == 503 and "no broker answered" in (body.get("reason") or "")
+
+        # A 503 for another reason (a rebalance faust starts when the coordinator is gone) is not the answer sought.
+        bound = BROKER_TIMEOUT_S + BROKER_PROBE_S + 45 - (time.monotonic() - killed_at)
+        wait_until(identity, not_ready, "/ready 503 'no broker answered'", bound)
+        running.broker_up()
+        wait_until(identity, lambda: probe(port, READY_PATH)[0] == 200, "/ready 200 after the broker is back", 180)

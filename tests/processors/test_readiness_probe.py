@@ -70,3 +70,67 @@ def test_a_view_that_cannot_answer_yet_uses_the_adapters_error_shape() -> None:
     unavailable(view, "the worker is starting or stopping")  # type: ignore[arg-type]
     assert answered == [({"error": "the worker is starting or stopping", "code": "unavailable"},
                          {"status": 503, "headers": {"Retry-After": str(RETRY_AFTER_S)}})]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Brokers:
+    """The metadata probe's answer: a broker answers, or none can (aiokafka's KafkaError)."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    async def __call__(self) -> object:
+        from aiokafka.errors import KafkaError
+
+        if not self.up:
+            raise KafkaError("Unable to get cluster metadata over all known brokers")
+        return object()
+
+
+def test_a_worker_no_broker_answers_for_longer_than_the_bound_is_not_ready_and_still_live() -> None:
+    """tester10 #8: identity's /ready said 200 40 s after the broker was killed."""
+    from bus.config import ReadinessSettings
+    from processors.readiness import BrokerContact
+
+    clock, brokers = Clock(), Brokers()
+    contact = BrokerContact(brokers, ReadinessSettings(broker_timeout_s=15, broker_probe_s=5), clock)
+    readiness = Readiness(worker(committed={0: 10}), "identity-test", broker=contact)
+    assert asyncio.run(contact.check()) and readiness.state()[0]
+    brokers.up = False
+    for _ in range(3):  # three failed probes within the bound: still ready
+        clock.now += 5
+        assert not asyncio.run(contact.check())
+        assert readiness.state()[0]
+    clock.now += 1
+    assert not asyncio.run(contact.check())
+    ready, body = readiness.state()
+    jsonschema.validate(body, PROBE_SCHEMA)
+    assert not ready and body["reason"] == "no broker answered for 16 s (limit 15 s)" and body["partitions"] == 1
+    live = readiness.live()
+    assert live["live"] is True  # /live answers 200 whatever the body says
+    brokers.up = True
+    clock.now += 5
+    assert asyncio.run(contact.check()) and readiness.state()[0]
+
+
+def test_a_probe_that_hangs_counts_as_no_answer() -> None:
+    """A broker behind a dropped route does not refuse the connection: the request just never returns."""
+    from bus.config import ReadinessSettings
+    from processors.readiness import BrokerContact
+
+    async def hang() -> object:
+        await asyncio.Event().wait()
+        return None
+
+    clock = Clock()
+    contact = BrokerContact(hang, ReadinessSettings(broker_timeout_s=0.01), clock)
+    assert not asyncio.run(contact.check())
+    clock.now += 1
+    assert contact.lost() == "no broker answered for 1 s (limit 0.01 s)"

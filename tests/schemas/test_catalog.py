@@ -32,7 +32,7 @@ EXPECTED_EVENTS = {
 } | {
     "omnibus.identity." + n
     for n in ("CustomerCreated", "CustomerLinked", "CustomerMerged", "CustomerSplit", "LinkRefused",
-              "MergeReviewRequested", "MergeReviewDecided")
+              "MergeReviewRequested", "MergeReviewDecided", "ContactMoved")
 } | {
     "omnibus.business." + n
     for n in ("AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued",

@@ -69,7 +69,7 @@ class IntakeStage(Stage):
             event = await self.decoder.decode(raw)
             if event is None:
                 continue
-            wants_ref = record.topic == self.contact_topic or self.book.reads(event.schema)
+            wants_ref = record.topic == self.contact_topic or self.book.wants(event)
             try:
                 started = self.intake.start(event, event_ref(record.topic, event, record.value) if wants_ref else None)
             except Exception as exc:  # dead-lettered, never skipped (#13)
@@ -150,7 +150,7 @@ class ProfileStage(Stage):
             customer = work["c"]
             if work["k"] == APPLY and work.get("ev") is not None:
                 ref = EventRef(*work["ev"])
-                if self.book.reads(ref.schema):
+                if self.book.takes(ref.schema):
                     event: Event = self.load_event(ref)
                     profiles[customer] = self.book.apply(profiles.get(customer), event)
                 if not replaying:

@@ -30,6 +30,13 @@ identifier belongs to the customer of the **earliest event that carried it**, by
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
+6. Contacts follow the move as they follow an operator's split (``split_contacts.py``): the giver hands over, in
+   ``Adopt``, the records and profile entries of its contacts that carried the identifier and none it keeps and did
+   not tell their person (a page view applied while a later login held the anonymous id; not a call with its
+   caller's IVR traits, which the matcher placed by them); the claimant takes them onto its screen pop and
+   re-publishes each on ``customer.contacts`` under its key, with an id derived from the move's ``Linked``
+   announcement and the contact (``outputs.moved_contact_id``): a redelivered ``give`` or ``adopt`` is dropped
+   (step tokens), and a replayed batch publishes the same ids.
 
 So the identifier ends with the customer of its earliest event: every event that ranked first when it
 visited claims once it is applied, a claim that no longer ranks first is dropped, and the last one
@@ -43,6 +50,7 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph import split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -50,7 +58,7 @@ from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, member_rank, member_version
 from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
-from processors.identity.graph.outputs import Lineage
+from processors.identity.graph.outputs import Lineage, Linked
 from processors.identity.graph.saga import TOLD, command_saga
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM, kind_of
@@ -139,8 +147,12 @@ def on_give(ctx: Node, message: Give) -> None:
     shared = key in state.shared
     if shared:
         state.shared = [other for other in state.shared if other != key]
+    # Its contacts that carried none of what this customer keeps (a page view applied while this customer held the
+    # anonymous id) follow it, as they follow an operator's split (split_contacts.py); not one that told its person
+    # (a housemate's call with her IVR traits): the matcher placed it by them.
+    contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True)
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
-                                     message.channel, message.token))
+                                     message.channel, message.token, contacts, profile, ctx.key))
 
 
 def on_adopt(ctx: Node, message: Adopt) -> None:
@@ -151,6 +163,11 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     _done(ctx, token)
     state, key, rank = ctx.state, message.identifier, message.rank
     link = Lineage(message.event_id, message.channel, EARLIEST_CLAIM)
+    # The giver's contacts that followed the identifier: here, re-published with ids derived from the move's
+    # announcement (``Linked``, as ``_admit`` emits it). Also when the identifier cannot stay (over a limit): the
+    # giver no longer holds it, and the claimant's event ranks first on it.
+    split_contacts.take_claimed(ctx, message.contacts, message.profile, Linked(ctx.key, key, link).event_id,
+                                message.giver)
     giving = give_way(ctx.policy, state.members, {key: rank})
     if key in giving:  # this customer holds enough of its type ranked before it: it belongs to nobody
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))

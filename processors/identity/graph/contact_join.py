@@ -95,4 +95,7 @@ def _expire(ctx: Node, before: int) -> None:
 
 
 def _with_traits(saga: Saga, traits: Summary | None) -> Saga:
-    return msgspec.structs.replace(saga, traits=traits, traits_from=None)
+    """The contact ``saga`` with its caller's ``traits`` (None: released without them), no longer waiting; it keeps
+    the id of the record they came from (``Saga.traits_of``: its events' one own customer, ``seek.own_customer``)."""
+    traits_of = saga.traits_from if traits is not None else None
+    return msgspec.structs.replace(saga, traits=traits, traits_from=None, traits_of=traits_of)

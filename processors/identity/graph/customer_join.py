@@ -1,9 +1,27 @@
 """A customer root takes an event's new identifiers (``join``): weighed against the customer where the event's
 traits meet it, within the per-customer limits (``limits.give_way``); a housemate's identifier that reached
 the owner of a family identifier unweighed leaves for its own customer (see ``protocol.md``).
+
+**Whether a join is weighed does not depend on which event came first** (issue #8 point 4, the e-mail order
+residual). An event plans its identifiers by priority (``LinkPolicy.plan_order``); pending new ones that then meet
+a customer through an owned identifier are weighed (``new`` False). A new one planned *after* the owned identifier
+that brought the event here (``new`` True) used to join unweighed, so two identifies sharing an e-mail, A =
+``{anonymousId x1, email e}`` then B = ``{userId u, email e}``, were weighed in time order (B's user id is planned
+before the e-mail: +3.85 bits, no person field agrees, review) and merged unweighed in the other. The rule now:
+a ``new`` join is weighed too when the customer holds a member other than the linking identifiers that is planned
+before the first of them (``_weighed_the_other_way``): the event that brought that member, arriving second, would
+have been weighed through them. Weighed and not merged, the event leaves with its new identifiers as a housemate's
+does. And when nothing but identifiers tells the two apart (no traits on either side) a review keeps the linking
+identifier with the earliest event's customer, as a refusal does (``_claims_on``: the event's side claims it if it
+ranks first): in time order the earliest event made the customer that holds it. Two browsers of one e-mail
+(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. Measured:
+``tests/bench/identity_email_order.py`` and ``tests/bench/results/identity_email_order.md``;
+``test_customer_join_order.py``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from processors.identity.graph.contest import contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
@@ -33,17 +51,22 @@ def on_join(ctx: Node, message: Join) -> None:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
     linking = _linking(saga) if message.new and culprit not in giving else []
-    housemate = None
+    housemate, persons = None, False
     if linking and not consistent_traits(ctx, saga.traits):
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
         housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
+    elif linking and _weighed_the_other_way(ctx, members, linking):
+        # In the order where this customer's event came second, its identifier planned before the linking one would
+        # have met this event's side through it as a pending one, weighed (``message.new`` False, below): weighed
+        # here too, so the order of arrival does not decide whether the pair is weighed (module docstring).
+        housemate, persons = judge(ctx, saga.traits, state.traits, [*added, *linking], members), True
     if housemate is not None and housemate[0] is not Decision.MERGE:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
         kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
                    (culprit, face(ctx, members, linking[0])))
-        if housemate[0] is Decision.REFUSE:
+        if housemate[0] is Decision.REFUSE or (persons and _claims_on(ctx, housemate[0], saga)):
             for key in linking:
                 if key in members:
                     contested(saga, key)
@@ -66,7 +89,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], face(ctx, members, culprit)))
-        if contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+        if _claims_on(ctx, decision, saga):  # refused, or reviewed (contest.py; nothing told: module docstring)
             contested(saga, culprit)
         else:  # under review, claiming nothing: the screen pops still name the two (customer_steps.noted)
             noted(saga, culprit)
@@ -89,3 +112,20 @@ def _linking(saga: Saga) -> list[str]:
     """The event's identifiers already planned that brought it to this customer (owned when it visited them;
     one may have moved to another customer since, by a claim: the event was brought here all the same)."""
     return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
+
+
+def _weighed_the_other_way(ctx: Node, members: Iterable[str], linking: list[str]) -> bool:
+    """Whether a member other than the ``linking`` identifiers is planned before the first of them (``plan_order``:
+    priority, then key): an event carrying it with the linking identifier, arriving after this one, would have met
+    this event's customer through a ``join`` of pending identifiers, which is weighed."""
+    first = linking[0]
+    return any(ctx.policy.plan_order([key, first])[0] == key for key in members if key not in linking)
+
+
+def _claims_on(ctx: Node, decision: Decision, saga: Saga) -> bool:
+    """Whether the event's side claims the identifier it was kept apart through (``contest.contests``), also on a
+    review when neither side has any trait (nothing tells either person apart, only the identifiers): then the
+    earliest event's customer keeps the identifier they met through, as in the order where it came first."""
+    if contests(ctx, decision, saga):
+        return True
+    return decision is Decision.REVIEW and not saga.traits and not ctx.state.traits

@@ -118,6 +118,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 # Kept apart by a rejected review only: the event's side claims as it would have before the
                 # decision (claim_node.py); a split's placement stands.
                 contested(saga, culprit)
+            else:  # a split's or a limit's pair: claiming nothing, both screen pops name the two (tester10 #1)
+                noted(saga, culprit)
         elif rule == MAX_PER_CUSTOMER and two:  # a blocking candidate: no identifier links them, name the conflict
             ctx.emit(_conflicting_candidate(ctx, message, saga, two))
         ctx.send(loser, OfferResult(message.token, False))
@@ -222,8 +224,11 @@ def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -
 
 
 def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:
-    """Where an event whose two customers stay apart goes: to the side it reached first (``current``), unless
-    its traits do not fit there and do fit the other side. Which side it reached first depends on who owned
+    """Where an event whose two customers stay apart goes: to the side it reached first (``current``: the owner of
+    its highest-priority linking identifier, ``saga.plan``), unless its traits do not fit there and do fit the other
+    side. The rule for a contact carrying identifiers of two customers kept apart by any rule (split, rejected review,
+    weight, limit; tester10 #1, ``README.md``); a split places a contact that came before it the same way
+    (``split_contacts.leaving``). Which side it reached first depends on who owned
     its identifiers then (a family e-mail's owner); whose traits it carries does not: a person's record that
     came through the housemate's family e-mail still feeds its own person's summary (issue #8 build 5)."""
     if not saga.traits or saga.proposal:

@@ -14,12 +14,14 @@ loser's members cannot change under the decision; waits only ever point to small
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.identity.graph import split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
-from processors.identity.graph.evidence import absorb_traits, consistent_traits, note_kept_apart
+from processors.identity.graph.evidence import absorb_traits, consistent_traits, file_blocking, note_kept_apart
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
 from processors.identity.graph.messages import Apply, Claim, Create, Note, Seek, SplitCustomer, SplitInit
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
@@ -36,6 +38,10 @@ _admit, _done, _route = admit, done, route
 def on_create(ctx: Node, message: Create) -> None:
     """A new customer for identifiers nobody owned, reserved by the saga of ``message``."""
     if ctx.state.created:
+        if not message.add and message.saga.noted:
+            # A household contact's own customer (seek.own_customer) is the one of every event of its call: the
+            # next one is applied here (a copy of one applied already too: sections are idempotent).
+            ctx.send(ctx.key, apply_message(msgspec.structs.replace(message.saga, current=ctx.key, pending=[])))
         return  # created already: a duplicate
     saga, state = copy_saga(message.saga), ctx.state
     state.created, state.born = True, saga.occurred_micros
@@ -79,11 +85,17 @@ def on_apply(ctx: Node, message: Apply) -> None:
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref = message.event
-    if ref is not None and ctx.graph.book.reads(ref.schema):  # decoded only where a section reads it
-        # On its screen pop: did it tell its person (claim_node.on_give, seek.py)?
-        ctx.state.contacts = max(ctx.state.contacts, TOLD if message.traits else ANONYMOUS)
+    book = ctx.graph.book
+    # Decoded only where a section reads it: a section on the side (the name) wants only events with traits.
+    if ref is not None and (book.reads(ref.schema) or message.traits and book.takes(ref.schema)):
+        if book.reads(ref.schema):  # a contact on its screen pop: did it tell its person (claim_node.on_give, seek.py)?
+            told = ctx.state.contacts
+            ctx.state.contacts = max(told, TOLD if message.traits else ANONYMOUS)
+            if ctx.state.contacts != told and not ctx.state.members:
+                file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
         event = ctx.graph.load_event(ref)
-        ctx.store.put_profile(ctx.key, ctx.graph.book.apply(ctx.store.get_profile(ctx.key), event))
+        if book.wants(event):
+            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this

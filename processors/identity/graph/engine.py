@@ -20,6 +20,7 @@ from processors.identity.graph import (
     customer_node,
     fast_node,
     identifier_node,
+    move_contact,
     rank_node,
     seek,
 )
@@ -45,6 +46,7 @@ from processors.identity.graph.messages import (
     Give,
     Join,
     Link,
+    MoveContact,
     Note,
     Offer,
     OfferResult,
@@ -55,6 +57,7 @@ from processors.identity.graph.messages import (
     Shared,
     SplitCustomer,
     SplitInit,
+    TakeContact,
     Unblock,
     Visit,
     kind,
@@ -112,6 +115,10 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             customer_node.on_split(ctx, message)
         case SplitInit():
             customer_node.on_split_init(ctx, message)
+        case MoveContact():
+            move_contact.on_move_contact(ctx, message)
+        case TakeContact():
+            move_contact.on_take_contact(ctx, message)
         case Rekey():
             rank_node.on_rekey(ctx, message)
         case Rejoin():

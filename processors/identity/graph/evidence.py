@@ -23,6 +23,7 @@ import msgspec
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
+from processors.identity.graph.saga import TOLD
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
@@ -108,11 +109,13 @@ def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:
 
 
 def file_blocking(ctx: Ctx[CustomerState]) -> None:
-    """File this root under the blocking keys of its summary (``block``), if it has members: one without
-    members can be found by nobody (``claim_node.py``; one made for a record claims its first ones,
-    ``own_customer.py``, and is filed when the first comes)."""
+    """File this root under the blocking keys of its summary (``block``), if it has members or holds a contact
+    that told its person (``CustomerState.contacts``, ``saga.TOLD``): one without either can be found by nobody
+    (one made for a record claims its first ones, ``own_customer.py``, and is filed when the first comes), but a
+    household-only contact no customer on its identifier took lives on one without members until blocking finds
+    its person's customer (``seek.own_customer``, ``claim_node.on_give``)."""
     state = ctx.state
-    if ctx.policy.blocking and state.members and state.traits:
+    if ctx.policy.blocking and (state.members or state.contacts == TOLD) and state.traits:
         kinds = sorted({kind_of(key) for key in state.members})
         for key in block_keys(state.traits):
             ctx.send(key, Block(ctx.key, state.traits, kinds))

@@ -32,6 +32,9 @@ class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
     channel: str
     ids: list[str]
     event: EventRef
+    # It carried its person's traits (an IVR's name and birth date): the matcher placed it by them (seek.py), so a
+    # claim of an identifier it carried does not move it (``split_contacts.hand_over``, ``untold_only``).
+    told: bool = False
 
 
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -77,6 +80,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # Keys whose owner the event's side was kept apart from under review, without claiming them (``contest.py``):
     # noted on both sides for the screen pop like ``contested`` ones (tester8's finding 8: a rejected review's phone).
     noted: list[str] = []
+    # A contact that took its caller's traits from another record (``traits_from`` once joined): that record's event
+    # id, which a call's events (CallCompleted, InteractionRecorded) share: one own customer for all (``seek.py``).
+    traits_of: str | None = None
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
@@ -187,9 +193,12 @@ class Apply(Message, tag="apply", frozen=True):
     # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
     # apart through, makes its own customer (``own_customer.py``).
     lowered: list[str] = []
-    # Every identifier the event carried, look-up-only ones left out, if it is a contact: its customer records them
-    # beside it (``split_contacts.py``), so an operator's split can tell which contacts follow the moved identifiers.
+    # Every identifier the event carried, look-up-only ones left out, if it is a contact or feeds the screen pop: its
+    # customer records them beside it (``split_contacts.py``; ``ProfileBook``'s ``VIA`` for a product or handoff), so
+    # an operator's split can tell which contacts and entries follow the moved identifiers.
     carried: list[str] = []
+    # ``Saga.traits_of`` of a household-only contact: its own customer's id is derived from it (``seek.own_customer``).
+    traits_of: str | None = None
 
 
 class Seek(Message, tag="seek", frozen=True):
@@ -222,6 +231,28 @@ class SplitInit(Message, tag="split_init", frozen=True):
     contacts: list[ContactRecord] = []
     profile: bytes | None = None
     split_event_id: str = ""
+
+
+class MoveContact(Message, tag="move_contact", frozen=True):
+    """An operator moves one contact from this customer's screen pop to customer ``to`` (``omnibus identity
+    move-contact``, ``move_contact.py``): ``contact_id`` as the screen pop shows it (a call's contact id, an
+    interaction id, a transaction id); ``token``: the command id, from which every id of the move derives."""
+
+    contact_id: str
+    to: str
+    operator: str
+    reason: str
+    token: str
+    channel: str = "BACK_OFFICE"
+
+
+class TakeContact(Message, tag="take_contact", frozen=True):
+    """The contact a ``MoveContact`` took off its source: its records, its part of the source's profile (encoded)
+    and the move's announcement id, from which the re-published ids derive (``outputs.moved_contact_id``)."""
+
+    contacts: list[ContactRecord]
+    profile: bytes | None
+    move_event_id: str
 
 
 class Fast(Message, tag="fast", frozen=True):
@@ -281,7 +312,7 @@ class Give(Message, tag="give", frozen=True):
 
 class Adopt(Message, tag="adopt", frozen=True):
     """To the claiming customer: ``identifier`` is yours at assignment ``version`` (its member rank
-    ``rank``; ``shared``: its node marked it shared)."""
+    ``rank``; ``shared``: its node marked it shared), with the contacts that follow it (``contacts``, ``profile``)."""
 
     identifier: str
     version: int
@@ -290,6 +321,11 @@ class Adopt(Message, tag="adopt", frozen=True):
     event_id: str
     channel: str
     token: str
+    # The giver's contacts that carried only ``identifier`` of what it held (``split_contacts.hand_over``) and their
+    # part of its profile (``state.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
+    contacts: list[ContactRecord] = []
+    profile: bytes | None = None
+    giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)
 
 
 # --- to blocking nodes -------------------------------------------------------------------------------
@@ -306,7 +342,7 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
               | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt
-              | Seek)
+              | Seek | MoveContact | TakeContact)
 
 
 def kind(message: Message) -> str:

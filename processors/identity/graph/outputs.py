@@ -84,6 +84,26 @@ class Split:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactMoved:
+    """An operator moved contact ``contact_id`` from ``source_id``'s screen pop to ``target_id``'s (``omnibus identity
+    move-contact``, ``graph/move_contact.py``); ``moved``: the ids of the contact's events that moved (none when the
+    source no longer records it); who and why: ``operator``, ``reason``; ``lineage``: the command id, rule
+    ``manual-move``."""
+
+    contact_id: str
+    source_id: str
+    target_id: str
+    moved: tuple[str, ...]
+    operator: str
+    reason: str
+    lineage: Lineage
+
+    @property
+    def event_id(self) -> str:
+        return announcement_id("contact-moved", self.lineage.triggering_event_id, self.contact_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Refused:
     identifier: str
     reason: str
@@ -168,9 +188,10 @@ class Resolved:
     event_ref: EventRef | None
     triggering_event_id: str
     started_at: float = field(default=0.0)
-    # The announcement id of an operator's split that moved this contact to ``customer_id`` (``split_contacts.py``):
-    # it is re-published there under ``moved_contact_id``, not under its own id.
+    # The announcement id of an operator's split (``split_contacts.py``) or contact move (``move_contact.py``) that
+    # moved this contact to ``customer_id``: it is re-published there under ``moved_contact_id``, not its own id.
     moved_by: str = ""
+    moved_from: str = ""  # and the customer it left (``bus.topics.MOVED_FROM_HEADER`` on the re-published contact)
 
 
 def moved_contact_id(split_event_id: str, contact_event_id: str) -> str:
@@ -201,4 +222,4 @@ class SharedRevoked:
 
 
 Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
-          | SharedMarked | SharedRevoked | ReviewRequested | ReviewDecided)
+          | SharedMarked | SharedRevoked | ReviewRequested | ReviewDecided | ContactMoved)

@@ -7,27 +7,51 @@ identifier it holds. The identifier node knows the customers kept apart from its
 (``IdentifierState.kept_apart``: the housemates) and offers the record to each in turn, and to its owner (a claim
 may have moved it since the keeper refused the record); sorted ids, those tried left out. The first whose trait
 summary it fits (``fits_person``: the matcher does not refuse them and a field that tells people apart agrees)
-applies it as its own and claims the household identifiers it ranks first on; one that does not sends it back
-with itself in ``tried``. When none is left, the identifier *parks* it (``Housemates.parked``, at most
-``MAX_PARKED``, the oldest dropped first; ``Unresolved`` once) and offers it to the next customer noted there
-(``note``) or made its owner (``assign``): in the orders where the housemate's own record comes after the call, or
-a claim moves the identifier, the call follows.
+applies it as its own and claims the household identifiers it ranks first on; one that does not sends it back with
+itself in ``tried``. When none is left, a contact (``is_contact``: a call, a counter visit, a web interaction)
+**makes a customer of its own** (``own_customer``: no identifiers, ``saga.customer_id`` of its instant and of the
+IVR record it took its traits from, so a call's events share it) and is applied there: on ``customer.contacts``
+under that id and on its screen pop by id. Any other record (the call's IVR ``IdentifiersObserved``, whose traits
+the call carries) is parked on the identifier (``Housemates.parked``, at most ``MAX_PARKED``, ``Unresolved`` once)
+and offered to the next customer noted there or made its owner (``offer_parked``): the call's own customer, once it
+is noted, takes its IVR record, so a call makes one customer, not two. That customer is noted on the identifier as
+kept apart through it (``Note``: the identifier's screen pop names it among its people, ``verify`` counts the
+contact as a housemate's) and, as it holds a contact that told its person (``CustomerState.contacts``), files itself
+under the blocking keys of the record's traits (``evidence.file_blocking``). Blocking proposes it with every
+customer filed under one of those keys, before or after it (``blocking_node.py``), and the matcher decides with the
+same Fellegi–Sunter weight and thresholds as for any pair: the caller's customer merges it, call and all
+(``CustomerMerged``: subscribers of ``customer.contacts`` re-key); the other twin's is refused (two real, different
+first names); a weight between the thresholds goes to review.
 
-The rule, the same final attribution in every arrival order: **a household-only record goes to the customer on
-that identifier whose person its traits are, and waits on the identifier (parked, on nobody's screen pop) while
-there is none.** It is never applied where its traits are another person's (``contest.another_person``: no field
-that tells people apart agrees, or the given names are two real, different first names, ``contest.twin_names``:
-twins share surname, address and birth date). So Tim's call from the family phone is not applied to Tom when Tom's
-record came first and Tim's comes later: it waits on the phone and Tim's customer takes it when the ``note`` of his
-refusal through the phone arrives (``offer_parked``); nothing has to be taken back from Tom's screen pop or re-keyed
-on ``customer.contacts``. Where the call came before every record, its own customer (without identifiers once the
-earlier records claim the phone, ``claim_node.on_give``) is merged by blocking into its person's customer. A record
-whose person never comes stays unresolved (or on that customer of its own). Limit: one person's record whose given
-name was mistyped into another real first name ("emiel" for Émile) reads as another person's and waits too, as the
-matcher reads it (``matching/given_names.py``).
+The rule, the same final attribution in every arrival order, by state and never a timer: **a household-only record
+goes to the customer on that identifier whose person its traits are; while there is none, a contact goes to a
+customer of its own, which blocking merges into its person's customer wherever that one's records carried no
+household identifier or came later.** It is never applied where its traits are another person's
+(``contest.another_person``: no field that tells people apart agrees, or the given names are two real, different
+first names, ``contest.twin_names``: twins share surname, address and birth date). So Tim's call from the family
+phone is not applied to Tom when Tom's record came first: when Tim's records carried the phone too, Tim's customer
+is kept apart through it and takes the call (here, or on its own customer's merge when his record comes later); when
+they never carried it (tester10 #2: his account and e-mail only), the call's own customer is merged into his by
+blocking, whichever of the two came first. Nothing is taken back from Tom's screen pop. Where the call came before
+every record, its own customer (with the phone, which it gives up when the earlier records claim it,
+``claim_node.on_give``) is merged the same way. A contact whose person never comes stays on its own customer: never
+lost, never on a housemate's screen pop. Limits: one person's contact whose given name was mistyped into another
+real first name ("emiel" for Émile) reads as another person's, as the matcher reads it
+(``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone (a first
+name with a surname or a birth date only: the population's prior, ``MatchModel.prior_of``), the call stays on its
+own customer (a review when the birth date is there); and a call whose events came before the keeper's record made a
+customer with the phone by the usual path (``claim_node.on_give`` leaves it without identifiers), which a first name
+alone does not fit either: a later event of that call goes to the call's own customer, a second one.
 
-At-least-once: a copy of a ``seek`` applies the record twice to one profile (sections are idempotent and the
-contact keeps its event id, as for ``apply``) or parks it once (parked records are kept by event id).
+State of earlier versions: they parked contacts too (tester10 #2: a caller whose records never carried the phone is
+never noted there, so his call waited for ever, on no screen pop and not on ``customer.contacts``). Those parked
+contacts are still offered on the next ``note`` or ``assign`` (``offer_parked``) and, like any seek that finds
+nobody, go to their own customer; the next ``seek`` through the identifier releases them all so
+(``_release_parked``).
+
+At-least-once: a copy of a ``seek`` applies the record twice to one profile (sections are idempotent and the contact
+keeps its event id, as for ``apply``), sends a second ``create`` to the same customer id, which drops it, or parks a
+record once (parked records are kept by event id).
 """
 
 from __future__ import annotations
@@ -37,15 +61,19 @@ import msgspec
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_node import on_apply
 from processors.identity.graph.customer_steps import route
-from processors.identity.graph.messages import Seek
+from processors.identity.graph.limits import HASH_BITS
+from processors.identity.graph.messages import Apply, Create, Saga, Seek
 from processors.identity.graph.outputs import Unresolved
+from processors.identity.graph.saga import customer_id
+from processors.identity.graph.split_contacts import CONTACT_SCHEMAS
 from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
 from processors.identity.matching.compare import trait_levels
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 
-MAX_PARKED = 4  # housemates' records one identifier keeps until a customer they fit is kept apart through it
-
+# Records that are no contact (a call's IVR record) one identifier keeps until a customer they fit is noted there.
+MAX_PARKED = 4
+OWN_SUFFIX = "~household"  # seeds a household contact's own customer id (``own_customer``)
 
 def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     """Whether a record's ``traits`` are this root's person: both sides have traits, the matcher does not refuse
@@ -59,25 +87,72 @@ def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
 
 
 def on_seek_identifier(ctx: Ctx[IdentifierState], message: Seek) -> None:
-    """Offer the record to the next customer kept apart through this identifier, or park it."""
+    """Offer the record to the next customer kept apart through this identifier; with none left, a contact makes a
+    customer of its own (``own_customer``) and any other record is parked here."""
     state = ctx.state
     # The customers kept apart through it, and its owner: a claim may have moved it since the keeper refused it.
     candidates = sorted(key for key in {*state.kept_apart, state.owner} if key and key not in message.tried)
     if candidates:
         ctx.send(candidates[0], msgspec.structs.replace(message, tried=_with(message.tried, candidates[0])))
         return
+    _release_parked(ctx)
+    if is_contact(message.apply):
+        own_customer(ctx, message.apply)
+        return
     event_id, box = message.apply.event_id, state.housemates or Housemates()
     if any(parked.apply.event_id == event_id for parked in box.parked):
         return  # a copy
     if not message.parked:
-        ctx.emit(Unresolved(event_id, message.apply.started_at))  # on no screen pop until a housemate takes it
+        ctx.emit(Unresolved(event_id, message.apply.started_at))  # no contact: on no screen pop until one takes it
     parked = [*box.parked, msgspec.structs.replace(message, parked=True)][-MAX_PARKED:]
     state.housemates = msgspec.structs.replace(box, parked=parked)
 
 
+def is_contact(apply: Apply) -> bool:
+    """Whether the record is a contact (a call, a counter visit, a web interaction: ``split_contacts.CONTACT_SCHEMAS``),
+    which must land on some customer; not its IVR or counter ``IdentifiersObserved``, whose traits the contact
+    carries (``contact_join.py``)."""
+    return apply.event is not None and apply.event.schema in CONTACT_SCHEMAS
+
+
+def _release_parked(ctx: Ctx[IdentifierState]) -> None:
+    """Contacts an earlier version parked here (``Housemates.parked``) go to their own customers."""
+    box = ctx.state.housemates
+    if box is None or not any(is_contact(parked.apply) for parked in box.parked):
+        return
+    ctx.state.housemates = msgspec.structs.replace(
+        box, parked=[parked for parked in box.parked if not is_contact(parked.apply)])
+    for parked in box.parked:
+        if is_contact(parked.apply):
+            own_customer(ctx, parked.apply)
+
+
+def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
+    """No customer on the identifier is the contact's person: it makes a customer of its own without identifiers
+    (``saga.customer_id`` of its instant and of the IVR record it took its traits from, ``Apply.traits_of``, or its
+    own event id: every event of one call, and a copy, reach one customer; ``customer_node.on_create`` applies the
+    next ones there), is applied there (on ``customer.contacts``
+    under that id and on its screen pop) and claims the household identifiers it ranks first on (``apply.lowered``,
+    as a housemate that took it would), and is noted on this identifier as kept apart from its keeper (``Note``,
+    ``saga.noted``: the identifier's screen pop names it among its people, ``verify`` counts it as a housemate's,
+    and the identifier's next records are offered to it). Its traits file it under blocking keys
+    (``blocking_node.py``): the customer whose person they are, there already or filed later, is proposed and weighed
+    by the matcher with the same thresholds as every pair, and a merge brings the contact to it (``CustomerMerged``:
+    subscribers of ``customer.contacts`` re-key)."""
+    occurred = apply.rank >> HASH_BITS
+    lowered = sum(1 << index for index, key in enumerate(apply.ids) if key in apply.lowered)
+    saga = Saga(apply.event_id, apply.channel, occurred, apply.started_at, list(apply.ids), event=apply.event,
+                traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key])
+    # A call's events (CallCompleted, InteractionRecorded) took their traits from one IVR record and share its
+    # instant: one customer for the call, whatever their order, even when their traits fit nobody (a first name).
+    # Suffixed: not the id the record, or its IVR record, makes when it reserves a new identifier (saga.py).
+    ctx.send(customer_id(occurred, f"{apply.traits_of or apply.event_id}{OWN_SUFFIX}"), Create([], saga))
+
+
 def offer_parked(ctx: Ctx[IdentifierState], customer: str) -> None:
     """A customer was newly kept apart through this identifier (``note``) or became its owner (``assign``: a claim
-    moved it from the keeper that refused the records): offer it the parked records it has not tried."""
+    moved it from the keeper that refused the records): offer it the records an earlier version parked here
+    (``Housemates.parked``) it has not tried; one it does not take comes back and goes to its own customer."""
     box = ctx.state.housemates
     if box is None:
         return

@@ -14,18 +14,30 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   takes the latest of what is there (``records``), which is the latest of every event recorded, as if each
   contact had cut it.
 * **Carried through merges**: the loser's records travel in ``Offer.contacts`` and join the survivor's (``merged``).
-* **At a split** (``leaving``) a contact follows the moved identifiers when it carried at least one of them and none
-  that the source keeps: it carried only identifiers that moved (or that belong to no one here: shared, refused).
-  **A contact that carried both a moved and a kept identifier stays** with the source: nothing tells whose it was.
+* **At a split** (``leaving``: ``processors.profile.book.follows``) a contact follows the moved identifiers when it
+  carried at least one of them and none that the source keeps: it carried only identifiers that moved (or that
+  belong to no one here: shared, refused).
+  **A contact that carried both a moved and a kept identifier follows its highest-priority one** (NATIONAL_ID >
+  USER_ID > ACCOUNT > ... , ``LinkPolicy.plan_order``): where the same contact goes when it arrives after the split
+  (``customer_merge._belongs``: the customer it reaches first), so it ends on one screen pop in either order
+  (tester10 #1; it stayed with the source before). Products and handoffs record only digests of the identifiers
+  they came through (``book.via_key``), so one that came through both stays with the source.
   The source drops those records and their entries from its profile (``ProfileBook.split``); the new customer takes
   both and re-publishes each contact on ``customer.contacts`` under its own key (``Resolved.moved_by``), with an
   event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split
-  publishes the same ids.
+  publishes the same ids. The products and handoffs of the source's profile that came through moved identifiers
+  only go with them (``ProfileBook.split``), whether or not a contact does.
+* **At a claim** (``claim_node.on_give``, issue #8 point 5): an identifier that moves to the customer of its earliest
+  login takes the giver's contacts the same way (``hand_over`` of the one identifier, with the giver's remaining
+  members kept; a contact that carried its person's traits stays: the matcher placed it by them, ``seek.py``); the
+  claimant joins them to its own (``take_claimed``) and re-publishes them with ids derived from
+  the claim's ``Linked`` announcement. A page view applied while a later login held the anonymous id ends on the
+  earliest login's screen pop, as if the events had arrived in time order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
 
@@ -35,7 +47,7 @@ from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages import Apply, ContactRecord, EventRef, SplitInit
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
-from processors.profile.book import ProfileBook
+from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -59,17 +71,19 @@ def kept_per_channel(book: ProfileBook) -> int:
 
 
 def carried(ref: EventRef | None, keys: list[str]) -> list[str]:
-    """What an ``Apply`` of the event ``ref`` carries for the record: its keys ``keys`` if it is a contact."""
-    return keys if ref is not None and ref.schema in CONTACT_SCHEMAS else []
+    """What an ``Apply`` of the event ``ref`` carries for the record: its keys ``keys`` if it is a contact or feeds
+    the screen pop (an event with a record is one of the two: ``ProfileBook``'s ``VIA`` notes them per entry)."""
+    return keys if ref is not None else []
 
 
 def contact_record(event_id: str, ref: EventRef | None, rank: int, channel: str,
-                   carried: list[str]) -> ContactRecord | None:
-    """The record of a contact event applied with ``carried`` identifier keys (``rank``: ``limits.event_rank``), or
-    None for an event no split moves (not a contact, or no identifier of its own)."""
+                   carried: list[str], told: bool = False) -> ContactRecord | None:
+    """The record of a contact event applied with ``carried`` identifier keys (``rank``: ``limits.event_rank``;
+    ``told``: it carried its person's traits), or None for an event no split moves (not a contact, or no identifier
+    of its own)."""
     if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried:
         return None
-    return ContactRecord(event_id, rank >> HASH_BITS, channel, sorted(carried), ref)
+    return ContactRecord(event_id, rank >> HASH_BITS, channel, sorted(carried), ref, told)
 
 
 def _order(record: ContactRecord) -> tuple[int, str]:
@@ -126,47 +140,82 @@ def merged(survivor: Mapping[str, bytes], loser: Mapping[str, bytes], limit: int
     return encoded(latest([*records(survivor, limit), *records(loser, limit)], limit))
 
 
-def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str]) -> list[ContactRecord]:
+def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str],
+            plan_order: Callable[[Iterable[str]], list[str]] | None = None) -> list[ContactRecord]:
     """The records of the contacts that follow a split moving ``moved`` keys while the source keeps ``held``: each
-    carried a moved identifier and no kept one. A contact with both stays (nothing tells whose it was)."""
+    carried a moved identifier and no kept one. A contact with both follows its highest-priority identifier of the
+    two sides (``plan_order``: ``LinkPolicy.plan_order``), where the same contact arriving after the split goes
+    (``customer_merge._belongs``, tester10 #1); without ``plan_order`` it stays."""
     moved_keys, held_keys = set(moved), set(held)
-    return [record for record in kept if not moved_keys.isdisjoint(record.ids) and held_keys.isdisjoint(record.ids)]
+
+    def goes(ids: list[str]) -> bool:
+        if follows(ids, moved_keys, held_keys):
+            return True
+        if plan_order is None or moved_keys.isdisjoint(ids) or held_keys.isdisjoint(ids):
+            return False
+        sides = moved_keys | held_keys
+        return plan_order(key for key in ids if key in sides)[0] in moved_keys
+
+    return [record for record in kept if goes(record.ids)]
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
     """Record the contact ``message`` applies to this customer (a no-op for an event that is no contact)."""
-    record = contact_record(message.event_id, message.event, message.rank, message.channel, message.carried)
+    record = contact_record(message.event_id, message.event, message.rank, message.channel, message.carried,
+                            bool(message.traits))
     if record is not None:
         kept = ctx.state.contact_records
         kept[record.channel] = appended(kept.get(record.channel, b""), record, kept_per_channel(ctx.graph.book))
 
 
-def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str]) -> tuple[list[ContactRecord], bytes | None]:
-    """At the source of a split moving ``moved`` (already taken off its members): the records of the contacts that
-    follow, and their part of its profile (encoded), both taken off this customer."""
+def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
+              untold_only: bool = False) -> tuple[list[ContactRecord], bytes | None]:
+    """At the source of a split (or the giver of a claim) moving ``moved`` (already taken off its members): the records
+    of the contacts that follow, and the part of its profile that follows (theirs, and the products and handoffs that
+    came through moved identifiers only: ``ProfileBook.split``), encoded; both taken off this customer.
+    ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them)."""
     state, book = ctx.state, ctx.graph.book
     kept = records(state.contact_records, kept_per_channel(book))
-    going = leaving(kept, moved, state.members)
-    if not going:
-        return [], None
-    gone = {record.event_id for record in going}
-    state.contact_records = encoded(record for record in kept if record.event_id not in gone)
-    events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
+    going = [record for record in leaving(kept, moved, state.members, ctx.policy.plan_order)
+             if not (untold_only and record.told)]
+    if going:
+        gone = {record.event_id for record in going}
+        state.contact_records = encoded(record for record in kept if record.event_id not in gone)
     profile = ctx.store.get_profile(ctx.key)
-    if not events or not profile:
+    if not profile:
         return going, None
-    stays, taken = book.split(profile, events)
+    events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
+    stays, taken = book.split(profile, events, list(moved), list(state.members))
+    if not taken:
+        return going, None
     ctx.store.put_profile(ctx.key, stays or None)
-    return going, encode_profile(taken) if taken else None
+    return going, encode_profile(taken)
 
 
 def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
     """At the new customer of a split: the contacts that followed, on its profile and re-published under its key
     (``Resolved.moved_by``: ids derived from the split's announcement and each contact)."""
+    if message.profile:
+        ctx.store.put_profile(ctx.key, decode_profile(message.profile))
     if not message.contacts:
         return
     ctx.state.contact_records = encoded(message.contacts)
-    if message.profile:
-        ctx.store.put_profile(ctx.key, decode_profile(message.profile))
+    source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
-        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id))
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))
+
+
+def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile: bytes | None, moved_by: str,
+                 giver: str = "") -> None:
+    """At the customer a claim moved an identifier to (``claim_node.on_adopt``): the giver's contacts that followed it
+    (``hand_over`` at the giver), joined to this customer's records and profile and re-published under its key
+    (``Resolved.moved_by``: ids derived from the claim's announcement ``moved_by`` and each contact; ``moved_from``:
+    ``giver``, so the KPI processor counts each once, under this customer)."""
+    state, book = ctx.state, ctx.graph.book
+    if profile:
+        ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(profile)))
+    if not contacts:
+        return
+    state.contact_records = merged(state.contact_records, encoded(contacts), kept_per_channel(book))
+    for record in sorted(contacts, key=_order):
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=moved_by, moved_from=giver))

@@ -43,8 +43,9 @@ class CallerTraits(msgspec.Struct, array_like=True, frozen=True):
 class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     """An identifier node's part in attributing a housemate's call (issue #8). ``traits``: IVR traits left here, the
     latest ``contact_join.MAX_CALLER_TRAITS`` by event time; ``awaiting``: contacts' visits waiting for theirs (at
-    most ``contact_join.MAX_AWAITING``); ``parked``: records no customer kept apart through it took yet (at most
-    ``seek.MAX_PARKED``)."""
+    most ``contact_join.MAX_AWAITING``); ``parked``: records that are no contact (a call's IVR record) no customer kept
+    apart through it took yet (at most ``seek.MAX_PARKED``); earlier versions parked contacts too, which are released
+    to their own customers (``seek._release_parked``)."""
 
     traits: list[CallerTraits] = []
     awaiting: list[Visit] = []

@@ -10,6 +10,10 @@ most ``ProfileLimits.products_per_kind`` entries: past it, closed facts (closed 
 products, finished orders, bills not overdue) go first, then the oldest; ``dropped`` counts what went (a
 replay of a dropped fact may count it again). A dropped closed fact is forgotten: a replay of the event
 that opened it would show it again, the price of a bounded state.
+
+At an operator's split an entry (``entries``: ``<kind>/<id>``) follows the moved identifiers it came through
+(``ProfileBook``: an account opened under a moved account number goes, with its products and bills); ``dropped``
+stays with the source.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ NS = "omnibus.business."
 FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED"})
 KINDS = ("accounts", "products", "orders", "bills")
 DROPPED = "dropped"
+# The entry each event feeds: kind and the field of its id.
+ENTRY_OF = {"AccountOpened": ("accounts", "account_number"), "AccountClosed": ("accounts", "account_number"),
+            "ProductSubscribed": ("products", "subscription_id"), "ProductCancelled": ("products", "subscription_id"),
+            "OrderStatusChanged": ("orders", "order_id"), "BillIssued": ("bills", "bill_id"),
+            "PaymentOverdue": ("bills", "bill_id")}
 
 
 def _live(kind: str, entry: dict[str, Any]) -> bool:
@@ -104,6 +113,26 @@ class ProductsSection(ProfileSection):
                 "days_overdue": value["days_overdue"],
             })
         return self._bounded(state)
+
+    def entries(self, event: Event) -> list[str]:
+        kind, field = ENTRY_OF[event.schema.removeprefix(NS)]
+        return [f"{kind}/{short_key(event.value[field])}"]
+
+    def holds(self, state: dict[str, Any]) -> set[str]:
+        return {f"{kind}/{key}" for kind in KINDS for key in state.get(kind) or {}}
+
+    def part(self, state: dict[str, Any] | None,
+             going: set[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The entries ``going`` (``<kind>/<id>``) to the new customer, the rest (and ``dropped``) stay."""
+        if not state:
+            return state, None
+        kept, moved = _copy(state), _copy(None)
+        for kind in KINDS:
+            for key in list(kept[kind]):
+                if f"{kind}/{key}" in going:
+                    moved[kind][key] = kept[kind].pop(key)
+        has = any(moved[kind] for kind in KINDS)
+        return (kept if any(kept[kind] for kind in KINDS) or kept[DROPPED] else None), (moved if has else None)
 
     def _bounded(self, state: dict[str, Any]) -> dict[str, Any]:
         for kind in KINDS:

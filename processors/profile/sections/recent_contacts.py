@@ -48,6 +48,12 @@ def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
     return short_key(contact_id), {key: short_text(value) for key, value in fields.items()}
 
 
+def contact_id(event: Event) -> str:
+    """The id a contact event's entry has on the screen pop (``recent_contacts[].id``): what an operator names to
+    move it (``omnibus identity move-contact``)."""
+    return _bounded_entry(event)[0]
+
+
 class RecentContactsSection(ProfileSection):
     name: ClassVar[str] = "recent_contacts"
     topics: ClassVar[tuple[TopicSpec, ...]] = (CONTACT_EVENTS,)

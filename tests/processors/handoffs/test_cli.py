@@ -124,3 +124,52 @@ def test_a_command_on_an_unknown_or_closed_handoff_is_refused_in_one_line(comman
     assert shown.exit_code == 0 and json.loads(shown.output)["status"] == "RESOLVED", shown.output
     bad_close = runner.invoke(omnibus, ["handoffs", "close", "h3", "--by", "lead-1", "--reason", "forgotten"])
     assert bad_close.exit_code == 2 and "--reason must be one of AUTO_CLOSED, CONFIRMED" in bad_close.output
+
+
+class RecordingProducer:
+    """Stands in for the producer of a command whose replay is served from memory (no broker in this file)."""
+
+    sent: list = []
+
+    def __init__(self, *_: object) -> None:
+        pass
+
+    async def __aenter__(self) -> "RecordingProducer":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        pass
+
+    async def publish(self, outgoing) -> None:
+        self.sent.append(outgoing)
+
+
+@pytest.fixture
+def publishing(command_replay: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> list:
+    from processors.handoffs import command_cli
+
+    RecordingProducer.sent = []
+    monkeypatch.setattr(command_cli, "EventProducer", RecordingProducer)
+    monkeypatch.setattr(command_cli, "build_serde", lambda _registry: (None, None))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("teams: [{name: back-office}, {name: repair}]\n")
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE", str(policy))
+    return RecordingProducer.sent
+
+
+def test_a_transfer_to_a_team_the_policy_does_not_name_is_refused_unless_allowed(publishing: list) -> None:
+    """tester10 #5: ``transfer --to`` a team missing from the policy was published without a word."""
+    runner = CliRunner()
+    typo = ["handoffs", "transfer", "h3", "--by", "agent-1", "--reason", "not ours", "--to", "repiar"]
+    refused = runner.invoke(omnibus, typo)
+    assert refused.exit_code == 2 and not publishing, refused.output
+    assert refused.stderr.startswith("error: team 'repiar' is not in the handoff policy ")
+    assert "known: back-office, back-office/head" in refused.stderr and "--allow-unknown-team" in refused.stderr
+    allowed = runner.invoke(omnibus, [*typo, "--allow-unknown-team"])
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.stderr.startswith("warning: team 'repiar' is not in the handoff policy")
+    ((sent,),) = [publishing]
+    assert sent.key == "h3" and sent.event.value["to_team"] == "repiar"
+    known = runner.invoke(omnibus, ["handoffs", "transfer", "h3", "--by", "agent-1", "--reason", "ours", "--team",
+                                    "repair"])
+    assert known.exit_code == 0 and not known.stderr and len(publishing) == 2, known.output

@@ -6,7 +6,7 @@ import pytest
 
 from bus.errors import ConfigError
 from processors.handoffs.config import (
-    HandoffPolicy, HandoffsSettings, RoutingRule, SlaPolicy, Team, load_handoffs_settings, load_policy,
+    EscalationStep, HandoffPolicy, HandoffsSettings, RoutingRule, SlaPolicy, Team, load_handoffs_settings, load_policy,
 )
 
 POLICY_YAML = """
@@ -146,3 +146,11 @@ def test_the_example_policy_is_valid() -> None:
 def test_tier_and_notification_rules_name_known_channels_and_types(data: dict) -> None:
     with pytest.raises(ValueError):
         HandoffPolicy.model_validate(data)
+
+
+def test_the_policy_names_its_teams_and_their_escalation_queues_as_destinations() -> None:
+    policy = HandoffPolicy(teams=(Team(name="back-office"), Team(name="finance", escalation_chain=(
+        EscalationStep(role="lead", team="finance-leads"), EscalationStep(role="manager")))))
+    assert policy.destinations == {"back-office", "back-office/team-lead", "back-office/manager", "back-office/head",
+                                   "finance", "finance-leads", "finance/manager"}
+    assert policy.knows_destination("finance/manager") and not policy.knows_destination("finanse")

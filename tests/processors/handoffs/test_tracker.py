@@ -7,11 +7,12 @@ import pytest
 from bus.errors import PublishError
 from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import HandoffPolicy
-from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS
+from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS, UNKNOWN_TEAM_TRANSFERS
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from tests.processors.handoffs.factories import (
-    SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, acknowledged, created, record, resolved,
+    AGENT, SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, acknowledged, created, record, resolved,
+    transferred,
 )
 
 H = timedelta(hours=1)
@@ -182,3 +183,44 @@ async def test_a_handoff_the_scan_chokes_on_does_not_stop_the_others(monkeypatch
     before = SCAN_ERRORS._value.get()
     assert await t.tick(0, to_micros(T0 + 11 * H)) == 1
     assert SCAN_ERRORS._value.get() == before + 1
+
+
+class RecordedLog:
+    def __init__(self) -> None:
+        self.warnings: list[tuple[str, dict]] = []
+
+    def warning(self, message: str, **fields: object) -> None:
+        self.warnings.append((message, fields))
+
+    def __getattr__(self, _level: str):
+        return lambda *_, **__: None
+
+
+@pytest.mark.parametrize(
+    ("to_team", "warned"),
+    [("finanse", True), ("back-office/manager", False), ("back-office", False)],
+    ids=["a team the policy does not name", "an escalation queue", "a policy team"],
+)
+async def test_a_transfer_to_a_team_the_policy_does_not_name_is_applied_warned_and_counted(
+    monkeypatch: pytest.MonkeyPatch, to_team: str, warned: bool,
+) -> None:
+    """tester10 #5: a transfer to a team missing from the policy was accepted in silence."""
+    import processors.handoffs.tracker as module
+
+    recorded = RecordedLog()
+    monkeypatch.setattr(module, "log", recorded)
+    t = tracker()
+    await t.handle(created("+33612345678"), record())  # a handoff id may be free text from a legacy system
+    await t.handle(accepted("+33612345678", T0 + H), record())
+    before = UNKNOWN_TEAM_TRANSFERS._value.get()
+    move = transferred("+33612345678", T0 + 2 * H, from_owner=AGENT, from_team="back-office", to_team=to_team)
+    assert await t.handle(move, record()) == "applied"  # allowed on purpose (HandoffPolicy.team)
+    assert t.store["+33612345678"]["team"] == to_team
+    assert UNKNOWN_TEAM_TRANSFERS._value.get() == before + warned
+    if not warned:
+        assert not recorded.warnings
+        return
+    ((message, fields),) = recorded.warnings
+    assert "does not name" in message and fields["team"] == "finanse"
+    assert fields["event_id"] == move.value["envelope"]["event_id"]
+    assert "+33612345678" not in repr(recorded.warnings)

@@ -121,3 +121,13 @@ def test_a_contact_moved_by_a_split_is_republished_under_the_new_customer_with_a
     (again,) = ANNOUNCER.outgoing(Resolved("cus_c", ref, "ev-1", moved_by=DECISIONS[3].event_id))
     assert again.event.value["envelope"]["event_id"] == envelope["event_id"]
     SERIALIZER(record.event, SerdeContext(topic=record.topic))  # still a valid contact event
+
+
+def test_a_moved_contact_names_the_customer_it_left_in_a_header_for_readers_counting_per_customer() -> None:
+    """KPIs take it off the old customer (``processors/kpis/ledger.py``); a contact not moved has no such header."""
+    from bus.topics import MOVED_FROM_HEADER, moved_from
+
+    ref = EventRef("omnibus.contact.events.v1", CONTACT.schema, b"")
+    (record,) = ANNOUNCER.outgoing(Resolved("cus_c", ref, "ev-1", moved_by=DECISIONS[3].event_id, moved_from="cus_a"))
+    assert record.headers == ((MOVED_FROM_HEADER, b"cus_a"),) and moved_from(record.headers) == "cus_a"
+    assert moved_from([(MOVED_FROM_HEADER, b"\xff")]) is None and moved_from(None) is None

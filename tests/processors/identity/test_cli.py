@@ -1,4 +1,4 @@
-"""``omnibus identity split`` against a running worker on the real broker."""
+"""``omnibus identity split`` (and ``move-contact``'s checks) against a running worker on the real broker."""
 
 from __future__ import annotations
 
@@ -47,6 +47,17 @@ def test_split_refuses_an_unknown_customer_or_an_identifier_it_does_not_hold() -
         with pytest.raises(typer.Exit) as exited:
             _refuse_unknown(customer, keys, owners)
         assert exited.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--from", "cus_a", "--to", "cus_a", "--by", "ops-3", "--reason", "wrong pop"], "name the same customer"),
+    (["--from", "cus_a", "--to", "cus_b", "--by", " ", "--reason", "wrong pop"], "--by must not be empty"),
+    (["--from", "cus_a", "--to", "cus_b", "--by", "ops-3", "--reason", ""], "--reason must not be empty"),
+])
+def test_move_contact_refuses_before_reading_any_topic(args: list[str], says: str) -> None:
+    """tester10 #14: who and why are recorded, so they must be given; a move to the same customer moves nothing."""
+    result = CliRunner().invoke(omnibus, ["identity", "move-contact", "CALL-1", *args])
+    assert result.exit_code == 2 and says in result.output, result.output
 
 
 @pytest.mark.kafka

@@ -1,23 +1,34 @@
-"""Issue #8 on a broker: a twin's call from the family phone, arriving after the other twin's record and before the
-caller's own, waits on the phone and goes to the caller's customer when his record comes (``graph/seek.py``,
-``contest.twin_names``); the fast tests replay all 120 orders (``graph/test_seek_twins.py``).
+"""Issue #8 on a broker: a twin's call from the family phone goes to the caller's customer, never the other twin's
+(``graph/seek.py``, ``contest.twin_names``); the fast tests replay all 120 orders (``graph/test_seek_twins.py``).
 
-Counted per event id (``one_per_event_id``: a replayed batch publishes again under the same ids) and read after the
-workers are quiet, never by timing."""
+* The call arrives after the other twin's record and before the caller's own: it is on ``customer.contacts`` at once,
+  under a customer of its own (not the other twin's), and under the caller's once his record comes (merged by
+  blocking).
+* tester10 #2: the caller's records never carried the family phone (his account and e-mail only): his call, which
+  waited on the phone for ever (on no screen pop, not on ``customer.contacts``), is under his customer and on his
+  screen pop (``GET /customers/lookup``), not on the phone keeper's, whose screen pop names him among the phone's
+  people.
+
+Counted per event id (``calls_broker.contact_keys``) and read after the workers are quiet, never by timing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer
 from bus.serde import build_serde
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from bus.stack.ports import free_port
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.graph.test_seek_twins import contact, household
+from tests.processors.identity.calls_broker import batch, contact_keys, root, survivors
+from tests.processors.identity.graph.test_seek_twins import EMAILS, IVR_FIELDS, contact, household
 from tests.processors.identity.support import matcher_settings
-from tests.support.kafka_io import one_per_event_id, read_dead_letters, read_events
+from tests.support.http import get_when_served
+from tests.support.kafka_io import read_dead_letters
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
@@ -31,37 +42,60 @@ async def test_on_a_broker_the_late_twins_record_pulls_his_call_to_his_screen_po
     serializer, _ = build_serde(config.registry)
     events = {**household("ann", "tom", "tim"), **contact("tim")}
     call_id = events["call"][0].value["envelope"]["event_id"]
-    topics = {"contact.events.v1": CONTACT_EVENTS.name(config.topics),
-              "identity.observed.v1": IDENTIFIERS_OBSERVED.name(config.topics)}
-
-    def batch(*names: str) -> list[Outgoing]:
-        return [Outgoing(topics[topic], "PHONE:+33600000001", event) for event, topic in (events[n] for n in names)]
-
-    async def call_keys() -> list[str | None]:
-        return [landed.key for landed in one_per_event_id(await read_events(config, CUSTOMER_CONTACTS))
-                if landed.event.value["envelope"]["event_id"] == call_id]
-
     async with running_workers(config, matcher_settings(), tmp_path, 1) as (worker,), \
             EventProducer(config, serializer) as producer:
-        await producer.publish_many(batch("tom"))  # Tom's customer keeps the phone
+        await producer.publish_many(batch(config, events, "tom"))  # Tom's customer keeps the phone
         await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-        await producer.publish_many(batch("call", "ivr"))  # Tim calls: his IVR traits, Tom's phone
+        await producer.publish_many(batch(config, events, "call", "ivr"))  # Tim calls: his IVR traits, Tom's phone
         await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-        assert await call_keys() == []  # on nobody's screen pop yet: pending on the phone, not on Tom's
-        await producer.publish_many(batch("tim", "ann"))  # Tim's own record comes, then Ann's (she claims the phone)
+        early = await contact_keys(config, call_id)
+        tom_then = (await assignments(config))["ACCOUNT:2000002"]
+        # Not lost, and not Tom's: under a customer of its own until Tim's record comes.
+        assert len(early) == 1 and early[0] != tom_then
+        await producer.publish_many(batch(config, events, "tim", "ann"))  # Tim's record, then Ann's (claims the phone)
         await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
     owners = await assignments(config)
     ann, tom, tim = owners["ACCOUNT:1000001"], owners["ACCOUNT:2000002"], owners["ACCOUNT:3000003"]
     assert len({ann, tom, tim}) == 3 and owners["PHONE:+33600000001"] == ann
-    survivor = {landed.event.value["merged_customer_id"]: landed.event.value["survivor_customer_id"]
-                for landed in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
-                if landed.event.schema.endswith("CustomerMerged")}
+    keys = await contact_keys(config, call_id)
+    assert keys == early and root(await survivors(config), keys[0]) == tim, (keys, tom, tim)
+    assert await read_dead_letters(config) == []
 
-    def root(customer: str | None) -> str | None:
-        while customer in survivor:
-            customer = survivor[customer]
-        return customer
 
-    keys = await call_keys()
-    assert len(keys) == 1 and root(keys[0]) == tim, (keys, tom, tim)
+async def _screen_pop(http: aiohttp.ClientSession, port: int, kind: str, value: str) -> dict[str, Any]:
+    status, text = await get_when_served(http, f"http://127.0.0.1:{port}/customers/lookup",
+                                         {"type": kind, "value": value})
+    assert status == 200, text
+    found: dict[str, Any] = json.loads(text)
+    return found
+
+
+@pytest.mark.timeout(240)
+async def test_on_a_broker_a_twin_who_never_carried_the_family_phone_gets_his_call(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester10 #2 as found: Tom's customer keeps the family phone; Tim's has his account and e-mail; Tim calls from
+    the phone and the IVR takes his name and birth date."""
+    config = await settings_with_topics(bootstrap_servers, partitions=3)
+    serializer, _ = build_serde(config.registry)
+    events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=IVR_FIELDS)}
+    call_id = events["call"][0].value["envelope"]["event_id"]
+    port = free_port()
+    async with running_workers(config, matcher_settings(), tmp_path, 1, web_ports=[port]) as (worker,), \
+            EventProducer(config, serializer) as producer:
+        await producer.publish_many(batch(config, events, "tom", "tim"))
+        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        await producer.publish_many(batch(config, events, "ivr", "call"))
+        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        async with aiohttp.ClientSession() as http:
+            tims = await _screen_pop(http, port, *EMAILS["tim"])
+            keepers = await _screen_pop(http, port, "PHONE", "+33600000001")
+    owners = await assignments(config)
+    tom, tim = owners["ACCOUNT:2000002"], owners["ACCOUNT:3000003"]
+    assert tom != tim and owners["PHONE:+33600000001"] == tom
+    keys = await contact_keys(config, call_id)
+    assert len(keys) == 1 and root(await survivors(config), keys[0]) == tim, (keys, tom, tim)
+    assert tims["customer_id"] == tim and [c["id"] for c in tims["recent_contacts"]] == ["call-1"], tims
+    assert keepers["customer_id"] == tom and keepers["recent_contacts"] == [], keepers
+    assert tim in keepers["shared_identifier"]["customer_ids"], keepers["shared_identifier"]
     assert await read_dead_letters(config) == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bus.serde import Event
 from processors.kpis.config import KpisSettings
-from processors.kpis.ledger import KpiLedger, decode_move, encode_move
+from processors.kpis.ledger import KpiLedger, decode_move, encode_move, move_of
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.windows import to_micros
 from tests.processors.kpis.factories import T0, D, H, M, call, envelope, handoff, interaction
@@ -22,8 +22,8 @@ class Pipeline:
         self.rollup = Rollup({}, "omnibus-kpis", lambda: datetime.now(UTC))
         self.published: list = []
 
-    def feed(self, event, source="contacts", partition=0, key=None) -> int:
-        return self._run(self.ledger.apply(event, source, partition, key))
+    def feed(self, event, source="contacts", partition=0, key=None, moved_from=None) -> int:
+        return self._run(self.ledger.apply(event, source, partition, key, moved_from))
 
     def tick(self, partition: int, at: datetime) -> int:
         return self._run(self.ledger.tick(partition, to_micros(at)))
@@ -155,3 +155,70 @@ def test_a_merge_moves_the_merged_customers_contacts_to_the_survivor():
     assert pipeline.day("WEB", "")["repeat_contacts_7d"] == 1
     assert pipeline.feed(merged("cus_phone", "cus_web", T0 + 2 * H), "customer-contacts", key="cus_web") == 0
     assert pipeline.ledger.store["cust:cus_web"]["contacts"] == []
+
+
+# --- #8 point 7: a contact an operator's split moved counts once, under its current customer ----------------------
+
+def moved(contact, split_id: str = "split-1"):
+    """``contact`` as identity re-publishes it under the new customer of a split (``announcements._moved_contact``):
+    an id derived from the split, its own id as the cause."""
+    envelope = contact.value["envelope"]
+    return Event(contact.schema, {**contact.value, "envelope": {
+        **envelope, "event_id": f"{split_id}/{envelope['event_id']}", "causation_id": envelope["event_id"]}})
+
+
+SON = interaction(T0, event_id="son", outcome="RESOLVED")
+FATHER = interaction(T0 + H, event_id="father", outcome="RESOLVED")
+SPLIT_DAY = {"identified_contacts": 2, "fcr_eligible": 2, "fcr_resolved": 2}
+
+
+def test_a_contact_moved_by_a_split_leaves_the_old_customer_and_counts_once_under_the_new_one():
+    """The son's and the father's calls were one customer: the father's call made the son's a repeat (no FCR). The
+    split moves the father's call: each is a first contact resolved, and no call counts twice."""
+    pipeline = Pipeline()
+    pipeline.feed(SON, "customer-contacts", partition=0, key="cus_son")
+    pipeline.feed(FATHER, "customer-contacts", partition=0, key="cus_son")
+    assert pipeline.day() == {"identified_contacts": 2, "fcr_eligible": 2, "fcr_resolved": 1, "repeat_contacts_7d": 1}
+    pipeline.feed(moved(FATHER), "customer-contacts", partition=1, key="cus_father", moved_from="cus_son")
+    assert pipeline.day() == SPLIT_DAY
+    assert [c[0] for c in pipeline.ledger.store["cust:cus_father"]["contacts"]] == ["father"]
+    assert [c[0] for c in pipeline.ledger.store["cust:cus_son"]["contacts"]] == ["son"]
+    # redelivered (the moved copy, the original under the old key): nothing new
+    assert pipeline.feed(moved(FATHER), "customer-contacts", partition=1, key="cus_father", moved_from="cus_son") == 0
+    assert pipeline.feed(FATHER, "customer-contacts", partition=0, key="cus_son") == 0
+    assert pipeline.day() == SPLIT_DAY
+
+
+def test_a_moved_contact_that_arrives_before_its_original_still_counts_once():
+    """The two keys are on different partitions: the original may reach the old customer after the move."""
+    pipeline = Pipeline()
+    pipeline.feed(SON, "customer-contacts", partition=0, key="cus_son")
+    pipeline.feed(moved(FATHER), "customer-contacts", partition=1, key="cus_father", moved_from="cus_son")
+    pipeline.feed(FATHER, "customer-contacts", partition=0, key="cus_son")
+    assert pipeline.day() == SPLIT_DAY
+
+
+def test_a_released_contact_follows_a_later_merge_of_the_old_customer():
+    pipeline = Pipeline()
+    pipeline.feed(SON, "customer-contacts", partition=0, key="cus_son")
+    pipeline.feed(moved(FATHER), "customer-contacts", partition=1, key="cus_father", moved_from="cus_son")
+    pipeline.feed(merged("cus_survivor", "cus_son", T0 + 2 * H), "customer-contacts", partition=0, key="cus_son")
+    pipeline.feed(FATHER, "customer-contacts", partition=0, key="cus_son")  # late, forwarded to the survivor
+    assert pipeline.day() == SPLIT_DAY
+    assert pipeline.ledger.store["cust:cus_survivor"]["released"] == [["father", to_micros(T0 + H)]]
+
+
+def test_a_contact_moved_twice_is_counted_under_its_last_customer_only():
+    pipeline = Pipeline()
+    pipeline.feed(SON, "customer-contacts", key="cus_son")
+    pipeline.feed(FATHER, "customer-contacts", key="cus_son")
+    pipeline.feed(moved(FATHER), "customer-contacts", key="cus_father", moved_from="cus_son")
+    pipeline.feed(moved(FATHER, "split-2"), "customer-contacts", key="cus_uncle", moved_from="cus_father")
+    assert pipeline.day() == SPLIT_DAY
+    assert pipeline.ledger.store["cust:cus_father"]["contacts"] == []
+
+
+def test_a_move_record_with_released_contacts_round_trips_and_an_old_one_still_decodes():
+    move = move_of("cus_father", (), (("father", 5),))
+    assert decode_move(encode_move(move)) == move
+    assert decode_move(b'{"from":"cus_a","contacts":[]}') == {"from": "cus_a", "contacts": []}

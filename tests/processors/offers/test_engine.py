@@ -327,3 +327,41 @@ def test_a_split_redelivered_after_the_new_customer_answered_changes_nothing() -
     assert not world.feed(split).outgoing
     assert world.customer("cus_9")["offers"]["fibre"]["status"] == "ACCEPTED"
     assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"
+
+
+def test_a_split_withdraws_from_the_source_an_offer_that_went_whole_to_the_new_customer() -> None:
+    """#8 point 7: the offer was pitched to the moved person (presented through the moved phone, eligible through
+    the moved account's product). The split hands it to the new customer; the source no longer fits it, so its
+    screen pop (``eligible_offers``, fed by these instructions) must lose it: a WITHDRAW under the source. Before,
+    the source's state simply lost the offer and no instruction ever took it off the other person's screen."""
+    account = "ACCOUNT:A1"
+    world = World()
+    world.created("cus_1", PHONE, EMAIL, account)
+    world.feed(defined(offer("tv", eligibility='"DSL" in products', channels=["CALL_CENTER"])))
+    shown = world.feed(Event("omnibus.business.ProductSubscribed", {
+        "envelope": envelope(world.id(), channel="BUSINESS_SYSTEM"), "account_number": "A1",
+        "customer_identifiers": [ident(PHONE)], "subscription_id": "s1", "product_code": "DSL", "product_name": "DSL",
+        "effective_at": T0}))
+    assert actions(shown) == [("SHOW", "CALL_CENTER", "cus_1", "tv")]
+    world.offer_event("OfferPresented", PHONE, "tv", "CALL_CENTER")
+    split = Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
+        "moved_identifiers": [ident(PHONE), ident(account)], "reason": "two people", "lineage": {}})
+    batch = world.feed(split)
+    assert ("WITHDRAW", "CALL_CENTER", "cus_1", "tv") in actions(batch)
+    (withdraw,) = [i for i in batch.instructions if i.customer_id == "cus_1"]
+    assert withdraw.identifiers == ("EMAIL:a@x.org",)  # under the source's own identifier: its screen pop
+    assert world.customer("cus_9")["offers"]["tv"]["status"] == "PRESENTED"
+    assert not world.feed(split).outgoing  # redelivered: nothing new
+
+
+def test_a_split_keeps_on_the_source_an_offer_it_still_fits() -> None:
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre", channels=["CALL_CENTER"])))
+    world.offer_event("OfferPresented", PHONE, "fibre", "CALL_CENTER")
+    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
+        "moved_identifiers": [ident(PHONE)], "reason": "two people", "lineage": {}}))
+    assert [a for a in actions(batch) if a[2] == "cus_1"] == []  # still shown there: no WITHDRAW, no second SHOW
+    assert world.customer("cus_1")["offers"]["fibre"]["pushed"] == ["CALL_CENTER"]

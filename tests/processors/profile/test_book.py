@@ -1,3 +1,4 @@
+from bus.serde import Event
 from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS
 from processors.profile.book import ProfileBook
 from processors.profile.sections.products import ProductsSection
@@ -62,3 +63,90 @@ def test_a_split_hands_the_leaving_contacts_to_the_new_profile_and_leaves_other_
     assert set(kept) == {"products"} and kept["products"] == profile["products"]
     assert moved == {"recent_contacts": profile["recent_contacts"]}
     assert book.split(profile, []) == (profile, {})
+
+
+# --- #8 point 7: the entries of products and handoffs follow a split by the identifiers they came through ---------
+
+ACC_MOVED, ACC_KEPT, PHONE_KEPT = "ACCOUNT:A-2", "ACCOUNT:A-1", "PHONE:+33611111111"
+
+
+def _handoff(handoff_id: str, version: int = 1, status: str = "CREATED") -> "Event":
+    from tests.processors.handoffs.factories import created
+    from tests.processors.handoffs.test_profile_section import status_events
+
+    (event,) = status_events(created(handoff_id))
+    return Event(event.schema, {**event.value, "version": version, "status": status})
+
+
+def _split_profile() -> dict:
+    """A wrongly merged customer: account A-1 (kept) with a product, account A-2 (moving) with a product and a
+    handoff, a handoff that came through both, and a contact."""
+    book = ProfileBook.from_registry()
+    profile = book.apply(None, product_subscribed("A-1", product="TV"), [ACC_KEPT])
+    profile = book.apply(profile, product_subscribed("A-2", product="FIBER-1G"), [ACC_MOVED])
+    profile = book.apply(profile, _handoff("h-moved"), [ACC_MOVED])
+    profile = book.apply(profile, _handoff("h-mixed"), [ACC_MOVED])
+    profile = book.apply(profile, _handoff("h-mixed", 2, "ROUTED"), [PHONE_KEPT])
+    return profile
+
+
+def test_a_split_moves_the_products_and_handoffs_that_came_through_moved_identifiers_only() -> None:
+    """The moved person's product and open handoff leave the source's screen pop (the other person saw them); a
+    handoff fed through a moved and a kept identifier stays, like a contact (nothing tells whose it was)."""
+    from processors.profile.book import VIA, via_key
+
+    book = ProfileBook.from_registry()
+    profile = _split_profile()
+    kept, moved = book.split(profile, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT])
+    kept_view, moved_view = book.render(kept), book.render(moved)
+    assert [p["product_code"] for p in kept_view["products"]["products"]] == ["TV"]
+    assert [p["product_code"] for p in moved_view["products"]["products"]] == ["FIBER-1G"]
+    assert [h["handoff_id"] for h in kept_view["open_handoffs"]] == ["h-mixed"]
+    assert [h["handoff_id"] for h in moved_view["open_handoffs"]] == ["h-moved"]
+    # a later split of the new customer divides too; the record holds digests, no identifier value
+    assert moved[VIA]["products"] == {"products/sub-FIBER-1G": [via_key(ACC_MOVED)]}
+    assert "A-2" not in repr(moved[VIA])
+    assert "products/sub-FIBER-1G" not in kept[VIA]["products"]
+    # the same events in another order give the same division
+    events = [(product_subscribed("A-2", product="FIBER-1G"), [ACC_MOVED]), (_handoff("h-mixed", 2, "ROUTED"),
+              [PHONE_KEPT]), (_handoff("h-moved"), [ACC_MOVED]), (_handoff("h-mixed"), [ACC_MOVED]),
+              (product_subscribed("A-1", product="TV"), [ACC_KEPT])]
+    other: dict | None = None
+    for event, carried in events:
+        other = book.apply(other, event, carried)
+    assert book.render(book.split(other, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT])[1]) == moved_view
+
+
+def test_entries_with_no_record_of_their_identifiers_or_too_many_stay_with_the_source() -> None:
+    from processors.profile.book import VIA_KEYS_PER_ENTRY
+
+    book = ProfileBook.from_registry()
+    untold = book.apply(None, product_subscribed("A-2"))  # applied before the record existed: nothing tells
+    assert book.split(untold, [], [ACC_MOVED], []) == (untold, {})
+    crowded = None
+    for index in range(VIA_KEYS_PER_ENTRY + 1):
+        crowded = book.apply(crowded, product_subscribed("A-2"), [ACC_MOVED if index == 0 else f"EMAIL:{index}@x.org"])
+    assert book.split(crowded, [], [ACC_MOVED, *(f"EMAIL:{i}@x.org" for i in range(9))], [])[1] == {}
+
+
+def test_the_record_of_identifiers_merges_with_the_customers_and_forgets_dropped_entries() -> None:
+    from processors.profile.book import VIA, via_key
+
+    book = ProfileBook.from_registry()
+    one = book.apply(None, _handoff("h-1"), [ACC_MOVED])
+    two = book.apply(None, _handoff("h-1", 2, "ROUTED"), [PHONE_KEPT])
+    merged = book.merge(one, two)
+    assert merged[VIA] == {"open_handoffs": {"h-1": sorted([via_key(ACC_MOVED), via_key(PHONE_KEPT)])}}
+    assert book.split(merged, [], [ACC_MOVED], [PHONE_KEPT])[1] == {}  # came through both: stays
+    closed = book.apply(merged, _handoff("h-1", 3, "RESOLVED"), [ACC_MOVED])
+    assert "h-1" in closed[VIA]["open_handoffs"]  # its tombstone still divides
+    assert book.render(closed)["open_handoffs"] == [] and VIA not in book.render(closed)
+
+
+def test_a_split_is_pure_and_a_second_one_of_the_same_identifiers_moves_nothing() -> None:
+    book = ProfileBook.from_registry()
+    profile = _split_profile()
+    before = repr(profile)
+    kept, moved = book.split(profile, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT])
+    assert repr(profile) == before
+    assert book.split(kept, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT]) == (kept, {})

@@ -13,7 +13,8 @@ from bus.errors import ConfigError
 from bus.serde import Event
 from processors.handoffs.outputs import STATUS_CHANGED
 from processors.offers.outputs import OFFER_INSTRUCTION
-from processors.profile.book import ProfileBook
+from bus.identifiers.normaliser import MAX_CHARS as MAX_IDENTIFIER_CHARS
+from processors.profile.book import VIA, VIA_KEYS_PER_ENTRY, ProfileBook
 from processors.profile.limits import MAX_CONTENT_CHARS, MAX_TEXT_CHARS, ProfileLimits, load_profile_limits
 from processors.profile.registry import SECTIONS
 from schemas.enums import CHANNELS
@@ -123,7 +124,17 @@ def test_the_largest_profile_the_default_limits_allow_is_half_the_broker_limit()
             events.append(Event("omnibus.contact.CallCompleted", {
                 "envelope": env, "contact_id": f"{n}{LONG}", "disposition": LONG, "agent_id": LONG, "talk_ms": 2**40,
                 "abandoned": False, "queue": LONG, "caller_identifiers": []}))
-    profile = fold(profile_book, events)
+    events += [Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("WEB", minutes=n), "identifiers": [],
+        "traits": {"given_name": LONG, "family_name": LONG}}) for n in range(limits.name_observations)]
+    # each entry fed through as many identifiers of the longest kind as the split record keeps (``ProfileBook``'s VIA)
+    carried = [f"NATIONAL_ID:{n}{'x' * MAX_IDENTIFIER_CHARS}"[:len("NATIONAL_ID:") + MAX_IDENTIFIER_CHARS]
+               for n in range(VIA_KEYS_PER_ENTRY)]
+    profile = None
+    for event in events:
+        profile = profile_book.apply(profile, event, carried)
+    assert profile is not None and len(profile[VIA]["products"]) == 4 * limits.products_per_kind
+    assert len(profile["name"]["seen"]) == limits.name_observations
     assert len(profile["products"]["products"]) == limits.products_per_kind
     assert len(profile["open_handoffs"]["open"]) == limits.open_handoffs
     assert len(profile["eligible_offers"]["shown"]) == limits.eligible_offers
@@ -142,4 +153,4 @@ def test_limits_come_from_the_environment_and_are_checked(monkeypatch: pytest.Mo
     monkeypatch.setenv("OMNIBUS_PROCESSOR_PROFILE__OPEN_HANDOFFS", "0")
     with pytest.raises(ConfigError, match="OMNIBUS_PROCESSOR_PROFILE__OPEN_HANDOFFS"):
         load_profile_limits()
-    assert len(SECTIONS) == 4
+    assert len(SECTIONS) == 5

@@ -32,3 +32,29 @@ def test_a_call_under_the_housemate_its_traits_fit_passes_verify(caller: dict[st
     report = Report()
     check_identity(run(records), written(running, records), CONTACTS_IN, report)
     assert report.ok, report.lines()
+
+
+def _twins_read(order: tuple[str, ...], caller: str) -> list[Replayed]:
+    from tests.processors.identity.graph.test_seek_twins import contact, household
+
+    events = {**household("tom", "tim", without_phone=(caller,)), **contact(caller)}
+    found: list[Replayed] = []
+    for name in order:
+        event, topic = events[name]
+        topic = INPUT if topic == "identity.observed.v1" else CONTACTS_IN
+        found.append(record(topic, "k", event, sum(r.topic == topic for r in found)))
+    return found
+
+
+@pytest.mark.parametrize("order", [("tom", "tim", "ivr", "call"), ("tom", "ivr", "call", "tim"),
+                                   ("ivr", "call", "tom", "tim")], ids=lambda order: "-".join(order))
+def test_a_call_that_reached_its_caller_by_blocking_passes_verify(order: tuple[str, ...]) -> None:
+    """tester10 #2: Tim's records never carried the family phone Tom keeps; his call made a customer of its own,
+    noted on the phone and merged by blocking into Tim's (``seek.own_customer``): verify accepts its key on
+    ``customer.contacts`` as a housemate's. (Passes on the old code too, where the call was on no customer: verify
+    expects only the contacts its own replay resolves, so a contact that both runs leave unresolved is not flagged.)"""
+    records = _twins_read(order, "tim")
+    running = run(records)
+    report = Report()
+    check_identity(run(records), written(running, records), CONTACTS_IN, report)
+    assert report.ok, report.lines()

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from processors.identity.graph.outputs import Linked, Merged, Refused
+from processors.identity.graph.outputs import Linked, Merged, Refused, Resolved
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM, MAX_PER_CUSTOMER, SHARED_IDENTIFIER
 from tests.processors.identity.graph.test_alias import clusters, run, segment
+from tests.processors.identity.graph.test_shared_browser import screen_pops
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
 
@@ -57,6 +58,9 @@ def test_the_testers_conflicting_alias_leaves_the_anonymous_id_with_the_earlier_
     assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
     node = h.local.store.nodes["ANONYMOUS_ID:t8-anonE"]
     assert isinstance(node, IdentifierState) and not node.shared
+    # Each page view on its browser's user's screen pop: Eve's (m3) also when the conflicting alias took her
+    # anonymous id to Dan before her own alias claimed it back (the page view follows the claim).
+    assert screen_pops(h) == {DAN: {"m0"}, EVE: {"m3"}}
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
@@ -102,12 +106,16 @@ def test_a_redelivered_alias_moves_nothing_again(late: bool) -> None:
     once = clusters(h)
     moves = [d for d in h.decisions(Linked) if d.lineage.rule == EARLIEST_CLAIM]
     merges = len(h.decisions(Merged))
+    followed = [d for d in h.decisions(Resolved) if d.moved_by]
     h.feed(*events[5])
     h.feed(*events[6])
     h.local.check_consistent()
     assert clusters(h) == once == {DAN, EVE}
     assert [d for d in h.decisions(Linked) if d.lineage.rule == EARLIEST_CLAIM] == moves and len(moves) <= 1
     assert len(h.decisions(Merged)) == merges
+    # A contact that followed a claim is re-published once (its id derives from the claim): none again.
+    assert [d for d in h.decisions(Resolved) if d.moved_by] == followed
+    assert screen_pops(h) == {DAN: {"m0"}, EVE: {"m3"}}
 
 
 def test_shuffled_with_duplicates_on_five_partitions_the_testers_sequence_agrees() -> None:
@@ -121,3 +129,4 @@ def test_shuffled_with_duplicates_on_five_partitions_the_testers_sequence_agrees
         h.local.run()
         h.local.check_consistent()
         assert clusters(h) == {DAN, EVE}, seed
+        assert screen_pops(h) == {DAN: {"m0"}, EVE: {"m3"}}, seed

@@ -72,7 +72,7 @@ def test_the_event_record_is_decoded_only_where_a_profile_section_reads_it() -> 
         return load(ref)
 
     h.local.graph = IdentityGraph(LinkPolicy(h.config), h.book, counting, dedupe_window=h.config.dedupe_window)
-    h.feed(observed([("EMAIL", "a@x.org")]))  # no profile section reads IdentifiersObserved
+    h.feed(observed([("EMAIL", "a@x.org")]))  # no profile section wants an IdentifiersObserved without a name
     h.feed(interaction([("EMAIL", "a@x.org"), ("PHONE", "13900000001")]))
     assert decoded == ["omnibus.contact.InteractionRecorded"]
     assert len(h.local.store.profiles) == 1

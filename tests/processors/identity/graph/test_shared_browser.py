@@ -59,6 +59,31 @@ def replay(events: Sequence[tuple[Event, str]], order: Sequence[int], *, partiti
     return h
 
 
+def screen_pops(h: Harness) -> dict[frozenset[str], set[str]]:
+    """Each customer's identifiers -> the contacts on its screen pop (``recent_contacts``: a track's id is its Segment
+    ``messageId``, ``m<minute>``); customers without identifiers keyed by their id. Every contact on one at most."""
+    pops: dict[frozenset[str], set[str]] = {}
+    seen: list[str] = []
+    for root, state in h.local.roots().items():
+        profile = h.local.store.get_profile(root) or {}
+        shown = [entry["id"] for entries in (profile.get("recent_contacts") or {}).values() for entry in entries]
+        seen.extend(shown)
+        if shown:
+            pops[frozenset(state.members) or frozenset({root})] = set(shown)
+    assert len(seen) == len(set(seen)), f"a contact on two screen pops: {sorted(seen)}"
+    return pops
+
+
+def expected_pops(items: Sequence[Call]) -> dict[frozenset[str], set[str]]:
+    """The screen pops the rule gives: each anonymous track (``m<minute>``) on the customer of its anonymous id."""
+    customer_of = {key: group for group in expected(items) for key in group}
+    pops: dict[frozenset[str], set[str]] = {}
+    for minute, (anonymous, user, previous) in enumerate(items):
+        if anonymous and user is None and previous is None:
+            pops.setdefault(customer_of[f"ANONYMOUS_ID:{anonymous}"], set()).add(f"m{minute}")
+    return pops
+
+
 def expected(items: Sequence[Call]) -> set[frozenset[str]]:
     """The customers the rule gives: every user id its own; each anonymous id that some event carries with the user
     of its earliest login (the earliest identify or alias naming it; calls are in time order), else alone."""
@@ -93,6 +118,8 @@ def test_a_family_pcs_anonymous_id_stays_with_the_user_who_logged_in_first_in_ev
     refused = [r for r in h.decisions(Refused) if r.identifier == "ANONYMOUS_ID:pc-1"]
     assert refused and {r.lineage.rule for r in refused} == {MAX_PER_CUSTOMER}  # two user ids: two people
     assert not [r for r in h.decisions(Refused) if r.lineage.rule == SHARED_IDENTIFIER]
+    # The page view follows the anonymous id: on mum's screen pop, also when the son held it when it was applied.
+    assert screen_pops(h) == expected_pops(FAMILY_PC)
 
 
 def test_an_anonymous_page_view_does_not_decide_whose_the_browser_is() -> None:
@@ -102,6 +129,7 @@ def test_an_anonymous_page_view_does_not_decide_whose_the_browser_is() -> None:
         h = replay(calls(*items), order)
         assert h.customer("ANONYMOUS_ID", "pc-2") == h.customer("USER_ID", "u-son"), order
         assert h.customer("USER_ID", "u-mum") != h.customer("USER_ID", "u-son")
+        assert screen_pops(h) == expected_pops(items), order
 
 
 _IDS = st.sampled_from(["x0", "x1", "x2", "x3"])
@@ -119,13 +147,15 @@ _CALL = st.one_of(
 def test_whose_anonymous_ids_they_are_does_not_depend_on_arrival_order(items, seed) -> None:  # type: ignore[no-untyped-def]
     """Browsers shared by users (identify, anonymous tracks and aliases at distinct times): the customers are the rule's
     (``expected``) in time order, shuffled on 3 partitions with messages interleaved, with 20 % duplicated graph
-    messages, and shuffled through the fast path."""
+    messages, and shuffled through the fast path; and so are the screen pops: each page view on the customer of its
+    anonymous id (``expected_pops``), also when a later login held the id when it was applied (a claim moves it)."""
     events = calls(*items)
     order = list(range(len(events)))
     random.Random(seed).shuffle(order)
-    want = expected(items)
-    assert replay(events, range(len(events))).local.clusters() == want
-    assert replay(events, order, partitions=3, seed=seed).local.clusters() == want
-    assert replay(events, order[::-1], partitions=5, seed=seed + 1, duplicates=0.2).local.clusters() == want
-    assert replay(events, order, fast=True).local.clusters() == want
+    want, pops = expected(items), expected_pops(items)
+    for h in (replay(events, range(len(events))), replay(events, order, partitions=3, seed=seed),
+              replay(events, order[::-1], partitions=5, seed=seed + 1, duplicates=0.2),
+              replay(events, order, fast=True)):
+        assert h.local.clusters() == want
+        assert screen_pops(h) == pops
 

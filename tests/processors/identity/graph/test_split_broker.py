@@ -2,10 +2,16 @@
 
 Jonathan's e-mail and phone, the phone seen with a mistyped account (the wrong link), a counter visit that carried
 only the account and one that carried the account and the phone. The operator's split command, published twice (a
-redelivered command), moves the account: the visit that carried only the account follows it (the new customer's
-screen pop, ``customer.contacts`` under the new key with an id derived from the split), the mixed one stays.
+redelivered command), moves the account: both visits follow it (the new customer's screen pop, ``customer.contacts``
+under the new key with an id derived from the split): the mixed one by its highest-priority identifier, the account.
+A visit after the split carrying Jonathan's e-mail and the account (tester10 #1) is refused as a link
+(``split-do-not-merge``), lands on the account's customer, and the e-mail is flagged on both screen pops.
 Outputs are counted per event id (``one_per_event_id``): a batch replayed after a rebalance publishes the same ids.
 ``omnibus verify`` agrees with the processor afterwards.
+
+The other sections follow too: the father's product, subscribed on the mistyped account, leaves Jonathan's screen pop
+with it, and Jonathan's own product (through his phone) stays; the moved contact names the customer it left in its
+``omnibus-moved-from`` header (``bus.topics.MOVED_FROM_HEADER``), which the KPI processor counts by.
 """
 
 from __future__ import annotations
@@ -22,15 +28,15 @@ import pytest
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import distinct_free_ports
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED, moved_from
 from processors.identity.cli import _publish
 from processors.identity.graph.messages import SplitCustomer
 from processors.identity.graph.outputs import moved_contact_id
 from processors.verify.run import averify
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import envelope, ident, observed, settings
+from tests.processors.identity.support import envelope, ident, observed, product_subscribed, settings
 from tests.support.http import get_when_served
-from tests.support.kafka_io import one_per_event_id, read_events
+from tests.support.kafka_io import one_per_event_id, read_events, read_raw
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
@@ -48,9 +54,19 @@ def counter_visit(transaction: str, identifiers: list[tuple[str, str]], minutes:
 
 
 async def screen_pop(http: aiohttp.ClientSession, port: int, customer: str) -> list[Any]:
+    return sorted(entry["id"] for entry in (await screen_pop_json(http, port, customer))["recent_contacts"])
+
+
+async def screen_pop_json(http: aiohttp.ClientSession, port: int, customer: str) -> dict[str, Any]:
     status, text = await get_when_served(http, f"http://127.0.0.1:{port}/customers/{customer}")
     assert status == 200, text
-    return sorted(entry["id"] for entry in json.loads(text)["recent_contacts"])
+    return dict(json.loads(text))
+
+
+async def products(http: aiohttp.ClientSession, port: int, customer: str) -> list[Any]:
+    status, text = await get_when_served(http, f"http://127.0.0.1:{port}/customers/{customer}")
+    assert status == 200, text
+    return sorted(entry["product_code"] for entry in json.loads(text)["products"]["products"])
 
 
 @pytest.mark.timeout(240)
@@ -58,13 +74,18 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
                                                                          tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
     only_account, mixed = counter_visit("TX-T7-1", [ACCOUNT], 2), counter_visit("TX-T7-2", [ACCOUNT, PHONE], 3)
+    later = counter_visit("TX-T7-3", [EMAIL, ACCOUNT], 30)
     observed_topic, contacts_topic = IDENTIFIERS_OBSERVED.name(config.topics), CONTACT_EVENTS.name(config.topics)
     serializer, _ = build_serde(config.registry)
     async with EventProducer(config, serializer) as producer:
         await producer.publish_many([
             Outgoing(observed_topic, "a", observed([EMAIL, PHONE], minutes=0)),
             Outgoing(observed_topic, "b", observed([PHONE, ACCOUNT], minutes=1)),
-            Outgoing(contacts_topic, "TX-T7-1", only_account), Outgoing(contacts_topic, "TX-T7-2", mixed)])
+            Outgoing(contacts_topic, "TX-T7-1", only_account), Outgoing(contacts_topic, "TX-T7-2", mixed),
+            Outgoing(BUSINESS_EVENTS.name(config.topics), ACCOUNT[1],
+                     product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=4)),
+            Outgoing(BUSINESS_EVENTS.name(config.topics), "ACC-J",
+                     product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=5))])
 
     (port,) = distinct_free_ports(1)
     async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
@@ -78,12 +99,21 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
         await _publish(config, source, command)
         await _publish(config, source, command)  # the same command again: a redelivered split
         await wait_until_quiet(config, watched_topics(workers[0]), group)
+        async with EventProducer(config, serializer) as producer:  # tester10 #1: both sides' identifiers
+            await producer.publish_many([Outgoing(contacts_topic, "TX-T7-3", later)])
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
         async with aiohttp.ClientSession() as http:
             customer_events = [e.event for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))]
             (split,) = [e for e in customer_events if e.schema == "omnibus.identity.CustomerSplit"]
             new = split.value["new_customer_id"]
-            assert await screen_pop(http, port, new) == ["TX-T7-1"]
-            assert await screen_pop(http, port, source) == ["TX-T7-2"]
+            assert await screen_pop(http, port, new) == ["TX-T7-1", "TX-T7-2", "TX-T7-3"]
+            assert await screen_pop(http, port, source) == []
+            assert await products(http, port, new) == ["FATHER-TV"]
+            assert await products(http, port, source) == ["JONATHAN-FIBER"]
+            for customer in (source, new):  # the refused e-mail, flagged on both screen pops
+                flagged = {hint["type"]: set(hint["customer_ids"]) for hint in
+                           (await screen_pop_json(http, port, customer))["shared_identifiers"]}
+                assert flagged.get("EMAIL") == {source, new}, customer
 
     assert (await assignments(config))[account] == new
     published: dict[str, list[tuple[str | None, str]]] = {}
@@ -103,6 +133,15 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
 
     assert sorted((final(key), event_id) for key, event_id in published["TX-T7-1"]) == sorted(
         [(source, first), (new, moved)])
-    assert [(final(key), event_id) for key, event_id in published["TX-T7-2"]] == [(source, second)]
+    assert sorted((final(key), event_id) for key, event_id in published["TX-T7-2"]) == sorted(
+        [(source, second), (new, moved_contact_id(split.value["envelope"]["event_id"], second))])
+    assert published["TX-T7-3"] == [(new, later.value["envelope"]["event_id"])]
+    refused = [e for e in customer_events if e.schema == "omnibus.identity.LinkRefused"
+               and e.value["lineage"]["triggering_event_id"] == later.value["envelope"]["event_id"]]
+    assert [e.value["lineage"]["rule"] for e in refused] == ["split-do-not-merge"]
+    contacts_records = await read_raw(bootstrap_servers, CUSTOMER_CONTACTS.name(config.topics))
+    # the two moved copies name the customer they left; the visit after the split was never elsewhere
+    assert {moved_from(record.headers) for record in contacts_records if record.key == new.encode()} == {source, None}
+    assert {moved_from(record.headers) for record in contacts_records if record.key != new.encode()} == {None}
     report = await averify(config, processors=("identity",), identity=settings())  # #8 point 4: verify agrees
     assert report.ok, "\n".join(report.lines())

@@ -67,6 +67,7 @@ def test_a_contact_whose_identifiers_all_moved_follows_them_to_the_new_customer(
     resolved = [d for d in h.decisions(Resolved) if d.triggering_event_id == event_id]
     assert resolved[-1].customer_id == decided.new_id  # re-keyed on customer.contacts: the screen pop's stream
     assert resolved[-1].moved_by == decided.event_id  # published there under an id derived from the split
+    assert resolved[-1].moved_from == decided.source_id  # and naming the customer it left (KPIs take it off there)
 
 
 def test_a_repeat_contact_applied_by_the_fast_path_follows_too() -> None:
@@ -85,8 +86,9 @@ def test_a_repeat_contact_applied_by_the_fast_path_follows_too() -> None:
     assert resolved_to(h, first)[-1] == resolved_to(h, second)[-1] == decided.new_id
 
 
-def test_a_contact_that_carried_a_moved_and_a_kept_identifier_stays_with_the_source() -> None:
-    """Nothing tells whose the contact was: it stays where it is, and is not re-published."""
+def test_a_contact_that_carried_a_moved_and_a_kept_identifier_follows_its_highest_priority_one() -> None:
+    """The account outranks the phone: the mixed contact follows the account, as the same contact arriving after the
+    split would go to the account's customer (tester10 #1, ``test_kept_apart_contacts.py``); before, it stayed."""
     h = Harness()
     h.observe(EMAIL, PHONE)
     h.observe(PHONE, ACCOUNT, minutes=1)
@@ -96,10 +98,12 @@ def test_a_contact_that_carried_a_moved_and_a_kept_identifier_stays_with_the_sou
     assert source is not None
     split(h, source, ACCOUNT)
     (decided,) = h.decisions(Split)
-    assert contact_ids(h, decided.source_id) == ["TX-MIXED"]
-    assert contact_ids(h, decided.new_id) == ["TX-ACC"]
-    assert resolved_to(h, mixed) == [source]
+    assert contact_ids(h, decided.source_id) == []
+    assert contact_ids(h, decided.new_id) == ["TX-ACC", "TX-MIXED"]
+    assert resolved_to(h, mixed) == [source, decided.new_id]
     assert resolved_to(h, only_account) == [source, decided.new_id]
+    kept = counter_visit(h, [EMAIL, PHONE], "TX-KEPT", 4)  # after the split: neither moved, the source's
+    assert resolved_to(h, kept) == [source]
 
 
 def test_a_contact_after_the_split_joins_the_ones_that_followed() -> None:
@@ -179,3 +183,82 @@ def test_the_node_view_between_workers_leaves_the_contact_records_out() -> None:
     assert state is not None and state.contact_records  # type: ignore[union-attr]
     view = state_view(state)
     assert view is not None and "contact_records" not in view and json.dumps(view)
+
+
+# --- the other screen-pop sections follow the split the same way (products, open handoffs) -----------------------
+
+def _father_handoff(identifiers: list[tuple[str, str]], handoff_id: str = "h-father") -> Any:
+    from bus.serde import Event
+    from tests.processors.handoffs.factories import created
+    from tests.processors.handoffs.test_profile_section import status_events
+
+    (event,) = status_events(created(handoff_id, identifiers=[{"type": k, "value": v} for k, v in identifiers]))
+    return Event(event.schema, dict(event.value))
+
+
+def _sections(h: Harness, customer: str) -> tuple[list[str], list[str]]:
+    view = h.book.render(h.local.store.get_profile(customer))
+    return [p["product_code"] for p in view["products"]["products"]], [o["handoff_id"] for o in view["open_handoffs"]]
+
+
+def test_products_and_handoffs_that_came_through_the_moved_account_follow_it() -> None:
+    """The father's product on the mistyped account and his open handoff left Jonathan's screen pop with the
+    account; Jonathan's own product (through his phone) and a handoff through both stay with him."""
+    from tests.processors.identity.support import product_subscribed
+
+    h = Harness()
+    h.observe(EMAIL, PHONE)
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=2), topic="business.events.v1")
+    h.feed(product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=3), topic="business.events.v1")
+    h.feed(_father_handoff([ACCOUNT]), topic="handoff.events.v1")
+    h.feed(_father_handoff([ACCOUNT, PHONE], "h-both"), topic="handoff.events.v1")
+    source = h.customer(*ACCOUNT)
+    assert source is not None and _sections(h, source) == (["FATHER-TV", "JONATHAN-FIBER"], ["h-both", "h-father"])
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert _sections(h, decided.source_id) == (["JONATHAN-FIBER"], ["h-both"])
+    assert _sections(h, decided.new_id) == (["FATHER-TV"], ["h-father"])
+    before = copy.deepcopy(h.local.store.profiles)
+    split(h, decided.source_id, ACCOUNT)  # redelivered: nothing more moves
+    assert h.local.store.profiles == before
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-PHONE", minutes=40), topic="business.events.v1")
+    assert _sections(h, decided.new_id) == (["FATHER-PHONE", "FATHER-TV"], ["h-father"])
+    assert _sections(h, decided.source_id) == (["JONATHAN-FIBER"], ["h-both"])
+
+
+def test_a_split_with_no_contact_to_move_still_moves_the_products() -> None:
+    from tests.processors.identity.support import product_subscribed
+
+    h = Harness()
+    h.observe(EMAIL, PHONE)
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=2), topic="business.events.v1")
+    source = h.customer(*ACCOUNT)
+    assert source is not None
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert _sections(h, decided.source_id) == ([], []) and _sections(h, decided.new_id) == (["FATHER-TV"], [])
+
+
+def test_the_moved_persons_name_follows_the_split_and_the_source_shows_its_own_again() -> None:
+    """The screen pop's name (``profile/sections/name.py``): the father's name, last observed through the mistyped
+    account only, leaves Jonathan's screen pop with it."""
+    from tests.processors.profile.sections.test_name import named
+
+    h = Harness()
+    h.feed(named({"given_name": "Jonathan", "family_name": "Doe"}, identifiers=[EMAIL, PHONE]), topic="observed")
+    h.observe(PHONE, ACCOUNT, minutes=1)
+    h.feed(named({"given_name": "Robert", "family_name": "Doe"}, identifiers=[ACCOUNT], minutes=3, channel="BRANCH"),
+           topic="observed")
+    source = h.customer(*ACCOUNT)
+    assert source is not None and h.customer(*EMAIL) == source
+
+    def name(customer: str) -> dict[str, Any]:
+        return dict(h.book.render(h.local.store.get_profile(customer))["name"])
+
+    assert name(source)["given_name"] == "Robert"
+    split(h, source, ACCOUNT)
+    (decided,) = h.decisions(Split)
+    assert (name(decided.source_id)["given_name"], name(decided.source_id)["channel"]) == ("Jonathan", "WEB")
+    assert (name(decided.new_id)["given_name"], name(decided.new_id)["channel"]) == ("Robert", "BRANCH")

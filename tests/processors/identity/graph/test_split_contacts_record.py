@@ -80,3 +80,18 @@ def test_a_split_takes_the_contacts_that_carried_a_moved_identifier_and_no_kept_
                record("none-moved", 5, ["PHONE:+shared"])]
     taken = leaving(records, ["ACCOUNT:A"], ["PHONE:+1", "EMAIL:j@x"])
     assert [r.event_id for r in taken] == ["only-moved", "moved-and-shared"]
+
+
+def test_a_contact_that_carried_a_moved_and_a_kept_identifier_follows_its_highest_priority_one() -> None:
+    """Where the same contact goes when it arrives after the split (tester10 #1): ACCOUNT > EMAIL > PHONE."""
+    from processors.identity.rules import LinkPolicy
+    from tests.processors.identity.support import settings
+
+    order = LinkPolicy(settings()).plan_order
+    records = [record("account-and-phone", 1, ["ACCOUNT:A", "PHONE:+1"]),
+               record("account-and-email", 2, ["ACCOUNT:A", "EMAIL:j@x"]),
+               record("phone-and-email", 3, ["PHONE:+2", "EMAIL:j@x"])]
+    assert [r.event_id for r in leaving(records, ["ACCOUNT:A", "PHONE:+2"], ["PHONE:+1", "EMAIL:j@x"], order)] == [
+        "account-and-phone", "account-and-email"]
+    assert [r.event_id for r in leaving(records, ["EMAIL:j@x"], ["ACCOUNT:A", "PHONE:+1", "PHONE:+2"], order)] == [
+        "phone-and-email"]

@@ -1,0 +1,75 @@
+"""An operator moves one contact to another customer's screen pop (``omnibus identity move-contact``, tester10 #14).
+
+An agent sees a call on the wrong customer's screen pop; the identifiers it carried stay where they are (a split
+moves identifiers, ``customer_node.on_split``), only the contact moves, with the machinery a split's contacts use
+(``split_contacts.py``):
+
+* ``move_contact`` at the source root (the customer whose screen pop shows it; a merged-away id forwards to its
+  survivor): the records of the contact's events (``CustomerState.contact_records``, matched by the id the screen pop
+  shows, ``recent_contacts.contact_id``) and their part of the profile (``ProfileBook.split``) leave it;
+  ``ContactMoved`` is announced with who and why; ``take_contact`` carries them to the target.
+* ``take_contact`` at the target root: the records join its own (``split_contacts.merged``), the profile part its
+  profile (``ProfileBook.merge``), and each event is re-published on ``customer.contacts`` under the target with an
+  id derived from the move and the event (``Resolved.moved_by``, ``outputs.moved_contact_id``).
+
+Idempotent: every id derives from the command id (``token``); a redelivered command is dropped at the source (its
+step token), a copy of ``take_contact`` at the target (the move's announcement id as step token), and a batch replayed
+on the old state yields the same ids. A contact the source no longer records (older than its latest per channel,
+``split_contacts.kept_per_channel``) moves nothing: ``ContactMoved`` says so (no event ids). Later contacts still go
+to the customer of their identifiers; the move is one contact's.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph import split_contacts
+from processors.identity.graph.customer_steps import Node, done, route
+from processors.identity.graph.messages import ContactRecord, MoveContact, TakeContact
+from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
+from processors.identity.graph.state import decode_profile, encode_profile
+from processors.identity.rules import MANUAL_MOVE
+from processors.profile.limits import short_key
+from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
+
+
+def _named(ctx: Node, record: ContactRecord, wanted: str) -> bool:
+    """Whether the contact event ``record`` is the contact the screen pop shows as ``wanted``."""
+    return record.event.schema in RecentContactsSection.schemas \
+        and contact_id(ctx.graph.load_event(record.event)) == short_key(wanted)
+
+
+def on_move_contact(ctx: Node, message: MoveContact) -> None:
+    """At the source root: take the contact's records and profile entries off, announce, send them to ``to``."""
+    if not route(ctx, message, message.token):
+        return
+    done(ctx, message.token)
+    state, book = ctx.state, ctx.graph.book
+    limit = split_contacts.kept_per_channel(book)
+    kept = split_contacts.records(state.contact_records, limit)
+    going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
+    moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
+                         message.operator, message.reason, Lineage(message.token, message.channel, MANUAL_MOVE))
+    ctx.emit(moved)
+    if not going:
+        return
+    gone = {record.event_id for record in going}
+    state.contact_records = split_contacts.encoded(record for record in kept if record.event_id not in gone)
+    profile, taken = ctx.store.get_profile(ctx.key), None
+    if profile:
+        stays, part = book.split(profile, [ctx.graph.load_event(record.event) for record in going])
+        ctx.store.put_profile(ctx.key, stays or None)
+        taken = encode_profile(part) if part else None
+    ctx.send(message.to, TakeContact(going, taken, moved.event_id))
+
+
+def on_take_contact(ctx: Node, message: TakeContact) -> None:
+    """At the target root (merges followed): the contact joins its records and profile, re-published under it."""
+    if not route(ctx, message, message.move_event_id):
+        return
+    done(ctx, message.move_event_id)
+    state, book = ctx.state, ctx.graph.book
+    state.contact_records = split_contacts.merged(state.contact_records, split_contacts.encoded(message.contacts),
+                                                  split_contacts.kept_per_channel(book))
+    if message.profile:
+        ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))
+    for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id))
