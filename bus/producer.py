@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.structs import RecordMetadata
 
 from bus.config import OmnibusSettings
@@ -48,6 +48,14 @@ class Tombstone:
     topic: str
     key: str
     headers: Headers = field(default_factory=tuple)
+
+
+def kafka_retriable(error: KafkaError) -> bool:
+    """Whether trying ``error``'s publish again can succeed: aiokafka's own flag, and also a
+    ``KafkaTimeoutError`` (which aiokafka marks not retriable): the broker did not answer in time, the
+    idempotent producer keeps the records, and the same publish succeeds once the broker is back
+    (tester11 #6: broker-outage timeouts were counted ``retriable="false"``)."""
+    return bool(error.retriable) or isinstance(error, KafkaTimeoutError)
 
 
 class EventProducer:
@@ -153,8 +161,8 @@ class EventProducer:
             return list(await asyncio.gather(*futures))
         except KafkaError as exc:
             for topic in {record.topic for record in records}:
-                PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
-            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
+                PUBLISH_FAILURES.labels(topic=topic, retriable=str(kafka_retriable(exc)).lower()).inc()
+            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=kafka_retriable(exc)) from exc
 
     async def send_batched(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
         """``send``, with the records appended to Kafka batches shared with concurrent callers and handed to
@@ -174,7 +182,7 @@ class EventProducer:
                 await self._producer.partitions_for(topic)  # metadata: waits only for a topic not seen before
         except KafkaError as exc:
             raise PublishError(f"no metadata for {sorted({r.topic for r in records})}: {exc!r}",
-                               retriable=exc.retriable) from exc
+                               retriable=kafka_retriable(exc)) from exc
         return self._acknowledged(records, self._batches.place(records))
 
     async def _acknowledged(self, records: Sequence[KafkaRecord],
@@ -183,8 +191,8 @@ class EventProducer:
             return await placed
         except KafkaError as exc:
             for topic in {record.topic for record in records}:
-                PUBLISH_FAILURES.labels(topic=topic, retriable=str(exc.retriable).lower()).inc()
-            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=exc.retriable) from exc
+                PUBLISH_FAILURES.labels(topic=topic, retriable=str(kafka_retriable(exc)).lower()).inc()
+            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=kafka_retriable(exc)) from exc
 
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""

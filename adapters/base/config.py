@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def state_home() -> Path:
@@ -27,7 +27,12 @@ class AdapterSettings(BaseModel):
         10.0, gt=0, description="Answer 503 if Kafka has not acknowledged within this time."
     )
     dedupe_path: Path | None = Field(
-        None, description="SQLite file remembering the source ids already published; None keeps them in memory."
+        None, description="SQLite file remembering the source ids already published, so a redelivery after a restart "
+        "publishes nothing again; unset: $XDG_STATE_HOME/omnibus/<adapter>/dedupe-<port>.sqlite (dedupe_file)."
+    )
+    dedupe_in_memory: bool = Field(
+        False, description="Opt-out of the dedupe file: source ids are remembered in memory only, so after a restart "
+        "a redelivery is published again (subscribers still drop it by event id). For throwaway runs."
     )
     dedupe_window_s: int = Field(7 * 24 * 3600, gt=0, description="How long a source id is remembered.")
     site: str | None = Field(None, description="Site or branch this adapter instance serves, if any.")
@@ -36,3 +41,27 @@ class AdapterSettings(BaseModel):
         description="A source time later than the receive time by more than this is moved back to it "
         "(adapters.base.clock); the original is kept beside it.",
     )
+
+    @model_validator(mode="after")
+    def _one_dedupe_choice(self) -> AdapterSettings:
+        if self.dedupe_in_memory and self.dedupe_path is not None:
+            raise ValueError("dedupe_path and dedupe_in_memory exclude each other: set one")
+        return self
+
+
+def dedupe_file(adapter: str, settings: AdapterSettings) -> Path | None:
+    """Where ``adapter`` (``web``) remembers published source ids: ``settings.dedupe_path``, else
+    ``<state_home>/<adapter>/dedupe-<port>.sqlite`` (one file per port: two instances on one host never share
+    it; the workers of one instance do). ``None`` (in memory) only when opted out (``dedupe_in_memory``) or on
+    port 0, which picks a new port at every start, so no earlier instance's sender can be redelivering to it.
+
+    tester11 #1: the default was memory for a single process, so a restarted adapter published again the
+    redeliveries of everything it had acknowledged before.
+    """
+    if settings.dedupe_in_memory:
+        return None
+    if settings.dedupe_path is not None:
+        return settings.dedupe_path
+    if settings.port == 0:
+        return None
+    return state_home() / adapter / f"dedupe-{settings.port}.sqlite"

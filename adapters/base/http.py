@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base.config import AdapterSettings
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
+from adapters.base.errors import RejectedInput, Unauthorized, Unavailable, is_outage
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
-from bus.errors import PublishError, RawRecord
+from bus.errors import OmnibusError, RawRecord
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 
@@ -117,6 +117,10 @@ def _raw_record(request: web.Request) -> RawRecord:
     return RawRecord(value=request.get(RAW_BODY), headers=tuple(headers))
 
 
+def unavailable_response(error: Unavailable) -> web.Response:
+    return error_response(503, error.reason, "unavailable", **{"Retry-After": str(error.retry_after_s)})
+
+
 def error_response(status: int, reason: str, code: str, **headers: str) -> web.Response:
     return web.json_response({"error": reason, "code": code}, status=status, headers=headers or None)
 
@@ -130,13 +134,17 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
     except RejectedInput as error:
         try:
             await publisher.reject(_raw_record(request), error)
-        except PublishError as exc:  # the dead letter itself was not acknowledged: let the sender retry
-            return error_response(503, f"cannot record the rejection: {exc}", "unavailable", **{"Retry-After": "5"})
+        except Unavailable as unavailable:  # the dead letter itself was not acknowledged: let the sender retry
+            return unavailable_response(unavailable)
         return error_response(error.status, error.reason, error.code)
     except Unauthorized as error:
         return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
     except Unavailable as error:
-        return error_response(503, error.reason, "unavailable", **{"Retry-After": str(error.retry_after_s)})
+        return unavailable_response(error)
+    except OmnibusError as error:  # an outage no adapter code turned into ``Unavailable``: still a 503
+        if not is_outage(error):
+            raise
+        return unavailable_response(publisher.unavailable(f"{type(error).__name__}: {error}"[:300]))
     except web.HTTPException as error:
         if error.status < 400:
             raise

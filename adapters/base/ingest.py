@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base.errors import RejectedInput, Unavailable
+from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher, SubmitResult
-from bus.errors import PublishError, RawRecord, SerializationError
+from bus.errors import RawRecord, SerializationError
 from bus.logging import get_logger
 from bus.serde.avro_body import encode_body
 from schemas.catalog import default_catalog
@@ -148,8 +148,5 @@ async def ingest(
     if outcome.accepted:
         outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
     for index, refusal in outcome.refused:
-        try:
-            await publisher.reject(items[index].dead_letter(), refusal)
-        except PublishError as exc:
-            raise Unavailable(f"cannot record a rejection: {exc}", retry_after_s=retry_after_s) from exc
+        await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
     return outcome

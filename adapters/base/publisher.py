@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from adapters.base.dedupe import DedupeStore
-from adapters.base.errors import RejectedInput, Unavailable
+from adapters.base.errors import RejectedInput, Unavailable, is_outage
 from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import (
     ACK_LATENCY,
@@ -87,8 +87,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
-            UNAVAILABLE.labels(adapter=self.name).inc()
-            raise Unavailable(f"schema registry unavailable: {exc}", retry_after_s=self._retry_after_s) from exc
+            raise self.unavailable(f"schema registry unavailable: {exc}") from exc
         return MappedRecord(record.dedupe_id, record.events, encoded)
 
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
@@ -137,9 +136,14 @@ class AdapterPublisher:
             # The mapper built an event its schema refuses: reject the input rather than guess.
             raise RejectedInput(f"input maps to an invalid event: {exc}", code="unmappable") from exc
         except (PublishError, SchemaRegistryError) as exc:
-            UNAVAILABLE.labels(adapter=self.name).inc()
             log.warning("kafka did not acknowledge", adapter=self.name, error=str(exc))
-            raise Unavailable(f"events not acknowledged by Kafka: {exc}", retry_after_s=self._retry_after_s) from exc
+            raise self.unavailable(f"events not acknowledged by Kafka: {exc}") from exc
+
+    def unavailable(self, reason: str) -> Unavailable:
+        """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total``: the one place
+        an infrastructure error becomes the sender's "retry later"."""
+        UNAVAILABLE.labels(adapter=self.name).inc()
+        return Unavailable(reason, retry_after_s=self._retry_after_s)
 
     def _keep_in_flight(self, publish: asyncio.Future, ids: list[str]) -> None:
         for dedupe_id in ids:
@@ -174,7 +178,16 @@ class AdapterPublisher:
         # done callbacks run in registration order, so _settle has remembered the acknowledged ids
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
-        """Dead-letter refused input with its reason (the caller answers the sender)."""
+        """Dead-letter refused input with its reason (the caller answers the sender).
+
+        Raises ``Unavailable`` when the dead letter is not acknowledged (Kafka or the registry down,
+        ``is_outage``): the refusal is then neither answered nor counted as rejected, and the sender retries.
+        """
+        try:
+            await self._dead_letters.write(raw, reason=error.reason, error_type=f"RejectedInput.{error.code}")
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            raise self.unavailable(f"cannot record the rejection: {exc}") from exc
         RECEIVED.labels(adapter=self.name).inc()  # received = published + duplicates + rejected
         REJECTED.labels(adapter=self.name, reason=error.code).inc()
-        await self._dead_letters.write(raw, reason=error.reason, error_type=f"RejectedInput.{error.code}")

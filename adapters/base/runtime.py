@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from adapters.base.config import AdapterSettings
+from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus import shutdown
@@ -14,10 +14,13 @@ from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.protect import SecretScrubber
+from bus.logging import get_logger
 from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
+
+log = get_logger(__name__)
 
 
 def adapter_component(name: str) -> str:
@@ -54,7 +57,9 @@ async def adapter_runtime(
     """Start the producer and dedupe store; on exit flush everything accepted, then close."""
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
-    dedupe = DedupeStore(adapter_settings.dedupe_path, adapter_settings.dedupe_window_s)
+    dedupe_path = dedupe_file(name, adapter_settings)
+    dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
+    log.info("adapter dedupe store", adapter=name, path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
     metrics_server = serve_metrics(settings.metrics)
     await producer.start()
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))

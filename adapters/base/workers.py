@@ -21,10 +21,8 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from adapters.base.config import state_home
 from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
@@ -50,14 +48,6 @@ def metrics_ports(settings: OmnibusSettings, workers: int) -> list[int] | None:
     return [worker_settings(settings, index).metrics.port for index in range(workers)]
 
 
-def shared_dedupe_path(adapter: str, workers: int, port: int, dedupe_path: Path | None) -> Path | None:
-    """``dedupe_path``, or for several workers with none set the default file they share:
-    ``<state_home>/<adapter>/dedupe-<port>.sqlite`` (one per port: two instances on one host never share it)."""
-    if workers > 1 and dedupe_path is None and port:
-        return state_home() / adapter / f"dedupe-{port}.sqlite"
-    return dedupe_path
-
-
 def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
     """Why ``workers`` processes cannot serve with these settings, or ``None``."""
     if workers < 1:
@@ -65,8 +55,8 @@ def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
     if workers > 1 and port == 0:
         return "--workers above 1 needs a fixed port (with port 0 each worker would pick its own)"
     if workers > 1 and dedupe_path is None:
-        return ("--workers above 1 needs a dedupe file shared by the workers (dedupe_path); an in-memory store "
-                "would let a redelivery reaching another worker publish again")
+        return ("--workers above 1 needs a dedupe file shared by the workers (not dedupe_in_memory); an in-memory "
+                "store would let a redelivery reaching another worker publish again")
     return None
 
 

@@ -8,8 +8,9 @@ import json
 import typer
 
 from adapters.base.cli import load_or_exit, serve_until_signalled
+from adapters.base.config import dedupe_file
 from adapters.base.workers import refusal as workers_refusal
-from adapters.base.workers import run_workers, shared_dedupe_path
+from adapters.base.workers import run_workers
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import running_web_adapter
 from adapters.web.openapi import OPENAPI
@@ -24,19 +25,18 @@ def run_command(
     host: str = typer.Option(None, help=f"Overrides {ENV_PREFIX}HOST."),
     port: int = typer.Option(None, help=f"Overrides {ENV_PREFIX}PORT (0 picks a free port)."),
     workers: int = typer.Option(1, help="Worker processes sharing the port (SO_REUSEPORT), each with its own "
-                                "producer; above 1 needs a fixed port (not 0) and a dedupe file the workers share: "
+                                "producer; above 1 needs a fixed port (not 0); they share the dedupe file, "
                                 f"{ENV_PREFIX}DEDUPE_PATH, else $XDG_STATE_HOME/omnibus/web/dedupe-PORT.sqlite "
-                                "(~/.local/state/...). Worker i serves its metrics on OMNIBUS_METRICS__PORT + i "
-                                "(each process counts its own)."),
+                                "(~/.local/state/...), as a single process does. Worker i serves its metrics "
+                                "on OMNIBUS_METRICS__PORT + i (each process counts its own)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
-    dedupe_path = shared_dedupe_path("web", workers, web_settings.port, web_settings.dedupe_path)
-    if dedupe_path != web_settings.dedupe_path:  # tester9 #4: a default instead of a refusal
-        web_settings = web_settings.model_copy(update={"dedupe_path": dedupe_path})
+    dedupe_path = dedupe_file("web", web_settings)  # the workers share it (tester9 #4: a default, not a refusal)
+    if workers > 1 and dedupe_path is not None:
         typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH)",
                    err=True)
-    problem = workers_refusal(workers, web_settings.port, web_settings.dedupe_path)
+    problem = workers_refusal(workers, web_settings.port, dedupe_path)
     if problem:
         exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting
 

@@ -45,6 +45,16 @@ def default_state_dir() -> Path:
     return base / ".omnibus"
 
 
+def registry_restart_state(state: dict[str, Any], registry: dict[str, Any]) -> dict[str, Any]:
+    """The state file after ``up`` brought back the registry alone: the running broker as recorded (without the
+    checks ``status`` added), ``registry`` (its ``describe()``), ``restarted_registry`` true and ``restarted``
+    false, whatever an earlier ``up`` wrote: that broker was not restarted now (tester11 #7: a stale
+    ``"restarted": true`` made ``stack up`` say it restarted the broker when only the registry came back)."""
+    kept = {k: v for k, v in state.items() if k not in ("kafka", "registry", "restarted", "restarted_registry")}
+    return kept | {"kafka": {k: v for k, v in state["kafka"].items() if k not in ("alive", "listening")},
+                   "registry": registry, "restarted": False, "restarted_registry": True}
+
+
 class LocalStack:
     """A Kafka broker and, if requested and runnable here, an Apicurio schema registry.
 
@@ -133,9 +143,7 @@ class LocalStack:
         self._start_registry(not self.detach, port=int(registry_was["port"]), keep_data=True)
         if self.registry is None:
             raise process.StackError(f"the schema registry cannot run here: {self.registry_unavailable}")
-        state = {k: v for k, v in state.items() if k not in ("kafka", "registry")} | {
-            "kafka": {k: v for k, v in state["kafka"].items() if k not in ("alive", "listening")},
-            "registry": self.registry.describe(), "restarted_registry": True}
+        state = registry_restart_state(state, self.registry.describe())
         self._write_state(state)
         return state
 

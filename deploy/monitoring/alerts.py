@@ -8,8 +8,8 @@ they are not current. Each alert has a ``promtool test rules`` case in ``tests/d
 Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
 ``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
 ``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
-``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total``
-(processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
+``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total`` (a series per policy team from
+the start), ``omnibus_handoff_overdue`` (processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
 ``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_consumer_lag_stalled``,
 ``omnibus_consumer_lag_stall_recoveries_total`` (bus/lag_watchdog.py); ``omnibus_handoff_directory_ready``
 (processors/handoffs/directory_feed.py); ``up`` (Prometheus itself, per scrape target).
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 COMPONENT_JOBS = "omnibus-.*"  # scrape jobs are named after the Services: omnibus-<component>
+PROCESSOR_JOBS = ("omnibus-identity", "omnibus-handoffs", "omnibus-kpis", "omnibus-offers")  # deploy/k8s/base
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,15 @@ PIPELINE = (
         "Prometheus cannot scrape the process: it is not running or not reachable.",
     ),
     Alert(
+        "OmnibusProcessorGone",
+        "\nor ".join(f'absent(up{{job="{job}"}})' for job in PROCESSOR_JOBS),
+        "10m", "page",
+        "no {{ $labels.job }} worker has been scraped for 10 minutes",
+        "Every worker of the processor has vanished (scaled to 0, Pending, deleted, or its ServiceMonitor gone): "
+        "its up and lag series vanished with it, so OmnibusProcessorDown and the lag alerts cannot fire. "
+        "Nothing is consumed; check the Deployment or StatefulSet and its events (tester11 #2c).",
+    ),
+    Alert(
         "OmnibusProcessorNotReady",
         "min by (component) (omnibus_processor_ready) == 0",
         "15m", "ticket",
@@ -163,6 +173,14 @@ HANDOFFS = (
         "0m", "ticket",
         "team {{ $labels.team }} missed {{ $value | humanize }} handoff deadlines in the last hour",
         "Handoffs passed their business-hours deadline; escalations went out per the policy.",
+    ),
+    Alert(
+        "OmnibusHandoffsOverdue",
+        "sum by (team) (omnibus_handoff_overdue) > 0",
+        "0m", "ticket",
+        "{{ $value }} handoffs of team {{ $labels.team }} are past their deadline now",
+        "Open handoffs whose resolution deadline has passed (omnibus_handoff_overdue, recounted by the tracker): "
+        "it keeps firing until they are resolved or re-timed, unlike the breach counter's one-hour window.",
     ),
     Alert(
         "OmnibusHandoffDirectoryNotReady",

@@ -30,6 +30,10 @@ ILLEGAL = Counter(
 )
 WARNINGS = Counter("omnibus_handoff_deadline_warnings_total", "Deadline warnings emitted.", ["team", "percent"])
 BREACHES = Counter("omnibus_handoff_breaches_total", "Deadlines missed.", ["team"])
+OVERDUE = Gauge(
+    "omnibus_handoff_overdue",
+    "Open handoffs past their resolution deadline now, by team (a paused clock as of its pause).", ["team"],
+)
 ESCALATIONS = Counter("omnibus_handoff_escalations_total", "Escalations, automatic and by hand.", ["team", "trigger"])
 BOUNCES = Counter("omnibus_handoff_bounces_total", "Handoffs passed on by a team (transfers).", ["team"])
 UNKNOWN_TEAM_TRANSFERS = Counter(
@@ -65,6 +69,12 @@ class HandoffMetrics:
     def __init__(self, policy: HandoffPolicy) -> None:
         self._policy = policy
         self._gauge_keys: set[tuple[str, str]] = set()
+        # Every team's series exists from the start (tester11 #2a): increase() over a counter born at its first
+        # breach sees nothing, so the first breach of each team after a start never alerted.
+        self._teams = (*(team.name for team in policy.teams), "other")
+        for team in self._teams:
+            BREACHES.labels(team=team)
+            OVERDUE.labels(team=team).set(0)
 
     def team(self, name: str | None) -> str:
         return name if name is not None and self._policy.is_known_team(name) else "other"
@@ -124,6 +134,9 @@ class HandoffMetrics:
         self._gauge_keys = keys
         for team in {t for t, _ in keys} | set(unacked):
             UNACKNOWLEDGED.labels(team=team).set(unacked.get(team, 0))
+        overdue = count_overdue(states, now_us, self.team)
+        for team in set(self._teams) | set(overdue):
+            OVERDUE.labels(team=team).set(overdue.get(team, 0))
 
 
 def age_bucket(age_s: float) -> str:
@@ -146,3 +159,17 @@ def count_open(
         if not state.get("acknowledged"):
             unacked[team] += 1
     return open_counts, unacked
+
+
+def count_overdue(
+    states: Iterable[Mapping[str, Any]], now_us: int, team_label: Any = lambda t: t or "other"
+) -> Tally[str]:
+    """Open handoffs whose resolution deadline (``deadline_us``) has passed, per team: now, or at the pause for a
+    clock paused (``paused_at_us``) while waiting on the customer."""
+    overdue: Tally[str] = Tally()
+    for state in states:
+        if not state or state.get("status") not in OPEN_STATUSES or state.get("deadline_us") is None:
+            continue
+        if state["deadline_us"] < (state.get("paused_at_us") or now_us):
+            overdue[team_label(state.get("team"))] += 1
+    return overdue

@@ -83,11 +83,25 @@ def test_the_deployed_handoff_policy_loads() -> None:
     assert policy.default_team
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("adapter", ["web", "branch", "call-center"])
+def test_every_http_adapter_pod_keeps_its_dedupe_file_on_a_volume(overlay: str, adapter: str) -> None:
+    """tester11 #1: the prod overlay ran two replicas per adapter with no dedupe path and no volume."""
+    deployment = next(doc for doc in of_kind(build(overlay), "Deployment")
+                      if doc["metadata"]["name"] == f"omnibus-adapter-{adapter}")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    prefix = f"OMNIBUS_ADAPTER_{adapter.upper().replace('-', '_')}__"
+    path = next(item["value"] for item in container["env"] if item["name"] == f"{prefix}DEDUPE_PATH")
+    mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"].rstrip("/") + "/"))
+    assert mount["name"] in {volume["name"] for volume in pod["volumes"]}
+
+
 def state_dirs(container: dict, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, cwd: Path) -> list[Path]:
     """Where the container's command keeps local state, as the code decides it from the image's and the container's
     environment: the legacy adapter's state dir (``LegacySettings.state_dir``, ``--state-dir``), an HTTP adapter's
-    shared dedupe file with ``--workers`` above 1."""
-    from adapters.base.workers import shared_dedupe_path
+    dedupe file (``adapters.base.config.dedupe_file``, whatever ``--workers``: tester11 #1)."""
+    from adapters.base.config import AdapterSettings, dedupe_file
 
     args = container["args"]
     monkeypatch.chdir(cwd)  # not the repository: default_state_dir() looks for a former ./.omnibus/legacy
@@ -101,8 +115,11 @@ def state_dirs(container: dict, env: dict[str, str], monkeypatch: pytest.MonkeyP
         if not given and (configured := env.get("OMNIBUS_ADAPTER_LEGACY__STATE_DIR")):
             settings = LegacySettings(state_dir=configured)
         return [Path(settings.state_dir)]
-    if args[0] == "adapter" and "--workers" in args and int(args[args.index("--workers") + 1]) > 1:
-        path = shared_dedupe_path(args[1], int(args[args.index("--workers") + 1]), 8080, None)
+    if args[:2] in (["adapter", "web"], ["adapter", "branch"], ["adapter", "call-center"]):
+        prefix = f"OMNIBUS_ADAPTER_{args[1].upper().replace('-', '_')}__"
+        adapter = AdapterSettings(port=int(env.get(f"{prefix}PORT", "8080")), dedupe_path=env.get(f"{prefix}DEDUPE_PATH"),
+                                  dedupe_in_memory=env.get(f"{prefix}DEDUPE_IN_MEMORY", "false") == "true")
+        path = dedupe_file(args[1].replace("-", "_"), adapter)
         return [path.parent] if path else []
     return []
 

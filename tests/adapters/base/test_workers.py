@@ -162,15 +162,17 @@ def test_several_workers_without_a_dedupe_path_share_one_under_the_state_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """tester9 #4: ``--workers 2`` refused to start until OMNIBUS_ADAPTER_WEB__DEDUPE_PATH was set, which the README
-    did not say; with none set the workers now share a file under the state home, one per port."""
-    from adapters.base.workers import shared_dedupe_path
+    did not say; with none set the workers share a file under the state home, one per port (the file a single
+    process uses too: tester11 #1, ``adapters.base.config.dedupe_file``)."""
+    from adapters.base.config import AdapterSettings, dedupe_file
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    shared = shared_dedupe_path("web", 2, 8080, None)
+    shared = dedupe_file("web", AdapterSettings(port=8080))
     assert shared == tmp_path / "omnibus" / "web" / "dedupe-8080.sqlite" and refusal(2, 8080, shared) is None
-    assert shared_dedupe_path("web", 2, 8081, None) != shared
-    assert shared_dedupe_path("web", 2, 8080, tmp_path / "mine.sqlite") == tmp_path / "mine.sqlite"
-    assert shared_dedupe_path("web", 1, 8080, None) is None  # one worker: its memory is enough, as before
-    assert shared_dedupe_path("web", 2, 0, None) is None  # port 0 is refused, with its own reason
+    assert dedupe_file("web", AdapterSettings(port=8081)) != shared
+    mine = tmp_path / "mine.sqlite"
+    assert dedupe_file("web", AdapterSettings(port=8080, dedupe_path=mine)) == mine
+    in_memory = dedupe_file("web", AdapterSettings(port=8080, dedupe_in_memory=True))
+    assert in_memory is None and "dedupe" in (refusal(2, 8080, in_memory) or "")  # the opt-out: one process only
     monkeypatch.delenv("XDG_STATE_HOME")
-    assert shared_dedupe_path("web", 2, 8080, None) == Path.home() / ".local/state/omnibus/web/dedupe-8080.sqlite"
+    assert dedupe_file("web", AdapterSettings(port=8080)) == Path.home() / ".local/state/omnibus/web/dedupe-8080.sqlite"

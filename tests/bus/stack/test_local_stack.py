@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bus.cli.stack import app
 from bus.stack import process
-from bus.stack.local import LocalStack
+from bus.stack.local import LocalStack, registry_restart_state
 from bus.stack.ports import free_port, is_listening
 
 
@@ -183,7 +183,9 @@ def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeyp
         _await_gone(int(back["pid"]))
         again = runner.invoke(app, ["up"])
         assert again.exit_code == 0 and "restarted the schema registry" in again.output, again.output
+        assert "restarted the broker" not in again.output, again.output  # tester11 #7: it was not
         alone = json.loads((state_dir / "stack.json").read_text())
+        assert alone["restarted"] is False
         assert alone["registry"]["port"] == back["port"] and alone["kafka"]["pid"] == kept_broker["pid"]
         assert _registry_call(alone["registry"]["url"], f"/schemas/ids/{schema_id}")[0] == 200
         assert runner.invoke(app, ["up"]).exit_code == 1  # both alive: up refuses, as before
@@ -195,3 +197,16 @@ def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeyp
     finally:
         down = runner.invoke(app, ["down"])
     assert down.exit_code == 0, down.output
+
+
+def test_bringing_back_the_registry_alone_does_not_say_the_broker_was_restarted() -> None:
+    """tester11 #7: after a broker restart (``"restarted": true``) and then a registry-only crash, ``stack up``
+    printed "restarted the broker ... with its data" although the broker (same pid) was untouched."""
+    after_broker_restart = {
+        "state_dir": "/s", "restarted": True, "registry_unavailable": None,
+        "kafka": {"pid": 28475, "port": 9092, "alive": True, "listening": True},
+        "registry": {"pid": 1, "port": 8081, "alive": False, "listening": False},
+    }
+    state = registry_restart_state(after_broker_restart, {"pid": 2, "port": 8081})
+    assert (state["restarted"], state["restarted_registry"]) == (False, True)
+    assert state["kafka"] == {"pid": 28475, "port": 9092} and state["registry"] == {"pid": 2, "port": 8081}

@@ -26,3 +26,40 @@ def test_gauges_count_open_handoffs_by_team_and_age() -> None:
     metrics.refresh_open([], now)
     assert OPEN.labels(team="back-office", age="lt_1h")._value.get() == 0
     assert age_bucket(10 * 86400) == "gt_3d"
+
+
+def test_every_policy_team_has_a_breach_series_before_its_first_breach() -> None:
+    """tester11 #2a: ``increase(omnibus_handoff_breaches_total[1h])`` missed each team's first breach after a start,
+    because the series was born with it."""
+    from prometheus_client import REGISTRY
+
+    from processors.handoffs.config import Team
+
+    HandoffMetrics(HandoffPolicy(teams=(Team(name="back-office"), Team(name="t11-finance"))))
+    for team in ("back-office", "t11-finance", "other"):
+        assert REGISTRY.get_sample_value("omnibus_handoff_breaches_total", {"team": team}) is not None, team
+        assert REGISTRY.get_sample_value("omnibus_handoff_overdue", {"team": team}) is not None, team
+
+
+def test_the_overdue_gauge_counts_open_handoffs_past_their_deadline_now() -> None:
+    """tester11 #2b: no figure said how many handoffs are past their deadline right now."""
+    from processors.handoffs.metrics import OVERDUE, count_overdue
+
+    now = to_micros(T0 + 30 * H)
+    past, ahead = to_micros(T0 + 29 * H), to_micros(T0 + 31 * H)
+    states = [
+        {"status": "ROUTED", "team": "back-office", "created_at_us": to_micros(T0), "deadline_us": past},
+        {"status": "IN_PROGRESS", "team": "back-office", "created_at_us": to_micros(T0), "deadline_us": ahead},
+        {"status": "RESOLVED", "team": "back-office", "created_at_us": to_micros(T0), "deadline_us": past},
+        # paused before its deadline: not overdue while the customer is awaited
+        {"status": "WAITING_ON_CUSTOMER", "team": "back-office", "created_at_us": to_micros(T0), "deadline_us": past,
+         "paused_at_us": to_micros(T0 + 28 * H)},
+        {"status": "ROUTED", "team": "ghost-team", "created_at_us": to_micros(T0), "deadline_us": past},
+        {"status": "CREATED", "team": "back-office", "created_at_us": to_micros(T0), "deadline_us": None},
+    ]
+    metrics = HandoffMetrics(HandoffPolicy())
+    assert count_overdue(states, now, metrics.team) == {"back-office": 1, "other": 1}
+    metrics.refresh_open(states, now)
+    assert OVERDUE.labels(team="back-office")._value.get() == 1
+    metrics.refresh_open([], now)
+    assert OVERDUE.labels(team="back-office")._value.get() == 0
