@@ -112,6 +112,7 @@ class Announcer:
             return [self._customer_event(output.source_id, "CustomerSplit", output.event_id, output.lineage, {
                 "source_customer_id": output.source_id, "new_customer_id": output.new_id,
                 "moved_identifiers": [identifier_record(k) for k in output.moved], "reason": output.reason,
+                "operator": output.operator,
             })]
         if isinstance(output, ContactMoved):
             return [self._customer_event(output.source_id, "ContactMoved", output.event_id, output.lineage, {

@@ -77,6 +77,7 @@ class Split:
     moved: tuple[str, ...]
     reason: str | None
     lineage: Lineage
+    operator: str | None = None  # who split (``omnibus identity split --by``)
 
     @property
     def event_id(self) -> str:
