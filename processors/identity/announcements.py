@@ -105,7 +105,7 @@ class Announcer:
         if isinstance(output, Merged):
             merged = self._customer_event(output.survivor_id, "CustomerMerged", output.event_id, output.lineage, {
                 "survivor_customer_id": output.survivor_id, "merged_customer_id": output.merged_id,
-                "moved_identifiers": [identifier_record(k) for k in output.moved],
+                "moved_identifiers": [identifier_record(k) for k in output.moved], "match_weight": output.match_weight,
             })
             return [merged, Outgoing(self._contacts, output.merged_id, merged.event)]
         if isinstance(output, Split):

@@ -64,6 +64,7 @@ class Merged:
     merged_id: str
     moved: tuple[str, ...]
     lineage: Lineage
+    match_weight: float | None = None  # bits, when the matcher weighed the merge (``CustomerMerged.match_weight``)
 
     @property
     def event_id(self) -> str:

@@ -61,6 +61,16 @@ def test_a_split_announces_who_split() -> None:
         assert back.value["operator"] == operator
 
 
+def test_a_merge_announces_its_match_weight_or_none() -> None:
+    """tester12 S2: ``CustomerMerged.match_weight`` (bits) tells a weighed merge from one no weight decided (null)."""
+    weighed = Merged("cus_a", "cus_b", ("EMAIL:b@x.org",), Lineage("ev-1", "BRANCH", "blocking-candidate"), 17.82)
+    for decision, weight in ((weighed, 17.82), (DECISIONS[2], None)):
+        for record in ANNOUNCER.outgoing(decision):  # customer.events and customer.contacts
+            back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)),
+                                SerdeContext(topic=record.topic))
+            assert back.value["match_weight"] == weight
+
+
 def test_topics_and_keys() -> None:
     created, _, merged, _, refused, invalid, assigned = (ANNOUNCER.outgoing(d) for d in DECISIONS)
     assert (created[0].topic, created[0].key) == ("omnibus.customer.events.v1", "cus_a")
