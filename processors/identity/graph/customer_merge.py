@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import split_contacts
-from processors.identity.graph.contest import contests, only_rejected, weigh_offer
+from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
     Node,
@@ -127,7 +127,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
-        if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+        if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)
