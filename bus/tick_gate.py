@@ -22,9 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bus.ticks import Tick
+if TYPE_CHECKING:  # bus.ticks imports faust; configs import MAX_DEFER_S from here
+    from bus.ticks import Tick
 
+MAX_DEFER_S = 300.0  # default bound of a deferral (seconds of tick time): the processors' tick_max_defer_s
 MAX_PENDING = 4096  # deferred ticks kept per partition; beyond, the oldest are merged into the next (see _defer)
 
 

@@ -22,7 +22,7 @@ from bus.logging import get_logger
 from bus.metrics import TICK_SCANS
 from bus.producer import Outgoing
 from bus.serde import Event
-from bus.tick_gate import Outcome, TickGate
+from bus.tick_gate import MAX_DEFER_S, Outcome, TickGate
 from bus.ticks import Tick
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
@@ -82,7 +82,7 @@ class HandoffTracker:
         self.owned_partitions = owned_partitions  # rebuilt together in one pass over the table
         self.directory = directory  # None: customers are not followed (tier from the event only)
         self.customer_index = CustomerIndex()
-        self.gate = gate if gate is not None else TickGate(max_defer_s=300.0)  # the order of ticks and records
+        self.gate = gate if gate is not None else TickGate(MAX_DEFER_S)  # the order of ticks and records
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
         self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
         self._customer_backlog: dict[int, dict[str, None]] = {}
