@@ -189,7 +189,7 @@ class Stack:
             await admin.close()
 
 
-def wait_http(proc: Proc, url: str, timeout_s: float = 60.0) -> None:
+def wait_http(proc: Proc, url: str, timeout_s: float = 180.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.alive(), f"{proc.name} exited:\n{proc.tail()}"
