@@ -52,7 +52,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared, rejected=state.rejected, contacts=state.contact_records,
+            shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
         ))
 
 
@@ -150,6 +150,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)
             state.contact_records = split_contacts.merged(state.contact_records, message.contacts,
                                                           split_contacts.kept_per_channel(ctx.graph.book))
+        if message.split_off:  # where its split-off identifiers went: a stale apply to it follows them from here
+            split_contacts.note_merged_split_off(state, message.split_off)
         if message.profile:
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
                                                                 decode_profile(message.profile)))
@@ -255,7 +257,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.contact_records = [], {}
+        state.rejected, state.contact_records, state.split_off = [], {}, {}
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
