@@ -100,7 +100,9 @@ def on_apply(ctx: Node, message: Apply, follow_splits: bool = True) -> None:
                 file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
         event = ctx.graph.load_event(ref)
         if book.wants(event):
-            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried))
+            # The name only from a record the matcher takes as this person's (tester12 S1): not another's traits.
+            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried,
+                                                      person=mine))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this

@@ -221,7 +221,9 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     """At the source of a split (or the giver of a claim) moving ``moved`` (already taken off its members): the records
     of the contacts that follow, and the part of its profile that follows (theirs, and the products and handoffs that
     came through moved identifiers only: ``ProfileBook.split``), encoded; both taken off this customer.
-    ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them)."""
+    ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them), and
+    so does every name observation (``ProfileSection.personal``: tester12 S1, a housemate's IVR name followed the
+    family phone to its keeper)."""
     state, book = ctx.state, ctx.graph.book
     kept = records(state.contact_records, kept_per_channel(book))
     going = [record for record in leaving(kept, moved, state.members, ctx.policy.plan_order)
@@ -233,7 +235,7 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     if not profile:
         return going, None
     events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
-    stays, taken = book.split(profile, events, list(moved), list(state.members))
+    stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only)
     if not taken:
         return going, None
     ctx.store.put_profile(ctx.key, stays or None)
