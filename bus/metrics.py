@@ -2,6 +2,11 @@
 
 Names follow Prometheus conventions: base units (seconds, bytes), ``_total`` on counters, and labels
 drawn from small fixed sets (topic, component, error type), never from identifiers or free text.
+
+No ``*_created`` series: prometheus_client exports, by default, one per counter, histogram and summary child (the
+time it was created), which roughly doubled the series every process exports (tester11 #6) and which no rule or
+panel of ours reads (``increase``/``rate`` handle counter resets). ``disable_created_metrics()`` runs when this
+module is imported, before any scrape, for every process (all of them import it through the producer).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, make_wsgi_app, start_http_server
+from prometheus_client import Counter, Histogram, disable_created_metrics, make_wsgi_app, start_http_server
 
 from bus.config import MetricsSettings
 from bus.logging import get_logger
 
+disable_created_metrics()
 log = get_logger(__name__)
 METRICS_PATH = "/metrics"  # Prometheus' default metrics_path (scrape_config)
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -190,7 +190,10 @@ def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
 
 # The probes every adapter serves, named as the processors' (``/live``, ``/ready``; ``/healthz`` kept for existing
 # probes), with the processors' body (``bus.readiness``). An adapter listens only once its producer is connected,
-# so all three answer alike: running and ready.
+# so all three answer alike: running and ready. It stays ready during a broker or registry outage, on purpose
+# (tester11 #5): every replica shares that broker, so taking them all out of the Service would turn our
+# "503 + Retry-After, nothing acknowledged is lost" (``error_policy``) into the load balancer's connection refusals
+# and 502s, which senders do not retry alike; the outage shows in ``omnibus_adapter_unavailable_total``.
 HEALTH_PATHS = (LIVE_PATH, READY_PATH, "/healthz")
 HEALTH_OPENAPI: dict[str, Any] = {
     path: {"get": {"summary": "Liveness and readiness: the adapter listens once its producer is connected.",

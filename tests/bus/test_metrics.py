@@ -44,6 +44,22 @@ def test_metrics_are_served_over_http(scraped: str) -> None:
     assert 'omnibus_dead_letters_total{component="adapter.web",error_type="RejectedInput.bad_json"}' in scraped
 
 
+def test_no_created_series_are_exported(scraped: str) -> None:
+    """tester11 #6: every counter also exported ``*_created`` (prometheus_client's default), doubling the series."""
+    assert [line for line in scraped.splitlines() if "_created{" in line or "_created " in line] == []
+
+
+def test_one_idea_has_one_label_name_across_metrics() -> None:
+    """tester11 #6: ``omnibus_handoff_open{age}`` and ``omnibus_kpi_open_handoffs{age_band}`` named one idea twice."""
+    from prometheus_client import REGISTRY
+
+    import_every_metrics_module()
+    labels = {name for collector in list(REGISTRY._collector_to_names)  # noqa: SLF001
+              if any(n.startswith("omnibus_") for n in REGISTRY._collector_to_names[collector])  # noqa: SLF001
+              for name in getattr(collector, "_labelnames", ())}
+    assert "age" not in labels and "age_band" in labels
+
+
 def test_promtool_finds_no_naming_problems(scraped: str) -> None:
     if shutil.which("promtool") is None:
         pytest.fail("promtool is missing: scripts/bootstrap.sh installs it from Debian's prometheus package")
