@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import split_contacts
-from processors.identity.graph.contest import contests, only_rejected, weigh_offer
+from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
     Node,
@@ -52,7 +52,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared, rejected=state.rejected, contacts=state.contact_records,
+            shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
         ))
 
 
@@ -127,7 +127,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
-        if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+        if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)
@@ -150,6 +150,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)
             state.contact_records = split_contacts.merged(state.contact_records, message.contacts,
                                                           split_contacts.kept_per_channel(ctx.graph.book))
+        if message.split_off:  # where its split-off identifiers went: a stale apply to it follows them from here
+            split_contacts.note_merged_split_off(state, message.split_off)
         if message.profile:
             ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
                                                                 decode_profile(message.profile)))
@@ -255,7 +257,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.contact_records = [], {}
+        state.rejected, state.contact_records, state.split_off = [], {}, {}
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
