@@ -18,7 +18,7 @@ def test_an_unknown_processor_exits_2_with_the_known_ones() -> None:
 
 def test_the_help_says_which_processors_are_not_covered() -> None:
     """tester11 #9: ``verify --processor`` covers identity and handoffs only, and nothing said so."""
-    shown = " ".join(CliRunner().invoke(app, ["verify", "--help"], env={"COLUMNS": "200"}).output.split())
+    shown = " ".join(CliRunner().invoke(app, ["verify", "--help"], env={"COLUMNS": "200"}).output.replace("│", " ").split())
     assert "identity and handoff processors only" in shown and "omnibus replay kpis" in shown and "offer" in shown
 
 
