@@ -54,6 +54,8 @@ class RawRecord:
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+    value_cut: bool = False  # ``value`` is only the first bytes of what was sent (an HTTP body over the size limit)
+    value_size: int | None = None  # with ``value_cut``: the size sent, when the sender declared it (Content-Length)
 
 
 class DeserializationError(OmnibusError):

@@ -40,11 +40,12 @@ from prometheus_client import Counter, Gauge
 
 from bus.logging import get_logger
 from bus.stall_clock import StallClock, TickGap
+from bus.topics import FAUST_CHANGELOG_SUFFIX, is_faust_internal
 
 STALL_AFTER_S = 60.0  # records waiting and nothing moving for a minute: faust fetches and commits every few seconds
 INTERVAL_S = 10.0
 WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
-CHANGELOG_SUFFIX = "-changelog"
+CHANGELOG_SUFFIX = FAUST_CHANGELOG_SUFFIX
 
 END_LAG = Gauge(
     "omnibus_consumer_end_lag",
@@ -118,8 +119,9 @@ class LagStallDetector(StallClock[tuple[int | None, int | None]]):
 
 
 def input_partitions(consumer: Any) -> list[Any]:
-    """The assigned partitions the group commits (table changelogs are read by recovery, never committed)."""
-    return [tp for tp in consumer.assignment() if not tp.topic.endswith(CHANGELOG_SUFFIX)]
+    """The assigned partitions the group commits (table changelogs are read by recovery, the assignor's leader topic
+    by no one: ``bus.topics.is_faust_internal``)."""
+    return [tp for tp in consumer.assignment() if not is_faust_internal(tp.topic)]
 
 
 async def faust_progress(consumer: Any, partitions: Iterable[Any]) -> dict[Any, PartitionProgress]:

@@ -145,6 +145,9 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
 
 
 LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "faust", "mode", "aiohttp.access")
+# HTTP clients (the schema registry's): their INFO is one line per request, "HTTP Request: GET ... 200 OK", in every
+# process (tester11 #9). Shown from WARNING whatever the level, except at DEBUG.
+PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore")
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True, library_level: str | None = None) -> None:
@@ -183,6 +186,9 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     root.setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level or logging.NOTSET)
+    if logging.getLevelName(level) != logging.DEBUG:
+        for name in PER_REQUEST_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(library_level or "NOTSET")))
 
 
 def flush_repeats() -> None:

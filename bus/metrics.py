@@ -2,21 +2,30 @@
 
 Names follow Prometheus conventions: base units (seconds, bytes), ``_total`` on counters, and labels
 drawn from small fixed sets (topic, component, error type), never from identifiers or free text.
+
+No ``*_created`` series: prometheus_client exports, by default, one per counter, histogram and summary child (the
+time it was created), which roughly doubled the series every process exports (tester11 #6) and which no rule or
+panel of ours reads (``increase``/``rate`` handle counter resets). ``disable_created_metrics()`` runs when this
+module is imported, before any scrape, for every process (all of them import it through the producer).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, make_wsgi_app, start_http_server
+from prometheus_client import Counter, Histogram, disable_created_metrics, make_wsgi_app, start_http_server
 
 from bus.config import MetricsSettings
+from bus.heartbeat import Heartbeat
 from bus.logging import get_logger
+from bus.readiness import LIVE_PATH
 
+disable_created_metrics()
 log = get_logger(__name__)
 METRICS_PATH = "/metrics"  # Prometheus' default metrics_path (scrape_config)
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -45,6 +54,12 @@ PUBLISH_FENCED = Counter(
     "Batches whose outputs a worker did not publish because it lost a partition meanwhile (bus.fencing).",
     ["component"],
 )
+TICK_SCANS = Counter(
+    "omnibus_tick_scans_total",
+    "Clock ticks by what became of their scan (bus.tick_gate): scanned at once, deferred until the inputs "
+    "published before them were read, caught_up (a deferred scan ran), forced (deferred too long).",
+    ["component", "outcome"],
+)
 CHANGELOG_FENCED = Counter(
     "omnibus_changelog_fenced_total",
     "Changelog records skipped at restore: written late by a worker that had lost the partition (bus.fencing).",
@@ -69,26 +84,33 @@ class MetricsServer:
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def only_metrics(app: WsgiApp) -> WsgiApp:
-    """``app`` (prometheus_client's, which answers every path with the metrics) on ``/metrics`` only; any other
-    path is a 404, so a probe such as ``/ready`` pointed at the metrics port by mistake fails instead of
-    looking healthy (a new user's finding)."""
+def only_metrics(app: WsgiApp, heartbeat: Heartbeat | None = None) -> WsgiApp:
+    """``app`` (prometheus_client's, which answers every path with the metrics) on ``/metrics`` only, and ``/live``
+    from ``heartbeat`` when given (200, or 503 when its loop stopped moving; ``bus.heartbeat``); any other path is a
+    404, so a probe such as ``/ready`` pointed at the metrics port by mistake fails instead of looking healthy (a new
+    user's finding)."""
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "") == METRICS_PATH:
             return app(environ, start_response)
+        if heartbeat is not None and environ.get("PATH_INFO", "") == LIVE_PATH:
+            alive, body = heartbeat.live()
+            start_response("200 OK" if alive else "503 Service Unavailable",
+                           [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [f"not found: this port serves {METRICS_PATH} only\n".encode()]
 
     return serve
 
 
-def serve_metrics(settings: MetricsSettings) -> MetricsServer | None:
-    """Serve ``/metrics`` (and nothing else: 404) on a background thread; ``None`` when metrics are disabled."""
+def serve_metrics(settings: MetricsSettings, heartbeat: Heartbeat | None = None) -> MetricsServer | None:
+    """Serve ``/metrics`` (and ``/live`` from ``heartbeat`` when given; nothing else: 404) on a background thread;
+    ``None`` when metrics are disabled."""
     if not settings.enabled:
         return None
     server, thread = start_http_server(settings.port, addr=settings.host)
-    server.set_app(only_metrics(make_wsgi_app()))
+    server.set_app(only_metrics(make_wsgi_app(), heartbeat))
     metrics = MetricsServer(server, thread)
     # Logged always: with port 0 this line is the only place that says which port was chosen.
     log.info("metrics endpoint listening", host=settings.host, port=metrics.port, path=METRICS_PATH)

@@ -14,6 +14,10 @@ fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
 - ``partitions`` (integer or null): the input partitions a processor owns, null for an adapter (no consumer);
 - ``max_lag`` (integer or null, records): the highest consumer lag over them, null when not known (an adapter, or
   a processor that does not own its partitions yet);
+- ``lag_age_s`` (number or null, seconds): how old ``max_lag`` may be: the time since a broker last answered the
+  worker (the high watermarks the lag is computed from came from it); null with ``max_lag`` null, or when the
+  broker is not watched. During a broker outage ``max_lag`` stays what it was last seen, and this grows (tester11
+  #5: a frozen ``max_lag`` looked current for 75 s);
 - ``behind`` (object): ``{"topic[partition]": lag in records}`` for each partition over the processor's limit,
   empty when none.
 
@@ -43,11 +47,13 @@ class ProbeBody(TypedDict):
     reason: str | None
     partitions: int | None
     max_lag: int | None
+    lag_age_s: float | None
     behind: dict[str, int]
 
 
 def probe_body(component: str, *, ready: bool = True, reason: str | None = None, partitions: int | None = None,
-               max_lag: int | None = None, behind: Mapping[str, int] | None = None) -> ProbeBody:
+               max_lag: int | None = None, lag_age_s: float | None = None,
+               behind: Mapping[str, int] | None = None) -> ProbeBody:
     """The probe body of ``component``; ``reason`` is kept only when not ``ready`` (a ready process has none).
 
     Raises ``ValueError`` when ``ready`` is false without a ``reason``: an operator must be told why."""
@@ -55,7 +61,7 @@ def probe_body(component: str, *, ready: bool = True, reason: str | None = None,
         raise ValueError(f"{component} is not ready: a probe body must say why")
     return ProbeBody(component=component, status=OK if ready else UNAVAILABLE, live=True, ready=ready,
                      reason=None if ready else reason, partitions=partitions, max_lag=max_lag,
-                     behind=dict(behind or {}))
+                     lag_age_s=None if lag_age_s is None else round(lag_age_s, 1), behind=dict(behind or {}))
 
 
 # ``ProbeBody`` as an OpenAPI 3.1 (JSON Schema 2020-12) schema, for the adapters' descriptions.
@@ -75,6 +81,9 @@ PROBE_SCHEMA: dict[str, Any] = {
                        "description": "Input partitions a processor owns; null for an adapter."},
         "max_lag": {"type": ["integer", "null"], "minimum": 0,
                     "description": "Highest consumer lag over them, in records; null when not known."},
+        "lag_age_s": {"type": ["number", "null"], "minimum": 0,
+                      "description": "Seconds since a broker last answered: how old max_lag may be; null when "
+                                     "not known."},
         "behind": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                    "description": "topic[partition] -> lag in records, for each partition over the limit."},
     },

@@ -156,7 +156,14 @@ DEAD_LETTERS = TopicSpec(
 
 # faust writes these itself, per processor application id <prefix>.<app>: table changelogs and the
 # partition assignor's leader topic. Internal, like the topics marked internal above.
-FAUST_INTERNAL_PATTERNS = ("<prefix>.<app>-<table>-changelog", "<prefix>.<app>-__assignor-__leader")
+FAUST_CHANGELOG_SUFFIX, FAUST_LEADER_SUFFIX = "-changelog", "-__assignor-__leader"
+FAUST_INTERNAL_PATTERNS = (f"<prefix>.<app>-<table>{FAUST_CHANGELOG_SUFFIX}", f"<prefix>.<app>{FAUST_LEADER_SUFFIX}")
+
+
+def is_faust_internal(topic: str) -> bool:
+    """Whether ``topic`` is one faust writes for itself (``FAUST_INTERNAL_PATTERNS``): no consumer group commits on it,
+    so it has no consumer lag."""
+    return topic.endswith((FAUST_CHANGELOG_SUFFIX, FAUST_LEADER_SUFFIX))
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONTACT_EVENTS, IDENTIFIERS_OBSERVED, BUSINESS_EVENTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS,

@@ -65,7 +65,7 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
 
     console.print(Panel.fit(
         f"HTTP {rejected['status']}: {rejected['body'].get('error') or rejected['body']}\n"
-        "The original body is on the dead-letter topic with this reason.",
+        "The original body is on the dead-letter topic with this reason: omnibus deadletters list, then show ID.",
         title="A malformed identify from the portal",
     ))
     if profile is None:

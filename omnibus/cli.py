@@ -19,6 +19,7 @@ from bus.bootstrap import startup_failure_exit
 from bus.cli import schemas, stack, topics
 from bus.cli.help_text import plain_help
 from demo import cli as demo_cli
+from processors.deadletters import cli as deadletters_cli
 from processors.handoffs import cli as handoffs_cli
 from processors.identity import cli as identity_cli
 from processors.kpis import cli as kpis_cli
@@ -72,6 +73,7 @@ def _logs_to_stderr() -> None:
 app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
 app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster; read what landed on one.")
 topics.app.command("read")(read_cli.read_command)
+app.add_typer(deadletters_cli.app, name="deadletters")
 app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
 app.command("demo")(demo_cli.demo)
 app.add_typer(handoffs_cli.app, name="handoffs")

@@ -12,6 +12,7 @@ from adapters.base.publisher import AdapterPublisher
 from bus import shutdown
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
+from bus.heartbeat import Heartbeat
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
@@ -52,15 +53,16 @@ class AdapterRuntime:
 
 @asynccontextmanager
 async def adapter_runtime(
-    name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings
+    name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
 ) -> AsyncIterator[AdapterRuntime]:
-    """Start the producer and dedupe store; on exit flush everything accepted, then close."""
+    """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
+    ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay)."""
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     dedupe_path = dedupe_file(name, adapter_settings)
     dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
     log.info("adapter dedupe store", adapter=name, path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-    metrics_server = serve_metrics(settings.metrics)
+    metrics_server = serve_metrics(settings.metrics, heartbeat)
     await producer.start()
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:

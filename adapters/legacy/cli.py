@@ -9,7 +9,7 @@ import typer
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import load_or_exit, stop_on_signals
-from adapters.base.runtime import adapter_runtime
+from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
@@ -17,6 +17,7 @@ from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
 from bus.config import OmnibusSettings, load_component_settings
+from bus.heartbeat import Heartbeat
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
@@ -56,9 +57,10 @@ def relay_command() -> None:
     settings, adapter = _settings()
 
     async def main() -> None:
-        async with adapter_runtime("legacy", settings, adapter) as runtime:  # serves /metrics too
+        heartbeat = Heartbeat(adapter_component("legacy"), adapter.outbox.live_within_s)
+        async with adapter_runtime("legacy", settings, adapter, heartbeat) as runtime:  # serves /metrics and /live
             relay = OutboxRelay(adapter.dsn(), adapter.outbox, context(settings, adapter), runtime.publisher,
-                                retry_after_s=adapter.retry_after_s)
+                                retry_after_s=adapter.retry_after_s, heartbeat=heartbeat)
             await relay.run(stop_on_signals())
 
     asyncio.run(main())

@@ -58,6 +58,9 @@ class OutboxSettings(Section):
     )
     batch_size: int = Field(500, gt=0, description="Rows published per round trip.")
     poll_interval_s: float = Field(1.0, gt=0, description="Longest wait for a NOTIFY before looking anyway.")
+    live_within_s: float = Field(
+        120.0, gt=0, description="The relay's /live (on the metrics port) answers 503 when its loop has not moved "
+        "for longer: a batch, a wait for work or for the lock, an outage's retry each count as a move.")
 
 
 

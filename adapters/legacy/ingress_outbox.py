@@ -26,10 +26,12 @@ from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
+from adapters.base.runtime import adapter_component
 from adapters.legacy.config import OutboxSettings
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
 from bus.errors import RawRecord
+from bus.heartbeat import Heartbeat
 from bus.logging import get_logger
 
 OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
@@ -57,8 +59,11 @@ class OutboxRelay(ResumableSource[list[int]]):
     """A ``ResumableSource`` whose position is the outbox itself: a row stamped ``published_at`` is done."""
 
     def __init__(
-        self, dsn: str, settings: OutboxSettings, ctx: LegacyContext, publisher: AdapterPublisher, *, retry_after_s: int
+        self, dsn: str, settings: OutboxSettings, ctx: LegacyContext, publisher: AdapterPublisher, *,
+        retry_after_s: int, heartbeat: Heartbeat | None = None,
     ) -> None:
+        # beaten at each progress point of ``run``: its /live (``bus.heartbeat``; the relay command serves it)
+        self._heartbeat = heartbeat or Heartbeat(adapter_component("legacy"), settings.live_within_s)
         self._dsn = dsn
         self._settings = settings
         self._ctx = ctx
@@ -82,6 +87,7 @@ class OutboxRelay(ResumableSource[list[int]]):
         return self._report
 
     async def next_batch(self) -> Batch[list[int]] | None:
+        self._heartbeat.beat()
         if self._exhausted:
             return None
         rows = await (await self._conn.execute(self._select, [self._settings.batch_size])).fetchall()  # type: ignore[union-attr]
@@ -108,6 +114,7 @@ class OutboxRelay(ResumableSource[list[int]]):
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set: wake on NOTIFY or every poll_interval_s; ride out outages."""
         while not stop.is_set():
+            self._heartbeat.beat()
             try:
                 async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True) as conn:
                     await self._lead(conn, stop)
@@ -131,12 +138,14 @@ class OutboxRelay(ResumableSource[list[int]]):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.poll_interval_s
         while not stop.is_set() and (remaining := deadline - loop.time()) > 0:
+            self._heartbeat.beat()
             async for _ in conn.notifies(timeout=min(remaining, 0.5), stop_after=1):
                 return
 
     async def _lead(self, conn: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:
         """Wait until this relay holds the table's advisory lock (one publisher at a time, in order)."""
         while not stop.is_set():
+            self._heartbeat.beat()  # a standby relay waiting for the lock is alive
             lock = f"omnibus.{self._settings.table}"
             cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [lock])
             if (await cursor.fetchone())[0]:  # type: ignore[index]

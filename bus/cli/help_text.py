@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import inspect
 import re
+from typing import Any
 
 import typer
+from typer.core import TyperOption
 from typer.models import ParameterInfo
 
 _LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
@@ -24,8 +26,25 @@ def plain(text: str) -> str:
     return "\n\n".join(" ".join(paragraph.split()) for paragraph in _PARAGRAPHS.split(text.strip()))
 
 
+def _flags_show_no_type() -> None:
+    """typer (0.2x with click 8.3) prints every option's value type in ``--help``, ``<bool>`` beside flags too
+    (``--help <bool>``, ``--dry-run <bool>``: tester11 #9), though a flag takes no value: show none for flags and
+    counters. Idempotent."""
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_show_no_type", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:  # typer's vendored click.Context
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich.flags_show_no_type = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def plain_help(app: typer.Typer) -> None:
-    """Rewrite in place the help of every command, group and option under ``app`` (idempotent)."""
+    """Rewrite in place the help of every command, group and option under ``app`` (idempotent); flags show no value
+    type (``_flags_show_no_type``)."""
+    _flags_show_no_type()
     if isinstance(app.info.help, str):
         app.info.help = plain(app.info.help)
     if app.registered_callback is not None:

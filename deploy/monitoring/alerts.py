@@ -143,8 +143,9 @@ PIPELINE = (
         "sum by (component, error_type) (rate(omnibus_dead_letters_total[10m])) > 0.05",
         "10m", "ticket",
         "{{ $labels.component }} dead-letters {{ $value | humanize }} records/s ({{ $labels.error_type }})",
-        "More than 3 records a minute go to the dead-letter topic: read their reasons with a consumer of "
-        "<prefix>.deadletter.v1 and fix the source or the mapping.",
+        "More than 3 records a minute go to the dead-letter topic: read their reasons with `omnibus deadletters list "
+        "--since 1h` (one decoded: `omnibus deadletters show ID`), fix the source or the mapping, then put them back "
+        "with `omnibus deadletters redrive`.",
     ),
     Alert(
         "OmnibusAdapterRejectingMostInput",

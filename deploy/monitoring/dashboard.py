@@ -84,7 +84,7 @@ HEALTH = (
     Panel("Identity: graph update latency p99", ((
         "histogram_quantile(0.99, sum by (le) (rate(omnibus_identity_graph_update_latency_seconds_bucket[5m])))",
         "p99"),), unit="s"),
-    Panel("Open handoffs by age", (("sum by (age) (omnibus_handoff_open)", "{{age}}"),)),
+    Panel("Open handoffs by age", (("sum by (age_band) (omnibus_handoff_open)", "{{age_band}}"),)),
     Panel("Handoffs unacknowledged, breaches", (
         ("sum by (team) (omnibus_handoff_unacknowledged)", "{{team}} unacknowledged"),
         ("sum by (team) (increase(omnibus_handoff_breaches_total[1h]))", "{{team}} breaches/h"),

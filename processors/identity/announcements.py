@@ -93,6 +93,15 @@ class Announcer:
 
     def outgoing(self, output: Output) -> list[Outgoing | Tombstone]:
         """The records one decision publishes (none for protocol messages and metric-only decisions)."""
+        if type(output) is Resolved:  # one per event: the most frequent output, tested first (#9)
+            ref = output.event_ref
+            if ref is None or ref.topic != self._contact_source:
+                return []
+            if output.moved_by:
+                headers = ((MOVED_FROM_HEADER, output.moved_from.encode()),) if output.moved_from else ()
+                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref), headers)]
+            return [Outgoing(self._contacts, output.customer_id,
+                             as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         if isinstance(output, Created):
             return [self._customer_event(output.customer_id, "CustomerCreated", output.event_id, output.lineage, {
                 "customer_id": output.customer_id,
@@ -147,13 +156,6 @@ class Announcer:
             }))]
         if isinstance(output, Unassigned):  # a tombstone: the identifier belongs to nobody now
             return [Tombstone(self._identifiers, output.identifier, tombstone_headers(output.version))]
-        if isinstance(output, Resolved) and output.event_ref and output.event_ref.topic == self._contact_source:
-            ref = output.event_ref
-            if output.moved_by:
-                headers = ((MOVED_FROM_HEADER, output.moved_from.encode()),) if output.moved_from else ()
-                return [Outgoing(self._contacts, output.customer_id, self._moved_contact(output, ref), headers)]
-            return [Outgoing(self._contacts, output.customer_id,
-                             as_is(ref.record) if self._reusable(ref) else self._load_event(ref))]
         return []
 
     def _moved_contact(self, output: Resolved, ref: EventRef) -> Event:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge
 
+from processors.handoffs.metrics import AGE_BAND_LABEL
 from processors.kpis.config import KpisSettings
 from processors.kpis.measures import AGE_BANDS, KPIS, OPEN_PREFIX, Measure, ratio
 from processors.kpis.windows import Granularity, WindowKey
@@ -24,7 +25,7 @@ KPI_MEASURE = Gauge("omnibus_kpi_measure",
                     "Count of one measure (a KPI numerator or denominator) in the current period.",
                     ["measure", "channel", "site", "period"])
 KPI_OPEN_HANDOFFS = Gauge("omnibus_kpi_open_handoffs", "Handoffs open at the end of the last hour, by age band.",
-                          ["channel", "site", "age_band"])
+                          ["channel", "site", AGE_BAND_LABEL])
 TOO_LATE = Counter("omnibus_kpi_too_late_events_total", "Events older than the horizon, not counted.")
 AGGREGATES = Counter("omnibus_kpi_aggregates_published_total", "KpiAggregate records published.", ["period"])
 REJECTED = Counter("omnibus_kpi_rejected_records_total", "Records the KPI rules could not apply (dead-lettered).",

@@ -24,7 +24,12 @@ class RuleError(OmnibusError, ValueError):
     """The rule does not parse, names an unknown fact, or does not give a boolean."""
 
 
-_ENV = celpy.Environment()
+@lru_cache(maxsize=1)
+def _env() -> celpy.Environment:
+    """celpy's environment, built on the first rule compiled: it builds a Lark parser (a second of CPU on a loaded
+    2-core machine), and every ``omnibus`` command imports this module (the CLI registers the offers commands)
+    while few compile a rule."""
+    return celpy.Environment()
 
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})  # their first argument binds a variable
@@ -61,14 +66,14 @@ def _pointed(source: str, exc: Any) -> str:
 @lru_cache(maxsize=1024)
 def _program(source: str) -> Any:
     try:
-        ast = _ENV.compile(source)
+        ast = _env().compile(source)
     except celpy.CELParseError as exc:
         raise RuleError(f"eligibility does not parse: {_pointed(source, exc)}") from exc
     unknown = sorted(_free_names(ast) - set(FACT_TYPES))
     if unknown:
         known = ", ".join(sorted(FACT_TYPES))
         raise RuleError(f"eligibility names an unknown fact {unknown[0]!r}; known facts: {known}")
-    return _ENV.program(ast)
+    return _env().program(ast)
 
 
 class Rule:

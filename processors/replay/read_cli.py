@@ -7,8 +7,8 @@ masked as the screen pop and ``omnibus verify`` show them (``bus.identifiers.mas
 ``{"type", "value"}``, ``TYPE:value`` keys, and fields named as identifiers (``bus.redact.SENSITIVE_FIELDS``).
 Everything else is shown as it is, ids and dates included, so that an id can be copied into
 ``/customers/{id}`` (a new user's first version masked every run of seven digits, customer ids too). Bytes (a
-dead letter's original record) are shown by their length. Reads with no consumer group: nothing of a running
-processor is touched.
+dead letter's original record) are shown by their length: ``omnibus deadletters show`` decodes them. Reads with
+no consumer group: nothing of a running processor is touched.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ def topic_spec(name: str, prefix: str) -> TopicSpec:
     raise UnknownTopic(f"no topic called {name}; readable: {', '.join(spec.suffix for spec in readable)}")
 
 
-def _masked_text(text: str) -> str:
+def masked_text(text: str) -> str:
     kind, sep, value = text.partition(":")
     return f"{kind}:{mask(kind, value)}" if sep and kind in IDENTIFIER_TYPES else text
 
 
-def _shown(value: Any, name: str | None = None) -> Any:
+def shown(value: Any, name: str | None = None) -> Any:
     """``value`` with identifier values masked, bytes by their length, decimals as exact text."""
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
@@ -60,26 +60,26 @@ def _shown(value: Any, name: str | None = None) -> Any:
         return str(value)
     if isinstance(value, dict):
         if value.get("type") in IDENTIFIER_TYPES and isinstance(value.get("value"), str):
-            return {**{k: _shown(v, k) for k, v in value.items()}, "value": mask(value["type"], value["value"])}
-        return {key: _shown(item, str(key)) for key, item in value.items()}
+            return {**{k: shown(v, k) for k, v in value.items()}, "value": mask(value["type"], value["value"])}
+        return {key: shown(item, str(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_shown(item, name) for item in value]
+        return [shown(item, name) for item in value]
     if isinstance(value, str):
         kind = SENSITIVE_FIELDS.get((name or "").lower())
         if kind is not None:  # a generic name ("value") is masked where it holds an identifier record, not by name
             return mask(kind, value)
-        return _masked_text(value)
+        return masked_text(value)
     return value
 
 
 def line(record: Replayed) -> bytes:
     """One record as a JSON line (masked; an undecodable value says so)."""
-    key = None if record.key is None else _masked_text(record.key.decode("utf-8", "replace"))
+    key = None if record.key is None else masked_text(record.key.decode("utf-8", "replace"))
     event: Any = ({"undecodable": f"<{len(record.value or b'')} bytes>"} if record.event is None
                   else {"schema": record.event.schema, "value": record.event.value})
-    shown = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
+    whole = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
              "event": event}
-    return msgspec.json.encode(_shown(shown))
+    return msgspec.json.encode(shown(whole))
 
 
 def newest(records: list[Replayed], last: int) -> list[Replayed]:

@@ -44,6 +44,19 @@ def test_a_long_running_process_configured_after_it_shows_library_info_again(
     assert "Joined group" in capsys.readouterr().err
 
 
+def test_registry_requests_are_not_logged_one_by_one_unless_debugging(capsys: pytest.CaptureFixture[str]) -> None:
+    """tester11 #9: every process logged each schema registry call at INFO through httpx."""
+    configure_logging("INFO")  # a long-running process: library INFO shown, but not one line per HTTP request
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).info('HTTP Request: GET http://127.0.0.1:1/apis "HTTP/1.1 200 OK"')
+    logging.getLogger("httpx").warning("registry connection reset")
+    err = capsys.readouterr().err
+    assert "HTTP Request" not in err and "registry connection reset" in err
+    configure_logging("DEBUG")
+    logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1:1/apis "HTTP/1.1 200 OK"')
+    assert "HTTP Request" in capsys.readouterr().err
+
+
 def test_routine_library_warnings_are_info_in_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
     """The reported lines: aiokafka's "Marking the coordinator dead (node 1)for group omnibus.identity." and
     mode's "Timer commit is overlapping", seen in every demo run with nothing wrong."""

@@ -44,6 +44,22 @@ def test_metrics_are_served_over_http(scraped: str) -> None:
     assert 'omnibus_dead_letters_total{component="adapter.web",error_type="RejectedInput.bad_json"}' in scraped
 
 
+def test_no_created_series_are_exported(scraped: str) -> None:
+    """tester11 #6: every counter also exported ``*_created`` (prometheus_client's default), doubling the series."""
+    assert [line for line in scraped.splitlines() if "_created{" in line or "_created " in line] == []
+
+
+def test_one_idea_has_one_label_name_across_metrics() -> None:
+    """tester11 #6: ``omnibus_handoff_open{age}`` and ``omnibus_kpi_open_handoffs{age_band}`` named one idea twice."""
+    from prometheus_client import REGISTRY
+
+    import_every_metrics_module()
+    labels = {name for collector in list(REGISTRY._collector_to_names)  # noqa: SLF001
+              if any(n.startswith("omnibus_") for n in REGISTRY._collector_to_names[collector])  # noqa: SLF001
+              for name in getattr(collector, "_labelnames", ())}
+    assert "age" not in labels and "age_band" in labels
+
+
 def test_promtool_finds_no_naming_problems(scraped: str) -> None:
     if shutil.which("promtool") is None:
         pytest.fail("promtool is missing: scripts/bootstrap.sh installs it from Debian's prometheus package")
@@ -70,3 +86,37 @@ def test_only_the_metrics_path_is_served() -> None:
 
 def test_disabled_metrics_serve_nothing() -> None:
     assert serve_metrics(MetricsSettings(enabled=False)) is None
+
+
+def test_a_heartbeat_is_served_as_live_on_the_metrics_port() -> None:
+    """tester11 #8: the legacy relay serves no HTTP besides /metrics; its loop's heartbeat is its /live."""
+    import json
+
+    from bus.heartbeat import Heartbeat
+
+    now = [100.0]
+    heartbeat = Heartbeat("adapter.legacy", 30, clock=lambda: now[0])
+    server = serve_metrics(MetricsSettings(port=0), heartbeat)
+    assert server is not None
+    try:
+        url = f"http://127.0.0.1:{server.port}/live"
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            assert response.status == 200 and json.loads(response.read())["live"] is True
+        now[0] += 31
+        with pytest.raises(urllib.error.HTTPError) as wedged:
+            urllib.request.urlopen(url, timeout=5)  # noqa: S310
+        body = json.loads(wedged.value.read())
+        assert wedged.value.code == 503 and body["reason"] == "its loop has not moved for 31 s (limit 30 s)"
+        heartbeat.beat()
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+    finally:
+        server.stop()
+    plain = serve_metrics(MetricsSettings(port=0))  # no heartbeat: /live is no path of the metrics port
+    assert plain is not None
+    try:
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{plain.port}/live", timeout=5)  # noqa: S310
+        assert missing.value.code == 404
+    finally:
+        plain.stop()

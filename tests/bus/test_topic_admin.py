@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -51,3 +53,33 @@ async def test_apply_repairs_drifted_config_and_grows_partitions(bootstrap_serve
     assert grown.action is Action.PARTITIONS_ADDED
     (shrunk,) = await apply_topics(settings, [spec])
     assert shrunk.action is Action.NEEDS_ATTENTION
+
+
+async def test_apply_creates_every_missing_topic_in_one_request(
+    bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One CreateTopics request for all missing topics (one controller commit), not one per topic: `topics apply`
+    # and every broker test's set-up took seconds per apply on a loaded machine with one request per topic.
+    settings = isolated_settings(bootstrap_servers)
+    await apply_topics(settings, [CUSTOMER_IDENTIFIERS])
+    requests: list[list[str]] = []
+    create_topics = AIOKafkaAdminClient.create_topics
+
+    async def counted(self: AIOKafkaAdminClient, new_topics: list, *args: object, **kwargs: object) -> object:
+        requests.append([topic.name for topic in new_topics])
+        return await create_topics(self, new_topics, *args, **kwargs)
+
+    monkeypatch.setattr(AIOKafkaAdminClient, "create_topics", counted)
+    outcomes = await apply_topics(settings)
+    missing = [spec.name(settings.topics) for spec in ALL_TOPICS if spec is not CUSTOMER_IDENTIFIERS]
+    assert requests == [missing]
+    assert {o.topic: o.action for o in outcomes} == {
+        **dict.fromkeys(missing, Action.CREATED), CUSTOMER_IDENTIFIERS.name(settings.topics): Action.UNCHANGED}
+    assert [o.topic for o in outcomes] == [spec.name(settings.topics) for spec in ALL_TOPICS]
+
+
+async def test_two_concurrent_applies_create_each_topic_once(bootstrap_servers: str) -> None:
+    settings = isolated_settings(bootstrap_servers)
+    first, second = await asyncio.gather(apply_topics(settings), apply_topics(settings))
+    for mine, theirs in zip(first, second, strict=True):
+        assert {mine.action, theirs.action} == {Action.CREATED, Action.UNCHANGED}, (mine, theirs)

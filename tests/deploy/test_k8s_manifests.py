@@ -145,3 +145,18 @@ def test_every_container_that_keeps_local_state_has_a_writable_volume_there(
                           and not m.get("readOnly") and state.is_relative_to(m["mountPath"])]
                 assert mounts, f"{workload['metadata']['name']}: no writable volume holds {state}"
     assert checked, "no container keeps local state: the legacy relay does"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_container_has_a_liveness_probe_on_a_path_it_serves(overlay: str) -> None:
+    """tester11 #8: the legacy relay had no probe at all, so a wedged relay was never restarted. Its /live is served
+    on the metrics port (``bus.metrics.serve_metrics`` with the relay's heartbeat); the others on their own port."""
+    from bus.readiness import LIVE_PATH
+
+    for container in containers(build(overlay)):
+        probe = container.get("livenessProbe")
+        assert probe, f"{container['name']} has no livenessProbe"
+        path, port = probe["httpGet"]["path"], probe["httpGet"]["port"]
+        assert port in {p["name"] for p in container.get("ports", [])}, (container["name"], port)
+        if port == "metrics":  # the metrics port serves /metrics and, with a heartbeat, /live only
+            assert path == LIVE_PATH and container["args"][:3] == ["adapter", "legacy", "relay"], container["name"]

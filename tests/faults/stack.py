@@ -7,6 +7,7 @@ its context ends, whatever the test did.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -20,6 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from bus.config import OmnibusSettings, load_settings
 from bus.stack import process
@@ -161,8 +165,31 @@ class Stack:
         """The consumer group of a processor (faust's app id, ``bus.app.create_app``)."""
         return f"{self.prefix}.{processor}"
 
+    async def joined(self, procs: dict[str, Proc], timeout_s: float = 180.0) -> None:
+        """Until the consumer group of every processor in ``procs`` (name -> its process) is Stable with a member:
+        each worker has joined and been given its partitions. AssertionError if one exits, or after ``timeout_s``
+        (a loaded 2-core machine: a worker process took over 12 s to join at load 41)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        await admin.start()
+        try:
+            deadline, waiting = time.monotonic() + timeout_s, dict(procs)
+            while waiting:
+                for name, proc in list(waiting.items()):
+                    assert proc.alive(), f"{name} exited:\n{proc.tail()}"
+                    try:
+                        (response,) = await admin.describe_consumer_groups([self.group(name)])
+                        _, _, state, _, _, members, *_ = response.groups[0]
+                    except KafkaError:  # the coordinator of a group not formed yet
+                        state, members = "unknown", []
+                    if state == "Stable" and members:
+                        del waiting[name]
+                assert time.monotonic() < deadline, f"not joined within {timeout_s:.0f} s: {sorted(waiting)}"
+                await asyncio.sleep(0.25)
+        finally:
+            await admin.close()
 
-def wait_http(proc: Proc, url: str, timeout_s: float = 60.0) -> None:
+
+def wait_http(proc: Proc, url: str, timeout_s: float = 180.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.alive(), f"{proc.name} exited:\n{proc.tail()}"

@@ -114,7 +114,7 @@ async def test_poison_on_every_input_of_every_processor_is_dead_lettered_and_not
                  encoded(CONTACT_EVENTS, interaction([("EMAIL", f"after-{tag}@example.org")])),
                  encoded(HANDOFF_EVENTS, created(f"H-after-{tag}"))]
         valid = before[1][2]
-        time.sleep(20)  # every worker has joined its group (poison is read either way: earliest offsets)
+        await running.joined(procs)  # the poison lands while all four run (it is read either way: earliest offsets)
         await produce(bootstrap_servers, [(name, key, value) for name, key, value in before])
         poison: list[tuple[str, str, int, bytes]] = []  # (kind, topic, offset, value)
         for name in sorted(readers):

@@ -81,6 +81,14 @@ class WebTraffic:
                 await asyncio.sleep(1)
         return resent
 
+    async def until_accepted(self, count: int, *, sent_after: float = 0.0, timeout_s: float = 120.0) -> None:
+        """Until ``count`` calls sent at or after ``sent_after`` (``time.monotonic()``) were answered 2xx: traffic
+        flows through the adapter to Kafka. AssertionError after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while sum(1 for a in self.answers if a.sent_at >= sent_after and 200 <= a.status < 300) < count:
+            assert time.monotonic() < deadline, f"fewer than {count} calls answered 2xx within {timeout_s:.0f} s"
+            await asyncio.sleep(0.2)
+
     def accepted(self) -> set[str]:
         return {a.message_id for a in self.answers if 200 <= a.status < 300}
 

@@ -29,6 +29,7 @@ def worker(*, recovered: bool = True, committed: dict[int, int] | None = None, h
     committed = committed or {}
     assigned = {TP(TOPIC, p) for p in committed}
     assigned.add(TP("omnibus-kpis-changelog", 0))
+    assigned.add(TP("omnibus.kpis-__assignor-__leader", 0))  # faust's own: no group commits on it
     consumer = SimpleNamespace(assignment=lambda: assigned, highwater=lambda tp: highwater,
                                _committed_offset={tp: committed[tp.partition] for tp in assigned if tp.topic == TOPIC})
     return SimpleNamespace(should_stop=False, started=True, rebalancing=False, in_recovery=False,
@@ -47,9 +48,22 @@ def test_every_state_answers_the_one_body() -> None:
     assert bodies["starting"][1]["reason"] == "the worker has not joined its consumer group yet"
     assert bodies["starting"][1]["partitions"] is None
     assert bodies["caught_up"][1] == {"component": "kpis-test", "status": "ok", "live": True, "ready": True,
-                                      "reason": None, "partitions": 2, "max_lag": 1, "behind": {}}
+                                      "reason": None, "partitions": 2, "max_lag": 1, "lag_age_s": None,
+                                      "behind": {}}
     assert bodies["behind"][1]["behind"] == {f"{TOPIC}[1]": 5000}
     assert bodies["behind"][1]["reason"] == "consumer lag above 1000 records"
+
+
+def test_faust_internal_topics_have_no_consumer_lag() -> None:
+    """tester11 #6: faust's ``<prefix>.<app>-__assignor-__leader`` topic was exported in ``omnibus_consumer_lag``."""
+    from processors.readiness import CONSUMER_LAG
+
+    readiness = Readiness(worker(committed={0: 10}), "kpis-internal")
+    assert set(readiness.lags()) == {(TOPIC, 0)}
+    readiness.state()
+    exported = {s.labels["topic"] for metric in CONSUMER_LAG.collect() for s in metric.samples
+                if s.labels["component"] == "kpis-internal"}
+    assert exported == {TOPIC}
 
 
 def test_live_answers_the_body_even_when_reading_the_state_fails() -> None:
@@ -127,7 +141,7 @@ class Brokers:
 def test_a_worker_no_broker_answers_for_longer_than_the_bound_is_not_ready_and_still_live() -> None:
     """tester10 #8: identity's /ready said 200 40 s after the broker was killed."""
     from bus.config import ReadinessSettings
-    from processors.readiness import BrokerContact
+    from processors.readiness import LAG_AGE, BrokerContact
 
     clock, brokers = Clock(), Brokers()
     contact = BrokerContact(brokers, ReadinessSettings(broker_timeout_s=15, broker_probe_s=5), clock)
@@ -143,11 +157,15 @@ def test_a_worker_no_broker_answers_for_longer_than_the_bound_is_not_ready_and_s
     ready, body = readiness.state()
     jsonschema.validate(body, PROBE_SCHEMA)
     assert not ready and body["reason"] == "no broker answered for 16 s (limit 15 s)" and body["partitions"] == 1
+    # tester11 #5: the lag figure froze at its last value and looked current; its age says it is not
+    assert body["max_lag"] == 0 and body["lag_age_s"] == 16.0
+    assert LAG_AGE.labels("identity-test")._value.get() == 16.0  # noqa: SLF001
     live = readiness.live()
     assert live["live"] is True  # /live answers 200 whatever the body says
     brokers.up = True
     clock.now += 5
     assert asyncio.run(contact.check()) and readiness.state()[0]
+    assert readiness.state()[1]["lag_age_s"] == 0.0
 
 
 def test_a_probe_that_hangs_counts_as_no_answer() -> None:

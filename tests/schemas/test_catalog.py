@@ -24,7 +24,7 @@ SCHEMA_ROOT = Path(CATALOG.root)
 DOMAINS = {"common", "contact", "identity", "business", "handoff", "marketing", "deadletter", "kpi"}
 NOT_EVENTS = {"omnibus.identity.IdentifierAssignment", "omnibus.deadletter.DeadLetter"}  # table row, DLQ record
 # `long` fields that are neither instants nor durations.
-PLAIN_LONGS = {"amount_minor", "source_offset", "version"} | {m.value for m in Measure}  # counts, not times
+PLAIN_LONGS = {"amount_minor", "source_offset", "value_size", "version"} | {m.value for m in Measure}  # counts, not times
 
 EXPECTED_EVENTS = {
     "omnibus.contact." + n

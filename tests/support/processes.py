@@ -33,7 +33,7 @@ class Command:
                 found = None
             if found:
                 return found
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise AssertionError(f"timed out waiting for {what}")
 
 

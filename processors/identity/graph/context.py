@@ -16,7 +16,7 @@ import msgspec
 
 from processors.identity.graph.messages import AnyMessage, EventRef
 from processors.identity.graph.outputs import Output, Send
-from processors.identity.graph.state import BlockState, NodeState, S, thaw
+from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S, thaw
 
 if TYPE_CHECKING:
     from bus.serde import Event
@@ -33,6 +33,8 @@ MAX_DEFERRED_BYTES = 256 * 1024
 
 
 _ENCODER = msgspec.msgpack.Encoder()
+# One empty state per node type, compared with (never changed): a saved state equal to it is no state at all.
+_EMPTY: dict[type, NodeState] = {cls: cls() for cls in (IdentifierState, CustomerState, BlockState)}
 
 
 def short_hash(token: str) -> str:
@@ -118,7 +120,7 @@ class Ctx(Generic[S]):
 
     def save(self) -> None:
         state: NodeState | None = self.state
-        if state == type(self.state)():
+        if state == _EMPTY[type(self.state)]:
             state = None
         if state != self.original:
             self.store.put_node(self.key, state)

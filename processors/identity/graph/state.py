@@ -10,6 +10,7 @@ this format is read by ``legacy.decode_any_state``.
 
 from __future__ import annotations
 
+import copy
 import re
 import typing
 import zlib
@@ -226,9 +227,14 @@ def thaw(state: S) -> S:
     """A copy of ``state`` whose lists and dicts can be changed without touching the stored value.
 
     Runs once per handled message: only the fields typed as containers are looked at (``_CONTAINERS``,
-    ~3 µs instead of ~8 µs for a customer state, #9)."""
-    changes = {name: value.copy() for name in _CONTAINERS[type(state)] if (value := getattr(state, name)) is not None}
-    return msgspec.structs.replace(state, **changes)
+    ~3 µs instead of ~8 µs for a customer state, #9). A shallow copy (``__copy__``, in C) with those fields
+    replaced by their copies: no keyword arguments built and checked as ``msgspec.structs.replace`` does."""
+    copied = copy.copy(state)  # msgspec Structs copy themselves in C (__copy__)
+    for name in _CONTAINERS[type(state)]:
+        value = getattr(state, name)
+        if value is not None:
+            setattr(copied, name, value.copy())
+    return copied
 
 
 # Profiles are stored deflated (raw deflate, zlib level 1) with a preset dictionary of the strings every
@@ -256,7 +262,7 @@ _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 def _packed_id(contact_id: Any) -> Any:
-    if isinstance(contact_id, str):
+    if isinstance(contact_id, str) and len(contact_id) in (32, 36):  # a UUID's lengths: no regex on other ids
         if _HEX_UUID.fullmatch(contact_id):
             return msgspec.msgpack.Ext(_HEX_ID, bytes.fromhex(contact_id))
         if _DASHED_UUID.fullmatch(contact_id):

@@ -110,10 +110,28 @@ async def test_a_body_over_the_servers_limit_is_a_json_413(adapter: str) -> None
                                      headers={"Content-Type": "application/json", **sender})
         assert response.status == 413
         assert (await _refusal(response))["code"] == "too_large"
-    # Dead-lettered like every other refusal, without the body (too large for a Kafka record): the schemathesis
-    # fuzz run of the final CI drew such a body for the branch adapter and found no dead letter.
+    # Dead-lettered like every other refusal (the schemathesis fuzz run of the final CI drew such a body for the branch
+    # adapter and found no dead letter), with the body's first bytes, marked as cut (tester11 #4: it kept none)
     (raw, error), = app[PUBLISHER].rejected
-    assert raw.value is None and error.code == "too_large" and error.status == 413
+    assert error.code == "too_large" and error.status == 413
+    assert raw.value_cut and raw.value_size == size + 2 and raw.value is not None
+    assert raw.value.startswith(b"{   ") and len(raw.value) == app._client_max_size + 1  # noqa: SLF001
+
+
+def test_a_too_large_dead_letter_keeps_the_first_bytes_and_says_it_was_truncated() -> None:
+    """The dead letter of a refused body keeps at most ``MAX_KEPT_VALUE_BYTES`` of it, flagged, with the size sent."""
+    from bus.dead_letter import MAX_KEPT_VALUE_BYTES, dead_letter_event
+    from bus.errors import RawRecord
+
+    sent = b"x" * (MAX_KEPT_VALUE_BYTES * 3)
+    kept = dead_letter_event(RawRecord(value=sent), reason="r", error_type="RejectedInput.too_large", component="c")
+    assert kept.value["value"] == sent[:MAX_KEPT_VALUE_BYTES] and kept.value["value_truncated"]
+    assert kept.value["value_size"] == len(sent)
+    cut = RawRecord(value=b"abc", value_cut=True, value_size=5_000_000)
+    kept = dead_letter_event(cut, reason="r", error_type="RejectedInput.too_large", component="c").value
+    assert (kept["value"], kept["value_truncated"], kept["value_size"]) == (b"abc", True, 5_000_000)
+    whole = dead_letter_event(RawRecord(value=b"abc"), reason="r", error_type="E", component="c").value
+    assert (whole["value"], whole["value_truncated"], whole["value_size"]) == (b"abc", False, 3)
 
 
 @pytest.mark.parametrize("adapter", ["web", "branch", "call_center"])
@@ -140,4 +158,4 @@ async def test_every_adapter_serves_and_describes_the_processors_probe_names(ada
             described = openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
             jsonschema.validate(body, described)
     assert body == {"component": f"adapter.{adapter}", "status": "ok", "live": True, "ready": True, "reason": None,
-                    "partitions": None, "max_lag": None, "behind": {}}
+                    "partitions": None, "max_lag": None, "lag_age_s": None, "behind": {}}

@@ -3,7 +3,8 @@
 Each POST operation is called with cases schemathesis generates from the description, valid ones
 (positive) and ones that break it (negative), with the adapter's credentials. Every answer must be 2xx
 or a 4xx with a reason, never 5xx, and every refusal (other than 401) must have been dead-lettered. The
-fast suite runs ``FAST_CASES`` per operation and mode; the ``slow`` test ``SLOW_CASES``.
+fast suite runs ``FAST_CASES`` per operation and mode; the ``slow`` test ``SLOW_CASES`` (a session that runs
+both, as CI does, skips the fast one: the same checks with fewer cases).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.adapters.call_center.support import PARIS_KEY
 from tests.adapters.fuzz import servers
 from tests.adapters.fuzz.test_wire_formats import check
 from tests.adapters.web.support import WRITE_KEY
+from tests.support.selection import skip_if_session_runs
 
 FAST_CASES = int(os.environ.get("OMNIBUS_FUZZ_OPENAPI_CASES", "5"))
 SLOW_CASES = 50
@@ -66,7 +68,9 @@ def fuzz_openapi(adapter: str, cases: int) -> int:
 
 
 @pytest.mark.parametrize("adapter", sorted(ADAPTERS))
-def test_every_described_operation_answers_2xx_or_4xx_with_a_reason(adapter: str) -> None:
+def test_every_described_operation_answers_2xx_or_4xx_with_a_reason(adapter: str, request: pytest.FixtureRequest,
+                                                                    ) -> None:
+    skip_if_session_runs(request, "test_every_described_operation_under_many_cases", adapter=adapter)
     assert fuzz_openapi(adapter, FAST_CASES) > 0
 
 

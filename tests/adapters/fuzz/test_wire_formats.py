@@ -7,7 +7,7 @@ every refusal must have gone to the dead-letter path (the stand-in publisher rec
 broker-backed sample is ``test_dead_letters_on_the_broker``).
 
 The fast suite runs ``FAST_CASES`` per ingress (env ``OMNIBUS_FUZZ_CASES``); the ``slow`` test runs
-10,000 per ingress.
+10,000 per ingress (a session that runs both, as CI does, skips the fast one: the same checks with fewer cases).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tests.adapters.call_center.support import (
 from tests.adapters.call_center.support import sample as call_sample
 from tests.adapters.fuzz import servers, strategies
 from tests.adapters.legacy.support import SAMPLES as LEGACY_SAMPLES
+from tests.support.selection import skip_if_session_runs
 from tests.adapters.legacy.support import legacy_context
 from tests.adapters.web.support import StandInPublisher, basic_auth
 from tests.adapters.web.support import sample as web_sample
@@ -184,11 +185,13 @@ HTTP_FUZZERS: dict[str, Callable[[int], int]] = {
 
 
 @pytest.mark.parametrize("ingress", sorted(HTTP_FUZZERS))
-def test_hostile_input_is_accepted_or_refused_with_a_reason(ingress: str) -> None:
+def test_hostile_input_is_accepted_or_refused_with_a_reason(ingress: str, request: pytest.FixtureRequest) -> None:
+    skip_if_session_runs(request, "test_ten_thousand_hostile_cases_per_ingress", ingress=ingress)
     assert HTTP_FUZZERS[ingress](FAST_CASES) >= FAST_CASES
 
 
-def test_hostile_batch_files_cost_only_their_bad_lines(tmp_path: Path) -> None:
+def test_hostile_batch_files_cost_only_their_bad_lines(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    skip_if_session_runs(request, "test_ten_thousand_hostile_cases_per_ingress", ingress="batch files")
     assert fuzz_batch_files(FAST_CASES, tmp_path) >= FAST_CASES
 
 

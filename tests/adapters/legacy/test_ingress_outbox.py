@@ -204,3 +204,56 @@ async def _until_published(conn: psycopg.AsyncConnection[Any], row_id: int, with
     while not await _is_published(conn, row_id):
         assert asyncio.get_running_loop().time() < deadline, f"outbox row {row_id} not published in {within_s} s"
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+async def test_a_relay_wedged_on_a_statement_fails_its_liveness_and_a_waiting_standby_does_not(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
+) -> None:
+    """tester11 #8: the relay had no probe, so a relay stuck on a statement that never returns was never restarted.
+    Here its outbox table is locked by another session: its next SELECT waits, its loop stops beating, and /live
+    would answer 503; once the lock goes it beats again. A standby waiting for the advisory lock stays live."""
+    from bus.heartbeat import Heartbeat
+
+    settings = await settings_with_topics(bootstrap_servers)
+    legacy = legacy_settings(tmp_path, postgres_dsn, outbox={"poll_interval_s": 0.2, "live_within_s": 1.0})
+    await install_outbox(postgres_dsn, legacy.outbox.table)
+    runtime = await exit_stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    heartbeat = Heartbeat("adapter.legacy", legacy.outbox.live_within_s)
+    relay = OutboxRelay(postgres_dsn, legacy.outbox, legacy_context(settings.topics), runtime.publisher,
+                        retry_after_s=legacy.retry_after_s, heartbeat=heartbeat)
+    holder = await exit_stack.enter_async_context(await psycopg.AsyncConnection.connect(postgres_dsn))
+
+    async def until(live: bool, within_s: float) -> None:
+        deadline = asyncio.get_running_loop().time() + within_s
+        while heartbeat.live()[0] is not live:
+            assert asyncio.get_running_loop().time() < deadline, heartbeat.live()[1]
+            await asyncio.sleep(0.1)
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(1.5)
+        assert heartbeat.live()[0], heartbeat.live()[1]  # idle, waiting for work: alive
+        await holder.execute("LOCK TABLE omnibus_outbox IN ACCESS EXCLUSIVE MODE")  # its SELECT now waits
+        await until(False, 30)
+        alive, body = heartbeat.live()
+        assert body["reason"] and "has not moved" in body["reason"] and body["component"] == "adapter.legacy"
+        await holder.rollback()
+        await until(True, 30)
+
+        stop.set()
+        await asyncio.wait_for(running, 10)  # its connection, and so its advisory lock, goes with it
+        await holder.execute("SELECT pg_advisory_lock(hashtext('omnibus.omnibus_outbox'))")  # another relay leads
+        await holder.commit()  # the session keeps the advisory lock
+        standby_beat = Heartbeat("adapter.legacy", legacy.outbox.live_within_s)
+        standby = OutboxRelay(postgres_dsn, legacy.outbox, legacy_context(settings.topics), runtime.publisher,
+                              retry_after_s=legacy.retry_after_s, heartbeat=standby_beat)
+        stop = asyncio.Event()
+        running = asyncio.create_task(standby.run(stop))
+        await asyncio.sleep(3)
+        assert standby_beat.live()[0], standby_beat.live()[1]  # waiting for the lock is not wedged
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)

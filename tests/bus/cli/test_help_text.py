@@ -28,6 +28,18 @@ def test_no_help_text_shows_double_backticks() -> None:
         assert "``" not in result.output, (path, result.output)
 
 
+def test_no_help_shows_a_value_type_beside_a_flag() -> None:
+    """tester11 #9: ``omnibus --help`` showed ``--help <bool>`` and ``--install-completion <bool>`` (typer with click
+    8.3 prints every option's type), and every command's flags the same; options that take a value keep theirs."""
+    paths = _paths(typer.main.get_command(app))
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "160"})
+        assert "<bool>" not in result.output, (path, result.output)
+    redrive = runner.invoke(app, ["deadletters", "redrive", "--help"], env={"COLUMNS": "160"}).output
+    assert "--since" in redrive and "<str>" in redrive
+
+
 def test_plain_keeps_the_words_and_paragraphs() -> None:
     text = "Use ``--by customer``: one row\n    per customer.\n\n    ``--strict`` exits 1."
     assert plain(text) == "Use --by customer: one row per customer.\n\n--strict exits 1."

@@ -21,10 +21,10 @@ def test_gauges_count_open_handoffs_by_team_and_age() -> None:
     assert counts == {("back-office", "lt_1h"): 1, ("back-office", "1d_3d"): 1, ("other", "1d_3d"): 1}
     assert unacked == {"back-office": 1}
     metrics.refresh_open(states, now)
-    assert OPEN.labels(team="back-office", age="lt_1h")._value.get() == 1
+    assert OPEN.labels(team="back-office", age_band="lt_1h")._value.get() == 1  # tester11 #6: was ``age``
     assert UNACKNOWLEDGED.labels(team="back-office")._value.get() == 1
     metrics.refresh_open([], now)
-    assert OPEN.labels(team="back-office", age="lt_1h")._value.get() == 0
+    assert OPEN.labels(team="back-office", age_band="lt_1h")._value.get() == 0
     assert age_bucket(10 * 86400) == "gt_3d"
 
 

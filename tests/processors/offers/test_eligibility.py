@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from processors.offers.eligibility import Rule, RuleError
@@ -44,3 +48,23 @@ def test_a_parse_error_points_at_where_the_parser_stopped_on_one_line(source: st
 def test_no_python_eval() -> None:
     with pytest.raises(RuleError):
         Rule('__import__("os").system("true")')
+
+
+def test_importing_the_module_builds_no_cel_parser() -> None:
+    # Every `omnibus` command imports this module through the CLI; celpy's Lark parser costs a second of CPU on a
+    # loaded machine, so it is built by the first rule compiled, not at import (a fresh interpreter: this one
+    # has compiled rules already).
+    count_parsers = (
+        "import lark\n"
+        "built = []\n"
+        "init = lark.Lark.__init__\n"
+        "def counted(self, *args, **kwargs):\n"
+        "    built.append(1)\n"
+        "    init(self, *args, **kwargs)\n"
+        "lark.Lark.__init__ = counted\n"
+        "import processors.offers.eligibility\n"
+        "print(len(built))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", count_parsers], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[3])
+    assert result.stdout.strip() == "0"

@@ -16,6 +16,12 @@ def test_an_unknown_processor_exits_2_with_the_known_ones() -> None:
     assert "identity, handoffs" in result.output
 
 
+def test_the_help_says_which_processors_are_not_covered() -> None:
+    """tester11 #9: ``verify --processor`` covers identity and handoffs only, and nothing said so."""
+    shown = " ".join(CliRunner().invoke(app, ["verify", "--help"], env={"COLUMNS": "200"}).output.replace("│", " ").split())
+    assert "identity and handoff processors only" in shown and "omnibus replay kpis" in shown and "offer" in shown
+
+
 def test_the_report_lists_each_check_and_the_failures() -> None:
     report = Report([Check("identity: a", 3), Check("identity: b", 2, ["row 1 is stale"])], {"lost": 0})
     console = Console(record=True, width=140)

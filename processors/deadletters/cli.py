@@ -1,0 +1,148 @@
+"""``omnibus deadletters list | show | redrive``: look into the dead letters and put them back on their topics.
+
+``list`` prints one row per dead letter (id, when, component, error type, reason, source, size); ``show ID``
+prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
+ones back on their source topics, once (``processors.deadletters.redrive``). The three read the dead-letter topic
+with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused some of the
+selection (the others are re-driven); 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import typer
+
+from bus.cli.tables import report_console, report_table
+from bus.config import OmnibusSettings, load_settings
+from bus.logging import get_logger
+from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
+from processors.deadletters.redrive import redrive
+
+app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, show one decoded, re-drive them to their topic.")
+console = report_console()
+log = get_logger(__name__)
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+BOOTSTRAP = typer.Option(None, "--bootstrap-servers", help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS.")
+REASON = typer.Option(None, "--reason", help="Only those whose reason contains this text (any case).")
+ERROR_TYPE = typer.Option(None, "--error-type", help="Only those whose error type contains this text, e.g. too_large.")
+SOURCE_TOPIC = typer.Option(None, "--source-topic",
+                            help="Only those read from this topic (with or without the prefix); http: refused at HTTP.")
+COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
+SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """``--since``: ``30m``/``2h``/``7d`` before ``now``, or an ISO 8601 time (UTC when it names no zone).
+    Raises ``typer.BadParameter``."""
+    if not text:
+        return None
+    found = _DURATION.match(text.strip())
+    if found:
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is neither an ISO time nor a duration such as 30m, 2h, 7d") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _settings(bootstrap_servers: str | None) -> OmnibusSettings:
+    settings = load_settings()
+    if bootstrap_servers:
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
+    return settings
+
+
+def _selected(settings: OmnibusSettings, ids: list[str], reason: str | None, error_type: str | None,
+              source_topic: str | None, component: str | None, since: str | None) -> list[DeadLetter]:
+    letters = asyncio.run(read_dead_letters(settings))
+    return select(letters, ids=ids, reason=reason, error_type=error_type, source_topic=source_topic,
+                  component=component, since=parse_since(since))
+
+
+@app.command("list")
+def list_command(
+    reason: str = REASON, error_type: str = ERROR_TYPE, source_topic: str = SOURCE_TOPIC, component: str = COMPONENT,
+    since: str = SINCE,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """List dead letters, oldest first: id, when it failed, component, error type, reason, where the record came
+    from (topic/partition/offset, or http), the original's size in bytes (``+`` when only its first bytes are kept).
+    No original bytes are shown: ``show ID`` decodes one."""
+    letters = _selected(_settings(bootstrap_servers), [], reason, error_type, source_topic, component, since)
+    if as_json:
+        for letter in letters:
+            typer.echo(msgspec.json.encode(letter.summary()).decode())
+        return
+    table = report_table("id", "failed at", "component", "error type", "reason", "source", "size",
+                         narrow=("id", "failed at", "error type", "source"), whole=("id",), console=console)
+    for letter in letters:
+        row = letter.summary()
+        size = "-" if row["size"] is None else f"{row['size']}{'+' if row['truncated'] else ''}"
+        table.add_row(row["id"], row["failed_at"], row["component"], row["error_type"], row["reason"][:200],
+                      row["source"], size)
+    console.print(table)
+    console.print(f"{len(letters)} dead letter(s)")
+
+
+@app.command("show")
+def show_command(
+    dead_letter_id: str = typer.Argument(..., metavar="ID", help="A dead letter's id (deadletters list)."),
+    reveal: bool = typer.Option(False, "--reveal",
+                                help="Show identifier values and undecodable bytes as they are (personal data: "
+                                     "only where you may see them; never logged)."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """Show one dead letter with its original record decoded: Avro by the registry's schema, JSON, else hex. Identifier
+    values are masked and opaque bytes hidden unless ``--reveal``."""
+    settings = _settings(bootstrap_servers)
+    found = select(asyncio.run(read_dead_letters(settings)), ids=[dead_letter_id])
+    if not found:
+        typer.echo(f"error: no dead letter {dead_letter_id} on the dead-letter topic (deadletters list)", err=True)
+        raise typer.Exit(1)
+    if reveal:  # who looked at what, never the values themselves
+        log.warning("dead letter shown with its identifier values", dead_letter_id=dead_letter_id)
+    shown = original(found[0], deserializer_for(settings), reveal=reveal)
+    typer.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
+
+
+@app.command("redrive")
+def redrive_command(
+    ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Dead letters' ids; or select them by the options."),
+    reason: str = REASON, error_type: str = ERROR_TYPE, source_topic: str = SOURCE_TOPIC, component: str = COMPONENT,
+    since: str = SINCE,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be re-driven; send nothing."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """Put the selected dead letters back on their source topics with their original key, value and headers, on their
+    partition, plus the headers ``omnibus-redriven-from`` (dead-letter topic/partition/offset) and
+    ``omnibus-dead-letter-id``. Once: one already re-driven is skipped (the processors also drop a copy by its event
+    id).
+    Refused, with why: those refused at HTTP ingress (the sender sends again), those whose value was not kept whole."""
+    if not ids and not any((reason, error_type, source_topic, component, since)):
+        typer.echo("error: name dead letters by id, or select them with --reason, --error-type, --source-topic, "
+                   "--component or --since", err=True)
+        raise typer.Exit(2)
+    settings = _settings(bootstrap_servers)
+    letters = _selected(settings, ids or [], reason, error_type, source_topic, component, since)
+    missing = sorted(set(ids or ()) - {letter.id for letter in letters})
+    outcomes = asyncio.run(redrive(settings, letters, dry_run=dry_run))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        detail = outcome.reason if outcome.action == "refused" else outcome.at
+        typer.echo(f"{outcome.action:<17} {outcome.letter.id}  from {outcome.letter.source}  {detail}")
+    for id_ in missing:
+        typer.echo(f"{'not_found':<17} {id_}")
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing selected"
+    typer.echo(f"{summary}{' (dry run: nothing sent)' if dry_run else ''}", err=True)
+    if missing or counts.get("refused"):
+        raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""Re-drive dead letters: put each original record back on its source topic, once.
+
+The record goes back with its original key, value and headers, on the partition it came from, plus two headers:
+``omnibus-redriven-from`` (``<dead-letter topic>/<partition>/<offset>``) and ``omnibus-dead-letter-id``.
+Once: before sending, the source topics are read from the earliest selected ``failed_at`` to their end for records
+already carrying the id (a second run, or a run cut short after sending, sends nothing again). Downstream, the
+processors drop a copy all the same, on the event id inside the value (at-least-once with idempotent effects), so
+two operators re-driving at the same moment give two records and one effect.
+
+Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again),
+one without its value or with only its first bytes (``value_truncated``), one whose source topic this deployment
+does not declare (or is internal to a processor), and one with a header key that is not UTF-8 (it would be
+dead-lettered again: ``bus.record_headers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bus.config import OmnibusSettings
+from bus.consume import start_or_close
+from bus.kafka_client import connection_options
+from bus.producer import EventProducer
+from bus.record_headers import is_utf8
+from bus.serde import build_serde
+from bus.topic import KafkaRecord
+from bus.topics import ALL_TOPICS
+from processors.deadletters import DEAD_LETTER_ID_HEADER, REDRIVEN_FROM_HEADER, DeadLetter
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one dead letter: ``redriven`` (``at``: where it landed), ``would_redrive`` (dry run),
+    ``already_redriven`` (``at``: the earlier copy), or ``refused`` (``reason``)."""
+
+    letter: DeadLetter
+    action: str
+    at: str | None = None
+    reason: str | None = None
+
+
+def refusal(letter: DeadLetter, settings: OmnibusSettings) -> str | None:
+    """Why ``letter`` cannot go back on its topic, or None."""
+    f = letter.fields
+    topic = f.get("source_topic")
+    if topic is None or f.get("source_partition") is None:
+        return "refused at HTTP ingress: there is no topic to put it back on (the sender must send it again)"
+    if f.get("value") is None:
+        return "the dead letter holds no original value"
+    if f.get("value_truncated"):
+        return "the dead letter holds only the first bytes of the original value"
+    readable = {spec.name(settings.topics) for spec in ALL_TOPICS if not spec.internal}
+    if topic not in readable:
+        return f"{topic} is not a topic of this deployment (prefix {settings.topics.prefix!r}) that carries events"
+    if any(h.get("key_bytes") is not None or not is_utf8(h["key"]) for h in f.get("headers") or ()):
+        return "a header key is not UTF-8: the record would be dead-lettered again"
+    return None
+
+
+def redriven_record(letter: DeadLetter) -> KafkaRecord:
+    """The record to send: the original key, value and headers on the original partition, plus the re-drive headers."""
+    f = letter.fields
+    headers = tuple((h["key"], bytes(h["value"]) if h["value"] is not None else b"") for h in f.get("headers") or ())
+    headers += ((REDRIVEN_FROM_HEADER, letter.position.encode()), (DEAD_LETTER_ID_HEADER, letter.id.encode()))
+    key = None if f.get("key") is None else bytes(f["key"])
+    return KafkaRecord(f["source_topic"], key, bytes(f["value"]), headers, partition=int(f["source_partition"]))
+
+
+async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLetter], *,
+                           timeout_s: float = 30.0) -> dict[str, str]:
+    """Dead-letter id -> ``topic/partition/offset`` of a record already re-driven from it, for ``letters``.
+
+    Reads each source topic from the earliest ``failed_at`` of the letters on it (a re-driven copy is written after
+    its dead letter) to the end offsets seen at the start, headers only. Raises ``TimeoutError``."""
+    since: dict[str, int] = {}
+    for letter in letters:
+        ms = int(letter.fields["failed_at"].timestamp() * 1000)
+        topic = letter.fields["source_topic"]
+        since[topic] = min(since.get(topic, ms), ms)
+    if not since:
+        return {}
+    wanted = {letter.id for letter in letters}
+    options = {**connection_options(settings.kafka),
+               "client_id": f"{settings.kafka.client_id}-redrive-{uuid.uuid4().hex[:6]}"}
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
+    await start_or_close(consumer)
+    found: dict[str, str] = {}
+    try:
+        tps = [TopicPartition(topic, p) for topic in since for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            tps = [TopicPartition(t, p) for t in since for p in sorted(consumer.partitions_for_topic(t) or ())]
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.offsets_for_times({tp: since[tp.topic] for tp in tps})
+        remaining = set()
+        for tp in tps:
+            start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+            if start < ends[tp]:
+                consumer.seek(tp, start)
+                remaining.add(tp)
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=int(timeout_s * 1000))
+            if not batch:
+                raise TimeoutError(f"source topics did not deliver up to their end offsets within {timeout_s} s")
+            for tp, messages in batch.items():
+                for m in messages:
+                    if m.offset >= ends[tp]:
+                        break
+                    for name, value in m.headers or ():
+                        id_ = value.decode(errors="replace") if name == DEAD_LETTER_ID_HEADER and value else None
+                        if id_ in wanted:
+                            found.setdefault(id_, f"{tp.topic}/{tp.partition}/{m.offset}")
+                if messages and messages[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def redrive(settings: OmnibusSettings, letters: Sequence[DeadLetter], *, dry_run: bool = False,
+                  check_done: bool = True) -> list[Outcome]:
+    """Put ``letters`` back on their source topics, each once (see the module docstring); one ``Outcome`` each, in
+    order. ``check_done=False`` skips the look for earlier copies (tests of the processors' own dedupe).
+    Raises ``bus.errors.PublishError`` if Kafka does not acknowledge a record (those before it are sent)."""
+    outcomes: dict[str, Outcome] = {}
+    sendable: list[DeadLetter] = []
+    for letter in letters:
+        if letter.id in outcomes or any(letter.id == other.id for other in sendable):
+            continue
+        reason = refusal(letter, settings)
+        if reason is not None:
+            outcomes[letter.id] = Outcome(letter, "refused", reason=reason)
+        else:
+            sendable.append(letter)
+    done = await already_redriven(settings, sendable) if check_done else {}
+    to_send = [letter for letter in sendable if letter.id not in done]
+    for letter in sendable:
+        if letter.id in done:
+            outcomes[letter.id] = Outcome(letter, "already_redriven", at=done[letter.id])
+        elif dry_run:
+            outcomes[letter.id] = Outcome(letter, "would_redrive", at=letter.fields["source_topic"])
+    if to_send and not dry_run:
+        serializer, _ = build_serde(settings.registry)
+        async with EventProducer(settings, serializer) as producer:
+            for letter in to_send:  # one at a time, in order: a failure leaves a clear line between sent and not
+                meta, = await producer.send([redriven_record(letter)])
+                outcomes[letter.id] = Outcome(letter, "redriven", at=f"{meta.topic}/{meta.partition}/{meta.offset}")
+    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]

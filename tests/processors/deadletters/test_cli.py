@@ -1,0 +1,156 @@
+"""``omnibus deadletters`` on the real broker and registry: dead letters written by a real adapter and a real processor
+are listed, shown decoded (identifier values only with ``--reveal``) and re-driven, once (tester11 #4)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+from typer.testing import CliRunner
+
+from adapters.web.config import MAX_BATCH_BYTES
+from adapters.web.ingress import running_web_adapter
+from bus.clock import ManualClock
+from bus.dead_letter import MAX_KEPT_VALUE_BYTES
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.topics import HANDOFF_EVENTS
+from omnibus.cli import app as omnibus
+from processors.deadletters import DEAD_LETTER_ID_HEADER, REDRIVEN_FROM_HEADER, read_dead_letters, select
+from processors.deadletters.redrive import redrive
+from processors.handoffs.config import HandoffPolicy
+from processors.replay import read_topics
+from tests.adapters.web.support import basic_auth, web_settings
+from tests.processors.handoffs.broker import Watcher, running_worker
+from tests.processors.handoffs.factories import T0, accepted, acknowledged, created
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.timeout(600)]
+EMAIL, PHONE = "rita.duarte@example.org", "+351912345678"
+
+
+def cli(env: dict[str, str], *args: str) -> Any:
+    return CliRunner().invoke(omnibus, ["deadletters", *args], env=env)
+
+
+def env_of(settings: Any) -> dict[str, str]:
+    return {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix, "OMNIBUS_TOPICS__PARTITIONS": "3",
+            "OMNIBUS_REGISTRY__URL": settings.registry.url or "", "OMNIBUS_METRICS__ENABLED": "false"}
+
+
+async def until_dead_letters(settings: Any, count: int, timeout_s: float = 60) -> list[Any]:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        letters = await read_dead_letters(settings)
+        if len(letters) >= count or asyncio.get_running_loop().time() > deadline:
+            return letters
+        await asyncio.sleep(0.2)
+
+
+async def test_an_adapters_refusals_are_listed_shown_masked_or_revealed_and_never_re_driven(
+    bootstrap_servers: str, schema_registry: Any, tmp_path: Any,
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
+                                          log={"level": "WARNING"})
+    env = env_of(settings)
+    bad = {"type": "track", "messageId": "m-1", "userId": "u-dl-1", "traits": {"email": EMAIL, "phone": PHONE}}
+    huge = b'{"type": "track", "event": "x", "properties": {"pad": "' + b"x" * (MAX_BATCH_BYTES * 2) + b'"}}'
+    async with running_web_adapter(settings, web_settings()) as server, aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{server.port}/v1/track"
+        async with http.post(url, json=bad, headers={"Authorization": basic_auth()}) as response:
+            assert response.status == 400, await response.text()
+        async with http.post(url, data=huge, headers={"Authorization": basic_auth(),
+                                                      "Content-Type": "application/json"}) as response:
+            assert response.status == 413, await response.text()
+    letters = await until_dead_letters(settings, 2)
+    assert len(letters) == 2
+
+    listed = await asyncio.to_thread(cli, env, "list", "--json", "--component", "adapter.web")
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [row["source"] for row in rows] == ["http", "http"]
+    missing, too_large = sorted(rows, key=lambda row: row["error_type"] == "RejectedInput.too_large")
+    assert missing["error_type"] == "RejectedInput.missing_event" and missing["truncated"] is False
+    assert too_large["error_type"] == "RejectedInput.too_large" and too_large["truncated"] is True
+    assert too_large["size"] == len(huge)  # the size sent (Content-Length), the first bytes kept
+    assert EMAIL not in listed.stdout and PHONE not in listed.stdout
+    table = await asyncio.to_thread(cli, env, "list", "--error-type", "too_large")
+    assert table.exit_code == 0 and f"{len(huge)}+" in table.stdout and "1 dead letter(s)" in table.stdout
+
+    shown = await asyncio.to_thread(cli, env, "show", missing["id"])
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.stdout)
+    assert body["format"] == "json" and body["value"]["messageId"] == "m-1" and body["value"]["userId"] != "u-dl-1"
+    assert EMAIL not in shown.output and PHONE not in shown.output
+    revealed = await asyncio.to_thread(cli, env, "show", missing["id"], "--reveal")
+    assert revealed.exit_code == 0 and json.loads(revealed.stdout)["value"]["traits"] == bad["traits"]
+    assert EMAIL not in revealed.stderr and PHONE not in revealed.stderr  # the log says who looked, not what
+    cut = json.loads((await asyncio.to_thread(cli, env, "show", too_large["id"], "--reveal")).stdout)
+    assert cut["truncated"] is True and cut["format"] == "hex" and len(cut["value"]) == 2 * MAX_KEPT_VALUE_BYTES
+
+    refused = await asyncio.to_thread(cli, env, "redrive", "--source-topic", "http")
+    assert refused.exit_code == 1
+    assert [line.split()[0] for line in refused.stdout.splitlines()] == ["refused", "refused"]
+    assert "HTTP ingress" in refused.stdout and "2 refused" in refused.stderr
+    assert (await asyncio.to_thread(cli, env, "show", "no-such-id")).exit_code == 1
+
+
+async def test_a_re_driven_dead_letter_goes_back_once_and_the_processor_applies_it_once(
+    bootstrap_servers: str, schema_registry: Any,
+) -> None:
+    """An acknowledgement that arrived before its handoff was dead-lettered (``unknown_handoff``); once the handoff
+    exists, re-driving it is applied; a second re-drive sends nothing, and a copy sent anyway is dropped by event id."""
+    settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
+                                          log={"level": "WARNING"})
+    env, topic = env_of(settings), HANDOFF_EVENTS.name(settings.topics)
+    watcher = Watcher(settings)
+    await watcher.start()
+    serializer, _ = build_serde(settings.registry)
+    early_ack = acknowledged("H-1", T0)
+
+    def acknowledged_changes() -> set[str]:  # the tracker's status changes caused by the acknowledgement, by id
+        return {e.value["envelope"]["event_id"] for e in watcher.events("HandoffStatusChanged")
+                if e.value["handoff_id"] == "H-1" and e.value["cause"].endswith("HandoffAcknowledged")}
+
+    try:
+        async with EventProducer(settings, serializer) as producer, \
+                running_worker(settings, HandoffPolicy(), ManualClock(T0)):
+            await producer.publish(Outgoing(topic, "H-1", early_ack))
+            await watcher.until(lambda: bool(watcher.events("DeadLetter")), 60, "the early acknowledgement's dead letter")
+            await producer.publish(Outgoing(topic, "H-1", created("H-1", T0)))
+            await watcher.until(lambda: any(e.value["handoff_id"] == "H-1"
+                                            for e in watcher.events("HandoffStatusChanged")), 60, "the handoff created")
+            letters = select(await read_dead_letters(settings), error_type="unknown_handoff")
+            assert len(letters) == 1
+            (letter,) = letters
+
+            dry = await asyncio.to_thread(cli, env, "redrive", "--error-type", "unknown_handoff", "--dry-run")
+            assert dry.exit_code == 0, dry.output
+            assert dry.stdout.startswith("would_redrive") and "nothing sent" in dry.stderr
+            first = await asyncio.to_thread(cli, env, "redrive", letter.id)
+            assert first.exit_code == 0 and first.stdout.startswith("redriven"), first.output
+            await watcher.until(lambda: bool(acknowledged_changes()), 60, "the re-driven acknowledgement applied")
+
+            again = await asyncio.to_thread(cli, env, "redrive", "--error-type", "unknown_handoff")
+            assert again.exit_code == 0 and again.stdout.startswith("already_redriven"), again.output
+            # the processors' own dedupe: a copy sent anyway (two operators at once) is dropped on its event id
+            (forced,) = await redrive(settings, [letter], check_done=False)
+            assert forced.action == "redriven"
+            await producer.publish(Outgoing(topic, "H-1", accepted("H-1", T0, event_id="later-accept")))
+            await watcher.until(lambda: any(e.value["handoff_id"] == "H-1" and e.value["envelope"]["causation_id"]
+                                            == "later-accept" for e in watcher.events("HandoffStatusChanged")), 60,
+                                "an event sent after the copies")  # same key and partition: the copies came first
+    finally:
+        await watcher.stop()
+    assert len(acknowledged_changes()) == 1  # applied once: the copy changed nothing
+
+    back = [r for r in (await read_topics(settings, [HANDOFF_EVENTS])).records if dict(r.headers).get(DEAD_LETTER_ID_HEADER)]
+    assert len(back) == 2  # the command's one, and the copy sent past the look for earlier ones
+    headers = dict(back[0].headers)
+    assert headers[REDRIVEN_FROM_HEADER] == letter.position.encode() and back[0].key == b"H-1"
+    assert back[0].partition == letter.fields["source_partition"] and back[0].value == letter.fields["value"]
+    assert back[0].event is not None and back[0].event.value["envelope"]["event_id"] == early_ack.value["envelope"]["event_id"]

@@ -1,0 +1,92 @@
+"""Dead letters selected and shown: filters, the original decoded (Avro, JSON, hex), identifier values masked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import typer
+
+from bus.dead_letter import dead_letter_event
+from bus.errors import RawRecord
+from bus.serde import Event, SerdeContext, SingleObjectDeserializer, SingleObjectSerializer
+from processors.deadletters import HIDDEN, DeadLetter, original, select
+from processors.deadletters.cli import parse_since
+from schemas.catalog import default_catalog
+
+CATALOG = default_catalog()
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+EMAIL, PHONE = "ana.lima@example.org", "+33612345678"
+
+
+def letter(record: RawRecord, *, reason: str = "bad", error_type: str = "E", component: str = "adapter.web",
+           at: datetime = T0, offset: int = 0) -> DeadLetter:
+    fields = dict(dead_letter_event(record, reason=reason, error_type=error_type, component=component).value)
+    fields["failed_at"] = at
+    return DeadLetter("p.deadletter.v1", 0, offset, fields)
+
+
+def observed() -> bytes:
+    event = Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": {"event_id": "e-1", "occurred_at": T0, "received_at": T0, "source_system": "web",
+                     "channel": "WEB", "site": None, "correlation_id": "e-1", "causation_id": None,
+                     "source_event_id": None},
+        "identifiers": [{"type": "EMAIL", "value": EMAIL},
+                        {"type": "PHONE", "value": PHONE}],
+    })
+    return SingleObjectSerializer(CATALOG)(event, SerdeContext(topic="p.identity.observed.v1"))
+
+
+def test_filters_select_by_reason_error_type_source_component_and_time() -> None:
+    http = letter(RawRecord(value=b"{}"), reason="missing field 'event'", error_type="RejectedInput.missing_field")
+    topic = letter(RawRecord(value=b"x", topic="p.handoff.events.v1", partition=1, offset=7), reason="nobody created it",
+                   error_type="IllegalTransition:unknown_handoff", component="handoffs", at=T0 + timedelta(hours=2))
+    both = [http, topic]
+    assert select(both, reason="NOBODY") == [topic]
+    assert select(both, error_type="missing_field") == [http]
+    assert select(both, source_topic="http") == [http]
+    assert select(both, source_topic="handoff.events.v1") == select(both, source_topic="p.handoff.events.v1") == [topic]
+    assert select(both, component="adapter.web") == [http]
+    assert select(both, since=T0 + timedelta(hours=1)) == [topic]
+    assert select(both, ids=[topic.id]) == [topic] and select(both, ids=[topic.id], reason="missing") == []
+    assert (http.source, topic.source) == ("http", "p.handoff.events.v1/1/7")
+
+
+def test_since_takes_a_duration_or_an_iso_time() -> None:
+    now = T0
+    assert parse_since("90m", now) == T0 - timedelta(minutes=90) and parse_since("7d", now) == T0 - timedelta(days=7)
+    assert parse_since("2026-11-01T08:00", now) == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    assert parse_since(None) is None
+    with pytest.raises(typer.BadParameter):
+        parse_since("yesterday", now)
+
+
+def test_an_avro_original_is_decoded_by_its_schema_with_identifier_values_masked_unless_revealed() -> None:
+    dead = letter(RawRecord(value=observed(), key=f"EMAIL:{EMAIL}".encode(), topic="p.identity.observed.v1",
+                            partition=0, offset=3, headers=(("h", b"v"),)))
+    deserializer = SingleObjectDeserializer(CATALOG)
+    masked = original(dead, deserializer)
+    assert masked["format"] == "avro" and masked["schema"] == "omnibus.contact.IdentifiersObserved"
+    assert EMAIL not in repr(masked) and PHONE not in repr(masked)
+    assert masked["key"].startswith("EMAIL:a***@") and masked["value"]["identifiers"][1]["value"].endswith("5678")
+    revealed = original(dead, deserializer, reveal=True)
+    assert [i["value"] for i in revealed["value"]["identifiers"]] == [EMAIL, PHONE]
+    assert revealed["key"] == f"EMAIL:{EMAIL}" and revealed["headers"] == {"h": "v"}
+
+
+def test_a_json_body_is_decoded_and_free_text_is_scrubbed_unless_revealed() -> None:
+    body = (b'{"userId": "u-1", "traits": {"email": "%s", "phone": "%s", "note": "call %s"}}'
+            % (EMAIL.encode(), PHONE.encode(), PHONE.encode()))
+    dead = letter(RawRecord(value=body))
+    masked = original(dead, SingleObjectDeserializer(CATALOG))
+    assert masked["format"] == "json" and masked["source"] == "http" and masked["size"] == len(body)
+    assert EMAIL not in repr(masked) and PHONE not in repr(masked) and PHONE[-4:] in masked["value"]["traits"]["phone"]
+    assert original(dead, SingleObjectDeserializer(CATALOG), reveal=True)["value"]["traits"]["email"] == EMAIL
+
+
+def test_opaque_bytes_are_hex_shown_only_when_revealed_and_a_cut_body_says_so() -> None:
+    dead = letter(RawRecord(value=b"\xff\xfe" + PHONE.encode(), value_cut=True, value_size=5_000_000))
+    masked = original(dead, SingleObjectDeserializer(CATALOG))
+    assert (masked["format"], masked["value"], masked["truncated"], masked["size"]) == ("hex", HIDDEN, True, 5_000_000)
+    assert original(dead, SingleObjectDeserializer(CATALOG), reveal=True)["value"] == (b"\xff\xfe" + PHONE.encode()).hex()
+    assert original(letter(RawRecord(value=None)), SingleObjectDeserializer(CATALOG))["format"] == "none"
