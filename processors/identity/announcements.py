@@ -114,13 +114,14 @@ class Announcer:
         if isinstance(output, Merged):
             merged = self._customer_event(output.survivor_id, "CustomerMerged", output.event_id, output.lineage, {
                 "survivor_customer_id": output.survivor_id, "merged_customer_id": output.merged_id,
-                "moved_identifiers": [identifier_record(k) for k in output.moved],
+                "moved_identifiers": [identifier_record(k) for k in output.moved], "match_weight": output.match_weight,
             })
             return [merged, Outgoing(self._contacts, output.merged_id, merged.event)]
         if isinstance(output, Split):
             return [self._customer_event(output.source_id, "CustomerSplit", output.event_id, output.lineage, {
                 "source_customer_id": output.source_id, "new_customer_id": output.new_id,
                 "moved_identifiers": [identifier_record(k) for k in output.moved], "reason": output.reason,
+                "operator": output.operator,
             })]
         if isinstance(output, ContactMoved):
             return [self._customer_event(output.source_id, "ContactMoved", output.event_id, output.lineage, {

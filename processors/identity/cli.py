@@ -58,9 +58,11 @@ def run_command(
 def split_command(
     customer: str = typer.Option(..., help="Customer id the identifiers were wrongly linked to."),
     identifier: list[str] = typer.Option(..., help="TYPE:value to move to a new customer (repeat the option)."),
+    by: str = typer.Option(..., "--by", help="Who splits (recorded in the CustomerSplit announcement)."),
     reason: str = typer.Option(..., help="Why: kept in the CustomerSplit announcement."),
 ) -> None:
     """Move identifiers of a wrongly merged customer to a new customer; the two never merge again."""
+    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
     try:
         settings, identity = load_settings(), load_identity_settings()
     except ConfigError as exc:
@@ -72,7 +74,7 @@ def split_command(
         keys.append(_identifier_key_or_exit(normalizer, position, item))
     _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
-    message = SplitCustomer(keys, reason, command_id, int(time.time() * 1e6))
+    message = SplitCustomer(keys, why, command_id, int(time.time() * 1e6), operator=operator)
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
@@ -102,7 +104,8 @@ def move_contact_command(
     asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))
     get_logger(__name__).info("contact move requested", command_id=command_id)
     typer.echo(f"move of contact {contact_id} requested (command {command_id}); ContactMoved follows on "
-               "customer.events.v1 (no moved_event_ids: the customer no longer records that contact)")
+               "customer.events.v1 (its moved_event_ids list what moved; empty if the customer no longer records that "
+               "contact)")
 
 
 def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str) -> str:

@@ -127,6 +127,10 @@ class IdentitySettings(BaseModel):
         DEFAULT_PERSON_FIELDS, description="A merge needs one of these fields to agree; otherwise it goes to review."
     )
     blocking: bool = Field(True, description="Look for candidates without a common identifier (blocking index).")
+    match_review_unlinked: bool = Field(
+        False, description="Send a pair with no identifier in common (met on traits alone: same name, birth date, "
+        "postcode) to review instead of merging it at MATCH_MERGE_AT. Off: on the quality bench it puts about a "
+        "third of all people in the review queue (tests/bench/results/identity_quality.md).")
     web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
 
     @field_validator("hmac_key")

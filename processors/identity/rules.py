@@ -60,6 +60,7 @@ class LinkPolicy:
             thresholds=Thresholds(settings.name_close, settings.address_close), vetoes=tuple(settings.match_vetoes),
             person_fields=tuple(settings.match_person_fields),
             population_bits=population_bits(settings.match_population, TRAINED_POPULATION),
+            review_unlinked=settings.match_review_unlinked,
         )
         self.blocking = settings.blocking
 

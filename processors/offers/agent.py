@@ -39,6 +39,7 @@ from bus.topics import (
     MARKETING_OFFERS,
     MARKETING_RESPONSES,
     TopicSpec,
+    moved_from,
 )
 from processors import readiness
 from processors.offers import metrics
@@ -141,7 +142,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
             key = record.key.decode() if record.key else None
             attempt, produced = stores.nested(), Batch()
             try:
-                engine.handle(attempt, decoded, key, produced, from_contacts=record.topic == contacts_topic)
+                engine.handle(attempt, decoded, key, produced, from_contacts=record.topic == contacts_topic,
+                              moved_from=moved_from(record.headers))
             except NoCustomer as exc:
                 await dead_letters.write(record, reason=str(exc), error_type="NoCustomer")
                 continue

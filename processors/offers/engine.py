@@ -105,8 +105,10 @@ class OfferEngine:
     # --- entry point ---------------------------------------------------------------------------------
 
     def handle(
-        self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False
+        self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False,
+        moved_from: str | None = None,
     ) -> None:
+        """``moved_from``: the record's ``bus.topics.MOVED_FROM_HEADER`` (a contact a split moved to ``key``)."""
         schema = event.schema
         if schema == OFFER_DEFINED:
             self._offer_defined(stores, event, batch)
@@ -116,7 +118,11 @@ class OfferEngine:
             if not from_contacts:  # CustomerMerged is repeated on the contacts topic under the merged id
                 self._identity(stores, event, batch)
         elif from_contacts and key:
-            self._about(stores, self.customer(stores, key), event, batch)
+            state = self.customer(stores, key)
+            moved = bool(moved_from) and moved_from != key
+            if moved and moved_from:
+                self._moved_away(stores, moved_from, state, intake.contact_id(event, moved=True))
+            self._about(stores, state, event, batch, moved=moved)
         elif schema in RESOLVED_BY_IDENTIFIERS:
             self._resolve(stores, event, batch)
 
@@ -150,7 +156,14 @@ class OfferEngine:
 
     # --- one customer's event ------------------------------------------------------------------------
 
-    def _about(self, stores: Stores, state: CustomerState, event: Event, batch: Batch) -> None:
+    def _moved_away(self, stores: Stores, source_id: str, state: CustomerState, contact: str) -> None:
+        """A split re-published ``contact`` under ``state``'s customer: the customer it left no longer counts it."""
+        source = self.customer(stores, source_id)
+        if source.customer_id != state.customer_id:
+            intake.release_contact(source, contact)
+            self.save(stores, source)
+
+    def _about(self, stores: Stores, state: CustomerState, event: Event, batch: Batch, *, moved: bool = False) -> None:
         event_id = event.value["envelope"]["event_id"]
         if state.seen(event_id):
             return
@@ -158,8 +171,10 @@ class OfferEngine:
         schema, started_us = event.schema, None
         if schema in (PRESENTED, RESPONDED):
             started_us = self._offer_event(stores, state, event, batch)
-        elif (row := intake.contact_row(event)) is not None:
-            intake.add_contact(state, row)
+        elif (row := intake.contact_row(event, moved=moved)) is not None:
+            if not intake.add_contact(state, row):  # the split brought this contact here already: counted once
+                self.save(stores, state)
+                return
         elif schema.startswith(intake.BUSINESS):
             intake.apply_business(state, event)
         elif schema == "omnibus.contact.IdentifiersObserved":
@@ -306,6 +321,9 @@ class OfferEngine:
                 return  # redelivered after a rebalance: the new customer may have answered since; never rebuild it
             source.mark(cause)
             kept, new = split(source, value["new_customer_id"], set(moved))
+            early = stores.customers.get(new.customer_id)  # contacts the split re-published, arrived first
+            if early is not None and not CustomerState.from_dict(early).merged_into:
+                new = merge(new, CustomerState.from_dict(early))
             self._still_shown(source, kept)
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)

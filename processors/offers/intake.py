@@ -4,7 +4,9 @@
   event's ``account_number`` (as ``ACCOUNT:...``), as keys ``TYPE:value`` (identity resolution's keys).
 * contacts: one row per ``InteractionRecorded`` of a conversation kind (a call, a counter visit or
   transaction, a chat, an e-mail; not page views), ``[at_us, channel, matter, event_id, via]``; the
-  matter is the agent's disposition when recorded, else the queue / transaction type / event name.
+  matter is the agent's disposition when recorded, else the queue / transaction type / event name. A copy
+  an operator's split re-published under the new customer (``bus.topics.MOVED_FROM_HEADER``) is the same
+  contact: its row carries the original's id (its ``causation_id``), so it counts once (as in the KPIs).
 * business facts: products held, service tier and segment (account type), arrears.
 """
 
@@ -51,16 +53,34 @@ def matter_of(value: dict[str, Any]) -> str:
     return str(properties.get("disposition") or value.get("name") or value.get("kind") or "").strip().lower()
 
 
-def contact_row(event: Event) -> list[Any] | None:
+def contact_id(event: Event, *, moved: bool = False) -> str:
+    """The id a contact counts under: its event id, or for a copy a split ``moved`` the original's
+    (``envelope.causation_id``, which identity sets to the original event id)."""
+    envelope = event.value["envelope"]
+    return str(envelope.get("causation_id") or envelope["event_id"]) if moved else str(envelope["event_id"])
+
+
+def contact_row(event: Event, *, moved: bool = False) -> list[Any] | None:
     if event.schema != CONTACT + "InteractionRecorded" or event.value.get("kind") not in CONVERSATIONS:
         return None
     return [occurred_us(event), event.value["envelope"]["channel"], matter_of(event.value),
-            event.value["envelope"]["event_id"], list(identifier_keys(event))]
+            contact_id(event, moved=moved), list(identifier_keys(event))]
 
 
-def add_contact(state: CustomerState, row: list[Any]) -> None:
-    if all(existing[3] != row[3] for existing in state.contacts):
-        state.contacts = sorted([*state.contacts, row], key=lambda r: r[0])[-CONTACTS_KEPT:]
+def add_contact(state: CustomerState, row: list[Any]) -> bool:
+    """Adds the row unless a row of the same contact id is there already; True when it was added."""
+    if any(existing[3] == row[3] for existing in state.contacts):
+        return False
+    state.contacts = sorted([*state.contacts, row], key=lambda r: r[0])[-CONTACTS_KEPT:]
+    return True
+
+
+def release_contact(state: CustomerState, contact: str) -> None:
+    """A split moved ``contact`` to another customer: off this one's rows, and ignored if it arrives here late
+    (marked applied), as the KPIs' ``released``."""
+    state.contacts = [row for row in state.contacts if row[3] != contact]
+    if not state.seen(contact):
+        state.mark(contact)
 
 
 def apply_business(state: CustomerState, event: Event) -> None:

@@ -223,13 +223,14 @@ def open_reviews(harness: Harness) -> set[str]:
 
 
 def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins: int = 0,
-             twin_names: str = "real", namesakes: int = 0) -> dict[str, Any]:
+             twin_names: str = "real", namesakes: int = 0, **overrides: Any) -> dict[str, Any]:
+    """``overrides``: identity settings for the graph run (e.g. ``match_review_unlinked=True``)."""
     persons, records = population(people, seed, twins, twin_names, namesakes)
     events = mapped_events(records, fill_counter_traits=fill_counter_traits)
     harness = Harness(settings(default_region="FR"))
     views = record_views(harness, events, len(records))
     baseline = pair_scores(connected_components(views), records)
-    clusters, harness, elapsed = run_graph(events, len(records))
+    clusters, harness, elapsed = run_graph(events, len(records), **overrides)
     result = pair_scores(clusters, records)
     reviews = open_reviews(harness)
     rules = Counter(m.lineage.rule for m in harness.decisions(Merged))
@@ -344,20 +345,24 @@ def main() -> None:
                              "away, indistinguishable from a typo of one person")
     parser.add_argument("--namesakes", type=int, default=0,
                         help="add strangers with a person's given name, family name and birth date")
+    parser.add_argument("--review-unlinked", action="store_true",
+                        help="MATCH_REVIEW_UNLINKED: pairs with no identifier in common go to review, never merge")
     parser.add_argument("--train", action="store_true", help="print m/u values trained on a separate seed")
     parser.add_argument("--write", action="store_true", help=f"write the report on top of {RESULTS.name}")
     args = parser.parse_args()
     if args.train:
         print(json.dumps(train(args.people, args.seed), indent=1))
         return
+    overrides = {"match_review_unlinked": True} if args.review_unlinked else {}
     results = [evaluate(args.people, args.seed, fill_counter_traits=False, twins=args.twins, twin_names=args.twin_names,
-                        namesakes=args.namesakes)]
+                        namesakes=args.namesakes, **overrides)]
     if not results[0]["counter_traits_from_mapper"]:  # before issue #8 item 6: also as it will be
         results.append(evaluate(args.people, args.seed, fill_counter_traits=True, twins=args.twins,
-                                twin_names=args.twin_names, namesakes=args.namesakes))
+                                twin_names=args.twin_names, namesakes=args.namesakes, **overrides))
     twins = f" --twins {args.twins}" if args.twins else ""
     twins += f" --twin-names {args.twin_names}" if args.twins and args.twin_names != "real" else ""
     twins += f" --namesakes {args.namesakes}" if args.namesakes else ""
+    twins += " --review-unlinked" if args.review_unlinked else ""
     text = report(results, f"PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_quality --people {args.people} "
                            f"--seed {args.seed}{twins} --write")
     print(text)

@@ -50,7 +50,7 @@ async def test_one_shot_commands_keep_stdout_for_their_result(bootstrap_servers:
            "OMNIBUS_STACK_DIR": str(tmp_path / "no-stack")}
 
     status, out, err = _run(["identity", "split", "--customer", "cus_a", "--identifier", "EMAIL:a@x.org",
-                             "--reason", "typo"], env, tmp_path)
+                             "--by", "ops-7", "--reason", "typo"], env, tmp_path)
     assert status == 0 and len(out) == 1 and out[0].startswith("split requested"), (out, err)
     assert "split requested" in [line["event"] for line in _structured(err)]
 

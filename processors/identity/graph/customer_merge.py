@@ -157,7 +157,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
                 ctx.send(key, Unblock(loser))
         _absorb_loser(ctx, message, saga, current)
-        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga))
+        weight = round(score.weight, 2) if score is not None else None
+        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga), weight)
         ctx.emit(merged)
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))

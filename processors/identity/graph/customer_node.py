@@ -140,7 +140,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     versions = {key: reassigned(members.pop(key)) for key in moving}
     state.do_not_merge = sorted({*state.do_not_merge, new_id})
     split_contacts.note_split_off(state, moving, new_id)
-    split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage)
+    split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage, message.operator)
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)
     contacts, profile = split_contacts.hand_over(ctx, moving)

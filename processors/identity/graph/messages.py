@@ -220,6 +220,7 @@ class SplitCustomer(Message, tag="split", frozen=True):
     token: str
     at: int  # epoch microseconds: the new customer's birth
     channel: str = "BACK_OFFICE"
+    operator: str | None = None  # who split (``--by``); last and optional: a command queued before it still reads
 
 
 class SplitInit(Message, tag="split_init", frozen=True):

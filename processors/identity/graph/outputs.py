@@ -64,6 +64,7 @@ class Merged:
     merged_id: str
     moved: tuple[str, ...]
     lineage: Lineage
+    match_weight: float | None = None  # bits, when the matcher weighed the merge (``CustomerMerged.match_weight``)
 
     @property
     def event_id(self) -> str:
@@ -77,6 +78,7 @@ class Split:
     moved: tuple[str, ...]
     reason: str | None
     lineage: Lineage
+    operator: str | None = None  # who split (``omnibus identity split --by``)
 
     @property
     def event_id(self) -> str:

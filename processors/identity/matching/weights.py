@@ -75,6 +75,7 @@ class MatchModel:
     vetoes: tuple[str, ...] = ()
     person_fields: tuple[str, ...] = ()
     population_bits: float = 0.0  # log2(customer base / training population): see the module's docstring
+    review_unlinked: bool = False  # no identifier in common: review, never merge (MATCH_REVIEW_UNLINKED)
 
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
@@ -161,6 +162,8 @@ class MatchModel:
         decision = self.decide_weight(score.weight)
         if decision is Decision.MERGE and not self.person_evidence(score.levels):
             return Decision.REVIEW  # only household-level agreement (surname, address, phone): ask
+        if decision is Decision.MERGE and self.review_unlinked and not self.linked(score.levels):
+            return Decision.REVIEW  # traits alone: an operator decides (a bank's namesakes, tester12 S2)
         return decision
 
     def decide_weight(self, weight: float) -> Decision:

@@ -51,6 +51,26 @@ def test_every_decision_is_a_valid_avro_event_with_lineage(decision) -> None:  #
             assert back.value["envelope"]["causation_id"] == decision.lineage.triggering_event_id
 
 
+def test_a_split_announces_who_split() -> None:
+    """tester12 M6: ``CustomerSplit.operator`` (``--by``); null for a split announced without one."""
+    by = Split("cus_a", "cus_c", ("EMAIL:b@x.org",), "two people", Lineage("cmd-1", "BACK_OFFICE", "manual-split"),
+               "ops-3")
+    for decision, operator in ((by, "ops-3"), (DECISIONS[3], None)):
+        (record,) = ANNOUNCER.outgoing(decision)
+        back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+        assert back.value["operator"] == operator
+
+
+def test_a_merge_announces_its_match_weight_or_none() -> None:
+    """tester12 S2: ``CustomerMerged.match_weight`` (bits) tells a weighed merge from one no weight decided (null)."""
+    weighed = Merged("cus_a", "cus_b", ("EMAIL:b@x.org",), Lineage("ev-1", "BRANCH", "blocking-candidate"), 17.82)
+    for decision, weight in ((weighed, 17.82), (DECISIONS[2], None)):
+        for record in ANNOUNCER.outgoing(decision):  # customer.events and customer.contacts
+            back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)),
+                                SerdeContext(topic=record.topic))
+            assert back.value["match_weight"] == weight
+
+
 def test_topics_and_keys() -> None:
     created, _, merged, _, refused, invalid, assigned = (ANNOUNCER.outgoing(d) for d in DECISIONS)
     assert (created[0].topic, created[0].key) == ("omnibus.customer.events.v1", "cus_a")

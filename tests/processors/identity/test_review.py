@@ -353,5 +353,5 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
     _, identity = cli._settings_or_exit()  # the settings `review accept | reject` load too
     assert len(identity.hmac_key.get_secret_value()) >= 16
     split = CliRunner().invoke(app, ["identity", "split", "--customer", "cus_x", "--identifier", "PHONE:+33612345678",
-                                     "--reason", "r"])
+                                     "--by", "ops-1", "--reason", "r"])
     assert split.exit_code == 2 and "HMAC_KEY" in split.output

@@ -365,3 +365,76 @@ def test_a_split_keeps_on_the_source_an_offer_it_still_fits() -> None:
         "moved_identifiers": [ident(PHONE)], "reason": "two people", "lineage": {}}))
     assert [a for a in actions(batch) if a[2] == "cus_1"] == []  # still shown there: no WITHDRAW, no second SHOW
     assert world.customer("cus_1")["offers"]["fibre"]["pushed"] == ["CALL_CENTER"]
+
+
+ACCOUNT = "ACCOUNT:FR7630003001"
+
+
+def visit(world: World, customer_id: str, key: str, at: datetime, *, event_id: str | None = None,
+          moved_from: str | None = None, causation_id: str | None = None) -> Batch:
+    """A counter transaction on ``customer.contacts.v1`` under ``customer_id``; with ``moved_from``, the copy an
+    operator's split re-published (header ``omnibus-moved-from``, ``causation_id`` the original)."""
+    head = envelope(event_id or world.id(), at, "BRANCH")
+    head["causation_id"] = causation_id
+    event = Event("omnibus.contact.InteractionRecorded", {
+        "envelope": head, "interaction_id": head["event_id"], "customer_identifiers": [ident(key)],
+        "kind": "COUNTER_TRANSACTION", "name": "withdrawal", "outcome": "RESOLVED", "agent_id": "a1",
+        "duration_ms": 1, "properties": {}})
+    stores, batch = Stores(*world.tables), Batch()
+    world.engine.handle(stores, event, customer_id, batch, from_contacts=True, moved_from=moved_from)
+    stores.commit()
+    return batch
+
+
+def signals(batch: Batch) -> list[dict[str, Any]]:
+    return [o.event.value for o in batch.outgoing if o.event.schema.endswith("RetentionSignal")]
+
+
+def split_event(world: World, moved: str) -> Event:
+    return Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": "cus_father", "new_customer_id": "cus_son",
+        "moved_identifiers": [ident(moved)], "reason": "father and son", "lineage": {}})
+
+
+def test_a_contact_a_split_moved_is_no_repeat_contact_of_itself() -> None:
+    """tester12 M2: the son's one visit, moved by ``identity split`` and re-published under the son, gave a
+    REPEAT_CONTACT whose two pieces of evidence were the visit and its copy. A moved contact counts once."""
+    world = World()
+    world.created("cus_father", PHONE, ACCOUNT)
+    visit(world, "cus_father", ACCOUNT, T0, event_id="tx-son")
+    world.feed(split_event(world, ACCOUNT))
+    copy = visit(world, "cus_son", ACCOUNT, T0, moved_from="cus_father", causation_id="tx-son")
+    assert signals(copy) == []
+    assert [row[3] for row in world.customer("cus_son")["contacts"]] == ["tx-son"]
+    # a real second visit of the son within the window is a repeat contact, with the visit once in the evidence
+    (signal,) = signals(visit(world, "cus_son", ACCOUNT, T0 + timedelta(days=1), event_id="tx-son-2"))
+    assert signal["kind"] == "REPEAT_CONTACT"
+    assert [e["event_id"] for e in signal["evidence"]] == ["tx-son", "tx-son-2"]
+
+
+def test_a_moved_contact_arriving_late_at_the_customer_it_left_is_not_counted_there() -> None:
+    """The copy is keyed by the son, the original by the father: on two partitions, in no common order. The original
+    reaching the father after its copy reached the son no longer counts for the father (no false repeat contact with
+    the father's own visit), as the KPIs' ``released``."""
+    world = World()
+    world.created("cus_father", PHONE, ACCOUNT)
+    visit(world, "cus_father", PHONE, T0 - timedelta(hours=1), event_id="tx-father")
+    world.feed(split_event(world, ACCOUNT))
+    visit(world, "cus_son", ACCOUNT, T0, moved_from="cus_father", causation_id="tx-son")
+    late = visit(world, "cus_father", ACCOUNT, T0, event_id="tx-son")
+    assert signals(late) == []
+    assert [row[3] for row in world.customer("cus_father")["contacts"]] == ["tx-father"]
+    assert [row[3] for row in world.customer("cus_son")["contacts"]] == ["tx-son"]
+
+
+def test_a_moved_contact_arriving_before_its_split_stays_with_the_new_customer_once() -> None:
+    """The copy can reach the offer engine before ``CustomerSplit``: the split folds what the new customer already
+    has instead of replacing it, and the contact is on the son once, off the father."""
+    world = World()
+    world.created("cus_father", PHONE, ACCOUNT)
+    visit(world, "cus_father", ACCOUNT, T0, event_id="tx-son")
+    visit(world, "cus_son", ACCOUNT, T0, moved_from="cus_father", causation_id="tx-son")
+    world.feed(split_event(world, ACCOUNT))
+    assert [row[3] for row in world.customer("cus_son")["contacts"]] == ["tx-son"]
+    assert world.customer("cus_father")["contacts"] == []
+    assert signals(visit(world, "cus_son", ACCOUNT, T0, moved_from="cus_father", causation_id="tx-son")) == []

@@ -203,6 +203,29 @@ def test_a_split_moves_identifiers_and_the_same_merge_never_comes_back() -> None
     h.local.check_consistent()
 
 
+def test_a_split_records_who_split() -> None:
+    """tester12 M6: the operator (``omnibus identity split --by``) travels with the command to ``Split``; a command
+    queued before it was recorded (no operator on the wire) still splits, with none."""
+    import msgspec
+
+    from processors.identity.graph.messages import AnyMessage
+
+    h = Harness()
+    h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"), minutes=0)
+    h.observe(("ACCOUNT", "B1"), ("EMAIL", "a@x.org"), minutes=5)
+    source = h.customer("ACCOUNT", "A1")
+    command = SplitCustomer(["ACCOUNT:B1"], "father and son", "cmd-3", 1_000, operator="ops-3")
+    wire = msgspec.msgpack.decode(msgspec.msgpack.encode(command), type=AnyMessage)
+    assert wire == command
+    queued = msgspec.msgpack.encode(SplitCustomer(["ACCOUNT:B1"], "r", "cmd-4", 1_000))  # as before --by: no operator
+    old = msgspec.msgpack.decode(queued, type=AnyMessage)
+    assert isinstance(old, SplitCustomer) and old.operator is None
+    h.local.submit([_send(source, wire)])
+    h.local.run()
+    (split,) = h.decisions(Split)
+    assert (split.operator, split.reason) == ("ops-3", "father and son")
+
+
 def test_a_split_must_leave_the_source_something() -> None:
     h = Harness()
     h.observe(("ACCOUNT", "A1"), ("EMAIL", "a@x.org"))

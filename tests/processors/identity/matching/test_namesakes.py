@@ -3,7 +3,8 @@
 A name and a birth date agreeing weigh about +30 bits; among the 3 000 people the m/u values were trained on that
 is one person for sure, among a bank's millions a namesake born the same day is to be expected. A pair met on
 traits alone (no identifier in common) therefore starts from the population's prior (``MatchModel.prior_of``):
-with an account and a phone of their own, two Jean Duponts go to review instead of merging.
+with an account, a phone and a postcode of their own, two Jean Duponts go to review instead of merging (with the
+same postcode they merge: tester12 S2, the tests at the end).
 """
 
 from __future__ import annotations
@@ -114,3 +115,60 @@ def test_the_namesakes_review_adds_up_from_the_populations_prior() -> None:
                                            abs=0.01)
     assert shown["prior"] + sum(item["weight"] for item in shown["fields"]) == pytest.approx(review.match_weight,
                                                                                              abs=0.1)
+
+
+LUC = {"given_name": "Luc", "family_name": "Fontaine", "birth_date": "1966-05-05", "postcode": "31000"}
+
+
+def luc_and_namesake(h: Harness, namesake_postcode: str) -> None:
+    """tester12 S2: two counter transactions 5 min apart, each with its own account and phone (one digit apart), the
+    same name and birth date; the second with ``namesake_postcode``."""
+    h.feed(with_traits([("ACCOUNT", "FR7669990001"), ("PHONE", "+33669990001")], LUC))
+    h.feed(with_traits([("ACCOUNT", "FR7669990002"), ("PHONE", "+33669990002")],
+                       {**LUC, "postcode": namesake_postcode}, minutes=5))
+
+
+def test_namesakes_with_the_same_postcode_merge_on_traits_alone_and_the_merge_carries_its_weight() -> None:
+    """What the defaults do (the README's example): name, birth date and postcode agreeing outweigh the population's
+    prior and two different accounts and phones: an automatic merge, rule blocking-candidate, weighing +17.8 bits
+    (birth date +14.2, postcode +13.7, family name +8.6, given name +7.7, prior -20.4, account -3.2, phone -2.7).
+    ``CustomerMerged.match_weight`` says so, so that a CRM can tell it from a merge through a shared identifier."""
+    h = Harness(settings(default_region="FR"))
+    luc_and_namesake(h, "31000")
+    assert h.customer("ACCOUNT", "FR7669990001") == h.customer("ACCOUNT", "FR7669990002")
+    (merged,) = h.decisions(Merged)
+    assert merged.lineage.rule == "blocking-candidate" and merged.match_weight == pytest.approx(17.82, abs=0.01)
+    h.local.check_consistent()
+
+
+def test_namesakes_with_different_postcodes_go_to_review() -> None:
+    h = Harness(settings(default_region="FR"))
+    luc_and_namesake(h, "75001")
+    assert h.customer("ACCOUNT", "FR7669990001") != h.customer("ACCOUNT", "FR7669990002")
+    (review,) = h.decisions(ReviewRequested)
+    assert not h.decisions(Merged) and review.match_weight == pytest.approx(-0.47, abs=0.01)
+
+
+def test_a_bank_can_send_every_traits_only_merge_to_review() -> None:
+    """``MATCH_REVIEW_UNLINKED``: no identifier in common, however well the traits agree, is an operator's call; a
+    pair that shares an identifier still merges on its weight."""
+    h = Harness(settings(default_region="FR", match_review_unlinked=True))
+    luc_and_namesake(h, "31000")
+    assert h.customer("ACCOUNT", "FR7669990001") != h.customer("ACCOUNT", "FR7669990002")
+    (review,) = h.decisions(ReviewRequested)
+    assert not h.decisions(Merged) and review.match_weight == pytest.approx(17.82, abs=0.01)
+    h.feed(with_traits([("USER_ID", "luc-web"), ("EMAIL", "luc@x.org")], LUC, channel="WEB", minutes=9))
+    assert not h.decisions(Merged)  # his web login, on traits alone: reviewed too
+    h.feed(with_traits([("ACCOUNT", "FR7669990001"), ("EMAIL", "luc@x.org")], LUC, minutes=10))
+    assert h.customer("USER_ID", "luc-web") == h.customer("ACCOUNT", "FR7669990001")  # a shared e-mail: merged
+    assert [m.match_weight is not None for m in h.decisions(Merged)] == [True]
+
+
+def test_a_merge_through_a_shared_identifier_carries_its_weight() -> None:
+    h = Harness(settings(default_region="FR"))
+    h.feed(with_traits([("USER_ID", "luc-web"), ("EMAIL", "luc@x.org")], LUC, channel="WEB"))
+    h.feed(with_traits([("ACCOUNT", "FR7669990001"), ("PHONE", "+33669990001")], LUC, minutes=1))
+    h.feed(with_traits([("ACCOUNT", "FR7669990001"), ("EMAIL", "luc@x.org")], LUC, minutes=2))
+    merges = h.decisions(Merged)
+    assert merges and all(m.match_weight is not None for m in merges)
+    assert h.customer("USER_ID", "luc-web") == h.customer("PHONE", "+33669990001")
