@@ -45,6 +45,12 @@ PUBLISH_FENCED = Counter(
     "Batches whose outputs a worker did not publish because it lost a partition meanwhile (bus.fencing).",
     ["component"],
 )
+TICK_SCANS = Counter(
+    "omnibus_tick_scans_total",
+    "Clock ticks by what became of their scan (bus.tick_gate): scanned at once, deferred until the inputs "
+    "published before them were read, caught_up (a deferred scan ran), forced (deferred too long).",
+    ["component", "outcome"],
+)
 CHANGELOG_FENCED = Counter(
     "omnibus_changelog_fenced_total",
     "Changelog records skipped at restore: written late by a worker that had lost the partition (bus.fencing).",

@@ -24,6 +24,7 @@ from bus.fenced_table import fenced_table
 from bus.logging import get_logger
 from bus.producer import EventProducer, LazyProducer
 from bus.serde import build_serde
+from bus.tick_gate import TickGate
 from bus.ticks import BadTick, Ticker
 from bus.topics import (
     BUSINESS_EVENTS,
@@ -70,13 +71,14 @@ def build_worker(
     table = fenced_table(app, TABLE_NAME, settings.topics, default=None, schema=schema,
                          partitions=HANDOFF_EVENTS.partition_count(settings.topics))
 
-    ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s)
+    ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s, inputs=(events_topic,))
+    gate = TickGate(handoffs.tick_max_defer_s, committed=ticker.committed)
     directory = CustomerDirectory() if handoffs.follow_customers else None
     feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
-        owned_partitions=ticker.owned_partitions, directory=directory,
+        owned_partitions=ticker.owned_partitions, directory=directory, gate=gate,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 
@@ -87,13 +89,15 @@ def build_worker(
                 record = raw_record(event.message)
                 if record.topic == ticks_topic:
                     try:
-                        now_us = ticker.read(record)
+                        tick = ticker.read(record)
                     except BadTick as error:
                         await dead_letters.write(record, reason=str(error), error_type="BadTick")
                         continue
-                    await tracker.tick(record.partition or 0, now_us)
-                elif (decoded := await decoder.decode(record)) is not None:
-                    await tracker.handle(decoded, record)
+                    await tracker.on_tick(record.partition or 0, tick)
+                else:
+                    if (decoded := await decoder.decode(record)) is not None:
+                        await tracker.handle(decoded, record)
+                    await tracker.input_read(record)  # a scan deferred until this record was read runs now
 
     if feed is not None:
         facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
@@ -129,6 +133,7 @@ def build_worker(
     async def on_assigned(sender: Any, /, *_: Any, **__: Any) -> None:
         tracker.index.invalidate()  # rebuilt from the (recovered) table at each partition's next tick
         tracker.customer_index.invalidate()
+        gate.reset()  # another worker may have read on: positions start again from the committed offsets
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, /, *_: Any, **__: Any) -> None:

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from bus.config import load_component_settings
 from bus.errors import ConfigError
+from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
 from schemas.enums import CHANNELS, IDENTIFIER_TYPES
@@ -245,6 +246,10 @@ class HandoffsSettings(Frozen):
     tick_tolerance_s: float = Field(
         300.0, gt=0, description="A tick more than this ahead of the worker's clock is refused (dead-lettered) as "
         "implausible instead of firing every deadline up to it.",
+    )
+    tick_max_defer_s: float = Field(
+        MAX_DEFER_S, gt=0, description="The longest a deadline scan waits for the handoff events published before its "
+        "tick to be read (after a restart or a backlog, bus.tick_gate); then it runs anyway.",
     )
     web_port: int | None = Field(None, ge=0, le=65535, description="faust web port; None disables it.")
     follow_customers: bool = Field(

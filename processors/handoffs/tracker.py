@@ -19,8 +19,11 @@ from typing import Any, Protocol
 from bus.clock import to_micros
 from bus.errors import PublishError, RawRecord
 from bus.logging import get_logger
+from bus.metrics import TICK_SCANS
 from bus.producer import Outgoing
 from bus.serde import Event
+from bus.tick_gate import MAX_DEFER_S, Outcome, TickGate
+from bus.ticks import Tick
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
 from processors.handoffs.customers import announced_view, follow, is_customer_cause
@@ -34,6 +37,7 @@ from processors.handoffs.transitions import Context, IllegalTransition, apply
 
 log = get_logger(__name__)
 PUBLISH_ATTEMPTS = 6
+COMPONENT = "handoffs"
 
 
 def record_us(event: Event) -> int:
@@ -68,6 +72,7 @@ class HandoffTracker:
         dead_letters: DeadLetters, destinations: Destinations, *, index: DueIndex | None = None,
         metrics: HandoffMetrics | None = None, batch_size: int = 500,
         owned_partitions: Callable[[], Iterable[int]] = tuple, directory: CustomerDirectory | None = None,
+        gate: TickGate | None = None,
     ) -> None:
         self.policy, self.emitter, self.store = policy, emitter, store
         self.publisher, self.dead_letters, self.destinations = publisher, dead_letters, destinations
@@ -77,6 +82,7 @@ class HandoffTracker:
         self.owned_partitions = owned_partitions  # rebuilt together in one pass over the table
         self.directory = directory  # None: customers are not followed (tier from the event only)
         self.customer_index = CustomerIndex()
+        self.gate = gate if gate is not None else TickGate(MAX_DEFER_S)  # the order of ticks and records
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
         self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
         self._customer_backlog: dict[int, dict[str, None]] = {}
@@ -126,6 +132,28 @@ class HandoffTracker:
         self.metrics.illegal(error.code, orphan_ack=event.schema == ACKNOWLEDGED and error.code == "unknown_handoff")
 
     # --- clock ticks ------------------------------------------------------------------------------
+
+    async def on_tick(self, partition: int, tick: Tick) -> int:
+        """A tick record of ``partition``: scan once every handoff event of the partition published before the tick
+        was read (``bus.tick_gate``: else the scan is deferred to the record that completes it, at most
+        ``max_defer_s``); returns how many handoffs fired now. A scan ahead of unread records would resend a work
+        order they acknowledge or breach a case they resolve, and no replay of the log would agree."""
+        admission = self.gate.admit(partition, tick)
+        TICK_SCANS.labels(component=COMPONENT, outcome=admission.outcome.value).inc()
+        if admission.outcome is Outcome.FORCED:
+            log.warning("deadline scan forced with handoff events published before its tick still unread",
+                        partition=partition, unread=self.gate.unread(partition, tick.ends))
+        return await self.tick(partition, admission.scan_at_us) if admission.scan_at_us is not None else 0
+
+    async def input_read(self, record: RawRecord) -> int:
+        """A handoff event record was processed (applied, refused or dead-lettered alike): run the deferred scan it
+        completes, if any; returns how many handoffs fired."""
+        partition = record.partition or 0
+        at_us = self.gate.read(record.topic or "", partition, record.offset or 0)
+        if at_us is None:
+            return 0
+        TICK_SCANS.labels(component=COMPONENT, outcome=Outcome.CAUGHT_UP.value).inc()
+        return await self.tick(partition, at_us)
 
     async def tick(self, partition: int, now_us: int) -> int:
         """Follow the customers' changes, then fire everything due in ``partition`` at ``now_us``; returns how

@@ -23,11 +23,13 @@ from bus.clock import Clock, to_micros
 from bus.config import OmnibusSettings, TopicSettings
 from bus.consume import RecordDecoder, raw_record, stop_on_failure
 from bus.dead_letter import DeadLetterWriter
-from bus.errors import ConfigError
+from bus.errors import ConfigError, RawRecord
 from bus.fenced_table import fenced_table
 from bus.logging import get_logger
+from bus.metrics import TICK_SCANS
 from bus.producer import EventProducer, LazyProducer, Outgoing
 from bus.serde import build_serde
+from bus.tick_gate import Outcome, TickGate
 from bus.ticks import BadTick, Ticker
 from bus.topics import (
     CONTACT_EVENTS,
@@ -106,7 +108,10 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     clock.now)
     kpi_metrics = metrics.KpiMetrics(kpis)
 
-    ticker = Ticker(app, ticks_topic, partition_count, clock, kpis.tick_tolerance_s)
+    # Every input of the count agent but the ticks: a tick closes windows only once they were read up to it.
+    ticker = Ticker(app, ticks_topic, partition_count, clock, kpis.tick_tolerance_s, inputs=(*sources, merges_topic))
+    gate = TickGate(kpis.tick_max_defer_s, committed=ticker.committed)
+
     async def publish(change: Change) -> None:
         """Moves and partials of a change, acknowledged by Kafka (the caller commits the change after)."""
         ready = await producer.ready()
@@ -114,6 +119,45 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                                for survivor, move in change.moves))
         await asyncio.gather(*(ready.send_raw(partials_topic, key.encode(), encode_partial(partial))
                                for key, partial in change.partials()))
+
+    async def change_of(record: RawRecord, partition: int) -> Change | None:
+        """The ledger change one record makes (None: dead-lettered, or a tick deferred by the gate)."""
+        if record.topic == ticks_topic:
+            try:
+                tick = ticker.read(record)
+            except BadTick as error:
+                await dead_letters.write(record, reason=str(error), error_type="BadTick")
+                return None
+            admission = gate.admit(partition, tick)
+            TICK_SCANS.labels(component=APP_NAME, outcome=admission.outcome.value).inc()
+            return ledger.tick(partition, admission.scan_at_us) if admission.scan_at_us is not None else None
+        if record.topic == merges_topic:
+            try:
+                return ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
+            except ValueError as error:
+                await dead_letters.write(record, reason=str(error), error_type="BadMove")
+                return None
+        decoded = await decoder.decode(record)
+        if decoded is None:
+            return None
+        kind = sources[record.topic or ""]
+        too_late = ledger.too_late
+        try:
+            change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None,
+                                  moved_from(record.headers))
+        except Exception as error:  # a record the rules cannot handle must not stall the partition
+            log.exception("event could not be counted", schema=decoded.schema)
+            metrics.REJECTED.labels(topic_kind=kind).inc()
+            await dead_letters.write(record, reason=f"{type(error).__name__}: {error}", error_type="KpiRuleError")
+            return None
+        if ledger.too_late > too_late:
+            metrics.TOO_LATE.inc()
+        return change
+
+    async def save(change: Change | None) -> None:
+        if change is not None and not change.empty:
+            await publish(change)
+            ledger.commit(change)
 
     source = app.topic(*sources, merges_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 
@@ -123,38 +167,11 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
             async with stop_on_failure(app, event):
                 record = raw_record(event.message)
                 partition = record.partition or 0
-                if record.topic == ticks_topic:
-                    try:
-                        change = ledger.tick(partition, ticker.read(record))
-                    except BadTick as error:
-                        await dead_letters.write(record, reason=str(error), error_type="BadTick")
-                        continue
-                elif record.topic == merges_topic:
-                    try:
-                        change = ledger.move((record.key or b"").decode(), decode_move(record.value), partition)
-                    except ValueError as error:
-                        await dead_letters.write(record, reason=str(error), error_type="BadMove")
-                        continue
-                else:
-                    decoded = await decoder.decode(record)
-                    if decoded is None:
-                        continue
-                    kind = sources[record.topic or ""]
-                    too_late = ledger.too_late
-                    try:
-                        change = ledger.apply(decoded, kind, partition, record.key.decode() if record.key else None,
-                                              moved_from(record.headers))
-                    except Exception as error:  # a record the rules cannot handle must not stall the partition
-                        log.exception("event could not be counted", schema=decoded.schema)
-                        metrics.REJECTED.labels(topic_kind=kind).inc()
-                        await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
-                                                 error_type="KpiRuleError")
-                        continue
-                    if ledger.too_late > too_late:
-                        metrics.TOO_LATE.inc()
-                if not change.empty:
-                    await publish(change)
-                    ledger.commit(change)
+                await save(await change_of(record, partition))
+                if record.topic != ticks_topic and (
+                        at_us := gate.read(record.topic or "", partition, record.offset or 0)) is not None:
+                    TICK_SCANS.labels(component=APP_NAME, outcome=Outcome.CAUGHT_UP.value).inc()
+                    await save(ledger.tick(partition, at_us))  # the tick deferred until this record was read
 
     @app.agent(app.topic(partials_topic, key_serializer="raw", value_serializer="raw"), name=f"{APP_NAME}.rollup")
     async def roll(stream: faust.StreamT) -> None:
@@ -187,6 +204,10 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     @app.timer(kpis.metrics_refresh_s, name=f"{APP_NAME}.gauges")
     async def refresh_gauges() -> None:
         kpi_metrics.refresh(owned_windows(), to_micros(clock.now()))
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: Any, /, *_: Any, **__: Any) -> None:
+        gate.reset()  # another worker may have read on: positions start again from the committed offsets
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust types handlers as sync
     async def on_shutdown(sender: Any, **_: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus.config import load_component_settings
+from bus.tick_gate import MAX_DEFER_S
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_KPIS__"
 
@@ -35,6 +36,8 @@ class KpisSettings(BaseModel):
     metrics_refresh_s: float = Field(15.0, gt=0, description="How often the Prometheus gauges are recomputed.")
     tick_tolerance_s: float = Field(300.0, gt=0, description="A tick more than this ahead of the processor's clock "
                                     "is refused (dead-lettered) as implausible.")
+    tick_max_defer_s: float = Field(MAX_DEFER_S, gt=0, description="The longest a tick's window close waits for the "
+                                    "inputs published before the tick to be read (bus.tick_gate); then it runs.")
     source_system: str = Field("omnibus-kpis", description="envelope.source_system of the aggregates it emits.")
     web_port: int | None = Field(None, ge=0, le=65535, description="HTTP port of /kpis; None disables it.")
 

@@ -99,13 +99,15 @@ class ProfileBook:
             found.extend(section.identifiers(event))
         return found
 
-    def apply(self, profile: ProfileState | None, event: Event, carried: Sequence[str] = ()) -> ProfileState:
+    def apply(self, profile: ProfileState | None, event: Event, carried: Sequence[str] = (),
+              person: bool = True) -> ProfileState:
         """``profile`` after ``event``; ``carried``: the identifier keys the event came through (recorded in ``VIA``
-        for the entries it feeds, so that a split can tell where they go)."""
+        for the entries it feeds, so that a split can tell where they go); ``person``: whether the matcher takes the
+        event's traits as this customer's person (False: the ``personal`` sections, the name, do not take it)."""
         result = dict(profile or {})
         via: Via = dict(result.get(VIA) or {})
         for section in self._by_schema.get(event.schema, ()):
-            if not section.wants(event):
+            if not section.wants(event) or section.personal and not person:
                 continue
             state = result[section.name] = section.apply(result.get(section.name), event)
             entries = section.entries(event) if carried else []
@@ -146,11 +148,23 @@ class ProfileBook:
             result.pop(VIA, None)
         return result
 
+    def impersonal(self, profile: ProfileState | None) -> ProfileState:
+        """``profile`` without its ``personal`` sections (the name) and their ``VIA`` record: what a customer whose
+        traits are another person's brings to the claimant it dissolves into (``customer_merge.py``)."""
+        personal = {section.name for section in self.sections if section.personal}
+        result = {name: state for name, state in (profile or {}).items() if name not in personal}
+        via = {name: known for name, known in (result.pop(VIA, None) or {}).items() if name not in personal}
+        if via:
+            result[VIA] = via
+        return result
+
     def split(self, profile: ProfileState | None, leaving: Sequence[Event], moved_ids: Collection[str] = (),
-              held_ids: Collection[str] = ()) -> tuple[ProfileState, ProfileState]:
+              held_ids: Collection[str] = (), claim: bool = False) -> tuple[ProfileState, ProfileState]:
         """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
         ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
         source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
+        ``claim``: the identifiers move to the customer of their earliest event (``claim_node.on_give``), which says
+        nothing of whose traits an entry holds: a ``personal`` section's entries stay, but for those of ``leaving``.
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
@@ -162,7 +176,8 @@ class ProfileBook:
                 continue
             stays, goes = section.split(kept[section.name], leaving)
             known = via.get(section.name) or {}
-            going = {entry for entry, ids in known.items() if follows(ids, moved_via, held_via)}
+            going = set() if claim and section.personal else \
+                {entry for entry, ids in known.items() if follows(ids, moved_via, held_via)}
             if going and stays:
                 stays, taken = section.part(stays, going)
                 goes = section.merge(goes, taken) if taken else goes

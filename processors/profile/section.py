@@ -54,6 +54,10 @@ class ProfileSection(ABC):
     # contact on the screen pop (``CustomerState.contacts``). False for a section fed on the side of events identity
     # places anyway (the name, from ``IdentifiersObserved``), which reads only those it ``wants``.
     places: ClassVar[bool] = True
+    # Whether its entries are what an event told of its person (the name): identity feeds it only an event the matcher
+    # takes as this customer's person (not one whose traits it refuses here), and a claim, which moves an identifier to
+    # the customer of its earliest event whatever the traits, never takes an entry along (``ProfileBook``).
+    personal: ClassVar[bool] = False
 
     def __init__(self, limits: ProfileLimits | None = None) -> None:
         self.limits = limits if limits is not None else ProfileLimits()

@@ -22,21 +22,46 @@ from processors.identity.agent import COMPONENT, input_topics
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.context import is_customer
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.legacy import decode_any_state
+from processors.identity.graph.legacy import decode_any_profile, decode_any_state
 from processors.identity.graph.local import LocalGraph
 from processors.identity.graph.state import CustomerState, NodeState
 from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
-from processors.profile.book import ProfileBook
+from processors.profile.book import ProfileBook, ProfileState
 from processors.replay import Replayed, fenced
 
 NODES_TABLE = "identity-nodes"
+PROFILES_TABLE = "identity-profiles"
 
 
 def changelog() -> TopicSpec:
     """faust's changelog of the node table: ``<prefix>.identity-identity-nodes-changelog``."""
     return TopicSpec(f"{COMPONENT}-{NODES_TABLE}-changelog", "faust table changelog (internal)", key="node key")
+
+
+def profiles_changelog() -> TopicSpec:
+    """faust's changelog of the profile table (the screen pops' sections, ``agent.py``)."""
+    return TopicSpec(f"{COMPONENT}-{PROFILES_TABLE}-changelog", "faust table changelog (internal)", key="customer id")
+
+
+def running_profiles(records: Iterable[Replayed]) -> tuple[dict[str, ProfileState], int]:
+    """(the running processor's profiles by customer id from the profile changelog, values that did not decode), read
+    as a restore reads it (``fenced``)."""
+    profiles: dict[str, ProfileState] = {}
+    undecodable = 0
+    for record in fenced(records):
+        if record.key is None:
+            continue
+        key = record.key.decode()
+        if record.value is None:
+            profiles.pop(key, None)
+            continue
+        try:
+            profiles[key] = decode_any_profile(record.value) or {}
+        except (ValueError, msgspec.DecodeError):
+            undecodable += 1
+    return profiles, undecodable
 
 
 def inputs(book: ProfileBook) -> list[TopicSpec]:

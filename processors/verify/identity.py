@@ -15,12 +15,12 @@ from typing import Any
 from processors.identity.assignments import current_rows
 from processors.identity.graph.engine import is_customer
 from processors.identity.graph.outputs import Resolved, moved_contact_id
-from processors.identity.graph.state import IdentifierState, NodeState
+from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
 from processors.identity.review import identifier_key
 from processors.identity.rules import EARLIEST_CLAIM
 from processors.replay import Replayed
 from processors.replay.compare import compare
-from processors.replay.identity import Recomputed, clusters, running_nodes
+from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
 from processors.verify.report import Check, Report, shown
 from processors.verify.reviews import (
     CONTACT_MOVED,
@@ -49,6 +49,7 @@ class IdentityOutputs:
     changelog: list[Replayed] = field(default_factory=list)  # the node table's changelog (raw)
     dead_lettered: set[tuple[str, int, int]] = field(default_factory=set)  # (topic, partition, offset)
     reviews: list[Replayed] = field(default_factory=list)  # identity.reviews.v1 (requests and decisions)
+    profiles: list[Replayed] | None = None  # the profile table's changelog (raw); None: not read, names unchecked
 
 
 def _key(record: Replayed) -> str:
@@ -148,6 +149,8 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     table_nodes, undecodable = running_nodes(outputs.changelog)
     _check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
 
+    _check_names(recomputed, outputs, table_nodes, report)
+
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current = clusters(table_nodes)
     check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
@@ -181,6 +184,39 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
                     f"{len(theirs)} in the table: {state}")
     for state, count in sorted(noted.items()):  # a figure per status: "awaiting review", "decided by an operator"
         report.count(state, count)
+
+
+def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mapping[str, NodeState],
+                 report: Report) -> None:
+    """Each customer's screen-pop name (given name and surname, case aside) is the one the recomputation shows for
+    the customer of the same identifiers (tester12 S1: a housemate's name on the family phone's keeper, in some
+    arrival orders only). Customers grouped differently are the grouping checks' business; no names are printed."""
+    if outputs.profiles is None:
+        return
+    book = recomputed.graph.graph.book
+    running, undecodable = running_profiles(outputs.profiles)
+    wanted = _names(recomputed.graph.store.nodes, recomputed.graph.store.profiles, book)
+    found = _names(table, running, book)
+    both = sorted(set(wanted) & set(found))
+    names = report.add(Check("identity: each screen pop shows the name the recomputation shows", len(both)))
+    if undecodable:
+        names.fail(f"{undecodable} profile changelog value(s) could not be decoded")
+    for members in both:
+        if wanted[members] != found[members]:
+            names.fail(f"customer of {shown(min(members))}: its screen pop's name is not the recomputation's")
+
+
+def _names(nodes: Mapping[str, NodeState], profiles: Mapping[str, Any],
+           book: Any) -> dict[frozenset[str], tuple[str, str]]:
+    """Members of each current customer -> the (given name, surname) its screen pop shows, casefolded."""
+    found = {}
+    for key, state in nodes.items():
+        if is_customer(key) and isinstance(state, CustomerState) and state.created and not state.parent \
+                and state.members:
+            name = book.render(profiles.get(key)).get("name") or {}
+            found[frozenset(state.members)] = (str(name.get("given_name") or "").casefold(),
+                                               str(name.get("family_name") or "").casefold())
+    return found
 
 
 def _linked(recomputed: Recomputed) -> set[str]:

@@ -71,12 +71,13 @@ def verify(
     from processors.identity.agent import input_topics
     from processors.replay.handoffs import changelog as handoffs_changelog
     from processors.replay.identity import changelog as identity_changelog
+    from processors.replay.identity import profiles_changelog
 
     book = book if book is not None else ProfileBook.from_registry()
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
     outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]
-    raw = [identity_changelog(), handoffs_changelog(), HANDOFF_TICKS]
+    raw = [identity_changelog(), profiles_changelog(), handoffs_changelog(), HANDOFF_TICKS]
     read = asyncio.run(read_topics(settings, [*inputs_specs.values(), *outputs, *raw], raw=raw))
     records = read.records
     report = Report()
@@ -102,7 +103,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
               book: ProfileBook, dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
-    from processors.replay.identity import changelog, recompute
+    from processors.replay.identity import changelog, profiles_changelog, recompute
 
     identity = identity if identity is not None else load_identity_settings()
     recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book)
@@ -110,7 +111,8 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
         assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
         customer_events=_of(records, settings, CUSTOMER_EVENTS),
         contacts=_of(records, settings, CUSTOMER_CONTACTS), changelog=_of(records, settings, changelog()),
-        dead_lettered=dead_lettered, reviews=_of(records, settings, IDENTITY_REVIEWS))
+        dead_lettered=dead_lettered, reviews=_of(records, settings, IDENTITY_REVIEWS),
+        profiles=_of(records, settings, profiles_changelog()))
     check_identity(recomputed, outputs, CONTACT_EVENTS.name(settings.topics), report)
     survivors = merges(outputs.customer_events)
     check_copies("customer.events", outputs.customer_events, report)

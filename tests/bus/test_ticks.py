@@ -2,7 +2,7 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from bus.errors import RawRecord
-from bus.ticks import BadTick, decode_tick, encode_tick, key_for_partition, tick_records
+from bus.ticks import BadTick, Tick, decode_tick, encode_tick, key_for_partition, read_tick, tick_records
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 12, 50])
@@ -36,3 +36,17 @@ def test_a_tick_with_a_header_key_that_is_not_utf8_is_refused() -> None:
     key = b"\xff\xfe".decode("utf-8", "surrogateescape")  # as bus.record_headers hands it over
     with pytest.raises(BadTick, match="header key"):
         decode_tick(RawRecord(value=encode_tick(5), headers=((key, b"v"),)))
+
+
+def test_a_tick_carries_the_inputs_end_offsets() -> None:
+    records = tick_records(123, {0, 1}, 2, {0: {"events": 7}})
+    assert read_tick(RawRecord(value=records[0][1])) == Tick(123, {"events": 7})
+    assert read_tick(RawRecord(value=records[1][1])) == Tick(123, {})  # no ends known: waits for nothing
+    assert decode_tick(RawRecord(value=records[0][1])) == 123
+
+
+@pytest.mark.parametrize("value", [b'{"now_us": 1, "ends": [1]}', b'{"now_us": 1, "ends": {"t": -1}}',
+                                   b'{"now_us": 1, "ends": {"t": "3"}}', b'{"now_us": true}'])
+def test_ticks_with_bad_ends_are_refused(value: bytes) -> None:
+    with pytest.raises(BadTick):
+        read_tick(RawRecord(value=value))

@@ -48,6 +48,18 @@ def contests(ctx: Node, decision: Decision, saga: Saga, *, rejected: bool = Fals
     return any(TRAIT_FIELDS.get(code) in telling for code in saga.traits or {})
 
 
+def claims_on(ctx: Node, decision: Decision, saga: Saga, *sides: Summary | None) -> bool:
+    """Whether the event's side claims the identifier it was kept apart through (``contests``), also on a review
+    when neither the event nor either side (``sides``: the trait summaries of the customers weighed) has any trait:
+    nothing tells either person apart, only the identifiers, so the earliest event's customer keeps the identifier
+    they met through, as in the order where it came first. The same rule where an event's new identifiers meet a
+    customer (``customer_join``) and where two customers meet (``customer_merge.on_offer``): in one order of the
+    same events the pair is weighed in a ``join``, in another in an ``offer`` (issue #8 point 5)."""
+    if contests(ctx, decision, saga):
+        return True
+    return decision is Decision.REVIEW and not saga.traits and not any(sides)
+
+
 def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: set[str], offer: Offer) -> bool:
     """The two sides are kept apart by rejected reviews only (no split): who keeps the identifier they share
     is the earliest event's customer, as after a refusal (claim_node.py); a split's placement stands."""

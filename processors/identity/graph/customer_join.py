@@ -12,8 +12,9 @@ a ``new`` join is weighed too when the customer holds a member other than the li
 before the first of them (``_weighed_the_other_way``): the event that brought that member, arriving second, would
 have been weighed through them. Weighed and not merged, the event leaves with its new identifiers as a housemate's
 does. And when nothing but identifiers tells the two apart (no traits on either side) a review keeps the linking
-identifier with the earliest event's customer, as a refusal does (``_claims_on``: the event's side claims it if it
-ranks first): in time order the earliest event made the customer that holds it. Two browsers of one e-mail
+identifier with the earliest event's customer, as a refusal does (``contest.claims_on``: the event's side claims it if
+it ranks first): in time order the earliest event made the customer that holds it; ``customer_merge.on_offer`` applies
+the same rule where the pair meets as two customers (``test_customer_merge_order.py``). Two browsers of one e-mail
 (anonymous ids only, planned after the e-mail) are weighed in neither order and still join. Measured:
 ``tests/bench/identity_email_order.py`` and ``tests/bench/results/identity_email_order.md``;
 ``test_customer_join_order.py``.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph.contest import contests
+from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
@@ -66,7 +67,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
         kept_apart(ctx, *housemate, lineage(saga), linking[0], pending_customer_id(saga), ctx.key,
                    (culprit, face(ctx, members, linking[0])))
-        if housemate[0] is Decision.REFUSE or (persons and _claims_on(ctx, housemate[0], saga)):
+        if housemate[0] is Decision.REFUSE or (persons and claims_on(ctx, housemate[0], saga, state.traits)):
             for key in linking:
                 if key in members:
                     contested(saga, key)
@@ -89,7 +90,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], face(ctx, members, culprit)))
-        if _claims_on(ctx, decision, saga):  # refused, or reviewed (contest.py; nothing told: module docstring)
+        if claims_on(ctx, decision, saga, state.traits):  # refused, or reviewed (contest.py; nothing told)
             contested(saga, culprit)
         else:  # under review, claiming nothing: the screen pops still name the two (customer_steps.noted)
             noted(saga, culprit)
@@ -121,11 +122,3 @@ def _weighed_the_other_way(ctx: Node, members: Iterable[str], linking: list[str]
     first = linking[0]
     return any(ctx.policy.plan_order([key, first])[0] == key for key in members if key not in linking)
 
-
-def _claims_on(ctx: Node, decision: Decision, saga: Saga) -> bool:
-    """Whether the event's side claims the identifier it was kept apart through (``contest.contests``), also on a
-    review when neither side has any trait (nothing tells either person apart, only the identifiers): then the
-    earliest event's customer keeps the identifier they met through, as in the order where it came first."""
-    if contests(ctx, decision, saga):
-        return True
-    return decision is Decision.REVIEW and not saga.traits and not ctx.state.traits

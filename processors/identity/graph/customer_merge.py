@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import split_contacts
-from processors.identity.graph.contest import contests, only_rejected, weigh_offer
+from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
     Node,
@@ -52,7 +52,7 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared, rejected=state.rejected, contacts=state.contact_records,
+            shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
         ))
 
 
@@ -127,7 +127,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
-        if culprit is not None and contests(ctx, decision, saga):  # refused, or reviewed (contest.py)
+        if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)
@@ -150,9 +150,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)
             state.contact_records = split_contacts.merged(state.contact_records, message.contacts,
                                                           split_contacts.kept_per_channel(ctx.graph.book))
-        if message.profile:
-            ctx.store.put_profile(ctx.key, ctx.graph.book.merge(ctx.store.get_profile(ctx.key),
-                                                                decode_profile(message.profile)))
+        if message.split_off:  # where its split-off identifiers went: a stale apply to it follows them from here
+            split_contacts.note_merged_split_off(state, message.split_off)
+        _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
                 ctx.send(key, Unblock(loser))
@@ -182,6 +182,30 @@ def _claim_again(ctx: Node, saga: Saga, claimant: str, traits: Summary | None) -
     ctx.send(key, Claim(claimant, rank, event_id, saga.channel, int(attempt) + 1, traits))
 
 
+def _merge_profiles(ctx: Node, message: Offer, saga: Saga, current: str) -> None:
+    """The loser's profile (``Offer.profile``) joins this survivor's. A customer dissolved into the claimant of its
+    only identifier whose traits may not be the claimant's person (``_absorb_loser``'s rule) brings no name
+    (``ProfileSection.personal``): tester12 S1, a housemate's IVR record that came first on the family phone put her
+    name on the phone's keeper. Its contacts and products move all the same."""
+    book, mine = ctx.graph.book, ctx.store.get_profile(ctx.key)
+    theirs = decode_profile(message.profile) if message.profile else None
+    if dissolving(saga) and not _giver_fits(ctx, message, current):
+        if current == message.loser:
+            theirs = book.impersonal(theirs)
+        elif mine:
+            ctx.store.put_profile(ctx.key, book.impersonal(mine) or None)
+            mine = ctx.store.get_profile(ctx.key)
+    if theirs:
+        ctx.store.put_profile(ctx.key, book.merge(mine, theirs))
+
+
+def _giver_fits(ctx: Node, message: Offer, current: str) -> bool:
+    """Whether the traits of a dissolving merge's giver (``current``) may be the claimant's person."""
+    state = ctx.state
+    giver, claimant = (message.traits, state.traits) if current == message.loser else (state.traits, message.traits)
+    return fits(ctx, giver, claimant)
+
+
 def _absorb_loser(ctx: Node, message: Offer, saga: Saga, current: str) -> None:
     """Add the loser's traits to this survivor's summary. A customer dissolved into the claimant of its only
     identifier (``current``, ``claim_node.dissolve_saga``) brings its traits only if they may be the claimant's
@@ -191,8 +215,7 @@ def _absorb_loser(ctx: Node, message: Offer, saga: Saga, current: str) -> None:
         absorb_traits(ctx, message.traits)
         return
     state = ctx.state
-    giver, claimant = (message.traits, state.traits) if current == message.loser else (state.traits, message.traits)
-    if fits(ctx, giver, claimant):
+    if _giver_fits(ctx, message, current):
         absorb_traits(ctx, message.traits)
     elif current == ctx.key:  # this survivor was the giver: its summary gives way to the claimant's
         for key in block_keys(state.traits or {}):
@@ -255,7 +278,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.contact_records = [], {}
+        state.rejected, state.contact_records, state.split_off = [], {}, {}
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})

@@ -59,10 +59,15 @@ def on_create(ctx: Node, message: Create) -> None:
     ctx.release_queue()
 
 
-def on_apply(ctx: Node, message: Apply) -> None:
-    """The event belongs to this customer: update the profile sections it feeds."""
+def on_apply(ctx: Node, message: Apply, follow_splits: bool = True) -> None:
+    """The event belongs to this customer: update the profile sections it feeds. ``follow_splits``: an event whose
+    saga read its identifiers' owner before an operator split them off goes on to their new customer
+    (``split_contacts.follow_split``); not one a housemate's seek placed by its traits (``seek.py``)."""
     if not route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
+    if follow_splits and (new_customer := split_contacts.follow_split(ctx, message)) is not None:
+        ctx.send(new_customer, message)
+        return
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family
@@ -95,7 +100,9 @@ def on_apply(ctx: Node, message: Apply) -> None:
                 file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
         event = ctx.graph.load_event(ref)
         if book.wants(event):
-            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried))
+            # The name only from a record the matcher takes as this person's (tester12 S1): not another's traits.
+            ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried,
+                                                      person=mine))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
@@ -132,6 +139,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     new_id = customer_id(message.at, message.token)
     versions = {key: reassigned(members.pop(key)) for key in moving}
     state.do_not_merge = sorted({*state.do_not_merge, new_id})
+    split_contacts.note_split_off(state, moving, new_id)
     split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage)
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)

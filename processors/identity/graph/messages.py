@@ -157,6 +157,7 @@ class Offer(Message, tag="offer", frozen=True):
     # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
     decided: bool = False
     contacts: dict[str, bytes] = {}  # the loser's contact records (split_contacts.py): they move with it
+    split_off: dict[str, str] = {}  # the loser's ``CustomerState.split_off``: stale applies to it follow the split
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -27,6 +27,11 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split
   publishes the same ids. The products and handoffs of the source's profile that came through moved identifiers
   only go with them (``ProfileBook.split``), whether or not a contact does.
+* **An event still on its way** (``follow_split``): a saga that read the moved identifiers' owner before the split
+  sends its ``apply`` to the source, which gets it after the split (Kafka orders nothing across partitions). The
+  source remembers where its split-off identifiers went (``CustomerState.split_off``, carried through merges) and
+  sends such an event on by the rule above, as if it had been applied before the split: a contact that carried only
+  moved identifiers is the new customer's in every arrival order (``test_split_contacts_order.py``).
 * **At a claim** (``claim_node.on_give``, issue #8 point 5): an identifier that moves to the customer of its earliest
   login takes the giver's contacts the same way (``hand_over`` of the one identifier, with the giver's remaining
   members kept; a contact that carried its person's traits stays: the matcher placed it by them, ``seek.py``); the
@@ -54,6 +59,8 @@ from processors.profile.sections.recent_contacts import RecentContactsSection
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 # A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
 EVENTS_PER_CONTACT = 2
+# Identifiers a customer remembers having split off (``CustomerState.split_off``): an apply in flight is seconds old.
+MAX_SPLIT_OFF = 32
 ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -147,16 +154,57 @@ def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[
     two sides (``plan_order``: ``LinkPolicy.plan_order``), where the same contact arriving after the split goes
     (``customer_merge._belongs``, tester10 #1); without ``plan_order`` it stays."""
     moved_keys, held_keys = set(moved), set(held)
+    return [record for record in kept if goes(record.ids, moved_keys, held_keys, plan_order)]
 
-    def goes(ids: list[str]) -> bool:
-        if follows(ids, moved_keys, held_keys):
-            return True
-        if plan_order is None or moved_keys.isdisjoint(ids) or held_keys.isdisjoint(ids):
-            return False
-        sides = moved_keys | held_keys
-        return plan_order(key for key in ids if key in sides)[0] in moved_keys
 
-    return [record for record in kept if goes(record.ids)]
+def goes(ids: Iterable[str], moved: set[str], held: set[str],
+         plan_order: Callable[[Iterable[str]], list[str]] | None = None) -> bool:
+    """Whether a contact that carried ``ids`` follows a split moving ``moved`` while the source keeps ``held``: it
+    carried a moved identifier and no kept one (``book.follows``), or, with ``plan_order``, both, and its
+    highest-priority one of the two sides moved. Without ``plan_order`` (an event that is no contact: a product, a
+    handoff) one that came through both stays."""
+    ids = list(ids)
+    if follows(ids, moved, held):
+        return True
+    if plan_order is None or moved.isdisjoint(ids) or held.isdisjoint(ids):
+        return False
+    sides = moved | held
+    return plan_order(key for key in ids if key in sides)[0] in moved
+
+
+def note_split_off(state: CustomerState, moved: Iterable[str], new_id: str) -> None:
+    """Remember at the source of a split which identifiers went to ``new_id`` (``CustomerState.split_off``, the
+    latest ``MAX_SPLIT_OFF``): an ``apply`` still on its way to the source follows them (``follow_split``)."""
+    kept = {key: customer for key, customer in state.split_off.items() if key not in set(moved)}
+    kept.update((key, new_id) for key in moved)
+    state.split_off = dict(list(kept.items())[-MAX_SPLIT_OFF:])
+
+
+def note_merged_split_off(state: CustomerState, loser: Mapping[str, str]) -> None:
+    """A merge's survivor takes the loser's ``split_off`` (``Offer.split_off``); its own entries win."""
+    merged = {**loser, **state.split_off}
+    state.split_off = dict(list(merged.items())[-MAX_SPLIT_OFF:])
+
+
+def follow_split(ctx: Ctx[CustomerState], message: Apply) -> str | None:
+    """The customer an event ``message`` applied to this root belongs to instead, because an operator split off the
+    identifiers it came through after its saga read their owner (a saga in flight while the command ran: Kafka orders
+    nothing across partitions), or None to apply it here. The split's own rule, as if the event had been applied
+    before it: a contact goes by ``goes`` with the priority order, any other event (a product) by ``book.follows``.
+    An identifier the event was kept apart through (``Apply.kept_apart``) is no stale read: its saga met the split's
+    other side and the kept-apart rule placed it here (``customer_merge._belongs``, its traits)."""
+    state = ctx.state
+    off = state.split_off
+    if not off or not message.carried:
+        return None
+    kept_apart = set(message.kept_apart)
+    moved = {key for key in message.carried if key in off and key not in state.members and key not in kept_apart}
+    if not moved:
+        return None
+    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
+    if not goes(message.carried, moved, set(state.members), ctx.policy.plan_order if contact else None):
+        return None
+    return off[ctx.policy.plan_order(moved)[0]]
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
@@ -173,7 +221,9 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     """At the source of a split (or the giver of a claim) moving ``moved`` (already taken off its members): the records
     of the contacts that follow, and the part of its profile that follows (theirs, and the products and handoffs that
     came through moved identifiers only: ``ProfileBook.split``), encoded; both taken off this customer.
-    ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them)."""
+    ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them), and
+    so does every name observation (``ProfileSection.personal``: tester12 S1, a housemate's IVR name followed the
+    family phone to its keeper)."""
     state, book = ctx.state, ctx.graph.book
     kept = records(state.contact_records, kept_per_channel(book))
     going = [record for record in leaving(kept, moved, state.members, ctx.policy.plan_order)
@@ -185,7 +235,7 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     if not profile:
         return going, None
     events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
-    stays, taken = book.split(profile, events, list(moved), list(state.members))
+    stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only)
     if not taken:
         return going, None
     ctx.store.put_profile(ctx.key, stays or None)

@@ -133,6 +133,11 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``split_contacts.kept_per_channel``, the bound of the screen pop's recent contacts. They move along merges
     # (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
     contact_records: dict[str, bytes] = {}
+    # Identifiers an operator split off it -> the customer they went to (``customer_node.on_split``), at most
+    # ``split_contacts.MAX_SPLIT_OFF``, the latest kept: an event whose saga read their owner before the split and
+    # whose ``apply`` comes after it follows them there (``split_contacts.follow_split``). Moves with
+    # ``Offer.split_off``.
+    split_off: dict[str, str] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -1,21 +1,35 @@
-"""The customer's name as last given: given name and surname, with the channel that gave them.
+"""The customer's name: given name and surname, with the channel that gave them.
 
 Fed by the traits of ``IdentifiersObserved`` (the standard keys of ``bus/identifiers/traits.py``: ``given_name``,
 ``family_name``, or ``full_name`` split by nameparser when the parts are missing), the only events that carry a
-person's name. The latest observation by event time (``envelope.occurred_at``, then event id) is shown, whatever the
-arrival order: a late, older observation never replaces a newer one.
+person's name, and only those the matcher placed on this customer as its person (``personal``: identity does not feed
+it a record whose traits it refuses here, and a claim that moves a family phone to its earliest event's customer leaves
+the name observations that came through it where the matcher put them; tester12 S1: a housemate's IVR name followed
+the phone to its keeper, in the arrival orders where her records came first).
+
+**The rule** (``shown``), the same in every arrival order (event time, never arrival): among the kept observations,
+the spelling that most of them support (an observation supports a spelling when every part it gives agrees with it,
+compared without case or accents: "Marie" alone supports "Marie Dumas"), then the most complete one (both parts over
+one), then the latest by event time (``envelope.occurred_at``, then event id); shown as its latest observation wrote
+it. So a one-off typo ("Durnad" among three "Durand") does not replace the name (tester12, minor), and a new name
+(a marriage) wins once it is observed as often as the old one among the kept observations, or at once when each was
+observed once. Limit: with one observation of each, a typo later than the right spelling is shown.
 
 Names are shown as they are, as everywhere on the screen pop (identifier values are masked: ``masking.py``); they are
 never logged.
 
 State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"}}}``, the latest
-``ProfileLimits.name_observations`` observations (one is enough to show; the others are what remains when an
-operator's split takes the latest away). At a split an observation follows the moved identifiers it came through
-(``ProfileBook``: ``entries`` are event ids), so the other person's name leaves this screen pop with them.
+``ProfileLimits.name_observations`` observations by event time (what the rule counts, and what remains when an
+operator's split takes some away). At a split an observation follows the moved identifiers it came through
+(``ProfileBook``: ``entries`` are event ids), so the other person's name leaves this screen pop with them; a contact
+that leaves (a split's, an operator's ``move-contact``) takes the IVR or counter record it named in
+``traits_event_id`` along (``split``).
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from nameparser import HumanName
@@ -46,11 +60,43 @@ def _order(item: tuple[str, dict[str, Any]]) -> tuple[int, str]:
     return item[1]["at"], item[0]
 
 
+def _folded(part: str | None) -> str | None:
+    """A name part compared without case, accents or surrounding blanks (None: not given)."""
+    if not part:
+        return None
+    decomposed = unicodedata.normalize("NFKD", part.strip().casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)) or None
+
+
+def _spelling(entry: dict[str, Any]) -> tuple[str | None, str | None]:
+    return _folded(entry.get("given_name")), _folded(entry.get("family_name"))
+
+
+def _supports(observed: tuple[str | None, str | None], spelling: tuple[str | None, str | None]) -> bool:
+    return all(part is None or part == other for part, other in zip(observed, spelling, strict=True))
+
+
+def shown(seen: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+    """The observation ``(event id, entry)`` the screen pop shows of ``seen`` (the module's rule), None when empty."""
+    if not seen:
+        return None
+    spellings = {event_id: _spelling(entry) for event_id, entry in seen.items()}
+
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, str]:
+        spelling = spellings[item[0]]
+        support = sum(_supports(other, spelling) for other in spellings.values())
+        parts = sum(part is not None for part in spelling)
+        return (support, parts, *_order(item))
+
+    return max(seen.items(), key=rank)
+
+
 class NameSection(ProfileSection):
     name: ClassVar[str] = "name"
     topics: ClassVar[tuple[TopicSpec, ...]] = (IDENTIFIERS_OBSERVED,)
     schemas: ClassVar[frozenset[str]] = frozenset({OBSERVED})
     places: ClassVar[bool] = False  # an observation is no contact: one without identifiers stays unplaced
+    personal: ClassVar[bool] = True  # only the matcher's placement of an observation puts it here (module doc)
 
     def wants(self, event: Event) -> bool:
         return given_and_family(event.value.get("traits")) != (None, None)
@@ -79,6 +125,13 @@ class NameSection(ProfileSection):
             return survivor or merged
         return self._bounded({**(merged.get(SEEN) or {}), **(survivor.get(SEEN) or {})})
 
+    def split(self, state: dict[str, Any] | None,
+              leaving: Sequence[Event]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The observations the contacts ``leaving`` named (``traits_event_id``: a call's IVR record, a visit's counter
+        record) go with them: the caller's name follows the call an operator moves or splits off."""
+        named = {short_key(event.value["traits_event_id"]) for event in leaving if event.value.get("traits_event_id")}
+        return self.part(state, named) if named else (state, None)
+
     def entries(self, event: Event) -> list[str]:
         return [short_key(event.value["envelope"]["event_id"])] if self.wants(event) else []
 
@@ -95,12 +148,12 @@ class NameSection(ProfileSection):
         return ({SEEN: kept} if kept else None), ({SEEN: moved} if moved else None)
 
     def render(self, state: dict[str, Any]) -> dict[str, Any]:
-        """``{"given_name", "family_name", "channel", "observed_at"}`` of the latest observation, a name part left out
-        when it was not given; ``{}`` when no name was observed (never null, like every section)."""
-        seen = state.get(SEEN) or {}
-        if not seen:
+        """``{"given_name", "family_name", "channel", "observed_at"}`` of the observation the rule shows (``shown``), a
+        name part left out when it was not given; ``{}`` when no name was observed (never null, like every section)."""
+        chosen = shown(state.get(SEEN) or {})
+        if chosen is None:
             return {}
-        _, latest = max(seen.items(), key=_order)
-        shown = {"given_name": latest["given_name"], "family_name": latest["family_name"],
-                 "channel": latest["channel"], "observed_at": iso(latest["at"])}
-        return {key: value for key, value in shown.items() if value is not None}
+        entry = chosen[1]
+        view = {"given_name": entry["given_name"], "family_name": entry["family_name"],
+                "channel": entry["channel"], "observed_at": iso(entry["at"])}
+        return {key: value for key, value in view.items() if value is not None}

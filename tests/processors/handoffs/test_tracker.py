@@ -6,6 +6,8 @@ import pytest
 
 from bus.errors import PublishError
 from bus.clock import ManualClock, to_micros
+from bus.tick_gate import TickGate
+from bus.ticks import Tick
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS, UNKNOWN_TEAM_TRANSFERS
 from processors.handoffs.outputs import Emitter
@@ -224,3 +226,57 @@ async def test_a_transfer_to_a_team_the_policy_does_not_name_is_applied_warned_a
     assert "does not name" in message and fields["team"] == "finanse"
     assert fields["event_id"] == move.value["envelope"]["event_id"]
     assert "+33612345678" not in repr(recorded.warnings)
+
+
+# --- the order of ticks and records (bus.tick_gate) -----------------------------------------------------------
+
+EVENTS = "omnibus.handoff.events.v1"  # the topic of ``factories.record``
+
+
+def handoffs_of(t: HandoffTracker, schema: str) -> list[str]:
+    return [o.event.value["handoff_id"] for o in t.publisher.published if o.event.schema.endswith("." + schema)]
+
+
+async def test_a_tick_read_ahead_of_the_acknowledgement_and_the_resolution_waits_for_them() -> None:
+    """The live race after a restart: the tick (published after every record below) is read before the
+    acknowledgement and the resolution. It must not resend an acknowledged work order nor breach a case resolved
+    in time; the handoff that is truly overdue fires once, when the scan runs."""
+    t = tracker()
+    backlog = [created("h-late", T0), created("h-done", T0), created("h-solved", T0),
+               acknowledged("h-done", T0 + 2 * H), resolved("h-solved", T0 + 3 * H)]
+    tick = Tick(to_micros(T0 + 30 * H), {EVENTS: len(backlog)})  # every SLA breached and every ack overdue by then
+    for offset, event in enumerate(backlog[:3]):
+        await t.handle(event, record(offset=offset))
+        assert await t.input_read(record(offset=offset)) == 0
+    assert await t.on_tick(0, tick) == 0  # deferred: two records published before the tick are unread
+    assert not handoffs_of(t, "HandoffUnacknowledgedAlarm") and not handoffs_of(t, "HandoffBreached")
+    await t.handle(backlog[3], record(offset=3))
+    assert await t.input_read(record(offset=3)) == 0
+    await t.handle(backlog[4], record(offset=4))
+    assert await t.input_read(record(offset=4)) == 2  # the deferred scan, on the record that completed it
+    assert set(handoffs_of(t, "HandoffUnacknowledgedAlarm")) == {"h-late"}  # its alarms and resends, 30 min apart
+    assert set(handoffs_of(t, "HandoffBreached")) == {"h-late", "h-done"}  # h-done: acknowledged, never resolved
+    assert t.store["h-done"]["resends"] == 0 and t.store["h-late"]["resends"] == 3  # the policy's max_resends
+    assert not t.store["h-solved"]["fired"]
+    assert await t.on_tick(0, tick) == 0  # the same tick redelivered: everything due already fired
+
+
+async def test_a_tick_whose_records_were_read_scans_at_once() -> None:
+    t = tracker()
+    await t.handle(created("h1", T0), record(offset=0))
+    await t.input_read(record(offset=0))
+    assert await t.on_tick(0, Tick(to_micros(T0 + 0.75 * H), {EVENTS: 1})) == 1  # the ack was due at 30 min
+    assert handoffs_of(t, "HandoffUnacknowledgedAlarm") == ["h1"]
+
+
+async def test_a_deferred_scan_is_forced_after_max_defer_s() -> None:
+    """A partition that never catches up still fires its deadlines, ``max_defer_s`` (tick time) late at most."""
+    t = tracker()
+    t.gate = TickGate(max_defer_s=60)
+    await t.handle(created("h1", T0), record(offset=0))
+    await t.input_read(record(offset=0))
+    at = T0 + 0.75 * H  # the ack was due at 30 min
+    assert await t.on_tick(0, Tick(to_micros(at), {EVENTS: 5})) == 0
+    assert await t.on_tick(0, Tick(to_micros(at + timedelta(seconds=30)), {EVENTS: 9})) == 0
+    assert await t.on_tick(0, Tick(to_micros(at + timedelta(seconds=60)), {EVENTS: 12})) == 1
+    assert handoffs_of(t, "HandoffUnacknowledgedAlarm") == ["h1"]

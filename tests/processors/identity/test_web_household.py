@@ -234,3 +234,19 @@ def test_the_note_never_counts_more_people_than_people_says() -> None:
     over_limit = shared_hint("PHONE", "+33*****5678", shared=True, people=1, customer_ids=[], kept_by=None,
                              this_customer=None)
     assert over_limit is not None and over_limit["note"].startswith("this PHONE +33*****5678 is shared. It no longer")
+
+
+@pytest.mark.parametrize("order", [("marie", "jean", "ivr", "call"), ("ivr", "call", "jean", "marie"),
+                                   ("marie", "ivr", "call", "jean"), ("jean", "marie", "ivr", "call")])
+def test_the_keepers_screen_pop_never_greets_with_the_housemates_name(order: tuple[str, ...]) -> None:
+    """tester12 S1 at the screen pop: ``GET /customers/lookup`` by Jean's user id and by the family phone (he keeps
+    it) say "Jean", and by Marie's user id "Marie", in time order and in the orders that showed Marie on Jean's."""
+    from tests.processors.identity.graph.test_seek_names import PHONE, dumas
+
+    h = Harness(settings())
+    events = dumas()
+    for name in order:
+        h.feed(*events[name])
+    assert lookup(h, "USER_ID", "jean-I")["name"]["given_name"] == "Jean"
+    assert lookup(h, *PHONE)["name"]["given_name"] == "Jean"
+    assert lookup(h, "USER_ID", "marie-I")["name"]["given_name"] == "Marie"

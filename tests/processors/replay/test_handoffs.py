@@ -26,11 +26,11 @@ async def test_replay_rebuilds_the_trackers_state(bootstrap_servers: str, monkey
     settings = await settings_with_topics(bootstrap_servers)
     now = datetime.now(UTC)
     lifecycle = [
-        # Acknowledged within the policy's 30 min: the unacknowledged alarm is wall-clock, and faust's stream takes
-        # the fetched records round-robin across partitions, so a tick read between "created" and "acknowledged"
-        # of a handoff already overdue at creation fires alarms no replay can rebuild (seen in CI).
-        created("h-done", now - timedelta(minutes=25)), acknowledged("h-done", now - timedelta(minutes=20)),
-        resolved("h-done", now - timedelta(minutes=10)),
+        # Acknowledged after its check fell due (the alarm is wall-clock: 30 min): a tick the stream reads between
+        # "created" and "acknowledged" (faust takes fetched records round-robin across topics) waits for the
+        # records published before it (bus.tick_gate), so it fires no alarm the replay cannot rebuild (fb80d36).
+        created("h-done", now - timedelta(hours=3)), acknowledged("h-done", now - timedelta(hours=2)),
+        resolved("h-done", now - timedelta(hours=1)),
         created("h-late", now - timedelta(hours=30)),  # breached 10 h ago: escalated to tier 1 at the first tick
         created("h-open", now - timedelta(minutes=5)),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from processors.identity.graph.state import encode_state
 from processors.verify.identity import check_identity
 from processors.verify.report import Report
 from tests.processors.identity.support import observed
@@ -106,3 +107,43 @@ def test_an_input_the_intake_refuses_must_be_dead_lettered() -> None:
     assert len(checked(run, outputs).check("identity: inputs the intake refuses are dead-lettered").failures) == 1
     outputs.dead_lettered = {(INPUT, 0, 5)}
     assert checked(run, outputs).ok
+
+
+def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
+    """tester12 S1: ``verify`` said "all checks hold" while Jean's screen pop showed his housemate Marie's name. The
+    profile changelog is read back and each customer's name compared with the recomputation's (case aside)."""
+    from processors.identity.graph.state import encode_profile
+    from processors.profile.book import ProfileBook
+    from processors.replay import Replayed
+    from processors.replay.identity import recompute
+    from processors.verify.identity import IdentityOutputs
+    from tests.processors.identity.support import matcher_settings
+    from tests.processors.verify.support import SETTINGS
+
+    def person(user: str, given: str, birth: str, offset: int):  # type: ignore[no-untyped-def]
+        event = observed([("USER_ID", user), ("PHONE", "+33679000001")], event_id=f"e-{user}", minutes=offset)
+        event.value["traits"] = {"given_name": given, "family_name": "Dumas", "birth_date": birth}
+        return record(INPUT, user, event, offset)
+
+    inputs = [person("jean-I", "Jean", "1984-03-02", 0), person("marie-I", "Marie", "1987-07-19", 1)]
+    recomputed = recompute(inputs, SETTINGS, matcher_settings(), ProfileBook.from_registry())
+    store = recomputed.graph.store
+    nodes = [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))
+             for i, (key, state) in enumerate(store.nodes.items())]
+    jean = next(key for key, state in store.nodes.items() if getattr(state, "members", None)
+                and any(member.startswith("USER_ID:jean") for member in state.members))
+
+    def profiles(swap: bool) -> list[Replayed]:
+        values = dict(store.profiles)
+        if swap:  # Jean's screen pop shows the profile of Marie's
+            values[jean] = next(p for key, p in store.profiles.items() if key != jean and p)
+        return [Replayed("v.identity-identity-profiles-changelog", 0, i, key.encode(), None, encode_profile(p))
+                for i, (key, p) in enumerate(values.items()) if p]
+
+    check = "identity: each screen pop shows the name the recomputation shows"
+    right = Report()
+    check_identity(recomputed, IdentityOutputs(changelog=nodes, profiles=profiles(False)), CONTACTS_IN, right)
+    assert right.check(check).checked == 2 and not right.check(check).failures
+    wrong = Report()
+    check_identity(recomputed, IdentityOutputs(changelog=nodes, profiles=profiles(True)), CONTACTS_IN, wrong)
+    assert len(wrong.check(check).failures) == 1 and "Marie" not in " ".join(wrong.check(check).failures)

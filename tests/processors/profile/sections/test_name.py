@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from bus.serde import Event
@@ -78,3 +79,47 @@ def test_a_split_takes_the_moved_persons_name_away_and_the_source_shows_its_own_
     assert book.render(kept)["name"]["given_name"] == "Jonathan"
     assert book.render(moved)["name"] == {"given_name": "Robert", "family_name": "Doe", "channel": "BRANCH",
                                           "observed_at": book.render(profile)["name"]["observed_at"]}
+
+
+def test_a_one_off_typo_does_not_replace_the_name_most_observations_support() -> None:
+    """tester12 (minor): Sophie's later visit typed "Durnad": the spelling most observations support is shown (case
+    and accents aside), in every arrival order; a partial observation supports the full name it agrees with."""
+    right = [named({"given_name": "Sophie", "family_name": "Durand"}, minutes=1, channel="WEB"),
+             named({"given_name": "sophie", "family_name": "DURAND"}, minutes=2, channel="BRANCH"),
+             named({"given_name": "Sophie"}, minutes=3, channel="CALL_CENTER")]
+    typo = named({"given_name": "Sophie", "family_name": "Durnad"}, minutes=9, channel="BRANCH")
+    for order in itertools.permutations([*right, typo]):
+        view = SECTION.render(fold(*order) or {})
+        assert (view["given_name"], view["family_name"], view["channel"]) == ("sophie", "DURAND", "BRANCH")
+
+
+def test_one_observation_each_shows_the_latest_a_new_name_wins_at_once() -> None:
+    old = named({"given_name": "Anne", "family_name": "Morel"}, minutes=1)
+    new = named({"given_name": "Anne", "family_name": "Morel-Ricard"}, minutes=5)
+    for order in ((old, new), (new, old)):
+        assert SECTION.render(fold(*order) or {})["family_name"] == "Morel-Ricard"
+
+
+def test_a_name_never_follows_a_claim_nor_comes_from_another_persons_record() -> None:
+    """tester12 S1: a claim moves the family phone to the customer of its earliest event (``claim=True``): the IVR
+    name that came through the phone stays where the matcher put it; and a record the matcher does not take as the
+    customer's person (``person=False``) feeds no name."""
+    book = ProfileBook.from_registry()
+    marie = named({"given_name": "Marie", "family_name": "Dumas"}, minutes=60, channel="CALL_CENTER")
+    profile = book.apply(None, marie, ["PHONE:+33679000001"])
+    kept, moved = book.split(profile, [], ["PHONE:+33679000001"], ["USER_ID:marie-I"], claim=True)
+    assert book.render(kept)["name"]["given_name"] == "Marie" and book.render(moved)["name"] == {}
+    kept, moved = book.split(profile, [], ["PHONE:+33679000001"], ["USER_ID:marie-I"])  # an operator's split
+    assert book.render(kept)["name"] == {} and book.render(moved)["name"]["given_name"] == "Marie"
+    assert book.render(book.apply(None, marie, ["PHONE:+33679000001"], person=False))["name"] == {}
+    assert "name" not in book.impersonal(profile) and "_via" not in book.impersonal(profile)
+
+
+def test_a_contact_leaving_takes_the_record_it_named_for_its_traits() -> None:
+    ivr = named({"given_name": "Bob", "family_name": "Lee"}, minutes=10, channel="CALL_CENTER", event_id="ivr-1")
+    own = named({"given_name": "Ann", "family_name": "Lee"}, minutes=1, event_id="web-1")
+    state = fold(own, ivr)
+    call = Event("omnibus.contact.InteractionRecorded", {"envelope": envelope("CALL_CENTER"), "traits_event_id": "ivr-1"})
+    stays, goes = SECTION.split(state, [call])
+    assert SECTION.render(stays or {})["given_name"] == "Ann" and SECTION.render(goes or {})["given_name"] == "Bob"
+    assert SECTION.split(state, []) == (state, None)
