@@ -22,7 +22,9 @@ from bus import (
     changelog_first,
     commit_gap,
     commit_watchdog,
+    declared_topics,
     lag_watchdog,
+    partition_check,
     record_headers,
     recovery_watchdog,
     seek_before_resume,
@@ -63,6 +65,8 @@ def create_app(
     seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
     seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
+    declared_topics.install()  # a changelog faust creates is in the broker's metadata before its consumer subscribes
+    partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),

@@ -8,6 +8,9 @@ exits with ``WORKER_MISCONFIGURED_EXIT``; Kubernetes (or an operator) sees the c
 Any other crash of the worker (faust's own services) ends in one line and status 1 instead of faust's
 shutdown log and a re-raised traceback.
 
+A ``PartitionsMismatch`` is always a real one: a topic the metadata does not list yet (counted as 0 partitions
+by aiokafka) is no mismatch (``bus.partition_check``).
+
 Errors a handler meets per record are not fatal: the processors dead-letter them (#13). An error that
 escapes an agent and is not listed in ``FATAL_ERRORS`` keeps faust's behaviour (the agent restarts), which is
 how a worker rides out a broker that is away for a while.
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,20 +39,6 @@ WORKER_CRASHED_EXIT = 1
 log = get_logger(__name__)
 
 
-_NO_PARTITIONS_YET = re.compile(r"\bhas 0 partitions\b")
-
-
-def metadata_not_there_yet(exc: BaseException) -> bool:
-    """A ``PartitionsMismatch`` that names a topic with 0 partitions is transient, not a wrong deployment.
-
-    faust compares the partition counts of a table's source topic and its changelog from the consumer's
-    metadata snapshot (``faust/tables/base.py``, ``_verify_source_topic_partitions``); a changelog the worker
-    has just created, or a topic whose leaders are moving, shows 0 partitions for a moment (seen in CI at
-    ``handoffs run``). faust's agent restart retries it; a real mismatch names two non-zero counts.
-    """
-    return isinstance(exc, PartitionsMismatch) and bool(_NO_PARTITIONS_YET.search(str(exc)))
-
-
 class FatalWatch:
     """The first fatal error any agent of the app raised (``None`` while there was none)."""
 
@@ -58,7 +46,7 @@ class FatalWatch:
         self.error: BaseException | None = None
 
     async def on_agent_error(self, agent: Any, exc: BaseException) -> None:
-        if not isinstance(exc, FATAL_ERRORS) or self.error is not None or metadata_not_there_yet(exc):
+        if not isinstance(exc, FATAL_ERRORS) or self.error is not None:
             return
         self.error = exc
         log.error("worker stopping on a fatal error", agent=getattr(agent, "name", "?"), error=type(exc).__name__)

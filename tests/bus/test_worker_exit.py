@@ -50,19 +50,6 @@ async def test_only_the_first_fatal_error_is_kept_and_others_are_left_to_faust(m
     assert watch.error is first and len(signals) == 1
 
 
-async def test_a_changelog_with_0_partitions_in_the_metadata_is_left_to_faust(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Found by CI: ``handoffs run`` exited 78 on a changelog it had just created (0 partitions for a moment)."""
-    signals: list[int] = []
-    monkeypatch.setattr(os, "kill", lambda pid, sig: signals.append(sig))
-    watch = FatalWatch()
-    message = ("The source topic 'x.handoff.events.v1' for table 'tracker'\nhas 2 partitions, but the changelog\n"
-               "topic 'x.handoffs-tracker-changelog' has 0 partitions.\n")
-    await watch.on_agent_error(None, PartitionsMismatch(message))
-    assert watch.error is None and signals == []
-    await watch.on_agent_error(None, PartitionsMismatch(message.replace("has 0 partitions", "has 3 partitions")))
-    assert watch.error is not None and len(signals) == 1
-
-
 @pytest.mark.kafka
 @pytest.mark.timeout(180)
 async def test_kpis_run_on_a_changelog_with_another_partition_count_exits_78(
