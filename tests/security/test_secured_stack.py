@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
             return response.status, json.loads(text) if text else None
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-    except OSError:
+    except (OSError, HTTPException, ValueError):  # not up yet, or a reply cut short under load
         return 0, None
 
 
