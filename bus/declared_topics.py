@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bus.errors import OmnibusError
 from bus.logging import get_logger
 
 log = get_logger(__name__)
@@ -28,7 +29,7 @@ LISTED_WITHIN_S = 30.0  # faust's own CreateTopics timeout is 20 s; a broker tha
 POLL_S = 0.1  # aiokafka's retry_backoff_ms default
 
 
-class TopicNotListed(RuntimeError):
+class TopicNotListed(OmnibusError, RuntimeError):
     """A topic was created (or already existed) but no metadata response listed its partitions in time."""
 
 
