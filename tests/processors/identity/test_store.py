@@ -69,7 +69,7 @@ async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelo
     from processors.replay import read_topics
     from processors.replay.identity import changelog
     from bus.serde import build_serde
-    from bus.topic_admin import _config_drift
+    from bus.topic_admin import _config_drifts
     from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
     from tests.processors.identity.support import unlimited_settings
     from tests.processors.identity.test_agent import publish, workload
@@ -82,7 +82,8 @@ async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelo
     admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
     await admin.start()
     try:  # faust created the changelog to be compacted sooner than the broker's defaults
-        assert await _config_drift(admin, changelog().name(settings.topics), changelog_configs(settings.topics)) == {}
+        name = changelog().name(settings.topics)
+        assert (await _config_drifts(admin, {name: changelog_configs(settings.topics)}))[name] == {}
     finally:
         await admin.close()
     records = (await read_topics(settings, [changelog()], raw=[changelog()])).records
