@@ -1,7 +1,7 @@
 """The dead-letter writer: a record that cannot be processed is kept, with why, and the flow moves on.
 
-The dead letter holds the original key, value and headers byte for byte (a value over ``MAX_KEPT_VALUE_BYTES``
-as its first bytes, marked ``value_truncated``), the reason in words, the
+The dead letter holds the original key, value and headers byte for byte (an HTTP body over ``MAX_KEPT_VALUE_BYTES``
+as its first bytes, marked ``value_truncated``; a record read from a topic always whole), the reason in words, the
 error type, and where the record came from (topic/partition/offset, or none for HTTP input), so an
 operator can fix the cause and replay it. If the dead letter itself cannot be written the error
 propagates: the caller must then not acknowledge or commit, because a silent drop is never an option.
@@ -26,7 +26,8 @@ DEAD_LETTER_SCHEMA = "omnibus.deadletter.DeadLetter"
 MAX_REASON_CHARS = 2_000
 # The most of an original value a dead letter keeps: a quarter of Kafka's default ``max.message.bytes`` (1 MiB, which
 # Omnibus' topics keep), leaving room for the key, headers and reason. A longer value (an HTTP body refused as
-# ``too_large``) is kept as its first bytes with ``value_truncated`` set: readable, never re-driven.
+# ``too_large``) is kept as its first bytes with ``value_truncated`` set: readable, never re-driven. A record read
+# from a topic is kept whole whatever its size: it already fit a Kafka record, and a re-drive needs its exact bytes.
 MAX_KEPT_VALUE_BYTES = 256 * 1024
 
 log = get_logger(__name__)
@@ -45,6 +46,9 @@ def dead_letter_id(record: RawRecord, component: str, error_type: str) -> str:
 def dead_letter_event(
     record: RawRecord, *, reason: str, error_type: str, component: str, correlation_id: str | None = None
 ) -> Event:
+    # A record read from a topic already fit a Kafka record: it is kept byte for byte, so it can be re-driven.
+    # Only input with no offset (an HTTP body) can exceed what a dead letter holds.
+    cut = record.offset is None and len(record.value or b"") > MAX_KEPT_VALUE_BYTES
     return Event(
         DEAD_LETTER_SCHEMA,
         {
@@ -55,8 +59,8 @@ def dead_letter_event(
             "source_partition": record.partition,
             "source_offset": record.offset,
             "key": record.key,
-            "value": record.value if record.value is None else record.value[:MAX_KEPT_VALUE_BYTES],
-            "value_truncated": record.value_cut or len(record.value or b"") > MAX_KEPT_VALUE_BYTES,
+            "value": record.value[:MAX_KEPT_VALUE_BYTES] if cut and record.value is not None else record.value,
+            "value_truncated": record.value_cut or cut,
             "value_size": record.value_size if record.value_cut
             else (None if record.value is None else len(record.value)),
             "headers": [_header(key, value) for key, value in record.headers],

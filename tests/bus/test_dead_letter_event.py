@@ -1,4 +1,4 @@
-from bus.dead_letter import MAX_REASON_CHARS, dead_letter_event
+from bus.dead_letter import MAX_KEPT_VALUE_BYTES, MAX_REASON_CHARS, dead_letter_event
 from bus.errors import RawRecord
 from bus.serde import SerdeContext, SingleObjectDeserializer, SingleObjectSerializer
 from schemas.catalog import default_catalog
@@ -52,3 +52,15 @@ def test_a_record_dead_lettered_again_after_a_redelivery_keeps_its_id() -> None:
     http = RawRecord(value=b"{bad json")  # no offset: each refusal of a body is its own
     ids = {dead_letter_event(http, reason="r", error_type="E", component="web").value["dead_letter_id"] for _ in "ab"}
     assert len(ids) == 2
+
+
+def test_a_record_read_from_a_topic_is_kept_whole_whatever_its_size() -> None:
+    """A poison record of 900 KB fit its topic, so its dead letter keeps every byte (a re-drive needs them); only an
+    HTTP body (no offset) over ``MAX_KEPT_VALUE_BYTES`` is kept as its first bytes."""
+    big = bytes(range(256)) * ((MAX_KEPT_VALUE_BYTES * 3) // 256)
+    from_topic = dead_letter_event(RawRecord(value=big, topic="omnibus.contact.events.v1", partition=0, offset=4),
+                                   reason="bad", error_type="DeserializationError", component="c").value
+    assert from_topic["value"] == big and not from_topic["value_truncated"] and from_topic["value_size"] == len(big)
+    from_http = dead_letter_event(RawRecord(value=big), reason="too large", error_type="E", component="c").value
+    assert from_http["value"] == big[:MAX_KEPT_VALUE_BYTES] and from_http["value_truncated"]
+    assert from_http["value_size"] == len(big)
