@@ -29,7 +29,6 @@ from tests.support.kafka_io import read_events
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 RUNNING = ("identity", "kpis")  # processors reading the tracks (their inputs named in GROUP_INPUTS)
-FLOWING = 200  # tracks acknowledged before the fault, and again after the broker is back (was: 20 s of traffic each)
 
 
 def group_inputs(running: Stack) -> dict[str, set[str]]:
@@ -47,14 +46,13 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float) -> None:
         stalls = CommitStalls(running.bootstrap_servers, group_inputs(running))
         sending = asyncio.ensure_future(traffic.run())
         watching = asyncio.ensure_future(stalls.run())
-        await running.joined(procs)  # the fault strikes with every processor in its group and traffic flowing
-        await traffic.until_accepted(FLOWING)
+        await asyncio.sleep(20)
         running.broker_kill9()
         killed_at = time.monotonic()
         await asyncio.sleep(down_s)
         restart_s = await asyncio.to_thread(running.broker_up)
         back_at = time.monotonic()
-        await traffic.until_accepted(FLOWING, sent_after=back_at, timeout_s=180)  # new calls acknowledged again
+        await asyncio.sleep(20)
         traffic.stop()
         await sending
         away = [a for a in traffic.answers if killed_at <= a.sent_at < back_at]
