@@ -10,8 +10,9 @@ on the graph topic, not on the inputs: a rebuilt graph does not replay them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import msgspec
 
@@ -31,6 +32,8 @@ from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook, ProfileState
 from processors.replay import Replayed, fenced
 
+T = TypeVar("T")
+
 NODES_TABLE = "identity-nodes"
 PROFILES_TABLE = "identity-profiles"
 
@@ -48,20 +51,7 @@ def profiles_changelog() -> TopicSpec:
 def running_profiles(records: Iterable[Replayed]) -> tuple[dict[str, ProfileState], int]:
     """(the running processor's profiles by customer id from the profile changelog, values that did not decode), read
     as a restore reads it (``fenced``)."""
-    profiles: dict[str, ProfileState] = {}
-    undecodable = 0
-    for record in fenced(records):
-        if record.key is None:
-            continue
-        key = record.key.decode()
-        if record.value is None:
-            profiles.pop(key, None)
-            continue
-        try:
-            profiles[key] = decode_any_profile(record.value) or {}
-        except (ValueError, msgspec.DecodeError):
-            undecodable += 1
-    return profiles, undecodable
+    return latest_by_key(records, lambda value: decode_any_profile(value) or {})
 
 
 def inputs(book: ProfileBook) -> list[TopicSpec]:
@@ -140,20 +130,26 @@ def running_nodes(records: Iterable[Replayed]) -> tuple[dict[str, NodeState], in
     The changelog is read as a restore reads it (``bus.fencing.ChangelogFence``): a late write of a worker
     that had lost the partition is skipped.
     """
-    nodes: dict[str, NodeState] = {}
+    return latest_by_key(records, decode_any_state)
+
+
+def latest_by_key(records: Iterable[Replayed], decode: Callable[[bytes], T]) -> tuple[dict[str, T], int]:
+    """A changelog's table as a restore rebuilds it: the last decoded value per key, a tombstone removing its key,
+    read through the fence (``fenced``); with how many values did not decode."""
+    table: dict[str, T] = {}
     undecodable = 0
     for record in fenced(records):
         if record.key is None:
             continue
         key = record.key.decode()
         if record.value is None:
-            nodes.pop(key, None)
+            table.pop(key, None)
             continue
         try:
-            nodes[key] = decode_any_state(record.value)
+            table[key] = decode(record.value)
         except (ValueError, msgspec.DecodeError):
             undecodable += 1
-    return nodes, undecodable
+    return table, undecodable
 
 
 
