@@ -4,9 +4,9 @@
 ``region``, ISO 3166-1 alpha-2; the deployment's default region without it), asks the worker that owns
 the identifier's partition for its customer, follows merges to the surviving customer, and asks the
 worker that owns that customer's partition for its members and profile. ``GET /customers/{id}``
-starts from a customer id. Identifier values in the answer are masked. Workers find each other
-through faust's partition assignment (``app.router``) and talk over the internal
-``/identity/nodes?key=`` view, which answers from local state only.
+starts from a customer id. ``GET /openapi.json``: the answers' contract (``openapi.py``). Identifier values in
+the answer are masked. Workers find each other through faust's partition assignment (``app.router``) and talk over
+the internal ``/identity/nodes?key=`` view, which answers from local state only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from processors.identity.graph.evidence import people_count
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
+from processors.identity.openapi import CUSTOMER_PATH, LOOKUP_PATH, OPENAPI_PATH, openapi
 from processors.identity.wire import partition_of
 from processors.profile.masking import mask
 from processors.readiness import Readiness, install, unavailable
@@ -147,7 +148,8 @@ class ScreenPop:
         return found
 
     async def profile(self, customer_id: str, *, looked_up: str | None = None) -> dict[str, Any] | None:
-        """The customer's view after following merges; None if the id is unknown. Shape (JSON)::
+        """The customer's view after following merges; None if the id is unknown. Shape (JSON; declared in
+        ``openapi.customer_schema``, keep the two together)::
 
             {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
              "split_customer_ids": [ids], "resolved_note": text or null,
@@ -322,7 +324,13 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "unknown customer id")
 
+    document = openapi(processor.book.sections)  # this worker's sections, a composition's own included
+
+    async def openapi_view(self: View, request: Request) -> Response:  # the contract: no state, always served
+        return self.json(document)
+
     app.page(NODE_PATH, name="identity-node")(node_view)
-    app.page("/customers/lookup", name="customer-lookup")(lookup_view)
-    app.page("/customers/{customer_id}", name="customer-by-id")(customer_view)
+    app.page(OPENAPI_PATH, name="identity-openapi")(openapi_view)
+    app.page(LOOKUP_PATH, name="customer-lookup")(lookup_view)
+    app.page(CUSTOMER_PATH, name="customer-by-id")(customer_view)
     return screen_pop
