@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bus.cli.tables import report_table
-from processors.identity.review_sides import Side, only_in_common
+from processors.identity.review_sides import Side, masked_labels, only_in_common
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,6 +30,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     sides = sides or {}
     for review in reviews:
         shown = as_json(review, matcher, sides)
+        labels = masked_labels(review.identifiers, sides, (review.customer_id, review.other_customer_id))
         console.print(f"review {review.review_id}  weight {review.match_weight:+.1f} bits", soft_wrap=True,
                       highlight=False)
         console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
@@ -37,7 +38,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
         for customer in (review.customer_id, review.other_customer_id):
             if customer in sides:
                 console.print(f"  {customer}", soft_wrap=True, highlight=False)
-                console.print(f"      {sides[customer].summary()}", highlight=False, markup=False)
+                console.print(f"      {sides[customer].summary(labels)}", highlight=False, markup=False)
         common = ", ".join(shown["identifiers_in_common"]) or "none (a blocking candidate)"
         console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
         console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
