@@ -110,3 +110,14 @@ def test_two_phones_that_mask_alike_are_told_apart_across_the_two_sides() -> Non
     out = io.StringIO()
     print_reviews([review], LinkPolicy(settings()).matcher, Console(file=out, width=200), sides)
     assert "+33*****0003 (1)" in out.getvalue() and "+33*****0003 (2)" in out.getvalue()
+
+
+def test_a_review_comparing_traits_says_their_values_are_not_on_it_and_where_the_names_are() -> None:
+    """tester12: review list showed levels of names, dates and postcodes but no values to decide with."""
+    h, review, sides = demo_like_review()
+    review.levels.update({"given_name": "exact", "birth_date": "different"})
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(h.config).matcher, Console(file=out, width=200, color_system=None), sides)
+    said = " ".join(out.getvalue().split())
+    assert "values not on the review record (" in said and "GET /customers/<customer id>" in said
+    assert "given_name" in said.split("values not on the review record (")[1].split(":")[0]
