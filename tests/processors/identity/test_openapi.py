@@ -149,3 +149,11 @@ def test_the_cli_prints_the_document_the_workers_serve() -> None:
     result = CliRunner().invoke(app, ["openapi"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == json.loads(json.dumps(OPENAPI))
+
+
+def test_schemathesis_reads_every_operation_of_the_document() -> None:
+    """The adapters' fuzzers read their documents with schemathesis; this one must load the same way."""
+    import schemathesis
+
+    labels = [result.ok().label for result in schemathesis.openapi.from_dict(OPENAPI).get_all_operations()]
+    assert {"GET /customers/lookup", "GET /customers/{customer_id}"} <= set(labels)
