@@ -1,7 +1,8 @@
 """Write every generated deployment file, or with ``--check`` fail when one is not current.
 
 ``python -m deploy`` (from the repository root) renders: the alert rules (plain and ``PrometheusRule``),
-the Grafana dashboard, the Strimzi ``KafkaTopic`` and ``KafkaUser`` resources and the AsyncAPI document.
+the Grafana dashboard, the Strimzi ``KafkaTopic`` and ``KafkaUser`` resources, the AsyncAPI document and the
+processors' OpenAPI documents (``docs/openapi/``: identity's screen pop, the offers query).
 Exit status 1 with ``--check`` lists the stale files.
 """
 

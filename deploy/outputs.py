@@ -67,7 +67,22 @@ def outputs() -> dict[Path, Callable[[], str]]:
         Path("docs/subscribers.md"): between_markers("docs/subscribers.md", "topics", asyncapi.topics_table),
         Path("docs/asyncapi.yaml"):
             lambda: to_yaml(asyncapi.render(), source="bus/topics.py and schemas/ (deploy/asyncapi.py)"),
+        # the HTTP contracts the processors serve at /openapi.json, for readers without a running worker
+        Path("docs/openapi/identity.json"): lambda: to_json(_identity_openapi()),
+        Path("docs/openapi/offers.json"): lambda: to_json(_offers_openapi()),
     }
+
+
+def _identity_openapi() -> dict[str, Any]:
+    from processors.identity.openapi import OPENAPI
+
+    return OPENAPI
+
+
+def _offers_openapi() -> dict[str, Any]:
+    from processors.offers.openapi import OPENAPI
+
+    return OPENAPI
 
 
 def write_all() -> list[Path]:

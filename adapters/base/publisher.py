@@ -27,6 +27,7 @@ from adapters.base.metrics import (
     REJECTED,
     UNAVAILABLE,
 )
+from adapters.base.outage_log import OutageLog
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
@@ -61,6 +62,7 @@ class AdapterPublisher:
         self._retry_after_s = retry_after_s
         self._publish_timeout_s = publish_timeout_s
         self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
+        self.outage_log = OutageLog(name, log.warning)
 
     def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """``encode`` without the event loop, or None when an event's schema must first be fetched from
@@ -128,21 +130,19 @@ class AdapterPublisher:
             self._keep_in_flight(publish, ids)
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            UNAVAILABLE.labels(adapter=self.name).inc()
-            raise Unavailable(
-                f"Kafka did not acknowledge within {self._publish_timeout_s:g} s", retry_after_s=self._retry_after_s
-            ) from exc
+            raise self.unavailable(f"Kafka did not acknowledge within {self._publish_timeout_s:g} s") from exc
         except SerializationError as exc:
             # The mapper built an event its schema refuses: reject the input rather than guess.
             raise RejectedInput(f"input maps to an invalid event: {exc}", code="unmappable") from exc
         except (PublishError, SchemaRegistryError) as exc:
-            log.warning("kafka did not acknowledge", adapter=self.name, error=str(exc))
             raise self.unavailable(f"events not acknowledged by Kafka: {exc}") from exc
 
     def unavailable(self, reason: str) -> Unavailable:
-        """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total``: the one place
-        an infrastructure error becomes the sender's "retry later"."""
+        """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total`` and logged
+        (``outage_log``: one warning per outage and window, not per request): the one place an infrastructure error
+        becomes the sender's "retry later"."""
         UNAVAILABLE.labels(adapter=self.name).inc()
+        self.outage_log.note(reason)
         return Unavailable(reason, retry_after_s=self._retry_after_s)
 
     def _keep_in_flight(self, publish: asyncio.Future, ids: list[str]) -> None:
@@ -170,11 +170,7 @@ class AdapterPublisher:
             return
         _, pending = await asyncio.wait(running, timeout=self._publish_timeout_s)
         if pending:
-            UNAVAILABLE.labels(adapter=self.name).inc()
-            raise Unavailable(
-                "an earlier delivery of this input is still waiting for Kafka's acknowledgement",
-                retry_after_s=self._retry_after_s,
-            )
+            raise self.unavailable("an earlier delivery of this input is still waiting for Kafka's acknowledgement")
         # done callbacks run in registration order, so _settle has remembered the acknowledged ids
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:

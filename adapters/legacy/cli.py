@@ -11,7 +11,7 @@ from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import load_or_exit, stop_on_signals
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
-from adapters.legacy.ingress_batch import BatchImporter
+from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
@@ -20,6 +20,7 @@ from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
+EXIT_REJECTED_LINES = 3  # import-batch: imported, but lines were rejected (dead-lettered); docs/legacy-batch.md
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
 
@@ -95,13 +96,19 @@ def import_batch_command(
         None, file_okay=False, help=f"Overrides {ENV_PREFIX}STATE_DIR: the checkpoints and dedupe file that make "
         "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
+    rejected_ok: bool = typer.Option(
+        False, "--rejected-ok",
+        help=f"Exit 0 when lines were rejected (dead-lettered) instead of {EXIT_REJECTED_LINES}.",
+    ),
 ) -> None:
     """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
-    Layouts: docs/legacy-batch.md."""
+    Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
+    of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings. Layouts: docs/legacy-batch.md."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     layout = load_layout(layout_path)
 
-    async def main() -> None:
+    async def main() -> list[BatchReport]:
+        reports = []
         async with adapter_runtime("legacy", settings, adapter) as runtime:
             importer = BatchImporter(
                 context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
@@ -109,10 +116,22 @@ def import_batch_command(
             )
             for path in files:
                 report = await importer.import_file(path, layout)
+                reports.append(report)
                 if report.already_imported:
                     typer.echo(f"{path.name}: already imported (sha256 {report.checksum[:12]})")
                     continue
                 typer.echo(f"{path.name}: {report.lines} lines, {report.published_events} events published, "
                            f"{report.duplicates} duplicates, {len(report.rejected)} rejected")
+        return reports
 
-    asyncio.run(main())
+    code = import_exit_code(asyncio.run(main()), rejected_ok=rejected_ok)
+    if code:
+        typer.echo(f"error: lines were rejected (dead-lettered on deadletter.v1 with their file and line number): "
+                   f"exit {code} (--rejected-ok: exit 0)", err=True)
+        raise typer.Exit(code)
+
+
+def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
+    """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
+    run, unless ``rejected_ok``; else 0 (a nightly scheduler saw success with rejected lines: tester12)."""
+    return EXIT_REJECTED_LINES if not rejected_ok and any(report.rejected for report in reports) else 0

@@ -22,6 +22,7 @@ from processors.handoffs.outputs import STATUS_CHANGED
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros
+from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
 
 OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
 DROPPED = "dropped"
@@ -42,6 +43,12 @@ class OpenHandoffsSection(ProfileSection):
     name: ClassVar[str] = "open_handoffs"
     topics: ClassVar[tuple[TopicSpec, ...]] = (HANDOFF_EVENTS,)
     schemas: ClassVar[frozenset[str]] = frozenset({STATUS_CHANGED})
+    render_schema: ClassVar[dict[str, Any]] = list_of(closed({
+        "handoff_id": TEXT, "version": {"type": "integer"}, "status": TEXT, "case_type": TEXT, "summary": TEXT,
+        "team": nullable(TEXT), "owner_id": nullable(TEXT), "escalation_tier": {"type": "integer"},
+        "deadline_at": nullable(TIME), "acknowledged": {"type": "boolean"}, "origin_channel": TEXT,
+        "created_at": nullable(TIME), "service_tier": TEXT,
+    }, required=["handoff_id", "version", "status", "case_type"]), "Open handoffs, earliest deadline first.")
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         return [dict(i) for i in event.value.get("customer_identifiers") or []]

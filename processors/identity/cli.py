@@ -1,4 +1,4 @@
-"""``omnibus identity run | split | move-contact | review list | review accept ID | review reject ID``."""
+"""``omnibus identity run | openapi | split | move-contact | review list | review accept ID | review reject ID``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,14 @@ def run_command(
     with bad_settings_exit():
         processor = IdentityProcessor(settings, identity, web_port=port, book=book() if book else None)
     run_worker(processor.app, settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT (or --web-port)")
+
+
+@app.command("openapi")
+def openapi_command() -> None:
+    """Print the screen pop's OpenAPI document (what ``GET /openapi.json`` on identity's web port answers)."""
+    from processors.identity.openapi import OPENAPI
+
+    typer.echo(json.dumps(OPENAPI, indent=2))
 
 
 @app.command("split")

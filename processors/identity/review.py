@@ -21,7 +21,7 @@ from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.matching.compare import Level
 from processors.identity.matching.weights import MatchModel
-from processors.identity.review_sides import Side, only_in_common
+from processors.identity.review_sides import Side, masked_labels, only_in_common
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
 
 REQUESTED = "omnibus.identity.MergeReviewRequested"
@@ -204,10 +204,11 @@ def evidence(review: OpenReview, matcher: MatchModel) -> list[FieldEvidence]:
     return sorted(rows, key=lambda row: (-abs(row.weight), row.field))
 
 
-def _masked(review: OpenReview) -> list[str]:
-    from bus.identifiers.masking import mask_keys
-
-    return mask_keys(review.identifiers)  # two accounts ending alike are told apart: ****0009 (1), ****0009 (2)
+def _masked(review: OpenReview, sides: Mapping[str, Side] | None = None) -> list[str]:
+    """The review's two identifiers masked, told apart from each other and from its sides' identifiers (two accounts
+    ending alike: ``****0009 (1)``, ``****0009 (2)``; ``review_sides.masked_labels``)."""
+    labels = masked_labels(review.identifiers, dict(sides or {}), (review.customer_id, review.other_customer_id))
+    return [labels[key] for key in review.identifiers]
 
 
 _AGREE = frozenset({"exact", "close", "agree"})
@@ -235,8 +236,9 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
     """A review for ``omnibus identity review list --json``: ids, the weight (bits) and its prior, per field
     the level and weight, and the two identifiers by kind, masked (never raw values); with ``sides``
     (``review_sides.customer_sides``), what each customer holds (``customers``) and ``to_decide``."""
-    known = [sides[customer].as_json() for customer in (review.customer_id, review.other_customer_id)
-             if sides and customer in sides]
+    customers = (review.customer_id, review.other_customer_id)
+    labels = masked_labels(review.identifiers, dict(sides or {}), customers)
+    known = [sides[customer].as_json(labels) for customer in customers if sides and customer in sides]
     extra = {"customers": known, "to_decide": only_in_common(review, in_common(review), dict(sides))} if sides else {}
     return {
         "review_id": review.review_id,
@@ -248,6 +250,6 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
         "fields": [{"field": item.field, "level": item.level, "weight": item.weight}
                    for item in evidence(review, matcher)],
         "identifiers_in_common": in_common(review),
-        "identifiers": _masked(review),
+        "identifiers": _masked(review, sides),
         **extra,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bus.cli.tables import report_table
-from processors.identity.review_sides import Side, only_in_common
+from bus.identifiers.kinds import IDENTIFIER_TYPES
+from processors.identity.review_sides import Side, masked_labels, only_in_common
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,7 +22,9 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     ``review_sides``), the two identifiers by kind and masked, then a table of the compared fields: level
     and Fellegi–Sunter weight (bits) with the prior, so the rows add up to the weight. Fields with nothing to
     compare (``missing``, 0 bits) are named on one line, and a side known by nothing but what the two have in
-    common is said in words (``review_sides.only_in_common``)."""
+    common is said in words (``review_sides.only_in_common``). The compared traits' values (names, birth date,
+    postcode) are not shown: ``MergeReviewRequested`` carries their levels only, and the line says where the names
+    are (tester12; the proposal to carry them masked: /work/notes/screenpop12.md)."""
     from rich.console import Console
 
     from processors.identity.review import as_json
@@ -30,6 +33,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     sides = sides or {}
     for review in reviews:
         shown = as_json(review, matcher, sides)
+        labels = masked_labels(review.identifiers, sides, (review.customer_id, review.other_customer_id))
         console.print(f"review {review.review_id}  weight {review.match_weight:+.1f} bits", soft_wrap=True,
                       highlight=False)
         console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
@@ -37,7 +41,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
         for customer in (review.customer_id, review.other_customer_id):
             if customer in sides:
                 console.print(f"  {customer}", soft_wrap=True, highlight=False)
-                console.print(f"      {sides[customer].summary()}", highlight=False, markup=False)
+                console.print(f"      {sides[customer].summary(labels)}", highlight=False, markup=False)
         common = ", ".join(shown["identifiers_in_common"]) or "none (a blocking candidate)"
         console.print(f"  in common    {common}", soft_wrap=True, highlight=False)
         console.print(f"  identifiers  {'  '.join(shown['identifiers'])}", soft_wrap=True, highlight=False)
@@ -52,6 +56,11 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
         if missing:
             console.print(f"  nothing to compare, missing on one side or both (0 bits): {', '.join(missing)}",
                           highlight=False)
+        traits = [item["field"] for item in compared if item["field"] not in IDENTIFIER_TYPES]
+        if traits:
+            console.print(f"  values       not on the review record ({', '.join(traits)}: levels only): each "
+                          "customer's name is on its screen pop, GET /customers/<customer id>", highlight=False,
+                          markup=False)
         if (hint := only_in_common(review, shown["identifiers_in_common"], sides)) is not None:
             console.print(f"  to decide: {hint}", highlight=False, markup=False)
         console.print()

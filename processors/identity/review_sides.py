@@ -15,7 +15,7 @@ from typing import Any
 
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.serde import Event
-from processors.profile.masking import mask
+from processors.profile.masking import mask, mask_keys
 
 NS = "omnibus.identity."
 
@@ -35,21 +35,33 @@ class Side:
         if lineage["channel"] not in self.channels:
             self.channels.append(lineage["channel"])
 
-    def masked(self) -> list[str]:
-        """Its identifiers as ``KIND:masked``, in the contract's order of kinds (``IdentifierType``), then by key."""
+    def masked(self, labels: dict[str, str] | None = None) -> list[str]:
+        """Its identifiers as ``KIND:masked``, in the contract's order of kinds (``IdentifierType``), then by key;
+        ``labels``: the review's (``masked_labels``), which tell apart values that mask alike."""
         order = {kind: position for position, kind in enumerate(IDENTIFIER_TYPES)}
         keys = sorted(self.identifiers, key=lambda key: (order.get(key.partition(":")[0], len(order)), key))
-        return [f"{kind}:{mask(kind, value)}" for kind, _, value in (key.partition(":") for key in keys)]
+        labels = labels or {}
+        return [labels.get(key) or f"{kind}:{mask(kind, value)}"
+                for key, (kind, _, value) in ((key, key.partition(":")) for key in keys)]
 
-    def as_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "identifiers": self.masked(), "records": len(self.records),
+    def as_json(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "identifiers": self.masked(labels), "records": len(self.records),
                 "channels": list(self.channels)}
 
-    def summary(self) -> str:
+    def summary(self, labels: dict[str, str] | None = None) -> str:
         """``holds NATIONAL_ID:…, PHONE:+33*****1986; 3 records from BRANCH, WEB`` (values masked)."""
-        held = ", ".join(self.masked()) or "no identifier now"
+        held = ", ".join(self.masked(labels)) or "no identifier now"
         records = f"{len(self.records)} record{'s' if len(self.records) != 1 else ''}"
         return f"holds {held}; {records} from {', '.join(self.channels) or 'no channel'}"
+
+
+def masked_labels(identifiers: tuple[str, ...], sides: dict[str, Side], customers: tuple[str, ...]) -> dict[str, str]:
+    """``TYPE:value`` -> ``TYPE:masked`` for a review's ``identifiers`` and its ``customers``' sides together, two
+    values that mask alike numbered (``mask_keys``: ``PHONE:+33*****0003 (1)``, ``(2)``; tester12 saw the same mask
+    twice for two phones). Not a digest: an unkeyed digest of a few hidden digits gives them away by brute force."""
+    keys = sorted({*identifiers, *(key for customer in customers if customer in sides
+                                   for key in sides[customer].identifiers)})
+    return dict(zip(keys, mask_keys(keys), strict=True))
 
 
 def _key(record: dict[str, Any]) -> str:

@@ -4,9 +4,9 @@
 ``region``, ISO 3166-1 alpha-2; the deployment's default region without it), asks the worker that owns
 the identifier's partition for its customer, follows merges to the surviving customer, and asks the
 worker that owns that customer's partition for its members and profile. ``GET /customers/{id}``
-starts from a customer id. Identifier values in the answer are masked. Workers find each other
-through faust's partition assignment (``app.router``) and talk over the internal
-``/identity/nodes?key=`` view, which answers from local state only.
+starts from a customer id. ``GET /openapi.json``: the answers' contract (``openapi.py``). Identifier values in
+the answer are masked. Workers find each other through faust's partition assignment (``app.router``) and talk over
+the internal ``/identity/nodes?key=`` view, which answers from local state only.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from processors.identity.graph.evidence import people_count
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.state import IdentifierState, state_view
 from processors.identity.normalize import Identifier, Rejected
+from processors.identity.openapi import CUSTOMER_PATH, LOOKUP_PATH, OPENAPI_PATH, openapi
 from processors.identity.wire import partition_of
-from processors.profile.masking import mask
+from processors.profile.masking import mask, mask_keys
 from processors.readiness import Readiness, install, unavailable
 
 if TYPE_CHECKING:
@@ -141,13 +142,12 @@ class ScreenPop:
         ``shared_identifiers``; None when no customer keeps it."""
         node, people = await self.identifier_node(identifier.key)
         customer_id = node.get("owner")
-        found = await self.profile(customer_id, looked_up=identifier.key) if customer_id else None
-        if found is not None:
-            found["shared_identifier"] = await self.hint(identifier, node, people, found["customer_id"])
-        return found
+        return await self.profile(customer_id, looked_up=(identifier, node, people)) if customer_id else None
 
-    async def profile(self, customer_id: str, *, looked_up: str | None = None) -> dict[str, Any] | None:
-        """The customer's view after following merges; None if the id is unknown. Shape (JSON)::
+    async def profile(self, customer_id: str, *, looked_up: tuple[Identifier, dict[str, Any], int] | None = None,
+                      ) -> dict[str, Any] | None:
+        """The customer's view after following merges; None if the id is unknown. Shape (JSON; declared in
+        ``openapi.customer_schema``, keep the two together)::
 
             {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
              "split_customer_ids": [ids], "resolved_note": text or null,
@@ -159,8 +159,13 @@ class ScreenPop:
         ``shared_identifiers``: every other identifier of the customer several people use, each once.
         ``split_customer_ids``: customers an operator split apart from this one or from one merged into it
         (``omnibus identity split``); ``resolved_note``: by id, why another customer answers for the id asked
-        for (``resolved_note``); null when it answers itself, and on a lookup by identifier."""
+        for (``resolved_note``); null when it answers itself, and on a lookup by identifier. ``looked_up``: the
+        identifier a lookup started from, with its node and people count (``identifier_node``).
+
+        Masked values are told apart within the answer (``masked_values``): two accounts ending alike show as
+        ``****1001 (1)`` and ``****1001 (2)``, in identifiers and hints alike (tester12)."""
         requested = customer_id if looked_up is None else None  # by id (GET /customers/{id})
+        without = looked_up[0].key if looked_up is not None else None
         for _ in range(MAX_MERGE_HOPS):
             found = await self.fetch(customer_id)
             node = found["node"]
@@ -169,20 +174,25 @@ class ScreenPop:
             if node.get("parent"):
                 customer_id = node["parent"]
                 continue
-            identifiers = [Identifier.from_key(key) for key in sorted(node.get("members", {}))]
+            members = sorted(node.get("members", {}))
+            shown = masked_values([*members, *node.get("elsewhere", []), *([without] if without else [])])
+            hint = None
+            if looked_up is not None:
+                identifier, looked_up_node, people = looked_up
+                hint = await self.hint(identifier, looked_up_node, people, customer_id, shown)
             return {
                 "customer_id": customer_id,
-                "identifiers": [{"type": i.type, "value": mask(i.type, i.value)} for i in identifiers],
+                "identifiers": [{"type": key.partition(":")[0], "value": shown[key]} for key in members],
                 "merged_customer_ids": node.get("aliases") or [],
                 "split_customer_ids": (splits := split_offs(node)),
                 "resolved_note": resolved_note(requested, customer_id, splits),
-                "shared_identifier": None,
-                "shared_identifiers": await self.shared_identifiers(customer_id, node, without=looked_up),
+                "shared_identifier": hint,
+                "shared_identifiers": await self.shared_identifiers(customer_id, node, shown, without=without),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
 
-    async def shared_identifiers(self, customer_id: str, node: dict[str, Any],
+    async def shared_identifiers(self, customer_id: str, node: dict[str, Any], shown: dict[str, str],
                                  without: str | None = None) -> list[dict[str, Any]]:
         """``shared_hint`` of every identifier of this customer several people use, each once: its members of
         types a household shares (``limits.claimable``: not a national ID or user id) and the identifiers its
@@ -192,20 +202,30 @@ class ScreenPop:
         keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key) and key != without]
         keys += [key for key in node.get("elsewhere", []) if key not in keys and key != without]
         found = await asyncio.gather(*(self.identifier_node(key) for key in keys))
-        hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id)
+        hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id, shown)
                  for key, (found_node, people) in zip(keys, found, strict=True)]
         return [hint for hint in hints if hint is not None]
 
-    async def hint(self, identifier: Identifier, node: dict[str, Any], people: int,
-                   this_customer: str | None) -> dict[str, Any] | None:
-        """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors."""
+    async def hint(self, identifier: Identifier, node: dict[str, Any], people: int, this_customer: str | None,
+                   shown: dict[str, str]) -> dict[str, Any] | None:
+        """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors;
+        ``shown``: the answer's masked values (``masked_values``)."""
         kept_by = await self.current(node["owner"]) if node.get("owner") else None
         customers = [kept_by] if kept_by else []
         for customer in node.get("kept_apart", []):
             if (current := await self.current(customer)) is not None and current not in customers:
                 customers.append(current)
-        return shared_hint(identifier.type, mask(identifier.type, identifier.value), shared=bool(node.get("shared")),
+        masked = shown.get(identifier.key) or mask(identifier.type, identifier.value)
+        return shared_hint(identifier.type, masked, shared=bool(node.get("shared")),
                            people=people, customer_ids=customers, kept_by=kept_by, this_customer=this_customer)
+
+
+def masked_values(keys: list[str]) -> dict[str, str]:
+    """``TYPE:value`` key -> its masked value in one answer, two values with the same mask numbered in key order
+    (``bus.identifiers.masking.mask_keys``: the number says nothing more about either value). Not a digest of the
+    value: an unkeyed digest of a phone's or an account's few hidden digits would give them away by brute force."""
+    unique = sorted(set(keys))
+    return {key: label.partition(":")[2] for key, label in zip(unique, mask_keys(unique), strict=True)}
 
 
 def split_offs(node: dict[str, Any]) -> list[str]:
@@ -322,7 +342,13 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "unknown customer id")
 
+    document = openapi(processor.book.sections)  # this worker's sections, a composition's own included
+
+    async def openapi_view(self: View, request: Request) -> Response:  # the contract: no state, always served
+        return self.json(document)
+
     app.page(NODE_PATH, name="identity-node")(node_view)
-    app.page("/customers/lookup", name="customer-lookup")(lookup_view)
-    app.page("/customers/{customer_id}", name="customer-by-id")(customer_view)
+    app.page(OPENAPI_PATH, name="identity-openapi")(openapi_view)
+    app.page(LOOKUP_PATH, name="customer-lookup")(lookup_view)
+    app.page(CUSTOMER_PATH, name="customer-by-id")(customer_view)
     return screen_pop

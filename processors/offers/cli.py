@@ -1,4 +1,4 @@
-"""``omnibus offers publish FILE.yaml | list | withdraw ID | run``."""
+"""``omnibus offers publish FILE.yaml | list | withdraw ID | run | openapi``."""
 
 from __future__ import annotations
 
@@ -92,6 +92,14 @@ def withdraw_command(
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"{offer.offer_id} v{offer.version}: withdrawn")
+
+
+@app.command("openapi")
+def openapi_command() -> None:
+    """Print the pull query's OpenAPI document (what ``GET /openapi.json`` on the offers web port answers)."""
+    from processors.offers.openapi import OPENAPI
+
+    typer.echo(json.dumps(OPENAPI, indent=2))
 
 
 @app.command("run")

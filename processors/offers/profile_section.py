@@ -24,6 +24,7 @@ from processors.offers.outputs import OFFER_INSTRUCTION
 from processors.profile.limits import MAX_CONTENT_CHARS, keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
+from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
 
 DROPPED = "dropped"
 
@@ -32,6 +33,10 @@ class EligibleOffersSection(ProfileSection):
     name: ClassVar[str] = "eligible_offers"
     topics: ClassVar[tuple[TopicSpec, ...]] = (MARKETING_INSTRUCTIONS_CALL_CENTER,)
     schemas: ClassVar[frozenset[str]] = frozenset({OFFER_INSTRUCTION})
+    render_schema: ClassVar[dict[str, Any]] = list_of(closed({
+        "offer_id": TEXT, "version": {"type": "integer"}, "title": TEXT, "content": TEXT,
+        "priority": {"type": "integer"}, "not_before": nullable(TIME), "valid_until": nullable(TIME),
+    }), "Offers to propose, highest priority first.")
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         return [dict(i) for i in event.value.get("customer_identifiers") or []]

@@ -8,7 +8,7 @@
 
 Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
 whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's
-tables (one worker, see ``agent``).
+tables (one worker, see ``agent``). ``GET /openapi.json``: the answer's contract (``openapi.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from bus.identifiers import IdentifierNormaliser, Rejected
 from processors.offers import metrics
 from processors.offers.definition import Channel
+from processors.offers.openapi import BY_ID_PATH, OPENAPI, OPENAPI_PATH
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
 
@@ -76,4 +77,8 @@ def register_views(worker: OffersWorker) -> None:
         metrics.QUERY_LATENCY.observe(time.perf_counter() - started)
         return self.json(found) if found else self.error(404, "unknown customer id")
 
-    app.page("/customers/{customer_id}/offers", name="customer-offers")(offers_view)
+    async def openapi_view(self: View, request: Request) -> Response:  # the contract: no state, always served
+        return self.json(OPENAPI)
+
+    app.page(BY_ID_PATH, name="customer-offers")(offers_view)
+    app.page(OPENAPI_PATH, name="offers-openapi")(openapi_view)

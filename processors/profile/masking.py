@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bus.identifiers.masking import NATIONAL_ID_TOKEN, mask
+from bus.identifiers.masking import NATIONAL_ID_TOKEN, mask, mask_keys
 
-__all__ = ["NATIONAL_ID_TOKEN", "mask"]
+__all__ = ["NATIONAL_ID_TOKEN", "mask", "mask_keys"]

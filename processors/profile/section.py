@@ -58,6 +58,10 @@ class ProfileSection(ABC):
     # takes as this customer's person (not one whose traits it refuses here), and a claim, which moves an identifier to
     # the customer of its earliest event whatever the traits, never takes an entry along (``ProfileBook``).
     personal: ClassVar[bool] = False
+    # JSON Schema of what ``render`` returns: the section's part of the screen pop's contract (identity's
+    # ``/openapi.json``, ``processors/identity/openapi.py``), built with ``processors.profile.shapes``. The default,
+    # ``{}``, is any JSON; a section of this repository declares its shape (``tests/processors/identity/test_openapi``).
+    render_schema: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, limits: ProfileLimits | None = None) -> None:
         self.limits = limits if limits is not None else ProfileLimits()

@@ -40,6 +40,7 @@ from bus.topics import IDENTIFIERS_OBSERVED, TopicSpec
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
+from processors.profile.shapes import TEXT, TIME, closed
 
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 SEEN = "seen"
@@ -97,6 +98,9 @@ class NameSection(ProfileSection):
     schemas: ClassVar[frozenset[str]] = frozenset({OBSERVED})
     places: ClassVar[bool] = False  # an observation is no contact: one without identifiers stays unplaced
     personal: ClassVar[bool] = True  # only the matcher's placement of an observation puts it here (module doc)
+    render_schema: ClassVar[dict[str, Any]] = closed(
+        {"given_name": TEXT, "family_name": TEXT, "channel": TEXT, "observed_at": TIME}, required=[],
+        description="The name shown (the rule: ``shown``): a part not given is left out; {} when none was observed.")
 
     def wants(self, event: Event) -> bool:
         return given_and_family(event.value.get("traits")) != (None, None)

@@ -26,6 +26,7 @@ from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.masking import mask
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
+from processors.profile.shapes import MONEY, TEXT, TIME, closed, list_of, nullable
 
 NS = "omnibus.business."
 FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED"})
@@ -72,6 +73,20 @@ class ProductsSection(ProfileSection):
         NS + name for name in ("AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled",
                                "OrderStatusChanged", "PaymentOverdue", "BillIssued")
     )
+    render_schema: ClassVar[dict[str, Any]] = closed({
+        "accounts": list_of(closed(
+            {"account_number": TEXT, "status": TEXT, "account_type": TEXT, "service_tier": nullable(TEXT)},
+            required=["account_number", "status"]), "Open accounts; account_number masked."),
+        "products": list_of(closed(
+            {"subscription_id": TEXT, "status": TEXT, "product_code": TEXT, "product_name": nullable(TEXT),
+             "account_number": TEXT, "since": nullable(TIME)},
+            required=["subscription_id", "status", "since"]), "Active subscriptions."),
+        "open_orders": list_of(closed({"order_id": TEXT, "status": TEXT, "product_code": nullable(TEXT)},
+                                      required=["order_id", "status"]), "Orders not in a final status."),
+        "overdue_bills": list_of(closed(
+            {"bill_id": TEXT, "status": TEXT, "account_number": TEXT, "amount": MONEY, "due_date": TEXT,
+             "days_overdue": {"type": "integer"}}, required=["bill_id", "status"]), "Bills overdue now."),
+    })
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         identifiers = list(event.value.get("customer_identifiers") or [])

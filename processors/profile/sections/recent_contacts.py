@@ -18,6 +18,7 @@ from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.profile.limits import short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
+from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
 
 NS = "omnibus.contact."
 
@@ -60,6 +61,12 @@ class RecentContactsSection(ProfileSection):
     schemas: ClassVar[frozenset[str]] = frozenset(
         NS + name for name in ("InteractionRecorded", "CallCompleted", "CounterTransaction")
     )
+    render_schema: ClassVar[dict[str, Any]] = list_of(closed({
+        "id": {**TEXT, "description": "The contact id: what `omnibus identity move-contact` names."},
+        "channel": TEXT, "occurred_at": TIME, "kind": TEXT, "site": nullable(TEXT), "name": nullable(TEXT),
+        "outcome": nullable(TEXT), "agent_id": nullable(TEXT), "duration_ms": nullable({"type": "integer"}),
+        "disposition": nullable(TEXT), "abandoned": nullable({"type": "boolean"}), "queue": nullable(TEXT),
+    }, required=["id", "channel", "occurred_at", "kind"]), "Every kept contact, newest first, across channels.")
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         value = event.value

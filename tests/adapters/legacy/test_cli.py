@@ -8,7 +8,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from adapters.legacy.cli import app
+from adapters.legacy.cli import EXIT_REJECTED_LINES, app, import_exit_code
+from adapters.legacy.ingress_batch import BatchReport
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.legacy.support import SAMPLES
 from tests.support.kafka_io import read_events
@@ -53,3 +54,31 @@ def test_import_batch_reports_and_remembers_what_it_imported(
     second = runner.invoke(app, arguments)
     assert "already imported" in second.output
     assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3
+
+
+def test_an_import_with_rejected_lines_exits_non_zero_unless_asked_not_to() -> None:
+    """tester12: "4 lines, 6 events published, 0 duplicates, 1 rejected" exited 0, so a nightly scheduler saw success."""
+    clean, bad, again = BatchReport("a", lines=3), BatchReport("b", lines=4, rejected={3: "bad amount"}), \
+        BatchReport("b", already_imported=True)
+    assert import_exit_code([clean]) == 0 and import_exit_code([again]) == 0
+    assert import_exit_code([clean, bad]) == EXIT_REJECTED_LINES != 0
+    assert import_exit_code([clean, bad], rejected_ok=True) == 0
+
+
+@pytest.mark.kafka
+def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": settings.topics.prefix,
+                        "TOPICS__PARTITIONS": "3", "METRICS__ENABLED": "false", "LOG__JSON_OUTPUT": "false",
+                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    lines = (SAMPLES / "bills.csv").read_text(encoding="utf-8").splitlines()
+    for name, extra in (("strict.csv", []), ("lenient.csv", ["--rejected-ok"])):
+        export = tmp_path / name  # a bad amount on line 3; each file its own bills (a re-import is "already imported")
+        rows = [lines[0], lines[1].replace("F2024", name[:3]), lines[2].replace("24,50", "vingt").replace("F2024", name[:3])]
+        export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        result = runner.invoke(app, ["import-batch", *extra, "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
+        assert f"{name}: 2 lines, 1 events published, 0 duplicates, 1 rejected" in result.output, result.output
+        assert result.exit_code == (0 if extra else EXIT_REJECTED_LINES), result.output

@@ -91,3 +91,33 @@ def test_sides_follow_merges_claims_splits_and_evictions() -> None:
     assert sides["b"].identifiers == {"PHONE:+1"} and sides["b"].records == {"e2", "e3", "e1"}
     assert sides["b"].channels == ["WEB", "BRANCH", "CALL_CENTER"]
     assert sides["c"].identifiers == {"EMAIL:a@x"} and sides["c"].channels == ["BACK_OFFICE"]
+
+
+def test_two_phones_that_mask_alike_are_told_apart_across_the_two_sides() -> None:
+    """tester12: the review list showed ``PHONE:+33*****0003`` twice, for two different phones."""
+    from processors.identity.review import OpenReview
+    from processors.identity.review_sides import Side
+
+    first, second = "PHONE:+33612340003", "PHONE:+33698760003"
+    sides = {"cus_a": Side("cus_a", {first, "EMAIL:ann@example.org"}, {"e1"}, ["WEB"]),
+             "cus_b": Side("cus_b", {second}, {"e2"}, ["CALL_CENTER"])}
+    review = OpenReview("r1", "cus_a", "cus_b", ("EMAIL:ann@example.org", second), -0.5,
+                        {"PHONE": "different", "given_name": "exact"})
+    shown = as_json(review, LinkPolicy(settings()).matcher, sides)
+    held = [customer["identifiers"] for customer in shown["customers"]]
+    assert held == [["PHONE:+33*****0003 (1)", "EMAIL:a***@example.org"], ["PHONE:+33*****0003 (2)"]]
+    assert shown["identifiers"] == ["EMAIL:a***@example.org", "PHONE:+33*****0003 (2)"]
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(settings()).matcher, Console(file=out, width=200), sides)
+    assert "+33*****0003 (1)" in out.getvalue() and "+33*****0003 (2)" in out.getvalue()
+
+
+def test_a_review_comparing_traits_says_their_values_are_not_on_it_and_where_the_names_are() -> None:
+    """tester12: review list showed levels of names, dates and postcodes but no values to decide with."""
+    h, review, sides = demo_like_review()
+    review.levels.update({"given_name": "exact", "birth_date": "different"})
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(h.config).matcher, Console(file=out, width=200, color_system=None), sides)
+    said = " ".join(out.getvalue().split())
+    assert "values not on the review record (" in said and "GET /customers/<customer id>" in said
+    assert "given_name" in said.split("values not on the review record (")[1].split(":")[0]

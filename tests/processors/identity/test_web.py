@@ -7,12 +7,14 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import jsonschema
 import pytest
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import distinct_free_ports
 from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS
+from processors.identity.openapi import schema_of
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import envelope, ident, interaction, product_subscribed, settings
 from tests.support.http import get_when_served
@@ -60,8 +62,10 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
                 status, text = await get_when_served(http, url, {"type": "phone", "value": "139 1234 5678"})
                 assert status == 200, text
                 answers.append(json.loads(text))
-            assert (await get_when_served(http, url, {"type": "PHONE", "value": "13700000000"}))[0] == 404
-            assert (await get_when_served(http, url, {"type": "NATIONAL_ID", "value": "110105194912310021"}))[0] == 400
+            status, not_found = await get_when_served(http, url, {"type": "PHONE", "value": "13700000000"})
+            assert status == 404, not_found
+            status, refused = await get_when_served(http, url, {"type": "NATIONAL_ID", "value": "110105194912310021"})
+            assert status == 400, refused
             # found by a new user: an unescaped '+' arrives as a space; the refusal says how to write it
             status, text_plus = await get_when_served(http, f"{url}?type=PHONE&value=+1")
             assert status == 400 and "%2B" in text_plus
@@ -69,10 +73,20 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
             status, text_region = await get_when_served(http, url, {"type": "PHONE", "value": "0139 1234 5678",
                                                                     "region": "cn"})
             assert status == 200 and json.loads(text_region)["customer_id"] == answers[-1]["customer_id"], text_region
+            by_region = json.loads(text_region)
             status, text_region = await get_when_served(http, url, {"type": "PHONE", "value": "139", "region": "XX"})
             assert status == 400 and "unknown phone region" in text_region
             by_id = f"http://127.0.0.1:{ports[0]}/customers/{answers[0]['customer_id']}"
-            assert json.loads((await get_when_served(http, by_id))[1])["customer_id"] == answers[0]["customer_id"]
+            answer_by_id = json.loads((await get_when_served(http, by_id))[1])
+            assert answer_by_id["customer_id"] == answers[0]["customer_id"]
+            # tester12 M3: the contract is served, and these real answers hold to it (its objects are closed)
+            status, spec = await get_when_served(http, f"http://127.0.0.1:{ports[1]}/openapi.json")
+            assert status == 200, spec
+            document = json.loads(spec)
+            for answer in (answers[0], by_region, answer_by_id):
+                jsonschema.Draft202012Validator(schema_of("Customer", document)).validate(answer)
+            for error in (not_found, refused, text_plus, text_region):
+                jsonschema.Draft202012Validator(schema_of("Error", document)).validate(json.loads(error))
 
     profile = answers[0]
     assert answers[0] == answers[1]

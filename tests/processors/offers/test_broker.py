@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import jsonschema
 import pytest
 
 from demo.offers import InstructionWatch
 from demo.services import WRITE_KEY, running_middleware
+from processors.identity import openapi as identity_openapi
+from processors.offers import openapi as offers_openapi
 from processors.offers.campaigns import publish
 from tests.processors.offers.factories import offer
 from tests.support.settings import settings_with_topics
@@ -61,6 +64,10 @@ async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_ser
                 return found if found and found["offers"] else None
 
             web = await until(lambda: offered("WEB", type="EMAIL", value=EMAIL), 60, "the web query")
+            # tester12 M3: both HTTP answers hold to the contracts the two processors serve (closed objects)
+            offers_spec = await get_json(http, f"{endpoints.offers}/openapi.json")
+            assert offers_spec is not None and offers_spec["components"] == offers_openapi.OPENAPI["components"]
+            jsonschema.Draft202012Validator(offers_openapi.schema_of("Offers")).validate(web)
             assert [o["offer_id"] for o in web["offers"]] == ["fibre-upgrade"] and web["offers"][0]["content"] == "Twice the speed"
             counter = await offered("BRANCH", type="PHONE", value=PHONE)
             assert [o["offer_id"] for o in counter["offers"]] == ["fibre-upgrade"]
@@ -76,6 +83,10 @@ async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_ser
                 return [o["offer_id"] for o in (found or {}).get("eligible_offers") or []] or None
 
             assert await until(pop_offers, 30, "the screen pop's eligible offers") == ["fibre-upgrade"]
+            pop_spec = await get_json(http, f"{endpoints.screen_pop}/openapi.json")
+            assert pop_spec is not None
+            pop = await get_json(http, pop_url, type="EMAIL", value=EMAIL)
+            jsonschema.Draft202012Validator(identity_openapi.schema_of("Customer", pop_spec)).validate(pop)
 
             # the customer accepts on the web
             accepted = {"type": "track", "messageId": "acc-1", "userId": USER, "event": "Offer Accepted",

@@ -1,0 +1,43 @@
+"""One warning line per outage, not one per refused request: the adapter's own record that it answers 503.
+
+tester12: while Kafka or the schema registry was down, an adapter answered 503 (``omnibus_adapter_unavailable_total``
+counted them) and wrote no line of its own: aiokafka's folded lines for Kafka, nothing at all for the registry. Each
+503 now goes through ``OutageLog.note``: the first of an outage is logged at once, then at most one line per
+``window_s`` seconds with how many were answered since the last line. The reason is the infrastructure error's text
+(cut to ``MAX_REASON_CHARS``), never the input: no identifier value can reach the log through it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+WINDOW_S = 30.0
+MAX_REASON_CHARS = 300
+MESSAGE = "answering 503 (retry later): infrastructure unavailable"
+
+
+class OutageLog:
+    """Rate-limited warnings for one adapter's 503 answers. ``clock``: seconds, monotonic; ``emit``: the logger's
+    ``warning`` (``emit(MESSAGE, adapter=, reason=, answered=)``, ``answered``: the 503s since the last line,
+    this one included)."""
+
+    def __init__(self, adapter: str, emit: Callable[..., Any], *, window_s: float = WINDOW_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.adapter = adapter
+        self._emit = emit
+        self._window_s = window_s
+        self._clock = clock
+        self._last: float | None = None
+        self._held = 0
+
+    def note(self, reason: str) -> None:
+        """One 503 answered for ``reason``: logged if none was in the last ``window_s`` seconds, else counted."""
+        self._held += 1
+        now = self._clock()
+        if self._last is not None and now - self._last < self._window_s:
+            return
+        self._emit(MESSAGE, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=self._held,
+                   retry_window_s=self._window_s)
+        self._last, self._held = now, 0
