@@ -30,6 +30,7 @@ from bus import (
     seek_before_resume,
     seek_uncommitted,
     shutdown,
+    table_manager,
     takeover,
 )
 from bus.config import OmnibusSettings
@@ -84,6 +85,7 @@ def create_app(
         "web_port": _web_port(web_port, settings, app_id),
         "web_bind": settings.web.bind,
         "web_host": settings.web.host,
+        "TableManager": table_manager.TableManager,  # tables registered at start without faust's 1 s wait
     }
     options.update(overrides)
     app = faust.App(app_id, **options)
