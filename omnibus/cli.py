@@ -7,27 +7,17 @@ no processor imports another: the identity processor gets its profile sections f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 import typer
 
-from adapters.branch import cli as branch_cli
-from adapters.branch.agent import cli as counter_agent_cli
-from adapters.call_center import cli as call_center_cli
-from adapters.legacy import cli as legacy_cli
-from adapters.web import cli as web_cli
 from bus.bootstrap import startup_failure_exit
-from bus.cli import schemas, stack, topics
 from bus.cli.help_text import plain_help
-from demo import cli as demo_cli
-from processors.deadletters import cli as deadletters_cli
-from processors.handoffs import cli as handoffs_cli
-from processors.identity import cli as identity_cli
-from processors.kpis import cli as kpis_cli
-from processors.offers import cli as offers_cli
-from processors.profile.book import ProfileBook
-from processors.replay import cli as replay_cli
-from processors.replay import read_cli
-from processors.verify import cli as verify_cli
+from bus.cli.lazy import Loader, lazy_group
+
+if TYPE_CHECKING:
+    from processors.profile.book import ProfileBook
 
 
 @dataclass(frozen=True)
@@ -36,13 +26,68 @@ class Composition:
 
     def profile_book(self) -> ProfileBook:
         """The screen-pop profile sections the identity processor keeps (``processors.profile.registry``)."""
+        from processors.profile.book import ProfileBook
+
         return ProfileBook.from_registry()
 
+
+@cache
+def _topics() -> typer.Typer:
+    """``bus.cli.topics`` with ``topics read`` (the replay processor's reader), composed once."""
+    from bus.cli import topics
+    from processors.replay import read_cli
+
+    topics.app.command("read")(read_cli.read_command)
+    return topics.app
+
+
+@cache
+def _report() -> typer.Typer:
+    """The handoffs' ``report`` group with ``report kpis`` (the KPI processor's report), composed once."""
+    from processors.handoffs import cli as handoffs_cli
+    from processors.kpis import cli as kpis_cli
+
+    handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
+    return handoffs_cli.report_app
+
+
+# Each sub-command's module is imported only when that sub-command is used (bus.cli.lazy): a worker process
+# imports its own processor, not every adapter and processor. Channel adapters register in ADAPTERS.
+ADAPTERS: dict[str, Loader] = {
+    "web": "adapters.web.cli:app",
+    "branch": "adapters.branch.cli:app",
+    "call-center": "adapters.call_center.cli:app",
+    "legacy": "adapters.legacy.cli:app",
+}
+adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.", cls=lazy_group(ADAPTERS))
+COMMANDS: dict[str, Loader] = {  # in the order --help lists them: commands, then groups
+    "demo": "demo.cli:demo",
+    "replay": "processors.replay.cli:replay_command",
+    "verify": "processors.verify.cli:verify_command",
+    "stack": "bus.cli.stack:app",
+    "topics": _topics,
+    "deadletters": "processors.deadletters.cli:app",
+    "schemas": "bus.cli.schemas:app",
+    "handoffs": "processors.handoffs.cli:app",
+    "identity": "processors.identity.cli:app",
+    "report": _report,
+    "kpis": "processors.kpis.cli:app",
+    "offers": "processors.offers.cli:app",
+    "adapter": lambda: adapter,
+    "counter-agent": "adapters.branch.agent.cli:app",
+}
+HELPS = {
+    "stack": "Run a local Kafka broker (and schema registry).",
+    "topics": "Create or update Omnibus topics on a cluster; read what landed on one.",
+    "schemas": "Inspect and check the Avro contract.",
+    "identity": "Identity resolution: run a worker, split a customer, decide merge reviews.",
+}
 
 app = typer.Typer(
     name="omnibus",
     help="Omnibus channel-integration middleware: local stack, topics, schemas, adapters, processors.",
     no_args_is_help=True,
+    cls=lazy_group(COMMANDS, helps=HELPS),
 )
 
 
@@ -70,30 +115,6 @@ def _logs_to_stderr() -> None:
     configure_logging(log.level, json_output=log.json_output, library_level="WARNING")
 
 
-app.add_typer(stack.app, name="stack", help="Run a local Kafka broker (and schema registry).")
-app.add_typer(topics.app, name="topics", help="Create or update Omnibus topics on a cluster; read what landed on one.")
-topics.app.command("read")(read_cli.read_command)
-app.add_typer(deadletters_cli.app, name="deadletters")
-app.add_typer(schemas.app, name="schemas", help="Inspect and check the Avro contract.")
-app.command("demo")(demo_cli.demo)
-app.add_typer(handoffs_cli.app, name="handoffs")
-app.add_typer(identity_cli.app, name="identity",
-              help="Identity resolution: run a worker, split a customer, decide merge reviews.")
-app.add_typer(handoffs_cli.report_app, name="report")
-app.add_typer(kpis_cli.app, name="kpis")
-handoffs_cli.report_app.command("kpis")(kpis_cli.report_command)
-app.command("replay")(replay_cli.replay_command)
-app.command("verify")(verify_cli.verify_command)
-app.add_typer(offers_cli.app, name="offers")
-
-adapter = typer.Typer(no_args_is_help=True, help="Run a channel adapter.")
-app.add_typer(adapter, name="adapter")
-# Channel adapters register here: adapter.add_typer(<channel>.cli.app, name="<channel>")
-adapter.add_typer(web_cli.app, name="web")
-adapter.add_typer(branch_cli.app, name="branch")
-adapter.add_typer(call_center_cli.app, name="call-center")
-adapter.add_typer(legacy_cli.app, name="legacy")
-app.add_typer(counter_agent_cli.app, name="counter-agent")
 plain_help(app)  # docstrings' ``literals`` and code-width line breaks, cleaned once for every --help
 
 

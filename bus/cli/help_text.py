@@ -3,7 +3,8 @@
 Command docstrings serve two readers: the code's (Sphinx-style ````name```` literals, lines wrapped at the
 code's width) and ``--help``'s, where typer printed them as they are (raw double backticks, a line break
 in mid-sentence). ``plain_help`` rewrites every command's, group's and option's help of a typer app once,
-at composition (``omnibus/cli.py``), so no module has to write its docstring twice.
+at composition (``omnibus/cli.py``, and ``bus.cli.lazy`` for each sub-command as it is loaded), so no module has
+to write its docstring twice.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@
 
 Each round starts two apps made by ``bus.app.create_app``, one per table manager, in alternating order, each with a
 fenced table and an agent that writes each record of a one-partition topic (a fresh prefix's
-``identifiers.observed``) to it; a record is produced before the start. Against ``--bootstrap`` (a running broker), or a KRaft broker started here. Results:
-``tests/bench/results/worker_start.md`` (median and spread per variant, same-run ratio).
+``identifiers.observed``) to it; a record is produced before the start. Against ``--bootstrap`` (a running
+broker), or a KRaft broker started here. Results: ``tests/bench/results/worker_start.md`` (median and spread per
+variant, same-run ratio).
 """
 
 from __future__ import annotations

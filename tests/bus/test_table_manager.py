@@ -32,10 +32,11 @@ def started_without_broker(app: Any) -> list[float]:
 
 async def test_tables_are_registered_at_start_without_waiting() -> None:
     app = create_app("table-manager-test", OmnibusSettings())
-    assert isinstance(app.tables, TableManager)
+    manager = app.tables
+    assert isinstance(manager, TableManager)
     slept = started_without_broker(app)
-    await app.tables.on_start()
-    assert app.tables._tables_registered.is_set()  # noqa: SLF001 - what the conductor waits for to subscribe
+    await manager.on_start()
+    assert manager._tables_registered.is_set()  # noqa: SLF001 - what the conductor waits for to subscribe
     assert slept == []  # faust's own manager sleeps 1.0 s first
 
 
@@ -43,6 +44,8 @@ async def test_a_table_added_once_the_worker_started_still_fails_loudly() -> Non
     settings = OmnibusSettings()
     app = create_app("table-manager-test", settings)
     started_without_broker(app)
-    await app.tables.on_start()
+    manager = app.tables
+    assert isinstance(manager, TableManager)
+    await manager.on_start()
     with pytest.raises(RuntimeError, match="Too late to add tables"):
         fenced_table(app, "late", settings.topics, default=None)
