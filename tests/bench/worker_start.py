@@ -94,7 +94,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--bootstrap", help="a running broker (host:port); default: start one here")
     args = parser.parse_args()
-    command = f".venv/bin/python -m tests.bench.worker_start --rounds {args.rounds}"
+    command = f".venv/bin/python -m tests.bench.worker_start --rounds {args.rounds}" + \
+        (f" --bootstrap {args.bootstrap}" if args.bootstrap else "")
     if args.bootstrap:
         seconds = asyncio.run(bench(args.bootstrap, args.rounds))
     else:
