@@ -143,7 +143,8 @@ def _registry_call(url: str, path: str, body: dict[str, object] | None = None) -
 
 @pytest.mark.kafka
 @pytest.mark.registry
-@pytest.mark.slow  # three broker and three registry starts, ~2-3 min
+@pytest.mark.slow  # three broker and three registry starts, ~2-3 min; 4-5 min at load 15-20
+@pytest.mark.timeout(900)
 def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """tester9 #1: ``stack up`` after the broker's ``kill -9`` killed the live registry and started an empty one on
     a new port: every record already written became undecodable and the running processors lost the registry.
