@@ -50,13 +50,13 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import split_contacts
+from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
-from processors.identity.graph.limits import evict, give_way, member_rank, member_version
+from processors.identity.graph.limits import evict, give_way, member_rank, member_version, reassigned
 from processors.identity.graph.messages import Adopt, Claim, Evict, Give, Link, Note, Release, Saga
 from processors.identity.graph.outputs import Lineage, Linked
 from processors.identity.graph.saga import TOLD, command_saga
@@ -137,6 +137,9 @@ def on_give(ctx: Node, message: Give) -> None:
     # with her IVR traits that came first on the family phone. It stays a customer of its own, without identifiers:
     # its contacts are not the claimant's, and blocking merges it with its person's customer when that one comes.)
     value = state.members.pop(key)
+    # An event whose saga read this customer as its owner and whose apply comes after the move follows it, as the
+    # contacts handed over below do (moved_off.py).
+    moved_off.note_identifiers(state, {key: reassigned(value)}, message.customer, claim=True)
     if all(kind_of(other) != kind_of(key) for other in state.members):
         # Its blocking entries name the types it holds: one it no longer holds is no conflict with another
         # customer's (the claimant's record, one slip from this customer's name, is its person: blocking_node.py).
@@ -173,6 +176,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
         ctx.send(key, Evict(ctx.key, message.version, rank, message.event_id, message.channel, giving[key]))
         return
     first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
+    moved_off.received(state, [key])  # back here: where it went before is no longer where it is
     _admit(ctx, key, message.version, rank, link, message.token)
     if first:
         file_blocking(ctx)

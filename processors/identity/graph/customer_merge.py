@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import split_contacts
+from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -150,8 +150,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)
             state.contact_records = split_contacts.merged(state.contact_records, message.contacts,
                                                           split_contacts.kept_per_channel(ctx.graph.book))
-        if message.split_off:  # where its split-off identifiers went: a stale apply to it follows them from here
-            split_contacts.note_merged_split_off(state, message.split_off)
+        if message.split_off:  # where what left it went: a stale apply to it follows from here (moved_off.py)
+            moved_off.merge(state, message.split_off)
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay

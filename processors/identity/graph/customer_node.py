@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import split_contacts
+from processors.identity.graph import move_contact, moved_off, split_contacts
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -59,14 +59,15 @@ def on_create(ctx: Node, message: Create) -> None:
     ctx.release_queue()
 
 
-def on_apply(ctx: Node, message: Apply, follow_splits: bool = True) -> None:
-    """The event belongs to this customer: update the profile sections it feeds. ``follow_splits``: an event whose
-    saga read its identifiers' owner before an operator split them off goes on to their new customer
-    (``split_contacts.follow_split``); not one a housemate's seek placed by its traits (``seek.py``)."""
+def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
+    """The event belongs to this customer: update the profile sections it feeds. ``follow_moves``: an event whose
+    saga read its identifiers' owner before they left (an operator's split, a claim), or whose contact an operator
+    moved meanwhile, goes on to where they went (``moved_off.follow``); not one a housemate's seek placed by its
+    traits (``seek.py``)."""
     if not route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    if follow_splits and (new_customer := split_contacts.follow_split(ctx, message)) is not None:
-        ctx.send(new_customer, message)
+    if follow_moves and (followed := moved_off.follow(ctx, message)) is not None:
+        ctx.send(*followed)
         return
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
@@ -105,6 +106,7 @@ def on_apply(ctx: Node, message: Apply, follow_splits: bool = True) -> None:
                                                       person=mine))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
+    move_contact.follow(ctx, message)  # its contact an operator moved off here meanwhile: it follows
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's
     # claim would take her own e-mail to this customer in the orders where she was refused through it.
@@ -139,7 +141,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     new_id = customer_id(message.at, message.token)
     versions = {key: reassigned(members.pop(key)) for key in moving}
     state.do_not_merge = sorted({*state.do_not_merge, new_id})
-    split_contacts.note_split_off(state, moving, new_id)
+    moved_off.note_identifiers(state, versions, new_id)
     split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage, message.operator)
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)

@@ -37,6 +37,21 @@ class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
     told: bool = False
 
 
+class MovedOff(msgspec.Struct, array_like=True, frozen=True):
+    """Where something a customer held went (``CustomerState.split_off``, ``moved_off.py``): ``to`` the customer;
+    ``version`` the identifier's assignment version there (0: a moved contact, or a split noted by an earlier version,
+    which stored the customer id alone); ``claim``: a claim moved it, so an event that told its person stays; ``by``:
+    a moved contact's ``ContactMoved`` id, from which the ids of its events re-published under ``to`` derive."""
+
+    to: str
+    version: int = 0
+    claim: bool = False
+    by: str = ""
+
+
+MovedTo = str | MovedOff  # a ``split_off`` value: a customer id alone (a split, earlier versions) or a ``MovedOff``
+
+
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     """One event's (or one merge proposal's) way through the graph; see ``saga.py``.
 
@@ -157,7 +172,9 @@ class Offer(Message, tag="offer", frozen=True):
     # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
     decided: bool = False
     contacts: dict[str, bytes] = {}  # the loser's contact records (split_contacts.py): they move with it
-    split_off: dict[str, str] = {}  # the loser's ``CustomerState.split_off``: stale applies to it follow the split
+    # The loser's ``CustomerState.split_off``: an apply still on its way to it follows what it split off, gave to a
+    # claimant or an operator moved (``moved_off.py``).
+    split_off: dict[str, MovedTo] = {}
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -200,6 +217,9 @@ class Apply(Message, tag="apply", frozen=True):
     carried: list[str] = []
     # ``Saga.traits_of`` of a household-only contact: its own customer's id is derived from it (``seek.own_customer``).
     traits_of: str | None = None
+    # The customers that sent it on because it had left them (``moved_off.follow``): none sends it on again, so a
+    # stale note never passes it back and forth.
+    followed: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):
@@ -255,6 +275,9 @@ class TakeContact(Message, tag="take_contact", frozen=True):
     contacts: list[ContactRecord]
     profile: bytes | None
     move_event_id: str
+    # The step token when it is not ``move_event_id``: the hand-over of one event of the contact that reached the
+    # source after the move (``move_contact.follow``), derived from the move and the event.
+    token: str = ""
 
 
 class Fast(Message, tag="fast", frozen=True):

@@ -16,14 +16,16 @@ Idempotent: every id derives from the command id (``token``); a redelivered comm
 step token), a copy of ``take_contact`` at the target (the move's announcement id as step token), and a batch replayed
 on the old state yields the same ids. A contact the source no longer records (older than its latest per channel,
 ``split_contacts.kept_per_channel``) moves nothing: ``ContactMoved`` says so (no event ids). Later contacts still go
-to the customer of their identifiers; the move is one contact's.
+to the customer of their identifiers; the move is one contact's. An event of the moved contact that reaches the
+source after the move (a call's second event, its saga in flight) is applied there, then handed to the target as
+the move's own were (``follow``, ``moved_off.py``): the same outputs in either order.
 """
 
 from __future__ import annotations
 
-from processors.identity.graph import split_contacts
+from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.customer_steps import Node, done, route
-from processors.identity.graph.messages import ContactRecord, MoveContact, TakeContact
+from processors.identity.graph.messages import Apply, ContactRecord, MoveContact, TakeContact
 from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.rules import MANUAL_MOVE
@@ -31,10 +33,13 @@ from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 
+def _is_contact(record: ContactRecord) -> bool:
+    return record.event.schema in RecentContactsSection.schemas
+
+
 def _named(ctx: Node, record: ContactRecord, wanted: str) -> bool:
     """Whether the contact event ``record`` is the contact the screen pop shows as ``wanted``."""
-    return record.event.schema in RecentContactsSection.schemas \
-        and contact_id(ctx.graph.load_event(record.event)) == short_key(wanted)
+    return _is_contact(record) and contact_id(ctx.graph.load_event(record.event)) == short_key(wanted)
 
 
 def on_move_contact(ctx: Node, message: MoveContact) -> None:
@@ -49,6 +54,8 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
                          message.operator, message.reason, Lineage(message.token, message.channel, MANUAL_MOVE))
     ctx.emit(moved)
+    if message.to != ctx.key:  # its events still on their way here follow it (``follow``)
+        moved_off.note_contact(state, message.contact_id, message.to, moved.event_id)
     if not going:
         return
     gone = {record.event_id for record in going}
@@ -61,12 +68,38 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     ctx.send(message.to, TakeContact(going, taken, moved.event_id))
 
 
+def follow(ctx: Node, message: Apply) -> None:
+    """After the event ``message`` was applied here: if an operator moved its contact off this customer before it
+    arrived (its saga read the owner of its identifiers, still this customer's, before the move: a call's second
+    event), hand it to the target as the move handed the contact's other events (``moved_off.py``)."""
+    note = moved_off.contact_moved(ctx, message.event)
+    if note is None or note.to == ctx.key or note.to in ctx.state.aliases or not note.by:
+        return
+    state, book = ctx.state, ctx.graph.book
+    limit = split_contacts.kept_per_channel(book)
+    kept = split_contacts.records(state.contact_records, limit)
+    going = [record for record in kept if record.event_id == message.event_id]
+    if going:
+        state.contact_records = split_contacts.encoded(r for r in kept if r.event_id != message.event_id)
+    profile, taken = ctx.store.get_profile(ctx.key), None
+    if profile and message.event is not None and book.reads(message.event.schema):
+        stays, part = book.split(profile, [ctx.graph.load_event(message.event)])
+        ctx.store.put_profile(ctx.key, stays or None)
+        taken = encode_profile(part) if part else None
+    if going or taken:
+        ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}"))
+
+
 def on_take_contact(ctx: Node, message: TakeContact) -> None:
     """At the target root (merges followed): the contact joins its records and profile, re-published under it."""
-    if not route(ctx, message, message.move_event_id):
+    token = message.token or message.move_event_id
+    if not route(ctx, message, token):
         return
-    done(ctx, message.move_event_id)
+    done(ctx, token)
     state, book = ctx.state, ctx.graph.book
+    if any(key.startswith(moved_off.CONTACT) for key in state.split_off):  # moved back here: no longer elsewhere
+        moved_off.received(state, {moved_off.CONTACT + contact_id(ctx.graph.load_event(record.event))
+                                   for record in message.contacts if _is_contact(record)})
     state.contact_records = split_contacts.merged(state.contact_records, split_contacts.encoded(message.contacts),
                                                   split_contacts.kept_per_channel(book))
     if message.profile:

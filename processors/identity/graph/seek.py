@@ -178,7 +178,7 @@ def on_seek_customer(ctx: Ctx[CustomerState], message: Seek) -> None:
     # them, claim_node.py), as it does in the orders where the record made or met this customer first.
     apply = message.apply
     on_apply(ctx, msgspec.structs.replace(apply, claims=apply.lowered, household_only=False, kept_apart=[]),
-             follow_splits=False)
+             follow_moves=False)
 
 
 def _with(tried: list[str], key: str) -> list[str]:

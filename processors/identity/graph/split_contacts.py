@@ -27,11 +27,11 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split
   publishes the same ids. The products and handoffs of the source's profile that came through moved identifiers
   only go with them (``ProfileBook.split``), whether or not a contact does.
-* **An event still on its way** (``follow_split``): a saga that read the moved identifiers' owner before the split
-  sends its ``apply`` to the source, which gets it after the split (Kafka orders nothing across partitions). The
-  source remembers where its split-off identifiers went (``CustomerState.split_off``, carried through merges) and
-  sends such an event on by the rule above, as if it had been applied before the split: a contact that carried only
-  moved identifiers is the new customer's in every arrival order (``test_split_contacts_order.py``).
+* **An event still on its way**: a saga that read the moved identifiers' owner before the split sends its ``apply``
+  to the source, which gets it after the split (Kafka orders nothing across partitions). The source notes where its
+  split-off identifiers went and sends such an event on by the rule above (``goes``), as if it had been applied
+  before the split: a contact that carried only moved identifiers is the new customer's in every arrival order
+  (``moved_off.py``, shared with claims and moved contacts; ``test_split_contacts_order.py``).
 * **At a claim** (``claim_node.on_give``, issue #8 point 5): an identifier that moves to the customer of its earliest
   login takes the giver's contacts the same way (``hand_over`` of the one identifier, with the giver's remaining
   members kept; a contact that carried its person's traits stays: the matcher placed it by them, ``seek.py``); the
@@ -59,8 +59,6 @@ from processors.profile.sections.recent_contacts import RecentContactsSection
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 # A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
 EVENTS_PER_CONTACT = 2
-# Identifiers a customer remembers having split off (``CustomerState.split_off``): an apply in flight is seconds old.
-MAX_SPLIT_OFF = 32
 ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -170,41 +168,6 @@ def goes(ids: Iterable[str], moved: set[str], held: set[str],
         return False
     sides = moved | held
     return plan_order(key for key in ids if key in sides)[0] in moved
-
-
-def note_split_off(state: CustomerState, moved: Iterable[str], new_id: str) -> None:
-    """Remember at the source of a split which identifiers went to ``new_id`` (``CustomerState.split_off``, the
-    latest ``MAX_SPLIT_OFF``): an ``apply`` still on its way to the source follows them (``follow_split``)."""
-    kept = {key: customer for key, customer in state.split_off.items() if key not in set(moved)}
-    kept.update((key, new_id) for key in moved)
-    state.split_off = dict(list(kept.items())[-MAX_SPLIT_OFF:])
-
-
-def note_merged_split_off(state: CustomerState, loser: Mapping[str, str]) -> None:
-    """A merge's survivor takes the loser's ``split_off`` (``Offer.split_off``); its own entries win."""
-    merged = {**loser, **state.split_off}
-    state.split_off = dict(list(merged.items())[-MAX_SPLIT_OFF:])
-
-
-def follow_split(ctx: Ctx[CustomerState], message: Apply) -> str | None:
-    """The customer an event ``message`` applied to this root belongs to instead, because an operator split off the
-    identifiers it came through after its saga read their owner (a saga in flight while the command ran: Kafka orders
-    nothing across partitions), or None to apply it here. The split's own rule, as if the event had been applied
-    before it: a contact goes by ``goes`` with the priority order, any other event (a product) by ``book.follows``.
-    An identifier the event was kept apart through (``Apply.kept_apart``) is no stale read: its saga met the split's
-    other side and the kept-apart rule placed it here (``customer_merge._belongs``, its traits)."""
-    state = ctx.state
-    off = state.split_off
-    if not off or not message.carried:
-        return None
-    kept_apart = set(message.kept_apart)
-    moved = {key for key in message.carried if key in off and key not in state.members and key not in kept_apart}
-    if not moved:
-        return None
-    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
-    if not goes(message.carried, moved, set(state.members), ctx.policy.plan_order if contact else None):
-        return None
-    return off[ctx.policy.plan_order(moved)[0]]
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:

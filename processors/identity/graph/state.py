@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from processors.identity.graph.messages import AnyMessage, Member, Seek, Summary, Visit
+from processors.identity.graph.messages import AnyMessage, Member, MovedTo, Seek, Summary, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -134,11 +134,13 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``split_contacts.kept_per_channel``, the bound of the screen pop's recent contacts. They move along merges
     # (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
     contact_records: dict[str, bytes] = {}
-    # Identifiers an operator split off it -> the customer they went to (``customer_node.on_split``), at most
-    # ``split_contacts.MAX_SPLIT_OFF``, the latest kept: an event whose saga read their owner before the split and
-    # whose ``apply`` comes after it follows them there (``split_contacts.follow_split``). Moves with
+    # What left it and where it went (named for the split, its first use): identifiers an operator split off
+    # (``customer_node.on_split``) or it gave to a claimant (``claim_node.on_give``), contacts an operator moved
+    # (``move_contact.py``, key ``moved_off.CONTACT``) -> the customer (``MovedOff``; a customer id alone: a split
+    # noted by an earlier version), the latest ``moved_off.MAX_MOVED_OFF``. An event whose saga read their owner
+    # before the move and whose ``apply`` comes after it follows them (``moved_off.follow``). Moves with
     # ``Offer.split_off``.
-    split_off: dict[str, str] = {}
+    split_off: dict[str, MovedTo] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -1,0 +1,143 @@
+"""What left a customer and where it went: an event still on its way follows a split, a claim or a moved contact.
+
+A saga reads an identifier's owner, then sends the event's ``apply`` to it; Kafka orders nothing across partitions,
+so the identifier (or the contact) may have moved on in between. Three paths move something off a customer without
+a merge (a merge leaves a parent pointer, which ``customer_steps.route`` follows):
+
+* an operator's split (``customer_node.on_split``): identifiers to a new customer;
+* a claim (``claim_node.on_give``): an identifier to the customer of its earliest event (the earliest login, the
+  household member whose record came first);
+* an operator's ``move-contact`` (``move_contact.py``): one contact's events to another customer, identifiers
+  staying.
+
+Each notes what left and where it went in ``CustomerState.split_off`` (``note_identifiers``, ``note_contact``;
+the latest ``MAX_MOVED_OFF``, carried through merges: ``merge``), and an event that reaches the customer after the
+move goes where the same event would have gone had it been applied before it, by the rule of that move
+(``split_contacts.hand_over``, ``move_contact.on_move_contact``), so it ends on one screen pop whatever the arrival
+order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_move_contact_order.py``):
+
+* identifiers (split, claim; ``follow``, asked by ``customer_node.on_apply`` before applying: the event goes on
+  unapplied): a contact that carried moved identifiers and no kept one, or both with a moved one of
+  the highest priority (``split_contacts.goes``); any other event (a product) only through moved ones. After a claim
+  an event that told its person (traits) stays (the matcher placed it: ``hand_over``'s ``untold_only``), and so does
+  one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
+  identifier the kept-apart rule placed the event here through (``Apply.kept_apart``).
+* a contact (``contact_moved``, asked by ``move_contact.follow`` once the event is applied here): an event of the
+  moved contact (its screen-pop id, ``recent_contacts.contact_id``) is applied here as the move's own events were
+  (claims, traits: the identifiers stay where they are), then handed to the target with its record and profile
+  entries and re-published there under the id the move gives its events (``outputs.moved_contact_id``): the same
+  outputs as when it arrived before the move.
+
+Never a loop: a hand-over (``take_contact``) is never passed on; an ``apply`` carries the customers that sent it on
+(``Apply.followed``) and none sends it on twice, so stale notes (merged from a loser, a move undone since, an
+identifier that came back: ``received``) cost at most one hop per customer, never a ping-pong (order8b's draw 439,
+where merged notes passed one apply back and forth); a note naming the customer itself or a customer merged into it
+is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.limits import member_version
+from processors.identity.graph.messages import Apply, EventRef, Member, MovedOff, MovedTo
+from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes
+from processors.identity.graph.state import CustomerState
+from processors.profile.limits import short_key
+from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
+
+# Notes a customer keeps (identifiers and contacts together): an apply in flight is seconds old.
+MAX_MOVED_OFF = 32
+# Key of a moved contact's note: this prefix and its screen-pop id (an identifier key is ``TYPE:value``).
+CONTACT = "contact~"
+
+
+def moved(value: MovedTo) -> MovedOff:
+    """A ``split_off`` value as a ``MovedOff`` (a customer id alone: a split an earlier version noted)."""
+    return value if isinstance(value, MovedOff) else MovedOff(value)
+
+
+def _latest(notes: dict[str, MovedTo]) -> dict[str, MovedTo]:
+    return dict(list(notes.items())[-MAX_MOVED_OFF:])
+
+
+def note_identifiers(state: CustomerState, members: Mapping[str, Member], to: str, claim: bool = False) -> None:
+    """Identifiers ``members`` (key -> their member value at ``to``: its assignment version) left this customer for
+    ``to``: by an operator's split, or by a claim (``claim``)."""
+    notes = {key: value for key, value in state.split_off.items() if key not in members}
+    notes.update((key, MovedOff(to, member_version(value), claim)) for key, value in members.items())
+    state.split_off = _latest(notes)
+
+
+def note_contact(state: CustomerState, contact: str, to: str, by: str) -> None:
+    """An operator moved contact ``contact`` (its screen-pop id) to ``to`` (``ContactMoved`` ``by``): its events still
+    on their way follow (``move_contact.follow``)."""
+    key = CONTACT + short_key(contact)
+    notes = {other: value for other, value in state.split_off.items() if other != key}
+    notes[key] = MovedOff(to, by=by)
+    state.split_off = _latest(notes)
+
+
+def received(state: CustomerState, keys: Iterable[str]) -> None:
+    """Identifier keys (or ``CONTACT`` keys) came (back) to this customer: what it noted of their leaving is stale."""
+    gone = set(keys) & set(state.split_off)
+    if gone:
+        state.split_off = {key: value for key, value in state.split_off.items() if key not in gone}
+
+
+def merge(state: CustomerState, loser: Mapping[str, MovedTo]) -> None:
+    """A merge's survivor takes the loser's notes (``Offer.split_off``); where both noted one identifier, the later
+    move (higher assignment version) wins, the survivor's on a tie."""
+    notes = dict(loser)
+    for key, value in state.split_off.items():
+        if key not in notes or moved(value).version >= moved(notes[key]).version:
+            notes.pop(key, None)
+            notes[key] = value
+    state.split_off = _latest(notes)
+
+
+def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
+    """Where the event ``message`` applied to this root goes instead, and the ``apply`` to send there, or None to
+    apply it here (the rules: module docstring)."""
+    state = ctx.state
+    if not state.split_off or ctx.key in message.followed:
+        return None
+    to = _identifiers_moved(ctx, message)
+    if to is None or to == ctx.key or to in state.aliases:
+        return None
+    return to, msgspec.structs.replace(message, followed=[*message.followed, ctx.key])
+
+
+def contact_moved(ctx: Ctx[CustomerState], ref: EventRef | None) -> MovedOff | None:
+    """Where an operator moved the contact of the event ``ref`` (decoded only if this customer moved one)."""
+    notes = ctx.state.split_off
+    if ref is None or ref.schema not in RecentContactsSection.schemas or not any(k.startswith(CONTACT) for k in notes):
+        return None
+    value = notes.get(CONTACT + contact_id(ctx.graph.load_event(ref)))
+    return None if value is None else moved(value)
+
+
+def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
+    """The customer the identifiers the event ``message`` came through went to, by the rule of their move."""
+    state = ctx.state
+    if not message.carried:
+        return None
+    kept_apart, claims = set(message.kept_apart), set(message.claims)
+    went: dict[str, str] = {}
+    for key in message.carried:
+        value = state.split_off.get(key)
+        if value is None or key in state.members or key in kept_apart:
+            continue
+        note = moved(value)
+        if note.claim and (message.traits or key in claims):
+            continue
+        went[key] = note.to
+    if not went:
+        return None
+    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
+    if not goes(message.carried, set(went), set(state.members), ctx.policy.plan_order if contact else None):
+        return None
+    return went[ctx.policy.plan_order(went)[0]]
