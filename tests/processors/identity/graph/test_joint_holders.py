@@ -1,4 +1,4 @@
-"""Issue #8: the two holders of a joint account are two people (tester13 S1).
+"""Issue #8: the two holders of a joint account are two people.
 
 A billing export has one line per holder of an account (``GAS-4001``: Luc, then Emma, each with their own phone and
 e-mail, the same account and address). The legacy adapter publishes each line as the business event (the holder's
