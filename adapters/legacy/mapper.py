@@ -11,7 +11,9 @@ event needs, as JSON or as text from a file:
 - optionally a person's traits under the standard keys or their usual spellings (``given_name`` /
   ``first_name``, ``family_name`` / ``last_name``, ``birth_date`` / ``date_of_birth``, ``address_line``,
   ``postcode`` / ``zip``, ``city``, ``country``...): they, and any identifier that could not be normalised,
-  also go to ``identity.observed.v1`` as an ``IdentifiersObserved``;
+  also go to ``identity.observed.v1`` as an ``IdentifiersObserved``, which the business event names in
+  ``traits_event_id`` when it has traits (identity weighs the holder's identifiers with them: a joint account's
+  two holders, one line each, stay two customers);
 - ``AccountOpened``: ``account_type``, ``service_tier``; ``AccountClosed``: ``reason``;
 - ``ProductSubscribed``/``ProductCancelled``: ``subscription_id``, ``product_code``, ``product_name`` /
   ``reason``, ``effective_at``;
@@ -206,14 +208,20 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                              source_event_id=record.dedupe_id, occurred_at=occurred_at)
     key = body.get("account_number") or body.get("order_id")
-    events = [Outgoing(ctx.topic, key, Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body}))]
-    traits = fields.traits()
+    traits, seen = fields.traits(), None
     if ctx.identity_topic and (fields.found.rejected or (traits and fields.found.identifiers)):
         seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                                       source_event_id=record.dedupe_id, occurred_at=occurred_at,
                                       discriminator="identifiers", correlation_id=envelope["event_id"])
         seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
-        events.append(seen)  # type: ignore[arg-type]  # not None: identifiers or rejections
+    # The event names the record with its holder's traits, as a call names its IVR record: identity weighs the
+    # holder's identifiers with them (one line per holder of a joint account: the second holder's e-mail and phone
+    # must not join the first holder's customer through the account, unweighed).
+    named = seen is not None and traits and fields.found.identifiers
+    body["traits_event_id"] = seen.event.value["envelope"]["event_id"] if named else None  # type: ignore[union-attr]
+    events = [Outgoing(ctx.topic, key, Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body}))]
+    if seen is not None:
+        events.append(seen)  # identifiers or rejections
     return MappedRecord(dedupe_id=f"{ctx.source_system}:{record.dedupe_id}", events=tuple(events))
 
 

@@ -56,8 +56,10 @@ class NoIdentifier(OmnibusError, ValueError):
 # it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
 ANONYMOUS_CONTACTS = "omnibus.contact."
 # A call center's record of the caller's identifiers and IVR traits (the sibling of the call's contact events).
-# The records whose traits a contact of the same call or counter visit may name (``traits_event_id``).
-CALLER_RECORDS = frozenset((IDENTIFIERS_OBSERVED.carries[0], channel) for channel in ("CALL_CENTER", "BRANCH"))
+# The records whose traits a contact of the same call or counter visit, or a business event of the same legacy
+# record (a billing line per holder of a joint account), may name (``traits_event_id``).
+CALLER_RECORDS = frozenset((IDENTIFIERS_OBSERVED.carries[0], channel)
+                           for channel in ("CALL_CENTER", "BRANCH", "BUSINESS_SYSTEM"))
 
 
 def event_ref(topic: str, event: Event, raw: bytes) -> EventRef:

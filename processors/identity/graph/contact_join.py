@@ -4,7 +4,9 @@ The call-center adapters publish a call as contact events (``CallCompleted``, ``
 identifiers only, what every subscriber of ``contact.events.v1`` reads) and one ``IdentifiersObserved`` with the
 same ``correlation_id`` that also carries the traits the caller gave the IVR (name, birth date). A contact names
 that record in ``traits_event_id`` (``adapters/call_center/mapper.py``); the traits never go on contact events
-(data protection). Identity joins the two inside the graph, at the caller's identifier nodes, in either order:
+(data protection). A branch's counter transaction and a legacy business event (a billing line with the holder's
+name: one line per holder of a joint account) name theirs the same way (``intake.CALLER_RECORDS``). Identity joins
+the two inside the graph, at the caller's identifier nodes, in either order:
 
 * the record (``Saga.leaves_traits``: an ``IdentifiersObserved`` of the call center with traits) leaves its traits at
   every identifier it visits (``Housemates.traits``: the latest ``MAX_CALLER_TRAITS`` by event time) and lets the

@@ -93,3 +93,17 @@ def test_national_ids_and_card_numbers_leave_as_tokens(tmp_path: Path) -> None:
 
 def test_a_record_with_nothing_new_for_identity_is_only_the_business_event(tmp_path: Path) -> None:
     assert list(by_schema(map_business(bill(), ctx(tmp_path)))) == ["BillIssued"]
+
+
+def test_a_business_event_names_its_record_with_the_holders_traits_so_identity_weighs_her_identifiers(
+        tmp_path: Path) -> None:
+    """One billing line per holder of a joint account: each business event names its own line's traits record
+    (``traits_event_id``, as a call names its IVR record), so identity weighs the holder's e-mail and phone against the
+    customer the shared account leads to (tests/processors/identity/graph/test_joint_holders.py)."""
+    line = bill(given_name="Emma", family_name="Leroy", birth_date="1989-09-14", email="emma.leroy@example.fr")
+    events = by_schema(map_business(line, ctx(tmp_path)))
+    assert events["BillIssued"]["traits_event_id"] == events["IdentifiersObserved"]["envelope"]["event_id"]
+    assert "given_name" not in events["BillIssued"]  # the traits themselves stay off business events
+    rejected_only = by_schema(map_business(bill(phone="06 12 34 56 78"), ctx(tmp_path)))
+    assert rejected_only["BillIssued"]["traits_event_id"] is None  # its record carries no traits to wait for
+    assert by_schema(map_business(bill(), ctx(tmp_path)))["BillIssued"]["traits_event_id"] is None
