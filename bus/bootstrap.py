@@ -22,8 +22,9 @@ from typing import Generic, NoReturn, TypeVar
 from aiokafka.errors import KafkaConnectionError
 
 from bus import shutdown
-from bus.config import OmnibusSettings, load_settings
+from bus.config import MetricsSettings, OmnibusSettings, load_settings
 from bus.errors import ConfigError, SchemaRegistryError
+from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
 from bus.logging import configure_logging, flush_repeats
 from bus.metrics import MetricsServer, serve_metrics
@@ -111,11 +112,16 @@ def start_process(
         own = component(core)
     configure_logging(core.log.level, json_output=core.log.json_output)
     shutdown.install(core.stop.deadline_s)  # armed by the command's SIGTERM/SIGINT handler
-    server = None
-    if metrics:
-        try:
-            server = serve_metrics(core.metrics)
-        except OSError as exc:
-            exit_with_message(f"metrics endpoint {core.metrics.host}:{core.metrics.port}: {exc.strerror or exc}: set "
-                              "OMNIBUS_METRICS__PORT to a free port, or to 0 to let the system pick one (logged)")
+    server = serve_metrics_or_exit(core.metrics) if metrics else None
     return Process(core, own, server)
+
+
+def serve_metrics_or_exit(settings: MetricsSettings, heartbeat: Heartbeat | None = None) -> MetricsServer | None:
+    """``bus.metrics.serve_metrics``, or, when its port cannot be bound (taken: another process, a second copy of
+    this one), exit 2 with one ``error:`` line naming the address and ``OMNIBUS_METRICS__PORT``, not a traceback
+    and status 1 (tester13 S4). Every command that serves metrics starts them through here."""
+    try:
+        return serve_metrics(settings, heartbeat)
+    except OSError as exc:
+        exit_with_message(f"metrics endpoint {settings.host}:{settings.port}: {exc.strerror or exc}: set "
+                          "OMNIBUS_METRICS__PORT to a free port, or to 0 to let the system pick one (logged)")

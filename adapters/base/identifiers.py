@@ -7,7 +7,9 @@ so a bad value is never dropped without trace while the rest of the record flows
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base.mapper import MappedRecord
@@ -86,3 +88,39 @@ def dropped_identifiers_openapi(id_field: str | None = None) -> dict[str, Any]:
                        "published without it (and with it listed as rejected_identifiers on identity.observed.v1), "
                        "so the sender can correct it. Never the value.",
     }
+
+
+SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to this many, else counts them
+
+
+@dataclass
+class DroppedTally:
+    """Identifiers left off the accepted records of a file import (``import-batch``, ``import-cdr``), for its summary
+    line: how many of each type, and on which lines. The values are never kept (tester13 M3: a line with a malformed
+    phone and e-mail was reported "1 lines, 2 events published, 0 duplicates, 0 rejected")."""
+
+    kinds: Counter[str] = field(default_factory=Counter)  # identifier type (PHONE, EMAIL...) -> values dropped
+    lines: set[int] = field(default_factory=set)  # line numbers in the file (1 = its first line)
+
+    def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
+        """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
+        for entry in dropped_identifiers(accepted):
+            self.kinds[entry["kind"]] += 1
+            line = line_of(entry["index"])
+            if line is not None:
+                self.lines.add(line)
+
+    def summary(self) -> str:
+        """``""`` when nothing was dropped, else e.g. ``2 identifiers dropped (EMAIL 1, PHONE 1) on line 2``;
+        more than ``SHOWN_LINES`` lines are counted, not listed. Always the types, never the values."""
+        total = sum(self.kinds.values())
+        if not total:
+            return ""
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.kinds.items()))
+        text = f"{total} identifier{'s' if total != 1 else ''} dropped ({kinds})"
+        if not self.lines:
+            return text
+        if len(self.lines) > SHOWN_LINES:
+            return f"{text} on {len(self.lines)} lines"
+        numbers = ", ".join(str(number) for number in sorted(self.lines))
+        return f"{text} on line{'s' if len(self.lines) != 1 else ''} {numbers}"

@@ -10,13 +10,13 @@ from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus import shutdown
+from bus.bootstrap import serve_metrics_or_exit
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
 from bus.heartbeat import Heartbeat
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
-from bus.metrics import serve_metrics
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.topics import DEAD_LETTERS, TopicSpec
@@ -54,15 +54,21 @@ class AdapterRuntime:
 @asynccontextmanager
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
+    *, metrics: bool = True,
 ) -> AsyncIterator[AdapterRuntime]:
     """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
-    ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay)."""
+    ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay).
+
+    ``metrics``: serve ``/metrics`` on ``OMNIBUS_METRICS__PORT``; a port that cannot be bound exits 2 with one line
+    (``bus.bootstrap.serve_metrics_or_exit``). A one-shot command (``import-batch``, ``import-cdr`` without
+    ``--follow``) passes ``False``: it ends before any scrape would see it, and a fixed port would make a nightly
+    import beside a running adapter, or two overlapping imports, fail; its counts are its summary lines."""
+    metrics_server = serve_metrics_or_exit(settings.metrics, heartbeat) if metrics else None  # first: nothing to undo
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     dedupe_path = dedupe_file(name, adapter_settings)
     dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
     log.info("adapter dedupe store", adapter=name, path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-    metrics_server = serve_metrics(settings.metrics, heartbeat)
     await producer.start()
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:

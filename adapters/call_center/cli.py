@@ -38,11 +38,11 @@ def import_cdr_command(
         raise typer.BadParameter(f"unknown site {site!r}; configured: {', '.join(sorted(adapter.sites))}")
 
     async def main() -> None:
-        async with adapter_runtime("call_center", settings, adapter) as runtime:
+        # Metrics only while following (long-running); a one-shot import needs no port (tester13 S4).
+        async with adapter_runtime("call_center", settings, adapter, metrics=follow) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, state_dir))
             report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
-        typer.echo(f"{report.lines} lines, {report.published_events} events published, "
-                   f"{report.duplicates} duplicates, {report.rejected} rejected")
+        typer.echo(report.summary())
 
     asyncio.run(main())

@@ -11,11 +11,13 @@ from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import load_or_exit, stop_on_signals
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
+from adapters.legacy.errors import LayoutError
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
+from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
@@ -103,25 +105,28 @@ def import_batch_command(
 ) -> None:
     """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
-    of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings. Layouts: docs/legacy-batch.md."""
+    of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
+    not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
-    layout = load_layout(layout_path)
+    try:
+        layout = load_layout(layout_path)
+    except LayoutError as exc:  # one line naming the layout and what is wrong, before anything is published
+        exit_with_message(exc)
 
     async def main() -> list[BatchReport]:
         reports = []
-        async with adapter_runtime("legacy", settings, adapter) as runtime:
+        async with adapter_runtime("legacy", settings, adapter, metrics=False) as runtime:  # one-shot: no endpoint
             importer = BatchImporter(
                 context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
                 chunk_lines=adapter.batch_chunk_lines,
             )
             for path in files:
-                report = await importer.import_file(path, layout)
+                try:
+                    report = await importer.import_file(path, layout)
+                except LayoutError as exc:  # leaving the runtime flushes what earlier files published
+                    exit_with_message(f"layout {layout_path} does not describe {path}: {exc}")
                 reports.append(report)
-                if report.already_imported:
-                    typer.echo(f"{path.name}: already imported (sha256 {report.checksum[:12]})")
-                    continue
-                typer.echo(f"{path.name}: {report.lines} lines, {report.published_events} events published, "
-                           f"{report.duplicates} duplicates, {len(report.rejected)} rejected")
+                typer.echo(report.summary(path.name))
         return reports
 
     code = import_exit_code(asyncio.run(main()), rejected_ok=rejected_ok)

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
+from adapters.base.identifiers import DroppedTally
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -39,6 +40,18 @@ class BatchReport:
     duplicates: int = 0
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
+    dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
+
+    def summary(self, name: str) -> str:
+        """The line ``import-batch`` prints for the file ``name``: ``accounts.csv: 1 lines, 2 events published,
+        0 duplicates, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) on line 2`` (the last part only when
+        some were dropped: they are on ``identity.observed.v1`` as ``rejected_identifiers``)."""
+        if self.already_imported:
+            return f"{name}: already imported (sha256 {self.checksum[:12]})"
+        text = (f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, "
+                f"{len(self.rejected)} rejected")
+        dropped = self.dropped.summary()
+        return f"{text}, {dropped}" if dropped else text
 
 
 def file_checksum(path: Path) -> str:
@@ -155,6 +168,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         report.duplicates += outcome.duplicates
         for index, error in outcome.refused:
             report.rejected[batch.items[index].native[0]] = error.reason
+        report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
 
 
 def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int) -> str:

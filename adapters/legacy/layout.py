@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from pydantic import (
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
+from bus.config import describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 
 
@@ -90,6 +91,8 @@ class Layout(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Layout:
         for name, spec in self.fields.items():
+            if spec.format is not None:
+                _check_format(name, spec.format)
             if spec.value is not None:
                 continue
             if self.format == "fixed-width" and (spec.start is None or spec.width is None):
@@ -107,8 +110,9 @@ class Layout(BaseModel):
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
         positions = {name.strip(): index for index, name in enumerate(names)}
         wanted = {s.column for s in self.fields.values() if isinstance(s.column, str)}
-        if wanted - set(positions):
-            raise LayoutError(f"layout {self.name}: header lacks {sorted(wanted - set(positions))}")
+        if missing := sorted(wanted - set(positions)):
+            raise LayoutError(f"the header line has no column {', '.join(map(repr, missing))} (named in the layout); "
+                              f"it has {', '.join(map(repr, positions))}")
         return positions
 
     def skips(self, line: str) -> bool:
@@ -154,13 +158,32 @@ def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:
 
 
 def load_layout(path: Path) -> Layout:
-    """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix."""
+    """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix.
+
+    Raises ``LayoutError`` naming ``path`` and every problem on one line (``layout x.yaml: event: unknown event type
+    'AccountOpend'; known: AccountOpened, ...``): an unreadable file, bad YAML/JSON, an unknown event or key, a field
+    without its column, a date format strptime cannot read."""
     try:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if path.suffix == ".json" else _yaml(text)
         return Layout.model_validate(document)
-    except (OSError, ValueError, ValidationError, RejectedInput) as exc:
-        raise LayoutError(f"layout {path}: {exc}") from exc
+    except ValidationError as exc:  # pydantic's text spans lines and repeats the input: one line per problem
+        raise LayoutError(f"layout {path}: {describe_validation_error(exc)}") from None
+    except (OSError, ValueError, RejectedInput) as exc:
+        raise LayoutError(f"layout {path}: {exc}") from None
+
+
+# A date and time with every field distinct, to see a format survive a round trip through strftime and strptime.
+_FORMAT_PROBE = datetime(2001, 12, 23, 14, 35, 56, 789000, tzinfo=UTC)
+
+
+def _check_format(name: str, fmt: str) -> None:
+    """Raise ``ValueError`` when ``fmt`` is no format ``datetime.strptime`` reads (``%Q``, a lone ``%``): otherwise
+    every line would be rejected as malformed instead of the layout being refused once."""
+    try:
+        datetime.strptime(_FORMAT_PROBE.strftime(fmt), fmt)
+    except ValueError as exc:
+        raise ValueError(f"field {name}: format {fmt!r} is not a strptime format ({exc})") from None
 
 
 def _yaml(text: str) -> Any:

@@ -5,8 +5,9 @@ and headers of a record Omnibus refused, the reason, and where the record came f
 them all (no consumer group: nothing of a running processor is touched), one per ``dead_letter_id`` (a batch
 redelivered after a rebalance dead-letters its poison again under the same id); ``select`` filters them;
 ``original`` decodes the original value: Avro by the registry's schema (the source topic's records carry a
-Confluent schema id), else JSON (an HTTP body), else hex. Identifier values are masked as ``omnibus topics read``
-masks them unless the caller asks to reveal them; opaque bytes are then not shown at all.
+Confluent schema id), else JSON (an HTTP body), else UTF-8 text (a file's line), else hex. Identifier values are
+masked as ``omnibus topics read`` masks them unless the caller asks to reveal them; text and opaque bytes are then
+not shown at all.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from processors.replay.read_cli import masked_text, shown
 REDRIVEN_FROM_HEADER = "omnibus-redriven-from"  # on a re-driven record: "<dead-letter topic>/<partition>/<offset>"
 DEAD_LETTER_ID_HEADER = "omnibus-dead-letter-id"  # on a re-driven record: the dead letter's id (what makes it once)
 HIDDEN = "<hidden: --reveal shows it>"
+# Headers a file import puts on a refused line (``adapters.legacy.ingress_batch``, ``call_center.ingress_file``):
+# where the line is, never personal data, so shown as they are. A nightly export named by date
+# (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
+FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
+LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +55,42 @@ class DeadLetter:
         return f"{self.topic}/{self.partition}/{self.offset}"
 
     @property
+    def location(self) -> dict[str, str]:
+        """The ``LOCATION_HEADERS`` it carries (name: text): set for a line refused by a file import, else empty."""
+        found = {}
+        for header in self.fields.get("headers") or ():
+            if header["key"] in LOCATION_HEADERS and header["value"] is not None:
+                found[header["key"]] = bytes(header["value"]).decode("utf-8", "replace")
+        return found
+
+    @property
     def source(self) -> str:
-        """``topic/partition/offset`` it was read from, or ``http`` (refused at an adapter's HTTP ingress)."""
+        """``topic/partition/offset`` it was read from; ``file <name> line <n>`` (``offset <bytes>`` for a CDR file) for
+        a line refused by a file import; else ``http`` (refused at an adapter's HTTP ingress)."""
         f = self.fields
-        if f.get("source_topic") is None:
-            return "http"
-        return f"{f['source_topic']}/{f['source_partition']}/{f['source_offset']}"
+        if f.get("source_topic") is not None:
+            return f"{f['source_topic']}/{f['source_partition']}/{f['source_offset']}"
+        where = self.location
+        if FILE_HEADER in where:
+            at = (f" line {where[FILE_LINE_HEADER]}" if FILE_LINE_HEADER in where
+                  else f" offset {where[FILE_OFFSET_HEADER]}" if FILE_OFFSET_HEADER in where else "")
+            return f"file {where[FILE_HEADER]}{at}"
+        return "http"
+
+    @property
+    def source_kind(self) -> str:
+        """What ``--source-topic`` matches when it was not read from a topic: ``file`` or ``http``."""
+        return "file" if FILE_HEADER in self.location else "http"
+
+    def reason_text(self) -> str:
+        """The reason scrubbed as logs are, except the file name a file import starts it with (``<file> line 9: ...``),
+        which is kept as it is."""
+        reason = str(self.fields["reason"])
+        name = self.location.get(FILE_HEADER)
+        for prefix in {name, name.rsplit("/", 1)[-1]} if name else ():
+            if reason.startswith(f"{prefix} "):
+                return prefix + scrub_text(reason[len(prefix):])
+        return scrub_text(reason)
 
     @property
     def size(self) -> int | None:
@@ -69,7 +105,7 @@ class DeadLetter:
         f = self.fields
         key = None if f.get("key") is None else masked_text(bytes(f["key"]).decode("utf-8", "replace"))
         return {"id": self.id, "failed_at": _iso(f["failed_at"]), "component": f["source_component"],
-                "error_type": f["error_type"], "reason": scrub_text(f["reason"]), "source": self.source,
+                "error_type": f["error_type"], "reason": self.reason_text(), "source": self.source,
                 "key": key, "size": self.size, "truncated": bool(f.get("value_truncated")),
                 "at": self.position}
 
@@ -96,7 +132,8 @@ def select(letters: Iterable[DeadLetter], *, ids: Iterable[str] = (), reason: st
            error_type: str | None = None, source_topic: str | None = None, component: str | None = None,
            since: datetime | None = None) -> list[DeadLetter]:
     """The dead letters matching every filter given: ``ids`` (any of them), ``reason`` and ``error_type``
-    (case-insensitive substrings), ``source_topic`` (with or without the prefix; ``http`` for HTTP ingress),
+    (case-insensitive substrings), ``source_topic`` (with or without the prefix; ``http`` for HTTP ingress, ``file``
+    for a file import),
     ``component`` (exact), ``since`` (failed at or after; a naive datetime is UTC)."""
     wanted = set(ids)
     if since is not None and since.tzinfo is None:
@@ -104,7 +141,7 @@ def select(letters: Iterable[DeadLetter], *, ids: Iterable[str] = (), reason: st
     out = []
     for letter in letters:
         f = letter.fields
-        topic = f.get("source_topic") or "http"
+        topic = f.get("source_topic") or letter.source_kind
         if wanted and letter.id not in wanted:
             continue
         if reason and reason.lower() not in f["reason"].lower():
@@ -125,7 +162,8 @@ def original(letter: DeadLetter, deserializer: Deserializer, *, reveal: bool = F
     """The original record, decoded where it can be.
 
     ``{"format": "avro", "schema", "value"}`` (the registry's schema of its id), ``{"format": "json", "value"}``,
-    ``{"format": "hex", "value"}``, or ``{"format": "none"}``, with ``truncated``, ``size``, the ``key`` and the
+    ``{"format": "text", "value"}`` (UTF-8 that is not JSON: a file's line), ``{"format": "hex", "value"}``, or
+    ``{"format": "none"}``, with ``truncated``, ``size``, the ``key`` and the
     ``headers`` (name: value). Without ``reveal``, identifier values are masked as ``omnibus topics read`` masks
     them, and what cannot be read field by field (hex, text, header values) is hidden."""
     f = letter.fields
@@ -139,7 +177,8 @@ def original(letter: DeadLetter, deserializer: Deserializer, *, reveal: bool = F
         decoded = _masked(decoded)
     key = f.get("key")
     key_text = None if key is None else bytes(key).decode("utf-8", "replace")
-    headers = {h["key"]: _header_value(h["value"], reveal) for h in f.get("headers") or ()}
+    headers = {h["key"]: _header_value(h["value"], reveal or h["key"] in LOCATION_HEADERS)
+               for h in f.get("headers") or ()}
     return {"id": letter.id, **letter.summary(), **decoded,
             "key": key_text if reveal or key_text is None else masked_text(key_text), "headers": headers}
 
@@ -165,11 +204,15 @@ def _decode(value: bytes, letter: DeadLetter, deserializer: Deserializer) -> dic
     try:
         return {"format": "json", "value": json.loads(value)}
     except ValueError:  # not UTF-8 or not JSON (also a JSON body cut by the size limit)
+        pass
+    try:  # a line of a file import (CSV, fixed-width, a CDR), or a body that is not JSON: shown as the text it is
+        return {"format": "text", "value": value.decode("utf-8")}
+    except UnicodeDecodeError:
         return {"format": "hex", "value": value.hex()}
 
 
 def _masked(decoded: dict[str, Any]) -> dict[str, Any]:
-    if decoded["format"] == "hex":
+    if decoded["format"] in ("hex", "text"):  # no fields to mask one by one: a name or address is not scrubbed
         return {**decoded, "value": HIDDEN}
     if decoded["format"] in ("avro", "json"):
         return {**decoded, "value": _scrubbed(shown(decoded["value"]))}

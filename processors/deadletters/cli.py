@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import typer
+from rich.text import Text
 
 from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings, load_settings
@@ -32,7 +33,8 @@ BOOTSTRAP = typer.Option(None, "--bootstrap-servers", help="Overrides OMNIBUS_KA
 REASON = typer.Option(None, "--reason", help="Only those whose reason contains this text (any case).")
 ERROR_TYPE = typer.Option(None, "--error-type", help="Only those whose error type contains this text, e.g. too_large.")
 SOURCE_TOPIC = typer.Option(None, "--source-topic",
-                            help="Only those read from this topic (with or without the prefix); http: refused at HTTP.")
+                            help="Only those read from this topic (with or without the prefix); http: refused at HTTP; "
+                                 "file: a line refused by a file import.")
 COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
 SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
 
@@ -75,7 +77,8 @@ def list_command(
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """List dead letters, oldest first: id, when it failed, component, error type, reason, where the record came
-    from (topic/partition/offset, or http), the original's size in bytes (``+`` when only its first bytes are kept).
+    from (topic/partition/offset, file and line, or http), the original's size in bytes (``+`` when only its first
+    bytes are kept).
     No original bytes are shown: ``show ID`` decodes one."""
     letters = _selected(_settings(bootstrap_servers), [], reason, error_type, source_topic, component, since)
     if as_json:
@@ -87,8 +90,9 @@ def list_command(
     for letter in letters:
         row = letter.summary()
         size = "-" if row["size"] is None else f"{row['size']}{'+' if row['truncated'] else ''}"
-        table.add_row(row["id"], row["failed_at"], row["component"], row["error_type"], row["reason"][:200],
-                      row["source"], size)
+        # Text, not markup: a reason's "[digits]" (scrubbed) or a file name in brackets is shown, not read as a style.
+        table.add_row(row["id"], row["failed_at"], row["component"], row["error_type"], Text(row["reason"][:200]),
+                      Text(row["source"]), size)
     console.print(table)
     console.print(f"{len(letters)} dead letter(s)")
 
@@ -126,7 +130,8 @@ def redrive_command(
     partition, plus the headers ``omnibus-redriven-from`` (dead-letter topic/partition/offset) and
     ``omnibus-dead-letter-id``. Once: one already re-driven is skipped (the processors also drop a copy by its event
     id).
-    Refused, with why: those refused at HTTP ingress (the sender sends again), those whose value was not kept whole."""
+    Refused, with why: those refused at HTTP ingress (the sender sends again), lines refused by a file import (correct
+    the line, import the file again), those whose value was not kept whole."""
     if not ids and not any((reason, error_type, source_topic, component, since)):
         typer.echo("error: name dead letters by id, or select them with --reason, --error-type, --source-topic, "
                    "--component or --since", err=True)

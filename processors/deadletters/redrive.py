@@ -7,7 +7,8 @@ already carrying the id (a second run, or a run cut short after sending, sends n
 processors drop a copy all the same, on the event id inside the value (at-least-once with idempotent effects), so
 two operators re-driving at the same moment give two records and one effect.
 
-Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again),
+Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again) or
+from a file import (correct the line and import it again),
 one without its value or with only its first bytes (``value_truncated``), one whose source topic this deployment
 does not declare (or is internal to a processor), and one with a header key that is not UTF-8 (it would be
 dead-lettered again: ``bus.record_headers``).
@@ -30,7 +31,13 @@ from bus.record_headers import is_utf8
 from bus.serde import build_serde
 from bus.topic import KafkaRecord
 from bus.topics import ALL_TOPICS
-from processors.deadletters import DEAD_LETTER_ID_HEADER, REDRIVEN_FROM_HEADER, DeadLetter
+from processors.deadletters import (
+    DEAD_LETTER_ID_HEADER,
+    FILE_HEADER,
+    LAYOUT_HEADER,
+    REDRIVEN_FROM_HEADER,
+    DeadLetter,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +51,29 @@ class Outcome:
     reason: str | None = None
 
 
+def ingress_refusal(letter: DeadLetter) -> str:
+    """Why a dead letter refused where it entered (no topic to put it back on) cannot be re-driven, and what to do.
+
+    A file's line: correct it and import it again, since a file import only reads (``docs/legacy-batch.md``: the same
+    file is "already imported"; a corrected line in a new file with the same layout is imported, a duplicate of a
+    published line when the layout has a business ``key``). An HTTP body: the sender sends it again."""
+    where = letter.location
+    if FILE_HEADER not in where:
+        return "refused at HTTP ingress: there is no topic to put it back on (the sender must send it again)"
+    if LAYOUT_HEADER in where:
+        return (f"refused by import-batch ({letter.source}, layout {where[LAYOUT_HEADER]}): there is no topic to put "
+                "it back on; correct the line in the export (or in a new file with the same header) and import that "
+                "file again: omnibus adapter legacy import-batch --layout <the layout file> <file>")
+    return (f"refused by a file import ({letter.source}): there is no topic to put it back on; correct the line in a "
+            "file of the same format and import that file again (omnibus adapter call-center import-cdr)")
+
+
 def refusal(letter: DeadLetter, settings: OmnibusSettings) -> str | None:
     """Why ``letter`` cannot go back on its topic, or None."""
     f = letter.fields
     topic = f.get("source_topic")
     if topic is None or f.get("source_partition") is None:
-        return "refused at HTTP ingress: there is no topic to put it back on (the sender must send it again)"
+        return ingress_refusal(letter)
     if f.get("value") is None:
         return "the dead letter holds no original value"
     if f.get("value_truncated"):

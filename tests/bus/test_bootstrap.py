@@ -211,3 +211,29 @@ def test_a_registry_that_cannot_be_reached_is_one_line_and_status_69(bootstrap_s
         assert "Traceback" not in result.stderr, (command, result.stderr[-2000:])
         last = result.stderr.splitlines()[-1]
         assert last.startswith("error: schema registry at") and "OMNIBUS_REGISTRY__URL" in last, (command, last)
+
+
+@pytest.mark.parametrize("command", sorted(UNREACHABLE_ENV), ids=str)
+def test_every_long_running_command_on_a_taken_metrics_port_exits_2_naming_port_and_setting(
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester13 S4: ``adapter legacy relay``, ``adapter web run``, ``adapter call-center run`` (everything served by
+    ``adapters.base.runtime``) ended in ``OSError: [Errno 98] Address already in use``, a traceback and status 1.
+    The port is bound before Kafka is asked, so no broker is needed to see it."""
+    import socket
+
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "legacy"))
+    for name, value in UNREACHABLE_ENV[command].items():
+        monkeypatch.setenv(name, value)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = str(held.getsockname()[1])
+        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
+        monkeypatch.setenv("OMNIBUS_METRICS__PORT", port)
+        result = CliRunner().invoke(app, command.split())
+    _assert_one_line_exit_2(result)
+    assert result.output.startswith("error: metrics endpoint 127.0.0.1:" + port), result.output
+    assert "OMNIBUS_METRICS__PORT" in result.output

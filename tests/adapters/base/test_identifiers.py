@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.base.envelope import make_envelope
-from adapters.base.identifiers import key_of, observed
+from adapters.base.identifiers import OBSERVED_SCHEMA, SHOWN_LINES, DroppedTally, key_of, observed
+from adapters.base.mapper import MappedRecord
+from bus.producer import Outgoing
+from bus.serde import Event
 from tests.bus.identifiers.support import normaliser
 
 ENVELOPE = make_envelope(source_system="t", channel="WEB", source_event_id="1", occurred_at=datetime(2025, 1, 1, tzinfo=UTC))
@@ -26,3 +29,32 @@ def test_a_record_with_only_rejections_is_still_observed_under_the_fallback_key(
     event = observed("t.identity", ENVELOPE, normaliser().collect([("PHONE", "12")]), None, fallback_key="branch-1")
     assert event is not None and event.key == "branch-1" and event.event.value["identifiers"] == []
     assert observed("t.identity", ENVELOPE, normaliser().collect([]), None, fallback_key="x") is None
+
+
+def _accepted_with_refusals(*kinds_per_record: tuple[str, ...]) -> list[tuple[int, MappedRecord]]:
+    """Accepted records whose ``IdentifiersObserved`` lists refused values of ``kinds`` (each a secret value)."""
+    accepted = []
+    for index, kinds in enumerate(kinds_per_record):
+        refused = [{"type": kind, "code": f"{kind.lower()}-invalid", "reason": "malformed"} for kind in kinds]
+        value = {"envelope": {}, "identifiers": [], "traits": None, "rejected_identifiers": refused}
+        accepted.append((index, MappedRecord(f"r{index}", (Outgoing("t", "k", Event(OBSERVED_SCHEMA, value)),))))
+    return accepted
+
+
+def test_a_file_summary_counts_dropped_identifiers_by_type_and_names_their_lines() -> None:
+    """tester13 M3: ``not-a-phone;broken@`` was summed up as "1 lines, 2 events published, 0 duplicates, 0 rejected"."""
+    tally = DroppedTally()
+    assert tally.summary() == ""
+    tally.add(_accepted_with_refusals(("PHONE", "EMAIL")), lambda index: index + 2)
+    assert tally.summary() == "2 identifiers dropped (EMAIL 1, PHONE 1) on line 2"
+    tally.add(_accepted_with_refusals((), ("PHONE",)), lambda index: index + 7)
+    assert tally.summary() == "3 identifiers dropped (EMAIL 1, PHONE 2) on lines 2, 8"
+
+
+def test_many_lines_of_dropped_identifiers_are_counted_and_unknown_lines_left_out() -> None:
+    tally = DroppedTally()
+    tally.add(_accepted_with_refusals(*[("EMAIL",)] * (SHOWN_LINES + 1)), lambda index: index + 2)
+    assert tally.summary() == f"{SHOWN_LINES + 1} identifiers dropped (EMAIL {SHOWN_LINES + 1}) on {SHOWN_LINES + 1} lines"
+    offsets = DroppedTally()
+    offsets.add(_accepted_with_refusals(("NATIONAL_ID",)), lambda index: None)
+    assert offsets.summary() == "1 identifier dropped (NATIONAL_ID 1)"

@@ -90,3 +90,30 @@ def test_import_cdr_resumes_where_it_stopped(
     assert "1 lines, 3 events published, 0 duplicates" in second.output, second.output
     unknown = CliRunner().invoke(app, [*arguments[:3], "nowhere"])
     assert unknown.exit_code != 0 and "unknown site" in unknown.output
+
+
+@pytest.mark.kafka
+def test_import_cdr_needs_no_metrics_port_unless_it_follows(
+    bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester13 S4: a one-shot import beside a process holding the metrics port ended in a traceback and status 1;
+    ``--follow`` is long-running and serves metrics, so a taken port is one ``error:`` line and status 2."""
+    import socket
+
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    for name, value in _environment(bootstrap_servers, settings.topics.prefix, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    master = tmp_path / "Master.csv"
+    master.write_text(master_lines()[0] + "\n")
+    arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "true")
+        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
+        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+        once = CliRunner().invoke(app, arguments)
+        following = CliRunner().invoke(app, [*arguments, "--follow"])
+    assert once.exit_code == 0 and "1 lines, " in once.output, once.output  # the session dedupe may know the CDR
+    assert following.exit_code == 2, following.output
+    assert following.output.startswith("error: metrics endpoint") and "OMNIBUS_METRICS__PORT" in following.output

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import socket
 from pathlib import Path
 
 import psycopg
@@ -87,3 +89,83 @@ def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
         result = runner.invoke(app, ["import-batch", *extra, "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
         assert f"{name}: 2 lines, 1 events published, 0 duplicates, 1 rejected" in result.output, result.output
         assert result.exit_code == (0 if extra else EXIT_REJECTED_LINES), result.output
+
+
+@pytest.mark.kafka
+def test_import_batch_needs_no_metrics_port_and_runs_beside_a_process_holding_it(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester13 S4: with 9464 taken (an adapter on the same host, an overlapping import) a nightly import-batch ended
+    in ``OSError: [Errno 98] Address already in use``, a traceback and status 1. A one-shot import serves no metrics."""
+    settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
+    export = tmp_path / "bills.csv"
+    shutil.copy(SAMPLES / "bills.csv", export)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "true")
+        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
+        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+        result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
+    assert result.exit_code == 0, result.output
+    assert "bills.csv: 3 lines, 3 events published" in result.output
+    assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3
+
+
+@pytest.mark.kafka
+def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_values(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester13 M3: the line ``...;not-a-phone;broken@`` was summed up as "1 lines, 2 events published, 0 duplicates,
+    0 rejected", saying nothing of the phone and e-mail left off."""
+    _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
+    export = tmp_path / "accounts_2026-12-01.csv"
+    shutil.copy(SAMPLES / "accounts_bad_identifiers.csv", export)
+    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
+    assert result.exit_code == 0, result.output
+    assert ("accounts_2026-12-01.csv: 1 lines, 2 events published, 0 duplicates, 0 rejected, "
+            "2 identifiers dropped (EMAIL 1, PHONE 1) on line 2") in result.output, result.output
+    assert "not-a-phone" not in result.output and "broken@" not in result.output
+
+
+@pytest.mark.parametrize(("layout", "message"), [
+    (SAMPLES / "misspelt_event_layout.yaml", "event: Value error, unknown event type 'AccountOpend'; known: AccountOpened"),
+    ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {"due": {"column": 0, "type": "date",
+                                                                          "format": "%d/%Q"}}}, "is not a strptime"),
+    ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {"bill_id": {"colum": 0}}},
+     "fields.bill_id.colum: Extra inputs are not permitted"),
+], ids=["misspelt event (tester13 M2)", "bad date format", "unknown key"])
+def test_an_invalid_layout_is_one_error_line_and_exit_2(
+    layout: Path | dict, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester13 M2: ``event: AccountOpend`` printed two Rich tracebacks and exited 1. Refused before Kafka is asked."""
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
+    if isinstance(layout, dict):
+        path = tmp_path / "layout.json"
+        path.write_text(json.dumps(layout))
+        layout = path
+    export = tmp_path / "export.csv"
+    export.write_text("A\n1\n")
+    result = runner.invoke(app, ["import-batch", "--layout", str(layout), str(export)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "╭" not in result.output
+    assert result.output.startswith(f"error: layout {layout}: ") and result.output.count("\n") == 1, result.output
+    assert message in result.output
+
+
+@pytest.mark.kafka
+def test_a_file_missing_a_column_of_its_layout_is_one_error_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
+    export = tmp_path / "accounts.csv"
+    lines = (SAMPLES / "accounts_bad_identifiers.csv").read_text().splitlines()
+    export.write_text(lines[0].replace(";EMAIL", "") + "\n" + lines[1].rsplit(";", 1)[0] + "\n")
+    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "╭" not in result.output, result.output
+    last = result.output.splitlines()[-1]  # after the runtime's start-up log line
+    assert last.startswith(f"error: layout {SAMPLES / 'accounts_layout.yaml'} does not describe {export}: "
+                           "the header line has no column 'EMAIL'"), result.output

@@ -49,15 +49,33 @@ def test_a_bad_value_names_its_field() -> None:
     ({"format": "csv", "header": False, "fields": {"bill_id": {"column": "BILL"}}}, "only when the file has a header"),
     ({"format": "csv", "key": ["nope"], "fields": {"bill_id": {"column": 0}}}, "nope is used as key"),
     ({"format": "csv", "event": "InvoicePaid", "fields": {}}, "unknown event type"),
+    ({"format": "csv", "fields": {"due_date": {"column": 0, "type": "date", "format": "%d/%m/%Q"}}},
+     "field due_date: format '%d/%m/%Q' is not a strptime format"),
+    ({"format": "csv", "fields": {"bill_id": {"colum": 0}}}, r"fields.bill_id.colum: Extra inputs are not permitted"),
+    ({"format": "csv", "delimeter": ";", "fields": {}}, "delimeter: Extra inputs are not permitted"),
+    ({"format": "xlsx", "fields": {}}, "format: Input should be 'csv' or 'fixed-width'"),
 ])
-def test_inconsistent_layouts_are_refused(tmp_path: Path, document: dict, message: str) -> None:
+def test_inconsistent_layouts_are_refused_on_one_line_naming_the_file(
+    tmp_path: Path, document: dict, message: str
+) -> None:
+    """tester13 M2: each kind of invalid layout is one line (``error:`` in the CLI) that names the file and the problem."""
     path = tmp_path / "layout.json"
     path.write_text(__import__("json").dumps({"name": "x", "event": "BillIssued", **document}))
-    with pytest.raises(LayoutError, match=message):
+    with pytest.raises(LayoutError, match=message) as raised:
         load_layout(path)
+    assert str(raised.value).startswith(f"layout {path}: ") and "\n" not in str(raised.value), str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no second traceback chained
+
+
+def test_a_layout_that_is_not_yaml_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "layout.yaml"
+    path.write_text("name: x\nfields: [unclosed\n")
+    with pytest.raises(LayoutError, match="not valid YAML") as raised:
+        load_layout(path)
+    assert str(raised.value).startswith(f"layout {path}: ")
 
 
 def test_a_header_lacking_a_named_column_is_a_layout_error() -> None:
     layout = load_layout(SAMPLES / "bills_layout.yaml")
-    with pytest.raises(LayoutError, match="NUM_FACTURE"):
+    with pytest.raises(LayoutError, match="the header line has no column .*'NUM_FACTURE'"):
         layout.columns_from("NUM_COMPTE;MONTANT_TTC")

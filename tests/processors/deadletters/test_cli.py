@@ -90,7 +90,7 @@ async def test_an_adapters_refusals_are_listed_shown_masked_or_revealed_and_neve
     assert revealed.exit_code == 0 and json.loads(revealed.stdout)["value"]["traits"] == bad["traits"]
     assert EMAIL not in revealed.stderr and PHONE not in revealed.stderr  # the log says who looked, not what
     cut = json.loads((await asyncio.to_thread(cli, env, "show", too_large["id"], "--reveal")).stdout)
-    assert cut["truncated"] is True and cut["format"] == "hex" and len(cut["value"]) == 2 * MAX_KEPT_VALUE_BYTES
+    assert cut["truncated"] is True and cut["format"] == "text" and len(cut["value"]) == MAX_KEPT_VALUE_BYTES  # UTF-8
 
     refused = await asyncio.to_thread(cli, env, "redrive", "--source-topic", "http")
     assert refused.exit_code == 1
@@ -154,3 +154,39 @@ async def test_a_re_driven_dead_letter_goes_back_once_and_the_processor_applies_
     assert headers[REDRIVEN_FROM_HEADER] == letter.position.encode() and back[0].key == b"H-1"
     assert back[0].partition == letter.fields["source_partition"] and back[0].value == letter.fields["value"]
     assert back[0].event is not None and back[0].event.value["envelope"]["event_id"] == early_ack.value["envelope"]["event_id"]
+
+
+async def test_a_line_refused_by_import_batch_keeps_its_file_name_shows_as_text_and_says_how_to_import_it_again(
+    bootstrap_servers: str, schema_registry: Any, tmp_path: Any,
+) -> None:
+    """tester13 S3, its sample: line 9 of ``accounts_2026-12-01.csv`` with the date 31/02/2022 was listed as
+    ``accounts_.csv``, shown from ``http`` as hex even with ``--reveal``, and ``redrive`` told the sender to send it."""
+    from adapters.legacy.cli import app as legacy
+    from tests.adapters.legacy.support import SAMPLES
+
+    settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
+                                          log={"level": "WARNING"})
+    env = env_of(settings)
+    export = tmp_path / "accounts_2026-12-01.csv"
+    header, line = (SAMPLES / "accounts_bad_identifiers.csv").read_text().splitlines()
+    bad = line.replace("28/02/2022", "31/02/2022").replace("not-a-phone", "06 55 44 33 22")
+    export.write_text(f"{header}\n{bad}\n")
+    imported = await asyncio.to_thread(CliRunner().invoke, legacy, [
+        "import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)],
+        env={**env, "OMNIBUS_ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")})
+    assert imported.exit_code == 3, imported.output
+    (refused,) = await until_dead_letters(settings, 1)
+
+    listed = await asyncio.to_thread(cli, env, "list", "--json", "--source-topic", "file")
+    (row,) = [json.loads(text) for text in listed.stdout.splitlines()]
+    assert row["source"] == "file accounts_2026-12-01.csv line 2", row
+    assert row["reason"].startswith("accounts_2026-12-01.csv line 2: field opened_on is malformed"), row
+    table = await asyncio.to_thread(cli, {**env, "COLUMNS": "250"}, "list")
+    assert "accounts_2026-12-01.csv line 2" in table.stdout, table.stdout
+    shown = json.loads((await asyncio.to_thread(cli, env, "show", refused.id)).stdout)
+    assert shown["headers"]["file"] == "accounts_2026-12-01.csv" and shown["format"] == "text"
+    assert "06 55 44 33 22" not in json.dumps(shown)
+    revealed = json.loads((await asyncio.to_thread(cli, env, "show", refused.id, "--reveal")).stdout)
+    assert revealed["format"] == "text" and revealed["value"] == bad
+    dry = await asyncio.to_thread(cli, env, "redrive", refused.id, "--dry-run")
+    assert dry.stdout.startswith("refused") and "import-batch --layout" in dry.stdout and "HTTP" not in dry.stdout

@@ -90,3 +90,42 @@ def test_opaque_bytes_are_hex_shown_only_when_revealed_and_a_cut_body_says_so() 
     assert (masked["format"], masked["value"], masked["truncated"], masked["size"]) == ("hex", HIDDEN, True, 5_000_000)
     assert original(dead, SingleObjectDeserializer(CATALOG), reveal=True)["value"] == (b"\xff\xfe" + PHONE.encode()).hex()
     assert original(letter(RawRecord(value=None)), SingleObjectDeserializer(CATALOG))["format"] == "none"
+
+
+def file_line(name: str = "accounts_2026-12-01.csv", line: bytes = b"ELEC-5009;x;31/02/2022;Ana;Lima;" + EMAIL.encode(),
+              **headers: bytes) -> DeadLetter:
+    """A line refused by ``import-batch``, with the headers ``adapters.legacy.ingress_batch`` gives it."""
+    given = {"file": name.encode(), "file.line": b"9", "layout": b"util-accounts", **headers}
+    return letter(RawRecord(value=line, headers=tuple(given.items())), component="adapter.legacy",
+                  reason=f"{name} line 9: field opened_on is malformed (expected date %d/%m/%Y, got '31/02/2022')",
+                  error_type="RejectedInput.malformed_field")
+
+
+def test_a_refused_file_line_keeps_its_file_name_and_says_it_came_from_the_file() -> None:
+    """tester13 S3: the nightly ``accounts_2026-12-01.csv`` was listed as ``accounts_.csv``/``accounts_[digits].csv``
+    (its date scrubbed as a possible phone) and as coming from ``http``."""
+    refused = file_line()
+    row = refused.summary()
+    assert row["source"] == "file accounts_2026-12-01.csv line 9"
+    assert row["reason"].startswith("accounts_2026-12-01.csv line 9: field opened_on is malformed")
+    assert select([refused], source_topic="file") == [refused] and select([refused], source_topic="http") == []
+    shown = original(refused, SingleObjectDeserializer(CATALOG))
+    assert shown["headers"]["file"] == "accounts_2026-12-01.csv" and shown["headers"]["file.line"] == "9"
+    assert shown["format"] == "text" and shown["value"] == HIDDEN and EMAIL not in str(shown)
+
+
+def test_a_refused_file_line_is_shown_as_its_text_with_reveal() -> None:
+    revealed = original(file_line(), SingleObjectDeserializer(CATALOG), reveal=True)
+    assert revealed["format"] == "text" and revealed["value"] == f"ELEC-5009;x;31/02/2022;Ana;Lima;{EMAIL}"
+    latin1 = original(file_line(line="Hélène".encode("latin-1")), SingleObjectDeserializer(CATALOG), reveal=True)
+    assert latin1["format"] == "hex"  # not UTF-8: the bytes as they are
+
+
+def test_only_the_file_name_is_kept_identifiers_in_the_reason_are_still_scrubbed() -> None:
+    refused = file_line(name="export_0612345678.csv")  # a file name is kept as is, whatever its digits
+    refused.fields["reason"] = f"export_0612345678.csv line 9: bad e-mail {EMAIL} or phone 06 12 34 56 78"
+    reason = refused.summary()["reason"]
+    assert reason.startswith("export_0612345678.csv line 9: bad e-mail ")
+    assert EMAIL not in reason and "06 12 34 56 78" not in reason
+    cdr = letter(RawRecord(value=b"x", headers=(("file", b"/var/log/asterisk/Master.csv"), ("file.offset", b"4096"))))
+    assert cdr.source == "file /var/log/asterisk/Master.csv offset 4096"
