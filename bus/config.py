@@ -157,7 +157,8 @@ class ReadinessSettings(Section):
 
     broker_timeout_s: float = Field(
         15.0, gt=0, description="A processor is not ready when no broker answered its metadata probe for this many "
-        "seconds (tester10 #8: /ready said 200 40 s after the broker was killed). /live does not depend on it.")
+        "seconds (so a killed broker takes the worker out of service instead of /ready answering 200). /live does not "
+        "depend on it.")
     broker_probe_s: float = Field(5.0, gt=0, description="How often the probe asks the brokers for metadata.")
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
@@ -45,47 +46,76 @@ REPEAT_WINDOW_S = 30.0
 class _Repeats:
     first_at: float
     suppressed: int = 0
-    record: logging.LogRecord | None = None
+    record: logging.LogRecord | None = None  # the last one held back
+    first_suppressed_at: float = 0.0  # wall clock (``LogRecord.created``) of the first one held back
+
+
+def _iso(created: float) -> str:
+    return datetime.fromtimestamp(created, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 class RepeatLimiter(logging.Filter):
     """Lets through the first of identical library warnings (same logger, level and message template)
-    per ``window_s`` seconds; the next one let through carries ``repeated``: how many were held back.
-    ``flush`` writes the counts still pending (called when the handler closes, at exit).
+    per ``window_s`` seconds; the count of those held back is written as a copy of the last one, carrying
+    ``repeated`` (how many) and ``repeated_from`` / ``repeated_until`` (ISO 8601 UTC wall-clock times of the first
+    and the last held back: the line itself is stamped when it is written). It is written with the next identical
+    one let through, or, once its window has passed, before the next record of any kind that reaches the handler
+    (``emit``, when given), and at the latest by ``flush`` (called when the handler closes, at exit) — so a broker
+    outage that ended does not show as errors stamped with the process's stop time.
 
     Only records logged with a %-template (the libraries: aiokafka, faust, mode, aiohttp) are limited;
     Omnibus's own structured events pass untouched.
     """
 
-    def __init__(self, window_s: float = REPEAT_WINDOW_S, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, window_s: float = REPEAT_WINDOW_S, clock: Callable[[], float] = time.monotonic,
+                 emit: Callable[[logging.LogRecord], None] | None = None) -> None:
         super().__init__()
         self.window_s = window_s
         self._clock = clock
+        self._emit = emit
         self._seen: dict[tuple[str, int, str], _Repeats] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
+        now = self._clock()
+        if self._emit is not None:
+            self._write_expired(now, self._emit)
         transient = getattr(record, "transient", False)  # lowered by TransientErrorsAsInfo: still folded
         if (record.levelno < logging.WARNING and not transient) or not isinstance(record.msg, str) \
                 or hasattr(record, "repeated"):
             return True
         key = (record.name, record.levelno, record.msg)
-        now = self._clock()
         seen = self._seen.get(key)
         if seen is None or now - seen.first_at >= self.window_s:
             self._seen[key] = _Repeats(first_at=now)
             if seen is not None and seen.suppressed:
-                record.repeated = seen.suppressed
+                _mark(record, seen)
             return True
+        if not seen.suppressed:
+            seen.first_suppressed_at = record.created
         seen.suppressed += 1
         seen.record = record
         return False
 
+    def _write_expired(self, now: float, emit: Callable[[logging.LogRecord], None]) -> None:
+        for key, seen in list(self._seen.items()):
+            if now - seen.first_at >= self.window_s:
+                del self._seen[key]
+                if seen.suppressed and seen.record is not None:
+                    emit(_mark(seen.record, seen))
+
     def flush(self, emit: Callable[[logging.LogRecord], None]) -> None:
         for seen in self._seen.values():
             if seen.suppressed and seen.record is not None:
-                seen.record.repeated = seen.suppressed
-                emit(seen.record)
+                emit(_mark(seen.record, seen))
         self._seen.clear()
+
+
+def _mark(record: logging.LogRecord, seen: _Repeats) -> logging.LogRecord:
+    assert seen.record is not None
+    record.repeated = seen.suppressed
+    record.repeated_from = _iso(seen.first_suppressed_at)
+    record.repeated_until = _iso(seen.record.created)
+    return record
 
 
 # aiokafka logs at ERROR what is a normal transient while a consumer group starts: the broker answers the
@@ -161,7 +191,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.ExtraAdder(allow=["repeated", "transient"]),
+        structlog.stdlib.ExtraAdder(allow=["repeated", "repeated_from", "repeated_until", "transient"]),
         structlog.processors.format_exc_info,
         _redact_event,
     ]
@@ -174,7 +204,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     )
     handler = _CurrentStderrHandler()
     handler.addFilter(TransientErrorsAsInfo())
-    handler.addFilter(RepeatLimiter())
+    handler.addFilter(RepeatLimiter(emit=handler.emit))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

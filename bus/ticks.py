@@ -23,7 +23,7 @@ from aiokafka.partitioner import murmur2
 from faust.types import TP
 
 from bus.clock import Clock, to_micros
-from bus.errors import OmnibusError, RawRecord
+from bus.errors import OmnibusError, PublishError, RawRecord
 from bus.logging import get_logger
 from bus.producer import LazyProducer
 from bus.record_headers import is_utf8
@@ -145,13 +145,30 @@ class Ticker:
 
         @self.app.timer(interval_s, name=name)
         async def publish_ticks() -> None:
-            ready = await producer.ready()
-            partitions = self.owned_partitions()
-            try:  # read before the tick is sent: every input record published before the read lies below its end
-                ends = await self.input_ends(partitions)
-            except Exception as error:  # a tick without its ends could scan ahead of unread inputs: none this round
-                log.warning("no tick this round: the inputs' end offsets could not be read", topic=self.topic,
-                            error=f"{type(error).__name__}: {error}")
-                return
+            await self.publish_round(producer)
+
+    async def publish_round(self, producer: LazyProducer) -> int:
+        """Publish one tick per owned partition; returns how many were sent. A round that meets the worker's stop
+        (its producer closed under it, faust's timers still running) ends quietly: a tick is only a clock, the next
+        start publishes the next one (a fresh tester read ``Crashed reason=PublishError(... ProducerClosed())`` and a
+        traceback at the end of every demo). Raises ``PublishError`` while the worker runs."""
+        if self.app.should_stop:  # and never start a new producer after the worker stopped its own
+            return 0
+        ready = await producer.ready()
+        partitions = self.owned_partitions()
+        try:  # read before the tick is sent: every input record published before the read lies below its end
+            ends = await self.input_ends(partitions)
+        except Exception as error:  # a tick without its ends could scan ahead of unread inputs: none this round
+            log.warning("no tick this round: the inputs' end offsets could not be read", topic=self.topic,
+                        error=f"{type(error).__name__}: {error}")
+            return 0
+        sent = 0
+        try:
             for key, value in tick_records(to_micros(self.clock.now()), partitions, self.partition_count, ends):
                 await ready.send_raw(self.topic, key, value)
+                sent += 1
+        except PublishError:
+            if not self.app.should_stop:
+                raise
+            log.info("ticks not sent: the worker is stopping", topic=self.topic, unsent=len(partitions) - sent)
+        return sent

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
+from bus.cli.progress import waiting
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options
 from bus.serde import Event, SerdeContext, build_serde
@@ -134,7 +135,7 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
         found = await answers.ask(http, f"{endpoints.screen_pop}/customers/lookup", "EMAIL", customer.email) or {}
         return [o["offer_id"] for o in found.get("eligible_offers") or []]
 
-    with console.status("Waiting for the offer to reach every channel..."):
+    with waiting(console, "Waiting for the offer to reach every channel..."):
         web = await _until(lambda: offered("WEB", "EMAIL", customer.email))
         found = await _json(http, lookup, type="EMAIL", value=customer.email, channel="WEB")
         customer_id = (found or {}).get("customer_id", "")

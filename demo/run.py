@@ -13,6 +13,7 @@ import aiohttp
 from rich.console import Console
 from rich.progress import Progress
 
+from bus.cli.progress import waiting
 from bus.config import OmnibusSettings, load_settings
 from bus.producer import EventProducer
 from bus.serde import build_serde
@@ -71,13 +72,13 @@ async def run_demo(count: int, *, keep_running: bool, console: Console, inspect:
         stack = LocalStack(workdir / "stack", registry=True)
         starting = asyncio.ensure_future(asyncio.to_thread(stack.up))
         try:
-            with console.status("Starting Kafka (KRaft) and the schema registry from Maven Central..."):
+            with waiting(console, "Starting Kafka (KRaft) and the schema registry from Maven Central..."):
                 state = await asyncio.shield(starting)
             return await _with_stack(state, workdir, count, keep_running, console, inspect)
         finally:
             # A stop during start-up lets the start finish first, so nothing is left running on a deleted folder.
             await asyncio.wait([starting])
-            with console.status("Stopping the local stack..."):
+            with waiting(console, "Stopping the local stack..."):
                 await asyncio.to_thread(stack.down)
 
 
@@ -191,7 +192,7 @@ async def _await_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoints, c
     clock = asyncio.get_running_loop().time
     settling = settle.Settling(started_at=clock())
     found, records, counted_at = None, 0, 0.0
-    with console.status("Waiting for the processors to link every channel..."):
+    with waiting(console, "Waiting for the processors to link every channel..."):
         while True:
             async with http.get(url, params={"type": "EMAIL", "value": customer.email}) as response:
                 if response.status == 200:

@@ -39,6 +39,7 @@ runtime_stamp=.venv/.omnibus-runtime-installed  # the project alone
 if $runtime; then
   if { [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; } &&
      { [ ! -f "$runtime_stamp" ] || [ pyproject.toml -nt "$runtime_stamp" ]; }; then
+    echo "bootstrap: installing Omnibus and its libraries into .venv (the first run takes a few minutes)" >&2
     .venv/bin/pip install -q --upgrade pip >/dev/null
     "${quiet_build[@]}" .venv/bin/pip install -q -e .
     touch "$runtime_stamp"
@@ -46,6 +47,7 @@ if $runtime; then
   exit 0
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "bootstrap: installing Omnibus and its test libraries into .venv (the first run takes a few minutes)" >&2
   .venv/bin/pip install -q --upgrade pip >/dev/null
   "${quiet_build[@]}" .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bus.cli.progress import waiting
 from bus.cli.tables import report_console, report_table
 from bus.stack.local import LocalStack
 from bus.stack.maven import MavenError
@@ -40,7 +41,7 @@ def up(
     """
     stack = LocalStack(state_dir, port=port, registry=registry, detach=True, wipe=wipe)
     try:
-        with console.status("starting Kafka" + (" and the schema registry" if registry else "") + " ..."):
+        with waiting(err, "starting Kafka" + (" and the schema registry" if registry else "") + " ..."):
             state = stack.up()
     except (StackError, MavenError) as exc:
         err.print(f"[red]stack up failed:[/red] {escape(str(exc))}", highlight=False)

@@ -4,8 +4,11 @@ Apicurio Registry publishes its built Quarkus application on Maven Central as
 ``io.apicurio:apicurio-registry-app:<version>:tar.gz:all``. For 3.0.x that archive holds
 ``apicurio-registry-app-<version>-runner.jar`` plus ``lib/``, started with plain
 ``java -jar ...-runner.jar``; it serves the Confluent Schema Registry API at ``/apis/ccompat/v7``
-(what confluent-kafka's ``SchemaRegistryClient`` talks to) and stores schemas in an in-memory H2
-database — ephemeral, like the local broker. It needs no Kafka.
+(what confluent-kafka's ``SchemaRegistryClient`` talks to). It needs no Kafka. Apicurio's own default store is an
+in-memory H2 database; here it is an H2 file under ``<state_dir>/registry/db`` (``h2_url``: written at each commit,
+proof against the pool's interrupts), so a registry killed with ``kill -9`` comes back with every schema it
+acknowledged, under the same ids, unless ``keep_data`` is false (then each start is empty). Apicurio documents
+PostgreSQL or KafkaSQL for production; this file store is for the development stack only.
 
 The archive is fetched by coordinates with ``dependency:get -Dtransitive=false`` (see
 ``maven.fetch_artifact``): the Maven Central served here has the archive but not Apicurio's parent
@@ -77,6 +80,24 @@ def fetch(version: str = DEFAULT_VERSION) -> Path:
         (app / maven.MARKER).write_text(json.dumps({"files": [runner.name]}))
         shutil.rmtree(libs)  # the unpacked tree is what runs; do not keep the archive twice
     return app
+
+
+def h2_url(database: Path) -> str:
+    """The JDBC URL of the registry's on-disk H2 database ``database`` (``.mv.db`` appended by H2), set so that a
+    ``kill -9`` loses nothing the registry acknowledged and cannot leave a store that no longer opens.
+
+    * ``WRITE_DELAY=0``: H2's MVStore writes committed changes from a background thread once a second
+      (``MVStore.setAutoCommitDelay``, default 1000 ms; ``SET WRITE_DELAY``); a registry killed in that second lost
+      schemas it had already answered with an id, and the restarted registry gave the same ids to the next schemas,
+      so records written with the lost ids decoded with another schema (M5, reproduced). With 0 every commit is
+      written before the registration is answered (``TransactionStore.endTransaction`` commits the store).
+    * ``retry:``: a thread interrupted in the middle of file I/O closes the JVM's ``FileChannel`` for every thread
+      (``ClosedByInterruptException``); H2 then fails every read with ``Reading from file ... failed ... (length
+      -1)``, the length being unknown because the channel is closed, and the registry exits during start-up (the
+      tester's ``registry.log``). H2's ``retry:`` file system (``FilePathRetryOnInterrupt``) reopens the file and
+      retries the operation instead.
+    """
+    return f"jdbc:h2:retry:{database};WRITE_DELAY=0"
 
 
 def _runner_jar(app: Path) -> Path:
@@ -187,9 +208,12 @@ class SchemaRegistryServer(process.OwnedServer):
             f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={self.port}",
             f"-Dapicurio.storage.snapshot.location={tmp}", f"-Dapicurio.import.work-dir={tmp}",
             # Apicurio 3's default is an in-memory H2 database (application.properties: jdbc:h2:mem:db_<uuid>).
-            f"-Dapicurio.datasource.url=jdbc:h2:file:{self.database}",
+            f"-Dapicurio.datasource.url={h2_url(self.database)}",
             # The default pool opens 20 H2 connections up front; a local registry needs a few.
             "-Dapicurio.datasource.jdbc.initial-size=2", "-Dapicurio.datasource.jdbc.min-size=2",
+            # Opening the H2 file after a crash may take longer than Quarkus' default 5 s on a loaded machine: the pool
+            # then gave up, interrupting the thread that was reading the store, and the registry exited (M5).
+            f"-Dquarkus.datasource.h2.jdbc.acquisition-timeout={self.startup_timeout:.0f}S",
             "-Dquarkus.log.console.color=false",
             "-jar", str(_runner_jar(app)),
         ]  # fmt: skip

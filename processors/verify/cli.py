@@ -50,7 +50,7 @@ def verify_command(
 ) -> None:
     """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
     row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff
-    processors only (tester11 #9): not the KPI processor (``omnibus replay kpis`` recomputes its aggregates and
+    processors only: not the KPI processor (``omnibus replay kpis`` recomputes its aggregates and
     compares) nor the offer processor."""
     from bus.bootstrap import bad_settings_exit
 

@@ -96,6 +96,37 @@ def test_repeated_library_errors_fold_into_lines_with_a_count() -> None:
     assert passed + sum(getattr(record, "repeated", 0) for record in kept + pending) == 1100
 
 
+def test_a_count_is_written_once_its_window_passed_with_the_times_it_covers() -> None:
+    """A fresh tester: an adapter's last line read ``"Unable to update metadata", "repeated": 210`` stamped at its
+    stop, eight minutes after the broker had come back: the count waited for the process to end."""
+    from bus.logging import RepeatLimiter
+
+    now = [0.0]
+    written: list[logging.LogRecord] = []
+    limiter = RepeatLimiter(window_s=10.0, clock=lambda: now[0], emit=written.append)
+    logger = logging.getLogger("aiokafka.client")
+
+    def log(at: float, level: int, template: str) -> logging.LogRecord:
+        now[0] = at
+        record = logger.makeRecord(logger.name, level, __file__, 1, template, (1,), None)
+        record.created = 1_764_570_000.0 + at  # 2025-12-01T06:20:00Z + at
+        if limiter.filter(record):
+            written.append(record)
+        return record
+
+    for second in range(0, 8):  # the outage: one error a second for 8 s, then the broker is back
+        log(float(second), logging.ERROR, "Unable to update metadata from %s")
+    assert [getattr(record, "repeated", None) for record in written] == [None]
+    back = log(60.0, logging.INFO, "Connected to node %s")  # any later line brings the count out first
+    count = written[1]
+    assert written[2] is back and count.repeated == 7  # type: ignore[attr-defined]
+    assert count.repeated_from == "2025-12-01T06:20:01Z"  # type: ignore[attr-defined]
+    assert count.repeated_until == "2025-12-01T06:20:07Z"  # type: ignore[attr-defined]
+    pending: list[logging.LogRecord] = []
+    limiter.flush(pending.append)
+    assert pending == []  # written once, not again at exit
+
+
 def test_own_events_and_info_lines_are_never_limited() -> None:
     from bus.logging import RepeatLimiter
 
@@ -118,6 +149,7 @@ def test_the_count_reaches_the_json_line(capsys: pytest.CaptureFixture[str]) -> 
     lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
     assert len(lines) == 2
     assert "repeated" not in lines[0] and lines[1]["repeated"] == 49
+    assert lines[1]["repeated_from"] <= lines[1]["repeated_until"] <= lines[1]["timestamp"]
 
 
 def test_harmless_numbers_stay_readable() -> None:

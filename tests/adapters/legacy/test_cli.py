@@ -10,12 +10,25 @@ from typer.testing import CliRunner
 
 from adapters.legacy.cli import EXIT_REJECTED_LINES, app, import_exit_code
 from adapters.legacy.ingress_batch import BatchReport
+from bus.config import OmnibusSettings
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.legacy.support import SAMPLES
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
 runner = CliRunner()
+
+
+def _environment_on_the_broker(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> OmnibusSettings:
+    """Point the CLI at fresh topics of the session broker, with its state in ``tmp_path``; returns their settings."""
+    settings = asyncio.run(settings_with_topics(bootstrap_servers))
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": settings.topics.prefix,
+                        "TOPICS__PARTITIONS": "3", "METRICS__ENABLED": "false", "LOG__JSON_OUTPUT": "false",
+                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    return settings
 
 
 def test_install_outbox_prints_its_ddl_for_the_configured_table(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,11 +53,7 @@ def test_install_outbox_can_run_twice(monkeypatch: pytest.MonkeyPatch, postgres_
 def test_import_batch_reports_and_remembers_what_it_imported(
     monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
 ) -> None:
-    settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": settings.topics.prefix,
-                        "TOPICS__PARTITIONS": "3", "METRICS__ENABLED": "false", "LOG__JSON_OUTPUT": "false",
-                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}.items():
-        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     export = tmp_path / "bills.csv"
     shutil.copy(SAMPLES / "bills.csv", export)
     arguments = ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)]
@@ -69,11 +78,7 @@ def test_an_import_with_rejected_lines_exits_non_zero_unless_asked_not_to() -> N
 def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
     monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
 ) -> None:
-    settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "TOPICS__PREFIX": settings.topics.prefix,
-                        "TOPICS__PARTITIONS": "3", "METRICS__ENABLED": "false", "LOG__JSON_OUTPUT": "false",
-                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}.items():
-        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     lines = (SAMPLES / "bills.csv").read_text(encoding="utf-8").splitlines()
     for name, extra in (("strict.csv", []), ("lenient.csv", ["--rejected-ok"])):
         export = tmp_path / name  # a bad amount on line 3; each file its own bills (a re-import is "already imported")

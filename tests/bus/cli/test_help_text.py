@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import typer
@@ -43,3 +44,13 @@ def test_no_help_shows_a_value_type_beside_a_flag() -> None:
 def test_plain_keeps_the_words_and_paragraphs() -> None:
     text = "Use ``--by customer``: one row\n    per customer.\n\n    ``--strict`` exits 1."
     assert plain(text) == "Use --by customer: one row per customer.\n\n--strict exits 1."
+
+
+def test_no_help_names_an_internal_tracker_entry() -> None:
+    """A fresh tester saw "(tester11 #9)" in ``omnibus --help``: who found a rule is history for commit messages and
+    tests, not for the person running the command."""
+    internal = re.compile(r"\btester\d+")
+    runner = CliRunner()
+    for path in _paths(typer.main.get_command(app)):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "160"})
+        assert not internal.search(result.output), (path, result.output)

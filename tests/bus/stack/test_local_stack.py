@@ -143,7 +143,8 @@ def _registry_call(url: str, path: str, body: dict[str, object] | None = None) -
 
 @pytest.mark.kafka
 @pytest.mark.registry
-@pytest.mark.slow  # three broker and three registry starts, ~2-3 min
+@pytest.mark.slow  # three broker and three registry starts, ~2-3 min; 4-5 min at load 15-20
+@pytest.mark.timeout(900)
 def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """tester9 #1: ``stack up`` after the broker's ``kill -9`` killed the live registry and started an empty one on
     a new port: every record already written became undecodable and the running processors lost the registry.
@@ -210,3 +211,79 @@ def test_bringing_back_the_registry_alone_does_not_say_the_broker_was_restarted(
     state = registry_restart_state(after_broker_restart, {"pid": 2, "port": 8081})
     assert (state["restarted"], state["restarted_registry"]) == (False, True)
     assert state["kafka"] == {"pid": 28475, "port": 9092} and state["registry"] == {"pid": 2, "port": 8081}
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # one broker and four registry starts, ~3-8 min under load
+@pytest.mark.timeout(900)
+def test_a_registry_killed_with_sigkill_comes_back_with_every_schema_it_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester12 M5: after ``kill -9`` of the registry, ``stack up`` must bring it back with every schema it answered
+    with an id, under the same id. H2 wrote commits once a second from a background thread, so a registry killed
+    right after answering lost those schemas and gave their ids to the next ones (records written with them then
+    decoded with another schema); and opening the store on a loaded machine outlasted the pool's 5 s, whose
+    interrupt closed H2's file and the registry exited at start-up. Killed here the moment a registration is
+    acknowledged, while more are in flight, three times."""
+    import os
+    import signal
+    import threading
+    import time
+
+    state_dir = tmp_path / "state"
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
+    runner = CliRunner()
+    acknowledged: dict[str, int] = {}  # subject -> the id the registry answered
+
+    def schema(subject: str) -> dict[str, object]:
+        fields = [{"name": "subject", "type": "string", "default": subject}]
+        return {"schema": json.dumps({"type": "record", "name": "Probe", "fields": fields})}
+
+    def register_until(url: str, stop: threading.Event) -> None:
+        while not stop.is_set():
+            subject = f"probe-{len(acknowledged)}-{time.monotonic_ns()}-value"
+            try:
+                status, answer = _registry_call(url, f"/subjects/{subject}/versions", schema(subject))
+            except OSError:
+                return  # the registry was killed mid-request: not acknowledged
+            if status == 200 and isinstance(answer, dict):
+                acknowledged[subject] = int(answer["id"])
+
+    def check_every_acknowledged(url: str) -> None:
+        for subject, schema_id in acknowledged.items():
+            status, found = _registry_call(url, f"/schemas/ids/{schema_id}")
+            assert status == 200 and isinstance(found, dict), (subject, schema_id, status, found)
+            assert json.loads(str(found["schema"]))["fields"][0]["default"] == subject, (schema_id, found)
+
+    try:
+        up = runner.invoke(app, ["up"])
+        assert up.exit_code == 0, up.output
+        for crash in range(3):
+            registry = json.loads((state_dir / "stack.json").read_text())["registry"]
+            if registry is None:
+                pytest.skip("this machine cannot run the registry")
+            check_every_acknowledged(registry["url"])
+            stop = threading.Event()
+            traffic = threading.Thread(target=register_until, args=(registry["url"], stop))
+            before = len(acknowledged)
+            traffic.start()
+            deadline = time.monotonic() + 120
+            while len(acknowledged) < before + 3 + crash and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(int(registry["pid"]), signal.SIGKILL)  # the moment one more was acknowledged, others in flight
+            stop.set()
+            traffic.join(60)
+            assert len(acknowledged) > before, "no registration was acknowledged in 120 s"
+            deadline = time.monotonic() + 30
+            while process.owns(int(registry["pid"]), str(registry["marker"])) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            again = runner.invoke(app, ["up"])
+            assert again.exit_code == 0 and "restarted the schema registry" in again.output, again.output
+            back = json.loads((state_dir / "stack.json").read_text())["registry"]
+            assert back["port"] == registry["port"] and back["pid"] != registry["pid"]
+        check_every_acknowledged(back["url"])
+        assert len(set(acknowledged.values())) == len(acknowledged)  # no id given twice
+    finally:
+        down = runner.invoke(app, ["down"])
+    assert down.exit_code == 0, down.output
