@@ -100,6 +100,15 @@ class ProducerSettings(Section):
     linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch; trades latency for throughput.")
     max_batch_size: int = Field(256 * 1024, gt=0, description="Bytes per partition batch.")
     request_timeout_ms: int = Field(30_000, gt=0)
+    # Java's delivery.timeout.ms: aiokafka retries a batch (in order, without copies) until it is this old; it has
+    # no setting of its own, so this becomes the producer's request_timeout_ms (bus.kafka_client.producer_options).
+    delivery_timeout_ms: int = Field(120_000, gt=0, description="How long the producer retries a batch a broker "
+                                     "refused for a transient reason (no leader, timeout) before failing it.")
+    retry_backoff_max_ms: int = Field(5_000, gt=0, description="Longest wait between two tries of a start or "
+                                      "publish that failed for a transient reason (bus.publish_retry).")
+    give_up_after_s: float = Field(600.0, gt=0, description="A start or publish that keeps failing for a "
+                                   "transient reason is tried again for this long, then its error is raised "
+                                   "(a processor stops and is restarted; an adapter answers 503).")
 
 
 class TopicSettings(Section):

@@ -9,9 +9,10 @@ translator (``internal/impl/kafka/``).
 Shapes: ``connection_options`` gives aiokafka keyword arguments
 (``bootstrap_servers``, ``client_id``, ``security_protocol``, ``request_timeout_ms``, and when relevant
 ``sasl_mechanism``, ``sasl_plain_username``, ``sasl_plain_password``, ``ssl_context``);
-``faust_broker_options`` gives ``faust.App`` settings (``broker``, ``broker_credentials``,
-``broker_client_id``) that faust turns back into the same aiokafka arguments. faust keeps its own request
-timeout, which must exceed its consumer session timeout.
+``producer_options`` adds what every ``bus.producer.EventProducer`` sends with (acks=all, idempotence, batching,
+and the delivery timeout, see there); ``faust_broker_options`` gives ``faust.App`` settings (``broker``,
+``broker_credentials``, ``broker_client_id``) that faust turns back into the same aiokafka arguments. faust keeps
+its own request timeout, which must exceed its consumer session timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from bus.config import KafkaSettings
+from bus.config import KafkaSettings, OmnibusSettings
 from bus.errors import ConfigError
 
 TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
@@ -101,6 +102,29 @@ def connection_options(settings: KafkaSettings | KafkaConnection) -> dict[str, A
     if connection.ssl_context is not None:
         options["ssl_context"] = connection.ssl_context
     return options
+
+
+def producer_options(settings: OmnibusSettings) -> dict[str, Any]:
+    """``connection_options`` for an ``AIOKafkaProducer`` that waits for every in-sync replica (``acks=all``,
+    idempotent), with the ``producer`` section's batching.
+
+    aiokafka has no ``delivery.timeout.ms``: a batch a broker refused for a transient reason (no leader for its
+    partition, a request timed out) is retried in order, without copies, until it is older than the producer's
+    ``request_timeout_ms``, then failed. At 30 s a partition briefly without a leader under load failed an
+    identity worker's dead letter (``NotLeaderForPartitionError``, tests/processors/identity/test_poison.py).
+    So the producer's ``request_timeout_ms`` is ``producer.delivery_timeout_ms`` (never below the connection's),
+    as faust sets its own producer's (``producer_request_timeout``, 20 min: "this is also the time when producer
+    batches expire"). The cost: a produce request to a silently unreachable broker is given up that much later.
+    """
+    options = connection_options(settings.kafka)
+    options["request_timeout_ms"] = max(options["request_timeout_ms"], settings.producer.delivery_timeout_ms)
+    return options | {
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": settings.producer.compression_type,
+        "linger_ms": settings.producer.linger_ms,
+        "max_batch_size": settings.producer.max_batch_size,
+    }
 
 
 def faust_broker_options(settings: KafkaSettings | KafkaConnection, *, client_suffix: str) -> dict[str, Any]:

@@ -6,6 +6,10 @@ to the same partition (murmur2, as the Java client does), which keeps each entit
 
 The producer sends bytes (``send``); turning an event into bytes is its topic's business
 (``bus.topic.Topics``), so an internal topic can carry another format without the producer knowing.
+
+A start or a send that Kafka refuses for a transient reason (no broker answers yet, a partition without a leader
+for longer than aiokafka's own retries last) is tried again with backoff (``bus.publish_retry``) rather than
+raised, for up to ``producer.give_up_after_s``: a worker rides out an outage instead of stopping.
 """
 
 from __future__ import annotations
@@ -18,15 +22,16 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 
 from bus.config import OmnibusSettings
 from bus.errors import PublishError
-from bus.kafka_client import connection_options
+from bus.kafka_client import producer_options
 from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
 from bus.partitioner import CachedMurmur2Partitioner
 from bus.producer_batches import PartitionBatches
+from bus.publish_retry import Backoff, Retry, kafka_retriable
 from bus.serde.base import Event, Serializer
 from bus.topic import Headers, KafkaRecord, Topics
 
@@ -50,12 +55,8 @@ class Tombstone:
     headers: Headers = field(default_factory=tuple)
 
 
-def kafka_retriable(error: KafkaError) -> bool:
-    """Whether trying ``error``'s publish again can succeed: aiokafka's own flag, and also a
-    ``KafkaTimeoutError`` (which aiokafka marks not retriable): the broker did not answer in time, the
-    idempotent producer keeps the records, and the same publish succeeds once the broker is back
-    (tester11 #6: broker-outage timeouts were counted ``retriable="false"``)."""
-    return bool(error.retriable) or isinstance(error, KafkaTimeoutError)
+__all__ = ["EventProducer", "LazyProducer", "Outgoing", "Tombstone", "kafka_retriable"]
+START = ""  # the ``topic`` label of ``omnibus_publish_failures_total`` for a failed start (no topic yet)
 
 
 class EventProducer:
@@ -63,15 +64,9 @@ class EventProducer:
 
     def __init__(self, settings: OmnibusSettings, serializer: Serializer | Topics) -> None:
         self._topics = serializer if isinstance(serializer, Topics) else Topics(serializer)
-        self._options = {
-            **connection_options(settings.kafka),
-            "acks": "all",
-            "enable_idempotence": True,
-            "compression_type": settings.producer.compression_type,
-            "linger_ms": settings.producer.linger_ms,
-            "max_batch_size": settings.producer.max_batch_size,
-            "partitioner": CachedMurmur2Partitioner(),
-        }
+        self._options = {**producer_options(settings), "partitioner": CachedMurmur2Partitioner()}
+        self._retry = Retry(Backoff(max_s=settings.producer.retry_backoff_max_ms / 1000,
+                                    give_up_after_s=settings.producer.give_up_after_s))
         self._client: AIOKafkaProducer | None = None
         self._batches: PartitionBatches | None = None  # created on the first ``send_batched``
 
@@ -82,15 +77,22 @@ class EventProducer:
         return self._client
 
     async def start(self) -> None:
+        """Connect; while no broker answers (``KafkaConnectionError``) try again with backoff (``bus.publish_retry``).
+        Raises the last error after ``producer.give_up_after_s`` seconds, or at once if it is not retriable."""
+        await self._retry.run(self._start_once, what="start")
+
+    async def _start_once(self) -> None:
         # Created here, not in __init__: aiokafka binds to the running event loop, and processes
         # build their components before the loop (faust's worker) starts.
         if self._client is None:
             self._client = AIOKafkaProducer(**self._options)
         try:
             await self._client.start()
-        except BaseException:
+        except BaseException as exc:
             client, self._client = self._client, None  # closed, so no "Unclosed AIOKafkaProducer" at exit
             await client.stop()
+            if isinstance(exc, KafkaError):  # each failed try counted, retried or not
+                PUBLISH_FAILURES.labels(topic=START, retriable=str(kafka_retriable(exc)).lower()).inc()
             raise
 
     async def stop(self) -> None:
@@ -150,8 +152,14 @@ class EventProducer:
     async def send(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
         """Send records that are bytes already and wait until Kafka acknowledged every one.
 
-        Raises ``PublishError`` (``retriable`` as Kafka says) when any is not acknowledged.
+        A call that fails for a transient reason is sent again whole, in its order, with backoff
+        (``bus.publish_retry``): records acknowledged before the failure may then be on the topic twice (at least
+        once; their copies carry the same event ids). Raises ``PublishError`` (``retriable`` as Kafka says) when
+        the error is not retriable, or still not acknowledged after ``producer.give_up_after_s`` seconds.
         """
+        return await self._retry.run(lambda: self._send_once(records), what="send")
+
+    async def _send_once(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
         try:
             futures = [
                 await self._producer.send(record.topic, value=record.value, key=record.key,
@@ -168,22 +176,33 @@ class EventProducer:
         """``send``, with the records appended to Kafka batches shared with concurrent callers and handed to
         aiokafka whole (``bus.producer_batches``) instead of one ``send`` per record: the same partitions
         (the producer's own partitioner), the same order within a partition, the same acknowledgement (the
-        batch's: acks=all, idempotent), a fraction of the CPU per record. Raises ``PublishError``."""
+        batch's: acks=all, idempotent), a fraction of the CPU per record, the same retries of a call that failed
+        for a transient reason (the caller waits for the acknowledgement, so nothing it sends later can get
+        ahead of the copy). Raises ``PublishError``."""
+        return await self._retry.run(lambda: self._send_batched_once(records), what="send")
+
+    async def _send_batched_once(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
         return await (await self.hand_over(records))
 
     async def hand_over(self, records: Sequence[KafkaRecord]) -> Awaitable[list[RecordMetadata]]:
         """``send_batched`` in two halves: this returns once the records are in their batches, ahead of anything
         sent later (what a caller that releases a lock before the acknowledgement relies on); await the result
-        for Kafka's acknowledgement (``PublishError`` if not)."""
+        for Kafka's acknowledgement (``PublishError`` if not). Waiting for a topic's metadata is retried like a
+        send (nothing is placed yet); the acknowledgement is not: a copy placed after the failure would land
+        behind records handed over later (for a changelog, an older state after a newer one). aiokafka's own
+        in-order retries cover it for ``producer.delivery_timeout_ms``."""
         if self._batches is None:
             self._batches = PartitionBatches(self._producer)
+        await self._retry.run(lambda: self._metadata(records), what="metadata")
+        return self._acknowledged(records, self._batches.place(records))
+
+    async def _metadata(self, records: Sequence[KafkaRecord]) -> None:
         try:
             for topic in {record.topic for record in records}:
                 await self._producer.partitions_for(topic)  # metadata: waits only for a topic not seen before
         except KafkaError as exc:
             raise PublishError(f"no metadata for {sorted({r.topic for r in records})}: {exc!r}",
                                retriable=kafka_retriable(exc)) from exc
-        return self._acknowledged(records, self._batches.place(records))
 
     async def _acknowledged(self, records: Sequence[KafkaRecord],
                             placed: Awaitable[list[RecordMetadata]]) -> list[RecordMetadata]:

@@ -14,7 +14,7 @@ from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from bus.app import create_app
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
-from bus.kafka_client import connection_options, kafka_connection
+from bus.kafka_client import connection_options, kafka_connection, producer_options
 from tests.support.tls import make_tls_files
 
 SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -126,3 +126,17 @@ def test_the_password_never_shows_in_the_settings_repr() -> None:
     settings = _settings("SASL_SSL", "SCRAM-SHA-512")
     assert "s3cret" not in repr(settings.kafka)
     assert "s3cret" not in repr(kafka_connection(settings.kafka))
+
+
+def test_the_producer_retries_a_batch_for_the_delivery_timeout_not_the_request_timeout() -> None:
+    """aiokafka fails a batch once it is ``request_timeout_ms`` old: a partition 30 s without a leader stopped an
+    identity worker (tests/processors/identity/test_poison.py). The producer gets the delivery timeout instead."""
+    settings = load_settings(kafka={"request_timeout_ms": 30_000}, producer={"delivery_timeout_ms": 120_000})
+    options = producer_options(settings)
+    assert options["request_timeout_ms"] == 120_000
+    assert options["acks"] == "all" and options["enable_idempotence"] is True
+    assert {key: options[key] for key in connection_options(settings.kafka) if key != "request_timeout_ms"} == {
+        key: value for key, value in connection_options(settings.kafka).items() if key != "request_timeout_ms"}
+    shorter = load_settings(kafka={"request_timeout_ms": 40_000}, producer={"delivery_timeout_ms": 10_000})
+    assert producer_options(shorter)["request_timeout_ms"] == 40_000  # never below the connection's
+    assert connection_options(settings.kafka)["request_timeout_ms"] == 30_000  # consumers and admins keep theirs

@@ -1,10 +1,19 @@
-import pytest
+import asyncio
+from pathlib import Path
 
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client import REGISTRY
+
+from bus.config import OmnibusSettings
 from bus.errors import PublishError, SerializationError
-from bus.producer import EventProducer, Outgoing
+from bus.kafka_client import connection_options
+from bus.producer import START, EventProducer, LazyProducer, Outgoing
+from bus.stack.kafka import KafkaBroker
+from bus.stack.ports import distinct_free_ports
 from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS
-from tests.support.kafka_io import read_events
+from tests.support.kafka_io import read_events, read_raw
 from tests.support.settings import isolated_settings, settings_with_topics
 from tests.support.samples import identifiers_observed
 
@@ -42,7 +51,9 @@ async def test_invalid_event_is_refused_before_sending(bootstrap_servers: str) -
 
 
 async def test_unacknowledged_publish_raises_a_retriable_error(bootstrap_servers: str) -> None:
-    settings = isolated_settings(bootstrap_servers, kafka={"request_timeout_ms": 1500})
+    """Tried again until ``producer.give_up_after_s`` (bus.publish_retry), then raised as it was."""
+    settings = isolated_settings(bootstrap_servers, kafka={"request_timeout_ms": 1500},
+                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 4})
     serializer, _ = build_serde(settings.registry)
     async with EventProducer(settings, serializer) as producer:
         with pytest.raises(PublishError) as caught:
@@ -72,3 +83,84 @@ async def test_batched_send_lands_like_send_with_its_own_offsets(bootstrap_serve
     for k in range(7):
         offsets = [metadata[i].offset for i in range(k, 60, 7)]
         assert offsets == sorted(offsets)
+
+
+def failures(topic: str) -> float:
+    """``omnibus_publish_failures_total`` of ``topic`` (``START``: failed starts), retriable ones."""
+    return REGISTRY.get_sample_value("omnibus_publish_failures_total", {"topic": topic, "retriable": "true"}) or 0.0
+
+
+async def until_more(count: float, topic: str, sending: asyncio.Future) -> None:
+    """Until ``failures(topic)`` exceeds ``count``: the producer failed, and is still trying (``sending`` runs)."""
+    while failures(topic) <= count:
+        if sending.done():
+            sending.result()  # raises what stopped it (the old code: KafkaConnectionError, PublishError)
+            raise AssertionError("delivered while the broker was away")
+        await asyncio.sleep(0.1)
+
+
+async def test_a_publish_to_a_topic_not_there_yet_is_delivered_once_it_is(bootstrap_servers: str) -> None:
+    """A partition without a leader for longer than aiokafka's own retries (a topic created a moment later, as in
+    the identity poison flake's ``NotLeaderForPartitionError``) is tried again, not raised (before: ``PublishError``
+    after ``request_timeout_ms``)."""
+    settings = isolated_settings(bootstrap_servers, kafka={"request_timeout_ms": 1500},
+                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 300})
+    topic = f"late-{settings.topics.prefix}"
+    async with EventProducer(settings, build_serde(settings.registry)[0]) as producer:
+        before = failures(topic)
+        sending = asyncio.ensure_future(producer.send_raw(topic, b"k", b"waited for its topic"))
+        await until_more(before, topic, sending)
+        await create_topic(settings, topic)
+        assert (await asyncio.wait_for(sending, 120)).offset == 0
+    assert [record.value for record in await read_raw(bootstrap_servers, topic)] == [b"waited for its topic"]
+
+
+async def create_topic(settings: OmnibusSettings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await admin.close()
+
+
+@pytest.mark.timeout(900)
+async def test_a_producer_first_started_in_a_broker_outage_delivers_once_the_broker_is_back(tmp_path: Path) -> None:
+    """A worker's producer starts on its first output (``LazyProducer``; identity's ``Lifecycle.ensure_started``):
+    if no broker answers then, it keeps trying and delivers the output once the broker is back (before:
+    ``KafkaConnectionError: Unable to bootstrap``, the worker stopped). A send while the broker is away again waits
+    for it too (aiokafka retries an idempotent producer's batch on ``NodeNotReadyError`` itself)."""
+    port, controller = distinct_free_ports(2)
+    broker = KafkaBroker(tmp_path / "broker", port=port, controller_port=controller, keep_data=True)
+    await asyncio.to_thread(broker.start)
+    lazy: LazyProducer | None = None
+    try:
+        settings = isolated_settings(broker.bootstrap_servers, kafka={"request_timeout_ms": 3000},
+                                     producer={"delivery_timeout_ms": 3000, "retry_backoff_max_ms": 1000,
+                                               "give_up_after_s": 400})
+        topic = f"outage-{settings.topics.prefix}"
+        await create_topic(settings, topic)
+        serializer, _ = build_serde(settings.registry)
+        lazy = LazyProducer(lambda: EventProducer(settings, serializer))
+        await asyncio.to_thread(broker.stop)
+
+        async def output(value: bytes) -> int:
+            return (await (await lazy.ready()).send_raw(topic, b"k", value)).offset
+
+        before = failures(START)
+        first = asyncio.ensure_future(output(b"first output"))
+        await until_more(before + 1, START, first)  # two starts failed, and it still tries
+        await asyncio.to_thread(broker.start)
+        assert await asyncio.wait_for(first, 300) == 0
+
+        await asyncio.to_thread(broker.stop)
+        second = asyncio.ensure_future(output(b"second output"))
+        await asyncio.to_thread(broker.start)
+        assert not second.done() or second.exception() is None
+        await asyncio.wait_for(second, 300)
+        values = [record.value for record in await read_raw(broker.bootstrap_servers, topic)]
+        assert values[0] == b"first output" and set(values) == {b"first output", b"second output"}
+    finally:
+        if lazy is not None:
+            await lazy.stop()
+        await asyncio.to_thread(broker.stop)

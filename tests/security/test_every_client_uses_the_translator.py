@@ -1,6 +1,6 @@
 """No Kafka client of any component can connect in plaintext when TLS is configured (issue #13 case 4, build 7):
 every aiokafka producer, consumer and admin client and every faust app in the code is built from the one
-translator, ``bus/kafka_client.py`` (``connection_options`` / ``faust_broker_options``), never from connection
+translator, ``bus/kafka_client.py`` (``connection_options`` / ``producer_options`` / ``faust_broker_options``), never from connection
 arguments of its own. ``bus/stack`` (the local broker's own readiness probe) is the one exception.
 
 The secured-stack test (``test_secured_stack.py``) proves the components that run there; this guard covers every
@@ -18,7 +18,7 @@ EXEMPT = ("bus/stack/",)
 CLIENTS = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "App"}
 CONNECTION_ARGUMENTS = {"bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_plain_username",
                         "sasl_plain_password", "ssl_context", "broker", "broker_credentials"}
-TRANSLATOR = ("connection_options(", "faust_broker_options(", "kafka_connection(")
+TRANSLATOR = ("connection_options(", "producer_options(", "faust_broker_options(", "kafka_connection(")
 
 
 def client_calls(path: Path) -> list[ast.Call]:
