@@ -76,9 +76,16 @@ class EventProducer:
             raise RuntimeError("EventProducer.start() has not been awaited")
         return self._client
 
-    async def start(self) -> None:
+    async def start(self, *, wait_for_broker: bool = True) -> None:
         """Connect; while no broker answers (``KafkaConnectionError``) try again with backoff (``bus.publish_retry``).
-        Raises the last error after ``producer.give_up_after_s`` seconds, or at once if it is not retriable."""
+        Raises the last error after ``producer.give_up_after_s`` seconds, or at once if it is not retriable.
+
+        ``wait_for_broker=False``: one try, for a command's own start-up, which ends with status 69 when no broker
+        answers (``bus.bootstrap.startup_failure_exit``: the orchestrator restarts it with back-off) rather than
+        waiting silently; a worker's producer started on first use (``LazyProducer``) waits."""
+        if not wait_for_broker:
+            await self._start_once()
+            return
         await self._retry.run(self._start_once, what="start")
 
     async def _start_once(self) -> None:

@@ -69,7 +69,7 @@ async def adapter_runtime(
     dedupe_path = dedupe_file(name, adapter_settings)
     dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
     log.info("adapter dedupe store", adapter=name, path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-    await producer.start()
+    await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
