@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from omnibus.cli import app
+from tests.support.ports import metrics_port_taken
 
 REPO = Path(__file__).resolve().parents[2]
 LONG_RUNNING = {"run", "relay", "poll"}
@@ -163,15 +164,9 @@ def test_a_broker_that_cannot_be_reached_is_one_line_and_status_69(tmp_path: Pat
 
 def test_a_taken_metrics_port_exits_2_naming_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A new user's second worker on the default metrics port: the line says which variable to change."""
-    import socket
-
     _clean_env(monkeypatch, tmp_path)
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "k" * 32)
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
-        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+    with metrics_port_taken(monkeypatch):
         result = CliRunner().invoke(app, ["identity", "run"])
     _assert_one_line_exit_2(result)
     assert "OMNIBUS_METRICS__PORT" in result.output and "metrics endpoint" in result.output
@@ -220,19 +215,12 @@ def test_every_long_running_command_on_a_taken_metrics_port_exits_2_naming_port_
     """tester13 S4: ``adapter legacy relay``, ``adapter web run``, ``adapter call-center run`` (everything served by
     ``adapters.base.runtime``) ended in ``OSError: [Errno 98] Address already in use``, a traceback and status 1.
     The port is bound before Kafka is asked, so no broker is needed to see it."""
-    import socket
-
     _clean_env(monkeypatch, tmp_path)
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
     monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "legacy"))
     for name, value in UNREACHABLE_ENV[command].items():
         monkeypatch.setenv(name, value)
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        port = str(held.getsockname()[1])
-        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
-        monkeypatch.setenv("OMNIBUS_METRICS__PORT", port)
+    with metrics_port_taken(monkeypatch) as port:
         result = CliRunner().invoke(app, command.split())
     _assert_one_line_exit_2(result)
     assert result.output.startswith("error: metrics endpoint 127.0.0.1:" + port), result.output

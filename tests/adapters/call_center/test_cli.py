@@ -18,6 +18,7 @@ from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
 from tests.adapters.call_center.support import PARIS_KEY, master_lines, sample
 from tests.support.kafka_io import read_events
+from tests.support.ports import metrics_port_taken
 from tests.support.settings import settings_with_topics
 
 SITES = json.dumps({"paris": {"access_keys": [PARIS_KEY], "timezone": "Europe/Paris", "phone_region": "FR"}})
@@ -98,20 +99,13 @@ def test_import_cdr_needs_no_metrics_port_unless_it_follows(
 ) -> None:
     """tester13 S4: a one-shot import beside a process holding the metrics port ended in a traceback and status 1;
     ``--follow`` is long-running and serves metrics, so a taken port is one ``error:`` line and status 2."""
-    import socket
-
     settings = asyncio.run(settings_with_topics(bootstrap_servers))
     for name, value in _environment(bootstrap_servers, settings.topics.prefix, tmp_path).items():
         monkeypatch.setenv(name, value)
     master = tmp_path / "Master.csv"
     master.write_text(master_lines()[0] + "\n")
     arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "true")
-        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
-        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+    with metrics_port_taken(monkeypatch):
         once = CliRunner().invoke(app, arguments)
         following = CliRunner().invoke(app, [*arguments, "--follow"])
     assert once.exit_code == 0 and "1 lines, " in once.output, once.output  # the session dedupe may know the CDR

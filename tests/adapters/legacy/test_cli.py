@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import psycopg
@@ -16,6 +15,7 @@ from bus.config import OmnibusSettings
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.legacy.support import SAMPLES
 from tests.support.kafka_io import read_events
+from tests.support.ports import metrics_port_taken
 from tests.support.settings import settings_with_topics
 
 runner = CliRunner()
@@ -100,12 +100,7 @@ def test_import_batch_needs_no_metrics_port_and_runs_beside_a_process_holding_it
     settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     export = tmp_path / "bills.csv"
     shutil.copy(SAMPLES / "bills.csv", export)
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "true")
-        monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
-        monkeypatch.setenv("OMNIBUS_METRICS__PORT", str(held.getsockname()[1]))
+    with metrics_port_taken(monkeypatch):
         result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
     assert "bills.csv: 3 lines, 3 events published" in result.output
