@@ -26,6 +26,7 @@ from typing import TypeVar
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from bus.errors import OmnibusError
+from bus.log_window import LogWindow
 from bus.logging import get_logger
 
 log = get_logger(__name__)
@@ -82,8 +83,7 @@ class Retry:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.backoff = backoff
         self._sleep, self._clock = sleep, clock
-        self._logged: dict[str, float] = {}  # what -> when its last warning was written
-        self._held: dict[str, int] = {}  # what -> failures since its last warning
+        self._warnings = LogWindow(LOG_WINDOW_S, clock=clock)  # per ``what``
 
     async def run(self, operation: Callable[[], Awaitable[T]], *, what: str) -> T:
         """``operation()``'s result; raises its last error once ``backoff`` gives up (at once when not retriable)."""
@@ -100,12 +100,10 @@ class Retry:
             attempt += 1
 
     def _note(self, what: str, error: BaseException, attempt: int, delay_s: float) -> None:
-        self._held[what] = self._held.get(what, 0) + 1
-        now, last = self._clock(), self._logged.get(what)
-        if last is not None and now - last < LOG_WINDOW_S:
+        failures = self._warnings.due(what)
+        if failures is None:
             return
         log.warning("Kafka refused a producer operation for a transient reason; retrying", operation=what,
                     error_type=type(error).__name__, error=str(error)[:300], attempt=attempt + 1,
-                    failures_since_last_line=self._held[what], retry_in_s=round(delay_s, 2),
+                    failures_since_last_line=failures, retry_in_s=round(delay_s, 2),
                     gives_up_after_s=self.backoff.give_up_after_s)
-        self._logged[what], self._held[what] = now, 0

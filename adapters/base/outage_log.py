@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bus.log_window import LogWindow
+
 WINDOW_S = 30.0
 MAX_REASON_CHARS = 300
 MESSAGE = "answering 503 (retry later): infrastructure unavailable"
@@ -27,17 +29,11 @@ class OutageLog:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.adapter = adapter
         self._emit = emit
-        self._window_s = window_s
-        self._clock = clock
-        self._last: float | None = None
-        self._held = 0
+        self._window = LogWindow(window_s, clock=clock)
 
     def note(self, reason: str) -> None:
         """One 503 answered for ``reason``: logged if none was in the last ``window_s`` seconds, else counted."""
-        self._held += 1
-        now = self._clock()
-        if self._last is not None and now - self._last < self._window_s:
-            return
-        self._emit(MESSAGE, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=self._held,
-                   retry_window_s=self._window_s)
-        self._last, self._held = now, 0
+        answered = self._window.due()
+        if answered is not None:
+            self._emit(MESSAGE, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
+                       retry_window_s=self._window.window_s)
