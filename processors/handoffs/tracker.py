@@ -10,14 +10,13 @@ idempotent effects.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bus.clock import to_micros
-from bus.errors import PublishError, RawRecord
+from bus.errors import RawRecord
 from bus.logging import get_logger
 from bus.metrics import TICK_SCANS
 from bus.producer import Outgoing
@@ -36,7 +35,6 @@ from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
 log = get_logger(__name__)
-PUBLISH_ATTEMPTS = 6
 COMPONENT = "handoffs"
 
 
@@ -289,18 +287,11 @@ class HandoffTracker:
         return Outgoing(topic, output.key, output.event)
 
     async def _publish(self, outputs: list[Output]) -> None:
-        if not outputs:
-            return
-        items = [self._outgoing(o) for o in outputs]
-        for attempt in range(PUBLISH_ATTEMPTS):
-            try:
-                await self.publisher.publish_many(items)
-                return
-            except PublishError as error:
-                if not error.retriable or attempt == PUBLISH_ATTEMPTS - 1:
-                    raise
-                log.warning("publish failed, retrying", attempt=attempt + 1, error=str(error))
-                await asyncio.sleep(0.2 * 2**attempt)
+        """Publish ``outputs`` and wait for Kafka's acknowledgements. The producer already retries a transient
+        failure with backoff for up to ``producer.give_up_after_s`` seconds (``bus.publish_retry``); the
+        ``PublishError`` it raises after that is the worker's to stop on, so nothing is saved for these outputs."""
+        if outputs:
+            await self.publisher.publish_many([self._outgoing(o) for o in outputs])
 
     def refresh_metrics(self, now_us: int) -> None:
         """Recount the open-handoff gauges over the partitions this worker owns (standby copies excluded)."""
