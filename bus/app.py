@@ -23,6 +23,7 @@ from bus import (
     commit_gap,
     commit_watchdog,
     declared_topics,
+    fetch_wait,
     lag_watchdog,
     partition_check,
     record_headers,
@@ -65,6 +66,7 @@ def create_app(
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
     seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
     seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
+    fetch_wait.install()  # a fetch waits at most 500 ms (faust: 1.5 s, twice at every rebalance's end)
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     declared_topics.install()  # a changelog faust creates is in the broker's metadata before its consumer subscribes
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
