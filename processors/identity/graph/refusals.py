@@ -6,6 +6,9 @@ refused again, each time one more ``LinkRefused`` with the same customers, rule 
 identifier node of a shared identifier) keeps a 6-byte hash of what the refusal says (``refusal_token``: the rule,
 the identifier, the two customers in either order, the match weight's band) among its latest ``MAX_KEPT``
 (``CustomerState.refusals``, ``IdentifierState.refusals``: table state, so it survives a restart and a rebalance).
+Which root decides a pair's refusal depends on the order (the identifier's owner in a join, the smaller id in an
+offer): an offer carries the loser's memory (``Offer.refusals``), so a pair refused in a join and then in an offer is
+one announcement.
 The same refusal again is not announced but counted (``RefusalRepeated``,
 ``omnibus_identity_refusals_repeated_total``); the event itself is placed, recorded and re-published as before. A
 refusal that says something new to a subscriber (another rule, identifier or customer, a weight in another band) is
