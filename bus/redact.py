@@ -19,6 +19,12 @@ date, a trait, and is scrubbed like any 8 digits); and an integer after a word t
 (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``); and a UUID (an
 event or command id: a log line's id must match the same id printed elsewhere). A phone, e-mail, national ID or card
 number has none of these shapes.
+
+An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
+graph's nodes and of ``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=...
+value=...)"), keeps its kind only: ``USER_ID:[value]``, whatever the value's shape (a user id or device id has none
+the patterns above know; tester M5 read part of a user id in a DEBUG line). So does an e-mail address cut short or
+URL-encoded (``jean.dupont@mail``, ``jean.dupont%40mail.fr``): from its local part on, up to where the address ends.
 """
 
 from __future__ import annotations
@@ -41,8 +47,18 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "value": None, "identifier": None, "identifiers": None,
 }
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
+# Every identifier kind (``omnibus.common.IdentifierType``, checked in tests/bus/test_redact.py): ``schemas.enums`` is
+# not imported by the logging of every process for it (half a second).
+IDENTIFIER_KINDS = tuple(sorted({kind for kind in SENSITIVE_FIELDS.values() if kind is not None}))
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An identifier's key form (``TYPE:value``), up to a character no value of a key has (a quote, a space, a backslash:
+# where a bytes repr goes on with an escape) or one that ends the text around it. No word boundary before the kind:
+# in a bytes repr it follows an escape (``\xbbUSER_ID:...``).
+_KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS)})(?::|%3[aA])(?!\[value\])[^\s'\"\\,;)\]}}>]+"
+# An e-mail address cut short (no dot in its domain yet, or nothing after the @) or URL-encoded (%40).
+# Not a name and its version (``faust@1.10``).
+_PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"
 _DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
@@ -67,7 +83,8 @@ _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!
 # identifier; scrubbed, its digit groups made an id in a log line unmatchable with the same id printed elsewhere.
 _UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])"
 _SCRUBBED = re.compile(
-    f"(?P<uuid>{_UUID})|(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern})|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
+    f"(?P<keyed>{_KEYED})|(?P<uuid>{_UUID})|(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
+    f"|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
     f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
 )
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
@@ -80,11 +97,14 @@ def token(value: object) -> str:
 
 
 def scrub_text(text: str) -> str:
-    """Replace anything that looks like an e-mail address or a phone/ID number; keep IPv4 addresses."""
+    """Replace anything that looks like an e-mail address (also cut short or URL-encoded), a phone/ID number or an
+    identifier's key form (``TYPE:value`` -> ``TYPE:[value]``); keep IPv4 addresses."""
     return _SCRUBBED.sub(_replacement, text)
 
 
 def _replacement(match: re.Match[str]) -> str:
+    if match.group("keyed"):
+        return f"{match.group('kind')}:[value]"
     if match.group("uuid"):
         return match.group(0)
     if match.group("email"):

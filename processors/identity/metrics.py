@@ -19,6 +19,7 @@ from processors.identity.graph.outputs import (
     Linked,
     Merged,
     Output,
+    RefusalRepeated,
     Refused,
     Resolved,
     SharedMarked,
@@ -36,7 +37,14 @@ CUSTOMERS_CREATED = Counter("omnibus_identity_customers_created_total", "Custome
 MERGES = Counter("omnibus_identity_merges_total", "Customers merged into another customer.")
 SPLITS = Counter("omnibus_identity_splits_total", "Operator splits carried out.")
 REFUSED_LINKS = Counter(
-    "omnibus_identity_refused_links_total", "Identifiers not linked, by the rule that refused them.", ["rule"]
+    "omnibus_identity_refused_links_total",
+    "Refusals announced (LinkRefused: an identifier not linked), by the rule that refused them.", ["rule"],
+)
+REFUSALS_REPEATED = Counter(
+    "omnibus_identity_refusals_repeated_total",
+    "Refusals decided again as announced before (the same rule, identifier, customers and weight band: a shared "
+    "landline's next call), counted instead of announced (graph/refusals.py), by rule and identifier type.",
+    ["rule", "type"],
 )
 SHARED_IDENTIFIERS = Counter(
     "omnibus_identity_shared_identifiers_total", "Identifiers found shared by too many customers.", ["type"]
@@ -93,6 +101,8 @@ def observe(outputs: list[Output], now: float) -> None:
             tally[(SPLITS,)] += 1
         elif isinstance(output, Refused):
             tally[(REFUSED_LINKS, output.lineage.rule)] += 1
+        elif isinstance(output, RefusalRepeated):
+            tally[(REFUSALS_REPEATED, output.rule, kind_of(output.identifier))] += 1
         elif isinstance(output, SharedMarked):
             tally[(SHARED_IDENTIFIERS, kind_of(output.identifier))] += 1
         elif isinstance(output, SharedRevoked):

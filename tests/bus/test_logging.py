@@ -94,6 +94,13 @@ def test_the_templates_are_the_libraries_own() -> None:
                "mode.timers": inspect.getsource(timers)}
     for name, template in ROUTINE_LIBRARY_WARNINGS:
         assert f'"{template}"' in sources[name], template
+    import aiokafka.producer.producer as producer
+
+    from bus.logging import RECORD_CONTENT_LINES
+
+    sources["aiokafka.producer.producer"] = inspect.getsource(producer)
+    for name, template in RECORD_CONTENT_LINES:
+        assert f'"{template}"' in sources[name], template
 
 
 def test_in_a_one_shot_command_the_lowered_lines_are_left_out_like_other_library_info(

@@ -30,6 +30,7 @@ from processors.identity.graph.evidence import absorb_traits, consistent_traits,
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
 from processors.identity.graph.messages import Join, Release, Saga
 from processors.identity.graph.outputs import Refused
+from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, lineage, pending_customer_id
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import MAX_PER_CUSTOMER
@@ -73,13 +74,13 @@ def on_join(ctx: Node, message: Join) -> None:
                     contested(saga, key)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
-        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+        announce(ctx, Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
         ctx.send(culprit, Release(saga.event_id))
         saga.current = ctx.key
     elif culprit in giving:  # this customer's identifier gives way: the event keeps its new ones apart
         pending = pending_customer_id(saga)
-        ctx.emit(Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
-                         customer_id=pending, other_customer_id=ctx.key))
+        announce(ctx, Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER),
+                              customer_id=pending, other_customer_id=ctx.key))
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py). Two user
         # ids (a limit of one) are two people whatever the traits weigh ("Anne" / "Annie Leroy" merge), as in
         # ``customer_merge.on_offer``: else the identifier stays with whichever event arrived first.
@@ -97,7 +98,7 @@ def on_join(ctx: Node, message: Join) -> None:
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
         for key in added:
             if key in giving:
-                ctx.emit(Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
+                announce(ctx, Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
                 ctx.send(key, Release(saga.event_id))
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)

@@ -26,6 +26,7 @@ from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages import Claim, Link, Offer, OfferResult, Saga, Unblock
 from processors.identity.graph.outputs import Merged, Refused
+from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
@@ -53,6 +54,7 @@ def on_link(ctx: Node, message: Link) -> None:
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
+            refusals=state.refusals,
         ))
 
 
@@ -111,7 +113,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         saga.current = current
     elif rule is not None:
         if culprit is not None:
-            ctx.emit(Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other))
+            announce(ctx, Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other),
+                     known=message.refusals)
             if (rule == MAX_PER_CUSTOMER and two) or (
                     rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
                     and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
@@ -121,12 +124,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
             else:  # a split's or a limit's pair: claiming nothing, both screen pops name the two (tester10 #1)
                 noted(saga, culprit)
         elif rule == MAX_PER_CUSTOMER and two:  # a blocking candidate: no identifier links them, name the conflict
-            ctx.emit(_conflicting_candidate(ctx, message, saga, two))
+            announce(ctx, _conflicting_candidate(ctx, message, saga, two), known=message.refusals)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
-                   (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)))
+                   (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)),
+                   known=message.refusals)
         if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
@@ -279,7 +283,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.contact_records, state.split_off = [], {}, {}
+        state.rejected, state.contact_records, state.split_off, state.refusals = [], {}, {}, b""
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})

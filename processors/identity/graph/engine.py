@@ -65,7 +65,7 @@ from processors.identity.graph.messages import (
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S
 from processors.identity.matching.blocking import is_block
-from processors.identity.rules import LinkPolicy
+from processors.identity.rules import LinkPolicy, kind_of
 from processors.profile.book import ProfileBook
 
 __all__ = ["CUSTOMER_PREFIX", "IdentityGraph", "NodeStore", "is_customer", "short_hash"]
@@ -73,7 +73,8 @@ __all__ = ["CUSTOMER_PREFIX", "IdentityGraph", "NodeStore", "is_customer", "shor
 
 def _stored(state: NodeState | None, expected: type[S], node: str) -> S | None:
     if state is not None and not isinstance(state, expected):
-        raise ValueError(f"node {node[:6]}… holds a {type(state).__name__}, not a {expected.__name__}")
+        shown = node if is_customer(node) else kind_of(node) + ":…"  # an identifier's kind, never its value
+        raise ValueError(f"node {shown} holds a {type(state).__name__}, not a {expected.__name__}")
     return state
 
 

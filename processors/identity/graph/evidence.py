@@ -23,6 +23,7 @@ import msgspec
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Block, Saga, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
+from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import TOLD
 from processors.identity.graph.state import CustomerState, IdentifierState, Person
 from processors.identity.matching.blocking import block_keys
@@ -40,14 +41,17 @@ def judge(ctx: Ctx[CustomerState], traits_a: Summary | None, traits_b: Summary |
 
 
 def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, lineage: Lineage, culprit: str | None,
-               customer_id: str, other_customer_id: str, pair: tuple[str, str]) -> None:
-    """Announce a refusal by weight (or a review request): the identifier is shared by these two only.
+               customer_id: str, other_customer_id: str, pair: tuple[str, str], *, known: bytes = b"") -> None:
+    """Announce a refusal by weight (or a review request): the identifier is shared by these two only. A refusal
+    this root announced before is counted, not announced again, nor is its review requested again (``refusals.py``).
 
-    ``pair``: one identifier of each side, what a review's accept links. Whether the identifier is shared
+    ``pair``: one identifier of each side, what a review's accept links; ``known``: the refusals the other side
+    remembers (``Offer.refusals``). Whether the identifier is shared
     by too many people is decided on its node from the events that carry it (``count_person``), not here.
     """
     rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
     rule_lineage = Lineage(lineage.triggering_event_id, lineage.channel, rule)
+    announced = True
     if culprit is not None:
         if decision is Decision.REVIEW:
             reason = f"match weight {score.weight:.1f} bits: kept apart until an operator reviews the pair"
@@ -55,9 +59,10 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
             reason = f"{vetoed} differs (match weight {score.weight:.1f} bits): two people"
         else:
             reason = f"match weight {score.weight:.1f} bits is below {ctx.policy.matcher.refuse_below:.1f}"
-        ctx.emit(Refused(culprit, reason, rule_lineage, customer_id=customer_id,
-                         other_customer_id=other_customer_id, match_weight=round(score.weight, 2)))
-    if decision is Decision.REVIEW:
+        announced = announce(ctx, Refused(culprit, reason, rule_lineage, customer_id=customer_id,
+                                          other_customer_id=other_customer_id, match_weight=round(score.weight, 2)),
+                             known=known)
+    if decision is Decision.REVIEW and announced:  # a repeated refusal would request the same review again
         ctx.emit(ReviewRequested(customer_id, other_customer_id, pair, round(score.weight, 2),
                                  {name: str(level) for name, level in score.levels.items()}, rule_lineage))
 

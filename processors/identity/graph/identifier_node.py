@@ -15,6 +15,7 @@ from processors.identity.graph.evidence import count_person, note_kept_apart, pe
 from processors.identity.graph.limits import claimable, saga_rank, tells
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
+from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import (
     MAX_ALIASED,
     NEW,
@@ -66,8 +67,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
         saga.households |= 1 << saga.visited  # a household's identifier (contest.another_person); not a user id
     if state.shared:
         saga.seen[ctx.key] = SHARED
-        ctx.emit(Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",
-                         lineage(saga, SHARED_IDENTIFIER), customer_id=state.owner))
+        announce(ctx, Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",
+                              lineage(saga, SHARED_IDENTIFIER), customer_id=state.owner))
     elif state.owner:
         saga.seen[ctx.key] = state.owner
     elif ctx.key in saga.lookup_only:

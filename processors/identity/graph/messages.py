@@ -175,6 +175,9 @@ class Offer(Message, tag="offer", frozen=True):
     # The loser's ``CustomerState.split_off``: an apply still on its way to it follows what it split off, gave to a
     # claimant or an operator moved (``moved_off.py``).
     split_off: dict[str, MovedTo] = {}
+    # The loser's ``CustomerState.refusals``: a refusal of the pair it decided (a join, before the survivor held the
+    # identifier) is not announced again by the survivor (``refusals.announce``).
+    refusals: bytes = b""
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

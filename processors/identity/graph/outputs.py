@@ -121,6 +121,16 @@ class Refused:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalRepeated:
+    """A refusal its deciding node announced before (``refusals.announce``): counted
+    (``omnibus_identity_refusals_repeated_total``), not announced again. ``identifier``: the ``TYPE:value`` key (its
+    type is the metric's label, never its value); ``rule``: the refusing rule."""
+
+    identifier: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewRequested:
     """Two customers whose match weight lies between the thresholds: kept apart until an operator decides.
 
@@ -223,5 +233,5 @@ class SharedRevoked:
     people: int
 
 
-Output = (Send | Created | Linked | Merged | Split | Refused | Assigned | Unassigned | Resolved | Unresolved
-          | SharedMarked | SharedRevoked | ReviewRequested | ReviewDecided | ContactMoved)
+Output = (Send | Created | Linked | Merged | Split | Refused | RefusalRepeated | Assigned | Unassigned | Resolved
+          | Unresolved | SharedMarked | SharedRevoked | ReviewRequested | ReviewDecided | ContactMoved)

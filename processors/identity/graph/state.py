@@ -92,6 +92,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # ``saga.MAX_ALIASED``; each alias's late link carries its rank, so the earliest alias claims it (#8 point 5).
     # (``aliased_to`` holds what states of earlier versions noted without a rank.)
     aliased: list[tuple[int, str]] = []
+    # 6-byte hashes of the refusals announced from here (``refusals.announce``: a shared identifier's refusal, once per
+    # owner), at most ``refusals.MAX_KEPT``: a call on a shared landline is not announced again (tester M8).
+    refusals: bytes = b""
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
@@ -141,6 +144,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # before the move and whose ``apply`` comes after it follows them (``moved_off.follow``). Moves with
     # ``Offer.split_off``.
     split_off: dict[str, MovedTo] = {}
+    # 6-byte hashes of the refusals this root decided and announced (``refusals.announce``: rule, identifier, the
+    # customer pair, weight band), the latest ``refusals.MAX_KEPT``: the same refusal again is counted, not announced
+    # (tester M8: each call from a landline two households share announced another ``LinkRefused``).
+    refusals: bytes = b""
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -173,11 +180,11 @@ _TAGS = {cls: cls.__struct_config__.tag for cls in (IdentifierState, CustomerSta
 # digits) is stored packed: one byte ``OWNED_IDENTIFIER_V1 + n`` (n = how many fields after ``owner`` follow,
 # trailing defaults left out), the id's 12 bytes, then those n fields msgpack-encoded one after the other. An
 # owned identifier takes 31 bytes instead of 50: a 64-byte ``bytes`` object in CPython instead of 88, 24 bytes less
-# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xEA, msgpack
+# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xEE, msgpack
 # negative fixints) never begin a plain state (an array), nor a JSON one. Any other state is plain
 # ``[tag, field, ...]``; both decode.
 OWNED_IDENTIFIER_V1 = 0xE0
-_FIELDS_AFTER_OWNER = len(IdentifierState.__struct_fields__) - 1  # < 16: the plain form is a fixarray
+_FIELDS_AFTER_OWNER = len(IdentifierState.__struct_fields__) - 1  # <= 31: the mark stays a negative fixint
 _PACKABLE_OWNER = re.compile(r"cus_[0-9a-f]{24}")
 _OWNER_BYTES = 12
 _IDENTIFIER_HEAD = b"\xa1i\xbc"  # the plain form's tag "i" and the header of a 28-character string
@@ -209,8 +216,14 @@ def decode_state(data: bytes) -> NodeState:
         if len(data) < 1 + _OWNER_BYTES + fields:
             raise msgspec.DecodeError("a packed identifier state cut short")
         owner = b"cus_" + data[1:1 + _OWNER_BYTES].hex().encode()
-        data = bytes((0x90 + fields + 2,)) + _IDENTIFIER_HEAD + owner + data[1 + _OWNER_BYTES:]
+        data = _array_header(fields + 2) + _IDENTIFIER_HEAD + owner + data[1 + _OWNER_BYTES:]
     return _DECODER.decode(data)
+
+
+def _array_header(length: int) -> bytes:
+    """The msgpack header of an array of ``length`` items: a fixarray up to 15, else an array 16 (tag and owner with
+    14 fields or more: ``IdentifierState`` has 15)."""
+    return bytes((0x90 + length,)) if length < 16 else b"\xdc" + length.to_bytes(2, "big")
 
 
 def _container_fields(cls: type[NodeState]) -> tuple[str, ...]:
