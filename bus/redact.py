@@ -21,7 +21,7 @@ event or command id: a log line's id must match the same id printed elsewhere). 
 number has none of these shapes.
 
 An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
-graph's nodes and of ``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=...
+graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of ``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=...
 value=...)"), keeps its kind only: ``USER_ID:[value]``, whatever the value's shape (a user id or device id has none
 the patterns above know; tester M5 read part of a user id in a DEBUG line). So does an e-mail address cut short or
 URL-encoded (``jean.dupont@mail``, ``jean.dupont%40mail.fr``): from its local part on, up to where the address ends.
@@ -50,12 +50,15 @@ SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
 # Every identifier kind (``omnibus.common.IdentifierType``, checked in tests/bus/test_redact.py): ``schemas.enums`` is
 # not imported by the logging of every process for it (half a second).
 IDENTIFIER_KINDS = tuple(sorted({kind for kind in SENSITIVE_FIELDS.values() if kind is not None}))
+# Node keys made of a person's traits: identity's blocking keys (``BLOCK:nb:<name code>:<birth date>``,
+# ``processors.identity.matching.blocking.PREFIX``, checked in tests/bus/test_redact.py; tester14 S3).
+TRAIT_KEY_KINDS = ("BLOCK",)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # An identifier's key form (``TYPE:value``), up to a character no value of a key has (a quote, a space, a backslash:
 # where a bytes repr goes on with an escape) or one that ends the text around it. No word boundary before the kind:
 # in a bytes repr it follows an escape (``\xbbUSER_ID:...``).
-_KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS)})(?::|%3[aA])(?!\[value\])[^\s'\"\\,;)\]}}>]+"
+_KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS + TRAIT_KEY_KINDS)})(?::|%3[aA])(?!\[value\])[^\s'\"\\,;)\]}}>]+"
 # An e-mail address cut short (no dot in its domain yet, or nothing after the @) or URL-encoded (%40).
 # Not a name and its version (``faust@1.10``).
 _PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"

@@ -94,6 +94,17 @@ def test_an_identifier_keeps_only_its_kind_in_its_key_form_cut_short_or_url_enco
     assert scrub_text("the PHONE kind, the EMAIL: field") == "the PHONE kind, the EMAIL: field"
 
 
+def test_a_blocking_key_keeps_only_its_kind_whole_or_cut_short() -> None:
+    from bus.redact import TRAIT_KEY_KINDS
+    from processors.identity.matching.blocking import PREFIX, block_keys
+    from processors.identity.matching.traits import BIRTH, FAMILY, GIVEN, POSTCODE
+
+    assert PREFIX == f"{TRAIT_KEY_KINDS[0]}:"
+    keys = block_keys({GIVEN: ("jean",), FAMILY: ("dupont",), BIRTH: ("1991-01-02",), POSTCODE: ("75011",)})
+    assert keys and {scrub_text(key) for key in keys} == {"BLOCK:[value]"}
+    assert scrub_text("key=b'BLOCK:nb:RT:1991-01-...'") == "key=b'BLOCK:[value]'"  # tester14 S3, cut by aiokafka
+
+
 def test_loggers_created_before_configuration_follow_it(capsys: pytest.CaptureFixture[str]) -> None:
     early = get_logger("created.at.import", component="branch")  # as module-level loggers are
     configure_logging("INFO")
