@@ -117,8 +117,11 @@ OPENAPI: dict[str, Any] = {
             "responses": {
                 "200": {"description": "Every event was acknowledged by Kafka (duplicates skipped).",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
-                            "success": {"const": True}, "accepted": {"type": "integer"},
-                            "duplicates": {"type": "integer"},
+                            "success": {"const": True},
+                            "accepted": {"type": "integer", "description": "Events of this upload on Kafka: "
+                                         "published now or by an earlier upload (the duplicates among them)."},
+                            "duplicates": {"type": "integer", "description": "Events among the accepted ones that "
+                                           "an earlier upload had published already; not published again."},
                             "dropped_identifiers": dropped_identifiers_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events: the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",
