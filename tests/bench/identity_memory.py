@@ -274,11 +274,10 @@ def traced(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> float:
     return held / max(identifiers, 1)
 
 
-def state_memory(identifiers: int, contacts: int = 1) -> dict[str, Any]:
+def state_memory(identifiers: int) -> dict[str, Any]:
     """Bytes per identifier of each part of the state of ``identifiers`` identifiers (the issue's workload,
-    ``_people``, ``contacts`` per person), as an identity worker's memory stores hold the two tables
-    (``table_memory``)."""
-    nodes, profiles = build_tables(_people(identifiers, contacts))
+    ``_people``), as an identity worker's memory stores hold the two tables (``table_memory``)."""
+    nodes, profiles = build_tables(_people(identifiers))
     return table_memory(nodes, profiles)
 
 
