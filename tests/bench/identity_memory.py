@@ -120,14 +120,18 @@ def held_bytes(data: dict[bytes, bytes]) -> dict[str, int]:
             "index": sys.getsizeof(dict.fromkeys(data, 0)), "entries": len(data)}
 
 
-def _people(identifiers: int) -> Iterator[Event]:
+def _people(identifiers: int, contacts: int = 1) -> Iterator[Event]:
     """The issue's memory workload: a person per event with a phone and an e-mail, every 10th event an
-    account too, shared with the event 10 before (it links two people), every event one contact."""
-    for index in range(0, identifiers, 2):
-        person = _person(index)
-        if index % 10 == 0 and index:
-            person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
-        yield interaction(person, minutes=index % 1000)
+    account too, shared with the event 10 before (it links two people), every event one contact; with
+    ``contacts`` > 1 each person's first contact is followed by ``contacts - 1`` repeat contacts (the same
+    identifiers, later instants: the history a customer keeps, ``split_contacts.py``), all people's first contacts
+    before any repeat, as a steady stream has them."""
+    for repeat in range(contacts):
+        for index in range(0, identifiers, 2):
+            person = _person(index)
+            if index % 10 == 0 and index:
+                person.append(("ACCOUNT", f"ACC-{index // 20}"))  # every 10th event links two people
+            yield interaction(person, minutes=repeat * 1000 + index % 1000)
 
 
 def build_tables(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
@@ -387,6 +391,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identifiers", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--contacts", type=int, default=1,
+                        help="contacts per person in the memory workload (1: each person's first contact only)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--traced", action="store_true", help="check the arithmetic with tracemalloc")
     parser.add_argument("--restore", action="store_true",
@@ -405,10 +411,11 @@ def main() -> None:
             print(cpu["profile"])
     if args.identifiers:
         started = time.process_time()
-        nodes, profiles = build_tables(_people(args.identifiers))
+        nodes, profiles = build_tables(_people(args.identifiers, args.contacts))
         built = time.process_time() - started
         memory = table_memory(nodes, profiles)
-        print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes; built in "
+        print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes, "
+              f"{args.contacts} contact(s) per person; built in "
               f"{built:.0f} s of CPU), bytes per identifier:")
         for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
             print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
