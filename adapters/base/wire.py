@@ -109,7 +109,6 @@ _decode = msgspec.json.Decoder().decode
 # msgspec reads integers of any length, where ``_bounded_int`` refuses more than MAX_INT_DIGITS digits; a
 # body with a run of this many digits goes through json. NaN/Infinity and overflowing doubles msgspec refuses.
 # (Every digit made "0", then one search for the run: a regular expression scans a body ten times slower.)
-_ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
 _LONG_DIGITS = b"0" * (MAX_INT_DIGITS // 2)
 # Both parsers give up near Python's recursion limit (about 993 levels for json, 998 for msgspec from
 # the same frame), so between the two they would disagree: a body with this many brackets or more, which
@@ -117,8 +116,14 @@ _LONG_DIGITS = b"0" * (MAX_INT_DIGITS // 2)
 _MAX_OPENERS = 900
 
 
+# One translation serves both tests: digits become "0" and "{" becomes "[", so the opening brackets are one count
+# (three passes over the body instead of four: 1.3 -> 1.0 µs per 670-byte message of a batch, #9 build 6).
+_SHAPE = bytes.maketrans(b"0123456789{", b"0000000000[")
+
+
 def _msgspec_reads_it_alike(body: bytes | bytearray) -> bool:
-    return body.count(b"[") + body.count(b"{") < _MAX_OPENERS and _LONG_DIGITS not in body.translate(_ZERO_DIGITS)
+    shape = body.translate(_SHAPE)
+    return shape.count(b"[") < _MAX_OPENERS and _LONG_DIGITS not in shape
 
 
 # A JSON escape that may stand for a lone surrogate (``\\ud800``..``\\udfff``); text decoded from UTF-8

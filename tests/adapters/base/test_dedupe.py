@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.base.dedupe import DedupeStore, _use_wal
+from adapters.base.dedupe import WAL_CHECKPOINT_PAGES, DedupeStore, _use_wal
 
 
 async def test_a_file_store_remembers_in_its_thread_and_another_store_on_the_file_sees_it(tmp_path: Path) -> None:
@@ -16,6 +16,18 @@ async def test_a_file_store_remembers_in_its_thread_and_another_store_on_the_fil
         await store.remember_off_loop(["web:a", "web:b"])
         assert await store.seen_off_loop(["web:a", "web:c"]) == {"web:a"}
         assert other.seen(["web:b", "web:c"]) == {"web:b"}  # another worker process's store
+    finally:
+        store.close()
+        other.close()
+
+
+def test_a_file_store_checkpoints_its_wal_every_wal_checkpoint_pages_and_stays_in_wal_mode(tmp_path: Path) -> None:
+    store, other = DedupeStore(tmp_path / "d.sqlite", 3600), DedupeStore(tmp_path / "d.sqlite", 3600)
+    try:
+        store.remember([f"web:{n}" for n in range(500)])
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert other.seen(["web:0", "web:499", "web:500"]) == {"web:0", "web:499"}
     finally:
         store.close()
         other.close()
