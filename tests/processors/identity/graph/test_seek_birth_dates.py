@@ -19,15 +19,20 @@ import pytest
 
 from adapters.branch.mapper import CounterMapper
 from adapters.call_center.mapper_ctr import map_ctr
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
+from tests.adapters.web.support import web_settings
 from tests.processors.identity.graph.test_seek import contact_ids, resolved_to
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
 
 RECEIVED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+OPENED = datetime(2021, 6, 10, tzinfo=UTC)
+OBSERVED, BUSINESS = "identity.observed.v1", "business.events.v1"
 BERNARD = {"given_name": "Bernard", "family_name": "Leroy", "birth_date": "1962-11-30", "postcode": "31000"}
 BERNARD_PHONE, BERNARD_ACCOUNT = "+33644556677", "ACC-BL-1962"
 JEAN_1970 = {"given_name": "Jean", "family_name": "Dupont", "birth_date": "1970-01-13", "postcode": "13005"}
@@ -167,3 +172,48 @@ def test_a_counter_visit_with_the_keepers_phone_and_name_and_another_birth_date_
     h.local.check_consistent()
     keeper = h.customer("ACCOUNT", BERNARD_ACCOUNT)
     assert keeper not in landed(h, events)
+
+
+def billing_line(holder: dict[str, str], line: int) -> list[tuple[Event, str]]:
+    """A legacy export line of the joint account GAS-5001 (``test_joint_holders.billing_line``'s layout)."""
+    fields = {"account_number": "GAS-5001", "account_type": "residential-gas", "service_tier": "standard",
+              "address": "8 rue Garibaldi", "postcode": "69003", "city": "Lyon", **holder}
+    mapped = map_business(BusinessRecord("AccountOpened", fields, f"accounts.csv:{line}", OPENED),
+                          LegacyContext("util-billing", BUSINESS, identity_topic=OBSERVED, phone_region="FR"))
+    return [(out.event, out.topic) for out in mapped.events]
+
+
+LINE_SENIOR = {**SENIOR, "phone": "06 12 00 00 01", "email": "jean.martin@example.fr"}
+LINE_JUNIOR = {**JUNIOR, "phone": "06 12 00 00 02", "email": "jean.martin.jr@example.fr"}
+
+
+def test_a_joint_account_of_father_and_son_of_one_name_gives_two_customers_in_every_order() -> None:
+    """The legacy kind: one export line per holder, the same names, two birth dates; each keeps his own phone and
+    e-mail whichever line comes first, and the account is shared between the two."""
+    lines = [*billing_line(LINE_SENIOR, 2), *billing_line(LINE_JUNIOR, 3)]
+    for order in itertools.permutations(lines):
+        h = Harness(settings(default_region="FR"))
+        for event, to in order:
+            h.feed(event, to)
+        senior, junior = h.customer("EMAIL", LINE_SENIOR["email"]), h.customer("EMAIL", LINE_JUNIOR["email"])
+        assert senior is not None and junior is not None and senior != junior
+        assert h.customer("PHONE", "+33612000001") == senior and h.customer("PHONE", "+33612000002") == junior
+        h.local.check_consistent()
+
+
+def test_the_sons_web_identify_with_the_fathers_account_is_his_own() -> None:
+    """The web kind: Jean Jr. logs in with the joint account number and his own e-mail, the same names as his
+    father's and his own birth date: his own customer, not his father's."""
+    h = Harness(settings(default_region="FR"))
+    for event, to in billing_line(LINE_SENIOR, 2):
+        h.feed(event, to)
+    web = SegmentMapper(web_settings(), TopicSettings())
+    message = {"type": "identify", "userId": "web-jm-jr", "messageId": "m-jr-1", "timestamp": "2025-03-01T09:30:00Z",
+               "traits": {"firstName": "Jean", "lastName": "Martin", "birthday": JUNIOR["birth_date"],
+                          "email": LINE_JUNIOR["email"], "accountNumber": "GAS-5001"}}
+    for outgoing in web(message, source="portal-web", received_at=RECEIVED).events:
+        h.feed(outgoing.event, topic(outgoing.event))
+    h.local.check_consistent()
+    senior = h.customer("EMAIL", LINE_SENIOR["email"])
+    assert senior is not None and h.customer("USER_ID", "web-jm-jr") not in (None, senior)
+    assert h.customer("EMAIL", LINE_JUNIOR["email"]) != senior
