@@ -7,16 +7,19 @@ do-not-merge (``CustomerState.rejected``), and not a split's (the operator place
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import judge, with_event
 from processors.identity.graph.messages import Offer, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.matching.compare import TRAIT_FIELDS, Thresholds, given_values, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, Level, Thresholds, given_values, trait_levels
 from processors.identity.matching.given_names import distinct
-from processors.identity.matching.traits import GIVEN, Summary
-from processors.identity.matching.weights import Decision, MatchScore
+from processors.identity.matching.traits import BIRTH, GIVEN, Summary
+from processors.identity.matching.weights import Decision, MatchModel, MatchScore
 
 Node = Ctx[CustomerState]
+BIRTH_DATE = TRAIT_FIELDS[BIRTH]  # the birth date's name in the m/u table and the vetoes
 
 
 def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchScore]:
@@ -70,9 +73,10 @@ def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: se
 def another_person(ctx: Node, traits: Summary | None) -> bool:
     """Whether an event's ``traits`` describe another person than this root's: the matcher refuses them as one
     on traits alone, and no field that tells people apart (``match_person_fields``) agrees, or the given names
-    are a twin's (``twin_names``). A housemate differs in given name and birth date; one person's record with a
-    typo, swapped names or a field missing still agrees on one of them, and so does a clean record against a
-    summary that holds a typo. Twins agree on the birth date and differ in two real first names."""
+    are a twin's (``twin_names``), or the birth dates differ (``other_birth``). A housemate differs in given name
+    and birth date; one person's record with a typo, swapped names or a field missing still agrees on one of them,
+    and so does a clean record against a summary that holds a typo. Twins agree on the birth date and differ in two
+    real first names; a father and son of one name (Sr./Jr.) agree on the names and differ in the birth date."""
     known = ctx.state.traits
     if not traits or not known:
         return False
@@ -80,7 +84,18 @@ def another_person(ctx: Node, traits: Summary | None) -> bool:
     levels = trait_levels(traits, known, matcher.thresholds)
     if matcher.decide(matcher.weigh(levels)) is not Decision.REFUSE:
         return False
-    return not matcher.person_evidence(levels) or twin_names(traits, known, matcher.thresholds)
+    return (not matcher.person_evidence(levels) or twin_names(traits, known, matcher.thresholds)
+            or other_birth(matcher, levels))
+
+
+def other_birth(matcher: MatchModel, levels: Mapping[str, Level]) -> bool:
+    """Whether the birth dates are two people's by the matcher's own rule: ``birth_date`` is a veto
+    (``match_vetoes``) and its level is ``different``, a full date that is neither equal nor one digit off nor day
+    and month swapped (``compare.date_level``, the typos of one person). A merge is refused on it whatever the names
+    say, so a caller who gives the keeper's name with another birth date (a father and son of one name on the family
+    phone, tester14 S2) is another person too, not the keeper with a conflicting record. The given name's veto is
+    left out: a nickname the name lists miss ("Bill" / "William") reads as different and is one person."""
+    return BIRTH_DATE in matcher.vetoes and levels.get(BIRTH_DATE) is Level.DIFFERENT
 
 
 def twin_names(traits: Summary, known: Summary, limits: Thresholds) -> bool:

@@ -28,7 +28,8 @@ goes to the customer on that identifier whose person its traits are; while there
 customer of its own, which blocking merges into its person's customer wherever that one's records carried no
 household identifier or came later.** It is never applied where its traits are another person's
 (``contest.another_person``: no field that tells people apart agrees, or the given names are two real, different
-first names, ``contest.twin_names``: twins share surname, address and birth date). So Tim's call from the family
+first names, ``contest.twin_names``: twins share surname, address and birth date, or the birth dates are two
+people's, ``contest.other_birth``: a father and son of one name, tester14 S2). So Tim's call from the family
 phone is not applied to Tom when Tom's record came first: when Tim's records carried the phone too, Tim's customer
 is kept apart through it and takes the call (here, or on its own customer's merge when his record comes later); when
 they never carried it (tester10 #2: his account and e-mail only), the call's own customer is merged into his by

@@ -54,7 +54,8 @@ def test_address_levels(a: str, b: str, level: Level) -> None:
 
 
 @pytest.mark.parametrize(("a", "b", "level"), [
-    ("75001", "75001", Level.EXACT), ("75001", "75002", Level.CLOSE), ("75001", "13008", Level.DIFFERENT),
+    ("75001", "75001", Level.EXACT), ("75001", "75002", Level.DIFFERENT), ("31000", "33000", Level.DIFFERENT),
+    ("75001", "7501", Level.DIFFERENT), ("75001", "13008", Level.DIFFERENT),
 ])
 def test_postcode_levels(a: str, b: str, level: Level) -> None:
     assert postcode_level(a, b, LIMITS) is level
