@@ -34,7 +34,7 @@ from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
-from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing

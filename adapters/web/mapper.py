@@ -19,7 +19,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
-from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing

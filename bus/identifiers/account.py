@@ -45,8 +45,8 @@ def is_iban(compact: str) -> bool:
 
 
 def normalise_account(value: str) -> str:
-    """The one spelling of an account number: ``"fr76 3000-6000.0112 3456 7890 189"`` → ``"FR7630006000011234567890189"``,
-    ``" acc-100 234"`` → ``"ACC-100234"``.
+    """The one spelling of an account number: ``"fr76 3000-6000.0112 3456 7890 189"`` →
+    ``"FR7630006000011234567890189"``, ``" acc-100 234"`` → ``"ACC-100234"``.
 
     Raises ``NotAnIdentifier`` (code ``iban-checksum``) for an IBAN with wrong check digits, and (``empty``) for a
     value of separators only."""

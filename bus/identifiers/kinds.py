@@ -2,8 +2,8 @@
 
 ``IDENTIFIER_TYPES`` are the symbols a producer may write, in the contract's order (without ``UNKNOWN``,
 which only readers fall back to); ``ALIASES`` are names a sender may also write, read as a contract symbol
-(never published: an IBAN is an ACCOUNT on every topic); ``SECRET_TYPES`` are the ones that never travel raw on a topic: they
-are replaced by a keyed token where the value enters (see ``bus.identifiers.tokens``).
+(never published: an IBAN is an ACCOUNT on every topic); ``SECRET_TYPES`` are the ones that never travel raw on a
+topic: they are replaced by a keyed token where the value enters (see ``bus.identifiers.tokens``).
 """
 
 from __future__ import annotations
