@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bus.identifiers import kinds
-from bus.identifiers.account import is_iban, normalise_account
+from bus.identifiers.account import SEPARATORS, is_iban, normalise_account
 from bus.identifiers.card import card_number
 from bus.identifiers.email import normalise_email
 from bus.identifiers.masking import mask
@@ -167,6 +167,8 @@ class IdentifierNormaliser:
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
         counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN
         REJECTED_IDENTIFIERS.labels(self._component, counted_kind, code).inc()
+        if kind == kinds.ACCOUNT:  # one mask per account however it was written (``**** 189`` was ``****0189``)
+            value = SEPARATORS.sub("", value).upper()
         masked = "[national id]" if kind == kinds.NATIONAL_ID and not is_token(kind, value) else mask(kind, value)
         return Rejected(kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, masked, rule, reason, code)
 

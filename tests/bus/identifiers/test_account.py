@@ -42,6 +42,7 @@ def test_an_iban_with_wrong_check_digits_is_refused_never_a_second_account() -> 
     result = normaliser().normalise("ACCOUNT", " ".join(mistyped[i:i + 4] for i in range(0, len(mistyped), 4)))
     assert isinstance(result, Rejected) and result.code == "iban-checksum" and result.rule == "invalid-identifier"
     assert mistyped not in result.masked and mistyped not in result.reason
+    assert result.masked == "****0189"  # from the compact spelling, as the accepted value's mask
     with pytest.raises(NotAnIdentifier):
         normalise_account(SOPHIE[:-1] + "8")  # one digit of the account mistyped
 
