@@ -2,7 +2,10 @@
 
 Every adapter normalises with ``bus.identifiers.IdentifierNormaliser`` (one rule set with identity) and
 publishes what it could not normalise as ``rejected_identifiers`` on an ``IdentifiersObserved`` event,
-so a bad value is never dropped without trace while the rest of the record flows.
+so a bad value is never dropped without trace while the rest of the record flows. Placeholders (``unknown``,
+``000000000``) are refused here too, on the normalised value (``edge_normaliser``), so the sender's answer lists
+them in ``dropped_identifiers`` like any other value left off (tester14 N1); identity still refuses its own
+configured test values (``OMNIBUS_IDENTITY__BLOCKED_VALUES``), which adapters do not know.
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base.mapper import MappedRecord
-from bus.identifiers import Found, Rejected
+from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.producer import Outgoing
 from bus.serde import Event
 
 Identifier = dict[str, str]  # an omnibus.common.Identifier record: {"type": ..., "value": ...}
 OBSERVED_SCHEMA = "omnibus.contact.IdentifiersObserved"
+
+
+def edge_normaliser(settings: IdentifierSettings | None, *, region: str | None, component: str) -> IdentifierNormaliser:
+    """The normaliser of an adapter's records: ``region`` is the source's phone region (None: the default one),
+    ``component`` labels ``omnibus_identifiers_rejected_total``; placeholders are refused (rule ``blocked-value``,
+    code ``placeholder``)."""
+    return IdentifierNormaliser(settings, region=region, component=component, block_placeholders=True)
 
 
 def key_of(identifier: Mapping[str, str]) -> str:

@@ -28,13 +28,14 @@ from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
-from adapters.base.identifiers import Identifier, key_of, observed
+from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
-from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Found, IdentifierSettings
+from bus.identifiers.kinds import kind_of
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -107,7 +108,7 @@ class CounterMapper:
         self, settings: BranchSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
     ) -> None:
         self._settings = settings
-        self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="branch")
+        self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="branch")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
@@ -294,7 +295,8 @@ class CounterMapper:
         return standard_traits(raw, component="branch")
 
     def _identifiers(self, raw: Any) -> Found:
-        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive, values normalised.
+        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values
+        normalised.
 
         A value that cannot be an identifier (a mistyped phone) is never guessed: it is kept as a
         rejection, and the event itself is still worth publishing.
@@ -307,7 +309,7 @@ class CounterMapper:
         for item in raw:
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 raise errors.bad_field("identifiers", "must be a list of {type, value}")
-            kind = item["type"].upper()
+            kind = kind_of(item["type"])  # an input alias (IBAN) is read as its contract type (ACCOUNT)
             if kind not in COUNTER_IDENTIFIER_TYPES:
                 raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))

@@ -8,6 +8,8 @@ from adapters.base.http import HEALTH_OPENAPI
 from adapters.base.identifiers import dropped_identifiers_openapi
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
+from bus.identifiers.account import ACCOUNT_SPELLING
+from bus.identifiers.kinds import ALIASES
 
 
 def _either_case(symbols: frozenset[str] | set[str]) -> list[str]:
@@ -18,8 +20,9 @@ def _either_case(symbols: frozenset[str] | set[str]) -> list[str]:
 _IDENTIFIER = {
     "type": "object", "required": ["type", "value"],
     "properties": {
-        "type": {"type": "string", "enum": _either_case(COUNTER_IDENTIFIER_TYPES), "description": "Case-insensitive."},
-        "value": {"type": "string"},
+        "type": {"type": "string", "enum": _either_case(COUNTER_IDENTIFIER_TYPES | set(ALIASES)),
+                 "description": "Case-insensitive. IBAN is read as ACCOUNT (published as ACCOUNT)."},
+        "value": {"type": "string", "description": ACCOUNT_SPELLING},
     },
 }
 _OFFER = {

@@ -28,7 +28,7 @@ from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
-from adapters.base.identifiers import Identifier, key_of, observed
+from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
@@ -72,7 +72,7 @@ class MapContext:
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
         """The shared normaliser with this site's phone region."""
-        return IdentifierNormaliser(self.identifiers, region=self.site.phone_region, component="call_center")
+        return edge_normaliser(self.identifiers, region=self.site.phone_region, component="call_center")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,14 @@ from bus.identifiers.traits import standard_traits
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
 CHANNEL_KINDS = {"VOICE": "CALL", "CHAT": "CHAT", "EMAIL": "EMAIL", "TASK": "UNKNOWN"}
+# The CTR fields without which a record is refused (400, dead-lettered), and why (tester14 N6: the OpenAPI and the
+# README list them from here). Times are ISO 8601 with an offset or Z, as Connect writes them.
+REQUIRED_FIELDS: dict[str, str] = {
+    "ContactId": "the contact's id: the call's id downstream",
+    "InitiationTimestamp": "when the contact started (ISO 8601 with offset)",
+    "DisconnectTimestamp": "when it ended (ISO 8601 with offset): a CTR is a finished contact",
+    "LastUpdateTimestamp": "the CTR version's time (ISO 8601 with offset): a later version replaces an earlier one",
+}
 
 
 @dataclass(frozen=True)

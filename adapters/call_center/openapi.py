@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
 from adapters.base.identifiers import dropped_identifiers_openapi
+from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
 
 _ERROR = {
     "type": "object",
@@ -64,7 +65,10 @@ OPENAPI: dict[str, Any] = {
             "security": _KEY_SECURITY,
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"oneOf": [
-                    {"type": "object", "description": "A CTR (ContactId, InitiationTimestamp, ...)"},
+                    {"type": "object", "description": "A CTR; the fields read are listed in the adapter's README.",
+                     "required": list(REQUIRED_FIELDS),
+                     "properties": {name: {"type": "string", "description": why}
+                                    for name, why in REQUIRED_FIELDS.items()}},
                     {"type": "array", "items": {"type": "object"}},
                     {"type": "object", "properties": {"requestId": {"type": "string"},
                                                       "timestamp": {"type": "integer"},

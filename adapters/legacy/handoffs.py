@@ -53,7 +53,7 @@ def _created(f: Fields) -> dict[str, Any]:
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
     value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM",
                           identifiers=f.customer_identifiers(), site=None, interaction_id=f.record.dedupe_id,
-                          actor=actor, facts={"account_number": f.text("account_number", required=False)}).value
+                          actor=actor, facts={"account_number": f.account_number(required=False)}).value
     value.pop("envelope")
     return value
 

@@ -31,6 +31,7 @@ an order names no account).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,11 +41,13 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
-from adapters.base.identifiers import observed
+from adapters.base.identifiers import edge_normaliser, observed
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers.account import normalise_account
+from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.traits import standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -86,7 +89,7 @@ class LegacyContext:
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
-        return IdentifierNormaliser(self.identifiers, region=self.phone_region, component="legacy")
+        return edge_normaliser(self.identifiers, region=self.phone_region, component="legacy")
 
 
 Builder = Callable[["Fields"], dict[str, Any]]
@@ -118,6 +121,18 @@ class Fields:
     def whole(self, name: str) -> int | None:
         return values.whole(self._values.get(name), name)
 
+    def account_number(self, *, required: bool = True) -> str | None:
+        """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``), so the
+        business event, its Kafka key, the screen pop's accounts and identity's node agree (tester14 M1); an IBAN
+        with wrong check digits is kept as written here (the record is still a fact), its identifier dropped."""
+        raw = self.text("account_number", required=required)
+        if raw is None:
+            return None
+        try:
+            return normalise_account(unicodedata.normalize("NFKC", raw).strip())
+        except NotAnIdentifier:
+            return raw
+
     def customer_identifiers(self) -> list[dict[str, str]]:
         listed = self._values.get("customer_identifiers") or []
         if not isinstance(listed, list):
@@ -140,7 +155,7 @@ class Fields:
 
 
 def _account(f: Fields) -> dict[str, Any]:
-    return {"account_number": f.text("account_number"), "customer_identifiers": f.customer_identifiers()}
+    return {"account_number": f.account_number(), "customer_identifiers": f.customer_identifiers()}
 
 
 def _order_status(raw: str | None) -> str | None:
@@ -176,7 +191,7 @@ BUILDERS: dict[str, Builder] = {
                                  "due_date": f.day("due_date"),
                                  "days_overdue": _overdue_days(f, f.day("due_date"))},
     "OrderStatusChanged": lambda f: {
-        "order_id": f.text("order_id"), "account_number": f.text("account_number", required=False),
+        "order_id": f.text("order_id"), "account_number": f.account_number(required=False),
         "customer_identifiers": f.customer_identifiers(),
         "status": _order_status(f.text("status")),
         "previous_status": _order_status(f.text("previous_status", required=False)),

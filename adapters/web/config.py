@@ -42,7 +42,7 @@ class WebSettings(AdapterSettings):
         default_factory=lambda: {
             "EMAIL": ("email",),
             "PHONE": ("phone", "mobile", "phoneNumber"),
-            "ACCOUNT": ("account", "accountNumber", "account_number", "accountId"),
+            "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
             "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
             "CARD": ("cardNumber", "card_number"),
         },

@@ -14,12 +14,12 @@ from typing import Any
 
 from adapters.base.envelope import make_envelope
 from adapters.base.handoff_request import HANDED_OFF
-from adapters.base.identifiers import Identifier, key_of, observed
+from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
-from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
+from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import source_names, standard_traits
 from bus.producer import Outgoing
@@ -67,7 +67,7 @@ class SegmentMapper:
         self, settings: WebSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
     ) -> None:
         self._settings = settings
-        self._normaliser = IdentifierNormaliser(identifiers, region=settings.phone_region, component="web")
+        self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="web")
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)

@@ -1,8 +1,9 @@
 """Identifier types, from the contract (``schemas.enums``, read from ``IdentifierType.avsc``), never re-typed.
 
 ``IDENTIFIER_TYPES`` are the symbols a producer may write, in the contract's order (without ``UNKNOWN``,
-which only readers fall back to); ``SECRET_TYPES`` are the ones that never travel raw on a topic: they
-are replaced by a keyed token where the value enters (see ``bus.identifiers.tokens``).
+which only readers fall back to); ``ALIASES`` are names a sender may also write, read as a contract symbol
+(never published: an IBAN is an ACCOUNT on every topic); ``SECRET_TYPES`` are the ones that never travel raw on a
+topic: they are replaced by a keyed token where the value enters (see ``bus.identifiers.tokens``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from schemas.enums import UNKNOWN, symbols
 
 IDENTIFIER_TYPES: tuple[str, ...] = tuple(s for s in symbols("omnibus.common.IdentifierType") if s != UNKNOWN)
 # The symbols the normaliser has a rule of its own for (the others are trimmed).
-PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE = "PHONE", "EMAIL", "NATIONAL_ID", "CARD", "DEVICE"
+PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT = "PHONE", "EMAIL", "NATIONAL_ID", "CARD", "DEVICE", "ACCOUNT"
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
-if not {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE} <= set(IDENTIFIER_TYPES):  # pragma: no cover
+# Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
+ALIASES: dict[str, str] = {"IBAN": ACCOUNT}
+if not {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT} <= set(IDENTIFIER_TYPES):  # pragma: no cover
     raise ImportError("IdentifierType.avsc lost a symbol bus/identifiers has a rule for")
+
+
+def kind_of(name: str) -> str:
+    """The contract symbol a sender's type name stands for: ``"iban"`` → ``ACCOUNT``, ``" phone"`` → ``PHONE``;
+    an unknown name is returned upper-cased (the caller refuses it)."""
+    kind = name.strip().upper()
+    return ALIASES.get(kind, kind)

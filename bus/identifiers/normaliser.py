@@ -8,12 +8,16 @@ exception and never silence:
 - EMAIL → one spelling per mailbox (``bus.identifiers.email``);
 - NATIONAL_ID → validated by the configured python-stdnum schemes, then a ``nid1:`` token;
 - CARD → a PAN passing Luhn becomes a ``card1:`` token; issuer tokens are kept;
-- DEVICE → trimmed, UUIDs lower-cased; ACCOUNT, USER_ID, ANONYMOUS_ID → trimmed.
+- ACCOUNT (or its input alias IBAN) → an IBAN in its electronic form, other account numbers without
+  separators, upper case (``bus.identifiers.account``);
+- DEVICE → trimmed, UUIDs lower-cased; USER_ID, ANONYMOUS_ID → trimmed.
 
 Every value is first NFKC-normalised and trimmed, and refused if empty, longer than ``MAX_CHARS`` or
 holding control characters. Normalising a normalised value returns it unchanged (tokens included), so
 identity can check what adapters already normalised. With ``block_placeholders`` (identity) filler
-values and configured test values are refused with rule ``blocked-value``.
+values and configured test values are refused with rule ``blocked-value``, always on the normalised value so
+the decision does not depend on how the value was written; a valid IBAN is never taken for a run of digits
+(its check digits say it was issued, and a run such as ``1234567890`` inside it is chance: tester14 N1).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bus.identifiers import kinds
+from bus.identifiers.account import SEPARATORS, is_iban, normalise_account
 from bus.identifiers.card import card_number
 from bus.identifiers.email import normalise_email
 from bus.identifiers.masking import mask
@@ -101,8 +106,8 @@ class IdentifierNormaliser:
         self.region = check_region(region) or self.settings.default_region
         self._component = component
         self._block = block_placeholders
-        self._blocked = {kind: frozenset(values) for kind, values in (blocked or {}).items()}
         self._key = key or self.settings.token_key()
+        self._blocked = {kind: self._blocked_forms(kind, values) for kind, values in (blocked or {}).items()}
 
     def with_region(self, region: str | None) -> IdentifierNormaliser:
         """The same normaliser for a source with its own phone region (None keeps this one's)."""
@@ -119,7 +124,7 @@ class IdentifierNormaliser:
 
     def normalise(self, kind: str, raw: object, *, region: str | None = None) -> Identifier | Rejected:
         """An ``Identifier``, or a ``Rejected`` value (counted in the metric) saying why not."""
-        kind = str(kind).strip().upper()
+        kind = kinds.kind_of(str(kind))
         value = "" if raw is None or isinstance(raw, bool) else str(raw) if isinstance(raw, str | int) else None
         if kind not in kinds.IDENTIFIER_TYPES:
             return self._rejected(kind, value or "", INVALID, "unknown-type", unknown_type_reason(kind))
@@ -131,7 +136,7 @@ class IdentifierNormaliser:
             normalised = self._normalise(kind, text, check_region(region) or self.region)
         except NotAnIdentifier as exc:
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
-        if self._block and (normalised in self._blocked.get(kind, ()) or looks_like_placeholder(normalised)):
+        if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)):
             reason = f"{kind} value is a known placeholder or test value"
             return self._rejected(kind, normalised, BLOCKED, "placeholder", reason)
         return Identifier(kind, normalised)
@@ -145,9 +150,25 @@ class IdentifierNormaliser:
             found.add(self.normalise(kind, raw, region=region))
         return found
 
+    def _blocked_forms(self, kind: str, values: Collection[str]) -> frozenset[str]:
+        """Configured test values as written and normalised: ``FR76 3000 …`` blocks every spelling of that IBAN."""
+        forms = set(values)
+        for value in values:
+            try:
+                forms.add(self._normalise(kind, str(value).strip(), self.region))
+            except NotAnIdentifier:
+                continue
+        return frozenset(forms)
+
+    @staticmethod
+    def _placeholder(kind: str, normalised: str) -> bool:
+        return looks_like_placeholder(normalised) and not (kind == kinds.ACCOUNT and is_iban(normalised))
+
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
         counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN
         REJECTED_IDENTIFIERS.labels(self._component, counted_kind, code).inc()
+        if kind == kinds.ACCOUNT:  # one mask per account however it was written (``**** 189`` was ``****0189``)
+            value = SEPARATORS.sub("", value).upper()
         masked = "[national id]" if kind == kinds.NATIONAL_ID and not is_token(kind, value) else mask(kind, value)
         return Rejected(kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN, masked, rule, reason, code)
 
@@ -174,6 +195,8 @@ class IdentifierNormaliser:
                 return value
             digits = card_number(value)
             return value if digits is None else self.token(kind, digits)
+        if kind == kinds.ACCOUNT:
+            return normalise_account(value)
         if kind == kinds.DEVICE and _UUID.match(value):
             return value.lower()
         return value

@@ -1,7 +1,8 @@
 """Values that are not anybody's identifier although they parse: ``unknown``, ``N/A``, ``0000000``, ``123456789``.
 
-Used where a value is about to be *linked* (the identity processor): an adapter still forwards them, so
-what a source sent stays visible, and identity refuses them with rule ``blocked-value``.
+Checked on the normalised value (so ``123 456 789`` and ``123456789`` are one decision) by every adapter, which
+reports the value (masked) in ``rejected_identifiers`` and its answer's ``dropped_identifiers``, and again by
+identity before linking, both with rule ``blocked-value`` (``IdentifierNormaliser(block_placeholders=True)``).
 """
 
 from __future__ import annotations

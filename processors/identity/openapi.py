@@ -81,7 +81,9 @@ _PROBE = {"200": {"description": "Live / ready.", "content": {"application/json"
                   "content": {"application/json": {"schema": PROBE_SCHEMA}}}}
 _LOOKUP_PARAMETERS = [
     {"name": "type", "in": "query", "required": True, "schema": TEXT,
-     "description": "IdentifierType, case-insensitive: PHONE, EMAIL, ACCOUNT, ..."},
+     "description": "IdentifierType, case-insensitive: PHONE, EMAIL, ACCOUNT, ... (IBAN is read as ACCOUNT). "
+                    "The value in any spelling: it is normalised as the adapters do (an IBAN with spaces or in "
+                    "lower case finds the same customer)."},
     {"name": "value", "in": "query", "required": True, "schema": TEXT,
      "description": "As captured; normalised as identity does ('+' written %2B)."},
     {"name": "region", "in": "query", "required": False, "schema": TEXT,

@@ -44,3 +44,16 @@ def test_a_national_phone_takes_the_branch_region_and_without_one_is_a_rejection
     assert observed(phone, phone_region="FR")["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]
     rejected = observed(phone, phone_region=None)
     assert rejected["identifiers"] == [] and rejected["rejected_identifiers"][0]["code"] == "phone-invalid"
+
+
+def test_tester14_m1_an_iban_with_spaces_at_the_counter_is_the_compact_account_also_sent_as_iban() -> None:
+    spaced = observed({"identifiers": [{"type": "account", "value": "FR21 1751 5900 0008 0000 0000 175"}]})
+    alias = observed({"identifiers": [{"type": "iban", "value": "fr21 1751 5900 0008 0000 0000 175"}]})
+    assert spaced["identifiers"] == alias["identifiers"] == [{"type": "ACCOUNT", "value": "FR2117515900000800000000175"}]
+
+
+def test_a_placeholder_account_at_the_counter_is_dropped_at_the_edge_in_any_spelling() -> None:
+    for written in ("123456789", "123 456 789"):
+        value = observed({"identifiers": [{"type": "account", "value": written}]})
+        assert value["identifiers"] == []
+        assert [(r["type"], r["code"]) for r in value["rejected_identifiers"]] == [("ACCOUNT", "placeholder")]

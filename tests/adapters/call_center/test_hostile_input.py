@@ -164,3 +164,10 @@ async def test_an_unusable_caller_number_is_named_in_the_answer(client: TestClie
     assert status == 200 and answer["accepted"] == 1 and answer["rejected"] == []
     assert [(d["index"], d["kind"]) for d in answer["dropped_identifiers"]] == [(0, "PHONE")]
     assert len(publisher.submitted) == 1
+
+
+async def test_tester14_n1_a_placeholder_account_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
+    """Dropped where it enters, so the sender hears of it (before, identity refused it later, unseen by the sender)."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"accountNumber": "123456789"})]))
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["kind"], d["code"]) for d in answer["dropped_identifiers"]] == [(0, "ACCOUNT", "placeholder")]

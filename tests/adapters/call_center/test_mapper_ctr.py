@@ -77,3 +77,30 @@ def test_an_unknown_initiation_method_reads_unknown() -> None:
 def test_bad_fields_are_named(field: str, value: object, reason: str) -> None:
     with pytest.raises(RejectedInput, match=reason):
         mapper_ctr.map_ctr({**ANSWERED, field: value}, context())
+
+
+@pytest.mark.parametrize("field", list(mapper_ctr.REQUIRED_FIELDS))
+def test_tester14_n6_a_ctr_without_a_required_field_is_refused_naming_it(field: str) -> None:
+    ctr = {k: v for k, v in sample("ctr_inbound_answered.json").items() if k != field}
+    with pytest.raises(RejectedInput, match=field):
+        mapper_ctr.map_ctr(ctr, context())
+
+
+def test_every_other_field_of_a_ctr_is_optional_so_the_documented_list_is_whole() -> None:
+    full = sample("ctr_inbound_answered.json")
+    for field in set(full) - set(mapper_ctr.REQUIRED_FIELDS):
+        mapper_ctr.map_ctr({k: v for k, v in full.items() if k != field}, context())
+
+
+def test_the_required_fields_are_listed_in_the_readme_and_the_openapi() -> None:
+    from pathlib import Path
+
+    from adapters.call_center.openapi import OPENAPI
+
+    readme = Path(mapper_ctr.__file__).with_name("README.md").read_text()
+    table = readme.split("**Required CTR fields**", 1)[1].split("\n\n", 2)[1]
+    assert [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")] == list(
+        mapper_ctr.REQUIRED_FIELDS)
+    schemas = OPENAPI["paths"]["/v1/connect/ctr"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    (ctr_schema,) = [s for s in schemas["oneOf"] if "required" in s]
+    assert ctr_schema["required"] == list(mapper_ctr.REQUIRED_FIELDS)

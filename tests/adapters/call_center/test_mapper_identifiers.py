@@ -88,3 +88,19 @@ def test_flex_customers_become_traits_and_the_callers_number_is_never_a_name() -
     assert value is not None
     assert value["traits"] == {"full_name": "Zoë Dupré", "country": "FR", "city": "Lyon"}
     assert set(value["traits"]) <= set(TRAIT_KEYS)
+
+
+def test_tester14_m1_an_ivr_account_number_is_normalised_like_the_counters() -> None:
+    for written in ("FR2117515900000800000000175", "fr21 1751 5900 0008 0000 0000 175"):
+        value = observed(map_ctr(ctr(Attributes={"accountNumber": written}), context()))
+        assert value is not None
+        assert {"type": "ACCOUNT", "value": "FR2117515900000800000000175"} in value["identifiers"]
+
+
+def test_tester14_n1_a_valid_iban_holding_a_run_of_digits_is_linked_and_a_placeholder_is_dropped_here() -> None:
+    valid = observed(map_ctr(ctr(Attributes={"accountNumber": "FR7430003012340001234567890"}), context()))
+    assert valid is not None and valid["rejected_identifiers"] == []
+    assert {"type": "ACCOUNT", "value": "FR7430003012340001234567890"} in valid["identifiers"]
+    filler = observed(map_ctr(ctr(Attributes={"accountNumber": "0000000000"}), context()))
+    assert filler is not None
+    assert [(r["type"], r["code"]) for r in filler["rejected_identifiers"]] == [("ACCOUNT", "placeholder")]

@@ -107,3 +107,20 @@ def test_a_business_event_names_its_record_with_the_holders_traits_so_identity_w
     rejected_only = by_schema(map_business(bill(phone="06 12 34 56 78"), ctx(tmp_path)))
     assert rejected_only["BillIssued"]["traits_event_id"] is None  # its record carries no traits to wait for
     assert by_schema(map_business(bill(), ctx(tmp_path)))["BillIssued"]["traits_event_id"] is None
+
+
+def test_tester14_m1_an_iban_spelled_out_in_an_export_is_one_account_for_identity_offers_and_the_screen_pop(
+    tmp_path: Path,
+) -> None:
+    """The business event's account_number, its Kafka key and its ACCOUNT identifier are one spelling: offers key
+    a business event by ``ACCOUNT:<account_number>`` and the screen pop lists accounts by it."""
+    record = map_business(bill(account_number="fr76 3000 6000 0112 3456 7890 189"), ctx(tmp_path))
+    (business,) = [o for o in record.events if o.event.schema.endswith("BillIssued")]
+    assert business.key == business.event.value["account_number"] == "FR7630006000011234567890189"
+    assert business.event.value["customer_identifiers"] == [{"type": "ACCOUNT", "value": "FR7630006000011234567890189"}]
+
+
+def test_a_mistyped_iban_in_an_export_keeps_the_bill_and_drops_the_identifier(tmp_path: Path) -> None:
+    events = by_schema(map_business(bill(account_number="FR77 3000 6000 0112 3456 7890 189"), ctx(tmp_path)))
+    assert events["BillIssued"]["customer_identifiers"] == []
+    assert [r["code"] for r in events["IdentifiersObserved"]["rejected_identifiers"]] == ["iban-checksum"]

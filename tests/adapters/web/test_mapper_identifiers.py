@@ -117,3 +117,11 @@ def test_person_ids_kept_between_messages_map_as_normalising_them_again() -> Non
         assert len(mapper._known) <= 2
     finally:
         mapper_module.KNOWN_IDS = kept
+
+
+def test_tester14_m1_an_iban_trait_and_a_group_id_are_the_normalised_account() -> None:
+    identify = by_schema(mapped({"type": "identify", "userId": "u-1",
+                                 "traits": {"iban": "fr76 3000 6000 0112 3456 7890 189"}}))["IdentifiersObserved"]
+    assert {"type": "ACCOUNT", "value": "FR7630006000011234567890189"} in identify["identifiers"]
+    group = by_schema(mapped({"type": "group", "userId": "u-1", "groupId": "FR76-3000-6000-0112-3456-7890-189"}))
+    assert {"type": "ACCOUNT", "value": "FR7630006000011234567890189"} in group["IdentifiersObserved"]["identifiers"]

@@ -4,7 +4,7 @@ from processors.identity.normalize import (
     BLOCKED, INVALID, Identifier, IdentifierNormalizer, Rejected, canonical_national_id, luhn_valid, mask,
     national_id_check_char,
 )
-from tests.processors.identity.support import national_id, settings
+from tests.processors.identity.support import Harness, matcher_settings, national_id, settings
 
 NORMALIZER = IdentifierNormalizer(settings())
 VALID_ID = "11010519491231002X"  # the GB 11643 example number
@@ -188,3 +188,26 @@ def test_a_screen_pop_querys_refusal_is_counted_apart_from_channel_data(
     channel, lookups = count("identity"), count(LOOKUP_COMPONENT)
     assert isinstance(normalizer.normalize({"type": kind, "value": value}, lookup=True), Rejected)
     assert (count("identity"), count(LOOKUP_COMPONENT)) == (channel, lookups + 1)
+
+
+def test_tester14_m1_one_iban_in_three_spellings_is_one_customer_and_the_lower_case_lookup_finds_her() -> None:
+    """Branch visit with the IBAN spaced, a call from another phone with it compact, a lookup in lower case. A
+    producer that is not an Omnibus adapter (or an adapter before this rule) is normalised again at intake."""
+    harness = Harness(matcher_settings())
+    harness.observe(("ACCOUNT", "FR21 1751 5900 0008 0000 0000 175"), ("EMAIL", "marc.petit@example.fr"),
+                    ("PHONE", "+33633333333"), channel="BRANCH")
+    harness.observe(("ACCOUNT", "FR2117515900000800000000175"), ("PHONE", "+33677777777"), channel="CALL_CENTER",
+                    minutes=5)
+    marc = harness.customer("EMAIL", "marc.petit@example.fr")
+    assert marc is not None and harness.customer("PHONE", "+33677777777") == marc
+    for kind, query in (("ACCOUNT", "fr2117515900000800000000175"), ("iban", "fr21 1751 5900 0008 0000 0000 175")):
+        found = harness.normalizer.normalize({"type": kind, "value": query}, lookup=True)
+        assert isinstance(found, Identifier) and harness.local.customer_of(found.key) == marc
+
+
+def test_tester14_n1_a_configured_test_iban_is_blocked_in_every_spelling_and_a_valid_one_never_a_placeholder() -> None:
+    normalizer = IdentifierNormalizer(settings(blocked_values={"ACCOUNT": ["FR76 3000 6000 0112 3456 7890 189"]}))
+    for written in ("FR7630006000011234567890189", "fr76 3000 6000 0112 3456 7890 189"):
+        assert isinstance(normalizer.normalize({"type": "ACCOUNT", "value": written}), Rejected)
+    for written in ("FR7430003012340001234567890", "FR74 3000 3012 3400 0123 4567 890"):
+        assert norm("ACCOUNT", written) == Identifier("ACCOUNT", "FR7430003012340001234567890")

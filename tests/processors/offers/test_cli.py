@@ -82,3 +82,14 @@ def test_list_at_80_columns_keeps_offer_ids_on_one_line() -> None:
     print_offers({offer.offer_id: Current(offer)}, wide)
     text = wide.export_text()
     assert "priority" in text and "--json" not in text
+
+
+def test_tester14_n5_the_example_offer_file_passes_the_check_as_a_user_runs_it() -> None:
+    """The repository's documented example (processors/offers/README.md) loads the way `offers publish` loads it."""
+    from processors.offers import offer_file
+
+    example = Path(offer_file.__file__).with_name("offer.example.yaml")
+    result = runner.invoke(app, ["offers", "publish", "--check", str(example)])
+    assert result.exit_code == 0 and "1 offer(s) valid" in result.output, result.output
+    (offer,) = offer_file.load_offers(example)
+    assert set(offer.channels) == {"WEB", "CALL_CENTER", "BRANCH"} and offer.caps and offer.quiet_hours

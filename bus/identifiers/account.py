@@ -1,0 +1,61 @@
+"""ACCOUNT: a bank account number, one value whatever its spelling (tester14 M1).
+
+- An IBAN (ISO 13616) in any spelling (``FR76 3000 6000 0112 3456 7890 189``, ``fr7630006000011234567890189``,
+  with dashes or dots) becomes its electronic form: no separators, upper case (python-stdnum ``iban.compact``).
+  A value with an IBAN's country, length and structure whose check digits (ISO 7064 mod 97-10) are wrong is
+  refused (``NotAnIdentifier`` code ``iban-checksum``), as a card number failing Luhn is: it is a mistyped IBAN,
+  which would otherwise become a second account. The national part's own checks (a French RIB key...) are the
+  bank's, not checked here.
+- Any other account number: whitespace removed, letters upper-cased. Its dashes and dots are kept: in a bank's
+  own references (``ACC-100234``, ``12-345/01``) they are part of the number as issued, and only an IBAN has a
+  defined electronic form to fold them into.
+
+An IBAN is also sent as ``type: IBAN``, an input alias of ACCOUNT (``kinds.ALIASES``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import iban
+from stdnum.exceptions import ValidationError
+
+from bus.identifiers.model import NotAnIdentifier
+
+SEPARATORS = re.compile(r"[\s.\-]")  # stdnum's IBAN separators (" -."), and any other whitespace
+_WHITESPACE = re.compile(r"\s")
+# What a sender's documentation says (the adapters' OpenAPI), from the rules below.
+ACCOUNT_SPELLING = (
+    "Normalised where it enters. ACCOUNT (or IBAN): an IBAN in any spelling (spaces, dashes, lower case) is one value, "
+    "its electronic form (FR7630006000011234567890189); one whose check digits are wrong is dropped (code "
+    "iban-checksum); other account numbers lose their spaces and are upper-cased (dashes and dots are kept)."
+)
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: 15 to 34 characters
+
+
+def is_iban(compact: str) -> bool:
+    """True if ``compact`` (no separators, upper case) is a valid IBAN: country, length, structure, check digits."""
+    if not _IBAN_SHAPE.match(compact):
+        return False
+    try:
+        iban.validate(compact, check_country=False)
+    except ValidationError:
+        return False
+    return True
+
+
+def normalise_account(value: str) -> str:
+    """The one spelling of an account number: ``"fr76 3000-6000.0112 3456 7890 189"`` →
+    ``"FR7630006000011234567890189"``, ``" acc-100 234"`` → ``"ACC-100234"``.
+
+    Raises ``NotAnIdentifier`` (code ``iban-checksum``) for an IBAN with wrong check digits, and (``empty``) for a
+    value of separators only."""
+    compact = SEPARATORS.sub("", value).upper()
+    if not compact:
+        raise NotAnIdentifier("empty", "account number has no digit or letter")
+    if _IBAN_SHAPE.match(compact):
+        if is_iban(compact):
+            return compact
+        if is_iban(compact[:2] + iban.calc_check_digits(compact) + compact[4:]):
+            raise NotAnIdentifier("iban-checksum", "IBAN fails its check digits (ISO 7064 mod 97-10)")
+    return _WHITESPACE.sub("", value).upper()
