@@ -16,6 +16,7 @@ An IBAN is also sent as ``type: IBAN``, an input alias of ACCOUNT (``kinds.ALIAS
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from stdnum import iban
 from stdnum.exceptions import ValidationError
@@ -58,4 +59,6 @@ def normalise_account(value: str) -> str:
             return compact
         if is_iban(compact[:2] + iban.calc_check_digits(compact) + compact[4:]):
             raise NotAnIdentifier("iban-checksum", "IBAN fails its check digits (ISO 7064 mod 97-10)")
-    return _WHITESPACE.sub("", value).upper()
+    spelled = _WHITESPACE.sub("", value).upper()
+    # upper-casing can undo NFKC ("ΐ" -> "Ϊ́", two code points): normalise again so that normalising twice is a no-op
+    return spelled if spelled.isascii() else unicodedata.normalize("NFKC", spelled)

@@ -14,11 +14,18 @@ PLACEHOLDERS = frozenset({
     "default", "xxx", "empty", "notset", "not set", "no", "void",
 })
 _NOT_DIGITS = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[\W_]")
+MIN_REPEATED = 5  # characters: "00000000-0000-0000-0000-000000000000" (a zeroed advertising id), "xxxxx"
 
 
 def looks_like_placeholder(value: str) -> bool:
-    """True for a known filler word, or a mostly-digit value whose last 9 digits repeat one digit or count."""
+    """True for a known filler word, a value of one character repeated between separators (the all-zero UUID that
+    iOS gives as the advertising id when the user limits tracking, ``Apple ASIdentifierManager``), or a mostly-digit
+    value whose last 9 digits repeat one digit or count."""
     if value.casefold() in PLACEHOLDERS:
+        return True
+    characters = _SEPARATORS.sub("", value)
+    if len(characters) >= MIN_REPEATED and len(set(characters.casefold())) == 1:
         return True
     digits = _NOT_DIGITS.sub("", value)
     if len(digits) >= 5 and len(digits) >= len(value) - 3:  # mostly digits

@@ -77,8 +77,8 @@ class Measured:
 def track_message(n: int) -> dict[str, object]:
     """A track call as analytics.js sends it (about 670 bytes of JSON)."""
     return {
-        "type": "track", "event": "Invoice Downloaded", "userId": f"u-{n % 5000:05d}",
-        "anonymousId": str(uuid.UUID(int=n)), "messageId": str(uuid.uuid4()),
+        "type": "track", "event": "Invoice Downloaded", "userId": f"user-{n % 5000}",
+        "anonymousId": str(uuid.UUID(int=(1 << 64) + n)), "messageId": str(uuid.uuid4()),
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "properties": {"invoice_id": f"BILL-2024-04-{n:06d}", "format": "pdf", "amount": 49.9},
         "context": {

@@ -79,6 +79,23 @@ def test_placeholders_are_refused_only_where_values_are_linked() -> None:
         assert isinstance(result, Rejected) and result.rule == "blocked-value"
 
 
+@pytest.mark.parametrize(("kind", "raw"), [
+    ("DEVICE", "00000000-0000-0000-0000-000000000000"),  # iOS's advertising id when the user limits tracking
+    ("ANONYMOUS_ID", "00000000-0000-0000-0000-000000000000"), ("USER_ID", "xxxxx-xxxxx"), ("ACCOUNT", "AAAAAA"),
+])
+def test_one_character_repeated_between_separators_is_a_placeholder(kind: str, raw: str) -> None:
+    result = IdentifierNormaliser(identifier_settings(), block_placeholders=True).normalise(kind, raw)
+    assert isinstance(result, Rejected) and result.rule == "blocked-value"
+
+
+@pytest.mark.parametrize(("kind", "raw"), [
+    ("ANONYMOUS_ID", "00000000-0000-0000-0000-000000000001"), ("USER_ID", "aaaa"), ("DEVICE", "tab-7"),
+])
+def test_ids_with_two_characters_or_too_short_to_tell_are_kept(kind: str, raw: str) -> None:
+    result = IdentifierNormaliser(identifier_settings(), block_placeholders=True).normalise(kind, raw)
+    assert isinstance(result, Identifier)
+
+
 def test_collect_skips_absent_values_and_repeats() -> None:
     found = IdentifierNormaliser(identifier_settings()).collect(
         [("EMAIL", " Ann@Example.COM "), ("EMAIL", "ann@example.com"), ("ACCOUNT", None), ("ACCOUNT", ""),
