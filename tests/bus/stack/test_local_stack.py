@@ -287,3 +287,104 @@ def test_a_registry_killed_with_sigkill_comes_back_with_every_schema_it_acknowle
     finally:
         down = runner.invoke(app, ["down"])
     assert down.exit_code == 0, down.output
+
+
+def _processes_under(directory: Path) -> list[int]:
+    """Every live process whose command line names ``directory`` (the servers' log, data and tmp dirs are in it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (argv := process.cmdline(int(entry.name))) and any(
+                str(directory) in arg for arg in argv):
+            found.append(int(entry.name))
+    return found
+
+
+def _await_registry_launched(
+    state_dir: Path, up: subprocess.Popen[bytes], timeout_s: float = 300.0
+) -> dict[str, object]:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert up.poll() is None, "stack up ended before it launched the registry"
+        try:
+            state = json.loads((state_dir / "stack.json").read_text())
+        except (OSError, ValueError):
+            state = {}
+        registry = state.get("registry") or {}
+        if registry.get("pid") and process.owns(int(registry["pid"]), str(registry["marker"])):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"stack up launched no registry within {timeout_s:.0f} s")
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # one broker and one registry launch, ~30-60 s under load
+def test_stack_up_killed_while_the_registry_starts_leaves_nothing_stack_down_cannot_stop(tmp_path: Path) -> None:
+    """Registries were found running after test runs cut short: ``stack up`` recorded its servers only once both
+    were ready, so one killed while it waited for the registry left a registry ``stack down`` did not know of.
+    Now each server is recorded the moment it is launched."""
+    import os
+    import signal
+    import time
+
+    state_dir = tmp_path / "state"
+    env = {**os.environ, "OMNIBUS_STACK_DIR": str(state_dir)}
+    command = [sys.executable, "-c", "from omnibus.cli import app; app()", "stack"]
+    up = subprocess.Popen([*command, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        state = _await_registry_launched(state_dir, up)
+        if up.poll() is None:
+            os.kill(up.pid, signal.SIGKILL)  # no cleanup of its own can run
+        up.wait(30)
+        assert _processes_under(state_dir), "the killed stack up left no server: nothing was tested"
+        assert state["starting"] is True
+    finally:
+        down = subprocess.run([*command, "down"], env=env, capture_output=True, timeout=120, check=False)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert b"registry" in down.stdout and b"kafka" in down.stdout, down.stdout
+    deadline = time.monotonic() + 30
+    while _processes_under(state_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_under(state_dir) == []
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # one broker and one registry launch, ~30-60 s under load
+def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tmp_path: Path) -> None:
+    """pytest-timeout raises into the waiting thread: ``up`` stopped the broker but the registry it was waiting for
+    ran on (detached), unrecorded. Now an interrupted ``up`` stops both and leaves the state file as it found it."""
+    import _thread
+    import threading
+    import time
+
+    state_dir = tmp_path / "state"
+    stack = LocalStack(state_dir, detach=True)
+    interrupted = threading.Event()
+
+    def interrupt_once_the_registry_runs() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not interrupted.is_set():
+            registry = (stack.read_state() or {}).get("registry") or {}
+            if registry.get("pid") and process.owns(int(registry["pid"]), str(registry["marker"])):
+                interrupted.set()
+                _thread.interrupt_main()
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=interrupt_once_the_registry_runs, daemon=True)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stack.up()
+            time.sleep(5)  # ready before the watcher saw it launched: let the interrupt land here, then fail
+        assert interrupted.is_set()
+    finally:
+        interrupted.set()
+        watcher.join(10)
+        leftover = _processes_under(state_dir)
+        LocalStack(state_dir).down()
+    assert leftover == []
+    assert not (state_dir / "stack.json").exists()
