@@ -299,23 +299,30 @@ def _processes_under(directory: Path) -> list[int]:
     return found
 
 
-def _await_registry_launched(
-    state_dir: Path, up: subprocess.Popen[bytes], timeout_s: float = 300.0
-) -> dict[str, object]:
+def _await_registry_launched(state_dir: Path, timeout_s: float = 300.0) -> bool:
+    """Until a registry process of ``state_dir`` runs (seen in /proc, not in the state file under test)."""
     import time
 
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert up.poll() is None, "stack up ended before it launched the registry"
-        try:
-            state = json.loads((state_dir / "stack.json").read_text())
-        except (OSError, ValueError):
-            state = {}
-        registry = state.get("registry") or {}
-        if registry.get("pid") and process.owns(int(registry["pid"]), str(registry["marker"])):
-            return state
+    while not _processes_under(state_dir / "registry"):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    raise AssertionError(f"stack up launched no registry within {timeout_s:.0f} s")
+    return True
+
+
+def _leftovers_killed(state_dir: Path) -> list[int]:
+    """The processes of ``state_dir`` still running (after 30 s of grace), killed so that a failing test leaks none."""
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + 30
+    while (leftover := _processes_under(state_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in leftover:
+        os.killpg(pid, signal.SIGKILL)
+    return leftover
 
 
 @pytest.mark.kafka
@@ -327,27 +334,22 @@ def test_stack_up_killed_while_the_registry_starts_leaves_nothing_stack_down_can
     Now each server is recorded the moment it is launched."""
     import os
     import signal
-    import time
 
     state_dir = tmp_path / "state"
     env = {**os.environ, "OMNIBUS_STACK_DIR": str(state_dir)}
     command = [sys.executable, "-c", "from omnibus.cli import app; app()", "stack"]
     up = subprocess.Popen([*command, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        state = _await_registry_launched(state_dir, up)
-        if up.poll() is None:
-            os.kill(up.pid, signal.SIGKILL)  # no cleanup of its own can run
+        assert _await_registry_launched(state_dir), "no registry was launched within 300 s"
+        assert up.poll() is None, "stack up ended before the registry was ready: nothing was tested"
+        os.kill(up.pid, signal.SIGKILL)  # no cleanup of its own can run
         up.wait(30)
-        assert _processes_under(state_dir), "the killed stack up left no server: nothing was tested"
-        assert state["starting"] is True
     finally:
         down = subprocess.run([*command, "down"], env=env, capture_output=True, timeout=120, check=False)
+        leftover = _leftovers_killed(state_dir)
+    assert leftover == []
     assert down.returncode == 0, down.stdout + down.stderr
     assert b"registry" in down.stdout and b"kafka" in down.stdout, down.stdout
-    deadline = time.monotonic() + 30
-    while _processes_under(state_dir) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _processes_under(state_dir) == []
 
 
 @pytest.mark.kafka
@@ -365,26 +367,21 @@ def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tm
     interrupted = threading.Event()
 
     def interrupt_once_the_registry_runs() -> None:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not interrupted.is_set():
-            registry = (stack.read_state() or {}).get("registry") or {}
-            if registry.get("pid") and process.owns(int(registry["pid"]), str(registry["marker"])):
-                interrupted.set()
-                _thread.interrupt_main()
-                return
-            time.sleep(0.05)
+        if _await_registry_launched(state_dir):
+            interrupted.set()
+            _thread.interrupt_main()
 
     watcher = threading.Thread(target=interrupt_once_the_registry_runs, daemon=True)
     watcher.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             stack.up()
-            time.sleep(5)  # ready before the watcher saw it launched: let the interrupt land here, then fail
+            time.sleep(5)  # a registry ready at once: the interrupt lands here, and the leftovers fail the test
         assert interrupted.is_set()
     finally:
-        interrupted.set()
-        watcher.join(10)
+        watcher.join(1)
         leftover = _processes_under(state_dir)
         LocalStack(state_dir).down()
+        _leftovers_killed(state_dir)
     assert leftover == []
     assert not (state_dir / "stack.json").exists()
