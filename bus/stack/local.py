@@ -52,7 +52,7 @@ def registry_restart_state(state: dict[str, Any], registry: dict[str, Any]) -> d
     false, whatever an earlier ``up`` wrote: that broker was not restarted now (tester11 #7: a stale
     ``"restarted": true`` made ``stack up`` say it restarted the broker when only the registry came back)."""
     kept = {k: v for k, v in state.items() if k not in ("kafka", "registry", "restarted", "restarted_registry")}
-    return kept | {"kafka": {k: v for k, v in state["kafka"].items() if k not in ("alive", "listening")},
+    return kept | {"kafka": _recorded(state["kafka"]),
                    "registry": registry, "restarted": False, "restarted_registry": True}
 
 
@@ -106,8 +106,7 @@ class LocalStack:
         tie = not self.detach
         # A state file whose broker is dead means a crash: bring back the same broker, data and port.
         restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
-        registry_part = {k: v for k, v in ((running or {}).get("registry") or {}).items()
-                         if k not in ("alive", "listening")}
+        registry_part = _recorded((running or {}).get("registry") or {}) or {}
         kept_registry = bool(restart and ((running or {}).get("registry") or {}).get("alive"))
         if not kept_registry and registry_part.get("pid") and registry_part.get("marker"):
             process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))  # a fresh stack: fresh ids
