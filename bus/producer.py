@@ -69,6 +69,7 @@ class EventProducer:
                                     give_up_after_s=settings.producer.give_up_after_s))
         self._client: AIOKafkaProducer | None = None
         self._batches: PartitionBatches | None = None  # created on the first ``send_batched``
+        self._tracked: set[str] = set()  # topics the client's metadata refreshes ask for (``_track``)
 
     @property
     def _producer(self) -> AIOKafkaProducer:
@@ -93,6 +94,7 @@ class EventProducer:
         # build their components before the loop (faust's worker) starts.
         if self._client is None:
             self._client = AIOKafkaProducer(**self._options)
+            self._tracked = set()
         try:
             await self._client.start()
         except BaseException as exc:
@@ -166,7 +168,21 @@ class EventProducer:
         """
         return await self._retry.run(lambda: self._send_once(records), what="send")
 
+    def _track(self, records: Sequence[KafkaRecord]) -> None:
+        """Have the client's metadata refreshes ask for every topic this producer writes to.
+
+        aiokafka (0.14, ``AIOKafkaClient._wait_on_metadata``) adds a topic to the refreshed list only when a send finds
+        no metadata for it; a topic already known from the start-up's all-topics answer is never added, and the first
+        refresh for another topic replaces the cluster metadata without it. A send to it then waits for a leader in a
+        loop of refreshes that never ask for it (thousands a minute) until ``request_timeout_ms`` expires the batch:
+        the identity worker's second dead letter under load (tests/processors/identity/test_poison.py)."""
+        client = self._producer.client
+        for topic in {record.topic for record in records} - self._tracked:
+            client.add_topic(topic)  # a topic new to the list forces one refresh; nothing waits for it here
+            self._tracked.add(topic)
+
     async def _send_once(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
+        self._track(records)
         try:
             futures = [
                 await self._producer.send(record.topic, value=record.value, key=record.key,
@@ -204,6 +220,7 @@ class EventProducer:
         return self._acknowledged(records, self._batches.place(records))
 
     async def _metadata(self, records: Sequence[KafkaRecord]) -> None:
+        self._track(records)
         try:
             for topic in {record.topic for record in records}:
                 await self._producer.partitions_for(topic)  # metadata: waits only for a topic not seen before

@@ -45,13 +45,17 @@ MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 _PORT_RETRIES = 3
 
+# ``shutdownHook = disable`` and ``append = true``: with log4j2's own shutdown hook the broker's shutdown logged into
+# a context log4j made afresh, whose File appender (then ``append = false``) emptied server.log as the broker
+# stopped, so a test's broker log held only its last lines; ``_prepare`` empties the file at each start instead.
 LOG4J2 = """\
 status = warn
 name = omnibus-kafka
+shutdownHook = disable
 appender.file.type = File
 appender.file.name = FILE
 appender.file.fileName = ${sys:kafka.logs.dir}/server.log
-appender.file.append = false
+appender.file.append = true
 appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = INFO
@@ -178,10 +182,9 @@ class KafkaBroker(process.OwnedServer):
             self._prepare(java, libs)
             self._launch(java, libs)
             try:
-                self._await_ready()
+                self._await_ready_or_stop()
             except KafkaStartError:
                 clash = "Address already in use" in maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
-                self.stop()
                 if clash and attempt < _PORT_RETRIES and self._requested == (None, None):
                     continue  # somebody grabbed our "free" port in the meantime: pick new ones
                 raise
@@ -248,6 +251,7 @@ class KafkaBroker(process.OwnedServer):
         (self.home / "config").mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.stdout_path.write_bytes(b"")
+        self.log_path.write_bytes(b"")
         (self.home / "config" / "server.properties").write_text(self._server_properties())
         (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
         if reuse:
@@ -279,6 +283,7 @@ class KafkaBroker(process.OwnedServer):
             *self._log_props(), "-cp", f"{libs}/*", MAIN_CLASS, str(self.home / "config" / "server.properties"),
         ]  # fmt: skip
         self._popen = process.spawn(command, cwd=self.home, output=self.stdout_path, tie_to_parent=self.tie_to_parent)
+        self._launched()
 
     def _failure(self, what: str) -> KafkaStartError:
         return KafkaStartError(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,7 +52,7 @@ def registry_restart_state(state: dict[str, Any], registry: dict[str, Any]) -> d
     false, whatever an earlier ``up`` wrote: that broker was not restarted now (tester11 #7: a stale
     ``"restarted": true`` made ``stack up`` say it restarted the broker when only the registry came back)."""
     kept = {k: v for k, v in state.items() if k not in ("kafka", "registry", "restarted", "restarted_registry")}
-    return kept | {"kafka": {k: v for k, v in state["kafka"].items() if k not in ("alive", "listening")},
+    return kept | {"kafka": _recorded(state["kafka"]),
                    "registry": registry, "restarted": False, "restarted_registry": True}
 
 
@@ -105,25 +106,38 @@ class LocalStack:
         tie = not self.detach
         # A state file whose broker is dead means a crash: bring back the same broker, data and port.
         restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
-        registry_part = {k: v for k, v in ((running or {}).get("registry") or {}).items()
-                         if k not in ("alive", "listening")}
+        registry_part = _recorded((running or {}).get("registry") or {}) or {}
         kept_registry = bool(restart and ((running or {}).get("registry") or {}).get("alive"))
         if not kept_registry and registry_part.get("pid") and registry_part.get("marker"):
             process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))  # a fresh stack: fresh ids
         port, controller_port = (previous["port"], previous.get("controller_port")) if restart else (self.port, None)
         if restart:
             _await_released(int(previous["port"]))
+        recorded = self.read_state()
+        # Until both are ready the state file holds the crash record's parts, each replaced by the new process the
+        # moment it is launched: a ``stack up`` killed while it waits leaves a record ``down`` stops them by.
+        starting = {
+            "state_dir": str(self.state_dir),
+            "kafka": _recorded(previous) if restart else None,
+            "registry": (registry_part or None) if restart else None,
+            "registry_unavailable": None,
+            "restarted": restart,
+            "starting": True,
+        }
         self.broker = kafka.KafkaBroker(
             self.state_dir, port, self.kafka_version, controller_port=controller_port, tie_to_parent=tie,
             keep_data=restart,
         )
-        self.broker.start()
+        self.broker.on_launch = lambda: self._write_state(starting | self._launched_parts())
         try:
+            self.broker.start()
             if self.want_registry and not kept_registry:
                 port = registry_part.get("port") if restart else None
-                self._start_registry(tie, port=int(port) if port else None, keep_data=restart)
+                self._start_registry(tie, port=int(port) if port else None, keep_data=restart,
+                                     record=lambda: self._write_state(starting | self._launched_parts()))
         except BaseException:
-            self.broker.stop()
+            self.down_started()
+            self._restore_state(recorded)
             raise
         registry_state = registry_part if kept_registry else (self.registry.describe() if self.registry else None)
         state = {
@@ -137,10 +151,41 @@ class LocalStack:
         self._write_state(state)
         return state
 
+    def _launched_parts(self) -> dict[str, Any]:
+        """``kafka``/``registry`` of the state file for each server this object has launched (running or not)."""
+        return {name: server.describe() for name, server in (("kafka", self.broker), ("registry", self.registry))
+                if server is not None and server.pid is not None}
+
+    def down_started(self) -> list[str]:
+        """Stop the servers this object started (not those the state file records); return what was stopped."""
+        stopped: list[str] = []
+        for name, server in (("registry", self.registry), ("kafka", self.broker)):
+            if server is not None and server.is_running():
+                server.stop()
+                stopped.append(name)
+        self.registry = self.broker = None
+        return stopped
+
+    def _restore_state(self, recorded: dict[str, Any] | None) -> None:
+        """Put back the state file an interrupted ``up`` found (a crash record keeps its ports), or remove it."""
+        if recorded is None:
+            self.state_file.unlink(missing_ok=True)
+        else:
+            self._write_state(recorded)
+
     def _restart_registry(self, state: dict[str, Any], registry_was: dict[str, Any]) -> dict[str, Any]:
         """The broker lives and the registry died: bring the registry back on its port with its schemas, and record
         it in the state file (``restarted_registry``)."""
-        self._start_registry(not self.detach, port=int(registry_was["port"]), keep_data=True)
+        recorded = self.read_state()
+        try:
+            self._start_registry(not self.detach, port=int(registry_was["port"]), keep_data=True,
+                                 record=lambda: self._write_state(
+                                     registry_restart_state(state, self._launched_parts()["registry"])
+                                     | {"starting": True}))
+        except BaseException:
+            self.down_started()
+            self._restore_state(recorded)
+            raise
         if self.registry is None:
             raise process.StackError(f"the schema registry cannot run here: {self.registry_unavailable}")
         state = registry_restart_state(state, self.registry.describe())
@@ -152,29 +197,27 @@ class LocalStack:
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         tmp.replace(self.state_file)
 
-    def _start_registry(self, tie: bool, *, port: int | None = None, keep_data: bool = False) -> None:
-        """Start the registry; after a crash (``keep_data``) on its recorded port with its schemas, so the
-        processes configured with its URL and the records on the topics keep working."""
+    def _start_registry(
+        self, tie: bool, *, port: int | None = None, keep_data: bool = False, record: Callable[[], None]
+    ) -> None:
+        """Start the registry (``record`` is called once it is launched, before the wait); after a crash
+        (``keep_data``) on its recorded port with its schemas, so the processes configured with its URL and the
+        records on the topics keep working."""
         if port is not None:
             _await_released(port)
-        server = registry_mod.SchemaRegistryServer(
+        self.registry = registry_mod.SchemaRegistryServer(
             self.state_dir, port=port, version=self.registry_version, tie_to_parent=tie, keep_data=keep_data
         )
+        self.registry.on_launch = record
         try:
-            server.start()
+            self.registry.start()
         except registry_mod.RegistryUnavailable as exc:
             self.registry_unavailable = str(exc)
-            return
-        self.registry = server
+            self.registry = None
 
     def down(self) -> list[str]:
         """Stop what this object started, else what the state file records; return what was stopped."""
-        stopped: list[str] = []
-        for name, server in (("registry", self.registry), ("kafka", self.broker)):
-            if server is not None and server.is_running():
-                server.stop()
-                stopped.append(name)
-        self.registry = self.broker = None
+        stopped = self.down_started()
         state = self.read_state()
         if state is not None:
             for name in ("registry", "kafka"):
@@ -225,6 +268,11 @@ def local_bootstrap_servers(state_dir: Path | None = None) -> str | None:
     if kafka_part.get("alive") and kafka_part.get("listening"):
         return str(kafka_part["bootstrap_servers"])
     return None
+
+
+def _recorded(part: dict[str, Any]) -> dict[str, Any] | None:
+    """A part of ``status()`` as the state file holds it (without the ``alive``/``listening`` checked now)."""
+    return {k: v for k, v in part.items() if k not in ("alive", "listening")} or None
 
 
 def _components(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -146,9 +146,32 @@ class OwnedServer:
 
     marker: str
     _popen: subprocess.Popen[bytes] | None
+    # Called right after each launch, before the wait for readiness: ``LocalStack`` records the process there, so a
+    # ``stack up`` killed while it waits leaves nothing ``stack down`` does not know of.
+    on_launch: Callable[[], None] | None = None
 
     def start(self) -> Self:
         raise NotImplementedError
+
+    def _launched(self) -> None:
+        if self.on_launch is not None:
+            try:
+                self.on_launch()
+            except BaseException:
+                self.stop()  # not recorded: not left running either
+                raise
+
+    def _await_ready(self) -> None:
+        raise NotImplementedError
+
+    def _await_ready_or_stop(self) -> None:
+        """Wait until the launched process is ready; a wait cut short by anything (a start error, Ctrl-C, a test's
+        timeout raised into it) stops that process first, so it never runs on unowned."""
+        try:
+            self._await_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int | None:

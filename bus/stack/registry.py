@@ -182,10 +182,9 @@ class SchemaRegistryServer(process.OwnedServer):
                 raise RegistryStartError(f"port {self.port} on {HOST} is already in use; pick another")
             self._launch(java, app)
             try:
-                self._await_ready()
+                self._await_ready_or_stop()
             except RegistryStartError:
                 clash = "Address already in use" in maven.tail(self.log_path, 200)
-                self.stop()
                 if clash and attempt < _PORT_RETRIES and self._requested_port is None:
                     continue
                 raise
@@ -218,6 +217,7 @@ class SchemaRegistryServer(process.OwnedServer):
             "-jar", str(_runner_jar(app)),
         ]  # fmt: skip
         self._popen = process.spawn(command, cwd=self.home, output=self.log_path, tie_to_parent=self.tie_to_parent)
+        self._launched()
 
     def _failure(self, what: str) -> process.StackError:
         log = maven.tail(self.log_path, 40)

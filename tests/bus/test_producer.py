@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,22 @@ async def test_a_producer_first_started_in_a_broker_outage_delivers_once_the_bro
         if lazy is not None:
             await lazy.stop()
         await asyncio.to_thread(broker.stop)
+
+
+async def test_a_topic_known_at_start_keeps_its_metadata_after_a_refresh_for_another(
+    bootstrap_servers: str, topic_factory: Callable[..., str]
+) -> None:
+    """aiokafka tracked only the topics a send had found no metadata for: a record for a topic known from the
+    start-up's all-topics answer (the dead-letter topic) was appended, then a refresh for a topic new to the
+    producer dropped that topic's metadata, and the record waited for a leader until ``request_timeout_ms`` (the
+    identity worker's dead letters, tests/processors/identity/test_poison.py, under load)."""
+    from bus.topic import KafkaRecord
+
+    settings = isolated_settings(bootstrap_servers, producer={"linger_ms": 500, "delivery_timeout_ms": 60_000})
+    known = topic_factory(1)
+    async with EventProducer(settings, build_serde(settings.registry)[0]) as producer:
+        later = topic_factory(1)  # created after the producer's start: a send to it refreshes for it
+        sends = asyncio.gather(producer.send([KafkaRecord(known, b"k", b"dead letter", ())]),
+                               producer.send([KafkaRecord(later, b"k", b"v", ())]))
+        sent = await asyncio.wait_for(sends, timeout=30)
+    assert [len(batch) for batch in sent] == [1, 1]

@@ -287,3 +287,101 @@ def test_a_registry_killed_with_sigkill_comes_back_with_every_schema_it_acknowle
     finally:
         down = runner.invoke(app, ["down"])
     assert down.exit_code == 0, down.output
+
+
+def _processes_under(directory: Path) -> list[int]:
+    """Every live process whose command line names ``directory`` (the servers' log, data and tmp dirs are in it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (argv := process.cmdline(int(entry.name))) and any(
+                str(directory) in arg for arg in argv):
+            found.append(int(entry.name))
+    return found
+
+
+def _await_registry_launched(state_dir: Path, timeout_s: float = 300.0) -> bool:
+    """Until a registry process of ``state_dir`` runs (seen in /proc, not in the state file under test)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not _processes_under(state_dir / "registry"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _leftovers_killed(state_dir: Path) -> list[int]:
+    """The processes of ``state_dir`` still running (after 30 s of grace), killed so that a failing test leaks none."""
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + 30
+    while (leftover := _processes_under(state_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in leftover:
+        os.killpg(pid, signal.SIGKILL)
+    return leftover
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # one broker and one registry launch, ~30-60 s under load
+def test_stack_up_killed_while_the_registry_starts_leaves_nothing_stack_down_cannot_stop(tmp_path: Path) -> None:
+    """Registries were found running after test runs cut short: ``stack up`` recorded its servers only once both
+    were ready, so one killed while it waited for the registry left a registry ``stack down`` did not know of.
+    Now each server is recorded the moment it is launched."""
+    import os
+    import signal
+
+    state_dir = tmp_path / "state"
+    env = {**os.environ, "OMNIBUS_STACK_DIR": str(state_dir)}
+    command = [sys.executable, "-c", "from omnibus.cli import app; app()", "stack"]
+    up = subprocess.Popen([*command, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _await_registry_launched(state_dir), "no registry was launched within 300 s"
+        assert up.poll() is None, "stack up ended before the registry was ready: nothing was tested"
+        os.kill(up.pid, signal.SIGKILL)  # no cleanup of its own can run
+        up.wait(30)
+    finally:
+        down = subprocess.run([*command, "down"], env=env, capture_output=True, timeout=120, check=False)
+        leftover = _leftovers_killed(state_dir)
+    assert leftover == []
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert b"registry" in down.stdout and b"kafka" in down.stdout, down.stdout
+
+
+@pytest.mark.kafka
+@pytest.mark.registry
+@pytest.mark.slow  # one broker and one registry launch, ~30-60 s under load
+def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tmp_path: Path) -> None:
+    """pytest-timeout raises into the waiting thread: ``up`` stopped the broker but the registry it was waiting for
+    ran on (detached), unrecorded. Now an interrupted ``up`` stops both and leaves the state file as it found it."""
+    import _thread
+    import threading
+    import time
+
+    state_dir = tmp_path / "state"
+    stack = LocalStack(state_dir, detach=True)
+    interrupted = threading.Event()
+
+    def interrupt_once_the_registry_runs() -> None:
+        if _await_registry_launched(state_dir):
+            interrupted.set()
+            _thread.interrupt_main()
+
+    watcher = threading.Thread(target=interrupt_once_the_registry_runs, daemon=True)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stack.up()
+            time.sleep(5)  # a registry ready at once: the interrupt lands here, and the leftovers fail the test
+        assert interrupted.is_set()
+    finally:
+        watcher.join(1)
+        leftover = _processes_under(state_dir)
+        LocalStack(state_dir).down()
+        _leftovers_killed(state_dir)
+    assert leftover == []
+    assert not (state_dir / "stack.json").exists()
