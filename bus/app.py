@@ -66,7 +66,9 @@ def create_app(
     seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
     seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
-    declared_topics.install()  # a changelog faust creates is in the broker's metadata before its consumer subscribes
+    # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
+    # is waited for (producer.give_up_after_s)
+    declared_topics.install(settings.producer.give_up_after_s)
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
