@@ -26,6 +26,7 @@ from bus import (
     lag_watchdog,
     partition_check,
     record_headers,
+    recovery_timeout,
     recovery_watchdog,
     seek_before_resume,
     seek_uncommitted,
@@ -70,6 +71,7 @@ def create_app(
     # is waited for (producer.give_up_after_s)
     declared_topics.install(settings.producer.give_up_after_s)
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
+    recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
