@@ -6,10 +6,17 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from faust.tables.recovery import RebalanceAgain, ServiceStopped
 from mode import Service
 
+from bus import recovery_timeout
 from bus.recovery_timeout import restartable_wait
+
+
+@pytest.fixture(autouse=True)
+def restart_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recovery_timeout, "RESTART_AFTER_S", 0.0)
 
 
 class Restoring(Service):
@@ -31,6 +38,27 @@ async def test_a_step_that_times_out_restarts_the_recovery() -> None:
     with pytest.raises(RebalanceAgain):
         await restartable_wait(recovery, never(), timeout=0.01)
     assert recovery.signal_recovery_start.is_set()  # the loop starts the recovery again at once
+
+
+async def test_a_step_that_failed_for_a_transient_reason_restarts_the_recovery() -> None:
+    """A 100 s outage struck as identity started its restore: aiokafka's own timeout came first and faust re-raised
+    it from ``_restart_recovery``; the worker crashed."""
+
+    async def earliest_offsets() -> None:
+        raise KafkaTimeoutError("Failed to get offsets by times in 90000 ms")
+
+    recovery = Restoring()
+    with pytest.raises(RebalanceAgain):
+        await restartable_wait(recovery, earliest_offsets(), timeout=90.0)
+    assert recovery.signal_recovery_start.is_set()
+
+
+async def test_any_other_error_is_raised_as_before() -> None:
+    async def bug() -> None:
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError, match="bug"):
+        await restartable_wait(Restoring(), bug(), timeout=90.0)
 
 
 async def test_a_step_that_completes_returns() -> None:
