@@ -27,6 +27,7 @@ from bus import (
     lag_watchdog,
     partition_check,
     record_headers,
+    recovery_timeout,
     recovery_watchdog,
     seek_before_resume,
     seek_uncommitted,
@@ -68,8 +69,11 @@ def create_app(
     seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
     fetch_wait.install()  # a fetch waits at most 500 ms (faust: 1.5 s, twice at every rebalance's end)
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
-    declared_topics.install()  # a changelog faust creates is in the broker's metadata before its consumer subscribes
+    # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
+    # is waited for (producer.give_up_after_s)
+    declared_topics.install(settings.producer.give_up_after_s)
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
+    recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),

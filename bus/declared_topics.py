@@ -12,6 +12,13 @@ snapshot from it with the changelog at 0 partitions, and the table's first write
 ``install`` makes faust's ``Producer.create_topic`` return only once a metadata request lists the topic with
 its partitions, asked again every ``POLL_S`` until ``LISTED_WITHIN_S``; past it, ``TopicNotListed`` names the
 topic and the worker stops with it at start.
+
+A broker lost while a worker declares its topics (the CreateTopics connection closed, no broker answering the
+metadata request) used to end the worker at start: a broker killed as the processors started stopped both identity
+and kpis with status 1 (tests/faults/test_broker.py, strike during start-up). The declaration is now tried again
+with the producer's backoff (``bus.publish_retry``) while the error is retriable, for up to
+``producer.give_up_after_s``, like any other publish: the worker rides out the outage and starts once the broker
+is back. CreateTopics of a topic that exists is no error to faust, so a try the broker took before it died is safe.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
 from bus.errors import OmnibusError
 from bus.logging import get_logger
+from bus.publish_retry import Backoff, Retry
 
 log = get_logger(__name__)
 LISTED_WITHIN_S = 30.0  # faust's own CreateTopics timeout is 20 s; a broker that lags longer is unwell
@@ -42,7 +52,11 @@ async def wait_until_listed(client: Any, topic: str, within_s: float = LISTED_WI
     asked = 0
     while True:
         asked += 1
-        partitions = (await client.fetch_all_metadata()).partitions_for_topic(topic)
+        try:
+            metadata = await client.fetch_all_metadata()
+        except KafkaError as exc:  # aiokafka's plain KafkaError: no broker answered, retriable (listed_after_create)
+            raise KafkaConnectionError(f"no metadata while waiting for {topic!r}: {exc}") from exc
+        partitions = metadata.partitions_for_topic(topic)
         if partitions:
             if asked > 1:
                 log.info("created topic listed by the broker's metadata", topic=topic, requests=asked)
@@ -54,21 +68,36 @@ async def wait_until_listed(client: Any, topic: str, within_s: float = LISTED_WI
         await asyncio.sleep(POLL_S)
 
 
-def listed_after_create(original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """faust's aiokafka ``Producer.create_topic`` that returns once the topic is listed (``wait_until_listed``)."""
+def listed_after_create(original: Callable[..., Awaitable[None]], retry: Callable[[], Retry] | None = None,
+                        ) -> Callable[..., Awaitable[None]]:
+    """faust's aiokafka ``Producer.create_topic`` that returns once the topic is listed (``wait_until_listed``),
+    tried again by ``retry()`` (default: ``Backoff`` with ``install``'s ``give_up_after_s``) while the error is
+    retriable (``bus.publish_retry.retriable``); the last error is raised once it gives up."""
 
     async def create_topic(self: Any, topic: str, partitions: int, replication: int, **kwargs: Any) -> None:
-        await original(self, topic, partitions, replication, **kwargs)
-        if self.app.conf.topic_allow_declare:  # faust creates nothing otherwise: nothing to wait for
-            await wait_until_listed(self._ensure_producer().client, topic)
+        async def declare() -> None:
+            await original(self, topic, partitions, replication, **kwargs)
+            if self.app.conf.topic_allow_declare:  # faust creates nothing otherwise: nothing to wait for
+                await wait_until_listed(self._ensure_producer().client, topic)
+
+        await (retry or _default_retry)().run(declare, what="declare topic")
 
     create_topic.omnibus_listed_after_create = True  # type: ignore[attr-defined]
     return create_topic
 
 
-def install() -> None:
-    """Patch faust's aiokafka ``Producer.create_topic`` once per process."""
+_give_up_after_s = [Backoff().give_up_after_s]  # set by ``install`` from ``producer.give_up_after_s``
+
+
+def _default_retry() -> Retry:
+    return Retry(Backoff(give_up_after_s=_give_up_after_s[0]))
+
+
+def install(give_up_after_s: float = Backoff().give_up_after_s) -> None:
+    """Patch faust's aiokafka ``Producer.create_topic`` once per process; a declaration is tried again for up to
+    ``give_up_after_s`` seconds (the ``producer.give_up_after_s`` setting)."""
     from faust.transport.drivers.aiokafka import Producer
 
+    _give_up_after_s[0] = give_up_after_s
     if not getattr(Producer.create_topic, "omnibus_listed_after_create", False):
         Producer.create_topic = listed_after_create(Producer.create_topic)  # type: ignore[method-assign,assignment]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,13 @@ class RepeatLimiter(logging.Filter):
 
     Only records logged with a %-template (the libraries: aiokafka, faust, mode, aiohttp) are limited;
     Omnibus's own structured events pass untouched.
+
+    Thread-safe, and it never raises: ``logging`` calls a handler's filters outside the handler's lock, from every
+    thread that logs (faust runs its aiokafka consumer in a thread of its own), and an exception in a filter is
+    raised at the library's log call. A ``KeyError`` here, two threads writing out the same expired count during a
+    broker outage, ended aiokafka's producer sender task ("Unexpected error during batch delivery"): kpis stopped
+    on a non-retriable publish error, and a sender that died while nothing was pending left every later publish
+    waiting forever — a worker alive that processed nothing (#13 broker fault test, struck early).
     """
 
     def __init__(self, window_s: float = REPEAT_WINDOW_S, clock: Callable[[], float] = time.monotonic,
@@ -74,8 +82,15 @@ class RepeatLimiter(logging.Filter):
         self._clock = clock
         self._emit = emit
         self._seen: dict[tuple[str, int, str], _Repeats] = {}
+        self._lock = threading.Lock()  # ``_seen`` is shared by every thread that logs; never held while emitting
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            return self._filter(record)
+        except Exception:  # noqa: BLE001 - a filter that raises breaks the caller's code path (see the class doc)
+            return True
+
+    def _filter(self, record: logging.LogRecord) -> bool:
         now = self._clock()
         if self._emit is not None:
             self._write_expired(now, self._emit)
@@ -84,30 +99,33 @@ class RepeatLimiter(logging.Filter):
                 or hasattr(record, "repeated"):
             return True
         key = (record.name, record.levelno, record.msg)
-        seen = self._seen.get(key)
-        if seen is None or now - seen.first_at >= self.window_s:
-            self._seen[key] = _Repeats(first_at=now)
-            if seen is not None and seen.suppressed:
-                _mark(record, seen)
-            return True
-        if not seen.suppressed:
-            seen.first_suppressed_at = record.created
-        seen.suppressed += 1
-        seen.record = record
-        return False
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is None or now - seen.first_at >= self.window_s:
+                self._seen[key] = _Repeats(first_at=now)
+                if seen is not None and seen.suppressed:
+                    _mark(record, seen)
+                return True
+            if not seen.suppressed:
+                seen.first_suppressed_at = record.created
+            seen.suppressed += 1
+            seen.record = record
+            return False
 
     def _write_expired(self, now: float, emit: Callable[[logging.LogRecord], None]) -> None:
-        for key, seen in list(self._seen.items()):
-            if now - seen.first_at >= self.window_s:
-                del self._seen[key]
-                if seen.suppressed and seen.record is not None:
-                    emit(_mark(seen.record, seen))
-
-    def flush(self, emit: Callable[[logging.LogRecord], None]) -> None:
-        for seen in self._seen.values():
+        with self._lock:  # each expired count is taken out once, by one caller, and written outside the lock
+            expired = [self._seen.pop(key) for key, seen in list(self._seen.items())
+                       if now - seen.first_at >= self.window_s]
+        for seen in expired:
             if seen.suppressed and seen.record is not None:
                 emit(_mark(seen.record, seen))
-        self._seen.clear()
+
+    def flush(self, emit: Callable[[logging.LogRecord], None]) -> None:
+        with self._lock:
+            pending, self._seen = list(self._seen.values()), {}
+        for seen in pending:
+            if seen.suppressed and seen.record is not None:
+                emit(_mark(seen.record, seen))
 
 
 def _mark(record: logging.LogRecord, seen: _Repeats) -> logging.LogRecord:

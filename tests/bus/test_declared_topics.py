@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaClient
 
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
 from bus.app import create_app
-from bus.declared_topics import TopicNotListed, wait_until_listed
+from bus.declared_topics import TopicNotListed, listed_after_create, wait_until_listed
+from bus.publish_retry import Backoff, Retry
 from tests.support.settings import isolated_settings
 
 TOPICS = 12  # a metadata request right after CreateTopics missed the topic 13 times in 40 on the test broker
@@ -34,6 +37,53 @@ async def test_a_topic_never_listed_is_named_in_the_error() -> None:
     with pytest.raises(TopicNotListed, match="'app-state-changelog' was created"):
         await wait_until_listed(client, "app-state-changelog", within_s=0)
     assert client.asked == 1
+
+
+class Listing:
+    """A client whose metadata lists every topic once ``fails`` requests have failed (no broker answered)."""
+
+    def __init__(self, fails: int = 0) -> None:
+        self.fails = fails
+
+    async def fetch_all_metadata(self) -> Any:
+        if self.fails:
+            self.fails -= 1
+            raise KafkaError("Unable to get cluster metadata over all known brokers")  # what aiokafka raises
+        return SimpleNamespace(partitions_for_topic=lambda topic: {0, 1})
+
+
+def producer(client: Any) -> Any:
+    """What ``create_topic`` reads of faust's aiokafka ``Producer``."""
+    return SimpleNamespace(app=SimpleNamespace(conf=SimpleNamespace(topic_allow_declare=True)),
+                           _ensure_producer=lambda: SimpleNamespace(client=client))
+
+
+async def no_wait(_: float) -> None:
+    return None
+
+
+def retry(give_up_after_s: float = 600.0) -> Retry:
+    return Retry(Backoff(give_up_after_s=give_up_after_s), sleep=no_wait)
+
+
+async def test_no_metadata_while_waiting_is_a_retriable_error() -> None:
+    with pytest.raises(KafkaConnectionError, match="no metadata while waiting for 'app-state-changelog'"):
+        await wait_until_listed(Listing(fails=1), "app-state-changelog")
+
+
+async def test_a_declaration_the_broker_dropped_is_tried_again_until_listed() -> None:
+    """A broker lost while a worker declares its topics (#13 broker fault, struck at start-up: identity and kpis
+    ended with status 1): CreateTopics' connection closed, then no metadata, then the broker is back."""
+    tries: list[str] = []
+
+    async def create(self: Any, topic: str, partitions: int, replication: int, **kwargs: Any) -> None:
+        tries.append(topic)
+        if len(tries) == 1:
+            raise KafkaConnectionError("Connection at 127.0.0.1:9092 closed")
+
+    create_topic = listed_after_create(create, lambda: retry())
+    await create_topic(producer(Listing(fails=2)), "app-state-changelog", 2, 1)
+    assert tries == ["app-state-changelog"] * 4  # closed; listed? no metadata (twice); created and listed
 
 
 @pytest.mark.kafka

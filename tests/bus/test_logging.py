@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from bus.logging import LIBRARY_LOGGERS, ROUTINE_LIBRARY_WARNINGS, configure_logging, get_logger
+from bus.logging import LIBRARY_LOGGERS, ROUTINE_LIBRARY_WARNINGS, RepeatLimiter, configure_logging, get_logger
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +109,57 @@ def test_in_a_one_shot_command_the_lowered_lines_are_left_out_like_other_library
     configure_logging("INFO", library_level="WARNING")
     logging.getLogger("mode.timers").warning("Timer %s is overlapping (interval=%r runtime=%r)", "commit", 2.8, 3.1)
     assert capsys.readouterr().err == ""
+
+
+def _outage_record(template: str) -> logging.LogRecord:
+    logger = logging.getLogger("aiokafka.producer.sender")
+    return logger.makeRecord(logger.name, logging.WARNING, __file__, 1, template, (1,), None)
+
+
+def test_expired_counts_written_by_two_callers_at_once_are_written_once_and_never_raise() -> None:
+    """#13 broker fault, struck early: two threads wrote out the same expired count (``del`` of a key the other had
+    taken) and the ``KeyError`` left the filter at aiokafka's log call, ending its producer sender task. Here the
+    second caller comes in while the first writes (the same interleaving, in one thread)."""
+    now = [0.0]
+    written: list[logging.LogRecord] = []
+    limiter = RepeatLimiter(window_s=10.0, clock=lambda: now[0])
+
+    def emit(record: logging.LogRecord) -> None:
+        written.append(record)
+        limiter.filter(_outage_record("Connected to %s"))  # another thread's record, in the middle of the write
+
+    limiter._emit = emit  # noqa: SLF001 - the handler's emit, as configure_logging passes it
+    for template in ("Got error produce response: %s", "Unable connect to node with id %s"):
+        for _ in range(3):
+            limiter.filter(_outage_record(template))
+    now[0] = 60.0
+    assert limiter.filter(_outage_record("Unable to update metadata from %s"))
+    assert sorted(getattr(record, "repeated", 0) for record in written) == [2, 2]
+
+
+def test_a_failing_filter_lets_the_record_through() -> None:
+    def broken_clock() -> float:
+        raise RuntimeError("clock")
+
+    assert RepeatLimiter(clock=broken_clock).filter(_outage_record("Got error produce response: %s"))
+
+
+def test_threads_logging_the_same_outage_lose_no_count() -> None:
+    ticks = iter(range(10**9))
+    written: list[logging.LogRecord] = []
+    limiter = RepeatLimiter(window_s=5.0, clock=lambda: float(next(ticks)), emit=written.append)
+    kept: list[logging.LogRecord] = []
+
+    def log_many() -> None:
+        for _ in range(2000):
+            record = _outage_record("Got error produce response: %s")
+            if limiter.filter(record):
+                kept.append(record)
+
+    threads = [threading.Thread(target=log_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    limiter.flush(written.append)
+    assert len(kept) + sum(getattr(record, "repeated", 0) for record in written + kept) == 8000
