@@ -32,3 +32,15 @@ def test_every_relative_link_of_the_docs_resolves_inside_the_repository() -> Non
             if not path.is_relative_to(ROOT) or not path.exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def test_no_user_document_names_an_internal_tracker_entry() -> None:
+    """The READMEs and docs state rules, not who found them ("tester14 M1" is history for commit messages and tests),
+    as ``omnibus --help`` does (tests/bus/cli/test_help_text.py)."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")),
+                 *sorted(path for top in ("adapters", "bus", "processors", "schemas", "deploy", "demo")
+                         for path in (ROOT / top).rglob("*.md"))]
+    internal = re.compile(r"\btester\d+")
+    named = [f"{doc.relative_to(ROOT)}: {match.group(0)}" for doc in documents
+             for match in internal.finditer(doc.read_text(encoding="utf-8"))]
+    assert not named, named
