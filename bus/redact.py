@@ -21,9 +21,10 @@ event or command id: a log line's id must match the same id printed elsewhere). 
 number has none of these shapes.
 
 An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
-graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of ``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=...
-value=...)"), keeps its kind only: ``USER_ID:[value]``, whatever the value's shape (a user id or device id has none
-the patterns above know; tester M5 read part of a user id in a DEBUG line). So does an e-mail address cut short or
+graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of
+``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=... value=...)"), keeps
+its kind only: ``USER_ID:[value]``, whatever the value's shape (a user id or device id has none the patterns above
+know; a part of a user id was read in a DEBUG line). So does an e-mail address cut short or
 URL-encoded (``jean.dupont@mail``, ``jean.dupont%40mail.fr``): from its local part on, up to where the address ends.
 """
 
