@@ -18,6 +18,7 @@ from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
+from bus.publish_retry import Backoff, Retry
 from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
@@ -30,7 +31,11 @@ class TopicFollower:
 
     ``name``: shown in the client id and the task name. ``poll_ms``: longest wait of one poll (milliseconds).
     A topic missing or smaller than declared after ``METADATA_WAIT_S`` is read as it is (``omnibus topics
-    apply`` creates it). A poll that fails is retried after a second: the consumer reconnects by itself.
+    apply`` creates it). A poll that fails is retried after a second: the consumer reconnects by itself. A start
+    that meets a broker outage (no connection, offsets not answered within the request timeout) is tried again
+    with the producer's backoff for up to ``producer.give_up_after_s`` (``bus.publish_retry``): identity's first
+    batch starts its followers, and an outage then stopped the worker (``KafkaTimeoutError`` from ``end_offsets``,
+    tests/faults/test_broker.py, the 60 s outage struck as the processors joined).
     """
 
     def __init__(self, settings: OmnibusSettings, topics: Sequence[TopicSpec], name: str, *, poll_ms: int = 200,
@@ -52,6 +57,24 @@ class TopicFollower:
         """Called once, when the end offsets seen at start have been read (at once if the topics were empty)."""
 
     async def start(self) -> None:
+        """Assign every partition from offset 0, read the end offsets to catch up to, and start following. Raises
+        the last Kafka error once ``producer.give_up_after_s`` passed, at once for an error that is not retriable."""
+        retry = Retry(Backoff(give_up_after_s=self.settings.producer.give_up_after_s))
+        await retry.run(self._start_once, what=f"follow start ({self.name})")
+
+    async def _start_once(self) -> None:
+        try:
+            await self._assign()
+        except BaseException:
+            consumer, self._consumer = self._consumer, None
+            if consumer is not None:
+                await consumer.stop()
+            raise
+        self._check_caught_up()
+        if self._consumer is not None and self._consumer.assignment():
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def _assign(self) -> None:
         options = connection_options(self.settings.kafka)
         options["client_id"] = f"{self.settings.kafka.client_id}-{self.name}-{uuid.uuid4().hex[:6]}"
         consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
@@ -74,9 +97,6 @@ class TopicFollower:
             await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions) if partitions else {}
         self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
-        self._check_caught_up()
-        if partitions:
-            self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)

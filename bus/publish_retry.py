@@ -103,7 +103,7 @@ class Retry:
         failures = self._warnings.due(what)
         if failures is None:
             return
-        log.warning("Kafka refused a producer operation for a transient reason; retrying", operation=what,
+        log.warning("Kafka refused an operation for a transient reason; retrying", operation=what,
                     error_type=type(error).__name__, error=str(error)[:300], attempt=attempt + 1,
                     failures_since_last_line=failures, retry_in_s=round(delay_s, 2),
                     gives_up_after_s=self.backoff.give_up_after_s)

@@ -22,6 +22,7 @@ from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.publish_retry import Backoff, Retry
 from processors.identity.assignments_repair import AssignmentRepair
 from processors.identity.bulk_intake import BulkIntake
 
@@ -99,7 +100,10 @@ class Lifecycle:
                 self._running = True
                 freeze_startup_objects()
             if self.cluster_partitions is None:
-                self.cluster_partitions = await partition_count(self.settings, self.graph_topic)
+                # read through a broker outage as the producer's start and the followers' are (bus.publish_retry)
+                retry = Retry(Backoff(give_up_after_s=self.settings.producer.give_up_after_s))
+                self.cluster_partitions = await retry.run(lambda: partition_count(self.settings, self.graph_topic),
+                                                          what="graph partition count")
 
     async def stop_producer(self) -> None:
         async with self._lock:
