@@ -18,7 +18,7 @@ from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
-from bus.publish_retry import Backoff, Retry
+from bus.publish_retry import outage_retry
 from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
@@ -59,8 +59,7 @@ class TopicFollower:
     async def start(self) -> None:
         """Assign every partition from offset 0, read the end offsets to catch up to, and start following. Raises
         the last Kafka error once ``producer.give_up_after_s`` passed, at once for an error that is not retriable."""
-        retry = Retry(Backoff(give_up_after_s=self.settings.producer.give_up_after_s))
-        await retry.run(self._start_once, what=f"follow start ({self.name})")
+        await outage_retry(self.settings).run(self._start_once, what=f"follow start ({self.name})")
 
     async def _start_once(self) -> None:
         try:

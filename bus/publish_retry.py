@@ -21,13 +21,16 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from bus.errors import OmnibusError
 from bus.log_window import LogWindow
 from bus.logging import get_logger
+
+if TYPE_CHECKING:
+    from bus.config import OmnibusSettings
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -107,3 +110,9 @@ class Retry:
                     error_type=type(error).__name__, error=str(error)[:300], attempt=attempt + 1,
                     failures_since_last_line=failures, retry_in_s=round(delay_s, 2),
                     gives_up_after_s=self.backoff.give_up_after_s)
+
+
+def outage_retry(settings: OmnibusSettings) -> Retry:
+    """The retry a worker's own Kafka operation (a start, a read of offsets or partitions) rides a broker outage
+    with: the producer's backoff, for up to ``producer.give_up_after_s`` seconds."""
+    return Retry(Backoff(give_up_after_s=settings.producer.give_up_after_s))

@@ -22,7 +22,7 @@ from bus.fencing import AssignmentFence
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer
-from bus.publish_retry import Backoff, Retry
+from bus.publish_retry import outage_retry
 from processors.identity.assignments_repair import AssignmentRepair
 from processors.identity.bulk_intake import BulkIntake
 
@@ -101,9 +101,8 @@ class Lifecycle:
                 freeze_startup_objects()
             if self.cluster_partitions is None:
                 # read through a broker outage as the producer's start and the followers' are (bus.publish_retry)
-                retry = Retry(Backoff(give_up_after_s=self.settings.producer.give_up_after_s))
-                self.cluster_partitions = await retry.run(lambda: partition_count(self.settings, self.graph_topic),
-                                                          what="graph partition count")
+                self.cluster_partitions = await outage_retry(self.settings).run(
+                    lambda: partition_count(self.settings, self.graph_topic), what="graph partition count")
 
     async def stop_producer(self) -> None:
         async with self._lock:
