@@ -105,7 +105,7 @@ class KafkaBroker(process.OwnedServer):
         keep_data: bool = False,
         security: BrokerSecurity | None = None,
     ) -> None:
-        self.state_dir = Path(state_dir)
+        self.state_dir = Path(state_dir).resolve()  # the broker runs with cwd=home: a relative path would point nowhere
         self.home = self.state_dir / "kafka"
         self.version = version
         self.heap = heap

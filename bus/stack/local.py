@@ -74,7 +74,7 @@ class LocalStack:
         detach: bool = False,
         wipe: bool = False,
     ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.state_dir = Path(state_dir).expanduser().resolve() if state_dir is not None else default_state_dir()
         self.port = port
         self.want_registry = registry
         self.kafka_version = kafka_version

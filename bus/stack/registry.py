@@ -121,7 +121,7 @@ class SchemaRegistryServer(process.OwnedServer):
         tie_to_parent: bool = True,
         keep_data: bool = False,
     ) -> None:
-        self.state_dir = Path(state_dir)
+        self.state_dir = Path(state_dir).resolve()  # the registry runs with cwd=home
         self.keep_data = keep_data
         self.home = self.state_dir / "registry"
         self.version = version

@@ -40,9 +40,12 @@ def test_down_never_signals_a_process_it_does_not_own(tmp_path: Path) -> None:
 
 
 @pytest.mark.kafka
-def test_cli_up_status_down(tmp_path: Path) -> None:
+def test_cli_up_status_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up, status and down on one state dir, given as a path relative to the cwd (tester15 F1: the broker runs in
+    its own directory, so a relative ``--state-dir`` made it look for its config where there was none)."""
     runner = CliRunner()
-    state_dir = tmp_path / "state"
+    monkeypatch.chdir(tmp_path)
+    state_dir = Path("state")
     result = runner.invoke(app, ["up", "--no-registry", "--state-dir", str(state_dir)])
     try:
         assert result.exit_code == 0, result.output
