@@ -162,7 +162,7 @@ class IdentifierNormaliser:
 
     @staticmethod
     def _placeholder(kind: str, normalised: str) -> bool:
-        return looks_like_placeholder(normalised) and not (kind == kinds.ACCOUNT and is_iban(normalised))
+        return looks_like_placeholder(normalised, kind) and not (kind == kinds.ACCOUNT and is_iban(normalised))
 
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
         counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN
@@ -187,7 +187,7 @@ class IdentifierNormaliser:
             if is_token(kind, value):
                 return value
             scheme, canonical = canonical_national_id(value, self.settings.national_id_schemes)
-            if self._block and looks_like_placeholder(canonical[:-1]):
+            if self._block and looks_like_placeholder(canonical[:-1], kind):
                 raise NotAnIdentifier("placeholder", "national ID is a placeholder")
             return self.token(kind, canonical if scheme == LEGACY_SCHEME else f"{scheme}:{canonical}")
         if kind == kinds.CARD:

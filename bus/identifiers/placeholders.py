@@ -3,11 +3,20 @@
 Checked on the normalised value (so ``123 456 789`` and ``123456789`` are one decision) by every adapter, which
 reports the value (masked) in ``rejected_identifiers`` and its answer's ``dropped_identifiers``, and again by
 identity before linking, both with rule ``blocked-value`` (``IdentifierNormaliser(block_placeholders=True)``).
+
+A run of digits is a placeholder only when it is the whole number: a phone's national significant number
+(``+33 1 23 45 67 89``, ``+1 555 555 5555``; ITU-T E.164, as python-phonenumbers splits it), every digit of any
+other value (``123456789``, ``000 000 000``). A real number that merely ends in a run (the contract account
+``4000 1234 5678``, New York's ``+1 212 345 6789``) is somebody's.
 """
 
 from __future__ import annotations
 
 import re
+
+import phonenumbers
+
+from bus.identifiers import kinds
 
 PLACEHOLDERS = frozenset({
     "unknown", "null", "none", "nil", "n/a", "na", "undefined", "test", "-", "0", "anonymous", "guest",
@@ -16,20 +25,31 @@ PLACEHOLDERS = frozenset({
 _NOT_DIGITS = re.compile(r"\D")
 _SEPARATORS = re.compile(r"[\W_]")
 MIN_REPEATED = 5  # characters: "00000000-0000-0000-0000-000000000000" (a zeroed advertising id), "xxxxx"
+MIN_DIGITS = 5  # a shorter run ("1234") is too common in real short ids to call a filler
+COUNTING_UP, COUNTING_DOWN = "01234567890123456789", "98765432109876543210"
 
 
-def looks_like_placeholder(value: str) -> bool:
+def significant_digits(kind: str, value: str) -> str:
+    """The digits a placeholder rule looks at: a phone's national significant number (without its country code),
+    else every digit of ``value``."""
+    if kind == kinds.PHONE and value.startswith("+"):
+        try:
+            return str(phonenumbers.parse(value, None).national_number)
+        except phonenumbers.NumberParseException:
+            pass
+    return _NOT_DIGITS.sub("", value)
+
+
+def looks_like_placeholder(value: str, kind: str) -> bool:
     """True for a known filler word, a value of one character repeated between separators (the all-zero UUID that
     iOS gives as the advertising id when the user limits tracking, ``Apple ASIdentifierManager``), or a mostly-digit
-    value whose last 9 digits repeat one digit or count."""
+    value whose significant digits (``significant_digits(kind, value)``) are all one digit or a count up or down."""
     if value.casefold() in PLACEHOLDERS:
         return True
     characters = _SEPARATORS.sub("", value)
     if len(characters) >= MIN_REPEATED and len(set(characters.casefold())) == 1:
         return True
-    digits = _NOT_DIGITS.sub("", value)
-    if len(digits) >= 5 and len(digits) >= len(value) - 3:  # mostly digits
-        national = digits[-9:]
-        if len(set(national)) == 1 or national in "0123456789012345" or national in "9876543210987654":
-            return True
-    return False
+    if len(_NOT_DIGITS.sub("", value)) < len(value) - 3:  # not mostly digits
+        return False
+    digits = significant_digits(kind, value)
+    return len(digits) >= MIN_DIGITS and (len(set(digits)) == 1 or digits in COUNTING_UP or digits in COUNTING_DOWN)

@@ -1,0 +1,48 @@
+"""A run of digits is a placeholder only when it is the whole number (tester15 F2: the contract account
+``4000 1234 5678`` was dropped as a placeholder because its last nine digits count up)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bus.identifiers import IdentifierNormaliser
+from bus.identifiers.model import Identifier, Rejected
+from bus.identifiers.placeholders import looks_like_placeholder, significant_digits
+from tests.bus.identifiers.support import identifier_settings
+
+
+def linking() -> IdentifierNormaliser:
+    return IdentifierNormaliser(identifier_settings(default_region="FR"), block_placeholders=True)
+
+
+@pytest.mark.parametrize(("kind", "written"), [
+    ("ACCOUNT", "4000 1234 5678"),  # the tester's contract account: ends in a count
+    ("ACCOUNT", "7000 000 000"), ("ACCOUNT", "5 999 999 999"), ("ACCOUNT", "2234567890"), ("ACCOUNT", "ACC-123456789"),
+    ("PHONE", "+1 212 345 6789"),  # New York: its last nine digits count up
+    ("PHONE", "+44 20 7000 0000"), ("PHONE", "+33 6 00 00 00 01"),
+    ("USER_ID", "91234567890"), ("DEVICE", "5000000000"),
+])
+def test_a_number_that_only_ends_in_a_run_is_somebodys(kind: str, written: str) -> None:
+    assert isinstance(linking().normalise(kind, written), Identifier)
+
+
+@pytest.mark.parametrize(("kind", "written"), [
+    ("ACCOUNT", "123456789"), ("ACCOUNT", "000 000 000"), ("ACCOUNT", "9876543210"), ("ACCOUNT", "1111-1111"),
+    ("PHONE", "+33 1 23 45 67 89"), ("PHONE", "01 11 11 11 11"), ("PHONE", "+33 6 66 66 66 66"),
+    ("PHONE", "+44 1234 567890"),
+    ("USER_ID", "1234567"), ("DEVICE", "00000000"),
+])
+def test_a_whole_number_that_is_one_digit_or_a_count_is_a_placeholder(kind: str, written: str) -> None:
+    result = linking().normalise(kind, written)
+    assert isinstance(result, Rejected) and result.code == "placeholder" and result.rule == "blocked-value"
+
+
+def test_a_phones_significant_digits_leave_out_its_country_code() -> None:
+    assert significant_digits("PHONE", "+12123456789") == "2123456789"
+    assert significant_digits("PHONE", "+33123456789") == "123456789"
+    assert significant_digits("ACCOUNT", "+12123456789") == "12123456789"  # only a phone has a country code
+
+
+@pytest.mark.parametrize("value", ["1234", "0000", "12-34"])
+def test_runs_too_short_to_tell_are_kept(value: str) -> None:
+    assert not looks_like_placeholder(value, "ACCOUNT")
