@@ -3,6 +3,8 @@ import pytest
 from bus.errors import ConfigError
 from processors.offers.caps import Suppression
 from processors.offers.config import load_offers_settings
+from processors.offers.ranking import zone_of
+from tests.processors.offers.factories import customer
 
 
 def test_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,3 +26,9 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, va
 
 def test_suppression_reasons_are_the_metric_labels() -> None:
     assert {r.value for r in Suppression} >= {"contact_cap", "channel_cap", "offer_cap", "quiet_hours"}
+
+
+def test_a_customer_of_unknown_country_is_in_utc_by_default() -> None:
+    """tester15 F4: the default zone was Asia/Shanghai, so a French customer without a ``country`` trait was in its
+    quiet hours (21:00–08:00 Shanghai) from 13:00 UTC."""
+    assert zone_of(customer(), load_offers_settings().default_timezone) == "UTC"
