@@ -38,7 +38,8 @@ class OffersSettings(BaseModel):
     # UTC, not a market's zone: a deployment that never set it gets quiet hours an hour or two off, not a whole
     # afternoon (tester15 F4: the old Asia/Shanghai default hid offers to French customers from 13:00 UTC)
     default_timezone: TimeZoneName = Field(
-        "UTC", description="IANA zone of customers whose country is unknown or has several zones; set your main market's.")
+        "UTC",
+        description="IANA zone of customers whose country is unknown or has several zones; set your main market's.")
     push_channels: tuple[Channel, ...] = Field(
         (Channel.CALL_CENTER, Channel.BRANCH), description="Channels told by instruction topics (the others pull).")
     pending_per_identifier: int = Field(50, gt=0, description="Events kept while their identifier is not resolved yet.")
