@@ -203,8 +203,13 @@ def train(people: int, seed: int, samples: int = 300_000) -> dict[str, Any]:
                 mu[kind]["different"] = (mu[kind]["different"][0], float(f"{1 - u_agree:.3g}"))
     total = len(records) * (len(records) - 1) // 2
     prior = math.log2(len(true_pairs) / (total - len(true_pairs)))
+    # Levels the table leaves out (0 bits: an address line "elsewhere"): [pairs of one person, random pairs] met.
+    untrained = {name: {str(lv): [counts[True][name][lv], counts[False][name][lv]] for lv in Level
+                        if lv is not Level.MISSING and lv not in matcher.mu[name]
+                        and counts[True][name][lv] + counts[False][name][lv]}
+                 for name in matcher.mu}
     return {"mu": mu, "prior": round(prior, 2), "records": len(records), "true_pairs": len(true_pairs),
-            "random_pairs": samples}
+            "random_pairs": samples, "untrained_levels": {name: lv for name, lv in untrained.items() if lv}}
 
 
 def open_reviews(harness: Harness) -> set[str]:
