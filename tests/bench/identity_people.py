@@ -252,11 +252,13 @@ def add_twins(persons: list[Person], out: list[Record], count: int, seed: int, f
 NAMESAKE_SEED_OFFSET = 3000
 
 
-def add_namesakes(persons: list[Person], out: list[Record], count: int, seed: int) -> None:
+def add_namesakes(persons: list[Person], out: list[Record], count: int, seed: int, *, same_line: bool = False) -> None:
     """``count`` strangers who share a person's given name, family name and birth date (a "Jean Dupont born
     1965-11-30" in another town, tester8's finding 3) and nothing else: their own address, postcode, e-mail,
     phone, account, user id; records appended to ``out``. Drawn from people outside households and twins, on a
-    separate random stream, so the rest of the population is the one without them."""
+    separate random stream, so the rest of the population is the one without them. ``same_line``: the namesake
+    lives at the person's address line in another town (their own postcode: "12 rue de la République" in Toulouse
+    and in Bordeaux, issue #8), all else as without it."""
     rng = random.Random(seed + NAMESAKE_SEED_OFFSET)
     fake = Faker("fr_FR")
     fake.seed_instance(seed + NAMESAKE_SEED_OFFSET)
@@ -264,7 +266,8 @@ def add_namesakes(persons: list[Person], out: list[Record], count: int, seed: in
     rng.shuffle(originals)
     for original in originals[:count]:
         pid = len(persons)
-        namesake = Person(pid, original.given, original.family, original.birth, fake.street_address(),
+        line = fake.street_address()
+        namesake = Person(pid, original.given, original.family, original.birth, original.address if same_line else line,
                           fake.postcode(), _email(rng, original.given, original.family, fake.free_email_domain()),
                           f"+336{rng.randrange(10**8):08d}", [f"{rng.randrange(10**7, 10**8)}"],
                           f"u-{pid}-{rng.randrange(10**6)}",
@@ -275,9 +278,10 @@ def add_namesakes(persons: list[Person], out: list[Record], count: int, seed: in
 
 
 def population(n: int, seed: int, twins: int = 0, twin_names: str = "real",
-               namesakes: int = 0) -> tuple[list[Person], list[Record]]:
+               namesakes: int = 0, namesake_line: bool = False) -> tuple[list[Person], list[Record]]:
     """``twins``: that many twins added (``add_twins``, names made as ``twin_names`` says) after the ``n`` people;
-    ``namesakes``: that many strangers with a person's full name and birth date after them (``add_namesakes``)."""
+    ``namesakes``: that many strangers with a person's full name and birth date after them (``add_namesakes``;
+    ``namesake_line``: on the person's address line in another town)."""
     rng = random.Random(seed)
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
@@ -286,5 +290,5 @@ def population(n: int, seed: int, twins: int = 0, twin_names: str = "real",
     if twins:
         add_twins(persons, out, twins, seed, fake, twin_names)
     if namesakes:
-        add_namesakes(persons, out, namesakes, seed)
+        add_namesakes(persons, out, namesakes, seed, same_line=namesake_line)
     return persons, out

@@ -203,8 +203,13 @@ def train(people: int, seed: int, samples: int = 300_000) -> dict[str, Any]:
                 mu[kind]["different"] = (mu[kind]["different"][0], float(f"{1 - u_agree:.3g}"))
     total = len(records) * (len(records) - 1) // 2
     prior = math.log2(len(true_pairs) / (total - len(true_pairs)))
+    # Levels the table leaves out (0 bits: an address line "elsewhere"): [pairs of one person, random pairs] met.
+    untrained = {name: {str(lv): [counts[True][name][lv], counts[False][name][lv]] for lv in Level
+                        if lv is not Level.MISSING and lv not in matcher.mu[name]
+                        and counts[True][name][lv] + counts[False][name][lv]}
+                 for name in matcher.mu}
     return {"mu": mu, "prior": round(prior, 2), "records": len(records), "true_pairs": len(true_pairs),
-            "random_pairs": samples}
+            "random_pairs": samples, "untrained_levels": {name: lv for name, lv in untrained.items() if lv}}
 
 
 def open_reviews(harness: Harness) -> set[str]:
@@ -223,9 +228,10 @@ def open_reviews(harness: Harness) -> set[str]:
 
 
 def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins: int = 0,
-             twin_names: str = "real", namesakes: int = 0, **overrides: Any) -> dict[str, Any]:
+             twin_names: str = "real", namesakes: int = 0, namesake_line: bool = False,
+             **overrides: Any) -> dict[str, Any]:
     """``overrides``: identity settings for the graph run (e.g. ``match_review_unlinked=True``)."""
-    persons, records = population(people, seed, twins, twin_names, namesakes)
+    persons, records = population(people, seed, twins, twin_names, namesakes, namesake_line)
     events = mapped_events(records, fill_counter_traits=fill_counter_traits)
     harness = Harness(settings(default_region="FR"))
     views = record_views(harness, events, len(records))
@@ -239,7 +245,7 @@ def evaluate(people: int, seed: int, *, fill_counter_traits: bool = True, twins:
     merged = [(person, sibling) for person, sibling in twin_pairs if _same_cluster(clusters, records, person, sibling)]
     namesake_pairs = [(p.pid, p.namesake_of) for p in persons if p.namesake_of is not None]
     return {"people": len(persons), "twins": len(persons) - people - len(namesake_pairs), "twin_names": twin_names,
-            "twin_pairs_merged": len(merged), "namesakes": len(namesake_pairs),
+            "twin_pairs_merged": len(merged), "namesakes": len(namesake_pairs), "namesake_line": namesake_line,
             "namesake_pairs_merged": sum(_same_cluster(clusters, records, *pair) for pair in namesake_pairs),
             "twin_pairs_merged_names_disagree": sum(_names_disagree(views, records, *pair) for pair in merged),
             "records": len(records), "events": len(events), "baseline": baseline,
@@ -271,6 +277,7 @@ def _names_disagree(views: list[tuple[dict, list[str]]], records: list[Record], 
                                              for a in ours for b in other)
 
 
+LINE_TITLES = {False: "own address", True: "the person's address line in another town, own postcode"}
 TWIN_TITLES = {"real": "another real given name close to the sibling's (\"Jean\"/\"Jeanne\")",
                "slip": "a given name one typing slip away (\"Lucy\"/\"Lncy\"): indistinguishable from a typo of one person"}
 
@@ -298,8 +305,9 @@ def section(result: dict[str, Any]) -> list[str]:
            f"{result['twins']}, {result['twin_pairs_merged_names_disagree']} of them with a given name on every record "
            "that is another real name than each of the sibling's (the others: a record without a given name, or "
            "misspelt as close to the sibling's name as to the twin's own).", ""] if result["twins"] else []),
-        *([f"Namesakes: {result['namesakes']} strangers with a person's given name, family name and birth date (own "
-           f"address, phone, e-mail, account, user id); namesake pairs merged: {result['namesake_pairs_merged']} of "
+        *([f"Namesakes: {result['namesakes']} strangers with a person's given name, family name and birth date ("
+           f"{LINE_TITLES[result.get('namesake_line', False)]}, phone, e-mail, account, user id); namesake pairs "
+           f"merged: {result['namesake_pairs_merged']} of "
            f"{result['namesakes']}.", ""] if result.get("namesakes") else []),
         "| clusters from | precision | recall | F1 | customers | household member pairs merged |",
         "|---|---|---|---|---|---|",
@@ -345,6 +353,8 @@ def main() -> None:
                              "away, indistinguishable from a typo of one person")
     parser.add_argument("--namesakes", type=int, default=0,
                         help="add strangers with a person's given name, family name and birth date")
+    parser.add_argument("--namesake-line", action="store_true",
+                        help="the namesakes live at the person's address line in another town (own postcode)")
     parser.add_argument("--review-unlinked", action="store_true",
                         help="MATCH_REVIEW_UNLINKED: pairs with no identifier in common go to review, never merge")
     parser.add_argument("--train", action="store_true", help="print m/u values trained on a separate seed")
@@ -355,13 +365,15 @@ def main() -> None:
         return
     overrides = {"match_review_unlinked": True} if args.review_unlinked else {}
     results = [evaluate(args.people, args.seed, fill_counter_traits=False, twins=args.twins, twin_names=args.twin_names,
-                        namesakes=args.namesakes, **overrides)]
+                        namesakes=args.namesakes, namesake_line=args.namesake_line, **overrides)]
     if not results[0]["counter_traits_from_mapper"]:  # before issue #8 item 6: also as it will be
         results.append(evaluate(args.people, args.seed, fill_counter_traits=True, twins=args.twins,
-                                twin_names=args.twin_names, namesakes=args.namesakes, **overrides))
+                                twin_names=args.twin_names, namesakes=args.namesakes,
+                                namesake_line=args.namesake_line, **overrides))
     twins = f" --twins {args.twins}" if args.twins else ""
     twins += f" --twin-names {args.twin_names}" if args.twins and args.twin_names != "real" else ""
     twins += f" --namesakes {args.namesakes}" if args.namesakes else ""
+    twins += " --namesake-line" if args.namesakes and args.namesake_line else ""
     twins += " --review-unlinked" if args.review_unlinked else ""
     text = report(results, f"PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_quality --people {args.people} "
                            f"--seed {args.seed}{twins} --write")

@@ -10,6 +10,9 @@ def test_identity_quality_benchmark_runs_and_the_matcher_beats_connected_compone
 def test_training_yields_m_and_u_per_level() -> None:
     trained = train(80, 3, samples=2_000)
     assert trained["prior"] < 0 and set(trained["mu"]["given_name"]) == {"exact", "close", "different"}
+    # levels the table leaves out (an address line "elsewhere": 0 bits by design): [pairs of one person, random pairs]
+    assert all("missing" not in levels for levels in trained["untrained_levels"].values())
+    assert all(len(counts) == 2 for levels in trained["untrained_levels"].values() for counts in levels.values())
 
 
 def test_twins_get_another_real_name_by_default_and_a_typing_slip_on_request() -> None:
@@ -42,3 +45,14 @@ def test_namesakes_share_a_persons_full_name_and_birth_date_and_nothing_else() -
         assert any(r.person == namesake.pid for r in records)
     result = evaluate(120, 3, namesakes=4)
     assert (result["namesakes"], result["twins"]) == (4, 0) and "Namesakes:" in report([result], "cmd")
+
+
+def test_namesakes_on_the_persons_line_live_in_another_town() -> None:
+    from tests.bench.identity_people import population
+
+    plain, _ = population(120, 3, namesakes=4)
+    persons, _ = population(120, 3, namesakes=4, namesake_line=True)
+    for namesake, before in zip([p for p in persons if p.namesake_of is not None],
+                                [p for p in plain if p.namesake_of is not None], strict=True):
+        original = persons[namesake.namesake_of]
+        assert namesake.address == original.address and namesake.postcode == before.postcode != original.postcode

@@ -5,8 +5,11 @@ similarity ≥ ``name_close``, except two given names that are both real, differ
 ``different`` however close: ``given_names.distinct``; dates: one digit off or day and month
 transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one digit
 off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
-train a close level on (tester14 S1); ``different``; ``missing`` when either side has no value. Identifier
-types have ``agree`` (a common identifier), ``different`` (both have the type, none in common: two national IDs
+train a close level on (tester14 S1); ``different``; ``missing`` when either side has no value. An address
+line is compared where it is (``place_level``): one that agrees (exact or close) in another place (postcodes, else
+towns, or countries that differ) is ``elsewhere``, no evidence either way (``defaults.py``); a postcode that
+agrees in two countries is ``different``; towns are compared only where the postcodes cannot be. Identifier types
+have ``agree`` (a common identifier), ``different`` (both have the type, none in common: two national IDs
 are a conflict) or ``missing``. Distances come from rapidfuzz.
 """
 
@@ -21,7 +24,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_sort_ratio
 
 from processors.identity.matching.given_names import distinct, is_known
-from processors.identity.matching.traits import ADDRESS, BIRTH, FAMILY, GIVEN, POSTCODE, Summary
+from processors.identity.matching.traits import ADDRESS, BIRTH, CITY, COUNTRY, FAMILY, GIVEN, POSTCODE, Summary
 
 
 class Level(StrEnum):
@@ -30,11 +33,12 @@ class Level(StrEnum):
     AGREE = "agree"  # identifiers: at least one in common
     DIFFERENT = "different"
     MISSING = "missing"
+    ELSEWHERE = "elsewhere"  # addresses: the line agrees, the place does not (place_level)
 
 
 # Names of the compared fields (keys of the m/u table): the trait codes, then identifier types.
 TRAIT_FIELDS = {GIVEN: "given_name", FAMILY: "family_name", BIRTH: "birth_date", ADDRESS: "address",
-                POSTCODE: "postcode"}
+                POSTCODE: "postcode", CITY: "city"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,14 @@ def postcode_level(a: str, b: str, limits: Thresholds) -> Level:
     return Level.EXACT if a == b else Level.DIFFERENT
 
 
+def city_level(a: str, b: str, limits: Thresholds) -> Level:
+    """Towns as ``name_level`` compares names: "toulose" is Toulouse mistyped, close; "bordeaux" is different."""
+    return name_level(a, b, limits)
+
+
 _COMPARE: dict[str, Callable[[str, str, Thresholds], Level]] = {
     GIVEN: given_level, FAMILY: name_level, BIRTH: date_level, ADDRESS: address_level, POSTCODE: postcode_level,
+    CITY: city_level,
 }
 _RANK = {Level.EXACT: 0, Level.CLOSE: 1, Level.DIFFERENT: 2}
 
@@ -96,6 +106,21 @@ def best_level(field: str, first: Sequence[str], second: Sequence[str], limits: 
         return Level.MISSING
     compare = _COMPARE[field]
     return min((compare(a, b, limits) for a in first for b in second), key=_RANK.__getitem__)
+
+
+def place_level(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> Level:
+    """Whether two summaries' addresses are in one place: ``different`` when both name a country and none in
+    common; else the postcodes' level when both have one (exact or different); else the towns' (``city_level``);
+    else ``missing``. A postcode decides over a town: "Paris" and "Paris 15e" or a town's other spelling are no
+    other place, and channels that send a postcode send it from the form's postcode field (``bus.identifiers.traits``:
+    web ``address.postalCode``, counter ``customer.postcode``, call-center and legacy columns)."""
+    if first.get(COUNTRY) and second.get(COUNTRY) and not set(first[COUNTRY]) & set(second[COUNTRY]):
+        return Level.DIFFERENT
+    for code in (POSTCODE, CITY):
+        level = best_level(code, first.get(code, []), second.get(code, []), limits)
+        if level is not Level.MISSING:
+            return level
+    return Level.MISSING
 
 
 def swapped_names(first: Summary, second: Summary, limits: Thresholds = Thresholds()) -> bool:
@@ -157,6 +182,8 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
     """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
     does a given name one typing slip from the other's when the birth dates are the same; a given name missing on a
     side whose family name is another real first name than the other's given name is different (``misplaced_given``).
+    Towns are compared only where the postcodes are missing; in two places (``place_level``) an agreeing address
+    line is ``elsewhere`` and an agreeing postcode ``different`` (``placed``).
 
     The latter is one person's typo, not two people: a short name's slip ("xnn" / "ann", Jaro-Winkler 0.78)
     falls below ``name_close``, and the given name's veto would refuse the records a merge meets while the
@@ -174,6 +201,10 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
     if levels["given_name"] is Level.MISSING and levels["family_name"] is Level.DIFFERENT and (
             misplaced_given(first, second) or misplaced_given(second, first)):
         levels["given_name"] = Level.DIFFERENT
+    if levels["postcode"] is not Level.MISSING:
+        levels["city"] = Level.MISSING  # the postcodes tell the place: its agreement or not counts once
+    if place_level(first, second, limits) is Level.DIFFERENT:
+        placed(levels)
     if swapped_names(first, second, limits):
         for name in ("given_name", "family_name"):
             if levels[name] is Level.DIFFERENT:
@@ -182,6 +213,19 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
                                                     if name == "given_name" else False):
                 levels[name] = Level.CLOSE
     return levels
+
+
+def placed(levels: dict[str, Level]) -> None:
+    """``levels`` of two summaries in two places (``place_level``), in place: an address line that agrees is
+    ``elsewhere`` ("12 rue de la République" is in most French towns: the line's agreement without its place is no
+    exact address, issue #8), and a postcode that agrees is ``different`` (the countries differ: 75001 is Paris and
+    Addison, Texas). The other place's disagreement is counted once, by the postcode's ``different``: an
+    ``elsewhere`` line weighs nothing (``defaults.py``), where ``different`` would count the one fact twice; so,
+    where there are no postcodes to compare, does the towns' ``different`` (``trait_levels``)."""
+    if levels["address"] in (Level.EXACT, Level.CLOSE):
+        levels["address"] = Level.ELSEWHERE
+    if levels["postcode"] is Level.EXACT:
+        levels["postcode"] = Level.DIFFERENT
 
 
 def kind_of(key: str) -> str:

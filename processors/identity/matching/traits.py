@@ -1,10 +1,14 @@
 """A person's traits normalised for comparison, kept as a small order-independent summary.
 
 Input: the standard trait keys of ``IdentifiersObserved.traits`` (``given_name``, ``family_name``,
-``full_name``, ``birth_date`` ISO ``YYYY-MM-DD``, ``address_line``, ``postcode``; see
+``full_name``, ``birth_date`` ISO ``YYYY-MM-DD``, ``address_line``, ``postcode``, ``city``, ``country``; see
 ``bus/identifiers/traits.py``, imported here). Output: a ``Summary``, a JSON-safe dict from a short
 field code to at most ``MAX_VALUES`` normalised values, sorted. Two summaries combine by union, keeping
 the smallest values: the result does not depend on the order in which the traits arrived.
+
+City and country are the place an address line and a postcode stand in (``PLACE``), not evidence of a person
+of their own: they are kept only beside an address line or a postcode, so an event with a town alone has no
+summary, as before (``compare.place_level`` reads them).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from datetime import date
 from nameparser import HumanName
 
 from bus.identifiers.traits import ADDRESS_LINE, BIRTH_DATE, FAMILY_NAME, FULL_NAME, GIVEN_NAME
-from bus.identifiers.traits import POSTCODE as POSTCODE_TRAIT  # the event's key; POSTCODE below is the summary's
+from bus.identifiers.traits import CITY as CITY_TRAIT  # the events' keys; CITY, COUNTRY, POSTCODE below: the summary's
+from bus.identifiers.traits import COUNTRY as COUNTRY_TRAIT
+from bus.identifiers.traits import POSTCODE as POSTCODE_TRAIT
 
 Summary = dict[str, list[str]]
 
-GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE = "gn", "fn", "bd", "ad", "pc"
-FIELDS = (GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE)
+GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE, CITY, COUNTRY = "gn", "fn", "bd", "ad", "pc", "ci", "co"
+FIELDS = (GIVEN, FAMILY, BIRTH, ADDRESS, POSTCODE, CITY, COUNTRY)
+PLACE = (ADDRESS, POSTCODE)  # the fields a city and a country are the context of
 MAX_VALUES = 3  # per field: a typo and a maiden name fit; a customer stays a few hundred bytes
 
 _NOT_WORD = re.compile(r"[^0-9a-z ]+")
@@ -61,7 +68,23 @@ def _postcode(text: str | None) -> str | None:
     return fold(text or "").replace(" ", "").upper() or None
 
 
-_READ = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE_TRAIT)  # the traits summarize reads
+_CITY_WORDS = {"saint": "st", "sainte": "ste"}
+_NOT_CITY = {"cedex"}  # a sorting office's mark, not another town: "Lyon Cedex 03" is Lyon
+
+
+def _city(text: str | None) -> str | None:
+    """Folded, spaces dropped, "saint" as "st", district numbers and "cedex" left out: "Saint-Étienne",
+    "St Etienne" → "stetienne"; "Paris 15e" is not told from "Paris" (an arrondissement is not another town)."""
+    words = [_CITY_WORDS.get(word, word) for word in fold(text or "").split()
+             if word not in _NOT_CITY and not word.rstrip("emrd").isdigit()]
+    return "".join(words) or None
+
+
+def _country(text: str | None) -> str | None:
+    return (text or "").strip().upper() or None  # ISO 3166-1 alpha-2 already (bus.identifiers.traits.country)
+
+
+_READ = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE_TRAIT)  # evidence of a person
 
 
 def summarize(traits: Mapping[str, str] | None) -> Summary:
@@ -74,6 +97,8 @@ def summarize(traits: Mapping[str, str] | None) -> Summary:
         given, family = given or parsed.first, family or parsed.last
     values = {GIVEN: _name(given), FAMILY: _name(family), BIRTH: _birth_date(traits.get(BIRTH_DATE)),
               ADDRESS: _address(traits.get(ADDRESS_LINE)), POSTCODE: _postcode(traits.get(POSTCODE_TRAIT))}
+    if values[ADDRESS] or values[POSTCODE]:
+        values |= {CITY: _city(traits.get(CITY_TRAIT)), COUNTRY: _country(traits.get(COUNTRY_TRAIT))}
     return {field: [value] for field, value in values.items() if value}
 
 
