@@ -32,6 +32,7 @@ from bus import (
     seek_before_resume,
     seek_uncommitted,
     shutdown,
+    startup_watchdog,
     table_manager,
     takeover,
 )
@@ -101,6 +102,8 @@ def create_app(
     lag_watchdog.install(app, name, stall_after_s=lag_stall_after_s, interval_s=lag_watch_interval_s)
     takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     recovery_watchdog.install(app, name)  # a table restore that reads nothing for a minute stops the worker (#13)
+    # a worker that never becomes ready (its watchdogs above start only then) stops to be started again
+    startup_watchdog.install(app, name, stall_after_s=settings.startup.stall_after_s)
     return app
 
 
