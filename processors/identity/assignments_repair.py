@@ -269,7 +269,7 @@ class AssignmentRepair:
             await self.check()
         except Exception as error:  # noqa: BLE001 - see above
             self._scanned = None
-            failures = self._failures.due(type(error))
+            failures = self._failures.due(type(error).__name__)
             if failures is None:
                 return
             transient = retriable(error)
