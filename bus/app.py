@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import (
     changelog_first,
+    client_start,
     commit_gap,
     commit_watchdog,
     declared_topics,
@@ -73,6 +74,7 @@ def create_app(
     # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
     # is waited for (producer.give_up_after_s)
     declared_topics.install(settings.producer.give_up_after_s)
+    client_start.install(settings.producer.give_up_after_s)  # faust's producer and consumer start through an outage
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
     options: dict[str, Any] = {
