@@ -3,6 +3,8 @@ bootstrap`` from their first start stopped the worker with status 1)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,8 +12,12 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, UnsupportedVersionError
 
 from bus import client_start
+from bus.app import create_app
 from bus.client_start import consumer_on_start, producer_on_start, start_client
 from bus.publish_retry import Backoff, Retry, process_outage_retry
+from bus.stack.kafka import KafkaBroker
+from bus.stack.ports import distinct_free_ports
+from tests.support.settings import isolated_settings
 
 
 class FakeClient:
@@ -114,3 +120,27 @@ def test_install_patches_faust_producer_and_consumer() -> None:
 
     client_start.install()
     assert Producer.on_start is producer_on_start and AIOKafkaConsumerThread.on_start is consumer_on_start
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_a_worker_producer_started_before_its_broker_is_up_starts_once_it_is(tmp_path: Path) -> None:
+    """The sample, on a real broker: faust's producer of a worker starts while nothing listens on the broker's port
+    (the broker lost right after ``probe_cluster``), keeps trying, and is started once the broker is up."""
+    port, controller = distinct_free_ports(2)
+    broker = KafkaBroker(tmp_path / "broker", port=port, controller_port=controller)
+    settings = isolated_settings(f"127.0.0.1:{port}")
+    app = create_app("client-start", settings)
+    start = asyncio.ensure_future(app.producer.start())
+    try:
+        await asyncio.sleep(2.0)
+        assert not start.done(), start.exception()  # failing to bootstrap, and trying again
+        await asyncio.to_thread(broker.start)
+        await asyncio.wait_for(start, 120)
+        metadata = await app.producer._ensure_producer().client.fetch_all_metadata()  # the started client answers
+        assert metadata.brokers()
+    finally:
+        start.cancel()
+        await app.producer.stop()
+        await asyncio.to_thread(broker.stop)
