@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import (
     changelog_first,
+    client_start,
     commit_gap,
     commit_watchdog,
     declared_topics,
@@ -32,6 +33,7 @@ from bus import (
     seek_before_resume,
     seek_uncommitted,
     shutdown,
+    startup_watchdog,
     table_manager,
     takeover,
 )
@@ -72,6 +74,7 @@ def create_app(
     # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
     # is waited for (producer.give_up_after_s)
     declared_topics.install(settings.producer.give_up_after_s)
+    client_start.install(settings.producer.give_up_after_s)  # faust's producer and consumer start through an outage
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
     options: dict[str, Any] = {
@@ -101,6 +104,8 @@ def create_app(
     lag_watchdog.install(app, name, stall_after_s=lag_stall_after_s, interval_s=lag_watch_interval_s)
     takeover.install(app, name)  # restore and catch-up time of every rebalance, logged and exported (#13 build 3)
     recovery_watchdog.install(app, name)  # a table restore that reads nothing for a minute stops the worker (#13)
+    # a worker that never becomes ready (its watchdogs above start only then) stops to be started again
+    startup_watchdog.install(app, name, stall_after_s=settings.startup.stall_after_s)
     return app
 
 

@@ -152,6 +152,16 @@ class StopSettings(Section):
         "is abandoned (counts), exit 124. Keep it below Kubernetes' terminationGracePeriodSeconds.")
 
 
+class StartupSettings(Section):
+    """When a worker that never became ready gives up (``bus.startup_watchdog``)."""
+
+    stall_after_s: float = Field(
+        300.0, gt=0, description="A processor that is not ready yet and whose start-up made no progress for this "
+        "many seconds (no partitions given, a rebalance that does not end, a table restore that reads nothing) logs "
+        "why, answers 503 on /live and exits with status 75 to be started again. A restore that reads records is "
+        "progress: a large table may take longer than this to restore.")
+
+
 class ReadinessSettings(Section):
     """When a processor's ``/ready`` gives up on a broker it cannot reach (``processors.readiness.BrokerContact``)."""
 
@@ -179,6 +189,7 @@ class OmnibusSettings(BaseSettings):
     log: LogSettings = LogSettings()
     stop: StopSettings = StopSettings()
     readiness: ReadinessSettings = ReadinessSettings()
+    startup: StartupSettings = StartupSettings()
     identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
 
 

@@ -32,7 +32,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from bus.errors import OmnibusError
 from bus.logging import get_logger
-from bus.publish_retry import Backoff, Retry
+from bus.publish_retry import Backoff, Retry, process_outage_retry, set_process_give_up
 
 log = get_logger(__name__)
 LISTED_WITHIN_S = 30.0  # faust's own CreateTopics timeout is 20 s; a broker that lags longer is unwell
@@ -80,17 +80,10 @@ def listed_after_create(original: Callable[..., Awaitable[None]], retry: Callabl
             if self.app.conf.topic_allow_declare:  # faust creates nothing otherwise: nothing to wait for
                 await wait_until_listed(self._ensure_producer().client, topic)
 
-        await (retry or _default_retry)().run(declare, what="declare topic")
+        await (retry or process_outage_retry)().run(declare, what="declare topic")
 
     create_topic.omnibus_listed_after_create = True  # type: ignore[attr-defined]
     return create_topic
-
-
-_give_up_after_s = [Backoff().give_up_after_s]  # set by ``install`` from ``producer.give_up_after_s``
-
-
-def _default_retry() -> Retry:
-    return Retry(Backoff(give_up_after_s=_give_up_after_s[0]))
 
 
 def install(give_up_after_s: float = Backoff().give_up_after_s) -> None:
@@ -98,6 +91,6 @@ def install(give_up_after_s: float = Backoff().give_up_after_s) -> None:
     ``give_up_after_s`` seconds (the ``producer.give_up_after_s`` setting)."""
     from faust.transport.drivers.aiokafka import Producer
 
-    _give_up_after_s[0] = give_up_after_s
+    set_process_give_up(give_up_after_s)
     if not getattr(Producer.create_topic, "omnibus_listed_after_create", False):
         Producer.create_topic = listed_after_create(Producer.create_topic)  # type: ignore[method-assign,assignment]

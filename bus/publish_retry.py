@@ -116,3 +116,18 @@ def outage_retry(settings: OmnibusSettings) -> Retry:
     """The retry a worker's own Kafka operation (a start, a read of offsets or partitions) rides a broker outage
     with: the producer's backoff, for up to ``producer.give_up_after_s`` seconds."""
     return Retry(Backoff(give_up_after_s=settings.producer.give_up_after_s))
+
+
+_process_give_up_after_s = [Backoff().give_up_after_s]  # ``producer.give_up_after_s``, set by ``bus.app.create_app``
+
+
+def set_process_give_up(give_up_after_s: float) -> None:
+    """The ``producer.give_up_after_s`` of this process, for the patches of faust that have no settings at hand
+    (``bus.declared_topics``, ``bus.client_start``)."""
+    _process_give_up_after_s[0] = give_up_after_s
+
+
+def process_outage_retry() -> Retry:
+    """``outage_retry`` for faust's own Kafka operations: the producer's backoff, for up to the process's
+    ``producer.give_up_after_s`` (``set_process_give_up``; the setting's default until then)."""
+    return Retry(Backoff(give_up_after_s=_process_give_up_after_s[0]))

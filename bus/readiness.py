@@ -7,7 +7,8 @@ fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
 
 - ``component`` (string): the process, named as in metrics (``identity``, ``adapter.web``);
 - ``status`` (string): ``ok`` when ready, else ``unavailable``;
-- ``live`` (boolean): always true (a process that answers is live);
+- ``live`` (boolean): true while the process goes on; false only when a processor is stopping itself because its
+  start-up stalled (``bus.startup_watchdog``; ``reason`` says why), then ``/live`` answers 503;
 - ``ready`` (boolean): whether it serves now (a processor: owns its partitions, its views can answer, caught up;
   an adapter: always, since it listens only once its producer is connected);
 - ``reason`` (string or null): why it is not ready, null when it is;
@@ -21,9 +22,9 @@ fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
 - ``behind`` (object): ``{"topic[partition]": lag in records}`` for each partition over the processor's limit,
   empty when none.
 
-The status codes: ``/live`` answers 200 while the process's event loop runs; ``/ready`` (and ``/healthz``) 200
-when ``ready``, else 503 with ``Retry-After`` and this same body. Kubernetes probes read only the status code
-(``deploy/``).
+The status codes: ``/live`` answers 200 while the process's event loop runs (503 when ``live`` is false);
+``/ready`` (and ``/healthz``) 200 when ``ready``, else 503 with ``Retry-After`` and this same body. Kubernetes probes
+read only the status code (``deploy/``).
 """
 
 from __future__ import annotations
@@ -53,13 +54,15 @@ class ProbeBody(TypedDict):
 
 def probe_body(component: str, *, ready: bool = True, reason: str | None = None, partitions: int | None = None,
                max_lag: int | None = None, lag_age_s: float | None = None,
-               behind: Mapping[str, int] | None = None) -> ProbeBody:
+               behind: Mapping[str, int] | None = None, live: bool = True) -> ProbeBody:
     """The probe body of ``component``; ``reason`` is kept only when not ``ready`` (a ready process has none).
+    ``live`` false (a worker stopping itself) is never ready.
 
     Raises ``ValueError`` when ``ready`` is false without a ``reason``: an operator must be told why."""
+    ready = ready and live
     if not ready and not reason:
         raise ValueError(f"{component} is not ready: a probe body must say why")
-    return ProbeBody(component=component, status=OK if ready else UNAVAILABLE, live=True, ready=ready,
+    return ProbeBody(component=component, status=OK if ready else UNAVAILABLE, live=live, ready=ready,
                      reason=None if ready else reason, partitions=partitions, max_lag=max_lag,
                      lag_age_s=None if lag_age_s is None else round(lag_age_s, 1), behind=dict(behind or {}))
 
@@ -74,7 +77,8 @@ PROBE_SCHEMA: dict[str, Any] = {
         "component": {"type": "string", "description": "The process, named as in metrics (adapter.web).",
                       "examples": ["adapter.web"]},
         "status": {"type": "string", "enum": [OK, UNAVAILABLE], "description": "ok when ready, else unavailable."},
-        "live": {"type": "boolean", "const": True, "description": "Always true: a process that answers is live."},
+        "live": {"type": "boolean", "description": "True while the process goes on; false (with /live 503) only "
+                 "when a processor stops itself because its start-up stalled."},
         "ready": {"type": "boolean", "description": "Whether it serves now."},
         "reason": {"type": ["string", "null"], "description": "Why it is not ready; null when it is."},
         "partitions": {"type": ["integer", "null"], "minimum": 0,

@@ -5,7 +5,9 @@ Every watchdog of ``bus`` asks the same question of a different marker, per part
 - ``bus.commit_watchdog``: the committed offset, while acknowledged offsets wait to be committed;
 - ``bus.lag_watchdog``: the consumer's position and committed offset, while the consumer lag is above 0;
 - ``bus.recovery_watchdog``: the records left to restore from a changelog partition, while some are left;
-- ``bus.commit_gap``: the committed offset, while records before the acknowledged ones were skipped.
+- ``bus.commit_gap``: the committed offset, while records before the acknowledged ones were skipped;
+- ``bus.startup_watchdog``: the start-up's phase and records left to restore, while the worker is not ready yet
+  (one "partition": the start-up).
 
 A partition is stalled when its marker has not changed for ``stall_after_s`` seconds of a monotonic clock
 while work waits. A partition with nothing waiting, seen for the first time, or whose marker moved starts its

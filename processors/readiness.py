@@ -12,7 +12,9 @@ at most ``max_lag``, and *in touch with a broker*: some broker answered a metada
 killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event). The views keep
 answering from the tables meanwhile (as they do when behind): only ``/ready`` turns.
 ``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
-the broker back, and the worker reconnects by itself. Both answer the
+the broker back, and the worker reconnects by itself; it answers 503 only once a worker that never became ready
+gives up and stops itself (``bus.startup_watchdog``: its start-up made no progress for
+``OMNIBUS_STARTUP__STALL_AFTER_S``). Both answer the
 body every probe answers, adapters' too (``bus.readiness.probe_body``: component, status, live, ready, reason,
 partitions, max_lag, behind); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
 
@@ -37,6 +39,7 @@ from faust.exceptions import ConsumerNotStarted
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
+from bus import startup_watchdog
 from bus.config import ReadinessSettings
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
@@ -214,7 +217,10 @@ class Readiness:
                                  lag_age_s=age, behind=behind)
 
     def live(self) -> ProbeBody:
-        """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it)."""
+        """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it);
+        ``live`` false only when the worker's start-up stalled and it is stopping (``bus.startup_watchdog``)."""
+        if (stalled := startup_watchdog.gave_up(self.app)) is not None:
+            return probe_body(self.component, live=False, reason=stalled)
         try:
             return self.state()[1]
         except Exception as error:  # a liveness answer must not depend on the consumer's internals
@@ -251,7 +257,8 @@ def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, r
     readiness = Readiness(app, component, max_lag, checks, contact)
 
     async def live_view(self: View, request: Request) -> Response:
-        return self.json(readiness.live())
+        body = readiness.live()
+        return self.json(body) if body["live"] else self.json(body, status=503)
 
     async def ready_view(self: View, request: Request) -> Response:
         ready, details = readiness.state()

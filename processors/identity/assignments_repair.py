@@ -38,7 +38,9 @@ from prometheus_client import Counter
 
 from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
+from bus.log_window import LogWindow
 from bus.logging import get_logger
+from bus.publish_retry import retriable
 from bus.serde import SerdeContext
 from bus.tasks import cancel_and_wait
 from bus.topics import CUSTOMER_IDENTIFIERS
@@ -49,6 +51,7 @@ from processors.identity.wire import partition_of
 
 GRACE_S = 10.0  # a worker publishes a batch's rows within a second or two; a row still unmatched after this is late
 CHECK_EVERY_S = 2.0
+FAILURE_LOG_WINDOW_S = 60.0  # a failing check (the broker away) logs one line a minute, with the count
 
 ROWS_REWRITTEN = Counter(
     "omnibus_identity_assignment_rows_rewritten_total",
@@ -205,6 +208,7 @@ class AssignmentRepair:
         self.feed = feed  # the follower of the topic it listens to, started and stopped by its owner
         feed.listeners.append(self.observe)
         self.rescans = 0
+        self._failures = LogWindow(FAILURE_LOG_WINDOW_S, clock=clock)  # per error type
 
     def observe(self, record: ConsumerRecord) -> None:
         """A listener of the follower: one record of ``customer.identifiers.v1``."""
@@ -254,11 +258,25 @@ class AssignmentRepair:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.check_every_s)
-            try:
-                await self.check()
-            except Exception:  # noqa: BLE001 - kept alive: the next check rescans and judges again
-                self._scanned = None
-                log.exception("the assignment repair failed; it rescans on its next check")
+            await self.check_or_note()
+
+    async def check_or_note(self) -> None:
+        """``check``, kept alive through any error: the next check rescans and judges again. A failure is logged
+        at once, then at most once per ``FAILURE_LOG_WINDOW_S`` per error type with how many failed since the last
+        line (a broker outage failed every check, each logging a traceback every ``check_every_s``); a transient
+        Kafka error (``bus.publish_retry.retriable``) without its traceback."""
+        try:
+            await self.check()
+        except Exception as error:  # noqa: BLE001 - see above
+            self._scanned = None
+            failures = self._failures.due(type(error).__name__)
+            if failures is None:
+                return
+            transient = retriable(error)
+            (log.warning if transient else log.error)(
+                "the assignment repair failed; it rescans on its next check", error_type=type(error).__name__,
+                error=str(error)[:300], failures_since_last_line=failures, log_window_s=self._failures.window_s,
+                exc_info=not transient)
 
     def start(self) -> None:
         if self._task is None:

@@ -182,3 +182,28 @@ def test_a_probe_that_hangs_counts_as_no_answer() -> None:
     assert not asyncio.run(contact.check())
     clock.now += 1
     assert contact.lost() == "no broker answered for 1 s (limit 0.01 s)"
+
+
+class WatchedApp(SimpleNamespace):
+    """A stand-in a start-up watch can be installed on (``bus.startup_watchdog`` keeps weak references)."""
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    async def on_first_start(self) -> None:
+        return None
+
+
+def test_live_is_false_with_the_reason_once_a_stalled_start_up_gives_up() -> None:
+    from bus import startup_watchdog
+
+    app = WatchedApp(**vars(worker(recovered=False)))
+    watch = startup_watchdog.install(app, "kpis-test", stall_after_s=10.0, stop=lambda reason: None,
+                                     clock=lambda: 0.0)
+    body = Readiness(app, "kpis-test").live()
+    assert body["live"] is True and body["ready"] is False
+    watch.gave_up = "the worker did not become ready: a rebalance of its consumer group did not end for 10 s"
+    body = Readiness(app, "kpis-test").live()
+    jsonschema.validate(body, PROBE_SCHEMA)
+    assert (body["live"], body["ready"], body["status"]) == (False, False, "unavailable")
+    assert body["reason"] == watch.gave_up

@@ -209,3 +209,58 @@ def test_the_graph_partitions_owned_are_read_again_in_each_new_consumer_generati
     assert owned() is None
     app.rebalancing, app.consumer_generation_id = False, 4
     assert owned() == frozenset({0}) and len(calls) == 2
+
+
+async def test_a_broker_outage_fails_the_repair_with_one_line_a_window_not_a_traceback_every_check() -> None:
+    """Sample: with the broker away the repair's every check (2 s) failed its rescan and logged a full traceback."""
+    from aiokafka.errors import KafkaConnectionError
+    from structlog.testing import capture_logs
+
+    from processors.identity.assignments_repair import FAILURE_LOG_WINDOW_S
+
+    clock = [0.0]
+
+    async def publish(outputs: Any) -> None:
+        return None
+
+    repair = AssignmentRepair(SimpleNamespace(), SimpleNamespace(listeners=[]),  # type: ignore[arg-type]
+                              _rows({}), lambda value, record: {}, publish, lambda: frozenset({0}),
+                              clock=lambda: clock[0])
+    rescans: list[float] = []
+
+    async def broker_away() -> None:
+        rescans.append(clock[0])
+        raise KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)]")
+
+    repair.rescan = broker_away  # type: ignore[method-assign]
+    with capture_logs() as lines:
+        for tick in range(150):  # five minutes of checks every 2 s
+            clock[0] = tick * 2.0
+            await repair.check_or_note()
+    assert len(rescans) == 150  # every check tries again
+    failed = [line for line in lines if line["event"].startswith("the assignment repair failed")]
+    assert len(failed) == 5 == 300 / FAILURE_LOG_WINDOW_S
+    assert [line["failures_since_last_line"] for line in failed] == [1, 30, 30, 30, 30]
+    assert all(line["log_level"] == "warning" and not line["exc_info"] for line in failed)
+    assert failed[0]["error_type"] == "KafkaConnectionError"
+
+
+async def test_an_unexpected_repair_failure_keeps_its_traceback_in_its_window_line() -> None:
+    from structlog.testing import capture_logs
+
+    async def publish(outputs: Any) -> None:
+        return None
+
+    repair = AssignmentRepair(SimpleNamespace(), SimpleNamespace(listeners=[]),  # type: ignore[arg-type]
+                              _rows({}), lambda value, record: {}, publish, lambda: frozenset({0}),
+                              clock=lambda: 0.0)
+
+    async def bug() -> None:
+        raise ZeroDivisionError("a programming error")
+
+    repair.rescan = bug  # type: ignore[method-assign]
+    with capture_logs() as lines:
+        await repair.check_or_note()
+        await repair.check_or_note()
+    failed = [line for line in lines if line["event"].startswith("the assignment repair failed")]
+    assert len(failed) == 1 and failed[0]["log_level"] == "error" and failed[0]["exc_info"] is True
