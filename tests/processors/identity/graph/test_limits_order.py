@@ -7,20 +7,22 @@ per customer (``max_per_customer`` USER_ID 1), reach one customer through an ano
 u-0's event, meeting it second, is refused (``limits.conflict``): u-0 alone. When u-0's event comes first, u-0 joins
 and u-1 is refused: the customer goes to whichever user arrived first.
 
-The order-free rule (``graph/protocol.md``, "Where a limit of one decides", designed by ``/work/notes/order8b.md``):
-the user id whose earliest event ranks first (``limits.event_rank``: event time, then a hash of the event id) keeps
-the customer; a later-ranked one gives way with the identifiers only its events brought, to a customer of its own.
-Time order already gives that, so every arrival order must give the time-order clusters.
+The order-free rule (``graph/protocol.md``, "Where a per-customer limit decides"; the attempts:
+``tests/bench/results/identity_email_order.md``, from "Out of sample, and the one-user-id rule not landed" on): the
+user id whose earliest event ranks first (``limits.event_rank``: event time, then a hash of the event id) keeps the
+customer; a later-ranked one gives way with the identifiers only its events brought, to a customer of its own. Time
+order already gives that, so every arrival order must give the time-order clusters.
 
 Not implemented yet: ``test_the_benchs_limit_one_draws_...`` is a strict xfail (all 31 fail on the code of this
 commit, which is the point of the test); remove the mark when the rule lands.
 
 Guards for the next attempt (``test_bench_draws_that_agree_...``): bench draws that agree on this code and that
-prototypes of the rule made differ (``/work/notes/order8c.md``): a rank still in flight (893), an identifier that a
+prototypes of the rule made differ (the results file above): a rank still in flight (893), an identifier that a
 user-less event brought and the *later* user's event connected first, which time order gives to that later user while
-ranks give it to the earlier one (665), claims and sagas in flight across the rank split (894, 179, 695), aliases (673).
-Seeds 500-3499 included: a rule tuned on the 31 draws above (seeds 0-499) made one main-agreeing draw differ for about
-every two it fixed out of sample.
+ranks give it to the earlier one (665), claims and sagas in flight across the rank split (894, 179, 695), aliases (673),
+and a customer that holds the later user with only part of what its events brought (in that arrival order the rest
+went with another customer: 374, 496). Seeds 500-3499 included: every rule tried so far, tuned on the 31 draws
+above (seeds 0-499), made about one main-agreeing draw differ for each it fixed out of sample.
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def test_in_time_order_the_two_user_ids_stay_apart(seed: int) -> None:
         assert not ({f"USER_ID:{first}"} <= cluster and any(f"USER_ID:{user}" in cluster for user in later))
 
 
-@pytest.mark.xfail(strict=True, reason="#8 point 5: a limit of one still decides by arrival (notes/order8b.md)")
+@pytest.mark.xfail(strict=True, reason="#8 point 5: a limit of one still decides by arrival "
+                   "(tests/bench/results/identity_email_order.md)")
 @pytest.mark.parametrize("seed", sorted(DRAWS))
 def test_the_benchs_limit_one_draws_give_the_time_order_customers_in_every_order(seed: int) -> None:
     """Every order of the three calls (settled one by one) gives the clusters of time order."""
@@ -124,9 +127,12 @@ def test_the_benchs_limit_one_draws_give_the_time_order_customers_in_every_order
         assert clusters(calls, order) == expected, order
 
 
-# Agree on this code; each differed under a prototype of the rule (/work/notes/order8c.md, ``order8c-wip.patch``).
-GUARDS = [120, 130, 133, 141, 159, 179, 187, 310, 317, 322, 328, 422, 496, 665, 673, 695, 783, 826, 850, 893, 894, 1042,
-          1063, 1172, 1244, 1684, 1832, 1985, 2330, 2417, 2777, 2821, 3023, 3122, 3452]
+# Agree on this code; each differed under a prototype of the rule (tests/bench/results/identity_email_order.md):
+# order8b's and order8c's, and the split by rank at the customer of 2026-12-01 (37 more, from 98 to 3370).
+GUARDS = [98, 112, 120, 130, 133, 141, 159, 161, 179, 187, 310, 317, 322, 328, 374, 422, 496, 509, 654, 665, 673, 695,
+          752, 783, 796, 826, 837, 850, 893, 894, 947, 957, 1003, 1035, 1042, 1063, 1086, 1172, 1184, 1244, 1380, 1462,
+          1569, 1597, 1673, 1684, 1718, 1832, 1985, 2095, 2326, 2330, 2392, 2417, 2584, 2701, 2777, 2800, 2821, 2840,
+          2926, 2937, 2951, 3020, 3023, 3049, 3122, 3228, 3305, 3355, 3370, 3452]
 
 
 @pytest.mark.parametrize("seed", GUARDS)
