@@ -1,10 +1,13 @@
 """The offer processor's rules, pure: one decoded event in, state changes and outputs out.
 
 ``OfferEngine.handle`` reads and writes the batch's ``Stores`` and appends to a ``Batch``: the Avro
-records to publish (instructions, signals) and what the metrics count. Customers are found by id
-(``customer.contacts.v1`` and ``customer.events.v1`` are keyed by it) or through the directory of
-identifiers kept from ``customer.events.v1``; an event whose identifiers are not assigned yet waits
-in ``pending`` and is handled when identity resolution announces one of them.
+records to publish (instructions, signals) and what the metrics count. Contacts, billing records (accounts,
+products, arrears, orders) and handoff events count for the customer identity placed them on: their copy on
+``customer.contacts.v1``, keyed by that customer (the screen pop's), never the keeper of an identifier they
+share with a housemate (tester15 F3). Only offer presentations and answers and identity observations, which
+identity does not re-publish, are found through the directory of identifiers kept from ``customer.events.v1``,
+by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are not assigned yet
+waits in ``pending`` and is handled when identity resolution announces one of them.
 
 After every change to a customer, ``sync`` brings the push channels in line: SHOW what fits now and is
 not shown yet (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer
@@ -26,23 +29,20 @@ from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
 from processors.offers.outputs import Emitter, Instruction
 from processors.offers.ranking import fits, zone_of
-from processors.offers.signals import HANDOFF_STATUS, detect
+from processors.offers.signals import detect
 from processors.offers.state import LEDGER_KEPT, CustomerState, merge, split
 from processors.offers.store import Stores, from_json, to_json
 
 IDENTITY = "omnibus.identity."
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
-RESOLVED_BY_IDENTIFIERS = frozenset({
-    PRESENTED, RESPONDED, HANDOFF_STATUS, OBSERVED,
-    *(intake.BUSINESS + n for n in ("ProductSubscribed", "ProductCancelled", "AccountOpened", "PaymentOverdue",
-                                    "OrderStatusChanged")),
-})
+# Business and handoff events are taken from customer.contacts.v1 only (identity's placement), never resolved here.
+RESOLVED_BY_IDENTIFIERS = frozenset({PRESENTED, RESPONDED, OBSERVED})
 MAX_MERGE_HOPS = 16
 
 
 class NoCustomer(OmnibusError, ValueError):
-    """An offer answer, presentation or business event names no customer identifier: it can never be resolved
+    """An offer answer or presentation names no customer identifier: it can never be resolved
     (it is dead-lettered). An ``IdentifiersObserved`` naming none is valid and skipped (``unresolved_skipped``)."""
 
 
@@ -133,7 +133,9 @@ class OfferEngine:
             return
         if not keys:
             raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
-        customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)
+        # the most specific identifier decides (a user id before a family phone), as identity ranks them
+        customer_id = next((stores.directory.get(k) for k in intake.ranked_keys(keys) if stores.directory.get(k)),
+                           None)
         if customer_id is not None:
             self._about(stores, self.customer(stores, customer_id), event, batch)
             return
