@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
@@ -316,6 +317,8 @@ class OfferEngine:
                 customer_id=value["merged_customer_id"], merged_into=survivor.customer_id).to_dict()
             moved = intake.keys_of(value["moved_identifiers"])
             self._members(stores, survivor.customer_id, moved, batch, cause, state=survivor)
+        elif name == "ContactMoved":
+            self._contact_moved(stores, value, batch, cause)
         elif name == "CustomerSplit":
             moved = intake.keys_of(value["moved_identifiers"])
             source = self.customer(stores, value["source_customer_id"])
@@ -330,6 +333,17 @@ class OfferEngine:
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)
             self._members(stores, new.customer_id, moved, batch, cause, state=new)
+
+    def _contact_moved(self, stores: Stores, value: dict[str, Any], batch: Batch, cause: str) -> None:
+        """An operator moved a contact off ``source_customer_id`` (``omnibus identity move-contact``): its events
+        count no more there, nor if they arrive late (their copies come on customer.contacts under the target)."""
+        source = self.customer(stores, value["source_customer_id"])
+        if source.customer_id == self.customer(stores, value["target_customer_id"]).customer_id:
+            return
+        for event_id in value.get("moved_event_ids") or ():
+            intake.release_contact(source, str(event_id))
+        self.sync(stores, source, batch, cause_id=cause)
+        self.save(stores, source)
 
     def _still_shown(self, source: CustomerState, kept: CustomerState) -> None:
         """An offer that went whole to the new customer of a split is still on the source's screen pop (its SHOW was

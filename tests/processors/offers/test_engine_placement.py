@@ -162,3 +162,26 @@ def test_an_answer_goes_to_the_customer_of_its_most_specific_identifier_not_the_
         "agent_id": "a1", "presentation_id": None, "response": "DECLINED"}))
     assert world.customer(ANNE)["offers"]["pro"]["status"] == "DECLINED"
     assert world.customer(LUCIE)["offers"]["pro"]["status"] != "DECLINED"
+
+
+def test_a_contact_an_operator_moved_counts_for_the_customer_it_was_moved_to_only() -> None:
+    """``omnibus identity move-contact``: the call leaves Anne's contacts (and repeat-contact evidence); its copy on
+    customer.contacts under Lucie counts there. Before, it counted for both."""
+    world = World()
+    world.created(ANNE, ANNE_EMAIL)
+    world.created(LUCIE, LUCIE_EMAIL)
+    call = Event("omnibus.contact.InteractionRecorded", {
+        "envelope": envelope("call-1", T0, "CALL_CENTER"), "interaction_id": "c1",
+        "customer_identifiers": [ident(LANDLINE)], "kind": "CALL", "name": "billing", "outcome": "RESOLVED",
+        "agent_id": "a1", "duration_ms": 1, "properties": {}})
+    world.feed(call, ANNE, from_contacts=True)
+    assert [row[3] for row in world.customer(ANNE)["contacts"]] == ["call-1"]
+    world.feed(Event("omnibus.identity.ContactMoved", {
+        "envelope": envelope(world.id()), "contact_id": "c1", "source_customer_id": ANNE, "target_customer_id": LUCIE,
+        "moved_event_ids": ["call-1"], "operator": "alice", "reason": "Lucie's call", "lineage": {}}))
+    copy = Event(call.schema, {**call.value, "envelope": {**call.value["envelope"], "event_id": "moved-1",
+                                                          "causation_id": "call-1"}})
+    world.feed(copy, LUCIE, from_contacts=True)
+    world.feed(call, ANNE, from_contacts=True)  # redelivered late: not counted again
+    assert not world.customer(ANNE)["contacts"]
+    assert [row[3] for row in world.customer(LUCIE)["contacts"]] == ["moved-1"]
