@@ -135,13 +135,16 @@ class OfferEngine:
         if not keys:
             raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         # the most specific identifier decides (a user id before a family phone), as identity ranks them
-        customer_id = next((stores.directory.get(k) for k in intake.ranked_keys(keys) if stores.directory.get(k)),
-                           None)
-        if customer_id is not None:
-            self._about(stores, self.customer(stores, customer_id), event, batch)
+        ranked = intake.ranked_keys(keys)
+        known = [key for key in ranked if stores.directory.get(key)]
+        # An observation's traits (region, city) wait for its most specific identifier: a less specific one known
+        # already may be a housemate's (a billing line's shared e-mail before identity linked its account).
+        waits_for_first = event.schema == OBSERVED and bool(known) and known[0] != ranked[0]
+        if known and not waits_for_first:
+            self._about(stores, self.customer(stores, str(stores.directory.get(known[0]))), event, batch)
             return
         parked = {"schema": event.schema, "value": to_json(event.value)}
-        for identifier in keys:
+        for identifier in ranked[:1] if event.schema == OBSERVED else keys:
             waiting = list(stores.pending.get(identifier) or [])
             if len(waiting) >= self.settings.pending_per_identifier:
                 waiting.pop(0)

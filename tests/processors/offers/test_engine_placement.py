@@ -185,3 +185,19 @@ def test_a_contact_an_operator_moved_counts_for_the_customer_it_was_moved_to_onl
     world.feed(call, ANNE, from_contacts=True)  # redelivered late: not counted again
     assert not world.customer(ANNE)["contacts"]
     assert [row[3] for row in world.customer(LUCIE)["contacts"]] == ["moved-1"]
+
+
+def test_the_traits_of_a_billing_lines_observation_wait_for_its_account_not_the_shared_email() -> None:
+    """The legacy line's IdentifiersObserved (Sylvie's city and country) is read before identity links its account:
+    it waits for the account's customer instead of going to Pierre through the e-mail he keeps."""
+    world = World()
+    world.created(PIERRE, "USER_ID:u-pmoreau", FAMILY_EMAIL)
+    observed = Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope(world.id(), world.now, "BUSINESS_SYSTEM"),
+        "identifiers": [ident(SYLVIE_MOBILE), ident(FAMILY_EMAIL), ident("ACCOUNT:420000000033")],
+        "traits": {"given_name": "Sylvie", "city": "Saint-Etienne", "country": "fr"}})
+    assert ("unresolved_parked", ()) in world.feed(observed).counts
+    assert not world.customer(PIERRE)["profile"]
+    world.created(SYLVIE, "ACCOUNT:420000000033", SYLVIE_MOBILE)
+    assert profile(world, SYLVIE) == {"region": "FR", "city": "Saint-Etienne"}
+    assert not world.customer(PIERRE)["profile"]
