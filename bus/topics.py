@@ -43,6 +43,9 @@ _CONTACTS = tuple(f"omnibus.contact.{name}" for name in (
 _HANDOFF_LIFECYCLE = tuple(f"omnibus.handoff.Handoff{name}" for name in (
     "Created", "Routed", "Acknowledged", "Accepted", "StatusChanged", "WaitingOnCustomer", "Resumed", "Transferred",
     "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened"))
+_BUSINESS = tuple(f"omnibus.business.{name}" for name in (
+    "AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued", "PaymentOverdue",
+    "OrderStatusChanged"))
 
 CONTACT_EVENTS = TopicSpec(
     "contact.events.v1", "Contacts on every channel, as each channel reported them.", key="source entity id",
@@ -54,9 +57,7 @@ IDENTIFIERS_OBSERVED = TopicSpec(
 )
 BUSINESS_EVENTS = TopicSpec(
     "business.events.v1", "Accounts, products, bills, payments and orders from legacy systems.", key="account",
-    carries=tuple(f"omnibus.business.{name}" for name in (
-        "AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued", "PaymentOverdue",
-        "OrderStatusChanged")),
+    carries=_BUSINESS,
 )
 CUSTOMER_EVENTS = TopicSpec(
     "customer.events.v1", "Customer created, linked, merged, split; refused links; contacts an operator moved.",
@@ -67,9 +68,13 @@ CUSTOMER_IDENTIFIERS = TopicSpec(
     "customer.identifiers.v1", "Current customer of every identifier (compacted).", key="identifier",
     compacted=True, retention_ms=-1, carries=("omnibus.identity.IdentifierAssignment",),
 )
+# Identity re-publishes every contact, business record and handoff event under the customer it placed it on (the
+# screen pop's): a reader keeping facts per customer takes that placement, never re-derives it from an identifier
+# the event shares with a housemate's (a family phone or e-mail: tester15 F3).
 CUSTOMER_CONTACTS = TopicSpec(
-    "customer.contacts.v1", "Every contact re-keyed by customer id, in order across channels.", key="customer id",
-    carries=(*_CONTACTS, "omnibus.identity.CustomerMerged"),
+    "customer.contacts.v1", "Every contact, business record and handoff event re-keyed by the customer identity "
+    "placed it on, in order across channels.", key="customer id",
+    carries=(*_CONTACTS, *_BUSINESS, *_HANDOFF_LIFECYCLE, "omnibus.identity.CustomerMerged"),
 )
 # A contact an operator's split moved, re-published on ``customer.contacts.v1`` under its new customer, names in this
 # Kafka header the customer it left (UTF-8 customer id): a reader counting per customer takes it off there (KPIs).
@@ -91,6 +96,14 @@ HANDOFF_EVENTS = TopicSpec(
     "handoff.events.v1", "Back-office handoff lifecycle, deadlines and escalations.", key="handoff id",
     retention_ms=400 * DAY_MS, carries=_HANDOFF_LIFECYCLE,
 )
+# The topics whose events identity re-publishes on ``customer.contacts.v1`` under the customer it placed them on.
+PLACED = (CONTACT_EVENTS, BUSINESS_EVENTS, HANDOFF_EVENTS)
+
+
+def placed_topics(topics: TopicSettings) -> frozenset[str]:
+    """Full names of the ``PLACED`` topics under ``topics``' prefix."""
+    return frozenset(spec.name(topics) for spec in PLACED)
+
 HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-partitioned agent reads both
     "handoff.ticks.v1", "Clock ticks driving the handoff deadline scan, one per partition (internal, JSON).",
     key="tick key of the partition", retention_ms=1 * DAY_MS, internal=True,

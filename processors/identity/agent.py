@@ -39,6 +39,7 @@ from bus.topics import (
     IDENTIFIERS_OBSERVED,
     IDENTITY_GRAPH,
     TopicSpec,
+    placed_topics,
 )
 from processors.identity.announcements import Announcer
 from processors.identity.apply_here import ApplyHere
@@ -134,7 +135,7 @@ class IdentityProcessor:
                          lambda: not self.app.rebalancing)
         self.intake_agent = IntakeAgent(
             identity, self.intake, self.book, RecordDecoder(deserializer, self.dead_letters), self.dead_letters,
-            self.load_event, CONTACT_EVENTS.name(settings.topics), here, self.publisher, progress,
+            self.load_event, placed_topics(settings.topics), here, self.publisher, progress,
             self._owned_graph_partitions, started, crash)
         self.app.agent(self.app.topic(self.graph_topic_name), name=f"{COMPONENT}.graph")(self.graph_agent.agent)
         # The agent makes faust subscribe to the inputs; with bulk_intake its stream stays empty and the

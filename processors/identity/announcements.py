@@ -6,7 +6,8 @@
 * ``customer.identifiers.v1`` (compacted, key: ``TYPE:value``): the current customer of every identifier;
   a tombstone (with its version in a header, ``assignments``) when a per-customer limit evicted it.
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
-* ``customer.contacts.v1`` (key: customer id): every contact event, unchanged, re-keyed by its customer;
+* ``customer.contacts.v1`` (key: customer id): every contact, business and handoff event, unchanged, re-keyed by the
+  customer it was placed on (the screen pop's: a reader keeping facts per customer follows this, tester15 F3);
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on; a contact an
   operator's split or contact move moved, again under the new customer, with an id derived from the split or the move
   (``moved_contact_id``) and the customer it left in a header (``bus.topics.MOVED_FROM_HEADER``).
@@ -25,12 +26,12 @@ from bus.envelope import PROCESSOR_CHANNEL, envelope
 from bus.producer import Outgoing, Tombstone
 from bus.serde import Event
 from bus.topics import (
-    CONTACT_EVENTS,
     CUSTOMER_CONTACTS,
     CUSTOMER_EVENTS,
     CUSTOMER_IDENTIFIERS,
     IDENTITY_REVIEWS,
     MOVED_FROM_HEADER,
+    placed_topics,
 )
 from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
@@ -78,7 +79,7 @@ class Announcer:
         self._identifiers = CUSTOMER_IDENTIFIERS.name(topics)
         self._contacts = CUSTOMER_CONTACTS.name(topics)
         self._reviews = IDENTITY_REVIEWS.name(topics)
-        self._contact_source = CONTACT_EVENTS.name(topics)
+        self._placed_sources = placed_topics(topics)
         self._load_event = load_event
         self._clock = clock
         self._reusable = reusable
@@ -95,7 +96,7 @@ class Announcer:
         """The records one decision publishes (none for protocol messages and metric-only decisions)."""
         if type(output) is Resolved:  # one per event: the most frequent output, tested first (#9)
             ref = output.event_ref
-            if ref is None or ref.topic != self._contact_source:
+            if ref is None or ref.topic not in self._placed_sources:
                 return []
             if output.moved_by:
                 headers = ((MOVED_FROM_HEADER, output.moved_from.encode()),) if output.moved_from else ()

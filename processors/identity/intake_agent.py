@@ -35,11 +35,11 @@ class IntakeAgent:
     ``owned()`` gives the graph partitions assigned to this worker (for the wait on the graph's progress)."""
 
     def __init__(self, identity: IdentitySettings, intake: Intake, book: ProfileBook, decoder: RecordDecoder,
-                 dead_letters: DeadLetterWriter, load_event: RefLoader, contact_topic: str, here: ApplyHere,
+                 dead_letters: DeadLetterWriter, load_event: RefLoader, placed: frozenset[str], here: ApplyHere,
                  publisher: Publisher, progress: GraphProgress, owned: Callable[[], set[int]],
                  started: Callable[[], Awaitable[None]], crash: Callable[[str, Exception], Awaitable[Any]]) -> None:
         self.identity, self.intake, self.book, self.decoder = identity, intake, book, decoder
-        self.dead_letters, self.load_event, self.contact_topic = dead_letters, load_event, contact_topic
+        self.dead_letters, self.load_event, self.placed = dead_letters, load_event, placed
         self.here, self.publisher, self.progress, self.owned = here, publisher, progress, owned
         self._started, self._crash = started, crash
 
@@ -71,7 +71,8 @@ class IntakeAgent:
             decoded = await self.decoder.decode(record)
             if decoded is None:
                 continue
-            wants_ref = record.topic == self.contact_topic or self.book.wants(decoded)
+            # a placed event's record travels to its customer: the announcer re-publishes it under that customer
+            wants_ref = record.topic in self.placed or self.book.wants(decoded)
             try:
                 ref = event_ref(record.topic or "", decoded, record.value or b"") if wants_ref else None
                 if ref is not None:

@@ -1,10 +1,13 @@
 """The offer processor's rules, pure: one decoded event in, state changes and outputs out.
 
 ``OfferEngine.handle`` reads and writes the batch's ``Stores`` and appends to a ``Batch``: the Avro
-records to publish (instructions, signals) and what the metrics count. Customers are found by id
-(``customer.contacts.v1`` and ``customer.events.v1`` are keyed by it) or through the directory of
-identifiers kept from ``customer.events.v1``; an event whose identifiers are not assigned yet waits
-in ``pending`` and is handled when identity resolution announces one of them.
+records to publish (instructions, signals) and what the metrics count. Contacts, billing records (accounts,
+products, arrears, orders) and handoff events count for the customer identity placed them on: their copy on
+``customer.contacts.v1``, keyed by that customer (the screen pop's), never the keeper of an identifier they
+share with a housemate (tester15 F3). Only offer presentations and answers and identity observations, which
+identity does not re-publish, are found through the directory of identifiers kept from ``customer.events.v1``,
+by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are not assigned yet
+waits in ``pending`` and is handled when identity resolution announces one of them.
 
 After every change to a customer, ``sync`` brings the push channels in line: SHOW what fits now and is
 not shown yet (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
@@ -26,23 +30,20 @@ from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
 from processors.offers.outputs import Emitter, Instruction
 from processors.offers.ranking import fits, zone_of
-from processors.offers.signals import HANDOFF_STATUS, detect
+from processors.offers.signals import detect
 from processors.offers.state import LEDGER_KEPT, CustomerState, merge, split
 from processors.offers.store import Stores, from_json, to_json
 
 IDENTITY = "omnibus.identity."
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
-RESOLVED_BY_IDENTIFIERS = frozenset({
-    PRESENTED, RESPONDED, HANDOFF_STATUS, OBSERVED,
-    *(intake.BUSINESS + n for n in ("ProductSubscribed", "ProductCancelled", "AccountOpened", "PaymentOverdue",
-                                    "OrderStatusChanged")),
-})
+# Business and handoff events are taken from customer.contacts.v1 only (identity's placement), never resolved here.
+RESOLVED_BY_IDENTIFIERS = frozenset({PRESENTED, RESPONDED, OBSERVED})
 MAX_MERGE_HOPS = 16
 
 
 class NoCustomer(OmnibusError, ValueError):
-    """An offer answer, presentation or business event names no customer identifier: it can never be resolved
+    """An offer answer or presentation names no customer identifier: it can never be resolved
     (it is dead-lettered). An ``IdentifiersObserved`` naming none is valid and skipped (``unresolved_skipped``)."""
 
 
@@ -133,12 +134,17 @@ class OfferEngine:
             return
         if not keys:
             raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
-        customer_id = next((stores.directory.get(k) for k in keys if stores.directory.get(k)), None)
-        if customer_id is not None:
-            self._about(stores, self.customer(stores, customer_id), event, batch)
+        # the most specific identifier decides (a user id before a family phone), as identity ranks them
+        ranked = intake.ranked_keys(keys)
+        known = [key for key in ranked if stores.directory.get(key)]
+        # An observation's traits (region, city) wait for its most specific identifier: a less specific one known
+        # already may be a housemate's (a billing line's shared e-mail before identity linked its account).
+        waits_for_first = event.schema == OBSERVED and bool(known) and known[0] != ranked[0]
+        if known and not waits_for_first:
+            self._about(stores, self.customer(stores, str(stores.directory.get(known[0]))), event, batch)
             return
         parked = {"schema": event.schema, "value": to_json(event.value)}
-        for identifier in keys:
+        for identifier in ranked[:1] if event.schema == OBSERVED else keys:
             waiting = list(stores.pending.get(identifier) or [])
             if len(waiting) >= self.settings.pending_per_identifier:
                 waiting.pop(0)
@@ -314,6 +320,8 @@ class OfferEngine:
                 customer_id=value["merged_customer_id"], merged_into=survivor.customer_id).to_dict()
             moved = intake.keys_of(value["moved_identifiers"])
             self._members(stores, survivor.customer_id, moved, batch, cause, state=survivor)
+        elif name == "ContactMoved":
+            self._contact_moved(stores, value, batch, cause)
         elif name == "CustomerSplit":
             moved = intake.keys_of(value["moved_identifiers"])
             source = self.customer(stores, value["source_customer_id"])
@@ -328,6 +336,17 @@ class OfferEngine:
             self.sync(stores, kept, batch, cause_id=cause)
             self.save(stores, kept)
             self._members(stores, new.customer_id, moved, batch, cause, state=new)
+
+    def _contact_moved(self, stores: Stores, value: dict[str, Any], batch: Batch, cause: str) -> None:
+        """An operator moved a contact off ``source_customer_id`` (``omnibus identity move-contact``): its events
+        count no more there, nor if they arrive late (their copies come on customer.contacts under the target)."""
+        source = self.customer(stores, value["source_customer_id"])
+        if source.customer_id == self.customer(stores, value["target_customer_id"]).customer_id:
+            return
+        for event_id in value.get("moved_event_ids") or ():
+            intake.release_contact(source, str(event_id))
+        self.sync(stores, source, batch, cause_id=cause)
+        self.save(stores, source)
 
     def _still_shown(self, source: CustomerState, kept: CustomerState) -> None:
         """An offer that went whole to the new customer of a split is still on the source's screen pop (its SHOW was

@@ -7,7 +7,9 @@
   matter is the agent's disposition when recorded, else the queue / transaction type / event name. A copy
   an operator's split re-published under the new customer (``bus.topics.MOVED_FROM_HEADER``) is the same
   contact: its row carries the original's id (its ``causation_id``), so it counts once (as in the KPIs).
-* business facts: products held, service tier and segment (account type), arrears.
+* business facts: products held, service tier and segment (account type), arrears, each with the identifiers it
+  came through (``via``), so that a split moves it with them. A business event counts for the customer identity
+  placed it on (its copy on ``customer.contacts.v1``, ``engine.py``), never for the keeper of a shared identifier.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from bus.serde import Event
-from processors.offers.state import CONTACTS_KEPT, CustomerState
+from processors.identity.config import DEFAULT_PRIORITIES
+from processors.offers.state import CONTACTS_KEPT, OVERDUE_FACT, CustomerState
 
 CONTACT = "omnibus.contact."
 BUSINESS = "omnibus.business."
@@ -46,6 +49,13 @@ def identifier_keys(event: Event) -> tuple[str, ...]:
     if event.schema.startswith(BUSINESS) and event.value.get("account_number"):
         keys.append(f"ACCOUNT:{event.value['account_number']}")
     return tuple(dict.fromkeys(keys))
+
+
+def ranked_keys(keys: tuple[str, ...] | list[str]) -> list[str]:
+    """``TYPE:value`` keys, the most specific first by identity's linking priorities (``DEFAULT_PRIORITIES``:
+    NATIONAL_ID > USER_ID > ACCOUNT > CARD > EMAIL > PHONE > DEVICE > ANONYMOUS_ID), ties in the event's order: a
+    family phone or e-mail the event shares with a housemate decides only when nothing more specific is known."""
+    return sorted(keys, key=lambda key: -DEFAULT_PRIORITIES.get(key.partition(":")[0], 0))
 
 
 def matter_of(value: dict[str, Any]) -> str:
@@ -93,12 +103,14 @@ def apply_business(state: CustomerState, event: Event) -> None:
     elif name == "ProductCancelled":
         state.products.pop(value.get("product_code") or "", None)
     elif name == "AccountOpened":
-        if value.get("service_tier"):
-            state.profile["service_tier"] = str(value["service_tier"])
-        if value.get("account_type"):
-            state.profile["segment"] = str(value["account_type"])
+        for fact, field in (("service_tier", "service_tier"), ("segment", "account_type")):
+            if value.get(field):
+                state.profile[fact] = str(value[field])
+                state.fact_via[fact] = via
     elif name == "PaymentOverdue":
-        state.overdue[str(value.get("bill_id") or value["envelope"]["event_id"])] = int(value.get("days_overdue") or 0)
+        bill = str(value.get("bill_id") or value["envelope"]["event_id"])
+        state.overdue[bill] = int(value.get("days_overdue") or 0)
+        state.fact_via[OVERDUE_FACT + bill] = via
 
 
 def apply_traits(state: CustomerState, event: Event) -> None:

@@ -7,6 +7,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``.
 * ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
 * ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
+* ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
+  id``): a split moves them with their identifiers, like products (tester15 F3).
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
 CONTACTS_KEPT = 100
+OVERDUE_FACT = "overdue:"  # + bill id: the ``fact_via`` key of an arrears entry
 
 
 class OfferStatus(StrEnum):
@@ -70,6 +73,7 @@ class CustomerState:
     products: dict[str, list[str]] = field(default_factory=dict)
     profile: dict[str, str] = field(default_factory=dict)
     overdue: dict[str, int] = field(default_factory=dict)  # bill id -> days overdue
+    fact_via: dict[str, list[str]] = field(default_factory=dict)  # profile fact / OVERDUE_FACT + bill -> via
     signals: dict[str, int] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     merged_into: str | None = None  # set when this customer was merged away
@@ -85,7 +89,7 @@ class CustomerState:
             "customer_id": self.customer_id, "identifiers": self.identifiers,
             "offers": {k: v.to_dict() for k, v in self.offers.items()}, "ledger": self.ledger,
             "contacts": self.contacts, "products": self.products, "profile": self.profile,
-            "overdue": self.overdue, "signals": self.signals, "applied": self.applied,
+            "overdue": self.overdue, "fact_via": self.fact_via, "signals": self.signals, "applied": self.applied,
             "merged_into": self.merged_into,
         }
 
@@ -131,6 +135,7 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
         products={**survivor.products, **products},
         profile={**merged.profile, **{k: v for k, v in survivor.profile.items() if v}},
         overdue={**merged.overdue, **survivor.overdue},
+        fact_via={**merged.fact_via, **survivor.fact_via},
         signals={k: max(survivor.signals.get(k, 0), merged.signals.get(k, 0))
                  for k in {*survivor.signals, *merged.signals}},
         applied=_union(survivor.applied, merged.applied)[-APPLIED_IDS_KEPT:],
@@ -170,4 +175,23 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
             kept.products[code] = via
         if goes:
             new.products[code] = [v for v in via if v in moved]
+    for fact, via in source.fact_via.items():
+        stays, goes = parts(via)
+        _move_fact(source, kept, fact, via, keep=stays)
+        if goes:
+            _move_fact(source, new, fact, [v for v in via if v in moved], keep=True)
     return kept, new
+
+
+def _move_fact(source: CustomerState, part: CustomerState, fact: str, via: list[str], *, keep: bool) -> None:
+    """Billing fact ``fact`` (a profile fact, or an arrears entry ``OVERDUE_FACT + bill``) on ``part`` as on
+    ``source`` when ``keep``, else off it."""
+    bill = fact.removeprefix(OVERDUE_FACT) if fact.startswith(OVERDUE_FACT) else None
+    values: dict[str, Any] = part.overdue if bill is not None else part.profile
+    name = bill if bill is not None else fact
+    origin: dict[str, Any] = source.overdue if bill is not None else source.profile
+    if keep and name in origin:
+        values[name] = origin[name]
+        part.fact_via[fact] = via
+    else:
+        values.pop(name, None)

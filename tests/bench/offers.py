@@ -37,7 +37,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import free_port
 from bus.topics import (
-    BUSINESS_EVENTS,
+    CUSTOMER_CONTACTS,
     CUSTOMER_EVENTS,
     MARKETING_INSTRUCTIONS_CALL_CENTER,
     MARKETING_RESPONSES,
@@ -193,7 +193,8 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
                 "identifiers": [{"type": "USER_ID", "value": f"u-{c}"}],
                 "lineage": {"triggering_event_id": "bench", "channel": "WEB", "rule": "co-observed"}})) for c in customers]
             if args.distinct_facts:  # a product of its own per customer: no two customers share their facts
-                created += [Outgoing(BUSINESS_EVENTS.name(settings.topics), f"A-{c}", Event(
+                # as identity re-publishes it: on customer.contacts, keyed by its customer (the worker runs alone)
+                created += [Outgoing(CUSTOMER_CONTACTS.name(settings.topics), c, Event(
                     "omnibus.business.ProductSubscribed", {
                         "envelope": envelope(f"product-{c}", now), "account_number": f"A-{c}",
                         "customer_identifiers": [{"type": "USER_ID", "value": f"u-{c}"}], "subscription_id": f"S-{c}",

@@ -25,7 +25,7 @@ from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import Event
 from bus.topic import KafkaRecord
-from bus.topics import CONTACT_EVENTS
+from bus.topics import placed_topics
 from processors.identity.announcements import Announcer
 from processors.identity.baseline.resolver import SingleWriterResolver
 from processors.identity.baseline.stage import Produced, Stage
@@ -56,7 +56,7 @@ class IntakeStage(Stage):
         self.intake, self.book, self.decoder, self.dead_letters = intake, book, decoder, dead_letters
         self.announcer = announcer
         self.decide_topic = decide_topic(settings.topics)
-        self.contact_topic = CONTACT_EVENTS.name(settings.topics)
+        self.placed = placed_topics(settings.topics)
 
     def forget(self, partitions: set[TopicPartition]) -> None:
         pass
@@ -69,7 +69,7 @@ class IntakeStage(Stage):
             event = await self.decoder.decode(raw)
             if event is None:
                 continue
-            wants_ref = record.topic == self.contact_topic or self.book.wants(event)
+            wants_ref = record.topic in self.placed or self.book.wants(event)
             try:
                 started = self.intake.start(event, event_ref(record.topic, event, record.value) if wants_ref else None)
             except Exception as exc:  # dead-lettered, never skipped (#13)

@@ -87,10 +87,13 @@ def test_event_ids_are_stable_across_replays() -> None:
     assert uuid.UUID(announcement_id("created", "ev-1", "cus_a")).version == 5
 
 
-def test_contacts_are_republished_keyed_by_customer_and_other_events_are_not() -> None:
-    (record,) = ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.contact.events.v1", "s", b""), "ev-1"))
-    assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
-    assert ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.business.events.v1", "s", b""), "ev-1")) == []
+def test_contacts_business_and_handoff_events_are_republished_keyed_by_their_customer_and_others_are_not() -> None:
+    """tester15 F3: a billing line's facts belong to the customer identity placed it on (the screen pop's), not to
+    the keeper of an e-mail or phone it shares with a housemate: subscribers read that placement from the copy."""
+    for topic in ("omnibus.contact.events.v1", "omnibus.business.events.v1", "omnibus.handoff.events.v1"):
+        (record,) = ANNOUNCER.outgoing(Resolved("cus_a", EventRef(topic, "s", b""), "ev-1"))
+        assert (record.topic, record.key, record.event) == ("omnibus.customer.contacts.v1", "cus_a", CONTACT)
+    assert ANNOUNCER.outgoing(Resolved("cus_a", EventRef("omnibus.identity.observed.v1", "s", b""), "ev-1")) == []
     assert ANNOUNCER.outgoing(Send("x", {})) == []
 
 

@@ -98,8 +98,11 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
     assert {c["channel"] for c in profile["recent_contacts"]} == {"CALL_CENTER", "WEB", "BRANCH"}
 
     landed = one_per_event_id(await read_events(config, CUSTOMER_CONTACTS))
-    contact_events = [item for item in landed if item.event.schema != "omnibus.identity.CustomerMerged"]
+    contact_events = [item for item in landed if item.event.schema in CONTACT_EVENTS.carries]
     merged_away = {item.key for item in landed if item.event.schema == "omnibus.identity.CustomerMerged"}
+    # the product too, under the customer it was placed on (tester15 F3: offers keeps its facts from this copy)
+    (product,) = [item.key for item in landed if item.event.schema in BUSINESS_EVENTS.carries]
+    assert product in merged_away | {profile["customer_id"]}
     assert len(contact_events) == 3
     assert {item.key for item in contact_events} <= merged_away | {profile["customer_id"]}
 

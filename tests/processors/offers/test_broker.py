@@ -15,6 +15,7 @@ import aiohttp
 import jsonschema
 import pytest
 
+from adapters.legacy.layout import load_layout
 from demo.offers import InstructionWatch
 from demo.services import WRITE_KEY, running_middleware
 from processors.identity import openapi as identity_openapi
@@ -109,3 +110,66 @@ async def test_accepted_on_the_web_is_withdrawn_from_every_channel(bootstrap_ser
             assert await pop_offers() is None, "the call center's screen pop still lists the accepted offer"
     finally:
         await watcher.stop()
+
+
+# tester15 F3, the sample as reported: a billing export line (SAP IS-U style) for Sylvie Moreau, carrying the e-mail her
+# husband Pierre identified with on the web.
+ACCOUNTS_LAYOUT = """name: contract-accounts
+format: csv
+event: AccountOpened
+delimiter: ";"
+header: true
+key: [account_number]
+phone_region: FR
+fields:
+  account_number: {column: COMPTE_CONTRAT}
+  account_type: {column: TYPE}
+  service_tier: {column: SEGMENT}
+  last_name: {column: NOM}
+  first_name: {column: PRENOM}
+  birth_date: {column: DATE_NAISSANCE, type: date, format: "%d/%m/%Y"}
+  address_line: {column: ADRESSE}
+  postcode: {column: CP}
+  city: {column: VILLE}
+  phone: {column: TEL}
+  email: {column: EMAIL}
+"""
+MOREAU_LINE = """COMPTE_CONTRAT;TYPE;SEGMENT;NOM;PRENOM;DATE_NAISSANCE;ADRESSE;CP;VILLE;TEL;EMAIL
+4200 0000 0033;residential;standard;MOREAU;SYLVIE;04/04/1972;9 rue Z;42000;Saint-Etienne;06 99 88 77 66;famille.moreau@free.fr
+"""
+
+
+async def test_a_billing_fact_counts_for_the_customer_the_screen_pop_puts_the_account_on(
+        bootstrap_servers: str, tmp_path: Any) -> None:
+    """tester15 F3: identity put Sylvie's account on her screen pop, offers gave its segment to Pierre, who keeps
+    the shared e-mail. The offers processor now follows identity's placement (customer.contacts.v1)."""
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    (tmp_path / "accounts.yaml").write_text(ACCOUNTS_LAYOUT)
+    (tmp_path / "moreau.csv").write_text(MOREAU_LINE)
+    async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+        pop_url, lookup = f"{endpoints.screen_pop}/customers/lookup", f"{endpoints.offers}/customers/lookup/offers"
+        identify = {"type": "identify", "messageId": "id-pmoreau", "userId": "u-pmoreau",
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "traits": {"email": "famille.moreau@free.fr", "firstName": "Pierre", "lastName": "Moreau",
+                               "birthday": "1970-03-03", "postcode": "42000", "country": "FR"}}
+        async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+            assert response.status == 200, await response.text()
+        pierre = await until(lambda: get_json(http, pop_url, type="USER_ID", value="u-pmoreau"), 60, "Pierre's pop")
+        await publish(settings, [offer("green-power", eligibility='segment == "residential"', channels=["WEB"])])
+        await endpoints.batch.import_file(tmp_path / "moreau.csv", load_layout(tmp_path / "accounts.yaml"))
+
+        sylvie = await until(lambda: get_json(http, pop_url, type="ACCOUNT", value="4200 0000 0033"), 60,
+                             "the account's screen pop")
+        assert sylvie["customer_id"] != pierre["customer_id"]  # identity: two people, the account is Sylvie's
+
+        async def offered_to_sylvie() -> dict[str, Any] | None:
+            found = await get_json(http, lookup, channel="WEB", type="ACCOUNT", value="4200 0000 0033")
+            return found if found and found["offers"] else None
+
+        found = await until(offered_to_sylvie, 60, "the residential offer for the account holder")
+        assert found["customer_id"] == sylvie["customer_id"]
+        assert [o["offer_id"] for o in found["offers"]] == ["green-power"]
+        for_pierre = await get_json(http, lookup, channel="WEB", type="USER_ID", value="u-pmoreau")
+        assert for_pierre is not None and for_pierre["customer_id"] == pierre["customer_id"]
+        assert for_pierre["offers"] == [], "the e-mail's keeper got the account holder's segment"

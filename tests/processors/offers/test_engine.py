@@ -92,7 +92,7 @@ def test_ineligible_customer_gets_nothing_until_a_fact_changes() -> None:
     batch = world.feed(Event("omnibus.business.ProductSubscribed", {
         "envelope": envelope(world.id(), channel="BUSINESS_SYSTEM"), "account_number": "A1",
         "customer_identifiers": [ident(PHONE)], "subscription_id": "s1", "product_code": "DSL", "product_name": "DSL",
-        "effective_at": T0}))
+        "effective_at": T0}), "cus_1", from_contacts=True)
     assert actions(batch) == [("SHOW", "CALL_CENTER", "cus_1", "tv")]
 
 
@@ -226,7 +226,7 @@ def test_signals_from_billing_and_handoffs(schema: str, fields: dict[str, Any], 
     world = World()
     world.created("cus_1", PHONE)
     event = Event(schema, {"envelope": envelope(world.id()), "customer_identifiers": [ident(PHONE)], **fields})
-    (signal,) = [o.event.value for o in world.feed(event).outgoing]
+    (signal,) = [o.event.value for o in world.feed(event, "cus_1", from_contacts=True).outgoing]
     assert signal["kind"] == kind and signal["customer_id"] == "cus_1" and signal["evidence"][0]["event_type"] == schema
 
 
@@ -341,7 +341,7 @@ def test_a_split_withdraws_from_the_source_an_offer_that_went_whole_to_the_new_c
     shown = world.feed(Event("omnibus.business.ProductSubscribed", {
         "envelope": envelope(world.id(), channel="BUSINESS_SYSTEM"), "account_number": "A1",
         "customer_identifiers": [ident(PHONE)], "subscription_id": "s1", "product_code": "DSL", "product_name": "DSL",
-        "effective_at": T0}))
+        "effective_at": T0}), "cus_1", from_contacts=True)
     assert actions(shown) == [("SHOW", "CALL_CENTER", "cus_1", "tv")]
     world.offer_event("OfferPresented", PHONE, "tv", "CALL_CENTER")
     split = Event("omnibus.identity.CustomerSplit", {

@@ -53,3 +53,26 @@ def test_merge_then_split_gives_back_the_parts() -> None:
     b = customer("cus_2", identifiers=[EMAIL], offers={"y": present(None, 1, 1, "WEB", 4, (EMAIL,)).state})
     kept, new = split(merge(a, b), "cus_3", {EMAIL})
     assert set(kept.offers) == {"x"} and set(new.offers) == {"y"}
+
+
+def test_split_moves_billing_facts_with_the_identifiers_they_came_through() -> None:
+    """tester15 F3: segment, tier and arrears stayed with the source of a split whatever they came through."""
+    source = customer("cus_1", identifiers=[PHONE, EMAIL, ACCOUNT],
+                      profile={"segment": "residential", "service_tier": "gold", "city": "Lyon"},
+                      overdue={"b1": 30, "b2": 5},
+                      fact_via={"segment": [ACCOUNT], "service_tier": [ACCOUNT, EMAIL], "overdue:b1": [ACCOUNT],
+                                "overdue:b2": [EMAIL]})
+    kept, new = split(source, "cus_9", {ACCOUNT})
+    assert kept.profile == {"service_tier": "gold", "city": "Lyon"} and kept.overdue == {"b2": 5}
+    assert new.profile == {"segment": "residential", "service_tier": "gold"} and new.overdue == {"b1": 30}
+    assert new.fact_via == {"segment": [ACCOUNT], "service_tier": [ACCOUNT], "overdue:b1": [ACCOUNT]}
+    assert CustomerState.from_dict(source.to_dict()) == source
+
+
+def test_merge_keeps_where_each_billing_fact_came_from() -> None:
+    survivor = customer("cus_1", profile={"segment": "business"}, fact_via={"segment": [ACCOUNT]})
+    merged = customer("cus_2", profile={"segment": "residential", "service_tier": "gold"}, overdue={"b1": 3},
+                      fact_via={"segment": [EMAIL], "service_tier": [EMAIL], "overdue:b1": [EMAIL]})
+    result = merge(survivor, merged)
+    assert result.profile == {"segment": "business", "service_tier": "gold"}
+    assert result.fact_via == {"segment": [ACCOUNT], "service_tier": [EMAIL], "overdue:b1": [EMAIL]}
