@@ -94,7 +94,7 @@ def other_birth(matcher: MatchModel, levels: Mapping[str, Level]) -> bool:
     and month swapped (``compare.date_level``, the typos of one person). A merge is refused on it whatever the names
     say, so a caller who gives the keeper's name with another birth date (a father and son of one name on the family
     phone, tester14 S2) is another person too, not the keeper with a conflicting record. The given name's veto is
-    left out: a nickname the name lists miss ("Bill" / "William") reads as different and is one person."""
+    left out: a nickname the name lists miss ("Manu" / "Emmanuel") reads as different and is one person."""
     return BIRTH_DATE in matcher.vetoes and levels.get(BIRTH_DATE) is Level.DIFFERENT
 
 

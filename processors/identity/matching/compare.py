@@ -23,7 +23,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_sort_ratio
 
-from processors.identity.matching.given_names import distinct, is_known
+from processors.identity.matching.given_names import distinct, is_known, nicknames
 from processors.identity.matching.traits import ADDRESS, BIRTH, CITY, COUNTRY, FAMILY, GIVEN, POSTCODE, Summary
 
 
@@ -58,10 +58,14 @@ def name_level(a: str, b: str, limits: Thresholds) -> Level:
 def given_level(a: str, b: str, limits: Thresholds) -> Level:
     """``name_level``, except that two real first names, different and not variants of one another, are
     ``different`` whatever their similarity ("jean"/"jeanne" 0.97, "marie"/"maria" 0.92: twins, issue #8);
-    a real name and a misspelling of it ("lucy"/"lncy") compare as ``name_level`` says."""
+    two nicknames of one name ("bill"/"william", "bob"/"rob": ``given_names.nicknames``) are ``close`` however
+    unlike their spelling (tester15 F8: "Bill Bernard" was refused as another person than William, born the same
+    day at the same postcode); a real name and a misspelling of it ("lucy"/"lncy") compare as ``name_level`` says."""
     if a == b:
         return Level.EXACT
-    return Level.DIFFERENT if distinct(a, b) else name_level(a, b, limits)
+    if distinct(a, b):
+        return Level.DIFFERENT
+    return Level.CLOSE if nicknames(a, b) else name_level(a, b, limits)
 
 
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
