@@ -15,10 +15,10 @@ digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit
 17 digits otherwise read as a card number or a phone (Luhn passes one time in ten; with 6 digits, "0.0491685"
 still read as the German number 00 49 1685), and four digits hold no identifier whatever was written with a dot;
 an ISO 8601 timestamp with its time of day (``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth
-date, a trait, and is scrubbed like any 8 digits); and an integer after a word that names a counter
-(``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``); and a UUID (an
-event or command id: a log line's id must match the same id printed elsewhere). A phone, e-mail, national ID or card
-number has none of these shapes.
+date, a trait: it keeps only its shape, ``[date dddd-dd-dd]``, in any spelling); and an integer after a word that
+names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``); and a
+UUID (an event or command id: a log line's id must match the same id printed elsewhere). A phone, e-mail, national
+ID or card number has none of these shapes.
 
 An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
 graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of
@@ -86,11 +86,20 @@ _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!
 # A UUID (RFC 9562's 8-4-4-4-12 hex groups): event, command and dead-letter ids, derived by hashing, never an
 # identifier; scrubbed, its digit groups made an id in a log line unmatchable with the same id printed elsewhere.
 _UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])"
+# A calendar date without a time of day (``1980-02-01``, ``1980/02/01``, ``31/02/1980``, ``31.02.1980``,
+# ``31-02-1980``): it may be a birth date, personal data, so only its shape is kept (``[date dd/dd/dddd]``),
+# whatever its spelling and whether it is a real date (tester15 F11: ``31/02/1980`` was shown, ``1980-02-01`` became
+# ``[digits]``). The shape tells an operator which spelling a refused value had. A date with its time of day is a
+# ``_DATE`` (kept).
+_CALENDAR_DATE = (r"(?<![\w.+/-])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{4})"
+                  r"(?![\w/]|[.-]\d|[T ]\d{1,2}:)")
 _SCRUBBED = re.compile(
     f"(?P<keyed>{_KEYED})|(?P<uuid>{_UUID})|(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
+    f"|(?P<calendar>{_CALENDAR_DATE})"
     f"|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
     f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
 )
+_ANY_DIGIT = re.compile(r"\d")
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
 
@@ -113,6 +122,8 @@ def _replacement(match: re.Match[str]) -> str:
         return match.group(0)
     if match.group("email"):
         return "[email]"
+    if match.group("calendar"):
+        return f"[date {_ANY_DIGIT.sub('d', match.group(0))}]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
         return match.group("ip")
     if match.group("decimal"):

@@ -60,11 +60,14 @@ class StopDeadline:
     def armed(self) -> bool:
         return self._timer is not None
 
-    def arm(self) -> None:
-        """Start the clock (idempotent: a second signal does not push the deadline back)."""
+    def arm(self, exit_status: int | None = None) -> None:
+        """Start the clock (idempotent: a second signal does not push the deadline back). ``exit_status``: the
+        status to exit with instead (a command that already failed for its own reason: its status, not 124)."""
         with self._lock:
             if self._timer is not None:
                 return
+            if exit_status is not None:
+                self._exit_status = exit_status
             self._timer = threading.Timer(self.deadline_s, self.expire)
             self._timer.daemon = True  # a process that stopped in time exits without waiting for it
             self._timer.name = "omnibus-stop-deadline"
@@ -117,10 +120,11 @@ def current() -> StopDeadline | None:
     return _process_deadline
 
 
-def arm() -> None:
-    """Start the process's stop clock; nothing when none was installed (a library use, a test)."""
+def arm(exit_status: int | None = None) -> None:
+    """Start the process's stop clock; nothing when none was installed (a library use, a test). ``exit_status``: see
+    ``StopDeadline.arm``."""
     if _process_deadline is not None:
-        _process_deadline.arm()
+        _process_deadline.arm(exit_status)
 
 
 def track(what: str, count: Counter) -> None:

@@ -111,14 +111,18 @@ class DroppedTally:
 
     kinds: Counter[str] = field(default_factory=Counter)  # identifier type (PHONE, EMAIL...) -> values dropped
     lines: set[int] = field(default_factory=set)  # line numbers in the file (1 = its first line)
+    noun: str = "identifier"  # what is counted: "trait" for a person's traits left out (tester15 F6)
 
     def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
         """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
         for entry in dropped_identifiers(accepted):
-            self.kinds[entry["kind"]] += 1
-            line = line_of(entry["index"])
-            if line is not None:
-                self.lines.add(line)
+            self.note(entry["kind"], line_of(entry["index"]))
+
+    def note(self, kind: str, line: int | None) -> None:
+        """Count one value of ``kind`` dropped on ``line`` (None: not known)."""
+        self.kinds[kind] += 1
+        if line is not None:
+            self.lines.add(line)
 
     def summary(self) -> str:
         """``""`` when nothing was dropped, else e.g. ``2 identifiers dropped (EMAIL 1, PHONE 1) on line 2``;
@@ -127,7 +131,7 @@ class DroppedTally:
         if not total:
             return ""
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.kinds.items()))
-        text = f"{total} identifier{'s' if total != 1 else ''} dropped ({kinds})"
+        text = f"{total} {self.noun}{'s' if total != 1 else ''} dropped ({kinds})"
         if not self.lines:
             return text
         if len(self.lines) > SHOWN_LINES:

@@ -18,22 +18,25 @@ from bus.log_window import LogWindow
 WINDOW_S = 30.0
 MAX_REASON_CHARS = 300
 MESSAGE = "answering 503 (retry later): infrastructure unavailable"
+# A command importing files has no sender to answer: it waits and tries the same lines again (tester15 F13).
+IMPORT_MESSAGE = "infrastructure unavailable: the import waits and tries again"
 
 
 class OutageLog:
     """Rate-limited warnings for one adapter's 503 answers. ``clock``: seconds, monotonic; ``emit``: the logger's
-    ``warning`` (``emit(MESSAGE, adapter=, reason=, answered=)``, ``answered``: the 503s since the last line,
-    this one included)."""
+    ``warning`` (``emit(message, adapter=, reason=, answered=)``, ``answered``: the 503s since the last line,
+    this one included); ``message``: ``MESSAGE``, or ``IMPORT_MESSAGE`` in a command importing files."""
 
     def __init__(self, adapter: str, emit: Callable[..., Any], *, window_s: float = WINDOW_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, message: str = MESSAGE) -> None:
         self.adapter = adapter
         self._emit = emit
+        self.message = message
         self._window = LogWindow(window_s, clock=clock)
 
     def note(self, reason: str) -> None:
         """One 503 answered for ``reason``: logged if none was in the last ``window_s`` seconds, else counted."""
         answered = self._window.due()
         if answered is not None:
-            self._emit(MESSAGE, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
+            self._emit(self.message, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
                        retry_window_s=self._window.window_s)

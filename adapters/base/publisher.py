@@ -27,7 +27,7 @@ from adapters.base.metrics import (
     REJECTED,
     UNAVAILABLE,
 )
-from adapters.base.outage_log import OutageLog
+from adapters.base.outage_log import MESSAGE, OutageLog
 from bus.dead_letter import DeadLetterWriter
 from bus.errors import PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
@@ -54,6 +54,7 @@ class AdapterPublisher:
         *,
         retry_after_s: int,
         publish_timeout_s: float = 10.0,
+        outage_message: str = MESSAGE,
     ) -> None:
         self.name = name
         self._producer = producer
@@ -62,7 +63,7 @@ class AdapterPublisher:
         self._retry_after_s = retry_after_s
         self._publish_timeout_s = publish_timeout_s
         self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
-        self.outage_log = OutageLog(name, log.warning)
+        self.outage_log = OutageLog(name, log.warning, message=outage_message)
 
     def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """``encode`` without the event loop, or None when an event's schema must first be fetched from

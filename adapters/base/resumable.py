@@ -12,7 +12,9 @@ A source (a file reader, a table poller, an outbox relay) supplies only what is 
   one chunk, whose records the dedupe store and deterministic event ids absorb.
 
 ``drain`` runs the loop until the source has nothing more; ``Unavailable`` (Kafka did not acknowledge)
-propagates with the position unchanged.
+propagates with the position unchanged, at once, or, given a ``retry`` (a command importing files, which has no
+sender to answer 503: tester15 F13), once the retry gave up on the chunk (``bus.publish_retry``: backoff up to
+``producer.give_up_after_s``); a chunk tried again is deduped (``adapters.base.publisher``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from adapters.base.ingest import ChunkOutcome, Item, ingest
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
+from bus.publish_retry import Retry
 
 PositionT = TypeVar("PositionT")
 
@@ -55,14 +58,16 @@ class ResumableSource(ABC, Generic[PositionT]):
         return error
 
 
-async def drain(source: ResumableSource[Any], publisher: AdapterPublisher, *, retry_after_s: int = 5) -> int:
-    """Ingest every batch the source has now; return how many batches were committed."""
+async def drain(
+    source: ResumableSource[Any], publisher: AdapterPublisher, *, retry_after_s: int = 5, retry: Retry | None = None
+) -> int:
+    """Ingest every batch the source has now; return how many batches were committed. ``retry``: how a chunk
+    Kafka did not acknowledge (``Unavailable``) is tried again; None: ``Unavailable`` is raised at once."""
     committed = 0
     while (batch := await source.next_batch()) is not None:
-        outcome = await ingest(
-            publisher, batch.items, source.to_record, retry_after_s=retry_after_s,
-            describe=partial(source.describe, batch),
-        )
+        chunk = partial(ingest, publisher, batch.items, source.to_record, retry_after_s=retry_after_s,
+                        describe=partial(source.describe, batch))
+        outcome = await (chunk() if retry is None else retry.run(chunk, what="import"))
         await source.commit(batch, outcome)
         committed += 1
     return committed

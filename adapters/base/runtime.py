@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
+from adapters.base.outage_log import IMPORT_MESSAGE, MESSAGE
 from adapters.base.publisher import AdapterPublisher
 from bus import shutdown
 from bus.bootstrap import serve_metrics_or_exit
@@ -54,7 +55,7 @@ class AdapterRuntime:
 @asynccontextmanager
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
-    *, metrics: bool = True,
+    *, metrics: bool = True, importing: bool = False,
 ) -> AsyncIterator[AdapterRuntime]:
     """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
     ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay).
@@ -62,7 +63,12 @@ async def adapter_runtime(
     ``metrics``: serve ``/metrics`` on ``OMNIBUS_METRICS__PORT``; a port that cannot be bound exits 2 with one line
     (``bus.bootstrap.serve_metrics_or_exit``). A one-shot command (``import-batch``, ``import-cdr`` without
     ``--follow``) passes ``False``: it ends before any scrape would see it, and a fixed port would make a nightly
-    import beside a running adapter, or two overlapping imports, fail; its counts are its summary lines."""
+    import beside a running adapter, or two overlapping imports, fail; its counts are its summary lines.
+
+    ``importing``: a command importing files (``import-batch``, ``import-cdr``), which has no sender to answer 503:
+    a publish waits for Kafka up to ``producer.give_up_after_s`` (the producer retries with backoff meanwhile),
+    not the ``publish_timeout_s`` an HTTP sender is answered within, and the outage warning says the import waits
+    (tester15 F13: a 10 s broker outage ended a nightly import with a traceback)."""
     metrics_server = serve_metrics_or_exit(settings.metrics, heartbeat) if metrics else None  # first: nothing to undo
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
@@ -79,7 +85,8 @@ async def adapter_runtime(
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
             retry_after_s=adapter_settings.retry_after_s,
-            publish_timeout_s=adapter_settings.publish_timeout_s,
+            publish_timeout_s=settings.producer.give_up_after_s if importing else adapter_settings.publish_timeout_s,
+            outage_message=IMPORT_MESSAGE if importing else MESSAGE,
         )
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:

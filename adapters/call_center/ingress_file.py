@@ -26,6 +26,7 @@ from adapters.call_center import mapper_asterisk
 from adapters.call_center.mapper import MapContext
 from bus.errors import RawRecord
 from bus.logging import get_logger
+from bus.publish_retry import Retry
 
 log = get_logger(__name__)
 
@@ -51,7 +52,7 @@ class CdrFileReader(ResumableSource[int]):
 
     def __init__(
         self, path: Path, ctx: MapContext, publisher: AdapterPublisher, checkpoint: Checkpoint,
-        *, chunk_lines: int = 500,
+        *, chunk_lines: int = 500, retry: Retry | None = None,
     ) -> None:
         self._path = path
         self._ctx = ctx
@@ -63,6 +64,7 @@ class CdrFileReader(ResumableSource[int]):
         self._inode = 0
         self._to_end = False
         self._report = ImportReport()
+        self._retry = retry  # how a chunk Kafka did not acknowledge is tried again (adapters.base.resumable.drain)
 
     def _start_offset(self) -> int:
         saved = self._checkpoint.load() or {}
@@ -70,6 +72,11 @@ class CdrFileReader(ResumableSource[int]):
         if saved.get("inode") != stat.st_ino or int(saved.get("offset", 0)) > stat.st_size:
             return 0  # a new or truncated file
         return int(saved.get("offset", 0))
+
+    @property
+    def report(self) -> ImportReport:
+        """What the current (or last) read published so far."""
+        return self._report
 
     async def read_available(self, *, to_end: bool = False) -> ImportReport:
         """Publish every complete record from the checkpoint to the end of the file as it is now.
@@ -82,7 +89,7 @@ class CdrFileReader(ResumableSource[int]):
         with open(self._path, "rb") as handle:
             self._handle = handle
             try:
-                await drain(self, self._publisher)
+                await drain(self, self._publisher, retry=self._retry)
             finally:
                 self._handle = None
         return self._report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -11,15 +12,17 @@ from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import load_or_exit, stop_on_signals
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
-from adapters.legacy.errors import LayoutError
+from adapters.legacy.errors import LayoutError, Unavailable
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
-from bus.bootstrap import exit_with_message
+from bus import shutdown
+from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
+from bus.publish_retry import outage_retry
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
 EXIT_REJECTED_LINES = 3  # import-batch: imported, but lines were rejected (dead-lettered); docs/legacy-batch.md
@@ -106,7 +109,9 @@ def import_batch_command(
     """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
     of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
-    not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
+    not describe a file (one ``error:`` line); 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
+    stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
+    until then; the summary says what was published, a re-run resumes). Layouts: docs/legacy-batch.md."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     try:
         layout = load_layout(layout_path)
@@ -115,16 +120,18 @@ def import_batch_command(
 
     async def main() -> list[BatchReport]:
         reports = []
-        async with adapter_runtime("legacy", settings, adapter, metrics=False) as runtime:  # one-shot: no endpoint
-            importer = BatchImporter(
+        async with adapter_runtime("legacy", settings, adapter, metrics=False, importing=True) as runtime:
+            importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
                 context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
-                chunk_lines=adapter.batch_chunk_lines,
+                chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings),
             )
             for path in files:
                 try:
                     report = await importer.import_file(path, layout)
                 except LayoutError as exc:  # leaving the runtime flushes what earlier files published
                     exit_with_message(f"layout {layout_path} does not describe {path}: {exc}")
+                except Unavailable as exc:
+                    interrupted(path.name, importer.report, exc, settings.producer.give_up_after_s)
                 reports.append(report)
                 typer.echo(report.summary(path.name))
         return reports
@@ -134,6 +141,18 @@ def import_batch_command(
         typer.echo(f"error: lines were rejected (dead-lettered on deadletter.v1 with their file and line number): "
                    f"exit {code} (--rejected-ok: exit 0)", err=True)
         raise typer.Exit(code)
+
+
+def interrupted(name: str, report: BatchReport | None, error: Unavailable, waited_s: float) -> NoReturn:
+    """Print what the file ``name``'s run published before Kafka stopped acknowledging, and exit 69 with one ``error:``
+    line (no traceback): what Kafka acknowledged is checkpointed, so the same command resumes after it. The stop that
+    follows (a flush to a broker that does not answer) is bounded by the stop deadline (``bus.shutdown``), still 69."""
+    if report is not None:
+        typer.echo(f"{report.summary(name)} (interrupted)")
+    shutdown.arm(KAFKA_UNAVAILABLE_EXIT)
+    exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); the "
+                      f"lines before were published: run the same command again to resume {name}",
+                      KAFKA_UNAVAILABLE_EXIT)
 
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:

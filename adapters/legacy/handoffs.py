@@ -42,18 +42,20 @@ def _employee(f: Fields, name: str = "by", *, required: bool = True) -> dict[str
 
 
 def _created(f: Fields) -> dict[str, Any]:
+    # Every field is read before the request is parsed: a layout's fields are checked against what is read
+    # (adapters.legacy.mapper.event_fields).
+    case_type, team, summary = f.text("case_type"), f.text("team", required=False), f.text("summary", required=False)
+    ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
+    actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
+    identifiers, facts = f.customer_identifiers(), {"account_number": f.account_number(required=False)}
     try:
-        request = HandoffRequest.parse(f.text("case_type"), f.text("team", required=False),
-                                       f.text("summary", required=False))
+        request = HandoffRequest.parse(case_type, team, summary)
     except BadHandoffRequest as exc:
         raise _malformed(exc.field.removeprefix("omnibus_handoff_"), str(exc)) from exc
     if request is None:  # unreachable: case_type is required above
         raise _malformed("case_type", "is required")
-    ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
-    actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
-    value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM",
-                          identifiers=f.customer_identifiers(), site=None, interaction_id=f.record.dedupe_id,
-                          actor=actor, facts={"account_number": f.account_number(required=False)}).value
+    value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM", identifiers=identifiers,
+                          site=None, interaction_id=f.record.dedupe_id, actor=actor, facts=facts).value
     value.pop("envelope")
     return value
 

@@ -42,9 +42,10 @@ from pydantic import (
 
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
-from adapters.legacy.mapper import canonical_event_type
+from adapters.legacy.mapper import canonical_event_type, event_fields
 from bus.config import describe_validation_error
 from bus.identifiers.settings import PhoneRegion
+from bus.identifiers.traits import TRAIT_KEYS, standard_key
 
 
 class FieldSpec(BaseModel):
@@ -104,7 +105,20 @@ class Layout(BaseModel):
         for name in (*self.key, *([self.occurred_at] if self.occurred_at else [])):
             if name not in self.fields:
                 raise ValueError(f"{name} is used as key/occurred_at but is not a field")
+        self._known_fields()
         return self
+
+    def _known_fields(self) -> None:
+        """Refuse a field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
+        were ignored without a word, their columns lost): the event's own fields (``mapper.event_fields``), a person's
+        traits under a spelling ``bus.identifiers.traits`` knows, and the fields named as key or occurred_at."""
+        known = event_fields(self.event) | {*self.key, *([self.occurred_at] if self.occurred_at else [])}
+        unknown = [name for name in self.fields if name not in known and standard_key(name) is None]
+        if unknown:
+            raise ValueError(
+                f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
+                f"{', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
+                "their usual spellings)")
 
     def columns_from(self, header_line: str) -> dict[str, int]:
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
@@ -118,8 +132,10 @@ class Layout(BaseModel):
     def skips(self, line: str) -> bool:
         return not line.strip() or any(line.startswith(prefix) for prefix in self.skip_prefixes)
 
-    def parse(self, line: str, columns: dict[str, int]) -> dict[str, Any]:
-        """The typed fields of one data line; ``RejectedInput`` names the first bad one."""
+    def parse(self, line: str, columns: dict[str, int], left_out: dict[str, str] | None = None) -> dict[str, Any]:
+        """The typed fields of one data line; ``RejectedInput`` names the first bad one. A person's trait that does not
+        read as its type (a birth date 31/02/1980) is left out instead, its standard key and reason put in
+        ``left_out``: the line's event still flows, as the other adapters drop a bad trait (tester15 F6)."""
         cells = (next(csv.reader([line], delimiter=self.delimiter, quotechar=self.quotechar), [])
                  if self.format == "csv" else None)
         fields: dict[str, Any] = {}
@@ -133,7 +149,14 @@ class Layout(BaseModel):
                 raw = line[spec.start - 1: spec.start - 1 + spec.width]
             else:
                 raw = None
-            fields[name] = _typed(raw.strip() if raw is not None else None, spec, name)
+            try:
+                fields[name] = _typed(raw.strip() if raw is not None else None, spec, name)
+            except RejectedInput as error:
+                trait = standard_key(name)
+                if trait is None or left_out is None:
+                    raise
+                fields[name] = None
+                left_out[trait] = error.reason
         return fields
 
 
@@ -161,8 +184,8 @@ def load_layout(path: Path) -> Layout:
     """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix.
 
     Raises ``LayoutError`` naming ``path`` and every problem on one line (``layout x.yaml: event: unknown event type
-    'AccountOpend'; known: AccountOpened, ...``): an unreadable file, bad YAML/JSON, an unknown event or key, a field
-    without its column, a date format strptime cannot read."""
+    'AccountOpend'; known: AccountOpened, ...``): an unreadable file, bad YAML/JSON, an unknown event, key or field,
+    a field without its column, a date format strptime cannot read."""
     try:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if path.suffix == ".json" else _yaml(text)

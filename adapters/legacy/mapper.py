@@ -5,9 +5,11 @@ loosely (``AccountOpened``, ``account_opened`` and ``account.opened`` are one ty
 event needs, as JSON or as text from a file:
 
 - every event: ``account_number`` (``OrderStatusChanged``: optional, ``order_id`` instead), and optional
-  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id`` (a list
-  ``customer_identifiers`` of ``{type, value}`` is also taken), normalised by ``bus.identifiers`` with the
-  source's phone region; national IDs and card numbers leave as tokens only;
+  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id``, ``iban`` / ``bank_account``
+  (the holder's bank account, e.g. a direct-debit IBAN: an ``ACCOUNT`` identifier as the web, counter and
+  call-center adapters take it; tester15 F5) (a list ``customer_identifiers`` of ``{type, value}`` is also taken),
+  normalised by ``bus.identifiers`` with the source's phone region; national IDs and card numbers leave as tokens
+  only;
 - optionally a person's traits under the standard keys or their usual spellings (``given_name`` /
   ``first_name``, ``family_name`` / ``last_name``, ``birth_date`` / ``date_of_birth``, ``address_line``,
   ``postcode`` / ``zip``, ``city``, ``country``...): they, and any identifier that could not be normalised,
@@ -35,7 +37,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from adapters.base import clock
@@ -54,6 +56,7 @@ from bus.serde import Event
 from schemas.enums import ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
+COMPONENT = "legacy"  # the component label of this adapter's identifier and trait metrics
 ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
                       "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
                       "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}
@@ -89,10 +92,14 @@ class LegacyContext:
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
-        return edge_normaliser(self.identifiers, region=self.phone_region, component="legacy")
+        return edge_normaliser(self.identifiers, region=self.phone_region, component=COMPONENT)
 
 
 Builder = Callable[["Fields"], dict[str, Any]]
+# The holder's bank account (a direct-debit IBAN), an ACCOUNT identifier beside the record's own account_number.
+BANK_ACCOUNT_FIELDS = ("iban", "bank_account")
+IDENTIFIER_FIELDS = ("account_number", "national_id", "card_number", "phone", "email", "customer_id",
+                     *BANK_ACCOUNT_FIELDS, "customer_identifiers")
 
 
 class Fields:
@@ -145,13 +152,14 @@ class Fields:
             ("PHONE", self.text("phone", required=False)),
             ("EMAIL", self.text("email", required=False)),
             ("USER_ID", self._values.get("customer_id")),
+            *(("ACCOUNT", self._values.get(name)) for name in BANK_ACCOUNT_FIELDS),
             *listed_pairs,
         ])
         return self.found.records()
 
     def traits(self) -> dict[str, str]:
         """The person's traits among the fields, under the standard keys."""
-        return standard_traits(self._values, component="legacy")
+        return standard_traits(self._values, component=COMPONENT)
 
 
 def _account(f: Fields) -> dict[str, Any]:
@@ -199,6 +207,59 @@ BUILDERS: dict[str, Builder] = {
     },
 }
 _CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in (*BUILDERS, *HANDOFF_BUILDERS)}
+
+
+class _Reads(Fields):
+    """``Fields`` answering every read with a value of its kind, remembering the names read: the fields an event's
+    builder takes, found by running it (so they are declared once, where they are read)."""
+
+    def __init__(self, event_type: str) -> None:
+        epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        super().__init__(BusinessRecord(event_type, {}, "probe", epoch), LegacyContext("probe", "probe"))
+        self.names: set[str] = set()
+        self._epoch = epoch
+
+    def text(self, name: str, *, required: bool = True) -> str | None:
+        self.names.add(name)
+        return "x" if required else None
+
+    def day(self, name: str, *, required: bool = True) -> date | None:
+        self.names.add(name)
+        return self._epoch.date()
+
+    def moment(self, name: str) -> datetime | None:
+        self.names.add(name)
+        return self._epoch
+
+    def money(self, name: str) -> dict[str, Any]:
+        self.names.update((name, f"{name}_minor", f"{name}_currency", "currency"))
+        return {"amount_minor": 0, "currency": "EUR"}
+
+    def whole(self, name: str) -> int | None:
+        self.names.add(name)
+        return None
+
+    def account_number(self, *, required: bool = True) -> str | None:
+        self.names.add("account_number")
+        return "x"
+
+    def customer_identifiers(self) -> list[dict[str, str]]:
+        self.names.update(IDENTIFIER_FIELDS)
+        return []
+
+
+@cache
+def event_fields(event_type: str) -> frozenset[str]:
+    """The field names the ``event_type`` record's builder reads (``AccountOpened``: ``account_number``,
+    ``account_type``, ``service_tier`` and the identifier fields), a person's traits aside (``standard_key``).
+    Raises ``RejectedInput`` for an unknown event type."""
+    canonical = canonical_event_type(event_type)
+    reads = _Reads(canonical)
+    try:
+        (HANDOFF_BUILDERS.get(canonical) or BUILDERS[canonical])(reads)
+    except RejectedInput:  # a check of the probe's values after every field was read (a handoff's case type)
+        pass
+    return frozenset(reads.names)
 
 
 def canonical_event_type(raw: str) -> str:

@@ -302,3 +302,23 @@ def test_a_uuid_is_kept_whole_so_a_log_line_matches_the_id_printed_elsewhere(uui
     assert scrub_text(f'"command_id": "{uuid}"') == f'"command_id": "{uuid}"'
     assert scrub_text(f"call +33 6 12 34 56 78 for {uuid}") == f"call [digits] for {uuid}"
     assert "[digits]" in scrub_text(f"{uuid}0 0612345678")  # not a UUID's shape: judged as digits
+
+
+@pytest.mark.parametrize(("text", "scrubbed"), [
+    ("field birth_date is malformed (expected date %d/%m/%Y, got '31/02/1980')",
+     "field birth_date is malformed (expected date %d/%m/%Y, got '[date dd/dd/dddd]')"),
+    ("field birth_date is malformed (expected date %d/%m/%Y, got '1980-02-01')",
+     "field birth_date is malformed (expected date %d/%m/%Y, got '[date dddd-dd-dd]')"),
+    ("born 23.11.1975", "born [date dd.dd.dddd]"), ("born 1975/11/23", "born [date dddd/dd/dd]"),
+    ("born 3-2-1980", "born [date d-d-dddd]"),
+])
+def test_tester15_f11_a_date_keeps_only_its_shape_in_every_spelling(text: str, scrubbed: str) -> None:
+    """tester15 F11: a dead letter's reason showed ``got '31/02/1980'`` but ``got '[digits]'`` for ``1980-02-01``. A
+    bare date may be a birth date: every spelling keeps its shape only, which still tells which spelling was sent."""
+    assert scrub_text(text) == scrubbed
+
+
+def test_a_date_with_its_time_of_day_or_a_version_is_not_a_birth_date() -> None:
+    for kept in ("at 2026-11-30T09:48:12.376616+00:00", "at 2026-11-30 09:48:12", "Python/3.11.10",
+                 "12/2026"):
+        assert scrub_text(kept) == kept, kept

@@ -170,3 +170,32 @@ async def test_a_bad_line_is_dead_lettered_with_its_line_number_and_the_import_g
     headers = {h["key"]: h["value"] for h in letter["headers"]}
     assert headers["file.line"] == b"3" and letter["value"] == b"ACC-1;;;;;;;;"
     assert "bills.csv line 3" in letter["reason"]
+
+
+@pytest.mark.kafka
+async def test_tester15_f6_a_malformed_birth_date_loses_the_trait_not_the_account(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester15 F6: ``31/02/1980`` dead-lettered the whole AccountOpened (exit 3). The account flows without the
+    birth date, the trait is counted on its line, nothing is dead-lettered; the IBAN column is an ACCOUNT (F5)."""
+    from adapters.legacy.cli import context
+    from bus.topics import IDENTIFIERS_OBSERVED
+
+    settings = await settings_with_topics(bootstrap_servers)
+    legacy = legacy_settings(tmp_path)
+    runtime = await exit_stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
+    importer = BatchImporter(context(settings, legacy, layout.phone_region), runtime.publisher, tmp_path)
+    path = tmp_path / "a2.csv"
+    shutil.copy(SAMPLES / "energy_accounts.csv", path)
+    report = await importer.import_file(path, layout)
+    assert report.summary("a2.csv") == (  # the sample's phones 04 00 00 00 0x are no numbers; its IBAN is mistyped
+        "a2.csv: 2 lines, 4 events published, 0 duplicates, 0 rejected, 3 identifiers dropped (ACCOUNT 1, PHONE 2) on "
+        "lines 2, 3, 2 traits dropped (birth_date 2) on lines 2, 3")
+    accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
+    assert sorted(value["account_number"] for value in accounts) == ["400055556666", "400055557777"]
+    observed = {landed.event.value["traits"]["given_name"]: landed.event.value
+                for landed in await read_events(settings, IDENTIFIERS_OBSERVED)}
+    assert "birth_date" not in observed["PAUL"]["traits"] and observed["PAUL"]["traits"]["family_name"] == "MARTIN"
+    assert [item["code"] for item in observed["PAUL"]["rejected_identifiers"]] == ["phone-invalid", "iban-checksum"]
+    assert await read_dead_letters(settings) == []

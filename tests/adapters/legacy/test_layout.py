@@ -79,3 +79,51 @@ def test_a_header_lacking_a_named_column_is_a_layout_error() -> None:
     layout = load_layout(SAMPLES / "bills_layout.yaml")
     with pytest.raises(LayoutError, match="the header line has no column .*'NUM_FACTURE'"):
         layout.columns_from("NUM_COMPTE;MONTANT_TTC")
+
+
+def test_tester15_f5_a_field_no_event_reads_is_refused_naming_it() -> None:
+    """tester15 F5: ``ibann:`` (a typo) and ``whatever_field:`` were ignored without a word (exit 0, columns lost)."""
+    with pytest.raises(LayoutError, match=r"unknown fields 'ibann', 'whatever_field': AccountOpened reads "
+                                          r"account_number, account_type, .*iban.*and a person's traits") as raised:
+        load_layout(SAMPLES / "energy_accounts_typos_layout.yaml")
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["amount", "bill_id", "colour", "e_mail"])
+def test_a_field_of_another_event_or_none_is_unknown(tmp_path: Path, name: str) -> None:
+    document = {"name": "x", "format": "csv", "event": "AccountOpened",
+                "fields": {"account_number": {"column": 0}, name: {"column": 1}}}
+    with pytest.raises(ValueError, match=f"unknown field '{name}': AccountOpened reads"):
+        Layout.model_validate(document)
+
+
+def test_identifiers_traits_and_the_fields_named_as_key_or_time_are_known() -> None:
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")  # iban, NOM/PRENOM as last_name/first_name
+    assert {"iban", "last_name", "first_name", "birth_date", "postcode"} <= set(layout.fields)
+    Layout.model_validate({"name": "x", "format": "csv", "event": "BillIssued", "key": ["export_ref"],
+                           "occurred_at": "extracted_at", "fields": {
+                               "account_number": {"column": 0}, "export_ref": {"column": 1},
+                               "extracted_at": {"column": 2, "type": "timestamp"}, "DOB": {"column": 3}}})
+    for sample in sorted(SAMPLES.glob("*layout.yaml")):  # the documented examples stay valid
+        if "typos" not in sample.name and "misspelt" not in sample.name:
+            load_layout(sample)
+
+
+@pytest.mark.parametrize(("line", "written"), [(1, "31/02/1980"), (2, "1980-02-01")])
+def test_tester15_f6_a_malformed_trait_is_left_out_not_the_line(line: int, written: str) -> None:
+    """tester15 F6: one malformed birth date rejected the whole account line (AccountOpened dead-lettered)."""
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
+    lines = (SAMPLES / "energy_accounts.csv").read_text(encoding="latin-1").splitlines()
+    left_out: dict[str, str] = {}
+    fields = layout.parse(lines[line], layout.columns_from(lines[0]), left_out)
+    assert fields["birth_date"] is None and fields["account_number"] and fields["last_name"] == "MARTIN"
+    assert list(left_out) == ["birth_date"] and "expected date %d/%m/%Y" in left_out["birth_date"]
+    with pytest.raises(RejectedInput, match="field birth_date is malformed"):  # a caller not taking left-out traits
+        layout.parse(lines[line], layout.columns_from(lines[0]))
+
+
+def test_a_malformed_field_of_the_event_itself_still_refuses_the_line() -> None:
+    layout = load_layout(SAMPLES / "bills_layout.yaml")
+    lines = (SAMPLES / "bills.csv").read_text().splitlines()
+    with pytest.raises(RejectedInput, match="field due_date is malformed"):
+        layout.parse(lines[1].replace("15/04/2024", "2024-04-15"), layout.columns_from(lines[0]), {})

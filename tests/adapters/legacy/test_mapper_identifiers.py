@@ -124,3 +124,28 @@ def test_a_mistyped_iban_in_an_export_keeps_the_bill_and_drops_the_identifier(tm
     events = by_schema(map_business(bill(account_number="FR77 3000 6000 0112 3456 7890 189"), ctx(tmp_path)))
     assert events["BillIssued"]["customer_identifiers"] == []
     assert [r["code"] for r in events["IdentifiersObserved"]["rejected_identifiers"]] == ["iban-checksum"]
+
+
+def test_tester15_f5_a_billing_export_brings_the_holder_s_iban_as_an_account_identifier(tmp_path: Path) -> None:
+    """tester15 F5: the web, counter and call-center adapters take an IBAN as ``ACCOUNT``; a billing export had no
+    field for it. Any spelling becomes the electronic form; one with wrong check digits is dropped, the line kept."""
+    fields = {"account_number": "4000 5555 6666", "account_type": "residential", "last_name": "MARTIN",
+              "iban": "FR76 3000 6000 0112 3456 7890 189"}
+    events = by_schema(map_business(BusinessRecord("AccountOpened", fields, "l1", AT), ctx(tmp_path, "FR")))
+    assert {"type": "ACCOUNT", "value": "FR7630006000011234567890189"} in \
+        events["AccountOpened"]["customer_identifiers"]
+    wrong = {**fields, "bank_account": "FR76 3000 6000 0112 3456 7890 188"}  # a check digit off
+    del wrong["iban"]
+    events = by_schema(map_business(BusinessRecord("AccountOpened", wrong, "l2", AT), ctx(tmp_path, "FR")))
+    assert [item["code"] for item in events["IdentifiersObserved"]["rejected_identifiers"]] == ["iban-checksum"]
+    assert events["AccountOpened"]["account_number"] == "400055556666"
+
+
+def test_every_event_reads_its_identifiers_and_its_own_fields() -> None:
+    from adapters.legacy.mapper import BANK_ACCOUNT_FIELDS, BUILDERS, event_fields
+
+    for event in BUILDERS:
+        assert {"account_number", "email", *BANK_ACCOUNT_FIELDS} <= event_fields(event), event
+    assert {"account_type", "service_tier"} <= event_fields("AccountOpened")
+    assert {"amount", "amount_minor", "currency", "due_date", "bill_id"} <= event_fields("BillIssued")
+    assert {"case_type", "team", "summary", "handoff_id", "by"} <= event_fields("HandoffCreated")
