@@ -109,5 +109,3 @@ def read_command(
     replay = asyncio.run(read_topics(settings, [spec], last=last))
     for record in newest(replay.records, last):  # each partition gave its last N: the newest N of them all
         typer.echo(line(record).decode())
-    if replay.undecodable:
-        typer.echo(f"{replay.undecodable} record(s) did not decode with the registry's schemas", err=True)
