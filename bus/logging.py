@@ -285,6 +285,10 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
 
 
 LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "faust", "mode", "aiohttp.access")
+# Libraries whose DEBUG lines trace the customer data they work on, as text: celpy, the offers' CEL evaluator, logs
+# each evaluation's activation (a customer's city, segment, products; found running offers at DEBUG, tester15 F7).
+# Shown from INFO whatever the level.
+DATA_TRACE_LOGGERS = ("celpy",)
 # HTTP clients (the schema registry's): their INFO is one line per request, "HTTP Request: GET ... 200 OK", in every
 # process (tester11 #9). Shown from WARNING whatever the level, except at DEBUG.
 PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore")
@@ -327,6 +331,8 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     root.setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level or logging.NOTSET)
+    for name in DATA_TRACE_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(library_level or "NOTSET")))
     if logging.getLevelName(level) != logging.DEBUG:
         for name in PER_REQUEST_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(library_level or "NOTSET")))

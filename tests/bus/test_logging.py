@@ -202,3 +202,18 @@ def test_a_line_without_bytes_keeps_its_arguments_as_they_were(capsys: pytest.Ca
     configure_logging("DEBUG")
     logging.getLogger("faust.app").debug("%d records in %s, %r", Decimal(3), ("a", 1), {"k": "v"})
     assert json.loads(capsys.readouterr().err)["event"] == "3 records in ('a', 1), {'k': 'v'}"
+
+
+def test_the_cel_evaluators_trace_of_a_customers_facts_is_not_written_even_at_debug(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found running ``offers run`` at DEBUG for tester15 F7: celpy logged every evaluation's activation, with the
+    customer's city (``'city': ... StringType('Grenoble')``)."""
+    import celpy
+
+    configure_logging("DEBUG")
+    environment = celpy.Environment()
+    program = environment.program(environment.compile('city == "Paris"'))
+    assert program.evaluate({"city": celpy.celtypes.StringType("Grenoblezq")}) == celpy.celtypes.BoolType(False)
+    logging.getLogger("celpy.Evaluator").warning("kept")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "Grenoblezq" not in "".join(lines) and len(lines) == 1 and "kept" in lines[0]
