@@ -60,11 +60,7 @@ def report_if_skipped() -> None:
     ``error: <skipped_message>`` on stderr when records were skipped and not reported yet; its status is kept."""
     message = skipped_message()
     if message is not None:
-        import sys
-
-        from bus.logging import flush_repeats
+        from bus.bootstrap import write_error
 
         reset()
-        flush_repeats()
-        sys.stderr.write(f"error: {message}\n")
-        sys.stderr.flush()
+        write_error(message)
