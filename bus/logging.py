@@ -284,14 +284,14 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
     return {k: (v if k in _NOT_REDACTED else redact(v, key=k)) for k, v in event_dict.items()}
 
 
-LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "faust", "mode", "aiohttp.access")
+LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "httpcore2", "faust", "mode", "aiohttp.access")
 # Libraries whose DEBUG lines trace the customer data they work on, as text: celpy, the offers' CEL evaluator, logs
 # each evaluation's activation (a customer's city, segment, products; found running offers at DEBUG, tester15 F7).
 # Shown from INFO whatever the level.
 DATA_TRACE_LOGGERS = ("celpy",)
 # HTTP clients (the schema registry's): their INFO is one line per request, "HTTP Request: GET ... 200 OK", in every
 # process (tester11 #9). Shown from WARNING whatever the level, except at DEBUG.
-PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore")
+PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")  # httpx2 logs through httpcore2
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True, library_level: str | None = None) -> None:
