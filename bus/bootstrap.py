@@ -57,13 +57,18 @@ def core_settings(bootstrap_servers: str | None = None) -> OmnibusSettings:
 
 
 def exit_with_message(error: BaseException | str, status: int = BAD_SETTINGS_EXIT) -> NoReturn:
-    """Write ``error: <message>`` on one line to stderr and exit with ``status``; log lines still held back
-    (repeat counts) are written first, so the error is the last line."""
+    """Write ``error: <message>`` on one line to stderr (``write_error``) and exit with ``status``."""
+    write_error(error)
+    raise SystemExit(status)
+
+
+def write_error(error: BaseException | str) -> None:
+    """Write ``error: <message>`` on one line to stderr; log lines still held back (repeat counts) are written
+    first, so the error is the last line."""
     flush_repeats()
     message = " ".join(str(error).split())
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
-    raise SystemExit(status)
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -88,7 +89,15 @@ def split(consumer: Any, records: Any, active: set[Any] | None,
           topics: frozenset[str]) -> dict[Any, list[ConsumerRecord]]:
     """Take the records of ``topics`` out of ``records`` (a fetched ``RecordMap``, a dict): only partitions faust
     would deliver now (active or buffered), without records below faust's read offset (already delivered),
-    whose read offset moves to the last one taken, as ``_drain_messages`` does per record."""
+    whose read offset moves to the last one taken, as ``_drain_messages`` does per record.
+
+    Each partition taken is stamped in faust's ``Monitor.stream_inbound_time`` (``time.monotonic``), as a stream
+    stamps each event it starts: faust's consumer thread (``AIOKafkaConsumerThread.verify_event_path``) logs at
+    ERROR "Stream has not started processing TP(...) ... 3) The agent processing the stream is hanging" for a
+    partition with records past its fetch position and no stamp after ``stream_processing_timeout`` (300 s), so
+    every partition taken here read as hanging while identity worked normally (tester15 F9; faust-streaming #166
+    shows the same line). Stamped here, the check keeps its meaning: a stage that stops taking records (its queue
+    full, its partitions paused) leaves the stamp to age, and faust reports "Stream stopped processing"."""
     taken: dict[Any, list[ConsumerRecord]] = {}
     read_offset = consumer._read_offset
     for tp in [tp for tp in records if tp.topic in topics]:
@@ -100,7 +109,9 @@ def split(consumer: Any, records: Any, active: set[Any] | None,
         if fresh:
             taken[tp] = fresh
             read_offset[tp] = fresh[-1].offset
-            consumer.app.monitor.track_tp_end_offset(tp, consumer.highwater(tp))
+            monitor = consumer.app.monitor
+            monitor.track_tp_end_offset(tp, consumer.highwater(tp))
+            monitor.stream_inbound_time[tp] = monotonic()  # what a stream's ``on_stream_event_in`` records
     return taken
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bus import undecodable
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.errors import DeserializationError
@@ -22,7 +23,8 @@ class Replay:
 
 
 async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s: float = 30.0) -> Replay:
-    """Every event on the topic now; records that do not decode are counted, not fatal."""
+    """Every event on the topic now; records that do not decode are counted (and noted: ``bus.undecodable``), not
+    fatal."""
     topic = spec.name(settings.topics)
     _, deserializer = build_serde(settings.registry)
     client_id = f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"
@@ -61,4 +63,6 @@ async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s:
                 replay.events.append(deserializer(message.value, ctx))
             except DeserializationError:
                 replay.undecodable += 1
+    if replay.undecodable:
+        undecodable.note(topic, settings.registry.url, replay.undecodable)
     return replay

@@ -13,8 +13,9 @@ H2 database is on disk), so schema ids, and so the records already written, stay
 died, ``up`` brings back the registry alone. ``down`` removes
 the state file, so the next ``up`` after a clean stop starts a fresh cluster.
 
-Other processes find a running local stack through ``local_bootstrap_servers`` (the settings fall back to
-it when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset).
+Other processes find a running local stack through ``local_endpoints`` (the settings fall back to its broker
+when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset, and to its registry when ``OMNIBUS_REGISTRY__URL`` is unset
+and the broker is the stack's: ``bus.config.load_settings``).
 
 State dir: ``$OMNIBUS_STACK_DIR``, else ``<repo>/.omnibus`` (git-ignored).
 """
@@ -25,6 +26,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -260,14 +262,24 @@ def _await_released(port: int, timeout_s: float = 15.0) -> None:
         time.sleep(0.2)
 
 
-def local_bootstrap_servers(state_dir: Path | None = None) -> str | None:
-    """The bootstrap servers of the live local stack recorded in ``state_dir`` (default
-    ``default_state_dir()``), or None when there is none or its broker is not running."""
-    state = LocalStack(state_dir).status()
-    kafka_part = (state or {}).get("kafka") or {}
-    if kafka_part.get("alive") and kafka_part.get("listening"):
-        return str(kafka_part["bootstrap_servers"])
-    return None
+@dataclass(frozen=True)
+class LocalEndpoints:
+    """Where the live local stack answers: its broker's bootstrap servers, its registry's base URL (None when it
+    runs without one, or the registry is down)."""
+
+    bootstrap_servers: str
+    registry_url: str | None
+
+
+def local_endpoints(state_dir: Path | None = None) -> LocalEndpoints | None:
+    """The endpoints of the live local stack recorded in ``state_dir`` (default ``default_state_dir()``), or None
+    when there is none or its broker is not running."""
+    state = LocalStack(state_dir).status() or {}
+    kafka_part, registry_part = state.get("kafka") or {}, state.get("registry") or {}
+    if not (kafka_part.get("alive") and kafka_part.get("listening")):
+        return None
+    registry_up = registry_part.get("alive") and registry_part.get("listening") and registry_part.get("url")
+    return LocalEndpoints(str(kafka_part["bootstrap_servers"]), str(registry_part["url"]) if registry_up else None)
 
 
 def _recorded(part: dict[str, Any]) -> dict[str, Any] | None:

@@ -256,12 +256,25 @@ def _no_event(ref: EventRef) -> Event:
 
 def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None:
     from processors.identity.announcements import Announcer
-    from processors.identity.review import NothingToLink, decision, linking_identifiers, open_reviews
+    from processors.identity.review import (
+        AmbiguousReviewId,
+        NothingToLink,
+        decision,
+        linking_identifiers,
+        open_reviews,
+        resolved_review_id,
+        review_ids,
+    )
 
     operator, reason = _checked_decision_text("--by", operator), _checked_decision_text("--reason", reason)
     settings, _ = _settings_or_exit()
     events, survivors = asyncio.run(_review_events(settings))
     reviews = {review.review_id: review for review in open_reviews(events, survivors)}
+    try:
+        review_id = resolved_review_id(review_id, reviews, review_ids(events))
+    except AmbiguousReviewId as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if review_id not in reviews:
         _no_open_review_exit(review_id, events, survivors)
     try:
@@ -289,7 +302,8 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
 
 @review_app.command("accept")
 def review_accept(
-    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list`."),
+    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list` (or its first "
+                                    "characters, when no other review begins with them)."),
     by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
     reason: str = typer.Option(..., help="Why (recorded with the decision)."),
 ) -> None:
@@ -299,7 +313,8 @@ def review_accept(
 
 @review_app.command("reject")
 def review_reject(
-    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list`."),
+    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list` (or its first "
+                                    "characters, when no other review begins with them)."),
     by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
     reason: str = typer.Option(..., help="Why (recorded with the decision)."),
 ) -> None:

@@ -135,6 +135,38 @@ def decided_reviews(events: Iterable[Event]) -> dict[str, DecidedReview]:
     return decided
 
 
+MIN_REVIEW_ID_PREFIX = 4  # shorter, a prefix picks a review by chance rather than by its id
+
+
+class AmbiguousReviewId(OmnibusError):
+    """A review id prefix of several reviews."""
+
+
+def resolved_review_id(given: str, open_ids: Iterable[str], known_ids: Iterable[str]) -> str:
+    """The review id ``given`` stands for: itself when it is a review id, else the one open review id it begins
+    (case-insensitive, at least ``MIN_REVIEW_ID_PREFIX`` characters: the short id an operator copies, a UUID's
+    first group), else the one known review id (decided or merged since, for the error that says so); ``given``
+    unchanged when it begins none. Raises ``AmbiguousReviewId`` naming the reviews it begins when several
+    (tester15 F12: ``review accept fec68f08`` answered "no open review fec68f08")."""
+    open_set, known = set(open_ids), set(known_ids)
+    prefix = given.strip().lower()
+    if given in open_set | known or len(prefix) < MIN_REVIEW_ID_PREFIX:
+        return given
+    for ids in (open_set, known):
+        matches = sorted(review_id for review_id in ids if review_id.lower().startswith(prefix))
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousReviewId(f"review id {given} begins {len(matches)} reviews ({', '.join(matches)}): "
+                                    "give more of it")
+    return given
+
+
+def review_ids(events: Iterable[Event]) -> set[str]:
+    """Every review id requested or decided in ``events`` (of ``identity.reviews.v1``)."""
+    return {str(event.value["review_id"]) for event in events if event.value.get("review_id")}
+
+
 class NothingToLink(OmnibusError):
     """A review's decision would reach no customer, or the wrong one: ``str(exc)`` says which and why."""
 

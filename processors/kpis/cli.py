@@ -130,5 +130,3 @@ def report_command(
                       percent(row["abandonment_rate"]), percent(row["handoff_deadline_compliance"]),
                       str(sum(row["open_handoffs"].values())) if ended else PENDING, percent(row["offer_acceptance"]))
     report_console().print(table)
-    if replay.undecodable:
-        typer.echo(f"{replay.undecodable} record(s) could not be decoded and were skipped", err=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bus import undecodable
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.errors import DeserializationError
@@ -65,7 +66,8 @@ async def read_topics(
 ) -> TopicsReplay:
     """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics).
     ``last``: only the records of each partition from ``last`` offsets before its end offset (fewer on a
-    compacted topic, whose offsets have gaps)."""
+    compacted topic, whose offsets have gaps). Records that do not decode are counted and noted
+    (``bus.undecodable``)."""
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
@@ -114,6 +116,7 @@ async def read_topics(
                     event = deserializer(message.value, ctx)
                 except DeserializationError:
                     replay.undecodable += 1
+                    undecodable.note(tp.topic, settings.registry.url)
             replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value,
                                           tuple(message.headers or ()), message.timestamp))
     return replay

@@ -103,11 +103,54 @@ def test_a_validation_error_is_one_line_naming_the_field(monkeypatch: pytest.Mon
 def test_settings_fall_back_to_a_running_local_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import bus.stack.local as local
 
-    monkeypatch.setattr(local, "local_bootstrap_servers", lambda state_dir=None: "127.0.0.1:40001")
+    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setattr(local, "local_endpoints", lambda state_dir=None: local.LocalEndpoints("127.0.0.1:40001", None))
     assert load_settings().kafka.bootstrap_servers == "127.0.0.1:40001"
     assert load_settings(kafka={"bootstrap_servers": "b:1"}).kafka.bootstrap_servers == "b:1"
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "b:2")
     assert load_settings().kafka.bootstrap_servers == "b:2"
+
+
+def test_settings_take_the_local_stacks_registry_with_its_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester15 F10: with the broker found in ``stack.json`` and ``OMNIBUS_REGISTRY__URL`` unset, ``offers list``
+    read every offer as undecodable and answered "0 offer(s)"."""
+    import bus.stack.local as local
+
+    registry = "http://127.0.0.1:40002/apis/ccompat/v7"
+    for name in ("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "OMNIBUS_REGISTRY__URL", "OMNIBUS_KAFKA", "OMNIBUS_REGISTRY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(local, "local_endpoints", lambda state_dir=None: local.LocalEndpoints("127.0.0.1:40001",
+                                                                                               registry))
+    assert load_settings().registry.url == registry
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:40001")  # the stack's broker, given
+    assert load_settings().registry.url == registry
+    assert load_settings(kafka={"bootstrap_servers": "other:9092"}).registry.url is None  # another cluster
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "other:9092")
+    assert load_settings().registry.url is None
+    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS")
+    monkeypatch.setenv("OMNIBUS_REGISTRY__URL", "http://mine:8080")
+    assert load_settings().registry.url == "http://mine:8080"
+    monkeypatch.setenv("OMNIBUS_REGISTRY__URL", "")  # registry-free mode, asked for
+    assert not load_settings().registry.url
+
+
+def test_the_local_stacks_registry_is_taken_only_while_it_answers(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    import json
+
+    import bus.stack.local as local
+
+    (tmp_path / local.STATE_FILE).write_text(json.dumps({
+        "kafka": {"pid": 1, "marker": "k", "port": 1, "bootstrap_servers": "127.0.0.1:1"},
+        "registry": {"pid": 2, "marker": "r", "port": 2, "url": "http://127.0.0.1:2/apis/ccompat/v7"}}))
+    monkeypatch.setattr(local.process, "owns", lambda pid, marker: True)
+    listening = {1, 2}
+    monkeypatch.setattr(local, "is_listening", lambda port: port in listening)
+    assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", "http://127.0.0.1:2/apis/ccompat/v7")
+    listening.discard(2)
+    assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", None)
+    listening.discard(1)
+    assert local.local_endpoints(tmp_path) is None
 
 
 def test_a_missing_component_setting_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,8 +28,8 @@ class FakeConsumer:
         self._n_acked = 0
         self._waiting_for_ack = None
         self.ends: dict[TP, int] = {}
-        self.app = SimpleNamespace(monitor=SimpleNamespace(track_tp_end_offset=self.ends.__setitem__),
-                                   consumer=self)
+        self.app = SimpleNamespace(monitor=SimpleNamespace(track_tp_end_offset=self.ends.__setitem__,
+                                                           stream_inbound_time={}), consumer=self)
 
     def highwater(self, tp: TP) -> int:
         return 100
@@ -111,3 +111,43 @@ def test_two_stages_of_one_app_take_their_own_topics_and_a_topic_is_taken_once()
         assert "graph" in str(error)
     else:
         raise AssertionError("a topic taken twice must be refused")
+
+
+def _faust_stream_check(monitor: Any, tp: TP, now: float) -> list[str]:
+    """What faust's consumer thread (``AIOKafkaConsumerThread.verify_event_path``, run by the thread every few
+    seconds) logs at ERROR for ``tp``: 400 s after the worker started, with records past its fetch position."""
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    errors: list[str] = []
+    position = SimpleNamespace(highwater=120, position=101)
+    thread = SimpleNamespace(
+        _verify_aiokafka_event_path=lambda now, tp: False,  # aiokafka fetches
+        consumer=SimpleNamespace(app=SimpleNamespace(monitor=monitor, topics=SimpleNamespace(
+            acks_enabled_for=lambda topic: True))),
+        time_started=now - 400.0, tp_stream_timeout_secs=300.0, tp_commit_timeout_secs=300.0,
+        tp_last_committed_at={tp: now},
+        _ensure_consumer=lambda: SimpleNamespace(_fetcher=SimpleNamespace(_subscriptions=SimpleNamespace(
+            subscription=SimpleNamespace(assignment=SimpleNamespace(state_value=lambda aiotp: position))))),
+        _log_slow_processing_stream=lambda msg, *args: errors.append(msg % args),
+        _log_slow_processing_commit=lambda msg, *args: errors.append(msg % args),
+    )
+    AIOKafkaConsumerThread.verify_event_path(thread, now, tp)  # type: ignore[arg-type]
+    return errors
+
+
+def test_a_partition_taken_in_bulk_is_not_reported_by_faust_as_a_stream_that_never_started() -> None:
+    """tester15 F9: identity logged "Stream has not started processing TP(topic='omnibus.identity.graph.v1',
+    partition=11) (started 7.19 minutes ago) ... 3) The agent processing the stream is hanging" while it worked:
+    faust's check reads the stamps its streams leave, and the records taken in bulk never reach a stream."""
+    from time import monotonic
+
+    from faust.sensors.monitor import Monitor
+
+    consumer, monitor = FakeConsumer(), Monitor()
+    consumer.app = SimpleNamespace(monitor=monitor, consumer=consumer)
+    graph = TP("omnibus.identity.graph.v1", 11)
+    assert any("has not started processing" in line for line in _faust_stream_check(monitor, graph, monotonic()))
+    consume_bulk.split(consumer, {graph: [record(graph, 100)]}, None, frozenset({graph.topic}))
+    assert _faust_stream_check(monitor, graph, monotonic()) == []
+    # a stage that stopped taking records (hanging) is still reported, once the stamp is older than the timeout
+    assert any("Stream stopped processing" in line for line in _faust_stream_check(monitor, graph, monotonic() + 301))

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
 from processors.handoffs import cli
+from bus import undecodable
 from bus.replay import Replay
 from tests.processors.handoffs.scenario import run_scenario
 
@@ -17,6 +18,7 @@ def replay(monkeypatch: pytest.MonkeyPatch) -> None:
     events = asyncio.run(run_scenario())
 
     async def fake_replay(settings, spec, **_):
+        undecodable.note(spec.name(settings.topics), settings.registry.url)  # as the reader does
         return Replay(list(events), undecodable=1)
 
     monkeypatch.setattr(cli, "replay_topic", fake_replay)
@@ -25,12 +27,12 @@ def replay(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_report_as_a_table_csv_and_json(replay: None) -> None:
     runner = CliRunner()
     table = runner.invoke(omnibus, ["report", "handoffs", "--month", "2026-11"], env={"COLUMNS": "200"})
-    assert table.exit_code == 0, table.output
-    assert "Handoffs, 2026-11 (UTC)" in table.output and "back-office" in table.output and "30:00" in table.output
+    assert table.exit_code == 65, table.output  # the answer, then: one record did not decode (the fixture's)
+    assert "Handoffs, 2026-11 (UTC)" in table.stdout and "back-office" in table.stdout and "30:00" in table.stdout
     as_csv = runner.invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--format", "csv"])
-    assert as_csv.output.splitlines()[0].startswith("scope,name,received,resolved")
+    assert as_csv.stdout.splitlines()[0].startswith("scope,name,received,resolved")
     as_json = json.loads(
-        runner.invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--format", "json"]).output
+        runner.invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--format", "json"]).stdout
     )
     assert as_json["month"] == "2026-11" and {r["name"] for r in as_json["rows"]} >= {"back-office", "repair"}
 
@@ -45,11 +47,12 @@ def test_reconcile_lists_and_strict_fails(replay: None) -> None:
     reports only."""
     runner = CliRunner()
     table = runner.invoke(omnibus, ["handoffs", "reconcile", "--no-strict"], env={"COLUMNS": "200"})
-    assert table.exit_code == 0 and "h3" in table.output and "created, not acknowledged" in table.output
-    assert "1 record(s) could not be decoded" in table.output
+    assert table.exit_code == 65 and "h3" in table.stdout and "created, not acknowledged" in table.stdout
+    assert "error: 1 record(s) did not decode" in table.stderr  # bus.undecodable
     for strict in (["--strict"], []):
         found = runner.invoke(omnibus, ["handoffs", "reconcile", *strict, "--format", "csv"])
-        assert found.exit_code == 1 and found.output.splitlines()[1].startswith('h3,"created, not acknowledged",')
+        assert found.exit_code == 1 and found.stdout.splitlines()[1].startswith('h3,"created, not acknowledged",')
+        assert "error: 1 record(s) did not decode" in found.stderr
 
 
 def test_report_tables_at_80_columns_keep_names_and_customer_ids_on_one_line() -> None:

@@ -145,13 +145,14 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
         listed = await asyncio.to_thread(CliRunner().invoke, omnibus, ["identity", "review", "list"])
         assert listed.exit_code == 0 and "1 open review" in listed.output and "1000001" not in listed.output
         (request,) = [e.event.value for e in one_per_event_id(await read_events(config, IDENTITY_REVIEWS))]
+        short = request["review_id"].split("-")[0]  # the short id an operator copies (tester15 F12)
         accepted = await asyncio.to_thread(CliRunner().invoke, omnibus, [
-            "identity", "review", "accept", request["review_id"], "--by", "ops-7", "--reason", "same person"])
-        assert accepted.exit_code == 0, accepted.output
+            "identity", "review", "accept", short, "--by", "ops-7", "--reason", "same person"])
+        assert accepted.exit_code == 0 and request["review_id"] in accepted.output, accepted.output
         await wait_until_quiet(config, watched_topics(workers[0]), group)
         unknown = await asyncio.to_thread(CliRunner().invoke, omnibus, [
-            "identity", "review", "reject", request["review_id"], "--by", "ops-7", "--reason", "again"])
-        assert unknown.exit_code == 2  # decided already: no longer open
+            "identity", "review", "reject", short, "--by", "ops-7", "--reason", "again"])
+        assert unknown.exit_code == 2 and "already accepted by ops-7" in unknown.output  # decided: no longer open
 
     after = await assignments(config)
     assert after["ACCOUNT:1000001"] == after["ACCOUNT:2000002"]

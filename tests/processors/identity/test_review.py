@@ -355,3 +355,19 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
     split = CliRunner().invoke(app, ["identity", "split", "--customer", "cus_x", "--identifier", "PHONE:+33612345678",
                                      "--by", "ops-1", "--reason", "r"])
     assert split.exit_code == 2 and "HMAC_KEY" in split.output
+
+
+def test_a_review_is_found_by_the_first_characters_of_its_id_when_no_other_begins_with_them() -> None:
+    """tester15 F12: ``identity review accept fec68f08`` answered "no open review fec68f08"."""
+    from processors.identity.review import AmbiguousReviewId, resolved_review_id
+
+    first, second = "fec68f08-1111-4000-8000-000000000001", "fec6aa00-2222-4000-8000-000000000002"
+    decided = "0badcafe-3333-4000-8000-000000000003"
+    assert resolved_review_id("fec68f08", [first, second], [first, second, decided]) == first
+    assert resolved_review_id("FEC6AA", [first, second], []) == second
+    assert resolved_review_id(first, [first], []) == first
+    assert resolved_review_id("0badcafe", [first], [first, decided]) == decided  # for "already decided ..."
+    assert resolved_review_id("fe", [first], []) == "fe"  # too short to stand for one
+    assert resolved_review_id("deadbeef", [first], []) == "deadbeef"  # none: "no open review deadbeef"
+    with pytest.raises(AmbiguousReviewId, match=f"begins 2 reviews \\({first}, {second}\\)"):
+        resolved_review_id("fec6", [first, second], [])

@@ -47,6 +47,19 @@ def test_a_line_masks_identifiers_in_the_key_and_the_record_and_shows_bytes_by_t
     assert json.loads(line(undecodable))["event"] == {"undecodable": "<5 bytes>"}
 
 
+def test_a_key_its_topic_declares_an_identifier_is_masked_like_the_value() -> None:
+    """tester15 F12: ``topics read business.events.v1`` masked ``account_number`` (``****5678``) but printed the key
+    ``"400012345678"``; a dead letter is keyed by its original record's key."""
+    opened = Event("omnibus.business.AccountOpened", {"account_number": "400012345678"})
+    shown = json.loads(line(Replayed("omnibus.business.events.v1", 2, 9, b"400012345678", opened)))
+    assert shown["key"] == shown["event"]["value"]["account_number"] == "****5678"
+    dead = Event("omnibus.deadletter.DeadLetter", {"source_topic": "omnibus.business.events.v1", "key": b"4000"})
+    assert json.loads(line(Replayed("omnibus.deadletter.v1", 0, 1, b"400012345678", dead)))["key"] == "****5678"
+    offer = Event("omnibus.marketing.OfferPublished", {"offer_id": "green-power-2027"})
+    assert json.loads(line(Replayed("omnibus.marketing.offers.v1", 0, 1, b"green-power-2027", offer)))["key"] == \
+        "green-power-2027"
+
+
 def test_ids_dates_and_names_are_shown_as_they_are_and_identifier_fields_as_on_the_screen_pop() -> None:
     """A new user could not copy ``cus_6617eb225f[digits]bb60f80`` into /customers/{id}, nor see which birth date
     a call carried: only identifier values are masked now, the way the screen pop and verify show them."""
