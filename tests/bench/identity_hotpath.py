@@ -85,6 +85,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from processors.identity.graph.messages import Fast, kind
     from processors.identity.graph.outputs import Output, Send
     from processors.identity.intake import Intake, event_ref, ref_loader
+    from processors.identity.lifecycle import freeze_startup_objects
     from processors.identity.normalize import IdentifierNormalizer
     from processors.identity.rules import LinkPolicy
     from processors.identity.store import FaustTables, Overlay
@@ -93,6 +94,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from tests.bench.identity_workload import contact_mix
     from tests.processors.identity.support import settings as identity_settings
 
+    freeze_startup_objects()  # the collector as a worker sets it (lifecycle.py): else GC is a third of the CPU
     settings = load_settings(metrics={"enabled": False})
     identity = identity_settings()
     serializer, deserializer = build_serde(settings.registry)
