@@ -1,6 +1,6 @@
 """The identity worker's own CPU per event, without Kafka or faust: where the hot path spends it (#9 build 2, 3).
 
-    PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_hotpath --events 20000 [--profile FILE] [--tree DIR]
+    PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_hotpath --events 20000 [--profile FILE]
 
 The input of ``tests.bench.identity`` (``identity_workload.contact_mix``: 80% repeat contacts) is encoded as the
 adapters encode it, then run batch by batch (``--batch``, identity's ``batch_size``) through what a worker does with
@@ -16,8 +16,11 @@ it between Kafka's fetch and Kafka's producer, in one process on one "partition"
 What it leaves out, on purpose: the consumer, the producer (batches, lz4, requests) and asyncio, whose cost
 ``tests.bench.identity`` measures with Kafka in the loop. CPU is ``time.process_time`` over the measured events
 (the ``--warm`` first events build the state first and are not counted); ``--repeat`` runs, the median reported.
+The garbage collector is set as a worker sets it (``lifecycle.freeze_startup_objects``): with Python's defaults
+collections were a third of the CPU, which a worker does not spend.
 Deterministic input, one process, no broker: the figure moves with the machine's load far less than a worker's.
-``--tree DIR`` runs it on another checkout (a ``git archive`` of main) so two trees compare in one window.
+Two trees compare in one window by running it from each in turn (``cd TREE && PYTHONPATH=$PWD ...``, TREE a
+``git archive`` of main): it has no ``--tree`` option.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from processors.identity.graph.messages import Fast, kind
     from processors.identity.graph.outputs import Output, Send
     from processors.identity.intake import Intake, event_ref, ref_loader
+    from processors.identity.lifecycle import freeze_startup_objects
     from processors.identity.normalize import IdentifierNormalizer
     from processors.identity.rules import LinkPolicy
     from processors.identity.store import FaustTables, Overlay
@@ -93,6 +97,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from tests.bench.identity_workload import contact_mix
     from tests.processors.identity.support import settings as identity_settings
 
+    freeze_startup_objects()  # the collector as a worker sets it (lifecycle.py): else GC is a third of the CPU
     settings = load_settings(metrics={"enabled": False})
     identity = identity_settings()
     serializer, deserializer = build_serde(settings.registry)
