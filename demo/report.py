@@ -14,7 +14,7 @@ from rich.table import Table
 from bus.config import OmnibusSettings
 from bus.topics import ALL_TOPICS, IDENTITY_REVIEWS
 from demo.people import DemoCustomer
-from demo.services import Endpoints
+from demo.services import Endpoints, demo_timezone
 
 
 def contacts(profile: dict[str, Any]) -> list[dict[str, Any]]:
@@ -158,6 +158,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
         f"phone region            {settings.identifiers.default_region or '(none: +country required)'}",
         "    of numbers written without +country (OMNIBUS_IDENTIFIERS__DEFAULT_REGION)",
+        f"offers time zone        {demo_timezone(settings)}",
+        "    of customers of unknown country (OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE)",
         f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
         "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",

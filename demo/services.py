@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -34,6 +35,7 @@ from processors.kpis.config import KpisSettings
 from processors.offers.agent import build_worker as build_offers_worker
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
+from processors.offers.ranking import country_zone
 
 WRITE_KEY = "demo-portal-write-key"
 TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-token"
@@ -94,7 +96,8 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
         offers_port = free_port()
         # No quiet hours in the demo: it must show the same thing whatever the time of day.
         offers = build_offers_worker(
-            settings, OffersSettings(web_port=offers_port, policy=ContactPolicy(quiet_hours=None)),
+            settings, OffersSettings(web_port=offers_port, policy=ContactPolicy(quiet_hours=None),
+                                    default_timezone=demo_timezone(settings)),
             datadir=str(workdir / "offers"),
         )
         kpis_port = free_port()
@@ -113,6 +116,13 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             kpis=f"http://127.0.0.1:{kpis_port}",
             metrics=f"http://{settings.metrics.host}:{metrics.port}/metrics" if metrics is not None else "",
         )
+
+
+def demo_timezone(settings: OmnibusSettings) -> str:
+    """The offers' zone for customers of unknown country: ``OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE`` if set, else
+    the zone of the demo's phone region (FR → Europe/Paris: tester16 N4, the demo said region FR and used UTC)."""
+    configured = os.environ.get("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE")
+    return configured or country_zone(settings.identifiers.default_region or "") or "UTC"
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:

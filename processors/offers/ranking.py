@@ -35,10 +35,16 @@ def facts_of(customer: CustomerState, now_us: int) -> CustomerFacts:
     )
 
 
+def country_zone(country: str) -> str | None:
+    """The IANA time zone of an ISO 3166 alpha-2 ``country`` that has only one (``FR`` → ``Europe/Paris``), else
+    None (``US``, an unknown code); from the IANA tz database's zone1970.tab as pytz ships it."""
+    zones = pytz.country_timezones.get(country.upper(), [])
+    return zones[0] if len(zones) == 1 else None
+
+
 def zone_of(customer: CustomerState, default_zone: str) -> str:
     """The customer's IANA time zone: their country's when it has only one, else ``default_zone``."""
-    zones = pytz.country_timezones.get(customer.profile.get("region", "").upper(), [])
-    return zones[0] if len(zones) == 1 else default_zone
+    return country_zone(customer.profile.get("region", "")) or default_zone
 
 
 @dataclass(frozen=True, slots=True)

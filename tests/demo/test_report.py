@@ -9,10 +9,10 @@ import pytest
 
 from rich.console import Console
 
-from bus.config import OmnibusSettings
+from bus.config import OmnibusSettings, load_settings
 from demo import report
 from demo.offers import OFFER_CHANNELS, WITHDRAWN, offer_table
-from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints
+from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints, demo_timezone
 
 BOX = "│╭╮╰╯┃┏┓┗┛"
 
@@ -110,3 +110,12 @@ def test_the_topic_table_says_why_the_review_count_is_not_the_open_reviews() -> 
     text = " ".join(line.strip() for line in lines)
     assert "review list" in text and "still open" in text and "10" in text
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_the_demos_offers_zone_is_its_phone_regions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester16 N4: the demo read numbers as French and placed customers of unknown country in UTC."""
+    monkeypatch.delenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", raising=False)
+    assert demo_timezone(load_settings(identifiers={"default_region": "FR"})) == "Europe/Paris"
+    assert demo_timezone(load_settings(identifiers={"default_region": "US"})) == "UTC"  # several zones
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "Europe/Brussels")
+    assert demo_timezone(load_settings(identifiers={"default_region": "FR"})) == "Europe/Brussels"
