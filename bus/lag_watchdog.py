@@ -25,6 +25,19 @@ while a batch waits) are left out. It recovers in two steps:
 2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``, SIGTERM by default in a
    worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
    consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``.
+
+A partition found stalled stays *known stalled* (``LagStallDetector.standing``, ``stalled_on(app)``) until its
+committed offset moves or nothing waits on it any more (a seek moves the position, not the commit, so it does not
+count as progress): the worker's ``/ready`` answers 503 meanwhile and names it (``processors.readiness``; tester16
+F5: ``/ready`` said 200 for two minutes while four of identity's partitions stood still with 123-138 records
+waiting and half the new users' screen pops answered 404).
+
+Why ``stall_after_s`` is a minute and not less, although a stall costs an interactive screen pop that long: the
+same clock, run twice, stops the worker (``WORKER_STALLED_EXIT``; a rebalance and a table restore for every
+partition of the group), and a partition also stands still while its records wait on something slow but working
+(a produce held through a partition leader election, a slow downstream), which a seek does not help. Its clock
+starts only once the broker answers again (no offsets, no judgement: ``reset``), so after a broker outage a stall
+is found at the earliest ``stall_after_s`` (plus up to ``interval_s``) after the first offsets read then.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +81,7 @@ LAG_RECOVERIES = Counter(
 )
 
 log = get_logger(__name__)
+_detectors: weakref.WeakKeyDictionary[Any, LagStallDetector] = weakref.WeakKeyDictionary()  # app -> its watchdog's
 _stuck: list[str] = []  # why this process stopped itself (read by bus.worker_exit)
 _worker_process: list[bool] = []  # set by bus.app.run_worker: this process is one worker and may stop itself
 
@@ -94,6 +109,8 @@ class LagStallDetector(StallClock[tuple[int | None, int | None]]):
 
     stall_after_s: float = STALL_AFTER_S
     _recovered: set[Any] = field(default_factory=set)
+    # partition found stalled -> (its committed offset then, its lag at the last check)
+    _standing: dict[Any, tuple[int | None, int]] = field(default_factory=dict)
 
     def check(self, progress: Mapping[Any, PartitionProgress], now_s: float) -> list[Any]:
         for tp, seen in progress.items():
@@ -101,8 +118,19 @@ class LagStallDetector(StallClock[tuple[int | None, int | None]]):
             if seen.lag == 0 or (last is not None and last[0] != (seen.position, seen.committed)):
                 self._recovered.discard(tp)  # it moved (or has nothing waiting): a recovery worked
         self._recovered.intersection_update(progress)
-        return self.stalled({tp: ((seen.position, seen.committed), seen.lag > 0) for tp, seen in progress.items()},
-                            now_s)
+        stalled = self.stalled({tp: ((seen.position, seen.committed), seen.lag > 0) for tp, seen in progress.items()},
+                               now_s)
+        self._standing = {tp: (committed, latest.lag) for tp, (committed, _) in self._standing.items()
+                          if (latest := progress.get(tp)) is not None and latest.lag > 0
+                          and latest.committed == committed}
+        for tp in stalled:
+            self._standing[tp] = (progress[tp].committed, progress[tp].lag)
+        return stalled
+
+    def standing(self) -> dict[Any, int]:
+        """``{partition: lag in records}``: the partitions found stalled whose committed offset has not moved since,
+        with records still waiting (a seek alone does not clear one; empty after ``reset``)."""
+        return {tp: lag for tp, (_, lag) in self._standing.items()}
 
     def escalate(self, tp: Any) -> bool:
         """True when ``tp`` was recovered once and has not moved since."""
@@ -116,6 +144,16 @@ class LagStallDetector(StallClock[tuple[int | None, int | None]]):
         """Forget every clock (a rebalance: positions and ownership change)."""
         super().reset()
         self._recovered.clear()
+        self._standing.clear()
+
+
+def stalled_on(app: Any) -> dict[str, int]:
+    """``{"topic[partition]": lag in records}``: the partitions of faust ``app`` its lag watchdog knows stalled
+    (``LagStallDetector.standing``); empty when none, or when no watchdog runs in ``app``."""
+    detector = _detectors.get(app)
+    if detector is None:
+        return {}
+    return {f"{tp.topic}[{tp.partition}]": lag for tp, lag in sorted(detector.standing().items())}
 
 
 def input_partitions(consumer: Any) -> list[Any]:
@@ -183,7 +221,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             clock: Callable[[], float] = time.monotonic) -> LagStallDetector:
     """Run the watchdog as a timer of faust ``app``; returns its detector (for tests). ``stop(reason)``: the last
     step (None: ``exit_when_stuck``)."""
-    detector = LagStallDetector(stall_after_s)
+    detector = _detectors[app] = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
     ticks = TickGap(max(stall_after_s, 3 * interval_s), clock())

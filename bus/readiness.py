@@ -20,7 +20,11 @@ fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
   broker is not watched. During a broker outage ``max_lag`` stays what it was last seen, and this grows (tester11
   #5: a frozen ``max_lag`` looked current for 75 s);
 - ``behind`` (object): ``{"topic[partition]": lag in records}`` for each partition over the processor's limit,
-  empty when none.
+  empty when none;
+- ``stalled`` (object): ``{"topic[partition]": lag in records}`` for each partition the lag watchdog knows stalled
+  (records wait and nothing was consumed for its ``stall_after_s``, until the committed offset moves again:
+  ``bus.lag_watchdog``), empty when none; any makes a processor not ready (tester16 F5: a stall hid behind a
+  ``max_lag`` under the limit).
 
 The status codes: ``/live`` answers 200 while the process's event loop runs (503 when ``live`` is false);
 ``/ready`` (and ``/healthz``) 200 when ``ready``, else 503 with ``Retry-After`` and this same body. Kubernetes probes
@@ -50,11 +54,13 @@ class ProbeBody(TypedDict):
     max_lag: int | None
     lag_age_s: float | None
     behind: dict[str, int]
+    stalled: dict[str, int]
 
 
 def probe_body(component: str, *, ready: bool = True, reason: str | None = None, partitions: int | None = None,
                max_lag: int | None = None, lag_age_s: float | None = None,
-               behind: Mapping[str, int] | None = None, live: bool = True) -> ProbeBody:
+               behind: Mapping[str, int] | None = None, stalled: Mapping[str, int] | None = None,
+               live: bool = True) -> ProbeBody:
     """The probe body of ``component``; ``reason`` is kept only when not ``ready`` (a ready process has none).
     ``live`` false (a worker stopping itself) is never ready.
 
@@ -64,7 +70,8 @@ def probe_body(component: str, *, ready: bool = True, reason: str | None = None,
         raise ValueError(f"{component} is not ready: a probe body must say why")
     return ProbeBody(component=component, status=OK if ready else UNAVAILABLE, live=live, ready=ready,
                      reason=None if ready else reason, partitions=partitions, max_lag=max_lag,
-                     lag_age_s=None if lag_age_s is None else round(lag_age_s, 1), behind=dict(behind or {}))
+                     lag_age_s=None if lag_age_s is None else round(lag_age_s, 1), behind=dict(behind or {}),
+                     stalled=dict(stalled or {}))
 
 
 # ``ProbeBody`` as an OpenAPI 3.1 (JSON Schema 2020-12) schema, for the adapters' descriptions.
@@ -90,5 +97,9 @@ PROBE_SCHEMA: dict[str, Any] = {
                                      "not known."},
         "behind": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                    "description": "topic[partition] -> lag in records, for each partition over the limit."},
+        "stalled": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                    "description": "topic[partition] -> lag in records, for each partition where records wait and "
+                                   "nothing was consumed for the lag watchdog's stall_after_s (until its committed "
+                                   "offset moves); any makes a processor not ready."},
     },
 }

@@ -9,14 +9,18 @@ owns every graph partition: a new user saw ``/ready`` 200 while every screen pop
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
 at most ``max_lag``, and *in touch with a broker*: some broker answered a metadata request within
 ``broker_timeout_s`` (``BrokerContact``; tester10 #8: identity's ``/ready`` said 200 40 s after the broker was
-killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event). The views keep
-answering from the tables meanwhile (as they do when behind): only ``/ready`` turns.
+killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event), and *moving*:
+no input partition it owns is known stalled by the lag watchdog (``bus.lag_watchdog.stalled_on``: records wait and
+neither its position nor its committed offset moved for the watchdog's ``stall_after_s``, until its committed offset
+moves again; tester16 F5: ``/ready`` said 200 with ``max_lag`` 138 for two minutes while four partitions stood still
+and half the new users' screen pops answered 404). The views keep answering from the tables meanwhile (as they do
+when behind): only ``/ready`` turns.
 ``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
 the broker back, and the worker reconnects by itself; it answers 503 only once a worker that never became ready
 gives up and stops itself (``bus.startup_watchdog``: its start-up made no progress for
 ``OMNIBUS_STARTUP__STALL_AFTER_S``). Both answer the
 body every probe answers, adapters' too (``bus.readiness.probe_body``: component, status, live, ready, reason,
-partitions, max_lag, behind); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
+partitions, max_lag, lag_age_s, behind, stalled); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
 
 Every ``refresh_s`` seconds the worker exports, per owned input partition,
 ``omnibus_consumer_lag`` and ``omnibus_consumer_committed_offset`` (labels ``component``, ``topic``,
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -39,7 +43,7 @@ from faust.exceptions import ConsumerNotStarted
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
-from bus import startup_watchdog
+from bus import lag_watchdog, startup_watchdog
 from bus.config import ReadinessSettings
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
@@ -76,6 +80,8 @@ ASSIGNMENT_CHANGING = (AssertionError, AttributeError, IllegalStateError, Consum
 
 # Why a view of the worker cannot answer yet (e.g. "owners of graph partitions [2] not known yet"), None when it can.
 ViewCheck = Callable[[], str | None]
+# ``{"topic[partition]": lag in records}`` of the owned partitions the lag watchdog knows stalled (empty: none).
+StalledView = Callable[[], Mapping[str, int]]
 # One metadata request to the brokers; returns when one answered, raises (any exception) when none could.
 MetadataProbe = Callable[[], Awaitable[object]]
 BROKER_SETTINGS = ReadinessSettings()
@@ -153,6 +159,7 @@ class Readiness:
     max_lag: int = DEFAULT_MAX_LAG
     checks: Sequence[ViewCheck] = ()
     broker: BrokerContact | None = None  # None: the broker is not watched (unit tests of the other conditions)
+    stalled: StalledView | None = None  # None: no lag watchdog is asked (unit tests of the other conditions)
     _exported: set[tuple[str, int]] = field(default_factory=set)
 
     def cannot_serve(self) -> str | None:
@@ -207,14 +214,15 @@ class Readiness:
         behind = {f"{topic}[{partition}]": lag for (topic, partition), (lag, _) in lags.items() if lag > self.max_lag}
         lost = self.broker.lost() if self.broker is not None else None
         age = self.broker.silent_s() if self.broker is not None else None
-        ready = not behind and lost is None
+        stalled = dict(self.stalled()) if self.stalled is not None else {}
+        ready = not behind and not stalled and lost is None
         READY.labels(self.component).set(1 if ready else 0)
         if age is not None:
             LAG_AGE.labels(self.component).set(age)
-        return ready, probe_body(self.component, ready=ready,
-                                 reason=lost or f"consumer lag above {self.max_lag} records",
+        return ready, probe_body(self.component, ready=ready, reason=lost or stall_reason(stalled)
+                                 or f"consumer lag above {self.max_lag} records",
                                  partitions=len(lags), max_lag=max((lag for lag, _ in lags.values()), default=0),
-                                 lag_age_s=age, behind=behind)
+                                 lag_age_s=age, behind=behind, stalled=stalled)
 
     def live(self) -> ProbeBody:
         """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it);
@@ -238,6 +246,15 @@ class Readiness:
         self._exported = set(lags)
 
 
+def stall_reason(stalled: Mapping[str, int]) -> str | None:
+    """The ``/ready`` reason for ``stalled`` (``{"topic[partition]": lag}``), None when it is empty."""
+    if not stalled:
+        return None
+    named = ", ".join(f"{partition} ({lag} waiting)" for partition, lag in stalled.items())
+    return (f"consuming nothing with records waiting on {named}: the lag watchdog seeks them back "
+            "(bus/lag_watchdog.py)")
+
+
 UNAVAILABLE_CODE = "unavailable"
 
 
@@ -254,7 +271,7 @@ def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, r
     (``BrokerContact`` over the worker's producer, every ``broker.broker_probe_s``); ``checks``: what the
     component's views need to answer (``Readiness.cannot_serve``); ``broker``: ``OmnibusSettings.readiness``."""
     contact = BrokerContact(producer_metadata(app), broker)
-    readiness = Readiness(app, component, max_lag, checks, contact)
+    readiness = Readiness(app, component, max_lag, checks, contact, lambda: lag_watchdog.stalled_on(app))
 
     async def live_view(self: View, request: Request) -> Response:
         body = readiness.live()

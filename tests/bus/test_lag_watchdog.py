@@ -57,6 +57,46 @@ def test_a_second_stall_after_a_recovery_escalates_and_progress_clears_it() -> N
     assert not detector.escalate("p")
 
 
+def test_a_stalled_partition_stays_known_stalled_until_its_commit_moves_or_nothing_waits() -> None:
+    """tester16 F5: what ``/ready`` reads. The F5 sample: 138 records waiting, nothing consumed for the threshold."""
+    detector = LagStallDetector(stall_after_s=60)
+    stuck = _p(5000, 5000, 5138)
+    detector.check({"p1": stuck, "p2": _p(10, 10, 10)}, now_s=0)
+    assert detector.standing() == {}  # not yet: standing still for less than the threshold is no stall
+    assert detector.check({"p1": stuck, "p2": _p(10, 10, 10)}, now_s=60) == ["p1"]
+    assert detector.standing() == {"p1": 138}
+    detector.recovered("p1", stuck, now_s=60)  # the seek
+    detector.check({"p1": _p(4990, 5000, 5140)}, now_s=70)  # sought back: the position moved, the commit did not
+    assert detector.standing() == {"p1": 140}
+    detector.check({"p1": _p(5100, 5100, 5140)}, now_s=80)  # it committed: moving again
+    assert detector.standing() == {}
+    detector.check({"q": stuck}, now_s=0)
+    detector.check({"q": stuck}, now_s=60)
+    detector.check({"q": _p(5000, 5000, 5000)}, now_s=70)  # nothing waits any more (e.g. the log was truncated)
+    assert detector.standing() == {}
+    detector.check({"r": stuck}, now_s=100)
+    detector.check({"r": stuck}, now_s=160)
+    assert detector.standing() == {"r": 138}
+    detector.check({}, now_s=170)  # revoked
+    assert detector.standing() == {}
+    detector.check({"r": stuck}, now_s=200)
+    detector.check({"r": stuck}, now_s=260)
+    detector.reset()  # a rebalance, or the broker does not answer
+    assert detector.standing() == {}
+
+
+def test_stalled_on_names_an_apps_stalled_partitions() -> None:
+    class App:  # faust's App stand-in: weakly referenced, like the real one
+        pass
+
+    app, tp = App(), TopicPartition("omnibus.identity.observed.v1", 2)
+    detector = lag_watchdog._detectors[app] = LagStallDetector(stall_after_s=5)  # noqa: SLF001
+    detector.check({tp: _p(3, 3, 126)}, now_s=0)
+    detector.check({tp: _p(3, 3, 126)}, now_s=5)
+    assert lag_watchdog.stalled_on(app) == {"omnibus.identity.observed.v1[2]": 123}
+    assert lag_watchdog.stalled_on(App()) == {}  # no watchdog in it
+
+
 async def test_a_partition_no_stream_takes_now_is_sought_but_not_put_back_into_the_fetch_set() -> None:
     """CI's broker-down test: the KPI agents were restarting when the watchdog revived a partition; faust then
     fetched a record nobody routes, and its fetcher crashed with ``KeyError(tp)``. Such a partition is only
@@ -201,6 +241,12 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
             return await all_committed(10, [0, 1]) and len(stops) > 0
 
         assert await until(recovered, 90), (seen, stops)
+        # what /ready reads (tester16 F5): 3 consumed nothing after its seek either; 0 and 1 committed since theirs
+        # (the watchdog sees the commits at its next check)
+        async def only_3_stalled() -> bool:
+            return set(lag_watchdog.stalled_on(app)) == {f"{topic}[3]"}
+
+        assert await until(only_3_stalled, 10), lag_watchdog.stalled_on(app)
     finally:
         await app.stop()
         await producer.stop()

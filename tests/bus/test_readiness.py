@@ -11,7 +11,7 @@ from bus.readiness import PROBE_SCHEMA, ProbeBody, probe_body
 def test_a_ready_body_has_every_field_and_no_reason() -> None:
     body = probe_body("adapter.web", reason="ignored when ready")
     assert body == {"component": "adapter.web", "status": "ok", "live": True, "ready": True, "reason": None,
-                    "partitions": None, "max_lag": None, "lag_age_s": None, "behind": {}}
+                    "partitions": None, "max_lag": None, "lag_age_s": None, "behind": {}, "stalled": {}}
     jsonschema.validate(body, PROBE_SCHEMA)
 
 

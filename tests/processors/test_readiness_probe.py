@@ -49,9 +49,27 @@ def test_every_state_answers_the_one_body() -> None:
     assert bodies["starting"][1]["partitions"] is None
     assert bodies["caught_up"][1] == {"component": "kpis-test", "status": "ok", "live": True, "ready": True,
                                       "reason": None, "partitions": 2, "max_lag": 1, "lag_age_s": None,
-                                      "behind": {}}
+                                      "behind": {}, "stalled": {}}
     assert bodies["behind"][1]["behind"] == {f"{TOPIC}[1]": 5000}
     assert bodies["behind"][1]["reason"] == "consumer lag above 1000 records"
+
+
+def test_a_partition_the_lag_watchdog_knows_stalled_makes_ready_503_naming_it_until_it_moves() -> None:
+    """tester16 F5: after a broker pause identity's /ready said 200 with ``max_lag`` 138 (under the 1000 limit) while
+    the lag watchdog had four partitions stalled with 123-138 records waiting; half the screen pops answered 404."""
+    stalled: dict[str, int] = {f"{TOPIC}[1]": 138, "omnibus.identity.observed.v1[2]": 123}
+    readiness = Readiness(worker(committed={0: 10, 1: 0}, highwater=138), "identity-test", max_lag=1000,
+                          stalled=lambda: stalled)
+    ready, body = readiness.state()
+    jsonschema.validate(body, PROBE_SCHEMA)
+    assert (ready, body["ready"], body["status"]) == (False, False, "unavailable")
+    assert body["stalled"] == stalled and body["behind"] == {} and body["max_lag"] == 138
+    assert f"{TOPIC}[1] (138 waiting)" in body["reason"] and "omnibus.identity.observed.v1[2] (123 waiting)" in body[
+        "reason"]
+    assert "lag watchdog" in body["reason"]
+    stalled.clear()  # its committed offset moved: the watchdog forgets it
+    ready, body = readiness.state()
+    assert (ready, body["reason"], body["stalled"]) == (True, None, {})
 
 
 def test_faust_internal_topics_have_no_consumer_lag() -> None:

@@ -158,4 +158,4 @@ async def test_every_adapter_serves_and_describes_the_processors_probe_names(ada
             described = openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
             jsonschema.validate(body, described)
     assert body == {"component": f"adapter.{adapter}", "status": "ok", "live": True, "ready": True, "reason": None,
-                    "partitions": None, "max_lag": None, "lag_age_s": None, "behind": {}}
+                    "partitions": None, "max_lag": None, "lag_age_s": None, "behind": {}, "stalled": {}}
