@@ -21,7 +21,7 @@ from adapters.web.config import WebSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.traits import source_names, standard_traits
+from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import (
@@ -138,7 +138,8 @@ class SegmentMapper:
     # -- one method per call type --------------------------------------------------------------------
 
     def _identify(self, m: _Message) -> list[Outgoing]:
-        # RudderStack's SDKs put identify traits in context.traits rather than at the root.
+        # RudderStack's SDKs put identify traits in context.traits rather than at the root. Only the standard traits
+        # travel: any other key (``imei``, ``plan``...) is dropped and counted by ``observed`` (tester16 F6).
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
         found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
         names = {name for group in self._settings.identifier_traits.values() for name in group}
@@ -152,8 +153,8 @@ class SegmentMapper:
             raise errors.missing_field("group", "groupId")
         kind = self._settings.group_identifier_type
         found = Found().extend(m.customer).extend(self._normaliser.collect([(kind, group_id)] if kind else []))
-        traits = {"group_id": group_id, **fields.text_map(fields.obj(m.body, "traits"))}
-        return [self._observed(m, found, traits)]
+        # the group's own traits (a company's name, plan...) describe no person: only its id travels
+        return [self._observed(m, found, {GROUP_ID: group_id})]
 
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
@@ -163,10 +164,10 @@ class SegmentMapper:
         if not previous:
             raise errors.missing_field("alias", "previousId")
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
-        # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
+        # up as either and never makes a customer of it (processors/identity/intake.py, ALIAS_PREVIOUS_ID).
         anonymous_id = fields.text_id(m.body, "anonymousId")
         person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", anonymous_id)])
-        return [self._observed(m, person, {"alias_previous_id": previous})]
+        return [self._observed(m, person, {ALIAS_PREVIOUS_ID: previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")
@@ -211,17 +212,22 @@ class SegmentMapper:
         return m.customer_records
 
     def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
-        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""
+        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections.
+
+        A national-format phone is read in the region of the traits' own ``country`` (ISO 3166, an alpha-3 or name
+        too), else the adapter's ``phone_region``; a ``+CC`` or ``00CC`` number keeps its own (tester16 F8: ``0470 12
+        34 56`` with ``country: BE`` was read as French)."""
         if not traits:
             return Found()
-        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits])
+        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits],
+                                        region=phone_region(traits))
 
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
     def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
         envelope = self._envelope(m, "identifiers")
-        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m))
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web")
         assert event is not None  # every caller passes the person or a rejection
         return event
 
