@@ -23,6 +23,7 @@ from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
 from bus.producer import Outgoing
+from bus.redact import SENSITIVE_FIELDS
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -42,6 +43,9 @@ MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
+# Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
+# properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
+PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"))
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
@@ -77,6 +81,9 @@ class SegmentMapper:
             (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
         self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
+        self._identifier_names = frozenset(  # compared case-folded: ``IMEI``, ``Msisdn``
+            [name for name, kind in SENSITIVE_FIELDS.items() if kind in PROPERTY_IDENTIFIER_KINDS]
+            + [name.casefold() for names in settings.identifier_traits.values() for name in names])
 
     def _person(self, message: dict[str, Any]) -> Found:
         """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
@@ -222,6 +229,12 @@ class SegmentMapper:
         return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits],
                                         region=phone_region(traits))
 
+    def _drop_identifiers(self, facts: dict[str, str]) -> dict[str, str]:
+        """``facts`` without the keys that name an identifier (``_identifier_names``), changed in place."""
+        for name in [name for name in facts if name.casefold() in self._identifier_names]:
+            del facts[name]
+        return facts
+
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
@@ -238,6 +251,7 @@ class SegmentMapper:
         # the page's fields, then the properties (a property named like one replaces its value in place)
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
+        self._drop_identifiers(facts)
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -263,7 +277,7 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": {**fields.text_map(properties, skip=HANDOFF_FIELDS), **m.original()},
+            "intake_facts": {**self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

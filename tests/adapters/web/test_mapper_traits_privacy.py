@@ -41,3 +41,11 @@ def test_tester16_f8_a_national_phone_is_read_in_the_country_of_its_own_traits()
     unknown = {"type": "identify", "userId": "u-x", "traits": {"phone": "06 12 34 56 78", "country": "Atlantis"}}
     assert {"type": "PHONE", "value": "+33612345678"} in by_schema(
         mapped(unknown, phone_region="FR"))["IdentifiersObserved"]["identifiers"]
+
+
+def test_identifier_properties_of_a_track_stay_off_the_contact_and_handoff_events() -> None:
+    track = {"type": "track", "userId": "u-t16", "event": "SIM Swap Requested",
+             "properties": {"IMEI": "356938035643809", "msisdn": "+33612345678", "iban": "FR76...", "sim": "nano"}}
+    events = by_schema(mapped(track, service_request_events=("SIM Swap Requested",)))
+    assert events["InteractionRecorded"]["properties"] == {"sim": "nano", "source": "portal-web"}
+    assert events["HandoffCreated"]["intake_facts"] == {"sim": "nano"}
