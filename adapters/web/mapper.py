@@ -277,7 +277,8 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": {**self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
+            "intake_facts": {
+                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,
