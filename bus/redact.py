@@ -45,7 +45,8 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
     "id_number": "NATIONAL_ID", "ssn": "NATIONAL_ID", "account": "ACCOUNT", "account_number": "ACCOUNT",
     "iban": "ACCOUNT", "card": "CARD", "card_number": "CARD", "user_id": "USER_ID", "userid": "USER_ID",
-    "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "value": None, "identifier": None, "identifiers": None,
+    "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
+    "identifiers": None,
 }
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
 # Every identifier kind (``omnibus.common.IdentifierType``, checked in tests/bus/test_redact.py): ``schemas.enums`` is

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base.mapper import MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
 from bus.serde import Event
 
@@ -38,13 +39,16 @@ def key_of(identifier: Mapping[str, str]) -> str:
 
 def observed(
     topic: str, envelope: dict[str, Any], found: Found | Sequence[Identifier], traits: Mapping[str, str] | None = None,
-    *, rejected: Sequence[Rejected] = (), fallback_key: str,
+    *, rejected: Sequence[Rejected] = (), fallback_key: str, component: str = "adapter",
 ) -> Outgoing | None:
     """The ``IdentifiersObserved`` of a record, or None when it has no identifier, rejection or trait.
 
     ``found`` is what the normaliser found (identifiers and rejections), or identifier records plus
     ``rejected``. Keyed by the first identifier, else ``fallback_key`` (the key of the record's other events).
+    Only the standard trait keys travel (``bus.identifiers.traits.travelling``: others are dropped and counted under
+    ``component``; tester16 F6: a Segment trait ``imei`` reached every subscriber raw).
     """
+    traits = travelling(traits, component=component)
     if isinstance(found, Found):
         records, refused = found.records(), [*found.rejected, *rejected]
     else:

@@ -36,7 +36,7 @@ from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
-from bus.identifiers.traits import standard_traits
+from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
@@ -131,7 +131,7 @@ class CounterMapper:
             occurred_at = clock.future_skew(  # type: ignore[assignment]
                 occurred_at, received_at, tolerance_s=self._settings.future_tolerance_s,
                 source_system=self._settings.source_system).apply(occurred_at)
-        customer = self._identifiers(event.get("identifiers"))
+        customer = self._identifiers(event.get("identifiers"), event.get("customer"))
         found = customer.records()
 
         def envelope(what: str) -> dict[str, Any]:
@@ -294,9 +294,10 @@ class CounterMapper:
             raise errors.bad_field("customer", "must be a JSON object")
         return standard_traits(raw, component="branch")
 
-    def _identifiers(self, raw: Any) -> Found:
+    def _identifiers(self, raw: Any, person: Any = None) -> Found:
         """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values
-        normalised.
+        normalised; a national phone in the region of the ``customer`` object's ``country``, if any, else the
+        branch's (tester16 F8).
 
         A value that cannot be an identifier (a mistyped phone) is never guessed: it is kept as a
         rejection, and the event itself is still worth publishing.
@@ -313,4 +314,4 @@ class CounterMapper:
             if kind not in COUNTER_IDENTIFIER_TYPES:
                 raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
-        return self._normaliser.collect(pairs)
+        return self._normaliser.collect(pairs, region=phone_region(person) if isinstance(person, dict) else None)

@@ -28,6 +28,7 @@ from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from bus.errors import RawRecord
 from bus.identifiers.metrics import REJECTED_TRAITS
+from bus.identifiers.traits import INVALID
 from bus.logging import get_logger
 from bus.publish_retry import Retry
 
@@ -186,7 +187,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
             number = batch.items[index].native[0]
             for trait in self._left_out.get(number, {}):
                 report.traits.note(trait, number)
-                REJECTED_TRAITS.labels(COMPONENT, trait).inc()
+                REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
         self._left_out.clear()
 
 

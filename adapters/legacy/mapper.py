@@ -50,7 +50,7 @@ from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import normalise_account
 from bus.identifiers.model import NotAnIdentifier
-from bus.identifiers.traits import standard_traits
+from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.serde import Event
 from schemas.enums import ORDER_STATUSES
@@ -154,7 +154,7 @@ class Fields:
             ("USER_ID", self._values.get("customer_id")),
             *(("ACCOUNT", self._values.get(name)) for name in BANK_ACCOUNT_FIELDS),
             *listed_pairs,
-        ])
+        ], region=phone_region(self._values))  # the record's own country reads its national phones (tester16 F8)
         return self.found.records()
 
     def traits(self) -> dict[str, str]:

@@ -41,10 +41,11 @@ class WebSettings(AdapterSettings):
     identifier_traits: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {
             "EMAIL": ("email",),
-            "PHONE": ("phone", "mobile", "phoneNumber"),
+            "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
             "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
             "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
             "CARD": ("cardNumber", "card_number"),
+            "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
         },
         description="Identifier type -> trait (or context.traits) names that carry it.",
     )

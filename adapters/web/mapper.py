@@ -21,8 +21,9 @@ from adapters.web.config import WebSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.traits import source_names, standard_traits
+from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
 from bus.producer import Outgoing
+from bus.redact import SENSITIVE_FIELDS
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -42,6 +43,9 @@ MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
+# Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
+# properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
+PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"))
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
@@ -77,6 +81,9 @@ class SegmentMapper:
             (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
         self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
+        self._identifier_names = frozenset(  # compared case-folded: ``IMEI``, ``Msisdn``
+            [name for name, kind in SENSITIVE_FIELDS.items() if kind in PROPERTY_IDENTIFIER_KINDS]
+            + [name.casefold() for names in settings.identifier_traits.values() for name in names])
 
     def _person(self, message: dict[str, Any]) -> Found:
         """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
@@ -138,7 +145,8 @@ class SegmentMapper:
     # -- one method per call type --------------------------------------------------------------------
 
     def _identify(self, m: _Message) -> list[Outgoing]:
-        # RudderStack's SDKs put identify traits in context.traits rather than at the root.
+        # RudderStack's SDKs put identify traits in context.traits rather than at the root. Only the standard traits
+        # travel: any other key (``imei``, ``plan``...) is dropped and counted by ``observed`` (tester16 F6).
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
         found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
         names = {name for group in self._settings.identifier_traits.values() for name in group}
@@ -152,8 +160,8 @@ class SegmentMapper:
             raise errors.missing_field("group", "groupId")
         kind = self._settings.group_identifier_type
         found = Found().extend(m.customer).extend(self._normaliser.collect([(kind, group_id)] if kind else []))
-        traits = {"group_id": group_id, **fields.text_map(fields.obj(m.body, "traits"))}
-        return [self._observed(m, found, traits)]
+        # the group's own traits (a company's name, plan...) describe no person: only its id travels
+        return [self._observed(m, found, {GROUP_ID: group_id})]
 
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
@@ -163,10 +171,10 @@ class SegmentMapper:
         if not previous:
             raise errors.missing_field("alias", "previousId")
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
-        # up as either and never makes a customer of it (processors/identity/intake.py ALIAS_PREVIOUS_ID).
+        # up as either and never makes a customer of it (processors/identity/intake.py, ALIAS_PREVIOUS_ID).
         anonymous_id = fields.text_id(m.body, "anonymousId")
         person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", anonymous_id)])
-        return [self._observed(m, person, {"alias_previous_id": previous})]
+        return [self._observed(m, person, {ALIAS_PREVIOUS_ID: previous})]
 
     def _page(self, m: _Message, kind: str = "WEB_PAGE") -> list[Outgoing]:
         properties = fields.obj(m.body, "properties")
@@ -211,17 +219,28 @@ class SegmentMapper:
         return m.customer_records
 
     def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
-        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections."""
+        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections.
+
+        A national-format phone is read in the region of the traits' own ``country`` (ISO 3166, an alpha-3 or name
+        too), else the adapter's ``phone_region``; a ``+CC`` or ``00CC`` number keeps its own (tester16 F8: ``0470 12
+        34 56`` with ``country: BE`` was read as French)."""
         if not traits:
             return Found()
-        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits])
+        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits],
+                                        region=phone_region(traits))
+
+    def _drop_identifiers(self, facts: dict[str, str]) -> dict[str, str]:
+        """``facts`` without the keys that name an identifier (``_identifier_names``), changed in place."""
+        for name in [name for name in facts if name.casefold() in self._identifier_names]:
+            del facts[name]
+        return facts
 
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
     def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
         envelope = self._envelope(m, "identifiers")
-        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m))
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web")
         assert event is not None  # every caller passes the person or a rejection
         return event
 
@@ -232,6 +251,7 @@ class SegmentMapper:
         # the page's fields, then the properties (a property named like one replaces its value in place)
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
+        self._drop_identifiers(facts)
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -257,7 +277,8 @@ class SegmentMapper:
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.first_text(properties, "summary", "description", "subject") or event,
-            "intake_facts": {**fields.text_map(properties, skip=HANDOFF_FIELDS), **m.original()},
+            "intake_facts": {
+                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

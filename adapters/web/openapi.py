@@ -33,7 +33,12 @@ _MESSAGE = {
         "event": {"type": "string", "description": "track: name of the event (required)."},
         "name": {"type": "string", "description": "page/screen: name of the page or screen."},
         "properties": {"type": "object"},
-        "traits": {"type": "object"},
+        "traits": {"type": "object", "description": (
+            "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default email; phone, "
+            "mobile, phoneNumber, msisdn; account, accountNumber, iban...; nationalId, ssn; cardNumber; imei, "
+            "deviceId as DEVICE); names, birth date, address, country, language become standard traits; any other "
+            "key is dropped. "
+            "A national-format phone is read in the region of the traits' country, else the adapter's.")},
         "context": {"type": "object"},
         "groupId": {"type": "string", "description": "group: required."},
         "previousId": {"type": "string", "description": "alias: required."},

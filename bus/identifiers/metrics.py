@@ -11,6 +11,7 @@ REJECTED_IDENTIFIERS = Counter(
 )
 REJECTED_TRAITS = Counter(
     "omnibus_traits_rejected_total",
-    "Descriptive traits (birth date, country...) left out because they could not be normalised.",
-    ["component", "trait"],
+    "Descriptive traits left out: code invalid (a birth date, country... that could not be normalised), "
+    "unknown-key (a key that is no standard trait, trait label 'unknown').",
+    ["component", "trait", "code"],
 )

@@ -17,7 +17,10 @@ identity's matcher compares like with like on every channel:
 ===================  ===========================================================================
 
 A value that cannot be normalised (a birth date of 31/02/1980) is left out and counted
-(``omnibus_traits_rejected_total``); the event still flows.
+(``omnibus_traits_rejected_total``, code ``invalid``); the event still flows. Only these keys, and the web
+adapter's two protocol keys (``alias_previous_id``, ``group_id``), travel in ``IdentifiersObserved.traits``
+(``travelling``): any other key a source sends (a Segment trait ``imei``, ``plan``...) is dropped and counted
+(code ``unknown-key``), since every subscriber of ``identity.observed.v1`` reads them (tester16 F6).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import phonenumbers
 import pycountry
 
 from bus.identifiers.metrics import REJECTED_TRAITS
@@ -37,6 +41,11 @@ BIRTH_DATE, ADDRESS_LINE, POSTCODE, CITY, COUNTRY = "birth_date", "address_line"
 PREFERRED_LANGUAGE = "preferred_language"
 TRAIT_KEYS = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POSTCODE, CITY, COUNTRY, PREFERRED_LANGUAGE)
 MAX_TRAIT_CHARS = 256
+# Keys of the web adapter's protocol, read by identity (an alias's earlier id; a group's id when it is no identifier)
+ALIAS_PREVIOUS_ID, GROUP_ID = "alias_previous_id", "group_id"
+TRAVELLING_KEYS = frozenset((*TRAIT_KEYS, ALIAS_PREVIOUS_ID, GROUP_ID))
+INVALID, UNKNOWN_KEY = "invalid", "unknown-key"  # codes of omnibus_traits_rejected_total
+UNKNOWN_TRAIT = "unknown"  # its trait label for a key that is none of TRAVELLING_KEYS (keys are not bounded)
 
 # Source spellings of each key (Segment's reserved traits, common CRM/billing columns), compared without
 # case, "_", "-" or spaces: ``firstName``, ``first_name`` and ``FIRST NAME`` are one spelling.
@@ -164,7 +173,7 @@ def standard_traits(
         value = normalise_trait(key, raw)
         if value is None:
             if raw not in (None, "") and not isinstance(raw, dict | list):
-                REJECTED_TRAITS.labels(component, key).inc()
+                REJECTED_TRAITS.labels(component, key, INVALID).inc()
             continue
         found[key] = value
     return found
@@ -184,3 +193,28 @@ def _flatten(fields: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
 def source_names(names: Iterable[str]) -> set[str]:
     """The field names among ``names`` that ``standard_traits`` reads (so a mapper can drop the raw copies)."""
     return {name for name in names if standard_key(name) is not None}
+
+
+def travelling(traits: Mapping[str, str] | None, *, component: str) -> dict[str, str]:
+    """The traits of ``traits`` that may travel in ``IdentifiersObserved.traits`` (``TRAVELLING_KEYS``); each other
+    key is dropped and counted (``omnibus_traits_rejected_total{trait="unknown", code="unknown-key"}``)."""
+    kept: dict[str, str] = {}
+    for key, value in (traits or {}).items():
+        if key in TRAVELLING_KEYS:
+            kept[key] = value
+        else:
+            REJECTED_TRAITS.labels(component, UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
+    return kept
+
+
+def phone_region(fields: Mapping[str, Any], *, names: Mapping[str, str] | None = None) -> str | None:
+    """The phone region of a record's national-format numbers: its own ``country`` (under a spelling ``standard_traits``
+    reads, or as ``names`` maps it) as ISO 3166-1 alpha-2, or None when it has none a phone region can be (then the
+    source's region applies). A ``+CC``/``00CC`` number keeps its own country whatever this says (tester16 F8:
+    ``0470 12 34 56`` with ``country: BE`` was read in the adapter's region FR, someone else's number)."""
+    own = {_squash(source): key for source, key in (names or {}).items()}
+    for name, raw in _flatten(fields):
+        if (own.get(_squash(name)) or standard_key(name)) == COUNTRY:
+            region = normalise_trait(COUNTRY, raw)
+            return region if region in phonenumbers.SUPPORTED_REGIONS else None
+    return None

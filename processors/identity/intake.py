@@ -17,6 +17,7 @@ from datetime import datetime
 import msgspec
 
 from bus.errors import OmnibusError
+from bus.identifiers.traits import ALIAS_PREVIOUS_ID
 from bus.serde import Deserializer, Event, SerdeContext
 from bus.topics import IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
@@ -30,9 +31,8 @@ from processors.identity.wire import MAX_BUNDLE_BYTES, encode_message
 from processors.profile.book import ProfileBook
 
 IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
-# Trait the web adapter sets on a Segment ``alias``: the earlier id, whatever its kind (anonymous or an
-# earlier user id). It is looked up as either, and never reserved nor creates a customer.
-ALIAS_PREVIOUS_ID = "alias_previous_id"
+# ALIAS_PREVIOUS_ID: the trait the web adapter sets on a Segment ``alias``: the earlier id, whatever its kind
+# (anonymous or an earlier user id). It is looked up as either, and never reserved nor creates a customer.
 ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 
 

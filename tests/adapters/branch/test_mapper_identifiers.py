@@ -57,3 +57,11 @@ def test_a_placeholder_account_at_the_counter_is_dropped_at_the_edge_in_any_spel
         value = observed({"identifiers": [{"type": "account", "value": written}]})
         assert value["identifiers"] == []
         assert [(r["type"], r["code"]) for r in value["rejected_identifiers"]] == [("ACCOUNT", "placeholder")]
+
+
+def test_tester16_f8_the_customers_country_reads_a_national_phone_given_at_the_counter() -> None:
+    belgian = {"identifiers": [{"type": "phone", "value": "0470 12 34 56"}],
+               "customer": {"first_name": "Lucas", "address": {"city": "Liège", "country": "BE"}}}
+    assert observed(belgian, phone_region="FR")["identifiers"] == [{"type": "PHONE", "value": "+32470123456"}]
+    plus = {**belgian, "identifiers": [{"type": "phone", "value": "0033 6 12 34 56 78"}]}
+    assert observed(plus, phone_region="FR")["identifiers"] == [{"type": "PHONE", "value": "+33612345678"}]

@@ -149,3 +149,10 @@ def test_every_event_reads_its_identifiers_and_its_own_fields() -> None:
     assert {"account_type", "service_tier"} <= event_fields("AccountOpened")
     assert {"amount", "amount_minor", "currency", "due_date", "bill_id"} <= event_fields("BillIssued")
     assert {"case_type", "team", "summary", "handoff_id", "by"} <= event_fields("HandoffCreated")
+
+
+def test_tester16_f8_a_records_own_country_reads_its_national_phone(tmp_path: Path) -> None:
+    events = by_schema(map_business(bill(phone="0470 12 34 56", country="BE"), ctx(tmp_path, "FR")))
+    assert {"type": "PHONE", "value": "+32470123456"} in events["BillIssued"]["customer_identifiers"]
+    events = by_schema(map_business(bill(phone="+33 6 12 34 56 78", country="BE"), ctx(tmp_path, "FR")))
+    assert {"type": "PHONE", "value": "+33612345678"} in events["BillIssued"]["customer_identifiers"]

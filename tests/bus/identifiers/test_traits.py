@@ -69,3 +69,17 @@ def test_names_are_nfc_trimmed_and_idempotent(name: str) -> None:
     if once is not None:
         assert once == unicodedata.normalize("NFC", once) and once == once.strip()
         assert normalise_trait("given_name", once) == once
+
+
+def test_only_the_standard_and_protocol_keys_travel() -> None:
+    assert traits.travelling({"given_name": "Zoé", "imei": "356938035643809", "alias_previous_id": "a-1"},
+                      component="test") == {"given_name": "Zoé", "alias_previous_id": "a-1"}
+    assert traits.travelling(None, component="test") == {}
+
+
+@pytest.mark.parametrize(("fields", "region"), [
+    ({"country": "BE"}, "BE"), ({"Country": "bel"}, "BE"), ({"address": {"country": "Belgium"}}, "BE"),
+    ({"country": "Atlantis"}, None), ({"country": "AQ"}, None), ({}, None), ({"pays": "BE"}, None)])
+def test_the_phone_region_is_the_records_own_country(fields: dict[str, object], region: str | None) -> None:
+    assert traits.phone_region(fields) == region
+    assert traits.phone_region({"pays": "BE"}, names={"pays": "country"}) == "BE"

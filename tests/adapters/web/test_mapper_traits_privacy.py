@@ -1,0 +1,51 @@
+"""tester16 F6/F8: only standard traits travel on identity.observed.v1; an event's own country reads its phones."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY
+
+from tests.adapters.web.test_mapper_identifiers import by_schema, mapped
+
+IDENTIFY = {"type": "identify", "userId": "u-t16", "traits": {
+    "imei": "356938035643809", "plan": "prepaid-xl", "firstName": "Zoé", "lastName": "Fontaine",
+    "birthday": "1988-08-08", "address": {"street": "12 rue de la Fuite", "city": "Paris", "country": "FR"}}}
+
+
+def _unknown_keys() -> float:
+    labels = {"component": "web", "trait": "unknown", "code": "unknown-key"}
+    return REGISTRY.get_sample_value("omnibus_traits_rejected_total", labels) or 0.0
+
+
+def test_tester16_f6_an_unknown_trait_is_dropped_and_counted_and_an_imei_is_a_device() -> None:
+    before = _unknown_keys()
+    observed = by_schema(mapped(IDENTIFY))["IdentifiersObserved"]
+    assert observed["traits"] == {"given_name": "Zoé", "family_name": "Fontaine", "birth_date": "1988-08-08",
+                                  "address_line": "12 rue de la Fuite", "city": "Paris", "country": "FR"}
+    assert {"type": "DEVICE", "value": "356938035643809"} in observed["identifiers"]
+    assert _unknown_keys() - before == 1  # plan; the imei became an identifier
+
+
+def test_a_group_passes_on_its_id_but_not_the_group_traits() -> None:
+    group = {"type": "group", "userId": "u-t16", "groupId": "ACC-1", "traits": {"name": "Acme", "iban": "x"}}
+    assert by_schema(mapped(group, group_identifier_type=None))["IdentifiersObserved"]["traits"] == {
+        "group_id": "ACC-1"}
+
+
+def test_tester16_f8_a_national_phone_is_read_in_the_country_of_its_own_traits() -> None:
+    message = {"type": "identify", "userId": "u-be", "traits": {"phone": "0470 12 34 56", "country": "BE"}}
+    identifiers = by_schema(mapped(message, phone_region="FR"))["IdentifiersObserved"]["identifiers"]
+    assert {"type": "PHONE", "value": "+32470123456"} in identifiers
+    international = {"type": "identify", "userId": "u-fr", "traits": {"phone": "0033 6 12 34 56 78", "country": "BEL"}}
+    assert {"type": "PHONE", "value": "+33612345678"} in by_schema(
+        mapped(international, phone_region="FR"))["IdentifiersObserved"]["identifiers"]
+    unknown = {"type": "identify", "userId": "u-x", "traits": {"phone": "06 12 34 56 78", "country": "Atlantis"}}
+    assert {"type": "PHONE", "value": "+33612345678"} in by_schema(
+        mapped(unknown, phone_region="FR"))["IdentifiersObserved"]["identifiers"]
+
+
+def test_identifier_properties_of_a_track_stay_off_the_contact_and_handoff_events() -> None:
+    track = {"type": "track", "userId": "u-t16", "event": "SIM Swap Requested",
+             "properties": {"IMEI": "356938035643809", "msisdn": "+33612345678", "iban": "FR76...", "sim": "nano"}}
+    events = by_schema(mapped(track, service_request_events=("SIM Swap Requested",)))
+    assert events["InteractionRecorded"]["properties"] == {"sim": "nano", "source": "portal-web"}
+    assert events["HandoffCreated"]["intake_facts"] == {"sim": "nano"}
