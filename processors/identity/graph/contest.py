@@ -53,14 +53,16 @@ def contests(ctx: Node, decision: Decision, saga: Saga, *, rejected: bool = Fals
 
 def claims_on(ctx: Node, decision: Decision, saga: Saga, *sides: Summary | None) -> bool:
     """Whether the event's side claims the identifier it was kept apart through (``contests``), also on a review
-    when neither the event nor either side (``sides``: the trait summaries of the customers weighed) has any trait:
-    nothing tells either person apart, only the identifiers, so the earliest event's customer keeps the identifier
-    they met through, as in the order where it came first. The same rule where an event's new identifiers meet a
-    customer (``customer_join``) and where two customers meet (``customer_merge.on_offer``): in one order of the
-    same events the pair is weighed in a ``join``, in another in an ``offer`` (issue #8 point 5)."""
+    when neither side (``sides``: the trait summaries of the customers weighed) has any trait: nothing on the
+    customers' side tells a person apart, only the identifiers, so the earliest event's customer keeps the identifier
+    they met through, as in the order where it came first, whatever the event's own traits (tester16 F3: a login with
+    a family name only met a phone-only customer that an IVR-less call had made first; the later call kept the phone,
+    and the login's customer stayed without it). The same rule where an event's new identifiers meet a customer
+    (``customer_join``) and where two customers meet (``customer_merge.on_offer``): in one order of the same events
+    the pair is weighed in a ``join``, in another in an ``offer`` (issue #8 point 5)."""
     if contests(ctx, decision, saga):
         return True
-    return decision is Decision.REVIEW and not saga.traits and not any(sides)
+    return decision is Decision.REVIEW and not any(sides)
 
 
 def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: set[str], offer: Offer) -> bool:

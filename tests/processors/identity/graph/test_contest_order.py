@@ -19,12 +19,9 @@ With a given name (``Ola``, the tester's one-at-a-time script) or no name at all
 (``claim_node.on_give`` dissolves P into U, call and all): every interleaving passes. So it is an order of arrival at
 the phone (B's one visit beats A's second), not concurrency as such, made likely by 8 senders.
 
-Fix sketch (not landed): a review between an event and a customer that holds nothing but the linking identifier and
-contacts that never told their person (``CustomerState.contacts`` untold, no traits) has nothing to tell its person
-apart on its side, so ``claims_on`` should let the earliest event claim whatever the event's own traits; the dissolve
-merge then gives the time-order result (and the review is moot: the merge names the same pair). Tried, not landed:
-dropping ``not saga.traits`` from its second arm turns exactly these xfails into passes, the rest of the graph's fast
-tests unchanged, quality bench seed 42 unchanged (notes of the branch ``race``).
+The fix: a review between an event and a customer whose side has no trait claims by rank whatever the event's
+own traits (``contest.claims_on``): the earliest event's customer keeps the phone, and the dissolve merge gives the
+time-order result. These cases failed before it (the 'family-only' variant once B reached the phone first).
 """
 
 from __future__ import annotations
@@ -118,8 +115,6 @@ def assert_time_order(h: Harness, contacts: list[str], case: Any) -> None:
 # Each flow alone delivers 7-8 messages: A's first two visit EMAIL and PHONE (key order); once A has visited the
 # phone, B's visits find it reserved or owned and every order passes. B's first message visits the phone.
 IDENTIFY_STEPS, CALL_STEPS = 8, 8
-XFAIL = pytest.mark.xfail(strict=True, reason="tester16 F3: a trait-less call reached the phone first; A has a "
-                          "family name only, so contest.claims_on does not claim the phone on the review")
 
 
 def cases() -> list[Any]:
@@ -127,10 +122,7 @@ def cases() -> list[Any]:
     for variant in NAMES:
         for first, count in ((IDENTIFY, IDENTIFY_STEPS), (CALL, CALL_STEPS)):
             for steps in range(count + 1):
-                # B visits the phone first: A delivers at most its visit of EMAIL, or B delivers anything.
-                fails = variant == "family-only" and ((first == IDENTIFY and steps < 2) or (first == CALL and steps))
-                out.append(pytest.param(variant, first, steps, id=f"{variant}-{first}-{steps}",
-                                        marks=[XFAIL] if fails else []))
+                out.append(pytest.param(variant, first, steps, id=f"{variant}-{first}-{steps}"))
     return out
 
 
@@ -142,12 +134,9 @@ def test_a_login_and_its_later_call_in_flight_end_as_in_time_order(variant: str,
 
 @pytest.mark.parametrize("variant", list(NAMES))
 @pytest.mark.parametrize(("partitions", "seed"), [(3, 0), (3, 1), (7, 2), (7, 3)])
-def test_all_four_events_shuffled_on_partitions_end_as_in_time_order(variant: str, partitions: int, seed: int,
-                                                                    request: pytest.FixtureRequest) -> None:
+def test_all_four_events_shuffled_on_partitions_end_as_in_time_order(variant: str, partitions: int, seed: int) -> None:
     """The harness's own scheduler (a FIFO per partition, a seeded pick): B's visit of the phone is first on its
     partition, A's comes after its visit of EMAIL, so B reaches the phone first in every seed tried (0-15)."""
-    if variant == "family-only":
-        request.applymarker(XFAIL)
     h = Harness(matcher_settings(), partitions=partitions, seed=seed)
     flows = events(NAMES[variant])
     for event, topic in [*flows[IDENTIFY], *flows[CALL]]:
