@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from bus.logging import get_logger
+from processors.identity import assignments_repair
 from processors.identity.assignments_repair import AssignmentRepair, LateRows, is_late
 from processors.identity.graph.outputs import Assigned, Unassigned
 from processors.identity.graph.state import CustomerState, IdentifierState
@@ -211,6 +213,16 @@ def test_the_graph_partitions_owned_are_read_again_in_each_new_consumer_generati
     assert owned() == frozenset({0}) and len(calls) == 2
 
 
+@pytest.fixture
+def fresh_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's logger as a new lazy proxy, first used inside ``capture_logs``: a logger that an earlier test
+    used under ``configure_logging`` (``cache_logger_on_first_use``) keeps the processor list it was bound with, and
+    after a ``structlog.reset_defaults`` that list is no longer the one ``capture_logs`` fills (CI: both tests below
+    captured nothing when they ran after other suites)."""
+    monkeypatch.setattr(assignments_repair, "log", get_logger(assignments_repair.__name__, component="identity"))
+
+
+@pytest.mark.usefixtures("fresh_log")
 async def test_a_broker_outage_fails_the_repair_with_one_line_a_window_not_a_traceback_every_check() -> None:
     """Sample: with the broker away the repair's every check (2 s) failed its rescan and logged a full traceback."""
     from aiokafka.errors import KafkaConnectionError
@@ -245,6 +257,7 @@ async def test_a_broker_outage_fails_the_repair_with_one_line_a_window_not_a_tra
     assert failed[0]["error_type"] == "KafkaConnectionError"
 
 
+@pytest.mark.usefixtures("fresh_log")
 async def test_an_unexpected_repair_failure_keeps_its_traceback_in_its_window_line() -> None:
     from structlog.testing import capture_logs
 
