@@ -17,6 +17,7 @@ from bus.client_start import consumer_on_start, producer_on_start, start_client
 from bus.publish_retry import Backoff, Retry, process_outage_retry
 from bus.stack.kafka import KafkaBroker
 from bus.stack.ports import distinct_free_ports
+from tests.bus.test_publish_retry import FakeClock as Clock
 from tests.support.settings import isolated_settings
 
 
@@ -37,17 +38,6 @@ class FakeClient:
 
     async def stop(self) -> None:
         self.stopped = True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from adapters.base.resumable import Batch, ResumableSource, drain
 from bus.errors import PublishError, RawRecord
 from bus.publish_retry import Backoff, Retry
 from tests.adapters.base.test_ingest import CountingKafka, DeadLetters, interaction
+from tests.bus.test_publish_retry import FakeClock as Clock
 
 
 class FlakyKafka(CountingKafka):
@@ -47,17 +48,6 @@ class Chunks(ResumableSource[int]):
 
     async def commit(self, batch: Batch[int], outcome: ChunkOutcome) -> None:
         self.committed.append((batch.position, outcome.published_events))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def publisher(kafka: CountingKafka) -> AdapterPublisher:
