@@ -33,6 +33,7 @@ from bus import (
     seek_before_resume,
     seek_uncommitted,
     shutdown,
+    stampede,
     startup_watchdog,
     table_manager,
     takeover,
@@ -77,6 +78,7 @@ def create_app(
     client_start.install(settings.producer.give_up_after_s)  # faust's producer and consumer start through an outage
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
+    stampede.install()  # a cancelled waiter of a shared declaration no longer crashes the worker doing it (mode)
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
