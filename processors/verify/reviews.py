@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from processors.identity.review import REQUESTED, identifier_key, open_reviews
+from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, clusters
 from processors.verify.report import Check, Report, shown
@@ -36,16 +36,19 @@ Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAIT
 
 def review_pairs(reviews: Iterable[Replayed], survivors: Mapping[str, str] | None = None) -> Pairs:
     """Every pair of identifiers a review of the running processor links (``identity.reviews.v1``): AWAITING
-    while it is open, else DECIDED.
+    while it is open, DECIDED once an operator decided it.
 
     ``survivors`` (merged-away customer id -> survivor, ``verify.identity.merges``): the requests are read as
-    ``identity review list`` reads them (``review.open_reviews``): a request of two customers whose pair,
-    followed through merges, was decided under other ids, or who merged since, is decided, not awaiting review."""
+    ``identity review list`` reads them (``review.open_reviews``): a request of two customers whose pair, followed
+    through merges, was decided under other ids is decided, not awaiting review. A request whose two customers
+    merged since with no decision (``review.closed_reviews``: later evidence merged them) links nothing: no
+    operator joined them."""
     events = [record.event for record in reviews if record.event is not None]
     still_open = {review.review_id for review in open_reviews(events, survivors)}
+    closed = {review.review_id for review in closed_reviews(events, survivors or {})}
     pairs: Pairs = {}
     for event in events:
-        if event.schema == REQUESTED:
+        if event.schema == REQUESTED and event.value["review_id"] not in closed:
             pair = frozenset(identifier_key(i) for i in event.value["identifiers"])
             pairs[pair] = AWAITING if event.value["review_id"] in still_open else DECIDED
     return pairs

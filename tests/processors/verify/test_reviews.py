@@ -127,6 +127,24 @@ def test_customers_the_table_merged_and_the_recomputation_keeps_for_review_with_
     assert report.figures[TOGETHER_IN_TABLE] == 1 and report.figures[TOGETHER_RECOMPUTED] == 0
 
 
+def test_a_request_whose_customers_merged_with_no_decision_explains_nothing() -> None:
+    """The table's processor asked for a review, then merged the two itself (later evidence; here the accept's merge,
+    its decision left off the topic); the recomputation keeps them apart. No operator joined them: not "decided by
+    an operator" (the request is closed, ``review.closed_reviews``), a difference."""
+    from processors.identity.graph.outputs import Merged
+
+    running = two_accounts_one_phone()
+    request = accepted(running)[:1]
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    merges = [Replayed(EVENTS, 0, offset, b"c", item.event) for offset, item in enumerate(
+        item for d in running.graph.decisions if isinstance(d, Merged) for item in announcer.outgoing(d)
+        if item.topic.endswith("customer.events.v1"))]
+    assert merges
+    report = checked(two_accounts_one_phone(), replace(outputs_of(running, request), customer_events=merges))
+    assert not report.check(TABLE).ok and report.notes == [] and DECIDED not in report.figures
+    assert report.figures[TOGETHER_IN_TABLE] == 1
+
+
 def test_only_an_open_review_between_the_tables_customers_is_awaiting_review() -> None:
     """An open review of the running processor between two other customers of the same group does not make the
     group's difference "awaiting review": the decided pair explains it (an operator rejected), the open one is not
