@@ -198,13 +198,17 @@ async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     return open_reviews(*await _review_events(settings))
 
 
-async def _listing(settings: OmnibusSettings) -> tuple[list[OpenReview], dict[str, Side]]:
-    """The open reviews and what each current customer holds (``review_sides``), from one read of the topics."""
-    from processors.identity.review import open_reviews
+async def _listing(settings: OmnibusSettings) -> tuple[list[OpenReview], dict[str, Side], list[OpenReview]]:
+    """The open reviews, what each current customer holds (``review_sides``, who holds what as
+    ``customer.identifiers.v1`` says), and the requests whose two customers have merged since, from one read of
+    the topics."""
+    from processors.identity.review import closed_reviews, open_reviews
     from processors.identity.review_sides import customer_sides
 
-    events, survivors, customers = await _review_and_customer_events(settings)
-    return open_reviews(events, survivors), customer_sides(customers)
+    (events, survivors, customers), owners = await asyncio.gather(_review_and_customer_events(settings),
+                                                                  _current_owners(settings))
+    return (open_reviews(events, survivors), customer_sides(customers, owners),
+            closed_reviews(events, survivors))
 
 
 def _checked_decision_text(option: str, text: str) -> str:
@@ -242,12 +246,12 @@ def review_list(
     from processors.identity.rules import LinkPolicy
 
     settings, identity = _settings_or_exit()
-    reviews, sides = asyncio.run(_listing(settings))
+    reviews, sides, closed = asyncio.run(_listing(settings))
     matcher = LinkPolicy(identity).matcher
     if as_json:
         typer.echo(json.dumps([review_json(review, matcher, sides) for review in reviews], indent=2))
         return
-    print_reviews(reviews, matcher, sides=sides)
+    print_reviews(reviews, matcher, sides=sides, closed=closed)
 
 
 def _no_event(ref: EventRef) -> Event:

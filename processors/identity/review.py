@@ -10,7 +10,7 @@ review-rejected), which every later merge attempt, blocking proposals included, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,12 +30,22 @@ DECIDED = "omnibus.identity.MergeReviewDecided"
 
 @dataclass(frozen=True, slots=True)
 class OpenReview:
+    """A requested review. ``customer_id`` / ``other_customer_id``: its two customers as they are now when read through
+    the merges (``open_reviews`` with ``survivors``), then ``requested_as`` holds the two the request named (empty when
+    they are the same); ``match_weight`` (bits) and ``levels`` compare the requested two, as they were then."""
+
     review_id: str
     customer_id: str
     other_customer_id: str
     identifiers: tuple[str, str]  # graph keys TYPE:value
     match_weight: float
     levels: dict[str, str]
+    requested_as: tuple[str, ...] = ()
+
+    def merged_since(self) -> list[tuple[str, str]]:
+        """(requested customer id, its survivor now) for each side that has merged into another since."""
+        now = (self.customer_id, self.other_customer_id)
+        return [(then, current) for then, current in zip(self.requested_as, now, strict=False) if then != current]
 
 
 def identifier_key(record: dict[str, str]) -> str:
@@ -62,10 +72,21 @@ def open_reviews(events: Iterable[Event], survivors: Mapping[str, str] | None = 
     ``survivors`` (merged-away customer id -> survivor id, from ``customer.events.v1``): a person's records
     may still be several customers when a review of them is requested, and merge later; the same two people
     are then requested again under their new ids (often from the other side: A-B, then B'-A'). With it,
-    one review per pair of current customers is listed (the latest); none when a review of that pair was
-    decided or the two have merged since.
+    one review per pair of current customers is listed (the latest), naming the current customers
+    (``OpenReview.requested_as``: the requested ones); none when a review of that pair was decided or the two
+    have merged since (``closed_reviews``).
     """
-    survivors = survivors or {}
+    return _undecided(events, survivors or {})[0]
+
+
+def closed_reviews(events: Iterable[Event], survivors: Mapping[str, str]) -> list[OpenReview]:
+    """Requested, never decided, and moot: the two customers have merged since (later evidence, or a decision of
+    another review), so there is nothing to decide. Each names the one customer both are now."""
+    return _undecided(events, survivors)[1]
+
+
+def _undecided(events: Iterable[Event], survivors: Mapping[str, str]) -> tuple[list[OpenReview], list[OpenReview]]:
+    """(open reviews, reviews whose two customers merged since), as ``open_reviews`` and ``closed_reviews`` say."""
     requested: dict[str, OpenReview] = {}
     decided: set[str] = set()
     for event in events:
@@ -77,13 +98,29 @@ def open_reviews(events: Iterable[Event], survivors: Mapping[str, str] | None = 
             decided.add(value["review_id"])
     decided_pairs = {current_pair(requested[review_id], survivors) for review_id in decided if review_id in requested}
     pending: dict[frozenset[str], OpenReview] = {}
+    closed: list[OpenReview] = []
     for review in requested.values():
         pair = current_pair(review, survivors)
-        if review.review_id in decided or pair in decided_pairs or len(pair) < 2:
+        if review.review_id in decided or (len(pair) == 2 and pair in decided_pairs):
+            continue  # a pair now one customer is not decided by another review of that customer
+        if len(pair) < 2:
+            closed.append(as_now(review, survivors))
             continue
         pending.pop(pair, None)
-        pending[pair] = review
-    return list(pending.values())
+        pending[pair] = as_now(review, survivors)
+    return list(pending.values()), closed
+
+
+def as_now(review: OpenReview, survivors: Mapping[str, str]) -> OpenReview:
+    """``review`` naming its two customers as they are now (each followed through ``CustomerMerged``), the requested
+    ones kept in ``requested_as`` when either has merged since (tester F4: the list named a merged-away record)."""
+    from processors.verify.identity import final_customer
+
+    then = (review.customer_id, review.other_customer_id)
+    now = tuple(final_customer(customer, survivors) for customer in then)
+    if now == then:
+        return review
+    return replace(review, customer_id=now[0], other_customer_id=now[1], requested_as=then)
 
 
 def decided_as(review_id: str, events: Iterable[Event], survivors: Mapping[str, str]) -> str | None:
@@ -95,6 +132,8 @@ def decided_as(review_id: str, events: Iterable[Event], survivors: Mapping[str, 
     if review_id in decided or review_id not in requested:
         return review_id if review_id in decided else None
     pair = current_pair(requested[review_id], survivors)
+    if len(pair) < 2:
+        return None  # merged since: another review of the one customer it is now did not decide it
     return next((other for other in decided if other in requested
                  and current_pair(requested[other], survivors) == pair), None)
 
@@ -265,7 +304,8 @@ def describe(review: OpenReview) -> dict[str, Any]:
 
 
 def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] | None = None) -> dict[str, Any]:
-    """A review for ``omnibus identity review list --json``: ids, the weight (bits) and its prior, per field
+    """A review for ``omnibus identity review list --json``: ids (the customers now, ``requested_as`` the two the
+    request named: they differ where one has merged since), the weight (bits) and its prior, per field
     the level and weight, and the two identifiers by kind, masked (never raw values); with ``sides``
     (``review_sides.customer_sides``), what each customer holds (``customers``) and ``to_decide``."""
     customers = (review.customer_id, review.other_customer_id)
@@ -276,6 +316,7 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
         "review_id": review.review_id,
         "customer_id": review.customer_id,
         "other_customer_id": review.other_customer_id,
+        "requested_as": list(review.requested_as or (review.customer_id, review.other_customer_id)),
         "match_weight": review.match_weight,
         "prior": round(matcher.prior_of({name: Level(level) for name, level in review.levels.items()
                                          if level in _LEVELS}), 2),

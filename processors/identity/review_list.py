@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None,
-                  sides: dict[str, Side] | None = None) -> None:
+                  sides: dict[str, Side] | None = None, closed: list[OpenReview] | None = None) -> None:
     """Each review as a block: its id and the customer ids on lines of their own, never folded (they are pasted
     into `review accept`), what each customer holds and from how many records of which channels (``sides``,
     ``review_sides``), the two identifiers by kind and masked, then a table of the compared fields: level
@@ -24,7 +24,12 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     compare (``missing``, 0 bits) are named on one line, and a side known by nothing but what the two have in
     common is said in words (``review_sides.only_in_common``). The compared traits' values (names, birth date,
     postcode) are not shown: ``MergeReviewRequested`` carries their levels only, and the line says where the names
-    are (tester12; the proposal to carry them masked: /work/notes/screenpop12.md)."""
+    are (tester12; the proposal to carry them masked: /work/notes/screenpop12.md).
+
+    The customers are the current ones (``review.open_reviews`` with the merges): a side requested under a record
+    that has merged since is named by its survivor, the record said on a line of its own, and what each holds and
+    the advice are the survivor's (tester F4). ``closed``: requests whose two customers have merged since
+    (``review.closed_reviews``), one line each after the open ones: nothing to decide."""
     from rich.console import Console
 
     from processors.identity.review import as_json
@@ -38,6 +43,9 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
                       highlight=False)
         console.print(f"  customers    {review.customer_id}  {review.other_customer_id}", soft_wrap=True,
                       highlight=False)
+        for then, now in review.merged_since():
+            console.print(f"  requested as {then}, merged into {now} since: the weight and levels compare the "
+                          "records as requested, not the customers now", soft_wrap=True, highlight=False)
         for customer in (review.customer_id, review.other_customer_id):
             if customer in sides:
                 console.print(f"  {customer}", soft_wrap=True, highlight=False)
@@ -64,4 +72,8 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
         if (hint := only_in_common(review, shown["identifiers_in_common"], sides)) is not None:
             console.print(f"  to decide: {hint}", highlight=False, markup=False)
         console.print()
-    console.print(f"{len(reviews)} open review(s)")
+    for review in closed or ():
+        console.print(f"review {review.review_id}  closed: {' and '.join(review.requested_as)} have merged into "
+                      f"{review.customer_id} since, nothing to decide", soft_wrap=True, highlight=False)
+    moot = f", {len(closed)} closed: their two customers have merged since" if closed else ""
+    console.print(f"{len(reviews)} open review(s){moot}")

@@ -10,7 +10,12 @@ so unit tests can hand them crafted inputs:
 * ``identity``: every identifier of an accepted input is assigned on ``customer.identifiers.v1`` as the
   plain recomputation assigns it; every contact the recomputation resolves is on ``customer.contacts.v1``
   under its customer; no current row names a merged-away customer (reader rule:
-  ``processors.identity.assignments``); the node table's changelog equals the recomputation.
+  ``processors.identity.assignments``); the node table's changelog equals the recomputation, after joining what
+  the running processor's reviews and an operator's splits link (``processors.verify.reviews``): a group that differs
+  only there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the table's
+  customers, else "decided by an operator"; any other difference fails, counted per direction in the figures
+  (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review requests excuse
+  nothing: no operator can decide them.
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
   equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``).
 * ``effects``: records with the same event id carry the same content (a duplicate a reader drops), and

@@ -32,6 +32,8 @@ def render(report: Report, console: Console) -> None:
                 console.print(f"  … and {len(check.failures) - MAX_LISTED} more")
     for line in report.notes[:MAX_LISTED]:
         console.print(f"note: {line}", markup=False, highlight=False)
+    if (more := report.notes_left_out()) is not None:
+        console.print(f"note: {more}", markup=False, highlight=False)
     console.print("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(report.figures.items())),
                   markup=False, highlight=False)
     console.print("[green]all checks hold[/green]" if report.ok else

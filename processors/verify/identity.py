@@ -28,6 +28,7 @@ from processors.verify.reviews import (
     Pairs,
     by_review,
     check_splits,
+    directions,
     joined,
     review_pairs,
     split_pairs,
@@ -90,13 +91,14 @@ def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
 
 
 def decided_pairs(recomputed: Recomputed, outputs: IdentityOutputs) -> tuple[Pairs, Pairs]:
-    """(every pair an open or decided review or a split links, the splits' alone): what the recomputation cannot
-    know, operators' decisions (``processors.verify.reviews``). Reads ``outputs.customer_events``, ``assignments``
-    and ``reviews``; ``omnibus replay identity`` compares through them too."""
+    """(every pair an open or decided review of the running processor or a split links, the splits' alone): what
+    the recomputation cannot know, operators' decisions and what awaits them (``processors.verify.reviews``). Reads
+    ``outputs.customer_events``, ``assignments`` and ``reviews``; ``omnibus replay identity`` compares through them
+    too."""
     survivors = merges(outputs.customer_events)
     owner = {key: str(row["customer_id"]) for key, row in reader_rows(outputs.assignments).items()}
     splits = split_pairs(recomputed, outputs.customer_events, owner, lambda c: final_customer(c, survivors))
-    return review_pairs(recomputed, outputs.reviews, survivors) | splits, splits
+    return review_pairs(outputs.reviews, survivors) | splits, splits
 
 
 def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str, report: Report) -> None:
@@ -155,8 +157,11 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     current = clusters(table_nodes)
     check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
     rebuilt = clusters(graph.store.nodes)
-    comparison = compare(by_review(rebuilt, pairs), by_review(current, pairs))
+    joined_rebuilt, joined_current = by_review(rebuilt, pairs), by_review(current, pairs)
+    comparison = compare(joined_rebuilt, joined_current)
     _note_reviews(rebuilt, current, pairs, report)
+    for direction, groups in directions(joined_rebuilt, joined_current).items():
+        report.count(direction, groups)
     table.checked = comparison.same + len(comparison.differing) + len(comparison.only_rebuilt) \
         + len(comparison.only_running)
     if undecodable:
@@ -169,7 +174,8 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
 def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]], pairs: Pairs,
                   report: Report) -> None:
-    """List the customers that differ only until their reviews are decided (``processors.verify.reviews``)."""
+    """List the customers that differ only until their reviews are decided, or as an operator decided
+    (``processors.verify.reviews``): awaiting review only when an open review links two of the table's customers."""
     joined_current = by_review(current, pairs)
     noted: dict[str, int] = {}  # AWAITING / DECIDED -> customers
     for first, members in sorted(by_review(rebuilt, pairs).items()):
@@ -178,7 +184,7 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
         theirs = sorted(cluster for cluster in current.values() if set(cluster) <= inside)
         if joined_current.get(first) != members or mine == theirs:
             continue  # a real difference (failed by the check) or none at all
-        state = status(members, pairs)
+        state = status(members, pairs, theirs)
         noted[state] = noted.get(state, 0) + 1
         report.note(f"customer of {shown(first)}: {len(members)} identifier(s), {len(mine)} customer(s) recomputed, "
                     f"{len(theirs)} in the table: {state}")

@@ -54,6 +54,11 @@ class Report:
     def count(self, name: str, value: int) -> None:
         self.figures[name] = self.figures.get(name, 0) + value
 
+    def notes_left_out(self) -> str | None:
+        """``… and N more (the figures count them all)`` past ``MAX_LISTED`` notes, else None."""
+        left = len(self.notes) - MAX_LISTED
+        return f"… and {left} more (the figures count them all)" if left > 0 else None
+
     def failures(self) -> list[str]:
         return [f"{check.name}: {line}" for check in self.checks for line in check.failures]
 
@@ -67,6 +72,8 @@ class Report:
             if len(check.failures) > MAX_LISTED:
                 out.append(f"     … and {len(check.failures) - MAX_LISTED} more")
         out += [f"note {line}" for line in self.notes[:MAX_LISTED]]
+        if (more := self.notes_left_out()) is not None:
+            out.append(f"note {more}")
         out.append("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(self.figures.items())))
         return out
 

@@ -1,12 +1,15 @@
-"""Merge reviews in the verifier: customers a review keeps apart (or an operator joined) are not a difference.
+"""Merge reviews in the verifier: customers an open review keeps apart (or an operator joined) are not a difference.
 
 Whether two customers merge, wait in a review or are refused can depend on the order in which their
 evidence arrived (traits known when the pair was compared), and an operator's decision travels on the
 graph topic, which the recomputation does not replay. So a customer kept apart as two while a review is
 open, or joined by an accepted review, would differ from the recomputation although nothing is wrong.
-Both sides are compared after joining the clusters that any review request links (the running
-processor's, from ``identity.reviews.v1``, and the recomputation's own); what only differs before that
-join is listed as awaiting review (or decided by an operator), not as a failure.
+Both sides are compared after joining the clusters that the running processor's reviews link (from
+``identity.reviews.v1``, open or decided); what only differs before that join is listed as awaiting review
+when an open review links two of the table's customers there, else as decided by an operator, not as a
+failure. The recomputation's own review requests explain nothing: no operator can decide them (tester F9: a
+pair the recomputation merged outright, kept apart in the table with no review open, was filed "awaiting
+review" and verify said "all checks hold" over 503 such groups).
 
 An operator's split (``omnibus identity split``, announced as ``CustomerSplit`` on ``customer.events.v1``) travels
 on the graph topic too: the recomputation keeps the moved identifiers with the ones the customer kept, the
@@ -19,8 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from processors.identity.graph.outputs import ReviewRequested
-from processors.identity.review import REQUESTED, identifier_key, open_reviews
+from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, clusters
 from processors.verify.report import Check, Report, shown
@@ -32,21 +34,21 @@ DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
 
 
-def review_pairs(recomputed: Recomputed, reviews: Iterable[Replayed],
-                 survivors: Mapping[str, str] | None = None) -> Pairs:
-    """Every pair of identifiers a review links: the recomputation's requests (never decided: decisions are
-    not inputs) and the running processor's, open or decided.
+def review_pairs(reviews: Iterable[Replayed], survivors: Mapping[str, str] | None = None) -> Pairs:
+    """Every pair of identifiers a review of the running processor links (``identity.reviews.v1``): AWAITING
+    while it is open, DECIDED once an operator decided it.
 
-    ``survivors`` (merged-away customer id -> survivor, ``verify.identity.merges``): the running processor's
-    requests are read as ``identity review list`` reads them (``review.open_reviews``): a request of two
-    customers whose pair, followed through merges, was decided under other ids, or who merged since, is
-    decided, not awaiting review."""
-    pairs: Pairs = {frozenset(d.identifiers): AWAITING for d in recomputed.graph.decisions
-                    if isinstance(d, ReviewRequested)}
+    ``survivors`` (merged-away customer id -> survivor, ``verify.identity.merges``): the requests are read as
+    ``identity review list`` reads them (``review.open_reviews``): a request of two customers whose pair, followed
+    through merges, was decided under other ids is decided, not awaiting review. A request whose two customers
+    merged since with no decision (``review.closed_reviews``: later evidence merged them) links nothing: no
+    operator joined them."""
     events = [record.event for record in reviews if record.event is not None]
     still_open = {review.review_id for review in open_reviews(events, survivors)}
+    closed = {review.review_id for review in closed_reviews(events, survivors or {})}
+    pairs: Pairs = {}
     for event in events:
-        if event.schema == REQUESTED:
+        if event.schema == REQUESTED and event.value["review_id"] not in closed:
             pair = frozenset(identifier_key(i) for i in event.value["identifiers"])
             pairs[pair] = AWAITING if event.value["review_id"] in still_open else DECIDED
     return pairs
@@ -142,8 +144,38 @@ def by_review(clusters: Mapping[str, list[str]], pairs: Pairs) -> dict[str, list
     return {min(union): sorted(union) for union in unions}
 
 
-def status(union: Iterable[str], pairs: Pairs) -> str:
-    """AWAITING when an open review links identifiers of ``union``, else DECIDED."""
+def status(union: Iterable[str], pairs: Pairs, table: Iterable[Iterable[str]]) -> str:
+    """AWAITING when an open review links two of the table's customers (``table``: their members) inside ``union``,
+    else DECIDED (an operator's decision or split joined or parted them)."""
     keys = set(union)
-    found = [state for pair, state in pairs.items() if pair <= keys]
-    return AWAITING if AWAITING in found or not found else DECIDED
+    customer = {key: position for position, members in enumerate(table) for key in members if key in keys}
+    between = [state for pair, state in pairs.items()
+               if pair <= keys and len({customer.get(key) for key in pair}) == 2]
+    return AWAITING if AWAITING in between else DECIDED
+
+
+TOGETHER_RECOMPUTED = "groups merged in the recomputation, apart in the table"
+TOGETHER_IN_TABLE = "groups apart in the recomputation, merged in the table"
+
+
+def directions(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]) -> dict[str, int]:
+    """How many groups of identifiers differ in each direction: ``TOGETHER_RECOMPUTED`` (a recomputed customer
+    spans two or more of the table's) and ``TOGETHER_IN_TABLE`` (the reverse); a group of customers that overlap
+    may count in both. ``rebuilt``, ``current``: clusters (``by_review``: after joining what reviews link)."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    for members in (*rebuilt.values(), *current.values()):
+        for key in members[1:]:
+            parent[root(key)] = root(members[0])
+    counted: dict[str, set[str]] = {TOGETHER_RECOMPUTED: set(), TOGETHER_IN_TABLE: set()}
+    for name, mine, theirs in ((TOGETHER_RECOMPUTED, rebuilt, current), (TOGETHER_IN_TABLE, current, rebuilt)):
+        theirs_of = {key: first for first, members in theirs.items() for key in members}
+        for members in mine.values():
+            if len({theirs_of[key] for key in members if key in theirs_of}) > 1:
+                counted[name].add(root(members[0]))
+    return {name: len(groups) for name, groups in counted.items()}

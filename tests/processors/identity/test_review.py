@@ -162,8 +162,8 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
 
     h, review = _listed_review()
 
-    async def reviews(_: object) -> tuple[list, dict]:
-        return [review], {}
+    async def reviews(_: object) -> tuple[list, dict, list]:
+        return [review], {}, []
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("processors.identity.cli._listing", reviews)
@@ -340,8 +340,8 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
 
     _, review = _listed_review()
 
-    async def reviews(_: object) -> tuple[list, dict]:
-        return [review], {}
+    async def reviews(_: object) -> tuple[list, dict, list]:
+        return [review], {}, []
 
     for variable in ("OMNIBUS_IDENTIFIERS__HMAC_KEY", "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"):
         monkeypatch.delenv(variable, raising=False)

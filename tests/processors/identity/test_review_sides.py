@@ -9,13 +9,14 @@ import io
 import json
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from bus.config import TopicSettings
 from bus.serde import Event
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Created, Linked, Merged, Refused, ReviewRequested, Split
-from processors.identity.review import as_json, open_reviews
+from processors.identity.review import as_json, decision, open_reviews
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import customer_sides
 from processors.identity.rules import LinkPolicy
@@ -89,7 +90,7 @@ def test_sides_follow_merges_claims_splits_and_evictions() -> None:
     ])
     assert set(sides) == {"b", "c"}
     assert sides["b"].identifiers == {"PHONE:+1"} and sides["b"].records == {"e2", "e3", "e1"}
-    assert sides["b"].channels == ["WEB", "BRANCH", "CALL_CENTER"]
+    assert sides["b"].channels == ["CALL_CENTER", "WEB", "BRANCH"]  # first seen: a merged-away customer's included
     assert sides["c"].identifiers == {"EMAIL:a@x"} and sides["c"].channels == ["BACK_OFFICE"]
 
 
@@ -121,3 +122,94 @@ def test_a_review_comparing_traits_says_their_values_are_not_on_it_and_where_the
     said = " ".join(out.getvalue().split())
     assert "values not on the review record (" in said and "GET /customers/<customer id>" in said
     assert "given_name" in said.split("values not on the review record (")[1].split(":")[0]
+
+
+FRANK_NID = ("NATIONAL_ID", national_id("11010519700502001"))
+
+
+def father_and_son_through_a_phone_only_record() -> tuple[Harness, list[Event]]:
+    """tester F4's family: Hugo logs in on the web (a login, an e-mail, his name), an unanswered call gives the family
+    phone only, Frank comes to the counter (ID card, the phone, his name and birth date), Hugo logs in again with the
+    phone: two reviews, each against the phone-only record (+1.6 bits, the phone in common). An operator accepts
+    Hugo's: the record merges into Hugo. Frank's review now compares Frank with Hugo, a father and his minor son."""
+    h = Harness(settings())
+    hugo = {"full_name": "Hugo Martin", "birth_date": "2010-03-04"}
+    for minutes, channel, identifiers, traits in (
+            (0, "WEB", [("USER_ID", "hugo.m"), ("EMAIL", "hugo@example.fr")], hugo),
+            (2, "CALL_CENTER", [PHONE], None),
+            (5, "BRANCH", [FRANK_NID, PHONE], {"full_name": "Frank Martin", "birth_date": "1970-05-02"}),
+            (10, "WEB", [("USER_ID", "hugo.m"), PHONE], hugo)):
+        h.feed(Event("omnibus.contact.IdentifiersObserved", {
+            "envelope": envelope(channel, minutes=minutes), "identifiers": [ident(*i) for i in identifiers],
+            **({"traits": traits} if traits else {})}), topic="identity.observed.v1")
+    requests = _events(h, (ReviewRequested,))
+    hugos = next(review for review in open_reviews(requests) if h.customer("USER_ID", "hugo.m") in (
+        review.customer_id, review.other_customer_id))
+    send, record = decision(hugos, accept=True, operator="ann", reason="his first call", command_id="c1")
+    h.local.submit([send])
+    h.local.run()
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    return h, [*requests, *(item.event for item in announcer.outgoing(record))]
+
+
+@pytest.mark.parametrize("merges_first", [False, True], ids=["in-order", "merge-read-first"])
+def test_a_review_of_a_record_merged_since_names_the_survivor_and_advises_for_it(merges_first: bool) -> None:
+    """tester F4: the list showed "customers cus_65cc… (Frank) cus_6619…" and "to decide: cus_6619… holds nothing but
+    the PHONE the two share … Accept if its contacts were cus_65cc…'s person", cus_6619… having merged into Hugo (a
+    login, an e-mail, a name): an operator would merge father and son. The list names the survivors, says which
+    record merged into which, and what each holds now; no phone-only advice. ``merge-read-first``: the merge is read
+    before the merged-away record's ``CustomerCreated`` (customer.events.v1 is keyed by customer id: two partitions
+    read one after the other)."""
+    h, reviews = father_and_son_through_a_phone_only_record()
+    frank, hugo, record = h.customer(*FRANK_NID), h.customer("USER_ID", "hugo.m"), h.decisions(Merged)[0].merged_id
+    assert hugo == h.customer(*PHONE) and frank != hugo and record not in (frank, hugo)
+    customer_events = _events(h, (Created, Linked, Merged, Split, Refused))
+    if merges_first:
+        customer_events.sort(key=lambda event: event.schema != "omnibus.identity.CustomerMerged")
+    survivors = {m.merged_id: m.survivor_id for m in h.decisions(Merged)}
+    owners = {key: owner for key in h.local.store.nodes if not key.startswith("cus_")
+              and (owner := h.local.customer_of(key)) is not None}
+    (review,) = open_reviews(reviews, survivors)
+    assert {review.customer_id, review.other_customer_id} == {frank, hugo} and record in review.requested_as
+    matcher = LinkPolicy(h.config).matcher
+    for sides in (customer_sides(customer_events), customer_sides(customer_events, owners)):
+        assert record not in sides
+        assert {key.partition(":")[0] for key in sides[hugo].identifiers} == {"USER_ID", "EMAIL", "PHONE"}
+        assert "CALL_CENTER" in sides[hugo].channels
+        out = io.StringIO()
+        print_reviews([review], matcher, Console(file=out, width=120, color_system=None), sides=sides)
+        said = " ".join(out.getvalue().split())
+        assert f"customers {review.customer_id} {review.other_customer_id}" in said
+        assert f"requested as {record}, merged into {hugo} since" in said
+        assert "holds nothing but" not in said and f"  {record}\n" not in out.getvalue()
+        listed = as_json(review, matcher, sides)
+        assert listed["to_decide"] is None and record in listed["requested_as"]
+        assert {side["customer_id"] for side in listed["customers"]} == {frank, hugo}
+        assert "hugo@example.fr" not in said and PHONE[1] not in said
+
+
+def test_a_review_whose_two_customers_have_merged_since_is_listed_as_closed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The moot kind of F4: both sides of a request now resolve to one customer. Not open (nothing to decide; `review
+    accept` says so), and the list says so rather than leaving the request out unexplained."""
+    from processors.identity.review import closed_reviews
+
+    h, reviews = father_and_son_through_a_phone_only_record()
+    frank, hugo = h.customer(*FRANK_NID), h.customer("USER_ID", "hugo.m")
+    survivors = {**{m.merged_id: m.survivor_id for m in h.decisions(Merged)}, frank: hugo}  # say Frank merged too
+    assert open_reviews(reviews, survivors) == []
+    (closed,) = closed_reviews(reviews, survivors)
+    assert closed.customer_id == closed.other_customer_id == hugo and frank in closed.requested_as
+    out = io.StringIO()
+    print_reviews([], LinkPolicy(h.config).matcher, Console(file=out, width=200, color_system=None), closed=[closed])
+    said = " ".join(out.getvalue().split())
+    assert f"review {closed.review_id} closed: " in said and f"have merged into {hugo} since, nothing to decide" in said
+    assert said.endswith("0 open review(s), 1 closed: their two customers have merged since")
+    import typer
+
+    from processors.identity.cli import _no_open_review_exit
+
+    with pytest.raises(typer.Exit):  # not "already accepted": Hugo's review decided another pair, now the same one
+        _no_open_review_exit(closed.review_id, reviews, survivors)
+    assert "its two customers have merged since" in capsys.readouterr().err

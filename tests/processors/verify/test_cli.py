@@ -28,3 +28,12 @@ def test_the_report_lists_each_check_and_the_failures() -> None:
     render(report, console)
     text = console.export_text()
     assert "identity: a" in text and "row 1 is stale" in text and "1 failure(s)" in text and "lost 0" in text
+
+
+def test_notes_past_the_listed_ones_are_counted() -> None:
+    """tester F9: 503 groups "awaiting review", 20 notes shown and nothing said of the rest."""
+    report = Report([Check("identity: a", 1)], {"awaiting review": 25}, [f"customer {n}" for n in range(25)])
+    console = Console(record=True, width=140)
+    render(report, console)
+    assert "… and 5 more (the figures count them all)" in console.export_text()
+    assert "note … and 5 more (the figures count them all)" in report.lines()

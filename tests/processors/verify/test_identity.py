@@ -5,6 +5,7 @@ from __future__ import annotations
 from processors.identity.graph.state import encode_state
 from processors.verify.identity import check_identity
 from processors.verify.report import Report
+from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
 from tests.processors.identity.support import observed
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, INPUT, Run, record, row
 
@@ -19,7 +20,7 @@ def test_correct_outputs_pass_every_check() -> None:
     run = Run()
     report = checked(run, run.outputs())
     assert report.ok, report.lines()
-    assert report.figures == {"events": 3, "lost": 0, "stale rows": 0}
+    assert report.figures == {"events": 3, "lost": 0, "stale rows": 0, TOGETHER_RECOMPUTED: 0, TOGETHER_IN_TABLE: 0}
     assert report.check("identity: every identifier of an accepted input is assigned").checked == 3
 
 

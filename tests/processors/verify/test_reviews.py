@@ -17,7 +17,7 @@ from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.verify.identity import IdentityOutputs, check_identity
 from processors.verify.report import Report
-from processors.verify.reviews import AWAITING, DECIDED, by_review
+from processors.verify.reviews import AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, by_review, directions
 from tests.processors.identity.support import interaction, matcher_settings, observed, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 
@@ -95,6 +95,76 @@ def test_a_difference_no_review_explains_still_fails() -> None:
     accepted(running)
     report = checked(recomputed, outputs_of(running, []))  # merged, and no review anywhere says why
     assert not report.check(TABLE).ok and not report.check(GROUPED).ok and report.notes == []
+
+
+def merged_once_reviewed() -> Recomputed:
+    """The recomputation asked for a review of the two, then merged them (an accept here stands for the later
+    evidence of another arrival order that merges them outright): its own request stays among its decisions."""
+    recomputed = two_accounts_one_phone()
+    accepted(recomputed)
+    assert any(isinstance(d, ReviewRequested) for d in recomputed.graph.decisions)
+    return recomputed
+
+
+def test_customers_the_recomputation_merges_and_the_table_keeps_apart_with_no_open_review_fail() -> None:
+    """tester F9: "customer of EMAIL:l***@example.fr: 3 identifier(s), 1 customer(s) recomputed, 2 in the table:
+    awaiting review" and "all checks hold", 503 times: the recomputation's own review request was taken for one the
+    running processor had open. No review is open on identity.reviews.v1 between the table's two customers: a
+    difference, counted by direction."""
+    report = checked(merged_once_reviewed(), outputs_of(two_accounts_one_phone(), []))
+    assert not report.ok and not report.check(TABLE).ok and not report.check(GROUPED).ok
+    assert report.notes == [] and AWAITING not in report.figures
+    assert report.figures[TOGETHER_RECOMPUTED] == 1 and report.figures[TOGETHER_IN_TABLE] == 0
+
+
+def test_customers_the_table_merged_and_the_recomputation_keeps_for_review_with_no_decision_fail() -> None:
+    """The reverse sample of F9: "2 customer(s) recomputed, 1 in the table: awaiting review". The table merged the two
+    with no review of them on identity.reviews.v1 (none open, none accepted): a difference."""
+    running = two_accounts_one_phone()
+    accepted(running)  # merged in the table; its review records are left off the topic
+    report = checked(two_accounts_one_phone(), outputs_of(running, []))
+    assert not report.ok and not report.check(TABLE).ok and report.notes == []
+    assert report.figures[TOGETHER_IN_TABLE] == 1 and report.figures[TOGETHER_RECOMPUTED] == 0
+
+
+def test_a_request_whose_customers_merged_with_no_decision_explains_nothing() -> None:
+    """The table's processor asked for a review, then merged the two itself (later evidence; here the accept's merge,
+    its decision left off the topic); the recomputation keeps them apart. No operator joined them: not "decided by
+    an operator" (the request is closed, ``review.closed_reviews``), a difference."""
+    from processors.identity.graph.outputs import Merged
+
+    running = two_accounts_one_phone()
+    request = accepted(running)[:1]
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    merges = [Replayed(EVENTS, 0, offset, b"c", item.event) for offset, item in enumerate(
+        item for d in running.graph.decisions if isinstance(d, Merged) for item in announcer.outgoing(d)
+        if item.topic.endswith("customer.events.v1"))]
+    assert merges
+    report = checked(two_accounts_one_phone(), replace(outputs_of(running, request), customer_events=merges))
+    assert not report.check(TABLE).ok and report.notes == [] and DECIDED not in report.figures
+    assert report.figures[TOGETHER_IN_TABLE] == 1
+
+
+def test_only_an_open_review_between_the_tables_customers_is_awaiting_review() -> None:
+    """An open review of the running processor between two other customers of the same group does not make the
+    group's difference "awaiting review": the decided pair explains it (an operator rejected), the open one is not
+    between the table's customers there."""
+    from processors.verify.reviews import status
+
+    table = [["A:1"], ["A:2"]]
+    assert status(["A:1", "A:2"], {frozenset({"A:1", "A:2"}): DECIDED}, table) == DECIDED
+    assert status(["A:1", "A:2"], {frozenset({"A:1", "A:2"}): AWAITING}, table) == AWAITING
+    assert status(["A:1", "A:2", "P:1"], {frozenset({"A:1", "P:1"}): AWAITING, frozenset({"A:1", "A:2"}): DECIDED},
+                  [["A:1", "P:1"], ["A:2"]]) == DECIDED
+    assert status(["A:1", "A:2"], {}, table) == DECIDED  # nothing links them: never "awaiting" by default
+
+
+def test_directions_count_each_group_once_per_direction() -> None:
+    rebuilt = {"A:1": ["A:1", "A:2"], "A:3": ["A:3"], "A:4": ["A:4"], "A:5": ["A:5", "A:6"], "A:7": ["A:7"]}
+    current = {"A:1": ["A:1"], "A:2": ["A:2"], "A:3": ["A:3", "A:4"], "A:5": ["A:5", "A:6"], "A:7": ["A:7"]}
+    assert directions(rebuilt, current) == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}
+    crossed = directions({"A:1": ["A:1", "A:2"], "A:3": ["A:3"]}, {"A:1": ["A:1"], "A:2": ["A:2", "A:3"]})
+    assert crossed == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}  # one group, regrouped both ways
 
 
 def test_by_review_joins_only_the_clusters_a_pair_links() -> None:
