@@ -17,6 +17,7 @@ import msgspec
 import typer
 from rich.text import Text
 
+from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
@@ -73,7 +74,7 @@ def _selected(settings: OmnibusSettings, ids: list[str], reason: str | None, err
 def list_command(
     reason: str = REASON, error_type: str = ERROR_TYPE, source_topic: str = SOURCE_TOPIC, component: str = COMPONENT,
     since: str = SINCE,
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_LINES_HELP),
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """List dead letters, oldest first: id, when it failed, component, error type, reason, where the record came
@@ -82,8 +83,7 @@ def list_command(
     No original bytes are shown: ``show ID`` decodes one."""
     letters = _selected(_settings(bootstrap_servers), [], reason, error_type, source_topic, component, since)
     if as_json:
-        for letter in letters:
-            typer.echo(msgspec.json.encode(letter.summary()).decode())
+        echo_json_lines(letter.summary() for letter in letters)
         return
     table = report_table("id", "failed at", "component", "error type", "reason", "source", "size",
                          narrow=("id", "failed at", "error type", "source"), whole=("id",), console=console)

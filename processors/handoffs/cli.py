@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -16,6 +15,7 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
+from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.tables import WIDE_COLUMNS, ReportTable, report_console, report_table
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
@@ -25,7 +25,7 @@ from processors.handoffs import command_cli
 from processors.handoffs.config import ENV_PREFIX, HandoffsSettings, load_handoffs_settings, load_policy
 from processors.handoffs.customer_report import CustomerRow, compute_customer_report
 from processors.handoffs.reconcile import Unaccounted, reconcile
-from processors.handoffs.report import ReportRow, compute_report, hours_minutes, month_bounds, to_csv, to_json
+from processors.handoffs.report import ReportRow, compute_report, hours_minutes, month_bounds, to_csv
 
 app = typer.Typer(no_args_is_help=True, help="Back-office handoff tracker.")
 report_app = typer.Typer(no_args_is_help=True, help="Month-end reports computed from the topics.")
@@ -37,6 +37,9 @@ class Format(str, Enum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+
+
+FORMAT = typer.Option(Format.TABLE, "--format", help=f"table, csv, or json: {JSON_LINES_HELP}.")
 
 
 def _handoffs_settings(policy_file: Path | None) -> HandoffsSettings:
@@ -70,7 +73,7 @@ def run_command(
 def reconcile_command(
     grace_minutes: float = typer.Option(None, help="Ignore work orders younger than this (default: the ack timeout)."),
     policy_file: Path = typer.Option(None, help="Overrides OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE."),
-    output_format: Format = typer.Option(Format.TABLE, "--format"),
+    output_format: Format = FORMAT,
     strict: bool = typer.Option(True, "--strict/--no-strict",
                                 help="--strict (the default): exit 1 when anything is unaccounted for; --no-strict: "
                                      "exit 0 all the same (report only)."),
@@ -91,7 +94,7 @@ def reconcile_command(
 def _print_unaccounted(found: list[Unaccounted], output_format: Format) -> None:
     rows = [{**asdict(u), "since": u.since.isoformat(), "age": u.age.total_seconds()} for u in found]
     if output_format is Format.JSON:
-        typer.echo(json.dumps(rows, indent=2))
+        echo_json_lines(rows)
     elif output_format is Format.CSV:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(Unaccounted.__dataclass_fields__), lineterminator="\n")
@@ -115,10 +118,10 @@ class By(str, Enum):
 @report_app.command("handoffs")
 def report_handoffs_command(
     month: str = typer.Option(..., help="Month to report, YYYY-MM."),
-    output_format: Format = typer.Option(Format.TABLE, "--format"),
+    output_format: Format = FORMAT,
     timezone: str = typer.Option("UTC", help="Time zone the month's boundaries are in."),
     by: By = typer.Option(By.PEOPLE, "--by", help="people: per team and person; customer: per customer."),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = typer.Option(False, "--json", help=f"Same as --format json: {JSON_LINES_HELP}, with its month"),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """Per person and per team: received, resolved, time to resolve, breached, escalated, bounced. With
@@ -137,7 +140,7 @@ def report_handoffs_command(
     except (ValueError, ConfigError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     if output_format is Format.JSON:
-        typer.echo(to_json(rows, month))
+        echo_json_lines(rows, month=month)
     elif output_format is Format.CSV:
         typer.echo(to_csv(rows), nl=False)
     else:
@@ -163,7 +166,7 @@ def _wide_hint(table: ReportTable, out: Console, hidden: str) -> None:
 
 def _print_customers(rows: list[CustomerRow], month: str, output_format: Format) -> None:
     if output_format is Format.JSON:
-        typer.echo(json.dumps({"month": month, "customers": [asdict(r) for r in rows]}, indent=2))
+        echo_json_lines(rows, month=month)
     elif output_format is Format.CSV:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(CustomerRow.__dataclass_fields__), lineterminator="\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import statistics
 from collections.abc import Iterable
@@ -151,10 +150,6 @@ def _row(scope: str, name: str, tally: _Tally) -> ReportRow:
 
 
 # --- output formats -----------------------------------------------------------------------------
-
-
-def to_json(rows: list[ReportRow], month: str) -> str:
-    return json.dumps({"month": month, "rows": [asdict(r) for r in rows]}, indent=2)
 
 
 def to_csv(rows: list[ReportRow]) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
+from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
@@ -238,7 +239,7 @@ def _no_open_review_exit(review_id: str, events: list[Event], survivors: dict[st
 
 @review_app.command("list")
 def review_list(
-    as_json: bool = typer.Option(False, "--json", help="One JSON array (ids, weight, per-field level and weight)."),
+    as_json: bool = typer.Option(False, "--json", help=f"{JSON_LINES_HELP} (ids, weight, per-field level and weight)"),
 ) -> None:
     """Merge candidates waiting for a decision: per compared field its level and weight (bits), identifiers
     by kind and masked."""
@@ -249,7 +250,7 @@ def review_list(
     reviews, sides, closed = asyncio.run(_listing(settings))
     matcher = LinkPolicy(identity).matcher
     if as_json:
-        typer.echo(json.dumps([review_json(review, matcher, sides) for review in reviews], indent=2))
+        echo_json_lines(review_json(review, matcher, sides) for review in reviews)
         return
     print_reviews(reviews, matcher, sides=sides, closed=closed)
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from bus.bootstrap import core_settings
+from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.tables import WIDE_COLUMNS, report_console, report_table
 from processors.offers.campaigns import (
     Current,
@@ -54,13 +55,12 @@ def publish_command(
 
 
 @app.command("list")
-def list_command(as_json: bool = typer.Option(False, "--json", help="Every field of every offer, as JSON."),
+def list_command(as_json: bool = typer.Option(False, "--json", help=f"{JSON_LINES_HELP} (every field of an offer)"),
                  bootstrap_servers: str = BOOTSTRAP) -> None:
     """The current version of every offer on the topic."""
     current = asyncio.run(current_offers(core_settings(bootstrap_servers)))
     if as_json:
-        typer.echo(json.dumps({k: {**c.offer.to_json(), "withdrawn": c.withdrawn} for k, c in sorted(current.items())},
-                              indent=2))
+        echo_json_lines({**c.offer.to_json(), "withdrawn": c.withdrawn} for _, c in sorted(current.items()))
         return
     print_offers(current, console)
 

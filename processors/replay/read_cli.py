@@ -17,9 +17,9 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import msgspec
 import typer
 
+from bus.cli.json_lines import json_line
 from bus.config import load_settings
 from bus.errors import OmnibusError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
@@ -95,14 +95,14 @@ def _key_kind(record: Replayed) -> str | None:
     return None
 
 
-def line(record: Replayed) -> bytes:
+def line(record: Replayed) -> str:
     """One record as a JSON line (masked; an undecodable value says so)."""
     key = shown_key(record)
     event: Any = ({"undecodable": f"<{len(record.value or b'')} bytes>"} if record.event is None
                   else {"schema": record.event.schema, "value": record.event.value})
     whole = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
              "event": event}
-    return msgspec.json.encode(shown(whole))
+    return json_line(shown(whole))
 
 
 def newest(records: list[Replayed], last: int) -> list[Replayed]:
@@ -131,4 +131,4 @@ def read_command(
         raise typer.Exit(2) from None
     replay = asyncio.run(read_topics(settings, [spec], last=last))
     for record in newest(replay.records, last):  # each partition gave its last N: the newest N of them all
-        typer.echo(line(record).decode())
+        typer.echo(line(record))

@@ -1,4 +1,4 @@
-"""The customer's name: given name and surname, with the channel that gave them.
+"""The customer's name: given name and surname, with the channel that gave them, and the birth year.
 
 Fed by the traits of ``IdentifiersObserved`` (the standard keys of ``bus/identifiers/traits.py``: ``given_name``,
 ``family_name``, or ``full_name`` split by nameparser when the parts are missing), the only events that carry a
@@ -10,15 +10,27 @@ the phone to its keeper, in the arrival orders where her records came first).
 **The rule** (``shown``), the same in every arrival order (event time, never arrival): among the kept observations,
 the spelling that most of them support (an observation supports a spelling when every part it gives agrees with it,
 compared without case or accents: "Marie" alone supports "Marie Dumas"), then the most complete one (both parts over
-one), then the latest by event time (``envelope.occurred_at``, then event id); shown as its latest observation wrote
-it. So a one-off typo ("Durnad" among three "Durand") does not replace the name (tester12, minor), and a new name
-(a marriage) wins once it is observed as often as the old one among the kept observations, or at once when each was
-observed once. Limit: with one observation of each, a typo later than the right spelling is shown.
+one), then the one from the most trusted source (``NAME_TRUST``: the customer's own typing on the web or app, or the
+legacy master record, over what a clerk or an agent typed; of a spelling, the best source that gave exactly it), then
+the latest by event time (``envelope.occurred_at``, then event id); shown as its latest observation wrote it. So a
+one-off typo ("Durnad" among three "Durand", tester12; Claire Fournier's one counter visit typed "Fourneir" after her
+own web sign-up, testers) does not replace the name, and a new name (a marriage) wins once it is observed more often
+than the old one among the kept observations, or as often and from as trusted a source (at once when each was
+observed once, the new one on the web or in the master record). Limit: a typo a clerk repeats more often than the
+right spelling was observed is shown.
+
+**The birth year** (``birth_year``; ``shown_year``): what tells namesakes at one address apart (father and son
+"Jean Dupont", testers), so that an agent can ask the right question. Only the year of the observations' birth
+dates, never the day or month: the screen pop shows enough of a person's data to recognise them and not enough to
+use it, as it masks identifiers (``bus.identifiers.masking``). The same rule picks it: the year most of the kept
+observations that give a birth date give, then the most trusted source, then the latest. An observation with a
+birth date and no name is not kept (``wants``).
 
 Names are shown as they are, as everywhere on the screen pop (identifier values are masked: ``masking.py``); they are
 never logged.
 
-State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"}}}``, the latest
+State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"[, "born"]}}}`` (``born``: the birth
+date's year, when the observation gave one), the latest
 ``ProfileLimits.name_observations`` observations by event time (what the rule counts, and what remains when an
 operator's split takes some away). At a split an observation follows the moved identifiers it came through
 (``ProfileBook``: ``entries`` are event ids), so the other person's name leaves this screen pop with them; a contact
@@ -34,7 +46,7 @@ from typing import Any, ClassVar
 
 from nameparser import HumanName
 
-from bus.identifiers.traits import FAMILY_NAME, FULL_NAME, GIVEN_NAME
+from bus.identifiers.traits import BIRTH_DATE, FAMILY_NAME, FULL_NAME, GIVEN_NAME, birth_date
 from bus.serde import Event
 from bus.topics import IDENTIFIERS_OBSERVED, TopicSpec
 from processors.profile.limits import keep_newest, short_key, short_text
@@ -44,6 +56,12 @@ from processors.profile.shapes import TEXT, TIME, closed
 
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 SEEN = "seen"
+BORN = "born"  # an observation's birth year (state key)
+
+# How far a channel's name and birth date are the person's own: typed by the customer (web hall, app: Segment
+# identify) or kept in the legacy master record, over a clerk's or an agent's typing (branch counter, call center,
+# IVR). A tie-break only: a spelling observed more often wins whatever its source (module doc).
+NAME_TRUST = {"WEB": 2, "BUSINESS_SYSTEM": 2, "BRANCH": 1, "CALL_CENTER": 1}
 
 
 def given_and_family(traits: dict[str, str] | None) -> tuple[str | None, str | None]:
@@ -59,6 +77,22 @@ def given_and_family(traits: dict[str, str] | None) -> tuple[str | None, str | N
 
 def _order(item: tuple[str, dict[str, Any]]) -> tuple[int, str]:
     return item[1]["at"], item[0]
+
+
+def _trust(entry: dict[str, Any]) -> int:
+    return NAME_TRUST.get(entry.get("channel") or "", 0)
+
+
+def birth_year(traits: dict[str, str] | None) -> int | None:
+    """The year of an event's ``birth_date`` trait (normalised by ``bus.identifiers.traits.birth_date``), None when
+    it has none or one that is no plausible birth date."""
+    value = (traits or {}).get(BIRTH_DATE)
+    if not value:
+        return None
+    try:
+        return int(birth_date(value)[:4])
+    except ValueError:
+        return None
 
 
 def _folded(part: str | None) -> str | None:
@@ -83,13 +117,27 @@ def shown(seen: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
         return None
     spellings = {event_id: _spelling(entry) for event_id, entry in seen.items()}
 
-    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, str]:
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, int, str]:
         spelling = spellings[item[0]]
         support = sum(_supports(other, spelling) for other in spellings.values())
         parts = sum(part is not None for part in spelling)
-        return (support, parts, *_order(item))
+        trust = max(_trust(seen[other]) for other, given in spellings.items() if given == spelling)
+        return (support, parts, trust, *_order(item))
 
     return max(seen.items(), key=rank)
+
+
+def shown_year(seen: dict[str, dict[str, Any]]) -> int | None:
+    """The birth year the screen pop shows of ``seen`` (the module's rule), None when no observation gave one."""
+    years = {event_id: entry[BORN] for event_id, entry in seen.items() if entry.get(BORN) is not None}
+    if not years:
+        return None
+
+    def rank(event_id: str) -> tuple[int, int, int, str]:
+        same = [other for other, year in years.items() if year == years[event_id]]
+        return (len(same), max(_trust(seen[other]) for other in same), *_order((event_id, seen[event_id])))
+
+    return years[max(years, key=rank)]
 
 
 class NameSection(ProfileSection):
@@ -99,8 +147,12 @@ class NameSection(ProfileSection):
     places: ClassVar[bool] = False  # an observation is no contact: one without identifiers stays unplaced
     personal: ClassVar[bool] = True  # only the matcher's placement of an observation puts it here (module doc)
     render_schema: ClassVar[dict[str, Any]] = closed(
-        {"given_name": TEXT, "family_name": TEXT, "channel": TEXT, "observed_at": TIME}, required=[],
-        description="The name shown (the rule: ``shown``): a part not given is left out; {} when none was observed.")
+        {"given_name": TEXT, "family_name": TEXT, "channel": TEXT, "observed_at": TIME,
+         "birth_year": {"type": "integer", "description": "The year of the person's birth date (never the day or "
+                        "month): tells namesakes apart, e.g. a father and son of one name. Left out when no "
+                        "observation gave a birth date."}},
+        required=[], description="The name shown (the rule: ``shown``) with its channel and time, and the birth year "
+        "(``shown_year``): a part not given is left out; {} when no name was observed.")
 
     def wants(self, event: Event) -> bool:
         return given_and_family(event.value.get("traits")) != (None, None)
@@ -114,9 +166,11 @@ class NameSection(ProfileSection):
         if given is None and family is None:
             return {SEEN: seen}
         envelope = event.value["envelope"]
-        seen[short_key(envelope["event_id"])] = {
-            "given_name": short_text(given), "family_name": short_text(family),
-            "channel": envelope["channel"], "at": occurred_micros(event)}
+        entry = {"given_name": short_text(given), "family_name": short_text(family), "channel": envelope["channel"],
+                 "at": occurred_micros(event)}
+        if (year := birth_year(event.value.get("traits"))) is not None:
+            entry[BORN] = year
+        seen[short_key(envelope["event_id"])] = entry
         return self._bounded(seen)
 
     def _bounded(self, seen: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +178,7 @@ class NameSection(ProfileSection):
         return {SEEN: kept}
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Both customers' observations; the latest is shown."""
+        """Both customers' observations; the rule picks what is shown of them."""
         if not survivor or not merged:
             return survivor or merged
         return self._bounded({**(merged.get(SEEN) or {}), **(survivor.get(SEEN) or {})})
@@ -152,12 +206,14 @@ class NameSection(ProfileSection):
         return ({SEEN: kept} if kept else None), ({SEEN: moved} if moved else None)
 
     def render(self, state: dict[str, Any]) -> dict[str, Any]:
-        """``{"given_name", "family_name", "channel", "observed_at"}`` of the observation the rule shows (``shown``), a
-        name part left out when it was not given; ``{}`` when no name was observed (never null, like every section)."""
-        chosen = shown(state.get(SEEN) or {})
+        """``{"given_name", "family_name", "channel", "observed_at", "birth_year"}``: the observation the rule shows
+        (``shown``) and the birth year (``shown_year``), a name part or the year left out when not given; ``{}`` when no
+        name was observed (never null, like every section)."""
+        seen = state.get(SEEN) or {}
+        chosen = shown(seen)
         if chosen is None:
             return {}
         entry = chosen[1]
         view = {"given_name": entry["given_name"], "family_name": entry["family_name"],
-                "channel": entry["channel"], "observed_at": iso(entry["at"])}
+                "channel": entry["channel"], "observed_at": iso(entry["at"]), "birth_year": shown_year(seen)}
         return {key: value for key, value in view.items() if value is not None}

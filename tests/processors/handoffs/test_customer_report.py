@@ -61,7 +61,8 @@ def test_the_cli_prints_the_customer_report(monkeypatch) -> None:  # type: ignor
     result = CliRunner().invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--by", "customer",
                                           "--format", "json"])
     assert result.exit_code == 0, result.output
-    customers = json.loads(result.stdout)["customers"]
+    customers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {c["month"] for c in customers} == {"2026-11"}
     assert [(c["customer_id"], c["repeats"], c["flagged"]) for c in customers] == [("cus_ana", 1, True),
                                                                                   ("cus_bob", 0, False)]
     result = CliRunner().invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--by", "customer",

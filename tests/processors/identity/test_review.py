@@ -170,7 +170,7 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
         patch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "test-hmac-key-0123456789")
         result = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
     assert result.exit_code == 0, result.output
-    (listed,) = json.loads(result.output)
+    (listed,) = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines
     fields = {item["field"]: item for item in listed["fields"]}
     assert fields["ACCOUNT"]["level"] == "different" and fields["ACCOUNT"]["weight"] < 0
     assert fields["PHONE"]["level"] == "agree" and fields["PHONE"]["weight"] > 0

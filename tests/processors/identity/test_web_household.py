@@ -250,3 +250,21 @@ def test_the_keepers_screen_pop_never_greets_with_the_housemates_name(order: tup
     assert lookup(h, "USER_ID", "jean-I")["name"]["given_name"] == "Jean"
     assert lookup(h, *PHONE)["name"]["given_name"] == "Jean"
     assert lookup(h, "USER_ID", "marie-I")["name"]["given_name"] == "Marie"
+
+
+@pytest.mark.parametrize("father_first", [True, False])
+def test_father_and_son_of_one_name_are_told_apart_by_birth_year_on_their_screen_pops(father_first: bool) -> None:
+    """testers: father and son "Jean Dupont" at one address (the family phone, each his own user id) both read
+    JEAN DUPONT on ``GET /customers/lookup``. Each screen pop shows his birth year, never the whole date (a
+    privacy-safe hint: ``profile/sections/name.py``), so the agent can ask "are you the one born in 1962?"."""
+    jean = {"given_name": "JEAN", "family_name": "DUPONT", "address_line": "3 rue des Lilas", "postcode": "69003"}
+    father = event([("USER_ID", "u-jd-1962"), FAMILY_PHONE], {**jean, "birth_date": "1962-03-14"}, 0)
+    son = event([("USER_ID", "u-jd-1991"), FAMILY_PHONE], {**jean, "birth_date": "1991-07-02"}, 5)
+    h = Harness(settings())
+    for item in (father, son) if father_first else (son, father):
+        h.feed(item, topic="identity.observed.v1")
+    pops = {year: lookup(h, "USER_ID", f"u-jd-{year}") for year in (1962, 1991)}
+    assert pops[1962]["customer_id"] != pops[1991]["customer_id"]
+    for year, pop in pops.items():
+        assert (pop["name"]["family_name"], pop["name"]["birth_year"]) == ("DUPONT", year)
+        assert "-03-14" not in str(pop) and "-07-02" not in str(pop)

@@ -54,11 +54,16 @@ def test_publish_list_revise_and_withdraw(bootstrap_servers: str, tmp_path: Path
     code, output = offers("publish", str(write(tmp_path, GOOD.replace("version: 2", "version: 1"), "old.yaml")))
     assert code == 1 and "older than the published version 2" in output
     assert offers("publish", str(write(tmp_path, GOOD.replace("version: 2", "version: 3"), "v3.yaml")))[0] == 0
-    code, output = offers("list", "--json")
-    listed = json.loads(output)["fibre-upgrade"]
-    assert (listed["version"], listed["withdrawn"], listed["priority"]) == (3, False, 50)
+    def listed() -> list[dict]:  # stdout only: JSON Lines, an offer per line (logs are on stderr)
+        result = runner.invoke(app, ["offers", "list", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    (offer,) = listed()
+    assert offer["offer_id"] == "fibre-upgrade"
+    assert (offer["version"], offer["withdrawn"], offer["priority"]) == (3, False, 50)
     assert offers("withdraw", "fibre-upgrade", "--reason", "stock ran out") == (0, "fibre-upgrade v3: withdrawn\n")
-    assert json.loads(offers("list", "--json")[1])["fibre-upgrade"]["withdrawn"] is True
+    assert [offer["withdrawn"] for offer in listed()] == [True]
     assert offers("withdraw", "fibre-upgrade")[0] == 1
     assert offers("withdraw", "no-such-offer")[0] == 1
 

@@ -64,14 +64,15 @@ def test_a_moved_call_takes_the_name_its_caller_gave_the_ivr_along() -> None:
     """A call from Ann's phone with Bob's IVR name was on Ann's screen pop (no traits to tell them apart here); the
     operator moves it to Bob: the name Bob gave leaves Ann's screen pop with the call (it stayed before)."""
     h = Harness(settings())
-    h.feed(observed([("ACCOUNT", "ACC-ANN"), PHONE], {"given_name": "Ann", "family_name": "Lee"}, 0), OBSERVED)
+    ann = {"given_name": "Ann", "family_name": "Lee"}
+    h.feed(observed([("ACCOUNT", "ACC-ANN"), PHONE], ann, 0, "BRANCH"), OBSERVED)
     h.feed(observed([("ACCOUNT", "ACC-BOB")], None, 1), OBSERVED)
     contact, ivr = test_seek.call({"given_name": "Bob", "family_name": "Lee"}, minutes=10, interaction_id="CALL-1")
     h.feed(ivr, OBSERVED)
     h.feed(contact)
     anns, bobs = h.customer("ACCOUNT", "ACC-ANN"), h.customer("ACCOUNT", "ACC-BOB")
     assert anns is not None and bobs is not None and anns != bobs
-    assert h.book.render(h.local.store.profiles.get(anns))["name"]["given_name"] == "Bob"  # the latest: the IVR's
+    assert h.book.render(h.local.store.profiles.get(anns))["name"]["given_name"] == "Bob"  # the latest (as trusted)
     h.local.submit([Send(anns, MoveContact("CALL-1", bobs, "ops-3", "the caller was Bob", "cmd-move-1"))])
     h.local.run()
     assert h.book.render(h.local.store.profiles.get(anns))["name"]["given_name"] == "Ann"

@@ -247,7 +247,8 @@ def test_the_moved_persons_name_follows_the_split_and_the_source_shows_its_own_a
     from tests.processors.profile.sections.test_name import named
 
     h = Harness()
-    h.feed(named({"given_name": "Jonathan", "family_name": "Doe"}, identifiers=[EMAIL, PHONE]), topic="observed")
+    h.feed(named({"given_name": "Jonathan", "family_name": "Doe"}, identifiers=[EMAIL, PHONE], channel="BRANCH"),
+           topic="observed")  # as trusted as the father's: the latest is shown
     h.observe(PHONE, ACCOUNT, minutes=1)
     h.feed(named({"given_name": "Robert", "family_name": "Doe"}, identifiers=[ACCOUNT], minutes=3, channel="BRANCH"),
            topic="observed")
@@ -260,5 +261,5 @@ def test_the_moved_persons_name_follows_the_split_and_the_source_shows_its_own_a
     assert name(source)["given_name"] == "Robert"
     split(h, source, ACCOUNT)
     (decided,) = h.decisions(Split)
-    assert (name(decided.source_id)["given_name"], name(decided.source_id)["channel"]) == ("Jonathan", "WEB")
+    assert (name(decided.source_id)["given_name"], name(decided.source_id)["channel"]) == ("Jonathan", "BRANCH")
     assert (name(decided.new_id)["given_name"], name(decided.new_id)["channel"]) == ("Robert", "BRANCH")
