@@ -77,7 +77,7 @@ def split_command(
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
     for position, item in enumerate(identifier, start=1):
-        keys.append(_identifier_key_or_exit(normalizer, position, item))
+        keys.append(_identifier_key_or_exit(normalizer, f"--identifier number {position}", item))
     _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, why, command_id, int(time.time() * 1e6), operator=operator)
@@ -130,12 +130,12 @@ def release_command(
     why = (reason or "").strip() or None
     settings, identity = _keyed_settings_or_exit()
     try:
-        key = _identifier_key_or_exit(IdentifierNormalizer(identity, settings.identifiers), 1,
+        key = _identifier_key_or_exit(IdentifierNormalizer(identity, settings.identifiers), "the identifier",
                                       f"{kind}:{value}", region=region)
     except ValueError:  # an unknown region
         typer.echo(f"error: --region {region!r} is not a known phone region", err=True)
         raise typer.Exit(2) from None
-    _refuse_unknown(customer, [key], asyncio.run(_current_owners(settings)))
+    _refuse_unknown(customer, [key], asyncio.run(_current_owners(settings)), labels=["the identifier"])
     command_id = str(uuid.uuid4())
     message = ReleaseIdentifier(key, operator, why, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
@@ -144,19 +144,20 @@ def release_command(
                "(rule manual-release, evicted) follows on customer.events.v1")
 
 
-def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str,
+def _identifier_key_or_exit(normalizer: IdentifierNormalizer, label: str, item: str,
                             region: str | None = None) -> str:
-    """The key of the ``position``-th ``--identifier`` (``TYPE:value``), else exit 2 with one line naming it by
-    position (and type, when valid) only: the raw text may hold the value, which never reaches a terminal."""
+    """The key of ``item`` (``TYPE:value``; a phone read in ``region`` when given, ``ValueError`` if unknown), else
+    exit 2 with one line naming it by ``label`` (``--identifier number 2``) and type, when valid, only: the raw text
+    may hold the value, which never reaches a terminal."""
     kind, sep, value = item.partition(":")
     if not sep:
-        typer.echo(f"error: --identifier number {position} is not of the form TYPE:value "
+        typer.echo(f"error: {label} is not of the form TYPE:value "
                    f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
         raise typer.Exit(2)
     result = normalizer.normalize({"type": kind.strip().upper(), "value": value}, region=region, lookup=True)
     if isinstance(result, Rejected):
         named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
-        typer.echo(f"error: --identifier number {position}{named} rejected: {result.reason}", err=True)
+        typer.echo(f"error: {label}{named} rejected: {result.reason}", err=True)
         raise typer.Exit(2)
     return result.key
 
@@ -171,19 +172,19 @@ async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
     return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
 
 
-def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str]) -> None:
-    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split of
-    an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
-    The line names identifiers by position and type only (values stay off terminals and logs)."""
+def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labels: list[str] | None = None) -> None:
+    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split (or a
+    release) of an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
+    The line names identifiers by ``labels`` (default ``--identifier number N``) and type only (values stay off
+    terminals and logs)."""
     if customer not in owners.values():
         typer.echo(f"error: no current customer {customer} on customer.identifiers.v1 (unknown, or merged into "
                    "another: look the identifier up in the screen pop for the current id)", err=True)
         raise typer.Exit(2)
-    for position, key in enumerate(keys, start=1):
+    labels = labels or [f"--identifier number {position}" for position in range(1, len(keys) + 1)]
+    for label, key in zip(labels, keys, strict=True):
         if owners.get(key) != customer:
-            kind = key.partition(":")[0]
-            typer.echo(f"error: --identifier number {position} ({kind}) is not held by customer {customer}",
-                       err=True)
+            typer.echo(f"error: {label} ({kind_of(key)}) is not held by customer {customer}", err=True)
             raise typer.Exit(2)
 
 
