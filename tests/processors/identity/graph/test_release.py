@@ -19,7 +19,7 @@ import pytest
 from bus.serde import Event
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages import ReleaseIdentifier, Relinquish
-from processors.identity.graph.outputs import Refused, ReviewRequested, Send, Unassigned
+from processors.identity.graph.outputs import Refused, ReviewRequested, Send, Unassigned, Unresolved
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import MANUAL_RELEASE
 from tests.processors.identity.graph.test_seek import root
@@ -130,6 +130,16 @@ def test_an_event_that_carried_carols_number_before_the_release_never_takes_it_b
         assert h.customer(*PHONE) == root(h, dave) and h.customer(*CAROL) == carol, dave_first
         assert phone_node(h).kept_apart == [] and len(phone_node(h).people) == 1
         h.local.check_consistent()
+
+
+def test_a_late_call_from_before_the_release_is_unresolved_not_carols_again() -> None:
+    """It carried the number only, which Carol no longer holds: it reaches nobody (documented, protocol.md)."""
+    h, carol, _ = carol_keeps_daves_number()
+    release(h, carol)
+    event = h.feed(call("LATE", datetime(2025, 5, 1, tzinfo=UTC)))
+    assert h.customer(*PHONE) is None and contact_ids(h, carol) == ["CALL-1"]
+    assert h.decisions(Unresolved)[-1].triggering_event_id == event.value["envelope"]["event_id"]
+    h.local.check_consistent()
 
 
 def test_a_replayed_command_changes_nothing() -> None:
