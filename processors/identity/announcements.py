@@ -135,7 +135,7 @@ class Announcer:
             return [self._customer_event(key, "LinkRefused", output.event_id, output.lineage, {
                 "identifier": identifier_record(output.identifier), "customer_id": output.customer_id,
                 "other_customer_id": output.other_customer_id, "reason": output.reason,
-                "match_weight": output.match_weight, "evicted": output.evicted,
+                "match_weight": output.match_weight, "evicted": output.evicted, "operator": output.operator,
             })]
         if isinstance(output, ReviewRequested):
             value = {"envelope": self._envelope(output.event_id, output.lineage), "review_id": output.review_id,

@@ -1,4 +1,5 @@
-"""``omnibus identity run | openapi | split | move-contact | review list | review accept ID | review reject ID``."""
+"""``omnibus identity run | openapi | split | move-contact | release | review list | review accept ID | review reject
+ID``."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
-from processors.identity.graph.messages import EventRef, MoveContact, SplitCustomer
+from processors.identity.graph.messages import EventRef, MoveContact, ReleaseIdentifier, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import Side
+from processors.identity.rules import kind_of
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 if TYPE_CHECKING:
@@ -72,15 +74,11 @@ def split_command(
 ) -> None:
     """Move identifiers of a wrongly merged customer to a new customer; the two never merge again."""
     operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
-    try:
-        settings, identity = load_settings(), load_identity_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    settings, identity = _keyed_settings_or_exit()
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
     for position, item in enumerate(identifier, start=1):
-        keys.append(_identifier_key_or_exit(normalizer, position, item))
+        keys.append(_identifier_key_or_exit(normalizer, f"--identifier number {position}", item))
     _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, why, command_id, int(time.time() * 1e6), operator=operator)
@@ -117,18 +115,50 @@ def move_contact_command(
                "contact)")
 
 
-def _identifier_key_or_exit(normalizer: IdentifierNormalizer, position: int, item: str) -> str:
-    """The key of the ``position``-th ``--identifier`` (``TYPE:value``), else exit 2 with one line naming it by
-    position (and type, when valid) only: the raw text may hold the value, which never reaches a terminal."""
+@app.command("release")
+def release_command(
+    kind: str = typer.Argument(..., metavar="TYPE", help=f"Identifier type ({', '.join(IDENTIFIER_TYPES)})."),
+    value: str = typer.Argument(..., help="The identifier as written anywhere (a phone as dialled, an e-mail)."),
+    customer: str = typer.Option(..., help="Customer id that holds it now (the previous subscriber)."),
+    by: str = typer.Option(..., "--by", help="Who releases it (recorded in the LinkRefused announcement)."),
+    reason: str = typer.Option(None, help="Why, e.g. 'line ceased' or 'ported out' (recorded with it)."),
+    region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
+                               "when not the deployment's default."),
+) -> None:
+    """Release an identifier from its customer (a recycled phone number, a closed e-mail): the next event that carries
+    it makes or joins the customer its other identifiers lead to; the old customer keeps its history."""
+    operator = _checked_decision_text("--by", by)
+    why = (reason or "").strip() or None
+    settings, identity = _keyed_settings_or_exit()
+    try:
+        key = _identifier_key_or_exit(IdentifierNormalizer(identity, settings.identifiers), "the identifier",
+                                      f"{kind}:{value}", region=region)
+    except ValueError:  # an unknown region
+        typer.echo(f"error: --region {region!r} is not a known phone region", err=True)
+        raise typer.Exit(2) from None
+    _refuse_unknown(customer, [key], asyncio.run(_current_owners(settings)), labels=["the identifier"])
+    command_id = str(uuid.uuid4())
+    message = ReleaseIdentifier(key, operator, why, command_id, int(time.time() * 1e6))
+    asyncio.run(_publish(settings, customer, message))
+    get_logger(__name__).info("release requested", command_id=command_id, kind=kind_of(key))
+    typer.echo(f"release of a {kind_of(key)} identifier from {customer} requested (command {command_id}); LinkRefused "
+               "(rule manual-release, evicted) follows on customer.events.v1")
+
+
+def _identifier_key_or_exit(normalizer: IdentifierNormalizer, label: str, item: str,
+                            region: str | None = None) -> str:
+    """The key of ``item`` (``TYPE:value``; a phone read in ``region`` when given, ``ValueError`` if unknown), else
+    exit 2 with one line naming it by ``label`` (``--identifier number 2``) and type, when valid, only: the raw text
+    may hold the value, which never reaches a terminal."""
     kind, sep, value = item.partition(":")
     if not sep:
-        typer.echo(f"error: --identifier number {position} is not of the form TYPE:value "
+        typer.echo(f"error: {label} is not of the form TYPE:value "
                    f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
         raise typer.Exit(2)
-    result = normalizer.normalize({"type": kind.strip().upper(), "value": value}, lookup=True)
+    result = normalizer.normalize({"type": kind.strip().upper(), "value": value}, region=region, lookup=True)
     if isinstance(result, Rejected):
         named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
-        typer.echo(f"error: --identifier number {position}{named} rejected: {result.reason}", err=True)
+        typer.echo(f"error: {label}{named} rejected: {result.reason}", err=True)
         raise typer.Exit(2)
     return result.key
 
@@ -143,27 +173,37 @@ async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
     return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
 
 
-def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str]) -> None:
-    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split of
-    an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
-    The line names identifiers by position and type only (values stay off terminals and logs)."""
+def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labels: list[str] | None = None) -> None:
+    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split (or a
+    release) of an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
+    The line names identifiers by ``labels`` (default ``--identifier number N``) and type only (values stay off
+    terminals and logs)."""
     if customer not in owners.values():
         typer.echo(f"error: no current customer {customer} on customer.identifiers.v1 (unknown, or merged into "
                    "another: look the identifier up in the screen pop for the current id)", err=True)
         raise typer.Exit(2)
-    for position, key in enumerate(keys, start=1):
+    labels = labels or [f"--identifier number {position}" for position in range(1, len(keys) + 1)]
+    for label, key in zip(labels, keys, strict=True):
         if owners.get(key) != customer:
-            kind = key.partition(":")[0]
-            typer.echo(f"error: --identifier number {position} ({kind}) is not held by customer {customer}",
-                       err=True)
+            typer.echo(f"error: {label} ({kind_of(key)}) is not held by customer {customer}", err=True)
             raise typer.Exit(2)
 
 
-async def _publish(settings: object, customer: str, message: SplitCustomer | MoveContact) -> None:
+async def _publish(settings: object, customer: str, message: SplitCustomer | MoveContact | ReleaseIdentifier) -> None:
     serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
         await producer.publish(Outgoing(topic, customer, encoded_graph_event(encode_record([(customer, message)]))))
+
+
+def _keyed_settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
+    """The settings of the commands that name an identifier by its value (split, release): they tokenise it as the
+    workers do (a national ID with ``HMAC_KEY``), so they need the token key; else exit 2 with one line."""
+    try:
+        return load_settings(), load_identity_settings()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:

@@ -15,6 +15,7 @@ from processors.identity.matching.weights import MatchModel, population_bits
 CO_OBSERVED = "co-observed"
 MANUAL_SPLIT = "manual-split"
 MANUAL_MOVE = "manual-move"  # an operator moved one contact to another customer (identity move-contact)
+MANUAL_RELEASE = "manual-release"  # an operator released an identifier from its customer (identity release)
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"
 SPLIT_DO_NOT_MERGE = "split-do-not-merge"

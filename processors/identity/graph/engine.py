@@ -22,6 +22,7 @@ from processors.identity.graph import (
     identifier_node,
     move_contact,
     rank_node,
+    release,
     seek,
 )
 from processors.identity.graph.context import (
@@ -53,6 +54,8 @@ from processors.identity.graph.messages import (
     Rejoin,
     Rekey,
     Release,
+    ReleaseIdentifier,
+    Relinquish,
     Seek,
     Shared,
     SplitCustomer,
@@ -92,6 +95,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             identifier_node.on_evict(ctx, message)
         case Claim():
             claim_node.on_claim(ctx, message)
+        case Relinquish():
+            release.on_relinquish(ctx, message)
         case Seek():
             seek.on_seek_identifier(ctx, message)
         case _:
@@ -120,6 +125,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             move_contact.on_move_contact(ctx, message)
         case TakeContact():
             move_contact.on_take_contact(ctx, message)
+        case ReleaseIdentifier():
+            release.on_release_identifier(ctx, message)
         case Rekey():
             rank_node.on_rekey(ctx, message)
         case Rejoin():

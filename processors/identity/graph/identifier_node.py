@@ -16,6 +16,7 @@ from processors.identity.graph.limits import claimable, saga_rank, tells
 from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.refusals import announce
+from processors.identity.graph.release import stale
 from processors.identity.graph.saga import (
     MAX_ALIASED,
     NEW,
@@ -61,11 +62,16 @@ def on_visit(ctx: Node, message: Visit) -> None:
         # The last node drops a second copy of the event (or of its saga) before phase 2 could run it
         # twice; reserved nodes remember it below, so a copy never reserves anything a second time.
         state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
-    _lower_rank(ctx, saga)
-    count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
-    if claimable(ctx.policy, ctx.key) and (state.shared or (len(state.people) > 1 and people_count(ctx) > 1)):
+    fresh = not stale(state, saga)
+    if fresh:
+        _lower_rank(ctx, saga)
+        count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
+    if fresh and claimable(ctx.policy, ctx.key) and (
+            state.shared or (len(state.people) > 1 and people_count(ctx) > 1)):
         saga.households |= 1 << saga.visited  # a household's identifier (contest.another_person); not a user id
-    if state.shared:
+    if not fresh:
+        saga.seen[ctx.key] = UNKNOWN  # carried for its holder before an operator released it: links nothing
+    elif state.shared:
         saga.seen[ctx.key] = SHARED
         announce(ctx, Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",
                               lineage(saga, SHARED_IDENTIFIER), customer_id=state.owner))

@@ -137,6 +137,19 @@ class Evict(Message, tag="evict", frozen=True):
     reason: str
 
 
+class Relinquish(Message, tag="relinquish", frozen=True):
+    """Customer ``customer`` released this identifier on an operator's command (``release.py``): it belongs to
+    nobody from assignment ``version`` on; events that occurred before ``at`` (epoch µs) no longer link it."""
+
+    customer: str
+    version: int
+    at: int
+    operator: str
+    reason: str | None
+    token: str
+    channel: str = "BACK_OFFICE"
+
+
 # --- to customer nodes -------------------------------------------------------------------------------
 
 class Join(Message, tag="join", frozen=True):
@@ -271,6 +284,19 @@ class MoveContact(Message, tag="move_contact", frozen=True):
     channel: str = "BACK_OFFICE"
 
 
+class ReleaseIdentifier(Message, tag="release_identifier", frozen=True):
+    """An operator releases ``identifier`` (``TYPE:value`` key) from this customer (``omnibus identity release``,
+    ``release.py``): a recycled phone number, a closed e-mail. ``at``: the command's instant (epoch µs); events that
+    occurred before it no longer link the identifier. ``token``: the command id, from which every id derives."""
+
+    identifier: str
+    operator: str
+    reason: str | None
+    token: str
+    at: int
+    channel: str = "BACK_OFFICE"
+
+
 class TakeContact(Message, tag="take_contact", frozen=True):
     """The contact a ``MoveContact`` took off its source: its records, its part of the source's profile (encoded)
     and the move's announcement id, from which the re-published ids derive (``outputs.moved_contact_id``)."""
@@ -370,7 +396,7 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
               | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt
-              | Seek | MoveContact | TakeContact)
+              | Seek | MoveContact | TakeContact | ReleaseIdentifier | Relinquish)
 
 
 def kind(message: Message) -> str:

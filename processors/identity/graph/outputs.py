@@ -113,7 +113,8 @@ class Refused:
     customer_id: str | None = None
     other_customer_id: str | None = None
     match_weight: float | None = None  # bits, when the Fellegi–Sunter weight decided
-    evicted: bool = False  # the identifier was taken off ``customer_id`` (a limit): it belongs to nobody now
+    evicted: bool = False  # the identifier was taken off ``customer_id`` (a limit, a release): it belongs to nobody now
+    operator: str | None = None  # who released it (``omnibus identity release --by``, rule ``manual-release``)
 
     @property
     def event_id(self) -> str:

@@ -95,6 +95,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # 6-byte hashes of the refusals announced from here (``refusals.announce``: a shared identifier's refusal, once per
     # owner), at most ``refusals.MAX_KEPT``: a call on a shared landline is not announced again (tester M8).
     refusals: bytes = b""
+    # An operator released it (``release.py``): the rank (``limits.event_rank``) of the release's instant; an event
+    # that ranks below it carried it for the previous holder and no longer links, ranks or counts it.
+    released_below: int | None = None
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

@@ -106,7 +106,12 @@ def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_t
     evicted = Refused("EMAIL:b@x.org", "limit", Lineage("ev-4", "WEB", "max-per-customer"), "cus_a", evicted=True)
     (record,) = ANNOUNCER.outgoing(evicted)
     back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
-    assert back.value["evicted"] is True and back.value["customer_id"] == "cus_a"
+    assert back.value["evicted"] is True and back.value["customer_id"] == "cus_a" and back.value["operator"] is None
+    released = Refused("PHONE:+33699887701", "released by an operator", Lineage("cmd-1", "BACK_OFFICE",
+                       "manual-release"), "cus_a", evicted=True, operator="ops-1")  # tester F1: who released it
+    (record,) = ANNOUNCER.outgoing(released)
+    back = DESERIALIZER(SERIALIZER(record.event, SerdeContext(topic=record.topic)), SerdeContext(topic=record.topic))
+    assert (back.value["operator"], back.value["lineage"]["rule"]) == ("ops-1", "manual-release")
     (tombstone,) = ANNOUNCER.outgoing(Unassigned("EMAIL:b@x.org", 3))
     assert isinstance(tombstone, Tombstone)
     assert (tombstone.topic, tombstone.key) == ("omnibus.customer.identifiers.v1", "EMAIL:b@x.org")

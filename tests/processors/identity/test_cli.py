@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import HMAC_KEY, observed, settings
+from tests.processors.identity.support import HMAC_KEY, T0, observed, settings
 from tests.support.kafka_io import one_per_event_id, read_events
 from tests.support.settings import settings_with_topics
 
@@ -69,6 +70,39 @@ def test_split_refuses_without_who_splits_before_reading_any_topic(args: list[st
     result = CliRunner().invoke(omnibus, ["identity", "split", "--customer", "cus_x", "--identifier",
                                           "EMAIL:a@x.org", *args, "--reason", "typo"])
     assert result.exit_code == 2 and says in result.output, result.output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--customer", "cus_x", "--reason", "line ceased"], "Missing option '--by'"),
+    (["--customer", "cus_x", "--by", " "], "--by must not be empty"),
+    (["--by", "ops-1"], "Missing option '--customer'"),
+])
+def test_release_refuses_without_who_or_whose_before_reading_any_topic(args: list[str], says: str) -> None:
+    """tester F1: who released a number is recorded (as a split's ``--by``), and from which customer."""
+    result = CliRunner().invoke(omnibus, ["identity", "release", "PHONE", "+33699887701", *args])
+    assert result.exit_code == 2 and says in result.output, result.output
+
+
+@pytest.mark.parametrize(("kind", "raw", "extra"), [("PHONE", "+3369988", []), ("MAIL", "carol@x.org", []),
+                                                    ("PHONE", "06 99 88 77 01", ["--region", "ZZ"])])
+def test_release_never_echoes_a_rejected_identifier(monkeypatch: pytest.MonkeyPatch, kind: str, raw: str,
+                                                    extra: list[str]) -> None:
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
+    result = CliRunner().invoke(omnibus, ["identity", "release", kind, raw, "--customer", "cus_x", "--by", "ops-1",
+                                          *extra])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "99 88" not in result.output and "3369988" not in result.output and "carol@" not in result.output
+
+
+def test_release_names_the_identifier_it_refuses_by_type_only(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from processors.identity.cli import _refuse_unknown
+
+    with pytest.raises(typer.Exit):
+        _refuse_unknown("cus_a", ["PHONE:+33699887701"], {"PHONE:+33699887701": "cus_b", "ACCOUNT:A": "cus_a"},
+                        labels=["the identifier"])
+    assert capsys.readouterr().err == "error: the identifier (PHONE) is not held by customer cus_a\n"
 
 
 @pytest.mark.kafka
@@ -153,9 +187,26 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
         unknown = await asyncio.to_thread(CliRunner().invoke, omnibus, [
             "identity", "review", "reject", short, "--by", "ops-7", "--reason", "again"])
         assert unknown.exit_code == 2 and "already accepted by ops-7" in unknown.output  # decided: no longer open
+        # tester F1: the number was recycled; once released, a new holder's event takes it (graph/release.py).
+        merged = (await assignments(config))["ACCOUNT:1000001"]
+        released = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "release", "phone", "+33 6 12 34 56 78", "--customer", merged, "--by", "ops-7",
+            "--reason", "line ceased"])
+        assert released.exit_code == 0 and "12 34" not in released.output, released.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        after_release = int((datetime.now(UTC) - T0).total_seconds() // 60) + 1  # events occur after the release
+        async with EventProducer(config, serializer) as producer:
+            await producer.publish(Outgoing(topic, "k", observed([("ACCOUNT", "3000003"), ("PHONE", "+33612345678")],
+                                                                 minutes=after_release)))
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
 
     after = await assignments(config)
-    assert after["ACCOUNT:1000001"] == after["ACCOUNT:2000002"]
+    assert after["ACCOUNT:1000001"] == after["ACCOUNT:2000002"] != after["PHONE:+33612345678"]
+    assert after["PHONE:+33612345678"] == after["ACCOUNT:3000003"]
+    (release,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
+                  if e.event.value["lineage"]["rule"] == "manual-release"]
+    assert (release["customer_id"], release["evicted"], release["operator"]) == (after["ACCOUNT:1000001"], True,
+                                                                                  "ops-7")
     decided = [e.event.value for e in one_per_event_id(await read_events(config, IDENTITY_REVIEWS))
                if e.event.schema == "omnibus.identity.MergeReviewDecided"]
     assert decided[0]["operator"] == "ops-7" and decided[0]["reason"] == "same person"

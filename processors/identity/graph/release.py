@@ -1,0 +1,80 @@
+"""An operator releases an identifier from its customer (``omnibus identity release``, tester F1).
+
+Prepaid phone numbers are recycled: after a quarantine the operator gives a churned subscriber's number to someone
+else. Without a release the earliest event's customer keeps it for ever (``claim_node.py``): the new subscriber's
+calls pop the old one. The release travels like a split (a command keyed by the customer, ``cli.py``):
+
+* ``release_identifier`` at the customer's root (a merged-away id forwards to its survivor): the member leaves
+  (with its ``shared`` and ``elsewhere`` marks, so the screen pop no longer lists it); its contacts, products and
+  name stay (its history); ``relinquish`` goes to the identifier's node with the next assignment version. A root
+  that does not hold it (a newer claim or split moved it, a copy of the command) changes nothing: ``LinkRefused``
+  rule ``manual-release`` without ``evicted`` says so.
+* ``relinquish`` at the identifier's node: it belongs to nobody (``LinkRefused`` ``evicted`` with the operator,
+  and a tombstone on ``customer.identifiers.v1``, as an eviction by a limit), and starts afresh: no first rank, no
+  people, no customers kept apart, no shared flag, no refusals remembered. It keeps the release's rank
+  (``IdentifierState.released_below``): an event that occurred before the release carried it for the previous
+  holder (an offline counter's late upload, a replay) and no longer links, ranks, counts or claims it
+  (``stale``), so it never takes the number back. The next event that occurred after the release and carries it
+  makes or joins the customer its other identifiers lead to (the new subscriber's identify), and ranks first on
+  it from then on. A move that reserved the node (a claim) ends first; a release whose version a newer
+  assignment superseded is dropped, so a stale command never undoes a newer claim.
+
+Idempotent: the command id is the step token at the root, and the node drops a version it has seen.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.customer_steps import Node, done, route
+from processors.identity.graph.evidence import file_blocking
+from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
+from processors.identity.graph.messages import ReleaseIdentifier, Relinquish, Saga
+from processors.identity.graph.outputs import Lineage, Refused, Unassigned
+from processors.identity.graph.state import IdentifierState
+from processors.identity.rules import MANUAL_RELEASE, kind_of
+
+
+def on_release_identifier(ctx: Node, message: ReleaseIdentifier) -> None:
+    """At the customer's root: drop the member and tell its node; nothing when it does not hold it."""
+    if not route(ctx, message, message.token):
+        return
+    done(ctx, message.token)
+    state, key = ctx.state, message.identifier
+    if key not in state.members:
+        ctx.emit(Refused(key, "not released: the customer does not hold it (moved or released since)",
+                         _lineage(message), customer_id=ctx.key, operator=message.operator))
+        return
+    value = state.members.pop(key)
+    state.shared = [other for other in state.shared if other != key]
+    state.elsewhere = [other for other in state.elsewhere if other != key]
+    if all(kind_of(other) != kind_of(key) for other in state.members):
+        file_blocking(ctx)  # its blocking entries name the types it holds (claim_node.on_give)
+    ctx.send(key, Relinquish(ctx.key, member_version(value) + 1, message.at, message.operator, message.reason,
+                             message.token, message.channel))
+
+
+def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
+    """At the identifier's node: nobody's from ``message.version`` on, its history of holders forgotten."""
+    state = ctx.state
+    if state.reserved_by:
+        ctx.defer(message)  # a move in progress (a claim): its assignment decides whether this is stale
+        return
+    if message.version <= state.version:
+        return  # a copy, or a newer assignment (a claim, a split) superseded it
+    # Afresh: what it kept of its holders' events (first rank, people, customers kept apart, a household's records,
+    # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies.
+    ctx.state = IdentifierState(version=message.version, recent=state.recent,
+                                released_below=max(message.at, 0) << HASH_BITS)
+    reason = f"released by an operator{': ' + message.reason if message.reason else ''}"
+    ctx.emit(Refused(ctx.key, reason, _lineage(message), customer_id=message.customer, evicted=True,
+                     operator=message.operator), Unassigned(ctx.key, message.version))
+
+
+def stale(state: IdentifierState, saga: Saga) -> bool:
+    """Whether the event of ``saga`` occurred before the identifier was released: it carried it for the previous
+    holder. A command saga (a review decision, a blocking proposal) carries no event and is never stale."""
+    return state.released_below is not None and not saga.proposal and saga_rank(saga) < state.released_below
+
+
+def _lineage(message: ReleaseIdentifier | Relinquish) -> Lineage:
+    return Lineage(message.token, message.channel, MANUAL_RELEASE)
