@@ -18,7 +18,7 @@ from processors.identity.graph.deciding import household_keys, unshared_first, u
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Claim, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
-from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
+from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, UNTOLD_KINDS, LinkPolicy, kind_of
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
@@ -155,7 +155,7 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             if status == SHARED and key not in saga.contested:
                 saga.contested.append(key)  # several people use it: claimed if the event ranks first (claim_node.py)
             saga.step += 1
-        elif status == NEW and untold:  # deciding.py: not the keeper's as if it were theirs
+        elif status == NEW and untold and kind_of(key) not in UNTOLD_KINDS:  # deciding.py: not the keeper's
             outputs.append(Send(key, Release(event_id)))
             saga.step += 1
         elif status == NEW and current is None:
