@@ -171,3 +171,26 @@ def test_the_identifier_only_the_caller_holds_decides_whatever_the_types_and_par
         node = h.local.store.nodes[h.key(own_type, own[index])]
         assert isinstance(node, IdentifierState) and node.owner is not None and root(h, node.owner) == people[index]
         assert not node.kept_apart and not node.shared, index
+
+
+def after_their_callers() -> Iterator[tuple[int, ...]]:
+    """The arrival orders of Frank's, Grace's and Hugo's identifies (0-2) and Grace's and Hugo's calls (3, 4) in which
+    each call comes after its caller's identify (a call before it: the README's "not covered")."""
+    for order in itertools.permutations(range(5)):
+        if order.index(3) > order.index(1) and order.index(4) > order.index(2):
+            yield order
+
+
+def test_each_call_lands_on_its_caller_in_every_order_where_it_follows_the_callers_record() -> None:
+    """Also where Grace's record came before Frank's: her call lands on her while she holds the account, and stays
+    when Frank's earlier record claims the account (a contact that carried a kept identifier too stays)."""
+    for order in after_their_callers():
+        records = identifies()
+        blocks = [[records[0]], [records[1]], [records[2]], call(FAMILY["grace"]["phone"]),
+                  call(FAMILY["hugo"]["phone"])]
+        h = Harness(matcher_settings())
+        for index in order:
+            feed(h, blocks[index])
+        people = check_family(h)
+        assert landed(h, blocks[3]) == {people["grace"]}, order
+        assert landed(h, blocks[4]) == {people["hugo"]}, order
