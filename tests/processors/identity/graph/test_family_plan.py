@@ -56,7 +56,8 @@ def identifies(order: tuple[str, ...] = tuple(FAMILY)) -> list[tuple[Event, str]
 def call(number: str, *, account: bool = True) -> list[tuple[Event, str]]:
     """A Connect CTR from ``number`` whose IVR took only the account number, or nothing (a day after the
     identifies)."""
-    record = ctr(ContactId=f"c-{number}-{account}-{next(CALLS)}", CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
+    record = ctr(ContactId=f"c-{number}-{account}-{next(CALLS)}",
+                 CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
                  Attributes={"accountNumber": ACCOUNT[1]} if account else {})
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
