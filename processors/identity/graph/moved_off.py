@@ -18,7 +18,8 @@ order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_mo
 
 * identifiers (split, claim; ``follow``, asked by ``customer_node.on_apply`` before applying: the event goes on
   unapplied): a contact that carried moved identifiers and no kept one, or both with a moved one of
-  the highest priority (``split_contacts.goes``); any other event (a product) only through moved ones. After a claim
+  the highest priority (``split_contacts.goes``; not after a claim, whose identifier is two people's:
+  ``deciding.py``); any other event (a product) only through moved ones. After a claim
   an event that told its person (traits) stays (the matcher placed it: ``hand_over``'s ``untold_only``), and so does
   one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
   identifier the kept-apart rule placed the event here through (``Apply.kept_apart``).
@@ -137,7 +138,9 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
         went[key] = note.to
     if not went:
         return None
-    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
+    # A claimed identifier is one two people's events carried: a contact with a kept one too stays (deciding.py).
+    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS and not all(
+        moved(state.split_off[key]).claim for key in went)
     if not goes(message.carried, set(went), set(state.members), ctx.policy.plan_order if contact else None):
         return None
     return went[ctx.policy.plan_order(went)[0]]

@@ -14,10 +14,11 @@ import hashlib
 import msgspec
 
 from processors.identity.graph import split_contacts
+from processors.identity.graph.deciding import household_keys, unshared_first, untold_through_shared
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
 from processors.identity.graph.messages import Apply, Claim, Create, EventRef, Join, Link, Release, Saga, Summary
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
-from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, LinkPolicy, kind_of
+from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, UNTOLD_KINDS, LinkPolicy, kind_of
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
@@ -101,13 +102,23 @@ def is_alias(saga: Saga) -> bool:
 
 
 def plan(policy: LinkPolicy, saga: Saga) -> list[str]:
-    """Phase 2's order: by priority (``LinkPolicy.plan_order``). An alias plans its own identifiers first: its
+    """Phase 2's order: by priority (``LinkPolicy.plan_order``), an owned identifier several people's events
+    carried after an owned one that is no household's (``deciding.unshared_first``: tester F2, a family account
+    and the caller's own line). An alias plans its own identifiers first: its
     user id is its customer, then the previous id's customer is linked to it like any two customers, so a
     refusal (two user ids) leaves both customers whichever arrived first (#8 point 5)."""
-    if not is_alias(saga) or saga.proposal:
+    if saga.proposal:
         return policy.plan_order(saga.ids)
+    if not is_alias(saga):
+        return unshared_first(policy.plan_order(saga.ids), household_keys(saga), owned(saga))
     own = [key for key in saga.ids if key not in saga.lookup_only]
     return policy.plan_order(own) + policy.plan_order(saga.lookup_only)
+
+
+def owned(saga: Saga) -> set[str]:
+    """The event's own identifiers (not look-up only) that had a customer at the visit."""
+    return {key for key, status in saga.seen.items()
+            if status not in (NEW, SHARED, UNKNOWN) and key not in saga.lookup_only}
 
 
 def copy_saga(saga: Saga) -> Saga:
@@ -134,6 +145,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
     """Run phase 2 from step ``saga.step`` up to the next step another node must decide."""
     outputs: list[Output] = []
     plan, seen, event_id = saga.plan, saga.seen, saga.event_id
+    # Led to its customer only by identifiers several people share, telling no person: its new ones join nobody.
+    untold = not saga.proposal and untold_through_shared(policy, saga, household_keys(saga), owned(saga))
     while saga.step < len(plan):
         key = plan[saga.step]
         status = seen[key]
@@ -141,6 +154,9 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
         if status in (SHARED, UNKNOWN):
             if status == SHARED and key not in saga.contested:
                 saga.contested.append(key)  # several people use it: claimed if the event ranks first (claim_node.py)
+            saga.step += 1
+        elif status == NEW and untold and kind_of(key) not in UNTOLD_KINDS:  # deciding.py: not the keeper's
+            outputs.append(Send(key, Release(event_id)))
             saga.step += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga.pending, [key])

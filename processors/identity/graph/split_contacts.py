@@ -34,7 +34,9 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   (``moved_off.py``, shared with claims and moved contacts; ``test_split_contacts_order.py``).
 * **At a claim** (``claim_node.on_give``, issue #8 point 5): an identifier that moves to the customer of its earliest
   login takes the giver's contacts the same way (``hand_over`` of the one identifier, with the giver's remaining
-  members kept; a contact that carried its person's traits stays: the matcher placed it by them, ``seek.py``); the
+  members kept; a contact that carried its person's traits stays: the matcher placed it by them, ``seek.py``; so does
+  one that carried a kept identifier too, whatever the priorities: the claimed one is two people's, the kept one
+  decides, ``deciding.py``, tester F2's call with the family account from the caller's own line); the
   claimant joins them to its own (``take_claimed``) and re-publishes them with ids derived from
   the claim's ``Linked`` announcement. A page view applied while a later login held the anonymous id ends on the
   earliest login's screen pop, as if the events had arrived in time order.
@@ -189,7 +191,7 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     family phone to its keeper)."""
     state, book = ctx.state, ctx.graph.book
     kept = records(state.contact_records, kept_per_channel(book))
-    going = [record for record in leaving(kept, moved, state.members, ctx.policy.plan_order)
+    going = [record for record in leaving(kept, moved, state.members, None if untold_only else ctx.policy.plan_order)
              if not (untold_only and record.told)]
     if going:
         gone = {record.event_id for record in going}

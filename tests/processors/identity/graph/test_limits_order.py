@@ -116,9 +116,14 @@ def test_in_time_order_the_two_user_ids_stay_apart(seed: int) -> None:
         assert not ({f"USER_ID:{first}"} <= cluster and any(f"USER_ID:{user}" in cluster for user in later))
 
 
-@pytest.mark.xfail(strict=True, reason="#8 point 5: a limit of one still decides by arrival "
-                   "(tests/bench/results/identity_email_order.md)")
-@pytest.mark.parametrize("seed", sorted(DRAWS))
+# Agree since an owned identifier two users' events carried links after the event's own (``graph/deciding.py``):
+# the e-mail two user ids share no longer decides the third event's customer before its anonymous id (tester F2).
+AGREE = {116, 142, 446}
+STILL = pytest.mark.xfail(strict=True, reason="#8 point 5: a limit of one still decides by arrival "
+                          "(tests/bench/results/identity_email_order.md)")
+
+
+@pytest.mark.parametrize("seed", [seed if seed in AGREE else pytest.param(seed, marks=STILL) for seed in sorted(DRAWS)])
 def test_the_benchs_limit_one_draws_give_the_time_order_customers_in_every_order(seed: int) -> None:
     """Every order of the three calls (settled one by one) gives the clusters of time order."""
     calls = DRAWS[seed]
