@@ -9,18 +9,16 @@ from datetime import UTC, datetime
 
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Refused, Resolved
-from processors.identity.graph.state import encode_state
 from processors.identity.intake import ref_loader
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.releases import announced_releases
-from processors.verify.identity import IdentityOutputs, check_identity
-from processors.verify.report import Report
+from processors.verify.identity import IdentityOutputs
 from tests.processors.identity.graph.test_release import PHONE, RELEASED_AT, call, identify, release
 from tests.processors.identity.support import DESERIALIZER, Harness, matcher_settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
+from tests.processors.verify.test_reviews import GROUPED, checked, outputs_of
 
-GROUPED = "identity: identifiers are grouped as the recomputation groups them"
 REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
 
 
@@ -64,22 +62,12 @@ class Recycled:
         the release's instant) and every contact under the customer it was placed on."""
         graph = self.running.local
         announcer = Announcer(SETTINGS.topics, ref_loader(DESERIALIZER), clock=lambda: RELEASED_AT)
-        keys = sorted(key for key in graph.store.nodes if not key.startswith("cus_"))
-        rows = [row(key, owner, 1, offset) for offset, key in enumerate(keys) if (owner := graph.customer_of(key))]
-        changelog = [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))
-                     for i, (key, state) in enumerate(graph.store.nodes.items())]
         refused = [item for d in graph.decisions if isinstance(d, Refused) for item in announcer.outgoing(d)]
         events = [Replayed(EVENTS, 0, offset, item.key.encode(), item.event, timestamp_ms=_ms(RELEASED_AT))
                   for offset, item in enumerate(refused)]
         contacts = [record(CONTACTS, item.key, item.event, offset) for offset, item in enumerate(
             item for d in graph.decisions if isinstance(d, Resolved) for item in announcer.outgoing(d))]
-        return IdentityOutputs(assignments=rows, customer_events=events, contacts=contacts, changelog=changelog)
-
-
-def checked(recomputed: Recomputed, outputs: IdentityOutputs) -> Report:
-    report = Report()
-    check_identity(recomputed, outputs, CONTACTS_IN, report)
-    return report
+        return replace(outputs_of(Recomputed(graph), []), customer_events=events, contacts=contacts)
 
 
 def test_a_recomputation_that_replays_the_release_gives_the_running_result() -> None:
