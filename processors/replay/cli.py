@@ -124,12 +124,14 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
 
 
 def replay_identity(settings: OmnibusSettings) -> Rebuilt:
-    """The node table rebuilt from identity's inputs against its changelog, both sides compared after joining
-    what operators decided and reviews await (``processors.verify.reviews``: splits, reviews), as verify does."""
+    """The node table rebuilt from identity's inputs and the operators' releases (``processors.replay.releases``)
+    against its changelog, both sides compared after joining what operators decided and reviews await
+    (``processors.verify.reviews``: splits, reviews), as verify does."""
     from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
     from processors.identity.config import load_identity_settings
     from processors.profile.book import ProfileBook
     from processors.replay.identity import changelog, clusters, inputs, recompute, running
+    from processors.replay.releases import announced_releases
     from processors.verify.identity import IdentityOutputs, decided_pairs
     from processors.verify.report import shown
     from processors.verify.reviews import by_review
@@ -139,15 +141,19 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
     decided = read_with_progress(settings, "reading the operators' decisions",
                                  [CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS])
+
+    def of(spec: TopicSpec) -> list[Replayed]:
+        return [record for record in decided.records if record.topic == spec.name(settings.topics)]
+
+    releases = announced_releases(of(CUSTOMER_EVENTS))
     started = time.monotonic()
-    result = recompute(records.records, settings, identity, book)
+    result = recompute(records.records, settings, identity, book, releases)
     seconds = time.monotonic() - started
     current, undecodable = running(state.records)
     if undecodable:
         typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
-
-    def of(spec: TopicSpec) -> list[Replayed]:
-        return [record for record in decided.records if record.topic == spec.name(settings.topics)]
+    if releases:
+        typer.echo(f"replayed {len(releases)} operator release(s) of identifiers (LinkRefused manual-release)")
 
     pairs, splits = decided_pairs(result, IdentityOutputs(assignments=of(CUSTOMER_IDENTIFIERS),
                                                           customer_events=of(CUSTOMER_EVENTS),

@@ -5,7 +5,9 @@ in one process by ``LocalGraph`` (the protocol's in-memory runner) after each re
 minted by the protocol, so the comparison is on what they mean: which identifiers belong together. Both
 sides become ``{smallest identifier of a customer: sorted identifiers of that customer}``. The running
 side is the ``identity-nodes`` table's changelog. Splits requested with ``omnibus identity split`` travel
-on the graph topic, not on the inputs: a rebuilt graph does not replay them.
+on the graph topic, not on the inputs: a rebuilt graph does not replay them (verify joins what they parted,
+``processors.verify.reviews``). Releases (``omnibus identity release``) it does replay, from their announcements
+(``processors.replay.releases``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_l
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook, ProfileState
+from processors.profile.sections._time import micros
 from processors.replay import Replayed, fenced
+from processors.replay.releases import Release, apply_release, in_turn
 
 T = TypeVar("T")
 
@@ -73,26 +77,33 @@ def clusters(nodes: Mapping[str, NodeState]) -> dict[str, list[str]]:
 class Recomputed:
     """The graph rebuilt from the inputs by the plain logic, with what each input event brought.
 
-    ``identifiers_of``: event id -> the normalised identifier keys it links; ``refused``: input records
-    the intake could not take (the running processor dead-letters them).
+    ``identifiers_of``: event id -> the normalised identifier keys it links; ``occurred_at``: event id -> when it
+    occurred (epoch µs); ``refused``: input records the intake could not take (the running processor dead-letters
+    them).
     """
 
     graph: LocalGraph
     applied: int = 0
     identifiers_of: dict[str, list[str]] = field(default_factory=dict)
+    occurred_at: dict[str, int] = field(default_factory=dict)
     refused: list[Replayed] = field(default_factory=list)
 
 
 def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
-              book: ProfileBook) -> Recomputed:
-    """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one."""
+              book: ProfileBook, releases: Iterable[Release] = ()) -> Recomputed:
+    """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one; each of
+    ``releases`` (``releases.announced_releases``) applied between the records that reached Kafka before and after
+    it (``releases.in_turn``)."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
     result = Recomputed(LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event,
                                                  dedupe_window=identity.dedupe_window)))
     contacts = CONTACT_EVENTS.name(settings.topics)
-    for record in records:
+    for record in in_turn(records, releases):
+        if isinstance(record, Release):
+            apply_release(result.graph, record)
+            continue
         event = record.event
         if event is None:
             continue
@@ -104,7 +115,9 @@ def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: 
         except Exception:  # what the running intake dead-letters (#13 case 5)
             result.refused.append(record)
             continue
-        result.identifiers_of.setdefault(event.value["envelope"]["event_id"], [i.key for i in accepted])
+        envelope = event.value["envelope"]
+        result.identifiers_of.setdefault(envelope["event_id"], [i.key for i in accepted])
+        result.occurred_at.setdefault(envelope["event_id"], micros(envelope.get("occurred_at")) or 0)
         result.graph.submit(started)
         result.graph.run()
         result.applied += 1

@@ -21,6 +21,7 @@ from processors.identity.rules import EARLIEST_CLAIM
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
+from processors.replay.releases import Release, announced_releases, held_then
 from processors.verify.report import Check, Report, shown
 from processors.verify.reviews import (
     CONTACT_MOVED,
@@ -233,13 +234,17 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
                     survivors: Mapping[str, str], topic_owner: Mapping[str, str], table: Mapping[str, NodeState],
                     report: Report) -> None:
     """Every contact the recomputation resolves is on ``customer.contacts``, keyed by the current customer of its
-    identifiers or by a customer kept apart from it through one of them (``_housemates``): by the recomputation,
-    or by the running node table (``table``), where a claim's giver is noted (``claim_node.on_give``). A contact a
-    split or a claim moved is re-published under its new customer (``_moved_copies``). One that is still only under
-    a claim's giver (a processor before contacts followed claims, or a contact beyond the giver's contact records)
-    is counted as "contacts left by a claim" and does not fail."""
+    identifiers (of one an operator released since the contact occurred: the customer it was released from,
+    ``releases.held_then``) or by a customer kept apart from it through one of them (``_housemates``): by the
+    recomputation, or by the running node table (``table``), where a claim's giver is noted
+    (``claim_node.on_give``). A contact a split or a claim moved is re-published under its new customer
+    (``_moved_copies``). One that is still only under a claim's giver (a processor before contacts followed claims,
+    or a contact beyond the giver's contact records) is counted as "contacts left by a claim" and does not fail."""
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
                 if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
+    released: dict[str, list[Release]] = {}  # identifier -> its releases
+    for release in announced_releases(outputs.customer_events):
+        released.setdefault(release.identifier, []).append(release)
     published: dict[str, set[str]] = {}
     copy_of = _moved_copies(outputs, expected)
     for record in outputs.contacts:
@@ -256,7 +261,9 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
             reflected.fail(f"contact {event_id} is not on customer.contacts")
             continue
         keys = recomputed.identifiers_of.get(event_id, [])
-        owners = {topic_owner[key] for key in keys if key in topic_owner}
+        occurred = recomputed.occurred_at.get(event_id, 0)
+        owners = {owner for key in keys
+                  if (owner := _owner_then(key, occurred, released, topic_owner, survivors)) is not None}
         if not owners or published[event_id] & (owners | _housemates(recomputed.graph.store.nodes, keys, survivors)):
             continue
         if published[event_id] & _housemates(table, keys, survivors):
@@ -267,6 +274,14 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
     report.count("lost", len(reflected.failures))
     if left:
         report.count("contacts left by a claim", left)
+
+
+def _owner_then(key: str, occurred: int, released: Mapping[str, list[Release]], topic_owner: Mapping[str, str],
+                survivors: Mapping[str, str]) -> str | None:
+    """The customer ``key`` led to when an event that occurred at ``occurred`` (epoch µs) carried it: the one an
+    operator released it from since (``releases.held_then``), else its current one on the topic."""
+    then = held_then(released[key], key, occurred) if key in released else None
+    return final_customer(then, survivors) if then is not None else topic_owner.get(key)
 
 
 def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:

@@ -104,12 +104,15 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
     from processors.replay.identity import changelog, profiles_changelog, recompute
+    from processors.replay.releases import announced_releases
 
     identity = identity if identity is not None else load_identity_settings()
-    recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book)
+    customer_events = _of(records, settings, CUSTOMER_EVENTS)
+    recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book,
+                           announced_releases(customer_events))
     outputs = IdentityOutputs(
         assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
-        customer_events=_of(records, settings, CUSTOMER_EVENTS),
+        customer_events=customer_events,
         contacts=_of(records, settings, CUSTOMER_CONTACTS), changelog=_of(records, settings, changelog()),
         dead_lettered=dead_lettered, reviews=_of(records, settings, IDENTITY_REVIEWS),
         profiles=_of(records, settings, profiles_changelog()))
