@@ -3,7 +3,7 @@
 import pytest
 
 from demo.people import customers, resident_id
-from tests.fixtures.demo import DemoRun, counted
+from tests.support.demo_run import DemoRun, counted
 
 
 def test_demo_customers_are_distinct_and_valid() -> None:

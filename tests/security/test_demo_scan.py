@@ -20,8 +20,8 @@ import pytest
 from bus.topics import DEAD_LETTERS, IDENTITY_GRAPH
 from demo.people import customers
 from demo.run import MALFORMED_NATIONAL_ID
-from tests.fixtures.demo import DEMO_CUSTOMERS, DemoRun
 from tests.security.identifier_scan import Finding, scan_lines, scan_record
+from tests.support.demo_run import DEMO_CUSTOMERS, DemoRun
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(900)]
 REGION = "FR"  # the demo's callers are French numbers
