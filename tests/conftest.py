@@ -2,7 +2,7 @@ import os
 import shutil
 import tempfile
 
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres", "tests.fixtures.hypothesis"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres", "tests.fixtures.hypothesis", "tests.fixtures.demo"]
 
 _STATE_HOME = tempfile.mkdtemp(prefix="omnibus-test-state-")
 

@@ -4,17 +4,16 @@ verifier (``processors.verify``) must find 0 lost, 0 conflicting effects and 0 s
 may stay uncommitted for a minute; the figures go to ``tests/bench/results/faults.md``.
 
 The worker process is the pause test's (``tests.processors.identity.pause_worker``: 6 s session timeout,
-the broker's minimum, so a killed worker's partitions move after seconds). Takeover times come from the
-workers' own ``takeover restored`` / ``takeover caught up`` log lines (``bus/takeover.py``).
+the broker's minimum, so a killed worker's partitions move after seconds). Each fault waits until the group has
+settled from the one before (``until_ready``). Takeover times come from the workers' own ``takeover restored`` /
+``takeover caught up`` log lines (``bus/takeover.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -32,30 +31,36 @@ from tests.processors.identity.support import unlimited_settings
 from tests.processors.identity.test_agent import publish, workload
 from tests.support.commit_stall import CommitMonitor
 from tests.support.fault_report import machine, record_fault
+from tests.support.groups import until_stable
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 PARTITIONS = 4
 INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
 FIELD = re.compile(r'"?(restore_s|catch_up_s)"?[=:]\s*([0-9.]+)')  # console (key=value) or JSON log lines
-JOIN_S = 12.0  # a new worker process: imports, joins the group, restores (the least a step waits)
-READY_WITHIN_S = 180.0  # the most: a loaded 2-core CI machine (a worker took > 12 s to join at load 41)
+READY_WITHIN_S = 180.0  # a loaded 2-core CI machine (a worker took > 12 s to join at load 41)
 READY = "Worker ready"  # faust's Recovery logs it once the worker joined the group and restored its tables
 
 
-async def until_ready(logs: list[Path], started: float, at_least_s: float = JOIN_S,
+def identity_group(settings: OmnibusSettings) -> str:
+    """The identity workers' consumer group (faust's app id, ``bus.app.create_app``)."""
+    return f"{settings.topics.prefix}.identity"
+
+
+async def until_ready(logs: list[Path], settings: OmnibusSettings, members: int,
                       within_s: float = READY_WITHIN_S) -> None:
-    """Until every worker of ``logs`` has joined the group and restored (faust's "Worker ready" in its log), and at
-    least ``at_least_s`` after ``started`` (``time.monotonic()``); AssertionError after ``within_s``."""
-    deadline = started + within_s
-    while True:
-        waiting = [log for log in logs if READY not in log.read_text(errors="replace")]
-        if not waiting and time.monotonic() - started >= at_least_s:
-            return
+    """Until every worker of ``logs`` has joined the group and restored (faust's "Worker ready" in its log) and the
+    identity group is Stable with exactly ``members`` members: a killed worker's session has expired, a stopped
+    one has left, and the rebalance is over. AssertionError or TimeoutError after ``within_s``. (Was: a fixed
+    12-15 s at least; the group's own state says when it has settled.)"""
+    deadline = time.monotonic() + within_s
+    while waiting := [log for log in logs if READY not in log.read_text(errors="replace")]:
         if time.monotonic() > deadline:
             tails = "\n".join(f"{log.name}: {log.read_text(errors='replace')[-2000:]}" for log in waiting)
             raise AssertionError(f"workers not ready within {within_s:.0f} s:\n{tails}")
         await asyncio.sleep(0.5)
+    await until_stable(settings.kafka.bootstrap_servers, identity_group(settings), members,
+                       within_s=max(deadline - time.monotonic(), 1.0))
 
 
 @dataclass
@@ -80,9 +85,10 @@ class Workers:
         self.logs.append(log)
         return number
 
-    async def ready(self, *numbers: int, started: float) -> None:
-        """Until workers ``numbers`` are members that restored their tables, at least ``JOIN_S`` after ``started``."""
-        await until_ready([self.logs[number] for number in numbers], started)
+    async def ready(self, *numbers: int) -> None:
+        """Until workers ``numbers`` restored their tables and every running worker is a member of the settled
+        group (``until_ready``)."""
+        await until_ready([self.logs[number] for number in numbers], self.settings, len(self.running))
 
     def kill(self, number: int) -> None:
         """``kill -9``: no shutdown, no last commit, no leaving the group."""
@@ -159,19 +165,17 @@ async def test_a_worker_killed_three_times_loses_nothing(bootstrap_servers: str,
     workers = Workers(settings, tmp_path)
     started = time.monotonic()
     try:
-        async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
-            since = time.monotonic()
+        async with CommitMonitor(settings, INPUTS, identity_group(settings)) as monitor:
             victims = [workers.start(), workers.start()]
-            await workers.ready(*victims, started=since)
+            await workers.ready(*victims)
             for chunk in chunks[:3]:
                 await publish(settings, chunk)
                 await asyncio.sleep(1.5)  # the victim is in the middle of its batches
                 workers.kill(victims.pop(0))
-                since = time.monotonic()
                 victims.append(workers.start())
-                await workers.ready(victims[-1], started=since)  # a member before the next victim goes
+                await workers.ready(victims[-1])  # a member, the victim's session over, before the next victim goes
             await publish(settings, chunks[3])
-            await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
+            await wait_until_quiet(settings, INPUTS, identity_group(settings), timeout_s=240, quiet_s=5)
             await asyncio.sleep(2 * monitor.interval_s)
     finally:
         workers.stop_all()
@@ -192,22 +196,17 @@ async def test_three_rebalances_by_adding_and_removing_workers_lose_nothing(
     workers = Workers(settings, tmp_path)
     started = time.monotonic()
     try:
-        async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
-            since = time.monotonic()
+        async with CommitMonitor(settings, INPUTS, identity_group(settings)) as monitor:
             first = workers.start()
-            await workers.ready(first, started=since)
+            await workers.ready(first)
             changes = [workers.start, workers.start, lambda: workers.stop(first)]  # add, add, remove
             for chunk, change in zip(chunks, changes, strict=False):
                 await publish(settings, chunk)
                 await asyncio.sleep(1.5)
-                since = time.monotonic()
                 added = change()
-                if added is not None:
-                    await workers.ready(added, started=since)  # a member before the next change
-                else:
-                    await asyncio.sleep(JOIN_S)
+                await workers.ready(*([] if added is None else [added]))  # the group settled before the next change
             await publish(settings, chunks[3])
-            await wait_until_quiet(settings, INPUTS, f"{settings.topics.prefix}.identity", timeout_s=240, quiet_s=5)
+            await wait_until_quiet(settings, INPUTS, identity_group(settings), timeout_s=240, quiet_s=5)
             await asyncio.sleep(2 * monitor.interval_s)
     finally:
         workers.stop_all()

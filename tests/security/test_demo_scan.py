@@ -11,97 +11,22 @@ scripted journeys on every channel) is scanned for customer identifiers in plain
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import logging
 import pickle
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import msgspec
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from rich.console import Console
 
-from bus.config import OmnibusSettings
-from bus.kafka_client import connection_options
-from bus.logging import configure_logging
-from bus.serde import SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS, IDENTITY_GRAPH
 from demo.people import customers
-from demo.run import MALFORMED_NATIONAL_ID, run_demo
+from demo.run import MALFORMED_NATIONAL_ID
 from tests.security.identifier_scan import Finding, scan_lines, scan_record
+from tests.support.demo_run import DEMO_CUSTOMERS, DemoRun
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(900)]
-COUNT = 4
 REGION = "FR"  # the demo's callers are French numbers
 # A dead letter's original key, value and header values: refused input, kept to be repaired and replayed.
 RAW_PATHS = frozenset({"key", "value.record.key", "value.record.value", "value.record.headers"})
-
-
-@dataclass(frozen=True)
-class Record:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-    decoded: Any
-
-
-async def read_every_topic(settings: OmnibusSettings) -> dict[str, list[Any]]:
-    """Every record of every non-broker topic, from offset 0 to the end offsets seen at the start."""
-    options = connection_options(settings.kafka)
-    admin = AIOKafkaAdminClient(**options)
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if not name.startswith("__")]
-    finally:
-        await admin.close()
-    options["client_id"] = f"scan-{uuid.uuid4().hex[:6]}"
-    consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    records: dict[str, list[Any]] = {name: [] for name in names}
-    try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics made by other clients
-        tps = [TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = {tp: end for tp, end in (await consumer.end_offsets(tps)).items() if end > 0}
-        while ends:
-            batch = await consumer.getmany(*ends, timeout_ms=10_000)
-            assert batch, f"records up to {ends} did not arrive"
-            for tp, messages in batch.items():
-                records[tp.topic] += messages
-                if messages[-1].offset + 1 >= ends[tp]:
-                    del ends[tp]
-    finally:
-        await consumer.stop()
-    return records
-
-
-def decoded(deserializer: Any, message: Any) -> Any:
-    """The record's value as the registry's Avro schema reads it, else as JSON, msgpack (identity's graph messages
-    and node changelog) or text, whichever works first."""
-    if message.value is None:
-        return None
-    try:
-        return deserializer(message.value, SerdeContext(topic=message.topic)).value
-    except Exception:  # noqa: BLE001 - not an Avro record of ours: an internal topic or a changelog
-        pass
-    return decoded_internal(message.value)
-
-
-def decoded_internal(value: bytes) -> Any:
-    text = value.decode("utf-8", errors="replace")
-    with contextlib.suppress(ValueError):
-        return json.loads(text)
-    with contextlib.suppress(msgspec.DecodeError):
-        return msgspec.msgpack.decode(value)
-    return text
 
 
 def key_text(key: bytes | None) -> str | None:
@@ -116,34 +41,17 @@ def key_text(key: bytes | None) -> str | None:
     return text
 
 
-async def test_a_demo_run_shows_no_identifier_where_it_must_not_be(tmp_path: Path) -> None:
-    people = customers(COUNT)
+def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, tmp_path: Path) -> None:
+    people = customers(DEMO_CUSTOMERS)
     national_ids = [person.national_id for person in people] + [MALFORMED_NATIONAL_ID]
-    records: dict[str, list[Any]] = {}
-    settings_seen: list[OmnibusSettings] = []
+    assert demo_run.ok, demo_run.console
+    records = demo_run.records
 
-    async def inspect(settings: OmnibusSettings, _: object) -> None:  # while the registry still runs: decode here
-        settings_seen.append(settings)
-        _, deserializer = build_serde(settings.registry)
-        for topic, messages in (await read_every_topic(settings)).items():
-            records[topic] = [Record(m.partition, m.offset, m.key, m.value, list(m.headers or ()),
-                                     decoded(deserializer, m)) for m in messages]
-
-    console = Console(record=True, width=160, file=io.StringIO())
-    log_file = tmp_path / "demo.log"
-    configure_logging("DEBUG")
-    try:
-        with open(log_file, "w") as stream, contextlib.redirect_stderr(stream):
-            assert await run_demo(COUNT, keep_running=False, console=console, inspect=inspect)
-    finally:
-        configure_logging("WARNING")
-        logging.getLogger().setLevel(logging.WARNING)
-
-    lines = log_file.read_text().splitlines() + console.export_text().splitlines()
+    lines = demo_run.log_lines + demo_run.console.splitlines()
     assert len(lines) > 100, "the run logged almost nothing: is the logging captured?"
     findings: list[Finding] = scan_lines(lines, region=REGION, known=national_ids)
 
-    (settings,) = settings_seen
+    (settings,) = demo_run.settings
     with open(tmp_path / "records.pickle", "wb") as dump:  # kept in pytest's temp folder, to read a failure offline
         pickle.dump(records, dump)
     dead_letters = DEAD_LETTERS.name(settings.topics)

@@ -63,7 +63,7 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
                for n in range(2)]
     try:
         async with CommitMonitor(settings, INPUTS, f"{settings.topics.prefix}.identity") as monitor:
-            await until_ready([tmp_path / f"w{n}.log" for n in range(2)], started, at_least_s=15)  # both joined
+            await until_ready([tmp_path / f"w{n}.log" for n in range(2)], settings, members=2)  # both joined
             await publish(settings, items[:200])
             await asyncio.sleep(1.0)
             os.kill(workers[0].pid, signal.SIGSTOP)  # frozen in the middle of its batches
