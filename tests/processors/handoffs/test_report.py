@@ -5,8 +5,9 @@ from datetime import datetime
 
 import pytest
 
+from bus.cli.json_lines import json_line
 from bus.clock import UTC
-from processors.handoffs.report import ReportRow, compute_report, month_bounds, percentile, to_csv, to_json
+from processors.handoffs.report import ReportRow, compute_report, month_bounds, percentile, to_csv
 from tests.processors.handoffs.scenario import run_scenario
 
 MONTH = "2026-11"
@@ -58,4 +59,4 @@ async def test_csv_and_json_outputs() -> None:
     rows = compute_report(await run_scenario(), MONTH)
     parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
     assert parsed[0]["scope"] == "team" and len(parsed) == len(rows)
-    assert json.loads(to_json(rows, MONTH))["rows"][0]["name"] == rows[0].name
+    assert json.loads(json_line(rows[0]))["name"] == rows[0].name  # what `report handoffs --json` prints a row as
