@@ -253,9 +253,9 @@ def thaw(state: S) -> S:
     return copied
 
 
-# Profiles are stored deflated (raw deflate, zlib level 1) with a preset dictionary of the strings every
-# profile repeats (section, channel and field names), behind a one-byte format mark: ~185 -> ~104 bytes for
-# a one-contact profile, for ~15 µs to deflate and ~3 µs to inflate (tests/bench/identity_memory.py). The
+# Profiles were stored deflated (V1, V2: raw deflate, zlib level 1; V3 below replaced it) with a preset dictionary
+# of the strings every profile repeats (section, channel and field names), behind a one-byte format mark: ~185 ->
+# ~104 bytes for a one-contact profile, for ~15 µs to deflate and ~3 µs to inflate (tests/bench/identity_memory.py). The
 # dictionary of a mark never changes (stored profiles need it to inflate); a better one gets a new mark, and
 # the old mark stays readable.
 PROFILE_DEFLATE_V1 = 0x01
