@@ -211,6 +211,17 @@ def exit_when_stuck(reason: str) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+STOPPING = "stopping the worker to be started again"
+NOT_STOPPED = "not stopped: this process runs no worker of its own (a demo, a test or a tool); the watch goes on"
+
+
+def stop_outcome(stop: Callable[[str], None] | None = None) -> str:
+    """What calling ``stop`` (None: ``exit_when_stuck``) does in this process, for the watchdogs' log lines:
+    ``STOPPING`` in a worker process (``enable_exit``) or with a ``stop`` of the caller's, else ``NOT_STOPPED``
+    (tester17 N5: the demo logged a restart at ERROR that never came)."""
+    return STOPPING if _worker_process or stop not in (None, exit_when_stuck) else NOT_STOPPED
+
+
 def stuck_reason() -> str | None:
     """Why the lag watchdog stopped this process (None: it did not)."""
     return _stuck[0] if _stuck else None
@@ -257,8 +268,8 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             seen, labels = progress[tp], (component, tp.topic, str(tp.partition))
             if detector.escalate(tp):
                 reason = f"{tp.topic}[{tp.partition}] consumed nothing with {seen.lag} records waiting after a seek"
-                log.error("partition still stalled after a seek; stopping the worker to be started again",
-                          component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag)
+                log.error(f"partition still stalled after a seek; {stop_outcome(stop)}", component=component,
+                          topic=tp.topic, partition=tp.partition, lag=seen.lag)
                 LAG_RECOVERIES.labels(*labels, "exit").inc()
                 detector.recovered(tp, seen, now)
                 (stop or exit_when_stuck)(reason)

@@ -130,7 +130,7 @@ class RestoreWatch:
             return
         partitions = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in stalled))
         reason = f"the table restore read nothing from {partitions} for {self.detector.stall_after_s:.0f} s"
-        log.error("table restore stalled; stopping the worker to be started again", component=self.component,
+        log.error(f"table restore stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,
                   partitions=partitions, remaining=sum(remaining[tp] for tp in stalled))
         RESTORE_STALLS.labels(component=self.component).inc()
         self._stopped = True

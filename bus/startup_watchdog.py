@@ -122,7 +122,7 @@ class StartupWatch:
         if reason is None:
             return True
         self.gave_up = reason
-        log.error("start-up stalled; stopping the worker to be started again", component=self.component,
+        log.error(f"start-up stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,
                   phase=progress.phase, records_left=progress.records_left,
                   stall_after_s=self.detector.stall_after_s)
         self.stop(reason)

@@ -8,6 +8,7 @@ import signal
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
+import typer
 from pydantic import BaseModel
 
 from adapters.base.http import RunningServer
@@ -22,6 +23,25 @@ log = get_logger(__name__)
 # holds thousands of short-lived containers at once (events, records, bytes), and every young
 # collection walks all of them; the older generations as often as before, relative to it.
 GC_THRESHOLDS = (20_000, 10, 10)
+# A command importing files (import-batch, import-cdr) imported them, but lines were rejected (dead-lettered):
+# a scheduler must see it (tester12, tester17 M2); the codes are documented in docs/legacy-batch.md.
+EXIT_REJECTED_LINES = 3
+REJECTED_OK_HELP = f"Exit 0 when lines were rejected (dead-lettered) instead of {EXIT_REJECTED_LINES}."
+
+
+def rejected_exit_code(rejected: bool, *, rejected_ok: bool = False) -> int:
+    """``EXIT_REJECTED_LINES`` when a line was ``rejected`` in this run of an import, unless ``rejected_ok``; else 0."""
+    return EXIT_REJECTED_LINES if rejected and not rejected_ok else 0
+
+
+def exit_when_rejected(rejected: bool, *, rejected_ok: bool = False) -> None:
+    """End an import whose lines were ``rejected``: one ``error:`` line on stderr and ``EXIT_REJECTED_LINES``
+    (``rejected_exit_code``); return when nothing was rejected or ``rejected_ok``."""
+    code = rejected_exit_code(rejected, rejected_ok=rejected_ok)
+    if code:
+        typer.echo(f"error: lines were rejected (dead-lettered on deadletter.v1 with their file and line number): "
+                   f"exit {code} (--rejected-ok: exit 0)", err=True)
+        raise typer.Exit(code)
 
 
 def settle_gc() -> None:

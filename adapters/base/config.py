@@ -17,6 +17,16 @@ def state_home() -> Path:
     return base / "omnibus"
 
 
+def default_state_dir(adapter: str, former: Path) -> Path:
+    """``<state_home>/<adapter>`` (``~/.local/state/omnibus/legacy``), whatever the working directory. A deployment
+    that kept its state in ``former`` (a default relative to the working directory, before tester9 #9) keeps using
+    it while the new place does not exist, so an upgrade neither re-reads from the start nor republishes a file."""
+    current = state_home() / adapter
+    if not current.exists() and former.is_dir():
+        return former.resolve()
+    return current
+
+
 class AdapterSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

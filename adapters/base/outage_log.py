@@ -5,6 +5,10 @@ counted them) and wrote no line of its own: aiokafka's folded lines for Kafka, n
 503 now goes through ``OutageLog.note``: the first of an outage is logged at once, then at most one line per
 ``window_s`` seconds with how many were answered since the last line. The reason is the infrastructure error's text
 (cut to ``MAX_REASON_CHARS``), never the input: no identifier value can reach the log through it.
+
+tester17 N1: a command importing files waits for Kafka up to ``producer.give_up_after_s`` (600 s) before its one
+``Unavailable``; it said nothing meanwhile. ``AdapterPublisher`` now notes each ``WINDOW_S`` of waiting here, and
+``ended`` writes one line when Kafka acknowledges again after a logged outage (the next outage logs at once).
 """
 
 from __future__ import annotations
@@ -20,19 +24,31 @@ MAX_REASON_CHARS = 300
 MESSAGE = "answering 503 (retry later): infrastructure unavailable"
 # A command importing files has no sender to answer: it waits and tries the same lines again (tester15 F13).
 IMPORT_MESSAGE = "infrastructure unavailable: the import waits and tries again"
+ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged"
+IMPORT_ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged, the import goes on"
 
 
 class OutageLog:
     """Rate-limited warnings for one adapter's 503 answers. ``clock``: seconds, monotonic; ``emit``: the logger's
     ``warning`` (``emit(message, adapter=, reason=, answered=)``, ``answered``: the 503s since the last line,
-    this one included); ``message``: ``MESSAGE``, or ``IMPORT_MESSAGE`` in a command importing files."""
+    this one included); ``message``: ``MESSAGE``, or ``IMPORT_MESSAGE`` in a command importing files; ``emit_ended``
+    (the logger's ``info``; None: ``emit``) writes ``ended_message`` (``ENDED_MESSAGE`` or ``IMPORT_ENDED_MESSAGE``)
+    with ``outage_s``, the seconds since the outage's first line."""
 
     def __init__(self, adapter: str, emit: Callable[..., Any], *, window_s: float = WINDOW_S,
-                 clock: Callable[[], float] = time.monotonic, message: str = MESSAGE) -> None:
+                 clock: Callable[[], float] = time.monotonic, message: str = MESSAGE,
+                 emit_ended: Callable[..., Any] | None = None, ended_message: str = ENDED_MESSAGE) -> None:
         self.adapter = adapter
         self._emit = emit
-        self.message = message
+        self._emit_ended = emit_ended or emit
+        self.message, self.ended_message = message, ended_message
+        self._clock = clock
         self._window = LogWindow(window_s, clock=clock)
+        self._since: float | None = None  # when the current outage's first line was written
+
+    @property
+    def window_s(self) -> float:
+        return self._window.window_s
 
     def note(self, reason: str) -> None:
         """One 503 answered for ``reason``: logged if none was in the last ``window_s`` seconds, else counted."""
@@ -40,3 +56,14 @@ class OutageLog:
         if answered is not None:
             self._emit(self.message, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
                        retry_window_s=self._window.window_s)
+            if self._since is None:
+                self._since = self._clock()
+
+    def ended(self) -> None:
+        """Kafka acknowledged: one ``ended_message`` line if an outage was logged since the last one, and the next
+        outage is logged at once; nothing otherwise (the usual case: a cheap check)."""
+        if self._since is None:
+            return
+        self._emit_ended(self.ended_message, adapter=self.adapter, outage_s=round(self._clock() - self._since, 1))
+        self._since = None
+        self._window = LogWindow(self._window.window_s, clock=self._clock)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
-from adapters.base.outage_log import IMPORT_MESSAGE, MESSAGE
+from adapters.base.outage_log import ENDED_MESSAGE, IMPORT_ENDED_MESSAGE, IMPORT_MESSAGE, MESSAGE
 from adapters.base.publisher import AdapterPublisher
 from bus import shutdown
 from bus.bootstrap import serve_metrics_or_exit
@@ -87,6 +87,7 @@ async def adapter_runtime(
             retry_after_s=adapter_settings.retry_after_s,
             publish_timeout_s=settings.producer.give_up_after_s if importing else adapter_settings.publish_timeout_s,
             outage_message=IMPORT_MESSAGE if importing else MESSAGE,
+            outage_ended_message=IMPORT_ENDED_MESSAGE if importing else ENDED_MESSAGE,
         )
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:

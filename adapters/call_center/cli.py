@@ -7,17 +7,19 @@ from pathlib import Path
 
 import typer
 
-from adapters.base.cli import load_or_exit, serve_until_signalled, stop_on_signals
+from adapters.base.cli import REJECTED_OK_HELP, exit_when_rejected, load_or_exit, serve_until_signalled, stop_on_signals
+from adapters.base.config import default_state_dir
 from adapters.base.errors import Unavailable
 from adapters.base.runtime import adapter_runtime
 from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
-from adapters.call_center.ingress_file import CdrFileReader, checkpoint_for
+from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for
 from adapters.call_center.ingress_http import running
 from adapters.call_center.mapper import MapContext, Topics
 from bus import shutdown
 from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message
 from bus.publish_retry import outage_retry
 
+FORMER_STATE_DIR = Path(".omnibus/call-center")  # import-cdr's default before tester17 M2
 app = typer.Typer(no_args_is_help=True, help="Call-center adapter: Connect CTRs, Asterisk CDRs, TaskRouter.")
 
 
@@ -34,29 +36,52 @@ def import_cdr_command(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="An Asterisk Master.csv file."),
     site: str = typer.Option(..., help="Site the file comes from (a key of the sites setting)."),
     follow: bool = typer.Option(False, help="Keep reading as Asterisk appends, until SIGTERM."),
-    state_dir: Path = typer.Option(Path(".omnibus/call-center"), help="Where the resume checkpoint is kept."),
+    state_dir: Path | None = typer.Option(
+        None, file_okay=False, help="The resume checkpoints and the dedupe file that make a re-import publish nothing "
+        "new (default $XDG_STATE_HOME/omnibus/call_center, else ~/.local/state/omnibus/call_center).",
+    ),
+    rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
 ) -> None:
-    """Publish a Master.csv from where the last import stopped (resumable, duplicates dropped). A broker outage is
-    waited through for up to ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S``; then exit 69 with one ``error:`` line and what was
-    published (a re-run resumes); Kafka unreachable at start: 69 as well."""
+    """Publish a Master.csv from where the last import stopped (resumable, duplicates dropped). Exit codes as
+    ``import-batch`` (docs/legacy-batch.md): 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``)
+    lines were rejected and dead-lettered with their line number (0 with --rejected-ok); 69 Kafka unreachable at
+    start, or a broker outage longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (waited through until then; one
+    ``error:`` line and what was published; a re-run resumes). The dedupe file is ``<state-dir>/dedupe.sqlite``
+    unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (tester17 M2: it was the HTTP adapter's port file)."""
     settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX)
     if site not in adapter.sites:
         raise typer.BadParameter(f"unknown site {site!r}; configured: {', '.join(sorted(adapter.sites))}")
+    states = import_state_dir(state_dir)
+    adapter = import_settings(adapter, states)
 
-    async def main() -> None:
+    async def main() -> ImportReport:
         # Metrics only while following (long-running); a one-shot import needs no port (tester13 S4).
         async with adapter_runtime("call_center", settings, adapter, metrics=follow, importing=True) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
-            reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, state_dir),
+            reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, states),
                                    retry=outage_retry(settings))
             try:
                 report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
             except Unavailable as exc:  # tester15 F13: was a traceback and exit 1
-                typer.echo(f"{reader.report.summary()} (interrupted)")
+                typer.echo(f"{reader.report.summary(path.name)} (interrupted)")
                 shutdown.arm(KAFKA_UNAVAILABLE_EXIT)  # the flush to a broker that does not answer: bounded, still 69
                 exit_with_message(f"{exc.reason} (tried again for {settings.producer.give_up_after_s:g} s, "
                                   "OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); run the same command again to resume",
                                   KAFKA_UNAVAILABLE_EXIT)
-        typer.echo(report.summary())
+        typer.echo(report.summary(path.name))
+        return report
 
-    asyncio.run(main())
+    exit_when_rejected(bool(asyncio.run(main()).rejected), rejected_ok=rejected_ok)
+
+
+def import_state_dir(given: Path | None) -> Path:
+    """``--state-dir``, else ``<state_home>/call_center`` (``./.omnibus/call-center``, the former default relative
+    to the working directory, while only that exists): the same place whatever the working directory."""
+    return given if given is not None else default_state_dir("call_center", FORMER_STATE_DIR)
+
+
+def import_settings(adapter: CallCenterSettings, state_dir: Path) -> CallCenterSettings:
+    """``adapter`` with its dedupe file under ``state_dir`` unless one was configured (or memory was chosen)."""
+    if adapter.dedupe_path is not None or adapter.dedupe_in_memory:
+        return adapter
+    return adapter.model_copy(update={"dedupe_path": state_dir / "dedupe.sqlite"})

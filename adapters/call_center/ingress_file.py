@@ -4,7 +4,8 @@ The reader keeps a checkpoint (byte offset, inode) that advances only after Kafk
 line before it, so a crash resumes at the first unacknowledged chunk; re-read lines are duplicates the
 dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time, and a quoted field
 may span lines). A rotated or truncated file (new inode, or shorter than the offset) is read from the
-start. A line that is not a CDR is dead-lettered with its file and byte offset, and reading goes on.
+start. A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
+prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on (tester17 M2).
 The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from adapters.base.checkpoint import Checkpoint
+from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
@@ -39,16 +42,17 @@ class ImportReport:
     rejected: int = 0
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published CDRs (no line numbers)
 
-    def summary(self) -> str:
-        """``3 lines, 9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1)]``."""
-        text = f"{self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, " \
+    def summary(self, name: str) -> str:
+        """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
+        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1)]``."""
+        text = f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, " \
                f"{self.rejected} rejected"
         dropped = self.dropped.summary()
         return f"{text}, {dropped}" if dropped else text
 
 
-class CdrFileReader(ResumableSource[int]):
-    """A ``ResumableSource`` whose position is a byte offset in one file (and the file's inode)."""
+class CdrFileReader(ResumableSource[tuple[int, int]]):
+    """A ``ResumableSource`` whose position is (byte offset, lines before it) in one file (and the file's inode)."""
 
     def __init__(
         self, path: Path, ctx: MapContext, publisher: AdapterPublisher, checkpoint: Checkpoint,
@@ -60,18 +64,22 @@ class CdrFileReader(ResumableSource[int]):
         self._checkpoint = checkpoint
         self._chunk_lines = chunk_lines
         self._handle: BinaryIO | None = None
-        self._position = 0
+        self._position = (0, 0)
         self._inode = 0
         self._to_end = False
         self._report = ImportReport()
         self._retry = retry  # how a chunk Kafka did not acknowledge is tried again (adapters.base.resumable.drain)
 
-    def _start_offset(self) -> int:
+    def _start(self, handle: BinaryIO) -> tuple[int, int]:
         saved = self._checkpoint.load() or {}
         stat = self._path.stat()
-        if saved.get("inode") != stat.st_ino or int(saved.get("offset", 0)) > stat.st_size:
-            return 0  # a new or truncated file
-        return int(saved.get("offset", 0))
+        offset = int(saved.get("offset", 0))
+        if saved.get("inode") != stat.st_ino or offset > stat.st_size:
+            return 0, 0  # a new or truncated file
+        if "line" in saved:
+            return offset, int(saved["line"])
+        # a checkpoint from before line numbers: count the lines before the offset once
+        return offset, sum(block.count(b"\n") for block in _blocks(handle, offset))
 
     @property
     def report(self) -> ImportReport:
@@ -85,8 +93,8 @@ class CdrFileReader(ResumableSource[int]):
         read, unless ``to_end`` (a one-off import of a finished file): then it is a record too.
         """
         self._report, self._to_end = ImportReport(), to_end
-        self._position, self._inode = self._start_offset(), self._path.stat().st_ino
         with open(self._path, "rb") as handle:
+            self._position, self._inode = self._start(handle), self._path.stat().st_ino
             self._handle = handle
             try:
                 await drain(self, self._publisher, retry=self._retry)
@@ -107,10 +115,10 @@ class CdrFileReader(ResumableSource[int]):
                 pass
         return total
 
-    async def next_batch(self) -> Batch[int] | None:
+    async def next_batch(self) -> Batch[tuple[int, int]] | None:
         """Up to ``chunk_lines`` complete records after the position (a quoted field may span lines)."""
         assert self._handle is not None
-        handle, position = self._handle, self._position
+        handle, (position, number) = self._handle, self._position
         handle.seek(position)
         items: list[Item] = []
         pending = b""
@@ -122,30 +130,44 @@ class CdrFileReader(ResumableSource[int]):
             if pending.count(b'"') % 2 and line.endswith(b"\n"):
                 continue  # a quoted field spans lines
             if pending.strip():
-                start = position
                 raw = pending.rstrip(b"\r\n")
-                headers = (("file", str(self._path).encode()), ("file.offset", str(start).encode()))
-                items.append(Item(raw.decode("utf-8", errors="replace"), RawRecord(value=raw, headers=headers)))
+                headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
+                           ("file.offset", str(position).encode()))
+                items.append(Item((number + 1, raw.decode("utf-8", errors="replace")),
+                                  RawRecord(value=raw, headers=headers)))
             position += len(pending)
+            number += pending.count(b"\n") + (not pending.endswith(b"\n"))
             pending = b""
-        if position == self._position:
+        if position == self._position[0]:
             return None
-        return Batch(items, position)
+        return Batch(items, (position, number))
 
     def to_record(self, index: int, native: Any) -> MappedRecord | None:
-        return mapper_asterisk.map_cdr(native, self._ctx)
+        return mapper_asterisk.map_cdr(native[1], self._ctx)
 
-    async def commit(self, batch: Batch[int], outcome: ChunkOutcome) -> None:
-        self._checkpoint.save({"path": str(self._path), "inode": self._inode, "offset": batch.position})
+    def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
+        return RejectedInput(f"{self._path.name} line {batch.items[index].native[0]}: {error.reason}", code=error.code)
+
+    async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
+        offset, number = batch.position
+        self._checkpoint.save({"path": str(self._path), "inode": self._inode, "offset": offset, "line": number})
         self._position = batch.position
         for index, error in outcome.refused:
-            offset = (dict(batch.items[index].dead_letter().headers)["file.offset"] or b"").decode()
-            log.warning("refused a CDR line", file=self._path.name, offset=offset, reason=error.reason)
+            log.warning("refused a CDR line", file=self._path.name, line=batch.items[index].native[0],
+                        reason=error.reason)
         self._report.lines += len(batch.items)
         self._report.published_events += outcome.published_events
         self._report.duplicates += outcome.duplicates
         self._report.rejected += len(outcome.refused)
-        self._report.dropped.add(outcome.accepted, lambda index: None)  # a CDR file's position is a byte offset
+        self._report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
+
+
+def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes]:
+    """The first ``size`` bytes of ``handle`` in blocks of ``block`` bytes."""
+    handle.seek(0)
+    while size > 0 and (data := handle.read(min(block, size))):
+        size -= len(data)
+        yield data
 
 
 def checkpoint_for(path: Path, state_dir: Path) -> Checkpoint:

@@ -9,7 +9,13 @@ from typing import NoReturn
 import typer
 
 from adapters.base.checkpoint import Checkpoint
-from adapters.base.cli import load_or_exit, stop_on_signals
+from adapters.base.cli import (
+    REJECTED_OK_HELP,
+    exit_when_rejected,
+    load_or_exit,
+    rejected_exit_code,
+    stop_on_signals,
+)
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.errors import LayoutError, Unavailable
@@ -25,7 +31,6 @@ from bus.heartbeat import Heartbeat
 from bus.publish_retry import outage_retry
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
-EXIT_REJECTED_LINES = 3  # import-batch: imported, but lines were rejected (dead-lettered); docs/legacy-batch.md
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
 
@@ -101,10 +106,7 @@ def import_batch_command(
         None, file_okay=False, help=f"Overrides {ENV_PREFIX}STATE_DIR: the checkpoints and dedupe file that make "
         "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
-    rejected_ok: bool = typer.Option(
-        False, "--rejected-ok",
-        help=f"Exit 0 when lines were rejected (dead-lettered) instead of {EXIT_REJECTED_LINES}.",
-    ),
+    rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
 ) -> None:
     """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
@@ -136,11 +138,8 @@ def import_batch_command(
                 typer.echo(report.summary(path.name))
         return reports
 
-    code = import_exit_code(asyncio.run(main()), rejected_ok=rejected_ok)
-    if code:
-        typer.echo(f"error: lines were rejected (dead-lettered on deadletter.v1 with their file and line number): "
-                   f"exit {code} (--rejected-ok: exit 0)", err=True)
-        raise typer.Exit(code)
+    reports = asyncio.run(main())
+    exit_when_rejected(any(report.rejected for report in reports), rejected_ok=rejected_ok)
 
 
 def interrupted(name: str, report: BatchReport | None, error: Unavailable, waited_s: float) -> NoReturn:
@@ -158,4 +157,4 @@ def interrupted(name: str, report: BatchReport | None, error: Unavailable, waite
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
     """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
     run, unless ``rejected_ok``; else 0 (a nightly scheduler saw success with rejected lines: tester12)."""
-    return EXIT_REJECTED_LINES if not rejected_ok and any(report.rejected for report in reports) else 0
+    return rejected_exit_code(any(report.rejected for report in reports), rejected_ok=rejected_ok)

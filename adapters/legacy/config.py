@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from adapters.base.config import AdapterSettings, state_home
+from adapters.base.config import AdapterSettings
+from adapters.base.config import default_state_dir as base_default_state_dir
 from bus.identifiers.settings import PhoneRegion
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
@@ -29,13 +30,8 @@ FORMER_STATE_DIR = Path(".omnibus/legacy")  # the default before tester9 #9: rel
 
 
 def default_state_dir() -> Path:
-    """``<state_home>/legacy`` (``~/.local/state/omnibus/legacy``), whatever the working directory. A deployment
-    that kept its state in ``./.omnibus/legacy`` (the former default) keeps using it while the new place does not
-    exist, so an upgrade neither re-reads its pollers from the start nor republishes an imported file."""
-    current = state_home() / "legacy"
-    if not current.exists() and FORMER_STATE_DIR.is_dir():
-        return FORMER_STATE_DIR.resolve()
-    return current
+    """``<state_home>/legacy``, or ``./.omnibus/legacy`` while only that exists (``adapters.base.config``)."""
+    return base_default_state_dir("legacy", FORMER_STATE_DIR)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 

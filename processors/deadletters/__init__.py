@@ -65,8 +65,8 @@ class DeadLetter:
 
     @property
     def source(self) -> str:
-        """``topic/partition/offset`` it was read from; ``file <name> line <n>`` (``offset <bytes>`` for a CDR file) for
-        a line refused by a file import; else ``http`` (refused at an adapter's HTTP ingress)."""
+        """``topic/partition/offset`` it was read from; ``file <name> line <n>`` (``offset <bytes>``: older CDR
+        files) for a line refused by a file import; else ``http`` (refused at an adapter's HTTP ingress)."""
         f = self.fields
         if f.get("source_topic") is not None:
             return f"{f['source_topic']}/{f['source_partition']}/{f['source_offset']}"

@@ -257,3 +257,14 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(4)] \
         == [1, 1, 0, 1]  # 3: sought back once, in vain, then the worker was stopped
     assert stops and stops[0].startswith(f"{topic}[3]")
+
+
+def test_the_line_says_stopping_only_where_the_worker_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester17 N5: the demo (no ``enable_exit``) logged "stopping the worker to be started again" at ERROR, and
+    nothing stopped; the line now says what happens in the process that writes it."""
+    monkeypatch.setattr(lag_watchdog, "_worker_process", [])
+    assert lag_watchdog.stop_outcome() == lag_watchdog.stop_outcome(lag_watchdog.exit_when_stuck)
+    assert lag_watchdog.stop_outcome().startswith("not stopped: this process runs no worker")
+    assert lag_watchdog.stop_outcome(lambda reason: None) == lag_watchdog.STOPPING  # a stop of the caller's
+    monkeypatch.setattr(lag_watchdog, "_worker_process", [True])
+    assert lag_watchdog.stop_outcome() == lag_watchdog.STOPPING == "stopping the worker to be started again"

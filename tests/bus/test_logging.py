@@ -218,3 +218,25 @@ def test_the_cel_evaluators_trace_of_a_customers_facts_is_not_written_even_at_de
     logging.getLogger("celpy.Evaluator").warning("kept")
     lines = capsys.readouterr().err.strip().splitlines()
     assert "Grenoblezq" not in "".join(lines) and len(lines) == 1 and "kept" in lines[0]
+
+
+def test_library_lines_that_differ_only_in_numbers_fold_and_the_folded_line_keeps_the_last_number() -> None:
+    """tester17 N3: faust's ``producer buffer full size N`` (an f-string: a new text each time) was never folded,
+    844 lines in 12 min; lines that differ in words are still apart."""
+    now = [0.0]
+    written: list[logging.LogRecord] = []
+    limiter = RepeatLimiter(window_s=30.0, clock=lambda: now[0], emit=written.append)
+    logger = logging.getLogger("faust.transport.producer")
+
+    def record(message: str) -> logging.LogRecord:
+        return logger.makeRecord(logger.name, logging.WARNING, __file__, 1, message, (), None)
+
+    sizes = [104, 98, 2001, 7]
+    let_through = [limiter.filter(record(f"producer buffer full size {size}")) for size in sizes]
+    assert let_through == [True, False, False, False]
+    assert limiter.filter(record("producer buffer full 104"))  # other words: a message of its own
+    assert limiter.filter(record("producer buffer drained"))
+    now[0] = 31.0
+    limiter.filter(record("anything"))
+    (folded,) = written
+    assert folded.getMessage() == "producer buffer full size 7" and folded.repeated == 3  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Unavailable
 from adapters.base.mapper import MappedRecord
-from adapters.base.outage_log import MESSAGE, OutageLog
+from adapters.base.outage_log import IMPORT_ENDED_MESSAGE, IMPORT_MESSAGE, MESSAGE, OutageLog
 from adapters.base.publisher import AdapterPublisher
 from bus.errors import PublishError, SchemaRegistryError
 from bus.producer import Outgoing
@@ -68,3 +69,49 @@ async def test_a_publisher_answering_503_logs_the_reason_and_never_the_input(err
     (line,) = lines.lines
     assert line["answered"] == 1 and str(error)[:40] in line["reason"]
     assert PHONE not in repr(lines.lines)
+
+
+class SlowKafka:
+    """Acknowledges after ``delay_s`` (a broker paused, then back)."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+
+    async def publish_many(self, items: list[Outgoing], *args: Any, **kwargs: Any) -> list[object]:
+        await asyncio.sleep(self.delay_s)
+        return [object() for _ in items]
+
+
+def _waiting_publisher(kafka: Any, lines: Lines, timeout_s: float) -> AdapterPublisher:
+    publisher = AdapterPublisher("legacy", kafka, DedupeStore(None, 60), None,  # type: ignore[arg-type]
+                                 retry_after_s=5, publish_timeout_s=timeout_s)
+    publisher.outage_log = OutageLog("legacy", lines, window_s=0.1, message=IMPORT_MESSAGE,
+                                     ended_message=IMPORT_ENDED_MESSAGE)
+    return publisher
+
+
+async def test_an_import_waiting_for_kafka_says_so_each_window_and_when_it_goes_on() -> None:
+    """tester17 N1: an import waits up to give_up_after_s (600 s) for Kafka and wrote nothing meanwhile; it now
+    writes the outage warning after one window of waiting (30 s in production), and one line once Kafka acknowledges."""
+    lines, kafka = Lines(), SlowKafka(0.25)
+    publisher = _waiting_publisher(kafka, lines, timeout_s=5)
+    event = Outgoing("t", PHONE, Event("s", {"identifiers": [{"type": "PHONE", "value": PHONE}]}))
+    result = await publisher.submit([MappedRecord("id-1", (event,))])
+    assert result.published_events == 1
+    messages = [line["message"] for line in lines.lines]
+    assert messages[0] == IMPORT_MESSAGE and messages[-1] == IMPORT_ENDED_MESSAGE and 2 <= len(messages) <= 3
+    assert "has not acknowledged for 0.1 s" in lines.lines[0]["reason"] and lines.lines[-1]["outage_s"] >= 0
+    kafka.delay_s = 0
+    await publisher.submit([MappedRecord("id-2", (event,))])  # no outage now: no line
+    assert len(lines.lines) == len(messages) and PHONE not in repr(lines.lines)
+
+
+async def test_a_sender_answered_within_its_timeout_gets_no_waiting_line() -> None:
+    """An HTTP sender's publish_timeout_s (10 s) is shorter than the window: one wait, the 503's line only."""
+    lines = Lines()
+    publisher = _waiting_publisher(SlowKafka(5), lines, timeout_s=0.05)
+    event = Outgoing("t", PHONE, Event("s", {}))
+    with pytest.raises(Unavailable):
+        await publisher.submit([MappedRecord("id-1", (event,))])
+    (line,) = lines.lines
+    assert "did not acknowledge within 0.05 s" in line["reason"]

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adapters.call_center.cli import app
+from adapters.base.cli import EXIT_REJECTED_LINES
+from adapters.base.config import dedupe_file
+from adapters.call_center.cli import app, import_settings, import_state_dir
 from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
-from tests.adapters.call_center.support import PARIS_KEY, master_lines, sample
+from tests.adapters.call_center.support import PARIS_KEY, call_center_settings, master_lines, sample
 from tests.support.kafka_io import read_events
 from tests.support.ports import metrics_port_taken
 from tests.support.settings import settings_with_topics
@@ -88,7 +90,13 @@ def test_import_cdr_resumes_where_it_stopped(
     with open(master, "a") as handle:
         handle.write(master_lines()[1] + "\n")
     second = CliRunner().invoke(app, arguments)
-    assert "1 lines, 3 events published, 0 duplicates" in second.output, second.output
+    assert "Master.csv: 1 lines, 3 events published, 0 duplicates" in second.output, second.output
+    assert (tmp_path / "state" / "dedupe.sqlite").exists()  # not the HTTP adapter's port file (tester17 M2)
+    with open(master, "a") as handle:
+        handle.write('"","garbage"\n')
+    rejected = CliRunner().invoke(app, arguments)  # as import-batch: a scheduler sees the refused line
+    assert rejected.exit_code == EXIT_REJECTED_LINES and "Master.csv: 1 lines, 0 events published, 0 duplicates, " \
+        "1 rejected" in rejected.output and "error: lines were rejected" in rejected.output, rejected.output
     unknown = CliRunner().invoke(app, [*arguments[:3], "nowhere"])
     assert unknown.exit_code != 0 and "unknown site" in unknown.output
 
@@ -111,3 +119,18 @@ def test_import_cdr_needs_no_metrics_port_unless_it_follows(
     assert once.exit_code == 0 and "1 lines, " in once.output, once.output  # the session dedupe may know the CDR
     assert following.exit_code == 2, following.output
     assert following.output.startswith("error: metrics endpoint") and "OMNIBUS_METRICS__PORT" in following.output
+
+
+def test_import_cdr_keeps_its_state_under_the_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester17 M2: the state dir was ./.omnibus/call-center (relative to the working directory) and the dedupe file
+    the HTTP adapter's port file; both now follow import-batch: $XDG_STATE_HOME, the dedupe file inside."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    states = import_state_dir(None)
+    assert states == tmp_path / "xdg/omnibus/call_center" and import_state_dir(tmp_path / "given") == tmp_path / "given"
+    adapter = import_settings(call_center_settings(port=8080), states)
+    assert dedupe_file("call_center", adapter) == states / "dedupe.sqlite"
+    configured = call_center_settings(dedupe_path=tmp_path / "mine.sqlite")
+    assert import_settings(configured, states) is configured
+    (tmp_path / ".omnibus/call-center").mkdir(parents=True)  # the former default, kept while only it exists
+    assert import_state_dir(None) == tmp_path / ".omnibus/call-center"

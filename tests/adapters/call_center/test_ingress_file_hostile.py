@@ -30,7 +30,29 @@ async def test_a_line_with_an_overflowing_duration_is_refused_and_the_rest_impor
     report = await _reader(master, tmp_path, publisher, chunk_lines=1).read_available()
     assert (report.lines, report.rejected) == (3, 1)
     assert len(publisher.submitted) == 2 and "duration" in publisher.rejected[0][1].reason
-    assert dict(publisher.rejected[0][0].headers)["file.offset"] == str(len(lines[0]) + 1).encode()
+    headers = dict(publisher.rejected[0][0].headers)
+    assert headers["file.offset"] == str(len(lines[0]) + 1).encode() and headers["file.line"] == b"2"
+    assert publisher.rejected[0][1].reason.startswith("Master.csv line 2: ")  # as import-batch (tester17 M2)
+
+
+async def test_line_numbers_count_lines_inside_quotes_and_survive_a_resume(tmp_path: Path) -> None:
+    """tester17 M2: the dead letter names the line (import-batch does), not only a byte offset; a checkpoint written
+    before line numbers (offset only) still gives the right line."""
+    lines = master_lines()
+    spanning = lines[0].replace('"billing,t,,,300"', '"billing,t,\n,,300"', 1)  # a quoted field over two lines
+    assert spanning != lines[0]
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join([spanning, lines[1], '"","garbage"']) + "\n")
+    publisher = StandInPublisher()
+    await _reader(master, tmp_path, publisher).read_available()
+    (raw, error), = publisher.rejected
+    assert dict(raw.headers)["file.line"] == b"4" and error.reason.startswith("Master.csv line 4: ")
+    Checkpoint(tmp_path / "checkpoint.json").save(
+        {"inode": master.stat().st_ino, "offset": len(spanning) + len(lines[1]) + 2})  # no "line": an older one
+    again = StandInPublisher()
+    report = await _reader(master, tmp_path, again).read_available()
+    assert (report.lines, report.rejected) == (1, 1) and dict(again.rejected[0][0].headers)["file.line"] == b"4"
+    assert report.summary("Master.csv") == "Master.csv: 1 lines, 0 events published, 0 duplicates, 1 rejected"
 
 
 async def test_a_last_line_without_newline_is_imported_at_the_end_but_not_while_following(tmp_path: Path) -> None:

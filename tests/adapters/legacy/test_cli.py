@@ -9,7 +9,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from adapters.legacy.cli import EXIT_REJECTED_LINES, app, import_exit_code
+from adapters.base.cli import EXIT_REJECTED_LINES
+from adapters.legacy.cli import app, import_exit_code
 from adapters.legacy.ingress_batch import BatchReport
 from bus.config import OmnibusSettings
 from bus.topics import BUSINESS_EVENTS
