@@ -47,7 +47,7 @@ def import_cdr_command(
     lines were rejected and dead-lettered with their line number (0 with --rejected-ok); 69 Kafka unreachable at
     start, or a broker outage longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (waited through until then; one
     ``error:`` line and what was published; a re-run resumes). The dedupe file is ``<state-dir>/dedupe.sqlite``
-    unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (tester17 M2: it was the HTTP adapter's port file)."""
+    unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (it used to open the HTTP adapter's port file)."""
     settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX)
     if site not in adapter.sites:
         raise typer.BadParameter(f"unknown site {site!r}; configured: {', '.join(sorted(adapter.sites))}")
