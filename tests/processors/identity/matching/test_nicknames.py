@@ -142,3 +142,12 @@ def test_names_the_genealogy_list_relates_loosely_stay_two_people(a: str, b: str
     assert not nicknames(a, b) and distinct(a, b)
     levels = trait_levels(summarize({"given_name": a}), summarize({"given_name": b}))
     assert levels["given_name"] is Level.DIFFERENT
+
+
+@pytest.mark.parametrize(("a", "b"), [("catherine", "kate"), ("elisabeth", "lisa"), ("elisabeth", "liz")])
+def test_a_french_spelling_has_the_nicknames_of_the_english_one(a: str, b: str) -> None:
+    """tester17 N6: the list has "kate" under "katherine" and "lisa" under "elizabeth" only; "Kate Fabre" stayed a
+    customer apart from Catherine Fabre, born the same day at the same postcode, with no review."""
+    assert nicknames(a, b) and not distinct(a, b)
+    levels = trait_levels(summarize({"given_name": a}), summarize({"given_name": b}))
+    assert levels["given_name"] is Level.CLOSE
