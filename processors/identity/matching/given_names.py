@@ -24,7 +24,8 @@ Sources (libraries, no list of our own):
   Names of equal or greater length the list relates directly ("louis" → "louise", "julie" ↔ "julia") stay
   distinct for the same reason. No library on PyPI lists French or other European diminutives
   ("jeannot"/"jean"): where both are known names they count as distinct.
-* spellings: two spellings of one name ("matthieu"/"mathieu": doubled letters, a silent "h") are one name.
+* spellings: two spellings of one name ("matthieu"/"mathieu": doubled letters, a silent "h"; "catherine"/"katherine",
+  "elisabeth"/"elizabeth": a hard "c", a "z" after the first letter) are one name, and have the same nicknames.
 * compound names: "jean-pierre" (folded "jeanpierre", a known name) and "jean" are not distinct: one is a part
   of the other, split into two known names.
 
