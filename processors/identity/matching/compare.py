@@ -181,6 +181,18 @@ def mistyped_given(first: Sequence[str], second: Sequence[str]) -> bool:
     return any(OSA.distance(a, b) <= 1 and not distinct(a, b) for a in first for b in second)
 
 
+def conflicting_given(first: Sequence[str], second: Sequence[str]) -> bool:
+    """A given name only ``first`` holds and one only ``second`` holds are two real, different first names
+    (``given_names.distinct``): whatever else the two sides agree on, they name two people. A customer keeps every
+    given name its records carried ("bill" beside "william"), so agreement through one of them, a nickname two
+    names share ("bill": William's and Robert's), must not hide the names the sides disagree on: twins merged
+    through a third record's nickname (tester17 S1). A name both sides hold excuses nothing of its own: one person
+    known by two real names ("jean", "pierre") still agrees with a record of either."""
+    only_first = [name for name in first if name not in second]
+    only_second = [name for name in second if name not in first]
+    return any(distinct(a, b) for a in only_first for b in only_second)
+
+
 def trait_levels(first: Summary, second: Summary, limits: Thresholds = Thresholds(), *,
                  slip: bool = True) -> dict[str, Level]:
     """``{"given_name": Level, ...}`` for every trait field; names swapped on one side count as close, and so
@@ -202,6 +214,8 @@ def trait_levels(first: Summary, second: Summary, limits: Thresholds = Threshold
     if (slip and levels["given_name"] is Level.DIFFERENT and levels["birth_date"] is Level.EXACT
             and mistyped_given(*given[GIVEN])):
         levels["given_name"] = Level.CLOSE
+    if levels["given_name"] in (Level.EXACT, Level.CLOSE) and conflicting_given(*given[GIVEN]):
+        levels["given_name"] = Level.DIFFERENT
     if levels["given_name"] is Level.MISSING and levels["family_name"] is Level.DIFFERENT and (
             misplaced_given(first, second) or misplaced_given(second, first)):
         levels["given_name"] = Level.DIFFERENT

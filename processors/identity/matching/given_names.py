@@ -24,7 +24,8 @@ Sources (libraries, no list of our own):
   Names of equal or greater length the list relates directly ("louis" → "louise", "julie" ↔ "julia") stay
   distinct for the same reason. No library on PyPI lists French or other European diminutives
   ("jeannot"/"jean"): where both are known names they count as distinct.
-* spellings: two spellings of one name ("matthieu"/"mathieu": doubled letters, a silent "h") are one name.
+* spellings: two spellings of one name ("matthieu"/"mathieu": doubled letters, a silent "h"; "catherine"/"katherine",
+  "elisabeth"/"elizabeth": a hard "c", a "z" after the first letter) are one name, and have the same nicknames.
 * compound names: "jean-pierre" (folded "jeanpierre", a known name) and "jean" are not distinct: one is a part
   of the other, split into two known names.
 
@@ -46,6 +47,7 @@ NAME_LOCALES = ("fr_FR", "fr_BE", "fr_CH", "de_DE", "de_AT", "de_CH", "it_IT", "
                 "nl_BE", "en_GB", "en_US", "en_IE", "pl_PL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ",
                 "ro_RO", "hu_HU", "el_GR")
 _DOUBLED = re.compile(r"(.)\1+")
+_HARD_C = re.compile(r"c(?![eiy])")  # "c" sounding "k": before a, o, u, a consonant, or last
 _FINAL_VOWELS = re.compile(r"[aeiou]+$")  # "maria", "marie" → "mar": one stem's forms by language or sex
 _MIN_PART = 3  # a compound's parts are names of at least this many letters ("jeanpierre", not "je"+"anpierre")
 
@@ -87,8 +89,15 @@ def _nicknames() -> dict[str, frozenset[str]]:
     """Folded name → its folded nicknames, from the ``nicknames`` package."""
     from nicknames import NickNamer
 
-    return {folded(name): frozenset(folded(nick) for nick in nicks)
-            for name, nicks in NickNamer().nickname_lookup.items()}
+    listed = {folded(name): frozenset(folded(nick) for nick in nicks)
+              for name, nicks in NickNamer().nickname_lookup.items()}
+    # The list spells names the English way: a French spelling of one ("catherine", "elisabeth": ``spelling``) has
+    # the nicknames of every spelling of it the list has (tester17 N6: "kate" is listed under "katherine" only).
+    by_spelling: dict[str, set[str]] = {}
+    for name, nicks in listed.items():
+        by_spelling.setdefault(spelling(name), set()).update(nicks)
+    return {name: frozenset(by_spelling[spelling(name)]) for name in {*listed, *known_names()}
+            if spelling(name) in by_spelling}
 
 
 @cache
@@ -137,9 +146,12 @@ def _parts(name: str) -> tuple[str, str] | None:
 
 def spelling(name: str) -> str:
     """A folded name without the letters that change its spelling, not its sound: doubled letters and "h"
-    ("matthieu" and "mathieu", "isaac" and "isac", "zacharie" and "zacarie" → one spelling). Parents do not give
-    twins two spellings of one name; one person's records do carry them (a clerk's or a form's spelling)."""
-    return _DOUBLED.sub(r"\1", name.replace("h", ""))
+    ("matthieu" and "mathieu", "isaac" and "isac", "zacharie" and "zacarie" → one spelling), a hard "c" as "k"
+    ("catherine"/"katherine", "lucas"/"lukas", "franck"/"frank") and a "z" after the first letter as "s"
+    ("elisabeth"/"elizabeth"; "zara" and "sara" are two names). Parents do not give twins two spellings of one
+    name; one person's records do carry them (a clerk's or a form's spelling)."""
+    unvoiced = _HARD_C.sub("k", name.replace("h", ""))
+    return _DOUBLED.sub(r"\1", unvoiced[:1] + unvoiced[1:].replace("z", "s"))
 
 
 def variants(a: str, b: str) -> bool:

@@ -103,10 +103,22 @@ def summarize(traits: Mapping[str, str] | None) -> Summary:
 
 
 def combine(first: Summary | None, second: Summary | None) -> Summary:
-    """Union of two summaries, at most ``MAX_VALUES`` per field (the smallest: order-independent)."""
+    """Union of two summaries, at most ``MAX_VALUES`` per field, sorted: the smallest, except given names
+    (``_kept_given``). Either way the first ``MAX_VALUES`` of one total order: order-independent."""
     out: Summary = {}
     for field in FIELDS:
-        values = sorted({*(first or {}).get(field, ()), *(second or {}).get(field, ())})[:MAX_VALUES]
+        union = {*(first or {}).get(field, ()), *(second or {}).get(field, ())}
+        values = _kept_given(union) if field == GIVEN else sorted(union)[:MAX_VALUES]
         if values:
             out[field] = values
     return out
+
+
+def _kept_given(names: set[str]) -> list[str]:
+    """The given names a customer keeps: real first names before others (typos), longer before shorter (a full name
+    before its nicknames). Keeping the alphabetically smallest dropped "william" beside "bill", "billy" and a typo,
+    and the customer then compared close with William's twin Robert through "bill" (tester17 S1)."""
+    from processors.identity.matching.given_names import is_known  # it folds names with this module's ``fold``
+
+    kept = sorted(names, key=lambda name: (not is_known(name), -len(name), name))[:MAX_VALUES]
+    return sorted(kept)

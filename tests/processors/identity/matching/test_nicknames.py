@@ -142,3 +142,23 @@ def test_names_the_genealogy_list_relates_loosely_stay_two_people(a: str, b: str
     assert not nicknames(a, b) and distinct(a, b)
     levels = trait_levels(summarize({"given_name": a}), summarize({"given_name": b}))
     assert levels["given_name"] is Level.DIFFERENT
+
+
+@pytest.mark.parametrize(("a", "b"), [("catherine", "kate"), ("elisabeth", "lisa"), ("elisabeth", "liz")])
+def test_a_french_spelling_has_the_nicknames_of_the_english_one(a: str, b: str) -> None:
+    """tester17 N6: the list has "kate" under "katherine" and "lisa" under "elizabeth" only; "Kate Fabre" stayed a
+    customer apart from Catherine Fabre, born the same day at the same postcode, with no review."""
+    assert nicknames(a, b) and not distinct(a, b)
+    levels = trait_levels(summarize({"given_name": a}), summarize({"given_name": b}))
+    assert levels["given_name"] is Level.CLOSE
+
+
+@pytest.mark.parametrize(("full", "short"), [("Catherine", "Kate"), ("Elisabeth", "Lisa")])
+def test_a_french_spelling_s_nickname_on_the_portal_is_merged(full: str, short: str) -> None:
+    """The reported pairs end to end: a billing-like counter record and the portal identify under the nickname."""
+    h = Harness(settings(default_region="FR"))
+    feed(h, counter("tx-fr-1", BILL_PHONE, {"given_name": full, "family_name": "Fabre", "birth_date": "1975-03-03",
+                                            "postcode": "35000"}))
+    feed(h, identify("u-fr", short, "Fabre", "1975-03-03", "k.fabre@example.org", "3 rue B", "35000"))
+    h.local.check_consistent()
+    assert h.customer("USER_ID", "u-fr") == h.customer("PHONE", "+33621222324")

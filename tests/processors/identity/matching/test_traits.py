@@ -1,4 +1,4 @@
-from processors.identity.matching.traits import combine, fold, summarize
+from processors.identity.matching.traits import Summary, combine, fold, summarize
 
 
 def test_fold_removes_accents_case_and_punctuation() -> None:
@@ -24,4 +24,15 @@ def test_combine_is_order_independent_and_bounded() -> None:
     parts = [{"gn": ["ann"]}, {"gn": ["anne"]}, {"gn": ["anna"], "bd": ["1990-01-01"]}, {"gn": ["an"]}]
     forward = combine(combine(combine(parts[0], parts[1]), parts[2]), parts[3])
     backward = combine(combine(combine(parts[3], parts[2]), parts[1]), parts[0])
-    assert forward == backward == {"gn": ["an", "ann", "anna"], "bd": ["1990-01-01"]}
+    assert forward == backward == {"gn": ["ann", "anna", "anne"], "bd": ["1990-01-01"]}  # real names before "an"
+
+
+def test_a_customer_keeps_its_real_full_given_name_before_nicknames_and_typos() -> None:
+    """Four given names seen, three kept: "william" stays beside "bill" and "billy", a typo goes, in any order
+    (tester17 S1: dropping "william" let William's twin Robert agree through "bill")."""
+    names = ["William", "Bill", "Billy", "Wiliam"]
+    for order in (names, names[::-1], names[1:] + names[:1]):
+        summary: Summary = {}
+        for name in order:
+            summary = combine(summary, summarize({"given_name": name}))
+        assert summary["gn"] == ["bill", "billy", "william"]
