@@ -8,8 +8,10 @@
   an operator's split re-published under the new customer (``bus.topics.MOVED_FROM_HEADER``) is the same
   contact: its row carries the original's id (its ``causation_id``), so it counts once (as in the KPIs).
 * business facts: products held, service tier and segment (account type), arrears, each with the identifiers it
-  came through (``via``), so that a split moves it with them. A business event counts for the customer identity
-  placed it on (its copy on ``customer.contacts.v1``, ``engine.py``), never for the keeper of a shared identifier.
+  came through (``via``), so that a split moves it with them: an account's own, when it came through it
+  (``processors.profile.about``, the rule identity's screen pop follows too, tester17 M1). A business event
+  counts for the customer identity placed it on (its copy on ``customer.contacts.v1``, ``engine.py``), never for
+  the keeper of a shared identifier.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from bus.serde import Event
 from processors.identity.config import DEFAULT_PRIORITIES
 from processors.offers.state import CONTACTS_KEPT, OVERDUE_FACT, CustomerState
+from processors.profile.about import about
 
 CONTACT = "omnibus.contact."
 BUSINESS = "omnibus.business."
@@ -95,7 +98,7 @@ def release_contact(state: CustomerState, contact: str) -> None:
 
 def apply_business(state: CustomerState, event: Event) -> None:
     """Products, tier, segment and arrears from a legacy system's event (idempotent)."""
-    value, via = event.value, list(identifier_keys(event))
+    value, via = event.value, about(event, identifier_keys(event))
     name = event.schema.removeprefix(BUSINESS)
     if name == "ProductSubscribed":
         code = value["product_code"]

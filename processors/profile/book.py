@@ -7,7 +7,8 @@ processor stores the profile per customer in a table and calls it.
 ``profile[VIA]`` is ``{section name: {entry key: identifier digests}}``: for a section divided by identifiers
 (``ProfileSection.entries``: products by account, subscription, order, bill; open handoffs by handoff id; the name by
 observation), the digests (``via_key``) of the identifier keys (``TYPE:value``) every event that fed the entry
-carried (``apply``'s ``carried``), kept only for entries the section still holds. At a split (``split``) an entry
+carried (``apply``'s ``carried``; a business event's its account alone, ``about.py``), kept only for entries the
+section still holds. At a split (``split``) an entry
 ``follows`` the moved identifiers when it came through at least one of them and through none that the source keeps;
 the rest stays, as contacts do (``processors/identity/graph/split_contacts.py``). An entry fed through more than
 ``VIA_KEYS_PER_ENTRY`` identifiers, or with no record of them (applied before this record existed), stays with the
@@ -23,6 +24,7 @@ from typing import Any
 
 from bus.serde import Event
 from bus.topics import TopicSpec
+from processors.profile.about import about
 from processors.profile.limits import ProfileLimits, load_profile_limits
 from processors.profile.section import ProfileSection
 
@@ -102,7 +104,8 @@ class ProfileBook:
     def apply(self, profile: ProfileState | None, event: Event, carried: Sequence[str] = (),
               person: bool = True) -> ProfileState:
         """``profile`` after ``event``; ``carried``: the identifier keys the event came through (recorded in ``VIA``
-        for the entries it feeds, so that a split can tell where they go); ``person``: whether the matcher takes the
+        for the entries it feeds, so that a split can tell where they go; a business event only its account's:
+        ``about.about``); ``person``: whether the matcher takes the
         event's traits as this customer's person (False: the ``personal`` sections, the name, do not take it)."""
         result = dict(profile or {})
         via: Via = dict(result.get(VIA) or {})
@@ -113,7 +116,7 @@ class ProfileBook:
             entries = section.entries(event) if carried else []
             if entries or section.name in via:
                 known = dict(via.get(section.name) or {})
-                digests = [via_key(key) for key in carried]
+                digests = [via_key(key) for key in about(event, carried)]
                 for entry in entries:
                     known[entry] = _with_keys(known.get(entry), digests)
                 _keep_held(via, section, known, state)

@@ -19,7 +19,8 @@ order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_mo
 * identifiers (split, claim; ``follow``, asked by ``customer_node.on_apply`` before applying: the event goes on
   unapplied): a contact that carried moved identifiers and no kept one, or both with a moved one of
   the highest priority (``split_contacts.goes``; not after a claim, whose identifier is two people's:
-  ``deciding.py``); any other event (a product) only through moved ones. After a claim
+  ``deciding.py``); any other event (a product) only through moved ones (a business event through its account
+  alone when it carried it, ``processors.profile.about``: where its entry went). After a claim
   an event that told its person (traits) stays (the matcher placed it: ``hand_over``'s ``untold_only``), and so does
   one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
   identifier the kept-apart rule placed the event here through (``Apply.kept_apart``).
@@ -47,7 +48,9 @@ from processors.identity.graph.limits import member_version
 from processors.identity.graph.messages import Apply, EventRef, Member, MovedOff, MovedTo
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes
 from processors.identity.graph.state import CustomerState
+from processors.profile.about import about
 from processors.profile.limits import short_key
+from processors.profile.sections.products import NS as BUSINESS
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 # Notes a customer keeps (identifiers and contacts together): an apply in flight is seconds old.
@@ -141,6 +144,9 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
     # A claimed identifier is one two people's events carried: a contact with a kept one too stays (deciding.py).
     contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS and not all(
         moved(state.split_off[key]).claim for key in went)
-    if not goes(message.carried, set(went), set(state.members), ctx.policy.plan_order if contact else None):
+    carried = message.carried
+    if message.event is not None and message.event.schema.startswith(BUSINESS):  # its account's, if it has one
+        carried = about(ctx.graph.load_event(message.event), carried)
+    if not goes(carried, set(went), set(state.members), ctx.policy.plan_order if contact else None):
         return None
     return went[ctx.policy.plan_order(went)[0]]

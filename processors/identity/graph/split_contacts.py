@@ -21,7 +21,8 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   USER_ID > ACCOUNT > ... , ``LinkPolicy.plan_order``): where the same contact goes when it arrives after the split
   (``customer_merge._belongs``: the customer it reaches first), so it ends on one screen pop in either order
   (tester10 #1; it stayed with the source before). Products and handoffs record only digests of the identifiers
-  they came through (``book.via_key``), so one that came through both stays with the source.
+  they came through (``book.via_key``), so one that came through both stays with the source; a billing event
+  that came through its account number came through that alone (``processors.profile.about``, tester17 M1).
   The source drops those records and their entries from its profile (``ProfileBook.split``); the new customer takes
   both and re-publishes each contact on ``customer.contacts`` under its own key (``Resolved.moved_by``), with an
   event id derived from the split's announcement and the contact (``outputs.moved_contact_id``): a redelivered split

@@ -117,6 +117,15 @@ def interaction(identifiers: Any, *, channel: str = "CALL_CENTER", kind: str = "
     })
 
 
+def account_opened(account: str, identifiers: Any = (), *, tier: str = "premium", minutes: int = 0) -> Event:
+    """A customer-master line: ``AccountOpened`` of ``account`` carrying the holder's ``identifiers`` too."""
+    return Event("omnibus.business.AccountOpened", {
+        "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "account_number": account,
+        "customer_identifiers": [ident(k, v) for k, v in identifiers], "account_type": "residential",
+        "service_tier": tier, "traits_event_id": None,
+    })
+
+
 def product_subscribed(account: str, identifiers: Any = (), *, product: str = "FIBER-1G", minutes: int = 0) -> Event:
     return Event("omnibus.business.ProductSubscribed", {
         "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "account_number": account,

@@ -149,6 +149,26 @@ def test_a_split_moves_the_billing_facts_that_came_through_the_moved_identifiers
     assert "segment" not in profile(world, PIERRE) and not world.customer(PIERRE)["overdue"]
 
 
+def test_a_customer_master_line_split_off_by_its_account_counts_its_tier_for_the_new_customer_only() -> None:
+    """tester17 M1: Robert's AccountOpened carried the account, his IBAN, e-mail and phone; the operator split the
+    account EDF-700001 off. The premium tier is the account's (``processors.profile.about``): it goes with it, as
+    the screen pop's account row does, and counts for the new customer only."""
+    world = World()
+    robert, other = "cus_robert", "cus_other_robert"
+    account, iban = "ACCOUNT:EDF-700001", "ACCOUNT:FR7630006000011234567890189"
+    email, phone = "EMAIL:robert.durand@example.org", "PHONE:+33145000011"
+    world.created(robert, account, iban, email, phone)
+    world.feed(defined(offer("care", eligibility='service_tier == "premium"', channels=["CALL_CENTER"])))
+    placed(world, opened(world, "EDF-700001", iban, email, phone, account_type="residential", tier="premium"), robert)
+    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": robert, "new_customer_id": other,
+        "moved_identifiers": [ident(account)], "reason": "another Robert", "lineage": {}}))
+    assert ("WITHDRAW", "CALL_CENTER", robert, "care") in actions(batch)
+    assert ("SHOW", "CALL_CENTER", other, "care") in actions(batch)
+    assert profile(world, other)["service_tier"] == "premium" and "service_tier" not in profile(world, robert)
+    assert "segment" not in profile(world, robert)
+
+
 def test_an_answer_goes_to_the_customer_of_its_most_specific_identifier_not_the_landlines_keeper() -> None:
     """Offer answers are not re-published by identity: the most specific identifier decides (a user id before the
     family landline), as identity ranks them."""

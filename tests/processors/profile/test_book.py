@@ -150,3 +150,21 @@ def test_a_split_is_pure_and_a_second_one_of_the_same_identifiers_moves_nothing(
     kept, moved = book.split(profile, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT])
     assert repr(profile) == before
     assert book.split(kept, [], [ACC_MOVED], [ACC_KEPT, PHONE_KEPT]) == (kept, {})
+
+
+def test_a_customer_master_line_follows_its_account_not_the_identifiers_the_source_keeps() -> None:
+    """tester17 M1: the AccountOpened of EDF-700001 carried the account, the holder's IBAN, e-mail and phone; the
+    operator split the account off. Its record (tier, segment) goes with the account, as its product does: no
+    account row left on the source whose number pops the other customer, none missing on the new one."""
+    from tests.processors.identity.support import account_opened
+
+    book = ProfileBook.from_registry()
+    account, kept = "ACCOUNT:EDF-700001", ["ACCOUNT:FR7630006000011234567890189", "EMAIL:r.durand@example.org",
+                                          "PHONE:+33145000011"]
+    profile = book.apply(None, account_opened("EDF-700001", [("EMAIL", "r.durand@example.org")]), [account, *kept])
+    profile = book.apply(profile, product_subscribed("EDF-700001", product="ELEC-BASE"), [account])
+    stays, goes = book.split(profile, [], [account], kept)
+    assert book.render(stays)["products"] == {"accounts": [], "products": [], "open_orders": [], "overdue_bills": []}
+    moved = book.render(goes)["products"]
+    assert [(a["account_number"], a["service_tier"]) for a in moved["accounts"]] == [("****0001", "premium")]
+    assert [p["product_code"] for p in moved["products"]] == ["ELEC-BASE"]

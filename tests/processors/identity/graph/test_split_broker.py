@@ -9,8 +9,9 @@ A visit after the split carrying Jonathan's e-mail and the account (tester10 #1)
 Outputs are counted per event id (``one_per_event_id``): a batch replayed after a rebalance publishes the same ids.
 ``omnibus verify`` agrees with the processor afterwards.
 
-The other sections follow too: the father's product, subscribed on the mistyped account, leaves Jonathan's screen pop
-with it, and Jonathan's own product (through his phone) stays; the moved contact names the customer it left in its
+The other sections follow too: the father's product, subscribed on the mistyped account, and its account row (an
+``AccountOpened`` that carried Jonathan's phone too, tester17 M1) leave Jonathan's screen pop with it, and
+Jonathan's own product (through his phone) stays; the moved contact names the customer it left in its
 ``omnibus-moved-from`` header (``bus.topics.MOVED_FROM_HEADER``), which the KPI processor counts by.
 """
 
@@ -35,7 +36,7 @@ from processors.identity.graph.outputs import moved_contact_id
 from processors.identity.normalize import Identifier, IdentifierNormalizer
 from processors.verify.run import averify
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import envelope, ident, observed, product_subscribed, settings
+from tests.processors.identity.support import account_opened, envelope, ident, observed, product_subscribed, settings
 from tests.support.http import get_when_served
 from tests.support.kafka_io import one_per_event_id, read_events, read_raw
 from tests.support.settings import settings_with_topics
@@ -95,7 +96,9 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
             Outgoing(BUSINESS_EVENTS.name(config.topics), ACCOUNT[1],
                      product_subscribed(ACCOUNT[1], product="FATHER-TV", minutes=4)),
             Outgoing(BUSINESS_EVENTS.name(config.topics), "ACC-J",
-                     product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=5))])
+                     product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=5)),
+            Outgoing(BUSINESS_EVENTS.name(config.topics), ACCOUNT[1],  # tester17 M1: a customer-master line
+                     account_opened(ACCOUNT[1], [PHONE], minutes=6))])
 
     (port,) = distinct_free_ports(1)
     async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
@@ -122,6 +125,10 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
             assert await screen_pop(http, port, source) == []
             assert await products(http, port, new) == ["FATHER-TV"]
             assert await products(http, port, source) == ["JONATHAN-FIBER"]
+            # the account row goes with its account, though its line carried Jonathan's phone too
+            assert [a["account_number"] for a in (await screen_pop_json(http, port, new))["products"]["accounts"]] \
+                == ["****7718"]
+            assert (await screen_pop_json(http, port, source))["products"]["accounts"] == []
             for customer in (source, new):  # the refused e-mail, flagged on both screen pops
                 flagged = {hint["type"]: set(hint["customer_ids"]) for hint in
                            (await screen_pop_json(http, port, customer))["shared_identifiers"]}

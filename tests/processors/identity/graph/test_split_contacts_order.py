@@ -21,7 +21,7 @@ from processors.identity.graph.messages import Apply, SplitCustomer
 from processors.identity.intake import event_ref
 from processors.identity.graph.outputs import Resolved, Send, Split
 from tests.processors.identity.graph.test_split_contacts import ACCOUNT, EMAIL, PHONE, contact_ids
-from tests.processors.identity.support import SERIALIZER, Harness, interaction, product_subscribed
+from tests.processors.identity.support import SERIALIZER, Harness, account_opened, interaction, product_subscribed
 
 TOKEN = "cmd-order"
 CONTACTS = "contact.events.v1"
@@ -132,3 +132,26 @@ def test_only_an_apply_that_read_the_owner_before_the_split_goes_on(kept_apart: 
     assert [d.customer_id for d in h.decisions(Resolved) if d.triggering_event_id == event_id] == [lands]
     assert contact_ids(h, lands) == ["TX-BOTH"]
     assert contact_ids(h, decided.new_id if kept_apart else source) == []
+
+
+def accounts(h: Harness, customer: str) -> list[tuple[str, str]]:
+    view = h.book.render(h.local.store.get_profile(customer))["products"]
+    return [(a["account_number"], a["service_tier"]) for a in view["accounts"]]
+
+
+def test_a_customer_master_line_follows_its_account_at_every_point_of_its_way() -> None:
+    """tester17 M1: an AccountOpened that carried the account and the holder's e-mail and phone (a customer-master
+    line) is about the account (``processors.profile.about``): its record ends with the account's new customer,
+    whether applied before the split or reaching the source after it, never on the source's screen pop."""
+    cut = 0
+    while True:
+        h = Harness()
+        source = jonathan(h)
+        h.feed(account_opened(ACCOUNT[1], [EMAIL, PHONE], minutes=5), topic="business.events.v1", settle=False)
+        if not split_after(h, source, cut):
+            break
+        (decided,) = h.decisions(Split)
+        assert accounts(h, decided.new_id) == [("****7718", "premium")] and accounts(h, source) == [], cut
+        h.local.check_consistent()
+        cut += 1
+    assert cut > 2

@@ -1,0 +1,40 @@
+"""What an event is about, for an operator's split: the one rule identity's screen pop and the offers follow (M1).
+
+A split divides what a customer holds by the identifiers each fact came through (``book.follows``). A billing line
+of a customer master carries the account and the holder's IBAN, e-mail and phone together; its account record (and
+the tier and segment it sets) is about the account number, so it goes wherever the ACCOUNT identifier goes, and
+is never kept by the source that keeps the e-mail nor counted by both customers (tester17 M1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bus.identifiers.account import normalise_account
+from bus.identifiers.kinds import ACCOUNT
+from bus.identifiers.model import NotAnIdentifier
+from bus.serde import Event
+from processors.profile.sections.products import NS as BUSINESS
+
+
+def _account(value: str) -> str:
+    try:
+        return normalise_account(value)
+    except NotAnIdentifier:
+        return value
+
+
+def about(event: Event, carried: Sequence[str]) -> list[str]:
+    """The identifier keys (``TYPE:value``) a split divides what ``event`` fed by, out of those it came through,
+    ``carried``: a business event (``omnibus.business.*``) with an ``account_number`` is about that account, so
+    only its carried ACCOUNT key counts (compared in its normal form, ``normalise_account``, and returned as spelled
+    in ``carried``); any other event, or a business event that did not come through its account (the account is
+    another customer's: a joint account's second holder), by every key in ``carried``. Pure; raises nothing."""
+    number = event.value.get("account_number") if event.schema.startswith(BUSINESS) else None
+    if number:
+        wanted = _account(str(number))
+        own = [key for key in carried
+               if key.partition(":")[0] == ACCOUNT and _account(key.partition(":")[2]) == wanted]
+        if own:
+            return own[:1]
+    return list(carried)
