@@ -10,11 +10,9 @@ import pytest
 from mode.utils.futures import StampedeWrapper
 
 from bus import stampede
+from bus.stampede import DeclarationStampede
 from bus.app import create_app
 from bus.config import OmnibusSettings
-
-stampede.install()
-
 
 class Declaration:
     """An operation the test finishes by hand: ``release`` ends it with a result or an error."""
@@ -28,9 +26,9 @@ class Declaration:
         return await self.done
 
 
-async def _owner_and_waiter(call: Callable[[StampedeWrapper], Any]) -> tuple[Declaration, asyncio.Task, asyncio.Task]:
+async def _owner_and_waiter(call: Callable[[Any], Any], wrapper_type: type = DeclarationStampede) -> tuple[Declaration, asyncio.Task, asyncio.Task]:
     declaration = Declaration()
-    wrapper = StampedeWrapper(declaration)
+    wrapper = wrapper_type(declaration)
     owner = asyncio.create_task(call(wrapper))
     await asyncio.sleep(0.01)
     waiter = asyncio.create_task(call(wrapper))
@@ -39,7 +37,7 @@ async def _owner_and_waiter(call: Callable[[StampedeWrapper], Any]) -> tuple[Dec
 
 
 async def test_a_waiter_cancelled_meanwhile_leaves_the_owner_its_result() -> None:
-    declaration, owner, waiter = await _owner_and_waiter(StampedeWrapper.__call__)
+    declaration, owner, waiter = await _owner_and_waiter(DeclarationStampede.__call__)
     waiter.cancel()  # a worker told to stop while its tables declare their changelogs
     await asyncio.sleep(0.01)
     declaration.done.set_result("created")
@@ -49,7 +47,7 @@ async def test_a_waiter_cancelled_meanwhile_leaves_the_owner_its_result() -> Non
 
 async def test_without_the_patch_the_owner_crashed_with_invalid_state() -> None:
     """The test above fails on mode's own ``__call__``: the CI failure of 2026-12-01."""
-    declaration, owner, waiter = await _owner_and_waiter(StampedeWrapper.omnibus_original_call)
+    declaration, owner, waiter = await _owner_and_waiter(StampedeWrapper.__call__, StampedeWrapper)
     waiter.cancel()
     await asyncio.sleep(0.01)
     declaration.done.set_result("created")
@@ -58,7 +56,7 @@ async def test_without_the_patch_the_owner_crashed_with_invalid_state() -> None:
 
 
 async def test_an_error_reaches_every_waiter() -> None:
-    declaration, owner, waiter = await _owner_and_waiter(StampedeWrapper.__call__)
+    declaration, owner, waiter = await _owner_and_waiter(DeclarationStampede.__call__)
     declaration.done.set_exception(ConnectionError("broker gone"))
     for caller in (owner, waiter):
         with pytest.raises(ConnectionError, match="broker gone"):
@@ -66,24 +64,30 @@ async def test_an_error_reaches_every_waiter() -> None:
 
 
 async def test_waiters_share_one_run_and_the_next_call_runs_again() -> None:
-    declaration, owner, waiter = await _owner_and_waiter(StampedeWrapper.__call__)
+    declaration, owner, waiter = await _owner_and_waiter(DeclarationStampede.__call__)
     declaration.done.set_result("created")
     assert (await owner, await waiter) == ("created", "created")
     assert declaration.calls == 1
     declaration.done = asyncio.get_running_loop().create_future()
     declaration.done.set_result("again")
-    assert await StampedeWrapper(declaration)() == "again" and declaration.calls == 2
+    assert await DeclarationStampede(declaration)() == "again" and declaration.calls == 2
 
 
 async def test_the_owner_cancelled_cancels_its_waiters_as_before() -> None:
-    _, owner, waiter = await _owner_and_waiter(StampedeWrapper.__call__)
+    _, owner, waiter = await _owner_and_waiter(DeclarationStampede.__call__)
     owner.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
 
 
-def test_every_app_installs_it_once() -> None:
-    create_app("stampede-test", OmnibusSettings())
-    assert StampedeWrapper.__call__ is stampede._call  # noqa: SLF001
+def test_every_app_gives_its_topic_declarations_the_patched_wrapper_once() -> None:
+    import faust.topics
+    import faust.transport.drivers.aiokafka as transport
+
+    app = create_app("stampede-test", OmnibusSettings())
+    assert transport.StampedeWrapper is DeclarationStampede
+    assert isinstance(app.topic("stampede-test-topic").maybe_declare, DeclarationStampede)
+    declared = faust.topics.Topic.maybe_declare
     stampede.install()
-    assert StampedeWrapper.omnibus_original_call is not stampede._call  # noqa: SLF001
+    assert faust.topics.Topic.maybe_declare is declared
+    assert StampedeWrapper.__call__ is not DeclarationStampede.__call__  # mode's own wrappers are left alone
