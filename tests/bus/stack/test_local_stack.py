@@ -362,12 +362,16 @@ def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tm
     """pytest-timeout raises into the waiting thread: ``up`` stopped the broker but the registry it was waiting for
     ran on (detached), unrecorded. Now an interrupted ``up`` stops both and leaves the state file as it found it."""
     import _thread
+    import signal
     import threading
     import time
 
     state_dir = tmp_path / "state"
     stack = LocalStack(state_dir, detach=True)
     interrupted = threading.Event()
+    # interrupt_main does nothing where SIGINT is ignored, as in a run started in the background by a shell without
+    # job control (`nohup ... &`): the test failed there with "DID NOT RAISE KeyboardInterrupt"
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupt_once_the_registry_runs() -> None:
         if _await_registry_launched(state_dir):
@@ -382,6 +386,7 @@ def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tm
             time.sleep(5)  # a registry ready at once: the interrupt lands here, and the leftovers fail the test
         assert interrupted.is_set()
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         watcher.join(1)
         leftover = _processes_under(state_dir)
         LocalStack(state_dir).down()
