@@ -24,7 +24,7 @@ class Replay:
 
 async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s: float = 30.0) -> Replay:
     """Every event on the topic now; records that do not decode are counted (and noted: ``bus.undecodable``), not
-    fatal."""
+    fatal; tombstones (records without a value) are no events and are left out."""
     topic = spec.name(settings.topics)
     _, deserializer = build_serde(settings.registry)
     client_id = f"{settings.kafka.client_id}-replay-{uuid.uuid4().hex[:6]}"
@@ -58,6 +58,8 @@ async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s:
     replay = Replay([])
     for partition in sorted(by_partition):
         for message in by_partition[partition]:
+            if message.value is None:
+                continue
             ctx = SerdeContext(topic=topic, key=message.key, partition=partition, offset=message.offset)
             try:
                 replay.events.append(deserializer(message.value, ctx))

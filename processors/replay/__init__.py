@@ -34,10 +34,16 @@ class Replayed:
     partition: int
     offset: int
     key: bytes | None
-    event: Event | None  # None: the value did not decode (or was not decoded: ``raw=True``)
+    event: Event | None  # None: a tombstone, or the value did not decode (or was not decoded: ``raw=True``)
     value: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()  # the record's Kafka headers (changelog fencing versions)
     timestamp_ms: int | None = None  # the record's Kafka timestamp, ms since the epoch
+
+    @property
+    def tombstone(self) -> bool:
+        """A record without a value: on a compacted topic, "this key has no value any more" (the identifier no
+        longer assigned on ``customer.identifiers.v1``), not a record that failed to decode."""
+        return self.value is None and self.event is None
 
 
 def fenced(records: Iterable[Replayed]) -> Iterator[Replayed]:
@@ -67,7 +73,7 @@ async def read_topics(
     """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics).
     ``last``: only the records of each partition from ``last`` offsets before its end offset (fewer on a
     compacted topic, whose offsets have gaps). Records that do not decode are counted and noted
-    (``bus.undecodable``)."""
+    (``bus.undecodable``); a tombstone (no value) is returned as such, not counted."""
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
@@ -110,7 +116,7 @@ async def read_topics(
     for tp in sorted(fetched, key=lambda t: (names.index(t.topic), t.partition)):
         for message in fetched[tp]:
             event = None
-            if tp.topic not in raw_names:
+            if tp.topic not in raw_names and message.value is not None:
                 ctx = SerdeContext(topic=tp.topic, key=message.key, partition=tp.partition, offset=message.offset)
                 try:
                     event = deserializer(message.value, ctx)

@@ -96,10 +96,15 @@ def _key_kind(record: Replayed) -> str | None:
 
 
 def line(record: Replayed) -> str:
-    """One record as a JSON line (masked; an undecodable value says so)."""
+    """One record as a JSON line (masked; a tombstone and an undecodable value say so)."""
     key = shown_key(record)
-    event: Any = ({"undecodable": f"<{len(record.value or b'')} bytes>"} if record.event is None
-                  else {"schema": record.event.schema, "value": record.event.value})
+    event: Any
+    if record.tombstone:
+        event = {"tombstone": True}
+    elif record.event is None:
+        event = {"undecodable": f"<{len(record.value or b'')} bytes>"}
+    else:
+        event = {"schema": record.event.schema, "value": record.event.value}
     whole = {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": key,
              "event": event}
     return json_line(shown(whole))

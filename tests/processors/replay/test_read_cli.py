@@ -7,13 +7,15 @@ import json
 from decimal import Decimal
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner
 
+from bus.kafka_client import connection_options
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import DEAD_LETTERS, IDENTIFIERS_OBSERVED
 from omnibus.cli import app as omnibus
-from processors.replay import Replayed
+from processors.replay import Replayed, read_topics
 from processors.replay.read_cli import UnknownTopic, line, newest, topic_spec
 from tests.support.samples import identifiers_observed
 from tests.support.settings import settings_with_topics
@@ -45,6 +47,7 @@ def test_a_line_masks_identifiers_in_the_key_and_the_record_and_shows_bytes_by_t
     assert json.loads(line(dead))["event"]["value"] == {"original_value": "<12 bytes>", "amount": "12.50"}
     undecodable = Replayed("t", 0, 1, None, None, b"\x00" * 5)
     assert json.loads(line(undecodable))["event"] == {"undecodable": "<5 bytes>"}
+    assert json.loads(line(Replayed("t", 0, 2, b"PHONE:+33612345678", None, None)))["event"] == {"tombstone": True}
 
 
 def test_a_key_its_topic_declares_an_identifier_is_masked_like_the_value() -> None:
@@ -99,6 +102,32 @@ async def test_the_last_records_of_each_partition_are_read_from_a_real_broker(
     assert [record["offset"] for record in shown] == [3, 4]
     assert [record["event"]["value"]["envelope"]["source_event_id"] for record in shown] == ["seq-3", "seq-4"]
     assert "+3361234567" not in result.stdout
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(120)
+async def test_a_tombstone_is_read_as_one_not_as_an_undecodable_record(
+        bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release or an eviction leaves a tombstone on customer.identifiers.v1: ``topics read`` (and every reader of
+    ``read_topics``: review list, verify) exited 65 "did not decode ... set OMNIBUS_REGISTRY__URL" (tester18 F6)."""
+    config = await settings_with_topics(bootstrap_servers, partitions=1)
+    serializer, _ = build_serde(config.registry)
+    topic = IDENTIFIERS_OBSERVED.name(config.topics)
+    async with EventProducer(config, serializer) as producer:
+        await producer.publish(Outgoing(topic, "k", identifiers_observed("+33612345670", sequence=0)))
+    tombstones = AIOKafkaProducer(**connection_options(config.kafka))
+    await tombstones.start()
+    try:
+        await tombstones.send_and_wait(topic, key=b"k", value=None)
+    finally:
+        await tombstones.stop()
+    records = await read_topics(config, [IDENTIFIERS_OBSERVED])
+    assert (records.undecodable, [record.tombstone for record in records.records]) == (0, [False, True])
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", bootstrap_servers)
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", config.topics.prefix)
+    result = await asyncio.to_thread(CliRunner().invoke, omnibus, ["topics", "read", "identity.observed.v1"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(text)["event"].get("tombstone") for text in result.stdout.splitlines()] == [None, True]
 
 
 def test_last_n_is_the_newest_n_in_total_across_partitions() -> None:
