@@ -110,10 +110,25 @@ def token(value: object) -> str:
     return f"tok:{digest}"
 
 
-def scrub_text(text: str) -> str:
+def scrub_text(text: str, *, dates: bool = True) -> str:
     """Replace anything that looks like an e-mail address (also cut short or URL-encoded), a phone/ID number or an
-    identifier's key form (``TYPE:value`` -> ``TYPE:[value]``); keep IPv4 addresses."""
-    return _SCRUBBED.sub(_replacement, text)
+    identifier's key form (``TYPE:value`` -> ``TYPE:[value]``); keep IPv4 addresses. ``dates=False`` keeps calendar
+    dates as they are: only for the value of a field declared not personal (``is_personal_field``: a bill's due
+    date), never for free text."""
+    return _SCRUBBED.sub(_replacement if dates else _replacement_keeping_dates, text)
+
+
+def is_personal_field(name: str) -> bool:
+    """Whether a field called ``name`` holds personal data: an identifier (``SENSITIVE_FIELDS``) or a person's trait
+    (``bus.identifiers.traits.standard_key``: a birth date, a name, an address; the declaration a legacy layout's
+    fields are read by, ``adapters.legacy.layout``)."""
+    from bus.identifiers.traits import standard_key  # phonenumbers and pycountry: not for every process's logging
+
+    return name.lower() in SENSITIVE_KEYS or standard_key(name) is not None
+
+
+def _replacement_keeping_dates(match: re.Match[str]) -> str:
+    return match.group(0) if match.group("calendar") else _replacement(match)
 
 
 def _replacement(match: re.Match[str]) -> str:

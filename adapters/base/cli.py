@@ -6,14 +6,15 @@ import asyncio
 import gc
 import signal
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import typer
 from pydantic import BaseModel
 
+from adapters.base.errors import Unavailable
 from adapters.base.http import RunningServer
 from bus import shutdown
-from bus.bootstrap import start_process
+from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.logging import get_logger
 
@@ -42,6 +43,29 @@ def exit_when_rejected(rejected: bool, *, rejected_ok: bool = False) -> None:
         typer.echo(f"error: lines were rejected (dead-lettered on deadletter.v1 with their file and line number): "
                    f"exit {code} (--rejected-ok: exit 0)", err=True)
         raise typer.Exit(code)
+
+
+class FileReport(Protocol):
+    """What an import reports of one file (``BatchReport``, ``ImportReport``)."""
+
+    def summary(self, name: str) -> str:
+        """The line the import prints for the file ``name``."""
+        ...
+
+
+def exit_interrupted(name: str, report: FileReport | None, error: Unavailable, waited_s: float) -> NoReturn:
+    """End an import (import-batch, import-cdr) Kafka stopped acknowledging for ``waited_s`` seconds
+    (``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S``): print what the file ``name``'s run published (``report``, marked
+    ``(interrupted)``), then one ``error:`` line (no traceback) and exit ``KAFKA_UNAVAILABLE_EXIT`` (69,
+    docs/legacy-batch.md; tester15 F13). What Kafka acknowledged is checkpointed, so the same command resumes after
+    it. The stop that follows (a flush to a broker that does not answer) is bounded by the stop deadline
+    (``bus.shutdown``), still 69."""
+    if report is not None:
+        typer.echo(f"{report.summary(name)} (interrupted)")
+    shutdown.arm(KAFKA_UNAVAILABLE_EXIT)
+    exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); the "
+                      f"lines before were published: run the same command again to resume {name}",
+                      KAFKA_UNAVAILABLE_EXIT)
 
 
 def settle_gc() -> None:

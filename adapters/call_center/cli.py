@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from adapters.base.cli import REJECTED_OK_HELP, exit_when_rejected, load_or_exit, serve_until_signalled, stop_on_signals
+from adapters.base.cli import (
+    REJECTED_OK_HELP,
+    exit_interrupted,
+    exit_when_rejected,
+    load_or_exit,
+    serve_until_signalled,
+    stop_on_signals,
+)
 from adapters.base.config import default_state_dir
 from adapters.base.errors import Unavailable
 from adapters.base.runtime import adapter_runtime
@@ -15,8 +22,6 @@ from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
 from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for
 from adapters.call_center.ingress_http import running
 from adapters.call_center.mapper import MapContext, Topics
-from bus import shutdown
-from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message
 from bus.publish_retry import outage_retry
 
 FORMER_STATE_DIR = Path(".omnibus/call-center")  # import-cdr's default before tester17 M2
@@ -63,11 +68,7 @@ def import_cdr_command(
             try:
                 report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
             except Unavailable as exc:  # tester15 F13: was a traceback and exit 1
-                typer.echo(f"{reader.report.summary(path.name)} (interrupted)")
-                shutdown.arm(KAFKA_UNAVAILABLE_EXIT)  # the flush to a broker that does not answer: bounded, still 69
-                exit_with_message(f"{exc.reason} (tried again for {settings.producer.give_up_after_s:g} s, "
-                                  "OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); run the same command again to resume",
-                                  KAFKA_UNAVAILABLE_EXIT)
+                exit_interrupted(path.name, reader.report, exc, settings.producer.give_up_after_s)
         typer.echo(report.summary(path.name))
         return report
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import (
     REJECTED_OK_HELP,
+    exit_interrupted,
     exit_when_rejected,
     load_or_exit,
     rejected_exit_code,
@@ -24,8 +24,7 @@ from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_d
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import LegacyContext
-from bus import shutdown
-from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message
+from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
 from bus.publish_retry import outage_retry
@@ -133,25 +132,13 @@ def import_batch_command(
                 except LayoutError as exc:  # leaving the runtime flushes what earlier files published
                     exit_with_message(f"layout {layout_path} does not describe {path}: {exc}")
                 except Unavailable as exc:
-                    interrupted(path.name, importer.report, exc, settings.producer.give_up_after_s)
+                    exit_interrupted(path.name, importer.report, exc, settings.producer.give_up_after_s)
                 reports.append(report)
                 typer.echo(report.summary(path.name))
         return reports
 
     reports = asyncio.run(main())
     exit_when_rejected(any(report.rejected for report in reports), rejected_ok=rejected_ok)
-
-
-def interrupted(name: str, report: BatchReport | None, error: Unavailable, waited_s: float) -> NoReturn:
-    """Print what the file ``name``'s run published before Kafka stopped acknowledging, and exit 69 with one ``error:``
-    line (no traceback): what Kafka acknowledged is checkpointed, so the same command resumes after it. The stop that
-    follows (a flush to a broker that does not answer) is bounded by the stop deadline (``bus.shutdown``), still 69."""
-    if report is not None:
-        typer.echo(f"{report.summary(name)} (interrupted)")
-    shutdown.arm(KAFKA_UNAVAILABLE_EXIT)
-    exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); the "
-                      f"lines before were published: run the same command again to resume {name}",
-                      KAFKA_UNAVAILABLE_EXIT)
 
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:

@@ -86,15 +86,20 @@ class BatchImporter:
         return Checkpoint(self._state_dir / "batch" / f"{layout.name}-{checksum}.json")
 
     async def import_file(self, path: Path, layout: Layout) -> BatchReport:
+        """Publish the lines of ``path`` not published yet; ``report.already_imported`` when this layout imported the
+        whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
+        its header; CLI exit 2), also for a file imported before: a changed layout is never answered "already
+        imported" (tester17 N7). ``Unavailable`` once ``retry`` gives up (``report`` says what was published)."""
         checksum = file_checksum(path)
         report = self.report = BatchReport(checksum)
         checkpoint = self.checkpoint(layout, checksum)
-        saved = checkpoint.load() or {}
-        if saved.get("complete"):
-            report.already_imported = True
-            return report
         with open(path, "rb") as handle:
-            source = _FileImport(self, path, layout, handle, checkpoint, report)
+            columns = header_columns(handle, layout)
+            saved = checkpoint.load() or {}
+            if saved.get("complete"):
+                report.already_imported = True
+                return report
+            source = _FileImport(self, path, layout, handle, checkpoint, report, columns)
             source.seek(saved)
             await drain(source, self._publisher, retry=self._retry)
         checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True})
@@ -106,22 +111,18 @@ class _FileImport(ResumableSource[tuple[int, int]]):
 
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
-        report: BatchReport,
+        report: BatchReport, columns: dict[str, int],
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
         self._occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        self._columns: dict[str, int] = {}
+        self._columns = columns
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
-        self.number = 0  # lines read so far
+        self.number = 1 if layout.header else 0  # lines read so far (``header_columns`` read the header)
 
     def seek(self, saved: dict[str, Any]) -> None:
-        """Read the header (its column names), then go to the saved position or past the banner lines."""
+        """Go to the saved position, or past the banner lines after the header."""
         layout, handle = self._layout, self._handle
-        if layout.header:
-            first = handle.readline()
-            self.number = 1
-            self._columns = layout.columns_from(first.decode(_header_encoding(layout.encoding)).rstrip("\r\n"))
         if saved:
             handle.seek(int(saved["offset"]))
             self.number = int(saved["line"])
@@ -189,6 +190,15 @@ class _FileImport(ResumableSource[tuple[int, int]]):
                 report.traits.note(trait, number)
                 REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
         self._left_out.clear()
+
+
+def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:
+    """Column name -> index from the header line ``handle`` is at (read past it), or ``{}`` for a layout without
+    one. Raises ``LayoutError`` when a column the layout names is missing (``Layout.columns_from``)."""
+    if not layout.header:
+        return {}
+    first = handle.readline()
+    return layout.columns_from(first.decode(_header_encoding(layout.encoding)).rstrip("\r\n"))
 
 
 def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int) -> str:

@@ -175,6 +175,7 @@ def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:
             return datetime.strptime(raw, spec.format) if spec.format else datetime.fromisoformat(raw)
     except (ValueError, InvalidOperation) as exc:
         expected = f"{spec.type} {spec.format or ''}".strip()
+        # processors.deadletters reads this wording: the value of a field not personal keeps its date when shown
         raise RejectedInput(f"field {name} is malformed (expected {expected}, got {raw[:30]!r})",
                             code="malformed_field") from exc
     return raw

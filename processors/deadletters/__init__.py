@@ -13,6 +13,7 @@ not shown at all.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from typing import Any
 
 from bus.config import OmnibusSettings
 from bus.errors import DeserializationError
-from bus.redact import scrub_text
+from bus.redact import is_personal_field, scrub_text
 from bus.serde import Deserializer, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS
 from processors.replay import read_topics
@@ -34,6 +35,10 @@ HIDDEN = "<hidden: --reveal shows it>"
 # (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
 FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
 LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
+# A layout's typed field refused (``adapters.legacy.layout``), after the file name: `` line 9: field due_date is
+# malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the layout's.
+_MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malformed \(expected [^',]*, got )"
+                              r"(?P<value>'.*'\))$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +89,17 @@ class DeadLetter:
 
     def reason_text(self) -> str:
         """The reason scrubbed as logs are, except the file name a file import starts it with (``<file> line 9: ...``),
-        which is kept as it is."""
+        which is kept as it is, and a calendar date in the refused value of a layout's field declared not personal
+        (``bus.redact.is_personal_field``: a due date is shown, a birth date keeps its shape only; tester17 N2)."""
         reason = str(self.fields["reason"])
         name = self.location.get(FILE_HEADER)
         for prefix in {name, name.rsplit("/", 1)[-1]} if name else ():
             if reason.startswith(f"{prefix} "):
-                return prefix + scrub_text(reason[len(prefix):])
+                rest = reason[len(prefix):]
+                field = _MALFORMED_FIELD.match(rest) if LAYOUT_HEADER in self.location else None
+                if field is None or is_personal_field(field["name"]):
+                    return prefix + scrub_text(rest)
+                return prefix + scrub_text(field["head"]) + scrub_text(field["value"], dates=False)
         return scrub_text(reason)
 
     @property

@@ -35,7 +35,7 @@ from bus.topics import (
 )
 from processors.identity.assignments import tombstone_headers
 from processors.identity.config import IDENTIFIER_TYPES
-from processors.identity.graph.messages import EventRef
+from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.outputs import (
     Assigned,
     ContactMoved,

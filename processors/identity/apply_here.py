@@ -25,7 +25,8 @@ from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import Fast, kind
+from processors.identity.graph.messages import kind
+from processors.identity.graph.messages.steps import Fast
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.publish import Publisher
 from processors.identity.state_writes import StateWrites

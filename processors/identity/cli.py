@@ -21,7 +21,8 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
-from processors.identity.graph.messages import EventRef, MoveContact, ReleaseIdentifier, SplitCustomer
+from processors.identity.graph.messages.base import EventRef
+from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import Side

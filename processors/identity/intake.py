@@ -21,7 +21,8 @@ from bus.identifiers.traits import ALIAS_PREVIOUS_ID
 from bus.serde import Deserializer, Event, SerdeContext
 from bus.topics import IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.messages import EventRef, Fast, Saga, Visit
+from processors.identity.graph.messages.base import EventRef, Saga
+from processors.identity.graph.messages.steps import Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize

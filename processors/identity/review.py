@@ -16,7 +16,7 @@ from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Event
-from processors.identity.graph.messages import Visit
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.matching.compare import Level

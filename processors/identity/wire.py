@@ -2,7 +2,7 @@
 
 The graph topic is internal to this processor (like a faust repartition topic): its messages change
 with the protocol and no one else reads them, so they are msgpack-encoded Structs
-(``graph/messages.py``) rather than a published Avro contract. A record's value is a msgpack array of
+(``graph/messages/``) rather than a published Avro contract. A record's value is a msgpack array of
 ``[node key, message]`` pairs, all for nodes of the record's partition (``bundle``); the record key is
 the first pair's node. ``RoutingSerializer`` lets one ``EventProducer`` publish both kinds in one batch.
 """
@@ -18,7 +18,8 @@ from bus.config import OmnibusSettings, WireFormat
 from bus.partitioner import key_hash
 from bus.serde import Event, SerdeContext, Serializer
 from processors.identity.graph import legacy
-from processors.identity.graph.messages import AnyMessage, EventRef
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.outputs import Send
 from schemas.catalog import SchemaCatalog, default_catalog
 

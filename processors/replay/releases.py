@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from processors.identity.graph.local import LocalGraph
-from processors.identity.graph.messages import ReleaseIdentifier, Relinquish
+from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Send
 from processors.identity.graph.state import IdentifierState
 from processors.identity.review import identifier_key

@@ -14,8 +14,9 @@ from processors.verify.report import MAX_LISTED, Report
 from processors.verify.run import PROCESSORS, verify
 
 
-def render(report: Report, console: Console) -> None:
-    """A table of the checks (status, checked, failed), the failures under it, then the figures."""
+def render(report: Report, console: Console, *, list_figures: bool = False) -> None:
+    """A table of the checks (status, checked, failed), the failures under it, then the figures; ``list_figures``:
+    under them, every item of a figure that lists its items (``Report.items``, ids only), else which ones do."""
     table = Table(title="omnibus verify")
     for column in ("check", "checked", "failed", "status"):
         table.add_column(column, justify="right" if column in ("checked", "failed") else "left")
@@ -36,6 +37,12 @@ def render(report: Report, console: Console) -> None:
         console.print(f"note: {more}", markup=False, highlight=False)
     console.print("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(report.figures.items())),
                   markup=False, highlight=False)
+    for name, items in sorted(report.items.items()) if list_figures else ():
+        console.print(f"{name}:", markup=False, highlight=False)
+        for line in items:
+            console.print(f"  - {line}", markup=False, highlight=False)
+    if report.items and not list_figures:
+        console.print(f"(--list-figures lists the {', '.join(sorted(report.items))})", markup=False, highlight=False)
     console.print("[green]all checks hold[/green]" if report.ok else
                   f"[red]{sum(len(c.failures) for c in report.checks)} failure(s)[/red]")
 
@@ -49,6 +56,9 @@ def verify_command(
     ledger: Path = typer.Option(None, help="JSONL of acknowledged events ({\"event_id\", \"topic\"} per line); "
                                 "default: every event on the input topics."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
+    list_figures: bool = typer.Option(False, "--list-figures", help="List what a figure counts, item by item, where "
+                                      "it can (contacts left by a claim: contact id, event id, the customer it is "
+                                      "under and the one its identifiers lead to; ids, never identifier values)."),
 ) -> None:
     """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
     row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff
@@ -67,6 +77,6 @@ def verify_command(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    render(report, report_console())
+    render(report, report_console(), list_figures=list_figures)
     if not report.ok:
         raise typer.Exit(1)

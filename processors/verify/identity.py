@@ -12,12 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bus.serde import Event
 from processors.identity.assignments import current_rows
 from processors.identity.graph.engine import is_customer
 from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
 from processors.identity.review import identifier_key
 from processors.identity.rules import EARLIEST_CLAIM
+from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
@@ -39,6 +41,8 @@ from processors.verify.reviews import (
 MERGED = "omnibus.identity.CustomerMerged"
 LINKED = "omnibus.identity.CustomerLinked"
 CREATED = "omnibus.identity.CustomerCreated"
+CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
+LEFT_BY_A_CLAIM = "contacts left by a claim"  # a figure (``_check_contacts``)
 
 
 @dataclass
@@ -239,23 +243,25 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
     recomputation, or by the running node table (``table``), where a claim's giver is noted
     (``claim_node.on_give``). A contact a split or a claim moved is re-published under its new customer
     (``_moved_copies``). One that is still only under a claim's giver (a processor before contacts followed claims,
-    or a contact beyond the giver's contact records) is counted as "contacts left by a claim" and does not fail."""
+    or a contact beyond the giver's contact records) is counted as ``LEFT_BY_A_CLAIM`` and listed by ids
+    (``Report.items``); it does not fail."""
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
                 if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
     released: dict[str, list[Release]] = {}  # identifier -> its releases
     for release in announced_releases(outputs.customer_events):
         released.setdefault(release.identifier, []).append(release)
     published: dict[str, set[str]] = {}
+    events: dict[str, Event] = {}  # a contact's event id -> its event as published (its screen-pop contact id)
     copy_of = _moved_copies(outputs, expected)
     for record in outputs.contacts:
         if record.event is not None and record.event.schema != MERGED:
             event_id = record.event.value["envelope"]["event_id"]
             event_id = copy_of.get(event_id, event_id)
             published.setdefault(event_id, set()).add(final_customer(_key(record), survivors))
+            events.setdefault(event_id, record.event)
     reflected = report.add(Check("identity: every resolved contact is on customer.contacts", len(expected)))
     rekeyed = report.add(Check("identity: each contact is keyed by its identifiers' customer or a housemate",
                                len(expected)))
-    left = 0
     for event_id in sorted(expected):
         if event_id not in published:
             reflected.fail(f"contact {event_id} is not on customer.contacts")
@@ -267,13 +273,19 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
         if not owners or published[event_id] & (owners | _housemates(recomputed.graph.store.nodes, keys, survivors)):
             continue
         if published[event_id] & _housemates(table, keys, survivors):
-            left += 1
+            report.count_item(LEFT_BY_A_CLAIM, _left_contact(events[event_id], event_id, published[event_id], owners))
             continue
         rekeyed.fail(f"contact {event_id} is under {len(published[event_id])} customer(s), none of them "
                      f"the current customer of its identifiers" + _split_cause(recomputed, event_id, outputs))
     report.count("lost", len(reflected.failures))
-    if left:
-        report.count("contacts left by a claim", left)
+
+
+def _left_contact(event: Event, event_id: str, under: set[str], owners: set[str]) -> str:
+    """A contact left by a claim, by ids only: what ``omnibus identity move-contact`` needs to move it (its screen-pop
+    contact id, the customer it is under, the one its identifiers lead to)."""
+    contact = f"contact {contact_id(event)} " if event.schema in CONTACT_SCHEMAS else ""
+    return (f"{contact}(event {event_id}) under {', '.join(sorted(under))}; its identifiers lead to "
+            f"{', '.join(sorted(owners))}")
 
 
 def _owner_then(key: str, occurred: int, released: Mapping[str, list[Release]], topic_owner: Mapping[str, str],

@@ -32,6 +32,9 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (e.g. customers awaiting review)
+    # What a figure counts, one line per item (ids only, never an identifier value), where it can be listed:
+    # ``omnibus verify --list-figures`` prints them (tester17 N7: "contacts left by a claim 60" named none).
+    items: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -53,6 +56,11 @@ class Report:
 
     def count(self, name: str, value: int) -> None:
         self.figures[name] = self.figures.get(name, 0) + value
+
+    def count_item(self, name: str, line: str) -> None:
+        """Count one item in the figure ``name`` and list it (``items``): ``line`` names it by ids only."""
+        self.count(name, 1)
+        self.items.setdefault(name, []).append(line)
 
     def notes_left_out(self) -> str | None:
         """``… and N more (the figures count them all)`` past ``MAX_LISTED`` notes, else None."""

@@ -85,7 +85,8 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from processors.identity.announcements import Announcer
     from processors.identity.fastpath import AssignmentView
     from processors.identity.graph.engine import IdentityGraph
-    from processors.identity.graph.messages import Fast, kind
+    from processors.identity.graph.messages import kind
+    from processors.identity.graph.messages.steps import Fast
     from processors.identity.graph.outputs import Output, Send
     from processors.identity.intake import Intake, event_ref, ref_loader
     from processors.identity.lifecycle import freeze_startup_objects

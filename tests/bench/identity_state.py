@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from bus.serde import Event
 from processors.identity.baseline.resolver import SingleWriterResolver
-from processors.identity.graph.messages import Visit
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Send
 from processors.identity.rules import LinkPolicy
 from tests.processors.identity.support import Harness, interaction

@@ -322,3 +322,13 @@ def test_a_date_with_its_time_of_day_or_a_version_is_not_a_birth_date() -> None:
     for kept in ("at 2026-11-30T09:48:12.376616+00:00", "at 2026-11-30 09:48:12", "Python/3.11.10",
                  "12/2026"):
         assert scrub_text(kept) == kept, kept
+
+
+def test_dates_false_keeps_calendar_dates_only_and_personal_fields_are_declared() -> None:
+    """tester17 N2: the value of a field declared not personal (a due date) keeps its date; nothing else changes."""
+    from bus.redact import is_personal_field
+
+    assert scrub_text("got '32/11/2026' 0612345678 a@example.org", dates=False) == "got '32/11/2026' [digits] [email]"
+    assert [is_personal_field(name) for name in ("due_date", "issued_on", "amount")] == [False, False, False]
+    assert all(is_personal_field(name) for name in ("birth_date", "date_of_birth", "dob", "first_name", "postcode",
+                                                    "phone", "email", "iban", "national_id"))

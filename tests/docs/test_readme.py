@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_MARKERS = ("kafka", "registry", "postgres", "slow")  # pyproject.toml's markers for broker and long runs
@@ -44,3 +45,82 @@ def test_no_user_document_names_an_internal_tracker_entry() -> None:
     named = [f"{doc.relative_to(ROOT)}: {match.group(0)}" for doc in documents
              for match in internal.finditer(doc.read_text(encoding="utf-8"))]
     assert not named, named
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """``(document, command line)`` for every ``omnibus ...`` the user documents give: inline code spans, the other
+    spans of the parts table's first column (``identity split ...``), and lines of fenced blocks (continuation lines
+    joined)."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    found = []
+    for doc in documents:
+        text = doc.read_text(encoding="utf-8")
+        name = str(doc.relative_to(ROOT))
+        found += [(name, span) for span in re.findall(r"`(omnibus [^`]+)`", text)]
+        for row in re.findall(r"^\| `omnibus (?:[^|\\]|\\.)*\|", text, flags=re.MULTILINE):
+            found += [(name, f"omnibus {span}") for span in re.findall(r"`([a-z][^`]*)`", row)
+                      if not span.startswith("omnibus ")]
+        for block in re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                words = line.split("#", 1)[0].split()
+                while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                    words.pop(0)  # VAR=value before the command
+                if words and words[0].rsplit("/", 1)[-1] == "omnibus":
+                    found.append((name, " ".join(["omnibus", *words[1:]])))
+    return found
+
+
+def _resolve(root: Any, words: list[str]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """The commands a synopsis names (``a\\|b`` and ``a | b`` / ``a / b`` are alternatives) and the words after
+    their path; raises ``KeyError`` naming a word that is no sub-command of its group."""
+    level = [("omnibus", root)]
+    words = [word.replace("\\|", "|") for word in words]
+    while words and all(hasattr(command, "commands") for _, command in level):
+        names = words.pop(0)
+        while len(words) > 1 and words[0] in ("|", "/"):  # ``stack up | status | down``
+            names += "|" + words[1]
+            del words[:2]
+        if names == "...":
+            return [], []
+        level = [(f"{path} {name}", command.commands[name]) for path, command in level for name in names.split("|")]
+    return level, words
+
+
+def _options(words: list[str]) -> list[str]:
+    """The ``--option`` words of a synopsis (``[--team|--to T]``, ``--by=NAME``), up to a shell pipe."""
+    options = []
+    for word in words:
+        if word == "|":
+            break
+        options += [part.split("=", 1)[0] for part in re.split(r"[|\[\]]", word) if part.startswith("-")]
+    return options
+
+
+def test_every_command_line_of_the_docs_names_real_commands_options_and_every_required_option() -> None:
+    """tester17 N7: the README's parts table gave ``handoffs ...|resolve ID --by PERSON``; ``resolve`` also requires
+    ``--reason`` (``Missing option '--reason'``, exit 2). A line that gives options or arguments (a synopsis) names
+    every required option; a bare command name (``omnibus identity move-contact``) names a command."""
+    import typer
+
+    from omnibus.cli import app
+
+    root = typer.main.get_command(app)
+    lines = _command_lines()
+    assert len(lines) > 40 and any("handoffs resolve" in line or "|resolve" in line for _, line in lines)
+    wrong = []
+    for doc, line in lines:
+        try:
+            commands, rest = _resolve(root, line.split()[1:])
+        except KeyError as exc:
+            wrong.append(f"{doc}: {line!r}: no command {exc}")
+            continue
+        given = _options(rest)
+        for path, command in commands:
+            known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)} | {"--help"}
+            wrong += [f"{doc}: {line!r}: {path} has no option {option}" for option in given if option not in known]
+            required = [param.opts[0] for param in command.params
+                        if param.required and param.param_type_name == "option"]
+            if rest:
+                wrong += [f"{doc}: {line!r}: {path} also requires {option}" for option in required
+                          if option not in given]
+    assert not wrong, "\n".join(wrong)

@@ -20,7 +20,8 @@ from collections import OrderedDict
 
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.local import LocalGraph, MemoryStore
-from processors.identity.graph.messages import AnyMessage, EventRef
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LinkPolicy

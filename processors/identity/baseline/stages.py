@@ -38,7 +38,8 @@ from processors.identity.baseline.topics import (
     encode_work,
     resolved_topic,
 )
-from processors.identity.graph.messages import EventRef, Visit
+from processors.identity.graph.messages.base import EventRef
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Merged, Output, Resolved, Send
 from processors.identity.intake import EventTooLarge, Intake, event_ref
 from processors.identity.wire import decode_record, encode_record

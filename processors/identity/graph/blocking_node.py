@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from processors.identity.graph.context import Ctx, short_hash
-from processors.identity.graph.messages import Block, Link, Unblock
+from processors.identity.graph.messages.steps import Block, Link, Unblock
 from processors.identity.graph.saga import command_saga
 from processors.identity.graph.state import BlockEntry, BlockState
 from processors.identity.matching.compare import Level

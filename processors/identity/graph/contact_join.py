@@ -31,7 +31,8 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.messages import Saga, Summary, Visit
+from processors.identity.graph.messages.base import Saga, Summary
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.state import CallerTraits, Housemates, IdentifierState
 
 MAX_CALLER_TRAITS = 4  # calls with IVR traits whose contacts may still come, per identifier

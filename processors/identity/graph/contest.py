@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import judge, with_event
-from processors.identity.graph.messages import Offer, Saga
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState
 from processors.identity.matching.compare import TRAIT_FIELDS, Level, Thresholds, given_values, trait_levels
 from processors.identity.matching.given_names import distinct

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Generic, Protocol
 
 import msgspec
 
-from processors.identity.graph.messages import AnyMessage, EventRef
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S, thaw
 

@@ -28,7 +28,8 @@ from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
 from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
-from processors.identity.graph.messages import Join, Release, Saga
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, lineage, pending_customer_id

@@ -24,7 +24,9 @@ from processors.identity.graph.customer_steps import (
 )
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
-from processors.identity.graph.messages import Claim, Link, Offer, OfferResult, Saga, Unblock
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import Claim
+from processors.identity.graph.messages.steps import Link, Offer, OfferResult, Unblock
 from processors.identity.graph.outputs import Merged, Refused
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import copy_saga, lineage

@@ -23,7 +23,9 @@ from processors.identity.graph.customer_merge import on_link, on_offer, on_offer
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, file_blocking, note_kept_apart
 from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
-from processors.identity.graph.messages import Apply, Claim, Create, Note, Seek, SplitCustomer, SplitInit
+from processors.identity.graph.messages.claims import Claim
+from processors.identity.graph.messages.commands import SplitCustomer, SplitInit
+from processors.identity.graph.messages.steps import Apply, Create, Note, Seek
 from processors.identity.graph.outputs import Created, Lineage, Refused, Resolved, Split, Unresolved
 from processors.identity.graph.own_customer import leaves
 from processors.identity.graph.saga import ANONYMOUS, TOLD, apply_message, copy_saga, customer_id, lineage

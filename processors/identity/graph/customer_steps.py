@@ -11,7 +11,9 @@ from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import Member, member, member_version
-from processors.identity.graph.messages import AnyMessage, Assign, Release, Saga
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Assign, Release
 from processors.identity.graph.outputs import Assigned, Lineage, Linked
 from processors.identity.graph.saga import advance, is_alias
 from processors.identity.graph.state import CustomerState

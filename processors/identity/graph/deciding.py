@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from processors.identity.graph.messages import Saga
+from processors.identity.graph.messages.base import Saga
 from processors.identity.rules import LinkPolicy, kind_of
 
 

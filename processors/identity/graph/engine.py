@@ -33,37 +33,36 @@ from processors.identity.graph.context import (
     is_customer,
     short_hash,
 )
-from processors.identity.graph.messages import (
-    Adopt,
-    AnyMessage,
+from processors.identity.graph.messages import AnyMessage, kind
+from processors.identity.graph.messages.base import EventRef
+from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.commands import (
+    MoveContact,
+    ReleaseIdentifier,
+    Relinquish,
+    SplitCustomer,
+    SplitInit,
+    TakeContact,
+)
+from processors.identity.graph.messages.steps import (
     Apply,
     Assign,
     Block,
-    Claim,
     Create,
-    EventRef,
     Evict,
     Fast,
-    Give,
     Join,
     Link,
-    MoveContact,
     Note,
     Offer,
     OfferResult,
     Rejoin,
     Rekey,
     Release,
-    ReleaseIdentifier,
-    Relinquish,
     Seek,
     Shared,
-    SplitCustomer,
-    SplitInit,
-    TakeContact,
     Unblock,
     Visit,
-    kind,
 )
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 import msgspec
 
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.messages import Block, Saga, Shared
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Block, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import TOLD

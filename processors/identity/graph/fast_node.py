@@ -36,7 +36,8 @@ from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
 from processors.identity.graph.limits import member_rank, member_version, saga_rank, tells
-from processors.identity.graph.messages import Apply, Fast, Saga, Shared, Visit
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
 from processors.identity.graph.split_contacts import carried
 
 FAST_PATH = Counter(

@@ -2,7 +2,7 @@
 
 State: ``state.IdentifierState`` (owner and assignment version, reservation, queue, shared flag and
 the people counted towards it, dedupe window, smallest rank). Messages: ``Visit``, ``Assign``,
-``Release``, ``Note``, ``Evict`` (``messages.py``; catalogue in ``protocol.md``).
+``Release``, ``Note``, ``Evict`` (``messages/steps.py``; catalogue in ``protocol.md``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
 from processors.identity.graph.limits import claimable, saga_rank, tells
-from processors.identity.graph.messages import Assign, Evict, Note, Rejoin, Rekey, Release, Saga, Visit
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Assign, Evict, Note, Rejoin, Rekey, Release, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.release import stale

@@ -2,7 +2,7 @@
 
 Node states and profiles in the tables' changelogs, and graph records still on the graph topic, were
 JSON objects with short keys (``{"k": "visit", "saga": {...}}``, ``{"o": ..., "v": ...}``). A worker
-that reads one converts it to the typed form (``messages.py``, ``state.py``); the next write stores the
+that reads one converts it to the typed form (``messages/``, ``state.py``); the next write stores the
 msgpack form. The short keys below exist only here, as the old format's field names.
 """
 
@@ -12,26 +12,23 @@ import base64
 import json
 from typing import Any
 
-from processors.identity.graph.messages import (
-    AnyMessage,
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import EventRef, Member, Saga
+from processors.identity.graph.messages.commands import SplitCustomer, SplitInit
+from processors.identity.graph.messages.steps import (
     Apply,
     Assign,
     Block,
     Create,
-    EventRef,
     Evict,
     Join,
     Link,
-    Member,
     Note,
     Offer,
     OfferResult,
     Rejoin,
     Rekey,
     Release,
-    Saga,
-    SplitCustomer,
-    SplitInit,
     Unblock,
     Visit,
 )

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from processors.identity.graph.messages import Evict, Member, Saga
+from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 

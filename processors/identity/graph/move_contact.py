@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.customer_steps import Node, done, route
-from processors.identity.graph.messages import Apply, ContactRecord, MoveContact, TakeContact
+from processors.identity.graph.messages.base import ContactRecord
+from processors.identity.graph.messages.commands import MoveContact, TakeContact
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.rules import MANUAL_MOVE

@@ -45,7 +45,8 @@ import msgspec
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import member_version
-from processors.identity.graph.messages import Apply, EventRef, Member, MovedOff, MovedTo
+from processors.identity.graph.messages.base import EventRef, Member, MovedOff, MovedTo
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes
 from processors.identity.graph.state import CustomerState
 from processors.profile.about import about

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bus.envelope import IDENTITY_DECISION_IDS
-from processors.identity.graph.messages import AnyMessage, EventRef
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import EventRef
 
 
 def announcement_id(kind: str, *parts: str) -> str:

@@ -23,7 +23,8 @@ from processors.identity.graph.context import Ctx, recalls
 from processors.identity.graph.customer_steps import done
 from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import HASH_BITS, claimable
-from processors.identity.graph.messages import Apply, Create, Saga
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Apply, Create
 from processors.identity.graph.saga import customer_id
 from processors.identity.graph.state import CustomerState
 from processors.identity.matching.weights import Decision

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
-from processors.identity.graph.messages import Evict, Rejoin, Rekey
+from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
 from processors.identity.graph.outputs import Lineage
 from processors.identity.rules import MAX_PER_CUSTOMER, UNTOLD_KINDS, kind_of
 

@@ -28,7 +28,8 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.evidence import file_blocking
 from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
-from processors.identity.graph.messages import ReleaseIdentifier, Relinquish, Saga
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MANUAL_RELEASE, kind_of

@@ -16,7 +16,9 @@ import msgspec
 from processors.identity.graph import split_contacts
 from processors.identity.graph.deciding import household_keys, unshared_first, untold_through_shared
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
-from processors.identity.graph.messages import Apply, Claim, Create, EventRef, Join, Link, Release, Saga, Summary
+from processors.identity.graph.messages.base import EventRef, Saga, Summary
+from processors.identity.graph.messages.claims import Claim
+from processors.identity.graph.messages.steps import Apply, Create, Join, Link, Release
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, UNTOLD_KINDS, LinkPolicy, kind_of
 

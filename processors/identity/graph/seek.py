@@ -63,7 +63,8 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_node import on_apply
 from processors.identity.graph.customer_steps import route
 from processors.identity.graph.limits import HASH_BITS
-from processors.identity.graph.messages import Apply, Create, Saga, Seek
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Apply, Create, Seek
 from processors.identity.graph.outputs import Unresolved
 from processors.identity.graph.saga import customer_id
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS

@@ -52,7 +52,9 @@ import msgspec
 from bus.topics import CONTACT_EVENTS
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import HASH_BITS
-from processors.identity.graph.messages import Apply, ContactRecord, EventRef, SplitInit
+from processors.identity.graph.messages.base import ContactRecord, EventRef
+from processors.identity.graph.messages.commands import SplitInit
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
 from processors.profile.book import ProfileBook, follows

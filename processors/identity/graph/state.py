@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 import msgspec
 import zstandard
 
-from processors.identity.graph.messages import AnyMessage, Member, MovedTo, Seek, Summary, Visit
+from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages.base import Member, MovedTo, Summary
+from processors.identity.graph.messages.steps import Seek, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
 

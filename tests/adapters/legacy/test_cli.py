@@ -167,33 +167,6 @@ def test_a_file_missing_a_column_of_its_layout_is_one_error_line_and_exit_2(
                            "the header line has no column 'EMAIL'"), result.output
 
 
-def test_tester15_f13_an_import_kafka_stopped_acknowledging_ends_in_its_summary_one_error_line_and_69(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """tester15 F13: a Rich traceback and exit 1, no summary. Now what was published, one line, and 69."""
-    from adapters.base.errors import Unavailable
-    from adapters.legacy.cli import interrupted
-    from bus import shutdown
-    from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT
-
-    exits: list[int] = []
-    monkeypatch.setattr(shutdown, "_process_deadline", shutdown.StopDeadline(60, exit=exits.append))
-
-    report = BatchReport("c" * 64, lines=1500, published_events=1500)
-    with pytest.raises(SystemExit) as exited:
-        interrupted("big3.csv", report, Unavailable("Kafka did not acknowledge within 600 s", retry_after_s=5), 600)
-    out, err = capsys.readouterr()
-    assert exited.value.code == KAFKA_UNAVAILABLE_EXIT == 69
-    assert out == "big3.csv: 1500 lines, 1500 events published, 0 duplicates, 0 rejected (interrupted)\n"
-    assert err.startswith("error: Kafka did not acknowledge within 600 s") and err.count("\n") == 1
-    assert "run the same command again to resume big3.csv" in err
-    deadline = shutdown.current()
-    assert deadline is not None and deadline.armed  # a flush to a broker that does not answer is bounded ...
-    deadline.expire()
-    assert exits == [KAFKA_UNAVAILABLE_EXIT]  # ... and still ends in 69
-    deadline.disarm()
-
-
 def test_tester15_f6_a_line_left_without_a_trait_is_counted_in_its_file_summary() -> None:
     report = BatchReport("c" * 64, lines=2, published_events=4)
     report.traits.note("birth_date", 2)

@@ -199,3 +199,20 @@ async def test_tester15_f6_a_malformed_birth_date_loses_the_trait_not_the_accoun
     assert "birth_date" not in observed["PAUL"]["traits"] and observed["PAUL"]["traits"]["family_name"] == "MARTIN"
     assert [item["code"] for item in observed["PAUL"]["rejected_identifiers"]] == ["phone-invalid", "iban-checksum"]
     assert await read_dead_letters(settings) == []
+
+
+async def test_tester17_n7_a_layout_that_no_longer_describes_a_file_imported_before_is_refused_not_already_imported(
+    tmp_path: Path,
+) -> None:
+    """tester17 N7: a layout whose column the header lacks answered ``already imported`` (rc 0) for a file imported
+    before; the header is checked first, so it is the documented ``LayoutError`` (rc 2) whether or not it was."""
+    from adapters.legacy.errors import LayoutError
+
+    importer = BatchImporter(legacy_context(), None, tmp_path)  # type: ignore[arg-type]  # nothing to publish
+    path = SAMPLES / "bills.csv"
+    importer.checkpoint(BILLS, ingress_batch.file_checksum(path)).save({"file": path.name, "complete": True})
+    assert (await importer.import_file(path, BILLS)).already_imported
+    renamed = BILLS.fields["due_date"].model_copy(update={"column": "DATE_ECHEANCE"})
+    changed = Layout.model_validate({**BILLS.model_dump(), "fields": {**BILLS.fields, "due_date": renamed}})
+    with pytest.raises(LayoutError, match="the header line has no column 'DATE_ECHEANCE'"):
+        await importer.import_file(path, changed)

@@ -121,6 +121,35 @@ def test_a_refused_file_line_is_shown_as_its_text_with_reveal() -> None:
     assert latin1["format"] == "hex"  # not UTF-8: the bytes as they are
 
 
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("due_date", "32/11/2026", "'32/11/2026'"),  # not personal: the operator sees what was wrong
+    ("opened_on", "2026-13-01", "'2026-13-01'"),
+    ("birth_date", "31/02/1980", "'[date dd/dd/dddd]'"),  # personal (a trait): its shape only, as before
+    ("date_of_birth", "31/02/1980", "'[date dd/dd/dddd]'"),
+    ("due_date", "0612345678", "'[digits]'"),  # a phone in a shifted column is still scrubbed
+    ("due_date", EMAIL[:30], "'[email]'"),
+])
+def test_tester17_n2_a_refused_date_is_shown_for_a_field_declared_not_personal(field: str, value: str,
+                                                                                shown: str) -> None:
+    """tester17 N2: ``field due_date is malformed (..., got '[date dd/dd/dddd]')``: a due date is not personal data,
+    a birth date is. By the field's declared kind (``bus.redact.is_personal_field``), only calendar dates are kept."""
+    refused = file_line(name="bills.csv")
+    refused.fields["reason"] = f"bills.csv line 9: field {field} is malformed (expected date %d/%m/%Y, got {value!r})"
+    assert refused.summary()["reason"] == f"bills.csv line 9: field {field} is malformed (expected date %d/%m/%Y, got " \
+        f"{shown})"
+
+
+def test_a_date_elsewhere_in_a_reason_keeps_its_shape_only() -> None:
+    """Only the refused value of a layout's field named at the start of the reason is read by its field's kind."""
+    refused = file_line(name="bills.csv")
+    refused.fields["reason"] = "bills.csv line 9: bad line near 31/02/1980 (field due_date is malformed (expected " \
+        "date %d/%m/%Y, got '32/11/2026'))"
+    assert "31/02/1980" not in refused.summary()["reason"] and "32/11/2026" not in refused.summary()["reason"]
+    no_layout = letter(RawRecord(value=b"x", headers=(("file", b"Master.csv"), ("file.line", b"9"))),
+                       reason="Master.csv line 9: field due_date is malformed (expected date %d/%m/%Y, got '32/11/2026')")
+    assert "32/11/2026" not in no_layout.summary()["reason"]
+
+
 def test_only_the_file_name_is_kept_identifiers_in_the_reason_are_still_scrubbed() -> None:
     refused = file_line(name="export_0612345678.csv")  # a file name is kept as is, whatever its digits
     refused.fields["reason"] = f"export_0612345678.csv line 9: bad e-mail {EMAIL} or phone 06 12 34 56 78"
@@ -129,3 +158,21 @@ def test_only_the_file_name_is_kept_identifiers_in_the_reason_are_still_scrubbed
     assert EMAIL not in reason and "06 12 34 56 78" not in reason
     cdr = letter(RawRecord(value=b"x", headers=(("file", b"/var/log/asterisk/Master.csv"), ("file.offset", b"4096"))))
     assert cdr.source == "file /var/log/asterisk/Master.csv offset 4096"
+
+
+def test_the_reason_a_layout_gives_a_bad_due_date_is_read_by_its_fields_kind() -> None:
+    """The reason's wording is ``adapters.legacy.layout``'s: a change there must keep the due date readable."""
+    from adapters.base.errors import RejectedInput
+    from adapters.legacy.layout import load_layout
+    from tests.adapters.legacy.support import SAMPLES
+
+    bills = load_layout(SAMPLES / "bills_layout.yaml")
+    header, line = (SAMPLES / "bills.csv").read_text().splitlines()[:2]
+    bad = line.replace(line.split(";")[5], "32/11/2026")  # ECHEANCE: the due date
+    assert "32/11/2026" in bad
+    with pytest.raises(RejectedInput) as refused:
+        bills.parse(bad, bills.columns_from(header))
+    letter_ = file_line(name="bills.csv")
+    letter_.fields["reason"] = f"bills.csv line 9: {refused.value.reason}"
+    assert letter_.summary()["reason"].startswith("bills.csv line 9: field due_date is malformed")
+    assert letter_.summary()["reason"].endswith("got '32/11/2026')"), letter_.summary()["reason"]

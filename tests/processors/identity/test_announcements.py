@@ -4,13 +4,23 @@ from datetime import UTC, datetime
 import pytest
 
 from bus.config import TopicSettings
-from bus.serde import SerdeContext
 from bus.producer import Tombstone
+from bus.serde import SerdeContext
 from processors.identity.announcements import Announcer, identifier_record
 from processors.identity.assignments import tombstone_version
-from processors.identity.graph.messages import EventRef
+from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.outputs import (
-    Assigned, Created, Lineage, Linked, Merged, Refused, Resolved, Send, Split, Unassigned, announcement_id,
+    Assigned,
+    Created,
+    Lineage,
+    Linked,
+    Merged,
+    Refused,
+    Resolved,
+    Send,
+    Split,
+    Unassigned,
+    announcement_id,
     moved_contact_id,
 )
 from tests.processors.identity.support import DESERIALIZER, SERIALIZER, interaction
@@ -120,8 +130,7 @@ def test_an_evicted_identifier_is_announced_and_its_row_removed_by_a_versioned_t
 
 def test_a_contact_in_the_current_schema_is_republished_byte_for_byte_and_an_older_one_encoded_again() -> None:
     from bus.config import load_settings
-    from processors.identity.wire import reusable_records
-    from processors.identity.wire import RoutingSerializer
+    from processors.identity.wire import RoutingSerializer, reusable_records
 
     contacts = "omnibus.customer.contacts.v1"
     event = interaction([("EMAIL", "a@x.org")])

@@ -8,7 +8,7 @@ from typing import Any
 
 from bus.fencing import AssignmentFence
 from processors.identity.apply_here import ApplyHere
-from processors.identity.graph.messages import Fast
+from processors.identity.graph.messages.steps import Fast
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.state_writes import StateWrites

@@ -3,8 +3,8 @@ import hashlib
 import pytest
 
 from bus.serde import Event
-
-from processors.identity.graph.messages import EventRef, Visit
+from processors.identity.graph.messages.base import EventRef
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Refused, Send
 from processors.identity.intake import MAX_SAGA_BYTES, EventTooLarge, Intake, event_ref, raw_identifiers
 from processors.identity.normalize import IdentifierNormalizer

@@ -7,16 +7,23 @@ from typing import Any
 
 import pytest
 
+from bus.config import TopicSettings
 from bus.serde import Event
-
 from processors.identity.announcements import Announcer
 from processors.identity.graph.outputs import Merged, ReviewDecided, ReviewRequested
-from processors.identity.review import DECIDED, current_pair, decided_as, decision, describe, open_reviews, requested_review
 from processors.identity.matching.defaults import TRAINED_POPULATION
+from processors.identity.review import (
+    DECIDED,
+    current_pair,
+    decided_as,
+    decision,
+    describe,
+    open_reviews,
+    requested_review,
+)
 from processors.identity.rules import REVIEW_ACCEPTED, LinkPolicy
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
-from bus.config import TopicSettings
 
 
 def queued(h: Harness) -> list:
@@ -301,7 +308,7 @@ def test_accept_links_the_reviews_customers_as_they_are_now_or_says_why_it_canno
     said "accepted" and merged nothing (the saga looks customers up by identifier). Here the review's account
     of one side is split off to a third customer after the request: the decision must link the review's two
     customers by what they hold now, or refuse with the reason when one holds nothing."""
-    from processors.identity.graph.messages import SplitCustomer
+    from processors.identity.graph.messages.commands import SplitCustomer
     from processors.identity.graph.outputs import Send
     from processors.identity.review import NothingToLink, linking_identifiers
 

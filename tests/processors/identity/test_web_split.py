@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Created, Merged, Send, Split
 from tests.processors.identity.support import Harness
 from tests.processors.identity.test_web_household import screen_pop

@@ -1,7 +1,7 @@
 import pytest
 
 from bus.serde import SerdeContext
-from processors.identity.graph.messages import Note, Visit
+from processors.identity.graph.messages.steps import Note, Visit
 from processors.identity.graph.outputs import Send
 from processors.identity.graph.saga import new_saga
 from processors.identity.wire import (

@@ -37,3 +37,16 @@ def test_notes_past_the_listed_ones_are_counted() -> None:
     render(report, console)
     assert "… and 5 more (the figures count them all)" in console.export_text()
     assert "note … and 5 more (the figures count them all)" in report.lines()
+
+
+def test_list_figures_prints_what_a_figure_counts_and_without_it_says_which_figures_list() -> None:
+    """tester17 N7: the operator can follow a "contacts left by a claim" figure up (ids only)."""
+    report = Report([Check("identity: a", 1)], {"contacts left by a claim": 1},
+                    items={"contacts left by a claim": ["contact i-1 (event e-1) under cus_b; its identifiers lead to "
+                                                        "cus_a"]})
+    console = Console(record=True, width=200)
+    render(report, console)
+    assert "(--list-figures lists the contacts left by a claim)" in console.export_text()
+    console = Console(record=True, width=200)
+    render(report, console, list_figures=True)
+    assert "  - contact i-1 (event e-1) under cus_b; its identifiers lead to cus_a" in console.export_text()

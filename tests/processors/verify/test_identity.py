@@ -69,6 +69,33 @@ def test_a_contact_missing_or_under_another_customer_fails() -> None:
     assert checked(run, outputs).ok
 
 
+def test_tester17_n7_a_contact_left_by_a_claim_is_counted_and_listed_by_ids() -> None:
+    """tester17 N7: "contacts left by a claim 2" named no contact. A contact still under the customer the running node
+    table kept apart from its identifier's owner (a claim's giver) holds, and is listed: contact id, event id, the
+    customer it is under and the one its identifiers lead to, never an identifier value."""
+    import msgspec
+
+    from processors.identity.graph.state import IdentifierState
+    from processors.replay import Replayed
+    from processors.verify.identity import LEFT_BY_A_CLAIM
+
+    run = Run()
+    outputs = run.outputs()
+    call_id = run.call.value["envelope"]["event_id"]
+    (key,) = run.recomputed.identifiers_of[call_id]
+    node = run.recomputed.graph.store.nodes[key]
+    assert isinstance(node, IdentifierState)
+    outputs.changelog.append(Replayed(outputs.changelog[0].topic, 0, len(outputs.changelog), key.encode(), None,
+                                      encode_state(msgspec.structs.replace(node, kept_apart=["cus_giver"]))))
+    outputs.contacts = [record(CONTACTS, "cus_giver", run.call, 0)]
+    report = checked(run, outputs)
+    assert report.check("identity: each contact is keyed by its identifiers' customer or a housemate").ok
+    assert report.figures[LEFT_BY_A_CLAIM] == 1
+    assert report.items[LEFT_BY_A_CLAIM] == [
+        f"contact {run.call.value['interaction_id']} (event {call_id}) under cus_giver; its identifiers lead to cus_a"]
+    assert "a@example.org" not in report.items[LEFT_BY_A_CLAIM][0]
+
+
 def test_a_table_that_differs_from_the_recomputation_fails() -> None:
     run = Run()
     outputs = run.outputs()

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bus.config import TopicSettings
 from processors.identity.announcements import Announcer
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews

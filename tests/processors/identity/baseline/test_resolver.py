@@ -9,7 +9,7 @@ from typing import Any
 from bus.serde import Event, SerdeContext
 from processors.identity.baseline.resolver import SingleWriterResolver
 from processors.identity.config import IdentitySettings
-from processors.identity.graph.messages import Visit
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Created, Merged, Refused, Resolved, Send, SharedMarked
 from processors.identity.intake import event_ref
 from processors.identity.rules import LinkPolicy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from processors.identity.graph.local import MemoryStore
-from processors.identity.graph.messages import Block, Link, Unblock
+from processors.identity.graph.messages.steps import Block, Link, Unblock
 from processors.identity.graph.outputs import Send
 from processors.identity.matching.traits import summarize
 from tests.processors.identity.support import Harness, matcher_settings

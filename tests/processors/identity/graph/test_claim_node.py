@@ -6,7 +6,8 @@ from typing import Any
 
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.fast_node import FAST_PATH
-from processors.identity.graph.messages import Adopt, Block, Claim, Give, Note, Release
+from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.steps import Block, Note, Release
 from processors.identity.graph.outputs import Assigned, Linked, Refused, Resolved, Send
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM, MATCH_WEIGHT

@@ -14,10 +14,12 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bus.serde import SerdeContext
-from processors.identity.graph.messages import Apply
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved, Send
 from processors.identity.graph.state import CustomerState
 from processors.identity.intake import event_ref

@@ -1,6 +1,7 @@
 """The graph rules, end to end through the protocol (one partition, messages in order)."""
 
-from processors.identity.graph.messages import Offer, SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
+from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.outputs import Assigned, Created, Linked, Merged, Refused, Resolved, Send, Split
 from processors.identity.graph.saga import customer_id
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE

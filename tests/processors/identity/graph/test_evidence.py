@@ -8,7 +8,8 @@ from typing import Any
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import SerdeContext
-from processors.identity.graph.messages import SplitCustomer, Visit
+from processors.identity.graph.messages.commands import SplitCustomer
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Merged, Refused, Resolved, ReviewRequested, Send, SharedMarked
 from processors.identity.graph.saga import review_saga
 from processors.identity.graph.state import CustomerState, IdentifierState

@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.fast_node import FAST_PATH
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Merged, Refused, Resolved, Send, Split, Unresolved
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER
 from tests.processors.identity.graph.test_local import components, events
-from tests.processors.identity.support import Harness, interaction, matcher_settings, national_id, settings as config
-from tests.processors.identity.support import unlimited_settings
+from tests.processors.identity.support import Harness, interaction, matcher_settings, national_id, unlimited_settings
+from tests.processors.identity.support import settings as config
 
 
 def _fast(outcome: str) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bus.serde import Event
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Refused, Resolved, Send, Split
 from processors.identity.rules import MAX_PER_CUSTOMER, SPLIT_DO_NOT_MERGE
 from tests.processors.identity.graph.test_split_contacts import contact_ids

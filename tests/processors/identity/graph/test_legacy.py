@@ -7,7 +7,7 @@ import json
 
 from bus.serde import SerdeContext
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
-from processors.identity.graph.messages import Assign, Visit
+from processors.identity.graph.messages.steps import Assign, Visit
 from processors.identity.graph.outputs import Created, Resolved, Send
 from processors.identity.graph.state import BlockEntry, BlockState, CustomerState, IdentifierState, encode_state
 from processors.identity.wire import decode_record

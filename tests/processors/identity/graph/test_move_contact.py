@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from processors.identity.graph.messages import MoveContact
+from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.outputs import ContactMoved, Resolved, Send, moved_contact_id
 from processors.identity.rules import MANUAL_MOVE
 from tests.processors.identity.graph.test_split_contacts import contact_ids
@@ -55,7 +55,7 @@ def test_the_call_leaves_anns_screen_pop_for_bobs_and_is_re_published_under_bob(
 def test_the_moved_call_follows_bobs_customer_through_a_later_merge_and_stays_at_a_split() -> None:
     """Its record moved with it: a later merge of Bob's customer takes it along (``Offer.contacts``); a split of Bob's
     account leaves it where it is (it carried only the phone, which no split of Bob's moves)."""
-    from processors.identity.graph.messages import SplitCustomer
+    from processors.identity.graph.messages.commands import SplitCustomer
     from processors.identity.graph.outputs import Split
 
     h, anns, bobs, _ = ann_and_bob()

@@ -11,10 +11,13 @@ phone stays Ann's (``moved_off.py``).
 from __future__ import annotations
 
 import itertools
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bus.serde import Event
-from processors.identity.graph.messages import MoveContact
+from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.outputs import ContactMoved, Resolved, Send
 from tests.processors.identity.graph.test_move_contact import ANNS_ACCOUNT, BOBS_ACCOUNT, PHONE
 from tests.processors.identity.graph.test_split_contacts import contact_ids

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bus.serde import SerdeContext
 from processors.identity.graph import moved_off
-from processors.identity.graph.messages import Apply, MovedOff
+from processors.identity.graph.messages.base import MovedOff
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved, Send
 from processors.identity.graph.state import CustomerState, decode_state, encode_state
 from processors.identity.intake import event_ref

@@ -18,7 +18,7 @@ import pytest
 
 from bus.serde import Event
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.messages import ReleaseIdentifier, Relinquish
+from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Refused, ReviewRequested, Send, Unassigned, Unresolved
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import MANUAL_RELEASE

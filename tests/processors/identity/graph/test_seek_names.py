@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bus.serde import Event
-from processors.identity.graph.messages import MoveContact
+from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.outputs import Send
 from tests.processors.identity.graph import test_seek
 from tests.processors.identity.graph.test_seek import observed

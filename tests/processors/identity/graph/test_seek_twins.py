@@ -328,7 +328,7 @@ def test_a_call_an_earlier_version_parked_goes_to_its_caller_on_the_next_seek(mo
     (a visitor's call) releases the parked call to its own customer, which blocking merges into Tim's."""
     from processors.identity.graph import seek
     from processors.identity.graph.context import Ctx
-    from processors.identity.graph.messages import Seek
+    from processors.identity.graph.messages.steps import Seek
 
     def park(ctx: Ctx[IdentifierState], message: Seek) -> None:  # the earlier version (its offers left out)
         candidates = sorted(key for key in {*ctx.state.kept_apart, ctx.state.owner} if key and key not in message.tried)

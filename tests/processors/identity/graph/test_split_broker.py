@@ -29,9 +29,16 @@ import pytest
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.stack.ports import distinct_free_ports
-from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED, moved_from
+from bus.topics import (
+    BUSINESS_EVENTS,
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    moved_from,
+)
 from processors.identity.cli import _publish
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import moved_contact_id
 from processors.identity.normalize import Identifier, IdentifierNormalizer
 from processors.verify.run import averify

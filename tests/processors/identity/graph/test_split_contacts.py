@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.messages import SplitCustomer
+from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Resolved, Send, Split
 from tests.processors.identity.support import Harness, interaction
 

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from bus.serde import SerdeContext
-from processors.identity.graph.messages import Apply, SplitCustomer
-from processors.identity.intake import event_ref
+from processors.identity.graph.messages.commands import SplitCustomer
+from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved, Send, Split
+from processors.identity.intake import event_ref
 from tests.processors.identity.graph.test_split_contacts import ACCOUNT, EMAIL, PHONE, contact_ids
 from tests.processors.identity.support import SERIALIZER, Harness, account_opened, interaction, product_subscribed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from processors.identity.graph.limits import event_rank
-from processors.identity.graph.messages import ContactRecord, EventRef
+from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.split_contacts import (
     EVENTS_PER_CONTACT,
     appended,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from processors.identity.graph.messages import Assign
+from processors.identity.graph.messages.steps import Assign
 from processors.identity.graph.state import (
+    PROFILE_ZSTD_V3,
     BlockEntry,
     BlockState,
     CustomerState,
     IdentifierState,
     Person,
     decode_profile,
-    PROFILE_ZSTD_V3,
     decode_state,
     encode_profile,
     encode_state,

@@ -1,0 +1,101 @@
+"""What every graph message is built of: the ``Message`` base (its tag names it on the wire), the saga an event
+carries through the graph, and the records messages carry (an event's Avro record, a contact's record, where
+something a customer held went). The catalogue of kinds is ``protocol.md``; the wire rule is ``messages/__init__.py``'s.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+Summary = dict[str, list[str]]  # matching.traits.Summary: trait name -> normalised values
+Member = tuple[int, int]  # limits.Member: a customer's member (assignment version, rank)
+
+
+class EventRef(msgspec.Struct, array_like=True, frozen=True):
+    """The original record of an event (Avro bytes as published), carried to the customer that applies it."""
+
+    topic: str
+    schema: str
+    record: bytes
+
+
+class ContactRecord(msgspec.Struct, array_like=True, frozen=True):
+    """One contact event applied to a customer and the identifier keys it carried (``split_contacts.py``): what an
+    operator's split needs to tell which contacts follow the identifiers it moves. ``at``: the event's instant
+    (epoch µs, from its rank); ``event``: its record, re-published under the new customer if it follows."""
+
+    event_id: str
+    at: int
+    channel: str
+    ids: list[str]
+    event: EventRef
+    # It carried its person's traits (an IVR's name and birth date): the matcher placed it by them (seek.py), so a
+    # claim of an identifier it carried does not move it (``split_contacts.hand_over``, ``untold_only``).
+    told: bool = False
+
+
+class MovedOff(msgspec.Struct, array_like=True, frozen=True):
+    """Where something a customer held went (``CustomerState.split_off``, ``moved_off.py``): ``to`` the customer;
+    ``version`` the identifier's assignment version there (0: a moved contact, or a split noted by an earlier version,
+    which stored the customer id alone); ``claim``: a claim moved it, so an event that told its person stays; ``by``:
+    a moved contact's ``ContactMoved`` id, from which the ids of its events re-published under ``to`` derive."""
+
+    to: str
+    version: int = 0
+    claim: bool = False
+    by: str = ""
+
+
+MovedTo = str | MovedOff  # a ``split_off`` value: a customer id alone (a split, earlier versions) or a ``MovedOff``
+
+
+class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
+    """One event's (or one merge proposal's) way through the graph; see ``saga.py``.
+
+    ``visited``: identifiers of ``ids`` visited so far (phase 1); ``seen``: identifier -> owner id or a
+    status (``saga.NEW``, ``SHARED``, ``UNKNOWN``); ``plan``: ``ids`` by link priority; ``step``: index
+    of the next phase-2 step in ``plan``; ``current``: the event's customer once it has one; ``pending``:
+    new identifiers waiting for one; ``node_ranks`` / ``node_versions``: rank and last assignment
+    version a reserved identifier's node knew (``limits.py``); ``proposal``: no event (a blocking or
+    review merge proposal), ``rule`` its lineage rule; ``force`` / ``reject``: an operator's review;
+    ``lowered``: a bit per key of ``ids`` whose ``first_rank`` this event set or lowered; ``contested``: keys whose
+    owner the event's side was refused with on evidence of two people (``claim_node.py``).
+    """
+
+    event_id: str
+    channel: str
+    occurred_micros: int
+    started_at: float  # epoch seconds when intake took the event (latency metric)
+    ids: list[str]
+    event: EventRef | None = None
+    traits: Summary | None = None
+    lookup_only: list[str] = []
+    visited: int = 0
+    seen: dict[str, str] = {}
+    plan: list[str] = []
+    step: int = 0
+    current: str | None = None
+    pending: list[str] = []
+    node_ranks: dict[str, int] = {}
+    node_versions: dict[str, int] = {}
+    proposal: bool = False
+    rule: str | None = None
+    force: bool = False
+    reject: bool = False
+    lowered: int = 0  # bit i: the event set or lowered the smallest rank of ``ids[i]`` at its visit (claims)
+    contested: list[str] = []  # keys whose owner was kept apart from the event's side as another person
+    households: int = 0  # bit i: ``ids[i]``'s node held evidence of two people or more at the visit (contest.py)
+    # A contact whose caller's traits are in another record (``traits_event_id``: a call's IVR data): it waits for
+    # them at its first identifier; ``leaves_traits``: that record, which leaves them there (``contact_join.py``).
+    traits_from: str | None = None
+    leaves_traits: bool = False
+    # Keys whose owner the event's side was kept apart from under review, without claiming them (``contest.py``):
+    # noted on both sides for the screen pop like ``contested`` ones (tester8's finding 8: a rejected review's phone).
+    noted: list[str] = []
+    # A contact that took its caller's traits from another record (``traits_from`` once joined): that record's event
+    # id, which a call's events (CallCompleted, InteractionRecorded) share: one own customer for all (``seek.py``).
+    traits_of: str | None = None
+
+
+class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
+    """Base of every protocol message; its tag (``kind``) names it on the wire and in metrics."""

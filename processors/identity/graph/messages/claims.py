@@ -1,0 +1,50 @@
+"""The messages of a claim (``claim_node.py``): an event that ranks first on an identifier another customer holds
+claims it, its owner gives it up, the claimant adopts it with the contacts that follow. See ``protocol.md``.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.messages.base import ContactRecord, Message, Summary
+
+
+class Claim(Message, tag="claim", frozen=True):
+    """To an identifier: the event ``event_id`` of rank ``rank``, which ranks first on it, was applied to
+    ``customer``, which does not hold it (``claim_node.py``); ``attempt`` counts retries."""
+
+    customer: str
+    rank: int
+    event_id: str
+    channel: str
+    attempt: int = 0
+    traits: Summary | None = None  # the claimant's trait summary: a giver that is another person stays (seek.py)
+
+
+class Give(Message, tag="give", frozen=True):
+    """To an identifier's owner: hand ``identifier`` over to ``customer`` (a claim that ranks first)."""
+
+    identifier: str
+    customer: str
+    rank: int
+    event_id: str
+    channel: str
+    attempt: int
+    token: str
+    traits: Summary | None = None  # the claimant's trait summary (``Claim.traits``)
+
+
+class Adopt(Message, tag="adopt", frozen=True):
+    """To the claiming customer: ``identifier`` is yours at assignment ``version`` (its member rank
+    ``rank``; ``shared``: its node marked it shared), with the contacts that follow it (``contacts``, ``profile``)."""
+
+    identifier: str
+    version: int
+    rank: int
+    shared: bool
+    event_id: str
+    channel: str
+    token: str
+    # The giver's contacts that carried only ``identifier`` of what it held (``split_contacts.hand_over``) and their
+    # part of its profile (``state.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
+    contacts: list[ContactRecord] = []
+    profile: bytes | None = None
+    giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)

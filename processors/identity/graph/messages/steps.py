@@ -1,0 +1,177 @@
+"""The messages of an event's way through the graph (``saga.py``): visits and reservations on identifier nodes,
+joins, links and merge offers between customer roots, the apply that ends a saga, the fast path, ranks, and
+blocking proposals. Who sends each and what the receiver does: ``protocol.md``.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.messages.base import EventRef, Member, Message, MovedTo, Saga, Summary
+
+
+class Visit(Message, tag="visit", frozen=True):
+    saga: Saga
+
+
+class Assign(Message, tag="assign", frozen=True):
+    owner: str
+    version: int
+    token: str | None = None
+
+
+class Release(Message, tag="release", frozen=True):
+    token: str
+    refused_with: str | None = None
+
+
+class Note(Message, tag="note", frozen=True):
+    """Customer ``refused_with`` was kept apart from this identifier's owner through it (another person whose
+    events carried it: ``IdentifierState.kept_apart``)."""
+
+    refused_with: str
+
+
+class Evict(Message, tag="evict", frozen=True):
+    customer: str
+    version: int
+    rank: int
+    event_id: str
+    channel: str
+    reason: str
+
+
+class Join(Message, tag="join", frozen=True):
+    add: list[str]
+    culprit: str
+    new: bool
+    token: str
+    saga: Saga
+
+
+class Link(Message, tag="link", frozen=True):
+    other: str
+    swapped: bool  # the event's customer is the receiver, not ``other``
+    culprit: str | None
+    token: str
+    saga: Saga
+
+
+class Offer(Message, tag="offer", frozen=True):
+    loser: str
+    members: dict[str, Member]
+    profile: bytes | None  # the loser's encoded profile (store.encode_profile)
+    do_not_merge: list[str]
+    aliases: list[str]
+    traits: Summary | None
+    token: str
+    swapped: bool
+    culprit: str | None
+    saga: Saga
+    shared: list[str] = []  # the loser's members marked shared (fast_node.py)
+    rejected: list[str] = []  # the loser's do-not-merge entries from rejected reviews (claim_node.py)
+    # A copy of an offer decided before, forwarded by the merged node that decided it to its root, which knows
+    # whether the loser is in its tree (customer_merge.on_offer): answered, never decided again.
+    decided: bool = False
+    contacts: dict[str, bytes] = {}  # the loser's contact records (split_contacts.py): they move with it
+    # The loser's ``CustomerState.split_off``: an apply still on its way to it follows what it split off, gave to a
+    # claimant or an operator moved (``moved_off.py``).
+    split_off: dict[str, MovedTo] = {}
+    # The loser's ``CustomerState.refusals``: a refusal of the pair it decided (a join, before the survivor held the
+    # identifier) is not announced again by the survivor (``refusals.announce``).
+    refusals: bytes = b""
+
+
+class OfferResult(Message, tag="offer_result", frozen=True):
+    token: str
+    ok: bool
+    survivor: str | None = None
+    do_not_merge: list[str] = []
+
+
+class Create(Message, tag="create", frozen=True):
+    add: list[str]
+    saga: Saga
+
+
+class Apply(Message, tag="apply", frozen=True):
+    """Only what the profile and the contact stream need, not the saga."""
+
+    event_id: str
+    started_at: float
+    traits: Summary | None
+    event: EventRef | None
+    claims: list[str] = []  # the event's identifiers it ranks first on (``Saga.lowered``): claimed if not members
+    rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
+    channel: str = ""
+    household_only: bool = False  # every identifier of the event is one several people's events carried
+    # The event's identifiers whose owner its side was kept apart from (``Saga.contested``): its customer notes
+    # them (``CustomerState.elsewhere``) and tells each node (``Note``), for the screen pop (``web.py``).
+    kept_apart: list[str] = []
+    # A record's (with traits) identifiers: one this customer holds of a kind one person alone has (a user id)
+    # makes it this customer's person whatever its traits say (``customer_node.on_apply``).
+    ids: list[str] = []
+    # The identifiers a record (with traits, or household-only) ranks first on (``Saga.lowered``): the housemate that
+    # takes a household-only one when the keeper finds it another person's claims them, as if it had been refused
+    # through them (``seek.py``); another person's record that ranks first on one its customer holds, or was kept
+    # apart through, makes its own customer (``own_customer.py``).
+    lowered: list[str] = []
+    # Every identifier the event carried, look-up-only ones left out, if it is a contact or feeds the screen pop: its
+    # customer records them beside it (``split_contacts.py``; ``ProfileBook``'s ``VIA`` for a product or handoff), so
+    # an operator's split can tell which contacts and entries follow the moved identifiers.
+    carried: list[str] = []
+    # ``Saga.traits_of`` of a household-only contact: its own customer's id is derived from it (``seek.own_customer``).
+    traits_of: str | None = None
+    # The customers that sent it on because it had left them (``moved_off.follow``): none sends it on again, so a
+    # stale note never passes it back and forth.
+    followed: list[str] = []
+
+
+class Seek(Message, tag="seek", frozen=True):
+    """A housemate's record (``apply``, ``household_only``) that the keeper of its household ``identifier`` found to be
+    another person: offered, one at a time, to the customers kept apart from the keeper through it
+    (``IdentifierState.kept_apart``), which take it if its traits fit (``seek.py``). ``tried``: the customers that
+    did not (the keeper first); ``parked``: it comes back from the identifier's park (``IdentifierState.parked``)."""
+
+    identifier: str
+    apply: Apply
+    tried: list[str] = []
+    parked: bool = False
+
+
+class Fast(Message, tag="fast", frozen=True):
+    """A repeat contact sent straight to its customer (``fast_node.py``): ``claims`` identifier -> the
+    assignment version the sender's view holds."""
+
+    claims: dict[str, int]
+    saga: Saga
+
+
+class Shared(Message, tag="shared", frozen=True):
+    """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``);
+    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``)."""
+
+    identifier: str
+    revoked: bool = False
+
+
+class Rekey(Message, tag="rekey", frozen=True):
+    identifier: str
+    rank: int
+
+
+class Rejoin(Message, tag="rejoin", frozen=True):
+    identifier: str
+    rank: int
+    version: int
+    event_id: str
+    channel: str
+    token: str
+
+
+class Block(Message, tag="block", frozen=True):
+    customer: str
+    traits: Summary
+    kinds: list[str]
+
+
+class Unblock(Message, tag="unblock", frozen=True):
+    customer: str

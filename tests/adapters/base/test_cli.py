@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from adapters.base.cli import FileReport, exit_interrupted
+from adapters.base.errors import Unavailable
+from adapters.call_center.ingress_file import ImportReport
+from adapters.legacy.ingress_batch import BatchReport
+from bus import shutdown
+from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT
+
+
+@pytest.mark.parametrize("report", [BatchReport("c" * 64, lines=1500, published_events=1500),
+                                    ImportReport(lines=1500, published_events=1500)], ids=["import-batch", "import-cdr"])
+def test_tester15_f13_an_import_kafka_stopped_acknowledging_ends_in_its_summary_one_error_line_and_69(
+    report: FileReport, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tester15 F13: a Rich traceback and exit 1, no summary. Now what was published, one line, and 69; import-batch
+    and import-cdr alike (one helper since tidy: import-cdr's message did not name its file)."""
+    exits: list[int] = []
+    monkeypatch.setattr(shutdown, "_process_deadline", shutdown.StopDeadline(60, exit=exits.append))
+
+    with pytest.raises(SystemExit) as exited:
+        exit_interrupted("big3.csv", report, Unavailable("Kafka did not acknowledge within 600 s", retry_after_s=5), 600)
+    out, err = capsys.readouterr()
+    assert exited.value.code == KAFKA_UNAVAILABLE_EXIT == 69
+    assert out == "big3.csv: 1500 lines, 1500 events published, 0 duplicates, 0 rejected (interrupted)\n"
+    assert err.startswith("error: Kafka did not acknowledge within 600 s") and err.count("\n") == 1
+    assert "run the same command again to resume big3.csv" in err
+    deadline = shutdown.current()
+    assert deadline is not None and deadline.armed  # a flush to a broker that does not answer is bounded ...
+    deadline.expire()
+    assert exits == [KAFKA_UNAVAILABLE_EXIT]  # ... and still ends in 69
+    deadline.disarm()
