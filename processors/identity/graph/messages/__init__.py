@@ -7,13 +7,43 @@ end of a Struct, with a default, so records already on the graph topic still dec
 
 The kinds live by group: ``base.py`` (the ``Message`` base, the saga, the records messages carry),
 ``steps.py`` (an event's way through the graph), ``claims.py`` (a claim of an identifier), ``commands.py``
-(operators' split, move-contact and release). This module is the union of them all.
+(operators' split, move-contact and release). This module is the union of them all, and names every kind
+(``from ...messages import Visit`` works as before the split).
 """
 
 from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
-from processors.identity.graph.messages.base import Message
+from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, Saga
+from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.commands import (
+    MoveContact,
+    ReleaseIdentifier,
+    Relinquish,
+    SplitCustomer,
+    SplitInit,
+    TakeContact,
+)
+from processors.identity.graph.messages.steps import (
+    Apply,
+    Assign,
+    Block,
+    Create,
+    Evict,
+    Fast,
+    Join,
+    Link,
+    Note,
+    Offer,
+    OfferResult,
+    Rejoin,
+    Rekey,
+    Release,
+    Seek,
+    Shared,
+    Unblock,
+    Visit,
+)
 
 AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Evict | steps.Join | steps.Link
               | steps.Offer | steps.OfferResult | steps.Create | steps.Apply | commands.SplitCustomer
@@ -26,3 +56,11 @@ def kind(message: Message) -> str:
     """The message's tag, e.g. ``"visit"``."""
     config = getattr(type(message), "__struct_config__", None)
     return str(config.tag) if config is not None else type(message).__name__
+
+
+__all__ = [
+    "Adopt", "AnyMessage", "Apply", "Assign", "Block", "Claim", "ContactRecord", "Create", "EventRef",
+    "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
+    "OfferResult", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared",
+    "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
+]
