@@ -145,3 +145,18 @@ def test_bench_draws_that_agree_keep_agreeing(seed: int) -> None:
     """The bench's three replays of draw ``seed`` (time order, shuffled, reversed on 3 partitions interleaved) give
     the same customers: no rule for the draws above may buy its fixes with these."""
     assert not differs(seed)
+
+
+# Guard draw 654 cut down to four calls: the resident user's earliest event arrives last. When u-1's alias meets the
+# customer it holds {x1 t0, e1 t0, u-0 t3}, the state in which seed 208 (arriving 0, 2, 1) needs u-0 to give way; here
+# u-0's event at t1 is still to come, and in time order u-0 keeps the customer. Main gives that by arrival; a rule that
+# decides on the ranks the customer holds must revise when u-0's rank falls (results file, branch order9).
+LATE_EARLIEST = [identify(anonymousId="x1", email=F), identify(anonymousId="x1", userId="u-0", email=F),
+                 alias("x1", "u-1"), identify(anonymousId="x1", userId="u-0")]
+
+
+def test_a_user_whose_earliest_event_arrives_last_keeps_the_customer() -> None:
+    """Arriving 0, 3, 2, 1, the time-order customers: u-0 (first at t1) with ``{x1, e1}``, u-1 alone."""
+    expected = {frozenset({"ANONYMOUS_ID:x1", f"EMAIL:{F}", "USER_ID:u-0"}), frozenset({"USER_ID:u-1"})}
+    assert clusters(LATE_EARLIEST, (0, 1, 2, 3)) == expected
+    assert clusters(LATE_EARLIEST, (0, 3, 2, 1)) == expected
