@@ -19,6 +19,7 @@ from faust.web import Request, Response, View
 from yarl import URL
 
 from bus.errors import OmnibusError
+from bus.identifiers.kinds import ACCOUNT
 from processors.identity.graph.context import Ctx, is_customer
 from processors.identity.graph.evidence import people_count
 from processors.identity.graph.limits import claimable
@@ -27,6 +28,7 @@ from processors.identity.normalize import Identifier, Rejected
 from processors.identity.openapi import CUSTOMER_PATH, LOOKUP_PATH, OPENAPI_PATH, openapi
 from processors.identity.wire import partition_of
 from processors.profile.masking import mask, mask_keys
+from processors.profile.sections.products import accounts_named
 from processors.readiness import Readiness, install, unavailable
 
 if TYPE_CHECKING:
@@ -177,9 +179,10 @@ class ScreenPop:
             members = sorted(node.get("members", {}))
             shown = masked_values([*members, *node.get("elsewhere", []), *([without] if without else [])])
             hint = None
+            holds = accounts_named((found["profile"] or {}).get("products"))
             if looked_up is not None:
                 identifier, looked_up_node, people = looked_up
-                hint = await self.hint(identifier, looked_up_node, people, customer_id, shown)
+                hint = await self.hint(identifier, looked_up_node, people, customer_id, shown, holds)
             return {
                 "customer_id": customer_id,
                 "identifiers": [{"type": key.partition(":")[0], "value": shown[key]} for key in members],
@@ -187,37 +190,41 @@ class ScreenPop:
                 "split_customer_ids": (splits := split_offs(node)),
                 "resolved_note": resolved_note(requested, customer_id, splits),
                 "shared_identifier": hint,
-                "shared_identifiers": await self.shared_identifiers(customer_id, node, shown, without=without),
+                "shared_identifiers": await self.shared_identifiers(customer_id, node, shown, without=without,
+                                                                   holds=holds),
                 **self.processor.book.render(found["profile"]),
             }
         raise Unavailable("too many merge hops")
 
     async def shared_identifiers(self, customer_id: str, node: dict[str, Any], shown: dict[str, str],
-                                 without: str | None = None) -> list[dict[str, Any]]:
+                                 without: str | None = None, holds: set[str] | None = None) -> list[dict[str, Any]]:
         """``shared_hint`` of every identifier of this customer several people use, each once: its members of
         types a household shares (``limits.claimable``: not a national ID or user id) and the identifiers its
         events carried that another customer keeps (``CustomerState.elsewhere``: the housemate's side); not
-        ``without`` (the identifier looked up: its hint is ``shared_identifier``)."""
+        ``without`` (the identifier looked up: its hint is ``shared_identifier``); ``holds``: as ``hint``'s."""
         policy = self.processor.graph.policy
         keys = [key for key in sorted(node.get("members", {})) if claimable(policy, key) and key != without]
         keys += [key for key in node.get("elsewhere", []) if key not in keys and key != without]
         found = await asyncio.gather(*(self.identifier_node(key) for key in keys))
-        hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id, shown)
+        hints = [await self.hint(Identifier.from_key(key), found_node, people, customer_id, shown, holds)
                  for key, (found_node, people) in zip(keys, found, strict=True)]
         return [hint for hint in hints if hint is not None]
 
     async def hint(self, identifier: Identifier, node: dict[str, Any], people: int, this_customer: str | None,
-                   shown: dict[str, str]) -> dict[str, Any] | None:
+                   shown: dict[str, str], holds: set[str] | None = None) -> dict[str, Any] | None:
         """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors;
-        ``shown``: the answer's masked values (``masked_values``)."""
+        ``shown``: the answer's masked values (``masked_values``); ``holds``: the account numbers this customer's
+        own business lines named (``products.accounts_named``: a joint account's holder, ``shared_hint``'s
+        ``holder``)."""
         kept_by = await self.current(node["owner"]) if node.get("owner") else None
         customers = [kept_by] if kept_by else []
         for customer in node.get("kept_apart", []):
             if (current := await self.current(customer)) is not None and current not in customers:
                 customers.append(current)
         masked = shown.get(identifier.key) or mask(identifier.type, identifier.value)
-        return shared_hint(identifier.type, masked, shared=bool(node.get("shared")),
-                           people=people, customer_ids=customers, kept_by=kept_by, this_customer=this_customer)
+        holder = identifier.type == ACCOUNT and identifier.value in (holds or ())
+        return shared_hint(identifier.type, masked, shared=bool(node.get("shared")), people=people,
+                           customer_ids=customers, kept_by=kept_by, this_customer=this_customer, holder=holder)
 
 
 def masked_values(keys: list[str]) -> dict[str, str]:
@@ -252,7 +259,7 @@ def resolved_note(requested: str | None, current: str, splits: list[str]) -> str
 
 
 def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_ids: list[str], kept_by: str | None,
-                this_customer: str | None) -> dict[str, Any] | None:
+                this_customer: str | None, holder: bool = False) -> dict[str, Any] | None:
     """The screen pop's hint that an identifier is not one person's, or None for one person's.
 
     It is when the events of two people or more carried it (``people`` in: whom the matcher tells apart,
@@ -270,6 +277,10 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
     ``links``: True while a contact carrying it alone still goes to ``kept_by``'s screen pop (usually the customer
     whose event carried it first, ``graph/claim_node.py``), though it may be another of ``customer_ids``; False once it
     is shared by more people than ``shared_after`` allows: it links nobody. ``customer_ids`` are current ids.
+    ``holder``: this customer's own business line named this account (a joint account's other holder): the note adds
+    that the account's facts that name no holder (a bill, arrears, a closure) are on ``kept_by``'s screen pop, where
+    identity placed them (they reach a customer through the account alone); a customer the account is shared with
+    by a refused link only is not told so.
     """
     if people < 2 and not shared and len(customer_ids) < 2:
         return None
@@ -297,6 +308,9 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
     else:
         note = (f"{subject}. It is kept by customer {kept_by}: a contact that carries it alone is shown on that "
                 "customer's screen pop, not on this one")
+        if holder:
+            note += (f". This customer's own line names this joint account: its facts that name no holder (bills, "
+                     f"arrears, its closure) are shown on customer {kept_by}'s screen pop, not on this one: look there")
     return {"type": kind, "value": masked, "people": total, "customer_ids": customer_ids, "without_customer": without,
             "kept_by": kept_by, "links": not shared and kept_by is not None, "note": note}
 

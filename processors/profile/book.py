@@ -12,8 +12,11 @@ section still holds. At a split (``split``) an entry
 ``follows`` the moved identifiers when it came through at least one of them and through none that the source keeps;
 the rest stays, as contacts do (``processors/identity/graph/split_contacts.py``). An entry fed through more than
 ``VIA_KEYS_PER_ENTRY`` identifiers, or with no record of them (applied before this record existed), stays with the
-source: nothing tells whose it is. Contacts are divided by their own record (``split``'s ``leaving``), offers by the
-offer processor (``processors/offers/profile_section.py``).
+source: nothing tells whose it is. An entry an event that told its person fed (its traits: a joint account's holder's
+own line with her name and birth date) is marked ``TOLD`` and stays at a claim (``split``'s ``claim``): the matcher
+placed it by them, as a contact that told its person stays (``split_contacts.hand_over``, tester18 F1).
+Contacts are divided by their own record (``split``'s ``leaving``), offers by the offer processor
+(``processors/offers/profile_section.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ Via = dict[str, dict[str, list[str]]]  # section name -> entry key -> identifier
 VIA = "_via"  # profile key of the identifiers record (not a section: never rendered)
 VIA_KEYS_PER_ENTRY = 4  # identifier keys kept per entry (bounded, #13); past it the entry is ``UNSURE``
 UNSURE = "*"  # came through too many identifiers to tell: stays with the source at a split
+TOLD = "+"  # fed by an event that told its person (traits): stays at a claim; not an identifier, not counted
 
 
 def follows(ids: Collection[str], moved: Collection[str], held: Collection[str]) -> bool:
@@ -49,11 +53,13 @@ def via_key(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-def _with_keys(known: list[str] | None, digests: Iterable[str]) -> list[str]:
-    keys = sorted({*(known or ()), *digests})
+def _with_keys(known: list[str] | None, digests: Iterable[str], told: bool = False) -> list[str]:
+    keys = {*(known or ()), *digests}
+    mark = [TOLD] if told or TOLD in keys else []
+    keys.discard(TOLD)
     if UNSURE in keys or len(keys) > VIA_KEYS_PER_ENTRY:
-        return [UNSURE]
-    return keys
+        return [UNSURE, *mark]
+    return [*sorted(keys), *mark]
 
 
 class ProfileBook:
@@ -102,11 +108,12 @@ class ProfileBook:
         return found
 
     def apply(self, profile: ProfileState | None, event: Event, carried: Sequence[str] = (),
-              person: bool = True) -> ProfileState:
+              person: bool = True, told: bool = False) -> ProfileState:
         """``profile`` after ``event``; ``carried``: the identifier keys the event came through (recorded in ``VIA``
         for the entries it feeds, so that a split can tell where they go; a business event only its account's:
         ``about.about``); ``person``: whether the matcher takes the
-        event's traits as this customer's person (False: the ``personal`` sections, the name, do not take it)."""
+        event's traits as this customer's person (False: the ``personal`` sections, the name, do not take it);
+        ``told``: the event carried its person's traits (its entries are marked ``TOLD``: they stay at a claim)."""
         result = dict(profile or {})
         via: Via = dict(result.get(VIA) or {})
         for section in self._by_schema.get(event.schema, ()):
@@ -118,7 +125,7 @@ class ProfileBook:
                 known = dict(via.get(section.name) or {})
                 digests = [via_key(key) for key in about(event, carried)]
                 for entry in entries:
-                    known[entry] = _with_keys(known.get(entry), digests)
+                    known[entry] = _with_keys(known.get(entry), digests, told)
                 _keep_held(via, section, known, state)
         if via:
             result[VIA] = via
@@ -167,7 +174,8 @@ class ProfileBook:
         ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
         source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
         ``claim``: the identifiers move to the customer of their earliest event (``claim_node.on_give``), which says
-        nothing of whose traits an entry holds: a ``personal`` section's entries stay, but for those of ``leaving``.
+        nothing of whose traits an entry holds: a ``personal`` section's entries stay, but for those of ``leaving``,
+        and so does an entry an event that told its person fed (``TOLD``: the matcher placed it by its traits).
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
@@ -180,7 +188,8 @@ class ProfileBook:
             stays, goes = section.split(kept[section.name], leaving)
             known = via.get(section.name) or {}
             going = set() if claim and section.personal else \
-                {entry for entry, ids in known.items() if follows(ids, moved_via, held_via)}
+                {entry for entry, ids in known.items()
+                 if follows(ids, moved_via, held_via) and not (claim and TOLD in ids)}
             if going and stays:
                 stays, taken = section.part(stays, going)
                 goes = section.merge(goes, taken) if taken else goes

@@ -105,7 +105,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         if book.wants(event):
             # The name only from a record the matcher takes as this person's (tester12 S1): not another's traits.
             ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried,
-                                                      person=mine))
+                                                      person=mine, told=bool(message.traits)))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     move_contact.follow(ctx, message)  # its contact an operator moved off here meanwhile: it follows

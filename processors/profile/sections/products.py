@@ -191,6 +191,18 @@ class ProductsSection(ProfileSection):
         }
 
 
+def accounts_named(state: dict[str, Any] | None) -> set[str]:
+    """The account numbers (as the business events spell them) the products section's ``state`` names: its
+    accounts' and those its products and bills name. A customer's own business line put them there: a joint
+    account's holder whose own line named the account (the screen pop's note on it, ``identity/web.py``)."""
+    state = state or {}
+    named = set(state.get("accounts") or {})
+    for kind in ("products", "bills"):
+        named.update(str(entry["account_number"]) for entry in (state.get(kind) or {}).values()
+                     if entry.get("account_number"))
+    return named
+
+
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as shown on screen: account numbers masked like every identifier."""
     shown = {k: v for k, v in entry.items() if k not in ("at", "since")}

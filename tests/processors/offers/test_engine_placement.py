@@ -221,3 +221,22 @@ def test_the_traits_of_a_billing_lines_observation_wait_for_its_account_not_the_
     world.created(SYLVIE, "ACCOUNT:420000000033", SYLVIE_MOBILE)
     assert profile(world, SYLVIE) == {"region": "FR", "city": "Saint-Etienne"}
     assert not world.customer(PIERRE)["profile"]
+
+
+def test_a_joint_accounts_holders_products_stay_each_with_its_holder_when_one_claims_the_account() -> None:
+    """tester18 F1: one line per holder of JNT-T18-1, each with the holder's e-mail; identity puts each on its holder,
+    Emma keeps the account, then Luc's customer claims it (his line ranks first on it). Each holder's product counts
+    for that holder, as on the screen pop; the account's overdue bill (no holder named) for its keeper alone."""
+    luc, emma, account = "cus_luc", "cus_emma", "ACCOUNT:JNT-T18-1"
+    luc_email, emma_email = "EMAIL:luc.martin@t18.example", "EMAIL:emma.martin@t18.example"
+    world = World()
+    world.created(emma, emma_email, account)
+    world.created(luc, luc_email)
+    for customer, key, code in ((luc, luc_email, "CURRENT-JOINT"), (emma, emma_email, "SAVINGS-JOINT")):
+        placed(world, business(world, "ProductSubscribed", "JNT-T18-1", key, subscription_id=f"S-{code}",
+                               product_code=code, product_name=None, effective_at=None), customer)
+    linked(world, luc, account)  # the claim: the account moves to Luc's customer
+    placed(world, overdue(world, "JNT-T18-1"), luc)
+    assert set(world.customer(luc)["products"]) == {"CURRENT-JOINT"}
+    assert set(world.customer(emma)["products"]) == {"SAVINGS-JOINT"}
+    assert world.customer(luc)["overdue"] == {"F-991": 30} and not world.customer(emma)["overdue"]

@@ -168,3 +168,20 @@ def test_a_customer_master_line_follows_its_account_not_the_identifiers_the_sour
     moved = book.render(goes)["products"]
     assert [(a["account_number"], a["service_tier"]) for a in moved["accounts"]] == [("****0001", "premium")]
     assert [p["product_code"] for p in moved["products"]] == ["ELEC-BASE"]
+
+
+def test_an_entry_a_told_event_fed_stays_at_a_claim_of_its_account_and_follows_a_split() -> None:
+    """tester18 F1: a joint account's holder's own line (her name and birth date: ``told``) fed her product; the other
+    holder's customer claims the account (its line ranks first on it). Her product stays on her screen pop; the
+    account-only fact (no traits) goes with the account, and an operator's split still moves both."""
+    book = ProfileBook.from_registry()
+    account, own = "ACCOUNT:JNT-T18-1", ["EMAIL:emma.martin@t18.example", "PHONE:+33611001804"]
+    profile = book.apply(None, product_subscribed("JNT-T18-1", product="CURRENT-JOINT"), [account, *own], told=True)
+    profile = book.apply(profile, product_subscribed("JNT-T18-1", product="SAVINGS"), [account])
+    stays, goes = book.split(profile, [], [account], own, claim=True)
+    assert [p["product_code"] for p in book.render(stays)["products"]["products"]] == ["CURRENT-JOINT"]
+    assert [p["product_code"] for p in book.render(goes)["products"]["products"]] == ["SAVINGS"]
+    assert book.merge(stays, goes) == book.merge(goes, stays)  # the mark merges like the record it is in
+    stays, goes = book.split(profile, [], [account], own)
+    assert book.render(stays)["products"]["products"] == []
+    assert len(book.render(goes)["products"]["products"]) == 2
