@@ -54,7 +54,7 @@ def on_link(ctx: Node, message: Link) -> None:
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
-            refusals=state.refusals,
+            refusals=state.refusals, elsewhere=state.elsewhere,
         ))
 
 
