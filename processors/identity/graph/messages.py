@@ -192,7 +192,8 @@ class Offer(Message, tag="offer", frozen=True):
     # identifier) is not announced again by the survivor (``refusals.announce``).
     refusals: bytes = b""
     # The loser's ``CustomerState.elsewhere``: identifiers its events carried that another customer keeps (a family
-    # phone). A blocking proposal whose two sides both carried one is weighed as met through it (``contest.weigh_offer``).
+    # phone). A blocking proposal whose two sides both carried one is weighed as met through it
+    # (``contest.carried_by_both``).
     elsewhere: list[str] = []
 
 
