@@ -38,9 +38,10 @@ every record, its own customer (with the phone, which it gives up when the earli
 ``claim_node.on_give``) is merged the same way. A contact whose person never comes stays on its own customer: never
 lost, never on a housemate's screen pop. Limits: one person's contact whose given name was mistyped into another
 real first name ("emiel" for Émile) reads as another person's, as the matcher reads it
-(``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone (a first
-name with a surname or a birth date only: the population's prior, ``MatchModel.prior_of``), the call stays on its
-own customer (a review when the birth date is there); and a call whose events came before the keeper's record made a
+(``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone where the
+caller's records never carried the identifier (a first name with a surname or a birth date only: the population's
+prior, ``MatchModel.prior_of``), the call stays on its own customer (a review when the birth date is there; where
+they carried it, the pair is weighed as met through it, ``contest.carried_by_both``, tester17 M3); and a call whose events came before the keeper's record made a
 customer with the phone by the usual path (``claim_node.on_give`` leaves it without identifiers), which a first name
 alone does not fit either: a later event of that call goes to the call's own customer, a second one.
 
