@@ -41,9 +41,10 @@ real first name ("emiel" for Émile) reads as another person's, as the matcher r
 (``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone where the
 caller's records never carried the identifier (a first name with a surname or a birth date only: the population's
 prior, ``MatchModel.prior_of``), the call stays on its own customer (a review when the birth date is there; where
-they carried it, the pair is weighed as met through it, ``contest.carried_by_both``, tester17 M3); and a call whose events came before the keeper's record made a
-customer with the phone by the usual path (``claim_node.on_give`` leaves it without identifiers), which a first name
-alone does not fit either: a later event of that call goes to the call's own customer, a second one.
+they carried it, the pair is weighed as met through it, ``contest.carried_by_both``, tester17 M3); and a call whose
+events came before the keeper's record made a customer with the phone by the usual path (``claim_node.on_give`` leaves
+it without identifiers), which a first name alone does not fit either: a later event of that call goes to the call's
+own customer, a second one.
 
 State of earlier versions: they parked contacts too (tester10 #2: a caller whose records never carried the phone is
 never noted there, so his call waited for ever, on no screen pop and not on ``customer.contacts``). Those parked
