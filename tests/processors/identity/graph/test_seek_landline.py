@@ -120,3 +120,36 @@ def test_the_call_is_hers_whatever_the_landlines_partition_and_the_interleaving(
             for item in blocks[name]:
                 h.feed(*item, settle=False)
         check(h, blocks["call"])
+
+
+def thin_call(attributes: dict[str, str]) -> list[Item]:
+    """Léa's CTR as ``ivr_call``, the IVR having taken only ``attributes``."""
+    record = ctr(ContactId=CALL_ID, CustomerEndpoint={"Address": LANDLINE, "Type": "TELEPHONE_NUMBER"},
+                 Attributes=attributes)
+    native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
+    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
+            for o in map_ctr(native, context()).events]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "IVR traits too thin for blocking (a first name alone, a birth date alone: no blocking key): the call's own "
+    "customer is never proposed with Léa's, so it stays on it where her customer was not on the landline when the "
+    "call sought there, and is hers where it was (seek.fits_person, or as the landline's owner); a birth date alone "
+    "splits the call's two contact events over two customers in 3 of 96 runs. Counting the landline in common "
+    "(trained prior, phone agreeing) would place both on her: needs the landline to propose its member-less "
+    "customers to a customer noted later (protocol.md, 'Not covered')"))
+@pytest.mark.parametrize("attributes", [{"firstName": "Léa"}, {"dateOfBirth": "1999-08-15"}], ids=["first", "birth"])
+def test_a_call_with_thin_ivr_traits_is_hers_in_every_order_and_interleaving(attributes: dict[str, str]) -> None:
+    outcomes = set()
+    for order in itertools.permutations(("paul", "lea", "call")):
+        for layout, seed in [("one-partition", None), *((layout, seed) for layout in LAYOUTS for seed in range(3))]:
+            blocks = {**household(), "call": thin_call(attributes)}
+            h = Harness(matcher_settings(), partitions=LAYOUTS[layout], seed=seed,
+                        duplicates=0.2 if seed is not None else 0.0)
+            for name in order:
+                for item in blocks[name]:
+                    h.feed(*item, settle=seed is None)
+            h.local.run()
+            lea = root(h, h.customer("USER_ID", LEA[0]) or "")
+            outcomes.add(landed(h, [item for item in blocks["call"] if item[1] == CONTACTS]) == {lea})
+    assert outcomes == {True}
