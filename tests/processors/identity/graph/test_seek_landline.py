@@ -47,10 +47,12 @@ def identify(person: tuple[str, dict[str, str]], minutes: int) -> Item:
     return item
 
 
-def ivr_call() -> list[Item]:
-    """Léa's Connect CTR from the landline, a day after the identifies: the IVR took her first name and birth date."""
+def ivr_call(attributes: dict[str, str] | None = None) -> list[Item]:
+    """Léa's Connect CTR from the landline, a day after the identifies: the IVR took her first name and birth date
+    (or only ``attributes``)."""
+    attributes = attributes or {"firstName": "Léa", "dateOfBirth": "1999-08-15"}
     record = ctr(ContactId=CALL_ID, CustomerEndpoint={"Address": LANDLINE, "Type": "TELEPHONE_NUMBER"},
-                 Attributes={"firstName": "Léa", "dateOfBirth": "1999-08-15"})
+                 Attributes=attributes)
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
             for o in map_ctr(native, context()).events]
@@ -122,15 +124,6 @@ def test_the_call_is_hers_whatever_the_landlines_partition_and_the_interleaving(
         check(h, blocks["call"])
 
 
-def thin_call(attributes: dict[str, str]) -> list[Item]:
-    """Léa's CTR as ``ivr_call``, the IVR having taken only ``attributes``."""
-    record = ctr(ContactId=CALL_ID, CustomerEndpoint={"Address": LANDLINE, "Type": "TELEPHONE_NUMBER"},
-                 Attributes=attributes)
-    native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
-    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
-            for o in map_ctr(native, context()).events]
-
-
 @pytest.mark.xfail(strict=True, reason=(
     "IVR traits too thin for blocking (a first name alone, a birth date alone: no blocking key): the call's own "
     "customer is never proposed with Léa's, so it stays on it where her customer was not on the landline when the "
@@ -143,7 +136,7 @@ def test_a_call_with_thin_ivr_traits_is_hers_in_every_order_and_interleaving(att
     outcomes = set()
     for order in itertools.permutations(("paul", "lea", "call")):
         for layout, seed in [("one-partition", None), *((layout, seed) for layout in LAYOUTS for seed in range(3))]:
-            blocks = {**household(), "call": thin_call(attributes)}
+            blocks = {**household(), "call": ivr_call(attributes)}
             h = Harness(matcher_settings(), partitions=LAYOUTS[layout], seed=seed,
                         duplicates=0.2 if seed is not None else 0.0)
             for name in order:
