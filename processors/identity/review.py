@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import OmnibusError
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.serde import Event
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
@@ -275,11 +276,17 @@ def evidence(review: OpenReview, matcher: MatchModel) -> list[FieldEvidence]:
     return sorted(rows, key=lambda row: (-abs(row.weight), row.field))
 
 
+# How a review names a side that held no identifier when it was requested: a call's own customer (``seek.py``), which
+# the graph names by its customer id and the record by type ``UNKNOWN`` (tester17 M3 saw ``UNKNOWN:…``).
+NO_IDENTIFIER = "none (one of the two held no identifier)"
+
+
 def _masked(review: OpenReview, sides: Mapping[str, Side] | None = None) -> list[str]:
     """The review's two identifiers masked, told apart from each other and from its sides' identifiers (two accounts
-    ending alike: ``****0009 (1)``, ``****0009 (2)``; ``review_sides.masked_labels``)."""
+    ending alike: ``****0009 (1)``, ``****0009 (2)``; ``review_sides.masked_labels``); ``NO_IDENTIFIER`` for a side
+    that held none."""
     labels = masked_labels(review.identifiers, dict(sides or {}), (review.customer_id, review.other_customer_id))
-    return [labels[key] for key in review.identifiers]
+    return [labels[key] if key.partition(":")[0] in IDENTIFIER_TYPES else NO_IDENTIFIER for key in review.identifiers]
 
 
 _AGREE = frozenset({"exact", "close", "agree"})
@@ -289,8 +296,6 @@ def in_common(review: OpenReview) -> list[str]:
     """The identifier kinds the two customers agree on (their comparison level), in the contract's order
     (``IdentifierType``): what the pair has in common, which the two linked identifiers (each side's
     highest-priority one, often a NATIONAL_ID token) need not show. Empty for a blocking candidate."""
-    from bus.identifiers.kinds import IDENTIFIER_TYPES
-
     return [kind for kind in IDENTIFIER_TYPES if review.levels.get(kind) in _AGREE]
 
 

@@ -26,14 +26,25 @@ BIRTH_DATE = TRAIT_FIELDS[BIRTH]  # the birth date's name in the m/u table and t
 def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchScore]:
     """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side."""
     state, culprit = ctx.state, message.culprit
-    # The event saw ``culprit`` with the other side: it agrees on both (None for a blocking proposal).
-    seen = [culprit] if culprit is not None else []
+    # The event saw ``culprit`` with the other side: it agrees on both. A blocking proposal has none, but the two
+    # sides may still have carried one identifier (``carried_by_both``).
+    seen = [culprit] if culprit is not None else carried_by_both(message, state)
     loser_traits, own_traits = message.traits, state.traits
     if message.swapped:
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
     return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen])
+
+
+def carried_by_both(message: Offer, state: CustomerState) -> list[str]:
+    """The identifiers both sides of a blocking proposal carried, held or kept by another customer
+    (``CustomerState.elsewhere``): a family landline the keeper holds, which a housemate's record and her IVR call's
+    own customer (``seek.own_customer``) were each kept apart through (tester17 M3). They met through it as surely as
+    through one they hold, so the pair is weighed as in the orders where the call reached her customer through it
+    (``seek.fits_person``): the trained prior and the identifier's agreement, not the population's prior of two
+    records met on traits alone."""
+    return sorted({*message.members, *message.elsewhere} & {*state.members, *state.elsewhere})
 
 
 def contests(ctx: Node, decision: Decision, saga: Saga, *, rejected: bool = False) -> bool:

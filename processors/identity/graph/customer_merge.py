@@ -29,7 +29,7 @@ from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Link, Offer, OfferResult, Unblock
 from processors.identity.graph.outputs import Merged, Refused
 from processors.identity.graph.refusals import announce
-from processors.identity.graph.saga import copy_saga, lineage
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, copy_saga, lineage
 from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import Summary
@@ -56,7 +56,7 @@ def on_link(ctx: Node, message: Link) -> None:
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
-            refusals=state.refusals,
+            refusals=state.refusals, elsewhere=state.elsewhere,
         ))
 
 
@@ -98,7 +98,12 @@ def on_offer(ctx: Node, message: Offer) -> None:
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
     giver_members = message.members if current == loser else members
-    if dissolving(saga) and set(giver_members) - set(saga.lookup_only):
+    # Two housemates an identifier proposed (seek.propose_housemates): weighed when the second was kept apart from the
+    # first's side through it; only a customer holding no identifier (a call's own) is weighed here.
+    housemates = message.token.startswith(HOUSEMATE_TOKEN) and bool(message.members) and bool(members)
+    if housemates:
+        pass
+    elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
         rule = EARLIEST_CLAIM  # the giver holds more than the claimed identifier by now: a customer of its own
     elif loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
@@ -112,6 +117,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
         state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
+        saga.current = current
+    elif housemates:
+        ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif rule is not None:
         if culprit is not None:

@@ -30,7 +30,7 @@ from processors.identity.graph.saga import (
     lineage,
     plan,
 )
-from processors.identity.graph.seek import offer_parked
+from processors.identity.graph.seek import offer_parked, propose_housemates
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, UNTOLD_KINDS, kind_of
 
@@ -147,10 +147,14 @@ def on_release(ctx: Node, message: Release) -> None:
 def on_note(ctx: Node, message: Note) -> None:
     """Customer ``refused_with`` was kept apart from this identifier's owner through it: the screen pop names it
     with the owner (``IdentifierState.kept_apart``). It counts for nothing towards ``shared_after`` (a customer
-    id that merges later would count twice; ``evidence.count_person`` counts people on visits)."""
+    id that merges later would count twice; ``evidence.count_person`` counts people on visits). A customer noted
+    for the first time is proposed with the others kept apart through it (``seek.propose_housemates``)."""
+    new = message.refused_with not in ctx.state.kept_apart
     note_kept_apart(ctx.state.kept_apart, message.refused_with)
     if message.refused_with in ctx.state.kept_apart:
         offer_parked(ctx, message.refused_with)  # a housemate's record parked here may be this customer's (seek.py)
+        if new:
+            propose_housemates(ctx, message.refused_with)
 
 
 def on_evict(ctx: Node, message: Evict) -> None:

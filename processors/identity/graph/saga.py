@@ -46,6 +46,11 @@ def new_saga(
                 event=event_ref, traits=traits or None, lookup_only=sorted(set(lookup_only or ())))
 
 
+# Prefix of the proposals an identifier sends between customers kept apart through it (``seek.propose_housemates``):
+# decided only where one side holds no identifier (``customer_merge.on_offer``).
+HOUSEMATE_TOKEN = "hm:"
+
+
 def command_saga(token: str, channel: str, rule: str) -> Saga:
     """A saga that carries a merge proposal (blocking, review) rather than an event: nothing to apply."""
     return Saga(token, channel, 0, 0.0, [], proposal=True, rule=rule)

@@ -38,11 +38,14 @@ every record, its own customer (with the phone, which it gives up when the earli
 ``claim_node.on_give``) is merged the same way. A contact whose person never comes stays on its own customer: never
 lost, never on a housemate's screen pop. Limits: one person's contact whose given name was mistyped into another
 real first name ("emiel" for Émile) reads as another person's, as the matcher reads it
-(``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone (a first
-name with a surname or a birth date only: the population's prior, ``MatchModel.prior_of``), the call stays on its
-own customer (a review when the birth date is there); and a call whose events came before the keeper's record made a
-customer with the phone by the usual path (``claim_node.on_give`` leaves it without identifiers), which a first name
-alone does not fit either: a later event of that call goes to the call's own customer, a second one.
+(``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone where the
+caller's records never carried the identifier (a first name with a surname or a birth date only: the population's
+prior, ``MatchModel.prior_of``), the call stays on its own customer (a review when the birth date is there; where
+they carried it, the pair is weighed as met through it, ``contest.carried_by_both``, and the identifier proposes it
+with its housemates whatever its traits' blocking keys, ``propose_housemates``: tester17 M3); and a call whose
+events came before the keeper's record made a customer with the phone by the usual path (``claim_node.on_give`` leaves
+it without identifiers), which a first name alone does not fit either: a later event of that call goes to the call's
+own customer, a second one.
 
 State of earlier versions: they parked contacts too (tester10 #2: a caller whose records never carried the phone is
 never noted there, so his call waited for ever, on no screen pop and not on ``customer.contacts``). Those parked
@@ -64,14 +67,15 @@ from processors.identity.graph.customer_node import on_apply
 from processors.identity.graph.customer_steps import route
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.messages.steps import Apply, Create, Seek
+from processors.identity.graph.messages.steps import Apply, Create, Link, Seek
 from processors.identity.graph.outputs import Unresolved
-from processors.identity.graph.saga import customer_id
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, command_saga, customer_id
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS
 from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
 from processors.identity.matching.compare import trait_levels
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
+from processors.identity.rules import BLOCKING_CANDIDATE
 
 # Records that are no contact (a call's IVR record) one identifier keeps until a customer they fit is noted there.
 MAX_PARKED = 4
@@ -149,6 +153,20 @@ def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
     # instant: one customer for the call, whatever their order, even when their traits fit nobody (a first name).
     # Suffixed: not the id the record, or its IVR record, makes when it reserves a new identifier (saga.py).
     ctx.send(customer_id(occurred, f"{apply.traits_of or apply.event_id}{OWN_SUFFIX}"), Create([], saga))
+
+
+def propose_housemates(ctx: Ctx[IdentifierState], customer: str) -> None:
+    """``customer`` was newly kept apart through this identifier: propose it with each other customer kept apart
+    through it, as blocking proposes a pair (no linking identifier; ``contest.carried_by_both`` finds this one on both
+    sides). Decided only where one side holds no identifier (a call's own customer, ``own_customer``): its traits may
+    be too thin for any blocking key (a first name alone), yet weighed with the identifier in common they are the
+    housemate's, whichever of the two came first."""
+    for other in ctx.state.kept_apart:
+        if other == customer:
+            continue
+        low, high = sorted((customer, other))
+        token = f"{HOUSEMATE_TOKEN}{ctx.key}:{low}:{high}"
+        ctx.send(high, Link(low, False, None, f"{token}#0", command_saga(token, "PROCESSOR", BLOCKING_CANDIDATE)))
 
 
 def offer_parked(ctx: Ctx[IdentifierState], customer: str) -> None:

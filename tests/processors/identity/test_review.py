@@ -378,3 +378,26 @@ def test_a_review_is_found_by_the_first_characters_of_its_id_when_no_other_begin
     assert resolved_review_id("deadbeef", [first], []) == "deadbeef"  # none: "no open review deadbeef"
     with pytest.raises(AmbiguousReviewId, match=f"begins 2 reviews \\({first}, {second}\\)"):
         resolved_review_id("fec6", [first, second], [])
+
+
+def test_a_side_that_held_no_identifier_is_said_in_words_not_as_an_unknown_identifier() -> None:
+    """Tester17 M3: a review of a call's own customer (no identifier: ``seek.own_customer``) showed ``UNKNOWN:…``.
+    Here the caller's identify never carried the landline, so blocking meets the two on traits alone (the README's
+    review for a first name and a birth date)."""
+    import io
+
+    from rich.console import Console
+
+    from processors.identity.cli import print_reviews
+    from processors.identity.review import NO_IDENTIFIER
+    from tests.processors.identity.graph.test_seek_landline import LEA, PAUL, identify, ivr_call
+
+    h = Harness(settings())
+    own_login = (LEA[0], {key: value for key, value in LEA[1].items() if key != "phone"})
+    for item in (identify(PAUL, 0), identify(own_login, 1), *ivr_call()):
+        h.feed(*item)
+    (review,) = open_reviews(queued(h))
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(h.config).matcher, Console(file=out, width=120, color_system=None))
+    assert "UNKNOWN" not in out.getvalue() and "UNKNOWN" not in describe(review)["identifiers"]
+    assert f"identifiers  {NO_IDENTIFIER}  USER_ID:" in out.getvalue()

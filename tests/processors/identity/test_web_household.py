@@ -12,6 +12,7 @@ owner worker answers them (``ScreenPop.local``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from types import SimpleNamespace
 from typing import Any
 
@@ -268,3 +269,22 @@ def test_father_and_son_of_one_name_are_told_apart_by_birth_year_on_their_screen
     for year, pop in pops.items():
         assert (pop["name"]["family_name"], pop["name"]["birth_year"]) == ("DUPONT", year)
         assert "-03-14" not in str(pop) and "-07-02" not in str(pop)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("paul", "lea", "call"))), ids="-".join)
+def test_a_housemates_ivr_call_is_on_her_screen_pop_and_the_landline_names_two_people(order: tuple[str, ...]) -> None:
+    """Tester17 M3 at the screen pop (``graph/test_seek_landline.py``): the three arrivals interleaved on partitions
+    that keep the landline apart from both user ids. The lookup by the landline names Paul (its keeper) and Léa only,
+    not a third customer holding the call alone; Léa's screen pop shows the call."""
+    from tests.processors.identity.graph.test_seek_landline import CALL_ID, LANDLINE, LAYOUTS, LEA, PAUL, household
+
+    blocks = household()
+    h = Harness(settings(), partitions=LAYOUTS["apart"], seed=0)
+    for name in order:
+        for item in blocks[name]:
+            h.feed(*item, settle=False)
+    h.local.run()
+    paul, lea = (lookup(h, "USER_ID", user) for user in (PAUL[0], LEA[0]))
+    shared = lookup(h, "PHONE", LANDLINE)["shared_identifier"]
+    assert shared["customer_ids"] == [paul["customer_id"], lea["customer_id"]] and shared["people"] == 2
+    assert [contact["id"] for contact in lea["recent_contacts"]] == [CALL_ID] and paul["recent_contacts"] == []

@@ -78,6 +78,10 @@ class Offer(Message, tag="offer", frozen=True):
     # The loser's ``CustomerState.refusals``: a refusal of the pair it decided (a join, before the survivor held the
     # identifier) is not announced again by the survivor (``refusals.announce``).
     refusals: bytes = b""
+    # The loser's ``CustomerState.elsewhere``: identifiers its events carried that another customer keeps (a family
+    # phone). A blocking proposal whose two sides both carried one is weighed as met through it
+    # (``contest.carried_by_both``).
+    elsewhere: list[str] = []
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
