@@ -13,8 +13,11 @@ Only topic names, partitions, offsets, counts and flags: no record content, no m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
+
+AWAIT_DEPTH = 12  # frames of one task's await chain: enough to reach aiokafka or mode from an agent
 
 
 def consumer_state(app: Any) -> dict[str, Any]:
@@ -70,3 +73,31 @@ def _names(tps: Iterable[Any]) -> dict[str, list[int]]:
     for tp in sorted(tps, key=lambda tp: (tp.topic, tp.partition)):
         by_topic.setdefault(tp.topic, []).append(tp.partition)
     return by_topic
+
+
+def task_chains(app: Any) -> dict[str, list[str]]:
+    """What every task waits on, by event loop (``main``, and ``consumer_thread``: faust's consumer thread):
+    ``"task name: outer > ... > innermost"`` per task, the function names of its await chain (no locals, no
+    arguments). For the line of a worker that consumes nothing: the signature of a hang (a recovery waiting on a
+    step that never ends, a fetch waiting on a thread call) is which task waits where. Never raises."""
+    loops = {"main": getattr(app, "loop", None),
+             "consumer_thread": getattr(getattr(getattr(app, "consumer", None), "_thread", None), "thread_loop", None)}
+    chains: dict[str, list[str]] = {}
+    for name, loop in loops.items():
+        try:
+            tasks = list(asyncio.all_tasks(loop)) if loop is not None else []
+        except RuntimeError:  # the other thread changed the task set meanwhile: left out this time
+            tasks = []
+        chains[name] = sorted(f"{task.get_name()}: {' > '.join(_await_chain(task.get_coro()))}" for task in tasks)
+    return chains
+
+
+def _await_chain(coro: Any) -> list[str]:
+    chain: list[str] = []
+    while coro is not None and len(chain) < AWAIT_DEPTH:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is None:
+            break
+        chain.append(frame.f_code.co_name)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+    return chain

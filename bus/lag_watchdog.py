@@ -42,9 +42,9 @@ is found at the earliest ``stall_after_s`` (plus up to ``interval_s``) after the
 
 A watchdog that judges nothing says so: every tick skipped for ``stall_after_s`` (a rebalance or a restore that
 does not end, a stopped flow, offsets it could not read, a read faust's consumer thread did not answer within
-``READ_TIMEOUT_S``) logs a warning with the reason and the consumer's state (``bus.consumer_state``), then once per
-``stall_after_s`` while it lasts. A CI run of the 60 s broker-outage fault test (2026-12-01) had identity consume
-nothing for 4 minutes after the outage without a line from any watchdog.
+``READ_TIMEOUT_S``) logs a warning with the reason, the consumer's state and what every task waits on
+(``bus.consumer_state``), then once per ``stall_after_s`` while it lasts. A CI run of the 60 s broker-outage fault
+test (2026-12-01) had identity consume nothing for 4 minutes after the outage without a line from any watchdog.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from bus.consumer_state import consumer_state
+from bus.consumer_state import consumer_state, task_chains
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.stall_clock import BlindSpell, StallClock, TickGap
@@ -256,7 +256,8 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
         held_detector.reset()
         if (blind_s := blind.blind(now)) is not None:
             log.warning("lag watchdog has judged no partition for a while; the consumer's state follows",
-                        component=component, why=why, blind_s=round(blind_s), **consumer_state(app))
+                        component=component, why=why, blind_s=round(blind_s), **consumer_state(app),
+                        tasks=task_chains(app))
 
     async def watch() -> None:
         consumer, now = app.consumer, clock()

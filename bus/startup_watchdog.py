@@ -18,9 +18,9 @@ changes the marker and is never stopped (a large table may take minutes); a proc
 again: later rebalances and restores are the other watchdogs' business.
 
 Before it gives up, a start-up unchanged for a minute (``bus.lag_watchdog.STALL_AFTER_S``) is logged once a minute
-with the consumer's state (``bus.consumer_state``): the other watchdogs are faust timers that run only once the
-worker is ready, so a worker that meets a broker outage in its first restore was silent until this one gave up
-(a CI run of the 60 s broker-outage fault test, 2026-12-01: 4 minutes without a line).
+with the consumer's state and what every task waits on (``bus.consumer_state``): the other watchdogs are faust
+timers that run only once the worker is ready, so a worker that meets a broker outage in its first restore was
+silent until this one gave up (a CI run of the 60 s broker-outage fault test, 2026-12-01: 4 minutes without a line).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bus import lag_watchdog
-from bus.consumer_state import consumer_state
+from bus.consumer_state import consumer_state, task_chains
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.stall_clock import StallClock, TickGap
@@ -141,7 +141,7 @@ class StartupWatch:
                 log.warning("start-up has not moved for a while; the consumer's state follows",
                             component=self.component, phase=progress.phase, records_left=progress.records_left,
                             still_s=round(still_s), stall_after_s=self.detector.stall_after_s,
-                            **consumer_state(self.app))
+                            **consumer_state(self.app), tasks=task_chains(self.app))
             return True
         self.gave_up = reason
         log.error(f"start-up stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 from aiokafka import TopicPartition
 
 from bus.app import create_app
-from bus.consumer_state import consumer_state
+from bus.consumer_state import consumer_state, task_chains
 from tests.support.settings import isolated_settings
 
 
@@ -47,3 +48,24 @@ def test_a_worker_not_started_yet_gives_what_it_has_and_names_the_rest() -> None
         "rebalancing", "in_recovery", "recovery_completed", "flow_active", "assigned", "paused", "fetching", "buffered",
         "thread_calls_queued", "main_calls_queued", "coordinator", "generation", "member", "rejoin_needed",
         "client_assigned", "no_position"]}
+
+
+async def test_task_chains_name_what_each_task_waits_on_in_the_main_loop_and_the_consumer_thread() -> None:
+    restored = asyncio.Event()
+
+    async def wait_until_recovery_completed() -> None:
+        await restored.wait()
+
+    async def on_started() -> None:
+        await wait_until_recovery_completed()
+
+    waiting = asyncio.create_task(on_started(), name="Task-6")
+    await asyncio.sleep(0)
+    app = SimpleNamespace(loop=asyncio.get_running_loop(), consumer=SimpleNamespace(_thread=None))
+    try:
+        chains = task_chains(app)
+    finally:
+        restored.set()
+        await waiting
+    assert "Task-6: on_started > wait_until_recovery_completed > wait" in chains["main"]
+    assert chains["consumer_thread"] == []  # no consumer thread: nothing, and no error

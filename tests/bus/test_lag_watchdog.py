@@ -346,6 +346,7 @@ async def test_a_watchdog_that_judges_nothing_for_the_stall_window_logs_why_and_
         ("rebalancing", 60), ("rebalancing", 120), ("offsets not read (TimeoutError)", 180)]
     assert blind[0]["rebalancing"] is True and blind[0]["assigned"] == {"contact.events": [0]}
     assert "no_position" in blind[0]["unread"]  # no aiokafka client in the stand-in
+    assert set(blind[0]["tasks"]) == {"main", "consumer_thread"}
     assert app.consumer.sought == []
 
 
