@@ -17,7 +17,8 @@ and, when records wait (end above committed) while neither the position nor the 
 ``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1.
 
 Partitions faust pauses on purpose (``Consumer.pause_partitions``: back pressure, e.g. identity's bulk intake
-while a batch waits) are left out. It recovers in two steps:
+while a batch waits) are not recovered; one stalled for ``stall_after_s`` is only reported (a warning with the
+consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
 
 1. ``revive``: the partition is put back into faust's fetch set and
    sought to its committed offset (its log start when never committed), so the records are fetched and
@@ -38,10 +39,17 @@ partition of the group), and a partition also stands still while its records wai
 (a produce held through a partition leader election, a slow downstream), which a seek does not help. Its clock
 starts only once the broker answers again (no offsets, no judgement: ``reset``), so after a broker outage a stall
 is found at the earliest ``stall_after_s`` (plus up to ``interval_s``) after the first offsets read then.
+
+A watchdog that judges nothing says so: every tick skipped for ``stall_after_s`` (a rebalance or a restore that
+does not end, a stopped flow, offsets it could not read, a read faust's consumer thread did not answer within
+``READ_TIMEOUT_S``) logs a warning with the reason, the consumer's state and what every task waits on
+(``bus.consumer_state``), then once per ``stall_after_s`` while it lasts. A CI run of the 60 s broker-outage fault
+test (2026-12-01) had identity consume nothing for 4 minutes after the outage without a line from any watchdog.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -52,12 +60,15 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from bus.consumer_state import consumer_state, task_chains
+from bus.log_window import LogWindow
 from bus.logging import get_logger
-from bus.stall_clock import StallClock, TickGap
+from bus.stall_clock import BlindSpell, StallClock, TickGap
 from bus.topics import FAUST_CHANGELOG_SUFFIX, is_faust_internal
 
 STALL_AFTER_S = 60.0  # records waiting and nothing moving for a minute: faust fetches and commits every few seconds
 INTERVAL_S = 10.0
+READ_TIMEOUT_S = 30.0  # a tick's offsets read; faust's consumer thread answers in milliseconds when it works
 WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
 CHANGELOG_SUFFIX = FAUST_CHANGELOG_SUFFIX
 
@@ -236,23 +247,48 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     exported: set[Any] = set()
 
     ticks = TickGap(max(stall_after_s, 3 * interval_s), clock())
+    blind, held_detector, held_said = BlindSpell(stall_after_s), LagStallDetector(stall_after_s), LogWindow(
+        stall_after_s, clock=clock)
+
+    def cannot_judge(why: str, now: float) -> None:
+        """A tick that judged nothing; after ``stall_after_s`` of them, what the consumer is doing is logged."""
+        detector.reset()
+        held_detector.reset()
+        if (blind_s := blind.blind(now)) is not None:
+            log.warning("lag watchdog has judged no partition for a while; the consumer's state follows",
+                        component=component, why=why, blind_s=round(blind_s), **consumer_state(app),
+                        tasks=task_chains(app))
 
     async def watch() -> None:
         consumer, now = app.consumer, clock()
-        if ticks.frozen(now) or app.rebalancing or getattr(app, "in_recovery", False) or not consumer.flow_active:
+        if ticks.frozen(now):
             detector.reset()
+            blind.judged()
+            return
+        why = ("rebalancing" if app.rebalancing else "restoring tables" if getattr(app, "in_recovery", False)
+               else None if consumer.flow_active else "flow stopped")
+        if why is not None:
+            cannot_judge(why, now)
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
         # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.
+        # Its progress is read all the same: one that stalls is reported (``held_detector``), never recovered.
         held = consumer._paused_partitions  # noqa: SLF001
         try:
-            watched = [tp for tp in input_partitions(consumer)
-                       if tp not in held and app.topics.acks_enabled_for(tp.topic)]  # faust commits only these
-            progress = await faust_progress(consumer, watched)
+            inputs = [tp for tp in input_partitions(consumer) if app.topics.acks_enabled_for(tp.topic)]
+            # faust hands these reads to its consumer thread; one that never answers must not silence the watchdog
+            read = await asyncio.wait_for(faust_progress(consumer, inputs), READ_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - no end offsets (the broker is away): nothing can be judged
             log.warning("lag watchdog could not read offsets; checking again later", error=type(exc).__name__)
-            detector.reset()
+            cannot_judge(f"offsets not read ({type(exc).__name__})", now)
             return
+        blind.judged()
+        progress = {tp: seen for tp, seen in read.items() if tp not in held}
+        for tp in held_detector.check({tp: seen for tp, seen in read.items() if tp in held}, clock()):
+            if held_said.due(tp) is not None:
+                log.warning("paused partition consumed nothing with records waiting; left to faust, which paused it",
+                            component=component, topic=tp.topic, partition=tp.partition, lag=read[tp].lag,
+                            **consumer_state(app))
         now = clock()
         stalled = set(detector.check(progress, now))
         for tp in exported - set(progress):
@@ -269,7 +305,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             if detector.escalate(tp):
                 reason = f"{tp.topic}[{tp.partition}] consumed nothing with {seen.lag} records waiting after a seek"
                 log.error(f"partition still stalled after a seek; {stop_outcome(stop)}", component=component,
-                          topic=tp.topic, partition=tp.partition, lag=seen.lag)
+                          topic=tp.topic, partition=tp.partition, lag=seen.lag, **consumer_state(app))
                 LAG_RECOVERIES.labels(*labels, "exit").inc()
                 detector.recovered(tp, seen, now)
                 (stop or exit_when_stuck)(reason)
@@ -277,7 +313,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             offset = await revive(consumer, tp, seen.committed, routed=routed_by(app, tp))
             log.warning("partition consumed nothing with records waiting; sought back and fetching again",
                         component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag,
-                        position=seen.position, committed=seen.committed, sought=offset)
+                        position=seen.position, committed=seen.committed, sought=offset, **consumer_state(app))
             LAG_RECOVERIES.labels(*labels, "seek").inc()
             detector.recovered(tp, seen, now)
 

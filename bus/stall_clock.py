@@ -47,6 +47,11 @@ class StallClock(Generic[Marker]):
             return False
         return now_s - seen[1] >= self.stall_after_s
 
+    def unchanged_s(self, partition: Any, now_s: float) -> float:
+        """Seconds ``partition``'s marker has stood still while work waited (0: not seen, or nothing waits)."""
+        seen = self._since.get(partition)
+        return 0.0 if seen is None else now_s - seen[1]
+
     def last_marker(self, partition: Any) -> tuple[Marker] | None:
         """The marker seen at the last check, as a 1-tuple (None: not seen, or forgotten)."""
         seen = self._since.get(partition)
@@ -73,3 +78,27 @@ class TickGap:
         gap = self.last_s is not None and now_s - self.last_s > self.window_s
         self.last_s = now_s
         return gap
+
+
+@dataclass
+class BlindSpell:
+    """How long a watchdog has judged nothing (every tick skipped: a rebalance, a restore, offsets it could not
+    read). ``blind(now_s)`` counts a skipped tick and returns the seconds since the first one when a report is due
+    (once the spell lasted ``report_after_s``, then at most once per ``report_after_s``), else None; ``judged()``
+    ends the spell."""
+
+    report_after_s: float
+    since_s: float | None = None
+    _reported_s: float | None = None
+
+    def blind(self, now_s: float) -> float | None:
+        if self.since_s is None:
+            self.since_s = now_s
+        if now_s - self.since_s < self.report_after_s or (
+                self._reported_s is not None and now_s - self._reported_s < self.report_after_s):
+            return None
+        self._reported_s = now_s
+        return now_s - self.since_s
+
+    def judged(self) -> None:
+        self.since_s = self._reported_s = None

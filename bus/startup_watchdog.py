@@ -16,6 +16,11 @@ cause, ``bus.worker_exit``), to be started again by its supervisor. A restore th
 changes the marker and is never stopped (a large table may take minutes); a process that was itself frozen
 (SIGSTOP) for a stall window starts its clock afresh (``TickGap``). Once ready, the worker is never judged here
 again: later rebalances and restores are the other watchdogs' business.
+
+Before it gives up, a start-up unchanged for a minute (``bus.lag_watchdog.STALL_AFTER_S``) is logged once a minute
+with the consumer's state and what every task waits on (``bus.consumer_state``): the other watchdogs are faust
+timers that run only once the worker is ready, so a worker that meets a broker outage in its first restore was
+silent until this one gave up (a CI run of the 60 s broker-outage fault test, 2026-12-01: 4 minutes without a line).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bus import lag_watchdog
+from bus.consumer_state import consumer_state, task_chains
+from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.stall_clock import StallClock, TickGap
 
@@ -94,6 +101,10 @@ class StartupStallDetector:
         left = f" ({progress.records_left} records left to restore)" if progress.phase == RESTORING else ""
         return f"the worker did not become ready: {why} for {self.stall_after_s:g} s{left}"
 
+    def unchanged_s(self, now_s: float) -> float:
+        """Seconds the start-up's progress marker has stood still (0 once ready)."""
+        return self._clock.unchanged_s(STARTUP, now_s)
+
 
 @dataclass
 class StartupWatch:
@@ -106,6 +117,10 @@ class StartupWatch:
     clock: Callable[[], float] = time.monotonic
     gave_up: str | None = None  # why the worker is being stopped (``/live`` answers 503 with it)
     ready: bool = False
+    _said: LogWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._said = LogWindow(lag_watchdog.STALL_AFTER_S, clock=self.clock)
 
     def tick(self) -> bool:
         """One look; False when there is nothing more to watch."""
@@ -118,8 +133,15 @@ class StartupWatch:
         if progress.phase == READY:
             self.ready = True
             return False
-        reason = self.detector.check(progress, self.clock())
+        now = self.clock()
+        reason = self.detector.check(progress, now)
         if reason is None:
+            still_s = self.detector.unchanged_s(now)
+            if still_s >= lag_watchdog.STALL_AFTER_S and self._said.due() is not None:
+                log.warning("start-up has not moved for a while; the consumer's state follows",
+                            component=self.component, phase=progress.phase, records_left=progress.records_left,
+                            still_s=round(still_s), stall_after_s=self.detector.stall_after_s,
+                            **consumer_state(self.app), tasks=task_chains(self.app))
             return True
         self.gave_up = reason
         log.error(f"start-up stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,

@@ -268,3 +268,101 @@ def test_the_line_says_stopping_only_where_the_worker_is_stopped(monkeypatch: py
     assert lag_watchdog.stop_outcome(lambda reason: None) == lag_watchdog.STOPPING  # a stop of the caller's
     monkeypatch.setattr(lag_watchdog, "_worker_process", [True])
     assert lag_watchdog.stop_outcome() == lag_watchdog.STOPPING == "stopping the worker to be started again"
+
+
+class _Consumer:
+    """What the watchdog reads of faust's consumer: partition 0 of ``contact.events`` with 5 records waiting."""
+
+    def __init__(self) -> None:
+        self.tp = TopicPartition("contact.events", 0)
+        self.flow_active, self._paused_partitions, self._committed_offset = True, set(), {self.tp: 3}
+        self.answers = True  # False: the consumer thread never answers (its calls queued behind one that hangs)
+        self.sought: list[int] = []
+
+    def assignment(self) -> set[Any]:
+        return {self.tp}
+
+    async def highwaters(self, *tps: Any) -> dict[Any, int]:
+        if not self.answers:
+            await asyncio.Event().wait()
+        return {tp: 8 for tp in tps}
+
+    async def position(self, tp: Any) -> int:
+        return 3
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.sought.append(offset)
+
+
+class _App:
+    """A stand-in faust app whose timer body is kept (``ticks[0]``)."""
+
+    def __init__(self) -> None:
+        self.consumer, self.rebalancing, self.in_recovery = _Consumer(), False, False
+        self.topics = SimpleNamespace(acks_enabled_for=lambda topic: True, _tp_to_callback={})
+        self.ticks: list[Any] = []
+
+    def timer(self, interval_s: float, name: str) -> Any:
+        return self.ticks.append
+
+
+def _watched_app() -> tuple[Any, list[Any]]:
+    app = _App()
+    return app, app.ticks
+
+
+@pytest.fixture
+def fresh_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new lazy logger, first used inside ``capture_logs`` (see tests/processors/identity/test_assignments_repair)."""
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(lag_watchdog, "log", get_logger(lag_watchdog.__name__))
+
+
+@pytest.mark.usefixtures("fresh_log")
+async def test_a_watchdog_that_judges_nothing_for_the_stall_window_logs_why_and_the_consumer_state(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI, 2026-12-01: identity consumed nothing for 4 minutes after a 60 s broker outage, and the lag watchdog, which
+    skips every tick while faust rebalances or restores and waited for ever on a read its consumer thread did not
+    answer, said nothing."""
+    from structlog.testing import capture_logs
+
+    monkeypatch.setattr(lag_watchdog, "READ_TIMEOUT_S", 0.01)
+    app, ticks = _watched_app()
+    now = [0.0]
+    lag_watchdog.install(app, "identity", stall_after_s=60, interval_s=10, stop=lambda reason: None,
+                         clock=lambda: now[0])
+    with capture_logs() as lines:
+        app.rebalancing = True
+        for second in range(0, 130, 10):
+            now[0] = float(second)
+            await ticks[0]()
+        app.rebalancing, app.consumer.answers = False, False
+        for second in range(130, 200, 10):  # judged nothing still: the reads time out
+            now[0] = float(second)
+            await ticks[0]()
+    blind = [line for line in lines if line["event"].startswith("lag watchdog has judged no partition")]
+    assert [(line["why"], line["blind_s"]) for line in blind] == [
+        ("rebalancing", 60), ("rebalancing", 120), ("offsets not read (TimeoutError)", 180)]
+    assert blind[0]["rebalancing"] is True and blind[0]["assigned"] == {"contact.events": [0]}
+    assert "no_position" in blind[0]["unread"]  # no aiokafka client in the stand-in
+    assert set(blind[0]["tasks"]) == {"main", "consumer_thread"}
+    assert app.consumer.sought == []
+
+
+@pytest.mark.usefixtures("fresh_log")
+async def test_a_paused_partition_that_consumes_nothing_is_reported_and_left_to_faust() -> None:
+    from structlog.testing import capture_logs
+
+    app, ticks = _watched_app()
+    app.consumer._paused_partitions.add(app.consumer.tp)
+    now = [0.0]
+    lag_watchdog.install(app, "identity", stall_after_s=60, interval_s=10, stop=lambda reason: None,
+                         clock=lambda: now[0])
+    with capture_logs() as lines:
+        for second in range(0, 200, 10):
+            now[0] = float(second)
+            await ticks[0]()
+    held = [line for line in lines if line["event"].startswith("paused partition consumed nothing")]
+    assert len(held) == 3 and held[0]["lag"] == 5 and held[0]["paused"] == {"contact.events": [0]}
+    assert app.consumer.sought == []  # never sought: faust paused it and resumes it

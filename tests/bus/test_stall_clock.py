@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bus.stall_clock import StallClock, TickGap
+from bus.stall_clock import BlindSpell, StallClock, TickGap
 
 
 def test_a_marker_unmoved_while_work_waits_stalls_after_the_window_and_a_move_starts_the_clock_again() -> None:
@@ -41,3 +41,22 @@ def test_a_tick_gap_longer_than_the_window_means_the_process_was_frozen() -> Non
     assert ticks.frozen(71)  # stopped for 31 s
     assert not ticks.frozen(80)
     assert not TickGap(window_s=30).frozen(1_000)  # the first tick has nothing to compare with
+
+
+def test_a_blind_spell_is_reported_once_it_lasted_the_window_then_once_a_window_until_judged() -> None:
+    blind = BlindSpell(report_after_s=60)
+    assert [blind.blind(t) for t in (0, 10, 50)] == [None, None, None]
+    assert blind.blind(60) == 60
+    assert blind.blind(70) is None and blind.blind(119) is None
+    assert blind.blind(120) == 120
+    blind.judged()
+    assert blind.blind(130) is None and blind.blind(189) is None and blind.blind(190) == 60
+
+
+def test_unchanged_s_is_how_long_a_waiting_marker_stood_still() -> None:
+    clock: StallClock[int] = StallClock(stall_after_s=60)
+    assert clock.unchanged_s("p", 5) == 0.0  # not seen
+    clock.observe("p", 3, True, now_s=10)
+    assert clock.unchanged_s("p", 55) == 45
+    clock.observe("p", 4, True, now_s=56)
+    assert clock.unchanged_s("p", 60) == 4

@@ -221,3 +221,26 @@ async def test_a_worker_whose_broker_stops_answering_during_start_up_gives_up_wi
             process.kill()
             process.wait()
         await asyncio.to_thread(broker.stop)
+
+
+def test_a_start_up_standing_still_for_a_minute_logs_the_consumer_state_once_a_minute_before_giving_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI, 2026-12-01: identity met a 60 s broker outage in its first restore and said nothing for 4 minutes (the
+    other watchdogs run only once the worker is ready; this one gives up after 300 s)."""
+    from structlog.testing import capture_logs
+
+    from bus import startup_watchdog
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(startup_watchdog, "log", get_logger(startup_watchdog.__name__))  # first used when captured
+    app, now, reasons = fake_app(), [0.0], []
+    app.rebalancing = True
+    watch = StartupWatch(app, "identity", StartupStallDetector(300.0, interval_s=5.0), reasons.append, lambda: now[0])
+    with capture_logs() as lines:
+        for second in range(0, 300, 5):
+            now[0] = float(second)
+            assert watch.tick() is True
+    notes = [line for line in lines if line["event"].startswith("start-up has not moved for a while")]
+    assert [line["still_s"] for line in notes] == [60, 120, 180, 240]
+    assert notes[0]["phase"] == REBALANCING and notes[0]["rebalancing"] is True and "unread" in notes[0]
+    assert reasons == []

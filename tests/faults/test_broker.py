@@ -129,7 +129,9 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float, *, early: bool)
     assert refused, "no call was refused: the broker's absence was not noticed"
     assert not traffic.pending(), f"{len(traffic.pending())} calls never answered 2xx after the broker returned"
     assert accepted <= on_topic, f"acknowledged but not on contact.events: {sorted(accepted - on_topic)[:10]}"
-    assert not lost, f"acknowledged but not processed by identity: {sorted(lost)[:10]}"
+    assert not lost, (f"acknowledged but not processed by identity: {len(lost)} of {len(accepted)}, e.g. "
+                      f"{sorted(lost)[:10]}; uncommitted per group {lag}; identity's last lines:\n"
+                      f"{procs['identity'].tail(12)}")
     assert not conflicting, conflicting[:10]
     assert not any(lag.values()), lag
     assert stalls.max_stall_s < 60
