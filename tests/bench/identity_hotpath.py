@@ -91,7 +91,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from processors.identity.lifecycle import freeze_startup_objects
     from processors.identity.normalize import IdentifierNormalizer
     from processors.identity.rules import LinkPolicy
-    from processors.identity.store import FaustTables, Overlay
+    from processors.identity.store import CONTACTS_TABLE, FaustTables, Overlay
     from processors.identity.wire import RoutingSerializer, bundle, decode_record, reusable_records
     from processors.profile.book import ProfileBook
     from tests.bench.identity_workload import contact_mix
@@ -108,8 +108,8 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     load_event = ref_loader(deserializer)
     graph = IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window)
     announcer = Announcer(settings.topics, load_event, reusable=reusable_records(settings))
-    nodes, profiles = _Table("identity-nodes"), _Table("identity-profiles")
-    store = FaustTables(nodes, profiles, lambda: 4)
+    nodes, profiles, contacts = _Table("identity-nodes"), _Table("identity-profiles"), _Table(CONTACTS_TABLE)
+    store = FaustTables(nodes, profiles, contacts, lambda: 4)
     topic = CONTACT_EVENTS.name(settings.topics)
 
     class _DeadLetters:

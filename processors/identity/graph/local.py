@@ -12,19 +12,21 @@ import zlib
 from collections import deque
 from typing import Any
 
+from processors.identity.graph import split_contacts
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages import AnyMessage, ContactRecord
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
 from processors.profile.book import ProfileState
 
 
 class MemoryStore:
-    """Node states and profiles as objects in two dicts (the handlers' copies, never encoded)."""
+    """Node states, profiles and contact records as objects in three dicts (the handlers' copies, never encoded)."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeState] = {}
         self.profiles: dict[str, ProfileState] = {}
+        self.contacts: dict[str, ContactRecord] = {}
 
     def get_node(self, key: str) -> NodeState | None:
         return self.nodes.get(key)
@@ -43,6 +45,15 @@ class MemoryStore:
             self.profiles.pop(key, None)
         else:
             self.profiles[key] = profile
+
+    def get_contact(self, key: str) -> ContactRecord | None:
+        return self.contacts.get(key)
+
+    def put_contact(self, key: str, record: ContactRecord | None) -> None:
+        if record is None:
+            self.contacts.pop(key, None)
+        else:
+            self.contacts[key] = record
 
 
 class LocalGraph:
@@ -121,6 +132,9 @@ class LocalGraph:
                 assert node.created, f"customer stub {key} never created"
         for key in members:
             assert self.customer_of(key) == members[key], f"{key} owner does not resolve to its root"
+        indexed = {contact for key, node in self.store.nodes.items() if isinstance(node, CustomerState)
+                   for contact in split_contacts.keys_of(key, node.contact_index)}
+        assert indexed == set(self.store.contacts), "contact records and the customers' indexes disagree"
 
     def summary(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "nodes": len(self.store.nodes), "customers": len(self.roots())}
