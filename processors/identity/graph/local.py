@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar
 
 from processors.identity.graph import split_contacts
 from processors.identity.graph.engine import IdentityGraph
@@ -18,6 +18,8 @@ from processors.identity.graph.messages import AnyMessage, ContactRecord
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
 from processors.profile.book import ProfileState
+
+V = TypeVar("V")
 
 
 class MemoryStore:
@@ -32,28 +34,27 @@ class MemoryStore:
         return self.nodes.get(key)
 
     def put_node(self, key: str, state: NodeState | None) -> None:
-        if state is None:
-            self.nodes.pop(key, None)
-        else:
-            self.nodes[key] = state
+        _put(self.nodes, key, state)
 
     def get_profile(self, key: str) -> ProfileState | None:
         return self.profiles.get(key)
 
     def put_profile(self, key: str, profile: ProfileState | None) -> None:
-        if profile is None:
-            self.profiles.pop(key, None)
-        else:
-            self.profiles[key] = profile
+        _put(self.profiles, key, profile)
 
     def get_contact(self, key: str) -> ContactRecord | None:
         return self.contacts.get(key)
 
     def put_contact(self, key: str, record: ContactRecord | None) -> None:
-        if record is None:
-            self.contacts.pop(key, None)
-        else:
-            self.contacts[key] = record
+        _put(self.contacts, key, record)
+
+
+def _put(values: dict[str, V], key: str, value: V | None) -> None:
+    """``value`` under ``key``; None deletes it."""
+    if value is None:
+        values.pop(key, None)
+    else:
+        values[key] = value
 
 
 class LocalGraph:
