@@ -14,6 +14,8 @@
   markers are left out of the table;
 * a table of raw keys written by Kafka's default partitioner (``use_partitioner``) in faust's memory store
   keeps its keys in ``bus.key_partitioned_store.KeyPartitionedStore``: no key -> partition index (#9 memory);
+  ``partition_key`` (key bytes -> the bytes partitioned) for a table whose keys are written to the partition of a
+  part of them (identity's contact records: their customer's);
 * a table of raw keys and values in faust's memory store takes its standby records in bulk from the fetch
   (``bus.standby_apply``, ``apply_standby``: the fence, then the last record per key), not one by one
   through faust's per-record path;
@@ -36,7 +38,7 @@ from faust.types import TP, EventT, FutureMessage
 
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
-from bus.key_partitioned_store import KeyPartitionedStore
+from bus.key_partitioned_store import KeyPartitionedStore, PartitionKey
 from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
 from bus.standby_apply import install as install_standby_apply
@@ -48,8 +50,9 @@ MARKER_TIMEOUT_S = 10.0  # within faust's rebalance, itself bounded by the sessi
 class FencedTable(faust.Table):
     """``faust.Table`` with fenced changelog records (see the module)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partition_key: PartitionKey | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.partition_key = partition_key  # KeyPartitionedStore: which bytes of a key give its partition
         self.fence = ChangelogFence()
         self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
         self._generation = UNVERSIONED

@@ -20,6 +20,8 @@ and ``use_partitioner``, as identity's tables are written, ``processors/identity
   applied or owned since are not all active): a worker that only gains partitions pays nothing.
 
 Keys that are not ``bytes`` are never derived: they are indexed (restored) or kept (written live), as by faust.
+A table whose keys are written to the partition of a part of them (``FencedTable.partition_key``: identity's
+contact records, ``<customer id>/<hash>``, on their customer's partition) derives it from that part.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ from faust.types import TP, EventT
 
 from bus.partitioner import murmur2_positive
 
+PartitionKey = Callable[[bytes], bytes]  # a key's bytes -> the bytes its partition is computed from
 
-def derived_partition(key: Any, partitions: int) -> int | None:
-    """The changelog partition ``key`` is written to by rule, Kafka's default partitioner on the raw key bytes
-    (None: a key that is not ``bytes``)."""
-    return murmur2_positive(key) % partitions if isinstance(key, bytes) else None
+
+def derived_partition(key: Any, partitions: int, partition_key: PartitionKey | None = None) -> int | None:
+    """The changelog partition ``key`` is written to by rule, Kafka's default partitioner on the raw key bytes, or on
+    ``partition_key(key)`` (None: a key that is not ``bytes``)."""
+    if not isinstance(key, bytes):
+        return None
+    return murmur2_positive(partition_key(key) if partition_key is not None else key) % partitions
 
 
 class KeyPartitionedStore(MemoryStore):
@@ -52,10 +58,14 @@ class KeyPartitionedStore(MemoryStore):
     def partitions(self) -> int:
         return int(getattr(self.table, "partitions", None) or self.app.conf.topic_partitions)
 
+    @property
+    def partition_key(self) -> PartitionKey | None:
+        return getattr(self.table, "partition_key", None)
+
     def _place(self, key: Any, partition: int, partitions: int) -> None:
         """Remember ``key``'s partition only when the rule would not give it."""
         index = self._key_partition
-        if derived_partition(key, partitions) == partition:
+        if derived_partition(key, partitions, self.partition_key) == partition:
             if index:
                 index.pop(key, None)
         else:
@@ -97,12 +107,12 @@ class KeyPartitionedStore(MemoryStore):
 
     def drop_partitions_but(self, active: set[int]) -> int:
         """Remove every key whose partition is not in ``active``; returns how many were removed."""
-        index, partitions = self._key_partition, self.partitions
+        index, partitions, partition_key = self._key_partition, self.partitions, self.partition_key
         gone = []
         for key in self.data:
             partition = index.get(key)
             if partition is None:
-                partition = derived_partition(key, partitions)
+                partition = derived_partition(key, partitions, partition_key)
                 if partition is None:
                     continue  # written live, partition unknown: kept, as faust's store keeps it
             if partition not in active:

@@ -49,6 +49,7 @@ from processors.identity.config import IdentitySettings
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.outputs import Output
+from processors.identity.graph.split_contacts import partition_key
 from processors.identity.graph_agent import GraphAgent
 from processors.identity.graph_progress import GraphProgress
 from processors.identity.intake import Intake, ref_loader
@@ -58,7 +59,7 @@ from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.publish import Publisher
 from processors.identity.rules import LinkPolicy
 from processors.identity.state_writes import StateWrites
-from processors.identity.store import FaustTables
+from processors.identity.store import CONTACTS_TABLE, FaustTables
 from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import RoutingSerializer, reusable_records
 from processors.profile.book import ProfileBook
@@ -108,7 +109,9 @@ class IdentityProcessor:
         table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True}
         self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
         self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
-        self.store = FaustTables(self.nodes, self.profiles, lambda: self.lifecycle.graph_partitions())
+        # A customer's contact records (split_contacts.py), on its partition: the store derives it (partition_key).
+        self.contacts = fenced_table(self.app, CONTACTS_TABLE, settings.topics, partition_key=partition_key, **table)
+        self.store = FaustTables(self.nodes, self.profiles, self.contacts, lambda: self.lifecycle.graph_partitions())
         progress = GraphProgress()
         self.publisher = Publisher(self.producer, announcer, self.graph_topic_name,
                                    lambda: self.lifecycle.graph_partitions(), progress, self.view)

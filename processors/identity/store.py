@@ -1,4 +1,4 @@
-"""Where node states and profiles live: faust tables in the processor, dicts in tests.
+"""Where node states, profiles and contact records live: faust tables in the processor, dicts in tests.
 
 ``Overlay`` buffers writes over another store, so a batch can publish its outputs before any new
 state becomes durable (and a failed message leaves no half-written state behind).
@@ -9,17 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from faust.serializers import codecs
 
 from bus.fencing import fence_headers
 from bus.topic import KafkaRecord
 from processors.identity.graph.context import NodeStore
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
+from processors.identity.graph.messages import ContactRecord
+from processors.identity.graph.split_contacts import partition_key
 from processors.identity.graph.state import NodeState, encode_profile, encode_state
 from processors.identity.wire import partition_of
 from processors.profile.book import ProfileState
 
+CONTACTS_TABLE = "identity-contacts"  # the contact records (split_contacts.py); changelog identity-<name>-changelog
 _GONE = object()
+_CONTACT_ENCODER = msgspec.msgpack.Encoder()
+_CONTACT_DECODER = msgspec.msgpack.Decoder(ContactRecord)
 
 
 class Overlay:
@@ -27,6 +33,7 @@ class Overlay:
         self._base = base
         self._nodes: dict[str, Any] = {}
         self._profiles: dict[str, Any] = {}
+        self._contacts: dict[str, Any] = {}
 
     def get_node(self, key: str) -> NodeState | None:
         value = self._nodes.get(key, _GONE)
@@ -42,20 +49,31 @@ class Overlay:
     def put_profile(self, key: str, profile: ProfileState | None) -> None:
         self._profiles[key] = profile
 
+    def get_contact(self, key: str) -> ContactRecord | None:
+        value = self._contacts.get(key, _GONE)
+        return self._base.get_contact(key) if value is _GONE else value
+
+    def put_contact(self, key: str, record: ContactRecord | None) -> None:
+        self._contacts[key] = record
+
     def commit(self) -> int:
         """Write every buffered change to the base store; returns how many."""
         for key, state in self._nodes.items():
             self._base.put_node(key, state)
         for key, profile in self._profiles.items():
             self._base.put_profile(key, profile)
-        count = len(self._nodes) + len(self._profiles)
+        for key, record in self._contacts.items():
+            self._base.put_contact(key, record)
+        count = len(self._nodes) + len(self._profiles) + len(self._contacts)
         self._nodes.clear()
         self._profiles.clear()
+        self._contacts.clear()
         return count
 
 
 class FaustTables:
-    """Node states and profiles in two changelog-backed faust tables keyed by the UTF-8 node key.
+    """Node states, profiles and contact records in three changelog-backed faust tables keyed by the UTF-8 node key
+    (a contact record: ``split_contacts.contact_key``, written to its customer's partition, ``partition_key``).
 
     Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; a profile is
     its ``{section: state}`` map), decoded on every read: the handlers get a fresh copy, the table
@@ -78,9 +96,10 @@ class FaustTables:
     paused worker sends after it lost the partition is skipped at restore, and by ``omnibus verify``.
     """
 
-    def __init__(self, nodes: Any, profiles: Any, partitions: Callable[[], int]) -> None:
+    def __init__(self, nodes: Any, profiles: Any, contacts: Any, partitions: Callable[[], int]) -> None:
         self.nodes = nodes
         self.profiles = profiles
+        self.contacts = contacts
         self._partitions = partitions
         # (changelog topic, key) -> (value or None for a tombstone, partition); a dict keeps insertion order
         self._pending: dict[tuple[str, bytes], tuple[bytes | None, int]] = {}
@@ -109,7 +128,15 @@ class FaustTables:
     def put_profile(self, key: str, profile: ProfileState | None) -> None:
         self._put(self.profiles, key, None if profile is None else encode_profile(profile))
 
-    def _put(self, table: Any, key: str, value: bytes | None) -> None:
+    def get_contact(self, key: str) -> ContactRecord | None:
+        data = self.contacts.data.get(key.encode())
+        return None if data is None else _CONTACT_DECODER.decode(data)
+
+    def put_contact(self, key: str, record: ContactRecord | None) -> None:
+        self._put(self.contacts, key, None if record is None else _CONTACT_ENCODER.encode(record),
+                  partition_key(key.encode()).decode())
+
+    def _put(self, table: Any, key: str, value: bytes | None, partition_by: str | None = None) -> None:
         raw_key = key.encode()
         if value is not None:
             table.data[raw_key] = value
@@ -121,7 +148,7 @@ class FaustTables:
         pending = (topic, raw_key)
         self._pending.pop(pending, None)  # keep the per-key order: the last change goes last
         encoded = value if value is None or codec is None else codec(value)
-        self._pending[pending] = (encoded, partition_of(key, self._partitions()))
+        self._pending[pending] = (encoded, partition_of(partition_by or key, self._partitions()))
 
     def _changelog_of(self, table: Any) -> tuple[str, Callable[[bytes], bytes] | None]:
         """The table's changelog topic and its value codec (None: faust's ``raw`` codec, bytes as they are),

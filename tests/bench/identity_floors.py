@@ -74,7 +74,7 @@ async def faust_floor(kind: str, settings: OmnibusSettings, stop: asyncio.Event,
     partitions = settings.topics.partitions
     table = fenced_table(app, "bench-profiles", settings.topics, key_type=bytes, value_type=bytes,
                          partitions=partitions, use_partitioner=True) if writes else None
-    store = FaustTables(table, table, lambda: partitions) if table is not None else None
+    store = FaustTables(table, table, table, lambda: partitions) if table is not None else None
     state_writes = StateWrites()
 
     async def passthrough(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:

@@ -92,7 +92,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     from processors.identity.lifecycle import freeze_startup_objects
     from processors.identity.normalize import IdentifierNormalizer
     from processors.identity.rules import LinkPolicy
-    from processors.identity.store import FaustTables, Overlay
+    from processors.identity.store import CONTACTS_TABLE, FaustTables, Overlay
     from processors.identity.wire import RoutingSerializer, bundle, decode_record, reusable_records
     from processors.profile.book import ProfileBook
     from tests.bench.identity_workload import contact_mix
@@ -109,8 +109,8 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     load_event = ref_loader(deserializer)
     graph = IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window)
     announcer = Announcer(settings.topics, load_event, reusable=reusable_records(settings))
-    nodes, profiles = _Table("identity-nodes"), _Table("identity-profiles")
-    store = FaustTables(nodes, profiles, lambda: 4)
+    nodes, profiles, contacts = _Table("identity-nodes"), _Table("identity-profiles"), _Table(CONTACTS_TABLE)
+    store = FaustTables(nodes, profiles, contacts, lambda: 4)
     topic = CONTACT_EVENTS.name(settings.topics)
 
     class _DeadLetters:
@@ -122,6 +122,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     records = [_Record(topic, key.encode(), serializer(event, SerdeContext(topic=topic)), offset)
                for offset, (_, key, event) in enumerate(items)]
     written = Counter[str]()
+    by_changelog = Counter[str]()  # changelog topic -> bytes (keys and values)
 
     def handle(overlay: Overlay, node: str, message: Any, outputs: list[Output], kinds: Counter[str]) -> None:
         transaction = Overlay(overlay)
@@ -159,6 +160,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
         for record in store.drain_changelog(1):
             written["changelog"] += 1
             written["changelog_bytes"] += len(record.key or b"") + len(record.value or b"")
+            by_changelog[record.topic] += len(record.key or b"") + len(record.value or b"")
 
     def one_batch(chunk: list[_Record]) -> None:
         outputs: list[Output] = []
@@ -192,6 +194,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
 
     feed(records[:warm])
     written.clear()
+    by_changelog.clear()
     gc.collect()
     profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall time (a loaded machine)
     started = time.process_time()
@@ -205,7 +208,8 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     count = len(records) - warm
     out_records = sum(n for name, n in written.items() if name not in ("bytes", "changelog_bytes"))
     return {"events": count, "cpu_us_per_event": cpu / count * 1e6, "records_per_event": out_records / count,
-            "changelog_bytes_per_event": written["changelog_bytes"] / count}
+            "changelog_bytes_per_event": written["changelog_bytes"] / count,
+            **{f"changelog_bytes_per_event {topic}": size / count for topic, size in sorted(by_changelog.items())}}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -222,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"cpu µs per event: runs {' / '.join(f'{value:.1f}' for value in cpu)}, median {statistics.median(cpu):.1f}"
           f"{' (first run profiled)' if args.profile else ''}")
     print(f"records per event {runs[-1]['records_per_event']:.2f}, changelog bytes per event "
-          f"{runs[-1]['changelog_bytes_per_event']:.0f}")
+          f"{runs[-1]['changelog_bytes_per_event']:.0f}: "
+          + ", ".join(f"{name.split(' ')[1]} {value:.0f}" for name, value in runs[-1].items()
+                      if name.startswith("changelog_bytes_per_event ")))
     sys.stdout.flush()
 
 

@@ -36,7 +36,7 @@ from typing import Any
 from bus.serde import Event
 from processors.identity import wire
 from processors.identity.graph.outputs import Send
-from processors.identity.store import FaustTables
+from processors.identity.store import CONTACTS_TABLE, FaustTables
 from tests.processors.identity.support import Harness, interaction, settings
 
 TOPIC = "bench.contact.events.v1"
@@ -73,14 +73,15 @@ class _Wire:
 
 def _encoded_harness() -> tuple[Harness, _MemoryTable, _MemoryTable]:
     harness = Harness(settings())
-    nodes, profiles = _MemoryTable(), _MemoryTable("identity-profiles")
-    tables = FaustTables(nodes, profiles, lambda: 1)
+    nodes, profiles, contacts = _MemoryTable(), _MemoryTable("identity-profiles"), _MemoryTable(CONTACTS_TABLE)
+    tables = FaustTables(nodes, profiles, contacts, lambda: 1)
     harness.local.store = tables  # type: ignore[assignment]
     plain_submit = harness.local.submit
+    graph_changelogs = {nodes.changelog_topic.name, contacts.changelog_topic.name}  # the contact records were nodes'
 
     def submit(outputs: list[Any]) -> None:  # every graph message through the wire encoding, as on Kafka
         for record in getattr(tables, "drain_changelog", lambda _version: [])(1):  # queued for aiokafka
-            if record.topic == nodes.changelog_topic.name:
+            if record.topic in graph_changelogs:
                 nodes.changelog_bytes += len(record.key or b"") + len(record.value or b"")
         sent = []
         for output in outputs:
@@ -137,29 +138,34 @@ def _people(identifiers: int, contacts: int = 1) -> Iterator[Event]:
 def build_tables(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
     """The node and profile tables' ``data`` as an identity worker holds them after ``events``: built with the
     real intake, graph handlers and profile book in process (``Harness``), then every state written once
-    through ``store.FaustTables`` (msgpack / deflated bytes, the changelog's bytes) into a plain dict."""
+    through ``store.FaustTables`` (msgpack / deflated bytes, the changelog's bytes) into a plain dict. The contact
+    records' table (``cus_.../...`` keys, ``split_contacts.py``) is counted with the nodes: part of the customers."""
     harness = Harness(settings())  # handlers on objects (faster), then written once as the tables hold them
     for event in events:
         harness.feed(event, topic=TOPIC)
-    nodes, profiles = _MemoryTable(), _MemoryTable("identity-profiles")
-    tables = FaustTables(nodes, profiles, lambda: 1)
+    nodes, profiles, contacts = _MemoryTable(), _MemoryTable("identity-profiles"), _MemoryTable(CONTACTS_TABLE)
+    tables = FaustTables(nodes, profiles, contacts, lambda: 1)
     store = harness.local.store
     for key in list(store.nodes):
         tables.put_node(key, store.nodes.pop(key))  # type: ignore[arg-type]
     for key in list(store.profiles):
         tables.put_profile(key, store.profiles.pop(key))
+    for key in list(store.contacts):
+        tables.put_contact(key, store.contacts.pop(key))
     tables.drain_changelog(1)
-    return nodes.data, profiles.data
+    return {**nodes.data, **contacts.data}, profiles.data
 
 
 def _part(key: bytes) -> str:
-    return "customer" if key.startswith(b"cus_") else "blocking" if key.startswith(b"BLOCK:") else "identifier"
+    if key.startswith(b"cus_"):
+        return "contact" if b"/" in key else "customer"  # a contact record: split_contacts.contact_key
+    return "blocking" if key.startswith(b"BLOCK:") else "identifier"
 
 
 def parts_of(nodes: dict[bytes, bytes]) -> dict[str, tuple[int, int]]:
     """Node table entries per part (identifier, customer, blocking nodes): ``(count, bytes of their keys and
     values as allocated)``."""
-    parts = {"identifier": [0, 0], "customer": [0, 0], "blocking": [0, 0]}
+    parts = {"identifier": [0, 0], "customer": [0, 0], "blocking": [0, 0], "contact": [0, 0]}
     for key, value in nodes.items():
         part = parts[_part(key)]
         part[0] += 1
@@ -202,7 +208,8 @@ def worker_report(processor: Any) -> dict[str, Any]:
         store = table.data
         report[name] = {**held_bytes(store.data), "held_index": sys.getsizeof(store._key_partition),
                         "index_entries": len(store._key_partition), "store": type(store).__name__}
-    report["parts"] = parts_of(processor.nodes.data.data)
+    # the contact records (their table's dict itself left out) with the nodes, as ``build_tables`` counts them
+    report["parts"] = parts_of({**processor.nodes.data.data, **processor.contacts.data.data})
     return report
 
 
@@ -417,7 +424,7 @@ def main() -> None:
         print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes, "
               f"{args.contacts} contact(s) per person; built in "
               f"{built:.0f} s of CPU), bytes per identifier:")
-        for part in ("identifier", "customer", "blocking", "graph", "profile", "total"):
+        for part in ("identifier", "customer", "contact", "blocking", "graph", "profile", "total"):
             print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
         print(f"  + faust's key -> partition index after a restore: {memory['restore_index_bytes']:.1f}")
         for name in ("nodes", "profiles"):
@@ -437,7 +444,7 @@ def main() -> None:
         local, worker, restored = cross_check(args.kafka)
         print(f"Cross-check, {local['identifiers']:,} identifiers in process / {worker['identifiers']:,} in the "
               "worker fed through Kafka / in a fresh worker once restored from the changelogs, bytes per identifier:")
-        for part in ("identifier", "customer", "blocking", "graph", "profile", "total", "held_index"):
+        for part in ("identifier", "customer", "contact", "blocking", "graph", "profile", "total", "held_index"):
             print(f"  {part:<10} {local.get(f'{part}_bytes', float('nan')):8.1f} {worker[f'{part}_bytes']:8.1f} "
                   f"{restored[f'{part}_bytes']:8.1f}")
         print(f"  restored worker: tables + its key -> partition index = "

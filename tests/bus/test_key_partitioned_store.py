@@ -88,6 +88,22 @@ def test_keys_the_processor_wrote_itself_are_dropped_with_their_revoked_partitio
     assert set(nodes.data.data) == {key for key in keys if partition_of(key) in {0, 1}}
 
 
+def test_a_table_whose_keys_go_to_the_partition_of_a_part_of_them_derives_it_from_that_part() -> None:
+    """Identity's contact records (``<customer id>/<hash>``) are written to their customer's partition."""
+    contacts = table("by-part", partition_key=lambda key: key.split(b"/", 1)[0])
+    customers = [f"cus_{i:024x}".encode() for i in range(40)]
+    keys = [customer + b"/%012x" % n for customer in customers for n in range(3)]
+    restored = [changelog_event(partition_of(key.split(b"/")[0]), offset, key, b"record", 1)
+                for offset, key in enumerate(keys[::2])]
+    contacts.apply_changelog_batch(restored)
+    assert len(contacts.data._key_partition) == 0  # noqa: SLF001  # no index: the rule gives each one's partition
+    recovered(contacts.data, set(range(PARTITIONS)))
+    for key in keys[1::2]:
+        contacts.data.data[key] = b"record"  # written live, as processors/identity/store.py writes
+    recovered(contacts.data, {0, 1})
+    assert set(contacts.data.data) == {key for key in keys if partition_of(key.split(b"/")[0]) in {0, 1}}
+
+
 def test_the_keys_are_scanned_only_when_a_partition_may_have_been_lost(monkeypatch: Any) -> None:
     store = table("scan").data
     assert isinstance(store, KeyPartitionedStore)
@@ -133,8 +149,9 @@ def _owner() -> tuple[Any, Any]:
 @pytest.mark.timeout(240)
 async def test_a_restarted_identity_worker_restores_its_tables_without_a_key_index(
         bootstrap_servers: str, tmp_path: Path) -> None:
-    """Through Kafka: a worker builds state on 2 partitions; a fresh worker restores both tables from their
-    changelogs (faust's recovery) into the key-partitioned store: the same keys and values, no index entry."""
+    """Through Kafka: a worker builds state on 2 partitions; a fresh worker restores its tables from their
+    changelogs (faust's recovery) into the key-partitioned store: the same keys and values, no index entry (the
+    contact records too, written to their customer's partition: ``split_contacts.partition_key``)."""
     from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
     from tests.processors.identity.support import unlimited_settings
     from tests.processors.identity.test_agent import publish, workload
@@ -145,12 +162,12 @@ async def test_a_restarted_identity_worker_restores_its_tables_without_a_key_ind
     async with running_workers(settings, unlimited_settings(), tmp_path / "first", 1) as (worker,):
         await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id)
         await asyncio.sleep(1)  # the last batch's changelog records
-        tables = {"nodes": worker.nodes, "profiles": worker.profiles}
+        tables = {"nodes": worker.nodes, "profiles": worker.profiles, "contacts": worker.contacts}
         built = {name: dict(table.data.data) for name, table in tables.items()}
-    assert built["nodes"] and built["profiles"]
+    assert built["nodes"] and built["profiles"] and built["contacts"]
     assert {key_hash(key) % 2 for key in built["nodes"]} == {0, 1}  # both partitions hold state
     async with running_workers(settings, unlimited_settings(), tmp_path / "second", 1) as (worker,):
-        tables = {"nodes": worker.nodes, "profiles": worker.profiles}
+        tables = {"nodes": worker.nodes, "profiles": worker.profiles, "contacts": worker.contacts}
         deadline = time.monotonic() + 60
         while any(dict(tables[name].data.data) != built[name] for name in tables) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Generic, Protocol
 import msgspec
 
 from processors.identity.graph.messages import AnyMessage
-from processors.identity.graph.messages.base import EventRef
+from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import BlockState, CustomerState, IdentifierState, NodeState, S, thaw
 
@@ -66,6 +66,8 @@ class NodeStore(Protocol):
     def put_node(self, key: str, state: NodeState | None) -> None: ...
     def get_profile(self, key: str) -> ProfileState | None: ...
     def put_profile(self, key: str, profile: ProfileState | None) -> None: ...
+    def get_contact(self, key: str) -> ContactRecord | None: ...
+    def put_contact(self, key: str, record: ContactRecord | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

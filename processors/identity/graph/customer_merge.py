@@ -55,8 +55,8 @@ def on_link(ctx: Node, message: Link) -> None:
         ctx.send(other, Offer(
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
-            shared=state.shared, rejected=state.rejected, contacts=state.contact_records, split_off=state.split_off,
-            refusals=state.refusals, elsewhere=state.elsewhere,
+            shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
+            split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere,
         ))
 
 
@@ -162,8 +162,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.shared:
             state.shared = sorted({*state.shared, *message.shared})
         if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)
-            state.contact_records = split_contacts.merged(state.contact_records, message.contacts,
-                                                          split_contacts.kept_per_channel(ctx.graph.book))
+            split_contacts.join(ctx, split_contacts.records(message.contacts,
+                                                            split_contacts.kept_per_channel(ctx.graph.book)))
         if message.split_off:  # where what left it went: a stale apply to it follows from here (moved_off.py)
             moved_off.merge(state, message.split_off)
         _merge_profiles(ctx, message, saga, current)
@@ -293,7 +293,8 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.contact_records, state.split_off, state.refusals = [], {}, {}, b""
+        state.rejected, state.split_off, state.refusals = [], {}, b""
+        split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})

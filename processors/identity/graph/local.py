@@ -10,39 +10,51 @@ from __future__ import annotations
 import random
 import zlib
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar
 
+from processors.identity.graph import split_contacts
 from processors.identity.graph.engine import IdentityGraph
-from processors.identity.graph.messages import AnyMessage
+from processors.identity.graph.messages import AnyMessage, ContactRecord
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
 from processors.profile.book import ProfileState
 
+V = TypeVar("V")
+
 
 class MemoryStore:
-    """Node states and profiles as objects in two dicts (the handlers' copies, never encoded)."""
+    """Node states, profiles and contact records as objects in three dicts (the handlers' copies, never encoded)."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeState] = {}
         self.profiles: dict[str, ProfileState] = {}
+        self.contacts: dict[str, ContactRecord] = {}
 
     def get_node(self, key: str) -> NodeState | None:
         return self.nodes.get(key)
 
     def put_node(self, key: str, state: NodeState | None) -> None:
-        if state is None:
-            self.nodes.pop(key, None)
-        else:
-            self.nodes[key] = state
+        _put(self.nodes, key, state)
 
     def get_profile(self, key: str) -> ProfileState | None:
         return self.profiles.get(key)
 
     def put_profile(self, key: str, profile: ProfileState | None) -> None:
-        if profile is None:
-            self.profiles.pop(key, None)
-        else:
-            self.profiles[key] = profile
+        _put(self.profiles, key, profile)
+
+    def get_contact(self, key: str) -> ContactRecord | None:
+        return self.contacts.get(key)
+
+    def put_contact(self, key: str, record: ContactRecord | None) -> None:
+        _put(self.contacts, key, record)
+
+
+def _put(values: dict[str, V], key: str, value: V | None) -> None:
+    """``value`` under ``key``; None deletes it."""
+    if value is None:
+        values.pop(key, None)
+    else:
+        values[key] = value
 
 
 class LocalGraph:
@@ -121,6 +133,9 @@ class LocalGraph:
                 assert node.created, f"customer stub {key} never created"
         for key in members:
             assert self.customer_of(key) == members[key], f"{key} owner does not resolve to its root"
+        indexed = {contact for key, node in self.store.nodes.items() if isinstance(node, CustomerState)
+                   for contact in split_contacts.keys_of(key, node.contact_index)}
+        assert indexed == set(self.store.contacts), "contact records and the customers' indexes disagree"
 
     def summary(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "nodes": len(self.store.nodes), "customers": len(self.roots())}

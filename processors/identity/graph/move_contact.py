@@ -50,8 +50,7 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         return
     done(ctx, message.token)
     state, book = ctx.state, ctx.graph.book
-    limit = split_contacts.kept_per_channel(book)
-    kept = split_contacts.records(state.contact_records, limit)
+    kept = split_contacts.kept(ctx)
     going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
                          message.operator, message.reason, Lineage(message.token, message.channel, MANUAL_MOVE))
@@ -61,7 +60,7 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     if not going:
         return
     gone = {record.event_id for record in going}
-    state.contact_records = split_contacts.encoded(record for record in kept if record.event_id not in gone)
+    split_contacts.keep(ctx, [record for record in kept if record.event_id not in gone])
     profile, taken = ctx.store.get_profile(ctx.key), None
     if profile:
         stays, part = book.split(profile, [ctx.graph.load_event(record.event) for record in going])
@@ -77,12 +76,11 @@ def follow(ctx: Node, message: Apply) -> None:
     note = moved_off.contact_moved(ctx, message.event)
     if note is None or note.to == ctx.key or note.to in ctx.state.aliases or not note.by:
         return
-    state, book = ctx.state, ctx.graph.book
-    limit = split_contacts.kept_per_channel(book)
-    kept = split_contacts.records(state.contact_records, limit)
+    book = ctx.graph.book
+    kept = split_contacts.kept(ctx)
     going = [record for record in kept if record.event_id == message.event_id]
     if going:
-        state.contact_records = split_contacts.encoded(r for r in kept if r.event_id != message.event_id)
+        split_contacts.keep(ctx, [r for r in kept if r.event_id != message.event_id])
     profile, taken = ctx.store.get_profile(ctx.key), None
     if profile and message.event is not None and book.reads(message.event.schema):
         stays, part = book.split(profile, [ctx.graph.load_event(message.event)])
@@ -102,8 +100,7 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
     if any(key.startswith(moved_off.CONTACT) for key in state.split_off):  # moved back here: no longer elsewhere
         moved_off.received(state, {moved_off.CONTACT + contact_id(ctx.graph.load_event(record.event))
                                    for record in message.contacts if _is_contact(record)})
-    state.contact_records = split_contacts.merged(state.contact_records, split_contacts.encoded(message.contacts),
-                                                  split_contacts.kept_per_channel(book))
+    split_contacts.join(ctx, message.contacts)
     if message.profile:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))
     for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):

@@ -8,12 +8,17 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   events by (instant, event id), the recent-contacts limit (``ProfileLimits.recent_contacts_per_channel``) times
   ``EVENTS_PER_CONTACT`` (a call comes as its ``CallCompleted`` and its ``InteractionRecorded``). What counts
   depends on the events, not on their arrival order; a re-delivered event counts once.
-* **Cheap on every contact** (#9): a channel's records are one msgpack array kept as bytes, so a customer's state
-  decodes and encodes them as one string; a contact is appended without decoding them (``appended``), and the
-  channel is cut back to the latest ``kept_per_channel`` (``latest``) only once it holds twice as many. A reader
-  takes the latest of what is there (``records``), which is the latest of every event recorded, as if each
-  contact had cut it.
-* **Carried through merges**: the loser's records travel in ``Offer.contacts`` and join the survivor's (``merged``).
+* **One record written per contact** (#9, the node changelog took ~3.5 KB a repeat contact when the state held the
+  records): each record is its own entry of the contacts table (``NodeStore.get_contact``, key ``contact_key``:
+  the customer's id, ``/``, the 6-byte hash of the event id; on the customer's partition, ``partition_key``), and
+  the state keeps per channel only those hashes (``CustomerState.contact_index``). A contact writes its record and
+  6 bytes of index (``note``); a channel is cut back to the latest ``kept_per_channel`` (``latest``, its records
+  read then) only once it holds twice as many, the records cut deleted. A reader takes the latest of what is there
+  (``kept``), which is the latest of every event recorded, as if each contact had cut it. A state saved before the
+  index (``CustomerState.contact_records``, per channel a msgpack array) is read with the table and moved to it at
+  the customer's next contact or change of its records (``keep``).
+* **Carried through merges**: the loser's records travel in ``Offer.contacts`` and join the survivor's (``join``);
+  the loser deletes its own when the merge is done.
 * **At a split** (``leaving``: ``processors.profile.book.follows``) a contact follows the moved identifiers when it
   carried at least one of them and none that the source keeps: it carried only identifiers that moved (or that
   belong to no one here: shared, refused).
@@ -50,7 +55,7 @@ from collections.abc import Callable, Iterable, Mapping
 import msgspec
 
 from bus.topics import CONTACT_EVENTS
-from processors.identity.graph.context import Ctx
+from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, token_hash
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.messages.commands import SplitInit
@@ -66,9 +71,21 @@ CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 EVENTS_PER_CONTACT = 2
 ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
 
+KEY_SEPARATOR = "/"  # a contacts-table key: <customer id>/<12 hex digits> (customer ids are "cus_" + hex)
+
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(list[ContactRecord])
-_FIXARRAY, _ARRAY16 = 0x90, 0xDC  # msgpack array headers: up to 15 items in the first byte, else 0xDC + 2 bytes
+
+
+def contact_key(customer: str, entry: bytes) -> str:
+    """The contacts-table key of ``customer``'s record whose event id hashes to ``entry`` (``token_hash``)."""
+    return f"{customer}{KEY_SEPARATOR}{entry.hex()}"
+
+
+def partition_key(key: bytes) -> bytes:
+    """The part of a contacts-table key (UTF-8) its partition is computed from: its customer's id, so the record
+    lives, is restored and is dropped with its customer's node (``bus.key_partitioned_store``)."""
+    return key.split(KEY_SEPARATOR.encode(), 1)[0]
 
 
 def kept_per_channel(book: ProfileBook) -> int:
@@ -110,28 +127,6 @@ def latest(records: Iterable[ContactRecord], limit: int) -> list[ContactRecord]:
             for record in sorted(by_channel[channel].values(), key=_order, reverse=True)[:limit]]
 
 
-def _count(array: bytes) -> tuple[int, int]:
-    """(items, header length) of a msgpack array's bytes (empty: none)."""
-    if not array:
-        return 0, 0
-    if array[0] == _ARRAY16:
-        return int.from_bytes(array[1:3], "big"), 3
-    return array[0] - _FIXARRAY, 1
-
-
-def _header(count: int) -> bytes:
-    return bytes((_FIXARRAY + count,)) if count < 16 else bytes((_ARRAY16,)) + count.to_bytes(2, "big")
-
-
-def appended(array: bytes, record: ContactRecord, limit: int) -> bytes:
-    """A channel's records ``array`` with ``record`` added; cut back to the ``latest`` ``limit`` once it would hold
-    more than twice as many (decoded only then)."""
-    count, header = _count(array)
-    if count + 1 > 2 * limit:
-        return _ENCODER.encode(latest([*_DECODER.decode(array), record], limit))
-    return _header(count + 1) + array[header:] + _ENCODER.encode(record)
-
-
 def records(kept: Mapping[str, bytes], limit: int) -> list[ContactRecord]:
     """Every channel's records, the ``latest`` ``limit`` per channel."""
     return latest((record for array in kept.values() for record in _DECODER.decode(array)), limit)
@@ -143,11 +138,6 @@ def encoded(kept: Iterable[ContactRecord]) -> ChannelRecords:
     for record in kept:
         by_channel.setdefault(record.channel, []).append(record)
     return {channel: _ENCODER.encode(items) for channel, items in sorted(by_channel.items())}
-
-
-def merged(survivor: Mapping[str, bytes], loser: Mapping[str, bytes], limit: int) -> ChannelRecords:
-    """Both customers' records (``Offer.contacts``: the loser's), each event once, the latest ``limit`` per channel."""
-    return encoded(latest([*records(survivor, limit), *records(loser, limit)], limit))
 
 
 def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[str],
@@ -175,13 +165,84 @@ def goes(ids: Iterable[str], moved: set[str], held: set[str],
     return plan_order(key for key in ids if key in sides)[0] in moved
 
 
+def _entries(index: bytes) -> list[bytes]:
+    return [index[i:i + TOKEN_HASH_BYTES] for i in range(0, len(index), TOKEN_HASH_BYTES)]
+
+
+def keys_of(customer: str, index: Mapping[str, bytes]) -> list[str]:
+    """The contacts-table keys of the records ``customer``'s ``contact_index`` names."""
+    return [contact_key(customer, entry) for entries in index.values() for entry in _entries(entries)]
+
+
+def _stored(ctx: Ctx[CustomerState], index: Mapping[str, bytes]) -> list[ContactRecord]:
+    found = (ctx.store.get_contact(key) for key in keys_of(ctx.key, index))
+    return [record for record in found if record is not None]
+
+
+def _replace(ctx: Ctx[CustomerState], old: Mapping[str, bytes], chosen: list[ContactRecord]) -> dict[str, bytes]:
+    """Write the records of ``chosen`` that ``old`` (channel -> entries) has not to the contacts table, delete
+    those of ``old`` not chosen; returns ``chosen``'s index."""
+    before = {entry for entries in old.values() for entry in _entries(entries)}
+    index: dict[str, bytes] = {}
+    for record in chosen:
+        entry = token_hash(record.event_id)
+        index[record.channel] = index.get(record.channel, b"") + entry
+        if entry not in before:
+            ctx.store.put_contact(contact_key(ctx.key, entry), record)
+    after = {entry for entries in index.values() for entry in _entries(entries)}
+    for entry in before - after:
+        ctx.store.put_contact(contact_key(ctx.key, entry), None)
+    return index
+
+
+def kept(ctx: Ctx[CustomerState]) -> list[ContactRecord]:
+    """This customer's records: the latest ``kept_per_channel`` per channel (``latest``), from the contacts table
+    and, for a state saved before ``contact_index``, its ``contact_records``."""
+    limit = kept_per_channel(ctx.graph.book)
+    return latest([*_stored(ctx, ctx.state.contact_index), *records(ctx.state.contact_records, limit)], limit)
+
+
+def keep(ctx: Ctx[CustomerState], chosen: Iterable[ContactRecord]) -> None:
+    """This customer's records become the ``latest`` of ``chosen``: those new to it are written to the contacts
+    table, those it no longer keeps deleted, ``contact_records`` (a state saved before the index) emptied."""
+    state = ctx.state
+    state.contact_index = _replace(ctx, state.contact_index, latest(chosen, kept_per_channel(ctx.graph.book)))
+    state.contact_records = {}
+
+
+def join(ctx: Ctx[CustomerState], contacts: Iterable[ContactRecord]) -> None:
+    """``contacts`` (a merge's loser's, a split's, a claim's or a moved contact's) join this customer's records."""
+    keep(ctx, [*kept(ctx), *contacts])
+
+
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
-    """Record the contact ``message`` applies to this customer (a no-op for an event that is no contact)."""
+    """Record the contact ``message`` applies to this customer (a no-op for an event that is no contact: ``add``)."""
     record = contact_record(message.event_id, message.event, message.rank, message.channel, message.carried,
                             bool(message.traits))
     if record is not None:
-        kept = ctx.state.contact_records
-        kept[record.channel] = appended(kept.get(record.channel, b""), record, kept_per_channel(ctx.graph.book))
+        add(ctx, record)
+
+
+def add(ctx: Ctx[CustomerState], record: ContactRecord) -> None:
+    """Record one contact event: its record and its 6-byte index entry written (nothing more for an event recorded
+    before: a re-delivery), a channel holding twice ``kept_per_channel`` cut back to the latest that many."""
+    state = ctx.state
+    if state.contact_records:  # saved before the index: every record moves to the table now
+        join(ctx, [record])
+        return
+    entry, channel = token_hash(record.event_id), record.channel
+    key, entries = contact_key(ctx.key, entry), state.contact_index.get(channel, b"")
+    if entry in _entries(entries):
+        if ctx.store.get_contact(key) != record:  # as a record array kept it: the last record of an event
+            ctx.store.put_contact(key, record)
+        return
+    limit = kept_per_channel(ctx.graph.book)
+    if len(entries) // TOKEN_HASH_BYTES < 2 * limit:
+        ctx.store.put_contact(key, record)
+        state.contact_index[channel] = entries + entry
+        return
+    old = {channel: entries}
+    state.contact_index[channel] = _replace(ctx, old, latest([*_stored(ctx, old), record], limit))[channel]
 
 
 def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
@@ -193,12 +254,13 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     so does every name observation (``ProfileSection.personal``: tester12 S1, a housemate's IVR name followed the
     family phone to its keeper)."""
     state, book = ctx.state, ctx.graph.book
-    kept = records(state.contact_records, kept_per_channel(book))
-    going = [record for record in leaving(kept, moved, state.members, None if untold_only else ctx.policy.plan_order)
+    records_now = kept(ctx)
+    going = [record for record in leaving(records_now, moved, state.members,
+                                          None if untold_only else ctx.policy.plan_order)
              if not (untold_only and record.told)]
     if going:
         gone = {record.event_id for record in going}
-        state.contact_records = encoded(record for record in kept if record.event_id not in gone)
+        keep(ctx, [record for record in records_now if record.event_id not in gone])
     profile = ctx.store.get_profile(ctx.key)
     if not profile:
         return going, None
@@ -217,7 +279,7 @@ def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
         ctx.store.put_profile(ctx.key, decode_profile(message.profile))
     if not message.contacts:
         return
-    ctx.state.contact_records = encoded(message.contacts)
+    keep(ctx, message.contacts)
     source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))
@@ -229,11 +291,11 @@ def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile
     (``hand_over`` at the giver), joined to this customer's records and profile and re-published under its key
     (``Resolved.moved_by``: ids derived from the claim's announcement ``moved_by`` and each contact; ``moved_from``:
     ``giver``, so the KPI processor counts each once, under this customer)."""
-    state, book = ctx.state, ctx.graph.book
+    book = ctx.graph.book
     if profile:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(profile)))
     if not contacts:
         return
-    state.contact_records = merged(state.contact_records, encoded(contacts), kept_per_channel(book))
+    join(ctx, contacts)
     for record in sorted(contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=moved_by, moved_from=giver))

@@ -138,10 +138,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # with the IVR's; ``ANONYMOUS``: one did not): a customer whose contacts all told their person stays apart from
     # another person's claimant of its only identifier instead of merging into it (``claim_node.on_give``).
     contacts: int = 0
-    # The contact events applied to it with the identifiers each carried (``split_contacts.py``): per channel a
-    # msgpack array of ``ContactRecord`` kept as bytes (cheap to decode with the state), at most twice
-    # ``split_contacts.kept_per_channel``, the bound of the screen pop's recent contacts. They move along merges
-    # (``Offer.contacts``); an operator's split takes those whose identifiers all moved.
+    # The contact events applied to it with the identifiers each carried, as a state saved before ``contact_index``
+    # kept them: per channel a msgpack array of ``ContactRecord`` (``split_contacts.records``). Read with the
+    # contacts table until the customer's next write moves them there (``split_contacts.kept``).
     contact_records: dict[str, bytes] = {}
     # What left it and where it went (named for the split, its first use): identifiers an operator split off
     # (``customer_node.on_split``) or it gave to a claimant (``claim_node.on_give``), contacts an operator moved
@@ -154,6 +153,11 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # customer pair, weight band), the latest ``refusals.MAX_KEPT``: the same refusal again is counted, not announced
     # (tester M8: each call from a landline two households share announced another ``LinkRefused``).
     refusals: bytes = b""
+    # The contact events applied to it (``split_contacts.py``, #9): per channel the 6-byte hashes of their event ids,
+    # at most twice ``split_contacts.kept_per_channel``; each record is its own entry of the contacts table (key
+    # ``split_contacts.contact_key``), so a repeat contact writes one record, not the customer's history.
+    # ``contact_records`` above is what a state saved before it kept; moved to the table at its next write.
+    contact_index: dict[str, bytes] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
@@ -398,4 +402,4 @@ def state_view(state: NodeState | None) -> dict[str, Any] | None:
     if state is None:
         return None
     return {name: msgspec.to_builtins(getattr(state, name)) for name in state.__struct_fields__
-            if name != "contact_records"}
+            if name not in ("contact_records", "contact_index")}

@@ -17,12 +17,41 @@ def test_an_overlay_buffers_writes_until_commit() -> None:
     transaction.put_node("A:1", {"o": "cus_2"})
     transaction.put_profile("cus_2", {"s": 1})
     transaction.put_node("B:2", None)
+    transaction.put_contact("cus_2/00", "record")  # type: ignore[arg-type]
     assert batch.get_node("A:1") == {"o": "cus_1"} and transaction.get_node("A:1") == {"o": "cus_2"}
-    assert transaction.commit() == 3
+    assert transaction.get_contact("cus_2/00") == "record" and batch.get_contact("cus_2/00") is None
+    assert transaction.commit() == 4
     assert base.get_node("A:1") == {"o": "cus_1"}  # not yet durable
     batch.commit()
     assert base.get_node("A:1") == {"o": "cus_2"} and base.get_profile("cus_2") == {"s": 1}
-    assert base.get_node("B:2") is None
+    assert base.get_node("B:2") is None and base.get_contact("cus_2/00") == "record"
+
+
+def test_a_contact_record_is_written_to_its_customers_partition_and_read_back() -> None:
+    import faust
+
+    from bus.config import TopicSettings
+    from bus.fenced_table import fenced_table
+    from processors.identity.graph.messages import ContactRecord, EventRef
+    from processors.identity.graph.split_contacts import contact_key, partition_key
+    from processors.identity.store import CONTACTS_TABLE, FaustTables
+    from processors.identity.wire import partition_of
+
+    app = faust.App("contacts-store-test", broker="kafka://127.0.0.1:1", store="memory://")
+    tables = {name: fenced_table(app, name, TopicSettings(), key_type=bytes, value_type=bytes, partitions=8,
+                                 use_partitioner=True, **({"partition_key": partition_key} if name == CONTACTS_TABLE
+                                                          else {}))
+              for name in ("identity-nodes", "identity-profiles", CONTACTS_TABLE)}
+    store = FaustTables(*tables.values(), lambda: 8)
+    record = ContactRecord("ev-1", 5, "WEB", ["PHONE:+1"], EventRef("t", "s", b"\x01"))
+    keys = [contact_key(f"cus_{n:024x}", b"\x00" * 6) for n in range(20)]
+    for key in keys:
+        store.put_contact(key, record)
+    assert [r.partition for r in store.drain_changelog(1)] == [partition_of(key.split("/")[0], 8) for key in keys]
+    assert store.get_contact(keys[0]) == record and store.get_contact(keys[0] + "0") is None
+    store.put_contact(keys[0], None)
+    (tombstone,) = store.drain_changelog(1)
+    assert tombstone.value is None and store.get_contact(keys[0]) is None
 
 
 def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_restore_keeps_the_newer() -> None:
@@ -37,7 +66,7 @@ def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_
     app = faust.App("fenced-store-test", broker="kafka://127.0.0.1:1", store="memory://")
     nodes = fenced_table(app, "identity-nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=1)
     profiles = fenced_table(app, "identity-profiles", TopicSettings(), key_type=bytes, value_type=bytes, partitions=1)
-    owner, paused = FaustTables(nodes, profiles, lambda: 1), FaustTables(nodes, profiles, lambda: 1)
+    owner, paused = FaustTables(nodes, profiles, profiles, lambda: 1), FaustTables(nodes, profiles, profiles, lambda: 1)
     owner.put_node("EMAIL:a", IdentifierState(owner="cus_new", version=2))
     (newer,) = owner.drain_changelog(8)
     paused.put_node("EMAIL:a", IdentifierState(owner="cus_old", version=1))
@@ -49,7 +78,7 @@ def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_
         SimpleNamespace(key=r.key, value=r.value, message=SimpleNamespace(
             partition=0, offset=offset, headers=list(r.headers), value=r.value, key=r.key))
         for offset, r in enumerate([newer, stale])])  # the paused worker's record lands last
-    assert FaustTables(restored, profiles, lambda: 1).get_node("EMAIL:a") == IdentifierState(owner="cus_new", version=2)
+    assert FaustTables(restored, profiles, profiles, lambda: 1).get_node("EMAIL:a") == IdentifierState(owner="cus_new", version=2)
 
 
 @pytest.mark.kafka

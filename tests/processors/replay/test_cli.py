@@ -106,7 +106,7 @@ def test_replay_identity_agrees_after_a_split_whose_contact_followed_it(monkeypa
     outputs = replace(outputs_of(running, []), customer_events=split_events)
     new = running.graph.customer_of(account)
     assert new is not None and isinstance(node := running.graph.store.nodes[new], CustomerState)
-    assert node.contact_records and any(record.key == new.encode() for record in outputs.changelog)
+    assert node.contact_index and any(record.key == new.encode() for record in outputs.changelog)
 
     def read(_settings: object, _what: str, specs: list[TopicSpec], raw: list[TopicSpec] = ()) -> TopicsReplay:  # type: ignore[assignment]
         if raw:

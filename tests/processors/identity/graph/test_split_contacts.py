@@ -180,9 +180,9 @@ def test_the_node_view_between_workers_leaves_the_contact_records_out() -> None:
 
     h, decided, _ = split_after_a_contact()
     state = h.local.store.get_node(decided.new_id)
-    assert state is not None and state.contact_records  # type: ignore[union-attr]
+    assert state is not None and state.contact_index  # type: ignore[union-attr]
     view = state_view(state)
-    assert view is not None and "contact_records" not in view and json.dumps(view)
+    assert view is not None and "contact_records" not in view and "contact_index" not in view and json.dumps(view)
 
 
 # --- the other screen-pop sections follow the split the same way (products, open handoffs) -----------------------

@@ -5,26 +5,44 @@ from __future__ import annotations
 
 import random
 
+from processors.identity.graph.context import Ctx, GraphConfig, token_hash
 from processors.identity.graph.limits import event_rank
+from processors.identity.graph.local import MemoryStore
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.split_contacts import (
     EVENTS_PER_CONTACT,
-    appended,
+    add,
+    contact_key,
     contact_record,
     encoded,
+    join,
+    keep,
+    kept,
     kept_per_channel,
     leaving,
-    merged,
+    partition_key,
     records,
 )
+from processors.identity.graph.state import CustomerState
+from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook
 from processors.profile.limits import ProfileLimits
+from tests.processors.identity.support import settings
 
 CONTACT = EventRef("contact.events.v1", "omnibus.contact.InteractionRecorded", b"\x00")
+CUSTOMER = "cus_0a"
 
 
 def record(event_id: str, at: int, ids: list[str], channel: str = "BRANCH") -> ContactRecord:
     return ContactRecord(event_id, at, channel, ids, CONTACT)
+
+
+def customer(contacts_shown: int, store: MemoryStore | None = None,
+             state: CustomerState | None = None) -> Ctx[CustomerState]:
+    """A customer handling one message, whose record keeps ``2 * contacts_shown`` events per channel."""
+    book = ProfileBook.from_registry(ProfileLimits(recent_contacts_per_channel=contacts_shown))
+    config = GraphConfig(LinkPolicy(settings()), book, lambda ref: None)  # type: ignore[arg-type,return-value]
+    return Ctx(config, store or MemoryStore(), CUSTOMER, state, CustomerState(created=True))
 
 
 def test_only_a_contact_with_identifiers_of_its_own_is_recorded_at_its_instant() -> None:
@@ -46,32 +64,84 @@ def test_the_record_keeps_as_many_events_per_channel_as_the_screen_pop_shows_con
 def test_the_latest_per_channel_count_whatever_the_arrival_order_and_a_copy_counts_once() -> None:
     events = [record(f"{channel}-{i}", i, ["ACCOUNT:A"], channel) for i in range(40) for channel in ("WEB", "BRANCH")]
     expected = [e for channel in ("BRANCH", "WEB") for e in sorted(
-        (e for e in events if e.channel == channel and e.at >= 37), key=lambda e: e.at, reverse=True)]
+        (e for e in events if e.channel == channel and e.at >= 36), key=lambda e: e.at, reverse=True)]
     for seed in range(20):
         order = events[:]
         random.Random(seed).shuffle(order)
-        kept: dict[str, bytes] = {}
+        ctx = customer(2)
         for event in order + order[:9]:  # and copies
-            kept[event.channel] = appended(kept.get(event.channel, b""), event, 3)
-            assert len(records({"any": kept[event.channel]}, 100)) <= 2 * 3
-        assert records(kept, 3) == expected, seed
+            add(ctx, event)
+            assert all(len(entries) <= 2 * 4 * 6 for entries in ctx.state.contact_index.values())
+        assert kept(ctx) == expected, seed
+        assert len(ctx.store.contacts) == sum(len(e) // 6 for e in ctx.state.contact_index.values())  # type: ignore[attr-defined]
 
 
-def test_a_channel_is_cut_back_only_past_twice_its_bound_and_past_fifteen_records_too() -> None:
-    kept = b""
+def test_a_channel_is_cut_back_only_past_twice_its_bound_its_cut_records_deleted() -> None:
+    store = MemoryStore()
+    ctx = customer(10, store)
     for i in range(40):
-        kept = appended(kept, record(f"ev-{i:02}", i, ["ACCOUNT:A"]), 20)
-    assert [r.event_id for r in records({"BRANCH": kept}, 100)] == [f"ev-{i:02}" for i in range(39, -1, -1)]
-    kept = appended(kept, record("ev-40", 40, ["ACCOUNT:A"]), 20)  # the 41st: cut back to the latest 20
-    assert [r.event_id for r in records({"BRANCH": kept}, 100)] == [f"ev-{i:02}" for i in range(40, 20, -1)]
+        add(ctx, record(f"ev-{i:02}", i, ["ACCOUNT:A"]))
+    assert len(store.contacts) == 40 and [r.event_id for r in kept(ctx)] == [f"ev-{i:02}" for i in range(39, 19, -1)]
+    add(ctx, record("ev-40", 40, ["ACCOUNT:A"]))  # the 41st: cut back to the latest 20
+    assert sorted(r.event_id for r in store.contacts.values()) == [f"ev-{i:02}" for i in range(21, 41)]
+    assert len(ctx.state.contact_index["BRANCH"]) == 20 * 6
     assert records({}, 20) == [] and encoded([]) == {}
 
 
+class _Writes(MemoryStore):
+    """A memory store that counts the contact records written (tombstones too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[str] = []
+
+    def put_contact(self, key: str, record: ContactRecord | None) -> None:
+        self.written.append(key)
+        super().put_contact(key, record)
+
+
+def test_a_repeat_contact_writes_its_own_record_and_six_bytes_of_index_not_the_history() -> None:
+    """#9: the node changelog took the customer's whole history at every contact (~3.5 KB an event)."""
+    store = _Writes()
+    ctx = customer(10, store)
+    for i in range(15):
+        add(ctx, record(f"ev-{i:02}", i, ["ACCOUNT:A"]))
+    store.written.clear()
+    index = ctx.state.contact_index["BRANCH"]
+    add(ctx, record("ev-15", 15, ["ACCOUNT:A"]))
+    assert store.written == [contact_key(CUSTOMER, token_hash("ev-15"))]
+    assert ctx.state.contact_index["BRANCH"] == index + token_hash("ev-15")
+    add(ctx, record("ev-15", 15, ["ACCOUNT:A"]))  # a re-delivery writes nothing
+    assert len(store.written) == 1
+
+
+def test_a_contact_record_lives_on_its_customers_partition() -> None:
+    key = contact_key(CUSTOMER, token_hash("ev-1"))
+    assert key.startswith(CUSTOMER + "/") and partition_key(key.encode()) == CUSTOMER.encode()
+
+
 def test_a_merge_keeps_each_event_once_and_the_latest_per_channel() -> None:
-    survivor = encoded([record("a", 1, ["PHONE:+1"]), record("b", 5, ["PHONE:+1"])])
-    loser = encoded([record("b", 5, ["PHONE:+1"]), record("c", 3, ["ACCOUNT:A"]), record("d", 9, ["ACCOUNT:A"], "WEB")])
-    assert [r.event_id for r in records(merged(survivor, loser, 2), 2)] == ["b", "c", "d"]
-    assert merged(survivor, loser, 2) == merged(loser, survivor, 2)
+    survivor = [record("a", 1, ["PHONE:+1"]), record("b", 5, ["PHONE:+1"])]
+    loser = [record("b", 5, ["PHONE:+1"]), record("c", 3, ["ACCOUNT:A"]), record("d", 9, ["ACCOUNT:A"], "WEB")]
+    one, other = customer(1), customer(1)
+    keep(one, survivor)
+    join(one, loser)
+    keep(other, loser)
+    join(other, survivor)
+    assert [r.event_id for r in kept(one)] == ["b", "c", "d"] and kept(one) == kept(other)
+    assert sorted(one.store.contacts) == sorted(other.store.contacts)  # type: ignore[attr-defined]
+    keep(one, [])  # a merged loser: nothing left in the table
+    assert one.state.contact_index == {} and one.store.contacts == {}  # type: ignore[attr-defined]
+
+
+def test_a_state_saved_before_the_index_is_read_and_moved_to_the_table_at_its_next_contact() -> None:
+    old = CustomerState(created=True, contact_records=encoded([record("a", 1, ["PHONE:+1"]),
+                                                                record("b", 2, ["PHONE:+1"], "WEB")]))
+    ctx = customer(10, state=old)
+    assert [r.event_id for r in kept(ctx)] == ["a", "b"]
+    add(ctx, record("c", 3, ["PHONE:+1"]))
+    assert ctx.state.contact_records == {} and [r.event_id for r in kept(ctx)] == ["c", "a", "b"]
+    assert len(ctx.store.contacts) == 3  # type: ignore[attr-defined]
 
 
 def test_a_split_takes_the_contacts_that_carried_a_moved_identifier_and_no_kept_one() -> None:
