@@ -1,0 +1,124 @@
+"""Tester18 F4: a telecom family plan from an ordinary billing export; each person's own mobile stays theirs.
+
+Frank, Grace and Hugo Bernard each identify on the web (own user id, e-mail, mobile, name, birth date). The billing
+export has one ``ProductSubscribed`` line per MSISDN of the family account, with the ACCOUNT holder's identity
+(Frank's name and birth date) and the line's mobile, activated before the web sign-ups. The line naming Frank
+through Grace's mobile is conflicting evidence when Grace holds that mobile: the mobile does not move to Frank, nor
+does it glue Grace to Frank, whatever the arrival order and whatever the event times. Grace's and Hugo's calls from
+their own mobiles land on them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.call_center.mapper_ctr import map_ctr
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from bus.serde import Event
+from processors.identity.graph.outputs import Resolved
+from processors.identity.graph.state import IdentifierState
+from tests.adapters.call_center.test_mapper_identifiers import context, ctr
+from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED, segment
+from tests.processors.identity.graph.test_seek import root
+from tests.processors.identity.support import Harness, envelope, matcher_settings
+
+BUSINESS = "business.events.v1"
+ACCOUNT = "FAM-T18"
+PEOPLE = {  # user id -> the web identify's traits; the mobiles in E.164
+    "frank": {"firstName": "Frank", "birthday": "1968-08-08", "phone": "+33611001821"},
+    "grace": {"firstName": "Grace", "birthday": "1971-03-15", "phone": "+33611001822"},
+    "hugo": {"firstName": "Hugo", "birthday": "2005-11-30", "phone": "+33611001823"},
+}
+LINES = {"frank": "S-T18-F1", "grace": "S-T18-F2", "hugo": "S-T18-F3"}  # the user of each line -> its subscription
+
+
+def identify(user: str, minutes: int) -> tuple[Event, str]:
+    traits = {**PEOPLE[user], "lastName": "Bernard", "email": f"{user}.bernard@t18.example"}
+    [item] = segment({"type": "identify", "userId": f"t18-{user}", "messageId": f"id-{user}", "traits": traits})
+    item[0].value["envelope"]["occurred_at"] = envelope(minutes=minutes)["occurred_at"]
+    return item
+
+
+def billing_line(user: str, activated: datetime) -> list[tuple[Event, str]]:
+    """What ``import-batch`` publishes for the family-plan line ``user`` uses: the holder Frank's identity."""
+    fields = {"account_number": ACCOUNT, "subscription_id": LINES[user], "product_code": "MOB-FAM",
+              "product_name": "Family plan line", "effective_at": activated.isoformat(),
+              "given_name": "Frank", "family_name": "Bernard", "birth_date": PEOPLE["frank"]["birthday"],
+              "phone": PEOPLE[user]["phone"]}
+    mapped = map_business(BusinessRecord("ProductSubscribed", fields, f"fam.csv:{user}", activated),
+                          LegacyContext("billing", BUSINESS, identity_topic=OBSERVED, phone_region="FR"))
+    return [(out.event, out.topic) for out in mapped.events]
+
+
+def call(number: str, contact_id: str, attributes: dict[str, str] | None = None) -> list[tuple[Event, str]]:
+    """A Connect CTR from ``number`` with the IVR's ``attributes`` (none by default), a day after the identifies."""
+    record = ctr(ContactId=contact_id, CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
+                 Attributes=attributes or {})
+    native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
+    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
+            for o in map_ctr(native, context()).events]
+
+
+def landed(h: Harness, items: list[tuple[Event, str]]) -> set[str]:
+    ids = {event.value["envelope"]["event_id"] for event, _ in items}
+    return {root(h, r.customer_id) for r in h.decisions(Resolved) if r.triggering_event_id in ids}
+
+
+BEFORE, AFTER = datetime(2025, 2, 10, 9, tzinfo=UTC), datetime(2025, 3, 1, 12, tzinfo=UTC)  # the web: 1 March 9:0x
+
+
+def check(h: Harness, calls: dict[str, list[tuple[Event, str]]]) -> None:
+    h.local.check_consistent()
+    people = {user: root(h, h.customer("USER_ID", f"t18-{user}") or "") for user in PEOPLE}
+    assert len(set(people.values())) == 3, people
+    for user, traits in PEOPLE.items():
+        node = h.local.store.nodes[h.key("PHONE", traits["phone"])]
+        assert isinstance(node, IdentifierState) and node.owner is not None, user
+        assert root(h, node.owner) == people[user], user
+        assert landed(h, calls[user]) == {people[user]}, user
+
+
+@pytest.mark.parametrize("activated", [BEFORE, AFTER], ids=["lines-before-web", "lines-after-web"])
+def test_the_sample_each_members_own_mobile_stays_theirs(activated: datetime) -> None:
+    """F4 as reported: the web identifies, then the export's three lines, then a call from each mobile."""
+    h = Harness(matcher_settings())
+    for minute, user in enumerate(PEOPLE):
+        h.feed(*identify(user, minute))
+    for user in PEOPLE:
+        for event, topic in billing_line(user, activated):
+            h.feed(event, topic)
+    calls = {user: call(PEOPLE[user]["phone"], f"t18-call-{user}") for user in PEOPLE}
+    for items in calls.values():
+        for event, topic in items:
+            h.feed(event, topic)
+    check(h, calls)
+    assert h.customer("ACCOUNT", ACCOUNT) == root(h, h.customer("USER_ID", "t18-frank") or "")
+
+
+def blocks(activated: datetime) -> list[list[tuple[Event, str]]]:
+    """Frank's, Grace's and Hugo's identifies (0-2), then the billing lines of Frank's, Grace's, Hugo's mobile (3-5)."""
+    return ([[identify(user, minute)] for minute, user in enumerate(PEOPLE)]
+            + [billing_line(user, activated) for user in PEOPLE])
+
+
+@pytest.mark.parametrize("activated", [BEFORE, AFTER], ids=["lines-before-web", "lines-after-web"])
+def test_every_arrival_order_of_identifies_and_lines_gives_each_member_their_mobile(activated: datetime) -> None:
+    """The lines before, between and after the web sign-ups (arrival order), dated before or after them: the two
+    extremes and a fixed draw of the 720 orders (all of them pass; 2 minutes on the 2-core machine)."""
+    orders = list(itertools.permutations(range(6)))
+    for order in [orders[0], orders[-1], *random.Random(18).sample(orders, 22)]:
+        parts = blocks(activated)
+        h = Harness(matcher_settings())
+        for index in order:
+            for event, topic in parts[index]:
+                h.feed(event, topic)
+        calls = {user: call(PEOPLE[user]["phone"], f"t18-call-{user}-{order}") for user in PEOPLE}
+        for items in calls.values():
+            for event, topic in items:
+                h.feed(event, topic)
+        check(h, calls)
