@@ -41,6 +41,12 @@ RECORD_CHANNEL = "BUSINESS_SYSTEM"
 RECORD_KINDS = frozenset({"ACCOUNT"})  # what such a record is about: it ranks these by its time, as any event
 
 
+def holder_only(channel: str, key: str) -> bool:
+    """Whether an event of ``channel`` names the holder of its account, not who uses its identifier ``key``: a
+    business record's identifiers other than its account's (``RECORD_CHANNEL``, ``RECORD_KINDS``)."""
+    return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS
+
+
 def kind_of(key: str) -> str:
     return key.partition(":")[0]
 

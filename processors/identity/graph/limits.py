@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from processors.identity.graph.messages import Evict, Member, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, UNTOLD_KINDS, LinkPolicy, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, holder_only, kind_of
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 
@@ -59,13 +59,13 @@ RECORD_LATER = 1 << 62
 def key_rank(rank: int, channel: str, key: str) -> int:
     """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``.
 
-    A business system's record (``rules.RECORD_CHANNEL``) names the holder of its account (``rules.RECORD_KINDS``),
+    A business system's record names the holder of its account (``rules.holder_only``),
     which it ranks by its time; its other identifiers rank after every other channel's event: a family plan's
     billing line puts the holder's name beside each member's MSISDN, activated before the member's own sign-up
     (tester18 F4). So a person's own contact keeps their mobile against the holder's earlier line, whatever the
     arrival order (``claim_node.py``), and the records still rank among themselves by time.
     """
-    if channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS:
+    if holder_only(channel, key):
         return rank | RECORD_LATER
     return rank
 

@@ -80,6 +80,7 @@ def check(h: Harness, calls: dict[str, list[tuple[Event, str]]]) -> None:
         node = h.local.store.nodes[h.key("PHONE", traits["phone"])]
         assert isinstance(node, IdentifierState) and node.owner is not None, user
         assert root(h, node.owner) == people[user], user
+        assert not node.shared and len(node.people) == 1, user  # the holder's name beside it is nobody's use of it
         assert landed(h, calls[user]) == {people[user]}, user
 
 
