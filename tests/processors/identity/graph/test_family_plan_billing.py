@@ -52,7 +52,10 @@ def billing_line(user: str, activated: datetime) -> list[tuple[Event, str]]:
     return [(out.event, out.topic) for out in mapped.events]
 
 
-BEFORE, AFTER = datetime(2025, 2, 10, 9, tzinfo=UTC), datetime(2025, 3, 1, 12, tzinfo=UTC)  # the web: 1 March 9:0x
+# When the lines were activated: before, between and after the web sign-ups (1 March 2025, 9:00, 9:01, 9:02).
+DATES = {"lines-before-web": datetime(2025, 2, 10, 9, tzinfo=UTC),
+         "lines-between-web": datetime(2025, 3, 1, 9, 1, 30, tzinfo=UTC),
+         "lines-after-web": datetime(2025, 3, 1, 12, tzinfo=UTC)}
 
 
 def run(activated: datetime, order: tuple[int, ...]) -> None:
@@ -79,16 +82,16 @@ def run(activated: datetime, order: tuple[int, ...]) -> None:
         assert landed(h, calls[user]) == {people[user]}, (user, order)
 
 
-@pytest.mark.parametrize("activated", [BEFORE, AFTER], ids=["lines-before-web", "lines-after-web"])
+@pytest.mark.parametrize("activated", DATES.values(), ids=DATES.keys())
 def test_the_sample_each_members_own_mobile_stays_theirs(activated: datetime) -> None:
     """F4 as reported: the web identifies, then the export's three lines, then a call from each mobile."""
     run(activated, (0, 1, 2, 3, 4, 5))
 
 
-@pytest.mark.parametrize("activated", [BEFORE, AFTER], ids=["lines-before-web", "lines-after-web"])
+@pytest.mark.parametrize("activated", DATES.values(), ids=DATES.keys())
 def test_every_arrival_order_of_identifies_and_lines_gives_each_member_their_mobile(activated: datetime) -> None:
     """The lines before, between and after the web sign-ups (arrival order), dated before or after them: the
-    reverse order and a fixed draw of the 720 (all of them passed once; 2 minutes on the 2-core machine)."""
+    reverse order and a fixed draw of the 720 (all 720 passed before and after; about a minute per date here)."""
     orders = list(itertools.permutations(range(6)))
-    for order in [orders[-1], *random.Random(18).sample(orders, 22)]:
+    for order in [orders[-1], *random.Random(18).sample(orders, 14)]:
         run(activated, order)
