@@ -34,6 +34,18 @@ ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, 
 # track, an alias naming it as ``previousId``) does, so that event's customer keeps it (``graph/limits.tells``).
 UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
 
+# A business system's record (billing, orders: the legacy adapter's channel) names the holder of the account it is
+# about; its other identifiers may be a family member's (a family plan's line: the holder's name next to each
+# MSISDN, tester18 F4). On those it ranks after every person's own contact (``graph/limits.key_rank``).
+RECORD_CHANNEL = "BUSINESS_SYSTEM"
+RECORD_KINDS = frozenset({"ACCOUNT"})  # what such a record is about: it ranks these by its time, as any event
+
+
+def holder_only(channel: str, key: str) -> bool:
+    """Whether an event of ``channel`` names the holder of its account, not who uses its identifier ``key``: a
+    business record's identifiers other than its account's (``RECORD_CHANNEL``, ``RECORD_KINDS``)."""
+    return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS
+
 
 def kind_of(key: str) -> str:
     return key.partition(":")[0]

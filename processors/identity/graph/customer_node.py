@@ -22,7 +22,7 @@ from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, file_blocking, note_kept_apart
-from processors.identity.graph.limits import claimable, member, rank_of, reassigned, version_of
+from processors.identity.graph.limits import claimable, key_rank, member, rank_of, reassigned, version_of
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.commands import SplitCustomer, SplitInit
 from processors.identity.graph.messages.steps import Apply, Create, Note, Seek
@@ -114,7 +114,8 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     # claim would take her own e-mail to this customer in the orders where she was refused through it.
     for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
-            ctx.send(key, Claim(ctx.key, message.rank, message.event_id, message.channel, traits=ctx.state.traits))
+            rank = key_rank(message.rank, message.channel, key)  # a business record's line ranks late (limits.py)
+            ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits))
 
 
 def _by_login(ctx: Node, ids: list[str]) -> bool:

@@ -31,7 +31,7 @@ from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
-from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, kind_of
+from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, holder_only, kind_of
 
 
 def judge(ctx: Ctx[CustomerState], traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
@@ -160,6 +160,8 @@ def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
     if "given_name" in telling:
         telling.add("family_name")
     traits = {code: values for code, values in (saga.traits or {}).items() if TRAIT_FIELDS.get(code) in telling}
+    if holder_only(saga.channel, ctx.key):
+        traits = {}  # the account holder's, beside a family member's line (tester18 F4): not who uses it
     if not traits and not ids:
         return None
     return Person(traits or None, ids)

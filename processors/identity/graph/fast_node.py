@@ -35,7 +35,7 @@ from prometheus_client import Counter
 from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
-from processors.identity.graph.limits import member_rank, member_version, saga_rank, tells
+from processors.identity.graph.limits import member_rank, member_version, saga_key_rank, saga_rank, tells
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
 from processors.identity.graph.split_contacts import carried
@@ -57,14 +57,12 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
     """True when every ``{identifier key: assignment version}`` claim is true of this live root."""
     state = ctx.state
     members, shared = state.members, state.shared
-    rank = None
     for key, version in claims.items():
         value = members.get(key)
         if value is None or member_version(value) != version or key in shared:
             return False
         if member_rank(value) and tells(saga, key):  # (an anonymous page view ranks no anonymous id: limits.tells)
-            rank = saga_rank(saga) if rank is None else rank
-            if rank < member_rank(value):
+            if saga_key_rank(saga, key) < member_rank(value):
                 return False
     return bool(claims)
 

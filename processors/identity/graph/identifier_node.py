@@ -12,7 +12,7 @@ import sys
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
-from processors.identity.graph.limits import claimable, saga_rank, tells
+from processors.identity.graph.limits import claimable, saga_key_rank, saga_rank, tells
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Assign, Evict, Note, Rejoin, Rekey, Release, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
@@ -110,7 +110,7 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     """
     if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(saga, ctx.key):
         return  # (an anonymous page view does not rank its anonymous id: its earliest login does, limits.tells)
-    state, rank = ctx.state, saga_rank(saga)
+    state, rank = ctx.state, saga_key_rank(saga, ctx.key)
     known = state.first_rank
     if known is not None and rank > known:
         return

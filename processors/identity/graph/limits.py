@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, holder_only, kind_of
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 
@@ -52,6 +52,30 @@ def saga_rank(saga: Saga) -> int:
     return event_rank(saga.occurred_micros, saga.event_id)
 
 
+# Above every event time (``event_rank`` < 2**62 until the year 2112): the ranks of a business record's identifiers
+# other than its account's (``key_rank``).
+RECORD_LATER = 1 << 62
+
+
+def key_rank(rank: int, channel: str, key: str) -> int:
+    """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``.
+
+    A business system's record names the holder of its account (``rules.holder_only``),
+    which it ranks by its time; its other identifiers rank after every other channel's event: a family plan's
+    billing line puts the holder's name beside each member's MSISDN, activated before the member's own sign-up
+    (tester18 F4). So a person's own contact keeps their mobile against the holder's earlier line, whatever the
+    arrival order (``claim_node.py``), and the records still rank among themselves by time.
+    """
+    if holder_only(channel, key):
+        return rank | RECORD_LATER
+    return rank
+
+
+def saga_key_rank(saga: Saga, key: str) -> int:
+    """``key_rank`` of ``saga``'s event for ``key``."""
+    return key_rank(saga_rank(saga), saga.channel, key)
+
+
 def tells(saga: Saga, key: str) -> bool:
     """Whether the event of ``saga`` ranks its identifier ``key``: always, unless ``key`` is of a kind that says
     nothing about who uses it (``rules.UNTOLD_KINDS``: a browser's anonymous id) and the event carries nothing
@@ -74,7 +98,7 @@ def rank_of(saga: Saga, key: str) -> int:
     known = saga.node_ranks.get(key)
     if known is not None:
         return known
-    return saga_rank(saga) if tells(saga, key) else 0
+    return saga_key_rank(saga, key) if tells(saga, key) else 0
 
 
 def version_of(saga: Saga, key: str) -> int:
