@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import move_contact, moved_off, split_contacts
+from processors.identity.graph import move_contact, moved_off, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -107,6 +107,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     move_contact.follow(ctx, message)  # its contact an operator moved off here meanwhile: it follows
+    versions.placed(ctx, message.event_id, ref, message.carried)  # its contact's versions: on the latest's customer
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's
     # claim would take her own e-mail to this customer in the orders where she was refused through it.

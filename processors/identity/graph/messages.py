@@ -282,6 +282,7 @@ class MoveContact(Message, tag="move_contact", frozen=True):
     reason: str
     token: str
     channel: str = "BACK_OFFICE"
+    rule: str = ""  # the lineage rule of the move: empty for an operator's (``manual-move``); ``latest-version``
 
 
 class ReleaseIdentifier(Message, tag="release_identifier", frozen=True):
@@ -394,9 +395,21 @@ class Unblock(Message, tag="unblock", frozen=True):
     customer: str
 
 
+class Placed(Message, tag="placed", frozen=True):
+    """To a contact event's first identifier: version ``event_id`` of contact ``contact`` (its channel and screen-pop
+    id), which occurred at ``at`` and was received at ``received`` (epoch µs), was applied to ``customer``
+    (``versions.py``)."""
+
+    contact: str
+    at: int
+    received: int
+    event_id: str
+    customer: str
+
+
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply
               | SplitCustomer | SplitInit | Rekey | Rejoin | Block | Unblock | Fast | Shared | Claim | Give | Adopt
-              | Seek | MoveContact | TakeContact | ReleaseIdentifier | Relinquish)
+              | Seek | MoveContact | TakeContact | ReleaseIdentifier | Relinquish | Placed)
 
 
 def kind(message: Message) -> str:

@@ -23,7 +23,7 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 
 from __future__ import annotations
 
-from processors.identity.graph import moved_off, split_contacts
+from processors.identity.graph import moved_off, split_contacts, versions
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages import Apply, ContactRecord, MoveContact, TakeContact
 from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
@@ -48,11 +48,14 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         return
     done(ctx, message.token)
     state, book = ctx.state, ctx.graph.book
+    if message.rule and (message.to == ctx.key or message.to in state.aliases):
+        return  # a contact's versions on customers merged since (``versions.py``): nothing to move, nor to say
     limit = split_contacts.kept_per_channel(book)
     kept = split_contacts.records(state.contact_records, limit)
     going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
-                         message.operator, message.reason, Lineage(message.token, message.channel, MANUAL_MOVE))
+                         message.operator, message.reason,
+                         Lineage(message.token, message.channel, message.rule or MANUAL_MOVE))
     ctx.emit(moved)
     if message.to != ctx.key:  # its events still on their way here follow it (``follow``)
         moved_off.note_contact(state, message.contact_id, message.to, moved.event_id)
@@ -106,3 +109,4 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))
     for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id))
+        versions.placed(ctx, record.event_id, record.event, record.ids)

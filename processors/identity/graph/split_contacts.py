@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Mapping
 import msgspec
 
 from bus.topics import CONTACT_EVENTS
+from processors.identity.graph import versions
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages import Apply, ContactRecord, EventRef, SplitInit
@@ -59,7 +60,7 @@ from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
-CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
+CONTACT_SCHEMAS = versions.CONTACT_SCHEMAS
 # A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
 EVENTS_PER_CONTACT = 2
 ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
@@ -219,6 +220,7 @@ def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
     source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))
+        versions.placed(ctx, record.event_id, record.event, record.ids)
 
 
 def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile: bytes | None, moved_by: str,
@@ -235,3 +237,4 @@ def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile
     state.contact_records = merged(state.contact_records, encoded(contacts), kept_per_channel(book))
     for record in sorted(contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=moved_by, moved_from=giver))
+        versions.placed(ctx, record.event_id, record.event, record.ids)

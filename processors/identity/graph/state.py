@@ -54,6 +54,17 @@ class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=Tru
     parked: list[Seek] = []
 
 
+class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
+    """The latest version seen of a contact whose events carried this identifier first (``versions.py``): the
+    contact (channel/screen-pop id), the version's order (occurred, received µs, event id) and its customer."""
+
+    contact: str
+    at: int
+    received: int
+    event_id: str
+    customer: str
+
+
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):
     """An identifier node (``TYPE:value``).
 
@@ -99,6 +110,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # An operator released it (``release.py``): the rank (``limits.event_rank``) of the release's instant; an event
     # that ranks below it carried it for the previous holder and no longer links, ranks or counts it.
     released_below: int | None = None
+    # The latest version of each recent contact that carried it first, at most ``versions.MAX_CONTACTS``: every
+    # version of one contact stays on the customer of the latest (``versions.py``, issue #8 F13).
+    contacts: list[PlacedContact] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
