@@ -396,11 +396,12 @@ class Unblock(Message, tag="unblock", frozen=True):
 
 
 class Placed(Message, tag="placed", frozen=True):
-    """To a contact event's first identifier: version ``event_id`` of contact ``contact`` (its channel and screen-pop
-    id), which occurred at ``at`` and was received at ``received`` (epoch µs), was applied to ``customer``
-    (``versions.py``)."""
+    """To a contact event's first identifier: the event ``event_id`` of version ``version`` (its source system and
+    ``source_event_id``: a call's events of one report share it) of contact ``contact`` (its channel and screen-pop
+    id), which occurred at ``at`` and was received at ``received`` (epoch µs), is on ``customer`` (``versions.py``)."""
 
     contact: str
+    version: str
     at: int
     received: int
     event_id: str

@@ -71,13 +71,13 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     ctx.send(message.to, TakeContact(going, taken, moved.event_id))
 
 
-def follow(ctx: Node, message: Apply) -> None:
+def follow(ctx: Node, message: Apply) -> bool:
     """After the event ``message`` was applied here: if an operator moved its contact off this customer before it
     arrived (its saga read the owner of its identifiers, still this customer's, before the move: a call's second
-    event), hand it to the target as the move handed the contact's other events (``moved_off.py``)."""
+    event), hand it to the target as the move handed the contact's other events (``moved_off.py``); True if so."""
     note = moved_off.contact_moved(ctx, message.event)
     if note is None or note.to == ctx.key or note.to in ctx.state.aliases or not note.by:
-        return
+        return False
     state, book = ctx.state, ctx.graph.book
     limit = split_contacts.kept_per_channel(book)
     kept = split_contacts.records(state.contact_records, limit)
@@ -91,6 +91,7 @@ def follow(ctx: Node, message: Apply) -> None:
         taken = encode_profile(part) if part else None
     if going or taken:
         ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}"))
+    return True
 
 
 def on_take_contact(ctx: Node, message: TakeContact) -> None:

@@ -49,7 +49,6 @@ from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
 
-from bus.topics import CONTACT_EVENTS
 from processors.identity.graph import versions
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import HASH_BITS

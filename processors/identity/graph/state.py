@@ -56,9 +56,11 @@ class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=Tru
 
 class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
     """The latest version seen of a contact whose events carried this identifier first (``versions.py``): the
-    contact (channel/screen-pop id), the version's order (occurred, received µs, event id) and its customer."""
+    contact (channel/screen-pop id), the version (source system/source event id), its order (occurred, received µs,
+    event id) and its customer."""
 
     contact: str
+    version: str
     at: int
     received: int
     event_id: str

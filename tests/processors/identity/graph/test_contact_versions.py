@@ -12,7 +12,6 @@ and the housemates' own records.
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 import pytest
