@@ -395,10 +395,10 @@ class Unblock(Message, tag="unblock", frozen=True):
     customer: str
 
 
-class Placed(Message, tag="placed", frozen=True):
-    """To a contact event's first identifier: the event ``event_id`` of version ``version`` (its source system and
-    ``source_event_id``: a call's events of one report share it) of contact ``contact`` (its channel and screen-pop
-    id), which occurred at ``at`` and was received at ``received`` (epoch µs), is on ``customer`` (``versions.py``)."""
+class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
+    """A contact event's version and where it is (``versions.py``): the contact (its channel and screen-pop id), the
+    version (its source system and ``source_event_id``: a call's events of one report share it), its order (when it
+    occurred, when its source received it, epoch µs; its event id) and its customer."""
 
     contact: str
     version: str
@@ -406,6 +406,12 @@ class Placed(Message, tag="placed", frozen=True):
     received: int
     event_id: str
     customer: str
+
+
+class Placed(Message, tag="placed", frozen=True):
+    """To a contact event's first identifier: the event is on ``placed.customer`` (``versions.py``)."""
+
+    placed: PlacedContact
 
 
 AnyMessage = (Visit | Assign | Release | Note | Evict | Join | Link | Offer | OfferResult | Create | Apply

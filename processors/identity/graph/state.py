@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 import zstandard
 
-from processors.identity.graph.messages import AnyMessage, Member, MovedTo, Seek, Summary, Visit
+from processors.identity.graph.messages import AnyMessage, Member, MovedTo, PlacedContact, Seek, Summary, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
@@ -52,19 +52,6 @@ class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=Tru
     traits: list[CallerTraits] = []
     awaiting: list[Visit] = []
     parked: list[Seek] = []
-
-
-class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
-    """The latest version seen of a contact whose events carried this identifier first (``versions.py``): the
-    contact (channel/screen-pop id), the version (source system/source event id), its order (occurred, received µs,
-    event id) and its customer."""
-
-    contact: str
-    version: str
-    at: int
-    received: int
-    event_id: str
-    customer: str
 
 
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):

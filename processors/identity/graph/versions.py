@@ -37,8 +37,8 @@ from bus.envelope import IDENTITY_DECISION_IDS
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.messages import EventRef, MoveContact, Placed
-from processors.identity.graph.state import CustomerState, IdentifierState, PlacedContact
+from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
+from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LATEST_VERSION
 from processors.profile.sections.recent_contacts import contact_id
 
@@ -60,17 +60,16 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     contact = f"{envelope['channel']}/{contact_id(event)}"
     # Events without the source's id of their report cannot be told apart as versions: one version.
     version = f"{envelope['source_system']}/{envelope.get('source_event_id') or ''}"
-    ctx.send(carried[0], Placed(contact, version, to_micros(envelope["occurred_at"]),
-                                to_micros(envelope["received_at"]), event_id, ctx.key))
+    ctx.send(carried[0], Placed(PlacedContact(contact, version, to_micros(envelope["occurred_at"]),
+                                              to_micros(envelope["received_at"]), event_id, ctx.key)))
 
 
 def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
     """At the identifier: keep the contact's latest version, and move the contact to its customer if a version is
     elsewhere."""
     state = ctx.state
-    incoming = PlacedContact(message.contact, message.version, message.at, message.received, message.event_id,
-                             message.customer)
-    known = next((item for item in state.contacts if item.contact == message.contact), None)
+    incoming = message.placed
+    known = next((item for item in state.contacts if item.contact == incoming.contact), None)
     if known is None:
         if len(state.contacts) >= MAX_CONTACTS and incoming.at < min(item.at for item in state.contacts):
             return  # older than every contact kept here: placed as it came
@@ -84,8 +83,8 @@ def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
         return
     latest, earlier = (incoming, known) if _order(incoming) > _order(known) else (known, incoming)
     if earlier.customer != latest.customer:
-        token = IDENTITY_DECISION_IDS.derive(LATEST_VERSION, message.contact, earlier.customer, latest.event_id)
-        ctx.send(earlier.customer, MoveContact(message.contact.partition("/")[2], latest.customer, OPERATOR, REASON,
+        token = IDENTITY_DECISION_IDS.derive(LATEST_VERSION, incoming.contact, earlier.customer, latest.event_id)
+        ctx.send(earlier.customer, MoveContact(incoming.contact.partition("/")[2], latest.customer, OPERATOR, REASON,
                                                token, rule=LATEST_VERSION))
     _keep(state, latest)
 
