@@ -85,9 +85,10 @@ class CallCenterIngress:
 
         def to_record(index: int, ctr: dict[str, Any]) -> MappedRecord | None:
             call = mapper_ctr.ctr_call(ctr, ctx)
-            if self._state.is_stale(call.contact_id, call.updated_at):  # type: ignore[arg-type]
+            published = self._state.latest_version(call.contact_id)
+            if published is not None and published >= call.updated_at:  # type: ignore[operator]
                 return None  # an older or equal version than one already published
-            calls[index] = call
+            calls[index] = call = mapper_ctr.superseding(call, published)
             return mapper_ctr.call_events(call, ctx)
 
         contacts = sorted({str(item.record.get("ContactId")) for item in items if isinstance(item.record, dict)})

@@ -11,9 +11,14 @@ Every format is parsed into a ``Call``; the measures are derived here once, the 
 Events (``contact.events.v1`` keyed by the caller's phone, else by the contact id, so one caller's
 contacts stay in order; the caller's identifiers also go to ``identity.observed.v1``):
 
-- ``CallCompleted`` per *version* of a call (a CTR updated later is a new version with a new event id);
-- ``InteractionRecorded`` and ``IdentifiersObserved`` per *contact*: their event ids derive from the
-  contact id alone, so later versions repeat the same ids and downstream counts the contact once.
+- ``CallCompleted``, ``InteractionRecorded`` and ``IdentifiersObserved`` per *version* of a call: their event ids
+  derive from the version id, so one event id never names two contents (issue #8, F13: an updated CTR re-used the
+  contact's ids with new traits, outcome and customer). A version that replaces one the adapter published says so:
+  its ``envelope.causation_id`` is the same event of that version (``Call.supersedes``), and every version shares
+  the contact id (``interaction_id`` / ``contact_id``) and ``envelope.correlation_id``. Identity keeps every version
+  of one contact on the customer of the latest (``processors/identity/graph/versions.py``);
+- ``HandoffCreated`` and the offer response per *contact*: their ids derive from the contact id alone (one case,
+  one answer, whatever the version).
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ class Call:
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
+    supersedes: str | None = None  # ``version_id`` of the version this one replaces, once it was published
 
     @classmethod
     def customer(cls, found: Found) -> dict[str, Any]:
@@ -216,12 +222,20 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
 
 
-def _envelope(call: Call, source_event_id: str, discriminator: str) -> dict:
+def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:
     return make_envelope(
         source_system=call.source_system, channel=CHANNEL, source_event_id=source_event_id,
         occurred_at=call.disconnected_at, discriminator=discriminator, site=call.site,
         correlation_id=event_id(call.source_system, call.contact_id, "contact"),  # shared by the contact's events
+        causation_id=causation_id,
     )
+
+
+def _version_envelope(call: Call, discriminator: str) -> dict:
+    """The envelope of one version's event: its id from the version, its cause the same event of the version it
+    replaces (``Call.supersedes``)."""
+    causation = event_id(call.source_system, call.supersedes, discriminator) if call.supersedes else None
+    return _envelope(call, call.version_id, discriminator, causation)
 
 
 def _handoff(call: Call, request: HandoffRequest, topic: str) -> Outgoing:
@@ -239,7 +253,7 @@ def _handoff(call: Call, request: HandoffRequest, topic: str) -> Outgoing:
 def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:
     threshold_ms = site.sla_threshold_ms(call.queue)
     return Event("omnibus.contact.CallCompleted", {
-        "envelope": _envelope(call, call.version_id, "call"),
+        "envelope": _version_envelope(call, "call"),
         "contact_id": call.contact_id,
         "site": call.site,
         "queue": call.queue,
@@ -270,7 +284,7 @@ def _interaction(call: Call, outcome: str, traits_event_id: str | None) -> Event
     if call.disposition:
         properties["disposition"] = call.disposition
     return Event("omnibus.contact.InteractionRecorded", {
-        "envelope": _envelope(call, call.contact_id, "interaction"),
+        "envelope": _version_envelope(call, "interaction"),
         "interaction_id": call.contact_id,
         "customer_identifiers": list(call.caller),
         "kind": call.kind,
@@ -284,7 +298,7 @@ def _interaction(call: Call, outcome: str, traits_event_id: str | None) -> Event
 
 
 def _identifiers_observed(call: Call, topic: str) -> Outgoing | None:
-    return observed(topic, _envelope(call, call.contact_id, "identifiers"), call.caller, call.traits,
+    return observed(topic, _version_envelope(call, "identifiers"), call.caller, call.traits,
                     rejected=call.rejected, fallback_key=call.key)
 
 

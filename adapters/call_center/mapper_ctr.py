@@ -6,11 +6,12 @@ Connect (CTR stream → Kinesis → Firehose). Each CTR is cut out separately so
 refuse its neighbours.
 
 Versions: Connect re-emits a CTR when the contact is updated after it ended (after-contact work,
-attributes), with a later ``LastUpdateTimestamp``. The dedupe id is ``ContactId@LastUpdateTimestamp``,
-so every newer version is published as a new ``CallCompleted`` (downstream keeps the one with the
-latest ``envelope.source_event_id``, i.e. ``ContactId@time``, per ``contact_id``); the adapter's version store drops a
-version older than or equal to one already published. ``InteractionRecorded``/``IdentifiersObserved``
-carry ids derived from the ContactId alone, so downstream counts the contact once.
+attributes), with a later ``LastUpdateTimestamp`` (AWS, "Amazon Connect contact records data model":
+``LastUpdateTimestamp``). The version id is ``ContactId@LastUpdateTimestamp`` (``version_id``): every newer
+version is published as new events with their own ids (``CallCompleted``, ``InteractionRecorded``,
+``IdentifiersObserved``), each naming the same event of the version it replaces in ``envelope.causation_id``
+(``supersedes``: the ingress reads the latest published version from its store); the store drops a version older
+than or equal to one already published.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from adapters.base import wire
@@ -153,7 +155,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
-        version_id=f"{contact_id}@{last_update.isoformat()}",  # type: ignore[union-attr]
+        version_id=version_id(contact_id, last_update),  # type: ignore[arg-type]
         site=ctx.site_name,
         initiation_method=_field(ctr, "InitiationMethod") or "UNKNOWN",
         initiated_at=initiated_at,  # type: ignore[arg-type]
@@ -178,8 +180,22 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     )
 
 
-def map_ctr(ctr: dict[str, Any], ctx: MapContext) -> MappedRecord:
-    return call_events(ctr_call(ctr, ctx), ctx)
+def version_id(contact_id: str, last_update: datetime) -> str:
+    """The id of one version of a contact's CTR (its dedupe id): ``ContactId@LastUpdateTimestamp`` (ISO 8601)."""
+    return f"{contact_id}@{last_update.isoformat()}"
+
+
+def superseding(call: Call, published: datetime | None) -> Call:
+    """``call`` naming the version it replaces, ``published`` (the latest ``LastUpdateTimestamp`` published for its
+    contact; None: none yet, or not older than this one)."""
+    if published is None or call.updated_at is None or published >= call.updated_at:
+        return call
+    return replace(call, supersedes=version_id(call.contact_id, published))
+
+
+def map_ctr(ctr: dict[str, Any], ctx: MapContext, published: datetime | None = None) -> MappedRecord:
+    """The events of one CTR; ``published``: the latest version of its contact already published (``superseding``)."""
+    return call_events(superseding(ctr_call(ctr, ctx), published), ctx)
 
 
 def _text(value: Any, field_name: str) -> str:

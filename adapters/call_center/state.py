@@ -54,8 +54,13 @@ class CallCenterState:
     # -- CTR versions -------------------------------------------------------------------------------
 
     def is_stale(self, contact_id: str, updated_at: datetime) -> bool:
+        latest = self.latest_version(contact_id)
+        return latest is not None and latest >= updated_at
+
+    def latest_version(self, contact_id: str) -> datetime | None:
+        """The greatest ``LastUpdateTimestamp`` published for ``contact_id``, None before its first version."""
         row = self._db.execute("SELECT updated_at FROM ctr_versions WHERE contact_id = ?", [contact_id]).fetchone()
-        return row is not None and datetime.fromisoformat(row[0]) >= updated_at
+        return datetime.fromisoformat(row[0]) if row is not None else None
 
     def published(self, contact_id: str, updated_at: datetime) -> None:
         self._db.execute(

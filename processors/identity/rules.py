@@ -15,6 +15,7 @@ from processors.identity.matching.weights import MatchModel, population_bits
 CO_OBSERVED = "co-observed"
 MANUAL_SPLIT = "manual-split"
 MANUAL_MOVE = "manual-move"  # an operator moved one contact to another customer (identity move-contact)
+LATEST_VERSION = "latest-version"  # a contact's earlier version moved to the customer of its latest (versions.py)
 MANUAL_RELEASE = "manual-release"  # an operator released an identifier from its customer (identity release)
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"

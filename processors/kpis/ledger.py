@@ -162,9 +162,13 @@ class KpiLedger:
         contact = rules.contact_of(event)
         if contact is None:
             return
+        cause = event.value["envelope"].get("causation_id")
         if moved_from and moved_from != key:  # a split moved it here: counted under its own id, taken off there
-            contact = replace(contact, event_id=event.value["envelope"].get("causation_id") or contact.event_id)
+            contact = replace(contact, event_id=cause or contact.event_id)
             change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us),))))
+        elif cause:  # a later version of a contact (an updated CTR): it replaces the version it names, not a repeat
+            self._receive_contacts(change, key, [contact], closed, floor, ((cause, contact.at_us),))
+            return
         self._receive_contacts(change, key, [contact], closed, floor)
 
     def _receive_contacts(self, change: Change, customer: str, contacts: list[CustomerContact], closed: int,
@@ -197,7 +201,9 @@ class KpiLedger:
     def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
         event_id = event.value["envelope"]["event_id"]
         if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
-            entity_key = f"e:{event_id}"
+            # A later version of an interaction (an updated CTR, docs/subscribers.md) is counted as the version it
+            # names in ``causation_id``, once.
+            entity_key = f"e:{event.value['envelope'].get('causation_id') or event_id}"
             return entity_key, None, None if entity_key in self.store else rules.one_shot(event)
         if source == "contacts":
             entity_key = f"call:{event.value['envelope']['source_system']}:{event.value['contact_id']}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import move_contact, moved_off, split_contacts
+from processors.identity.graph import move_contact, moved_off, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -92,7 +92,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
             ctx.send(key, Note(ctx.key))
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
-    ref = message.event
+    ref, event = message.event, None
     book = ctx.graph.book
     # Decoded only where a section reads it: a section on the side (the name) wants only events with traits.
     if ref is not None and (book.reads(ref.schema) or message.traits and book.takes(ref.schema)):
@@ -108,7 +108,8 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
                                                       person=mine, told=bool(message.traits)))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
-    move_contact.follow(ctx, message)  # its contact an operator moved off here meanwhile: it follows
+    if not move_contact.follow(ctx, message):  # its contact an operator moved off here meanwhile: it follows
+        versions.placed(ctx, message.event_id, ref, message.carried, event)  # its contact's versions: one customer
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's
     # claim would take her own e-mail to this customer in the orders where she was refused through it.

@@ -24,6 +24,7 @@ from processors.identity.graph import (
     rank_node,
     release,
     seek,
+    versions,
 )
 from processors.identity.graph.context import (
     CUSTOMER_PREFIX,
@@ -56,6 +57,7 @@ from processors.identity.graph.messages.steps import (
     Note,
     Offer,
     OfferResult,
+    Placed,
     Rejoin,
     Rekey,
     Release,
@@ -98,6 +100,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             release.on_relinquish(ctx, message)
         case Seek():
             seek.on_seek_identifier(ctx, message)
+        case Placed():
+            versions.on_placed(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 

@@ -23,7 +23,7 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 
 from __future__ import annotations
 
-from processors.identity.graph import moved_off, split_contacts
+from processors.identity.graph import moved_off, split_contacts, versions
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
@@ -50,10 +50,13 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         return
     done(ctx, message.token)
     state, book = ctx.state, ctx.graph.book
+    if message.rule and (message.to == ctx.key or message.to in state.aliases):
+        return  # a contact's versions on customers merged since (``versions.py``): nothing to move, nor to say
     kept = split_contacts.kept(ctx)
     going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
-                         message.operator, message.reason, Lineage(message.token, message.channel, MANUAL_MOVE))
+                         message.operator, message.reason,
+                         Lineage(message.token, message.channel, message.rule or MANUAL_MOVE))
     ctx.emit(moved)
     if message.to != ctx.key:  # its events still on their way here follow it (``follow``)
         moved_off.note_contact(state, message.contact_id, message.to, moved.event_id)
@@ -69,13 +72,13 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     ctx.send(message.to, TakeContact(going, taken, moved.event_id))
 
 
-def follow(ctx: Node, message: Apply) -> None:
+def follow(ctx: Node, message: Apply) -> bool:
     """After the event ``message`` was applied here: if an operator moved its contact off this customer before it
     arrived (its saga read the owner of its identifiers, still this customer's, before the move: a call's second
-    event), hand it to the target as the move handed the contact's other events (``moved_off.py``)."""
+    event), hand it to the target as the move handed the contact's other events (``moved_off.py``); True if so."""
     note = moved_off.contact_moved(ctx, message.event)
     if note is None or note.to == ctx.key or note.to in ctx.state.aliases or not note.by:
-        return
+        return False
     book = ctx.graph.book
     kept = split_contacts.kept(ctx)
     going = [record for record in kept if record.event_id == message.event_id]
@@ -88,6 +91,7 @@ def follow(ctx: Node, message: Apply) -> None:
         taken = encode_profile(part) if part else None
     if going or taken:
         ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}"))
+    return True
 
 
 def on_take_contact(ctx: Node, message: TakeContact) -> None:
@@ -105,3 +109,4 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))
     for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id))
+        versions.placed(ctx, record.event_id, record.event, record.ids)

@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
 
-from bus.topics import CONTACT_EVENTS
+from processors.identity.graph import versions
 from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, token_hash
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord, EventRef
@@ -66,7 +66,7 @@ from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
 
-CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
+CONTACT_SCHEMAS = versions.CONTACT_SCHEMAS
 # A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
 EVENTS_PER_CONTACT = 2
 ChannelRecords = dict[str, bytes]  # channel -> msgpack array of ContactRecord (``CustomerState.contact_records``)
@@ -283,6 +283,7 @@ def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
     source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))
+        versions.placed(ctx, record.event_id, record.event, record.ids)
 
 
 def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile: bytes | None, moved_by: str,
@@ -299,3 +300,4 @@ def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile
     join(ctx, contacts)
     for record in sorted(contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=moved_by, moved_from=giver))
+        versions.placed(ctx, record.event_id, record.event, record.ids)

@@ -20,7 +20,7 @@ import msgspec
 import zstandard
 
 from processors.identity.graph.messages import AnyMessage
-from processors.identity.graph.messages.base import Member, MovedTo, Summary
+from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary
 from processors.identity.graph.messages.steps import Seek, Visit
 from processors.profile.book import ProfileState
 from processors.profile.sections.recent_contacts import RecentContactsSection
@@ -101,6 +101,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # An operator released it (``release.py``): the rank (``limits.event_rank``) of the release's instant; an event
     # that ranks below it carried it for the previous holder and no longer links, ranks or counts it.
     released_below: int | None = None
+    # The latest version of each recent contact that carried it first, at most ``versions.MAX_CONTACTS``: every
+    # version of one contact stays on the customer of the latest (``versions.py``, issue #8 F13).
+    contacts: list[PlacedContact] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

@@ -233,6 +233,8 @@ async def test_a_newer_ctr_version_is_published_and_an_older_one_is_a_duplicate(
     assert [c["disposition"] for c in calls] == ["bill-explained", "refund-promised"]
     assert [c["envelope"]["source_event_id"].split("@")[1] for c in calls] == [
         "2024-03-05T09:15:55+00:00", "2024-03-05T09:20:00+00:00"]
+    # The newer version names the one it replaces (the ingress's version store, issue #8 F13).
+    assert [c["envelope"]["causation_id"] for c in calls] == [None, calls[0]["envelope"]["event_id"]]
 
 
 @pytest.mark.kafka

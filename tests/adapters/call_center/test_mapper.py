@@ -66,12 +66,16 @@ def test_without_a_caller_number_events_are_keyed_by_contact_and_no_identifiers_
                                                        "omnibus.contact.InteractionRecorded"]
 
 
-def test_a_new_version_is_a_new_call_event_but_the_same_contact() -> None:
+def test_a_new_version_has_its_own_event_ids_names_the_one_it_replaces_and_stays_the_same_contact() -> None:
+    """Issue #8, F13: an event id never names two contents. Every event of a later version has its own id, its
+    ``causation_id`` the same event of the version it replaces; all share the contact's id and correlation id."""
     first = call_events(call(), context())
-    later = call_events(call(version_id="c-1@2", disposition="refund"), context())
+    later = call_events(call(version_id="c-1@2", disposition="refund", supersedes="c-1@1"), context())
     ids = lambda r: [o.event.value["envelope"]["event_id"] for o in r.events]  # noqa: E731
     assert first.dedupe_id != later.dedupe_id
-    assert ids(first)[0] != ids(later)[0]  # CallCompleted: one per version
-    assert ids(first)[1:] == ids(later)[1:]  # InteractionRecorded, IdentifiersObserved: one per contact
+    assert not set(ids(first)) & set(ids(later))
+    assert [o.event.value["envelope"]["causation_id"] for o in later.events] == ids(first)
+    assert all(o.event.value["envelope"]["causation_id"] is None for o in first.events)
+    assert ids(call_events(call(), context())) == ids(first)  # the same version again: the same ids
     correlation = {o.event.value["envelope"]["correlation_id"] for o in (*first.events, *later.events)}
     assert len(correlation) == 1

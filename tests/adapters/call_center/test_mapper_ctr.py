@@ -104,3 +104,43 @@ def test_the_required_fields_are_listed_in_the_readme_and_the_openapi() -> None:
     schemas = OPENAPI["paths"]["/v1/connect/ctr"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     (ctr_schema,) = [s for s in schemas["oneOf"] if "required" in s]
     assert ctr_schema["required"] == list(mapper_ctr.REQUIRED_FIELDS)
+
+
+LANDLINE = "+33145678901"  # the tester's landline, which two housemates share (issue #8, F13)
+
+
+def f13_versions(phone: str = LANDLINE, caller: dict[str, str] | None = None,
+                 day: str = "2024-03-05") -> tuple[dict, dict]:
+    """The tester's sample (F13): a CTR of a call from a shared landline, then Connect's update of the same contact
+    (same ContactId, later LastUpdateTimestamp) with the IVR's attributes (``caller``: first name, last name, birth
+    date) and the agent's wrap-up code added."""
+    first = json.loads(json.dumps(ANSWERED).replace("2024-03-05T", f"{day}T"))
+    first.update(CustomerEndpoint={"Address": phone, "Type": "TELEPHONE_NUMBER"}, Attributes={})
+    caller = caller or {"firstName": "Bob", "lastName": "Martin", "dateOfBirth": "1980-02-03"}
+    update = {**first, "LastUpdateTimestamp": f"{day}T09:31:02Z", "Attributes": {**caller,
+                                                                                 "disposition": "resolved"}}
+    return first, update
+
+
+def test_f13_an_updated_ctr_is_a_new_version_of_the_same_contact_with_its_own_ids() -> None:
+    """Same id, same content: each version's events have their own ids; the update names the first version's events
+    as its causes, carries the IVR's traits on its own ``IdentifiersObserved`` and the updated outcome."""
+    first, update = f13_versions()
+    one = mapper_ctr.map_ctr(first, context())
+    published = mapper_ctr.ctr_call(first, context()).updated_at
+    two = mapper_ctr.map_ctr(update, context(), published=published)
+    by_kind = lambda record: {o.event.schema.rsplit(".", 1)[1]: o.event.value for o in record.events}  # noqa: E731
+    v1, v2 = by_kind(one), by_kind(two)
+    assert set(v1) == set(v2) == {"CallCompleted", "InteractionRecorded", "IdentifiersObserved"}
+    for kind in v1:
+        assert v1[kind]["envelope"]["event_id"] != v2[kind]["envelope"]["event_id"]
+        assert v2[kind]["envelope"]["causation_id"] == v1[kind]["envelope"]["event_id"]
+        assert v1[kind]["envelope"]["correlation_id"] == v2[kind]["envelope"]["correlation_id"]
+    assert v1["InteractionRecorded"]["interaction_id"] == v2["InteractionRecorded"]["interaction_id"]
+    assert not v1["IdentifiersObserved"]["traits"] and v2["IdentifiersObserved"]["traits"]["given_name"] == "Bob"
+    assert v2["InteractionRecorded"]["traits_event_id"] == v2["IdentifiersObserved"]["envelope"]["event_id"]
+    assert v1["InteractionRecorded"]["outcome"] != v2["InteractionRecorded"]["outcome"]
+    assert mapper_ctr.map_ctr(first, context()).events[1].event.value["envelope"]["event_id"] == (
+        v1["InteractionRecorded"]["envelope"]["event_id"])  # the same version again: the same id
+    # An older version than the one published names nothing (the ingress drops it).
+    assert mapper_ctr.superseding(mapper_ctr.ctr_call(first, context()), published).supersedes is None

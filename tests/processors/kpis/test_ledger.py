@@ -222,3 +222,25 @@ def test_a_move_record_with_released_contacts_round_trips_and_an_old_one_still_d
     move = move_of("cus_father", (), (("father", 5),))
     assert decode_move(encode_move(move)) == move
     assert decode_move(b'{"from":"cus_a","contacts":[]}') == {"from": "cus_a", "contacts": []}
+
+
+def version_of(first: Event, at: datetime, outcome: str) -> Event:
+    """A later version of ``first`` (an updated CTR): its own event id, naming ``first`` in ``causation_id``."""
+    later = interaction(at, event_id=f"{first.value['envelope']['event_id']}-v2", outcome=outcome)
+    later.value["envelope"]["causation_id"] = first.value["envelope"]["event_id"]
+    later.value["interaction_id"] = first.value["interaction_id"]
+    return later
+
+
+def test_f13_a_later_version_of_a_contact_is_counted_once_and_its_outcome_replaces_the_first():
+    """Issue #8 F13: an updated CTR is a new version of one contact, not a repeat contact: counted once per channel,
+    and its outcome (the agent's wrap-up) is the one first-contact resolution reads."""
+    pipeline = Pipeline()
+    first = interaction(T0, event_id="ctr-1", outcome="UNKNOWN")
+    later = version_of(first, T0, "RESOLVED")
+    for event in (first, later):
+        pipeline.feed(event)
+        pipeline.feed(event, "customer-contacts", key="cus_1")
+    day = pipeline.day()
+    assert day["contacts"] == 1 and day["identified_contacts"] == 1 and "repeat_contacts_7d" not in day
+    assert day["fcr_resolved"] == 1

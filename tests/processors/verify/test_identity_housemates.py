@@ -58,3 +58,22 @@ def test_a_call_that_reached_its_caller_by_blocking_passes_verify(order: tuple[s
     report = Report()
     check_identity(run(records), written(running, records), CONTACTS_IN, report)
     assert report.ok, report.lines()
+
+
+@pytest.mark.parametrize("order", [("ann", "bob", "v1", "v2"), ("ann", "bob", "v2", "v1"), ("v1", "ann", "bob", "v2")],
+                         ids=lambda order: "-".join(order))
+def test_f13_an_updated_ctr_moved_to_the_housemate_passes_verify(order: tuple[str, ...]) -> None:
+    """Issue #8, F13: the first version of a call from the family phone (no IVR data) on the keeper, its update with
+    Bob's IVR traits on Bob; identity moves the first version to Bob (``graph/versions.py``): verify holds."""
+    from tests.processors.identity.graph.test_contact_versions import records as versions_of_a_call
+
+    events = versions_of_a_call()
+    found: list[Replayed] = []
+    for name in order:
+        for event, topic in events[name]:
+            topic = INPUT if topic == "identity.observed.v1" else CONTACTS_IN
+            found.append(record(topic, "k", event, sum(r.topic == topic for r in found)))
+    running = run(found)
+    report = Report()
+    check_identity(run(found), written(running, found), CONTACTS_IN, report)
+    assert report.ok, report.lines()

@@ -14,7 +14,7 @@ The kinds live by group: ``base.py`` (the ``Message`` base, the saga, the record
 from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
-from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, Saga
+from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.commands import (
     MoveContact,
@@ -36,6 +36,7 @@ from processors.identity.graph.messages.steps import (
     Note,
     Offer,
     OfferResult,
+    Placed,
     Rejoin,
     Rekey,
     Release,
@@ -49,7 +50,7 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | steps.Offer | steps.OfferResult | steps.Create | steps.Apply | commands.SplitCustomer
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
-              | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish)
+              | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed)
 
 
 def kind(message: Message) -> str:
@@ -61,6 +62,6 @@ def kind(message: Message) -> str:
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "Block", "Claim", "ContactRecord", "Create", "EventRef",
     "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
-    "OfferResult", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared",
-    "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
+    "OfferResult", "Placed", "PlacedContact", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish",
+    "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
 ]

@@ -49,6 +49,19 @@ class MovedOff(msgspec.Struct, array_like=True, frozen=True):
 MovedTo = str | MovedOff  # a ``split_off`` value: a customer id alone (a split, earlier versions) or a ``MovedOff``
 
 
+class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
+    """A contact event's version and where it is (``versions.py``): the contact (its channel and screen-pop id), the
+    version (its source system and ``source_event_id``: a call's events of one report share it), its order (when it
+    occurred, when its source received it, epoch µs; its event id) and its customer."""
+
+    contact: str
+    version: str
+    at: int
+    received: int
+    event_id: str
+    customer: str
+
+
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     """One event's (or one merge proposal's) way through the graph; see ``saga.py``.
 

@@ -40,6 +40,7 @@ class MoveContact(Message, tag="move_contact", frozen=True):
     reason: str
     token: str
     channel: str = "BACK_OFFICE"
+    rule: str = ""  # the lineage rule of the move: empty for an operator's (``manual-move``); ``latest-version``
 
 
 class TakeContact(Message, tag="take_contact", frozen=True):

@@ -5,7 +5,7 @@ blocking proposals. Who sends each and what the receiver does: ``protocol.md``.
 
 from __future__ import annotations
 
-from processors.identity.graph.messages.base import EventRef, Member, Message, MovedTo, Saga, Summary
+from processors.identity.graph.messages.base import EventRef, Member, Message, MovedTo, PlacedContact, Saga, Summary
 
 
 class Visit(Message, tag="visit", frozen=True):
@@ -179,3 +179,9 @@ class Block(Message, tag="block", frozen=True):
 
 class Unblock(Message, tag="unblock", frozen=True):
     customer: str
+
+
+class Placed(Message, tag="placed", frozen=True):
+    """To a contact event's first identifier: the event is on ``placed.customer`` (``versions.py``)."""
+
+    placed: PlacedContact
