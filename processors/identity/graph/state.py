@@ -101,6 +101,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # An operator released it (``release.py``): the rank (``limits.event_rank``) of the release's instant; an event
     # that ranks below it carried it for the previous holder and no longer links, ranks or counts it.
     released_below: int | None = None
+    # Who held it until each release: ``(rank of the release's instant, customer id)`` pairs, sorted, at most
+    # ``release.MAX_HOLDERS`` (the latest kept): an event that occurred before a release is its holder's then
+    # (``release.holder``), so a late call that carried only this identifier still reaches a customer (tester18 F5).
+    released_from: list[tuple[int, str]] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
