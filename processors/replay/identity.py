@@ -79,7 +79,7 @@ class Recomputed:
 
     ``identifiers_of``: event id -> the normalised identifier keys it links; ``occurred_at``: event id -> when it
     occurred (epoch µs); ``refused``: input records the intake could not take (the running processor dead-letters
-    them).
+    them); ``contacts``: event ids of the records taken from the contact topic, in input order.
     """
 
     graph: LocalGraph
@@ -87,6 +87,7 @@ class Recomputed:
     identifiers_of: dict[str, list[str]] = field(default_factory=dict)
     occurred_at: dict[str, int] = field(default_factory=dict)
     refused: list[Replayed] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
 
 
 def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
@@ -118,6 +119,8 @@ def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: 
         envelope = event.value["envelope"]
         result.identifiers_of.setdefault(envelope["event_id"], [i.key for i in accepted])
         result.occurred_at.setdefault(envelope["event_id"], micros(envelope.get("occurred_at")) or 0)
+        if record.topic == contacts:
+            result.contacts.append(envelope["event_id"])
         result.graph.submit(started)
         result.graph.run()
         result.applied += 1

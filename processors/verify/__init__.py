@@ -11,7 +11,9 @@ so unit tests can hand them crafted inputs:
   recomputation assigns it (operators' releases replayed where the processor applied them, from their ``LinkRefused``
   ``manual-release`` announcements: ``processors.replay.releases``); every contact the recomputation resolves is on
   ``customer.contacts.v1`` under its customer (under the one an identifier was released from, for a contact that
-  occurred before the release); no current row names a merged-away customer (reader rule:
+  occurred before the release); every contact on identity's contact input that carried an identifier is on
+  ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5; one without an
+  identifier is a figure, "contacts without an identifier"); no current row names a merged-away customer (reader rule:
   ``processors.identity.assignments``); the node table's changelog equals the recomputation, after joining what the
   running processor's reviews and an operator's splits link (``processors.verify.reviews``): a group that differs only
   there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the table's

@@ -17,7 +17,7 @@ from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Assign, Evict, Note, Rejoin, Rekey, Release, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.refusals import announce
-from processors.identity.graph.release import stale
+from processors.identity.graph.release import holder, stale
 from processors.identity.graph.saga import (
     MAX_ALIASED,
     NEW,
@@ -72,6 +72,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
         saga.households |= 1 << saga.visited  # a household's identifier (contest.another_person); not a user id
     if not fresh:
         saga.seen[ctx.key] = UNKNOWN  # carried for its holder before an operator released it: links nothing
+        saga.released_to = saga.released_to or holder(state, saga)  # but reaches that holder if nothing else
     elif state.shared:
         saga.seen[ctx.key] = SHARED
         announce(ctx, Refused(ctx.key, f"{kind_of(ctx.key)} is shared by several customers and no longer links",

@@ -14,9 +14,12 @@ calls pop the old one. The release travels like a split (a command keyed by the 
   people, no customers kept apart, no shared flag, no refusals remembered. It keeps the release's rank
   (``IdentifierState.released_below``): an event that occurred before the release carried it for the previous
   holder (an offline counter's late upload, a replay) and no longer links, ranks, counts or claims it
-  (``stale``), so it never takes the number back. The next event that occurred after the release and carries it
-  makes or joins the customer its other identifiers lead to (the new subscriber's identify), and ranks first on
-  it from then on. A move that reserved the node (a claim) ends first; a release whose version a newer
+  (``stale``), so it never takes the number back. It still reaches a customer: the node keeps who held it until
+  each release (``IdentifierState.released_from``), and an event that no identifier leads to a customer goes to its
+  identifier's holder at the event's instant (``holder``, ``saga.advance``): a late call from the number lands on the
+  previous subscriber's history, never on nobody's (tester18 F5). The next event that occurred after the release
+  and carries it makes or joins the customer its other identifiers lead to (the new subscriber's identify), and
+  ranks first on it from then on. A move that reserved the node (a claim) ends first; a release whose version a newer
   assignment superseded is dropped, so a stale command never undoes a newer claim.
 
 Idempotent: the command id is the step token at the root, and the node drops a version it has seen.
@@ -33,6 +36,8 @@ from processors.identity.graph.messages.commands import ReleaseIdentifier, Relin
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MANUAL_RELEASE, kind_of
+
+MAX_HOLDERS = 4  # releases of one identifier whose holder a late event still finds (a number recycled 4 times)
 
 
 def on_release_identifier(ctx: Node, message: ReleaseIdentifier) -> None:
@@ -64,8 +69,10 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
         return  # a copy, or a newer assignment (a claim, a split) superseded it
     # Afresh: what it kept of its holders' events (first rank, people, customers kept apart, a household's records,
     # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies.
-    ctx.state = IdentifierState(version=message.version, recent=state.recent,
-                                released_below=max(message.at, 0) << HASH_BITS)
+    rank = max(message.at, 0) << HASH_BITS
+    holders = sorted({*state.released_from, (rank, message.customer)})[-MAX_HOLDERS:]
+    ctx.state = IdentifierState(version=message.version, recent=state.recent, released_below=rank,
+                                released_from=holders)
     reason = f"released by an operator{': ' + message.reason if message.reason else ''}"
     ctx.emit(Refused(ctx.key, reason, _lineage(message), customer_id=message.customer, evicted=True,
                      operator=message.operator), Unassigned(ctx.key, message.version))
@@ -75,6 +82,14 @@ def stale(state: IdentifierState, saga: Saga) -> bool:
     """Whether the event of ``saga`` occurred before the identifier was released: it carried it for the previous
     holder. A command saga (a review decision, a blocking proposal) carries no event and is never stale."""
     return state.released_below is not None and not saga.proposal and saga_rank(saga) < state.released_below
+
+
+def holder(state: IdentifierState, saga: Saga) -> str | None:
+    """The customer that held the identifier when the event of ``saga`` occurred: the one the first release after
+    that instant took it from (None: none known, a state written before holders were kept, or one dropped from
+    the last ``MAX_HOLDERS``). Only for a ``stale`` event."""
+    rank = saga_rank(saga)
+    return next((customer for below, customer in state.released_from if rank < below), None)
 
 
 def _lineage(message: ReleaseIdentifier | Relinquish) -> Lineage:

@@ -197,6 +197,9 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
         outputs.append(Send(pending_customer_id(saga), Create(list(saga.pending), saga)))
     elif saga.current is not None:
         outputs.append(Send(saga.current, apply_message(saga)))
+    elif saga.released_to is not None:
+        # Every identifier it carried was released after it occurred (release.py): its holder's then (tester18 F5).
+        outputs.append(Send(saga.released_to, apply_message(saga)))
     else:
         outputs.append(Unresolved(event_id, saga.started_at))
     return outputs

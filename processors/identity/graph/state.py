@@ -104,6 +104,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # The latest version of each recent contact that carried it first, at most ``versions.MAX_CONTACTS``: every
     # version of one contact stays on the customer of the latest (``versions.py``, issue #8 F13).
     contacts: list[PlacedContact] = []
+    # Who held it until each release: ``(rank of the release's instant, customer id)`` pairs, sorted, at most
+    # ``release.MAX_HOLDERS`` (the latest kept): an event that occurred before a release is its holder's then
+    # (``release.holder``), so a late call that carried only this identifier still reaches a customer (tester18 F5).
+    released_from: list[tuple[int, str]] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

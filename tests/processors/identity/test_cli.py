@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.topics import CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
+from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
 from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
-from tests.processors.identity.support import HMAC_KEY, T0, observed, settings
+from tests.processors.identity.support import HMAC_KEY, T0, interaction, observed, settings
 from tests.support.kafka_io import one_per_event_id, read_events
 from tests.support.settings import settings_with_topics
 
@@ -198,9 +198,11 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
         assert released.exit_code == 0 and "12 34" not in released.output, released.output
         await wait_until_quiet(config, watched_topics(workers[0]), group)
         after_release = int((datetime.now(UTC) - T0).total_seconds() // 60) + 1  # events occur after the release
+        late = interaction([("PHONE", "+33612345678")], minutes=1)  # the previous holder's call, uploaded late
         async with EventProducer(config, serializer) as producer:
             await producer.publish(Outgoing(topic, "k", observed([("ACCOUNT", "3000003"), ("PHONE", "+33612345678")],
                                                                  minutes=after_release)))
+            await producer.publish(Outgoing(CONTACT_EVENTS.name(config.topics), "late", late))
         await wait_until_quiet(config, watched_topics(workers[0]), group)
 
     after = await assignments(config)
@@ -210,6 +212,10 @@ async def test_an_operator_lists_and_accepts_a_merge_review(bootstrap_servers: s
                   if e.event.value["lineage"]["rule"] == "manual-release"]
     assert (release["customer_id"], release["evicted"], release["operator"]) == (after["ACCOUNT:1000001"], True,
                                                                                   "ops-7")
+    # tester18 F5: the late call dated before the release is on the customer that held the number then.
+    late_id = late.value["envelope"]["event_id"]
+    assert [r.key for r in await read_events(config, CUSTOMER_CONTACTS)
+            if r.event.value["envelope"]["event_id"] == late_id] == [after["ACCOUNT:1000001"]]
     decided = [e.event.value for e in one_per_event_id(await read_events(config, IDENTITY_REVIEWS))
                if e.event.schema == "omnibus.identity.MergeReviewDecided"]
     assert decided[0]["operator"] == "ops-7" and decided[0]["reason"] == "same person"

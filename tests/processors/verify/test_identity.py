@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from processors.identity.graph.state import encode_state
+from processors.profile.book import ProfileBook
+from processors.replay.identity import recompute
 from processors.verify.identity import check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
-from tests.processors.identity.support import observed
-from tests.processors.verify.support import CONTACTS, CONTACTS_IN, INPUT, Run, record, row
+from tests.processors.identity.support import interaction, observed, unlimited_settings
+from tests.processors.verify.support import CONTACTS, CONTACTS_IN, INPUT, SETTINGS, Run, record, row
 
 
 def checked(run: Run, outputs) -> Report:  # type: ignore[no-untyped-def]
@@ -175,3 +177,16 @@ def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
     wrong = Report()
     check_identity(recomputed, IdentityOutputs(changelog=nodes, profiles=profiles(True)), CONTACTS_IN, wrong)
     assert len(wrong.check(check).failures) == 1 and "Marie" not in " ".join(wrong.check(check).failures)
+
+
+def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
+    """A call with the number withheld can reach no customer: a figure of its own, no failure (tester18 F5's check of
+    contacts on some customer counts only those with an identifier)."""
+    run = Run()
+    withheld = interaction([], minutes=4)
+    run.inputs.append(record(CONTACTS_IN, None, withheld, 1))
+    run.recomputed = recompute(run.inputs, SETTINGS, unlimited_settings(), ProfileBook([]))
+    report = checked(run, run.outputs())
+    assert report.ok, report.lines()
+    assert report.figures["contacts without an identifier"] == 1
+    assert report.check("identity: every contact with an identifier is on some customer").checked == 1

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from processors.identity.announcements import Announcer
-from processors.identity.graph.outputs import Refused, Resolved
+from processors.identity.graph.outputs import Refused, Resolved, Unresolved
 from processors.identity.intake import ref_loader
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
@@ -20,6 +20,8 @@ from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT
 from tests.processors.verify.test_reviews import GROUPED, checked, outputs_of
 
 REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
+REFLECTED = "identity: every resolved contact is on customer.contacts"
+SOMEWHERE = "identity: every contact with an identifier is on some customer"
 
 
 def _ms(at: datetime) -> int:
@@ -42,6 +44,7 @@ class Recycled:
                  (INPUT, identify("u-dave", "+33699887701", datetime(2026, 12, 2, tzinfo=UTC))),
                  (CONTACTS_IN, call("CALL-2", datetime(2026, 12, 3, tzinfo=UTC)))]
         self.call_2 = after[-1][1].value["envelope"]["event_id"]  # Dave's call after the release
+        self.late = after[0][1].value["envelope"]["event_id"]  # Carol's call from before it (tester18 F5)
         self.running = Harness(self.config)
         for topic, event in before:
             self.running.feed(event, topic)
@@ -99,3 +102,27 @@ def test_a_release_does_not_excuse_an_unrelated_difference() -> None:
     report = checked(run.recomputed(outputs.customer_events), outputs)
     (failure,) = report.failures()
     assert failure.startswith(f"{REKEYED}: contact {run.call_2} is under 1 customer(s), none of them"), failure
+
+
+def test_the_late_call_from_before_the_release_is_on_carol_and_verify_flags_it_missing() -> None:
+    """Tester18 F5: the late call the number carried while Carol held it is on Carol's contacts; a processor that left
+    it on no customer fails verify, whether the recomputation resolves it (the check of resolved contacts) or, as
+    processors before the fix did, leaves it unresolved too (the check of contacts on some customer), counted lost
+    once."""
+    run = Recycled()
+    outputs = run.outputs()
+    carol = run.running.customer("USER_ID", "u-carol")
+    assert [r.key for r in outputs.contacts if r.event.value["envelope"]["event_id"] == run.late] == [  # type: ignore[union-attr]
+        carol.encode()]  # type: ignore[union-attr]
+    outputs.contacts = [r for r in outputs.contacts if r.event.value["envelope"]["event_id"] != run.late]  # type: ignore[union-attr]
+    report = checked(run.recomputed(outputs.customer_events), outputs)
+    assert report.failures() == [f"{REFLECTED}: contact {run.late} is not on customer.contacts"]
+    assert report.figures["lost"] == 1
+
+    unresolved = run.recomputed(outputs.customer_events)
+    unresolved.graph.decisions[:] = [Unresolved(run.late) if isinstance(d, Resolved) and d.triggering_event_id == run.late
+                                     else d for d in unresolved.graph.decisions]
+    report = checked(unresolved, outputs)
+    assert report.failures() == [f"{SOMEWHERE}: contact {run.late} carried 1 identifier(s) and is on no customer "
+                                 "(not on customer.contacts)"]
+    assert report.figures["lost"] == 1 and "contacts without an identifier" not in report.figures

@@ -108,6 +108,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # A contact that took its caller's traits from another record (``traits_from`` once joined): that record's event
     # id, which a call's events (CallCompleted, InteractionRecorded) share: one own customer for all (``seek.py``).
     traits_of: str | None = None
+    # The customer that held an identifier of ``ids`` when the event occurred, before an operator released it
+    # (``release.holder``): the event goes there if no identifier leads it to a customer (tester18 F5).
+    released_to: str | None = None
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -23,8 +23,15 @@ from processors.identity.graph.outputs import Refused, ReviewRequested, Send, Un
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import MANUAL_RELEASE
 from tests.processors.identity.graph.test_seek import root
-from tests.processors.identity.graph.test_split_contacts import contact_ids
-from tests.processors.identity.support import Harness, ident, interaction, matcher_settings
+from tests.processors.identity.graph.test_split_contacts import contact_ids, resolved_to
+from tests.processors.identity.support import (
+    Harness,
+    ident,
+    interaction,
+    matcher_settings,
+    observed,
+    product_subscribed,
+)
 
 PHONE = ("PHONE", "+33699887701")
 CAROL, DAVE = ("USER_ID", "u-carol"), ("USER_ID", "u-dave")
@@ -132,13 +139,58 @@ def test_an_event_that_carried_carols_number_before_the_release_never_takes_it_b
         h.local.check_consistent()
 
 
-def test_a_late_call_from_before_the_release_is_unresolved_not_carols_again() -> None:
-    """It carried the number only, which Carol no longer holds: it reaches nobody (documented, protocol.md)."""
-    h, carol, _ = carol_keeps_daves_number()
+def _channel_event(kind: str, at: datetime) -> Event:
+    """One event of each kind an adapter publishes whose only identifier is the number, dated ``at``."""
+    if kind == "call":
+        return call("LATE", at)
+    if kind == "counter":
+        event = interaction([PHONE], channel="BRANCH", kind="COUNTER_VISIT", interaction_id="LATE")
+    elif kind == "product":
+        event = product_subscribed("ACC-LATE", [PHONE])
+    else:  # an IVR's or a counter's record with the caller's phone and nothing else
+        event = observed([PHONE], channel="CALL_CENTER")
+    event.value["envelope"] = _envelope(event.value["envelope"]["channel"], at)
+    return event
+
+
+@pytest.mark.parametrize("kind", ["call", "counter", "product", "observed"])
+@pytest.mark.parametrize("daves_identify_first", [False, True])
+def test_a_late_event_from_before_the_release_reaches_carol_its_holder_then(kind: str,
+                                                                           daves_identify_first: bool) -> None:
+    """Tester18 F5: a late call dated while Carol held the number, after the release (and after Dave took it or
+    before): the release's instant decides, so it is Carol's (on her contact stream), never nobody's, never Dave's;
+    it does not take the number back."""
+    h, carol, dave = carol_keeps_daves_number()
     release(h, carol)
-    event = h.feed(call("LATE", datetime(2025, 5, 1, tzinfo=UTC)))
-    assert h.customer(*PHONE) is None and contact_ids(h, carol) == ["CALL-1"]
-    assert h.decisions(Unresolved)[-1].triggering_event_id == event.value["envelope"]["event_id"]
+    if daves_identify_first:
+        h.feed(identify("u-dave", "+33699887701", datetime(2026, 12, 2, tzinfo=UTC)), OBSERVED)
+    late = _channel_event(kind, datetime(2025, 5, 1, tzinfo=UTC))
+    h.feed(late, {"observed": OBSERVED, "product": "business.events.v1"}.get(kind, "contact.events.v1"))
+    late_id = late.value["envelope"]["event_id"]
+    assert not [d for d in h.decisions(Unresolved) if d.triggering_event_id == late_id]
+    if kind == "product":  # it carries its account too, new: a customer of its own (the stale number links nothing)
+        (own,) = resolved_to(h, late_id)
+        assert own not in (carol, root(h, dave)) and h.customer("ACCOUNT", "ACC-LATE") == own
+    else:
+        assert resolved_to(h, late_id) == [carol]
+    if kind in ("call", "counter"):
+        assert sorted(contact_ids(h, carol)) == ["CALL-1", "LATE"]
+    assert h.customer(*PHONE) == (root(h, dave) if daves_identify_first else None)
+    h.local.check_consistent()
+
+
+def test_after_two_releases_each_late_call_reaches_the_holder_of_its_time() -> None:
+    """The number went Carol -> Dave -> released again: a call dated between the releases is Dave's, one dated
+    before the first is Carol's."""
+    h, carol, dave = carol_keeps_daves_number()
+    release(h, carol)
+    h.feed(identify("u-dave", "+33699887701", datetime(2026, 12, 2, tzinfo=UTC)), OBSERVED)
+    release(h, root(h, dave), token="cmd-release-2", at=datetime(2027, 3, 1, tzinfo=UTC))
+    assert h.customer(*PHONE) is None
+    h.feed(call("LATE-DAVE", datetime(2027, 1, 5, tzinfo=UTC)))
+    h.feed(call("LATE-CAROL", datetime(2025, 5, 1, tzinfo=UTC)))
+    assert "LATE-DAVE" in contact_ids(h, root(h, dave)) and "LATE-CAROL" in contact_ids(h, carol)
+    assert "LATE-CAROL" not in contact_ids(h, root(h, dave)) and not h.decisions(Unresolved)
     h.local.check_consistent()
 
 
@@ -177,7 +229,7 @@ def test_a_release_sent_to_a_merged_away_id_reaches_its_survivor() -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_on_partitions_with_duplicates_and_the_fast_path_the_release_gives_the_same_screen_pops(seed: int) -> None:
     """At-least-once delivery, 5 partitions shuffled, repeat calls on the fast path (whose view drops the number at
-    the tombstone): the same outcome as in order."""
+    the tombstone, then learns Dave's): the same outcome as in order, a late call from Carol's time on Carol."""
     h = Harness(matcher_settings(default_region="FR"), partitions=5, seed=seed, duplicates=0.2,
                 view=AssignmentView())
     h, carol, dave = carol_keeps_daves_number(h)
@@ -186,7 +238,8 @@ def test_on_partitions_with_duplicates_and_the_fast_path_the_release_gives_the_s
     assert contact_ids(h, carol) == ["CALL-1"]
     h.feed(identify("u-dave", "+33699887701", datetime(2026, 12, 2, tzinfo=UTC)), OBSERVED)
     h.feed(call("CALL-3", datetime(2026, 12, 3, tzinfo=UTC)))
-    assert contact_ids(h, carol) == ["CALL-1"] and "CALL-3" in contact_ids(h, root(h, h.customer(*PHONE) or dave))
+    h.feed(call("LATE", datetime(2025, 5, 1, tzinfo=UTC)))  # Carol's line then (tester18 F5): on her history
+    assert sorted(contact_ids(h, carol)) == ["CALL-1", "LATE"] and "CALL-3" in contact_ids(h, root(h, h.customer(*PHONE) or dave))
     assert h.customer(*PHONE) not in (None, carol)
     assert len([d for d in h.decisions(Refused) if d.lineage.rule == MANUAL_RELEASE]) == 1
     h.local.check_consistent()
