@@ -128,7 +128,8 @@ class CounterMapper:
             kind = ""
         occurred_at = checks(required_instant, event, "occurred_at")
         customer = checks(self._identifiers, event.get("identifiers"), event.get("customer"))
-        traits = checks(self._traits, event.get("customer"))
+        left_out: dict[str, str] = {}
+        traits = checks(self._traits, event.get("customer"), left_out)
         checks.refuse_any()
         # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
         # old time is legitimate (a terminal offline for a day uploads late).
@@ -162,7 +163,7 @@ class CounterMapper:
                 agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
         if seen is not None:
             outgoing.append(seen)
-        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing))
+        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out)
 
     def _ticket(
         self, event: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
@@ -296,13 +297,14 @@ class CounterMapper:
             raise errors.bad_field("transaction.amount.currency", "must be an ISO 4217 code such as EUR")
         return {"amount_minor": minor, "currency": currency.upper()}
 
-    def _traits(self, raw: Any) -> dict[str, str]:
-        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out."""
+    def _traits(self, raw: Any, left_out: dict[str, str]) -> dict[str, str]:
+        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out (their
+        keys and why in ``left_out``)."""
         if raw is None:
             return {}
         if not isinstance(raw, dict):
             raise errors.bad_field("customer", "must be a JSON object")
-        return standard_traits(raw, component="branch")
+        return standard_traits(raw, component="branch", left_out=left_out)
 
     def _identifiers(self, raw: Any, person: Any = None) -> Found:
         """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values

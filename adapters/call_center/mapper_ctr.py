@@ -151,7 +151,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
-    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
+    left_out: dict[str, str] = {}
+    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center", left_out=left_out)
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
@@ -177,6 +178,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,
+        left_out_traits=left_out,
         offer=recorded_offer(attributes, SOURCE),
         handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},

@@ -61,6 +61,7 @@ class _Message:
     customer_records: list[Identifier]  # ``customer.records()``, built once for every event of the message
     correlation_id: str | None  # shared by every event mapped from the message: the first one's event id
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
+    left_out: dict[str, str] | None = None  # traits that did not normalise: key -> reason (for the answer)
 
     def original(self) -> dict[str, str]:
         """``original_timestamp`` for properties, when the device's time was corrected."""
@@ -142,7 +143,8 @@ class SegmentMapper:
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
-        return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
+        return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events),
+                            dropped_traits=parsed.left_out)
 
     # -- one method per call type --------------------------------------------------------------------
 
@@ -152,7 +154,8 @@ class SegmentMapper:
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
         found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
         names = {name for group in self._settings.identifier_traits.values() for name in group}
-        person = standard_traits(traits, component="web")
+        m.left_out = {}
+        person = standard_traits(traits, component="web", left_out=m.left_out)
         other = fields.text_map(traits, skip=names | source_names(traits))
         return [self._observed(m, found, {**other, **person})]
 
