@@ -79,29 +79,61 @@ def dropped_identifiers(
             if outgoing.event.schema != OBSERVED_SCHEMA:
                 continue
             for refused in outgoing.event.value.get("rejected_identifiers") or ():
-                entry: dict[str, Any] = {"index": index}
-                entry.update({name: values[index] for name, values in labels.items()})
-                entry.update({"kind": refused["type"], "code": refused["code"], "reason": refused["reason"]})
-                dropped.append(entry)
+                dropped.append(_entry(index, labels, kind=refused["type"], code=refused["code"],
+                                      reason=refused["reason"]))
     return dropped
+
+
+def dropped_traits(
+    accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
+) -> list[dict[str, Any]]:
+    """What an answer tells the sender about traits left off accepted records (tester18 F9: a bad birth date was
+    dropped silently). Arguments as ``dropped_identifiers``; one entry per trait:
+    ``{"index": 0, "event_id": "e1", "trait": "birth_date", "reason": "not a date of birth (...)"}``, never the value.
+    """
+    return [_entry(index, labels, trait=trait, reason=reason)
+            for index, record in accepted for trait, reason in (record.dropped_traits or {}).items()]
+
+
+def dropped_fields(accepted: Sequence[tuple[int, MappedRecord]], **labels: Sequence[str | None]) -> dict[str, Any]:
+    """The answer's ``dropped_identifiers`` and ``dropped_traits``, each only when not empty (arguments as
+    ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
+    lists = {"dropped_identifiers": dropped_identifiers(accepted, **labels),
+             "dropped_traits": dropped_traits(accepted, **labels)}
+    return {name: entries for name, entries in lists.items() if entries}
+
+
+def _entry(index: int, labels: Mapping[str, Sequence[str | None]], **fields: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"index": index}
+    entry.update({name: values[index] for name, values in labels.items()})
+    entry.update(fields)
+    return entry
 
 
 def dropped_identifiers_openapi(id_field: str | None = None) -> dict[str, Any]:
     """The OpenAPI schema of ``dropped_identifiers`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_openapi(id_field, {
+        "kind": {"type": "string", "description": "Identifier type (PHONE, EMAIL, NATIONAL_ID, ...)."},
+        "code": {"type": "string", "description": "Short reason (phone-invalid, email-syntax...)."},
+    }, "Present only when some identifier of an accepted record was left off: the record was published without it "
+       "(and with it listed as rejected_identifiers on identity.observed.v1), so the sender can correct it.")
+
+
+def dropped_traits_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``dropped_traits`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_openapi(id_field, {
+        "trait": {"type": "string", "description": "Standard trait key (given_name, birth_date, country, ...)."},
+    }, "Present only when a trait of an accepted record could not be normalised: the record was published "
+       "without it, so the sender can correct it.")
+
+
+def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"index": {"type": "integer", "description": "Position of the record in the request."}}
     if id_field:
         properties[id_field] = {"type": ["string", "null"]}
-    properties |= {
-        "kind": {"type": "string", "description": "Identifier type (PHONE, EMAIL, NATIONAL_ID, ...)."},
-        "code": {"type": "string", "description": "Short reason (phone-invalid, email-syntax...)."},
-        "reason": {"type": "string", "description": "Why, in words; never the value."},
-    }
-    return {
-        "type": "array", "items": {"type": "object", "properties": properties},
-        "description": "Present only when some identifier of an accepted record was left off: the record was "
-                       "published without it (and with it listed as rejected_identifiers on identity.observed.v1), "
-                       "so the sender can correct it. Never the value.",
-    }
+    properties |= fields | {"reason": {"type": "string", "description": "Why, in words; never the value."}}
+    return {"type": "array", "items": {"type": "object", "properties": properties},
+            "description": f"{description} Never the value."}
 
 
 SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to this many, else counts them

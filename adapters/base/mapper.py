@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -15,11 +16,13 @@ NativeT = TypeVar("NativeT", contravariant=True)
 class MappedRecord:
     """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...);
     ``encoded``: the events' wire bytes once ``AdapterPublisher.encode`` checked them against their
-    schemas (empty until then), so nothing is Avro-encoded twice."""
+    schemas (empty until then), so nothing is Avro-encoded twice; ``dropped_traits``: the person's traits left off
+    (standard key -> reason, never the value; ``bus.identifiers.traits.standard_traits``), for the sender's answer."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
     encoded: tuple[KafkaRecord, ...] = ()
+    dropped_traits: Mapping[str, str] | None = None
 
 
 class Mapper(Protocol, Generic[NativeT]):

@@ -19,7 +19,7 @@ from aiohttp import web
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
-from adapters.base.identifiers import dropped_identifiers
+from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
@@ -81,11 +81,12 @@ class BranchIngress:
         )
         # dedupe ids are "<terminal>:<event_id>"
         accepted = [record.dedupe_id[len(terminal_id) + 1 :] for _, record in outcome.accepted]
-        # identifiers left off accepted events (a mistyped NIR): listed, never their values (tester9 #5)
-        dropped = dropped_identifiers(outcome.accepted, event_id=[_event_id(event) for event in events])
+        # identifiers and traits left off accepted events (a mistyped NIR, a birth date that is none): listed, never
+        # their values (tester9 #5, tester18 F9)
+        dropped = dropped_fields(outcome.accepted, event_id=[_event_id(event) for event in events])
         if not outcome.refused:
             body: dict[str, Any] = {"success": True, "accepted": len(accepted), "duplicates": outcome.duplicates}
-            return web.json_response({**body, "dropped_identifiers": dropped} if dropped else body)
+            return web.json_response({**body, **dropped})
         return _rejection(accepted, [(index, events[index], error) for index, error in outcome.refused], dropped)
 
     def _authenticate(self, request: web.Request) -> str:
@@ -121,14 +122,14 @@ def _event_id(event: Any) -> str | None:
 
 
 def _rejection(
-    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: list[dict[str, Any]]
+    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: dict[str, Any]
 ) -> web.Response:
     event_id = _event_id
     rejected = [{"index": i, "event_id": event_id(e), "reason": err.reason, "code": err.code} for i, e, err in bad]
     details = "; ".join(f"event {i} (event_id {event_id(e)}): {err.reason}" for i, e, err in bad)
     reason = partly_rejected(len(bad), len(accepted), "events", details)
     body = {"success": False, "error": reason, "code": "invalid_events", "accepted": accepted, "rejected": rejected}
-    return web.json_response({**body, "dropped_identifiers": dropped} if dropped else body, status=400)
+    return web.json_response({**body, **dropped}, status=400)
 
 
 def running_branch_adapter(

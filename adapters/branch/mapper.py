@@ -26,7 +26,7 @@ from typing import Any
 
 from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import FieldChecks, RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
@@ -120,18 +120,23 @@ class CounterMapper:
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
         wire.check_tree(event, "the event")
-        client_id = required_text(event, "event_id")
+        checks = FieldChecks()  # every field at fault named at once (tester18 F9); a section's own, at once too
+        client_id = checks(required_text, event, "event_id")
         kind = event.get("kind")
         if kind not in KINDS:
-            raise errors.unknown_kind(kind, KINDS)
+            checks.add(errors.unknown_kind(kind, KINDS))
+            kind = ""
+        occurred_at = checks(required_instant, event, "occurred_at")
+        customer = checks(self._identifiers, event.get("identifiers"), event.get("customer"))
+        left_out: dict[str, str] = {}
+        traits = checks(self._traits, event.get("customer"), left_out)
+        checks.refuse_any()
         # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
         # old time is legitimate (a terminal offline for a day uploads late).
-        occurred_at = required_instant(event, "occurred_at")
         if received_at is not None:
             occurred_at = clock.future_skew(  # type: ignore[assignment]
                 occurred_at, received_at, tolerance_s=self._settings.future_tolerance_s,
                 source_system=self._settings.source_system).apply(occurred_at)
-        customer = self._identifiers(event.get("identifiers"), event.get("customer"))
         found = customer.records()
 
         def envelope(what: str) -> dict[str, Any]:
@@ -141,7 +146,6 @@ class CounterMapper:
                 received_at=received_at,
             )
 
-        traits = self._traits(event.get("customer"))
         seen = None
         if found or customer.rejected:  # traits alone name no one identity could attach them to
             seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
@@ -159,29 +163,34 @@ class CounterMapper:
                 agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
         if seen is not None:
             outgoing.append(seen)
-        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing))
+        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out)
 
     def _ticket(
         self, event: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
         found: list[Identifier],
     ) -> Outgoing:
         ticket = section(event, "ticket")
-        number = required_text(ticket, "number", "ticket.number")
-        issued_at = required_instant(ticket, "issued_at", "ticket.issued_at")
+        checks = FieldChecks()
+        number = checks(required_text, ticket, "number", "ticket.number")
+        issued_at = checks(required_instant, ticket, "issued_at", "ticket.issued_at")
         at_counter = kind in ("ticket_called", "ticket_served")
-        counter_id = (required_text if at_counter else optional_text)(ticket, "counter_id", "ticket.counter_id")
+        counter_id = checks(required_text if at_counter else optional_text, ticket, "counter_id", "ticket.counter_id")
         called_at = (
-            occurred_at if kind == "ticket_called" else optional_instant(ticket, "called_at", "ticket.called_at")
+            occurred_at if kind == "ticket_called"
+            else checks(optional_instant, ticket, "called_at", "ticket.called_at")
         )
+        given_id = checks(optional_text, ticket, "id", "ticket.id")
+        service_type = checks(required_text, ticket, "service_type", "ticket.service_type")
+        checks.refuse_any()
         # Machines without ticket ids of their own: branch + day + printed number is unique.
-        ticket_id = optional_text(ticket, "id", "ticket.id") or f"{branch_id}:{issued_at.date().isoformat()}:{number}"
+        ticket_id = given_id or f"{branch_id}:{issued_at.date().isoformat()}:{number}"
         value = {
             "envelope": envelope("ticket"),
             "ticket_id": ticket_id,
             "ticket_number": number,
             "branch_id": branch_id,
             "counter_id": counter_id,
-            "service_type": required_text(ticket, "service_type", "ticket.service_type"),
+            "service_type": service_type,
             "status": TICKET_STATUS[kind],
             "issued_at": issued_at,
             "wait_ms": int((called_at - issued_at).total_seconds() * 1000) if called_at else None,
@@ -194,15 +203,17 @@ class CounterMapper:
         traits_event_id: str | None,
     ) -> list[Outgoing]:
         transaction = section(event, "transaction")
-        transaction_id = required_text(transaction, "id", "transaction.id")
+        checks = FieldChecks()
+        transaction_id = checks(required_text, transaction, "id", "transaction.id")
         status = str(transaction.get("status") or "").upper()
         if status not in TRANSACTION_OUTCOME:
             known = ", ".join(s.lower() for s in TRANSACTION_OUTCOME)
-            raise errors.bad_field("transaction.status", f"must be one of {known}")
-        kind = required_text(transaction, "type", "transaction.type")
-        counter_id = optional_text(transaction, "counter_id", "transaction.counter_id")
-        ticket_id = optional_text(transaction, "ticket_id", "transaction.ticket_id")
-        agent_id = optional_text(event, "agent_id")
+            checks.add(errors.bad_field("transaction.status", f"must be one of {known}"))
+        kind = checks(required_text, transaction, "type", "transaction.type")
+        counter_id = checks(optional_text, transaction, "counter_id", "transaction.counter_id")
+        ticket_id = checks(optional_text, transaction, "ticket_id", "transaction.ticket_id")
+        agent_id = checks(optional_text, event, "agent_id")
+        checks.refuse_any()
         value = {
             "envelope": envelope("transaction"),
             "transaction_id": transaction_id,
@@ -286,13 +297,14 @@ class CounterMapper:
             raise errors.bad_field("transaction.amount.currency", "must be an ISO 4217 code such as EUR")
         return {"amount_minor": minor, "currency": currency.upper()}
 
-    def _traits(self, raw: Any) -> dict[str, str]:
-        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out."""
+    def _traits(self, raw: Any, left_out: dict[str, str]) -> dict[str, str]:
+        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out (their
+        keys and why in ``left_out``)."""
         if raw is None:
             return {}
         if not isinstance(raw, dict):
             raise errors.bad_field("customer", "must be a JSON object")
-        return standard_traits(raw, component="branch")
+        return standard_traits(raw, component="branch", left_out=left_out)
 
     def _identifiers(self, raw: Any, person: Any = None) -> Found:
         """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
-from adapters.base.identifiers import dropped_identifiers_openapi
+from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
 from bus.identifiers.account import ACCOUNT_SPELLING
@@ -105,6 +105,7 @@ _ERROR = {
             "index": {"type": "integer"}, "event_id": {"type": ["string", "null"]},
             "reason": {"type": "string"}, "code": {"type": "string"}}}},
         "dropped_identifiers": dropped_identifiers_openapi("event_id"),
+        "dropped_traits": dropped_traits_openapi("event_id"),
     },
 }
 
@@ -125,7 +126,8 @@ OPENAPI: dict[str, Any] = {
                                          "published now or by an earlier upload (the duplicates among them)."},
                             "duplicates": {"type": "integer", "description": "Events among the accepted ones that "
                                            "an earlier upload had published already; not published again."},
-                            "dropped_identifiers": dropped_identifiers_openapi("event_id")}}}}},
+                            "dropped_identifiers": dropped_identifiers_openapi("event_id"),
+                            "dropped_traits": dropped_traits_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events: the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",
                         "content": {"application/json": {"schema": _ERROR}}},

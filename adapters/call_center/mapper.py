@@ -112,6 +112,7 @@ class Call:
     caller: tuple[Identifier, ...] = ()
     rejected: tuple[Rejected, ...] = ()  # caller identifiers that could not be normalised
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
+    left_out_traits: dict[str, str] = field(default_factory=dict)  # trait key -> why it was left out (the answer)
     properties: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
@@ -219,7 +220,8 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
         events.append(_handoff(call, call.handoff, topics.handoff_events))
-    return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events))
+    return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
+                        dropped_traits=call.left_out_traits)
 
 
 def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:

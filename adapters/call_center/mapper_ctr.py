@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import wire
+from adapters.base.errors import FieldChecks
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import (
@@ -129,15 +130,21 @@ def _dumps(value: Any) -> bytes:
 
 
 def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
-    """Parse one CTR; raise ``RejectedInput`` naming the first field that is missing or malformed."""
-    contact_id = _text(ctr.get("ContactId"), "ContactId")
-    last_update = iso_time(ctr.get("LastUpdateTimestamp"), "LastUpdateTimestamp", SOURCE)
-    initiated_at = iso_time(ctr.get("InitiationTimestamp"), "InitiationTimestamp", SOURCE)
-    disconnected_at = iso_time(ctr.get("DisconnectTimestamp"), "DisconnectTimestamp", SOURCE)
-    queue = _object(ctr.get("Queue"), "Queue")
-    agent = _object(ctr.get("Agent"), "Agent")
-    attributes = _object(ctr.get("Attributes"), "Attributes")
-    endpoint = _object(ctr.get("CustomerEndpoint"), "CustomerEndpoint")
+    """Parse one CTR; raise ``RejectedInput`` naming every required field that is missing or malformed."""
+    checks = FieldChecks()
+    contact_id = checks(_text, ctr.get("ContactId"), "ContactId")
+    last_update = checks(iso_time, ctr.get("LastUpdateTimestamp"), "LastUpdateTimestamp", SOURCE)
+    initiated_at = checks(iso_time, ctr.get("InitiationTimestamp"), "InitiationTimestamp", SOURCE)
+    disconnected_at = checks(iso_time, ctr.get("DisconnectTimestamp"), "DisconnectTimestamp", SOURCE)
+    queue = checks(_object, ctr.get("Queue"), "Queue") or {}
+    agent = checks(_object, ctr.get("Agent"), "Agent") or {}
+    attributes = checks(_object, ctr.get("Attributes"), "Attributes") or {}
+    endpoint = checks(_object, ctr.get("CustomerEndpoint"), "CustomerEndpoint") or {}
+    connected_at = checks(iso_time, agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
+                          required=False)
+    enqueued_at = checks(iso_time, queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False)
+    dequeued_at = checks(iso_time, queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False)
+    checks.refuse_any()
     settings = ctx.settings
 
     caller = ctx.normaliser.collect([
@@ -146,10 +153,9 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
-    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center")
+    left_out: dict[str, str] = {}
+    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center", left_out=left_out)
     disconnect_reason = _field(ctr, "DisconnectReason")
-    connected_at = iso_time(agent.get("ConnectedToAgentTimestamp"), "Agent.ConnectedToAgentTimestamp", SOURCE,
-                            required=False)
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
     return Call(
@@ -161,8 +167,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         initiated_at=initiated_at,  # type: ignore[arg-type]
         disconnected_at=disconnected_at,  # type: ignore[arg-type]
         queue=_field(queue, "Name", "Queue"),
-        enqueued_at=iso_time(queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False),
-        dequeued_at=iso_time(queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False),
+        enqueued_at=enqueued_at,
+        dequeued_at=dequeued_at,
         connected_at=connected_at,
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
         disposition=_optional_text(attributes.get(settings.connect_disposition_attribute)),
@@ -174,6 +180,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         updated_at=last_update,
         **Call.customer(caller),
         traits=traits,
+        left_out_traits=left_out,
         offer=recorded_offer(attributes, SOURCE),
         handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},

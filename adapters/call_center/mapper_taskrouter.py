@@ -108,6 +108,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     number = (attributes.get("outbound_to") or attributes.get("to")) if outbound else attributes.get("from")
     channel = form.get("TaskChannelUniqueName") or ("voice" if attributes.get("call_sid") else "")
     properties = {"call_sid": attributes.get("call_sid"), "reason": reason, "task_event": kind}
+    left_out: dict[str, str] = {}
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=sid,
@@ -127,7 +128,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         **Call.customer(ctx.normaliser.collect([
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
         ])),
-        traits=_traits(attributes, ctx),
+        traits=_traits(attributes, ctx, left_out),
+        left_out_traits=left_out,
         offer=recorded_offer(attributes, SOURCE),
         handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
@@ -159,17 +161,18 @@ def _answered_by_flex(conversations: dict[str, Any], enqueued_at: datetime | Non
     return enqueued_at + timedelta(seconds=seconds)
 
 
-def _traits(attributes: dict[str, Any], ctx: MapContext) -> dict[str, str]:
-    """Flex Insights' ``customers`` object (name, email, city, country...) and configured attributes, as traits.
+def _traits(attributes: dict[str, Any], ctx: MapContext, left_out: dict[str, str]) -> dict[str, str]:
+    """Flex Insights' ``customers`` object (name, email, city, country...) and configured attributes, as traits
+    (those that did not normalise: key -> why, in ``left_out``).
 
     Other top-level attributes are read only when ``trait_attributes`` names them: Flex puts the caller's
     number in ``name``, which is not a person's name.
     """
     customers = attributes.get("customers")
     named = {k: v for k, v in attributes.items() if k in ctx.settings.trait_attributes}
-    found = standard_traits(named, names=ctx.settings.trait_attributes, component="call_center")
+    found = standard_traits(named, names=ctx.settings.trait_attributes, component="call_center", left_out=left_out)
     if isinstance(customers, dict):
-        found = {**standard_traits(customers, component="call_center"), **found}
+        found = {**standard_traits(customers, component="call_center", left_out=left_out), **found}
     return found
 
 

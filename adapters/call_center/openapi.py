@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
-from adapters.base.identifiers import dropped_identifiers_openapi
+from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
 
 _ERROR = {
@@ -26,6 +26,7 @@ _SUMMARY = {
                 "index": {"type": "integer"}, "reason": {"type": "string"}, "code": {"type": "string"}}},
         },
         "dropped_identifiers": dropped_identifiers_openapi(),
+        "dropped_traits": dropped_traits_openapi(),
     },
 }
 

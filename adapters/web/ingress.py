@@ -23,7 +23,7 @@ from aiohttp import web
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
-from adapters.base.identifiers import dropped_identifiers
+from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -159,9 +159,10 @@ class WebIngress:
                                retry_after_s=self._settings.retry_after_s)
         # identifiers left off accepted messages (an e-mail that is not one): listed, never their values
         # (tester9 #5); Segment's SDKs read only the status, so the extra field costs them nothing
-        dropped = dropped_identifiers(outcome.accepted, messageId=[_message_id(message) for _, message in messages])
+        # (tester9 #5), as are traits left off (a birth date that is none; tester18 F9)
+        dropped = dropped_fields(outcome.accepted, messageId=[_message_id(message) for _, message in messages])
         if not outcome.refused:
-            return web.json_response({"success": True, **({"dropped_identifiers": dropped} if dropped else {})})
+            return web.json_response({"success": True, **dropped})
         # dedupe ids are "<source>:<messageId>"
         accepted = [record.dedupe_id[len(source) + 1 :] for _, record in outcome.accepted]
         bad = [(index, messages[index][1], error) for index, error in outcome.refused]
@@ -198,7 +199,7 @@ def _message_label(index: int, message: Any) -> str:
 
 
 def _rejection(
-    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: list[dict[str, Any]], *,
+    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: dict[str, Any], *,
     single: bool, strict: bool,
 ) -> web.Response:
     """A single call: the refusal's own status. A batch: 200 with the refusals listed, as Segment answers
@@ -213,7 +214,7 @@ def _rejection(
         code, status = "invalid_messages", 400 if strict else 200
     body = {"success": status == 200, "error": reason, "message": reason, "code": code, "accepted": accepted,
             "rejected": rejected}
-    return web.json_response({**body, "dropped_identifiers": dropped} if dropped else body, status=status)
+    return web.json_response({**body, **dropped}, status=status)
 
 
 def running_web_adapter(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base.envelope import make_envelope
+from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
@@ -60,6 +61,7 @@ class _Message:
     customer_records: list[Identifier]  # ``customer.records()``, built once for every event of the message
     correlation_id: str | None  # shared by every event mapped from the message: the first one's event id
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
+    left_out: dict[str, str] | None = None  # traits that did not normalise: key -> reason (for the answer)
 
     def original(self) -> dict[str, str]:
         """``original_timestamp`` for properties, when the device's time was corrected."""
@@ -117,22 +119,23 @@ class SegmentMapper:
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
         named = call or message.get("type") or ""
-        kind = CALL_TYPES.get(named) if isinstance(named, str) else None
-        if kind is None:
-            raise errors.unknown_type(message.get("type"))
+        kind = CALL_TYPES.get(named, "") if isinstance(named, str) else ""
+        checks = FieldChecks()  # every field at fault named at once (tester18 F9)
+        if not kind:
+            checks.add(errors.unknown_type(message.get("type")))
         received = received_at or datetime.now(UTC)
-        person = self._person(message)
-        if not person.identifiers:
-            raise errors.missing_identity()
-        context_traits = fields.obj(fields.obj(message, "context"), "traits")
+        person = checks(self._person, message)
+        if person is not None and not person.identifiers:
+            checks.add(errors.missing_identity())
+        context_traits = checks(fields.obj, checks(fields.obj, message, "context") or {}, "traits")
+        stamp = checks(fields.timestamp, message, received, tolerance_s=self._settings.future_tolerance_s,
+                       source_system=self._settings.source_system)
+        message_id = checks(fields.message_id, message, kind)
+        checks.refuse_any()
+        occurred_at, device_time = stamp
         in_traits = self._trait_identifiers(context_traits)
         # the person's identifiers are already distinct: without identifiers in traits they are the customer's
         customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
-        occurred_at, device_time = fields.timestamp(
-            message, received, tolerance_s=self._settings.future_tolerance_s,
-            source_system=self._settings.source_system,
-        )
-        message_id = fields.message_id(message, kind)
         person_records = person.records()
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
                           person_records if customer is person else customer.records(), None, device_time)
@@ -140,7 +143,8 @@ class SegmentMapper:
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
-        return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events))
+        return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events),
+                            dropped_traits=parsed.left_out)
 
     # -- one method per call type --------------------------------------------------------------------
 
@@ -150,7 +154,8 @@ class SegmentMapper:
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
         found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
         names = {name for group in self._settings.identifier_traits.values() for name in group}
-        person = standard_traits(traits, component="web")
+        m.left_out = {}
+        person = standard_traits(traits, component="web", left_out=m.left_out)
         other = fields.text_map(traits, skip=names | source_names(traits))
         return [self._observed(m, found, {**other, **person})]
 
@@ -166,10 +171,9 @@ class SegmentMapper:
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
         previous = fields.text_id(m.body, "previousId")
-        if not user_id:
-            raise errors.missing_field("alias", "userId")
-        if not previous:
-            raise errors.missing_field("alias", "previousId")
+        if not user_id or not previous:  # both named when both are missing (tester18 F9)
+            raise combined([errors.missing_field("alias", name)
+                            for name, value in (("userId", user_id), ("previousId", previous)) if not value])
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
         # up as either and never makes a customer of it (processors/identity/intake.py, ALIAS_PREVIOUS_ID).
         anonymous_id = fields.text_id(m.body, "anonymousId")

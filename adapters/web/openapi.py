@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI
-from adapters.base.identifiers import dropped_identifiers_openapi
+from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 
 _CALLS = {
     "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
@@ -65,6 +65,7 @@ _ERROR = {
             },
         },
         "dropped_identifiers": dropped_identifiers_openapi("messageId"),
+        "dropped_traits": dropped_traits_openapi("messageId"),
     },
 }
 _RESPONSES = {

@@ -135,10 +135,13 @@ class IdentifierNormaliser:
         try:
             normalised = self._normalise(kind, text, check_region(region) or self.region)
         except NotAnIdentifier as exc:
+            # a filler that its type's own parser refuses (phone ``000000000``, e-mail ``unknown``) is still a
+            # placeholder: one code for one kind of value, whichever check sees it first (tester18 F9)
+            if self._block and text and self._placeholder(kind, text):
+                return self._placeholder_rejected(kind, text)
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
         if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)):
-            reason = f"{kind} value is a known placeholder or test value"
-            return self._rejected(kind, normalised, BLOCKED, "placeholder", reason)
+            return self._placeholder_rejected(kind, normalised)
         return Identifier(kind, normalised)
 
     def collect(self, pairs: Iterable[tuple[str, object]], *, region: str | None = None) -> Found:
@@ -163,6 +166,9 @@ class IdentifierNormaliser:
     @staticmethod
     def _placeholder(kind: str, normalised: str) -> bool:
         return looks_like_placeholder(normalised, kind) and not (kind == kinds.ACCOUNT and is_iban(normalised))
+
+    def _placeholder_rejected(self, kind: str, value: str) -> Rejected:
+        return self._rejected(kind, value, BLOCKED, "placeholder", f"{kind} value is a known placeholder or test value")
 
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
         counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN

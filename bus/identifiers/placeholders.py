@@ -3,6 +3,8 @@
 Checked on the normalised value (so ``123 456 789`` and ``123456789`` are one decision) by every adapter, which
 reports the value (masked) in ``rejected_identifiers`` and its answer's ``dropped_identifiers``, and again by
 identity before linking, both with rule ``blocked-value`` (``IdentifierNormaliser(block_placeholders=True)``).
+A filler that its type's parser refuses (phone ``000000000``, e-mail ``unknown``) is checked as written and gets
+the same code ``placeholder``, not the parser's (tester18 F9).
 
 A run of digits is a placeholder only when it is the whole number: a phone's national significant number
 (``+33 1 23 45 67 89``, ``+1 555 555 5555``; ITU-T E.164, as python-phonenumbers splits it), every digit of any

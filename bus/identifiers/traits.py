@@ -155,14 +155,34 @@ def normalise_trait(key: str, raw: Any) -> str | None:
     return result or None
 
 
+_NAME_RULE = "a name has no digits or @"
+RULES = {  # why a value of a standard key is left out, in words the sender reads (never the value)
+    GIVEN_NAME: _NAME_RULE, FAMILY_NAME: _NAME_RULE, FULL_NAME: _NAME_RULE,
+    BIRTH_DATE: "not a date of birth (YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY or DD.MM.YYYY, from 1900 to today)",
+    COUNTRY: "not an ISO 3166 country (alpha-2, alpha-3 or English name)",
+    PREFERRED_LANGUAGE: "not a BCP 47 language tag",
+}
+
+
+def left_out_reason(key: str, raw: Any) -> str:
+    """Why ``normalise_trait(key, raw)`` gave None for a present value: a sentence naming the rule, never ``raw``."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | date):
+        return "not text"
+    if len(str(raw)) > MAX_TRAIT_CHARS:
+        return f"longer than {MAX_TRAIT_CHARS} characters"
+    return RULES.get(key, "not usable text")
+
+
 def standard_traits(
     fields: Mapping[str, Any], *, names: Mapping[str, str] | None = None, component: str = "adapter",
+    left_out: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Standard traits found in ``fields``: under a standard key or an alias, or as ``names`` maps them.
 
     ``names`` maps a source field to a standard key (``{"CustomerFirstName": "given_name"}``) for sources whose
     spellings are not aliases. A nested address object (Segment's ``address: {street, city, postalCode,
-    country}``) is read too. Values that do not normalise are counted and left out.
+    country}``) is read too. Values that do not normalise are counted and left out; ``left_out`` receives their
+    standard key -> ``left_out_reason`` (for the sender's answer; tester18 F9).
     """
     found: dict[str, str] = {}
     own = {_squash(source): key for source, key in (names or {}).items()}
@@ -174,6 +194,8 @@ def standard_traits(
         if value is None:
             if raw not in (None, "") and not isinstance(raw, dict | list):
                 REJECTED_TRAITS.labels(component, key, INVALID).inc()
+                if left_out is not None:
+                    left_out[key] = left_out_reason(key, raw)
             continue
         found[key] = value
     return found

@@ -52,6 +52,13 @@ class TestBranchContract(AdapterContract):
             "ticket.counter_id"),
         BadSample("bad status", upload(transaction(transaction={"id": "T", "type": "x", "status": "maybe"})),
                   "transaction.status"),
+        # tester18 F9: every field at fault named at once, at the event's level and within its section
+        BadSample("no event id, kind nor time", upload({"transaction": {"id": "T"}}),
+                  "missing 'event_id'; unknown event kind None: expected one of"),
+        BadSample("ticket without its fields", upload({
+            "event_id": "bad-3", "kind": "ticket_called", "occurred_at": "2024-05-02T10:00:00+02:00", "ticket": {}}),
+                  "missing 'ticket.number'; missing 'ticket.issued_at'; missing 'ticket.counter_id'; "
+                  "missing 'ticket.service_type'"),
         BadSample("not JSON", Raw(b'{"terminal_id": "CT-0142-03", "events": ['), "not valid JSON", mapper_rejects=False),
         BadSample("no events", Raw(b'{"terminal_id": "CT-0142-03", "branch_id": "0142", "events": []}'),
                   "non-empty array", mapper_rejects=False),

@@ -139,3 +139,17 @@ async def test_the_openapi_describes_dropped_identifiers(client: TestClient) -> 
     spec = await (await client.get("/openapi.json")).json()
     ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "dropped_identifiers" in ok["properties"]
+
+
+async def test_tester18_f9_a_trait_left_off_an_accepted_event_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """The clerk's bad birth date was dropped silently: the answer names the key and why, never the value."""
+    body = three_events()
+    body["events"][2]["customer"] = {"given_name": "Bill", "birth_date": "07/31/19xx"}
+    status, answer = await upload(client, body)
+    assert status == 200 and answer["success"] is True and answer["accepted"] == 3
+    (dropped,) = answer["dropped_traits"]
+    assert (dropped["index"], dropped["event_id"], dropped["trait"]) == (2, body["events"][2]["event_id"], "birth_date")
+    assert "19xx" not in json.dumps(answer)
+    assert len(publisher.submitted) == 3

@@ -171,3 +171,12 @@ async def test_tester14_n1_a_placeholder_account_is_named_in_the_answer(client: 
     status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"accountNumber": "123456789"})]))
     assert status == 200 and answer["accepted"] == 1
     assert [(d["index"], d["kind"], d["code"]) for d in answer["dropped_identifiers"]] == [(0, "ACCOUNT", "placeholder")]
+
+
+async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
+    """An IVR birth date that is none was dropped silently: the answer names the key and why, never the value."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"dateOfBirth": "1980-02-31"})]))
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
+    assert "1980-02-31" not in json.dumps(answer)
+    assert len(publisher.submitted) == 1

@@ -62,6 +62,10 @@ class TestConnectCtrContract(AdapterContract):
         BadSample("bad time", _ctr_without("InitiationTimestamp", InitiationTimestamp="yesterday"),
                   reason="InitiationTimestamp is malformed"),
         BadSample("not JSON", b'{"ContactId": "x", ', reason="not valid JSON", mapper_rejects=False),
+        # tester18 F9: every missing field named at once, not one a round trip
+        BadSample("three fields missing", _ctr_without("ContactId", InitiationTimestamp=None, DisconnectTimestamp=None),
+                  reason="ContactId is missing; CTR: required field InitiationTimestamp is missing; "
+                         "CTR: required field DisconnectTimestamp is missing"),
         BadSample("unknown key", WithoutKey(sample("ctr_abandoned.json"), key="stolen"), reason="access key",
                   mapper_rejects=False, dead_lettered=False),
     ]

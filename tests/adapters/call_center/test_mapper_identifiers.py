@@ -104,3 +104,9 @@ def test_tester14_n1_a_valid_iban_holding_a_run_of_digits_is_linked_and_a_placeh
     filler = observed(map_ctr(ctr(Attributes={"accountNumber": "0000000000"}), context()))
     assert filler is not None
     assert [(r["type"], r["code"]) for r in filler["rejected_identifiers"]] == [("ACCOUNT", "placeholder")]
+
+
+def test_tester18_f9_a_zeroed_caller_number_is_a_placeholder_as_the_readme_says() -> None:
+    value = observed(map_ctr(ctr(CustomerEndpoint={"Address": "000000000", "Type": "TELEPHONE_NUMBER"}), context()))
+    assert value is not None
+    assert [(r["type"], r["code"]) for r in value["rejected_identifiers"]] == [("PHONE", "placeholder")]

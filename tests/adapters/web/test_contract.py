@@ -53,6 +53,11 @@ class TestWebHallContract(AdapterContract):
         BadSample("offer without version", {"type": "track", "userId": "u-1", "event": "Offer Viewed",
                                             "properties": {"offer_id": "X"}, "messageId": "bad-4"}, "offer_version"),
         BadSample("alias without previousId", {"type": "alias", "userId": "u-1", "messageId": "bad-5"}, "previousId"),
+        # tester18 F9: every field at fault named at once
+        BadSample("no identity and a bad timestamp", {"type": "page", "timestamp": "yesterday", "messageId": "bad-6"},
+                  "message needs a userId or an anonymousId; 'timestamp' is not an ISO-8601 date-time"),
+        BadSample("alias without either id", {"type": "alias", "anonymousId": "a-1", "messageId": "bad-7"},
+                  "alias call is missing 'userId'; alias call is missing 'previousId'"),
         BadSample("not JSON", Raw(b'{"batch": [{"type": "track",'), "not valid JSON", mapper_rejects=False),
         BadSample("batch not a list", Raw(b'{"batch": {"type": "track"}}'), "non-empty array", mapper_rejects=False),
         BadSample("unknown write key", WithKey("wk-stolen", sample("page_analytics_js")), "unknown write key",

@@ -211,3 +211,19 @@ def test_the_openapi_of_the_web_and_call_center_answers_describes_dropped_identi
     assert set(web_answer["items"]["properties"]) == {"index", "messageId", "kind", "code", "reason"}
     ctr_answer = CALL_CENTER["paths"]["/v1/connect/ctr"]["post"]["responses"]["200"]["content"]["application/json"]
     assert "dropped_identifiers" in ctr_answer["schema"]["properties"]
+
+
+async def test_tester18_f9_a_trait_left_off_an_accepted_message_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """A bad birth date and digits in a name were dropped silently: the answer names the keys and why, never the
+    values, and the message still flows."""
+    message = sample("identify_analytics_python")
+    message["traits"] = {"firstName": "Cath3rine", "lastName": "Durand", "birthday": "31/02/1980"}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and answer["success"] is True
+    dropped = {d["trait"]: d["reason"] for d in answer["dropped_traits"]}
+    assert set(dropped) == {"given_name", "birth_date"} and "digits" in dropped["given_name"]
+    assert {d["messageId"] for d in answer["dropped_traits"]} == {message["messageId"]}
+    assert "Cath3rine" not in json.dumps(answer) and "31/02/1980" not in json.dumps(answer)
+    assert len(publisher.submitted) == 1

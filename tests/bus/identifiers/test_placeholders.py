@@ -46,3 +46,20 @@ def test_a_phones_significant_digits_leave_out_its_country_code() -> None:
 @pytest.mark.parametrize("value", ["1234", "0000", "12-34"])
 def test_runs_too_short_to_tell_are_kept(value: str) -> None:
     assert not looks_like_placeholder(value, "ACCOUNT")
+
+
+@pytest.mark.parametrize(("kind", "written"), [
+    ("PHONE", "000000000"),  # tester18 F9: was phone-invalid, the README says placeholder
+    ("PHONE", "unknown"), ("EMAIL", "unknown"), ("EMAIL", "n/a"), ("NATIONAL_ID", "000000000"),
+])
+def test_a_filler_its_types_parser_refuses_is_still_a_placeholder(kind: str, written: str) -> None:
+    result = linking().normalise(kind, written)
+    assert isinstance(result, Rejected) and (result.code, result.rule) == ("placeholder", "blocked-value")
+
+
+@pytest.mark.parametrize(("kind", "written", "code"), [
+    ("PHONE", "0612", "phone-invalid"), ("EMAIL", "ana.example.org", "email-syntax"),
+])
+def test_a_malformed_value_that_is_no_filler_keeps_its_own_code(kind: str, written: str, code: str) -> None:
+    result = linking().normalise(kind, written)
+    assert isinstance(result, Rejected) and result.code == code

@@ -83,3 +83,17 @@ def test_only_the_standard_and_protocol_keys_travel() -> None:
 def test_the_phone_region_is_the_records_own_country(fields: dict[str, object], region: str | None) -> None:
     assert traits.phone_region(fields) == region
     assert traits.phone_region({"pays": "BE"}, names={"pays": "country"}) == "BE"
+
+
+def test_tester18_f9_what_is_left_out_is_named_with_why_and_never_the_value() -> None:
+    fields = {"firstName": "Cath3rine", "lastName": "Durand", "birthday": "31/02/1980", "country": "Atlantis",
+              "city": "x" * (traits.MAX_TRAIT_CHARS + 1), "postcode": True}
+    left_out: dict[str, str] = {}
+    found = standard_traits(fields, left_out=left_out)
+    assert found == {"family_name": "Durand"}
+    assert left_out == {
+        "given_name": traits.RULES["given_name"], "birth_date": traits.RULES["birth_date"],
+        "country": traits.RULES["country"], "city": f"longer than {traits.MAX_TRAIT_CHARS} characters",
+        "postcode": "not text",
+    }
+    assert not any(value in reason for reason in left_out.values() for value in ("Cath3rine", "31/02", "Atlantis"))
