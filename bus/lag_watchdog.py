@@ -288,7 +288,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             if held_said.due(tp) is not None:
                 log.warning("paused partition consumed nothing with records waiting; left to faust, which paused it",
                             component=component, topic=tp.topic, partition=tp.partition, lag=read[tp].lag,
-                            **consumer_state(app))
+                            **consumer_state(app), tasks=task_chains(app))
         now = clock()
         stalled = set(detector.check(progress, now))
         for tp in exported - set(progress):

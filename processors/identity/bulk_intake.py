@@ -36,6 +36,7 @@ log = get_logger(__name__, component="identity")
 Run = Callable[[Sequence[Any], Callable[[], bool]], Awaitable[bool | Awaitable[Any] | None]]
 Crash = Callable[[str, Exception], Awaitable[Any]]  # stops the worker and raises
 QUEUED_FETCHES = 8  # fetches a stage that must not pause holds before the fetch loop waits for it
+SETTLED_POLL_S = 0.2  # seconds between looks at faust's rebalance and restore flags while the inputs wait paused
 
 
 class BulkIntake:
@@ -88,6 +89,8 @@ class BulkIntake:
         held: tuple[int, consume_bulk.Taken] | None = None  # a fetch of a later stamp, taken off the queue
         try:
             while True:
+                if held is None and self._paused and self._queue.empty():
+                    await self._resume_once_settled()
                 stamp, taken = held if held is not None else await self._queue.get()
                 taken, held = self._merged(stamp, taken)
                 # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
@@ -103,6 +106,19 @@ class BulkIntake:
         except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
             await self._crash(self._name, exc)
             raise
+
+    async def _resume_once_settled(self) -> None:
+        """Resume the inputs this stage paused, with nothing left queued, once faust neither rebalances nor restores.
+
+        faust resumes the inputs at the end of a restore, before it clears ``App.rebalancing``: a fetch taken in
+        between paused them again, the loop then skipped its resume (a rebalance) and waited for a fetch that a
+        paused partition never brings. Seen after a 60 s broker outage: every input paused, nothing queued, identity
+        consuming nothing for minutes (``tests/faults/test_broker.py``)."""
+        while (self._app.rebalancing or getattr(self._app, "in_recovery", False)) and self._queue.empty():
+            await asyncio.sleep(SETTLED_POLL_S)
+        if self._paused and self._queue.empty():
+            self._app.consumer.resume_partitions(self._assigned())
+            self._paused = False
 
     def _merged(self, stamp: int, taken: consume_bulk.Taken) -> tuple[consume_bulk.Taken, tuple[int, consume_bulk.Taken]
                                                                        | None]:

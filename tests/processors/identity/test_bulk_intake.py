@@ -9,7 +9,7 @@ from typing import Any
 from faust.types import TP
 
 from bus.fencing import AssignmentFence
-from processors.identity.bulk_intake import QUEUED_FETCHES, BulkIntake, chunks
+from processors.identity.bulk_intake import QUEUED_FETCHES, SETTLED_POLL_S, BulkIntake, chunks
 from tests.bus.test_consume_bulk import FakeConsumer, record
 
 A, B = TP("contacts", 0), TP("contacts", 1)
@@ -27,6 +27,7 @@ class Consumer(FakeConsumer):
         self.assigned = {A}
         self.paused: set[TP] = set()
         self.app.rebalancing = False  # faust's App.rebalancing: from a rebalance's start to "Worker ready"
+        self.app.in_recovery = False  # faust's App.in_recovery: while the tables restore
 
     def assignment(self) -> set[TP]:
         return self.assigned
@@ -114,9 +115,28 @@ async def test_inputs_paused_for_a_backlog_are_not_resumed_while_faust_rebalance
     assert consumer.paused == {A}  # left to faust, which resumes them once the tables are restored
     consumer.app.rebalancing = False
     await bulk.taken({A: [record(A, 3)]})
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(SETTLED_POLL_S * 2)
     await bulk.stop()
     assert consumer.paused == set()
+
+
+async def test_inputs_paused_while_faust_finished_its_rebalance_are_resumed_once_it_has_with_no_fetch_to_come() -> None:
+    """faust resumed the inputs at the end of its restore, a fetch then paused them, and ``rebalancing`` was still
+    set when intake took it: no fetch ever comes to a paused partition, so intake resumes them itself once faust is
+    done (a 60 s broker outage left identity consuming nothing for minutes, every input paused, nothing queued)."""
+    consumer, gate = Consumer(), asyncio.Event()
+    bulk = await backlog(consumer, gate)
+    consumer.app.rebalancing = consumer.app.in_recovery = True
+    gate.set()
+    await asyncio.sleep(0.05)
+    assert consumer.paused == {A}  # never while faust rebalances or restores
+    consumer.app.in_recovery = False
+    await asyncio.sleep(SETTLED_POLL_S * 2)
+    assert consumer.paused == {A}
+    consumer.app.rebalancing = False  # and no further fetch: a paused partition brings none
+    await asyncio.sleep(SETTLED_POLL_S * 3)
+    await bulk.stop()
+    assert consumer.paused == set() and consumer._acked[A] == [0, 1, 2]
 
 
 async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the_inputs_paused() -> None:
