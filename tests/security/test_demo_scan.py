@@ -55,9 +55,11 @@ def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, 
     with open(tmp_path / "records.pickle", "wb") as dump:  # kept in pytest's temp folder, to read a failure offline
         pickle.dump(records, dump)
     dead_letters = DEAD_LETTERS.name(settings.topics)
-    # identity's graph messages and node changelog carry the original event (registry-framed Avro) as bytes
+    # identity's graph messages and its node and contact-record changelogs carry the original event (registry-framed
+    # Avro) as bytes
     identity_internal = {IDENTITY_GRAPH.name(settings.topics),
-                         f"{settings.topics.prefix}.identity-identity-nodes-changelog"}
+                         f"{settings.topics.prefix}.identity-identity-nodes-changelog",
+                         f"{settings.topics.prefix}.identity-identity-contacts-changelog"}
     scanned = 0
     for topic, messages in records.items():
         for message in messages:

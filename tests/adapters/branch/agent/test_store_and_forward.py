@@ -150,10 +150,11 @@ async def until(condition: Callable[[], bool], timeout_s: float, what: str) -> N
 
 
 async def test_kill_9_adapter_restart_and_broker_outage_lose_and_duplicate_nothing(tmp_path: Path) -> None:
-    port, controller_port = distinct_free_ports(2)
+    # one call: ports drawn apart could coincide (the broker binds its two only at start, after the adapter's is drawn)
+    port, controller_port, adapter_port = distinct_free_ports(3)
     broker = KafkaBroker(tmp_path / "stack", port=port, controller_port=controller_port, keep_data=True)
     branch = BranchSettings(
-        terminal_tokens=TERMINALS, port=distinct_free_ports(1)[0], publish_timeout_s=3, retry_after_s=1,
+        terminal_tokens=TERMINALS, port=adapter_port, publish_timeout_s=3, retry_after_s=1,
         dedupe_path=tmp_path / "adapter-dedupe.sqlite3",
     )
     agents = Agents(tmp_path, branch.port)
