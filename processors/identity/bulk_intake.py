@@ -99,13 +99,29 @@ class BulkIntake:
                     self._app.consumer.resume_partitions(self._assigned())
                     self._paused = False
                 for chunk in chunks(taken, self._batch_size):
-                    if not await self._chunk(stamp, chunk):
+                    if not await self._chunk_until_done(stamp, chunk):
                         break
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
             await self._crash(self._name, exc)
             raise
+
+    async def _chunk_until_done(self, stamp: int, taken: consume_bulk.Taken) -> bool:
+        """``_chunk``, run again when a future it awaited was cancelled from elsewhere (a Kafka client's, during an
+        outage) while this stage is not stopping: that CancelledError used to end the loop as if stopped, silently,
+        with the inputs paused and nothing left to resume them. Running the chunk again is a redelivery
+        (at-least-once, effects deduplicated by event id). The pipelined graph stage (``pause=False``) is left as is."""
+        while True:
+            try:
+                return await self._chunk(stamp, taken)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not self._pause or task is None or task.cancelling():
+                    raise  # this stage is stopping
+                log.warning("a chunk's work was cancelled from outside this stage; running it again",
+                            stage=self._name, records=sum(len(records) for records in taken.values()))
+                await asyncio.sleep(SETTLED_POLL_S)
 
     async def _resume_once_settled(self) -> None:
         """Resume the inputs this stage paused, with nothing left queued, once faust neither rebalances nor restores.

@@ -139,6 +139,28 @@ async def test_inputs_paused_while_faust_finished_its_rebalance_are_resumed_once
     assert consumer.paused == set() and consumer._acked[A] == [0, 1, 2]
 
 
+async def test_a_chunk_whose_awaited_future_was_cancelled_elsewhere_runs_again_and_intake_goes_on() -> None:
+    """A Kafka future cancelled by its client during an outage raised CancelledError in intake's loop, which ended
+    as if stopped: no task left, the inputs paused for good (the 60 s broker-outage fault test)."""
+    consumer, runs = Consumer(), []
+
+    async def run(records: Sequence[Any], allowed: Callable[[], bool]) -> bool:
+        runs.append([r.offset for r in records])
+        if len(runs) == 1:
+            cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            cancelled.cancel()
+            await cancelled  # a future cancelled by someone else
+        return True
+
+    bulk, _ = intake(consumer, run)
+    await bulk.taken({A: [record(A, 0), record(A, 1)]})
+    await asyncio.sleep(SETTLED_POLL_S * 2)
+    await bulk.taken({A: [record(A, 2)]})
+    await asyncio.sleep(0.05)
+    await bulk.stop()
+    assert runs == [[0, 1], [0, 1], [2]] and consumer._acked[A] == [0, 1, 2]
+
+
 async def test_an_intake_task_that_fails_stops_the_worker_instead_of_leaving_the_inputs_paused() -> None:
     consumer, crashed = Consumer(), []
 
