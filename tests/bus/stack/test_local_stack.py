@@ -177,6 +177,7 @@ def test_up_after_a_crash_keeps_the_registrys_schema_ids(tmp_path: Path, monkeyp
 
         _kill_broker(state_dir)  # both died: the registry comes back on its port with its schemas
         os.kill(int(kept["pid"]), signal.SIGKILL)
+        _await_gone(int(kept["pid"]))  # else up may still see it alive and keep it (CI: the same pid came back)
         assert runner.invoke(app, ["up"]).exit_code == 0
         back = json.loads((state_dir / "stack.json").read_text())["registry"]
         assert back["pid"] != kept["pid"] and back["port"] == kept["port"]
