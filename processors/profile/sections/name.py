@@ -7,30 +7,32 @@ it a record whose traits it refuses here, and a claim that moves a family phone 
 the name observations that came through it where the matcher put them; tester12 S1: a housemate's IVR name followed
 the phone to its keeper, in the arrival orders where her records came first).
 
-**The rule** (``shown``), the same in every arrival order (event time, never arrival): among the kept observations,
-the spelling that most of them support (an observation supports a spelling when every part it gives agrees with it,
-compared without case or accents: "Marie" alone supports "Marie Dumas"), then the most complete one (both parts over
-one), then the one from the most trusted source (``NAME_TRUST``: the customer's own typing on the web or app, or the
-legacy master record, over what a clerk or an agent typed; of a spelling, the best source that gave exactly it), then
-the latest by event time (``envelope.occurred_at``, then event id); shown as its latest observation wrote it. So a
-one-off typo ("Durnad" among three "Durand", tester12; Claire Fournier's one counter visit typed "Fourneir" after her
-own web sign-up, testers) does not replace the name, and a new name (a marriage) wins once it is observed more often
-than the old one among the kept observations, or as often and from as trusted a source (at once when each was
-observed once, the new one on the web or in the master record). Limit: a typo a clerk repeats more often than the
-right spelling was observed is shown.
+**The rule** (``shown``; ``name_choice``), the same in every arrival order (event time, never arrival): the given
+name and the surname are chosen each on its own among the kept observations. Close spellings count together (the
+matcher's comparison: "Durand"/"Durant", "Catherine"/"Katherine"/"Kate"), one channel at one site on one day counts
+once (a visit's records, a call's versions), the group with the most evidence is shown, and in it full names before
+nicknames, then the spelling of the most trusted source (``NAME_TRUST``: the customer's own typing on the web or app,
+or the legacy master record, over what a clerk or an agent typed), then the most observed, then the latest. The
+latest observation from a verified source (web, master record) that gives another name retires what was observed
+before it: a change of name (a marriage) typed by the customer is shown at once. So tester F2's "Catherine Durand"
+(web), "Kate Durand" (IVR) and twice "Katherine Durant" (one clerk's typo) show Catherine Durand, and two "Kate
+Lenoir" keep Catherine Lenoir's pop "Catherine" (F3). A new name only clerks or agents report wins once it is seen on
+more days or channels than the old one, or as many and the old one from no more trusted a source. The channel and time
+shown are those of the observation that agrees with both chosen parts (then the most trusted, then the latest).
 
 **The birth year** (``birth_year``; ``shown_year``): what tells namesakes at one address apart (father and son
 "Jean Dupont", testers), so that an agent can ask the right question. Only the year of the observations' birth
 dates, never the day or month: the screen pop shows enough of a person's data to recognise them and not enough to
-use it, as it masks identifiers (``bus.identifiers.masking``). The same rule picks it: the year most of the kept
-observations that give a birth date give, then the most trusted source, then the latest. An observation with a
-birth date and no name is not kept (``wants``).
+use it, as it masks identifiers (``bus.identifiers.masking``). The same rule picks it, years one digit off or with
+two digits swapped counting together (a clerk's 1926 for 1962 does not win by being keyed twice). An observation
+with a birth date and no name is not kept (``wants``).
 
 Names are shown as they are, as everywhere on the screen pop (identifier values are masked: ``masking.py``); they are
 never logged.
 
-State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"[, "born"]}}}`` (``born``: the birth
-date's year, when the observation gave one), the latest
+State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"[, "site"][, "born"]}}}`` (``site``: the
+envelope's branch or call-center site, when it had one; ``born``: the birth date's year, when the observation gave
+one), the latest
 ``ProfileLimits.name_observations`` observations by event time (what the rule counts, and what remains when an
 operator's split takes some away). At a split an observation follows the moved identifiers it came through
 (``ProfileBook``: ``entries`` are event ids), so the other person's name leaves this screen pop with them; a contact
@@ -40,7 +42,6 @@ that leaves (a split's, an operator's ``move-contact``) takes the IVR or counter
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -49,19 +50,17 @@ from nameparser import HumanName
 from bus.identifiers.traits import BIRTH_DATE, FAMILY_NAME, FULL_NAME, GIVEN_NAME, birth_date
 from bus.serde import Event
 from bus.topics import IDENTIFIERS_OBSERVED, TopicSpec
+from processors.identity.matching.given_names import folded
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
+from processors.profile.sections.name_choice import FAMILY, GIVEN, NAME_TRUST, YEAR, Observed, Part, choose, observed
 from processors.profile.shapes import TEXT, TIME, closed
 
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 SEEN = "seen"
 BORN = "born"  # an observation's birth year (state key)
-
-# How far a channel's name and birth date are the person's own: typed by the customer (web hall, app: Segment
-# identify) or kept in the legacy master record, over a clerk's or an agent's typing (branch counter, call center,
-# IVR). A tie-break only: a spelling observed more often wins whatever its source (module doc).
-NAME_TRUST = {"WEB": 2, "BUSINESS_SYSTEM": 2, "BRANCH": 1, "CALL_CENTER": 1}
+SITE = "site"  # the envelope's site, when it had one (state key): what counts once (name_choice)
 
 
 def given_and_family(traits: dict[str, str] | None) -> tuple[str | None, str | None]:
@@ -79,10 +78,6 @@ def _order(item: tuple[str, dict[str, Any]]) -> tuple[int, str]:
     return item[1]["at"], item[0]
 
 
-def _trust(entry: dict[str, Any]) -> int:
-    return NAME_TRUST.get(entry.get("channel") or "", 0)
-
-
 def birth_year(traits: dict[str, str] | None) -> int | None:
     """The year of an event's ``birth_date`` trait (normalised by ``bus.identifiers.traits.birth_date``), None when
     it has none or one that is no plausible birth date."""
@@ -95,49 +90,34 @@ def birth_year(traits: dict[str, str] | None) -> int | None:
         return None
 
 
-def _folded(part: str | None) -> str | None:
-    """A name part compared without case, accents or surrounding blanks (None: not given)."""
-    if not part:
-        return None
-    decomposed = unicodedata.normalize("NFKD", part.strip().casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char)) or None
-
-
-def _spelling(entry: dict[str, Any]) -> tuple[str | None, str | None]:
-    return _folded(entry.get("given_name")), _folded(entry.get("family_name"))
-
-
-def _supports(observed: tuple[str | None, str | None], spelling: tuple[str | None, str | None]) -> bool:
-    return all(part is None or part == other for part, other in zip(observed, spelling, strict=True))
+def _observed(seen: dict[str, dict[str, Any]], field: str, part: Part) -> list[Observed]:
+    found = (observed(event_id, entry.get(field), entry.get("channel") or "", entry.get(SITE), entry["at"], part)
+             for event_id, entry in seen.items())
+    return [item for item in found if item is not None]
 
 
 def shown(seen: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
-    """The observation ``(event id, entry)`` the screen pop shows of ``seen`` (the module's rule), None when empty."""
+    """The name the screen pop shows of ``seen`` (the module's rule): ``(event id, entry)`` of the observation that
+    agrees with both chosen parts best (then the most trusted, then the latest), its ``given_name`` and
+    ``family_name`` the chosen spellings as written; None when empty."""
     if not seen:
         return None
-    spellings = {event_id: _spelling(entry) for event_id, entry in seen.items()}
+    parts = {field: choose(_observed(seen, field, part), part)
+             for field, part in (("given_name", GIVEN), ("family_name", FAMILY))}
+    keys = {field: (item.key if item else None) for field, item in parts.items()}
 
-    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, int, str]:
-        spelling = spellings[item[0]]
-        support = sum(_supports(other, spelling) for other in spellings.values())
-        parts = sum(part is not None for part in spelling)
-        trust = max(_trust(seen[other]) for other, given in spellings.items() if given == spelling)
-        return (support, parts, trust, *_order(item))
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, str]:
+        agree = sum(keys[field] is not None and folded(item[1].get(field) or "") == keys[field] for field in keys)
+        return agree, NAME_TRUST.get(item[1].get("channel") or "", 0), *_order(item)
 
-    return max(seen.items(), key=rank)
+    event_id, entry = max(seen.items(), key=rank)
+    return event_id, {**entry, **{field: (item.text if item else None) for field, item in parts.items()}}
 
 
 def shown_year(seen: dict[str, dict[str, Any]]) -> int | None:
     """The birth year the screen pop shows of ``seen`` (the module's rule), None when no observation gave one."""
-    years = {event_id: entry[BORN] for event_id, entry in seen.items() if entry.get(BORN) is not None}
-    if not years:
-        return None
-
-    def rank(event_id: str) -> tuple[int, int, int, str]:
-        same = [other for other, year in years.items() if year == years[event_id]]
-        return (len(same), max(_trust(seen[other]) for other in same), *_order((event_id, seen[event_id])))
-
-    return years[max(years, key=rank)]
+    chosen = choose(_observed(seen, BORN, YEAR), YEAR)
+    return int(chosen.text) if chosen else None
 
 
 class NameSection(ProfileSection):
@@ -168,6 +148,8 @@ class NameSection(ProfileSection):
         envelope = event.value["envelope"]
         entry = {"given_name": short_text(given), "family_name": short_text(family), "channel": envelope["channel"],
                  "at": occurred_micros(event)}
+        if envelope.get("site"):
+            entry[SITE] = short_text(envelope["site"])
         if (year := birth_year(event.value.get("traits"))) is not None:
             entry[BORN] = year
         seen[short_key(envelope["event_id"])] = entry

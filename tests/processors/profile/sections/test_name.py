@@ -1,4 +1,5 @@
-"""The screen pop's name: given name and surname as last observed, with the channel (#8, traits on every channel)."""
+"""The screen pop's name: given name and surname chosen among the observations, with the channel (#8, traits on every
+channel; the rule: ``processors/profile/sections/name.py`` and ``name_choice.py``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from processors.profile.sections.name import NameSection
 from tests.processors.identity.support import envelope
 
 SECTION = NameSection()
+DAY = 24 * 60  # minutes: observations on other days are other contacts (what counts once: name_choice)
 
 
 def named(traits: dict[str, str] | None, *, minutes: int = 0, channel: str = "WEB", event_id: str | None = None,
-          identifiers: Any = (("EMAIL", "celine@example.org"),)) -> Event:
+          identifiers: Any = (("EMAIL", "celine@example.org"),), site: str | None = None) -> Event:
     return Event("omnibus.contact.IdentifiersObserved", {
-        "envelope": envelope(channel, event_id=event_id, minutes=minutes),
+        "envelope": {**envelope(channel, event_id=event_id, minutes=minutes), "site": site},
         "identifiers": [{"type": k, "value": v} for k, v in identifiers], "traits": traits,
     })
 
@@ -28,6 +30,10 @@ def fold(*events: Event, section: NameSection = SECTION) -> dict[str, Any] | Non
         if section.wants(event):
             state = section.apply(state, event)
     return state
+
+
+def shown(*events: Event) -> dict[str, Any]:
+    return SECTION.render(fold(*events) or {})
 
 
 def test_the_latest_name_by_event_time_is_shown_with_its_channel_whatever_the_arrival_order() -> None:
@@ -82,15 +88,16 @@ def test_a_split_takes_the_moved_persons_name_away_and_the_source_shows_its_own_
 
 
 def test_a_one_off_typo_does_not_replace_the_name_most_observations_support() -> None:
-    """tester12 (minor): Sophie's later visit typed "Durnad": the spelling most observations support is shown (case
-    and accents aside), in every arrival order; a partial observation supports the full name it agrees with."""
+    """tester12 (minor): Sophie's later visit typed "Durnad": her name is shown as she typed it on the web (case and
+    accents aside the spellings are one), in every arrival order; an observation without a surname counts for the
+    given name."""
     right = [named({"given_name": "Sophie", "family_name": "Durand"}, minutes=1, channel="WEB"),
              named({"given_name": "sophie", "family_name": "DURAND"}, minutes=2, channel="BRANCH"),
              named({"given_name": "Sophie"}, minutes=3, channel="CALL_CENTER")]
     typo = named({"given_name": "Sophie", "family_name": "Durnad"}, minutes=9, channel="BRANCH")
     for order in itertools.permutations([*right, typo]):
         view = SECTION.render(fold(*order) or {})
-        assert (view["given_name"], view["family_name"], view["channel"]) == ("sophie", "DURAND", "BRANCH")
+        assert (view["given_name"], view["family_name"], view["channel"]) == ("Sophie", "Durand", "WEB")
 
 
 def test_one_observation_each_shows_the_latest_a_new_name_wins_at_once() -> None:
@@ -130,8 +137,8 @@ FOURNIER = {"given_name": "Claire", "family_name": "Fournier"}
 
 def test_a_clerks_one_off_typo_does_not_replace_the_customers_own_spelling() -> None:
     """testers: Claire Fournier's pop showed a counter clerk's "Fourneir" after one branch visit (one observation
-    each: the latest won). A tie goes to the more trusted source (``NAME_TRUST``), in every arrival order; the same
-    for the legacy master record against an agent's typing."""
+    each: the latest won). Close spellings count together and the more trusted source's is shown (``NAME_TRUST``), in
+    every arrival order; the same for the legacy master record against an agent's typing."""
     own = named(FOURNIER, minutes=1, channel="WEB")
     typo = named({**FOURNIER, "family_name": "Fourneir"}, minutes=9, channel="BRANCH")
     for order in itertools.permutations([own, typo]):
@@ -140,30 +147,82 @@ def test_a_clerks_one_off_typo_does_not_replace_the_customers_own_spelling() -> 
     master = named(FOURNIER, minutes=1, channel="BUSINESS_SYSTEM")
     agent = named({**FOURNIER, "family_name": "Fournie"}, minutes=9, channel="CALL_CENTER")
     assert SECTION.render(fold(agent, master) or {})["family_name"] == "Fournier"
-    # Evidence first: a spelling observed more often wins whatever its source, and the right one seen again wins back.
-    again = named({**FOURNIER, "family_name": "Fourneir"}, minutes=20, channel="BRANCH")
-    assert SECTION.render(fold(own, typo, again) or {})["family_name"] == "Fourneir"
-    assert SECTION.render(fold(own, typo, again, named(FOURNIER, minutes=30, channel="BRANCH")) or {})[
-        "family_name"] == "Fournier"
+    # Tester F2: a typo counts with the spelling it is close to, so keying it again on another day does not win.
+    again = named({**FOURNIER, "family_name": "Fourneir"}, minutes=DAY, channel="BRANCH")
+    for order in itertools.permutations([own, typo, again]):
+        assert SECTION.render(fold(*order) or {})["family_name"] == "Fournier"
 
 
-def test_a_new_family_name_wins_when_seen_repeatedly_or_from_a_trusted_source() -> None:
-    """A marriage: Claire Fournier becomes Claire Martin. Seen repeatedly at the counter, it wins once it is
-    observed more often than the old name; typed by Claire on the web (or updated in the master record), it wins at
-    once against an old name observed as often, whatever the arrival order."""
+def test_a_new_family_name_wins_when_seen_on_more_days_or_from_a_verified_source() -> None:
+    """A marriage: Claire Fournier becomes Claire Martin. Reported at the counter only, it wins once it is observed on
+    more days or channels than the old name (one visit's records, or a clerk keying it three times that day, count
+    once); typed by Claire on the web, or updated in the master record, it wins at once however often the old name
+    was observed, and a clerk's later keying of the old name (an old card) does not undo it; any arrival order."""
     old = [named(FOURNIER, minutes=1, channel="WEB"), named(FOURNIER, minutes=2, channel="CALL_CENTER")]
-    martin = [named({**FOURNIER, "family_name": "Martin"}, minutes=10 + i, channel="BRANCH") for i in range(3)]
-    assert SECTION.render(fold(*old, *martin[:2]) or {})["family_name"] == "Fournier"  # 2 against 2, less trusted
+    martin = [named({**FOURNIER, "family_name": "Martin"}, minutes=(i + 1) * DAY, channel="BRANCH") for i in range(3)]
+    assert shown(*old, *martin[:2])["family_name"] == "Fournier"  # 2 against 2, the old one from the web
     for order in itertools.permutations([*old, *martin]):
-        assert SECTION.render(fold(*order) or {})["family_name"] == "Martin"
-    clerk_typed = named(FOURNIER, minutes=1, channel="BRANCH")
+        assert shown(*order)["family_name"] == "Martin"
+    one_day = [named({**FOURNIER, "family_name": "Martin"}, minutes=DAY + i, channel="BRANCH") for i in range(3)]
+    assert shown(*old, *one_day)["family_name"] == "Fournier"
+    seen_often = [named(FOURNIER, minutes=i * DAY, channel=channel)
+                  for i, channel in enumerate(("WEB", "CALL_CENTER", "BRANCH", "BRANCH"))]
     for channel in ("WEB", "BUSINESS_SYSTEM"):
-        married = named({**FOURNIER, "family_name": "Martin"}, minutes=10, channel=channel)
-        for order in itertools.permutations([clerk_typed, married]):
-            assert SECTION.render(fold(*order) or {})["family_name"] == "Martin"
+        married = named({**FOURNIER, "family_name": "Martin"}, minutes=10 * DAY, channel=channel)
+        for order in itertools.permutations([*seen_often, married]):
+            assert shown(*order)["family_name"] == "Martin"
+        old_card = named(FOURNIER, minutes=11 * DAY, channel="BRANCH")
+        assert shown(old_card, *seen_often, married)["family_name"] == "Martin"
     # The same trust and one observation each: the latest (a web sign-up, then a web update after the marriage).
     web_old, web_new = named(FOURNIER, minutes=1), named({**FOURNIER, "family_name": "Martin"}, minutes=10)
-    assert SECTION.render(fold(web_new, web_old) or {})["family_name"] == "Martin"
+    assert shown(web_new, web_old)["family_name"] == "Martin"
+
+
+def test_tester_f2_close_spellings_count_together_and_the_customers_own_typing_is_shown() -> None:
+    """Tester F2 (#8): the customer typed "Catherine Durand" on the web, the IVR heard "Kate Durand", one clerk keyed
+    "Katherine Durant" at two visits. The pop showed the clerk's typo (counted per exact spelling, twice). Given name
+    and surname are chosen apart, close spellings and nicknames counted together, the customer's own spelling and
+    the full name shown: Catherine Durand, from the web, in every arrival order."""
+    web = named({"given_name": "Catherine", "family_name": "Durand"}, minutes=1, channel="WEB")
+    ivr = named({"given_name": "Kate", "family_name": "Durand"}, minutes=DAY, channel="CALL_CENTER", site="lyon")
+    visits = [named({"given_name": "Katherine", "family_name": "Durant"}, minutes=day * DAY, channel="BRANCH",
+                    site="b-12") for day in (2, 3)]
+    for order in itertools.permutations([web, ivr, *visits]):
+        view = shown(*order)
+        assert (view["given_name"], view["family_name"], view["channel"]) == ("Catherine", "Durand", "WEB")
+
+
+def test_tester_f3_a_nickname_seen_more_often_does_not_replace_the_full_name() -> None:
+    """Tester F3 (#8): twins Sophie and Catherine Lenoir; two "Kate Lenoir" observations (a call, a counter visit)
+    renamed Catherine's pop "Kate". Full names before nicknames, whichever source gave which; a nickname alone is
+    shown as it is."""
+    full = named({"given_name": "Catherine", "family_name": "Lenoir"}, minutes=1, channel="BRANCH")
+    kate = [named({"given_name": "Kate", "family_name": "Lenoir"}, minutes=DAY, channel="CALL_CENTER"),
+            named({"given_name": "Kate", "family_name": "Lenoir"}, minutes=2 * DAY, channel="BRANCH")]
+    for order in itertools.permutations([full, *kate]):
+        assert shown(*order)["given_name"] == "Catherine"
+    assert shown(*kate)["given_name"] == "Kate"
+    bill = named({"given_name": "Bill", "family_name": "Bernard"}, minutes=5, channel="WEB")
+    william = named({"given_name": "William", "family_name": "Bernard"}, minutes=1, channel="CALL_CENTER")
+    for order in itertools.permutations([bill, william]):
+        assert shown(*order)["given_name"] == "William"
+
+
+def test_among_clerks_spellings_the_more_observed_one_is_shown() -> None:
+    """One typo against two right spellings, and the reverse, from sources equally trusted: the spelling seen on more
+    days or channels; a real first name before a typo of it, whoever typed it."""
+    right = [named({"given_name": "Sophie", "family_name": "Durand"}, minutes=day * DAY, channel="BRANCH")
+             for day in (1, 2)]
+    typo = [named({"given_name": "Sophie", "family_name": "Durnad"}, minutes=day * DAY, channel="CALL_CENTER")
+            for day in (3, 4)]
+    for order in itertools.permutations([*right, typo[0]]):
+        assert shown(*order)["family_name"] == "Durand"
+    for order in itertools.permutations([right[0], *typo]):
+        assert shown(*order)["family_name"] == "Durnad"  # a clerk's typo repeated, nothing else said otherwise
+    own_slip = named({"given_name": "Sopihe", "family_name": "Durand"}, minutes=1, channel="WEB")
+    for order in itertools.permutations([own_slip, right[0]]):
+        view = shown(*order)
+        assert (view["given_name"], view["family_name"]) == ("Sophie", "Durand")
 
 
 def test_namesakes_are_told_apart_by_their_birth_year_never_the_whole_date() -> None:
@@ -182,6 +241,8 @@ def test_namesakes_are_told_apart_by_their_birth_year_never_the_whole_date() -> 
     own = named({**jean, "birth_date": "1962-03-14"}, minutes=1, channel="WEB")
     for order in itertools.permutations([own, typed]):
         assert SECTION.render(fold(*order) or {})["birth_year"] == 1962
-    twice = named({**jean, "birth_date": "14/03/1926"}, minutes=12, channel="CALL_CENTER")
-    assert SECTION.render(fold(own, typed, twice) or {})["birth_year"] == 1926
+    twice = named({**jean, "birth_date": "14/03/1926"}, minutes=DAY, channel="CALL_CENTER")
+    assert shown(own, typed, twice)["birth_year"] == 1962  # a slip of it, counted with it (tester F2's kind)
+    other = [named({**jean, "birth_date": "1958-03-14"}, minutes=day * DAY, channel="BRANCH") for day in (2, 3)]
+    assert shown(own, *other)["birth_year"] == 1958  # another year, seen more often
     assert SECTION.render(fold(own, named(jean, minutes=20)) or {})["birth_year"] == 1962  # a later one without
