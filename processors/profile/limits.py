@@ -48,8 +48,8 @@ class ProfileLimits(BaseModel):
         100, ge=0, le=500, description="Instants of withdrawn offers kept (a late older SHOW stays ignored).")
     name_observations: int = Field(
         5, ge=1, le=50,
-        description="Latest observations of the customer's name kept, by event time (the spelling most of them support "
-                    "is shown, then the latest: sections/name.py; they remain when an operator's split takes some).")
+        description="Latest observations of the customer's name kept, by event time (what the name rule chooses of: "
+                    "sections/name_choice.py; they remain when an operator's split takes some).")
 
 
 def load_profile_limits(**overrides: object) -> ProfileLimits:
