@@ -54,7 +54,8 @@ from processors.identity.matching.given_names import folded
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
-from processors.profile.sections.name_choice import FAMILY, GIVEN, NAME_TRUST, YEAR, Observed, Part, choose, observed
+from processors.profile.sections.name_choice import (FAMILY, GIVEN, NAME_TRUST, VERIFIED, YEAR, Observed, Part, choose,
+                                                     observed)
 from processors.profile.shapes import TEXT, TIME, closed
 
 OBSERVED = "omnibus.contact.IdentifiersObserved"
@@ -156,7 +157,12 @@ class NameSection(ProfileSection):
         return self._bounded(seen)
 
     def _bounded(self, seen: dict[str, Any]) -> dict[str, Any]:
-        kept, _ = keep_newest(seen, self.limits.name_observations, lambda event_id, entry: _order((event_id, entry)))
+        """The latest ``name_observations`` by event time, one of them the latest from a verified source when there
+        is one: the customer's own spelling is not pushed out by a clerk's later visits (``name_choice``)."""
+        verified = [item for item in seen.items() if NAME_TRUST.get(item[1].get("channel") or "", 0) >= VERIFIED]
+        keep = max(verified, key=_order)[0] if verified else None
+        kept, _ = keep_newest(seen, self.limits.name_observations,
+                              lambda event_id, entry: (event_id == keep, *_order((event_id, entry))))
         return {SEEN: kept}
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -125,8 +125,9 @@ def test_the_largest_profile_the_default_limits_allow_is_half_the_broker_limit()
                 "envelope": env, "contact_id": f"{n}{LONG}", "disposition": LONG, "agent_id": LONG, "talk_ms": 2**40,
                 "abandoned": False, "queue": LONG, "caller_identifiers": []}))
     events += [Event("omnibus.contact.IdentifiersObserved", {
-        "envelope": envelope("WEB", minutes=n), "identifiers": [],
-        "traits": {"given_name": LONG, "family_name": LONG}}) for n in range(limits.name_observations)]
+        "envelope": {**envelope("WEB", minutes=n), "site": LONG}, "identifiers": [],
+        "traits": {"given_name": LONG, "family_name": LONG, "birth_date": "1962-03-14"}})
+        for n in range(limits.name_observations)]
     # each entry fed through as many identifiers of the longest kind as the split record keeps (``ProfileBook``'s VIA)
     carried = [f"NATIONAL_ID:{n}{'x' * MAX_IDENTIFIER_CHARS}"[:len("NATIONAL_ID:") + MAX_IDENTIFIER_CHARS]
                for n in range(VIA_KEYS_PER_ENTRY)]

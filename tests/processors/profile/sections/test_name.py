@@ -153,6 +153,17 @@ def test_a_clerks_one_off_typo_does_not_replace_the_customers_own_spelling() -> 
         assert SECTION.render(fold(*order) or {})["family_name"] == "Fournier"
 
 
+def test_the_customers_own_spelling_stays_among_the_kept_observations_however_many_visits_follow() -> None:
+    """The state keeps the latest ``name_observations``, one of them the latest from a verified source: a clerk's
+    typo at five later visits does not push the web's spelling out and win."""
+    own = named(FOURNIER, minutes=1, channel="WEB")
+    visits = [named({**FOURNIER, "family_name": "Fourneir"}, minutes=day * DAY, channel="BRANCH") for day in range(1, 7)]
+    state = fold(own, *visits) or {}
+    assert len(state["seen"]) == SECTION.limits.name_observations
+    assert SECTION.render(state)["family_name"] == "Fournier"
+    assert SECTION.render(fold(*visits, own) or {})["family_name"] == "Fournier"
+
+
 def test_a_new_family_name_wins_when_seen_on_more_days_or_from_a_verified_source() -> None:
     """A marriage: Claire Fournier becomes Claire Martin. Reported at the counter only, it wins once it is observed on
     more days or channels than the old name (one visit's records, or a clerk keying it three times that day, count
