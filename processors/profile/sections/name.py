@@ -54,8 +54,17 @@ from processors.identity.matching.given_names import folded
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
-from processors.profile.sections.name_choice import (FAMILY, GIVEN, NAME_TRUST, VERIFIED, YEAR, Observed, Part, choose,
-                                                     observed)
+from processors.profile.sections.name_choice import (
+    FAMILY,
+    GIVEN,
+    NAME_TRUST,
+    VERIFIED,
+    YEAR,
+    Observed,
+    Part,
+    choose,
+    observed,
+)
 from processors.profile.shapes import TEXT, TIME, closed
 
 OBSERVED = "omnibus.contact.IdentifiersObserved"
