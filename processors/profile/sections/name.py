@@ -50,7 +50,6 @@ from nameparser import HumanName
 from bus.identifiers.traits import BIRTH_DATE, FAMILY_NAME, FULL_NAME, GIVEN_NAME, birth_date
 from bus.serde import Event
 from bus.topics import IDENTIFIERS_OBSERVED, TopicSpec
-from processors.identity.matching.given_names import folded
 from processors.profile.limits import keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
@@ -63,6 +62,7 @@ from processors.profile.sections.name_choice import (
     Observed,
     Part,
     choose,
+    name_key,
     observed,
 )
 from processors.profile.shapes import TEXT, TIME, closed
@@ -117,7 +117,7 @@ def shown(seen: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
     keys = {field: (item.key if item else None) for field, item in parts.items()}
 
     def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int, int, str]:
-        agree = sum(keys[field] is not None and folded(item[1].get(field) or "") == keys[field] for field in keys)
+        agree = sum(keys[field] is not None and name_key(item[1].get(field) or "") == keys[field] for field in keys)
         return agree, NAME_TRUST.get(item[1].get("channel") or "", 0), *_order(item)
 
     event_id, entry = max(seen.items(), key=rank)
