@@ -33,7 +33,8 @@ never logged.
 State: ``{"seen": {event id: {"given_name", "family_name", "channel", "at"[, "site"][, "born"]}}}`` (``site``: the
 envelope's branch or call-center site, when it had one; ``born``: the birth date's year, when the observation gave
 one), the latest
-``ProfileLimits.name_observations`` observations by event time (what the rule counts, and what remains when an
+``ProfileLimits.name_observations`` observations by event time, the latest from a verified source always among them
+(what the rule counts, and what remains when an
 operator's split takes some away). At a split an observation follows the moved identifiers it came through
 (``ProfileBook``: ``entries`` are event ids), so the other person's name leaves this screen pop with them; a contact
 that leaves (a split's, an operator's ``move-contact``) takes the IVR or counter record it named in
