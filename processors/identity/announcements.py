@@ -116,6 +116,7 @@ class Announcer:
             merged = self._customer_event(output.survivor_id, "CustomerMerged", output.event_id, output.lineage, {
                 "survivor_customer_id": output.survivor_id, "merged_customer_id": output.merged_id,
                 "moved_identifiers": [identifier_record(k) for k in output.moved], "match_weight": output.match_weight,
+                "operator": output.operator, "reason": output.reason,
             })
             return [merged, Outgoing(self._contacts, output.merged_id, merged.event)]
         if isinstance(output, Split):

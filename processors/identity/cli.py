@@ -1,5 +1,5 @@
-"""``omnibus identity run | openapi | split | move-contact | release | review list | review accept ID | review reject
-ID``."""
+"""``omnibus identity run | openapi | split | merge | move-contact | release | review list | review accept ID | review
+reject ID``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import Side
@@ -86,6 +87,47 @@ def split_command(
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
+
+
+@app.command("merge")
+def merge_command(
+    customer: str = typer.Argument(..., help="Customer id (one merged already is followed to the one it is now)."),
+    other: str = typer.Argument(..., help="The other customer id: the same person."),
+    by: str = typer.Option(..., "--by", help="Who merges (recorded in the CustomerMerged announcement)."),
+    reason: str = typer.Option(..., help="Why (recorded in the CustomerMerged announcement)."),
+) -> None:
+    """Merge two customers that are one person: undo a split, or join two records the matcher kept apart (a
+    refused, rejected or missed match). Refused for an unknown customer, two ids of one customer, and two customers
+    with two national IDs (or another type limited to one per person). A later split is still possible."""
+    from processors.identity.graph.saga import merge_saga
+    from processors.identity.merge import MergeRefused, merge_plan
+    from processors.identity.rules import LinkPolicy
+
+    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
+    settings, identity = _settings_or_exit()
+    owners, survivors = asyncio.run(_owners_and_survivors(settings))
+    try:
+        first, second, keys = merge_plan(customer, other, owners, survivors, LinkPolicy(identity))
+    except MergeRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    command_id = str(uuid.uuid4())
+    saga = merge_saga(command_id, sorted(keys), operator, why)
+    asyncio.run(_publish(settings, saga.ids[0], Visit(saga)))
+    get_logger(__name__).info("merge requested", command_id=command_id)
+    typer.echo(f"merge of {first} and {second} requested (command {command_id}); CustomerMerged (rule manual-merge) "
+               "follows on customer.events.v1")
+
+
+async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:
+    """``_current_owners`` and every merge so far (merged-away customer id -> survivor, ``customer.events.v1``)."""
+    from bus.replay import replay_topic
+    from bus.topics import CUSTOMER_EVENTS
+    from processors.verify.identity import MERGED
+
+    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
+    return owners, {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
+                    for event in customers.events if event.schema == MERGED}
 
 
 @app.command("move-contact")
@@ -190,7 +232,9 @@ def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labe
             raise typer.Exit(2)
 
 
-async def _publish(settings: object, customer: str, message: SplitCustomer | MoveContact | ReleaseIdentifier) -> None:
+async def _publish(settings: object, customer: str,
+                   message: SplitCustomer | MoveContact | ReleaseIdentifier | Visit) -> None:
+    """Send ``message`` to graph node ``customer`` (a customer id; an identifier key for a saga's ``Visit``)."""
     serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ MATCH_REVIEW = "match-review"  # kept apart until an operator decides (weight be
 BLOCKING_CANDIDATE = "blocking-candidate"  # merged without a common identifier, on the traits' weight
 REVIEW_ACCEPTED = "review-accepted"
 REVIEW_REJECTED = "review-rejected"
+MANUAL_MERGE = "manual-merge"  # an operator merged two customers (identity merge): overrides a split or a rejection
 EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer of the earliest event that carried it
 ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, linked once it has one
 

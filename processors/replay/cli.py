@@ -159,7 +159,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
                                                           customer_events=of(CUSTOMER_EVENTS),
                                                           reviews=of(IDENTITY_REVIEWS)))
     if pairs:
-        typer.echo(f"compared after joining the customers that {len(splits)} operator split(s) and "
+        typer.echo(f"compared after joining the customers that {len(splits)} operator split(s) or merge(s) and "
                    f"{len(pairs) - len(splits)} review(s) link (omnibus verify lists them)")
     rebuilt = clusters(result.graph.store.nodes)
     return Rebuilt("customer", by_review(rebuilt, pairs), by_review(current, pairs), result.applied, seconds,

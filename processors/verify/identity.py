@@ -33,6 +33,7 @@ from processors.verify.reviews import (
     check_splits,
     directions,
     joined,
+    merge_pairs,
     review_pairs,
     split_pairs,
     status,
@@ -97,13 +98,18 @@ def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
 
 
 def decided_pairs(recomputed: Recomputed, outputs: IdentityOutputs) -> tuple[Pairs, Pairs]:
-    """(every pair an open or decided review of the running processor or a split links, the splits' alone): what
-    the recomputation cannot know, operators' decisions and what awaits them (``processors.verify.reviews``). Reads
+    """(every pair an open or decided review of the running processor, a split or an operator's merge links, the
+    splits' and merges' alone): what the recomputation cannot know, operators' decisions and what awaits them
+    (``processors.verify.reviews``). Reads
     ``outputs.customer_events``, ``assignments`` and ``reviews``; ``omnibus replay identity`` compares through them
     too."""
     survivors = merges(outputs.customer_events)
     owner = {key: str(row["customer_id"]) for key, row in reader_rows(outputs.assignments).items()}
-    splits = split_pairs(recomputed, outputs.customer_events, owner, lambda c: final_customer(c, survivors))
+    def current(customer: str) -> str:
+        return final_customer(customer, survivors)
+
+    splits = split_pairs(recomputed, outputs.customer_events, owner, current) | merge_pairs(
+        outputs.customer_events, owner, current)
     return review_pairs(outputs.reviews, survivors) | splits, splits
 
 

@@ -15,7 +15,9 @@ An operator's split (``omnibus identity split``, announced as ``CustomerSplit`` 
 on the graph topic too: the recomputation keeps the moved identifiers with the ones the customer kept, the
 running processor holds two customers. Each split is a decided pair (``split_pairs``): one moved identifier and
 one identifier the recomputation groups with it that did not move (new-user finding 2: verify failed after every
-split).
+split). An operator's merge (``omnibus identity merge``, a ``CustomerMerged`` of rule ``manual-merge``) likewise:
+one identifier it moved and one of its survivor's (``merge_pairs``); one that joins a split's two customers again
+ends that split (``check_splits``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
+from processors.identity.rules import MANUAL_MERGE
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, clusters
 from processors.verify.report import Check, Report, shown
@@ -74,15 +77,40 @@ def split_pairs(recomputed: Recomputed, customer_events: Iterable[Replayed], own
     return pairs
 
 
-def announced_splits(customer_events: Iterable[Replayed]) -> dict[str, tuple[frozenset[str], str]]:
+def merge_pairs(customer_events: Iterable[Replayed], owner: Mapping[str, str], current: Callable[[str], str]) -> Pairs:
+    """A DECIDED pair per operator's merge (``CustomerMerged``, rule ``manual-merge``): the smallest identifier it
+    moved and the smallest other one its survivor holds now, both still the survivor's (``owner``: identifier ->
+    customer id on ``customer.identifiers.v1``; ``current``: a customer id followed through merges). None when a
+    later split or claim took every moved one away: that customer's grouping is then compared as it is."""
+    from processors.verify.identity import MERGED
+
+    held: dict[str, list[str]] = {}
+    for key, holder in sorted(owner.items()):
+        held.setdefault(current(holder), []).append(key)
+    pairs: Pairs = {}
+    for record in customer_events:
+        value = record.event.value if record.event is not None and record.event.schema == MERGED else None
+        if value is None or (value.get("lineage") or {}).get("rule") != MANUAL_MERGE:
+            continue
+        moved = {identifier_key(i) for i in value["moved_identifiers"]}
+        survivor = held.get(current(value["survivor_customer_id"]), [])
+        still = [key for key in survivor if key in moved]
+        kept = [key for key in survivor if key not in moved]
+        if still and kept:
+            pairs[frozenset({still[0], kept[0]})] = DECIDED
+    return pairs
+
+
+def announced_splits(customer_events: Iterable[Replayed]) -> dict[str, tuple[frozenset[str], str, str]]:
     """Every ``CustomerSplit`` once (by its event id: a batch replayed after a rebalance announces the same id):
-    split event id -> (the moved identifier keys, the source customer id)."""
-    found: dict[str, tuple[frozenset[str], str]] = {}
+    split event id -> (the moved identifier keys, the source customer id, the new customer id)."""
+    found: dict[str, tuple[frozenset[str], str, str]] = {}
     for record in customer_events:
         if record.event is not None and record.event.schema == SPLIT:
             value = record.event.value
             found[value["envelope"]["event_id"]] = (
-                frozenset(identifier_key(i) for i in value["moved_identifiers"]), value["source_customer_id"])
+                frozenset(identifier_key(i) for i in value["moved_identifiers"]), value["source_customer_id"],
+                value["new_customer_id"])
     return found
 
 
@@ -94,7 +122,8 @@ def check_splits(customer_events: Iterable[Replayed], owner: Mapping[str, str], 
     through merges), nor is it the source's again on the topic; the graph refuses every merge of the two since
     (``CustomerState.do_not_merge``, ``rules.SPLIT_DO_NOT_MERGE``). Checked whatever the recomputation groups:
     ``split_pairs`` only holds the splits it would have grouped, and counted 0 when an accepted review had made
-    the wrong merge (tester10 #6). At most one failure per split."""
+    the wrong merge (tester10 #6). At most one failure per split. A split whose two customers are one again was
+    undone by an operator's merge (``omnibus identity merge``: no other merge passes the do-not-merge)."""
     splits = announced_splits(customer_events)
     check = report.add(Check("identity: what an operator split apart stays apart", len(splits)))
     if not splits:
@@ -103,7 +132,9 @@ def check_splits(customer_events: Iterable[Replayed], owner: Mapping[str, str], 
     held: dict[str, list[str]] = {}
     for key, holder in sorted(owner.items()):
         held.setdefault(current(holder), []).append(key)
-    for moved, source in sorted(splits.values(), key=lambda split: min(split[0], default="")):
+    for moved, source, new in sorted(splits.values(), key=lambda split: min(split[0], default="")):
+        if current(new) == current(source):
+            continue
         kept = [key for key in held.get(current(source), ()) if key not in moved]
         together = [(key, other) for key in sorted(moved) if key in customer
                     for other in kept if customer.get(other) == customer[key]]

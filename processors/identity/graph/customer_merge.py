@@ -34,7 +34,14 @@ from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import EARLIEST_CLAIM, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE, kind_of
+from processors.identity.rules import (
+    EARLIEST_CLAIM,
+    MANUAL_MERGE,
+    MAX_PER_CUSTOMER,
+    REVIEW_REJECTED,
+    SPLIT_DO_NOT_MERGE,
+    kind_of,
+)
 
 
 def on_link(ctx: Node, message: Link) -> None:
@@ -105,7 +112,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
         rule = EARLIEST_CLAIM  # the giver holds more than the claimed identifier by now: a customer of its own
-    elif loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge):
+    elif not overrides(saga) and (loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge)):
         rule, reason = SPLIT_DO_NOT_MERGE, "an operator split these customers apart (or rejected their merge)"
     elif limit_reason is not None:
         rule, reason = MAX_PER_CUSTOMER, limit_reason
@@ -156,8 +163,10 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
             else:
                 ctx.send(*eviction(ctx.key, key, message.members[key], saga.event_id, saga.channel, giving[key]))
-        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
-        state.rejected = sorted({*state.rejected, *message.rejected})
+        # An operator's merge ends the pair's do-not-merge (a later split starts one again); any other keeps it.
+        ended = own_aliases | loser_aliases if overrides(saga) else set()
+        state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge} - ended)
+        state.rejected = sorted({*state.rejected, *message.rejected} - ended)
         state.aliases = sorted({*state.aliases, *loser_aliases})
         if message.shared:
             state.shared = sorted({*state.shared, *message.shared})
@@ -172,7 +181,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 ctx.send(key, Unblock(loser))
         _absorb_loser(ctx, message, saga, current)
         weight = round(score.weight, 2) if score is not None else None
-        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga), weight)
+        merged = Merged(ctx.key, loser, tuple(moved), lineage(saga), weight, saga.operator, saga.reason)
         ctx.emit(merged)
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
@@ -181,6 +190,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
     if rule == EARLIEST_CLAIM:
         # The dissolve's ``current`` side is the giver (claim_node.on_give links from it): the claimant is ``other``.
         _claim_again(ctx, saga, other, state.traits if other == ctx.key else message.traits)
+
+
+def overrides(saga: Saga) -> bool:
+    """An operator's merge (``saga.merge_saga``): it merges two customers a split or a rejected review keeps apart
+    (``CustomerState.do_not_merge``), as an accepted review merges two the weight keeps apart; a limit of one (two
+    national IDs) still refuses it (tester F7: no command joined a split-off record to its customer again)."""
+    return saga.force and saga.rule == MANUAL_MERGE
 
 
 def _claim_again(ctx: Node, saga: Saga, claimant: str, traits: Summary | None) -> None:

@@ -66,6 +66,8 @@ class Merged:
     moved: tuple[str, ...]
     lineage: Lineage
     match_weight: float | None = None  # bits, when the matcher weighed the merge (``CustomerMerged.match_weight``)
+    operator: str | None = None  # who merged, and why: an operator's merge (``omnibus identity merge``)
+    reason: str | None = None
 
     @property
     def event_id(self) -> str:

@@ -20,7 +20,15 @@ from processors.identity.graph.messages.base import EventRef, Saga, Summary
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Apply, Create, Join, Link, Release
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
-from processors.identity.rules import ALIAS_LINK, CO_OBSERVED, MAX_PER_CUSTOMER, UNTOLD_KINDS, LinkPolicy, kind_of
+from processors.identity.rules import (
+    ALIAS_LINK,
+    CO_OBSERVED,
+    MANUAL_MERGE,
+    MAX_PER_CUSTOMER,
+    UNTOLD_KINDS,
+    LinkPolicy,
+    kind_of,
+)
 
 NEW = ""  # phase-1 status of an identifier nobody owns (reserved by the saga)
 SHARED = "!"  # phase-1 status of a shared identifier (not linked)
@@ -64,6 +72,14 @@ def review_saga(token: str, identifiers: list[str], *, accept: bool, rule: str) 
     """
     saga = new_saga(token, "BACK_OFFICE", 0, [], None, 0.0, lookup_only=identifiers)
     return msgspec.structs.replace(saga, proposal=True, rule=rule, force=accept, reject=not accept)
+
+
+def merge_saga(token: str, identifiers: list[str], operator: str, reason: str) -> Saga:
+    """An operator's merge of the customers of ``identifiers`` (one each; ``omnibus identity merge``): an accepted
+    review's saga (``review_saga``) with rule ``manual-merge``, which also overrides the pair's do-not-merge (a
+    split, a rejected review: ``customer_merge.on_offer``), and who and why for the ``CustomerMerged``."""
+    saga = review_saga(token, identifiers, accept=True, rule=MANUAL_MERGE)
+    return msgspec.structs.replace(saga, operator=operator, reason=reason)
 
 
 def alias_saga(identifier: str, version: int, aliased_to: list[str], rank: int | None = None) -> Saga:

@@ -1,4 +1,4 @@
-"""``omnibus identity split`` (and ``move-contact``'s checks) against a running worker on the real broker."""
+"""``omnibus identity split`` and ``merge`` (and ``move-contact``'s checks) against a running worker on the real broker."""
 
 from __future__ import annotations
 
@@ -143,15 +143,29 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
             "--identifier", "EMAIL:Bob@x.org", "--by", "ops-3", "--reason", "two people, one typo"])
         assert result.exit_code == 0, result.output
         await wait_until_quiet(config, watched_topics(workers[0]), group)
+        after = await assignments(config)
+        (split,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
+                    if e.event.schema == "omnibus.identity.CustomerSplit"]
+        assert split["source_customer_id"] == source and split["reason"] == "two people, one typo"
+        assert split["operator"] == "ops-3"  # tester12 M6: who undid the merge is recorded
+        assert split["lineage"]["rule"] == "manual-split"
+        assert after["ACCOUNT:B-1"] == after["EMAIL:bob@x.org"] == split["new_customer_id"]
+        assert after["ACCOUNT:A-1"] == after["EMAIL:ann@x.org"] == source
+        # tester F7: the split was wrong after all; the operator merges the two again (identity merge).
+        merged = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "merge", split["new_customer_id"], source, "--by", "ops-4", "--reason", "one person after all"])
+        assert merged.exit_code == 0 and "CustomerMerged" in merged.output, merged.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        again = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "merge", split["new_customer_id"], source, "--by", "ops-4", "--reason", "twice"])
+        assert again.exit_code == 2 and "one customer already" in again.output, again.output
 
-    after = await assignments(config)
-    (split,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
-                if e.event.schema == "omnibus.identity.CustomerSplit"]
-    assert split["source_customer_id"] == source and split["reason"] == "two people, one typo"
-    assert split["operator"] == "ops-3"  # tester12 M6: who undid the merge is recorded
-    assert split["lineage"]["rule"] == "manual-split"
-    assert after["ACCOUNT:B-1"] == after["EMAIL:bob@x.org"] == split["new_customer_id"]
-    assert after["ACCOUNT:A-1"] == after["EMAIL:ann@x.org"] == source
+    rejoined = await assignments(config)
+    assert len({rejoined[key] for key in ("ACCOUNT:A-1", "EMAIL:ann@x.org", "ACCOUNT:B-1", "EMAIL:bob@x.org")}) == 1
+    (manual,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
+                 if e.event.schema == "omnibus.identity.CustomerMerged"
+                 and e.event.value["lineage"]["rule"] == "manual-merge"]
+    assert (manual["operator"], manual["reason"]) == ("ops-4", "one person after all")
 
 
 @pytest.mark.kafka

@@ -111,6 +111,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # The customer that held an identifier of ``ids`` when the event occurred, before an operator released it
     # (``release.holder``): the event goes there if no identifier leads it to a customer (tester18 F5).
     released_to: str | None = None
+    # Who merged and why: an operator's merge (``saga.merge_saga``, rule ``manual-merge``), carried to the announcement.
+    operator: str | None = None
+    reason: str | None = None
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -1,0 +1,67 @@
+"""An operator's merge (``omnibus identity merge``) in the verifier: the recomputation does not replay it (it travels
+on the graph topic), so the customers it joined are listed as decided by an operator, and a split it undid is no
+failure (``processors.verify.reviews.merge_pairs``, ``check_splits``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bus.config import TopicSettings
+from processors.identity.announcements import Announcer
+from processors.identity.graph.messages.steps import Visit
+from processors.identity.graph.outputs import Merged, Send
+from processors.identity.graph.saga import merge_saga
+from processors.identity.rules import MANUAL_MERGE
+from processors.replay import Replayed
+from processors.replay.identity import Recomputed
+from processors.verify.reviews import DECIDED
+from tests.processors.verify.support import EVENTS
+from tests.processors.verify.test_reviews import (
+    checked,
+    jonathan_and_the_mistyped_account,
+    outputs_of,
+    split_off,
+    two_accounts_one_phone,
+)
+
+
+def merged(recomputed: Recomputed, first: str, second: str) -> list[Replayed]:
+    """``omnibus identity merge`` of the customers of ``first`` and ``second``, run to rest; its CustomerMerged."""
+    graph = recomputed.graph
+    saga = merge_saga("merge-1", sorted([first, second]), "ops-3", "one person")
+    graph.submit([Send(saga.ids[0], Visit(saga))])
+    graph.run()
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    events = [item.event for d in graph.decisions if isinstance(d, Merged) and d.lineage.rule == MANUAL_MERGE
+              for item in announcer.outgoing(d) if item.topic == EVENTS]  # type: ignore[union-attr]
+    assert len(events) == 1
+    return [Replayed(EVENTS, 0, 100 + offset, b"c", event) for offset, event in enumerate(events)]
+
+
+def test_customers_an_operator_merged_are_listed_not_failed() -> None:
+    """Two accounts the matcher kept apart for review; no review on the topic, the operator merged them."""
+    recomputed, running = two_accounts_one_phone(), two_accounts_one_phone()
+    accounts = sorted(key for key in running.graph.store.nodes if key.startswith("ACCOUNT:"))
+    events = merged(running, *accounts)
+    report = checked(recomputed, replace(outputs_of(running, []), customer_events=events))
+    assert report.ok, report.lines()
+    (note,) = report.notes
+    assert note.endswith(DECIDED)
+
+
+def test_a_merge_of_two_customers_nothing_explains_still_fails() -> None:
+    recomputed, running = two_accounts_one_phone(), two_accounts_one_phone()
+    merged(running, *sorted(key for key in running.graph.store.nodes if key.startswith("ACCOUNT:")))
+    report = checked(recomputed, outputs_of(running, []))  # no CustomerMerged of rule manual-merge read
+    assert not report.ok
+
+
+def test_a_split_an_operator_merged_back_is_no_failure() -> None:
+    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    phone = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("PHONE:"))
+    split_events = split_off(running, account)
+    merge_events = merged(running, account, phone)
+    assert running.graph.customer_of(account) == running.graph.customer_of(phone)
+    report = checked(recomputed, replace(outputs_of(running, []), customer_events=split_events + merge_events))
+    assert report.ok, report.lines()
