@@ -3,8 +3,8 @@
 Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
 similarity ≥ ``name_close``, except two given names that are both real, different first names, which are
 ``different`` however close: ``given_names.distinct``; dates: one digit off, two neighbouring digits swapped or
-day and month transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one digit
-off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
+day and month transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one
+digit off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
 train a close level on (tester14 S1); ``different``; ``missing`` when either side has no value. An address
 line is compared where it is (``place_level``): one that agrees (exact or close) in another place (postcodes, else
 towns, or countries that differ) is ``elsewhere``, no evidence either way (``defaults.py``); a postcode that
