@@ -104,7 +104,7 @@ def another_person(ctx: Node, traits: Summary | None) -> bool:
 
 def other_birth(matcher: MatchModel, levels: Mapping[str, Level]) -> bool:
     """Whether the birth dates are two people's by the matcher's own rule: ``birth_date`` is a veto
-    (``match_vetoes``) and its level is ``different``, a full date that is neither equal nor one digit off nor day
+    (``match_vetoes``) and its level is ``different``, a full date that is neither equal nor one typing slip off nor day
     and month swapped (``compare.date_level``, the typos of one person). A merge is refused on it whatever the names
     say, so a caller who gives the keeper's name with another birth date (a father and son of one name on the family
     phone, tester14 S2) is another person too, not the keeper with a conflicting record. The given name's veto is

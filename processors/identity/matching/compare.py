@@ -2,9 +2,9 @@
 
 Levels (the usual Fellegi–Sunter agreement patterns): ``exact``; ``close`` (names: Jaro-Winkler
 similarity ≥ ``name_close``, except two given names that are both real, different first names, which are
-``different`` however close: ``given_names.distinct``; dates: one digit off or day and month
-transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one digit
-off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
+``different`` however close: ``given_names.distinct``; dates: one digit off, two neighbouring digits swapped or
+day and month transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one
+digit off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
 train a close level on (tester14 S1); ``different``; ``missing`` when either side has no value. An address
 line is compared where it is (``place_level``): one that agrees (exact or close) in another place (postcodes, else
 towns, or countries that differ) is ``elsewhere``, no evidence either way (``defaults.py``); a postcode that
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
 
 from processors.identity.matching.given_names import distinct, is_known, nicknames
@@ -69,14 +69,17 @@ def given_level(a: str, b: str, limits: Thresholds) -> Level:
 
 
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
-    """ISO dates: exact, close (one digit mistyped, or day and month swapped), else different."""
+    """ISO dates: exact; close when one typing slip apart (a digit mistyped, or two neighbouring digits swapped:
+    "1957"/"1975", "1990"/"1909", day "12"/"21"; optimal string alignment distance 1) or day and month swapped;
+    else different. A swapped pair of digits was a second customer and no review (tester19 F10: the birth date's
+    veto refused one person's records)."""
     if a == b:
         return Level.EXACT
     year_a, month_a, day_a = a.split("-")
     year_b, month_b, day_b = b.split("-")
     if year_a == year_b and (month_a, day_a) == (day_b, month_b):
         return Level.CLOSE
-    return Level.CLOSE if Levenshtein.distance(a, b) <= 1 else Level.DIFFERENT
+    return Level.CLOSE if OSA.distance(a, b) <= 1 else Level.DIFFERENT
 
 
 def address_level(a: str, b: str, limits: Thresholds) -> Level:

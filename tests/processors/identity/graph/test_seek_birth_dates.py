@@ -103,6 +103,7 @@ def test_a_caller_with_the_keepers_name_and_another_birth_date_is_not_put_on_the
     pytest.param(BERNARD, id="his own name and birth date"),
     pytest.param({**BERNARD, "birth_date": "1962-11-20"}, id="birth date one digit off"),
     pytest.param({**BERNARD, "birth_date": "1962-01-30"}, id="month one digit off"),
+    pytest.param({**BERNARD, "birth_date": "1926-11-30"}, id="two digits of the year swapped"),
     pytest.param(None, id="the IVR asked nothing"),
 ])
 def test_the_keepers_own_call_or_a_typo_of_his_birth_date_stays_on_his_screen_pop(

@@ -56,10 +56,11 @@ def identify(user_id: str, given: str, family: str, birth: str, email: str, stre
     return [o.event for o in mapper(message, source="portal-web", received_at=RECEIVED).events]
 
 
-def counter(event_id: str, phone: str, customer: dict[str, str]) -> list[Event]:
-    """A counter transaction with a phone, through the branch adapter's mapper."""
+def counter(event_id: str, phone: str, customer: dict[str, str], email: str | None = None) -> list[Event]:
+    """A counter transaction with a phone (and ``email``, if given), through the branch adapter's mapper."""
+    identifiers = [{"type": "PHONE", "value": phone}, *([{"type": "EMAIL", "value": email}] if email else [])]
     native = {"event_id": event_id, "kind": "transaction", "occurred_at": "2026-12-01T14:07:00+01:00",
-              "agent_id": "E-1", "identifiers": [{"type": "PHONE", "value": phone}], "customer": customer,
+              "agent_id": "E-1", "identifiers": identifiers, "customer": customer,
               "transaction": {"id": f"TX-{event_id}", "type": "payment", "status": "completed", "counter_id": "C1"}}
     mapper = CounterMapper(branch_settings(), TopicSettings())
     return [o.event for o in mapper(native, terminal_id="CT-0142-01", branch_id="0142", received_at=RECEIVED).events]
