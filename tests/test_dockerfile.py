@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,9 +173,9 @@ async def test_the_installed_image_package_runs_every_command_and_an_adapter(
     assert {"adapter web run", "identity run", "handoffs run", "demo"} <= set(report["commands"])
 
     config = await settings_with_topics(bootstrap_servers, partitions=1)
-    port, source, key = free_port(), "portal-web", "wk-image-test"
+    (port, metrics_port), source, key = distinct_free_ports(2), "portal-web", "wk-image-test"
     env = clean_env(OMNIBUS_KAFKA__BOOTSTRAP_SERVERS=bootstrap_servers, OMNIBUS_TOPICS__PREFIX=config.topics.prefix,
-                    OMNIBUS_METRICS__PORT=str(free_port()), OMNIBUS_ADAPTER_WEB__PORT=str(port),
+                    OMNIBUS_METRICS__PORT=str(metrics_port), OMNIBUS_ADAPTER_WEB__PORT=str(port),
                     OMNIBUS_ADAPTER_WEB__WRITE_KEYS=json.dumps({source: key}))
     adapter = subprocess.Popen([str(venv / "bin/omnibus"), "adapter", "web", "run"], cwd=outside, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -5,7 +5,9 @@
 - ``Unauthorized``: bad credentials. 401; not dead-lettered (it is not our data).
 - ``Unavailable``: Kafka (or the registry) did not acknowledge. 503 with Retry-After; nothing was
   acknowledged, so the sender retries and nothing is lost. Every infrastructure outage becomes this
-  (``is_outage``), including one met while writing the dead letter of refused input.
+  (``is_outage``), including one met while writing the dead letter of refused input. A 503 for a send that
+  timed out does not mean nothing landed: the send goes on and Kafka may take it; the sender's retry of the
+  same source ids is then a duplicate (``publisher``), never a second copy.
 Anything else is a bug: it propagates, the request fails with 500, and nothing is acknowledged.
 """
 

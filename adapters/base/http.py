@@ -195,6 +195,15 @@ def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
 # "503 + Retry-After, nothing acknowledged is lost" (``error_policy``) into the load balancer's connection refusals
 # and 502s, which senders do not retry alike; the outage shows in ``omnibus_adapter_unavailable_total``.
 HEALTH_PATHS = (LIVE_PATH, READY_PATH, "/healthz")
+
+
+def unavailable_description(same: str) -> str:
+    """Every adapter's OpenAPI description of its 503; ``same`` names what a retry repeats (``messageId``). The
+    rule: ``adapters.base.publisher`` (a timed-out send goes on; a retry of its ids waits for it or is a duplicate);
+    the sample: ``tests/adapters/web/test_retry_after_timeout.py``."""
+    return ("Kafka did not acknowledge in time: retry the same request after Retry-After seconds. The records may "
+            "still land (the send timed out but goes on, and Kafka may take it): a retry with the same "
+            f"{same} waits for that send or is answered as a duplicate, so nothing is published twice.")
 HEALTH_OPENAPI: dict[str, Any] = {
     path: {"get": {"summary": "Liveness and readiness: the adapter listens once its producer is connected.",
                    "responses": {"200": {"description": "Running and ready.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
@@ -133,7 +133,7 @@ OPENAPI: dict[str, Any] = {
                         "content": {"application/json": {"schema": _ERROR}}},
                 "401": {"description": "Missing or unknown token, or a token of another terminal."},
                 "413": {"description": "Body over 512 KB."},
-                "503": {"description": "Kafka did not acknowledge; retry after Retry-After seconds.",
+                "503": {"description": unavailable_description("event_id per event"),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
             },
         }},

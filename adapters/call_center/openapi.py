@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
 
@@ -36,7 +36,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "Every record was refused (reason given); they were dead-lettered.",
         401: "Unknown access key, workspace or signature.",
         413: "Body larger than max_body_bytes.",
-        503: "Kafka did not acknowledge: nothing was accepted, retry after Retry-After seconds.",
+        503: unavailable_description("records (a CTR version, a CDR line, a TaskRouter event Sid)"),
     }
     return {str(s): {"description": text[s], "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
 

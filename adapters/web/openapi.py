@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.base.http import HEALTH_OPENAPI
+from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 
 _CALLS = {
@@ -80,8 +80,7 @@ _RESPONSES = {
     "413": {"description": "Body over 500 KB (batch) or 32 KB (single call), after decoding."},
     "415": {"description": "Content-Type other than application/json or text/plain, or a Content-Encoding other "
                            "than gzip, deflate or br; dead-lettered."},
-    "503": {"description": "Kafka did not acknowledge: nothing of the request is acknowledged, retry after "
-                           "Retry-After seconds (duplicates are dropped on messageId).",
+    "503": {"description": unavailable_description("messageId"),
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
 _BODY_CONTENT: dict[str, dict[str, Any]] = {"application/json": {}, "text/plain": {}}

@@ -14,11 +14,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from bus.config import OmnibusSettings
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, Tombstone
 from bus.serde import Event, build_serde
-from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH
+from bus.topics import CONTACT_EVENTS, CUSTOMER_IDENTIFIERS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH
+from processors.identity.assignments import tombstone_headers
 from tests.processors.identity.support import interaction
-from tests.support.samples import identifiers_observed
+from tests.support.samples import identifier_assignment, identifiers_observed
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,22 +67,45 @@ async def test_the_python_example_reads_a_deployment_with_a_schema_registry(
     _assert_the_python_example_prints(bootstrap_servers, config, call, "--registry-url", schema_registry.url)
 
 
-def _assert_the_python_example_prints(bootstrap_servers: str, config: OmnibusSettings, call: Event,
-                                      *options: str) -> None:
+@pytest.mark.timeout(180)
+async def test_the_python_example_deletes_from_its_view_the_identifier_a_tombstone_ends(bootstrap_servers: str) -> None:
+    """A bank's CRM developer's finding (F8): the example skipped tombstones, so its copy of
+    ``customer.identifiers.v1`` kept an identifier that belongs to nobody any more. The sample: an assignment,
+    the tombstone that ends it, then the same assignment written late by a stale worker (it must stay deleted)."""
+    config = await settings_with_topics(bootstrap_servers, partitions=1)
+    topic, key = CUSTOMER_IDENTIFIERS.name(config.topics), "PHONE:+8613912345678"
+    serializer, _ = build_serde(config.registry)
+    async with EventProducer(config, serializer) as producer:
+        await producer.publish_many([Outgoing(topic, key, identifier_assignment(key, "cus_a", version=1)),
+                                     Tombstone(topic, key, tombstone_headers(1)),
+                                     Outgoing(topic, key, identifier_assignment(key, "cus_a", version=1))])
+    printed, stderr = _run_python_example(bootstrap_servers, config, 3)
+    assert [(line["key"], line["view"]) for line in printed] == [(key, "kept"), (key, "deleted"), (key, "ignored")]
+    assert "skipped" not in stderr
+
+
+def _run_python_example(bootstrap_servers: str, config: OmnibusSettings, records: int,
+                        *options: str) -> tuple[list[dict], str]:
+    """(the JSON lines it printed, its stderr) once it has handled ``records`` records."""
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "python" / "consume.py"), "--bootstrap-servers", bootstrap_servers,
-         "--asyncapi", str(ASYNCAPI), "--group", "crm-test", "--prefix", config.topics.prefix, "--max-records", "2",
-         *options],
+         "--asyncapi", str(ASYNCAPI), "--group", "crm-test", "--prefix", config.topics.prefix,
+         "--max-records", str(records), *options],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+def _assert_the_python_example_prints(bootstrap_servers: str, config: OmnibusSettings, call: Event,
+                                      *options: str) -> None:
+    printed, stderr = _run_python_example(bootstrap_servers, config, 2, *options)
     assert {line["type"] for line in printed} == {"omnibus.contact.InteractionRecorded",
                                                   "omnibus.contact.IdentifiersObserved"}
     (contact,) = [line for line in printed if line["topic"] == CONTACT_EVENTS.name(config.topics)]
     assert contact["key"] == "call-1"
     assert contact["record"]["envelope"]["event_id"] == call.value["envelope"]["event_id"]
-    assert "skipped" not in result.stderr
+    assert "skipped" not in stderr
 
 
 @pytest.mark.slow

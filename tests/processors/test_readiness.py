@@ -153,8 +153,8 @@ async def test_ready_turns_503_when_the_broker_is_killed_and_200_when_it_is_back
     (plus the probe interval and the load of a shared machine), /live stays 200; after ``stack up`` /ready is 200."""
     from tests.faults.stack import stack
 
-    port = free_port()
     with stack(tmp_path) as running:
+        port = free_port()  # after the broker bound its ports: drawn before, it could take this one
         identity = running.start("identity", ["identity", "run", "--web-port", str(port)], env={
             "TMPDIR": str(tmp_path / "identity-tmp"), "OMNIBUS_READINESS__BROKER_TIMEOUT_S": str(BROKER_TIMEOUT_S),
             "OMNIBUS_READINESS__BROKER_PROBE_S": str(BROKER_PROBE_S)})

@@ -26,3 +26,11 @@ def identifiers_observed(phone: str, *, sequence: int = 0, email: str | None = N
         {"envelope": envelope(source_event_id=f"seq-{sequence}"), "identifiers": identifiers, "traits": None,
          "rejected_identifiers": []},
     )
+
+
+def identifier_assignment(key: str, customer_id: str, *, version: int) -> Event:
+    """The ``customer.identifiers.v1`` row of identifier ``key`` (``TYPE:value``): its owner ``customer_id``."""
+    kind, _, value = key.partition(":")
+    return Event("omnibus.identity.IdentifierAssignment", {
+        "identifier": {"type": kind, "value": value}, "customer_id": customer_id, "assigned_at": datetime.now(UTC),
+        "assigned_by_event_id": None, "version": version})

@@ -5,6 +5,11 @@ topic (channel) of that document, decodes the registry-free framing (Avro single
 8-byte CRC-64-AVRO fingerprint, body) and prints one JSON line per record. Internal topics are not in the
 document, so they are never subscribed to.
 
+It also mirrors ``customer.identifiers.v1`` (compacted) in a local view, as a CRM's table of identifier owners
+would: the latest ``IdentifierAssignment`` per key by ``version``, a tombstone (a record without a value: the
+identifier belongs to nobody now) deleting the key (``View``; docs/subscribers.md, "Keys, and what a tombstone
+means"). Every line about that topic says what the view did (``"view"``: kept, ignored or deleted).
+
     pip install confluent-kafka fastavro pyyaml
     python consume.py --bootstrap-servers localhost:9092 --asyncapi docs/asyncapi.yaml --group my-crm
 
@@ -27,7 +32,46 @@ import yaml
 from confluent_kafka import Consumer
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+IDENTIFIERS_TOPIC = "customer.identifiers.v1"  # after the deployment's prefix and a dot
+VERSION_HEADER = "omnibus-assignment-version"  # on a tombstone: the assignment version it ends (decimal ASCII)
 Record = dict[str, Any]  # one decoded Avro record
+Headers = list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None] | None  # Message.headers()
+
+
+class View:
+    """The current customer of every identifier, from ``customer.identifiers.v1``: ``rows[key]`` is the latest
+    ``IdentifierAssignment`` (key ``TYPE:value``, personal data).
+
+    A row replaces the one held when its ``version`` is at least the held one's (a stale worker may write an older
+    decision late); a tombstone deletes the key, and a row of the version it ends (its header
+    ``omnibus-assignment-version``) or lower, arriving after it, does not bring the key back; a tombstone without
+    the header deletes whatever is held (processors/identity/assignments.py is the rule Omnibus itself reads by).
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Record] = {}
+        self.removed: dict[str, int] = {}  # key -> the highest version a tombstone ended
+
+    def apply(self, key: str, record: Record | None, headers: Headers = None) -> str:
+        """Apply one record (None: a tombstone): ``"kept"``, ``"ignored"`` (an older row) or ``"deleted"``."""
+        if record is None:
+            self.rows.pop(key, None)
+            ended = tombstone_version(headers)
+            if ended is not None:
+                self.removed[key] = max(ended, self.removed.get(key, ended))
+            return "deleted"
+        version, held = int(record.get("version") or 0), self.rows.get(key)
+        if (held is not None and version < int(held.get("version") or 0)) or version <= self.removed.get(key, -1):
+            return "ignored"
+        self.rows[key] = record
+        return "kept"
+
+
+def tombstone_version(headers: Headers) -> int | None:
+    """The version a tombstone ends, from its ``omnibus-assignment-version`` header (None: none, or unreadable)."""
+    found = dict(headers or {}).get(VERSION_HEADER)
+    text = found.decode(errors="replace") if isinstance(found, bytes) else found
+    return int(text) if text is not None and text.strip().isdigit() else None
 
 
 def load_contract(path: str, prefix: str) -> tuple[list[str], dict[bytes, Any]]:
@@ -98,6 +142,7 @@ def main() -> int:
     consumer = Consumer({"bootstrap.servers": args.bootstrap_servers, "group.id": args.group,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe(topics)
+    identifiers_topic, view = f"{args.prefix}.{IDENTIFIERS_TOPIC}", View()
     seen = 0
     try:
         while not args.max_records or seen < args.max_records:
@@ -107,21 +152,24 @@ def main() -> int:
             if message.error():
                 print(json.dumps({"error": str(message.error())}), file=sys.stderr)
                 continue
-            value, topic = message.value(), message.topic() or ""
+            value, topic, key = message.value(), message.topic() or "", (message.key() or b"").decode()
+            line: Record | None = None
             try:
-                if value is None:
-                    raise ValueError("no value (a tombstone)")
-                if with_registry is not None:
-                    name, record = with_registry(value, topic)
+                if value is None and topic == identifiers_topic:  # the identifier belongs to nobody now
+                    line = {"topic": topic, "key": key, "view": view.apply(key, None, message.headers())}
+                elif value is None:
+                    raise ValueError("no value: Omnibus writes tombstones on customer.identifiers.v1 only")
                 else:
-                    name, record = decode(value, schemas)
+                    name, record = with_registry(value, topic) if with_registry else decode(value, schemas)
+                    # At-least-once: a CRM dedupes on envelope.event_id before applying the record.
+                    line = {"topic": topic, "key": key, "type": name, "record": record}
+                    if topic == identifiers_topic:
+                        line["view"] = view.apply(key, record)
             except ValueError as error:
                 print(json.dumps({"topic": topic, "offset": message.offset(), "skipped": str(error)}),
                       file=sys.stderr)
-            else:
-                # At-least-once: a CRM dedupes on envelope.event_id before applying the record.
-                print(json.dumps({"topic": topic, "key": (message.key() or b"").decode(), "type": name,
-                                  "record": record}, default=str), flush=True)
+            if line is not None:
+                print(json.dumps(line, default=str), flush=True)
             consumer.commit(message=message, asynchronous=False)  # after the record was handled
             seen += 1
     finally:

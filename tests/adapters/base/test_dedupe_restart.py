@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
@@ -85,7 +85,7 @@ def test_a_restarted_adapter_counts_redeliveries_as_duplicates_and_publishes_not
     bodies = [json.dumps({"writeKey": WRITE_KEY, "batch": [
         {"type": "track", "event": "Invoice Downloaded", "userId": f"u-{b % 7}", "messageId": f"m-{b}-{i}"}
         for i in range(PER_BATCH)]}).encode() for b in range(BATCHES)]
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = distinct_free_ports(2)
 
     first = _start(environment, port, metrics_port)
     try:

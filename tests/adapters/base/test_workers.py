@@ -89,7 +89,9 @@ def _start_two_workers(environment: dict[str, str]) -> tuple[subprocess.Popen[by
     metrics port). Ports are picked free, then bound by the workers a moment later; on a machine shared with
     other test runs one may be taken in between: then the start is tried again on new ports (three times)."""
     for _ in range(3):
-        port, metrics_port = free_port(), _free_pair()
+        metrics_port = _free_pair()
+        while (port := free_port()) in (metrics_port, metrics_port + 1):  # drawn apart, they could coincide
+            pass
         server = subprocess.Popen(
             [sys.executable, "-c", "from adapters.web.cli import app; app()", "run", "--port", str(port),
              "--workers", "2"],

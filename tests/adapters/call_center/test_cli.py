@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from adapters.base.cli import EXIT_REJECTED_LINES
 from adapters.base.config import dedupe_file
 from adapters.call_center.cli import app, import_settings, import_state_dir
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
 from tests.adapters.call_center.support import PARIS_KEY, call_center_settings, master_lines, sample
 from tests.support.kafka_io import read_events
@@ -38,7 +38,7 @@ def _environment(bootstrap_servers: str, prefix: str, tmp_path: Path) -> dict[st
 @pytest.mark.kafka
 def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = distinct_free_ports(2)
     environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path),
                    "OMNIBUS_METRICS__ENABLED": "true", "OMNIBUS_METRICS__PORT": str(metrics_port)}
     server = subprocess.Popen(

@@ -11,7 +11,7 @@ import pytest
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from bus.topics import IDENTIFIERS_OBSERVED
 from tests.processors.identity.support import HMAC_KEY, observed
 from tests.support.processes import assert_clean_exit, omnibus_command
@@ -31,7 +31,7 @@ def lookup(port: int, email: str) -> tuple[int, dict]:
 
 async def test_the_worker_serves_the_screen_pop_and_stops_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
-    web_port, metrics_port = free_port(), free_port()
+    web_port, metrics_port = distinct_free_ports(2)
     env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
            "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": str(metrics_port),
            "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}

@@ -31,7 +31,7 @@ from adapters.web.ingress import running_web_adapter
 from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import HANDOFF_EVENTS, KPI_AGGREGATES
 from bus.clock import SystemClock
@@ -150,7 +150,7 @@ async def test_known_journeys_give_the_hand_computed_kpis(
     settings = await settings_with_topics(bootstrap_servers)
     await apply_topics(settings, changelogs(settings))  # faust's own, ahead of its start: no metadata race
     day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"
-    identity_port = free_port()
+    identity_port, kpis_port = distinct_free_ports(2)  # both bound only later, at the workers' start
     identity_settings = IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=identity_port,
                                          **IDENTITY_MERGES_ON_ANY_LINK)
     async with contextlib.AsyncExitStack() as stack:
@@ -162,7 +162,6 @@ async def test_known_journeys_give_the_hand_computed_kpis(
         branch = await stack.enter_async_context(running_branch_adapter(
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL: SecretStr(TOKEN)})))
         identity = IdentityProcessor(settings, identity_settings, web_port=identity_port, datadir=str(tmp_path / "identity"))
-        kpis_port = free_port()
         kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=kpis_port),
                             SystemClock(),
                             datadir=str(tmp_path / "kpis"), broker_commit_every=50, broker_commit_interval=0.5)

@@ -12,7 +12,7 @@ import pytest
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import free_port
+from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, KPI_AGGREGATES
 from processors.kpis.agent import changelogs
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 async def test_the_kpi_worker_counts_serves_and_stops_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
     await apply_topics(config, changelogs(config))  # faust's own, ahead of its start: no metadata race
-    web_port, metrics_port = free_port(), free_port()
+    web_port, metrics_port = distinct_free_ports(2)
     env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
            "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": str(metrics_port),
            "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web_port), "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}

@@ -29,7 +29,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * <p>Values use the registry-free framing, the Avro single-object encoding: {@code C3 01}, the 8-byte
  * little-endian CRC-64-AVRO fingerprint of the writer schema, then the Avro body. The schemas come
  * from the AsyncAPI document (docs/asyncapi.yaml), so internal topics are never subscribed to.
- * Delivery is at least once: dedupe on {@code envelope.event_id} before applying a record.
+ * Delivery is at least once: dedupe on {@code envelope.event_id} before applying a record. A record without a
+ * value (a tombstone, on {@code customer.identifiers.v1} only) means the identifier belongs to nobody now: delete it
+ * from your copy (docs/subscribers.md, "Keys, and what a tombstone means").
  *
  * <p>Arguments: bootstrap servers, path to asyncapi.yaml, consumer group, topic prefix (omnibus), and
  * optionally how many records to print before stopping (default: run until stopped).
@@ -64,6 +66,11 @@ public final class OmnibusConsumer {
       long seen = 0;
       while (seen < maxRecords) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+          if (record.value() == null) { // a tombstone: on customer.identifiers.v1, nobody owns the identifier now
+            System.out.printf("%s %s deleted%n", record.topic(), record.key());
+            seen++;
+            continue;
+          }
           GenericRecord value = decode(record.value(), schemas);
           System.out.printf("%s %s %s %s%n", record.topic(), record.key(), value.getSchema().getFullName(), value);
           seen++;
