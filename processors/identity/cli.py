@@ -1,5 +1,5 @@
-"""``omnibus identity run | openapi | pop | split | merge | move-contact | release | review list | review accept ID | review
-reject ID``."""
+"""``omnibus identity run | openapi | pop | split | merge | move-contact | release | review list | review accept ID
+| review reject ID``."""
 
 from __future__ import annotations
 
