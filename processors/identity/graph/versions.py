@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import msgspec
 
-from bus.clock import to_micros
 from bus.envelope import IDENTITY_DECISION_IDS
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS
@@ -40,7 +39,7 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LATEST_VERSION
-from processors.profile.sections.recent_contacts import contact_id
+from processors.profile.sections.recent_contacts import contact_id, version, version_order
 
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 MAX_CONTACTS = 16  # recent contacts whose latest version an identifier keeps
@@ -56,12 +55,8 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried or not ctx.graph.book.reads(ref.schema):
         return  # not a contact; or a graph that keeps no screen pop (``baseline.resolver``: another stage does)
     event = event or ctx.graph.load_event(ref)
-    envelope = event.value["envelope"]
-    contact = f"{envelope['channel']}/{contact_id(event)}"
-    # Events without the source's id of their report cannot be told apart as versions: one version.
-    version = f"{envelope['source_system']}/{envelope.get('source_event_id') or ''}"
-    ctx.send(carried[0], Placed(PlacedContact(contact, version, to_micros(envelope["occurred_at"]),
-                                              to_micros(envelope["received_at"]), event_id, ctx.key)))
+    contact = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+    ctx.send(carried[0], Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key)))
 
 
 def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
