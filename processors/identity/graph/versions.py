@@ -37,6 +37,7 @@ from bus.serde import Event
 from bus.topics import CONTACT_EVENTS
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
+from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LATEST_VERSION
 from processors.profile.sections.recent_contacts import contact_id, version, version_order
@@ -91,3 +92,20 @@ def _order(item: PlacedContact) -> tuple[int, int, str]:
 def _keep(state: IdentifierState, item: PlacedContact) -> None:
     kept = [other for other in state.contacts if other.contact != item.contact]
     state.contacts = sorted([*kept, item], key=lambda other: (other.at, other.contact))[-MAX_CONTACTS:]
+
+
+def told(ctx: Ctx[CustomerState], records: list[ContactRecord]) -> set[str]:
+    """The event ids of ``records`` (contact events applied here) whose contact told its person by its latest version
+    among them: the first CTR of a call, untold, updated with the IVR's name and birth date told it, so a claim of
+    the family phone neither takes it (``split_contacts.hand_over``) nor dissolves its customer (``claim_node``)."""
+    contacts: dict[str, list[tuple[tuple[int, int, str], ContactRecord]]] = {}
+    for record in records:
+        event = ctx.graph.load_event(record.event)
+        contact = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+        contacts.setdefault(contact, []).append(((*version_order(event), version(event)), record))
+    found: set[str] = set()
+    for versions in contacts.values():
+        latest = max(order for order, _ in versions)
+        if any(record.told for order, record in versions if order[2] == latest[2]):
+            found.update(record.event_id for _, record in versions)
+    return found
