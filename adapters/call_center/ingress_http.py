@@ -82,14 +82,17 @@ class CallCenterIngress:
         ctx = self._context_by_key(request)
         items, firehose = mapper_ctr.split_body(await read_body(request, max_bytes=self._settings.max_body_bytes))
         calls: dict[int, Any] = {}
+        latest: dict[str, Any] = {}  # contact id -> the latest version taken so far in this batch
 
         def to_record(index: int, ctr: dict[str, Any]) -> MappedRecord | None:
             call = mapper_ctr.ctr_call(ctr, ctx)
-            published = self._state.latest_version(call.contact_id)
+            # A version earlier in the batch counts as published: the versions go out in their own order.
+            published = latest.get(call.contact_id) or self._state.latest_version(call.contact_id)
             if published is not None and published >= call.updated_at:  # type: ignore[operator]
                 return None  # an older or equal version than one already published
-            calls[index] = call = mapper_ctr.superseding(call, published)
-            return mapper_ctr.call_events(call, ctx)
+            record = mapper_ctr.call_events(mapper_ctr.superseding(call, published), ctx)
+            calls[index], latest[call.contact_id] = call, call.updated_at
+            return record
 
         contacts = sorted({str(item.record.get("ContactId")) for item in items if isinstance(item.record, dict)})
         async with AsyncExitStack() as stack:

@@ -83,6 +83,19 @@ def encode_move(move: dict[str, Any]) -> bytes:
     return json.dumps(move, separators=(",", ":")).encode()
 
 
+def _one_shot_keys(event: Event) -> tuple[str, str]:
+    """The store key of a one-shot event, and the key it had before contacts were keyed (``e:`` and its
+    ``causation_id`` or event id; such entries are gone one horizon after an upgrade, when this may go). An interaction
+    counts once per contact: every version of it (an updated CTR, docs/subscribers.md "Versions of one contact": its
+    own event ids, the contact's ``interaction_id``) has one key, however many there are and whatever their order;
+    an offer event counts once per event id."""
+    envelope = event.value["envelope"]
+    before = f"e:{envelope.get('causation_id') or envelope['event_id']}"
+    if event.schema != rules.INTERACTION:
+        return before, before
+    return f"i:{envelope['channel']}|{envelope['source_system']}|{event.value['interaction_id']}", before
+
+
 def _end_us(contribution: str) -> int:
     return WindowKey.parse(split_contribution(contribution)[0]).end_us
 
@@ -199,12 +212,10 @@ class KpiLedger:
         self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)
 
     def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
-        event_id = event.value["envelope"]["event_id"]
         if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
-            # A later version of an interaction (an updated CTR, docs/subscribers.md) is counted as the version it
-            # names in ``causation_id``, once.
-            entity_key = f"e:{event.value['envelope'].get('causation_id') or event_id}"
-            return entity_key, None, None if entity_key in self.store else rules.one_shot(event)
+            entity_key, before = _one_shot_keys(event)
+            seen = entity_key in self.store or before in self.store
+            return entity_key, None, None if seen else rules.one_shot(event)
         if source == "contacts":
             entity_key = f"call:{event.value['envelope']['source_system']}:{event.value['contact_id']}"
             old = self._load(entity_key)

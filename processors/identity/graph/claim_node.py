@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import moved_off, split_contacts
+from processors.identity.graph import moved_off, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -61,7 +61,7 @@ from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Evict, Link, Note, Release
 from processors.identity.graph.outputs import Lineage, Linked
-from processors.identity.graph.saga import TOLD, command_saga
+from processors.identity.graph.saga import ANONYMOUS, TOLD, command_saga
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
@@ -105,6 +105,15 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
                                message.attempt, token, message.traits))
 
 
+def _all_told(ctx: Node) -> bool:
+    """Whether every contact applied here told its person (``CustomerState.contacts``), or, where one did not, a later
+    version of each such contact here did (``versions.told``: an updated CTR with the IVR's traits)."""
+    if ctx.state.contacts != ANONYMOUS:
+        return ctx.state.contacts == TOLD
+    records = [record for record in split_contacts.kept(ctx) if record.event.schema in versions.CONTACT_SCHEMAS]
+    return bool(records) and len(versions.told(ctx, records)) == len(records)
+
+
 def on_give(ctx: Node, message: Give) -> None:
     """Hand member ``identifier`` to ``customer``, whose event ranks first on it (``adopt``)."""
     state, key = ctx.state, message.identifier
@@ -128,16 +137,17 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
-    if len(state.members) == 1 and (state.contacts != TOLD or not another_person(ctx, message.traits)):
+    if len(state.members) == 1 and (not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events
         # met that event's customer through it and were applied there: so this customer merges into the
         # claimant, identifier, contacts and all (``customer_merge.dissolving``), its traits only if they fit.
         ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
         return
-    # (Its traits another person's than the claimant's, and every contact on it told its person: a housemate's call
-    # with her IVR traits that came first on the family phone. It stays a customer of its own, without identifiers:
-    # its contacts are not the claimant's, and blocking merges it with its person's customer when that one comes.)
+    # (Its traits another person's than the claimant's, and every contact on it told its person, by its latest
+    # version: a housemate's call with her IVR traits that came first on the family phone. It stays a customer of its
+    # own, without identifiers: its contacts are not the claimant's, and blocking merges it with its person's customer
+    # when that one comes.)
     value = state.members.pop(key)
     # An event whose saga read this customer as its owner and whose apply comes after the move follows it, as the
     # contacts handed over below do (moved_off.py).

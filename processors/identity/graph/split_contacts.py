@@ -258,6 +258,9 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     going = [record for record in leaving(records_now, moved, state.members,
                                           None if untold_only else ctx.policy.plan_order)
              if not (untold_only and record.told)]
+    if untold_only and going:  # nor one whose later version told its person (``versions.told``)
+        told = versions.told(ctx, [r for r in records_now if r.event.schema in versions.CONTACT_SCHEMAS])
+        going = [record for record in going if record.event_id not in told]
     if going:
         gone = {record.event_id for record in going}
         keep(ctx, [record for record in records_now if record.event_id not in gone])

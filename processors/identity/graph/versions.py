@@ -32,15 +32,15 @@ from __future__ import annotations
 
 import msgspec
 
-from bus.clock import to_micros
 from bus.envelope import IDENTITY_DECISION_IDS
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
+from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LATEST_VERSION
-from processors.profile.sections.recent_contacts import contact_id
+from processors.profile.sections.recent_contacts import contact_id, version, version_order
 
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 MAX_CONTACTS = 16  # recent contacts whose latest version an identifier keeps
@@ -56,12 +56,8 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried or not ctx.graph.book.reads(ref.schema):
         return  # not a contact; or a graph that keeps no screen pop (``baseline.resolver``: another stage does)
     event = event or ctx.graph.load_event(ref)
-    envelope = event.value["envelope"]
-    contact = f"{envelope['channel']}/{contact_id(event)}"
-    # Events without the source's id of their report cannot be told apart as versions: one version.
-    version = f"{envelope['source_system']}/{envelope.get('source_event_id') or ''}"
-    ctx.send(carried[0], Placed(PlacedContact(contact, version, to_micros(envelope["occurred_at"]),
-                                              to_micros(envelope["received_at"]), event_id, ctx.key)))
+    contact = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+    ctx.send(carried[0], Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key)))
 
 
 def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
@@ -96,3 +92,20 @@ def _order(item: PlacedContact) -> tuple[int, int, str]:
 def _keep(state: IdentifierState, item: PlacedContact) -> None:
     kept = [other for other in state.contacts if other.contact != item.contact]
     state.contacts = sorted([*kept, item], key=lambda other: (other.at, other.contact))[-MAX_CONTACTS:]
+
+
+def told(ctx: Ctx[CustomerState], records: list[ContactRecord]) -> set[str]:
+    """The event ids of ``records`` (contact events applied here) whose contact told its person by its latest version
+    among them: the first CTR of a call, untold, updated with the IVR's name and birth date told it, so a claim of
+    the family phone neither takes it (``split_contacts.hand_over``) nor dissolves its customer (``claim_node``)."""
+    contacts: dict[str, list[tuple[tuple[int, int, str], ContactRecord]]] = {}
+    for record in records:
+        event = ctx.graph.load_event(record.event)
+        contact = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+        contacts.setdefault(contact, []).append(((*version_order(event), version(event)), record))
+    found: set[str] = set()
+    for versions in contacts.values():
+        latest = max(order for order, _ in versions)
+        if any(record.told for order, record in versions if order[2] == latest[2]):
+            found.update(record.event_id for _, record in versions)
+    return found

@@ -6,13 +6,20 @@ the state must stay far below Kafka's 1 MiB record limit whatever the events car
 keyed by the contact's id within its channel, so the channel-specific event about a contact
 (``CallCompleted``, ``CounterTransaction``) and its ``InteractionRecorded`` fill one entry, and a replayed
 event changes nothing.
+
+A contact may come in several versions (an updated CTR: docs/subscribers.md "Versions of one contact"); the entry
+shows the latest by the versions' own order (``version_order``), whatever order their events are applied or merged
+in (issue #8 F13: an update's RESOLVED went back to UNKNOWN when the graph applied the first version after it). An
+entry keeps which version it shows as ``version``: ``[received µs, CRC-32 of the version]``, a few bytes (#9).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from bus.clock import to_micros
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.profile.limits import short_key, short_text
@@ -21,6 +28,7 @@ from processors.profile.sections._time import iso, occurred_micros
 from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
 
 NS = "omnibus.contact."
+HIDDEN = frozenset({"at", "version"})  # kept in the state, not shown
 
 
 def _entry(event: Event) -> tuple[str, dict[str, Any]]:
@@ -47,6 +55,35 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
 def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
     contact_id, fields = _entry(event)
     return short_key(contact_id), {key: short_text(value) for key, value in fields.items()}
+
+
+def version(event: Event) -> str:
+    """Which version of its contact an event is of: its source system and ``source_event_id`` (a report's events
+    share it; events without one are one version). Versions are ordered by ``version_order``."""
+    envelope = event.value["envelope"]
+    return f"{envelope['source_system']}/{envelope.get('source_event_id') or ''}"
+
+
+def version_order(event: Event) -> tuple[int, int]:
+    """(occurred, received) in epoch µs: of two versions of one contact, the later is the newer (a CTR's versions
+    share their occurred time; the adapter publishes a contact's versions in their ``LastUpdateTimestamp`` order and
+    drops older ones, so they are received in that order)."""
+    envelope = event.value["envelope"]
+    return to_micros(envelope["occurred_at"]), to_micros(envelope["received_at"])
+
+
+def _mark(event: Event) -> list[int]:
+    """What an entry keeps of the version it shows (``version``): when it was received, and a digest of its id."""
+    return [version_order(event)[1], zlib.crc32(version(event).encode())]
+
+
+def _rank(entry: dict[str, Any]) -> tuple[int, int, int]:
+    """The order of the version an entry shows; an entry written before versions were kept is one version."""
+    return entry["at"], *entry.get("version", (0, 0))
+
+
+def _other_version(entry: dict[str, Any], other: dict[str, Any]) -> bool:
+    return "version" in entry and "version" in other and entry["version"][1] != other["version"][1]
 
 
 def contact_id(event: Event) -> str:
@@ -76,14 +113,19 @@ class RecentContactsSection(ProfileSection):
         state = dict(state or {})
         channel = event.value["envelope"]["channel"]
         contact_id, fields = _bounded_entry(event)
+        fields["version"] = _mark(event)
         entries = list(state.get(channel, []))  # the entries stay shared with ``state``: only the one changed is copied
         for index, entry in enumerate(entries):
             if entry["id"] == contact_id:
+                if _other_version(entry, fields):
+                    if _rank(fields) > _rank(entry):  # a newer version: what it says replaces the older one's
+                        entries[index] = {"id": contact_id, **fields}
+                    break  # an older version than the one shown changes nothing
                 entry = entries[index] = dict(entry)
                 # The generic InteractionRecorded wins for what the contact was; others only fill gaps.
                 primary = event.schema == NS + "InteractionRecorded"
                 for key, value in fields.items():
-                    if value is not None and (primary or entry.get(key) is None):
+                    if value is not None and (primary or entry.get(key) is None) and key != "version":
                         entry[key] = value
                 break
         else:
@@ -98,7 +140,10 @@ class RecentContactsSection(ProfileSection):
         result = {}
         for channel in sorted(set(survivor) | set(merged)):
             by_id = {e["id"]: e for e in merged.get(channel, [])}
-            by_id.update({e["id"]: e for e in survivor.get(channel, [])})
+            for entry in survivor.get(channel, []):  # the survivor's entry, unless the other shows a newer version
+                other = by_id.get(entry["id"])
+                if other is None or not _other_version(entry, other) or _rank(entry) > _rank(other):
+                    by_id[entry["id"]] = entry
             entries = sorted(by_id.values(), key=lambda e: (e["at"], e["id"]), reverse=True)
             result[channel] = entries[:self.limits.recent_contacts_per_channel]
         return result
@@ -123,4 +168,4 @@ class RecentContactsSection(ProfileSection):
         """Every kept contact, newest first, across channels."""
         entries = [{**e, "channel": channel} for channel, items in state.items() for e in items]
         entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
-        return [{**{k: v for k, v in e.items() if k != "at"}, "occurred_at": iso(e["at"])} for e in entries]
+        return [{**{k: v for k, v in e.items() if k not in HIDDEN}, "occurred_at": iso(e["at"])} for e in entries]

@@ -242,6 +242,28 @@ async def test_a_newer_ctr_version_is_published_and_an_older_one_is_a_duplicate(
 
 
 @pytest.mark.kafka
+async def test_versions_of_one_contact_in_one_batch_are_published_as_if_sent_one_by_one(
+    start_server: Any, bootstrap_servers: str
+) -> None:
+    """Every version in a batch was compared with the store only, as it was before the batch: both versions went out,
+    the later without its cause, and an older one after a newer (the order identity and the screen pop take for
+    the versions' own). Now a version in a batch sees the ones before it."""
+    settings = await settings_with_topics(bootstrap_servers)
+    _, session = await start_server(settings)
+    first = sample("ctr_inbound_answered.json")  # LastUpdateTimestamp 09:15:55
+    at = lambda minute: {**first, "LastUpdateTimestamp": f"2024-03-05T09:{minute}:00Z"}  # noqa: E731
+    replies = []
+    for batch in ([at(20), first], [at(30), at(40)]):  # an older version after a newer; two newer ones
+        async with session.post("/v1/connect/ctr", json=batch, headers={"Authorization": f"Bearer {PARIS_KEY}"}) as r:
+            replies.append(await r.json())
+    assert [r["duplicates"] for r in replies] == [1, 0]
+    calls = await _calls(settings)
+    assert [c["envelope"]["source_event_id"].split("@")[1] for c in calls] == [
+        "2024-03-05T09:20:00+00:00", "2024-03-05T09:30:00+00:00", "2024-03-05T09:40:00+00:00"]
+    assert [c["envelope"]["causation_id"] for c in calls] == [None] + [c["envelope"]["event_id"] for c in calls[:2]]
+
+
+@pytest.mark.kafka
 async def test_each_site_tags_its_own_calls(start_server: Any, bootstrap_servers: str) -> None:
     settings = await settings_with_topics(bootstrap_servers)
     _, session = await start_server(settings)

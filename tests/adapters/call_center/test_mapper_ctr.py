@@ -7,6 +7,7 @@ import pytest
 
 from adapters.call_center import mapper_ctr
 from adapters.call_center.errors import RejectedInput
+from bus.serde import Event
 from tests.adapters.call_center.support import context, sample
 
 ANSWERED, ABANDONED = sample("ctr_inbound_answered.json"), sample("ctr_abandoned.json")
@@ -120,6 +121,25 @@ def f13_versions(phone: str = LANDLINE, caller: dict[str, str] | None = None,
     update = {**first, "LastUpdateTimestamp": f"{day}T09:31:02Z", "Attributes": {**caller,
                                                                                  "disposition": "resolved"}}
     return first, update
+
+
+LATER_WRAP_UPS = ("resolved", "unresolved", "transferred")  # the wrap-up code of versions 2, 3, 4...
+
+
+def published_versions(count: int, phone: str = LANDLINE, caller: dict[str, str] | None = None,
+                       day: str = "2024-03-05") -> list[list[Event]]:
+    """The events of ``count`` versions of the F13 contact as the adapter publishes them: in their
+    ``LastUpdateTimestamp`` order (a minute apart after ``f13_versions``' two), each naming the one before as its
+    cause; the agent's wrap-up code of each later version is the next of ``LATER_WRAP_UPS`` (its outcome)."""
+    first, update = f13_versions(phone, caller, day)
+    ctrs = [first] + [{**update, "LastUpdateTimestamp": f"{day}T09:{31 + n}:02Z",
+                       "Attributes": {**update["Attributes"], "disposition": LATER_WRAP_UPS[n % len(LATER_WRAP_UPS)]}}
+                      for n in range(count - 1)]
+    published, found = None, []
+    for ctr in ctrs:
+        found.append([outgoing.event for outgoing in mapper_ctr.map_ctr(ctr, context(), published=published).events])
+        published = mapper_ctr.ctr_call(ctr, context()).updated_at
+    return found
 
 
 def test_f13_an_updated_ctr_is_a_new_version_of_the_same_contact_with_its_own_ids() -> None:

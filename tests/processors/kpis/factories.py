@@ -20,8 +20,9 @@ def envelope(at: datetime, channel: str, site: str | None = None, event_id: str 
 
 def interaction(at: datetime, channel: str = "CALL_CENTER", site: str | None = "paris", outcome: str = "UNKNOWN",
                 event_id: str | None = None, kind: str = "CALL") -> Event:
-    return Event("omnibus.contact.InteractionRecorded", {
-        "envelope": envelope(at, channel, site, event_id), "interaction_id": event_id or "i", "customer_identifiers": [],
+    stamped = envelope(at, channel, site, event_id)
+    return Event("omnibus.contact.InteractionRecorded", {  # one contact per event id: versions share the contact's
+        "envelope": stamped, "interaction_id": stamped["event_id"], "customer_identifiers": [],
         "kind": kind, "name": None, "outcome": outcome, "agent_id": None, "duration_ms": None, "properties": None,
     })
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
+
+import pytest
 
 from bus.serde import Event
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import KpiLedger, decode_move, encode_move, move_of
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial
 from processors.kpis.windows import to_micros
+from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.kpis.factories import T0, D, H, M, call, envelope, handoff, interaction
 
 SETTINGS = KpisSettings()
@@ -244,3 +248,43 @@ def test_f13_a_later_version_of_a_contact_is_counted_once_and_its_outcome_replac
     day = pipeline.day()
     assert day["contacts"] == 1 and day["identified_contacts"] == 1 and "repeat_contacts_7d" not in day
     assert day["fcr_resolved"] == 1
+
+
+# Every arrival order of 2, 3 and 4 versions of one contact, as the call-center adapter publishes them.
+VERSION_ORDERS = [order for count in (2, 3, 4) for order in itertools.permutations(range(count))]
+LATEST_FCR = {2: {"fcr_resolved": 1}, 3: {}, 4: {}}  # RESOLVED, UNRESOLVED, TRANSFERRED (LATER_WRAP_UPS)
+
+
+@pytest.mark.parametrize("order", VERSION_ORDERS, ids=lambda order: "-".join(f"v{n + 1}" for n in order))
+def test_any_number_of_versions_of_one_contact_count_once_in_any_arrival_order(order: tuple[int, ...]) -> None:
+    """Left by F13's fix: a third version names the second as its cause, not the first, and ``contacts`` counted it
+    again. Every version counts as the one contact (its ``interaction_id``), and the latest one's outcome is what
+    first-contact resolution reads, however many versions there are and in whatever order they arrive."""
+    versions = published_versions(len(order))
+    stamped = versions[0][0].value["envelope"]
+    pipeline, where = Pipeline(), {"site": stamped["site"], "at": stamped["occurred_at"]}
+    for index in order:
+        for event in versions[index]:
+            if event.schema.endswith(("InteractionRecorded", "CallCompleted")):
+                pipeline.feed(event)
+            if event.schema.endswith("InteractionRecorded"):
+                pipeline.feed(event, "customer-contacts", key="cus_1")
+        assert pipeline.day(**where).get("contacts") == 1
+    day = pipeline.day(**where)
+    counted = {measure: day.get(measure) for measure in (
+        "contacts", "interactions", "identified_contacts", "repeat_contacts_7d", "fcr_eligible", "fcr_resolved")}
+    assert counted == {"contacts": 1, "interactions": 1, "identified_contacts": 1, "repeat_contacts_7d": None,
+                       "fcr_eligible": 1, "fcr_resolved": LATEST_FCR[len(order)].get("fcr_resolved")}
+
+
+def test_an_interaction_counted_before_contacts_were_keyed_is_not_counted_again():
+    """A redelivery after the upgrade (the ledger kept one-shot events under ``e:`` and their event id, or the
+    version they named): the stored entry still says it was counted."""
+    first = interaction(T0, event_id="ctr-1")
+    pipeline = Pipeline()
+    pipeline.feed(first)
+    (key,) = [key for key in pipeline.ledger.store if key.startswith("i:")]
+    pipeline.ledger.store["e:ctr-1"] = pipeline.ledger.store.pop(key)
+    for event in (first, version_of(first, T0, "RESOLVED")):
+        assert pipeline.feed(event) == 0
+    assert pipeline.day()["contacts"] == 1

@@ -16,11 +16,9 @@ from typing import Any
 
 import pytest
 
-from adapters.call_center.mapper_ctr import ctr_call, map_ctr
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved, Resolved
-from tests.adapters.call_center.test_mapper_ctr import f13_versions
-from tests.adapters.call_center.test_mapper_identifiers import context
+from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.identity.graph.test_evidence import ANN, BOB
 from tests.processors.identity.graph.test_seek import (
     ANN_ACCOUNT,
@@ -39,24 +37,21 @@ IVR = {"firstName": BOB["given_name"], "lastName": BOB["family_name"], "dateOfBi
 DAY = "2025-03-01"  # after the household's records (support.T0)
 
 
-def versions(caller: dict[str, str] = IVR) -> list[list[tuple[Event, str]]]:
-    """The tester's two versions of one call from the family phone, as the adapter publishes them."""
-    first, update = f13_versions(FAMILY_PHONE[1], caller, day=DAY)
-    published = ctr_call(first, context()).updated_at
-    return [[(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
-             for o in record.events]
-            for record in (map_ctr(first, context()), map_ctr(update, context(), published=published))]
+def versions(caller: dict[str, str] = IVR, count: int = 2) -> list[list[tuple[Event, str]]]:
+    """The tester's versions of one call from the family phone (two, or ``count``), as the adapter publishes them."""
+    return [[(event, OBSERVED if event.schema.endswith("IdentifiersObserved") else CONTACTS) for event in events]
+            for events in published_versions(count, FAMILY_PHONE[1], caller, day=DAY)]
 
 
-def records(caller: dict[str, str] = IVR) -> dict[str, list[tuple[Event, str]]]:
-    v1, v2 = versions(caller)
+def records(caller: dict[str, str] = IVR, count: int = 2) -> dict[str, list[tuple[Event, str]]]:
+    found = {f"v{n + 1}": version for n, version in enumerate(versions(caller, count))}
     return {"ann": [(observed([ANN_ACCOUNT, FAMILY_PHONE], ANN, 0), OBSERVED)],
-            "bob": [(observed([BOB_ACCOUNT, FAMILY_PHONE], BOB, 1), OBSERVED)], "v1": v1, "v2": v2}
+            "bob": [(observed([BOB_ACCOUNT, FAMILY_PHONE], BOB, 1), OBSERVED)], **found}
 
 
 def replay(order: tuple[str, ...], caller: dict[str, str] = IVR) -> tuple[Harness, dict[str, Any]]:
     h = Harness(settings())
-    events = records(caller)
+    events = records(caller, count=sum(name.startswith("v") for name in order))
     for name in order:
         for event, topic in events[name]:
             h.feed(event, topic)
@@ -72,17 +67,19 @@ def placed(h: Harness) -> dict[str, str]:
 
 ORDERS = list(itertools.permutations(("ann", "bob", "v1", "v2")))
 IDS = ["-".join(order) for order in ORDERS]
-# Both versions before both housemates' records: the untold version makes the phone's first customer, which takes
-# the told one's traits and then merges with Ann's record. Two *different* calls in that order end on Ann the same
-# way (seen before this change): the housemate machinery's limit (seek.py), not the versions'; one customer holds.
-BEFORE_THE_HOUSEHOLD = {("v1", "v2", "ann", "bob"), ("v2", "v1", "ann", "bob")}
 
 
 def holders(h: Harness, events: dict[str, Any]) -> set[str]:
-    """The customers (after merges) the two versions' contact events are under now."""
-    contact_events = {e.value["envelope"]["event_id"] for name in ("v1", "v2") for e, topic in events[name]
-                      if topic == CONTACTS}
+    """The customers (after merges) the versions' contact events are under now."""
+    contact_events = {e.value["envelope"]["event_id"] for name in events if name.startswith("v")
+                      for e, topic in events[name] if topic == CONTACTS}
     return {customer for event_id, customer in placed(h).items() if event_id in contact_events}
+
+
+def shown(h: Harness, customer: str) -> tuple[str, str]:
+    """The outcome and wrap-up code of the call on ``customer``'s screen pop (its one entry)."""
+    (entry,) = (h.local.store.profiles.get(customer) or {})["recent_contacts"]["CALL_CENTER"]
+    return entry.get("outcome"), entry.get("disposition")
 
 
 @pytest.mark.parametrize("order", ORDERS, ids=IDS)
@@ -91,12 +88,29 @@ def test_f13_both_versions_of_one_call_are_on_one_customer_in_every_order(order:
     (holder,) = holders(h, events)
     others = {h.customer(*ANN_ACCOUNT), h.customer(*BOB_ACCOUNT)} - {holder}
     assert len(contact_ids(h, holder)) == 1 and all(contact_ids(h, other) == set() for other in others)
+    assert shown(h, holder) == ("RESOLVED", "resolved")  # the update's, whichever version was applied last
 
 
-@pytest.mark.parametrize("order", [pytest.param(order, marks=pytest.mark.xfail(
-    order in BEFORE_THE_HOUSEHOLD, reason="two calls before the household's records: seek.py's limit", strict=True))
-    for order in ORDERS], ids=IDS)
+THREE = [("ann", "bob", *versions) for versions in itertools.permutations(("v1", "v2", "v3"))] + [
+    (*versions, "ann", "bob") for versions in itertools.permutations(("v1", "v2", "v3"))]
+
+
+@pytest.mark.parametrize("order", THREE, ids="-".join)
+def test_the_screen_pop_shows_the_latest_of_three_versions_in_every_order(order: tuple[str, ...]) -> None:
+    """The entry takes the latest version's outcome by the versions' own order, not the one applied last (an older
+    version applied after a newer one left UNKNOWN after RESOLVED)."""
+    h, events = replay(order)
+    (holder,) = holders(h, events)
+    assert len(contact_ids(h, holder)) == 1 and shown(h, holder) == ("UNRESOLVED", "unresolved")
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
 def test_f13_both_versions_of_bobs_call_end_on_bob_alone_in_every_order(order: tuple[str, ...]) -> None:
+    """Both versions before both housemates' records ended on Ann: the untold version made the phone's customer, the
+    told one was applied there too, and Ann's earlier record claiming the phone dissolved that customer into hers,
+    as one whose contacts did not all tell their person (``claim_node.on_give``). A contact tells its person by its
+    latest version (``versions.told``): the customer stays apart, without the phone, until blocking merges it into
+    Bob's."""
     h, events = replay(order)
     ann, bob = h.customer(*ANN_ACCOUNT), h.customer(*BOB_ACCOUNT)
     assert ann is not None and bob is not None and ann != bob

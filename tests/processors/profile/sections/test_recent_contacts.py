@@ -1,5 +1,10 @@
+import itertools
+
+import pytest
+
 from processors.profile.limits import MAX_TEXT_CHARS, ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
+from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.identity.support import interaction
 
 SECTION = RecentContactsSection()
@@ -71,3 +76,35 @@ def test_a_split_hands_over_the_entries_of_the_contacts_that_leave_and_keeps_the
     assert kept == {"BRANCH": [state["BRANCH"][0]], "WEB": state["WEB"]}
     assert SECTION.split(state, []) == (state, None) and SECTION.split(None, [leaving]) == (None, None)
     assert SECTION.merge(kept, moved) == state  # a merge of the two would give back what was there
+
+
+def _shown(state: dict | None) -> tuple[str, str, str]:
+    (entry,) = SECTION.render(state or {})
+    return entry["outcome"], entry["disposition"], entry["name"]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))), ids=lambda order: "-".join(
+    f"v{n + 1}" for n in order))
+def test_a_contacts_entry_shows_its_latest_version_whatever_order_they_are_applied_in(order: tuple[int, ...]) -> None:
+    """Issue #8 F13: the graph applied the first version of an updated CTR after the update, and the screen pop's
+    RESOLVED went back to UNKNOWN. The entry shows the latest version by the versions' own order."""
+    versions = [[event for event in events if SECTION.accepts(event)] for events in published_versions(3)]
+    state = None
+    for index in order:
+        for event in versions[index]:
+            state = SECTION.apply(state, event)
+        assert SECTION.apply(state, versions[0][0]) == state  # an older version, or a copy, changes nothing
+    assert _shown(state) == ("UNRESOLVED", "unresolved", "billing")
+
+
+@pytest.mark.parametrize("older_survives", [True, False])
+def test_a_merge_keeps_the_entry_of_the_latest_version_whichever_customer_survives(older_survives: bool) -> None:
+    first, _, third = ([event for event in events if SECTION.accepts(event)] for events in published_versions(3))
+    older, newer = None, None
+    for event in first:
+        older = SECTION.apply(older, event)
+    for event in third:
+        newer = SECTION.apply(newer, event)
+    merged = SECTION.merge(older, newer) if older_survives else SECTION.merge(newer, older)
+    assert _shown(merged) == ("UNRESOLVED", "unresolved", "billing")
+    assert SECTION.merge(older, older) == older  # one version on both: the survivor's
