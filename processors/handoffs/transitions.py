@@ -120,7 +120,7 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
 def _create(value: dict, at: int, ctx: Context) -> Transition:
     policy, envelope = ctx.policy, value["envelope"]
     identifiers = tuple(dict(i) for i in value["customer_identifiers"])
-    view = ctx.directory.view(identifiers, policy) if ctx.directory is not None else UNKNOWN
+    view = ctx.directory.view(value["handoff_id"], identifiers, policy) if ctx.directory is not None else UNKNOWN
     tier = initial_tier(policy, value.get("service_tier"), value["origin_channel"], view)
     state = HandoffState(
         handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier.tier,
