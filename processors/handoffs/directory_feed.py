@@ -85,9 +85,9 @@ class DirectoryFeed(TopicFollower):
             if not key:
                 raise ValueError("record without a key")
             if topic == self.contacts_topic:
-                if value is not None:
-                    self._contact(SerdeContext(topic=topic, key=key, partition=partition, offset=offset), value,
-                                  headers, timestamp_ms)
+                if value is not None and self._kept_writers.get(writer_prefix(value)) is not False:
+                    self._contact(SerdeContext(topic=topic, key=key, partition=partition, offset=offset), key,
+                                  value, headers, timestamp_ms)
             elif topic == self.identifiers_topic:
                 customer, identifier = None, key.decode()
                 if value is not None:
@@ -110,19 +110,17 @@ class DirectoryFeed(TopicFollower):
             log.warning("directory record skipped", topic=topic, partition=partition, offset=offset,
                         error_type=type(error).__name__)
 
-    def _contact(self, ctx: SerdeContext, value: bytes, headers: Sequence[tuple[str, bytes]] | None,
+    def _contact(self, ctx: SerdeContext, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]] | None,
                  timestamp_ms: int) -> None:
-        """A record of ``customer.contacts.v1`` (key: the customer identity placed it on): a HandoffCreated places
-        its handoff (moved when it carries ``MOVED_FROM_HEADER``), a CustomerMerged (under the merged id) merges;
-        records of any other writer schema are skipped undecoded once one of them was decoded."""
-        prefix = writer_prefix(value)
-        if self._kept_writers.get(prefix) is False:
-            return
+        """A record of ``customer.contacts.v1`` (key: the customer identity placed it on) of a writer schema not
+        known to be skipped: a HandoffCreated places its handoff (moved when it carries ``MOVED_FROM_HEADER``), a
+        CustomerMerged (under the merged id) merges; any other schema's records are skipped undecoded from now on
+        (``apply`` checks ``writer_prefix`` first: every tracker worker reads every contact)."""
         event = self.deserializer(value, ctx)
-        self._kept_writers[prefix] = event.schema in (CREATED, CUSTOMER_MERGED)
+        self._kept_writers[writer_prefix(value)] = event.schema in (CREATED, CUSTOMER_MERGED)
         if event.schema == CREATED:
-            placement = Placement(ctx.key.decode() if ctx.key else "", event.value["envelope"]["event_id"],
-                                  moved_from(headers) is not None, timestamp_ms)
+            placement = Placement(key.decode(), event.value["envelope"]["event_id"], moved_from(headers) is not None,
+                                  timestamp_ms)
             self.directory.place(event.value["handoff_id"], placement)
         elif event.schema == CUSTOMER_MERGED:
             self.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
