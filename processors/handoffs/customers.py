@@ -11,7 +11,10 @@ The rules (issue #15):
   ``omnibus.identity.ContactPlacement``, causation the placement's event id). Until the placement is read,
   the customer is the current customer of the first of the handoff's identifiers identity has assigned
   (``CustomerDirectory.customer_of``; cause ``omnibus.identity.IdentifierAssignment``), and the placement
-  corrects it when it arrives. A handoff never loses a customer it had because an identifier was unassigned.
+  corrects it when it arrives. Once placed, the handoff keeps its placed customer (``customer_placed`` in its
+  state, followed through merges) even when the placement has left the 7-day contacts topic, so a restart
+  never hands it back to the identifier rule. A handoff never loses a customer it had because an identifier
+  was unassigned.
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
@@ -74,6 +77,8 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
         new = new.with_(customer_id=view.customer_id)
         if view.placement is not None:
             cause, causation = PLACEMENT_CAUSE, view.placement
+    if view.placement is not None and not state.customer_placed:
+        new = new.with_(customer_placed=True)
     if view.customer_id is not None and view.identifiers != state.addresses:
         new = new.with_(addresses=view.identifiers)
     tier = view.tier
@@ -88,7 +93,7 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
                 new, cause, causation = changed, tier.schema, tier.event_id
     if new == state:
         return None
-    announce = new.with_(addresses=state.addresses) != state
+    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed) != state
     return Followed(new, cause, causation, retimed, announce)
 
 
@@ -121,7 +126,9 @@ def is_customer_cause(cause: str) -> bool:
 
 def announced_view(value: dict, addresses: tuple[dict[str, str], ...]) -> CustomerView:
     """The directory view a customer-update HandoffStatusChanged was computed from (for replays)."""
-    tier = None
+    tier, placement = None, None
     if value["cause"].startswith(BUSINESS):
         tier = CustomerTier(value["service_tier"], value["envelope"]["causation_id"], value["cause"])
-    return CustomerView(value.get("customer_id"), tier, addresses)
+    elif value["cause"] == PLACEMENT_CAUSE:
+        placement = value["envelope"]["causation_id"]
+    return CustomerView(value.get("customer_id"), tier, addresses, placement)

@@ -198,13 +198,15 @@ class CustomerDirectory:
         """(customer id, placement event id) of identity's placement of the handoff, through every merge since;
         None when identity's placement has not been read."""
         placement = self._placed.get(handoff_id)
-        if placement is None:
-            return None
-        customer_id, seen = placement.customer_id, {placement.customer_id}
+        return None if placement is None else (self.survivor_of(placement.customer_id), placement.event_id)
+
+    def survivor_of(self, customer_id: str) -> str:
+        """The customer ``customer_id`` was merged into, through every CustomerMerged read (itself if none)."""
+        seen = {customer_id}
         while (survivor := self._survivor.get(customer_id)) is not None and survivor not in seen:
             customer_id = survivor
             seen.add(survivor)
-        return customer_id, placement.event_id
+        return customer_id
 
     def customer_of(self, identifiers: tuple[dict[str, str], ...]) -> str | None:
         """The customer of the first of ``identifiers`` identity resolution has assigned (the fallback of ``view``
@@ -236,17 +238,26 @@ class CustomerDirectory:
                     best, found = rank, CustomerTier(tier, fact.event_id, fact.schema)
         return found
 
-    def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy) -> CustomerView:
+    def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
+             placed_before: str | None = None) -> CustomerView:
         """The handoff's customer, their tier and their reachable identifiers (UNKNOWN until ready).
 
-        The customer is the one identity placed the handoff on (``placed_on``); until that placement is read, the
-        current customer of the first of ``identifiers`` identity has assigned (``customer_of``). An identifier
-        shared or mistyped may belong to someone else: only the placement weighs the whole event (tester F1, F3).
+        The customer is the one identity placed the handoff on (``placed_on``). When that placement is not held
+        (``customer.contacts.v1`` keeps 7 days, a replica starts from what is left), ``placed_before``: the
+        customer an earlier placement gave, kept in the handoff's state (``HandoffState.customer_placed``),
+        through the merges read. With neither, the current customer of the first of ``identifiers`` identity
+        has assigned (``customer_of``). An identifier shared or mistyped may belong to someone else: only the
+        placement weighs the whole event (tester F1, F3).
         """
         if not self.ready:
             return UNKNOWN
         placed = self.placed_on(handoff_id)
-        customer_id, placement = placed if placed is not None else (self.customer_of(identifiers), None)
+        customer_id: str | None
+        if placed is not None:
+            customer_id, placement = placed
+        else:
+            placement = None
+            customer_id = self.survivor_of(placed_before) if placed_before else self.customer_of(identifiers)
         if customer_id is None:
             return UNKNOWN
         reachable = policy.notifications.reachable_types

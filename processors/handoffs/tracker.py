@@ -256,7 +256,8 @@ class HandoffTracker:
         if self.directory is None:
             return None
         try:
-            view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy)
+            view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy,
+                                       state.customer_id if state.customer_placed else None)
             followed = follow(self.policy, state, view, at_us)
         except Exception:  # one broken handoff must not stop the others
             log.exception("customer update failed for a handoff", handoff_id=state.handoff_id)

@@ -128,6 +128,7 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
         origin_channel=value["origin_channel"], origin_site=value.get("origin_site"),
         correlation_id=envelope["correlation_id"] or envelope["event_id"], created_at_us=at,
         intake_facts=dict(value.get("intake_facts") or {}), partition=ctx.partition, customer_id=view.customer_id,
+        customer_placed=view.placement is not None,
         tier_source=tier.source, tier_event_id=tier.event_id, addresses=view.identifiers,
     )
     team, rule = policy.route(state.case_type, state.service_tier)

@@ -77,6 +77,16 @@ def moved(event: Event, moved_id: str) -> Event:
     return Event(event.schema, {**event.value, "envelope": {**event.value["envelope"], "event_id": moved_id}})
 
 
+async def jeans_handoff_placed_after_creation() -> tuple[Placed, Event]:
+    """F1's handoff, created before identity's placement on Jean is read and followed at the next tick."""
+    world = Placed()
+    handoff = created("h1", tier=None, identifiers=[LANDLINE, JEAN_ACCOUNT])
+    await world.send(handoff)
+    world.contact("cus_jean", handoff)
+    await world.tick(T0 + H)
+    return world, handoff
+
+
 async def test_f1_a_shared_landline_does_not_put_jeans_handoff_on_claire() -> None:
     world = Placed()
     handoff = created("h1", case_type="meter-dispute", tier=None, identifiers=[LANDLINE, JEAN_ACCOUNT])
@@ -130,11 +140,7 @@ async def test_the_placement_wins_whatever_the_identifiers(identifiers: list[dic
 
 
 async def test_a_placement_change_is_announced_as_identitys_placement() -> None:
-    world = Placed()
-    handoff = created("h1", tier=None, identifiers=[LANDLINE, JEAN_ACCOUNT])
-    await world.send(handoff)
-    world.contact("cus_jean", handoff)
-    await world.tick(T0 + H)
+    world, handoff = await jeans_handoff_placed_after_creation()
     change = world.published("HandoffStatusChanged")[-1].event.value
     assert (change["customer_id"], change["cause"]) == ("cus_jean", PLACEMENT_CAUSE)
     assert change["envelope"]["causation_id"] == handoff.value["envelope"]["event_id"]
@@ -211,6 +217,19 @@ async def test_a_replay_of_the_events_topic_rebuilds_a_placement_change() -> Non
     world.merged("cus_luc", "cus_luc2")
     await world.tick(T0 + 2 * H)
     replayed = await replay(world, T0 + 2 * H)
-    keep = ("customer_id", "service_tier", "tier_source", "deadline_us", "lineage")
+    keep = ("customer_id", "customer_placed", "service_tier", "tier_source", "deadline_us", "lineage")
     assert {k: replayed["h1"][k] for k in keep} == {k: world.store["h1"][k] for k in keep}
     assert replayed["h1"]["customer_id"] == "cus_luc2"
+
+
+async def test_a_placed_customer_outlives_its_placement_on_the_contacts_topic() -> None:
+    """customer.contacts.v1 keeps 7 days: a worker started later must not hand Jean's handoff back to Claire."""
+    world, _ = await jeans_handoff_placed_after_creation()
+    assert world.state().customer_placed
+    restarted = Placed()  # a fresh replica: identifiers and tiers, the placement gone with the topic's retention
+    restarted.store.update(world.store)
+    await restarted.tick(T0 + 200 * H)
+    assert restarted.state().customer_id == "cus_jean"
+    restarted.merged("cus_jean", "cus_jean2")
+    await restarted.tick(T0 + 201 * H)
+    assert restarted.state().customer_id == "cus_jean2"
