@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from bus.config import RegistrySettings, WireFormat
 from bus.serde.base import Deserializer, Event, SerdeContext, Serializer
+from bus.serde.confluent import HEADER as CONFLUENT_HEADER
 from bus.serde.confluent import ConfluentDeserializer, ConfluentSerializer
+from bus.serde.single_object import HEADER_SIZE as SINGLE_OBJECT_HEADER_SIZE
+from bus.serde.single_object import MAGIC as SINGLE_OBJECT_MAGIC
 from bus.serde.single_object import SingleObjectDeserializer, SingleObjectSerializer
 from schemas.catalog import SchemaCatalog, default_catalog
 
 __all__ = [
     "Deserializer", "Event", "SerdeContext", "Serializer", "build_serde",
     "ConfluentSerializer", "ConfluentDeserializer", "SingleObjectSerializer", "SingleObjectDeserializer",
+    "writer_prefix",
 ]
+
+
+def writer_prefix(data: bytes) -> bytes:
+    """The leading bytes that name a record's writer schema, in either framing (single-object: ``C3 01`` and the
+    fingerprint; Confluent: the magic byte and the schema id): records with equal prefixes have one schema, so a
+    reader that wants few schemas of a busy topic decodes one record per prefix to learn which to skip."""
+    if data[:len(SINGLE_OBJECT_MAGIC)] == SINGLE_OBJECT_MAGIC:
+        return data[:SINGLE_OBJECT_HEADER_SIZE]
+    return data[:CONFLUENT_HEADER.size]
 
 
 def build_serde(

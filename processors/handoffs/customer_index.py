@@ -1,7 +1,8 @@
 """The customer index: which open handoffs of a partition a directory change concerns.
 
 Derived state like the due index: per partition, identifier key -> open handoff ids and customer id ->
-open handoff ids, rebuilt from the table after a start or a rebalance and kept current on every save.
+open handoff ids (a handoff whose placement changed is concerned by its id), rebuilt from the table after
+a start or a rebalance and kept current on every save.
 A stale entry costs one look at a handoff that turns out unchanged, never a missed change.
 """
 
@@ -72,4 +73,5 @@ class CustomerIndex:
             found |= index.get("id:" + key, set())
         for customer in changes.customers:
             found |= index.get("customer:" + customer, set())
+        found.update(h for h in changes.handoffs if self._keys_of.get(h, (None,))[0] == partition)
         return sorted(found)

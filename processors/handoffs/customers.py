@@ -2,11 +2,19 @@
 
 The rules (issue #15):
 
-* **Customer.** The handoff's customer is the current customer of the first of its identifiers that
-  identity resolution has assigned (``CustomerDirectory.customer_of``). It follows merges and splits:
-  when identity moves the identifier, the handoff moves with it, announced by a HandoffStatusChanged
-  whose ``customer_id`` is the new one (cause ``omnibus.identity.IdentifierAssignment``). A handoff
-  never loses a customer it had because an identifier was unassigned.
+* **Customer.** The handoff's customer is the one identity resolution placed it on: identity re-publishes the
+  HandoffCreated on ``customer.contacts.v1`` under that customer, weighing every identifier of the event, so
+  a shared landline or e-mail, or a mistyped account number, does not pick someone else (tester F1, F3).
+  An operator's split or contact move re-publishes it under the new customer and wins over the original
+  placement; a CustomerMerged moves it to the survivor (``CustomerDirectory.placed_on``). A change is
+  announced by a HandoffStatusChanged whose ``customer_id`` is the new one (cause
+  ``omnibus.identity.ContactPlacement``, causation the placement's event id). Until the placement is read,
+  the customer is the current customer of the first of the handoff's identifiers identity has assigned
+  (``CustomerDirectory.customer_of``; cause ``omnibus.identity.IdentifierAssignment``), and the placement
+  corrects it when it arrives. Once placed, the handoff keeps its placed customer (``customer_placed`` in its
+  state, followed through merges) even when the placement has left the 7-day contacts topic, so a restart
+  never hands it back to the identifier rule. A handoff never loses a customer it had because an identifier
+  was unassigned.
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
@@ -31,6 +39,7 @@ from processors.handoffs.directory import BUSINESS, CustomerTier, CustomerView
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
+PLACEMENT_CAUSE = "omnibus.identity.ContactPlacement"  # not a record of its own: identity's placement of the handoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,10 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
     new, cause, causation, retimed = state, CUSTOMER_CAUSE, None, None
     if view.customer_id is not None and view.customer_id != state.customer_id:
         new = new.with_(customer_id=view.customer_id)
+        if view.placement is not None:
+            cause, causation = PLACEMENT_CAUSE, view.placement
+    if view.placement is not None and not state.customer_placed:
+        new = new.with_(customer_placed=True)
     if view.customer_id is not None and view.identifiers != state.addresses:
         new = new.with_(addresses=view.identifiers)
     tier = view.tier
@@ -80,7 +93,7 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
                 new, cause, causation = changed, tier.schema, tier.event_id
     if new == state:
         return None
-    announce = new.with_(addresses=state.addresses) != state
+    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed) != state
     return Followed(new, cause, causation, retimed, announce)
 
 
@@ -108,12 +121,14 @@ def _retier(
 
 def is_customer_cause(cause: str) -> bool:
     """Whether a HandoffStatusChanged's cause is a customer update (not a lifecycle event)."""
-    return cause == CUSTOMER_CAUSE or cause.startswith(BUSINESS)
+    return cause in (CUSTOMER_CAUSE, PLACEMENT_CAUSE) or cause.startswith(BUSINESS)
 
 
 def announced_view(value: dict, addresses: tuple[dict[str, str], ...]) -> CustomerView:
     """The directory view a customer-update HandoffStatusChanged was computed from (for replays)."""
-    tier = None
+    tier, placement = None, None
     if value["cause"].startswith(BUSINESS):
         tier = CustomerTier(value["service_tier"], value["envelope"]["causation_id"], value["cause"])
-    return CustomerView(value.get("customer_id"), tier, addresses)
+    elif value["cause"] == PLACEMENT_CAUSE:
+        placement = value["envelope"]["causation_id"]
+    return CustomerView(value.get("customer_id"), tier, addresses, placement)

@@ -1,11 +1,13 @@
-"""What the tracker knows about customers: identifier -> customer, and the tiers of their accounts and products.
+"""What the tracker knows about customers: where identity placed each handoff, identifier -> customer, and the
+tiers of their accounts and products.
 
-A derived, in-memory replica of two compacted topics that every tracker worker reads whole, from offset 0
-(see ``directory_feed``): ``customer.identifiers.v1`` (identity resolution's current customer of each
-identifier, key ``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems'
-account and product events, one record per account and per subscription, see ``TierFact``). Lookups
-never wait and never cross a partition: an unknown customer is None, and every change bumps ``version``
-and is remembered, so the tracker re-checks exactly the handoffs a change concerns.
+A derived, in-memory replica that every tracker worker reads whole, from offset 0 (see ``directory_feed``):
+``customer.contacts.v1`` (of which only identity's placements of handoffs, ``Placement``, and its merges are
+kept), ``customer.identifiers.v1`` (identity resolution's current customer of each identifier, key
+``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems' account and product
+events, one record per account and per subscription, see ``TierFact``). Lookups never wait and never cross a
+partition: an unknown customer is None, and every change bumps ``version`` and is remembered, so the tracker
+re-checks exactly the handoffs a change concerns.
 """
 
 from __future__ import annotations
@@ -81,15 +83,31 @@ class CustomerView:
     customer_id: str | None = None
     tier: CustomerTier | None = None
     identifiers: tuple[dict[str, str], ...] = ()  # all the customer's identifiers known to identity
+    placement: str | None = None  # event id of identity's placement the customer comes from (None: an identifier)
 
 
 UNKNOWN = CustomerView()
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Identity placed a handoff on a customer: a HandoffCreated re-published on ``customer.contacts.v1``."""
+
+    customer_id: str  # the record's key
+    event_id: str  # the record's envelope.event_id (a moved record's is derived from the split or move)
+    moved: bool  # an operator's split or contact move re-published it (``bus.topics.MOVED_FROM_HEADER``)
+    at_ms: int  # the record's Kafka timestamp, ms
+
+    def supersedes(self, other: Placement) -> bool:
+        """A move wins over the original placement; among equals the later record (identity announcements)."""
+        return (self.moved, self.at_ms) >= (other.moved, other.at_ms)
 
 
 @dataclass(frozen=True)
 class Changes:
     identifiers: frozenset[str] = frozenset()
     customers: frozenset[str] = frozenset()
+    handoffs: frozenset[str] = frozenset()  # handoff ids whose placement changed
 
 
 @dataclass
@@ -100,7 +118,10 @@ class CustomerDirectory:
     _keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> identifier keys
     _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
-    _changes: deque[tuple[int, str | None, frozenset[str]]] = field(default_factory=lambda: deque(maxlen=CHANGES_KEPT))
+    _placed: dict[str, Placement] = field(default_factory=dict)  # handoff id -> identity's placement
+    _survivor: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor customer id
+    _changes: deque[tuple[int, str | None, frozenset[str], str | None]] = field(
+        default_factory=lambda: deque(maxlen=CHANGES_KEPT))
 
     # --- feeding ----------------------------------------------------------------------------------
 
@@ -130,10 +151,27 @@ class CustomerDirectory:
         owner = self._owner.get(f"{ACCOUNT_TYPE}:{fact.account}")
         self._changed(None, {owner} if owner else set())
 
-    def _changed(self, key: str | None, customers: set[str]) -> None:
+    def place(self, handoff_id: str, placement: Placement) -> None:
+        """Identity placed (or an operator moved) handoff ``handoff_id``; an older placement than the one held
+        (``Placement.supersedes``) changes nothing."""
+        current = self._placed.get(handoff_id)
+        if current is not None and not placement.supersedes(current):
+            return
+        self._placed[handoff_id] = placement
+        if current is None or current.customer_id != placement.customer_id:
+            self._changed(None, set(), handoff_id)
+
+    def merge(self, merged_id: str, survivor_id: str) -> None:
+        """Identity merged customer ``merged_id`` into ``survivor_id`` (CustomerMerged): its placements follow."""
+        if merged_id == survivor_id or self._survivor.get(merged_id) == survivor_id:
+            return
+        self._survivor[merged_id] = survivor_id
+        self._changed(None, {merged_id, survivor_id})
+
+    def _changed(self, key: str | None, customers: set[str], handoff_id: str | None = None) -> None:
         self.version += 1
         if self.ready:  # while catching up nobody reads the changes: the first ready tick re-checks everything
-            self._changes.append((self.version, key, frozenset(customers)))
+            self._changes.append((self.version, key, frozenset(customers), handoff_id))
 
     def changes_since(self, version: int) -> Changes | None:
         """Identifiers and customers changed after ``version``; None when too old to tell (re-check all)."""
@@ -143,18 +181,36 @@ class CustomerDirectory:
             return None  # forgotten, or made while catching up
         keys: set[str] = set()
         customers: set[str] = set()
-        for changed_at, key, touched in reversed(self._changes):
+        handoffs: set[str] = set()
+        for changed_at, key, touched, handoff_id in reversed(self._changes):
             if changed_at <= version:
                 break
             if key is not None:
                 keys.add(key)
+            if handoff_id is not None:
+                handoffs.add(handoff_id)
             customers |= touched
-        return Changes(frozenset(keys), frozenset(customers))
+        return Changes(frozenset(keys), frozenset(customers), frozenset(handoffs))
 
     # --- lookups ----------------------------------------------------------------------------------
 
+    def placed_on(self, handoff_id: str) -> tuple[str, str] | None:
+        """(customer id, placement event id) of identity's placement of the handoff, through every merge since;
+        None when identity's placement has not been read."""
+        placement = self._placed.get(handoff_id)
+        return None if placement is None else (self.survivor_of(placement.customer_id), placement.event_id)
+
+    def survivor_of(self, customer_id: str) -> str:
+        """The customer ``customer_id`` was merged into, through every CustomerMerged read (itself if none)."""
+        seen = {customer_id}
+        while (survivor := self._survivor.get(customer_id)) is not None and survivor not in seen:
+            customer_id = survivor
+            seen.add(survivor)
+        return customer_id
+
     def customer_of(self, identifiers: tuple[dict[str, str], ...]) -> str | None:
-        """The customer of the first of ``identifiers`` identity resolution has assigned."""
+        """The customer of the first of ``identifiers`` identity resolution has assigned (the fallback of ``view``
+        while identity's placement of the handoff is unknown)."""
         for identifier in identifiers:
             owner = self._owner.get(identifier_key(identifier))
             if owner is not None:
@@ -182,15 +238,31 @@ class CustomerDirectory:
                     best, found = rank, CustomerTier(tier, fact.event_id, fact.schema)
         return found
 
-    def view(self, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy) -> CustomerView:
-        """The customer behind ``identifiers``, their tier and their reachable identifiers (UNKNOWN until ready)."""
+    def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
+             placed_before: str | None = None) -> CustomerView:
+        """The handoff's customer, their tier and their reachable identifiers (UNKNOWN until ready).
+
+        The customer is the one identity placed the handoff on (``placed_on``). When that placement is not held
+        (``customer.contacts.v1`` keeps 7 days, a replica starts from what is left), ``placed_before``: the
+        customer an earlier placement gave, kept in the handoff's state (``HandoffState.customer_placed``),
+        through the merges read. With neither, the current customer of the first of ``identifiers`` identity
+        has assigned (``customer_of``). An identifier shared or mistyped may belong to someone else: only the
+        placement weighs the whole event (tester F1, F3).
+        """
         if not self.ready:
             return UNKNOWN
-        customer_id = self.customer_of(identifiers)
+        placed = self.placed_on(handoff_id)
+        customer_id: str | None
+        if placed is not None:
+            customer_id, placement = placed
+        else:
+            placement = None
+            customer_id = self.survivor_of(placed_before) if placed_before else self.customer_of(identifiers)
         if customer_id is None:
             return UNKNOWN
         reachable = policy.notifications.reachable_types
         known = sorted(k for k in self._keys.get(customer_id, ()) if k.partition(":")[0] in reachable)
         known = known[:ADDRESSES_KEPT]
         return CustomerView(customer_id, self.tier_of(customer_id, policy.tiers),
-                            tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known))
+                            tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known),
+                            placement)

@@ -1,13 +1,15 @@
-"""Feeding the customer directory: a replica of two compacted topics, read whole by every tracker worker.
+"""Feeding the customer directory: a replica of three topics, read whole by every tracker worker.
 
 Like a Kafka Streams global table: a plain consumer without a group is assigned every partition of
-``customer.identifiers.v1`` (identity's identifier -> customer, Avro ``IdentifierAssignment``, tombstone
-= unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads them from offset 0 and then follows
-them. The directory is marked ready once the feed has read up to the end offsets seen at its start; until
-then the tracker treats every customer as unknown (default tier, re-timed later), so a start never
-blocks a partition. Records that cannot be read are counted and skipped (their keys are identifiers and
-are never logged). ``tier_fact_record`` is the other half: what the tracker publishes on the facts topic
-for a business event.
+``customer.contacts.v1`` (of which it keeps identity's placements of handoffs, the HandoffCreated records, and
+its CustomerMerged records; every other record is skipped by its writer schema, decoding one record per schema,
+``bus.serde.writer_prefix``), ``customer.identifiers.v1`` (identity's identifier -> customer, Avro
+``IdentifierAssignment``, tombstone = unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads
+them from offset 0 and then follows them. The directory is marked ready once the feed has read up to the end
+offsets seen at its start; until then the tracker treats every customer as unknown (default tier, re-timed
+later), so a start never blocks a partition. Records that cannot be read are counted and skipped (their
+keys are identifiers and are never logged). ``tier_fact_record`` is the other half: what the tracker
+publishes on the facts topic for a business event.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from prometheus_client import Counter, Gauge
 from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
-from bus.serde import Deserializer, SerdeContext
-from bus.topics import CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
-from processors.handoffs.directory import CustomerDirectory, TierFact
+from bus.serde import Deserializer, SerdeContext, writer_prefix
+from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
+from processors.handoffs.directory import CustomerDirectory, Placement, TierFact
+from processors.handoffs.outputs import CREATED
+from processors.identity.announcements import CUSTOMER_MERGED
 from processors.identity.assignments import row_after_tombstone, supersedes, tombstone_version
 
 log = get_logger(__name__)
@@ -32,8 +36,8 @@ UNREADABLE = Counter(
 )
 READY = Gauge(
     "omnibus_handoff_directory_ready",
-    "1 once the customer directory has read customer.identifiers.v1 and handoff.tier-facts.v1 up to where they"
-    " were at its start (before that, handoffs start on the default tier and are re-timed later).",
+    "1 once the customer directory has read customer.contacts.v1, customer.identifiers.v1 and handoff.tier-facts.v1"
+    " up to where they were at its start (before that, handoffs start on the default tier and are re-timed later).",
 )
 
 
@@ -42,9 +46,11 @@ class DirectoryFeed(TopicFollower):
         self, settings: OmnibusSettings, directory: CustomerDirectory, deserializer: Deserializer,
         *, poll_ms: int = 200,
     ) -> None:
-        super().__init__(settings, [CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS], "handoffs-directory-feed",
-                         poll_ms=poll_ms)
+        super().__init__(settings, [CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS],
+                         "handoffs-directory-feed", poll_ms=poll_ms)
         self.directory, self.deserializer = directory, deserializer
+        self.contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)
+        self._kept_writers: dict[bytes, bool] = {}  # writer prefix on the contacts topic -> whether its schema is kept
         self.identifiers_topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
         self.facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
         self._versions: dict[str, int] = {}  # assignment version held per identifier (the reader rule)
@@ -56,7 +62,8 @@ class DirectoryFeed(TopicFollower):
         await super().start()
 
     def on_record(self, record: ConsumerRecord) -> None:
-        self.apply(record.topic, record.key, record.value, record.partition, record.offset, record.headers)
+        self.apply(record.topic, record.key, record.value, record.partition, record.offset, record.headers,
+                   record.timestamp)
 
     def on_caught_up(self) -> None:
         self._mark_ready_if_caught_up()
@@ -68,8 +75,8 @@ class DirectoryFeed(TopicFollower):
             log.info("customer directory caught up", version=self.directory.version)
 
     def apply(self, topic: str, key: bytes | None, value: bytes | None, partition: int = 0, offset: int = 0,
-              headers: Sequence[tuple[str, bytes]] | None = None) -> None:
-        """Apply one record of either topic to the directory (unreadable ones are counted and skipped).
+              headers: Sequence[tuple[str, bytes]] | None = None, timestamp_ms: int = 0) -> None:
+        """Apply one record of any of the topics to the directory (unreadable ones are counted and skipped).
 
         A tombstone on the identifiers topic unassigns the identifier; its version header
         (``assignments.VERSION_HEADER``) keeps older rows written after it from assigning it again.
@@ -77,7 +84,11 @@ class DirectoryFeed(TopicFollower):
         try:
             if not key:
                 raise ValueError("record without a key")
-            if topic == self.identifiers_topic:
+            if topic == self.contacts_topic:
+                if value is not None and self._kept_writers.get(writer_prefix(value)) is not False:
+                    self._contact(SerdeContext(topic=topic, key=key, partition=partition, offset=offset), key,
+                                  value, headers, timestamp_ms)
+            elif topic == self.identifiers_topic:
                 customer, identifier = None, key.decode()
                 if value is not None:
                     ctx = SerdeContext(topic=topic, key=key, partition=partition, offset=offset)
@@ -98,6 +109,21 @@ class DirectoryFeed(TopicFollower):
             UNREADABLE.labels(topic=topic).inc()
             log.warning("directory record skipped", topic=topic, partition=partition, offset=offset,
                         error_type=type(error).__name__)
+
+    def _contact(self, ctx: SerdeContext, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]] | None,
+                 timestamp_ms: int) -> None:
+        """A record of ``customer.contacts.v1`` (key: the customer identity placed it on) of a writer schema not
+        known to be skipped: a HandoffCreated places its handoff (moved when it carries ``MOVED_FROM_HEADER``), a
+        CustomerMerged (under the merged id) merges; any other schema's records are skipped undecoded from now on
+        (``apply`` checks ``writer_prefix`` first: every tracker worker reads every contact)."""
+        event = self.deserializer(value, ctx)
+        self._kept_writers[writer_prefix(value)] = event.schema in (CREATED, CUSTOMER_MERGED)
+        if event.schema == CREATED:
+            placement = Placement(key.decode(), event.value["envelope"]["event_id"], moved_from(headers) is not None,
+                                  timestamp_ms)
+            self.directory.place(event.value["handoff_id"], placement)
+        elif event.schema == CUSTOMER_MERGED:
+            self.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
 
 
 def tier_fact_record(fact: TierFact) -> tuple[bytes, bytes]:

@@ -150,6 +150,7 @@ class HandoffState:
     tier_event_id: str | None = None  # business event that set a CUSTOMER tier
     lineage: DeadlineLineage | None = None
     addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
+    customer_placed: bool = False  # customer_id came from identity's placement of the handoff, not an identifier
 
     # --- derived ----------------------------------------------------------------------------------
 

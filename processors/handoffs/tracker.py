@@ -195,9 +195,9 @@ class HandoffTracker:
 
     async def follow_customers(self, partition: int, now_us: int) -> int:
         """Apply what the directory learnt since the last tick to the open handoffs it concerns (customer
-        resolved or moved by a merge or split, tier known or upgraded), at most ``batch_size`` of them per
-        tick (the rest wait for the next: a full re-check after a start never blocks the partition for
-        long); returns how many changed."""
+        placed by identity, resolved or moved by a merge or split, tier known or upgraded), at most
+        ``batch_size`` of them per tick (the rest wait for the next: a full re-check after a start never
+        blocks the partition for long); returns how many changed."""
         directory = self.directory
         if directory is None or not directory.ready:
             return 0
@@ -256,7 +256,9 @@ class HandoffTracker:
         if self.directory is None:
             return None
         try:
-            followed = follow(self.policy, state, self.directory.view(state.customer_identifiers, self.policy), at_us)
+            view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy,
+                                       state.customer_id if state.customer_placed else None)
+            followed = follow(self.policy, state, view, at_us)
         except Exception:  # one broken handoff must not stop the others
             log.exception("customer update failed for a handoff", handoff_id=state.handoff_id)
             self.metrics.scan_error()

@@ -120,7 +120,7 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
 def _create(value: dict, at: int, ctx: Context) -> Transition:
     policy, envelope = ctx.policy, value["envelope"]
     identifiers = tuple(dict(i) for i in value["customer_identifiers"])
-    view = ctx.directory.view(identifiers, policy) if ctx.directory is not None else UNKNOWN
+    view = ctx.directory.view(value["handoff_id"], identifiers, policy) if ctx.directory is not None else UNKNOWN
     tier = initial_tier(policy, value.get("service_tier"), value["origin_channel"], view)
     state = HandoffState(
         handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier.tier,
@@ -128,6 +128,7 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
         origin_channel=value["origin_channel"], origin_site=value.get("origin_site"),
         correlation_id=envelope["correlation_id"] or envelope["event_id"], created_at_us=at,
         intake_facts=dict(value.get("intake_facts") or {}), partition=ctx.partition, customer_id=view.customer_id,
+        customer_placed=view.placement is not None,
         tier_source=tier.source, tier_event_id=tier.event_id, addresses=view.identifiers,
     )
     team, rule = policy.route(state.case_type, state.service_tier)

@@ -56,6 +56,7 @@ from processors.identity.wire import as_is
 
 SOURCE_SYSTEM = "omnibus-identity"
 NS = "omnibus.identity."
+CUSTOMER_MERGED = NS + "CustomerMerged"
 
 
 def identifier_record(key: str) -> dict[str, str]:

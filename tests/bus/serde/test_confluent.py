@@ -6,7 +6,9 @@ from typing import Any
 import pytest
 
 from bus.errors import DeserializationError, SchemaRegistryError
-from bus.serde import ConfluentDeserializer, ConfluentSerializer, Event, SerdeContext
+from bus.serde import (
+    ConfluentDeserializer, ConfluentSerializer, Event, SerdeContext, SingleObjectSerializer, writer_prefix,
+)
 from bus.serde.confluent import subject_for
 from tests.bus.serde.conftest import THING_V1, THING_V2
 
@@ -78,3 +80,15 @@ def test_registry_outage_is_retriable_not_a_bad_record(catalog_of) -> None:
 def test_wrong_magic_byte(catalog_of) -> None:
     with pytest.raises(DeserializationError, match="magic"):
         ConfluentDeserializer(catalog_of(THING_V1), InMemoryRegistry())(b"\x01\x00\x00\x00\x01abc", CTX)
+
+
+def test_the_writer_prefix_names_the_writer_schema_in_either_framing(catalog_of) -> None:
+    """``writer_prefix``: equal for records of one writer schema, different across schemas and framings."""
+    catalog, registry = catalog_of(THING_V1), InMemoryRegistry()
+    confluent, single = ConfluentSerializer(catalog, registry), SingleObjectSerializer(catalog)
+    thing = Event("omnibus.test.Thing", {"id": "a", "count": 1})
+    other = Event("omnibus.test.Thing", {"id": "bb", "count": 2})
+    assert writer_prefix(confluent(thing, CTX)) == writer_prefix(confluent(other, CTX)) == b"\x00\x00\x00\x00\x01"
+    assert writer_prefix(single(thing, CTX)) == writer_prefix(single(other, CTX)) == single(thing, CTX)[:10]
+    newer = SingleObjectSerializer(catalog_of(THING_V2))(Event("omnibus.test.Thing", {"id": "a", "count": 1}), CTX)
+    assert writer_prefix(newer) != writer_prefix(single(thing, CTX))

@@ -94,6 +94,21 @@ class World:
         return [o for o in self.publisher.published if o.event.schema.endswith("." + name)]
 
 
+async def replay(world: World, until) -> dict:
+    """The table ``omnibus replay`` rebuilds from ``world.topic`` without a directory, ticked up to ``until``."""
+    replayed: dict = {}
+    rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
+                             Destinations("events", "notifications"))
+    for event in world.topic:
+        if event.value["envelope"]["source_system"] == SYSTEM:
+            rebuilt.replay_announcement(event, 0)
+            await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
+        else:
+            await rebuilt.handle(event, record())
+    await rebuilt.tick(0, to_micros(until))
+    return replayed
+
+
 async def test_a_known_customer_gets_the_tier_billing_published() -> None:
     world = World()
     world.assign("cus_ana", {"type": "ACCOUNT", "value": "A-1"}, EMAIL, USER)
@@ -317,16 +332,7 @@ async def test_a_replay_of_the_events_topic_rebuilds_the_customer_updates() -> N
     await world.tick(T0 + 2 * H)
     await world.send(accepted("h1", T0 + 3 * H))
     await world.tick(T0 + 5 * H)
-    replayed: dict = {}
-    rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
-                             Destinations("events", "notifications"))
-    for event in world.topic:
-        if event.value["envelope"]["source_system"] == SYSTEM:
-            rebuilt.replay_announcement(event, 0)
-            await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
-        else:
-            await rebuilt.handle(event, record())
-    await rebuilt.tick(0, to_micros(T0 + 5 * H))
+    replayed = await replay(world, T0 + 5 * H)
     keep = ("customer_id", "service_tier", "tier_source", "deadline_us", "tier", "fired", "status", "lineage")
     assert {k: replayed["h1"][k] for k in keep} == {k: world.store["h1"][k] for k in keep}
     assert world.store["h1"]["lineage"]["rule"] == "escalation"  # premium's 4 h ran out at +4 h

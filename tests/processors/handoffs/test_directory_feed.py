@@ -5,7 +5,7 @@ web hall without a tier. Identity resolution links the account, the e-mail and t
 customer; the tracker's directory learns it from ``customer.identifiers.v1`` and the digested business
 events, so the handoff's deadline is the premium one (at creation, or re-timed once when the customer
 resolves), and the customer's notification arrives keyed by their customer id on the web hall, addressed
-to the user id seen there.
+to the user id seen there. The directory also reads identity's placement of the handoff (customer.contacts.v1).
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ async def test_a_premium_customer_from_billing_gets_the_premium_deadline_on_the_
         assert premium["deadline_lineage"]["rule"] in ("sla", "customer-resolved")
         customer = premium["customer_id"]
         assert (await assignments(settings))["EMAIL:ana@example.org"] == customer  # identity's customer
+        feed = worker.feed
+        assert feed is not None  # identity's placement of the handoff, read from customer.contacts.v1
+        assert await _until(lambda: (feed.directory.placed_on("h1") or ("",))[0] == customer)
 
         await producer.publish(Outgoing(events_topic, "h1", accepted("h1", T0 + 0.5 * H)))
         await watcher.until(lambda: any(e.value["kind"] == "IN_PROGRESS" for e in watcher.events("CustomerNotification")),
