@@ -111,6 +111,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # The customer that held an identifier of ``ids`` when the event occurred, before an operator released it
     # (``release.holder``): the event goes there if no identifier leads it to a customer (tester18 F5).
     released_to: str | None = None
+    # bit i: ``ids[i]``'s node had an owner, was no household's and kept another customer apart through it at the
+    # visit (``IdentifierState.kept_apart``: a holder's line carried a member's mobile; ``deciding.used_by_others``).
+    apart: int = 0
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):
