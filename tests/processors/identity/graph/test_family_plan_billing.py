@@ -19,10 +19,10 @@ import pytest
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.serde import Event
 from processors.identity.graph.state import IdentifierState
-from tests.processors.identity.graph.test_alias import OBSERVED, segment
+from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED, segment
 from tests.processors.identity.graph.test_family_plan import call, feed, landed
 from tests.processors.identity.graph.test_seek import root
-from tests.processors.identity.support import Harness, envelope, matcher_settings
+from tests.processors.identity.support import Harness, envelope, interaction, matcher_settings
 
 BUSINESS = "business.events.v1"
 ACCOUNT = "FAM-T18"
@@ -34,19 +34,24 @@ PEOPLE = {  # user id -> the web identify's traits; the mobiles in E.164
 LINES = {"frank": "S-T18-F1", "grace": "S-T18-F2", "hugo": "S-T18-F3"}  # the user of each line -> its subscription
 
 
+def email(user: str) -> str:
+    return f"{user}.bernard@t18.example"
+
+
 def identify(user: str, minutes: int) -> tuple[Event, str]:
-    traits = {**PEOPLE[user], "lastName": "Bernard", "email": f"{user}.bernard@t18.example"}
+    traits = {**PEOPLE[user], "lastName": "Bernard", "email": email(user)}
     [item] = segment({"type": "identify", "userId": f"t18-{user}", "messageId": f"id-{user}", "traits": traits})
     item[0].value["envelope"]["occurred_at"] = envelope(minutes=minutes)["occurred_at"]
     return item
 
 
-def billing_line(user: str, activated: datetime) -> list[tuple[Event, str]]:
-    """What ``import-batch`` publishes for the family-plan line ``user`` uses: the holder Frank's identity."""
+def billing_line(user: str, activated: datetime, own: str = "phone") -> list[tuple[Event, str]]:
+    """What ``import-batch`` publishes for the family-plan line ``user`` uses: the holder Frank's identity beside
+    ``user``'s own mobile (``own="phone"``) or e-mail (``"email"``)."""
     fields = {"account_number": ACCOUNT, "subscription_id": LINES[user], "product_code": "MOB-FAM",
               "product_name": "Family plan line", "effective_at": activated.isoformat(),
               "given_name": "Frank", "family_name": "Bernard", "birth_date": PEOPLE["frank"]["birthday"],
-              "phone": PEOPLE[user]["phone"]}
+              own: PEOPLE[user]["phone"] if own == "phone" else email(user)}
     mapped = map_business(BusinessRecord("ProductSubscribed", fields, f"fam.csv:{user}", activated),
                           LegacyContext("billing", BUSINESS, identity_topic=OBSERVED, phone_region="FR"))
     return [(out.event, out.topic) for out in mapped.events]
@@ -108,3 +113,23 @@ def test_a_call_whose_ivr_took_the_family_account_lands_on_the_mobiles_person_in
     orders = list(itertools.permutations(range(6)))
     for order in [orders[0], orders[-1], *random.Random(84).sample(orders, 10)]:
         run(activated, order, ACCOUNT)
+
+
+def test_the_kind_a_members_own_email_on_the_holders_lines_decides_against_the_account() -> None:
+    """The same with another own type: the lines (a joint bank account's export naming the first holder) carry
+    each member's e-mail, and a contact that tells no person carries the account and Grace's e-mail."""
+    orders = list(itertools.permutations(range(6)))
+    for order in [orders[0], orders[-1], *random.Random(85).sample(orders, 6)]:
+        blocks = ([[identify(user, minute)] for minute, user in enumerate(PEOPLE)]
+                  + [billing_line(user, DATES["lines-after-web"], "email") for user in PEOPLE])
+        h = Harness(matcher_settings())
+        for index in order:
+            feed(h, blocks[index])
+        contact = [(interaction([("ACCOUNT", ACCOUNT), ("EMAIL", email("grace"))], minutes=24 * 60), CONTACTS)]
+        feed(h, contact)
+        h.local.check_consistent()
+        people = {user: root(h, h.customer("USER_ID", f"t18-{user}") or "") for user in PEOPLE}
+        assert len(set(people.values())) == 3, order
+        assert h.customer("ACCOUNT", ACCOUNT) == people["frank"], order
+        assert h.customer("EMAIL", email("grace")) == people["grace"], order
+        assert landed(h, contact) == {people["grace"]}, order
