@@ -10,6 +10,9 @@ who this is than one that only one person's events carried, whatever its type an
 identifiers are planned after the owned ones that are not (``unshared_first``). The event then lands on the
 unshared identifier's customer, and the shared one is the identifier the link is refused through (noted on the
 screen pops as it is already). ``PRIORITIES`` still orders identifiers of one kind (both household or both not).
+From a billing export (tester18 F4) the account counts only its holder as a person, yet a member's mobile its lines
+carried keeps the holder apart: for an event that tells no person the account is then a household one too
+(``used_by_others``).
 
 When the household identifier is all that leads to a customer and the event tells no person (no traits, no user id
 or national ID: a call from an unknown number with the account), it lands on that identifier's keeper as before, but
@@ -24,13 +27,46 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from processors.identity.graph.limits import claimable
 from processors.identity.graph.messages.base import Saga
 from processors.identity.rules import LinkPolicy, kind_of
 
 
-def household_keys(saga: Saga) -> set[str]:
-    """The keys of ``saga.ids`` whose node held evidence of two people or more (or was shared) at the visit."""
-    return {key for index, key in enumerate(saga.ids) if saga.households >> index & 1}
+def household_keys(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> set[str]:
+    """The keys of ``saga.ids`` whose node held evidence of two people or more (or was shared) at the visit, and the
+    owned ones another person uses too (``used_by_others``)."""
+    return {key for index, key in enumerate(saga.ids) if saga.households >> index & 1} | used_by_others(
+        policy, saga, owned)
+
+
+def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> set[str]:
+    """The ``owned`` keys of a claimable type (several people may hold one: an account, not a user id) of an event
+    that tells no person (``tells_person``), when it also carries a key planned after them that another customer
+    owns, that is no household's and that kept someone apart from its owner at the visit (``Saga.apart``).
+
+    A telecom billing export names the account holder beside each member's mobile (tester18 F4): a line is about the
+    account, so only the holder is counted as a person on the mobile (``evidence.person_of``), and the member who
+    keeps the mobile keeps the holder apart through it. The account is then one the member uses too: for a call from
+    her mobile whose IVR took the account it counts as a household identifier, and her mobile decides (it landed on
+    the holder by ``PRIORITIES`` before). A joint account's second holder is counted on the account already.
+
+    Keys planned after the witness do not count: once her call landed on her and was refused towards the holder
+    through the account, the account keeps her apart too, and the mobile must not count as used by another in turn.
+    The customers kept apart are not compared with the key's owner: a node notes the customer ids of the time
+    (one merged since names its root's alias), and the event has only the owners' ids."""
+    if tells_person(policy, saga):
+        return set()
+    order = policy.plan_order(saga.ids)
+    witnesses = [key for index, key in enumerate(saga.ids) if saga.apart >> index & 1 and key in owned]
+    return {key for key in owned if claimable(policy, key) and any(
+        saga.seen[other] != saga.seen[key] and order.index(other) > order.index(key) for other in witnesses)}
+
+
+def tells_person(policy: LinkPolicy, saga: Saga) -> bool:
+    """Whether the event has traits or an identifier of a type one person holds one of (a user id, a national ID:
+    ``evidence.person_of`` reads the same)."""
+    return bool(saga.traits) or any(
+        policy.limit(kind_of(key)) == 1 for key in saga.ids if key not in saga.lookup_only)
 
 
 def unshared_first(order: list[str], household: Collection[str], owned: Collection[str]) -> list[str]:
@@ -51,6 +87,6 @@ def untold_through_shared(policy: LinkPolicy, saga: Saga, household: Collection[
     number with the family account is not the account keeper's number). With ``unshared_first`` a household key
     is planned before an owned one only when the event holds no owned key outside the households, so this reads
     the whole event."""
-    if saga.traits or any(policy.limit(kind_of(key)) == 1 for key in saga.ids if key not in saga.lookup_only):
+    if tells_person(policy, saga):
         return False
     return any(key in household for key in owned) and all(key in household for key in owned)

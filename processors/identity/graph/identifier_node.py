@@ -79,6 +79,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
                               lineage(saga, SHARED_IDENTIFIER), customer_id=state.owner))
     elif state.owner:
         saga.seen[ctx.key] = state.owner
+        if not saga.households >> saga.visited & 1 and any(other != state.owner for other in state.kept_apart):
+            saga.apart |= 1 << saga.visited  # one person's, another kept apart through it (deciding.used_by_others)
     elif ctx.key in saga.lookup_only:
         saga.seen[ctx.key] = UNKNOWN  # an alias's previous id nobody owns: never reserved nor created
         if is_alias(saga) and not saga.proposal:  # linked when it gets an owner (on_assign), with the alias's rank

@@ -133,7 +133,7 @@ def plan(policy: LinkPolicy, saga: Saga) -> list[str]:
     if saga.proposal:
         return policy.plan_order(saga.ids)
     if not is_alias(saga):
-        return unshared_first(policy.plan_order(saga.ids), household_keys(saga), owned(saga))
+        return unshared_first(policy.plan_order(saga.ids), household_keys(policy, saga, owned(saga)), owned(saga))
     own = [key for key in saga.ids if key not in saga.lookup_only]
     return policy.plan_order(own) + policy.plan_order(saga.lookup_only)
 
@@ -169,7 +169,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
     outputs: list[Output] = []
     plan, seen, event_id = saga.plan, saga.seen, saga.event_id
     # Led to its customer only by identifiers several people share, telling no person: its new ones join nobody.
-    untold = not saga.proposal and untold_through_shared(policy, saga, household_keys(saga), owned(saga))
+    mine = owned(saga)
+    untold = not saga.proposal and untold_through_shared(policy, saga, household_keys(policy, saga, mine), mine)
     while saga.step < len(plan):
         key = plan[saga.step]
         status = seen[key]

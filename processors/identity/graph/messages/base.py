@@ -114,6 +114,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # Who merged and why: an operator's merge (``saga.merge_saga``, rule ``manual-merge``), carried to the announcement.
     operator: str | None = None
     reason: str | None = None
+    # bit i: ``ids[i]``'s node had an owner, was no household's and kept another customer apart through it at the
+    # visit (``IdentifierState.kept_apart``: a holder's line carried a member's mobile; ``deciding.used_by_others``).
+    apart: int = 0
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

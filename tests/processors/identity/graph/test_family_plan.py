@@ -53,12 +53,12 @@ def identifies(order: tuple[str, ...] = tuple(FAMILY)) -> list[tuple[Event, str]
     return [events[user] for user in order]
 
 
-def call(number: str, *, account: bool = True) -> list[tuple[Event, str]]:
-    """A Connect CTR from ``number`` whose IVR took only the account number, or nothing (a day after the
-    identifies)."""
+def call(number: str, *, account: str | None = ACCOUNT[1]) -> list[tuple[Event, str]]:
+    """A Connect CTR from ``number`` whose IVR took only the account number ``account``, or nothing (None; a day
+    after the identifies)."""
     record = ctr(ContactId=f"c-{number}-{account}-{next(CALLS)}",
                  CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
-                 Attributes={"accountNumber": ACCOUNT[1]} if account else {})
+                 Attributes={"accountNumber": account} if account else {})
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
             for o in map_ctr(native, context()).events]
@@ -116,7 +116,7 @@ def test_a_call_from_an_unknown_number_with_the_family_account_pops_the_keeper_a
     people = check_family(h)
     assert landed(h, stranger) == {people["frank"]}  # the account alone decides: its keeper ("ask who is calling")
     assert phone(h, UNKNOWN_NUMBER).owner is None and h.customer("PHONE", UNKNOWN_NUMBER) is None
-    later = call(UNKNOWN_NUMBER, account=False)  # ... so the next call from it alone does not pop Frank
+    later = call(UNKNOWN_NUMBER, account=None)  # ... so the next call from it alone does not pop Frank
     feed(h, later)
     assert people["frank"] not in landed(h, later)
     h.local.check_consistent()
