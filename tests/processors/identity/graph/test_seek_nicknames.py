@@ -1,5 +1,5 @@
 """A nickname close to two twins on the family landline goes to the closer twin, or to neither: never a coin toss
-(tester19 F3, issue #8; not fixed yet: the tests are strict ``xfail`` and say what happens now).
+(tester18 F3, issue #8; not fixed yet: the tests are strict ``xfail`` and say what happens now).
 
 Robert and William Petit, twins (one surname, birth date and address), each identify on the web with a user id and an
 e-mail of his own and the family landline; Robert's identify is the earlier, so he keeps the landline and William is
@@ -78,7 +78,7 @@ def wrong_orders(twins: tuple[str, str], nickname: str, expected: set[str]) -> l
     return wrong
 
 
-@pytest.mark.xfail(strict=True, reason="tester19 F3: the first customer met takes a nickname close to both twins")
+@pytest.mark.xfail(strict=True, reason="tester18 F3: the first customer met takes a nickname close to both twins")
 @pytest.mark.parametrize(("twins", "nickname", "closest"), [
     (("Robert", "William"), "Bill", "twin1"), (("William", "Robert"), "Bill", "twin0"),
     (("Robert", "William"), "Billy", "twin1"),
@@ -89,7 +89,7 @@ def test_a_nickname_of_both_twins_goes_to_the_twin_it_is_the_standard_diminutive
     assert wrong_orders(twins, nickname, {closest}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="tester19 F3: the first customer met takes a nickname equally close to both")
+@pytest.mark.xfail(strict=True, reason="tester18 F3: the first customer met takes a nickname equally close to both")
 @pytest.mark.parametrize(("twins", "nickname"), [
     (("Catherine", "Katherine"), "Kate"), (("Alexander", "Alexandra"), "Alex"),
 ])
