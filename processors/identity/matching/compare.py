@@ -71,7 +71,7 @@ def given_level(a: str, b: str, limits: Thresholds) -> Level:
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
     """ISO dates: exact; close when one typing slip apart (a digit mistyped, or two neighbouring digits swapped:
     "1957"/"1975", "1990"/"1909", day "12"/"21"; optimal string alignment distance 1) or day and month swapped;
-    else different. A swapped pair of digits was a second customer and no review (tester19 F10: the birth date's
+    else different. A swapped pair of digits was a second customer and no review (tester18 F10: the birth date's
     veto refused one person's records)."""
     if a == b:
         return Level.EXACT

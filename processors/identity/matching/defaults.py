@@ -38,7 +38,7 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     "given_name": {"exact": (0.818, 0.00399), "close": (0.173, 0.0015), "different": (0.00912, 0.995)},
     "family_name": {"exact": (0.832, 0.0022), "close": (0.157, 0.00322), "different": (0.0107, 0.995)},
     # birth_date retrained 2026-12-02 (--train --people 3000 --seed 8) when two neighbouring digits swapped ("1957" /
-    # "1975") became "close" (compare.date_level, tester19 F10): close u 0.00112 -> 0.00116 (the random pairs whose
+    # "1975") became "close" (compare.date_level, tester18 F10): close u 0.00112 -> 0.00116 (the random pairs whose
     # dates are one swap apart); m unchanged, 0.0512: the labelled set corrupts a date by one digit or by day and month
     # swapped, never by a swap of two digits, so a swap weighs as the typos it was trained on, +5.5 bits
     "birth_date": {"exact": (0.948, 5.09e-05), "close": (0.0512, 0.00116), "different": (0.00127, 0.999)},

@@ -1,4 +1,4 @@
-"""A birth date with two neighbouring digits of the year swapped is one person's typo (tester19 F10).
+"""A birth date with two neighbouring digits of the year swapped is one person's typo (tester18 F10).
 
 Two counter records with one name, address and phone, born 1957-04-12 and 1975-04-12, made two customers and no
 review: the date compared *different* (two digits off), the birth date's veto refused the merge. Two digits swapped is

@@ -38,7 +38,7 @@ def test_given_name_levels(a: str, b: str, level: Level) -> None:
     ("1984-07-02", "1984-07-02", Level.EXACT),
     ("1984-07-02", "1984-02-07", Level.CLOSE),  # day and month transposed
     ("1984-07-02", "1985-07-02", Level.CLOSE),  # one digit mistyped
-    ("1957-03-14", "1975-03-14", Level.CLOSE),  # two neighbouring digits of the year swapped (tester19 F10)
+    ("1957-03-14", "1975-03-14", Level.CLOSE),  # two neighbouring digits of the year swapped (tester18 F10)
     ("1990-03-14", "1909-03-14", Level.CLOSE),
     ("1984-07-12", "1984-07-21", Level.CLOSE),  # the day's digits swapped
     ("1957-03-14", "1795-03-14", Level.DIFFERENT),  # two swaps
