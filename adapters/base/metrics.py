@@ -12,6 +12,11 @@ DUPLICATES = Counter(
     "omnibus_adapter_duplicates_total", "Native records skipped because their source id was already published.",
     ["adapter"],
 )
+CHANGED = Counter(
+    "omnibus_adapter_changed_records_total",
+    "Native records published as a newer fact: their business key was published before with other content.",
+    ["adapter"],
+)
 REJECTED = Counter("omnibus_adapter_records_rejected_total", "Native records refused.", ["adapter", "reason"])
 UNAVAILABLE = Counter(
     "omnibus_adapter_unavailable_total", "Requests answered 503 because Kafka did not acknowledge.", ["adapter"]

@@ -4,7 +4,9 @@ Resumable: after each chunk of lines Kafka acknowledged, a checkpoint (byte offs
 saved for this exact file (its SHA-256 names the checkpoint). After a crash the import resumes at the
 first unacknowledged chunk; re-read lines are dropped by the dedupe store. A file already imported in
 full is recognised by its checksum and not read again; a copy under another name, or the same facts in
-a later file when the layout declares a business ``key``, are duplicates the dedupe store drops.
+a later file when the layout declares a business ``key``, are duplicates the dedupe store drops. A line whose key
+was published before with other content is changed, not a duplicate (``adapters.legacy.revisions``): a newer fact
+published under an id of its own, or dead-lettered when the layout says so (``on_change``).
 A line that cannot become an event is dead-lettered with its file and line number, and the import
 goes on. The loop is ``adapters.base.resumable``; this module says what a line and a position are.
 """
@@ -12,6 +14,7 @@ goes on. The loop is ``adapters.base.resumable``; this module says what a line a
 from __future__ import annotations
 
 import hashlib
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,10 +25,18 @@ from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
+from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
+from adapters.legacy.revisions import (
+    REVISIONS_FILE,
+    LineRevision,
+    RevisionStore,
+    content_digest,
+    next_revision,
+)
 from bus.errors import RawRecord
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import INVALID
@@ -41,6 +52,7 @@ class BatchReport:
     lines: int = 0
     published_events: int = 0
     duplicates: int = 0
+    changed: int = 0  # lines published as a newer fact: their key was published before with other content
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
@@ -49,13 +61,15 @@ class BatchReport:
 
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``accounts.csv: 1 lines, 2 events published,
-        0 duplicates, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) on line 2, 1 trait dropped (birth_date 1)
-        on line 3`` (the last parts only when some were dropped: identifiers are on ``identity.observed.v1`` as
+        0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) on line 2, 1 trait dropped
+        (birth_date 1) on line 3`` (``changed``: lines published as a newer fact of a key published before, only when
+        some were; the last parts only when some were dropped: identifiers are on ``identity.observed.v1`` as
         ``rejected_identifiers``; a trait that does not read as its layout type is left out of its line's events)."""
         if self.already_imported:
             return f"{name}: already imported (sha256 {self.checksum[:12]})"
+        changed = f"{self.changed} changed, " if self.changed else ""
         text = (f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, "
-                f"{len(self.rejected)} rejected")
+                f"{changed}{len(self.rejected)} rejected")
         return ", ".join(part for part in (text, self.dropped.summary(), self.traits.summary()) if part)
 
 
@@ -99,9 +113,10 @@ class BatchImporter:
             if saved.get("complete"):
                 report.already_imported = True
                 return report
-            source = _FileImport(self, path, layout, handle, checkpoint, report, columns)
-            source.seek(saved)
-            await drain(source, self._publisher, retry=self._retry)
+            with closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions:
+                source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions)
+                source.seek(saved)
+                await drain(source, self._publisher, retry=self._retry)
         checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True})
         return report
 
@@ -111,13 +126,18 @@ class _FileImport(ResumableSource[tuple[int, int]]):
 
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
-        report: BatchReport, columns: dict[str, int],
+        report: BatchReport, columns: dict[str, int], revisions: RevisionStore,
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
         self._occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         self._columns = columns
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
+        self._revisions = revisions
+        # this chunk's lines of a keyed layout (a chunk tried again maps its lines again: the same revisions), and
+        # the latest revision per key among them (a key twice in one chunk: the second line follows the first)
+        self._lines: dict[int, LineRevision] = {}
+        self._latest: dict[str, LineRevision] = {}
         self.number = 1 if layout.header else 0  # lines read so far (``header_columns`` read the header)
 
     def seek(self, saved: dict[str, Any]) -> None:
@@ -166,9 +186,30 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         left_out: dict[str, str] = {}
         fields = layout.parse(text, self._columns, left_out)
         self._left_out[number] = left_out
-        record = BusinessRecord(layout.event, fields, line_id(layout, fields, self._report.checksum, number),
-                                _occurred(fields, layout, self._occurred_default))
-        return map_business(record, self._importer._ctx)
+        dedupe_id = line_id(layout, fields, self._report.checksum, number)
+        revision = self._revision(number, dedupe_id, fields) if layout.key else None
+        if revision is not None:
+            dedupe_id = revision.revision.line_id
+        record = BusinessRecord(layout.event, fields, dedupe_id, _occurred(fields, layout, self._occurred_default))
+        mapped = map_business(record, self._importer._ctx)
+        if revision is not None:
+            self._lines[number] = self._latest[revision.key] = revision
+        return mapped
+
+    def _revision(self, number: int, key: str, fields: dict[str, Any]) -> LineRevision:
+        """Line ``number``'s revision of ``key``; ``RejectedInput`` (``changed_line``) for a changed line of a layout
+        that dead-letters them (``on_change``)."""
+        revision = self._lines.get(number)
+        if revision is None:
+            last = self._latest.get(key)
+            revision = next_revision(key, content_digest(fields),
+                                     last.revision if last else self._revisions.latest(key))
+        if revision.changed and self._layout.on_change == "dead-letter":
+            log.warning("a line's key was published before with other content: dead-lettered (on_change)",
+                        file=self._path.name, line=number, layout=self._layout.name)
+            raise RejectedInput("the line's key was published before with other content (the layout's on_change "
+                                "is dead-letter)", code="changed_line")
+        return revision
 
     def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
         number = batch.items[index].native[0]
@@ -181,6 +222,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         report.lines += len(batch.items)
         report.published_events += outcome.published_events
         report.duplicates += outcome.duplicates
+        self._note_revisions(batch, outcome)
         for index, error in outcome.refused:
             report.rejected[batch.items[index].native[0]] = error.reason
         report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
@@ -190,6 +232,22 @@ class _FileImport(ResumableSource[tuple[int, int]]):
                 report.traits.note(trait, number)
                 REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
         self._left_out.clear()
+
+    def _note_revisions(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
+        """Make the accepted lines' revisions their keys' latest; count the changed lines published now."""
+        published = set(outcome.result.published_ids) if outcome.result else set()
+        accepted = []
+        for index, record in outcome.accepted:
+            revision = self._lines.get(batch.items[index].native[0])
+            if revision is None:
+                continue
+            accepted.append(revision)
+            if revision.changed and record.dedupe_id in published:
+                self._report.changed += 1
+                CHANGED.labels(adapter=self._importer._publisher.name).inc()
+        self._revisions.save(accepted)
+        self._lines.clear()
+        self._latest.clear()
 
 
 def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:

@@ -9,6 +9,7 @@ A layout file (YAML or JSON) declares one file kind::
     header: true                 # csv: the first line names the columns
     skip_prefixes: ["HDR", "TRL"]  # header/trailer records to ignore
     key: [bill_id]               # business key: the same bill in another file is a duplicate
+    on_change: dead-letter       # the same key with other content: dead-lettered (default publish: a newer fact)
     phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
     fields:                      # event field -> where it is in the line
       account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
@@ -18,6 +19,9 @@ A layout file (YAML or JSON) declares one file kind::
       bill_id: {start: 1, width: 12}                 # fixed-width: 1-based start, width in characters
       amount_due: {start: 13, width: 11, type: decimal, implied_decimals: 2}   # 00000012345 = 123.45
 
+With ``key``, a line whose key was published before with other content (a customer who moved, in a
+customer-master export) is no duplicate: ``on_change: publish`` (the default) publishes it as a newer fact under an
+event id of its own, ``dead-letter`` refuses it (``adapters.legacy.revisions``).
 Without ``key``, a line's id is the file's SHA-256 plus its line number: importing the same file again
 is a duplicate, a corrected file is not.
 """
@@ -73,6 +77,10 @@ class Layout(BaseModel):
     skip_lines: int = Field(0, ge=0, description="Lines before the data (banners), after any header.")
     skip_prefixes: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
+    on_change: Literal["publish", "dead-letter"] = Field(
+        "publish", description="A line whose key was published before with other content: published as a newer "
+        "fact (master data), or dead-lettered (a one-shot fact such as a bill). Only with a key.",
+    )
     occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
     phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of the file's phone numbers written without +country; unset: the "

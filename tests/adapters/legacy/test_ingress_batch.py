@@ -216,3 +216,57 @@ async def test_tester17_n7_a_layout_that_no_longer_describes_a_file_imported_bef
     changed = Layout.model_validate({**BILLS.model_dump(), "fields": {**BILLS.fields, "due_date": renamed}})
     with pytest.raises(LayoutError, match="the header line has no column 'DATE_ECHEANCE'"):
         await importer.import_file(path, changed)
+
+
+def test_f2_the_summary_counts_changed_lines_only_when_there_are_some() -> None:
+    report = BatchReport("0" * 64, lines=4, published_events=4, duplicates=2, changed=1)
+    assert report.summary("accounts_2.csv") == (
+        "accounts_2.csv: 4 lines, 4 events published, 2 duplicates, 1 changed, 0 rejected")
+    assert BatchReport("0" * 64, lines=1, published_events=1).summary("a.csv") == (
+        "a.csv: 1 lines, 1 events published, 0 duplicates, 0 rejected")
+
+
+@pytest.mark.kafka
+async def test_f2_a_changed_master_record_is_a_newer_fact_not_a_duplicate(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester F2: the next night's customer-master export had a moved customer's line (new address, new mobile) under
+    the same account number; it was counted a duplicate and dropped. It is published as a newer fact, with an event
+    id of its own, and so is the line changed back the night after; an unchanged line stays a duplicate."""
+    settings = await settings_with_topics(bootstrap_servers)
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
+    header, *rows = (SAMPLES / "energy_accounts.csv").read_text(encoding="latin-1").splitlines()
+    paul, paule = (row.replace("31/02/1980", "28/02/1980").replace("1980-02-01", "01/02/1980") for row in rows)
+    moved = paul.replace("1 rue X;69001;Lyon;04 00 00 00 01", "9 quai Y;69002;Lyon;06 12 34 56 78")
+    newcomer = paule.replace("4000 5555 7777", "4000 5555 8888")
+    importer = await start_importer(exit_stack, settings, tmp_path)
+    nights = {"a1.csv": [paul, paule], "a2.csv": [moved, paule, newcomer], "a3.csv": [paul, paule, newcomer]}
+    summaries = []
+    for name, rows in nights.items():
+        path = tmp_path / name
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="latin-1")
+        summaries.append((await importer.import_file(path, layout)).summary(name))
+    assert summaries == [
+        "a1.csv: 2 lines, 2 events published, 0 duplicates, 0 rejected",
+        "a2.csv: 3 lines, 2 events published, 1 duplicates, 1 changed, 0 rejected",
+        "a3.csv: 3 lines, 1 events published, 2 duplicates, 1 changed, 0 rejected",
+    ]
+    accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
+    paul_ids = [value["envelope"]["event_id"] for value in accounts if value["account_number"] == "400055556666"]
+    assert len(paul_ids) == len(set(paul_ids)) == 3
+
+
+@pytest.mark.kafka
+async def test_f2_a_changed_line_of_a_one_shot_layout_is_dead_lettered_not_dropped(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    settings = await settings_with_topics(bootstrap_servers)
+    bills = Layout.model_validate({**BILLS.model_dump(), "on_change": "dead-letter"})
+    importer = await start_importer(exit_stack, settings, tmp_path)
+    assert (await importer.import_file(SAMPLES / "bills.csv", bills)).published_events == 3
+    later = tmp_path / "bills-2024-04-02.csv"  # the first bill again, with another amount
+    later.write_text("\n".join([HEADER, BILL_ROWS[0].replace("59,99", "69,99"), *BILL_ROWS[1:]]) + "\n")
+    again = await importer.import_file(later, bills)
+    assert (again.lines, again.duplicates, again.published_events, list(again.rejected)) == (3, 2, 0, [2])
+    (letter,) = await read_dead_letters(settings)
+    assert "published before with other content" in letter["reason"]
