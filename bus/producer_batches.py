@@ -105,8 +105,12 @@ class PartitionBatches:
 
     async def _acknowledged(self, records: Sequence[KafkaRecord], placed: list[_Placed]) -> list[RecordMetadata]:
         batches = list(dict.fromkeys(place[0] for place in placed))
-        deliveries = [await batch.handed for batch in batches]
-        acknowledged = dict(zip(batches, await asyncio.gather(*deliveries), strict=True))
+        # A batch's futures are shared by every caller with records in it: each caller waits through a shield of
+        # its own. Awaited bare (``gather`` cancels its children), a caller cancelled while it waited cancelled
+        # them for all: the others got a CancelledError nobody sent them, and the hand-over's ``set_result`` on a
+        # cancelled ``handed`` raised InvalidStateError into every batch queued behind it.
+        deliveries = [await asyncio.shield(batch.handed) for batch in batches]
+        acknowledged = dict(zip(batches, await asyncio.gather(*map(asyncio.shield, deliveries)), strict=True))
         results: list[RecordMetadata] = [None] * len(records)
         for batch, index, offset, timestamp in placed:
             meta = acknowledged[batch]

@@ -14,20 +14,32 @@ Back pressure, while a fetch is queued behind the running chunk:
   the input partitions are paused instead (back pressure on the inputs alone);
 * graph (``pause=False``): the fetch loop waits for room in the queue. Its partitions are never paused
   here: faust pauses and resumes them itself around table recovery, and must stay the only one to.
+
+A stage's loop ends only by its ``stop()`` or by an error (which stops the worker, ``crash``). A loop that ends
+cancelled without ``stop()`` — its task cancelled from elsewhere, or a future it awaited cancelled by another of
+its awaiters (a shared delivery future of ``bus.producer_batches``) — is logged, counted
+(``omnibus_identity_stage_restarts_total``) and started again with what it had taken and not finished (the chunk
+in hand runs again: a redelivery, effects deduplicated by event id); the new loop resumes the inputs it paused
+once faust is settled. It used to end silently, as if stopped: intake's inputs stayed paused, the graph's queue
+filled and held faust's fetch loop (the 60 s broker-outage fault test, ``tests/faults/test_broker.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 
 from bus import consume_bulk
+from bus.errors import PublishError
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
+from processors.identity.metrics import STAGE_RESTARTS
 
 log = get_logger(__name__, component="identity")
 
@@ -37,6 +49,7 @@ Run = Callable[[Sequence[Any], Callable[[], bool]], Awaitable[bool | Awaitable[A
 Crash = Callable[[str, Exception], Awaitable[Any]]  # stops the worker and raises
 QUEUED_FETCHES = 8  # fetches a stage that must not pause holds before the fetch loop waits for it
 SETTLED_POLL_S = 0.2  # seconds between looks at faust's rebalance and restore flags while the inputs wait paused
+WHERE_FRAMES = 6  # innermost frames logged for a cancellation from elsewhere (where it was raised)
 
 
 class BulkIntake:
@@ -56,6 +69,13 @@ class BulkIntake:
         self._paused = False
         self._task: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[bool] | None = None  # the last pipelined chunk, until acknowledged
+        self._settles: set[asyncio.Task[bool]] = set()  # every pipelined chunk not yet acknowledged (stop cancels them)
+        # taken off the queue and not finished: the chunks left of the batch in hand (the first one running),
+        # and a fetch of a later stamp; a restarted loop starts from them (see the module's doc)
+        self._in_hand: deque[tuple[int, consume_bulk.Taken]] = deque()
+        self._held: tuple[int, consume_bulk.Taken] | None = None
+        self._stopping = self._failed = False  # stop() called; this stage stopped the worker (crash)
+        self._cause: tuple[str, str] | None = None  # why the loop ended cancelled: (cause label, where)
 
     def install(self) -> None:
         consume_bulk.take(self._app, self._inputs, self.taken)
@@ -65,7 +85,7 @@ class BulkIntake:
         if self._task is not None and self._task.done() and not self._task.cancelled():
             self._task.result()  # the intake task failed (the worker is stopping): raise its error here too
         if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name=f"identity.{self._name}.bulk")
+            self._start(restarted=False)
         if not self._pause:
             await self._queue.put((self._fence.stamp(), taken))  # cancelled (the fetcher stops): never acknowledged
             return
@@ -76,7 +96,8 @@ class BulkIntake:
 
     async def stop(self) -> None:
         """Cancel the task; a chunk it had not acknowledged is taken again by the partition's next owner."""
-        for task in (self._task, self._settling):
+        self._stopping = True
+        for task in (self._task, *self._settles):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -85,43 +106,69 @@ class BulkIntake:
     def _assigned(self) -> list[Any]:
         return [tp for tp in self._app.consumer.assignment() if tp.topic in self._inputs]
 
-    async def _loop(self) -> None:
-        held: tuple[int, consume_bulk.Taken] | None = None  # a fetch of a later stamp, taken off the queue
+    def _start(self, *, restarted: bool) -> None:
+        self._task = asyncio.create_task(self._loop(restarted), name=f"identity.{self._name}.bulk")
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The loop's task ended: by ``stop()`` (nothing to do), by an error (the loop stopped the worker:
+        ``taken`` raises it too), or cancelled from elsewhere: logged, counted and started again."""
+        if self._stopping or self._failed or task is not self._task or not task.cancelled():
+            return
+        cause, where = self._cause or ("task_cancelled", "cancelled before it ran")
+        self._cause = None
+        log.error("a bulk stage's loop was cancelled without being stopped; starting it again", stage=self._name,
+                  cause=cause, where=where, chunks_in_hand=len(self._in_hand), queued=self._queue.qsize(),
+                  inputs_paused=self._paused)
+        STAGE_RESTARTS.labels(stage=self._name, cause=cause).inc()
+        self._start(restarted=True)
+
+    async def _loop(self, restarted: bool) -> None:
         try:
+            if restarted:
+                await asyncio.sleep(SETTLED_POLL_S)  # a cancellation that repeats is no busy loop
             while True:
-                if held is None and self._paused and self._queue.empty():
-                    await self._resume_once_settled()
-                stamp, taken = held if held is not None else await self._queue.get()
-                taken, held = self._merged(stamp, taken)
-                # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
-                # resumes them then (its "Worker ready"); resuming them here would fetch inputs mid-restore.
-                if self._paused and self._queue.empty() and held is None and not self._app.rebalancing:
-                    self._app.consumer.resume_partitions(self._assigned())
-                    self._paused = False
-                for chunk in chunks(taken, self._batch_size):
-                    if not await self._chunk_until_done(stamp, chunk):
-                        break
-        except asyncio.CancelledError:
+                if not self._in_hand:
+                    await self._take()
+                stamp, chunk = self._in_hand[0]
+                outcome = await self._chunk(stamp, chunk)
+                self._in_hand.popleft()  # no await since the chunk ran: a restart runs it only if it did not
+                done = outcome
+                if isinstance(outcome, asyncio.Task):
+                    # Pipelined: at most one chunk left settling when the next one starts. Shielded: a
+                    # cancellation of this loop must not cancel the chunks settling, whose changes are written.
+                    before, self._settling = self._settling, outcome
+                    done = True if before is None else await asyncio.shield(before)
+                if not done:
+                    self._in_hand.clear()  # fenced: nor the rest of its batch
+        except asyncio.CancelledError as exc:
+            if not self._stopping:
+                self._cause = _cancel_cause(exc)
             raise
         except Exception as exc:  # never die silently: the inputs would stay paused, their partitions idle
-            await self._crash(self._name, exc)
+            await self._fail(exc)
             raise
 
-    async def _chunk_until_done(self, stamp: int, taken: consume_bulk.Taken) -> bool:
-        """``_chunk``, run again when a future it awaited was cancelled from elsewhere (a Kafka client's, during an
-        outage) while this stage is not stopping: that CancelledError used to end the loop as if stopped, silently,
-        with the inputs paused and nothing left to resume them. Running the chunk again is a redelivery
-        (at-least-once, effects deduplicated by event id). The pipelined graph stage (``pause=False``) is left as is."""
-        while True:
-            try:
-                return await self._chunk(stamp, taken)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not self._pause or task is None or task.cancelling():
-                    raise  # this stage is stopping
-                log.warning("a chunk's work was cancelled from outside this stage; running it again",
-                            stage=self._name, records=sum(len(records) for records in taken.values()))
-                await asyncio.sleep(SETTLED_POLL_S)
+    async def _fail(self, exc: Exception) -> None:
+        """Stop the worker (``crash``, once: the settling chunks after a failed one and the loop waiting for it
+        fail with it), and raise ``exc``; this stage's loop is not started again meanwhile."""
+        if self._failed:
+            raise exc
+        self._failed = True
+        await self._crash(self._name, exc)
+
+    async def _take(self) -> None:
+        """The next batch off the queue (after the held fetch, if any), as chunks in hand."""
+        if self._held is None and self._paused and self._queue.empty():
+            await self._resume_once_settled()
+        stamp, taken = self._held if self._held is not None else await self._queue.get()
+        taken, self._held = self._merged(stamp, taken)
+        # Never while faust rebalances: it paused the inputs itself until the tables are restored, and
+        # resumes them then (its "Worker ready"); resuming them here would fetch inputs mid-restore.
+        if self._paused and self._queue.empty() and self._held is None and not self._app.rebalancing:
+            self._app.consumer.resume_partitions(self._assigned())
+            self._paused = False
+        self._in_hand.extend((stamp, chunk) for chunk in chunks(taken, self._batch_size))
 
     async def _resume_once_settled(self) -> None:
         """Resume the inputs this stage paused, with nothing left queued, once faust neither rebalances nor restores.
@@ -155,24 +202,33 @@ class BulkIntake:
                 merged.setdefault(tp, []).extend(records)
         return merged, None
 
-    async def _chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool:
+    async def _chunk(self, stamp: int, taken: consume_bulk.Taken) -> bool | asyncio.Task[bool]:
         partitions = {(tp.topic, tp.partition) for tp in taken}
         records = [record for records in taken.values() for record in records]
         allowed = functools.partial(self._fence.allows, stamp, partitions)
         await self._fence.confirm()  # before the chunk's work: allowed() then sees a lease a pause has ended
         # An error or a cancellation leaves the chunk unacknowledged: the partition's next owner takes it again.
-        published = await self._run(records, allowed)
+        try:
+            published = await self._run(records, allowed)
+        except asyncio.CancelledError as exc:
+            if not self._pause and not self._stopping:
+                # The graph's run may have written its states in memory: run again, it would skip them as done
+                # (deduplicated) and never write their changelog. Stop, as for a changelog Kafka did not take.
+                await self._fail(PublishError(f"a graph chunk was cancelled while it ran ({_cancel_cause(exc)[1]})",
+                                              retriable=True))
+            raise
         if published is True:
             return await self._acknowledge(taken, allowed, len(records))
         if published is False or published is None:
             return self._lost(len(records))
         # Pipelined (the graph): published and written in memory; ``published`` completes once the writes are
-        # acknowledged. The next chunk runs meanwhile; acknowledgements stay in chunk order, and at most one
-        # chunk is left settling when the next one starts.
-        before, self._settling = self._settling, asyncio.create_task(
-            self._settle(self._settling, published, taken, allowed, len(records)),
-            name=f"identity.{self._name}.settle")
-        return True if before is None else await before
+        # acknowledged. The next chunk runs meanwhile; acknowledgements stay in chunk order (each settle task waits
+        # for the one before), and the loop keeps at most one chunk settling when the next one starts.
+        settle = asyncio.create_task(self._settle(self._settling, published, taken, allowed, len(records)),
+                                     name=f"identity.{self._name}.settle")
+        self._settles.add(settle)
+        settle.add_done_callback(self._settles.discard)
+        return settle
 
     async def _settle(self, before: asyncio.Task[bool] | None, written: Awaitable[Any], taken: consume_bulk.Taken,
                       allowed: Callable[[], bool], count: int) -> bool:
@@ -180,10 +236,17 @@ class BulkIntake:
             if before is not None:
                 await before  # acknowledgements in chunk order; a fenced chunk before leaves this one to its own fence
             await written
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
+            if self._stopping or self._failed or (before is not None and before.cancelled()):
+                raise  # stopping, or the chunk before ended so and stopped the worker
+            # Cancelled from elsewhere: whether Kafka took the chunk's changelog is not known, and a chunk run
+            # again writes nothing (its effects are deduplicated): stop, as for a changelog Kafka did not take.
+            where = _cancel_cause(exc)[1]
+            await self._fail(PublishError(f"a chunk's changelog acknowledgement was cancelled ({where})",
+                                          retriable=True))
             raise
         except Exception as exc:  # a changelog Kafka did not take: stop, nothing of the chunk is acknowledged
-            await self._crash(self._name, exc)
+            await self._fail(exc)
             raise
         return await self._acknowledge(taken, allowed, count)
 
@@ -217,3 +280,14 @@ def chunks(taken: consume_bulk.Taken, size: int) -> Iterator[dict[Any, list[Cons
                 chunk, count = {}, 0
     if chunk:
         yield chunk
+
+
+def _cancel_cause(exc: asyncio.CancelledError) -> tuple[str, str]:
+    """Why the running task got ``exc``: ``task_cancelled`` (its ``cancel()`` was called) or ``future_cancelled``
+    (a future it awaited was cancelled by someone else), and where: the innermost frames, as module.function
+    (code locations only, never a value)."""
+    task = asyncio.current_task()
+    cause = "task_cancelled" if task is not None and task.cancelling() else "future_cancelled"
+    frames = traceback.extract_tb(exc.__traceback__)[-WHERE_FRAMES:]
+    where = " > ".join(f"{frame.filename.rsplit('/', 1)[-1].removesuffix('.py')}.{frame.name}" for frame in frames)
+    return cause, where

@@ -69,6 +69,13 @@ EVENTS_WITHOUT_IDENTIFIER = Counter(
 GRAPH_MESSAGES = Counter(
     "omnibus_identity_graph_messages_total", "Protocol messages handled, by kind.", ["kind"]
 )
+STAGE_RESTARTS = Counter(
+    "omnibus_identity_stage_restarts_total",
+    "Bulk stage loops (intake, graph) that ended without being stopped and were started again (bulk_intake.py), by "
+    "stage and cause: task_cancelled (Task.cancel from elsewhere) or future_cancelled (a future it awaited was "
+    "cancelled by another of its awaiters or its owner).",
+    ["stage", "cause"],
+)
 UPDATE_LATENCY = Histogram(
     "omnibus_identity_graph_update_latency_seconds",
     "From taking an event in until the graph settled it (its customer known and its profile updated).",
