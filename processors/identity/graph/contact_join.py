@@ -16,8 +16,9 @@ the two inside the graph, at the caller's identifier nodes, in either order:
   weighed, and sent to the housemate they fit (``seek.py``), never on the keeper's screen pop.
 
 State, not timers; bounded per identifier, cleaned up by event time: traits beyond ``MAX_CALLER_TRAITS`` fall off,
-the oldest by event time first (a contact and its record share the call's event time, so a contact older than every
-kept trait while the list is full will not find its own: it goes on without, as today); a contact waiting beyond
+the oldest by ``(event time, event id)`` first (a contact and its record share the call's event time, so a contact
+whose record ranks below every kept one while the list is full will not find its own: it goes on without, as today,
+``fell_off``); a contact waiting beyond
 ``MAX_AWAITING`` goes on without traits, the oldest first; and the visit of any event that occurred more than
 ``JOIN_HORIZON_MICROS`` (24 h) after a call drops that call's traits and sends its waiting contacts on without them.
 A record that never comes holds its contacts only until then, and no contact is lost.
@@ -50,6 +51,7 @@ def join(ctx: Node, message: Visit) -> Visit | None:
     saga = message.saga
     if ctx.state.housemates is not None:
         _expire(ctx, saga.occurred_micros - JOIN_HORIZON_MICROS)
+        _release_fallen(ctx)
     if saga.leaves_traits and saga.traits:
         _leave(ctx, saga, saga.traits)
         return message
@@ -59,8 +61,8 @@ def join(ctx: Node, message: Visit) -> Visit | None:
     left = next((item for item in box.traits if item.event_id == saga.traits_from), None)
     if left is not None:
         return Visit(_with_traits(saga, left.traits))
-    if len(box.traits) >= MAX_CALLER_TRAITS and saga.occurred_micros < min(item.at for item in box.traits):
-        return Visit(_with_traits(saga, None))  # its record's traits fell off (older than all kept): as today
+    if fell_off(box, saga):
+        return Visit(_with_traits(saga, None))  # its record's traits fell off (or will on arrival): as today
     if any(waiting.saga.event_id == saga.event_id for waiting in box.awaiting):
         return None  # a copy of a contact already waiting
     awaiting = sorted([*box.awaiting, message], key=lambda visit: (visit.saga.occurred_micros, visit.saga.event_id))
@@ -68,6 +70,34 @@ def join(ctx: Node, message: Visit) -> Visit | None:
         ctx.send(ctx.key, Visit(_with_traits(released.saga, None)))
     ctx.state.housemates = msgspec.structs.replace(box, awaiting=awaiting[-MAX_AWAITING:])
     return None
+
+
+def fell_off(box: Housemates, saga: Saga) -> bool:
+    """Whether the traits of the record ``saga`` (a contact) waits for are not kept here and never will be: the list is
+    full and the record's key, ``(event time, event id)``, the contact's time and ``traits_from`` (a contact and its
+    record share the call's event time), is below every kept one's: ``_leave`` keeps the largest keys, so that record
+    fell off or falls off on arrival. Compared on the whole key, not the time alone: calls of one instant (a burst of
+    CTRs with one ``InitiationTimestamp``) tie on time, and a contact whose record fell off on its event id waited
+    for ever, on no customer (tester19 F11)."""
+    if saga.traits_from is None or len(box.traits) < MAX_CALLER_TRAITS:
+        return False
+    return (saga.occurred_micros, saga.traits_from) < min((item.at, item.event_id) for item in box.traits)
+
+
+def _release_fallen(ctx: Node) -> None:
+    """Send on without traits the waiting contacts whose record fell off or will on arrival (``fell_off``), as a
+    contact arriving now would go: once the list fills above their record, and on any visit for a state written
+    before that test was exact (tester19 F11: such contacts waited for ever)."""
+    box = ctx.state.housemates
+    if box is None or not box.awaiting or len(box.traits) < MAX_CALLER_TRAITS:
+        return
+    fallen = [visit for visit in box.awaiting if fell_off(box, visit.saga)]
+    if not fallen:
+        return
+    for visit in fallen:
+        ctx.send(ctx.key, Visit(_with_traits(visit.saga, None)))
+    ctx.state.housemates = msgspec.structs.replace(
+        box, awaiting=[visit for visit in box.awaiting if visit not in fallen])
 
 
 def _leave(ctx: Node, saga: Saga, traits: Summary) -> None:
@@ -81,6 +111,7 @@ def _leave(ctx: Node, saga: Saga, traits: Summary) -> None:
         ctx.send(ctx.key, Visit(_with_traits(visit.saga, traits)))
     ctx.state.housemates = msgspec.structs.replace(
         box, traits=kept, awaiting=[visit for visit in box.awaiting if visit not in waiting])
+    _release_fallen(ctx)  # the list may have filled above a waiting contact's record: it would fall off on arrival
 
 
 def _expire(ctx: Node, before: int) -> None:

@@ -3,9 +3,17 @@ orders, copies, and the bounds that keep the state small without timers."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
+from adapters.call_center.mapper_ctr import map_ctr
+from bus.serde import Event
+from processors.identity.graph import contact_join
 from processors.identity.graph.contact_join import MAX_AWAITING, MAX_CALLER_TRAITS
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import IdentifierState
+from tests.adapters.call_center.test_mapper_identifiers import context
 from tests.processors.identity.graph.test_evidence import BOB
 from tests.processors.identity.graph.test_seek import FAMILY_PHONE, OBSERVED, call
 from tests.processors.identity.support import Harness
@@ -125,4 +133,83 @@ def test_a_visit_a_day_of_event_time_later_drops_old_traits_and_lets_a_waiting_c
     box = phone(h).housemates
     assert box is not None and not box.awaiting and not box.traits
     assert orphan.value["envelope"]["event_id"] in {r.triggering_event_id for r in h.decisions(Resolved)}
+    h.local.check_consistent()
+
+
+# tester19 F11: a burst of Connect CTRs from one mobile, copied bodies with one InitiationTimestamp, the IVR's first
+# name and birth dates that differ (some invalid, dropped by the adapter; one call with none).
+BURST_PHONE = "+33612340000"
+BURST_BIRTH_DATES = ["1985-05-12", "31/02/1985", "1985-13-45", "3000-01-01", "12/05/1985", "19850512", None,
+                     "1990-01-01", "1970-02-03", "1985-05-21"]
+
+
+def burst_call(index: int, birth_date: str | None) -> list[tuple[Event, str]]:
+    """The tester's CTR ``t19-ctr-dob{index}`` through the call-center mapper: CallCompleted, InteractionRecorded and
+    the IVR record, all at the burst's one instant."""
+    attributes = {"firstName": "Test"} | ({} if birth_date is None else {"dateOfBirth": birth_date})
+    native = {"ContactId": f"t19-ctr-dob{index}", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+              "InitiationTimestamp": "2026-12-02T00:30:00Z", "DisconnectTimestamp": "2026-12-02T00:31:00Z",
+              "LastUpdateTimestamp": "2026-12-02T00:31:00Z",
+              "CustomerEndpoint": {"Address": BURST_PHONE, "Type": "TELEPHONE_NUMBER"}, "Attributes": attributes}
+    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
+            for o in map_ctr(native, context()).events]
+
+
+def unplaced(h: Harness, calls: list[list[tuple[Event, str]]]) -> list[str]:
+    """The contact events of ``calls`` on no customer (no ``Resolved``: not on ``customer.contacts``)."""
+    resolved = {r.triggering_event_id for r in h.decisions(Resolved)}
+    return [event.value["envelope"]["event_id"] for call_events in calls for event, topic in call_events
+            if topic == CONTACTS and event.value["envelope"]["event_id"] not in resolved]
+
+
+def test_a_contact_whose_records_traits_fell_off_on_a_tie_of_event_time_is_placed_not_kept_waiting() -> None:
+    """The reported sample: five calls of one instant, the IVR records first. The list keeps four by (time, event
+    id); the contact of the fifth record, which fell off on its event id, waited for it for ever (not older than
+    every kept trait, only tied): now it goes on without traits like any contact whose record fell off."""
+    calls = [burst_call(5 + index, birth_date) for index, birth_date in enumerate(BURST_BIRTH_DATES[:5])]
+    h = Harness(settings(default_region="FR"))
+    for event, topic in [item for call_events in calls for item in call_events if item[1] == OBSERVED]:
+        h.feed(event, topic)
+    for event, topic in [item for call_events in calls for item in call_events if item[1] == CONTACTS]:
+        h.feed(event, topic)
+    assert unplaced(h, calls) == []
+    box = h.local.store.nodes[h.key("PHONE", BURST_PHONE)].housemates  # type: ignore[union-attr]
+    assert box is not None and not box.awaiting and len(box.traits) == MAX_CALLER_TRAITS
+    h.local.check_consistent()
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+@pytest.mark.parametrize("size", range(4, len(BURST_BIRTH_DATES) + 1))
+def test_every_contact_of_a_burst_of_calls_of_one_instant_from_one_number_is_placed_in_any_interleaving(
+        size: int, partitions: int) -> None:
+    """The kind: 4..10 such calls, their events interleaved at random (contacts before or after their records), on
+    one and three partitions: every contact event ends on some customer."""
+    calls = [burst_call(5 + index, birth_date) for index, birth_date in enumerate(BURST_BIRTH_DATES[:size])]
+    for seed in range(3):
+        events = [item for call_events in calls for item in call_events]
+        random.Random(seed).shuffle(events)
+        h = Harness(settings(default_region="FR"), partitions=partitions, seed=seed)
+        for event, topic in events:
+            h.feed(event, topic, settle=partitions == 1)
+        h.local.run()
+        assert unplaced(h, calls) == [], f"seed {seed}"
+        h.local.check_consistent()
+
+
+def test_a_contact_an_earlier_version_left_waiting_for_a_fallen_record_goes_on_at_the_next_visit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """State written before the fix (the demo's identity table): the contact waits for a record that fell off; the
+    identifier's next visit sends it on without traits."""
+    calls = [burst_call(5 + index, birth_date) for index, birth_date in enumerate(BURST_BIRTH_DATES[:6])]
+    h = Harness(settings(default_region="FR"))
+    for event, topic in [item for call_events in calls[:5] for item in call_events if item[1] == OBSERVED]:
+        h.feed(event, topic)
+    monkeypatch.setattr(contact_join, "fell_off", lambda box, saga: False)  # the earlier version's test, on a tie
+    for event, topic in [item for call_events in calls[:5] for item in call_events if item[1] == CONTACTS]:
+        h.feed(event, topic)
+    assert len(unplaced(h, calls[:5])) == 2  # the fallen record's two contact events wait
+    monkeypatch.undo()
+    for event, topic in calls[5]:
+        h.feed(event, topic)
+    assert unplaced(h, calls) == []
     h.local.check_consistent()
