@@ -139,12 +139,17 @@ class CounterMapper:
                 source_system=self._settings.source_system).apply(occurred_at)
         found = customer.records()
 
+        correlation: list[str] = []  # the first event's id, shared by every event of the record (as the web hall's)
+
         def envelope(what: str) -> dict[str, Any]:
-            return make_envelope(
+            # one correlation: the offers processor finds an answer's customer where identity placed its visit
+            made = make_envelope(
                 source_system=self._settings.source_system, channel="BRANCH", source_event_id=client_id,
                 occurred_at=occurred_at, discriminator=f"{terminal_id}/{what}", site=branch_id,
-                received_at=received_at,
+                received_at=received_at, correlation_id=correlation[0] if correlation else None,
             )
+            correlation[:] = [made["correlation_id"]]
+            return made
 
         seen = None
         if found or customer.rejected:  # traits alone name no one identity could attach them to

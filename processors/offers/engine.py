@@ -4,8 +4,10 @@
 records to publish (instructions, signals) and what the metrics count. Contacts, billing records (accounts,
 products, arrears, orders) and handoff events count for the customer identity placed them on: their copy on
 ``customer.contacts.v1``, keyed by that customer (the screen pop's), never the keeper of an identifier they
-share with a housemate (tester15 F3). Only offer presentations and answers and identity observations, which
-identity does not re-publish, are found through the directory of identifiers kept from ``customer.events.v1``,
+share with a housemate (tester15 F3). Offer presentations and answers, which identity does not re-publish, go
+where identity placed the contact they were recorded with (``intake.placement_key``: the contact's copy shares their
+``correlation_id``; tester19 F10), waiting in ``pending`` until it is placed. An offer event with no contact of its
+own and identity observations are found through the directory of identifiers kept from ``customer.events.v1``,
 by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are not assigned yet
 waits in ``pending`` and is handled when identity resolution announces one of them.
 
@@ -39,6 +41,7 @@ PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.Of
 OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
 # Business and handoff events are taken from customer.contacts.v1 only (identity's placement), never resolved here.
 RESOLVED_BY_IDENTIFIERS = frozenset({PRESENTED, RESPONDED, OBSERVED})
+CONTACT_PLACED = intake.CONTACT + "InteractionRecorded"  # its copy's key places its offer events (_placed)
 MAX_MERGE_HOPS = 16
 
 
@@ -124,6 +127,8 @@ class OfferEngine:
             if moved and moved_from:
                 self._moved_away(stores, moved_from, state, intake.contact_id(event, moved=True))
             self._about(stores, state, event, batch, moved=moved)
+            if schema == CONTACT_PLACED:  # after _about saved the contact: a released answer reloads the customer
+                self._placed(stores, event, state.customer_id, moved, batch)
         elif schema in RESOLVED_BY_IDENTIFIERS:
             self._resolve(stores, event, batch)
 
@@ -134,6 +139,14 @@ class OfferEngine:
             return
         if not keys:
             raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
+        placement = intake.placement_key(event) if event.schema != OBSERVED else None
+        if placement is not None:  # an offer event of a contact: the customer identity placed that contact on
+            holder = stores.directory.get(placement)
+            if holder is not None:
+                self._about(stores, self.customer(stores, str(holder[0])), event, batch)
+            else:
+                self._park(stores, [placement], event, batch)
+            return
         # the most specific identifier decides (a user id before a family phone), as identity ranks them
         ranked = intake.ranked_keys(keys)
         known = [key for key in ranked if stores.directory.get(key)]
@@ -143,8 +156,12 @@ class OfferEngine:
         if known and not waits_for_first:
             self._about(stores, self.customer(stores, str(stores.directory.get(known[0]))), event, batch)
             return
+        self._park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch)
+
+    def _park(self, stores: Stores, identifiers: list[str], event: Event, batch: Batch) -> None:
+        """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each)."""
         parked = {"schema": event.schema, "value": to_json(event.value)}
-        for identifier in ranked[:1] if event.schema == OBSERVED else keys:
+        for identifier in identifiers:
             waiting = list(stores.pending.get(identifier) or [])
             if len(waiting) >= self.settings.pending_per_identifier:
                 waiting.pop(0)
@@ -159,6 +176,22 @@ class OfferEngine:
                 del stores.pending[identifier]
                 for parked in waiting:
                     self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch)
+
+    def _placed(self, stores: Stores, event: Event, customer_id: str, moved: bool, batch: Batch) -> None:
+        """Identity placed the contact ``event`` on ``customer_id``: its offer answers and presentations go there
+        (``intake.placement_key``). A moved copy (split, operator's move) replaces an original's placement, never the
+        reverse; among equals the later ``received_at`` wins (a contact's newer version). Directory value:
+        ``[customer id, moved, received_at in us]``. Releases what waited for it."""
+        key = intake.placement_key(event, contact=True)
+        if key is None:
+            return
+        received_us = intake.micros(event.value["envelope"]["received_at"])
+        known = stores.directory.get(key)
+        if known is not None and (bool(known[1]), int(known[2])) > (moved, received_us):
+            return
+        if known != [customer_id, moved, received_us]:
+            stores.directory[key] = [customer_id, moved, received_us]
+        self._release(stores, [key], batch)
 
     # --- one customer's event ------------------------------------------------------------------------
 

@@ -26,7 +26,11 @@ from processors.profile.about import about
 
 CONTACT = "omnibus.contact."
 BUSINESS = "omnibus.business."
+# Key prefix (directory and pending tables) of a contact's placement by identity: ``PLACED:<correlation id>``.
+PLACED = "PLACED:"
 CONVERSATIONS = frozenset({"CALL", "COUNTER_VISIT", "COUNTER_TRANSACTION", "CHAT", "EMAIL"})
+# The contacts an offer can be answered in (not page or screen views): only theirs are placed (engine._placed).
+OFFER_CONTACTS = CONVERSATIONS | {"WEB_EVENT"}
 IDENTIFIER_FIELDS = ("customer_identifiers", "caller_identifiers", "identifiers")
 
 
@@ -59,6 +63,22 @@ def ranked_keys(keys: tuple[str, ...] | list[str]) -> list[str]:
     NATIONAL_ID > USER_ID > ACCOUNT > CARD > EMAIL > PHONE > DEVICE > ANONYMOUS_ID), ties in the event's order: a
     family phone or e-mail the event shares with a housemate decides only when nothing more specific is known."""
     return sorted(keys, key=lambda key: -DEFAULT_PRIORITIES.get(key.partition(":")[0], 0))
+
+
+def placement_key(event: Event, *, contact: bool = False) -> str | None:
+    """``PLACED:<envelope.correlation_id>``: where the placement of the contact an offer event belongs to is kept.
+
+    The adapters give every event mapped from one source record (a call, a counter visit, a web track) one
+    correlation id, so an offer answer or presentation names the contact identity placed on a customer. For an offer
+    event (``contact=False``) None when its correlation is its own event id (no sibling contact: nothing places it,
+    and the identifier rule decides); a ``contact`` has one when an offer can be answered in it (``OFFER_CONTACTS``)."""
+    envelope = event.value["envelope"]
+    correlation = envelope.get("correlation_id")
+    if contact and event.value.get("kind") not in OFFER_CONTACTS:
+        return None
+    if not correlation or (not contact and correlation == envelope["event_id"]):
+        return None
+    return PLACED + str(correlation)
 
 
 def matter_of(value: dict[str, Any]) -> str:

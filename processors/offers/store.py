@@ -3,9 +3,11 @@
 Four tables (changelog-backed faust tables in the worker, dicts in tests), JSON values:
 
 * ``catalog``: offer id -> ``{"offer": Offer.to_json(), "withdrawn": bool}``
-* ``directory``: identifier key ``TYPE:value`` -> customer id (from ``customer.identifiers.v1``)
+* ``directory``: identifier key ``TYPE:value`` -> customer id (from ``customer.events.v1``); and a contact's
+  placement ``PLACED:<correlation id>`` -> ``[customer id, moved, received_at us]`` (``engine._placed``)
 * ``customers``: customer id -> ``CustomerState.to_dict()``
-* ``pending``: identifier key -> events that named it before identity resolution had assigned it
+* ``pending``: identifier key -> events that named it before identity resolution had assigned it; placement key ->
+  offer events of a contact identity has not placed yet
 
 ``Overlay`` buffers a batch's writes so the agent can publish every output, wait for Kafka's
 acknowledgement, and only then write the tables (a crash in between replays the batch on the old

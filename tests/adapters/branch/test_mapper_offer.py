@@ -27,6 +27,16 @@ def test_a_recorded_acceptance_becomes_offer_responded() -> None:
     assert value["customer_identifiers"] and out.key.startswith(value["customer_identifiers"][0]["type"])
 
 
+def test_every_event_of_a_counter_record_shares_one_correlation_so_the_answer_names_its_visit() -> None:
+    """tester19 F10: the offers processor gives an answer to the customer identity placed its visit on, found by the
+    correlation id the answer shares with the visit's InteractionRecorded (processors/offers/intake.placement_key)."""
+    record = mapped(with_offer({"offer_id": "green-tariff", "offer_version": 1, "response": "declined"}))
+    envelopes = [o.event.value["envelope"] for o in record.events]
+    (correlation,) = {e["correlation_id"] for e in envelopes}  # the first mapped event's id
+    assert len(envelopes) > 2 and correlation in {e["event_id"] for e in envelopes}
+    assert len({e["event_id"] for e in envelopes}) == len(envelopes)
+
+
 def test_a_pitch_without_answer_is_offer_presented() -> None:
     shown = by_schema(mapped(with_offer({"offer_id": "tv", "offer_version": 1, "response": "presented"})))
     assert shown["OfferPresented"]["presentation_id"].startswith("counter:")

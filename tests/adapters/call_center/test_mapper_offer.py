@@ -35,6 +35,17 @@ def test_connect_contact_attributes_carry_the_answer() -> None:
         value["envelope"]["event_id"]
 
 
+def test_the_answer_shares_the_correlation_of_the_calls_contact_events() -> None:
+    """The offers processor gives the answer to the customer identity placed the call's InteractionRecorded on, found
+    by this shared correlation id (processors/offers/intake.placement_key)."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **OFFER}
+    record = mapper_ctr.map_ctr(ctr, context())
+    (answer,) = offer_events(record)
+    (contact,) = [o for o in record.events if o.event.schema == "omnibus.contact.InteractionRecorded"]
+    assert answer.event.value["envelope"]["correlation_id"] == contact.event.value["envelope"]["correlation_id"]
+
+
 def test_without_offer_attributes_nothing_is_added() -> None:
     assert not offer_events(mapper_ctr.map_ctr(sample("ctr_inbound_answered.json"), context()))
 

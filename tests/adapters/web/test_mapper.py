@@ -117,7 +117,11 @@ def test_offer_events_become_presented_and_responded() -> None:
     accepted = values(mapped(sample("track_offer_accepted_analytics_python")))["OfferResponded"]
     assert (accepted["response"], accepted["offer_version"]) == ("ACCEPTED", 3)
     assert accepted["presentation_id"] == viewed["presentation_id"]
-    assert values(mapped(sample("track_offer_declined_analytics_python")))["OfferResponded"]["response"] == "DECLINED"
+    declined = values(mapped(sample("track_offer_declined_analytics_python")))
+    assert declined["OfferResponded"]["response"] == "DECLINED"
+    # the answer names its track's contact (processors/offers/intake.placement_key: where identity placed it)
+    assert declined["OfferResponded"]["envelope"]["correlation_id"] == \
+        declined["InteractionRecorded"]["envelope"]["correlation_id"]
 
 
 def test_alias_links_the_anonymous_visitor_to_the_user() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.legacy.layout import load_layout
 from demo.offers import InstructionWatch
-from demo.services import WRITE_KEY, running_middleware
+from demo.services import BRANCH_ID, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, running_middleware
 from processors.identity import openapi as identity_openapi
 from processors.offers import openapi as offers_openapi
 from processors.offers.campaigns import publish
@@ -173,3 +173,23 @@ async def test_a_billing_fact_counts_for_the_customer_the_screen_pop_puts_the_ac
         for_pierre = await get_json(http, lookup, channel="WEB", type="USER_ID", value="u-pmoreau")
         assert for_pierre is not None and for_pierre["customer_id"] == pierre["customer_id"]
         assert for_pierre["offers"] == [], "the e-mail's keeper got the account holder's segment"
+
+        # tester19 F10: Sylvie declines at the counter, found by the shared e-mail (Pierre's), her name and birth date
+        # typed: identity places the visit on her, and so the offers processor places her decline.
+        visit = {"terminal_id": TERMINAL_ID, "branch_id": BRANCH_ID, "events": [{
+            "event_id": "f10-ev-1", "kind": "transaction", "occurred_at": datetime.now(UTC).isoformat(),
+            "agent_id": "clerk.roux", "transaction": {"id": "f10-tx-1", "type": "bill-enquiry", "status": "completed"},
+            "identifiers": [{"type": "EMAIL", "value": "famille.moreau@free.fr"}],
+            "customer": {"given_name": "Sylvie", "family_name": "Moreau", "birth_date": "1972-04-04"},
+            "offer": {"offer_id": "green-power", "offer_version": 1, "response": "DECLINED"}}]}
+        async with http.post(f"{endpoints.branch}/v1/counter/events", json=visit,
+                             headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"}) as response:
+            assert response.status == 200, await response.text()
+
+        async def declined_by_sylvie() -> bool:
+            found = await get_json(http, lookup, channel="WEB", type="ACCOUNT", value="4200 0000 0033")
+            return found is not None and found["offers"] == []
+
+        await until(declined_by_sylvie, 60, "Sylvie's decline on her own offers")
+        pop = await get_json(http, pop_url, type="ACCOUNT", value="4200 0000 0033")
+        assert pop is not None and pop["customer_id"] == sylvie["customer_id"]

@@ -170,8 +170,9 @@ def test_a_customer_master_line_split_off_by_its_account_counts_its_tier_for_the
 
 
 def test_an_answer_goes_to_the_customer_of_its_most_specific_identifier_not_the_landlines_keeper() -> None:
-    """Offer answers are not re-published by identity: the most specific identifier decides (a user id before the
-    family landline), as identity ranks them."""
+    """The fallback for an answer with no contact of its own (its correlation is its own event id: nothing places
+    it, ``test_engine_answer_placement``): the most specific identifier decides (a user id before the family
+    landline), as identity ranks them."""
     world = World()
     world.created(ANNE, "USER_ID:u-anne", ANNE_EMAIL)
     world.created(LUCIE, LUCIE_EMAIL, LANDLINE)
