@@ -17,7 +17,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -41,6 +41,9 @@ class DedupeStore:
         # One table, keyed by id (WITHOUT ROWID): a rowid table plus its id index wrote two pages per id.
         # A file made before keeps its table; both shapes answer the same statements.
         self._db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID")
+        # The content digest an id was published with, for the ingresses that give one (``digests``): a table of its
+        # own, so a file made before reads as it did (its ids have no digest) and ids given none cost no more.
+        self._db.execute("CREATE TABLE IF NOT EXISTS digests (id TEXT PRIMARY KEY, digest BLOB NOT NULL) WITHOUT ROWID")
         self._lock = threading.Lock()  # the connection, used from the loop (``seen``...) and the store's thread
         self._thread = None if path is None else ThreadPoolExecutor(1, thread_name_prefix="dedupe")
         self._window_s = window_s
@@ -66,30 +69,53 @@ class DedupeStore:
             return self.seen(wanted)
         return await asyncio.get_running_loop().run_in_executor(self._thread, self.seen, wanted)
 
-    def remember(self, ids: Iterable[str]) -> None:
-        """Remember ``ids`` as published now, in one transaction (one commit per batch, not per id)."""
+    def digests(self, ids: Iterable[str]) -> dict[str, bytes]:
+        """The content digest each of ``ids`` was remembered with; an id remembered without one is left out."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT id, digest FROM digests WHERE id IN ({marks})", chunk)
+                found.update((row[0], bytes(row[1])) for row in rows)
+        return found
+
+    async def digests_off_loop(self, ids: Iterable[str]) -> dict[str, bytes]:
+        """``digests``, in the store's thread when it has a file (see the module doc)."""
+        wanted = list(ids)
+        if self._thread is None:
+            return self.digests(wanted)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self.digests, wanted)
+
+    def remember(self, ids: Iterable[str], digests: Mapping[str, bytes] | None = None) -> None:
+        """Remember ``ids`` as published now, in one transaction (one commit per batch, not per id), each with its
+        content digest in ``digests`` if it has one there."""
         now = time.time()
         rows = [(i, now) for i in ids]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", rows)
+                if digests:
+                    self._db.executemany("INSERT OR REPLACE INTO digests (id, digest) VALUES (?, ?)", digests.items())
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
-    async def remember_off_loop(self, ids: Iterable[str]) -> None:
+    async def remember_off_loop(self, ids: Iterable[str], digests: Mapping[str, bytes] | None = None) -> None:
         """``remember``, in the store's thread when it has a file (see the module doc)."""
         wanted = list(ids)
         if self._thread is None:
-            self.remember(wanted)
+            self.remember(wanted, digests)
         else:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self.remember, wanted)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self.remember, wanted, digests)
 
     def purge(self) -> int:
         with self._lock:
             cursor = self._db.execute("DELETE FROM seen WHERE at < ?", [time.time() - self._window_s])
+            self._db.execute("DELETE FROM digests WHERE id NOT IN (SELECT id FROM seen)")
         return cursor.rowcount
 
     @asynccontextmanager

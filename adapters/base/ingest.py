@@ -41,6 +41,8 @@ class Item:
     native: Any
     raw: RawRecord | Callable[[], RawRecord]  # a callable is built only if the record is refused
     error: RejectedInput | None = None
+    # a digest of the native content, for sources whose ids may be reused for another record (``submit``'s digests)
+    content_digest: bytes | None = None
 
     def dead_letter(self) -> RawRecord:
         """The bytes a dead letter keeps (``raw``, built now if it was given as a callable)."""
@@ -146,7 +148,31 @@ async def ingest(
         else:
             outcome.accepted.append((index, record))
     if outcome.accepted:
-        outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
+        digests = [items[index].content_digest for index, _ in outcome.accepted]
+        outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started,
+                                                digests=digests if any(digests) else None)
+        _refuse_conflicts(outcome, describe)
     for index, refusal in outcome.refused:
         await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
     return outcome
+
+
+def id_conflict(dedupe_id: str) -> RejectedInput:
+    """The refusal of a record whose id was published with other content (``AdapterPublisher.submit``)."""
+    return RejectedInput(f"id {dedupe_id!r} was already published with other content (in this request or an earlier "
+                         "one): a re-send must repeat a record unchanged, another record needs an id of its own",
+                         code="id_conflict")
+
+
+def _refuse_conflicts(outcome: ChunkOutcome, describe: Callable[[int, RejectedInput], RejectedInput] | None) -> None:
+    """Move the accepted items ``submit`` found in conflict to the refused ones (in item order)."""
+    conflicts = outcome.result.conflicts if outcome.result else ()
+    if not conflicts:
+        return
+    found = [outcome.accepted[position] for position in conflicts]
+    for index, record in found:
+        error = id_conflict(record.dedupe_id)
+        outcome.refused.append((index, describe(index, error) if describe else error))
+    outcome.refused.sort(key=lambda pair: pair[0])
+    taken = {index for index, _ in found}
+    outcome.accepted = [pair for pair in outcome.accepted if pair[0] not in taken]

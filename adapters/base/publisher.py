@@ -42,6 +42,9 @@ class SubmitResult:
     published_events: int
     duplicate_records: int
     published_ids: tuple[str, ...] = ()  # dedupe ids of the records published now (not duplicates)
+    # indexes (in the records submitted) of records whose id was published with another content digest: not
+    # published, not duplicates; the caller refuses them (``adapters.base.ingest``)
+    conflicts: tuple[int, ...] = ()
 
 
 class AdapterPublisher:
@@ -95,20 +98,37 @@ class AdapterPublisher:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
         return MappedRecord(record.dedupe_id, record.events, encoded)
 
-    async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
-        """Publish the events of records not published before; wait for Kafka's acknowledgement."""
+    async def submit(
+        self, records: Sequence[MappedRecord], *, received_at: float | None = None,
+        digests: Sequence[bytes | None] | None = None,
+    ) -> SubmitResult:
+        """Publish the events of records not published before; wait for Kafka's acknowledgement.
+
+        ``digests``: per record, a digest of its native content, or None. A record whose id was published (before or
+        earlier in ``records``) with another digest is a conflict (``SubmitResult.conflicts``), not a duplicate: the
+        source reused an id for another record (tester19 F18). An id published without a digest (a store of before)
+        stays a duplicate."""
         started = received_at or time.perf_counter()
         RECEIVED.labels(adapter=self.name).inc(len(records))
         ids = [record.dedupe_id for record in records]
+        given = list(digests) if digests is not None else [None] * len(records)
         async with self._dedupe.claim(ids):
             await self._join_in_flight(ids)
             already = await self._dedupe.seen_off_loop(ids)
-            fresh, duplicates, batch_ids = [], 0, set()
-            for record in records:
-                if record.dedupe_id in already or record.dedupe_id in batch_ids:
-                    duplicates += 1
+            before = await self._dedupe.digests_off_loop(
+                [i for i, digest in zip(ids, given, strict=True) if digest is not None and i in already]
+            ) if already and any(digest is not None for digest in given) else {}
+            fresh, duplicates, conflicts = [], 0, []
+            kept: dict[str, bytes | None] = {}  # id -> digest of the record published under it in this call
+            for index, (record, digest) in enumerate(zip(records, given, strict=True)):
+                if record.dedupe_id in already or record.dedupe_id in kept:
+                    earlier = kept.get(record.dedupe_id, before.get(record.dedupe_id))
+                    if digest is not None and earlier is not None and earlier != digest:
+                        conflicts.append(index)
+                    else:
+                        duplicates += 1
                     continue
-                batch_ids.add(record.dedupe_id)
+                kept[record.dedupe_id] = digest
                 fresh.append(record)
             events = [event for record in fresh for event in record.events]
             # every record checked by ``encode``: publish its bytes (a record with no events has none)
@@ -116,12 +136,15 @@ class AdapterPublisher:
                        if all(record.encoded or not record.events for record in fresh) else None)
             if events:
                 await self._publish(events, [record.dedupe_id for record in fresh], encoded)
-            await self._dedupe.remember_off_loop(record.dedupe_id for record in fresh)
+            await self._dedupe.remember_off_loop(
+                (record.dedupe_id for record in fresh),
+                {i: digest for i, digest in kept.items() if digest is not None},
+            )
         DUPLICATES.labels(adapter=self.name).inc(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
         ACK_LATENCY.labels(adapter=self.name).observe(time.perf_counter() - started)
         return SubmitResult(published_events=len(events), duplicate_records=duplicates,
-                            published_ids=tuple(record.dedupe_id for record in fresh))
+                            published_ids=tuple(record.dedupe_id for record in fresh), conflicts=tuple(conflicts))
 
     async def _publish(self, events: list, ids: list[str], encoded: list[KafkaRecord] | None = None) -> None:
         publish = asyncio.ensure_future(

@@ -130,6 +130,12 @@ class CounterMapper:
         customer = checks(self._identifiers, event.get("identifiers"), event.get("customer"))
         left_out: dict[str, str] = {}
         traits = checks(self._traits, event.get("customer"), left_out)
+        # the ticket's or transaction's own fields are named with the event's (tester19 F20)
+        read: dict[str, Any] = {}
+        if kind == "transaction":
+            read = checks(self._transaction_fields, event)
+        elif kind:
+            read = checks(self._ticket_fields, event, kind)
         checks.refuse_any()
         # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
         # old time is legitimate (a terminal offline for a day uploads late).
@@ -158,9 +164,9 @@ class CounterMapper:
         # served with the family phone); the traits stay off contact events, which every subscriber reads.
         traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
         if kind == "transaction":
-            outgoing = self._transaction(event, envelope, terminal_id, branch_id, found, traits_event_id)
+            outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id)
         else:
-            outgoing = [self._ticket(event, kind, envelope, occurred_at, branch_id, found)]
+            outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer = self._offer(event, found)
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
@@ -170,23 +176,30 @@ class CounterMapper:
             outgoing.append(seen)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out)
 
-    def _ticket(
-        self, event: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
-        found: list[Identifier],
-    ) -> Outgoing:
+    @staticmethod
+    def _ticket_fields(event: dict[str, Any], kind: str) -> dict[str, Any]:
+        """The ``ticket`` section's fields, read; ``EventRejected`` naming every one at fault."""
         ticket = section(event, "ticket")
         checks = FieldChecks()
         number = checks(required_text, ticket, "number", "ticket.number")
         issued_at = checks(required_instant, ticket, "issued_at", "ticket.issued_at")
         at_counter = kind in ("ticket_called", "ticket_served")
         counter_id = checks(required_text if at_counter else optional_text, ticket, "counter_id", "ticket.counter_id")
-        called_at = (
-            occurred_at if kind == "ticket_called"
-            else checks(optional_instant, ticket, "called_at", "ticket.called_at")
-        )
+        called_at = (None if kind == "ticket_called"
+                     else checks(optional_instant, ticket, "called_at", "ticket.called_at"))
         given_id = checks(optional_text, ticket, "id", "ticket.id")
         service_type = checks(required_text, ticket, "service_type", "ticket.service_type")
         checks.refuse_any()
+        return {"number": number, "issued_at": issued_at, "counter_id": counter_id, "called_at": called_at,
+                "given_id": given_id, "service_type": service_type}
+
+    def _ticket(
+        self, read: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
+        found: list[Identifier],
+    ) -> Outgoing:
+        number, issued_at, counter_id = read["number"], read["issued_at"], read["counter_id"]
+        given_id, service_type = read["given_id"], read["service_type"]
+        called_at = occurred_at if kind == "ticket_called" else read["called_at"]
         # Machines without ticket ids of their own: branch + day + printed number is unique.
         ticket_id = given_id or f"{branch_id}:{issued_at.date().isoformat()}:{number}"
         value = {
@@ -203,10 +216,10 @@ class CounterMapper:
         }
         return Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.QueueTicketChanged", value))
 
-    def _transaction(
-        self, event: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
-        traits_event_id: str | None,
-    ) -> list[Outgoing]:
+    @classmethod
+    def _transaction_fields(cls, event: dict[str, Any]) -> dict[str, Any]:
+        """The ``transaction`` section's fields (and the event's ``agent_id``), read; ``EventRejected`` naming
+        every one at fault."""
         transaction = section(event, "transaction")
         checks = FieldChecks()
         transaction_id = checks(required_text, transaction, "id", "transaction.id")
@@ -218,7 +231,19 @@ class CounterMapper:
         counter_id = checks(optional_text, transaction, "counter_id", "transaction.counter_id")
         ticket_id = checks(optional_text, transaction, "ticket_id", "transaction.ticket_id")
         agent_id = checks(optional_text, event, "agent_id")
+        amount = checks(cls._amount, transaction.get("amount"))
+        request = checks(cls._handoff_request, transaction.get("handoff"))
         checks.refuse_any()
+        return {"transaction_id": transaction_id, "status": status, "type": kind, "counter_id": counter_id,
+                "ticket_id": ticket_id, "agent_id": agent_id, "amount": amount, "handoff": request}
+
+    def _transaction(
+        self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
+        traits_event_id: str | None,
+    ) -> list[Outgoing]:
+        transaction_id, status, kind = read["transaction_id"], read["status"], read["type"]
+        counter_id, ticket_id, agent_id = read["counter_id"], read["ticket_id"], read["agent_id"]
+        request: HandoffRequest | None = read["handoff"]
         value = {
             "envelope": envelope("transaction"),
             "transaction_id": transaction_id,
@@ -227,14 +252,13 @@ class CounterMapper:
             "terminal_id": terminal_id,
             "transaction_type": kind,
             "status": status,
-            "amount": self._amount(transaction.get("amount")),
+            "amount": read["amount"],
             "ticket_id": ticket_id,
             "agent_id": agent_id,
             "customer_identifiers": found,
             "traits_event_id": traits_event_id,
         }
         facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
-        request = self._handoff_request(transaction.get("handoff"))
         # a visit that handed the case to the back office did not resolve it, whatever the transaction's status
         # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF)
         outcome = HANDED_OFF if request is not None else TRANSACTION_OUTCOME[status]

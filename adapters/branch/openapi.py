@@ -73,7 +73,9 @@ _TRANSACTION = {
 _EVENT = {
     "type": "object", "required": ["event_id", "kind", "occurred_at"],
     "properties": {
-        "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on."},
+        "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on "
+                     "(a re-send with the same content is a duplicate, other content under it is refused: "
+                     "id_conflict)."},
         "kind": {
             "type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]
         },
@@ -124,11 +126,14 @@ OPENAPI: dict[str, Any] = {
                             "success": {"const": True},
                             "accepted": {"type": "integer", "description": "Events of this upload on Kafka: "
                                          "published now or by an earlier upload (the duplicates among them)."},
-                            "duplicates": {"type": "integer", "description": "Events among the accepted ones that "
-                                           "an earlier upload had published already; not published again."},
+                            "duplicates": {"type": "integer", "description": "Events among the accepted ones "
+                                           "published already, unchanged (by an earlier upload or earlier in this "
+                                           "one): a re-send, not published again. An event_id published with other "
+                                           "content is rejected instead (400, code id_conflict)."},
                             "dropped_identifiers": dropped_identifiers_openapi("event_id"),
                             "dropped_traits": dropped_traits_openapi("event_id")}}}}},
-                "400": {"description": "Malformed upload (dead-lettered whole), or malformed events: the good "
+                "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "
+                                       "event_id already published with other content (code id_conflict): the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",
                         "content": {"application/json": {"schema": _ERROR}}},
                 "401": {"description": "Missing or unknown token, or a token of another terminal."},

@@ -144,6 +144,10 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
                           required=False)
     enqueued_at = checks(iso_time, queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False)
     dequeued_at = checks(iso_time, queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False)
+    if initiated_at is not None and disconnected_at is not None and disconnected_at < initiated_at:
+        # not dated by either alone: the call would move to the day it "ended" (tester19 F7)
+        checks.add(malformed("DisconnectTimestamp", SOURCE,
+                             "before InitiationTimestamp: a contact ends after it starts"))
     checks.refuse_any()
     settings = ctx.settings
 

@@ -229,6 +229,8 @@ class OfferEngine:
         offer, _ = self.offer(stores, value["offer_id"])
         current = offer.version if offer else value["offer_version"]
         at_us, channel = intake.occurred_us(event), value["channel"]
+        if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted (tester19 F19)
+            batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", channel)
         previous = state.offers.get(value["offer_id"])
         if event.schema == PRESENTED:
             shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)

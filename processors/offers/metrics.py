@@ -19,6 +19,9 @@ SUPPRESSED = Counter("omnibus_offers_suppressed_total", "Offers that fit but wer
                      ["reason", "channel"])
 VERSION_DRIFT = Counter("omnibus_offers_version_drift_total", "Presentations of an out-of-date offer version.",
                         ["channel"])
+UNKNOWN_OFFER = Counter("omnibus_offers_unknown_offer_total",
+                        "Presentations and answers naming an offer id not in the catalogue (kept as reported; a "
+                        "channel's typo, or an offer never loaded).", ["event", "channel"])
 AFTER_ANSWER = Counter("omnibus_offers_presented_after_answer_total",
                        "Presentations of an offer the customer had already answered.", ["channel"])
 INSTRUCTIONS = Counter("omnibus_offers_instructions_total", "Show / withdraw instructions sent to push channels.",
@@ -38,6 +41,7 @@ QUERY_LATENCY = Histogram("omnibus_offers_query_seconds", "Offer query answer ti
 _COUNTERS = {
     "presented": PRESENTED, "response": RESPONSES, "suppressed": SUPPRESSED, "version_drift": VERSION_DRIFT,
     "presented_after_answer": AFTER_ANSWER, "instruction": INSTRUCTIONS, "signal": SIGNALS,
+    "unknown_offer": UNKNOWN_OFFER,
 }
 
 

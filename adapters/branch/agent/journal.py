@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.branch.config import BranchSettings
+from adapters.branch.errors import EventRejected
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 
@@ -66,13 +67,16 @@ class Journal:
     def append_many(self, events: Iterable[Mapping[str, Any]]) -> list[str]:
         """Check, complete (event_id, occurred_at) and durably record events, in order, all or none.
 
-        An event whose event_id is already journaled is not recorded twice (a retried enqueue).
-        Raises ``RejectedInput`` with the reason for an event the adapter would refuse.
+        An event whose event_id is already journaled is not recorded twice (a retried enqueue). Raises
+        ``RejectedInput`` with the reason for an event the adapter would refuse, or for another event under an
+        event_id already journaled (code ``id_conflict``: it would be lost as a copy; tester19 F18).
         """
-        rows = [self._prepared(dict(event)) for event in events]
+        given = [dict(event) for event in events]
+        rows = [self._prepared(dict(event)) for event in given]
         now = time.time()
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            self._refuse_reused_ids(given, rows)
             self._db.executemany(
                 "INSERT OR IGNORE INTO journal (event_id, body, enqueued_at) VALUES (?, ?, ?)",
                 [(event_id, body, now) for event_id, body in rows],
@@ -82,6 +86,24 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         return [event_id for event_id, _ in rows]
+
+    def _refuse_reused_ids(self, given: list[dict[str, Any]], rows: list[tuple[str, str]]) -> None:
+        """``RejectedInput`` if an event the caller named by its event_id differs from the one journaled (or earlier
+        in the call) under it; fields the journal filled in (``occurred_at``) are not compared when not given."""
+        named = [(event, event_id, body) for event, (event_id, body) in zip(given, rows, strict=True)
+                 if "event_id" in event]
+        if not named:
+            return
+        marks = ",".join("?" * len(named))
+        earlier = dict(self._db.execute(f"SELECT event_id, body FROM journal WHERE event_id IN ({marks})",
+                                        [event_id for _, event_id, _ in named]).fetchall())
+        for event, event_id, body in named:
+            before = earlier.setdefault(event_id, body)
+            journaled = {k: v for k, v in json.loads(before).items() if k in event or k != "occurred_at"}
+            if journaled != event:
+                raise EventRejected(f"event_id {event_id!r} is journaled already for another event: a retried "
+                                    "enqueue must repeat it unchanged, another event needs an id of its own",
+                                    code="id_conflict")
 
     @staticmethod
     def _prepared(event: dict[str, Any]) -> tuple[str, str]:

@@ -37,9 +37,9 @@ async def test_the_event_loop_keeps_serving_while_a_file_store_commits(tmp_path:
     store = DedupeStore(tmp_path / "d.sqlite", 3600)
     slow_commit = store.remember
 
-    def remember(ids: object) -> None:
+    def remember(ids: object, digests: object = None) -> None:
         time.sleep(0.3)  # a commit that checkpoints a large WAL
-        slow_commit(ids)  # type: ignore[arg-type]
+        slow_commit(ids, digests)  # type: ignore[arg-type]
 
     store.remember = remember  # type: ignore[method-assign]
     ticks = 0
@@ -121,3 +121,23 @@ def test_other_sqlite_errors_while_switching_to_wal_are_not_tried_again() -> Non
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         _use_wal(connection)  # type: ignore[arg-type]
     assert connection.calls == 1
+
+
+async def test_a_digest_is_kept_beside_its_id_and_purged_with_it(tmp_path: Path) -> None:
+    store = DedupeStore(tmp_path / "dedupe.sqlite", window_s=60)
+    await store.remember_off_loop(["a", "b"], {"a": b"digest-a"})
+    assert await store.digests_off_loop(["a", "b", "c"]) == {"a": b"digest-a"}
+    store._window_s = -1  # everything is out of the window now
+    assert store.purge() == 2 and store.digests(["a"]) == {}
+    store.close()
+
+
+def test_a_file_made_before_digests_opens_and_its_ids_read_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "dedupe.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID")
+        old.execute("INSERT INTO seen VALUES ('a', ?)", [time.time()])
+    old.close()
+    store = DedupeStore(path, window_s=60)
+    assert store.seen(["a"]) == {"a"} and store.digests(["a"]) == {}
+    store.close()

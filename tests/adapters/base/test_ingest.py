@@ -12,37 +12,9 @@ from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.envelope import source_envelope
 from bus.errors import RawRecord
-from bus.producer import EventProducer, Outgoing
-from bus.serde import Event, build_serde
-
-
-class CountingKafka(EventProducer):
-    """The real producer's encoding; ``publish_many`` keeps what it was handed instead of sending."""
-
-    def __init__(self) -> None:
-        serializer, _ = build_serde(OmnibusSettings().registry)
-        self.encodings = 0
-        self.published: list[bytes] = []
-
-        def counted(event, ctx):  # type: ignore[no-untyped-def]
-            self.encodings += 1
-            return serializer(event, ctx)
-
-        super().__init__(OmnibusSettings(), counted)
-
-    async def publish_many(self, items, encoded=None, batched=False):  # type: ignore[no-untyped-def,override]
-        if encoded is None:
-            encoded = [await self.encode(item) for item in items]
-        self.published.extend(encoded)
-        return [None] * len(items)
-
-
-class DeadLetters:
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
-
-    async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
-        self.reasons.append(reason)
+from bus.producer import Outgoing
+from bus.serde import Event
+from tests.adapters.base.support import CountingKafka, DeadLetters
 
 
 def interaction(n: int, name: object = "Invoice Downloaded") -> MappedRecord:
@@ -78,3 +50,39 @@ def test_a_partly_refused_request_says_how_many_were_accepted_and_nothing_when_n
     assert partly_rejected(1, 0, "events", "event 0: bad") == "1 of 1 events rejected: event 0: bad"
     assert partly_rejected(1, 1, "messages", "x") == "1 of 2 messages rejected (the other 1 was accepted): x"
     assert partly_rejected(2, 3, "events", "x") == "2 of 5 events rejected (the other 3 were accepted): x"
+
+
+def _publisher(dedupe: DedupeStore | None = None) -> tuple[AdapterPublisher, CountingKafka, DeadLetters]:
+    kafka, dead_letters = CountingKafka(), DeadLetters()
+    publisher = AdapterPublisher("test", kafka, dedupe or DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
+                                 retry_after_s=1)
+    return publisher, kafka, dead_letters
+
+
+def _item(record: MappedRecord, digest: bytes | None) -> Item:
+    return Item(record, lambda: RawRecord(value=b"raw"), content_digest=digest)
+
+
+async def test_tester19_f18_an_id_reused_for_other_content_is_refused_and_a_resend_is_a_duplicate() -> None:
+    """A terminal reused an event id for a refund: dropped as a duplicate of the payment under a 200."""
+    publisher, kafka, dead_letters = _publisher()
+    first = await ingest(publisher, [_item(interaction(0), b"payment"), _item(interaction(0), b"refund"),
+                                     _item(interaction(0), b"payment")], lambda _, record: record)
+    assert [index for index, _ in first.accepted] == [0, 2]
+    assert [(index, error.code) for index, error in first.refused] == [(1, "id_conflict")]
+    assert "'web:m-0'" in first.refused[0][1].reason and first.duplicates == 1
+    assert len(dead_letters.reasons) == 1 and len(kafka.published) == 1
+
+    later = await ingest(publisher, [_item(interaction(0), b"refund"), _item(interaction(0), b"payment")],
+                         lambda _, record: record)
+    assert [index for index, _ in later.accepted] == [1]
+    assert [(index, error.code) for index, error in later.refused] == [(0, "id_conflict")]
+    assert later.duplicates == 1 and len(kafka.published) == 1
+
+
+async def test_an_id_published_without_a_digest_stays_a_duplicate_whatever_comes_after() -> None:
+    """Ids remembered by a store of before (or by an ingress giving no digest) keep their old meaning."""
+    publisher, kafka, _ = _publisher()
+    await ingest(publisher, [_item(interaction(0), None)], lambda _, record: record)
+    again = await ingest(publisher, [_item(interaction(0), b"other")], lambda _, record: record)
+    assert (len(again.accepted), again.refused, again.duplicates, len(kafka.published)) == (1, [], 1, 1)

@@ -59,6 +59,10 @@ class TestBranchContract(AdapterContract):
             "event_id": "bad-3", "kind": "ticket_called", "occurred_at": "2024-05-02T10:00:00+02:00", "ticket": {}}),
                   "missing 'ticket.number'; missing 'ticket.issued_at'; missing 'ticket.counter_id'; "
                   "missing 'ticket.service_type'"),
+        # tester19 F20: the section's faults named with the event's
+        BadSample("local time and no ticket", upload({
+            "event_id": "bad-4", "kind": "ticket_served", "occurred_at": "2024-05-02T10:00:00"}),
+                  "'occurred_at' must carry a UTC offset (terminals may be offline across time zones); missing 'ticket'"),
         BadSample("not JSON", Raw(b'{"terminal_id": "CT-0142-03", "events": ['), "not valid JSON", mapper_rejects=False),
         BadSample("no events", Raw(b'{"terminal_id": "CT-0142-03", "branch_id": "0142", "events": []}'),
                   "non-empty array", mapper_rejects=False),

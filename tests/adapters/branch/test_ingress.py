@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Unavailable
+from adapters.base.publisher import AdapterPublisher
 from adapters.branch.errors import BranchConfigError
 from adapters.branch.ingress import UPLOAD_PATH, BranchIngress
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
+from tests.adapters.base.support import CountingKafka, DeadLetters
 from tests.adapters.branch.support import TOKENS, branch_settings, sample
 from tests.adapters.web.support import StandInPublisher
 from tests.support.http import adapter_client
@@ -153,3 +156,57 @@ async def test_tester18_f9_a_trait_left_off_an_accepted_event_is_named_in_the_an
     assert (dropped["index"], dropped["event_id"], dropped["trait"]) == (2, body["events"][2]["event_id"], "birth_date")
     assert "19xx" not in json.dumps(answer)
     assert len(publisher.submitted) == 3
+
+
+def _tester19_x3(refund_id: str = "t19-x3") -> dict[str, Any]:
+    """tester19 F18: a payment, then a refund for another customer under the same event id."""
+    def event(event_id: str, transaction_id: str, kind: str, account: str) -> dict[str, Any]:
+        return {"event_id": event_id, "kind": "transaction", "occurred_at": "2026-12-02T01:00:00+00:00",
+                "transaction": {"id": transaction_id, "type": kind, "status": "completed"},
+                "identifiers": [{"type": "ACCOUNT", "value": account}]}
+
+    events = [event("t19-x3", "t19-tx-x3", "payment", "EL-7700011"),
+              event(refund_id, "t19-tx-x3b", "refund", "EL-7700012")]
+    return {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": events}
+
+
+@pytest.fixture
+async def deduping() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
+    """The ingress with the real publisher and dedupe store, Kafka's side stood in for."""
+    kafka, dead_letters = CountingKafka(), DeadLetters()
+    publisher = AdapterPublisher("branch", kafka, DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
+                                 retry_after_s=1)
+    settings = branch_settings()
+    ingress = BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings()))
+    async with adapter_client(ingress.app()) as test_client:
+        yield test_client, kafka, dead_letters
+
+
+async def test_tester19_f18_another_event_under_an_event_id_is_refused_as_a_conflict(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, kafka, dead_letters = deduping
+    status, answer = await upload(client, _tester19_x3())
+    assert (status, answer["accepted"]) == (400, ["t19-x3"])
+    assert [(r["index"], r["event_id"], r["code"]) for r in answer["rejected"]] == [(1, "t19-x3", "id_conflict")]
+    assert "'CT-0142-03:t19-x3' was already published with other content" in answer["rejected"][0]["reason"]
+    assert len(dead_letters.reasons) == 1
+    published = len(kafka.published)
+
+    # the same refund re-sent is a conflict again (with the payment published before), never published
+    status, answer = await upload(client, {**_tester19_x3(), "events": _tester19_x3()["events"][1:]})
+    assert (status, answer["accepted"], answer["rejected"][0]["code"]) == (400, [], "id_conflict")
+    assert len(kafka.published) == published and len(dead_letters.reasons) == 2
+
+
+async def test_a_resent_upload_is_all_duplicates_and_publishes_nothing(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, kafka, _ = deduping
+    body = _tester19_x3(refund_id="t19-x3b")
+    assert await upload(client, body) == (200, {"success": True, "accepted": 2, "duplicates": 0})
+    published = len(kafka.published)
+    # key order and spacing are not content: the terminal's journal may serialise an event anew
+    body["events"] = [dict(reversed(list(event.items()))) for event in body["events"]]
+    assert await upload(client, body) == (200, {"success": True, "accepted": 2, "duplicates": 2})
+    assert len(kafka.published) == published

@@ -128,6 +128,27 @@ def test_malformed_events_are_refused_with_a_reason(change: dict[str, Any], frag
     assert fragment in caught.value.reason
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"occurred_at": "2024-05-02T10:00:00", "transaction": None},
+         "'occurred_at' must carry a UTC offset (terminals may be offline across time zones); missing 'transaction'"),
+        ({"event_id": None, "transaction": {"type": "x", "status": "maybe",
+                                            "amount": {"amount_minor": 1, "currency": "euro"}}},
+         "missing 'event_id'; missing 'transaction.id'; 'transaction.status' must be one of completed, failed, "
+         "cancelled; 'transaction.amount.currency' must be an ISO 4217 code such as EUR"),
+    ],
+)
+def test_tester19_f20_every_fault_of_an_event_and_its_section_is_named_at_once(
+    change: dict[str, Any], reason: str
+) -> None:
+    upload = sample("transaction_failed_anonymous")
+    upload["events"][0] |= change
+    with pytest.raises(RejectedInput) as caught:
+        mapped(upload)
+    assert caught.value.reason == reason
+
+
 def test_received_at_is_when_the_adapter_got_it_not_when_it_happened() -> None:
     upload = sample("transaction_failed_anonymous")
     (event,) = upload["events"]

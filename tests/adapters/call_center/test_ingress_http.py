@@ -62,6 +62,9 @@ class TestConnectCtrContract(AdapterContract):
         BadSample("bad time", _ctr_without("InitiationTimestamp", InitiationTimestamp="yesterday"),
                   reason="InitiationTimestamp is malformed"),
         BadSample("not JSON", b'{"ContactId": "x", ', reason="not valid JSON", mapper_rejects=False),
+        # tester19 F7: the call would be dated the day before it started
+        BadSample("ends before it starts", _ctr_without("DisconnectTimestamp", DisconnectTimestamp="2024-03-04T09:14:10Z"),
+                  reason="DisconnectTimestamp is malformed (before InitiationTimestamp"),
         # tester18 F9: every missing field named at once, not one a round trip
         BadSample("three fields missing", _ctr_without("ContactId", InitiationTimestamp=None, DisconnectTimestamp=None),
                   reason="ContactId is missing; CTR: required field InitiationTimestamp is missing; "

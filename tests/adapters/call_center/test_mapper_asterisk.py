@@ -74,3 +74,9 @@ def test_a_quoted_field_may_span_lines() -> None:
 def test_bad_fields_are_named(change: tuple[str, str], reason: str) -> None:
     with pytest.raises(RejectedInput, match=reason):
         mapper_asterisk.map_cdr(master_lines()[0].replace(*change), context())
+
+
+def test_tester19_f7_a_cdr_that_ends_before_it_starts_is_refused() -> None:
+    line = master_lines()[0].replace('"2024-03-05 10:14:10"', '"2024-03-04 10:14:10"')
+    with pytest.raises(RejectedInput, match=r"field end is malformed \(before start"):
+        mapper_asterisk.map_cdr(line, context())

@@ -80,6 +80,18 @@ def test_bad_fields_are_named(field: str, value: object, reason: str) -> None:
         mapper_ctr.map_ctr({**ANSWERED, field: value}, context())
 
 
+def test_tester19_f7_a_ctr_that_ends_before_it_starts_is_refused_naming_both_times() -> None:
+    ctr = {**ANSWERED, "InitiationTimestamp": "2026-12-02T00:30:00Z", "DisconnectTimestamp": "2026-12-01T00:31:00Z"}
+    with pytest.raises(RejectedInput, match="DisconnectTimestamp is malformed \\(before InitiationTimestamp"):
+        mapper_ctr.map_ctr(ctr, context())
+
+
+def test_a_ctr_that_ends_the_second_it_starts_is_a_contact() -> None:
+    instant = ANSWERED["InitiationTimestamp"]
+    ctr = {k: v for k, v in ANSWERED.items() if k not in ("Agent", "Queue")}
+    mapper_ctr.map_ctr({**ctr, "DisconnectTimestamp": instant}, context())
+
+
 @pytest.mark.parametrize("field", list(mapper_ctr.REQUIRED_FIELDS))
 def test_tester14_n6_a_ctr_without_a_required_field_is_refused_naming_it(field: str) -> None:
     ctr = {k: v for k, v in sample("ctr_inbound_answered.json").items() if k != field}

@@ -100,7 +100,8 @@ class StandInPublisher:
         self.rejected: list[tuple[RawRecord, RejectedInput]] = []
         self.failure: Exception | None = None
 
-    async def submit(self, records: list[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
+    async def submit(self, records: list[MappedRecord], *, received_at: float | None = None,
+                     digests: object = None) -> SubmitResult:
         if self.failure:
             raise self.failure
         self.submitted.extend(records)

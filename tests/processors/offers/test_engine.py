@@ -117,6 +117,16 @@ def test_revision_replaces_the_old_version_on_push_channels() -> None:
     assert not world.feed(defined(offer("fibre", channels=["CALL_CENTER"]))).instructions  # older replay ignored
 
 
+def test_tester19_f19_an_answer_to_an_offer_id_not_in_the_catalogue_is_counted_as_unknown() -> None:
+    world = World()
+    world.created("cus_1", PHONE)
+    world.feed(defined(offer("green-tariff", channels=["BRANCH"])))
+    typo = world.offer_event("OfferResponded", PHONE, "green-tarif", "BRANCH", response="DECLINED")
+    assert ("unknown_offer", ("response", "BRANCH")) in typo.counts
+    known = world.offer_event("OfferResponded", PHONE, "green-tariff", "BRANCH", response="DECLINED")
+    assert not [count for count in known.counts if count[0] == "unknown_offer"]
+
+
 def test_withdrawn_offer_is_withdrawn_everywhere() -> None:
     world = World()
     world.created("cus_1", PHONE)

@@ -49,6 +49,23 @@ def test_a_retried_enqueue_of_the_same_event_id_is_recorded_once(journal: Journa
     assert journal.counts() == {"pending": 1, "sent": 0, "rejected": 0}
 
 
+def test_tester19_f18_another_event_under_a_journaled_event_id_is_refused_not_dropped(journal: Journal) -> None:
+    journal.append(ticket("A1", event_id="e-1"))
+    for batch in ([ticket("A2", event_id="e-1")], [ticket("B1", event_id="e-2"), ticket("B2", event_id="e-2")]):
+        with pytest.raises(RejectedInput) as caught:
+            journal.append_many(batch)
+        assert caught.value.code == "id_conflict" and "'e-" in caught.value.reason
+    assert journal.counts()["pending"] == 1
+
+
+def test_a_retried_enqueue_without_its_time_is_the_same_event(journal: Journal) -> None:
+    """The journal filled occurred_at in at the first enqueue: not a difference of the caller's event."""
+    untimed = {k: v for k, v in ticket("A1", event_id="e-1").items() if k != "occurred_at"}
+    journal.append(untimed)
+    journal.append(untimed)
+    assert journal.counts()["pending"] == 1
+
+
 def test_an_event_the_adapter_would_refuse_is_refused_and_nothing_of_its_batch_recorded(journal: Journal) -> None:
     with pytest.raises(RejectedInput) as caught:
         journal.append_many([ticket("A1"), ticket("A2", occurred_at="2024-05-02T09:14:03")])

@@ -1,0 +1,37 @@
+"""Stand-ins for the Kafka side of ``AdapterPublisher`` (the real encoding, nothing sent), for ingest tests."""
+
+from __future__ import annotations
+
+from bus.config import OmnibusSettings
+from bus.errors import RawRecord
+from bus.producer import EventProducer
+from bus.serde import build_serde
+
+
+class CountingKafka(EventProducer):
+    """The real producer's encoding; ``publish_many`` keeps what it was handed instead of sending."""
+
+    def __init__(self) -> None:
+        serializer, _ = build_serde(OmnibusSettings().registry)
+        self.encodings = 0
+        self.published: list[bytes] = []
+
+        def counted(event, ctx):  # type: ignore[no-untyped-def]
+            self.encodings += 1
+            return serializer(event, ctx)
+
+        super().__init__(OmnibusSettings(), counted)
+
+    async def publish_many(self, items, encoded=None, batched=False):  # type: ignore[no-untyped-def,override]
+        if encoded is None:
+            encoded = [await self.encode(item) for item in items]
+        self.published.extend(encoded)
+        return [None] * len(items)
+
+
+class DeadLetters:
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
+        self.reasons.append(reason)
