@@ -180,3 +180,15 @@ async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestC
     assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
     assert "1980-02-31" not in json.dumps(answer)
     assert len(publisher.submitted) == 1
+
+
+@pytest.mark.parametrize("birth_date", ["31/02/1985", "1985-13-45", "3000-01-01"])
+async def test_tester19_f8_every_bad_ivr_birth_date_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher, birth_date: str
+) -> None:
+    """The tester's IVR birth dates (no such day, no such month, the future): each is listed, never its value."""
+    body = json.dumps(ctr(Attributes={"firstName": "Test", "dateOfBirth": birth_date}))
+    status, answer = await post(client, "/v1/connect/ctr", body)
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
+    assert birth_date not in json.dumps(answer)

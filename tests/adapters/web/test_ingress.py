@@ -227,3 +227,14 @@ async def test_tester18_f9_a_trait_left_off_an_accepted_message_is_named_in_the_
     assert {d["messageId"] for d in answer["dropped_traits"]} == {message["messageId"]}
     assert "Cath3rine" not in json.dumps(answer) and "31/02/1980" not in json.dumps(answer)
     assert len(publisher.submitted) == 1
+
+
+@pytest.mark.parametrize("birthday", ["31/02/1985", "1985-13-45", "3000-01-01"])
+async def test_tester19_f8_every_bad_portal_birthday_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher, birthday: str
+) -> None:
+    message = sample("identify_analytics_python")
+    message["traits"] = {"firstName": "Marie", "birthday": birthday}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and [d["trait"] for d in answer["dropped_traits"]] == ["birth_date"]
+    assert birthday not in json.dumps(answer)
