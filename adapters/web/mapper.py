@@ -256,6 +256,9 @@ class SegmentMapper:
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
         self._drop_identifiers(facts)
+        for key in PAGE_FIELDS:  # the page's free text (a search box, a url's query): scrubbed like the name
+            if key in facts:
+                facts[key] = fields.free_text(facts[key])
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -264,7 +267,7 @@ class SegmentMapper:
             "interaction_id": m.message_id,
             "customer_identifiers": self._customer(m),
             "kind": kind,
-            "name": name,
+            "name": fields.free_text(name) if name else name,
             "outcome": outcome,
             "agent_id": None,
             "duration_ms": None,
@@ -275,12 +278,13 @@ class SegmentMapper:
 
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
         handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
+        summary = fields.first_text(properties, "summary", "description", "subject") or event
         value = {
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff_id,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
-            "summary": fields.first_text(properties, "summary", "description", "subject") or event,
+            "summary": fields.free_text(summary),
             "intake_facts": {
                 **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
             "origin_channel": "WEB",
