@@ -150,6 +150,19 @@ def free_text(value: str) -> str:
     return scrub_text(value)
 
 
+def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str = "") -> str:
+    """``first_text`` of ``names``, which the ``call`` needs. ``MessageRejected``: ``bad_field`` (``'event' must be a
+    string``) when the first present one is not text, else ``missing_field`` (tester19 F9: ``"event": ["a"]`` was
+    reported as missing). ``prefix`` names where the fields are (``properties.``)."""
+    found = first_text(values, *names)
+    if found is not None:
+        return found
+    present = next((name for name in names if values.get(name) not in (None, "")), None)
+    if present is not None and (isinstance(values[present], bool) or not isinstance(values[present], str | int)):
+        raise errors.bad_field(prefix + present, "must be a string")
+    raise errors.missing_field(call, prefix + names[0])
+
+
 def first_text(values: Mapping[str, Any], *names: str) -> str | None:
     for name in names:
         value = values.get(name)

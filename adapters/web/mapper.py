@@ -43,6 +43,7 @@ HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "
 MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
+PERSON_NAMES = dict(PERSON_FIELDS)  # identifier type -> the Segment field that holds it
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
@@ -126,7 +127,9 @@ class SegmentMapper:
         received = received_at or datetime.now(UTC)
         person = checks(self._person, message)
         if person is not None and not person.identifiers:
-            checks.add(errors.missing_identity())
+            # a userId present but refused (a placeholder such as 12345) is named with its rule, not as missing
+            checks.add(combined([errors.bad_field(PERSON_NAMES[r.type], f"was refused: {r.reason}")
+                                 for r in person.rejected]) if person.rejected else errors.missing_identity())
         context_traits = checks(fields.obj, checks(fields.obj, message, "context") or {}, "traits")
         stamp = checks(fields.timestamp, message, received, tolerance_s=self._settings.future_tolerance_s,
                        source_system=self._settings.source_system)
@@ -190,9 +193,7 @@ class SegmentMapper:
         return self._page(m, "APP_SCREEN")
 
     def _track(self, m: _Message) -> list[Outgoing]:
-        event = fields.first_text(m.body, "event")
-        if not event:
-            raise errors.missing_field("track", "event")
+        event = fields.required_text(m.body, "track", "event")
         properties = fields.obj(m.body, "properties")
         opens_handoff = event in self._settings.service_request_events
         outcome = HANDED_OFF if opens_handoff else "NOT_APPLICABLE"
@@ -296,9 +297,7 @@ class SegmentMapper:
         return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
-        offer_id = fields.first_text(properties, "offer_id", "offerId")
-        if not offer_id:
-            raise errors.missing_field(f"'{event}' track", "properties.offer_id")
+        offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")
         version = fields.first_text(properties, "offer_version", "offerVersion")
         if version is None or not version.isdigit() or int(version) > MAX_AVRO_INT:
             raise errors.bad_field("properties.offer_version", f"of '{event}' must be a whole number")
