@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
-from adapters.base.handoff_request import HANDED_OFF
+from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
@@ -39,7 +39,8 @@ CALL_TYPES = {
     "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias",
 }
 PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
-HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
+HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier",
+                  "team")
 MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
@@ -280,6 +281,10 @@ class SegmentMapper:
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
         handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
         summary = fields.first_text(properties, "summary", "description", "subject") or event
+        # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
+        # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
+        requested = fields.first_text(properties, "team")
+        team = {REQUESTED_TEAM: requested} if requested else {}
         value = {
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff_id,
@@ -287,7 +292,7 @@ class SegmentMapper:
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": fields.free_text(summary),
             "intake_facts": {
-                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
+                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original(), **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

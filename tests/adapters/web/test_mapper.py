@@ -236,3 +236,13 @@ def test_tester19_f9_a_field_absent_is_still_reported_missing() -> None:
                             ({"type": "identify"}, "message needs a userId or an anonymousId")):
         with pytest.raises(RejectedInput, match=reason):
             mapped({"messageId": "m-f9", **message})
+
+
+def test_tester19_f17_a_service_request_with_a_team_and_no_kind_gets_the_default_kind_and_keeps_the_team() -> None:
+    """docs/handoffs.md: on the web the event name asks for the handoff, so it is not refused for a missing kind;
+    the team is kept where the call center and the counter keep it (``intake_facts.requested_team``)."""
+    message = {"type": "track", "userId": "u-1", "messageId": "t19-sr-2", "event": "Service Request Submitted",
+               "properties": {"team": "finance"}}
+    handoff = values(mapped(message))["HandoffCreated"]
+    assert handoff["case_type"] == "web-service-request"
+    assert handoff["intake_facts"] == {"requested_team": "finance"}
