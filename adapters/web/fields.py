@@ -12,7 +12,7 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
 from adapters.web import errors
-from bus.redact import scrub_text
+from bus.redact import may_hold_identifier, scrub_text
 
 MAX_ID_CHARS = 256
 
@@ -145,9 +145,7 @@ def free_text(value: str) -> str:
     summary) without identifier values: e-mails, phone, national-id, card and IBAN digits, ``TYPE:value`` keys become
     ``[email]``, ``[digits]``, ``TYPE:[value]``, a calendar date its shape (``bus.redact.scrub_text``, the logs' own
     rule; tester19 F12: an e-mail in a Segment event name reached every subscriber of contact.events.v1)."""
-    if not any(ch.isdigit() or ch in "@:" for ch in value):  # nothing it could change
-        return value
-    return scrub_text(value)
+    return scrub_text(value) if value and may_hold_identifier(value) else value  # the test ~1 us, the scrub ~100
 
 
 def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str = "") -> str:
