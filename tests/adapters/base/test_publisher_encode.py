@@ -18,9 +18,13 @@ class EncodingKafka:
     async def encode(self, outgoing: Outgoing) -> KafkaRecord:
         return self.encode_now(outgoing)
 
+    async def publish_many(self, events: list[Outgoing], encoded: object = None, *, batched: bool = False) -> list[object]:
+        return [object() for _ in events]  # every one acknowledged
 
-def publisher() -> AdapterPublisher:
-    return AdapterPublisher("encode-test", EncodingKafka(), DedupeStore(None, 60), None,  # type: ignore[arg-type]
+
+def publisher(name: str = "encode-test") -> AdapterPublisher:
+    """The real publisher, on a producer that encodes and acknowledges without a broker."""
+    return AdapterPublisher(name, EncodingKafka(), DedupeStore(None, 60), None,  # type: ignore[arg-type]
                             retry_after_s=1)
 
 

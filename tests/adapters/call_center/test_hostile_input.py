@@ -17,6 +17,7 @@ from adapters.call_center.ingress_http import CallCenterIngress
 from adapters.call_center.mapper import Topics
 from adapters.call_center.state import CallCenterState
 from bus.config import TopicSettings
+from tests.adapters.base.test_publisher_encode import publisher as real_publisher
 from tests.adapters.call_center.support import (
     LYON_TWILIO_TOKEN,
     PARIS_KEY,
@@ -192,3 +193,12 @@ async def test_tester19_f8_every_bad_ivr_birth_date_is_named_in_the_answer(
     assert status == 200 and answer["accepted"] == 1
     assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
     assert birth_date not in json.dumps(answer)
+
+
+async def test_tester19_f8_the_answer_through_the_real_publisher_lists_the_dropped_trait() -> None:
+    """The stand-in publisher kept the mapped record as it was; the real one rebuilt it without dropped_traits."""
+    ingress = CallCenterIngress(call_center_settings(), Topics.of(TopicSettings()), real_publisher("call-center-f8"),
+                                CallCenterState(None))
+    async with adapter_client(ingress.app()) as real_client:
+        status, answer = await post(real_client, "/v1/connect/ctr", json.dumps(ctr(Attributes={"dateOfBirth": "31/02/1985"})))
+    assert status == 200 and [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
