@@ -110,6 +110,26 @@ def token(value: object) -> str:
     return f"tok:{digest}"
 
 
+# What ``scrub_text`` could change has one of these, or at least ``FEWEST_SCRUBBED_DIGITS`` digits (a calendar date
+# ``1/2/1980`` has 6, any identifier ``MIN_IDENTIFIER_DIGITS``): ``may_hold_identifier``'s cheap test.
+_KEY_KINDS = IDENTIFIER_KINDS + TRAIT_KEY_KINDS
+_CAPITALS_BEFORE_COLON = re.compile(r"([A-Z_]+)(?::|%3[aA])")  # far faster than the alternation of the kinds
+FEWEST_SCRUBBED_DIGITS = 6
+
+
+def may_hold_identifier(text: str) -> bool:
+    """False when ``scrub_text(text)`` would change nothing for sure: no ``@``, no ``TYPE:`` key form and fewer than
+    ``FEWEST_SCRUBBED_DIGITS`` digits. A few substring tests (~1 us for a URL where ``scrub_text`` takes ~170 us): for
+    a hot path scrubbing the free text it publishes (``adapters.web.fields.free_text``)."""
+    if "@" in text or "%40" in text:
+        return True
+    if ":" in text or "%3" in text:
+        for found in _CAPITALS_BEFORE_COLON.finditer(text):
+            if found.group(1).endswith(_KEY_KINDS):
+                return True
+    return len(_ANY_DIGIT.findall(text)) >= FEWEST_SCRUBBED_DIGITS
+
+
 def scrub_text(text: str, *, dates: bool = True) -> str:
     """Replace anything that looks like an e-mail address (also cut short or URL-encoded), a phone/ID number or an
     identifier's key form (``TYPE:value`` -> ``TYPE:[value]``); keep IPv4 addresses. ``dates=False`` keeps calendar

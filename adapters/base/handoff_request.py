@@ -28,10 +28,11 @@ HANDED_OFF = "HANDED_OFF"
 
 
 class BadHandoffRequest(OmnibusError, ValueError):
-    """``field`` is missing or malformed; ``str()`` says why."""
+    """``field`` is missing (``missing``) or malformed; ``str()`` says why."""
 
-    def __init__(self, field: str, why: str) -> None:
+    def __init__(self, field: str, why: str, *, missing: bool = False) -> None:
         self.field = field
+        self.missing = missing
         super().__init__(why)
 
 
@@ -64,7 +65,8 @@ class HandoffRequest:
         kind_text, team_text, summary_text = _text(kind, KIND), _text(team, TEAM), _text(summary, SUMMARY)
         if kind_text is None:
             if team_text or summary_text:
-                raise BadHandoffRequest(KIND, "is required to open a handoff (the kind of case, e.g. line-repair)")
+                raise BadHandoffRequest(KIND, "is required to open a handoff (the kind of case, e.g. line-repair)",
+                                        missing=True)
             return None
         return cls(kind_text.lower(), summary_text, team_text)
 

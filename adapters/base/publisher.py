@@ -82,7 +82,7 @@ class AdapterPublisher:
                 encoded.append(kafka_record)
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
-        return MappedRecord(record.dedupe_id, record.events, tuple(encoded))
+        return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits)
 
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
@@ -96,7 +96,8 @@ class AdapterPublisher:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
-        return MappedRecord(record.dedupe_id, record.events, encoded)
+        # dropped_traits kept: the answer lists them (tester19 F8: lost here, so no answer had them)
+        return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits)
 
     async def submit(
         self, records: Sequence[MappedRecord], *, received_at: float | None = None,

@@ -18,8 +18,11 @@ from adapters.base.errors import RejectedInput, Unauthorized, Unavailable
 __all__ = ["RejectedInput", "Unauthorized", "Unavailable", "missing", "malformed"]
 
 
-def missing(field: str, source: str) -> RejectedInput:
-    return RejectedInput(f"{source}: required field {field} is missing", code="missing_field")
+def missing(field: str, source: str, why: str | None = None) -> RejectedInput:
+    """``CTR: required field ContactId is missing``, or with ``why`` ``CTR: field Attributes.omnibus_handoff_kind is
+    required to open a handoff (...)`` (a field required only with another)."""
+    reason = f"{source}: field {field} {why}" if why else f"{source}: required field {field} is missing"
+    return RejectedInput(reason, code="missing_field")
 
 
 def malformed(field: str, source: str, detail: str) -> RejectedInput:

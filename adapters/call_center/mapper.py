@@ -191,7 +191,8 @@ def recorded_handoff(attributes: dict[str, Any], source: str) -> HandoffRequest 
     try:
         return HandoffRequest.from_attributes(attributes)
     except BadHandoffRequest as exc:
-        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
+        # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
+        raise (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc)) from exc
 
 
 def _ms(delta: object) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
-from adapters.base.handoff_request import HANDED_OFF
+from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.web import errors, fields
@@ -39,10 +39,12 @@ CALL_TYPES = {
     "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias",
 }
 PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
-HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier")
+HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier",
+                  "team")
 MAX_AVRO_INT = 2**31 - 1
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
+PERSON_NAMES = dict(PERSON_FIELDS)  # identifier type -> the Segment field that holds it
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
@@ -126,7 +128,9 @@ class SegmentMapper:
         received = received_at or datetime.now(UTC)
         person = checks(self._person, message)
         if person is not None and not person.identifiers:
-            checks.add(errors.missing_identity())
+            # a userId present but refused (a placeholder such as 12345) is named with its rule, not as missing
+            checks.add(combined([errors.bad_field(PERSON_NAMES[r.type], f"was refused: {r.reason}")
+                                 for r in person.rejected]) if person.rejected else errors.missing_identity())
         context_traits = checks(fields.obj, checks(fields.obj, message, "context") or {}, "traits")
         stamp = checks(fields.timestamp, message, received, tolerance_s=self._settings.future_tolerance_s,
                        source_system=self._settings.source_system)
@@ -190,9 +194,7 @@ class SegmentMapper:
         return self._page(m, "APP_SCREEN")
 
     def _track(self, m: _Message) -> list[Outgoing]:
-        event = fields.first_text(m.body, "event")
-        if not event:
-            raise errors.missing_field("track", "event")
+        event = fields.required_text(m.body, "track", "event")
         properties = fields.obj(m.body, "properties")
         opens_handoff = event in self._settings.service_request_events
         outcome = HANDED_OFF if opens_handoff else "NOT_APPLICABLE"
@@ -256,6 +258,9 @@ class SegmentMapper:
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
         self._drop_identifiers(facts)
+        for key in PAGE_FIELDS:  # the page's free text (a search box, a url's query): scrubbed like the name
+            if key in facts:
+                facts[key] = fields.free_text(facts[key])
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -264,7 +269,7 @@ class SegmentMapper:
             "interaction_id": m.message_id,
             "customer_identifiers": self._customer(m),
             "kind": kind,
-            "name": name,
+            "name": fields.free_text(name) if name else name,
             "outcome": outcome,
             "agent_id": None,
             "duration_ms": None,
@@ -275,14 +280,19 @@ class SegmentMapper:
 
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
         handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
+        summary = fields.first_text(properties, "summary", "description", "subject") or event
+        # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
+        # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
+        requested = fields.first_text(properties, "team")
+        team = {REQUESTED_TEAM: requested} if requested else {}
         value = {
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff_id,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
-            "summary": fields.first_text(properties, "summary", "description", "subject") or event,
+            "summary": fields.free_text(summary),
             "intake_facts": {
-                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original()},
+                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original(), **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,
@@ -292,9 +302,7 @@ class SegmentMapper:
         return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
-        offer_id = fields.first_text(properties, "offer_id", "offerId")
-        if not offer_id:
-            raise errors.missing_field(f"'{event}' track", "properties.offer_id")
+        offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")
         version = fields.first_text(properties, "offer_version", "offerVersion")
         if version is None or not version.isdigit() or int(version) > MAX_AVRO_INT:
             raise errors.bad_field("properties.offer_version", f"of '{event}' must be a whole number")

@@ -2,9 +2,10 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, strategies as st
 
 from bus.logging import configure_logging, get_logger
-from bus.redact import redact, scrub_text, token
+from bus.redact import may_hold_identifier, redact, scrub_text, token
 
 
 @pytest.fixture(autouse=True)
@@ -332,3 +333,24 @@ def test_dates_false_keeps_calendar_dates_only_and_personal_fields_are_declared(
     assert [is_personal_field(name) for name in ("due_date", "issued_on", "amount")] == [False, False, False]
     assert all(is_personal_field(name) for name in ("birth_date", "date_of_birth", "dob", "first_name", "postcode",
                                                     "phone", "email", "iban", "national_id"))
+
+
+@pytest.mark.parametrize("text", [
+    "secret.person@orange.fr", "jean%40mail.fr", "USER_ID:jean", "see PHONE%3ajean", "BLOCK:nb:JN", "06 12 34 56 78",
+    "1/2/1980", "FR76 3000 6000 0112 3456 7890 189", "185057800604830",
+])
+def test_may_hold_identifier_is_true_for_whatever_scrub_text_changes(text: str) -> None:
+    assert scrub_text(text) != text and may_hold_identifier(text)
+
+
+@pytest.mark.parametrize("text", ["Invoice Downloaded", "https://x.example/mon-compte", "Order 12345", "Note: hi", ""])
+def test_may_hold_identifier_is_false_for_text_scrub_text_keeps(text: str) -> None:
+    assert scrub_text(text) == text and not may_hold_identifier(text)
+
+
+@given(st.text(alphabet="0123456789 @%.:/-_+abeAEHLNOPRUSIDK", max_size=40))
+def test_may_hold_identifier_never_skips_what_scrub_text_would_change(text: str) -> None:
+    """The cheap test a hot path runs first (adapters.web.fields.free_text) must not let an identifier through."""
+    masked = [mark for mark in ("[email]", "[digits]", "[value]", "[date") if mark in scrub_text(text)]
+    if masked:  # (a decimal's rounding, also a change, masks nothing)
+        assert may_hold_identifier(text), masked

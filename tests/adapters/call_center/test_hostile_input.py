@@ -17,6 +17,7 @@ from adapters.call_center.ingress_http import CallCenterIngress
 from adapters.call_center.mapper import Topics
 from adapters.call_center.state import CallCenterState
 from bus.config import TopicSettings
+from tests.adapters.base.test_publisher_encode import publisher as real_publisher
 from tests.adapters.call_center.support import (
     LYON_TWILIO_TOKEN,
     PARIS_KEY,
@@ -180,3 +181,24 @@ async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestC
     assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
     assert "1980-02-31" not in json.dumps(answer)
     assert len(publisher.submitted) == 1
+
+
+@pytest.mark.parametrize("birth_date", ["31/02/1985", "1985-13-45", "3000-01-01"])
+async def test_tester19_f8_every_bad_ivr_birth_date_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher, birth_date: str
+) -> None:
+    """The tester's IVR birth dates (no such day, no such month, the future): each is listed, never its value."""
+    body = json.dumps(ctr(Attributes={"firstName": "Test", "dateOfBirth": birth_date}))
+    status, answer = await post(client, "/v1/connect/ctr", body)
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
+    assert birth_date not in json.dumps(answer)
+
+
+async def test_tester19_f8_the_answer_through_the_real_publisher_lists_the_dropped_trait() -> None:
+    """The stand-in publisher kept the mapped record as it was; the real one rebuilt it without dropped_traits."""
+    ingress = CallCenterIngress(call_center_settings(), Topics.of(TopicSettings()), real_publisher("call-center-f8"),
+                                CallCenterState(None))
+    async with adapter_client(ingress.app()) as real_client:
+        status, answer = await post(real_client, "/v1/connect/ctr", json.dumps(ctr(Attributes={"dateOfBirth": "31/02/1985"})))
+    assert status == 200 and [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]

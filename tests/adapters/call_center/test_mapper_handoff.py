@@ -60,8 +60,12 @@ def test_without_handoff_attributes_no_handoff_and_a_kind_alone_is_enough() -> N
 def test_a_team_without_a_kind_is_refused_with_the_field() -> None:
     ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
     ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_team": "repair"}
-    with pytest.raises(RejectedInput, match="omnibus_handoff_kind"):
+    with pytest.raises(RejectedInput, match="omnibus_handoff_kind") as refused:
         mapper_ctr.map_ctr(ctr, context())
+    # named as missing, not "malformed (is required ...)" (tester19 F17)
+    assert refused.value.reason == ("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff"
+                                    " (the kind of case, e.g. line-repair)")
+    assert refused.value.code == "missing_field"
 
 
 def test_taskrouter_task_attributes_open_a_handoff() -> None:

@@ -17,6 +17,7 @@ from adapters.web.errors import WebConfigError
 from adapters.web.ingress import WebIngress
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from tests.adapters.base.test_publisher_encode import publisher as real_publisher
 from tests.adapters.web.support import WRITE_KEY, StandInPublisher, basic_auth, sample, web_settings
 from tests.support.http import adapter_client
 
@@ -227,3 +228,25 @@ async def test_tester18_f9_a_trait_left_off_an_accepted_message_is_named_in_the_
     assert {d["messageId"] for d in answer["dropped_traits"]} == {message["messageId"]}
     assert "Cath3rine" not in json.dumps(answer) and "31/02/1980" not in json.dumps(answer)
     assert len(publisher.submitted) == 1
+
+
+async def test_tester19_f8_the_answer_through_the_real_publisher_lists_the_dropped_trait() -> None:
+    """The stand-in publisher kept the mapped record as it was; the real one rebuilt it without dropped_traits."""
+    settings = web_settings()
+    ingress = WebIngress(settings, real_publisher("web-f8"), SegmentMapper(settings, TopicSettings()))
+    message = sample("identify_analytics_python")
+    message["traits"] = {"firstName": "Marie", "birthday": "31/02/1985"}
+    async with adapter_client(ingress.app()) as test_client:
+        status, answer = await post_json(test_client, "/v1/identify", message)
+    assert status == 200 and [d["trait"] for d in answer["dropped_traits"]] == ["birth_date"]
+
+
+@pytest.mark.parametrize("birthday", ["31/02/1985", "1985-13-45", "3000-01-01"])
+async def test_tester19_f8_every_bad_portal_birthday_is_named_in_the_answer(
+    client: TestClient, publisher: StandInPublisher, birthday: str
+) -> None:
+    message = sample("identify_analytics_python")
+    message["traits"] = {"firstName": "Marie", "birthday": birthday}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and [d["trait"] for d in answer["dropped_traits"]] == ["birth_date"]
+    assert birthday not in json.dumps(answer)

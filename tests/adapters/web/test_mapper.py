@@ -217,3 +217,36 @@ def test_any_message_maps_to_schema_valid_events_or_is_refused(message: dict[str
     catalog = default_catalog()
     for outgoing in record.events:
         fastavro.schemaless_writer(BytesIO(), catalog.get(outgoing.event.schema).parsed, outgoing.event.value, strict=True)
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ({"type": "track", "userId": "u-1", "event": ["a"]}, "'event' must be a string"),
+    ({"type": "track", "userId": "u-1", "event": {"name": "a"}}, "'event' must be a string"),
+    ({"type": "track", "userId": "u-1", "event": True}, "'event' must be a string"),
+    ({"type": "identify", "userId": ["u-1"]}, "'userId' must be a string"),
+    ({"type": "identify", "userId": 12345}, "'userId' was refused: USER_ID value is a known placeholder"),
+    ({"type": "track", "userId": "u-1", "event": "Offer Accepted", "properties": {"offer_id": ["x"]}},
+     "'properties.offer_id' must be a string"),
+])
+def test_tester19_f9_a_field_present_but_wrong_is_not_reported_missing(message: dict[str, Any], reason: str) -> None:
+    with pytest.raises(RejectedInput) as refused:
+        mapped({"messageId": "m-f9", **message})
+    assert reason in refused.value.reason and "missing" not in refused.value.reason
+    assert "needs a userId" not in refused.value.reason
+
+
+def test_tester19_f9_a_field_absent_is_still_reported_missing() -> None:
+    for message, reason in (({"type": "track", "userId": "u-1"}, "track call is missing 'event'"),
+                            ({"type": "identify"}, "message needs a userId or an anonymousId")):
+        with pytest.raises(RejectedInput, match=reason):
+            mapped({"messageId": "m-f9", **message})
+
+
+def test_tester19_f17_a_service_request_with_a_team_and_no_kind_gets_the_default_kind_and_keeps_the_team() -> None:
+    """docs/handoffs.md: on the web the event name asks for the handoff, so it is not refused for a missing kind;
+    the team is kept where the call center and the counter keep it (``intake_facts.requested_team``)."""
+    message = {"type": "track", "userId": "u-1", "messageId": "t19-sr-2", "event": "Service Request Submitted",
+               "properties": {"team": "finance"}}
+    handoff = values(mapped(message))["HandoffCreated"]
+    assert handoff["case_type"] == "web-service-request"
+    assert handoff["intake_facts"] == {"requested_team": "finance"}

@@ -1,0 +1,57 @@
+"""Free text the web adapter publishes carries no identifier value (tester19 F12: ``/v1/track {"event": "Contact
+secret.person@orange.fr"}`` reached contact.events.v1 with the e-mail in the interaction's name)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.adapters.web.support import sample
+from tests.adapters.web.test_mapper import mapped, values
+
+IDENTIFIERS = {
+    "email": "secret.person@orange.fr",
+    "phone": "06 12 34 56 78",
+    "e164 phone": "+33612345678",
+    "national id": "185057800604830",
+    "card": "4970 1012 3456 7890",
+    "iban": "FR76 3000 6000 0112 3456 7890 189",
+    "key form": "USER_ID:jean.dupont",
+}
+
+
+def track(event: str, **properties: Any) -> dict[str, Any]:
+    return {"type": "track", "userId": "u-1842", "messageId": "m-f12", "event": event, "properties": properties}
+
+
+@pytest.mark.parametrize("value", IDENTIFIERS.values(), ids=IDENTIFIERS.keys())
+def test_an_identifier_in_an_event_name_is_scrubbed(value: str) -> None:
+    interaction = values(mapped(track(f"Contact {value} please")))["InteractionRecorded"]
+    assert interaction["name"].startswith("Contact ") and interaction["name"].endswith(" please")
+    assert value not in json.dumps(interaction, default=str)
+    assert value.replace(" ", "") not in json.dumps(interaction, default=str).replace(" ", "")
+
+
+@pytest.mark.parametrize("value", IDENTIFIERS.values(), ids=IDENTIFIERS.keys())
+def test_an_identifier_in_a_page_name_title_or_search_is_scrubbed(value: str) -> None:
+    message = sample("page_analytics_js")
+    message["name"], message["properties"] = f"Account of {value}", {}
+    message.setdefault("context", {})["page"] = {
+        "title": f"Hello {value}", "search": f"?q={value}", "url": "https://portal.example/account"}
+    interaction = values(mapped(message))["InteractionRecorded"]
+    assert value not in json.dumps(interaction, default=str)
+    assert interaction["properties"]["url"] == "https://portal.example/account"
+
+
+def test_a_service_request_summary_is_scrubbed_and_its_event_still_opens_the_handoff() -> None:
+    record = values(mapped(track("Service Request Submitted", summary="Call me at secret.person@orange.fr",
+                                 case_type="billing-dispute")))
+    assert record["HandoffCreated"]["summary"] == "Call me at [email]"
+    assert record["InteractionRecorded"]["name"] == "Service Request Submitted"
+
+
+def test_a_name_without_identifier_is_kept_as_sent() -> None:
+    for name in ("Order Completed", "Viewed 3 offers", "Plan v2.1.0 chosen"):
+        assert values(mapped(track(name)))["InteractionRecorded"]["name"] == name
