@@ -92,9 +92,10 @@ def components() -> dict[str, Access]:
         "identity": Access(
             (CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, CUSTOMER_CONTACTS, IDENTITY_REVIEWS, IDENTITY_GRAPH, DEAD_LETTERS),
             _identity_reads(), app=IDENTITY_APP),
-        "handoffs": Access(  # the tier facts and identifiers are also read group-less (directory_feed.py)
+        "handoffs": Access(  # the tier facts, identifiers and placements are also read group-less (directory_feed.py)
             (HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TICKS, HANDOFF_TIER_FACTS, DEAD_LETTERS),
-            (HANDOFF_EVENTS, HANDOFF_TICKS, BUSINESS_EVENTS, HANDOFF_TIER_FACTS, CUSTOMER_IDENTIFIERS),
+            (HANDOFF_EVENTS, HANDOFF_TICKS, BUSINESS_EVENTS, HANDOFF_TIER_FACTS, CUSTOMER_IDENTIFIERS,
+             CUSTOMER_CONTACTS),
             app=HANDOFFS_APP),
         "kpis": Access(
             (KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS, DEAD_LETTERS),
