@@ -28,6 +28,7 @@ is a duplicate, a corrected file is not.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from datetime import UTC, datetime
@@ -88,6 +89,15 @@ class Layout(BaseModel):
     )
     fields: dict[str, FieldSpec]
 
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252)") from None
+        return value
 
     @field_validator("event")
     @classmethod

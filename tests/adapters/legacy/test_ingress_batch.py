@@ -270,3 +270,17 @@ async def test_f2_a_changed_line_of_a_one_shot_layout_is_dead_lettered_not_dropp
     assert (again.lines, again.duplicates, again.published_events, list(again.rejected)) == (3, 2, 0, [2])
     (letter,) = await read_dead_letters(settings)
     assert "published before with other content" in letter["reason"]
+
+
+def test_tester19_f15_a_byte_not_in_the_layouts_encoding_is_a_layout_error_naming_line_byte_and_fix() -> None:
+    from io import BytesIO
+
+    from adapters.legacy.errors import LayoutError
+
+    assert ingress_batch.decoded("Hélène".encode("latin-1"), "latin-1", 2) == "Hélène"
+    with pytest.raises(LayoutError, match=r"^line 2 is not utf-8: byte 0xE9 at byte 2 of the line; set the layout's "
+                                          r"encoding to the file's \(e.g. `encoding: latin-1`\)"):
+        ingress_batch.decoded("Hélène".encode("latin-1"), "utf-8", 2)
+    header = BytesIO((HEADER + ";REMARQUÉ").encode("latin-1") + b"\n")
+    with pytest.raises(LayoutError, match=r"^line 1 is not utf-8-sig: byte 0xC9"):  # the header too: no traceback
+        ingress_batch.header_columns(header, BILLS)

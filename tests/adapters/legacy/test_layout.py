@@ -54,6 +54,7 @@ def test_a_bad_value_names_its_field() -> None:
     ({"format": "csv", "fields": {"bill_id": {"colum": 0}}}, r"fields.bill_id.colum: Extra inputs are not permitted"),
     ({"format": "csv", "delimeter": ";", "fields": {}}, "delimeter: Extra inputs are not permitted"),
     ({"format": "xlsx", "fields": {}}, "format: Input should be 'csv' or 'fixed-width'"),
+    ({"format": "csv", "encoding": "latin-9x", "fields": {}}, "encoding: .*unknown encoding 'latin-9x'"),
 ])
 def test_inconsistent_layouts_are_refused_on_one_line_naming_the_file(
     tmp_path: Path, document: dict, message: str
