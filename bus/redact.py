@@ -64,7 +64,8 @@ _KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS + TRAIT_KEY_KINDS)})(?::|%3[aA])
 # An e-mail address cut short (no dot in its domain yet, or nothing after the @) or URL-encoded (%40).
 # Not a name and its version (``faust@1.10``).
 _PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"
-_DIGITS = re.compile(r"\+?\d(?:[\d\s().-]{5,}\d)")  # seven or more digits, possibly punctuated
+# Seven or more digits, possibly punctuated; never across ``..``, a range's two ends (``1970..2100``: tester19 F6).
+_DIGITS = re.compile(r"\+?\d(?:[\d\s()-]|\.(?!\.)){5,}\d")
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
 DECIMAL_DIGITS = 4  # significant digits a decimal keeps: too few for any identifier, even after a + or 00

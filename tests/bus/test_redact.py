@@ -332,3 +332,9 @@ def test_dates_false_keeps_calendar_dates_only_and_personal_fields_are_declared(
     assert [is_personal_field(name) for name in ("due_date", "issued_on", "amount")] == [False, False, False]
     assert all(is_personal_field(name) for name in ("birth_date", "date_of_birth", "dob", "first_name", "postcode",
                                                     "phone", "email", "iban", "national_id"))
+
+
+def test_tester19_f6_a_range_is_two_numbers_not_one_identifier() -> None:
+    """tester19 F6: the web's ``'timestamp' is outside 1970..2100 (UTC)`` was listed as ``outside [digits]``."""
+    assert scrub_text("'timestamp' is outside 1970..2100 (UTC)") == "'timestamp' is outside 1970..2100 (UTC)"
+    assert scrub_text("0612345678..0612345679 or 06.12.34.56.78") == "[digits]..[digits] or [digits]"
