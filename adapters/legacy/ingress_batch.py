@@ -28,6 +28,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
+from adapters.legacy.errors import LayoutError
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import (
@@ -103,7 +104,8 @@ class BatchImporter:
         """Publish the lines of ``path`` not published yet; ``report.already_imported`` when this layout imported the
         whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
         its header; CLI exit 2), also for a file imported before: a changed layout is never answered "already
-        imported" (tester17 N7). ``Unavailable`` once ``retry`` gives up (``report`` says what was published)."""
+        imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
+        ``Unavailable`` once ``retry`` gives up (``report`` says what was published)."""
         checksum = file_checksum(path)
         report = self.report = BatchReport(checksum)
         checkpoint = self.checkpoint(layout, checksum)
@@ -164,7 +166,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
             pending += line
             if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
                 continue  # a quoted field spans lines
-            text = pending.decode(layout.encoding, errors="replace").rstrip("\r\n")
+            text = decoded(pending, layout.encoding, start).rstrip("\r\n")
             if not layout.skips(text):
                 headers: tuple[tuple[str, bytes], ...] = (
                     ("file", self._path.name.encode()), ("file.line", str(start).encode()),
@@ -256,7 +258,21 @@ def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:
     if not layout.header:
         return {}
     first = handle.readline()
-    return layout.columns_from(first.decode(_header_encoding(layout.encoding)).rstrip("\r\n"))
+    return layout.columns_from(decoded(first, _header_encoding(layout.encoding), 1).rstrip("\r\n"))
+
+
+def decoded(raw: bytes, encoding: str, number: int) -> str:
+    """Line ``number`` of a file (its bytes ``raw``) read in the layout's ``encoding``. Raises ``LayoutError`` (exit 2)
+    for a byte not valid in it, naming the line, the byte and the fix: a Latin-1 export read as UTF-8 published its
+    names with U+FFFD for every accent, for good (tester19 F15). Read before its chunk is published, so the lines
+    before it are published and a run with the encoding corrected resumes at its chunk."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start:exc.start + 1].hex().upper()
+        raise LayoutError(
+            f"line {number} is not {encoding}: byte 0x{bad} at byte {exc.start + 1} of the line; set the layout's "
+            "encoding to the file's (e.g. `encoding: latin-1`) and import it again") from None
 
 
 def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int) -> str:

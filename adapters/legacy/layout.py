@@ -28,6 +28,7 @@ is a duplicate, a corrected file is not.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from datetime import UTC, datetime
@@ -89,6 +90,15 @@ class Layout(BaseModel):
     fields: dict[str, FieldSpec]
 
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252)") from None
+        return value
+
     @field_validator("event")
     @classmethod
     def _known_event(cls, value: str) -> str:
@@ -146,6 +156,7 @@ class Layout(BaseModel):
         ``left_out``: the line's event still flows, as the other adapters drop a bad trait (tester15 F6)."""
         cells = (next(csv.reader([line], delimiter=self.delimiter, quotechar=self.quotechar), [])
                  if self.format == "csv" else None)
+        self._check_length(line, cells, columns)
         fields: dict[str, Any] = {}
         for name, spec in self.fields.items():
             if spec.value is not None:
@@ -166,6 +177,28 @@ class Layout(BaseModel):
                 fields[name] = None
                 left_out[trait] = error.reason
         return fields
+
+
+    def _check_length(self, line: str, cells: list[str] | None, columns: dict[str, int]) -> None:
+        """Refuse a line cut short or run on (``RejectedInput``, code ``field_count``): an unquoted newline in an
+        export splits one record into two half lines, which would otherwise be published with their missing fields
+        empty (tester19 F5). CSV with a header: a field count other than the header's; without one: fewer fields than
+        the last column the layout reads; fixed-width: a line ending before the layout's last field does."""
+        if cells is not None and columns:
+            expected = max(columns.values()) + 1  # the header's field count (its last cell's index + 1)
+            if len(cells) != expected:
+                raise RejectedInput(f"the line has {len(cells)} fields, the header {expected}", code="field_count")
+        elif cells is not None:
+            read = [s.column for s in self.fields.values() if isinstance(s.column, int)]
+            if read and len(cells) <= max(read):
+                raise RejectedInput(f"the line has {len(cells)} fields, the layout reads column {max(read)} "
+                                    "(0-based)", code="field_count")
+        else:
+            end = max((s.start + s.width - 1 for s in self.fields.values()
+                       if s.start is not None and s.width is not None), default=0)
+            if len(line) < end:
+                raise RejectedInput(f"the line has {len(line)} characters, the layout's last field ends at "
+                                    f"character {end}", code="field_count")
 
 
 def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:

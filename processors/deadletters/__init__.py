@@ -13,15 +13,21 @@ not shown at all.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bus.config import OmnibusSettings
+from bus.dead_letter import (
+    FILE_HEADER,
+    FILE_LINE_HEADER,
+    FILE_OFFSET_HEADER,
+    LOCATION_HEADERS,
+    scrubbed_reason,
+)
 from bus.errors import DeserializationError
-from bus.redact import is_personal_field, scrub_text
+from bus.redact import scrub_text
 from bus.serde import Deserializer, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS
 from processors.replay import read_topics
@@ -30,15 +36,6 @@ from processors.replay.read_cli import masked_text, shown
 REDRIVEN_FROM_HEADER = "omnibus-redriven-from"  # on a re-driven record: "<dead-letter topic>/<partition>/<offset>"
 DEAD_LETTER_ID_HEADER = "omnibus-dead-letter-id"  # on a re-driven record: the dead letter's id (what makes it once)
 HIDDEN = "<hidden: --reveal shows it>"
-# Headers a file import puts on a refused line (``adapters.legacy.ingress_batch``, ``call_center.ingress_file``):
-# where the line is, never personal data, so shown as they are. A nightly export named by date
-# (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
-FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
-LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
-# A layout's typed field refused (``adapters.legacy.layout``), after the file name: `` line 9: field due_date is
-# malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the layout's.
-_MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malformed \(expected [^',]*, got )"
-                              r"(?P<value>'.*'\))$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +88,7 @@ class DeadLetter:
         """The reason scrubbed as logs are, except the file name a file import starts it with (``<file> line 9: ...``),
         which is kept as it is, and a calendar date in the refused value of a layout's field declared not personal
         (``bus.redact.is_personal_field``: a due date is shown, a birth date keeps its shape only; tester17 N2)."""
-        reason = str(self.fields["reason"])
-        name = self.location.get(FILE_HEADER)
-        for prefix in {name, name.rsplit("/", 1)[-1]} if name else ():
-            if reason.startswith(f"{prefix} "):
-                rest = reason[len(prefix):]
-                field = _MALFORMED_FIELD.match(rest) if LAYOUT_HEADER in self.location else None
-                if field is None or is_personal_field(field["name"]):
-                    return prefix + scrub_text(rest)
-                return prefix + scrub_text(field["head"]) + scrub_text(field["value"], dates=False)
-        return scrub_text(reason)
+        return str(scrubbed_reason(str(self.fields["reason"]), self.location))
 
     @property
     def size(self) -> int | None:

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
+from bus.dead_letter import FILE_HEADER, LAYOUT_HEADER
 from bus.kafka_client import connection_options
 from bus.producer import EventProducer
 from bus.record_headers import is_utf8
@@ -33,8 +34,6 @@ from bus.topic import KafkaRecord
 from bus.topics import ALL_TOPICS
 from processors.deadletters import (
     DEAD_LETTER_ID_HEADER,
-    FILE_HEADER,
-    LAYOUT_HEADER,
     REDRIVEN_FROM_HEADER,
     DeadLetter,
 )

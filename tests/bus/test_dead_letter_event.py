@@ -1,3 +1,7 @@
+import json
+
+import pytest
+
 from bus.dead_letter import MAX_KEPT_VALUE_BYTES, MAX_REASON_CHARS, dead_letter_event
 from bus.errors import RawRecord
 from bus.serde import SerdeContext, SingleObjectDeserializer, SingleObjectSerializer
@@ -64,3 +68,26 @@ def test_a_record_read_from_a_topic_is_kept_whole_whatever_its_size() -> None:
     from_http = dead_letter_event(RawRecord(value=big), reason="too large", error_type="E", component="c").value
     assert from_http["value"] == big[:MAX_KEPT_VALUE_BYTES] and from_http["value_truncated"]
     assert from_http["value_size"] == len(big)
+
+
+@pytest.mark.parametrize(("field", "shown"), [("opened_on", "'32/13/2026'"), ("birth_date", "'[date dd/dd/dddd]'")])
+def test_tester19_f6_the_logged_reason_keeps_a_non_personal_date_as_deadletters_list_does(
+    field: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tester19 F6: ``dead-lettered a record`` logged ``got '[date dd/dd/dddd]'`` for the opening date (the layout's
+    occurred_at), which ``deadletters list`` shows; a birth date keeps its shape in both, a phone is scrubbed."""
+    from bus.dead_letter import scrubbed_reason
+    from bus.logging import configure_logging, get_logger
+
+    location = {"file": "bad1.csv", "file.line": "3", "layout": "t19-accounts"}
+    reason = f"bad1.csv line 3: field {field} is malformed (expected date %d/%m/%Y, got '32/13/2026')"
+    expected = f"bad1.csv line 3: field {field} is malformed (expected date %d/%m/%Y, got {shown})"
+    phone = "bad1.csv line 4: field due_date is malformed (expected date %d/%m/%Y, got '0612345678')"
+    configure_logging("INFO", json_output=True)
+    log = get_logger("test")
+    for text, where in ((reason, location), (reason, {"file": "bad1.csv"}), (phone, location)):
+        log.warning("dead-lettered a record", reason=scrubbed_reason(text, where))
+    logged = [json.loads(line)["reason"] for line in capsys.readouterr().err.strip().splitlines()]
+    assert logged[0] == expected == scrubbed_reason(reason, location)
+    assert "'[date dd/dd/dddd]'" in logged[1]  # no layout header: not a layout's field, every date masked
+    assert logged[2].endswith("got '[digits]')")

@@ -354,3 +354,9 @@ def test_may_hold_identifier_never_skips_what_scrub_text_would_change(text: str)
     masked = [mark for mark in ("[email]", "[digits]", "[value]", "[date") if mark in scrub_text(text)]
     if masked:  # (a decimal's rounding, also a change, masks nothing)
         assert may_hold_identifier(text), masked
+
+
+def test_tester19_f6_a_range_is_two_numbers_not_one_identifier() -> None:
+    """tester19 F6: the web's ``'timestamp' is outside 1970..2100 (UTC)`` was listed as ``outside [digits]``."""
+    assert scrub_text("'timestamp' is outside 1970..2100 (UTC)") == "'timestamp' is outside 1970..2100 (UTC)"
+    assert scrub_text("0612345678..0612345679 or 06.12.34.56.78") == "[digits]..[digits] or [digits]"

@@ -173,3 +173,30 @@ def test_tester15_f6_a_line_left_without_a_trait_is_counted_in_its_file_summary(
     report.traits.note("birth_date", 3)
     assert report.summary("a2.csv") == ("a2.csv: 2 lines, 4 events published, 0 duplicates, 0 rejected, "
                                         "2 traits dropped (birth_date 2) on lines 2, 3")
+
+
+@pytest.mark.kafka
+def test_tester19_f15_a_latin1_export_under_a_utf8_layout_stops_at_its_line_and_resumes_once_corrected(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester19 F15: ``CL\\xc9MENT;H\\xe9l\\xe8ne`` read as UTF-8 was published as 'H�l�ne', exit 0. Exit 2 naming the
+    line, the byte and the fix; the lines before it are published, the corrected layout's run resumes there."""
+    settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__BATCH_CHUNK_LINES", "1")
+    latin1 = SAMPLES / "energy_accounts_layout.yaml"
+    utf8 = tmp_path / "utf8_layout.yaml"
+    utf8.write_text(latin1.read_text().replace("encoding: latin-1\n", ""))
+    lines = (SAMPLES / "energy_accounts.csv").read_text(encoding="latin-1").splitlines()
+    export = tmp_path / "latin1.csv"
+    accented = lines[2].replace("MARTIN", "CLÉMENT").replace("4000 5555 7777", "4000 5555 8888")
+    export.write_bytes("\n".join([*lines[:2], accented, lines[1].replace("6666", "9999")]).encode("latin-1") + b"\n")
+    at = accented.encode("latin-1").index(b"\xc9") + 1
+    wrong = runner.invoke(app, ["import-batch", "--layout", str(utf8), str(export)])
+    assert wrong.exit_code == 2, wrong.output
+    assert wrong.output.splitlines()[-1] == (
+        f"error: layout {utf8} does not describe {export}: line 3 is not utf-8: byte 0xC9 at byte {at} of the line; "
+        "set the layout's encoding to the file's (e.g. `encoding: latin-1`) and import it again"), wrong.output
+    right = runner.invoke(app, ["import-batch", "--layout", str(latin1), str(export)])
+    assert right.exit_code == 0, right.output
+    assert "latin1.csv: 2 lines, " in right.output, right.output
+    assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3  # line 2 once, lines 3 and 4 after it

@@ -270,3 +270,35 @@ async def test_f2_a_changed_line_of_a_one_shot_layout_is_dead_lettered_not_dropp
     assert (again.lines, again.duplicates, again.published_events, list(again.rejected)) == (3, 2, 0, [2])
     (letter,) = await read_dead_letters(settings)
     assert "published before with other content" in letter["reason"]
+
+
+def test_tester19_f15_a_byte_not_in_the_layouts_encoding_is_a_layout_error_naming_line_byte_and_fix() -> None:
+    from io import BytesIO
+
+    from adapters.legacy.errors import LayoutError
+
+    assert ingress_batch.decoded("Hélène".encode("latin-1"), "latin-1", 2) == "Hélène"
+    with pytest.raises(LayoutError, match=r"^line 2 is not utf-8: byte 0xE9 at byte 2 of the line; set the layout's "
+                                          r"encoding to the file's \(e.g. `encoding: latin-1`\)"):
+        ingress_batch.decoded("Hélène".encode("latin-1"), "utf-8", 2)
+    header = BytesIO((HEADER + ";REMARQUÉ").encode("latin-1") + b"\n")
+    with pytest.raises(LayoutError, match=r"^line 1 is not utf-8-sig: byte 0xC9"):  # the header too: no traceback
+        ingress_batch.header_columns(header, BILLS)
+
+
+@pytest.mark.kafka
+async def test_tester19_f5_a_record_cut_by_an_unquoted_newline_is_two_refused_lines_not_a_half_bill(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester19 F5: the first half of a record cut by a newline was published with its other fields empty."""
+    settings = await settings_with_topics(bootstrap_servers)
+    cells = BILL_ROWS[1].split(";")
+    head, tail = ";".join(cells[:3]) + ";" + cells[3][:4], cells[3][4:] + ";" + ";".join(cells[4:])
+    path = tmp_path / "bills.csv"
+    path.write_text("\n".join([HEADER, BILL_ROWS[0], head, tail, BILL_ROWS[2]]) + "\n")
+    report = await (await start_importer(exit_stack, settings, tmp_path)).import_file(path, BILLS)
+    header = len(HEADER.split(";"))
+    assert report.rejected == {3: f"bills.csv line 3: the line has 4 fields, the header {header}",
+                               4: f"bills.csv line 4: the line has {header - 3} fields, the header {header}"}
+    assert sorted(await _bills(settings)) == sorted(row.split(";")[1] for row in (BILL_ROWS[0], BILL_ROWS[2]))
+    assert {letter["error_type"] for letter in await read_dead_letters(settings)} == {"RejectedInput.field_count"}

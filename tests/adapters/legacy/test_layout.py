@@ -54,6 +54,7 @@ def test_a_bad_value_names_its_field() -> None:
     ({"format": "csv", "fields": {"bill_id": {"colum": 0}}}, r"fields.bill_id.colum: Extra inputs are not permitted"),
     ({"format": "csv", "delimeter": ";", "fields": {}}, "delimeter: Extra inputs are not permitted"),
     ({"format": "xlsx", "fields": {}}, "format: Input should be 'csv' or 'fixed-width'"),
+    ({"format": "csv", "encoding": "latin-9x", "fields": {}}, "encoding: .*unknown encoding 'latin-9x'"),
 ])
 def test_inconsistent_layouts_are_refused_on_one_line_naming_the_file(
     tmp_path: Path, document: dict, message: str
@@ -127,3 +128,37 @@ def test_a_malformed_field_of_the_event_itself_still_refuses_the_line() -> None:
     lines = (SAMPLES / "bills.csv").read_text().splitlines()
     with pytest.raises(RejectedInput, match="field due_date is malformed"):
         layout.parse(lines[1].replace("15/04/2024", "2024-04-15"), layout.columns_from(lines[0]), {})
+
+
+def test_tester19_f5_a_csv_line_cut_short_or_run_on_is_refused_with_both_counts() -> None:
+    """tester19 F5: ``EL-7700007;residential;standard;ROUX`` (4 of the header's 13 fields, an unquoted newline in
+    the export) was published as an account with half its data. Any count other than the header's is refused."""
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
+    lines = (SAMPLES / "energy_accounts.csv").read_text(encoding="latin-1").splitlines()
+    columns = layout.columns_from(lines[0])
+    header = len(lines[0].split(";"))
+    cut = ";".join(lines[2].split(";")[:4])
+    for line, count in ((cut, 4), (lines[2] + ";extra", header + 1), (";" * (header - 2), header - 1)):
+        with pytest.raises(RejectedInput, match=rf"^the line has {count} fields, the header {header}$") as caught:
+            layout.parse(line, columns, {})
+        assert caught.value.code == "field_count"
+    assert layout.parse(lines[2], columns, {})["account_number"]  # the whole line still reads
+
+
+def test_a_headerless_csv_line_without_the_columns_the_layout_reads_is_refused() -> None:
+    layout = Layout.model_validate({"name": "accounts", "format": "csv", "event": "AccountOpened", "header": False,
+                                    "fields": {"account_number": {"column": 0}, "account_type": {"column": 2}}})
+    assert layout.parse("ACC-7,x,prepaid,more", {}) == {"account_number": "ACC-7", "account_type": "prepaid"}
+    with pytest.raises(RejectedInput, match=r"the line has 2 fields, the layout reads column 2 \(0-based\)"):
+        layout.parse("ACC-7,x", {})
+
+
+def test_a_fixed_width_line_ending_before_the_last_field_is_refused() -> None:
+    layout = load_layout(SAMPLES / "overdue_layout.yaml")
+    line = (SAMPLES / "overdue.txt").read_text(encoding="latin-1").splitlines()[1]
+    assert layout.parse(line[:64], {})["as_of"] == date(2024, 4, 27)  # the last field ends at character 64
+    for cut in (line[:63], line[:20]):
+        with pytest.raises(RejectedInput, match=rf"the line has {len(cut)} characters, the layout's last field "
+                                                r"ends at character 64") as caught:
+            layout.parse(cut, {})
+        assert caught.value.code == "field_count"
