@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from bus.errors import OmnibusError
 from processors.identity.openapi import CUSTOMER_PATH, LOOKUP_PATH
 
 
@@ -27,8 +28,11 @@ class PopAnswer:
     body: dict[str, Any]
 
 
-class NoAnswer(Exception):
-    """No identity worker answered at the address (refused, timed out, not HTTP); the message says which."""
+class NoAnswer(OmnibusError):
+    """No identity worker answered at the address (refused, timed out, not HTTP); the message says which.
+    Retriable: a worker that is starting or restarting answers later."""
+
+    retriable = True
 
 
 def pop_url(base_url: str, *, kind: str | None = None, value: str | None = None, region: str | None = None,
