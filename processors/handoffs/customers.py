@@ -22,9 +22,14 @@ The rules (issue #15):
   its customer's tier becomes known, in either direction: the working time already spent counts against
   the new tier's hours, and the new deadline is never before the moment of re-timing
   (``deadlines.retime_resolution_clock``). Rule ``customer-resolved`` in the deadline's lineage.
-* **Tier changes mid-case.** Once settled, a change follows ``tiers.mid_case``: ``upgrade`` (default)
-  re-times an open case to a higher tier forward only (the deadline never moves later, rule
-  ``tier-upgrade``); a downgrade, or ``keep``, leaves the case's tier and deadline as they are.
+* **Customer corrected by placement.** When identity's placement moves the handoff to another customer
+  (the first guess was the owner of a shared landline or of a mistyped account), the settled tier was
+  the wrong customer's: the handoff is re-timed to the placed customer's tier as ``customer-resolved``
+  above, in either direction, once per change of customer by placement (``follow``). If the placed
+  customer's tier is not known in that step, the old tier stays and later changes follow the mid-case rule.
+* **Tier changes mid-case.** Once settled, a change of the same customer's tier follows ``tiers.mid_case``:
+  ``upgrade`` (default) re-times an open case to a higher tier forward only (the deadline never moves
+  later, rule ``tier-upgrade``); a downgrade, or ``keep``, leaves the case's tier and deadline as they are.
 * Only the owning team's clock (escalation tier 0) depends on the service tier; an escalated case
   records the new tier but keeps the deadline of its escalation step.
 """
@@ -73,6 +78,8 @@ class Followed:
 def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us: int) -> Followed | None:
     """What the directory's view of the handoff's customer changes in ``state``, or None."""
     new, cause, causation, retimed = state, CUSTOMER_CAUSE, None, None
+    # identity's placement names another customer: the settled tier was the wrong customer's, not a change of theirs
+    corrected = view.placement is not None and view.customer_id not in (None, state.customer_id)
     if view.customer_id is not None and view.customer_id != state.customer_id:
         new = new.with_(customer_id=view.customer_id)
         if view.placement is not None:
@@ -83,7 +90,7 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
         new = new.with_(addresses=view.identifiers)
     tier = view.tier
     if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
-        settled = state.tier_source.settled
+        settled = state.tier_source.settled and not corrected
         upgrade = policy.tiers.rank(tier.tier) > policy.tiers.rank(state.service_tier)
         if not settled or (tier.tier != state.service_tier and upgrade and policy.tiers.mid_case == "upgrade"):
             rule = DeadlineRule.TIER_UPGRADE if settled else DeadlineRule.CUSTOMER_RESOLVED
