@@ -7,7 +7,8 @@ with the rest. Read with the wrong registry, or none (``OMNIBUS_REGISTRY__URL`` 
 (tester15 F10). The readers (``bus.replay.replay_topic``, ``processors.replay.read_topics``) note what they skipped
 here; after the command's answer, the ``omnibus`` command (``omnibus.cli``) writes one ``error:`` line on stderr
 with the counts per topic and the registry used, and exits ``UNDECODABLE_EXIT`` (a command that ends with a
-status of its own keeps it, and writes the line too).
+status of its own keeps it, and writes the line too). ``topics read`` prints such a record as a line of its own
+(``{"undecodable": "<N bytes>"}``) and notes it ``shown=True``: the line says so (tester19 F21: it said "left out").
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ UNDECODABLE_EXIT = 65  # EX_DATAERR of BSD's sysexits.h: the input data was not 
 
 _skipped: Counter[str] = Counter()
 _registries: set[str | None] = set()
+_shown: set[str] = set()  # topics whose undecodable records the answer prints by their size
 
 
-def note(topic: str, registry_url: str | None, count: int = 1) -> None:
-    """``count`` records of ``topic`` did not decode with the schemas of ``registry_url`` (None: registry-free)."""
+def note(topic: str, registry_url: str | None, count: int = 1, *, shown: bool = False) -> None:
+    """``count`` records of ``topic`` did not decode with the schemas of ``registry_url`` (None: registry-free);
+    ``shown``: the answer prints them by their size rather than leaving them out."""
     _skipped[topic] += count
     _registries.add(registry_url)
+    if shown:
+        _shown.add(topic)
 
 
 def reset() -> None:
     """Forget what was noted (each command starts afresh: tests run several in one process)."""
     _skipped.clear()
     _registries.clear()
+    _shown.clear()
 
 
 def skipped_message() -> str | None:
@@ -40,7 +46,13 @@ def skipped_message() -> str | None:
     urls = sorted(url for url in _registries if url)
     used = f"the schemas of the registry at {', '.join(urls)}" if urls else \
         "no schema registry (OMNIBUS_REGISTRY__URL is unset: registry-free mode)"
-    return (f"{sum(_skipped.values())} record(s) did not decode with {used} and are left out of this answer "
+    if not _shown:
+        fate = "are left out of this answer"
+    elif _shown >= set(_skipped):
+        fate = "are shown only by their size in this answer"
+    else:
+        fate = "are left out of this answer or shown only by their size"
+    return (f"{sum(_skipped.values())} record(s) did not decode with {used} and {fate} "
             f"({counts}); set OMNIBUS_REGISTRY__URL to the registry they were written with")
 
 

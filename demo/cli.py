@@ -42,7 +42,7 @@ async def _cancelled_by_signals(work: Coroutine[Any, Any, T]) -> T:
 @app.command()
 def demo(
     customers: int = typer.Option(12, min=1, max=500, help="How many synthetic customers to run through."),
-    keep_running: bool = typer.Option(False, help="Leave everything running until Ctrl-C."),
+    keep_running: bool = typer.Option(False, help="Leave everything running until Ctrl-C or SIGTERM."),
 ) -> None:
     """Run the whole middleware on a local Kafka broker with demo traffic, then stop it all."""
     from demo.run import run_demo

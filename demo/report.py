@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,7 +126,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
     environment other ``omnibus`` commands (``verify``, ``identity review list``, ``kpis run``, ``stack status`` /
     ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
-    from demo.services import DEMO_HMAC_KEY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
+    from demo.services import DEMO_HMAC_KEY, OFFERS_POLICY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
     environment = {
         "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
@@ -141,6 +142,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     if stack_dir:  # tester10 #13: `omnibus stack status` from the repository found no stack
         environment["OMNIBUS_STACK_DIR"] = stack_dir
 
+    quiet = OFFERS_POLICY.quiet_hours
     console.rule("Still running")
     # Outside any box, one address per line and its credentials indented below it: at 80 columns a box wrapped
     # them, a URL cut in two. Addresses and keys are printed as they are (soft wrap: a longer one is never cut).
@@ -160,10 +162,13 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "    of numbers written without +country (OMNIBUS_IDENTIFIERS__DEFAULT_REGION)",
         f"offers time zone        {demo_timezone(settings)}",
         "    of customers of unknown country (OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE)",
+        f"offers quiet hours      {f'{quiet.start}-{quiet.end}' if quiet else 'off: offers show at any hour'}",
+        "    the demo's contact policy (an offer's own quiet_hours still apply)",
         f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
         "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",
-        "Ctrl-C (or SIGTERM) stops and removes everything.",
+        # tester19 F22: a script's background job ignores SIGINT, so say how a script stops it
+        f"Ctrl-C, or `kill -TERM {os.getpid()}` from a script, stops and removes everything.",
     ):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     commands(console, "Post by hand, e.g.:", [

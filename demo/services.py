@@ -42,6 +42,9 @@ TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-to
 SITE, SITE_KEY = "paris", "demo-paris-firehose-key"
 DEMO_HMAC_KEY = "demo-only-national-id-hmac-key"
 POLICY = Path(__file__).resolve().parents[1] / "processors" / "handoffs" / "policy.example.yaml"
+# No quiet hours in the demo: it must show the same thing whatever the time of day (the "Still running" banner
+# says so, tester19 F13). An offer's own quiet hours still apply.
+OFFERS_POLICY = ContactPolicy(quiet_hours=None)
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,8 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             datadir=str(workdir / "handoffs"),
         )
         offers_port = free_port()
-        # No quiet hours in the demo: it must show the same thing whatever the time of day.
         offers = build_offers_worker(
-            settings, OffersSettings(web_port=offers_port, policy=ContactPolicy(quiet_hours=None),
+            settings, OffersSettings(web_port=offers_port, policy=OFFERS_POLICY,
                                     default_timezone=demo_timezone(settings)),
             datadir=str(workdir / "offers"),
         )

@@ -71,10 +71,15 @@ def revise(state: OfferState, new_version: int, at_us: int) -> OfferState:
     return replace(state, version=new_version, status=status, updated_us=max(state.updated_us, at_us))
 
 
+def snoozed(state: OfferState | None, now_us: int) -> bool:
+    """The customer said "not now" and the snooze (the policy's ``not_now_days``) is not over at ``now_us``."""
+    return state is not None and state.status is OfferStatus.NOT_NOW and (state.snoozed_until_us or 0) > now_us
+
+
 def pitchable(state: OfferState | None, now_us: int) -> bool:
     """May a channel pitch it now (as far as the customer's own answers go)?"""
     if state is None:
         return True
     if state.status.answered or state.status is OfferStatus.EXPIRED:
         return False
-    return not (state.status is OfferStatus.NOT_NOW and (state.snoozed_until_us or 0) > now_us)
+    return not snoozed(state, now_us)

@@ -27,7 +27,8 @@ OFFERS_ANSWER: Schema = closed({
     }), "Offers the channel may present now: priority high first, then the least recently presented, then id."),
     "suppressed": list_of(closed({
         "offer_id": TEXT, "reason": {"type": "string", "enum": [reason.value for reason in Suppression]},
-    }), "Eligible offers a cap, quiet hours or an answer keep from being presented now."),
+    }), "Eligible offers a cap, quiet hours or the customer's \"not now\" (while it lasts: not_now) keep from being "
+        "presented now; an offer accepted, declined or opted out of is not listed."),
 })
 ERROR: Schema = closed({"error": TEXT}, description="400: bad channel or identifier; 404: unknown customer.")
 

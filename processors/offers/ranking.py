@@ -3,7 +3,9 @@
 Used by the pull query (``GET /customers/{id}/offers?channel=WEB``), the push instructions and the
 screen pop. An offer is *available* when it is valid now, on that channel, matches the eligibility rule
 and the customer has not answered it (or the "not now" snooze is over); it is then *suppressed* with a
-reason when a cap or quiet hours forbid presenting it now. Ranking: priority (high first), then the
+reason when a cap or quiet hours forbid presenting it now, or while the customer's "not now" lasts (``not_now``;
+tester19 F21: a snoozed offer just disappeared). An offer answered for good (accepted, declined, opted out) or
+expired is not listed at all. Ranking: priority (high first), then the
 offer presented least recently, then offer id.
 """
 
@@ -18,7 +20,7 @@ import pytz
 from processors.offers.caps import US, ContactPolicy, Suppression, suppression
 from processors.offers.definition import Offer
 from processors.offers.facts import CustomerFacts
-from processors.offers.machine import pitchable
+from processors.offers.machine import pitchable, snoozed
 from processors.offers.state import CustomerState
 
 RECENT_US = 7 * 86400 * US
@@ -60,11 +62,13 @@ def choose(customer: CustomerState, offers: Iterable[Offer], channel: str, now: 
     zone = zone_of(customer, default_zone)
     fitting = [offer for offer in offers
                if offer.valid_at(now) and channel in offer.channels
-               and pitchable(customer.offers.get(offer.offer_id), now_us) and offer.eligibility.matches(facts)]
+               and (pitchable(state := customer.offers.get(offer.offer_id), now_us) or snoozed(state, now_us))
+               and offer.eligibility.matches(facts)]
     available: list[Offer] = []
     suppressed: list[tuple[Offer, Suppression]] = []
     for offer in fitting:
-        reason = suppression(customer, offer, channel, now, zone, policy)
+        reason = Suppression.SNOOZED if snoozed(customer.offers.get(offer.offer_id), now_us) else \
+            suppression(customer, offer, channel, now, zone, policy)
         if reason is None:
             available.append(offer)
         else:

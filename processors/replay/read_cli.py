@@ -19,6 +19,7 @@ from typing import Any
 
 import typer
 
+from bus import undecodable
 from bus.cli.json_lines import json_line
 from bus.config import load_settings
 from bus.errors import OmnibusError
@@ -135,5 +136,10 @@ def read_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     replay = asyncio.run(read_topics(settings, [spec], last=last))
-    for record in newest(replay.records, last):  # each partition gave its last N: the newest N of them all
+    printed = newest(replay.records, last)  # each partition gave its last N: the newest N of them all
+    # The reader noted every undecodable record it read; the error line counts those printed, as printed.
+    undecodable.reset()
+    for record in printed:
+        if record.event is None and not record.tombstone:
+            undecodable.note(record.topic, settings.registry.url, shown=True)
         typer.echo(line(record))

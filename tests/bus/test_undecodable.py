@@ -63,3 +63,17 @@ def test_offers_and_dead_letters_that_do_not_decode_fail_the_listing(bootstrap_s
         result = CliRunner().invoke(omnibus, command, env=env)
         assert result.exit_code == 65, (command, result.output)
         assert "1 record(s) did not decode" in result.stderr and topic.name(settings.topics) in result.stderr
+
+
+def test_the_error_line_says_whether_the_records_were_left_out_or_shown_by_their_size() -> None:
+    """tester19 F21: ``topics read`` prints undecodable records by their size; the line said "left out"."""
+    undecodable.reset()
+    undecodable.note("a", None, 2, shown=True)
+    assert "and are shown only by their size in this answer (a: 2)" in (undecodable.skipped_message() or "")
+    undecodable.note("b", None)
+    assert "and are left out of this answer or shown only by their size (a: 2, b: 1)" in \
+        (undecodable.skipped_message() or "")
+    undecodable.reset()
+    undecodable.note("b", None)
+    assert "and are left out of this answer (b: 1)" in (undecodable.skipped_message() or "")
+    undecodable.reset()

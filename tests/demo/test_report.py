@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
@@ -119,3 +120,11 @@ def test_the_demos_offers_zone_is_its_phone_regions(monkeypatch: pytest.MonkeyPa
     assert demo_timezone(load_settings(identifiers={"default_region": "US"})) == "UTC"  # several zones
     monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "Europe/Brussels")
     assert demo_timezone(load_settings(identifiers={"default_region": "FR"})) == "Europe/Brussels"
+
+
+def test_still_running_says_the_demo_has_no_quiet_hours_and_how_a_script_stops_it() -> None:
+    """tester19 F13: offers at 01:45 Paris and no word of the demo's policy; F22: a script's background job ignores
+    SIGINT, so the banner names SIGTERM and this process's pid."""
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings()))
+    assert any("quiet hours" in line and "off" in line for line in lines)
+    assert any(f"kill -TERM {os.getpid()}" in line for line in lines)

@@ -39,6 +39,24 @@ def test_suppressed_offers_carry_their_reason() -> None:
     assert fits(person, offer("a"), T0)  # caps do not change what fits
 
 
+def test_a_snoozed_offer_is_listed_as_suppressed_not_now_and_an_answered_one_not_at_all() -> None:
+    """tester19 F21: a "not now" offer just disappeared from the pull query (``"suppressed": []``); the README
+    promised the suppressed ones with their reason. Declined and accepted ones are answered for good."""
+    snooze = 14 * 86400 * 10**6
+    person = customer(offers={
+        "later": respond(None, 1, "NOT_NOW", "CALL_CENTER", us(T0), (), snooze),
+        "no": respond(None, 1, "DECLINED", "BRANCH", us(T0), (), snooze),
+        "yes": respond(None, 1, "ACCEPTED", "WEB", us(T0), (), snooze),
+    })
+    offers = [offer("later"), offer("no"), offer("yes"), offer("ok")]
+    chosen = choose(person, offers, "WEB", T0 + timedelta(days=1), "UTC", OPEN)
+    assert [o.offer_id for o in chosen.available] == ["ok"]
+    assert [(o.offer_id, r) for o, r in chosen.suppressed] == [("later", Suppression.SNOOZED)]
+    assert Suppression.SNOOZED.value == "not_now"
+    after = choose(person, offers, "WEB", T0 + timedelta(days=15), "UTC", OPEN)  # the snooze is over
+    assert [o.offer_id for o in after.available] == ["later", "ok"] and after.suppressed == []
+
+
 def test_facts_from_state() -> None:
     person = customer(products={"DSL": ["ACCOUNT:1"]}, profile={"service_tier": "GOLD", "region": "FR"},
                       contacts=[[us(T0 - timedelta(days=1)), "WEB", "bill", "e1", []],

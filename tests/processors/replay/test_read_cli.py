@@ -139,3 +139,29 @@ def test_last_n_is_the_newest_n_in_total_across_partitions() -> None:
     assert [(r.partition, r.offset) for r in shown] == [(1, 7), (1, 8), (1, 9)]
     assert len(newest(records, 20)) == 9  # fewer records than asked: all of them, oldest first
     assert newest(records, 20)[0].offset == 7
+
+
+def test_records_that_do_not_decode_are_printed_by_their_size_and_the_error_line_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester19 F21: without the registry, stderr said the records "are left out of this answer" while stdout
+    printed each as ``{"undecodable": "<186 bytes>"}``; the count is of the lines printed (``--last``), not read."""
+    from bus import undecodable
+    from processors.replay import TopicsReplay, read_cli
+
+    topic = "omnibus.identity.observed.v1"
+
+    async def read_without_the_registry(settings: object, specs: object, last: int) -> TopicsReplay:
+        records = [Replayed(topic, partition, 0, None, None, b"\x00" * 186, timestamp_ms=partition)
+                   for partition in range(3)]
+        undecodable.note(topic, None, len(records))  # what the reader notes: all it read
+        return TopicsReplay(records, len(records))
+
+    monkeypatch.setattr(read_cli, "read_topics", read_without_the_registry)
+    result = CliRunner().invoke(omnibus, ["topics", "read", "identity.observed.v1", "--last", "2"],
+                                env={"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": "b:1", "OMNIBUS_REGISTRY__URL": ""})
+    assert result.exit_code == undecodable.UNDECODABLE_EXIT
+    assert [json.loads(printed)["event"] for printed in result.stdout.splitlines()] == \
+        [{"undecodable": "<186 bytes>"}] * 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: 2 record(s) did not decode") and "left out" not in error
+    assert f"are shown only by their size in this answer ({topic}: 2)" in error
