@@ -11,7 +11,8 @@ they fit (``seek.py``). The contact then stays on the customer of its *latest* v
   or a move's), tells the event's first identifier (``Placed``): which contact (its channel and screen-pop id,
   ``recent_contacts.contact_id``), which version (its source system and ``source_event_id``, which a call's events
   of one report share; events without one are one version), in what order (when it occurred, when its source
-  received it, its event id: the later the newer; a CTR's versions share their occurred time) and where;
+  received it, its event id: the later the newer; a CTR's versions share their occurred time) and where; not a
+  contact that is one version whatever comes (``one_version``: a web message, an event naming no version);
 * that identifier keeps the latest version of each recent contact (``IdentifierState.contacts``) and, when a
   version lands on another customer than the latest, moves the contact from the one to the other as an operator's
   ``move-contact`` does (``move_contact.py``: ``ContactMoved`` with rule ``latest-version``, the moved events
@@ -40,6 +41,7 @@ from processors.identity.graph.messages import EventRef, MoveContact, Placed, Pl
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import LATEST_VERSION
+from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import contact_id, version, version_order
 
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
@@ -56,8 +58,21 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried or not ctx.graph.book.reads(ref.schema):
         return  # not a contact; or a graph that keeps no screen pop (``baseline.resolver``: another stage does)
     event = event or ctx.graph.load_event(ref)
-    contact = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+    own_id = contact_id(event)
+    if one_version(event, own_id):
+        return
+    contact = f"{event.value['envelope']['channel']}/{own_id}"
     ctx.send(carried[0], Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key)))
+
+
+def one_version(event: Event, own_id: str) -> bool:
+    """Every event of ``event``'s contact (``own_id``: its ``contact_id``) is of one version, so its first identifier
+    has nothing to keep (issue #9: a message and an identifier state write per contact event): it names no version
+    (``source_event_id`` missing: one version, ``recent_contacts.version``), or its version is the contact itself (a
+    web message's ``messageId`` is both its interaction id and its version; an Asterisk CDR line with ``sequence``).
+    Versioned contacts (a CTR's ``ContactId@LastUpdateTimestamp``, a counter's event id) are placed."""
+    source_event_id = event.value["envelope"].get("source_event_id")
+    return not source_event_id or short_key(source_event_id) == own_id
 
 
 def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
