@@ -18,6 +18,8 @@ import pytest
 
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved, Resolved
+from processors.identity.graph.versions import one_version
+from processors.profile.sections.recent_contacts import contact_id
 from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.identity.graph.test_evidence import ANN, BOB
 from tests.processors.identity.graph.test_seek import (
@@ -29,7 +31,7 @@ from tests.processors.identity.graph.test_seek import (
     observed,
     root,
 )
-from tests.processors.identity.support import Harness
+from tests.processors.identity.support import Harness, interaction
 from tests.processors.identity.support import matcher_settings as settings
 
 CONTACTS = "contact.events.v1"
@@ -126,3 +128,15 @@ def test_without_a_housemate_the_update_replaces_the_first_version_on_one_screen
     ann = h.customer(*ANN_ACCOUNT)
     assert holders(h, events) == {ann} and len(contact_ids(h, ann)) == 1
     assert not h.decisions(ContactMoved)
+
+
+def test_only_a_contact_that_may_have_another_version_is_placed() -> None:
+    """Issue #9: a web message (its ``messageId`` both its interaction id and its version) and an event naming no
+    version are one version whatever comes: no ``Placed``; every event of a CTR version is placed."""
+
+    web = interaction([FAMILY_PHONE], channel="WEB", interaction_id="m" * 300)
+    web.value["envelope"]["source_event_id"] = "m" * 300  # longer than an entry's id: compared as the entry keeps it
+    unversioned = interaction([FAMILY_PHONE])
+    assert one_version(web, contact_id(web)) and one_version(unversioned, contact_id(unversioned))
+    ctr = [event for version in versions() for event, topic in version if topic == CONTACTS]
+    assert ctr and not any(one_version(event, contact_id(event)) for event in ctr)
