@@ -14,6 +14,8 @@ A number that still does not parse, or is not a valid number for its country, ra
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from bus.identifiers.model import NotAnIdentifier
@@ -44,3 +46,15 @@ def normalise_phone(value: str, region: str | None) -> str:
         where = f"region {region}" if region else "no default region (write +country or 00country)"
         raise NotAnIdentifier("phone-invalid", f"not a valid phone number ({where})")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=4096)
+def is_fixed_line(e164: str) -> bool:
+    """Whether the E.164 number ``e164`` (``normalise_phone``'s form) is a fixed line by libphonenumber's number type
+    (``FIXED_LINE``: a home's or an office's landline, several people's); a mobile, a number that may be either
+    (``FIXED_LINE_OR_MOBILE``: the North American plan), VoIP or one that does not parse is not."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
 from processors.identity.matching.defaults import TRAINED_POPULATION
@@ -45,8 +46,16 @@ RECORD_KINDS = frozenset({"ACCOUNT"})  # what such a record is about: it ranks t
 
 def holder_only(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` names the holder of its account, not who uses its identifier ``key``: a
-    business record's identifiers other than its account's (``RECORD_CHANNEL``, ``RECORD_KINDS``)."""
-    return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS
+    business record's identifiers other than its account's (``RECORD_CHANNEL``, ``RECORD_KINDS``) and other than a
+    fixed line (``household_line``: each housemate's own account line carries the home's landline, tester20 F1)."""
+    return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
+
+
+def household_line(key: str) -> bool:
+    """Whether ``key`` (``TYPE:value``) is a fixed line (``bus.identifiers.phone.is_fixed_line``): a home's, used by
+    whoever lives there, where a mobile is one person's device (libphonenumber's number type)."""
+    kind, _, value = key.partition(":")
+    return kind == "PHONE" and is_fixed_line(value)
 
 
 def kind_of(key: str) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Collection
 
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.messages.base import Saga
-from processors.identity.rules import LinkPolicy, kind_of
+from processors.identity.rules import LinkPolicy, household_line, kind_of
 
 
 def household_keys(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> set[str]:
@@ -52,12 +52,15 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
 
     Keys planned after the witness do not count: once her call landed on her and was refused towards the holder
     through the account, the account keeps her apart too, and the mobile must not count as used by another in turn.
+    A fixed line is no witness (``rules.household_line``): each housemate's account line carries the home's, and
+    the housemate kept apart through it uses his own account (tester20 F1).
     The customers kept apart are not compared with the key's owner: a node notes the customer ids of the time
     (one merged since names its root's alias), and the event has only the owners' ids."""
     if tells_person(policy, saga):
         return set()
     order = policy.plan_order(saga.ids)
-    witnesses = [key for index, key in enumerate(saga.ids) if saga.apart >> index & 1 and key in owned]
+    witnesses = [key for index, key in enumerate(saga.ids)
+                 if saga.apart >> index & 1 and key in owned and not household_line(key)]
     return {key for key in owned if claimable(policy, key) and any(
         saga.seen[other] != saga.seen[key] and order.index(other) > order.index(key) for other in witnesses)}
 

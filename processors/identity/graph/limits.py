@@ -64,7 +64,8 @@ def key_rank(rank: int, channel: str, key: str) -> int:
     which it ranks by its time; its other identifiers rank after every other channel's event: a family plan's
     billing line puts the holder's name beside each member's MSISDN, activated before the member's own sign-up
     (tester18 F4). So a person's own contact keeps their mobile against the holder's earlier line, whatever the
-    arrival order (``claim_node.py``), and the records still rank among themselves by time.
+    arrival order (``claim_node.py``), and the records still rank among themselves by time. A fixed line ranks by
+    the record's time (``rules.household_line``: each housemate's account line carries the home's, tester20 F1).
     """
     if holder_only(channel, key):
         return rank | RECORD_LATER

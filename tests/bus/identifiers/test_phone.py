@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
+from bus.identifiers.phone import is_fixed_line
 
 REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
 
@@ -60,3 +61,10 @@ def test_every_written_form_of_a_number_is_one_e164(home: str, caller: str) -> N
     assert normaliser.normalise("PHONE", national, region=home).value == e164  # type: ignore[union-attr]
     assert normaliser.normalise("PHONE", international, region=caller).value == e164  # type: ignore[union-attr]
     assert normaliser.normalise("PHONE", e164).value == e164  # idempotent  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("number,fixed", [("+33147001122", True), ("+33144556677", True), ("+33611001822", False),
+                                          ("+14155550123", False), ("+33", False), ("", False)])
+def test_a_fixed_line_by_its_number_type(number: str, fixed: bool) -> None:
+    """A French landline is a fixed line; a mobile, a North American number (either) and no number are not."""
+    assert is_fixed_line(number) is fixed
