@@ -44,11 +44,12 @@ HOUSEHOLDS = {  # name -> (landline as written, its E.164, {account: the export 
 }
 
 
-def account_line(household: str, account: str) -> list[tuple[Event, str]]:
-    """What ``import-batch`` publishes for one line of the accounts export."""
+def account_line(household: str, account: str, *, phone: bool = True) -> list[tuple[Event, str]]:
+    """What ``import-batch`` publishes for one line of the accounts export (with the landline, or its phone column
+    empty: ``phone=False``)."""
     landline, _, people = HOUSEHOLDS[household]
     person = people[account]
-    fields = {"account_number": account, "account_type": "residential", "phone": landline,
+    fields = {"account_number": account, "account_type": "residential", "phone": landline if phone else "",
               "address_line": "5 rue Oberkampf", "postcode": "75011", "city": "Paris",
               **{name: value for name, value in person.items() if name != "opened"}}
     mapped = map_business(BusinessRecord("AccountOpened", fields, f"accounts.csv:{account}", person["opened"]),
@@ -143,3 +144,23 @@ def test_every_arrival_order_of_the_lines_and_both_calls(household: str) -> None
 def test_the_account_call_after_the_name_call_and_before_the_housemates_line(
         household: str, order: tuple[int, ...]) -> None:
     run(household, order, ("account", "dob"))
+
+
+@pytest.mark.parametrize("household", HOUSEHOLDS)
+def test_a_housemates_call_does_not_take_the_landline_from_the_earliest_line_that_carried_it(household: str) -> None:
+    """Tester20 F7: the housemate's line has no phone; his call from the landline with his account lands on him and
+    the landline stays the keeper's (the earliest line; Alice/Bob's lines tie and Alice's ranks first): a fixed line
+    on a record ranks by the record's time. Before, the record ranked after every call on it, so the call took the
+    landline in 5 of the 6 orders (and landed on the keeper in the sixth)."""
+    _, number, people = HOUSEHOLDS[household]
+    keeper_account, housemate_account = people
+    blocks = [account_line(household, keeper_account), account_line(household, housemate_account, phone=False),
+              landline_call(household, "account")]
+    for order in itertools.permutations(range(3)):
+        h = Harness(matcher_settings())
+        for index in order:
+            feed(h, blocks[index])
+        h.local.check_consistent()
+        keeper, housemate = (root(h, h.customer("ACCOUNT", account) or "") for account in people)
+        assert keeper != housemate and landed(h, blocks[2]) == {housemate}, order
+        assert root(h, h.customer("PHONE", number) or "") == keeper, order
