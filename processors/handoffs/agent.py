@@ -38,7 +38,7 @@ from processors import readiness
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
-from processors.handoffs.metrics import HandoffMetrics, count_unknown_tier
+from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
@@ -116,9 +116,7 @@ def build_worker(
                                                  error_type="TierFactError")
                         continue
                     if fact is not None:
-                        if fact.tier is not None and fact.active:
-                            count_unknown_tier(policy.tiers, fact.tier, "account")
-                        key, value = tier_fact_record(fact)
+                        key, value = tier_fact_record(fact, policy.tiers)
                         await (await producer.ready()).send_raw(facts_topic, key, value)
 
         @app.task

@@ -74,3 +74,19 @@ async def test_a_tier_the_policy_does_not_list_is_counted() -> None:
     await world.send(created("h1", tier="VIP", identifiers=[EMAIL]))
     await world.send(created("h2", tier="GOLD", identifiers=[EMAIL]))
     assert world.state().service_tier == "vip" and counted() == before + 1
+
+
+def test_an_account_tier_is_digested_case_folded_and_counted_once_per_event_when_unknown() -> None:
+    from processors.handoffs.directory import tier_fact
+    from processors.handoffs.directory_feed import tier_fact_record
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("omnibus_handoff_unknown_service_tiers_total", {"source": "account"}) or 0
+
+    gold, blank, vip = (tier_fact(opened("T20-ACC-ALICE", tier)) for tier in (" GOLD", " ", "VIP"))
+    assert gold is not None and blank is not None and vip is not None
+    assert (gold.tier, blank.tier, vip.tier) == ("gold", None, "vip")
+    before = counted()
+    for fact in (gold, blank, vip):
+        tier_fact_record(fact, POLICY.tiers)
+    assert counted() == before + 1
