@@ -116,7 +116,7 @@ def build_worker(
                                                  error_type="TierFactError")
                         continue
                     if fact is not None:
-                        key, value = tier_fact_record(fact)
+                        key, value = tier_fact_record(fact, policy.tiers)
                         await (await producer.ready()).send_raw(facts_topic, key, value)
 
         @app.task

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from bus.config import load_component_settings
 from bus.errors import ConfigError
@@ -27,6 +27,15 @@ from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
 CLASSIC_RESOLVE_HOURS = 20.0
+
+
+def tier_key(tier: str) -> str:
+    """The one form the tracker compares, ranks and publishes service tier names in: stripped and case-folded
+    (``" GOLD"`` -> ``"gold"``). Billing exports write upper-case codes, policy files lower case (tester20 F5)."""
+    return tier.strip().casefold()
+
+
+TierName = Annotated[str, AfterValidator(tier_key)]  # a tier name of the policy file, in ``tier_key`` form
 
 
 class EscalationStep(Frozen):
@@ -58,23 +67,27 @@ class RoutingRule(Frozen):
     name: str
     team: str
     case_types: tuple[str, ...] = ("*",)
-    service_tiers: tuple[str, ...] = ()
+    service_tiers: tuple[TierName, ...] = ()
 
     def matches(self, case_type: str, service_tier: str) -> bool:
-        tier_ok = not self.service_tiers or service_tier in self.service_tiers
-        return tier_ok and any(fnmatchcase(case_type, pattern) for pattern in self.case_types)
+        return _matches(self.case_types, self.service_tiers, case_type, service_tier)
 
 
 class SlaPolicy(Frozen):
     """Working hours to resolve, by case type (patterns) x service tier; the first match wins."""
 
     case_types: tuple[str, ...] = ("*",)
-    service_tiers: tuple[str, ...] = Field((), description="Empty: every tier.")
+    service_tiers: tuple[TierName, ...] = Field((), description="Empty: every tier.")
     resolve_within_hours: float = Field(gt=0)
 
     def matches(self, case_type: str, service_tier: str) -> bool:
-        tier_ok = not self.service_tiers or service_tier in self.service_tiers
-        return tier_ok and any(fnmatchcase(case_type, pattern) for pattern in self.case_types)
+        return _matches(self.case_types, self.service_tiers, case_type, service_tier)
+
+
+def _matches(case_types: tuple[str, ...], service_tiers: tuple[str, ...], case_type: str, service_tier: str) -> bool:
+    """A rule's match: any of its case type patterns, and its tiers (``tier_key`` form) if it names any."""
+    tier_ok = not service_tiers or tier_key(service_tier) in service_tiers
+    return tier_ok and any(fnmatchcase(case_type, pattern) for pattern in case_types)
 
 
 class AcknowledgementPolicy(Frozen):
@@ -93,16 +106,18 @@ class TierPolicy(Frozen):
 
     A customer's tier is the highest, by ``order``, of the tiers of their open accounts
     (``AccountOpened.service_tier``) and active subscriptions (``products``: product code -> tier); a tier
-    not in ``order`` ranks below every listed one. A tier on ``HandoffCreated`` is the channel's guess,
-    replaced by the customer's tier once known, unless the origin channel is in ``trusted_channels``.
+    not in ``order`` ranks below every listed one (and is counted, ``omnibus_handoff_unknown_service_tiers_total``).
+    Tier names are compared in ``tier_key`` form everywhere: ``GOLD`` from a billing export is the policy's
+    ``gold``. A tier on ``HandoffCreated`` is the channel's guess, replaced by the customer's tier once known,
+    unless the origin channel is in ``trusted_channels``.
     ``mid_case`` is the rule for a tier that changes after it was settled: ``upgrade`` re-times an open
     case to a higher tier forward only (the deadline never moves later; a downgrade changes nothing),
     ``keep`` never re-times.
     """
 
-    order: tuple[str, ...] = Field(("basic", "standard", "premium", "gold", "platinum"),
-                                   description="Service tiers, lowest first.")
-    products: dict[str, str] = Field(default_factory=dict, description="Product code -> tier it confers.")
+    order: tuple[TierName, ...] = Field(("basic", "standard", "premium", "gold", "platinum"),
+                                        description="Service tiers, lowest first.")
+    products: dict[str, TierName] = Field(default_factory=dict, description="Product code -> tier it confers.")
     trusted_channels: tuple[str, ...] = Field((), description="Origin channels whose HandoffCreated tier is final.")
     mid_case: Literal["upgrade", "keep"] = "upgrade"
 
@@ -112,7 +127,9 @@ class TierPolicy(Frozen):
         return self
 
     def rank(self, tier: str | None) -> int:
-        return self.order.index(tier) if tier in self.order else -1
+        """Position of ``tier`` in ``order`` (``tier_key`` form); -1 for None or a tier not listed."""
+        key = tier_key(tier) if tier is not None else None
+        return self.order.index(key) if key in self.order else -1
 
 
 class NotificationPolicy(Frozen):
@@ -147,7 +164,7 @@ class HandoffPolicy(Frozen):
     routing: tuple[RoutingRule, ...] = ()
     sla: tuple[SlaPolicy, ...] = ()
     default_resolve_within_hours: float = Field(CLASSIC_RESOLVE_HOURS, gt=0)
-    default_service_tier: str = "standard"
+    default_service_tier: TierName = "standard"
     warning_percents: tuple[int, ...] = (50, 75)
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
     tiers: TierPolicy = TierPolicy()

@@ -39,8 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from processors.handoffs import deadlines
-from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.config import HandoffPolicy, tier_key
 from processors.handoffs.directory import BUSINESS, CustomerTier, CustomerView
+from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
@@ -55,6 +56,10 @@ class InitialTier:
 
 
 def initial_tier(policy: HandoffPolicy, event_tier: str | None, origin_channel: str, view: CustomerView) -> InitialTier:
+    """The tier a new handoff starts with (``tier_key`` form); a channel's tier not in ``tiers.order`` is counted."""
+    event_tier = tier_key(event_tier or "")
+    if event_tier:
+        count_unknown_tier(policy.tiers, event_tier, "handoff")
     if event_tier and origin_channel in policy.tiers.trusted_channels:
         return InitialTier(event_tier, TierSource.TRUSTED_CHANNEL)
     if view.tier is not None:
@@ -91,8 +96,8 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
     tier = view.tier
     if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
         settled = state.tier_source.settled and not corrected
-        upgrade = policy.tiers.rank(tier.tier) > policy.tiers.rank(state.service_tier)
-        if not settled or (tier.tier != state.service_tier and upgrade and policy.tiers.mid_case == "upgrade"):
+        upgrade = policy.tiers.rank(tier.tier) > policy.tiers.rank(state.service_tier)  # ranks case-fold both
+        if not settled or (upgrade and policy.tiers.mid_case == "upgrade"):
             rule = DeadlineRule.TIER_UPGRADE if settled else DeadlineRule.CUSTOMER_RESOLVED
             changed = _retier(policy, new, tier.tier, tier.event_id, at_us, rule)
             if changed is not new:
@@ -107,7 +112,7 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
 def _retier(
     policy: HandoffPolicy, state: HandoffState, tier: str, event_id: str, at_us: int, rule: DeadlineRule
 ) -> HandoffState:
-    if tier == state.service_tier and state.tier_source is TierSource.CUSTOMER:
+    if tier_key(tier) == tier_key(state.service_tier) and state.tier_source is TierSource.CUSTOMER:
         return state
     old_hours = policy.resolve_within_hours(state.case_type, state.service_tier)
     new_hours = policy.resolve_within_hours(state.case_type, tier)
@@ -135,7 +140,7 @@ def announced_view(value: dict, addresses: tuple[dict[str, str], ...]) -> Custom
     """The directory view a customer-update HandoffStatusChanged was computed from (for replays)."""
     tier, placement = None, None
     if value["cause"].startswith(BUSINESS):
-        tier = CustomerTier(value["service_tier"], value["envelope"]["causation_id"], value["cause"])
+        tier = CustomerTier(tier_key(value["service_tier"]), value["envelope"]["causation_id"], value["cause"])
     elif value["cause"] == PLACEMENT_CAUSE:
         placement = value["envelope"]["causation_id"]
     return CustomerView(value.get("customer_id"), tier, addresses, placement)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from bus.clock import to_micros
 from bus.serde import Event
-from processors.handoffs.config import HandoffPolicy, TierPolicy
+from processors.handoffs.config import HandoffPolicy, TierPolicy, tier_key
 
 BUSINESS = "omnibus.business."
 ACCOUNT_TYPE = "ACCOUNT"
@@ -43,7 +43,7 @@ class TierFact:
     at_us: int  # envelope.occurred_at of the business event: older facts never replace newer ones
     event_id: str
     schema: str
-    tier: str | None = None  # AccountOpened.service_tier
+    tier: str | None = None  # AccountOpened.service_tier in ``tier_key`` form (blank: None)
     product_code: str | None = None
 
     def to_json(self) -> bytes:
@@ -61,8 +61,9 @@ def tier_fact(event: Event) -> TierFact | None:
     common = {"account": value.get("account_number", "").strip(), "at_us": to_micros(envelope["occurred_at"]),
               "event_id": envelope["event_id"], "schema": event.schema}
     if kind in ("AccountOpened", "AccountClosed"):
+        tier = tier_key(value.get("service_tier") or "")
         return TierFact(f"{ACCOUNT_TYPE}:{common['account']}", active=kind == "AccountOpened",
-                        tier=value.get("service_tier"), **common)
+                        tier=tier or None, **common)
     if kind in ("ProductSubscribed", "ProductCancelled"):
         return TierFact(f"SUBSCRIPTION:{value['subscription_id']}", active=kind == "ProductSubscribed",
                         product_code=value["product_code"], **common)

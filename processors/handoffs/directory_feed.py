@@ -24,7 +24,9 @@ from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext, writer_prefix
 from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
+from processors.handoffs.config import TierPolicy
 from processors.handoffs.directory import CustomerDirectory, Placement, TierFact
+from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.outputs import CREATED
 from processors.identity.announcements import CUSTOMER_MERGED
 from processors.identity.assignments import row_after_tombstone, supersedes, tombstone_version
@@ -126,6 +128,9 @@ class DirectoryFeed(TopicFollower):
             self.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
 
 
-def tier_fact_record(fact: TierFact) -> tuple[bytes, bytes]:
-    """(key, value) of a fact on ``handoff.tier-facts.v1``."""
+def tier_fact_record(fact: TierFact, tiers: TierPolicy) -> tuple[bytes, bytes]:
+    """(key, value) of a fact on ``handoff.tier-facts.v1``; an open account's tier ``tiers.order`` does not list is
+    counted here, once per business event digested (``count_unknown_tier``), not by each replica that reads it."""
+    if fact.tier is not None and fact.active:
+        count_unknown_tier(tiers, fact.tier, "account")
     return fact.key.encode(), fact.to_json()

@@ -12,7 +12,10 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from processors.handoffs.config import HandoffPolicy
+from bus.logging import get_logger
+from processors.handoffs.config import HandoffPolicy, TierPolicy
+
+log = get_logger(__name__)
 
 HOUR_S = 3600
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
@@ -43,6 +46,16 @@ UNKNOWN_TEAM_TRANSFERS = Counter(
     "omnibus_handoff_transfers_to_unknown_team_total",
     "Transfers to a team the handoff policy does not name (handled with the default team's rules).",
 )
+UNKNOWN_TIER_SOURCES = ("account", "handoff")  # AccountOpened.service_tier, HandoffCreated.service_tier
+UNKNOWN_TIERS = Counter(
+    "omnibus_handoff_unknown_service_tiers_total",
+    "Service tiers not in the policy's tiers.order (compared case-folded): they rank lowest and no tier rule"
+    " applies. source: account (AccountOpened, once per event digested), handoff (HandoffCreated).", ["source"],
+)
+UNKNOWN_TIERS_LOGGED = 1_000  # distinct unknown tier values logged per process (a broken export may write many)
+_logged_unknown_tiers: set[str] = set()
+for _source in UNKNOWN_TIER_SOURCES:
+    UNKNOWN_TIERS.labels(source=_source)
 ALARMS = Counter("omnibus_handoff_unacknowledged_alarms_total", "Lost-handoff alarms.", ["team"])
 RESENDS = Counter("omnibus_handoff_resends_total", "Work orders re-sent to a receiving system.", ["team"])
 ORPHAN_ACKS = Counter(
@@ -176,3 +189,16 @@ def count_overdue(
         if state["deadline_us"] < (state.get("paused_at_us") or now_us):
             overdue[team_label(state.get("team"))] += 1
     return overdue
+
+
+def count_unknown_tier(tiers: TierPolicy, tier: str, source: str) -> bool:
+    """Count ``tier`` (``tier_key`` form) if ``tiers.order`` does not list it, logging each such value once per
+    process (tier codes are not personal data); True if unknown. ``source``: one of ``UNKNOWN_TIER_SOURCES``."""
+    if tier in tiers.order:
+        return False
+    UNKNOWN_TIERS.labels(source=source).inc()
+    if tier not in _logged_unknown_tiers and len(_logged_unknown_tiers) < UNKNOWN_TIERS_LOGGED:
+        _logged_unknown_tiers.add(tier)
+        log.warning("service tier not in the policy's tiers.order: it ranks lowest and no tier rule applies",
+                    service_tier=tier, source=source, known=list(tiers.order))
+    return True

@@ -7,6 +7,7 @@ import pytest
 from bus.errors import ConfigError
 from processors.handoffs.config import (
     EscalationStep, HandoffPolicy, HandoffsSettings, RoutingRule, SlaPolicy, Team, load_handoffs_settings, load_policy,
+    tier_key,
 )
 
 POLICY_YAML = """
@@ -134,6 +135,7 @@ def test_the_example_policy_is_valid() -> None:
     policy = load_policy(Path(config.__file__).with_name("policy.example.yaml"))
     assert policy.route("line-down", "standard") == ("field-repair", "repair")
     assert policy.resolve_within_hours("line-down", "gold") == 4
+    assert policy.resolve_within_hours("line-down", "GOLD") == 4  # tester20 F5: a billing export's tier code
     assert policy.calendar_of("finance").is_holiday(date(2026, 12, 25))
 
 
@@ -154,3 +156,24 @@ def test_the_policy_names_its_teams_and_their_escalation_queues_as_destinations(
     assert policy.destinations == {"back-office", "back-office/team-lead", "back-office/manager", "back-office/head",
                                    "finance", "finance-leads", "finance/manager"}
     assert policy.knows_destination("finance/manager") and not policy.knows_destination("finanse")
+
+
+def test_tier_names_are_compared_in_one_form_whatever_their_case() -> None:
+    """tester20 F5: ``GOLD`` from a billing export missed the policy's ``gold`` rule; policy names are case-folded
+    on load and every comparison (sla, routing, order rank, products) case-folds the tier it is given."""
+    policy = HandoffPolicy.model_validate({
+        "teams": [{"name": "back-office"}, {"name": "vip-desk"}],
+        "routing": [{"name": "vip", "service_tiers": ["Gold"], "team": "vip-desk"}],
+        "sla": [{"service_tiers": ["GOLD"], "resolve_within_hours": 4}],
+        "default_service_tier": "Standard",
+        "tiers": {"order": ["Standard", " GOLD "], "products": {"CARE-GOLD": "Gold"}},
+    })
+    assert policy.tiers.order == ("standard", "gold") and policy.tiers.products == {"CARE-GOLD": "gold"}
+    assert policy.default_service_tier == "standard" and policy.sla[0].service_tiers == ("gold",)
+    for spelling in ("gold", "GOLD", "Gold", " gold "):
+        assert policy.resolve_within_hours("any", spelling) == 4, spelling
+        assert policy.route("any", spelling) == ("vip-desk", "vip"), spelling
+        assert policy.tiers.rank(spelling) == 1, spelling
+    assert policy.resolve_within_hours("any", "STANDARD") == policy.default_resolve_within_hours
+    assert policy.tiers.rank("VIP") == policy.tiers.rank(None) == -1
+    assert tier_key(" GOLD ") == "gold"

@@ -22,7 +22,7 @@ from bus.topics import (
     BUSINESS_EVENTS, CUSTOMER_IDENTIFIERS, HANDOFF_EVENTS, HANDOFF_NOTIFICATIONS, HANDOFF_TIER_FACTS,
 )
 from bus.clock import ManualClock
-from processors.handoffs.config import HandoffPolicy, SlaPolicy
+from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
 from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.identity.assignments import tombstone_headers
@@ -105,7 +105,7 @@ async def test_the_feed_replicates_the_compacted_topics_and_skips_what_it_cannot
         await producer.send_raw(identifiers, b"PHONE:+33600000000", b"\x00 not avro")
         fact = tier_fact(opened("A-1", "gold"))
         assert fact is not None
-        await producer.send_raw(HANDOFF_TIER_FACTS.name(settings.topics), *tier_fact_record(fact))
+        await producer.send_raw(HANDOFF_TIER_FACTS.name(settings.topics), *tier_fact_record(fact, TierPolicy()))
         directory = CustomerDirectory()
         feed = DirectoryFeed(settings, directory, deserializer, poll_ms=50)
         await feed.start()

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+import pytest
+
 from bus.clock import to_micros
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.metrics import OPEN, UNACKNOWLEDGED, HandoffMetrics, age_bucket, count_open
@@ -63,3 +65,40 @@ def test_the_overdue_gauge_counts_open_handoffs_past_their_deadline_now() -> Non
     assert OVERDUE.labels(team="back-office")._value.get() == 1
     metrics.refresh_open([], now)
     assert OVERDUE.labels(team="back-office")._value.get() == 0
+
+
+def test_an_unknown_tier_is_counted_each_time_and_logged_once_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester20 F5: a tier the policy does not list got the default deadline silently."""
+    from prometheus_client import REGISTRY
+    from structlog.testing import capture_logs
+
+    from bus.logging import get_logger
+    from processors.handoffs import metrics
+    from processors.handoffs.config import TierPolicy
+    from processors.handoffs.metrics import count_unknown_tier
+
+    # a new lazy logger, first used inside capture_logs (see tests/bus/test_lag_watchdog.py)
+    monkeypatch.setattr(metrics, "log", get_logger(metrics.__name__))
+    monkeypatch.setattr(metrics, "_logged_unknown_tiers", set())
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("omnibus_handoff_unknown_service_tiers_total", {"source": "account"}) or 0
+
+    tiers, before = TierPolicy(), counted()
+    with capture_logs() as logs:
+        assert count_unknown_tier(tiers, "vip-t20", "account") and count_unknown_tier(tiers, "vip-t20", "account")
+        assert not count_unknown_tier(tiers, "gold", "account")
+    assert counted() == before + 2
+    assert [(entry["service_tier"], entry["source"]) for entry in logs] == [("vip-t20", "account")]
+    assert REGISTRY.get_sample_value("omnibus_handoff_unknown_service_tiers_total", {"source": "handoff"}) is not None
+
+
+def test_the_readme_names_the_unknown_tier_metric_and_the_tier_form() -> None:
+    from pathlib import Path
+
+    from processors.handoffs import metrics
+
+    readme = " ".join(Path(metrics.__file__).with_name("README.md").read_text().split())
+    assert f"`{metrics.UNKNOWN_TIERS._name}_total`" in readme
+    assert all(f"`{source}`" in readme for source in metrics.UNKNOWN_TIER_SOURCES)
+    assert "a billing export's `GOLD` is the policy's `gold`" in readme
