@@ -147,10 +147,11 @@ async def test_pop_prints_what_the_lookup_serves(bootstrap_servers: str, tmp_pat
             result = CliRunner().invoke(omnibus, ["identity", "pop", *args, "--url", url])
             return result.exit_code, result.output
 
-        by_phone, by_id, unknown = await asyncio.gather(
-            asyncio.to_thread(pop, "phone", "+33 6 12 34 56 78"),
-            asyncio.to_thread(pop, "--customer", json.loads(served)["customer_id"]),
-            asyncio.to_thread(pop, "PHONE", "+33699999999"))
+        # One at a time: CliRunner swaps the process's stdin/stdout while it runs (not thread-safe); three at once in
+        # threads hung the fresh-clone run. Each runs in a thread so the worker (this loop) can answer it.
+        by_phone = await asyncio.to_thread(pop, "phone", "+33 6 12 34 56 78")
+        by_id = await asyncio.to_thread(pop, "--customer", json.loads(served)["customer_id"])
+        unknown = await asyncio.to_thread(pop, "PHONE", "+33699999999")
     assert by_phone[0] == 0 and json.loads(by_phone[1]) == json.loads(served), by_phone[1]
     assert by_id[0] == 0 and json.loads(by_id[1])["identifiers"] == json.loads(served)["identifiers"], by_id[1]
     assert unknown == (1, "error: no customer has this identifier\n")
