@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from bus.clock import to_micros
 from bus.serde import Event
+from bus.topics import moved_from
 from processors.handoffs.config import HandoffPolicy, TierPolicy, tier_key
 
 BUSINESS = "omnibus.business."
@@ -98,6 +101,13 @@ class Placement:
     event_id: str  # the record's envelope.event_id (a moved record's is derived from the split or move)
     moved: bool  # an operator's split or contact move re-published it (``bus.topics.MOVED_FROM_HEADER``)
     at_ms: int  # the record's Kafka timestamp, ms
+
+    @classmethod
+    def of_record(cls, key: bytes, value: Mapping[str, Any], headers: Sequence[tuple[str, bytes | None]] | None,
+                  timestamp_ms: int) -> Placement:
+        """The placement a record of ``customer.contacts.v1`` says (its key, decoded value, headers, timestamp): the
+        tracker's feed and ``omnibus verify`` read it this one way."""
+        return cls(key.decode(), value["envelope"]["event_id"], moved_from(headers) is not None, timestamp_ms)
 
     def supersedes(self, other: Placement) -> bool:
         """A move wins over the original placement; among equals the later record (identity announcements)."""

@@ -23,7 +23,7 @@ from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext, writer_prefix
-from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
+from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
 from processors.handoffs.config import TierPolicy
 from processors.handoffs.directory import CustomerDirectory, Placement, TierFact
 from processors.handoffs.metrics import count_unknown_tier
@@ -121,8 +121,7 @@ class DirectoryFeed(TopicFollower):
         event = self.deserializer(value, ctx)
         self._kept_writers[writer_prefix(value)] = event.schema in (CREATED, CUSTOMER_MERGED)
         if event.schema == CREATED:
-            placement = Placement(key.decode(), event.value["envelope"]["event_id"], moved_from(headers) is not None,
-                                  timestamp_ms)
+            placement = Placement.of_record(key, event.value, headers, timestamp_ms)
             self.directory.place(event.value["handoff_id"], placement)
         elif event.schema == CUSTOMER_MERGED:
             self.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bus.clock import SystemClock, to_micros
@@ -41,9 +41,9 @@ class _Nowhere:
         return None
 
 
-def view(state: dict[str, Any]) -> dict[str, Any]:
-    """The fields compared: what a subscriber or an operator would see differ."""
-    return {name: state.get(name) for name in COMPARED}
+def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, Any]:
+    """The fields compared (default): what a subscriber or an operator would see differ."""
+    return {name: state.get(name) for name in fields}
 
 
 async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
@@ -79,9 +79,10 @@ def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: s
     return asyncio.run(_rebuild(records, policy, source_system, now_us))
 
 
-def running(records: Iterable[Replayed]) -> dict[str, Any]:
-    """Handoff id -> compared fields, from the changelog (latest value per key; a tombstone deletes), read as a
-    restore reads it: a late write of a worker that had lost the partition is skipped (``bus.fencing``)."""
+def running(records: Iterable[Replayed], fields: Sequence[str] = COMPARED) -> dict[str, Any]:
+    """Handoff id -> ``fields`` of its state (default: the compared ones), from the changelog (latest value per key; a
+    tombstone deletes), read as a restore reads it: a late write of a worker that had lost the partition is skipped
+    (``bus.fencing``)."""
     found: dict[str, Any] = {}
     for record in fenced(records):
         key = json.loads(record.key) if record.key else None
@@ -90,5 +91,5 @@ def running(records: Iterable[Replayed]) -> dict[str, Any]:
         if record.value is None:
             found.pop(key, None)
         else:
-            found[key] = view(json.loads(record.value))
+            found[key] = view(json.loads(record.value), fields)
     return found

@@ -35,6 +35,13 @@ from processors.replay import Replayed, read_topics
 from processors.verify.effects import check_copies, check_one_id_per_decision
 from processors.verify.identity import CREATED, MERGED, IdentityOutputs, check_identity, final_customer, merges
 from processors.verify.ledger import check_ledger, read_ledger
+from processors.verify.placement import (
+    Placements,
+    announced_customers,
+    check_handoff_customers,
+    check_one_customer_per_contact,
+    read_placements,
+)
 from processors.verify.report import Report
 
 PROCESSORS = ("identity", "handoffs")
@@ -87,10 +94,11 @@ def verify(
     if ledger is not None:
         check_ledger(read_ledger(ledger), _of(records, settings, *inputs_specs.values()), settings.topics.prefix,
                      report)
+    placements = read_placements(_of(records, settings, CUSTOMER_CONTACTS))
     if "identity" in processors:
-        _identity(settings, records, identity, book, dead_lettered, report)
+        _identity(settings, records, identity, book, dead_lettered, placements, report)
     if "handoffs" in processors:
-        _handoffs(settings, records, handoffs_policy, dead_lettered, report)
+        _handoffs(settings, records, handoffs_policy, dead_lettered, placements, report)
     return report
 
 
@@ -100,7 +108,8 @@ async def averify(settings: OmnibusSettings, **options: object) -> Report:
 
 
 def _identity(settings: OmnibusSettings, records: list[Replayed], identity: IdentitySettings | None,
-              book: ProfileBook, dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
+              book: ProfileBook, dead_lettered: set[tuple[str, int, int]], placements: Placements,
+              report: Report) -> None:
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
     from processors.replay.identity import changelog, profiles_changelog, recompute
@@ -121,10 +130,11 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     check_copies("customer.events", outputs.customer_events, report)
     check_one_id_per_decision("customer.events", outputs.customer_events, report, _decision)
     check_copies("customer.contacts", outputs.contacts, report, lambda key: final_customer(key, survivors))
+    check_one_customer_per_contact(placements, report)
 
 
 def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy: HandoffPolicy | Path | None,
-              dead_lettered: set[tuple[str, int, int]], report: Report) -> None:
+              dead_lettered: set[tuple[str, int, int]], placements: Placements, report: Report) -> None:
     from processors.handoffs.config import load_handoffs_settings, load_policy
     from processors.replay.cli import last_tick, now_us
     from processors.replay.handoffs import changelog, rebuild, running
@@ -136,8 +146,10 @@ def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy: Handof
     inputs = _of(records, settings, HANDOFF_EVENTS)
     rebuilt, _ = rebuild(inputs, policy, handoffs.source_system, last_tick(_of(records, settings, HANDOFF_TICKS))
                          or now_us())
-    table = running(_of(records, settings, changelog()))
+    changes = _of(records, settings, changelog())
+    table = running(changes)
     check_handoffs(inputs, handoffs.source_system, rebuilt, table, dead_lettered, report)
     own = [r for r in inputs if r.event is not None
            and (r.event.value.get("envelope") or {}).get("source_system") == handoffs.source_system]
     check_copies("handoff.events (tracker outputs)", own, report)
+    check_handoff_customers(placements, running(changes, ("customer_id", "status")), announced_customers(own), report)

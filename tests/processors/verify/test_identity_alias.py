@@ -12,6 +12,7 @@ import pytest
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
+from bus.topics import MOVED_FROM_HEADER
 from processors.identity.graph.outputs import Linked, Merged, Resolved, moved_contact_id
 from processors.identity.graph.state import encode_state
 from processors.identity.rules import EARLIEST_CLAIM
@@ -55,7 +56,8 @@ def written(running: Recomputed, records: list[Replayed]) -> IdentityOutputs:
                              lineage={"triggering_event_id": d.lineage.triggering_event_id,
                                       "channel": d.lineage.channel, "rule": d.lineage.rule})
               for i, d in enumerate(graph.decisions) if isinstance(d, Linked) and d.lineage.rule == EARLIEST_CLAIM]
-    contacts = [Replayed(CONTACTS, 0, i, d.customer_id.encode(), published(contact_of[d.triggering_event_id], d), b"x")
+    contacts = [Replayed(CONTACTS, 0, i, d.customer_id.encode(), published(contact_of[d.triggering_event_id], d), b"x",
+                         ((MOVED_FROM_HEADER, d.moved_from.encode()),) if d.moved_by and d.moved_from else (), i)
                 for i, d in enumerate(graph.decisions)
                 if isinstance(d, Resolved) and d.triggering_event_id in contact_of]
     changelog = [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))

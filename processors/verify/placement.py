@@ -1,0 +1,150 @@
+"""Identity's placement of contacts, checked where others read it: the tracker's customer of each handoff, and the
+events of one contact together on one customer (tester20 F4: verify passed a handoff tracked on the phone keeper
+while identity had placed its call on the housemate, and one call's events on two customers).
+
+A placement is a record of ``customer.contacts.v1``: the event re-published under the customer identity placed it on
+(the record's key), read as the tracker's directory reads it (``processors.handoffs.directory.Placement``: a copy an
+operator's split or a contact move re-published, ``bus.topics.MOVED_FROM_HEADER``, wins over the original; among
+equals the later record), through every ``CustomerMerged`` on that topic (``CustomerDirectory.merge``). A contact is
+the events the adapters mapped from one source record (a call, a counter visit, a web message): they share
+``envelope.correlation_id`` (``adapters/call_center/mapper.py``, ``processors.offers.intake.placement_key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from processors.handoffs.directory import CustomerDirectory, Placement
+from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
+from processors.handoffs.state import Status
+from processors.identity.announcements import CUSTOMER_MERGED
+from processors.replay import Replayed
+from processors.verify.report import Check, Report
+
+ONE_CONTACT = "identity: every event of one contact is placed on one customer"
+HANDOFF_CUSTOMER = "handoffs: each handoff's customer is identity's placement of the contact that opened it"
+SPREAD = "contacts on more than one customer"  # a figure (``check_one_customer_per_contact``)
+ELSEWHERE = "handoffs on another customer than identity's placement"  # a figure: open ones (failures)
+CLOSED_ELSEWHERE = "closed handoffs on another customer than identity's placement"  # a figure, not a failure
+ANNOUNCING = frozenset({ROUTED, STATUS_CHANGED})  # the tracker's outputs that name the handoff's customer
+# What a copy of a contact changes in its envelope (``announcements.Announcer._moved_contact``).
+COPY_FIELDS = ("event_id", "causation_id")
+
+
+@dataclass
+class Placements:
+    """What ``customer.contacts.v1`` says: the tracker's directory (handoffs and merges) and each event's placement."""
+
+    directory: CustomerDirectory = field(default_factory=CustomerDirectory)
+    events: dict[str, Placement] = field(default_factory=dict)  # original event id -> the placement that stands
+    schema: dict[str, str] = field(default_factory=dict)  # original event id -> its schema
+    contact: dict[str, str] = field(default_factory=dict)  # original event id -> its contact (correlation id)
+
+    def customer(self, event_id: str) -> str:
+        """The customer the event stands on now, through every merge read."""
+        return self.directory.survivor_of(self.events[event_id].customer_id)
+
+
+def read_placements(contacts: Iterable[Replayed]) -> Placements:
+    """Every placement on ``customer.contacts.v1`` (records in partition and offset order; undecoded ones skipped).
+    A copy identity re-published under another customer counts for the event it copies and wins over it
+    (``Placement.supersedes``): one with ``MOVED_FROM_HEADER``, or one that is the event its ``causation_id`` names but
+    for those two envelope fields (``announcements.Announcer._moved_contact``: a contact move's or a later version's
+    copy carries no header)."""
+    found = Placements()
+    read: list[tuple[Placement, dict[str, Any], str]] = []
+    bodies: dict[str, dict[str, Any]] = {}  # event id -> the event but for its id and cause
+    for record in contacts:
+        event = record.event
+        if event is None or not record.key:
+            continue
+        if event.schema == CUSTOMER_MERGED:
+            found.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
+            continue
+        placement = Placement.of_record(record.key, event.value, record.headers, record.timestamp_ms or 0)
+        if event.schema == CREATED:
+            found.directory.place(event.value["handoff_id"], placement)
+        read.append((placement, event.value, event.schema))
+        bodies.setdefault(placement.event_id, _body(event.value))
+    copied: dict[str, str] = {}  # a copy's event id -> the event it copies
+    for placement, value, _ in read:
+        cause = value["envelope"].get("causation_id")
+        if cause and (placement.moved or bodies.get(cause) == _body(value)):
+            copied[placement.event_id] = cause
+    for placement, value, schema in read:
+        original, seen = placement.event_id, {placement.event_id}
+        while original in copied and copied[original] not in seen:
+            original = copied[original]
+            seen.add(original)
+        placement = replace(placement, moved=original != placement.event_id)
+        held = found.events.get(original)
+        if held is None or placement.supersedes(held):
+            found.events[original] = placement
+        if not placement.moved or original not in found.contact:
+            found.contact[original] = str(value["envelope"].get("correlation_id") or original)
+            found.schema[original] = schema.rsplit(".", 1)[-1]
+    return found
+
+
+def _body(value: dict[str, Any]) -> dict[str, Any]:
+    envelope = {k: v for k, v in value["envelope"].items() if k not in COPY_FIELDS}
+    return {**value, "envelope": envelope}
+
+
+def check_one_customer_per_contact(placements: Placements, report: Report) -> Check:
+    """Every event of one contact stands on one customer; a contact on more fails, naming its events' kinds per
+    customer (never a customer id or identifier value), and counts in ``SPREAD``."""
+    members: dict[str, list[str]] = {}
+    for event_id, contact in placements.contact.items():
+        members.setdefault(contact, []).append(event_id)
+    check = report.add(Check(ONE_CONTACT, len(members)))
+    for contact, event_ids in sorted(members.items()):
+        kinds: dict[str, list[str]] = {}
+        for event_id in event_ids:
+            kinds.setdefault(placements.customer(event_id), []).append(placements.schema[event_id])
+        if len(kinds) > 1:
+            spread = "; ".join(sorted(", ".join(sorted(names)) for names in kinds.values()))
+            check.fail(f"contact {contact}: {len(event_ids)} event(s) on {len(kinds)} customers ({spread})")
+    report.count(SPREAD, len(check.failures))
+    return check
+
+
+def announced_customers(tracker_outputs: Iterable[Replayed]) -> dict[str, str | None]:
+    """Handoff id -> the customer the tracker's latest ``HandoffRouted`` / ``HandoffStatusChanged`` names (records of
+    one handoff are on one partition, in offset order)."""
+    return {r.event.value["handoff_id"]: r.event.value.get("customer_id") for r in tracker_outputs
+            if r.event is not None and r.event.schema in ANNOUNCING}
+
+
+def check_handoff_customers(placements: Placements, table: Mapping[str, Mapping[str, Any]],
+                            announced: Mapping[str, str | None], report: Report) -> Check:
+    """For every handoff identity placed, the customer of the tracker's table (``table``: handoff id -> its state's
+    ``customer_id`` and ``status``) and of its latest announcement (``announced_customers``) is identity's placement,
+    through every merge. An open handoff elsewhere fails (``ELSEWHERE``); a closed one is counted
+    (``CLOSED_ELSEWHERE``) and noted, as the tracker stops following a case once it is closed
+    (``processors.handoffs.tracker``). A handoff not in the table is the lost check's."""
+    directory = placements.directory
+    placed = {h: p[0] for h in table if (p := directory.placed_on(h)) is not None}
+    check = report.add(Check(HANDOFF_CUSTOMER, len(placed)))
+    closed = 0
+    for handoff_id, customer in sorted(placed.items()):
+        state = table[handoff_id]
+        sides = {"the tracker's table": state.get("customer_id")}
+        if handoff_id in announced:
+            sides["its latest HandoffRouted/HandoffStatusChanged"] = announced[handoff_id]
+        wrong = [side for side, named in sides.items() if named is None or directory.survivor_of(named) != customer]
+        if not wrong:
+            continue
+        if state.get("status") is not None and not Status(state["status"]).is_open:
+            closed += 1
+            report.note(f"handoff {handoff_id} (closed): {' and '.join(wrong)} name(s) another customer than "
+                        "identity's placement")
+            continue
+        check.fail(f"handoff {handoff_id}: identity placed it on one customer, {' and '.join(wrong)} "
+                   "name(s) another or none")
+    report.count(ELSEWHERE, len(check.failures))
+    if closed:
+        report.count(CLOSED_ELSEWHERE, closed)
+    return check
