@@ -21,7 +21,14 @@ so unit tests can hand them crafted inputs:
   (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review requests excuse
   nothing: no operator can decide them.
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
-  equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``).
+  equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``); each handoff identity placed
+  (its ``HandoffCreated`` on ``customer.contacts.v1``) is on that customer in the tracker's table and in its latest
+  ``HandoffRouted``/``HandoffStatusChanged``, through every merge (figure "handoffs on another customer than
+  identity's placement"; a closed one, which the tracker no longer follows, is a note and a figure of its own).
+* ``placement`` (with ``identity``): every event of one contact (the events the adapters mapped from one call, visit
+  or message share ``envelope.correlation_id``) stands on one customer on ``customer.contacts.v1``, a copy identity
+  re-published under another customer counting for its original (figure "contacts on more than one customer").
+  Both read identity's placement as the tracker's directory does (``processors.verify.placement``).
 * ``effects``: records with the same event id carry the same content (a duplicate a reader drops), and
   one decision (a customer created, a customer merged away) has one event id.
 
