@@ -55,7 +55,7 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
     copy carries no header)."""
     found = Placements()
     read: list[tuple[Placement, dict[str, Any], str]] = []
-    bodies: dict[str, dict[str, Any]] = {}  # event id -> the event but for its id and cause
+    values: dict[str, dict[str, Any]] = {}  # event id -> the first value read under it
     for record in contacts:
         event = record.event
         if event is None or not record.key:
@@ -67,18 +67,19 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
         if event.schema == CREATED:
             found.directory.place(event.value["handoff_id"], placement)
         read.append((placement, event.value, event.schema))
-        bodies.setdefault(placement.event_id, _body(event.value))
+        values.setdefault(placement.event_id, event.value)
     copied: dict[str, str] = {}  # a copy's event id -> the event it copies
     for placement, value, _ in read:
         cause = value["envelope"].get("causation_id")
-        if cause and (placement.moved or bodies.get(cause) == _body(value)):
+        if cause and (placement.moved or (cause in values and _body(values[cause]) == _body(value))):
             copied[placement.event_id] = cause
     for placement, value, schema in read:
         original, seen = placement.event_id, {placement.event_id}
         while original in copied and copied[original] not in seen:
             original = copied[original]
             seen.add(original)
-        placement = replace(placement, moved=original != placement.event_id)
+        if original != placement.event_id and not placement.moved:
+            placement = replace(placement, moved=True)
         held = found.events.get(original)
         if held is None or placement.supersedes(held):
             found.events[original] = placement

@@ -60,11 +60,8 @@ def test_a_call_that_reached_its_caller_by_blocking_passes_verify(order: tuple[s
     assert report.ok, report.lines()
 
 
-@pytest.mark.parametrize("order", [("ann", "bob", "v1", "v2"), ("ann", "bob", "v2", "v1"), ("v1", "ann", "bob", "v2")],
-                         ids=lambda order: "-".join(order))
-def test_f13_an_updated_ctr_moved_to_the_housemate_passes_verify(order: tuple[str, ...]) -> None:
-    """Issue #8, F13: the first version of a call from the family phone (no IVR data) on the keeper, its update with
-    Bob's IVR traits on Bob; identity moves the first version to Bob (``graph/versions.py``): verify holds."""
+def versions_read(order: tuple[str, ...]) -> list[Replayed]:
+    """The housemates' records and an updated CTR's versions (``test_contact_versions.records``), read in ``order``."""
     from tests.processors.identity.graph.test_contact_versions import records as versions_of_a_call
 
     events = versions_of_a_call()
@@ -73,6 +70,15 @@ def test_f13_an_updated_ctr_moved_to_the_housemate_passes_verify(order: tuple[st
         for event, topic in events[name]:
             topic = INPUT if topic == "identity.observed.v1" else CONTACTS_IN
             found.append(record(topic, "k", event, sum(r.topic == topic for r in found)))
+    return found
+
+
+@pytest.mark.parametrize("order", [("ann", "bob", "v1", "v2"), ("ann", "bob", "v2", "v1"), ("v1", "ann", "bob", "v2")],
+                         ids=lambda order: "-".join(order))
+def test_f13_an_updated_ctr_moved_to_the_housemate_passes_verify(order: tuple[str, ...]) -> None:
+    """Issue #8, F13: the first version of a call from the family phone (no IVR data) on the keeper, its update with
+    Bob's IVR traits on Bob; identity moves the first version to Bob (``graph/versions.py``): verify holds."""
+    found = versions_read(order)
     running = run(found)
     report = Report()
     check_identity(run(found), written(running, found), CONTACTS_IN, report)

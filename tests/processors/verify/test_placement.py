@@ -136,16 +136,10 @@ def test_identity_keeps_an_updated_ctr_on_one_customer_and_without_its_move_veri
     """Issue #8 F13 through identity's graph: the call's first version (no IVR data) on the phone keeper, its update
     with Bob's IVR traits on Bob; identity moves the first version's events to Bob (copies named by their cause, without
     ``MOVED_FROM_HEADER``): one customer. Without the copies (a processor before ``graph/versions.py``) the call is on two."""
-    from tests.processors.identity.graph.test_contact_versions import records as versions_of_a_call
-    from tests.processors.verify.support import CONTACTS_IN, INPUT, record
     from tests.processors.verify.test_identity_alias import run, written
+    from tests.processors.verify.test_identity_housemates import versions_read
 
-    events = versions_of_a_call()
-    found: list[Replayed] = []
-    for name in order:
-        for event, topic in events[name]:
-            topic = INPUT if topic == "identity.observed.v1" else CONTACTS_IN
-            found.append(record(topic, "k", event, sum(r.topic == topic for r in found)))
+    found = versions_read(order)
     contacts = written(run(found), found).contacts
     report = Report()
     check_one_customer_per_contact(read_placements(contacts), report)

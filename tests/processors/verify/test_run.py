@@ -12,6 +12,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
 from processors.verify.ledger import write_ledger
+from processors.verify.placement import HANDOFF_CUSTOMER, ONE_CONTACT
 from processors.verify.run import averify
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import unlimited_settings
@@ -40,6 +41,7 @@ async def test_a_clean_run_verifies_and_a_stale_row_written_after_it_is_reported
     assert report.ok, "\n".join(report.lines())
     assert report.figures["events"] == len(items) and report.figures["lost"] == 0
     assert report.check("identity: every identifier of an accepted input is assigned").checked > 50
+    assert report.check(ONE_CONTACT).checked == len(items) // 2  # each call its own contact, on one customer
 
     # A stale worker's late row: newer version, naming a customer that was merged away.
     merged = next(e.event.value for e in await read_events(settings, CUSTOMER_EVENTS)
@@ -91,6 +93,7 @@ async def test_a_tracked_handoff_run_verifies_and_an_event_the_tracker_never_saw
     report = await averify(settings, processors=("handoffs",), handoffs_policy=POLICY)
     assert report.ok, "\n".join(report.lines())
     assert report.figures["events"] == 8 and report.figures["lost"] == 0
+    assert report.check(HANDOFF_CUSTOMER).checked == 0  # no identity in this run: no placement to compare with
 
     async with EventProducer(settings, serializer) as producer:  # accepted while no tracker runs
         await producer.publish_many([Outgoing(topic, "Z", created("Z"))])
