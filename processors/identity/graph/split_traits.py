@@ -9,8 +9,9 @@ matched by blocking to the source, her traits being there (tester20 F3, the unme
 The profile's name observations (``processors.profile.sections.name``) are divided by the identifiers they came
 through (``ProfileBook.split``); they tell which values of the summary are the moved person's: a given or family name
 that only moved observations gave, a birth date whose year only moved observations gave, leave the source; the new
-customer's summary is those values and the names of its observations. Everything else (an address, a value both
-sides' observations gave, or no observation) stays with the source as before: a value leaves only on evidence.
+customer's summary is the names of its observations and the summary's birth dates of their years. Everything else
+(an address, a value both sides' observations gave, or no observation) stays with the source as before: a value
+leaves only on evidence.
 """
 
 from __future__ import annotations
@@ -55,16 +56,17 @@ def divide(summary: Summary | None, kept: list[Mapping[str, Any]],
     kept_names, moved_names = _names(kept), _names(moved)
     kept_years, moved_years = _years(kept), _years(moved)
 
+    def year(value: str) -> int | None:
+        return int(value[:4]) if value[:4].isdigit() else None
+
     def theirs(field: str, value: str) -> bool:
         if field in (GIVEN, FAMILY):
             return value in moved_names.get(field, ()) and value not in kept_names.get(field, ())
-        if field == BIRTH:
-            return value[:4].isdigit() and int(value[:4]) in moved_years and int(value[:4]) not in kept_years
-        return False
+        return field == BIRTH and year(value) in moved_years and year(value) not in kept_years
 
-    leaving: Summary = {field: [value for value in values if theirs(field, value)] for field, values in summary.items()}
-    source = {field: [value for value in values if value not in leaving[field]] for field, values in summary.items()}
-    new = combine({field: values for field, values in leaving.items() if values}, moved_names)
+    source = {field: [value for value in values if not theirs(field, value)] for field, values in summary.items()}
+    born = [value for value in summary.get(BIRTH, ()) if year(value) in moved_years]  # both sides' too
+    new = combine({BIRTH: born} if born else {}, moved_names)
     return {field: values for field, values in source.items() if values} or None, new or None
 
 
