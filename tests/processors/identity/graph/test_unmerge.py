@@ -59,12 +59,14 @@ def merged_by_hand(web_first: bool) -> tuple[Harness, dict[str, MergeRecord]]:
     first, second = (web_person, counter_person) if web_first else (counter_person, web_person)
     first(h, 0)
     second(h, 10)
-    assert h.customer(*USER) != h.customer(*PHONE)
+    pair = {str(h.customer(*USER)), str(h.customer(*PHONE))}
+    assert len(pair) == 2
     saga = merge_saga("cmd-merge", sorted([h.key(*USER), h.key(*PHONE)]), "tester20", "same person")
     h.local.submit([Send(saga.ids[0], Visit(saga))])
     h.local.run()
     (merged,) = h.decisions(Merged)
     assert h.customer(*USER) == h.customer(*PHONE) == merged.survivor_id
+    assert merged.merged_id == max(pair)  # what `identity merge` prints to undo it
     return h, {merged.merged_id: MergeRecord(merged.survivor_id, merged.merged_id, merged.moved,
                                              merged.lineage.rule, merged.operator)}
 
