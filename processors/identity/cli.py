@@ -1,5 +1,5 @@
-"""``omnibus identity run | openapi | pop | split | merge | move-contact | release | review list | review accept ID
-| review reject ID``."""
+"""``omnibus identity run | openapi | pop | split | merge | unmerge | move-contact | release | review list | review
+accept ID | review reject ID``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
+from processors.identity.cli_unmerge import read_owners_and_customer_events, unmerge_command
 from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
@@ -39,6 +40,7 @@ review_app = typer.Typer(
     no_args_is_help=True, help="Merge candidates the matcher could not decide: list, accept, reject."
 )
 app.add_typer(review_app, name="review")
+app.command("unmerge")(unmerge_command)
 
 
 @app.command("run")
@@ -114,19 +116,25 @@ def split_command(
     by: str = typer.Option(..., "--by", help="Who splits (recorded in the CustomerSplit announcement)."),
     reason: str = typer.Option(..., help="Why: kept in the CustomerSplit announcement."),
 ) -> None:
-    """Move identifiers of a wrongly merged customer to a new customer; the two never merge again."""
+    """Move identifiers of a wrongly merged customer together to one new customer; the two never merge again. Prints
+    what moves and what stays. To give back a customer a merge ended, `identity unmerge` moves what it brought."""
+    from processors.identity.unmerge import merge_records, split_lines, split_plan
+
     operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
     settings, identity = _keyed_settings_or_exit()
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
     for position, item in enumerate(identifier, start=1):
         keys.append(_identifier_key_or_exit(normalizer, f"--identifier number {position}", item))
-    _refuse_unknown(customer, keys, asyncio.run(_current_owners(settings)))
+    owners, events = asyncio.run(read_owners_and_customer_events(settings))
+    _refuse_unknown(customer, keys, owners)
     command_id = str(uuid.uuid4())
     message = SplitCustomer(keys, why, command_id, int(time.time() * 1e6), operator=operator)
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("split requested", command_id=command_id, moved=len(keys))
     typer.echo(f"split requested (command {command_id}); CustomerSplit follows on customer.events.v1")
+    for line in split_lines(split_plan(customer, keys, owners), merge_records(events)):
+        typer.echo(line)
 
 
 @app.command("merge")
@@ -138,7 +146,8 @@ def merge_command(
 ) -> None:
     """Merge two customers that are one person: undo a split, or join two records the matcher kept apart (a
     refused, rejected or missed match). Refused for an unknown customer, two ids of one customer, and two customers
-    with two national IDs (or another type limited to one per person). A later split is still possible."""
+    with two national IDs (or another type limited to one per person). The larger of the two ids is merged into the
+    smaller; `identity unmerge LARGER_ID` gives it back as it was (its identifiers, and what came through them)."""
     from processors.identity.graph.saga import merge_saga
     from processors.identity.merge import MergeRefused, merge_plan
     from processors.identity.rules import LinkPolicy
@@ -156,7 +165,7 @@ def merge_command(
     asyncio.run(_publish(settings, saga.ids[0], Visit(saga)))
     get_logger(__name__).info("merge requested", command_id=command_id)
     typer.echo(f"merge of {first} and {second} requested (command {command_id}); CustomerMerged (rule manual-merge) "
-               "follows on customer.events.v1")
+               f"follows on customer.events.v1. Undo: omnibus identity unmerge {max(first, second)}")
 
 
 async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:

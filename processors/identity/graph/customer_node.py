@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import move_contact, moved_off, split_contacts, versions
+from processors.identity.graph import move_contact, moved_off, split_contacts, split_traits, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -150,8 +150,9 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)
     contacts, profile = split_contacts.hand_over(ctx, moving)
+    traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
     ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
-                               contacts=contacts, profile=profile, split_event_id=split.event_id))
+                               contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -161,5 +162,6 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     state.created, state.born = True, message.at
     state.members, state.do_not_merge = dict(message.members), list(message.do_not_merge)
     state.shared = list(message.shared)
+    absorb_traits(ctx, message.traits)  # filed under its blocking keys: the split-off person is found by her traits
     split_contacts.take_over(ctx, message)
     ctx.release_queue()

@@ -27,6 +27,7 @@ class SplitInit(Message, tag="split_init", frozen=True):
     contacts: list[ContactRecord] = []
     profile: bytes | None = None
     split_event_id: str = ""
+    traits: dict[str, list[str]] | None = None  # the moved person's part of the trait summary (``split_traits.py``)
 
 
 class MoveContact(Message, tag="move_contact", frozen=True):
