@@ -17,6 +17,9 @@ CO_OBSERVED = "co-observed"
 MANUAL_SPLIT = "manual-split"
 MANUAL_MOVE = "manual-move"  # an operator moved one contact to another customer (identity move-contact)
 LATEST_VERSION = "latest-version"  # a contact's earlier version moved to the customer of its latest (versions.py)
+# A contact placed on a household's keeper while an identifier it carried was nobody's moved to that identifier's
+# first owner (graph/late_owner.py).
+LATE_OWNER = "late-owner"
 MANUAL_RELEASE = "manual-release"  # an operator released an identifier from its customer (identity release)
 MAX_PER_CUSTOMER = "max-per-customer"
 SHARED_IDENTIFIER = "shared-identifier"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import move_contact, moved_off, split_contacts, split_traits, versions
+from processors.identity.graph import late_owner, move_contact, moved_off, split_contacts, split_traits, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -110,6 +110,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     if not move_contact.follow(ctx, message):  # its contact an operator moved off here meanwhile: it follows
         versions.placed(ctx, message.event_id, ref, message.carried, event)  # its contact's versions: one customer
+        late_owner.await_owner(ctx, message, event)  # here while its own identifier was nobody's: follows its owner
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's
     # claim would take her own e-mail to this customer in the orders where she was refused through it.

@@ -18,9 +18,10 @@ When the household identifier is all that leads to a customer and the event tell
 or national ID: a call from an unknown number with the account), it lands on that identifier's keeper as before, but
 its new identifiers do not join the keeper (``untold_through_shared``; an event that tells its person is weighed as
 before): nothing says the number is the keeper's rather than a housemate's. They are released, unowned, and a later
-event takes them. Anonymous ids are not released (``saga.advance``): an anonymous id is its earliest login's
-(``limits.tells``) and the claim protocol moves it there; released, 5 draws of ``tests/bench/identity_email_order.py``
-that agreed differed.
+event takes them; a contact placed so on the keeper then moves to the owner of the first of them (``late_owner.py``),
+where it lands when that event comes first (tester20 F1). Anonymous ids are not released (``saga.advance``): an
+anonymous id is its earliest login's (``limits.tells``) and the claim protocol moves it there; released, 5 draws of
+``tests/bench/identity_email_order.py`` that agreed differed.
 """
 
 from __future__ import annotations

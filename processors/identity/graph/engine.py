@@ -20,6 +20,7 @@ from processors.identity.graph import (
     customer_node,
     fast_node,
     identifier_node,
+    late_owner,
     move_contact,
     rank_node,
     release,
@@ -48,6 +49,7 @@ from processors.identity.graph.messages.commands import (
 from processors.identity.graph.messages.steps import (
     Apply,
     Assign,
+    AwaitOwner,
     Block,
     Create,
     Evict,
@@ -102,6 +104,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             seek.on_seek_identifier(ctx, message)
         case Placed():
             versions.on_placed(ctx, message)
+        case AwaitOwner():
+            late_owner.on_await_owner(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 

@@ -12,6 +12,7 @@ import sys
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
+from processors.identity.graph.late_owner import on_owner
 from processors.identity.graph.limits import claimable, saga_key_rank, saga_rank, tells
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Assign, Evict, Note, Rejoin, Rekey, Release, Visit
@@ -138,6 +139,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
             ctx.send(late.ids[0], Visit(late))
         state.aliased, state.aliased_to = [], []
         offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
+        on_owner(ctx)  # contacts placed elsewhere while it was nobody's move to its owner (late_owner.py)
     _end_reservation(ctx, message.token)
 
 

@@ -148,7 +148,7 @@ def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
                                    node_ranks=dict(saga.node_ranks), node_versions=dict(saga.node_versions),
-                                   contested=list(saga.contested))
+                                   contested=list(saga.contested), unowned=list(saga.unowned))
 
 
 def pending_customer_id(saga: Saga) -> str:
@@ -181,6 +181,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             saga.step += 1
         elif status == NEW and untold and kind_of(key) not in UNTOLD_KINDS:  # deciding.py: not the keeper's
             outputs.append(Send(key, Release(event_id)))
+            if key not in saga.unowned:  # its contact follows it to its owner (late_owner.py)
+                saga.unowned.append(key)
             saga.step += 1
         elif status == NEW and current is None:
             breach = policy.breach(saga.pending, [key])
@@ -245,11 +247,12 @@ def apply_message(saga: Saga) -> Apply:
     if not claims and not household_only and not kept_apart and not ids:
         if carried:
             return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
-                         channel=saga.channel, carried=carried)
+                         channel=saga.channel, carried=carried, unowned=list(saga.unowned))
         return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
     # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
     # person's record leaves for its own customer (own_customer.py).
     lowered = [key for index, key in enumerate(saga.ids)
                if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only else None)
+                 household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only else None,
+                 unowned=list(saga.unowned) if carried else [])

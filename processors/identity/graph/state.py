@@ -108,6 +108,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # ``release.MAX_HOLDERS`` (the latest kept): an event that occurred before a release is its holder's then
     # (``release.holder``), so a late call that carried only this identifier still reaches a customer (tester18 F5).
     released_from: list[tuple[int, str]] = []
+    # Contacts placed on a household's keeper while this identifier, which they carried, was nobody's: ``(contact id,
+    # customer)`` pairs, at most ``late_owner.MAX_AWAITING`` (the latest); each moves to its first owner
+    # (``late_owner.py``).
+    awaiting_owner: list[tuple[str, str]] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

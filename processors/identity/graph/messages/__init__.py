@@ -27,6 +27,7 @@ from processors.identity.graph.messages.commands import (
 from processors.identity.graph.messages.steps import (
     Apply,
     Assign,
+    AwaitOwner,
     Block,
     Create,
     Evict,
@@ -50,7 +51,8 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | steps.Offer | steps.OfferResult | steps.Create | steps.Apply | commands.SplitCustomer
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
-              | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed)
+              | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
+              | steps.AwaitOwner)
 
 
 def kind(message: Message) -> str:
@@ -60,7 +62,7 @@ def kind(message: Message) -> str:
 
 
 __all__ = [
-    "Adopt", "AnyMessage", "Apply", "Assign", "Block", "Claim", "ContactRecord", "Create", "EventRef",
+    "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "ContactRecord", "Create", "EventRef",
     "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
     "OfferResult", "Placed", "PlacedContact", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish",
     "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",

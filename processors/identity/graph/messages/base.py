@@ -117,6 +117,10 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # bit i: ``ids[i]``'s node had an owner, was no household's and kept another customer apart through it at the
     # visit (``IdentifierState.kept_apart``: a holder's line carried a member's mobile; ``deciding.used_by_others``).
     apart: int = 0
+    # The new identifiers it left unowned, in plan order: it reached its customer only through household identifiers
+    # and tells no person (``deciding.untold_through_shared``); a contact then follows the first to its owner
+    # (``late_owner.py``).
+    unowned: list[str] = []
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -127,6 +127,9 @@ class Apply(Message, tag="apply", frozen=True):
     # The customers that sent it on because it had left them (``moved_off.follow``): none sends it on again, so a
     # stale note never passes it back and forth.
     followed: list[str] = []
+    # ``Saga.unowned``: a contact placed here while they were nobody's follows the first to its owner
+    # (``late_owner.py``).
+    unowned: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):
@@ -185,3 +188,12 @@ class Placed(Message, tag="placed", frozen=True):
     """To a contact event's first identifier: the event is on ``placed.customer`` (``versions.py``)."""
 
     placed: PlacedContact
+
+
+class AwaitOwner(Message, tag="await_owner", frozen=True):
+    """To an identifier a contact carried while it was nobody's (``Apply.unowned``): the contact (its screen-pop id,
+    ``recent_contacts.contact_id``) is on ``customer``, the household's keeper; it moves to the identifier's owner
+    (``late_owner.py``)."""
+
+    contact_id: str
+    customer: str
