@@ -1,5 +1,6 @@
 """``omnibus identity run | openapi | pop | split | merge | unmerge | move-contact | release | review list | review
-accept ID | review reject ID``."""
+accept ID | review reject ID``: the ``identity`` group; ``pop``, ``merge`` and ``unmerge`` are in ``pop_cli.py``,
+``merge_cli.py`` and ``cli_unmerge.py``, what the commands share in ``cli_common.py``."""
 
 from __future__ import annotations
 
@@ -11,21 +12,28 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from bus.bootstrap import COMMAND_FAILED_EXIT, KAFKA_UNAVAILABLE_EXIT, bad_settings_exit, start_process
+from bus.bootstrap import bad_settings_exit, start_process
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
-from bus.config import OmnibusSettings, load_settings
-from bus.errors import ConfigError
+from bus.config import OmnibusSettings
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
+from processors.identity.cli_common import (
+    _checked_decision_text,
+    _current_owners,
+    _keyed_settings_or_exit,
+    _publish,
+    _settings_or_exit,
+)
 from processors.identity.cli_unmerge import read_owners_and_customer_events, unmerge_command
-from processors.identity.config import ENV_PREFIX, IdentitySettings, load_identity_settings
+from processors.identity.config import ENV_PREFIX, load_identity_settings
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
-from processors.identity.graph.messages.steps import Visit
+from processors.identity.merge_cli import merge_command
 from processors.identity.normalize import IdentifierNormalizer, Rejected
+from processors.identity.pop_cli import pop_command
 from processors.identity.review_list import print_reviews
 from processors.identity.review_sides import Side
 from processors.identity.rules import kind_of
@@ -69,44 +77,7 @@ def openapi_command() -> None:
     typer.echo(json.dumps(OPENAPI, indent=2))
 
 
-@app.command("pop")
-def pop_command(
-    kind: str = typer.Argument(None, metavar="[TYPE]", help=f"Identifier type ({', '.join(IDENTIFIER_TYPES)})."),
-    value: str = typer.Argument(None, metavar="[VALUE]", help="The identifier as written anywhere (a phone as dialled, "
-                                "an e-mail); never logged."),
-    customer: str = typer.Option(None, help="A customer id instead of an identifier (merges followed)."),
-    region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
-                               "when not the deployment's default."),
-    url: str = typer.Option(None, help="A running identity worker's screen-pop address [default: "
-                            f"http://127.0.0.1:<{ENV_PREFIX}WEB_PORT>]."),
-    timeout_s: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for the answer."),
-) -> None:
-    """Print the screen pop of the customer who keeps an identifier (or of --customer ID) as JSON: what GET
-    /customers/lookup (GET /customers/{id}) of a running identity worker answers, values masked. Exit 1 when no
-    customer has it, 2 when the worker refuses the input, 69 when no worker answers or it cannot answer yet (503)."""
-    from processors.identity.pop_client import NoAnswer, fetch_pop, pop_url
-
-    if (customer is None) == (kind is None) or (kind is None) != (value is None):
-        typer.echo("error: give TYPE and VALUE, or --customer ID (not both)", err=True)
-        raise typer.Exit(2)
-    if url is None:
-        _, identity = _settings_or_exit()
-        if not identity.web_port:
-            typer.echo(f"error: {ENV_PREFIX}WEB_PORT is unset (no screen pop is served): give --url", err=True)
-            raise typer.Exit(2)
-        url = f"http://127.0.0.1:{identity.web_port}"
-    target = pop_url(url, customer_id=customer) if customer is not None else pop_url(
-        url, kind=kind.strip().upper(), value=value, region=region)
-    try:
-        answer = fetch_pop(target, timeout_s)
-    except NoAnswer as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(KAFKA_UNAVAILABLE_EXIT) from None
-    if answer.status == 200:
-        typer.echo(json.dumps(answer.body, indent=2, ensure_ascii=False))
-        return
-    typer.echo(f"error: {answer.body.get('error') or f'HTTP {answer.status}'}", err=True)  # the worker's words
-    raise typer.Exit({404: COMMAND_FAILED_EXIT, 503: KAFKA_UNAVAILABLE_EXIT}.get(answer.status, 2))
+app.command("pop")(pop_command)
 
 
 @app.command("split")
@@ -137,46 +108,7 @@ def split_command(
         typer.echo(line)
 
 
-@app.command("merge")
-def merge_command(
-    customer: str = typer.Argument(..., help="Customer id (one merged already is followed to the one it is now)."),
-    other: str = typer.Argument(..., help="The other customer id: the same person."),
-    by: str = typer.Option(..., "--by", help="Who merges (recorded in the CustomerMerged announcement)."),
-    reason: str = typer.Option(..., help="Why (recorded in the CustomerMerged announcement)."),
-) -> None:
-    """Merge two customers that are one person: undo a split, or join two records the matcher kept apart (a
-    refused, rejected or missed match). Refused for an unknown customer, two ids of one customer, and two customers
-    with two national IDs (or another type limited to one per person). The larger of the two ids is merged into the
-    smaller; `identity unmerge LARGER_ID` gives it back as it was (its identifiers, and what came through them)."""
-    from processors.identity.graph.saga import merge_saga
-    from processors.identity.merge import MergeRefused, merge_plan
-    from processors.identity.rules import LinkPolicy
-
-    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
-    settings, identity = _settings_or_exit()
-    owners, survivors = asyncio.run(_owners_and_survivors(settings))
-    try:
-        first, second, keys = merge_plan(customer, other, owners, survivors, LinkPolicy(identity))
-    except MergeRefused as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    command_id = str(uuid.uuid4())
-    saga = merge_saga(command_id, sorted(keys), operator, why)
-    asyncio.run(_publish(settings, saga.ids[0], Visit(saga)))
-    get_logger(__name__).info("merge requested", command_id=command_id)
-    typer.echo(f"merge of {first} and {second} requested (command {command_id}); CustomerMerged (rule manual-merge) "
-               f"follows on customer.events.v1. Undo: omnibus identity unmerge {max(first, second)}")
-
-
-async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:
-    """``_current_owners`` and every merge so far (merged-away customer id -> survivor, ``customer.events.v1``)."""
-    from bus.replay import replay_topic
-    from bus.topics import CUSTOMER_EVENTS
-    from processors.verify.identity import MERGED
-
-    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
-    return owners, {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
-                    for event in customers.events if event.schema == MERGED}
+app.command("merge")(merge_command)
 
 
 @app.command("move-contact")
@@ -255,16 +187,6 @@ def _identifier_key_or_exit(normalizer: IdentifierNormalizer, label: str, item: 
     return result.key
 
 
-async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
-    """Identifier key -> customer id, as a reader of ``customer.identifiers.v1`` holds it now."""
-    from bus.topics import CUSTOMER_IDENTIFIERS
-    from processors.replay import read_topics
-    from processors.verify.identity import reader_rows
-
-    replay = await read_topics(settings, [CUSTOMER_IDENTIFIERS])
-    return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
-
-
 def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labels: list[str] | None = None) -> None:
     """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split (or a
     release) of an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
@@ -279,32 +201,6 @@ def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labe
         if owners.get(key) != customer:
             typer.echo(f"error: {label} ({kind_of(key)}) is not held by customer {customer}", err=True)
             raise typer.Exit(2)
-
-
-async def _publish(settings: object, customer: str,
-                   message: SplitCustomer | MoveContact | ReleaseIdentifier | Visit) -> None:
-    """Send ``message`` to graph node ``customer`` (a customer id; an identifier key for a saga's ``Visit``)."""
-    serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
-    async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
-        topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
-        await producer.publish(Outgoing(topic, customer, encoded_graph_event(encode_record([(customer, message)]))))
-
-
-def _keyed_settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
-    """The settings of the commands that name an identifier by its value (split, release): they tokenise it as the
-    workers do (a national ID with ``HMAC_KEY``), so they need the token key; else exit 2 with one line."""
-    try:
-        return load_settings(), load_identity_settings()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
-    """The settings of the review commands: they read the matcher's settings and publish identifiers already
-    tokenised, so they need no token key (``load_identity_settings(token_key_needed=False)``)."""
-    with bad_settings_exit():
-        return load_settings(), load_identity_settings(token_key_needed=False)
 
 
 async def _review_events(settings: OmnibusSettings) -> tuple[list[Event], dict[str, str]]:
@@ -344,14 +240,6 @@ async def _listing(settings: OmnibusSettings) -> tuple[list[OpenReview], dict[st
                                                                   _current_owners(settings))
     return (open_reviews(events, survivors), customer_sides(customers, owners),
             closed_reviews(events, survivors))
-
-
-def _checked_decision_text(option: str, text: str) -> str:
-    """``text`` stripped, else exit 2 with one line: a decision records who decided and why."""
-    if not text.strip():
-        typer.echo(f"error: {option} must not be empty (it is recorded with the decision)", err=True)
-        raise typer.Exit(2)
-    return text.strip()
 
 
 def _no_open_review_exit(review_id: str, events: list[Event], survivors: dict[str, str]) -> NoReturn:

@@ -32,7 +32,7 @@ def unmerge_command(
     and products that came through them alone; the two are kept apart for good. Prints what moves and what stays.
     Refused (exit 2, one line) when no merge ended CUSTOMER, when what it brought is no longer there (undone
     already), or when nothing else would stay."""
-    from processors.identity.cli import _checked_decision_text, _publish, _settings_or_exit
+    from processors.identity.cli_common import _checked_decision_text, _publish, _settings_or_exit
     from processors.identity.graph.messages.commands import SplitCustomer
     from processors.identity.unmerge import UnmergeRefused, merge_records, split_lines, unmerge_plan
 
@@ -63,7 +63,7 @@ async def read_owners_and_customer_events(settings: OmnibusSettings) -> tuple[di
     ``customer.events.v1``, read together."""
     from bus.replay import replay_topic
     from bus.topics import CUSTOMER_EVENTS
-    from processors.identity.cli import _current_owners
+    from processors.identity.cli_common import _current_owners
 
     owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
     return owners, list(customers.events)

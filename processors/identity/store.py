@@ -17,8 +17,9 @@ from bus.topic import KafkaRecord
 from processors.identity.graph.context import NodeStore
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
 from processors.identity.graph.messages import ContactRecord
+from processors.identity.graph.profile_codec import encode_profile
 from processors.identity.graph.split_contacts import partition_key
-from processors.identity.graph.state import NodeState, encode_profile, encode_state
+from processors.identity.graph.state import NodeState, encode_state
 from processors.identity.wire import partition_of
 from processors.profile.book import ProfileState
 
@@ -75,9 +76,9 @@ class FaustTables:
     """Node states, profiles and contact records in three changelog-backed faust tables keyed by the UTF-8 node key
     (a contact record: ``split_contacts.contact_key``, written to its customer's partition, ``partition_key``).
 
-    Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; a profile is
-    its ``{section: state}`` map), decoded on every read: the handlers get a fresh copy, the table
-    holds no Python objects but one ``bytes`` per key, and the changelog record is the same bytes.
+    Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; ``graph/profile_codec.py``: a
+    profile is its ``{section: state}`` map, compressed), decoded on every read: the handlers get a fresh copy, the
+    table holds no Python objects but one ``bytes`` per key, and the changelog record is the same bytes.
     Values stored as JSON before this format are read too (``graph/legacy.py``).
 
     A change is written to the changelog partition of its key, computed with Kafka's default

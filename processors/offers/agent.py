@@ -42,8 +42,8 @@ from bus.topics import (
 from processors import readiness
 from processors.offers import metrics
 from processors.offers.config import OffersSettings
-from processors.offers.engine import Batch, NoCustomer, OfferEngine
-from processors.offers.outputs import Emitter
+from processors.offers.engine import NoCustomer, OfferEngine
+from processors.offers.outputs import Batch, Emitter
 from processors.offers.store import Stores, TableMap
 
 APP_NAME = "offers"

@@ -4,12 +4,12 @@
 records to publish (instructions, signals) and what the metrics count. Contacts, billing records (accounts,
 products, arrears, orders) and handoff events count for the customer identity placed them on: their copy on
 ``customer.contacts.v1``, keyed by that customer (the screen pop's), never the keeper of an identifier they
-share with a housemate (tester15 F3). Offer presentations and answers, which identity does not re-publish, go
-where identity placed the contact they were recorded with (``intake.placement_key``: the contact's copy shares their
-``correlation_id``; tester19 F10), waiting in ``pending`` until it is placed. An offer event with no contact of its
-own and identity observations are found through the directory of identifiers kept from ``customer.events.v1``,
-by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are not assigned yet
-waits in ``pending`` and is handled when identity resolution announces one of them.
+share with a housemate (tester15 F3). Offer presentations and answers (``answers.py``), which identity does not
+re-publish, go where identity placed the contact they were recorded with (``intake.placement_key``: the contact's
+copy shares their ``correlation_id``; tester19 F10), waiting in ``pending`` until it is placed. An offer event with no
+contact of its own and identity observations are found through the directory of identifiers kept from
+``customer.events.v1``, by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are
+not assigned yet waits in ``pending`` and is handled when identity resolution announces one of them.
 
 After every change to a customer, ``sync`` brings the push channels in line: SHOW what fits now and is
 not shown yet (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer
@@ -19,52 +19,34 @@ on any channel, expiry, withdrawal, facts that changed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import OmnibusError
-from bus.producer import Outgoing
 from bus.serde import Event
-from processors.offers import intake, machine
+from processors.offers import answers, intake, machine
+from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
-from processors.offers.outputs import Emitter, Instruction
+from processors.offers.outputs import Batch, Emitter, Instruction
 from processors.offers.ranking import fits, zone_of
 from processors.offers.signals import detect
-from processors.offers.state import LEDGER_KEPT, CustomerState, merge, split
-from processors.offers.store import Stores, from_json, to_json
+from processors.offers.state import CustomerState, merge, split
+from processors.offers.store import Stores, from_json
 
 IDENTITY = "omnibus.identity."
-PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
 # Business and handoff events are taken from customer.contacts.v1 only (identity's placement), never resolved here.
 RESOLVED_BY_IDENTIFIERS = frozenset({PRESENTED, RESPONDED, OBSERVED})
-CONTACT_PLACED = intake.CONTACT + "InteractionRecorded"  # its copy's key places its offer events (_placed)
+CONTACT_PLACED = intake.CONTACT + "InteractionRecorded"  # its copy's key places its offer events (answers.place)
 MAX_MERGE_HOPS = 16
 
 
 class NoCustomer(OmnibusError, ValueError):
     """An offer answer or presentation names no customer identifier: it can never be resolved
     (it is dead-lettered). An ``IdentifiersObserved`` naming none is valid and skipped (``unresolved_skipped``)."""
-
-
-@dataclass
-class Batch:
-    """What one batch of events produced: records to publish, and what the metrics count."""
-
-    outgoing: list[Outgoing] = field(default_factory=list)
-    instructions: list[Instruction] = field(default_factory=list)
-    counts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (metric, labels)
-
-    def count(self, metric: str, *labels: str) -> None:
-        self.counts.append((metric, labels))
-
-    def merge(self, other: Batch) -> None:
-        self.outgoing.extend(other.outgoing)
-        self.instructions.extend(other.instructions)
-        self.counts.extend(other.counts)
 
 
 class OfferEngine:
@@ -128,7 +110,8 @@ class OfferEngine:
                 self._moved_away(stores, moved_from, state, intake.contact_id(event, moved=True))
             self._about(stores, state, event, batch, moved=moved)
             if schema == CONTACT_PLACED:  # after _about saved the contact: a released answer reloads the customer
-                self._placed(stores, event, state.customer_id, moved, batch)
+                if (placed := answers.place(stores, event, state.customer_id, moved)) is not None:
+                    self._release(stores, [placed], batch)
         elif schema in RESOLVED_BY_IDENTIFIERS:
             self._resolve(stores, event, batch)
 
@@ -145,7 +128,7 @@ class OfferEngine:
             if holder is not None:
                 self._about(stores, self.customer(stores, str(holder[0])), event, batch)
             else:
-                self._park(stores, [placement], event, batch)
+                answers.park(stores, [placement], event, batch, self.settings)
             return
         # the most specific identifier decides (a user id before a family phone), as identity ranks them
         ranked = intake.ranked_keys(keys)
@@ -156,18 +139,7 @@ class OfferEngine:
         if known and not waits_for_first:
             self._about(stores, self.customer(stores, str(stores.directory.get(known[0]))), event, batch)
             return
-        self._park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch)
-
-    def _park(self, stores: Stores, identifiers: list[str], event: Event, batch: Batch) -> None:
-        """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each)."""
-        parked = {"schema": event.schema, "value": to_json(event.value)}
-        for identifier in identifiers:
-            waiting = list(stores.pending.get(identifier) or [])
-            if len(waiting) >= self.settings.pending_per_identifier:
-                waiting.pop(0)
-                batch.count("unresolved_dropped")
-            stores.pending[identifier] = [*waiting, parked]
-        batch.count("unresolved_parked")
+        answers.park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch, self.settings)
 
     def _release(self, stores: Stores, identifiers: list[str], batch: Batch) -> None:
         for identifier in identifiers:
@@ -176,22 +148,6 @@ class OfferEngine:
                 del stores.pending[identifier]
                 for parked in waiting:
                     self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch)
-
-    def _placed(self, stores: Stores, event: Event, customer_id: str, moved: bool, batch: Batch) -> None:
-        """Identity placed the contact ``event`` on ``customer_id``: its offer answers and presentations go there
-        (``intake.placement_key``). A moved copy (split, operator's move) replaces an original's placement, never the
-        reverse; among equals the later ``received_at`` wins (a contact's newer version). Directory value:
-        ``[customer id, moved, received_at in us]``. Releases what waited for it."""
-        key = intake.placement_key(event, contact=True)
-        if key is None:
-            return
-        received_us = intake.micros(event.value["envelope"]["received_at"])
-        known = stores.directory.get(key)
-        if known is not None and (bool(known[1]), int(known[2])) > (moved, received_us):
-            return
-        if known != [customer_id, moved, received_us]:
-            stores.directory[key] = [customer_id, moved, received_us]
-        self._release(stores, [key], batch)
 
     # --- one customer's event ------------------------------------------------------------------------
 
@@ -209,7 +165,8 @@ class OfferEngine:
         state.mark(event_id)
         schema, started_us = event.schema, None
         if schema in (PRESENTED, RESPONDED):
-            started_us = self._offer_event(stores, state, event, batch)
+            offer, _ = self.offer(stores, event.value["offer_id"])
+            started_us = answers.record(state, event, offer, self.settings, batch)
         elif (row := intake.contact_row(event, moved=moved)) is not None:
             if not intake.add_contact(state, row):  # the split brought this contact here already: counted once
                 self.save(stores, state)
@@ -223,31 +180,6 @@ class OfferEngine:
             batch.count("signal", signal.kind.value)
         self.sync(stores, state, batch, cause_id=event_id, started_us=started_us)
         self.save(stores, state)
-
-    def _offer_event(self, stores: Stores, state: CustomerState, event: Event, batch: Batch) -> int | None:
-        value, via = event.value, intake.identifier_keys(event)
-        offer, _ = self.offer(stores, value["offer_id"])
-        current = offer.version if offer else value["offer_version"]
-        at_us, channel = intake.occurred_us(event), value["channel"]
-        if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted (tester19 F19)
-            batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", channel)
-        previous = state.offers.get(value["offer_id"])
-        if event.schema == PRESENTED:
-            shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)
-            state.offers[value["offer_id"]] = shown.state
-            state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], value["envelope"]["event_id"],
-                                                   list(via)]], key=lambda r: r[0])[-LEDGER_KEPT:]
-            batch.count("presented", channel)
-            if shown.drift:
-                batch.count("version_drift", channel)
-            if shown.after_answer:
-                batch.count("presented_after_answer", channel)
-            return None
-        snooze_us = int(self.settings.policy.not_now_days * 86400 * US)
-        answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
-        state.offers[value["offer_id"]] = answered
-        batch.count("response", value["response"], channel)
-        return intake.micros(value["envelope"]["received_at"])
 
     # --- push channels -------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ BUSINESS = "omnibus.business."
 # Key prefix (directory and pending tables) of a contact's placement by identity: ``PLACED:<correlation id>``.
 PLACED = "PLACED:"
 CONVERSATIONS = frozenset({"CALL", "COUNTER_VISIT", "COUNTER_TRANSACTION", "CHAT", "EMAIL"})
-# The contacts an offer can be answered in (not page or screen views): only theirs are placed (engine._placed).
+# The contacts an offer can be answered in (not page or screen views): only theirs are placed (answers.place).
 OFFER_CONTACTS = CONVERSATIONS | {"WEB_EVENT"}
 IDENTIFIER_FIELDS = ("customer_identifiers", "caller_identifiers", "identifiers")
 

@@ -46,7 +46,7 @@ _COUNTERS = {
 
 
 def record(counts: Iterable[tuple[str, tuple[str, ...]]]) -> None:
-    """Counts as produced by ``engine.Batch.count``."""
+    """Counts as produced by ``outputs.Batch.count``."""
     for metric, labels in counts:
         if metric in _COUNTERS:
             _COUNTERS[metric].labels(*labels).inc()

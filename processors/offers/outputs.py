@@ -1,4 +1,5 @@
-"""The processor's Avro outputs: offer instructions for push channels and retention signals.
+"""The processor's Avro outputs: offer instructions for push channels and retention signals, and the ``Batch``
+that gathers them (with what the metrics count) as one batch of events is handled.
 
 Event ids are UUID v5 of what decided them (customer, offer, version, action, the causing event), so a
 replayed batch republishes the same ids and subscribers drop the copies.
@@ -7,7 +8,7 @@ replayed batch republishes the same ids and subscribers drop the copies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,23 @@ class Instruction:
     not_before: datetime | None = None
     cause_id: str = ""
     started_us: int | None = None  # when the answer reached Omnibus, for the accept-to-withdraw latency
+
+
+@dataclass
+class Batch:
+    """What one batch of events produced: records to publish, and what the metrics count."""
+
+    outgoing: list[Outgoing] = field(default_factory=list)
+    instructions: list[Instruction] = field(default_factory=list)
+    counts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (metric, labels)
+
+    def count(self, metric: str, *labels: str) -> None:
+        self.counts.append((metric, labels))
+
+    def merge(self, other: Batch) -> None:
+        self.outgoing.extend(other.outgoing)
+        self.instructions.extend(other.instructions)
+        self.counts.extend(other.counts)
 
 
 class Emitter:

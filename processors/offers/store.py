@@ -4,7 +4,7 @@ Four tables (changelog-backed faust tables in the worker, dicts in tests), JSON 
 
 * ``catalog``: offer id -> ``{"offer": Offer.to_json(), "withdrawn": bool}``
 * ``directory``: identifier key ``TYPE:value`` -> customer id (from ``customer.events.v1``); and a contact's
-  placement ``PLACED:<correlation id>`` -> ``[customer id, moved, received_at us]`` (``engine._placed``)
+  placement ``PLACED:<correlation id>`` -> ``[customer id, moved, received_at us]`` (``answers.place``)
 * ``customers``: customer id -> ``CustomerState.to_dict()``
 * ``pending``: identifier key -> events that named it before identity resolution had assigned it; placement key ->
   offer events of a contact identity has not placed yet

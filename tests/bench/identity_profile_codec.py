@@ -7,7 +7,7 @@ writes them: until 2026-12-01 the contacts here had ISO times and no ``recent_co
 (``time.process_time``), best of 7 × 20,000 calls. Prints a markdown table: plain msgpack (ids packed as
 ``encode_profile`` packs them), the V2 format (the same msgpack deflated with the V1 dictionary, as profiles were
 written before V3) and ``encode_profile``/``decode_profile`` (V3: zstd with the V3 dictionary). The decode of a
-profile keeps its ids for the next encode (``state._PACKED_IDS``), so encode is timed after a decode, as a worker
+profile keeps its ids for the next encode (``profile_codec._PACKED_IDS``), so encode is timed after a decode, as a worker
 reads a profile, changes it and writes it back.
 """
 
@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from processors.identity.graph import state
+from processors.identity.graph import profile_codec as codec
 
 CALLS, REPEAT = 20_000, 7
 
@@ -56,25 +56,25 @@ def _us(call: Callable[[], Any]) -> float:
 
 
 def _pack(profile: dict[str, Any]) -> bytes:
-    return state._ENCODER.encode(state._with_packed_ids(profile))  # noqa: SLF001 - encode_profile's own steps
+    return codec._ENCODER.encode(codec._with_packed_ids(profile))  # noqa: SLF001 - encode_profile's own steps
 
 
 def encode_v2(profile: dict[str, Any]) -> bytes:
     """``profile`` as the V2 format wrote it (deflate, V1 dictionary): what V3 replaced."""
-    deflate = zlib.compressobj(1, zlib.DEFLATED, -state.PROFILE_WINDOW_BITS, 2, zlib.Z_DEFAULT_STRATEGY,
-                               state._PROFILE_ZDICT_V1)  # noqa: SLF001
-    return bytes((state.PROFILE_DEFLATE_V2,)) + deflate.compress(_pack(profile)) + deflate.flush()
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -codec.PROFILE_WINDOW_BITS, 2, zlib.Z_DEFAULT_STRATEGY,
+                               codec._PROFILE_ZDICT_V1)  # noqa: SLF001
+    return bytes((codec.PROFILE_DEFLATE_V2,)) + deflate.compress(_pack(profile)) + deflate.flush()
 
 
 def row(name: str, profile: dict[str, Any]) -> str:
     """One markdown row for ``profile``."""
-    plain, v2, v3 = _pack(profile), encode_v2(profile), state.encode_profile(profile)
-    assert state.decode_profile(plain) == state.decode_profile(v2) == state.decode_profile(v3) == profile
+    plain, v2, v3 = _pack(profile), encode_v2(profile), codec.encode_profile(profile)
+    assert codec.decode_profile(plain) == codec.decode_profile(v2) == codec.decode_profile(v3) == profile
     return (f"| {name} | {len(plain)} | {len(v2)} | {len(v3)} "
             f"| {_us(functools.partial(encode_v2, profile)):.1f} "
-            f"| {_us(functools.partial(state.encode_profile, profile)):.1f} "
-            f"| {_us(functools.partial(state.decode_profile, v2)):.1f} "
-            f"| {_us(functools.partial(state.decode_profile, v3)):.1f} |")
+            f"| {_us(functools.partial(codec.encode_profile, profile)):.1f} "
+            f"| {_us(functools.partial(codec.decode_profile, v2)):.1f} "
+            f"| {_us(functools.partial(codec.decode_profile, v3)):.1f} |")
 
 
 def main() -> None:

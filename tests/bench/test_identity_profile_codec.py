@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from processors.identity.graph import state
+from processors.identity.graph import profile_codec as codec
 from tests.bench.identity_profile_codec import _pack, encode_v2, profiles
 
 
 def test_each_bench_profile_reads_back_from_plain_msgpack_and_from_both_compressed_forms() -> None:
     for profile in profiles().values():
-        plain, v2, v3 = _pack(profile), encode_v2(profile), state.encode_profile(profile)
-        assert plain[0] not in (state.PROFILE_DEFLATE_V1, state.PROFILE_DEFLATE_V2, state.PROFILE_ZSTD_V3)
-        assert (v2[0], v3[0]) == (state.PROFILE_DEFLATE_V2, state.PROFILE_ZSTD_V3)
-        assert state.decode_profile(plain) == state.decode_profile(v2) == state.decode_profile(v3) == profile
+        plain, v2, v3 = _pack(profile), encode_v2(profile), codec.encode_profile(profile)
+        assert plain[0] not in (codec.PROFILE_DEFLATE_V1, codec.PROFILE_DEFLATE_V2, codec.PROFILE_ZSTD_V3)
+        assert (v2[0], v3[0]) == (codec.PROFILE_DEFLATE_V2, codec.PROFILE_ZSTD_V3)
+        assert codec.decode_profile(plain) == codec.decode_profile(v2) == codec.decode_profile(v3) == profile
         assert len(v2) < len(plain) and len(v3) < len(plain)

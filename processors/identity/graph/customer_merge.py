@@ -28,9 +28,9 @@ from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Link, Offer, OfferResult, Unblock
 from processors.identity.graph.outputs import Merged, Refused
+from processors.identity.graph.profile_codec import decode_profile, encode_profile
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import HOUSEMATE_TOKEN, copy_saga, lineage
-from processors.identity.graph.state import decode_profile, encode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision

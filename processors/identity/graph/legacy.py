@@ -32,15 +32,14 @@ from processors.identity.graph.messages.steps import (
     Unblock,
     Visit,
 )
+from processors.identity.graph.profile_codec import decode_profile, encode_profile
 from processors.identity.graph.state import (
     BlockEntry,
     BlockState,
     CustomerState,
     IdentifierState,
     NodeState,
-    decode_profile,
     decode_state,
-    encode_profile,
 )
 from processors.profile.book import ProfileState
 

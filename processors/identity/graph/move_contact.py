@@ -29,7 +29,7 @@ from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
 from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
-from processors.identity.graph.state import decode_profile, encode_profile
+from processors.identity.graph.profile_codec import decode_profile, encode_profile
 from processors.identity.rules import MANUAL_MOVE
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id

@@ -61,7 +61,8 @@ from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved
-from processors.identity.graph.state import CustomerState, decode_profile, encode_profile
+from processors.identity.graph.profile_codec import decode_profile, encode_profile
+from processors.identity.graph.state import CustomerState
 from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection

@@ -22,7 +22,7 @@ from typing import Any
 from processors.identity.graph.customer_steps import Node
 from processors.identity.graph.evidence import file_blocking
 from processors.identity.graph.messages.steps import Unblock
-from processors.identity.graph.state import decode_profile
+from processors.identity.graph.profile_codec import decode_profile
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.traits import BIRTH, FAMILY, GIVEN, Summary, combine, summarize
 from processors.profile.sections.name import NameSection

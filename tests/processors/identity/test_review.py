@@ -355,9 +355,9 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("processors.identity.cli._listing", reviews)
     listed = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    from processors.identity import cli
+    from processors.identity import cli_common
 
-    _, identity = cli._settings_or_exit()  # the settings `review accept | reject` load too
+    _, identity = cli_common._settings_or_exit()  # the settings `review accept | reject` load too
     assert len(identity.hmac_key.get_secret_value()) >= 16
     split = CliRunner().invoke(app, ["identity", "split", "--customer", "cus_x", "--identifier", "PHONE:+33612345678",
                                      "--by", "ops-1", "--reason", "r"])

@@ -14,8 +14,8 @@ from processors.offers.campaigns import defined, withdrawn
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
-from processors.offers.engine import Batch, OfferEngine
-from processors.offers.outputs import Emitter
+from processors.offers.engine import OfferEngine
+from processors.offers.outputs import Batch, Emitter
 from processors.offers.store import Stores
 from tests.processors.offers.factories import T0, envelope, ident, offer
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from bus.serde import Event
+from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.campaigns import defined
-from processors.offers.engine import Batch, PRESENTED, RESPONDED
+from processors.offers.outputs import Batch
 from processors.offers.store import Stores
 from tests.processors.offers.factories import envelope, ident, offer
 from tests.processors.offers.test_engine import World, actions

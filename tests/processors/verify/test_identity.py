@@ -142,7 +142,7 @@ def test_an_input_the_intake_refuses_must_be_dead_lettered() -> None:
 def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
     """tester12 S1: ``verify`` said "all checks hold" while Jean's screen pop showed his housemate Marie's name. The
     profile changelog is read back and each customer's name compared with the recomputation's (case aside)."""
-    from processors.identity.graph.state import encode_profile
+    from processors.identity.graph.profile_codec import encode_profile
     from processors.profile.book import ProfileBook
     from processors.replay import Replayed
     from processors.replay.identity import recompute

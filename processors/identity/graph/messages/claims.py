@@ -44,7 +44,7 @@ class Adopt(Message, tag="adopt", frozen=True):
     channel: str
     token: str
     # The giver's contacts that carried only ``identifier`` of what it held (``split_contacts.hand_over``) and their
-    # part of its profile (``state.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
+    # part of its profile (``profile_codec.encode_profile``): they follow the claim (``split_contacts.take_claimed``).
     contacts: list[ContactRecord] = []
     profile: bytes | None = None
     giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)

@@ -23,7 +23,7 @@ class SplitInit(Message, tag="split_init", frozen=True):
     at: int
     shared: list[str] = []  # the moved members marked shared (fast_node.py)
     # The contacts whose identifiers all moved (``split_contacts.py``), their part of the source's profile
-    # (``state.encode_profile``) and the split's announcement id, from which their re-published ids derive.
+    # (``profile_codec.encode_profile``) and the split's announcement id, from which their re-published ids derive.
     contacts: list[ContactRecord] = []
     profile: bytes | None = None
     split_event_id: str = ""

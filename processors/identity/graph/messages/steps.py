@@ -58,7 +58,7 @@ class Link(Message, tag="link", frozen=True):
 class Offer(Message, tag="offer", frozen=True):
     loser: str
     members: dict[str, Member]
-    profile: bytes | None  # the loser's encoded profile (store.encode_profile)
+    profile: bytes | None  # the loser's encoded profile (profile_codec.encode_profile)
     do_not_merge: list[str]
     aliases: list[str]
     traits: Summary | None

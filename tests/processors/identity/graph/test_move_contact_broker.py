@@ -22,7 +22,7 @@ from bus.serde import build_serde
 from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
 from omnibus.cli import app as omnibus
-from processors.identity.cli import _publish
+from processors.identity.cli_common import _publish
 from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.outputs import moved_contact_id
 from processors.verify.run import averify

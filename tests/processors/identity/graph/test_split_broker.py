@@ -37,7 +37,7 @@ from bus.topics import (
     IDENTIFIERS_OBSERVED,
     moved_from,
 )
-from processors.identity.cli import _publish
+from processors.identity.cli_common import _publish
 from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import moved_contact_id
 from processors.identity.normalize import Identifier, IdentifierNormalizer

@@ -1,0 +1,61 @@
+"""What the identity operator commands share (``cli.py``, ``pop_cli.py``, ``merge_cli.py``): their settings, the
+check of a decision's who and why, who holds which identifier now, and the one way to send a command to the graph."""
+
+from __future__ import annotations
+
+import typer
+
+from bus.bootstrap import bad_settings_exit
+from bus.config import OmnibusSettings, load_settings
+from bus.errors import ConfigError
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.topics import IDENTITY_GRAPH
+from processors.identity.config import IdentitySettings, load_identity_settings
+from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
+from processors.identity.graph.messages.steps import Visit
+from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
+
+
+def _keyed_settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
+    """The settings of the commands that name an identifier by its value (split, release): they tokenise it as the
+    workers do (a national ID with ``HMAC_KEY``), so they need the token key; else exit 2 with one line."""
+    try:
+        return load_settings(), load_identity_settings()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _settings_or_exit() -> tuple[OmnibusSettings, IdentitySettings]:
+    """The settings of the review commands: they read the matcher's settings and publish identifiers already
+    tokenised, so they need no token key (``load_identity_settings(token_key_needed=False)``)."""
+    with bad_settings_exit():
+        return load_settings(), load_identity_settings(token_key_needed=False)
+
+
+def _checked_decision_text(option: str, text: str) -> str:
+    """``text`` stripped, else exit 2 with one line: a decision records who decided and why."""
+    if not text.strip():
+        typer.echo(f"error: {option} must not be empty (it is recorded with the decision)", err=True)
+        raise typer.Exit(2)
+    return text.strip()
+
+
+async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
+    """Identifier key -> customer id, as a reader of ``customer.identifiers.v1`` holds it now."""
+    from bus.topics import CUSTOMER_IDENTIFIERS
+    from processors.replay import read_topics
+    from processors.verify.identity import reader_rows
+
+    replay = await read_topics(settings, [CUSTOMER_IDENTIFIERS])
+    return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
+
+
+async def _publish(settings: object, customer: str,
+                   message: SplitCustomer | MoveContact | ReleaseIdentifier | Visit) -> None:
+    """Send ``message`` to graph node ``customer`` (a customer id; an identifier key for a saga's ``Visit``)."""
+    serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
+    async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
+        topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
+        await producer.publish(Outgoing(topic, customer, encoded_graph_event(encode_record([(customer, message)]))))

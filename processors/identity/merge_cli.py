@@ -1,0 +1,54 @@
+"""``omnibus identity merge CUSTOMER OTHER --by --reason``: an operator joins two customers that are one person."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import typer
+
+from bus.config import OmnibusSettings
+from bus.logging import get_logger
+from processors.identity.cli_common import _checked_decision_text, _current_owners, _publish, _settings_or_exit
+from processors.identity.graph.messages.steps import Visit
+
+
+def merge_command(
+    customer: str = typer.Argument(..., help="Customer id (one merged already is followed to the one it is now)."),
+    other: str = typer.Argument(..., help="The other customer id: the same person."),
+    by: str = typer.Option(..., "--by", help="Who merges (recorded in the CustomerMerged announcement)."),
+    reason: str = typer.Option(..., help="Why (recorded in the CustomerMerged announcement)."),
+) -> None:
+    """Merge two customers that are one person: undo a split, or join two records the matcher kept apart (a
+    refused, rejected or missed match). Refused for an unknown customer, two ids of one customer, and two customers
+    with two national IDs (or another type limited to one per person). The larger of the two ids is merged into the
+    smaller; `identity unmerge LARGER_ID` gives it back as it was (its identifiers, and what came through them)."""
+    from processors.identity.graph.saga import merge_saga
+    from processors.identity.merge import MergeRefused, merge_plan
+    from processors.identity.rules import LinkPolicy
+
+    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
+    settings, identity = _settings_or_exit()
+    owners, survivors = asyncio.run(_owners_and_survivors(settings))
+    try:
+        first, second, keys = merge_plan(customer, other, owners, survivors, LinkPolicy(identity))
+    except MergeRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    command_id = str(uuid.uuid4())
+    saga = merge_saga(command_id, sorted(keys), operator, why)
+    asyncio.run(_publish(settings, saga.ids[0], Visit(saga)))
+    get_logger(__name__).info("merge requested", command_id=command_id)
+    typer.echo(f"merge of {first} and {second} requested (command {command_id}); CustomerMerged (rule manual-merge) "
+               f"follows on customer.events.v1. Undo: omnibus identity unmerge {max(first, second)}")
+
+
+async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:
+    """``_current_owners`` and every merge so far (merged-away customer id -> survivor, ``customer.events.v1``)."""
+    from bus.replay import replay_topic
+    from bus.topics import CUSTOMER_EVENTS
+    from processors.verify.identity import MERGED
+
+    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
+    return owners, {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
+                    for event in customers.events if event.schema == MERGED}

@@ -1,0 +1,80 @@
+"""An offer presentation or answer: where it counts and what it records on the customer (pure).
+
+Where: on the customer identity placed the contact it was recorded with (``intake.placement_key``; tester19 F10).
+``place`` keeps that placement in the directory as identity's copy of the contact arrives on
+``customer.contacts.v1``; an event whose placement or identifiers are not known yet waits in ``pending`` (``park``)
+until the engine releases it. What: ``record`` applies it to the customer's offer state (``machine``) and, for a
+presentation, to the ledger the contact caps count.
+"""
+
+from __future__ import annotations
+
+from bus.serde import Event
+from processors.offers import intake, machine
+from processors.offers.caps import US
+from processors.offers.config import OffersSettings
+from processors.offers.definition import Offer
+from processors.offers.outputs import Batch
+from processors.offers.state import LEDGER_KEPT, CustomerState
+from processors.offers.store import Stores, to_json
+
+PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
+
+
+def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings) -> None:
+    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each)."""
+    parked = {"schema": event.schema, "value": to_json(event.value)}
+    for identifier in identifiers:
+        waiting = list(stores.pending.get(identifier) or [])
+        if len(waiting) >= settings.pending_per_identifier:
+            waiting.pop(0)
+            batch.count("unresolved_dropped")
+        stores.pending[identifier] = [*waiting, parked]
+    batch.count("unresolved_parked")
+
+
+def place(stores: Stores, event: Event, customer_id: str, moved: bool) -> str | None:
+    """Identity placed the contact ``event`` on ``customer_id``: its offer answers and presentations go there
+    (``intake.placement_key``). A moved copy (split, operator's move) replaces an original's placement, never the
+    reverse; among equals the later ``received_at`` wins (a contact's newer version). Directory value:
+    ``[customer id, moved, received_at in us]``. Returns the placement key whose waiting events are to be released
+    now; None for a contact that places no offer event, or a copy an earlier one outranks."""
+    key = intake.placement_key(event, contact=True)
+    if key is None:
+        return None
+    received_us = intake.micros(event.value["envelope"]["received_at"])
+    known = stores.directory.get(key)
+    if known is not None and (bool(known[1]), int(known[2])) > (moved, received_us):
+        return None
+    if known != [customer_id, moved, received_us]:
+        stores.directory[key] = [customer_id, moved, received_us]
+    return key
+
+
+def record(state: CustomerState, event: Event, offer: Offer | None, settings: OffersSettings,
+           batch: Batch) -> int | None:
+    """Applies the presentation or answer ``event`` to ``state``; ``offer``: the catalogue's current version, None if
+    unknown. Returns an answer's ``received_at`` in us (the start of the accept-to-withdraw latency), None for a
+    presentation."""
+    value, via = event.value, intake.identifier_keys(event)
+    current = offer.version if offer else value["offer_version"]
+    at_us, channel = intake.occurred_us(event), value["channel"]
+    if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted (tester19 F19)
+        batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", channel)
+    previous = state.offers.get(value["offer_id"])
+    if event.schema == PRESENTED:
+        shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)
+        state.offers[value["offer_id"]] = shown.state
+        state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], value["envelope"]["event_id"],
+                                               list(via)]], key=lambda r: r[0])[-LEDGER_KEPT:]
+        batch.count("presented", channel)
+        if shown.drift:
+            batch.count("version_drift", channel)
+        if shown.after_answer:
+            batch.count("presented_after_answer", channel)
+        return None
+    snooze_us = int(settings.policy.not_now_days * 86400 * US)
+    answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
+    state.offers[value["offer_id"]] = answered
+    batch.count("response", value["response"], channel)
+    return intake.micros(value["envelope"]["received_at"])
