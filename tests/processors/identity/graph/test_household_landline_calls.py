@@ -12,6 +12,7 @@ person, and once both lines are in the landline stays with the customer the line
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -137,12 +138,14 @@ def test_the_account_call_first_and_the_keepers_visit_next(household: str, order
 def test_a_calls_events_one_by_one_in_every_order_end_on_its_caller(
         household: str, calls: tuple[int, ...], lines_first: bool) -> None:
     """F2's split call (its CallCompleted on the keeper, its InteractionRecorded on the housemate): each call's three
-    events (two contact events and the IVR record) settled one by one in every order, before or after the two lines.
-    Each contact event ends on the housemate (it held on the parent too)."""
+    events (two contact events and the IVR record) settled one by one in every order, before or after the two lines
+    (both calls' six: 40 of the 720 orders, drawn). Each contact event ends on the housemate (all 720 held on the
+    parent too)."""
     _, _, people = HOUSEHOLDS[household]
     made = blocks(household)
     events = [item for index in calls for item in made[index]]
-    for order in itertools.permutations(events):
+    orders = list(itertools.permutations(events))
+    for order in orders if len(orders) < 40 else random.Random(len(calls)).sample(orders, 40):
         h = Harness(matcher_settings())
         feed(h, [*made[0], *made[1], *order] if lines_first else [*order, *made[0], *made[1]])
         housemate = root(h, h.customer("ACCOUNT", list(people)[1]) or "")
