@@ -21,7 +21,11 @@ before): nothing says the number is the keeper's rather than a housemate's. They
 event takes them; a contact placed so on the keeper then moves to the owner of the first of them (``late_owner.py``),
 where it lands when that event comes first (tester20 F1). Anonymous ids are not released (``saga.advance``): an
 anonymous id is its earliest login's (``limits.tells``) and the claim protocol moves it there; released, 5 draws of
-``tests/bench/identity_email_order.py`` that agreed differed.
+``tests/bench/identity_email_order.py`` that agreed differed. Not when those household identifiers are fixed lines and
+the event brings an account (a claimable identifier) nobody holds yet (``past_the_line``): a landline is every
+housemate's, the account names the caller, so the event goes to a customer of its own with the account, as it would
+have had it come before the housemates' records (tester20 F2: Bob's own account, given from the landline after his
+name call made it two people's, stayed on the keeper; his record then took the account and left the call there).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from collections.abc import Collection
 
 from processors.identity.graph.limits import claimable
 from processors.identity.graph.messages.base import Saga
-from processors.identity.rules import LinkPolicy, household_line, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, household_line, kind_of
 
 
 def household_keys(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> set[str]:
@@ -94,3 +98,18 @@ def untold_through_shared(policy: LinkPolicy, saga: Saga, household: Collection[
     if tells_person(policy, saga):
         return False
     return any(key in household for key in owned) and all(key in household for key in owned)
+
+
+def past_the_line(policy: LinkPolicy, saga: Saga, household: Collection[str], owned: Collection[str]) -> set[str]:
+    """The owned keys an untold event (``untold_through_shared``) skips: all of them, when every one is a fixed line
+    (``rules.household_line``) and the event carries a new key of a claimable type (an account nobody holds, not an
+    anonymous id: ``rules.UNTOLD_KINDS``); none otherwise. Its new keys then make its own customer instead of being
+    released; the landline links nobody here (the keeper keeps it; a later record of the caller's is weighed
+    against the keeper through it as before)."""
+    lines = [key for key in owned if key in household]
+    if not lines or not all(household_line(key) for key in lines):
+        return set()
+    # ``saga.NEW`` (""): nobody held it at the visit (saga.py imports this module).
+    new = [key for key in saga.ids if key not in owned and key not in saga.lookup_only
+           and saga.seen.get(key) == "" and kind_of(key) not in UNTOLD_KINDS and claimable(policy, key)]
+    return set(lines) if new else set()

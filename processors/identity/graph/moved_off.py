@@ -47,7 +47,7 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import member_version
 from processors.identity.graph.messages.base import EventRef, Member, MovedOff, MovedTo
 from processors.identity.graph.messages.steps import Apply
-from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes
+from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes, held_at_claim
 from processors.identity.graph.state import CustomerState
 from processors.profile.about import about
 from processors.profile.limits import short_key
@@ -142,12 +142,14 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
         went[key] = note.to
     if not went:
         return None
-    # A claimed identifier is one two people's events carried: a contact with a kept one too stays (deciding.py).
-    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS and not all(
-        moved(state.split_off[key]).claim for key in went)
+    # A claimed identifier is one two people's events carried: a contact with a kept one too stays (deciding.py),
+    # unless what it kept is the home's fixed line (``split_contacts.held_at_claim``).
+    claimed = all(moved(state.split_off[key]).claim for key in went)
+    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
+    held = held_at_claim(went, state.members) if contact and claimed else set(state.members)
     carried = message.carried
     if message.event is not None and message.event.schema.startswith(BUSINESS):  # its account's, if it has one
         carried = about(ctx.graph.load_event(message.event), carried)
-    if not goes(carried, set(went), set(state.members), ctx.policy.plan_order if contact else None):
+    if not goes(carried, set(went), held, ctx.policy.plan_order if contact and not claimed else None):
         return None
     return went[ctx.policy.plan_order(went)[0]]

@@ -14,7 +14,7 @@ import hashlib
 import msgspec
 
 from processors.identity.graph import split_contacts
-from processors.identity.graph.deciding import household_keys, unshared_first, untold_through_shared
+from processors.identity.graph.deciding import household_keys, past_the_line, unshared_first, untold_through_shared
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
 from processors.identity.graph.messages.base import EventRef, Saga, Summary
 from processors.identity.graph.messages.claims import Claim
@@ -170,12 +170,18 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
     plan, seen, event_id = saga.plan, saga.seen, saga.event_id
     # Led to its customer only by identifiers several people share, telling no person: its new ones join nobody.
     mine = owned(saga)
-    untold = not saga.proposal and untold_through_shared(policy, saga, household_keys(policy, saga, mine), mine)
+    household = household_keys(policy, saga, mine)
+    untold = not saga.proposal and untold_through_shared(policy, saga, household, mine)
+    # ... unless they are fixed lines and it brings a new account: that names its customer (deciding.py).
+    skipped = past_the_line(policy, saga, household, mine) if untold else set()
+    untold = untold and not skipped
     while saga.step < len(plan):
         key = plan[saga.step]
         status = seen[key]
         current = saga.current
-        if status in (SHARED, UNKNOWN):
+        if key in skipped:
+            saga.step += 1
+        elif status in (SHARED, UNKNOWN):
             if status == SHARED and key not in saga.contested:
                 saga.contested.append(key)  # several people use it: claimed if the event ranks first (claim_node.py)
             saga.step += 1

@@ -63,6 +63,7 @@ from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.profile_codec import decode_profile, encode_profile
 from processors.identity.graph.state import CustomerState
+from processors.identity.rules import household_line
 from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
@@ -149,6 +150,18 @@ def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[
     (``customer_merge._belongs``, tester10 #1); without ``plan_order`` it stays."""
     moved_keys, held_keys = set(moved), set(held)
     return [record for record in kept if goes(record.ids, moved_keys, held_keys, plan_order)]
+
+
+def held_at_claim(moved: Iterable[str], held: Iterable[str]) -> set[str]:
+    """The ``held`` keys that keep a contact on a claim's giver when the claim moves ``moved``: all of them but the
+    fixed lines (``rules.household_line``) when ``moved`` has none: every housemate's call carries the home's line, so
+    the claimed identifier (his account, that his record ranks first on) says whose call it was, not the landline
+    (tester20 F2: Bob's call with his own account, placed on Alice's customer before his record came, stayed on her
+    screen pop when his record claimed the account)."""
+    moved, held = list(moved), set(held)
+    if any(household_line(key) for key in moved):
+        return held
+    return {key for key in held if not household_line(key)}
 
 
 def goes(ids: Iterable[str], moved: set[str], held: set[str],
@@ -256,8 +269,9 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     family phone to its keeper)."""
     state, book = ctx.state, ctx.graph.book
     records_now = kept(ctx)
-    going = [record for record in leaving(records_now, moved, state.members,
-                                          None if untold_only else ctx.policy.plan_order)
+    moved = list(moved)
+    held = held_at_claim(moved, state.members) if untold_only else state.members
+    going = [record for record in leaving(records_now, moved, held, None if untold_only else ctx.policy.plan_order)
              if not (untold_only and record.told)]
     if untold_only and going:  # nor one whose later version told its person (``versions.told``)
         told = versions.told(ctx, [r for r in records_now if r.event.schema in versions.CONTACT_SCHEMAS])
