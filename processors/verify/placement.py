@@ -60,12 +60,10 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
         event = record.event
         if event is None or not record.key:
             continue
+        found.directory.read(record.key, event, record.headers, record.timestamp_ms or 0)
         if event.schema == CUSTOMER_MERGED:
-            found.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
             continue
         placement = Placement.of_record(record.key, event.value, record.headers, record.timestamp_ms or 0)
-        if event.schema == CREATED:
-            found.directory.place(event.value["handoff_id"], placement)
         read.append((placement, event.value, event.schema))
         values.setdefault(placement.event_id, event.value)
     copied: dict[str, str] = {}  # a copy's event id -> the event it copies
@@ -75,6 +73,8 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
             copied[placement.event_id] = cause
     for placement, value, schema in read:
         original, seen = placement.event_id, {placement.event_id}
+        if schema == CREATED:  # it stands where the tracker's directory places its handoff (its contact's move)
+            placement = found.directory.placement_of(value["handoff_id"]) or placement
         while original in copied and copied[original] not in seen:
             original = copied[original]
             seen.add(original)
