@@ -52,7 +52,8 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
     A copy identity re-published under another customer counts for the event it copies and wins over it
     (``Placement.supersedes``): one with ``MOVED_FROM_HEADER``, or one that is the event its ``causation_id`` names but
     for those two envelope fields (``announcements.Announcer._moved_contact``: a contact move's or a later version's
-    copy carries no header)."""
+    copy written before those carried the header too). A HandoffCreated stands where the tracker's directory places
+    its handoff (``CustomerDirectory.read``: with the contact it was opened during, if identity moved that)."""
     found = Placements()
     read: list[tuple[Placement, dict[str, Any], str]] = []
     values: dict[str, dict[str, Any]] = {}  # event id -> the first value read under it
