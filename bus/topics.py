@@ -76,8 +76,9 @@ CUSTOMER_CONTACTS = TopicSpec(
     "placed it on, in order across channels.", key="customer id",
     carries=(*_CONTACTS, *_BUSINESS, *_HANDOFF_LIFECYCLE, "omnibus.identity.CustomerMerged"),
 )
-# A contact an operator's split moved, re-published on ``customer.contacts.v1`` under its new customer, names in this
-# Kafka header the customer it left (UTF-8 customer id): a reader counting per customer takes it off there (KPIs).
+# A contact identity moved (a split, a claim, an operator's move-contact, the latest-version and late-owner rules),
+# re-published on ``customer.contacts.v1`` under its new customer, names in this Kafka header the customer it left
+# (UTF-8 customer id): a reader counting per customer takes it off there (KPIs).
 MOVED_FROM_HEADER = "omnibus-moved-from"
 
 

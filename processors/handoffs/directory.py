@@ -22,6 +22,10 @@ from bus.clock import to_micros
 from bus.serde import Event
 from bus.topics import moved_from
 from processors.handoffs.config import HandoffPolicy, TierPolicy, tier_key
+from processors.handoffs.outputs import CREATED
+from processors.identity.announcements import CUSTOMER_MERGED
+from processors.profile.limits import short_key
+from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 BUSINESS = "omnibus.business."
 ACCOUNT_TYPE = "ACCOUNT"
@@ -114,6 +118,10 @@ class Placement:
         return (self.moved, self.at_ms) >= (other.moved, other.at_ms)
 
 
+# The contact events whose moved copies move their contact's handoffs (the screen pop's: a call, a counter visit).
+MOVABLE_CONTACTS = RecentContactsSection.schemas
+
+
 @dataclass(frozen=True)
 class Changes:
     identifiers: frozenset[str] = frozenset()
@@ -131,6 +139,10 @@ class CustomerDirectory:
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
     _placed: dict[str, Placement] = field(default_factory=dict)  # handoff id -> identity's placement
     _survivor: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor customer id
+    # A moved contact takes its handoffs along (identity moves a call's contact events, not its HandoffCreated):
+    _origin: dict[str, str] = field(default_factory=dict)  # handoff id -> screen-pop id of the contact that opened it
+    _opened: dict[str, set[str]] = field(default_factory=dict)  # screen-pop contact id -> handoff ids it opened
+    _contact_moved: dict[str, Placement] = field(default_factory=dict)  # screen-pop contact id -> its latest move
     _changes: deque[tuple[int, str | None, frozenset[str], str | None]] = field(
         default_factory=lambda: deque(maxlen=CHANGES_KEPT))
 
@@ -162,14 +174,55 @@ class CustomerDirectory:
         owner = self._owner.get(f"{ACCOUNT_TYPE}:{fact.account}")
         self._changed(None, {owner} if owner else set())
 
-    def place(self, handoff_id: str, placement: Placement) -> None:
-        """Identity placed (or an operator moved) handoff ``handoff_id``; an older placement than the one held
-        (``Placement.supersedes``) changes nothing."""
+    def place(self, handoff_id: str, placement: Placement, origin: str | None = None) -> None:
+        """Identity placed (or an operator moved) handoff ``handoff_id``, opened during contact ``origin`` (its
+        ``origin_interaction_id``, as the screen pop shows it: ``recent_contacts.contact_id``); an older placement
+        than the one held (``Placement.supersedes``) changes nothing."""
+        before = self.placement_of(handoff_id)
+        if origin:
+            self._origin[handoff_id] = short_key(origin)
+            self._opened.setdefault(short_key(origin), set()).add(handoff_id)
         current = self._placed.get(handoff_id)
-        if current is not None and not placement.supersedes(current):
-            return
-        self._placed[handoff_id] = placement
-        if current is None or current.customer_id != placement.customer_id:
+        if current is None or placement.supersedes(current):
+            self._placed[handoff_id] = placement
+        self._replaced(handoff_id, before)
+
+    def move_contact(self, contact: str, placement: Placement) -> None:
+        """Identity moved contact ``contact`` (screen-pop id; a re-published contact event with ``MOVED_FROM_HEADER``:
+        an operator's move-contact, a split, a claim, the latest-version or late-owner rule) to
+        ``placement.customer_id``: the handoffs opened during it follow, as if their HandoffCreated had moved."""
+        key = short_key(contact)
+        handoffs = self._opened.get(key, set())
+        before = {handoff_id: self.placement_of(handoff_id) for handoff_id in handoffs}
+        current = self._contact_moved.get(key)
+        if current is None or placement.supersedes(current):
+            self._contact_moved[key] = placement
+        for handoff_id in handoffs:
+            self._replaced(handoff_id, before[handoff_id])
+
+    def read(self, key: bytes, event: Event, headers: Sequence[tuple[str, bytes | None]] | None,
+             timestamp_ms: int) -> None:
+        """A decoded record of ``customer.contacts.v1`` (key: the customer identity placed it on): a HandoffCreated
+        places its handoff, a contact event re-published with ``MOVED_FROM_HEADER`` moves its contact (and the
+        handoffs opened during it), a CustomerMerged merges; anything else changes nothing. The tracker's feed and
+        ``omnibus verify`` read it this one way."""
+        if event.schema == CUSTOMER_MERGED:
+            self.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
+        elif event.schema == CREATED:
+            self.place(event.value["handoff_id"], Placement.of_record(key, event.value, headers, timestamp_ms),
+                       event.value.get("origin_interaction_id"))
+        elif event.schema in MOVABLE_CONTACTS and moved_from(headers) is not None:
+            self.move_contact(contact_id(event), Placement.of_record(key, event.value, headers, timestamp_ms))
+
+    def placement_of(self, handoff_id: str) -> Placement | None:
+        """Identity's placement of the handoff as read (before merges): its HandoffCreated's, or the move of the
+        contact it was opened during if that supersedes it (``read``); None when neither was read."""
+        own, move = self._placed.get(handoff_id), self._contact_moved.get(self._origin.get(handoff_id, ""))
+        return move if move is not None and (own is None or move.supersedes(own)) else own
+
+    def _replaced(self, handoff_id: str, before: Placement | None) -> None:
+        after = self.placement_of(handoff_id)
+        if after is not None and (before is None or before.customer_id != after.customer_id):
             self._changed(None, set(), handoff_id)
 
     def merge(self, merged_id: str, survivor_id: str) -> None:
@@ -208,7 +261,7 @@ class CustomerDirectory:
     def placed_on(self, handoff_id: str) -> tuple[str, str] | None:
         """(customer id, placement event id) of identity's placement of the handoff, through every merge since;
         None when identity's placement has not been read."""
-        placement = self._placed.get(handoff_id)
+        placement = self.placement_of(handoff_id)
         return None if placement is None else (self.survivor_of(placement.customer_id), placement.event_id)
 
     def survivor_of(self, customer_id: str) -> str:

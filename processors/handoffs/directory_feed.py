@@ -1,10 +1,11 @@
 """Feeding the customer directory: a replica of three topics, read whole by every tracker worker.
 
 Like a Kafka Streams global table: a plain consumer without a group is assigned every partition of
-``customer.contacts.v1`` (of which it keeps identity's placements of handoffs, the HandoffCreated records, and
-its CustomerMerged records; every other record is skipped by its writer schema, decoding one record per schema,
-``bus.serde.writer_prefix``), ``customer.identifiers.v1`` (identity's identifier -> customer, Avro
-``IdentifierAssignment``, tombstone = unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads
+``customer.contacts.v1`` (of which it keeps identity's placements of handoffs, the HandoffCreated records, the
+contact events identity moved, which carry ``MOVED_FROM_HEADER``, and its CustomerMerged records; every other
+record is skipped by its writer schema, decoding one record per schema, ``bus.serde.writer_prefix``),
+``customer.identifiers.v1`` (identity's identifier -> customer, Avro ``IdentifierAssignment``, tombstone =
+unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads
 them from offset 0 and then follows them. The directory is marked ready once the feed has read up to the end
 offsets seen at its start; until then the tracker treats every customer as unknown (default tier, re-timed
 later), so a start never blocks a partition. Records that cannot be read are counted and skipped (their
@@ -23,9 +24,9 @@ from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext, writer_prefix
-from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS
+from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
 from processors.handoffs.config import TierPolicy
-from processors.handoffs.directory import CustomerDirectory, Placement, TierFact
+from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory, TierFact
 from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.outputs import CREATED
 from processors.identity.announcements import CUSTOMER_MERGED
@@ -53,6 +54,7 @@ class DirectoryFeed(TopicFollower):
         self.directory, self.deserializer = directory, deserializer
         self.contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)
         self._kept_writers: dict[bytes, bool] = {}  # writer prefix on the contacts topic -> whether its schema is kept
+        self._moved_only: set[bytes] = set()  # writer prefixes of contact events: decoded only when moved
         self.identifiers_topic = CUSTOMER_IDENTIFIERS.name(settings.topics)
         self.facts_topic = HANDOFF_TIER_FACTS.name(settings.topics)
         self._versions: dict[str, int] = {}  # assignment version held per identifier (the reader rule)
@@ -87,7 +89,7 @@ class DirectoryFeed(TopicFollower):
             if not key:
                 raise ValueError("record without a key")
             if topic == self.contacts_topic:
-                if value is not None and self._kept_writers.get(writer_prefix(value)) is not False:
+                if value is not None and self._wanted(value, headers):
                     self._contact(SerdeContext(topic=topic, key=key, partition=partition, offset=offset), key,
                                   value, headers, timestamp_ms)
             elif topic == self.identifiers_topic:
@@ -119,12 +121,19 @@ class DirectoryFeed(TopicFollower):
         CustomerMerged (under the merged id) merges; any other schema's records are skipped undecoded from now on
         (``apply`` checks ``writer_prefix`` first: every tracker worker reads every contact)."""
         event = self.deserializer(value, ctx)
-        self._kept_writers[writer_prefix(value)] = event.schema in (CREATED, CUSTOMER_MERGED)
-        if event.schema == CREATED:
-            placement = Placement.of_record(key, event.value, headers, timestamp_ms)
-            self.directory.place(event.value["handoff_id"], placement)
-        elif event.schema == CUSTOMER_MERGED:
-            self.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
+        prefix = writer_prefix(value)
+        self._kept_writers[prefix] = event.schema in (CREATED, CUSTOMER_MERGED)
+        if event.schema in MOVABLE_CONTACTS:
+            self._moved_only.add(prefix)
+        self.directory.read(key, event, headers, timestamp_ms)
+
+    def _wanted(self, value: bytes, headers: Sequence[tuple[str, bytes]] | None) -> bool:
+        """Whether a contacts record is decoded: its writer schema is kept or not known yet, or it is a contact
+        event identity moved (``MOVED_FROM_HEADER``: its handoffs follow)."""
+        prefix = writer_prefix(value)
+        if self._kept_writers.get(prefix) is not False:
+            return True
+        return prefix in self._moved_only and moved_from(headers) is not None
 
 
 def tier_fact_record(fact: TierFact, tiers: TierPolicy) -> tuple[bytes, bytes]:

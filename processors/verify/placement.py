@@ -52,7 +52,8 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
     A copy identity re-published under another customer counts for the event it copies and wins over it
     (``Placement.supersedes``): one with ``MOVED_FROM_HEADER``, or one that is the event its ``causation_id`` names but
     for those two envelope fields (``announcements.Announcer._moved_contact``: a contact move's or a later version's
-    copy carries no header)."""
+    copy written before those carried the header too). A HandoffCreated stands where the tracker's directory places
+    its handoff (``CustomerDirectory.read``: with the contact it was opened during, if identity moved that)."""
     found = Placements()
     read: list[tuple[Placement, dict[str, Any], str]] = []
     values: dict[str, dict[str, Any]] = {}  # event id -> the first value read under it
@@ -60,12 +61,10 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
         event = record.event
         if event is None or not record.key:
             continue
+        found.directory.read(record.key, event, record.headers, record.timestamp_ms or 0)
         if event.schema == CUSTOMER_MERGED:
-            found.directory.merge(event.value["merged_customer_id"], event.value["survivor_customer_id"])
             continue
         placement = Placement.of_record(record.key, event.value, record.headers, record.timestamp_ms or 0)
-        if event.schema == CREATED:
-            found.directory.place(event.value["handoff_id"], placement)
         read.append((placement, event.value, event.schema))
         values.setdefault(placement.event_id, event.value)
     copied: dict[str, str] = {}  # a copy's event id -> the event it copies
@@ -75,6 +74,8 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
             copied[placement.event_id] = cause
     for placement, value, schema in read:
         original, seen = placement.event_id, {placement.event_id}
+        if schema == CREATED:  # it stands where the tracker's directory places its handoff (its contact's move)
+            placement = found.directory.placement_of(value["handoff_id"]) or placement
         while original in copied and copied[original] not in seen:
             original = copied[original]
             seen.add(original)

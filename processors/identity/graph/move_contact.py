@@ -10,7 +10,9 @@ moves identifiers, ``customer_node.on_split``), only the contact moves, with the
   ``ContactMoved`` is announced with who and why; ``take_contact`` carries them to the target.
 * ``take_contact`` at the target root: the records join its own (``split_contacts.merged``), the profile part its
   profile (``ProfileBook.merge``), and each event is re-published on ``customer.contacts`` under the target with an
-  id derived from the move and the event (``Resolved.moved_by``, ``outputs.moved_contact_id``).
+  id derived from the move and the event (``Resolved.moved_by``, ``outputs.moved_contact_id``) and the customer it
+  left (``Resolved.moved_from``: the ``omnibus-moved-from`` header, as a split's and a claim's copies carry), whatever
+  moved it: an operator, the latest version's rule (``versions.py``) or the late owner's (``late_owner.py``).
 
 Idempotent: every id derives from the command id (``token``); a redelivered command is dropped at the source (its
 step token), a copy of ``take_contact`` at the target (the move's announcement id as step token), and a batch replayed
@@ -69,7 +71,7 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         stays, part = book.split(profile, [ctx.graph.load_event(record.event) for record in going])
         ctx.store.put_profile(ctx.key, stays or None)
         taken = encode_profile(part) if part else None
-    ctx.send(message.to, TakeContact(going, taken, moved.event_id))
+    ctx.send(message.to, TakeContact(going, taken, moved.event_id, source=ctx.key))
 
 
 def follow(ctx: Node, message: Apply) -> bool:
@@ -90,7 +92,7 @@ def follow(ctx: Node, message: Apply) -> bool:
         ctx.store.put_profile(ctx.key, stays or None)
         taken = encode_profile(part) if part else None
     if going or taken:
-        ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}"))
+        ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}", ctx.key))
     return True
 
 
@@ -108,5 +110,6 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
     if message.profile:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))
     for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):
-        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id))
+        ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id,
+                          moved_from=message.source))
         versions.placed(ctx, record.event_id, record.event, record.ids)

@@ -29,24 +29,27 @@ from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
 
 NS = "omnibus.contact."
 HIDDEN = frozenset({"at", "version"})  # kept in the state, not shown
+# The field of each contact schema that names the contact (its entry's id: ``contact_id``).
+ID_FIELDS = {"InteractionRecorded": "interaction_id", "CallCompleted": "contact_id",
+             "CounterTransaction": "transaction_id"}
 
 
 def _entry(event: Event) -> tuple[str, dict[str, Any]]:
     value, kind = event.value, event.schema.removeprefix(NS)
     common = {"at": occurred_micros(event), "site": value["envelope"].get("site")}
     if kind == "InteractionRecorded":
-        return value["interaction_id"], {
+        return value[ID_FIELDS[kind]], {
             **common, "kind": value["kind"], "name": value.get("name"), "outcome": value["outcome"],
             "agent_id": value.get("agent_id"), "duration_ms": value.get("duration_ms"),
             "disposition": (value.get("properties") or {}).get("disposition"),  # the agent's wrap-up code
         }
     if kind == "CallCompleted":
-        return value["contact_id"], {
+        return value[ID_FIELDS[kind]], {
             **common, "kind": "CALL", "name": value.get("disposition"), "agent_id": value.get("agent_id"),
             "duration_ms": value["talk_ms"], "abandoned": value["abandoned"], "queue": value.get("queue"),
             "disposition": value.get("disposition"),
         }
-    return value["transaction_id"], {  # CounterTransaction
+    return value[ID_FIELDS["CounterTransaction"]], {
         **common, "kind": "COUNTER_TRANSACTION", "name": value["transaction_type"], "outcome": value["status"],
         "agent_id": value.get("agent_id"),
     }
@@ -89,7 +92,7 @@ def _other_version(entry: dict[str, Any], other: dict[str, Any]) -> bool:
 def contact_id(event: Event) -> str:
     """The id a contact event's entry has on the screen pop (``recent_contacts[].id``): what an operator names to
     move it (``omnibus identity move-contact``)."""
-    return _bounded_entry(event)[0]
+    return short_key(event.value[ID_FIELDS[event.schema.removeprefix(NS)]])
 
 
 class RecentContactsSection(ProfileSection):

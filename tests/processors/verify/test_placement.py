@@ -28,11 +28,15 @@ HANDOFFS = "v.handoff.events.v1"
 ALICE, BOB = "cus_alice", "cus_bob"  # the phone keeper, the housemate who called
 CALL = "corr-call-bob-dob"  # the call's correlation id, shared by its events
 HANDOFF = "call:amazon-connect:t20-ctr-bob-dob"
+CALL_ID = "t20-ctr-bob-dob"  # the call's screen-pop id (its CTR's ContactId)
+ID_FIELDS_OF_CALL = {"omnibus.contact.CallCompleted": {"contact_id": CALL_ID},
+                     "omnibus.contact.InteractionRecorded": {"interaction_id": CALL_ID}}
 
 
 def placed(customer: str, schema: str, event_id: str, offset: int, *, correlation: str = CALL, at_ms: int = 0,
            moved_from: str | None = None, cause: str | None = None, **fields: Any) -> Replayed:
     envelope = {"event_id": event_id, "correlation_id": correlation, "causation_id": cause}
+    fields = {**ID_FIELDS_OF_CALL.get(schema, {}), **fields}
     headers = ((MOVED_FROM_HEADER, moved_from.encode()),) if moved_from else ()
     return Replayed(CONTACTS, 0, offset, customer.encode(), Event(schema, {"envelope": envelope, **fields}), b"x",
                     headers, at_ms)
@@ -104,6 +108,24 @@ def test_a_move_wins_over_the_original_and_merges_are_followed() -> None:
     check_one_customer_per_contact(placements, report)
     check_handoff_customers(placements, tracker("cus_new"), {}, report)
     assert report.ok, report.lines()
+
+
+def test_a_moved_call_takes_the_handoff_opened_during_it_as_the_tracker_does() -> None:
+    """Identity moved the call's events to Bob (an operator's move-contact, a later version): its HandoffCreated,
+    opened during it, stays on Alice but stands with the call, where the tracker's directory follows it."""
+    records = [placed(ALICE, "omnibus.contact.CallCompleted", "e-call", 0),
+               placed(ALICE, "omnibus.contact.InteractionRecorded", "e-interaction", 1),
+               placed(ALICE, "omnibus.handoff.HandoffCreated", "e-handoff", 2, handoff_id=HANDOFF,
+                      origin_interaction_id=CALL_ID),
+               placed(BOB, "omnibus.contact.CallCompleted", "copy-call", 3, moved_from=ALICE, cause="e-call"),
+               placed(BOB, "omnibus.contact.InteractionRecorded", "copy-int", 4, moved_from=ALICE,
+                      cause="e-interaction")]
+    for table in (tracker(BOB), tracker(ALICE)):
+        report = Report()
+        placements = read_placements(records)
+        check_one_customer_per_contact(placements, report)
+        check_handoff_customers(placements, table, {}, report)
+        assert report.figures == {SPREAD: 0, ELSEWHERE: 0 if table == tracker(BOB) else 1}, report.lines()
 
 
 def test_a_closed_handoff_elsewhere_is_a_note_and_a_figure() -> None:

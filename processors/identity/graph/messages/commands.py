@@ -54,6 +54,9 @@ class TakeContact(Message, tag="take_contact", frozen=True):
     # The step token when it is not ``move_event_id``: the hand-over of one event of the contact that reached the
     # source after the move (``move_contact.follow``), derived from the move and the event.
     token: str = ""
+    # The customer the contact left (``Resolved.moved_from``: the ``omnibus-moved-from`` header on its re-published
+    # events); last and optional: a hand-over queued before it still reads, its copies without the header.
+    source: str = ""
 
 
 class ReleaseIdentifier(Message, tag="release_identifier", frozen=True):

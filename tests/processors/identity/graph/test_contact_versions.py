@@ -19,9 +19,11 @@ import pytest
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved, Resolved
 from processors.identity.graph.versions import one_version
+from processors.identity.rules import LATEST_VERSION
 from processors.profile.sections.recent_contacts import contact_id
 from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.identity.graph.test_evidence import ANN, BOB
+from tests.processors.identity.graph.test_move_contact import moves_name_their_source
 from tests.processors.identity.graph.test_seek import (
     ANN_ACCOUNT,
     BOB_ACCOUNT,
@@ -128,6 +130,18 @@ def test_without_a_housemate_the_update_replaces_the_first_version_on_one_screen
     ann = h.customer(*ANN_ACCOUNT)
     assert holders(h, events) == {ann} and len(contact_ids(h, ann)) == 1
     assert not h.decisions(ContactMoved)
+
+
+def test_a_version_moved_to_the_latest_versions_customer_is_re_published_naming_the_customer_it_left() -> None:
+    """The latest-version rule's move re-publishes the earlier version's events with the ``omnibus-moved-from``
+    header, as an operator's move, a split and a claim do: a reader counting per customer takes them off there."""
+    copies = 0
+    for order in ORDERS:
+        h, _ = replay(order)
+        rules = {m.lineage.rule for m in h.decisions(ContactMoved)}
+        assert rules <= {LATEST_VERSION}, order
+        copies += moves_name_their_source(h)
+    assert copies > 0  # some orders place the first version elsewhere first, then move it
 
 
 def test_only_a_contact_that_may_have_another_version_is_placed() -> None:

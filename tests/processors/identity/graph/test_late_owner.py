@@ -22,6 +22,7 @@ from processors.identity.graph.outputs import ContactMoved
 from processors.identity.rules import LATE_OWNER
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
 from tests.processors.identity.graph.test_family_plan import landed
+from tests.processors.identity.graph.test_move_contact import moves_name_their_source
 from tests.processors.identity.graph.test_seek import contact_ids, root
 from tests.processors.identity.support import Harness, envelope, ident, interaction, matcher_settings
 
@@ -79,6 +80,7 @@ def test_the_contact_ends_on_the_owner_of_its_own_identifier_whichever_came_firs
         elif order.index(2) < order.index(3):  # placed on Ann first, then moved to Bob with its identifier
             assert landed(h, [items[2]]) == {ann, bob}, order
             assert [(m.source_id, root(h, m.target_id), m.lineage.rule) for m in moved] == [(ann, bob, LATE_OWNER)]
+            assert moves_name_their_source(h) > 0, order  # its copies under Bob carry the header naming Ann
         else:
             assert landed(h, [items[2]]) == {bob} and not moved, order
 

@@ -32,6 +32,16 @@ def ann_and_bob(h: Harness | None = None) -> tuple[Harness, str, str, str]:
     return h, anns, bobs, str(event.value["envelope"]["event_id"])
 
 
+def moves_name_their_source(h: Harness) -> int:
+    """Assert that every copy a ``ContactMoved`` re-published names the customer the contact left (``moved_from``:
+    the ``omnibus-moved-from`` header, as a split's and a claim's copies do); the number of such copies."""
+    sources = {moved.event_id: moved.source_id for moved in h.decisions(ContactMoved)}
+    copies = [d for d in h.decisions(Resolved) if d.moved_by in sources]
+    assert [(d.triggering_event_id, d.moved_from) for d in copies] == [
+        (d.triggering_event_id, sources[d.moved_by]) for d in copies]
+    return len(copies)
+
+
 def move(h: Harness, source: str, target: str, contact: str = "CALL-1", token: str = "cmd-move-1") -> None:
     h.local.submit([Send(source, MoveContact(contact, target, "ops-3", "the caller was Bob", token))])
     h.local.run()
@@ -45,8 +55,8 @@ def test_the_call_leaves_anns_screen_pop_for_bobs_and_is_re_published_under_bob(
     assert (moved.contact_id, moved.source_id, moved.target_id, moved.moved) == ("CALL-1", anns, bobs, (event_id,))
     assert (moved.operator, moved.reason, moved.lineage.rule) == ("ops-3", "the caller was Bob", MANUAL_MOVE)
     (republished,) = [d for d in h.decisions(Resolved) if d.moved_by]
-    assert (republished.customer_id, republished.triggering_event_id, republished.moved_by) == (
-        bobs, event_id, moved.event_id)
+    assert (republished.customer_id, republished.triggering_event_id, republished.moved_by,
+            republished.moved_from) == (bobs, event_id, moved.event_id, anns)  # the header: off Ann's (KPIs)
     assert moved_contact_id(republished.moved_by, event_id) != event_id
     assert h.customer(*PHONE) == anns  # the identifiers stay where they are
     h.local.check_consistent()
@@ -88,8 +98,8 @@ def test_with_duplicated_graph_messages_the_call_is_re_published_once() -> None:
         h, anns, bobs, event_id = ann_and_bob(Harness(settings(), partitions=3, seed=seed, duplicates=0.5))
         move(h, anns, bobs)
         moved = [d for d in h.decisions(Resolved) if d.moved_by]
-        assert {(d.customer_id, d.triggering_event_id, d.moved_by) for d in moved} == {
-            (bobs, event_id, h.decisions(ContactMoved)[0].event_id)}, seed
+        assert {(d.customer_id, d.triggering_event_id, d.moved_by, d.moved_from) for d in moved} == {
+            (bobs, event_id, h.decisions(ContactMoved)[0].event_id, anns)}, seed
         assert contact_ids(h, anns) == [] and contact_ids(h, bobs) == ["CALL-1"], seed
 
 

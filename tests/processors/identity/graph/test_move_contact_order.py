@@ -76,8 +76,8 @@ def assert_the_move_rule(h: Harness, anns: str, bobs: str, ids: dict[str, str], 
     resolved = h.decisions(Resolved)
     (moved,) = {d.event_id: d for d in h.decisions(ContactMoved)}.values()
     for name in ("completed", "recorded"):  # each is on customer.contacts under Bob (perhaps under Ann before)
-        published = {(d.customer_id, d.moved_by) for d in resolved if d.triggering_event_id == ids[name]}
-        assert published in ({(bobs, "")}, {(anns, ""), (bobs, moved.event_id)}), (case, name)
+        published = {(d.customer_id, d.moved_by, d.moved_from) for d in resolved if d.triggering_event_id == ids[name]}
+        assert published in ({(bobs, "", "")}, {(anns, "", ""), (bobs, moved.event_id, anns)}), (case, name)
     assert {d.customer_id for d in resolved if d.triggering_event_id == ids["other"]} == {anns}, case
     h.local.check_consistent()
 
@@ -96,8 +96,8 @@ def test_the_reported_sample_the_calls_second_event_arrives_after_the_move() -> 
     # Applied at Ann's, then re-published under Bob with the id the move gives its events: as in the order where it
     # came before the move.
     (moved,) = h.decisions(ContactMoved)
-    assert [(d.customer_id, d.moved_by) for d in h.decisions(Resolved) if d.triggering_event_id == late_id] == [
-        (anns, ""), (bobs, moved.event_id)]
+    assert [(d.customer_id, d.moved_by, d.moved_from) for d in h.decisions(Resolved)
+            if d.triggering_event_id == late_id] == [(anns, "", ""), (bobs, moved.event_id, anns)]
     assert contact_ids(h, anns) == [] and contact_ids(h, bobs) == ["CALL-1"]
     assert h.customer(*PHONE) == anns
     h.local.check_consistent()
