@@ -31,30 +31,38 @@ NS = "omnibus.contact."
 HIDDEN = frozenset({"at", "version"})  # kept in the state, not shown
 
 
-def _entry(event: Event) -> tuple[str, dict[str, Any]]:
+# The field that names the contact, by schema; a CounterTransaction's is ``transaction_id``.
+_ID_FIELDS = {NS + "InteractionRecorded": "interaction_id", NS + "CallCompleted": "contact_id"}
+
+
+def _raw_id(event: Event) -> str:
+    """The contact's id as its event names it (before ``short_key``)."""
+    return event.value[_ID_FIELDS.get(event.schema, "transaction_id")]
+
+
+def _entry(event: Event) -> dict[str, Any]:
     value, kind = event.value, event.schema.removeprefix(NS)
     common = {"at": occurred_micros(event), "site": value["envelope"].get("site")}
     if kind == "InteractionRecorded":
-        return value["interaction_id"], {
+        return {
             **common, "kind": value["kind"], "name": value.get("name"), "outcome": value["outcome"],
             "agent_id": value.get("agent_id"), "duration_ms": value.get("duration_ms"),
             "disposition": (value.get("properties") or {}).get("disposition"),  # the agent's wrap-up code
         }
     if kind == "CallCompleted":
-        return value["contact_id"], {
+        return {
             **common, "kind": "CALL", "name": value.get("disposition"), "agent_id": value.get("agent_id"),
             "duration_ms": value["talk_ms"], "abandoned": value["abandoned"], "queue": value.get("queue"),
             "disposition": value.get("disposition"),
         }
-    return value["transaction_id"], {  # CounterTransaction
+    return {  # CounterTransaction
         **common, "kind": "COUNTER_TRANSACTION", "name": value["transaction_type"], "outcome": value["status"],
         "agent_id": value.get("agent_id"),
     }
 
 
 def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
-    contact_id, fields = _entry(event)
-    return short_key(contact_id), {key: short_text(value) for key, value in fields.items()}
+    return contact_id(event), {key: short_text(value) for key, value in _entry(event).items()}
 
 
 def version(event: Event) -> str:
@@ -89,7 +97,7 @@ def _other_version(entry: dict[str, Any], other: dict[str, Any]) -> bool:
 def contact_id(event: Event) -> str:
     """The id a contact event's entry has on the screen pop (``recent_contacts[].id``): what an operator names to
     move it (``omnibus identity move-contact``)."""
-    return _bounded_entry(event)[0]
+    return short_key(_raw_id(event))
 
 
 class RecentContactsSection(ProfileSection):
@@ -152,7 +160,7 @@ class RecentContactsSection(ProfileSection):
               leaving: Sequence[Event]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The entries of the contacts ``leaving`` (by channel and contact id, as ``apply`` keys them) go to the new
         customer as they are; the others stay. An entry the limit dropped already goes nowhere."""
-        gone = {(event.value["envelope"]["channel"], _bounded_entry(event)[0]) for event in leaving
+        gone = {(event.value["envelope"]["channel"], contact_id(event)) for event in leaving
                 if self.accepts(event)}
         if not state or not gone:
             return state, None
