@@ -69,6 +69,9 @@ class ProfileBook:
         for section in self.sections:
             for schema in section.schemas:
                 self._by_schema.setdefault(schema, []).append(section)
+        # ``reads`` is asked up to three times per contact event (intake, the customer's apply, versions)
+        self._placed = frozenset(schema for schema, sections in self._by_schema.items()
+                                 if any(section.places for section in sections))
 
     @classmethod
     def from_registry(cls, limits: ProfileLimits | None = None) -> ProfileBook:
@@ -90,7 +93,7 @@ class ProfileBook:
     def reads(self, schema: str) -> bool:
         """Whether a section that ``places`` its events reads ``schema``: an event of it must name a customer and is
         a contact on the screen pop."""
-        return any(section.places for section in self._by_schema.get(schema, ()))
+        return schema in self._placed
 
     def takes(self, schema: str) -> bool:
         """Whether any section reads ``schema`` (``wants`` tells for one event)."""

@@ -61,8 +61,8 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
     the housemate kept apart through it uses his own account (tester20 F1).
     The customers kept apart are not compared with the key's owner: a node notes the customer ids of the time
     (one merged since names its root's alias), and the event has only the owners' ids."""
-    if tells_person(policy, saga):
-        return set()
+    if not saga.apart or tells_person(policy, saga):
+        return set()  # (no key kept anyone apart: no witness, the common case checked first, #9)
     order = policy.plan_order(saga.ids)
     witnesses = [key for index, key in enumerate(saga.ids)
                  if saga.apart >> index & 1 and key in owned and not household_line(key)]
