@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/lint.sh
 .venv/bin/omnibus schemas check
-.venv/bin/python -m pytest "$@"
+# Two test processes (pytest-xdist; OMNIBUS_TEST_WORKERS=0 runs one): each starts its own broker, registry and
+# PostgreSQL; the demo's tests share one demo run (xdist_group "demo").
+.venv/bin/python -m pytest -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup "$@"
