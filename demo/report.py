@@ -6,6 +6,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
@@ -124,8 +125,8 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
 def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings,
                  stack_dir: str | None = None) -> None:
     """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
-    environment other ``omnibus`` commands (``verify``, ``identity review list``, ``kpis run``, ``stack status`` /
-    ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
+    environment other ``omnibus`` commands (``verify``, ``identity review list``, ``identity pop``, ``kpis run``,
+    ``stack status`` / ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
     from demo.services import DEMO_HMAC_KEY, OFFERS_POLICY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
     environment = {
@@ -137,6 +138,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         # JSON in single quotes: the shell keeps the double quotes (bus.config reads lists as JSON)
         "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES": f"'{json.dumps(list(settings.identifiers.national_id_schemes))}'",
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
+        # tester21 F1: `omnibus identity pop` asks the screen pop at this port unless given --url
+        "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": str(urlsplit(endpoints.screen_pop).port or ""),
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
     }
     if stack_dir:  # tester10 #13: `omnibus stack status` from the repository found no stack
@@ -176,7 +179,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'",
         f"curl '{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org'",
     ])
-    commands(console, "Other omnibus commands against this stack (verify, identity review list, kpis run), "
+    commands(console, "Other omnibus commands against this stack (verify, identity review list, identity pop, "
+             "kpis run), "
              "in another shell:", [f"export {name}={value}" for name, value in environment.items() if value])
 
 

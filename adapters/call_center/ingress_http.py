@@ -177,6 +177,7 @@ class CallCenterIngress:
             return web.json_response({"error": f"every record was refused; first: {first.reason}",
                                       "code": first.code, "rejected": rejected}, status=400)
         stale = len(outcome.skipped)
+        self._publisher.count_duplicates(stale)  # answered as duplicates below: counted as such
         return BatchOutcome(
             accepted=len(outcome.accepted) + stale,
             published_events=outcome.published_events,

@@ -142,6 +142,9 @@ class Layout(BaseModel):
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
         positions = {name.strip(): index for index, name in enumerate(names)}
         wanted = {s.column for s in self.fields.values() if isinstance(s.column, str)}
+        if not header_line.strip():  # tester21 F12: an empty file read "...; it has" and stopped
+            raise LayoutError("the file has no header line (it is empty, or its first line is blank: a failed "
+                              f"export?); the layout names the columns {', '.join(map(repr, sorted(wanted)))}")
         if missing := sorted(wanted - set(positions)):
             raise LayoutError(f"the header line has no column {', '.join(map(repr, missing))} (named in the layout); "
                               f"it has {', '.join(map(repr, positions))}")

@@ -264,11 +264,23 @@ def event_fields(event_type: str) -> frozenset[str]:
 
 def canonical_event_type(raw: str) -> str:
     """``account.opened`` / ``account_opened`` / ``AccountOpened`` → ``AccountOpened``."""
-    found = _CANONICAL.get(re.sub(r"[^a-z]", "", str(raw).lower()))
+    squeezed = re.sub(r"[^a-z]", "", str(raw).lower())
+    found = _CANONICAL.get(squeezed)
     if found is None:
-        raise RejectedInput(f"unknown event type {str(raw)[:60]!r}; known: {', '.join(_CANONICAL.values())}",
+        hint = CUSTOMER_RECORD_HINT if any(word in squeezed for word in CUSTOMER_RECORD_WORDS) else ""
+        raise RejectedInput(f"unknown event type {str(raw)[:60]!r}; known: {', '.join(_CANONICAL.values())}{hint}",
                             code="unknown_event_type")
     return found
+
+
+# tester21 F15: a core-banking CDC stream is mostly rows of the customer table (CustomerAddressChanged...), which
+# were refused naming only the account and billing types. The facts of a customer's own record travel with their
+# accounts' AccountOpened, as a master-data export's changed line does (docs/legacy-batch.md, "Master data").
+CUSTOMER_RECORD_WORDS = ("customer", "client", "person", "party", "address", "phone", "email", "contact")
+CUSTOMER_RECORD_HINT = (
+    ". A change to a customer's own record (address, phone, e-mail, name) has no type of its own: send it as an "
+    "AccountOpened row per open account of the customer, with the account's account_type and service_tier and the new "
+    "values (docs/legacy-batch.md, \"A customer's own record\")")
 
 
 def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:

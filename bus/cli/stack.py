@@ -22,14 +22,14 @@ err = Console(stderr=True)
 StateDir = Annotated[
     Path | None,
     typer.Option(
-        "--state-dir", help="Where state, data and logs live [default: $OMNIBUS_STACK_DIR or <repo>/.omnibus]"
+        "--state-dir", help="Where state, data and logs live (default: $OMNIBUS_STACK_DIR or <repo>/.omnibus)"
     ),
 ]
 
 
 @app.command()
 def up(
-    port: Annotated[int | None, typer.Option(help="Kafka client port [default: a free port]")] = None,
+    port: Annotated[int | None, typer.Option(help="Kafka client port (default: a free port)")] = None,
     registry: Annotated[bool, typer.Option("--registry/--no-registry", help="Also start the schema registry.")] = True,
     state_dir: StateDir = None,
     wipe: Annotated[bool, typer.Option("--wipe", help="After a crash, start an empty cluster instead.")] = False,

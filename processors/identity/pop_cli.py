@@ -19,8 +19,9 @@ def pop_command(
     customer: str = typer.Option(None, help="A customer id instead of an identifier (merges followed)."),
     region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
                                "when not the deployment's default."),
-    url: str = typer.Option(None, help="A running identity worker's screen-pop address [default: "
-                            f"http://127.0.0.1:<{ENV_PREFIX}WEB_PORT>]."),
+    # "(default: ...)", not "[default: ...]": rich reads a bracket as markup and printed "address ." (tester21 F1)
+    url: str = typer.Option(None, help="A running identity worker's screen-pop address (default: "
+                            f"127.0.0.1 at the port in {ENV_PREFIX}WEB_PORT, which the demo's printed exports set)."),
     timeout_s: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for the answer."),
 ) -> None:
     """Print the screen pop of the customer who keeps an identifier (or of --customer ID) as JSON: what GET

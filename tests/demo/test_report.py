@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import shlex
 
 import pytest
 
@@ -128,3 +130,22 @@ def test_still_running_says_the_demo_has_no_quiet_hours_and_how_a_script_stops_i
     lines = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings()))
     assert any("quiet hours" in line and "off" in line for line in lines)
     assert any(f"kill -TERM {os.getpid()}" in line for line in lines)
+
+
+def test_tester21_f1_the_printed_exports_point_identity_pop_at_the_demos_screen_pop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sourcing the printed ``export`` lines left ``omnibus identity pop`` asking port 6066 (its default): no worker."""
+    from typer.testing import CliRunner
+
+    from bus.stack.ports import free_port
+    from omnibus.cli import app as omnibus
+
+    endpoints = dataclasses.replace(_endpoints(), screen_pop=f"http://127.0.0.1:{free_port()}")  # nothing there
+    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
+    for line in lines:
+        if line.startswith("export "):
+            name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+            monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(omnibus, ["identity", "pop", "EMAIL", "u-1@example.org", "--timeout", "2"])
+    assert result.exit_code == 69, result.output
+    assert f"no identity worker answered at {endpoints.screen_pop}/customers/lookup" in result.output, result.output

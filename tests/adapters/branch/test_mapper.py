@@ -137,6 +137,11 @@ def test_malformed_events_are_refused_with_a_reason(change: dict[str, Any], frag
                                             "amount": {"amount_minor": 1, "currency": "euro"}}},
          "missing 'event_id'; missing 'transaction.id'; 'transaction.status' must be one of completed, failed, "
          "cancelled; 'transaction.amount.currency' must be an ISO 4217 code such as EUR"),
+        # tester21 F11: a bad amount and a bad currency of one amount, both named
+        ({"transaction": {"id": "T", "type": "x", "status": "completed",
+                          "amount": {"amount_minor": "12.5", "currency": "EURO"}}},
+         "'transaction.amount.amount_minor' must be a whole number of minor units; "
+         "'transaction.amount.currency' must be an ISO 4217 code such as EUR"),
     ],
 )
 def test_tester19_f20_every_fault_of_an_event_and_its_section_is_named_at_once(

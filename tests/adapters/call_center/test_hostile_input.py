@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client import REGISTRY
 from twilio.request_validator import RequestValidator
 
 from adapters.call_center.ingress_http import CallCenterIngress
@@ -202,3 +203,15 @@ async def test_tester19_f8_the_answer_through_the_real_publisher_lists_the_dropp
     async with adapter_client(ingress.app()) as real_client:
         status, answer = await post(real_client, "/v1/connect/ctr", json.dumps(ctr(Attributes={"dateOfBirth": "31/02/1985"})))
     assert status == 200 and [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "birth_date")]
+
+
+async def test_tester21_f13_a_resent_ctr_is_counted_in_the_duplicates_metric_as_it_is_answered() -> None:
+    """The ingress skips an older-or-equal CTR version itself (before the publisher's dedupe): it answered
+    ``duplicates: 1`` while ``omnibus_adapter_duplicates_total`` stayed 0."""
+    name = "call-center-f13"
+    ingress = CallCenterIngress(call_center_settings(), Topics.of(TopicSettings()), real_publisher(name),
+                                CallCenterState(None))
+    async with adapter_client(ingress.app()) as real_client:
+        answers = [await post(real_client, "/v1/connect/ctr", json.dumps(ctr())) for _ in range(2)]
+    assert [answer["duplicates"] for _, answer in answers] == [0, 1]
+    assert REGISTRY.get_sample_value("omnibus_adapter_duplicates_total", {"adapter": name}) == 1

@@ -162,3 +162,12 @@ def test_a_fixed_width_line_ending_before_the_last_field_is_refused() -> None:
                                                 r"ends at character 64") as caught:
             layout.parse(cut, {})
         assert caught.value.code == "field_count"
+
+
+@pytest.mark.parametrize("header_line", ["", "  "])
+def test_tester21_f12_an_empty_file_is_named_empty_not_a_sentence_cut_short(header_line: str) -> None:
+    layout = load_layout(SAMPLES / "bills_layout.yaml")
+    with pytest.raises(LayoutError, match=r"^the file has no header line \(it is empty, or its first line is blank") \
+            as raised:
+        layout.columns_from(header_line)
+    assert "'NUM_FACTURE'" in str(raised.value) and not str(raised.value).endswith("it has ")

@@ -64,3 +64,18 @@ def test_the_event_id_derives_from_the_source_id() -> None:
 def test_bad_fields_are_named(event_type: str, fields: dict, reason: str) -> None:
     with pytest.raises(RejectedInput, match=reason):
         mapped(event_type, **fields)
+
+
+@pytest.mark.parametrize("raw", ["CustomerAddressChanged", "client.phone_updated", "PARTY_EMAIL_CHANGE"])
+def test_tester21_f15_a_customer_record_change_is_refused_saying_how_to_send_it(raw: str) -> None:
+    """A core-banking CDC row of the customer table was refused naming only the account and billing types."""
+    with pytest.raises(RejectedInput, match=f"unknown event type '{raw}'") as raised:
+        canonical_event_type(raw)
+    assert "send it as an AccountOpened row per open account of the customer" in raised.value.reason
+    assert "A customer's own record" in raised.value.reason
+
+
+def test_a_misspelt_account_type_gets_no_customer_record_hint() -> None:
+    with pytest.raises(RejectedInput) as raised:
+        canonical_event_type("AccountOpend")
+    assert "customer's own record" not in raised.value.reason

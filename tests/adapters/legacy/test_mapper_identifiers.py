@@ -156,3 +156,17 @@ def test_tester16_f8_a_records_own_country_reads_its_national_phone(tmp_path: Pa
     assert {"type": "PHONE", "value": "+32470123456"} in events["BillIssued"]["customer_identifiers"]
     events = by_schema(map_business(bill(phone="+33 6 12 34 56 78", country="BE"), ctx(tmp_path, "FR")))
     assert {"type": "PHONE", "value": "+33612345678"} in events["BillIssued"]["customer_identifiers"]
+
+
+def test_tester21_f15_a_customer_record_change_sent_the_documented_way_reaches_identity(tmp_path: Path) -> None:
+    """docs/legacy-batch.md, "A customer's own record": an address/e-mail change of the customer table is sent as an
+    AccountOpened row of their account; the new e-mail and address go to identity with the account."""
+    row = BusinessRecord("AccountOpened", {"account_number": "ACC-1001", "account_type": "current",
+                                           "service_tier": "standard", "email": "alice.martin@bank-test.fr",
+                                           "address": "5 rue Neuve", "postcode": "69001", "city": "Lyon"},
+                         "cdc-1", datetime(2026, 12, 2, tzinfo=UTC))
+    events = by_schema(map_business(row, ctx(tmp_path)))
+    seen = events["IdentifiersObserved"]
+    assert events["AccountOpened"]["traits_event_id"] == seen["envelope"]["event_id"]
+    assert {"type": "EMAIL", "value": "alice.martin@bank-test.fr"} in seen["identifiers"]
+    assert {"postcode": "69001", "city": "Lyon"}.items() <= (seen.get("traits") or {}).items(), seen

@@ -99,6 +99,7 @@ class StandInPublisher:
         self.submitted: list[MappedRecord] = []
         self.rejected: list[tuple[RawRecord, RejectedInput]] = []
         self.failure: Exception | None = None
+        self.duplicates_counted = 0
 
     async def submit(self, records: list[MappedRecord], *, received_at: float | None = None,
                      digests: object = None) -> SubmitResult:
@@ -106,6 +107,9 @@ class StandInPublisher:
             raise self.failure
         self.submitted.extend(records)
         return SubmitResult(published_events=sum(len(r.events) for r in records), duplicate_records=0)
+
+    def count_duplicates(self, records: int) -> None:
+        self.duplicates_counted += records
 
     def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """Checked against the schemas as the real publisher's encoding checks it."""
