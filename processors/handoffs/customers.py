@@ -15,8 +15,8 @@ The rules (issue #15):
   first identifier, a joint IBAN, belongs to the keeper; identity places the handoff on the holder the clerk or
   the IVR named, ``HandoffCreated.traits_event_id``). Once placed, the handoff keeps its placed customer
   (``customer_placed`` in its state, followed through merges) even when the placement has left the 7-day
-  contacts topic, so a restart never hands it back to the identifier rule. A handoff never loses a customer it had because an identifier
-  was unassigned.
+  contacts topic, so a restart never hands it back to the identifier rule. A handoff never loses a customer it
+  had because an identifier was unassigned.
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
