@@ -76,8 +76,11 @@ class HandoffRequest:
         return cls.parse(*(attributes.get(name) for name in (KIND, TEAM, SUMMARY)))
 
     def event(self, *, envelope: dict[str, Any], handoff_id: str, channel: str, identifiers: list[dict[str, str]],
-              site: str | None, interaction_id: str, actor: dict[str, str], facts: dict[str, str | None]) -> Event:
-        """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped)."""
+              site: str | None, interaction_id: str, actor: dict[str, str], facts: dict[str, str | None],
+              traits_event_id: str | None) -> Event:
+        """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped);
+        ``traits_event_id``: the record with the customer's traits that the contact names too (identity places the
+        handoff with them, as it places the contact: a joint account's other holder, tester21 F20)."""
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
             intake[REQUESTED_TEAM] = self.team
@@ -93,4 +96,5 @@ class HandoffRequest:
             "origin_interaction_id": interaction_id,
             "service_tier": None,  # the tracker uses the tier it knows for the customer
             "actor": actor,
+            "traits_event_id": traits_event_id,
         })

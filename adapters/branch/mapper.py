@@ -284,7 +284,7 @@ class CounterMapper:
             outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
                 interaction_id=transaction_id, actor=actor,
-                facts={**facts, "transaction_type": kind, "agent_id": agent_id})))
+                facts={**facts, "transaction_type": kind, "agent_id": agent_id}, traits_event_id=traits_event_id)))
         return outgoing
 
     @staticmethod

@@ -220,7 +220,7 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                                  presentation_id=f"call:{call.source_system}:{call.contact_id}")
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
-        events.append(_handoff(call, call.handoff, topics.handoff_events))
+        events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
                         dropped_traits=call.left_out_traits)
 
@@ -241,16 +241,16 @@ def _version_envelope(call: Call, discriminator: str) -> dict:
     return _envelope(call, call.version_id, discriminator, causation)
 
 
-def _handoff(call: Call, request: HandoffRequest, topic: str) -> Outgoing:
+def _handoff(call: Call, request: HandoffRequest, topic: str, traits_event_id: str | None) -> Outgoing:
     """HandoffCreated: its handoff id and event id derive from the contact id alone, so every version of the
-    call's record names the same case."""
+    call's record names the same case; it names the caller's traits as the contact does (``traits_event_id``)."""
     handoff = handoff_id("call", call.source_system, call.contact_id)
     actor = {"kind": "EMPLOYEE", "id": call.agent_id} if call.agent_id else {"kind": "SYSTEM", "id": call.source_system}
     return Outgoing(topic, handoff, request.event(
         envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
         identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
         facts={"contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
-               "disposition": call.disposition}))
+               "disposition": call.disposition}, traits_event_id=traits_event_id))
 
 
 def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:

@@ -55,7 +55,8 @@ def _created(f: Fields) -> dict[str, Any]:
     if request is None:  # unreachable: case_type is required above
         raise _malformed("case_type", "is required")
     value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM", identifiers=identifiers,
-                          site=None, interaction_id=f.record.dedupe_id, actor=actor, facts=facts).value
+                          site=None, interaction_id=f.record.dedupe_id, actor=actor, facts=facts,
+                          traits_event_id=None).value
     value.pop("envelope")
     return value
 

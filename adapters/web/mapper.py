@@ -298,6 +298,7 @@ class SegmentMapper:
             "origin_interaction_id": m.message_id,
             "service_tier": fields.first_text(properties, "service_tier"),
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
+            "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
         }
         return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
 

@@ -11,10 +11,12 @@ The rules (issue #15):
   ``omnibus.identity.ContactPlacement``, causation the placement's event id). Until the placement is read,
   the customer is the current customer of the first of the handoff's identifiers identity has assigned
   (``CustomerDirectory.customer_of``; cause ``omnibus.identity.IdentifierAssignment``), and the placement
-  corrects it when it arrives. Once placed, the handoff keeps its placed customer (``customer_placed`` in its
-  state, followed through merges) even when the placement has left the 7-day contacts topic, so a restart
-  never hands it back to the identifier rule. A handoff never loses a customer it had because an identifier
-  was unassigned.
+  corrects it when it arrives; the RECEIVED notification sent before it names no customer (tester21 F20: the
+  first identifier, a joint IBAN, belongs to the keeper; identity places the handoff on the holder the clerk or
+  the IVR named, ``HandoffCreated.traits_event_id``). Once placed, the handoff keeps its placed customer
+  (``customer_placed`` in its state, followed through merges) even when the placement has left the 7-day
+  contacts topic, so a restart never hands it back to the identifier rule. A handoff never loses a customer it
+  had because an identifier was unassigned.
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.

@@ -76,7 +76,8 @@ def notification(
 
 def notification_key(state: HandoffState) -> str:
     """Notifications are keyed by customer id, so each customer's are in order on one partition; a handoff
-    whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so)."""
+    whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so); so does
+    a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20)."""
     return state.customer_id or state.handoff_id
 
 

@@ -135,7 +135,11 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     change = _route(state, team, rule, at, ctx, envelope["event_id"])
     state = change.state.evolve(event_id=envelope["event_id"])
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
-    outputs += change_notifications(ctx.emitter, state, CREATED, value, at, envelope["event_id"],
+    # The first notification names no guessed customer: identity's placement may contradict the owner of one
+    # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
+    # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only.
+    told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
+    outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"],
                                     policy.notifications)
     return Transition(state, outputs, effects=[("received", team)])
 

@@ -69,3 +69,18 @@ def test_a_visit_that_opens_a_handoff_is_handed_off_whatever_its_status() -> Non
     assert upload["events"][0]["transaction"]["status"].upper() == "COMPLETED"
     assert outcome(upload) == "HANDED_OFF"
     assert outcome(copy.deepcopy(sample("transaction_with_identifiers"))) == "RESOLVED"
+
+
+def test_a_handoff_names_the_customers_traits_as_the_transaction_does() -> None:
+    """Tester21 F20: identity places the handoff with the name and birth date given to the clerk, as the visit, so a
+    joint account's other holder's case is hers (tests/processors/identity/graph/test_joint_holders_handoff.py)."""
+    upload = with_handoff({"kind": "mortgage-question", "summary": "Wants a quote"})
+    upload["events"][0]["customer"] = {"given_name": "Emma", "family_name": "Bernard", "birth_date": "1990-01-01"}
+    record = mapped(upload)
+    (out,) = handoffs(record)
+    fastavro.schemaless_writer(BytesIO(), default_catalog().get(out.event.schema).parsed, out.event.value, strict=True)
+    (seen,) = [o.event.value for o in record.events if o.event.schema.endswith("IdentifiersObserved")]
+    assert out.event.value["traits_event_id"] == seen["envelope"]["event_id"]
+    assert "Emma" not in str(out.event.value) and "1990" not in str(out.event.value)
+    (plain,) = handoffs(mapped(with_handoff({"kind": "mortgage-question"})))
+    assert plain.event.value["traits_event_id"] is None

@@ -90,3 +90,19 @@ def test_a_call_that_opens_a_handoff_is_handed_off_whatever_the_wrap_up_code() -
     (kept,) = [o for o in mapper_ctr.map_ctr(plain, context()).events
                if o.event.schema == "omnibus.contact.InteractionRecorded"]
     assert kept.event.value["outcome"] == "RESOLVED"
+
+
+def test_a_handoff_names_the_callers_traits_as_the_contact_does() -> None:
+    """Tester21 F20: identity places the handoff with the IVR name and birth date, as the call, so a joint account's
+    other holder's case is hers (tests/processors/identity/graph/test_joint_holders_handoff.py)."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **REPAIR, "firstName": "Emma", "dateOfBirth": "01/01/1990"}
+    record = mapper_ctr.map_ctr(ctr, context())
+    (out,) = handoffs(record)
+    _strict(out.event)
+    named = {o.event.value["traits_event_id"] for o in record.events if o.topic == context().topics.contact_events}
+    assert len(named) == 1 and None not in named and out.event.value["traits_event_id"] in named
+    assert "Emma" not in json.dumps(out.event.value, default=str)
+    ctr["Attributes"] = {**REPAIR}
+    (plain,) = handoffs(mapper_ctr.map_ctr(ctr, context()))
+    assert plain.event.value["traits_event_id"] is None
