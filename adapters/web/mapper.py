@@ -161,7 +161,7 @@ class SegmentMapper:
         m.left_out = {}
         person = standard_traits(traits, component="web", left_out=m.left_out)
         other = fields.text_map(traits, skip=names | source_names(traits))
-        return [self._observed(m, found, {**other, **person})]
+        return [self._observed(m, found, {**other, **person}, left_out=m.left_out)]
 
     def _group(self, m: _Message) -> list[Outgoing]:
         group_id = fields.text_id(m.body, "groupId")
@@ -244,9 +244,12 @@ class SegmentMapper:
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
-    def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
+    def _observed(
+        self, m: _Message, found: Found, traits: dict[str, str], left_out: dict[str, str] | None = None
+    ) -> Outgoing:
         envelope = self._envelope(m, "identifiers")
-        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web")
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web",
+                         left_out=left_out)
         assert event is not None  # every caller passes the person or a rejection
         return event
 
