@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus.errors import OmnibusError
+from bus.redact import free_text
 from bus.serde import Event
 
 # Attribute names on a Connect contact or a TaskRouter task (set by the contact flow or the agent's form).
@@ -89,7 +90,9 @@ class HandoffRequest:
             "handoff_id": handoff_id,
             "customer_identifiers": identifiers,
             "case_type": self.kind,
-            "summary": self.summary or f"{self.kind} handed off from {channel.lower().replace('_', ' ')}",
+            # what the agent or customer typed, without identifier values (the web's rule, tester21 F6)
+            "summary": free_text(self.summary) if self.summary
+            else f"{self.kind} handed off from {channel.lower().replace('_', ' ')}",
             "intake_facts": intake,
             "origin_channel": channel,
             "origin_site": site,

@@ -40,15 +40,17 @@ def key_of(identifier: Mapping[str, str]) -> str:
 def observed(
     topic: str, envelope: dict[str, Any], found: Found | Sequence[Identifier], traits: Mapping[str, str] | None = None,
     *, rejected: Sequence[Rejected] = (), fallback_key: str, component: str = "adapter",
+    left_out: dict[str, str] | None = None,
 ) -> Outgoing | None:
     """The ``IdentifiersObserved`` of a record, or None when it has no identifier, rejection or trait.
 
     ``found`` is what the normaliser found (identifiers and rejections), or identifier records plus
     ``rejected``. Keyed by the first identifier, else ``fallback_key`` (the key of the record's other events).
     Only the standard trait keys travel (``bus.identifiers.traits.travelling``: others are dropped and counted under
-    ``component``; tester16 F6: a Segment trait ``imei`` reached every subscriber raw).
+    ``component``; tester16 F6: a Segment trait ``imei`` reached every subscriber raw), and named in ``left_out``
+    (trait key -> reason, for the sender's answer: ``dropped_traits``).
     """
-    traits = travelling(traits, component=component)
+    traits = travelling(traits, component=component, left_out=left_out)
     if isinstance(found, Found):
         records, refused = found.records(), [*found.rejected, *rejected]
     else:
@@ -122,9 +124,10 @@ def dropped_identifiers_openapi(id_field: str | None = None) -> dict[str, Any]:
 def dropped_traits_openapi(id_field: str | None = None) -> dict[str, Any]:
     """The OpenAPI schema of ``dropped_traits`` (``id_field``: the sender's id echoed per entry)."""
     return _dropped_openapi(id_field, {
-        "trait": {"type": "string", "description": "Standard trait key (given_name, birth_date, country, ...)."},
-    }, "Present only when a trait of an accepted record could not be normalised: the record was published "
-       "without it, so the sender can correct it.")
+        "trait": {"type": "string", "description": "Standard trait key (given_name, birth_date, country, ...), or "
+                  "the sender's own key when it is none (reason starting with unknown-key)."},
+    }, "Present only when a trait of an accepted record could not be normalised or has no standard key: the record "
+       "was published without it, so the sender can correct it.")
 
 
 def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: str) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from adapters.call_center.mapper import (
 )
 from adapters.call_center.outcome import connect_ended
 from bus.identifiers.traits import standard_traits
+from bus.redact import free_text
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -175,7 +176,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         dequeued_at=dequeued_at,
         connected_at=connected_at,
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
-        disposition=_optional_text(attributes.get(settings.connect_disposition_attribute)),
+        disposition=free_text(_optional_text(attributes.get(settings.connect_disposition_attribute)) or "") or None,
         previous_contact_id=_field(ctr, "PreviousContactId"),
         next_contact_id=_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),

@@ -24,7 +24,7 @@ from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
 from bus.producer import Outgoing
-from bus.redact import SENSITIVE_FIELDS
+from bus.redact import SENSITIVE_FIELDS, free_text, free_texts
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -161,7 +161,7 @@ class SegmentMapper:
         m.left_out = {}
         person = standard_traits(traits, component="web", left_out=m.left_out)
         other = fields.text_map(traits, skip=names | source_names(traits))
-        return [self._observed(m, found, {**other, **person})]
+        return [self._observed(m, found, {**other, **person}, left_out=m.left_out)]
 
     def _group(self, m: _Message) -> list[Outgoing]:
         group_id = fields.text_id(m.body, "groupId")
@@ -244,9 +244,12 @@ class SegmentMapper:
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
-    def _observed(self, m: _Message, found: Found, traits: dict[str, str]) -> Outgoing:
+    def _observed(
+        self, m: _Message, found: Found, traits: dict[str, str], left_out: dict[str, str] | None = None
+    ) -> Outgoing:
         envelope = self._envelope(m, "identifiers")
-        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web")
+        event = observed(self._identity_topic, envelope, found, traits, fallback_key=self._key(m), component="web",
+                         left_out=left_out)
         assert event is not None  # every caller passes the person or a rejection
         return event
 
@@ -257,10 +260,9 @@ class SegmentMapper:
         # the page's fields, then the properties (a property named like one replaces its value in place)
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
-        self._drop_identifiers(facts)
-        for key in PAGE_FIELDS:  # the page's free text (a search box, a url's query): scrubbed like the name
-            if key in facts:
-                facts[key] = fields.free_text(facts[key])
+        # every value is free text the sender chose (a search box, a url's query, a dispute's note): scrubbed like
+        # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note")
+        free_texts(self._drop_identifiers(facts))
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -269,7 +271,7 @@ class SegmentMapper:
             "interaction_id": m.message_id,
             "customer_identifiers": self._customer(m),
             "kind": kind,
-            "name": fields.free_text(name) if name else name,
+            "name": free_text(name) if name else name,
             "outcome": outcome,
             "agent_id": None,
             "duration_ms": None,
@@ -290,9 +292,10 @@ class SegmentMapper:
             "handoff_id": handoff_id,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
-            "summary": fields.free_text(summary),
+            "summary": free_text(summary),
             "intake_facts": {
-                **self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)), **m.original(), **team},
+                **free_texts(self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))), **m.original(),
+                **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": m.message_id,

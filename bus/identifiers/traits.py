@@ -217,15 +217,24 @@ def source_names(names: Iterable[str]) -> set[str]:
     return {name for name in names if standard_key(name) is not None}
 
 
-def travelling(traits: Mapping[str, str] | None, *, component: str) -> dict[str, str]:
+UNKNOWN_KEY_REASON = f"{UNKNOWN_KEY}: not a standard trait, left off (an identifier goes under its identifier trait)"
+
+
+def travelling(
+    traits: Mapping[str, str] | None, *, component: str, left_out: dict[str, str] | None = None
+) -> dict[str, str]:
     """The traits of ``traits`` that may travel in ``IdentifiersObserved.traits`` (``TRAVELLING_KEYS``); each other
-    key is dropped and counted (``omnibus_traits_rejected_total{trait="unknown", code="unknown-key"}``)."""
+    key is dropped and counted (``omnibus_traits_rejected_total{trait="unknown", code="unknown-key"}``), and
+    ``left_out`` receives it -> ``UNKNOWN_KEY_REASON`` (for the sender's answer; tester21 F10: a ``nir`` trait was
+    dropped without a word to its sender)."""
     kept: dict[str, str] = {}
     for key, value in (traits or {}).items():
         if key in TRAVELLING_KEYS:
             kept[key] = value
         else:
             REJECTED_TRAITS.labels(component, UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
+            if left_out is not None:
+                left_out.setdefault(key, UNKNOWN_KEY_REASON)
     return kept
 
 

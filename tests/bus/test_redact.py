@@ -350,7 +350,7 @@ def test_may_hold_identifier_is_false_for_text_scrub_text_keeps(text: str) -> No
 
 @given(st.text(alphabet="0123456789 @%.:/-_+abeAEHLNOPRUSIDK", max_size=40))
 def test_may_hold_identifier_never_skips_what_scrub_text_would_change(text: str) -> None:
-    """The cheap test a hot path runs first (adapters.web.fields.free_text) must not let an identifier through."""
+    """The cheap test a hot path runs first (bus.redact.free_text) must not let an identifier through."""
     masked = [mark for mark in ("[email]", "[digits]", "[value]", "[date") if mark in scrub_text(text)]
     if masked:  # (a decimal's rounding, also a change, masks nothing)
         assert may_hold_identifier(text), masked
@@ -360,3 +360,33 @@ def test_tester19_f6_a_range_is_two_numbers_not_one_identifier() -> None:
     """tester19 F6: the web's ``'timestamp' is outside 1970..2100 (UTC)`` was listed as ``outside [digits]``."""
     assert scrub_text("'timestamp' is outside 1970..2100 (UTC)") == "'timestamp' is outside 1970..2100 (UTC)"
     assert scrub_text("0612345678..0612345679 or 06.12.34.56.78") == "[digits]..[digits] or [digits]"
+
+
+def test_a_number_too_short_for_an_identifier_is_kept_as_written() -> None:
+    """tester21 F7: a handoff summary's "89.90 EUR" became "89.9 EUR" and "1.50e3" became "1500"."""
+    for text in ("Unknown charge of 89.90 EUR on 28/11 card 4970 1000 0000 0014",
+                 "Charge 100.00 EUR ref 007 on 1.50e3 call 0612345678",
+                 "rate 0.050 and 12.3400 and -7.10E+02, call 0612345678"):
+        kept = text.rsplit(" ", 4 if "card" in text else 1)[0]
+        assert scrub_text(text).startswith(kept), scrub_text(text)
+        assert scrub_text(text) != text
+
+
+def test_a_bank_portal_s_identifier_names_are_identifier_fields() -> None:
+    """tester21 F6: ``pan`` and ``nir`` are the usual names of a card number and a French national ID."""
+    from bus.redact import SENSITIVE_FIELDS
+
+    assert SENSITIVE_FIELDS["pan"] == "CARD" and SENSITIVE_FIELDS["nir"] == "NATIONAL_ID"
+    assert redact({"pan": "4970100000000014", "nir": "285057511203496"}) == {
+        "pan": token("4970100000000014"), "nir": token("285057511203496")}
+
+
+def test_a_reference_keeps_its_parts_and_an_identifier_under_its_name_is_still_scrubbed() -> None:
+    """Scrubbing every property (tester21 F6) must not cost a dispute its bill: a reference with letters is kept."""
+    from bus.redact import free_texts
+
+    assert free_texts({"invoice_id": "BILL-2024-04-55102", "orderId": "ajs-next-1714638732004", "paid": "0612345678",
+                       "payment_id": "4970 1000 0000 0014", "ref": "a.person@example.org",
+                       "note": "see BILL-2024-04-55102"}) == {
+        "invoice_id": "BILL-2024-04-55102", "orderId": "ajs-next-1714638732004", "paid": "[digits]",
+        "payment_id": "[digits]", "ref": "[email]", "note": "see BILL-[digits]"}

@@ -42,3 +42,14 @@ def test_a_transfer_reason_marks_the_call_transferred() -> None:
     terminal = {**ANSWERED[-1], "TaskCompletedReason": "Task transferred to repairs"}
     value = mapper_taskrouter.map_task(terminal, Timeline(), context("lyon")).events[0].event.value
     assert value["transferred"] is True
+
+
+def test_a_reason_the_agent_typed_reaches_no_event_with_an_identifier_in_it() -> None:
+    """tester21 F6: every free text on a contact event is scrubbed, on every channel."""
+    attributes = json.loads(ANSWERED[-1]["TaskAttributes"]) | {"disposition": "refund 89.90 EUR to 4970100000000014"}
+    terminal = {**ANSWERED[-1], "TaskAttributes": json.dumps(attributes),
+                "TaskCompletedReason": "card 4970 1000 0000 0014 blocked, mail a.person@example.org"}
+    events = mapper_taskrouter.map_task(terminal, Timeline(), context("lyon")).events
+    published = json.dumps([outgoing.event.value for outgoing in events], default=str)
+    assert "4970" not in published and "a.person" not in published
+    assert "refund 89.90 EUR to [digits]" in published and "card [digits] blocked, mail [email]" in published

@@ -55,3 +55,30 @@ def test_a_service_request_summary_is_scrubbed_and_its_event_still_opens_the_han
 def test_a_name_without_identifier_is_kept_as_sent() -> None:
     for name in ("Order Completed", "Viewed 3 offers", "Plan v2.1.0 chosen"):
         assert values(mapped(track(name)))["InteractionRecorded"]["name"] == name
+
+
+CARD, NIR = "4970100000000014", "285057511203496"
+
+
+def test_a_track_s_properties_carry_no_identifier_whatever_their_name() -> None:
+    """tester21 F6: ``pan`` and ``nir`` went raw onto contact.events.v1 (and, with them, customer.contacts.v1), and so
+    did a card number in a free-text ``note``; a service request's summary was scrubbed on the HandoffCreated only."""
+    message = {**track("Card Blocked", card_number=CARD, cardNumber="4970 1000 0000 0014", pan=CARD, PAN=CARD,
+                       national_id=NIR, nir=NIR, phone="0612345671", iban="FR7630004000031234567890143",
+                       account_number="ACC-1001", note=f"free text {CARD}", amount="89.90 EUR")}
+    interaction = values(mapped(message))["InteractionRecorded"]
+    text = json.dumps(interaction, default=str)
+    assert CARD not in text and NIR not in text and "0612345671" not in text
+    kept = {key: value for key, value in interaction["properties"].items() if key != "source"}
+    assert kept == {"note": "free text [digits]", "amount": "89.90 EUR"}
+
+
+@pytest.mark.parametrize("value", IDENTIFIERS.values(), ids=IDENTIFIERS.keys())
+def test_a_service_request_s_free_text_is_scrubbed_on_every_event_it_makes(value: str) -> None:
+    summary = f"Unknown charge of 89.90 EUR, card {value}"
+    record = values(mapped(track("Service Request Submitted", summary=summary, comment=f"see {value}")))
+    for kind in ("InteractionRecorded", "HandoffCreated"):
+        published = json.dumps(record[kind], default=str)
+        assert value not in published and value.replace(" ", "") not in published.replace(" ", ""), kind
+    assert record["HandoffCreated"]["summary"].startswith("Unknown charge of 89.90 EUR, card ")
+    assert record["InteractionRecorded"]["properties"]["summary"] == record["HandoffCreated"]["summary"]

@@ -49,3 +49,12 @@ def test_identifier_properties_of_a_track_stay_off_the_contact_and_handoff_event
     events = by_schema(mapped(track, service_request_events=("SIM Swap Requested",)))
     assert events["InteractionRecorded"]["properties"] == {"sim": "nano", "source": "portal-web"}
     assert events["HandoffCreated"]["intake_facts"] == {"sim": "nano"}
+
+
+def test_tester21_f10_an_unknown_trait_is_named_in_the_answer_without_its_value() -> None:
+    message = {"type": "identify", "userId": "u-t21", "traits": {"nir": "160047505607881", "plan": "prepaid-xl",
+                                                                 "email": "paul.petit@bank-test.fr"}}
+    record = mapped(message)
+    assert record.dropped_traits is not None and set(record.dropped_traits) == {"nir", "plan"}
+    assert all(reason.startswith("unknown-key: ") for reason in record.dropped_traits.values())
+    assert "160047505607881" not in repr(record.dropped_traits) and "prepaid" not in repr(record.dropped_traits)
