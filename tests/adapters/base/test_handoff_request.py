@@ -9,7 +9,7 @@ def created(summary: str) -> str:
     request = HandoffRequest.parse("card-dispute", None, summary)
     assert request is not None
     event = request.event(envelope={}, handoff_id="h-1", channel="CALL_CENTER", identifiers=[], site=None,
-                          interaction_id="c-1", actor={"kind": "SYSTEM", "id": "ivr"}, facts={})
+                          interaction_id="c-1", actor={"kind": "SYSTEM", "id": "ivr"}, facts={}, traits_event_id=None)
     return str(event.value["summary"])
 
 
