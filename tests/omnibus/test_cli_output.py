@@ -51,7 +51,9 @@ async def test_one_shot_commands_keep_stdout_for_their_result(bootstrap_servers:
 
     status, out, err = _run(["identity", "split", "--customer", "cus_a", "--identifier", "EMAIL:a@x.org",
                              "--by", "ops-7", "--reason", "typo"], env, tmp_path)
-    assert status == 0 and len(out) == 1 and out[0].startswith("split requested"), (out, err)
+    assert status == 0 and out[0].startswith("split requested"), (out, err)
+    assert not any(line.lstrip().startswith("{") for line in out), out  # what moves and stays: text, no log line
+    assert any(line.startswith("moves") for line in out[1:]), out
     assert "split requested" in [line["event"] for line in _structured(err)]
 
     status, out, err = _run(["identity", "review", "accept", review.review_id, "--by", "ops-7", "--reason", "same"],
