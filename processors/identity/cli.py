@@ -26,8 +26,9 @@ from processors.identity.cli_common import (
     _keyed_settings_or_exit,
     _publish,
     _settings_or_exit,
+    read_owners_and_customer_events,
 )
-from processors.identity.cli_unmerge import read_owners_and_customer_events, unmerge_command
+from processors.identity.cli_unmerge import unmerge_command
 from processors.identity.config import ENV_PREFIX, load_identity_settings
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer

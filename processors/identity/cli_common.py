@@ -9,7 +9,7 @@ from bus.bootstrap import bad_settings_exit
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
 from bus.producer import EventProducer, Outgoing
-from bus.serde import build_serde
+from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import IdentitySettings, load_identity_settings
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
@@ -59,3 +59,15 @@ async def _publish(settings: object, customer: str,
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
         topic = IDENTITY_GRAPH.name(settings.topics)  # type: ignore[attr-defined]
         await producer.publish(Outgoing(topic, customer, encoded_graph_event(encode_record([(customer, message)]))))
+
+
+async def read_owners_and_customer_events(settings: OmnibusSettings) -> tuple[dict[str, str], list[Event]]:
+    """Identifier key -> customer id (``customer.identifiers.v1``, as a reader holds it) and every event of
+    ``customer.events.v1``, read together."""
+    import asyncio
+
+    from bus.replay import replay_topic
+    from bus.topics import CUSTOMER_EVENTS
+
+    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
+    return owners, list(customers.events)

@@ -10,15 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import TYPE_CHECKING
 
 import typer
 
 from bus.logging import get_logger
-
-if TYPE_CHECKING:
-    from bus.config import OmnibusSettings
-    from bus.serde import Event
+from processors.identity.cli_common import read_owners_and_customer_events
 
 
 def unmerge_command(
@@ -57,13 +53,3 @@ def unmerge_command(
     for line in split_lines(plan, merges):
         typer.echo(line)
 
-
-async def read_owners_and_customer_events(settings: OmnibusSettings) -> tuple[dict[str, str], list[Event]]:
-    """Identifier key -> customer id (``customer.identifiers.v1``, as a reader holds it) and every event of
-    ``customer.events.v1``, read together."""
-    from bus.replay import replay_topic
-    from bus.topics import CUSTOMER_EVENTS
-    from processors.identity.cli_common import _current_owners
-
-    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
-    return owners, list(customers.events)

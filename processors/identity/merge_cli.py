@@ -9,7 +9,12 @@ import typer
 
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
-from processors.identity.cli_common import _checked_decision_text, _current_owners, _publish, _settings_or_exit
+from processors.identity.cli_common import (
+    _checked_decision_text,
+    _publish,
+    _settings_or_exit,
+    read_owners_and_customer_events,
+)
 from processors.identity.graph.messages.steps import Visit
 
 
@@ -45,10 +50,8 @@ def merge_command(
 
 async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:
     """``_current_owners`` and every merge so far (merged-away customer id -> survivor, ``customer.events.v1``)."""
-    from bus.replay import replay_topic
-    from bus.topics import CUSTOMER_EVENTS
     from processors.verify.identity import MERGED
 
-    owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
+    owners, events = await read_owners_and_customer_events(settings)
     return owners, {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
-                    for event in customers.events if event.schema == MERGED}
+                    for event in events if event.schema == MERGED}
