@@ -15,6 +15,15 @@ customer claims them. A record that ranks first on none stays where it is, as be
 came first, its customer gives every identifier to earlier records' customers and the last one merges it into
 theirs (``claim_node.on_give``). Residual: a customer made so whose claims all fail (an earlier event visited
 the identifier in between) keeps the record with no identifier.
+
+A customer that tells no person (no traits: a call whose IVR took an account, from the home's landline) is weighed
+too, when a record reaches it through its fixed line alone, occurred before it, and the customer holds a member
+planned before the line (``before_the_call``): in time order the record made the customer holding the line, and the
+call's account, pending, met it in a weighed ``join`` and was kept apart (a review). Unless the matcher merges, the
+record leaves as above, every event of its contact to one customer (seeded with the record its traits came from,
+``Apply.traits_of``), which claims the line if it ranks first (tester20 F2: the keeper's counter visit joined her
+housemate's account call, and his line was then refused through his own account). A mobile is one person's: a
+record through it stays.
 """
 
 from __future__ import annotations
