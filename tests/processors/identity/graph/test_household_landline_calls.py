@@ -21,6 +21,7 @@ from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 from bus.serde import Event
 from processors.identity.graph.outputs import Refused, Resolved
+from processors.identity.rules import MATCH_REVIEW
 from tests.adapters.branch.support import branch_settings
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
 from tests.processors.identity.graph.test_family_plan import feed
@@ -153,3 +154,25 @@ def test_a_calls_events_one_by_one_in_every_order_end_on_its_caller(
         housemate = root(h, h.customer("ACCOUNT", list(people)[1]) or "")
         for index in calls:
             assert ended(h, [item for item in made[index] if item[1] == CONTACTS]) == {housemate}, index
+
+
+@pytest.mark.parametrize("household", HOUSEHOLDS)
+def test_the_keepers_own_account_call_and_visit_one_customer_once_her_line_is_in(household: str) -> None:
+    """The kind of ``CALL_THEN_VISIT`` in a home of one: the keeper's call with her own account and her visit (which
+    occurred before it) are two customers in both orders until her line comes (the visit joined the call's customer
+    when it came second, and the call was kept apart from the visit's under review when it came first), and one in the
+    6 orders once it is in, holding her account and the landline, every contact on it, nothing refused but the
+    review."""
+    _, number, people = HOUSEHOLDS[household]
+    account = next(iter(people))
+    made = [account_line(household, account), landline_call(household, "account", keeper=True), keeper_visit(household)]
+    for order in [*itertools.permutations((1, 2)), *itertools.permutations(range(3))]:
+        h = Harness(matcher_settings())
+        for index in order:
+            feed(h, made[index])
+        h.local.check_consistent()
+        keeper = {root(h, h.customer("PHONE", number) or ""), root(h, h.customer("ACCOUNT", account) or "")}
+        assert len(keeper) == (1 if 0 in order else 2), order
+        for index in order:
+            assert ended(h, [item for item in made[index] if item[1] == CONTACTS]) <= keeper, (order, index)
+        assert {r.lineage.rule for r in h.decisions(Refused)} <= {MATCH_REVIEW}, order
