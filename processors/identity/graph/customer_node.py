@@ -40,9 +40,10 @@ _admit, _done, _route = admit, done, route
 def on_create(ctx: Node, message: Create) -> None:
     """A new customer for identifiers nobody owned, reserved by the saga of ``message``."""
     if ctx.state.created:
-        if not message.add and message.saga.noted:
-            # A household contact's own customer (seek.own_customer) is the one of every event of its call: the
-            # next one is applied here (a copy of one applied already too: sections are idempotent).
+        if not message.add and (message.saga.noted or message.saga.traits):
+            # A household contact's own customer (seek.own_customer), or a record's (own_customer.before_the_call),
+            # is the one of every event of its call or visit: the next one is applied here (a copy of one applied
+            # already too: sections are idempotent).
             ctx.send(ctx.key, apply_message(msgspec.structs.replace(message.saga, current=ctx.key, pending=[])))
         return  # created already: a duplicate
     saga, state = copy_saga(message.saga), ctx.state
@@ -84,7 +85,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     # A record that reached this customer through its user id is its person's, even when its traits contradict
     # the summary (a typo in one, a field missing in the other: the weight's veto yields to a shared login too).
     mine = consistent_traits(ctx, message.traits) or _by_login(ctx, message.ids)
-    if not mine and leaves(ctx, message):
+    if (not mine or not ctx.state.traits) and leaves(ctx, message):
         return  # another person's record that ranks first on identifiers held here: its own customer
     for key in message.kept_apart:  # another customer keeps it: both screen pops name the two (web.py)
         if key not in ctx.state.members:

@@ -260,5 +260,5 @@ def apply_message(saga: Saga) -> Apply:
     lowered = [key for index, key in enumerate(saga.ids)
                if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
-                 household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only else None,
+                 household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only or ids else None,
                  unowned=list(saga.unowned) if carried else [])

@@ -60,15 +60,16 @@ def account_line(household: str, account: str, *, phone: bool = True) -> list[tu
     return [(out.event, out.topic) for out in mapped.events]
 
 
-def landline_call(household: str, name: str) -> list[tuple[Event, str]]:
+def landline_call(household: str, name: str, *, keeper: bool = False) -> list[tuple[Event, str]]:
     """A Connect CTR (2025-03-02, after the lines) from the household's landline whose IVR took the housemate's
-    account (``name`` "account") or name and birth date ("dob")."""
+    account (``name`` "account") or name and birth date ("dob"); the keeper's (``keeper``)."""
     _, number, people = HOUSEHOLDS[household]
-    account, person = list(people.items())[1]
+    account, person = list(people.items())[0 if keeper else 1]
     attributes = ({"accountNumber": account} if name == "account" else
                   {"firstName": person["given_name"], "lastName": person["family_name"],
                    "dateOfBirth": person["birth_date"]})
-    record = ctr(ContactId=f"{household}-{name}", CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
+    contact = f"{household}-{name}" + ("-keeper" if keeper else "")
+    record = ctr(ContactId=contact, CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
                  Attributes=attributes)
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)

@@ -89,3 +89,34 @@ def test_a_record_of_another_person_that_ranks_first_on_nothing_stays_where_it_a
     assert len([c for c in h.decisions(Created)]) == (1 if not reverse else 2)  # reversed: Ann's merges Anx's
     state = h.local.store.nodes[customer or ""]
     assert isinstance(state, CustomerState) and "anx" not in str(state.traits)
+
+
+# A call whose IVR took an account and nothing else (no traits), and a record of the caller's phone with her name.
+ACCOUNT, LANDLINE, MOBILE = ("ACCOUNT", "ACC-0"), ("PHONE", "+33144556677"), ("PHONE", "+33612345678")
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["call first", "record first"])
+def test_a_record_through_the_landline_alone_leaves_an_untold_call_it_occurred_before(reverse: bool) -> None:
+    """The record (minute 0: the landline, Ann) and the account call (minute 10: the account, the landline). In time
+    order the record made a customer with the landline and the call's account, pending, met it through the line:
+    weighed (a review: only the line in common, no traits on the call's side), the account on its own. Arriving after
+    the call, the record reached the call's customer through the line alone, unweighed, and joined it. Now it leaves for
+    a customer of its own (``own_customer.before_the_call``), which claims the line it ranks first on: the same
+    customers in both orders, each event on its own (the review is requested in time order only)."""
+    ann, call = record([LANDLINE], ANN, 0, "rec-ann"), record([ACCOUNT, LANDLINE], {}, 10, "call")
+    h = replay([ann, call], reverse=not reverse)
+    key = h.key
+    assert clusters(h) == {frozenset({key(*ACCOUNT)}), frozenset({key(*LANDLINE)})}
+    assert resolved_to(h, "rec-ann") == [h.customer(*LANDLINE)]
+    assert resolved_to(h, "call") == [h.customer(*ACCOUNT)]
+
+
+@pytest.mark.parametrize(("phone", "minutes"), [(MOBILE, 0), (LANDLINE, 20)], ids=["a mobile", "after the call"])
+def test_a_record_through_a_mobile_or_after_the_call_joins_the_untold_call(phone: tuple[str, str], minutes: int) -> None:
+    """Not through a mobile (one person's device, not the home's: a record of its owner's), nor when the record
+    occurred after the call (time order: it met the call's customer through the line): it joins, as before. Left: a
+    mobile's record arriving first keeps the call's account apart by a review, as the landline's does."""
+    call, ann = record([ACCOUNT, phone], {}, 10, "call"), record([phone], ANN, minutes, "rec-ann")
+    h = replay([call, ann], reverse=False)
+    assert clusters(h) == {frozenset({h.key(*ACCOUNT), h.key(*phone)})}
+    assert resolved_to(h, "rec-ann") == [h.customer(*ACCOUNT)]
