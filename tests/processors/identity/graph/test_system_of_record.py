@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,9 +63,10 @@ def export_line(holder: str, line: int) -> Items:
     return [(out.event, out.topic) for out in mapped.events]
 
 
-def portal_identify(day: str, traits: dict[str, str]) -> Items:
-    """F9's ``POST /v1/identify`` (user ``ob-paul``) with ``traits``, as the web adapter maps it."""
-    body = {"type": "identify", "userId": "ob-paul", "messageId": "m-nid-2", "timestamp": f"{day}T10:00:00Z",
+def portal_identify(day: str, traits: dict[str, str], message_id: str = "m-nid-2") -> Items:
+    """F9's ``POST /v1/identify`` (user ``ob-paul``) with ``traits``, as the web adapter maps it (its event id derives
+    from ``message_id``: one a message)."""
+    body = {"type": "identify", "userId": "ob-paul", "messageId": message_id, "timestamp": f"{day}T10:00:00Z",
             "traits": traits}
     mapped = SegmentMapper(web_settings(), TopicSettings(), BANK)(body, received_at=datetime.fromisoformat(
         f"{day}T10:00:01+00:00"))
@@ -96,12 +98,15 @@ def key(kind: str, value: str) -> str:
     return KEYS.normalize({"type": kind, "value": value}).key  # type: ignore[union-attr]
 
 
-def owners(blocks: list[Items], order: tuple[int, ...]) -> tuple[Harness, dict[str, str | None]]:
-    """``blocks`` in ``order``; who holds Alice's card and IBAN: ``alice``, ``paul``, or None (nobody)."""
-    h = Harness(matcher_settings(default_region="FR"))
+def owners(blocks: list[Items], order: tuple[int, ...], *, partitions: int = 1, seed: int | None = None,
+           duplicates: float = 0.0) -> tuple[Harness, dict[str, str | None]]:
+    """``blocks`` in ``order`` (over ``partitions`` in an interleaving drawn by ``seed``, with ``duplicates``); who
+    holds Alice's card and IBAN: ``alice``, ``paul``, or None (nobody)."""
+    h = Harness(matcher_settings(default_region="FR"), partitions=partitions, seed=seed, duplicates=duplicates)
     for index in order:
         for event, topic in blocks[index]:
-            h.feed(event, topic)
+            h.feed(event, topic, settle=partitions == 1)
+    h.local.run()
     h.local.check_consistent()
     people = {root(h, h.local.customer_of(key("NATIONAL_ID", line["national_id"])) or ""): name
               for name, line in LINES.items()}
@@ -141,8 +146,8 @@ def test_the_sample_a_portal_identify_with_pauls_nir_leaves_alices_card_and_iban
 
 
 CLAIMS: dict[str, Any] = {
-    "web-card": lambda day: portal_identify(day, {"national_id": PAUL_NIR, "cardNumber": CARD}),
-    "web-iban": lambda day: portal_identify(day, {"national_id": PAUL_NIR, "iban": IBAN}),
+    "web-card": lambda day: portal_identify(day, {"national_id": PAUL_NIR, "cardNumber": CARD}, f"m-card-{day}"),
+    "web-iban": lambda day: portal_identify(day, {"national_id": PAUL_NIR, "iban": IBAN}, f"m-iban-{day}"),
     "counter": counter_transaction,
     "call-center": ivr_call,
 }
@@ -159,3 +164,17 @@ def test_no_weaker_channels_claim_takes_what_the_export_gave_its_holder_in_any_o
     for order in ORDERS:
         _, held = owners(blocks, order)
         assert held == {"card": "alice", "iban": "alice"}, (claim, order)
+
+
+@pytest.mark.parametrize(("partitions", "seed", "duplicates"), [(1, None, 0.0), (5, 21, 0.3), (12, 9, 0.5)])
+def test_every_claim_at_once_across_partitions_with_redeliveries(
+        partitions: int, seed: int | None, duplicates: float) -> None:
+    """The two lines and the four claims of both days in one stream: the reverse order and a fixed draw of the 8!
+    arrival orders, interleaved across graph partitions with redeliveries (``LocalGraph``)."""
+    claims = [CLAIMS[claim](day) for claim in CLAIMS for day in DAYS.values()]
+    blocks = [export_line("alice", 2), export_line("paul", 5), *claims]
+    orders = [tuple(reversed(range(len(blocks)))),
+              *(tuple(random.Random(draw).sample(range(len(blocks)), len(blocks))) for draw in range(4))]
+    for order in orders:
+        _, held = owners(blocks, order, partitions=partitions, seed=seed, duplicates=duplicates)
+        assert held == {"card": "alice", "iban": "alice"}, order
