@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bus.identifiers.kinds import ACCOUNT, CARD
 from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
@@ -40,18 +41,30 @@ ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, 
 # track, an alias naming it as ``previousId``) does, so that event's customer keeps it (``graph/limits.tells``).
 UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
 
-# A business system's record (billing, orders: the legacy adapter's channel) names the holder of the account it is
-# about; its other identifiers may be a family member's (a family plan's line: the holder's name next to each
-# MSISDN, tester18 F4). On those it ranks after every person's own contact (``graph/limits.key_rank``).
+# A system of record (a business system: billing, core banking, orders; the legacy adapter's channel, its nightly
+# export and its CDC alike) names the holder of the account it is about, and what it gave that holder: the account
+# (an IBAN is one, ``bus.identifiers.kinds.ALIASES``) and the account's cards. On those it ranks before every other
+# channel's event whatever the times, and among records by time: a web, counter or call-center event that carries
+# them is weaker evidence of who holds them (tester21 F9: a portal identify with Paul's national ID and Alice's card
+# took her card to Paul). Its other identifiers may be a family member's (a family plan's line: the holder's name
+# beside each MSISDN, tester18 F4): on those it ranks after every person's own contact. Both: ``graph/limits.key_rank``.
 RECORD_CHANNEL = "BUSINESS_SYSTEM"
-RECORD_KINDS = frozenset({"ACCOUNT"})  # what such a record is about: it ranks these by its time, as any event
+RECORD_KINDS = frozenset({ACCOUNT, CARD})
 
 
 def holder_only(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` names the holder of its account, not who uses its identifier ``key``: a
-    business record's identifiers other than its account's (``RECORD_CHANNEL``, ``RECORD_KINDS``) and other than a
-    fixed line (``household_line``: each housemate's own account line carries the home's landline, tester20 F1)."""
+    business record's identifiers other than those it gives the holder (``RECORD_CHANNEL``, ``RECORD_KINDS``) and
+    other than a fixed line (``household_line``: each housemate's own account line carries the home's landline,
+    tester20 F1)."""
     return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
+
+
+def second_hand(channel: str, key: str) -> bool:
+    """Whether an event of ``channel`` is weaker evidence of who holds ``key`` than a system of record's: ``key`` is of
+    a kind a record gives its holder (``RECORD_KINDS``: an account, an IBAN, a card) and ``channel`` is not the
+    record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9)."""
+    return channel != RECORD_CHANNEL and kind_of(key) in RECORD_KINDS
 
 
 def household_line(key: str) -> bool:

@@ -2,7 +2,8 @@
 
 When two people share an identifier (a family phone) and the matcher refuses to merge them, the
 identifier belongs to the customer of the **earliest event that carried it**, by rank
-(``limits.event_rank``: event time, then a hash of the event id), whatever the arrival order:
+(``limits.event_rank``: event time, then a hash of the event id; by channel where one is the better evidence of
+whose it is, ``limits.key_rank``: a system of record's account or card), whatever the arrival order:
 
 1. A visit that sets or lowers the identifier's ``first_rank`` sets its bit in ``saga.lowered``
    (``identifier_node._lower_rank``); only such an event can be the earliest. A root that refuses the

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, holder_only, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, holder_only, kind_of, second_hand
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 
@@ -52,23 +52,30 @@ def saga_rank(saga: Saga) -> int:
     return event_rank(saga.occurred_micros, saga.event_id)
 
 
-# Above every event time (``event_rank`` < 2**62 until the year 2112): the ranks of a business record's identifiers
-# other than its account's (``key_rank``).
-RECORD_LATER = 1 << 62
+# Above every event time (``event_rank`` < 2**62 until the year 2112): the ranks an event gives the identifiers it is
+# weaker evidence of than another channel's (``key_rank``).
+LATE_BAND = 1 << 62
 
 
 def key_rank(rank: int, channel: str, key: str) -> int:
-    """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``.
+    """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``: its
+    own, or ``LATE_BAND`` above it where another channel's event is the better evidence of whose ``key`` is, so that
+    event's customer keeps it against this one's claim whatever the times and the arrival order (``claim_node.py``):
 
-    A business system's record names the holder of its account (``rules.holder_only``),
-    which it ranks by its time; its other identifiers rank after every other channel's event: a family plan's
-    billing line puts the holder's name beside each member's MSISDN, activated before the member's own sign-up
-    (tester18 F4). So a person's own contact keeps their mobile against the holder's earlier line, whatever the
-    arrival order (``claim_node.py``), and the records still rank among themselves by time. A fixed line ranks by
-    the record's time (``rules.household_line``: each housemate's account line carries the home's, tester20 F1).
+    * a system of record (``rules.RECORD_CHANNEL``, a business system's record) names the holder of its account,
+      not who uses its other identifiers (``rules.holder_only``): a family plan's billing line puts the holder's name
+      beside each member's MSISDN, activated before the member's own sign-up (tester18 F4); on those it ranks after
+      every other channel's event. A fixed line ranks by the record's time (``rules.household_line``: each
+      housemate's account line carries the home's, tester20 F1);
+    * what such a record gives its holder (``rules.RECORD_KINDS``: the account, an IBAN, a card) another channel's
+      event (web, counter, call center) only claims (``rules.second_hand``): it ranks after every record's
+      (tester21 F9: a portal identify with Paul's national ID beside Alice's card took the card to Paul).
+
+    Within a band, events rank by time: records among themselves (a joint account's two holders' lines), and the
+    other channels among themselves.
     """
-    if holder_only(channel, key):
-        return rank | RECORD_LATER
+    if holder_only(channel, key) or second_hand(channel, key):
+        return rank | LATE_BAND
     return rank
 
 

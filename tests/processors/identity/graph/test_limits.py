@@ -1,8 +1,8 @@
 """Who gives way when a per-customer limit decides: the largest rank (earliest event first), not the last arrival."""
 
-from processors.identity.graph.limits import HASH_BITS, event_rank, loser
+from processors.identity.graph.limits import HASH_BITS, event_rank, key_rank, loser
 from processors.identity.graph.outputs import Refused, Unassigned
-from processors.identity.rules import MAX_PER_CUSTOMER
+from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL
 from tests.processors.identity.support import Harness, settings
 
 
@@ -12,6 +12,24 @@ def test_an_earlier_event_ranks_first_and_the_event_id_breaks_a_tie_within_a_mic
     assert event_rank(1_000, "a") == event_rank(1_000, "a")
     assert event_rank(1_000, "a") >> HASH_BITS == 1_000
     assert event_rank((1 << 53) - 1, "x") < 1 << 63  # fits a signed 64-bit int until the year 2255
+
+
+def test_a_system_of_record_ranks_first_on_what_it_gives_its_holder_and_last_on_the_rest() -> None:
+    """``key_rank``: a record's account, IBAN and card before every other channel's event, whatever the times
+    (tester21 F9); its mobile after them (tester18 F4); a fixed line by its time (tester20 F1)."""
+    record, later_web = event_rank(2_000, "record"), event_rank(1_000_000, "web")
+    earlier_web = event_rank(1_000, "web")
+    for own in ("ACCOUNT:ACC-1001", "ACCOUNT:FR7630004000031234567890143", "CARD:card1:ab"):
+        for web in (earlier_web, later_web):
+            for channel in ("WEB", "BRANCH", "CALL_CENTER"):
+                assert key_rank(record, RECORD_CHANNEL, own) < key_rank(web, channel, own), (own, channel)
+        assert key_rank(record, RECORD_CHANNEL, own) < key_rank(event_rank(3_000, "r2"), RECORD_CHANNEL, own)
+        assert key_rank(earlier_web, "WEB", own) < key_rank(later_web, "BRANCH", own)  # by time among the others
+    mobile, landline = "PHONE:+33612345671", "PHONE:+33140000000"
+    assert key_rank(earlier_web, "WEB", mobile) < key_rank(record, RECORD_CHANNEL, mobile)
+    assert key_rank(later_web, "WEB", mobile) < key_rank(record, RECORD_CHANNEL, mobile)
+    assert key_rank(record, RECORD_CHANNEL, landline) < key_rank(later_web, "WEB", landline)
+    assert key_rank(earlier_web, "WEB", landline) < key_rank(record, RECORD_CHANNEL, landline)
 
 
 def test_the_largest_rank_gives_way_then_the_largest_key() -> None:
