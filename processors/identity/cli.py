@@ -26,6 +26,7 @@ from processors.identity.cli_common import (
     _keyed_settings_or_exit,
     _publish,
     _settings_or_exit,
+    current_customers,
     read_owners_and_customer_events,
 )
 from processors.identity.cli_unmerge import unmerge_command
@@ -126,11 +127,12 @@ def move_contact_command(
     if source == to:
         typer.echo("error: --from and --to name the same customer", err=True)
         raise typer.Exit(2)
-    owners = set(asyncio.run(_current_owners(settings)).values())
+    current = current_customers(*asyncio.run(read_owners_and_customer_events(settings)))
     for option, customer in (("--from", source), ("--to", to)):
-        if customer not in owners:
-            typer.echo(f"error: {option}: no current customer {customer} on customer.identifiers.v1 (unknown, or "
-                       "merged into another: look it up in the screen pop for the current id)", err=True)
+        if customer not in current:
+            typer.echo(f"error: {option}: no current customer {customer} on customer.events.v1 or "
+                       "customer.identifiers.v1 (unknown, or merged into another: look it up in the screen pop for "
+                       "the current id)", err=True)
             raise typer.Exit(2)
     command_id = str(uuid.uuid4())
     asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))
