@@ -43,9 +43,7 @@ def merge_plan(first: str, second: str, owners: Mapping[str, str], survivors: Ma
     first, then merge: the customer left without it is merged by id)."""
     from processors.verify.identity import final_customer
 
-    held: dict[str, list[str]] = {}
-    for key, owner in owners.items():
-        held.setdefault(final_customer(owner, survivors), []).append(key)
+    held = held_by(owners, survivors)
     now = [final_customer(customer, survivors) for customer in (first, second)]
     for given, customer in zip((first, second), now, strict=True):
         if customer not in held and customer not in current:
@@ -57,14 +55,37 @@ def merge_plan(first: str, second: str, owners: Mapping[str, str], survivors: Ma
     if not all(customer in held for customer in now):
         return now[0], now[1], []
     keys = [policy.plan_order(held[customer])[0] for customer in now]
-    kind = conflict_kind(policy, dict.fromkeys(held[now[0]], (0, 0)), dict.fromkeys(held[now[1]]),
-                         waived(_probe(keys)))
+    kind = conflicting_kind(policy, held[now[0]], held[now[1]], keys)
     if kind is not None:
-        raise MergeRefused(f"{now[0]} and {now[1]} hold two different {kind} identifiers (one per person): two "
-                           f"people. If one {kind} is wrong, release it (omnibus identity release {kind} VALUE "
-                           f"--customer ...), then merge again; to move one contact only, omnibus identity "
-                           f"move-contact CONTACT_ID --from ... --to ...")
+        raise MergeRefused(two_people(kind, now[0], now[1]))
     return now[0], now[1], keys
+
+
+def held_by(owners: Mapping[str, str], survivors: Mapping[str, str]) -> dict[str, list[str]]:
+    """Current customer id -> the identifier keys it holds (``owners`` followed through ``survivors``)."""
+    from processors.verify.identity import final_customer
+
+    held: dict[str, list[str]] = {}
+    for key, owner in owners.items():
+        held.setdefault(final_customer(owner, survivors), []).append(key)
+    return held
+
+
+def conflicting_kind(policy: LinkPolicy, first: list[str], second: list[str], keys: list[str]) -> str | None:
+    """The type limited to one per customer (``limits.conflict_kind``) of which the customers holding ``first`` and
+    ``second`` hold two, which the graph refuses on an operator's link through ``keys`` (its saga's look-ups: a review
+    decision may give a customer a second USER_ID, ``customer_steps.waived``); None if none."""
+    return conflict_kind(policy, dict.fromkeys(first, (0, 0)), dict.fromkeys(second), waived(_probe(keys)))
+
+
+def two_people(kind: str, first: str, second: str) -> str:
+    """Why an operator's merge of ``first`` and ``second`` is refused, and the commands that merge them if one of
+    their two ``kind`` identifiers was mistyped (tester21 F8: a national ID two digits off that keeps its check
+    character): release it, which leaves its customer without it, then merge (by customer id, ``merge_send``)."""
+    return (f"{first} and {second} hold two different {kind} identifiers (one per person): two people. If one {kind} "
+            f"was mistyped, release it (omnibus identity release {kind} VALUE --customer ...; the customer keeps its "
+            f"contacts), then omnibus identity merge {first} {second}; to move one contact only, omnibus identity "
+            "move-contact CONTACT_ID --from ... --to ...")
 
 
 def merge_send(command_id: str, first: str, second: str, keys: list[str], operator: str, reason: str) -> Send:

@@ -22,7 +22,7 @@ from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.matching.compare import Level
 from processors.identity.matching.weights import MatchModel
-from processors.identity.review_sides import Side, masked_labels, only_in_common
+from processors.identity.review_sides import Side, masked_labels, to_decide
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
 
 REQUESTED = "omnibus.identity.MergeReviewRequested"
@@ -316,7 +316,8 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
     customers = (review.customer_id, review.other_customer_id)
     labels = masked_labels(review.identifiers, dict(sides or {}), customers)
     known = [sides[customer].as_json(labels) for customer in customers if sides and customer in sides]
-    extra = {"customers": known, "to_decide": only_in_common(review, in_common(review), dict(sides))} if sides else {}
+    advice = to_decide(review, in_common(review), dict(sides), matcher.vetoes) if sides else None
+    extra = {"customers": known, "to_decide": advice} if sides else {}
     return {
         "review_id": review.review_id,
         "customer_id": review.customer_id,

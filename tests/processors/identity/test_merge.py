@@ -44,6 +44,7 @@ def test_a_customer_left_without_identifiers_is_merged_by_id_and_two_national_id
     with pytest.raises(MergeRefused) as refused:
         merge_plan("cus_a", "cus_c", OWNERS, {}, POLICY)
     assert "release it (omnibus identity release NATIONAL_ID" in str(refused.value)
+    assert "then omnibus identity merge cus_a cus_c" in str(refused.value)
     released = {key: owner for key, owner in OWNERS.items() if owner != "cus_c"}
     assert merge_plan("cus_a", "cus_c", released, {}, POLICY, current={"cus_a", "cus_b", "cus_c"}) == (
         "cus_a", "cus_c", [])

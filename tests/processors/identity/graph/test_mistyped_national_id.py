@@ -10,19 +10,27 @@ answer stays "two people": apart until an operator decides), and after the relea
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 
 import pytest
+import typer
+from rich.console import Console
 
 from bus.serde import Event
+from processors.identity.cli import _refuse_two_people
 from processors.identity.graph.messages.commands import ReleaseIdentifier
-from processors.identity.graph.outputs import Merged, Refused, ReviewRequested, Send
+from processors.identity.graph.outputs import Created, Linked, Merged, Refused, ReviewRequested, Send, Split
 from processors.identity.merge import merge_plan, merge_send
+from processors.identity.review import open_reviews
+from processors.identity.review_list import print_reviews
+from processors.identity.review_sides import customer_sides
 from processors.identity.rules import MANUAL_MERGE, MATCH_REVIEW, MAX_PER_CUSTOMER, LinkPolicy
 from tests.processors.identity.graph.test_seek import observed
 from tests.processors.identity.graph.test_split_contacts import contact_ids
 from tests.processors.identity.support import Harness, interaction, matcher_settings, national_id
+from tests.processors.identity.test_review_sides import _events
 
 OBSERVED = "identity.observed.v1"
 # A resident ID (the harness's scheme, cn.ric) of 1985-05-12, and the same two digits off with a valid check character.
@@ -104,3 +112,23 @@ def test_after_the_wrong_national_id_is_released_the_operators_merge_brings_the_
     assert (merged.lineage.rule, merged.operator) == (MANUAL_MERGE, "op-anna")
     assert contact_ids(h, alice) == ["tx-0003"] and h.customer(*ALICE_NIR) == alice
     h.local.check_consistent()
+
+
+def test_the_review_says_what_to_do_and_accept_names_the_commands_that_merge_them() -> None:
+    """The listing advises release then merge (or reject), and ``review accept`` refuses with the same commands
+    rather than report "accepted" for a link the graph refuses (two national IDs); values never shown."""
+    h, alice, ghost = fed(("alice", "traits", "visit"))
+    (review,) = open_reviews(_events(h, (ReviewRequested,)))
+    sides = customer_sides(_events(h, (Created, Linked, Merged, Split, Refused)))
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(h.config).matcher, Console(file=out, width=100, color_system=None), sides=sides)
+    said = " ".join(out.getvalue().split())
+    assert ("to decide: the two hold two different NATIONAL_ID identifiers: two people (reject), unless one was "
+            "mistyped: then release it") in said and f"omnibus identity merge {alice} {ghost}" in said
+    assert ALICE_NIR[1] not in said and TYPO_NIR[1] not in said
+    owners = {h.key(*ALICE_NIR): alice, h.key(*ACCOUNT): alice, h.key(*TYPO_NIR): ghost}
+    with pytest.raises(typer.Exit) as refused:
+        _refuse_two_people(review.review_id, review, owners, {}, review.identifiers, h.config)
+    assert refused.value.exit_code == 2
+    del owners[h.key(*TYPO_NIR)]  # released: accept is no longer refused, nor is the merge (by id)
+    _refuse_two_people(review.review_id, review, owners, {}, review.identifiers, h.config)
