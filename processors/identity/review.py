@@ -232,9 +232,10 @@ def linking_identifiers(review: OpenReview, owners: Mapping[str, str], survivors
         keys = held[customer]
         if not keys:
             raise NothingToLink(
-                f"customer {customer} holds no identifier any more (each has moved to another customer since the "
-                "review was requested): no decision can reach it, nothing would merge. Look its identifiers up in "
-                "the screen pop and split or merge by hand")
+                f"customer {customer} holds no identifier any more (each has moved to another customer or was "
+                "released since the review was requested): no decision can reach it, nothing would merge. To merge "
+                f"the two: omnibus identity merge {customers[0]} {customers[1]} (it links a customer without "
+                "identifiers by id); else look its identifiers up in the screen pop and split by hand")
         same = [key for key in review.identifiers if key in keys]
         chosen.append(same[0] if same else keys[0])
     return chosen[0], chosen[1]
