@@ -30,3 +30,9 @@ def test_a_second_national_id_is_asked_about_only_where_nothing_else_says_two_pe
     assert asked_despite(MATCHER, score, "NATIONAL_ID") is asked
     if not levels:
         assert round(score.weight, 1) == -0.9
+
+
+def test_a_second_user_id_is_not_asked_about() -> None:
+    """Two logins with the same traits: refused and announced as before (``graph/test_evidence.py``), no review."""
+    levels = {**ALICE, "NATIONAL_ID": Level.MISSING, "USER_ID": Level.DIFFERENT}
+    assert not asked_despite(MATCHER, MATCHER.weigh(levels, linked=False), "USER_ID")
