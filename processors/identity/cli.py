@@ -26,6 +26,7 @@ from processors.identity.cli_common import (
     _keyed_settings_or_exit,
     _publish,
     _settings_or_exit,
+    current_customers,
     read_owners_and_customer_events,
 )
 from processors.identity.cli_unmerge import unmerge_command
@@ -42,6 +43,7 @@ from processors.identity.wire import RoutingSerializer, encode_record, encoded_g
 
 if TYPE_CHECKING:
 
+    from processors.identity.config import IdentitySettings
     from processors.identity.review import OpenReview
 
 app = typer.Typer(no_args_is_help=True)
@@ -126,11 +128,12 @@ def move_contact_command(
     if source == to:
         typer.echo("error: --from and --to name the same customer", err=True)
         raise typer.Exit(2)
-    owners = set(asyncio.run(_current_owners(settings)).values())
+    current = current_customers(*asyncio.run(read_owners_and_customer_events(settings)))
     for option, customer in (("--from", source), ("--to", to)):
-        if customer not in owners:
-            typer.echo(f"error: {option}: no current customer {customer} on customer.identifiers.v1 (unknown, or "
-                       "merged into another: look it up in the screen pop for the current id)", err=True)
+        if customer not in current:
+            typer.echo(f"error: {option}: no current customer {customer} on customer.events.v1 or "
+                       "customer.identifiers.v1 (unknown, or merged into another: look it up in the screen pop for "
+                       "the current id)", err=True)
             raise typer.Exit(2)
     command_id = str(uuid.uuid4())
     asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))
@@ -295,7 +298,7 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
     )
 
     operator, reason = _checked_decision_text("--by", operator), _checked_decision_text("--reason", reason)
-    settings, _ = _settings_or_exit()
+    settings, identity = _settings_or_exit()
     events, survivors = asyncio.run(_review_events(settings))
     reviews = {review.review_id: review for review in open_reviews(events, survivors)}
     try:
@@ -305,11 +308,14 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
         raise typer.Exit(2) from None
     if review_id not in reviews:
         _no_open_review_exit(review_id, events, survivors)
+    owners = asyncio.run(_current_owners(settings))
     try:
-        identifiers = linking_identifiers(reviews[review_id], asyncio.run(_current_owners(settings)), survivors)
+        identifiers = linking_identifiers(reviews[review_id], owners, survivors)
     except NothingToLink as exc:
         typer.echo(f"error: review {review_id} not {'accepted' if accept else 'rejected'}: {exc}", err=True)
         raise typer.Exit(2) from None
+    if accept:
+        _refuse_two_people(review_id, reviews[review_id], owners, survivors, identifiers, identity)
     command_id = str(uuid.uuid4())
     send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id,
                             identifiers=identifiers)
@@ -326,6 +332,24 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
     asyncio.run(publish())
     get_logger(__name__).info("review decided", review_id=review_id, accepted=accept, command_id=command_id)
     typer.echo(f"review {review_id} {'accepted' if accept else 'rejected'} by {operator} (command {command_id})")
+
+
+def _refuse_two_people(review_id: str, review: OpenReview, owners: dict[str, str], survivors: dict[str, str],
+                       identifiers: tuple[str, str], identity: IdentitySettings) -> None:
+    """Exit 2 with one line when the review's two customers hold two identifiers of a type limited to one (two
+    national IDs, a review ``matching.mistyped`` opens): the graph would refuse the accept's link (``LinkRefused``
+    ``max-per-customer``) after the CLI said "accepted". The line says how to merge them if one was mistyped."""
+    from processors.identity.merge import conflicting_kind, held_by, two_people
+    from processors.identity.review import current_pair
+    from processors.identity.rules import LinkPolicy
+
+    first, second = sorted(current_pair(review, survivors))
+    held = held_by(owners, survivors)
+    kind = conflicting_kind(LinkPolicy(identity), held.get(first, []), held.get(second, []), list(identifiers))
+    if kind is not None:
+        typer.echo(f"error: review {review_id} not accepted: {two_people(kind, first, second)}. If they are two "
+                   f"people: omnibus identity review reject {review_id}", err=True)
+        raise typer.Exit(2)
 
 
 @review_app.command("accept")

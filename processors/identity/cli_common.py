@@ -12,8 +12,7 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import IdentitySettings, load_identity_settings
-from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
-from processors.identity.graph.messages.steps import Visit
+from processors.identity.graph.messages import AnyMessage
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 
@@ -52,8 +51,7 @@ async def _current_owners(settings: OmnibusSettings) -> dict[str, str]:
     return {key: row["customer_id"] for key, row in reader_rows(replay.records).items()}
 
 
-async def _publish(settings: object, customer: str,
-                   message: SplitCustomer | MoveContact | ReleaseIdentifier | Visit) -> None:
+async def _publish(settings: object, customer: str, message: AnyMessage) -> None:
     """Send ``message`` to graph node ``customer`` (a customer id; an identifier key for a saga's ``Visit``)."""
     serializer, _ = build_serde(settings.registry)  # type: ignore[attr-defined]
     async with EventProducer(settings, RoutingSerializer(serializer)) as producer:  # type: ignore[arg-type]
@@ -71,3 +69,13 @@ async def read_owners_and_customer_events(settings: OmnibusSettings) -> tuple[di
 
     owners, customers = await asyncio.gather(_current_owners(settings), replay_topic(settings, CUSTOMER_EVENTS))
     return owners, list(customers.events)
+
+
+def current_customers(owners: dict[str, str], events: list[Event]) -> set[str]:
+    """The customers an operator command may name: every customer ``customer.events.v1`` created or split off that no
+    merge ended, and every holder of an identifier (``owners``). Also those that hold no identifier any more (every
+    one released, or a call's own customer, ``seek.own_customer``): their contacts, products and name are still on
+    their screen pop, which only ``merge`` or ``move-contact`` can bring to the right customer (tester21 F8)."""
+    from processors.identity.review_sides import customer_sides
+
+    return set(customer_sides(events, owners))

@@ -1,20 +1,25 @@
 """An operator's merge of two customers (``omnibus identity merge``): which two identifiers its saga looks up, and
 what is refused before anything is published.
 
-The graph links the customers of two identifiers, not two customer ids (``review.linking_identifiers``): the merge
-sends ``saga.merge_saga`` with one identifier each customer holds now. Its ``CustomerMerged`` (rule
-``manual-merge``) names who and why; the merge overrides the pair's do-not-merge (a split, a rejected review:
-``customer_merge.overrides``), so it undoes a split or a refused match, and a later split is still possible.
+The graph links the customers of two identifiers (``review.linking_identifiers``): the merge sends
+``saga.merge_saga`` with one identifier each customer holds now. A customer that holds none (every identifier
+released, a call's own customer, ``seek.own_customer``) is still a customer with a history (contacts, products, a
+name); the two are then linked by customer id, as blocking links two customers (``merge_send``: a ``link`` to the
+larger id). Its ``CustomerMerged`` (rule ``manual-merge``) names who and why; the merge overrides the pair's
+do-not-merge (a split, a rejected review: ``customer_merge.overrides``), so it undoes a split or a refused match, and
+a later split is still possible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from bus.errors import OmnibusError
 from processors.identity.graph.customer_steps import waived
 from processors.identity.graph.limits import conflict_kind
 from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Link, Visit
+from processors.identity.graph.outputs import Send
 from processors.identity.graph.saga import merge_saga
 from processors.identity.rules import LinkPolicy
 
@@ -24,35 +29,74 @@ class MergeRefused(OmnibusError):
 
 
 def merge_plan(first: str, second: str, owners: Mapping[str, str], survivors: Mapping[str, str],
-               policy: LinkPolicy) -> tuple[str, str, list[str]]:
+               policy: LinkPolicy, current: Collection[str] = ()) -> tuple[str, str, list[str]]:
     """The two customers as they are now and the two identifiers (``TYPE:value`` keys, one of each, its highest
-    priority: ``LinkPolicy.plan_order``) a merge's saga looks up.
+    priority: ``LinkPolicy.plan_order``) a merge's saga looks up; no keys when one of them holds no identifier
+    (``merge_send`` links the two by id).
 
     ``owners``: identifier key -> customer id (``customer.identifiers.v1``); ``survivors``: merged-away customer id
     -> survivor (``CustomerMerged`` on ``customer.events.v1``): a customer merged already is followed to the one it
-    is now. Raises ``MergeRefused`` for a customer no identifier is held by (unknown, or all its identifiers moved
-    on), for two ids that are one customer already, and for two customers holding two identifiers of a type limited
-    to one (two national IDs: two people, the graph refuses it as ``max-per-customer``; release the wrong one first)."""
+    is now; ``current``: the customers ``customer.events.v1`` names that no merge ended
+    (``review_sides.customer_sides``), with or without identifiers. Raises ``MergeRefused`` for a customer neither
+    topic knows, for two ids that are one customer already, and for two customers holding two identifiers of a type
+    limited to one (two national IDs: two people, the graph refuses it as ``max-per-customer``; release the wrong one
+    first, then merge: the customer left without it is merged by id)."""
+    from processors.verify.identity import final_customer
+
+    held = held_by(owners, survivors)
+    now = [final_customer(customer, survivors) for customer in (first, second)]
+    for given, customer in zip((first, second), now, strict=True):
+        if customer not in held and customer not in current:
+            merged = f" (merged into {customer})" if customer != given else ""
+            raise MergeRefused(f"no current customer {given}{merged} on customer.events.v1 or "
+                               "customer.identifiers.v1 (unknown): look it up in the screen pop")
+    if now[0] == now[1]:
+        raise MergeRefused(f"{first} and {second} are one customer already ({now[0]})")
+    if not all(customer in held for customer in now):
+        return now[0], now[1], []
+    keys = [policy.plan_order(held[customer])[0] for customer in now]
+    kind = conflicting_kind(policy, held[now[0]], held[now[1]], keys)
+    if kind is not None:
+        raise MergeRefused(two_people(kind, now[0], now[1]))
+    return now[0], now[1], keys
+
+
+def held_by(owners: Mapping[str, str], survivors: Mapping[str, str]) -> dict[str, list[str]]:
+    """Current customer id -> the identifier keys it holds (``owners`` followed through ``survivors``)."""
     from processors.verify.identity import final_customer
 
     held: dict[str, list[str]] = {}
     for key, owner in owners.items():
         held.setdefault(final_customer(owner, survivors), []).append(key)
-    now = [final_customer(customer, survivors) for customer in (first, second)]
-    for given, current in zip((first, second), now, strict=True):
-        if current not in held:
-            merged = f" (merged into {current})" if current != given else ""
-            raise MergeRefused(f"no current customer {given}{merged} holds an identifier on customer.identifiers.v1 "
-                               "(unknown, or every identifier moved on): look it up in the screen pop")
-    if now[0] == now[1]:
-        raise MergeRefused(f"{first} and {second} are one customer already ({now[0]})")
-    keys = [policy.plan_order(held[customer])[0] for customer in now]
-    kind = conflict_kind(policy, dict.fromkeys(held[now[0]], (0, 0)), dict.fromkeys(held[now[1]]),
-                         waived(_probe(keys)))
-    if kind is not None:
-        raise MergeRefused(f"{now[0]} and {now[1]} hold two different {kind} identifiers (one per person): two "
-                           f"people. If one {kind} is wrong, release it first (omnibus identity release)")
-    return now[0], now[1], keys
+    return held
+
+
+def conflicting_kind(policy: LinkPolicy, first: list[str], second: list[str], keys: list[str]) -> str | None:
+    """The type limited to one per customer (``limits.conflict_kind``) of which the customers holding ``first`` and
+    ``second`` hold two, which the graph refuses on an operator's link through ``keys`` (its saga's look-ups: a review
+    decision may give a customer a second USER_ID, ``customer_steps.waived``); None if none."""
+    return conflict_kind(policy, dict.fromkeys(first, (0, 0)), dict.fromkeys(second), waived(_probe(keys)))
+
+
+def two_people(kind: str, first: str, second: str) -> str:
+    """Why an operator's merge of ``first`` and ``second`` is refused, and the commands that merge them if one of
+    their two ``kind`` identifiers was mistyped (tester21 F8: a national ID two digits off that keeps its check
+    character): release it, which leaves its customer without it, then merge (by customer id, ``merge_send``)."""
+    return (f"{first} and {second} hold two different {kind} identifiers (one per person): two people. If one {kind} "
+            f"was mistyped, release it (omnibus identity release {kind} VALUE --customer ...; the customer keeps its "
+            f"contacts), then omnibus identity merge {first} {second}; to move one contact only, omnibus identity "
+            "move-contact CONTACT_ID --from ... --to ...")
+
+
+def merge_send(command_id: str, first: str, second: str, keys: list[str], operator: str, reason: str) -> Send:
+    """The graph message that carries out ``merge_plan``'s merge: the saga's visit of the first of ``keys``, or, with
+    none (a customer without identifiers), a ``link`` of the two customer ids sent to the larger (the loser), whose
+    root offers itself to the other's (``customer_merge.on_link``); the id ``command_id`` makes a redelivery a copy."""
+    saga = merge_saga(command_id, sorted(keys), operator, reason)
+    if keys:
+        return Send(saga.ids[0], Visit(saga))
+    low, high = sorted((first, second))
+    return Send(high, Link(low, False, None, f"{command_id}#0", saga))
 
 
 def _probe(keys: list[str]) -> Saga:

@@ -13,9 +13,9 @@ from processors.identity.cli_common import (
     _checked_decision_text,
     _publish,
     _settings_or_exit,
+    current_customers,
     read_owners_and_customer_events,
 )
-from processors.identity.graph.messages.steps import Visit
 
 
 def merge_command(
@@ -28,30 +28,30 @@ def merge_command(
     refused, rejected or missed match). Refused for an unknown customer, two ids of one customer, and two customers
     with two national IDs (or another type limited to one per person). The larger of the two ids is merged into the
     smaller; `identity unmerge LARGER_ID` gives it back as it was (its identifiers, and what came through them)."""
-    from processors.identity.graph.saga import merge_saga
-    from processors.identity.merge import MergeRefused, merge_plan
+    from processors.identity.merge import MergeRefused, merge_plan, merge_send
     from processors.identity.rules import LinkPolicy
 
     operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
     settings, identity = _settings_or_exit()
-    owners, survivors = asyncio.run(_owners_and_survivors(settings))
+    owners, survivors, current = asyncio.run(_owners_survivors_and_current(settings))
     try:
-        first, second, keys = merge_plan(customer, other, owners, survivors, LinkPolicy(identity))
+        first, second, keys = merge_plan(customer, other, owners, survivors, LinkPolicy(identity), current)
     except MergeRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     command_id = str(uuid.uuid4())
-    saga = merge_saga(command_id, sorted(keys), operator, why)
-    asyncio.run(_publish(settings, saga.ids[0], Visit(saga)))
+    send = merge_send(command_id, first, second, keys, operator, why)
+    asyncio.run(_publish(settings, send.node, send.message))
     get_logger(__name__).info("merge requested", command_id=command_id)
     typer.echo(f"merge of {first} and {second} requested (command {command_id}); CustomerMerged (rule manual-merge) "
                f"follows on customer.events.v1. Undo: omnibus identity unmerge {max(first, second)}")
 
 
-async def _owners_and_survivors(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str]]:
-    """``_current_owners`` and every merge so far (merged-away customer id -> survivor, ``customer.events.v1``)."""
+async def _owners_survivors_and_current(settings: OmnibusSettings) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """``_current_owners``, every merge so far (merged-away customer id -> survivor, ``customer.events.v1``) and the
+    current customers (``cli_common.current_customers``: also those left without identifiers)."""
     from processors.verify.identity import MERGED
 
     owners, events = await read_owners_and_customer_events(settings)
     return owners, {event.value["merged_customer_id"]: event.value["survivor_customer_id"]
-                    for event in events if event.schema == MERGED}
+                    for event in events if event.schema == MERGED}, current_customers(owners, events)

@@ -22,7 +22,7 @@ from processors.identity.graph.outputs import Lineage, ReviewDecided, Send
 from processors.identity.graph.saga import review_saga
 from processors.identity.matching.compare import Level
 from processors.identity.matching.weights import MatchModel
-from processors.identity.review_sides import Side, masked_labels, only_in_common
+from processors.identity.review_sides import Side, masked_labels, to_decide
 from processors.identity.rules import REVIEW_ACCEPTED, REVIEW_REJECTED
 
 REQUESTED = "omnibus.identity.MergeReviewRequested"
@@ -232,9 +232,10 @@ def linking_identifiers(review: OpenReview, owners: Mapping[str, str], survivors
         keys = held[customer]
         if not keys:
             raise NothingToLink(
-                f"customer {customer} holds no identifier any more (each has moved to another customer since the "
-                "review was requested): no decision can reach it, nothing would merge. Look its identifiers up in "
-                "the screen pop and split or merge by hand")
+                f"customer {customer} holds no identifier any more (each has moved to another customer or was "
+                "released since the review was requested): no decision can reach it, nothing would merge. To merge "
+                f"the two: omnibus identity merge {customers[0]} {customers[1]} (it links a customer without "
+                "identifiers by id); else look its identifiers up in the screen pop and split by hand")
         same = [key for key in review.identifiers if key in keys]
         chosen.append(same[0] if same else keys[0])
     return chosen[0], chosen[1]
@@ -316,7 +317,8 @@ def as_json(review: OpenReview, matcher: MatchModel, sides: Mapping[str, Side] |
     customers = (review.customer_id, review.other_customer_id)
     labels = masked_labels(review.identifiers, dict(sides or {}), customers)
     known = [sides[customer].as_json(labels) for customer in customers if sides and customer in sides]
-    extra = {"customers": known, "to_decide": only_in_common(review, in_common(review), dict(sides))} if sides else {}
+    advice = to_decide(review, in_common(review), dict(sides), matcher.vetoes) if sides else None
+    extra = {"customers": known, "to_decide": advice} if sides else {}
     return {
         "review_id": review.review_id,
         "customer_id": review.customer_id,

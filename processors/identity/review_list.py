@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bus.cli.tables import report_table
 from bus.identifiers.kinds import IDENTIFIER_TYPES
-from processors.identity.review_sides import Side, masked_labels, only_in_common
+from processors.identity.review_sides import Side, masked_labels, to_decide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,9 +22,10 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     ``review_sides``), the two identifiers by kind and masked, then a table of the compared fields: level
     and Fellegi–Sunter weight (bits) with the prior, so the rows add up to the weight. Fields with nothing to
     compare (``missing``, 0 bits) are named on one line, and a side known by nothing but what the two have in
-    common is said in words (``review_sides.only_in_common``). The compared traits' values (names, birth date,
-    postcode) are not shown: ``MergeReviewRequested`` carries their levels only, and the line says where the names
-    are (tester12; the proposal to carry them masked: /work/notes/screenpop12.md).
+    common is said in words (``review_sides.only_in_common``), so are two national IDs (``review_sides.mistyped``).
+    The compared traits' values (names, birth date, postcode) are not shown: ``MergeReviewRequested`` carries their
+    levels only, and the line says where the names are (tester12; the proposal to carry them masked:
+    /work/notes/screenpop12.md).
 
     The customers are the current ones (``review.open_reviews`` with the merges): a side requested under a record
     that has merged since is named by its survivor, the record said on a line of its own, and what each holds and
@@ -69,7 +70,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
             console.print(f"  values       not on the review record ({', '.join(traits)}: levels only): each "
                           "customer's name is on its screen pop, GET /customers/<customer id>", highlight=False,
                           markup=False)
-        if (hint := only_in_common(review, shown["identifiers_in_common"], sides)) is not None:
+        if (hint := to_decide(review, shown["identifiers_in_common"], sides, matcher.vetoes)) is not None:
             console.print(f"  to decide: {hint}", highlight=False, markup=False)
         console.print()
     for review in closed or ():

@@ -137,3 +137,23 @@ def only_in_common(review: Any, common: list[str], sides: dict[str, Side]) -> st
                 f"birth date to compare. Accept if its contacts were {other}'s person; reject if another person "
                 f"uses this {held} (a household).")
     return None
+
+
+def mistyped(review: Any, vetoes: tuple[str, ...]) -> str | None:
+    """A sentence for the operator when the two customers of ``review`` (an ``OpenReview``) hold two different
+    identifiers of a type the matcher vetoes (``match_vetoes``: two national IDs), a review ``matching.mistyped``
+    opens: accept is refused while both hold one, so it names the commands that merge them if one was mistyped
+    (tester21 F8). None otherwise."""
+    kinds = sorted(name for name, level in review.levels.items()
+                   if level == "different" and name in vetoes and name in IDENTIFIER_TYPES)
+    if not kinds:
+        return None
+    kind, first, second = kinds[0], review.customer_id, review.other_customer_id
+    return (f"the two hold two different {kind} identifiers: two people (reject), unless one was mistyped: then "
+            f"release it from its customer (omnibus identity release {kind} VALUE --customer ...) and merge the two "
+            f"(omnibus identity merge {first} {second}); accept is refused while both hold one.")
+
+
+def to_decide(review: Any, common: list[str], sides: dict[str, Side], vetoes: tuple[str, ...]) -> str | None:
+    """The advice a review's listing gives (``only_in_common``, else ``mistyped``), or None."""
+    return only_in_common(review, common, sides) or mistyped(review, vetoes)

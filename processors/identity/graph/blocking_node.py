@@ -2,9 +2,10 @@
 
 State: ``state.BlockState`` (customer id -> trait summary and identifier types), at most
 ``MAX_ENTRIES`` (the smallest ids, so the result does not depend on arrival order). A newly filed
-customer is scored against every other entry with the matcher; a pair that is not refused outright
-is proposed as a merge (``Link`` with a command saga), and the survivor's root decides with the full
-member lists, as for any other merge. Proposals are idempotent (one token per pair).
+customer is scored against every other entry with the matcher; a pair that is not refused outright (nor
+refused by two identifiers of a type one person holds one of only, which may go to review: ``matching.mistyped``)
+is proposed as a merge (``Link`` with a command saga), and the survivor's root decides with the full member lists,
+as for any other merge. Proposals are idempotent (one token per pair).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from processors.identity.graph.messages.steps import Block, Link, Unblock
 from processors.identity.graph.saga import command_saga
 from processors.identity.graph.state import BlockEntry, BlockState
 from processors.identity.matching.compare import Level
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.mistyped import asked_despite, vetoed_kind
+from processors.identity.matching.weights import Decision, MatchModel, MatchScore
 from processors.identity.rules import BLOCKING_CANDIDATE
 
 MAX_ENTRIES = 16
@@ -46,7 +48,8 @@ def on_block(ctx: Node, message: Block) -> None:
             continue
         levels = matcher.compare(entry.traits, other_entry.traits,
                                  _kind_levels(entry.kinds, other_entry.kinds, matcher.identifier_kinds))
-        if matcher.decide(matcher.weigh(levels)) is Decision.REFUSE:
+        score = matcher.weigh(levels)
+        if matcher.decide(score) is Decision.REFUSE and not _asked(matcher, score):
             continue
         low, high = sorted((customer, other))
         # One token per pair and evidence: a copy is dropped, a pair whose traits grew is proposed again.
@@ -54,6 +57,13 @@ def on_block(ctx: Node, message: Block) -> None:
         token = f"blk:{low}:{high}:{short_hash(evidence)}"
         saga = command_saga(token, "PROCESSOR", BLOCKING_CANDIDATE)
         ctx.send(high, Link(low, False, None, f"{token}#0", saga))
+
+
+def _asked(matcher: MatchModel, score: MatchScore) -> bool:
+    """A pair refused by two identifiers of one type (two national IDs) that the root may still send to review:
+    one of them may be mistyped (``matching.mistyped``). The root decides with the full member lists."""
+    kind = vetoed_kind(matcher, score)
+    return kind is not None and asked_despite(matcher, score, kind)
 
 
 def on_unblock(ctx: Node, message: Unblock) -> None:

@@ -32,8 +32,9 @@ from processors.identity.graph.profile_codec import decode_profile, encode_profi
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import HOUSEMATE_TOKEN, copy_saga, lineage
 from processors.identity.matching.blocking import block_keys
+from processors.identity.matching.mistyped import asked_despite
 from processors.identity.matching.traits import Summary
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import (
     EARLIEST_CLAIM,
     MANUAL_MERGE,
@@ -141,7 +142,11 @@ def on_offer(ctx: Node, message: Offer) -> None:
             else:  # a split's or a limit's pair: claiming nothing, both screen pops name the two (tester10 #1)
                 noted(saga, culprit)
         elif rule == MAX_PER_CUSTOMER and two:  # a blocking candidate: no identifier links them, name the conflict
-            announce(ctx, _conflicting_candidate(ctx, message, saga, two), known=message.refusals)
+            refusal, score = _conflicting_candidate(ctx, message, saga, two)
+            if announce(ctx, refusal, known=message.refusals) and _asked(ctx, message, score):
+                # One of the two may be mistyped (matching.mistyped): apart until an operator decides.
+                kept_apart(ctx, Decision.REVIEW, score, lineage(saga), None, current, other,
+                           (face(ctx, message.members, loser), face(ctx, members, ctx.key)))
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
@@ -264,17 +269,25 @@ def _merged_before(ctx: Node, message: Offer) -> None:
     ctx.send(message.loser, OfferResult(message.token, True, ctx.key))
 
 
-def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> Refused:
+def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -> tuple[Refused, MatchScore]:
     """The refusal of a merge proposed without a linking identifier (blocking) because the two sides hold two
-    identifiers of a type limited to one (two user ids: two people). It names the loser's identifier of that
-    type (the one the survivor would have taken) and the matcher's weight, so the refusal is visible (a
-    ``LinkRefused``) rather than a duplicate that silently stays apart."""
+    identifiers of a type limited to one (two user ids: two people), and the pair's score. It names the loser's
+    identifier of that type (the one the survivor would have taken) and the matcher's weight, so the refusal is
+    visible (a ``LinkRefused``) rather than a duplicate that silently stays apart."""
     kind = conflict_kind(ctx.policy, ctx.state.members, message.members, waived(saga))
     identifier = min(key for key in message.members if kind_of(key) == kind and key not in ctx.state.members)
     score = weigh_offer(ctx, message, saga)[1]
     return Refused(identifier, f"{saga.rule or 'merge candidate'}: {reason}: two people",
                    lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key, other_customer_id=message.loser,
-                   match_weight=round(score.weight, 2))
+                   match_weight=round(score.weight, 2)), score
+
+
+def _asked(ctx: Node, message: Offer, score: MatchScore) -> bool:
+    """Whether a blocking candidate refused for two identifiers of a type limited to one also goes to review: the
+    matcher reads one of them as possibly mistyped (``matching.mistyped``: a national ID two digits off that keeps
+    its check character, tester21 F8). The refusal stands until an operator decides."""
+    kind = conflict_kind(ctx.policy, ctx.state.members, message.members)
+    return kind is not None and asked_despite(ctx.policy.matcher, score, kind)
 
 
 def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:

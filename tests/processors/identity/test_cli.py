@@ -115,7 +115,8 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
     serializer, _ = build_serde(config.registry)
     events = [observed([("EMAIL", "ann@x.org"), ("ACCOUNT", "A-1")], minutes=0),
               observed([("EMAIL", "bob@x.org"), ("ACCOUNT", "B-1")], minutes=5),
-              observed([("ACCOUNT", "A-1"), ("ACCOUNT", "B-1")], minutes=9)]  # the wrong merge
+              observed([("ACCOUNT", "A-1"), ("ACCOUNT", "B-1")], minutes=9),  # the wrong merge
+              observed([("EMAIL", "ghost@x.org")], minutes=10)]  # a mistyped record: a customer of its own
     async with EventProducer(config, serializer) as producer:
         for event in events:  # one at a time: the merge must come last
             await producer.publish(Outgoing(topic, "k", event))
@@ -159,13 +160,29 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
         again = await asyncio.to_thread(CliRunner().invoke, omnibus, [
             "identity", "merge", split["new_customer_id"], source, "--by", "ops-4", "--reason", "twice"])
         assert again.exit_code == 2 and "one customer already" in again.output, again.output
+        # tester21 F8: once its only identifier is released, a customer is still reachable by move-contact and merge.
+        now = await assignments(config)
+        ghost, ann = now["EMAIL:ghost@x.org"], now["ACCOUNT:A-1"]
+        released = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "release", "email", "ghost@x.org", "--customer", ghost, "--by", "ops-4", "--reason", "typo"])
+        assert released.exit_code == 0, released.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
+        assert "EMAIL:ghost@x.org" not in await assignments(config)
+        for command in (["move-contact", "tx-9", "--from", ghost, "--to", ann], ["merge", ann, ghost]):
+            reached = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+                "identity", *command, "--by", "ops-4", "--reason", "the mistyped record is Ann's"])
+            assert reached.exit_code == 0, reached.output
+        await wait_until_quiet(config, watched_topics(workers[0]), group)
 
     rejoined = await assignments(config)
     assert len({rejoined[key] for key in ("ACCOUNT:A-1", "EMAIL:ann@x.org", "ACCOUNT:B-1", "EMAIL:bob@x.org")}) == 1
-    (manual,) = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
-                 if e.event.schema == "omnibus.identity.CustomerMerged"
-                 and e.event.value["lineage"]["rule"] == "manual-merge"]
-    assert (manual["operator"], manual["reason"]) == ("ops-4", "one person after all")
+    merges = [e.event.value for e in one_per_event_id(await read_events(config, CUSTOMER_EVENTS))
+              if e.event.schema == "omnibus.identity.CustomerMerged"]
+    manual = {m["reason"]: m for m in merges if m["lineage"]["rule"] == "manual-merge"}
+    assert sorted(manual) == ["one person after all", "the mistyped record is Ann's"]
+    assert {m["operator"] for m in manual.values()} == {"ops-4"}
+    ghost_merge = manual["the mistyped record is Ann's"]
+    assert (ghost_merge["survivor_customer_id"], ghost_merge["merged_customer_id"]) == (ann, ghost)
 
 
 @pytest.mark.kafka

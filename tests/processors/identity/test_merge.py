@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from bus.serde import Event
 from omnibus.cli import app as omnibus
-from processors.identity.merge import MergeRefused, merge_plan
-from processors.identity.rules import LinkPolicy
+from processors.identity.cli_common import current_customers
+from processors.identity.graph.messages.steps import Link
+from processors.identity.merge import MergeRefused, merge_plan, merge_send
+from processors.identity.rules import MANUAL_MERGE, LinkPolicy
 from tests.processors.identity.support import settings
 
 POLICY = LinkPolicy(settings())
@@ -23,7 +26,7 @@ def test_a_merge_looks_up_each_customers_highest_priority_identifier_and_follows
 
 
 @pytest.mark.parametrize(("first", "second", "says"), [
-    ("cus_nobody", "cus_a", "no current customer cus_nobody holds"),
+    ("cus_nobody", "cus_a", "no current customer cus_nobody on customer.events.v1"),
     ("cus_old", "cus_a", "cus_old (merged into cus_gone)"),
     ("cus_b", "cus_old_b", "one customer already (cus_b)"),
     ("cus_a", "cus_c", "two different NATIONAL_ID identifiers"),
@@ -33,6 +36,35 @@ def test_a_merge_is_refused_with_one_clear_line(first: str, second: str, says: s
     with pytest.raises(MergeRefused) as refused:
         merge_plan(first, second, OWNERS, survivors, POLICY)
     assert says in str(refused.value) and "@" not in str(refused.value) and "t-ann" not in str(refused.value)
+
+
+def test_a_customer_left_without_identifiers_is_merged_by_id_and_two_national_ids_point_to_release_first() -> None:
+    """tester21 F8: the merge's advice (release the wrong NATIONAL_ID) led to a refusal of the customer it left
+    without identifiers; it is a current customer of ``customer.events.v1`` and the two are linked by id."""
+    with pytest.raises(MergeRefused) as refused:
+        merge_plan("cus_a", "cus_c", OWNERS, {}, POLICY)
+    assert "release it (omnibus identity release NATIONAL_ID" in str(refused.value)
+    assert "then omnibus identity merge cus_a cus_c" in str(refused.value)
+    released = {key: owner for key, owner in OWNERS.items() if owner != "cus_c"}
+    assert merge_plan("cus_a", "cus_c", released, {}, POLICY, current={"cus_a", "cus_b", "cus_c"}) == (
+        "cus_a", "cus_c", [])
+    send = merge_send("cmd-1", "cus_c", "cus_a", [], "ops-3", "clerk mistyped")
+    assert send.node == "cus_c" and isinstance(send.message, Link) and send.message.other == "cus_a"
+    assert (send.message.saga.rule, send.message.saga.force, send.message.saga.operator) == (
+        MANUAL_MERGE, True, "ops-3")
+
+
+def test_the_current_customers_are_those_created_or_split_off_that_no_merge_ended() -> None:
+    def event(kind: str, **value: object) -> Event:
+        lineage = {"triggering_event_id": "e", "channel": "WEB", "rule": "co-observed"}
+        return Event(f"omnibus.identity.{kind}", {"lineage": lineage, **value})
+
+    events = [event("CustomerCreated", customer_id="cus_a", identifiers=[]),
+              event("CustomerCreated", customer_id="cus_b", identifiers=[]),
+              event("CustomerCreated", customer_id="cus_c", identifiers=[]),
+              event("CustomerMerged", survivor_customer_id="cus_a", merged_customer_id="cus_b"),
+              event("CustomerSplit", source_customer_id="cus_a", new_customer_id="cus_d", moved_identifiers=[])]
+    assert current_customers({"EMAIL:e@x.org": "cus_e"}, events) == {"cus_a", "cus_c", "cus_d", "cus_e"}
 
 
 @pytest.mark.parametrize(("args", "says"), [

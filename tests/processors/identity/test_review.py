@@ -320,8 +320,9 @@ def test_accept_links_the_reviews_customers_as_they_are_now_or_says_why_it_canno
     assert a is not None and b is not None
     if not other_identifier:  # the graph no longer lets a customer give its only identifier away (15568af):
         owners = {**_owners(h), b_account: "cus_c"}  # the state the new user met, as the reader saw it
-        with pytest.raises(NothingToLink, match=f"customer {b} holds no identifier"):
+        with pytest.raises(NothingToLink, match=f"customer {b} holds no identifier") as refused:
             linking_identifiers(review, owners, {})
+        assert f"omnibus identity merge {min(a, b)} {max(a, b)}" in str(refused.value)  # a command that works
         return
     h.observe(("ACCOUNT", "2000002"), ("EMAIL", "bob@example.org"), minutes=2)
     assert h.customer("EMAIL", "bob@example.org") == b
