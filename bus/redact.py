@@ -52,6 +52,7 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "iban": "ACCOUNT", "rib": "ACCOUNT", "card": "CARD", "card_number": "CARD", "card_no": "CARD", "pan": "CARD",
     "nir": "NATIONAL_ID", "nss": "NATIONAL_ID", "passport_number": "NATIONAL_ID", "tax_id": "NATIONAL_ID",
     "mobile": "PHONE", "telephone": "PHONE", "user_id": "USER_ID", "userid": "USER_ID",
+    "customer_number": "CUSTOMER_NUMBER", "customer_no": "CUSTOMER_NUMBER", "cust_no": "CUSTOMER_NUMBER",
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
     "identifiers": None,
 }

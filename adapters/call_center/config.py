@@ -91,6 +91,9 @@ class CallCenterSettings(AdapterSettings):
     connect_account_attribute: str | None = Field(
         "accountNumber", description="Contact attribute holding an account number captured in the IVR."
     )
+    connect_customer_number_attribute: str | None = Field(
+        "customerNumber", description="Contact attribute holding the customer number (a system of record's, e.g. a "
+        "bank's, CUSTOMER_NUMBER) captured in the IVR.")
     trait_attributes: dict[str, str] = Field(
         default_factory=dict,
         description="Contact attribute (CTR Attributes, TaskRouter TaskAttributes) -> standard trait key (given_name, "

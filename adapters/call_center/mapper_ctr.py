@@ -156,6 +156,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
          if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
+        ("CUSTOMER_NUMBER", attributes.get(settings.connect_customer_number_attribute)
+         if settings.connect_customer_number_attribute else None),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     left_out: dict[str, str] = {}

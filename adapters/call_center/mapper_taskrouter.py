@@ -129,6 +129,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ended=taskrouter_ended(kind, connected=connected_at is not None),
         **Call.customer(ctx.normaliser.collect([
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
+            ("CUSTOMER_NUMBER", attributes.get("customer_number")),
         ])),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,

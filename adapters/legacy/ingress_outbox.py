@@ -35,6 +35,8 @@ from bus.heartbeat import Heartbeat
 from bus.logging import get_logger
 
 OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
+# The field an aggregate's id is, by aggregate type (a payload's own value of the field wins).
+AGGREGATE_FIELDS = {"account": "account_number", "order": "order_id", "customer": "customer_id"}
 log = get_logger(__name__)
 
 
@@ -166,10 +168,11 @@ def _raw_row(row: tuple, table: str) -> RawRecord:
 def outbox_record(
     row_id: int, aggregate_type: str, aggregate_id: str, event_type: str, payload: Any, created_at: datetime
 ) -> BusinessRecord:
-    """The business fact of one outbox row (an ``account``/``order`` aggregate id stands for its number)."""
+    """The business fact of one outbox row (an ``account``/``order`` aggregate id stands for its number, a
+    ``customer`` aggregate id for the system's customer number, ``customer_id``: a CUSTOMER_NUMBER identifier)."""
     if not isinstance(payload, dict):
         raise RejectedInput(f"outbox row {row_id}: payload must be a JSON object", code="malformed_field")
-    implied = {"account": "account_number", "order": "order_id"}.get(str(aggregate_type).lower())
+    implied = AGGREGATE_FIELDS.get(str(aggregate_type).lower())
     fields = {**({implied: aggregate_id} if implied else {}), **payload}
     occurred = payload.get("occurred_at")
     occurred_at = _occurred(occurred, row_id) if occurred else created_at

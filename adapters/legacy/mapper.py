@@ -5,7 +5,8 @@ loosely (``AccountOpened``, ``account_opened`` and ``account.opened`` are one ty
 event needs, as JSON or as text from a file:
 
 - every event: ``account_number`` (``OrderStatusChanged``: optional, ``order_id`` instead), and optional
-  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id``, ``iban`` / ``bank_account``
+  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id`` (the system's own customer
+  number: a ``CUSTOMER_NUMBER``, not the ``USER_ID`` of a web login), ``iban`` / ``bank_account``
   (the holder's bank account, e.g. a direct-debit IBAN: an ``ACCOUNT`` identifier as the web, counter and
   call-center adapters take it; tester15 F5) (a list ``customer_identifiers`` of ``{type, value}`` is also taken),
   normalised by ``bus.identifiers`` with the source's phone region; national IDs and card numbers leave as tokens
@@ -151,7 +152,8 @@ class Fields:
             ("CARD", self._values.get("card_number")),
             ("PHONE", self.text("phone", required=False)),
             ("EMAIL", self.text("email", required=False)),
-            ("USER_ID", self._values.get("customer_id")),
+            # the system of record's own customer number, never a web login's USER_ID (tester21 F5, F16)
+            ("CUSTOMER_NUMBER", self._values.get("customer_id")),
             *(("ACCOUNT", self._values.get(name)) for name in BANK_ACCOUNT_FIELDS),
             *listed_pairs,
         ], region=phone_region(self._values))  # the record's own country reads its national phones (tester16 F8)

@@ -48,7 +48,7 @@ PERSON_NAMES = dict(PERSON_FIELDS)  # identifier type -> the Segment field that 
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
-PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE"))
+PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__

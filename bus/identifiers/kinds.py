@@ -13,10 +13,13 @@ from schemas.enums import UNKNOWN, symbols
 IDENTIFIER_TYPES: tuple[str, ...] = tuple(s for s in symbols("omnibus.common.IdentifierType") if s != UNKNOWN)
 # The symbols the normaliser has a rule of its own for (the others are trimmed).
 PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT = "PHONE", "EMAIL", "NATIONAL_ID", "CARD", "DEVICE", "ACCOUNT"
+# A system of record's own number for its customer (a legacy layout's or CDC row's ``customer_id``), never a web login
+# (USER_ID, a Segment userId): two systems' keys, each with its own per-customer limit (tester21 F5, F16).
+CUSTOMER_NUMBER = "CUSTOMER_NUMBER"
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
 ALIASES: dict[str, str] = {"IBAN": ACCOUNT}
-if not {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT} <= set(IDENTIFIER_TYPES):  # pragma: no cover
+if not {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER} <= set(IDENTIFIER_TYPES):  # pragma: no cover
     raise ImportError("IdentifierType.avsc lost a symbol bus/identifiers has a rule for")
 
 

@@ -10,6 +10,9 @@ exception and never silence:
 - CARD → a PAN passing Luhn becomes a ``card1:`` token; issuer tokens are kept;
 - ACCOUNT (or its input alias IBAN) → an IBAN in its electronic form, other account numbers without
   separators, upper case (``bus.identifiers.account``);
+- CUSTOMER_NUMBER (a system of record's number for its customer) → without spaces, upper case: ``c 5005`` typed
+  at a screen pop is the ``C5005`` of the export, while other characters (``C-5005``, leading zeros) are kept, as
+  the system of record's own key may tell them apart;
 - DEVICE → trimmed, UUIDs lower-cased; USER_ID, ANONYMOUS_ID → trimmed.
 
 Every value is first NFKC-normalised and trimmed, and refused if empty, longer than ``MAX_CHARS`` or
@@ -45,6 +48,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
 # echoed, since it may hold an identifier value.
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z_]{0,31}$")  # no digits: a number glued to a type stays unshown
+_SPACES = re.compile(r"\s+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -203,6 +207,8 @@ class IdentifierNormaliser:
             return value if digits is None else self.token(kind, digits)
         if kind == kinds.ACCOUNT:
             return normalise_account(value)
+        if kind == kinds.CUSTOMER_NUMBER:
+            return _SPACES.sub("", value).upper()
         if kind == kinds.DEVICE and _UUID.match(value):
             return value.lower()
         return value

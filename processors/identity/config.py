@@ -30,21 +30,24 @@ ENV_PREFIX = "OMNIBUS_PROCESSOR_IDENTITY__"
 SHARED_KEY_VARIABLE = f"{SHARED_PREFIX}HMAC_KEY"  # the one key every component tokenises with
 
 
-# Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way.
+# Linking order: when an event's identifiers cannot all be linked, the lowest priority ones give way. A system of
+# record's customer number (CUSTOMER_NUMBER) ranks above a web login (USER_ID): the master record decides.
 DEFAULT_PRIORITIES = {
-    "NATIONAL_ID": 100, "USER_ID": 90, "ACCOUNT": 80, "CARD": 70, "EMAIL": 60, "PHONE": 50, "DEVICE": 30,
-    "ANONYMOUS_ID": 10,
+    "NATIONAL_ID": 100, "CUSTOMER_NUMBER": 95, "USER_ID": 90, "ACCOUNT": 80, "CARD": 70, "EMAIL": 60, "PHONE": 50,
+    "DEVICE": 30, "ANONYMOUS_ID": 10,
 }
-# At most this many identifiers of a type on one customer.
+# At most this many identifiers of a type on one customer. One customer number and one login per person, each of its
+# own type, so neither takes the other's place (tester21 F5, F16); a deployment with two systems of record that
+# number their customers each raises CUSTOMER_NUMBER to 2.
 DEFAULT_MAX_PER_CUSTOMER = {
-    "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5, "DEVICE": 20,
-    "ANONYMOUS_ID": 100,
+    "NATIONAL_ID": 1, "CUSTOMER_NUMBER": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5,
+    "DEVICE": 20, "ANONYMOUS_ID": 100,
 }
 # An identifier carried by the events of more than this many people who conflict (the matcher refuses them as
 # one: a family phone's household) is shared and stops linking (graph/evidence.py count_person).
 DEFAULT_SHARED_AFTER = {
-    "NATIONAL_ID": 1, "USER_ID": 1, "ACCOUNT": 3, "CARD": 2, "EMAIL": 3, "PHONE": 3, "DEVICE": 3,
-    "ANONYMOUS_ID": 2,
+    "NATIONAL_ID": 1, "CUSTOMER_NUMBER": 1, "USER_ID": 1, "ACCOUNT": 3, "CARD": 2, "EMAIL": 3, "PHONE": 3,
+    "DEVICE": 3, "ANONYMOUS_ID": 2,
 }
 # Known test and placeholder values (normalised form), on top of the built-in placeholder patterns.
 DEFAULT_BLOCKED = {

@@ -23,7 +23,8 @@ CUSTOMER_PATH = "/customers/{customer_id}"
 REF = "#/components/schemas/"
 
 IDENTIFIER: Schema = closed({
-    "type": {**TEXT, "description": "IdentifierType symbol: PHONE, EMAIL, ACCOUNT, NATIONAL_ID, USER_ID, ..."},
+    "type": {**TEXT, "description": "IdentifierType symbol: PHONE, EMAIL, ACCOUNT, NATIONAL_ID, CUSTOMER_NUMBER, "
+                               "USER_ID, ..."},
     "value": {**TEXT, "description": "Masked (bus/identifiers/masking.py): never the value itself."},
 })
 

@@ -60,8 +60,9 @@ def identifier_keys(event: Event) -> tuple[str, ...]:
 
 def ranked_keys(keys: tuple[str, ...] | list[str]) -> list[str]:
     """``TYPE:value`` keys, the most specific first by identity's linking priorities (``DEFAULT_PRIORITIES``:
-    NATIONAL_ID > USER_ID > ACCOUNT > CARD > EMAIL > PHONE > DEVICE > ANONYMOUS_ID), ties in the event's order: a
-    family phone or e-mail the event shares with a housemate decides only when nothing more specific is known."""
+    NATIONAL_ID > CUSTOMER_NUMBER > USER_ID > ACCOUNT > CARD > EMAIL > PHONE > DEVICE > ANONYMOUS_ID), ties in the
+    event's order: a family phone or e-mail the event shares with a housemate decides only when nothing more specific
+    is known."""
     return sorted(keys, key=lambda key: -DEFAULT_PRIORITIES.get(key.partition(":")[0], 0))
 
 

@@ -92,6 +92,9 @@ def test_an_identifier_keeps_only_its_kind_in_its_key_form_cut_short_or_url_enco
     assert scrub_text("GET /identity/nodes?key=USER_ID%3Aqzxwv.kjhgf%40example.org") == \
         "GET /identity/nodes?key=USER_ID:[value]"
     assert scrub_text("cut: qzxwv.kjhgf@exam and qzxwv.kjhgf@") == "cut: [email] and [email]"
+    # tester21 F5: a system of record's customer number, in its key form and under its field names
+    assert scrub_text("no owner for CUSTOMER_NUMBER:C-5001") == "no owner for CUSTOMER_NUMBER:[value]"
+    assert "C-5001" not in json.dumps(redact({"customer_number": "C-5001", "cust_no": "C-5001"}))
     assert scrub_text("the PHONE kind, the EMAIL: field") == "the PHONE kind, the EMAIL: field"
 
 

@@ -5,7 +5,7 @@ people of the quality benchmark (its own seed, not the evaluation seed), forms e
 the processor can meet (a common identifier or a common blocking key), computes the comparison levels
 and counts, per level, the share among true pairs (m) and among false pairs (u), with add-one
 smoothing; the prior is log2 of the true/false odds among candidate pairs. The values are rounded.
-Identifier types absent from the labelled set (DEVICE, ANONYMOUS_ID, CARD) are set by hand: an
+Identifier types absent from the labelled set (DEVICE, ANONYMOUS_ID, CARD, CUSTOMER_NUMBER) are set by hand: an
 anonymous id or a device agrees for different people about as rarely as an e-mail does.
 A level the labelled set has no example of is not given a hand-set m that makes it evidence: postcodes have no
 "close" level (``compare.postcode_level``; none of 6 029 true pairs on the training seed has two postcodes one edit
@@ -47,6 +47,9 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     # ("rue de X" / "rue de Y"); exact u was 6.28e-05
     "address": {"exact": (0.827, 5.89e-05), "close": (0.142, 3.53e-05), "different": (0.0309, 1.0)},
     "USER_ID": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
+    # by policy, as USER_ID (the labelled set has no system of record's customer numbers): one number per customer
+    # in its system of record; until tester21 F5 a layout's customer_id was a USER_ID and weighed exactly this
+    "CUSTOMER_NUMBER": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
     "ACCOUNT": {"agree": (0.889, 2.2e-07), "different": (0.111, 1.0)},
     "EMAIL": {"agree": (0.898, 1.55e-05), "different": (0.102, 1.0)},
     # trained, except "different" by policy: people move and have several phones (the labelled set
@@ -79,4 +82,5 @@ DEFAULT_REFUSE_BELOW = -4.0  # bits: P(match) < 0.06; between the two: review
 DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
 # A merge needs one of these to agree: what a household does not share (else: review). An anonymous id
 # is one browser's: Segment's identify links it to the user who logs in there.
-DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "ANONYMOUS_ID")
+DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "CUSTOMER_NUMBER", "USER_ID", "ACCOUNT", "CARD",
+                         "ANONYMOUS_ID")

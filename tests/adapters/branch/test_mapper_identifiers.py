@@ -52,6 +52,11 @@ def test_tester14_m1_an_iban_with_spaces_at_the_counter_is_the_compact_account_a
     assert spaced["identifiers"] == alias["identifiers"] == [{"type": "ACCOUNT", "value": "FR2117515900000800000000175"}]
 
 
+def test_tester21_f5_a_clerk_may_key_in_the_banks_customer_number_never_a_web_login() -> None:
+    value = observed({"identifiers": [{"type": "customer_number", "value": "c-5001"}]})
+    assert value["identifiers"] == [{"type": "CUSTOMER_NUMBER", "value": "C-5001"}]
+
+
 def test_a_placeholder_account_at_the_counter_is_dropped_at_the_edge_in_any_spelling() -> None:
     for written in ("123456789", "123 456 789"):
         value = observed({"identifiers": [{"type": "account", "value": written}]})

@@ -97,6 +97,21 @@ def test_tester14_m1_an_ivr_account_number_is_normalised_like_the_counters() -> 
         assert {"type": "ACCOUNT", "value": "FR2117515900000800000000175"} in value["identifiers"]
 
 
+def test_tester21_f5_a_customer_number_the_ivr_captured_is_a_customer_number_not_a_login() -> None:
+    """A bank's IVR asks for the customer number (CTR attribute ``customerNumber``, a TaskRouter task's
+    ``customer_number``): the CUSTOMER_NUMBER of the master record, never the USER_ID of a web login."""
+    connect = observed(map_ctr(ctr(Attributes={"customerNumber": "c-5001"}), context()))
+    terminal = sample("taskrouter_answered.json")[-1]
+    attributes = json.loads(terminal["TaskAttributes"]) | {"customer_number": "C-5001 "}
+    flex = observed(map_task({**terminal, "TaskAttributes": json.dumps(attributes)}, Timeline(), context("lyon")))
+    for value in (connect, flex):
+        assert value is not None and {"type": "CUSTOMER_NUMBER", "value": "C-5001"} in value["identifiers"]
+    assert connect is not None and "customer_number" not in (connect["traits"] or {})
+    unset = observed(map_ctr(ctr(Attributes={"customerNumber": "C-5001"}), context(
+        connect_customer_number_attribute=None)))
+    assert unset is None or all(item["type"] != "CUSTOMER_NUMBER" for item in unset["identifiers"])
+
+
 def test_tester14_n1_a_valid_iban_holding_a_run_of_digits_is_linked_and_a_placeholder_is_dropped_here() -> None:
     valid = observed(map_ctr(ctr(Attributes={"accountNumber": "FR7430003012340001234567890"}), context()))
     assert valid is not None and valid["rejected_identifiers"] == []

@@ -91,6 +91,36 @@ def test_national_ids_and_card_numbers_leave_as_tokens(tmp_path: Path) -> None:
     ]
 
 
+CUSTOMERS_LAYOUT = Layout.model_validate({  # tester21's core-banking export, the columns that matter here
+    "name": "customers", "format": "csv", "event": "AccountOpened", "delimiter": ";", "phone_region": "FR",
+    "key": ["account_number", "customer_id"],
+    "fields": {"account_number": {"column": "ACCOUNT"}, "account_type": {"column": "TYPE"},
+               "service_tier": {"column": "TIER"}, "customer_id": {"column": "CUST_NO"},
+               "email": {"column": "EMAIL"}},
+})
+
+
+def test_a_layouts_customer_id_is_the_systems_customer_number_not_a_web_login(tmp_path: Path) -> None:
+    """tester21 F5, F16: the core-banking customer number and the portal's Segment userId are two identifiers of two
+    kinds, each with its own per-customer limit in identity; a number typed with spaces or in lower case is one."""
+    fields = CUSTOMERS_LAYOUT.parse("ACC-1001;current;standard; c-5001 ;alice.martin@bank-test.fr",
+                                    CUSTOMERS_LAYOUT.columns_from("ACCOUNT;TYPE;TIER;CUST_NO;EMAIL"))
+    events = by_schema(map_business(BusinessRecord("AccountOpened", fields, "night1.csv:2", AT), ctx(tmp_path)))
+    assert events["AccountOpened"]["customer_identifiers"] == [
+        {"type": "ACCOUNT", "value": "ACC-1001"}, {"type": "EMAIL", "value": "alice.martin@bank-test.fr"},
+        {"type": "CUSTOMER_NUMBER", "value": "C-5001"}]
+
+
+def test_a_cdc_row_of_the_customer_table_names_its_customer_number(tmp_path: Path) -> None:
+    """A CDC row (outbox) carries the customer number in its payload, or as the id of a ``customer`` aggregate."""
+    for aggregate, payload in (("account", {"customer_id": "C-5001"}), ("customer", {"account_number": "ACC-1001"})):
+        record = outbox_record(7, aggregate, "C-5001" if aggregate == "customer" else "ACC-1001", "AccountOpened",
+                               {**payload, "account_number": "ACC-1001", "account_type": "current"}, AT)
+        identifiers = by_schema(map_business(record, ctx(tmp_path)))["AccountOpened"]["customer_identifiers"]
+        assert {"type": "CUSTOMER_NUMBER", "value": "C-5001"} in identifiers, aggregate
+        assert all(item["type"] != "USER_ID" for item in identifiers), aggregate
+
+
 def test_a_record_with_nothing_new_for_identity_is_only_the_business_event(tmp_path: Path) -> None:
     assert list(by_schema(map_business(bill(), ctx(tmp_path)))) == ["BillIssued"]
 

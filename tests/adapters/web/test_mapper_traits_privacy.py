@@ -51,6 +51,17 @@ def test_identifier_properties_of_a_track_stay_off_the_contact_and_handoff_event
     assert events["HandoffCreated"]["intake_facts"] == {"sim": "nano"}
 
 
+def test_tester21_f5_a_segment_user_id_is_a_login_and_a_customer_number_property_stays_off_the_events() -> None:
+    """The portal's userId is the USER_ID of a login, never the bank's customer number (CUSTOMER_NUMBER, from the
+    system of record); a track property that names a customer number is an identifier, left off like an IBAN."""
+    track = {"type": "track", "userId": "ob-alice", "event": "Service Request Submitted",
+             "properties": {"case_type": "card-dispute", "customer_number": "C-5001", "summary": "charge"}}
+    events = by_schema(mapped(track))
+    assert events["InteractionRecorded"]["customer_identifiers"] == [{"type": "USER_ID", "value": "ob-alice"}]
+    assert "customer_number" not in events["InteractionRecorded"]["properties"]
+    assert "customer_number" not in events["HandoffCreated"]["intake_facts"]
+
+
 def test_tester21_f10_an_unknown_trait_is_named_in_the_answer_without_its_value() -> None:
     message = {"type": "identify", "userId": "u-t21", "traits": {"nir": "160047505607881", "plan": "prepaid-xl",
                                                                  "email": "paul.petit@bank-test.fr"}}

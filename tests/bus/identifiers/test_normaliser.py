@@ -59,6 +59,15 @@ def test_other_types_are_trimmed(kind: str, raw: object, expected: str) -> None:
     assert IdentifierNormaliser(identifier_settings()).normalise(kind, raw) == Identifier(kind, expected)
 
 
+@pytest.mark.parametrize("raw", ["C-5001", " c-5001 ", "c -5001", "Ｃ－５００１"])
+def test_a_customer_number_is_one_however_it_is_typed_and_keeps_its_dashes(raw: str) -> None:
+    """tester21 F5, F16: the system of record's customer number (not a web login's USER_ID, which is kept as given)."""
+    normaliser = IdentifierNormaliser(identifier_settings())
+    assert normaliser.normalise("CUSTOMER_NUMBER", raw) == Identifier("CUSTOMER_NUMBER", "C-5001")
+    assert normaliser.normalise("CUSTOMER_NUMBER", "C5001") != normaliser.normalise("CUSTOMER_NUMBER", raw)
+    assert normaliser.normalise("USER_ID", "Ob-Alice") == Identifier("USER_ID", "Ob-Alice")
+
+
 @pytest.mark.parametrize(("kind", "raw", "code"), [
     ("ACCOUNT", "a\x00b", "malformed"), ("ACCOUNT", "x" * 300, "malformed"), ("ACCOUNT", "  ", "empty"),
     ("SHOE_SIZE", "42", "unknown-type"), ("ACCOUNT", {"nested": 1}, "not-text"), ("EMAIL", ["a@b.org"], "not-text"),

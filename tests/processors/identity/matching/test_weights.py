@@ -107,6 +107,7 @@ def test_twins_with_two_real_first_names_are_two_people_whatever_they_share(
 @pytest.mark.parametrize(("mine", "theirs", "decision"), [
     (["USER_ID:u-1"], ["USER_ID:u-1"], Decision.MERGE),  # one login: one person's spoilt records
     (["NATIONAL_ID:nid1:a"], ["NATIONAL_ID:nid1:a"], Decision.MERGE),
+    (["CUSTOMER_NUMBER:C-5001"], ["CUSTOMER_NUMBER:C-5001"], Decision.MERGE),  # as when it was a USER_ID (tester21 F5)
     (["ACCOUNT:1000001"], ["ACCOUNT:1000001"], Decision.REFUSE),  # a joint account: two people may share one
     (["USER_ID:u-1", "NATIONAL_ID:nid1:a"], ["USER_ID:u-1", "NATIONAL_ID:nid1:b"], Decision.REFUSE),
     ([], [], Decision.REFUSE),
@@ -119,4 +120,4 @@ def test_a_given_names_veto_yields_to_a_shared_user_id_or_national_id(
     xob = {"gn": ["xob"], "fn": ["martin"], "bd": ["1951-02-11"], "ad": ["1 main st"], "pc": ["75001"]}
     bob = {"gn": ["bob"], "fn": ["martin"], "ad": ["1 main st"], "pc": ["75001"]}
     assert model.decide(model.score(xob, bob, mine, theirs)) is decision
-    assert model.one_per_person_kinds == ["USER_ID", "NATIONAL_ID"]
+    assert model.one_per_person_kinds == ["USER_ID", "CUSTOMER_NUMBER", "NATIONAL_ID"]
