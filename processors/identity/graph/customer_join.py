@@ -45,7 +45,7 @@ def on_join(ctx: Node, message: Join) -> None:
     members = state.members
     added = [key for key in message.add if key not in members]
     culprit = message.culprit
-    giving = give_way(ctx.policy, members, {key: rank_of(saga, key) for key in added}, waived(saga))
+    giving = give_way(ctx.policy, members, {key: rank_of(ctx.policy, saga, key) for key in added}, waived(saga))
     two = None if message.new else conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga))
     if two:
         giving = {culprit: two}  # two national IDs (a limit of one): two people, the linking identifier gives way
@@ -102,7 +102,7 @@ def on_join(ctx: Node, message: Join) -> None:
                 announce(ctx, Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
                 ctx.send(key, Release(saga.event_id))
             else:
-                admit(ctx, key, version_of(saga, key), rank_of(saga, key), lineage(saga), saga.event_id)
+                admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
         if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them

@@ -49,7 +49,8 @@ def on_create(ctx: Node, message: Create) -> None:
     saga, state = copy_saga(message.saga), ctx.state
     state.created, state.born = True, saga.occurred_micros
     state.members = {
-        key: member(version_of(saga, key), rank_of(saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
+        key: member(version_of(saga, key),
+                    rank_of(ctx.policy, saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)
         for key in message.add}
     # The event's traits are this person's from the start, not only once its ``apply`` arrives: an event
     # that meets this customer meanwhile is weighed against them (issue #8 build 5).

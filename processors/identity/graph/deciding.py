@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from processors.identity.graph.limits import claimable
+from processors.identity.graph.limits import claimable, tells_person
 from processors.identity.graph.messages.base import Saga
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, household_line, kind_of
 
@@ -68,13 +68,6 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
                  if saga.apart >> index & 1 and key in owned and not household_line(key)]
     return {key for key in owned if claimable(policy, key) and any(
         saga.seen[other] != saga.seen[key] and order.index(other) > order.index(key) for other in witnesses)}
-
-
-def tells_person(policy: LinkPolicy, saga: Saga) -> bool:
-    """Whether the event has traits or an identifier of a type one person holds one of (a user id, a national ID:
-    ``evidence.person_of`` reads the same)."""
-    return bool(saga.traits) or any(
-        policy.limit(kind_of(key)) == 1 for key in saga.ids if key not in saga.lookup_only)
 
 
 def unshared_first(order: list[str], household: Collection[str], owned: Collection[str]) -> list[str]:

@@ -39,6 +39,7 @@ from processors.identity.graph.limits import member_rank, member_version, saga_k
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
 from processors.identity.graph.split_contacts import carried
+from processors.identity.rules import UNTOLD_KINDS, kind_of
 
 FAST_PATH = Counter(
     "omnibus_identity_fast_path_total",
@@ -61,7 +62,9 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
         value = members.get(key)
         if value is None or member_version(value) != version or key in shared:
             return False
-        if member_rank(value) and tells(saga, key):  # (an anonymous page view ranks no anonymous id: limits.tells)
+        # An older event goes the slow way: it may lower the rank on the node, or predate a release (release.stale).
+        # Not an anonymous page view, which ranks no anonymous id (limits.tells): repeat page views stay fast.
+        if member_rank(value) and (kind_of(key) not in UNTOLD_KINDS or tells(ctx.policy, saga, key)):
             if saga_key_rank(saga, key) < member_rank(value):
                 return False
     return bool(claims)

@@ -33,7 +33,7 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.seek import offer_parked, propose_housemates
 from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, UNTOLD_KINDS, kind_of
+from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
 
 Node = Ctx[IdentifierState]
 
@@ -112,7 +112,7 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     does not hold them when the event is applied (``claim_node.py``). A review's command saga carries no
     event and ranks nowhere.
     """
-    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(saga, ctx.key):
+    if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(ctx.policy, saga, ctx.key):
         return  # (an anonymous page view does not rank its anonymous id: its earliest login does, limits.tells)
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
     known = state.first_rank
@@ -122,8 +122,9 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if rank == known:
         return
     state.first_rank = rank
-    if state.owner and (known is not None or kind_of(ctx.key) in UNTOLD_KINDS):
-        # (an anonymous id a page view made a customer's is that customer's member unranked, rank 0, until now)
+    if state.owner:
+        # (known None: an event that did not rank it made it its owner's member unranked, rank 0, until now: an
+        # anonymous id a page view brought, a number a call without IVR data brought, limits.tells)
         ctx.send(state.owner, Rekey(ctx.key, rank))
 
 

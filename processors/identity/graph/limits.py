@@ -84,29 +84,44 @@ def saga_key_rank(saga: Saga, key: str) -> int:
     return key_rank(saga_rank(saga), saga.channel, key)
 
 
-def tells(saga: Saga, key: str) -> bool:
-    """Whether the event of ``saga`` ranks its identifier ``key``: always, unless ``key`` is of a kind that says
-    nothing about who uses it (``rules.UNTOLD_KINDS``: a browser's anonymous id) and the event carries nothing
-    else (an anonymous page view).
+def tells(policy: LinkPolicy, saga: Saga, key: str) -> bool:
+    """Whether the event of ``saga`` ranks its identifier ``key``: unless it carries nothing else and tells no person.
 
-    So the rank of an anonymous id is its earliest *login*: the earliest event that carried it with a user id,
-    an e-mail or any other identifier, an alias naming it as ``previousId`` included. When two users' customers
-    are kept apart through it (one user id per customer: a family PC's browser, or two conflicting aliases), the
-    claim protocol (``claim_node.py``) leaves it with the customer of that event, whatever the arrival order:
-    what a Segment-fed CRM does when events arrive in time order (the first user who logged in on a browser
+    An anonymous id (``rules.UNTOLD_KINDS``) is ranked by an event that carries another identifier too, never by
+    an anonymous page view: so the rank of an anonymous id is its earliest *login*: the earliest event that carried
+    it with a user id, an e-mail or any other identifier, an alias naming it as ``previousId`` included. When two
+    users' customers are kept apart through it (one user id per customer: a family PC's browser, or two conflicting
+    aliases), the claim protocol (``claim_node.py``) leaves it with the customer of that event, whatever the arrival
+    order: what a Segment-fed CRM does when events arrive in time order (the first user who logged in on a browser
     keeps its anonymous history; ``analytics.reset()`` on logout would have given the next user a new id,
     https://segment.com/docs/connections/sources/catalog/libraries/website/javascript/identity/). Issue #8 point 5.
+
+    Any other identifier likewise, when the event carries it alone and tells no person (``tells_person``): a call
+    from a family mobile with nothing from the IVR lands on whoever keeps the phone when it arrives, so its rank
+    would make that customer the keeper, whichever housemate it was (tester21 F17: such a call ranked before the
+    father's IVR-told call from the phone kept the phone with the daughter when it arrived first, gave it to the
+    father when it came second, and a rebuild disagreed with the running graph). The earliest event that carried
+    it with something telling whose it is ranks it.
     """
-    return kind_of(key) not in UNTOLD_KINDS or any(kind_of(other) not in UNTOLD_KINDS for other in saga.ids)
+    if kind_of(key) in UNTOLD_KINDS:
+        return any(kind_of(other) not in UNTOLD_KINDS for other in saga.ids)
+    return len(saga.ids) > 1 or tells_person(policy, saga)
 
 
-def rank_of(saga: Saga, key: str) -> int:
+def tells_person(policy: LinkPolicy, saga: Saga) -> bool:
+    """Whether the event has traits or an identifier of a type one person holds one of (a user id, a national ID:
+    ``evidence.person_of`` reads the same)."""
+    return bool(saga.traits) or any(
+        policy.limit(kind_of(key)) == 1 for key in saga.ids if key not in saga.lookup_only)
+
+
+def rank_of(policy: LinkPolicy, saga: Saga, key: str) -> int:
     """The rank of a new identifier of the saga: what its node knew (``node_ranks``), else the event's (0, unranked,
     when the event does not rank it: ``tells``)."""
     known = saga.node_ranks.get(key)
     if known is not None:
         return known
-    return saga_key_rank(saga, key) if tells(saga, key) else 0
+    return saga_key_rank(saga, key) if tells(policy, saga, key) else 0
 
 
 def version_of(saga: Saga, key: str) -> int:

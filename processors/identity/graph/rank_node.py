@@ -10,7 +10,7 @@ from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
 from processors.identity.graph.outputs import Lineage
-from processors.identity.rules import MAX_PER_CUSTOMER, UNTOLD_KINDS, kind_of
+from processors.identity.rules import MAX_PER_CUSTOMER, kind_of
 
 
 def on_rekey(ctx: Node, message: Rekey) -> None:
@@ -18,9 +18,9 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
     if not _route(ctx, message):
         return
     members, key = ctx.state.members, message.identifier
-    # Rank 0: an anonymous id an anonymous page view made a member, unranked until its first login (limits.tells).
-    if key in members and (message.rank < member_rank(members[key])
-                            or not member_rank(members[key]) and kind_of(key) in UNTOLD_KINDS):
+    # Rank 0: unranked until an event that tells whose it is carries it (limits.tells): an anonymous id an anonymous
+    # page view made a member, a number a call without IVR data did.
+    if key in members and (message.rank < member_rank(members[key]) or not member_rank(members[key])):
         members[key] = member(member_version(members[key]), message.rank)
 
 

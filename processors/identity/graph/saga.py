@@ -194,8 +194,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
             breach = policy.breach(saga.pending, [key])
             dropped = None
             if breach is not None:  # the limit keeps the smallest ranks (limits.py), not the first planned
-                ranks = {k: rank_of(saga, k) for k in saga.pending if kind_of(k) == breach.kind}
-                dropped = loser(ranks, key, rank_of(saga, key))
+                ranks = {k: rank_of(policy, saga, k) for k in saga.pending if kind_of(k) == breach.kind}
+                dropped = loser(ranks, key, rank_of(policy, saga, key))
                 outputs.append(Refused(dropped, breach.reason, lineage(saga, MAX_PER_CUSTOMER),
                                        customer_id=pending_customer_id(saga)))
                 outputs.append(Send(dropped, Release(event_id)))

@@ -34,10 +34,14 @@ def _events(h: Harness, kinds: tuple[type, ...]) -> list[Event]:
 
 
 def demo_like_review() -> tuple[Harness, Any, dict[str, Any]]:
-    """An unanswered call (the phone only, no traits), then the same person at the counter (ID card: national
-    ID, phone, name, birth date): the matcher asks an operator."""
+    """An unanswered call (the phone only; its IVR took a postcode), then the same person at the counter (ID card:
+    national ID, phone, name, birth date): the matcher asks an operator. (A call that tells nothing at all does not
+    rank the phone, ``limits.tells``: the counter's record then claims it and the call's customer merges into hers,
+    as when the counter came first.)"""
     h = Harness(settings())
-    h.observe(PHONE, channel="CALL_CENTER")
+    h.feed(Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("CALL_CENTER"), "identifiers": [ident(*PHONE)], "traits": {"postcode": "75011"}}),
+        topic="identity.observed.v1")
     h.feed(Event("omnibus.contact.IdentifiersObserved", {
         "envelope": envelope("BRANCH", minutes=5), "identifiers": [ident(*NID), ident(*PHONE)],
         "traits": {"full_name": "Ines Nguyen", "birth_date": "1973-05-02"}}), topic="identity.observed.v1")
@@ -136,7 +140,7 @@ def father_and_son_through_a_phone_only_record() -> tuple[Harness, list[Event]]:
     hugo = {"full_name": "Hugo Martin", "birth_date": "2010-03-04"}
     for minutes, channel, identifiers, traits in (
             (0, "WEB", [("USER_ID", "hugo.m"), ("EMAIL", "hugo@example.fr")], hugo),
-            (2, "CALL_CENTER", [PHONE], None),
+            (2, "CALL_CENTER", [PHONE], {"postcode": "75011"}),  # its IVR took a postcode: demo_like_review
             (5, "BRANCH", [FRANK_NID, PHONE], {"full_name": "Frank Martin", "birth_date": "1970-05-02"}),
             (10, "WEB", [("USER_ID", "hugo.m"), PHONE], hugo)):
         h.feed(Event("omnibus.contact.IdentifiersObserved", {

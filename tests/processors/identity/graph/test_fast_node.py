@@ -112,7 +112,8 @@ def test_an_older_event_takes_the_slow_path_so_the_identifier_rank_falls() -> No
     h.observe(("USER_ID", "u-1"), ("EMAIL", "five@x.org"), minutes=5, event_id="ev-5")
     h.observe(("USER_ID", "u-1"), ("EMAIL", "six@x.org"), minutes=6, event_id="ev-6")
     slow = _fast("slow")
-    h.observe(("EMAIL", "six@x.org"), minutes=0, event_id="ev-0")  # older than any event that carried six@
+    # older than any event that carried six@, and with the user id: an e-mail alone tells nobody's, ranks nothing
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "six@x.org"), minutes=0, event_id="ev-0")
     assert _fast("slow") == slow + 1
     h.observe(("USER_ID", "u-1"), ("EMAIL", "one@x.org"), minutes=1, event_id="ev-1")
     assert h.customer("EMAIL", "six@x.org") == h.customer("USER_ID", "u-1")  # six@ ranks first now: five@ goes
