@@ -80,3 +80,9 @@ DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
 # A merge needs one of these to agree: what a household does not share (else: review). An anonymous id
 # is one browser's: Segment's identify links it to the user who logs in there.
 DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "USER_ID", "ACCOUNT", "CARD", "ANONYMOUS_ID")
+# A merge with no identifier in common (a blocking candidate, met on traits alone) needs one of these to agree as well
+# (else: review). Name and birth date are public: a stranger who types a customer's (tester21 F18: "Lefebre" for
+# "Lefebvre", no address) weighed +7.1 bits and took the customer's screen pop with an e-mail of his own. Where the
+# customer lives is what a namesake or an impostor does not share; on the quality bench no pair of one person's
+# records lacks it where their customers meet through blocking alone (tests/bench/results/identity_quality.md).
+DEFAULT_UNLINKED_FIELDS = ("address", "postcode")
