@@ -22,6 +22,7 @@ from processors.identity.matching.defaults import (
     DEFAULT_POPULATION,
     DEFAULT_PRIOR,
     DEFAULT_REFUSE_BELOW,
+    DEFAULT_UNLINKED_FIELDS,
     DEFAULT_VETOES,
 )
 from schemas.enums import IDENTIFIER_TYPES
@@ -129,6 +130,10 @@ class IdentitySettings(BaseModel):
     match_person_fields: tuple[str, ...] = Field(
         DEFAULT_PERSON_FIELDS, description="A merge needs one of these fields to agree; otherwise it goes to review."
     )
+    match_unlinked_fields: tuple[str, ...] = Field(
+        DEFAULT_UNLINKED_FIELDS, description="A merge of two customers with no identifier in common needs one of these "
+        "fields to agree (exact or close) besides its weight; otherwise it goes to review. Name and birth date are "
+        "no secret (tester21 F18). Empty: the weight alone decides, as before.")
     blocking: bool = Field(True, description="Look for candidates without a common identifier (blocking index).")
     match_review_unlinked: bool = Field(
         False, description="Send a pair with no identifier in common (met on traits alone: same name, birth date, "

@@ -101,6 +101,7 @@ class LinkPolicy:
             person_fields=tuple(settings.match_person_fields),
             population_bits=population_bits(settings.match_population, TRAINED_POPULATION),
             review_unlinked=settings.match_review_unlinked,
+            unlinked_fields=tuple(settings.match_unlinked_fields),
         )
         self.blocking = settings.blocking
 

@@ -40,7 +40,9 @@ lost, never on a housemate's screen pop. Limits: one person's contact whose give
 real first name ("emiel" for Émile) reads as another person's, as the matcher reads it
 (``matching/given_names.py``); with ``BLOCKING`` off, or IVR traits too thin for a merge on traits alone where the
 caller's records never carried the identifier (a first name with a surname or a birth date only: the population's
-prior, ``MatchModel.prior_of``), the call stays on its own customer (a review when the birth date is there; where
+prior, ``MatchModel.prior_of``; or a name and a birth date without an address or postcode, which merge no two
+customers with no identifier in common, ``MATCH_UNLINKED_FIELDS``: tester21 F18), the call stays on its own customer
+(a review when the birth date is there; where
 they carried it, the pair is weighed as met through it, ``contest.carried_by_both``, and the identifier proposes it
 with its housemates whatever its traits' blocking keys, ``propose_housemates``: tester17 M3); and a call whose
 events came before the keeper's record made a customer with the phone by the usual path (``claim_node.on_give`` leaves

@@ -84,3 +84,10 @@ DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
 # is one browser's: Segment's identify links it to the user who logs in there.
 DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "CUSTOMER_NUMBER", "USER_ID", "ACCOUNT", "CARD",
                          "ANONYMOUS_ID")
+# A merge with no identifier in common (a blocking candidate, met on traits alone) needs one of these to agree as well
+# (else: review). Name and birth date are public: a stranger who types a customer's (tester21 F18: "Lefebre" for
+# "Lefebvre", no address) weighed +7.1 bits and took the customer's screen pop with an e-mail of his own. Where the
+# customer lives is what a namesake or an impostor does not share. On the quality bench (seed 8) it sends 12 more
+# pairs of one person to review, each with a side whose records gave neither field or each only the one the other
+# lacks: recall 0.9849 -> 0.9828, review queue 30 -> 42 (tests/bench/results/identity_quality.md).
+DEFAULT_UNLINKED_FIELDS = ("address", "postcode")

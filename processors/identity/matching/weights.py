@@ -6,8 +6,10 @@ people); the level contributes log2(m/u) bits, ``missing`` contributes nothing. 
 ``vetoes`` at level ``different`` refuses whatever the weight (two national IDs; a given name or a birth
 date that disagrees beyond a typo: the independence the weights assume breaks down in a household,
 whose members share surname, address, postcode and phone); otherwise weight ≥ ``merge_at`` merges
-if some field in ``person_fields`` agrees (else review: for the same reason), weight < ``refuse_below``
-refuses, anything between goes to review.
+if some field in ``person_fields`` agrees (else review: for the same reason) and, for a pair with no identifier in
+common, some field in ``unlinked_fields`` agrees too (else review: the weight of a name and a birth date assumes they
+are as rare between strangers as in the training set, while anyone who knows a customer can type them),
+weight < ``refuse_below`` refuses, anything between goes to review.
 
 Population (``population_bits`` = log2 of the customer base's size over the training set's): the prior is the
 odds that two records picked at random are one person, about 1/N among N people, so it falls by that many bits
@@ -76,6 +78,7 @@ class MatchModel:
     person_fields: tuple[str, ...] = ()
     population_bits: float = 0.0  # log2(customer base / training population): see the module's docstring
     review_unlinked: bool = False  # no identifier in common: review, never merge (MATCH_REVIEW_UNLINKED)
+    unlinked_fields: tuple[str, ...] = ()  # no identifier in common: one must agree to merge (unlinked_evidence)
 
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
@@ -156,6 +159,16 @@ class MatchModel:
         agreeing = (Level.EXACT, Level.CLOSE, Level.AGREE)
         return not self.person_fields or any(levels.get(name) in agreeing for name in self.person_fields)
 
+    def unlinked_evidence(self, levels: Mapping[str, Level]) -> bool:
+        """Whether a pair may merge on its weight as far as identifiers go: it shares one (``linked``), or a field in
+        ``unlinked_fields`` agrees (exact or close; none set: any pair). Name and birth date are no secret: a stranger
+        who types a customer's, even misspelt, with an e-mail of his own weighs +7 to +10 bits against a customer with
+        no e-mail or address on file (tester21 F18); the address and postcode are what a namesake or an impostor does
+        not share. A pure function of the levels, so of the two sides, not of the order they met in."""
+        agreeing = (Level.EXACT, Level.CLOSE)
+        return (not self.unlinked_fields or self.linked(levels)
+                or any(levels.get(name) in agreeing for name in self.unlinked_fields))
+
     def decide(self, score: MatchScore) -> Decision:
         if self.veto(score.levels) is not None:
             return Decision.REFUSE
@@ -164,6 +177,8 @@ class MatchModel:
             return Decision.REVIEW  # only household-level agreement (surname, address, phone): ask
         if decision is Decision.MERGE and self.review_unlinked and not self.linked(score.levels):
             return Decision.REVIEW  # traits alone: an operator decides (a bank's namesakes, tester12 S2)
+        if decision is Decision.MERGE and not self.unlinked_evidence(score.levels):
+            return Decision.REVIEW  # public traits alone (name, birth date): an operator decides (tester21 F18)
         return decision
 
     def decide_weight(self, weight: float) -> Decision:

@@ -16,7 +16,7 @@ import pytest
 from bus.serde import Event
 from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.messages.steps import Visit
-from processors.identity.graph.outputs import Merged, Refused, Send, Split
+from processors.identity.graph.outputs import Merged, Refused, ReviewRequested, Send, Split
 from processors.identity.graph.saga import merge_saga
 from processors.identity.rules import SPLIT_DO_NOT_MERGE
 from processors.identity.unmerge import MergeRecord, unmerge_plan
@@ -138,11 +138,15 @@ def test_the_testers_split_of_one_identifier_leaves_the_login_in_two_and_its_nam
 @pytest.mark.parametrize("web_first", [True, False], ids=["web-survives", "counter-survives"])
 def test_after_an_unmerge_the_split_off_persons_next_record_is_matched_to_her_by_her_traits(web_first: bool) -> None:
     """Claire's new e-mail with her name and birth date (no identifier in common with either) is found by blocking:
-    on her customer, not glued to the counter person's. With the counter customer surviving the merge it was merged
-    into the counter person (the split left the merge's trait summary whole on the source, none on the new
-    customer: ``graph/split_traits.py``)."""
+    weighed against her customer, not glued to the counter person's. With the counter customer surviving the merge it
+    was merged into the counter person (the split left the merge's trait summary whole on the source, none on the new
+    customer: ``graph/split_traits.py``). A name and a birth date alone merge no identifier (tester21 F18): the pair
+    waits for review."""
     h, merges = merged_by_hand(web_first)
     unmerge(h, merges)
     h.feed(told([("EMAIL", "claire.new@example.org")], CLAIRE, "WEB", 40))
-    assert h.customer("EMAIL", "claire.new@example.org") == h.customer(*USER) != h.customer(*PHONE)
+    new = h.customer("EMAIL", "claire.new@example.org")
+    assert new not in (None, h.customer(*PHONE), h.customer(*USER))
+    (review,) = [r for r in h.decisions(ReviewRequested) if new in (r.customer_id, r.other_customer_id)]
+    assert {review.customer_id, review.other_customer_id} == {new, h.customer(*USER)}
     h.local.check_consistent()
