@@ -16,6 +16,7 @@ from processors.handoffs.outputs import CREATED
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.profile.limits import short_key
+from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 SCHEMAS = frozenset(HANDOFF_EVENTS.carries)
 # The records' bucket beside the channels' (``split_contacts.latest`` keeps as many per bucket): no channel is named so.
@@ -37,6 +38,20 @@ def handoff_id(event: Event) -> str:
 
 def is_handoff(record: ContactRecord) -> bool:
     return record.channel == CHANNEL
+
+
+def following(load: Load, records: list[ContactRecord], going: list[ContactRecord],
+              would_go: Callable[[list[ContactRecord]], list[ContactRecord]]) -> list[ContactRecord]:
+    """The handoff records of ``records`` that go with the contact records ``going`` (a split's, a claim's): those
+    opened during one of them, and those opened during a contact not among ``records`` (it went elsewhere, or has not
+    arrived) that ``would_go`` (the rule of the move for a contact with their identifiers: where that contact goes)."""
+    def contacts(chosen: Iterable[ContactRecord]) -> set[str]:
+        return {contact_id(load(r.event)) for r in chosen if r.event.schema in RecentContactsSection.schemas}
+
+    here, gone = contacts(records), contacts(going)
+    handoffs = [record for record in records if is_handoff(record)]
+    alone = would_go([record for record in handoffs if origin(load(record.event)) not in here])
+    return [record for record in handoffs if origin(load(record.event)) in gone] + alone
 
 
 def opened_during(load: Load, records: Iterable[ContactRecord], contacts: set[str]) -> list[ContactRecord]:

@@ -66,7 +66,7 @@ from processors.identity.graph.state import CustomerState
 from processors.identity.rules import household_line
 from processors.profile.book import ProfileBook, follows
 from processors.profile.limits import ProfileLimits
-from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
+from processors.profile.sections.recent_contacts import RecentContactsSection
 
 CONTACT_SCHEMAS = versions.CONTACT_SCHEMAS
 # A contact's events on one channel: its channel's own (CallCompleted, CounterTransaction) and InteractionRecorded.
@@ -272,14 +272,17 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     moved = list(moved)
     held = held_at_claim(moved, state.members) if untold_only else state.members
     contacts = [record for record in records_now if not handoff_records.is_handoff(record)]
-    going = [record for record in leaving(contacts, moved, held, None if untold_only else ctx.policy.plan_order)
-             if not (untold_only and record.told)]
+
+    def follow(chosen: list[ContactRecord]) -> list[ContactRecord]:
+        return [record for record in leaving(chosen, moved, held, None if untold_only else ctx.policy.plan_order)
+                if not (untold_only and record.told)]
+
+    going = follow(contacts)
     if untold_only and going:  # nor one whose later version told its person (``versions.told``)
         told = versions.told(ctx, [r for r in records_now if r.event.schema in versions.CONTACT_SCHEMAS])
         going = [record for record in going if record.event_id not in told]
     load = ctx.graph.load_event  # the handoffs opened during those contacts go with them (``handoff_moves.py``)
-    going += handoff_records.opened_during(load, records_now, {contact_id(load(r.event)) for r in going
-                                                               if r.event.schema in RecentContactsSection.schemas})
+    going += handoff_records.following(load, records_now, going, follow)
     if going:
         gone = {record.event_id for record in going}
         keep(ctx, [record for record in records_now if record.event_id not in gone])

@@ -25,10 +25,11 @@ HANDOFFS = "handoff.events.v1"
 HANDOFF = "h-dispute"
 
 
-def dispute(contact: str | None = "CALL-1", handoff: str = HANDOFF) -> tuple[Event, list[Event]]:
-    """The handoff opened during ``contact`` with the phone, and the tracker's status events of its creation,
+def dispute(contact: str | None = "CALL-1", handoff: str = HANDOFF,
+            identifiers: tuple[tuple[str, str], ...] = (PHONE,)) -> tuple[Event, list[Event]]:
+    """The handoff opened during ``contact`` with ``identifiers``, and the tracker's status events of its creation,
     acknowledgement and resolution."""
-    opened = created(handoff, identifiers=[ident(*PHONE)], case_type="card-dispute")
+    opened = created(handoff, identifiers=[ident(*i) for i in identifiers], case_type="card-dispute")
     opened.value["origin_interaction_id"] = contact
     return opened, status_events(opened, acknowledged(handoff, T0 + timedelta(minutes=5)),
                                  resolved(handoff, T0 + timedelta(minutes=9)))

@@ -14,7 +14,7 @@ from typing import Any
 from processors.identity.graph.outputs import Split
 from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, dispute, ends_on, handoffs, placed
 from tests.processors.identity.graph.test_split_contacts import ACCOUNT, EMAIL, PHONE, split
-from tests.processors.identity.support import Harness, ident, interaction
+from tests.processors.identity.support import Harness, interaction
 
 CONTACTS = "contact.events.v1"
 
@@ -24,9 +24,7 @@ def visit_and_handoff() -> tuple[list[tuple[Any, str]], Any, Any]:
     later status)."""
     visit = interaction([ACCOUNT, PHONE], channel="BRANCH", kind="COUNTER_TRANSACTION", interaction_id="TX-MIXED",
                         minutes=2)
-    opened, (routed, acked, _) = dispute("TX-MIXED")
-    for event in (opened, routed, acked):
-        event.value["customer_identifiers"] = [ident(*ACCOUNT), ident(*PHONE)]
+    opened, (routed, acked, _) = dispute("TX-MIXED", identifiers=(ACCOUNT, PHONE))
     return [(visit, CONTACTS), (opened, HANDOFFS), (routed, HANDOFFS)], opened, acked
 
 
