@@ -48,8 +48,10 @@ def following(load: Load, records: list[ContactRecord], going: list[ContactRecor
     def contacts(chosen: Iterable[ContactRecord]) -> set[str]:
         return {contact_id(load(r.event)) for r in chosen if r.event.schema in RecentContactsSection.schemas}
 
-    here, gone = contacts(records), contacts(going)
     handoffs = [record for record in records if is_handoff(record)]
+    if not handoffs:
+        return []
+    here, gone = contacts(records), contacts(going)
     alone = would_go([record for record in handoffs if origin(load(record.event)) not in here])
     return [record for record in handoffs if origin(load(record.event)) in gone] + alone
 

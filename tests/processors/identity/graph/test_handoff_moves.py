@@ -18,7 +18,8 @@ from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.outputs import ContactMoved, Resolved, Send
 from tests.processors.handoffs.factories import T0, acknowledged, created, resolved
 from tests.processors.handoffs.test_profile_section import status_events
-from tests.processors.identity.graph.test_move_contact import ANNS_ACCOUNT, BOBS_ACCOUNT, PHONE, moves_name_their_source
+from tests.processors.identity.graph.test_move_contact import PHONE, moves_name_their_source
+from tests.processors.identity.graph.test_move_contact_order import ann_and_bob
 from tests.processors.identity.support import Harness, ident, interaction, settings
 
 HANDOFFS = "handoff.events.v1"
@@ -33,14 +34,6 @@ def dispute(contact: str | None = "CALL-1", handoff: str = HANDOFF,
     opened.value["origin_interaction_id"] = contact
     return opened, status_events(opened, acknowledged(handoff, T0 + timedelta(minutes=5)),
                                  resolved(handoff, T0 + timedelta(minutes=9)))
-
-
-def ann_and_bob(h: Harness) -> tuple[str, str]:
-    h.observe(ANNS_ACCOUNT, PHONE)
-    h.observe(BOBS_ACCOUNT, minutes=1)
-    anns, bobs = h.customer(*ANNS_ACCOUNT), h.customer(*BOBS_ACCOUNT)
-    assert anns is not None and bobs is not None and anns != bobs
-    return anns, bobs
 
 
 def handoffs(h: Harness, customer: str) -> list[str]:
