@@ -76,7 +76,9 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     traits (``seek.py``)."""
     if not route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    if follow_moves and (followed := _moved_on(ctx, message)) is not None:
+    # (A handoff's event follows its handoff also where a seek placed it: its contact decided, not its traits.)
+    followed = _moved_on(ctx, message) if follow_moves else handoff_moves.follow(ctx, message)
+    if followed is not None:
         ctx.send(*followed)
         return
     if message.household_only and another_person(ctx, message.traits):

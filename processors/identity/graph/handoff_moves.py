@@ -87,7 +87,10 @@ def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
         return None
     _hand_over(ctx, key, went.to, went.by, message.event_id)
     moved_off.note_handoff(ctx.state, key, went.to, went.by)  # with the move's id (``forwarded`` notes none)
-    return went.to, msgspec.structs.replace(message, followed=[*message.followed, ctx.key])
+    # Applied there as its own: the handoff's contact placed it, not its identifiers (no household seek, no claim,
+    # and no identifier's move sends it on from there: ``moved_off.follow`` reads ``carried``).
+    return went.to, msgspec.structs.replace(message, followed=[*message.followed, ctx.key], household_only=False,
+                                            kept_apart=[], claims=[], carried=[])
 
 
 def _hand_over(ctx: Ctx[CustomerState], key: str, to: str, by: str, event_id: str) -> None:

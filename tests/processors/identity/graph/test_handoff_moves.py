@@ -57,14 +57,21 @@ def move(h: Harness, anns: str, bobs: str, token: str = "cmd-move-1") -> None:
     h.local.run()
 
 
-def test_the_reported_sample_the_dispute_leaves_anns_screen_pop_with_the_call() -> None:
+def call_with_dispute() -> tuple[Harness, str, str, Event, list[Event]]:
+    """Ann and Bob, the call on Ann's screen pop and the dispute opened during it (created, routed) there too;
+    (harness, Ann, Bob, the HandoffCreated, its acknowledged and resolved status events)."""
     h = Harness(settings())
     anns, bobs = ann_and_bob(h)
     h.feed(interaction([PHONE], interaction_id="CALL-1", minutes=2))
-    opened, (routed, acked, done) = dispute()
+    opened, (routed, *later) = dispute()
     h.feed(opened, HANDOFFS)
     h.feed(routed, HANDOFFS)
     assert handoffs(h, anns) == [HANDOFF] and placed(h, opened) == [(anns, "")]
+    return h, anns, bobs, opened, later
+
+
+def test_the_reported_sample_the_dispute_leaves_anns_screen_pop_with_the_call() -> None:
+    h, anns, bobs, opened, (acked, done) = call_with_dispute()
     move(h, anns, bobs)
     assert handoffs(h, anns) == [] and handoffs(h, bobs) == [HANDOFF]
     (moved,) = h.decisions(ContactMoved)
@@ -140,3 +147,17 @@ def test_in_any_interleaving_and_with_duplicates_the_handoff_follows_the_call() 
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {bobs}, case
         h.local.check_consistent()
+
+
+def test_moved_back_the_handoff_comes_back_and_its_later_events_with_it() -> None:
+    """The agent moves the call to Bob, then back to Ann: the dispute is Ann's again, and so are its later events
+    (Ann's note that it went to Bob is stale once it is back)."""
+    h, anns, bobs, opened, (acked, _) = call_with_dispute()
+    move(h, anns, bobs)
+    h.local.submit([Send(bobs, MoveContact("CALL-1", anns, "ops-3", "it was Ann after all", "cmd-back"))])
+    h.local.run()
+    assert handoffs(h, anns) == [HANDOFF] and handoffs(h, bobs) == []
+    assert [c for c, _ in placed(h, opened)] == [anns, bobs, anns]
+    h.feed(acked, HANDOFFS)
+    assert placed(h, acked) == [(anns, "")] and handoffs(h, anns) == [HANDOFF]
+    h.local.check_consistent()
