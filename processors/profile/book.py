@@ -22,7 +22,7 @@ Contacts are divided by their own record (``split``'s ``leaving``), offers by th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from bus.serde import Event
@@ -172,13 +172,16 @@ class ProfileBook:
         return result
 
     def split(self, profile: ProfileState | None, leaving: Sequence[Event], moved_ids: Collection[str] = (),
-              held_ids: Collection[str] = (), claim: bool = False) -> tuple[ProfileState, ProfileState]:
+              held_ids: Collection[str] = (), claim: bool = False,
+              also: Mapping[str, Collection[str]] | None = None) -> tuple[ProfileState, ProfileState]:
         """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
         ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
         source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
         ``claim``: the identifiers move to the customer of their earliest event (``claim_node.on_give``), which says
         nothing of whose traits an entry holds: a ``personal`` section's entries stay, but for those of ``leaving``,
         and so does an entry an event that told its person fed (``TOLD``: the matcher placed it by its traits).
+        ``also``: section name -> entries that go whatever they came through (the handoffs opened during a moved
+        contact: ``processors.identity.graph.handoff_moves``).
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
@@ -193,6 +196,7 @@ class ProfileBook:
             going = set() if claim and section.personal else \
                 {entry for entry, ids in known.items()
                  if follows(ids, moved_via, held_via) and not (claim and TOLD in ids)}
+            going |= set((also or {}).get(section.name, ()))
             if going and stays:
                 stays, taken = section.part(stays, going)
                 goes = section.merge(goes, taken) if taken else goes

@@ -7,7 +7,9 @@ A placement is a record of ``customer.contacts.v1``: the event re-published unde
 operator's split or a contact move re-published, ``bus.topics.MOVED_FROM_HEADER``, wins over the original; among
 equals the later record), through every ``CustomerMerged`` on that topic (``CustomerDirectory.merge``). A contact is
 the events the adapters mapped from one source record (a call, a counter visit, a web message): they share
-``envelope.correlation_id`` (``adapters/call_center/mapper.py``, ``processors.offers.intake.placement_key``).
+``envelope.correlation_id`` (``adapters/call_center/mapper.py``, ``processors.offers.intake.placement_key``). A
+handoff opened during a contact (``HandoffCreated.origin_interaction_id``) stands with that contact's events, wherever
+identity moved them (``check_handoffs_with_their_contact``).
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from processors.handoffs.directory import CustomerDirectory, Placement
+from bus.serde import Event
+from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory, Placement
 from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
 from processors.handoffs.state import Status
 from processors.identity.announcements import CUSTOMER_MERGED
+from processors.profile.limits import short_key
+from processors.profile.sections.recent_contacts import ID_FIELDS, contact_id
 from processors.replay import Replayed
 from processors.verify.report import Check, Report
 
 ONE_CONTACT = "identity: every event of one contact is placed on one customer"
 HANDOFF_CUSTOMER = "handoffs: each handoff's customer is identity's placement of the contact that opened it"
+HANDOFF_WITH_CONTACT = "identity: every handoff is placed with the contact it was opened during"
 SPREAD = "contacts on more than one customer"  # a figure (``check_one_customer_per_contact``)
 ELSEWHERE = "handoffs on another customer than identity's placement"  # a figure: open ones (failures)
 CLOSED_ELSEWHERE = "closed handoffs on another customer than identity's placement"  # a figure, not a failure
@@ -41,6 +47,9 @@ class Placements:
     events: dict[str, Placement] = field(default_factory=dict)  # original event id -> the placement that stands
     schema: dict[str, str] = field(default_factory=dict)  # original event id -> its schema
     contact: dict[str, str] = field(default_factory=dict)  # original event id -> its contact (correlation id)
+    # A HandoffCreated's original event id -> the screen-pop id of the contact it was opened during
+    opened_during: dict[str, str] = field(default_factory=dict)
+    events_of: dict[str, set[str]] = field(default_factory=dict)  # screen-pop contact id -> its events' original ids
 
     def customer(self, event_id: str) -> str:
         """The customer the event stands on now, through every merge read."""
@@ -52,8 +61,9 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
     A copy identity re-published under another customer counts for the event it copies and wins over it
     (``Placement.supersedes``): one with ``MOVED_FROM_HEADER``, or one that is the event its ``causation_id`` names but
     for those two envelope fields (``announcements.Announcer._moved_contact``: a contact move's or a later version's
-    copy written before those carried the header too). A HandoffCreated stands where the tracker's directory places
-    its handoff (``CustomerDirectory.read``: with the contact it was opened during, if identity moved that)."""
+    copy written before those carried the header too). A HandoffCreated stands where its own records put it (identity
+    moves it with the contact it was opened during: ``processors.identity.graph.handoff_moves``), which
+    ``check_handoffs_with_their_contact`` holds to its contact's."""
     found = Placements()
     read: list[tuple[Placement, dict[str, Any], str]] = []
     values: dict[str, dict[str, Any]] = {}  # event id -> the first value read under it
@@ -74,8 +84,6 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
             copied[placement.event_id] = cause
     for placement, value, schema in read:
         original, seen = placement.event_id, {placement.event_id}
-        if schema == CREATED:  # it stands where the tracker's directory places its handoff (its contact's move)
-            placement = found.directory.placement_of(value["handoff_id"]) or placement
         while original in copied and copied[original] not in seen:
             original = copied[original]
             seen.add(original)
@@ -87,6 +95,10 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
         if not placement.moved or original not in found.contact:
             found.contact[original] = str(value["envelope"].get("correlation_id") or original)
             found.schema[original] = schema.rsplit(".", 1)[-1]
+        if schema == CREATED and value.get("origin_interaction_id"):
+            found.opened_during[original] = short_key(value["origin_interaction_id"])
+        elif schema in MOVABLE_CONTACTS and value.get(ID_FIELDS[schema.rsplit(".", 1)[-1]]):
+            found.events_of.setdefault(contact_id(Event(schema, value)), set()).add(original)
     return found
 
 
@@ -110,6 +122,21 @@ def check_one_customer_per_contact(placements: Placements, report: Report) -> Ch
             spread = "; ".join(sorted(", ".join(sorted(names)) for names in kinds.values()))
             check.fail(f"contact {contact}: {len(event_ids)} event(s) on {len(kinds)} customers ({spread})")
     report.count(SPREAD, len(check.failures))
+    return check
+
+
+def check_handoffs_with_their_contact(placements: Placements, report: Report) -> Check:
+    """Every ``HandoffCreated`` opened during a contact read on the topic (``origin_interaction_id``, the contact's
+    screen-pop id) stands on a customer that contact's events stand on, through every merge: a handoff left on the
+    customer a contact moved off shows on the wrong person's screen pop (movehoff's note). Fails naming the handoff's
+    event id (never a customer id or identifier value); a handoff whose contact was not read is not checked."""
+    checked = {event_id: contact for event_id, contact in placements.opened_during.items()
+               if contact in placements.events_of}
+    check = report.add(Check(HANDOFF_WITH_CONTACT, len(checked)))
+    for event_id, contact in sorted(checked.items()):
+        where = {placements.customer(other) for other in placements.events_of[contact]}
+        if placements.customer(event_id) not in where:
+            check.fail(f"HandoffCreated {event_id}: on another customer than the contact it was opened during")
     return check
 
 

@@ -39,6 +39,7 @@ from processors.verify.placement import (
     Placements,
     announced_customers,
     check_handoff_customers,
+    check_handoffs_with_their_contact,
     check_one_customer_per_contact,
     read_placements,
 )
@@ -131,6 +132,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     check_one_id_per_decision("customer.events", outputs.customer_events, report, _decision)
     check_copies("customer.contacts", outputs.contacts, report, lambda key: final_customer(key, survivors))
     check_one_customer_per_contact(placements, report)
+    check_handoffs_with_their_contact(placements, report)
 
 
 def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy: HandoffPolicy | Path | None,

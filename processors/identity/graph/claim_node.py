@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import moved_off, split_contacts, versions
+from processors.identity.graph import handoff_moves, moved_off, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -167,6 +167,7 @@ def on_give(ctx: Node, message: Give) -> None:
     # anonymous id) follow it, as they follow an operator's split (split_contacts.py); not one that told its person
     # (a housemate's call with her IVR traits): the matcher placed it by them.
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True)
+    handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key))
 
@@ -182,6 +183,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     # The giver's contacts that followed the identifier: here, re-published with ids derived from the move's
     # announcement (``Linked``, as ``_admit`` emits it). Also when the identifier cannot stay (over a limit): the
     # giver no longer holds it, and the claimant's event ranks first on it.
+    handoff_moves.received(ctx, message.contacts)
     split_contacts.take_claimed(ctx, message.contacts, message.profile, Linked(ctx.key, key, link).event_id,
                                 message.giver)
     giving = give_way(ctx.policy, state.members, {key: rank})

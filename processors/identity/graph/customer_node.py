@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import late_owner, move_contact, moved_off, split_contacts, split_traits, versions
+from processors.identity.graph import (
+    handoff_moves,
+    late_owner,
+    move_contact,
+    moved_off,
+    split_contacts,
+    split_traits,
+    versions,
+)
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
@@ -70,7 +78,9 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     traits (``seek.py``)."""
     if not route(ctx, message):
         return  # no duplicate guard: sections are idempotent, and a re-published contact keeps its event id
-    if follow_moves and (followed := moved_off.follow(ctx, message)) is not None:
+    # (A handoff's event follows its handoff also where a seek placed it: its contact decided, not its traits.)
+    followed = _moved_on(ctx, message) if follow_moves else handoff_moves.follow(ctx, message)
+    if followed is not None:
         ctx.send(*followed)
         return
     if message.household_only and another_person(ctx, message.traits):
@@ -109,6 +119,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
             ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried,
                                                       person=mine, told=bool(message.traits)))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
+    handoff_moves.note(ctx, message)  # a handoff opened during a contact: it follows the contact's moves
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     if not move_contact.follow(ctx, message):  # its contact an operator moved off here meanwhile: it follows
         versions.placed(ctx, message.event_id, ref, message.carried, event)  # its contact's versions: one customer
@@ -120,6 +131,16 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         if key not in ctx.state.members and claimable(ctx.policy, key):
             rank = key_rank(message.rank, message.channel, key)  # by channel too (limits.key_rank)
             ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits))
+
+
+def _moved_on(ctx: Node, message: Apply) -> tuple[str, Apply] | None:
+    """Where an event goes instead of here: after its identifiers (``moved_off.follow``; a handoff opened during a
+    contact, its later events too: ``handoff_moves.forwarded``), or after its handoff (``handoff_moves.follow``)."""
+    followed = moved_off.follow(ctx, message)
+    if followed is None:
+        return handoff_moves.follow(ctx, message)
+    handoff_moves.forwarded(ctx, message, followed[0])
+    return followed
 
 
 def _by_login(ctx: Node, ids: list[str]) -> bool:
@@ -153,6 +174,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)
     contacts, profile = split_contacts.hand_over(ctx, moving)
+    handoff_moves.note_moved(ctx, contacts, new_id)  # the handoffs that followed a contact: their later events too
     traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
     ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
                                contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits))

@@ -15,7 +15,9 @@ arrival decided; now the placement waits on the identifier:
   already), moves the contact from the keeper to the owner as an operator's ``move-contact`` does
   (``move_contact.py``: ``ContactMoved`` with rule ``late-owner`` and operator ``omnibus-identity``, the contact's
   events re-published under the owner, its events still on their way to the keeper following, ``moved_off.py``).
-  Nothing moves when the owner is the keeper (or merged with it).
+  Nothing moves when the owner is the keeper (or merged with it). A ``HandoffCreated`` opened during such a contact
+  asks for the same move (the contact's id: one token), so the handoff follows the contact to the owner also when the
+  contact itself reached the owner directly (``handoff_moves.py``).
 
 Idempotent: a move's id derives from the contact, the keeper and the owner, so the call's two contact events, a
 redelivery and a copy ask for one move (the keeper drops a copy by its step token). Not covered: a contact that left
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 from bus.envelope import IDENTITY_DECISION_IDS
 from bus.serde import Event
+from processors.handoffs.outputs import CREATED
+from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import Apply, AwaitOwner, MoveContact
 from processors.identity.graph.state import CustomerState, IdentifierState
@@ -43,10 +47,14 @@ def await_owner(ctx: Ctx[CustomerState], message: Apply, event: Event | None) ->
     """After the contact event ``message`` (``event``: its record decoded, if it was) was applied to this customer
     with new identifiers its saga left unowned: ask the first of them to move the contact to its owner."""
     ref = message.event
-    if not message.unowned or ref is None or ref.schema not in RecentContactsSection.schemas:
+    if not message.unowned or ref is None:
         return
-    own_id = contact_id(event or ctx.graph.load_event(ref))
-    ctx.send(message.unowned[0], AwaitOwner(own_id, ctx.key))
+    if ref.schema in RecentContactsSection.schemas:
+        own_id: str | None = contact_id(event or ctx.graph.load_event(ref))
+    else:  # a handoff opened during a contact asks for the same move (one token): it follows (handoff_moves.py)
+        own_id = handoff_records.origin(event or ctx.graph.load_event(ref)) if ref.schema == CREATED else None
+    if own_id is not None:
+        ctx.send(message.unowned[0], AwaitOwner(own_id, ctx.key))
 
 
 def on_await_owner(ctx: Ctx[IdentifierState], message: AwaitOwner) -> None:

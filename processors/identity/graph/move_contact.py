@@ -13,6 +13,8 @@ moves identifiers, ``customer_node.on_split``), only the contact moves, with the
   id derived from the move and the event (``Resolved.moved_by``, ``outputs.moved_contact_id``) and the customer it
   left (``Resolved.moved_from``: the ``omnibus-moved-from`` header, as a split's and a claim's copies carry), whatever
   moved it: an operator, the latest version's rule (``versions.py``) or the late owner's (``late_owner.py``).
+* the handoffs opened during the contact (their ``HandoffCreated`` records and screen-pop entries) go with it, and
+  their later events follow (``handoff_moves.py``).
 
 Idempotent: every id derives from the command id (``token``); a redelivered command is dropped at the source (its
 step token), a copy of ``take_contact`` at the target (the move's announcement id as step token), and a batch replayed
@@ -25,7 +27,7 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 
 from __future__ import annotations
 
-from processors.identity.graph import moved_off, split_contacts, versions
+from processors.identity.graph import handoff_moves, handoff_records, moved_off, split_contacts, versions
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
@@ -56,6 +58,8 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         return  # a contact's versions on customers merged since (``versions.py``): nothing to move, nor to say
     kept = split_contacts.kept(ctx)
     going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
+    if message.to != ctx.key:  # and the handoffs opened during it (``handoff_moves.py``)
+        going += handoff_records.opened_during(ctx.graph.load_event, kept, {short_key(message.contact_id)})
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
                          message.operator, message.reason,
                          Lineage(message.token, message.channel, message.rule or MANUAL_MOVE))
@@ -68,16 +72,20 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     split_contacts.keep(ctx, [record for record in kept if record.event_id not in gone])
     profile, taken = ctx.store.get_profile(ctx.key), None
     if profile:
-        stays, part = book.split(profile, [ctx.graph.load_event(record.event) for record in going])
+        load = ctx.graph.load_event
+        stays, part = book.split(profile, [load(record.event) for record in going if book.reads(record.event.schema)],
+                                 also=handoff_records.entries(load, going))
         ctx.store.put_profile(ctx.key, stays or None)
         taken = encode_profile(part) if part else None
+    handoff_moves.note_moved(ctx, going, message.to, moved.event_id)
     ctx.send(message.to, TakeContact(going, taken, moved.event_id, source=ctx.key))
 
 
 def follow(ctx: Node, message: Apply) -> bool:
     """After the event ``message`` was applied here: if an operator moved its contact off this customer before it
     arrived (its saga read the owner of its identifiers, still this customer's, before the move: a call's second
-    event), hand it to the target as the move handed the contact's other events (``moved_off.py``); True if so."""
+    event, a handoff opened during the call), hand it to the target as the move handed the contact's other events
+    (``moved_off.py``); True if so."""
     note = moved_off.contact_moved(ctx, message.event)
     if note is None or note.to == ctx.key or note.to in ctx.state.aliases or not note.by:
         return False
@@ -87,10 +95,12 @@ def follow(ctx: Node, message: Apply) -> bool:
     if going:
         split_contacts.keep(ctx, [r for r in kept if r.event_id != message.event_id])
     profile, taken = ctx.store.get_profile(ctx.key), None
-    if profile and message.event is not None and book.reads(message.event.schema):
-        stays, part = book.split(profile, [ctx.graph.load_event(message.event)])
+    also = handoff_records.entries(ctx.graph.load_event, going)  # a handoff's status read before its creation
+    if profile and message.event is not None and (book.reads(message.event.schema) or also):
+        stays, part = book.split(profile, [ctx.graph.load_event(message.event)] if not also else [], also=also)
         ctx.store.put_profile(ctx.key, stays or None)
         taken = encode_profile(part) if part else None
+    handoff_moves.note_moved(ctx, going, note.to, note.by)
     if going or taken:
         ctx.send(note.to, TakeContact(going, taken, note.by, f"{note.by}~{message.event_id}", ctx.key))
     return True
@@ -106,6 +116,7 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
     if any(key.startswith(moved_off.CONTACT) for key in state.split_off):  # moved back here: no longer elsewhere
         moved_off.received(state, {moved_off.CONTACT + contact_id(ctx.graph.load_event(record.event))
                                    for record in message.contacts if _is_contact(record)})
+    handoff_moves.received(ctx, message.contacts)
     split_contacts.join(ctx, message.contacts)
     if message.profile:
         ctx.store.put_profile(ctx.key, book.merge(ctx.store.get_profile(ctx.key), decode_profile(message.profile)))

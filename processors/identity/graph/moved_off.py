@@ -23,12 +23,16 @@ order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_mo
   alone when it carried it, ``processors.profile.about``: where its entry went). After a claim
   an event that told its person (traits) stays (the matcher placed it: ``hand_over``'s ``untold_only``), and so does
   one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
-  identifier the kept-apart rule placed the event here through (``Apply.kept_apart``).
+  identifier the kept-apart rule placed the event here through (``Apply.kept_apart``). A ``HandoffCreated`` opened
+  during a contact goes as that contact would (``handoff_records.origin``).
 * a contact (``contact_moved``, asked by ``move_contact.follow`` once the event is applied here): an event of the
   moved contact (its screen-pop id, ``recent_contacts.contact_id``) is applied here as the move's own events were
   (claims, traits: the identifiers stay where they are), then handed to the target with its record and profile
   entries and re-published there under the id the move gives its events (``outputs.moved_contact_id``): the same
   outputs as when it arrived before the move.
+* a handoff (``handoff_moves.follow``, asked by ``customer_node.on_apply`` before applying): an event of a handoff
+  that followed its contact off this customer (``note_handoff``), or a ``HandoffCreated`` opened during a contact an
+  operator moved, goes on unapplied, with what this customer held of that handoff.
 
 Never a loop: a hand-over (``take_contact``) is never passed on; an ``apply`` carries the customers that sent it on
 (``Apply.followed``) and none sends it on twice, so stale notes (merged from a loser, a move undone since, an
@@ -43,6 +47,8 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from processors.handoffs.outputs import CREATED
+from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import member_version
 from processors.identity.graph.messages.base import EventRef, Member, MovedOff, MovedTo
@@ -58,6 +64,10 @@ from processors.profile.sections.recent_contacts import RecentContactsSection, c
 MAX_MOVED_OFF = 32
 # Key of a moved contact's note: this prefix and its screen-pop id (an identifier key is ``TYPE:value``).
 CONTACT = "contact~"
+# The events whose own contact (or the contact they were opened during) an operator may move.
+MOVABLE = RecentContactsSection.schemas | {CREATED}
+# Key of a moved handoff's note (it followed the contact it was opened during): this prefix and its handoff id.
+HANDOFF = "handoff~"
 
 
 def moved(value: MovedTo) -> MovedOff:
@@ -80,9 +90,18 @@ def note_identifiers(state: CustomerState, members: Mapping[str, Member], to: st
 def note_contact(state: CustomerState, contact: str, to: str, by: str) -> None:
     """An operator moved contact ``contact`` (its screen-pop id) to ``to`` (``ContactMoved`` ``by``): its events still
     on their way follow (``move_contact.follow``)."""
-    key = CONTACT + short_key(contact)
-    notes = {other: value for other, value in state.split_off.items() if other != key}
-    notes[key] = MovedOff(to, by=by)
+    _note(state, CONTACT + short_key(contact), MovedOff(to, by=by))
+
+
+def note_handoff(state: CustomerState, handoff: str, to: str, by: str = "") -> None:
+    """Handoff ``handoff`` (``short_key`` of its id) followed its contact to ``to`` (``handoff_moves.py``; ``by``: the
+    move's announcement id, if an operator's or a rule's move): its later events follow."""
+    _note(state, HANDOFF + handoff, MovedOff(to, by=by))
+
+
+def _note(state: CustomerState, key: str, value: MovedOff) -> None:
+    notes = {other: held for other, held in state.split_off.items() if other != key}
+    notes[key] = value
     state.split_off = _latest(notes)
 
 
@@ -117,11 +136,18 @@ def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
 
 
 def contact_moved(ctx: Ctx[CustomerState], ref: EventRef | None) -> MovedOff | None:
-    """Where an operator moved the contact of the event ``ref`` (decoded only if this customer moved one)."""
+    """Where an operator moved the contact of the event ``ref`` (decoded only if this customer moved one), or the
+    handoff a ``HandoffCreated`` opened during a contact opens (``handoff_moves.py``): with its contact, or after."""
     notes = ctx.state.split_off
-    if ref is None or ref.schema not in RecentContactsSection.schemas or not any(k.startswith(CONTACT) for k in notes):
+    if ref is None or not notes or ref.schema not in MOVABLE:
         return None
-    value = notes.get(CONTACT + contact_id(ctx.graph.load_event(ref)))
+    event = ctx.graph.load_event(ref)
+    if ref.schema == CREATED:
+        contact = handoff_records.origin(event)
+        value = None if contact is None else notes.get(HANDOFF + handoff_records.handoff_id(event)) or \
+            notes.get(CONTACT + contact)
+    else:
+        value = notes.get(CONTACT + contact_id(event)) if any(k.startswith(CONTACT) for k in notes) else None
     return None if value is None else moved(value)
 
 
@@ -145,7 +171,9 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
     # A claimed identifier is one two people's events carried: a contact with a kept one too stays (deciding.py),
     # unless what it kept is the home's fixed line (``split_contacts.held_at_claim``).
     claimed = all(moved(state.split_off[key]).claim for key in went)
-    contact = message.event is not None and message.event.schema in CONTACT_SCHEMAS
+    contact = message.event is not None and (message.event.schema in CONTACT_SCHEMAS or (  # or opened during one
+        message.event.schema == CREATED and handoff_records.origin(ctx.graph.load_event(message.event))
+        is not None))
     held = held_at_claim(went, state.members) if contact and claimed else set(state.members)
     carried = message.carried
     if message.event is not None and message.event.schema.startswith(BUSINESS):  # its account's, if it has one

@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
 
-from processors.identity.graph import versions
+from processors.identity.graph import handoff_records, versions
 from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, token_hash
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord, EventRef
@@ -271,11 +271,18 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     records_now = kept(ctx)
     moved = list(moved)
     held = held_at_claim(moved, state.members) if untold_only else state.members
-    going = [record for record in leaving(records_now, moved, held, None if untold_only else ctx.policy.plan_order)
-             if not (untold_only and record.told)]
+    contacts = [record for record in records_now if not handoff_records.is_handoff(record)]
+
+    def follow(chosen: list[ContactRecord]) -> list[ContactRecord]:
+        return [record for record in leaving(chosen, moved, held, None if untold_only else ctx.policy.plan_order)
+                if not (untold_only and record.told)]
+
+    going = follow(contacts)
     if untold_only and going:  # nor one whose later version told its person (``versions.told``)
         told = versions.told(ctx, [r for r in records_now if r.event.schema in versions.CONTACT_SCHEMAS])
         going = [record for record in going if record.event_id not in told]
+    load = ctx.graph.load_event  # the handoffs opened during those contacts go with them (``handoff_moves.py``)
+    going += handoff_records.following(load, records_now, going, follow)
     if going:
         gone = {record.event_id for record in going}
         keep(ctx, [record for record in records_now if record.event_id not in gone])
@@ -283,7 +290,8 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
     if not profile:
         return going, None
     events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
-    stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only)
+    stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only,
+                              also=handoff_records.entries(load, going))
     if not taken:
         return going, None
     ctx.store.put_profile(ctx.key, stays or None)

@@ -14,10 +14,12 @@ from processors.verify.placement import (
     CLOSED_ELSEWHERE,
     ELSEWHERE,
     HANDOFF_CUSTOMER,
+    HANDOFF_WITH_CONTACT,
     ONE_CONTACT,
     SPREAD,
     announced_customers,
     check_handoff_customers,
+    check_handoffs_with_their_contact,
     check_one_customer_per_contact,
     read_placements,
 )
@@ -110,9 +112,9 @@ def test_a_move_wins_over_the_original_and_merges_are_followed() -> None:
     assert report.ok, report.lines()
 
 
-def test_a_moved_call_takes_the_handoff_opened_during_it_as_the_tracker_does() -> None:
-    """Identity moved the call's events to Bob (an operator's move-contact, a later version): its HandoffCreated,
-    opened during it, stays on Alice but stands with the call, where the tracker's directory follows it."""
+def moved_call(handoff_moved: bool) -> list[Replayed]:
+    """Identity moved the call's events from Alice to Bob (an operator's move-contact, a split, a claim, a later
+    version, the late owner), and the HandoffCreated opened during it with them if ``handoff_moved``."""
     records = [placed(ALICE, "omnibus.contact.CallCompleted", "e-call", 0),
                placed(ALICE, "omnibus.contact.InteractionRecorded", "e-interaction", 1),
                placed(ALICE, "omnibus.handoff.HandoffCreated", "e-handoff", 2, handoff_id=HANDOFF,
@@ -120,12 +122,46 @@ def test_a_moved_call_takes_the_handoff_opened_during_it_as_the_tracker_does() -
                placed(BOB, "omnibus.contact.CallCompleted", "copy-call", 3, moved_from=ALICE, cause="e-call"),
                placed(BOB, "omnibus.contact.InteractionRecorded", "copy-int", 4, moved_from=ALICE,
                       cause="e-interaction")]
-    for table in (tracker(BOB), tracker(ALICE)):
-        report = Report()
-        placements = read_placements(records)
-        check_one_customer_per_contact(placements, report)
-        check_handoff_customers(placements, table, {}, report)
-        assert report.figures == {SPREAD: 0, ELSEWHERE: 0 if table == tracker(BOB) else 1}, report.lines()
+    if handoff_moved:
+        records.append(placed(BOB, "omnibus.handoff.HandoffCreated", "copy-handoff", 5, moved_from=ALICE,
+                              cause="e-handoff", handoff_id=HANDOFF, origin_interaction_id=CALL_ID))
+    return records
+
+
+def check_all(records: list[Replayed], table: dict[str, dict[str, Any]]) -> Report:
+    report = Report()
+    placements = read_placements(records)
+    check_one_customer_per_contact(placements, report)
+    check_handoffs_with_their_contact(placements, report)
+    check_handoff_customers(placements, table, {}, report)
+    return report
+
+
+def test_a_moved_call_takes_the_handoff_opened_during_it_and_the_tracker_follows() -> None:
+    """Identity moved the call and the HandoffCreated opened during it to Bob: every check holds with the tracker on
+    Bob; the handoff check fails with it on Alice."""
+    report = check_all(moved_call(handoff_moved=True), tracker(BOB))
+    assert report.ok and report.figures == {SPREAD: 0, ELSEWHERE: 0}, report.lines()
+    report = check_all(moved_call(handoff_moved=True), tracker(ALICE))
+    assert report.figures == {SPREAD: 0, ELSEWHERE: 1}, report.lines()
+
+
+def test_a_handoff_left_on_the_customer_its_call_moved_off_fails() -> None:
+    """Movehoff's note: identity moved the call to Bob and left its HandoffCreated on Alice (her screen pop showed
+    his dispute; KPI readers counted it on her): the placement checks fail, though the tracker follows the call."""
+    report = check_all(moved_call(handoff_moved=False), tracker(BOB))
+    failed = {check.name for check in report.checks if check.failures}
+    assert failed == {HANDOFF_WITH_CONTACT, ONE_CONTACT}, report.lines()
+    (failure,) = next(c for c in report.checks if c.name == HANDOFF_WITH_CONTACT).failures
+    assert "e-handoff" in failure and ALICE not in failure and BOB not in failure
+
+
+def test_a_handoff_whose_contact_was_not_read_or_of_no_contact_is_not_checked() -> None:
+    records = [placed(ALICE, "omnibus.handoff.HandoffCreated", "e-h1", 0, handoff_id="h1", origin_interaction_id="x"),
+               placed(ALICE, "omnibus.handoff.HandoffCreated", "e-h2", 1, handoff_id="h2", origin_interaction_id=None)]
+    report = Report()
+    check = check_handoffs_with_their_contact(read_placements(records), report)
+    assert report.ok and check.checked == 0
 
 
 def test_a_closed_handoff_elsewhere_is_a_note_and_a_figure() -> None:

@@ -1,0 +1,112 @@
+"""A handoff opened during a contact follows that contact wherever identity moves it (hoffmove).
+
+A ``HandoffCreated`` names the contact it was opened during (``origin_interaction_id``, the id the screen pop shows:
+``recent_contacts.contact_id``) and the customer's identifiers, the same as the contact's; its later events that
+name identifiers (``HandoffRouted``, the tracker's ``HandoffStatusChanged``, which feeds the screen pop's
+``open_handoffs``) name them again. Identity places each by its identifiers, so when the contact moved (an operator's
+``move-contact``, the latest-version or late-owner rule, a split or a claim) the handoff stayed on the first
+customer: on ``customer.contacts.v1`` and on the wrong person's screen pop. Now:
+
+* **A record per handoff**: a ``HandoffCreated`` with an origin is recorded beside the contacts (``note``;
+  ``handoff_records.py``), so every move of contacts finds the handoffs opened during them.
+* **At a move** the source hands them over with the contact: their records (re-published under the target with the
+  move's ids and the ``omnibus-moved-from`` header, as the contact's events are) and their ``open_handoffs`` entries
+  (``ProfileBook.split``'s ``also``), and notes where each went (``moved_off.note_handoff``): an operator's or a
+  rule's move (``move_contact.py``), a split and a claim (``split_contacts.hand_over``).
+* **Later, or late**: a ``HandoffCreated`` whose contact (or handoff) moved before it reached the source is applied
+  there and handed over as the contact's late events are (``move_contact.follow``, ``moved_off.contact_moved``):
+  the same outputs as in the order where it came first. Any other event of a handoff noted so is sent on unapplied
+  (``follow``, before ``customer_node.on_apply`` applies it), with what the source already held of that handoff (a
+  status change applied before the move): the same screen pops and placements whatever the arrival order
+  (``test_handoff_moves*.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from processors.handoffs.outputs import CREATED
+from processors.handoffs.profile_section import OpenHandoffsSection
+from processors.identity.graph import moved_off, split_contacts
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.handoff_records import CHANNEL, SCHEMAS, handoff_id, is_handoff, origin
+from processors.identity.graph.limits import HASH_BITS
+from processors.identity.graph.messages.base import ContactRecord
+from processors.identity.graph.messages.commands import TakeContact
+from processors.identity.graph.messages.steps import Apply
+from processors.identity.graph.profile_codec import encode_profile
+from processors.identity.graph.state import CustomerState
+
+
+def note(ctx: Ctx[CustomerState], message: Apply) -> None:
+    """Record the ``HandoffCreated`` ``message`` applies to this customer if it names its contact (else nothing)."""
+    ref = message.event
+    if ref is None or ref.schema != CREATED or origin(ctx.graph.load_event(ref)) is None:
+        return
+    split_contacts.add(ctx, ContactRecord(message.event_id, message.rank >> HASH_BITS, CHANNEL,
+                                          sorted(message.carried), ref, bool(message.traits)))
+
+
+def note_moved(ctx: Ctx[CustomerState], records: Iterable[ContactRecord], to: str, by: str = "") -> None:
+    """The handoffs of ``records`` left this customer for ``to``: their later events follow (``follow``)."""
+    for record in records:
+        if is_handoff(record):
+            moved_off.note_handoff(ctx.state, handoff_id(ctx.graph.load_event(record.event)), to, by)
+
+
+def received(ctx: Ctx[CustomerState], records: Iterable[ContactRecord]) -> None:
+    """The handoffs of ``records`` came (back) to this customer: what it noted of their leaving is stale."""
+    if any(key.startswith(moved_off.HANDOFF) for key in ctx.state.split_off):
+        moved_off.received(ctx.state, {moved_off.HANDOFF + handoff_id(ctx.graph.load_event(record.event))
+                                       for record in records if is_handoff(record)})
+
+
+def forwarded(ctx: Ctx[CustomerState], message: Apply, to: str) -> None:
+    """The event ``message`` went on to ``to`` unapplied (``moved_off.follow``, ``follow``): if it is a
+    ``HandoffCreated`` opened during a contact, the handoff's later events follow it."""
+    ref = message.event
+    if ref is not None and ref.schema == CREATED and origin(event := ctx.graph.load_event(ref)) is not None:
+        moved_off.note_handoff(ctx.state, handoff_id(event), to)
+
+
+def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
+    """Where the handoff event ``message`` goes instead of this customer, and the ``apply`` to send there; None to
+    apply it here. What this customer holds of that handoff already goes there too."""
+    ref, notes = message.event, ctx.state.split_off
+    if ref is None or ref.schema not in SCHEMAS or ctx.key in message.followed or not notes:
+        return None
+    event = ctx.graph.load_event(ref)
+    key = handoff_id(event)
+    value = notes.get(moved_off.HANDOFF + key)
+    if value is None or origin(event) is not None:  # its creation: applied here, then handed over (move_contact)
+        return None
+    went = moved_off.moved(value)
+    if went.to == ctx.key or went.to in ctx.state.aliases:
+        return None
+    _hand_over(ctx, key, went.to, went.by, message.event_id)
+    moved_off.note_handoff(ctx.state, key, went.to, went.by)  # with the move's id (``forwarded`` notes none)
+    # Applied there as its own: the handoff's contact placed it, not its identifiers (no household seek, no claim,
+    # and no identifier's move sends it on from there: ``moved_off.follow`` reads ``carried``).
+    return went.to, msgspec.structs.replace(message, followed=[*message.followed, ctx.key], household_only=False,
+                                            kept_apart=[], claims=[], carried=[])
+
+
+def _hand_over(ctx: Ctx[CustomerState], key: str, to: str, by: str, event_id: str) -> None:
+    """Send handoff ``key``'s record and screen-pop entry, if this customer holds them, to ``to``."""
+    book = ctx.graph.book
+    kept = split_contacts.kept(ctx)
+    going = [record for record in kept
+             if is_handoff(record) and handoff_id(ctx.graph.load_event(record.event)) == key] if by else []
+    if going:
+        gone = {record.event_id for record in going}
+        split_contacts.keep(ctx, [record for record in kept if record.event_id not in gone])
+    profile, taken = ctx.store.get_profile(ctx.key), None
+    if profile:
+        stays, part = book.split(profile, [], also={OpenHandoffsSection.name: {key}})
+        if part:
+            ctx.store.put_profile(ctx.key, stays or None)
+            taken = encode_profile(part)
+    if going or taken:
+        ctx.send(to, TakeContact(going, taken, by, f"{by or to}~{key}~{event_id}", ctx.key))
