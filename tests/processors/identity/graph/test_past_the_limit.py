@@ -23,7 +23,8 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
-from processors.identity.graph.outputs import Resolved, Unresolved
+from processors.identity.graph.messages.commands import ReleaseIdentifier
+from processors.identity.graph.outputs import Resolved, Send, Unresolved
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
 from tests.adapters.web.support import web_settings
@@ -143,6 +144,26 @@ def test_every_arrival_order_of_the_lines_and_the_move_in_call() -> None:
     """The 120 orders: the call before, between and after the lines (past the limit or not yet when it comes)."""
     call = move_in_call()
     every_order(blocks_with(call), call, HUGO[0])
+
+
+def test_a_call_after_an_operator_released_the_landline_from_its_holder_lands_on_the_caller() -> None:
+    """F8 addendum 4: the landline released from the customer that kept it (``identity release``), then Hugo's call
+    with his name and birth date (his line came first): on Hugo, not lost."""
+    call = move_in_call()
+    h = Harness(matcher_settings())
+    for block in blocks_with([]):
+        feed(h, block)
+    keeper = h.customer("PHONE", NUMBER)
+    assert keeper is not None
+    released = int(datetime(2025, 3, 2, 1, tzinfo=UTC).timestamp() * 1e6)  # before the call
+    h.local.submit([Send(keeper, ReleaseIdentifier(h.key("PHONE", NUMBER), "op-claire", "tenant moved out",
+                                                   "cmd-release-1", released))])
+    h.local.run()
+    feed(h, call)
+    hugo = root(h, h.customer("ACCOUNT", HUGO[0]) or "")
+    where = placed(h, call)
+    assert set(where) == {event.schema for event, _ in call}
+    assert all(found == {hugo} for found in where.values()), where
 
 
 def test_the_previous_tenants_counter_visit_with_the_landline_alone_lands_on_him_in_every_order() -> None:
