@@ -45,12 +45,11 @@ HUGO = ("EL-100040", ("Hugo", "Lambert", "1999-04-20", datetime(2025, 3, 2, 22, 
 CALLED = "2025-03-02T"  # the CTR sample's day moved after the tenants' lines, before Hugo's (22:00)
 
 
-def billing_line(account: str, person: tuple[str, str, str, datetime], *, email: str | None = None) -> list[Item]:
-    """What ``import-batch`` publishes for one line of the contracts export: with the flat's landline and the tenant's
-    own e-mail, or (``email``) the letting agency's e-mail and no phone."""
+def billing_line(account: str, person: tuple[str, str, str, datetime]) -> list[Item]:
+    """What ``import-batch`` publishes for one line of the contracts export: the flat's landline, the tenant's e-mail."""
     given, family, born, opened = person
     fields = {"account_number": account, "account_type": "electricity", "service_tier": "standard",
-              "phone": "" if email else LANDLINE, "email": email or f"{given.lower()}.{account.lower()}@example.net",
+              "phone": LANDLINE, "email": f"{given.lower()}.{account.lower()}@example.net",
               "given_name": given, "family_name": family, "birth_date": born,
               "address_line": "12 rue des Lilas", "postcode": "69003", "city": "Lyon"}
     mapped = map_business(BusinessRecord("AccountOpened", fields, f"contracts.csv:{account}", opened),
