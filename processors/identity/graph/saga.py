@@ -36,6 +36,7 @@ UNKNOWN = "-"  # phase-1 status of a look-up-only identifier nobody owns (an ali
 # ``CustomerState.contacts``: no contact applied yet; every one carried its person's traits; one did not.
 NO_CONTACT, TOLD, ANONYMOUS = 0, 1, 2
 MAX_ALIASED = 8  # identifiers an unowned previousId keeps for the aliases that named it (IdentifierState.aliased_to)
+OWN_SUFFIX = "~household"  # seeds the id of a contact's own customer (``own_customer_id``)
 
 
 def customer_id(birth_micros: int, seed: str) -> str:
@@ -151,6 +152,15 @@ def copy_saga(saga: Saga) -> Saga:
                                    contested=list(saga.contested), unowned=list(saga.unowned))
 
 
+def own_customer_id(occurred_micros: int, seed: str) -> str:
+    """The id of a contact's customer of its own, without identifiers (``seek.own_customer``, and a contact whose
+    identifiers no longer link, ``advance``): ``seed`` is the event id of the record its traits came from
+    (``Saga.traits_of``) or its own, so a call's or visit's events (CallCompleted, InteractionRecorded, HandoffCreated
+    and its IVR record) and copies reach one customer. Suffixed: not the id a record makes when it reserves a new
+    identifier (``pending_customer_id``)."""
+    return customer_id(occurred_micros, f"{seed}{OWN_SUFFIX}")
+
+
 def pending_customer_id(saga: Saga) -> str:
     """The id the event's new customer gets, if its identifiers belong to nobody yet."""
     return customer_id(saga.occurred_micros, saga.event_id)
@@ -225,6 +235,10 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
     elif saga.released_to is not None:
         # Every identifier it carried was released after it occurred (release.py): its holder's then (tester18 F5).
         outputs.append(Send(saga.released_to, apply_message(saga)))
+    elif saga.traits and saga.event is not None and saga.contested:
+        # Told its person, through identifiers that no longer link alone (shared past ``shared_after``): a customer of
+        # its own, which blocking merges into its person's, before or after (tester22 F8: lost, a move-in call).
+        outputs.append(Send(own_customer_id(saga.occurred_micros, saga.traits_of or event_id), Create([], saga)))
     else:
         outputs.append(Unresolved(event_id, saga.started_at))
     return outputs

@@ -71,7 +71,7 @@ from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Create, Link, Seek
 from processors.identity.graph.outputs import Unresolved
-from processors.identity.graph.saga import HOUSEMATE_TOKEN, command_saga, customer_id
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, command_saga, own_customer_id
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS
 from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
 from processors.identity.matching.compare import trait_levels
@@ -81,7 +81,6 @@ from processors.identity.rules import BLOCKING_CANDIDATE
 
 # Records that are no contact (a call's IVR record) one identifier keeps until a customer they fit is noted there.
 MAX_PARKED = 4
-OWN_SUFFIX = "~household"  # seeds a household contact's own customer id (``own_customer``)
 
 def fits_person(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     """Whether a record's ``traits`` are this root's person: both sides have traits, the matcher does not refuse
@@ -153,8 +152,7 @@ def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
                 traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key])
     # A call's events (CallCompleted, InteractionRecorded) took their traits from one IVR record and share its
     # instant: one customer for the call, whatever their order, even when their traits fit nobody (a first name).
-    # Suffixed: not the id the record, or its IVR record, makes when it reserves a new identifier (saga.py).
-    ctx.send(customer_id(occurred, f"{apply.traits_of or apply.event_id}{OWN_SUFFIX}"), Create([], saga))
+    ctx.send(own_customer_id(occurred, apply.traits_of or apply.event_id), Create([], saga))
 
 
 def propose_housemates(ctx: Ctx[IdentifierState], customer: str) -> None:

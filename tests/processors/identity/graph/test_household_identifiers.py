@@ -16,6 +16,7 @@ from bus.serde import Event
 from processors.identity.graph.outputs import Refused, Resolved
 from processors.identity.rules import MATCH_WEIGHT
 from tests.processors.identity.graph.test_evidence import ANN, BOB
+from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, envelope, ident
 from tests.processors.identity.support import matcher_settings as settings
 
@@ -50,6 +51,11 @@ def household(h: Harness, household_id: tuple[str, str], personal: tuple[str, st
         h.feed(item, topic="identity.observed.v1", settle=settle)
     h.local.run()
     return ann, bob
+
+
+def _members(h: Harness, customers: set[str]) -> set[str]:
+    """The identifiers ``customers`` hold."""
+    return {key for customer in customers for key in getattr(h.local.store.nodes.get(customer), "members", {})}
 
 
 def resolved_to(h: Harness, item: Event) -> set[str]:
@@ -159,7 +165,11 @@ def test_a_housemates_contact_through_the_household_identifier_alone_is_never_on
         h.feed(item, topic="identity.observed.v1")
     ann, bobs, owner = h.customer(*ANN_PHONE), h.customer(*personal), h.customer(*household_id)
     assert ann is not None and bobs is not None and ann != bobs
-    assert resolved_to(h, bobs_contact) <= {bobs} and ann not in resolved_to(h, bobs_contact)
+    # On Bob's customer, or (shared past the limit) on a customer of its own that blocking merged into his or left
+    # apart (tester22 F8: never lost), never on Ann's.
+    landed = {root(h, customer) for customer in resolved_to(h, bobs_contact)}
+    assert landed <= {bobs} or not _members(h, landed), landed
+    assert ann not in landed
     unresolved = {u.triggering_event_id for u in h.decisions(Unresolved)}
     if not resolved_to(h, bobs_contact):
         assert bobs_contact.value["envelope"]["event_id"] in unresolved
