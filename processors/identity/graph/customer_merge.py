@@ -108,8 +108,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     # Two housemates an identifier proposed (seek.propose_housemates): weighed when the second was kept apart from the
     # first's side through it; only a customer holding no identifier (a call's own) is weighed here.
     housemates = message.token.startswith(HOUSEMATE_TOKEN) and bool(message.members) and bool(members)
-    own_side = _own_side(saga, ctx.key, state.made_for, loser, message.made_for)
-    if housemates or own_side is not None:
+    if housemates:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
         rule = EARLIEST_CLAIM  # the giver holds more than the claimed identifier by now: a customer of its own
@@ -121,10 +120,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
         decision, score = weigh_offer(ctx, message, saga)
-    if own_side is not None:  # decided, and announced, by the event that made it
-        ctx.send(loser, OfferResult(message.token, False))
-        saga.current = own_side
-    elif rule == REVIEW_REJECTED:  # never merge these two again, on either side
+    apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
+    if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
         state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
@@ -190,6 +187,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
+    if apart and (own_side := _own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
+        saga.current = own_side  # kept apart: the event goes where its contact's first event went
     proceed(ctx, saga, message.token)
     if rule == EARLIEST_CLAIM:
         # The dissolve's ``current`` side is the giver (claim_node.on_give links from it): the claimant is ``other``.
@@ -284,10 +283,11 @@ def _conflicting_candidate(ctx: Node, message: Offer, saga: Saga, reason: str) -
 def _own_side(saga: Saga, survivor: str, survivor_made_for: bytes, loser: str, loser_made_for: bytes) -> str | None:
     """The side another event of the saga's contact with the same identifiers made (``saga.contact_mark``), if one
     did: that event's pending identifiers were kept apart from the other side (a weight, a review, a limit) or got
-    there after it, and it was applied to the customer it made. The contact's next events go there too, not
-    weighed again: one call, visit or message on one customer in every arrival order (tester22 F2: in an ``offer``
-    the son's new customer and his father's weighed 3.9 bits, a review, and the visit's interaction and handoff went
-    to the father while its transaction stayed on the son's customer)."""
+    there after it, and it was applied to the customer it made. When the two stay apart (the ``offer`` weighs them
+    otherwise than that event's ``join`` did: a merge takes the whole contact along), the contact's next events go
+    there too, with the claims the decision gives them: one call, visit or message on one customer in every arrival
+    order (tester22 F2: the son's new customer and his father's weighed 3.9 bits in the ``offer``, a review, and the
+    visit's interaction and handoff went to the father while its transaction stayed on the son's customer)."""
     if not saga.contact or saga.proposal:
         return None
     return survivor if survivor_made_for == saga.contact else loser if loser_made_for == saga.contact else None

@@ -166,7 +166,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``contact_records`` above is what a state saved before it kept; moved to the table at its next write.
     contact_index: dict[str, bytes] = {}
     # The ``Saga.contact`` mark of the event that created it: the contact's other events with the same identifiers
-    # come here, never weighed against the customers that event was kept apart from (``customer_merge._own_side``).
+    # come here when an ``offer`` keeps it apart from another customer (``customer_merge._own_side``).
     made_for: bytes = b""
 
 

@@ -122,7 +122,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # (``late_owner.py``).
     unowned: list[str] = []
     # 6 bytes naming the event's contact and identifiers (``saga.contact_mark``: its correlation id, its ``ids``): a
-    # customer a sibling event of the same contact made is recognised in an ``offer`` (``customer_merge._own_side``).
+    # customer another event of the same contact made is recognised in an ``offer`` (``customer_merge._own_side``).
     contact: bytes = b""
 
 
