@@ -169,7 +169,8 @@ class Intake:
             return self._unplaced(event, outputs)
         if identifiers:
             saga = new_saga(event_id, channel, _micros(envelope["occurred_at"]), [i.key for i in identifiers],
-                            ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only)
+                            ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only,
+                            correlation_id=envelope.get("correlation_id"))
             saga = with_caller_traits(event, saga)
             joins = saga.traits_from is not None or saga.leaves_traits  # at the identifier nodes: never the fast path
             claim = self._view.claim(saga.ids) if self._view is not None and not (lookup_only or joins) else None

@@ -64,7 +64,7 @@ def on_link(ctx: Node, message: Link) -> None:
             ctx.key, state.members, encode_profile(profile) if profile else None, state.do_not_merge,
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
-            split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere,
+            split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
         ))
 
 
@@ -121,6 +121,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
         decision, score = weigh_offer(ctx, message, saga)
+    apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
         state.rejected = sorted({*state.rejected, *loser_aliases})
@@ -191,6 +192,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
         saga.current = ctx.key
+    if apart and (own_side := _own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
+        saga.current = own_side  # kept apart: the event goes where its contact's first event went
     proceed(ctx, saga, message.token)
     if rule == EARLIEST_CLAIM:
         # The dissolve's ``current`` side is the giver (claim_node.on_give links from it): the claimant is ``other``.
@@ -288,6 +291,19 @@ def _asked(ctx: Node, message: Offer, score: MatchScore) -> bool:
     its check character, tester21 F8). The refusal stands until an operator decides."""
     kind = conflict_kind(ctx.policy, ctx.state.members, message.members)
     return kind is not None and asked_despite(ctx.policy.matcher, score, kind)
+
+
+def _own_side(saga: Saga, survivor: str, survivor_made_for: bytes, loser: str, loser_made_for: bytes) -> str | None:
+    """The side another event of the saga's contact with the same identifiers made (``saga.contact_mark``), if one
+    did: that event's pending identifiers were kept apart from the other side (a weight, a review, a limit) or got
+    there after it, and it was applied to the customer it made. When the two stay apart (the ``offer`` weighs them
+    otherwise than that event's ``join`` did: a merge takes the whole contact along), the contact's next events go
+    there too, with the claims the decision gives them: one call, visit or message on one customer in every arrival
+    order (tester22 F2: the son's new customer and his father's weighed 3.9 bits in the ``offer``, a review, and the
+    visit's interaction and handoff went to the father while its transaction stayed on the son's customer)."""
+    if not saga.contact or saga.proposal:
+        return None
+    return survivor if survivor_made_for == saga.contact else loser if loser_made_for == saga.contact else None
 
 
 def _belongs(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str:

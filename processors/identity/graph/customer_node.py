@@ -55,7 +55,7 @@ def on_create(ctx: Node, message: Create) -> None:
             ctx.send(ctx.key, apply_message(msgspec.structs.replace(message.saga, current=ctx.key, pending=[])))
         return  # created already: a duplicate
     saga, state = copy_saga(message.saga), ctx.state
-    state.created, state.born = True, saga.occurred_micros
+    state.created, state.born, state.made_for = True, saga.occurred_micros, saga.contact
     state.members = {
         key: member(version_of(saga, key),
                     rank_of(ctx.policy, saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)

@@ -14,6 +14,7 @@ import hashlib
 import msgspec
 
 from processors.identity.graph import split_contacts
+from processors.identity.graph.context import token_hash
 from processors.identity.graph.deciding import household_keys, past_the_line, unshared_first, untold_through_shared
 from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
 from processors.identity.graph.messages.base import EventRef, Saga, Summary
@@ -48,11 +49,21 @@ def customer_id(birth_micros: int, seed: str) -> str:
 def new_saga(
     event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: EventRef | None,
     started_at: float, *, traits: Summary | None = None, lookup_only: list[str] | None = None,
+    correlation_id: str | None = None,
 ) -> Saga:
     """``traits``: the event's trait summary (``matching.traits``); ``lookup_only``: keys that link when
-    somebody owns them but are never reserved nor create a customer (an alias's previous id)."""
-    return Saga(event_id, channel, occurred_micros, started_at, sorted({*keys, *(lookup_only or ())}),
-                event=event_ref, traits=traits or None, lookup_only=sorted(set(lookup_only or ())))
+    somebody owns them but are never reserved nor create a customer (an alias's previous id); ``correlation_id``: the
+    envelope's, shared by the events an adapter mapped from one call, visit or message (``contact_mark``)."""
+    ids = sorted({*keys, *(lookup_only or ())})
+    return Saga(event_id, channel, occurred_micros, started_at, ids, event=event_ref, traits=traits or None,
+                lookup_only=sorted(set(lookup_only or ())), contact=contact_mark(correlation_id, ids))
+
+
+def contact_mark(correlation_id: str | None, ids: list[str]) -> bytes:
+    """6 bytes naming one contact's events that carry the same identifier keys ``ids`` (sorted), empty without a
+    correlation id: a customer one of them made is the one of them all (``customer_merge._own_side``, tester22 F2:
+    a counter visit's transaction made the son's customer, its interaction and handoff met it in an ``offer``)."""
+    return token_hash(correlation_id + "|" + ",".join(ids)) if correlation_id else b""
 
 
 # Prefix of the proposals an identifier sends between customers kept apart through it (``seek.propose_housemates``):

@@ -165,6 +165,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``split_contacts.contact_key``), so a repeat contact writes one record, not the customer's history.
     # ``contact_records`` above is what a state saved before it kept; moved to the table at its next write.
     contact_index: dict[str, bytes] = {}
+    # The ``Saga.contact`` mark of the event that created it: the contact's other events with the same identifiers
+    # come here when an ``offer`` keeps it apart from another customer (``customer_merge._own_side``).
+    made_for: bytes = b""
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -121,6 +121,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # and tells no person (``deciding.untold_through_shared``); a contact then follows the first to its owner
     # (``late_owner.py``).
     unowned: list[str] = []
+    # 6 bytes naming the event's contact and identifiers (``saga.contact_mark``: its correlation id, its ``ids``): a
+    # customer another event of the same contact made is recognised in an ``offer`` (``customer_merge._own_side``).
+    contact: bytes = b""
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -82,6 +82,7 @@ class Offer(Message, tag="offer", frozen=True):
     # phone). A blocking proposal whose two sides both carried one is weighed as met through it
     # (``contest.carried_by_both``).
     elsewhere: list[str] = []
+    made_for: bytes = b""  # the loser's ``CustomerState.made_for``
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
