@@ -136,7 +136,8 @@ def apply_business(state: CustomerState, event: Event) -> None:
     elif name in ("AccountOpened", "AccountClosed"):
         state.accounts = account_book.seeded(state.accounts, state.profile, state.fact_via)
         if name == "AccountOpened":
-            facts = {"segment": str(value.get("account_type") or ""), "service_tier": str(value.get("service_tier") or "")}
+            facts = {"segment": str(value.get("account_type") or ""),
+                     "service_tier": str(value.get("service_tier") or "")}
             account_book.opened(state.accounts, number, occurred_us(event), facts, via)
         else:
             account_book.closed(state.accounts, number, occurred_us(event))
