@@ -14,7 +14,8 @@ its normal form (``processors.profile.about.account_number``) to an entry::
   that states them (``at``, then account number); none while no account is open. They are written to
   ``profile`` / ``fact_via`` (``refresh``), so that a split moves them with the account's identifiers.
 * a product counts while one account it was subscribed on is not closed (``held_products``); a product on no
-  known account (state kept before this rule) counts.
+  known account (state kept before this rule) counts. ``ProductCancelled`` on one account leaves the product held
+  on another.
 * state kept before this rule has a segment or tier and no account: ``seeded`` records it as one open account,
   the one its ``fact_via`` names (``""`` when it names none: then no close takes it away).
 """
@@ -61,10 +62,12 @@ def subscribed(accounts: Accounts, number: str, code: str, via: list[str]) -> No
     entry["via"] = entry["via"] or list(via)
 
 
-def cancelled(accounts: Accounts, number: str, code: str) -> None:
+def cancelled(accounts: Accounts, number: str, code: str) -> bool:
+    """``ProductCancelled`` of ``code`` on ``number``; True when no other account holds ``code`` (it goes)."""
     entry = accounts.get(account_number(number))
     if entry is not None:
         entry["products"] = [c for c in entry["products"] if c != code]
+    return not any(code in other["products"] for other in accounts.values())
 
 
 def held_products(products: dict[str, Any], accounts: Accounts) -> tuple[str, ...]:

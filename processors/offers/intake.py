@@ -131,8 +131,9 @@ def apply_business(state: CustomerState, event: Event) -> None:
         state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))
         account_book.subscribed(state.accounts, number, code, via)
     elif name == "ProductCancelled":
-        state.products.pop(value.get("product_code") or "", None)
-        account_book.cancelled(state.accounts, number, value.get("product_code") or "")
+        code = value.get("product_code") or ""
+        if account_book.cancelled(state.accounts, number, code):
+            state.products.pop(code, None)
     elif name in ("AccountOpened", "AccountClosed"):
         state.accounts = account_book.seeded(state.accounts, state.profile, state.fact_via)
         if name == "AccountOpened":

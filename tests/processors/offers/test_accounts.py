@@ -73,6 +73,19 @@ def test_a_customer_with_several_accounts_keeps_the_open_ones_facts() -> None:
     assert facts_of(CustomerState.from_dict(world.customer(ALICE)), us(world.now)).products == ("BOILER-CARE",)
 
 
+def test_a_product_cancelled_on_one_account_is_still_held_on_the_other() -> None:
+    world = World()
+    world.created(ALICE, "ACCOUNT:EL-100001", "ACCOUNT:EL-100002", ALICE_PHONE)
+    for account in ("EL-100001", "EL-100002"):
+        placed(world, opened(world, account, ALICE_PHONE, account_type="electricity"), ALICE)
+        placed(world, subscribed(world, account, "GREEN-EL", ALICE_PHONE), ALICE)
+    placed(world, business(world, "ProductCancelled", "EL-100001", ALICE_PHONE, subscription_id="s-GREEN-EL",
+                           product_code="GREEN-EL", reason=None, effective_at=None), ALICE)
+    assert facts_of(CustomerState.from_dict(world.customer(ALICE)), us(world.now)).products == ("GREEN-EL",)
+    placed(world, closed(world, "EL-100002", ALICE_PHONE), ALICE)
+    assert facts_of(CustomerState.from_dict(world.customer(ALICE)), us(world.now)).products == ()
+
+
 def test_a_close_delivered_before_its_open_leaves_the_account_closed() -> None:
     world = World()
     world.created(ALICE, "ACCOUNT:EL-100001", ALICE_PHONE)
