@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus.identifiers.kinds import ACCOUNT
 from processors.profile.about import account_number
 
 OPEN, CLOSED = "OPEN", "CLOSED"
@@ -86,7 +87,7 @@ def seeded(accounts: Accounts, profile: dict[str, str], fact_via: dict[str, list
     if any(entry["status"] for entry in copied.values()) or not any(profile.get(f) for f in ACCOUNT_FACTS):
         return copied
     via = next((fact_via[f] for f in ACCOUNT_FACTS if profile.get(f) and f in fact_via), [])
-    numbers = [key.partition(":")[2] for key in via if key.partition(":")[0] == "ACCOUNT"]
+    numbers = [key.partition(":")[2] for key in via if key.partition(":")[0] == ACCOUNT]
     entry = _entry(copied, numbers[0] if len(numbers) == 1 else "")
     entry.update(status=OPEN, via=list(via), **{f: profile.get(f, "") for f in ACCOUNT_FACTS})
     return copied
