@@ -199,6 +199,7 @@ def count_unknown_tier(tiers: TierPolicy, tier: str, source: str) -> bool:
     UNKNOWN_TIERS.labels(source=source).inc()
     if tier not in _logged_unknown_tiers and len(_logged_unknown_tiers) < UNKNOWN_TIERS_LOGGED:
         _logged_unknown_tiers.add(tier)
-        log.warning("service tier not in the policy's tiers.order: it ranks lowest and no tier rule applies",
+        log.warning("service tier not in the policy's tiers.order: it ranks lowest and only sla/routing rules naming "
+                    "it honour it, else its handoffs are timed as any tier's (declare it: tiers.order and sla)",
                     service_tier=tier, source=source, known=list(tiers.order))
     return True

@@ -1,7 +1,8 @@
 """What an eligibility rule can see about a customer: a few profile facts, typed.
 
 The offer processor keeps them per customer from the unified stream: products held (billing's
-``ProductSubscribed`` / ``ProductCancelled``), service tier and segment (``AccountOpened``), region and
+``ProductSubscribed`` / ``ProductCancelled``, on an account not closed), service tier and segment of the open
+accounts (``AccountOpened`` / ``AccountClosed``, ``accounts.py``: none once every account is closed), region and
 city (the ``country`` / ``city`` traits), recent contacts (``customer.contacts.v1``) and arrears
 (``PaymentOverdue``). Unknown text facts are ``""`` and unknown numbers ``0``, so a rule never meets a
 missing name.

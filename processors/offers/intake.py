@@ -7,7 +7,9 @@
   matter is the agent's disposition when recorded, else the queue / transaction type / event name. A copy
   an operator's split re-published under the new customer (``bus.topics.MOVED_FROM_HEADER``) is the same
   contact: its row carries the original's id (its ``causation_id``), so it counts once (as in the KPIs).
-* business facts: products held, service tier and segment (account type), arrears, each with the identifiers it
+* business facts: products held, service tier and segment (account type) of the OPEN accounts (``AccountOpened`` /
+  ``AccountClosed``, ``accounts.py``: a closed account's segment, tier and products no longer count), arrears, each
+  with the identifiers it
   came through (``via``), so that a split moves it with them: an account's own, when it came through it
   (``processors.profile.about``, the rule identity's screen pop follows too, tester17 M1). A business event
   counts for the customer identity placed it on (its copy on ``customer.contacts.v1``, ``engine.py``), never for
@@ -21,6 +23,7 @@ from typing import Any
 
 from bus.serde import Event
 from processors.identity.config import DEFAULT_PRIORITIES
+from processors.offers import accounts as account_book
 from processors.offers.state import CONTACTS_KEPT, OVERDUE_FACT, CustomerState
 from processors.profile.about import about
 
@@ -118,19 +121,28 @@ def release_contact(state: CustomerState, contact: str) -> None:
 
 
 def apply_business(state: CustomerState, event: Event) -> None:
-    """Products, tier, segment and arrears from a legacy system's event (idempotent)."""
+    """Products, accounts (tier, segment) and arrears from a legacy system's event (idempotent, and an account's
+    facts order-safe: ``accounts.py``)."""
     value, via = event.value, about(event, identifier_keys(event))
     name = event.schema.removeprefix(BUSINESS)
+    number = str(value.get("account_number") or "")
     if name == "ProductSubscribed":
         code = value["product_code"]
         state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))
+        account_book.subscribed(state.accounts, number, code, via)
     elif name == "ProductCancelled":
-        state.products.pop(value.get("product_code") or "", None)
-    elif name == "AccountOpened":
-        for fact, field in (("service_tier", "service_tier"), ("segment", "account_type")):
-            if value.get(field):
-                state.profile[fact] = str(value[field])
-                state.fact_via[fact] = via
+        code = value.get("product_code") or ""
+        if account_book.cancelled(state.accounts, number, code):
+            state.products.pop(code, None)
+    elif name in ("AccountOpened", "AccountClosed"):
+        state.accounts = account_book.seeded(state.accounts, state.profile, state.fact_via)
+        if name == "AccountOpened":
+            facts = {"segment": str(value.get("account_type") or ""),
+                     "service_tier": str(value.get("service_tier") or "")}
+            account_book.opened(state.accounts, number, occurred_us(event), facts, via)
+        else:
+            account_book.closed(state.accounts, number, occurred_us(event))
+        account_book.refresh(state.accounts, state.profile, state.fact_via)
     elif name == "PaymentOverdue":
         bill = str(value.get("bill_id") or value["envelope"]["event_id"])
         state.overdue[bill] = int(value.get("days_overdue") or 0)

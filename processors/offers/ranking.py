@@ -17,6 +17,7 @@ from datetime import datetime
 
 import pytz
 
+from processors.offers.accounts import held_products
 from processors.offers.caps import US, ContactPolicy, Suppression, suppression
 from processors.offers.definition import Offer
 from processors.offers.facts import CustomerFacts
@@ -29,7 +30,8 @@ RECENT_US = 7 * 86400 * US
 def facts_of(customer: CustomerState, now_us: int) -> CustomerFacts:
     recent = [row for row in customer.contacts if row[0] > now_us - RECENT_US]
     return CustomerFacts(
-        products=tuple(sorted(customer.products)), service_tier=customer.profile.get("service_tier", ""),
+        products=held_products(customer.products, customer.accounts),
+        service_tier=customer.profile.get("service_tier", ""),
         segment=customer.profile.get("segment", ""), region=customer.profile.get("region", ""),
         city=customer.profile.get("city", ""), contacts_7d=len(recent),
         contact_channels_7d=tuple(sorted({row[1] for row in recent})),

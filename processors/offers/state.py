@@ -7,6 +7,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``.
 * ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
 * ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
+* ``accounts``: account number -> open or closed, its segment, tier and products (``accounts.py``): the segment
+  and tier in ``profile`` are the open accounts' (tester22 F1).
 * ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
   id``): a split moves them with their identifiers, like products (tester15 F3).
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
@@ -17,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from processors.offers import accounts as account_book
 
 APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
@@ -71,6 +75,7 @@ class CustomerState:
     ledger: list[list[Any]] = field(default_factory=list)
     contacts: list[list[Any]] = field(default_factory=list)
     products: dict[str, list[str]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # account_book.Accounts
     profile: dict[str, str] = field(default_factory=dict)
     overdue: dict[str, int] = field(default_factory=dict)  # bill id -> days overdue
     fact_via: dict[str, list[str]] = field(default_factory=dict)  # profile fact / OVERDUE_FACT + bill -> via
@@ -88,7 +93,8 @@ class CustomerState:
         return {
             "customer_id": self.customer_id, "identifiers": self.identifiers,
             "offers": {k: v.to_dict() for k, v in self.offers.items()}, "ledger": self.ledger,
-            "contacts": self.contacts, "products": self.products, "profile": self.profile,
+            "contacts": self.contacts, "products": self.products, "accounts": self.accounts,
+            "profile": self.profile,
             "overdue": self.overdue, "fact_via": self.fact_via, "signals": self.signals, "applied": self.applied,
             "merged_into": self.merged_into,
         }
@@ -122,17 +128,26 @@ def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
     return sorted(unique.values(), key=lambda row: row[0])[-kept:]
 
 
+def _accounts_known(state: CustomerState) -> bool:
+    """Whether the segment and tier come from the accounts (one was opened or closed since ``accounts`` is kept)."""
+    return any(entry["status"] for entry in state.accounts.values())
+
+
 def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
     """``merged`` folded into ``survivor``: answers win over no answer, cap counters add (pure)."""
     offers = dict(survivor.offers)
     for offer_id, state in merged.offers.items():
         offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else state
     products = {code: _union(survivor.products.get(code, []), via) for code, via in merged.products.items()}
-    return CustomerState(
+    derived = _accounts_known(survivor) or _accounts_known(merged)
+    accounts = account_book.merged(*(
+        account_book.seeded(part.accounts, part.profile, part.fact_via) if derived else part.accounts
+        for part in (survivor, merged)))
+    result = CustomerState(
         customer_id=survivor.customer_id, identifiers=_union(survivor.identifiers, merged.identifiers),
         offers=offers, ledger=_by_event(survivor.ledger + merged.ledger, LEDGER_KEPT),
         contacts=_by_event(survivor.contacts + merged.contacts, CONTACTS_KEPT),
-        products={**survivor.products, **products},
+        products={**survivor.products, **products}, accounts=accounts,
         profile={**merged.profile, **{k: v for k, v in survivor.profile.items() if v}},
         overdue={**merged.overdue, **survivor.overdue},
         fact_via={**merged.fact_via, **survivor.fact_via},
@@ -140,6 +155,9 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
                  for k in {*survivor.signals, *merged.signals}},
         applied=_union(survivor.applied, merged.applied)[-APPLIED_IDS_KEPT:],
     )
+    if derived:
+        account_book.refresh(result.accounts, result.profile, result.fact_via)
+    return result
 
 
 def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple[CustomerState, CustomerState]:
@@ -180,6 +198,16 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
         _move_fact(source, kept, fact, via, keep=stays)
         if goes:
             _move_fact(source, new, fact, [v for v in via if v in moved], keep=True)
+    for number, entry in source.accounts.items():
+        stays, goes = parts(entry["via"])
+        if stays:
+            kept.accounts[number] = dict(entry)
+        if goes:
+            new.accounts[number] = {**entry, "via": [v for v in entry["via"] if v in moved]}
+    # the segment and tier come from the accounts once one was opened or closed here; before (state kept before
+    # that rule), they moved with their own ``fact_via`` above
+    for part in (kept, new) if _accounts_known(source) else ():
+        account_book.refresh(part.accounts, part.profile, part.fact_via)
     return kept, new
 
 

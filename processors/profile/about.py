@@ -17,7 +17,8 @@ from bus.serde import Event
 from processors.profile.sections.products import NS as BUSINESS
 
 
-def _account(value: str) -> str:
+def account_number(value: str) -> str:
+    """An account number in its normal form (``normalise_account``), or as given when it is none. Pure."""
     try:
         return normalise_account(value)
     except NotAnIdentifier:
@@ -32,9 +33,9 @@ def about(event: Event, carried: Sequence[str]) -> list[str]:
     another customer's: a joint account's second holder), by every key in ``carried``. Pure; raises nothing."""
     number = event.value.get("account_number") if event.schema.startswith(BUSINESS) else None
     if number:
-        wanted = _account(str(number))
+        wanted = account_number(str(number))
         own = [key for key in carried
-               if key.partition(":")[0] == ACCOUNT and _account(key.partition(":")[2]) == wanted]
+               if key.partition(":")[0] == ACCOUNT and account_number(key.partition(":")[2]) == wanted]
         if own:
             return own[:1]
     return list(carried)

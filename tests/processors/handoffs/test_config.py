@@ -136,6 +136,8 @@ def test_the_example_policy_is_valid() -> None:
     assert policy.route("line-down", "standard") == ("field-repair", "repair")
     assert policy.resolve_within_hours("line-down", "gold") == 4
     assert policy.resolve_within_hours("line-down", "GOLD") == 4  # tester20 F5: a billing export's tier code
+    assert policy.resolve_within_hours("payment-plan", "Vulnerable") == 2  # tester22 F11: how a utility declares it
+    assert policy.tiers.rank("vulnerable") > policy.tiers.rank("platinum")
     assert policy.calendar_of("finance").is_holiday(date(2026, 12, 25))
 
 
