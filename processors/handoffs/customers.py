@@ -38,12 +38,14 @@ The rules (issue #15):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bus.serde import Event
 from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy, tier_key
-from processors.handoffs.directory import BUSINESS, CustomerTier, CustomerView
+from processors.handoffs.directory import BUSINESS, UNKNOWN, CustomerTier, CustomerView
 from processors.handoffs.metrics import count_unknown_tier
+from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
@@ -138,11 +140,50 @@ def is_customer_cause(cause: str) -> bool:
     return cause in (CUSTOMER_CAUSE, PLACEMENT_CAUSE) or cause.startswith(BUSINESS)
 
 
-def announced_view(value: dict, addresses: tuple[dict[str, str], ...]) -> CustomerView:
-    """The directory view a customer-update HandoffStatusChanged was computed from (for replays)."""
+def announced_view(value: dict, state: HandoffState) -> CustomerView:
+    """The directory view a customer-update HandoffStatusChanged of ``state``'s handoff was computed from (for
+    replays). A placement that re-times in the same step is announced under the tier's business event (``follow``);
+    it shows as a change of customer re-timed ``customer-resolved`` on a settled tier, which only a placement gives."""
     tier, placement = None, None
-    if value["cause"].startswith(BUSINESS):
-        tier = CustomerTier(tier_key(value["service_tier"]), value["envelope"]["causation_id"], value["cause"])
-    elif value["cause"] == PLACEMENT_CAUSE:
-        placement = value["envelope"]["causation_id"]
-    return CustomerView(value.get("customer_id"), tier, addresses, placement)
+    cause, causation = value["cause"], value["envelope"]["causation_id"]
+    if cause.startswith(BUSINESS):
+        tier = CustomerTier(tier_key(value["service_tier"]), causation, cause)
+        rule = (value.get("deadline_lineage") or {}).get("rule")
+        if (state.tier_source.settled and state.customer_id not in (None, value.get("customer_id"))
+                and rule == DeadlineRule.CUSTOMER_RESOLVED.value):
+            placement = causation
+    elif cause == PLACEMENT_CAUSE:
+        placement = causation
+    return CustomerView(value.get("customer_id"), tier, state.addresses, placement)
+
+
+def creation_view(value: dict) -> CustomerView:
+    """The directory view the tracker created a handoff with, from its HandoffStatusChanged of cause
+    HandoffCreated: the customer and, when the tier was the customer's (``tier_source`` CUSTOMER), that tier and
+    its business event (``deadline_lineage.tier_event_id``). ``initial_tier`` given it decides as it did."""
+    tier = None
+    if value.get("tier_source") == TierSource.CUSTOMER.value:
+        lineage = value.get("deadline_lineage") or {}
+        tier = CustomerTier(tier_key(value["service_tier"]), lineage.get("tier_event_id") or "", BUSINESS)
+    return CustomerView(value.get("customer_id"), tier)
+
+
+@dataclass
+class AnnouncedCreations:
+    """What the tracker's directory said of each handoff when it was created, read back from its own
+    announcements on ``handoff.events.v1`` (``omnibus replay``, ``omnibus verify``: a rebuild has no directory).
+    Serves ``view`` as the directory does at creation, so the rebuild's HandoffCreated starts on the customer
+    and tier the running tracker had (tester22 F3: a gold customer known at creation was rebuilt on the default
+    tier)."""
+
+    views: dict[str, CustomerView] = field(default_factory=dict)
+
+    def read(self, event: Event) -> None:
+        """Keep the first creation announcement (HandoffStatusChanged, cause HandoffCreated) of each handoff."""
+        if event.schema == STATUS_CHANGED and event.value.get("cause") == CREATED:
+            self.views.setdefault(event.value["handoff_id"], creation_view(event.value))
+
+    def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
+             placed_before: str | None = None) -> CustomerView:
+        """The customer view handoff ``handoff_id`` was created with (``UNKNOWN`` when none was announced)."""
+        return self.views.get(handoff_id, UNKNOWN)

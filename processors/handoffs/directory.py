@@ -16,7 +16,7 @@ import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bus.clock import to_micros
 from bus.serde import Event
@@ -95,6 +95,14 @@ class CustomerView:
 
 
 UNKNOWN = CustomerView()
+
+
+class CustomerViews(Protocol):
+    """What a new handoff's customer is looked up in (``transitions``): the directory, or in a rebuild the views
+    the tracker announced at creation (``customers.AnnouncedCreations``)."""
+
+    def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
+             placed_before: str | None = None) -> CustomerView: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from bus.tick_gate import MAX_DEFER_S, Outcome, TickGate
 from bus.ticks import Tick
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customer_index import CustomerIndex
-from processors.handoffs.customers import announced_view, follow, is_customer_cause
+from processors.handoffs.customers import AnnouncedCreations, announced_view, follow, is_customer_cause
 from processors.handoffs.deadlines import fire_due
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
@@ -70,7 +70,7 @@ class HandoffTracker:
         dead_letters: DeadLetters, destinations: Destinations, *, index: DueIndex | None = None,
         metrics: HandoffMetrics | None = None, batch_size: int = 500,
         owned_partitions: Callable[[], Iterable[int]] = tuple, directory: CustomerDirectory | None = None,
-        gate: TickGate | None = None,
+        gate: TickGate | None = None, announced: AnnouncedCreations | None = None,
     ) -> None:
         self.policy, self.emitter, self.store = policy, emitter, store
         self.publisher, self.dead_letters, self.destinations = publisher, dead_letters, destinations
@@ -79,6 +79,7 @@ class HandoffTracker:
         self.batch_size = batch_size
         self.owned_partitions = owned_partitions  # rebuilt together in one pass over the table
         self.directory = directory  # None: customers are not followed (tier from the event only)
+        self.announced = announced  # a rebuild without a directory: the customer views announced at creation
         self.customer_index = CustomerIndex()
         self.gate = gate if gate is not None else TickGate(MAX_DEFER_S)  # the order of ticks and records
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
@@ -98,7 +99,8 @@ class HandoffTracker:
             return "illegal"
         handoff_id = event.value["handoff_id"]
         state = self._load(handoff_id)
-        ctx = Context(self.policy, self.emitter, record.partition, self.directory)
+        views = self.directory if self.directory is not None else self.announced
+        ctx = Context(self.policy, self.emitter, record.partition, views)
         try:
             transition = apply(state, event, ctx)
         except IllegalTransition as error:
@@ -246,7 +248,7 @@ class HandoffTracker:
         state = self._load(value["handoff_id"])
         if state is None:
             return True
-        view = announced_view(value, state.addresses)
+        view = announced_view(value, state)
         followed = follow(self.policy, state, view, record_us(event))
         if followed is not None:
             self._save(followed.state.evolve())

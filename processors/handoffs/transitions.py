@@ -37,7 +37,7 @@ from bus.serde import Event
 from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customers import initial_tier
-from processors.handoffs.directory import UNKNOWN, CustomerDirectory
+from processors.handoffs.directory import UNKNOWN, CustomerViews
 from processors.handoffs.notifications import change_notifications
 from processors.handoffs.outputs import (
     ACCEPTED,
@@ -73,7 +73,7 @@ class Context:
     policy: HandoffPolicy
     emitter: Emitter
     partition: int | None = None
-    directory: CustomerDirectory | None = None  # None: the tracker does not follow customers
+    directory: CustomerViews | None = None  # None: the tracker does not follow customers
 
 
 @dataclass

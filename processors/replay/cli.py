@@ -134,7 +134,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     from processors.replay.releases import announced_releases
     from processors.verify.identity import IdentityOutputs, decided_pairs
     from processors.verify.report import shown
-    from processors.verify.reviews import by_review
+    from processors.verify.reviews import by_review, operator_decisions
 
     identity, book = load_identity_settings(), ProfileBook.from_registry()
     records = read_with_progress(settings, "reading identity's inputs", inputs(book))
@@ -158,12 +158,25 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     pairs, splits = decided_pairs(result, IdentityOutputs(assignments=of(CUSTOMER_IDENTIFIERS),
                                                           customer_events=of(CUSTOMER_EVENTS),
                                                           reviews=of(IDENTITY_REVIEWS)))
-    if pairs:
-        typer.echo(f"compared after joining the customers that {len(splits)} operator split(s) or merge(s) and "
-                   f"{len(pairs) - len(splits)} review(s) link (omnibus verify lists them)")
+    note = joined_note(operator_decisions(of(CUSTOMER_EVENTS)), len(splits), len(pairs) - len(splits))
+    if note:
+        typer.echo(note)
     rebuilt = clusters(result.graph.store.nodes)
     return Rebuilt("customer", by_review(rebuilt, pairs), by_review(current, pairs), result.applied, seconds,
                    shown=shown)
+
+
+def joined_note(decisions: int, decided_pairs: int, review_pairs: int) -> str | None:
+    """What ``replay identity`` joined before comparing (None: nothing to say). ``decisions``: operators' splits,
+    unmerges and merges read; ``decided_pairs``, ``review_pairs``: the pairs of customers joined because an
+    operator's decision still in force, or a review, links them (``verify.identity.decided_pairs``); a decision the
+    recomputation already agrees with needs no pair (tester22 F13: "0 operator split(s)" after four of them)."""
+    if not (decisions or decided_pairs or review_pairs):
+        return None
+    return (f"{decisions} operator split(s), unmerge(s) or merge(s) read; compared after joining "
+            f"{decided_pairs + review_pairs} pair(s) of customers the recomputation cannot link by itself: "
+            f"{decided_pairs} that operators' decisions still in force link, {review_pairs} that reviews link "
+            "(omnibus verify lists them)")
 
 
 REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {

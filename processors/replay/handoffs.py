@@ -5,7 +5,10 @@ table is a dict and whose outputs go nowhere. The deadline scan is driven by the
 running tracker's own output (a warning, breach, escalation, alarm) sits in a partition, the rebuilt
 tracker ticks that partition at the output's ``occurred_at`` (the instant the timer fell due), so the
 timers fire in the same place relative to the lifecycle records; a last tick at ``now_us`` follows.
-The running state is the tracker table's changelog (latest value per key).
+The customer and service tier are decided by the tracker's own rules (``processors.handoffs.customers``) from what
+its directory said, read back from its announcements: at creation (HandoffStatusChanged, cause HandoffCreated: the
+customer identity placed the handoff on, or the fallback, and that customer's tier) and at every later customer
+update. The running state is the tracker table's changelog (latest value per key).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from bus.errors import RawRecord
 from bus.topics import TopicSpec
 from processors.handoffs.agent import APP_NAME, TABLE_NAME
 from processors.handoffs.config import HandoffPolicy
+from processors.handoffs.customers import AnnouncedCreations
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
@@ -46,12 +50,21 @@ def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, A
     return {name: state.get(name) for name in fields}
 
 
-async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
-        dict[str, Any], int]:
+async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int
+                         ) -> tuple[dict[str, Any], int]:
+    """(handoff id -> the rebuilt state's ``to_dict``, records applied): the running loop's own ``HandoffTracker``
+    without a directory; the customers and tiers it decides from are the ones the tracker announced
+    (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules."""
     store: dict[str, Any] = {}
     nowhere = _Nowhere()
+    records = list(records)
+    announced = AnnouncedCreations()
+    for record in records:
+        event = record.event
+        if event is not None and (event.value.get("envelope") or {}).get("source_system") == source_system:
+            announced.read(event)
     tracker = HandoffTracker(policy, Emitter(source_system, SystemClock()), store, nowhere, nowhere,
-                             Destinations("-", "-"))
+                             Destinations("-", "-"), announced=announced)
     partitions: set[int] = set()
     applied = 0
     for record in records:
@@ -70,7 +83,13 @@ async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_sy
         applied += 1
     for partition in sorted(partitions):
         await tracker.tick(partition, now_us)
-    return {key: view(state) for key, state in store.items() if state}, applied
+    return {key: state for key, state in store.items() if state}, applied
+
+
+async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
+        dict[str, Any], int]:
+    states, applied = await rebuild_states(records, policy, source_system, now_us)
+    return {key: view(state) for key, state in states.items()}, applied
 
 
 def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[

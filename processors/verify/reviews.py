@@ -77,6 +77,20 @@ def split_pairs(recomputed: Recomputed, customer_events: Iterable[Replayed], own
     return pairs
 
 
+def operator_decisions(customer_events: Iterable[Replayed]) -> int:
+    """How many operators' decisions ``customer.events.v1`` holds: every ``CustomerSplit`` (a split, an unmerge)
+    and every ``CustomerMerged`` of rule ``manual-merge``."""
+    from processors.verify.identity import MERGED
+
+    found = 0
+    for record in customer_events:
+        event = record.event
+        if event is not None and (event.schema == SPLIT or (
+                event.schema == MERGED and (event.value.get("lineage") or {}).get("rule") == MANUAL_MERGE)):
+            found += 1
+    return found
+
+
 def merge_pairs(customer_events: Iterable[Replayed], owner: Mapping[str, str], current: Callable[[str], str]) -> Pairs:
     """A DECIDED pair per operator's merge (``CustomerMerged``, rule ``manual-merge``): the smallest identifier it
     moved and the smallest other one its survivor holds now, both still the survivor's (``owner``: identifier ->

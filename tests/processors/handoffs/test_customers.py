@@ -18,6 +18,8 @@ from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.state import DeadlineRule, TierSource
 from processors.handoffs.tracker import Destinations, HandoffTracker
+from processors.replay import Replayed
+from processors.replay.handoffs import rebuild_states
 from tests.processors.handoffs.factories import (
     SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, created, envelope, record, resolved,
 )
@@ -94,19 +96,17 @@ class World:
         return [o for o in self.publisher.published if o.event.schema.endswith("." + name)]
 
 
-async def replay(world: World, until) -> dict:
-    """The table ``omnibus replay`` rebuilds from ``world.topic`` without a directory, ticked up to ``until``."""
-    replayed: dict = {}
-    rebuilt = HandoffTracker(POLICY, Emitter(SYSTEM, world.clock), replayed, FakePublisher(), FakeDeadLetters(),
-                             Destinations("events", "notifications"))
-    for event in world.topic:
-        if event.value["envelope"]["source_system"] == SYSTEM:
-            rebuilt.replay_announcement(event, 0)
-            await rebuilt.tick(0, to_micros(event.value["envelope"]["occurred_at"]))
-        else:
-            await rebuilt.handle(event, record())
-    await rebuilt.tick(0, to_micros(until))
-    return replayed
+def topic_records(world: World) -> list[Replayed]:
+    """``world.topic`` as ``omnibus replay`` reads it: one partition, in offset order."""
+    return [Replayed("events", 0, offset, event.value["handoff_id"].encode(), event, b"")
+            for offset, event in enumerate(world.topic)]
+
+
+async def replay(world: World, until, policy: HandoffPolicy = POLICY) -> dict:
+    """The table ``omnibus replay`` (and ``omnibus verify``) rebuilds from ``world.topic`` without a directory,
+    ticked up to ``until``."""
+    states, _ = await rebuild_states(topic_records(world), policy, SYSTEM, to_micros(until))
+    return states
 
 
 async def test_a_known_customer_gets_the_tier_billing_published() -> None:

@@ -208,7 +208,7 @@ def test_an_unreadable_contact_record_is_counted_and_skipped() -> None:
 
 async def test_a_replay_of_the_events_topic_rebuilds_a_placement_change() -> None:
     """The tracker's own announcements carry the placed customer (and its tier), as ``omnibus replay`` reads them.
-    (Created with an identifier nobody holds yet: a replay does not rebuild a tier the directory gave at creation.)"""
+    (Created with an identifier nobody holds yet; a customer known at creation: ``tests/processors/replay``.)"""
     world = Placed()
     handoff = created("h1", channel="BRANCH", tier=None, identifiers=[{"type": "PHONE", "value": "+33699999999"}])
     await world.send(handoff)

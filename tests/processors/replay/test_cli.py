@@ -63,7 +63,19 @@ def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.
     monkeypatch.setattr(cli, "read_with_progress", read)
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
-    assert "1 operator split(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s)" in out
+    assert "1 that operators' decisions still in force link, 0 that reviews link" in out
+
+
+def test_the_joined_note_tells_decisions_read_from_pairs_joined() -> None:
+    """tester22 F13: after 2 merges, 1 unmerge and 1 split it printed "compared after joining the customers that 0
+    operator split(s) or merge(s) and 1 review(s) link": the 0 counted pairs still to join, not decisions."""
+    assert cli.joined_note(4, 0, 1) == (
+        "4 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s) of customers the "
+        "recomputation cannot link by itself: 0 that operators' decisions still in force link, 1 that reviews link "
+        "(omnibus verify lists them)")
+    assert cli.joined_note(0, 0, 0) is None
 
 
 @pytest.mark.parametrize(("args", "differs", "exit_code"), [
@@ -118,4 +130,6 @@ def test_replay_identity_agrees_after_a_split_whose_contact_followed_it(monkeypa
     monkeypatch.setattr(cli, "read_with_progress", read)
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
-    assert "1 operator split(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s)" in out
+    assert "1 that operators' decisions still in force link, 0 that reviews link" in out

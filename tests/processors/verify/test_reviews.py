@@ -7,17 +7,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bus.config import TopicSettings
+from bus.serde import Event
 from processors.identity.announcements import Announcer
 from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
+from processors.identity.rules import MANUAL_MERGE
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
-from processors.verify.identity import IdentityOutputs, check_identity
+from processors.verify.identity import MERGED, IdentityOutputs, check_identity
 from processors.verify.report import Report
-from processors.verify.reviews import AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, by_review, directions
+from processors.verify.reviews import (
+    AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, by_review, directions, operator_decisions,
+)
 from tests.processors.identity.support import interaction, matcher_settings, observed, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 
@@ -345,3 +349,14 @@ def test_a_redelivered_split_announcement_is_checked_once() -> None:
     (split,) = split_off(running, account)
     outputs = replace(outputs_of(running, []), customer_events=[split, replace(split, offset=1)])
     assert checked(recomputed, outputs).check(SPLITS).checked == 1
+
+
+def test_operator_decisions_count_splits_unmerges_and_manual_merges_only() -> None:
+    """``omnibus replay identity`` says how many it read (tester22 F13); a merge of evidence is nobody's decision."""
+    def merged(rule: str) -> Replayed:
+        return Replayed(EVENTS, 0, 0, b"c", Event(MERGED, {"lineage": {"rule": rule}}))
+
+    recomputed = jonathan_and_the_mistyped_account()
+    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    events = [*split_off(recomputed, account), merged(MANUAL_MERGE), merged(MANUAL_MERGE), merged("deterministic")]
+    assert operator_decisions(events) == 3
