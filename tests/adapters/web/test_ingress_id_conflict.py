@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from adapters.base.dedupe import DedupeStore
-from adapters.base.publisher import AdapterPublisher
 from adapters.web.ingress import WebIngress
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
-from tests.adapters.base.support import CountingKafka, DeadLetters
+from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher
 from tests.adapters.web.support import web_settings
 from tests.adapters.web.test_ingress import post_json
 from tests.support.http import adapter_client
@@ -29,11 +27,10 @@ def track(event: str, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 async def deduping() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
     """The ingress with the real publisher and dedupe store, Kafka's side stood in for."""
-    kafka, dead_letters = CountingKafka(), DeadLetters()
-    publisher = AdapterPublisher("web", kafka, DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
-                                 retry_after_s=1)
+    publisher, kafka, dead_letters = deduping_publisher("web")
     settings = web_settings()
-    async with adapter_client(WebIngress(settings, publisher, SegmentMapper(settings, TopicSettings())).app()) as client:
+    ingress = WebIngress(settings, publisher, SegmentMapper(settings, TopicSettings()))
+    async with adapter_client(ingress.app()) as client:
         yield client, kafka, dead_letters
 
 
