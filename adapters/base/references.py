@@ -15,19 +15,24 @@ A name that says it holds an identifier or a person's trait can never be declare
 ``contact_email``, ``iban_ref``, ``birth_date``...). And the declaration never carries an identifier through by
 accident: a declared value is kept whole only when it is one token of letters and digits joined by ``- _ / .``
 (``REFERENCE``: so never an e-mail, an identifier's key form ``PHONE:...``, a ``+CC`` phone or text with spaces),
-holds no valid IBAN (ISO 13616 check digits), and none of its digit groups, alone or joined to its neighbours,
-is a valid phone number in the adapter's phone region or in its ``00CC`` form (libphonenumber) or a payment card
-number of 15 to 19 digits that passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to
-19). Any other value under a declared name is scrubbed as every value is. Card numbers of 13 and 14 digits are left
-to the declaration: the MPAN has 13 digits and the PRM 14, and one in ten of them passes the Luhn check.
+holds no valid IBAN (ISO 13616 check digits) or national ID (the deployment's ``NATIONAL_ID_SCHEMES``), and none
+of its digit groups, alone or joined to its neighbours, is a valid national ID, a valid phone number in the
+adapter's phone region or in its ``00CC`` form (libphonenumber) or a payment card number of 15 to 19 digits that
+passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to 19). Any other value under a
+declared name is scrubbed as every value is. Card numbers of 13 and 14 digits are left to the declaration: the MPAN
+has 13 digits and the PRM 14, and one in ten of them passes the Luhn check.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bus.redact import SENSITIVE_FIELDS, free_text, free_texts, is_personal_field, scrub_text
+
+if TYPE_CHECKING:
+    from bus.identifiers import IdentifierNormaliser
 
 # Words that make a property name an identifier's, whatever else it says (``contact_phone``, ``ibanRef``): the words
 # of the names in ``SENSITIVE_FIELDS`` that name an identifier, without the generic ones (``meter_point_id`` is not).
@@ -76,17 +81,24 @@ def check_names(names: tuple[str, ...]) -> tuple[str, ...]:
     refused = refused_names(names)
     if refused:
         raise ValueError(f"{', '.join(map(repr, refused))} cannot be declared a business reference: the name says it "
-                         "holds a person's identifier or trait, whose values are always scrubbed (tester22 F4)")
+                         "holds a person's identifier or trait, whose values are always scrubbed")
     return names
 
 
 class References:
-    """The declared reference names of one adapter (``reference_fields``) and its phone region (None: phones
-    only in their ``+CC``/``00CC`` form are recognised)."""
+    """The declared reference names of one adapter (``reference_fields``), its phone region (None: phones only in
+    their ``+CC``/``00CC`` form are recognised) and the national ID schemes (python-stdnum) of the deployment."""
 
-    def __init__(self, names: Iterable[str], *, region: str | None = None) -> None:
+    def __init__(self, names: Iterable[str], *, region: str | None = None,
+                 national_id_schemes: tuple[str, ...] = ()) -> None:
         self._names = frozenset(name.casefold() for name in names)
         self._region = region
+        self._schemes = national_id_schemes
+
+    @classmethod
+    def of(cls, names: Iterable[str], normaliser: IdentifierNormaliser) -> References:
+        """``names`` with the region and national ID schemes of the adapter's ``normaliser``."""
+        return cls(names, region=normaliser.region, national_id_schemes=normaliser.settings.national_id_schemes)
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -102,7 +114,7 @@ class References:
         from bus.identifiers.model import NotAnIdentifier
         from bus.identifiers.phone import normalise_phone
 
-        if not REFERENCE.fullmatch(value) or _has_iban(value):
+        if not REFERENCE.fullmatch(value) or _has_iban(value) or self._national_id(value):
             return False
         for run in _DIGIT_RUN.findall(value):
             groups = _GROUP_SEPARATOR.split(run)
@@ -112,13 +124,25 @@ class References:
                 for last in range(first + 1, len(groups) + 1):
                     joined = run if last - first == len(groups) else "-".join(groups[first:last])
                     digits = "".join(groups[first:last])
-                    if len(digits) in CARD_DIGITS and luhn_valid(digits):
+                    if len(digits) in CARD_DIGITS and luhn_valid(digits) or self._national_id(digits):
                         return False
                     try:
                         normalise_phone(joined, self._region)
                     except NotAnIdentifier:
                         continue
                     return False
+        return True
+
+    def _national_id(self, text: str) -> bool:
+        from bus.identifiers.model import NotAnIdentifier
+        from bus.identifiers.national_id import canonical_national_id
+
+        if not self._schemes:
+            return False
+        try:
+            canonical_national_id(text, self._schemes)
+        except NotAnIdentifier:
+            return False
         return True
 
     def facts(self, values: dict[str, str]) -> dict[str, str]:

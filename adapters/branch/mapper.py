@@ -110,7 +110,7 @@ class CounterMapper:
     ) -> None:
         self._settings = settings
         self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="branch")
-        self._references = References(settings.reference_fields, region=self._normaliser.region)
+        self._references = References.of(settings.reference_fields, self._normaliser)
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)

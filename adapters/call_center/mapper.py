@@ -83,7 +83,7 @@ class MapContext:
     @cached_property
     def references(self) -> References:
         """The declared business references (``reference_fields``), with this site's phone region."""
-        return References(self.settings.reference_fields, region=self.normaliser.region)
+        return References.of(self.settings.reference_fields, self.normaliser)
 
 
 @dataclass(frozen=True)

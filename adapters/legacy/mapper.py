@@ -99,7 +99,7 @@ class LegacyContext:
 
     @cached_property
     def references(self) -> References:
-        return References(self.reference_fields, region=self.normaliser.region)
+        return References.of(self.reference_fields, self.normaliser)
 
 
 Builder = Callable[["Fields"], dict[str, Any]]

@@ -77,7 +77,7 @@ class SegmentMapper:
     ) -> None:
         self._settings = settings
         self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="web")
-        self._references = References(settings.reference_fields, region=self._normaliser.region)
+        self._references = References.of(settings.reference_fields, self._normaliser)
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)

@@ -10,7 +10,8 @@ from adapters.base.config import AdapterSettings
 from adapters.base.handoff_request import HandoffRequest
 from adapters.base.references import References
 
-METER = References(("meter_point_id", "prm", "meter_serial", "reading_index", "meter_point"), region="FR")
+METER = References(("meter_point_id", "prm", "meter_serial", "reading_index", "meter_point"), region="FR",
+                   national_id_schemes=("fr.nir",))
 REFERENCES = {
     "PRM (14 digits)": "14500000000001",
     "UK MPAN (13 digits)": "1200023305967",
@@ -31,6 +32,8 @@ IDENTIFIERS = {
     "IBAN": "FR7630006000011234567890189",
     "IBAN in a reference": "ref-FR7630006000011234567890189",
     "spaced": "145 000 000 000 01",
+    "NIR": "185057800604830",
+    "NIR glued to a reference": "PDL-185057800604830",
 }
 
 
