@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from adapters.base import references
 
 
 def state_home() -> Path:
@@ -51,6 +53,17 @@ class AdapterSettings(BaseModel):
         description="A source time later than the receive time by more than this is moved back to it "
         "(adapters.base.clock); the original is kept beside it.",
     )
+
+    reference_fields: tuple[str, ...] = Field(
+        (), description="Property names whose values are business references kept whole, never scrubbed to [digits] "
+        "(a utility's meter_point_id, meter_serial, reading_index: adapters.base.references); a name that says it "
+        "holds an identifier or a person's trait (phone, email, iban, card, birth_date...) is refused at start-up.",
+    )
+
+    @field_validator("reference_fields")
+    @classmethod
+    def _references_hold_no_identifier(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return references.check_names(value)
 
     @model_validator(mode="after")
     def _one_dedupe_choice(self) -> AdapterSettings:

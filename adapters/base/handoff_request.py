@@ -12,11 +12,14 @@ handoff id, like the web hall's service-request tracks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bus.errors import OmnibusError
 from bus.redact import free_text
 from bus.serde import Event
+
+if TYPE_CHECKING:
+    from adapters.base.references import References
 
 # Attribute names on a Connect contact or a TaskRouter task (set by the contact flow or the agent's form).
 KIND, TEAM, SUMMARY = "omnibus_handoff_kind", "omnibus_handoff_team", "omnibus_handoff_summary"
@@ -78,10 +81,11 @@ class HandoffRequest:
 
     def event(self, *, envelope: dict[str, Any], handoff_id: str, channel: str, identifiers: list[dict[str, str]],
               site: str | None, interaction_id: str, actor: dict[str, str], facts: dict[str, str | None],
-              traits_event_id: str | None) -> Event:
+              traits_event_id: str | None, references: References | None = None) -> Event:
         """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped);
         ``traits_event_id``: the record with the customer's traits that the contact names too (identity places the
-        handoff with them, as it places the contact: a joint account's other holder, tester21 F20)."""
+        handoff with them, as it places the contact: a joint account's other holder, tester21 F20); ``references``: the
+        adapter's declared business references, whose ``name: value`` pairs the summary keeps whole (tester22 F4)."""
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
             intake[REQUESTED_TEAM] = self.team
@@ -91,7 +95,7 @@ class HandoffRequest:
             "customer_identifiers": identifiers,
             "case_type": self.kind,
             # what the agent or customer typed, without identifier values (the web's rule, tester21 F6)
-            "summary": free_text(self.summary) if self.summary
+            "summary": (references.text(self.summary) if references else free_text(self.summary)) if self.summary
             else f"{self.kind} handed off from {channel.lower().replace('_', ' ')}",
             "intake_facts": intake,
             "origin_channel": channel,

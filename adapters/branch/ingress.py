@@ -20,7 +20,7 @@ from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
-from adapters.base.ingest import Item, ingest, partly_rejected
+from adapters.base.ingest import Item, content_digest, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
@@ -73,7 +73,7 @@ class BranchIngress:
         if len(events) > MAX_EVENTS_PER_BATCH:
             raise errors.bad_upload(f"{len(events)} events exceed the {MAX_EVENTS_PER_BATCH}-event limit per upload")
 
-        items = [Item(event, _raw_event(request, terminal_id, index, event), content_digest=_content_digest(event))
+        items = [Item(event, _raw_event(request, terminal_id, index, event), content_digest=content_digest(event))
                  for index, event in enumerate(events)]
         outcome = await ingest(
             self._publisher, items,
@@ -107,15 +107,6 @@ def _raw_event(request: web.Request, terminal_id: str, index: int, event: Any) -
         headers=(("http.path", request.path.encode()), ("branch.terminal_id", terminal_id.encode()),
                  ("branch.upload_index", str(index).encode())),
     )
-
-
-def _content_digest(event: Any) -> bytes | None:
-    """SHA-256 of the event as JSON with sorted keys: a re-send of it is a duplicate, another event under its
-    ``event_id`` a conflict (tester19 F18: a terminal reused an id for a refund, which was dropped as a duplicate)."""
-    if not isinstance(event, dict):
-        return None
-    text = json.dumps(event, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).digest()
 
 
 def _parse(body: bytes) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, Handoff
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
+from adapters.base.references import References
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
@@ -109,6 +110,7 @@ class CounterMapper:
     ) -> None:
         self._settings = settings
         self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="branch")
+        self._references = References.of(settings.reference_fields, self._normaliser)
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
@@ -284,7 +286,8 @@ class CounterMapper:
             outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
                 interaction_id=transaction_id, actor=actor,
-                facts={**facts, "transaction_type": kind, "agent_id": agent_id}, traits_event_id=traits_event_id)))
+                facts={**facts, "transaction_type": kind, "agent_id": agent_id}, traits_event_id=traits_event_id,
+                references=self._references)))
         return outgoing
 
     @staticmethod

@@ -36,6 +36,7 @@ from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, Handoff
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
+from adapters.base.references import References
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
@@ -78,6 +79,11 @@ class MapContext:
     def normaliser(self) -> IdentifierNormaliser:
         """The shared normaliser with this site's phone region."""
         return edge_normaliser(self.identifiers, region=self.site.phone_region, component="call_center")
+
+    @cached_property
+    def references(self) -> References:
+        """The declared business references (``reference_fields``), with this site's phone region."""
+        return References.of(self.settings.reference_fields, self.normaliser)
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,7 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                                  presentation_id=f"call:{call.source_system}:{call.contact_id}")
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
-        events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id))
+        events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id, ctx.references))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
                         dropped_traits=call.left_out_traits)
 
@@ -241,7 +247,9 @@ def _version_envelope(call: Call, discriminator: str) -> dict:
     return _envelope(call, call.version_id, discriminator, causation)
 
 
-def _handoff(call: Call, request: HandoffRequest, topic: str, traits_event_id: str | None) -> Outgoing:
+def _handoff(
+    call: Call, request: HandoffRequest, topic: str, traits_event_id: str | None, references: References
+) -> Outgoing:
     """HandoffCreated: its handoff id and event id derive from the contact id alone, so every version of the
     call's record names the same case; it names the caller's traits as the contact does (``traits_event_id``)."""
     handoff = handoff_id("call", call.source_system, call.contact_id)
@@ -250,7 +258,7 @@ def _handoff(call: Call, request: HandoffRequest, topic: str, traits_event_id: s
         envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
         identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
         facts={"contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
-               "disposition": call.disposition}, traits_event_id=traits_event_id))
+               "disposition": call.disposition}, traits_event_id=traits_event_id, references=references))
 
 
 def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:

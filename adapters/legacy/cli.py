@@ -39,7 +39,7 @@ def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: st
         adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
         identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
         identifiers=settings.identifiers, future_tolerance_s=adapter.future_tolerance_s,
-        handoff_topic=HANDOFF_EVENTS.name(settings.topics),
+        handoff_topic=HANDOFF_EVENTS.name(settings.topics), reference_fields=adapter.reference_fields,
     )
 
 

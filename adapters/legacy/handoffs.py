@@ -56,7 +56,7 @@ def _created(f: Fields) -> dict[str, Any]:
         raise _malformed("case_type", "is required")
     value = request.event(envelope={}, handoff_id=ident, channel="BUSINESS_SYSTEM", identifiers=identifiers,
                           site=None, interaction_id=f.record.dedupe_id, actor=actor, facts=facts,
-                          traits_event_id=None).value
+                          traits_event_id=None, references=f.ctx.references).value
     value.pop("envelope")
     return value
 

@@ -46,6 +46,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.references import References
 from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
@@ -90,10 +91,15 @@ class LegacyContext:
     identifiers: IdentifierSettings | None = None
     handoff_topic: str | None = None  # None: rows of the handoff types are refused (adapters/legacy/handoffs.py)
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
+    reference_fields: tuple[str, ...] = ()  # business references a handoff's summary keeps whole (tester22 F4)
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
         return edge_normaliser(self.identifiers, region=self.phone_region, component=COMPONENT)
+
+    @cached_property
+    def references(self) -> References:
+        return References.of(self.reference_fields, self.normaliser)
 
 
 Builder = Callable[["Fields"], dict[str, Any]]

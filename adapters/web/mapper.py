@@ -17,6 +17,7 @@ from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
+from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from bus.config import TopicSettings
@@ -24,7 +25,7 @@ from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
 from bus.producer import Outgoing
-from bus.redact import SENSITIVE_FIELDS, free_text, free_texts
+from bus.redact import SENSITIVE_FIELDS, free_text
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -76,6 +77,7 @@ class SegmentMapper:
     ) -> None:
         self._settings = settings
         self._normaliser = edge_normaliser(identifiers, region=settings.phone_region, component="web")
+        self._references = References.of(settings.reference_fields, self._normaliser)
         self._contact_topic = CONTACT_EVENTS.name(topics)
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
@@ -261,8 +263,9 @@ class SegmentMapper:
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
         # every value is free text the sender chose (a search box, a url's query, a dispute's note): scrubbed like
-        # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note")
-        free_texts(self._drop_identifiers(facts))
+        # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note"), but a declared
+        # business reference (a meter point number, tester22 F4)
+        self._references.facts(self._drop_identifiers(facts))
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -292,9 +295,10 @@ class SegmentMapper:
             "handoff_id": handoff_id,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
-            "summary": free_text(summary),
+            "summary": self._references.text(summary),
             "intake_facts": {
-                **free_texts(self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))), **m.original(),
+                **self._references.facts(self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))),
+                **m.original(),
                 **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,

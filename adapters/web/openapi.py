@@ -74,7 +74,9 @@ _RESPONSES = {
                            "one is dead-lettered with its reason (rejected).",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "400": {"description": "Unreadable body (bad JSON, nesting over 32, NaN/Infinity, lone surrogates), a malformed "
-                           "single message, or with strict_batches a batch with refused messages; dead-lettered.",
+                           "single message, one whose messageId was already published with another event (code "
+                           "id_conflict; a re-send of the same message is a duplicate, 200), or with strict_batches "
+                           "a batch with refused messages; dead-lettered.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "401": {"description": "Missing or unknown write key (not dead-lettered)."},
     "413": {"description": "Body over 500 KB (batch) or 32 KB (single call), after decoding."},

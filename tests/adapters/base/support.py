@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.base.dedupe import DedupeStore
+from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from bus.producer import EventProducer
@@ -35,3 +37,11 @@ class DeadLetters:
 
     async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
         self.reasons.append(reason)
+
+
+def deduping_publisher(adapter: str) -> tuple[AdapterPublisher, CountingKafka, DeadLetters]:
+    """The real publisher with an in-memory dedupe store (content digests too), Kafka's side stood in for."""
+    kafka, dead_letters = CountingKafka(), DeadLetters()
+    publisher = AdapterPublisher(adapter, kafka, DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
+                                 retry_after_s=1)
+    return publisher, kafka, dead_letters

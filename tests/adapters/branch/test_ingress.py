@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Unavailable
-from adapters.base.publisher import AdapterPublisher
 from adapters.branch.errors import BranchConfigError
 from adapters.branch.ingress import UPLOAD_PATH, BranchIngress
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
-from tests.adapters.base.support import CountingKafka, DeadLetters
+from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher
 from tests.adapters.branch.support import TOKENS, branch_settings, sample
 from tests.adapters.web.support import StandInPublisher
 from tests.support.http import adapter_client
@@ -173,9 +171,7 @@ def _tester19_x3(refund_id: str = "t19-x3") -> dict[str, Any]:
 @pytest.fixture
 async def deduping() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
     """The ingress with the real publisher and dedupe store, Kafka's side stood in for."""
-    kafka, dead_letters = CountingKafka(), DeadLetters()
-    publisher = AdapterPublisher("branch", kafka, DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
-                                 retry_after_s=1)
+    publisher, kafka, dead_letters = deduping_publisher("branch")
     settings = branch_settings()
     ingress = BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings()))
     async with adapter_client(ingress.app()) as test_client:

@@ -82,3 +82,36 @@ def test_a_service_request_s_free_text_is_scrubbed_on_every_event_it_makes(value
         assert value not in published and value.replace(" ", "") not in published.replace(" ", ""), kind
     assert record["HandoffCreated"]["summary"].startswith("Unknown charge of 89.90 EUR, card ")
     assert record["InteractionRecorded"]["properties"]["summary"] == record["HandoffCreated"]["summary"]
+
+
+METER_FIELDS = ("meter_point_id", "prm", "meter_serial", "reading_index", "meter_point")
+
+
+def test_declared_meter_references_reach_the_contact_and_the_handoff_whole() -> None:
+    """tester22 F4: ``meter_point_id``, ``prm``, ``meter_serial`` and ``reading_index`` became ``[digits]``."""
+    meter = {"meter_point_id": "14500000000001", "prm": "14500000000002", "pce": "GI123456",
+             "meter_serial": "0234567890123", "reading_kwh": 48211, "reading_index": "0048211",
+             "meter_point": "PDL-14500000000001"}
+    reading = values(mapped(track("Meter Reading Submitted", **meter), reference_fields=METER_FIELDS,
+                            phone_region="FR"))["InteractionRecorded"]["properties"]
+    assert {name: reading[name] for name in meter} == {name: str(value) for name, value in meter.items()}
+    request = values(mapped(track(
+        "Service Request Submitted", case_type="meter-dispute", request_id="SR-88121", meter_point_id="14500000000001",
+        summary="meter_point_id: 14500000000001 reads 48211 kWh; call me on 06 22 33 44 55 or luc.p@example.org; "
+                "IBAN FR7630006000011234567890189"), reference_fields=METER_FIELDS, phone_region="FR"))
+    handoff = request["HandoffCreated"]
+    assert handoff["intake_facts"]["meter_point_id"] == "14500000000001"
+    assert handoff["summary"] == ("meter_point_id: 14500000000001 reads 48211 kWh; call me on [digits] or [email]; "
+                                  "IBAN FR[digits]")
+
+
+def test_without_a_declaration_a_meter_number_is_scrubbed_as_any_long_number() -> None:
+    properties = values(mapped(track("Meter Reading Submitted", meter_point_id="14500000000001")))[
+        "InteractionRecorded"]["properties"]
+    assert properties["meter_point_id"] == "[digits]"
+
+
+def test_a_phone_under_a_declared_name_is_still_scrubbed() -> None:
+    properties = values(mapped(track("Meter Reading Submitted", meter_serial="06 12 34 56 78", prm="0612345678"),
+                               reference_fields=METER_FIELDS, phone_region="FR"))["InteractionRecorded"]["properties"]
+    assert properties["meter_serial"] == properties["prm"] == "[digits]"

@@ -1,0 +1,169 @@
+"""Business references an operator declares kept whole in the free text an adapter scrubs (tester22 F4).
+
+Every property value, page field and handoff summary an adapter publishes is scrubbed of identifier values
+(``bus.redact.free_text``): a run of seven or more digits becomes ``[digits]``. A utility's meter point number
+(France PRM/PDL and gas PCE: 14 digits; UK MPAN: 13), a meter serial or a meter index with leading zeros
+(``0048211``) is such a run, yet no person's identifier: a meter-reading dispute needs it. The operator names the
+properties that hold such references (``AdapterSettings.reference_fields``, e.g. ``meter_point_id``,
+``reading_index``); their values are kept whole:
+
+- as a property (an event's property, a handoff's intake fact), under that name, compared case-folded;
+- in a handoff summary, as ``name: value`` or ``name=value`` (``meter_point_id: 14500000000001``), the value up to
+  a space or a ``, ; ) ]`` and not followed by another number (a phone typed in groups is never cut in two).
+
+A name that says it holds an identifier or a person's trait can never be declared (``refused_names``: ``phone``,
+``contact_email``, ``iban_ref``, ``birth_date``...). And the declaration never carries an identifier through by
+accident: a declared value is kept whole only when it is one token of letters and digits joined by ``- _ / .``
+(``REFERENCE``: so never an e-mail, an identifier's key form ``PHONE:...``, a ``+CC`` phone or text with spaces),
+holds no valid IBAN (ISO 13616 check digits) or national ID (the deployment's ``NATIONAL_ID_SCHEMES``), and none
+of its digit groups, alone or joined to its neighbours, is a valid national ID, a valid phone number in the
+adapter's phone region or in its ``00CC`` form (libphonenumber) or a payment card number of 15 to 19 digits that
+passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to 19). Any other value under a
+declared name is scrubbed as every value is. Card numbers of 13 and 14 digits are left to the declaration: the MPAN
+has 13 digits and the PRM 14, and one in ten of them passes the Luhn check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from bus.redact import SENSITIVE_FIELDS, free_text, free_texts, is_personal_field, scrub_text
+
+if TYPE_CHECKING:
+    from bus.identifiers import IdentifierNormaliser
+
+# Words that make a property name an identifier's, whatever else it says (``contact_phone``, ``ibanRef``): the words
+# of the names in ``SENSITIVE_FIELDS`` that name an identifier, without the generic ones (``meter_point_id`` is not).
+GENERIC_WORDS = frozenset(("id", "no", "number", "e", "value", "identifier", "identifiers", "endpoint"))
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+IDENTIFIER_WORDS = frozenset(
+    word for name, kind in SENSITIVE_FIELDS.items() if kind is not None
+    for word in _WORD.findall(name)) - GENERIC_WORDS
+CARD_DIGITS = range(15, 20)  # PANs the Luhn check may refuse as references (see the module docstring)
+_PAIR = re.compile(r"(?P<name>[A-Za-z][\w-]*)\s*[:=]\s*"
+                   r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)")
+# A reference is one token: letters and digits, joined by ``- _ / .`` (``PDL-14500000000001``, ``GI123456``).
+REFERENCE = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
+_DIGIT_RUN = re.compile(r"\d+(?:[-_/.]\d+)*")
+_GROUP_SEPARATOR = re.compile(r"[-_/.]")
+MAX_GROUPS = 12  # a run of more digit groups is no reference anyone types: scrubbed
+_IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
+IBAN_CHARS = range(15, 35)  # ISO 13616
+
+
+def _has_iban(value: str) -> bool:
+    """Whether an IBAN (valid check digits) is written anywhere in ``value``, separators left out."""
+    from bus.identifiers.account import is_iban
+
+    compact = re.sub(r"[^A-Z0-9]", "", value.upper())
+    return any(is_iban(compact[start.start():start.start() + length])
+               for start in _IBAN_START.finditer(compact) for length in IBAN_CHARS
+               if start.start() + length <= len(compact))
+
+
+def words(name: str) -> list[str]:
+    """``name``'s words, lower case: ``meterPointId`` -> ``["meter", "point", "id"]``."""
+    return [word.lower() for word in _WORD.findall(name)]
+
+
+def refused_names(names: Iterable[str]) -> list[str]:
+    """Those of ``names`` no reference can be declared under: a name of ``SENSITIVE_FIELDS``, a person's trait
+    (``bus.redact.is_personal_field``: ``birth_date``, ``family_name``) or one with an identifier's word
+    (``IDENTIFIER_WORDS``: ``contact_phone``, ``ibanRef``, ``mail``)."""
+    return [name for name in names
+            if is_personal_field(name) or IDENTIFIER_WORDS.intersection(words(name)) or not name.strip()]
+
+
+def check_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` as declared; ``ValueError`` naming each one that holds an identifier (``refused_names``)."""
+    refused = refused_names(names)
+    if refused:
+        raise ValueError(f"{', '.join(map(repr, refused))} cannot be declared a business reference: the name says it "
+                         "holds a person's identifier or trait, whose values are always scrubbed")
+    return names
+
+
+class References:
+    """The declared reference names of one adapter (``reference_fields``), its phone region (None: phones only in
+    their ``+CC``/``00CC`` form are recognised) and the national ID schemes (python-stdnum) of the deployment."""
+
+    def __init__(self, names: Iterable[str], *, region: str | None = None,
+                 national_id_schemes: tuple[str, ...] = ()) -> None:
+        self._names = frozenset(name.casefold() for name in names)
+        self._region = region
+        self._schemes = national_id_schemes
+
+    @classmethod
+    def of(cls, names: Iterable[str], normaliser: IdentifierNormaliser) -> References:
+        """``names`` with the region and national ID schemes of the adapter's ``normaliser``."""
+        return cls(names, region=normaliser.region, national_id_schemes=normaliser.settings.national_id_schemes)
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
+
+    def declares(self, name: str) -> bool:
+        return name.casefold() in self._names
+
+    def is_reference(self, value: str) -> bool:
+        """Whether ``value`` may be kept whole under a declared name: one token (``REFERENCE``) not written as an
+        identifier (see the module docstring for which forms are). Every run of digit groups in it is tried, each
+        group and each run of neighbouring groups, so no phone hides behind a reference glued to it."""
+        from bus.identifiers.card import luhn_valid
+        from bus.identifiers.model import NotAnIdentifier
+        from bus.identifiers.phone import normalise_phone
+
+        if not REFERENCE.fullmatch(value) or _has_iban(value) or self._national_id(value):
+            return False
+        for run in _DIGIT_RUN.findall(value):
+            groups = _GROUP_SEPARATOR.split(run)
+            if len(groups) > MAX_GROUPS:
+                return False
+            for first in range(len(groups)):
+                for last in range(first + 1, len(groups) + 1):
+                    joined = run if last - first == len(groups) else "-".join(groups[first:last])
+                    digits = "".join(groups[first:last])
+                    if len(digits) in CARD_DIGITS and luhn_valid(digits) or self._national_id(digits):
+                        return False
+                    try:
+                        normalise_phone(joined, self._region)
+                    except NotAnIdentifier:
+                        continue
+                    return False
+        return True
+
+    def _national_id(self, text: str) -> bool:
+        from bus.identifiers.model import NotAnIdentifier
+        from bus.identifiers.national_id import canonical_national_id
+
+        if not self._schemes:
+            return False
+        try:
+            canonical_national_id(text, self._schemes)
+        except NotAnIdentifier:
+            return False
+        return True
+
+    def facts(self, values: dict[str, str]) -> dict[str, str]:
+        """``bus.redact.free_texts(values)``, but a declared name's value is kept as it is when it ``is_reference``,
+        else scrubbed (``bus.redact.scrub_text``); changed in place and returned."""
+        declared = {name: value for name, value in values.items() if value and self.declares(name)}
+        free_texts(values)
+        for name, value in declared.items():
+            # a value that is no reference is scrubbed whole, even under a name free_texts keeps (``invoice_id``)
+            values[name] = value if self.is_reference(value) else scrub_text(value)
+        return values
+
+    def text(self, value: str) -> str:
+        """``bus.redact.free_text(value)`` (a handoff's summary), but the value of each ``name: value`` pair whose
+        name is declared and whose value ``is_reference`` is kept as it is."""
+        if not self._names or not value:
+            return free_text(value)
+        pieces, start = [], 0
+        for pair in _PAIR.finditer(value):
+            if self.declares(pair.group("name")) and self.is_reference(pair.group("value")):
+                pieces += [free_text(value[start:pair.start("value")]), pair.group("value")]
+                start = pair.end("value")
+        pieces.append(free_text(value[start:]))
+        return "".join(pieces)

@@ -1,0 +1,88 @@
+"""Business references an operator declares kept whole (tester22 F4: a meter point number, a meter serial and a
+meter index became ``[digits]`` in web properties and handoff summaries, even under ``meter_point_id``)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from adapters.base.config import AdapterSettings
+from adapters.base.handoff_request import HandoffRequest
+from adapters.base.references import References
+
+METER = References(("meter_point_id", "prm", "meter_serial", "reading_index", "meter_point"), region="FR",
+                   national_id_schemes=("fr.nir",))
+REFERENCES = {
+    "PRM (14 digits)": "14500000000001",
+    "UK MPAN (13 digits)": "1200023305967",
+    "meter serial": "0234567890123",
+    "meter index": "0048211",
+    "prefixed": "PDL-14500000000001",
+    "gas PCE": "GI123456",
+}
+IDENTIFIERS = {
+    "national phone": "0612345678",
+    "dotted phone": "06.12.34.56.78",
+    "phone glued to a reference": "0048211-0612345678",
+    "international phone": "+33612345678",
+    "00CC phone": "0033612345678",
+    "e-mail": "luc.p@example.org",
+    "key form": "PHONE:0612345678",
+    "card (16, Luhn)": "4970100000000014",
+    "IBAN": "FR7630006000011234567890189",
+    "IBAN in a reference": "ref-FR7630006000011234567890189",
+    "spaced": "145 000 000 000 01",
+    "NIR": "185057800604830",
+    "NIR glued to a reference": "PDL-185057800604830",
+}
+
+
+@pytest.mark.parametrize("value", REFERENCES.values(), ids=REFERENCES.keys())
+def test_a_declared_reference_is_kept_whole(value: str) -> None:
+    assert METER.facts({"meter_point_id": value, "note": f"about {value}"})["meter_point_id"] == value
+
+
+@pytest.mark.parametrize("value", IDENTIFIERS.values(), ids=IDENTIFIERS.keys())
+def test_an_identifier_under_a_declared_name_is_still_scrubbed(value: str) -> None:
+    assert METER.facts({"meter_point_id": value})["meter_point_id"] != value
+
+
+def test_an_undeclared_name_is_scrubbed_as_before() -> None:
+    assert METER.facts({"note": "14500000000001", "Meter_Point_ID": "14500000000001"}) == {
+        "note": "[digits]", "Meter_Point_ID": "14500000000001"}  # names compared case-folded
+    assert References(()).facts({"meter_point_id": "14500000000001"}) == {"meter_point_id": "[digits]"}
+
+
+def test_a_summary_keeps_declared_name_value_pairs_and_scrubs_the_rest() -> None:
+    summary = ("Meter 14500000000001 disputed, meter_point_id: 14500000000001, reading_index=0048211. Call me on "
+               "06 22 33 44 55 or luc.p@example.org; prm: 06 12 34 56 78; meter_serial: jean.d@x.fr")
+    assert METER.text(summary) == (
+        "Meter [digits] disputed, meter_point_id: 14500000000001, reading_index=0048211. Call me on "
+        "[digits] or [email]; prm: [digits]; meter_serial: [email]")
+
+
+def test_a_pair_value_followed_by_another_number_is_not_kept() -> None:
+    """A phone typed in groups after a declared name is never cut into a kept head and a short scrubbed tail."""
+    assert "0612" not in METER.text("reading_index: 0612 345678")
+
+
+def test_every_channel_s_handoff_summary_keeps_the_declared_references() -> None:
+    request = HandoffRequest.parse("meter-dispute", None, "meter_point_id: 14500000000001 reads 0048211")
+    assert request is not None
+    event = request.event(envelope={}, handoff_id="h-1", channel="CALL_CENTER", identifiers=[], site=None,
+                          interaction_id="c-1", actor={"kind": "SYSTEM", "id": "ivr"}, facts={},
+                          traits_event_id=None, references=METER)
+    assert event.value["summary"] == "meter_point_id: 14500000000001 reads [digits]"
+
+
+@pytest.mark.parametrize("name", ["phone", "contact_phone", "Email", "ibanRef", "card_no", "nir", "birth_date",
+                                  "customer_ref", "msisdn"])
+def test_a_name_that_holds_an_identifier_cannot_be_declared(name: str) -> None:
+    with pytest.raises(ValidationError, match=f"'{name}' cannot be declared a business reference"):
+        AdapterSettings(reference_fields=("meter_point_id", name))
+
+
+def test_the_default_declares_nothing() -> None:
+    assert AdapterSettings().reference_fields == ()
+    assert AdapterSettings(reference_fields=("meter_point_id", "reading_index", "mpan")).reference_fields == (
+        "meter_point_id", "reading_index", "mpan")
