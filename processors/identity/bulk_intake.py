@@ -227,8 +227,15 @@ class BulkIntake:
         settle = asyncio.create_task(self._settle(self._settling, published, taken, allowed, len(records)),
                                      name=f"identity.{self._name}.settle")
         self._settles.add(settle)
-        settle.add_done_callback(self._settles.discard)
+        settle.add_done_callback(self._settled)
         return settle
+
+    def _settled(self, settle: asyncio.Task[bool]) -> None:
+        self._settles.discard(settle)
+        if not settle.cancelled():
+            # Its failure already stopped the worker (``_fail``); marked as seen so that a settle no later chunk
+            # awaits is not logged again as "Task exception was never retrieved" when it is collected.
+            settle.exception()
 
     async def _settle(self, before: asyncio.Task[bool] | None, written: Awaitable[Any], taken: consume_bulk.Taken,
                       allowed: Callable[[], bool], count: int) -> bool:

@@ -34,7 +34,6 @@ from processors.identity.config import ENV_PREFIX, load_identity_settings
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.commands import MoveContact, ReleaseIdentifier, SplitCustomer
 from processors.identity.merge_cli import merge_command
-from processors.identity.move_check import contact_records, refuse_elsewhere
 from processors.identity.normalize import IdentifierNormalizer, Rejected
 from processors.identity.pop_cli import pop_command
 from processors.identity.review_list import print_reviews
@@ -136,6 +135,9 @@ def move_contact_command(
                        "customer.identifiers.v1 (unknown, or merged into another: look it up in the screen pop for "
                        "the current id)", err=True)
             raise typer.Exit(2)
+    # Imported here: it reads the contacts topic as verify does, and `identity run` must not load verify or handoffs.
+    from processors.identity.move_check import contact_records, refuse_elsewhere
+
     refuse_elsewhere(contact_id, source, asyncio.run(contact_records(settings)))
     command_id = str(uuid.uuid4())
     asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))

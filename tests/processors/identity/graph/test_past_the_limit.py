@@ -85,7 +85,7 @@ def counter_visit(person: tuple[str, str, str, datetime], identifier: tuple[str,
             for o in mapper(native, terminal_id="CT-0001-01", branch_id="0001", received_at=at).events]
 
 
-def web_identify(person: tuple[str, str, str, datetime], identifier: tuple[str, str] = ("phone", LANDLINE),
+def web_identify(person: tuple[str, str, str, datetime], identifier: tuple[str, str] = ("phone", NUMBER),
                  *, hours: int = 12) -> list[Item]:
     """The tenant's login on the portal: his user id, ``identifier`` (the landline) and his name and birth date."""
     given, family, born, _ = person
