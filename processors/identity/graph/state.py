@@ -165,6 +165,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``split_contacts.contact_key``), so a repeat contact writes one record, not the customer's history.
     # ``contact_records`` above is what a state saved before it kept; moved to the table at its next write.
     contact_index: dict[str, bytes] = {}
+    # Per identifier of ``elsewhere`` (or a member a merged-in customer's events carried that way), the members the
+    # events that carried it carried too, at most ``elsewhere.MAX_WITH``: a split gives the new customer those its
+    # moved members came with (``elsewhere.py``, tester22 F6). Moves with ``Offer.elsewhere_with``.
+    elsewhere_with: dict[str, list[str]] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

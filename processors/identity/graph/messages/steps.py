@@ -82,6 +82,8 @@ class Offer(Message, tag="offer", frozen=True):
     # phone). A blocking proposal whose two sides both carried one is weighed as met through it
     # (``contest.carried_by_both``).
     elsewhere: list[str] = []
+    # The loser's ``CustomerState.elsewhere_with``: whose events carried them, for a later split (``elsewhere.py``).
+    elsewhere_with: dict[str, list[str]] = {}
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
