@@ -28,6 +28,7 @@ from tests.processors.identity.graph.test_alias import OBSERVED
 from tests.processors.identity.graph.test_family_plan import feed
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, matcher_settings
+from tests.processors.identity.test_web_household import lookup
 
 BUSINESS = "business.events.v1"
 LANDLINE = ("PHONE", "+33478112233")  # "04 78 11 22 33" on the export lines
@@ -146,6 +147,12 @@ def test_the_sample_after_a_wrong_merge_and_its_split_the_landline_names_the_spl
     merge(h, ALICE, CHLOE)
     split(h, own(leaving))
     check_as_before(h, LANDLINE, TENANTS, before)
+    # What the tester read: the landline's lookup names the three customers, and each kept-apart tenant's pop shows it.
+    hint = lookup(h, *LANDLINE)["shared_identifier"]
+    assert set(hint["customer_ids"]) == set(customers(h, TENANTS).values())
+    assert (hint["people"], hint["without_customer"]) == (3, 0)
+    for account in (ALICE, CHLOE):
+        assert [shared["type"] for shared in lookup(h, "ACCOUNT", account)["shared_identifiers"]] == ["PHONE"]
 
 
 def test_an_unmerge_places_the_landline_as_before_the_merge() -> None:
