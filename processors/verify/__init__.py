@@ -19,7 +19,9 @@ so unit tests can hand them crafted inputs:
   there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the table's
   customers, else "decided by an operator"; any other difference fails, counted per direction in the figures
   (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review requests excuse
-  nothing: no operator can decide them.
+  nothing: no operator can decide them. A customer an operator split off is named, in the table, by every shared
+  identifier the recomputation keeps its identifiers' customer apart through (``processors.verify.split_sharing``,
+  tester22 F6: the flat's landline counted the split-off tenant "without a customer of their own").
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
   equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``); each handoff identity placed
   (its ``HandoffCreated`` on ``customer.contacts.v1``) is on that customer in the tracker's table and in its latest

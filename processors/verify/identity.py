@@ -38,6 +38,7 @@ from processors.verify.reviews import (
     split_pairs,
     status,
 )
+from processors.verify.split_sharing import check_split_sharing
 
 MERGED = "omnibus.identity.CustomerMerged"
 LINKED = "omnibus.identity.CustomerLinked"
@@ -168,6 +169,8 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     table = report.add(Check("identity: node table equals the recomputation from its inputs"))
     current = clusters(table_nodes)
     check_splits(outputs.customer_events, topic_owner, lambda c: final_customer(c, survivors), current, report)
+    check_split_sharing(graph.store.nodes, table_nodes, outputs.customer_events,
+                        lambda c: final_customer(c, survivors), report)
     rebuilt = clusters(graph.store.nodes)
     joined_rebuilt, joined_current = by_review(rebuilt, pairs), by_review(current, pairs)
     comparison = compare(joined_rebuilt, joined_current)

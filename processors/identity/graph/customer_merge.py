@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import moved_off, split_contacts
+from processors.identity.graph import elsewhere, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -65,6 +65,7 @@ def on_link(ctx: Node, message: Link) -> None:
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
+            elsewhere_with=state.elsewhere_with,
         ))
 
 
@@ -181,6 +182,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
                                                             split_contacts.kept_per_channel(ctx.graph.book)))
         if message.split_off:  # where what left it went: a stale apply to it follows from here (moved_off.py)
             moved_off.merge(state, message.split_off)
+        elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay

@@ -17,6 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    elsewhere,
     handoff_moves,
     late_owner,
     move_contact,
@@ -101,6 +102,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     for key in message.kept_apart:  # another customer keeps it: both screen pops name the two (web.py)
         if key not in ctx.state.members:
             note_kept_apart(ctx.state.elsewhere, key)
+            elsewhere.note(ctx.state, key, message.ids)  # with which of its identifiers: a split reads it
             ctx.send(key, Note(ctx.key))
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
@@ -177,7 +179,8 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     handoff_moves.note_moved(ctx, contacts, new_id)  # the handoffs that followed a contact: their later events too
     traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
     ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
-                               contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits))
+                               contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits,
+                               elsewhere=elsewhere.at_split(ctx, moving)))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -189,4 +192,5 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     state.shared = list(message.shared)
     absorb_traits(ctx, message.traits)  # filed under its blocking keys: the split-off person is found by her traits
     split_contacts.take_over(ctx, message)
+    elsewhere.taken(ctx, message.elsewhere)  # kept apart through what its events carried, as before a merge
     ctx.release_queue()

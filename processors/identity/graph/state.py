@@ -168,6 +168,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # The ``Saga.contact`` mark of the event that created it: the contact's other events with the same identifiers
     # come here when an ``offer`` keeps it apart from another customer (``customer_merge._own_side``).
     made_for: bytes = b""
+    # Per identifier of ``elsewhere`` (or a member a merged-in customer's events carried that way), the members the
+    # events that carried it carried too, at most ``elsewhere.MAX_WITH``: a split gives the new customer those its
+    # moved members came with (``elsewhere.py``, tester22 F6). Moves with ``Offer.elsewhere_with``.
+    elsewhere_with: dict[str, list[str]] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

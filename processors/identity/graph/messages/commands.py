@@ -28,6 +28,9 @@ class SplitInit(Message, tag="split_init", frozen=True):
     profile: bytes | None = None
     split_event_id: str = ""
     traits: dict[str, list[str]] | None = None  # the moved person's part of the trait summary (``split_traits.py``)
+    # Identifiers another customer keeps that the moved members' events carried, each with those members
+    # (``elsewhere.at_split``): the new customer is kept apart through them as its events were before a merge.
+    elsewhere: dict[str, list[str]] = {}
 
 
 class MoveContact(Message, tag="move_contact", frozen=True):

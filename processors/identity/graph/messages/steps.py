@@ -83,6 +83,8 @@ class Offer(Message, tag="offer", frozen=True):
     # (``contest.carried_by_both``).
     elsewhere: list[str] = []
     made_for: bytes = b""  # the loser's ``CustomerState.made_for``
+    # The loser's ``CustomerState.elsewhere_with``: whose events carried them, for a later split (``elsewhere.py``).
+    elsewhere_with: dict[str, list[str]] = {}
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

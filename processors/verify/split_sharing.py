@@ -1,0 +1,65 @@
+"""A split-off customer is named by the shared identifiers its own events carried (tester22 F6).
+
+The recomputation does not replay an operator's merge or split (they travel on the graph topic): in it, the person an
+operator split off is the customer her own events made, kept apart from an identifier's keeper through the shared
+identifiers they carried (a flat's landline: ``IdentifierState.kept_apart``). After the split the table must place
+her the same way: the identifier's node names her new customer (its screen pop counts her among ``customer_ids``,
+not "without a customer of their own"), ``graph/elsewhere.py``. A split an operator's merge undid is not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
+from processors.replay import Replayed
+from processors.verify.report import Check, Report, shown
+from processors.verify.reviews import announced_splits
+
+SPLIT_SHARING = "identity: a split-off customer is named by the shared identifiers its events carried"
+
+
+def _root(nodes: Mapping[str, NodeState], customer: str) -> str:
+    state = nodes.get(customer)
+    while isinstance(state, CustomerState) and state.parent:
+        customer = state.parent
+        state = nodes.get(customer)
+    return customer
+
+
+def kept_apart_through(nodes: Mapping[str, NodeState]) -> dict[str, set[str]]:
+    """Customer (root) -> the identifiers its owner was kept apart from it through, in ``nodes``."""
+    through: dict[str, set[str]] = {}
+    for key, state in nodes.items():
+        if isinstance(state, IdentifierState):
+            for customer in state.kept_apart:
+                through.setdefault(_root(nodes, customer), set()).add(key)
+    return through
+
+
+def check_split_sharing(rebuilt: Mapping[str, NodeState], table: Mapping[str, NodeState],
+                        customer_events: Iterable[Replayed], current: Callable[[str], str], report: Report) -> None:
+    """For each announced split (``reviews.announced_splits``) not undone: every identifier the recomputation
+    (``rebuilt``: its nodes) keeps the moved identifiers' customers apart through, that the split did not move, names
+    the new customer in the table (``table``: the running nodes), as its keeper or in ``kept_apart``; ``current``:
+    a customer id followed through merges. At most one failure per split."""
+    splits = announced_splits(customer_events)
+    check = report.add(Check(SPLIT_SHARING, len(splits)))
+    if not splits:
+        return
+    through = kept_apart_through(rebuilt)
+    owner_of = {key: state.owner for key, state in rebuilt.items() if isinstance(state, IdentifierState)}
+    for moved, source, new in sorted(splits.values(), key=lambda split: min(split[0], default="")):
+        if current(new) == current(source):
+            continue
+        sides = {_root(rebuilt, owner) for key in moved if (owner := owner_of.get(key))}
+        wanted = sorted(set().union(*(through.get(side, set()) for side in sides)) - moved)
+        for key in wanted:
+            node = table.get(key)
+            named = {current(c) for c in node.kept_apart} | ({current(node.owner)} if node.owner else set()) \
+                if isinstance(node, IdentifierState) else set()
+            if current(new) not in named:
+                check.fail(f"{shown(key)}: the events of customer {current(new)} (split off {current(source)} by an "
+                           "operator) carried it, but its node does not name that customer (its screen pop counts "
+                           "her among the people without a customer of their own)")
+                break
