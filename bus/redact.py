@@ -130,10 +130,11 @@ def may_hold_identifier(text: str) -> bool:
     """False when ``scrub_text(text)`` would change nothing for sure: no ``@``, no ``TYPE:`` key form and fewer than
     ``FEWEST_SCRUBBED_DIGITS`` digits. A few substring tests (~1 us for a URL where ``scrub_text`` takes ~170 us): for
     a hot path scrubbing the free text it publishes (``free_text``)."""
-    return _has_email_or_key(text) or len(_ANY_DIGIT.findall(text)) >= FEWEST_SCRUBBED_DIGITS
+    return has_email_or_key(text) or len(_ANY_DIGIT.findall(text)) >= FEWEST_SCRUBBED_DIGITS
 
 
-def _has_email_or_key(text: str) -> bool:
+def has_email_or_key(text: str) -> bool:
+    """Whether ``text`` has an ``@`` (``%40``) or an identifier's ``TYPE:`` key form (``PHONE:...``, ``BLOCK:...``)."""
     if "@" in text or "%40" in text:
         return True
     if ":" in text or "%3" in text:
@@ -156,29 +157,6 @@ def free_text(value: str) -> str:
     without identifier values: ``scrub_text``, run only when ``may_hold_identifier`` (the test ~1 us, the scrub ~100;
     tester19 F12, tester21 F6). Text that holds no identifier is returned as it is, byte for byte."""
     return scrub_text(value) if value and may_hold_identifier(value) else value
-
-
-def free_texts(values: dict[str, str]) -> dict[str, str]:
-    """``values`` (a map of text: an event's properties, a handoff's intake facts) with each value ``free_text``,
-    changed in place and returned. A field named as a reference (``is_reference_field``) whose value has a letter
-    and no e-mail or ``TYPE:`` key form is kept as it is: a bill's ``BILL-2024-04-55102``, an SDK's message id
-    ``ajs-next-1714638732004-...`` are what the back office and subscribers match on, and an identifier under such
-    a name is written whole (digits only: ``"payment_id": "4970100000000014"`` is still scrubbed)."""
-    for key, value in values.items():
-        if value and may_hold_identifier(value) and not (
-                is_reference_field(key) and _LETTER.search(value) and not _has_email_or_key(value)):
-            values[key] = scrub_text(value)
-    return values
-
-
-_LETTER = re.compile(r"[^\W\d_]")
-_REFERENCE_NAME = re.compile(r"(?:^|[-_])(?:[iI][dD]|[rR]ef|[rR]eference|REF)$|[a-z](?:Id|ID|Ref|Reference)$")
-
-
-def is_reference_field(name: str) -> bool:
-    """Whether a field called ``name`` holds a business reference: ``id``, ``ref``, ``reference`` or a name ending in
-    ``_id``, ``-ref``, ``Id`` (``invoice_id``, ``orderId``). A name in ``SENSITIVE_FIELDS`` is an identifier's."""
-    return name.lower() not in SENSITIVE_KEYS and _REFERENCE_NAME.search(name) is not None
 
 
 def is_personal_field(name: str) -> bool:

@@ -21,6 +21,11 @@ adapter's phone region or in its ``00CC`` form (libphonenumber) or a payment car
 passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to 19). Any other value under a
 declared name is scrubbed as every value is. Card numbers of 13 and 14 digits are left to the declaration: the MPAN
 has 13 digits and the PRM 14, and one in ten of them passes the Luhn check.
+
+The same test decides for an undeclared name that looks like a reference's (``is_reference_field``: ``order_ref``,
+``invoice_id``, ``orderId``) and a value with a letter: kept whole only when it ``is_reference``
+(``ORD-2026-000123`` is; ``"payment_ref": "FR7630006000011234567890189"``, an IBAN, was kept whole before and is
+scrubbed). The phone test, half the cost, is kept for these too: no identifier travels raw (README, "scrubbed").
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bus.redact import SENSITIVE_FIELDS, free_text, free_texts, is_personal_field, scrub_text
+from bus.redact import (
+    MIN_IDENTIFIER_DIGITS,
+    SENSITIVE_FIELDS,
+    SENSITIVE_KEYS,
+    free_text,
+    has_email_or_key,
+    is_personal_field,
+    may_hold_identifier,
+    scrub_text,
+)
 
 if TYPE_CHECKING:
     from bus.identifiers import IdentifierNormaliser
@@ -46,10 +60,15 @@ _PAIR = re.compile(r"(?P<name>[A-Za-z][\w-]*)\s*[:=]\s*"
                    r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)")
 # A reference is one token: letters and digits, joined by ``- _ / .`` (``PDL-14500000000001``, ``GI123456``).
 REFERENCE = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
+# Under an undeclared reference name, references joined by ``:`` too (an offer's presentation id the web adapter
+# made, ``web:portal-web:ajs-next-1714638732004-4f1a...``, echoed by the portal); never an identifier's key form.
+REFERENCE_PATH = re.compile(rf"{REFERENCE.pattern}(?::{REFERENCE.pattern})*")
 _DIGIT_RUN = re.compile(r"\d+(?:[-_/.]\d+)*")
 _GROUP_SEPARATOR = re.compile(r"[-_/.]")
 MAX_GROUPS = 12  # a run of more digit groups is no reference anyone types: scrubbed
 _IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
+_LETTER = re.compile(r"[^\W\d_]")
+_REFERENCE_NAME = re.compile(r"(?:^|[-_])(?:[iI][dD]|[rR]ef|[rR]eference|REF)$|[a-z](?:Id|ID|Ref|Reference)$")
 IBAN_CHARS = range(15, 35)  # ISO 13616
 
 
@@ -61,6 +80,13 @@ def _has_iban(value: str) -> bool:
     return any(is_iban(compact[start.start():start.start() + length])
                for start in _IBAN_START.finditer(compact) for length in IBAN_CHARS
                if start.start() + length <= len(compact))
+
+
+def is_reference_field(name: str) -> bool:
+    """Whether a field called ``name`` is named as a business reference: ``id``, ``ref``, ``reference`` or a name
+    ending in ``_id``, ``-ref``, ``Id`` (``invoice_id``, ``orderId``). A name in ``SENSITIVE_FIELDS`` is an
+    identifier's."""
+    return name.lower() not in SENSITIVE_KEYS and _REFERENCE_NAME.search(name) is not None
 
 
 def words(name: str) -> list[str]:
@@ -106,15 +132,16 @@ class References:
     def declares(self, name: str) -> bool:
         return name.casefold() in self._names
 
-    def is_reference(self, value: str) -> bool:
-        """Whether ``value`` may be kept whole under a declared name: one token (``REFERENCE``) not written as an
-        identifier (see the module docstring for which forms are). Every run of digit groups in it is tried, each
-        group and each run of neighbouring groups, so no phone hides behind a reference glued to it."""
+    def is_reference(self, value: str, shape: re.Pattern[str] = REFERENCE) -> bool:
+        """Whether ``value`` may be kept whole as a reference: of its ``shape`` (one token, ``REFERENCE``), not
+        written as an identifier (see the module docstring for which forms are). Every run of digit groups in it is
+        tried, each group and each run of neighbouring groups with ``MIN_IDENTIFIER_DIGITS`` digits or more (no
+        identifier has fewer), so no phone hides behind a reference glued to it."""
         from bus.identifiers.card import luhn_valid
         from bus.identifiers.model import NotAnIdentifier
         from bus.identifiers.phone import normalise_phone
 
-        if not REFERENCE.fullmatch(value) or _has_iban(value) or self._national_id(value):
+        if not shape.fullmatch(value) or _has_iban(value) or self._national_id(value):
             return False
         for run in _DIGIT_RUN.findall(value):
             groups = _GROUP_SEPARATOR.split(run)
@@ -124,6 +151,8 @@ class References:
                 for last in range(first + 1, len(groups) + 1):
                     joined = run if last - first == len(groups) else "-".join(groups[first:last])
                     digits = "".join(groups[first:last])
+                    if len(digits) < MIN_IDENTIFIER_DIGITS:
+                        continue
                     if len(digits) in CARD_DIGITS and luhn_valid(digits) or self._national_id(digits):
                         return False
                     try:
@@ -134,25 +163,26 @@ class References:
         return True
 
     def _national_id(self, text: str) -> bool:
-        from bus.identifiers.model import NotAnIdentifier
-        from bus.identifiers.national_id import canonical_national_id
+        from bus.identifiers.national_id import is_national_id
 
-        if not self._schemes:
-            return False
-        try:
-            canonical_national_id(text, self._schemes)
-        except NotAnIdentifier:
-            return False
-        return True
+        return is_national_id(text, self._schemes)
 
     def facts(self, values: dict[str, str]) -> dict[str, str]:
-        """``bus.redact.free_texts(values)``, but a declared name's value is kept as it is when it ``is_reference``,
-        else scrubbed (``bus.redact.scrub_text``); changed in place and returned."""
-        declared = {name: value for name, value in values.items() if value and self.declares(name)}
-        free_texts(values)
-        for name, value in declared.items():
-            # a value that is no reference is scrubbed whole, even under a name free_texts keeps (``invoice_id``)
-            values[name] = value if self.is_reference(value) else scrub_text(value)
+        """``values`` (a map of text: an event's properties, a handoff's intake facts) with each value
+        ``bus.redact.free_text``, changed in place and returned, but for a reference's: a declared name's value is
+        kept as it is when it ``is_reference``, else scrubbed (``bus.redact.scrub_text``); an undeclared name that
+        ``is_reference_field`` keeps a value with a letter that ``is_reference`` (a bill's ``BILL-2024-04-55102``,
+        an SDK's message id ``ajs-next-1714638732004``: what the back office and subscribers match on), never an
+        identifier written in it (``"payment_ref": "FR7630006000011234567890189"``, an IBAN, was kept whole)."""
+        for name, value in values.items():
+            if not value:
+                continue
+            if self.declares(name):
+                values[name] = value if self.is_reference(value) else scrub_text(value)
+            elif may_hold_identifier(value) and not (
+                    is_reference_field(name) and _LETTER.search(value) and not has_email_or_key(value)
+                    and self.is_reference(value, REFERENCE_PATH)):
+                values[name] = scrub_text(value)
         return values
 
     def text(self, value: str) -> str:

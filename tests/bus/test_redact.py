@@ -382,14 +382,3 @@ def test_a_bank_portal_s_identifier_names_are_identifier_fields() -> None:
     assert SENSITIVE_FIELDS["pan"] == "CARD" and SENSITIVE_FIELDS["nir"] == "NATIONAL_ID"
     assert redact({"pan": "4970100000000014", "nir": "285057511203496"}) == {
         "pan": token("4970100000000014"), "nir": token("285057511203496")}
-
-
-def test_a_reference_keeps_its_parts_and_an_identifier_under_its_name_is_still_scrubbed() -> None:
-    """Scrubbing every property (tester21 F6) must not cost a dispute its bill: a reference with letters is kept."""
-    from bus.redact import free_texts
-
-    assert free_texts({"invoice_id": "BILL-2024-04-55102", "orderId": "ajs-next-1714638732004", "paid": "0612345678",
-                       "payment_id": "4970 1000 0000 0014", "ref": "a.person@example.org",
-                       "note": "see BILL-2024-04-55102"}) == {
-        "invoice_id": "BILL-2024-04-55102", "orderId": "ajs-next-1714638732004", "paid": "[digits]",
-        "payment_id": "[digits]", "ref": "[email]", "note": "see BILL-[digits]"}

@@ -3,6 +3,8 @@ meter index became ``[digits]`` in web properties and handoff summaries, even un
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -51,6 +53,43 @@ def test_an_undeclared_name_is_scrubbed_as_before() -> None:
     assert METER.facts({"note": "14500000000001", "Meter_Point_ID": "14500000000001"}) == {
         "note": "[digits]", "Meter_Point_ID": "14500000000001"}  # names compared case-folded
     assert References(()).facts({"meter_point_id": "14500000000001"}) == {"meter_point_id": "[digits]"}
+
+
+UNDECLARED = References((), region="FR", national_id_schemes=("fr.nir",))  # every name is undeclared
+# An identifier under a name that looks like a reference's (``is_reference_field``), with a letter: the lead's
+# refleak brief (``{"payment_ref": "FR7630006000011234567890189"}`` travelled raw onto contact.events.v1).
+REFERENCE_NAMED_IDENTIFIERS = {
+    "IBAN (the report)": ("payment_ref", "FR7630006000011234567890189", "FR7630006000011234567890189"),
+    "IBAN with spaces": ("payment_ref", "FR76 3000 6000 0112 3456 7890 189", "30006000011234567890189"),
+    "card with dashes": ("order_ref", "ORD-4970-1000-0000-0014", "4970100000000014"),
+    "e-mail inside an order id": ("orderId", "ORD-jean.dupont@example.org-7", "jean.dupont@example.org"),
+    "phone glued to letters": ("line_id", "L0612345678", "0612345678"),
+    "NIR in a reference": ("case_ref", "CASE-185057800604830", "185057800604830"),
+    "key form": ("customerRef", "PHONE:0612345678", "0612345678"),
+    "phone after a colon": ("contact_ref", "tel:0612345678", "0612345678"),
+}
+KEPT_REFERENCES = {"order_ref": "ORD-2026-000123", "ticket_id": "INC0012345", "invoice_id": "BILL-2024-04-55102",
+                   "orderId": "ajs-next-1714638732004", "session_id": "3f2a9c4e-1b7d-4e0a-9c55-446655440000",
+                   "presentation_id": "web:portal-web:ajs-next-1714638732004-4f1a9e0c-5d6b-4b4e-8a1c-2f3e4d5c6b7a"}
+
+
+def test_an_undeclared_reference_name_keeps_a_reference_with_a_letter() -> None:
+    assert UNDECLARED.facts(dict(KEPT_REFERENCES)) == KEPT_REFERENCES
+
+
+@pytest.mark.parametrize(("name", "value", "identifier"), REFERENCE_NAMED_IDENTIFIERS.values(),
+                         ids=REFERENCE_NAMED_IDENTIFIERS.keys())
+def test_an_identifier_under_an_undeclared_reference_name_is_scrubbed(name: str, value: str, identifier: str) -> None:
+    scrubbed = UNDECLARED.facts({name: value})[name]
+    assert identifier not in re.sub(r"[\s./-]", "", scrubbed), scrubbed
+
+
+def test_a_reference_name_keeps_nothing_without_a_letter_and_other_names_nothing_at_all() -> None:
+    """A number alone under a reference name is scrubbed (the name would carry a card through); so is a reference
+    under a name that is not a reference's (``note``): free text."""
+    assert UNDECLARED.facts({"payment_id": "4970 1000 0000 0014", "paid": "0612345678", "ref": "a.person@example.org",
+                             "note": "see BILL-2024-04-55102"}) == {
+        "payment_id": "[digits]", "paid": "[digits]", "ref": "[email]", "note": "see BILL-[digits]"}
 
 
 def test_a_summary_keeps_declared_name_value_pairs_and_scrubs_the_rest() -> None:

@@ -4,12 +4,15 @@ secret.person@orange.fr"}`` reached contact.events.v1 with the e-mail in the int
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from tests.adapters.base.test_references import KEPT_REFERENCES, REFERENCE_NAMED_IDENTIFIERS
 from tests.adapters.web.support import sample
 from tests.adapters.web.test_mapper import mapped, values
+from tests.bus.identifiers.support import identifier_settings
 
 IDENTIFIERS = {
     "email": "secret.person@orange.fr",
@@ -115,3 +118,17 @@ def test_a_phone_under_a_declared_name_is_still_scrubbed() -> None:
     properties = values(mapped(track("Meter Reading Submitted", meter_serial="06 12 34 56 78", prm="0612345678"),
                                reference_fields=METER_FIELDS, phone_region="FR"))["InteractionRecorded"]["properties"]
     assert properties["meter_serial"] == properties["prm"] == "[digits]"
+
+
+@pytest.mark.parametrize(("name", "value", "identifier"), REFERENCE_NAMED_IDENTIFIERS.values(),
+                         ids=REFERENCE_NAMED_IDENTIFIERS.keys())
+def test_an_identifier_under_an_undeclared_reference_name_reaches_no_event(name: str, value: str,
+                                                                           identifier: str) -> None:
+    """The lead's refleak brief: ``{"payment_ref": "FR7630006000011234567890189"}`` (a reference's name, a letter in
+    the value) was kept whole on contact.events.v1 (and customer.contacts.v1); a real order or ticket id still is."""
+    kept = {key: reference for key, reference in KEPT_REFERENCES.items() if key != name}
+    record = values(mapped(track("Service Request Submitted", case_type="billing-dispute", **{name: value}, **kept),
+                           identifiers=identifier_settings(national_id_schemes=("fr.nir",)), phone_region="FR"))
+    for facts in (record["InteractionRecorded"]["properties"], record["HandoffCreated"]["intake_facts"]):
+        assert identifier not in re.sub(r"[\s./-]", "", json.dumps(facts))
+        assert {key: facts[key] for key in kept} == kept
