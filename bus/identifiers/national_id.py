@@ -24,6 +24,7 @@ from types import ModuleType
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
+from bus.errors import OmnibusError
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.settings import ENV_PREFIX
 
@@ -94,8 +95,11 @@ def _reason(scheme: str, module: ModuleType, number: str, error: ValidationError
 _TRIPPED = (ValueError, IndexError, KeyError, TypeError)  # what a module raises on input it did not expect
 
 
-class _BornOutOfRange(Exception):
-    """A number whose embedded birth date is before 1900 or in the future (refused: see the module docstring)."""
+class _BornOutOfRange(OmnibusError):
+    """A number whose embedded birth date is before 1900 or in the future (refused: see the module docstring); bad
+    input, not retriable."""
+
+    retriable = False
 
 
 def _valid(raw: str, scheme: str) -> str:

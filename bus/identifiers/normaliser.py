@@ -208,7 +208,9 @@ class IdentifierNormaliser:
         if kind == kinds.ACCOUNT:
             return normalise_account(value)
         if kind == kinds.CUSTOMER_NUMBER:
-            return _SPACES.sub("", value).upper()
+            # Upper case can decompose a letter (U+01F0 gives J and a combining caron): compose again, so that
+            # normalising twice changes nothing.
+            return unicodedata.normalize("NFKC", _SPACES.sub("", value).upper())
         if kind == kinds.DEVICE and _UUID.match(value):
             return value.lower()
         return value
