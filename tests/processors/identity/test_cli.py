@@ -168,10 +168,13 @@ async def test_an_operator_splits_a_wrong_merge(bootstrap_servers: str, tmp_path
         assert released.exit_code == 0, released.output
         await wait_until_quiet(config, watched_topics(workers[0]), group)
         assert "EMAIL:ghost@x.org" not in await assignments(config)
-        for command in (["move-contact", "tx-9", "--from", ghost, "--to", ann], ["merge", ann, ghost]):
-            reached = await asyncio.to_thread(CliRunner().invoke, omnibus, [
-                "identity", *command, "--by", "ops-4", "--reason", "the mistyped record is Ann's"])
-            assert reached.exit_code == 0, reached.output
+        # move-contact finds the customer (no "no current customer"), then its contact check: tx-9 is not on it
+        moved = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "move-contact", "tx-9", "--from", ghost, "--to", ann, "--by", "ops-4", "--reason", "Ann's"])
+        assert moved.exit_code == 1 and "nothing to move" in moved.output, moved.output
+        reached = await asyncio.to_thread(CliRunner().invoke, omnibus, [
+            "identity", "merge", ann, ghost, "--by", "ops-4", "--reason", "the mistyped record is Ann's"])
+        assert reached.exit_code == 0, reached.output
         await wait_until_quiet(config, watched_topics(workers[0]), group)
 
     rejoined = await assignments(config)

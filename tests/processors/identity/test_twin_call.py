@@ -5,9 +5,10 @@
   under a customer of its own (not the other twin's), and under the caller's once his record comes (merged by
   blocking).
 * tester10 #2: the caller's records never carried the family phone (his account and e-mail only): his call, which
-  waited on the phone for ever (on no screen pop, not on ``customer.contacts``), is under his customer and on his
-  screen pop (``GET /customers/lookup``), not on the phone keeper's, whose screen pop names him among the phone's
-  people.
+  waited on the phone for ever (on no screen pop, not on ``customer.contacts``), is on ``customer.contacts`` under a
+  customer of its own, never the phone keeper's. Blocking meets it with his customer on the IVR's name and birth date
+  alone, which is a review, not a merge (``MATCH_UNLINKED_FIELDS``: anyone who knows them can type them;
+  ``graph/test_seek_twins.py::under_review``).
 
 Counted per event id (``calls_broker.contact_keys``) and read after the workers are quiet, never by timing."""
 
@@ -75,7 +76,8 @@ async def test_on_a_broker_a_twin_who_never_carried_the_family_phone_gets_his_ca
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
     """tester10 #2 as found: Tom's customer keeps the family phone; Tim's has his account and e-mail; Tim calls from
-    the phone and the IVR takes his name and birth date."""
+    the phone and the IVR takes his name and birth date: the call on a customer of its own, not Tom's, waiting for
+    review with Tim's."""
     config = await settings_with_topics(bootstrap_servers, partitions=3)
     serializer, _ = build_serde(config.registry)
     events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=IVR_FIELDS)}
@@ -94,8 +96,7 @@ async def test_on_a_broker_a_twin_who_never_carried_the_family_phone_gets_his_ca
     tom, tim = owners["ACCOUNT:2000002"], owners["ACCOUNT:3000003"]
     assert tom != tim and owners["PHONE:+33600000001"] == tom
     keys = await contact_keys(config, call_id)
-    assert len(keys) == 1 and root(await survivors(config), keys[0]) == tim, (keys, tom, tim)
-    assert tims["customer_id"] == tim and [c["id"] for c in tims["recent_contacts"]] == ["call-1"], tims
+    assert len(keys) == 1 and root(await survivors(config), keys[0]) not in {tom, tim}, (keys, tom, tim)
+    assert tims["customer_id"] == tim and tims["recent_contacts"] == [], tims  # until an operator accepts the review
     assert keepers["customer_id"] == tom and keepers["recent_contacts"] == [], keepers
-    assert tim in keepers["shared_identifier"]["customer_ids"], keepers["shared_identifier"]
     assert await read_dead_letters(config) == []
