@@ -66,3 +66,18 @@ def test_a_customer_id_whose_hex_is_a_luhn_valid_digit_run_is_not_a_card() -> No
     assert len(customer_id) == 28 and luhn.is_valid(digits)
     assert list(find_identifiers(f'"customer_id": "{customer_id}"')) == []
     assert [kind for kind, _ in find_identifiers(f"paid with {digits} today")] == [CARD]
+
+
+def test_a_late_band_rank_in_identitys_state_is_not_a_card_a_digit_string_there_is() -> None:
+    """A final CI run flagged identity's node state: a rank ``rank | LATE_BAND`` (``limits.key_rank``: a web claim
+    on a business record's account) of 19 digits starting with 6 passed Luhn."""
+    from stdnum import luhn
+
+    from processors.identity.graph.limits import LATE_BAND
+
+    rank = LATE_BAND + 2_000_000_000_000_000_000
+    while not luhn.is_valid(str(rank)):
+        rank += 1
+    state = [["ACCOUNT:ACC-100002", ["cus_x", rank]]]
+    assert scan_record("n[0]@1", None, state, embedded_records=True) == []
+    assert [f.kind for f in scan_record("n[0]@1", None, [[str(rank)]], embedded_records=True)] == [CARD]
