@@ -64,6 +64,13 @@ ORPHAN_ACKS = Counter(
 SCAN_ERRORS = Counter(
     "omnibus_handoff_scan_errors_total", "Handoffs the deadline scan could not process (see the logs)."
 )
+NOTIFICATIONS = Counter(
+    "omnibus_handoff_notifications_total",
+    "Customer notifications published, by channel, kind and addressed: true when the notification names an identifier"
+    " the channel can reach the customer at, false when no channel the policy allows can (an anonymous call, a web"
+    " visitor with no user id): the channel can only tell the customer at their next contact.",
+    ["channel", "kind", "addressed"],
+)
 CUSTOMER_UPDATES = Counter(
     "omnibus_handoff_customer_updates_total",
     "Handoffs updated from what identity and the legacy systems published: resolved (customer first known),"
@@ -108,6 +115,14 @@ class HandoffMetrics:
                 ESCALATIONS.labels(team=self.team(team), trigger=str(detail)).inc()
             elif effect == "unknown_team":
                 UNKNOWN_TEAM_TRANSFERS.inc()
+
+    def notified(self, outputs: Iterable[Any]) -> None:
+        """Count the CustomerNotification outputs among ``outputs`` (``outputs.Output``), once published."""
+        for output in outputs:
+            if output.destination == "notifications":
+                value = output.event.value
+                NOTIFICATIONS.labels(channel=value["channel"], kind=value["kind"],
+                                     addressed="true" if value["address"] is not None else "false").inc()
 
     def customer_update(self, old: Any, new: Any, retimed: Any) -> None:
         if new.customer_id != old.customer_id:

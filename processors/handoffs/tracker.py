@@ -296,6 +296,7 @@ class HandoffTracker:
         ``PublishError`` it raises after that is the worker's to stop on, so nothing is saved for these outputs."""
         if outputs:
             await self.publisher.publish_many([self._outgoing(o) for o in outputs])
+            self.metrics.notified(outputs)
 
     def refresh_metrics(self, now_us: int) -> None:
         """Recount the open-handoff gauges over the partitions this worker owns (standby copies excluded)."""

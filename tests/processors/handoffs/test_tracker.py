@@ -280,3 +280,36 @@ async def test_a_deferred_scan_is_forced_after_max_defer_s() -> None:
     assert await t.on_tick(0, Tick(to_micros(at + timedelta(seconds=30)), {EVENTS: 9})) == 0
     assert await t.on_tick(0, Tick(to_micros(at + timedelta(seconds=60)), {EVENTS: 12})) == 1
     assert handoffs_of(t, "HandoffUnacknowledgedAlarm") == ["h1"]
+
+
+async def test_notifications_are_counted_by_whether_they_carry_an_address() -> None:
+    """A call from a withheld number whose caller gave only an account number opens a handoff that no channel can
+    tell the customer about: its notifications go out without an address, and ops can see how many."""
+    from prometheus_client import REGISTRY
+
+    def count(addressed: str) -> float:
+        return REGISTRY.get_sample_value("omnibus_handoff_notifications_total",
+                                         {"channel": "CALL_CENTER", "kind": "RECEIVED", "addressed": addressed}) or 0.0
+
+    before = {flag: count(flag) for flag in ("true", "false")}
+    t = tracker()
+    await t.handle(created("h-withheld", identifiers=[{"type": "ACCOUNT", "value": "1000001"}]), record())
+    (note,) = [o.event.value for o in t.publisher.published if o.topic == "notifications"]
+    assert note["address"] is None
+    assert count("false") == before["false"] + 1 and count("true") == before["true"]
+    await t.handle(created("h-phone"), record())  # the caller's phone: the call center can call back
+    assert count("true") == before["true"] + 1 and count("false") == before["false"] + 1
+
+
+async def test_a_notification_whose_publish_failed_is_not_counted() -> None:
+    from prometheus_client import REGISTRY
+
+    class Failing(FakePublisher):
+        async def publish_many(self, items):
+            raise PublishError("broker gone", retriable=False)
+
+    labels = {"channel": "CALL_CENTER", "kind": "RECEIVED", "addressed": "true"}
+    before = REGISTRY.get_sample_value("omnibus_handoff_notifications_total", labels) or 0.0
+    with pytest.raises(PublishError):
+        await tracker(publisher=Failing()).handle(created("h-lost"), record())
+    assert (REGISTRY.get_sample_value("omnibus_handoff_notifications_total", labels) or 0.0) == before
