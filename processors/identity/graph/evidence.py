@@ -57,7 +57,8 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
         if decision is Decision.REVIEW:
             reason = f"match weight {score.weight:.1f} bits: kept apart until an operator reviews the pair"
         elif (vetoed := ctx.policy.matcher.veto(score.levels)) is not None:
-            reason = f"{vetoed} differs (match weight {score.weight:.1f} bits): two people"
+            # the weight of the rest may be high (the same surname and address): the veto decides, not the weight
+            reason = f"{vetoed} differs: two people, whatever the other fields' match weight ({score.weight:.1f} bits)"
         else:
             reason = f"match weight {score.weight:.1f} bits is below {ctx.policy.matcher.refuse_below:.1f}"
         announced = announce(ctx, Refused(culprit, reason, rule_lineage, customer_id=customer_id,

@@ -51,6 +51,8 @@ def test_a_family_phone_does_not_merge_two_people_whose_names_and_birth_dates_di
     assert ann != bob
     (refused,) = [r for r in h.decisions(Refused) if r.lineage.rule == MATCH_WEIGHT]
     assert refused.match_weight is not None and "given_name differs" in refused.reason
+    # a veto refuses whatever the weight: a reason that quoted a positive weight first read as a contradiction
+    assert refused.reason.startswith("given_name differs: two people, whatever")
     # shared between those two only: the phone alone still reaches its owner, the account its own customer
     assert h.customer("PHONE", "+33612345678") == ann
     with_traits(h, [("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], minutes=2)
