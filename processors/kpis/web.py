@@ -3,13 +3,15 @@
 Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 instants; windows starting in
 ``[from, to)``), ``channel`` (``omnibus.common.Channel``), ``site``; other values of these are answered 400.
 Answer: ``{"aggregates": [...]}``, each with the window, its counts, open handoffs by age band and the KPI
-ratios (``docs/kpis.md``). Stage-two state is partitioned by window key: with several workers each answers for
+ratios (``docs/kpis.md``); ``open_handoffs`` is null for a window that has not ended (its snapshot is taken at the
+window's end, as ``omnibus report kpis`` shows ``pending``: a 0 there read as "no open handoffs"). Stage-two state is partitioned by window key: with several workers each answers for
 the windows it owns (``partial: true``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import time
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +24,16 @@ from processors.readiness import unavailable
 from schemas.enums import CHANNELS
 
 
-def render(window_key: str, counts: Mapping[str, int]) -> dict[str, Any]:
+def render(window_key: str, counts: Mapping[str, int], now_us: int | None = None) -> dict[str, Any]:
+    """One aggregate as answered; ``now_us`` (µs since the epoch, default the wall clock) decides whether the
+    window has ended, so whether its open-handoff snapshot exists."""
     window = WindowKey.parse(window_key)
+    ended = window.end_us <= (time.time_ns() // 1000 if now_us is None else now_us)
     return {
         "granularity": window.granularity.value, "window_start": from_micros(window.start_us).isoformat(),
         "window_end": from_micros(window.end_us).isoformat(), "channel": window.channel, "site": window.site or None,
         "counts": {m.value: counts.get(m.value, 0) for m in Measure},
-        "open_handoffs": open_by_band(dict(counts)),
+        "open_handoffs": open_by_band(dict(counts)) if ended else None,
         "kpis": {kpi.name: ratio(dict(counts), kpi) for kpi in KPIS},
     }
 

@@ -19,6 +19,14 @@ def test_render_gives_counts_bands_and_ratios():
     assert found["open_handoffs"]["gt_3d"] == 0 and found["counts"]["contacts"] == 0
 
 
+def test_a_window_that_has_not_ended_has_no_open_handoff_snapshot_yet():
+    """Before its end a window's open handoffs are unknown, not 0: the snapshot is taken when the window ends."""
+    key = f"HOUR|{to_micros(T0)}|CALL_CENTER|paris"
+    end_us = to_micros(T0 + timedelta(hours=1))
+    assert render(key, {"contacts": 3}, now_us=end_us - 1)["open_handoffs"] is None
+    assert render(key, {"contacts": 3}, now_us=end_us)["open_handoffs"]["lt_1h"] == 0
+
+
 def test_select_filters_by_granularity_time_channel_and_site():
     assert [w["channel"] for w in select(WINDOWS)] == ["CALL_CENTER", "WEB"]
     assert [w["channel"] for w in select(WINDOWS, start=T0 + timedelta(minutes=30))] == ["WEB"]
