@@ -4,14 +4,14 @@ Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 instants; window
 ``[from, to)``), ``channel`` (``omnibus.common.Channel``), ``site``; other values of these are answered 400.
 Answer: ``{"aggregates": [...]}``, each with the window, its counts, open handoffs by age band and the KPI
 ratios (``docs/kpis.md``); ``open_handoffs`` is null for a window that has not ended (its snapshot is taken at the
-window's end, as ``omnibus report kpis`` shows ``pending``: a 0 there read as "no open handoffs"). Stage-two state is partitioned by window key: with several workers each answers for
-the windows it owns (``partial: true``).
+window's end, as ``omnibus report kpis`` shows ``pending``: a 0 there read as "no open handoffs"). Stage-two state
+is partitioned by window key: with several workers each answers for the windows it owns (``partial: true``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
