@@ -171,3 +171,46 @@ def test_two_customer_numbers_of_one_system_are_two_people() -> None:
     assert root(h, h.customer("CUSTOMER_NUMBER", "C-5099") or "") != root(h, h.customer("CUSTOMER_NUMBER", "C-5001")
                                                                                or "")
     h.local.check_consistent()
+
+
+BILLING_FORMAT = '{"prefix": "C-"}'  # OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT: billing's numbers are C-770002
+
+
+def keypad_call(number: str, identifiers: Any) -> list[tuple[Event, str]]:
+    """A call whose IVR took the customer number on the keypad (Connect attribute ``customerNumber``), from a phone
+    the master record does not carry."""
+    from adapters.call_center.mapper import MapContext, Topics
+    from adapters.call_center.mapper_ctr import map_ctr
+    from tests.adapters.call_center.support import call_center_settings
+    from tests.adapters.call_center.test_mapper_identifiers import ctr
+
+    settings = call_center_settings()
+    context = MapContext("paris", settings.sites["paris"], Topics.of(TOPICS), settings, identifiers)
+    record = ctr(CustomerEndpoint={"Address": "+33699887766", "Type": "TELEPHONE_NUMBER"},
+                 Attributes={"customerNumber": number})
+    return [(out.event, OBSERVED if out.event.schema.endswith("IdentifiersObserved") else "contact.events.v1")
+            for out in map_ctr(record, context).events]
+
+
+@pytest.mark.parametrize("typed", ["770002", "0770002", "c 770002"])
+def test_f9_a_customer_number_typed_on_the_keypad_finds_billings_customer(
+        monkeypatch: pytest.MonkeyPatch, typed: str) -> None:
+    """F9 (fresh tester, session 20): the call center's keypad ``770002`` never matched billing's ``C-770002``. With
+    billing's format set (the same ``OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT`` on the adapters and identity) the
+    call lands on the master record, and the screen pop finds it by the number as the agent types it."""
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", BILLING_FORMAT)
+    identifiers = identifier_settings(default_region="FR", customer_number_format={"prefix": "C-"})
+    h = Harness(settings())
+    line = {**LINES["alice"], "customer_id": "C-770002"}
+    mapped = map_business(BusinessRecord("AccountOpened", line, "night1.csv:2", NIGHT),
+                          LegacyContext("billing", BUSINESS, identity_topic=OBSERVED, phone_region="FR",
+                                        identifiers=identifiers))
+    feed(h, [(out.event, out.topic) for out in mapped.events])
+    master = h.customer("EMAIL", line["email"])
+    call = keypad_call(typed, identifiers)
+    feed(h, call)
+    assert master is not None and h.customer("CUSTOMER_NUMBER", "C-770002") == master
+    assert h.customer("CUSTOMER_NUMBER", typed) == master  # the screen pop's lookup, as typed
+    assert h.customer("PHONE", "+33699887766") == master and landed(h, call[0][0]) == {master}
+    assert len(h.local.roots()) == 1
+    h.local.check_consistent()
