@@ -1,5 +1,5 @@
-"""A customer number written in two systems' house styles is one key (F9, a fresh tester of session 20: the call center keypad's
-``770002`` never matched billing's ``C-770002``)."""
+"""A customer number written in two systems' house styles is one key (F9, a fresh tester of session 20: the call
+center keypad's ``770002`` never matched billing's ``C-770002``)."""
 
 from __future__ import annotations
 

@@ -214,3 +214,46 @@ def test_f9_a_customer_number_typed_on_the_keypad_finds_billings_customer(
     assert h.customer("PHONE", "+33699887766") == master and landed(h, call[0][0]) == {master}
     assert len(h.local.roots()) == 1
     h.local.check_consistent()
+
+
+def stranger_claims(number: str, **web: Any) -> list[tuple[Event, str]]:
+    """A visitor's portal identify (his own login and e-mail, no name) with another customer's number typed in the
+    portal's form (Segment trait ``customerNumber``), as the web adapter maps it with ``web`` settings."""
+    at = NIGHT + timedelta(hours=9)
+    mapper = SegmentMapper(web_settings(**web), TOPICS, IDENTIFIERS)
+    mapped = mapper({"type": "identify", "userId": "ob-mallory", "messageId": "m-claim", "timestamp": at.isoformat(),
+                     "traits": {"email": "mallory.smith@orange-mail.fr", "customerNumber": number}},
+                    source="portal-web", received_at=at)
+    return [(out.event, out.topic.removeprefix(f"{TOPICS.prefix}.")) for out in mapped.events]
+
+
+def test_f5_a_web_claim_of_another_customers_number_is_not_read_by_default() -> None:
+    """The safe default (F5, session 20): the web adapter does not read ``customerNumber``, so a visitor who types
+    Alice's number stays his own customer, and Alice's own first login still joins her master record."""
+    h = bank()
+    alice = h.customer("CUSTOMER_NUMBER", "C-5001")
+    feed(h, stranger_claims("C-5001"))
+    mallory = h.customer("USER_ID", "ob-mallory")
+    assert mallory is not None and mallory != alice and h.customer("EMAIL", "mallory.smith@orange-mail.fr") == mallory
+    feed(h, login("ob-alice", "alice.martin@bank-test.fr", "Alice", "Martin", minutes=5))
+    assert h.customer("USER_ID", "ob-alice") == alice and not limit_refusals(h)
+    h.local.check_consistent()
+
+
+def test_why_a_web_customer_number_is_opt_in_a_claim_read_as_one_puts_the_visitor_on_the_numbers_customer() -> None:
+    """What a web claim does when a deployment reads ``customerNumber`` as an identifier: identity links what comes
+    with the number to its customer (a customer number ranks above every web identifier, and a new login and e-mail
+    merge no two customers, so no weight is asked), so the visitor's login and e-mail land on Alice, his answers
+    would be hers, and her own first login is then refused by the one-login limit. Hence opt-in, for a portal whose
+    back end writes the number it verified (README, OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS)."""
+    from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+
+    h = bank()
+    alice = h.customer("CUSTOMER_NUMBER", "C-5001")
+    read = {**DEFAULT_IDENTIFIER_TRAITS, "CUSTOMER_NUMBER": ("customerNumber",)}
+    feed(h, stranger_claims("C-5001", identifier_traits=read))
+    assert h.customer("USER_ID", "ob-mallory") == alice
+    assert h.customer("EMAIL", "mallory.smith@orange-mail.fr") == alice
+    feed(h, login("ob-alice", "alice.martin@bank-test.fr", "Alice", "Martin", minutes=5))
+    assert h.customer("USER_ID", "ob-alice") != alice and limit_refusals(h)
+    h.local.check_consistent()
