@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -62,7 +63,7 @@ class CustomerNumberFormat(BaseModel):
     def canonical(self, spelled: str) -> str | None:
         """The system of record's spelling of ``spelled`` (``spelling``'s output), or None if it does not match."""
         compact = spelled.translate(self._table)
-        prefix = self.prefix.translate(self._table)
+        prefix = self._compact_prefix
         body = compact[len(prefix):] if prefix and compact.startswith(prefix) else compact
         match = self._compiled.fullmatch(body)
         if match is None or not match[NUMBER_GROUP]:
@@ -72,13 +73,17 @@ class CustomerNumberFormat(BaseModel):
             number = (number.lstrip("0") or "0").zfill(self.width)
         return unicodedata.normalize("NFKC", self.prefix + number)
 
-    @property
+    @cached_property
     def _table(self) -> dict[int, None]:
         return dict.fromkeys(map(ord, self.separators))
 
-    @property
+    @cached_property
     def _compiled(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)  # re keeps the compiled pattern
+        return re.compile(self.pattern)
+
+    @cached_property
+    def _compact_prefix(self) -> str:
+        return self.prefix.translate(self._table)
 
 
 def spelling(value: str) -> str:
