@@ -17,6 +17,7 @@ from bus import shutdown
 from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.logging import get_logger
+from bus.settings_defaults import EXTEND, replaced_defaults
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 log = get_logger(__name__)
@@ -80,7 +81,16 @@ def load_or_exit(model: type[SettingsT], env_prefix: str, **overrides: Any) -> t
     a bad setting exits 2 with every problem named on one line."""
     given = {k: v for k, v in overrides.items() if v is not None}
     process = start_process(lambda _: load_component_settings(model, env_prefix, **given), metrics=False)
+    log_replaced_defaults(process.component, env_prefix)
     return process.settings, process.component
+
+
+def log_replaced_defaults(settings: BaseModel, env_prefix: str) -> None:
+    """One warning per list or mapping setting whose value replaced its default and left part of it out (F5: one
+    identifier trait set on the web adapter silently removed the e-mail and phone traits)."""
+    for setting, left_out in replaced_defaults(settings, env_prefix):
+        log.warning(f"{setting} replaces its default, leaving out {', '.join(left_out)}; write it with a leading "
+                    f"{EXTEND!r} to add to the default instead", setting=setting, left_out=left_out)
 
 
 def stop_on_signals() -> asyncio.Event:

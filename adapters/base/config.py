@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from adapters.base import references
+from bus.settings_defaults import ExtensibleDefaults
 
 
 def state_home() -> Path:
@@ -29,7 +30,10 @@ def default_state_dir(adapter: str, former: Path) -> Path:
     return current
 
 
-class AdapterSettings(BaseModel):
+class AdapterSettings(ExtensibleDefaults):
+    """List and mapping settings add to their defaults when written with a leading ``+`` (``bus.settings_defaults``);
+    without it they replace them, and the adapter logs at start-up what that left out."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     host: str = "127.0.0.1"

@@ -12,7 +12,6 @@ import hmac
 from pathlib import Path
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -24,6 +23,7 @@ from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS
+from bus.settings_defaults import REPLACED_DEFAULT, ExtensibleDefaults
 from schemas.enums import INTERACTION_OUTCOMES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_CALL_CENTER__"
@@ -36,7 +36,7 @@ ASTERISK_BASE_COLUMNS = (
 ASTERISK_OPTIONAL_COLUMNS = frozenset({"uniqueid", "userfield", "peeraccount", "linkedid", "sequence"})
 
 
-class SiteSettings(BaseModel):
+class SiteSettings(ExtensibleDefaults):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     access_keys: tuple[SecretStr, ...] = Field(
@@ -55,7 +55,8 @@ class SiteSettings(BaseModel):
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",
     )
     asterisk_outbound_contexts: tuple[str, ...] = Field(
-        ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers)."
+        ("from-internal",), description="Dialplan contexts whose calls are outbound (agents dialling customers); "
+        "\"+[\\\"from-agents\\\"]\" adds to the default."
     )
 
 
@@ -80,6 +81,7 @@ class CallCenterSettings(AdapterSettings):
     asterisk_optional_columns: tuple[str, ...] = Field(
         ("uniqueid", "userfield"),
         description="Columns cdr.conf appends after amaflags, in order (loguniqueid, loguserfield, newcdrcolumns).",
+        json_schema_extra=REPLACED_DEFAULT,  # the file's layout: a value gives all of it
     )
     connect_disposition_attribute: str = Field("disposition", description="Contact attribute holding the wrap-up code.")
     disposition_outcomes: dict[str, str] = Field(

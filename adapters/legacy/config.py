@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -24,6 +23,7 @@ from pydantic import (
 from adapters.base.config import AdapterSettings
 from adapters.base.config import default_state_dir as base_default_state_dir
 from bus.identifiers.settings import PhoneRegion
+from bus.settings_defaults import ExtensibleDefaults
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
 FORMER_STATE_DIR = Path(".omnibus/legacy")  # the default before tester9 #9: relative to the working directory
@@ -42,7 +42,7 @@ def _sql_name(value: str) -> str:
     return value
 
 
-class Section(BaseModel):
+class Section(ExtensibleDefaults):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from adapters.base.config import AdapterSettings
 from bus.identifiers.settings import PhoneRegion
+from bus.settings_defaults import REPLACED_DEFAULT
 from schemas.enums import IDENTIFIER_TYPES, OFFER_RESPONSES
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_WEB__"
@@ -19,6 +20,22 @@ MAX_BATCH_BYTES = 500 * 1024
 OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
+# Identify traits read as identifiers by default. No CUSTOMER_NUMBER: a customer number typed in a web form is the
+# person's claim, not the system of record's word. Identity links what comes with a number to the number's customer
+# (priority above every web identifier), so a visitor who typed another customer's number without a name took that
+# customer's one login place and put his own answers on her (tests/processors/identity/graph/
+# test_customer_number.py). A portal whose back end writes the number it verified opts in with
+# OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"CUSTOMER_NUMBER": ["customerNumber"]}'.
+DEFAULT_IDENTIFIER_TRAITS: dict[str, tuple[str, ...]] = {
+    "EMAIL": ("email",),
+    "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
+    "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
+    "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
+    "CARD": ("cardNumber", "card_number"),
+    "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
+}
+
+
 class WebSettings(AdapterSettings):
     write_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
@@ -27,7 +44,8 @@ class WebSettings(AdapterSettings):
     source_system: str = Field("segment", description="envelope.source_system of every event.")
     service_request_events: tuple[str, ...] = Field(
         ("Service Request Submitted",),
-        description="Track event names that open a back-office handoff (HandoffCreated).",
+        description="Track event names that open a back-office handoff (HandoffCreated); a leading + adds to the "
+        "default.",
     )
     default_case_type: str = Field(
         "web-service-request", description="case_type of a handoff whose event names none (properties.case_type)."
@@ -36,18 +54,13 @@ class WebSettings(AdapterSettings):
         default_factory=lambda: {
             "Offer Viewed": "PRESENTED", "Offer Accepted": "ACCEPTED", "Offer Declined": "DECLINED"
         },
-        description="Track event name -> PRESENTED (OfferPresented) or an OfferResponse symbol (OfferResponded).",
+        description="Track event name -> PRESENTED (OfferPresented) or an OfferResponse symbol (OfferResponded); a "
+        "leading + adds to the defaults.",
     )
     identifier_traits: dict[str, tuple[str, ...]] = Field(
-        default_factory=lambda: {
-            "EMAIL": ("email",),
-            "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
-            "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
-            "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
-            "CARD": ("cardNumber", "card_number"),
-            "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
-        },
-        description="Identifier type -> trait (or context.traits) names that carry it.",
+        default_factory=lambda: dict(DEFAULT_IDENTIFIER_TRAITS),
+        description="Identifier type -> trait (or context.traits) names that carry it; a leading + adds to the "
+        "defaults (+{\"CUSTOMER_NUMBER\": [\"customerNumber\"]}), without it the value replaces them.",
     )
     group_identifier_type: str | None = Field(
         "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
@@ -61,7 +74,8 @@ class WebSettings(AdapterSettings):
         "refusals listed (the good messages are published and the bad ones dead-lettered either way).",
     )
     cors_origins: tuple[str, ...] = Field(
-        ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any."
+        ("*",), description="Origins allowed to post from a browser (analytics.js); '*' allows any.",
+        json_schema_extra=REPLACED_DEFAULT,  # a list of origins restricts '*': it is meant to replace it
     )
 
 

@@ -23,7 +23,14 @@ from adapters.web.config import WebSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, phone_region, source_names, standard_traits
+from bus.identifiers.traits import (
+    ALIAS_PREVIOUS_ID,
+    GROUP_ID,
+    UNKNOWN_KEY,
+    phone_region,
+    source_names,
+    standard_traits,
+)
 from bus.producer import Outgoing
 from bus.redact import SENSITIVE_FIELDS, free_text
 from bus.serde import Event
@@ -50,6 +57,22 @@ KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes eac
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
 PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
+# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS``, compared ``squashed``): one that
+# ``identifier_traits`` does not name is dropped with a reason saying how to read it (F5 of session 20: a portal's
+# ``customerNumber`` was dropped as an unknown trait).
+IDENTIFIER_NAMES = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
+                    if kind in PROPERTY_IDENTIFIER_KINDS}
+
+
+def squashed(name: str) -> str:
+    """``customerNumber``, ``customer-number``, ``Customer Number`` → ``customernumber``."""
+    return "".join(character for character in name.casefold() if character.isalnum())
+
+
+def unread_identifier_reason(kind: str) -> str:
+    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one."""
+    return (f"{UNKNOWN_KEY}: not an identifier trait of this adapter, left off (a {kind} is read only under the names "
+            "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives; a leading + adds to them)")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
@@ -163,6 +186,10 @@ class SegmentMapper:
         m.left_out = {}
         person = standard_traits(traits, component="web", left_out=m.left_out)
         other = fields.text_map(traits, skip=names | source_names(traits))
+        for name in other:  # an identifier's name the deployment does not read (customerNumber): say how to read it
+            kind = IDENTIFIER_NAMES.get(squashed(name))
+            if kind is not None:
+                m.left_out[name] = unread_identifier_reason(kind)
         return [self._observed(m, found, {**other, **person}, left_out=m.left_out)]
 
     def _group(self, m: _Message) -> list[Outgoing]:

@@ -6,6 +6,9 @@ from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
+from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+
+_DEFAULT_TRAITS = "; ".join(f"{', '.join(names)} as {kind}" for kind, names in DEFAULT_IDENTIFIER_TRAITS.items())
 
 _CALLS = {
     "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
@@ -34,10 +37,10 @@ _MESSAGE = {
         "name": {"type": "string", "description": "page/screen: name of the page or screen."},
         "properties": {"type": "object"},
         "traits": {"type": "object", "description": (
-            "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default email; phone, "
-            "mobile, phoneNumber, msisdn; account, accountNumber, iban...; nationalId, ssn; cardNumber; imei, "
-            "deviceId as DEVICE); names, birth date, address, country, language become standard traits; any other "
-            "key is dropped. "
+            "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
+            f"{_DEFAULT_TRAITS}; a customer number only when the deployment adds it: a number typed in a web form is "
+            "the visitor's claim); names, birth date, address, country, language become standard traits; any other "
+            "key is dropped and named in dropped_traits. "
             "A national-format phone is read in the region of the traits' country, else the adapter's.")},
         "context": {"type": "object"},
         "groupId": {"type": "string", "description": "group: required."},

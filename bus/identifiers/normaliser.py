@@ -11,15 +11,17 @@ exception and never silence:
 - ACCOUNT (or its input alias IBAN) → an IBAN in its electronic form, other account numbers without
   separators, upper case (``bus.identifiers.account``);
 - CUSTOMER_NUMBER (a system of record's number for its customer) → without spaces, upper case: ``c 5005`` typed
-  at a screen pop is the ``C5005`` of the export, while other characters (``C-5005``, leading zeros) are kept, as
-  the system of record's own key may tell them apart;
+  at a screen pop is the ``C5005`` of the export; with ``customer_number_format`` set, in the system of record's
+  spelling (``770002`` on a keypad is billing's ``C-770002``: ``bus.identifiers.customer_number``), else other
+  characters (``C-5005``, leading zeros) are kept, as the system of record's own key may tell them apart;
 - DEVICE → trimmed, UUIDs lower-cased; USER_ID, ANONYMOUS_ID → trimmed.
 
 Every value is first NFKC-normalised and trimmed, and refused if empty, longer than ``MAX_CHARS`` or
 holding control characters. Normalising a normalised value returns it unchanged (tokens included), so
 identity can check what adapters already normalised. With ``block_placeholders`` (identity) filler
 values and configured test values are refused with rule ``blocked-value``, always on the normalised value so
-the decision does not depend on how the value was written; a valid IBAN is never taken for a run of digits
+the decision does not depend on how the value was written (a customer number on the written one too: its format
+makes ``0000000`` ``C-0``); a valid IBAN is never taken for a run of digits
 (its check digits say it was issued, and a run such as ``1234567890`` inside it is chance: tester14 N1).
 """
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from bus.identifiers import kinds
 from bus.identifiers.account import SEPARATORS, is_iban, normalise_account
 from bus.identifiers.card import card_number
+from bus.identifiers.customer_number import normalise_customer_number
 from bus.identifiers.email import normalise_email
 from bus.identifiers.masking import mask
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
@@ -48,7 +51,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
 # echoed, since it may hold an identifier value.
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z_]{0,31}$")  # no digits: a number glued to a type stays unshown
-_SPACES = re.compile(r"\s+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -144,7 +146,9 @@ class IdentifierNormaliser:
             if self._block and text and self._placeholder(kind, text):
                 return self._placeholder_rejected(kind, text)
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
-        if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)):
+        if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)
+                            or (kind == kinds.CUSTOMER_NUMBER and self._placeholder(kind, text))):
+            # a customer number's system-of-record format drops leading zeros: ``0000000`` would be ``C-0``
             return self._placeholder_rejected(kind, normalised)
         return Identifier(kind, normalised)
 
@@ -208,9 +212,7 @@ class IdentifierNormaliser:
         if kind == kinds.ACCOUNT:
             return normalise_account(value)
         if kind == kinds.CUSTOMER_NUMBER:
-            # Upper case can decompose a letter (U+01F0 gives J and a combining caron): compose again, so that
-            # normalising twice changes nothing.
-            return unicodedata.normalize("NFKC", _SPACES.sub("", value).upper())
+            return normalise_customer_number(value, self.settings.customer_number_format)
         if kind == kinds.DEVICE and _UUID.match(value):
             return value.lower()
         return value

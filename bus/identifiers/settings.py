@@ -6,6 +6,7 @@ one tokenised by identity carry the same token. Example::
     OMNIBUS_IDENTIFIERS__HMAC_KEY=...                       # token key (>= 16 characters)
     OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR                  # region of numbers written without +country
     OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES='["fr.nir", "es.dni"]'
+    OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'   # 770002, c-0770002 -> C-770002
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from bus.identifiers.customer_number import CustomerNumberFormat
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -76,6 +79,11 @@ class IdentifierSettings(BaseModel):
     )
     email_subaddress_domains: tuple[str, ...] = Field(
         (), description="Domains whose mailboxes ignore a +tag in the local part: the tag is removed.",
+    )
+    customer_number_format: CustomerNumberFormat | None = Field(
+        None, description="The system of record's spelling of its customer numbers, which every channel's spelling "
+        "of one becomes: prefix, zero-padding width, a pattern with a group 'number' (bus.identifiers.customer_number)"
+        ". Unset: customer numbers lose only their whitespace and are upper-cased.",
     )
 
     _region = field_validator("default_region")(check_region)

@@ -124,3 +124,59 @@ def test_every_command_line_of_the_docs_names_real_commands_options_and_every_re
                 wrong += [f"{doc}: {line!r}: {path} also requires {option}" for option in required
                           if option not in given]
     assert not wrong, "\n".join(wrong)
+
+
+def _items(default: Any) -> list[str]:
+    """What a README row must show of a list or mapping default: its items, keys, and the items under each key."""
+    if isinstance(default, dict):
+        return [str(key) for key in default] + [str(item) for value in default.values()
+                                                if isinstance(value, list | tuple) for item in value]
+    return [str(item) for item in default]
+
+
+def test_f5_every_list_or_mapping_adapter_setting_is_in_the_settings_table_with_its_default() -> None:
+    """F5 (session 20): ``OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS`` was in no user document, so nobody could tell that
+    setting it replaced the e-mail and phone traits. Every list or mapping setting of every adapter (and of each
+    call-center site, in the ``SITES`` row) has a row naming its default's items; a row written for several adapters
+    (``OMNIBUS_ADAPTER_<WEB|...>__REFERENCE_FIELDS``) counts for each."""
+    import typing
+
+    from adapters.branch.config import ENV_PREFIX as BRANCH
+    from adapters.branch.config import BranchSettings
+    from adapters.call_center.config import ENV_PREFIX as CALL_CENTER
+    from adapters.call_center.config import CallCenterSettings, SiteSettings
+    from adapters.legacy.config import ENV_PREFIX as LEGACY
+    from adapters.legacy.config import LegacySettings
+    from adapters.web.config import ENV_PREFIX as WEB
+    from adapters.web.config import WebSettings
+
+    rows = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `OMNIBUS_")]
+
+    def row(variable: str) -> str | None:
+        prefix, _, name = variable.rpartition("__")
+        generic = re.escape("OMNIBUS_ADAPTER_<") + r"[^>]*" + re.escape(f">__{name}`")
+        found = [line for line in rows if f"`{variable}`" in line or (
+            re.search(generic, line) and prefix.removeprefix("OMNIBUS_ADAPTER_") in line)]
+        return found[0] if found else None
+
+    def collections(model: type[Any]) -> list[tuple[str, Any]]:
+        return [(name, field.get_default(call_default_factory=True) if not field.is_required() else ())
+                for name, field in model.model_fields.items()
+                if typing.get_origin(field.annotation) in (tuple, dict, list)]
+
+    missing = []
+    for model, prefix in ((WebSettings, WEB), (CallCenterSettings, CALL_CENTER), (BranchSettings, BRANCH),
+                          (LegacySettings, LEGACY)):
+        for name, default in collections(model):
+            variable = f"{prefix}{name.upper()}"
+            text = row(variable)
+            if text is None:
+                missing.append(variable)
+                continue
+            missing += [f"{variable}: {item}" for item in _items(default) if item not in text]
+    sites = row(f"{CALL_CENTER}SITES") or ""
+    for name, default in collections(SiteSettings):
+        missing += [f"SITES: {name}"] if f"`{name}`" not in sites else []
+        missing += [f"SITES {name}: {item}" for item in _items(default) if item not in sites]
+    assert not missing, missing

@@ -32,3 +32,21 @@ def test_tester15_f13_an_import_kafka_stopped_acknowledging_ends_in_its_summary_
     deadline.expire()
     assert exits == [KAFKA_UNAVAILABLE_EXIT]  # ... and still ends in 69
     deadline.disarm()
+
+
+def test_f5_an_adapter_logs_at_start_up_the_defaults_a_setting_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F5 (session 20): setting one web identifier trait removed the e-mail and phone traits without a word."""
+    from structlog.testing import capture_logs
+
+    from adapters.base import cli
+    from adapters.web.config import ENV_PREFIX, WebSettings
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(cli, "log", get_logger(cli.__name__))  # a new lazy logger, first used inside capture_logs
+    with capture_logs() as lines:
+        cli.log_replaced_defaults(WebSettings(identifier_traits={"CUSTOMER_NUMBER": ("customerNumber",)}), ENV_PREFIX)
+        cli.log_replaced_defaults(WebSettings(identifier_traits="+{}"), ENV_PREFIX)  # type: ignore[arg-type]
+    (line,) = lines
+    assert line["log_level"] == "warning" and line["setting"] == "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS"
+    assert line["left_out"][:2] == ["EMAIL", "PHONE"]
+    assert "leading '+' to add to the default" in line["event"]

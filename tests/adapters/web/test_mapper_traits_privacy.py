@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import REGISTRY
 
+from adapters.web.mapper import SegmentMapper
+from bus.config import TopicSettings
+from tests.adapters.web.support import web_settings
 from tests.adapters.web.test_mapper_identifiers import by_schema, mapped
+from tests.bus.identifiers.support import identifier_settings
 
 IDENTIFY = {"type": "identify", "userId": "u-t16", "traits": {
     "imei": "356938035643809", "plan": "prepaid-xl", "firstName": "Zoé", "lastName": "Fontaine",
@@ -69,3 +74,36 @@ def test_tester21_f10_an_unknown_trait_is_named_in_the_answer_without_its_value(
     assert record.dropped_traits is not None and set(record.dropped_traits) == {"nir", "plan"}
     assert all(reason.startswith("unknown-key: ") for reason in record.dropped_traits.values())
     assert "160047505607881" not in repr(record.dropped_traits) and "prepaid" not in repr(record.dropped_traits)
+
+
+def test_f5_a_customer_number_trait_is_left_off_by_default_with_how_to_read_it() -> None:
+    """F5 (session 20): the portal's ``customerNumber`` trait is not read by default (a number typed in a web form is
+    the visitor's claim: tests/processors/identity/graph/test_customer_number.py), and the answer's dropped_traits
+    says how a deployment reads it; the e-mail of the same identify is read."""
+    mapper = SegmentMapper(web_settings(), TopicSettings(), identifier_settings())
+    record = mapper({"type": "identify", "userId": "ob-alice", "messageId": "m-f5",
+                     "traits": {"email": "alice@bank-test.fr", "customerNumber": "C-5001", "Customer-No": "C-5001"}})
+    (observed,) = [out.event.value for out in record.events]
+    assert {item["type"] for item in observed["identifiers"]} == {"USER_ID", "EMAIL"}
+    assert record.dropped_traits is not None and set(record.dropped_traits) == {"customerNumber", "Customer-No"}
+    for reason in record.dropped_traits.values():
+        assert reason.startswith("unknown-key: ") and "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS" in reason
+        assert "CUSTOMER_NUMBER" in reason and "C-5001" not in reason
+
+
+def test_f5_a_customer_number_trait_added_to_the_defaults_is_read_beside_the_email_and_phone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tester's sample, written with the leading + (without it, the e-mail and phone traits were gone)."""
+    from adapters.web.config import ENV_PREFIX, WebSettings
+    from bus.config import load_component_settings
+
+    monkeypatch.setenv(f"{ENV_PREFIX}IDENTIFIER_TRAITS", '+{"CUSTOMER_NUMBER": ["customerNumber"]}')
+    settings = load_component_settings(WebSettings, ENV_PREFIX, write_keys={"portal-web": "wk"})
+    mapper = SegmentMapper(settings, TopicSettings(), identifier_settings(default_region="FR"))
+    record = mapper({"type": "identify", "userId": "ob-alice", "messageId": "m-f5",
+                     "traits": {"email": "alice@bank-test.fr", "phone": "06 12 34 56 71", "customerNumber": "c-5001"}})
+    (observed,) = [out.event.value for out in record.events]
+    assert observed["identifiers"] == [
+        {"type": "USER_ID", "value": "ob-alice"}, {"type": "EMAIL", "value": "alice@bank-test.fr"},
+        {"type": "PHONE", "value": "+33612345671"}, {"type": "CUSTOMER_NUMBER", "value": "C-5001"}]
+    assert not record.dropped_traits

@@ -171,3 +171,89 @@ def test_two_customer_numbers_of_one_system_are_two_people() -> None:
     assert root(h, h.customer("CUSTOMER_NUMBER", "C-5099") or "") != root(h, h.customer("CUSTOMER_NUMBER", "C-5001")
                                                                                or "")
     h.local.check_consistent()
+
+
+BILLING_FORMAT = '{"prefix": "C-"}'  # OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT: billing's numbers are C-770002
+
+
+def keypad_call(number: str, identifiers: Any) -> list[tuple[Event, str]]:
+    """A call whose IVR took the customer number on the keypad (Connect attribute ``customerNumber``), from a phone
+    the master record does not carry."""
+    from adapters.call_center.mapper import MapContext, Topics
+    from adapters.call_center.mapper_ctr import map_ctr
+    from tests.adapters.call_center.support import call_center_settings
+    from tests.adapters.call_center.test_mapper_identifiers import ctr
+
+    settings = call_center_settings()
+    context = MapContext("paris", settings.sites["paris"], Topics.of(TOPICS), settings, identifiers)
+    record = ctr(CustomerEndpoint={"Address": "+33699887766", "Type": "TELEPHONE_NUMBER"},
+                 Attributes={"customerNumber": number})
+    return [(out.event, OBSERVED if out.event.schema.endswith("IdentifiersObserved") else "contact.events.v1")
+            for out in map_ctr(record, context).events]
+
+
+@pytest.mark.parametrize("typed", ["770002", "0770002", "c 770002"])
+def test_f9_a_customer_number_typed_on_the_keypad_finds_billings_customer(
+        monkeypatch: pytest.MonkeyPatch, typed: str) -> None:
+    """F9 (fresh tester, session 20): the call center's keypad ``770002`` never matched billing's ``C-770002``. With
+    billing's format set (the same ``OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT`` on the adapters and identity) the
+    call lands on the master record, and the screen pop finds it by the number as the agent types it."""
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", BILLING_FORMAT)
+    identifiers = identifier_settings(default_region="FR", customer_number_format={"prefix": "C-"})
+    h = Harness(settings())
+    line = {**LINES["alice"], "customer_id": "C-770002"}
+    mapped = map_business(BusinessRecord("AccountOpened", line, "night1.csv:2", NIGHT),
+                          LegacyContext("billing", BUSINESS, identity_topic=OBSERVED, phone_region="FR",
+                                        identifiers=identifiers))
+    feed(h, [(out.event, out.topic) for out in mapped.events])
+    master = h.customer("EMAIL", line["email"])
+    call = keypad_call(typed, identifiers)
+    feed(h, call)
+    assert master is not None and h.customer("CUSTOMER_NUMBER", "C-770002") == master
+    assert h.customer("CUSTOMER_NUMBER", typed) == master  # the screen pop's lookup, as typed
+    assert h.customer("PHONE", "+33699887766") == master and landed(h, call[0][0]) == {master}
+    assert len(h.local.roots()) == 1
+    h.local.check_consistent()
+
+
+def stranger_claims(number: str, **web: Any) -> list[tuple[Event, str]]:
+    """A visitor's portal identify (his own login and e-mail, no name) with another customer's number typed in the
+    portal's form (Segment trait ``customerNumber``), as the web adapter maps it with ``web`` settings."""
+    at = NIGHT + timedelta(hours=9)
+    mapper = SegmentMapper(web_settings(**web), TOPICS, IDENTIFIERS)
+    mapped = mapper({"type": "identify", "userId": "ob-mallory", "messageId": "m-claim", "timestamp": at.isoformat(),
+                     "traits": {"email": "mallory.smith@orange-mail.fr", "customerNumber": number}},
+                    source="portal-web", received_at=at)
+    return [(out.event, out.topic.removeprefix(f"{TOPICS.prefix}.")) for out in mapped.events]
+
+
+def test_f5_a_web_claim_of_another_customers_number_is_not_read_by_default() -> None:
+    """The safe default (F5, session 20): the web adapter does not read ``customerNumber``, so a visitor who types
+    Alice's number stays his own customer, and Alice's own first login still joins her master record."""
+    h = bank()
+    alice = h.customer("CUSTOMER_NUMBER", "C-5001")
+    feed(h, stranger_claims("C-5001"))
+    mallory = h.customer("USER_ID", "ob-mallory")
+    assert mallory is not None and mallory != alice and h.customer("EMAIL", "mallory.smith@orange-mail.fr") == mallory
+    feed(h, login("ob-alice", "alice.martin@bank-test.fr", "Alice", "Martin", minutes=5))
+    assert h.customer("USER_ID", "ob-alice") == alice and not limit_refusals(h)
+    h.local.check_consistent()
+
+
+def test_why_a_web_customer_number_is_opt_in_a_claim_read_as_one_puts_the_visitor_on_the_numbers_customer() -> None:
+    """What a web claim does when a deployment reads ``customerNumber`` as an identifier: identity links what comes
+    with the number to its customer (a customer number ranks above every web identifier, and a new login and e-mail
+    merge no two customers, so no weight is asked), so the visitor's login and e-mail land on Alice, his answers
+    would be hers, and her own first login is then refused by the one-login limit. Hence opt-in, for a portal whose
+    back end writes the number it verified (README, OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS)."""
+    from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+
+    h = bank()
+    alice = h.customer("CUSTOMER_NUMBER", "C-5001")
+    read = {**DEFAULT_IDENTIFIER_TRAITS, "CUSTOMER_NUMBER": ("customerNumber",)}
+    feed(h, stranger_claims("C-5001", identifier_traits=read))
+    assert h.customer("USER_ID", "ob-mallory") == alice
+    assert h.customer("EMAIL", "mallory.smith@orange-mail.fr") == alice
+    feed(h, login("ob-alice", "alice.martin@bank-test.fr", "Alice", "Martin", minutes=5))
+    assert h.customer("USER_ID", "ob-alice") != alice and limit_refusals(h)
+    h.local.check_consistent()
