@@ -16,10 +16,11 @@ from adapters.base.cli import (
     rejected_exit_code,
     stop_on_signals,
 )
+from adapters.base.import_target import Earlier, EarlierStateError, current_target, target_state_dir
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.errors import LayoutError, Unavailable
-from adapters.legacy.ingress_batch import BatchImporter, BatchReport
+from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
@@ -106,8 +107,14 @@ def import_batch_command(
         "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
+    earlier: Earlier | None = typer.Option(
+        None, "--earlier-imports", help="Once, after an upgrade: whether the imports an earlier version remembered "
+        "(which did not record their cluster) were published to this cluster and topic prefix (here) or to another "
+        "(elsewhere). Asked for only when such state exists and no cluster claimed it.",
+    ),
 ) -> None:
-    """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
+    """Import export files; an interrupted import resumes, a file imported twice to the same Kafka cluster and topic
+    prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
     of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
     not describe a file (one ``error:`` line); 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
@@ -121,10 +128,19 @@ def import_batch_command(
 
     async def main() -> list[BatchReport]:
         reports = []
-        async with adapter_runtime("legacy", settings, adapter, metrics=False, importing=True) as runtime:
+        target = await current_target(settings)
+        try:
+            states = target_state_dir(adapter.state_dir, target, has_earlier=has_batch_state(adapter.state_dir),
+                                      earlier=earlier)
+        except EarlierStateError as exc:  # before anything is published
+            exit_with_message(exc)
+        # the dedupe store is the target's memory too (an id published to another cluster is no duplicate here)
+        importing = adapter if states == adapter.state_dir or adapter.dedupe_in_memory else adapter.model_copy(
+            update={"state_dir": states, "dedupe_path": states / "dedupe.sqlite"})
+        async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
-                context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
-                chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings),
+                context(settings, adapter, layout.phone_region), runtime.publisher, states,
+                chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,
             )
             for path in files:
                 try:
