@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from adapters.base.checkpoint import Checkpoint
+from adapters.base.config import AdapterSettings
 from bus.config import OmnibusSettings
 from bus.errors import OmnibusError
 from bus.kafka_client import connection_options
@@ -35,6 +37,11 @@ from bus.kafka_client import connection_options
 TARGETS_DIR = "targets"  # under the adapter's state directory: one folder per target
 EARLIER_OWNER_FILE = "earlier-state.json"  # in TARGETS_DIR: the target that claimed the earlier, unscoped state
 TARGET_FILE = "target.json"  # in a target's folder: the cluster and prefix it is, for a person reading the folder
+DEDUPE_FILE = "dedupe.sqlite"  # in a target's folder: the line ids published to it
+EARLIER_HELP = ("Once, after an upgrade: whether the imports an earlier version remembered (which did not record their "
+                "cluster) were published to this cluster and topic prefix (here) or to another (elsewhere). Asked for "
+                "only when such state exists and no cluster claimed it.")
+SettingsT = TypeVar("SettingsT", bound=AdapterSettings)
 
 
 class Earlier(StrEnum):
@@ -122,3 +129,13 @@ def target_state_dir(state_dir: Path, target: ImportTarget, *, has_earlier: bool
     if not has_own:
         Checkpoint(scoped / TARGET_FILE).save(target.to_dict())
     return scoped
+
+
+def with_target_dedupe(adapter: SettingsT, states: Path, state_dir: Path) -> SettingsT:
+    """``adapter`` remembering published ids where ``states`` (``target_state_dir`` of ``state_dir``) says: a target
+    with a folder of its own in ``<states>/dedupe.sqlite``, whatever dedupe file is configured (an id published to
+    another cluster is no duplicate here); the target that claimed the earlier state where it did before; memory
+    when chosen (``dedupe_in_memory``)."""
+    if states == state_dir or adapter.dedupe_in_memory:
+        return adapter
+    return adapter.model_copy(update={"dedupe_path": states / DEDUPE_FILE})

@@ -16,7 +16,14 @@ from adapters.base.cli import (
     rejected_exit_code,
     stop_on_signals,
 )
-from adapters.base.import_target import Earlier, EarlierStateError, current_target, target_state_dir
+from adapters.base.import_target import (
+    EARLIER_HELP,
+    Earlier,
+    EarlierStateError,
+    current_target,
+    target_state_dir,
+    with_target_dedupe,
+)
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.errors import LayoutError, Unavailable
@@ -107,11 +114,7 @@ def import_batch_command(
         "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
-    earlier: Earlier | None = typer.Option(
-        None, "--earlier-imports", help="Once, after an upgrade: whether the imports an earlier version remembered "
-        "(which did not record their cluster) were published to this cluster and topic prefix (here) or to another "
-        "(elsewhere). Asked for only when such state exists and no cluster claimed it.",
-    ),
+    earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
 ) -> None:
     """Import export files; an interrupted import resumes, a file imported twice to the same Kafka cluster and topic
     prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
@@ -134,9 +137,7 @@ def import_batch_command(
                                       earlier=earlier)
         except EarlierStateError as exc:  # before anything is published
             exit_with_message(exc)
-        # the dedupe store is the target's memory too (an id published to another cluster is no duplicate here)
-        importing = adapter if states == adapter.state_dir or adapter.dedupe_in_memory else adapter.model_copy(
-            update={"state_dir": states, "dedupe_path": states / "dedupe.sqlite"})
+        importing = with_target_dedupe(adapter, states, adapter.state_dir)
         async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
                 context(settings, adapter, layout.phone_region), runtime.publisher, states,
