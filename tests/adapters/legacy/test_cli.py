@@ -10,7 +10,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import EXIT_REJECTED_LINES
+from adapters.base.import_target import ImportTarget
+from adapters.legacy import cli as legacy_cli
 from adapters.legacy.cli import app, import_exit_code
 from adapters.legacy.ingress_batch import BatchReport
 from bus.config import OmnibusSettings
@@ -93,6 +96,24 @@ def test_f6_a_file_imported_to_one_prefix_is_imported_in_full_to_another_from_th
     assert re.search(rf"bills.csv: already imported to cluster \S+, prefix {first.topics.prefix} on "
                      r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 \(sha256 [0-9a-f]{12}\)", again.output), again.output
     assert len(asyncio.run(read_events(first, BUSINESS_EVENTS))) == 3
+
+
+def test_f6_state_of_an_earlier_version_stops_the_import_before_anything_is_published_until_told_whose(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """F6's migration: the earlier version recorded no cluster, so neither re-publishing nor skipping is guessed."""
+    async def the_cluster(settings: OmnibusSettings) -> ImportTarget:
+        return ImportTarget("4L6g3nShT-eMCtK--X86sw", settings.topics.prefix)
+
+    monkeypatch.setattr(legacy_cli, "current_target", the_cluster)
+    monkeypatch.setattr(legacy_cli, "adapter_runtime", None)  # reached, it would fail with a TypeError
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
+    Checkpoint(tmp_path / "state" / "batch" / "bills-0a1b.json").save({"file": "bills.csv", "complete": True})
+    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"),
+                                 str(SAMPLES / "bills.csv")])
+    assert result.exit_code == 2, result.output
+    assert "error: " in result.output and "--earlier-imports here" in result.output
+    assert "cluster 4L6g3nShT-eMCtK--X86sw, prefix omnibus" in result.output
 
 
 def test_an_import_with_rejected_lines_exits_non_zero_unless_asked_not_to() -> None:
