@@ -58,12 +58,15 @@ def _live(kind: str, entry: dict[str, Any]) -> bool:
     return status == "OVERDUE"
 
 
-def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any]) -> None:
+def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = ()) -> None:
+    """Apply a fact of instant ``at`` to entry ``key``: ``fields`` set, ``forget`` removed (an open entry stores no
+    ``closed_at``: bytes of every customer's profile), unless the entry holds a newer fact."""
     key = short_key(key)
     current = table.get(key)
     if current is not None and current.get("at", 0) > at:
         return  # an older fact than the one already applied
-    table[key] = {**(current or {}), **{name: short_text(value) for name, value in fields.items()}, "at": at}
+    kept = {name: value for name, value in (current or {}).items() if name not in forget}
+    table[key] = {**kept, **{name: short_text(value) for name, value in fields.items()}, "at": at}
 
 
 def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
@@ -113,16 +116,14 @@ class ProductsSection(ProfileSection):
         if kind == "AccountOpened":
             _upsert(state["accounts"], value["account_number"], at, {
                 "status": "OPEN", "account_type": value["account_type"], "service_tier": value.get("service_tier"),
-                CLOSED_AT: None,
-            })
+            }, forget=(CLOSED_AT,))
         elif kind == "AccountClosed":
             _upsert(state["accounts"], value["account_number"], at, {"status": "CLOSED", CLOSED_AT: at})
         elif kind == "ProductSubscribed":
             _upsert(state["products"], value["subscription_id"], at, {
                 "status": "ACTIVE", "product_code": value["product_code"], "product_name": value.get("product_name"),
                 "account_number": value["account_number"], "since": micros(value.get("effective_at")) or at,
-                CLOSED_AT: None,
-            })
+            }, forget=(CLOSED_AT,))
         elif kind == "ProductCancelled":
             _upsert(state["products"], value["subscription_id"], at, {
                 "status": "CANCELLED", "product_code": value["product_code"], "account_number": value["account_number"],

@@ -103,3 +103,10 @@ def test_f2_closed_entries_are_bounded_with_the_rest_the_oldest_closed_going_fir
     shown = section.render(apply_all(*events, section=section))["accounts"]
     assert [(a["account_number"], a["status"]) for a in shown] == [
         ("****CC-4", "OPEN"), ("****CC-5", "OPEN"), ("****CC-3", "CLOSED")]
+
+
+def test_f2_an_open_entry_stores_no_closing_date() -> None:
+    """Every customer's profile is stored and moved whole: an open account or product carries no ``closed_at``."""
+    state = apply_all(account_opened("ACC-1", minutes=1), account_closed("ACC-1", minutes=5),
+                      account_opened("ACC-1", minutes=9), product_subscribed("ACC-1", minutes=1))
+    assert "closed_at" not in state["accounts"]["ACC-1"] and "closed_at" not in state["products"]["sub-FIBER-1G"]
