@@ -111,7 +111,8 @@ def import_batch_command(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Export files to import."),
     state_dir: Path = typer.Option(
         None, file_okay=False, help=f"Overrides {ENV_PREFIX}STATE_DIR: the checkpoints and dedupe file that make "
-        "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
+        "a re-import to the same Kafka cluster and topic prefix publish nothing new, one folder per cluster and prefix "
+        "under targets/ (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
     earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
