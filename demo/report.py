@@ -27,6 +27,14 @@ def products(profile: dict[str, Any]) -> list[dict[str, Any]]:
     return list((profile.get("products") or {}).get("products") or [])
 
 
+def product_line(product: dict[str, Any]) -> str:
+    """A product of the screen pop on one line: its name, and a cancelled one marked with its date (F2)."""
+    name = product.get("product_name") or product.get("product_code", "?")
+    if product.get("status") == "ACTIVE" or not product.get("closed_at"):
+        return str(name)
+    return f"{name} ({str(product.get('status', '')).lower()} {shown_time(product['closed_at'])[:10]})"
+
+
 def stack(console: Console, state: dict[str, Any]) -> None:
     registry = state.get("registry") or {}
     console.print(Panel.fit(
@@ -105,7 +113,7 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
                 show_header=False)
     pop.add_row("customer id", profile.get("customer_id", "?"))
     pop.add_row("identifiers", "\n".join(f"{i['type']} {i['value']}" for i in profile.get("identifiers", [])))
-    names = [p.get("product_name") or p.get("product_code", "?") for p in products(profile)]
+    names = [product_line(p) for p in products(profile)]
     pop.add_row("products", "\n".join(names) or "-")
     for contact in contacts(profile)[:8]:
         at = shown_time(contact.get("occurred_at"))

@@ -17,11 +17,20 @@ from adapters.base.cli import (
 )
 from adapters.base.config import default_state_dir
 from adapters.base.errors import Unavailable
+from adapters.base.import_target import (
+    EARLIER_HELP,
+    Earlier,
+    EarlierStateError,
+    current_target,
+    target_state_dir,
+    with_target_dedupe,
+)
 from adapters.base.runtime import adapter_runtime
 from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
-from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for
+from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for, has_checkpoints
 from adapters.call_center.ingress_http import running
 from adapters.call_center.mapper import MapContext, Topics
+from bus.bootstrap import exit_with_message
 from bus.publish_retry import outage_retry
 
 FORMER_STATE_DIR = Path(".omnibus/call-center")  # import-cdr's default before tester17 M2
@@ -46,22 +55,32 @@ def import_cdr_command(
         "new (default $XDG_STATE_HOME/omnibus/call_center, else ~/.local/state/omnibus/call_center).",
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
+    earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
 ) -> None:
-    """Publish a Master.csv from where the last import stopped (resumable, duplicates dropped). Exit codes as
+    """Publish a Master.csv from where the last import to this Kafka cluster and topic prefix stopped (resumable,
+    duplicates dropped; the memory is per cluster and prefix, as import-batch's). Exit codes as
     ``import-batch`` (docs/legacy-batch.md): 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``)
     lines were rejected and dead-lettered with their line number (0 with --rejected-ok); 69 Kafka unreachable at
     start, or a broker outage longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (waited through until then; one
-    ``error:`` line and what was published; a re-run resumes). The dedupe file is ``<state-dir>/dedupe.sqlite``
-    unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (it used to open the HTTP adapter's port file)."""
+    ``error:`` line and what was published; a re-run resumes); 2 also for state of an earlier version, until
+    ``--earlier-imports`` says once whose it is. Checkpoints and dedupe file are in the cluster's and prefix's folder,
+    ``<state-dir>/targets/<cluster>~<prefix>~<digest>/``; for the one that claimed an earlier version's state, at the
+    top, the dedupe file ``<state-dir>/dedupe.sqlite`` unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (it
+    used to open the HTTP adapter's port file)."""
     settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX)
     if site not in adapter.sites:
         raise typer.BadParameter(f"unknown site {site!r}; configured: {', '.join(sorted(adapter.sites))}")
-    states = import_state_dir(state_dir)
-    adapter = import_settings(adapter, states)
+    root = import_state_dir(state_dir)
 
     async def main() -> ImportReport:
+        target = await current_target(settings)
+        try:
+            states = target_state_dir(root, target, has_earlier=has_checkpoints(root), earlier=earlier)
+        except EarlierStateError as exc:  # before anything is published
+            exit_with_message(exc)
+        importing = with_target_dedupe(import_settings(adapter, root), states, root)
         # Metrics only while following (long-running); a one-shot import needs no port (tester13 S4).
-        async with adapter_runtime("call_center", settings, adapter, metrics=follow, importing=True) as runtime:
+        async with adapter_runtime("call_center", settings, importing, metrics=follow, importing=True) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, states),
                                    retry=outage_retry(settings))

@@ -170,7 +170,17 @@ def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes
         yield data
 
 
+CHECKPOINT_SUFFIX = ".checkpoint.json"
+
+
 def checkpoint_for(path: Path, state_dir: Path) -> Checkpoint:
-    """The checkpoint file of ``path`` (one per absolute path) under ``state_dir``."""
+    """The checkpoint file of ``path`` (one per absolute path) under ``state_dir`` (that of the Kafka cluster and
+    topic prefix imported to: ``adapters.base.import_target``)."""
     name = str(path.resolve()).strip(os.sep).replace(os.sep, "__")
-    return Checkpoint(state_dir / f"{name}.checkpoint.json")
+    return Checkpoint(state_dir / f"{name}{CHECKPOINT_SUFFIX}")
+
+
+def has_checkpoints(state_dir: Path) -> bool:
+    """Whether ``state_dir`` holds a file's checkpoint: at the top of the import state directory, the state of an
+    earlier version, which recorded no cluster."""
+    return state_dir.is_dir() and any(path.name.endswith(CHECKPOINT_SUFFIX) for path in state_dir.iterdir())

@@ -16,10 +16,18 @@ from adapters.base.cli import (
     rejected_exit_code,
     stop_on_signals,
 )
+from adapters.base.import_target import (
+    EARLIER_HELP,
+    Earlier,
+    EarlierStateError,
+    current_target,
+    target_state_dir,
+    with_target_dedupe,
+)
 from adapters.base.runtime import adapter_component, adapter_runtime
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.errors import LayoutError, Unavailable
-from adapters.legacy.ingress_batch import BatchImporter, BatchReport
+from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
@@ -103,11 +111,14 @@ def import_batch_command(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Export files to import."),
     state_dir: Path = typer.Option(
         None, file_okay=False, help=f"Overrides {ENV_PREFIX}STATE_DIR: the checkpoints and dedupe file that make "
-        "a re-import publish nothing new (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
+        "a re-import to the same Kafka cluster and topic prefix publish nothing new, one folder per cluster and prefix "
+        "under targets/ (default ~/.local/state/omnibus/legacy, or $XDG_STATE_HOME/omnibus/legacy).",
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
+    earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
 ) -> None:
-    """Import export files; an interrupted import resumes, a file imported twice publishes nothing new.
+    """Import export files; an interrupted import resumes, a file imported twice to the same Kafka cluster and topic
+    prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
     of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
     not describe a file (one ``error:`` line); 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
@@ -121,10 +132,17 @@ def import_batch_command(
 
     async def main() -> list[BatchReport]:
         reports = []
-        async with adapter_runtime("legacy", settings, adapter, metrics=False, importing=True) as runtime:
+        target = await current_target(settings)
+        try:
+            states = target_state_dir(adapter.state_dir, target, has_earlier=has_batch_state(adapter.state_dir),
+                                      earlier=earlier)
+        except EarlierStateError as exc:  # before anything is published
+            exit_with_message(exc)
+        importing = with_target_dedupe(adapter, states, adapter.state_dir)
+        async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
-                context(settings, adapter, layout.phone_region), runtime.publisher, adapter.state_dir,
-                chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings),
+                context(settings, adapter, layout.phone_region), runtime.publisher, states,
+                chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,
             )
             for path in files:
                 try:

@@ -8,7 +8,9 @@ a later file when the layout declares a business ``key``, are duplicates the ded
 was published before with other content is changed, not a duplicate (``adapters.legacy.revisions``): a newer fact
 published under an id of its own, or dead-lettered when the layout says so (``on_change``).
 A line that cannot become an event is dead-lettered with its file and line number, and the import
-goes on. The loop is ``adapters.base.resumable``; this module says what a line and a position are.
+goes on. All of this memory is of one cluster and topic prefix: the importer is given the state directory of its
+target (``adapters.base.import_target``), so a file imported to one stack is imported in full to another.
+The loop is ``adapters.base.resumable``; this module says what a line and a position are.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, BinaryIO
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
+from adapters.base.import_target import ImportTarget
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
@@ -56,18 +59,24 @@ class BatchReport:
     changed: int = 0  # lines published as a newer fact: their key was published before with other content
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
+    imported_to: ImportTarget | None = None  # where the file was imported before (``already_imported``), if known
+    imported_at: datetime | None = None  # when that import ended
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
     # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
     traits: DroppedTally = field(default_factory=lambda: DroppedTally(noun="trait"))
 
     def summary(self, name: str) -> str:
-        """The line ``import-batch`` prints for the file ``name``: ``accounts.csv: 1 lines, 2 events published,
-        0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) on line 2, 1 trait dropped
-        (birth_date 1) on line 3`` (``changed``: lines published as a newer fact of a key published before, only when
-        some were; the last parts only when some were dropped: identifiers are on ``identity.observed.v1`` as
-        ``rejected_identifiers``; a trait that does not read as its layout type is left out of its line's events)."""
+        """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
+        4L6g3nShT-eMCtK--X86sw, prefix omnibus on 2026-12-02T11:08:42+00:00 (sha256 9f86d081884c)``, or
+        ``accounts.csv: 1 lines, 2 events published, 0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped
+        (EMAIL 1, PHONE 1) on line 2, 1 trait dropped (birth_date 1) on line 3`` (``changed``: lines published as a
+        newer fact of a key published before, only when some were; the last parts only when some were dropped:
+        identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as its
+        layout type is left out of its line's events)."""
         if self.already_imported:
-            return f"{name}: already imported (sha256 {self.checksum[:12]})"
+            where = f" to {self.imported_to.describe()}" if self.imported_to else ""
+            when = f" on {self.imported_at.isoformat(timespec='seconds')}" if self.imported_at else ""
+            return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]})"
         changed = f"{self.changed} changed, " if self.changed else ""
         text = (f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, "
                 f"{changed}{len(self.rejected)} rejected")
@@ -82,14 +91,24 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def has_batch_state(state_dir: Path) -> bool:
+    """Whether ``state_dir`` holds what imports remembered there (a checkpoint or the revisions file under ``batch/``):
+    at the top of the adapter's state directory, the state of an earlier version, which recorded no target."""
+    folder = state_dir / "batch"
+    return folder.is_dir() and any(path.suffix == ".json" or path.name == REVISIONS_FILE for path in folder.iterdir())
+
+
 class BatchImporter:
-    """``retry``: how a chunk Kafka did not acknowledge is tried again (``adapters.base.resumable.drain``); once it
+    """``state_dir``: the memory of imports to ``target`` (``adapters.base.import_target.target_state_dir``); its
+    publisher's dedupe store must be that target's too. ``target`` is named in the summary of a file imported before.
+    ``retry``: how a chunk Kafka did not acknowledge is tried again (``adapters.base.resumable.drain``); once it
     gives up, ``import_file`` raises ``Unavailable`` and ``report`` holds what the file's run published so far."""
 
     def __init__(
         self, ctx: LegacyContext, publisher: AdapterPublisher, state_dir: Path, *, chunk_lines: int = 500,
-        retry: Retry | None = None,
+        retry: Retry | None = None, target: ImportTarget | None = None,
     ) -> None:
+        self._target = target
         self._ctx = ctx
         self._publisher = publisher
         self._state_dir = state_dir
@@ -114,13 +133,25 @@ class BatchImporter:
             saved = checkpoint.load() or {}
             if saved.get("complete"):
                 report.already_imported = True
+                report.imported_to = self._target
+                report.imported_at = _completed_at(saved, checkpoint.path)
                 return report
             with closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions:
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions)
                 source.seek(saved)
                 await drain(source, self._publisher, retry=self._retry)
-        checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True})
+        checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True,
+                         "completed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                         **(self._target.to_dict() if self._target else {})})
         return report
+
+
+def _completed_at(saved: dict[str, Any], path: Path) -> datetime:
+    """When the import a complete checkpoint records ended: ``completed_at``, or for a checkpoint of an earlier version
+    (none recorded) the time the checkpoint was written last, which was then."""
+    if "completed_at" in saved:
+        return datetime.fromisoformat(saved["completed_at"])
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
 
 
 class _FileImport(ResumableSource[tuple[int, int]]):

@@ -149,3 +149,10 @@ def test_tester21_f1_the_printed_exports_point_identity_pop_at_the_demos_screen_
     result = CliRunner().invoke(omnibus, ["identity", "pop", "EMAIL", "u-1@example.org", "--timeout", "2"])
     assert result.exit_code == 69, result.output
     assert f"no identity worker answered at {endpoints.screen_pop}/customers/lookup" in result.output, result.output
+
+
+def test_f2_the_screen_pop_table_marks_a_cancelled_product_with_its_date() -> None:
+    assert report.product_line({"product_name": "Mobile 5G 50 GB", "status": "ACTIVE", "closed_at": None}) == (
+        "Mobile 5G 50 GB")
+    assert report.product_line({"product_code": "TV-BASIC", "status": "CANCELLED",
+                                "closed_at": "2026-11-30T12:41:32.032782+00:00"}) == "TV-BASIC (cancelled 2026-11-30)"

@@ -5,6 +5,12 @@ Account numbers are rendered masked, like every identifier in the screen pop.
 Each entry remembers the instant (``envelope.occurred_at``) of the fact that last changed it and
 ignores older facts, so replays and late or reordered events never resurrect a cancelled product.
 
+A closed account and a cancelled product stay on screen after the open ones, marked by their status (``CLOSED``,
+``CANCELLED``) and the instant they closed (``closed_at``: the close's ``occurred_at``, a cancellation's
+``effective_at`` when it gives one), the latest closed first: the customer calls about the final bill of a contract
+that just ended (F2; they were hidden before). Orders and bills show only what is still open (``open_orders``,
+``overdue_bills``). An entry kept before ``closed_at`` was stored shows the instant of its closing fact (``at``).
+
 State: ``{"accounts" | "products" | "orders" | "bills": {id: entry}, "dropped": int}``. Each kind keeps at
 most ``ProfileLimits.products_per_kind`` entries: past it, closed facts (closed accounts, cancelled
 products, finished orders, bills not overdue) go first, then the oldest; ``dropped`` counts what went (a
@@ -32,6 +38,7 @@ NS = "omnibus.business."
 FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED"})
 KINDS = ("accounts", "products", "orders", "bills")
 DROPPED = "dropped"
+CLOSED_AT = "closed_at"  # of a closed account or a cancelled product, in its entry (micros) and on screen (ISO 8601)
 # The entry each event feeds: kind and the field of its id.
 ENTRY_OF = {"AccountOpened": ("accounts", "account_number"), "AccountClosed": ("accounts", "account_number"),
             "ProductSubscribed": ("products", "subscription_id"), "ProductCancelled": ("products", "subscription_id"),
@@ -51,12 +58,15 @@ def _live(kind: str, entry: dict[str, Any]) -> bool:
     return status == "OVERDUE"
 
 
-def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any]) -> None:
+def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = ()) -> None:
+    """Apply a fact of instant ``at`` to entry ``key``: ``fields`` set, ``forget`` removed (an open entry stores no
+    ``closed_at``: bytes of every customer's profile), unless the entry holds a newer fact."""
     key = short_key(key)
     current = table.get(key)
     if current is not None and current.get("at", 0) > at:
         return  # an older fact than the one already applied
-    table[key] = {**(current or {}), **{name: short_text(value) for name, value in fields.items()}, "at": at}
+    kept = {name: value for name, value in (current or {}).items() if name not in forget}
+    table[key] = {**kept, **{name: short_text(value) for name, value in fields.items()}, "at": at}
 
 
 def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,12 +85,17 @@ class ProductsSection(ProfileSection):
     )
     render_schema: ClassVar[dict[str, Any]] = closed({
         "accounts": list_of(closed(
-            {"account_number": TEXT, "status": TEXT, "account_type": TEXT, "service_tier": nullable(TEXT)},
-            required=["account_number", "status"]), "Open accounts; account_number masked."),
+            {"account_number": TEXT, "status": TEXT, "account_type": TEXT, "service_tier": nullable(TEXT),
+             "closed_at": nullable(TIME)},
+            required=["account_number", "status"]),
+            "Open accounts (status OPEN) by number, then closed ones (status CLOSED, closed_at: when), the latest "
+            "closed first; account_number masked."),
         "products": list_of(closed(
             {"subscription_id": TEXT, "status": TEXT, "product_code": TEXT, "product_name": nullable(TEXT),
-             "account_number": TEXT, "since": nullable(TIME)},
-            required=["subscription_id", "status", "since"]), "Active subscriptions."),
+             "account_number": TEXT, "since": nullable(TIME), "closed_at": nullable(TIME)},
+            required=["subscription_id", "status", "since"]),
+            "Active subscriptions (status ACTIVE) by id, then cancelled ones (status CANCELLED, closed_at: when the "
+            "cancellation took effect), the latest cancelled first."),
         "open_orders": list_of(closed({"order_id": TEXT, "status": TEXT, "product_code": nullable(TEXT)},
                                       required=["order_id", "status"]), "Orders not in a final status."),
         "overdue_bills": list_of(closed(
@@ -101,17 +116,18 @@ class ProductsSection(ProfileSection):
         if kind == "AccountOpened":
             _upsert(state["accounts"], value["account_number"], at, {
                 "status": "OPEN", "account_type": value["account_type"], "service_tier": value.get("service_tier"),
-            })
+            }, forget=(CLOSED_AT,))
         elif kind == "AccountClosed":
-            _upsert(state["accounts"], value["account_number"], at, {"status": "CLOSED"})
+            _upsert(state["accounts"], value["account_number"], at, {"status": "CLOSED", CLOSED_AT: at})
         elif kind == "ProductSubscribed":
             _upsert(state["products"], value["subscription_id"], at, {
                 "status": "ACTIVE", "product_code": value["product_code"], "product_name": value.get("product_name"),
                 "account_number": value["account_number"], "since": micros(value.get("effective_at")) or at,
-            })
+            }, forget=(CLOSED_AT,))
         elif kind == "ProductCancelled":
             _upsert(state["products"], value["subscription_id"], at, {
                 "status": "CANCELLED", "product_code": value["product_code"], "account_number": value["account_number"],
+                CLOSED_AT: micros(value.get("effective_at")) or at,
             })
         elif kind == "OrderStatusChanged":
             _upsert(state["orders"], value["order_id"], at, {
@@ -173,12 +189,12 @@ class ProductsSection(ProfileSection):
     def render(self, state: dict[str, Any]) -> Any:
         return {
             "accounts": [
-                {"account_number": mask("ACCOUNT", k), **_public(v)}
-                for k, v in sorted(state.get("accounts", {}).items()) if v["status"] == "OPEN"
+                {"account_number": mask("ACCOUNT", k), **_public(v), CLOSED_AT: closed_at}
+                for k, v, closed_at in _open_then_closed("accounts", state)
             ],
             "products": [
-                {"subscription_id": k, **_public(v), "since": iso(v.get("since"))}
-                for k, v in sorted(state.get("products", {}).items()) if v["status"] == "ACTIVE"
+                {"subscription_id": k, **_public(v), "since": iso(v.get("since")), CLOSED_AT: closed_at}
+                for k, v, closed_at in _open_then_closed("products", state)
             ],
             "open_orders": [
                 {"order_id": k, **_public(v)} for k, v in sorted(state.get("orders", {}).items())
@@ -189,6 +205,17 @@ class ProductsSection(ProfileSection):
                 if v["status"] == "OVERDUE"
             ],
         }
+
+
+def _open_then_closed(kind: str, state: dict[str, Any]) -> list[tuple[str, dict[str, Any], str | None]]:
+    """The entries of ``kind`` as the screen pop lists them, each with when it closed (ISO 8601, None while open):
+    the open ones by id, then the closed ones, the latest closed first (then by id). As many as the state keeps
+    (``ProfileLimits.products_per_kind``, closed ones dropped first)."""
+    entries = state.get(kind) or {}
+    live = [(key, entry, None) for key, entry in sorted(entries.items()) if _live(kind, entry)]
+    ended = sorted(((key, entry, entry.get(CLOSED_AT) or entry.get("at", 0)) for key, entry in entries.items()
+                    if not _live(kind, entry)), key=lambda item: (-item[2], item[0]))
+    return live + [(key, entry, iso(closed)) for key, entry, closed in ended]
 
 
 def accounts_named(state: dict[str, Any] | None) -> set[str]:
@@ -205,7 +232,7 @@ def accounts_named(state: dict[str, Any] | None) -> set[str]:
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as shown on screen: account numbers masked like every identifier."""
-    shown = {k: v for k, v in entry.items() if k not in ("at", "since")}
+    shown = {k: v for k, v in entry.items() if k not in ("at", "since", CLOSED_AT)}
     if shown.get("account_number"):
         shown["account_number"] = mask("ACCOUNT", shown["account_number"])
     return shown

@@ -91,7 +91,8 @@ def test_import_cdr_resumes_where_it_stopped(
         handle.write(master_lines()[1] + "\n")
     second = CliRunner().invoke(app, arguments)
     assert "Master.csv: 1 lines, 3 events published, 0 duplicates" in second.output, second.output
-    assert (tmp_path / "state" / "dedupe.sqlite").exists()  # not the HTTP adapter's port file (tester17 M2)
+    # not the HTTP adapter's port file (tester17 M2); the cluster's and prefix's (F6)
+    assert len(list((tmp_path / "state").glob("targets/*/dedupe.sqlite"))) == 1
     with open(master, "a") as handle:
         handle.write('"","garbage"\n')
     rejected = CliRunner().invoke(app, arguments)  # as import-batch: a scheduler sees the refused line
@@ -99,6 +100,29 @@ def test_import_cdr_resumes_where_it_stopped(
         "1 rejected" in rejected.output and "error: lines were rejected" in rejected.output, rejected.output
     unknown = CliRunner().invoke(app, [*arguments[:3], "nowhere"])
     assert unknown.exit_code != 0 and "unknown site" in unknown.output
+
+
+@pytest.mark.kafka
+def test_f6_a_cdr_file_imported_to_one_prefix_is_imported_in_full_to_another_from_the_same_host(
+    bootstrap_servers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F6, the same kind as import-batch's: the checkpoint and dedupe file were the host's, so a new stack run from
+    the same machine read the file from its end and published nothing."""
+    first, second = (asyncio.run(settings_with_topics(bootstrap_servers)) for _ in range(2))
+    for name, value in _environment(bootstrap_servers, first.topics.prefix, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    master = tmp_path / "Master.csv"
+    master.write_text(master_lines()[0] + "\n")
+    arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
+    assert "1 lines, 3 events published" in CliRunner().invoke(app, arguments).output
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", second.topics.prefix)
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0 and "Master.csv: 1 lines, 3 events published, 0 duplicates" in result.output, \
+        result.output
+    landed = [len(asyncio.run(read_events(settings, CONTACT_EVENTS))) for settings in (first, second)]
+    assert landed[0] == landed[1] > 0, landed
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", first.topics.prefix)
+    assert "Master.csv: 0 lines, 0 events published" in CliRunner().invoke(app, arguments).output
 
 
 @pytest.mark.kafka

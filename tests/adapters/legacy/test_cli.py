@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import EXIT_REJECTED_LINES
+from adapters.base.import_target import ImportTarget
+from adapters.legacy import cli as legacy_cli
 from adapters.legacy.cli import app, import_exit_code
 from adapters.legacy.ingress_batch import BatchReport
 from bus.config import OmnibusSettings
@@ -66,6 +70,50 @@ def test_import_batch_reports_and_remembers_what_it_imported(
     second = runner.invoke(app, arguments)
     assert "already imported" in second.output
     assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3
+
+
+@pytest.mark.kafka
+def test_f6_a_file_imported_to_one_prefix_is_imported_in_full_to_another_from_the_same_host(
+    monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """F6: the memory of what was imported was the host's: a new stack (another prefix here, another broker alike) run
+    from the same machine answered "already imported" and published nothing. It is the cluster's and prefix's now,
+    and a file imported there before names them and when."""
+    first = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
+    export = tmp_path / "bills.csv"
+    shutil.copy(SAMPLES / "bills.csv", export)
+    arguments = ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)]
+    assert runner.invoke(app, arguments).exit_code == 0
+    second = asyncio.run(settings_with_topics(bootstrap_servers))
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", second.topics.prefix)  # the same state directory
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "bills.csv: 3 lines, 3 events published, 0 duplicates, 0 rejected" in result.output
+    assert len(asyncio.run(read_events(second, BUSINESS_EVENTS))) == 3
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", first.topics.prefix)
+    again = runner.invoke(app, arguments)
+    assert again.exit_code == 0, again.output
+    assert re.search(rf"bills.csv: already imported to cluster \S+, prefix {first.topics.prefix} on "
+                     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 \(sha256 [0-9a-f]{12}\)", again.output), again.output
+    assert len(asyncio.run(read_events(first, BUSINESS_EVENTS))) == 3
+
+
+def test_f6_state_of_an_earlier_version_stops_the_import_before_anything_is_published_until_told_whose(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """F6's migration: the earlier version recorded no cluster, so neither re-publishing nor skipping is guessed."""
+    async def the_cluster(settings: OmnibusSettings) -> ImportTarget:
+        return ImportTarget("4L6g3nShT-eMCtK--X86sw", settings.topics.prefix)
+
+    monkeypatch.setattr(legacy_cli, "current_target", the_cluster)
+    monkeypatch.setattr(legacy_cli, "adapter_runtime", None)  # reached, it would fail with a TypeError
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
+    Checkpoint(tmp_path / "state" / "batch" / "bills-0a1b.json").save({"file": "bills.csv", "complete": True})
+    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"),
+                                 str(SAMPLES / "bills.csv")])
+    assert result.exit_code == 2, result.output
+    assert "error: " in result.output and "--earlier-imports here" in result.output
+    assert "cluster 4L6g3nShT-eMCtK--X86sw, prefix omnibus" in result.output
 
 
 def test_an_import_with_rejected_lines_exits_non_zero_unless_asked_not_to() -> None:

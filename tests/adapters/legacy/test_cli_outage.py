@@ -30,6 +30,7 @@ from tests.support.settings import settings_with_topics
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 LINES = 20_000
+CHECKPOINTS = "targets/*/batch/*.json"  # the files' checkpoints, in the folder of the cluster and prefix (F6)
 LAYOUT = {"name": "products-outage", "format": "csv", "event": "ProductSubscribed", "delimiter": ";",
           "key": ["subscription_id"], "fields": {
               "account_number": {"column": "ACCOUNT"}, "subscription_id": {"column": "CONTRACT"},
@@ -52,7 +53,7 @@ def _start(env: dict[str, str], layout: Path, export: Path) -> subprocess.Popen[
 def _pause_once_publishing(broker: KafkaBroker, state: Path, proc: subprocess.Popen[str]) -> None:
     """SIGSTOP the broker as soon as the import checkpointed its first chunk (Kafka acknowledged it)."""
     deadline = time.monotonic() + 180
-    while not any((state / "batch").glob("*.json")):
+    while not any(state.glob(CHECKPOINTS)):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the import published nothing within 180 s"
         time.sleep(0.05)
@@ -90,7 +91,7 @@ def test_import_batch_waits_through_a_broker_pause_and_gives_up_with_a_summary_a
         second = _export(tmp_path / "second.csv", "B")
         proc = _start({**env, "OMNIBUS_PRODUCER__GIVE_UP_AFTER_S": "4"}, layout, second)
         deadline = time.monotonic() + 180
-        while len(list((tmp_path / "state" / "batch").glob("*.json"))) < 2:  # the first file's, and this one's
+        while len(list((tmp_path / "state").glob(CHECKPOINTS))) < 2:  # the first file's, and this one's
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.05)

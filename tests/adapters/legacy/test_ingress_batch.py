@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import uuid
 from contextlib import AsyncExitStack
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from adapters.base.errors import Unavailable
+from adapters.base.import_target import ImportTarget
 from adapters.base.runtime import adapter_runtime
 from adapters.legacy import ingress_batch
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
@@ -216,6 +218,31 @@ async def test_tester17_n7_a_layout_that_no_longer_describes_a_file_imported_bef
     changed = Layout.model_validate({**BILLS.model_dump(), "fields": {**BILLS.fields, "due_date": renamed}})
     with pytest.raises(LayoutError, match="the header line has no column 'DATE_ECHEANCE'"):
         await importer.import_file(path, changed)
+
+
+async def test_f6_a_file_imported_before_names_the_cluster_prefix_and_time_it_was_imported_to(tmp_path: Path) -> None:
+    """F6: "already imported" named neither where nor when; a checkpoint of an earlier version (no target, no time)
+    belongs to the target that claimed that state, and its time is when it was written last."""
+    target = ImportTarget("4L6g3nShT-eMCtK--X86sw", "omnibus")
+    importer = BatchImporter(legacy_context(), None, tmp_path, target=target)  # type: ignore[arg-type]
+    path = SAMPLES / "bills.csv"
+    checkpoint = importer.checkpoint(BILLS, ingress_batch.file_checksum(path))
+    checkpoint.save({"file": path.name, "complete": True})
+    os.utime(checkpoint.path, (1_764_670_000, 1_764_670_000))
+    report = await importer.import_file(path, BILLS)
+    assert report.summary("bills.csv") == ("bills.csv: already imported to cluster 4L6g3nShT-eMCtK--X86sw, prefix "
+                                           f"omnibus on 2025-12-02T10:06:40+00:00 (sha256 {report.checksum[:12]})")
+    checkpoint.save({"file": path.name, "complete": True, "completed_at": "2026-12-02T11:08:42+00:00"})
+    assert "on 2026-12-02T11:08:42+00:00" in (await importer.import_file(path, BILLS)).summary("bills.csv")
+
+
+def test_f6_state_of_an_earlier_version_is_its_batch_checkpoints_or_revisions(tmp_path: Path) -> None:
+    assert not ingress_batch.has_batch_state(tmp_path)
+    (tmp_path / "batch").mkdir()
+    (tmp_path / "dedupe.sqlite").touch()  # the relay's and pollers' too: no import remembered by it alone
+    assert not ingress_batch.has_batch_state(tmp_path)
+    (tmp_path / "batch" / "bills-0a1b.json").write_text("{}")
+    assert ingress_batch.has_batch_state(tmp_path)
 
 
 def test_f2_the_summary_counts_changed_lines_only_when_there_are_some() -> None:

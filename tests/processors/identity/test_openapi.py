@@ -54,6 +54,14 @@ def every_section_fed() -> dict[str, Any]:
             "amount_due": {"amount_minor": 1999, "currency": "EUR"}, "due_date": dt.date(2025, 2, 1),
             "days_overdue": 12, "customer_identifiers": []}),
         *(outgoing.event for outgoing in mapper_ctr.map_ctr(sample("ctr_inbound_answered.json"), context()).events),
+        # a closed account and a cancelled product, shown with closed_at (F2)
+        Event("omnibus.business.AccountClosed", {
+            "envelope": envelope("BUSINESS_SYSTEM", minutes=5), "account_number": "ACC-2", "customer_identifiers": [],
+            "reason": None, "traits_event_id": None}),
+        product_subscribed("ACC-1", product="TV-BASIC", minutes=1),
+        Event("omnibus.business.ProductCancelled", {
+            "envelope": envelope("BUSINESS_SYSTEM", minutes=6), "account_number": "ACC-1", "customer_identifiers": [],
+            "subscription_id": "sub-TV-BASIC", "product_code": "TV-BASIC", "reason": None, "effective_at": None}),
     ]
     book, profile = ProfileBook.from_registry(ProfileLimits()), None
     for event in events:

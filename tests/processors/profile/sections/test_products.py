@@ -2,16 +2,36 @@ import datetime as dt
 
 from bus.serde import Event
 from processors.profile.sections.products import ProductsSection
-from tests.processors.identity.support import envelope, product_subscribed
+from processors.profile.limits import ProfileLimits
+from tests.processors.identity.support import T0, account_opened, envelope, product_subscribed
 
 SECTION = ProductsSection()
 
 
-def cancelled(minutes: int) -> Event:
+def cancelled(minutes: int, *, product: str = "FIBER-1G", effective_at: dt.datetime | None = None) -> Event:
     return Event("omnibus.business.ProductCancelled", {
         "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "account_number": "ACC-1", "customer_identifiers": [],
-        "subscription_id": "sub-FIBER-1G", "product_code": "FIBER-1G", "reason": None, "effective_at": None,
+        "subscription_id": f"sub-{product}", "product_code": product, "reason": None, "effective_at": effective_at,
     })
+
+
+def account_closed(account: str, minutes: int) -> Event:
+    return Event("omnibus.business.AccountClosed", {
+        "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "account_number": account, "customer_identifiers": [],
+        "reason": None, "traits_event_id": None,
+    })
+
+
+def at(minutes: int) -> str:
+    return (T0 + dt.timedelta(minutes=minutes)).isoformat()
+
+
+def apply_all(*events: Event, section: ProductsSection = SECTION) -> dict:
+    state = None
+    for event in events:
+        state = section.apply(state, event)
+    assert state is not None
+    return state
 
 
 def test_products_held_and_the_account_as_identifier() -> None:
@@ -25,8 +45,9 @@ def test_products_held_and_the_account_as_identifier() -> None:
 
 def test_a_late_or_replayed_subscription_does_not_resurrect_a_cancelled_product() -> None:
     state = SECTION.apply(SECTION.apply(None, product_subscribed("ACC-1", minutes=1)), cancelled(minutes=5))
-    assert SECTION.render(state)["products"] == []
-    assert SECTION.render(SECTION.apply(state, product_subscribed("ACC-1", minutes=1)))["products"] == []
+    assert [p["status"] for p in SECTION.render(state)["products"]] == ["CANCELLED"]
+    replayed = SECTION.render(SECTION.apply(state, product_subscribed("ACC-1", minutes=1)))["products"]
+    assert [(p["status"], p["closed_at"]) for p in replayed] == [("CANCELLED", at(5))]
 
 
 def test_overdue_bills_and_merges_keep_the_newest_fact() -> None:
@@ -38,5 +59,54 @@ def test_overdue_bills_and_merges_keep_the_newest_fact() -> None:
     old = SECTION.apply(None, product_subscribed("ACC-1", minutes=1))
     new = SECTION.apply(SECTION.apply(None, cancelled(minutes=5)), overdue)
     merged = SECTION.merge(old, new)
-    assert SECTION.render(merged)["products"] == []
+    assert [p["status"] for p in SECTION.render(merged)["products"]] == ["CANCELLED"]
     assert SECTION.render(merged)["overdue_bills"][0]["days_overdue"] == 28
+
+
+def test_f2_a_closed_account_and_a_cancelled_product_are_shown_after_the_open_ones_marked_with_the_date() -> None:
+    """F2: the screen pop hid them entirely; the customer calls about the final bill of the contract that just ended."""
+    state = apply_all(account_opened("ACC-1", minutes=1), account_opened("ACC-2", minutes=2),
+                      account_opened("ACC-3", minutes=3), account_closed("ACC-1", minutes=10),
+                      account_closed("ACC-3", minutes=20), product_subscribed("ACC-1", minutes=1),
+                      product_subscribed("ACC-1", product="TV-BASIC", minutes=1),
+                      product_subscribed("ACC-2", product="MOBILE-5G", minutes=2), cancelled(minutes=10),
+                      cancelled(minutes=11, product="TV-BASIC", effective_at=T0 + dt.timedelta(days=30)))
+    shown = SECTION.render(state)
+    assert [(a["account_number"], a["status"], a["closed_at"]) for a in shown["accounts"]] == [
+        ("****CC-2", "OPEN", None), ("****CC-3", "CLOSED", at(20)), ("****CC-1", "CLOSED", at(10))]
+    assert [(p["product_code"], p["status"], p["closed_at"]) for p in shown["products"]] == [
+        ("MOBILE-5G", "ACTIVE", None),
+        ("TV-BASIC", "CANCELLED", at(30 * 24 * 60)),  # the cancellation's effective date, not when it was sent
+        ("FIBER-1G", "CANCELLED", at(10))]
+    assert shown["products"][2]["since"] == at(1)  # what it was since stays
+
+
+def test_f2_a_reopened_account_or_resubscribed_product_is_open_again_without_a_closing_date() -> None:
+    state = apply_all(account_opened("ACC-1", minutes=1), account_closed("ACC-1", minutes=5),
+                      account_opened("ACC-1", minutes=9), product_subscribed("ACC-1", minutes=1), cancelled(minutes=5),
+                      product_subscribed("ACC-1", minutes=9))
+    shown = SECTION.render(state)
+    assert [(a["status"], a["closed_at"]) for a in shown["accounts"]] == [("OPEN", None)]
+    assert [(p["status"], p["closed_at"]) for p in shown["products"]] == [("ACTIVE", None)]
+
+
+def test_f2_an_account_closed_before_this_version_stored_the_date_shows_its_closing_facts_time() -> None:
+    state = apply_all(account_opened("ACC-1", minutes=1), account_closed("ACC-1", minutes=5))
+    del state["accounts"]["ACC-1"]["closed_at"]
+    assert SECTION.render(state)["accounts"][0]["closed_at"] == at(5)
+
+
+def test_f2_closed_entries_are_bounded_with_the_rest_the_oldest_closed_going_first() -> None:
+    section = ProductsSection(ProfileLimits(products_per_kind=3))
+    events = [account_opened(f"ACC-{n}", minutes=n) for n in range(1, 6)]
+    events += [account_closed(f"ACC-{n}", minutes=10 + n) for n in (1, 2, 3)]
+    shown = section.render(apply_all(*events, section=section))["accounts"]
+    assert [(a["account_number"], a["status"]) for a in shown] == [
+        ("****CC-4", "OPEN"), ("****CC-5", "OPEN"), ("****CC-3", "CLOSED")]
+
+
+def test_f2_an_open_entry_stores_no_closing_date() -> None:
+    """Every customer's profile is stored and moved whole: an open account or product carries no ``closed_at``."""
+    state = apply_all(account_opened("ACC-1", minutes=1), account_closed("ACC-1", minutes=5),
+                      account_opened("ACC-1", minutes=9), product_subscribed("ACC-1", minutes=1))
+    assert "closed_at" not in state["accounts"]["ACC-1"] and "closed_at" not in state["products"]["sub-FIBER-1G"]
