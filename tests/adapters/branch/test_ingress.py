@@ -230,7 +230,9 @@ def _transactions(kept: dict[tuple[str, str], Any]) -> list[str]:
                   if o.event.schema.endswith("CounterTransaction"))
 
 
-async def test_f1_an_event_id_reused_on_another_replica_is_kept_downstream(two_replicas: tuple[Replica, Replica]) -> None:
+async def test_f1_an_event_id_reused_on_another_replica_is_kept_downstream(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
     """tester19 F18's refund, uploaded through the replica that did not publish the payment: it is published (that
     replica cannot know), under event ids of its own, so a subscriber deduping on event_id keeps both; the replica
     that published the payment still refuses it (id_conflict)."""

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from adapters.web.ingress import WebIngress
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from bus.envelope import event_id
 from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher, kept_by_event_id
 from tests.adapters.web.support import web_settings
 from tests.adapters.web.test_ingress import post_json
@@ -136,3 +137,16 @@ async def test_f1_every_call_type_under_a_reused_message_id_keeps_its_events_dow
     first_ids = {o.event.value["envelope"]["event_id"] for o in first_kafka.events}
     second_ids = {o.event.value["envelope"]["event_id"] for o in second_kafka.events}
     assert first_ids and second_ids and not first_ids & second_ids
+
+
+def test_the_digest_a_dedupe_file_holds_is_the_one_ids_derive_from_and_did_not_change() -> None:
+    """The mapper digests a message as the ingress did before F1 (pinned: the value a dedupe file written then holds,
+    so its ids still answer re-sends as duplicates and other events as conflicts), and its event ids name it."""
+    settings = web_settings()
+    message = {**track("Bill Viewed", sentAt="2026-12-02T07:00:00.000Z"), "type": "track"}
+    record = SegmentMapper(settings, TopicSettings())(message, source="portal-web")
+    assert record.content_digest is not None
+    assert record.content_digest.hex() == "b119d09e228eb24556c8e6838f514064c0bb88c3e4855a5be20ff87b8a90f469"
+    (interaction,) = record.events
+    assert interaction.event.value["envelope"]["event_id"] == event_id(
+        settings.source_system, "t22-dup1", "portal-web/interaction", record.content_digest)
