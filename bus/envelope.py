@@ -46,7 +46,7 @@ class IdScheme:
         return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
 
-# Events mapped from a source record: (source system, source event id, discriminator).
+# Events mapped from a source record: (source system, source event id, discriminator[, content digest in hex]).
 SOURCE_EVENT_IDS = IdScheme(uuid.UUID("6f6d6e69-6275-5300-8000-000000000001"), "\x1f")
 # Identity decisions: (kind, triggering event id, customer ids / identifier...).
 IDENTITY_DECISION_IDS = IdScheme(uuid.UUID("6f1f6a55-8d8e-4c52-9a3c-0b9a4a0d2e11"), "|")
@@ -63,10 +63,19 @@ def step_id(parent_id: str, step: str) -> str:
     return IdScheme(uuid.UUID(parent_id), "").derive(step)
 
 
-def event_id(source_system: str, source_event_id: str, discriminator: str = "") -> str:
+def event_id(source_system: str, source_event_id: str, discriminator: str = "", content: bytes | None = None) -> str:
     """Deterministic id of an event mapped from a source record; ``discriminator`` tells apart several
-    events mapped from one record."""
-    return SOURCE_EVENT_IDS.derive(source_system, source_event_id, discriminator)
+    events mapped from one record.
+
+    ``content``: a digest of the record's content (``adapters.base.ingest.content_digest``, 32 bytes), given by the
+    adapters whose source ids are chosen by a sender that may reuse one for another record (a Segment ``messageId``,
+    a counter event's ``event_id``). The id then names the content too: a re-send of the same record keeps its id
+    (subscribers drop it), another record under a reused source id gets ids of its own, whichever adapter process
+    took it, so no subscriber drops it as a copy. Without ``content`` the id is the one every earlier release
+    derived."""
+    if content is None:
+        return SOURCE_EVENT_IDS.derive(source_system, source_event_id, discriminator)
+    return SOURCE_EVENT_IDS.derive(source_system, source_event_id, discriminator, content.hex())
 
 
 def envelope(
@@ -111,10 +120,11 @@ def source_envelope(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     received_at: datetime | None = None,
+    content: bytes | None = None,
 ) -> dict[str, Any]:
-    """The envelope of an event mapped from a source record: its id derives from the source's id, and
-    it starts its own correlation unless it continues one."""
-    identity = event_id(source_system, source_event_id, discriminator)
+    """The envelope of an event mapped from a source record: its id derives from the source's id (and the record's
+    content digest when given: ``event_id``), and it starts its own correlation unless it continues one."""
+    identity = event_id(source_system, source_event_id, discriminator, content)
     return envelope(
         event_id=identity, occurred_at=occurred_at, received_at=received_at, source_system=source_system,
         channel=channel, site=site, correlation_id=correlation_id or identity, causation_id=causation_id,

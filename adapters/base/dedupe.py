@@ -2,7 +2,9 @@
 
 An id is remembered only *after* Kafka acknowledged its events. A crash between the two can therefore
 republish once; the events then carry the same deterministic event id (see ``envelope.event_id``) and
-processors drop the copy. Concurrent deliveries of one id are serialised by ``claim``.
+processors drop the copy. Concurrent deliveries of one id are serialised by ``claim``. The store is one
+process's (or one ``--workers`` set's): what another replica published it does not know, which is why
+event ids, not this store, are what keeps copies out and other records under a reused id in (F1).
 
 A file-backed store reads and writes in one thread of its own (``seen_off_loop``, ``remember_off_loop``):
 a commit of a request's ids into a large table touches a page per id and now and then checkpoints the

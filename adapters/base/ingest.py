@@ -13,10 +13,8 @@ answered 500.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +41,6 @@ class Item:
     native: Any
     raw: RawRecord | Callable[[], RawRecord]  # a callable is built only if the record is refused
     error: RejectedInput | None = None
-    # a digest of the native content, for sources whose ids may be reused for another record (``submit``'s digests)
-    content_digest: bytes | None = None
 
     def dead_letter(self) -> RawRecord:
         """The bytes a dead letter keeps (``raw``, built now if it was given as a callable)."""
@@ -150,27 +146,11 @@ async def ingest(
         else:
             outcome.accepted.append((index, record))
     if outcome.accepted:
-        digests = [items[index].content_digest for index, _ in outcome.accepted]
-        outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started,
-                                                digests=digests if any(digests) else None)
+        outcome.result = await publisher.submit([record for _, record in outcome.accepted], received_at=started)
         _refuse_conflicts(outcome, describe)
     for index, refusal in outcome.refused:
         await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
     return outcome
-
-
-def content_digest(native: Any, *, leave_out: Collection[str] = (), kind: str | None = None) -> bytes | None:
-    """SHA-256 of ``native`` (a JSON object) as JSON with sorted keys, without its top-level fields ``leave_out`` (what
-    a sender changes at each retry: Segment's ``sentAt``) and with ``kind`` (what the path named, a web call type);
-    None for anything but an object. An ``Item``'s ``content_digest``: a re-send is a duplicate, another record under
-    its id a conflict (tester19 F18: a counter reused an id for a refund; tester22 F7: a portal reused a
-    ``messageId``, and the other event was dropped as a duplicate)."""
-    if not isinstance(native, dict):
-        return None
-    content = {name: value for name, value in native.items() if name not in leave_out} if leave_out else native
-    text = json.dumps([kind, content] if kind else content, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"), default=repr)
-    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).digest()
 
 
 def id_conflict(dedupe_id: str) -> RejectedInput:

@@ -1,10 +1,13 @@
-"""What a mapper produces: the events of one native record, and the source's own id for dedupe."""
+"""What a mapper produces: the events of one native record, the source's own id for dedupe and, for sources that may
+reuse an id for another record, the digest of the record's content its event ids derive from."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bus.producer import Outgoing
 from bus.topic import KafkaRecord
@@ -17,15 +20,34 @@ class MappedRecord:
     """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...);
     ``encoded``: the events' wire bytes once ``AdapterPublisher.encode`` checked them against their
     schemas (empty until then), so nothing is Avro-encoded twice; ``dropped_traits``: the person's traits left off
-    (standard key -> reason, never the value; ``bus.identifiers.traits.standard_traits``), for the sender's answer."""
+    (standard key -> reason, never the value; ``bus.identifiers.traits.standard_traits``), for the sender's answer;
+    ``content_digest``: the record's ``content_digest`` when its source chooses ids it may reuse for another record
+    (a Segment ``messageId``, a counter event's ``event_id``): its events' ids derive from it
+    (``bus.envelope.event_id``), and ``AdapterPublisher.submit`` refuses another content under a published id."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
     encoded: tuple[KafkaRecord, ...] = ()
     dropped_traits: Mapping[str, str] | None = None
+    content_digest: bytes | None = None
 
 
 class Mapper(Protocol, Generic[NativeT]):
     """A pure function from one native record to its events; raises ``RejectedInput`` for bad input."""
 
     def __call__(self, native: NativeT) -> MappedRecord: ...
+
+
+def content_digest(native: Any, *, leave_out: Collection[str] = (), kind: str | None = None) -> bytes | None:
+    """SHA-256 (32 bytes) of ``native`` (a JSON object) as JSON with sorted keys, without its top-level fields
+    ``leave_out`` (what a sender changes at each retry: Segment's ``sentAt``) and with ``kind`` (what the path named, a
+    web call type); None for anything but an object. A ``MappedRecord``'s ``content_digest``: a re-send is a duplicate
+    with the same event ids, another record under its id a conflict with ids of its own (tester19 F18: a counter reused
+    an id for a refund; tester22 F7: a portal reused a ``messageId``, and the other event was dropped as a duplicate;
+    F1: on another adapter replica it was published under the first one's event ids)."""
+    if not isinstance(native, dict):
+        return None
+    content = {name: value for name, value in native.items() if name not in leave_out} if leave_out else native
+    text = json.dumps([kind, content] if kind else content, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).digest()

@@ -82,7 +82,8 @@ class AdapterPublisher:
                 encoded.append(kafka_record)
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
-        return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits)
+        return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits,
+                            record.content_digest)
 
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
@@ -97,22 +98,20 @@ class AdapterPublisher:
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
         # dropped_traits kept: the answer lists them (tester19 F8: lost here, so no answer had them)
-        return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits)
+        return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest)
 
-    async def submit(
-        self, records: Sequence[MappedRecord], *, received_at: float | None = None,
-        digests: Sequence[bytes | None] | None = None,
-    ) -> SubmitResult:
+    async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement.
 
-        ``digests``: per record, a digest of its native content, or None. A record whose id was published (before or
-        earlier in ``records``) with another digest is a conflict (``SubmitResult.conflicts``), not a duplicate: the
-        source reused an id for another record (tester19 F18). An id published without a digest (a store of before)
-        stays a duplicate."""
+        A record whose id was published (before or earlier in ``records``) with another ``content_digest`` is a
+        conflict (``SubmitResult.conflicts``), not a duplicate: the source reused an id for another record (tester19
+        F18). This check sees what this process's dedupe store saw; another record under a reused id that another
+        replica published is published here too, under event ids of its own (``MappedRecord.content_digest``). An id
+        published without a digest (a store of before) stays a duplicate."""
         started = received_at or time.perf_counter()
         RECEIVED.labels(adapter=self.name).inc(len(records))
         ids = [record.dedupe_id for record in records]
-        given = list(digests) if digests is not None else [None] * len(records)
+        given = [record.content_digest for record in records]
         async with self._dedupe.claim(ids):
             await self._join_in_flight(ids)
             already = await self._dedupe.seen_off_loop(ids)

@@ -20,7 +20,7 @@ from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
-from adapters.base.ingest import Item, content_digest, ingest, partly_rejected
+from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
@@ -73,8 +73,7 @@ class BranchIngress:
         if len(events) > MAX_EVENTS_PER_BATCH:
             raise errors.bad_upload(f"{len(events)} events exceed the {MAX_EVENTS_PER_BATCH}-event limit per upload")
 
-        items = [Item(event, _raw_event(request, terminal_id, index, event), content_digest=content_digest(event))
-                 for index, event in enumerate(events)]
+        items = [Item(event, _raw_event(request, terminal_id, index, event)) for index, event in enumerate(events)]
         outcome = await ingest(
             self._publisher, items,
             lambda _, event: self._mapper(event, terminal_id=terminal_id, branch_id=branch_id, received_at=received_at),

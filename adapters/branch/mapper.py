@@ -16,7 +16,8 @@ terminal and branch it came from:
 
 Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
-(terminal id, client event id), so a re-upload maps to the same ids.
+(terminal id, client event id) and the event's content digest, so a re-upload maps to the same ids and another event
+under a reused event id to ids of its own, whichever adapter replica maps it (F1).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import MappedRecord, content_digest
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.base.references import References
 from adapters.branch import errors
@@ -122,6 +123,7 @@ class CounterMapper:
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
         wire.check_tree(event, "the event")
+        digest = content_digest(event)  # before anything reads it: what the terminal sent
         checks = FieldChecks()  # every field at fault named at once (tester18 F9); a section's own, at once too
         client_id = checks(required_text, event, "event_id")
         kind = event.get("kind")
@@ -154,7 +156,7 @@ class CounterMapper:
             made = make_envelope(
                 source_system=self._settings.source_system, channel="BRANCH", source_event_id=client_id,
                 occurred_at=occurred_at, discriminator=f"{terminal_id}/{what}", site=branch_id,
-                received_at=received_at, correlation_id=correlation[0] if correlation else None,
+                received_at=received_at, correlation_id=correlation[0] if correlation else None, content=digest,
             )
             correlation[:] = [made["correlation_id"]]
             return made
@@ -176,7 +178,8 @@ class CounterMapper:
                 agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
         if seen is not None:
             outgoing.append(seen)
-        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out)
+        return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
+                            content_digest=digest)
 
     @staticmethod
     def _ticket_fields(event: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -74,8 +74,9 @@ _EVENT = {
     "type": "object", "required": ["event_id", "kind", "occurred_at"],
     "properties": {
         "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on "
-                     "(a re-send with the same content is a duplicate, other content under it is refused: "
-                     "id_conflict)."},
+                     "(a re-send with the same content is a duplicate; other content under it is refused, "
+                     "id_conflict, by an adapter replica that published the first, else published under event ids "
+                     "of its own)."},
         "kind": {
             "type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]
         },

@@ -24,7 +24,7 @@ from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
 from adapters.base.http import RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
-from adapters.base.ingest import Item, content_digest, ingest, partly_rejected
+from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.web import errors
@@ -36,11 +36,6 @@ from bus.errors import RawRecord
 
 NAME = "web"  # the adapter's name: component adapter.web in metrics, dead letters and probes
 JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
-# Fields of a Segment message that a retry of the same message changes or that say how it travelled, left out of its
-# content digest: ``sentAt`` is stamped at each send (Segment's clock-skew correction), ``_metadata`` by
-# analytics.js's delivery plugin, ``receivedAt`` by a relay; ``writeKey`` is the sender's credential.
-# ``type`` is digested as the call type it or the path names (``/v1/track`` or a batch's ``"type": "track"``).
-DIGEST_LEFT_OUT = frozenset({"sentAt", "receivedAt", "_metadata", "writeKey", "type"})
 
 
 class WebIngress:
@@ -145,11 +140,10 @@ class WebIngress:
         self, request: web.Request, source: str, messages: list[tuple[str | None, Any]],
         started: float, received_at: datetime, *, single: bool, utf8: bool = True,
     ) -> web.Response:
-        # a dead letter's bytes are serialised only for a message that is refused
-        # the content a messageId was published with: the same id with another event is refused (id_conflict), as
-        # the counter refuses a reused event_id, not dropped as a re-send under a 200 (tester22 F7)
-        items = [Item((call, message), functools.partial(_raw_message, request, source, index, message),
-                      content_digest=content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=_call_type(call, message)))
+        # a dead letter's bytes are serialised only for a message that is refused; the mapper digests each message's
+        # content: the same messageId with another event is refused (id_conflict) where this process published the
+        # first (tester22 F7), and has event ids of its own wherever it is published (F1)
+        items = [Item((call, message), functools.partial(_raw_message, request, source, index, message))
                  for index, (call, message) in enumerate(messages)]
 
         def to_record(_: int, native: tuple[str | None, Any]) -> MappedRecord:
@@ -193,12 +187,6 @@ def _parse(body: bytes, media_type: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise errors.bad_shape("body must be a JSON object")
     return payload
-
-
-def _call_type(call: str | None, message: Any) -> str | None:
-    """The call type a message is mapped as (the path's, else its ``type``; ``/v1/t`` is ``track``)."""
-    named = call or (message.get("type") if isinstance(message, dict) else None)
-    return CALL_TYPES.get(named) if isinstance(named, str) else None
 
 
 def _message_id(message: Any) -> str | None:

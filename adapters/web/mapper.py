@@ -3,7 +3,9 @@
 Pure: a message and the source it came from (the write key's name) in, a ``MappedRecord`` out, or
 ``MessageRejected`` with a reason. Every event of one person is keyed ``USER_ID:<userId>`` (or
 ``ANONYMOUS_ID:<anonymousId>`` before login), so one person's events keep their order; handoffs are
-keyed by handoff id. Event ids derive from (source, messageId), so a resend maps to the same ids.
+keyed by handoff id. Event ids derive from (source, messageId) and the message's content digest (``DIGEST_LEFT_OUT``
+aside), so a re-send maps to the same ids and another event under a reused messageId to ids of its own, whichever
+adapter replica maps it (F1).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import MappedRecord, content_digest
 from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
@@ -41,6 +43,11 @@ from bus.topics import (
     MARKETING_RESPONSES,
 )
 
+# Fields of a Segment message that a retry of the same message changes or that say how it travelled, left out of its
+# content digest: ``sentAt`` is stamped at each send (Segment's clock-skew correction), ``_metadata`` by
+# analytics.js's delivery plugin, ``receivedAt`` by a relay; ``writeKey`` is the sender's credential.
+# ``type`` is digested as the call type it or the path names (``/v1/track`` or a batch's ``"type": "track"``).
+DIGEST_LEFT_OUT = frozenset({"sentAt", "receivedAt", "_metadata", "writeKey", "type"})
 # The analytics.js short paths (/v1/t ...) and the long names both name a call type.
 CALL_TYPES = {
     "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group", "alias": "alias",
@@ -86,6 +93,7 @@ class _Message:
     customer: Found  # the person plus identifiers in context.traits, with what was rejected
     customer_records: list[Identifier]  # ``customer.records()``, built once for every event of the message
     correlation_id: str | None  # shared by every event mapped from the message: the first one's event id
+    digest: bytes | None  # the message's ``content_digest``: its event ids derive from it
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
     left_out: dict[str, str] | None = None  # traits that did not normalise: key -> reason (for the answer)
 
@@ -166,14 +174,15 @@ class SegmentMapper:
         # the person's identifiers are already distinct: without identifiers in traits they are the customer's
         customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
         person_records = person.records()
+        digest = content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=kind)
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
-                          person_records if customer is person else customer.records(), None, device_time)
+                          person_records if customer is person else customer.records(), None, digest, device_time)
         events = self._calls[kind](parsed)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
         return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events),
-                            dropped_traits=parsed.left_out)
+                            dropped_traits=parsed.left_out, content_digest=digest)
 
     # -- one method per call type --------------------------------------------------------------------
 
@@ -238,13 +247,14 @@ class SegmentMapper:
     # -- event builders --------------------------------------------------------------------------
 
     def _envelope(self, m: _Message, what: str) -> dict[str, Any]:
-        """The envelope of one event of ``m``. Every event mapped from one message shares one correlation id:
-        the first one's event id (``Envelope.avsc``: "the event_id of the first event when no other id
-        exists"), so no id is derived for the correlation alone (#9 build 6)."""
+        """The envelope of one event of ``m``, its id from the messageId and the message's content digest. Every
+        event mapped from one message shares one correlation id: the first one's event id (``Envelope.avsc``: "the
+        event_id of the first event when no other id exists"), so no id is derived for the correlation alone (#9
+        build 6)."""
         envelope = make_envelope(
             source_system=self._settings.source_system, channel="WEB", source_event_id=m.message_id,
             occurred_at=m.occurred_at, discriminator=f"{m.source}/{what}", site=self._settings.site,
-            received_at=m.received_at, correlation_id=m.correlation_id,
+            received_at=m.received_at, correlation_id=m.correlation_id, content=m.digest,
         )
         if m.correlation_id is None:
             m.correlation_id = envelope["correlation_id"]  # make_envelope's own: this event's id

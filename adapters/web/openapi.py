@@ -26,7 +26,9 @@ _MESSAGE = {
     "description": "A Segment message (Segment Spec). userId or anonymousId is required.",
     "properties": {
         "type": {"type": "string", "enum": list(_CALLS)},
-        "messageId": {"type": "string", "description": "Sender's id; a message is published at most once per id."},
+        "messageId": {"type": "string", "description": "Sender's id: a re-send of a message under it is a "
+                      "duplicate; another event under a used id is refused (id_conflict) by a replica that "
+                      "published the first, else published under event ids of its own."},
         "userId": {"type": "string"},
         "anonymousId": {"type": "string"},
         "timestamp": {"type": "string", "format": "date-time"},
@@ -77,8 +79,9 @@ _RESPONSES = {
                            "one is dead-lettered with its reason (rejected).",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "400": {"description": "Unreadable body (bad JSON, nesting over 32, NaN/Infinity, lone surrogates), a malformed "
-                           "single message, one whose messageId was already published with another event (code "
-                           "id_conflict; a re-send of the same message is a duplicate, 200), or with strict_batches "
+                           "single message, one whose messageId this adapter process already published with another "
+                           "event (code id_conflict; a re-send of the same message is a duplicate, 200), or with "
+                           "strict_batches "
                            "a batch with refused messages; dead-lettered.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "401": {"description": "Missing or unknown write key (not dead-lettered)."},

@@ -30,6 +30,20 @@ def test_ids_are_the_ones_every_earlier_release_produced() -> None:
     assert step_id("0d3e9a3c-5a1b-4c6e-9f00-000000000d3e", "ack") == "c77a7e84-5b10-5788-ad3b-94b9d9a86ce8"
 
 
+def test_a_content_digest_names_the_content_in_the_id_and_leaves_ids_without_one_as_they_were() -> None:
+    """F1: a sender's id reused for another record on another adapter replica must not give the first one's id."""
+    paid, viewed = bytes(range(32)), bytes(range(1, 33))
+    # uuid5 of (source system, source id, discriminator, the digest in hex), pinned as every id above
+    assert event_id("web", "m-1", "x", paid) == "625fbc97-285b-57cb-972c-28a51e027728" == str(
+        uuid.uuid5(SOURCE_EVENT_IDS.namespace, "\x1f".join(["web", "m-1", "x", paid.hex()])))
+    assert event_id("web", "m-1", "x", paid) != event_id("web", "m-1", "x", viewed)
+    assert event_id("web", "m-1", "x", None) == "09d4e39d-a66a-5fc9-8f7c-87126ba9a2f2"  # the pinned id above
+    built = source_envelope(source_system="web", channel="WEB", source_event_id="m-1", occurred_at=AT,
+                            discriminator="x", content=paid)
+    assert built["event_id"] == built["correlation_id"] == event_id("web", "m-1", "x", paid)
+    assert built["source_event_id"] == "m-1"
+
+
 def test_the_parts_cannot_run_into_each_other() -> None:
     assert SOURCE_EVENT_IDS.derive("ab", "c") != SOURCE_EVENT_IDS.derive("a", "bc")
 

@@ -6,7 +6,7 @@ from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
-from bus.producer import EventProducer
+from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 
 
@@ -17,6 +17,7 @@ class CountingKafka(EventProducer):
         serializer, _ = build_serde(OmnibusSettings().registry)
         self.encodings = 0
         self.published: list[bytes] = []
+        self.events: list[Outgoing] = []  # what was published, as mapped (envelopes readable)
 
         def counted(event, ctx):  # type: ignore[no-untyped-def]
             self.encodings += 1
@@ -28,6 +29,7 @@ class CountingKafka(EventProducer):
         if encoded is None:
             encoded = [await self.encode(item) for item in items]
         self.published.extend(encoded)
+        self.events.extend(items)
         return [None] * len(items)
 
 
@@ -45,3 +47,13 @@ def deduping_publisher(adapter: str) -> tuple[AdapterPublisher, CountingKafka, D
     publisher = AdapterPublisher(adapter, kafka, DedupeStore(None, 60), dead_letters,  # type: ignore[arg-type]
                                  retry_after_s=1)
     return publisher, kafka, dead_letters
+
+
+def kept_by_event_id(*kafkas: CountingKafka) -> dict[tuple[str, str], Outgoing]:
+    """What a subscriber keeps of the events several adapter replicas published, deduping per topic on
+    ``envelope.event_id`` as every processor does (docs/subscribers.md): (topic, event id) -> the first event."""
+    kept: dict[tuple[str, str], Outgoing] = {}
+    for kafka in kafkas:
+        for outgoing in kafka.events:
+            kept.setdefault((outgoing.topic, outgoing.event.value["envelope"]["event_id"]), outgoing)
+    return kept

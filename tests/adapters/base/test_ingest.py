@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from adapters.base.dedupe import DedupeStore
@@ -60,7 +61,7 @@ def _publisher(dedupe: DedupeStore | None = None) -> tuple[AdapterPublisher, Cou
 
 
 def _item(record: MappedRecord, digest: bytes | None) -> Item:
-    return Item(record, lambda: RawRecord(value=b"raw"), content_digest=digest)
+    return Item(replace(record, content_digest=digest), lambda: RawRecord(value=b"raw"))
 
 
 async def test_tester19_f18_an_id_reused_for_other_content_is_refused_and_a_resend_is_a_duplicate() -> None:

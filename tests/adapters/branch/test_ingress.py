@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from adapters.branch.errors import BranchConfigError
 from adapters.branch.ingress import UPLOAD_PATH, BranchIngress
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
-from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher
+from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher, kept_by_event_id
 from tests.adapters.branch.support import TOKENS, branch_settings, sample
 from tests.adapters.web.support import StandInPublisher
 from tests.support.http import adapter_client
@@ -168,14 +169,29 @@ def _tester19_x3(refund_id: str = "t19-x3") -> dict[str, Any]:
     return {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": events}
 
 
-@pytest.fixture
-async def deduping() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
-    """The ingress with the real publisher and dedupe store, Kafka's side stood in for."""
+Replica = tuple[TestClient, CountingKafka, DeadLetters]
+
+
+async def replica(stack: AsyncExitStack) -> Replica:
+    """One branch adapter process: the ingress with the real publisher and its own dedupe store, Kafka's side stood
+    in for."""
     publisher, kafka, dead_letters = deduping_publisher("branch")
     settings = branch_settings()
     ingress = BranchIngress(settings, publisher, CounterMapper(settings, TopicSettings()))
-    async with adapter_client(ingress.app()) as test_client:
-        yield test_client, kafka, dead_letters
+    return await stack.enter_async_context(adapter_client(ingress.app())), kafka, dead_letters
+
+
+@pytest.fixture
+async def deduping() -> AsyncIterator[Replica]:
+    async with AsyncExitStack() as stack:
+        yield await replica(stack)
+
+
+@pytest.fixture
+async def two_replicas() -> AsyncIterator[tuple[Replica, Replica]]:
+    """Two branch adapter processes, each with its own dedupe store (``deploy/k8s``: two pods behind one Service)."""
+    async with AsyncExitStack() as stack:
+        yield await replica(stack), await replica(stack)
 
 
 async def test_tester19_f18_another_event_under_an_event_id_is_refused_as_a_conflict(
@@ -206,3 +222,40 @@ async def test_a_resent_upload_is_all_duplicates_and_publishes_nothing(
     body["events"] = [dict(reversed(list(event.items()))) for event in body["events"]]
     assert await upload(client, body) == (200, {"success": True, "accepted": 2, "duplicates": 2})
     assert len(kafka.published) == published
+
+
+def _transactions(kept: dict[tuple[str, str], Any]) -> list[str]:
+    """The transaction types of the CounterTransaction events a subscriber keeps."""
+    return sorted(o.event.value["transaction_type"] for o in kept.values()
+                  if o.event.schema.endswith("CounterTransaction"))
+
+
+async def test_f1_an_event_id_reused_on_another_replica_is_kept_downstream(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """tester19 F18's refund, uploaded through the replica that did not publish the payment: it is published (that
+    replica cannot know), under event ids of its own, so a subscriber deduping on event_id keeps both; the replica
+    that published the payment still refuses it (id_conflict)."""
+    (first, first_kafka, _), (second, second_kafka, second_dead) = two_replicas
+    payment, refund = _tester19_x3()["events"]
+    body = {"terminal_id": "CT-0142-03", "branch_id": "0142"}
+    assert await upload(first, {**body, "events": [payment]}) == (200, {"success": True, "accepted": 1,
+                                                                        "duplicates": 0})
+    assert await upload(second, {**body, "events": [refund]}) == (200, {"success": True, "accepted": 1,
+                                                                        "duplicates": 0})
+    assert not second_dead.reasons
+    assert _transactions(kept_by_event_id(first_kafka, second_kafka)) == ["payment", "refund"]
+    status, answer = await upload(first, {**body, "events": [refund]})
+    assert (status, answer["rejected"][0]["code"]) == (400, "id_conflict")
+
+
+async def test_f1_a_reupload_through_another_replica_keeps_its_event_ids(two_replicas: tuple[Replica, Replica]) -> None:
+    """An offline terminal's upload retried after a 503 may reach the other replica: published again there, with the
+    same event ids, so subscribers drop the copy (key order is not content)."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    body = three_events()
+    assert (await upload(first, body))[0] == 200
+    body["events"] = [dict(reversed(list(event.items()))) for event in body["events"]]
+    assert (await upload(second, body))[0] == 200
+    assert len(second_kafka.events) == len(first_kafka.events) > 0
+    assert len(kept_by_event_id(first_kafka, second_kafka)) == len(first_kafka.events)

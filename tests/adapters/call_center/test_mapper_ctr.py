@@ -176,3 +176,16 @@ def test_f13_an_updated_ctr_is_a_new_version_of_the_same_contact_with_its_own_id
         v1["InteractionRecorded"]["envelope"]["event_id"])  # the same version again: the same id
     # An older version than the one published names nothing (the ingress drops it).
     assert mapper_ctr.superseding(mapper_ctr.ctr_call(first, context()), published).supersedes is None
+
+
+def test_f1_a_ctr_version_has_the_same_event_ids_on_every_replica() -> None:
+    """F1's kind (a sender's reusable id, a per-process check) left out on purpose: a CTR's event ids derive from its
+    version, ``ContactId@LastUpdateTimestamp``, which Connect gives every update; the version store (``published``)
+    is per process and only names the replaced version (causation_id). So a replica that did not publish the first
+    version maps the update to the very ids the one that did maps it to, and those ids are the update's own."""
+    first, update = f13_versions()
+    published = mapper_ctr.ctr_call(first, context()).updated_at
+    ids = lambda record: [o.event.value["envelope"]["event_id"] for o in record.events]  # noqa: E731
+    knowing = ids(mapper_ctr.map_ctr(update, context(), published=published))
+    other_replica = ids(mapper_ctr.map_ctr(update, context()))
+    assert knowing == other_replica and not set(knowing) & set(ids(mapper_ctr.map_ctr(first, context())))

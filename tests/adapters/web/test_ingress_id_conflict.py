@@ -1,10 +1,15 @@
 """A messageId reused for another event is refused (``id_conflict``), as the counter refuses a reused event_id; a
 re-send of the same message, with a new ``sentAt`` or through a batch, is still a duplicate (tester22 F7: "Bill Paid"
-under the messageId of an earlier "Bill Viewed" was dropped as a duplicate under a 200)."""
+under the messageId of an earlier "Bill Viewed" was dropped as a duplicate under a 200).
+
+That refusal sees one process's dedupe store. With several replicas (``deploy/k8s``: two web pods behind one
+Service) the other event may reach a replica that never saw the first: it is published there, and must not carry the
+first one's event ids, or every processor drops it as a copy (F1)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -13,7 +18,8 @@ from aiohttp.test_utils import TestClient
 from adapters.web.ingress import WebIngress
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
-from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher
+from bus.envelope import event_id
+from tests.adapters.base.support import CountingKafka, DeadLetters, deduping_publisher, kept_by_event_id
 from tests.adapters.web.support import web_settings
 from tests.adapters.web.test_ingress import post_json
 from tests.support.http import adapter_client
@@ -24,14 +30,34 @@ def track(event: str, **extra: Any) -> dict[str, Any]:
             **extra}
 
 
-@pytest.fixture
-async def deduping() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
-    """The ingress with the real publisher and dedupe store, Kafka's side stood in for."""
+Replica = tuple[TestClient, CountingKafka, DeadLetters]
+
+
+async def replica(stack: AsyncExitStack) -> Replica:
+    """One web adapter process: the ingress with the real publisher and its own dedupe store, Kafka's side stood in
+    for."""
     publisher, kafka, dead_letters = deduping_publisher("web")
     settings = web_settings()
     ingress = WebIngress(settings, publisher, SegmentMapper(settings, TopicSettings()))
-    async with adapter_client(ingress.app()) as client:
-        yield client, kafka, dead_letters
+    return await stack.enter_async_context(adapter_client(ingress.app())), kafka, dead_letters
+
+
+@pytest.fixture
+async def deduping() -> AsyncIterator[Replica]:
+    async with AsyncExitStack() as stack:
+        yield await replica(stack)
+
+
+@pytest.fixture
+async def two_replicas() -> AsyncIterator[tuple[Replica, Replica]]:
+    """Two web adapter processes, each with its own dedupe store, as two pods behind one Service."""
+    async with AsyncExitStack() as stack:
+        yield await replica(stack), await replica(stack)
+
+
+def interactions(kept: dict[tuple[str, str], Any]) -> list[str]:
+    """The names of the InteractionRecorded events a subscriber keeps."""
+    return sorted(o.event.value["name"] for o in kept.values() if o.event.schema.endswith("InteractionRecorded"))
 
 
 async def test_another_event_under_a_used_message_id_is_refused_and_dead_lettered(
@@ -63,3 +89,64 @@ async def test_a_resent_message_is_a_duplicate_whatever_its_send_time_and_path(
     assert await post_json(client, "/v1/t", again) == (200, {"success": True})
     assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True})
     assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_f1_another_event_under_a_used_message_id_on_another_replica_is_kept_downstream(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """The tester's case: "Bill Viewed" through one replica, "Bill Paid" under its messageId through the other. The
+    other replica never saw the id, so it publishes (200, as Segment answers): under event ids of its own, so a
+    subscriber deduping on event_id keeps both."""
+    (first, first_kafka, _), (second, second_kafka, second_dead) = two_replicas
+    assert await post_json(first, "/v1/track", track("Bill Viewed")) == (200, {"success": True})
+    assert await post_json(second, "/v1/track", track("Bill Paid")) == (200, {"success": True})
+    assert not second_dead.reasons
+    assert interactions(kept_by_event_id(first_kafka, second_kafka)) == ["Bill Paid", "Bill Viewed"]
+    # the same on one replica stays refused (the early answer): the sender learns of its bug when it can be told
+    status, answer = await post_json(first, "/v1/track", track("Bill Paid"))
+    assert (status, answer["code"]) == (400, "id_conflict")
+
+
+async def test_f1_a_resend_through_another_replica_keeps_its_event_ids_and_is_dropped_downstream(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """A true re-send (a new ``sentAt``, another path) that reaches the other replica is published again, with the
+    same event ids: subscribers drop it as before, whatever the call type it went by."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    message = {**track("Bill Viewed", sentAt="2026-12-02T07:00:00.000Z"), "type": "track"}
+    assert await post_json(first, "/v1/track", message) == (200, {"success": True})
+    again = {**message, "sentAt": "2026-12-02T07:00:09.000Z", "_metadata": {"bundled": ["Segment.io"]}}
+    assert await post_json(second, "/v1/batch", {"batch": [again]}) == (200, {"success": True})
+    assert len(second_kafka.events) == len(first_kafka.events) > 0
+    kept = kept_by_event_id(first_kafka, second_kafka)
+    assert len(kept) == len(first_kafka.events) and interactions(kept) == ["Bill Viewed"]
+
+
+@pytest.mark.parametrize("call", ["identify", "page", "screen", "group", "alias"])
+async def test_f1_every_call_type_under_a_reused_message_id_keeps_its_events_downstream(
+    two_replicas: tuple[Replica, Replica], call: str
+) -> None:
+    """Not only tracks: whatever call a reused messageId carries on the other replica (other traits on an identify,
+    another page), its events have ids of their own."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    base = {"userId": "portal-luc", "messageId": f"t-f1-{call}", "groupId": "g-1", "previousId": "anon-1",
+            "name": "Bills"}
+    other = {**base, "traits": {"plan": "gold"}, "name": "Payments", "groupId": "g-2", "previousId": "anon-2"}
+    assert (await post_json(first, f"/v1/{call}", base))[0] == 200
+    assert (await post_json(second, f"/v1/{call}", other))[0] == 200
+    first_ids = {o.event.value["envelope"]["event_id"] for o in first_kafka.events}
+    second_ids = {o.event.value["envelope"]["event_id"] for o in second_kafka.events}
+    assert first_ids and second_ids and not first_ids & second_ids
+
+
+def test_the_digest_a_dedupe_file_holds_is_the_one_ids_derive_from_and_did_not_change() -> None:
+    """The mapper digests a message as the ingress did before F1 (pinned: the value a dedupe file written then holds,
+    so its ids still answer re-sends as duplicates and other events as conflicts), and its event ids name it."""
+    settings = web_settings()
+    message = {**track("Bill Viewed", sentAt="2026-12-02T07:00:00.000Z"), "type": "track"}
+    record = SegmentMapper(settings, TopicSettings())(message, source="portal-web")
+    assert record.content_digest is not None
+    assert record.content_digest.hex() == "b119d09e228eb24556c8e6838f514064c0bb88c3e4855a5be20ff87b8a90f469"
+    (interaction,) = record.events
+    assert interaction.event.value["envelope"]["event_id"] == event_id(
+        settings.source_system, "t22-dup1", "portal-web/interaction", record.content_digest)
