@@ -261,18 +261,21 @@ def kind_of(key: str) -> str:
 
 
 def identifier_levels(first: Iterable[str], second: Iterable[str], kinds: Iterable[str],
-                      login_kinds: Iterable[str] = ()) -> dict[str, Level]:
+                      login_kinds: Iterable[str] = (), households: Iterable[str] = ()) -> dict[str, Level]:
     """Per identifier type in ``kinds``: agree / different / missing between two sets of ``TYPE:value`` keys; a type
-    in ``login_kinds`` in common is ``login`` where ``login_level`` says so."""
+    in ``login_kinds`` in common is ``login`` where ``login_level`` says so, unless every key of it in common is in
+    ``households`` (keys several people's events are known to carry: a mailbox on two people's billing lines tells
+    no login whose it is)."""
     first, second = set(first), set(second)
     common = {kind_of(key) for key in first & second}
+    personal = {kind_of(key) for key in first & second if key not in set(households)}
     have_first, have_second = {kind_of(k) for k in first}, {kind_of(k) for k in second}
     agree = login_level(have_first, have_second)
     login = set(login_kinds)
     levels = {}
     for kind in kinds:
         if kind in common:
-            levels[kind] = agree if kind in login else Level.AGREE
+            levels[kind] = agree if kind in login and kind in personal else Level.AGREE
         elif kind in have_first and kind in have_second:
             levels[kind] = Level.DIFFERENT
         else:

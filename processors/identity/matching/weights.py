@@ -140,11 +140,12 @@ class MatchModel:
         return levels
 
     def score(self, traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
-              ids_b: Iterable[str]) -> MatchScore:
+              ids_b: Iterable[str], households: Iterable[str] = ()) -> MatchScore:
         """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them; without an
-        identifier in common from the population's prior (``prior_of``)."""
-        levels = self.compare(traits_a, traits_b,
-                              identifier_levels(ids_a, ids_b, self.identifier_kinds, self.login_kinds))
+        identifier in common from the population's prior (``prior_of``). ``households``: keys known to be carried by
+        two people or more, never at a ``login`` level (``compare.identifier_levels``)."""
+        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds,
+                                                                    self.login_kinds, households))
         return self.weigh(levels, linked=self.linked(levels))
 
     @property

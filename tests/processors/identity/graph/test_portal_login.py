@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.web.mapper import SegmentMapper
 from bus.serde import Event
 from processors.identity.graph.outputs import Merged, Refused, ReviewRequested
 from processors.identity.rules import MATCH_REVIEW
 from tests.adapters.web.support import web_settings
 from tests.processors.identity.graph.test_customer_number import IDENTIFIERS, LINES, NIGHT, TOPICS, master_line, portal
-from tests.processors.identity.graph.test_joint_holders import every_order, feed, landed
+from tests.processors.identity.graph.test_joint_holders import BUSINESS, OBSERVED, every_order, feed, landed
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -130,3 +131,40 @@ def test_a_second_login_on_the_registered_email_is_refused_by_the_login_limit() 
     master = h.customer("CUSTOMER_NUMBER", "C-5001")
     assert h.customer("USER_ID", USER) == master and h.customer("USER_ID", "ob-paul") != master
     assert h.customer("EMAIL", EMAIL) == master
+
+
+def paul_line() -> list[tuple[Event, str]]:
+    """Paul, Alice's housemate, has his own customer number and account; his line carries the family mailbox."""
+    paul = {**LINES["alice"], "account_number": "ACC-1077", "customer_id": "C-5077", "national_id": None,
+            "given_name": "Paul", "birth_date": "1983-04-02", "phone": "06 12 34 56 77"}
+    mapped = map_business(BusinessRecord("AccountOpened", paul, "night1.csv:9", NIGHT),
+                          LegacyContext("core-banking", BUSINESS, identity_topic=OBSERVED, phone_region="FR",
+                                        identifiers=IDENTIFIERS))
+    return [(out.event, out.topic) for out in mapped.events]
+
+
+@pytest.mark.parametrize("user", [USER, "ob-paul"])
+def test_a_login_on_a_mailbox_two_billing_customers_registered_waits_for_review(user: str) -> None:
+    """The e-mail's login level needs a mailbox one person's events carried: once Alice's and Paul's lines both gave
+    the family mailbox (its node holds two people's evidence, ``evidence.households``), a login with it and no names
+    could be either's, so it is weighed at ``agree`` (+3.9 bits): a review, never a merge into the mailbox's keeper.
+    Without this, Paul's login joined Alice's customer (34 of 3 000 logins in the notes' scratch run)."""
+    login = portal({"type": "identify", "userId": user, "messageId": f"m-id-{user}", "traits": {"email": EMAIL}}, 1)
+    h = Harness(settings())
+    feed(h, [*master_line("alice", 2), *paul_line(), *login])
+    alice, paul = (root(h, h.customer("CUSTOMER_NUMBER", number) or "") for number in ("C-5001", "C-5077"))
+    assert alice != paul
+    assert root(h, h.customer("USER_ID", user) or "") not in (alice, paul)
+    assert [f"{r.match_weight:.1f}" for r in reviews(h)] == ["3.9"]
+    assert not h.decisions(Merged)
+    h.local.check_consistent()
+
+
+@pytest.mark.xfail(strict=True, reason="portal-login F10, left: Paul's login between Alice's line and his own, no names "
+                   "sent, meets a mailbox one person's events carried so far and joins Alice's customer")
+def test_a_housemates_login_before_his_own_line_stays_off_the_holders_customer() -> None:
+    h = Harness(settings())
+    feed(h, [*master_line("alice", 2),
+             *portal({"type": "identify", "userId": "ob-paul", "messageId": "m-id-paul", "traits": {"email": EMAIL}}, 1),
+             *paul_line()])
+    assert root(h, h.customer("USER_ID", "ob-paul") or "") != root(h, h.customer("CUSTOMER_NUMBER", "C-5001") or "")

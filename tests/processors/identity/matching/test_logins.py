@@ -44,6 +44,17 @@ def test_an_email_in_common_is_at_its_login_level_between_a_login_and_a_known_cu
         "PHONE": Level.AGREE}
 
 
+def test_a_mailbox_known_to_be_two_peoples_is_never_at_its_login_level() -> None:
+    """``households``: keys whose node held evidence of two people (a family mailbox on two billing lines): the login
+    could be either's, so the e-mail weighs as trained and the pair goes to review."""
+    matcher = model()
+    score = matcher.score(None, ALICE, LOGIN, RECORD, households=["EMAIL:alice.martin@bank-test.fr"])
+    assert score.levels["EMAIL"] is Level.AGREE and matcher.decide(score) is Decision.REVIEW
+    levels = identifier_levels([*LOGIN, "EMAIL:own@x.fr"], [*RECORD, "EMAIL:own@x.fr"], ["EMAIL"], ["EMAIL"],
+                                households=["EMAIL:alice.martin@bank-test.fr"])
+    assert levels == {"EMAIL": Level.LOGIN}  # another mailbox in common is one person's
+
+
 def test_the_testers_login_with_the_registered_email_alone_merges_into_the_billing_customer() -> None:
     """The tester's case: +3.9 bits and a review before; the login level's +19.8 bits make it +7.8, a merge."""
     matcher = model()
