@@ -16,10 +16,12 @@ PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT = "PHONE", "EMAIL", "NATIONAL_I
 # A system of record's own number for its customer (a legacy layout's or CDC row's ``customer_id``), never a web login
 # (USER_ID, a Segment userId): two systems' keys, each with its own per-customer limit (tester21 F5, F16).
 CUSTOMER_NUMBER = "CUSTOMER_NUMBER"
+USER_ID = "USER_ID"  # a web or app login: one per customer; the identity matcher's ``login`` level reads it
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
 ALIASES: dict[str, str] = {"IBAN": ACCOUNT}
-if not {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER} <= set(IDENTIFIER_TYPES):  # pragma: no cover
+_RULED = {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER, USER_ID}
+if not _RULED <= set(IDENTIFIER_TYPES):  # pragma: no cover
     raise ImportError("IdentifierType.avsc lost a symbol bus/identifiers has a rule for")
 
 

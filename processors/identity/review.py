@@ -290,7 +290,7 @@ def _masked(review: OpenReview, sides: Mapping[str, Side] | None = None) -> list
     return [labels[key] if key.partition(":")[0] in IDENTIFIER_TYPES else NO_IDENTIFIER for key in review.identifiers]
 
 
-_AGREE = frozenset({"exact", "close", "agree"})
+_AGREE = frozenset({"exact", "close", "agree", "login"})
 
 
 def in_common(review: OpenReview) -> list[str]:

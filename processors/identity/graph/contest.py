@@ -34,7 +34,7 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchS
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
-    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen])
+    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga)
 
 
 def carried_by_both(message: Offer, state: CustomerState) -> list[str]:

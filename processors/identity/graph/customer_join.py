@@ -52,18 +52,18 @@ def on_join(ctx: Node, message: Join) -> None:
     decision, score = Decision.MERGE, None
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
-        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members)
+        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)
     linking = _linking(saga) if message.new and culprit not in giving else []
     housemate, persons = None, False
     if linking and not consistent_traits(ctx, saga.traits):
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
-        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking])
+        housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking], saga)
     elif linking and _weighed_the_other_way(ctx, members, linking):
         # In the order where this customer's event came second, its identifier planned before the linking one would
         # have met this event's side through it as a pending one, weighed (``message.new`` False, below): weighed
         # here too, so the order of arrival does not decide whether the pair is weighed (module docstring).
-        housemate, persons = judge(ctx, saga.traits, state.traits, [*added, *linking], members), True
+        housemate, persons = judge(ctx, saga.traits, state.traits, [*added, *linking], members, saga), True
     if housemate is not None and housemate[0] is not Decision.MERGE:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.
@@ -85,7 +85,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py). Two user
         # ids (a limit of one) are two people whatever the traits weigh ("Anne" / "Annie Leroy" merge), as in
         # ``customer_merge.on_offer``: else the identifier stays with whichever event arrived first.
-        if two or contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members)[0], saga):
+        if two or contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)[0], saga):
             contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking

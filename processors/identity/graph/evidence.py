@@ -35,10 +35,19 @@ from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, holder_only, k
 
 
 def judge(ctx: Ctx[CustomerState], traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
-          ids_b: Iterable[str]) -> tuple[Decision, MatchScore]:
-    """The matcher's decision on two sides (trait summaries and ``TYPE:value`` member keys)."""
-    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b)
+          ids_b: Iterable[str], saga: Saga | None = None) -> tuple[Decision, MatchScore]:
+    """The matcher's decision on two sides (trait summaries and ``TYPE:value`` member keys). ``saga``: the event's
+    whose identifiers' nodes held evidence of two people or more at its visit (``households``) are weighed so."""
+    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b, households(saga) if saga else ())
     return ctx.policy.matcher.decide(score), score
+
+
+def households(saga: Saga) -> list[str]:
+    """The event's identifiers whose node held evidence of two people or more (or was shared) at its visit
+    (``Saga.households``): a household's mailbox on two people's billing lines, which the e-mail's ``login`` level
+    must not read as one person's (``matching/compare.login_level``; portal-login F10: the first of a household's
+    portal users to log in with it, no names sent, joined the other one's billing customer)."""
+    return [key for index, key in enumerate(saga.ids) if saga.households >> index & 1]
 
 
 def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, lineage: Lineage, culprit: str | None,

@@ -91,7 +91,7 @@ def before_the_call(ctx: Node, saga: Saga, held: list[str]) -> bool:
         return False
     if not any(ctx.policy.plan_order([key, held[0]])[0] == key for key in state.members if key not in held):
         return False
-    return contests(ctx, judge(ctx, saga.traits, state.traits, held, state.members)[0], saga)
+    return contests(ctx, judge(ctx, saga.traits, state.traits, held, state.members, saga)[0], saga)
 
 
 def _token(event_id: str) -> str:

@@ -10,7 +10,8 @@ line is compared where it is (``place_level``): one that agrees (exact or close)
 towns, or countries that differ) is ``elsewhere``, no evidence either way (``defaults.py``); a postcode that
 agrees in two countries is ``different``; towns are compared only where the postcodes cannot be. Identifier types
 have ``agree`` (a common identifier), ``different`` (both have the type, none in common: two national IDs
-are a conflict) or ``missing``. Distances come from rapidfuzz.
+are a conflict) or ``missing``; a type the m/u table gives a ``login`` level (the e-mail) has ``login`` instead of
+``agree`` between a login and a known customer without one (``login_level``). Distances come from rapidfuzz.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
 
+from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, NATIONAL_ID, USER_ID
 from processors.identity.matching.given_names import distinct, is_known, nicknames
 from processors.identity.matching.traits import ADDRESS, BIRTH, CITY, COUNTRY, FAMILY, GIVEN, POSTCODE, Summary
 
@@ -31,10 +33,15 @@ class Level(StrEnum):
     EXACT = "exact"
     CLOSE = "close"
     AGREE = "agree"  # identifiers: at least one in common
+    LOGIN = "login"  # identifiers: one in common, a login (USER_ID) and a known customer without one (login_level)
     DIFFERENT = "different"
     MISSING = "missing"
     ELSEWHERE = "elsewhere"  # addresses: the line agrees, the place does not (place_level)
 
+
+# Identifier types a system of record or a counter gives its customer or checks (not a browser's, a device's, a
+# mailbox's or a phone's): a customer holding one without a login meets a login at the e-mail's login level.
+KNOWN_CUSTOMER = frozenset({CUSTOMER_NUMBER, ACCOUNT, CARD, NATIONAL_ID})
 
 # Names of the compared fields (keys of the m/u table): the trait codes, then identifier types.
 TRAIT_FIELDS = {GIVEN: "given_name", FAMILY: "family_name", BIRTH: "birth_date", ADDRESS: "address",
@@ -253,17 +260,42 @@ def kind_of(key: str) -> str:
     return key.partition(":")[0]
 
 
-def identifier_levels(first: Iterable[str], second: Iterable[str], kinds: Iterable[str]) -> dict[str, Level]:
-    """Per identifier type in ``kinds``: agree / different / missing between two sets of ``TYPE:value`` keys."""
+def identifier_levels(first: Iterable[str], second: Iterable[str], kinds: Iterable[str],
+                      login_kinds: Iterable[str] = (), households: Iterable[str] = ()) -> dict[str, Level]:
+    """Per identifier type in ``kinds``: agree / different / missing between two sets of ``TYPE:value`` keys; a type
+    in ``login_kinds`` in common is ``login`` where ``login_level`` says so, unless every key of it in common is in
+    ``households`` (keys several people's events are known to carry: a mailbox on two people's billing lines tells
+    no login whose it is)."""
     first, second = set(first), set(second)
     common = {kind_of(key) for key in first & second}
+    personal = {kind_of(key) for key in first & second if key not in set(households)}
     have_first, have_second = {kind_of(k) for k in first}, {kind_of(k) for k in second}
+    agree = login_level(have_first, have_second)
+    login = set(login_kinds)
     levels = {}
     for kind in kinds:
         if kind in common:
-            levels[kind] = Level.AGREE
+            levels[kind] = agree if kind in login and kind in personal else Level.AGREE
         elif kind in have_first and kind in have_second:
             levels[kind] = Level.DIFFERENT
         else:
             levels[kind] = Level.MISSING
     return levels
+
+
+def login_level(kinds_a: set[str], kinds_b: set[str]) -> Level:
+    """``login`` when one of two sides (the identifier types each holds) holds a login (USER_ID) and the other holds
+    none but is a customer a system of record or a counter knows (``KNOWN_CUSTOMER``: a customer number, an account, a
+    card or a national ID), else ``agree``: the level of an identifier they have in common, for the types whose m/u
+    depend on it (the e-mail).
+
+    Why: the fields are not independent among pairs of two people. A household's mailbox in common between two
+    people who each log in goes with two user ids, refused by the one-login limit whatever the e-mail weighs; so the
+    e-mail's trained u, all of whose pairs of two people are two portal users (the labelled set), measures nothing
+    about a login meeting a known customer without one: the portal account's e-mail against the one a billing system
+    registered or a clerk took, which ``defaults.py`` weighs by policy (portal-login F10). An anonymous visitor's e-mail
+    (a browser's form) stays at ``agree``: nobody checked who typed it."""
+    for login, other in ((kinds_a, kinds_b), (kinds_b, kinds_a)):
+        if USER_ID in login and USER_ID not in other and not other.isdisjoint(KNOWN_CUSTOMER):
+            return Level.LOGIN
+    return Level.AGREE

@@ -6,7 +6,8 @@ the processor can meet (a common identifier or a common blocking key), computes 
 and counts, per level, the share among true pairs (m) and among false pairs (u), with add-one
 smoothing; the prior is log2 of the true/false odds among candidate pairs. The values are rounded.
 Identifier types absent from the labelled set (DEVICE, ANONYMOUS_ID, CARD, CUSTOMER_NUMBER) are set by hand: an
-anonymous id or a device agrees for different people about as rarely as an e-mail does.
+anonymous id or a device agrees for different people about as rarely as an e-mail does. So is the e-mail's ``login``
+level (``compare.login_level``: a login meeting a known customer without one), which the labelled set never meets.
 A level the labelled set has no example of is not given a hand-set m that makes it evidence: postcodes have no
 "close" level (``compare.postcode_level``; none of 6 029 true pairs on the training seed has two postcodes one edit
 apart, 193 of 300 000 random pairs of two people do, tester14 S1). Nor is an address line that agrees in another
@@ -51,7 +52,17 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     # in its system of record; until tester21 F5 a layout's customer_id was a USER_ID and weighed exactly this
     "CUSTOMER_NUMBER": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
     "ACCOUNT": {"agree": (0.889, 2.2e-07), "different": (0.111, 1.0)},
-    "EMAIL": {"agree": (0.898, 1.55e-05), "different": (0.102, 1.0)},
+    # "login": an e-mail in common between a login (USER_ID) and a known customer without one (a customer number,
+    # account, card or national ID: compare.login_level), such as a portal login and the customer of a billing record
+    # that registered the e-mail; an anonymous visitor's e-mail stays "agree". By policy: m as "agree"'s, u 1e-06
+    # (as a card's), so the e-mail alone weighs +7.8 bits (P = 0.996) and merges, and with a phone or an account that
+    # differs too (-2.7, -3.2 bits) goes to review. The labelled set cannot train it: its e-mails are all portal users',
+    # so its 157 pairs of two people on one mailbox (of 10.2 million pairs of e-mail holders, u 1.55e-05; training
+    # seed) are all households of two logins, which the one-login limit refuses whatever the e-mail weighs. At "agree"
+    # such a login weighed +3.9 bits and waited for review (portal-login F10). The phone has no "login" level: on the
+    # same seed a login and a counter customer share another person's phone (a household's landline) as often as any
+    # two records do (317 of 4.21 million such pairs, u 7.5e-05; otherwise 272 of 4.21 million)
+    "EMAIL": {"agree": (0.898, 1.55e-05), "login": (0.898, 1e-06), "different": (0.102, 1.0)},
     # trained, except "different" by policy: people move and have several phones (the labelled set
     # gives everyone one of each, which would make any difference damning). Postcodes have no "close" level
     # (compare.postcode_level): the labelled set has no postcode typos (its m was the smoothing's 0.01) while a

@@ -34,6 +34,9 @@ from processors.identity.matching.traits import Summary
 MuTable = Mapping[str, Mapping[str, tuple[float, float]]]  # field -> level -> (m, u)
 
 
+_IN_COMMON = (Level.AGREE, Level.LOGIN)  # identifier levels of a value both sides hold
+
+
 class Decision(StrEnum):
     MERGE = "merge"
     REVIEW = "review"
@@ -104,9 +107,15 @@ class MatchModel:
         prior = self.prior if linked else self.prior - self.population_bits
         return MatchScore(prior + sum(bits.values()), dict(levels), bits)
 
+    @property
+    def login_kinds(self) -> list[str]:
+        """Identifier types the table weighs apart (a ``login`` level) between a login and a known customer without
+        one (``compare.login_level``): the e-mail by default."""
+        return [kind for kind in self.identifier_kinds if Level.LOGIN in self.mu[kind]]
+
     def linked(self, levels: Mapping[str, Level]) -> bool:
         """Whether some identifier type agrees in ``levels`` (the pair shares an identifier)."""
-        return any(levels.get(kind) is Level.AGREE for kind in self.identifier_kinds)
+        return any(levels.get(kind) in _IN_COMMON for kind in self.identifier_kinds)
 
     def prior_of(self, levels: Mapping[str, Level]) -> float:
         """The prior (bits) a comparison with these ``levels`` starts from: the trained one when an identifier
@@ -131,10 +140,12 @@ class MatchModel:
         return levels
 
     def score(self, traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
-              ids_b: Iterable[str]) -> MatchScore:
+              ids_b: Iterable[str], households: Iterable[str] = ()) -> MatchScore:
         """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them; without an
-        identifier in common from the population's prior (``prior_of``)."""
-        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds))
+        identifier in common from the population's prior (``prior_of``). ``households``: keys known to be carried by
+        two people or more, never at a ``login`` level (``compare.identifier_levels``)."""
+        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds,
+                                                                    self.login_kinds, households))
         return self.weigh(levels, linked=self.linked(levels))
 
     @property
@@ -155,9 +166,14 @@ class MatchModel:
         return vetoed[0] if vetoed else None
 
     def person_evidence(self, levels: Mapping[str, Level]) -> bool:
-        """Whether a field that tells people apart (not one a household shares) agrees, if any are set."""
+        """Whether a field that tells people apart (not one a household shares) agrees, if any are set. An identifier
+        at its ``login`` level does: the login is one person's, and a household's second login is refused by the
+        one-login limit (``MAX_PER_CUSTOMER``), so the mailbox a login shares with a known customer without one (a
+        billing customer's registered e-mail) names that customer's person as surely as the login names its own
+        (portal-login F10)."""
         agreeing = (Level.EXACT, Level.CLOSE, Level.AGREE)
-        return not self.person_fields or any(levels.get(name) in agreeing for name in self.person_fields)
+        return (not self.person_fields or any(levels.get(name) in agreeing for name in self.person_fields)
+                or any(level is Level.LOGIN for level in levels.values()))
 
     def unlinked_evidence(self, levels: Mapping[str, Level]) -> bool:
         """Whether a pair may merge on its weight as far as identifiers go: it shares one (``linked``), or a field in

@@ -67,8 +67,9 @@ def test_the_same_postcode_still_merges_the_namesakes_as_documented() -> None:
 
 def test_no_trait_or_identifier_one_character_off_weighs_as_agreement_where_it_names_another_place_or_line() -> None:
     """The rest of the kind: the default table has no close level for postcodes, and identifiers (a phone one digit
-    off, an account) compare exactly: agree, different or missing."""
+    off, an account) compare exactly: agree (login, for an e-mail in common where one side logs in), different or
+    missing."""
     assert "close" not in DEFAULT_MU["postcode"]
-    assert all(set(levels) <= {"agree", "different"} for name, levels in DEFAULT_MU.items() if name.isupper())
+    assert all(set(levels) <= {"agree", "login", "different"} for name, levels in DEFAULT_MU.items() if name.isupper())
     levels = trait_levels(summarize({**LUC, "postcode": "31000"}), summarize({**LUC, "postcode": "31001"}))
     assert levels["postcode"] is Level.DIFFERENT
