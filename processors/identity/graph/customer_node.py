@@ -180,7 +180,7 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
     ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
                                contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits,
-                               elsewhere=elsewhere.at_split(ctx, moving)))
+                               elsewhere=elsewhere.at_split(ctx, moving), moved_off=moved_off.by_hand(state)))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -193,4 +193,5 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     absorb_traits(ctx, message.traits)  # filed under its blocking keys: the split-off person is found by her traits
     split_contacts.take_over(ctx, message)
     elsewhere.taken(ctx, message.elsewhere)  # kept apart through what its events carried, as before a merge
+    moved_off.merge(state, message.moved_off)  # a moved contact's later events follow the move from here too
     ctx.release_queue()

@@ -1,0 +1,67 @@
+"""A contact an operator moved, then a split of the identifiers it carried, and the contact's later events (F4).
+
+Ann and Bob merged by an operator; Bob's call (his phone only) shown on the merged screen pop; the agent moves it to
+Carl's; Bob's account and phone are split off again. The call's second event (its ``InteractionRecorded`` after its
+``CallCompleted``) may come at any point. Once the split has moved the phone, that event's saga reads the phone's
+new customer and is applied there, which knew nothing of the move: the call was on Carl's screen pop and on the
+split-off customer's. The split hands the source's notes of moved contacts to the new customer
+(``SplitInit.moved_off``, ``moved_off.by_hand``), so the event follows the move from there too. The rule, in every
+order of the three commands and every arrival point of the second event: the call is on Carl's screen pop only, and
+each of its events was last placed under Carl.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from processors.identity.graph.outputs import Resolved
+from tests.processors.identity.graph.test_move_contact import PHONE
+from tests.processors.identity.graph.test_move_contact_order import call_completed
+from tests.processors.identity.graph.test_split_contacts import contact_ids
+from tests.processors.identity.support import interaction, observed
+from tests.processors.verify.operator_runs import Command, Run
+from tests.processors.verify.support import CONTACTS_IN
+
+ANN = [("ACCOUNT", "ACC-ANN"), ("EMAIL", "ann@f4.example")]
+BOB = [("ACCOUNT", "ACC-BOB"), PHONE, ("EMAIL", "bob@f4.example")]  # the phone ``call_completed`` carries
+CARL = [("ACCOUNT", "ACC-CARL")]
+
+COMMANDS: dict[str, Command] = {
+    "merge": lambda run: run.merge(ANN[0], BOB[0]),
+    "move": lambda run: run.move("CALL-1", CARL[0]),
+    "split": lambda run: run.split(BOB[0], BOB[1]),
+}
+CASES = [(order, late) for order in itertools.permutations(COMMANDS) for late in range(len(COMMANDS) + 1)]
+
+
+def commanded(order: tuple[str, ...], late: int) -> tuple[Run, list[str]]:
+    """The three customers, the call's ``CallCompleted``, the commands in ``order`` with the call's
+    ``InteractionRecorded`` fed before the ``late``-th (after all of them when ``late`` is 3); the call's event ids."""
+    run = Run()
+    for minutes, identifiers in enumerate((ANN, BOB, CARL)):
+        run.feed(observed(identifiers, minutes=minutes))
+    ids = [run.feed(call_completed("CALL-1", 5), CONTACTS_IN)]
+    second = interaction([BOB[1]], interaction_id="CALL-1", minutes=5)
+    for position, name in enumerate(order):
+        if position == late:
+            ids.append(run.feed(second, CONTACTS_IN))
+        COMMANDS[name](run)
+    if late == len(order):
+        ids.append(run.feed(second, CONTACTS_IN))
+    return run, ids
+
+
+@pytest.mark.parametrize(("order", "late"), CASES, ids=[f"{'-'.join(o)}@{late}" for o, late in CASES])
+def test_the_moved_call_stays_whole_on_the_operators_choice(order: tuple[str, ...], late: int) -> None:
+    run, ids = commanded(order, late)
+    carl = run.customer(*CARL[0])
+    showing = [key for key in run.harness.local.store.nodes
+               if key.startswith("cus_") and "CALL-1" in contact_ids(run.harness, key)]
+    assert showing == [carl]
+    for event_id in ids:
+        placed = [d.customer_id for d in run.harness.decisions(Resolved) if d.triggering_event_id == event_id]
+        assert placed[-1] == carl, (event_id, placed)
+    assert run.customer(*BOB[1]) != carl  # the identifiers stay where the merge and split put them
+    run.harness.local.check_consistent()
