@@ -72,11 +72,11 @@ class Run:
         saga = merge_saga(f"merge-{self.commands}", keys, "ops-3", "one person")
         self._command(saga.ids[0], Visit(saga))
 
-    def move(self, contact: str, to: tuple[str, str]) -> None:
-        """``omnibus identity move-contact`` of ``contact`` from the screen pop that shows it to the customer of
-        ``to``."""
-        self._command(self.showing(contact), MoveContact(contact, self.customer(*to), "ops-3", "the caller was another",
-                                                         f"move-{self.commands}"))
+    def move(self, contact: str, to: tuple[str, str], source: str | None = None) -> None:
+        """``omnibus identity move-contact`` of ``contact`` from ``source`` (default: the one screen pop that shows
+        it) to the customer of ``to``."""
+        self._command(source or self.showing(contact), MoveContact(contact, self.customer(*to), "ops-3",
+                                                                   "the caller was another", f"move-{self.commands}"))
 
     def split(self, *identifiers: tuple[str, str]) -> None:
         """``omnibus identity split`` of ``identifiers`` off their customer (the first one's)."""
