@@ -17,10 +17,14 @@ import itertools
 import pytest
 
 from processors.identity.graph.outputs import Resolved
+from tests.processors.identity.graph.test_claim_node import ANN as CLAIM_ANN
+from tests.processors.identity.graph.test_claim_node import BOB as CLAIM_BOB
+from tests.processors.identity.graph.test_claim_node import PHONE as CLAIM_PHONE
+from tests.processors.identity.graph.test_claim_node import observe as claim_node_observe
 from tests.processors.identity.graph.test_move_contact import PHONE
 from tests.processors.identity.graph.test_move_contact_order import call_completed
 from tests.processors.identity.graph.test_split_contacts import contact_ids
-from tests.processors.identity.support import interaction, observed
+from tests.processors.identity.support import ident, interaction, matcher_settings, observed
 from tests.processors.verify.operator_runs import Command, Run
 from tests.processors.verify.support import CONTACTS_IN
 
@@ -64,4 +68,40 @@ def test_the_moved_call_stays_whole_on_the_operators_choice(order: tuple[str, ..
         placed = [d.customer_id for d in run.harness.decisions(Resolved) if d.triggering_event_id == event_id]
         assert placed[-1] == carl, (event_id, placed)
     assert run.customer(*BOB[1]) != carl  # the identifiers stay where the merge and split put them
+    run.harness.local.check_consistent()
+
+
+# The same through a claim (``claim_node.on_give``): Ann's record made her customer with the family phone; the call
+# from it (no IVR traits) is hers; Bob's earlier record (minute 1) claims the phone. The claimant is told the giver's
+# notes of moved contacts (``Adopt.moved_off``).
+CLAIM_STEPS: dict[str, Command] = {
+    "move": lambda run: run.move("CALL-1", CARL[0]),
+    "claim": lambda run: claim_node_observe(run.harness, "2000002", CLAIM_BOB, 1),
+}
+CLAIM_CASES = [(order, late) for order in itertools.permutations(CLAIM_STEPS) for late in range(len(CLAIM_STEPS) + 1)]
+
+
+@pytest.mark.parametrize(("order", "late"), CLAIM_CASES, ids=[f"{'-'.join(o)}@{late}" for o, late in CLAIM_CASES])
+def test_the_moved_call_stays_whole_when_a_claim_takes_its_phone(order: tuple[str, ...], late: int) -> None:
+    run = Run(config=matcher_settings())
+    claim_node_observe(run.harness, "1000001", CLAIM_ANN, 5)
+    run.feed(observed(CARL, minutes=2))
+    first = call_completed("CALL-1", 7)
+    first.value["caller_identifiers"] = [ident(*CLAIM_PHONE)]
+    ids = [run.feed(first, CONTACTS_IN)]
+    second = interaction([CLAIM_PHONE], interaction_id="CALL-1", minutes=7)
+    for position, name in enumerate(order):
+        if position == late:
+            ids.append(run.feed(second, CONTACTS_IN))
+        CLAIM_STEPS[name](run)
+    if late == len(order):
+        ids.append(run.feed(second, CONTACTS_IN))
+    carl = run.customer(*CARL[0])
+    assert run.customer(*CLAIM_PHONE) == run.customer("ACCOUNT", "2000002")  # Bob's claim took it
+    showing = [key for key in run.harness.local.store.nodes
+               if key.startswith("cus_") and "CALL-1" in contact_ids(run.harness, key)]
+    assert showing == [carl]
+    for event_id in ids:
+        placed = [d.customer_id for d in run.harness.decisions(Resolved) if d.triggering_event_id == event_id]
+        assert placed[-1] == carl, (event_id, placed)
     run.harness.local.check_consistent()
