@@ -37,16 +37,19 @@ class Run:
     """The running processor and the input records it took, in the order it took them."""
 
     config: IdentitySettings = field(default_factory=settings)
+    partitions: int = 1  # the graph's delivery (``LocalGraph``): partitions, shuffled by ``seed``, ``duplicates``
+    seed: int | None = None
+    duplicates: float = 0.0
     harness: Harness = field(init=False)
     inputs: list[Replayed] = field(default_factory=list)
     commands: int = 0
 
     def __post_init__(self) -> None:
-        self.harness = Harness(self.config)
+        self.harness = Harness(self.config, partitions=self.partitions, seed=self.seed, duplicates=self.duplicates)
 
-    def feed(self, event: Event, topic: str = INPUT) -> str:
-        """Feed one input event, run to rest; its event id."""
-        self.harness.feed(event, topic)
+    def feed(self, event: Event, topic: str = INPUT, *, settle: bool = True) -> str:
+        """Feed one input event, run to rest unless not ``settle``; its event id."""
+        self.harness.feed(event, topic, settle=settle)
         self.inputs.append(record(topic, "k", event, len(self.inputs)))
         return str(event.value["envelope"]["event_id"])
 

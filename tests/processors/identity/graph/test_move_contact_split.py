@@ -105,3 +105,28 @@ def test_the_moved_call_stays_whole_when_a_claim_takes_its_phone(order: tuple[st
         placed = [d.customer_id for d in run.harness.decisions(Resolved) if d.triggering_event_id == event_id]
         assert placed[-1] == carl, (event_id, placed)
     run.harness.local.check_consistent()
+
+
+INTERLEAVINGS = list(itertools.product(itertools.permutations(COMMANDS), range(3), (3, 7), (0, 5)))
+
+
+@pytest.mark.parametrize(("order", "seed", "partitions", "steps"), INTERLEAVINGS,
+                         ids=[f"{'-'.join(o)}-s{s}-p{p}-{n}" for o, s, p, n in INTERLEAVINGS])
+def test_the_second_event_in_flight_across_the_last_command_follows_too(order: tuple[str, ...], seed: int,
+                                                                        partitions: int, steps: int) -> None:
+    """Its saga started ``steps`` deliveries before the last command (perhaps having read the phone's owner before a
+    split or a move), on several partitions with duplicated graph messages: the call ends on Carl's screen pop only."""
+    run = Run(partitions=partitions, seed=seed, duplicates=0.3)
+    for minutes, identifiers in enumerate((ANN, BOB, CARL)):
+        run.feed(observed(identifiers, minutes=minutes))
+    run.feed(call_completed("CALL-1", 5), CONTACTS_IN)
+    for name in order[:-1]:
+        COMMANDS[name](run)
+    run.feed(interaction([BOB[1]], interaction_id="CALL-1", minutes=5), CONTACTS_IN, settle=False)
+    for _ in range(steps):
+        run.harness.local.step()
+    COMMANDS[order[-1]](run)
+    showing = [key for key in run.harness.local.store.nodes
+               if key.startswith("cus_") and "CALL-1" in contact_ids(run.harness, key)]
+    assert showing == [run.customer(*CARL[0])]
+    run.harness.local.check_consistent()
