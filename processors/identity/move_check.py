@@ -28,6 +28,12 @@ from processors.replay import Replayed, read_topics
 from processors.verify.placement import copy_of
 
 
+def shown_id(contact: str) -> str:
+    """A contact id as an operator gave it, as the screen pop shows it (``recent_contacts.contact_id``): without the
+    spaces around it, a longer id shortened (``short_key``); what ``move-contact`` checks and sends."""
+    return short_key(contact.strip())
+
+
 def contact_customers(contacts: Iterable[Replayed], contact: str) -> set[str]:
     """The customers (through every merge read) the events of the contact whose screen-pop id is ``contact``
     (``recent_contacts[].id``; a longer id as sent is shortened as the screen pop shows it, ``short_key``) stand on,
@@ -36,7 +42,7 @@ def contact_customers(contacts: Iterable[Replayed], contact: str) -> set[str]:
     ``verify.placement.copy_of``) takes it off the customer the copy left (``MOVED_FROM_HEADER``; off every one, for
     a copy without it), copies in time order after the placements. Empty: on no customer, or older than the topic's
     retention."""
-    wanted = short_key(contact.strip())
+    wanted = shown_id(contact)
     directory = CustomerDirectory()
     mine: list[tuple[int, Replayed]] = []  # the contact's records, with their read position
     values: dict[str, Mapping[str, Any]] = {}  # event id -> the first value read under it (the contact's records)

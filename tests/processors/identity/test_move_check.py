@@ -10,7 +10,7 @@ import typer
 
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved
-from processors.identity.move_check import contact_customers, refuse_elsewhere
+from processors.identity.move_check import contact_customers, refuse_elsewhere, shown_id
 from processors.profile.limits import short_key
 from tests.processors.identity.graph.test_split_contacts import contact_ids
 from tests.processors.identity.support import interaction, observed
@@ -110,3 +110,4 @@ def test_a_contact_id_longer_than_the_screen_pop_shows_is_accepted_as_sent_and_a
     records = [record(CONTACTS, "cus_bruno", call, 0)]
     assert short_key(sent) != sent
     assert contact_customers(records, sent) == contact_customers(records, short_key(sent)) == {"cus_bruno"}
+    assert shown_id(f" {sent}\n") == shown_id(short_key(sent)) == short_key(sent)  # what the command sends
