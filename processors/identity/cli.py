@@ -136,8 +136,9 @@ def move_contact_command(
                        "the current id)", err=True)
             raise typer.Exit(2)
     # Imported here: it reads the contacts topic as verify does, and `identity run` must not load verify or handoffs.
-    from processors.identity.move_check import contact_records, refuse_elsewhere
+    from processors.identity.move_check import contact_records, refuse_elsewhere, shown_id
 
+    contact_id = shown_id(contact_id)  # the graph matches the screen pop's id (move_contact._named)
     refuse_elsewhere(contact_id, source, asyncio.run(contact_records(settings)))
     command_id = str(uuid.uuid4())
     asyncio.run(_publish(settings, source, MoveContact(contact_id, to, operator, why, command_id)))

@@ -79,8 +79,8 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
         values.setdefault(placement.event_id, event.value)
     copied: dict[str, str] = {}  # a copy's event id -> the event it copies
     for placement, value, _ in read:
-        cause = value["envelope"].get("causation_id")
-        if cause and (placement.moved or (cause in values and _body(values[cause]) == _body(value))):
+        cause = copy_of(value, placement.moved, values)
+        if cause is not None:
             copied[placement.event_id] = cause
     for placement, value, schema in read:
         original, seen = placement.event_id, {placement.event_id}
@@ -102,7 +102,17 @@ def read_placements(contacts: Iterable[Replayed]) -> Placements:
     return found
 
 
-def _body(value: dict[str, Any]) -> dict[str, Any]:
+def copy_of(value: Mapping[str, Any], moved: bool, values: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The event id of the event a record of ``customer.contacts.v1`` (its decoded ``value``) copies, or None when it
+    is no copy: one with ``MOVED_FROM_HEADER`` (``moved``), or one that is the event its ``causation_id`` names
+    (``values``: event id -> the first value read under it) but for ``COPY_FIELDS``."""
+    cause = value["envelope"].get("causation_id")
+    if cause and (moved or (cause in values and _body(values[cause]) == _body(value))):
+        return str(cause)
+    return None
+
+
+def _body(value: Mapping[str, Any]) -> dict[str, Any]:
     envelope = {k: v for k, v in value["envelope"].items() if k not in COPY_FIELDS}
     return {**value, "envelope": envelope}
 

@@ -37,6 +37,21 @@ def kept_apart_through(nodes: Mapping[str, NodeState]) -> dict[str, set[str]]:
     return through
 
 
+def carried_by(nodes: Mapping[str, NodeState], customer: str, through: Iterable[str],
+               moved: frozenset[str]) -> set[str]:
+    """Of the identifiers ``through`` which ``customer`` (a root of ``nodes``) is kept apart through, those the events
+    of the ``moved`` identifiers carried: all of them when every member of ``customer`` moved (it is the split-off
+    person's own customer), else those whose record (``CustomerState.elsewhere_with``: the members the events that
+    carried it carried too) names a moved member, the rule of the split itself (``graph/elsewhere.py`` ``at_split``).
+    A customer the recomputation grouped with others (a browser's anonymous id joined to a tenant by her traits) is
+    kept apart through what the others' events carried (the flat's landline), which the split-off part never
+    carried (F7)."""
+    state = nodes.get(customer)
+    if not isinstance(state, CustomerState) or set(state.members) <= moved:
+        return set(through)
+    return {key for key in through if moved.intersection(state.elsewhere_with.get(key, ()))}
+
+
 def check_split_sharing(rebuilt: Mapping[str, NodeState], table: Mapping[str, NodeState],
                         customer_events: Iterable[Replayed], current: Callable[[str], str], report: Report) -> None:
     """For each announced split (``reviews.announced_splits``) not undone: every identifier the recomputation
@@ -53,7 +68,8 @@ def check_split_sharing(rebuilt: Mapping[str, NodeState], table: Mapping[str, No
         if current(new) == current(source):
             continue
         sides = {_root(rebuilt, owner) for key in moved if (owner := owner_of.get(key))}
-        wanted = sorted(set().union(*(through.get(side, set()) for side in sides)) - moved)
+        wanted = sorted(set().union(*(carried_by(rebuilt, side, through.get(side, set()), moved)
+                                      for side in sides)) - moved)
         for key in wanted:
             node = table.get(key)
             named = {current(c) for c in node.kept_apart} | ({current(node.owner)} if node.owner else set()) \

@@ -169,7 +169,8 @@ def on_give(ctx: Node, message: Give) -> None:
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
-                                     message.channel, message.token, contacts, profile, ctx.key))
+                                     message.channel, message.token, contacts, profile, ctx.key,
+                                     moved_off.by_hand(state)))
 
 
 def on_adopt(ctx: Node, message: Adopt) -> None:
@@ -192,6 +193,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
         return
     first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
     moved_off.received(state, [key])  # back here: where it went before is no longer where it is
+    moved_off.merge(state, message.moved_off)  # a contact moved off the giver: its later events follow the move
     _admit(ctx, key, message.version, rank, link, message.token)
     if first:
         file_blocking(ctx)

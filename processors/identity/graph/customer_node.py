@@ -178,9 +178,13 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     contacts, profile = split_contacts.hand_over(ctx, moving)
     handoff_moves.note_moved(ctx, contacts, new_id)  # the handoffs that followed a contact: their later events too
     traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
-    ctx.send(new_id, SplitInit(versions, [ctx.key], message.at, shared=sorted(set(state.shared) & set(moving)),
+    # Kept apart from the source, and from every customer an operator split off the source before: the moved
+    # identifiers were the source's when that split said they are not that customer's person (a rejected review's
+    # entry stays the source's: ``CustomerState.rejected``, two people who may still share an identifier).
+    apart = [ctx.key, *sorted(set(state.do_not_merge) - set(state.rejected) - {ctx.key, new_id})]
+    ctx.send(new_id, SplitInit(versions, apart, message.at, shared=sorted(set(state.shared) & set(moving)),
                                contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits,
-                               elsewhere=elsewhere.at_split(ctx, moving)))
+                               elsewhere=elsewhere.at_split(ctx, moving), moved_off=moved_off.by_hand(state)))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:
@@ -193,4 +197,5 @@ def on_split_init(ctx: Node, message: SplitInit) -> None:
     absorb_traits(ctx, message.traits)  # filed under its blocking keys: the split-off person is found by her traits
     split_contacts.take_over(ctx, message)
     elsewhere.taken(ctx, message.elsewhere)  # kept apart through what its events carried, as before a merge
+    moved_off.merge(state, message.moved_off)  # a moved contact's later events follow the move from here too
     ctx.release_queue()

@@ -105,6 +105,15 @@ def _note(state: CustomerState, key: str, value: MovedOff) -> None:
     state.split_off = _latest(notes)
 
 
+def by_hand(state: CustomerState) -> dict[str, MovedTo]:
+    """The notes of the contacts moved off this customer (``note_contact``) and of the handoffs that went with a
+    contact (``note_handoff``), for a split's new customer (``SplitInit.moved_off``) or a claimant
+    (``Adopt.moved_off``): a later event of a moved contact whose identifiers the split or claim moved reaches that
+    customer, not this one (F4's orders: merge, move-contact, split, then the call's second event, which stayed on the
+    new customer while the call was on the move's target)."""
+    return {key: value for key, value in state.split_off.items() if key.startswith((CONTACT, HANDOFF))}
+
+
 def received(state: CustomerState, keys: Iterable[str]) -> None:
     """Identifier keys (or ``CONTACT`` keys) came (back) to this customer: what it noted of their leaving is stale."""
     gone = set(keys) & set(state.split_off)

@@ -3,7 +3,10 @@ its split, the flat's landline must name the split-off tenant as the recomputati
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
+
+import pytest
 
 from bus.config import TopicSettings
 from processors.identity.announcements import Announcer
@@ -14,8 +17,9 @@ from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.verify.split_sharing import SPLIT_SHARING
-from tests.processors.identity.support import matcher_settings, observed
-from tests.processors.verify.support import EVENTS, INPUT, SETTINGS, record
+from tests.processors.identity.support import interaction, matcher_settings, observed
+from tests.processors.verify.operator_runs import Command, Run
+from tests.processors.verify.support import CONTACTS_IN, EVENTS, INPUT, SETTINGS, record
 from tests.processors.verify.test_merges import merged
 from tests.processors.verify.test_reviews import checked, outputs_of
 
@@ -73,3 +77,67 @@ def test_a_landline_that_no_longer_names_the_split_off_tenant_fails() -> None:
     report = checked(recomputed, replace(outputs_of(running, []), customer_events=events))
     (failure,) = report.check(SPLIT_SHARING).failures
     assert "PHONE:" in failure and str(chloe) in failure
+
+
+BROWSER_KINDS = ("ANONYMOUS_ID", "DEVICE", "USER_ID")
+
+
+def tenants_and_alices_browser(kind: str) -> Run:
+    """The three tenants, then Alice's browser (an id of ``kind`` with her e-mail and her traits, as an identify
+    call sends them): the matcher joins it to her customer, which is kept apart from Bruno's through the landline."""
+    run = Run(config=matcher_settings())
+    for offset, (account, email, traits) in enumerate(TENANTS):
+        event = observed([("ACCOUNT", account), ("EMAIL", email), LANDLINE], minutes=offset)
+        event.value["traits"] = traits
+        run.feed(event)
+    event = observed([(kind, "browser-1"), ("EMAIL", TENANTS[1][1])], minutes=5)
+    event.value["traits"] = TENANTS[1][2]
+    run.feed(event)
+    assert run.customer(kind, "browser-1") == run.customer("EMAIL", TENANTS[1][1])
+    return run
+
+
+@pytest.mark.parametrize("kind", BROWSER_KINDS)
+def test_a_split_off_browser_whose_events_never_carried_the_landline_is_not_wanted_on_it(kind: str) -> None:
+    """F7: the operator splits Alice's browser id off (someone else used it): the new customer's events never carried
+    the landline, yet verify wanted the landline to name it ("the events of customer ... carried it"), because the
+    recomputation's customer of the browser id (Alice's, which no split parts there) is kept apart through it."""
+    run = tenants_and_alices_browser(kind)
+    run.split((kind, "browser-1"))
+    report = run.verified()
+    assert report.ok, report.lines()
+    assert report.check(SPLIT_SHARING).checked == 1
+
+
+def test_a_split_off_tenant_is_still_wanted_on_the_landline_her_events_carried() -> None:
+    """The reverse split of the same customer: Alice's account and e-mail (whose events carried the landline) off,
+    her browser id staying: the landline names her new customer, and a table where it does not still fails."""
+    run = tenants_and_alices_browser("DEVICE")
+    run.split(("ACCOUNT", TENANTS[1][0]), ("EMAIL", TENANTS[1][1]))
+    report = run.verified()
+    assert report.ok, report.lines()
+    alice = run.customer("ACCOUNT", TENANTS[1][0])
+    phone = run.harness.local.store.nodes[run.harness.key(*LANDLINE)]
+    assert isinstance(phone, IdentifierState) and alice in phone.kept_apart
+    phone.kept_apart = [customer for customer in phone.kept_apart if customer != alice]
+    (failure,) = run.verified().check(SPLIT_SHARING).failures
+    assert "PHONE:" in failure and alice in failure
+
+
+HOUSEHOLD_COMMANDS: dict[str, Command] = {
+    "merge": lambda run: run.merge(("ACCOUNT", TENANTS[1][0]), ("ACCOUNT", TENANTS[2][0])),  # Alice and Chloé
+    "move": lambda run: run.move("LANDLINE-CALL", ("ACCOUNT", TENANTS[1][0])),  # Bruno's call was Alice's
+    "split": lambda run: run.split(("DEVICE", "browser-1")),
+}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(HOUSEHOLD_COMMANDS)), ids="-".join)
+def test_every_order_of_merge_move_and_split_in_the_household_verifies(order: tuple[str, ...]) -> None:
+    """F7's search: an operator's merge of two tenants, a move of a call from the landline (on its keeper) to one of
+    them, the split of a browser id off her, in every order, verify as the graph placed them."""
+    run = tenants_and_alices_browser("DEVICE")
+    run.feed(interaction([LANDLINE], interaction_id="LANDLINE-CALL", minutes=6), CONTACTS_IN)
+    for name in order:
+        HOUSEHOLD_COMMANDS[name](run)
+    report = run.verified()
+    assert report.ok, report.lines()

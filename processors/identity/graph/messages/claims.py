@@ -4,7 +4,7 @@ claims it, its owner gives it up, the claimant adopts it with the contacts that 
 
 from __future__ import annotations
 
-from processors.identity.graph.messages.base import ContactRecord, Message, Summary
+from processors.identity.graph.messages.base import ContactRecord, Message, MovedTo, Summary
 
 
 class Claim(Message, tag="claim", frozen=True):
@@ -48,3 +48,6 @@ class Adopt(Message, tag="adopt", frozen=True):
     contacts: list[ContactRecord] = []
     profile: bytes | None = None
     giver: str = ""  # the customer that gave the identifier (``Resolved.moved_from`` on the contacts that follow)
+    # The giver's notes of the contacts an operator moved off it (``moved_off.by_hand``): a later event of such a
+    # contact that reaches the claimant through ``identifier`` follows the move, as it does at the giver.
+    moved_off: dict[str, MovedTo] = {}

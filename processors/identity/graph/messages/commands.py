@@ -5,7 +5,7 @@ node's relinquishing. Every id a command announces derives from its command id (
 
 from __future__ import annotations
 
-from processors.identity.graph.messages.base import ContactRecord, Member, Message
+from processors.identity.graph.messages.base import ContactRecord, Member, Message, MovedTo
 
 
 class SplitCustomer(Message, tag="split", frozen=True):
@@ -31,6 +31,9 @@ class SplitInit(Message, tag="split_init", frozen=True):
     # Identifiers another customer keeps that the moved members' events carried, each with those members
     # (``elsewhere.at_split``): the new customer is kept apart through them as its events were before a merge.
     elsewhere: dict[str, list[str]] = {}
+    # The source's notes of the contacts an operator moved off it (``moved_off.by_hand``): an event of such a contact
+    # that reaches the new customer through the moved identifiers follows the move, as it does at the source.
+    moved_off: dict[str, MovedTo] = {}
 
 
 class MoveContact(Message, tag="move_contact", frozen=True):
