@@ -92,6 +92,21 @@ def _reason(scheme: str, module: ModuleType, number: str, error: ValidationError
     return NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
 
 
+# The fewest digits a number valid under a scheme holds, from the scheme's ``validate`` (python-stdnum) and
+# ``_upgrade_first_generation``: cn.ric 17 digits and a digit or X, or 15 (first generation); fr.nir 15 characters,
+# 14 digits with Corsica's 2A/2B; es.dni 8 digits and a letter; us.ssn 9, br.cpf 11, in_.aadhaar 12 digits. Digits as
+# python-stdnum reads them: ASCII, once its ``clean`` has mapped other digits (each a ``str.isdigit``). A scheme not
+# listed may hold none (it.codicefiscale's omocodia letters): 0. Checked by tests/bus/identifiers/test_national_id.py.
+FEWEST_DIGITS = {"cn.ric": 15, "fr.nir": 14, "es.dni": 8, "us.ssn": 9, "br.cpf": 11, "in_.aadhaar": 12}
+
+
+def fewest_digits(schemes: Sequence[str]) -> int:
+    """The fewest digits (``str.isdigit`` characters) a text holds that ``is_national_id(text, schemes)`` accepts:
+    the least of ``FEWEST_DIGITS`` over ``schemes`` (0 for a scheme not listed). A scan of many candidates skips
+    those with fewer (``adapters.base.references``)."""
+    return min((FEWEST_DIGITS.get(scheme, 0) for scheme in schemes), default=0)
+
+
 _TRIPPED = (ValueError, IndexError, KeyError, TypeError)  # what a module raises on input it did not expect
 
 

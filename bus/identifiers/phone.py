@@ -31,6 +31,14 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
+def may_be_phone(text: str, region: str | None) -> bool:
+    """False when ``normalise_phone(text, region)`` refuses for sure, told without parsing (a parse costs 10 to 70
+    µs): no region, no plus sign (``+``, ``＋``: libphonenumber's ``PLUS_CHARS``) and no ``00`` prefix.
+    libphonenumber reads a number without a region only from its plus sign (``parse`` raises
+    ``INVALID_COUNTRY_CODE``); ``normalise_phone`` reads ``00CC`` as ``+CC``."""
+    return region is not None or "+" in text or "\uff0b" in text or text.strip().startswith("00")
+
+
 def normalise_phone(value: str, region: str | None) -> str:
     """E.164 form of ``value``; ``NotAnIdentifier`` (codes ``phone-no-digits``, ``phone-invalid``) if none."""
     digits = sum(ch.isdigit() for ch in value)

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
-from bus.identifiers.national_id import canonical_national_id, national_id_check_char
+from bus.identifiers.national_id import (
+    FEWEST_DIGITS,
+    canonical_national_id,
+    fewest_digits,
+    is_national_id,
+    national_id_check_char,
+)
 from tests.bus.identifiers.support import TEST_KEY, identifier_settings
 
 # Valid numbers (python-stdnum's own documented examples), as people write them, with their canonical form.
@@ -126,3 +132,28 @@ def test_any_resident_id_with_a_right_check_character_is_one_token_and_any_other
     assert good == normaliser().normalise("NATIONAL_ID", number) and isinstance(good, Identifier)
     wrong_check = first17 + next(c for c in "0123456789X" if c != number[-1])
     assert isinstance(normaliser().normalise("NATIONAL_ID", wrong_check), Rejected)
+
+
+# A valid number of each scheme in FEWEST_DIGITS with exactly that many digits: its fewest is not too many.
+FEWEST = [("cn.ric", "110105491231002"), ("fr.nir", "285022A00412355"), ("es.dni", "54362315-K"),
+          ("us.ssn", "536-90-4399"), ("br.cpf", "390.533.447-05"), ("in_.aadhaar", "2341 2341 2346")]
+
+
+@pytest.mark.parametrize(("scheme", "number"), FEWEST, ids=[scheme for scheme, _ in FEWEST])
+def test_a_scheme_s_fewest_digits_are_those_of_its_shortest_valid_number(scheme: str, number: str) -> None:
+    assert is_national_id(number, (scheme,))
+    assert sum(character.isdigit() for character in number) == FEWEST_DIGITS[scheme] == fewest_digits((scheme,))
+    assert {scheme for scheme, _ in FEWEST} == set(FEWEST_DIGITS)
+
+
+@settings(max_examples=300)
+@given(scheme=st.sampled_from(sorted(FEWEST_DIGITS)), text=st.text("0123456789 -.XxK2AB", max_size=24))
+def test_no_text_with_fewer_digits_than_its_scheme_s_fewest_is_valid(scheme: str, text: str) -> None:
+    if sum(character.isdigit() for character in text) < FEWEST_DIGITS[scheme]:
+        assert not is_national_id(text, (scheme,))
+
+
+def test_the_fewest_digits_of_several_schemes_are_the_least_and_an_unlisted_scheme_s_none() -> None:
+    assert fewest_digits(("cn.ric", "es.dni")) == 8
+    assert fewest_digits(("fr.nir", "it.codicefiscale")) == 0  # omocodia: a codice fiscale may hold no digit
+    assert fewest_digits(()) == 0

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
-from bus.identifiers.phone import is_fixed_line
+from bus.identifiers.model import NotAnIdentifier
+from bus.identifiers.phone import is_fixed_line, may_be_phone, normalise_phone
 
 REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
 
@@ -68,3 +69,19 @@ def test_every_written_form_of_a_number_is_one_e164(home: str, caller: str) -> N
 def test_a_fixed_line_by_its_number_type(number: str, fixed: bool) -> None:
     """A French landline is a fixed line; a mobile, a North American number (either) and no number are not."""
     assert is_fixed_line(number) is fixed
+
+
+@pytest.mark.parametrize(("text", "region"), [("0033612345678", None), ("+33612345678", None), ("x+33 6 12", None),
+                                              ("\uff0b33612345678", None), (" 0044 7911 123456", None),
+                                              ("0612345678", "FR"), ("123", "FR")])
+def test_a_text_that_may_be_a_phone_is_parsed(text: str, region: str | None) -> None:
+    assert may_be_phone(text, region)
+
+
+@settings(max_examples=500)
+@given(text=st.text("0123456789 -./()x", max_size=22).filter(lambda text: not text.strip().startswith("00")))
+def test_without_a_region_a_text_with_no_plus_sign_or_00_is_no_phone(text: str) -> None:
+    """``may_be_phone`` says no only where ``normalise_phone`` refuses (the reference scan skips the parse)."""
+    assert not may_be_phone(text, None)
+    with pytest.raises(NotAnIdentifier):
+        normalise_phone(text, None)
