@@ -10,9 +10,10 @@ A test that cannot find anything is not run, so the scan costs a few µs on the 
 (``BILL-2024-04-000123``) where trying every test took 100 to 500 (tests/bench/results/web_ingest.md): a national
 ID scheme on fewer digits than the schemes' fewest (``national_id.fewest_digits``); a phone parse without a region
 on a run with no ``00`` prefix (``phone.may_be_phone``); IBAN lengths other than the one the registry gives the
-country (``account.contains_iban``); and any test of a run of groups on a value with fewer than
-``MIN_IDENTIFIER_DIGITS`` digits. tests/adapters/base/test_references.py compares it with the full scan on
-generated values.
+country (``account.contains_iban``); any test of a run of groups on a value with fewer than
+``MIN_IDENTIFIER_DIGITS`` digits; and the enumeration of a run's groups when the run is too short for a card and a
+national ID and, without a region, no group starts ``00``. tests/adapters/base/test_identifier_scan.py compares it
+with the full scan on generated values.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class IdentifierScan:
         groups = _GROUP_SEPARATOR.split(run)
         if len(groups) > MAX_GROUPS:
             return True
+        digit_count = len(run) - len(groups) + 1
+        if digit_count < MIN_IDENTIFIER_DIGITS or (
+                digit_count < min(CARD_DIGITS.start, self._fewest_id_digits)
+                and self._region is None and not any(group.startswith("00") for group in groups)):
+            return False  # too short for any identifier, or for a card and a national ID with no 00CC phone start
         for first in range(len(groups)):
             for last in range(first + 1, len(groups) + 1):
                 digits = "".join(groups[first:last])

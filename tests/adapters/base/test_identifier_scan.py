@@ -57,9 +57,11 @@ def full_scan(value: str, shape: re.Pattern[str], region: str | None, schemes: t
     return True
 
 
-# (phone region, national ID schemes) of the deployments compared: the default (no region, cn.ric), France, and
-# schemes with no fewest digits declared (it.codicefiscale: every value goes through it).
-DEPLOYMENTS = [(None, ("cn.ric",)), ("FR", ("fr.nir",)), ("ES", ("es.dni", "us.ssn", "it.codicefiscale"))]
+# (phone region, national ID schemes) of the deployments compared: the default (no region, cn.ric), France, no
+# region with schemes of fewer digits than a card's, and a scheme with no fewest digits declared (it.codicefiscale:
+# every value goes through it).
+DEPLOYMENTS = [(None, ("cn.ric",)), ("FR", ("fr.nir",)), (None, ("es.dni", "us.ssn")),
+               ("ES", ("es.dni", "us.ssn", "it.codicefiscale"))]
 IBAN_COUNTRIES = sorted(part for part, props in (numdb.get("iban").info(a + b)[0]
                                                  for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                  for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ") if props)
