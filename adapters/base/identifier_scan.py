@@ -9,7 +9,8 @@ adapter's phone region or in its ``00CC`` form (libphonenumber). Which forms are
 A test that cannot find anything is not run, so the scan costs a few µs on the usual reference
 (``BILL-2024-04-000123``) where trying every test took 100 to 500 (tests/bench/results/web_ingest.md): a national
 ID scheme on fewer digits than the schemes' fewest (``national_id.fewest_digits``); a phone parse without a region
-on a run with no ``00`` prefix (``phone.may_be_phone``); IBAN lengths other than the one the registry gives the
+on a run with no ``00`` prefix, or with one on a run of too few or too many digits for the region's numbers
+(``phone.may_be_phone``); IBAN lengths other than the one the registry gives the
 country (``account.contains_iban``); any test of a run of groups on a value with fewer than
 ``MIN_IDENTIFIER_DIGITS`` digits; and the enumeration of a run's groups when the run is too short for a card and a
 national ID and, without a region, no group starts ``00``. tests/adapters/base/test_identifier_scan.py compares it
