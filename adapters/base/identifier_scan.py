@@ -8,12 +8,12 @@ adapter's phone region or in its ``00CC`` form (libphonenumber). Which forms are
 
 A test that cannot find anything is not run, so the scan costs a few µs on the usual reference
 (``BILL-2024-04-000123``) where trying every test took 100 to 500 (tests/bench/results/web_ingest.md): a national
-ID scheme on fewer digits than the schemes' fewest (``national_id.fewest_digits``); a phone parse without a region
-on a run with no ``00`` prefix, or with one on a run of too few or too many digits for the region's numbers
-(``phone.may_be_phone``); IBAN lengths other than the one the registry gives the
-country (``account.contains_iban``); any test of a run of groups on a value with fewer than
-``MIN_IDENTIFIER_DIGITS`` digits; and the enumeration of a run's groups when the run is too short for a card and a
-national ID and, without a region, no group starts ``00``. tests/adapters/base/test_identifier_scan.py compares it
+ID scheme on a text with more or fewer digits than its numbers have (``national_id.digit_counts``); a phone parse
+without a region on a run with no ``00`` prefix, or with one on a run of too few or too many digits for the region's
+numbers (``phone.may_be_phone``); IBAN lengths other than the one the registry gives the country
+(``account.contains_iban``); any test of a run of groups on a value with fewer than ``MIN_IDENTIFIER_DIGITS``
+digits; and the enumeration of a run's groups when the run is too short for a card and a national ID and, without a
+region, no group starts ``00``. tests/adapters/base/test_identifier_scan.py compares it
 with the full scan on generated values.
 """
 
@@ -24,7 +24,7 @@ import re
 from bus.identifiers.account import contains_iban
 from bus.identifiers.card import luhn_valid
 from bus.identifiers.model import NotAnIdentifier
-from bus.identifiers.national_id import fewest_digits, is_national_id
+from bus.identifiers.national_id import digit_counts, is_national_id
 from bus.identifiers.phone import may_be_phone, normalise_phone
 from bus.redact import MIN_IDENTIFIER_DIGITS
 
@@ -42,7 +42,8 @@ class IdentifierScan:
     def __init__(self, region: str | None, national_id_schemes: tuple[str, ...]) -> None:
         self._region = region
         self._schemes = national_id_schemes
-        self._fewest_id_digits = fewest_digits(national_id_schemes)
+        self._id_digits = digit_counts(national_id_schemes)  # None: any count
+        self._fewest_id_digits = min(self._id_digits, default=0) if self._id_digits is not None else 0
 
     def finds(self, value: str) -> bool:
         """Whether an identifier is written in ``value`` (see the module docstring for which forms are), or a run
@@ -52,7 +53,7 @@ class IdentifierScan:
         if contains_iban(value):
             return True
         digit_count = len(_ANY_DIGIT.findall(value))
-        if digit_count >= self._fewest_id_digits and is_national_id(value, self._schemes):
+        if self._may_be_national_id(digit_count) and is_national_id(value, self._schemes):
             return True
         if digit_count < MIN_IDENTIFIER_DIGITS:
             return False  # no run of groups reaches the fewest digits an identifier has
@@ -73,12 +74,15 @@ class IdentifierScan:
                 if len(digits) < MIN_IDENTIFIER_DIGITS:
                     continue
                 if len(digits) in CARD_DIGITS and luhn_valid(digits) or (
-                        len(digits) >= self._fewest_id_digits and is_national_id(digits, self._schemes)):
+                        self._may_be_national_id(len(digits)) and is_national_id(digits, self._schemes)):
                     return True
                 joined = run if last - first == len(groups) else "-".join(groups[first:last])
                 if may_be_phone(joined, self._region) and self._is_phone(joined):
                     return True
         return False
+
+    def _may_be_national_id(self, digit_count: int) -> bool:
+        return self._id_digits is None or digit_count in self._id_digits
 
     def _is_phone(self, text: str) -> bool:
         try:
