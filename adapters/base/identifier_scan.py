@@ -13,7 +13,7 @@ without a region on a run with no ``00`` prefix, or with one on a run of too few
 numbers (``phone.may_be_phone``); IBAN lengths other than the one the registry gives the country
 (``account.contains_iban``); any test of a run of groups on a value with fewer than ``MIN_IDENTIFIER_DIGITS``
 digits; and the enumeration of a run's groups when the run is too short for a card and a national ID and, without a
-region, no group starts ``00``. tests/adapters/base/test_identifier_scan.py compares it
+region, no ``00`` group starts 7 digits or more. tests/adapters/base/test_identifier_scan.py compares it
 with the full scan on generated values.
 """
 
@@ -66,7 +66,7 @@ class IdentifierScan:
         digit_count = len(run) - len(groups) + 1
         if digit_count < MIN_IDENTIFIER_DIGITS or (
                 digit_count < min(CARD_DIGITS.start, self._fewest_id_digits)
-                and self._region is None and not any(group.startswith("00") for group in groups)):
+                and self._region is None and not self._may_start_a_00_phone(groups)):
             return False  # too short for any identifier, or for a card and a national ID with no 00CC phone start
         for first in range(len(groups)):
             for last in range(first + 1, len(groups) + 1):
@@ -80,6 +80,13 @@ class IdentifierScan:
                 if may_be_phone(joined, self._region) and self._is_phone(joined):
                     return True
         return False
+
+    @staticmethod
+    def _may_start_a_00_phone(groups: list[str]) -> bool:
+        """Whether a group starts ``00`` with ``MIN_IDENTIFIER_DIGITS`` digits or more from it to the run's end: where
+        a phone written ``00CC...`` may start (the only phone ``normalise_phone`` reads without a region here)."""
+        return any(group.startswith("00") and len("".join(groups[start:])) >= MIN_IDENTIFIER_DIGITS
+                   for start, group in enumerate(groups))
 
     def _may_be_national_id(self, digit_count: int) -> bool:
         return self._id_digits is None or digit_count in self._id_digits
