@@ -35,7 +35,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bus.redact import (
-    MIN_IDENTIFIER_DIGITS,
     SENSITIVE_FIELDS,
     SENSITIVE_KEYS,
     free_text,
@@ -55,7 +54,6 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 IDENTIFIER_WORDS = frozenset(
     word for name, kind in SENSITIVE_FIELDS.items() if kind is not None
     for word in _WORD.findall(name)) - GENERIC_WORDS
-CARD_DIGITS = range(15, 20)  # PANs the Luhn check may refuse as references (see the module docstring)
 _PAIR = re.compile(r"(?P<name>[A-Za-z][\w-]*)\s*[:=]\s*"
                    r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)")
 # A reference is one token: letters and digits, joined by ``- _ / .`` (``PDL-14500000000001``, ``GI123456``).
@@ -63,23 +61,8 @@ REFERENCE = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
 # Under an undeclared reference name, references joined by ``:`` too (an offer's presentation id the web adapter
 # made, ``web:portal-web:ajs-next-1714638732004-4f1a...``, echoed by the portal); never an identifier's key form.
 REFERENCE_PATH = re.compile(rf"{REFERENCE.pattern}(?::{REFERENCE.pattern})*")
-_DIGIT_RUN = re.compile(r"\d+(?:[-_/.]\d+)*")
-_GROUP_SEPARATOR = re.compile(r"[-_/.]")
-MAX_GROUPS = 12  # a run of more digit groups is no reference anyone types: scrubbed
-_IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
 _LETTER = re.compile(r"[^\W\d_]")
 _REFERENCE_NAME = re.compile(r"(?:^|[-_])(?:[iI][dD]|[rR]ef|[rR]eference|REF)$|[a-z](?:Id|ID|Ref|Reference)$")
-IBAN_CHARS = range(15, 35)  # ISO 13616
-
-
-def _has_iban(value: str) -> bool:
-    """Whether an IBAN (valid check digits) is written anywhere in ``value``, separators left out."""
-    from bus.identifiers.account import is_iban
-
-    compact = re.sub(r"[^A-Z0-9]", "", value.upper())
-    return any(is_iban(compact[start.start():start.start() + length])
-               for start in _IBAN_START.finditer(compact) for length in IBAN_CHARS
-               if start.start() + length <= len(compact))
 
 
 def is_reference_field(name: str) -> bool:
@@ -117,9 +100,10 @@ class References:
 
     def __init__(self, names: Iterable[str], *, region: str | None = None,
                  national_id_schemes: tuple[str, ...] = ()) -> None:
+        from adapters.base.identifier_scan import IdentifierScan  # bus.identifiers (phonenumbers): not for settings
+
         self._names = frozenset(name.casefold() for name in names)
-        self._region = region
-        self._schemes = national_id_schemes
+        self._scan = IdentifierScan(region, national_id_schemes)
 
     @classmethod
     def of(cls, names: Iterable[str], normaliser: IdentifierNormaliser) -> References:
@@ -133,39 +117,10 @@ class References:
         return name.casefold() in self._names
 
     def is_reference(self, value: str, shape: re.Pattern[str] = REFERENCE) -> bool:
-        """Whether ``value`` may be kept whole as a reference: of its ``shape`` (one token, ``REFERENCE``), not
-        written as an identifier (see the module docstring for which forms are). Every run of digit groups in it is
-        tried, each group and each run of neighbouring groups with ``MIN_IDENTIFIER_DIGITS`` digits or more (no
-        identifier has fewer), so no phone hides behind a reference glued to it."""
-        from bus.identifiers.card import luhn_valid
-        from bus.identifiers.model import NotAnIdentifier
-        from bus.identifiers.phone import normalise_phone
-
-        if not shape.fullmatch(value) or _has_iban(value) or self._national_id(value):
-            return False
-        for run in _DIGIT_RUN.findall(value):
-            groups = _GROUP_SEPARATOR.split(run)
-            if len(groups) > MAX_GROUPS:
-                return False
-            for first in range(len(groups)):
-                for last in range(first + 1, len(groups) + 1):
-                    joined = run if last - first == len(groups) else "-".join(groups[first:last])
-                    digits = "".join(groups[first:last])
-                    if len(digits) < MIN_IDENTIFIER_DIGITS:
-                        continue
-                    if len(digits) in CARD_DIGITS and luhn_valid(digits) or self._national_id(digits):
-                        return False
-                    try:
-                        normalise_phone(joined, self._region)
-                    except NotAnIdentifier:
-                        continue
-                    return False
-        return True
-
-    def _national_id(self, text: str) -> bool:
-        from bus.identifiers.national_id import is_national_id
-
-        return is_national_id(text, self._schemes)
+        """Whether ``value`` may be kept whole as a reference: of its ``shape`` (one token, ``REFERENCE``), with no
+        identifier written in it (``identifier_scan.IdentifierScan.finds``; the module docstring says which forms
+        are)."""
+        return shape.fullmatch(value) is not None and not self._scan.finds(value)
 
     def facts(self, values: dict[str, str]) -> dict[str, str]:
         """``values`` (a map of text: an event's properties, a handoff's intake facts) with each value
@@ -177,7 +132,7 @@ class References:
         for name, value in values.items():
             if not value:
                 continue
-            if self.declares(name):
+            if self._names and name.casefold() in self._names:  # self.declares(name), inlined: once per property
                 values[name] = value if self.is_reference(value) else scrub_text(value)
             elif may_hold_identifier(value) and not (
                     is_reference_field(name) and _LETTER.search(value) and not has_email_or_key(value)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from functools import cache
 
-from stdnum import iban
+from stdnum import iban, numdb
 from stdnum.exceptions import ValidationError
 
 from bus.identifiers.model import NotAnIdentifier
@@ -32,6 +34,10 @@ ACCOUNT_SPELLING = (
     "iban-checksum); other account numbers lose their spaces and are upper-cased (dashes and dots are kept)."
 )
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: 15 to 34 characters
+IBAN_CHARS = range(15, 35)  # ISO 13616: the lengths _IBAN_SHAPE allows
+_IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
+_NOT_IBAN_CHAR = re.compile(r"[^A-Z0-9]")
+_BBAN_PART = re.compile(r"([1-9][0-9]*)![nac]")  # the IBAN registry's BBAN structure, as python-stdnum's iban reads it
 
 
 def is_iban(compact: str) -> bool:
@@ -43,6 +49,35 @@ def is_iban(compact: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+@cache
+def iban_length(country: str) -> int | None:
+    """Characters of every IBAN of ``country`` (two upper-case letters), by the IBAN registry python-stdnum's
+    ``iban.validate`` checks against: 4 (country, check digits) plus its BBAN structure's (``FR``: ``5!n5!n11!c2!n``,
+    27); 0 for a country the registry does not list (no IBAN of it is valid); None when the structure is not made
+    of fixed-length parts (then every length is to be tried)."""
+    props = numdb.get("iban").info(country)[0][1]
+    if not props:
+        return 0
+    structure = props.get("bban", "")
+    if _BBAN_PART.sub("", structure):
+        return None
+    return 4 + sum(int(part) for part in _BBAN_PART.findall(structure))
+
+
+def contains_iban(text: str) -> bool:
+    """Whether a valid IBAN (``is_iban``) is written anywhere in ``text``, separators and case left out
+    (``"ref-fr76 3000..."``). At each place two letters and two digits start, only the length the registry gives
+    that country is tried (``iban_length``): ``iban.validate`` refuses any other, its BBAN structure being anchored."""
+    compact = _NOT_IBAN_CHAR.sub("", text.upper())
+    for found in _IBAN_START.finditer(compact):
+        start = found.start()
+        length = iban_length(compact[start:start + 2])
+        lengths: Iterable[int] = IBAN_CHARS if length is None else (length,) if length else ()
+        if any(start + size <= len(compact) and is_iban(compact[start:start + size]) for size in lengths):
+            return True
+    return False
 
 
 def normalise_account(value: str) -> str:

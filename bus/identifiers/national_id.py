@@ -92,6 +92,26 @@ def _reason(scheme: str, module: ModuleType, number: str, error: ValidationError
     return NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
 
 
+# How many digits a number valid under a scheme holds, from the scheme's ``validate`` (python-stdnum) and
+# ``_upgrade_first_generation``: cn.ric 18 characters, 17 digits and a digit or X, or 15 digits (first generation);
+# fr.nir 15 characters, 14 digits with Corsica's 2A/2B; es.dni 8 digits and a letter; us.ssn 9, br.cpf 11,
+# in_.aadhaar 12 digits. Each scheme's ``compact`` deletes separators only, never a digit, so the count holds for the
+# text as written, counted with ``str.isdigit`` (python-stdnum's ``clean`` maps only such characters to a digit). A
+# scheme not listed may hold any number of digits (it.codicefiscale's omocodia letters: none). Checked by
+# tests/bus/identifiers/test_national_id.py.
+DIGIT_COUNTS = {"cn.ric": range(15, 19), "fr.nir": range(14, 16), "es.dni": range(8, 9), "us.ssn": range(9, 10),
+                "br.cpf": range(11, 12), "in_.aadhaar": range(12, 13)}
+
+
+def digit_counts(schemes: Sequence[str]) -> frozenset[int] | None:
+    """How many digits (``str.isdigit`` characters) a text that ``is_national_id(text, schemes)`` accepts may hold:
+    the union of ``DIGIT_COUNTS`` over ``schemes``; None (any count) when one is not listed. A scan of many
+    candidates skips the others (``adapters.base.identifier_scan``)."""
+    if any(scheme not in DIGIT_COUNTS for scheme in schemes):
+        return None
+    return frozenset(count for scheme in schemes for count in DIGIT_COUNTS[scheme])
+
+
 _TRIPPED = (ValueError, IndexError, KeyError, TypeError)  # what a module raises on input it did not expect
 
 

@@ -67,6 +67,11 @@ REFERENCE_NAMED_IDENTIFIERS = {
     "NIR in a reference": ("case_ref", "CASE-185057800604830", "185057800604830"),
     "key form": ("customerRef", "PHONE:0612345678", "0612345678"),
     "phone after a colon": ("contact_ref", "tel:0612345678", "0612345678"),
+    # the scan skips tests that cannot refuse (identifier_scan): forms each skip must still reach
+    "00CC phone in groups": ("line_id", "LINE-0044-7911-123456", "00447911123456"),
+    "NIR in dotted groups": ("case_ref", "CASE-1.85.05.78.006.084.91", "185057800608491"),
+    "card in dotted groups": ("order_ref", "ORD-4970.1000.0000.0014", "4970100000000014"),
+    "national phone in groups": ("line_id", "L-06.12.34.56.78-X", "0612345678"),
 }
 KEPT_REFERENCES = {"order_ref": "ORD-2026-000123", "ticket_id": "INC0012345", "invoice_id": "BILL-2024-04-55102",
                    "orderId": "ajs-next-1714638732004", "session_id": "3f2a9c4e-1b7d-4e0a-9c55-446655440000",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum import iban, numdb
 
 from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
-from bus.identifiers.account import is_iban, normalise_account
+from bus.identifiers.account import contains_iban, iban_length, is_iban, normalise_account
 from bus.identifiers.masking import mask
 from bus.identifiers.model import NotAnIdentifier
 from tests.bus.identifiers.support import identifier_settings, normaliser
@@ -95,3 +99,22 @@ def test_one_account_has_one_mask() -> None:
     """tester14 M1: one IBAN was shown as ``**** 189`` and ``****0189``."""
     masks = {mask("ACCOUNT", normalise_account(written)) for written in spellings(SOPHIE)}
     assert masks == {"****0189"}
+
+
+IBAN_COUNTRIES = sorted(part for part, props in (numdb.get("iban").info(a + b)[0] for a in string.ascii_uppercase
+                                                 for b in string.ascii_uppercase) if props)
+
+
+@pytest.mark.parametrize("country", IBAN_COUNTRIES)
+def test_an_iban_of_each_registry_country_has_the_country_s_length_and_is_found_in_text(country: str) -> None:
+    bban = "".join({"n": "0", "a": "A", "c": "0"}[kind] * int(size)
+                   for size, kind in re.findall(r"(\d+)!([nac])", numdb.get("iban").info(country)[0][1]["bban"]))
+    number = country + iban.calc_check_digits(country + "00" + bban) + bban
+    assert is_iban(number) and len(number) == iban_length(country)
+    assert contains_iban(f"ref-{number.lower()}/7") and not contains_iban(f"ref-{number[:-1]}")
+
+
+def test_a_country_outside_the_registry_has_no_iban() -> None:
+    assert "ZZ" not in IBAN_COUNTRIES and iban_length("ZZ") == 0
+    assert not contains_iban("ZZ7630006000011234567890189")
+    assert contains_iban("BILL-FR7630006000011234567890189-2024") and not contains_iban("BILL-2024-04-000123")

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
-from bus.identifiers.national_id import canonical_national_id, national_id_check_char
+from bus.identifiers.national_id import (
+    DIGIT_COUNTS,
+    canonical_national_id,
+    digit_counts,
+    is_national_id,
+    national_id_check_char,
+)
 from tests.bus.identifiers.support import TEST_KEY, identifier_settings
 
 # Valid numbers (python-stdnum's own documented examples), as people write them, with their canonical form.
@@ -126,3 +132,36 @@ def test_any_resident_id_with_a_right_check_character_is_one_token_and_any_other
     assert good == normaliser().normalise("NATIONAL_ID", number) and isinstance(good, Identifier)
     wrong_check = first17 + next(c for c in "0123456789X" if c != number[-1])
     assert isinstance(normaliser().normalise("NATIONAL_ID", wrong_check), Rejected)
+
+
+# Valid numbers of each scheme in DIGIT_COUNTS with the fewest and the most digits it allows: its range is not too
+# narrow (the property test below: not too wide).
+BOUNDS = [("cn.ric", "110105491231002", "110105194912310011"),
+          ("fr.nir", "285022A00412355", "185057800608491"), ("es.dni", "54362315-K", "54362315K"),
+          ("us.ssn", "536-90-4399", "536904399"), ("br.cpf", "390.533.447-05", "39053344705"),
+          ("in_.aadhaar", "2341 2341 2346", "234123412346")]
+
+
+def _digits(text: str) -> int:
+    return sum(character.isdigit() for character in text)
+
+
+@pytest.mark.parametrize(("scheme", "fewest", "most"), BOUNDS, ids=[bound[2] for bound in BOUNDS])
+def test_a_scheme_s_digit_counts_run_from_its_shortest_valid_number_to_its_longest(
+        scheme: str, fewest: str, most: str) -> None:
+    assert is_national_id(fewest, (scheme,)) and is_national_id(most, (scheme,))
+    assert DIGIT_COUNTS[scheme] == range(_digits(fewest), max(_digits(most), _digits(fewest)) + 1)
+    assert {bound[0] for bound in BOUNDS} == set(DIGIT_COUNTS)
+
+
+@settings(max_examples=300)
+@given(scheme=st.sampled_from(sorted(DIGIT_COUNTS)), text=st.text("0123456789 -.XxK2AB\uff11", max_size=24))
+def test_no_text_with_a_digit_count_outside_its_scheme_s_is_valid(scheme: str, text: str) -> None:
+    if _digits(text) not in DIGIT_COUNTS[scheme]:
+        assert not is_national_id(text, (scheme,))
+
+
+def test_the_digit_counts_of_several_schemes_are_their_union_and_an_unlisted_scheme_s_any() -> None:
+    assert digit_counts(("cn.ric", "es.dni")) == {8, 15, 16, 17, 18}
+    assert digit_counts(("fr.nir", "it.codicefiscale")) is None  # omocodia: a codice fiscale may hold no digit
+    assert digit_counts(()) == frozenset()

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
-from bus.identifiers.phone import is_fixed_line
+from bus.identifiers.model import NotAnIdentifier
+from bus.identifiers.phone import is_fixed_line, may_be_phone, normalise_phone
 
 REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
 
@@ -68,3 +69,67 @@ def test_every_written_form_of_a_number_is_one_e164(home: str, caller: str) -> N
 def test_a_fixed_line_by_its_number_type(number: str, fixed: bool) -> None:
     """A French landline is a fixed line; a mobile, a North American number (either) and no number are not."""
     assert is_fixed_line(number) is fixed
+
+
+@pytest.mark.parametrize(("text", "region"), [("0033612345678", None), ("+33612345678", None), ("x+33 6 12", None),
+                                              ("\uff0b33612345678", None), (" 0044 7911 123456", None),
+                                              ("0612345678", "FR"), ("612345678", "FR"), ("33612345678", "FR"),
+                                              ("00 44 7911 123456", "FR"), ("011 44 7911 123456", "US")])
+def test_a_text_that_may_be_a_phone_is_parsed(text: str, region: str | None) -> None:
+    assert may_be_phone(text, region)
+
+
+@pytest.mark.parametrize(("text", "region"), [("2024-04-000123", "FR"), ("04-000123", "FR"), ("061234567890", "FR"),
+                                              ("0612345678", None), ("2024-04-000123", "US")])
+def test_a_run_of_too_few_or_too_many_digits_for_the_region_is_not_parsed(text: str, region: str | None) -> None:
+    """The bench's invoice_id groups (``BILL-2024-04-000123``): 12 and 8 digits, a French number has 9 after its 0."""
+    assert not may_be_phone(text, region)
+
+
+@settings(max_examples=500)
+@given(text=st.text("0123456789 -./()x", max_size=22).filter(lambda text: not text.strip().startswith("00")))
+def test_without_a_region_a_text_with_no_plus_sign_or_00_is_no_phone(text: str) -> None:
+    """``may_be_phone`` says no only where ``normalise_phone`` refuses (the reference scan skips the parse)."""
+    assert not may_be_phone(text, None)
+    with pytest.raises(NotAnIdentifier):
+        normalise_phone(text, None)
+
+
+def _written_forms(region: str) -> list[str]:
+    """Each example number of ``region`` (every number type) as a person may write it: national format, national
+    significant number, E.164 without its plus, with its international prefix, in groups joined by dashes."""
+    forms = []
+    for kind in phonenumbers.PhoneNumberType.values():
+        number = phonenumbers.example_number_for_type(region, kind)
+        if number is None:
+            continue
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        significant = phonenumbers.national_significant_number(number)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+        forms += [national, significant, e164, "00" + e164, "011" + e164,
+                  "-".join(significant[i:i + 3] for i in range(0, len(significant), 3))]
+    return forms
+
+
+@pytest.mark.parametrize("region", sorted(phonenumbers.SUPPORTED_REGIONS))
+def test_no_example_number_of_any_region_is_told_no_phone(region: str) -> None:
+    """``may_be_phone`` says no only where ``normalise_phone`` refuses: every written form of every example number
+    libphonenumber has, read with every region of its own country code and with FR, US and BR."""
+    for text in _written_forms(region):
+        for reader in {region, "FR", "US", "BR", *phonenumbers.COUNTRY_CODE_TO_REGION_CODE[
+                phonenumbers.country_code_for_region(region)]}:
+            try:
+                normalise_phone(text, reader)
+            except NotAnIdentifier:
+                continue
+            assert may_be_phone(text, reader), (text, reader)
+
+
+@settings(max_examples=600)
+@given(region=st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)),
+       text=st.text("0123456789", min_size=1, max_size=18), separator=st.sampled_from(["", "-", ".", " "]))
+def test_a_text_told_no_phone_in_a_region_does_not_parse_there(region: str, text: str, separator: str) -> None:
+    written = separator.join(text[i:i + 2] for i in range(0, len(text), 2))
+    if not may_be_phone(written, region):
+        with pytest.raises(NotAnIdentifier):
+            normalise_phone(written, region)
