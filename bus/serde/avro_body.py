@@ -54,9 +54,10 @@ _OPTIONS = {"strict": False, "strict_allow_default": True, "disable_tuple_notati
 
 
 # ``schemaless_reader`` likewise parses both schemas again (copying their named types into new dicts) and builds its
-# options before it calls ``_read_data``: ~2.4 µs of a contact event's ~35 µs decode (#9). With schemas parsed once
-# (``__named_schemas``) the body is read by fastavro's own ``_read_data`` directly, with ``schemaless_reader``'s
-# default options and the same named types; the same values (tests/bus/serde/test_avro_body.py).
+# options before it calls ``_read_data``: ~3,000 instructions per input event of the identity hot-path bench's
+# ~1.3 M (cachegrind, tests/bench/results/identity.md; timeit on a loaded machine said more, #9). With schemas
+# parsed once (``__named_schemas``) the body is read by fastavro's own ``_read_data`` directly, with
+# ``schemaless_reader``'s default options and the same named types; the same values (tests/bus/serde/test_avro_body.py).
 try:
     from fastavro._read import _read_data  # type: ignore[attr-defined]  # not in its stub
 except ImportError:  # pragma: no cover - another fastavro build
