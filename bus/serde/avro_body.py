@@ -53,13 +53,42 @@ except ImportError:  # pragma: no cover - another fastavro build
 _OPTIONS = {"strict": False, "strict_allow_default": True, "disable_tuple_notation": False}
 
 
+# ``schemaless_reader`` likewise parses both schemas again (copying their named types into new dicts) and builds its
+# options before it calls ``_read_data``: ~3,000 instructions per input event of the identity hot-path bench's
+# ~1.3 M (cachegrind, tests/bench/results/identity.md; timeit on a loaded machine said more, #9). With schemas
+# parsed once (``__named_schemas``) the body is read by fastavro's own ``_read_data`` directly, with
+# ``schemaless_reader``'s default options and the same named types; the same values (tests/bus/serde/test_avro_body.py).
+try:
+    from fastavro._read import _read_data  # type: ignore[attr-defined]  # not in its stub
+except ImportError:  # pragma: no cover - another fastavro build
+    _read_data = None
+_READ_OPTIONS = {"return_record_name": False, "return_record_name_override": False, "return_named_type": False,
+                 "return_named_type_override": False, "handle_unicode_errors": "strict"}
+
+
+def _read(buffer: BytesIO, writer: Any, reader: Any | None) -> Any:
+    """``fastavro.schemaless_reader(buffer, writer, reader)``, without parsing schemas parsed already."""
+    if reader is not None and writer == reader:
+        reader = None  # as schemaless_reader: no resolution between a schema and itself
+    if _read_data is None or not _parsed(writer) or (reader is not None and not _parsed(reader)):
+        return fastavro.schemaless_reader(buffer, writer, reader)
+    named = {"writer": dict(writer["__named_schemas"]),
+             "reader": {} if reader is None else dict(reader["__named_schemas"])}
+    return _read_data(buffer, writer, named, reader, _READ_OPTIONS)
+
+
+def _parsed(schema: Any) -> bool:
+    """Whether ``parse_schema`` would return ``schema`` as it is, adding its named types (``__named_schemas``)."""
+    return isinstance(schema, dict) and "__fastavro_parsed" in schema and "__named_schemas" in schema
+
+
 def read_body(
     data: bytes, start: int, writer: Any, reader: Any | None, ctx: SerdeContext, schema_name: str
 ) -> dict[str, Any]:
     buffer = BytesIO(data)
     buffer.seek(start)
     try:
-        value = fastavro.schemaless_reader(buffer, writer, reader)
+        value = _read(buffer, writer, reader)
     except Exception as exc:
         raise ctx.decode_error(f"Avro body does not decode as {schema_name}: {exc}", data) from exc
     if buffer.tell() != len(data):

@@ -22,6 +22,7 @@ from processors.identity.graph.outputs import (
     RefusalRepeated,
     Refused,
     Resolved,
+    Send,
     SharedMarked,
     SharedRevoked,
     Split,
@@ -88,6 +89,8 @@ def observe(outputs: list[Output], now: float) -> None:
     tally: Counter_[tuple[Any, ...]] = Counter_()
     for output in outputs:
         kind = type(output)
+        if kind is Send:
+            continue  # a graph message, no decision (most outputs): not through the isinstance chain below (#9)
         if kind is Resolved or kind is Unresolved:
             if kind is Resolved and output.moved_by:  # type: ignore[union-attr]
                 continue  # a contact an operator's split moved: resolved once already, not an input event

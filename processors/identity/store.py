@@ -145,7 +145,7 @@ class FaustTables:
             del table.data[raw_key]
         else:
             return
-        topic, codec = self._changelog_of(table)
+        topic, codec = self._changelogs.get(id(table)) or self._changelog_of(table)  # no call once known (#9)
         pending = (topic, raw_key)
         self._pending.pop(pending, None)  # keep the per-key order: the last change goes last
         encoded = value if value is None or codec is None else codec(value)

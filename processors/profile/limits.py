@@ -62,6 +62,12 @@ def short_text(value: Any, limit: int = MAX_TEXT_CHARS) -> Any:
     return value[:limit] if isinstance(value, str) else value
 
 
+def short_texts(fields: dict[str, Any], limit: int = MAX_TEXT_CHARS) -> dict[str, Any]:
+    """``fields`` with each string value cut as ``short_text`` cuts it, in one comprehension: an entry's fields
+    without a call per field (#9: the recent contacts section cuts ~8 per contact event)."""
+    return {name: value[:limit] if isinstance(value, str) else value for name, value in fields.items()}
+
+
 def short_key(key: str) -> str:
     """An id of at most ``MAX_TEXT_CHARS``; a longer one keeps a digest of the whole, so two ids stay two."""
     if len(key) <= MAX_TEXT_CHARS:

@@ -49,12 +49,28 @@ def token_hash(token: str) -> bytes:
 
 def remember(kept: bytes, token: str, limit: int) -> bytes:
     """``kept`` (recent tokens' 6-byte hashes) with ``token`` added; the oldest beyond ``limit`` go."""
-    return (kept + token_hash(token))[-limit * TOKEN_HASH_BYTES:]
+    return remember_hash(kept, token_hash(token), limit)
+
+
+def remember_hash(kept: bytes, hashed: bytes, limit: int) -> bytes:
+    """``remember`` of a token whose ``token_hash`` is ``hashed`` (a caller that also asked ``recalls_hash``)."""
+    return (kept + hashed)[-limit * TOKEN_HASH_BYTES:]
 
 
 def recalls(kept: bytes, token: str) -> bool:
-    wanted = token_hash(token)
-    return any(kept[i:i + TOKEN_HASH_BYTES] == wanted for i in range(0, len(kept), TOKEN_HASH_BYTES))
+    """Whether ``token``'s hash is one of the 6-byte hashes in ``kept`` (``remember``)."""
+    return recalls_hash(kept, token_hash(token))
+
+
+def recalls_hash(kept: bytes, wanted: bytes) -> bool:
+    """``recalls`` of the token whose ``token_hash`` is ``wanted``: a match only at a multiple of 6 bytes (a hash's
+    start), found by ``bytes.find`` rather than a slice per kept hash (#9)."""
+    found = kept.find(wanted)
+    while found >= 0:
+        if found % TOKEN_HASH_BYTES == 0:
+            return True
+        found = kept.find(wanted, found + 1)
+    return False
 
 
 def is_customer(key: str) -> bool:

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from processors.identity.graph.context import recalls, remember
+from processors.identity.graph.context import recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
-from processors.identity.graph.limits import member_rank, member_version, saga_key_rank, saga_rank, tells
+from processors.identity.graph.limits import key_rank, member_rank, member_version, saga_rank, tells
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
 from processors.identity.graph.split_contacts import carried
@@ -54,8 +54,9 @@ _APPLIED, _SLOW, _DUPLICATE = (FAST_PATH.labels(outcome=outcome) for outcome in 
 FAST_APPLIED = 8
 
 
-def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
-    """True when every ``{identifier key: assignment version}`` claim is true of this live root."""
+def holds(ctx: Node, claims: dict[str, int], saga: Saga, rank: int) -> bool:
+    """True when every ``{identifier key: assignment version}`` claim is true of this live root; ``rank``: the
+    event's (``saga_rank``)."""
     state = ctx.state
     members, shared = state.members, state.shared
     for key, version in claims.items():
@@ -65,7 +66,7 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga) -> bool:
         # An older event goes the slow way: it may lower the rank on the node, or predate a release (release.stale).
         # Not an anonymous page view, which ranks no anonymous id (limits.tells): repeat page views stay fast.
         if member_rank(value) and (kind_of(key) not in UNTOLD_KINDS or tells(ctx.policy, saga, key)):
-            if saga_key_rank(saga, key) < member_rank(value):
+            if key_rank(rank, saga.channel, key) < member_rank(value):
                 return False
     return bool(claims)
 
@@ -77,16 +78,18 @@ def on_fast(ctx: Node, message: Fast) -> None:
     if live and state.lock:
         ctx.defer(message)  # a merge offer is out: decide once it is answered (and maybe merged away)
         return
-    if live and recalls(state.fast_applied, saga.event_id):
+    hashed = token_hash(saga.event_id)  # asked, then remembered: hashed once
+    if live and recalls_hash(state.fast_applied, hashed):
         _DUPLICATE.inc()
         return  # applied here before: a re-delivered copy
     # A contact whose traits bring a value new to its customer (a household member on the family phone) goes
     # the slow way: its identifier nodes count its person towards ``shared_after`` (evidence.count_person).
-    if live and holds(ctx, message.claims, saga) and known_traits(ctx, saga.traits):
+    rank = saga_rank(saga)
+    if live and holds(ctx, message.claims, saga, rank) and known_traits(ctx, saga.traits):
         _APPLIED.inc()
-        state.fast_applied = remember(state.fast_applied, saga.event_id, FAST_APPLIED)
+        state.fast_applied = remember_hash(state.fast_applied, hashed, FAST_APPLIED)
         own = [key for key in saga.ids if key not in saga.lookup_only]
-        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
+        on_apply(ctx, Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=rank,
                             channel=saga.channel, carried=carried(saga.event, own)))
         return
     _SLOW.inc()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from processors.identity.graph.contact_join import join
-from processors.identity.graph.context import Ctx, recalls, remember
+from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
 from processors.identity.graph.late_owner import on_owner
 from processors.identity.graph.limits import claimable, saga_key_rank, saga_rank, tells
@@ -52,7 +52,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if state.reserved_by:
         ctx.defer(joined)
         return
-    if recalls(state.recent, event_id):
+    hashed = token_hash(event_id)  # asked here, remembered below: hashed once
+    if recalls_hash(state.recent, hashed):
         # The same event again (its saga started or reserved here before, within the window): a copy
         # of a saga that is already past this node, which must not reserve anything a second time.
         return
@@ -63,7 +64,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if last or evictable:
         # The last node drops a second copy of the event (or of its saga) before phase 2 could run it
         # twice; reserved nodes remember it below, so a copy never reserves anything a second time.
-        state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
+        state.recent = remember_hash(state.recent, hashed, ctx.graph.dedupe_window)
     fresh = not stale(state, saga)
     if fresh:
         _lower_rank(ctx, saga)
@@ -91,7 +92,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
     else:
         state.reserved_by = event_id
         if not (last or evictable):
-            state.recent = remember(state.recent, event_id, ctx.graph.dedupe_window)
+            state.recent = remember_hash(state.recent, hashed, ctx.graph.dedupe_window)
         saga.seen[ctx.key] = NEW
         if state.first_rank is not None:  # the root ranks it by the earliest event that carried it
             saga.node_ranks[ctx.key] = state.first_rank

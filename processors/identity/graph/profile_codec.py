@@ -77,8 +77,11 @@ _PACKED_IDS: dict[str, msgspec.msgpack.Ext] = {}
 PACKED_IDS_KEPT = 16_384
 
 
+_UUID_LENGTHS = (32, 36)  # hex and dashed: no regex, no look-up for an id of another length
+
+
 def _packed_id(contact_id: Any) -> Any:
-    if not isinstance(contact_id, str) or len(contact_id) not in (32, 36):  # a UUID's lengths: no regex on other ids
+    if not isinstance(contact_id, str) or len(contact_id) not in _UUID_LENGTHS:
         return contact_id
     packed = _PACKED_IDS.get(contact_id)
     if packed is not None:
@@ -104,18 +107,27 @@ def _with_packed_ids(profile: ProfileState) -> ProfileState:
     contacts = profile.get(RecentContactsSection.name)
     if not isinstance(contacts, dict):
         return profile
-    packed = {channel: [_with_packed_id(entry) for entry in entries] if isinstance(entries, list) else entries
+    packed = {channel: _channel_with_packed_ids(entries) if isinstance(entries, list) else entries
               for channel, entries in contacts.items()}
     return {**profile, RecentContactsSection.name: packed}
 
 
-def _with_packed_id(entry: Any) -> Any:
-    """``entry`` itself when its id does not pack (#9: no copy of an entry whose id is not a UUID)."""
-    if not isinstance(entry, dict) or "id" not in entry:
-        return entry
-    contact_id = entry["id"]
-    packed = _packed_id(contact_id)
-    return entry if packed is contact_id else {**entry, "id": packed}
+def _channel_with_packed_ids(entries: list[Any]) -> list[Any]:
+    """A channel's ``entries``, each itself when its id does not pack (#9: no copy of an entry whose id is not a
+    UUID). One loop, without a call for an id of another length than a UUID's or packed before (in ``_PACKED_IDS``):
+    a profile is saved with all its kept contacts, ~8 an event (#9)."""
+    found = []
+    for entry in entries:
+        if isinstance(entry, dict) and "id" in entry:
+            contact_id = entry["id"]
+            if isinstance(contact_id, str) and len(contact_id) in _UUID_LENGTHS:
+                packed = _PACKED_IDS.get(contact_id)
+                if packed is None:
+                    packed = _packed_id(contact_id)
+                if packed is not contact_id:
+                    entry = {**entry, "id": packed}
+        found.append(entry)
+    return found
 
 
 def _unpacked_id(code: int, data: memoryview) -> str:

@@ -51,11 +51,12 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 import msgspec
 
 from processors.identity.graph import handoff_records, versions
-from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, token_hash
+from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, recalls_hash, token_hash
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.messages.commands import SplitInit
@@ -90,6 +91,7 @@ def partition_key(key: bytes) -> bytes:
     return key.split(KEY_SEPARATOR.encode(), 1)[0]
 
 
+@lru_cache(maxsize=16)  # a worker has one book, its sections fixed and their limits frozen: asked at every contact
 def kept_per_channel(book: ProfileBook) -> int:
     """How many contact events a customer records per channel: as many as its screen pop shows contacts, for each
     of a contact's events."""
@@ -246,7 +248,7 @@ def add(ctx: Ctx[CustomerState], record: ContactRecord) -> None:
         return
     entry, channel = token_hash(record.event_id), record.channel
     key, entries = contact_key(ctx.key, entry), state.contact_index.get(channel, b"")
-    if entry in _entries(entries):
+    if recalls_hash(entries, entry):
         if ctx.store.get_contact(key) != record:  # as a record array kept it: the last record of an event
             ctx.store.put_contact(key, record)
         return

@@ -10,9 +10,9 @@ this format is read by ``legacy.decode_any_state``.
 
 from __future__ import annotations
 
-import copy
 import re
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -259,21 +259,28 @@ def _container_fields(cls: type[NodeState]) -> tuple[str, ...]:
                  if container(field.type) or any(container(arg) for arg in typing.get_args(field.type)))
 
 
-_CONTAINERS = {cls: _container_fields(cls) for cls in (IdentifierState, CustomerState, BlockState)}
+def _thawer(cls: type[S]) -> Callable[[S], S]:
+    """``thaw`` for states of ``cls``, compiled from its container fields (``_container_fields``) as a dataclass
+    compiles its ``__init__``: each field read and set by name in the code, not through ``getattr`` / ``setattr``
+    with a loop over the names (~0.8 µs instead of ~1.6 µs a customer state, #9)."""
+    lines: list[str] = ["def thaw(state):", "    copied = state.__copy__()"]  # msgspec Structs copy themselves in C
+    for name in _container_fields(cls):
+        lines += [f"    value = state.{name}", "    if value is not None:", f"        copied.{name} = value.copy()"]
+    namespace: dict[str, Any] = {}
+    exec("\n".join([*lines, "    return copied"]), namespace)  # the source: the field names above, nothing else
+    return typing.cast(Callable[[S], S], namespace["thaw"])
+
+
+_THAWERS: dict[type, Callable[[Any], Any]] = {cls: _thawer(cls) for cls in (IdentifierState, CustomerState, BlockState)}
 
 
 def thaw(state: S) -> S:
     """A copy of ``state`` whose lists and dicts can be changed without touching the stored value.
 
-    Runs once per handled message: only the fields typed as containers are looked at (``_CONTAINERS``,
-    ~3 µs instead of ~8 µs for a customer state, #9). A shallow copy (``__copy__``, in C) with those fields
-    replaced by their copies: no keyword arguments built and checked as ``msgspec.structs.replace`` does."""
-    copied = copy.copy(state)  # msgspec Structs copy themselves in C (__copy__)
-    for name in _CONTAINERS[type(state)]:
-        value = getattr(state, name)
-        if value is not None:
-            setattr(copied, name, value.copy())
-    return copied
+    Runs once per handled message: only the fields typed as containers are copied (``_container_fields``), by a
+    function compiled per state type (``_thawer``); a shallow copy (``__copy__``, in C) with those fields replaced by
+    their copies: no keyword arguments built and checked as ``msgspec.structs.replace`` does."""
+    return typing.cast(S, _THAWERS[type(state)](state))
 
 
 def state_view(state: NodeState | None) -> dict[str, Any] | None:

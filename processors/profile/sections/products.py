@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from bus.serde import Event
 from bus.topics import BUSINESS_EVENTS, TopicSpec
-from processors.profile.limits import keep_newest, short_key, short_text
+from processors.profile.limits import keep_newest, short_key, short_texts
 from processors.profile.masking import mask
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
@@ -66,7 +66,7 @@ def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], fo
     if current is not None and current.get("at", 0) > at:
         return  # an older fact than the one already applied
     kept = {name: value for name, value in (current or {}).items() if name not in forget}
-    table[key] = {**kept, **{name: short_text(value) for name, value in fields.items()}, "at": at}
+    table[key] = {**kept, **short_texts(fields), "at": at}
 
 
 def _copy(state: dict[str, Any] | None) -> dict[str, Any]:

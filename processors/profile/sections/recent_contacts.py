@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from bus.clock import to_micros
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, TopicSpec
-from processors.profile.limits import short_key, short_text
+from processors.profile.limits import short_key, short_texts
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, occurred_micros
 from processors.profile.shapes import TEXT, TIME, closed, list_of, nullable
@@ -57,7 +57,7 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
 
 def _bounded_entry(event: Event) -> tuple[str, dict[str, Any]]:
     contact_id, fields = _entry(event)
-    return short_key(contact_id), {key: short_text(value) for key, value in fields.items()}
+    return short_key(contact_id), short_texts(fields)
 
 
 def version(event: Event) -> str:

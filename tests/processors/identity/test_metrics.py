@@ -28,3 +28,17 @@ def test_a_contact_moved_by_a_split_is_not_counted_as_one_more_resolved_event() 
     before = resolved()
     metrics.observe([Resolved("cus_a", None, "ev-1"), Resolved("cus_b", None, "ev-1", moved_by="split-1")], 0.0)
     assert resolved() == before + 1
+
+
+def test_graph_messages_among_a_batchs_outputs_move_no_counter() -> None:
+    from processors.identity.graph.messages.steps import Assign
+    from processors.identity.graph.outputs import Send
+
+    def samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in REGISTRY.collect() if family.name.startswith("omnibus_identity_")
+                for sample in family.samples if not sample.name.endswith("_created")}
+
+    before = samples()
+    metrics.observe([Send("cus_a", Assign("cus_a", 1)), Send("PHONE:+33600000001", Assign("cus_a", 2))], 0.0)
+    assert samples() == before

@@ -8,14 +8,23 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bus.errors import ConfigError
+from bus.identifiers.normaliser import MAX_CHARS as MAX_IDENTIFIER_CHARS
 from bus.serde import Event
 from processors.handoffs.outputs import STATUS_CHANGED
 from processors.offers.outputs import OFFER_INSTRUCTION
-from bus.identifiers.normaliser import MAX_CHARS as MAX_IDENTIFIER_CHARS
 from processors.profile.book import VIA, VIA_KEYS_PER_ENTRY, ProfileBook
-from processors.profile.limits import MAX_CONTENT_CHARS, MAX_TEXT_CHARS, ProfileLimits, load_profile_limits
+from processors.profile.limits import (
+    MAX_CONTENT_CHARS,
+    MAX_TEXT_CHARS,
+    ProfileLimits,
+    load_profile_limits,
+    short_text,
+    short_texts,
+)
 from processors.profile.registry import SECTIONS
 from schemas.enums import CHANNELS
 from tests.processors.identity.support import T0, envelope
@@ -155,3 +164,11 @@ def test_limits_come_from_the_environment_and_are_checked(monkeypatch: pytest.Mo
     with pytest.raises(ConfigError, match="OMNIBUS_PROCESSOR_PROFILE__OPEN_HANDOFFS"):
         load_profile_limits()
     assert len(SECTIONS) == 5
+
+
+@given(st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=40),
+                                                      st.lists(st.text(max_size=3), max_size=2)), max_size=8),
+       st.integers(min_value=0, max_value=30))
+def test_short_texts_cuts_each_field_as_short_text_does(fields: dict[str, Any], limit: int) -> None:
+    cut = short_texts(fields, limit)
+    assert cut == {name: short_text(value, limit) for name, value in fields.items()} and list(cut) == list(fields)

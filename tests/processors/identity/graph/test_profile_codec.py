@@ -85,3 +85,17 @@ def test_ids_a_decode_unpacked_are_packed_again_to_the_same_bytes_and_the_ids_ke
     for n in range(10):
         encode_profile({"recent_contacts": {"WEB": [{"id": f"{n:032x}"}]}})
         assert len(profile_codec._PACKED_IDS) <= 3
+
+
+def test_an_encode_with_the_ids_packed_before_writes_what_a_cold_one_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept packed ids answer without a call (#9): the same bytes as packing each id anew, for every kind of id."""
+    from processors.identity.graph import profile_codec
+
+    contacts = [{"id": "a2243c643e0d4bb8a6189d3675b8eaba", "at": 1}, {"id": "a2243c64-3e0d-4bb8-a618-9d3675b8eaba"},
+                {"id": "WT0123456789abcdef"}, {"id": 7}, {"id": ["not", "an", "id"]}, {"id": None}, {"at": 2},
+                "not an entry"]
+    profile = {"recent_contacts": {"CALL_CENTER": contacts, "WEB": "not a list"}}
+    monkeypatch.setattr(profile_codec, "_PACKED_IDS", {})
+    cold = encode_profile(profile)
+    assert len(profile_codec._PACKED_IDS) == 2  # the two UUIDs, kept
+    assert encode_profile(profile) == cold and decode_profile(cold) == profile
