@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import elsewhere, moved_off, split_contacts
+from processors.identity.graph import displace, elsewhere, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -94,6 +94,12 @@ def on_offer(ctx: Node, message: Offer) -> None:
     members = state.members
     loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
     current, other = (loser, ctx.key) if message.swapped else (ctx.key, loser)
+    if (not dissolving(saga) and not message.token.startswith(HOUSEMATE_TOKEN) and not saga.force and not saga.reject
+            and not (loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge))
+            and conflict(ctx.policy, members, message.members, waived(saga))):
+        # Two user ids: the survivor's gives way if the loser's ranks before it (displace.py, as at a join).
+        if moving := displace.at_offer(ctx, saga, message.members, message.culprit, message.traits):
+            displace.split_off(ctx, saga, moving)
     # Over a limit, the identifiers of both sides that rank last give way (evicted from the merged customer);
     # only when the linking identifier itself gives way is the merge refused.
     giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message.members.items()},
