@@ -19,7 +19,8 @@ Only where the customer's state shows the time-order outcome (the attempts that 
   interleaved) is not final, and that event's own user may rank first;
 * the matcher merges the event's side with what stays (else the event is kept apart by weight in time order too, and
   the resident stays);
-* at an ``offer``, the resident is the survivor's (the loser is locked with its members).
+* at an ``offer``, the resident may be either side's: the survivor's moves out before the merge; the loser's (locked
+  with its members) is merged without them, which then leave the survivor (``loser_split_off``).
 
 When none of that holds nothing moves and the limit refuses the step as before, so the rule only ever replaces an
 arrival-order refusal by the time-order outcome. Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
@@ -36,6 +37,7 @@ from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import HASH_BITS, conflict, give_way, member_rank, rank_of, reassigned, saga_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.commands import SplitInit
+from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.saga import customer_id, lineage
 from processors.identity.matching.traits import Summary
@@ -131,3 +133,40 @@ def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
     ctx.send(new_id, SplitInit(versions, [], at, shared=sorted(set(state.shared) & set(moving)), contacts=contacts,
                                profile=profile, split_event_id=refused.event_id, traits=traits,
                                elsewhere=elsewhere.at_split(ctx, moving)))
+
+
+def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
+    """At the survivor of an offer: the loser's members that give way to the survivor's user id, or none (the rule
+    of ``at_offer`` with the sides swapped; what stays of the loser is settled by its ``Offer.ranks_applied``). The
+    loser is locked: the survivor merges it without them and then moves them out (``loser_split_off``)."""
+    loser, culprit = message.members, message.culprit
+    if culprit is None or saga.proposal:
+        return []
+    mine = [key for key in ctx.state.members if kind_of(key) == USER_ID]
+    residents = [key for key in loser if kind_of(key) == USER_ID and key not in ctx.state.members]
+    if len(mine) != 1 or len(residents) != 1:
+        return []
+    rank, event, arriving = member_rank(loser[residents[0]]), saga_rank(saga), member_rank(ctx.state.members[mine[0]])
+    if not rank or not arriving or arriving >= rank or event >= rank:
+        return []
+    moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)
+    rest = [key for key in loser if key not in moving]
+    if not rest or not all(member_rank(loser[key]) < event and (
+            not member_rank(loser[key]) or recalls(message.ranks_applied, str(member_rank(loser[key]))))
+            for key in rest):
+        return []
+    ranks = {key: member_rank(loser[key]) for key in rest}
+    if not _fits(ctx, saga, list(ctx.state.members), ranks, culprit):
+        return []
+    if judge(ctx, message.traits, ctx.state.traits, [*rest, culprit], [*ctx.state.members, culprit])[0] \
+            is not Decision.MERGE:
+        return []
+    return moving
+
+
+def loser_split_off(ctx: Node, saga: Saga, leaving: Mapping[str, Member]) -> None:
+    """After the merge of an offer whose loser's resident gave way (``at_offer_loser``): the resident and its
+    rank-mates, merged in without them, leave the survivor with the contacts that carried only them (``split_off``)."""
+    for key, value in leaving.items():
+        ctx.state.members[key] = reassigned(value)
+    split_off(ctx, saga, sorted(leaving))
