@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import elsewhere, moved_off, split_contacts
+from processors.identity.graph import displace, elsewhere, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -24,7 +24,7 @@ from processors.identity.graph.customer_steps import (
 )
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
-from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Link, Offer, OfferResult, Unblock
 from processors.identity.graph.outputs import Merged, Refused
@@ -65,7 +65,7 @@ def on_link(ctx: Node, message: Link) -> None:
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
-            elsewhere_with=state.elsewhere_with,
+            elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied,
         ))
 
 
@@ -94,6 +94,18 @@ def on_offer(ctx: Node, message: Offer) -> None:
     members = state.members
     loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
     current, other = (loser, ctx.key) if message.swapped else (ctx.key, loser)
+    leaving_members: dict[str, Member] = {}
+    if (not dissolving(saga) and not message.token.startswith(HOUSEMATE_TOKEN) and not saga.force and not saga.reject
+            and not (loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge))
+            and conflict(ctx.policy, members, message.members, waived(saga))):
+        # Two user ids: the survivor's gives way if the loser's ranks before it (displace.py, as at a join).
+        if moving := displace.at_offer(ctx, saga, message.members, message.culprit, message.traits):
+            displace.split_off(ctx, saga, moving)
+        elif leaving := displace.at_offer_loser(ctx, saga, message):
+            # The loser's gives way: merged without it and its rank-mates, which then leave (displace.py).
+            leaving_members = {key: message.members[key] for key in leaving}
+            message = msgspec.structs.replace(message, members={
+                key: value for key, value in message.members.items() if key not in leaving})
     # Over a limit, the identifiers of both sides that rank last give way (evicted from the merged customer);
     # only when the linking identifier itself gives way is the merge refused.
     giving = give_way(ctx.policy, members, {key: member_rank(value) for key, value in message.members.items()},
@@ -193,6 +205,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.emit(merged)
         assign(ctx, moved, members, ctx.key, merged.event_id, None)
         ctx.send(loser, OfferResult(message.token, True, ctx.key))
+        if leaving_members:
+            displace.loser_split_off(ctx, saga, leaving_members)
         saga.current = ctx.key
     if apart and (own_side := _own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
         saga.current = own_side  # kept apart: the event goes where its contact's first event went

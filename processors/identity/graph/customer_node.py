@@ -17,6 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    displace,
     elsewhere,
     handoff_moves,
     late_owner,
@@ -84,6 +85,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     if followed is not None:
         ctx.send(*followed)
         return
+    displace.applied(ctx, message.rank)  # its rank settles the members it ranked (displace.py)
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family

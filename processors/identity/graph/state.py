@@ -172,6 +172,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # events that carried it carried too, at most ``elsewhere.MAX_WITH``: a split gives the new customer those its
     # moved members came with (``elsewhere.py``, tester22 F6). Moves with ``Offer.elsewhere_with``.
     elsewhere_with: dict[str, list[str]] = {}
+    ranks_applied: bytes = b""  # 6-byte hashes of the latest applied events' ranks (displace.py)
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

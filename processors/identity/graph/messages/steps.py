@@ -85,6 +85,7 @@ class Offer(Message, tag="offer", frozen=True):
     made_for: bytes = b""  # the loser's ``CustomerState.made_for``
     # The loser's ``CustomerState.elsewhere_with``: whose events carried them, for a later split (``elsewhere.py``).
     elsewhere_with: dict[str, list[str]] = {}
+    ranks_applied: bytes = b""  # the loser's ``CustomerState.ranks_applied`` (displace.py)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -1,0 +1,172 @@
+"""Where two user ids (a limit of one) meet on one customer, the earlier-ranked one keeps it (issue #8 point 5).
+
+Segment user ids are limited to one per customer (``max_per_customer`` USER_ID 1): two are two people. In time order
+the user whose earliest event came first holds the customer its anonymous id or e-mail reached, and the later user's
+event is refused through that identifier (``limits.conflict``), keeping only what its own event brought. Arriving in
+another order, the later user got there first and the earlier one was refused. Here the customer is re-derived when
+that happens: a step (a ``join`` of an event's pending identifiers, or an ``offer`` at its survivor) that brings a
+user id ranked before the customer's resident one, by an event that ranks before the resident too, moves the
+resident out with its rank-mates (the members its earliest event brought: those of its very rank, not the linking
+identifiers) to a customer of its own, the steps of an operator's split without a do-not-merge; the step then goes on
+as without the resident (limits, weighing, claims as before).
+
+Only where the customer's state shows the time-order outcome (the attempts that decided on less, and what they broke:
+``tests/bench/results/identity_email_order.md``):
+
+* every member left ranks before the event, so in time order they were there when it came (``_settled``);
+* each of those ranks is the rank of an event applied to this customer (``CustomerState.ranks_applied``, the latest
+  ``RANKS_KEPT``): a rank an event lowered at its visit while the event is still on its way (3 partitions
+  interleaved) is not final, and that event's own user may rank first;
+* the matcher merges the event's side with what stays (else the event is kept apart by weight in time order too, and
+  the resident stays);
+* at an ``offer``, the resident may be either side's: the survivor's moves out before the merge; the loser's (locked
+  with its members) is merged without them, which then leave the survivor (``loser_split_off``).
+
+When none of that holds nothing moves and the limit refuses the step as before, so the rule only ever replaces an
+arrival-order refusal by the time-order outcome. Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from processors.identity.graph import elsewhere, handoff_moves, moved_off, split_contacts, split_traits
+from processors.identity.graph.context import recalls, remember
+from processors.identity.graph.customer_steps import Node, assign, waived
+from processors.identity.graph.evidence import judge
+from processors.identity.graph.limits import HASH_BITS, conflict, give_way, member_rank, rank_of, reassigned, saga_rank
+from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.messages.commands import SplitInit
+from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.outputs import Refused
+from processors.identity.graph.saga import customer_id, lineage
+from processors.identity.matching.traits import Summary
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MAX_PER_CUSTOMER, kind_of
+
+USER_ID = "USER_ID"
+RANKS_KEPT = 8  # ranks of applied events a root remembers (6-byte hashes): an older one settles nothing
+REASON = "a user id ranked before it reached the customer (limit of one)"
+
+
+def applied(ctx: Node, rank: int) -> None:
+    """An event of ``rank`` (``limits.event_rank``) was applied to this customer."""
+    ctx.state.ranks_applied = remember(ctx.state.ranks_applied, str(rank), RANKS_KEPT)
+
+
+def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iterable[str]) -> list[str]:
+    """The members that give way to the user id among ``added`` (the event's pending identifiers meeting this
+    customer through ``culprit``): the resident user id and its rank-mates, or none."""
+    arriving = [key for key in added if kind_of(key) == USER_ID]
+    if len(arriving) != 1:
+        return []
+    ranks = {key: rank_of(ctx.policy, saga, key) for key in added}
+    keep = {culprit, *linking}
+    return _leaving(ctx, saga, ranks[arriving[0]], keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
+                    and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE)
+
+
+def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | None,
+             traits: Summary | None) -> list[str]:
+    """At the survivor of an offer: the members that give way to the loser's user id (``loser``: its members), or
+    none. Not for a proposal (an alias's late link or blocking: no event ranks it) nor without a linking identifier."""
+    if culprit is None or saga.proposal:
+        return []
+    arriving = [key for key in loser if kind_of(key) == USER_ID and key not in ctx.state.members]
+    if len(arriving) != 1:
+        return []
+    ranks = {key: member_rank(value) for key, value in loser.items()}
+    return _leaving(ctx, saga, ranks[arriving[0]], {culprit}, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
+                    and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE)
+
+
+def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
+             goes_ahead: Callable[[list[str]], bool]) -> list[str]:
+    """The resident user id and its rank-mates, if they rank after ``arriving_rank`` and the event, what stays is
+    settled (``_settled``) and the step ``goes_ahead`` with what stays; else none."""
+    members = ctx.state.members
+    residents = [key for key in members if kind_of(key) == USER_ID]
+    if len(residents) != 1:
+        return []
+    rank, event = member_rank(members[residents[0]]), saga_rank(saga)
+    if not rank or not arriving_rank or arriving_rank >= rank or event >= rank:
+        return []
+    moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
+    rest = [key for key in members if key not in moving]
+    if not rest or not _settled(ctx, [member_rank(members[key]) for key in rest], event):
+        return []
+    return moving if goes_ahead(rest) else []
+
+
+def _fits(ctx: Node, saga: Saga, rest: list[str], added: Mapping[str, int], culprit: str) -> bool:
+    """Whether, once the resident has left, the step goes ahead by the limits: no second identifier of a type
+    limited to one, and the linking identifier does not itself give way (``limits.give_way``)."""
+    members = {key: ctx.state.members[key] for key in rest}
+    return (conflict(ctx.policy, members, added, waived(saga)) is None
+            and culprit not in give_way(ctx.policy, members, added, waived(saga)))
+
+
+def _settled(ctx: Node, ranks: Iterable[int], event: int) -> bool:
+    """Whether every rank ranks before ``event`` and is that of an event applied here (0: unranked, no event)."""
+    return all(rank < event and (not rank or recalls(ctx.state.ranks_applied, str(rank))) for rank in ranks)
+
+
+def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
+    """Move ``moving`` to a customer of their own, by an operator split's steps (``customer_node.on_split``: the
+    contacts that carried only moved identifiers follow, with their profile part and trait summary) but with no
+    do-not-merge (the two may merge again by weight, as any two customers) and announced as the limit's refusal of
+    the resident user id here (``LinkRefused`` rule ``max-per-customer``, ``other_customer_id`` its new customer):
+    not a ``CustomerSplit``, which is an operator's decision (``processors/verify/reviews.py``)."""
+    state = ctx.state
+    members = state.members
+    resident = next(key for key in moving if kind_of(key) == USER_ID)
+    at = member_rank(members[resident]) >> HASH_BITS
+    new_id = customer_id(at, f"displace~{saga.event_id}~{resident}")
+    versions = {key: reassigned(members.pop(key)) for key in moving}
+    moved_off.note_identifiers(state, versions, new_id)  # an apply still on its way here follows them
+    refused = Refused(resident, REASON, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key, other_customer_id=new_id)
+    ctx.emit(refused)
+    assign(ctx, moving, versions, new_id, refused.event_id, None)
+    contacts, profile = split_contacts.hand_over(ctx, moving)
+    handoff_moves.note_moved(ctx, contacts, new_id)
+    traits = split_traits.at_split(ctx, profile)
+    ctx.send(new_id, SplitInit(versions, [], at, shared=sorted(set(state.shared) & set(moving)), contacts=contacts,
+                               profile=profile, split_event_id=refused.event_id, traits=traits,
+                               elsewhere=elsewhere.at_split(ctx, moving)))
+
+
+def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
+    """At the survivor of an offer: the loser's members that give way to the survivor's user id, or none (the rule
+    of ``at_offer`` with the sides swapped; what stays of the loser is settled by its ``Offer.ranks_applied``). The
+    loser is locked: the survivor merges it without them and then moves them out (``loser_split_off``)."""
+    loser, culprit = message.members, message.culprit
+    if culprit is None or saga.proposal:
+        return []
+    mine = [key for key in ctx.state.members if kind_of(key) == USER_ID]
+    residents = [key for key in loser if kind_of(key) == USER_ID and key not in ctx.state.members]
+    if len(mine) != 1 or len(residents) != 1:
+        return []
+    rank, event, arriving = member_rank(loser[residents[0]]), saga_rank(saga), member_rank(ctx.state.members[mine[0]])
+    if not rank or not arriving or arriving >= rank or event >= rank:
+        return []
+    moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)
+    rest = [key for key in loser if key not in moving]
+    if not rest or not all(member_rank(loser[key]) < event and (
+            not member_rank(loser[key]) or recalls(message.ranks_applied, str(member_rank(loser[key]))))
+            for key in rest):
+        return []
+    ranks = {key: member_rank(loser[key]) for key in rest}
+    if not _fits(ctx, saga, list(ctx.state.members), ranks, culprit):
+        return []
+    if judge(ctx, message.traits, ctx.state.traits, [*rest, culprit], [*ctx.state.members, culprit])[0] \
+            is not Decision.MERGE:
+        return []
+    return moving
+
+
+def loser_split_off(ctx: Node, saga: Saga, leaving: Mapping[str, Member]) -> None:
+    """After the merge of an offer whose loser's resident gave way (``at_offer_loser``): the resident and its
+    rank-mates, merged in without them, leave the survivor with the contacts that carried only them (``split_off``)."""
+    for key, value in leaving.items():
+        ctx.state.members[key] = reassigned(value)
+    split_off(ctx, saga, sorted(leaving))
