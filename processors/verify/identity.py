@@ -354,7 +354,8 @@ def operator_moves(outputs: IdentityOutputs, expected: set[str], survivors: Mapp
     (``outputs.moved_contact_id``: an event of the contact that reached the source after the move,
     ``graph/move_contact.py`` ``follow``).
 
-    The recomputation replays no operator command, and a contact stays where an operator moved it when a later split
+    The recomputation replays no contact move (it replays merges, splits and releases), and a contact stays where an
+    operator moved it when a later split
     moves the identifiers it carried (``split_contacts.leaving``: the source no longer records it), so its
     identifiers' customer no longer says where it belongs: F4, merge then move-contact then split failed with "did not
     follow"."""
