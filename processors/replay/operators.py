@@ -83,17 +83,19 @@ def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorComm
     found: dict[str, OperatorCommand] = {}
     for record in records:
         event = record.event
-        if event is None or event.schema not in (MERGED, SPLIT):
-            continue
-        value, lineage = event.value, event.value.get("lineage") or {}
+        lineage = (event.value.get("lineage") or {}) if event is not None else {}
+        if event is None or not (event.schema == SPLIT or (event.schema == MERGED
+                                                           and lineage.get("rule") == MANUAL_MERGE)):
+            continue  # the matcher's merges are the recomputation's own
+        value = event.value
         envelope = value["envelope"]
         moved = tuple(identifier_key(i) for i in value["moved_identifiers"])
         token = str(lineage.get("triggering_event_id") or envelope["event_id"])
-        if event.schema == MERGED and lineage.get("rule") == MANUAL_MERGE:
+        if event.schema == MERGED:
             found.setdefault(envelope["event_id"], OperatorMerge(
                 value["survivor_customer_id"], value["merged_customer_id"], moved, token,
                 str(value.get("operator") or ""), str(value.get("reason") or ""), arrived(record)))
-        elif event.schema == SPLIT:
+        else:
             at = born_at(value["new_customer_id"])
             found.setdefault(envelope["event_id"], OperatorSplit(
                 value["source_customer_id"], value["new_customer_id"], moved, token,

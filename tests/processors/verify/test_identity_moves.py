@@ -4,7 +4,7 @@ Ann and Bob merged by an operator, Bob's call (his phone only) moved by the agen
 account and phone split off again: the call stays on Carl, where the operator put it (the split moves only contacts
 the source still records). ``omnibus verify`` failed with "an operator split its identifiers off and the contact did
 not follow them": it expected the call under the customer of its identifiers. The recomputation replays no contact
-command; an operator's move says where the contact belongs (``verify.identity.operator_moves``). Every order of the
+move; an operator's move says where the contact belongs (``verify.identity.operator_moves``). Every order of the
 three commands verifies; a processor that announced the move and left the contact elsewhere still fails.
 """
 
