@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
 from processors.replay import Replayed
-from processors.replay.operators import SPLIT
+from processors.replay.operators import SPLIT, OperatorSplit, announced_commands
+from processors.replay.releases import Release
 from processors.verify.report import Check, Report, shown
 
 CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (identity move-contact)
@@ -56,13 +57,28 @@ def review_pairs(reviews: Iterable[Replayed], survivors: Mapping[str, str] | Non
 
 def announced_splits(customer_events: Iterable[Replayed]) -> dict[str, tuple[frozenset[str], str, str]]:
     """Every ``CustomerSplit`` once (by its event id: a batch replayed after a rebalance announces the same id):
-    split event id -> (the moved identifier keys, the source customer id, the new customer id)."""
+    split event id -> (the moved identifier keys an operator left there, the source customer id, the new customer
+    id). A moved identifier that a later split (an unmerge) or release took on is left out: it left the new customer
+    by an operator's hand, so where it stands now says nothing of this split (a released e-mail a later event linked
+    to the source again, an unmerge that gave a split-off customer merged into another back: the checks of these
+    splits failed on legitimate chains of commands)."""
+    records = list(customer_events)
+    taken: dict[str, set[str]] = {}  # a split's new customer id -> its moved keys taken on since
+    later: list[tuple[str, frozenset[str]]] = []  # (new customer id, moved keys) of the splits so far, in turn
+    for command in announced_commands(records):
+        gone = set(command.moved) if isinstance(command, OperatorSplit) else {command.identifier} \
+            if isinstance(command, Release) else set()
+        for new, moved in later:
+            taken.setdefault(new, set()).update(moved & gone)
+        if isinstance(command, OperatorSplit):
+            later.append((command.new, frozenset(command.moved)))
     found: dict[str, tuple[frozenset[str], str, str]] = {}
-    for record in customer_events:
+    for record in records:
         if record.event is not None and record.event.schema == SPLIT:
             value = record.event.value
+            moved = frozenset(identifier_key(i) for i in value["moved_identifiers"])
             found[value["envelope"]["event_id"]] = (
-                frozenset(identifier_key(i) for i in value["moved_identifiers"]), value["source_customer_id"],
+                moved - taken.get(value["new_customer_id"], set()), value["source_customer_id"],
                 value["new_customer_id"])
     return found
 
