@@ -1,16 +1,16 @@
 """Operators' merges and splits (``omnibus identity merge``, ``split``, ``unmerge``) in a recomputation of identity:
 read back from their announcements, applied in turn with the releases (``releases.py``).
 
-They travel on the graph topic, not on identity's inputs, so a graph rebuilt from the inputs alone neither joins
-what an operator merged nor parts what one split. The running processor announces each on ``customer.events.v1``: a
-merge as ``CustomerMerged`` of rule ``manual-merge`` (survivor, merged customer, the identifiers that moved), a split
-or an unmerge as ``CustomerSplit`` (source, new customer, the identifiers that moved). The recomputation
-(``identity.recompute``) sends the same command to its graph where the running processor applied it: between
-the input records that reached Kafka before and after the announcement (``releases.in_turn``), in the order the
-announcements reached Kafka, releases among them. So a chain of commands (merge two people, split off a mix of their identifiers,
-merge the split-off customer with a third) is rebuilt step by step; one pair of identifiers per command cannot say
-what such a chain joined and parted (the random search of chained commands: 12 of 260 runs failed verify's grouping
-checks that way).
+They travel on the graph topic, not on identity's inputs, so a graph rebuilt from the inputs alone neither joins what
+an operator merged nor parts what one split. The running processor announces each on ``customer.events.v1``: a merge
+as ``CustomerMerged`` of rule ``manual-merge`` (survivor, merged customer, the identifiers that moved), a split or an
+unmerge as ``CustomerSplit`` (source, new customer, the identifiers that moved). The recomputation
+(``identity.recompute``) sends the same command to its graph where the running processor applied it: between the
+input records that reached Kafka before and after the announcement (``releases.in_turn``), in the order the
+announcements reached Kafka, releases among them. So a chain of commands (merge two people, split off a mix of their
+identifiers, merge the split-off customer with a third) is rebuilt step by step; one pair of identifiers per command
+cannot say what such a chain joined and parted (the random search of chained commands: 12 of 260 runs failed verify's
+grouping checks that way).
 
 Customer ids are minted from the event that made the customer (``saga.customer_id``), so a recomputation that took
 the same inputs holds the running processor's customers under the same ids; a split's new customer is minted from
