@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +29,9 @@ from bus.topics import TopicSpec
 from processors.replay import Progress as ProgressCallback
 from processors.replay import Replayed, TopicsReplay, read_topics
 from processors.replay.compare import compare
+
+if TYPE_CHECKING:
+    from processors.replay.operators import OperatorCommand
 
 console = Console(stderr=True)
 
@@ -124,41 +128,35 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
 
 
 def replay_identity(settings: OmnibusSettings) -> Rebuilt:
-    """The node table rebuilt from identity's inputs and the operators' releases (``processors.replay.releases``)
-    against its changelog, both sides compared after joining what operators decided and reviews await
-    (``processors.verify.reviews``: splits, reviews), as verify does."""
-    from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS
+    """The node table rebuilt from identity's inputs and the operators' releases, merges and splits, replayed in turn
+    (``processors.replay.operators``), against its changelog, both sides compared after joining what reviews link,
+    open or decided (``processors.verify.reviews``), as verify does."""
+    from bus.topics import CUSTOMER_EVENTS, IDENTITY_REVIEWS
     from processors.identity.config import load_identity_settings
     from processors.profile.book import ProfileBook
     from processors.replay.identity import changelog, clusters, inputs, recompute, running
-    from processors.replay.releases import announced_releases
+    from processors.replay.operators import announced_commands
     from processors.verify.identity import IdentityOutputs, decided_pairs
     from processors.verify.report import shown
-    from processors.verify.reviews import by_review, operator_decisions
+    from processors.verify.reviews import by_review
 
     identity, book = load_identity_settings(), ProfileBook.from_registry()
     records = read_with_progress(settings, "reading identity's inputs", inputs(book))
     state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
-    decided = read_with_progress(settings, "reading the operators' decisions",
-                                 [CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTITY_REVIEWS])
+    decided = read_with_progress(settings, "reading the operators' decisions", [CUSTOMER_EVENTS, IDENTITY_REVIEWS])
 
     def of(spec: TopicSpec) -> list[Replayed]:
         return [record for record in decided.records if record.topic == spec.name(settings.topics)]
 
-    releases = announced_releases(of(CUSTOMER_EVENTS))
+    commands = announced_commands(of(CUSTOMER_EVENTS))
     started = time.monotonic()
-    result = recompute(records.records, settings, identity, book, releases)
+    result = recompute(records.records, settings, identity, book, commands)
     seconds = time.monotonic() - started
     current, undecodable = running(state.records)
     if undecodable:
         typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
-    if releases:
-        typer.echo(f"replayed {len(releases)} operator release(s) of identifiers (LinkRefused manual-release)")
-
-    pairs, splits = decided_pairs(result, IdentityOutputs(assignments=of(CUSTOMER_IDENTIFIERS),
-                                                          customer_events=of(CUSTOMER_EVENTS),
-                                                          reviews=of(IDENTITY_REVIEWS)))
-    note = joined_note(operator_decisions(of(CUSTOMER_EVENTS)), len(splits), len(pairs) - len(splits))
+    pairs = decided_pairs(IdentityOutputs(customer_events=of(CUSTOMER_EVENTS), reviews=of(IDENTITY_REVIEWS)))
+    note = replayed_note(commands, len(result.not_replayed), len(pairs))
     if note:
         typer.echo(note)
     rebuilt = clusters(result.graph.store.nodes)
@@ -166,17 +164,25 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
                    shown=shown)
 
 
-def joined_note(decisions: int, decided_pairs: int, review_pairs: int) -> str | None:
-    """What ``replay identity`` joined before comparing (None: nothing to say). ``decisions``: operators' splits,
-    unmerges and merges read; ``decided_pairs``, ``review_pairs``: the pairs of customers joined because an
-    operator's decision still in force, or a review, links them (``verify.identity.decided_pairs``); a decision the
-    recomputation already agrees with needs no pair (tester22 F13: "0 operator split(s)" after four of them)."""
-    if not (decisions or decided_pairs or review_pairs):
+def replayed_note(commands: Sequence[OperatorCommand], not_replayed: int, review_pairs: int) -> str | None:
+    """What ``replay identity`` replayed and joined before comparing (None: nothing to say): the operators'
+    ``commands`` it read and replayed (``operators.announced_commands``), by kind (tester22 F13: "0 operator split(s)"
+    after four of them counted something else than the decisions read), ``not_replayed`` of them the recomputation
+    had no customer for, and the ``review_pairs`` joined because a review links them."""
+    from processors.replay.operators import OperatorMerge, OperatorSplit
+    from processors.replay.releases import Release
+
+    if not (commands or review_pairs):
         return None
-    return (f"{decisions} operator split(s), unmerge(s) or merge(s) read; compared after joining "
-            f"{decided_pairs + review_pairs} pair(s) of customers the recomputation cannot link by itself: "
-            f"{decided_pairs} that operators' decisions still in force link, {review_pairs} that reviews link "
-            "(omnibus verify lists them)")
+    kinds = Counter(type(command) for command in commands)
+    parts = [f"replayed {len(commands)} operator command(s) announced on customer.events: "
+             f"{kinds[OperatorMerge]} merge(s), {kinds[OperatorSplit]} split(s) or unmerge(s), "
+             f"{kinds[Release]} release(s)"]
+    if not_replayed:
+        parts.append(f"{not_replayed} of them not replayed (the recomputation holds none of its customers)")
+    parts.append(f"compared after joining {review_pairs} pair(s) of customers that reviews link "
+                 "(omnibus verify lists them)")
+    return "; ".join(parts)
 
 
 REPLAYS: dict[str, Callable[[OmnibusSettings], Rebuilt]] = {

@@ -4,10 +4,9 @@ The input records are taken through the processor's own ``Intake`` and ``Identit
 in one process by ``LocalGraph`` (the protocol's in-memory runner) after each record. Customer ids are
 minted by the protocol, so the comparison is on what they mean: which identifiers belong together. Both
 sides become ``{smallest identifier of a customer: sorted identifiers of that customer}``. The running
-side is the ``identity-nodes`` table's changelog. Splits requested with ``omnibus identity split`` travel
-on the graph topic, not on the inputs: a rebuilt graph does not replay them (verify joins what they parted,
-``processors.verify.reviews``). Releases (``omnibus identity release``) it does replay, from their announcements
-(``processors.replay.releases``).
+side is the ``identity-nodes`` table's changelog. Operators' releases, merges and splits (``omnibus identity
+release | merge | split | unmerge``) travel on the graph topic, not on the inputs: a rebuilt graph replays them from
+their announcements, in turn (``processors.replay.releases``, ``processors.replay.operators``).
 """
 
 from __future__ import annotations
@@ -34,7 +33,8 @@ from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook, ProfileState
 from processors.profile.sections._time import micros
 from processors.replay import Replayed, fenced
-from processors.replay.releases import Release, apply_release, in_turn
+from processors.replay.operators import OperatorCommand, apply_command
+from processors.replay.releases import in_turn
 
 T = TypeVar("T")
 
@@ -79,7 +79,8 @@ class Recomputed:
 
     ``identifiers_of``: event id -> the normalised identifier keys it links; ``occurred_at``: event id -> when it
     occurred (epoch µs); ``refused``: input records the intake could not take (the running processor dead-letters
-    them); ``contacts``: event ids of the records taken from the contact topic, in input order.
+    them); ``contacts``: event ids of the records taken from the contact topic, in input order;
+    ``not_replayed``: operators' commands the recomputation had no customer for (``operators.apply_command``).
     """
 
     graph: LocalGraph
@@ -88,22 +89,24 @@ class Recomputed:
     occurred_at: dict[str, int] = field(default_factory=dict)
     refused: list[Replayed] = field(default_factory=list)
     contacts: list[str] = field(default_factory=list)
+    not_replayed: list[OperatorCommand] = field(default_factory=list)
 
 
 def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
-              book: ProfileBook, releases: Iterable[Release] = ()) -> Recomputed:
+              book: ProfileBook, commands: Iterable[OperatorCommand] = ()) -> Recomputed:
     """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one; each of
-    ``releases`` (``releases.announced_releases``) applied between the records that reached Kafka before and after
-    it (``releases.in_turn``)."""
+    the operators' ``commands`` (``operators.announced_commands``: releases, merges, splits) applied between the
+    records that reached Kafka before and after its announcement (``releases.in_turn``)."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
     result = Recomputed(LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event,
                                                  dedupe_window=identity.dedupe_window)))
     contacts = CONTACT_EVENTS.name(settings.topics)
-    for record in in_turn(records, releases):
-        if isinstance(record, Release):
-            apply_release(result.graph, record)
+    for record in in_turn(records, commands):
+        if not isinstance(record, Replayed):
+            if not apply_command(result.graph, record):
+                result.not_replayed.append(record)
             continue
         event = record.event
         if event is None:

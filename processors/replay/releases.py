@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from processors.identity.graph.local import LocalGraph
 from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
@@ -70,20 +71,31 @@ def announced_releases(customer_events: Iterable[Replayed]) -> list[Release]:
     return sorted(found.values(), key=lambda release: release.arrived)
 
 
-def in_turn(records: Iterable[Replayed], releases: Iterable[Release]) -> Iterator[Replayed | Release]:
-    """``records`` (in their order) with each release placed after the records that reached Kafka no later than
-    its announcement: a stable reordering, none when there are no releases."""
-    ordered = sorted(releases, key=lambda release: release.arrived)
+class Arriving(Protocol):
+    """An operator's command as announced (a release, ``operators.OperatorMerge``, ``OperatorSplit``)."""
+
+    @property
+    def arrived(self) -> int: ...  # epoch µs: when its announcement reached Kafka
+
+
+A = TypeVar("A", bound=Arriving)
+
+
+def in_turn(records: Iterable[Replayed], commands: Iterable[A]) -> Iterator[Replayed | A]:
+    """``records`` (in their order) with each command (a release, an operator's merge or split) placed after the
+    records that reached Kafka no later than its announcement, commands of one instant in their given order: a stable
+    reordering, none when there are no commands."""
+    ordered = sorted(commands, key=lambda command: command.arrived)
     if not ordered:
         yield from records
         return
-    bounds = [release.arrived for release in ordered]
+    bounds = [command.arrived for command in ordered]
     between: list[list[Replayed]] = [[] for _ in range(len(ordered) + 1)]
     for record in records:
         between[bisect_left(bounds, arrived(record))].append(record)
-    for position, release in enumerate(ordered):
+    for position, command in enumerate(ordered):
         yield from between[position]
-        yield release
+        yield command
     yield from between[-1]
 
 

@@ -8,20 +8,21 @@ so unit tests can hand them crafted inputs:
   definition); a test or an operator can also hand a JSONL file of the event ids it was answered 2xx
   for (``omnibus verify --ledger FILE``), and every one of them must then be found on an input topic.
 * ``identity``: every identifier of an accepted input is assigned on ``customer.identifiers.v1`` as the plain
-  recomputation assigns it (operators' releases replayed where the processor applied them, from their ``LinkRefused``
-  ``manual-release`` announcements: ``processors.replay.releases``); every contact the recomputation resolves is on
-  ``customer.contacts.v1`` under its customer (under the one an identifier was released from, for a contact that
-  occurred before the release); every contact on identity's contact input that carried an identifier is on
-  ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5; one without an
-  identifier is a figure, "contacts without an identifier"); no current row names a merged-away customer (reader rule:
-  ``processors.identity.assignments``); the node table's changelog equals the recomputation, after joining what the
-  running processor's reviews and an operator's splits link (``processors.verify.reviews``): a group that differs only
+  recomputation assigns it (operators' releases, merges, splits and unmerges replayed where the processor applied
+  them, from their announcements on ``customer.events.v1``: ``processors.replay.operators``); every contact the
+  recomputation resolves is on ``customer.contacts.v1`` under its customer (under the one an identifier was released
+  from, for a contact that occurred before the release); every contact on identity's contact input that carried an
+  identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
+  one without an identifier is a figure, "contacts without an identifier"); no current row names a merged-away
+  customer (reader rule: ``processors.identity.assignments``); the node table's changelog equals the recomputation,
+  after joining what the running processor's reviews link (``processors.verify.reviews``): a group that differs only
   there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the table's
-  customers, else "decided by an operator"; any other difference fails, counted per direction in the figures
-  (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review requests excuse
-  nothing: no operator can decide them. A customer an operator split off is named, in the table, by every shared
-  identifier the recomputation keeps its identifiers' customer apart through (``processors.verify.split_sharing``,
-  tester22 F6: the flat's landline counted the split-off tenant "without a customer of their own").
+  customers, else "decided by an operator" (a decided review); any other difference fails, counted per direction in
+  the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review
+  requests excuse nothing: no operator can decide them. A customer an operator split off is named, in the table, by
+  every shared identifier the recomputation keeps its identifiers' customer apart through
+  (``processors.verify.split_sharing``, tester22 F6: the flat's landline counted the split-off tenant "without a
+  customer of their own").
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
   equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``); each handoff identity placed
   (its ``HandoffCreated`` on ``customer.contacts.v1``) is on that customer in the tracker's table and in its latest

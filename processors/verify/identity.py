@@ -23,6 +23,7 @@ from processors.profile.sections.recent_contacts import RecentContactsSection, c
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
+from processors.replay.operators import MERGED
 from processors.replay.releases import Release, announced_releases, held_then
 from processors.verify.report import Check, Report, shown
 from processors.verify.reviews import (
@@ -33,14 +34,11 @@ from processors.verify.reviews import (
     check_splits,
     directions,
     joined,
-    merge_pairs,
     review_pairs,
-    split_pairs,
     status,
 )
 from processors.verify.split_sharing import check_split_sharing
 
-MERGED = "omnibus.identity.CustomerMerged"
 LINKED = "omnibus.identity.CustomerLinked"
 CREATED = "omnibus.identity.CustomerCreated"
 CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
@@ -99,20 +97,12 @@ def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
     return {identifier: frozenset(members[customer]) for identifier, customer in owner.items()}
 
 
-def decided_pairs(recomputed: Recomputed, outputs: IdentityOutputs) -> tuple[Pairs, Pairs]:
-    """(every pair an open or decided review of the running processor, a split or an operator's merge links, the
-    splits' and merges' alone): what the recomputation cannot know, operators' decisions and what awaits them
-    (``processors.verify.reviews``). Reads
-    ``outputs.customer_events``, ``assignments`` and ``reviews``; ``omnibus replay identity`` compares through them
-    too."""
-    survivors = merges(outputs.customer_events)
-    owner = {key: str(row["customer_id"]) for key, row in reader_rows(outputs.assignments).items()}
-    def current(customer: str) -> str:
-        return final_customer(customer, survivors)
-
-    splits = split_pairs(recomputed, outputs.customer_events, owner, current) | merge_pairs(
-        outputs.customer_events, owner, current)
-    return review_pairs(outputs.reviews, survivors) | splits, splits
+def decided_pairs(outputs: IdentityOutputs) -> Pairs:
+    """Every pair of identifiers an open or decided review of the running processor links (``reviews.review_pairs``):
+    what the recomputation cannot know, as operators decide reviews on the graph topic. Operators' merges, splits and
+    releases need none: the recomputation replays them (``processors.replay.operators``). Reads
+    ``outputs.customer_events`` and ``reviews``; ``omnibus replay identity`` compares through them too."""
+    return review_pairs(outputs.reviews, merges(outputs.customer_events))
 
 
 def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str, report: Report) -> None:
@@ -142,7 +132,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count("lost", len(assigned.failures))
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
-    pairs, _ = decided_pairs(recomputed, outputs)
+    pairs = decided_pairs(outputs)
     wanted, found = _groups(expected), _groups({k: v for k, v in topic_owner.items() if k in expected})
     wanted_joined, found_joined = joined(wanted.values(), pairs), joined(found.values(), pairs)
     clusters_wanted = set(wanted_joined.values())
@@ -364,7 +354,8 @@ def operator_moves(outputs: IdentityOutputs, expected: set[str], survivors: Mapp
     (``outputs.moved_contact_id``: an event of the contact that reached the source after the move,
     ``graph/move_contact.py`` ``follow``).
 
-    The recomputation replays no operator command, and a contact stays where an operator moved it when a later split
+    The recomputation replays no contact move (it replays merges, splits and releases), and a contact stays where an
+    operator moved it when a later split
     moves the identifiers it carried (``split_contacts.leaving``: the source no longer records it), so its
     identifiers' customer no longer says where it belongs: F4, merge then move-contact then split failed with "did not
     follow"."""

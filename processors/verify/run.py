@@ -114,12 +114,12 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
     from processors.replay.identity import changelog, profiles_changelog, recompute
-    from processors.replay.releases import announced_releases
+    from processors.replay.operators import announced_commands
 
     identity = identity if identity is not None else load_identity_settings()
     customer_events = _of(records, settings, CUSTOMER_EVENTS)
     recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book,
-                           announced_releases(customer_events))
+                           announced_commands(customer_events))
     outputs = IdentityOutputs(
         assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
         customer_events=customer_events,

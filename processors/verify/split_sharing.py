@@ -1,10 +1,12 @@
 """A split-off customer is named by the shared identifiers its own events carried (tester22 F6).
 
-The recomputation does not replay an operator's merge or split (they travel on the graph topic): in it, the person an
-operator split off is the customer her own events made, kept apart from an identifier's keeper through the shared
-identifiers they carried (a flat's landline: ``IdentifierState.kept_apart``). After the split the table must place
-her the same way: the identifier's node names her new customer (its screen pop counts her among ``customer_ids``,
-not "without a customer of their own"), ``graph/elsewhere.py``. A split an operator's merge undid is not checked.
+The person an operator split off was kept apart, before a merge or as her own events made her, from an identifier's
+keeper through the shared identifiers they carried (a flat's landline: ``IdentifierState.kept_apart``). After the
+split the table must place her the same way: the identifier's node names her new customer (its screen pop counts her
+among ``customer_ids``, not "without a customer of their own"), ``graph/elsewhere.py``. The recomputation replays the
+split (``processors.replay.operators``), so its split-off customer is kept apart through what the split recorded;
+where it could not split the same (it grouped the moved identifiers with others) its customer of the moved
+identifiers says what their events carried (``carried_by``). A split an operator's merge undid is not checked.
 """
 
 from __future__ import annotations

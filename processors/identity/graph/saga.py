@@ -46,6 +46,15 @@ def customer_id(birth_micros: int, seed: str) -> str:
     return f"cus_{max(birth_micros, 0):013x}{digest}"
 
 
+def born_at(customer: str) -> int | None:
+    """The birth instant (epoch µs) a ``customer_id`` carries; None for an id of another form."""
+    digits = customer[4:17] if customer.startswith("cus_") and len(customer) == 28 else ""
+    try:
+        return int(digits, 16) if len(digits) == 13 else None
+    except ValueError:
+        return None
+
+
 def new_saga(
     event_id: str, channel: str, occurred_micros: int, keys: list[str], event_ref: EventRef | None,
     started_at: float, *, traits: Summary | None = None, lookup_only: list[str] | None = None,

@@ -44,10 +44,12 @@ def test_replay_identity_prints_identifiers_masked(monkeypatch: pytest.MonkeyPat
 
 def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    """The new user's finding 7: "rebuilt state DIFFERS" after a split, which the recomputation cannot replay."""
+    """The new user's finding 7: "rebuilt state DIFFERS" after a split. The recomputation replays it from its
+    announcement (``processors.replay.operators``): the same two customers on both sides."""
     recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
     account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
-    outputs = replace(outputs_of(running, []), customer_events=split_off(running, account))
+    split_events = split_off(running, account)  # then the node table as the running processor holds it
+    outputs = replace(outputs_of(running, []), customer_events=split_events)
     inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
                                           event_id="e1"), 0),
               record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
@@ -64,18 +66,26 @@ def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
     out = capsys.readouterr().out
-    assert "1 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s)" in out
-    assert "1 that operators' decisions still in force link, 0 that reviews link" in out
+    assert ("replayed 1 operator command(s) announced on customer.events: 0 merge(s), 1 split(s) or unmerge(s), "
+            "0 release(s); compared after joining 0 pair(s) of customers that reviews link") in out
+    assert "same: 2, differing: 0" in out
 
 
-def test_the_joined_note_tells_decisions_read_from_pairs_joined() -> None:
+def test_the_replayed_note_tells_the_commands_read_by_kind() -> None:
     """tester22 F13: after 2 merges, 1 unmerge and 1 split it printed "compared after joining the customers that 0
-    operator split(s) or merge(s) and 1 review(s) link": the 0 counted pairs still to join, not decisions."""
-    assert cli.joined_note(4, 0, 1) == (
-        "4 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s) of customers the "
-        "recomputation cannot link by itself: 0 that operators' decisions still in force link, 1 that reviews link "
-        "(omnibus verify lists them)")
-    assert cli.joined_note(0, 0, 0) is None
+    operator split(s) or merge(s) and 1 review(s) link": the 0 counted pairs still to join, not decisions. Now every
+    command read is replayed, and counted by kind."""
+    from processors.replay.operators import OperatorMerge, OperatorSplit
+    from processors.replay.releases import Release
+
+    merge = OperatorMerge("cus_a", "cus_b", ("EMAIL:x",), "m", "ops", "one person", 1)
+    split = OperatorSplit("cus_a", "cus_c", ("EMAIL:x",), "s", 2, None, None, "BACK_OFFICE", 2)
+    release = Release("PHONE:1", 3, 3, "r", "cus_a", "ops", "BACK_OFFICE")
+    assert cli.replayed_note([merge, merge, split, split, release], 1, 1) == (
+        "replayed 5 operator command(s) announced on customer.events: 2 merge(s), 2 split(s) or unmerge(s), "
+        "1 release(s); 1 of them not replayed (the recomputation holds none of its customers); compared after "
+        "joining 1 pair(s) of customers that reviews link (omnibus verify lists them)")
+    assert cli.replayed_note([], 0, 0) is None
 
 
 @pytest.mark.parametrize(("args", "differs", "exit_code"), [
@@ -131,5 +141,6 @@ def test_replay_identity_agrees_after_a_split_whose_contact_followed_it(monkeypa
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
     out = capsys.readouterr().out
-    assert "1 operator split(s), unmerge(s) or merge(s) read; compared after joining 1 pair(s)" in out
-    assert "1 that operators' decisions still in force link, 0 that reviews link" in out
+    assert ("replayed 1 operator command(s) announced on customer.events: 0 merge(s), 1 split(s) or unmerge(s), "
+            "0 release(s); compared after joining 0 pair(s) of customers that reviews link") in out
+    assert "same: 2, differing: 0" in out

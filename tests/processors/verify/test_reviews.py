@@ -13,14 +13,19 @@ from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
-from processors.identity.rules import MANUAL_MERGE
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
+from processors.replay.operators import announced_commands
 from processors.verify.identity import MERGED, IdentityOutputs, check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import (
-    AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, by_review, directions, operator_decisions,
+    AWAITING,
+    DECIDED,
+    TOGETHER_IN_TABLE,
+    TOGETHER_RECOMPUTED,
+    by_review,
+    directions,
 )
 from tests.processors.identity.support import interaction, matcher_settings, observed, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
@@ -29,12 +34,13 @@ TABLE = "identity: node table equals the recomputation from its inputs"
 GROUPED = "identity: identifiers are grouped as the recomputation groups them"
 
 
-def two_accounts_one_phone() -> Recomputed:
-    """No traits, two accounts sharing a phone: the matcher asks an operator (one review)."""
+def two_accounts_one_phone(announced: list[Replayed] | None = None) -> Recomputed:
+    """No traits, two accounts sharing a phone: the matcher asks an operator (one review). ``announced``: the
+    customer events whose operators' commands the recomputation replays (``operators.announced_commands``)."""
     inputs = [record(INPUT, "a", observed([("ACCOUNT", "1000001"), ("PHONE", "+33612345678")], event_id="e1"), 0),
               record(INPUT, "b", observed([("ACCOUNT", "2000002"), ("PHONE", "+33612345678")], event_id="e2",
                                           minutes=1), 1)]
-    return recompute(inputs, SETTINGS, matcher_settings(), ProfileBook([]))
+    return recompute(inputs, SETTINGS, matcher_settings(), ProfileBook([]), announced_commands(announced or []))
 
 
 def accepted(recomputed: Recomputed) -> list[Replayed]:
@@ -182,9 +188,7 @@ def test_a_pair_decided_under_ids_that_merged_since_is_decided_not_awaiting() ->
     """``identity review list`` follows ``CustomerMerged`` (one review per pair of current customers): the same two
     people requested again under a record's id that merged since, and decided so, decide the open request too.
     The verifier read the reviews without the merges and listed that pair as still awaiting review."""
-    from bus.serde import Event
     from processors.identity.review import requested_review
-    from processors.verify.identity import MERGED
 
     merged_in_the_recomputation = two_accounts_one_phone()
     (request,) = accepted(merged_in_the_recomputation)[:1]  # open on the topic, between the running processor's two
@@ -206,13 +210,14 @@ def test_a_pair_decided_under_ids_that_merged_since_is_decided_not_awaiting() ->
     assert note.endswith(DECIDED) and "awaiting review" not in report.figures
 
 
-def jonathan_and_the_mistyped_account() -> Recomputed:
-    """The new user's finding 2: a mistyped account (ACC-7718) linked to Jonathan's customer through his phone."""
+def jonathan_and_the_mistyped_account(announced: list[Replayed] | None = None) -> Recomputed:
+    """The new user's finding 2: a mistyped account (ACC-7718) linked to Jonathan's customer through his phone;
+    ``announced`` as for ``two_accounts_one_phone``."""
     inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
                                           event_id="e1"), 0),
               record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
                                           minutes=1), 1)]
-    return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+    return recompute(inputs, SETTINGS, settings(), ProfileBook([]), announced_commands(announced or []))
 
 
 def split_off(recomputed: Recomputed, key: str) -> list[Replayed]:
@@ -228,30 +233,32 @@ def split_off(recomputed: Recomputed, key: str) -> list[Replayed]:
     return [Replayed(EVENTS, 0, offset, b"c", event) for offset, event in enumerate(events)]
 
 
-def test_customers_split_by_an_operator_are_listed_not_failed() -> None:
+def test_a_split_the_recomputation_replays_is_no_difference() -> None:
     """verify failed with "customer of ACCOUNT:****7718: 5 identifier(s) recomputed, 1 in the table" after a split:
-    the split is an operator's decision the recomputation does not replay, listed as such."""
-    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    the split travels on the graph topic. The recomputation replays it from its announcement
+    (``processors.replay.operators``): two customers on both sides, under the same ids, nothing to list."""
+    running = jonathan_and_the_mistyped_account()
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     split_events = split_off(running, account)
-    outputs = replace(outputs_of(running, []), customer_events=split_events)
-    report = checked(recomputed, outputs)
+    recomputed = jonathan_and_the_mistyped_account(split_events)
+    assert recomputed.graph.clusters() == running.graph.clusters() and len(running.graph.clusters()) == 2
+    assert recomputed.graph.customer_of(account) == running.graph.customer_of(account)
+    report = checked(recomputed, replace(outputs_of(running, []), customer_events=split_events))
     assert report.ok, report.lines()
-    (note,) = report.notes
-    assert note.endswith(f"1 customer(s) recomputed, 2 in the table: {DECIDED}") and "7718" in note
-    assert report.figures[DECIDED] == 1
+    assert report.notes == [] and DECIDED not in report.figures
 
 
 def test_a_split_the_table_does_not_keep_fails() -> None:
     """Splits stay split (#8 point 7): a running processor that announced the split yet holds one customer fails."""
-    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    running = jonathan_and_the_mistyped_account()
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     split_events = split_off(jonathan_and_the_mistyped_account(), account)
+    recomputed = jonathan_and_the_mistyped_account(split_events)  # the split replayed: two customers
     outputs = replace(outputs_of(running, []), customer_events=split_events)  # announced, yet still one customer
     report = checked(recomputed, outputs)
-    (failure,) = report.failures()
-    assert failure.startswith("identity: what an operator split apart stays apart: ACCOUNT:****7718 and ")
-    assert "+3362" not in failure
+    (failure,) = report.check(SPLITS).failures
+    assert failure.startswith("ACCOUNT:****7718 and ") and "+3362" not in failure
+    assert not report.check(TABLE).ok and not report.check(GROUPED).ok
 
 
 def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
@@ -260,19 +267,20 @@ def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
     split as the cause."""
     call = interaction([("ACCOUNT", "ACC-7718")], minutes=2)
 
-    def with_the_contact() -> Recomputed:
+    def with_the_contact(announced: list[Replayed] | None = None) -> Recomputed:
         inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
                                               event_id="e1"), 0),
                   record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
                                               minutes=1), 1),
                   record(CONTACTS_IN, "call", call, 0)]
-        return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+        return recompute(inputs, SETTINGS, settings(), ProfileBook([]), announced_commands(announced or []))
 
-    recomputed, running = with_the_contact(), with_the_contact()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    running = with_the_contact()
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     jonathan = running.graph.customer_of(account)
     assert jonathan is not None
     split_events = split_off(running, account)
+    recomputed = with_the_contact(split_events)
     outputs = replace(outputs_of(running, []), customer_events=split_events, contacts=[record(CONTACTS, jonathan, call, 0)])
     report = checked(recomputed, outputs)
     (failure,) = report.failures()
@@ -286,18 +294,19 @@ def test_a_contact_that_followed_its_split_is_checked_under_the_new_customer() -
     A copy whose id no announced split derives is not taken for the contact."""
     call = interaction([("ACCOUNT", "ACC-7718")], minutes=2)
 
-    def with_the_contact() -> Recomputed:
+    def with_the_contact(announced: list[Replayed] | None = None) -> Recomputed:
         inputs = [record(INPUT, "a", observed([("EMAIL", "jonathan@t7.example"), ("PHONE", "+33622222222")],
                                               event_id="e1"), 0),
                   record(INPUT, "b", observed([("PHONE", "+33622222222"), ("ACCOUNT", "ACC-7718")], event_id="e2",
                                               minutes=1), 1),
                   record(CONTACTS_IN, "call", call, 0)]
-        return recompute(inputs, SETTINGS, settings(), ProfileBook([]))
+        return recompute(inputs, SETTINGS, settings(), ProfileBook([]), announced_commands(announced or []))
 
-    recomputed, running = with_the_contact(), with_the_contact()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    running = with_the_contact()
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     jonathan = running.graph.customer_of(account)
     split_events = split_off(running, account)
+    recomputed = with_the_contact(split_events)
     announcer = Announcer(SETTINGS.topics, lambda ref: call)
     published = [item for d in running.graph.decisions if isinstance(d, Resolved) for item in announcer.outgoing(d)]
     assert [item.key for item in published] == [jonathan, running.graph.customer_of(account)]
@@ -317,9 +326,10 @@ SPLITS = "identity: what an operator split apart stays apart"
 
 
 def test_a_split_is_counted_as_checked() -> None:
-    recomputed, running = jonathan_and_the_mistyped_account(), jonathan_and_the_mistyped_account()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
+    running = jonathan_and_the_mistyped_account()
+    account = next(key for key in running.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     split_events = split_off(running, account)
+    recomputed = jonathan_and_the_mistyped_account(split_events)
     report = checked(recomputed, replace(outputs_of(running, []), customer_events=split_events))
     assert report.ok, report.lines()
     assert report.check(SPLITS).checked == 1
@@ -349,14 +359,3 @@ def test_a_redelivered_split_announcement_is_checked_once() -> None:
     (split,) = split_off(running, account)
     outputs = replace(outputs_of(running, []), customer_events=[split, replace(split, offset=1)])
     assert checked(recomputed, outputs).check(SPLITS).checked == 1
-
-
-def test_operator_decisions_count_splits_unmerges_and_manual_merges_only() -> None:
-    """``omnibus replay identity`` says how many it read (tester22 F13); a merge of evidence is nobody's decision."""
-    def merged(rule: str) -> Replayed:
-        return Replayed(EVENTS, 0, 0, b"c", Event(MERGED, {"lineage": {"rule": rule}}))
-
-    recomputed = jonathan_and_the_mistyped_account()
-    account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
-    events = [*split_off(recomputed, account), merged(MANUAL_MERGE), merged(MANUAL_MERGE), merged("deterministic")]
-    assert operator_decisions(events) == 3
