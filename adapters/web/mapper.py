@@ -16,9 +16,9 @@ from typing import Any
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
-from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
+from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord, content_digest
+from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
@@ -321,7 +321,10 @@ class SegmentMapper:
         return Outgoing(self._contact_topic, self._key(m), Event("omnibus.contact.InteractionRecorded", value))
 
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
-        handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
+        # the portal's own case id as given; else the messageId's, with the content's digest: a re-send keeps it,
+        # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
+        handoff = fields.first_text(properties, "request_id", "case_id") or content_id(
+            handoff_id("web", m.source, m.message_id), m.digest)
         summary = fields.first_text(properties, "summary", "description", "subject") or event
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
@@ -329,7 +332,7 @@ class SegmentMapper:
         team = {REQUESTED_TEAM: requested} if requested else {}
         value = {
             "envelope": self._envelope(m, "handoff"),
-            "handoff_id": handoff_id,
+            "handoff_id": handoff,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": self._references.text(summary),
@@ -344,7 +347,7 @@ class SegmentMapper:
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
             "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
         }
-        return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
+        return Outgoing(self._handoff_topic, handoff, Event("omnibus.handoff.HandoffCreated", value))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
         offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")
@@ -362,7 +365,7 @@ class SegmentMapper:
         if response == "PRESENTED":
             value = {
                 "envelope": self._envelope(m, "offer"),
-                "presentation_id": presentation or f"web:{m.source}:{m.message_id}",
+                "presentation_id": presentation or content_id(f"web:{m.source}:{m.message_id}", m.digest),
                 **common,
             }
             return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferPresented", value))
