@@ -5,7 +5,9 @@ Pure: a message and the source it came from (the write key's name) in, a ``Mappe
 ``ANONYMOUS_ID:<anonymousId>`` before login), so one person's events keep their order; handoffs are
 keyed by handoff id. Event ids derive from (source, messageId) and the message's content digest (``DIGEST_LEFT_OUT``
 aside), so a re-send maps to the same ids and another event under a reused messageId to ids of its own, whichever
-adapter replica maps it (F1).
+adapter replica maps it (F1). So do the handoff id of a service request without ``request_id``/``case_id`` and the
+presentation id of an offer without ``presentation_id``: ``web:<source>:<messageId>:<digest>``
+(``adapters.base.mapper.content_id``).
 """
 
 from __future__ import annotations
