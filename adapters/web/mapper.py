@@ -5,9 +5,10 @@ Pure: a message and the source it came from (the write key's name) in, a ``Mappe
 ``ANONYMOUS_ID:<anonymousId>`` before login), so one person's events keep their order; handoffs are
 keyed by handoff id. Event ids derive from (source, messageId) and the message's content digest (``DIGEST_LEFT_OUT``
 aside), so a re-send maps to the same ids and another event under a reused messageId to ids of its own, whichever
-adapter replica maps it (F1). So do the handoff id of a service request without ``request_id``/``case_id`` and the
-presentation id of an offer without ``presentation_id``: ``web:<source>:<messageId>:<digest>``
-(``adapters.base.mapper.content_id``).
+adapter replica maps it (F1). So do the ids built from the messageId (``adapters.base.mapper.content_id``): a
+contact's ``interaction_id`` ``<messageId>:<digest>``, the handoff id of a service request without
+``request_id``/``case_id`` and the presentation id of an offer without ``presentation_id``,
+``web:<source>:<messageId>:<digest>``.
 """
 
 from __future__ import annotations
@@ -310,7 +311,7 @@ class SegmentMapper:
             facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
-            "interaction_id": m.message_id,
+            "interaction_id": content_id(m.message_id, m.digest),
             "customer_identifiers": self._customer(m),
             "kind": kind,
             "name": free_text(name) if name else name,
@@ -344,7 +345,7 @@ class SegmentMapper:
                 **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
-            "origin_interaction_id": m.message_id,
+            "origin_interaction_id": content_id(m.message_id, m.digest),
             "service_tier": fields.first_text(properties, "service_tier"),
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
             "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record

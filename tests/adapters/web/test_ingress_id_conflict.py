@@ -172,6 +172,7 @@ def kept_values(kept: dict[tuple[str, str], Any], schema: str) -> list[dict[str,
 
 
 CREATED = "omnibus.handoff.HandoffCreated"
+INTERACTION = "omnibus.contact.InteractionRecorded"
 PRESENTED = "omnibus.marketing.OfferPresented"
 
 
@@ -190,6 +191,10 @@ async def test_f1_two_service_requests_under_a_reused_message_id_on_two_replicas
     assert len(ids) == 2 and all(re.fullmatch(r"web:portal-web:t-f1-req:[0-9a-f]{8}", i) for i in ids)
     # the handoff topic is keyed by the handoff id: each case on its own key
     assert {o.key for k in (first_kafka, second_kafka) for o in k.events if o.event.schema == CREATED} == ids
+    # each names the contact it was opened during: its own
+    kept = kept_by_event_id(first_kafka, second_kafka)
+    contacts = {v["interaction_id"] for v in kept_values(kept, INTERACTION)}
+    assert {v["origin_interaction_id"] for v in created} == contacts and len(contacts) == 2
 
 
 async def test_f1_two_offers_under_a_reused_message_id_on_two_replicas_are_two_presentations(
@@ -204,15 +209,32 @@ async def test_f1_two_offers_under_a_reused_message_id_on_two_replicas_are_two_p
     assert all(re.fullmatch(r"web:portal-web:t-f1-offer:[0-9a-f]{8}", v["presentation_id"]) for v in presented)
 
 
+async def test_f1_two_tracks_under_a_reused_message_id_on_two_replicas_are_two_contacts(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """The tester's "Bill Viewed" and "Bill Paid" are two contacts, not two versions of one: readers that keep one
+    contact per ``interaction_id`` (the KPIs' contact counts, the screen pop's recent contacts) keep both. The contact
+    id is the messageId and the digest's 8 hex digits."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    assert await post_json(first, "/v1/track", track("Bill Viewed")) == (200, {"success": True})
+    assert await post_json(second, "/v1/track", track("Bill Paid")) == (200, {"success": True})
+    contacts = {v["name"]: v["interaction_id"] for v in kept_values(kept_by_event_id(first_kafka, second_kafka),
+                                                                     INTERACTION)}
+    assert len(set(contacts.values())) == 2
+    assert all(re.fullmatch(r"t22-dup1:[0-9a-f]{8}", contact) for contact in contacts.values())
+
+
 @pytest.mark.parametrize(("message", "schema", "field"), [
     (service_request("Bill charged twice"), CREATED, "handoff_id"),
     (offer_viewed("FIBRE-1G"), PRESENTED, "presentation_id"),
+    (track("Bill Viewed"), INTERACTION, "interaction_id"),
 ])
-async def test_f1_a_resend_through_another_replica_keeps_its_handoff_and_presentation_id(
+async def test_f1_a_resend_through_another_replica_keeps_its_handoff_presentation_and_contact_id(
     two_replicas: tuple[Replica, Replica], message: dict[str, Any], schema: str, field: str
 ) -> None:
     """A true re-send (a new ``sentAt``, ``_metadata``, through a batch) on the other replica names the same handoff
-    or presentation, under the same event id: subscribers drop it, the tracker opens no second case."""
+    or presentation and the same contact, under the same event id: subscribers drop it, the tracker opens no second
+    case."""
     (first, first_kafka, _), (second, second_kafka, _) = two_replicas
     sent = {**message, "type": "track", "sentAt": "2026-12-02T07:00:00.000Z"}
     assert await post_json(first, "/v1/track", sent) == (200, {"success": True})

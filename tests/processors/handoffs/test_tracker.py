@@ -330,7 +330,7 @@ async def test_a_web_request_resent_across_the_upgrade_to_content_named_ids_open
     mapped = SegmentMapper(settings, TopicSettings())(message, source="portal-web", call="track", received_at=T0)
     (now,) = [o.event for o in mapped.events if o.event.schema.endswith("HandoffCreated")]
     before = type(now)(now.schema, {  # what the release before published for the same message
-        **now.value, "handoff_id": "web:portal-web:m-upgrade-1",
+        **now.value, "handoff_id": "web:portal-web:m-upgrade-1", "origin_interaction_id": "m-upgrade-1",
         "envelope": {**now.value["envelope"],
                      "event_id": event_id(settings.source_system, "m-upgrade-1", "portal-web/handoff")}})
     t = tracker()
