@@ -30,7 +30,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord, content_digest
+from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.base.references import References
 from adapters.branch import errors
@@ -175,7 +175,8 @@ class CounterMapper:
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
                 envelope=envelope("offer"), channel="BRANCH", identifiers=found,
-                agent_id=optional_text(event, "agent_id"), presentation_id=f"counter:{terminal_id}:{client_id}")))
+                agent_id=optional_text(event, "agent_id"),
+                presentation_id=content_id(f"counter:{terminal_id}:{client_id}", digest))))
         if seen is not None:
             outgoing.append(seen)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,

@@ -5,7 +5,10 @@ Pure: a message and the source it came from (the write key's name) in, a ``Mappe
 ``ANONYMOUS_ID:<anonymousId>`` before login), so one person's events keep their order; handoffs are
 keyed by handoff id. Event ids derive from (source, messageId) and the message's content digest (``DIGEST_LEFT_OUT``
 aside), so a re-send maps to the same ids and another event under a reused messageId to ids of its own, whichever
-adapter replica maps it (F1).
+adapter replica maps it (F1). So do the ids built from the messageId (``adapters.base.mapper.content_id``): a
+contact's ``interaction_id`` ``<messageId>:<digest>``, the handoff id of a service request without
+``request_id``/``case_id`` and the presentation id of an offer without ``presentation_id``,
+``web:<source>:<messageId>:<digest>``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from typing import Any
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
-from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM
+from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord, content_digest
+from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
@@ -308,7 +311,7 @@ class SegmentMapper:
             facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
-            "interaction_id": m.message_id,
+            "interaction_id": content_id(m.message_id, m.digest),
             "customer_identifiers": self._customer(m),
             "kind": kind,
             "name": free_text(name) if name else name,
@@ -321,7 +324,10 @@ class SegmentMapper:
         return Outgoing(self._contact_topic, self._key(m), Event("omnibus.contact.InteractionRecorded", value))
 
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
-        handoff_id = fields.first_text(properties, "request_id", "case_id") or f"web:{m.source}:{m.message_id}"
+        # the portal's own case id as given; else the messageId's, with the content's digest: a re-send keeps it,
+        # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
+        handoff = fields.first_text(properties, "request_id", "case_id") or content_id(
+            handoff_id("web", m.source, m.message_id), m.digest)
         summary = fields.first_text(properties, "summary", "description", "subject") or event
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
@@ -329,7 +335,7 @@ class SegmentMapper:
         team = {REQUESTED_TEAM: requested} if requested else {}
         value = {
             "envelope": self._envelope(m, "handoff"),
-            "handoff_id": handoff_id,
+            "handoff_id": handoff,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": self._references.text(summary),
@@ -339,12 +345,12 @@ class SegmentMapper:
                 **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
-            "origin_interaction_id": m.message_id,
+            "origin_interaction_id": content_id(m.message_id, m.digest),
             "service_tier": fields.first_text(properties, "service_tier"),
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
             "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
         }
-        return Outgoing(self._handoff_topic, handoff_id, Event("omnibus.handoff.HandoffCreated", value))
+        return Outgoing(self._handoff_topic, handoff, Event("omnibus.handoff.HandoffCreated", value))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
         offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")
@@ -362,7 +368,7 @@ class SegmentMapper:
         if response == "PRESENTED":
             value = {
                 "envelope": self._envelope(m, "offer"),
-                "presentation_id": presentation or f"web:{m.source}:{m.message_id}",
+                "presentation_id": presentation or content_id(f"web:{m.source}:{m.message_id}", m.digest),
                 **common,
             }
             return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferPresented", value))

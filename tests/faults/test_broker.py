@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS
+from tests.adapters.web.support import message_id_of
 from tests.support.commit_stall import CommitStalls, uncommitted
 from tests.faults.stack import Stack, stack
 from tests.faults.traffic import WebTraffic
@@ -81,7 +82,7 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float, *, early: bool)
             lag = {group: await uncommitted(running.bootstrap_servers, group, topics)
                    for group, topics in group_inputs(running).items()}
             contacts = await read_events(settings, CUSTOMER_CONTACTS)
-            processed = {c.event.value["interaction_id"] for c in contacts
+            processed = {message_id_of(c.event.value["interaction_id"]) for c in contacts
                          if c.event.schema == "omnibus.contact.InteractionRecorded"}
             if accepted <= processed and not any(lag.values()):
                 break
@@ -93,11 +94,11 @@ async def broker_fault(tmp_path: Path, name: str, down_s: float, *, early: bool)
                      if e.event.schema == "omnibus.contact.InteractionRecorded"]
         report = await running.verify()
         alive = {p: proc.alive() for p, proc in procs.items()} | {"web": web.alive()}
-    on_topic = {value["interaction_id"] for value in published}
-    copies = Counter(value["interaction_id"] for value in published)
+    on_topic = {message_id_of(value["interaction_id"]) for value in published}  # the calls' messageIds
+    copies = Counter(message_id_of(value["interaction_id"]) for value in published)
     event_ids: dict[str, set[str]] = {}
     for value in published:
-        event_ids.setdefault(value["interaction_id"], set()).add(value["envelope"]["event_id"])
+        event_ids.setdefault(message_id_of(value["interaction_id"]), set()).add(value["envelope"]["event_id"])
     conflicting = [i for i, ids in event_ids.items() if len(ids) > 1]
     lost = accepted - processed
     other = {status: count for status, count in statuses.items() if status not in (200, 503)}

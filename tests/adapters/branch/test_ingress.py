@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -259,3 +260,50 @@ async def test_f1_a_reupload_through_another_replica_keeps_its_event_ids(two_rep
     assert (await upload(second, body))[0] == 200
     assert len(second_kafka.events) == len(first_kafka.events) > 0
     assert len(kept_by_event_id(first_kafka, second_kafka)) == len(first_kafka.events)
+
+
+def _kept(kept: dict[tuple[str, str], Any], schema: str) -> list[dict[str, Any]]:
+    return [o.event.value for o in kept.values() if o.event.schema == schema]
+
+
+def _with_sections(event: dict[str, Any], offer_id: str, kind: str) -> dict[str, Any]:
+    """The event with a recorded pitch of ``offer_id`` and a handoff of the case ``kind`` to the back office."""
+    transaction = {**event["transaction"], "handoff": {"kind": kind, "summary": f"{kind} for the customer"}}
+    return {**event, "transaction": transaction,
+            "offer": {"offer_id": offer_id, "offer_version": 1, "response": "presented"}}
+
+
+async def test_f1_an_event_id_reused_on_another_replica_names_its_own_presentation_and_handoff(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """tester19 F18's kind with a pitch and a handoff on each: the presentation id the counter's event id names
+    (``counter:<terminal>:<event id>``) ends with the event's digest, so the refund's pitch is a presentation of its
+    own on the replica that did not see the payment; the handoffs are named by their transactions' ids."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    payment, refund = _tester19_x3()["events"]
+    body = {"terminal_id": "CT-0142-03", "branch_id": "0142"}
+    assert (await upload(first, {**body, "events": [_with_sections(payment, "green-tariff", "billing")]}))[0] == 200
+    assert (await upload(second, {**body, "events": [_with_sections(refund, "tv-pack", "refund-check")]}))[0] == 200
+    kept = kept_by_event_id(first_kafka, second_kafka)
+    presented = _kept(kept, "omnibus.marketing.OfferPresented")
+    assert sorted(v["offer_id"] for v in presented) == ["green-tariff", "tv-pack"]
+    assert len({v["presentation_id"] for v in presented}) == 2
+    assert all(re.fullmatch(r"counter:CT-0142-03:t19-x3:[0-9a-f]{8}", v["presentation_id"]) for v in presented)
+    created = _kept(kept, "omnibus.handoff.HandoffCreated")
+    assert sorted(v["handoff_id"] for v in created) == ["counter:CT-0142-03:t19-tx-x3", "counter:CT-0142-03:t19-tx-x3b"]
+
+
+async def test_f1_a_reupload_through_another_replica_keeps_its_presentation_and_handoff_ids(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    payment = _with_sections(_tester19_x3()["events"][0], "green-tariff", "billing")
+    body = {"terminal_id": "CT-0142-03", "branch_id": "0142"}
+    assert (await upload(first, {**body, "events": [payment]}))[0] == 200
+    assert (await upload(second, {**body, "events": [dict(reversed(list(payment.items())))]}))[0] == 200
+    for schema, field in (("omnibus.marketing.OfferPresented", "presentation_id"),
+                          ("omnibus.handoff.HandoffCreated", "handoff_id")):
+        (one,), (other,) = ([o.event.value for o in k.events if o.event.schema == schema]
+                            for k in (first_kafka, second_kafka))
+        assert other[field] == one[field] and other["envelope"]["event_id"] == one["envelope"]["event_id"]
+        assert len(_kept(kept_by_event_id(first_kafka, second_kafka), schema)) == 1

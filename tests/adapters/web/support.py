@@ -30,6 +30,12 @@ def sample(name: str) -> dict[str, Any]:
     return json.loads((SAMPLES / f"{name}.json").read_text())
 
 
+def message_id_of(contact_id: str) -> str:
+    """The Segment ``messageId`` of a web contact id (``<messageId>:<digest>``, ``adapters.base.mapper.content_id``),
+    as tests name the contacts they send."""
+    return contact_id.rpartition(":")[0]
+
+
 def web_settings(**overrides: Any) -> WebSettings:
     return WebSettings(**{"write_keys": {SOURCE: WRITE_KEY, "portal-app": "wk-portal-app-77c1"}, "port": 0, **overrides})
 

@@ -8,6 +8,7 @@ first one's event ids, or every processor drops it as a copy (F1)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -150,3 +151,107 @@ def test_the_digest_a_dedupe_file_holds_is_the_one_ids_derive_from_and_did_not_c
     (interaction,) = record.events
     assert interaction.event.value["envelope"]["event_id"] == event_id(
         settings.source_system, "t22-dup1", "portal-web/interaction", record.content_digest)
+
+
+# -- the business ids built from a messageId: a handoff's, an offer presentation's (F1's kind) ----------------------
+
+
+def service_request(summary: str, message_id: str = "t-f1-req", **properties: Any) -> dict[str, Any]:
+    """A service request the portal sent without a case id of its own: the adapter names the handoff."""
+    return {"userId": "portal-luc", "messageId": message_id, "event": "Service Request Submitted",
+            "properties": {"case_type": "billing-dispute", "summary": summary, **properties}}
+
+
+def offer_viewed(offer_id: str, message_id: str = "t-f1-offer") -> dict[str, Any]:
+    return {"userId": "portal-luc", "messageId": message_id, "event": "Offer Viewed",
+            "properties": {"offer_id": offer_id, "offer_version": "1"}}
+
+
+def kept_values(kept: dict[tuple[str, str], Any], schema: str) -> list[dict[str, Any]]:
+    return [o.event.value for o in kept.values() if o.event.schema == schema]
+
+
+CREATED = "omnibus.handoff.HandoffCreated"
+INTERACTION = "omnibus.contact.InteractionRecorded"
+PRESENTED = "omnibus.marketing.OfferPresented"
+
+
+async def test_f1_two_service_requests_under_a_reused_message_id_on_two_replicas_are_two_handoffs(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """Two customer requests under one messageId, each through its own replica: two HandoffCreated with event ids of
+    their own, and two handoff ids, so the tracker opens both (one id made it refuse the second: "a handoff with this
+    id already exists"). Each id stays readable: the messageId's form and a short digest of the request."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    assert await post_json(first, "/v1/track", service_request("Bill charged twice")) == (200, {"success": True})
+    assert await post_json(second, "/v1/track", service_request("Meter not read")) == (200, {"success": True})
+    created = kept_values(kept_by_event_id(first_kafka, second_kafka), CREATED)
+    assert sorted(v["summary"] for v in created) == ["Bill charged twice", "Meter not read"]
+    ids = {v["handoff_id"] for v in created}
+    assert len(ids) == 2 and all(re.fullmatch(r"web:portal-web:t-f1-req:[0-9a-f]{8}", i) for i in ids)
+    # the handoff topic is keyed by the handoff id: each case on its own key
+    assert {o.key for k in (first_kafka, second_kafka) for o in k.events if o.event.schema == CREATED} == ids
+    # each names the contact it was opened during: its own
+    kept = kept_by_event_id(first_kafka, second_kafka)
+    contacts = {v["interaction_id"] for v in kept_values(kept, INTERACTION)}
+    assert {v["origin_interaction_id"] for v in created} == contacts and len(contacts) == 2
+
+
+async def test_f1_two_offers_under_a_reused_message_id_on_two_replicas_are_two_presentations(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    assert await post_json(first, "/v1/track", offer_viewed("FIBRE-1G")) == (200, {"success": True})
+    assert await post_json(second, "/v1/track", offer_viewed("TV-PACK")) == (200, {"success": True})
+    presented = kept_values(kept_by_event_id(first_kafka, second_kafka), PRESENTED)
+    assert sorted(v["offer_id"] for v in presented) == ["FIBRE-1G", "TV-PACK"]
+    assert len({v["presentation_id"] for v in presented}) == 2
+    assert all(re.fullmatch(r"web:portal-web:t-f1-offer:[0-9a-f]{8}", v["presentation_id"]) for v in presented)
+
+
+async def test_f1_two_tracks_under_a_reused_message_id_on_two_replicas_are_two_contacts(
+    two_replicas: tuple[Replica, Replica]
+) -> None:
+    """The tester's "Bill Viewed" and "Bill Paid" are two contacts, not two versions of one: readers that keep one
+    contact per ``interaction_id`` (the KPIs' contact counts, the screen pop's recent contacts) keep both. The contact
+    id is the messageId and the digest's 8 hex digits."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    assert await post_json(first, "/v1/track", track("Bill Viewed")) == (200, {"success": True})
+    assert await post_json(second, "/v1/track", track("Bill Paid")) == (200, {"success": True})
+    contacts = {v["name"]: v["interaction_id"] for v in kept_values(kept_by_event_id(first_kafka, second_kafka),
+                                                                     INTERACTION)}
+    assert len(set(contacts.values())) == 2
+    assert all(re.fullmatch(r"t22-dup1:[0-9a-f]{8}", contact) for contact in contacts.values())
+
+
+@pytest.mark.parametrize(("message", "schema", "field"), [
+    (service_request("Bill charged twice"), CREATED, "handoff_id"),
+    (offer_viewed("FIBRE-1G"), PRESENTED, "presentation_id"),
+    (track("Bill Viewed"), INTERACTION, "interaction_id"),
+])
+async def test_f1_a_resend_through_another_replica_keeps_its_handoff_presentation_and_contact_id(
+    two_replicas: tuple[Replica, Replica], message: dict[str, Any], schema: str, field: str
+) -> None:
+    """A true re-send (a new ``sentAt``, ``_metadata``, through a batch) on the other replica names the same handoff
+    or presentation and the same contact, under the same event id: subscribers drop it, the tracker opens no second
+    case."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    sent = {**message, "type": "track", "sentAt": "2026-12-02T07:00:00.000Z"}
+    assert await post_json(first, "/v1/track", sent) == (200, {"success": True})
+    again = {**sent, "sentAt": "2026-12-02T07:00:09.000Z", "_metadata": {"bundled": ["Segment.io"]}}
+    assert await post_json(second, "/v1/batch", {"batch": [again]}) == (200, {"success": True})
+    (one,), (other,) = ([o.event.value for o in k.events if o.event.schema == schema]
+                        for k in (first_kafka, second_kafka))
+    assert other[field] == one[field] and other["envelope"]["event_id"] == one["envelope"]["event_id"]
+    assert len(kept_values(kept_by_event_id(first_kafka, second_kafka), schema)) == 1
+
+
+async def test_a_case_id_the_portal_gave_is_the_handoff_id_as_it_is(two_replicas: tuple[Replica, Replica]) -> None:
+    """The portal's own ``request_id`` / ``case_id`` names the handoff unchanged, on any replica: the same case
+    reported twice is one handoff (the tracker refuses the second creation with the reason, a dead letter)."""
+    (first, first_kafka, _), (second, second_kafka, _) = two_replicas
+    assert (await post_json(first, "/v1/track", service_request("Bill charged twice", request_id="SR-1001")))[0] == 200
+    assert (await post_json(second, "/v1/track", service_request("Bill charged twice, again", message_id="t-f1-2",
+                                                                 case_id="SR-1001")))[0] == 200
+    created = kept_values(kept_by_event_id(first_kafka, second_kafka), CREATED)
+    assert [v["handoff_id"] for v in created] == ["SR-1001", "SR-1001"]

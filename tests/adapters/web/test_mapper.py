@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -116,7 +117,12 @@ def test_offer_events_become_presented_and_responded() -> None:
     assert (viewed["offer_id"], viewed["offer_version"], viewed["channel"]) == ("FIBRE-1G-PROMO", 3, "WEB")
     accepted = values(mapped(sample("track_offer_accepted_analytics_python")))["OfferResponded"]
     assert (accepted["response"], accepted["offer_version"]) == ("ACCEPTED", 3)
-    assert accepted["presentation_id"] == viewed["presentation_id"]
+    # an answer names the presentation the portal gave; a presentation without one is named by its messageId and
+    # its content (adapters.base.mapper.content_id), which a portal cannot compute: it sends its own to refer to it
+    assert accepted["presentation_id"] == sample("track_offer_accepted_analytics_python")["properties"][
+        "presentation_id"]
+    message_id = sample("track_offer_viewed_analytics_js")["messageId"]
+    assert re.fullmatch(rf"web:portal-web:{re.escape(message_id)}:[0-9a-f]{{8}}", viewed["presentation_id"])
     declined = values(mapped(sample("track_offer_declined_analytics_python")))
     assert declined["OfferResponded"]["response"] == "DECLINED"
     # the answer names its track's contact (processors/offers/intake.placement_key: where identity placed it)

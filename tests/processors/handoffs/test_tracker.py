@@ -4,6 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.web.mapper import SegmentMapper
+from bus.config import TopicSettings
+from bus.envelope import event_id
 from bus.errors import PublishError
 from bus.clock import ManualClock, to_micros
 from bus.tick_gate import TickGate
@@ -12,8 +15,9 @@ from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.metrics import ILLEGAL, ORPHAN_ACKS, UNKNOWN_TEAM_TRANSFERS
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
+from tests.adapters.web.support import web_settings
 from tests.processors.handoffs.factories import (
-    AGENT, SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, acknowledged, created, record, resolved,
+    AGENT, SYSTEM, T0, FakeDeadLetters, FakePublisher, accepted, acknowledged, closed, created, record, resolved,
     transferred,
 )
 
@@ -313,3 +317,28 @@ async def test_a_notification_whose_publish_failed_is_not_counted() -> None:
     with pytest.raises(PublishError):
         await tracker(publisher=Failing()).handle(created("h-lost"), record())
     assert (REGISTRY.get_sample_value("omnibus_handoff_notifications_total", labels) or 0.0) == before
+
+
+async def test_a_web_request_resent_across_the_upgrade_to_content_named_ids_opens_a_second_handoff() -> None:
+    """README's upgrade note: a web service request without a case id of its own was named ``web:<source>:<messageId>``
+    before; re-sent after the upgrade to a replica whose dedupe file does not hold it, it is named with its content's
+    digest too: another handoff id, so the tracker opens a second handoff (not refused as a duplicate creation). The
+    back office closes it with ``close --reason DUPLICATE``; a later re-send of it is a copy the tracker drops."""
+    settings = web_settings()
+    message = {"userId": "portal-luc", "messageId": "m-upgrade-1", "event": "Service Request Submitted",
+               "timestamp": T0.isoformat(), "properties": {"case_type": "billing-dispute", "summary": "Charged twice"}}
+    mapped = SegmentMapper(settings, TopicSettings())(message, source="portal-web", call="track", received_at=T0)
+    (now,) = [o.event for o in mapped.events if o.event.schema.endswith("HandoffCreated")]
+    before = type(now)(now.schema, {  # what the release before published for the same message
+        **now.value, "handoff_id": "web:portal-web:m-upgrade-1", "origin_interaction_id": "m-upgrade-1",
+        "envelope": {**now.value["envelope"],
+                     "event_id": event_id(settings.source_system, "m-upgrade-1", "portal-web/handoff")}})
+    t = tracker()
+    assert await t.handle(before, record(offset=1)) == "applied"
+    assert await t.handle(now, record(offset=2)) == "applied"
+    assert now.value["handoff_id"].startswith("web:portal-web:m-upgrade-1:")
+    assert sorted(t.store) == sorted([before.value["handoff_id"], now.value["handoff_id"]])
+    assert not t.dead_letters.written
+    assert await t.handle(closed(now.value["handoff_id"], T0 + H, reason="DUPLICATE"), record(offset=3)) == "applied"
+    assert t.store[now.value["handoff_id"]]["status"] == "CLOSED"
+    assert await t.handle(now, record(offset=4)) == "duplicate"

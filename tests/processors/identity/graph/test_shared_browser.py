@@ -22,6 +22,7 @@ from bus.serde import Event
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.outputs import Refused
 from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER
+from tests.adapters.web.support import message_id_of
 from tests.processors.identity.graph.test_alias import segment
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -60,13 +61,15 @@ def replay(events: Sequence[tuple[Event, str]], order: Sequence[int], *, partiti
 
 
 def screen_pops(h: Harness) -> dict[frozenset[str], set[str]]:
-    """Each customer's identifiers -> the contacts on its screen pop (``recent_contacts``: a track's id is its Segment
-    ``messageId``, ``m<minute>``); customers without identifiers keyed by their id. Every contact on one at most."""
+    """Each customer's identifiers -> the contacts on its screen pop (``recent_contacts``, named by each track's
+    Segment ``messageId``, ``m<minute>``, its contact id's first part); customers without identifiers keyed by their
+    id. Every contact on one at most."""
     pops: dict[frozenset[str], set[str]] = {}
     seen: list[str] = []
     for root, state in h.local.roots().items():
         profile = h.local.store.get_profile(root) or {}
-        shown = [entry["id"] for entries in (profile.get("recent_contacts") or {}).values() for entry in entries]
+        shown = [message_id_of(entry["id"])
+                 for entries in (profile.get("recent_contacts") or {}).values() for entry in entries]
         seen.extend(shown)
         if shown:
             pops[frozenset(state.members) or frozenset({root})] = set(shown)
