@@ -172,6 +172,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # events that carried it carried too, at most ``elsewhere.MAX_WITH``: a split gives the new customer those its
     # moved members came with (``elsewhere.py``, tester22 F6). Moves with ``Offer.elsewhere_with``.
     elsewhere_with: dict[str, list[str]] = {}
+    # Logins it took through a mailbox at the e-mail's ``login`` level alone: e-mail key -> the members the login's
+    # side brought (``logins.py``); they leave once the mailbox shows two people. Moves with ``Offer.logins``.
+    logins: dict[str, list[str]] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
