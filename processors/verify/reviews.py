@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
-from processors.identity.rules import MANUAL_MERGE
+from processors.identity.rules import MANUAL_MERGE, MANUAL_SPLIT
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, clusters
 from processors.verify.report import Check, Report, shown
@@ -57,6 +57,15 @@ def review_pairs(reviews: Iterable[Replayed], survivors: Mapping[str, str] | Non
     return pairs
 
 
+def operators_split(record: Replayed) -> bool:
+    """Whether ``record`` is a ``CustomerSplit`` an operator made (rule ``manual-split``: a split, an unmerge), not
+    one the processor made itself (a login leaving a household's mailbox, rule ``match-review``: the recomputation
+    holds it apart too, and an accepted review joins the two again: ``processors/identity/graph/logins.py``)."""
+    event = record.event
+    return (event is not None and event.schema == SPLIT
+            and (event.value.get("lineage") or {}).get("rule") == MANUAL_SPLIT)
+
+
 def split_pairs(recomputed: Recomputed, customer_events: Iterable[Replayed], owner: Mapping[str, str],
                 current: Callable[[str], str]) -> Pairs:
     """A DECIDED pair per ``CustomerSplit`` whose moved identifiers the recomputation keeps with others: the
@@ -66,7 +75,7 @@ def split_pairs(recomputed: Recomputed, customer_events: Iterable[Replayed], own
     cluster_of = {key: members for members in clusters(recomputed.graph.store.nodes).values() for key in members}
     pairs: Pairs = {}
     for record in customer_events:
-        if record.event is None or record.event.schema != SPLIT:
+        if record.event is None or not operators_split(record):
             continue
         moved = {identifier_key(i) for i in record.event.value["moved_identifiers"]}
         source = current(record.event.value["source_customer_id"])
@@ -85,7 +94,7 @@ def operator_decisions(customer_events: Iterable[Replayed]) -> int:
     found = 0
     for record in customer_events:
         event = record.event
-        if event is not None and (event.schema == SPLIT or (
+        if event is not None and (operators_split(record) or (
                 event.schema == MERGED and (event.value.get("lineage") or {}).get("rule") == MANUAL_MERGE)):
             found += 1
     return found
@@ -120,7 +129,7 @@ def announced_splits(customer_events: Iterable[Replayed]) -> dict[str, tuple[fro
     split event id -> (the moved identifier keys, the source customer id, the new customer id)."""
     found: dict[str, tuple[frozenset[str], str, str]] = {}
     for record in customer_events:
-        if record.event is not None and record.event.schema == SPLIT:
+        if record.event is not None and operators_split(record):
             value = record.event.value
             found[value["envelope"]["event_id"]] = (
                 frozenset(identifier_key(i) for i in value["moved_identifiers"]), value["source_customer_id"],

@@ -10,17 +10,18 @@ from bus.config import TopicSettings
 from bus.serde import Event
 from processors.identity.announcements import Announcer
 from processors.identity.graph.messages.commands import SplitCustomer
-from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
+from processors.identity.graph.outputs import Lineage, Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
-from processors.identity.rules import MANUAL_MERGE
+from processors.identity.rules import MANUAL_MERGE, MANUAL_SPLIT, MATCH_REVIEW
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.verify.identity import MERGED, IdentityOutputs, check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import (
-    AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, by_review, directions, operator_decisions,
+    AWAITING, DECIDED, TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED, announced_splits, by_review, directions,
+    operator_decisions,
 )
 from tests.processors.identity.support import interaction, matcher_settings, observed, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
@@ -360,3 +361,16 @@ def test_operator_decisions_count_splits_unmerges_and_manual_merges_only() -> No
     account = next(key for key in recomputed.identifiers_of["e2"] if key.startswith("ACCOUNT:"))
     events = [*split_off(recomputed, account), merged(MANUAL_MERGE), merged(MANUAL_MERGE), merged("deterministic")]
     assert operator_decisions(events) == 3
+
+
+def test_a_split_the_processor_made_for_a_login_is_no_operators_decision() -> None:
+    """A login that left a household's mailbox is announced as a ``CustomerSplit`` of rule ``match-review``
+    (``graph/login_leaves.py``): not an operator's split (an accepted review joins the two again), so verify counts
+    it nowhere among the operators' decisions and checks no "split stays split" for it."""
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    splits = {rule: Split("cus_a", "cus_b", ("USER_ID:ob-paul",), "why", Lineage("e1", "WEB", rule))
+              for rule in (MANUAL_SPLIT, MATCH_REVIEW)}
+    events = {rule: [Replayed(EVENTS, 0, 0, b"c", item.event) for item in announcer.outgoing(split)]
+              for rule, split in splits.items()}
+    assert operator_decisions(events[MANUAL_SPLIT]) == 1 and len(announced_splits(events[MANUAL_SPLIT])) == 1
+    assert operator_decisions(events[MATCH_REVIEW]) == 0 and not announced_splits(events[MATCH_REVIEW])
