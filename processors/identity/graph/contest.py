@@ -35,7 +35,8 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
-    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga, also=also)
+    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
+                 also=[*message.households, *also])
 
 
 def carried_by_both(message: Offer, state: CustomerState) -> list[str]:

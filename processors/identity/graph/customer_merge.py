@@ -65,7 +65,7 @@ def on_link(ctx: Node, message: Link) -> None:
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
-            elsewhere_with=state.elsewhere_with, logins=state.logins,
+            elsewhere_with=state.elsewhere_with, logins=state.logins, households=state.households,
         ))
 
 
@@ -188,7 +188,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.split_off:  # where what left it went: a stale apply to it follows from here (moved_off.py)
             moved_off.merge(state, message.split_off)
         elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
-        logins.merge(state, message.logins)
+        logins.merge(state, message.logins, message.households)
         logins.note(state, login_keys, message.members, own_members)
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
@@ -347,7 +347,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.split_off, state.refusals, state.logins = [], {}, b"", {}
+        state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

@@ -40,7 +40,8 @@ def judge(ctx: Ctx[CustomerState], traits_a: Summary | None, traits_b: Summary |
     """The matcher's decision on two sides (trait summaries and ``TYPE:value`` member keys). ``saga``: the event's
     whose identifiers' nodes held evidence of two people or more at its visit (``households``) are weighed so, and
     so are the keys ``also`` (``logins.stood_on``: would the pair merge were the mailbox a household's?)."""
-    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b, [*(households(saga) if saga else ()), *also])
+    known = [*(households(saga) if saga else ()), *ctx.state.households, *also]  # the root's: told after the visit
+    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b, known)
     return ctx.policy.matcher.decide(score), score
 
 

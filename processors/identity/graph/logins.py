@@ -18,9 +18,11 @@ apart), and asks for the review time order asks for (``evidence.kept_apart``: ``
 pair named by each side's highest-priority member). The review names the customer the login was on; in time order,
 the mailbox's keeper: which record's customer it names may differ by order, the clusters do not.
 
-Not covered: a login saga that read the mailbox as one person's and is decided at its owner after the node told it
-otherwise (partitions in between) still merges; identifiers the login's later events brought to the merged customer
-stay there.
+A login saga that read the mailbox as one person's and is decided after the node told the owner otherwise (the events
+in flight together across partitions) does not merge through it: the root keeps the mailboxes it was told of
+(``CustomerState.households``, moved with ``Offer.households``) and weighs them as households' (``evidence.judge``).
+Not covered: identifiers the login's later events brought to the merged customer stay there; which record's
+customer the review names, and whether there are one or two reviews (the login against each), depend on the order.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def note(state: CustomerState, keys: list[str], side_a: Iterable[str], side_b: I
         state.logins[key] = sorted({*state.logins.get(key, ()), *(other for other in side if other not in keys)})
 
 
-def merge(state: CustomerState, theirs: Mapping[str, list[str]]) -> None:
-    """At a merge's survivor: the loser's notes (``Offer.logins``) join its own."""
+def merge(state: CustomerState, theirs: Mapping[str, list[str]], households: Iterable[str]) -> None:
+    """At a merge's survivor: the loser's notes (``Offer.logins``) and mailboxes known to be households
+    (``Offer.households``) join its own."""
     for key, side in theirs.items():
         state.logins[key] = sorted({*state.logins.get(key, ()), *side})
+    state.households = sorted({*state.households, *households})

@@ -86,6 +86,7 @@ class Offer(Message, tag="offer", frozen=True):
     # The loser's ``CustomerState.elsewhere_with``: whose events carried them, for a later split (``elsewhere.py``).
     elsewhere_with: dict[str, list[str]] = {}
     logins: dict[str, list[str]] = {}  # the loser's ``CustomerState.logins`` (``logins.py``)
+    households: list[str] = []  # the loser's ``CustomerState.households``
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
