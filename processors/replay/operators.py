@@ -32,7 +32,7 @@ from processors.identity.graph.saga import born_at
 from processors.identity.graph.state import CustomerState
 from processors.identity.merge import merge_send
 from processors.identity.review import identifier_key
-from processors.identity.rules import MANUAL_MERGE
+from processors.identity.rules import MANUAL_MERGE, MANUAL_SPLIT
 from processors.profile.sections._time import micros
 from processors.replay import Replayed
 from processors.replay.releases import Release, announced_releases, apply_release, arrived
@@ -76,6 +76,15 @@ class OperatorSplit:
 OperatorCommand = Release | OperatorMerge | OperatorSplit
 
 
+def operators_split(record: Replayed) -> bool:
+    """Whether ``record`` is a ``CustomerSplit`` an operator made (rule ``manual-split``: a split, an unmerge), not
+    one the processor made itself (a login leaving a household's mailbox, rule ``match-review``: the recomputation
+    holds it apart too, and an accepted review joins the two again: ``processors/identity/graph/logins.py``)."""
+    event = record.event
+    return (event is not None and event.schema == SPLIT
+            and (event.value.get("lineage") or {}).get("rule") == MANUAL_SPLIT)
+
+
 def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorCommand]:
     """Every operator's release, merge and split on ``customer.events.v1`` once (by announcement id), in the order
     they reached Kafka (``releases.arrived``; equal instants in the order read)."""
@@ -84,9 +93,9 @@ def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorComm
     for record in records:
         event = record.event
         lineage = (event.value.get("lineage") or {}) if event is not None else {}
-        if event is None or not (event.schema == SPLIT or (event.schema == MERGED
-                                                           and lineage.get("rule") == MANUAL_MERGE)):
-            continue  # the matcher's merges are the recomputation's own
+        if event is None or not (operators_split(record) or (event.schema == MERGED
+                                                             and lineage.get("rule") == MANUAL_MERGE)):
+            continue  # the matcher's merges and the processor's own splits are the recomputation's own
         value = event.value
         envelope = value["envelope"]
         moved = tuple(identifier_key(i) for i in value["moved_identifiers"])

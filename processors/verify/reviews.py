@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.review import REQUESTED, closed_reviews, identifier_key, open_reviews
 from processors.replay import Replayed
-from processors.replay.operators import SPLIT, OperatorSplit, announced_commands
+from processors.replay.operators import OperatorSplit, announced_commands, operators_split
 from processors.replay.releases import Release
 from processors.verify.report import Check, Report, shown
 
@@ -74,7 +74,7 @@ def announced_splits(customer_events: Iterable[Replayed]) -> dict[str, tuple[fro
             later.append((command.new, frozenset(command.moved)))
     found: dict[str, tuple[frozenset[str], str, str]] = {}
     for record in records:
-        if record.event is not None and record.event.schema == SPLIT:
+        if record.event is not None and operators_split(record):
             value = record.event.value
             moved = frozenset(identifier_key(i) for i in value["moved_identifiers"])
             found[value["envelope"]["event_id"]] = (

@@ -1,14 +1,17 @@
 """Benchmark: a bank's portal logins that send the userId and the registered e-mail only (no names), against the
 master records of a billing export.
 
-    PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_logins --people 3000 --seed 8 [--order logins-first]
+    PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_logins --people 3000 --seed 8
+        [--order lines-first|logins-first|interleaved|login-then-line]
         [--without-login-level]
 
 The people of ``identity_people.py`` (households share a phone, 30 % of them also an e-mail): each has one master line
 (legacy mapper: customer number, account, names, birth date, phone, e-mail) and one portal login (web mapper: an
 identify with userId and e-mail; every other person a page view with the userId before it). A housemate's line carries
 the shared mailbox too. Counted: logins on their own person's master record, on another person's (a wrong merge), and
-apart (their own customer), with the reviews requested. ``--without-login-level``: the e-mail weighed at ``agree``
+apart (their own customer), with the reviews requested. ``--order``: every line then every login (time order), the
+logins first, each person's line followed by that person's login, or each person's login followed by that person's
+line (a housemate's login then comes between the holder's line and his own). ``--without-login-level``: the e-mail weighed at ``agree``
 only (``MATCH_MU`` without EMAIL's ``login`` level, as before it existed).
 """
 
@@ -66,14 +69,23 @@ def login(mapper: SegmentMapper, person: Person, minute: int, page_view: bool) -
 def run(people: int, seed: int, order: str, login_level: bool) -> dict[str, Any]:
     persons, _ = population(people, seed)
     mapper = SegmentMapper(web_settings(), TOPICS, IDENTIFIERS)
-    lines = [event for line, person in enumerate(persons) for event in master_line(person, line)]
+    own_lines = [master_line(person, line) for line, person in enumerate(persons)]
+    lines = [event for events in own_lines for event in events]
     logins = [login(mapper, person, index % 600, bool(index % 2)) for index, person in enumerate(persons)]
+    # Each person's line, then that person's login: a housemate's login comes after the holder's line and before
+    # his own when the holder is listed first (the graph's arrival order, not the events' time order).
+    interleaved = [event for line, events in zip(own_lines, logins, strict=True) for event in [*line, *events]]
+    # Each person's login, then that person's line: a housemate's login comes after the holder's line and before his
+    # own (the reported case: it joined the holder's record through the mailbox, one person's so far).
+    login_then_line = [event for line, events in zip(own_lines, logins, strict=True) for event in [*events, *line]]
     random.Random(seed).shuffle(logins)
     portal = [event for events in logins for event in events]
     mu = {} if login_level else {"EMAIL": {k: v for k, v in DEFAULT_MU["EMAIL"].items() if k != "login"}}
     harness = Harness(settings(default_region="FR", **({"match_mu": mu} if mu else {})))
     started = time.perf_counter()
-    for event, topic in (lines + portal if order == "lines-first" else portal + lines):
+    arrivals = {"lines-first": lines + portal, "logins-first": portal + lines, "interleaved": interleaved,
+                "login-then-line": login_then_line}[order]
+    for event, topic in arrivals:
         harness.feed(event, topic)
     elapsed = time.perf_counter() - started
     harness.local.check_consistent()
@@ -95,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=8)
-    parser.add_argument("--order", choices=("lines-first", "logins-first"), default="lines-first")
+    parser.add_argument("--order", choices=("lines-first", "logins-first", "interleaved", "login-then-line"), default="lines-first")
     parser.add_argument("--without-login-level", action="store_true")
     args = parser.parse_args()
     print(run(args.people, args.seed, args.order, not args.without_login_level))

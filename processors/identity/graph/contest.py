@@ -7,7 +7,7 @@ do-not-merge (``CustomerState.rejected``), and not a split's (the operator place
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import judge, with_event
@@ -23,8 +23,9 @@ Node = Ctx[CustomerState]
 BIRTH_DATE = TRAIT_FIELDS[BIRTH]  # the birth date's name in the m/u table and the vetoes
 
 
-def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchScore]:
-    """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side."""
+def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ()) -> tuple[Decision, MatchScore]:
+    """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side; ``also``:
+    keys weighed as a household's (``evidence.judge``)."""
     state, culprit = ctx.state, message.culprit
     # The event saw ``culprit`` with the other side: it agrees on both. A blocking proposal has none, but the two
     # sides may still have carried one identifier (``carried_by_both``).
@@ -34,7 +35,8 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga) -> tuple[Decision, MatchS
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
-    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga)
+    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
+                 also=[*message.households, *also])
 
 
 def carried_by_both(message: Offer, state: CustomerState) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import displace
+from processors.identity.graph import displace, logins
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -34,7 +34,7 @@ from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, lineage, pending_customer_id
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MAX_PER_CUSTOMER
 
 
@@ -103,6 +103,10 @@ def on_join(ctx: Node, message: Join) -> None:
         else:  # under review, claiming nothing: the screen pops still name the two (customer_steps.noted)
             noted(saga, culprit)
     else:  # they join; over a limit, the new ones that rank last are refused, the members that do are evicted
+        if score is not None:
+            _note_login(ctx, saga, score, [*added, culprit], list(members))
+        elif housemate is not None and persons:
+            _note_login(ctx, saga, housemate[1], [*added, *linking], list(members))
         for key in added:
             if key in giving:
                 announce(ctx, Refused(key, giving[key], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))
@@ -115,6 +119,17 @@ def on_join(ctx: Node, message: Join) -> None:
             absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
     proceed(ctx, saga, message.token)
+
+
+def _note_login(ctx: Node, saga: Saga, score: MatchScore, event_side: list[str], members: list[str]) -> None:
+    """A join that stood on the e-mail's ``login`` level alone is noted (``logins.py``): its login leaves if the
+    mailbox shows two people later."""
+    state = ctx.state
+
+    def weigh(also: list[str]) -> Decision:
+        return judge(ctx, saga.traits, state.traits, event_side, members, saga, also=also)[0]
+
+    logins.note(state, logins.stood_on(score, event_side, members, weigh), event_side, members)
 
 
 def _linking(saga: Saga) -> list[str]:

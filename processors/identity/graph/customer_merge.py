@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import displace, elsewhere, moved_off, split_contacts
+from processors.identity.graph import displace, elsewhere, logins, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -65,7 +65,8 @@ def on_link(ctx: Node, message: Link) -> None:
             state.aliases, state.traits, message.token, message.swapped, message.culprit, message.saga,
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
-            elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied,
+            elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
+            households=state.households,
         ))
 
 
@@ -135,6 +136,11 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif not saga.force:  # an operator's accept skips the weight
         decision, score = weigh_offer(ctx, message, saga)
     apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
+    # A merge that stands on the e-mail's login level alone: its login leaves if the mailbox shows two (logins.py).
+    seen = [culprit] if culprit is not None else []
+    login_keys = [] if apart or score is None else logins.stood_on(
+        score, [*message.members, *seen], [*members, *seen], lambda also: weigh_offer(ctx, message, saga, also)[0])
+    own_members = list(members)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
         state.rejected = sorted({*state.rejected, *loser_aliases})
@@ -195,6 +201,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         if message.split_off:  # where what left it went: a stale apply to it follows from here (moved_off.py)
             moved_off.merge(state, message.split_off)
         elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
+        logins.merge(state, message.logins, message.households)
+        logins.note(state, login_keys, message.members, own_members)
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
@@ -354,7 +362,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
     if message.ok:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
-        state.rejected, state.split_off, state.refusals = [], {}, b""
+        state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

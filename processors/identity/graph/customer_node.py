@@ -170,11 +170,20 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
         ctx.emit(Refused(message.ids[0], "a split must move some, but not all, identifiers of the customer",
                          rule_lineage, customer_id=ctx.key))
         return
-    new_id = customer_id(message.at, message.token)
+    split_off(ctx, moving, Split(ctx.key, customer_id(message.at, message.token), tuple(moving), message.reason,
+                                 rule_lineage, message.operator), message.at)
+
+
+def split_off(ctx: Node, moving: list[str], split: Split, at: int, *, apart: bool = True) -> None:
+    """Move the members ``moving`` (some, not all) to the new customer ``split.new_id`` with the contacts that follow
+    them, and announce ``split``; ``at``: the new customer's birth (µs). ``apart``: an operator's split keeps the two
+    apart for good (``do_not_merge``); a login that leaves a household's mailbox (``logins.py``) waits for review."""
+    state, new_id = ctx.state, split.new_id
+    members = state.members
     versions = {key: reassigned(members.pop(key)) for key in moving}
-    state.do_not_merge = sorted({*state.do_not_merge, new_id})
+    if apart:
+        state.do_not_merge = sorted({*state.do_not_merge, new_id})
     moved_off.note_identifiers(state, versions, new_id)
-    split = Split(ctx.key, new_id, tuple(moving), message.reason, rule_lineage, message.operator)
     ctx.emit(split)
     assign(ctx, moving, versions, new_id, split.event_id, None)
     contacts, profile = split_contacts.hand_over(ctx, moving)
@@ -183,8 +192,8 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
     # Kept apart from the source, and from every customer an operator split off the source before: the moved
     # identifiers were the source's when that split said they are not that customer's person (a rejected review's
     # entry stays the source's: ``CustomerState.rejected``, two people who may still share an identifier).
-    apart = [ctx.key, *sorted(set(state.do_not_merge) - set(state.rejected) - {ctx.key, new_id})]
-    ctx.send(new_id, SplitInit(versions, apart, message.at, shared=sorted(set(state.shared) & set(moving)),
+    kept = [ctx.key, *sorted(set(state.do_not_merge) - set(state.rejected) - {ctx.key, new_id})] if apart else []
+    ctx.send(new_id, SplitInit(versions, kept, at, shared=sorted(set(state.shared) & set(moving)),
                                contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits,
                                elsewhere=elsewhere.at_split(ctx, moving), moved_off=moved_off.by_hand(state)))
 

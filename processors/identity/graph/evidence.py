@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Block, Shared
@@ -35,10 +36,12 @@ from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, holder_only, k
 
 
 def judge(ctx: Ctx[CustomerState], traits_a: Summary | None, traits_b: Summary | None, ids_a: Iterable[str],
-          ids_b: Iterable[str], saga: Saga | None = None) -> tuple[Decision, MatchScore]:
+          ids_b: Iterable[str], saga: Saga | None = None, *, also: Iterable[str] = ()) -> tuple[Decision, MatchScore]:
     """The matcher's decision on two sides (trait summaries and ``TYPE:value`` member keys). ``saga``: the event's
-    whose identifiers' nodes held evidence of two people or more at its visit (``households``) are weighed so."""
-    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b, households(saga) if saga else ())
+    whose identifiers' nodes held evidence of two people or more at its visit (``households``) are weighed so, and
+    so are the keys ``also`` (``logins.stood_on``: would the pair merge were the mailbox a household's?)."""
+    known = [*(households(saga) if saga else ()), *ctx.state.households, *also]  # the root's: told after the visit
+    score = ctx.policy.matcher.score(traits_a, traits_b, ids_a, ids_b, known)
     return ctx.policy.matcher.decide(score), score
 
 
@@ -215,6 +218,9 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     if len(state.people) >= MAX_EVIDENCE and any(not two_people(ctx, person, known) for known in state.people):
         return
     state.people = sorted([*state.people, person], key=_evidence_order)
+    if state.owner and kind in ctx.policy.matcher.login_kinds and another_record(ctx, person):
+        # a login its owner took through it alone may be either person's now (logins.py)
+        ctx.send(state.owner, Shared(ctx.key, household=True, event_id=saga.event_id, channel=saga.channel))
     people = people_count(ctx)
     if not ctx.policy.is_shared(kind, people):
         return
@@ -222,6 +228,19 @@ def count_person(ctx: Ctx[IdentifierState], saga: Saga) -> None:
     state.shared = True
     if state.owner:  # its customer must stop taking repeat contacts through it (fast_node.py)
         ctx.send(state.owner, Shared(ctx.key))
+
+
+def another_record(ctx: Ctx[IdentifierState], person: Person) -> bool:
+    """Whether ``person``, an event's evidence with no login (``USER_ID``) among its identifiers, is another person
+    than one kept on this node without a login either (a housemate's billing line on the holder's mailbox). Two
+    logins on one mailbox are refused by the one-login limit whatever the mailbox says: they do not count here."""
+    if _login(person):
+        return False
+    return any(not _login(known) and two_people(ctx, person, known) for known in ctx.state.people if known != person)
+
+
+def _login(person: Person) -> bool:
+    return any(kind_of(key) == USER_ID for key in person.ids)
 
 
 def revoke_unsupported(ctx: Ctx[IdentifierState]) -> None:

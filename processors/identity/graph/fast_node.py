@@ -36,6 +36,7 @@ from processors.identity.graph.context import recalls_hash, remember_hash, token
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
 from processors.identity.graph.limits import key_rank, member_rank, member_version, saga_rank, tells
+from processors.identity.graph.login_leaves import on_household
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
 from processors.identity.graph.split_contacts import carried
@@ -100,7 +101,9 @@ def on_shared(ctx: Node, message: Shared) -> None:
     """Member ``identifier`` became shared on its node: claims through it take the slow path from now on."""
     if not _route(ctx, message):
         return
-    if message.revoked:  # it links again (evidence.revoke_unsupported)
+    if message.household:  # two people's evidence on it: a login it placed alone leaves (logins.py)
+        on_household(ctx, message)
+    elif message.revoked:  # it links again (evidence.revoke_unsupported)
         ctx.state.shared = [key for key in ctx.state.shared if key != message.identifier]
     elif message.identifier in ctx.state.members:
         ctx.state.shared = sorted({*ctx.state.shared, message.identifier})

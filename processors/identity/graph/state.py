@@ -173,6 +173,13 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # moved members came with (``elsewhere.py``, tester22 F6). Moves with ``Offer.elsewhere_with``.
     elsewhere_with: dict[str, list[str]] = {}
     ranks_applied: bytes = b""  # 6-byte hashes of the latest applied events' ranks (displace.py)
+    # Logins it took through a mailbox at the e-mail's ``login`` level alone: e-mail key -> the members the login's
+    # side brought (``logins.py``); they leave once the mailbox shows two people. Moves with ``Offer.logins``.
+    logins: dict[str, list[str]] = {}
+    # Its members whose node told it that they keep two people's evidence (``Shared`` with ``household``): weighed
+    # as a household's in its decisions, never at the ``login`` level, also for a saga that visited them before
+    # (``logins.py``). Moves with ``Offer.households``.
+    households: list[str] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

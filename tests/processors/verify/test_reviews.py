@@ -10,9 +10,10 @@ from bus.config import TopicSettings
 from bus.serde import Event
 from processors.identity.announcements import Announcer
 from processors.identity.graph.messages.commands import SplitCustomer
-from processors.identity.graph.outputs import Resolved, ReviewRequested, Send, Split
+from processors.identity.graph.outputs import Lineage, Resolved, ReviewRequested, Send, Split
 from processors.identity.graph.state import encode_state
 from processors.identity.review import decision, open_reviews
+from processors.identity.rules import MANUAL_SPLIT, MATCH_REVIEW
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
@@ -24,6 +25,7 @@ from processors.verify.reviews import (
     DECIDED,
     TOGETHER_IN_TABLE,
     TOGETHER_RECOMPUTED,
+    announced_splits,
     by_review,
     directions,
 )
@@ -359,3 +361,16 @@ def test_a_redelivered_split_announcement_is_checked_once() -> None:
     (split,) = split_off(running, account)
     outputs = replace(outputs_of(running, []), customer_events=[split, replace(split, offset=1)])
     assert checked(recomputed, outputs).check(SPLITS).checked == 1
+
+
+def test_a_split_the_processor_made_for_a_login_is_no_operators_decision() -> None:
+    """A login that left a household's mailbox is announced as a ``CustomerSplit`` of rule ``match-review``
+    (``graph/login_leaves.py``): not an operator's split (an accepted review joins the two again), so verify counts
+    it nowhere among the operators' decisions and checks no "split stays split" for it."""
+    announcer = Announcer(TopicSettings(prefix="v"), lambda ref: None)  # type: ignore[arg-type,return-value]
+    splits = {rule: Split("cus_a", "cus_b", ("USER_ID:ob-paul",), "why", Lineage("e1", "WEB", rule))
+              for rule in (MANUAL_SPLIT, MATCH_REVIEW)}
+    events = {rule: [Replayed(EVENTS, 0, 0, b"c", item.event) for item in announcer.outgoing(split)]
+              for rule, split in splits.items()}
+    assert len(announced_splits(events[MANUAL_SPLIT])) == 1 and len(announced_commands(events[MANUAL_SPLIT])) == 1
+    assert not announced_splits(events[MATCH_REVIEW]) and not announced_commands(events[MATCH_REVIEW])

@@ -86,6 +86,8 @@ class Offer(Message, tag="offer", frozen=True):
     # The loser's ``CustomerState.elsewhere_with``: whose events carried them, for a later split (``elsewhere.py``).
     elsewhere_with: dict[str, list[str]] = {}
     ranks_applied: bytes = b""  # the loser's ``CustomerState.ranks_applied`` (displace.py)
+    logins: dict[str, list[str]] = {}  # the loser's ``CustomerState.logins`` (``logins.py``)
+    households: list[str] = []  # the loser's ``CustomerState.households``
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -158,10 +160,14 @@ class Fast(Message, tag="fast", frozen=True):
 
 class Shared(Message, tag="shared", frozen=True):
     """To an identifier's owner: the identifier became shared and no longer links (``fast_node.py``);
-    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``)."""
+    ``revoked``: its flag was revoked, it links again (``evidence.revoke_unsupported``); ``household``: not shared,
+    but its node holds evidence of two people now: a login it placed alone leaves (``logins.py``)."""
 
     identifier: str
     revoked: bool = False
+    household: bool = False
+    event_id: str = ""  # ``household``: the event whose evidence made the second person, and its channel
+    channel: str = ""
 
 
 class Rekey(Message, tag="rekey", frozen=True):

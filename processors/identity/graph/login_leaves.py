@@ -1,0 +1,42 @@
+"""The root's side of ``logins.py``: a login a mailbox placed alone leaves once the mailbox shows two people."""
+
+from __future__ import annotations
+
+from bus.identifiers.kinds import USER_ID
+from processors.identity.graph.customer_node import Node, split_off
+from processors.identity.graph.customer_steps import face
+from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.limits import HASH_BITS, member_rank
+from processors.identity.graph.messages.steps import Shared
+from processors.identity.graph.outputs import Lineage, Split
+from processors.identity.graph.saga import customer_id
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MATCH_REVIEW, kind_of
+
+SEED_SUFFIX = "~household-login"  # seeds the id of the customer a login leaves for (with the e-mail and its key)
+
+
+def on_household(ctx: Node, message: Shared) -> None:
+    """The mailbox ``message.identifier`` holds evidence of two people now: a login this root took through it alone
+    leaves for its own customer and waits for review (module docstring). Nothing noted: nothing to do (a copy too)."""
+    state, mailbox = ctx.state, message.identifier
+    if mailbox in state.members and mailbox not in state.households:
+        # a login saga that visited it before the second person's does not merge through it here (evidence.judge)
+        state.households = sorted([*state.households, mailbox])
+    side = state.logins.pop(mailbox, None)
+    if side is None:
+        return
+    members = state.members
+    moving = [key for key in side if key in members]
+    if not any(kind_of(key) == USER_ID for key in moving) or len(moving) == len(members):
+        return  # the login moved on (a claim, an operator), or nothing would stay
+    staying = [key for key in members if key not in moving]
+    born = min(member_rank(members[key]) for key in moving) >> HASH_BITS
+    new_id = customer_id(born, f"{mailbox}~{moving[0]}{SEED_SUFFIX}")
+    decision, score = judge(ctx, None, state.traits, [*moving, mailbox], staying, None, also=[mailbox])
+    rule_lineage = Lineage(message.event_id or mailbox, message.channel, MATCH_REVIEW)
+    reason = f"{kind_of(mailbox)} shows two people: the login it placed alone waits for review"
+    pair = (face(ctx, moving, mailbox), face(ctx, staying, ctx.key))
+    split_off(ctx, moving, Split(ctx.key, new_id, tuple(moving), reason, rule_lineage), born, apart=False)
+    if decision is not Decision.MERGE:
+        kept_apart(ctx, decision, score, rule_lineage, mailbox, new_id, ctx.key, pair)
