@@ -76,6 +76,7 @@ _PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"
 _DIGITS = re.compile(r"\+?\d(?:[\d\s()-]|\.(?!\.)){5,}\d")
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
+CARD_DIGITS = range(15, 20)  # a PAN named as such when masked: Amex 15, Visa/Mastercard 16, up to 19 (ISO/IEC 7812)
 DECIMAL_DIGITS = 4  # significant digits a decimal keeps: too few for any identifier, even after a + or 00
 # "HTTP/1.1 200", "Python/3.11.10": a product token's version (and an HTTP status), read as one unit so that the
 # number after it is judged on its own.
@@ -157,6 +158,38 @@ def free_text(value: str) -> str:
     without identifier values: ``scrub_text``, run only when ``may_hold_identifier`` (the test ~1 us, the scrub ~100;
     tester19 F12, tester21 F6). Text that holds no identifier is returned as it is, byte for byte."""
     return scrub_text(value) if value and may_hold_identifier(value) else value
+
+
+def free_text_masked(value: str) -> tuple[str, tuple[str, ...]]:
+    """``free_text(value)`` and what it masked, one word per masked value, in text order, never the value:
+    ``"card number"`` (15 to 19 digits passing the Luhn check, ISO/IEC 7812-1), ``"e-mail address"``, ``"date"``,
+    ``"<KIND> key"`` (``PHONE:...``) or ``"number"`` (any other run of 7 digits or more: a phone, an IBAN's or a
+    national ID's digits). For a command that publishes what an operator typed and tells them what it masked
+    (``bus.cli.operator_text``)."""
+    if not value or not may_hold_identifier(value):
+        return value, ()
+    masked: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        replaced = _replacement(match)
+        if replaced != match.group(0):
+            masked.append(_masked_kind(match))
+        return replaced
+
+    return _SCRUBBED.sub(replace, value), tuple(masked)
+
+
+def _masked_kind(match: re.Match[str]) -> str:
+    if match.group("keyed"):
+        return f"{match.group('kind')} key"
+    if match.group("email"):
+        return "e-mail address"
+    if match.group("calendar"):
+        return "date"
+    from bus.identifiers.card import luhn_valid  # stdnum: not for every process's logging
+
+    digits = "".join(_ANY_DIGIT.findall(match.group(0)))
+    return "card number" if len(digits) in CARD_DIGITS and luhn_valid(digits) else "number"
 
 
 def is_personal_field(name: str) -> bool:

@@ -26,9 +26,8 @@ from bus.identifiers.card import luhn_valid
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.national_id import digit_counts, is_national_id
 from bus.identifiers.phone import may_be_phone, normalise_phone
-from bus.redact import MIN_IDENTIFIER_DIGITS
+from bus.redact import CARD_DIGITS, MIN_IDENTIFIER_DIGITS  # CARD_DIGITS: PANs refused as references (references.py)
 
-CARD_DIGITS = range(15, 20)  # PANs the Luhn check refuses as references (see adapters.base.references)
 MAX_GROUPS = 12  # a run of more digit groups is no reference anyone types: an identifier's, for the scan
 _DIGIT_RUN = re.compile(r"\d+(?:[-_/.]\d+)*")
 _GROUP_SEPARATOR = re.compile(r"[-_/.]")

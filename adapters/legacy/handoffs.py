@@ -10,7 +10,8 @@ fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employe
 - ``HandoffAcknowledged``: ``handoff_id``, optional ``receiving_system`` (default: the source system),
   ``external_reference`` (the case's id in that system), ``by``;
 - ``HandoffAccepted``: ``handoff_id``, ``by`` (the owner), optional ``team``;
-- ``HandoffResolved``: ``handoff_id``, ``resolution``, ``by``, optional ``resolution_code``, ``team``;
+- ``HandoffResolved``: ``handoff_id``, ``resolution`` (free text the customer is told: scrubbed of identifier values
+  as a summary is, its declared references kept; tester24 F5), ``by``, optional ``resolution_code``, ``team``;
 - ``HandoffClosed``: ``handoff_id``, optional ``close_reason`` (``CONFIRMED`` default, ``WITHDRAWN``,
   ``DUPLICATE``, ``AUTO_CLOSED``), ``by``.
 
@@ -61,6 +62,12 @@ def _created(f: Fields) -> dict[str, Any]:
     return value
 
 
+def _resolution(f: Fields) -> str:
+    """The resolution, scrubbed as a handoff's summary is (``References.text``, ``bus.redact.free_text``): it goes
+    on a topic every CRM reads and into the customer's notification."""
+    return f.ctx.references.text(f.text("resolution") or "")
+
+
 def _close_reason(f: Fields) -> str:
     reason = (f.text("close_reason", required=False) or "CONFIRMED").upper()
     if reason not in CLOSE_REASONS:
@@ -77,7 +84,7 @@ HANDOFF_BUILDERS: dict[str, Callable[[Fields], dict[str, Any]]] = {
     "HandoffAccepted": lambda f: {"handoff_id": f.text("handoff_id"), "owner": _employee(f),
                                   "team": f.text("team", required=False)},
     "HandoffResolved": lambda f: {
-        "handoff_id": f.text("handoff_id"), "resolution": f.text("resolution"),
+        "handoff_id": f.text("handoff_id"), "resolution": _resolution(f),
         "resolution_code": f.text("resolution_code", required=False), "team": f.text("team", required=False),
         "actor": _employee(f)},
     "HandoffClosed": lambda f: {"handoff_id": f.text("handoff_id"), "close_reason": _close_reason(f),

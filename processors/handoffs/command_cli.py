@@ -2,7 +2,9 @@
 PERSON`` and ``omnibus handoffs show HANDOFF_ID``: a back office works a handoff without writing Avro.
 
 Each command reads ``handoff.events.v1`` (as ``reconcile`` does) to find the handoff, publishes one lifecycle
-event (``commands.build``) keyed by the handoff id, and prints its event id. Exit 0: published (the tracker
+event (``commands.build``) keyed by the handoff id, and prints its event id. The ``--reason`` text is scrubbed of
+identifier values first, as every channel's free text is, and a ``note:`` line on stderr says what was masked
+(``bus.cli.operator_text``). Exit 0: published (the tracker
 then applies it, or dead-letters it with the reason when the transition is illegal; ``show`` prints the
 outcome); 2: refused before publishing (unknown handoff, missing option, closed handoff, a transfer to a team the
 policy does not name without ``--allow-unknown-team``), one ``error:`` line; 69: Kafka unreachable
@@ -21,12 +23,21 @@ from typing import NoReturn
 import typer
 
 from bus.bootstrap import bad_settings_exit, core_settings
+from bus.cli.operator_text import masked_note
 from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.replay import replay_topic
 from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
-from processors.handoffs.commands import CommandRefused, HandoffView, Request, build, current_views, refusal
+from processors.handoffs.commands import (
+    CommandRefused,
+    HandoffView,
+    Request,
+    build,
+    current_views,
+    refusal,
+    scrubbed,
+)
 from processors.handoffs.config import ENV_PREFIX, load_handoffs_settings, load_policy
 from processors.handoffs.outputs import short_name
 from schemas.enums import CLOSE_REASONS
@@ -87,10 +98,14 @@ def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str |
         _fail(reason)
     if check is not None:
         check(view)
+    request, masked = scrubbed(request)
     try:
         event = build(action, view, request, datetime.now(UTC))
     except CommandRefused as exc:
         _fail(f"{handoff_id}: {exc}")
+    note = masked_note("--reason", masked)
+    if note:
+        typer.echo(note, err=True)
 
     async def publish() -> None:
         serializer, _ = build_serde(settings.registry)

@@ -8,16 +8,21 @@ action, the status version the command was based on, and the command's own field
 the tracker drops as a re-delivery; once applied, the version moved and the command is judged anew (a second
 acknowledgement or acceptance by the same person is a no-op; a stale transfer is refused). The tracker
 alone decides whether a transition is legal (``transitions.py``); what it refuses goes to ``deadletter.v1``.
+
+The operator's free text (``Request.reason``: a transfer's reason, a hold's request, a resolution, a reopening's
+reason) is scrubbed before it is put on the event (``scrubbed``, the channels' rule ``bus.redact.free_text``;
+tester24 F5): a resolution is also quoted in the customer's notification.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bus.envelope import envelope, event_id
 from bus.errors import OmnibusError
+from bus.redact import free_text_masked
 from bus.serde import Event
 from processors.handoffs.outputs import (
     ACCEPTED,
@@ -178,9 +183,19 @@ ACTIONS: dict[str, Callable[[HandoffView, Request], tuple[str, dict]]] = {
 }
 
 
+def scrubbed(request: Request) -> tuple[Request, tuple[str, ...]]:
+    """``request`` with its free text (``reason``) scrubbed of identifier values (``bus.redact.free_text``), and
+    what was masked (``bus.redact.free_text_masked``: ``"card number"``, ``"e-mail address"``, ``"number"``...)."""
+    if not request.reason:
+        return request, ()
+    reason, masked = free_text_masked(request.reason)
+    return replace(request, reason=reason), masked
+
+
 def build(action: str, view: HandoffView, request: Request, now: datetime) -> Event:
-    """The lifecycle event of ``action`` on ``view``; raises ``CommandRefused`` (one line) when an option it
-    needs is missing. ``now`` (timezone-aware) is the event's occurred_at."""
+    """The lifecycle event of ``action`` on ``view``, its free text ``scrubbed``; raises ``CommandRefused`` (one
+    line) when an option it needs is missing. ``now`` (timezone-aware) is the event's occurred_at."""
+    request, _ = scrubbed(request)
     schema, fields = ACTIONS[action](view, request)
     parts = "|".join(f"{k}={v}" for k, v in sorted(vars(request).items()) if v)
     identity = event_id(COMMAND_SOURCE, f"{view.handoff_id}/{action}/v{view.version}", parts)
@@ -204,4 +219,5 @@ def refusal(action: str, view: HandoffView) -> str | None:
     return None
 
 
-__all__ = ["ACTIONS", "CommandRefused", "HandoffView", "Request", "build", "current_views", "refusal", "short_name"]
+__all__ = ["ACTIONS", "CommandRefused", "HandoffView", "Request", "build", "current_views", "refusal", "scrubbed",
+           "short_name"]

@@ -28,11 +28,16 @@ def unmerge_command(
     and products that came through them alone; the two are kept apart for good. Prints what moves and what stays.
     Refused (exit 2, one line) when no merge ended CUSTOMER, when what it brought is no longer there (undone
     already), or when nothing else would stay."""
-    from processors.identity.cli_common import _checked_decision_text, _publish, _settings_or_exit
+    from processors.identity.cli_common import (
+        _checked_decision_text,
+        _checked_reason,
+        _publish,
+        _settings_or_exit,
+    )
     from processors.identity.graph.messages.commands import SplitCustomer
     from processors.identity.unmerge import UnmergeRefused, merge_records, split_lines, unmerge_plan
 
-    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
+    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
     settings, _ = _settings_or_exit()
     owners, events = asyncio.run(read_owners_and_customer_events(settings))
     merges = merge_records(events)

@@ -11,6 +11,7 @@ from bus.config import OmnibusSettings
 from bus.logging import get_logger
 from processors.identity.cli_common import (
     _checked_decision_text,
+    _checked_reason,
     _publish,
     _settings_or_exit,
     current_customers,
@@ -31,7 +32,7 @@ def merge_command(
     from processors.identity.merge import MergeRefused, merge_plan, merge_send
     from processors.identity.rules import LinkPolicy
 
-    operator, why = _checked_decision_text("--by", by), _checked_decision_text("--reason", reason)
+    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
     settings, identity = _settings_or_exit()
     owners, survivors, current = asyncio.run(_owners_survivors_and_current(settings))
     try:

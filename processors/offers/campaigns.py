@@ -17,6 +17,7 @@ from bus.config import OmnibusSettings
 from bus.envelope import source_envelope as make_envelope
 from bus.errors import OmnibusError
 from bus.producer import EventProducer, Outgoing
+from bus.redact import free_text
 from bus.replay import replay_topic
 from bus.serde import Event, build_serde
 from bus.topics import MARKETING_OFFERS
@@ -50,7 +51,10 @@ def defined(offer: Offer, now: datetime | None = None) -> Event:
 
 
 def withdrawn(offer: Offer, reason: str | None, now: datetime | None = None) -> Event:
+    """``OfferWithdrawn`` for ``offer``; ``reason`` (an operator's free text) scrubbed of identifier values as every
+    channel's free text is (``bus.redact.free_text``; tester24 F5)."""
     now = now or datetime.now(UTC)
+    reason = free_text(reason) if reason else reason
     seed = f"{offer.offer_id}:{offer.version}:withdrawn:{now.isoformat()}"
     return Event(OFFER_WITHDRAWN, {"envelope": _envelope(seed, now), "offer_id": offer.offer_id,
                                    "version": offer.version, "reason": reason})

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bus.bootstrap import core_settings
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
+from bus.cli.operator_text import operator_text
 from bus.cli.tables import WIDE_COLUMNS, report_console, report_table
 from processors.offers.campaigns import (
     Current,
@@ -87,7 +88,8 @@ def withdraw_command(
 ) -> None:
     """Withdraw an offer from every channel now."""
     try:
-        offer = asyncio.run(withdraw(core_settings(bootstrap_servers), offer_id, reason))
+        why = operator_text("--reason", reason) if reason and reason.strip() else None
+        offer = asyncio.run(withdraw(core_settings(bootstrap_servers), offer_id, why))
     except PublishRefused as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -63,3 +63,11 @@ def test_a_source_without_the_handoff_topic_refuses_them() -> None:
     record = BusinessRecord("HandoffAccepted", {"handoff_id": "h1", "by": "a"}, "row-1", utc(2024, 4, 27))
     with pytest.raises(RejectedInput, match="not taken"):
         map_business(record, legacy_context())
+
+
+def test_a_resolution_a_back_office_system_writes_is_scrubbed_as_a_summary_is() -> None:
+    """tester24 F5, the kind: back-office free text travels scrubbed whichever way it comes (here a ticketing
+    system's outbox row); the resolution is quoted in the customer's notification."""
+    resolved = mapped("HandoffResolved", handoff_id="h1", by="agent-3",
+                      resolution="Refund to card 4111 1111 1111 1111, IBAN FR7630006000011234567890189 noted")
+    assert resolved.value["resolution"] == "Refund to card [digits], IBAN FR[digits] noted"

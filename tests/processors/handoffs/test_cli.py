@@ -175,3 +175,29 @@ def test_a_transfer_to_a_team_the_policy_does_not_name_is_refused_unless_allowed
     known = runner.invoke(omnibus, ["handoffs", "transfer", "h3", "--by", "agent-1", "--reason", "ours", "--team",
                                     "repair"])
     assert known.exit_code == 0 and not known.stderr and len(publishing) == 2, known.output
+
+
+CARD = "4111111111111111"
+
+
+@pytest.mark.parametrize(("action", "handoff", "field"), [
+    ("transfer", "h3", "reason"), ("hold", "h3", "request"), ("resolve", "h3", "resolution"), ("reopen", "h1", "reason")])
+def test_a_card_number_in_a_reason_is_masked_before_publishing_and_the_operator_told(
+        publishing: list, action: str, handoff: str, field: str) -> None:
+    """tester24 F5: ``hold`` and ``resolve --reason`` put a card number on handoff.events.v1 as typed."""
+    result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", "--reason",
+                                          f"ref card {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}, see support@example.fr"])
+    assert result.exit_code == 0, result.output
+    ((sent,),) = [publishing]
+    assert sent.event.value[field] == "ref card [digits], see [email]"
+    assert CARD[4:8] not in json.dumps(sent.event.value, default=str)
+    assert "note: --reason: masked 1 card number, 1 e-mail address before publishing" in result.stderr
+    assert CARD[4:8] not in result.output + result.stderr and "support@" not in result.stderr
+
+
+def test_a_reason_without_identifiers_is_published_as_typed_without_a_note(publishing: list) -> None:
+    text = "line repaired; invoice BILL-2024-04 credited 89.90 EUR"
+    result = CliRunner().invoke(omnibus, ["handoffs", "resolve", "h3", "--by", "fin-9", "--reason", text])
+    assert result.exit_code == 0 and not result.stderr, result.output
+    ((sent,),) = [publishing]
+    assert sent.event.value["resolution"] == text

@@ -3,6 +3,7 @@ schema-valid (fastavro strict), applied by the tracker, and a repeated command i
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from io import BytesIO
 
@@ -11,12 +12,21 @@ import pytest
 
 from bus.clock import ManualClock
 from bus.serde import Event
-from processors.handoffs.commands import ACTIONS, CommandRefused, Request, build, current_views, refusal
+from processors.handoffs.commands import (
+    ACTIONS,
+    CommandRefused,
+    HandoffView,
+    Request,
+    build,
+    current_views,
+    refusal,
+)
 from processors.handoffs.outputs import STATUS_CHANGED, Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from schemas.catalog import default_catalog
 from tests.processors.handoffs.factories import SYSTEM, T0, FakeDeadLetters, FakePublisher, created, record
 from tests.processors.handoffs.scenario import POLICY
+from tests.security.identifier_scan import find_identifiers
 
 H = timedelta(hours=1)
 
@@ -92,8 +102,6 @@ async def test_a_repeated_command_is_one_event_id_the_tracker_drops() -> None:
 
 
 def test_missing_options_are_refused_in_one_line() -> None:
-    from processors.handoffs.commands import HandoffView
-
     routed = HandoffView("h1", "c1", status="ROUTED", version=1, team="finance")
     with pytest.raises(CommandRefused, match="transfer needs --reason"):
         build("transfer", routed, Request("a"), T0)
@@ -102,3 +110,60 @@ def test_missing_options_are_refused_in_one_line() -> None:
     with pytest.raises(CommandRefused, match="resolve needs --reason"):
         build("resolve", routed, Request("a"), T0)
     assert refusal("reopen", routed) is not None and refusal("accept", routed) is None
+
+
+# tester24 F5: what an operator typed went raw onto handoff.events.v1 and into the customer's notification.
+HOLD_SAMPLE = "Please send us your last invoice, card 4111 1111 1111 1111 ending"
+RESOLVE_SAMPLE = ("Technician replaced the box; call us back on 01 70 00 00 00 or write to support@example.fr, "
+                  "ref card 4111111111111111")
+
+
+def _identifiers(value: object) -> list[tuple[str, str]]:
+    return list(find_identifiers(json.dumps(value, default=str), region="FR"))
+
+
+async def test_a_hold_request_with_a_card_number_is_published_scrubbed() -> None:
+    desk = Desk()
+    await desk.send(created("h1"))
+    await desk.command("accept", Request("fin-9"), 1)
+    event = await desk.command("hold", Request("fin-9", reason=HOLD_SAMPLE), 2)
+    assert event.value["request"] == "Please send us your last invoice, card [digits] ending"
+    assert not _identifiers(event.value)
+
+
+async def test_a_resolution_with_a_card_phone_and_e_mail_reaches_topic_and_notification_scrubbed() -> None:
+    desk = Desk()
+    await desk.send(created("h1"))
+    await desk.command("accept", Request("tech-anna"), 1)
+    event = await desk.command("resolve", Request("tech-anna", reason=RESOLVE_SAMPLE), 2)
+    assert event.value["resolution"] == ("Technician replaced the box; call us back on [digits] or write to "
+                                         "[email], ref card [digits]")
+    messages = [o.event.value["message"] for o in desk.publisher.published if o.topic == "notifications"]
+    assert any("Technician replaced the box" in message for message in messages), messages
+    assert not _identifiers(event.value) and not _identifiers(messages)
+
+
+FREE_TEXT_ACTIONS = {"transfer": "reason", "hold": "request", "resolve": "resolution", "reopen": "reason"}
+
+
+@pytest.mark.parametrize("action", sorted(FREE_TEXT_ACTIONS))
+@pytest.mark.parametrize("text", ["ref card 4111111111111111", "card 3782 822463 10005", "IBAN FR76 3000 6000 "
+                                  "0112 3456 7890 189", "NIR 1 85 05 78 006 084 36", "call 06 12 34 56 78",
+                                  "write to jean.dupont@example.fr"])
+def test_no_command_puts_an_identifier_written_in_its_reason_on_the_event(action: str, text: str) -> None:
+    view = HandoffView("h1", "c1", status="RESOLVED" if action == "reopen" else "IN_PROGRESS", version=3,
+                       team="finance")
+    event = build(action, view, Request("agent-1", reason=f"{text}, thanks"), T0)
+    published = event.value[FREE_TEXT_ACTIONS[action]]
+    assert published.endswith(", thanks") and ("[digits]" in published or "[email]" in published), published
+    assert not _identifiers(event.value)
+
+
+def test_scrubbed_says_what_it_masked_and_leaves_plain_text_as_typed() -> None:
+    from processors.handoffs.commands import scrubbed
+
+    request, masked = scrubbed(Request("tech-anna", reason=RESOLVE_SAMPLE))
+    assert masked == ("number", "e-mail address", "card number") and "4111" not in (request.reason or "")
+    plain = Request("agent-1", reason="line repaired, invoice BILL-2024-04 of 89.90 EUR credited")
+    assert scrubbed(plain) == (plain, ())
+    assert scrubbed(Request("agent-1")) == (Request("agent-1"), ())

@@ -55,3 +55,16 @@ def test_a_channel_that_cannot_reach_the_customer_falls_back_by_policy() -> None
     outputs = apply(None, created("h2", channel="WEB"), context(policy)).outputs
     (note,) = [o.event.value for o in outputs if o.destination == "notifications"]
     assert (note["channel"], note["address"]) == ("WEB", None)
+
+
+def test_a_resolution_published_by_a_back_office_itself_is_told_scrubbed() -> None:
+    """The kind of tester24 F5 beyond the commands: a back office that speaks Kafka publishes HandoffResolved
+    itself; the customer's message never quotes a card number or an e-mail address it typed."""
+    ctx = context()
+    state = apply(None, created("h1", channel="WEB", identifiers=[PHONE, WEB_USER]), ctx).state
+    state = apply(state, accepted("h1", T0 + H), ctx).state
+    event = resolved("h1", T0 + 2 * H)
+    event.value["resolution"] = "Refunded to card 4111 1111 1111 1111; questions: billing@example.fr"
+    (told,) = [o.event.value for o in apply(state, event, ctx).outputs if o.destination == "notifications"]
+    assert told["message"].endswith("Refunded to card [digits]; questions: [email]")
+    assert told["parameters"]["resolution"] == "Refunded to card [digits]; questions: [email]"

@@ -47,3 +47,11 @@ def test_revisions() -> None:
 
 def test_event_ids_are_stable() -> None:
     assert defined(FULL).value["envelope"]["event_id"] == defined(FULL).value["envelope"]["event_id"]
+
+
+def test_a_withdrawal_reason_is_published_scrubbed_of_identifiers() -> None:
+    """tester24 F5, the kind: an operator's free text leaves the command scrubbed as the channels' free text is."""
+    event = withdrawn(offer("b"), "complaint ref card 4111111111111111 from jean.dupont@example.fr")
+    assert event.value["reason"] == "complaint ref card [digits] from [email]"
+    assert withdrawn(offer("b"), "ended early").value["reason"] == "ended early"
+    assert withdrawn(offer("b"), None).value["reason"] is None

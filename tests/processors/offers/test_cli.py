@@ -98,3 +98,21 @@ def test_tester14_n5_the_example_offer_file_passes_the_check_as_a_user_runs_it()
     assert result.exit_code == 0 and "1 offer(s) valid" in result.output, result.output
     (offer,) = offer_file.load_offers(example)
     assert set(offer.channels) == {"WEB", "CALL_CENTER", "BRANCH"} and offer.caps and offer.quiet_hours
+
+
+def test_withdraw_masks_a_card_in_its_reason_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester24 F5: the reason travels on marketing.offers.v1; the operator is told what was masked."""
+    from processors.offers import cli
+    from tests.processors.offers.factories import offer
+
+    reasons: list[str | None] = []
+
+    async def withdraw(_settings: object, offer_id: str, reason: str | None) -> object:
+        reasons.append(reason)
+        return offer(offer_id)
+
+    monkeypatch.setattr(cli, "withdraw", withdraw)
+    result = CliRunner().invoke(app, ["offers", "withdraw", "fibre", "--reason", "ref card 4111111111111111"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert reasons == ["ref card [digits]"]
+    assert "note: --reason: masked 1 card number before publishing" in result.stderr and "4111" not in result.output

@@ -1,0 +1,47 @@
+"""Free text an operator types into a command that publishes it (a handoff's ``--reason``, an identity decision's
+``--reason``, an offer's withdrawal reason): scrubbed as every channel's free text is before it leaves the command.
+
+A handoff summary, a call's disposition or a web property is scrubbed at the adapter (``bus.redact.free_text``,
+README "Nothing lost, nothing silent"); an operator's text goes onto topics every CRM reads (``handoff.events.v1``)
+and, for a resolution, into the customer's notification, so it gets the same rule (tester24 F5): a card number, an
+IBAN's or a national ID's digits, a phone number (any run of 7 digits or more) becomes ``[digits]``, an e-mail
+address ``[email]``. A company's own support number or address is masked too: the scrubber cannot tell it from the
+customer's, and a channel's summary masks it the same way; the channel's notification template is where it belongs.
+The command prints one ``note:`` line on stderr naming what it masked, by kind and count, never the value.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import typer
+
+from bus.redact import free_text_masked
+
+
+def _plural_ending(kind: str) -> str:
+    return "es" if kind.endswith("s") else "s"  # "e-mail addresses", "card numbers"
+
+
+def masked_note(option: str, masked: tuple[str, ...]) -> str | None:
+    """The ``note:`` line for what ``free_text_masked`` masked in ``option``'s text, e.g. ``note: --reason: masked
+    1 card number, 1 e-mail address before publishing``; None when nothing was masked."""
+    if not masked:
+        return None
+    counts = ", ".join(f"{count} {kind}{_plural_ending(kind) if count > 1 else ''}"
+                       for kind, count in Counter(masked).items())
+    return (f"note: {option}: masked {counts} before publishing (identifier values never travel in free text; "
+            "the rest is published as typed)")
+
+
+def operator_text(option: str, text: str) -> str:
+    """``text`` stripped and scrubbed (``bus.redact.free_text``); what was masked is said on stderr
+    (``masked_note``)."""
+    scrubbed, masked = free_text_masked(text.strip())
+    note = masked_note(option, masked)
+    if note:
+        typer.echo(note, err=True)
+    return scrubbed
+
+
+__all__ = ["masked_note", "operator_text"]
