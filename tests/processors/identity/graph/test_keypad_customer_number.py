@@ -141,3 +141,20 @@ def test_f4_with_the_defaults_the_keypads_number_makes_no_phantom_customer(order
     assert h.customer("CUSTOMER_NUMBER", "770002") is None
     assert len(h.local.roots()) == 1
     h.local.check_consistent()
+
+
+@pytest.mark.parametrize("order", range(6))
+def test_why_a_keypad_number_is_read_only_when_verified_read_as_one_it_takes_the_callers_phone(order: int) -> None:
+    """What the typed number does when a deployment reads it (``verified_customer_number_attributes``) and it is not
+    the caller's: identity refuses to merge Sophie and Claire (two customer numbers: two people) but links the call
+    to the number's customer, which claims the mobile (a billing record's phone ranks after every other channel's
+    event: ``limits.key_rank``, family plans), in every order. Hence read only when the flow verified it: identity
+    does not weigh such a claim against the record that gave the phone (adapters/call_center/README.md)."""
+    h = Harness(settings())
+    typed = sophie_types_claires_number(verified_customer_number_attributes=READ_BY_THE_FLOW)
+    feed(h, arrival(order, billing_line("sophie", 5), billing_line("claire", 6), typed))
+    sophie, claire = two_customers(h)
+    assert sophie is not None and claire is not None and sophie != claire
+    assert h.customer("PHONE", MOBILES["sophie"]) == claire
+    assert all(landed(h, event) == {claire} for event, _ in typed)
+    h.local.check_consistent()
