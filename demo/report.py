@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from bus.config import OmnibusSettings
+from bus.identifiers.customer_number import CustomerNumberFormat, normalise_customer_number
 from bus.topics import ALL_TOPICS, IDENTITY_REVIEWS
 from demo.people import DemoCustomer
 from demo.services import Endpoints, demo_timezone
@@ -137,6 +138,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     ``stack status`` / ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
     from demo.services import DEMO_HMAC_KEY, OFFERS_POLICY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
+    found = settings.identifiers.customer_number_format
+    number_format = found.model_dump(exclude_defaults=True) if found is not None else None
     environment = {
         "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "OMNIBUS_REGISTRY__URL": settings.registry.url or "",
@@ -145,6 +148,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION": settings.identifiers.default_region or "",
         # JSON in single quotes: the shell keeps the double quotes (bus.config reads lists as JSON)
         "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES": f"'{json.dumps(list(settings.identifiers.national_id_schemes))}'",
+        # an import-batch of a billing export in another shell spells its customer numbers as the demo's call center
+        "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT": f"'{json.dumps(number_format)}'" if number_format else "",
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
         # tester21 F1: `omnibus identity pop` asks the screen pop at this port unless given --url
         "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": str(urlsplit(endpoints.screen_pop).port or ""),
@@ -171,6 +176,10 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
         f"phone region            {settings.identifiers.default_region or '(none: +country required)'}",
         "    of numbers written without +country (OMNIBUS_IDENTIFIERS__DEFAULT_REGION)",
+        f"customer numbers        {_spelled(found)}",
+        "    (OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT); the call center reads",
+        "    a number typed on the keypad only from the attributes named in",
+        "    OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES (none)",
         f"offers time zone        {demo_timezone(settings)}",
         "    of customers of unknown country (OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE)",
         f"offers quiet hours      {f'{quiet.start}-{quiet.end}' if quiet else 'off: offers show at any hour'}",
@@ -190,6 +199,13 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     commands(console, "Other omnibus commands against this stack (verify, identity review list, identity pop, "
              "kpis run), "
              "in another shell:", [f"export {name}={value}" for name, value in environment.items() if value])
+
+
+def _spelled(number_format: CustomerNumberFormat | None) -> str:
+    """How the stack spells a customer number typed ``770002`` (``bus.identifiers.customer_number``)."""
+    if number_format is None:
+        return "as written (770002 and C-770002 are two)"
+    return f"a keypad's 770002 is {normalise_customer_number('770002', number_format)}"
 
 
 def commands(console: Console, heading: str, lines: list[str]) -> None:

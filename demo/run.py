@@ -46,6 +46,9 @@ DEMO_PHONE_REGION = "FR"  # the demo's people are French: a number posted as 06 
 # Region FR alone would check national IDs as French NIRs only (bus.identifiers.settings); the demo's people carry
 # resident ID cards (demo.people.resident_id), and a new user's French NIR is accepted too. The environment wins.
 DEMO_NATIONAL_ID_SCHEMES = ("fr.nir", "cn.ric")
+# A telecom's billing writes its customer numbers C-770002, which a caller types 770002 on the keypad: without the
+# format they were two customers, and the caller's phone left his billing record (tester24 F4). The environment wins.
+DEMO_CUSTOMER_NUMBER_FORMAT = {"prefix": "C-"}
 
 
 def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
@@ -56,6 +59,8 @@ def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
     identifiers: dict[str, Any] = {"default_region": region}
     if "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" not in os.environ:
         identifiers["national_id_schemes"] = DEMO_NATIONAL_ID_SCHEMES
+    if "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT" not in os.environ:
+        identifiers["customer_number_format"] = DEMO_CUSTOMER_NUMBER_FORMAT
     return load_settings(
         kafka={"bootstrap_servers": state["kafka"]["bootstrap_servers"]},
         registry={"url": registry.get("url")},

@@ -93,9 +93,15 @@ class CallCenterSettings(AdapterSettings):
     connect_account_attribute: str | None = Field(
         "accountNumber", description="Contact attribute holding an account number captured in the IVR."
     )
-    connect_customer_number_attribute: str | None = Field(
-        "customerNumber", description="Contact attribute holding the customer number (a system of record's, e.g. a "
-        "bank's, CUSTOMER_NUMBER) captured in the IVR.")
+    verified_customer_number_attributes: tuple[str, ...] = Field(
+        (), description="Contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding a customer "
+        "number (the system of record's CUSTOMER_NUMBER) that the contact flow verified (a PIN, a date of birth "
+        "checked against the system of record), first present wins, e.g. [\"customerNumber\"]. None by default: a "
+        "number typed on the keypad is the caller's claim, and identity links what comes with a customer number (the "
+        "caller's phone) to that number's customer, so a caller who typed another customer's number moved his own "
+        "phone to that customer (adapters/call_center/README.md). An attribute named as a customer number and not "
+        "listed is left off, named in the answer's dropped_traits.",
+    )
     trait_attributes: dict[str, str] = Field(
         default_factory=dict,
         description="Contact attribute (CTR Attributes, TaskRouter TaskAttributes) -> standard trait key (given_name, "

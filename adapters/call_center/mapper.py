@@ -42,7 +42,9 @@ from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.traits import UNKNOWN_KEY
 from bus.producer import Outgoing
+from bus.redact import SENSITIVE_FIELDS
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
@@ -180,6 +182,35 @@ def caller_number(raw: object) -> object:
     if raw is None or (isinstance(raw, str) and not any(ch.isdigit() for ch in raw)):
         return None
     return raw
+
+
+# Attribute names that say they hold a customer number (``bus.redact.SENSITIVE_FIELDS``, compared ``squashed``):
+# ``customerNumber``, ``customer_number``, ``cust_no``...
+CUSTOMER_NUMBER_NAMES = frozenset(name.replace("_", "") for name, kind in SENSITIVE_FIELDS.items()
+                                  if kind == "CUSTOMER_NUMBER")
+UNVERIFIED_CUSTOMER_NUMBER = (
+    f"{UNKNOWN_KEY}: a customer number the contact flow did not verify, left off (read only under the names "
+    "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES gives: a number typed on the keypad is the "
+    "caller's claim)")
+
+
+def verified_customer_number(attributes: Mapping[str, Any], settings: CallCenterSettings,
+                             left_out: dict[str, str]) -> object:
+    """The customer number of the first attribute ``settings.verified_customer_number_attributes`` names that is
+    present (None: none). Another attribute named as a customer number (``customerNumber``...) is noted in
+    ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``): a number the caller typed that the flow
+    did not check against the system of record would move the caller's phone to that number's customer in identity
+    (tester24 F3)."""
+    verified = settings.verified_customer_number_attributes
+    found = next((attributes[name] for name in verified if attributes.get(name) not in (None, "")), None)
+    for name, value in attributes.items():
+        if name not in verified and value not in (None, "") and _squashed(name) in CUSTOMER_NUMBER_NAMES:
+            left_out[name] = UNVERIFIED_CUSTOMER_NUMBER
+    return found
+
+
+def _squashed(name: str) -> str:
+    return "".join(character for character in name.casefold() if character.isalnum())
 
 
 def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:

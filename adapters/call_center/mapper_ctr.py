@@ -36,6 +36,7 @@ from adapters.call_center.mapper import (
     iso_time,
     recorded_handoff,
     recorded_offer,
+    verified_customer_number,
 )
 from adapters.call_center.outcome import connect_ended
 from bus.identifiers.traits import standard_traits
@@ -152,15 +153,14 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     checks.refuse_any()
     settings = ctx.settings
 
+    left_out: dict[str, str] = {}
     caller = ctx.normaliser.collect([
         ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
          if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
         ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
-        ("CUSTOMER_NUMBER", attributes.get(settings.connect_customer_number_attribute)
-         if settings.connect_customer_number_attribute else None),
+        ("CUSTOMER_NUMBER", verified_customer_number(attributes, settings, left_out)),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
-    left_out: dict[str, str] = {}
     traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center", left_out=left_out)
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),

@@ -20,7 +20,15 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import Call, MapContext, call_events, caller_number, recorded_handoff, recorded_offer
+from adapters.call_center.mapper import (
+    Call,
+    MapContext,
+    call_events,
+    caller_number,
+    recorded_handoff,
+    recorded_offer,
+    verified_customer_number,
+)
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
 from bus.redact import free_text
@@ -129,7 +137,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ended=taskrouter_ended(kind, connected=connected_at is not None),
         **Call.customer(ctx.normaliser.collect([
             ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
-            ("CUSTOMER_NUMBER", attributes.get("customer_number")),
+            ("CUSTOMER_NUMBER", verified_customer_number(attributes, ctx.settings, left_out)),
         ])),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,

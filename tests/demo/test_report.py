@@ -156,3 +156,25 @@ def test_f2_the_screen_pop_table_marks_a_cancelled_product_with_its_date() -> No
         "Mobile 5G 50 GB")
     assert report.product_line({"product_code": "TV-BASIC", "status": "CANCELLED",
                                 "closed_at": "2026-11-30T12:41:32.032782+00:00"}) == "TV-BASIC (cancelled 2026-11-30)"
+
+
+def test_tester24_f4_the_demo_spells_customer_numbers_as_billing_and_exports_it_for_an_import(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """F4: a keypad's 770002 and a billing export's C-770002 were two customers on the demo's stack; the demo sets
+    billing's format, prints it, and exports it for an import-batch run in another shell. The environment wins."""
+    from demo.run import demo_settings
+
+    state = {"kafka": {"bootstrap_servers": "127.0.0.1:9"}}
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", raising=False)
+    settings = demo_settings(state, metrics_port=0)
+    found = settings.identifiers.customer_number_format
+    assert found is not None and found.prefix == "C-"
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
+    assert """export OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'""" in lines
+    assert any("customer numbers" in line and "770002 is C-770002" in line for line in lines)
+    assert any("VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES" in line for line in lines)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", '{"prefix": "CU", "width": 8}')
+    assert demo_settings(state, metrics_port=0).identifiers.customer_number_format.prefix == "CU"  # type: ignore[union-attr]
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT")
+    plain = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings()))
+    assert not any("CUSTOMER_NUMBER_FORMAT=" in line for line in plain)

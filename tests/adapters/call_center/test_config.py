@@ -39,3 +39,24 @@ def test_unknown_optional_columns_are_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(f"{ENV_PREFIX}ASTERISK_OPTIONAL_COLUMNS", '["uniqueid", "recordingfile"]')
     with pytest.raises(ConfigError, match="recordingfile"):
         load_component_settings(CallCenterSettings, ENV_PREFIX)
+
+
+@pytest.mark.parametrize("written", ['["customerNumber"]', '+["customerNumber"]'])
+def test_no_customer_number_is_read_unless_the_deployment_names_the_attribute_its_flow_verified(
+        monkeypatch: pytest.MonkeyPatch, written: str) -> None:
+    """tester24 F3: a number typed on the keypad is the caller's claim; the deployment names the attributes whose
+    number its contact flow checked (the leading + form adds to the default, which is empty)."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
+    assert load_component_settings(CallCenterSettings, ENV_PREFIX).verified_customer_number_attributes == ()
+    monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES", written)
+    settings = load_component_settings(CallCenterSettings, ENV_PREFIX)
+    assert settings.verified_customer_number_attributes == ("customerNumber",)
+
+
+def test_the_former_customer_number_setting_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment that set the attribute read before (by default ``customerNumber``) learns at start-up that the
+    setting changed, rather than silently no longer reading its verified number."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
+    monkeypatch.setenv(f"{ENV_PREFIX}CONNECT_CUSTOMER_NUMBER_ATTRIBUTE", "customerNumber")
+    with pytest.raises(ConfigError, match="CONNECT_CUSTOMER_NUMBER_ATTRIBUTE"):
+        load_component_settings(CallCenterSettings, ENV_PREFIX)

@@ -97,19 +97,50 @@ def test_tester14_m1_an_ivr_account_number_is_normalised_like_the_counters() -> 
         assert {"type": "ACCOUNT", "value": "FR2117515900000800000000175"} in value["identifiers"]
 
 
-def test_tester21_f5_a_customer_number_the_ivr_captured_is_a_customer_number_not_a_login() -> None:
-    """A bank's IVR asks for the customer number (CTR attribute ``customerNumber``, a TaskRouter task's
-    ``customer_number``): the CUSTOMER_NUMBER of the master record, never the USER_ID of a web login."""
-    connect = observed(map_ctr(ctr(Attributes={"customerNumber": "c-5001"}), context()))
+def task(**attributes: Any) -> dict[str, Any]:
     terminal = sample("taskrouter_answered.json")[-1]
-    attributes = json.loads(terminal["TaskAttributes"]) | {"customer_number": "C-5001 "}
-    flex = observed(map_task({**terminal, "TaskAttributes": json.dumps(attributes)}, Timeline(), context("lyon")))
+    return {**terminal, "TaskAttributes": json.dumps(json.loads(terminal["TaskAttributes"]) | attributes)}
+
+
+def test_tester21_f5_a_customer_number_the_flow_verified_is_a_customer_number_not_a_login() -> None:
+    """A bank's IVR asks for the customer number and checks it (CTR attribute ``customerNumber``, a TaskRouter task's
+    ``customer_number``, listed in ``verified_customer_number_attributes``): the CUSTOMER_NUMBER of the master record,
+    never the USER_ID of a web login."""
+    verified = ["customerNumber", "customer_number"]
+    connect = observed(map_ctr(ctr(Attributes={"customerNumber": "c-5001"}), context(
+        verified_customer_number_attributes=verified)))
+    flex = observed(map_task(task(customer_number="C-5001 "), Timeline(), context(
+        "lyon", verified_customer_number_attributes=verified)))
     for value in (connect, flex):
         assert value is not None and {"type": "CUSTOMER_NUMBER", "value": "C-5001"} in value["identifiers"]
     assert connect is not None and "customer_number" not in (connect["traits"] or {})
-    unset = observed(map_ctr(ctr(Attributes={"customerNumber": "C-5001"}), context(
-        connect_customer_number_attribute=None)))
-    assert unset is None or all(item["type"] != "CUSTOMER_NUMBER" for item in unset["identifiers"])
+
+
+def test_tester24_f3_a_customer_number_typed_on_the_keypad_is_not_read_by_default_and_the_answer_says_so() -> None:
+    """F3: read as an identifier, a number the caller typed moved his billing-registered phone to that number's
+    customer in identity (tests/processors/identity/graph/test_keypad_customer_number.py). By default no attribute is
+    read as a customer number; one named as such (``customerNumber``, ``customer_number``, ``cust_no``) is listed in
+    the answer's ``dropped_traits`` with the setting that reads it, never its value."""
+    for name in ("customerNumber", "customer_number", "CUST_NO"):
+        connect = map_ctr(ctr(Attributes={name: "C-770006", "menu": "billing"}), context())
+        flex = map_task(task(**{name: "C-770006"}), Timeline(), context("lyon"))
+        for record in (connect, flex):
+            value = observed(record)
+            assert value is not None and all(item["type"] != "CUSTOMER_NUMBER" for item in value["identifiers"])
+            assert record.dropped_traits is not None and set(record.dropped_traits) >= {name}
+            reason = record.dropped_traits[name]
+            assert "VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES" in reason and "770006" not in reason
+            assert "770006" not in json.dumps([o.event.value for o in record.events], default=str)
+
+
+def test_a_flow_naming_another_attribute_reads_it_and_leaves_the_unverified_one_off() -> None:
+    ctx = context(verified_customer_number_attributes=["checkedCustomer"])
+    record = map_ctr(ctr(Attributes={"checkedCustomer": "C-5001", "customerNumber": "C-770006"}), ctx)
+    value = observed(record)
+    assert value is not None
+    assert [i for i in value["identifiers"] if i["type"] == "CUSTOMER_NUMBER"] == [
+        {"type": "CUSTOMER_NUMBER", "value": "C-5001"}]
+    assert record.dropped_traits is not None and set(record.dropped_traits) == {"customerNumber"}
 
 
 def test_tester14_n1_a_valid_iban_holding_a_run_of_digits_is_linked_and_a_placeholder_is_dropped_here() -> None:
