@@ -30,7 +30,9 @@ CONTACTS = CUSTOMER_CONTACTS.name(SETTINGS.topics)
 
 
 def record(topic: str, key: str | None, event: Event | None, offset: int, partition: int = 0) -> Replayed:
-    raw = SERIALIZER(event, SerdeContext(topic=topic)) if event is not None and topic in (CONTACTS_IN, INPUT, HANDOFFS_IN) else b"x"
+    raw = b"x"
+    if event is not None and topic in (CONTACTS_IN, INPUT, HANDOFFS_IN):  # the inputs the recomputation reads
+        raw = SERIALIZER(event, SerdeContext(topic=topic))
     return Replayed(topic, partition, offset, key.encode() if key is not None else None, event,
                     raw if event is not None else None)
 
