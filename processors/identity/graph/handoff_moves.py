@@ -7,12 +7,16 @@ name identifiers (``HandoffRouted``, the tracker's ``HandoffStatusChanged``, whi
 ``move-contact``, the latest-version or late-owner rule, a split or a claim) the handoff stayed on the first
 customer: on ``customer.contacts.v1`` and on the wrong person's screen pop. Now:
 
-* **A record per handoff**: a ``HandoffCreated`` with an origin is recorded beside the contacts (``note``;
-  ``handoff_records.py``), so every move of contacts finds the handoffs opened during them.
-* **At a move** the source hands them over with the contact: their records (re-published under the target with the
-  move's ids and the ``omnibus-moved-from`` header, as the contact's events are) and their ``open_handoffs`` entries
-  (``ProfileBook.split``'s ``also``), and notes where each went (``moved_off.note_handoff``): an operator's or a
-  rule's move (``move_contact.py``), a split and a claim (``split_contacts.hand_over``).
+* **A record per handoff event**: a ``HandoffCreated`` with an origin is recorded beside the contacts (``note``;
+  ``handoff_records.py``), so every move of contacts finds the handoffs opened during them; so is each later event of
+  a handoff applied here (the tracker's ``HandoffRouted`` and ``HandoffStatusChanged``, before or after the creation),
+  so that a move re-publishes it under the target with the creation (tester24 F6: they stayed on the first
+  customer's ``customer.contacts`` stream, ``omnibus verify`` found the contact on two customers).
+* **At a move** the source hands them over with the contact: their records, the creation's and every other event's
+  (re-published under the target with the move's ids and the ``omnibus-moved-from`` header, as the contact's events
+  are; ``ContactMoved.moved_event_ids`` lists them) and their ``open_handoffs`` entries (``ProfileBook.split``'s
+  ``also``), and notes where each went (``moved_off.note_handoff``): an operator's or a rule's move
+  (``move_contact.py``), a split and a claim (``split_contacts.hand_over``).
 * **Later, or late**: a ``HandoffCreated`` whose contact (or handoff) moved before it reached the source is applied
   there and handed over as the contact's late events are (``move_contact.follow``, ``moved_off.contact_moved``):
   the same outputs as in the order where it came first. Any other event of a handoff noted so is sent on unapplied
@@ -31,7 +35,7 @@ from processors.handoffs.outputs import CREATED
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.handoff_records import CHANNEL, SCHEMAS, handoff_id, is_handoff, origin
+from processors.identity.graph.handoff_records import CHANNEL, SCHEMAS, handoff_id, is_handoff, origin, recorded
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import TakeContact
@@ -41,9 +45,10 @@ from processors.identity.graph.state import CustomerState
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
-    """Record the ``HandoffCreated`` ``message`` applies to this customer if it names its contact (else nothing)."""
+    """Record the handoff event ``message`` applies to this customer: a ``HandoffCreated`` that names its contact, any
+    later event of a handoff (``handoff_records.recorded``; nothing for another event)."""
     ref = message.event
-    if ref is None or ref.schema != CREATED or origin(ctx.graph.load_event(ref)) is None:
+    if ref is None or ref.schema not in SCHEMAS or not recorded(ctx.graph.load_event(ref)):
         return
     split_contacts.add(ctx, ContactRecord(message.event_id, message.rank >> HASH_BITS, CHANNEL,
                                           sorted(message.carried), ref, bool(message.traits)))

@@ -13,8 +13,9 @@ moves identifiers, ``customer_node.on_split``), only the contact moves, with the
   id derived from the move and the event (``Resolved.moved_by``, ``outputs.moved_contact_id``) and the customer it
   left (``Resolved.moved_from``: the ``omnibus-moved-from`` header, as a split's and a claim's copies carry), whatever
   moved it: an operator, the latest version's rule (``versions.py``) or the late owner's (``late_owner.py``).
-* the handoffs opened during the contact (their ``HandoffCreated`` records and screen-pop entries) go with it, and
-  their later events follow (``handoff_moves.py``).
+* the handoffs opened during the contact (the records of their ``HandoffCreated`` and of their events applied
+  here, and their screen-pop entries) go with it, and their later events follow (``handoff_moves.py``); the
+  announcement's ``moved_event_ids`` lists every event moved (tester24 F6).
 
 Idempotent: every id derives from the command id (``token``); a redelivered command is dropped at the source (its
 step token), a copy of ``take_contact`` at the target (the move's announcement id as step token), and a batch replayed
@@ -27,6 +28,7 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 
 from __future__ import annotations
 
+from processors.handoffs.outputs import CREATED
 from processors.identity.graph import handoff_moves, handoff_records, moved_off, split_contacts, versions
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages.base import ContactRecord
@@ -92,8 +94,13 @@ def follow(ctx: Node, message: Apply) -> bool:
     book = ctx.graph.book
     kept = split_contacts.kept(ctx)
     going = [record for record in kept if record.event_id == message.event_id]
+    if going and message.event is not None and message.event.schema == CREATED:  # a status applied before it too
+        load = ctx.graph.load_event
+        going += [record for record in handoff_records.of_handoffs(load, kept, {handoff_records.handoff_id(
+            load(message.event))}) if record.event_id != message.event_id]
     if going:
-        split_contacts.keep(ctx, [r for r in kept if r.event_id != message.event_id])
+        gone = {record.event_id for record in going}
+        split_contacts.keep(ctx, [r for r in kept if r.event_id not in gone])
     profile, taken = ctx.store.get_profile(ctx.key), None
     also = handoff_records.entries(ctx.graph.load_event, going)  # a handoff's status read before its creation
     if profile and message.event is not None and (book.reads(message.event.schema) or also):

@@ -121,14 +121,22 @@ def _order(record: ContactRecord) -> tuple[int, str]:
     return record.at, record.event_id
 
 
+def kept_in(channel: str, limit: int) -> int:
+    """How many records the bucket ``channel`` keeps when a channel keeps ``limit``: the handoffs' bucket
+    (``handoff_records.CHANNEL``) as many handoffs as a channel contacts, each with its events."""
+    if channel != handoff_records.CHANNEL:
+        return limit
+    return max(1, limit // EVENTS_PER_CONTACT) * handoff_records.EVENTS_PER_HANDOFF
+
+
 def latest(records: Iterable[ContactRecord], limit: int) -> list[ContactRecord]:
-    """Each event once, the latest ``limit`` per channel by (instant, event id), newest first per channel, channels
-    in name order: the same whatever order ``records`` come in."""
+    """Each event once, the latest ``limit`` per channel (``kept_in``) by (instant, event id), newest first per
+    channel, channels in name order: the same whatever order ``records`` come in."""
     by_channel: dict[str, dict[str, ContactRecord]] = {}
     for record in records:
         by_channel.setdefault(record.channel, {})[record.event_id] = record
     return [record for channel in sorted(by_channel)
-            for record in sorted(by_channel[channel].values(), key=_order, reverse=True)[:limit]]
+            for record in sorted(by_channel[channel].values(), key=_order, reverse=True)[:kept_in(channel, limit)]]
 
 
 def records(kept: Mapping[str, bytes], limit: int) -> list[ContactRecord]:
@@ -253,7 +261,7 @@ def add(ctx: Ctx[CustomerState], record: ContactRecord) -> None:
             ctx.store.put_contact(key, record)
         return
     limit = kept_per_channel(ctx.graph.book)
-    if len(entries) // TOKEN_HASH_BYTES < 2 * limit:
+    if len(entries) // TOKEN_HASH_BYTES < 2 * kept_in(channel, limit):
         ctx.store.put_contact(key, record)
         state.contact_index[channel] = entries + entry
         return

@@ -6,7 +6,14 @@ from typing import Any
 
 from bus.config import load_settings
 from bus.serde import Event, SerdeContext
-from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS, IDENTIFIERS_OBSERVED
+from bus.topics import (
+    CONTACT_EVENTS,
+    CUSTOMER_CONTACTS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_IDENTIFIERS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+)
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
@@ -16,13 +23,16 @@ from tests.processors.identity.support import SERIALIZER, interaction, observed,
 SETTINGS = load_settings(topics={"prefix": "v"})
 INPUT = IDENTIFIERS_OBSERVED.name(SETTINGS.topics)
 CONTACTS_IN = CONTACT_EVENTS.name(SETTINGS.topics)
+HANDOFFS_IN = HANDOFF_EVENTS.name(SETTINGS.topics)
 ROWS = CUSTOMER_IDENTIFIERS.name(SETTINGS.topics)
 EVENTS = CUSTOMER_EVENTS.name(SETTINGS.topics)
 CONTACTS = CUSTOMER_CONTACTS.name(SETTINGS.topics)
 
 
 def record(topic: str, key: str | None, event: Event | None, offset: int, partition: int = 0) -> Replayed:
-    raw = SERIALIZER(event, SerdeContext(topic=topic)) if event is not None and topic in (CONTACTS_IN, INPUT) else b"x"
+    raw = b"x"
+    if event is not None and topic in (CONTACTS_IN, INPUT, HANDOFFS_IN):  # the inputs the recomputation reads
+        raw = SERIALIZER(event, SerdeContext(topic=topic))
     return Replayed(topic, partition, offset, key.encode() if key is not None else None, event,
                     raw if event is not None else None)
 

@@ -20,6 +20,7 @@ from tests.processors.handoffs.factories import T0, acknowledged, created, resol
 from tests.processors.handoffs.test_profile_section import status_events
 from tests.processors.identity.graph.test_move_contact import PHONE, moves_name_their_source
 from tests.processors.identity.graph.test_move_contact_order import ann_and_bob
+from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, ident, interaction, settings
 
 HANDOFFS = "handoff.events.v1"
@@ -52,6 +53,14 @@ def ends_on(h: Harness, event: Event, customer: str, left: str) -> bool:
     return set(placed(h, event)) in ({(customer, "")}, {(left, ""), (customer, left)})
 
 
+def stands_on(h: Harness, event: Event, customer: str) -> bool:
+    """Where every reader places the event is ``customer``, through merges: its moved copies if any (a copy beats the
+    original), else its originals (``processors.handoffs.directory.Placement``), re-deliveries included."""
+    where = placed(h, event)
+    copies = {root(h, c) for c, moved_from in where if moved_from}
+    return (copies or {root(h, c) for c, _ in where}) == {root(h, customer)}
+
+
 def move(h: Harness, anns: str, bobs: str, token: str = "cmd-move-1") -> None:
     h.local.submit([Send(anns, MoveContact("CALL-1", bobs, "ops-3", "the caller was Bob", token))])
     h.local.run()
@@ -77,7 +86,7 @@ def test_the_reported_sample_the_dispute_leaves_anns_screen_pop_with_the_call() 
     (moved,) = h.decisions(ContactMoved)
     assert opened.value["envelope"]["event_id"] in moved.moved
     assert placed(h, opened) == [(anns, ""), (bobs, anns)]  # re-published under Bob, off Ann's (the header)
-    assert moves_name_their_source(h) == 2  # the call and the handoff
+    assert moves_name_their_source(h) == 3  # the call, the handoff and its routing (tester24 F6)
     h.feed(acked, HANDOFFS)  # its later events go to Bob
     assert placed(h, acked) == [(bobs, "")] and handoffs(h, bobs) == [HANDOFF] and handoffs(h, anns) == []
     h.feed(done, HANDOFFS)
@@ -99,6 +108,7 @@ def test_a_handoff_of_another_call_or_of_none_stays() -> None:
     move(h, anns, bobs)
     assert handoffs(h, anns) == ["h-none", "h-other"] and handoffs(h, bobs) == []
     assert placed(h, other) == [(anns, "")] and placed(h, none) == [(anns, "")]
+    assert placed(h, other_routed) == [(anns, "")] and placed(h, none_routed) == [(anns, "")]  # nor their events
 
 
 def in_any_order(h: Harness, anns: str, bobs: str, order: tuple[Any, ...]) -> None:
@@ -120,7 +130,7 @@ def test_in_every_order_of_the_call_the_handoff_and_the_move_the_handoff_ends_wi
         anns, bobs = ann_and_bob(h)
         in_any_order(h, anns, bobs, order)
         assert handoffs(h, anns) == [] and handoffs(h, bobs) == [HANDOFF], case
-        assert ends_on(h, opened, bobs, anns), case
+        assert ends_on(h, opened, bobs, anns) and ends_on(h, routed, bobs, anns), case
         h.feed(acked, HANDOFFS)
         assert placed(h, acked) == [(bobs, "")] and handoffs(h, bobs) == [HANDOFF], case
         h.feed(done, HANDOFFS)
@@ -143,7 +153,7 @@ def test_in_any_interleaving_and_with_duplicates_the_handoff_follows_the_call() 
         h.local.submit([Send(anns, MoveContact("CALL-1", bobs, "ops-3", "the caller was Bob", "cmd-move-1"))])
         h.local.run(100_000)
         assert handoffs(h, anns) == [] and handoffs(h, bobs) == [HANDOFF], case
-        assert ends_on(h, opened, bobs, anns), case
+        assert ends_on(h, opened, bobs, anns) and stands_on(h, routed, bobs), (case, placed(h, routed))
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {bobs}, case
         h.local.check_consistent()
@@ -161,3 +171,40 @@ def test_moved_back_the_handoff_comes_back_and_its_later_events_with_it() -> Non
     h.feed(acked, HANDOFFS)
     assert placed(h, acked) == [(anns, "")] and handoffs(h, anns) == [HANDOFF]
     h.local.check_consistent()
+
+
+def test_the_tracker_events_identity_placed_before_the_move_go_with_the_call() -> None:
+    """tester24 F6: the dispute's ``HandoffRouted`` and two ``HandoffStatusChanged`` were on Ann's stream before the
+    move; they are re-published under Bob with the call and its creation, and ``ContactMoved`` lists them all."""
+    h, anns, bobs, opened, (acked, done) = call_with_dispute()
+    _, (routed, *_) = dispute()
+    h.feed(acked, HANDOFFS)
+    h.feed(done, HANDOFFS)
+    move(h, anns, bobs)
+    for event in (opened, routed, acked, done):
+        assert ends_on(h, event, bobs, anns), (event.schema, placed(h, event))
+    (moved,) = h.decisions(ContactMoved)
+    assert {e.value["envelope"]["event_id"] for e in (opened, routed, acked, done)} <= set(moved.moved)
+    assert len(moved.moved) == 5  # the call and the handoff's four events
+    move(h, anns, bobs)  # redelivered: nothing more
+    assert placed(h, acked) == [(anns, ""), (bobs, anns)]
+    h.local.check_consistent()
+
+
+def test_in_every_order_of_the_handoff_events_and_the_move_each_ends_with_the_call() -> None:
+    """Every order of the call, the dispute's creation, its routing, its acknowledgement and the move: every event of
+    the dispute ends on Bob's stream, where the call is, and its later events go there too."""
+    call = interaction([PHONE], interaction_id="CALL-1", minutes=2)
+    opened, (routed, acked, done) = dispute()
+    items = [(call, "contact.events.v1"), (opened, HANDOFFS), (routed, HANDOFFS), (acked, HANDOFFS), "move"]
+    for order in itertools.permutations(items):
+        case = [item if item == "move" else item[0].schema.rsplit(".", 1)[1] for item in order]
+        h = Harness(settings())
+        anns, bobs = ann_and_bob(h)
+        in_any_order(h, anns, bobs, order)
+        assert handoffs(h, anns) == [] and handoffs(h, bobs) == [HANDOFF], case
+        for event in (call, opened, routed, acked):
+            assert ends_on(h, event, bobs, anns), (case, event.schema, placed(h, event))
+        h.feed(done, HANDOFFS)
+        assert placed(h, done) == [(bobs, "")] and handoffs(h, bobs) == [] and handoffs(h, anns) == [], case
+        h.local.check_consistent()

@@ -35,6 +35,7 @@ def test_in_every_order_the_handoff_ends_with_the_call_on_bob() -> None:
         assert bobs is not None and h.customer(*PHONE) == bobs and contact_ids(h, bobs) == ["CALL"], case
         assert handoffs(h, anns) == [] and handoffs(h, bobs) == ["h-dispute"], case
         assert ends_on(h, opened, bobs, anns), (case, placed(h, opened))
+        assert ends_on(h, routed, bobs, anns), (case, placed(h, routed))  # tester24 F6
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {bobs} and handoffs(h, bobs) == ["h-dispute"], case
         h.local.check_consistent()

@@ -35,6 +35,7 @@ def test_in_every_order_the_handoff_ends_with_the_call_on_bob() -> None:
         assert ann != bob and contact_ids(h, bob) == {CONTACT_ID} and not contact_ids(h, ann), case
         assert handoffs(h, ann) == [] and handoffs(h, bob) == ["h-dispute"], case
         assert ends_on(h, opened, bob, ann), (case, placed(h, opened))
+        assert ends_on(h, routed, bob, ann), (case, placed(h, routed))  # tester24 F6
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {bob} and handoffs(h, bob) == ["h-dispute"], case
         h.local.check_consistent()

@@ -12,7 +12,7 @@ import itertools
 from typing import Any
 
 from processors.identity.graph.outputs import Split
-from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, dispute, ends_on, handoffs, placed
+from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, dispute, ends_on, handoffs, placed, stands_on
 from tests.processors.identity.graph.test_split_contacts import ACCOUNT, EMAIL, PHONE, split
 from tests.processors.identity.support import Harness, interaction
 
@@ -47,6 +47,7 @@ def test_the_handoff_opened_during_the_visit_follows_it_to_the_new_customer() ->
     (decided,) = h.decisions(Split)
     assert handoffs(h, source) == [] and handoffs(h, decided.new_id) == ["h-dispute"]
     assert placed(h, opened) == [(source, ""), (decided.new_id, source)]  # off Jonathan's stream (the header)
+    assert ends_on(h, items[2][0], decided.new_id, source)  # and so is its routing (tester24 F6)
     h.feed(acked, HANDOFFS)  # its later events: the new customer's
     assert {c for c, _ in placed(h, acked)} == {decided.new_id}
     assert handoffs(h, source) == [] and handoffs(h, decided.new_id) == ["h-dispute"]
@@ -65,6 +66,7 @@ def test_in_every_order_before_the_split_the_handoff_ends_with_its_visit() -> No
         (decided,) = h.decisions(Split)
         assert handoffs(h, source) == [] and handoffs(h, decided.new_id) == ["h-dispute"], case
         assert ends_on(h, opened, decided.new_id, source), case
+        assert ends_on(h, items[2][0], decided.new_id, source), case  # its routing too (tester24 F6)
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {decided.new_id}, case
         h.local.check_consistent()
@@ -88,6 +90,7 @@ def test_in_any_interleaving_with_the_split_the_handoff_ends_with_its_visit() ->
         assert decided.new_id in where, (case, visit)
         assert handoffs(h, source) == [] and handoffs(h, decided.new_id) == ["h-dispute"], case
         assert ends_on(h, opened, decided.new_id, source), case
+        assert stands_on(h, items[2][0], decided.new_id), case  # its routing too (tester24 F6)
         h.feed(acked, HANDOFFS)
         assert {c for c, _ in placed(h, acked)} == {decided.new_id}, case
         h.local.check_consistent()

@@ -13,7 +13,7 @@ import itertools
 import pytest
 
 from tests.processors.identity.graph.test_contact_versions import records
-from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, dispute, handoffs
+from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, dispute, handoffs, placed, stands_on
 from tests.processors.identity.graph.test_seek import ANN_ACCOUNT, BOB_ACCOUNT, FAMILY_PHONE, contact_ids
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -43,4 +43,6 @@ def test_the_handoff_ends_with_the_call_on_bob_in_every_order(order: tuple[str, 
     assert ann is not None and bob is not None and ann != bob
     assert contact_ids(h, ann) == set() and len(contact_ids(h, bob)) == 1
     assert handoffs(h, ann) == [] and handoffs(h, bob) == ["h-dispute"]
+    for event in (opened, routed):  # on Bob's stream with the call (tester24 F6)
+        assert stands_on(h, event, bob), (event.schema, placed(h, event))
     h.local.check_consistent()

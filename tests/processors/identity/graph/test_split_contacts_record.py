@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from processors.identity.graph.context import Ctx, GraphConfig, token_hash
+from processors.identity.graph.handoff_records import CHANNEL, EVENTS_PER_HANDOFF
 from processors.identity.graph.limits import event_rank
 from processors.identity.graph.local import MemoryStore
 from processors.identity.graph.messages.base import ContactRecord, EventRef
@@ -18,6 +19,7 @@ from processors.identity.graph.split_contacts import (
     join,
     keep,
     kept,
+    kept_in,
     kept_per_channel,
     leaving,
     partition_key,
@@ -74,6 +76,19 @@ def test_the_latest_per_channel_count_whatever_the_arrival_order_and_a_copy_coun
             assert all(len(entries) <= 2 * 4 * 6 for entries in ctx.state.contact_index.values())
         assert kept(ctx) == expected, seed
         assert len(ctx.store.contacts) == sum(len(e) // 6 for e in ctx.state.contact_index.values())  # type: ignore[attr-defined]
+
+
+def test_the_handoffs_bucket_keeps_as_many_handoffs_as_a_channel_contacts_each_with_its_events() -> None:
+    """Each lifecycle event of a handoff is recorded (tester24 F6): the bucket keeps ``EVENTS_PER_HANDOFF`` per handoff
+    a channel keeps contacts, so recording them keeps as many handoffs movable as the creations alone did."""
+    ctx = customer(2)  # 2 contacts shown: 4 events per channel, 2 handoffs of 4 events
+    for i in range(30):
+        add(ctx, record(f"h-{i:02}", i, ["ACCOUNT:A"], CHANNEL))
+        add(ctx, record(f"c-{i:02}", i, ["ACCOUNT:A"]))
+    assert kept_in(CHANNEL, 4) == 2 * EVENTS_PER_HANDOFF and kept_in("BRANCH", 4) == 4
+    assert [r.event_id for r in kept(ctx) if r.channel == CHANNEL] == [f"h-{i}" for i in range(29, 21, -1)]
+    assert [r.event_id for r in kept(ctx) if r.channel == "BRANCH"] == [f"c-{i}" for i in range(29, 25, -1)]
+    assert len(ctx.state.contact_index[CHANNEL]) <= 2 * 8 * 6
 
 
 def test_a_channel_is_cut_back_only_past_twice_its_bound_its_cut_records_deleted() -> None:
