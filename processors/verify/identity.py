@@ -23,12 +23,11 @@ from processors.profile.sections.recent_contacts import RecentContactsSection, c
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
-from processors.replay.operators import MERGED
+from processors.replay.operators import MERGED, SPLIT
 from processors.replay.releases import Release, announced_releases, held_then
 from processors.verify.report import Check, Report, shown
 from processors.verify.reviews import (
     CONTACT_MOVED,
-    SPLIT,
     Pairs,
     by_review,
     check_splits,
