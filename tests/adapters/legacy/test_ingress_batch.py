@@ -118,7 +118,7 @@ async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
         with pytest.raises(KeyboardInterrupt):
             await importer.import_file(path, BILLS)
     saved = importer.checkpoint(BILLS, ingress_batch.file_checksum(path)).load()
-    assert saved == {"file": "bills.csv", "line": 3, "complete": False,
+    assert saved == {"file": "bills.csv", "line": 3, "complete": False, "accepted": 2, "rejected": 0,
                      "offset": len("\n".join(BILL_LINES[:3]).encode()) + 1}
 
     monkeypatch.setattr(ingress_batch, "map_business", real)
