@@ -1,4 +1,4 @@
-"""``omnibus adapter legacy install-outbox | relay | poll | import-batch``."""
+"""``omnibus adapter legacy install-outbox | relay | poll | import-batch | check-layout``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import (
+    EXIT_REJECTED_LINES,
     REJECTED_OK_HELP,
     exit_interrupted,
     exit_when_rejected,
@@ -31,6 +32,7 @@ from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
+from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
 from adapters.legacy.mapper import LegacyContext
 from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
@@ -157,6 +159,36 @@ def import_batch_command(
 
     reports = asyncio.run(main())
     exit_when_rejected(any(report.rejected for report in reports), rejected_ok=rejected_ok)
+
+
+@app.command("check-layout")
+def check_layout_command(
+    layout_path: Path = typer.Option(..., "--layout", exists=True, dir_okay=False, help="YAML/JSON layout file."),
+    files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="Sample export files to read."),
+    lines: int = typer.Option(DEFAULT_LINES, "--lines", min=1, help="Data lines of each file to read."),
+) -> None:
+    """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
+    Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
+    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason); 2 the layout is invalid or does
+    not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
+    settings, adapter = _settings()
+    try:
+        layout = load_layout(layout_path)
+    except LayoutError as exc:
+        exit_with_message(exc)
+    typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields)")
+    ctx, rejected = context(settings, adapter, layout.phone_region), False
+    for path in files or []:
+        try:
+            check = check_lines(path, layout, ctx, lines)
+        except LayoutError as exc:
+            exit_with_message(f"layout {layout_path} does not describe {path}: {exc}")
+        for number, reason in check.rejected.items():
+            typer.echo(f"{path.name} line {number}: {reason}")
+        typer.echo(check.summary(path.name))
+        rejected = rejected or bool(check.rejected)
+    if rejected:
+        raise typer.Exit(EXIT_REJECTED_LINES)
 
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:

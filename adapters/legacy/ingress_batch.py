@@ -61,6 +61,9 @@ class BatchReport:
     already_imported: bool = False
     imported_to: ImportTarget | None = None  # where the file was imported before (``already_imported``), if known
     imported_at: datetime | None = None  # when that import ended
+    rejected_then: int = 0  # lines the import of a file ``already_imported`` rejected
+    # every line read was rejected, none published: the file is not remembered as imported (tester24 F15)
+    not_remembered: bool = False
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
     # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
     traits: DroppedTally = field(default_factory=lambda: DroppedTally(noun="trait"))
@@ -76,11 +79,15 @@ class BatchReport:
         if self.already_imported:
             where = f" to {self.imported_to.describe()}" if self.imported_to else ""
             when = f" on {self.imported_at.isoformat(timespec='seconds')}" if self.imported_at else ""
-            return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]})"
+            then = (f"; {self.rejected_then} line{'s were' if self.rejected_then > 1 else ' was'} rejected then "
+                    "(dead-lettered): import the corrected lines in a new file") if self.rejected_then else ""
+            return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]}){then}"
         changed = f"{self.changed} changed, " if self.changed else ""
         text = (f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, "
                 f"{changed}{len(self.rejected)} rejected")
-        return ", ".join(part for part in (text, self.dropped.summary(), self.traits.summary()) if part)
+        forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
+                     "once the layout or the export is fixed") if self.not_remembered else ""
+        return ", ".join(part for part in (text, self.dropped.summary(), self.traits.summary(), forgotten) if part)
 
 
 def file_checksum(path: Path) -> str:
@@ -124,7 +131,10 @@ class BatchImporter:
         whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
         its header; CLI exit 2), also for a file imported before: a changed layout is never answered "already
         imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
-        ``Unavailable`` once ``retry`` gives up (``report`` says what was published)."""
+        ``Unavailable`` once ``retry`` gives up (``report`` says what was published).
+        A file of which every line read was rejected and none published, in this run and the runs it resumes, is not
+        remembered as imported (``report.not_remembered``): its checkpoint is removed, so the same file imported again
+        once the layout is fixed is read in full, and nothing is published twice since nothing was (tester24 F15)."""
         checksum = file_checksum(path)
         report = self.report = BatchReport(checksum)
         checkpoint = self.checkpoint(layout, checksum)
@@ -135,13 +145,18 @@ class BatchImporter:
                 report.already_imported = True
                 report.imported_to = self._target
                 report.imported_at = _completed_at(saved, checkpoint.path)
+                report.rejected_then = int(saved.get("rejected", 0))
                 return report
             with closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions:
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions)
                 source.seek(saved)
                 await drain(source, self._publisher, retry=self._retry)
+        if source.tally["rejected"] and not source.tally["accepted"]:
+            checkpoint.path.unlink(missing_ok=True)
+            report.not_remembered = True
+            return report
         checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True,
-                         "completed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                         "completed_at": datetime.now(UTC).isoformat(timespec="seconds"), **source.tally,
                          **(self._target.to_dict() if self._target else {})})
         return report
 
@@ -172,6 +187,8 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         self._lines: dict[int, LineRevision] = {}
         self._latest: dict[str, LineRevision] = {}
         self.number = 1 if layout.header else 0  # lines read so far (``header_columns`` read the header)
+        # lines accepted (published or duplicates) and rejected so far, with the runs this one resumes
+        self.tally = {"accepted": 0, "rejected": 0}
 
     def seek(self, saved: dict[str, Any]) -> None:
         """Go to the saved position, or past the banner lines after the header."""
@@ -179,6 +196,8 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         if saved:
             handle.seek(int(saved["offset"]))
             self.number = int(saved["line"])
+            # a checkpoint of an earlier version counts nothing: taken as accepted, the file is remembered as before
+            self.tally = {"accepted": int(saved.get("accepted", 1)), "rejected": int(saved.get("rejected", 0))}
         else:
             for _ in range(layout.skip_lines):
                 handle.readline()
@@ -250,7 +269,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
 
     async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
         offset, number = batch.position
-        self._checkpoint.save({"file": self._path.name, "offset": offset, "line": number, "complete": False})
+        self.tally["accepted"] += len(outcome.accepted)
+        self.tally["rejected"] += len(outcome.refused)
+        self._checkpoint.save({"file": self._path.name, "offset": offset, "line": number, "complete": False,
+                               **self.tally})
         report = self._report
         report.lines += len(batch.items)
         report.published_events += outcome.published_events

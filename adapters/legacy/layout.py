@@ -34,7 +34,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -47,10 +47,19 @@ from pydantic import (
 
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
-from adapters.legacy.mapper import canonical_event_type, event_fields
+from adapters.legacy.mapper import canonical_event_type, event_fields, event_reads
 from bus.config import describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
+
+FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
+FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
+TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
+# The layout types each reader of ``adapters.legacy.values`` takes (``mapper.EventReads.kinds``); ``text`` takes all.
+READER_TYPES: dict[str, tuple[FieldType, ...]] = {
+    "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
+    "money": ("string", "int", "decimal"), "whole": ("string", "int", "decimal"),
+}
 
 
 class FieldSpec(BaseModel):
@@ -60,7 +69,7 @@ class FieldSpec(BaseModel):
     start: int | None = Field(None, ge=1)
     width: int | None = Field(None, ge=1)
     value: str | None = None
-    type: Literal["string", "int", "decimal", "date", "timestamp"] = "string"
+    type: FieldType = "string"
     format: str | None = Field(None, description="strptime format of a date/timestamp (default ISO-8601).")
     implied_decimals: int = Field(0, ge=0, description="Decimals implied by a decimal written without a point.")
 
@@ -123,20 +132,51 @@ class Layout(BaseModel):
         for name in (*self.key, *([self.occurred_at] if self.occurred_at else [])):
             if name not in self.fields:
                 raise ValueError(f"{name} is used as key/occurred_at but is not a field")
-        self._known_fields()
+        problems = [*self._unknown_fields(), *self._missing_fields(), *self._unreadable_types()]
+        if problems:  # every fault at once, before a line is read (tester24 F15)
+            raise ValueError("; ".join(problems))
         return self
 
-    def _known_fields(self) -> None:
-        """Refuse a field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
+    def _unknown_fields(self) -> list[str]:
+        """A field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
         were ignored without a word, their columns lost): the event's own fields (``mapper.event_fields``), a person's
         traits under a spelling ``bus.identifiers.traits`` knows, and the fields named as key or occurred_at."""
         known = event_fields(self.event) | {*self.key, *([self.occurred_at] if self.occurred_at else [])}
         unknown = [name for name in self.fields if name not in known and standard_key(name) is None]
-        if unknown:
-            raise ValueError(
-                f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
+        if not unknown:
+            return []
+        return [f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
                 f"{', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
-                "their usual spellings)")
+                "their usual spellings)"]
+
+    def _missing_fields(self) -> list[str]:
+        """A field the event requires that the layout does not give (tester24 F15: a ``BillIssued`` layout without
+        ``period_start_date`` was accepted, then every line of the file was dead-lettered): the required reads of the
+        event's builder (``mapper.event_reads``)."""
+        missing = [f"{group[0]}{''.join(f' (or {other})' for other in group[1:])}"
+                   for group in event_reads(self.event).required if not any(name in self.fields for name in group)]
+        if not missing:
+            return []
+        several = len(missing) > 1
+        return [f"{self.event} requires field{'s' if several else ''} {', '.join(missing)}, missing from the layout: "
+                f"every line would be rejected; map {'each' if several else 'it'} to a column, or give a constant "
+                "(value:)"]
+
+    def _unreadable_types(self) -> list[str]:
+        """A field whose declared ``type`` the event's reader of it cannot take (a ``due_date`` declared ``int``, an
+        ``amount`` declared ``date``), and an ``occurred_at`` that is no date or timestamp (it would be ignored for
+        the file's modification time)."""
+        kinds = event_reads(self.event).kinds
+        problems = []
+        for name, spec in self.fields.items():
+            accepted = READER_TYPES.get(kinds.get(name, "text"), FIELD_TYPES)
+            if standard_key(name) is None and spec.type not in accepted:
+                problems.append(f"field {name} of {self.event} cannot be read from type {spec.type} (it is a "
+                                f"{kinds[name]}: type {' or '.join(accepted)})")
+        if self.occurred_at and self.fields[self.occurred_at].type not in TIME_TYPES:
+            problems.append(f"occurred_at field {self.occurred_at} has type {self.fields[self.occurred_at].type}: "
+                            f"it must be a time (type {' or '.join(TIME_TYPES)})")
+        return problems
 
     def columns_from(self, header_line: str) -> dict[str, int]:
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])

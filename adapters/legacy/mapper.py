@@ -217,57 +217,85 @@ BUILDERS: dict[str, Builder] = {
 _CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in (*BUILDERS, *HANDOFF_BUILDERS)}
 
 
+@dataclass(frozen=True)
+class EventReads:
+    """How an event's builder reads a record: ``kinds`` maps each field it reads to its reader in
+    ``adapters.legacy.values`` (``text``, ``day``, ``moment``, ``money``, ``whole``); ``required`` lists the groups of
+    fields of which one must be given (``("bill_id",)``, ``("amount", "amount_minor")``)."""
+
+    kinds: Mapping[str, str]
+    required: tuple[tuple[str, ...], ...]
+
+
 class _Reads(Fields):
-    """``Fields`` answering every read with a value of its kind, remembering the names read: the fields an event's
-    builder takes, found by running it (so they are declared once, where they are read)."""
+    """``Fields`` answering every read with a value of its kind, remembering the names read, their readers and which
+    are required: what an event's builder takes, found by running it (so it is declared once, where it is read)."""
 
     def __init__(self, event_type: str) -> None:
         epoch = datetime(2000, 1, 1, tzinfo=UTC)
         super().__init__(BusinessRecord(event_type, {}, "probe", epoch), LegacyContext("probe", "probe"))
-        self.names: set[str] = set()
+        self.kinds: dict[str, str] = {}
+        self.required: list[tuple[str, ...]] = []
         self._epoch = epoch
 
+    def _read(self, name: str, kind: str, *, required: bool = False, alternatives: tuple[str, ...] = ()) -> None:
+        self.kinds.setdefault(name, kind)
+        group = (name, *alternatives)
+        if required and group not in self.required:
+            self.required.append(group)
+
     def text(self, name: str, *, required: bool = True) -> str | None:
-        self.names.add(name)
+        self._read(name, "text", required=required)
         return "x" if required else None
 
     def day(self, name: str, *, required: bool = True) -> date | None:
-        self.names.add(name)
+        self._read(name, "day", required=required)
         return self._epoch.date()
 
     def moment(self, name: str) -> datetime | None:
-        self.names.add(name)
+        self._read(name, "moment")
         return self._epoch
 
     def money(self, name: str) -> dict[str, Any]:
-        self.names.update((name, f"{name}_minor", f"{name}_currency", "currency"))
+        self._read(name, "money", required=True, alternatives=(f"{name}_minor",))
+        self._read(f"{name}_minor", "whole")
+        self._read(f"{name}_currency", "text")
+        self._read("currency", "text")
         return {"amount_minor": 0, "currency": "EUR"}
 
     def whole(self, name: str) -> int | None:
-        self.names.add(name)
+        self._read(name, "whole")
         return None
 
     def account_number(self, *, required: bool = True) -> str | None:
-        self.names.add("account_number")
+        self._read("account_number", "text", required=required)
         return "x"
 
     def customer_identifiers(self) -> list[dict[str, str]]:
-        self.names.update(IDENTIFIER_FIELDS)
+        for name in IDENTIFIER_FIELDS:
+            self._read(name, "text")
         return []
 
 
 @cache
-def event_fields(event_type: str) -> frozenset[str]:
-    """The field names the ``event_type`` record's builder reads (``AccountOpened``: ``account_number``,
-    ``account_type``, ``service_tier`` and the identifier fields), a person's traits aside (``standard_key``).
-    Raises ``RejectedInput`` for an unknown event type."""
+def event_reads(event_type: str) -> EventReads:
+    """What the ``event_type`` record's builder reads (``BillIssued``: ``bill_id`` text, ``amount`` money,
+    ``due_date`` day..., required ``account_number``, ``bill_id``, ``amount`` or ``amount_minor``...), a person's
+    traits aside (``standard_key``). Raises ``RejectedInput`` for an unknown event type."""
     canonical = canonical_event_type(event_type)
     reads = _Reads(canonical)
     try:
         (HANDOFF_BUILDERS.get(canonical) or BUILDERS[canonical])(reads)
     except RejectedInput:  # a check of the probe's values after every field was read (a handoff's case type)
         pass
-    return frozenset(reads.names)
+    return EventReads(dict(reads.kinds), tuple(reads.required))
+
+
+def event_fields(event_type: str) -> frozenset[str]:
+    """The field names the ``event_type`` record's builder reads (``AccountOpened``: ``account_number``,
+    ``account_type``, ``service_tier`` and the identifier fields), a person's traits aside (``standard_key``).
+    Raises ``RejectedInput`` for an unknown event type."""
+    return frozenset(event_reads(event_type).kinds)
 
 
 def canonical_event_type(raw: str) -> str:

@@ -178,7 +178,19 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
                                                                           "format": "%d/%Q"}}}, "is not a strptime"),
     ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {"bill_id": {"colum": 0}}},
      "fields.bill_id.colum: Extra inputs are not permitted"),
-], ids=["misspelt event (tester13 M2)", "bad date format", "unknown key"])
+    ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {
+        "account_number": {"column": 0}, "bill_id": {"column": 1}, "amount": {"column": 2, "type": "decimal"},
+        "due_date": {"column": 3, "type": "date", "format": "%d/%m/%Y"}}},
+     "BillIssued requires fields period_start_date, period_end_date, missing from the layout"),
+    ({"name": "x", "format": "csv", "event": "AccountOpened", "fields": {
+        "account_number": {"column": 0}, "account_type": {"column": 1}, "effective": {"column": 2}}},
+     "unknown field 'effective'"),
+    ({"name": "x", "format": "csv", "event": "PaymentOverdue", "fields": {
+        "account_number": {"column": 0}, "bill_id": {"column": 1}, "amount_due": {"column": 2, "type": "date"},
+        "due_date": {"column": 3, "type": "date"}}},
+     "field amount_due of PaymentOverdue cannot be read from type date"),
+], ids=["misspelt event (tester13 M2)", "bad date format", "unknown key", "missing required field (tester24 F15)",
+        "unknown field", "type not convertible"])
 def test_an_invalid_layout_is_one_error_line_and_exit_2(
     layout: Path | dict, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -248,3 +260,40 @@ def test_tester19_f15_a_latin1_export_under_a_utf8_layout_stops_at_its_line_and_
     assert right.exit_code == 0, right.output
     assert "latin1.csv: 2 lines, " in right.output, right.output
     assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3  # line 2 once, lines 3 and 4 after it
+
+
+TESTER24_BILLS_LAYOUT = {  # tester24 F15's billing layout, with the period fields it had left out
+    "name": "bills", "format": "csv", "event": "BillIssued", "delimiter": ";", "key": ["bill_id"], "fields": {
+        "account_number": {"column": "NUM_COMPTE"}, "bill_id": {"column": "NUM_FACTURE"},
+        "amount": {"column": "MONTANT", "type": "decimal"}, "currency": {"column": "DEVISE"},
+        "period_start_date": {"column": "DEBUT", "type": "date", "format": "%d/%m/%Y"},
+        "period_end_date": {"column": "FIN", "type": "date", "format": "%d/%m/%Y"},
+        "due_date": {"column": "ECHEANCE", "type": "date", "format": "%d/%m/%Y"}}}
+
+
+def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_line_it_would_reject(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens: nothing is published
+    layout = tmp_path / "bills.json"
+    layout.write_text(json.dumps(TESTER24_BILLS_LAYOUT))
+    export = tmp_path / "bills.csv"
+    export.write_text("NUM_COMPTE;NUM_FACTURE;MONTANT;DEVISE;DEBUT;FIN;ECHEANCE\n"
+                      "ACC-1;F-1;59,99;EUR;01/11/2026;30/11/2026;15/12/2026\n"
+                      "ACC-2;F-2;12x;EUR;01/11/2026;30/11/2026;15/12/2026\n"
+                      "ACC-3;F-3;10,00;EUR;01/11/2026;30/11/2026;32/12/2026\n"
+                      "ACC-4;F-4;10,00;EUR;01/11/2026;30/11/2026;15/12/2026\n")
+    result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
+    assert result.exit_code == EXIT_REJECTED_LINES, result.output
+    assert result.output.splitlines() == [
+        f"layout {layout}: valid (BillIssued, 7 fields)",
+        "bills.csv line 3: field amount is malformed (expected decimal, got '12x')",
+        "bills.csv line 4: field due_date is malformed (expected date %d/%m/%Y, got '32/12/2026')",
+        "bills.csv: 4 lines checked, 2 would be published, 2 rejected"]
+    assert runner.invoke(app, ["check-layout", "--layout", str(layout), "--lines", "1", str(export)]).exit_code == 0
+    assert runner.invoke(app, ["check-layout", "--layout", str(layout)]).exit_code == 0
+    fields = {name: spec for name, spec in TESTER24_BILLS_LAYOUT["fields"].items() if name != "period_end_date"}  # type: ignore[attr-defined]
+    layout.write_text(json.dumps({**TESTER24_BILLS_LAYOUT, "fields": fields}))
+    invalid = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
+    assert invalid.exit_code == 2 and invalid.output.startswith(f"error: layout {layout}: ") and \
+        "BillIssued requires field period_end_date" in invalid.output, invalid.output

@@ -118,7 +118,7 @@ async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
         with pytest.raises(KeyboardInterrupt):
             await importer.import_file(path, BILLS)
     saved = importer.checkpoint(BILLS, ingress_batch.file_checksum(path)).load()
-    assert saved == {"file": "bills.csv", "line": 3, "complete": False,
+    assert saved == {"file": "bills.csv", "line": 3, "complete": False, "accepted": 2, "rejected": 0,
                      "offset": len("\n".join(BILL_LINES[:3]).encode()) + 1}
 
     monkeypatch.setattr(ingress_batch, "map_business", real)
@@ -329,3 +329,85 @@ async def test_tester19_f5_a_record_cut_by_an_unquoted_newline_is_two_refused_li
                                4: f"bills.csv line 4: the line has {header - 3} fields, the header {header}"}
     assert sorted(await _bills(settings)) == sorted(row.split(";")[1] for row in (BILL_ROWS[0], BILL_ROWS[2]))
     assert {letter["error_type"] for letter in await read_dead_letters(settings)} == {"RejectedInput.field_count"}
+
+
+class _Publisher:
+    """In process: an ``AdapterPublisher`` whose Kafka acknowledges everything, with a dedupe store of the ids it
+    published (a record published twice would be counted twice in ``events``)."""
+
+    name = "legacy"
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.events: list[Any] = []
+        self.dead_letters: list[str] = []
+
+    def encode_now(self, record: Any) -> Any:
+        return record
+
+    async def submit(self, records: list[Any], *, received_at: float | None = None) -> Any:
+        from adapters.base.publisher import SubmitResult
+
+        new = [record for record in records if record.dedupe_id not in self.ids]
+        self.ids.update(record.dedupe_id for record in new)
+        self.events += [event for record in new for event in record.events]
+        return SubmitResult(sum(len(record.events) for record in new), len(records) - len(new),
+                            tuple(record.dedupe_id for record in new))
+
+    async def reject(self, raw: Any, error: Any) -> None:
+        self.dead_letters.append(error.reason)
+
+
+# Every due date of bills.csv is written 15/04/2024: read as ISO, every line is rejected, the layout still valid.
+ISO_DUE = Layout.model_validate({**BILLS.model_dump(), "fields": {
+    **BILLS.fields, "due_date": BILLS.fields["due_date"].model_copy(update={"format": "%Y-%m-%d"})}})
+
+
+async def test_tester24_f15_a_file_of_which_every_line_was_rejected_is_imported_again_once_the_layout_is_fixed(
+    tmp_path: Path,
+) -> None:
+    """tester24 F15: every line rejected by a wrong layout, and the re-run with the layout fixed (same name) answered
+    "already imported". Nothing was published, so nothing is remembered: the fixed layout publishes every line once."""
+    publisher = _Publisher()
+    importer = BatchImporter(legacy_context(), publisher, tmp_path, chunk_lines=2)  # type: ignore[arg-type]
+    path = SAMPLES / "bills.csv"
+    wrong = await importer.import_file(path, ISO_DUE)
+    assert wrong.published_events == 0 and len(wrong.rejected) == len(BILL_ROWS) and wrong.not_remembered
+    assert wrong.summary("bills.csv").endswith(", every line rejected, nothing published: the file is not remembered "
+                                               "as imported, import it again once the layout or the export is fixed")
+    assert not importer.checkpoint(BILLS, wrong.checksum).path.exists()
+    fixed = await importer.import_file(path, BILLS)
+    assert not fixed.already_imported and not fixed.rejected
+    assert fixed.published_events == len(publisher.events) > 0
+    again = await importer.import_file(path, BILLS)
+    assert again.already_imported and len(publisher.events) == fixed.published_events  # nothing published twice
+    assert "rejected then" not in again.summary("bills.csv")
+
+
+async def test_a_file_partly_published_stays_imported_and_its_re_run_says_how_many_lines_were_rejected(
+    tmp_path: Path,
+) -> None:
+    publisher = _Publisher()
+    importer = BatchImporter(legacy_context(), publisher, tmp_path, chunk_lines=2)  # type: ignore[arg-type]
+    path = tmp_path / "bills.csv"
+    path.write_text("\n".join([HEADER, BILL_ROWS[0].replace("15/04/2024", "2024-04-15"), *BILL_ROWS[1:]]) + "\n")
+    first = await importer.import_file(path, BILLS)
+    assert len(first.rejected) == 1 and first.published_events and not first.not_remembered
+    again = await importer.import_file(path, BILLS)
+    assert again.already_imported and again.summary("bills.csv").endswith(
+        "; 1 line was rejected then (dead-lettered): import the corrected lines in a new file")
+
+
+async def test_a_resumed_import_that_published_before_stays_remembered_even_if_its_last_lines_are_rejected(
+    tmp_path: Path,
+) -> None:
+    """The runs it resumes count: lines published before a crash are not published again by a run from the start."""
+    importer = BatchImporter(legacy_context(), _Publisher(), tmp_path)  # type: ignore[arg-type]
+    path = tmp_path / "bills.csv"
+    path.write_text("\n".join([HEADER, BILL_ROWS[0], BILL_ROWS[1].replace("15/04/2024", "2024-04-15")]) + "\n")
+    checkpoint = importer.checkpoint(BILLS, ingress_batch.file_checksum(path))
+    offset = len(f"{HEADER}\n{BILL_ROWS[0]}\n".encode())
+    checkpoint.save({"file": path.name, "offset": offset, "line": 2, "complete": False, "accepted": 1, "rejected": 0})
+    resumed = await importer.import_file(path, BILLS)
+    assert len(resumed.rejected) == 1 and not resumed.not_remembered
+    assert (await importer.import_file(path, BILLS)).already_imported

@@ -101,7 +101,7 @@ def test_a_field_of_another_event_or_none_is_unknown(tmp_path: Path, name: str) 
 def test_identifiers_traits_and_the_fields_named_as_key_or_time_are_known() -> None:
     layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")  # iban, NOM/PRENOM as last_name/first_name
     assert {"iban", "last_name", "first_name", "birth_date", "postcode"} <= set(layout.fields)
-    Layout.model_validate({"name": "x", "format": "csv", "event": "BillIssued", "key": ["export_ref"],
+    Layout.model_validate({"name": "x", "format": "csv", "event": "AccountClosed", "key": ["export_ref"],
                            "occurred_at": "extracted_at", "fields": {
                                "account_number": {"column": 0}, "export_ref": {"column": 1},
                                "extracted_at": {"column": 2, "type": "timestamp"}, "DOB": {"column": 3}}})
@@ -171,3 +171,89 @@ def test_tester21_f12_an_empty_file_is_named_empty_not_a_sentence_cut_short(head
             as raised:
         layout.columns_from(header_line)
     assert "'NUM_FACTURE'" in str(raised.value) and not str(raised.value).endswith("it has ")
+
+
+# tester24 F15: the tester's billing layout, without the bill's period (period_start_date, period_end_date).
+TESTER24_BILLS = """\
+name: bills
+format: csv
+event: BillIssued
+delimiter: ";"
+key: [bill_id]
+fields:
+  account_number: {column: NUM_COMPTE}
+  bill_id: {column: NUM_FACTURE}
+  amount: {column: MONTANT_TTC, type: decimal}
+  currency: {column: DEVISE}
+  due_date: {column: ECHEANCE, type: date, format: "%d/%m/%Y"}
+  email: {column: EMAIL}
+  customer_id: {column: CUST_NO}
+"""
+
+
+def test_tester24_f15_a_layout_without_a_required_field_of_its_event_is_refused_naming_file_event_and_fields(
+    tmp_path: Path,
+) -> None:
+    """tester24 F15: accepted, then every line of the file was dead-lettered and the file was "already imported"."""
+    path = tmp_path / "bills.yaml"
+    path.write_text(TESTER24_BILLS)
+    with pytest.raises(LayoutError) as raised:
+        load_layout(path)
+    message = str(raised.value)
+    assert message.startswith(f"layout {path}: ") and "\n" not in message, message
+    assert "BillIssued requires fields period_start_date, period_end_date, missing from the layout" in message
+
+
+def _bills(**fields: dict) -> dict:
+    document = load_layout(SAMPLES / "bills_layout.yaml").model_dump()
+    document["fields"] = {**document["fields"], **fields}
+    return document
+
+
+@pytest.mark.parametrize(("event", "fields", "missing"), [
+    ("BillIssued", {"account_number": {"column": 0}}, "bill_id"),
+    ("AccountOpened", {"account_number": {"column": 0}}, "account_type"),
+    ("AccountOpened", {"account_type": {"column": 0}}, "account_number"),
+    ("OrderStatusChanged", {"order_id": {"column": 0}}, "status"),
+    ("PaymentOverdue", {"account_number": {"column": 0}, "bill_id": {"column": 1}, "due_date": {"column": 2}},
+     r"amount_due \(or amount_due_minor\)"),
+    ("HandoffResolved", {"handoff_id": {"column": 0}}, "resolution"),
+])
+def test_each_required_field_an_event_reads_is_required_of_its_layout(event: str, fields: dict, missing: str) -> None:
+    document = {"name": "x", "format": "csv", "event": event, "header": False, "fields": fields}
+    with pytest.raises(ValueError, match=f"{event} requires fields? (.*, )?{missing}(,|, missing from the layout)"):
+        Layout.model_validate(document)
+
+
+def test_an_amount_in_minor_units_or_a_constant_gives_a_required_field() -> None:
+    document = _bills(amount_minor={"column": "MONTANT_TTC", "type": "int"}, currency={"value": "EUR"})
+    del document["fields"]["amount"]
+    assert Layout.model_validate(document).fields["currency"].value == "EUR"
+    Layout.model_validate(_bills(period_end_date={"value": "2024-03-31"}))
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"due_date": {"column": "ECHEANCE", "type": "int"}}, r"field due_date of BillIssued cannot be read from type int "
+                                                           r"\(it is a day: type string or date or timestamp\)"),
+    ({"amount": {"column": "MONTANT_TTC", "type": "date"}}, "field amount of BillIssued cannot be read from type date"),
+    ({"issued_on": {"column": "DATE_EMISSION"}}, "occurred_at field issued_on has type string: it must be a time"),
+])
+def test_a_type_the_events_field_cannot_be_read_from_is_refused(fields: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Layout.model_validate(_bills(**fields))
+
+
+def test_every_fault_of_a_layout_is_named_at_once() -> None:
+    document = _bills(ammount={"column": "MONTANT_TTC"}, due_date={"column": "ECHEANCE", "type": "decimal"})
+    del document["fields"]["bill_id"]
+    document["key"] = []
+    with pytest.raises(ValueError) as raised:
+        Layout.model_validate(document)
+    assert all(fault in str(raised.value) for fault in ("unknown field 'ammount'", "requires field bill_id",
+                                                        "field due_date of BillIssued cannot be read from type"))
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*_layout.yaml")
+                                          if "typos" not in p.name and "misspelt" not in p.name))
+def test_the_sample_layouts_give_every_required_field(sample: str) -> None:
+    load_layout(SAMPLES / sample)
