@@ -84,7 +84,12 @@ def test_customers_kept_apart_by_an_open_review_are_listed_not_failed() -> None:
     assert report.ok, report.lines()
     assert report.figures["awaiting review"] == 1
     (note,) = report.notes
-    assert note.endswith(f"1 customer(s) recomputed, 2 in the table: {AWAITING}") and "1000001" not in note
+    assert note.endswith(f": {AWAITING}") and "1000001" not in note
+    # tester24 F7: the note names the customers on each side, the figure lists them
+    graph = merged_in_the_recomputation.graph
+    recomputed_ids = {graph.customer_of(key) for key in graph.store.nodes if key.startswith("ACCOUNT:")}
+    assert len(recomputed_ids) == 1 and f"recomputed {recomputed_ids.pop()}; in the table cus_" in note
+    assert report.items["awaiting review"] == [note.removesuffix(f": {AWAITING}")]
     assert checked(recomputed, outputs_of(recomputed, request_records)).notes == []  # nothing differs: no note
 
 
@@ -175,6 +180,11 @@ def test_directions_count_each_group_once_per_direction() -> None:
     assert directions(rebuilt, current) == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}
     crossed = directions({"A:1": ["A:1", "A:2"], "A:3": ["A:3"]}, {"A:1": ["A:1"], "A:2": ["A:2", "A:3"]})
     assert crossed == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}  # one group, regrouped both ways
+    # tester24 F11: the groups behind the figures, each by every identifier of the customers that overlap it
+    from processors.verify.reviews import direction_groups
+
+    assert direction_groups(rebuilt, current) == {TOGETHER_RECOMPUTED: [["A:1", "A:2"]],
+                                                  TOGETHER_IN_TABLE: [["A:3", "A:4"]]}
 
 
 def test_by_review_joins_only_the_clusters_a_pair_links() -> None:
