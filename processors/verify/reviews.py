@@ -110,10 +110,12 @@ def check_splits(customer_events: Iterable[Replayed], owner: Mapping[str, str], 
         back = [key for key in sorted(moved) if key in owner and current(owner[key]) == current(source)]
         if together:
             key, other = together[0]
-            check.fail(f"{shown(key)} and {shown(other)}, split apart by an operator, are one customer in the table")
+            check.fail(f"{shown(key)} and {shown(other)}, split apart by an operator (customer {new} off {source}), "
+                       f"are one customer in the table (now {current(owner[key]) if key in owner else 'unassigned'} "
+                       "on customer.identifiers)")
         elif back:
-            check.fail(f"{shown(back[0])}, split off customer {source} by an operator, is that customer's again on "
-                       "customer.identifiers")
+            check.fail(f"{shown(back[0])}, split off customer {source} into {new} by an operator, is that customer's "
+                       "again on customer.identifiers")
 
 
 def joined(groups: Iterable[frozenset[str]], pairs: Pairs) -> dict[frozenset[str], frozenset[str]]:

@@ -268,6 +268,10 @@ def test_a_split_the_table_does_not_keep_fails() -> None:
     report = checked(recomputed, outputs)
     (failure,) = report.check(SPLITS).failures
     assert failure.startswith("ACCOUNT:****7718 and ") and "+3362" not in failure
+    # tester24 F7: the failure names the split's customers and the one holding the identifier now
+    split = next(r.event.value for r in split_events if r.event is not None and r.event.schema.endswith("CustomerSplit"))
+    assert (f"(customer {split['new_customer_id']} off {split['source_customer_id']}), are one customer in the table "
+            f"(now {running.graph.customer_of(account)} on customer.identifiers)") in failure
     assert not report.check(TABLE).ok and not report.check(GROUPED).ok
 
 
