@@ -16,7 +16,9 @@ from processors.verify.run import PROCESSORS, verify
 
 def render(report: Report, console: Console, *, list_figures: bool = False) -> None:
     """A table of the checks (status, checked, failed), the failures under it, then the figures; ``list_figures``:
-    under them, every item of a figure that lists its items (``Report.items``, ids only), else which ones do."""
+    under them, the items of each figure that counts any (``Report.items``: contact, event, handoff and customer
+    ids, never an identifier value; the first ``MAX_LISTED`` of each, with a count of the rest), else which figures
+    list them."""
     table = Table(title="omnibus verify")
     for column in ("check", "checked", "failed", "status"):
         table.add_column(column, justify="right" if column in ("checked", "failed") else "left")
@@ -39,8 +41,10 @@ def render(report: Report, console: Console, *, list_figures: bool = False) -> N
                   markup=False, highlight=False)
     for name, items in sorted(report.items.items()) if list_figures else ():
         console.print(f"{name}:", markup=False, highlight=False)
-        for line in items:
+        for line in items[:MAX_LISTED]:
             console.print(f"  - {line}", markup=False, highlight=False)
+        if len(items) > MAX_LISTED:
+            console.print(f"  … and {len(items) - MAX_LISTED} more", markup=False, highlight=False)
     if report.items and not list_figures:
         console.print(f"(--list-figures lists the {', '.join(sorted(report.items))})", markup=False, highlight=False)
     console.print("[green]all checks hold[/green]" if report.ok else
@@ -56,9 +60,10 @@ def verify_command(
     ledger: Path = typer.Option(None, help="JSONL of acknowledged events ({\"event_id\", \"topic\"} per line); "
                                 "default: every event on the input topics."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
-    list_figures: bool = typer.Option(False, "--list-figures", help="List what a figure counts, item by item, where "
-                                      "it can (contacts left by a claim: contact id, event id, the customer it is "
-                                      "under and the one its identifiers lead to; ids, never identifier values)."),
+    list_figures: bool = typer.Option(
+        False, "--list-figures", help=f"Under the figures, list what each one counts, item by item (the first "
+        f"{MAX_LISTED}, with a count of the rest): contact, event, handoff and customer ids (recomputed and in the "
+        "table), never identifier values."),
 ) -> None:
     """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
     row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff

@@ -41,7 +41,7 @@ def check_copies(name: str, records: Iterable[Replayed], report: Report,
     ``conflicting`` in ``report.figures``."""
     check = report.add(Check(f"{name}: copies of an event id carry the same content"))
     first: dict[str, tuple[str, dict[str, Any]]] = {}
-    duplicates = 0
+    duplicates: list[str] = []  # one line per copy after the first (its event id)
     for record in records:
         if (found := event_id(record)) is None:
             continue
@@ -51,14 +51,14 @@ def check_copies(name: str, records: Iterable[Replayed], report: Report,
         if found not in first:
             first[found] = seen
             continue
-        duplicates += 1
+        duplicates.append(f"event {found} ({name})")
         if first[found][0] != seen[0]:
             check.fail(f"event {found} published under two different keys")
         elif first[found][1] != seen[1]:
             fields = sorted(k for k in set(first[found][1]) | set(seen[1]) if first[found][1].get(k) != seen[1].get(k))
             check.fail(f"event {found}: copies differ in {', '.join(fields)}")
-    report.count("duplicates", duplicates)
-    report.count("conflicting", len(check.failures))
+    report.count_items("duplicates", duplicates)
+    report.count_items("conflicting", check.failures)
     return check
 
 
@@ -74,5 +74,5 @@ def check_one_id_per_decision(name: str, records: Iterable[Replayed], report: Re
     for made, found_ids in sorted(ids.items()):
         if len(found_ids) > 1:
             check.fail(f"{made} announced under {len(found_ids)} event ids")
-    report.count("conflicting", len(check.failures))
+    report.count_items("conflicting", check.failures)
     return check

@@ -34,7 +34,7 @@ def check_handoffs(inputs: list[Replayed], source_system: str, rebuilt: Mapping[
         if handoff_id not in table and (record.topic, record.partition, record.offset) not in dead_lettered:
             reflected.fail(f"handoff {handoff_id} ({record.event.schema.rsplit('.', 1)[-1]} at "  # type: ignore[union-attr]
                            f"{record.topic}[{record.partition}]@{record.offset}) is not in the table")
-    report.count("lost", len(reflected.failures))
+    report.count_items("lost", reflected.failures)
     comparison = compare(rebuilt, table)
     equal = report.add(Check("handoffs: tracker table equals the recomputation from its inputs",
                              comparison.same + len(comparison.differing) + len(comparison.only_rebuilt)

@@ -8,7 +8,7 @@ mean: which identifiers belong together (a cluster), and for contacts which clus
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from processors.verify.reviews import (
     Pairs,
     by_review,
     check_splits,
-    directions,
+    direction_groups,
     joined,
     review_pairs,
     status,
@@ -96,6 +96,27 @@ def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
     return {identifier: frozenset(members[customer]) for identifier, customer in owner.items()}
 
 
+def owners(nodes: Mapping[str, NodeState]) -> dict[str, str]:
+    """Identifier key -> the customer id (a root, followed through ``CustomerState.parent``) that holds it in
+    ``nodes`` (a node table: the recomputation's or the running one's)."""
+    found = {}
+    for key, state in nodes.items():
+        if isinstance(state, IdentifierState) and state.owner:
+            owner, seen = state.owner, {state.owner}
+            while isinstance(parent := nodes.get(owner), CustomerState) and parent.parent and parent.parent not in seen:
+                owner = parent.parent
+                seen.add(owner)
+            found[key] = owner
+    return found
+
+
+def customer_ids(keys: Iterable[str], owner: Mapping[str, str]) -> str:
+    """The customer ids ``owner`` (identifier key -> customer id) gives ``keys``, sorted and comma-separated, or
+    ``none``: how a report names a group to the operator (ids, never identifier values: tester24 F7, a masked
+    ``ACCOUNT:****0002`` named two customers)."""
+    return ", ".join(sorted({owner[key] for key in keys if key in owner})) or "none"
+
+
 def decided_pairs(outputs: IdentityOutputs) -> Pairs:
     """Every pair of identifiers an open or decided review of the running processor links (``reviews.review_pairs``):
     what the recomputation cannot know, as operators decide reviews on the graph topic. Operators' merges, splits and
@@ -126,9 +147,9 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
             first_event.setdefault(key, event_id)
     for key in sorted(expected):
         if key not in rows:
-            assigned.fail(f"{shown(key)} (first linked by event {first_event.get(key)}) has no row on "
-                          "customer.identifiers")
-    report.count("lost", len(assigned.failures))
+            assigned.fail(f"{shown(key)} (first linked by event {first_event.get(key)}, recomputed customer "
+                          f"{expected[key]}) has no row on customer.identifiers")
+    report.count_items("lost", assigned.failures)
 
     topic_owner = {key: str(row["customer_id"]) for key, row in rows.items()}
     pairs = decided_pairs(outputs)
@@ -141,15 +162,17 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
         held = {found_joined[found[key]] for key in cluster if key in found}
         if held and held != {cluster}:
             outside = len(frozenset().union(*held) - cluster)
-            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed, on the topic "
-                          f"spread over {len(held)} customer(s) with {outside} other identifier(s)")
+            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed "
+                          f"({customer_ids(cluster, expected)}), on the topic spread over {len(held)} customer(s) "
+                          f"({customer_ids(frozenset().union(*held), topic_owner)}) with {outside} other "
+                          "identifier(s)")
 
     merged_away = set(survivors)
     stale = report.add(Check("identity: no current row names a merged-away customer", len(rows)))
     for key, row in sorted(rows.items()):
         if row["customer_id"] in merged_away:
             stale.fail(f"{shown(key)} -> {row['customer_id']} (merged away), version {row.get('version', 0)}")
-    report.count("stale rows", len(stale.failures))
+    report.count_items("stale rows", stale.failures)
 
     table_nodes, undecodable = running_nodes(outputs.changelog)
     _check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
@@ -164,25 +187,35 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     rebuilt = clusters(graph.store.nodes)
     joined_rebuilt, joined_current = by_review(rebuilt, pairs), by_review(current, pairs)
     comparison = compare(joined_rebuilt, joined_current)
-    _note_reviews(rebuilt, current, pairs, report)
-    for direction, groups in directions(joined_rebuilt, joined_current).items():
-        report.count(direction, groups)
+    mine_of, theirs_of = owners(graph.store.nodes), owners(table_nodes)
+
+    def both(keys: Iterable[str]) -> str:  # a group of identifiers by its customer ids on each side
+        keys = list(keys)
+        return f"recomputed {customer_ids(keys, mine_of)}; in the table {customer_ids(keys, theirs_of)}"
+
+    _note_reviews(rebuilt, current, pairs, both, report)
+    for direction, groups in direction_groups(joined_rebuilt, joined_current).items():
+        report.count_items(direction, [f"customer of {shown(min(group))}: {both(group)}" for group in groups])
     table.checked = comparison.same + len(comparison.differing) + len(comparison.only_rebuilt) \
         + len(comparison.only_running)
     if undecodable:
         table.fail(f"{undecodable} changelog value(s) could not be decoded")
     for member, mine, theirs in comparison.differing:
-        table.fail(f"customer of {shown(member)}: {len(mine)} identifier(s) recomputed, {len(theirs)} in the table")
-    table.failures += [f"customer of {shown(m)} only in the recomputation" for m in comparison.only_rebuilt]
-    table.failures += [f"customer of {shown(m)} only in the table" for m in comparison.only_running]
+        table.fail(f"customer of {shown(member)}: {len(mine)} identifier(s) recomputed, {len(theirs)} in the table "
+                   f"({both({*mine, *theirs})})")
+    table.failures += [f"customer of {shown(m)} only in the recomputation ({both(joined_rebuilt[m])})"
+                       for m in comparison.only_rebuilt]
+    table.failures += [f"customer of {shown(m)} only in the table ({both(joined_current[m])})"
+                       for m in comparison.only_running]
 
 
 def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]], pairs: Pairs,
-                  report: Report) -> None:
+                  both: Callable[[Iterable[str]], str], report: Report) -> None:
     """List the customers that differ only until their reviews are decided, or as an operator decided
-    (``processors.verify.reviews``): awaiting review only when an open review links two of the table's customers."""
+    (``processors.verify.reviews``): awaiting review only when an open review links two of the table's customers;
+    ``both``: a group's customer ids on each side."""
     joined_current = by_review(current, pairs)
-    noted: dict[str, int] = {}  # AWAITING / DECIDED -> customers
+    noted: dict[str, list[str]] = {}  # AWAITING / DECIDED -> one line per group
     for first, members in sorted(by_review(rebuilt, pairs).items()):
         inside = set(members)
         mine = sorted(cluster for cluster in rebuilt.values() if set(cluster) <= inside)
@@ -190,11 +223,12 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
         if joined_current.get(first) != members or mine == theirs:
             continue  # a real difference (failed by the check) or none at all
         state = status(members, pairs, theirs)
-        noted[state] = noted.get(state, 0) + 1
-        report.note(f"customer of {shown(first)}: {len(members)} identifier(s), {len(mine)} customer(s) recomputed, "
-                    f"{len(theirs)} in the table: {state}")
-    for state, count in sorted(noted.items()):  # a figure per status: "awaiting review", "decided by an operator"
-        report.count(state, count)
+        line = (f"customer of {shown(first)}: {len(members)} identifier(s), {len(mine)} customer(s) recomputed, "
+                f"{len(theirs)} in the table ({both(members)})")
+        noted.setdefault(state, []).append(line)
+        report.note(f"{line}: {state}")
+    for state, lines in sorted(noted.items()):  # a figure per status: "awaiting review", "decided by an operator"
+        report.count_items(state, lines)
 
 
 def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mapping[str, NodeState],
@@ -212,9 +246,12 @@ def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mappin
     names = report.add(Check("identity: each screen pop shows the name the recomputation shows", len(both)))
     if undecodable:
         names.fail(f"{undecodable} profile changelog value(s) could not be decoded")
+    mine_of, theirs_of = owners(recomputed.graph.store.nodes), owners(table)
     for members in both:
         if wanted[members] != found[members]:
-            names.fail(f"customer of {shown(min(members))}: its screen pop's name is not the recomputation's")
+            names.fail(f"customer of {shown(min(members))}: its screen pop's name is not the recomputation's "
+                       f"(recomputed {customer_ids(members, mine_of)}; in the table "
+                       f"{customer_ids(members, theirs_of)})")
 
 
 def _names(nodes: Mapping[str, NodeState], profiles: Mapping[str, Any],
@@ -281,7 +318,7 @@ def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_t
                      f"the current customer of its identifiers" + (
                          _moved_cause(moved_to[event_id]) if event_id in moved_to
                          else _split_cause(recomputed, event_id, outputs)))
-    report.count("lost", len(reflected.failures))
+    report.count_items("lost", reflected.failures)
     _check_on_some_customer(recomputed, expected, published, report)
 
 
@@ -310,7 +347,7 @@ def _check_on_some_customer(recomputed: Recomputed, expected: set[str], publishe
                            "is on no customer (not on customer.contacts)")
     if through_shared:
         report.count(THROUGH_SHARED_ONLY, through_shared)
-    report.count("lost", len(somewhere.failures))
+    report.count_items("lost", somewhere.failures)
 
 
 def _left_contact(event: Event, event_id: str, under: set[str], owners: set[str]) -> str:

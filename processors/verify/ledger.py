@@ -49,4 +49,4 @@ def check_ledger(entries: list[tuple[str, str | None]], inputs: Iterable[Replaye
         topics = on_topics.get(found, set())
         if not topics or (suffix is not None and f"{prefix}.{suffix}" not in topics and suffix not in topics):
             check.fail(f"event {found} acknowledged{f' for {suffix}' if suffix else ''} is not on the topic")
-    report.count("lost", len(check.failures))
+    report.count_items("lost", check.failures)

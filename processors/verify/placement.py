@@ -119,7 +119,7 @@ def _body(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_one_customer_per_contact(placements: Placements, report: Report) -> Check:
     """Every event of one contact stands on one customer; a contact on more fails, naming its events' kinds per
-    customer (never a customer id or identifier value), and counts in ``SPREAD``."""
+    customer and the customer ids (never an identifier value: tester24 F7), and counts in ``SPREAD``."""
     members: dict[str, list[str]] = {}
     for event_id, contact in placements.contact.items():
         members.setdefault(contact, []).append(event_id)
@@ -129,9 +129,9 @@ def check_one_customer_per_contact(placements: Placements, report: Report) -> Ch
         for event_id in event_ids:
             kinds.setdefault(placements.customer(event_id), []).append(placements.schema[event_id])
         if len(kinds) > 1:
-            spread = "; ".join(sorted(", ".join(sorted(names)) for names in kinds.values()))
+            spread = "; ".join(sorted(f"{', '.join(sorted(names))} on {customer}" for customer, names in kinds.items()))
             check.fail(f"contact {contact}: {len(event_ids)} event(s) on {len(kinds)} customers ({spread})")
-    report.count(SPREAD, len(check.failures))
+    report.count_items(SPREAD, check.failures)
     return check
 
 
@@ -139,14 +139,16 @@ def check_handoffs_with_their_contact(placements: Placements, report: Report) ->
     """Every ``HandoffCreated`` opened during a contact read on the topic (``origin_interaction_id``, the contact's
     screen-pop id) stands on a customer that contact's events stand on, through every merge: a handoff left on the
     customer a contact moved off shows on the wrong person's screen pop (movehoff's note). Fails naming the handoff's
-    event id (never a customer id or identifier value); a handoff whose contact was not read is not checked."""
+    event id, the contact and the customer ids (never an identifier value); a handoff whose contact was not read is
+    not checked."""
     checked = {event_id: contact for event_id, contact in placements.opened_during.items()
                if contact in placements.events_of}
     check = report.add(Check(HANDOFF_WITH_CONTACT, len(checked)))
     for event_id, contact in sorted(checked.items()):
         where = {placements.customer(other) for other in placements.events_of[contact]}
         if placements.customer(event_id) not in where:
-            check.fail(f"HandoffCreated {event_id}: on another customer than the contact it was opened during")
+            check.fail(f"HandoffCreated {event_id}: on {placements.customer(event_id)}, the contact {contact} it was "
+                       f"opened during on {', '.join(sorted(where))}")
     return check
 
 
@@ -167,7 +169,7 @@ def check_handoff_customers(placements: Placements, table: Mapping[str, Mapping[
     directory = placements.directory
     placed = {h: p[0] for h in table if (p := directory.placed_on(h)) is not None}
     check = report.add(Check(HANDOFF_CUSTOMER, len(placed)))
-    closed = 0
+    closed_lines: list[str] = []
     for handoff_id, customer in sorted(placed.items()):
         state = table[handoff_id]
         sides = {"the tracker's table": state.get("customer_id")}
@@ -176,14 +178,16 @@ def check_handoff_customers(placements: Placements, table: Mapping[str, Mapping[
         wrong = [side for side, named in sides.items() if named is None or directory.survivor_of(named) != customer]
         if not wrong:
             continue
+        named = ", ".join(sorted({str(sides[side]) for side in wrong}))
         if state.get("status") is not None and not Status(state["status"]).is_open:
-            closed += 1
-            report.note(f"handoff {handoff_id} (closed): {' and '.join(wrong)} name(s) another customer than "
-                        "identity's placement")
+            closed_lines.append(f"handoff {handoff_id} (closed): {' and '.join(wrong)} name(s) {named}, "
+                                f"identity placed it on {customer}")
             continue
-        check.fail(f"handoff {handoff_id}: identity placed it on one customer, {' and '.join(wrong)} "
-                   "name(s) another or none")
-    report.count(ELSEWHERE, len(check.failures))
-    if closed:
-        report.count(CLOSED_ELSEWHERE, closed)
+        check.fail(f"handoff {handoff_id}: identity placed it on {customer}, {' and '.join(wrong)} "
+                   f"name(s) {named}")
+    report.count_items(ELSEWHERE, check.failures)
+    for line in closed_lines:
+        report.note(line)
+    if closed_lines:
+        report.count_items(CLOSED_ELSEWHERE, closed_lines)
     return check

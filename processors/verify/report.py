@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bus.identifiers.masking import mask
 
-MAX_LISTED = 20  # failures listed per check; the count is always complete
+MAX_LISTED = 20  # failures listed per check, items per figure; the count is always complete
 
 
 @dataclass
@@ -32,8 +32,9 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (e.g. customers awaiting review)
-    # What a figure counts, one line per item (ids only, never an identifier value), where it can be listed:
-    # ``omnibus verify --list-figures`` prints them (tester17 N7: "contacts left by a claim 60" named none).
+    # What a figure counts, one line per item (contact, event, handoff and customer ids, never an identifier value):
+    # ``omnibus verify --list-figures`` prints them (tester17 N7: "contacts left by a claim 60" named none;
+    # tester24 F11: the figures of a failing run listed nothing).
     items: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -61,6 +62,13 @@ class Report:
         """Count one item in the figure ``name`` and list it (``items``): ``line`` names it by ids only."""
         self.count(name, 1)
         self.items.setdefault(name, []).append(line)
+
+    def count_items(self, name: str, lines: list[str]) -> None:
+        """Count ``len(lines)`` in the figure ``name`` and list each line (``items``): a figure that counts the
+        failures of a check lists them; ``lines`` name items by ids only. A figure of 0 is still reported."""
+        self.count(name, len(lines))
+        if lines:
+            self.items.setdefault(name, []).extend(lines)
 
     def notes_left_out(self) -> str | None:
         """``… and N more (the figures count them all)`` past ``MAX_LISTED`` notes, else None."""

@@ -110,10 +110,12 @@ def check_splits(customer_events: Iterable[Replayed], owner: Mapping[str, str], 
         back = [key for key in sorted(moved) if key in owner and current(owner[key]) == current(source)]
         if together:
             key, other = together[0]
-            check.fail(f"{shown(key)} and {shown(other)}, split apart by an operator, are one customer in the table")
+            check.fail(f"{shown(key)} and {shown(other)}, split apart by an operator (customer {new} off {source}), "
+                       f"are one customer in the table (now {current(owner[key]) if key in owner else 'unassigned'} "
+                       "on customer.identifiers)")
         elif back:
-            check.fail(f"{shown(back[0])}, split off customer {source} by an operator, is that customer's again on "
-                       "customer.identifiers")
+            check.fail(f"{shown(back[0])}, split off customer {source} into {new} by an operator, is that customer's "
+                       "again on customer.identifiers")
 
 
 def joined(groups: Iterable[frozenset[str]], pairs: Pairs) -> dict[frozenset[str], frozenset[str]]:
@@ -162,6 +164,12 @@ def directions(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]
     """How many groups of identifiers differ in each direction: ``TOGETHER_RECOMPUTED`` (a recomputed customer
     spans two or more of the table's) and ``TOGETHER_IN_TABLE`` (the reverse); a group of customers that overlap
     may count in both. ``rebuilt``, ``current``: clusters (``by_review``: after joining what reviews link)."""
+    return {name: len(groups) for name, groups in direction_groups(rebuilt, current).items()}
+
+
+def direction_groups(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]) -> dict[str, list[list[str]]]:
+    """The groups ``directions`` counts, each as its sorted identifier keys (every customer of either side that
+    overlaps it), in order of their smallest key."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -178,4 +186,8 @@ def directions(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]
         for members in mine.values():
             if len({theirs_of[key] for key in members if key in theirs_of}) > 1:
                 counted[name].add(root(members[0]))
-    return {name: len(groups) for name, groups in counted.items()}
+    members_of: dict[str, set[str]] = {}
+    for members in (*rebuilt.values(), *current.values()):
+        members_of.setdefault(root(members[0]), set()).update(members)
+    return {name: sorted((sorted(members_of[group]) for group in groups), key=lambda keys: keys[0])
+            for name, groups in counted.items()}

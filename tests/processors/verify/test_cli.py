@@ -50,3 +50,38 @@ def test_list_figures_prints_what_a_figure_counts_and_without_it_says_which_figu
     console = Console(record=True, width=200)
     render(report, console, list_figures=True)
     assert "  - contact i-1 (event e-1) under cus_b; its identifiers lead to cus_a" in console.export_text()
+
+
+def test_tester24_f11_list_figures_prints_the_ids_behind_each_figure_and_no_identifier_value() -> None:
+    """tester24 F11: ``verify --list-figures`` printed the same as ``verify``. On a failing run (a row lost, one on
+    another customer, a stale one) every figure that counts something lists it by ids, the first ``MAX_LISTED``
+    with a count of the rest; e-mails stay masked."""
+    from processors.verify.identity import check_identity
+    from tests.processors.verify.support import CONTACTS_IN, Run, row
+
+    run = Run()
+    outputs = run.outputs()
+    outputs.assignments = [row(outputs.assignments[0].key.decode(), "cus_z", 2, 0),  # type: ignore[union-attr]
+                           *outputs.assignments[2:],
+                           row(outputs.assignments[2].key.decode(), "cus_c", 3, 9)]  # type: ignore[union-attr]
+    report = Report()
+    check_identity(run.recomputed, outputs, CONTACTS_IN, report)
+    plain, listed = Console(record=True, width=400), Console(record=True, width=400)
+    render(report, plain)
+    render(report, listed, list_figures=True)
+    counted = {name for name, value in report.figures.items() if value and name != "events"}
+    assert counted == {"lost", "stale rows"} and set(report.items) == counted
+    text = listed.export_text()
+    assert text != plain.export_text()
+    for name in counted:
+        assert f"{name}:\n" + "".join(f"  - {line}\n" for line in report.items[name]) in text
+    assert "cus_c (merged away)" in text and "recomputed customer cus_" in text
+    assert not any(value in text for value in ("a@example.org", "b@example.org", "c@example.org"))
+
+
+def test_list_figures_prints_the_first_items_of_a_figure_and_counts_the_rest() -> None:
+    report = Report([Check("identity: a", 1)], {"lost": 25}, items={"lost": [f"event e-{n}" for n in range(25)]})
+    console = Console(record=True, width=200)
+    render(report, console, list_figures=True)
+    text = console.export_text()
+    assert "  - event e-19\n" in text and "e-20" not in text and "  … and 5 more" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from processors.identity.graph.state import encode_state
 from processors.profile.book import ProfileBook
 from processors.replay.identity import recompute
+from processors.replay import Replayed
 from processors.verify.identity import check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
@@ -53,9 +54,10 @@ def test_identifiers_split_over_two_customers_are_not_grouped_as_recomputed() ->
     outputs = run.outputs()
     outputs.assignments[0] = row(outputs.assignments[0].key.decode(), "cus_z", 2, 0)  # type: ignore[union-attr]
     report = checked(run, outputs)
+    recomputed = run.recomputed.graph.customer_of(run.keys[0])
     assert report.check("identity: identifiers are grouped as the recomputation groups them").failures == [
-        "customer of EMAIL:a***@example.org: 3 identifier(s) recomputed, on the topic spread over 2 customer(s) "
-        "with 0 other identifier(s)"]
+        f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed ({recomputed}), on the topic spread over 2 "
+        "customer(s) (cus_a, cus_z) with 0 other identifier(s)"]
 
 
 def test_a_contact_missing_or_under_another_customer_fails() -> None:
@@ -177,6 +179,9 @@ def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
     wrong = Report()
     check_identity(recomputed, IdentityOutputs(changelog=nodes, profiles=profiles(True)), CONTACTS_IN, wrong)
     assert len(wrong.check(check).failures) == 1 and "Marie" not in " ".join(wrong.check(check).failures)
+    # tester24 F7: the failure names Jean's customer on both sides, never his phone
+    assert wrong.check(check).failures[0].endswith(f"(recomputed {jean}; in the table {jean})")
+    assert "679000001" not in " ".join(wrong.lines())
 
 
 def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
@@ -190,3 +195,53 @@ def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
     assert report.ok, report.lines()
     assert report.figures["contacts without an identifier"] == 1
     assert report.check("identity: every contact with an identifier is on some customer").checked == 1
+
+
+def _everything_printed(report: Report) -> str:
+    return "\n".join([*report.lines(), *(line for lines in report.items.values() for line in lines)])
+
+
+def test_tester24_f7_each_failing_grouping_check_names_the_customer_ids_on_both_sides() -> None:
+    """tester24 F7: ``customer of ACCOUNT:****0002`` named two customers (masked identifiers are ambiguous). Every
+    failure of the identifiers' and the table's grouping names the customer ids involved, recomputed and live; the
+    figures list the same ids; no identifier value appears anywhere."""
+    run = Run()
+    mine = run.recomputed.graph.customer_of(run.keys[0])
+    outputs = run.outputs()
+    outputs.assignments = [row(outputs.assignments[0].key.decode(), "cus_z", 2, 0),  # type: ignore[union-attr]
+                           *outputs.assignments[2:]]  # one row on another customer, one missing
+    half = recompute(run.inputs[:1], SETTINGS, unlimited_settings(), ProfileBook([]))  # a table that lost e2
+    theirs = half.graph.customer_of(run.keys[0])
+    outputs.changelog = [Replayed(outputs.changelog[0].topic, 0, i, key.encode(), None, encode_state(state))
+                         for i, (key, state) in enumerate(half.graph.store.nodes.items())]
+    report = checked(run, outputs)
+    (lost,) = report.check("identity: every identifier of an accepted input is assigned").failures
+    assert f"recomputed customer {mine})" in lost and report.items["lost"] == [lost]
+    (spread,) = report.check("identity: identifiers are grouped as the recomputation groups them").failures
+    assert f"({mine}), on the topic spread over 2 customer(s) (cus_a, cus_z)" in spread
+    table = report.check("identity: node table equals the recomputation from its inputs").failures
+    assert table == [f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed, 2 in the table "
+                     f"(recomputed {mine}; in the table {theirs})"]
+    printed = _everything_printed(report)
+    assert not any(value in printed for value in ("a@example.org", "b@example.org", "c@example.org"))
+
+
+def test_tester24_f7_a_customer_on_one_side_only_is_named_by_its_customer_ids() -> None:
+    """``customer of ANONYMOUS_ID:anon… only in the recomputation`` named no customer: each side's ids are given."""
+    run = Run()
+    mine = run.recomputed.graph.customer_of(run.keys[0])
+    outputs = run.outputs()
+    outputs.changelog = [r for r in outputs.changelog if not r.key.startswith(b"cus_")]  # type: ignore[union-attr]
+    report = checked(run, outputs)  # the table lost its customer's node; its identifiers' nodes still name it
+    assert report.check("identity: node table equals the recomputation from its inputs").failures == [
+        f"customer of EMAIL:a***@example.org only in the recomputation (recomputed {mine}; in the table {mine})"]
+    other = Run()
+    other.inputs = [record(INPUT, "d", observed([("PHONE", "+33611223344")], event_id="e4"), 0)]
+    other.recomputed = recompute(other.inputs, SETTINGS, unlimited_settings(), ProfileBook([]))
+    outputs = run.outputs()  # the table holds a customer the recomputation of ``other``'s inputs does not
+    report = checked(other, outputs)
+    only_table = [line for line in report.check("identity: node table equals the recomputation from its inputs")
+                  .failures if "only in the table" in line]
+    assert only_table == [f"customer of EMAIL:a***@example.org only in the table (recomputed none; in the table "
+                          f"{mine})"]
+    assert "611223344" not in _everything_printed(report)

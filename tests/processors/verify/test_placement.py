@@ -80,13 +80,16 @@ def test_tester20_f4_the_call_on_two_customers_and_the_handoff_tracked_on_the_ke
     check_one_customer_per_contact(placements, report)
     check_handoff_customers(placements, tracker(ALICE), {HANDOFF: ALICE}, report)
     assert not report.ok
-    assert report.check(ONE_CONTACT).failures == [
-        f"contact {CALL}: 3 event(s) on 2 customers (CallCompleted; HandoffCreated, InteractionRecorded)"]
+    # tester24 F7: each failure names the customer ids involved, which the operator is entitled to
+    assert report.check(ONE_CONTACT).failures == [f"contact {CALL}: 3 event(s) on 2 customers (CallCompleted on "
+                                                  f"{ALICE}; HandoffCreated, InteractionRecorded on {BOB})"]
     assert report.check(HANDOFF_CUSTOMER).failures == [
-        f"handoff {HANDOFF}: identity placed it on one customer, the tracker's table and its latest "
-        "HandoffRouted/HandoffStatusChanged name(s) another or none"]
+        f"handoff {HANDOFF}: identity placed it on {BOB}, the tracker's table and its latest "
+        f"HandoffRouted/HandoffStatusChanged name(s) {ALICE}"]
     assert report.figures == {SPREAD: 1, ELSEWHERE: 1}
-    assert not any(ALICE in line or BOB in line for line in report.lines())  # ids of contacts and cases only
+    # tester24 F11: --list-figures lists what each figure counts
+    assert report.items == {SPREAD: report.check(ONE_CONTACT).failures,
+                            ELSEWHERE: report.check(HANDOFF_CUSTOMER).failures}
 
 
 def test_the_tracker_naming_no_customer_or_announcing_another_fails() -> None:
@@ -153,7 +156,7 @@ def test_a_handoff_left_on_the_customer_its_call_moved_off_fails() -> None:
     failed = {check.name for check in report.checks if check.failures}
     assert failed == {HANDOFF_WITH_CONTACT, ONE_CONTACT}, report.lines()
     (failure,) = next(c for c in report.checks if c.name == HANDOFF_WITH_CONTACT).failures
-    assert "e-handoff" in failure and ALICE not in failure and BOB not in failure
+    assert failure == f"HandoffCreated e-handoff: on {ALICE}, the contact {CALL_ID} it was opened during on {BOB}"
 
 
 def test_a_handoff_whose_contact_was_not_read_or_of_no_contact_is_not_checked() -> None:
@@ -169,8 +172,9 @@ def test_a_closed_handoff_elsewhere_is_a_note_and_a_figure() -> None:
     report = Report()
     check_handoff_customers(read_placements(call(BOB, BOB)), tracker(ALICE, "RESOLVED"), {}, report)
     assert report.ok and report.figures == {ELSEWHERE: 0, CLOSED_ELSEWHERE: 1}
-    assert report.notes == [f"handoff {HANDOFF} (closed): the tracker's table name(s) another customer than "
-                            "identity's placement"]
+    assert report.notes == [f"handoff {HANDOFF} (closed): the tracker's table name(s) {ALICE}, identity placed it "
+                            f"on {BOB}"]
+    assert report.items == {CLOSED_ELSEWHERE: report.notes}
 
 
 def test_a_handoff_identity_never_placed_is_not_checked() -> None:

@@ -86,7 +86,12 @@ def test_customers_kept_apart_by_an_open_review_are_listed_not_failed() -> None:
     assert report.ok, report.lines()
     assert report.figures["awaiting review"] == 1
     (note,) = report.notes
-    assert note.endswith(f"1 customer(s) recomputed, 2 in the table: {AWAITING}") and "1000001" not in note
+    assert note.endswith(f": {AWAITING}") and "1000001" not in note
+    # tester24 F7: the note names the customers on each side, the figure lists them
+    graph = merged_in_the_recomputation.graph
+    recomputed_ids = {graph.customer_of(key) for key in graph.store.nodes if key.startswith("ACCOUNT:")}
+    assert len(recomputed_ids) == 1 and f"recomputed {recomputed_ids.pop()}; in the table cus_" in note
+    assert report.items["awaiting review"] == [note.removesuffix(f": {AWAITING}")]
     assert checked(recomputed, outputs_of(recomputed, request_records)).notes == []  # nothing differs: no note
 
 
@@ -177,6 +182,11 @@ def test_directions_count_each_group_once_per_direction() -> None:
     assert directions(rebuilt, current) == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}
     crossed = directions({"A:1": ["A:1", "A:2"], "A:3": ["A:3"]}, {"A:1": ["A:1"], "A:2": ["A:2", "A:3"]})
     assert crossed == {TOGETHER_RECOMPUTED: 1, TOGETHER_IN_TABLE: 1}  # one group, regrouped both ways
+    # tester24 F11: the groups behind the figures, each by every identifier of the customers that overlap it
+    from processors.verify.reviews import direction_groups
+
+    assert direction_groups(rebuilt, current) == {TOGETHER_RECOMPUTED: [["A:1", "A:2"]],
+                                                  TOGETHER_IN_TABLE: [["A:3", "A:4"]]}
 
 
 def test_by_review_joins_only_the_clusters_a_pair_links() -> None:
@@ -260,6 +270,10 @@ def test_a_split_the_table_does_not_keep_fails() -> None:
     report = checked(recomputed, outputs)
     (failure,) = report.check(SPLITS).failures
     assert failure.startswith("ACCOUNT:****7718 and ") and "+3362" not in failure
+    # tester24 F7: the failure names the split's customers and the one holding the identifier now
+    split = next(r.event.value for r in split_events if r.event is not None and r.event.schema.endswith("CustomerSplit"))
+    assert (f"(customer {split['new_customer_id']} off {split['source_customer_id']}), are one customer in the table "
+            f"(now {running.graph.customer_of(account)} on customer.identifiers)") in failure
     assert not report.check(TABLE).ok and not report.check(GROUPED).ok
 
 
