@@ -19,6 +19,9 @@ from faust.web import Request, Response, View
 from pydantic import SecretStr
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="omnibus"'}
+# The same words in every guarded view's OpenAPI answers (processors/*/openapi.py).
+UNAUTHORIZED = ("The deployment asks for bearer tokens (OMNIBUS_WEB__TOKENS) and the request carries none of them: "
+                "WWW-Authenticate: Bearer, the reason in error. Not answered when no token is set.")
 ViewHandler = Callable[..., Awaitable[Response]]
 
 

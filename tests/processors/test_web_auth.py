@@ -80,3 +80,36 @@ def test_the_token_never_appears_in_the_settings_repr() -> None:
 
     shown = repr(WebSettings(tokens=TOKENS))
     assert "crm-token" not in shown and "desk-token" not in shown
+
+
+def identity_and_offers_app(tokens: dict[str, SecretStr]) -> faust.App:
+    """A faust app with identity's and the offers processor's views, as their workers register them (not started:
+    a let-through query answers 503 "not ready", which is past the token check)."""
+    from types import SimpleNamespace
+
+    from omnibus.cli import Composition
+    from processors.identity import web as identity_web
+    from processors.offers import web as offers_web
+
+    app = faust.App("web-auth-identity", broker="memory://", store="memory://", web_enabled=True)
+    settings = OmnibusSettings(web={"tokens": tokens})
+    processor = SimpleNamespace(app=app, settings=settings, book=Composition().profile_book(),
+                                nodes=SimpleNamespace(name="identity-nodes"))
+    identity_web.register_views(processor)  # type: ignore[arg-type]
+    offers_web.register_views(SimpleNamespace(app=app), tokens=tokens)  # type: ignore[arg-type]
+    return app
+
+
+@pytest.mark.parametrize("path", ["/customers/lookup?type=PHONE&value=%2B33612345678", "/customers/cus_1",
+                                  "/identity/nodes?key=cus_1", "/customers/cus_1/offers?channel=WEB"])
+async def test_the_screen_pop_and_the_offers_query_ask_for_the_token(path: str) -> None:
+    client = TestClient(TestServer(await identity_and_offers_app(TOKENS).web.wsgi()))
+    await client.start_server()
+    try:
+        assert (await client.get(path)).status == 401
+        bearer = {"Authorization": f"Bearer {TOKENS['crm'].get_secret_value()}"}
+        assert (await client.get(path, headers=bearer)).status != 401
+        assert (await client.get("/openapi.json")).status == 200  # the contract: no customer data, never asked
+        assert (await client.get("/live")).status == 200
+    finally:
+        await client.close()
