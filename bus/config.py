@@ -136,6 +136,9 @@ class WebSettings(Section):
 
     bind: str = Field("127.0.0.1", description="Address the server listens on (0.0.0.0 in a container).")
     host: str = Field("127.0.0.1", description="Address other workers use to reach this one (the pod IP).")
+    tokens: dict[str, SecretStr] = Field(
+        {}, description="Caller name -> bearer token the screen pop, offers and KPI queries ask for "
+        "(processors/web_auth.py); empty: none asked, the network alone decides (README 'Who may call what').")
 
 
 class LogSettings(Section):

@@ -16,6 +16,7 @@ from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
 from processors.profile.shapes import TEXT, Schema, closed, list_of, nullable
+from processors.web_auth import UNAUTHORIZED
 
 OPENAPI_PATH = "/openapi.json"
 LOOKUP_PATH = "/customers/lookup"
@@ -70,6 +71,7 @@ _ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": REF + "Error"
 def _answers(description: str) -> dict[str, Any]:
     return {
         "200": {"description": description, "content": {"application/json": {"schema": {"$ref": REF + "Customer"}}}},
+        "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
         "404": {"description": "No such customer.", **_ERROR_BODY},
         "503": {"description": "Rebalancing, recovering, or the worker owning the data did not answer: retry after "
                                "Retry-After seconds.",

@@ -28,12 +28,13 @@ def pop_command(
     /customers/lookup (GET /customers/{id}) of a running identity worker answers, values masked. Exit 1 when no
     customer has it, 2 when the worker refuses the input, 69 when no worker answers or it cannot answer yet (503)."""
     from processors.identity.pop_client import NoAnswer, fetch_pop, pop_url
+    from processors.web_auth import authorization
 
     if (customer is None) == (kind is None) or (kind is None) != (value is None):
         typer.echo("error: give TYPE and VALUE, or --customer ID (not both)", err=True)
         raise typer.Exit(2)
+    settings, identity = _settings_or_exit()
     if url is None:
-        _, identity = _settings_or_exit()
         if not identity.web_port:
             typer.echo(f"error: {ENV_PREFIX}WEB_PORT is unset (no screen pop is served): give --url", err=True)
             raise typer.Exit(2)
@@ -41,7 +42,7 @@ def pop_command(
     target = pop_url(url, customer_id=customer) if customer is not None else pop_url(
         url, kind=kind.strip().upper(), value=value, region=region)
     try:
-        answer = fetch_pop(target, timeout_s)
+        answer = fetch_pop(target, timeout_s, authorization(settings.web.tokens))
     except NoAnswer as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(KAFKA_UNAVAILABLE_EXIT) from None

@@ -12,6 +12,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +46,12 @@ def pop_url(base_url: str, *, kind: str | None = None, value: str | None = None,
     return f"{base}{LOOKUP_PATH}?{urllib.parse.urlencode(query)}"
 
 
-def fetch_pop(url: str, timeout_s: float) -> PopAnswer:
+def fetch_pop(url: str, timeout_s: float, headers: Mapping[str, str] | None = None) -> PopAnswer:
     """GET ``url`` (from ``pop_url``). Raises ``NoAnswer`` when nothing answers within ``timeout_s`` seconds or the
-    answer is not JSON; the error names the worker's address, never the query (it holds the identifier)."""
+    answer is not JSON; the error names the worker's address, never the query (it holds the identifier).
+    ``headers``: sent along (``Authorization`` when the worker asks for a bearer token: ``processors.web_auth``)."""
     address = urllib.parse.urlsplit(url)._replace(query="").geturl()
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (http(s) from our option)
             return PopAnswer(response.status, _json(response.read(), address))

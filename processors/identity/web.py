@@ -30,6 +30,7 @@ from processors.identity.wire import partition_of
 from processors.profile.masking import mask, mask_keys
 from processors.profile.sections.products import accounts_named
 from processors.readiness import Readiness, install, unavailable
+from processors.web_auth import authorization, guarded
 
 if TYPE_CHECKING:
     from processors.identity.agent import IdentityProcessor
@@ -110,7 +111,8 @@ class ScreenPop:
             return self.local(key)
         try:
             url, params = f"{owner}{NODE_PATH}", {"key": key}
-            async with self.app.http_client.get(url, params=params, timeout=FETCH_TIMEOUT) as response:
+            async with self.app.http_client.get(url, params=params, timeout=FETCH_TIMEOUT,
+                                                headers=authorization(self.processor.settings.web.tokens)) as response:
                 if response.status != 200:
                     raise Unavailable(f"owner answered {response.status}")
                 return await response.json()
@@ -321,12 +323,16 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
     readiness: Readiness = install(app, "identity", checks=[screen_pop.owners_unknown],
                                    broker=processor.settings.readiness)
 
+    tokens = processor.settings.web.tokens
+
+    @guarded(tokens)
     async def node_view(self: View, request: Request) -> Response:  # local state only: no routing needed
         if (waiting := readiness.waiting_for()) is not None:
             return unavailable(self, waiting)
         key = request.query.get("key", "")
         return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
 
+    @guarded(tokens)
     async def lookup_view(self: View, request: Request) -> Response:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
@@ -347,6 +353,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
+    @guarded(tokens)
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)

@@ -216,5 +216,5 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     if kpis.web_port is not None:
         register_views(app, owned_windows, lambda: len(
             {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count,
-            cannot_serve=probes.waiting_for)
+            cannot_serve=probes.waiting_for, tokens=settings.web.tokens)
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)

@@ -16,11 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from faust.web import Request, Response, View
+from pydantic import SecretStr
 
 from bus.errors import OmnibusError
 from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
 from processors.kpis.windows import Granularity, WindowKey, from_micros, to_micros
 from processors.readiness import unavailable
+from processors.web_auth import guarded
 from schemas.enums import CHANNELS
 
 
@@ -77,11 +79,13 @@ def filters(query: Mapping[str, str]) -> dict[str, Any]:
 
 def register_views(
     app: Any, current: Callable[[], Mapping[str, Mapping[str, int]]], partial: Callable[[], bool],
-    cannot_serve: Callable[[], str | None] = lambda: None,
+    cannot_serve: Callable[[], str | None] = lambda: None, tokens: Mapping[str, SecretStr] | None = None,
 ) -> None:
     """``GET /kpis`` on ``app``; ``cannot_serve``: why the worker cannot read its tables now (starting, stopping,
     rebalancing: ``processors.readiness.Readiness.waiting_for``), answered 503 with Retry-After, as every
-    processor's views are (``current`` asks the consumer for its assignment, which raises before it started)."""
+    processor's views are (``current`` asks the consumer for its assignment, which raises before it started);
+    ``tokens``: the bearer tokens it asks for (``processors.web_auth``)."""
+    @guarded(tokens or {})
     async def kpis_view(self: View, request: Request) -> Response:
         if (waiting := cannot_serve()) is not None:
             return unavailable(self, waiting)

@@ -190,5 +190,5 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     if offers.web_port is not None:
         from processors.offers.web import register_views
 
-        register_views(worker)
+        register_views(worker, tokens=settings.web.tokens)
     return worker

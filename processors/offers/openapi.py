@@ -10,6 +10,7 @@ from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
 from processors.offers.caps import Suppression
 from processors.offers.definition import Channel
 from processors.profile.shapes import TEXT, TIME, Schema, closed, list_of, nullable
+from processors.web_auth import UNAUTHORIZED
 
 OPENAPI_PATH = "/openapi.json"
 BY_ID_PATH = "/customers/{customer_id}/offers"
@@ -30,7 +31,8 @@ OFFERS_ANSWER: Schema = closed({
     }), "Eligible offers a cap, quiet hours or the customer's \"not now\" (while it lasts: not_now) keep from being "
         "presented now; an offer accepted, declined or opted out of is not listed."),
 })
-ERROR: Schema = closed({"error": TEXT}, description="400: bad channel or identifier; 404: unknown customer.")
+ERROR: Schema = closed({"error": TEXT}, description="400: bad channel or identifier; 401: no valid bearer token; "
+                       "404: unknown customer.")
 
 _CHANNEL = {"name": "channel", "in": "query", "required": True,
             "schema": {"type": "string", "enum": [channel.value for channel in Channel]},
@@ -42,6 +44,7 @@ def _answers() -> dict[str, Any]:
     return {"200": {"description": "The offers to present.",
                     "content": {"application/json": {"schema": {"$ref": REF + "Offers"}}}},
             "400": {"description": "Unknown channel, or an identifier that does not normalise.", **_ERROR_BODY},
+            "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
             "404": {"description": "No customer has this identifier, or an unknown customer id.", **_ERROR_BODY}}
 
 

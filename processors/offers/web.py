@@ -14,9 +14,11 @@ tables (one worker, see ``agent``). ``GET /openapi.json``: the answer's contract
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from faust.web import Request, Response, View
+from pydantic import SecretStr
 
 from bus.identifiers import IdentifierNormaliser, Rejected
 from processors.offers import metrics
@@ -24,6 +26,7 @@ from processors.offers.definition import Channel
 from processors.offers.openapi import BY_ID_PATH, OPENAPI, OPENAPI_PATH
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
+from processors.web_auth import guarded
 
 if TYPE_CHECKING:
     from processors.offers.agent import OffersWorker
@@ -57,9 +60,11 @@ def answer(worker: OffersWorker, customer_id: str, channel: str) -> dict[str, An
     }
 
 
-def register_views(worker: OffersWorker) -> None:
+def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | None = None) -> None:
+    """The offers query (guarded by ``tokens``: ``processors.web_auth``) and its open ``/openapi.json``."""
     app = worker.app
 
+    @guarded(tokens or {})
     async def offers_view(self: View, request: Request, customer_id: str) -> Response:
         started = time.perf_counter()
         channel = request.query.get("channel", "").upper()

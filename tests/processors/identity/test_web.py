@@ -155,3 +155,37 @@ async def test_the_family_phones_screen_pop_names_both_housemates_from_either_wo
     (bobs_hint,) = bob["shared_identifiers"]
     assert keeper["shared_identifiers"] == []  # the phone looked up is given once, as shared_identifier
     assert bobs_hint["kept_by"] == keeper["customer_id"] and "+33600000001" not in json.dumps(answers[ports[0], "PHONE"])
+
+
+@pytest.mark.timeout(180)
+async def test_with_tokens_set_the_screen_pop_asks_for_one_and_workers_forward_with_it(
+        bootstrap_servers: str, tmp_path: Path) -> None:
+    """tester24 F12: the screen pop answered anyone. With ``OMNIBUS_WEB__TOKENS`` set a lookup without the token is
+    refused (401), one with it is answered by either worker: the worker asked forwards to the owner of each key over
+    the guarded node view with its own token (4 partitions on 2 workers: some of the 4 keys live on the other)."""
+    from pydantic import SecretStr
+
+    from bus.config import WebSettings
+    from tests.processors.identity.support import matcher_settings
+
+    base = await settings_with_topics(bootstrap_servers, partitions=4)
+    config = base.model_copy(update={"web": WebSettings(tokens={"crm": SecretStr("crm-token-0123456789")})})
+    accounts = [("ACCOUNT", f"300000{i}") for i in range(4)]
+    serializer, _ = build_serde(config.registry)
+    async with EventProducer(config, serializer) as producer:
+        await producer.publish_many([
+            Outgoing(CONTACT_EVENTS.name(config.topics), f"call-{i}",
+                     interaction([account], minutes=i, interaction_id=f"call-{i}"))
+            for i, account in enumerate(accounts)])
+    ports = distinct_free_ports(2)
+    async with running_workers(config, matcher_settings(), tmp_path, 2, web_ports=list(ports)) as workers:
+        await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
+        url = f"http://127.0.0.1:{ports[0]}/customers/lookup"
+        async with aiohttp.ClientSession() as http:
+            status, text = await get_when_served(http, url, {"type": "ACCOUNT", "value": accounts[0][1]})
+            assert status == 401 and "bearer token" in json.loads(text)["error"], text
+            assert (await get_when_served(http, f"http://127.0.0.1:{ports[0]}/live"))[0] == 200
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer crm-token-0123456789"}) as http:
+            for kind, value in accounts:
+                status, text = await get_when_served(http, url, {"type": kind, "value": value}, timeout_s=30)
+                assert status == 200, text

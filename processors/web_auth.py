@@ -1,0 +1,62 @@
+"""Bearer tokens on the processors' query views: the screen pop, the offers query, the KPI query.
+
+``OMNIBUS_WEB__TOKENS`` (``bus.config.WebSettings.tokens``) maps a caller's name to its token; empty (the default), no
+view asks for one and the network alone decides who calls (README "Who may call what"). Set, a guarded view answers
+401 with ``WWW-Authenticate: Bearer`` and ``{"error": reason}`` unless the request carries
+``Authorization: Bearer <one of the tokens>`` (RFC 6750, section 3). ``/live``, ``/ready``, ``/metrics`` and
+``/openapi.json`` are never guarded (probes, Prometheus, the contract). Tokens are compared in constant time and
+never logged or echoed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from faust.web import Request, Response, View
+from pydantic import SecretStr
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="omnibus"'}
+# The same words in every guarded view's OpenAPI answers (processors/*/openapi.py).
+UNAUTHORIZED = ("The deployment asks for bearer tokens (OMNIBUS_WEB__TOKENS) and the request carries none of them: "
+                "WWW-Authenticate: Bearer, the reason in error. Not answered when no token is set.")
+ViewHandler = Callable[..., Awaitable[Response]]
+
+
+def refusal(authorization: str | None, tokens: Mapping[str, SecretStr]) -> str | None:
+    """Why a request with this ``Authorization`` header is refused, or None when it may pass (or no token is set)."""
+    if not tokens:
+        return None
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    if not authorization:
+        return "this endpoint needs a bearer token: send Authorization: Bearer <token> (OMNIBUS_WEB__TOKENS)"
+    if scheme.lower() != "bearer" or not given.strip():
+        return "the Authorization header must be 'Bearer <token>'"
+    presented = given.strip().encode()
+    # every token compared, so the time taken does not tell which caller's token came close
+    matches = [hmac.compare_digest(presented, token.get_secret_value().encode()) for token in tokens.values()]
+    return None if any(matches) else "unknown bearer token"
+
+
+def authorization(tokens: Mapping[str, SecretStr]) -> dict[str, str]:
+    """The header a worker sends to another worker's guarded view: the first token's, none when no token is set."""
+    for token in tokens.values():
+        return {"Authorization": f"Bearer {token.get_secret_value()}"}
+    return {}
+
+
+def guarded(tokens: Mapping[str, SecretStr]) -> Callable[[ViewHandler], ViewHandler]:
+    """Decorate a faust view handler ``(self, request, **path) -> Response`` so it first checks the bearer token."""
+
+    def decorate(handler: ViewHandler) -> ViewHandler:
+        @functools.wraps(handler)
+        async def checked(self: View, request: Request, *args: Any, **kwargs: Any) -> Response:
+            if tokens and (reason := refusal(request.headers.get("Authorization"), tokens)) is not None:
+                return self.error(401, reason, headers=dict(CHALLENGE))
+            return await handler(self, request, *args, **kwargs)
+
+        return checked
+
+    return decorate
