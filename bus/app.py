@@ -13,6 +13,7 @@ import atexit
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -42,6 +43,7 @@ from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options, faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
+from bus.topic_check import require_topics
 from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
@@ -149,11 +151,24 @@ def check_web_port(app: faust.App, setting: str | None) -> str | None:
     return None
 
 
-async def probe_cluster(settings: OmnibusSettings) -> None:
-    """Connect to the cluster once and leave. Raises ``KafkaConnectionError`` when no bootstrap server answers."""
+async def probe_cluster(settings: OmnibusSettings, topics: Iterable[str] = ()) -> None:
+    """Connect to the cluster once, check that it lists ``topics``, and leave. Raises ``KafkaConnectionError`` when no
+    bootstrap server answers, ``MissingTopicError`` naming the topics of ``topics`` it does not list
+    (``bus.topic_check``)."""
     admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
     await admin.start()
-    await admin.close()
+    try:
+        await require_topics(admin.list_topics, topics)
+    finally:
+        await admin.close()
+
+
+def subscribed_topics(app: faust.App, settings: OmnibusSettings) -> list[str]:
+    """The topics of ``ALL_TOPICS`` (those ``omnibus topics apply`` creates) the agents of ``app`` read, sorted; the
+    ones faust creates itself (changelogs, the assignor's) are left out."""
+    owned = {spec.name(settings.topics) for spec in ALL_TOPICS}
+    read = {name for agent in app.agents.values() for name in getattr(agent.channel, "topics", ())}
+    return sorted(read & owned)
 
 
 def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
@@ -176,7 +191,9 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     is already taken, before anything starts (``check_web_port``).
 
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
-    among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69).
+    among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69), and
+    ``MissingTopicError`` (status 2) when a topic its agents read does not exist (``subscribed_topics``; tester24 F8:
+    faust would wait for partitions until ``bus.startup_watchdog`` ended it with status 75).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
     ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``). A stop that
     has not finished ``OMNIBUS_STOP__DEADLINE_S`` after SIGTERM ends it with status 124 (``bus.shutdown``).
@@ -186,7 +203,7 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
 
     if (taken := check_web_port(app, web_port_setting)) is not None:
         exit_with_message(taken)
-    asyncio.run(probe_cluster(settings))
+    asyncio.run(probe_cluster(settings, subscribed_topics(app, settings)))
     lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON

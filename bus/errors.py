@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from schemas.errors import OmnibusError
 
 __all__ = [
-    "ConfigError", "DeserializationError", "OmnibusError", "PublishError", "RawRecord", "SchemaRegistryError",
-    "SerializationError",
+    "ConfigError", "DeserializationError", "MissingTopicError", "OmnibusError", "PublishError", "RawRecord",
+    "SchemaRegistryError", "SerializationError",
 ]
+TOPICS_APPLY_HINT = "run `omnibus topics apply` (or check OMNIBUS_TOPICS__PREFIX)"
 
 
 class ConfigError(OmnibusError):
@@ -42,6 +43,20 @@ class PublishError(OmnibusError):
     def __init__(self, message: str, *, retriable: bool) -> None:
         super().__init__(message)
         self.retriable = retriable
+
+
+class MissingTopicError(ConfigError, PublishError):
+    """The broker answered, and its metadata does not list ``topics``: configuration, not an outage (tester24 F8).
+
+    Never retriable: waiting does not create a topic. A command ends with status 2 on it (a ``ConfigError``,
+    ``bus.bootstrap``); the message names the topics and the fix (``TOPICS_APPLY_HINT``)."""
+
+    def __init__(self, topics: Sequence[str]) -> None:
+        self.topics = tuple(topics)
+        names = ", ".join(self.topics)
+        verb = "does" if len(self.topics) == 1 else "do"
+        PublishError.__init__(self, f"topic{'s' if len(self.topics) > 1 else ''} {names} {verb} not exist: "
+                                    f"{TOPICS_APPLY_HINT}", retriable=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,9 @@ The producer sends bytes (``send``); turning an event into bytes is its topic's 
 
 A start or a send that Kafka refuses for a transient reason (no broker answers yet, a partition without a leader
 for longer than aiokafka's own retries last) is tried again with backoff (``bus.publish_retry``) rather than
-raised, for up to ``producer.give_up_after_s``: a worker rides out an outage instead of stopping.
+raised, for up to ``producer.give_up_after_s``: a worker rides out an outage instead of stopping. Such a failure
+whose topic the broker's metadata does not list is no outage: it raises ``MissingTopicError`` at once
+(``bus.topic_check``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bus.producer_batches import PartitionBatches
 from bus.publish_retry import Backoff, Retry, kafka_retriable
 from bus.serde.base import Event, Serializer
 from bus.topic import Headers, KafkaRecord, Topics
+from bus.topic_check import missing_after_failure, require_topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,21 @@ class EventProducer:
             if isinstance(exc, KafkaError):  # each failed try counted, retried or not
                 PUBLISH_FAILURES.labels(topic=START, retriable=str(kafka_retriable(exc)).lower()).inc()
             raise
+
+    async def require_topics(self, names: Sequence[str]) -> None:
+        """Return when the cluster's metadata lists every topic of ``names`` (one request; call after ``start``).
+        Raises ``MissingTopicError`` naming those it does not (``bus.topic_check``), aiokafka's ``KafkaError``
+        when no broker answers."""
+        await require_topics(self._list_topics, names)
+
+    async def _list_topics(self) -> set[str]:
+        return (await self._producer.client.fetch_all_metadata()).topics()
+
+    async def _failure(self, exc: KafkaError, records: Sequence[KafkaRecord], message: str) -> PublishError:
+        """The error a send of ``records`` that failed with ``exc`` raises: ``MissingTopicError`` when a topic of
+        theirs is not in the broker's metadata, else ``PublishError`` (``retriable`` as Kafka says)."""
+        missing = await missing_after_failure(exc, self._list_topics, sorted({record.topic for record in records}))
+        return missing or PublishError(message, retriable=kafka_retriable(exc))
 
     async def stop(self) -> None:
         """Flush everything accepted so far, then close."""
@@ -191,9 +209,10 @@ class EventProducer:
             ]
             return list(await asyncio.gather(*futures))
         except KafkaError as exc:
+            failure = await self._failure(exc, records, f"Kafka did not acknowledge: {exc!r}")
             for topic in {record.topic for record in records}:
-                PUBLISH_FAILURES.labels(topic=topic, retriable=str(kafka_retriable(exc)).lower()).inc()
-            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=kafka_retriable(exc)) from exc
+                PUBLISH_FAILURES.labels(topic=topic, retriable=str(failure.retriable).lower()).inc()
+            raise failure from exc
 
     async def send_batched(self, records: Sequence[KafkaRecord]) -> list[RecordMetadata]:
         """``send``, with the records appended to Kafka batches shared with concurrent callers and handed to
@@ -225,17 +244,18 @@ class EventProducer:
             for topic in {record.topic for record in records}:
                 await self._producer.partitions_for(topic)  # metadata: waits only for a topic not seen before
         except KafkaError as exc:
-            raise PublishError(f"no metadata for {sorted({r.topic for r in records})}: {exc!r}",
-                               retriable=kafka_retriable(exc)) from exc
+            raise await self._failure(exc, records, f"no metadata for {sorted({r.topic for r in records})}: "
+                                                    f"{exc!r}") from exc
 
     async def _acknowledged(self, records: Sequence[KafkaRecord],
                             placed: Awaitable[list[RecordMetadata]]) -> list[RecordMetadata]:
         try:
             return await placed
         except KafkaError as exc:
+            failure = await self._failure(exc, records, f"Kafka did not acknowledge: {exc!r}")
             for topic in {record.topic for record in records}:
-                PUBLISH_FAILURES.labels(topic=topic, retriable=str(kafka_retriable(exc)).lower()).inc()
-            raise PublishError(f"Kafka did not acknowledge: {exc!r}", retriable=kafka_retriable(exc)) from exc
+                PUBLISH_FAILURES.labels(topic=topic, retriable=str(failure.retriable).lower()).inc()
+            raise failure from exc
 
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""

@@ -11,10 +11,10 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import typer
 from pydantic import BaseModel
 
-from adapters.base.errors import Unavailable
+from adapters.base.errors import Misconfigured, Unavailable
 from adapters.base.http import RunningServer
 from bus import shutdown
-from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
+from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.logging import get_logger
 from bus.settings_defaults import EXTEND, replaced_defaults
@@ -60,9 +60,17 @@ def exit_interrupted(name: str, report: FileReport | None, error: Unavailable, w
     ``(interrupted)``), then one ``error:`` line (no traceback) and exit ``KAFKA_UNAVAILABLE_EXIT`` (69,
     docs/legacy-batch.md; tester15 F13). What Kafka acknowledged is checkpointed, so the same command resumes after
     it. The stop that follows (a flush to a broker that does not answer) is bounded by the stop deadline
-    (``bus.shutdown``), still 69."""
+    (``bus.shutdown``), still 69.
+
+    ``Misconfigured`` (a topic does not exist, found at once: nothing waited) ends it the same way with status 2
+    (``BAD_SETTINGS_EXIT``) and the error's reason, which names the topics and ``omnibus topics apply`` (tester24 F8:
+    it waited 600 s, then said Kafka cannot be reached)."""
     if report is not None:
         typer.echo(f"{report.summary(name)} (interrupted)")
+    if isinstance(error, Misconfigured):
+        shutdown.arm(BAD_SETTINGS_EXIT)
+        exit_with_message(f"{error.reason}; the lines before were published: run the same command again to resume "
+                          f"{name}", BAD_SETTINGS_EXIT)
     shutdown.arm(KAFKA_UNAVAILABLE_EXIT)
     exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); the "
                       f"lines before were published: run the same command again to resume {name}",

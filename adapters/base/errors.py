@@ -8,6 +8,11 @@
   (``is_outage``), including one met while writing the dead letter of refused input. A 503 for a send that
   timed out does not mean nothing landed: the send goes on and Kafka may take it; the sender's retry of the
   same source ids is then a duplicate (``publisher``), never a second copy.
+- ``Misconfigured``: Kafka answered, but a topic the adapter publishes to does not exist (``MissingTopicError``):
+  configuration, not an outage (tester24 F8). A sender still gets the 503 with Retry-After (nothing was
+  acknowledged; its retry succeeds once the topics exist); nothing retries it as an outage, and a command
+  importing files stops at once with status 2. At start-up the adapter does not start at all
+  (``adapters.base.runtime``).
 Anything else is a bug: it propagates, the request fails with 500, and nothing is acknowledged.
 """
 
@@ -17,7 +22,7 @@ import copy
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, cast
 
-from bus.errors import OmnibusError, PublishError
+from bus.errors import MissingTopicError, OmnibusError, PublishError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,11 +97,18 @@ class Unavailable(OmnibusError):
         self.retry_after_s = retry_after_s
 
 
+class Misconfigured(Unavailable):
+    """A topic the adapter publishes to does not exist (``MissingTopicError`` in ``__cause__``); the reason names
+    it and ``omnibus topics apply``. Not retriable: waiting does not create a topic."""
+
+    retriable = False
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether ``error`` means the infrastructure did not answer, so the sender must retry later (503):
     any ``PublishError`` (Kafka acknowledged nothing, whatever its cause) and any other ``OmnibusError``
     marked ``retriable`` (the schema registry unreachable or answering 5xx/429, ...). Input errors
-    (``RejectedInput``) and bugs are not outages."""
-    if isinstance(error, RejectedInput | Unauthorized):
+    (``RejectedInput``), a missing topic (``MissingTopicError``: configuration) and bugs are not outages."""
+    if isinstance(error, RejectedInput | Unauthorized | MissingTopicError):
         return False
     return isinstance(error, PublishError) or (isinstance(error, OmnibusError) and error.retriable)

@@ -16,7 +16,7 @@ from adapters.base.errors import RejectedInput, Unauthorized, Unavailable, is_ou
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
-from bus.errors import OmnibusError, RawRecord
+from bus.errors import MissingTopicError, OmnibusError, RawRecord
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 
@@ -158,6 +158,8 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
     except Unavailable as error:
         return unavailable_response(error)
+    except MissingTopicError as error:  # configuration, no outage; the sender still retries (nothing acknowledged)
+        return unavailable_response(publisher.misconfigured(error))
     except OmnibusError as error:  # an outage no adapter code turned into ``Unavailable``: still a 503
         if not is_outage(error):
             raise

@@ -26,6 +26,8 @@ MESSAGE = "answering 503 (retry later): infrastructure unavailable"
 IMPORT_MESSAGE = "infrastructure unavailable: the import waits and tries again"
 ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged"
 IMPORT_ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged, the import goes on"
+# Kafka answered without a topic the adapter publishes to (tester24 F8): configuration, logged as an error.
+MISSING_TOPIC_MESSAGE = "a topic does not exist: configuration, not an outage"
 
 
 class OutageLog:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from adapters.base.dedupe import DedupeStore
-from adapters.base.errors import RejectedInput, Unavailable, is_outage
+from adapters.base.errors import Misconfigured, RejectedInput, Unavailable, is_outage
 from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import (
     ACK_LATENCY,
@@ -27,9 +27,9 @@ from adapters.base.metrics import (
     REJECTED,
     UNAVAILABLE,
 )
-from adapters.base.outage_log import ENDED_MESSAGE, MESSAGE, OutageLog
+from adapters.base.outage_log import ENDED_MESSAGE, MESSAGE, MISSING_TOPIC_MESSAGE, OutageLog
 from bus.dead_letter import DeadLetterWriter
-from bus.errors import PublishError, RawRecord, SchemaRegistryError, SerializationError
+from bus.errors import MissingTopicError, PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.topic import KafkaRecord
@@ -69,6 +69,7 @@ class AdapterPublisher:
         self._in_flight: dict[str, asyncio.Future] = {}  # source id -> a timed-out publish still running
         self.outage_log = OutageLog(name, log.warning, message=outage_message, emit_ended=log.info,
                                     ended_message=outage_ended_message)
+        self._missing_topic_log = OutageLog(name, log.error, message=MISSING_TOPIC_MESSAGE)
 
     def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """``encode`` without the event loop, or None when an event's schema must first be fetched from
@@ -166,6 +167,8 @@ class AdapterPublisher:
         except SerializationError as exc:
             # The mapper built an event its schema refuses: reject the input rather than guess.
             raise RejectedInput(f"input maps to an invalid event: {exc}", code="unmappable") from exc
+        except MissingTopicError as exc:
+            raise self.misconfigured(exc) from exc
         except (PublishError, SchemaRegistryError) as exc:
             raise self.unavailable(f"events not acknowledged by Kafka: {exc}") from exc
 
@@ -195,6 +198,14 @@ class AdapterPublisher:
         UNAVAILABLE.labels(adapter=self.name).inc()
         self.outage_log.note(reason)
         return Unavailable(reason, retry_after_s=self._retry_after_s)
+
+    def misconfigured(self, error: MissingTopicError) -> Misconfigured:
+        """The 503 for a topic that does not exist (configuration, not an outage: ``is_outage`` is False), counted in
+        ``omnibus_adapter_unavailable_total`` like any 503 and logged as an error naming the topics and the fix (one
+        line per window, not per request)."""
+        UNAVAILABLE.labels(adapter=self.name).inc()
+        self._missing_topic_log.note(str(error))
+        return Misconfigured(str(error), retry_after_s=self._retry_after_s)
 
     def _keep_in_flight(self, publish: asyncio.Future, ids: list[str]) -> None:
         for dedupe_id in ids:
@@ -232,6 +243,8 @@ class AdapterPublisher:
         """
         try:
             await self._dead_letters.write(raw, reason=error.reason, error_type=f"RejectedInput.{error.code}")
+        except MissingTopicError as exc:
+            raise self.misconfigured(exc) from exc
         except Exception as exc:
             if not is_outage(exc):
                 raise

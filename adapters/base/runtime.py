@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -20,9 +20,18 @@ from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
-from bus.topics import DEAD_LETTERS, TopicSpec
+from bus.topics import (
+    CONTACT_EVENTS,
+    DEAD_LETTERS,
+    HANDOFF_EVENTS,
+    IDENTIFIERS_OBSERVED,
+    MARKETING_RESPONSES,
+    TopicSpec,
+)
 
 log = get_logger(__name__)
+# What a channel adapter (web, call center, branch) publishes to; every adapter also writes DEAD_LETTERS.
+CHANNEL_TOPICS = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS, MARKETING_RESPONSES)
 
 
 def adapter_component(name: str) -> str:
@@ -55,10 +64,14 @@ class AdapterRuntime:
 @asynccontextmanager
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
-    *, metrics: bool = True, importing: bool = False,
+    *, metrics: bool = True, importing: bool = False, publishes: Sequence[TopicSpec] = CHANNEL_TOPICS,
 ) -> AsyncIterator[AdapterRuntime]:
     """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
     ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay).
+
+    ``publishes``: the topics the adapter publishes to (``DEAD_LETTERS`` too, always). Raises ``MissingTopicError``
+    (a command: status 2, ``topic ... does not exist: run `omnibus topics apply```) when the broker's metadata does
+    not list one of them, before anything is published (tester24 F8: a missing topic waited as for an outage).
 
     ``metrics``: serve ``/metrics`` on ``OMNIBUS_METRICS__PORT``; a port that cannot be bound exits 2 with one line
     (``bus.bootstrap.serve_metrics_or_exit``). A one-shot command (``import-batch``, ``import-cdr`` without
@@ -78,6 +91,7 @@ async def adapter_runtime(
     await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     try:
+        await producer.require_topics([spec.name(settings.topics) for spec in (*publishes, DEAD_LETTERS)])
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),

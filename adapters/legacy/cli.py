@@ -40,6 +40,7 @@ from bus.heartbeat import Heartbeat
 from bus.publish_retry import outage_retry
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
+PUBLISHES = (BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS)  # what ``context`` maps records to
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
 
@@ -78,7 +79,8 @@ def relay_command() -> None:
 
     async def main() -> None:
         heartbeat = Heartbeat(adapter_component("legacy"), adapter.outbox.live_within_s)
-        async with adapter_runtime("legacy", settings, adapter, heartbeat) as runtime:  # serves /metrics and /live
+        # serves /metrics and /live
+        async with adapter_runtime("legacy", settings, adapter, heartbeat, publishes=PUBLISHES) as runtime:
             relay = OutboxRelay(adapter.dsn(), adapter.outbox, context(settings, adapter), runtime.publisher,
                                 retry_after_s=adapter.retry_after_s, heartbeat=heartbeat)
             await relay.run(stop_on_signals())
@@ -95,7 +97,7 @@ def poll_command() -> None:
 
     async def main() -> None:
         stop = stop_on_signals()
-        async with adapter_runtime("legacy", settings, adapter) as runtime:
+        async with adapter_runtime("legacy", settings, adapter, publishes=PUBLISHES) as runtime:
             pollers = [
                 TablePoller(spec, context(settings, adapter, spec.phone_region), runtime.publisher,
                             Checkpoint(adapter.state_dir / "pollers" / f"{spec.name}.json"),
@@ -123,7 +125,8 @@ def import_batch_command(
     prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
     of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
-    not describe a file (one ``error:`` line); 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
+    not describe a file (one ``error:`` line), or a topic it publishes to does not exist (``omnibus topics apply``),
+    found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes). Layouts: docs/legacy-batch.md."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
@@ -141,7 +144,8 @@ def import_batch_command(
         except EarlierStateError as exc:  # before anything is published
             exit_with_message(exc)
         importing = with_target_dedupe(adapter, states, adapter.state_dir)
-        async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True) as runtime:
+        async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True,
+                                   publishes=PUBLISHES) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
                 context(settings, adapter, layout.phone_region), runtime.publisher, states,
                 chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,

@@ -29,7 +29,7 @@ from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
 from bus.config import OmnibusSettings
 from schemas.catalog import default_catalog
-from tests.support.kafka_io import read_dead_letters, read_events
+from tests.support.kafka_io import delete_topics, read_dead_letters, read_events
 from tests.support.settings import isolated_settings, settings_with_topics
 
 
@@ -145,10 +145,13 @@ class AdapterContract:
     async def test_nothing_is_acknowledged_that_kafka_did_not_acknowledge(
         self, adapter: AdapterFactory, bootstrap_servers: str
     ) -> None:
-        # Topics under this prefix were never created and auto-creation is off: the broker cannot
-        # acknowledge, exactly as when it is unreachable or short of in-sync replicas.
-        settings = isolated_settings(bootstrap_servers)
+        # The adapter starts on its topics, which are then deleted: the broker cannot acknowledge. (Topics never
+        # created were this test's outage before tester24 F8; an adapter now refuses to start on them.) The sender
+        # gets the 503 either way: the publish times out, or the topic is found missing (``Misconfigured``).
+        # (a short delivery timeout: the stop's flush of the send the broker never takes ends in seconds, not 120 s)
+        settings = await settings_with_topics(bootstrap_servers, producer={"delivery_timeout_ms": 5000})
         deliver = await adapter(settings, publish_timeout_s=2.0, retry_after_s=7)
+        await delete_topics(settings)
         delivery = await deliver(self.samples[0].native)
         assert not delivery.accepted
         if delivery.status is not None:

@@ -7,7 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import REGISTRY
 
 from bus.config import OmnibusSettings
-from bus.errors import PublishError, SerializationError
+from bus.errors import MissingTopicError, SerializationError
 from bus.kafka_client import connection_options
 from bus.producer import START, EventProducer, LazyProducer, Outgoing
 from bus.stack.kafka import KafkaBroker
@@ -51,15 +51,17 @@ async def test_invalid_event_is_refused_before_sending(bootstrap_servers: str) -
                 "omnibus.contact.IdentifiersObserved", {"identifiers": "not a list"})))
 
 
-async def test_unacknowledged_publish_raises_a_retriable_error(bootstrap_servers: str) -> None:
-    """Tried again until ``producer.give_up_after_s`` (bus.publish_retry), then raised as it was."""
+async def test_a_publish_to_a_topic_never_created_is_a_missing_topic_not_an_outage(bootstrap_servers: str) -> None:
+    """tester24 F8: retried for ``producer.give_up_after_s`` (600 s) as an outage before; the broker answers without
+    the topic, so it is ``MissingTopicError`` (not retriable) once aiokafka's own wait for its metadata ends."""
     settings = isolated_settings(bootstrap_servers, kafka={"request_timeout_ms": 1500},
-                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 4})
+                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 600})
     serializer, _ = build_serde(settings.registry)
     async with EventProducer(settings, serializer) as producer:
-        with pytest.raises(PublishError) as caught:
-            await producer.publish(Outgoing("never.created.topic", "k", identifiers_observed("+8613800000000")))
-    assert caught.value.retriable
+        with pytest.raises(MissingTopicError) as caught:
+            await asyncio.wait_for(
+                producer.publish(Outgoing("never.created.topic", "k", identifiers_observed("+8613800000000"))), 60)
+    assert caught.value.topics == ("never.created.topic",) and not caught.value.retriable
 
 
 async def test_batched_send_lands_like_send_with_its_own_offsets(bootstrap_servers: str) -> None:
@@ -100,20 +102,29 @@ async def until_more(count: float, topic: str, sending: asyncio.Future) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_a_publish_to_a_topic_not_there_yet_is_delivered_once_it_is(bootstrap_servers: str) -> None:
-    """A partition without a leader for longer than aiokafka's own retries (a topic created a moment later, as in
-    the identity poison flake's ``NotLeaderForPartitionError``) is tried again, not raised (before: ``PublishError``
-    after ``request_timeout_ms``)."""
+async def test_a_topic_deleted_while_publishing_is_a_missing_topic_not_an_outage(bootstrap_servers: str) -> None:
+    """tester24 F8 at run time: a topic deleted under a producer that published to it (its metadata still cached)
+    failed like an outage (aiokafka retries the produce until ``delivery_timeout_ms``, then ``KafkaTimeoutError``)
+    and was retried for ``producer.give_up_after_s``. The broker answers without it: ``MissingTopicError`` at once."""
     settings = isolated_settings(bootstrap_servers, kafka={"request_timeout_ms": 1500},
-                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 300})
-    topic = f"late-{settings.topics.prefix}"
+                                 producer={"delivery_timeout_ms": 1500, "give_up_after_s": 600})
+    topic = f"gone-{settings.topics.prefix}"
+    await create_topic(settings, topic)
     async with EventProducer(settings, build_serde(settings.registry)[0]) as producer:
-        before = failures(topic)
-        sending = asyncio.ensure_future(producer.send_raw(topic, b"k", b"waited for its topic"))
-        await until_more(before, topic, sending)
-        await create_topic(settings, topic)
-        assert (await asyncio.wait_for(sending, 120)).offset == 0
-    assert [record.value for record in await read_raw(bootstrap_servers, topic)] == [b"waited for its topic"]
+        assert (await producer.send_raw(topic, b"k", b"before")).offset == 0
+        await delete_topic(settings, topic)
+        with pytest.raises(MissingTopicError) as caught:
+            await asyncio.wait_for(producer.send_raw(topic, b"k", b"after"), 60)
+    assert caught.value.topics == (topic,)
+
+
+async def delete_topic(settings: OmnibusSettings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
 
 
 async def create_topic(settings: OmnibusSettings, topic: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from faust.exceptions import PartitionsMismatch
 
+from bus.errors import MissingTopicError
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.stack.ports import distinct_free_ports
@@ -48,6 +49,18 @@ async def test_only_the_first_fatal_error_is_kept_and_others_are_left_to_faust(m
     await watch.on_agent_error(None, first)
     await watch.on_agent_error(None, PartitionsMismatch("again"))
     assert watch.error is first and len(signals) == 1
+
+
+async def test_tester24_f8_a_topic_gone_while_a_worker_runs_stops_it_as_misconfigured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publish whose topic the broker no longer lists raises ``MissingTopicError`` (``bus.producer``); escaping an
+    agent, it stops the worker with ``WORKER_MISCONFIGURED_EXIT`` instead of faust restarting the agent forever."""
+    signals: list[int] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signals.append(sig))
+    watch = FatalWatch()
+    gone = MissingTopicError(["staging.customer.contacts.v1"])
+    await watch.on_agent_error(None, gone)
+    assert watch.error is gone and len(signals) == 1
 
 
 @pytest.mark.kafka

@@ -110,3 +110,26 @@ def one_per_dead_letter_id(letters: list[dict]) -> list[dict]:
 async def read_dead_letters(settings: OmnibusSettings) -> list[dict]:
     """Every dead letter on the topic, one per ``dead_letter_id`` (what an operator's reader sees)."""
     return one_per_dead_letter_id([landed.event.value for landed in await read_events(settings, DEAD_LETTERS)])
+
+
+async def delete_topics(settings: OmnibusSettings, within_s: float = 30.0) -> None:
+    """Delete every topic ``omnibus topics apply`` creates under ``settings``' prefix; return once the broker's
+    metadata lists none of them (its delete is asynchronous), at most ``within_s`` seconds."""
+    import asyncio
+    import time
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from bus.topics import ALL_TOPICS
+
+    names = {spec.name(settings.topics) for spec in ALL_TOPICS}
+    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    await admin.start()
+    try:
+        await admin.delete_topics(sorted(names))
+        deadline = time.monotonic() + within_s
+        while names & set(await admin.list_topics()):
+            assert time.monotonic() < deadline, "the deleted topics are still listed"
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()

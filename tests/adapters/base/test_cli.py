@@ -3,11 +3,12 @@ from __future__ import annotations
 import pytest
 
 from adapters.base.cli import FileReport, exit_interrupted
-from adapters.base.errors import Unavailable
+from adapters.base.errors import Misconfigured, Unavailable
 from adapters.call_center.ingress_file import ImportReport
 from adapters.legacy.ingress_batch import BatchReport
 from bus import shutdown
-from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT
+from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT
+from bus.errors import MissingTopicError
 
 
 @pytest.mark.parametrize("report", [BatchReport("c" * 64, lines=1500, published_events=1500),
@@ -31,6 +32,30 @@ def test_tester15_f13_an_import_kafka_stopped_acknowledging_ends_in_its_summary_
     assert deadline is not None and deadline.armed  # a flush to a broker that does not answer is bounded ...
     deadline.expire()
     assert exits == [KAFKA_UNAVAILABLE_EXIT]  # ... and still ends in 69
+    deadline.disarm()
+
+
+def test_tester24_f8_an_import_whose_topic_is_missing_ends_in_its_summary_one_error_line_and_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tester24 F8: a topic gone while importing waited 600 s and ended with 69 ("Kafka cannot be reached"). Now the
+    summary, one line naming the topic and ``omnibus topics apply``, and 2 (configuration), a stop deadline included."""
+    exits: list[int] = []
+    monkeypatch.setattr(shutdown, "_process_deadline", shutdown.StopDeadline(60, exit=exits.append))
+    reason = str(MissingTopicError(["staging.business.events.v1"]))
+
+    with pytest.raises(SystemExit) as exited:
+        exit_interrupted("accounts.csv", BatchReport("c" * 64, lines=5, published_events=0),
+                         Misconfigured(reason, retry_after_s=5), 600)
+    out, err = capsys.readouterr()
+    assert exited.value.code == BAD_SETTINGS_EXIT == 2
+    assert out == "accounts.csv: 5 lines, 0 events published, 0 duplicates, 0 rejected (interrupted)\n"
+    assert err.startswith("error: topic staging.business.events.v1 does not exist: run `omnibus topics apply`")
+    assert err.count("\n") == 1 and "GIVE_UP_AFTER_S" not in err and "600" not in err
+    deadline = shutdown.current()
+    assert deadline is not None and deadline.armed
+    deadline.expire()
+    assert exits == [BAD_SETTINGS_EXIT]
     deadline.disarm()
 
 

@@ -9,13 +9,24 @@ import pytest
 from aiohttp import web
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from adapters.base.dedupe import DedupeStore
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable, is_outage
+from adapters.base.errors import Misconfigured, RejectedInput, Unauthorized, Unavailable, is_outage
 from adapters.base.http import adapter_app
+from adapters.base.mapper import MappedRecord
+from adapters.base.outage_log import MISSING_TOPIC_MESSAGE
 from adapters.base.publisher import AdapterPublisher
-from bus.errors import ConfigError, PublishError, RawRecord, SchemaRegistryError, SerializationError
-from bus.producer import kafka_retriable
+from bus.errors import (
+    ConfigError,
+    MissingTopicError,
+    PublishError,
+    RawRecord,
+    SchemaRegistryError,
+    SerializationError,
+)
+from bus.producer import Outgoing, kafka_retriable
+from bus.serde import Event
 from tests.support.http import adapter_client
 
 UNREACHABLE = SchemaRegistryError("schema registry at http://127.0.0.1:1 unreachable: [Errno 111]", retriable=True)
@@ -136,3 +147,50 @@ async def test_an_outage_no_adapter_code_mapped_is_still_a_503() -> None:
         response = await client.post("/v1/x", data=b"{}")
         assert (response.status, response.headers.get("Retry-After")) == (503, "7")
     assert count("omnibus_adapter_unavailable_total", adapter="errors-test-any") == 1
+
+
+GONE = MissingTopicError(["staging.contact.events.v1"])
+
+
+def test_tester24_f8_a_missing_topic_is_configuration_not_an_outage() -> None:
+    """A broker that answered without the topic: nothing to wait for (``Misconfigured`` is not retriable)."""
+    assert not is_outage(GONE)
+    assert not Misconfigured(str(GONE), retry_after_s=7).retriable
+
+
+class TopicGone:
+    async def publish_many(self, items: list[Any], *_: Any, **__: Any) -> list[object]:
+        raise GONE
+
+
+async def test_tester24_f8_a_publish_to_a_missing_topic_is_a_503_logged_as_configuration() -> None:
+    """A sender still gets the 503 with Retry-After (nothing acknowledged; its retry succeeds once the topics exist);
+    the adapter's log says a topic does not exist and how to create it, as an error, not "infrastructure
+    unavailable"."""
+    name = "errors-test-missing-topic"
+    publisher = AdapterPublisher(name, TopicGone(), DedupeStore(None, 60), DeadLettersDown(),  # type: ignore[arg-type]
+                                 retry_after_s=7)
+    with capture_logs() as logs:
+        with pytest.raises(Misconfigured) as raised:
+            await publisher.submit([MappedRecord("W:1", (Outgoing("t", "k", Event("s", {})),))])
+        with pytest.raises(Misconfigured):  # the next one within the window: counted, not logged again
+            await publisher.submit([MappedRecord("W:2", (Outgoing("t", "k", Event("s", {})),))])
+    assert raised.value.reason == str(GONE) and raised.value.retry_after_s == 7
+    assert "run `omnibus topics apply`" in raised.value.reason
+    assert [(line["log_level"], line["event"], line["reason"]) for line in logs] == [
+        ("error", MISSING_TOPIC_MESSAGE, str(GONE))]
+    assert count("omnibus_adapter_unavailable_total", adapter=name) == 2
+
+
+async def test_tester24_f8_a_missing_topic_raised_under_a_handler_is_a_503_naming_it() -> None:
+    publisher = _publisher("errors-test-missing-any")
+    app = adapter_app(publisher, {}, client_max_size=1024, name="errors-test-missing-any")
+
+    async def handler(_: web.Request) -> web.Response:
+        raise GONE
+
+    app.router.add_post("/v1/x", handler)
+    async with adapter_client(app) as client:
+        response = await client.post("/v1/x", data=b"{}")
+        assert (response.status, response.headers.get("Retry-After")) == (503, "7")
+        assert (await response.json())["error"] == str(GONE)

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -297,3 +302,31 @@ def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_l
     invalid = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
     assert invalid.exit_code == 2 and invalid.output.startswith(f"error: layout {layout}: ") and \
         "BillIssued requires field period_end_date" in invalid.output, invalid.output
+
+
+@pytest.mark.kafka
+def test_tester24_f8_an_import_to_a_prefix_whose_topics_were_never_created_exits_2_at_once_naming_them(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester24 F8: ``OMNIBUS_TOPICS__PREFIX=staging ... import-batch`` on a broker without the ``staging.*`` topics
+    waited as for an outage ("Kafka has not acknowledged for 90 s", "Topic ... not found in cluster metadata" 577
+    times) and gave up after 600 s with 69. The broker answers, so it is configuration: 2 at once, one line naming the
+    topics and ``omnibus topics apply``, nothing published. Run as an operator runs it (``omnibus.cli.main``)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"  # no ``topics apply``: none of its topics exists
+    env = {**os.environ, "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": prefix,
+           "OMNIBUS_METRICS__ENABLED": "false", "OMNIBUS_LOG__JSON_OUTPUT": "false",
+           "OMNIBUS_ADAPTER_LEGACY__STATE_DIR": str(tmp_path / "state")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", "from omnibus.cli import main; main()", "adapter", "legacy", "import-batch",
+         "--layout", str(SAMPLES / "bills_layout.yaml"), str(SAMPLES / "bills.csv")],
+        env=env, capture_output=True, text=True, timeout=120)  # before: 600 s (``GIVE_UP_AFTER_S``), then 69
+    took = time.monotonic() - started
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (f"error: topics {prefix}.business.events.v1, {prefix}.identity.observed.v1, "
+                    f"{prefix}.handoff.events.v1, {prefix}.deadletter.v1 do not exist: run `omnibus topics apply` "
+                    "(or check OMNIBUS_TOPICS__PREFIX)"), done.stderr[-2000:]
+    assert "not acknowledged" not in done.stderr and "infrastructure unavailable" not in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert took < 60, took  # the interpreter's start and imports included; the check itself is one request

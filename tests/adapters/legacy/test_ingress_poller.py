@@ -22,8 +22,8 @@ from adapters.legacy.values import moment
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.contract import AdapterContract, BadSample, Delivery, Sample
 from tests.adapters.legacy.support import legacy_context, legacy_settings
-from tests.support.kafka_io import read_dead_letters, read_events
-from tests.support.settings import isolated_settings, settings_with_topics
+from tests.support.kafka_io import delete_topics, read_dead_letters, read_events
+from tests.support.settings import settings_with_topics
 
 ORDERS_DDL = """CREATE TABLE IF NOT EXISTS legacy_orders (
     order_id text PRIMARY KEY, account_number text, status text, product_code text, updated_at timestamptz NOT NULL)"""
@@ -161,8 +161,10 @@ async def test_a_row_of_a_transaction_still_open_is_not_skipped(
 async def test_the_position_moves_only_after_kafka_acknowledged(
     exit_stack: AsyncExitStack, bootstrap_servers: str, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    unreachable = isolated_settings(bootstrap_servers)  # its topics do not exist: nothing is acknowledged
+    # its topics deleted once the adapter started (it refuses to start without them: tester24 F8): nothing acknowledged
+    unreachable = await settings_with_topics(bootstrap_servers, producer={"delivery_timeout_ms": 5000})
     poller, conn = await start_poller(exit_stack, unreachable, postgres_dsn, tmp_path, publish_timeout_s=1.0)
+    await delete_topics(unreachable)
     await conn.execute(UPSERT, order("ORD-1", "new", "2024-03-05T10:00:00+00:00"))
     with pytest.raises(Unavailable):
         await poller.run_once(conn)
