@@ -21,6 +21,7 @@ import pytest
 
 from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
+from tests.adapters.web.support import message_id_of
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
@@ -107,6 +108,6 @@ def test_a_restarted_adapter_counts_redeliveries_as_duplicates_and_publishes_not
     assert (duplicates, published) == (BATCHES * PER_BATCH, 0)
 
     landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
-    copies = Counter(item.event.value["interaction_id"] for item in landed)
+    copies = Counter(message_id_of(item.event.value["interaction_id"]) for item in landed)
     assert set(copies) == {f"m-{b}-{i}" for b in range(BATCHES) for i in range(PER_BATCH)}
     assert set(copies.values()) == {1}, Counter(copies.values())

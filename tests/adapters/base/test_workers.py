@@ -23,6 +23,7 @@ from adapters.base.workers import metrics_ports, refusal, worker_settings
 from bus.config import load_settings
 from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
+from tests.adapters.web.support import message_id_of
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
@@ -140,7 +141,7 @@ def test_two_workers_publish_every_acknowledged_event_exactly_once(bootstrap_ser
     assert all(count > 0 for count in per_worker) and sum(per_worker) == BATCHES * PER_BATCH, per_worker
 
     landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
-    copies = Counter(item.event.value["interaction_id"] for item in landed)
+    copies = Counter(message_id_of(item.event.value["interaction_id"]) for item in landed)
     expected = {f"m-{b}-{i}" for b in range(BATCHES) for i in range(PER_BATCH)}
     assert set(copies) == expected and set(copies.values()) == {1}
 

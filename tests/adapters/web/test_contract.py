@@ -15,7 +15,17 @@ from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from tests.adapters.contract import AdapterContract, BadSample, Deliver, Sample
-from tests.adapters.web.support import SOURCE, WRITE_KEY, Raw, WithKey, basic_auth, sample, start_web, web_settings
+from tests.adapters.web.support import (
+    SOURCE,
+    WRITE_KEY,
+    Raw,
+    WithKey,
+    basic_auth,
+    message_id_of,
+    sample,
+    start_web,
+    web_settings,
+)
 from tests.support.kafka_io import read_dead_letters, read_events
 from tests.support.settings import settings_with_topics
 
@@ -110,7 +120,7 @@ async def test_a_mixed_batch_publishes_the_good_and_dead_letters_each_bad_messag
     assert [(r["index"], r["messageId"]) for r in answer["rejected"]] == [(0, "m-bad-event"), (2, "m-no-person")]
     assert "message 0 (messageId m-bad-event)" in answer["error"] and "missing 'event'" in answer["error"]
     landed = await read_events(settings, CONTACT_EVENTS)
-    assert [l.event.value["interaction_id"] for l in landed] == [good["messageId"]]
+    assert [message_id_of(l.event.value["interaction_id"]) for l in landed] == [good["messageId"]]
     letters = await read_dead_letters(settings)
     assert sorted(json.loads(letter["value"])["messageId"] for letter in letters) == ["m-bad-event", "m-no-person"]
     assert all(letter["source_component"] == "adapter.web" for letter in letters)
