@@ -1,7 +1,7 @@
-"""The customer index: which open handoffs of a partition a directory change concerns.
+"""The customer index: which handoffs of a partition a directory change concerns, whatever their status.
 
 Derived state like the due index: per partition, identifier key -> open handoff ids and customer id ->
-open handoff ids (a handoff whose placement changed is concerned by its id), rebuilt from the table after
+handoff ids (a handoff whose placement changed is concerned by its id), rebuilt from the table after
 a start or a rebalance and kept current on every save.
 A stale entry costs one look at a handoff that turns out unchanged, never a missed change.
 """
@@ -16,7 +16,11 @@ from processors.handoffs.metrics import OPEN_STATUSES
 
 
 def _keys(state: Mapping[str, Any]) -> set[str]:
-    keys = {"id:" + identifier_key(i) for i in state.get("customer_identifiers") or ()}
+    """An open handoff's identifiers and customer; a resolved or closed one's customer only (it follows identity's
+    placement and merges, never an identifier's owner: ``customers``)."""
+    keys: set[str] = set()
+    if state.get("status") in OPEN_STATUSES:
+        keys = {"id:" + identifier_key(i) for i in state.get("customer_identifiers") or ()}
     if state.get("customer_id"):
         keys.add("customer:" + state["customer_id"])
     return keys
@@ -37,7 +41,7 @@ class CustomerIndex:
         return partition in self._built
 
     def rebuild(self, states: Iterable[tuple[str, Mapping[str, Any] | None]], partitions: Iterable[int]) -> int:
-        """Index every open handoff of the table (one pass), marking ``partitions`` built; returns the count."""
+        """Index every handoff of the table (one pass), marking ``partitions`` built; returns the count."""
         self.invalidate()
         count = 0
         for handoff_id, state in states:
@@ -48,13 +52,13 @@ class CustomerIndex:
         return count
 
     def update(self, handoff_id: str, state: Mapping[str, Any]) -> int:
-        """Re-index one handoff from its saved state (open: indexed, otherwise removed); returns 1 if indexed."""
+        """Re-index one handoff from its saved state; returns 1 if indexed (0: no partition, or not built)."""
         old = self._keys_of.pop(handoff_id, None)
         if old is not None:
             for key in old[1]:
                 self._by_key.get(old[0], {}).get(key, set()).discard(handoff_id)
         partition = state.get("partition")
-        if partition is None or state.get("status") not in OPEN_STATUSES or partition not in self._built:
+        if partition is None or partition not in self._built:
             return 0
         keys = _keys(state)
         index = self._by_key.setdefault(partition, {})
@@ -64,10 +68,10 @@ class CustomerIndex:
         return 1
 
     def affected(self, partition: int, changes: Changes | None) -> list[str]:
-        """Open handoffs of ``partition`` a change concerns; all of them when ``changes`` is None."""
+        """Handoffs of ``partition`` a change concerns; all of them when ``changes`` is None."""
         index = self._by_key.get(partition, {})
-        if changes is None:
-            return sorted({h for ids in index.values() for h in ids})
+        if changes is None:  # a finished case without a customer has no key, only its id
+            return sorted(h for h, (p, _) in self._keys_of.items() if p == partition)
         found: set[str] = set()
         for key in changes.identifiers:
             found |= index.get("id:" + key, set())

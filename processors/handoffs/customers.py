@@ -17,6 +17,12 @@ The rules (issue #15):
   (``customer_placed`` in its state, followed through merges) even when the placement has left the 7-day
   contacts topic, so a restart never hands it back to the identifier rule. A handoff never loses a customer it
   had because an identifier was unassigned.
+* **Whatever its status** (tester25 F1). A resolved or closed handoff follows identity's placement too (a
+  placement read after the resolution, an operator's split, merge or contact move), announced the same way
+  (same status, next version), so the CRM and ``omnibus report handoffs --by customer`` follow. It follows only
+  identity's placement and the merges of the customer it has, never the identifier rule (an identifier's owner
+  may change for reasons that are not this past case's, as a recycled phone number), and never its tier: a
+  finished case's tier and deadline are history. A reopened case is open again and follows everything.
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
@@ -97,7 +103,7 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
         new = new.with_(customer_placed=True)
     if view.customer_id is not None and view.identifiers != state.addresses:
         new = new.with_(addresses=view.identifiers)
-    tier = view.tier
+    tier = view.tier if state.is_open else None  # a resolved or closed case's tier and deadline are its history
     if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
         settled = state.tier_source.settled and not corrected
         upgrade = policy.tiers.rank(tier.tier) > policy.tiers.rank(state.service_tier)  # ranks case-fold both

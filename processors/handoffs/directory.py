@@ -311,14 +311,15 @@ class CustomerDirectory:
         return found
 
     def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
-             placed_before: str | None = None) -> CustomerView:
+             placed_before: str | None = None, *, by_identifier: bool = True) -> CustomerView:
         """The handoff's customer, their tier and their reachable identifiers (UNKNOWN until ready).
 
         The customer is the one identity placed the handoff on (``placed_on``). When that placement is not held
         (``customer.contacts.v1`` keeps 7 days, a replica starts from what is left), ``placed_before``: the
         customer an earlier placement gave, kept in the handoff's state (``HandoffState.customer_placed``),
         through the merges read. With neither, the current customer of the first of ``identifiers`` identity
-        has assigned (``customer_of``). An identifier shared or mistyped may belong to someone else: only the
+        has assigned (``customer_of``), unless ``by_identifier`` is False (a resolved or closed handoff:
+        ``customers`` says why). An identifier shared or mistyped may belong to someone else: only the
         placement weighs the whole event (tester F1, F3).
         """
         if not self.ready:
@@ -329,7 +330,8 @@ class CustomerDirectory:
             customer_id, placement = placed
         else:
             placement = None
-            customer_id = self.survivor_of(placed_before) if placed_before else self.customer_of(identifiers)
+            customer_id = (self.survivor_of(placed_before) if placed_before
+                           else self.customer_of(identifiers) if by_identifier else None)
         if customer_id is None:
             return UNKNOWN
         reachable = policy.notifications.reachable_types

@@ -78,8 +78,21 @@ def notification(
 def notification_key(state: HandoffState) -> str:
     """Notifications are keyed by customer id, so each customer's are in order on one partition; a handoff
     whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so); so does
-    a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20)."""
+    a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20). A customer the
+    directory knows when a record is applied is followed before its notification goes out
+    (``HandoffTracker.handle``, tester25 F1)."""
     return state.customer_id or state.handoff_id
+
+
+def readdressed(outputs: list[Output], state: HandoffState, policy: NotificationPolicy = DEFAULT_POLICY
+                ) -> list[Output]:
+    """``outputs`` with every customer notification keyed, named and addressed as for ``state``'s customer (the one
+    the tracker followed right after the record that caused them); its id, kind and text are unchanged."""
+    channel, address = delivery(policy, state)
+    again = {"customer_id": state.customer_id, "channel": channel, "address": address,
+             "site": state.origin_site if channel == state.origin_channel else None}
+    return [Output(o.destination, notification_key(state), Event(NOTIFICATION, {**o.event.value, **again}))
+            if o.event.schema == NOTIFICATION else o for o in outputs]
 
 
 def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict[str, str] | None]:

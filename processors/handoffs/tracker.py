@@ -30,7 +30,8 @@ from processors.handoffs.deadlines import fire_due
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.outputs import ACKNOWLEDGED, LIFECYCLE, REOPENED, STATUS_CHANGED, Emitter, Output
+from processors.handoffs.notifications import readdressed
+from processors.handoffs.outputs import ACKNOWLEDGED, CREATED, LIFECYCLE, STATUS_CHANGED, Emitter, Output
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
@@ -40,12 +41,6 @@ COMPONENT = "handoffs"
 
 def record_us(event: Event) -> int:
     return to_micros(event.value["envelope"]["occurred_at"])
-
-
-def schema_can_change_customer(schema: str) -> bool:
-    """A reopened case is followed again at once (its customer may have moved while it was closed); the
-    other records change nothing the directory says, which ticks follow."""
-    return schema == REOPENED
 
 
 class Publisher(Protocol):
@@ -113,8 +108,13 @@ class HandoffTracker:
         if not transition.changed:
             return "duplicate"
         new_state, outputs = transition.state, transition.outputs
-        if schema_can_change_customer(event.schema) and (followed := self._follow(new_state, record_us(event))):
+        # What the directory learnt since the last tick is followed at once, after the record as a replay applies
+        # it: its customer notification goes out under the customer identity placed the case on (tester25 F1).
+        # A RECEIVED still names no customer identity has not placed the case on (``transitions._create``).
+        if (followed := self._follow(new_state, record_us(event))) is not None:
             new_state, extra = followed
+            if new_state.customer_placed or event.schema != CREATED:
+                outputs = readdressed(outputs, new_state, self.policy.notifications)
             outputs = [*outputs, *extra]
         await self._publish(outputs)
         self._save(new_state)
@@ -196,8 +196,9 @@ class HandoffTracker:
     # --- customers --------------------------------------------------------------------------------
 
     async def follow_customers(self, partition: int, now_us: int) -> int:
-        """Apply what the directory learnt since the last tick to the open handoffs it concerns (customer
-        placed by identity, resolved or moved by a merge or split, tier known or upgraded), at most
+        """Apply what the directory learnt since the last tick to the handoffs it concerns, whatever their status
+        (customer placed by identity, resolved or moved by a merge or split, tier known or upgraded: ``customers``
+        says what a resolved or closed one follows), at most
         ``batch_size`` of them per tick (the rest wait for the next: a full re-check after a start never
         blocks the partition for long); returns how many changed."""
         directory = self.directory
@@ -225,7 +226,7 @@ class HandoffTracker:
         changed, outputs = [], []
         for handoff_id in batch:
             state = self._load(handoff_id)
-            if state is None or not state.is_open or (followed := self._follow(state, now_us)) is None:
+            if state is None or (followed := self._follow(state, now_us)) is None:
                 continue
             changed.append(followed[0])
             outputs.extend(followed[1])
@@ -258,8 +259,9 @@ class HandoffTracker:
         if self.directory is None:
             return None
         try:
+            kept = state.customer_placed or not state.is_open  # a finished case never takes an identifier's owner
             view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy,
-                                       state.customer_id if state.customer_placed else None)
+                                       state.customer_id if kept else None, by_identifier=state.is_open)
             followed = follow(self.policy, state, view, at_us)
         except Exception:  # one broken handoff must not stop the others
             log.exception("customer update failed for a handoff", handoff_id=state.handoff_id)
