@@ -2,7 +2,9 @@
 
 Computed from ``handoff.events.v1`` alone, like the team report. A handoff belongs to the last customer
 id the tracker published for it (its outputs carry ``customer_id`` once the customer is known, and follow
-merges and splits while the case is open); handoffs whose customer never became known are left out.
+identity's placement, merges, splits and contact moves whatever the case's status, tester25 F1); a
+HandoffStatusChanged of an older ``version`` than one already read (a stale copy) never overrides it. Handoffs
+whose customer never became known are left out.
 A **matter** is one customer's run of handoffs of one case type where each was created within
 ``REPEAT_WINDOW`` (7 days) of the previous one's resolution (or of its creation, if it was still open);
 a handoff that continues a matter is a **repeat**, and the customer is flagged. Handoffs count in the
@@ -27,6 +29,7 @@ class _Handoff:
     created_at: datetime | None = None
     case_type: str | None = None
     customer_id: str | None = None
+    customer_version: int = -1  # the tracker's version (HandoffStatusChanged.version) customer_id was read from
     resolved_at: datetime | None = None
     bounces: int = 0
 
@@ -64,8 +67,10 @@ def _handoffs(events: Iterable[Event]) -> dict[str, _Handoff]:
         seen.add(event_id)
         handoff = found.setdefault(handoff_id, _Handoff())
         at = value["envelope"]["occurred_at"]
-        if value.get("customer_id"):
+        version = value.get("version")
+        if value.get("customer_id") and (version is None or version >= handoff.customer_version):
             handoff.customer_id = value["customer_id"]
+            handoff.customer_version = max(handoff.customer_version, version if version is not None else -1)
         if event.schema == CREATED:
             handoff.created_at, handoff.case_type = handoff.created_at or at, value["case_type"]
         elif event.schema == RESOLVED:

@@ -68,3 +68,18 @@ def test_the_cli_prints_the_customer_report(monkeypatch) -> None:  # type: ignor
     result = CliRunner().invoke(omnibus, ["report", "handoffs", "--month", "2026-11", "--by", "customer",
                                           "--format", "csv"])
     assert result.stdout.splitlines()[0].startswith("customer_id,handoffs,matters")
+
+
+async def test_a_stale_copy_of_an_older_version_never_takes_the_handoff_back() -> None:
+    """tester25 F1: the tracker re-announces a resolved handoff on its new customer at the next version; a copy of an
+    older HandoffStatusChanged read after it (a re-publication) names the old customer and is not the latest."""
+    world = World()
+    world.assign("cus_ana", EMAIL)
+    await world.send(created("h1", identifiers=[EMAIL]))
+    await world.send(resolved("h1", T0 + H))
+    old = world.published("HandoffStatusChanged")[-1].event
+    newer = Event(old.schema, {**old.value, "version": old.value["version"] + 1, "customer_id": "cus_bob",
+                               "envelope": {**old.value["envelope"], "event_id": "re-announced"}})
+    stale = Event(old.schema, {**old.value, "envelope": {**old.value["envelope"], "event_id": "stale-copy"}})
+    rows = compute_customer_report([*world.topic, newer, stale], "2026-11")
+    assert [r.customer_id for r in rows] == ["cus_bob"]
