@@ -11,10 +11,10 @@ from bus.serde import Event
 from bus.topics import MOVED_FROM_HEADER
 from processors.replay import Replayed
 from processors.verify.placement import (
-    CLOSED_ELSEWHERE,
     ELSEWHERE,
     HANDOFF_CUSTOMER,
     HANDOFF_WITH_CONTACT,
+    NO_CUSTOMER,
     ONE_CONTACT,
     SPREAD,
     announced_customers,
@@ -84,7 +84,7 @@ def test_tester20_f4_the_call_on_two_customers_and_the_handoff_tracked_on_the_ke
     assert report.check(ONE_CONTACT).failures == [f"contact {CALL}: 3 event(s) on 2 customers (CallCompleted on "
                                                   f"{ALICE}; HandoffCreated, InteractionRecorded on {BOB})"]
     assert report.check(HANDOFF_CUSTOMER).failures == [
-        f"handoff {HANDOFF}: identity placed it on {BOB}, the tracker's table and its latest "
+        f"handoff {HANDOFF} (routed): identity placed it on {BOB}, the tracker's table and its latest "
         f"HandoffRouted/HandoffStatusChanged name(s) {ALICE}"]
     assert report.figures == {SPREAD: 1, ELSEWHERE: 1}
     # tester24 F11: --list-figures lists what each figure counts
@@ -167,14 +167,26 @@ def test_a_handoff_whose_contact_was_not_read_or_of_no_contact_is_not_checked() 
     assert report.ok and check.checked == 0
 
 
-def test_a_closed_handoff_elsewhere_is_a_note_and_a_figure() -> None:
-    """The tracker stops following a case once it is closed: a later placement is noted, not failed."""
+@pytest.mark.parametrize("status", ["RESOLVED", "CLOSED"])
+def test_a_resolved_or_closed_handoff_elsewhere_fails_naming_its_status(status: str) -> None:
+    """tester25 F1: the tracker follows identity's placement whatever the status, so a finished case on another
+    customer is a failure (it was a note saying "closed" for a resolved case), worded with the case's own status."""
     report = Report()
-    check_handoff_customers(read_placements(call(BOB, BOB)), tracker(ALICE, "RESOLVED"), {}, report)
-    assert report.ok and report.figures == {ELSEWHERE: 0, CLOSED_ELSEWHERE: 1}
-    assert report.notes == [f"handoff {HANDOFF} (closed): the tracker's table name(s) {ALICE}, identity placed it "
-                            f"on {BOB}"]
-    assert report.items == {CLOSED_ELSEWHERE: report.notes}
+    check_handoff_customers(read_placements(call(BOB, BOB)), tracker(ALICE, status), {HANDOFF: ALICE}, report)
+    assert not report.ok and report.figures == {ELSEWHERE: 1} and report.notes == []
+    assert report.check(HANDOFF_CUSTOMER).failures == [
+        f"handoff {HANDOFF} ({status.lower()}): identity placed it on {BOB}, the tracker's table and its latest "
+        f"HandoffRouted/HandoffStatusChanged name(s) {ALICE}"]
+
+
+def test_a_side_naming_no_customer_says_so_not_none() -> None:
+    """tester25 F1's demo handoff: resolved with ``customer_id: null`` everywhere; verify printed Python's ``None``."""
+    report = Report()
+    check_handoff_customers(read_placements(call(BOB, BOB)), tracker(None, "RESOLVED"), {HANDOFF: None}, report)
+    (failure,) = report.check(HANDOFF_CUSTOMER).failures
+    assert failure == (f"handoff {HANDOFF} (resolved): identity placed it on {BOB}, the tracker's table and its "
+                       f"latest HandoffRouted/HandoffStatusChanged name(s) {NO_CUSTOMER}")
+    assert "None" not in failure
 
 
 def test_a_handoff_identity_never_placed_is_not_checked() -> None:
