@@ -9,7 +9,9 @@ reports a topic its metadata does not list as a retriable ``UnknownTopicOrPartit
 - At start-up every adapter's producer (``adapters.base.runtime``) and every processor (``bus.app.run_worker``)
   asks the cluster's metadata once for the topics it uses (``require_topics``): a missing one raises
   ``MissingTopicError`` (a ``ConfigError``: the command ends with status 2 and one line naming the topics and
-  ``omnibus topics apply``).
+  ``omnibus topics apply``). A file import checks them before it makes the target's state folder
+  (``adapters.base.import_target.current_target``), and an adapter before it opens its dedupe file: a mistyped prefix
+  leaves nothing on disk.
 - At run time a failure that looks like an outage is checked the same way (``missing_after_failure``): a broker
   that answers without the topic makes it ``MissingTopicError`` (not retried); one that does not answer within
   ``CHECK_TIMEOUT_S`` leaves the outage it looked like (retried, 503, status 69 as before).

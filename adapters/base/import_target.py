@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,6 +34,7 @@ from adapters.base.config import AdapterSettings
 from bus.config import OmnibusSettings
 from bus.errors import OmnibusError
 from bus.kafka_client import connection_options
+from bus.topic_check import require_topics
 
 TARGETS_DIR = "targets"  # under the adapter's state directory: one folder per target
 EARLIER_OWNER_FILE = "earlier-state.json"  # in TARGETS_DIR: the target that claimed the earlier, unscoped state
@@ -81,13 +83,17 @@ class ImportTarget:
         return cls(value["cluster"], value["prefix"])
 
 
-async def current_target(settings: OmnibusSettings) -> ImportTarget:
+async def current_target(settings: OmnibusSettings, topics: Iterable[str] = ()) -> ImportTarget:
     """The target ``settings`` publish to: the cluster id the brokers report (one metadata request) and the topic
-    prefix. Raises aiokafka's ``KafkaConnectionError`` when no bootstrap server answers (a command: exit 69)."""
+    prefix. Raises aiokafka's ``KafkaConnectionError`` when no bootstrap server answers (a command: exit 69), and
+    ``MissingTopicError`` (exit 2) when the cluster does not list one of ``topics``, the names the import publishes
+    to: checked here, before ``target_state_dir`` makes the target's folder, so a mistyped prefix leaves no folder
+    behind (tester25 F5)."""
     admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
     await admin.start()
     try:
         cluster_id = (await admin.describe_cluster()).get("cluster_id")
+        await require_topics(admin.list_topics, topics)
     finally:
         await admin.close()
     cluster = cluster_id or f"bootstrap:{settings.kafka.bootstrap_servers}"

@@ -61,6 +61,13 @@ class AdapterRuntime:
         return spec.name(self.settings.topics)
 
 
+def published_topics(settings: OmnibusSettings, publishes: Sequence[TopicSpec] = CHANNEL_TOPICS) -> list[str]:
+    """The names of the topics an adapter publishing to ``publishes`` writes to: those and ``DEAD_LETTERS``, under
+    ``settings``' prefix. ``adapter_runtime`` checks them at start; an import checks them before making its state
+    folder (``adapters.base.import_target.current_target``)."""
+    return [spec.name(settings.topics) for spec in (*publishes, DEAD_LETTERS)]
+
+
 @asynccontextmanager
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
@@ -85,13 +92,16 @@ async def adapter_runtime(
     metrics_server = serve_metrics_or_exit(settings.metrics, heartbeat) if metrics else None  # first: nothing to undo
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
-    dedupe_path = dedupe_file(name, adapter_settings)
-    dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
-    log.info("adapter dedupe store", adapter=name, path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
     await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
+    dedupe: DedupeStore | None = None
     try:
-        await producer.require_topics([spec.name(settings.topics) for spec in (*publishes, DEAD_LETTERS)])
+        await producer.require_topics(published_topics(settings, publishes))
+        # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind (tester25 F5).
+        dedupe_path = dedupe_file(name, adapter_settings)
+        dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
+        log.info("adapter dedupe store", adapter=name,
+                 path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
@@ -106,6 +116,7 @@ async def adapter_runtime(
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:
         await producer.stop()
-        dedupe.close()
+        if dedupe is not None:
+            dedupe.close()
         if metrics_server is not None:
             metrics_server.stop()

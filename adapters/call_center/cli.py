@@ -25,7 +25,7 @@ from adapters.base.import_target import (
     target_state_dir,
     with_target_dedupe,
 )
-from adapters.base.runtime import adapter_runtime
+from adapters.base.runtime import adapter_runtime, published_topics
 from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
 from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for, has_checkpoints
 from adapters.call_center.ingress_http import running
@@ -73,7 +73,7 @@ def import_cdr_command(
     root = import_state_dir(state_dir)
 
     async def main() -> ImportReport:
-        target = await current_target(settings)
+        target = await current_target(settings, published_topics(settings))  # before any state
         try:
             states = target_state_dir(root, target, has_earlier=has_checkpoints(root), earlier=earlier)
         except EarlierStateError as exc:  # before anything is published

@@ -30,6 +30,7 @@ from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, map_item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
+from adapters.base.runtime import AdapterRuntime
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.mapper import MapContext, NativeItem, Topics
@@ -261,11 +262,19 @@ def _summary(outcome: BatchOutcome) -> web.Response:
 
 @asynccontextmanager
 async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> AsyncIterator[RunningServer]:
-    """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer."""
-    state = CallCenterState(adapter.state_path)
+    """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer. The state file
+    (``state_path``) is opened once the runtime found every topic it publishes to: a missing one leaves none behind
+    (tester25 F5)."""
+    states: list[CallCenterState] = []
+
+    def ingress(runtime: AdapterRuntime) -> web.Application:
+        states.append(CallCenterState(adapter.state_path))
+        return CallCenterIngress(adapter, Topics.of(settings.topics), runtime.publisher, states[0],
+                                 settings.identifiers).app()
+
     try:
-        async with serving(NAME, settings, adapter, lambda runtime: CallCenterIngress(
-                adapter, Topics.of(settings.topics), runtime.publisher, state, settings.identifiers).app()) as server:
+        async with serving(NAME, settings, adapter, ingress) as server:
             yield server
     finally:
-        state.close()
+        for state in states:
+            state.close()

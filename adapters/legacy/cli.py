@@ -25,7 +25,7 @@ from adapters.base.import_target import (
     target_state_dir,
     with_target_dedupe,
 )
-from adapters.base.runtime import adapter_component, adapter_runtime
+from adapters.base.runtime import adapter_component, adapter_runtime, published_topics
 from adapters.legacy.config import ENV_PREFIX, LegacySettings
 from adapters.legacy.errors import LayoutError, Unavailable
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
@@ -137,7 +137,7 @@ def import_batch_command(
 
     async def main() -> list[BatchReport]:
         reports = []
-        target = await current_target(settings)
+        target = await current_target(settings, published_topics(settings, PUBLISHES))  # before any state
         try:
             states = target_state_dir(adapter.state_dir, target, has_earlier=has_batch_state(adapter.state_dir),
                                       earlier=earlier)

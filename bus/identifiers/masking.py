@@ -7,6 +7,10 @@ from collections.abc import Iterable
 
 NATIONAL_ID_TOKEN = re.compile(r"^nid1:[0-9a-f]{32}$")
 CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
+# Kinds shown by their last four characters (``****0005``), as a statement prints an account: their first characters
+# are the issuer's, the same for every customer. A customer number (the bank's own CIF, which an agent reads back to
+# the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop (tester25 F6).
+LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER")
 
 
 def mask(kind: str, value: str) -> str:
@@ -14,7 +18,9 @@ def mask(kind: str, value: str) -> str:
 
     A card is shown by its own last four digits only when it is a number (``****1111``, as a receipt prints
     it); a token (our ``card1:`` or an issuer's) shows as one, ``card1:…f0a1``, so that the end of a token is
-    never read as the card's last four (new-user finding #6)."""
+    never read as the card's last four (new-user finding #6). An account and a customer number show their last four
+    too (``LAST_FOUR_KINDS``). The same mask serves a log line and an answer to an authorised caller (the screen
+    pop), so neither ever carries more of a value than this."""
     if kind == "PHONE":
         return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
     if kind == "EMAIL":
@@ -26,7 +32,7 @@ def mask(kind: str, value: str) -> str:
         return f"card1:…{value[-4:]}"
     if kind == "CARD" and not value.isdigit():
         return f"token …{value[-4:]}" if len(value) > 8 else "token …"
-    if kind in ("ACCOUNT", "CARD"):
+    if kind in LAST_FOUR_KINDS:
         return "****" + value[-4:] if len(value) > 4 else "****"
     return value[:4] + "…" if len(value) > 4 else "…"
 

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
-from bus.config import load_component_settings
+from bus.config import describe_validation_error, load_component_settings
 from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
@@ -299,4 +299,4 @@ def load_policy(path: Path | None) -> HandoffPolicy:
     try:
         return HandoffPolicy.model_validate(data or {})
     except ValidationError as exc:
-        raise ConfigError(f"invalid handoff policy {path}:\n{exc}") from exc
+        raise ConfigError(f"invalid handoff policy {path}: {describe_validation_error(exc)}") from exc

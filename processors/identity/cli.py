@@ -14,7 +14,7 @@ import typer
 
 from bus.bootstrap import bad_settings_exit, start_process
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
-from bus.cli.operator_text import operator_text
+from bus.cli.operator_text import operator_id, operator_text
 from bus.config import OmnibusSettings
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.logging import get_logger
@@ -22,7 +22,6 @@ from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.cli_common import (
-    _checked_decision_text,
     _checked_reason,
     _current_owners,
     _keyed_settings_or_exit,
@@ -96,7 +95,7 @@ def split_command(
     what moves and what stays. To give back a customer a merge ended, `identity unmerge` moves what it brought."""
     from processors.identity.unmerge import merge_records, split_lines, split_plan
 
-    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
+    operator, why = operator_id("--by", by), _checked_reason(reason)
     settings, identity = _keyed_settings_or_exit()
     normalizer = IdentifierNormalizer(identity, settings.identifiers)
     keys = []
@@ -125,7 +124,7 @@ def move_contact_command(
     reason: str = typer.Option(..., help="Why (recorded in the ContactMoved announcement)."),
 ) -> None:
     """Move one contact from one customer's screen pop to another's (its identifiers stay where they are)."""
-    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
+    operator, why = operator_id("--by", by), _checked_reason(reason)
     settings, _ = _settings_or_exit()
     if source == to:
         typer.echo("error: --from and --to name the same customer", err=True)
@@ -162,7 +161,7 @@ def release_command(
 ) -> None:
     """Release an identifier from its customer (a recycled phone number, a closed e-mail): the next event that carries
     it makes or joins the customer its other identifiers lead to; the old customer keeps its history."""
-    operator = _checked_decision_text("--by", by)
+    operator = operator_id("--by", by)
     why = operator_text("--reason", reason) if reason and reason.strip() else None
     settings, identity = _keyed_settings_or_exit()
     try:
@@ -304,7 +303,7 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
         review_ids,
     )
 
-    operator, reason = _checked_decision_text("--by", operator), _checked_reason(reason)
+    operator, reason = operator_id("--by", operator), _checked_reason(reason)
     settings, identity = _settings_or_exit()
     events, survivors = asyncio.run(_review_events(settings))
     reviews = {review.review_id: review for review in open_reviews(events, survivors)}

@@ -13,6 +13,7 @@ import uuid
 
 import typer
 
+from bus.cli.operator_text import operator_id
 from bus.logging import get_logger
 from processors.identity.cli_common import read_owners_and_customer_events
 
@@ -29,7 +30,6 @@ def unmerge_command(
     Refused (exit 2, one line) when no merge ended CUSTOMER, when what it brought is no longer there (undone
     already), or when nothing else would stay."""
     from processors.identity.cli_common import (
-        _checked_decision_text,
         _checked_reason,
         _publish,
         _settings_or_exit,
@@ -37,7 +37,7 @@ def unmerge_command(
     from processors.identity.graph.messages.commands import SplitCustomer
     from processors.identity.unmerge import UnmergeRefused, merge_records, split_lines, unmerge_plan
 
-    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
+    operator, why = operator_id("--by", by), _checked_reason(reason)
     settings, _ = _settings_or_exit()
     owners, events = asyncio.run(read_owners_and_customer_events(settings))
     merges = merge_records(events)

@@ -7,10 +7,10 @@ import uuid
 
 import typer
 
+from bus.cli.operator_text import operator_id
 from bus.config import OmnibusSettings
 from bus.logging import get_logger
 from processors.identity.cli_common import (
-    _checked_decision_text,
     _checked_reason,
     _publish,
     _settings_or_exit,
@@ -32,7 +32,7 @@ def merge_command(
     from processors.identity.merge import MergeRefused, merge_plan, merge_send
     from processors.identity.rules import LinkPolicy
 
-    operator, why = _checked_decision_text("--by", by), _checked_reason(reason)
+    operator, why = operator_id("--by", by), _checked_reason(reason)
     settings, identity = _settings_or_exit()
     owners, survivors, current = asyncio.run(_owners_survivors_and_current(settings))
     try:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bus.config import validation_reason
 from bus.errors import OmnibusError
 from processors.offers.definition import Offer
 
@@ -88,7 +89,7 @@ def parse_offers(text: str, path: str = "<offers>") -> list[Offer]:
             offers.append(Offer.model_validate(item))
         except ValidationError as exc:
             for error in exc.errors():
-                loc, message = tuple(error["loc"]), error["msg"].removeprefix("Value error, ")
+                loc, message = tuple(error["loc"]), validation_reason(error)
                 field, _, rest = message.partition(": ")
                 if not loc and field in Offer.model_fields:  # a check across fields names the field it is about
                     loc, message = (field,), rest

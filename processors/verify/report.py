@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from bus.identifiers.masking import mask
 
 MAX_LISTED = 20  # failures listed per check, items per figure; the count is always complete
+# Figures that are totals of what was read, not of items to look at: the only ones ``--list-figures`` does not list.
+# Every other figure is counted with its items (``count_item``, ``count_items``; tester25 F8: "contacts without an
+# identifier 36" was counted with ``count`` and listed none).
+TOTALS = ("events", "undecodable records")
 
 
 @dataclass
@@ -56,17 +60,24 @@ class Report:
         self.notes.append(line)
 
     def count(self, name: str, value: int) -> None:
+        """Add ``value`` to the total ``name`` (one of ``TOTALS``); raises ``ValueError`` for any other figure, which is
+        counted with its items (``count_item``, ``count_items``) so that ``--list-figures`` lists them."""
+        if name not in TOTALS:
+            raise ValueError(f"figure {name!r} is no total ({', '.join(TOTALS)}): count it with its items")
+        self._add(name, value)
+
+    def _add(self, name: str, value: int) -> None:
         self.figures[name] = self.figures.get(name, 0) + value
 
     def count_item(self, name: str, line: str) -> None:
         """Count one item in the figure ``name`` and list it (``items``): ``line`` names it by ids only."""
-        self.count(name, 1)
+        self._add(name, 1)
         self.items.setdefault(name, []).append(line)
 
     def count_items(self, name: str, lines: list[str]) -> None:
         """Count ``len(lines)`` in the figure ``name`` and list each line (``items``): a figure that counts the
         failures of a check lists them; ``lines`` name items by ids only. A figure of 0 is still reported."""
-        self.count(name, len(lines))
+        self._add(name, len(lines))
         if lines:
             self.items.setdefault(name, []).extend(lines)
 

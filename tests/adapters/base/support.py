@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from adapters.base.dedupe import DedupeStore
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
-from bus.errors import RawRecord
+from bus.errors import MissingTopicError, RawRecord
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 
@@ -57,3 +59,40 @@ def kept_by_event_id(*kafkas: CountingKafka) -> dict[tuple[str, str], Outgoing]:
         for outgoing in kafka.events:
             kept.setdefault((outgoing.topic, outgoing.event.value["envelope"]["event_id"]), outgoing)
     return kept
+
+
+class MissingTopicAdmin:
+    """An ``AIOKafkaAdminClient`` whose cluster lists ``topics`` only (import-batch, import-cdr's first request)."""
+
+    topics: Iterable[str] = ()
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def describe_cluster(self) -> dict[str, str]:
+        return {"cluster_id": "test-cluster"}
+
+    async def list_topics(self) -> list[str]:
+        return list(self.topics)
+
+
+class ClusterWithoutTopics:
+    """An ``EventProducer`` on a broker that answers and lists none of the topics asked for."""
+
+    def __init__(self, *_: object) -> None:
+        self.stopped = False
+
+    async def start(self, wait_for_broker: bool = True) -> None:
+        return None
+
+    async def require_topics(self, names: Sequence[str]) -> None:
+        raise MissingTopicError(list(names))
+
+    async def stop(self) -> None:
+        self.stopped = True

@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from adapters.base import import_target
+from adapters.base import runtime as runtime_module
 from adapters.base.cli import EXIT_REJECTED_LINES
 from adapters.base.config import dedupe_file
 from adapters.call_center.cli import app, import_settings, import_state_dir
+from adapters.call_center.ingress_http import running
+from bus.config import OmnibusSettings
+from bus.errors import MissingTopicError
 from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
+from tests.adapters.base.support import ClusterWithoutTopics, MissingTopicAdmin
 from tests.adapters.call_center.support import PARIS_KEY, call_center_settings, master_lines, sample
 from tests.support.kafka_io import read_events
 from tests.support.ports import metrics_port_taken
@@ -33,6 +39,38 @@ def _environment(bootstrap_servers: str, prefix: str, tmp_path: Path) -> dict[st
         "OMNIBUS_ADAPTER_CALL_CENTER__SITES": SITES,
         "OMNIBUS_ADAPTER_CALL_CENTER__STATE_PATH": str(tmp_path / "state.sqlite"),
     }
+
+
+def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester25 F5's kind (found on import-batch): import-cdr made its target's folder before the topic check."""
+    monkeypatch.setattr(import_target, "AIOKafkaAdminClient", MissingTopicAdmin)
+    for name, value in _environment("127.0.0.1:1", "typo", tmp_path).items():
+        monkeypatch.setenv(name, value)
+    master = tmp_path / "Master.csv"
+    master.write_text(sample("master.csv"))
+    result = CliRunner().invoke(app, ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")])
+    assert isinstance(result.exception, MissingTopicError), result.output
+    assert not (tmp_path / "state").exists() and not (tmp_path / "state.sqlite").exists()
+
+
+def test_tester25_f5_the_http_adapter_opens_its_state_file_after_the_topic_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester25 F5's kind: ``call-center run`` opened its state file (CTR versions, TaskRouter timelines) before the
+    runtime found its topics missing."""
+    monkeypatch.setattr(runtime_module, "EventProducer", ClusterWithoutTopics)
+    state = tmp_path / "call-center" / "state.sqlite"
+    settings = OmnibusSettings(topics={"prefix": "typo"}, metrics={"enabled": False})  # type: ignore[arg-type]
+
+    async def serve() -> None:
+        async with running(settings, call_center_settings(state_path=state)):
+            pytest.fail("served without its topics")
+
+    with pytest.raises(MissingTopicError):
+        asyncio.run(serve())
+    assert not state.parent.exists()
 
 
 @pytest.mark.kafka

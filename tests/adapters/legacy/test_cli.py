@@ -17,12 +17,15 @@ from typer.testing import CliRunner
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.cli import EXIT_REJECTED_LINES
+from adapters.base import import_target
 from adapters.base.import_target import ImportTarget
 from adapters.legacy import cli as legacy_cli
 from adapters.legacy.cli import app, import_exit_code
 from adapters.legacy.ingress_batch import BatchReport
 from bus.config import OmnibusSettings
+from bus.errors import MissingTopicError
 from bus.topics import BUSINESS_EVENTS
+from tests.adapters.base.support import MissingTopicAdmin
 from tests.adapters.legacy.support import SAMPLES
 from tests.support.kafka_io import read_events
 from tests.support.ports import metrics_port_taken
@@ -107,7 +110,7 @@ def test_f6_state_of_an_earlier_version_stops_the_import_before_anything_is_publ
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """F6's migration: the earlier version recorded no cluster, so neither re-publishing nor skipping is guessed."""
-    async def the_cluster(settings: OmnibusSettings) -> ImportTarget:
+    async def the_cluster(settings: OmnibusSettings, topics: object = ()) -> ImportTarget:
         return ImportTarget("4L6g3nShT-eMCtK--X86sw", settings.topics.prefix)
 
     monkeypatch.setattr(legacy_cli, "current_target", the_cluster)
@@ -178,7 +181,7 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
 
 
 @pytest.mark.parametrize(("layout", "message"), [
-    (SAMPLES / "misspelt_event_layout.yaml", "event: Value error, unknown event type 'AccountOpend'; known: AccountOpened"),
+    (SAMPLES / "misspelt_event_layout.yaml", "event: unknown event type 'AccountOpend'; known: AccountOpened"),
     ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {"due": {"column": 0, "type": "date",
                                                                           "format": "%d/%Q"}}}, "is not a strptime"),
     ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {"bill_id": {"colum": 0}}},
@@ -186,7 +189,7 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
     ({"name": "x", "format": "csv", "event": "BillIssued", "fields": {
         "account_number": {"column": 0}, "bill_id": {"column": 1}, "amount": {"column": 2, "type": "decimal"},
         "due_date": {"column": 3, "type": "date", "format": "%d/%m/%Y"}}},
-     "BillIssued requires fields period_start_date, period_end_date, missing from the layout"),
+     ": BillIssued requires fields period_start_date, period_end_date, missing from the layout"),
     ({"name": "x", "format": "csv", "event": "AccountOpened", "fields": {
         "account_number": {"column": 0}, "account_type": {"column": 1}, "effective": {"column": 2}}},
      "unknown field 'effective'"),
@@ -214,6 +217,8 @@ def test_an_invalid_layout_is_one_error_line_and_exit_2(
     assert "Traceback" not in result.output and "╭" not in result.output
     assert result.output.startswith(f"error: layout {layout}: ") and result.output.count("\n") == 1, result.output
     assert message in result.output
+    # tester25 F4: the field path and the reason, not pydantic's "value: Value error," before a validator's own words
+    assert "Value error" not in result.output and ": value: " not in result.output, result.output
 
 
 @pytest.mark.kafka
@@ -300,8 +305,26 @@ def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_l
     fields = {name: spec for name, spec in TESTER24_BILLS_LAYOUT["fields"].items() if name != "period_end_date"}  # type: ignore[attr-defined]
     layout.write_text(json.dumps({**TESTER24_BILLS_LAYOUT, "fields": fields}))
     invalid = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
-    assert invalid.exit_code == 2 and invalid.output.startswith(f"error: layout {layout}: ") and \
-        "BillIssued requires field period_end_date" in invalid.output, invalid.output
+    assert invalid.exit_code == 2 and invalid.output.startswith(f"error: layout {layout}: BillIssued requires field "
+                                                                "period_end_date"), invalid.output  # tester25 F4
+
+
+def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester25 F5: ``OMNIBUS_TOPICS__PREFIX=t25staging ... import-batch`` was refused for its missing topics (exit 2)
+    after it had made ``targets/<cluster>~t25staging~<digest>/`` and its dedupe file: a folder per typo. The
+    topics are checked with the cluster id, before any state."""
+    monkeypatch.setattr(import_target, "AIOKafkaAdminClient", MissingTopicAdmin)
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "t25staging")
+    monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
+    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"),
+                                 str(SAMPLES / "bills.csv")])
+    assert isinstance(result.exception, MissingTopicError), result.output  # ``omnibus.cli.main``: status 2
+    assert str(result.exception).startswith("topics t25staging.business.events.v1, t25staging.identity.observed.v1,")
+    assert not (tmp_path / "state").exists()
 
 
 @pytest.mark.kafka
@@ -330,3 +353,4 @@ def test_tester24_f8_an_import_to_a_prefix_whose_topics_were_never_created_exits
     assert "not acknowledged" not in done.stderr and "infrastructure unavailable" not in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert took < 60, took  # the interpreter's start and imports included; the check itself is one request
+    assert not (tmp_path / "state").exists()  # tester25 F5: checked before the target's folder is made

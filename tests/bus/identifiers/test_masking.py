@@ -28,3 +28,21 @@ def test_the_same_value_twice_keeps_one_number_and_a_lone_mask_none() -> None:
         "ACCOUNT:****0009 (1)", "ACCOUNT:****0009 (2)", "ACCOUNT:****0009 (1)"]
     assert mask_keys(["ACCOUNT:1000009", "EMAIL:ann@example.org"]) == ["ACCOUNT:****0009", "EMAIL:a***@example.org"]
     assert mask_keys([]) == []
+
+
+def test_tester25_f6_two_customer_numbers_of_one_issuer_differ_on_the_screen() -> None:
+    """tester25 F6: the screen pop showed ``C-77…`` for both C-770002 (Alice) and C-770003 (Bernard): a customer
+    number's first characters are the issuer's, so the agent could not confirm which record was on screen. Shown by
+    its last four, as an account: what tells two customers apart, not the whole number."""
+    alice, bernard = mask("CUSTOMER_NUMBER", "C-770002"), mask("CUSTOMER_NUMBER", "C-770003")
+    assert (alice, bernard) == ("****0002", "****0003")
+    assert "C-77" not in alice + bernard and mask("CUSTOMER_NUMBER", "C-5") == "****"
+
+
+def test_every_kind_shown_by_its_first_characters_is_one_whose_values_differ_there() -> None:
+    """The kind of tester25 F6: an identifier issued by one system (its numbers share a prefix: accounts, cards,
+    customer numbers) is shown by its end, where its values differ; one prefix does not hide two values."""
+    issued = {"ACCOUNT": ("FR7630006000011234567890189", "FR7630006000011234567890190"),
+              "CARD": ("4111111111111111", "4111111111111129"), "CUSTOMER_NUMBER": ("CIF-00012345", "CIF-00012346")}
+    for kind, (first, second) in issued.items():
+        assert mask(kind, first) != mask(kind, second), kind

@@ -97,6 +97,19 @@ def test_invalid_policies_are_refused_with_the_reason(tmp_path: Path, data: dict
         load_policy(path)
 
 
+def test_tester25_f4_an_invalid_policy_is_one_line_naming_the_field_without_pydantics_text(tmp_path: Path) -> None:
+    """tester25 F4's kind: an invalid policy printed pydantic's own multi-line text (its error count, its input
+    repeated, its documentation link)."""
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"sla": [{"resolve_within_hours": 0}], "surprise": 1}))
+    with pytest.raises(ConfigError) as caught:
+        load_policy(path)
+    message = str(caught.value)
+    assert message.startswith(f"invalid handoff policy {path}: ") and "\n" not in message, message
+    assert "surprise: Extra inputs are not permitted" in message and "sla.0.resolve_within_hours: " in message, message
+    assert "Value error" not in message and "validation error" not in message and "errors.pydantic.dev" not in message
+
+
 def test_unreadable_or_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_policy(tmp_path / "missing.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -85,3 +86,19 @@ def test_list_figures_prints_the_first_items_of_a_figure_and_counts_the_rest() -
     render(report, console, list_figures=True)
     text = console.export_text()
     assert "  - event e-19\n" in text and "e-20" not in text and "  … and 5 more" in text
+
+
+def test_tester25_f8_every_figure_but_a_total_lists_what_it_counts() -> None:
+    """tester25 F8: after the demo ``--list-figures`` listed one figure although "contacts without an identifier 36"
+    was non-zero: it was counted without its items. Every figure except a total of what was read (``TOTALS``) is
+    counted with its items, and listed; counting another one without them is refused."""
+    report = Report()
+    report.count("events", 371)
+    report.count_items("contacts without an identifier", [f"contact e-{n}" for n in range(36)])
+    with pytest.raises(ValueError, match="count it with its items"):
+        report.count("contacts through shared identifiers only", 1)
+    console = Console(record=True, width=200)
+    render(report, console, list_figures=True)
+    text = console.export_text()
+    assert "contacts without an identifier:\n  - contact e-0\n" in text and "  … and 16 more" in text
+    assert "events:" not in text  # a total: nothing to list

@@ -195,6 +195,8 @@ def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
     assert report.ok, report.lines()
     assert report.figures["contacts without an identifier"] == 1
     assert report.check("identity: every contact with an identifier is on some customer").checked == 1
+    # tester25 F8: ``--list-figures`` lists it by its event id, as every figure that counts items
+    assert report.items["contacts without an identifier"] == [f"contact {withheld.value['envelope']['event_id']}"]
 
 
 def _everything_printed(report: Report) -> str:

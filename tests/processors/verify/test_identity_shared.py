@@ -40,6 +40,7 @@ def test_a_call_through_a_landline_past_shared_after_is_counted_not_lost() -> No
     report = household(4).verified()
     assert report.ok, report.lines()
     assert report.figures[THROUGH_SHARED_ONLY] == 1 and report.figures["lost"] == 0
+    assert [line.split()[0] for line in report.items[THROUGH_SHARED_ONLY]] == ["contact"]  # listed (tester25 F8)
 
 
 def test_a_call_through_a_landline_that_still_links_is_on_its_keeper_and_no_figure() -> None:

@@ -91,7 +91,7 @@ def test_a_layouts_customer_id_is_the_customer_number_of_the_master_record() -> 
     assert alice is not None and h.customer("CUSTOMER_NUMBER", "C-5001") == alice
     assert h.customer("USER_ID", "C-5001") is None  # not a web login
     assert h.customer("CUSTOMER_NUMBER", " c-5006") == h.customer("EMAIL", "gina.dorado@bank-test.fr")  # as typed
-    assert masked_values(["CUSTOMER_NUMBER:C-5001"]) == {"CUSTOMER_NUMBER:C-5001": "C-50…"}  # on the screen pop
+    assert masked_values(["CUSTOMER_NUMBER:C-5001"]) == {"CUSTOMER_NUMBER:C-5001": "****5001"}  # the screen pop: F6
 
 
 @pytest.mark.parametrize(("holder", "user_id", "request_id"),

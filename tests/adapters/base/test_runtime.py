@@ -1,0 +1,41 @@
+"""``adapter_runtime``: what an adapter leaves on disk when the topics it publishes to do not exist (tester25 F5)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from adapters.base import runtime as runtime_module
+from adapters.base.config import AdapterSettings
+from adapters.base.runtime import CHANNEL_TOPICS, adapter_runtime, published_topics
+from bus.config import OmnibusSettings
+from bus.errors import MissingTopicError
+from bus.topics import DEAD_LETTERS
+from tests.adapters.base.support import ClusterWithoutTopics
+
+
+def test_published_topics_are_the_adapters_and_the_dead_letters_under_the_prefix() -> None:
+    settings = OmnibusSettings(topics={"prefix": "staging"})  # type: ignore[arg-type]
+    names = published_topics(settings)
+    assert names == [spec.name(settings.topics) for spec in (*CHANNEL_TOPICS, DEAD_LETTERS)]
+    assert all(name.startswith("staging.") for name in names)
+
+
+def test_tester25_f5_a_missing_topic_leaves_no_dedupe_file_behind(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """tester25 F5: an import under a mistyped prefix made its state (the dedupe file) before the topic check
+    refused it: a folder per typo. The check comes first; nothing is opened on disk before it passes."""
+    monkeypatch.setattr(runtime_module, "EventProducer", ClusterWithoutTopics)
+    dedupe = tmp_path / "state" / "dedupe.sqlite"
+    adapter = AdapterSettings(dedupe_path=dedupe)
+    settings = OmnibusSettings(topics={"prefix": "typo"}, metrics={"enabled": False})  # type: ignore[arg-type]
+
+    async def start() -> None:
+        async with adapter_runtime("legacy", settings, adapter, metrics=False):
+            pytest.fail("the runtime started without its topics")
+
+    with pytest.raises(MissingTopicError, match="typo.contact.events.v1"):
+        asyncio.run(start())
+    assert not dedupe.parent.exists()
