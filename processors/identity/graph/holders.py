@@ -40,6 +40,11 @@ def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str
     if {message.loser, *message.aliases} & set(state.do_not_merge) or {ctx.key, *state.aliases} & set(
             message.do_not_merge):
         return False
-    # What both carried is a household's: it proposed them as two customers kept apart through it (an e-mail is
-    # weighed at ``agree``, never at its ``login`` level: a name-less login is either sibling's).
-    return weigh_offer(ctx, message, saga, carried_by_both(message, state))[0] is Decision.MERGE
+    return weigh_offer(ctx, message, saga, household(message, state))[0] is Decision.MERGE
+
+
+def household(message: Offer, state: CustomerState) -> list[str]:
+    """The keys weighed as a household's in such a pair (``evidence.judge``'s ``also``): what both carried
+    (``contest.carried_by_both``). It proposed them as two customers kept apart through it, so it is two people's:
+    an e-mail is weighed at ``agree``, never at its ``login`` level (a name-less login may be either sibling's)."""
+    return carried_by_both(message, state)
