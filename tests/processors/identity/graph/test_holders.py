@@ -175,3 +175,20 @@ def test_a_login_whose_given_name_both_siblings_bear_stays_a_review_in_every_ord
         feed(h, order)
         assert held_by(h, "USER_ID", "web-lea") not in (record(h, "lea"), record(h, "hugo"))
         assert h.decisions(ReviewRequested)
+
+
+@pytest.mark.parametrize(("partitions", "duplicates"), [(5, 0.3), (12, 0.5)])
+def test_across_partitions_with_redeliveries_each_siblings_login_joins_her_record(partitions: int,
+                                                                                  duplicates: float) -> None:
+    """The two lines and a sibling's login in flight together, in every order, shuffled across partitions and
+    redelivered: the login on its sibling's record, no third customer."""
+    for sibling in SIBLINGS:
+        login = first_login(f"web-{sibling}", firstName=SIBLINGS[sibling]["given_name"])
+        for index, order in enumerate(orders(billing_line("lea", 2), billing_line("hugo", 3), login)):
+            h = Harness(settings(), partitions=partitions, seed=index, duplicates=duplicates)
+            for event, topic in order:
+                h.feed(event, topic=topic, settle=False)
+            h.local.run()
+            assert held_by(h, "USER_ID", f"web-{sibling}") == record(h, sibling), (sibling, index)
+            assert len({root(h, customer) for customer in h.local.roots()}) == 2, (sibling, index)
+            h.local.check_consistent()
