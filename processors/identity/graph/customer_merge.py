@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import displace, elsewhere, logins, moved_off, split_contacts
+from processors.identity.graph import displace, elsewhere, holders, logins, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -120,9 +120,11 @@ def on_offer(ctx: Node, message: Offer) -> None:
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
     giver_members = message.members if current == loser else members
-    # Two housemates an identifier proposed (seek.propose_housemates): weighed when the second was kept apart from the
-    # first's side through it; only a customer holding no identifier (a call's own) is weighed here.
-    housemates = message.token.startswith(HOUSEMATE_TOKEN) and bool(message.members) and bool(members)
+    # Two customers an identifier proposed (seek.propose_housemates): weighed when the second was kept apart from the
+    # first's side through it. One holding no identifier (a call's own) is decided here like any pair; two holding
+    # identifiers merge only when the matcher merges them, else stay apart unannounced (holders.py).
+    holders_pair = message.token.startswith(HOUSEMATE_TOKEN) and bool(message.members) and bool(members)
+    housemates = holders_pair and not holders.merge(ctx, message, saga, limit_reason)
     if housemates:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
@@ -134,7 +136,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
-        decision, score = weigh_offer(ctx, message, saga)
+        decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
     apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
     # A merge that stands on the e-mail's login level alone: its login leaves if the mailbox shows two (logins.py).
     seen = [culprit] if culprit is not None else []

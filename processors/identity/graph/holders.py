@@ -1,0 +1,50 @@
+"""Every holder of a shared identifier is weighed against an event that reaches it, not only its keeper (tester24 F1).
+
+A household's mailbox or landline on two people's billing lines (siblings with one family e-mail) is kept by one of
+them; the other is kept apart through it (``IdentifierState.kept_apart``). An event that reaches the identifier with
+a new identifier of its own (a portal login: user id, the family e-mail, a given name) is weighed at the keeper only
+(``customer_join``): refused there (another given name), it made a web-only customer, although its traits are the
+other holder's, and that customer took the e-mail by its claim (a billing line's e-mail ranks after other channels'
+events, ``limits.key_rank``). That customer is kept apart through the identifier too, and the identifier proposes it
+with each customer kept apart there (``seek.propose_housemates``), a proposal decided before only where one side held
+no identifier (a call's own customer).
+
+The rule now: a proposed pair that both hold identifiers merges when the Fellegi–Sunter weight of the two, met
+through what both carried (``contest.carried_by_both``) weighed as a household's (the e-mail at ``agree``, not at its
+``login`` level: a login without a name may be either sibling's), reaches the merge threshold, and no rule keeps them
+apart (a split's or a rejected review's do-not-merge, a limit of one: two customer numbers are two people).
+Otherwise they stay apart, unannounced: the event was weighed, and announced, where it met the keeper, and two
+holders' own records were weighed when they met; a review here would be the pair's second
+(``test_customer_join_order.py``). So the login, its contacts and the e-mail its claim took go to the holder whose
+traits agree, in every arrival order (``test_holders.py``). Not covered: a login whose given name both holders bear
+(twins-like) merges at the keeper, where the other holder is not weighed.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.contest import carried_by_both, weigh_offer
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.state import CustomerState
+from processors.identity.matching.weights import Decision
+
+
+def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str | None) -> bool:
+    """Whether two customers holding identifiers that an identifier proposed as its holders (``message``: the
+    loser's offer, ``ctx``: the survivor's root) merge: no do-not-merge on either side, no limit refuses them
+    (``limit_reason``), and the matcher merges them (``contest.weigh_offer``)."""
+    state = ctx.state
+    if limit_reason is not None or saga.reject or saga.force:
+        return False
+    if {message.loser, *message.aliases} & set(state.do_not_merge) or {ctx.key, *state.aliases} & set(
+            message.do_not_merge):
+        return False
+    return weigh_offer(ctx, message, saga, household(message, state))[0] is Decision.MERGE
+
+
+def household(message: Offer, state: CustomerState) -> list[str]:
+    """The keys weighed as a household's in such a pair (``evidence.judge``'s ``also``): what both carried
+    (``contest.carried_by_both``). It proposed them as two customers kept apart through it, so it is two people's:
+    an e-mail is weighed at ``agree``, never at its ``login`` level (a name-less login may be either sibling's)."""
+    return carried_by_both(message, state)
