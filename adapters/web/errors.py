@@ -7,8 +7,10 @@
   ``event``, a bad timestamp, an offer event without offer id/version, over 32 KB).
 - Mixed batches: the good messages are published and acknowledged by Kafka first, then each bad one is
   dead-lettered on its own (its JSON is the dead letter's value) and the request is answered 400 with
-  ``accepted`` (the messageIds published) and ``rejected`` (index, messageId, reason) so the sender can
-  tell exactly what happened. This matches Segment, which keeps the good events of a batch; the SDKs
+  ``accepted`` (index and messageId of each message on Kafka, published now or before), ``duplicates`` (how many
+  of those were a re-send, published nothing) and ``rejected`` (index, messageId, reason) so the sender can
+  tell exactly what happened, also when one messageId is in both (its first event accepted, another refused).
+  This matches Segment, which keeps the good events of a batch; the SDKs
   drop a batch answered 400, and nothing is lost: every message is either on its topic or dead-lettered.
 - Not our data (401, not dead-lettered): no write key, or one this adapter does not know.
 - Fatal at start-up (``WebConfigError``): no write key configured, or settings that name unknown types.

@@ -87,9 +87,33 @@ async def test_a_resent_message_is_a_duplicate_whatever_its_send_time_and_path(
     published = len(kafka.published)
     again = {**track("Bill Viewed", sentAt="2026-12-02T07:00:05.000Z", _metadata={"bundled": ["Segment.io"]}),
              "type": "track"}
-    assert await post_json(client, "/v1/t", again) == (200, {"success": True})
-    assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True})
+    assert await post_json(client, "/v1/t", again) == (200, {"success": True, "duplicates": 1})
+    assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True, "duplicates": 1})
     assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_a_batch_answer_names_accepted_and_rejected_messages_by_index_and_counts_the_duplicates(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """tester25 F3, its sample: a batch of a new message, another event under that messageId and a re-send of an
+    earlier message was answered ``"accepted": ["t25-dup-2", "t25-dup-1"]`` beside ``"rejected": [{"index": 1,
+    "messageId": "t25-dup-2"}]`` (the same messageId accepted and rejected) and said nothing of the re-send."""
+    client, kafka, dead_letters = deduping
+    earlier = {**track("Invoice Viewed", messageId="t25-dup-1"), "type": "track"}
+    assert await post_json(client, "/v1/track", earlier) == (200, {"success": True})
+    new = {**track("Invoice Downloaded", messageId="t25-dup-2"), "type": "track"}
+    other = {**track("Payment Method Updated", messageId="t25-dup-2"), "type": "track"}
+    status, answer = await post_json(client, "/v1/batch", {"batch": [new, other, earlier]})
+    assert status == 200 and answer["duplicates"] == 1
+    assert answer["accepted"] == [{"index": 0, "messageId": "t25-dup-2"}, {"index": 2, "messageId": "t25-dup-1"}]
+    assert [(r["index"], r["messageId"], r["code"]) for r in answer["rejected"]] == [(1, "t25-dup-2", "id_conflict")]
+    accepted = {a["index"] for a in answer["accepted"]}
+    assert not accepted & {r["index"] for r in answer["rejected"]}
+    assert len(dead_letters.reasons) == 1
+
+    # a batch of re-sends only: Segment's 200, with the count
+    status, answer = await post_json(client, "/v1/batch", {"batch": [new, earlier]})
+    assert (status, answer) == (200, {"success": True, "duplicates": 2})
 
 
 async def test_f1_another_event_under_a_used_message_id_on_another_replica_is_kept_downstream(
