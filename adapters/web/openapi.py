@@ -91,7 +91,9 @@ _RESPONSES = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "400": {"description": "Unreadable body (bad JSON, nesting over 32, NaN/Infinity, lone surrogates), a malformed "
                            "single message, one whose messageId this adapter process already published with another "
-                           "event (code id_conflict; a re-send of the same message is a duplicate, 200), or with "
+                           "event (code id_conflict; a re-send of the same message is a duplicate, 200), a "
+                           "service request whose request_id or case_id it published with another request (code "
+                           "request_id_conflict), or with "
                            "strict_batches "
                            "a batch with refused messages; dead-lettered.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
