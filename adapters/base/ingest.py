@@ -169,7 +169,7 @@ def _refuse_conflicts(outcome: ChunkOutcome, describe: Callable[[int, RejectedIn
     found = [(position, outcome.accepted[position]) for position in conflicts]
     for position, (index, record) in found:
         claim = on_claims.get(position)
-        error = claim.refusal if claim is not None else id_conflict(record.dedupe_id)
+        error = claim.refusal() if claim is not None else id_conflict(record.dedupe_id)
         outcome.refused.append((index, describe(index, error) if describe else error))
     outcome.refused.sort(key=lambda pair: pair[0])
     taken = {index for _, (index, _) in found}

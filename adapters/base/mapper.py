@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -18,16 +18,16 @@ NativeT = TypeVar("NativeT", contravariant=True)
 CONTENT_ID_HEX = 8
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per service request on the hot path (object.__setattr__ costs)
 class Claim:
     """Another id a record names that must not name other content: ``id`` in the dedupe store's namespace (it must
-    not look like a source id), ``digest`` of what the record says under it, ``refusal`` the answer when that id was
-    published with another digest (a web service request's ``request_id`` reused for another request, tester24
-    F17)."""
+    not look like a source id), ``digest`` of what the record says under it, ``refusal`` builds the answer when that
+    id was published with another digest (built only then: a web service request's ``request_id`` reused for another
+    request, tester24 F17)."""
 
     id: str
     digest: bytes
-    refusal: RejectedInput
+    refusal: Callable[[], RejectedInput]
 
 
 @dataclass(slots=True)  # not frozen: two are built per record on the hot path (object.__setattr__ costs)

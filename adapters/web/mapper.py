@@ -13,9 +13,13 @@ contact's ``interaction_id`` ``<messageId>:<digest>``, the handoff id of a servi
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
@@ -366,10 +370,10 @@ class SegmentMapper:
         facts = {k: v for k, v in value["intake_facts"].items() if k != "original_timestamp"}
         request = {"case_type": value["case_type"], "summary": value["summary"], "facts": facts,
                    "service_tier": value["service_tier"], "customer": value["actor"]["id"]}
-        digest = content_digest(request)
-        assert digest is not None  # a dict
+        # msgspec's sorted JSON, not ``content_digest``'s json.dumps: a fifth of the cost (the request is text only)
+        digest = hashlib.sha256(msgspec.json.encode(request, order="sorted")).digest()
         field = "request_id" if fields.first_text(properties, "request_id") else "case_id"
-        return Claim(f"{CASE_CLAIM}{case_id}", digest, errors.request_id_conflict(field, case_id))
+        return Claim(f"{CASE_CLAIM}{case_id}", digest, functools.partial(errors.request_id_conflict, field, case_id))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
         offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")

@@ -92,7 +92,7 @@ async def test_an_id_published_without_a_digest_stays_a_duplicate_whatever_comes
 def _claiming(n: int, digest: bytes) -> Item:
     """Record ``n`` naming case C-1 with the request ``digest`` (a web service request's request_id)."""
     refusal = RejectedInput("case C-1 names another request", code="request_id_conflict")
-    claims = (Claim("case=C-1", digest, refusal),)
+    claims = (Claim("case=C-1", digest, lambda: refusal),)
     record = replace(interaction(n), content_digest=f"message {n}".encode(), claims=claims)
     return Item(record, lambda: RawRecord(value=b"raw"))
 
