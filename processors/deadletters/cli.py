@@ -2,9 +2,10 @@
 
 ``list`` prints one row per dead letter (id, when, component, error type, reason, source, size); ``show ID``
 prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
-ones back on their source topics, once (``processors.deadletters.redrive``). The three read the dead-letter topic
-with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused some of the
-selection (the others are re-driven); 2 on a usage error.
+ones back on their source topics, once (``processors.deadletters.redrive``), or with ``--new-id`` publishes web
+messages refused only for their id under a derived one (``processors.deadletters.new_id``). The three read the
+dead-letter topic with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused
+some of the selection (the others are re-driven); 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def redrive_command(
     new_id: bool = typer.Option(False, "--new-id",
                                 help="Publish web messages refused at HTTP ingress only for their id "
                                      "(RejectedInput.id_conflict, RejectedInput.request_id_conflict) under an id "
-                                     "derived from their content; needs --by and --reason."),
+                                     "derived from their content; needs --by and --why."),
     by: str = typer.Option(None, "--by", help="With --new-id: who re-issues (recorded on each record published)."),
     why: str = typer.Option(None, "--why",
                             help="With --new-id: why (recorded on each record published, scrubbed of identifier "
