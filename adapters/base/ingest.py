@@ -165,10 +165,12 @@ def _refuse_conflicts(outcome: ChunkOutcome, describe: Callable[[int, RejectedIn
     conflicts = outcome.result.conflicts if outcome.result else ()
     if not conflicts:
         return
-    found = [outcome.accepted[position] for position in conflicts]
-    for index, record in found:
-        error = id_conflict(record.dedupe_id)
+    on_claims = outcome.result.claim_conflicts if outcome.result else {}
+    found = [(position, outcome.accepted[position]) for position in conflicts]
+    for position, (index, record) in found:
+        claim = on_claims.get(position)
+        error = claim.refusal() if claim is not None else id_conflict(record.dedupe_id)
         outcome.refused.append((index, describe(index, error) if describe else error))
     outcome.refused.sort(key=lambda pair: pair[0])
-    taken = {index for index, _ in found}
+    taken = {index for _, (index, _) in found}
     outcome.accepted = [pair for pair in outcome.accepted if pair[0] not in taken]

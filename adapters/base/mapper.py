@@ -5,16 +5,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from adapters.base.errors import RejectedInput
 from bus.producer import Outgoing
 from bus.topic import KafkaRecord
 
 NativeT = TypeVar("NativeT", contravariant=True)
 # Hex digits of a record's content digest that a business id built from a reusable source id ends with (``content_id``).
 CONTENT_ID_HEX = 8
+
+
+@dataclass(slots=True)  # not frozen: built per service request on the hot path (object.__setattr__ costs)
+class Claim:
+    """Another id a record names that must not name other content: ``id`` in the dedupe store's namespace (it must
+    not look like a source id), ``digest`` of what the record says under it, ``refusal`` builds the answer when that
+    id was published with another digest (built only then: a web service request's ``request_id`` reused for another
+    request, tester24 F17)."""
+
+    id: str
+    digest: bytes
+    refusal: Callable[[], RejectedInput]
 
 
 @dataclass(slots=True)  # not frozen: two are built per record on the hot path (object.__setattr__ costs)
@@ -25,13 +38,15 @@ class MappedRecord:
     (standard key -> reason, never the value; ``bus.identifiers.traits.standard_traits``), for the sender's answer;
     ``content_digest``: the record's ``content_digest`` when its source chooses ids it may reuse for another record
     (a Segment ``messageId``, a counter event's ``event_id``): its events' ids derive from it
-    (``bus.envelope.event_id``), and ``AdapterPublisher.submit`` refuses another content under a published id."""
+    (``bus.envelope.event_id``), and ``AdapterPublisher.submit`` refuses another content under a published id;
+    ``claims``: other ids the record names, refused the same way (``Claim``)."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
     encoded: tuple[KafkaRecord, ...] = ()
     dropped_traits: Mapping[str, str] | None = None
     content_digest: bytes | None = None
+    claims: tuple[Claim, ...] = ()
 
 
 class Mapper(Protocol, Generic[NativeT]):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Misconfigured, RejectedInput, Unavailable, is_outage
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import Claim, MappedRecord
 from adapters.base.metrics import (
     ACK_LATENCY,
     DUPLICATES,
@@ -45,6 +45,8 @@ class SubmitResult:
     # indexes (in the records submitted) of records whose id was published with another content digest: not
     # published, not duplicates; the caller refuses them (``adapters.base.ingest``)
     conflicts: tuple[int, ...] = ()
+    # index -> the record's ``Claim`` whose id named other content (its conflict is on that id, not its own)
+    claim_conflicts: dict[int, Claim] = field(default_factory=dict)
 
 
 class AdapterPublisher:
@@ -84,7 +86,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits,
-                            record.content_digest)
+                            record.content_digest, record.claims)
 
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
@@ -99,7 +101,8 @@ class AdapterPublisher:
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
         # dropped_traits kept: the answer lists them (tester19 F8: lost here, so no answer had them)
-        return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest)
+        return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
+                            record.claims)
 
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement.
@@ -108,18 +111,23 @@ class AdapterPublisher:
         conflict (``SubmitResult.conflicts``), not a duplicate: the source reused an id for another record (tester19
         F18). This check sees what this process's dedupe store saw; another record under a reused id that another
         replica published is published here too, under event ids of its own (``MappedRecord.content_digest``). An id
-        published without a digest (a store of before) stays a duplicate."""
+        published without a digest (a store of before) stays a duplicate. A fresh record whose ``Claim`` names an id
+        remembered with another digest is a conflict too (``SubmitResult.claim_conflicts``); its claims are
+        remembered with its id once published."""
         started = received_at or time.perf_counter()
         RECEIVED.labels(adapter=self.name).inc(len(records))
         ids = [record.dedupe_id for record in records]
         given = [record.content_digest for record in records]
-        async with self._dedupe.claim(ids):
+        claimed = [claim.id for record in records if record.claims for claim in record.claims]
+        async with self._dedupe.claim(ids + claimed if claimed else ids):
             await self._join_in_flight(ids)
-            already = await self._dedupe.seen_off_loop(ids)
+            already = await self._dedupe.seen_off_loop(ids + claimed if claimed else ids)
             before = await self._dedupe.digests_off_loop(
                 [i for i, digest in zip(ids, given, strict=True) if digest is not None and i in already]
-            ) if already and any(digest is not None for digest in given) else {}
+                + [i for i in claimed if i in already]
+            ) if already and (claimed or any(digest is not None for digest in given)) else {}
             fresh, duplicates, conflicts = [], 0, []
+            claim_conflicts: dict[int, Claim] = {}
             kept: dict[str, bytes | None] = {}  # id -> digest of the record published under it in this call
             for index, (record, digest) in enumerate(zip(records, given, strict=True)):
                 if record.dedupe_id in already or record.dedupe_id in kept:
@@ -129,6 +137,14 @@ class AdapterPublisher:
                     else:
                         duplicates += 1
                     continue
+                if record.claims:  # a fresh record naming, under one of its claims, what another record said
+                    taken = next((claim for claim in record.claims
+                                  if kept.get(claim.id, before.get(claim.id)) not in (None, claim.digest)), None)
+                    if taken is not None:
+                        conflicts.append(index)
+                        claim_conflicts[index] = taken
+                        continue
+                    kept.update((claim.id, claim.digest) for claim in record.claims)
                 kept[record.dedupe_id] = digest
                 fresh.append(record)
             events = [event for record in fresh for event in record.events]
@@ -138,14 +154,15 @@ class AdapterPublisher:
             if events:
                 await self._publish(events, [record.dedupe_id for record in fresh], encoded)
             await self._dedupe.remember_off_loop(
-                (record.dedupe_id for record in fresh),
+                kept,  # the fresh records' ids and their claims
                 {i: digest for i, digest in kept.items() if digest is not None},
             )
         self.count_duplicates(duplicates)
         PUBLISHED.labels(adapter=self.name).inc(len(events))
         ACK_LATENCY.labels(adapter=self.name).observe(time.perf_counter() - started)
         return SubmitResult(published_events=len(events), duplicate_records=duplicates,
-                            published_ids=tuple(record.dedupe_id for record in fresh), conflicts=tuple(conflicts))
+                            published_ids=tuple(record.dedupe_id for record in fresh), conflicts=tuple(conflicts),
+                            claim_conflicts=claim_conflicts)
 
     def count_duplicates(self, records: int) -> None:
         """Count ``records`` native records answered as duplicates in ``omnibus_adapter_duplicates_total``: those

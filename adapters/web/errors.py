@@ -7,8 +7,10 @@
   ``event``, a bad timestamp, an offer event without offer id/version, over 32 KB).
 - Mixed batches: the good messages are published and acknowledged by Kafka first, then each bad one is
   dead-lettered on its own (its JSON is the dead letter's value) and the request is answered 400 with
-  ``accepted`` (the messageIds published) and ``rejected`` (index, messageId, reason) so the sender can
-  tell exactly what happened. This matches Segment, which keeps the good events of a batch; the SDKs
+  ``accepted`` (index and messageId of each message on Kafka, published now or before), ``duplicates`` (how many
+  of those were a re-send, published nothing) and ``rejected`` (index, messageId, reason) so the sender can
+  tell exactly what happened, also when one messageId is in both (its first event accepted, another refused).
+  This matches Segment, which keeps the good events of a batch; the SDKs
   drop a batch answered 400, and nothing is lost: every message is either on its topic or dead-lettered.
 - Not our data (401, not dead-lettered): no write key, or one this adapter does not know.
 - Fatal at start-up (``WebConfigError``): no write key configured, or settings that name unknown types.
@@ -34,6 +36,16 @@ def missing_identity() -> MessageRejected:
 
 def missing_field(call: str, field: str) -> MessageRejected:
     return MessageRejected(f"{call} call is missing '{field}'", code=f"missing_{field.rsplit('.', 1)[-1].lower()}")
+
+
+def request_id_conflict(field: str, value: str) -> MessageRejected:
+    """A service request under a case id (``properties.request_id``/``case_id``) this adapter process already
+    published with another request: the handoff tracker would refuse it as "a handoff with this id already exists"
+    after a 200, and its text would reach the back office only as a dead letter (tester24 F17)."""
+    return MessageRejected(
+        f"properties.{field} {value[:100]!r} was already used for another service request (other summary, kind, "
+        "facts or customer): one case id names one request; send the new request with a case id of its own, or as "
+        "the same request unchanged", code="request_id_conflict")
 
 
 def bad_field(field: str, why: str) -> MessageRejected:

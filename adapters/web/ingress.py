@@ -163,12 +163,18 @@ class WebIngress:
         # (tester9 #5); Segment's SDKs read only the status, so the extra field costs them nothing
         # (tester9 #5), as are traits left off (a birth date that is none; tester18 F9)
         dropped = dropped_fields(outcome.accepted, messageId=[_message_id(message) for _, message in messages])
+        # re-sends among the accepted messages, published nothing: counted as the counter's answer counts them
+        # (tester25 F3: the answer did not say a message was a duplicate); left out at 0, so the usual answer stays
+        # Segment's own ``{"success": true}``
+        duplicates = {"duplicates": outcome.duplicates} if outcome.duplicates else {}
         if not outcome.refused:
-            return web.json_response({"success": True, **dropped})
-        # dedupe ids are "<source>:<messageId>"
-        accepted = [record.dedupe_id[len(source) + 1 :] for _, record in outcome.accepted]
+            return web.json_response({"success": True, **duplicates, **dropped})
+        # by index, as ``rejected`` lists them: one messageId may be both, its first event published and another
+        # event under it refused (tester25 F3)
+        accepted = [{"index": index, "messageId": _message_id(messages[index][1])} for index, _ in outcome.accepted]
         bad = [(index, messages[index][1], error) for index, error in outcome.refused]
-        return _rejection(accepted, bad, dropped, single=single, strict=self._settings.strict_batches)
+        return _rejection(accepted, bad, {"duplicates": outcome.duplicates, **dropped}, single=single,
+                          strict=self._settings.strict_batches)
 
 
 def _raw_message(request: web.Request, source: str, index: int, message: Any) -> RawRecord:
@@ -201,11 +207,13 @@ def _message_label(index: int, message: Any) -> str:
 
 
 def _rejection(
-    accepted: list[str], bad: list[tuple[int, Any, RejectedInput]], dropped: dict[str, Any], *,
+    accepted: list[dict[str, Any]], bad: list[tuple[int, Any, RejectedInput]], extra: dict[str, Any], *,
     single: bool, strict: bool,
 ) -> web.Response:
     """A single call: the refusal's own status. A batch: 200 with the refusals listed, as Segment answers
-    (its SDKs drop a whole batch answered 4xx), or 400 when ``strict_batches`` is set."""
+    (its SDKs drop a whole batch answered 4xx), or 400 when ``strict_batches`` is set. ``accepted`` and ``rejected``
+    name each message by its index in the request and its messageId; ``extra`` (duplicates, dropped fields) is
+    added as it is."""
     rejected = [{"index": index, "messageId": _message_id(message), "reason": error.reason, "code": error.code}
                 for index, message, error in bad]
     if single:
@@ -216,7 +224,7 @@ def _rejection(
         code, status = "invalid_messages", 400 if strict else 200
     body = {"success": status == 200, "error": reason, "message": reason, "code": code, "accepted": accepted,
             "rejected": rejected}
-    return web.json_response({**body, **dropped}, status=status)
+    return web.json_response({**body, **extra}, status=status)
 
 
 def running_web_adapter(

@@ -13,15 +13,19 @@ contact's ``interaction_id`` ``<messageId>:<digest>``, the handoff id of a servi
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord, content_digest, content_id
+from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
 from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
@@ -60,6 +64,9 @@ PAGE_FIELDS = ("url", "path", "referrer", "title", "search", "category")
 HANDOFF_FIELDS = ("request_id", "case_id", "case_type", "category", "summary", "description", "subject", "service_tier",
                   "team")
 MAX_AVRO_INT = 2**31 - 1
+# A service request's case id in the dedupe store, apart from ``<source>:<messageId>`` (a write key's name has no
+# "="); one namespace for every source, as the handoff tracker has one (``Claim``).
+CASE_CLAIM = "case-id="
 OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
 PERSON_NAMES = dict(PERSON_FIELDS)  # identifier type -> the Segment field that holds it
@@ -99,6 +106,7 @@ class _Message:
     digest: bytes | None  # the message's ``content_digest``: its event ids derive from it
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
     left_out: dict[str, str] | None = None  # traits that did not normalise: key -> reason (for the answer)
+    claims: tuple[Claim, ...] = ()  # a service request's own case id (``_handoff``)
 
     def original(self) -> dict[str, str]:
         """``original_timestamp`` for properties, when the device's time was corrected."""
@@ -185,7 +193,7 @@ class SegmentMapper:
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
         return MappedRecord(dedupe_id=f"{source}:{parsed.message_id}", events=tuple(events),
-                            dropped_traits=parsed.left_out, content_digest=digest)
+                            dropped_traits=parsed.left_out, content_digest=digest, claims=parsed.claims)
 
     # -- one method per call type --------------------------------------------------------------------
 
@@ -326,8 +334,8 @@ class SegmentMapper:
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
         # the portal's own case id as given; else the messageId's, with the content's digest: a re-send keeps it,
         # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
-        handoff = fields.first_text(properties, "request_id", "case_id") or content_id(
-            handoff_id("web", m.source, m.message_id), m.digest)
+        given = fields.first_text(properties, "request_id", "case_id")
+        handoff = given or content_id(handoff_id("web", m.source, m.message_id), m.digest)
         summary = fields.first_text(properties, "summary", "description", "subject") or event
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
@@ -350,7 +358,22 @@ class SegmentMapper:
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
             "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
         }
+        if given is not None:
+            m.claims = (self._case_claim(given, properties, value),)
         return Outgoing(self._handoff_topic, handoff, Event("omnibus.handoff.HandoffCreated", value))
+
+    @staticmethod
+    def _case_claim(case_id: str, properties: dict[str, Any], value: dict[str, Any]) -> Claim:
+        """The portal's case id, claimed with the digest of the request it names: what the back office reads (kind,
+        summary, facts, tier, team) and whose it is. The same request sent again under a new messageId is one case;
+        another request under the id is refused, ``request_id_conflict`` (tester24 F17)."""
+        facts = {k: v for k, v in value["intake_facts"].items() if k != "original_timestamp"}
+        request = {"case_type": value["case_type"], "summary": value["summary"], "facts": facts,
+                   "service_tier": value["service_tier"], "customer": value["actor"]["id"]}
+        # msgspec's sorted JSON, not ``content_digest``'s json.dumps: a fifth of the cost (the request is text only)
+        digest = hashlib.sha256(msgspec.json.encode(request, order="sorted")).digest()
+        field = "request_id" if fields.first_text(properties, "request_id") else "case_id"
+        return Claim(f"{CASE_CLAIM}{case_id}", digest, functools.partial(errors.request_id_conflict, field, case_id))
 
     def _offer(self, m: _Message, event: str, response: str, properties: dict[str, Any]) -> Outgoing:
         offer_id = fields.required_text(properties, f"'{event}' track", "offer_id", "offerId", prefix="properties.")

@@ -58,7 +58,18 @@ _ERROR = {
         "error": {"type": "string", "description": "What was wrong, for a person to read."},
         "message": {"type": "string", "description": "Same as error (what the Segment SDKs read)."},
         "code": {"type": "string", "description": "Short machine-readable reason."},
-        "accepted": {"type": "array", "items": {"type": "string"}, "description": "messageIds published."},
+        "accepted": {
+            "type": "array",
+            "description": "The messages on Kafka, published now or by an earlier request (the duplicates among "
+                           "them), by their index in the request: one messageId may be accepted (its first event) "
+                           "and rejected (another event under it) in one batch.",
+            "items": {
+                "type": "object",
+                "properties": {"index": {"type": "integer"}, "messageId": {"type": ["string", "null"]}},
+            },
+        },
+        "duplicates": {"type": "integer", "description": "Messages among the accepted ones that were a re-send (the "
+                       "same messageId with the same content), published nothing; in a 200 only when not 0."},
         "rejected": {
             "type": "array",
             "items": {
@@ -80,7 +91,9 @@ _RESPONSES = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "400": {"description": "Unreadable body (bad JSON, nesting over 32, NaN/Infinity, lone surrogates), a malformed "
                            "single message, one whose messageId this adapter process already published with another "
-                           "event (code id_conflict; a re-send of the same message is a duplicate, 200), or with "
+                           "event (code id_conflict; a re-send of the same message is a duplicate, 200), a "
+                           "service request whose request_id or case_id it published with another request (code "
+                           "request_id_conflict), or with "
                            "strict_batches "
                            "a batch with refused messages; dead-lettered.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

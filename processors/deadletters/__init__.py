@@ -35,6 +35,8 @@ from processors.replay.read_cli import masked_text, shown
 
 REDRIVEN_FROM_HEADER = "omnibus-redriven-from"  # on a re-driven record: "<dead-letter topic>/<partition>/<offset>"
 DEAD_LETTER_ID_HEADER = "omnibus-dead-letter-id"  # on a re-driven record: the dead letter's id (what makes it once)
+REDRIVEN_BY_HEADER = "omnibus-redriven-by"  # on a record ``redrive --new-id`` published: the operator's --by
+REDRIVE_REASON_HEADER = "omnibus-redrive-reason"  # and their --reason, scrubbed (``bus.cli.operator_text``)
 HIDDEN = "<hidden: --reveal shows it>"
 
 

@@ -2,9 +2,10 @@
 
 ``list`` prints one row per dead letter (id, when, component, error type, reason, source, size); ``show ID``
 prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
-ones back on their source topics, once (``processors.deadletters.redrive``). The three read the dead-letter topic
-with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused some of the
-selection (the others are re-driven); 2 on a usage error.
+ones back on their source topics, once (``processors.deadletters.redrive``), or with ``--new-id`` publishes web
+messages refused only for their id under a derived one (``processors.deadletters.new_id``). The three read the
+dead-letter topic with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused
+some of the selection (the others are re-driven); 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import typer
 from rich.text import Text
 
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
+from bus.cli.operator_text import operator_text
 from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
 from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
+from processors.deadletters.components import reissues
+from processors.deadletters.new_id import Operator, redrive_new_id
 from processors.deadletters.redrive import redrive
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, show one decoded, re-drive them to their topic.")
@@ -118,12 +122,29 @@ def show_command(
     typer.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
 
 
+def _operator(by: str | None, why: str | None) -> Operator:
+    """``--by`` and ``--why`` of ``--new-id``, both required, scrubbed as every operator's published text
+    (``bus.cli.operator_text``); exit 2 when one is missing or empty."""
+    if not by or not by.strip() or not why or not why.strip():
+        typer.echo("error: --new-id needs --by NAME and --why TEXT (recorded on each record it publishes)", err=True)
+        raise typer.Exit(2)
+    return Operator(operator_text("--by", by), operator_text("--why", why))
+
+
 @app.command("redrive")
 def redrive_command(
     ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Dead letters' ids; or select them by the options."),
     reason: str = REASON, error_type: str = ERROR_TYPE, source_topic: str = SOURCE_TOPIC, component: str = COMPONENT,
     since: str = SINCE,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be re-driven; send nothing."),
+    new_id: bool = typer.Option(False, "--new-id",
+                                help="Publish web messages refused at HTTP ingress only for their id "
+                                     "(RejectedInput.id_conflict, RejectedInput.request_id_conflict) under an id "
+                                     "derived from their content; needs --by and --why."),
+    by: str = typer.Option(None, "--by", help="With --new-id: who re-issues (recorded on each record published)."),
+    why: str = typer.Option(None, "--why",
+                            help="With --new-id: why (recorded on each record published, scrubbed of identifier "
+                                 "values)."),
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """Put the selected dead letters back on their source topics with their original key, value and headers, on their
@@ -131,15 +152,25 @@ def redrive_command(
     ``omnibus-dead-letter-id``. Once: one already re-driven is skipped (the processors also drop a copy by its event
     id).
     Refused, with why: those refused at HTTP ingress (the sender sends again), lines refused by a file import (correct
-    the line, import the file again), those whose value was not kept whole."""
+    the line, import the file again), those whose value was not kept whole.
+    ``--new-id --by NAME --why TEXT``: a web message refused only because its messageId or request_id named other
+    content is mapped again under ``<id>:<8 hex of its content digest>`` (the same each time: twice publishes once)
+    and published with the headers above plus ``omnibus-redriven-by`` and ``omnibus-redrive-reason``."""
     if not ids and not any((reason, error_type, source_topic, component, since)):
         typer.echo("error: name dead letters by id, or select them with --reason, --error-type, --source-topic, "
                    "--component or --since", err=True)
         raise typer.Exit(2)
+    operator = _operator(by, why) if new_id else None
+    if not new_id and (by or why):
+        typer.echo("error: --by and --why go with --new-id (a plain re-drive puts the record back as it was)", err=True)
+        raise typer.Exit(2)
     settings = _settings(bootstrap_servers)
     letters = _selected(settings, ids or [], reason, error_type, source_topic, component, since)
     missing = sorted(set(ids or ()) - {letter.id for letter in letters})
-    outcomes = asyncio.run(redrive(settings, letters, dry_run=dry_run))
+    if operator is not None:
+        outcomes = asyncio.run(redrive_new_id(settings, letters, reissues(settings), operator, dry_run=dry_run))
+    else:
+        outcomes = asyncio.run(redrive(settings, letters, dry_run=dry_run))
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.action] = counts.get(outcome.action, 0) + 1

@@ -7,7 +7,8 @@ already carrying the id (a second run, or a run cut short after sending, sends n
 processors drop a copy all the same, on the event id inside the value (at-least-once with idempotent effects), so
 two operators re-driving at the same moment give two records and one effect.
 
-Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again) or
+Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again, or,
+for a message refused only for its id, ``processors.deadletters.new_id`` publishes it under a new one) or
 from a file import (correct the line and import it again),
 one without its value or with only its first bytes (``value_truncated``), one whose source topic this deployment
 does not declare (or is internal to a processor), and one with a header key that is not UTF-8 (it would be
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -58,7 +59,9 @@ def ingress_refusal(letter: DeadLetter) -> str:
     published line when the layout has a business ``key``). An HTTP body: the sender sends it again."""
     where = letter.location
     if FILE_HEADER not in where:
-        return "refused at HTTP ingress: there is no topic to put it back on (the sender must send it again)"
+        return ("refused at HTTP ingress: there is no topic to put it back on (the sender must send it again; a web "
+                "message refused only for its id, error type RejectedInput.id_conflict or "
+                "RejectedInput.request_id_conflict: redrive --new-id --by NAME --why TEXT)")
     if LAYOUT_HEADER in where:
         return (f"refused by import-batch ({letter.source}, layout {where[LAYOUT_HEADER]}): there is no topic to put "
                 "it back on; correct the line in the export (or in a new file with the same header) and import that "
@@ -95,16 +98,18 @@ def redriven_record(letter: DeadLetter) -> KafkaRecord:
 
 
 async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLetter], *,
+                           topics: Mapping[str, Iterable[str]] | None = None,
                            timeout_s: float = 30.0) -> dict[str, str]:
     """Dead-letter id -> ``topic/partition/offset`` of a record already re-driven from it, for ``letters``.
 
-    Reads each source topic from the earliest ``failed_at`` of the letters on it (a re-driven copy is written after
-    its dead letter) to the end offsets seen at the start, headers only. Raises ``TimeoutError``."""
+    Reads each source topic (or the topics ``topics`` names for a dead letter's id: where ``--new-id`` publishes)
+    from the earliest ``failed_at`` of the letters on it (a re-driven copy is written after its dead letter) to the
+    end offsets seen at the start, headers only. Raises ``TimeoutError``."""
     since: dict[str, int] = {}
     for letter in letters:
         ms = int(letter.fields["failed_at"].timestamp() * 1000)
-        topic = letter.fields["source_topic"]
-        since[topic] = min(since.get(topic, ms), ms)
+        for topic in topics[letter.id] if topics is not None else (letter.fields["source_topic"],):
+            since[topic] = min(since.get(topic, ms), ms)
     if not since:
         return {}
     wanted = {letter.id for letter in letters}

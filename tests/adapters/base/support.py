@@ -38,9 +38,11 @@ class CountingKafka(EventProducer):
 class DeadLetters:
     def __init__(self) -> None:
         self.reasons: list[str] = []
+        self.records: list[tuple[RawRecord, str]] = []  # each dead letter's record and error type
 
     async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
         self.reasons.append(reason)
+        self.records.append((record, error_type))
 
 
 def deduping_publisher(adapter: str) -> tuple[AdapterPublisher, CountingKafka, DeadLetters]:

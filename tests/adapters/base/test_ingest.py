@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import RejectedInput
 from adapters.base.ingest import Item, ingest
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import Claim, MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.envelope import source_envelope
@@ -87,3 +87,26 @@ async def test_an_id_published_without_a_digest_stays_a_duplicate_whatever_comes
     await ingest(publisher, [_item(interaction(0), None)], lambda _, record: record)
     again = await ingest(publisher, [_item(interaction(0), b"other")], lambda _, record: record)
     assert (len(again.accepted), again.refused, again.duplicates, len(kafka.published)) == (1, [], 1, 1)
+
+
+def _claiming(n: int, digest: bytes) -> Item:
+    """Record ``n`` naming case C-1 with the request ``digest`` (a web service request's request_id)."""
+    refusal = RejectedInput("case C-1 names another request", code="request_id_conflict")
+    claims = (Claim("case=C-1", digest, lambda: refusal),)
+    record = replace(interaction(n), content_digest=f"message {n}".encode(), claims=claims)
+    return Item(record, lambda: RawRecord(value=b"raw"))
+
+
+async def test_tester24_f17_a_claimed_id_naming_another_content_is_refused_with_the_claims_own_refusal() -> None:
+    """Another record under a claimed id (in this call or an earlier one) is refused with the claim's refusal, not
+    the record id's; the same content under it is published (another message, one case); a re-send of the refused
+    record is refused again, not counted a duplicate (it was never published)."""
+    publisher, kafka, dead_letters = _publisher()
+    first = await ingest(publisher, [_claiming(0, b"attempt 1"), _claiming(1, b"attempt 2"),
+                                     _claiming(2, b"attempt 1")], lambda _, record: record)
+    assert [index for index, _ in first.accepted] == [0, 2]
+    assert [(index, error.code, error.reason) for index, error in first.refused] == [
+        (1, "request_id_conflict", "case C-1 names another request")]
+    later = await ingest(publisher, [_claiming(1, b"attempt 2"), _claiming(0, b"attempt 1")], lambda _, record: record)
+    assert [(index, error.code) for index, error in later.refused] == [(0, "request_id_conflict")]
+    assert later.duplicates == 1 and len(kafka.published) == 2 and len(dead_letters.reasons) == 2

@@ -116,7 +116,7 @@ async def test_a_mixed_batch_publishes_the_good_and_dead_letters_each_bad_messag
         delivery = await client.post("/v1/batch", body, headers={"Content-Type": "text/plain"})
     assert delivery.status == 200
     answer = delivery.extra["body"]
-    assert answer["accepted"] == [good["messageId"]]
+    assert answer["accepted"] == [{"index": 1, "messageId": good["messageId"]}]
     assert [(r["index"], r["messageId"]) for r in answer["rejected"]] == [(0, "m-bad-event"), (2, "m-no-person")]
     assert "message 0 (messageId m-bad-event)" in answer["error"] and "missing 'event'" in answer["error"]
     landed = await read_events(settings, CONTACT_EVENTS)

@@ -117,7 +117,7 @@ async def test_a_mixed_batch_names_each_rejected_message(client: TestClient, pub
     batch = {"batch": [good, {"type": "track", "userId": "u-1", "messageId": "no-event"}, {"type": "shout", "userId": "u"}]}
     status, body = await post_json(client, "/v1/batch", batch)
     assert status == 200 and body["code"] == "invalid_messages"
-    assert body["accepted"] == [good["messageId"]]
+    assert body["accepted"] == [{"index": 0, "messageId": good["messageId"]}] and body["duplicates"] == 0
     assert [(r["index"], r["code"]) for r in body["rejected"]] == [(1, "missing_event"), (2, "unknown_type")]
     assert body["message"] == body["error"]  # the Segment SDKs log "message"
     assert [json.loads(raw.value)["messageId"] for raw, _ in publisher.rejected[:1]] == ["no-event"]

@@ -87,9 +87,33 @@ async def test_a_resent_message_is_a_duplicate_whatever_its_send_time_and_path(
     published = len(kafka.published)
     again = {**track("Bill Viewed", sentAt="2026-12-02T07:00:05.000Z", _metadata={"bundled": ["Segment.io"]}),
              "type": "track"}
-    assert await post_json(client, "/v1/t", again) == (200, {"success": True})
-    assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True})
+    assert await post_json(client, "/v1/t", again) == (200, {"success": True, "duplicates": 1})
+    assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True, "duplicates": 1})
     assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_a_batch_answer_names_accepted_and_rejected_messages_by_index_and_counts_the_duplicates(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """tester25 F3, its sample: a batch of a new message, another event under that messageId and a re-send of an
+    earlier message was answered ``"accepted": ["t25-dup-2", "t25-dup-1"]`` beside ``"rejected": [{"index": 1,
+    "messageId": "t25-dup-2"}]`` (the same messageId accepted and rejected) and said nothing of the re-send."""
+    client, kafka, dead_letters = deduping
+    earlier = {**track("Invoice Viewed", messageId="t25-dup-1"), "type": "track"}
+    assert await post_json(client, "/v1/track", earlier) == (200, {"success": True})
+    new = {**track("Invoice Downloaded", messageId="t25-dup-2"), "type": "track"}
+    other = {**track("Payment Method Updated", messageId="t25-dup-2"), "type": "track"}
+    status, answer = await post_json(client, "/v1/batch", {"batch": [new, other, earlier]})
+    assert status == 200 and answer["duplicates"] == 1
+    assert answer["accepted"] == [{"index": 0, "messageId": "t25-dup-2"}, {"index": 2, "messageId": "t25-dup-1"}]
+    assert [(r["index"], r["messageId"], r["code"]) for r in answer["rejected"]] == [(1, "t25-dup-2", "id_conflict")]
+    accepted = {a["index"] for a in answer["accepted"]}
+    assert not accepted & {r["index"] for r in answer["rejected"]}
+    assert len(dead_letters.reasons) == 1
+
+    # a batch of re-sends only: Segment's 200, with the count
+    status, answer = await post_json(client, "/v1/batch", {"batch": [new, earlier]})
+    assert (status, answer) == (200, {"success": True, "duplicates": 2})
 
 
 async def test_f1_another_event_under_a_used_message_id_on_another_replica_is_kept_downstream(
@@ -255,3 +279,67 @@ async def test_a_case_id_the_portal_gave_is_the_handoff_id_as_it_is(two_replicas
                                                                  case_id="SR-1001")))[0] == 200
     created = kept_values(kept_by_event_id(first_kafka, second_kafka), CREATED)
     assert [v["handoff_id"] for v in created] == ["SR-1001", "SR-1001"]
+
+
+# -- a service request's own case id (request_id / case_id) reused for another request: tester24 F17 -----------------
+
+
+def case_request(summary: str, message_id: str, case_field: str = "request_id", case_id: str = "REQ-42",
+                 user_id: str = "web-claire") -> dict[str, Any]:
+    return {"userId": user_id, "messageId": message_id, "event": "Service Request Submitted",
+            "properties": {"category": "billing-dispute", case_field: case_id, "summary": summary}}
+
+
+async def test_f17_another_request_under_a_used_request_id_is_refused_not_answered_200(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """tester24 F17, its sample: m-req-1 and m-req-2 with request_id REQ-42, summaries "attempt 1" / "attempt 2",
+    were both answered 200 and counted HANDED_OFF while the tracker dead-lettered the second (duplicate_creation):
+    its text reached the back office only as a dead letter. Now the second is refused where it can be told, as a
+    reused messageId is: 400, dead-lettered whole (contact and handoff), and ``redrive --new-id`` can publish it."""
+    client, kafka, dead_letters = deduping
+    assert await post_json(client, "/v1/track", case_request("attempt 1", "m-req-1")) == (200, {"success": True})
+    published = len(kafka.published)
+    status, answer = await post_json(client, "/v1/track", case_request("attempt 2", "m-req-2"))
+    assert (status, answer["code"]) == (400, "request_id_conflict")
+    assert "properties.request_id 'REQ-42' was already used for another service request" in answer["error"]
+    assert len(kafka.published) == published  # neither its contact (HANDED_OFF) nor its handoff
+    assert [error_type for _, error_type in dead_letters.records] == ["RejectedInput.request_id_conflict"]
+
+    # the same request again under a new messageId (a form sent twice) is the one case: published as before
+    assert await post_json(client, "/v1/track", case_request("attempt 1", "m-req-3")) == (200, {"success": True})
+    # and a re-send of the first message stays a duplicate
+    assert await post_json(client, "/v1/track", case_request("attempt 1", "m-req-1")) == (
+        200, {"success": True, "duplicates": 1})
+
+
+@pytest.mark.parametrize("case_field", ["request_id", "case_id"])
+async def test_f17_every_way_a_case_id_is_reused_for_another_request_is_refused(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], case_field: str
+) -> None:
+    """The rest of the kind: under ``case_id`` as under ``request_id``; another customer's request under the same
+    id; another request in the same batch; and, in a batch, the good messages still published."""
+    client, kafka, dead_letters = deduping
+    first = case_request("attempt 1", "m-1", case_field, "C-7")
+    assert (await post_json(client, "/v1/track", first))[0] == 200
+    someone_else = case_request("attempt 1", "m-2", case_field, "C-7", user_id="web-paul")
+    status, answer = await post_json(client, "/v1/track", someone_else)
+    assert (status, answer["code"]) == (400, "request_id_conflict") and f"properties.{case_field}" in answer["error"]
+
+    batch = [{**case_request("new case", "m-3", case_field, "C-8"), "type": "track"},
+             {**case_request("other text", "m-4", case_field, "C-8"), "type": "track"},
+             {**track("Bill Viewed", messageId="m-5"), "type": "track"}]
+    status, answer = await post_json(client, "/v1/batch", {"batch": batch})
+    assert status == 200 and [(a["index"]) for a in answer["accepted"]] == [0, 2]
+    assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(1, "request_id_conflict")]
+    assert len(dead_letters.records) == 2
+
+
+async def test_f17_a_request_without_a_case_id_of_its_own_claims_nothing(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """Two requests without request_id/case_id are two cases named by their messageIds: nothing to refuse."""
+    client, _, dead_letters = deduping
+    assert (await post_json(client, "/v1/track", service_request("Bill charged twice", "m-a")))[0] == 200
+    assert (await post_json(client, "/v1/track", service_request("Meter not read", "m-b")))[0] == 200
+    assert not dead_letters.records

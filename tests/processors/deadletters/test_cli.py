@@ -17,9 +17,16 @@ from bus.clock import ManualClock
 from bus.dead_letter import MAX_KEPT_VALUE_BYTES
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.topics import HANDOFF_EVENTS
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS
 from omnibus.cli import app as omnibus
-from processors.deadletters import DEAD_LETTER_ID_HEADER, REDRIVEN_FROM_HEADER, read_dead_letters, select
+from processors.deadletters import (
+    DEAD_LETTER_ID_HEADER,
+    REDRIVE_REASON_HEADER,
+    REDRIVEN_BY_HEADER,
+    REDRIVEN_FROM_HEADER,
+    read_dead_letters,
+    select,
+)
 from processors.deadletters.redrive import redrive
 from processors.handoffs.config import HandoffPolicy
 from processors.replay import read_topics
@@ -190,3 +197,42 @@ async def test_a_line_refused_by_import_batch_keeps_its_file_name_shows_as_text_
     assert revealed["format"] == "text" and revealed["value"] == bad
     dry = await asyncio.to_thread(cli, env, "redrive", refused.id, "--dry-run")
     assert dry.stdout.startswith("refused") and "import-batch --layout" in dry.stdout and "HTTP" not in dry.stdout
+
+
+async def test_a_web_message_refused_for_its_id_is_published_under_a_new_id_once_with_who_and_why(
+    bootstrap_servers: str, schema_registry: Any,
+) -> None:
+    """tester25 F3, its sample: "Payment Method Updated" under the messageId of an earlier "Invoice Viewed" was
+    refused (400 id_conflict), and ``redrive`` answered "there is no topic to put it back on (the sender must send it
+    again)", which a Segment SDK never does. ``--new-id`` publishes it once, saying who and why."""
+    settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
+                                          log={"level": "WARNING"})
+    env = env_of(settings)
+    first = {"type": "track", "messageId": "t25-dup-1", "userId": "t25-user-1", "event": "Invoice Viewed"}
+    other = {**first, "event": "Payment Method Updated"}
+    async with running_web_adapter(settings, web_settings()) as server, aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{server.port}/v1/track"
+        for body, status in ((first, 200), (other, 400)):
+            async with http.post(url, json=body, headers={"Authorization": basic_auth()}) as response:
+                assert response.status == status, await response.text()
+    (refused,) = await until_dead_letters(settings, 1)
+    assert refused.fields["error_type"] == "RejectedInput.id_conflict"
+
+    plain = await asyncio.to_thread(cli, env, "redrive", refused.id)
+    assert plain.exit_code == 1 and "redrive --new-id" in plain.stdout, plain.output
+    new_id = ["redrive", refused.id, "--new-id", "--by", "ops-anna", "--why", "portal reused a messageId"]
+    dry = await asyncio.to_thread(cli, env, *new_id, "--dry-run")
+    assert dry.exit_code == 0 and dry.stdout.startswith("would_redrive"), dry.output
+    assert "as messageId t25-dup-1:" in dry.stdout and "nothing sent" in dry.stderr
+    done = await asyncio.to_thread(cli, env, *new_id)
+    assert done.exit_code == 0 and done.stdout.startswith("redriven"), done.output
+    again = await asyncio.to_thread(cli, env, *new_id)
+    assert again.exit_code == 0 and again.stdout.startswith("already_redriven"), again.output
+
+    contacts = (await read_topics(settings, [CONTACT_EVENTS])).records
+    assert sorted(r.event.value["name"] for r in contacts if r.event) == ["Invoice Viewed", "Payment Method Updated"]
+    (reissued,) = [r for r in contacts if dict(r.headers).get(DEAD_LETTER_ID_HEADER)]
+    headers = dict(reissued.headers)
+    assert headers[DEAD_LETTER_ID_HEADER] == refused.id.encode()
+    assert headers[REDRIVEN_FROM_HEADER] == refused.position.encode()
+    assert (headers[REDRIVEN_BY_HEADER], headers[REDRIVE_REASON_HEADER]) == (b"ops-anna", b"portal reused a messageId")

@@ -1,0 +1,70 @@
+"""A message the web hall refused only for its id, mapped again under an id derived from it, for an operator
+(``omnibus deadletters redrive --new-id``; tester25 F3).
+
+A Segment SDK drops a message answered 400, so a message refused as ``id_conflict`` (another event under a used
+``messageId``) or ``request_id_conflict`` (another service request under a used ``request_id``/``case_id``) is
+only in its dead letter: nobody sends it again. Its content was fine, so it is mapped as the ingress maps it, from
+the dead letter's value (the message as received, a batch's shared ``context`` merged in) and headers (the path,
+hence the call type, and the write key's source), received at the time it failed, with the refused id replaced
+by ``<id>:<8 hex>`` (``adapters.base.mapper.content_id`` of the message's content digest): the same message always
+gets the same new id, hence the same event ids, so re-issuing it twice (or two dead letters of one message)
+publishes events the processors drop as copies. The new id cannot be one a sender chose unless it put a digest
+suffix in its own ids.
+
+Only those two codes qualify: every other refusal is about the content, which a new id would not mend (the sender
+corrects and sends it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from adapters.base.mapper import MappedRecord, content_digest, content_id
+from adapters.web.mapper import CALL_TYPES, DIGEST_LEFT_OUT, SegmentMapper
+
+# RejectedInput codes of a message refused only for an id it carries (``adapters.base.ingest.id_conflict``,
+# ``adapters.web.errors.request_id_conflict``)
+REISSUED_CODES = frozenset({"id_conflict", "request_id_conflict"})
+PATH_HEADER, SOURCE_HEADER = "http.path", "segment.source"  # set by ``adapters.web.ingress._raw_message``
+CASE_FIELDS = ("request_id", "case_id")  # a service request's own case id, as ``SegmentMapper._handoff`` reads it
+
+
+class NotReissuable(ValueError):
+    """The dead letter's value or headers are not a web message this adapter refused (no JSON object, no source)."""
+
+
+def reissued(code: str, value: bytes, headers: Mapping[str, str], failed_at: datetime,
+             mapper: SegmentMapper) -> tuple[dict[str, str], MappedRecord]:
+    """The new ids (field name -> id) and the record of a message refused with ``code`` (one of
+    ``REISSUED_CODES``): for ``id_conflict`` a new ``messageId``, for ``request_id_conflict`` a new ``messageId``
+    and case id (the one it gave, ``request_id`` or ``case_id``: a case of its own, the first one's request
+    untouched). Raises ``NotReissuable``, or ``adapters.web.errors.MessageRejected`` when the message is refused
+    again (settings changed since, e.g. an event name no longer configured)."""
+    if code not in REISSUED_CODES:
+        raise NotReissuable(f"a message refused as {code} is refused for its content: a new id would not mend it")
+    source = headers.get(SOURCE_HEADER)
+    try:
+        message: Any = json.loads(value)
+    except ValueError as exc:
+        raise NotReissuable("the dead letter's value is not a JSON message") from exc
+    message_id = message.get("messageId") if isinstance(message, dict) else None
+    if not source or not isinstance(message_id, str):
+        raise NotReissuable("the dead letter is not a web message with a messageId and its write key's source")
+    call = CALL_TYPES.get(headers.get(PATH_HEADER, "").rsplit("/", 1)[-1])  # None for /v1/batch: its "type"
+    kind = call or message.get("type")
+    digest = content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=CALL_TYPES.get(kind) if isinstance(kind, str)
+                            else None)
+    new_ids = {"messageId": content_id(message_id, digest)}
+    changed = {**message, "messageId": new_ids["messageId"]}
+    if code == "request_id_conflict":
+        properties = message.get("properties")
+        case_field = next((name for name in CASE_FIELDS if isinstance(properties, dict)
+                           and isinstance(properties.get(name), str) and properties[name].strip()), None)
+        if case_field is None:
+            raise NotReissuable("the dead letter's message names no request_id or case_id")
+        new_ids[case_field] = content_id(properties[case_field].strip(), digest)
+        changed["properties"] = {**properties, case_field: new_ids[case_field]}
+    return new_ids, mapper(changed, source=source, call=call, received_at=failed_at)

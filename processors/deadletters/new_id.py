@@ -1,0 +1,144 @@
+"""``redrive --new-id``: publish a message refused at HTTP ingress only for its id under an id derived from it.
+
+A message an adapter refused at its HTTP ingress has no topic to go back on, and a Segment SDK never sends again a
+message answered 400: one refused only because its id named other content (``id_conflict``,
+``request_id_conflict``) would be lost once its dead letter expires (tester25 F3). The adapter that refused it maps
+it again (a ``Reissue`` per component: ``adapters.web.reissue`` for ``adapter.web``) under a new id derived from
+its content, and its events are published with the headers ``omnibus-redriven-from``, ``omnibus-dead-letter-id``,
+``omnibus-redriven-by`` and ``omnibus-redrive-reason`` (who asked and why, as every operator command records).
+Once, as ``redrive``: the topics it publishes on are read from the dead letter's ``failed_at`` for a record
+carrying its id; past that, the same message always maps to the same event ids, which processors drop as copies.
+
+Refused, with the reason: a dead letter read from a topic (plain ``redrive`` puts it back as it was), a file's line,
+one of a component with no ``Reissue`` or refused for its content (a new id would not mend it), one without its
+whole value, and one whose message the adapter refuses again (its settings changed since).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bus.config import OmnibusSettings
+from bus.dead_letter import FILE_HEADER
+from bus.logging import get_logger
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from processors.deadletters import (
+    DEAD_LETTER_ID_HEADER,
+    REDRIVE_REASON_HEADER,
+    REDRIVEN_BY_HEADER,
+    REDRIVEN_FROM_HEADER,
+    DeadLetter,
+)
+from processors.deadletters.redrive import Outcome, already_redriven, ingress_refusal
+
+log = get_logger(__name__)
+REFUSED_AT_INGRESS = "RejectedInput."  # the error type's prefix of input an adapter refused (``AdapterPublisher``)
+
+
+class NotReissued(Exception):
+    """A ``Reissue`` cannot map the dead letter again; the message says why, for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reissued:
+    """What a dead letter becomes: the new ids (field -> id, e.g. ``messageId``) and the events to publish."""
+
+    new_ids: Mapping[str, str]
+    events: tuple[Outgoing, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reissue:
+    """How one component maps its refused input again: ``codes``, the refusal codes (``RejectedInput.code``) of input
+    refused only for its id; ``reissue`` maps a dead letter with one of them, or raises ``NotReissued``."""
+
+    codes: frozenset[str]
+    reissue: Callable[[DeadLetter], Reissued]
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """Who asked for the re-issue and why (``--by``, ``--reason``), as typed after scrubbing."""
+
+    by: str
+    reason: str
+
+
+def refusal(letter: DeadLetter, reissues: Mapping[str, Reissue]) -> str | None:
+    """Why ``letter`` cannot be published under a new id, or None."""
+    f = letter.fields
+    if f.get("source_topic") is not None:
+        return "it was read from a topic: redrive it without --new-id (the record goes back as it was)"
+    if FILE_HEADER in letter.location:
+        return ingress_refusal(letter)
+    component = str(f["source_component"])
+    error_type = str(f["error_type"])
+    code = error_type[len(REFUSED_AT_INGRESS):] if error_type.startswith(REFUSED_AT_INGRESS) else None
+    known = reissues.get(component)
+    if known is None:
+        return (f"--new-id re-issues messages of {', '.join(sorted(reissues))} only; this one was refused by "
+                f"{component}: the sender must send it again")
+    if code not in known.codes:
+        takes = ", ".join(f"{REFUSED_AT_INGRESS}{c}" for c in sorted(known.codes))
+        return (f"refused as {error_type}, for its content: a new id would not mend it (the sender must correct it "
+                f"and send it again); --new-id takes {takes}")
+    if f.get("value") is None or f.get("value_truncated"):
+        return "the dead letter does not hold the whole original message"
+    return None
+
+
+def _headers(letter: DeadLetter, operator: Operator) -> tuple[tuple[str, bytes], ...]:
+    return ((REDRIVEN_FROM_HEADER, letter.position.encode()), (DEAD_LETTER_ID_HEADER, letter.id.encode()),
+            (REDRIVEN_BY_HEADER, operator.by.encode()), (REDRIVE_REASON_HEADER, operator.reason.encode()))
+
+
+def _as(new_ids: Mapping[str, str]) -> str:
+    return "as " + ", ".join(f"{name} {value}" for name, value in new_ids.items())
+
+
+async def redrive_new_id(settings: OmnibusSettings, letters: Sequence[DeadLetter], reissues: Mapping[str, Reissue],
+                         operator: Operator, *, dry_run: bool = False, check_done: bool = True) -> list[Outcome]:
+    """Publish each of ``letters`` under a new id (see the module docstring); one ``Outcome`` each, in order, ``at``
+    naming where it landed (or would) and its new ids. ``check_done=False`` skips the look for earlier copies.
+    Raises ``bus.errors.PublishError`` if Kafka does not acknowledge a record (the letters before it are sent)."""
+    outcomes: dict[str, Outcome] = {}
+    ready: dict[str, tuple[DeadLetter, Reissued]] = {}
+    for letter in letters:
+        if letter.id in outcomes or letter.id in ready:
+            continue
+        reason = refusal(letter, reissues)
+        if reason is None:
+            try:
+                ready[letter.id] = (letter, reissues[str(letter.fields["source_component"])].reissue(letter))
+            except NotReissued as exc:
+                reason = str(exc)
+        if reason is not None:
+            outcomes[letter.id] = Outcome(letter, "refused", reason=reason)
+    topics = {id_: {event.topic for event in reissued.events} for id_, (_, reissued) in ready.items()}
+    done = (await already_redriven(settings, [letter for letter, _ in ready.values()], topics=topics)
+            if check_done and ready else {})
+    to_send = []
+    for id_, (letter, reissued) in ready.items():
+        if id_ in done:
+            outcomes[id_] = Outcome(letter, "already_redriven", at=done[id_])
+        elif dry_run:
+            outcomes[id_] = Outcome(letter, "would_redrive", at=f"{', '.join(sorted(topics[id_]))} "
+                                                                f"{_as(reissued.new_ids)}")
+        else:
+            to_send.append((letter, reissued))
+    if to_send:
+        serializer, _ = build_serde(settings.registry)
+        async with EventProducer(settings, serializer) as producer:
+            for letter, reissued in to_send:  # one at a time, in order: a failure leaves a clear line
+                headers = _headers(letter, operator)
+                metas = await producer.publish_many(
+                    [Outgoing(e.topic, e.key, e.event, (*e.headers, *headers)) for e in reissued.events])
+                first = metas[0]
+                outcomes[letter.id] = Outcome(letter, "redriven", at=f"{first.topic}/{first.partition}/{first.offset} "
+                                                                     f"{_as(reissued.new_ids)}")
+                # who and which dead letter, never the message's content (identifier values stay out of logs)
+                log.info("dead letter published under a new id", dead_letter_id=letter.id, by=operator.by,
+                         events=len(metas))
+    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]

@@ -1,0 +1,126 @@
+"""A web message refused only for its id, mapped again from its dead letter under a derived id (tester25 F3)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from adapters.web.errors import MessageRejected
+from adapters.web.mapper import SegmentMapper
+from adapters.web.reissue import NotReissuable, reissued
+from bus.config import TopicSettings
+from bus.errors import RawRecord
+from tests.adapters.base.support import CountingKafka, DeadLetters
+from tests.adapters.web.support import web_settings
+from tests.adapters.web.test_ingress import post_json
+from tests.adapters.web.test_ingress_id_conflict import case_request, replica
+
+FAILED_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+CONTACT, CREATED = "omnibus.contact.InteractionRecorded", "omnibus.handoff.HandoffCreated"
+
+
+def track(event: str, message_id: str = "t25-dup-1") -> dict[str, Any]:
+    return {"userId": "t25-user-1", "messageId": message_id, "event": event, "properties": {"invoice": "F-2026-11"},
+            "timestamp": "2026-12-02T08:59:00Z"}
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[tuple[TestClient, CountingKafka, DeadLetters]]:
+    async with AsyncExitStack() as stack:
+        yield await replica(stack)
+
+
+def headers(raw: RawRecord) -> dict[str, str]:
+    return {name: value.decode() for name, value in raw.headers}
+
+
+def mapper() -> SegmentMapper:
+    return SegmentMapper(web_settings(), TopicSettings())
+
+
+def values(events: Any, schema: str) -> list[dict[str, Any]]:
+    return [e.event.value for e in events if e.event.schema == schema]
+
+
+async def test_tester25_f3_a_message_refused_as_id_conflict_maps_again_under_a_new_message_id(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """The sample: "Invoice Viewed" then "Payment Method Updated" under messageId t25-dup-1; the second one, refused
+    (400 id_conflict), was only in its dead letter and ``redrive`` refused it. Mapped again from that dead letter it
+    keeps its content under ``t25-dup-1:<digest>``, with event ids of its own; mapped twice, the same ids (a second
+    re-issue publishes copies the processors drop)."""
+    client, kafka, dead_letters = web
+    assert (await post_json(client, "/v1/track", track("Invoice Viewed")))[0] == 200
+    status, answer = await post_json(client, "/v1/track", track("Payment Method Updated"))
+    assert (status, answer["code"]) == (400, "id_conflict")
+    ((raw, error_type),) = dead_letters.records
+    assert error_type == "RejectedInput.id_conflict"
+
+    new_ids, record = reissued("id_conflict", raw.value, headers(raw), FAILED_AT, mapper())
+    (contact,) = values(record.events, CONTACT)
+    assert contact["name"] == "Payment Method Updated"
+    assert new_ids["messageId"].startswith("t25-dup-1:") and len(new_ids["messageId"]) == len("t25-dup-1:") + 8
+    # the suffix is the one the refused message's own contact id had: the digest of its content
+    refused_contact_suffix = mapper()(track("Payment Method Updated"), source="portal-web",
+                                      call="track").content_digest.hex()[:8]  # type: ignore[union-attr]
+    assert new_ids["messageId"].endswith(refused_contact_suffix)
+    first_ids = {e.event.value["envelope"]["event_id"] for e in kafka.events}
+    new_event_ids = {e.event.value["envelope"]["event_id"] for e in record.events}
+    assert not first_ids & new_event_ids
+    _, again = reissued("id_conflict", raw.value, headers(raw), FAILED_AT, mapper())
+    assert {e.event.value["envelope"]["event_id"] for e in again.events} == new_event_ids
+    # and the web hall would take it: the new id is unused
+    under_new_id = {**track("Payment Method Updated"), "messageId": new_ids["messageId"]}
+    assert await post_json(client, "/v1/track", under_new_id) == (200, {"success": True})
+
+
+async def test_a_batch_message_and_a_re_sent_refusal_map_to_the_same_new_ids(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """A message refused inside a batch (its call type in its own "type", the path /v1/batch), refused twice (a
+    re-send with a new sentAt): two dead letters, one new id and one set of event ids."""
+    client, _, dead_letters = web
+    assert (await post_json(client, "/v1/track", track("Invoice Viewed")))[0] == 200
+    for sent_at in ("2026-12-02T09:00:01Z", "2026-12-02T09:00:09Z"):
+        batch = {"batch": [{**track("Payment Method Updated"), "type": "track", "sentAt": sent_at}]}
+        status, answer = await post_json(client, "/v1/batch", batch)
+        assert status == 200 and answer["rejected"][0]["code"] == "id_conflict"
+    mapped = [reissued("id_conflict", raw.value, headers(raw), FAILED_AT, mapper()) for raw, _ in dead_letters.records]
+    assert len(mapped) == 2 and mapped[0][0] == mapped[1][0]
+    assert ({e.event.value["envelope"]["event_id"] for e in mapped[0][1].events}
+            == {e.event.value["envelope"]["event_id"] for e in mapped[1][1].events})
+
+
+async def test_tester24_f17_a_request_refused_for_its_request_id_becomes_a_case_of_its_own(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, _, dead_letters = web
+    assert (await post_json(client, "/v1/track", case_request("attempt 1", "m-req-1")))[0] == 200
+    assert (await post_json(client, "/v1/track", case_request("attempt 2", "m-req-2")))[0] == 400
+    ((raw, error_type),) = dead_letters.records
+    new_ids, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
+    assert set(new_ids) == {"messageId", "request_id"} and new_ids["request_id"].startswith("REQ-42:")
+    (created,) = values(record.events, CREATED)
+    assert created["handoff_id"] == new_ids["request_id"] and created["summary"] == "attempt 2"
+
+
+def test_what_is_not_refused_for_its_id_or_not_a_web_message_is_not_reissued() -> None:
+    message = b'{"userId": "u-1", "messageId": "m-1", "event": "Invoice Viewed"}'
+    where = {"http.path": "/v1/track", "segment.source": "portal-web"}
+    with pytest.raises(NotReissuable, match="for its content"):
+        reissued("missing_event", message, where, FAILED_AT, mapper())
+    with pytest.raises(NotReissuable, match="not a JSON message"):
+        reissued("id_conflict", b"{not json", where, FAILED_AT, mapper())
+    with pytest.raises(NotReissuable, match="write key's source"):
+        reissued("id_conflict", message, {"http.path": "/v1/track"}, FAILED_AT, mapper())
+    with pytest.raises(NotReissuable, match="no request_id or case_id"):
+        reissued("request_id_conflict", message, where, FAILED_AT, mapper())
+    # refused again by today's settings: an offer event without its offer id
+    offer = b'{"userId": "u-1", "messageId": "m-1", "event": "Offer Viewed", "properties": {}}'
+    with pytest.raises(MessageRejected):
+        reissued("id_conflict", offer, where, FAILED_AT, mapper())
