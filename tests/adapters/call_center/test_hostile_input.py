@@ -40,7 +40,7 @@ def publisher() -> StandInPublisher:
 
 @pytest.fixture
 async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
-    settings = call_center_settings()
+    settings = call_center_settings(verified_record_attributes={"ACCOUNT": ["accountNumber"]})  # a verifying flow
     ingress = CallCenterIngress(settings, Topics.of(TopicSettings()), publisher, CallCenterState(None))  # type: ignore[arg-type]
     async with adapter_client(ingress.app()) as client:
         yield client
