@@ -175,6 +175,18 @@ async def test_tester14_n1_a_placeholder_account_is_named_in_the_answer(client: 
     assert [(d["index"], d["kind"], d["code"]) for d in answer["dropped_identifiers"]] == [(0, "ACCOUNT", "placeholder")]
 
 
+async def test_tester25_f2_a_record_key_the_flow_did_not_verify_is_named_in_the_answer(
+        client: TestClient, publisher: StandInPublisher) -> None:
+    """This site's flow verifies ``accountNumber`` only: an ``iban`` the caller typed is left off, the answer names
+    it with the setting (never the value), and the call is published."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={
+        "accountNumber": "ACC-100234", "iban": "FR7630006000011234567890189"})]))
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "iban")]
+    assert "VERIFIED_RECORD_ATTRIBUTES" in answer["dropped_traits"][0]["reason"]
+    assert "FR7630006" not in json.dumps(answer) and len(publisher.submitted) == 1
+
+
 async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
     """An IVR birth date that is none was dropped silently: the answer names the key and why, never the value."""
     status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"dateOfBirth": "1980-02-31"})]))
