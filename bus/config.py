@@ -340,7 +340,11 @@ def load_component_settings(
             continue
         values[name] = _parse_env_value(raw)
     if unknown:
-        raise ConfigError(f"unknown settings for {model.__name__}: {', '.join(sorted(unknown))}")
+        # a setting a model no longer has says what replaced it (the model's ``removed_settings``: field -> note)
+        removed: Mapping[str, str] = getattr(model, "removed_settings", {})
+        named = [f"{key} ({removed[key[len(env_prefix):].lower()]})" if key[len(env_prefix):].lower() in removed
+                 else key for key in sorted(unknown)]
+        raise ConfigError(f"unknown settings for {model.__name__}: {', '.join(named)}")
     values.update(overrides)
     try:
         return model.model_validate(values)

@@ -69,7 +69,7 @@ def added(default: Any, given: Any, name: str = "value") -> Any:
 
 def replaced_defaults(settings: BaseModel, env_prefix: str) -> Iterator[tuple[str, list[str]]]:
     """``(setting, what it left out)`` for each list or mapping setting given without ``+`` that lacks part of its
-    default: ``("OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS", ["PHONE", "ACCOUNT", ...])``; a nested one is named by its
+    default: ``("OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS", ["PHONE", "NATIONAL_ID", ...])``; a nested one is named by its
     variable and its path (``OMNIBUS_ADAPTER_CALL_CENTER__SITES (paris.asterisk_outbound_contexts)``). Left out: the
     default's items, keys, or ``key: item`` for an item of a list under a kept key."""
     for name in type(settings).model_fields:

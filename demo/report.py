@@ -131,6 +131,12 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     return pop
 
 
+def _verified() -> str:
+    from demo.traffic import VERIFIED_BY_THE_IVR
+
+    return ", ".join(f"{kind} {' '.join(names)}" for kind, names in VERIFIED_BY_THE_IVR.items())
+
+
 def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings,
                  stack_dir: str | None = None) -> None:
     """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
@@ -178,8 +184,9 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         "    of numbers written without +country (OMNIBUS_IDENTIFIERS__DEFAULT_REGION)",
         f"customer numbers        {_spelled(found)}",
         "    (OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT); the call center reads",
-        "    a number typed on the keypad only from the attributes named in",
-        "    OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES (none)",
+        "    an account or customer number typed on the keypad only from the",
+        "    attributes named in OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES",
+        f"    (the demo's IVR checks the date of birth: {_verified()})",
         f"offers time zone        {demo_timezone(settings)}",
         "    of customers of unknown country (OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE)",
         f"offers quiet hours      {f'{quiet.start}-{quiet.end}' if quiet else 'off: offers show at any hour'}",

@@ -26,6 +26,7 @@ from bus.config import OmnibusSettings
 from bus.metrics import serve_metrics
 from bus.stack.ports import free_port
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
+from demo.traffic import VERIFIED_BY_THE_IVR
 from processors.handoffs.agent import build_worker
 from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.agent import IdentityProcessor
@@ -78,7 +79,8 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL_ID: SecretStr(TERMINAL_TOKEN)},
                                      terminal_branches={TERMINAL_ID: BRANCH_ID})))
         call_center = await stack.enter_async_context(running_call_center(
-            settings, CallCenterSettings(port=0, sites={SITE: SiteSettings(access_keys=(SecretStr(SITE_KEY),))})))
+            settings, CallCenterSettings(port=0, sites={SITE: SiteSettings(access_keys=(SecretStr(SITE_KEY),))},
+                                         verified_record_attributes=VERIFIED_BY_THE_IVR)))
         legacy_settings = LegacySettings(state_dir=workdir / "legacy")
         legacy = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy_settings))
         batch = BatchImporter(

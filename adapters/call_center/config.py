@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import (
     ConfigDict,
@@ -21,6 +22,7 @@ from pydantic import (
 
 from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
+from bus.identifiers.kinds import RECORD_KEYS
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS
 from bus.settings_defaults import REPLACED_DEFAULT, ExtensibleDefaults
@@ -66,6 +68,16 @@ class SiteSettings(ExtensibleDefaults):
 
 
 class CallCenterSettings(AdapterSettings):
+    # settings an earlier version had: ``load_component_settings`` refuses them with this note (exit 2 at start-up)
+    removed_settings: ClassVar[dict[str, str]] = {
+        "connect_account_attribute": "removed: an account number is read only from the attributes "
+        f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES names under ACCOUNT, none by default; see the README's upgrade notes",
+        "connect_customer_number_attribute": "removed: a customer number is read only from the attributes "
+        f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES names under CUSTOMER_NUMBER, none by default",
+        "verified_customer_number_attributes": f"renamed: {ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES names them under "
+        "CUSTOMER_NUMBER, e.g. {\"CUSTOMER_NUMBER\": [\"customerNumber\"]}",
+    }
+
     sites: dict[str, SiteSettings] = Field(..., min_length=1, description="Site name -> its settings.")
     public_base_url: str | None = Field(
         None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours)."
@@ -90,17 +102,17 @@ class CallCenterSettings(AdapterSettings):
         "(RESOLVED, UNRESOLVED, HANDED_OFF...): how a call wrapped up with that code ended. A code that names an "
         "outcome (resolved, handed-off) needs no entry; adapters/call_center/outcome.py gives the order of the rules.",
     )
-    connect_account_attribute: str | None = Field(
-        "accountNumber", description="Contact attribute holding an account number captured in the IVR."
-    )
-    verified_customer_number_attributes: tuple[str, ...] = Field(
-        (), description="Contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding a customer "
-        "number (the system of record's CUSTOMER_NUMBER) that the contact flow verified (a PIN, a date of birth "
-        "checked against the system of record), first present wins, e.g. [\"customerNumber\"]. None by default: a "
-        "number typed on the keypad is the caller's claim, and identity links what comes with a customer number (the "
-        "caller's phone) to that number's customer, so a caller who typed another customer's number moved his own "
-        "phone to that customer (adapters/call_center/README.md). An attribute named as a customer number and not "
-        "listed is left off, named in the answer's dropped_traits.",
+    verified_record_attributes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Record key kind (ACCOUNT, CARD, CUSTOMER_NUMBER: bus.identifiers.kinds.RECORD_KEYS) -> contact "
+        "attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding one that the contact flow verified "
+        "against the system of record (a PIN, a date of birth), first present wins, e.g. "
+        "{\"ACCOUNT\": [\"accountNumber\"], \"CUSTOMER_NUMBER\": [\"customerNumber\"]}. None by default: an account "
+        "or customer number typed on the keypad is the caller's claim, and identity links what comes with it (the "
+        "caller's phone, his call, his handoff) to its holder, so a caller who typed another customer's number moved "
+        "his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute named "
+        "as one (accountNumber, account_number, iban, cardNumber, customerNumber...) and not listed is left off, named "
+        "in the answer's dropped_traits and counted (omnibus_traits_rejected_total{code=\"unknown-key\"}).",
     )
     trait_attributes: dict[str, str] = Field(
         default_factory=dict,
@@ -110,6 +122,14 @@ class CallCenterSettings(AdapterSettings):
     state_path: Path | None = Field(
         None, description="SQLite file for CTR versions and TaskRouter task timelines; None keeps them in memory."
     )
+
+    @field_validator("verified_record_attributes")
+    @classmethod
+    def _record_keys(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        unknown = sorted(set(value) - RECORD_KEYS)
+        if unknown:
+            raise ValueError(f"not record key kinds {unknown}; known: {sorted(RECORD_KEYS)}")
+        return value
 
     @field_validator("trait_attributes")
     @classmethod

@@ -42,7 +42,9 @@ from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
-from bus.identifiers.traits import UNKNOWN_KEY
+from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS
+from bus.identifiers.metrics import REJECTED_TRAITS
+from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT
 from bus.producer import Outgoing
 from bus.redact import SENSITIVE_FIELDS
 from bus.serde import Event
@@ -184,28 +186,46 @@ def caller_number(raw: object) -> object:
     return raw
 
 
-# Attribute names that say they hold a customer number (``bus.redact.SENSITIVE_FIELDS``, compared ``squashed``):
-# ``customerNumber``, ``customer_number``, ``cust_no``...
-CUSTOMER_NUMBER_NAMES = frozenset(name.replace("_", "") for name, kind in SENSITIVE_FIELDS.items()
-                                  if kind == "CUSTOMER_NUMBER")
-UNVERIFIED_CUSTOMER_NUMBER = (
-    f"{UNKNOWN_KEY}: a customer number the contact flow did not verify, left off (read only under the names "
-    "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES gives: a number typed on the keypad is the "
-    "caller's claim)")
+# Attribute names that say they hold a record key (``bus.redact.SENSITIVE_FIELDS`` of the ``RECORD_KEYS`` kinds,
+# compared ``squashed``) -> its kind: ``accountNumber``, ``account_number``, ``iban``, ``cardNumber``, ``pan``,
+# ``customerNumber``, ``cust_no``...
+RECORD_KEY_NAMES: dict[str, str] = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
+                                    if kind is not None and kind in RECORD_KEYS}
+RECORD_KEY_WORDS = {ACCOUNT: "an account number", CARD: "a card number", CUSTOMER_NUMBER: "a customer number"}
+VERIFIED_RECORD_SETTING = "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES"
 
 
-def verified_customer_number(attributes: Mapping[str, Any], settings: CallCenterSettings,
-                             left_out: dict[str, str]) -> object:
-    """The customer number of the first attribute ``settings.verified_customer_number_attributes`` names that is
-    present (None: none). Another attribute named as a customer number (``customerNumber``...) is noted in
-    ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``): a number the caller typed that the flow
-    did not check against the system of record would move the caller's phone to that number's customer in identity
-    (tester24 F3)."""
-    verified = settings.verified_customer_number_attributes
-    found = next((attributes[name] for name in verified if attributes.get(name) not in (None, "")), None)
+def unverified_record_key(kind: str) -> str:
+    """The ``dropped_traits`` reason of an attribute named as a record key of ``kind`` that the flow did not verify."""
+    return (f"{UNKNOWN_KEY}: {RECORD_KEY_WORDS[kind]} the contact flow did not verify, left off (read only under "
+            f"the names {VERIFIED_RECORD_SETTING} gives for {kind}: a number typed on the keypad is the caller's "
+            "claim)")
+
+
+
+def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSettings,
+                         left_out: dict[str, str]) -> list[tuple[str, object]]:
+    """``(kind, value)`` of each record key kind ``settings.verified_record_attributes`` names: the value of its first
+    attribute that is present (kinds none of whose attributes is present are left out).
+
+    Another attribute named as a record key (``accountNumber``, ``iban``, ``customerNumber``: ``RECORD_KEY_NAMES``) is
+    left off: noted in ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``; never the value) and
+    counted (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose
+    never reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
+    of record would move the caller's phone, call and handoff to that number's holder in identity (tester24 F3,
+    tester25 F2)."""
+    verified = settings.verified_record_attributes
+    found: list[tuple[str, object]] = []
+    for kind in [kind for kind in RECORD_KEY_WORDS if kind in verified]:  # one order, however the setting is written
+        value = next((attributes[name] for name in verified[kind] if attributes.get(name) not in (None, "")), None)
+        if value is not None:
+            found.append((kind, value))
+    listed = {name for names in verified.values() for name in names}
     for name, value in attributes.items():
-        if name not in verified and value not in (None, "") and _squashed(name) in CUSTOMER_NUMBER_NAMES:
-            left_out[name] = UNVERIFIED_CUSTOMER_NUMBER
+        named = RECORD_KEY_NAMES.get(_squashed(name))
+        if named is not None and name not in listed and value not in (None, ""):
+            left_out[name] = unverified_record_key(named)
+            REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
     return found
 
 

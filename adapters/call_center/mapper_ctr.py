@@ -36,7 +36,7 @@ from adapters.call_center.mapper import (
     iso_time,
     recorded_handoff,
     recorded_offer,
-    verified_customer_number,
+    verified_record_keys,
 )
 from adapters.call_center.outcome import connect_ended
 from bus.identifiers.traits import standard_traits
@@ -157,8 +157,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     caller = ctx.normaliser.collect([
         ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
          if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
-        ("ACCOUNT", attributes.get(settings.connect_account_attribute) if settings.connect_account_attribute else None),
-        ("CUSTOMER_NUMBER", verified_customer_number(attributes, settings, left_out)),
+        *verified_record_keys(attributes, settings, left_out),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center", left_out=left_out)

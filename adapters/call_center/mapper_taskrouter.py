@@ -27,7 +27,7 @@ from adapters.call_center.mapper import (
     caller_number,
     recorded_handoff,
     recorded_offer,
-    verified_customer_number,
+    verified_record_keys,
 )
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
@@ -136,8 +136,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
         ended=taskrouter_ended(kind, connected=connected_at is not None),
         **Call.customer(ctx.normaliser.collect([
-            ("PHONE", caller_number(_text(number))), ("ACCOUNT", attributes.get("account_number")),
-            ("CUSTOMER_NUMBER", verified_customer_number(attributes, ctx.settings, left_out)),
+            ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
         ])),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,

@@ -20,19 +20,26 @@ MAX_BATCH_BYTES = 500 * 1024
 OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
-# Identify traits read as identifiers by default. No CUSTOMER_NUMBER: a customer number typed in a web form is the
-# person's claim, not the system of record's word. Identity links what comes with a number to the number's customer
-# (priority above every web identifier), so a visitor who typed another customer's number without a name took that
-# customer's one login place and put his own answers on her (tests/processors/identity/graph/
+# Identify traits read as identifiers by default. No record key (an account number or IBAN, a card number, a customer
+# number: ``bus.identifiers.kinds.RECORD_KEYS``): one typed in a web form is the visitor's claim, not the system of
+# record's word, and identity links what comes with it to the record's holder, so a visitor who typed another
+# customer's number joined his login and e-mail to that customer's master record and took its one login place; the
+# real customer's login was then refused (tester25 F7; tests/processors/identity/graph/test_keypad_record_key.py,
 # test_customer_number.py). A portal whose back end writes the number it verified opts in with
-# OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"CUSTOMER_NUMBER": ["customerNumber"]}'.
+# OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"ACCOUNT": ["accountNumber"]}'.
 DEFAULT_IDENTIFIER_TRAITS: dict[str, tuple[str, ...]] = {
     "EMAIL": ("email",),
     "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
-    "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
     "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
-    "CARD": ("cardNumber", "card_number"),
     "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
+}
+# Trait spellings of a record key that the defaults do not read (those of ``bus.redact.SENSITIVE_FIELDS`` and these,
+# read by default before tester25 F7): one a deployment does not name is dropped and counted, and the answer's
+# dropped_traits names its kind and how to read it.
+RECORD_KEY_TRAITS: dict[str, tuple[str, ...]] = {
+    "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
+    "CARD": ("cardNumber", "card_number"),
+    "CUSTOMER_NUMBER": ("customerNumber", "customer_number"),
 }
 
 
@@ -63,7 +70,9 @@ class WebSettings(AdapterSettings):
         "defaults (+{\"CUSTOMER_NUMBER\": [\"customerNumber\"]}), without it the value replaces them.",
     )
     group_identifier_type: str | None = Field(
-        "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only."
+        "ACCOUNT", description="Identifier type a group call's groupId becomes; None keeps it as a trait only. Unlike "
+        "an account trait, a groupId is no value the visitor types: the portal's code sends it for the account the "
+        "logged-in user's session holds (Segment's group call), as it sends the userId."
     )
     phone_region: PhoneRegion = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "

@@ -28,14 +28,17 @@ from adapters.base.identifiers import Identifier, edge_normaliser, key_of, obser
 from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
 from adapters.base.references import References
 from adapters.web import errors, fields
-from adapters.web.config import WebSettings
+from adapters.web.config import RECORD_KEY_TRAITS, WebSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
+from bus.identifiers.kinds import RECORD_KEYS
+from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import (
     ALIAS_PREVIOUS_ID,
     GROUP_ID,
     UNKNOWN_KEY,
+    UNKNOWN_TRAIT,
     phone_region,
     source_names,
     standard_traits,
@@ -74,9 +77,9 @@ KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes eac
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
 PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
-# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS``, compared ``squashed``): one that
-# ``identifier_traits`` does not name is dropped with a reason saying how to read it (F5 of session 20: a portal's
-# ``customerNumber`` was dropped as an unknown trait).
+# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS`` and ``RECORD_KEY_TRAITS``, compared
+# ``squashed``): one that ``identifier_traits`` does not name is dropped with a reason saying how to read it (F5 of
+# session 20: a portal's ``customerNumber`` was dropped as an unknown trait).
 IDENTIFIER_NAMES = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
                     if kind in PROPERTY_IDENTIFIER_KINDS}
 
@@ -86,8 +89,16 @@ def squashed(name: str) -> str:
     return "".join(character for character in name.casefold() if character.isalnum())
 
 
+IDENTIFIER_NAMES.update({squashed(name): kind for kind, names in RECORD_KEY_TRAITS.items() for name in names})
+
+
 def unread_identifier_reason(kind: str) -> str:
-    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one."""
+    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a record key
+    (``RECORD_KEYS``) says it is the visitor's claim (tester25 F7)."""
+    if kind in RECORD_KEYS:
+        return (f"{UNKNOWN_KEY}: a {kind} typed in a web form is the visitor's claim, left off (read only under the "
+                "names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's back end verified: "
+                f"'+{{\"{kind}\": [\"<trait>\"]}}')")
     return (f"{UNKNOWN_KEY}: not an identifier trait of this adapter, left off (a {kind} is read only under the names "
             "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives; a leading + adds to them)")
 
@@ -129,9 +140,11 @@ class SegmentMapper:
             (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
         self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
+        self._read_names = frozenset(name for _, name in self._trait_pairs)  # trait names read as identifiers
         self._identifier_names = frozenset(  # compared case-folded: ``IMEI``, ``Msisdn``
             [name for name, kind in SENSITIVE_FIELDS.items() if kind in PROPERTY_IDENTIFIER_KINDS]
-            + [name.casefold() for names in settings.identifier_traits.values() for name in names])
+            + [name.casefold() for names in settings.identifier_traits.values() for name in names]
+            + [name.casefold() for names in RECORD_KEY_TRAITS.values() for name in names])
 
     def _person(self, message: dict[str, Any]) -> Found:
         """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
@@ -189,6 +202,8 @@ class SegmentMapper:
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
                           person_records if customer is person else customer.records(), None, digest, device_time)
         events = self._calls[kind](parsed)
+        if context_traits and kind != "identify":  # identify drops them with its own traits
+            self._unread_context_traits(parsed, context_traits)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
@@ -284,6 +299,18 @@ class SegmentMapper:
             return Found()
         return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits],
                                         region=phone_region(traits))
+
+    def _unread_context_traits(self, m: _Message, context_traits: dict[str, Any]) -> None:
+        """Note in ``m.left_out`` (the answer's ``dropped_traits``) and count each ``context.traits`` name that says it
+        holds an identifier ``identifier_traits`` does not read (an ``accountNumber`` on a track call, tester25 F7):
+        only identify calls carry traits on, so without this it would be left off without a word."""
+        for name in context_traits:
+            kind = None if name in self._read_names else IDENTIFIER_NAMES.get(squashed(name))
+            if kind is not None and context_traits[name] not in (None, ""):
+                if m.left_out is None:
+                    m.left_out = {}
+                m.left_out[name] = unread_identifier_reason(kind)
+                REJECTED_TRAITS.labels("web", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
 
     def _drop_identifiers(self, facts: dict[str, str]) -> dict[str, str]:
         """``facts`` without the keys that name an identifier (``_identifier_names``), changed in place."""

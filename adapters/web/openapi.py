@@ -11,7 +11,8 @@ from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
 _DEFAULT_TRAITS = "; ".join(f"{', '.join(names)} as {kind}" for kind, names in DEFAULT_IDENTIFIER_TRAITS.items())
 
 _CALLS = {
-    "identify": "Who the visitor is: traits carrying e-mail, phone, account, national id -> IdentifiersObserved.",
+    "identify": "Who the visitor is: traits carrying e-mail, phone, national id (an account or card number only where "
+    "the deployment reads it: a typed one is the visitor's claim) -> IdentifiersObserved.",
     "track": "Something the visitor did -> InteractionRecorded; service requests also HandoffCreated; "
     "Offer Viewed/Accepted/Declined also OfferPresented/OfferResponded.",
     "page": "A web page view -> InteractionRecorded (WEB_PAGE).",

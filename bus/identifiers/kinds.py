@@ -17,6 +17,12 @@ PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT = "PHONE", "EMAIL", "NATIONAL_I
 # (USER_ID, a Segment userId): two systems' keys, each with its own per-customer limit (tester21 F5, F16).
 CUSTOMER_NUMBER = "CUSTOMER_NUMBER"
 USER_ID = "USER_ID"  # a web or app login: one per customer; the identity matcher's ``login`` level reads it
+# A system of record's keys for its customer: the account (an IBAN is one), the account's cards and its own customer
+# number. Typed by a person (on an IVR keypad, in a web form) such a value is that person's claim, and identity links
+# what comes with it (the caller's phone, the visitor's login) to its holder: an adapter reads one as an identifier only
+# where the deployment says its flow verified it (call center ``verified_record_attributes``, web ``identifier_traits``;
+# tester24 F3, tester25 F2, F7). ``processors.identity.rules.RECORD_KINDS`` is the part a record gives its holder.
+RECORD_KEYS = frozenset({ACCOUNT, CARD, CUSTOMER_NUMBER})
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
 ALIASES: dict[str, str] = {"IBAN": ACCOUNT}

@@ -172,7 +172,8 @@ def test_tester24_f4_the_demo_spells_customer_numbers_as_billing_and_exports_it_
     lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
     assert """export OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'""" in lines
     assert any("customer numbers" in line and "770002 is C-770002" in line for line in lines)
-    assert any("VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES" in line for line in lines)
+    assert any("VERIFIED_RECORD_ATTRIBUTES" in line for line in lines)
+    assert any("the demo's IVR checks the date of birth: ACCOUNT accountNumber" in line for line in lines)
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", '{"prefix": "CU", "width": 8}')
     assert demo_settings(state, metrics_port=0).identifiers.customer_number_format.prefix == "CU"  # type: ignore[union-attr]
     monkeypatch.delenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT")

@@ -41,22 +41,38 @@ def test_unknown_optional_columns_are_refused(monkeypatch: pytest.MonkeyPatch) -
         load_component_settings(CallCenterSettings, ENV_PREFIX)
 
 
-@pytest.mark.parametrize("written", ['["customerNumber"]', '+["customerNumber"]'])
-def test_no_customer_number_is_read_unless_the_deployment_names_the_attribute_its_flow_verified(
+@pytest.mark.parametrize("written", ['{"ACCOUNT": ["accountNumber"]}', '+{"ACCOUNT": ["accountNumber"]}'])
+def test_no_record_key_is_read_unless_the_deployment_names_the_attribute_its_flow_verified(
         monkeypatch: pytest.MonkeyPatch, written: str) -> None:
-    """tester24 F3: a number typed on the keypad is the caller's claim; the deployment names the attributes whose
-    number its contact flow checked (the leading + form adds to the default, which is empty)."""
+    """tester24 F3, tester25 F2: an account or customer number typed on the keypad is the caller's claim; the
+    deployment names, per record key kind, the attributes whose value its contact flow checked (the leading + form
+    adds to the default, which is empty)."""
     monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
-    assert load_component_settings(CallCenterSettings, ENV_PREFIX).verified_customer_number_attributes == ()
-    monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES", written)
+    assert load_component_settings(CallCenterSettings, ENV_PREFIX).verified_record_attributes == {}
+    monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES", written)
     settings = load_component_settings(CallCenterSettings, ENV_PREFIX)
-    assert settings.verified_customer_number_attributes == ("customerNumber",)
+    assert settings.verified_record_attributes == {"ACCOUNT": ("accountNumber",)}
 
 
-def test_the_former_customer_number_setting_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A deployment that set the attribute read before (by default ``customerNumber``) learns at start-up that the
-    setting changed, rather than silently no longer reading its verified number."""
+def test_only_record_key_kinds_are_verified_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
-    monkeypatch.setenv(f"{ENV_PREFIX}CONNECT_CUSTOMER_NUMBER_ATTRIBUTE", "customerNumber")
-    with pytest.raises(ConfigError, match="CONNECT_CUSTOMER_NUMBER_ATTRIBUTE"):
+    monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES", '{"PHONE": ["callback"]}')
+    with pytest.raises(ConfigError, match=r"not record key kinds \['PHONE'\]; known: \['ACCOUNT', 'CARD', "
+                       r"'CUSTOMER_NUMBER'\]"):
+        load_component_settings(CallCenterSettings, ENV_PREFIX)
+
+
+@pytest.mark.parametrize(("former", "says"), [
+    ("CONNECT_CUSTOMER_NUMBER_ATTRIBUTE", "under CUSTOMER_NUMBER"),
+    ("CONNECT_ACCOUNT_ATTRIBUTE", "under ACCOUNT, none by default"),
+    ("VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES", "renamed"),
+])
+def test_a_former_record_key_setting_is_refused_by_name_with_what_replaced_it(
+        monkeypatch: pytest.MonkeyPatch, former: str, says: str) -> None:
+    """A deployment that set an attribute read before (by default ``accountNumber``, ``customerNumber``) learns at
+    start-up that the setting changed, rather than silently no longer reading its verified number (exit 2)."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
+    monkeypatch.setenv(f"{ENV_PREFIX}{former}", "accountNumber")
+    with pytest.raises(ConfigError, match=f"{ENV_PREFIX}{former} \\(.*{says}.*VERIFIED_RECORD_ATTRIBUTES|"
+                       f"{ENV_PREFIX}{former} \\(.*VERIFIED_RECORD_ATTRIBUTES.*{says}"):
         load_component_settings(CallCenterSettings, ENV_PREFIX)

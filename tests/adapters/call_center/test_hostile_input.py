@@ -40,7 +40,7 @@ def publisher() -> StandInPublisher:
 
 @pytest.fixture
 async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
-    settings = call_center_settings()
+    settings = call_center_settings(verified_record_attributes={"ACCOUNT": ["accountNumber"]})  # a verifying flow
     ingress = CallCenterIngress(settings, Topics.of(TopicSettings()), publisher, CallCenterState(None))  # type: ignore[arg-type]
     async with adapter_client(ingress.app()) as client:
         yield client
@@ -173,6 +173,18 @@ async def test_tester14_n1_a_placeholder_account_is_named_in_the_answer(client: 
     status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"accountNumber": "123456789"})]))
     assert status == 200 and answer["accepted"] == 1
     assert [(d["index"], d["kind"], d["code"]) for d in answer["dropped_identifiers"]] == [(0, "ACCOUNT", "placeholder")]
+
+
+async def test_tester25_f2_a_record_key_the_flow_did_not_verify_is_named_in_the_answer(
+        client: TestClient, publisher: StandInPublisher) -> None:
+    """This site's flow verifies ``accountNumber`` only: an ``iban`` the caller typed is left off, the answer names
+    it with the setting (never the value), and the call is published."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={
+        "accountNumber": "ACC-100234", "iban": "FR7630006000011234567890189"})]))
+    assert status == 200 and answer["accepted"] == 1
+    assert [(d["index"], d["trait"]) for d in answer["dropped_traits"]] == [(0, "iban")]
+    assert "VERIFIED_RECORD_ATTRIBUTES" in answer["dropped_traits"][0]["reason"]
+    assert "FR7630006" not in json.dumps(answer) and len(publisher.submitted) == 1
 
 
 async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:

@@ -51,7 +51,9 @@ def test_the_dedupe_id_is_the_contact_and_its_last_update() -> None:
 
 
 def test_ivr_account_and_wrap_up_code_come_from_contact_attributes() -> None:
-    value = mapper_ctr.map_ctr(ANSWERED, context()).events[0].event.value
+    """The account number of a flow that verified it (``verified_record_attributes``; none by default: tester25 F2)."""
+    ctx = context(verified_record_attributes={"ACCOUNT": ["accountNumber"]})
+    value = mapper_ctr.map_ctr(ANSWERED, ctx).events[0].event.value
     assert value["caller_identifiers"] == [{"type": "PHONE", "value": "+33612345678"},
                                            {"type": "ACCOUNT", "value": "ACC-100234"}]
     assert value["disposition"] == "bill-explained" and value["agent_id"] == "mdupont"

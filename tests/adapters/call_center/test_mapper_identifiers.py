@@ -6,6 +6,9 @@ import copy
 import json
 from typing import Any
 
+import pytest
+from prometheus_client import REGISTRY
+
 from adapters.call_center.mapper import MapContext, Topics
 from adapters.call_center.mapper_asterisk import map_cdr
 from adapters.call_center.mapper_ctr import map_ctr
@@ -14,6 +17,9 @@ from bus.config import TopicSettings
 from bus.identifiers.traits import TRAIT_KEYS
 from tests.adapters.call_center.support import call_center_settings, master_lines, sample
 from tests.bus.identifiers.support import identifier_settings
+
+
+READ_ACCOUNT = {"ACCOUNT": ["accountNumber"]}  # a contact flow that checked the account it asked for
 
 
 def context(site: str = "paris", **overrides: Any) -> MapContext:
@@ -65,7 +71,8 @@ def test_attributes_named_by_the_deployment_map_to_standard_keys() -> None:
 def test_a_caller_number_the_site_region_cannot_read_is_a_rejection_and_a_withheld_one_is_no_number() -> None:
     unreadable = observed(map_ctr(ctr(CustomerEndpoint={"Address": "0612", "Type": "TELEPHONE_NUMBER"}), context()))
     assert unreadable is not None and unreadable["rejected_identifiers"][0]["code"] == "phone-invalid"
-    withheld = observed(map_ctr(ctr(CustomerEndpoint={"Address": "anonymous", "Type": "TELEPHONE_NUMBER"}), context()))
+    withheld = observed(map_ctr(ctr(CustomerEndpoint={"Address": "anonymous", "Type": "TELEPHONE_NUMBER"}),
+                                context(verified_record_attributes=READ_ACCOUNT)))
     assert withheld is not None and withheld["rejected_identifiers"] == []
     assert "PHONE" not in {i["type"] for i in withheld["identifiers"]}
 
@@ -92,7 +99,8 @@ def test_flex_customers_become_traits_and_the_callers_number_is_never_a_name() -
 
 def test_tester14_m1_an_ivr_account_number_is_normalised_like_the_counters() -> None:
     for written in ("FR2117515900000800000000175", "fr21 1751 5900 0008 0000 0000 175"):
-        value = observed(map_ctr(ctr(Attributes={"accountNumber": written}), context()))
+        value = observed(map_ctr(ctr(Attributes={"accountNumber": written}), context(
+            verified_record_attributes=READ_ACCOUNT)))
         assert value is not None
         assert {"type": "ACCOUNT", "value": "FR2117515900000800000000175"} in value["identifiers"]
 
@@ -104,13 +112,13 @@ def task(**attributes: Any) -> dict[str, Any]:
 
 def test_tester21_f5_a_customer_number_the_flow_verified_is_a_customer_number_not_a_login() -> None:
     """A bank's IVR asks for the customer number and checks it (CTR attribute ``customerNumber``, a TaskRouter task's
-    ``customer_number``, listed in ``verified_customer_number_attributes``): the CUSTOMER_NUMBER of the master record,
+    ``customer_number``, listed in ``verified_record_attributes``): the CUSTOMER_NUMBER of the master record,
     never the USER_ID of a web login."""
     verified = ["customerNumber", "customer_number"]
     connect = observed(map_ctr(ctr(Attributes={"customerNumber": "c-5001"}), context(
-        verified_customer_number_attributes=verified)))
+        verified_record_attributes={"CUSTOMER_NUMBER": verified})))
     flex = observed(map_task(task(customer_number="C-5001 "), Timeline(), context(
-        "lyon", verified_customer_number_attributes=verified)))
+        "lyon", verified_record_attributes={"CUSTOMER_NUMBER": verified})))
     for value in (connect, flex):
         assert value is not None and {"type": "CUSTOMER_NUMBER", "value": "C-5001"} in value["identifiers"]
     assert connect is not None and "customer_number" not in (connect["traits"] or {})
@@ -129,12 +137,12 @@ def test_tester24_f3_a_customer_number_typed_on_the_keypad_is_not_read_by_defaul
             assert value is not None and all(item["type"] != "CUSTOMER_NUMBER" for item in value["identifiers"])
             assert record.dropped_traits is not None and set(record.dropped_traits) >= {name}
             reason = record.dropped_traits[name]
-            assert "VERIFIED_CUSTOMER_NUMBER_ATTRIBUTES" in reason and "770006" not in reason
+            assert "VERIFIED_RECORD_ATTRIBUTES" in reason and "CUSTOMER_NUMBER" in reason and "770006" not in reason
             assert "770006" not in json.dumps([o.event.value for o in record.events], default=str)
 
 
 def test_a_flow_naming_another_attribute_reads_it_and_leaves_the_unverified_one_off() -> None:
-    ctx = context(verified_customer_number_attributes=["checkedCustomer"])
+    ctx = context(verified_record_attributes={"CUSTOMER_NUMBER": ["checkedCustomer"]})
     record = map_ctr(ctr(Attributes={"checkedCustomer": "C-5001", "customerNumber": "C-770006"}), ctx)
     value = observed(record)
     assert value is not None
@@ -143,11 +151,85 @@ def test_a_flow_naming_another_attribute_reads_it_and_leaves_the_unverified_one_
     assert record.dropped_traits is not None and set(record.dropped_traits) == {"customerNumber"}
 
 
+# Every spelling of a record key a contact flow may use (``bus.redact.SENSITIVE_FIELDS``), with its kind.
+RECORD_KEY_SPELLINGS = [
+    ("accountNumber", "ACCOUNT", "ACC-T25-0004"), ("account_number", "ACCOUNT", "ACC-T25-0004"),
+    ("AccountNumber", "ACCOUNT", "ACC-T25-0004"), ("account", "ACCOUNT", "ACC-T25-0004"),
+    ("iban", "ACCOUNT", "FR7630006000011234567890189"), ("IBAN", "ACCOUNT", "FR7630006000011234567890189"),
+    ("rib", "ACCOUNT", "FR7630006000011234567890189"), ("cardNumber", "CARD", "4970101234567893"),
+    ("card_number", "CARD", "4970101234567893"), ("pan", "CARD", "4970101234567893"),
+    ("customerNumber", "CUSTOMER_NUMBER", "C-770004"), ("cust_no", "CUSTOMER_NUMBER", "C-770004"),
+]
+
+
+def rejected_unknown_keys() -> float:
+    return REGISTRY.get_sample_value("omnibus_traits_rejected_total", {
+        "component": "call_center", "trait": "unknown", "code": "unknown-key"}) or 0.0
+
+
+@pytest.mark.parametrize(("name", "kind", "typed"), RECORD_KEY_SPELLINGS)
+def test_tester25_f2_a_record_key_typed_on_the_keypad_is_not_read_by_default_named_and_counted(
+        name: str, kind: str, typed: str) -> None:
+    """F2: Didier typed Carla's account number in the IVR (``accountNumber``, read by default before) and his
+    billing-registered phone, call and handoff moved to Carla in identity
+    (tests/processors/identity/graph/test_keypad_record_key.py). No attribute is read as a record key unless the
+    deployment names it in ``verified_record_attributes``, on Connect and TaskRouter alike (TaskRouter read
+    ``account_number`` always). An unread one is named in the answer's ``dropped_traits`` with the setting and the kind
+    that read it, never with its value, and counted (F10: Firehose never reads the answer)."""
+    for record in (map_ctr(ctr(Attributes={name: typed, "menu": "billing"}), context()),
+                   map_task(task(**{name: typed}), Timeline(), context("lyon"))):
+        value = observed(record)
+        assert value is not None and {item["type"] for item in value["identifiers"]} == {"PHONE"}
+        assert record.dropped_traits is not None and name in record.dropped_traits
+        reason = record.dropped_traits[name]
+        assert reason.startswith("unknown-key: ") and "VERIFIED_RECORD_ATTRIBUTES" in reason and kind in reason
+        assert typed not in reason and typed[-4:] not in json.dumps([o.event.value for o in record.events], default=str)
+    before = rejected_unknown_keys()
+    map_ctr(ctr(Attributes={name: typed}), context())
+    assert rejected_unknown_keys() == before + 1
+
+
+@pytest.mark.parametrize(("name", "kind", "typed"), RECORD_KEY_SPELLINGS)
+def test_a_record_key_the_flow_verified_is_read_under_the_names_the_deployment_gives(
+        name: str, kind: str, typed: str) -> None:
+    ctx = context(verified_record_attributes={kind: [name]})
+    lyon = context("lyon", verified_record_attributes={kind: [name]})
+    for record in (map_ctr(ctr(Attributes={name: typed}), ctx), map_task(task(**{name: typed}), Timeline(), lyon)):
+        value = observed(record)
+        assert value is not None and kind in {item["type"] for item in value["identifiers"]}
+        assert name not in (record.dropped_traits or {})
+
+
+def test_the_taskrouter_samples_account_number_is_dropped_unless_verified() -> None:
+    """The recorded Flex task carries ``account_number``: read before whatever the flow did (tester25 F2)."""
+    record = map_task(task(), Timeline(), context("lyon"))
+    value = observed(record)
+    assert value is not None and "ACCOUNT" not in {item["type"] for item in value["identifiers"]}
+    assert set(record.dropped_traits or {}) == {"account_number"}
+    verified = observed(map_task(task(), Timeline(), context(
+        "lyon", verified_record_attributes={"ACCOUNT": ["account_number"]})))
+    assert verified is not None and {"type": "ACCOUNT", "value": "ACC-200981"} in verified["identifiers"]
+
+
+def test_one_flow_may_verify_several_kinds_each_read_from_its_first_present_attribute() -> None:
+    ctx = context(verified_record_attributes={"CUSTOMER_NUMBER": ["checkedCustomer"],
+                                              "ACCOUNT": ["checkedIban", "checkedAccount"]})
+    record = map_ctr(ctr(Attributes={"checkedCustomer": "C-5001", "checkedAccount": "ACC-1", "accountNumber": "ACC-2",
+                                     "checkedIban": ""}), ctx)
+    value = observed(record)
+    assert value is not None
+    assert [i for i in value["identifiers"] if i["type"] != "PHONE"] == [
+        {"type": "ACCOUNT", "value": "ACC-1"}, {"type": "CUSTOMER_NUMBER", "value": "C-5001"}]
+    assert set(record.dropped_traits or {}) == {"accountNumber"}
+
+
 def test_tester14_n1_a_valid_iban_holding_a_run_of_digits_is_linked_and_a_placeholder_is_dropped_here() -> None:
-    valid = observed(map_ctr(ctr(Attributes={"accountNumber": "FR7430003012340001234567890"}), context()))
+    valid = observed(map_ctr(ctr(Attributes={"accountNumber": "FR7430003012340001234567890"}), context(
+        verified_record_attributes=READ_ACCOUNT)))
     assert valid is not None and valid["rejected_identifiers"] == []
     assert {"type": "ACCOUNT", "value": "FR7430003012340001234567890"} in valid["identifiers"]
-    filler = observed(map_ctr(ctr(Attributes={"accountNumber": "0000000000"}), context()))
+    filler = observed(map_ctr(ctr(Attributes={"accountNumber": "0000000000"}), context(
+        verified_record_attributes=READ_ACCOUNT)))
     assert filler is not None
     assert [(r["type"], r["code"]) for r in filler["rejected_identifiers"]] == [("ACCOUNT", "placeholder")]
 

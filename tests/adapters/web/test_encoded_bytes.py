@@ -29,7 +29,7 @@ from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topic import KafkaRecord
-from tests.adapters.web.support import SAMPLES, SOURCE, web_settings
+from tests.adapters.web.support import SAMPLES, SOURCE, VERIFYING_PORTAL, web_settings
 from tests.bench.web_ingest import track_message
 
 EXPECTED = SAMPLES / "encoded_batch.json"
@@ -65,7 +65,7 @@ def sample_batch() -> bytes:
 
 async def published(body: bytes) -> list[KafkaRecord]:
     settings = OmnibusSettings()
-    web = web_settings()
+    web = web_settings(identifier_traits=VERIFYING_PORTAL)  # the samples' account traits, read as the bytes were made
     serializer, _ = build_serde(settings.registry)
     producer = RecordingProducer(settings, serializer)
     producer.sent = []

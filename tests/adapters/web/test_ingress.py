@@ -214,6 +214,20 @@ def test_the_openapi_of_the_web_and_call_center_answers_describes_dropped_identi
     assert "dropped_identifiers" in ctr_answer["schema"]["properties"]
 
 
+async def test_tester25_f7_a_typed_account_number_is_named_in_the_answer_and_the_message_flows(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """Mallory's identify answered a plain {"success": true} while his typed account joined Carla's record: the
+    account is no longer read, and the answer says so (the trait, never the value)."""
+    message = {"type": "identify", "messageId": "t25-id-mallory", "userId": "t25-mallory",
+               "traits": {"email": "mallory.t25@example.org", "accountNumber": "ACC-T25-0004"}}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and answer["success"] is True
+    assert [(d["messageId"], d["trait"]) for d in answer["dropped_traits"]] == [("t25-id-mallory", "accountNumber")]
+    assert "visitor's claim" in answer["dropped_traits"][0]["reason"] and "ACC-T25" not in json.dumps(answer)
+    assert len(publisher.submitted) == 1
+
+
 async def test_tester18_f9_a_trait_left_off_an_accepted_message_is_named_in_the_answer(
     client: TestClient, publisher: StandInPublisher
 ) -> None:

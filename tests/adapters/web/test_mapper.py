@@ -17,7 +17,7 @@ from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from schemas.catalog import default_catalog
 from bus.identifiers import IdentifierSettings
-from tests.adapters.web.support import sample, web_settings
+from tests.adapters.web.support import VERIFYING_PORTAL, sample, web_settings
 from tests.bus.identifiers.support import identifier_settings
 
 RECEIVED = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
@@ -35,7 +35,13 @@ def values(record: MappedRecord) -> dict[str, dict[str, Any]]:
 
 
 def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits() -> None:
-    observed = values(mapped(sample("identify_analytics_python")))["IdentifiersObserved"]
+    """The sample's ``accountNumber`` is read by a portal that verified it (tester25 F7: not by default)."""
+    record = mapped(sample("identify_analytics_python"))
+    assert [i["type"] for i in values(record)["IdentifiersObserved"]["identifiers"]] == [
+        "USER_ID", "ANONYMOUS_ID", "EMAIL", "PHONE"]
+    assert record.dropped_traits is not None and "accountNumber" in record.dropped_traits
+    observed = values(mapped(sample("identify_analytics_python"), identifier_traits=VERIFYING_PORTAL))[
+        "IdentifiersObserved"]
     assert observed["identifiers"] == [
         {"type": "USER_ID", "value": "u-1842"},
         {"type": "ANONYMOUS_ID", "value": "0c6b0c5e-6c52-4ac1-9d0b-2bb6d2bb3a57"},
@@ -54,7 +60,8 @@ def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits(
 
 def test_rudderstack_identify_traits_in_context_are_read_too() -> None:
     belgian = identifier_settings(national_id_schemes=("be.nn",))
-    observed = values(mapped(sample("identify_rudder_python"), identifiers=belgian))["IdentifiersObserved"]
+    observed = values(mapped(sample("identify_rudder_python"), identifiers=belgian,
+                             identifier_traits=VERIFYING_PORTAL))["IdentifiersObserved"]
     assert observed["identifiers"] == [
         {"type": "USER_ID", "value": "u-3310"},
         {"type": "EMAIL", "value": "paul.bernard@example.com"},

@@ -12,7 +12,7 @@ from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.identifiers import IdentifierSettings
 from bus.identifiers.traits import TRAIT_KEYS
-from tests.adapters.web.support import web_settings
+from tests.adapters.web.support import VERIFYING_PORTAL, web_settings
 from tests.bus.identifiers.support import identifier_settings, normaliser
 
 RECEIVED = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
@@ -69,7 +69,8 @@ def test_identify_traits_go_on_under_the_standard_keys() -> None:
 
 def test_card_and_national_id_traits_leave_as_tokens() -> None:
     observed = by_schema(mapped({"type": "identify", "userId": "u-1", "traits": {
-        "cardNumber": "4111 1111 1111 1111", "nationalId": "11010519491231002X"}}))["IdentifiersObserved"]
+        "cardNumber": "4111 1111 1111 1111", "nationalId": "11010519491231002X"}}, identifier_traits=VERIFYING_PORTAL))[
+        "IdentifiersObserved"]
     tokens = {i["type"]: i["value"] for i in observed["identifiers"]}
     assert tokens["CARD"] == normaliser().token("CARD", "4111111111111111")
     assert tokens["NATIONAL_ID"] == normaliser().token("NATIONAL_ID", "11010519491231002X")
@@ -121,7 +122,8 @@ def test_person_ids_kept_between_messages_map_as_normalising_them_again() -> Non
 
 def test_tester14_m1_an_iban_trait_and_a_group_id_are_the_normalised_account() -> None:
     identify = by_schema(mapped({"type": "identify", "userId": "u-1",
-                                 "traits": {"iban": "fr76 3000 6000 0112 3456 7890 189"}}))["IdentifiersObserved"]
+                                 "traits": {"iban": "fr76 3000 6000 0112 3456 7890 189"}},
+                                identifier_traits=VERIFYING_PORTAL))["IdentifiersObserved"]
     assert {"type": "ACCOUNT", "value": "FR7630006000011234567890189"} in identify["identifiers"]
     group = by_schema(mapped({"type": "group", "userId": "u-1", "groupId": "FR76-3000-6000-0112-3456-7890-189"}))
     assert {"type": "ACCOUNT", "value": "FR7630006000011234567890189"} in group["IdentifiersObserved"]["identifiers"]

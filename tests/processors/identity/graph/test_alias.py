@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
+from adapters.web.config import WebSettings
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
@@ -28,9 +29,10 @@ from tests.processors.identity.support import matcher_settings as settings
 OBSERVED, CONTACTS = "identity.observed.v1", "contact.events.v1"
 
 
-def segment(*messages: dict[str, Any]) -> list[tuple[Event, str]]:
-    """The canonical events the web adapter makes of ``messages`` (minute ``i`` for the ``i``-th), with topics."""
-    mapper = SegmentMapper(web_settings(), TopicSettings())
+def segment(*messages: dict[str, Any], web: WebSettings | None = None) -> list[tuple[Event, str]]:
+    """The canonical events the web adapter (``web``: its settings, else the defaults) makes of ``messages`` (minute
+    ``i`` for the ``i``-th), with topics."""
+    mapper = SegmentMapper(web or web_settings(), TopicSettings())
     events = []
     for minute, message in enumerate(messages):
         body = {"messageId": f"m{minute}", "timestamp": f"2025-03-01T09:{minute:02d}:00Z", **message}

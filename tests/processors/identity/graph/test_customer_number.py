@@ -178,14 +178,14 @@ BILLING_FORMAT = '{"prefix": "C-"}'  # OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORM
 
 def keypad_call(number: str, identifiers: Any) -> list[tuple[Event, str]]:
     """A call whose IVR took the customer number on the keypad and checked it (Connect attribute ``customerNumber``,
-    named in ``verified_customer_number_attributes``: none is read by default, tester24 F3), from a phone the master
+    named in ``verified_record_attributes``: none is read by default, tester24 F3), from a phone the master
     record does not carry."""
     from adapters.call_center.mapper import MapContext, Topics
     from adapters.call_center.mapper_ctr import map_ctr
     from tests.adapters.call_center.support import call_center_settings
     from tests.adapters.call_center.test_mapper_identifiers import ctr
 
-    settings = call_center_settings(verified_customer_number_attributes=["customerNumber"])
+    settings = call_center_settings(verified_record_attributes={"CUSTOMER_NUMBER": ["customerNumber"]})
     context = MapContext("paris", settings.sites["paris"], Topics.of(TOPICS), settings, identifiers)
     record = ctr(CustomerEndpoint={"Address": "+33699887766", "Type": "TELEPHONE_NUMBER"},
                  Attributes={"customerNumber": number})

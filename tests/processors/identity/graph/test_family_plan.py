@@ -23,7 +23,8 @@ from adapters.call_center.mapper_ctr import map_ctr
 from bus.serde import Event
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import IdentifierState
-from tests.adapters.call_center.test_mapper_identifiers import context, ctr
+from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr
+from tests.adapters.web.support import VERIFYING_PORTAL, web_settings
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED, segment
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, envelope, ident, interaction, matcher_settings
@@ -41,7 +42,8 @@ CALLS = itertools.count()  # each CTR its own contact id (its events' ids derive
 def identify(user: str) -> tuple[Event, str]:
     traits = {**FAMILY[user], "lastName": "Morel", "email": f"{user}@example.fr", "accountNumber": ACCOUNT[1],
               "address": {"postalCode": "69003"}}
-    [item] = segment({"type": "identify", "userId": user, "messageId": f"id-{user}", "traits": traits})
+    [item] = segment({"type": "identify", "userId": user, "messageId": f"id-{user}", "traits": traits},
+                     web=web_settings(identifier_traits=VERIFYING_PORTAL))
     return item
 
 
@@ -54,14 +56,14 @@ def identifies(order: tuple[str, ...] = tuple(FAMILY)) -> list[tuple[Event, str]
 
 
 def call(number: str, *, account: str | None = ACCOUNT[1]) -> list[tuple[Event, str]]:
-    """A Connect CTR from ``number`` whose IVR took only the account number ``account``, or nothing (None; a day
-    after the identifies)."""
+    """A Connect CTR from ``number`` whose IVR took only the account number ``account`` and verified it, or nothing
+    (None; a day after the identifies)."""
     record = ctr(ContactId=f"c-{number}-{account}-{next(CALLS)}",
                  CustomerEndpoint={"Address": number, "Type": "TELEPHONE_NUMBER"},
                  Attributes={"accountNumber": account} if account else {})
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
-            for o in map_ctr(native, context()).events]
+            for o in map_ctr(native, context(verified_record_attributes=READ_ACCOUNT)).events]
 
 
 def landed(h: Harness, items: list[tuple[Event, str]]) -> set[str]:

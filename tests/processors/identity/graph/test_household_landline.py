@@ -23,7 +23,7 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved, Resolved
 from processors.identity.rules import LATE_OWNER
-from tests.adapters.call_center.test_mapper_identifiers import context, ctr
+from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
 from tests.processors.identity.graph.test_family_plan import feed, landed
 from tests.processors.identity.graph.test_seek import contact_ids, root
@@ -62,7 +62,7 @@ def account_line(household: str, account: str, *, phone: bool = True) -> list[tu
 
 def landline_call(household: str, name: str, *, keeper: bool = False) -> list[tuple[Event, str]]:
     """A Connect CTR (2025-03-02, after the lines) from the household's landline whose IVR took the housemate's
-    account (``name`` "account") or name and birth date ("dob"); the keeper's (``keeper``)."""
+    account (``name`` "account", a flow that verifies it) or name and birth date ("dob"); the keeper's (``keeper``)."""
     _, number, people = HOUSEHOLDS[household]
     account, person = list(people.items())[0 if keeper else 1]
     attributes = ({"accountNumber": account} if name == "account" else
@@ -73,7 +73,7 @@ def landline_call(household: str, name: str, *, keeper: bool = False) -> list[tu
                  Attributes=attributes)
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
     return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
-            for o in map_ctr(native, context()).events]
+            for o in map_ctr(native, context(verified_record_attributes=READ_ACCOUNT)).events]
 
 
 def run(household: str, order: tuple[int, ...], calls: tuple[str, ...]) -> Harness:

@@ -6,7 +6,7 @@ birth date) registers each customer's mobile; the call center's Connect contact 
 her own mobile, typed Claire's number and her mobile moved to Claire, with every later call and her handoff (F3); Paul
 typed his own number without billing's prefix (``770002``) and his mobile moved to a customer holding only the typed
 number (F4). The call center reads a customer number only from the attributes a deployment says its flow verified
-(``verified_customer_number_attributes``, none by default). The events below are what the legacy and call-center
+(``verified_record_attributes`` under CUSTOMER_NUMBER, none by default). The events below are what the legacy and call-center
 adapters' mappers publish for the tester's lines and calls, fed in every arrival order.
 """
 
@@ -48,7 +48,7 @@ LINES: dict[str, dict[str, Any]] = {
                "phone": "06 33 44 55 66", "given_name": "Claire", "family_name": "Petit", "birth_date": "1987-11-02"},
 }
 MOBILES = {"paul": "+33611223344", "sophie": "+33622334455", "claire": "+33633445566"}
-READ_BY_THE_FLOW = ("customerNumber",)  # a deployment whose contact flow verifies the number it asks for
+READ_BY_THE_FLOW = {"CUSTOMER_NUMBER": ["customerNumber"]}  # a deployment whose contact flow verifies the number it asks for
 
 
 def billing_line(holder: str, line: int, identifiers: IdentifierSettings = PLAIN) -> list[tuple[Event, str]]:
@@ -117,7 +117,7 @@ def test_f4_with_billings_format_the_keypads_own_number_finds_the_callers_record
     whatever the order the export's line and the call arrive in; no customer holds only the typed number."""
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", '{"prefix": "C-"}')
     keypad = call("ctr-0001", MOBILES["paul"], {"customerNumber": "770002", "omnibus_handoff_kind": "technical"},
-                  identifiers=FORMATTED, verified_customer_number_attributes=READ_BY_THE_FLOW)
+                  identifiers=FORMATTED, verified_record_attributes=READ_BY_THE_FLOW)
     h = Harness(settings())
     feed(h, arrival(order, billing_line("paul", 2, FORMATTED), keypad))
     paul = h.customer("CUSTOMER_NUMBER", "C-770002")
@@ -145,13 +145,13 @@ def test_f4_with_the_defaults_the_keypads_number_makes_no_phantom_customer(order
 
 @pytest.mark.parametrize("order", range(6))
 def test_why_a_keypad_number_is_read_only_when_verified_read_as_one_it_takes_the_callers_phone(order: int) -> None:
-    """What the typed number does when a deployment reads it (``verified_customer_number_attributes``) and it is not
+    """What the typed number does when a deployment reads it (``verified_record_attributes``) and it is not
     the caller's: identity refuses to merge Sophie and Claire (two customer numbers: two people) but links the call
     to the number's customer, which claims the mobile (a billing record's phone ranks after every other channel's
     event: ``limits.key_rank``, family plans), in every order. Hence read only when the flow verified it: identity
     does not weigh such a claim against the record that gave the phone (adapters/call_center/README.md)."""
     h = Harness(settings())
-    typed = sophie_types_claires_number(verified_customer_number_attributes=READ_BY_THE_FLOW)
+    typed = sophie_types_claires_number(verified_record_attributes=READ_BY_THE_FLOW)
     feed(h, arrival(order, billing_line("sophie", 5), billing_line("claire", 6), typed))
     sophie, claire = two_customers(h)
     assert sophie is not None and claire is not None and sophie != claire
