@@ -17,6 +17,8 @@ from bus.cli.help_text import plain_help
 from bus.cli.lazy import Loader, lazy_group
 
 if TYPE_CHECKING:
+    from bus.config import OmnibusSettings
+    from processors.deadletters.new_id import Reissue
     from processors.profile.book import ProfileBook
 
 
@@ -29,6 +31,12 @@ class Composition:
         from processors.profile.book import ProfileBook
 
         return ProfileBook.from_registry()
+
+    def reissues(self, settings: OmnibusSettings) -> dict[str, Reissue]:
+        """Component name -> how ``deadletters redrive --new-id`` maps its refused input again (``omnibus.reissues``)."""
+        from omnibus.reissues import reissues
+
+        return reissues(settings)
 
 
 @cache

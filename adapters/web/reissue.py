@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.web.mapper import CALL_TYPES, DIGEST_LEFT_OUT, SegmentMapper
+from bus.errors import OmnibusError
 
 # RejectedInput codes of a message refused only for an id it carries (``adapters.base.ingest.id_conflict``,
 # ``adapters.web.errors.request_id_conflict``)
@@ -32,7 +33,7 @@ PATH_HEADER, SOURCE_HEADER = "http.path", "segment.source"  # set by ``adapters.
 CASE_FIELDS = ("request_id", "case_id")  # a service request's own case id, as ``SegmentMapper._handoff`` reads it
 
 
-class NotReissuable(ValueError):
+class NotReissuable(OmnibusError):
     """The dead letter's value or headers are not a web message this adapter refused (no JSON object, no source)."""
 
 

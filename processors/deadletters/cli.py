@@ -19,12 +19,11 @@ import typer
 from rich.text import Text
 
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
-from bus.cli.operator_text import operator_text
+from bus.cli.operator_text import operator_id, operator_text
 from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
 from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
-from processors.deadletters.components import reissues
 from processors.deadletters.new_id import Operator, redrive_new_id
 from processors.deadletters.redrive import redrive
 
@@ -128,11 +127,12 @@ def _operator(by: str | None, why: str | None) -> Operator:
     if not by or not by.strip() or not why or not why.strip():
         typer.echo("error: --new-id needs --by NAME and --why TEXT (recorded on each record it publishes)", err=True)
         raise typer.Exit(2)
-    return Operator(operator_text("--by", by), operator_text("--why", why))
+    return Operator(operator_id("--by", by), operator_text("--why", why))
 
 
 @app.command("redrive")
 def redrive_command(
+    ctx: typer.Context,
     ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Dead letters' ids; or select them by the options."),
     reason: str = REASON, error_type: str = ERROR_TYPE, source_topic: str = SOURCE_TOPIC, component: str = COMPONENT,
     since: str = SINCE,
@@ -168,7 +168,9 @@ def redrive_command(
     letters = _selected(settings, ids or [], reason, error_type, source_topic, component, since)
     missing = sorted(set(ids or ()) - {letter.id for letter in letters})
     if operator is not None:
-        outcomes = asyncio.run(redrive_new_id(settings, letters, reissues(settings), operator, dry_run=dry_run))
+        compose = getattr(ctx.obj, "reissues", None)  # handed in by the composition (omnibus.cli)
+        known = compose(settings) if compose else {}
+        outcomes = asyncio.run(redrive_new_id(settings, letters, known, operator, dry_run=dry_run))
     else:
         outcomes = asyncio.run(redrive(settings, letters, dry_run=dry_run))
     counts: dict[str, int] = {}

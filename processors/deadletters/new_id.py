@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bus.config import OmnibusSettings
 from bus.dead_letter import FILE_HEADER
+from bus.errors import OmnibusError
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
@@ -37,7 +38,7 @@ log = get_logger(__name__)
 REFUSED_AT_INGRESS = "RejectedInput."  # the error type's prefix of input an adapter refused (``AdapterPublisher``)
 
 
-class NotReissued(Exception):
+class NotReissued(OmnibusError):
     """A ``Reissue`` cannot map the dead letter again; the message says why, for the operator."""
 
 

@@ -79,6 +79,7 @@ OPERATOR_COMMANDS = [
     ["identity", "release", "PHONE", "+33699887701", "--customer", "cus_a"],
     ["identity", "review", "accept", "r1", "--reason", "same person"],
     ["identity", "review", "reject", "r1", "--reason", "two people"],
+    ["deadletters", "redrive", "d1", "--new-id", "--why", "refused for its id only"],
 ]
 
 

@@ -10,7 +10,7 @@ from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from omnibus.cli import app as omnibus
 from processors.deadletters import DeadLetter
-from processors.deadletters.components import reissues
+from omnibus.reissues import reissues
 from processors.deadletters.new_id import Operator, redrive_new_id, refusal
 from processors.deadletters.redrive import ingress_refusal
 from tests.processors.deadletters.test_init import file_line, letter

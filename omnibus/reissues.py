@@ -1,6 +1,7 @@
 """The components whose refused input ``redrive --new-id`` maps again (``processors.deadletters.new_id.Reissue``).
 
-Composed here, by the command, so the dead-letter plumbing never imports an adapter; an adapter's own settings
+Composed here, at the top (``omnibus.cli.Composition.reissues``), so the dead-letter plumbing never imports an
+adapter; an adapter's own settings
 (``OMNIBUS_ADAPTER_<NAME>__*``) are read as the adapter reads them, so a message maps as it would have been mapped.
 """
 
