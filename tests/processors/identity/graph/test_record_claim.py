@@ -31,13 +31,17 @@ EXPORTED = datetime(2026, 12, 2, 11, 52, tzinfo=UTC)
 PLAIN = identifier_settings(default_region="FR")
 LINES: dict[str, dict[str, Any]] = {  # bills2.yaml's fields of tester25's lines
     "carla": {"account_number": "ACC-T25-0004", "account_type": "current", "customer_id": "C-770004",
-              "phone": "+33612345004", "email": "carla.venturini@example.org", "given_name": "Carla",
-              "family_name": "Venturini"},
+              "phone": "+33612345004", "email": "carla.venturini@example.org", "card_number": "4970 1000 0000 0014",
+              "given_name": "Carla", "family_name": "Venturini"},
     "didier": {"account_number": "ACC-T25-0005", "account_type": "current", "customer_id": "C-770005",
                "phone": "+33612345005", "email": "didier.lambertin@example.org", "given_name": "Didier",
                "family_name": "Lambertin"},
 }
 CARLAS_ACCOUNT = ("ACCOUNT", "ACC-T25-0004")
+# What a record gives Carla and another channel's event only claims (rules.RECORD_KINDS): F2's account, her card, her
+# customer number (a keypad number read as verified).
+CARLAS_KEYS = {"account": CARLAS_ACCOUNT, "card": ("CARD", "4970100000000014"),
+               "number": ("CUSTOMER_NUMBER", "C-770004")}
 DIDIERS_PHONE, DIDIERS_EMAIL = ("PHONE", "+33612345005"), ("EMAIL", "didier.lambertin@example.org")
 
 
@@ -50,11 +54,12 @@ def billing_line(holder: str, line: int) -> Items:
     return [(out.event, out.topic) for out in mapped.events]
 
 
-def typed_call(contact_id: str, identifiers: list[tuple[str, str]], minutes: int = 20) -> Items:
-    """A call whose contact carries ``identifiers`` (the caller's number, an account the IVR took), as the call center
-    publishes it, ``minutes`` after the export."""
+def typed_call(contact_id: str, identifiers: list[tuple[str, str]], minutes: int = 20,
+               channel: str = "CALL_CENTER") -> Items:
+    """A call (or a counter visit: ``channel``) whose contact carries ``identifiers`` (the caller's number, an account
+    the IVR took), as the call center publishes it, ``minutes`` after the export."""
     at = EXPORTED + timedelta(minutes=minutes)
-    contact = interaction(identifiers, interaction_id=contact_id)
+    contact = interaction(identifiers, interaction_id=contact_id, channel=channel)
     contact.value["envelope"].update(occurred_at=at, received_at=at)
     return [(contact, CONTACTS)]
 
@@ -83,19 +88,21 @@ def customers(h: Harness) -> tuple[str | None, str | None]:
 
 @pytest.mark.parametrize("order", ORDERS, ids=IDS)
 @pytest.mark.parametrize("minutes", [20, -20], ids=["call-after-export", "call-before-export"])
-def test_f2_a_typed_account_leaves_the_callers_billing_phone_on_his_record(order: tuple[int, ...],
-                                                                           minutes: int) -> None:
-    """F2: Didier calls from his billing mobile and the IVR took Carla's account; the lines and the call in every
-    arrival order, the call dated after or before the export: Didier's mobile stays on his record, Carla's customer
-    holds only her own identifiers, and a later plain call from his mobile pops Didier."""
+@pytest.mark.parametrize("typed", sorted(CARLAS_KEYS))
+def test_f2_a_typed_account_leaves_the_callers_billing_phone_on_his_record(order: tuple[int, ...], minutes: int,
+                                                                           typed: str) -> None:
+    """F2: Didier calls from his billing mobile and the IVR took Carla's account (or her card, or her customer
+    number); the lines and the call in every arrival order, the call dated after or before the export: Didier's mobile
+    stays on his record, Carla's customer holds only her own identifiers, and a later plain call from his mobile pops
+    Didier."""
     h = Harness(settings())
-    call = typed_call("t25-ctr-0005", [DIDIERS_PHONE, CARLAS_ACCOUNT], minutes)
+    call = typed_call("t25-ctr-0005", [DIDIERS_PHONE, CARLAS_KEYS[typed]], minutes)
     feed(h, arrival(order, [billing_line("carla", 1), billing_line("didier", 2), call]))
     carla, didier = customers(h)
     assert carla is not None and didier is not None and carla != didier
     assert h.customer(*DIDIERS_PHONE) == didier
     assert h.customer("PHONE", "+33612345004") == carla
-    assert h.customer(*CARLAS_ACCOUNT) == carla
+    assert h.customer(*CARLAS_KEYS[typed]) == carla
     later = typed_call("t25-ctr-0006", [DIDIERS_PHONE], minutes=60)
     feed(h, later)
     assert landed(h, later[0][0]) == {didier}
@@ -113,5 +120,19 @@ def test_a_typed_account_on_the_web_leaves_a_records_e_mail_on_its_holder(order:
     carla, didier = customers(h)
     assert carla is not None and didier is not None and carla != didier
     assert h.customer(*DIDIERS_EMAIL) == didier
+    assert h.customer(*DIDIERS_PHONE) == didier
+    h.local.check_consistent()
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=IDS)
+def test_a_typed_account_at_the_counter_leaves_the_customers_billing_phone_on_his_record(
+        order: tuple[int, ...]) -> None:
+    """The same kind at a branch counter: a clerk keys Didier's mobile and Carla's account (no names): the mobile stays
+    on Didier's record in every arrival order."""
+    h = Harness(settings())
+    visit = typed_call("t25-tx-0005", [DIDIERS_PHONE, CARLAS_ACCOUNT], channel="BRANCH")
+    feed(h, arrival(order, [billing_line("carla", 1), billing_line("didier", 2), visit]))
+    carla, didier = customers(h)
+    assert carla is not None and didier is not None and carla != didier
     assert h.customer(*DIDIERS_PHONE) == didier
     h.local.check_consistent()
