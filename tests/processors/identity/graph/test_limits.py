@@ -1,9 +1,8 @@
 """Who gives way when a per-customer limit decides: the largest rank (earliest event first), not the last arrival."""
 
 from processors.identity.graph.limits import HASH_BITS, event_rank, key_rank, loser
-from processors.identity.rules import claims_record
 from processors.identity.graph.outputs import Refused, Unassigned
-from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL
+from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL, claims_record
 from tests.processors.identity.support import Harness, settings
 
 
