@@ -21,7 +21,7 @@ USER_ID = "USER_ID"  # a web or app login: one per customer; the identity matche
 # number. Typed by a person (on an IVR keypad, in a web form) such a value is that person's claim, and identity links
 # what comes with it (the caller's phone, the visitor's login) to its holder: an adapter reads one as an identifier only
 # where the deployment says its flow verified it (call center ``verified_record_attributes``, web ``identifier_traits``;
-# tester24 F3, tester25 F2, F7). ``processors.identity.rules.RECORD_KINDS`` is the part a record gives its holder.
+# tester24 F3, tester25 F2, F7). Identity ranks a record's own on these (``processors.identity.rules.RECORD_KINDS``).
 RECORD_KEYS = frozenset({ACCOUNT, CARD, CUSTOMER_NUMBER})
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bus.identifiers.kinds import ACCOUNT, CARD
+from bus.identifiers.kinds import RECORD_KEYS
 from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
@@ -48,8 +48,10 @@ UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
 # them is weaker evidence of who holds them (tester21 F9: a portal identify with Paul's national ID and Alice's card
 # took her card to Paul). Its other identifiers may be a family member's (a family plan's line: the holder's name
 # beside each MSISDN, tester18 F4): on those it ranks after every person's own contact. Both: ``graph/limits.key_rank``.
+# The customer number is the record's own key for its holder (billing's ``C-770004``): a record names it, every other
+# channel only claims it (a number typed on an IVR keypad or in a web form, tester24 F3).
 RECORD_CHANNEL = "BUSINESS_SYSTEM"
-RECORD_KINDS = frozenset({ACCOUNT, CARD})
+RECORD_KINDS = RECORD_KEYS  # one declaration: ``bus.identifiers.kinds.RECORD_KEYS``
 
 
 def holder_only(channel: str, key: str) -> bool:
@@ -62,9 +64,17 @@ def holder_only(channel: str, key: str) -> bool:
 
 def second_hand(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` is weaker evidence of who holds ``key`` than a system of record's: ``key`` is of
-    a kind a record gives its holder (``RECORD_KINDS``: an account, an IBAN, a card) and ``channel`` is not the
-    record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9)."""
+    a kind a record gives its holder (``RECORD_KINDS``: an account, an IBAN, a card, a customer number) and ``channel``
+    is not the record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9, tester24 F3)."""
     return channel != RECORD_CHANNEL and kind_of(key) in RECORD_KINDS
+
+
+def claims_record(channel: str, keys: Iterable[str]) -> bool:
+    """Whether an event of ``channel`` that carried ``keys`` claims a record's key (``second_hand``: an account, card
+    or customer number typed on an IVR keypad or in a web form): it may reach that record's holder by what anyone who
+    read a statement can type, so it is weaker evidence of whose its other identifiers are than any record and any
+    other event (tester25 F2, F7: ``graph/limits.key_rank``)."""
+    return any(second_hand(channel, key) for key in keys)
 
 
 def household_line(key: str) -> bool:

@@ -133,7 +133,8 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     # claim would take her own e-mail to this customer in the orders where she was refused through it.
     for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
-            rank = key_rank(message.rank, message.channel, key)  # by channel too (limits.key_rank)
+            # By channel too, and after every record's when the event claimed a record's key (limits.key_rank).
+            rank = key_rank(message.rank, message.channel, key, message.claims_record)
             ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits))
 
 

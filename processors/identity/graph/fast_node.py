@@ -35,7 +35,7 @@ from prometheus_client import Counter
 from processors.identity.graph.context import recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
-from processors.identity.graph.limits import key_rank, member_rank, member_version, saga_rank, tells
+from processors.identity.graph.limits import claims_only, key_rank, member_rank, member_version, saga_rank, tells
 from processors.identity.graph.login_leaves import on_household
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
@@ -60,6 +60,7 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga, rank: int) -> bool:
     event's (``saga_rank``)."""
     state = ctx.state
     members, shared = state.members, state.shared
+    typed = claims_only(saga)  # an account typed on a keypad and nothing else: ranks late (limits.key_rank)
     for key, version in claims.items():
         value = members.get(key)
         if value is None or member_version(value) != version or key in shared:
@@ -67,7 +68,7 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga, rank: int) -> bool:
         # An older event goes the slow way: it may lower the rank on the node, or predate a release (release.stale).
         # Not an anonymous page view, which ranks no anonymous id (limits.tells): repeat page views stay fast.
         if member_rank(value) and (kind_of(key) not in UNTOLD_KINDS or tells(ctx.policy, saga, key)):
-            if key_rank(rank, saga.channel, key) < member_rank(value):
+            if key_rank(rank, saga.channel, key, typed) < member_rank(value):
                 return False
     return bool(claims)
 

@@ -1,8 +1,9 @@
 """Which identifiers a customer keeps when a per-customer limit decides: by rank, not by arrival.
 
 The rank of an identifier is the earliest event that carried it: that event's ``occurred_at`` (µs)
-shifted left by ``HASH_BITS`` plus the low bits of a hash of its event id, one int (< 2**63 until the
-year 2255). The identifier node keeps the smallest rank it was visited with (``first_rank``); a customer root
+shifted left by ``HASH_BITS`` plus the low bits of a hash of its event id, one int (< 2**62 until the
+year 2112), in a band above that by channel (``key_rank``: below 2**64, an unsigned 64-bit int). The identifier
+node keeps the smallest rank it was visited with (``first_rank``); a customer root
 caches the rank of each member of a limited type beside its assignment version (``members``: ``{identifier
 key: (version, rank)}``; rank 0 for other types and for members from before ranks). When a type's
 limit is exceeded, the root keeps the members with the smallest ``(rank, key)`` and refuses or evicts
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, holder_only, kind_of, second_hand
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, claims_record, holder_only, kind_of, second_hand
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 
@@ -55,9 +56,12 @@ def saga_rank(saga: Saga) -> int:
 # Above every event time (``event_rank`` < 2**62 until the year 2112): the ranks an event gives the identifiers it is
 # weaker evidence of than another channel's (``key_rank``).
 LATE_BAND = 1 << 62
+# Above the late band (ranks stay below 2**64, an unsigned 64-bit int): the ranks an event that claims a record's key
+# (``rules.claims_record``) gives its other identifiers, after every record's and every other event's (``key_rank``).
+CLAIMED_BAND = 1 << 63
 
 
-def key_rank(rank: int, channel: str, key: str) -> int:
+def key_rank(rank: int, channel: str, key: str, claims: bool = False) -> int:
     """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``: its
     own, or ``LATE_BAND`` above it where another channel's event is the better evidence of whose ``key`` is, so that
     event's customer keeps it against this one's claim whatever the times and the arrival order (``claim_node.py``):
@@ -67,21 +71,38 @@ def key_rank(rank: int, channel: str, key: str) -> int:
       beside each member's MSISDN, activated before the member's own sign-up (tester18 F4); on those it ranks after
       every other channel's event. A fixed line ranks by the record's time (``rules.household_line``: each
       housemate's account line carries the home's, tester20 F1);
-    * what such a record gives its holder (``rules.RECORD_KINDS``: the account, an IBAN, a card) another channel's
-      event (web, counter, call center) only claims (``rules.second_hand``): it ranks after every record's
-      (tester21 F9: a portal identify with Paul's national ID beside Alice's card took the card to Paul).
+    * what such a record gives its holder (``rules.RECORD_KINDS``: the account, an IBAN, a card, the customer number)
+      another channel's event (web, counter, call center) only claims (``rules.second_hand``): it ranks after every
+      record's (tester21 F9: a portal identify with Paul's national ID beside Alice's card took the card to Paul).
+
+    ``claims``: the event carried such a key and tells no person (``claims_only``: an account typed on an IVR keypad
+    or in a web form, no traits). Its other identifiers (the caller's phone, the visitor's login and e-mail) rank in
+    ``CLAIMED_BAND``, after every record's and every other event's: the typed key reaches the record's holder whoever
+    typed it, so such an event never takes a phone or an e-mail a record gave another customer, in any arrival order
+    (tester25 F2: a caller who typed another customer's account took his own billing phone to that customer). A
+    person's own contact that carries no other customer's record key still takes a family member's phone from the
+    holder (tester18 F4).
 
     Within a band, events rank by time: records among themselves (a joint account's two holders' lines), and the
     other channels among themselves.
     """
     if holder_only(channel, key) or second_hand(channel, key):
         return rank | LATE_BAND
+    if claims:
+        return rank | CLAIMED_BAND
     return rank
 
 
 def saga_key_rank(saga: Saga, key: str) -> int:
     """``key_rank`` of ``saga``'s event for ``key``."""
-    return key_rank(saga_rank(saga), saga.channel, key)
+    return key_rank(saga_rank(saga), saga.channel, key, claims_only(saga))
+
+
+def claims_only(saga: Saga) -> bool:
+    """Whether ``saga``'s event claims a record's key (``rules.claims_record``) and tells no person (no traits): nothing
+    but the typed key says whose its other identifiers are (``key_rank``'s ``claims``). One with traits (the caller's
+    name and birth date from the IVR) is weighed on them where it meets the key's holder, and ranks as any event."""
+    return not saga.traits and claims_record(saga.channel, saga.ids)
 
 
 def tells(policy: LinkPolicy, saga: Saga, key: str) -> bool:

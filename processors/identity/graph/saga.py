@@ -16,7 +16,7 @@ import msgspec
 from processors.identity.graph import split_contacts
 from processors.identity.graph.context import token_hash
 from processors.identity.graph.deciding import household_keys, past_the_line, unshared_first, untold_through_shared
-from processors.identity.graph.limits import claimable, loser, rank_of, saga_rank
+from processors.identity.graph.limits import claimable, claims_only, loser, rank_of, saga_rank
 from processors.identity.graph.messages.base import EventRef, Saga, Summary
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Apply, Create, Join, Link, Release
@@ -295,4 +295,5 @@ def apply_message(saga: Saga) -> Apply:
                if saga.lowered >> index & 1 and key not in saga.lookup_only] if household_only or ids else []
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
                  household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only or ids else None,
-                 unowned=list(saga.unowned) if carried else [])
+                 unowned=list(saga.unowned) if carried else [],
+                 claims_record=bool(claims) and claims_only(saga))

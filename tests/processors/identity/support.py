@@ -310,7 +310,8 @@ def anchored_identifiers(person: int, anchors: str, emails: list[tuple[int, int]
 def kept_by_rank_per_component(key_of: Any, observed: list[list[tuple[str, str]]]) -> set[frozenset[str]]:
     """The expected customers when a limit decides: the components of what was seen together through
     anchors (every identifier but e-mails), each with only the ``MAX_EMAILS`` e-mails seen first (event
-    time, then key; event ``index`` occurred at minute ``index``)."""
+    time, then key; event ``index`` occurred at minute ``index``). A web event that carried an account (a record's
+    key it only claims, with no traits: ``limits.claims_only``) ranks its e-mails after every other event's."""
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -318,15 +319,16 @@ def kept_by_rank_per_component(key_of: Any, observed: list[list[tuple[str, str]]
             key = parent[key]
         return key
 
-    first_seen: dict[str, tuple[int, str]] = {}
+    first_seen: dict[str, tuple[bool, int, str]] = {}
     emails_of: dict[str, set[str]] = {}
     for index, event in enumerate(observed):
         keys = [key_of(kind, value) for kind, value in event]
         anchors = [key for key in keys if not key.startswith("EMAIL:")]
         for key in anchors:
             parent[find(key)] = find(anchors[0])
+        typed = any(kind == "ACCOUNT" for kind, _ in event)
         for key in keys:
-            first_seen.setdefault(key, (index, key))
+            first_seen[key] = min(first_seen.get(key, (True, len(observed), key)), (typed, index, key))
             if key.startswith("EMAIL:"):
                 emails_of.setdefault(anchors[0], set()).add(key)
     groups: dict[str, set[str]] = {}

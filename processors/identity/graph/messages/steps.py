@@ -136,6 +136,10 @@ class Apply(Message, tag="apply", frozen=True):
     # ``Saga.unowned``: a contact placed here while they were nobody's follows the first to its owner
     # (``late_owner.py``).
     unowned: list[str] = []
+    # The event claimed a record's key and told no person (``limits.claims_only``: an account typed on a keypad, no
+    # traits): ``claims`` rank in
+    # ``limits.CLAIMED_BAND`` (``limits.key_rank``). False in records of earlier versions: they rank as before.
+    claims_record: bool = False
 
 
 class Seek(Message, tag="seek", frozen=True):

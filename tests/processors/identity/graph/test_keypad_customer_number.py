@@ -144,17 +144,20 @@ def test_f4_with_the_defaults_the_keypads_number_makes_no_phantom_customer(order
 
 
 @pytest.mark.parametrize("order", range(6))
-def test_why_a_keypad_number_is_read_only_when_verified_read_as_one_it_takes_the_callers_phone(order: int) -> None:
-    """What the typed number does when a deployment reads it (``verified_record_attributes``) and it is not
-    the caller's: identity refuses to merge Sophie and Claire (two customer numbers: two people) but links the call
-    to the number's customer, which claims the mobile (a billing record's phone ranks after every other channel's
-    event: ``limits.key_rank``, family plans), in every order. Hence read only when the flow verified it: identity
-    does not weigh such a claim against the record that gave the phone (adapters/call_center/README.md)."""
+def test_a_keypad_number_read_as_verified_still_leaves_the_callers_phone_with_her_record(order: int) -> None:
+    """F3 where a deployment reads the typed number (``verified_record_attributes``) and it is not the
+    caller's: identity refuses to merge Sophie and Claire (two customer numbers: two people), and the call, which
+    claimed a record's key (``rules.claims_record``: a customer number is one, ``rules.RECORD_KINDS``), ranks Sophie's
+    mobile after her billing line (``limits.CLAIMED_BAND``): the mobile stays hers in every order (tester25 F2). Before,
+    the number's customer claimed it (a record's phone ranked after every other channel's event)."""
     h = Harness(settings())
     typed = sophie_types_claires_number(verified_record_attributes=READ_BY_THE_FLOW)
     feed(h, arrival(order, billing_line("sophie", 5), billing_line("claire", 6), typed))
     sophie, claire = two_customers(h)
     assert sophie is not None and claire is not None and sophie != claire
-    assert h.customer("PHONE", MOBILES["sophie"]) == claire
-    assert all(landed(h, event) == {claire} for event, _ in typed)
+    assert h.customer("PHONE", MOBILES["sophie"]) == sophie
+    assert h.customer("PHONE", MOBILES["claire"]) == claire
+    later = call("ctr-0003", MOBILES["sophie"], {}, minutes=5)
+    feed(h, later)
+    assert landed(h, later[0][0]) == {sophie}
     h.local.check_consistent()

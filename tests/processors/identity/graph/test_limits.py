@@ -2,7 +2,7 @@
 
 from processors.identity.graph.limits import HASH_BITS, event_rank, key_rank, loser
 from processors.identity.graph.outputs import Refused, Unassigned
-from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL
+from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL, claims_record
 from tests.processors.identity.support import Harness, settings
 
 
@@ -30,6 +30,23 @@ def test_a_system_of_record_ranks_first_on_what_it_gives_its_holder_and_last_on_
     assert key_rank(later_web, "WEB", mobile) < key_rank(record, RECORD_CHANNEL, mobile)
     assert key_rank(record, RECORD_CHANNEL, landline) < key_rank(later_web, "WEB", landline)
     assert key_rank(earlier_web, "WEB", landline) < key_rank(record, RECORD_CHANNEL, landline)
+
+
+def test_an_event_that_claims_a_records_key_ranks_its_other_identifiers_after_every_record_and_event() -> None:
+    """``key_rank`` with ``claims``: a call or an identify that carried an account, a card or a customer number typed
+    on a keypad or in a form (``rules.claims_record``) ranks its phone, e-mail or login after a record's mobile and
+    after any other event's, whatever the times (tester25 F2); the typed key itself ranks as any other channel's."""
+    record, earlier, later = event_rank(2_000, "record"), event_rank(1_000, "call"), event_rank(1_000_000, "web")
+    for typed in ("ACCOUNT:ACC-T25-0004", "CARD:card1:ab", "CUSTOMER_NUMBER:C-770004"):
+        assert claims_record("CALL_CENTER", ["PHONE:+33612345005", typed])
+        assert not claims_record(RECORD_CHANNEL, ["PHONE:+33612345005", typed])
+        assert key_rank(earlier, "WEB", typed, True) == key_rank(earlier, "WEB", typed)
+    assert not claims_record("WEB", ["PHONE:+33612345005", "EMAIL:a@example.org"])
+    for own in ("PHONE:+33612345005", "PHONE:+33140000000", "EMAIL:didier@example.org", "USER_ID:t25-mallory"):
+        assert key_rank(record, RECORD_CHANNEL, own) < key_rank(earlier, "CALL_CENTER", own, True), own
+        assert key_rank(later, "WEB", own) < key_rank(earlier, "CALL_CENTER", own, True), own
+        assert key_rank(earlier, "WEB", own, True) < key_rank(later, "CALL_CENTER", own, True), own  # by time
+        assert key_rank(later, "WEB", own, True) < 1 << 64  # an unsigned 64-bit int
 
 
 def test_the_largest_rank_gives_way_then_the_largest_key() -> None:
