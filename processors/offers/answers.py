@@ -9,6 +9,8 @@ presentation, to the ledger the contact caps count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bus.serde import Event
 from processors.offers import intake, machine
 from processors.offers.caps import US
@@ -21,9 +23,12 @@ from processors.offers.store import Stores, to_json
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 
 
-def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings) -> None:
-    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each)."""
-    parked = {"schema": event.schema, "value": to_json(event.value)}
+def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings,
+         origin: list[Any] | None = None) -> None:
+    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each), with
+    ``origin`` (``[topic, partition, offset, key]`` of its record) for the dead letter if it waits past retention
+    (``retention.py``)."""
+    parked = {"schema": event.schema, "value": to_json(event.value), "origin": origin}
     for identifier in identifiers:
         waiting = list(stores.pending.get(identifier) or [])
         if len(waiting) >= settings.pending_per_identifier:
@@ -37,8 +42,9 @@ def place(stores: Stores, event: Event, customer_id: str, moved: bool) -> str | 
     """Identity placed the contact ``event`` on ``customer_id``: its offer answers and presentations go there
     (``intake.placement_key``). A moved copy (split, operator's move) replaces an original's placement, never the
     reverse; among equals the later ``received_at`` wins (a contact's newer version). Directory value:
-    ``[customer id, moved, received_at in us]``. Returns the placement key whose waiting events are to be released
-    now; None for a contact that places no offer event, or a copy an earlier one outranks."""
+    ``[customer id, moved, received_at in us]``, kept for the retention of ``retention.py``. Returns the placement
+    key whose waiting events are to be released now; None for a contact that places no offer event, or a copy an
+    earlier one outranks."""
     key = intake.placement_key(event, contact=True)
     if key is None:
         return None
