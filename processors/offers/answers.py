@@ -16,24 +16,29 @@ from processors.offers import intake, machine
 from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
-from processors.offers.outputs import Batch
+from processors.offers.outputs import Batch, Expired
 from processors.offers.state import LEDGER_KEPT, CustomerState
-from processors.offers.store import Stores, to_json
+from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 
 
 def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings,
          origin: list[Any] | None = None) -> None:
-    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each), with
+    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each: the
+    oldest of a full list goes to the dead-letter topic through ``batch.expired``), with
     ``origin`` (``[topic, partition, offset, key]`` of its record) for the dead letter if it waits past retention
     (``retention.py``)."""
     parked = {"schema": event.schema, "value": to_json(event.value), "origin": origin}
     for identifier in identifiers:
         waiting = list(stores.pending.get(identifier) or [])
-        if len(waiting) >= settings.pending_per_identifier:
-            waiting.pop(0)
+        if len(waiting) >= settings.pending_per_identifier:  # the oldest leaves, never silently (nothing lost)
+            oldest = waiting.pop(0)
             batch.count("unresolved_dropped")
+            name = oldest["schema"].rpartition(".")[2]
+            batch.expired.append(Expired(Event(oldest["schema"], from_json(oldest["value"])), oldest.get("origin"),
+                                         f"{name} dropped from a full wait list for identity "
+                                         f"({settings.pending_per_identifier} events waited for one identifier)"))
         stores.pending[identifier] = [*waiting, parked]
     batch.count("unresolved_parked")
 

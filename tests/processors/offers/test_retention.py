@@ -204,3 +204,15 @@ def test_an_answer_waiting_under_an_identifier_already_applied_elsewhere_is_drop
     batch = tick(world)
     assert not batch.expired and not pending(world) and ("pruned", ("pending", "applied")) in batch.counts
     assert OFFER in world.customer(MARIE)["offers"]
+
+
+def test_an_event_pushed_out_of_a_full_wait_list_is_dead_lettered_not_dropped_silently() -> None:
+    world = world_with_retention()
+    world.engine.settings = OffersSettings(**{**world.engine.settings.model_dump(), "pending_per_identifier": 2})
+    visit = contact(world, "BRANCH", "COUNTER_TRANSACTION", LANDLINE)
+    answers = [offer_event(world, visit, LANDLINE, schema=PRESENTED) for _ in range(3)]
+    batches = [feed_from(world, answer, offset) for offset, answer in enumerate(answers)]
+    [dead] = batches[2].expired
+    assert dead.event.value["envelope"]["event_id"] == answers[0].value["envelope"]["event_id"]
+    assert dead.origin == [RESPONSES, 0, 0, None] and "full wait list" in dead.reason
+    assert ("unresolved_dropped", ()) in batches[2].counts
