@@ -79,9 +79,9 @@ def parked_events(stores: Stores) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 def stale_placements(stores: Stores, retention_s: float) -> list[str]:
     """The directory's ``PLACED:`` keys whose contact was received before the clock minus retention."""
-    return [key for key in list(stores.directory.keys())
-            if key.startswith(PLACED) and too_old(stores, int((stores.directory.get(key) or (0, 0, 0))[2]),
-                                                  retention_s)]
+    before_us = clock(stores)[0] - int(retention_s * US)
+    return [key for key in list(stores.directory.keys(PLACED))
+            if int((stores.directory.get(key) or (0, 0, 0))[2]) < before_us]
 
 
 def as_event(parked: dict[str, Any]) -> Event:
