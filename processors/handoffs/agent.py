@@ -73,7 +73,8 @@ def build_worker(
 
     ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s, inputs=(events_topic,))
     gate = TickGate(handoffs.tick_max_defer_s, committed=ticker.committed)
-    directory = CustomerDirectory() if handoffs.follow_customers else None
+    directory = CustomerDirectory(retention_ms=int(handoffs.directory_retention_s * 1000)) \
+        if handoffs.follow_customers else None
     feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,

@@ -273,6 +273,12 @@ class HandoffsSettings(Frozen):
         True, description="Resolve each handoff's customer and service tier from customer.identifiers.v1 and the "
         "business events (digested into handoff.tier-facts.v1); false: the tier on HandoffCreated only.",
     )
+    # 7 days, the retention of customer.contacts.v1: a running replica then holds what a restarted one reads back
+    directory_retention_s: float = Field(
+        7 * 86400, gt=0, description="Record time (Kafka timestamps of customer.contacts.v1), seconds, the customer "
+        "directory keeps identity's placement of a handoff and a contact's move; then dropped (the handoff keeps the "
+        "customer saved in its state).",
+    )
 
 
 def load_handoffs_settings(**overrides: object) -> HandoffsSettings:

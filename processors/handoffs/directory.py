@@ -13,6 +13,7 @@ re-checks exactly the handoffs a change concerns.
 from __future__ import annotations
 
 import json
+from collections import Counter as Tally
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,9 @@ from processors.profile.sections.recent_contacts import RecentContactsSection, c
 BUSINESS = "omnibus.business."
 ACCOUNT_TYPE = "ACCOUNT"
 CHANGES_KEPT = 50_000  # beyond this a lagging partition re-checks all its open handoffs
+SWEEP_EVERY_MS = 3_600_000  # one pass over the placements per hour of record time (``CustomerDirectory.retention_ms``)
+# ``CustomerDirectory.pruned`` keys (the maps that shrink), the metric's ``map`` label
+PLACEMENTS, CONTACT_MOVES = "placements", "contact_moves"
 ADDRESSES_KEPT = 8  # reachable identifiers of a customer kept in a handoff's state, for fallback notifications
 
 
@@ -153,6 +157,12 @@ class CustomerDirectory:
     _contact_moved: dict[str, Placement] = field(default_factory=dict)  # screen-pop contact id -> its latest move
     _changes: deque[tuple[int, str | None, frozenset[str], str | None]] = field(
         default_factory=lambda: deque(maxlen=CHANGES_KEPT))
+    # Placements and contact moves are kept this long (ms) of record time (None: all, as ``omnibus verify`` reads):
+    # the newest record timestamp read from customer.contacts.v1 is the clock, never the wall clock (``_advance``).
+    retention_ms: int | None = None
+    pruned: Tally[str] = field(default_factory=Tally)  # map -> entries dropped, drained by the feed's counter
+    _newest_ms: int = 0
+    _swept_ms: int = 0
 
     # --- feeding ----------------------------------------------------------------------------------
 
@@ -221,6 +231,45 @@ class CustomerDirectory:
                        event.value.get("origin_interaction_id"))
         elif event.schema in MOVABLE_CONTACTS and moved_from(headers) is not None:
             self.move_contact(contact_id(event), Placement.of_record(key, event.value, headers, timestamp_ms))
+        else:
+            return
+        self._advance(timestamp_ms)
+
+    def _advance(self, at_ms: int) -> None:
+        """A placement or move of record time ``at_ms`` was read: the clock moves to it if newer, and once it has moved
+        ``SWEEP_EVERY_MS`` past the last sweep, what is older than ``retention_ms`` before it goes (``_sweep``). Driven
+        by the records alone, so a replica restarted from offset 0 ends with the same maps."""
+        if self.retention_ms is None or at_ms <= self._newest_ms:
+            return
+        self._newest_ms = at_ms
+        if not self._swept_ms:
+            self._swept_ms = at_ms
+        elif at_ms - self._swept_ms >= SWEEP_EVERY_MS:
+            self._swept_ms = at_ms
+            self._sweep(at_ms - self.retention_ms)
+
+    def _sweep(self, before_ms: int) -> None:
+        """Drops the placements read before ``before_ms`` (with the contact each handoff was opened during), and the
+        moves of contacts none of whose handoffs is still held. A handoff keeps its customer: the tracker saved it in
+        its state (``HandoffState.customer_placed``, the fallback ``view`` follows, as after a restart when the topic's
+        retention has deleted the placement). No change is recorded: no handoff's customer changes."""
+        for handoff_id, placement in list(self._placed.items()):
+            if placement.at_ms >= before_ms:
+                continue
+            moved = self._contact_moved.get(self._origin.get(handoff_id, ""))
+            if moved is not None and moved.at_ms >= before_ms:
+                continue  # its contact moved since: kept with the move
+            del self._placed[handoff_id]
+            self.pruned[PLACEMENTS] += 1
+            if (origin := self._origin.pop(handoff_id, None)) is not None:
+                opened = self._opened.get(origin, set())
+                opened.discard(handoff_id)
+                if not opened:
+                    self._opened.pop(origin, None)
+        for contact, move in list(self._contact_moved.items()):
+            if move.at_ms < before_ms and not self._opened.get(contact):
+                del self._contact_moved[contact]
+                self.pruned[CONTACT_MOVES] += 1
 
     def placement_of(self, handoff_id: str) -> Placement | None:
         """Identity's placement of the handoff as read (before merges): its HandoffCreated's, or the move of the

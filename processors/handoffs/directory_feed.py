@@ -37,6 +37,10 @@ UNREADABLE = Counter(
     "omnibus_handoff_directory_unreadable_total", "Directory records that could not be read and were skipped.",
     ["topic"],
 )
+PRUNED = Counter(
+    "omnibus_handoff_directory_pruned_total", "Directory entries dropped past the directory's record-time retention "
+    "(DIRECTORY_RETENTION_S), by map (placements, contact_moves) and reason.", ["map", "reason"],
+)
 READY = Gauge(
     "omnibus_handoff_directory_ready",
     "1 once the customer directory has read customer.contacts.v1, customer.identifiers.v1 and handoff.tier-facts.v1"
@@ -126,6 +130,9 @@ class DirectoryFeed(TopicFollower):
         if event.schema in MOVABLE_CONTACTS:
             self._moved_only.add(prefix)
         self.directory.read(key, event, headers, timestamp_ms)
+        for name, count in self.directory.pruned.items():
+            PRUNED.labels(map=name, reason="expired").inc(count)
+        self.directory.pruned.clear()
 
     def _wanted(self, value: bytes, headers: Sequence[tuple[str, bytes]] | None) -> bool:
         """Whether a contacts record is decoded: its writer schema is kept or not known yet, or it is a contact

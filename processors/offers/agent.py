@@ -24,10 +24,11 @@ from bus.app import create_app
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder, hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
+from bus.errors import RawRecord
 from bus.fenced_table import fenced_table
 from bus.identifiers import IdentifierNormaliser
 from bus.logging import get_logger
-from bus.producer import EventProducer
+from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.topics import (
     CUSTOMER_CONTACTS,
@@ -43,7 +44,7 @@ from processors import readiness
 from processors.offers import metrics
 from processors.offers.config import OffersSettings
 from processors.offers.engine import NoCustomer, OfferEngine
-from processors.offers.outputs import Batch, Emitter
+from processors.offers.outputs import Batch, Emitter, Expired
 from processors.offers.store import Stores, TableMap
 
 APP_NAME = "offers"
@@ -53,6 +54,7 @@ INPUT_TOPICS: tuple[TopicSpec, ...] = (
     MARKETING_OFFERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, MARKETING_RESPONSES, IDENTIFIERS_OBSERVED,
 )
 TABLES = ("catalog", "directory", "customers", "pending")
+WAITED_FOR_IDENTITY = "WaitedForIdentity"  # dead letters of offer events dropped from pending (retention.py)
 PHASES = ("decode", "engine", "encode", "publish_acked", "state_commit")
 log = get_logger(__name__, component=APP_NAME)
 
@@ -105,6 +107,15 @@ class OffersWorker:
             await self.producer.stop()
 
 
+async def expired_record(producer: EventProducer, expired: Expired, fallback_topic: str) -> RawRecord:
+    """The record an offer event dropped from ``pending`` came in, for its dead letter: its value re-encoded as its
+    topic does, its coordinates as kept (``origin``), so the dead letter's id is the same on a replay;
+    ``fallback_topic`` for an event parked before origins were kept (no offset: a dead letter of its own id)."""
+    topic, partition, offset, key = expired.origin or [fallback_topic, None, None, None]
+    encoded = await producer.encode(Outgoing(str(topic), key, expired.event))
+    return RawRecord(encoded.value, key.encode() if key else None, (), str(topic), partition, offset)
+
+
 def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), **faust_overrides: Any) -> OffersWorker:
     serializer, deserializer = build_serde(settings.registry)
@@ -124,6 +135,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)
     decoder = RecordDecoder(deserializer, dead_letters)
     contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)
+    responses_topic = MARKETING_RESPONSES.name(settings.topics)
     source = app.topic(*(spec.name(settings.topics) for spec in INPUT_TOPICS), key_serializer="raw",
                        value_serializer="raw")
 
@@ -142,7 +154,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
             attempt, produced = stores.nested(), Batch()
             try:
                 engine.handle(attempt, decoded, key, produced, from_contacts=record.topic == contacts_topic,
-                              moved_from=moved_from(record.headers))
+                              moved_from=moved_from(record.headers),
+                              origin=[record.topic, record.partition, record.offset, key])
             except NoCustomer as exc:
                 await dead_letters.write(record, reason=str(exc), error_type="NoCustomer")
                 continue
@@ -159,6 +172,9 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
             started = phases.add("encode", started)
             await producer.publish_many(batch.outgoing, encoded)
             phases.add("publish_acked", started)
+        for expired in batch.expired:  # acknowledged before the tables forget them: nothing lost
+            await dead_letters.write(await expired_record(producer, expired, responses_topic), reason=expired.reason,
+                                     error_type=WAITED_FOR_IDENTITY)
         acked_s = time.time()
         started = time.perf_counter()
         stores.commit()

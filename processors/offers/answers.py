@@ -9,26 +9,36 @@ presentation, to the ledger the contact caps count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bus.serde import Event
 from processors.offers import intake, machine
 from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
-from processors.offers.outputs import Batch
+from processors.offers.outputs import Batch, Expired
 from processors.offers.state import LEDGER_KEPT, CustomerState
-from processors.offers.store import Stores, to_json
+from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
 
 
-def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings) -> None:
-    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each)."""
-    parked = {"schema": event.schema, "value": to_json(event.value)}
+def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings,
+         origin: list[Any] | None = None) -> None:
+    """``event`` waits in ``pending`` under each of ``identifiers`` (at most ``pending_per_identifier`` each: the
+    oldest of a full list goes to the dead-letter topic through ``batch.expired``), with
+    ``origin`` (``[topic, partition, offset, key]`` of its record) for the dead letter if it waits past retention
+    (``retention.py``)."""
+    parked = {"schema": event.schema, "value": to_json(event.value), "origin": origin}
     for identifier in identifiers:
         waiting = list(stores.pending.get(identifier) or [])
-        if len(waiting) >= settings.pending_per_identifier:
-            waiting.pop(0)
+        if len(waiting) >= settings.pending_per_identifier:  # the oldest leaves, never silently (nothing lost)
+            oldest = waiting.pop(0)
             batch.count("unresolved_dropped")
+            name = oldest["schema"].rpartition(".")[2]
+            batch.expired.append(Expired(Event(oldest["schema"], from_json(oldest["value"])), oldest.get("origin"),
+                                         f"{name} dropped from a full wait list for identity "
+                                         f"({settings.pending_per_identifier} events waited for one identifier)"))
         stores.pending[identifier] = [*waiting, parked]
     batch.count("unresolved_parked")
 
@@ -37,8 +47,9 @@ def place(stores: Stores, event: Event, customer_id: str, moved: bool) -> str | 
     """Identity placed the contact ``event`` on ``customer_id``: its offer answers and presentations go there
     (``intake.placement_key``). A moved copy (split, operator's move) replaces an original's placement, never the
     reverse; among equals the later ``received_at`` wins (a contact's newer version). Directory value:
-    ``[customer id, moved, received_at in us]``. Returns the placement key whose waiting events are to be released
-    now; None for a contact that places no offer event, or a copy an earlier one outranks."""
+    ``[customer id, moved, received_at in us]``, kept for the retention of ``retention.py``. Returns the placement
+    key whose waiting events are to be released now; None for a contact that places no offer event, or a copy an
+    earlier one outranks."""
     key = intake.placement_key(event, contact=True)
     if key is None:
         return None

@@ -43,6 +43,12 @@ class OffersSettings(BaseModel):
     push_channels: tuple[Channel, ...] = Field(
         (Channel.CALL_CENTER, Channel.BRANCH), description="Channels told by instruction topics (the others pull).")
     pending_per_identifier: int = Field(50, gt=0, description="Events kept while their identifier is not resolved yet.")
+    # 30 days: a channel's answer reaches Omnibus within minutes of its contact, identity places a contact within
+    # seconds; what still waits after a month never will (an identifier identity refused, a contact never sent)
+    retention_s: float = Field(
+        30 * 86400, gt=0,
+        description="Event time (envelope.received_at), seconds, an offer event waits in pending for identity and a "
+                    "contact's placement is kept for its offer events; then dropped (waiting events dead-lettered).")
     batch_size: int = Field(200, gt=0, description="Records handled per batch (one acknowledgement wait).")
     # 0.05 s, not 0.01: ~6 records per batch at 100 answers/s instead of ~2, so fewer produce and fetch requests
     # per answer (the Kafka client's requests are most of the CPU an answer costs; tests/bench/results/offers.md)

@@ -25,12 +25,12 @@ from typing import Any
 
 from bus.errors import OmnibusError
 from bus.serde import Event
-from processors.offers import answers, intake, machine
+from processors.offers import answers, intake, machine, retention
 from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
-from processors.offers.outputs import Batch, Emitter, Instruction
+from processors.offers.outputs import Batch, Emitter, Expired, Instruction
 from processors.offers.ranking import fits, zone_of
 from processors.offers.signals import detect
 from processors.offers.state import CustomerState, merge, split
@@ -92,10 +92,15 @@ class OfferEngine:
 
     def handle(
         self, stores: Stores, event: Event, key: str | None, batch: Batch, *, from_contacts: bool = False,
-        moved_from: str | None = None,
+        moved_from: str | None = None, origin: list[Any] | None = None,
     ) -> None:
-        """``moved_from``: the record's ``bus.topics.MOVED_FROM_HEADER`` (a contact a split moved to ``key``)."""
+        """``moved_from``: the record's ``bus.topics.MOVED_FROM_HEADER`` (a contact a split moved to ``key``);
+        ``origin``: ``[topic, partition, offset, key]`` of the record, for a dead letter if it waits past retention.
+        An offer event, an observation or a placed contact moves the event-time clock of ``retention.py`` (and sweeps
+        what is past retention when due); the catalogue's and identity's own stamps do not."""
         schema = event.schema
+        if (from_contacts or schema in RESOLVED_BY_IDENTIFIERS) and retention.advance(stores, event):
+            self._sweep(stores, batch)
         if schema == OFFER_DEFINED:
             self._offer_defined(stores, event, batch)
         elif schema == OFFER_WITHDRAWN:
@@ -112,10 +117,13 @@ class OfferEngine:
             if schema == CONTACT_PLACED:  # after _about saved the contact: a released answer reloads the customer
                 if (placed := answers.place(stores, event, state.customer_id, moved)) is not None:
                     self._release(stores, [placed], batch)
+                    if retention.too_old(stores, retention.received_us(event.value), self.settings.retention_s):
+                        del stores.directory[placed]  # a contact received before the retention: not kept
+                        batch.count("pruned", "directory", retention.LATE)
         elif schema in RESOLVED_BY_IDENTIFIERS:
-            self._resolve(stores, event, batch)
+            self._resolve(stores, event, batch, origin)
 
-    def _resolve(self, stores: Stores, event: Event, batch: Batch) -> None:
+    def _resolve(self, stores: Stores, event: Event, batch: Batch, origin: list[Any] | None = None) -> None:
         keys = intake.identifier_keys(event)
         if not keys and event.schema == OBSERVED:  # e.g. a web page view with an anonymous id only: valid, no one
             batch.count("unresolved_skipped")
@@ -128,7 +136,7 @@ class OfferEngine:
             if holder is not None:
                 self._about(stores, self.customer(stores, str(holder[0])), event, batch)
             else:
-                answers.park(stores, [placement], event, batch, self.settings)
+                self._park(stores, [placement], event, batch, origin)
             return
         # the most specific identifier decides (a user id before a family phone), as identity ranks them
         ranked = intake.ranked_keys(keys)
@@ -139,7 +147,20 @@ class OfferEngine:
         if known and not waits_for_first:
             self._about(stores, self.customer(stores, str(stores.directory.get(known[0]))), event, batch)
             return
-        answers.park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch, self.settings)
+        self._park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch, origin)
+
+    def _park(self, stores: Stores, keys: list[str], event: Event, batch: Batch, origin: list[Any] | None) -> None:
+        """``event`` waits for ``keys``; one received longer than the retention ago (``retention.py``) would be swept
+        at once: it goes to the dead-letter topic now."""
+        at_us = retention.received_us(event.value)
+        if retention.too_old(stores, at_us, self.settings.retention_s):
+            if event.schema != OBSERVED:
+                now_us = retention.clock(stores)[0]
+                placement = keys[0].startswith(intake.PLACED)
+                batch.expired.append(Expired(event, origin, retention.waited(event, at_us, now_us, placement)))
+            batch.count("pruned", "pending", retention.LATE)
+            return
+        answers.park(stores, keys, event, batch, self.settings, origin)
 
     def _release(self, stores: Stores, identifiers: list[str], batch: Batch) -> None:
         for identifier in identifiers:
@@ -147,7 +168,49 @@ class OfferEngine:
             if waiting:
                 del stores.pending[identifier]
                 for parked in waiting:
-                    self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch)
+                    self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch,
+                                origin=parked.get("origin"))
+
+    def _sweep(self, stores: Stores, batch: Batch) -> None:
+        """Drops what waited past retention (``retention.py``): a parked offer event goes to the dead-letter topic
+        (once, whatever the number of identifiers it waits under) unless a customer applied it already through
+        another of its identifiers; an ``IdentifiersObserved``'s traits are context, dropped with a count only."""
+        limit_s, now_us = self.settings.retention_s, retention.clock(stores)[0]
+        dead: set[str] = set()
+        for key, waiting in retention.parked_events(stores):
+            kept = [p for p in waiting if not retention.too_old(stores, retention.received_us(p["value"]), limit_s)]
+            if len(kept) == len(waiting):
+                continue
+            for parked in waiting:
+                if parked in kept:
+                    continue
+                event = retention.as_event(parked)
+                event_id = event.value["envelope"]["event_id"]
+                if self._applied(stores, event):
+                    batch.count("pruned", "pending", retention.APPLIED)
+                    continue
+                batch.count("pruned", "pending", retention.EXPIRED)
+                if event.schema != OBSERVED and event_id not in dead:
+                    dead.add(event_id)
+                    at_us = retention.received_us(event.value)
+                    reason = retention.waited(event, at_us, now_us, key.startswith(intake.PLACED))
+                    batch.expired.append(Expired(event, parked.get("origin"), reason))
+            if kept:
+                stores.pending[key] = kept
+            else:
+                del stores.pending[key]
+        for key in retention.stale_placements(stores, limit_s):
+            del stores.directory[key]
+            batch.count("pruned", "directory", retention.EXPIRED)
+
+    def _applied(self, stores: Stores, event: Event) -> bool:
+        """A customer the event's contact placement or identifiers lead to has applied it (its recent event ids)."""
+        event_id = event.value["envelope"]["event_id"]
+        placement = intake.placement_key(event)
+        holders = [stores.directory.get(placement)] if placement else []
+        holders += [stores.directory.get(key) for key in intake.identifier_keys(event)]
+        customers = {str(h[0]) if isinstance(h, list) else str(h) for h in holders if h}
+        return any(self.customer(stores, customer_id).seen(event_id) for customer_id in sorted(customers))
 
     # --- one customer's event ------------------------------------------------------------------------
 

@@ -31,6 +31,11 @@ UNRESOLVED = Counter("omnibus_offers_unresolved_total",
                      "Events waiting for identity resolution (parked), dropped from a full wait list, or skipped "
                      "(an IdentifiersObserved naming no customer identifier, e.g. an anonymous page view).",
                      ["outcome"])
+PRUNED = Counter("omnibus_offers_pruned_total",
+                 "Entries dropped from a table past their event-time retention (processors/offers/retention.py), by "
+                 "table (pending, directory) and reason: expired (an offer event dead-lettered, a placement dropped), "
+                 "late (received longer than the retention ago, dead-lettered at once), applied (a copy of an event "
+                 "a customer already applied).", ["table", "reason"])
 ACCEPT_TO_WITHDRAW = Histogram(
     "omnibus_offers_accept_to_withdraw_seconds",
     "From an answer reaching Omnibus (adapter receipt) to the withdraw instruction acknowledged by Kafka.",
@@ -41,7 +46,7 @@ QUERY_LATENCY = Histogram("omnibus_offers_query_seconds", "Offer query answer ti
 _COUNTERS = {
     "presented": PRESENTED, "response": RESPONSES, "suppressed": SUPPRESSED, "version_drift": VERSION_DRIFT,
     "presented_after_answer": AFTER_ANSWER, "instruction": INSTRUCTIONS, "signal": SIGNALS,
-    "unknown_offer": UNKNOWN_OFFER,
+    "unknown_offer": UNKNOWN_OFFER, "pruned": PRUNED,
 }
 
 

@@ -51,6 +51,18 @@ class Instruction:
     started_us: int | None = None  # when the answer reached Omnibus, for the accept-to-withdraw latency
 
 
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """An offer event dropped from ``pending`` unplaced: for the dead-letter topic.
+
+    ``origin``: ``[topic, partition, offset, key]`` of the record it came in (None for one parked before origins
+    were kept); ``reason``: words, never an identifier value."""
+
+    event: Event
+    origin: list[Any] | None
+    reason: str
+
+
 @dataclass
 class Batch:
     """What one batch of events produced: records to publish, and what the metrics count."""
@@ -58,6 +70,7 @@ class Batch:
     outgoing: list[Outgoing] = field(default_factory=list)
     instructions: list[Instruction] = field(default_factory=list)
     counts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (metric, labels)
+    expired: list[Expired] = field(default_factory=list)  # dead letters, written before the tables are committed
 
     def count(self, metric: str, *labels: str) -> None:
         self.counts.append((metric, labels))
@@ -66,6 +79,7 @@ class Batch:
         self.outgoing.extend(other.outgoing)
         self.instructions.extend(other.instructions)
         self.counts.extend(other.counts)
+        self.expired.extend(other.expired)
 
 
 class Emitter:

@@ -45,14 +45,15 @@ class Overlay:
         self.writes[key] = _DELETED
         return value
 
-    def keys(self) -> Iterator[str]:
-        seen = set()
-        for key in list(self.base.keys()):
-            seen.add(key)
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """The keys (those starting with ``prefix``): the base's not deleted here, then the ones written here only.
+        The prefix is applied by the innermost table, so a sweep over one kind of key (``retention.py``) does not
+        carry every other key of a large table up through the overlays."""
+        for key in _keys(self.base, prefix):
             if self.writes.get(key) is not _DELETED:
                 yield key
         for key, value in list(self.writes.items()):
-            if key not in seen and value is not _DELETED:
+            if value is not _DELETED and key.startswith(prefix) and self.base.get(key, _DELETED) is _DELETED:
                 yield key
 
     def commit(self) -> None:
@@ -62,6 +63,14 @@ class Overlay:
             else:
                 self.base[key] = value
         self.writes.clear()
+
+
+def _keys(table: Any, prefix: str) -> list[str]:
+    """``table``'s keys starting with ``prefix``: an overlay or ``TableMap`` filters them itself, a dict (tests)
+    here."""
+    if isinstance(table, Overlay | TableMap):
+        return list(table.keys(prefix))
+    return [key for key in table.keys() if key.startswith(prefix)]
 
 
 class Stores:
@@ -118,8 +127,9 @@ class TableMap:
     def get(self, key: str, default: Any = None) -> Any:
         return self.table.data.get(key, default)
 
-    def keys(self) -> Iterator[str]:
-        return iter(list(self.table.data.keys()))
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        return iter([key for key in self.table.data.keys() if key.startswith(prefix)] if prefix
+                    else list(self.table.data.keys()))
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.table.data[key] = value

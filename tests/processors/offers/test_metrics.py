@@ -19,3 +19,12 @@ def test_batch_counts_reach_the_counters() -> None:
     count = value("omnibus_offers_accept_to_withdraw_seconds_count")
     metrics.accept_to_withdraw([0.2, 0.4])
     assert value("omnibus_offers_accept_to_withdraw_seconds_count") == count + 2
+
+
+def test_pruned_entries_are_counted_by_table_and_reason() -> None:
+    expired = value("omnibus_offers_pruned_total", table="pending", reason="expired")
+    placements = value("omnibus_offers_pruned_total", table="directory", reason="expired")
+    metrics.record([("pruned", ("pending", "expired")), ("pruned", ("pending", "expired")),
+                    ("pruned", ("directory", "expired"))])
+    assert value("omnibus_offers_pruned_total", table="pending", reason="expired") == expired + 2
+    assert value("omnibus_offers_pruned_total", table="directory", reason="expired") == placements + 1

@@ -1,0 +1,153 @@
+"""State growth over a long run: the offer processor's waiting tables and the handoff tracker's directory maps.
+
+    .venv/bin/python -m tests.bench.state_growth --days 365 --contacts 200 --lost 20
+
+In-process, no broker, synthetic event time (one day after another; the wall clock plays no part):
+
+1. Offers (``OfferEngine`` on dict tables): every day ``--contacts`` answerable contacts identity places, each
+   with an offer answer, and ``--lost`` answers identity never places (half with a contact never placed, half
+   naming an identifier it never announces). Entries of ``pending`` and of the directory's ``PLACED:`` keys at
+   the end, and the dead letters written. Baseline (same run): a retention longer than the run, what the
+   processor kept before it had one.
+2. Handoffs (``CustomerDirectory``): every day ``--contacts`` handoffs placed, each opened during a contact,
+   one in ten of those contacts moved. Entries of the placement maps and their memory (tracemalloc) at the end.
+   Baseline (same run): no retention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bus.config import TopicSettings
+from bus.serde import Event
+from processors.handoffs.directory import CustomerDirectory, Placement
+from processors.handoffs.outputs import CREATED
+from processors.offers.answers import RESPONDED
+from processors.offers.campaigns import defined
+from processors.offers.config import OffersSettings
+from processors.offers.engine import OfferEngine
+from processors.offers.outputs import Batch, Emitter
+from processors.offers.retention import CLOCK_KEY
+from processors.offers.store import Stores
+from tests.processors.offers.factories import T0, envelope, ident, offer
+
+YEARS = 100 * 365 * 86400  # a retention longer than any run: what the processors kept before
+
+
+def offers_run(days: int, contacts: int, lost: int, retention_s: float) -> dict[str, Any]:
+    now = [T0]
+    settings = OffersSettings(retention_s=retention_s)
+    engine = OfferEngine(settings, Emitter(TopicSettings(), "bench", lambda: now[0]), lambda: now[0])
+    tables: list[dict[str, Any]] = [{}, {}, {}, {}]
+    dead, n = 0, 0
+
+    def feed(event: Event, key: str | None = None, from_contacts: bool = False) -> None:
+        nonlocal dead
+        stores, batch = Stores(*tables), Batch()
+        engine.handle(stores, event, key, batch, from_contacts=from_contacts, origin=["bench", 0, n, None])
+        stores.commit()
+        dead += len(batch.expired)
+
+    feed(defined(offer("fibre", channels=["WEB"]), T0))
+    started = time.perf_counter()
+    for day in range(days):
+        for i in range(contacts + lost):
+            n += 1
+            now[0] = T0 + timedelta(days=day, seconds=i)
+            customer, phone = f"cus_{n % 5000}", f"PHONE:+3360{n % 5000:07d}"
+            if n <= 5000:
+                feed(Event("omnibus.identity.CustomerCreated", {
+                    "envelope": envelope(f"id-{n}", now[0]), "customer_id": customer, "identifiers": [ident(phone)]}))
+            contact_id, answer_id = f"c-{n}", f"a-{n}"
+            correlation = answer_id if i >= contacts + lost // 2 else contact_id  # the last half: no contact
+            keys = [phone] if i < contacts + lost // 2 else [f"EMAIL:never{n}@x.org"]
+            answer = Event(RESPONDED, {
+                "envelope": {**envelope(answer_id, now[0]), "correlation_id": correlation}, "offer_id": "fibre",
+                "offer_version": 1, "channel": "WEB", "customer_identifiers": [ident(k) for k in keys],
+                "agent_id": None, "presentation_id": None, "response": "NOT_NOW"})
+            feed(answer)
+            if i < contacts:  # identity places the contact (the lost ones: never)
+                feed(Event("omnibus.contact.InteractionRecorded", {
+                    "envelope": {**envelope(contact_id, now[0]), "correlation_id": contact_id},
+                    "interaction_id": contact_id, "customer_identifiers": [ident(phone)], "kind": "WEB_EVENT",
+                    "name": "offer", "outcome": None, "agent_id": None, "duration_ms": None, "properties": {}}),
+                    customer, from_contacts=True)
+    seconds = time.perf_counter() - started
+    pending = {k: v for k, v in tables[3].items() if k != CLOCK_KEY}
+    return {"pending_keys": len(pending), "pending_events": sum(len(v) for v in pending.values()),
+            "placements": sum(1 for k in tables[1] if k.startswith("PLACED:")), "dead_letters": dead,
+            "us_per_event": seconds / max(1, n) * 1e6}
+
+
+def handoffs_run(days: int, contacts: int, retention_ms: int | None) -> dict[str, Any]:
+    directory = CustomerDirectory(ready=True, retention_ms=retention_ms)
+    tracemalloc.start()
+    n = 0
+    start_ms = int(T0.timestamp() * 1000)
+    for day in range(days):
+        for i in range(contacts):
+            n += 1
+            at_ms = start_ms + day * 86_400_000 + i * 1000
+            value = {"envelope": {"event_id": f"e-{n}"}, "handoff_id": f"h-{n}", "origin_interaction_id": f"c-{n}"}
+            directory.read(f"cus_{n % 5000}".encode(), Event(CREATED, value), [], at_ms)
+            if n % 10 == 0:
+                directory.move_contact(f"c-{n}", Placement(f"cus_{(n + 1) % 5000}", f"m-{n}", True, at_ms + 1))
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    d = directory
+    return {"placed": len(d._placed), "origin": len(d._origin), "opened": len(d._opened),  # noqa: SLF001
+            "contact_moved": len(d._contact_moved), "bytes": size}  # noqa: SLF001
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--contacts", type=int, default=200, help="answerable contacts (and handoffs) per day")
+    parser.add_argument("--lost", type=int, default=20, help="offer answers per day identity never places")
+    parser.add_argument("--output", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> str:
+    offers_default = OffersSettings().retention_s
+    bounded, unbounded = (offers_run(args.days, args.contacts, args.lost, r) for r in (offers_default, YEARS))
+    handoffs_default = 7 * 86_400_000
+    kept, grown = handoffs_run(args.days, args.contacts, handoffs_default), handoffs_run(args.days, args.contacts,
+                                                                                          None)
+    load = os.getloadavg()
+    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Run: `.venv/bin/python -m tests.bench.state_growth --days {args.days} --contacts {args.contacts} "
+        f"--lost {args.lost}` on {at}; Python {platform.python_version()}, load average {load[0]:.2f}. "
+        "In process, synthetic event time.", "",
+        "| measure | with retention | baseline: none (before) |", "|---|---:|---:|",
+        f"| offers `pending` keys / events | {bounded['pending_keys']:,} / {bounded['pending_events']:,} | "
+        f"{unbounded['pending_keys']:,} / {unbounded['pending_events']:,} |",
+        f"| offers directory `PLACED:` keys | {bounded['placements']:,} | {unbounded['placements']:,} |",
+        f"| offers dead letters (`WaitedForIdentity`) | {bounded['dead_letters']:,} | {unbounded['dead_letters']:,} |",
+        f"| offers engine time per event | {bounded['us_per_event']:.0f} µs | {unbounded['us_per_event']:.0f} µs |",
+        f"| handoffs directory placements / origins / opened / moves | {kept['placed']:,} / {kept['origin']:,} / "
+        f"{kept['opened']:,} / {kept['contact_moved']:,} | {grown['placed']:,} / {grown['origin']:,} / "
+        f"{grown['opened']:,} / {grown['contact_moved']:,} |",
+        f"| handoffs directory memory (tracemalloc) | {kept['bytes'] / 1e6:.1f} MB | {grown['bytes'] / 1e6:.1f} MB |",
+        "",
+    ]
+    text = "\n".join(lines)
+    if args.output is not None:
+        args.output.write_text(text)
+    return text
+
+
+def main() -> None:
+    print(run(parse()))
+
+
+if __name__ == "__main__":
+    main()
