@@ -13,7 +13,7 @@ from processors.identity.intake import ref_loader
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.releases import announced_releases
-from processors.verify.identity import IdentityOutputs
+from processors.verify.identity_outputs import IdentityOutputs
 from tests.processors.identity.graph.test_release import PHONE, RELEASED_AT, call, identify, release
 from tests.processors.identity.support import DESERIALIZER, Harness, matcher_settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row

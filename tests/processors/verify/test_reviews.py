@@ -18,7 +18,8 @@ from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.operators import announced_commands
-from processors.verify.identity import MERGED, IdentityOutputs, check_identity
+from processors.verify.identity import MERGED, check_identity
+from processors.verify.identity_outputs import IdentityOutputs
 from processors.verify.report import Report
 from processors.verify.reviews import (
     AWAITING,

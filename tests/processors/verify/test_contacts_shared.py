@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from processors.verify.identity import THROUGH_SHARED_ONLY
+from processors.verify.contacts import THROUGH_SHARED_ONLY
 from tests.processors.identity.support import interaction, matcher_settings, observed
 from tests.processors.verify.operator_runs import Command, Run
 from tests.processors.verify.support import CONTACTS_IN
