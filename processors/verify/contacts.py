@@ -29,6 +29,9 @@ from processors.verify.reviews import CONTACT_MOVED
 
 LINKED = "omnibus.identity.CustomerLinked"
 CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
+REFLECTED = "identity: every resolved contact is on customer.contacts"
+REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
+SOMEWHERE = "identity: every contact with an identifier is on some customer"
 LEFT_BY_A_CLAIM = "contacts left by a claim"  # a figure (``check_contacts``)
 UNIDENTIFIED_CONTACTS = "contacts without an identifier"  # a figure (``_check_on_some_customer``)
 THROUGH_SHARED_ONLY = "contacts through shared identifiers only"  # a figure (``_check_on_some_customer``)
@@ -64,9 +67,8 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
             event_id = copy_of.get(event_id, event_id)
             published.setdefault(event_id, set()).add(final_customer(record_key(record), survivors))
             events.setdefault(event_id, record.event)
-    reflected = report.add(Check("identity: every resolved contact is on customer.contacts", len(expected)))
-    rekeyed = report.add(Check("identity: each contact is keyed by its identifiers' customer or a housemate",
-                               len(expected)))
+    reflected = report.add(Check(REFLECTED, len(expected)))
+    rekeyed = report.add(Check(REKEYED, len(expected)))
     for event_id in sorted(expected):
         if event_id not in published:
             reflected.fail(f"contact {event_id} is not on customer.contacts")
@@ -104,7 +106,7 @@ def _check_on_some_customer(recomputed: Recomputed, expected: set[str], publishe
     unidentified = [f"contact {event_id}" for event_id in contacts if not recomputed.identifiers_of.get(event_id)]
     if unidentified:
         report.count_items(UNIDENTIFIED_CONTACTS, unidentified)
-    somewhere = report.add(Check("identity: every contact with an identifier is on some customer", len(identified)))
+    somewhere = report.add(Check(SOMEWHERE, len(identified)))
     nodes, through_shared = recomputed.graph.store.nodes, []
     for event_id in identified:
         if event_id not in published and event_id not in expected:

@@ -38,8 +38,6 @@ from tests.processors.identity.graph.test_split_contacts import contact_ids
 from tests.processors.identity.support import DESERIALIZER, T0, Harness, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 
-REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
-
 
 @dataclass
 class Run:

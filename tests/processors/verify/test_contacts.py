@@ -6,6 +6,7 @@ from __future__ import annotations
 from processors.identity.graph.state import encode_state
 from processors.profile.book import ProfileBook
 from processors.replay.identity import recompute
+from processors.verify.contacts import REFLECTED, REKEYED, SOMEWHERE
 from tests.processors.identity.support import interaction, unlimited_settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, SETTINGS, Run, checked, record
 
@@ -15,10 +16,10 @@ def test_a_contact_missing_or_under_another_customer_fails() -> None:
     outputs = run.outputs()
     outputs.contacts = []
     report = checked(run, outputs)
-    assert len(report.check("identity: every resolved contact is on customer.contacts").failures) == 1
+    assert len(report.check(REFLECTED).failures) == 1
     outputs.contacts = [record(CONTACTS, "cus_other", run.call, 0)]
     report = checked(run, outputs)
-    assert len(report.check("identity: each contact is keyed by its identifiers' customer or a housemate").failures) == 1
+    assert len(report.check(REKEYED).failures) == 1
     outputs.contacts = [record(CONTACTS, "cus_c", run.call, 0)]  # the merged-away key leads to the survivor
     assert checked(run, outputs).ok
 
@@ -43,7 +44,7 @@ def test_tester17_n7_a_contact_left_by_a_claim_is_counted_and_listed_by_ids() ->
                                       encode_state(msgspec.structs.replace(node, kept_apart=["cus_giver"]))))
     outputs.contacts = [record(CONTACTS, "cus_giver", run.call, 0)]
     report = checked(run, outputs)
-    assert report.check("identity: each contact is keyed by its identifiers' customer or a housemate").ok
+    assert report.check(REKEYED).ok
     assert report.figures[LEFT_BY_A_CLAIM] == 1
     assert report.items[LEFT_BY_A_CLAIM] == [
         f"contact {run.call.value['interaction_id']} (event {call_id}) under cus_giver; its identifiers lead to cus_a"]
@@ -60,6 +61,6 @@ def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
     report = checked(run, run.outputs())
     assert report.ok, report.lines()
     assert report.figures["contacts without an identifier"] == 1
-    assert report.check("identity: every contact with an identifier is on some customer").checked == 1
+    assert report.check(SOMEWHERE).checked == 1
     # tester25 F8: ``--list-figures`` lists it by its event id, as every figure that counts items
     assert report.items["contacts without an identifier"] == [f"contact {withheld.value['envelope']['event_id']}"]

@@ -15,9 +15,10 @@ import itertools
 import pytest
 
 from processors.identity.graph.outputs import moved_contact_id
+from processors.verify.contacts import REKEYED
 from processors.verify.identity_outputs import final_customer, merges
 from tests.processors.identity.support import interaction, observed
-from tests.processors.verify.operator_runs import REKEYED, Command, Run
+from tests.processors.verify.operator_runs import Command, Run
 from tests.processors.verify.support import CONTACTS_IN
 
 ANN = [("ACCOUNT", "ACC-ANN"), ("EMAIL", "ann@f4.example")]
