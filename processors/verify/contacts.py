@@ -25,9 +25,10 @@ from processors.replay.operators import MERGED, SPLIT
 from processors.replay.releases import Release, announced_releases, held_then
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, record_key
 from processors.verify.report import Check, Report
-from processors.verify.reviews import CONTACT_MOVED
 
-LINKED = "omnibus.identity.CustomerLinked"
+# The announcements on ``customer.events.v1`` after which a contact may stand elsewhere (besides ``SPLIT``).
+LINKED = "omnibus.identity.CustomerLinked"  # a claim's (rule ``earliest-claim``, ``_claimed``): contacts may follow
+CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (``omnibus identity move-contact``)
 CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
 REFLECTED = "identity: every resolved contact is on customer.contacts"
 REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
@@ -141,15 +142,16 @@ def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str
     """Event id of a contact an operator's split or contact move, or a claim, moved, re-published under the new
     customer -> the contact's own (``graph/split_contacts.py``, ``graph/move_contact.py``): the copy names the contact
     as its cause and its id derives from a split or a move, or a claim's ``CustomerLinked`` (rule ``earliest-claim``),
-    announced on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
-    splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
+    announced on ``customer.events.v1`` (``graph.outputs.moved_contact_id``)."""
+    # the event ids of the announcements that move contacts: splits, contact moves, claims
+    movers = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
               if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or _claimed(record))]
     copies: dict[str, str] = {}
-    for record in outputs.contacts if splits else ():
+    for record in outputs.contacts if movers else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}
         cause, event_id = envelope.get("causation_id"), envelope.get("event_id")
         if isinstance(event_id, str) and cause in expected \
-                and any(moved_contact_id(split, cause) == event_id for split in splits):
+                and any(moved_contact_id(mover, cause) == event_id for mover in movers):
             copies[event_id] = cause
     return copies
 
@@ -158,14 +160,13 @@ def operator_moves(outputs: IdentityOutputs, expected: set[str], survivors: Mapp
     """Event id of a contact -> the customers (followed through merges) operators moved it to with ``omnibus identity
     move-contact`` (``ContactMoved`` of rule ``manual-move`` on ``customer.events.v1``): each event its
     ``moved_event_ids`` lists, and each of ``expected`` re-published under an id the move derives
-    (``outputs.moved_contact_id``: an event of the contact that reached the source after the move,
+    (``graph.outputs.moved_contact_id``: an event of the contact that reached the source after the move,
     ``graph/move_contact.py`` ``follow``).
 
     The recomputation replays no contact move (it replays merges, splits and releases), and a contact stays where an
-    operator moved it when a later split
-    moves the identifiers it carried (``split_contacts.leaving``: the source no longer records it), so its
-    identifiers' customer no longer says where it belongs: F4, merge then move-contact then split failed with "did not
-    follow"."""
+    operator moved it when a later split moves the identifiers it carried (``split_contacts.leaving``: the source no
+    longer records it), so its identifiers' customer no longer says where it belongs: F4, merge then move-contact then
+    split failed with "did not follow"."""
     moves: dict[str, str] = {}  # the move's announcement id -> its target now
     targets: dict[str, set[str]] = {}
     for record in outputs.customer_events:

@@ -29,7 +29,6 @@ from processors.replay.operators import OperatorSplit, announced_commands, opera
 from processors.replay.releases import Release
 from processors.verify.report import Check, Report, shown
 
-CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (identity move-contact)
 AWAITING = "awaiting review"
 DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
