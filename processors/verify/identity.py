@@ -35,11 +35,12 @@ from processors.verify.reviews import (
 )
 from processors.verify.split_sharing import check_split_sharing
 
-CREATED = "omnibus.identity.CustomerCreated"
+CREATED = "omnibus.identity.CustomerCreated"  # one event id per customer created (``run``: one decision, one id)
 
 
 def reader_rows(assignments: Iterable[Replayed]) -> dict[str, Mapping[str, Any]]:
-    """The compacted topic as a reader keeps it (``processors.identity.assignments``: highest version)."""
+    """Identifier key -> its current ``IdentifierAssignment`` value: ``customer.identifiers.v1`` as a reader keeps the
+    compacted topic (``processors.identity.assignments.current_rows``: highest version; a tombstone removes it)."""
     rows: list[tuple[str, Mapping[str, Any] | None]] = []
     for record in assignments:
         if record.event is not None:
@@ -50,6 +51,7 @@ def reader_rows(assignments: Iterable[Replayed]) -> dict[str, Mapping[str, Any]]
 
 
 def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Identifier key -> every identifier key ``owner`` (identifier key -> customer id) gives the same customer."""
     members: dict[str, set[str]] = {}
     for identifier, customer in owner.items():
         members.setdefault(customer, set()).add(identifier)
