@@ -136,7 +136,8 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     from processors.profile.book import ProfileBook
     from processors.replay.identity import changelog, clusters, inputs, recompute, running
     from processors.replay.operators import announced_commands
-    from processors.verify.identity import IdentityOutputs, decided_pairs
+    from processors.verify.identity import decided_pairs
+    from processors.verify.identity_outputs import IdentityOutputs
     from processors.verify.report import shown
     from processors.verify.reviews import by_review
 

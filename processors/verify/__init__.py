@@ -9,25 +9,27 @@ so unit tests can hand them crafted inputs:
   for (``omnibus verify --ledger FILE``), and every one of them must then be found on an input topic.
 * ``identity``: every identifier of an accepted input is assigned on ``customer.identifiers.v1`` as the plain
   recomputation assigns it (operators' releases, merges, splits and unmerges replayed where the processor applied
-  them, from their announcements on ``customer.events.v1``: ``processors.replay.operators``); every contact the
-  recomputation resolves is on ``customer.contacts.v1`` under its customer (under the one an identifier was released
-  from, for a contact that occurred before the release); every contact on identity's contact input that carried an
-  identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
-  one without an identifier is a figure, "contacts without an identifier"); no current row names a merged-away
-  customer (reader rule: ``processors.identity.assignments``); the node table's changelog equals the recomputation,
-  after joining what the running processor's reviews link (``processors.verify.reviews``): a group that differs only
-  there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the table's
-  customers, else "decided by an operator" (a decided review); any other difference fails, counted per direction in
-  the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own review
-  requests excuse nothing: no operator can decide them. A customer an operator split off is named, in the table, by
-  every shared identifier the recomputation keeps its identifiers' customer apart through
+  them, from their announcements on ``customer.events.v1``: ``processors.replay.operators``); no current row names a
+  merged-away customer (reader rule: ``processors.identity.assignments``); the node table's changelog equals the
+  recomputation, after joining what the running processor's reviews link (``processors.verify.reviews``): a group that
+  differs only there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the
+  table's customers, else "decided by an operator" (a decided review); any other difference fails, counted per
+  direction in the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own
+  review requests excuse nothing: no operator can decide them. A customer an operator split off is named, in the
+  table, by every shared identifier the recomputation keeps its identifiers' customer apart through
   (``processors.verify.split_sharing``, tester22 F6: the flat's landline counted the split-off tenant "without a
   customer of their own").
+* ``contacts`` (with ``identity``): every contact the recomputation resolves is on ``customer.contacts.v1`` under
+  its customer (under the one an identifier was released from, for a contact that occurred before the release; a
+  housemate's, a claim's, or where an operator moved it); every contact on identity's contact input that carried an
+  identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
+  one without an identifier is a figure, "contacts without an identifier").
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
   equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``); each handoff identity placed
   (its ``HandoffCreated`` on ``customer.contacts.v1``) is on that customer in the tracker's table and in its latest
-  ``HandoffRouted``/``HandoffStatusChanged``, through every merge (figure "handoffs on another customer than
-  identity's placement"; a closed one, which the tracker no longer follows, is a note and a figure of its own).
+  ``HandoffRouted``/``HandoffStatusChanged``, through every merge, whatever its status: the tracker follows a
+  resolved or closed case too (figure "handoffs on another customer than identity's placement";
+  ``processors.verify.placement``).
 * ``placement`` (with ``identity``): every event of one contact (the events the adapters mapped from one call, visit
   or message share ``envelope.correlation_id``) stands on one customer on ``customer.contacts.v1``, a copy identity
   re-published under another customer counting for its original (figure "contacts on more than one customer").

@@ -1,33 +1,30 @@
-"""The identity processor's checks: assignments, contacts, stale rows and the node table, against a recomputation.
+"""Identity's checks against a recomputation: assignments, grouping, stale rows, names and the node table.
 
-Inputs are the records of identity's input topics (the ledger); outputs are read back from
-``customer.identifiers.v1``, ``customer.events.v1``, ``customer.contacts.v1``, the node table's changelog
-and ``deadletter.v1``. Customer ids are minted by the protocol, so assignments are compared by what they
-mean: which identifiers belong together (a cluster), and for contacts which cluster the key leads to.
+Inputs are the records of identity's input topics (the ledger); outputs (``identity_outputs.IdentityOutputs``) are
+read back from ``customer.identifiers.v1``, ``customer.events.v1``, ``customer.contacts.v1``, the node table's
+changelog and ``deadletter.v1``. Customer ids are minted by the protocol, so assignments are compared by what they
+mean: which identifiers belong together (a cluster). The contacts' checks are ``processors.verify.contacts``; a
+split-off customer's shared identifiers, ``processors.verify.split_sharing``; what reviews excuse,
+``processors.verify.reviews``. The node-table check is Kafka Streams' exactly-once system test (see
+``processors.verify``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from bus.serde import Event
 from processors.identity.assignments import current_rows
 from processors.identity.graph.engine import is_customer
-from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
-from processors.identity.review import identifier_key
-from processors.identity.rules import EARLIEST_CLAIM, MANUAL_MOVE
-from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
-from processors.replay.operators import MERGED, SPLIT
-from processors.replay.releases import Release, announced_releases, held_then
+from processors.replay.operators import MERGED as MERGED  # re-exported: operator commands import it from here
+from processors.verify.contacts import check_contacts
+from processors.verify.identity_outputs import IdentityOutputs, final_customer, merges, record_key
 from processors.verify.report import Check, Report, shown
 from processors.verify.reviews import (
-    CONTACT_MOVED,
     Pairs,
     by_review,
     check_splits,
@@ -38,58 +35,23 @@ from processors.verify.reviews import (
 )
 from processors.verify.split_sharing import check_split_sharing
 
-LINKED = "omnibus.identity.CustomerLinked"
-CREATED = "omnibus.identity.CustomerCreated"
-CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
-LEFT_BY_A_CLAIM = "contacts left by a claim"  # a figure (``_check_contacts``)
-UNIDENTIFIED_CONTACTS = "contacts without an identifier"  # a figure (``_check_on_some_customer``)
-THROUGH_SHARED_ONLY = "contacts through shared identifiers only"  # a figure (``_check_on_some_customer``)
-
-
-@dataclass
-class IdentityOutputs:
-    """What the running processor wrote, each list in partition and offset order."""
-
-    assignments: list[Replayed] = field(default_factory=list)  # customer.identifiers.v1
-    customer_events: list[Replayed] = field(default_factory=list)  # customer.events.v1
-    contacts: list[Replayed] = field(default_factory=list)  # customer.contacts.v1
-    changelog: list[Replayed] = field(default_factory=list)  # the node table's changelog (raw)
-    dead_lettered: set[tuple[str, int, int]] = field(default_factory=set)  # (topic, partition, offset)
-    reviews: list[Replayed] = field(default_factory=list)  # identity.reviews.v1 (requests and decisions)
-    profiles: list[Replayed] | None = None  # the profile table's changelog (raw); None: not read, names unchecked
-
-
-def _key(record: Replayed) -> str:
-    return record.key.decode(errors="replace") if record.key is not None else ""
-
-
-def merges(customer_events: Iterable[Replayed]) -> dict[str, str]:
-    """Merged-away customer id -> survivor id, from every ``CustomerMerged``."""
-    return {r.event.value["merged_customer_id"]: r.event.value["survivor_customer_id"]
-            for r in customer_events if r.event is not None and r.event.schema == MERGED}
-
-
-def final_customer(customer: str, survivors: Mapping[str, str]) -> str:
-    """Where a reader following ``CustomerMerged`` ends from ``customer`` (a cycle stops where it closes)."""
-    seen = {customer}
-    while customer in survivors and survivors[customer] not in seen:
-        customer = survivors[customer]
-        seen.add(customer)
-    return customer
+CREATED = "omnibus.identity.CustomerCreated"  # one event id per customer created (``run``: one decision, one id)
 
 
 def reader_rows(assignments: Iterable[Replayed]) -> dict[str, Mapping[str, Any]]:
-    """The compacted topic as a reader keeps it (``processors.identity.assignments``: highest version)."""
+    """Identifier key -> its current ``IdentifierAssignment`` value: ``customer.identifiers.v1`` as a reader keeps the
+    compacted topic (``processors.identity.assignments.current_rows``: highest version; a tombstone removes it)."""
     rows: list[tuple[str, Mapping[str, Any] | None]] = []
     for record in assignments:
         if record.event is not None:
-            rows.append((_key(record), record.event.value))
+            rows.append((record_key(record), record.event.value))
         elif record.value is None:
-            rows.append((_key(record), None))
+            rows.append((record_key(record), None))
     return current_rows(rows)
 
 
 def _groups(owner: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Identifier key -> every identifier key ``owner`` (identifier key -> customer id) gives the same customer."""
     members: dict[str, set[str]] = {}
     for identifier, customer in owner.items():
         members.setdefault(customer, set()).add(identifier)
@@ -175,7 +137,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     report.count_items("stale rows", stale.failures)
 
     table_nodes, undecodable = running_nodes(outputs.changelog)
-    _check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
+    check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
 
     _check_names(recomputed, outputs, table_nodes, report)
 
@@ -269,179 +231,3 @@ def _names(nodes: Mapping[str, NodeState], profiles: Mapping[str, Any],
 
 def _linked(recomputed: Recomputed) -> set[str]:
     return {key for keys in recomputed.identifiers_of.values() for key in keys}
-
-
-def _check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_topic: str,
-                    survivors: Mapping[str, str], topic_owner: Mapping[str, str], table: Mapping[str, NodeState],
-                    report: Report) -> None:
-    """Every contact the recomputation resolves is on ``customer.contacts``, keyed by the current customer of its
-    identifiers (of one an operator released since the contact occurred: the customer it was released from,
-    ``releases.held_then``) or by a customer kept apart from it through one of them (``_housemates``): by the
-    recomputation, or by the running node table (``table``), where a claim's giver is noted
-    (``claim_node.on_give``), or by the customer an operator moved it to (``operator_moves``). A contact a split or a
-    claim moved is re-published under its new customer (``_moved_copies``). One that is still only under a claim's
-    giver (a processor before contacts followed claims, or a contact beyond the giver's contact records) is counted as
-    ``LEFT_BY_A_CLAIM`` and listed by ids (``Report.items``); it does not fail."""
-    expected = {d.triggering_event_id for d in recomputed.graph.decisions
-                if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
-    released: dict[str, list[Release]] = {}  # identifier -> its releases
-    for release in announced_releases(outputs.customer_events):
-        released.setdefault(release.identifier, []).append(release)
-    published: dict[str, set[str]] = {}
-    events: dict[str, Event] = {}  # a contact's event id -> its event as published (its screen-pop contact id)
-    copy_of = _moved_copies(outputs, expected)
-    moved_to = operator_moves(outputs, expected, survivors)
-    for record in outputs.contacts:
-        if record.event is not None and record.event.schema != MERGED:
-            event_id = record.event.value["envelope"]["event_id"]
-            event_id = copy_of.get(event_id, event_id)
-            published.setdefault(event_id, set()).add(final_customer(_key(record), survivors))
-            events.setdefault(event_id, record.event)
-    reflected = report.add(Check("identity: every resolved contact is on customer.contacts", len(expected)))
-    rekeyed = report.add(Check("identity: each contact is keyed by its identifiers' customer or a housemate",
-                               len(expected)))
-    for event_id in sorted(expected):
-        if event_id not in published:
-            reflected.fail(f"contact {event_id} is not on customer.contacts")
-            continue
-        keys = recomputed.identifiers_of.get(event_id, [])
-        occurred = recomputed.occurred_at.get(event_id, 0)
-        owners = {owner for key in keys
-                  if (owner := _owner_then(key, occurred, released, topic_owner, survivors)) is not None}
-        if not owners or published[event_id] & (owners | moved_to.get(event_id, set())
-                                                | _housemates(recomputed.graph.store.nodes, keys, survivors)):
-            continue
-        if published[event_id] & _housemates(table, keys, survivors):
-            report.count_item(LEFT_BY_A_CLAIM, _left_contact(events[event_id], event_id, published[event_id], owners))
-            continue
-        rekeyed.fail(f"contact {event_id} is under {len(published[event_id])} customer(s), none of them "
-                     f"the current customer of its identifiers" + (
-                         _moved_cause(moved_to[event_id]) if event_id in moved_to
-                         else _split_cause(recomputed, event_id, outputs)))
-    report.count_items("lost", reflected.failures)
-    _check_on_some_customer(recomputed, expected, published, report)
-
-
-def _check_on_some_customer(recomputed: Recomputed, expected: set[str], published: Mapping[str, set[str]],
-                            report: Report) -> None:
-    """Every contact identity took from its input with an identifier is on ``customer.contacts`` under some customer,
-    whether or not the recomputation resolves it (tester18 F5: a late call from a released number, unresolved by
-    both, passed the check above, which fails a resolved one; each counts once in ``lost``). One with no usable
-    identifier (number withheld) can reach no customer: counted as ``UNIDENTIFIED_CONTACTS``, not failed; nor can
-    one whose identifiers are all shared (past ``shared_after``: they link nobody, the screen pop's ``links: false``)
-    and that the recomputation leaves unresolved too: counted as ``THROUGH_SHARED_ONLY``, not failed (a call with no
-    IVR traits from a landline four tenants' records carried failed as lost)."""
-    contacts = list(dict.fromkeys(recomputed.contacts))
-    identified = [event_id for event_id in contacts if recomputed.identifiers_of.get(event_id)]
-    # a figure only when there are some (the usual report stays as it was); listed by event id (tester25 F8)
-    unidentified = [f"contact {event_id}" for event_id in contacts if not recomputed.identifiers_of.get(event_id)]
-    if unidentified:
-        report.count_items(UNIDENTIFIED_CONTACTS, unidentified)
-    somewhere = report.add(Check("identity: every contact with an identifier is on some customer", len(identified)))
-    nodes, through_shared = recomputed.graph.store.nodes, []
-    for event_id in identified:
-        if event_id not in published and event_id not in expected:
-            if all(isinstance(node := nodes.get(key), IdentifierState) and node.shared
-                   for key in recomputed.identifiers_of[event_id]):
-                through_shared.append(f"contact {event_id}")
-                continue
-            somewhere.fail(f"contact {event_id} carried {len(recomputed.identifiers_of[event_id])} identifier(s) and "
-                           "is on no customer (not on customer.contacts)")
-    if through_shared:
-        report.count_items(THROUGH_SHARED_ONLY, through_shared)
-    report.count_items("lost", somewhere.failures)
-
-
-def _left_contact(event: Event, event_id: str, under: set[str], owners: set[str]) -> str:
-    """A contact left by a claim, by ids only: what ``omnibus identity move-contact`` needs to move it (its screen-pop
-    contact id, the customer it is under, the one its identifiers lead to)."""
-    contact = f"contact {contact_id(event)} " if event.schema in CONTACT_SCHEMAS else ""
-    return (f"{contact}(event {event_id}) under {', '.join(sorted(under))}; its identifiers lead to "
-            f"{', '.join(sorted(owners))}")
-
-
-def _owner_then(key: str, occurred: int, released: Mapping[str, list[Release]], topic_owner: Mapping[str, str],
-                survivors: Mapping[str, str]) -> str | None:
-    """The customer ``key`` led to when an event that occurred at ``occurred`` (epoch µs) carried it: the one an
-    operator released it from since (``releases.held_then``), else its current one on the topic."""
-    then = held_then(released[key], key, occurred) if key in released else None
-    return final_customer(then, survivors) if then is not None else topic_owner.get(key)
-
-
-def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str]:
-    """Event id of a contact an operator's split or contact move, or a claim, moved, re-published under the new
-    customer -> the contact's own (``graph/split_contacts.py``, ``graph/move_contact.py``): the copy names the contact
-    as its cause and its id derives from a split or a move, or a claim's ``CustomerLinked`` (rule ``earliest-claim``),
-    announced on ``customer.events.v1`` (``outputs.moved_contact_id``)."""
-    splits = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
-              if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or _claimed(record))]
-    copies: dict[str, str] = {}
-    for record in outputs.contacts if splits else ():
-        envelope = record.event.value["envelope"] if record.event is not None else {}
-        cause, event_id = envelope.get("causation_id"), envelope.get("event_id")
-        if isinstance(event_id, str) and cause in expected \
-                and any(moved_contact_id(split, cause) == event_id for split in splits):
-            copies[event_id] = cause
-    return copies
-
-
-def operator_moves(outputs: IdentityOutputs, expected: set[str], survivors: Mapping[str, str]) -> dict[str, set[str]]:
-    """Event id of a contact -> the customers (followed through merges) operators moved it to with ``omnibus identity
-    move-contact`` (``ContactMoved`` of rule ``manual-move`` on ``customer.events.v1``): each event its
-    ``moved_event_ids`` lists, and each of ``expected`` re-published under an id the move derives
-    (``outputs.moved_contact_id``: an event of the contact that reached the source after the move,
-    ``graph/move_contact.py`` ``follow``).
-
-    The recomputation replays no contact move (it replays merges, splits and releases), and a contact stays where an
-    operator moved it when a later split
-    moves the identifiers it carried (``split_contacts.leaving``: the source no longer records it), so its
-    identifiers' customer no longer says where it belongs: F4, merge then move-contact then split failed with "did not
-    follow"."""
-    moves: dict[str, str] = {}  # the move's announcement id -> its target now
-    targets: dict[str, set[str]] = {}
-    for record in outputs.customer_events:
-        value = record.event.value if record.event is not None and record.event.schema == CONTACT_MOVED else None
-        if value is not None and (value.get("lineage") or {}).get("rule") == MANUAL_MOVE:
-            target = moves[value["envelope"]["event_id"]] = final_customer(value["target_customer_id"], survivors)
-            for event_id in value["moved_event_ids"]:
-                targets.setdefault(event_id, set()).add(target)
-    for record in outputs.contacts if moves else ():
-        envelope = record.event.value["envelope"] if record.event is not None else {}
-        cause, event_id = envelope.get("causation_id"), envelope.get("event_id")
-        if cause in expected:
-            for move, target in moves.items():
-                if moved_contact_id(move, cause) == event_id:
-                    targets.setdefault(cause, set()).add(target)
-    return targets
-
-
-def _moved_cause(targets: set[str]) -> str:
-    """Why a contact an operator moved may be under the wrong customer: it is not where the operator put it."""
-    return f" (an operator moved it to {', '.join(sorted(targets))}, where it is not)"
-
-
-def _claimed(record: Replayed) -> bool:
-    """Whether a customer event is the ``CustomerLinked`` of a claim (``graph/claim_node.py``): contacts may follow."""
-    event = record.event
-    lineage = (event.value.get("lineage") or {}) if event is not None and event.schema == LINKED else {}
-    return lineage.get("rule") == EARLIEST_CLAIM
-
-
-def _housemates(nodes: Mapping[str, NodeState], keys: Iterable[str], survivors: Mapping[str, str]) -> set[str]:
-    """The customers kept apart from the owner through one of ``keys`` (``IdentifierState.kept_apart`` in ``nodes``):
-    a contact from a shared identifier goes to the housemate its caller's traits fit (``graph/seek.py``: a new
-    user's calls and counter visits on a family phone, rightly under the housemate, failed this check)."""
-    return {final_customer(customer, survivors) for key in keys
-            if isinstance(state := nodes.get(key), IdentifierState) for customer in state.kept_apart}
-
-
-def _split_cause(recomputed: Recomputed, event_id: str, outputs: IdentityOutputs) -> str:
-    """Why a contact may be under the wrong customer: every identifier it carried was moved by an operator's split,
-    and the contact did not follow them (#8 point 7, ``graph/split_contacts.py``: a contact follows while its
-    customer's contact record holds it, the latest per channel; a processor before that version moved none)."""
-    moved = {identifier_key(i) for record in outputs.customer_events if record.event is not None
-             and record.event.schema == SPLIT for i in record.event.value["moved_identifiers"]}
-    keys = set(recomputed.identifiers_of.get(event_id, ()))
-    if keys and keys <= moved:
-        return " (an operator split its identifiers off and the contact did not follow them)"
-    return ""

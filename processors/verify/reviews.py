@@ -29,7 +29,6 @@ from processors.replay.operators import OperatorSplit, announced_commands, opera
 from processors.replay.releases import Release
 from processors.verify.report import Check, Report, shown
 
-CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (identity move-contact)
 AWAITING = "awaiting review"
 DECIDED = "decided by an operator"
 Pairs = dict[frozenset[str], str]  # the two identifiers a review links -> AWAITING or DECIDED
@@ -39,7 +38,7 @@ def review_pairs(reviews: Iterable[Replayed], survivors: Mapping[str, str] | Non
     """Every pair of identifiers a review of the running processor links (``identity.reviews.v1``): AWAITING
     while it is open, DECIDED once an operator decided it.
 
-    ``survivors`` (merged-away customer id -> survivor, ``verify.identity.merges``): the requests are read as
+    ``survivors`` (merged-away customer id -> survivor, ``verify.identity_outputs.merges``): the requests are read as
     ``identity review list`` reads them (``review.open_reviews``): a request of two customers whose pair, followed
     through merges, was decided under other ids is decided, not awaiting review. A request whose two customers
     merged since with no decision (``review.closed_reviews``: later evidence merged them) links nothing: no

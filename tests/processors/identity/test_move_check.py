@@ -16,8 +16,8 @@ from tests.processors.identity.graph.test_split_contacts import contact_ids
 from tests.processors.identity.support import interaction, observed
 from tests.processors.verify.operator_runs import Run
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, record
-from tests.processors.verify.test_identity_moves import COMMANDS as MOVES_COMMANDS
-from tests.processors.verify.test_identity_moves import bob_calls_carl_answers
+from tests.processors.verify.test_contacts_moves import COMMANDS as MOVES_COMMANDS
+from tests.processors.verify.test_contacts_moves import bob_calls_carl_answers
 
 CALL = interaction([("PHONE", "+33478112233")], interaction_id="t22-call-hugo")
 

@@ -26,7 +26,8 @@ from processors.identity.unmerge import UnmergeRefused, merge_records, unmerge_p
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.operators import announced_commands
-from processors.verify.identity import IdentityOutputs, check_identity
+from processors.verify.identity import check_identity
+from processors.verify.identity_outputs import IdentityOutputs
 from processors.verify.placement import (
     check_handoffs_with_their_contact,
     check_one_customer_per_contact,
@@ -36,8 +37,6 @@ from processors.verify.report import Report
 from tests.processors.identity.graph.test_split_contacts import contact_ids
 from tests.processors.identity.support import DESERIALIZER, T0, Harness, settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
-
-REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
 
 
 @dataclass

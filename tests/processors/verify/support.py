@@ -17,7 +17,9 @@ from bus.topics import (
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
-from processors.verify.identity import IdentityOutputs
+from processors.verify.identity import check_identity
+from processors.verify.identity_outputs import IdentityOutputs
+from processors.verify.report import Report
 from tests.processors.identity.support import SERIALIZER, interaction, observed, unlimited_settings
 
 SETTINGS = load_settings(topics={"prefix": "v"})
@@ -79,3 +81,10 @@ class Run:
 
         return [Replayed("v.identity-identity-nodes-changelog", 0, i, key.encode(), None, encode_state(state))
                 for i, (key, state) in enumerate(self.recomputed.graph.store.nodes.items())]
+
+
+def checked(run: Run, outputs: IdentityOutputs) -> Report:
+    """The identity checks' report on ``run`` (its recomputation) and what a processor wrote (``outputs``)."""
+    report = Report()
+    check_identity(run.recomputed, outputs, CONTACTS_IN, report)
+    return report

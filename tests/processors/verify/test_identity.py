@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from processors.identity.graph.state import encode_state
 from processors.profile.book import ProfileBook
-from processors.replay.identity import recompute
 from processors.replay import Replayed
+from processors.replay.identity import recompute
 from processors.verify.identity import check_identity
 from processors.verify.report import Report
 from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
-from tests.processors.identity.support import interaction, observed, unlimited_settings
-from tests.processors.verify.support import CONTACTS, CONTACTS_IN, INPUT, SETTINGS, Run, record, row
-
-
-def checked(run: Run, outputs) -> Report:  # type: ignore[no-untyped-def]
-    report = Report()
-    check_identity(run.recomputed, outputs, CONTACTS_IN, report)
-    return report
+from tests.processors.identity.support import observed, unlimited_settings
+from tests.processors.verify.support import CONTACTS_IN, INPUT, SETTINGS, Run, checked, record, row
 
 
 def test_correct_outputs_pass_every_check() -> None:
@@ -58,46 +52,6 @@ def test_identifiers_split_over_two_customers_are_not_grouped_as_recomputed() ->
     assert report.check("identity: identifiers are grouped as the recomputation groups them").failures == [
         f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed ({recomputed}), on the topic spread over 2 "
         "customer(s) (cus_a, cus_z) with 0 other identifier(s)"]
-
-
-def test_a_contact_missing_or_under_another_customer_fails() -> None:
-    run = Run()
-    outputs = run.outputs()
-    outputs.contacts = []
-    report = checked(run, outputs)
-    assert len(report.check("identity: every resolved contact is on customer.contacts").failures) == 1
-    outputs.contacts = [record(CONTACTS, "cus_other", run.call, 0)]
-    report = checked(run, outputs)
-    assert len(report.check("identity: each contact is keyed by its identifiers' customer or a housemate").failures) == 1
-    outputs.contacts = [record(CONTACTS, "cus_c", run.call, 0)]  # the merged-away key leads to the survivor
-    assert checked(run, outputs).ok
-
-
-def test_tester17_n7_a_contact_left_by_a_claim_is_counted_and_listed_by_ids() -> None:
-    """tester17 N7: "contacts left by a claim 2" named no contact. A contact still under the customer the running node
-    table kept apart from its identifier's owner (a claim's giver) holds, and is listed: contact id, event id, the
-    customer it is under and the one its identifiers lead to, never an identifier value."""
-    import msgspec
-
-    from processors.identity.graph.state import IdentifierState
-    from processors.replay import Replayed
-    from processors.verify.identity import LEFT_BY_A_CLAIM
-
-    run = Run()
-    outputs = run.outputs()
-    call_id = run.call.value["envelope"]["event_id"]
-    (key,) = run.recomputed.identifiers_of[call_id]
-    node = run.recomputed.graph.store.nodes[key]
-    assert isinstance(node, IdentifierState)
-    outputs.changelog.append(Replayed(outputs.changelog[0].topic, 0, len(outputs.changelog), key.encode(), None,
-                                      encode_state(msgspec.structs.replace(node, kept_apart=["cus_giver"]))))
-    outputs.contacts = [record(CONTACTS, "cus_giver", run.call, 0)]
-    report = checked(run, outputs)
-    assert report.check("identity: each contact is keyed by its identifiers' customer or a housemate").ok
-    assert report.figures[LEFT_BY_A_CLAIM] == 1
-    assert report.items[LEFT_BY_A_CLAIM] == [
-        f"contact {run.call.value['interaction_id']} (event {call_id}) under cus_giver; its identifiers lead to cus_a"]
-    assert "a@example.org" not in report.items[LEFT_BY_A_CLAIM][0]
 
 
 def test_a_table_that_differs_from_the_recomputation_fails() -> None:
@@ -148,7 +102,7 @@ def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
     from processors.profile.book import ProfileBook
     from processors.replay import Replayed
     from processors.replay.identity import recompute
-    from processors.verify.identity import IdentityOutputs
+    from processors.verify.identity_outputs import IdentityOutputs
     from tests.processors.identity.support import matcher_settings
     from tests.processors.verify.support import SETTINGS
 
@@ -182,21 +136,6 @@ def test_a_screen_pop_name_that_is_not_the_recomputations_fails() -> None:
     # tester24 F7: the failure names Jean's customer on both sides, never his phone
     assert wrong.check(check).failures[0].endswith(f"(recomputed {jean}; in the table {jean})")
     assert "679000001" not in " ".join(wrong.lines())
-
-
-def test_a_contact_without_an_identifier_is_counted_not_failed() -> None:
-    """A call with the number withheld can reach no customer: a figure of its own, no failure (tester18 F5's check of
-    contacts on some customer counts only those with an identifier)."""
-    run = Run()
-    withheld = interaction([], minutes=4)
-    run.inputs.append(record(CONTACTS_IN, None, withheld, 1))
-    run.recomputed = recompute(run.inputs, SETTINGS, unlimited_settings(), ProfileBook([]))
-    report = checked(run, run.outputs())
-    assert report.ok, report.lines()
-    assert report.figures["contacts without an identifier"] == 1
-    assert report.check("identity: every contact with an identifier is on some customer").checked == 1
-    # tester25 F8: ``--list-figures`` lists it by its event id, as every figure that counts items
-    assert report.items["contacts without an identifier"] == [f"contact {withheld.value['envelope']['event_id']}"]
 
 
 def _everything_printed(report: Report) -> str:

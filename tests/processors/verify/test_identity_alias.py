@@ -19,7 +19,8 @@ from processors.identity.rules import EARLIEST_CLAIM
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, clusters, recompute
-from processors.verify.identity import IdentityOutputs, check_identity
+from processors.verify.identity import check_identity
+from processors.verify.identity_outputs import IdentityOutputs
 from processors.verify.report import Report
 from tests.adapters.web.support import message_id_of, web_settings
 from tests.processors.identity.support import matcher_settings

@@ -210,8 +210,8 @@ def test_identity_keeps_an_updated_ctr_on_one_customer_and_without_its_move_veri
     """Issue #8 F13 through identity's graph: the call's first version (no IVR data) on the phone keeper, its update
     with Bob's IVR traits on Bob; identity moves the first version's events to Bob (copies named by their cause, without
     ``MOVED_FROM_HEADER``): one customer. Without the copies (a processor before ``graph/versions.py``) the call is on two."""
+    from tests.processors.verify.test_contacts_housemates import versions_read
     from tests.processors.verify.test_identity_alias import run, written
-    from tests.processors.verify.test_identity_housemates import versions_read
 
     found = versions_read(order)
     contacts = written(run(found), found).contacts

@@ -13,15 +13,12 @@ from processors.identity.intake import ref_loader
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.releases import announced_releases
-from processors.verify.identity import IdentityOutputs
+from processors.verify.contacts import REFLECTED, REKEYED, SOMEWHERE
+from processors.verify.identity_outputs import IdentityOutputs
 from tests.processors.identity.graph.test_release import PHONE, RELEASED_AT, call, identify, release
 from tests.processors.identity.support import DESERIALIZER, Harness, matcher_settings
 from tests.processors.verify.support import CONTACTS, CONTACTS_IN, EVENTS, INPUT, SETTINGS, record, row
 from tests.processors.verify.test_reviews import GROUPED, checked, outputs_of
-
-REKEYED = "identity: each contact is keyed by its identifiers' customer or a housemate"
-REFLECTED = "identity: every resolved contact is on customer.contacts"
-SOMEWHERE = "identity: every contact with an identifier is on some customer"
 
 
 def _ms(at: datetime) -> int:

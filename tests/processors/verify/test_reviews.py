@@ -18,7 +18,9 @@ from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import Recomputed, recompute
 from processors.replay.operators import announced_commands
-from processors.verify.identity import MERGED, IdentityOutputs, check_identity
+from processors.verify.contacts import REKEYED
+from processors.verify.identity import MERGED, check_identity
+from processors.verify.identity_outputs import IdentityOutputs
 from processors.verify.report import Report
 from processors.verify.reviews import (
     AWAITING,
@@ -300,7 +302,7 @@ def test_a_contact_left_behind_by_a_split_fails_and_says_why() -> None:
     outputs = replace(outputs_of(running, []), customer_events=split_events, contacts=[record(CONTACTS, jonathan, call, 0)])
     report = checked(recomputed, outputs)
     (failure,) = report.failures()
-    assert failure.startswith("identity: each contact is keyed by its identifiers' customer or a housemate: contact ")
+    assert failure.startswith(f"{REKEYED}: contact ")
     assert failure.endswith("(an operator split its identifiers off and the contact did not follow them)")
 
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from processors.verify.identity import THROUGH_SHARED_ONLY
+from processors.verify.contacts import THROUGH_SHARED_ONLY
 from tests.processors.identity.support import interaction, matcher_settings, observed
 from tests.processors.verify.operator_runs import Command, Run
 from tests.processors.verify.support import CONTACTS_IN
@@ -17,7 +17,6 @@ from tests.processors.verify.support import CONTACTS_IN
 LANDLINE = ("PHONE", "+33478112233")
 TENANTS = [("Bruno", "Leroy", "1975-07-02"), ("Alice", "Martin", "1980-03-14"), ("Chloe", "Girard", "1992-06-15"),
            ("Denis", "Petit", "1968-11-30")]
-SOMEWHERE = "identity: every contact with an identifier is on some customer"
 
 
 def account(index: int) -> tuple[str, str]:

@@ -4,7 +4,7 @@ Ann and Bob merged by an operator, Bob's call (his phone only) moved by the agen
 account and phone split off again: the call stays on Carl, where the operator put it (the split moves only contacts
 the source still records). ``omnibus verify`` failed with "an operator split its identifiers off and the contact did
 not follow them": it expected the call under the customer of its identifiers. The recomputation replays no contact
-move; an operator's move says where the contact belongs (``verify.identity.operator_moves``). Every order of the
+move; an operator's move says where the contact belongs (``verify.contacts.operator_moves``). Every order of the
 three commands verifies; a processor that announced the move and left the contact elsewhere still fails.
 """
 
@@ -15,9 +15,10 @@ import itertools
 import pytest
 
 from processors.identity.graph.outputs import moved_contact_id
-from processors.verify.identity import final_customer, merges
+from processors.verify.contacts import REKEYED
+from processors.verify.identity_outputs import final_customer, merges
 from tests.processors.identity.support import interaction, observed
-from tests.processors.verify.operator_runs import REKEYED, Command, Run
+from tests.processors.verify.operator_runs import Command, Run
 from tests.processors.verify.support import CONTACTS_IN
 
 ANN = [("ACCOUNT", "ACC-ANN"), ("EMAIL", "ann@f4.example")]
