@@ -7,7 +7,12 @@ import pytest
 
 from bus.errors import DeserializationError, SchemaRegistryError, SerializationError
 from bus.serde import (
-    ConfluentDeserializer, ConfluentSerializer, Event, SerdeContext, SingleObjectSerializer, writer_prefix,
+    ConfluentDeserializer,
+    ConfluentSerializer,
+    Event,
+    SerdeContext,
+    SingleObjectSerializer,
+    writer_prefix,
 )
 from bus.serde.confluent import subject_for
 from tests.bus.serde.conftest import THING_V1, THING_V2
