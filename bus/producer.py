@@ -143,9 +143,7 @@ class EventProducer:
         """``encode`` when it needs no registry round trip, else None (await ``encode``)."""
         if isinstance(item, Tombstone):
             return KafkaRecord(item.topic, item.key.encode(), None, tuple(item.headers))
-        if self._topics.needs_io(item.topic, item.event, item.headers):
-            return None
-        return self._topics.serialize(item.topic, item.key, item.event, item.headers)
+        return self._topics.serialize_now(item.topic, item.key, item.event, item.headers)
 
     async def encode(self, item: Outgoing | Tombstone) -> KafkaRecord:
         """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""

@@ -125,13 +125,16 @@ def token(value: object) -> str:
 _KEY_KINDS = IDENTIFIER_KINDS + TRAIT_KEY_KINDS
 _CAPITALS_BEFORE_COLON = re.compile(r"([A-Z_]+)(?::|%3[aA])")  # far faster than the alternation of the kinds
 FEWEST_SCRUBBED_DIGITS = 6
+# Some FEWEST_SCRUBBED_DIGITS digits, whatever lies between (possessive: no backtracking): one search that stops at the
+# sixth digit instead of a list of every digit (0.52 -> 0.38 µs per property value of the web bench, #9 build 6).
+_ENOUGH_DIGITS = re.compile(rf"\d(?:\D*+\d){{{FEWEST_SCRUBBED_DIGITS - 1}}}")
 
 
 def may_hold_identifier(text: str) -> bool:
     """False when ``scrub_text(text)`` would change nothing for sure: no ``@``, no ``TYPE:`` key form and fewer than
     ``FEWEST_SCRUBBED_DIGITS`` digits. A few substring tests (~1 us for a URL where ``scrub_text`` takes ~170 us): for
     a hot path scrubbing the free text it publishes (``free_text``)."""
-    return has_email_or_key(text) or len(_ANY_DIGIT.findall(text)) >= FEWEST_SCRUBBED_DIGITS
+    return has_email_or_key(text) or _ENOUGH_DIGITS.search(text) is not None
 
 
 def has_email_or_key(text: str) -> bool:

@@ -51,6 +51,16 @@ class Topics:
         is_ready = getattr(self.serializer(topic), "is_ready", None)
         return is_ready is not None and not is_ready(event, self._context(topic, headers))
 
+    def serialize_now(self, topic: str, key: str | None, event: Event, headers: Headers = ()) -> KafkaRecord | None:
+        """``serialize`` when it needs no registry round trip, else None (``needs_io``): the topic's serializer and
+        context looked up once for both, on the adapters' hot path. Raises as ``serialize`` does."""
+        serializer = self._serializers.get(topic, self._default)
+        context = self._context(topic, headers)
+        is_ready = getattr(serializer, "is_ready", None)
+        if is_ready is not None and not is_ready(event, context):
+            return None
+        return KafkaRecord(topic, key.encode() if key is not None else None, serializer(event, context), tuple(headers))
+
     def serialize(self, topic: str, key: str | None, event: Event, headers: Headers = ()) -> KafkaRecord:
         """Raises ``SerializationError`` for an event its schema refuses, ``SchemaRegistryError`` on an outage."""
         value = self.serializer(topic)(event, self._context(topic, headers))

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
 
 from adapters.base.errors import RejectedInput
 from bus.producer import Outgoing
@@ -65,9 +68,46 @@ def content_digest(native: Any, *, leave_out: Collection[str] = (), kind: str | 
     if not isinstance(native, dict):
         return None
     content = {name: value for name, value in native.items() if name not in leave_out} if leave_out else native
-    text = json.dumps([kind, content] if kind else content, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"), default=repr)
+    tree = [kind, content] if kind else content
+    if _msgspec_writes_it_alike(tree, 0):
+        try:
+            return hashlib.sha256(_encode_sorted(tree)).digest()
+        except UnicodeEncodeError:  # a lone surrogate: json.dumps's text, backslash-replaced, as always
+            pass
+    text = json.dumps(tree, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).digest()
+
+
+# The digest's text is ``json.dumps``'s, which every event id derived from a digest depends on: it must not change.
+# msgspec writes the same bytes four times faster (8.3 -> 2.1 µs for a 670-byte Segment track call, #9 build 6) for a
+# tree of dicts with text keys, lists, text, integers, booleans, null and floats Python writes without an exponent
+# (0 and 1e-4 <= |x| < 1e16): its floats outside that range differ (``1e16``, not ``1e+16``), non-finite ones become
+# ``null``, and a lone surrogate raises. Held to ``json.dumps`` on every code point, 2 million floats and
+# generated trees (tests/adapters/base/test_mapper.py); any other tree goes through ``json.dumps``.
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+_SAME_SCALARS = frozenset((str, int, bool, type(None)))
+_FIXED_FLOATS = (1e-4, 1e16)  # repr writes a finite float without an exponent in this range of magnitudes, and 0
+_MAX_WALK_DEPTH = 64  # deeper: json.dumps decides (and words a recursion error as it always did)
+
+
+def _msgspec_writes_it_alike(node: Any, depth: int) -> bool:
+    kind = type(node)
+    if kind in _SAME_SCALARS:
+        return True
+    if kind is float:
+        return node == 0 or (math.isfinite(node) and _FIXED_FLOATS[0] <= abs(node) < _FIXED_FLOATS[1])
+    if depth >= _MAX_WALK_DEPTH:
+        return False
+    if kind is dict:
+        for key, value in node.items():
+            if type(key) is not str:
+                return False
+            if type(value) not in _SAME_SCALARS and not _msgspec_writes_it_alike(value, depth + 1):
+                return False
+        return True
+    if kind is list:
+        return all(type(value) in _SAME_SCALARS or _msgspec_writes_it_alike(value, depth + 1) for value in node)
+    return False  # a tuple, a subclass, anything json.dumps writes through ``default``
 
 
 def content_id(record_id: str, digest: bytes | None) -> str:

@@ -382,3 +382,14 @@ def test_a_bank_portal_s_identifier_names_are_identifier_fields() -> None:
     assert SENSITIVE_FIELDS["pan"] == "CARD" and SENSITIVE_FIELDS["nir"] == "NATIONAL_ID"
     assert redact({"pan": "4970100000000014", "nir": "285057511203496"}) == {
         "pan": token("4970100000000014"), "nir": token("285057511203496")}
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789٣٤ \n-./abc@:%"), max_size=60) | st.text(max_size=60))
+def test_may_hold_identifier_counts_digits_as_findall_does(text: str) -> None:
+    """Its digit test (one search stopping at the sixth digit, #9 build 6) answers as counting every ``\\d`` did,
+    Unicode digits (``٣``) included."""
+    import re
+
+    from bus.redact import FEWEST_SCRUBBED_DIGITS, has_email_or_key
+    expected = has_email_or_key(text) or len(re.findall(r"\d", text)) >= FEWEST_SCRUBBED_DIGITS
+    assert may_hold_identifier(text) is expected

@@ -38,3 +38,14 @@ def test_only_a_serializer_that_is_not_ready_needs_io() -> None:
     event = Event("omnibus.test.Thing", {})
     assert topics.needs_io("slow.v1", event) is True
     assert topics.needs_io("fast.v1", event) is False
+
+
+def test_serialize_now_is_serialize_or_none_when_the_serializer_is_not_ready() -> None:
+    """The adapters' hot path (``EventProducer.encode_now``): one look-up of the topic's serializer for both."""
+    topics = Topics(_Json(), {"slow.v1": _NotReady()})
+    event = Event("omnibus.test.Thing", {})
+    assert topics.serialize_now("slow.v1", "k", event) is None
+    assert topics.serialize_now("fast.v1", "k", event, [("h", b"1")]) == topics.serialize(
+        "fast.v1", "k", event, [("h", b"1")]) == KafkaRecord("fast.v1", b"k", b"fast.v1:omnibus.test.Thing",
+                                                              (("h", b"1"),))
+    assert topics.serialize_now("fast.v1", None, event) == KafkaRecord("fast.v1", None, b"fast.v1:omnibus.test.Thing")

@@ -5,9 +5,14 @@ from typing import Any
 
 import pytest
 
-from bus.errors import DeserializationError, SchemaRegistryError
+from bus.errors import DeserializationError, SchemaRegistryError, SerializationError
 from bus.serde import (
-    ConfluentDeserializer, ConfluentSerializer, Event, SerdeContext, SingleObjectSerializer, writer_prefix,
+    ConfluentDeserializer,
+    ConfluentSerializer,
+    Event,
+    SerdeContext,
+    SingleObjectSerializer,
+    writer_prefix,
 )
 from bus.serde.confluent import subject_for
 from tests.bus.serde.conftest import THING_V1, THING_V2
@@ -92,3 +97,38 @@ def test_the_writer_prefix_names_the_writer_schema_in_either_framing(catalog_of)
     assert writer_prefix(single(thing, CTX)) == writer_prefix(single(other, CTX)) == single(thing, CTX)[:10]
     newer = SingleObjectSerializer(catalog_of(THING_V2))(Event("omnibus.test.Thing", {"id": "a", "count": 1}), CTX)
     assert writer_prefix(newer) != writer_prefix(single(thing, CTX))
+
+
+def test_a_topic_and_schema_are_registered_once_then_written_with_the_id_kept(catalog_of) -> None:
+    """#9 build 6: the registry client looks its cache up by the schema's JSON text, serialised again per look-up
+    (twice per event with ``is_ready``); the serializer keeps the id per (topic, schema) after the first call."""
+    catalog, registry = catalog_of(THING_V1), InMemoryRegistry()
+    serializer = ConfluentSerializer(catalog, registry)
+    things = [Event("omnibus.test.Thing", {"id": f"t{n}", "count": n}) for n in range(3)]
+    assert not serializer.is_ready(things[0], CTX)
+    first = [serializer(thing, CTX) for thing in things]
+    assert registry.calls == 1 and serializer.is_ready(things[0], CTX)
+    other_topic = SerdeContext(topic="omnibus.other.v1")
+    assert not serializer.is_ready(things[0], other_topic)
+    assert serializer(things[0], other_topic)[:5] == first[0][:5]  # the same schema: the registry's same id
+    assert registry.calls == 2  # one subject per topic (TopicRecordNameStrategy)
+    registry.down = True  # an id once given stays the schema's: no registry needed for it again
+    assert [serializer(thing, CTX) for thing in things] == first
+    assert [ConfluentDeserializer(catalog, registry)(data, CTX) for data in first] == things
+
+
+def test_a_registration_that_failed_is_tried_again_at_the_next_event(catalog_of) -> None:
+    catalog, registry = catalog_of(THING_V1), InMemoryRegistry()
+    serializer, thing = ConfluentSerializer(catalog, registry), Event("omnibus.test.Thing", {"id": "a", "count": 1})
+    registry.down = True
+    with pytest.raises(SchemaRegistryError):
+        serializer(thing, CTX)
+    registry.down = False
+    assert serializer(thing, CTX)[:5] == b"\x00\x00\x00\x00\x01" and registry.calls == 2
+
+
+def test_an_unknown_schema_is_a_serialization_error_each_time(catalog_of) -> None:
+    serializer = ConfluentSerializer(catalog_of(THING_V1), InMemoryRegistry())
+    for _ in range(2):
+        with pytest.raises(SerializationError, match="unknown schema"):
+            serializer(Event("omnibus.test.Nothing", {}), CTX)
