@@ -15,6 +15,8 @@ Only where the customer's state shows the time-order outcome (the attempts that 
 
 * every member left ranks before the resident, so in time order they were there before it came: those ranked
   before the event when the event came, those ranked after it joined what the event had joined (``_settled``);
+  a rank-mate of the resident that the event carries (its rank the event lowered) came with the event, and stays
+  where another member that stays ranks before the resident;
 * each of those ranks is the rank of an event applied to this customer (``CustomerState.ranks_applied``, the latest
   ``RANKS_KEPT``): a rank an event lowered at its visit while the event is still on its way (3 partitions
   interleaved) is not final, and that event's own user may rank first. A member whose rank the deciding event itself
@@ -106,7 +108,12 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
         return []
     moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
     rest = [key for key in members if key not in moving]
-    if not rest or not _settled(ctx, [_before(saga, key, member_rank(members[key])) for key in rest], rank):
+    ranks = {key: _before(saga, key, member_rank(members[key])) for key in rest}
+    # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
+    # order: it stays, where something else stays that came before (else the customer was the resident's own).
+    carried = {key for key, value in ranks.items() if value == rank and key in saga.prior_ranks}
+    others = [value for key, value in ranks.items() if key not in carried]
+    if not rest or (carried and not any(others)) or not _settled(ctx, others, rank):
         return []
     return moving if goes_ahead(rest) else []
 
