@@ -164,7 +164,8 @@ def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
 
 def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     """At the survivor of an offer: the loser's members that give way to the survivor's user id, or none (the rule
-    of ``at_offer`` with the sides swapped; what stays of the loser is settled by its ``Offer.ranks_applied``). The
+    of ``at_offer`` with the sides swapped; what stays of the loser is settled before the event by its
+    ``Offer.ranks_applied``, or is a rank-mate of the resident the event carries, not the linking identifier). The
     loser is locked: the survivor merges it without them and then moves them out (``loser_split_off``)."""
     loser, culprit = message.members, message.culprit
     if culprit is None or saga.proposal:
@@ -178,9 +179,14 @@ def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
         return []
     moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)
     rest = [key for key in loser if key not in moving]
+    # A member the event carries whose rank it lowered from the resident's came with the event in time order: it
+    # stays without ranking before it. Not the linking identifier: the resident's own, which its earliest event (maybe
+    # still on its way, with more) brought (bench guard 130).
+    carried = {key for key in rest if key != culprit and key in saga.prior_ranks
+               and _before(saga, key, member_rank(loser[key])) == rank}
     if not rest or not all(member_rank(loser[key]) < event and (
             not member_rank(loser[key]) or recalls(message.ranks_applied, str(member_rank(loser[key]))))
-            for key in rest):
+            for key in rest if key not in carried):
         return []
     ranks = {key: member_rank(loser[key]) for key in rest}
     if not _fits(ctx, saga, list(ctx.state.members), ranks, culprit):
