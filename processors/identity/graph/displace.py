@@ -13,10 +13,15 @@ as without the resident (limits, weighing, claims as before).
 Only where the customer's state shows the time-order outcome (the attempts that decided on less, and what they broke:
 ``tests/bench/results/identity_email_order.md``):
 
-* every member left ranks before the event, so in time order they were there when it came (``_settled``);
+* every member left ranks before the resident, so in time order they were there before it came: those ranked
+  before the event when the event came, those ranked after it joined what the event had joined (``_settled``);
+  a rank-mate of the resident that the event carries (its rank the event lowered) came with the event, and stays
+  where another member that stays ranks before the resident;
 * each of those ranks is the rank of an event applied to this customer (``CustomerState.ranks_applied``, the latest
   ``RANKS_KEPT``): a rank an event lowered at its visit while the event is still on its way (3 partitions
-  interleaved) is not final, and that event's own user may rank first;
+  interleaved) is not final, and that event's own user may rank first. A member whose rank the deciding event itself
+  lowered (a linking identifier it carried) counts with the rank it had before (``Saga.prior_ranks``): its new rank
+  tells when the event came, not when the customer got it;
 * the matcher merges the event's side with what stays (else the event is kept apart by weight in time order too, and
   the resident stays);
 * at an ``offer``, the resident may be either side's: the survivor's moves out before the merge; the loser's (locked
@@ -34,7 +39,16 @@ from processors.identity.graph import elsewhere, handoff_moves, moved_off, split
 from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_steps import Node, assign, waived
 from processors.identity.graph.evidence import judge
-from processors.identity.graph.limits import HASH_BITS, conflict, give_way, member_rank, rank_of, reassigned, saga_rank
+from processors.identity.graph.limits import (
+    HASH_BITS,
+    conflict,
+    give_way,
+    member_rank,
+    rank_of,
+    reassigned,
+    saga_key_rank,
+    saga_rank,
+)
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Offer
@@ -83,7 +97,8 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
 def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
              goes_ahead: Callable[[list[str]], bool]) -> list[str]:
     """The resident user id and its rank-mates, if they rank after ``arriving_rank`` and the event, what stays is
-    settled (``_settled``) and the step ``goes_ahead`` with what stays; else none."""
+    settled before the resident (``_settled``, with the ranks ``_before`` the event) and the step ``goes_ahead`` with
+    what stays; else none."""
     members = ctx.state.members
     residents = [key for key in members if kind_of(key) == USER_ID]
     if len(residents) != 1:
@@ -93,7 +108,12 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
         return []
     moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
     rest = [key for key in members if key not in moving]
-    if not rest or not _settled(ctx, [member_rank(members[key]) for key in rest], event):
+    ranks = {key: _before(saga, key, member_rank(members[key])) for key in rest}
+    # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
+    # order: it stays, where something else stays that came before (else the customer was the resident's own).
+    carried = {key for key, value in ranks.items() if value == rank and key in saga.prior_ranks}
+    others = [value for key, value in ranks.items() if key not in carried]
+    if not rest or (carried and not any(others)) or not _settled(ctx, others, rank):
         return []
     return moving if goes_ahead(rest) else []
 
@@ -106,9 +126,16 @@ def _fits(ctx: Node, saga: Saga, rest: list[str], added: Mapping[str, int], culp
             and culprit not in give_way(ctx.policy, members, added, waived(saga)))
 
 
-def _settled(ctx: Node, ranks: Iterable[int], event: int) -> bool:
-    """Whether every rank ranks before ``event`` and is that of an event applied here (0: unranked, no event)."""
-    return all(rank < event and (not rank or recalls(ctx.state.ranks_applied, str(rank))) for rank in ranks)
+def _settled(ctx: Node, ranks: Iterable[int], resident: int) -> bool:
+    """Whether every rank ranks before ``resident`` (the resident user id's) and is that of an event applied here
+    (0: unranked, no event)."""
+    return all(rank < resident and (not rank or recalls(ctx.state.ranks_applied, str(rank))) for rank in ranks)
+
+
+def _before(saga: Saga, key: str, rank: int) -> int:
+    """A member's ``rank`` before the event of ``saga``: the one its node knew (``Saga.prior_ranks``) if the event
+    lowered it to its own at its visit; else ``rank``."""
+    return saga.prior_ranks.get(key, rank) if rank == saga_key_rank(saga, key) else rank
 
 
 def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
@@ -137,7 +164,8 @@ def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
 
 def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     """At the survivor of an offer: the loser's members that give way to the survivor's user id, or none (the rule
-    of ``at_offer`` with the sides swapped; what stays of the loser is settled by its ``Offer.ranks_applied``). The
+    of ``at_offer`` with the sides swapped; what stays of the loser is settled before the event by its
+    ``Offer.ranks_applied``, or is a rank-mate of the resident the event carries, not the linking identifier). The
     loser is locked: the survivor merges it without them and then moves them out (``loser_split_off``)."""
     loser, culprit = message.members, message.culprit
     if culprit is None or saga.proposal:
@@ -151,9 +179,14 @@ def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
         return []
     moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)
     rest = [key for key in loser if key not in moving]
+    # A member the event carries whose rank it lowered from the resident's came with the event in time order: it
+    # stays without ranking before it. Not the linking identifier: the resident's own, which its earliest event (maybe
+    # still on its way, with more) brought (bench guard 130).
+    carried = {key for key in rest if key != culprit and key in saga.prior_ranks
+               and _before(saga, key, member_rank(loser[key])) == rank}
     if not rest or not all(member_rank(loser[key]) < event and (
             not member_rank(loser[key]) or recalls(message.ranks_applied, str(member_rank(loser[key]))))
-            for key in rest):
+            for key in rest if key not in carried):
         return []
     ranks = {key: member_rank(loser[key]) for key in rest}
     if not _fits(ctx, saga, list(ctx.state.members), ranks, culprit):

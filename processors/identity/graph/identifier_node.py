@@ -123,6 +123,8 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if rank == known:
         return
     state.first_rank = rank
+    if known is not None:
+        saga.prior_ranks = {**saga.prior_ranks, ctx.key: known}
     if state.owner:
         # (known None: an event that did not rank it made it its owner's member unranked, rank 0, until now: an
         # anonymous id a page view brought, a number a call without IVR data brought, limits.tells)

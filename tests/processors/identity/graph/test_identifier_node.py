@@ -33,3 +33,21 @@ def test_the_shared_flag_is_announced_once() -> None:
     h.observe(("NATIONAL_ID", national_id("11010519800101003")), ("PHONE", "13900000009"))
     (marked,) = h.decisions(SharedMarked)
     assert marked.identifier == "PHONE:+8613900000009" and marked.customers == 2
+
+
+def test_an_event_that_lowers_an_identifiers_rank_carries_the_rank_it_had_before() -> None:
+    """``Saga.prior_ranks`` (``displace.py``): an event older than any that carried the user id notes the smallest
+    rank the node knew before it; one that ranks nothing lower notes nothing."""
+    h = Harness()
+    h.observe(("USER_ID", "u-1"), ("EMAIL", "a@x.org"), minutes=5)
+    before = h.local.store.nodes[h.key("USER_ID", "u-1")].first_rank  # type: ignore[union-attr]
+    h.observe(("USER_ID", "u-1"), ("PHONE", "13900000001"), minutes=1, settle=False)
+    h.observe(("USER_ID", "u-1"), ("PHONE", "13900000002"), minutes=9, settle=False)
+    noted: dict[str, dict[str, int]] = {}
+    while h.local.step():
+        for _, message in h.local.queues[0]:
+            saga = getattr(message, "saga", None)
+            if saga is not None and saga.visited == len(saga.ids):  # every node visited
+                noted[next(key for key in saga.ids if key.startswith("PHONE"))] = saga.prior_ranks
+    assert noted[h.key("PHONE", "13900000001")] == {h.key("USER_ID", "u-1"): before}
+    assert noted[h.key("PHONE", "13900000002")] == {}

@@ -1,0 +1,18 @@
+"""``messages.base``: a saga written before a field was added still decodes (array-like, defaults at the end)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from processors.identity.graph.messages.base import Saga
+
+
+def test_a_saga_from_before_prior_ranks_decodes_with_none_and_a_new_one_round_trips() -> None:
+    """``Saga.prior_ranks`` is its last field, default ``{}``: the array of a saga whose last field was ``contact``
+    decodes (graph records in flight across a deploy), and the field travels when set."""
+    saga = Saga("evt-1", "WEB", 60_000_000, 0.0, ["USER_ID:u-1"], contact=b"\x01" * 6)
+    fields = msgspec.msgpack.decode(msgspec.msgpack.encode(saga))
+    old = msgspec.msgpack.encode(fields[:-1])  # the array as written before: it ends at ``contact``
+    assert msgspec.msgpack.decode(old, type=Saga) == saga
+    lowered = msgspec.structs.replace(saga, prior_ranks={"USER_ID:u-1": 7 << 10})
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(lowered), type=Saga) == lowered
