@@ -111,7 +111,8 @@ HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-par
 )
 HANDOFF_NOTIFICATIONS = TopicSpec(
     "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.",
-    key="customer id (handoff id while the tracker does not know the customer)", carries=("omnibus.handoff.CustomerNotification",),
+    key="customer id (handoff id while the tracker does not know the customer)",
+    carries=("omnibus.handoff.CustomerNotification",),
 )
 HANDOFF_TIER_FACTS = TopicSpec(
     "handoff.tier-facts.v1", "Service-tier facts per account and subscription, digested from the business "

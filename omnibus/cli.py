@@ -33,7 +33,8 @@ class Composition:
         return ProfileBook.from_registry()
 
     def reissues(self, settings: OmnibusSettings) -> dict[str, Reissue]:
-        """Component name -> how ``deadletters redrive --new-id`` maps its refused input again (``omnibus.reissues``)."""
+        """Component name -> how ``deadletters redrive --new-id`` maps its input refused for its id again
+        (``omnibus.reissues``)."""
         from omnibus.reissues import reissues
 
         return reissues(settings)
