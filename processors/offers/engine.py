@@ -9,7 +9,8 @@ re-publish, go where identity placed the contact they were recorded with (``inta
 copy shares their ``correlation_id``; tester19 F10), waiting in ``pending`` until it is placed. An offer event with no
 contact of its own and identity observations are found through the directory of identifiers kept from
 ``customer.events.v1``, by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are
-not assigned yet waits in ``pending`` and is handled when identity resolution announces one of them.
+not assigned yet waits in ``pending`` and is handled when identity resolution announces one of them; what waits
+longer than the event-time retention leaves, an offer event as a dead letter (``retention.py``).
 
 After every change to a customer, ``sync`` brings the push channels in line: SHOW what fits now and is
 not shown yet (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer
@@ -30,14 +31,14 @@ from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
-from processors.offers.outputs import Batch, Emitter, Expired, Instruction
+from processors.offers.intake import OBSERVED
+from processors.offers.outputs import Batch, Emitter, Instruction
 from processors.offers.ranking import fits, zone_of
 from processors.offers.signals import detect
 from processors.offers.state import CustomerState, merge, split
 from processors.offers.store import Stores, from_json
 
 IDENTITY = "omnibus.identity."
-OBSERVED = "omnibus.contact.IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
 # Business and handoff events are taken from customer.contacts.v1 only (identity's placement), never resolved here.
 RESOLVED_BY_IDENTIFIERS = frozenset({PRESENTED, RESPONDED, OBSERVED})
 CONTACT_PLACED = intake.CONTACT + "InteractionRecorded"  # its copy's key places its offer events (answers.place)
@@ -100,7 +101,7 @@ class OfferEngine:
         what is past retention when due); the catalogue's and identity's own stamps do not."""
         schema = event.schema
         if (from_contacts or schema in RESOLVED_BY_IDENTIFIERS) and retention.advance(stores, event):
-            self._sweep(stores, batch)
+            retention.sweep(stores, batch, self.settings.retention_s, lambda parked: self._applied(stores, parked))
         if schema == OFFER_DEFINED:
             self._offer_defined(stores, event, batch)
         elif schema == OFFER_WITHDRAWN:
@@ -117,9 +118,7 @@ class OfferEngine:
             if schema == CONTACT_PLACED:  # after _about saved the contact: a released answer reloads the customer
                 if (placed := answers.place(stores, event, state.customer_id, moved)) is not None:
                     self._release(stores, [placed], batch)
-                    if retention.too_old(stores, retention.received_us(event.value), self.settings.retention_s):
-                        del stores.directory[placed]  # a contact received before the retention: not kept
-                        batch.count("pruned", "directory", retention.LATE)
+                    retention.drop_late_placement(stores, placed, event, batch, self.settings.retention_s)
         elif schema in RESOLVED_BY_IDENTIFIERS:
             self._resolve(stores, event, batch, origin)
 
@@ -150,17 +149,9 @@ class OfferEngine:
         self._park(stores, ranked[:1] if event.schema == OBSERVED else list(keys), event, batch, origin)
 
     def _park(self, stores: Stores, keys: list[str], event: Event, batch: Batch, origin: list[Any] | None) -> None:
-        """``event`` waits for ``keys``; one received longer than the retention ago (``retention.py``) would be swept
-        at once: it goes to the dead-letter topic now."""
-        at_us = retention.received_us(event.value)
-        if retention.too_old(stores, at_us, self.settings.retention_s):
-            if event.schema != OBSERVED:
-                now_us = retention.clock(stores)[0]
-                placement = keys[0].startswith(intake.PLACED)
-                batch.expired.append(Expired(event, origin, retention.waited(event, at_us, now_us, placement)))
-            batch.count("pruned", "pending", retention.LATE)
-            return
-        answers.park(stores, keys, event, batch, self.settings, origin)
+        """``event`` waits for ``keys``, unless received longer than the retention ago (``retention.late``)."""
+        if not retention.late(stores, keys, event, batch, self.settings.retention_s, origin):
+            answers.park(stores, keys, event, batch, self.settings, origin)
 
     def _release(self, stores: Stores, identifiers: list[str], batch: Batch) -> None:
         for identifier in identifiers:
@@ -170,38 +161,6 @@ class OfferEngine:
                 for parked in waiting:
                     self.handle(stores, Event(parked["schema"], from_json(parked["value"])), None, batch,
                                 origin=parked.get("origin"))
-
-    def _sweep(self, stores: Stores, batch: Batch) -> None:
-        """Drops what waited past retention (``retention.py``): a parked offer event goes to the dead-letter topic
-        (once, whatever the number of identifiers it waits under) unless a customer applied it already through
-        another of its identifiers; an ``IdentifiersObserved``'s traits are context, dropped with a count only."""
-        limit_s, now_us = self.settings.retention_s, retention.clock(stores)[0]
-        dead: set[str] = set()
-        for key, waiting in retention.parked_events(stores):
-            kept = [p for p in waiting if not retention.too_old(stores, retention.received_us(p["value"]), limit_s)]
-            if len(kept) == len(waiting):
-                continue
-            for parked in waiting:
-                if parked in kept:
-                    continue
-                event = retention.as_event(parked)
-                event_id = event.value["envelope"]["event_id"]
-                if self._applied(stores, event):
-                    batch.count("pruned", "pending", retention.APPLIED)
-                    continue
-                batch.count("pruned", "pending", retention.EXPIRED)
-                if event.schema != OBSERVED and event_id not in dead:
-                    dead.add(event_id)
-                    at_us = retention.received_us(event.value)
-                    reason = retention.waited(event, at_us, now_us, key.startswith(intake.PLACED))
-                    batch.expired.append(Expired(event, parked.get("origin"), reason))
-            if kept:
-                stores.pending[key] = kept
-            else:
-                del stores.pending[key]
-        for key in retention.stale_placements(stores, limit_s):
-            del stores.directory[key]
-            batch.count("pruned", "directory", retention.EXPIRED)
 
     def _applied(self, stores: Stores, event: Event) -> bool:
         """A customer the event's contact placement or identifiers lead to has applied it (its recent event ids)."""
@@ -236,7 +195,7 @@ class OfferEngine:
                 return
         elif schema.startswith(intake.BUSINESS):
             intake.apply_business(state, event)
-        elif schema == "omnibus.contact.IdentifiersObserved":
+        elif schema == OBSERVED:
             intake.apply_traits(state, event)
         for signal in detect(state, event, self.settings.signals):
             batch.outgoing.append(self.emitter.signal(state.customer_id, signal))

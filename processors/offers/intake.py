@@ -29,6 +29,7 @@ from processors.profile.about import about
 
 CONTACT = "omnibus.contact."
 BUSINESS = "omnibus.business."
+OBSERVED = CONTACT + "IdentifiersObserved"  # context only: one naming no customer is skipped, not refused
 # Key prefix (directory and pending tables) of a contact's placement by identity: ``PLACED:<correlation id>``.
 PLACED = "PLACED:"
 CONVERSATIONS = frozenset({"CALL", "COUNTER_VISIT", "COUNTER_TRANSACTION", "CHAT", "EMAIL"})

@@ -19,12 +19,13 @@ identifiers is dropped silently. Every drop is counted (``pruned``: table, reaso
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bus.serde import Event
 from processors.offers.caps import US
-from processors.offers.intake import PLACED, micros
+from processors.offers.intake import OBSERVED, PLACED, micros
+from processors.offers.outputs import Batch, Expired
 from processors.offers.store import Stores, from_json
 
 CLOCK_KEY = "~clock"  # pending table: [newest received_at us, last sweep us]; no identifier key starts with "~"
@@ -86,3 +87,59 @@ def stale_placements(stores: Stores, retention_s: float) -> list[str]:
 
 def as_event(parked: dict[str, Any]) -> Event:
     return Event(parked["schema"], from_json(parked["value"]))
+
+
+def late(stores: Stores, keys: list[str], event: Event, batch: Batch, retention_s: float,
+         origin: list[Any] | None) -> bool:
+    """True when ``event``, about to wait for ``keys``, was received longer than ``retention_s`` ago: a sweep would
+    drop it at once, so it is dropped now (counted ``LATE``) and an offer event goes to the dead-letter topic
+    (``origin``: ``[topic, partition, offset, key]`` of its record)."""
+    at_us = received_us(event.value)
+    if not too_old(stores, at_us, retention_s):
+        return False
+    if event.schema != OBSERVED:
+        reason = waited(event, at_us, clock(stores)[0], keys[0].startswith(PLACED))
+        batch.expired.append(Expired(event, origin, reason))
+    batch.count("pruned", "pending", LATE)
+    return True
+
+
+def drop_late_placement(stores: Stores, placed: str, event: Event, batch: Batch, retention_s: float) -> None:
+    """Forgets the directory's placement ``placed`` just written for the contact ``event`` when that contact was
+    received before the retention: a sweep would drop it at once (counted ``LATE``)."""
+    if too_old(stores, received_us(event.value), retention_s):
+        del stores.directory[placed]
+        batch.count("pruned", "directory", LATE)
+
+
+def sweep(stores: Stores, batch: Batch, retention_s: float, applied: Callable[[Event], bool]) -> None:
+    """Drops what waited past ``retention_s`` at the current clock. A parked offer event goes to the dead-letter
+    topic (once, whatever the number of identifiers it waits under) unless ``applied`` says a customer applied it
+    already through another of its identifiers (counted ``APPLIED``, no dead letter); an ``IdentifiersObserved``'s
+    traits are context, dropped with a count only. Then the directory's stale ``PLACED:`` keys leave."""
+    now_us = clock(stores)[0]
+    dead: set[str] = set()
+    for key, waiting in parked_events(stores):
+        kept = [p for p in waiting if not too_old(stores, received_us(p["value"]), retention_s)]
+        if len(kept) == len(waiting):
+            continue
+        for parked in waiting:
+            if parked in kept:
+                continue
+            event = as_event(parked)
+            event_id = event.value["envelope"]["event_id"]
+            if applied(event):
+                batch.count("pruned", "pending", APPLIED)
+                continue
+            batch.count("pruned", "pending", EXPIRED)
+            if event.schema != OBSERVED and event_id not in dead:
+                dead.add(event_id)
+                reason = waited(event, received_us(event.value), now_us, key.startswith(PLACED))
+                batch.expired.append(Expired(event, parked.get("origin"), reason))
+        if kept:
+            stores.pending[key] = kept
+        else:
+            del stores.pending[key]
+    for key in stale_placements(stores, retention_s):
+        del stores.directory[key]
+        batch.count("pruned", "directory", EXPIRED)
