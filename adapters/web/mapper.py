@@ -8,7 +8,8 @@ aside), so a re-send maps to the same ids and another event under a reused messa
 adapter replica maps it (F1). So do the ids built from the messageId (``adapters.base.mapper.content_id``): a
 contact's ``interaction_id`` ``<messageId>:<digest>``, the handoff id of a service request without
 ``request_id``/``case_id`` and the presentation id of an offer without ``presentation_id``,
-``web:<source>:<messageId>:<digest>``.
+``web:<source>:<messageId>:<digest>``. Which traits are read as identifiers, and what is said of those left off:
+``traits.py``.
 """
 
 from __future__ import annotations
@@ -28,23 +29,14 @@ from adapters.base.identifiers import Identifier, edge_normaliser, key_of, obser
 from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
 from adapters.base.references import References
 from adapters.web import errors, fields
-from adapters.web.config import RECORD_KEY_TRAITS, WebSettings
+from adapters.web.config import WebSettings
+from adapters.web.traits import TraitReader
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.kinds import RECORD_KEYS
-from bus.identifiers.metrics import REJECTED_TRAITS
-from bus.identifiers.traits import (
-    ALIAS_PREVIOUS_ID,
-    GROUP_ID,
-    UNKNOWN_KEY,
-    UNKNOWN_TRAIT,
-    phone_region,
-    source_names,
-    standard_traits,
-)
+from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, source_names, standard_traits
 from bus.producer import Outgoing
-from bus.redact import SENSITIVE_FIELDS, free_text
+from bus.redact import free_text
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -74,33 +66,6 @@ OBSERVED = "omnibus.contact.IdentifiersObserved"
 PERSON_FIELDS = (("USER_ID", "userId"), ("ANONYMOUS_ID", "anonymousId"))
 PERSON_NAMES = dict(PERSON_FIELDS)  # identifier type -> the Segment field that holds it
 KNOWN_IDS = 65_536  # normalised person ids kept per mapper (about 200 bytes each)
-# Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
-# properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
-PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
-# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS`` and ``RECORD_KEY_TRAITS``, compared
-# ``squashed``): one that ``identifier_traits`` does not name is dropped with a reason saying how to read it (F5 of
-# session 20: a portal's ``customerNumber`` was dropped as an unknown trait).
-IDENTIFIER_NAMES = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
-                    if kind in PROPERTY_IDENTIFIER_KINDS}
-
-
-def squashed(name: str) -> str:
-    """``customerNumber``, ``customer-number``, ``Customer Number`` → ``customernumber``."""
-    return "".join(character for character in name.casefold() if character.isalnum())
-
-
-IDENTIFIER_NAMES.update({squashed(name): kind for kind, names in RECORD_KEY_TRAITS.items() for name in names})
-
-
-def unread_identifier_reason(kind: str) -> str:
-    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a record key
-    (``RECORD_KEYS``) says it is the visitor's claim (tester25 F7)."""
-    if kind in RECORD_KEYS:
-        return (f"{UNKNOWN_KEY}: a {kind} typed in a web form is the visitor's claim, left off (read only under the "
-                "names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's back end verified: "
-                f"'+{{\"{kind}\": [\"<trait>\"]}}')")
-    return (f"{UNKNOWN_KEY}: not an identifier trait of this adapter, left off (a {kind} is read only under the names "
-            "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives; a leading + adds to them)")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
@@ -135,16 +100,9 @@ class SegmentMapper:
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
-        # looked up once here rather than per message
-        self._trait_pairs = tuple(
-            (kind, name) for kind, names in settings.identifier_traits.items() for name in names)
+        self._traits = TraitReader(settings, self._normaliser)
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
         self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
-        self._read_names = frozenset(name for _, name in self._trait_pairs)  # trait names read as identifiers
-        self._identifier_names = frozenset(  # compared case-folded: ``IMEI``, ``Msisdn``
-            [name for name, kind in SENSITIVE_FIELDS.items() if kind in PROPERTY_IDENTIFIER_KINDS]
-            + [name.casefold() for names in settings.identifier_traits.values() for name in names]
-            + [name.casefold() for names in RECORD_KEY_TRAITS.values() for name in names])
 
     def _person(self, message: dict[str, Any]) -> Found:
         """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
@@ -194,7 +152,7 @@ class SegmentMapper:
         message_id = checks(fields.message_id, message, kind)
         checks.refuse_any()
         occurred_at, device_time = stamp
-        in_traits = self._trait_identifiers(context_traits)
+        in_traits = self._traits.identifiers(context_traits)
         # the person's identifiers are already distinct: without identifiers in traits they are the customer's
         customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
         person_records = person.records()
@@ -203,7 +161,7 @@ class SegmentMapper:
                           person_records if customer is person else customer.records(), None, digest, device_time)
         events = self._calls[kind](parsed)
         if context_traits and kind != "identify":  # identify drops them with its own traits
-            self._unread_context_traits(parsed, context_traits)
+            parsed.left_out = self._traits.unread_context(context_traits, parsed.left_out)
         if customer.rejected and not any(e.event.schema == OBSERVED for e in events):
             # The call itself carries no IdentifiersObserved: one records what context.traits held that was refused.
             events.append(self._observed(parsed, Found(rejected=customer.rejected), {}))
@@ -216,15 +174,11 @@ class SegmentMapper:
         # RudderStack's SDKs put identify traits in context.traits rather than at the root. Only the standard traits
         # travel: any other key (``imei``, ``plan``...) is dropped and counted by ``observed`` (tester16 F6).
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
-        found = Found().extend(m.customer).extend(self._trait_identifiers(fields.obj(m.body, "traits")))
-        names = {name for group in self._settings.identifier_traits.values() for name in group}
+        found = Found().extend(m.customer).extend(self._traits.identifiers(fields.obj(m.body, "traits")))
         m.left_out = {}
         person = standard_traits(traits, component="web", left_out=m.left_out)
-        other = fields.text_map(traits, skip=names | source_names(traits))
-        for name in other:  # an identifier's name the deployment does not read (customerNumber): say how to read it
-            kind = IDENTIFIER_NAMES.get(squashed(name))
-            if kind is not None:
-                m.left_out[name] = unread_identifier_reason(kind)
+        other = fields.text_map(traits, skip=self._traits.read_names | source_names(traits))
+        self._traits.name_unread(other, m.left_out)
         return [self._observed(m, found, {**other, **person}, left_out=m.left_out)]
 
     def _group(self, m: _Message) -> list[Outgoing]:
@@ -289,35 +243,6 @@ class SegmentMapper:
     def _customer(self, m: _Message) -> list[Identifier]:
         return m.customer_records
 
-    def _trait_identifiers(self, traits: dict[str, Any]) -> Found:
-        """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections.
-
-        A national-format phone is read in the region of the traits' own ``country`` (ISO 3166, an alpha-3 or name
-        too), else the adapter's ``phone_region``; a ``+CC`` or ``00CC`` number keeps its own (tester16 F8: ``0470 12
-        34 56`` with ``country: BE`` was read as French)."""
-        if not traits:
-            return Found()
-        return self._normaliser.collect([(kind, traits[name]) for kind, name in self._trait_pairs if name in traits],
-                                        region=phone_region(traits))
-
-    def _unread_context_traits(self, m: _Message, context_traits: dict[str, Any]) -> None:
-        """Note in ``m.left_out`` (the answer's ``dropped_traits``) and count each ``context.traits`` name that says it
-        holds an identifier ``identifier_traits`` does not read (an ``accountNumber`` on a track call, tester25 F7):
-        only identify calls carry traits on, so without this it would be left off without a word."""
-        for name in context_traits:
-            kind = None if name in self._read_names else IDENTIFIER_NAMES.get(squashed(name))
-            if kind is not None and context_traits[name] not in (None, ""):
-                if m.left_out is None:
-                    m.left_out = {}
-                m.left_out[name] = unread_identifier_reason(kind)
-                REJECTED_TRAITS.labels("web", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
-
-    def _drop_identifiers(self, facts: dict[str, str]) -> dict[str, str]:
-        """``facts`` without the keys that name an identifier (``_identifier_names``), changed in place."""
-        for name in [name for name in facts if name.casefold() in self._identifier_names]:
-            del facts[name]
-        return facts
-
     def _key(self, m: _Message) -> str:
         return key_of(m.person[0])
 
@@ -340,7 +265,7 @@ class SegmentMapper:
         # every value is free text the sender chose (a search box, a url's query, a dispute's note): scrubbed like
         # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note"), but a declared
         # business reference (a meter point number, tester22 F4)
-        self._references.facts(self._drop_identifiers(facts))
+        self._references.facts(self._traits.drop_identifiers(facts))
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -375,7 +300,8 @@ class SegmentMapper:
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": self._references.text(summary),
             "intake_facts": {
-                **self._references.facts(self._drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))),
+                **self._references.facts(
+                    self._traits.drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))),
                 **m.original(),
                 **team},
             "origin_channel": "WEB",
