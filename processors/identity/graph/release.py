@@ -7,8 +7,10 @@ calls pop the old one. The release travels like a split (a command keyed by the 
 * ``release_identifier`` at the customer's root (a merged-away id forwards to its survivor): the member leaves
   (with its ``shared`` and ``elsewhere`` marks, so the screen pop no longer lists it); its contacts, products and
   name stay (its history); ``relinquish`` goes to the identifier's node with the next assignment version. A root
-  that does not hold it (a newer claim or split moved it, a copy of the command) changes nothing: ``LinkRefused``
-  rule ``manual-release`` without ``evicted`` says so.
+  that does not hold it (a newer claim or split moved it, or one of its users: tester24 F13, a keypad typo's call
+  whose wrong link an operator undid) drops it from ``elsewhere`` and sends ``disown`` to its node.
+* ``disown`` at the identifier's node: the customer is no longer one of its users (``on_disown``), else nothing
+  changes and ``LinkRefused`` rule ``manual-release`` without ``evicted`` says so.
 * ``relinquish`` at the identifier's node: it belongs to nobody (``LinkRefused`` ``evicted`` with the operator,
   and a tombstone on ``customer.identifiers.v1``, as an eviction by a limit), and starts afresh: no first rank, no
   people, no customers kept apart, no shared flag, no refusals remembered. It keeps the release's rank
@@ -29,10 +31,10 @@ from __future__ import annotations
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_steps import Node, done, route
-from processors.identity.graph.evidence import file_blocking
+from processors.identity.graph.evidence import file_blocking, revoke_unsupported
 from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
+from processors.identity.graph.messages.commands import Disown, ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MANUAL_RELEASE, kind_of
@@ -46,9 +48,11 @@ def on_release_identifier(ctx: Node, message: ReleaseIdentifier) -> None:
         return
     done(ctx, message.token)
     state, key = ctx.state, message.identifier
-    if key not in state.members:
-        ctx.emit(Refused(key, "not released: the customer does not hold it (moved or released since)",
-                         _lineage(message), customer_id=ctx.key, operator=message.operator))
+    if key not in state.members:  # one of its users, not its holder: it stops being one (``on_disown``)
+        state.elsewhere = [other for other in state.elsewhere if other != key]
+        state.elsewhere_with.pop(key, None)
+        limited = sorted(other for other in state.members if ctx.policy.limit(kind_of(other)) == 1)
+        ctx.send(key, Disown(ctx.key, limited, message.operator, message.reason, message.token, message.channel))
         return
     value = state.members.pop(key)
     state.shared = [other for other in state.shared if other != key]
@@ -76,6 +80,28 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
     reason = f"released by an operator{': ' + message.reason if message.reason else ''}"
     ctx.emit(Refused(ctx.key, reason, _lineage(message), customer_id=message.customer, evicted=True,
                      operator=message.operator), Unassigned(ctx.key, message.version))
+
+
+def on_disown(ctx: Ctx[IdentifierState], message: Disown) -> None:
+    """At the identifier's node: customer ``message.customer`` (not its holder) is no longer one of its users. Off
+    ``kept_apart``, and the evidence (``people``) of the events that named one of its identifiers limited to one (a
+    keypad call that carried its customer number) forgotten; a shared flag that evidence no longer supports is
+    revoked (``SharedRevoked``, ``evidence.revoke_unsupported``). Announced as ``LinkRefused`` rule
+    ``manual-release`` without ``evicted`` naming the customer and the operator; a customer it did not count (a copy
+    of the command, or a release since) changes nothing and is told so."""
+    state, named = ctx.state, set(message.ids)
+    people = [person for person in state.people if named.isdisjoint(person.ids)]
+    kept = [other for other in state.kept_apart if other != message.customer]
+    lineage = Lineage(message.token, message.channel, MANUAL_RELEASE)
+    if people == state.people and kept == state.kept_apart:
+        ctx.emit(Refused(ctx.key, "not released: the customer neither holds it nor is counted among its users "
+                         "(moved or released since)", lineage, customer_id=message.customer,
+                         operator=message.operator))
+        return
+    state.people, state.kept_apart = people, kept
+    reason = f"no longer counted among its users by an operator{': ' + message.reason if message.reason else ''}"
+    ctx.emit(Refused(ctx.key, reason, lineage, customer_id=message.customer, operator=message.operator))
+    revoke_unsupported(ctx)
 
 
 def stale(state: IdentifierState, saga: Saga) -> bool:

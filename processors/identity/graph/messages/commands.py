@@ -89,3 +89,17 @@ class Relinquish(Message, tag="relinquish", frozen=True):
     reason: str | None
     token: str
     channel: str = "BACK_OFFICE"
+
+
+class Disown(Message, tag="disown", frozen=True):
+    """Customer ``customer``, which does not hold this identifier, is no longer one of its users on an operator's
+    command (``omnibus identity release`` of a customer that does not hold it, ``release.py``): the node forgets it
+    among its customers kept apart and the evidence of the events that named one of ``ids`` (the customer's
+    identifiers of types limited to one, ``TYPE:value`` keys)."""
+
+    customer: str
+    ids: list[str]
+    operator: str
+    reason: str | None
+    token: str
+    channel: str = "BACK_OFFICE"
