@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph.context import Ctx
+from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.evidence import file_blocking, revoke_unsupported
 from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
@@ -126,8 +126,14 @@ def on_disown(ctx: Ctx[IdentifierState], message: Disown) -> None:
     carried the identifier still does). A shared flag the rest no longer supports is revoked (``SharedRevoked``,
     ``evidence.revoke_unsupported``). Announced as ``LinkRefused`` rule ``manual-release`` without ``evicted``
     naming the customer and the operator; a release that changes nothing (a customer it did not count: a second
-    command, a release since) is told so, a move's is not announced."""
+    command, a release since) is told so, a move's is not announced. A copy of the message (its token in the dedupe
+    window, ``IdentifierState.recent``) does nothing: a redelivery never announces "not released" under the id of the
+    change it made."""
     state, named = ctx.state, set(message.ids)
+    hashed = token_hash(message.token)
+    if recalls_hash(state.recent, hashed):
+        return  # a copy (the graph topic redelivers): announced once, under one id
+    state.recent = remember_hash(state.recent, hashed, ctx.graph.dedupe_window)
     if message.moved is None:
         people = [person for person in state.people if named.isdisjoint(person.ids)]
     else:

@@ -17,7 +17,7 @@ import pytest
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import people_count
-from processors.identity.graph.messages.commands import ReleaseIdentifier
+from processors.identity.graph.messages.commands import Disown, ReleaseIdentifier
 from processors.identity.graph.outputs import Refused, Send, SharedRevoked
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.rules import MANUAL_RELEASE
@@ -108,7 +108,11 @@ def test_a_copy_or_a_second_command_changes_nothing() -> None:
     release(h, claire)  # redelivered: its step token is remembered
     release(h, claire, token="cmd-release-again")
     assert h.local.store.nodes.keys() == nodes.keys()
-    assert mobile(h) == nodes[h.key("PHONE", MOBILES["sophie"])]
+    before = nodes[h.key("PHONE", MOBILES["sophie"])]
+    assert isinstance(before, IdentifierState)
+    after = mobile(h)  # (its dedupe window remembers the second command's token)
+    assert (after.owner, after.version, after.people, after.kept_apart, after.shared) == \
+        (before.owner, before.version, before.people, before.kept_apart, before.shared)
     (again,) = [d for d in h.decisions(Refused) if d.lineage.triggering_event_id == "cmd-release-again"]
     assert not again.evicted and again.reason.startswith("not released")
 
@@ -122,3 +126,15 @@ def test_a_flag_the_forgotten_evidence_no_longer_supports_is_revoked() -> None:
     assert not mobile(h).shared
     assert [d.identifier for d in h.decisions(SharedRevoked)] == [h.key("PHONE", MOBILES["sophie"])]
     assert hint(h, sophie) is None
+
+
+def test_a_redelivered_disown_announces_nothing_under_the_id_of_the_change() -> None:
+    """The graph topic may deliver the node's message twice: the copy finds nothing left to change, and announces
+    nothing (a "not released" under the change's announcement id would contradict it)."""
+    h, _, claire = claire_counted_on_sophies_mobile(0)
+    release(h, claire)
+    seen = len(h.local.decisions)
+    copy_ = Disown(claire, ["CUSTOMER_NUMBER:C-770006"], "ops-tester", "keypad typo", "cmd-release-claire")
+    h.local.submit([Send(h.key("PHONE", MOBILES["sophie"]), copy_)])
+    h.local.run()
+    assert h.local.decisions[seen:] == []
