@@ -153,14 +153,17 @@ def move_contact_command(
 def release_command(
     kind: str = typer.Argument(..., metavar="TYPE", help=f"Identifier type ({', '.join(IDENTIFIER_TYPES)})."),
     value: str = typer.Argument(..., help="The identifier as written anywhere (a phone as dialled, an e-mail)."),
-    customer: str = typer.Option(..., help="Customer id that holds it now (the previous subscriber)."),
+    customer: str = typer.Option(..., help="Customer id that holds it now (the previous subscriber), or one the "
+                                 "screen pop names among its users that should not be (it stops being one)."),
     by: str = typer.Option(..., "--by", help="Who releases it (recorded in the LinkRefused announcement)."),
     reason: str = typer.Option(None, help="Why, e.g. 'line ceased' or 'ported out' (recorded with it)."),
     region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
                                "when not the deployment's default."),
 ) -> None:
     """Release an identifier from its customer (a recycled phone number, a closed e-mail): the next event that carries
-    it makes or joins the customer its other identifiers lead to; the old customer keeps its history."""
+    it makes or joins the customer its other identifiers lead to; the old customer keeps its history. Of a customer
+    that does not hold it, but that its screen pop names among its users (a keypad typo's call): that customer is no
+    longer one of them (``graph/release.py``, ``on_disown``); the holder keeps it."""
     operator = operator_id("--by", by)
     why = operator_text("--reason", reason) if reason and reason.strip() else None
     settings, identity = _keyed_settings_or_exit()
@@ -170,13 +173,20 @@ def release_command(
     except ValueError:  # an unknown region
         typer.echo(f"error: --region {region!r} is not a known phone region", err=True)
         raise typer.Exit(2) from None
-    _refuse_unknown(customer, [key], asyncio.run(_current_owners(settings)), labels=["the identifier"])
+    owners = asyncio.run(_current_owners(settings))
+    _refuse_unknown(customer, [], owners)
     command_id = str(uuid.uuid4())
     message = ReleaseIdentifier(key, operator, why, command_id, int(time.time() * 1e6))
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("release requested", command_id=command_id, kind=kind_of(key))
-    typer.echo(f"release of a {kind_of(key)} identifier from {customer} requested (command {command_id}); LinkRefused "
-               "(rule manual-release, evicted) follows on customer.events.v1")
+    if owners.get(key) == customer:
+        typer.echo(f"release of a {kind_of(key)} identifier from {customer} requested (command {command_id}); "
+                   "LinkRefused (rule manual-release, evicted) follows on customer.events.v1")
+        return
+    # Not its holder: one of its users (the screen pop's shared_identifier names it), which stops being one.
+    typer.echo(f"{customer} does not hold the {kind_of(key)} identifier: its removal from the identifier's users "
+               f"requested (command {command_id}); LinkRefused (rule manual-release, not evicted) follows on "
+               "customer.events.v1")
 
 
 def _identifier_key_or_exit(normalizer: IdentifierNormalizer, label: str, item: str,

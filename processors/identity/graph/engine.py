@@ -39,6 +39,7 @@ from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.commands import (
+    Disown,
     MoveContact,
     ReleaseIdentifier,
     Relinquish,
@@ -100,6 +101,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             claim_node.on_claim(ctx, message)
         case Relinquish():
             release.on_relinquish(ctx, message)
+        case Disown():
+            release.on_disown(ctx, message)
         case Seek():
             seek.on_seek_identifier(ctx, message)
         case Placed():

@@ -29,7 +29,7 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 from __future__ import annotations
 
 from processors.handoffs.outputs import CREATED
-from processors.identity.graph import handoff_moves, handoff_records, moved_off, split_contacts, versions
+from processors.identity.graph import handoff_moves, handoff_records, moved_off, release, split_contacts, versions
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
@@ -71,7 +71,10 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     if not going:
         return
     gone = {record.event_id for record in going}
-    split_contacts.keep(ctx, [record for record in kept if record.event_id not in gone])
+    staying = [record for record in kept if record.event_id not in gone]
+    split_contacts.keep(ctx, staying)
+    if not message.rule:  # an operator's: what only this contact brought it is no longer its (tester24 F13)
+        release.moved_away(ctx, going, staying, message.operator, message.reason, moved.event_id, message.channel)
     profile, taken = ctx.store.get_profile(ctx.key), None
     if profile:
         load = ctx.graph.load_event

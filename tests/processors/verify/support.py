@@ -7,6 +7,7 @@ from typing import Any
 from bus.config import load_settings
 from bus.serde import Event, SerdeContext
 from bus.topics import (
+    BUSINESS_EVENTS,
     CONTACT_EVENTS,
     CUSTOMER_CONTACTS,
     CUSTOMER_EVENTS,
@@ -26,6 +27,7 @@ SETTINGS = load_settings(topics={"prefix": "v"})
 INPUT = IDENTIFIERS_OBSERVED.name(SETTINGS.topics)
 CONTACTS_IN = CONTACT_EVENTS.name(SETTINGS.topics)
 HANDOFFS_IN = HANDOFF_EVENTS.name(SETTINGS.topics)
+BUSINESS_IN = BUSINESS_EVENTS.name(SETTINGS.topics)
 ROWS = CUSTOMER_IDENTIFIERS.name(SETTINGS.topics)
 EVENTS = CUSTOMER_EVENTS.name(SETTINGS.topics)
 CONTACTS = CUSTOMER_CONTACTS.name(SETTINGS.topics)
@@ -33,7 +35,7 @@ CONTACTS = CUSTOMER_CONTACTS.name(SETTINGS.topics)
 
 def record(topic: str, key: str | None, event: Event | None, offset: int, partition: int = 0) -> Replayed:
     raw = b"x"
-    if event is not None and topic in (CONTACTS_IN, INPUT, HANDOFFS_IN):  # the inputs the recomputation reads
+    if event is not None and topic in (CONTACTS_IN, INPUT, HANDOFFS_IN, BUSINESS_IN):  # the inputs the recomputation reads
         raw = SERIALIZER(event, SerdeContext(topic=topic))
     return Replayed(topic, partition, offset, key.encode() if key is not None else None, event,
                     raw if event is not None else None)

@@ -17,6 +17,7 @@ from processors.identity.graph.messages import claims, commands, steps
 from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.commands import (
+    Disown,
     MoveContact,
     ReleaseIdentifier,
     Relinquish,
@@ -52,7 +53,7 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
-              | steps.AwaitOwner)
+              | steps.AwaitOwner | commands.Disown)
 
 
 def kind(message: Message) -> str:
@@ -62,8 +63,8 @@ def kind(message: Message) -> str:
 
 
 __all__ = [
-    "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "ContactRecord", "Create", "EventRef",
-    "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
+    "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "ContactRecord", "Create", "Disown",
+    "EventRef", "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
     "OfferResult", "Placed", "PlacedContact", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish",
     "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
 ]

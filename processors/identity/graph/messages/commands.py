@@ -89,3 +89,20 @@ class Relinquish(Message, tag="relinquish", frozen=True):
     reason: str | None
     token: str
     channel: str = "BACK_OFFICE"
+
+
+class Disown(Message, tag="disown", frozen=True):
+    """Customer ``customer``, which does not hold this identifier, is no longer one of its users on an operator's
+    command (``release.py``): ``omnibus identity release`` of that customer (``moved`` None: the node forgets it
+    among its customers kept apart and the evidence of every event that named one of ``ids``, the customer's
+    identifiers of types limited to one, ``TYPE:value`` keys), or ``move-contact`` of the contact that brought it
+    (``moved``: the identifiers limited to one that contact carried; the node forgets the evidence of such an event
+    that told no traits, and the customer once no evidence left names one of ``ids``)."""
+
+    customer: str
+    ids: list[str]
+    operator: str
+    reason: str | None
+    token: str
+    channel: str = "BACK_OFFICE"
+    moved: list[str] | None = None
