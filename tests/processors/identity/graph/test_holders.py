@@ -164,8 +164,9 @@ def test_a_login_without_a_given_name_merges_with_no_sibling_and_waits_for_revie
     h.local.check_consistent()
 
 
-@pytest.mark.xfail(strict=True, reason="twins-like siblings: the login is weighed at the e-mail's keeper first and "
-                                       "merges there; the other holder, who fits as well, is never weighed (notes)")
+@pytest.mark.xfail(strict=True, reason="twins-like siblings: the login merges into a holder in 6 of 6 orders, no "
+                                       "review: where both lines came first (2) the other holder is never weighed; "
+                                       "where the login came before a line (4) nothing re-weighs the merge")
 def test_a_login_whose_given_name_both_siblings_bear_stays_a_review_in_every_order() -> None:
     """Two siblings of one given name (born apart): the login's ``firstName`` fits both, so it must not merge into
     either; a review."""
