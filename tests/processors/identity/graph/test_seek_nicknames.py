@@ -106,15 +106,14 @@ def test_a_nickname_of_one_twin_only_goes_to_that_twin_in_every_order(nickname: 
     assert wrong_orders(("Robert", "William"), nickname, {"twin0"}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="no identifier in common and no address on the contacts: a review with Robert "
-                   "(5.95 bits, tester21 F18's MATCH_UNLINKED_FIELDS), the same in all 24 orders")
-def test_a_nickname_of_one_twin_whose_records_never_carried_the_landline_goes_to_that_twin() -> None:
-    """The twins' identifies without the landline (``carried=False``): Bob reaches Robert by blocking alone. Since a
-    merge with no identifier in common needs an address or postcode to agree (tester21 F18), and the call and the
-    visit carry neither, the pair (PHONE missing, EMAIL different: 5.95 bits) waits for review in every order, with
-    Bob's contacts and e-mail on a customer of their own: order-free, but not Robert's. This expectation and F18
-    disagree; which one gives way is open."""
-    assert wrong_orders(("Robert", "William"), "Bob", {"twin0"}, carried=False) == []
+def test_a_nickname_of_one_twin_whose_records_never_carried_the_landline_waits_for_review_in_every_order() -> None:
+    """The twins' identifies without the landline (``carried=False``): Bob reaches Robert by blocking alone. A merge
+    with no identifier in common needs an address or postcode to agree (tester21 F18: a name and a birth date alone
+    put strangers together), and the call and the visit carry neither, so the pair (PHONE missing, EMAIL different:
+    5.95 bits) waits for an operator's review, with Bob's contacts and e-mail on a customer of their own: the same
+    outcome in all 24 orders (issue #8 point 5). An earlier expectation (Robert's, by blocking alone) contradicted
+    F18's rule and was a strict xfail; the rule stands."""
+    assert wrong_orders(("Robert", "William"), "Bob", {"own"}, carried=False) == []
 
 
 @pytest.mark.xfail(strict=True, reason="tester18 F3: the twin holding the landline when the contacts arrive takes a "
