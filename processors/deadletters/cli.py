@@ -3,7 +3,8 @@
 ``list`` prints one row per dead letter (id, when, component, error type, reason, source, size); ``show ID``
 prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
 ones back on their source topics, once (``processors.deadletters.redrive``), or with ``--new-id`` publishes web
-messages refused only for their id under a derived one (``processors.deadletters.new_id``). The three read the
+messages refused only for their id (by the web hall or, as ``duplicate_creation``, by the handoff tracker) under a
+derived one (``processors.deadletters.new_id``). The three read the
 dead-letter topic with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused
 some of the selection (the others are re-driven); 2 on a usage error.
 """
@@ -138,9 +139,10 @@ def redrive_command(
     since: str = SINCE,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be re-driven; send nothing."),
     new_id: bool = typer.Option(False, "--new-id",
-                                help="Publish web messages refused at HTTP ingress only for their id "
-                                     "(RejectedInput.id_conflict, RejectedInput.request_id_conflict) under an id "
-                                     "derived from their content; needs --by and --why."),
+                                help="Publish web messages refused only for their id (at HTTP ingress: "
+                                     "RejectedInput.id_conflict, RejectedInput.request_id_conflict; by the handoff "
+                                     "tracker: IllegalTransition:duplicate_creation of a web service request) under "
+                                     "an id derived from their content; needs --by and --why."),
     by: str = typer.Option(None, "--by", help="With --new-id: who re-issues (recorded on each record published)."),
     why: str = typer.Option(None, "--why",
                             help="With --new-id: why (recorded on each record published, scrubbed of identifier "
@@ -155,7 +157,9 @@ def redrive_command(
     the line, import the file again), those whose value was not kept whole.
     ``--new-id --by NAME --why TEXT``: a web message refused only because its messageId or request_id named other
     content is mapped again under ``<id>:<8 hex of its content digest>`` (the same each time: twice publishes once)
-    and published with the headers above plus ``omnibus-redriven-by`` and ``omnibus-redrive-reason``."""
+    and published with the headers above plus ``omnibus-redriven-by`` and ``omnibus-redrive-reason``; so is a web
+    service request the handoff tracker refused as ``duplicate_creation`` (it reached another web replica), as
+    ``<request_id>:<8 hex>``."""
     if not ids and not any((reason, error_type, source_topic, component, since)):
         typer.echo("error: name dead letters by id, or select them with --reason, --error-type, --source-topic, "
                    "--component or --since", err=True)

@@ -9,9 +9,13 @@ its content, and its events are published with the headers ``omnibus-redriven-fr
 Once, as ``redrive``: the topics it publishes on are read from the dead letter's ``failed_at`` for a record
 carrying its id; past that, the same message always maps to the same event ids, which processors drop as copies.
 
-Refused, with the reason: a dead letter read from a topic (plain ``redrive`` puts it back as it was), a file's line,
-one of a component with no ``Reissue`` or refused for its content (a new id would not mend it), one without its
-whole value, and one whose message the adapter refuses again (its settings changed since).
+A processor's dead letter qualifies too when its component has a ``Reissue`` with ``from_topic``: the handoff
+tracker's ``duplicate_creation`` of a web service request (``adapters.web.reissue_creation``: another request
+under a used case id that reached another web replica, answered 200 there).
+
+Refused, with the reason: any other dead letter read from a topic (plain ``redrive`` puts it back as it was), a
+file's line, one of a component with no ``Reissue`` or refused for its content (a new id would not mend it), one
+without its whole value, and one whose message the adapter refuses again (its settings changed since).
 """
 
 from __future__ import annotations
@@ -52,11 +56,16 @@ class Reissued:
 
 @dataclass(frozen=True, slots=True)
 class Reissue:
-    """How one component maps its refused input again: ``codes``, the refusal codes (``RejectedInput.code``) of input
-    refused only for its id; ``reissue`` maps a dead letter with one of them, or raises ``NotReissued``."""
+    """How one component maps its refused input again: ``codes``, the refusal codes of input refused only for its id
+    (the dead letter's error type is ``prefix`` then the code: ``RejectedInput.id_conflict``); ``reissue`` maps a
+    dead letter with one of them, or raises ``NotReissued``. ``from_topic``: the component is a processor, whose
+    dead letters were read from a topic (the handoff tracker's ``IllegalTransition:duplicate_creation``); else an
+    adapter's HTTP ingress."""
 
     codes: frozenset[str]
     reissue: Callable[[DeadLetter], Reissued]
+    prefix: str = REFUSED_AT_INGRESS
+    from_topic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +79,24 @@ class Operator:
 def refusal(letter: DeadLetter, reissues: Mapping[str, Reissue]) -> str | None:
     """Why ``letter`` cannot be published under a new id, or None."""
     f = letter.fields
-    if f.get("source_topic") is not None:
+    component = str(f["source_component"])
+    known = reissues.get(component)
+    read = f.get("source_topic") is not None
+    if read and (known is None or not known.from_topic):
         return "it was read from a topic: redrive it without --new-id (the record goes back as it was)"
     if FILE_HEADER in letter.location:
         return ingress_refusal(letter)
-    component = str(f["source_component"])
     error_type = str(f["error_type"])
-    code = error_type[len(REFUSED_AT_INGRESS):] if error_type.startswith(REFUSED_AT_INGRESS) else None
-    known = reissues.get(component)
-    if known is None:
-        return (f"--new-id re-issues messages of {', '.join(sorted(reissues))} only; this one was refused by "
+    if known is None or known.from_topic != read:
+        takers = sorted(name for name, r in reissues.items() if r.from_topic == read)
+        return (f"--new-id re-issues messages of {', '.join(takers)} only; this one was refused by "
                 f"{component}: the sender must send it again")
+    code = error_type[len(known.prefix):] if error_type.startswith(known.prefix) else None
     if code not in known.codes:
-        takes = ", ".join(f"{REFUSED_AT_INGRESS}{c}" for c in sorted(known.codes))
+        takes = ", ".join(f"{known.prefix}{c}" for c in sorted(known.codes))
+        if read:
+            return (f"refused as {error_type}: --new-id takes {takes} of {component}; redrive it without --new-id "
+                    "(the record goes back as it was)")
         return (f"refused as {error_type}, for its content: a new id would not mend it (the sender must correct it "
                 f"and send it again); --new-id takes {takes}")
     if f.get("value") is None or f.get("value_truncated"):

@@ -37,6 +37,7 @@ from processors.handoffs.transitions import Context, IllegalTransition, apply
 
 log = get_logger(__name__)
 COMPONENT = "handoffs"
+REFUSED_AS = "IllegalTransition:"  # a dead letter's error type: this, then ``IllegalTransition.code``
 
 
 def record_us(event: Event) -> int:
@@ -127,7 +128,7 @@ class HandoffTracker:
 
     async def _refuse(self, record: RawRecord, event: Event, error: IllegalTransition) -> None:
         correlation = (event.value.get("envelope") or {}).get("correlation_id")
-        await self.dead_letters.write(record, reason=error.reason, error_type=f"IllegalTransition:{error.code}",
+        await self.dead_letters.write(record, reason=error.reason, error_type=f"{REFUSED_AS}{error.code}",
                                       correlation_id=correlation)
         self.metrics.illegal(error.code, orphan_ack=event.schema == ACKNOWLEDGED and error.code == "unknown_handoff")
 

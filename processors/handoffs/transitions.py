@@ -58,6 +58,10 @@ from processors.handoffs.outputs import (
 )
 from processors.handoffs.state import HandoffState, Status
 
+# a second HandoffCreated under a used handoff id; one of a web service request is re-issuable
+# (``omnibus deadletters redrive --new-id``: ``adapters.web.reissue_creation``)
+DUPLICATE_CREATION = "duplicate_creation"
+
 
 class IllegalTransition(OmnibusError):
     """A lifecycle event that must not be applied; ``code`` is a short, bounded label for metrics."""
@@ -158,7 +162,7 @@ def _route(state: HandoffState, team: str, rule: str | None, at: int, ctx: Conte
 
 
 def _created_again(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
-    raise IllegalTransition("a handoff with this id already exists", "duplicate_creation")
+    raise IllegalTransition("a handoff with this id already exists", DUPLICATE_CREATION)
 
 
 def _routed_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:

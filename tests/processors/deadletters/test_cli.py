@@ -236,3 +236,46 @@ async def test_a_web_message_refused_for_its_id_is_published_under_a_new_id_once
     assert headers[DEAD_LETTER_ID_HEADER] == refused.id.encode()
     assert headers[REDRIVEN_FROM_HEADER] == refused.position.encode()
     assert (headers[REDRIVEN_BY_HEADER], headers[REDRIVE_REASON_HEADER]) == (b"ops-anna", b"portal reused a messageId")
+
+
+async def test_a_second_request_under_a_used_request_id_on_the_other_web_replica_is_opened_once_under_a_new_id(
+    bootstrap_servers: str, schema_registry: Any,
+) -> None:
+    """Two web adapter processes on one broker (``deploy/k8s`` runs two pods): "attempt 1" under REQ-42 reaches one,
+    "attempt 2" under REQ-42 the other, which never saw the id and answers 200; the tracker dead-letters it
+    (``duplicate_creation``). ``--new-id`` opens it as ``REQ-42:<8 hex>``, once, and the tracker applies it."""
+    settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
+                                          log={"level": "WARNING"})
+    env = env_of(settings)
+    watcher = Watcher(settings)
+    await watcher.start()
+    requests = [{"type": "track", "userId": "web-claire", "messageId": f"m-req-{n}", "event": "Service Request "
+                 "Submitted", "properties": {"category": "billing-dispute", "request_id": "REQ-42",
+                                             "summary": f"attempt {n}"}} for n in (1, 2)]
+    try:
+        async with running_worker(settings, HandoffPolicy(), ManualClock(T0)), aiohttp.ClientSession() as http:
+            for request in requests:  # one process each: the second never saw REQ-42
+                async with running_web_adapter(settings, web_settings()) as server:
+                    async with http.post(f"http://127.0.0.1:{server.port}/v1/track", json=request,
+                                         headers={"Authorization": basic_auth()}) as response:
+                        assert response.status == 200, await response.text()
+            await watcher.until(lambda: bool(watcher.events("DeadLetter")), 90, "the second creation's dead letter")
+            (refused,) = select(await read_dead_letters(settings), error_type="duplicate_creation")
+
+            new_id = ["redrive", refused.id, "--new-id", "--by", "ops-anna", "--why", "request id reused"]
+            done = await asyncio.to_thread(cli, env, *new_id)
+            assert done.exit_code == 0 and done.stdout.startswith("redriven"), done.output
+            assert "as handoff_id REQ-42:" in done.stdout
+            case_id = done.stdout.split("as handoff_id ", 1)[1].split()[0]
+            again = await asyncio.to_thread(cli, env, *new_id)
+            assert again.exit_code == 0 and again.stdout.startswith("already_redriven"), again.output
+            await watcher.until(lambda: any(e.value["handoff_id"] == case_id
+                                            for e in watcher.events("HandoffStatusChanged")), 60,
+                                "the new case applied")
+    finally:
+        await watcher.stop()
+    assert len(select(await read_dead_letters(settings), error_type="duplicate_creation")) == 1
+    created_events = [r.event.value for r in (await read_topics(settings, [HANDOFF_EVENTS])).records
+                      if r.event is not None and r.event.schema.endswith("HandoffCreated")]
+    assert sorted((v["handoff_id"], v["summary"]) for v in created_events) == [
+        ("REQ-42", "attempt 1"), ("REQ-42", "attempt 2"), (case_id, "attempt 2")]

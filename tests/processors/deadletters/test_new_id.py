@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from omnibus.cli import app as omnibus
-from processors.deadletters import DeadLetter
 from omnibus.reissues import reissues
+from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, redrive_new_id, refusal
 from processors.deadletters.redrive import ingress_refusal
 from tests.processors.deadletters.test_init import file_line, letter
@@ -38,8 +38,8 @@ def test_new_id_takes_only_web_messages_refused_for_their_id() -> None:
     assert content is not None and "for its content" in content and "RejectedInput.id_conflict" in content
     counter = refusal(web_letter(component="adapter.branch"), known)
     assert counter is not None and "adapter.web only" in counter and "adapter.branch" in counter
-    read = letter(RawRecord(value=b"x", topic="p.handoff.events.v1", partition=0, offset=1),
-                  error_type="IllegalTransition:duplicate_creation", component="handoffs")
+    read = letter(RawRecord(value=b"x", topic="p.identity.observed.v1", partition=0, offset=1),
+                  error_type="DeserializationError", component="identity")
     topic = refusal(read, known)
     assert topic is not None and "without --new-id" in topic
     line = refusal(file_line(), known)
