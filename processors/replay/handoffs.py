@@ -25,6 +25,7 @@ from processors.handoffs.agent import APP_NAME, TABLE_NAME
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customers import AnnouncedCreations
 from processors.handoffs.outputs import Emitter
+from processors.handoffs.retention import Retention
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
 
@@ -50,11 +51,12 @@ def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, A
     return {name: state.get(name) for name in fields}
 
 
-async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int
-                         ) -> tuple[dict[str, Any], int]:
+async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+                         retention: Retention | None = Retention()) -> tuple[dict[str, Any], int]:
     """(handoff id -> the rebuilt state's ``to_dict``, records applied): the running loop's own ``HandoffTracker``
     without a directory; the customers and tiers it decides from are the ones the tracker announced
-    (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules."""
+    (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules;
+    closed cases pruned by the same event-time ``retention`` (the settings' defaults) as the running tracker."""
     store: dict[str, Any] = {}
     nowhere = _Nowhere()
     records = list(records)
@@ -64,7 +66,7 @@ async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, sou
         if event is not None and (event.value.get("envelope") or {}).get("source_system") == source_system:
             announced.read(event)
     tracker = HandoffTracker(policy, Emitter(source_system, SystemClock()), store, nowhere, nowhere,
-                             Destinations("-", "-"), announced=announced)
+                             Destinations("-", "-"), announced=announced, retention=retention)
     partitions: set[int] = set()
     applied = 0
     for record in records:
