@@ -285,9 +285,9 @@ class HandoffsSettings(Frozen):
         "is kept whole (reopenable); then a tombstone replaces it (README, Retention).",
     )
     tombstone_retention_s: float = Field(
-        TOMBSTONE_KEPT_S, gt=0, description="Event time, seconds after its close, a pruned handoff's tombstone is kept; "
-        "then dropped. At least the retention of handoff.events.v1 (400 days); a HandoffCreated older than this is "
-        "refused.",
+        TOMBSTONE_KEPT_S, gt=0, description="Event time, seconds after its close, a pruned handoff's tombstone is "
+        "kept; then dropped. At least the retention of handoff.events.v1 (400 days); a HandoffCreated older than "
+        "this is refused.",
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from bus.topics import DAY_MS, HANDOFF_EVENTS
 from processors.handoffs.state import Status
@@ -36,9 +36,9 @@ CLOSED_KEPT_S = 90 * DAY_S  # a closed case stays whole (reopenable, in the repo
 TOMBSTONE_KEPT_S = HANDOFF_EVENTS.retention_ms // DAY_MS * DAY_S + TOMBSTONE_MARGIN_S
 
 
-def is_tombstone(row: Mapping[str, Any] | None) -> bool:
+def is_tombstone(row: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
     """Whether a table row is a pruned handoff's tombstone (not a ``HandoffState``)."""
-    return bool(row) and row.get(PRUNED) is True  # type: ignore[union-attr]
+    return row is not None and row.get(PRUNED) is True
 
 
 def tombstone(row: Mapping[str, Any], closed_at_us: int) -> dict[str, Any]:

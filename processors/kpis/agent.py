@@ -111,6 +111,10 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     kept = WindowsKept(kpis.windows_kept_us)
     partials_count = KPI_PARTIALS.partition_count(topics)
 
+    def owned_by(partition: int) -> Callable[[str], bool]:
+        """Window keys of one partials partition (a table write goes to the changelog of the record's partition)."""
+        return lambda key: partition_of(key, partials_count) == partition
+
     # Every input of the count agent but the ticks: a tick closes windows only once they were read up to it.
     ticker = Ticker(app, ticks_topic, partition_count, clock, kpis.tick_tolerance_s, inputs=(*sources, merges_topic))
     gate = TickGate(kpis.tick_max_defer_s, committed=ticker.committed)
@@ -189,7 +193,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     await dead_letters.write(record, reason=str(error), error_type="BadPartial")
                     continue
                 p = record.partition or 0
-                if kept.expired(rollup.store, key, partial, p, lambda k, p=p: partition_of(k, partials_count) == p):
+                if kept.expired(rollup.store, key, partial, p, owned_by(p)):
                     continue  # a stale copy for a window no longer kept (``retention``)
                 rolled = rollup.receive(key, partial)
                 if rolled is None:

@@ -29,6 +29,7 @@ from processors.handoffs.retention import Retention
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
 
+DEFAULT_RETENTION = Retention()  # the settings' defaults (HandoffsSettings.closed_retention_s...)
 COMPARED = ("status", "team", "owner", "tier", "cycle", "acknowledged", "deadline_us", "resolved_at_us", "route",
             "resends", "fired")
 
@@ -52,7 +53,7 @@ def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, A
 
 
 async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
-                         retention: Retention | None = Retention()) -> tuple[dict[str, Any], int]:
+                         retention: Retention | None = DEFAULT_RETENTION) -> tuple[dict[str, Any], int]:
     """(handoff id -> the rebuilt state's ``to_dict``, records applied): the running loop's own ``HandoffTracker``
     without a directory; the customers and tiers it decides from are the ones the tracker announced
     (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules;
