@@ -10,6 +10,8 @@ from processors.handoffs.metrics import ILLEGAL, PRUNED
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S, Pruner, Retention, is_tombstone
 from processors.handoffs.tracker import Destinations, HandoffTracker
+from processors.replay import Replayed
+from processors.replay.handoffs import rebuild_states
 from tests.processors.handoffs.factories import (
     SYSTEM, T0, FakeDeadLetters, FakePublisher, closed, created, record, reopened, resolved,
 )
@@ -107,6 +109,22 @@ async def test_a_replay_or_a_restart_gives_the_same_state() -> None:
     assert store == once.store
     assert "h1" not in store  # pruned (its reopen refused), then dropped after the tombstones' retention
     assert store["h2"]["cycle"] == 1  # reopened one day before its retention ended
+
+
+async def test_omnibus_replay_prunes_as_the_running_tracker_did() -> None:
+    records = [created("h1", T0), resolved("h1", T0 + timedelta(hours=1)), closed("h1", T0 + timedelta(hours=2)),
+               created("h2", T0 + DAY), resolved("h2", T0 + 2 * DAY), closed("h2", T0 + 3 * DAY),
+                              created("h3", T0 + (CLOSED_DAYS + 4) * DAY), created("h1", T0)]  # the last: h1's creation, late
+    running = tracker()
+    for event in records:
+        await running.handle(event, record())
+    log = [Replayed("handoff.events.v1", 0, offset, event.value["handoff_id"].encode(), event)
+           for offset, event in enumerate(records)]
+    rebuilt, _ = await rebuild_states(log, HandoffPolicy(), SYSTEM, to_micros(T0 + (CLOSED_DAYS + 4) * DAY))
+    assert is_tombstone(rebuilt["h1"]) and is_tombstone(rebuilt["h2"])
+    assert {k: v for k, v in rebuilt.items() if is_tombstone(v)} == {
+        k: v for k, v in running.store.items() if is_tombstone(v)}
+    assert set(rebuilt) == set(running.store)
 
 
 async def test_the_wall_clock_never_prunes() -> None:
