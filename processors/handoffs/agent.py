@@ -40,7 +40,6 @@ from processors.handoffs.directory import CustomerDirectory, tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
-from processors.handoffs.retention import Retention
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -81,7 +80,7 @@ def build_worker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
         owned_partitions=ticker.owned_partitions, directory=directory, gate=gate,
-        retention=Retention(handoffs.closed_retention_s, handoffs.tombstone_retention_s),
+        retention=handoffs.retention,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 

@@ -23,7 +23,7 @@ from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
-from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S
+from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S, Retention
 from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
@@ -289,6 +289,12 @@ class HandoffsSettings(Frozen):
         "kept; then dropped. At least the retention of handoff.events.v1 (400 days); a HandoffCreated older than "
         "this is refused.",
     )
+
+    @property
+    def retention(self) -> Retention:
+        """The closed cases' retention of the tracker and of ``omnibus replay`` / ``verify`` (raises ``ValueError``
+        for tombstones shorter-lived than handoff.events.v1)."""
+        return Retention(self.closed_retention_s, self.tombstone_retention_s)
 
 
 def load_handoffs_settings(**overrides: object) -> HandoffsSettings:

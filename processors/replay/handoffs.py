@@ -29,7 +29,7 @@ from processors.handoffs.retention import Retention
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
 
-DEFAULT_RETENTION = Retention()  # the settings' defaults (HandoffsSettings.closed_retention_s...)
+DEFAULT_RETENTION = Retention()  # the settings' defaults; the CLIs pass HandoffsSettings.retention
 COMPARED = ("status", "team", "owner", "tier", "cycle", "acknowledged", "deadline_us", "resolved_at_us", "route",
             "resends", "fired")
 
@@ -89,16 +89,17 @@ async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, sou
     return {key: state for key, state in store.items() if state}, applied
 
 
-async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
-        dict[str, Any], int]:
-    states, applied = await rebuild_states(records, policy, source_system, now_us)
+async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+                   retention: Retention | None) -> tuple[dict[str, Any], int]:
+    states, applied = await rebuild_states(records, policy, source_system, now_us, retention)
     return {key: view(state) for key, state in states.items()}, applied
 
 
-def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
-        dict[str, Any], int]:
-    """(handoff id -> compared fields, records applied)."""
-    return asyncio.run(_rebuild(records, policy, source_system, now_us))
+def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+            retention: Retention | None = DEFAULT_RETENTION) -> tuple[dict[str, Any], int]:
+    """(handoff id -> compared fields, records applied); ``retention``: the running tracker's
+    (``HandoffsSettings.retention``)."""
+    return asyncio.run(_rebuild(records, policy, source_system, now_us, retention))
 
 
 def running(records: Iterable[Replayed], fields: Sequence[str] = COMPARED) -> dict[str, Any]:

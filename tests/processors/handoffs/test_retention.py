@@ -155,4 +155,7 @@ def test_a_case_closed_before_closings_were_stamped_is_kept_the_retention_from_t
 def test_tombstones_must_outlive_the_topic() -> None:
     with pytest.raises(ValueError, match="outlive"):
         Retention(tombstone_s=30 * 86400)
-    assert HandoffsSettings().tombstone_retention_s == TOMBSTONE_KEPT_S
+    assert HandoffsSettings().retention == Retention()
+    assert HandoffsSettings(closed_retention_s=86400).retention.closed_s == 86400  # the worker's, replay's, verify's
+    with pytest.raises(ValueError, match="outlive"):
+        HandoffsSettings(tombstone_retention_s=86400).retention
