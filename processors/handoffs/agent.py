@@ -80,6 +80,7 @@ def build_worker(
         policy, Emitter(handoffs.source_system, clock), table, producer, dead_letters,
         Destinations(events_topic, HANDOFF_NOTIFICATIONS.name(settings.topics)), metrics=HandoffMetrics(policy),
         owned_partitions=ticker.owned_partitions, directory=directory, gate=gate,
+        retention=handoffs.retention,
     )
     source = app.topic(events_topic, ticks_topic, key_serializer="raw", value_serializer="raw")
 

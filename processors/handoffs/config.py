@@ -23,6 +23,7 @@ from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
+from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S, Retention
 from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_HANDOFFS__"
@@ -279,6 +280,21 @@ class HandoffsSettings(Frozen):
         "directory keeps identity's placement of a handoff and a contact's move; then dropped (the handoff keeps the "
         "customer saved in its state).",
     )
+    closed_retention_s: float = Field(
+        CLOSED_KEPT_S, gt=0, description="Event time (occurred_at of the lifecycle records), seconds, a closed handoff "
+        "is kept whole (reopenable); then a tombstone replaces it (README, Retention).",
+    )
+    tombstone_retention_s: float = Field(
+        TOMBSTONE_KEPT_S, gt=0, description="Event time, seconds after its close, a pruned handoff's tombstone is "
+        "kept; then dropped. At least the retention of handoff.events.v1 (400 days); a HandoffCreated older than "
+        "this is refused.",
+    )
+
+    @property
+    def retention(self) -> Retention:
+        """The closed cases' retention of the tracker and of ``omnibus replay`` / ``verify`` (raises ``ValueError``
+        for tombstones shorter-lived than handoff.events.v1)."""
+        return Retention(self.closed_retention_s, self.tombstone_retention_s)
 
 
 def load_handoffs_settings(**overrides: object) -> HandoffsSettings:

@@ -61,6 +61,11 @@ RESENDS = Counter("omnibus_handoff_resends_total", "Work orders re-sent to a rec
 ORPHAN_ACKS = Counter(
     "omnibus_handoff_orphan_acknowledgements_total", "Acknowledgements for handoffs nobody created."
 )
+PRUNED = Counter(
+    "omnibus_handoff_pruned_total", "Rows of the handoff table pruned by event-time retention (retention.py): "
+    "table=state reason=closed (a closed case became a tombstone), table=tombstones reason=expired (dropped).",
+    ["table", "reason"],
+)
 SCAN_ERRORS = Counter(
     "omnibus_handoff_scan_errors_total", "Handoffs the deadline scan could not process (see the logs)."
 )
@@ -136,6 +141,12 @@ class HandoffMetrics:
         ILLEGAL.labels(reason=code).inc()
         if orphan_ack:
             ORPHAN_ACKS.inc()
+
+    def pruned(self, closed: int, expired: int) -> None:
+        if closed:
+            PRUNED.labels(table="state", reason="closed").inc(closed)
+        if expired:
+            PRUNED.labels(table="tombstones", reason="expired").inc(expired)
 
     def scan_error(self) -> None:
         SCAN_ERRORS.inc()

@@ -142,6 +142,7 @@ class HandoffState:
     paused_at_us: int | None = None
     resolved_at_us: int | None = None
     resolved_by: Actor | None = None
+    closed_at_us: int | None = None  # when it closed (``retention``: how long a closed case is kept)
     timers: tuple[Timer, ...] = ()
     fired: frozenset[str] = frozenset()
     applied: tuple[str, ...] = ()

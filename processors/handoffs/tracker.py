@@ -32,6 +32,7 @@ from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.notifications import readdressed
 from processors.handoffs.outputs import ACKNOWLEDGED, CREATED, LIFECYCLE, STATUS_CHANGED, Emitter, Output
+from processors.handoffs.retention import Pruner, Retention, is_tombstone
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
@@ -66,7 +67,7 @@ class HandoffTracker:
         dead_letters: DeadLetters, destinations: Destinations, *, index: DueIndex | None = None,
         metrics: HandoffMetrics | None = None, batch_size: int = 500,
         owned_partitions: Callable[[], Iterable[int]] = tuple, directory: CustomerDirectory | None = None,
-        gate: TickGate | None = None, announced: AnnouncedCreations | None = None,
+        gate: TickGate | None = None, announced: AnnouncedCreations | None = None, retention: Retention | None = None,
     ) -> None:
         self.policy, self.emitter, self.store = policy, emitter, store
         self.publisher, self.dead_letters, self.destinations = publisher, dead_letters, destinations
@@ -77,6 +78,7 @@ class HandoffTracker:
         self.directory = directory  # None: customers are not followed (tier from the event only)
         self.announced = announced  # a rebuild without a directory: the customer views announced at creation
         self.customer_index = CustomerIndex()
+        self.pruner = Pruner(retention) if retention is not None else None  # None: closed cases are kept for ever
         self.gate = gate if gate is not None else TickGate(MAX_DEFER_S)  # the order of ticks and records
         self._directory_seen: dict[int, int] = {}  # partition -> directory version followed
         self._customer_checks: dict[int, dict[str, None]] = {}  # partition -> handoff ids still to check
@@ -94,6 +96,8 @@ class HandoffTracker:
                                                                 "not_lifecycle"))
             return "illegal"
         handoff_id = event.value["handoff_id"]
+        if self.pruner is not None and (outcome := await self._retention(event, record)) is not None:
+            return outcome
         state = self._load(handoff_id)
         views = self.directory if self.directory is not None else self.announced
         ctx = Context(self.policy, self.emitter, record.partition, views)
@@ -131,6 +135,39 @@ class HandoffTracker:
         await self.dead_letters.write(record, reason=error.reason, error_type=f"{REFUSED_AS}{error.code}",
                                       correlation_id=correlation)
         self.metrics.illegal(error.code, orphan_ack=event.schema == ACKNOWLEDGED and error.code == "unknown_handoff")
+
+    async def _retention(self, event: Event, record: RawRecord) -> str | None:
+        """The event-time retention of closed cases (``retention``): sweep the record's partition when its clock
+        enters a new interval; then a record for a pruned case is a duplicate (it occurred before the close) or
+        refused, and a creation older than any tombstone kept is refused. None: apply the record as usual."""
+        assert self.pruner is not None
+        partition, at_us = record.partition, record_us(event)
+        if (sweep_at := self.pruner.read(partition, at_us)) is not None:
+            self._sweep(partition, sweep_at)
+        row = self.store.get(event.value["handoff_id"])
+        if is_tombstone(row):
+            if at_us <= row["closed_at_us"]:
+                return "duplicate"
+            error = IllegalTransition("the handoff was closed and its state pruned after the retention of closed "
+                                      "cases; it cannot change any more", "pruned")
+        elif row is None and event.schema == CREATED and self.pruner.too_late(partition, at_us):
+            error = IllegalTransition("HandoffCreated older than the tombstones of pruned handoffs are kept: it may "
+                                      "re-create a case long closed", "late_creation")
+        else:
+            return None
+        await self._refuse(record, event, error)
+        return "illegal"
+
+    def _sweep(self, partition: int | None, at_us: int) -> None:
+        assert self.pruner is not None
+        sweep = self.pruner.sweep(list(self.store.items()), partition, at_us)
+        for key, row in sweep.write.items():
+            self.store[key] = row
+            self.customer_index.update(key, {} if is_tombstone(row) else row)
+        for key in sweep.delete:
+            del self.store[key]
+            self.customer_index.update(key, {})
+        self.metrics.pruned(sweep.closed, sweep.expired)
 
     # --- clock ticks ------------------------------------------------------------------------------
 
@@ -281,7 +318,7 @@ class HandoffTracker:
 
     def _load(self, handoff_id: str) -> HandoffState | None:
         raw = self.store.get(handoff_id)
-        return HandoffState.from_dict(raw) if raw else None
+        return HandoffState.from_dict(raw) if raw and not is_tombstone(raw) else None
 
     def _save(self, state: HandoffState) -> None:
         data = state.to_dict()

@@ -265,13 +265,13 @@ def _closed(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
         raise IllegalTransition("the handoff is already closed", "not_open")
     if state.is_open and value["close_reason"] not in ("WITHDRAWN", "DUPLICATE", "AUTO_CLOSED"):
         raise IllegalTransition(f"cannot close an unresolved handoff as {value['close_reason']}", "not_resolved")
-    return _Change(state.with_(status=Status.CLOSED, paused_at_us=None, timers=()))
+    return _Change(state.with_(status=Status.CLOSED, paused_at_us=None, timers=(), closed_at_us=at))
 
 
 def _reopened(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
     if state.is_open:
         raise IllegalTransition("only a resolved or closed handoff can be reopened", "not_resolved")
-    state = state.with_(cycle=state.cycle + 1, tier=0, resolved_at_us=None, resolved_by=None,
+    state = state.with_(cycle=state.cycle + 1, tier=0, resolved_at_us=None, resolved_by=None, closed_at_us=None,
                         status=Status.IN_PROGRESS if state.owner else Status.ROUTED)
     hours = ctx.policy.resolve_within_hours(state.case_type, state.service_tier)
     return _Change(deadlines.start_resolution_clock(ctx.policy, state, at, hours))

@@ -48,6 +48,7 @@ from processors import readiness
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
+from processors.kpis.retention import WindowsKept
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial, partition_of
 from processors.kpis.web import register_views
 from processors.kpis.windows import WindowKey
@@ -107,6 +108,12 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                     kpis.source_system,
                     clock.now)
     kpi_metrics = metrics.KpiMetrics(kpis)
+    kept = WindowsKept(kpis.windows_kept_us)
+    partials_count = KPI_PARTIALS.partition_count(topics)
+
+    def owned_by(partition: int) -> Callable[[str], bool]:
+        """Window keys of one partials partition (a table write goes to the changelog of the record's partition)."""
+        return lambda key: partition_of(key, partials_count) == partition
 
     # Every input of the count agent but the ticks: a tick closes windows only once they were read up to it.
     ticker = Ticker(app, ticks_topic, partition_count, clock, kpis.tick_tolerance_s, inputs=(*sources, merges_topic))
@@ -185,6 +192,9 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                 except ValueError as error:
                     await dead_letters.write(record, reason=str(error), error_type="BadPartial")
                     continue
+                p = record.partition or 0
+                if kept.expired(rollup.store, key, partial, p, owned_by(p)):
+                    continue  # a stale copy for a window no longer kept (``retention``)
                 rolled = rollup.receive(key, partial)
                 if rolled is None:
                     continue
@@ -194,8 +204,6 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
                 rollup.save(key, rolled)
 
     ticker.publish_every(kpis.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
-
-    partials_count = KPI_PARTIALS.partition_count(topics)
 
     def owned_windows() -> dict[str, dict[str, int]]:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bus.config import load_component_settings
 from bus.tick_gate import MAX_DEFER_S
+from bus.topics import DAY_MS, KPI_PARTIALS
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_KPIS__"
 
@@ -40,6 +41,22 @@ class KpisSettings(BaseModel):
                                     "inputs published before the tick to be read (bus.tick_gate); then it runs.")
     source_system: str = Field("omnibus-kpis", description="envelope.source_system of the aggregates it emits.")
     web_port: int | None = Field(None, ge=0, le=65535, description="HTTP port of /kpis; None disables it.")
+    windows_kept_days: float = Field(40.0, gt=0, description="Event time (the processor's closed-through clock), "
+                                     "days, a window is kept after its end and answered by GET /kpis; older ones: "
+                                     "omnibus report kpis (kpi.aggregates.v1, 400 days). At least horizon_days plus "
+                                     "the retention of kpi.partials.v1 (10 days).")
+
+    @model_validator(mode="after")
+    def _kept_past_replays(self) -> KpisSettings:
+        least = self.horizon_days + KPI_PARTIALS.retention_ms / DAY_MS
+        if self.windows_kept_days < least:
+            raise ValueError(f"windows_kept_days must be at least horizon_days + the retention of kpi.partials.v1 "
+                             f"({least:g} days): a replayed partial would find its window pruned")
+        return self
+
+    @property
+    def windows_kept_us(self) -> int:
+        return int(self.windows_kept_days * 86_400 * 1_000_000)
 
     def threshold_ms(self, site: str | None, stamped_ms: int | None) -> int | None:
         seconds = self.service_level_threshold_s.get(site or "", self.default_service_level_threshold_s)

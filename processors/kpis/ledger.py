@@ -42,6 +42,7 @@ class Change:
     writes: dict[str, Any] = field(default_factory=dict)  # table key -> new value (None: delete)
     windows: dict[str, dict[str, int]] = field(default_factory=dict)  # window key -> counts of this partition
     seq: int = 0
+    through: int = 0  # the partition's closed-through instant (µs) when the change was made: the rollup's clock
     moves: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (survivor id, move) for kpi.merges.v1
 
     @property
@@ -50,7 +51,8 @@ class Change:
 
     def partials(self) -> list[tuple[str, dict[str, Any]]]:
         """(window key, partial) to publish on the partials topic, one per window this change touched."""
-        return [(key, {"p": self.partition, "seq": self.seq, "counts": counts})
+        clock = {"through": self.through} if self.through else {}
+        return [(key, {"p": self.partition, "seq": self.seq, "counts": counts, **clock})
                 for key, counts in sorted(self.windows.items())]
 
 
@@ -132,8 +134,8 @@ class KpiLedger:
               moved_from: str | None = None) -> Change:
         """The change one decoded record makes; ``key`` is the record's key (the customer id on customer contacts),
         ``moved_from`` the customer a contact a split moved left (its ``bus.topics.MOVED_FROM_HEADER``)."""
-        change = Change(partition)
         closed = self.closed_through(partition)
+        change = Change(partition, through=closed)
         floor = self.floor_of(closed)
         if floor and rules.occurred_us(event) < floor:
             self.too_late += 1
@@ -150,8 +152,8 @@ class KpiLedger:
     def move(self, customer: str, move: dict[str, Any], partition: int) -> Change:
         """A record of ``kpi.merges.v1`` for ``customer``: contacts of a merged customer arriving at its survivor,
         and contacts a split moved away from it (``released``)."""
-        change = Change(partition)
         closed = self.closed_through(partition)
+        change = Change(partition, through=closed)
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
         released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
         self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed), released)
@@ -258,6 +260,7 @@ class KpiLedger:
         if closed <= self.closed_through(partition):
             return change
         change.writes[f"clock|{partition}"] = closed
+        change.through = closed
         floor = self.floor_of(closed)
         counters = f"w|{partition}|"
         for entity_key, raw in list(self.store.items()):

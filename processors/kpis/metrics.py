@@ -28,6 +28,9 @@ KPI_OPEN_HANDOFFS = Gauge("omnibus_kpi_open_handoffs", "Handoffs open at the end
                           ["channel", "site", AGE_BAND_LABEL])
 TOO_LATE = Counter("omnibus_kpi_too_late_events_total", "Events older than the horizon, not counted.")
 AGGREGATES = Counter("omnibus_kpi_aggregates_published_total", "KpiAggregate records published.", ["period"])
+PRUNED = Counter("omnibus_kpi_pruned_total", "Windows the rollup's table no longer keeps (retention.py): "
+                 "reason=expired (swept), late (a stale partial for a window already swept, dropped).",
+                 ["table", "reason"])
 REJECTED = Counter("omnibus_kpi_rejected_records_total", "Records the KPI rules could not apply (dead-lettered).",
                    ["topic_kind"])
 

@@ -1,4 +1,5 @@
-"""``GET /kpis``: the aggregates this worker holds, as JSON.
+"""``GET /kpis``: the aggregates this worker holds, as JSON: windows ended within ``windows_kept_days`` of event time
+(``retention``; older ones: ``omnibus report kpis``).
 
 Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 instants; windows starting in
 ``[from, to)``), ``channel`` (``omnibus.common.Channel``), ``site``; other values of these are answered 400.

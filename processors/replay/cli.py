@@ -121,7 +121,8 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
                                raw=[changelog(), HANDOFF_TICKS])
     ticks = [r for r in state.records if r.topic == HANDOFF_TICKS.name(settings.topics)]
     started = time.monotonic()
-    rebuilt, applied = rebuild(inputs.records, policy, handoffs.source_system, last_tick(ticks) or now_us())
+    rebuilt, applied = rebuild(inputs.records, policy, handoffs.source_system, last_tick(ticks) or now_us(),
+                               handoffs.retention)
     seconds = time.monotonic() - started
     current = running(r for r in state.records if r.topic == changelog().name(settings.topics))
     return Rebuilt("handoff", rebuilt, current, applied, seconds)

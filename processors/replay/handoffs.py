@@ -25,9 +25,11 @@ from processors.handoffs.agent import APP_NAME, TABLE_NAME
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customers import AnnouncedCreations
 from processors.handoffs.outputs import Emitter
+from processors.handoffs.retention import Retention
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
 
+DEFAULT_RETENTION = Retention()  # the settings' defaults; the CLIs pass HandoffsSettings.retention
 COMPARED = ("status", "team", "owner", "tier", "cycle", "acknowledged", "deadline_us", "resolved_at_us", "route",
             "resends", "fired")
 
@@ -50,11 +52,12 @@ def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, A
     return {name: state.get(name) for name in fields}
 
 
-async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int
-                         ) -> tuple[dict[str, Any], int]:
+async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+                         retention: Retention | None = DEFAULT_RETENTION) -> tuple[dict[str, Any], int]:
     """(handoff id -> the rebuilt state's ``to_dict``, records applied): the running loop's own ``HandoffTracker``
     without a directory; the customers and tiers it decides from are the ones the tracker announced
-    (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules."""
+    (``AnnouncedCreations`` at creation, ``HandoffTracker.replay_announcement`` after), put through the same rules;
+    closed cases pruned by the same event-time ``retention`` (the settings' defaults) as the running tracker."""
     store: dict[str, Any] = {}
     nowhere = _Nowhere()
     records = list(records)
@@ -64,7 +67,7 @@ async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, sou
         if event is not None and (event.value.get("envelope") or {}).get("source_system") == source_system:
             announced.read(event)
     tracker = HandoffTracker(policy, Emitter(source_system, SystemClock()), store, nowhere, nowhere,
-                             Destinations("-", "-"), announced=announced)
+                             Destinations("-", "-"), announced=announced, retention=retention)
     partitions: set[int] = set()
     applied = 0
     for record in records:
@@ -86,16 +89,17 @@ async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, sou
     return {key: state for key, state in store.items() if state}, applied
 
 
-async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
-        dict[str, Any], int]:
-    states, applied = await rebuild_states(records, policy, source_system, now_us)
+async def _rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+                   retention: Retention | None) -> tuple[dict[str, Any], int]:
+    states, applied = await rebuild_states(records, policy, source_system, now_us, retention)
     return {key: view(state) for key, state in states.items()}, applied
 
 
-def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int) -> tuple[
-        dict[str, Any], int]:
-    """(handoff id -> compared fields, records applied)."""
-    return asyncio.run(_rebuild(records, policy, source_system, now_us))
+def rebuild(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,
+            retention: Retention | None = DEFAULT_RETENTION) -> tuple[dict[str, Any], int]:
+    """(handoff id -> compared fields, records applied); ``retention``: the running tracker's
+    (``HandoffsSettings.retention``)."""
+    return asyncio.run(_rebuild(records, policy, source_system, now_us, retention))
 
 
 def running(records: Iterable[Replayed], fields: Sequence[str] = COMPARED) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def _handoffs(settings: OmnibusSettings, records: list[Replayed], policy: Handof
         policy = load_policy(policy or handoffs.policy_file)
     inputs = _of(records, settings, HANDOFF_EVENTS)
     rebuilt, _ = rebuild(inputs, policy, handoffs.source_system, last_tick(_of(records, settings, HANDOFF_TICKS))
-                         or now_us())
+                         or now_us(), handoffs.retention)
     changes = _of(records, settings, changelog())
     table = running(changes)
     check_handoffs(inputs, handoffs.source_system, rebuilt, table, dead_lettered, report)

@@ -12,11 +12,19 @@ In-process, no broker, synthetic event time (one day after another; the wall clo
 2. Handoffs (``CustomerDirectory``): every day ``--contacts`` handoffs placed, each opened during a contact,
    one in ten of those contacts moved. Entries of the placement maps and their memory (tracemalloc) at the end.
    Baseline (same run): no retention.
+3. Handoff table (``HandoffTracker`` on a dict): for ``--handoff-days`` days, ``--handoffs`` a day created, resolved
+   an hour later and closed the next day. Rows at the end (whole states / tombstones) and their JSON size (what the
+   changelog and a restore carry). Baseline: no retention (every state ever).
+4. KPI windows (stage two, ``Rollup`` with ``WindowsKept``): every day the hourly and daily windows of 4 channels x
+   3 sites, one partial each carrying stage one's clock. Windows at the end and their JSON size. Baseline: no
+   retention.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import platform
 import time
@@ -25,10 +33,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bus.clock import ManualClock
 from bus.config import TopicSettings
 from bus.serde import Event
 from processors.handoffs.directory import CustomerDirectory, Placement
+from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.outputs import CREATED
+from processors.handoffs.outputs import Emitter as HandoffEmitter
+from processors.handoffs.retention import Retention, is_tombstone
+from processors.handoffs.tracker import Destinations, HandoffTracker
+from processors.kpis.config import KpisSettings
+from processors.kpis.retention import WindowsKept
+from processors.kpis.rollup import Rollup
+from processors.kpis.windows import DAY_US, HOUR_US, Granularity, WindowKey, to_micros
 from processors.offers.answers import RESPONDED
 from processors.offers.campaigns import defined
 from processors.offers.config import OffersSettings
@@ -36,6 +53,7 @@ from processors.offers.engine import OfferEngine
 from processors.offers.outputs import Batch, Emitter
 from processors.offers.retention import CLOCK_KEY
 from processors.offers.store import Stores
+from tests.processors.handoffs import factories as handoff_events
 from tests.processors.offers.factories import T0, envelope, ident, offer
 
 YEARS = 100 * 365 * 86400  # a retention longer than any run: what the processors kept before
@@ -106,11 +124,68 @@ def handoffs_run(days: int, contacts: int, retention_ms: int | None) -> dict[str
             "contact_moved": len(d._contact_moved), "bytes": size}  # noqa: SLF001
 
 
+class _Nowhere:
+    async def publish_many(self, items: Any) -> list:
+        return []
+
+    async def write(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+def handoff_table_run(days: int, per_day: int, retention: Retention | None) -> dict[str, Any]:
+    nowhere = _Nowhere()
+    store: dict[str, Any] = {}
+    tracker = HandoffTracker(HandoffPolicy(), HandoffEmitter("omnibus-handoffs", ManualClock(T0)), store, nowhere,
+                             nowhere, Destinations("events", "notifications"), retention=retention)
+    record = handoff_events.record()
+    hour = timedelta(hours=1)
+
+    async def feed() -> None:
+        for day in range(days):
+            for i in range(per_day):
+                at, handoff_id = T0 + timedelta(days=day, seconds=i), f"h-{day}-{i}"
+                for event in (handoff_events.created(handoff_id, at), handoff_events.resolved(handoff_id, at + hour),
+                              handoff_events.closed(handoff_id, at + 24 * hour)):
+                    await tracker.handle(event, record)
+
+    started = time.perf_counter()
+    asyncio.run(feed())
+    seconds = time.perf_counter() - started
+    tombstones = sum(1 for row in store.values() if is_tombstone(row))
+    return {"states": len(store) - tombstones, "tombstones": tombstones,
+            "bytes": len(json.dumps(store, separators=(",", ":"))), "us_per_event": seconds / (days * per_day * 3) * 1e6}
+
+
+CHANNELS, SITES = ("CALL_CENTER", "WEB", "BRANCH", "BACK_OFFICE"), ("paris", "lyon", "lille")
+
+
+def kpi_windows_run(days: int, kept_us: int | None) -> dict[str, Any]:
+    rollup = Rollup({}, "omnibus-kpis", lambda: T0)
+    kept = WindowsKept(kept_us) if kept_us is not None else None
+    start = to_micros(T0) - to_micros(T0) % DAY_US
+    seq = 0
+    for day in range(days):
+        day_us = start + day * DAY_US
+        keys = [WindowKey(Granularity.DAY, day_us, c, s).text() for c in CHANNELS for s in SITES]
+        keys += [WindowKey(Granularity.HOUR, day_us + h * HOUR_US, c, s).text()
+                 for h in range(24) for c in CHANNELS for s in SITES]
+        for key in keys:
+            seq += 1
+            partial = {"p": 0, "seq": seq, "counts": {"contacts": 3, "interactions": 4}, "through": day_us + DAY_US}
+            if kept is not None and kept.expired(rollup.store, key, partial, 0, lambda k: True):
+                continue
+            if (rolled := rollup.receive(key, partial)) is not None:
+                rollup.save(key, rolled)
+    return {"windows": len(rollup.store), "bytes": len(json.dumps(rollup.store, separators=(",", ":")))}
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--contacts", type=int, default=200, help="answerable contacts (and handoffs) per day")
     parser.add_argument("--lost", type=int, default=20, help="offer answers per day identity never places")
+    parser.add_argument("--handoff-days", type=int, default=730, help="days of the handoff table run")
+    parser.add_argument("--handoffs", type=int, default=20, help="handoffs created (and closed) per day")
     parser.add_argument("--output", type=Path, default=None)
     return parser.parse_args(argv)
 
@@ -121,11 +196,13 @@ def run(args: argparse.Namespace) -> str:
     handoffs_default = 7 * 86_400_000
     kept, grown = handoffs_run(args.days, args.contacts, handoffs_default), handoffs_run(args.days, args.contacts,
                                                                                           None)
+    table, table_all = (handoff_table_run(args.handoff_days, args.handoffs, r) for r in (Retention(), None))
+    windows, windows_all = (kpi_windows_run(args.days, k) for k in (KpisSettings().windows_kept_us, None))
     load = os.getloadavg()
     at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Run: `.venv/bin/python -m tests.bench.state_growth --days {args.days} --contacts {args.contacts} "
-        f"--lost {args.lost}` on {at}; Python {platform.python_version()}, load average {load[0]:.2f}. "
+        f"--lost {args.lost} --handoff-days {args.handoff_days} --handoffs {args.handoffs}` on {at}; Python {platform.python_version()}, load average {load[0]:.2f}. "
         "In process, synthetic event time.", "",
         "| measure | with retention | baseline: none (before) |", "|---|---:|---:|",
         f"| offers `pending` keys / events | {bounded['pending_keys']:,} / {bounded['pending_events']:,} | "
@@ -137,6 +214,12 @@ def run(args: argparse.Namespace) -> str:
         f"{kept['opened']:,} / {kept['contact_moved']:,} | {grown['placed']:,} / {grown['origin']:,} / "
         f"{grown['opened']:,} / {grown['contact_moved']:,} |",
         f"| handoffs directory memory (tracemalloc) | {kept['bytes'] / 1e6:.1f} MB | {grown['bytes'] / 1e6:.1f} MB |",
+        f"| handoff table after {args.handoff_days} days: whole states / tombstones | {table['states']:,} / "
+        f"{table['tombstones']:,} | {table_all['states']:,} / {table_all['tombstones']:,} |",
+        f"| handoff table JSON size | {table['bytes'] / 1e6:.1f} MB | {table_all['bytes'] / 1e6:.1f} MB |",
+        f"| handoff tracker time per record | {table['us_per_event']:.0f} µs | {table_all['us_per_event']:.0f} µs |",
+        f"| KPI rollup windows | {windows['windows']:,} | {windows_all['windows']:,} |",
+        f"| KPI rollup windows JSON size | {windows['bytes'] / 1e6:.1f} MB | {windows_all['bytes'] / 1e6:.1f} MB |",
         "",
     ]
     text = "\n".join(lines)
