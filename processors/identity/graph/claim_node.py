@@ -100,6 +100,8 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return  # an earlier event visited since: its customer claims (or holds) it
     if not state.owner or state.owner == message.customer:
         return
+    if message.recycled:
+        state.recycled = since is not None
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
     if recalls(state.recent, token):
         # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version

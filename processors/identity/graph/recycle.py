@@ -20,8 +20,13 @@ later instant is the better evidence of whose it is now. The rule, order-indepen
   claim does any longer. The giver keeps the contacts from before the closure (its history, ``hand_over``'s ``since``);
   those after it follow.
 
+A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
+``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
+also its ``first_rank`` (an ordinary claim).
+
 Left: a closure is not undone by a later ``AccountOpened`` of the same account (a reopened contract); a record's
-account is read from the event's ``ACCOUNT`` identifiers (an IBAN beside the contract number counts as one).
+account is read from the event's ``ACCOUNT`` identifiers (an IBAN beside the contract number counts as one); the
+claimant is the account's customer (a joint account's: its keeper, not the holder the record names).
 """
 
 from __future__ import annotations
@@ -128,13 +133,17 @@ def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
 
 
 def _recycle(ctx: Node) -> None:
-    """Ask the record that holds the identifier to claim it: a recycled one; or the earliest, where it is also the
-    earliest event that ranked it (``first_rank``), so that a recycle a record that arrived late undid moves back."""
-    holder = holder_record(ctx.state)
+    """Ask the record that holds the identifier to claim it: a recycled one; or, where a recycle moved it
+    (``recycled``) and a record that arrived late undid it, the earliest, if it is also the earliest event that ranked
+    it (``first_rank``): it moves back."""
+    state = ctx.state
+    holder = holder_record(state)
     if holder is None:
         return
     gift, since = holder
-    if since is not None or ctx.state.first_rank == gift.rank:
+    if since is not None:
+        state.recycled = True
+    if since is not None or (state.recycled and state.first_rank == gift.rank):
         ctx.send(gift.accounts[0], Recycle(ctx.key, gift.rank, gift.event_id))
 
 

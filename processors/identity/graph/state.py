@@ -125,6 +125,7 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     gave: list[str] = []
     records: list[RecordGift] = []
     closures: list[tuple[str, int]] = []
+    recycled: bool = False  # a recycled record held it since its last move (``recycle.py``): a late record may undo it
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
