@@ -160,7 +160,8 @@ def release_command(
     region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
                                "when not the deployment's default."),
 ) -> None:
-    """Release an identifier from its customer (a recycled phone number, a closed e-mail): the next event that carries
+    """Release an identifier from its customer (a number ported out or ceased on an open account, a closed e-mail; one
+    billing recycles after closing the contract moves by itself, ``graph/recycle.py``): the next event that carries
     it makes or joins the customer its other identifiers lead to; the old customer keeps its history. Of a customer
     that does not hold it, but that its screen pop names among its users (a keypad typo's call): that customer is no
     longer one of them (``graph/release.py``, ``on_disown``); the holder keeps it."""

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import handoff_moves, moved_off, split_contacts, versions
+from processors.identity.graph import handoff_moves, moved_off, recycle, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -90,10 +90,18 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     if state.reserved_by:
         ctx.defer(message)  # a saga's reservation or another move: decide once it ends
         return
-    if state.first_rank is None or message.rank > state.first_rank:
+    holder = recycle.holder_record(state)  # a system of record gave it to another after a closure (tester24 F14)
+    since = holder[1] if holder is not None else None
+    if message.recycled and (holder is None or holder[0].rank != message.rank):
+        return  # a record or a closure came since: the holder they say claims
+    if not message.recycled and since is not None:
+        return  # recycled: the records decide whose it is (recycle.py), not the earliest event
+    if since is None and (state.first_rank is None or message.rank > state.first_rank):
         return  # an earlier event visited since: its customer claims (or holds) it
     if not state.owner or state.owner == message.customer:
         return
+    if message.recycled:
+        state.recycled = since is not None
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
     if recalls(state.recent, token):
         # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version
@@ -103,7 +111,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token, message.traits))
+                               message.attempt, token, message.traits, since))
 
 
 def _all_told(ctx: Node) -> bool:
@@ -128,7 +136,7 @@ def on_give(ctx: Node, message: Give) -> None:
         # Its node is behind (an assignment or an eviction is on its way to it): release, and claim again.
         ctx.send(key, Release(message.token))
         ctx.send(key, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt + 1,
-                            message.traits))
+                            message.traits, message.since is not None))
         return
     split = message.customer in state.do_not_merge and message.customer not in state.rejected
     if message.customer == ctx.key or message.customer in state.aliases or split:
@@ -138,7 +146,8 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
-    if len(state.members) == 1 and (not _all_told(ctx) or not another_person(ctx, message.traits)):
+    if message.since is None and len(state.members) == 1 and (
+            not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events
         # met that event's customer through it and were applied there: so this customer merges into the
@@ -166,7 +175,8 @@ def on_give(ctx: Node, message: Give) -> None:
     # Its contacts that carried none of what this customer keeps (a page view applied while this customer held the
     # anonymous id) follow it, as they follow an operator's split (split_contacts.py); not one that told its person
     # (a housemate's call with her IVR traits): the matcher placed it by them.
-    contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True)
+    # (Recycled: the contacts before the closure stay, the previous holder's history.)
+    contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True, since=message.since)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,

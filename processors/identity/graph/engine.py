@@ -23,6 +23,7 @@ from processors.identity.graph import (
     late_owner,
     move_contact,
     rank_node,
+    recycle,
     release,
     seek,
     versions,
@@ -37,7 +38,7 @@ from processors.identity.graph.context import (
 )
 from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.messages.base import EventRef
-from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -109,6 +110,10 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             versions.on_placed(ctx, message)
         case AwaitOwner():
             late_owner.on_await_owner(ctx, message)
+        case Closed():
+            recycle.on_closed(ctx, message)
+        case Recycle():
+            recycle.on_recycle(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 

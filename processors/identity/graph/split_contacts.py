@@ -269,14 +269,15 @@ def add(ctx: Ctx[CustomerState], record: ContactRecord) -> None:
     state.contact_index[channel] = _replace(ctx, old, latest([*_stored(ctx, old), record], limit))[channel]
 
 
-def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
-              untold_only: bool = False) -> tuple[list[ContactRecord], bytes | None]:
+def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str], untold_only: bool = False,
+              since: int | None = None) -> tuple[list[ContactRecord], bytes | None]:
     """At the source of a split (or the giver of a claim) moving ``moved`` (already taken off its members): the records
     of the contacts that follow, and the part of its profile that follows (theirs, and the products and handoffs that
     came through moved identifiers only: ``ProfileBook.split``), encoded; both taken off this customer.
     ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them), and
     so does every name observation (``ProfileSection.personal``: tester12 S1, a housemate's IVR name followed the
-    family phone to its keeper)."""
+    family phone to its keeper). ``since`` (epoch µs; a recycled number's claim, ``recycle.py``): a contact before it
+    stays."""
     state, book = ctx.state, ctx.graph.book
     records_now = kept(ctx)
     moved = list(moved)
@@ -285,7 +286,7 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str],
 
     def follow(chosen: list[ContactRecord]) -> list[ContactRecord]:
         return [record for record in leaving(chosen, moved, held, None if untold_only else ctx.policy.plan_order)
-                if not (untold_only and record.told)]
+                if not (untold_only and record.told) and (since is None or record.at >= since)]
 
     going = follow(contacts)
     if untold_only and going:  # nor one whose later version told its person (``versions.told``)

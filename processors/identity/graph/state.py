@@ -40,6 +40,15 @@ class CallerTraits(msgspec.Struct, array_like=True, frozen=True):
     traits: Summary
 
 
+class RecordGift(msgspec.Struct, array_like=True, frozen=True):
+    """A system of record's event (``event_id``) that gave an identifier the holder of ``accounts`` (its ``ACCOUNT``
+    keys), ranked ``rank`` on it (``limits.key_rank``): who holds a recycled number (``recycle.py``)."""
+
+    rank: int
+    accounts: list[str]
+    event_id: str
+
+
 class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     """An identifier node's part in attributing a housemate's call (issue #8). ``traits``: IVR traits left here, the
     latest ``contact_join.MAX_CALLER_TRAITS`` by event time; ``awaiting``: contacts' visits waiting for theirs (at
@@ -108,6 +117,15 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # customer)`` pairs, at most ``late_owner.MAX_AWAITING`` (the latest); each moves to its first owner
     # (``late_owner.py``).
     awaiting_owner: list[tuple[str, str]] = []
+    # Recycling by a system of record (``recycle.py``). An account's node: its closure's instant (epoch µs, the
+    # earliest ``AccountClosed``) and the identifiers its records gave (at most ``recycle.MAX_GAVE``, sorted). An
+    # identifier's: the records that gave it (by rank, at most ``recycle.MAX_RECORDS``) and the closures of their
+    # accounts (``(account, instant)``, sorted).
+    closed_at: int | None = None
+    gave: list[str] = []
+    records: list[RecordGift] = []
+    closures: list[tuple[str, int]] = []
+    recycled: bool = False  # a recycled record held it since its last move (``recycle.py``): a late record may undo it
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

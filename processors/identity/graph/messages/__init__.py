@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
 from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
-from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -53,7 +53,7 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
-              | steps.AwaitOwner | commands.Disown)
+              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle)
 
 
 def kind(message: Message) -> str:
@@ -63,8 +63,8 @@ def kind(message: Message) -> str:
 
 
 __all__ = [
-    "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "ContactRecord", "Create", "Disown",
-    "EventRef", "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer",
-    "OfferResult", "Placed", "PlacedContact", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish",
-    "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
+    "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note",
+    "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release", "ReleaseIdentifier",
+    "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
 ]

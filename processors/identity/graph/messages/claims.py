@@ -17,6 +17,9 @@ class Claim(Message, tag="claim", frozen=True):
     channel: str
     attempt: int = 0
     traits: Summary | None = None  # the claimant's trait summary: a giver that is another person stays (seek.py)
+    # A system of record gave it to ``customer``'s account after the earlier holder's account closed (``recycle.py``):
+    # the claim moves it whatever the ranks.
+    recycled: bool = False
 
 
 class Give(Message, tag="give", frozen=True):
@@ -30,6 +33,8 @@ class Give(Message, tag="give", frozen=True):
     attempt: int
     token: str
     traits: Summary | None = None  # the claimant's trait summary (``Claim.traits``)
+    # A recycled claim's (``Claim.recycled``): the closure's instant (epoch µs); the giver keeps the contacts before it.
+    since: int | None = None
 
 
 class Adopt(Message, tag="adopt", frozen=True):
@@ -51,3 +56,19 @@ class Adopt(Message, tag="adopt", frozen=True):
     # The giver's notes of the contacts an operator moved off it (``moved_off.by_hand``): a later event of such a
     # contact that reaches the claimant through ``identifier`` follows the move, as it does at the giver.
     moved_off: dict[str, MovedTo] = {}
+
+
+class Closed(Message, tag="closed", frozen=True):
+    """To an identifier a record of ``account`` gave: that account closed at ``at`` (epoch µs; ``recycle.py``)."""
+
+    account: str
+    at: int
+
+
+class Recycle(Message, tag="recycle", frozen=True):
+    """To the account of the record (event ``event_id``, rank ``rank`` on ``identifier``) that holds ``identifier``
+    after an earlier holder's account closed: its owner claims it (``recycle.py``)."""
+
+    identifier: str
+    rank: int
+    event_id: str

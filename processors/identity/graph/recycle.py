@@ -1,0 +1,158 @@
+"""A system of record recycles an identifier: a closed account's number given to a later, active holder (tester24 F14).
+
+Telecoms give a churned subscriber's mobile number to a new one after a quarantine (e-mail providers recycle
+addresses likewise). The earliest record that gave a phone or an e-mail (``key_rank``'s band of a record's identifiers)
+keeps it against every later record (a joint account's second holder, a family plan's lines); but once the account
+of that record is closed (billing's ``AccountClosed``), a record of another account that gives the identifier at a
+later instant is the better evidence of whose it is now. The rule, order-independent:
+
+* an account's node (``ACCOUNT:...``) keeps its closure's instant (``IdentifierState.closed_at``) and the identifiers
+  its records gave (``gave``: keys of types a record does not give its holder, ``rules.RECORD_KINDS`` aside, that
+  customers claim, ``limits.claimable``); it tells each of them the closure (``Closed``), at the closure's visit or at
+  a record's visit after it;
+* such an identifier's node keeps the records that gave it (``records``: rank, their accounts, event id; by rank) and
+  the closures of those accounts (``closures``). ``holder_record`` reads who holds it by the records: the earliest,
+  unless its account closed and a record of another account that gave it only after that instant did (a newer
+  assignment: an account that gave it before the closure too, a family plan's line, held it alongside and takes
+  nothing): then that one (and so on along a chain of recycles);
+* when that is not the earliest record, the node asks the account of that record (``Recycle``) to claim it for its
+  owner (``Claim`` with ``recycled``): the claim moves it whatever the ranks (``claim_node.on_claim``), and no other
+  claim does any longer. The giver keeps the contacts from before the closure (its history, ``hand_over``'s ``since``);
+  those after it follow.
+
+A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
+``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
+also its ``first_rank`` (an ordinary claim).
+
+Left: a closure is not undone by a later ``AccountOpened`` of the same account (a reopened contract); a record's
+account is read from the event's ``ACCOUNT`` identifiers (an IBAN beside the contract number counts as one); the
+claimant is the account's customer (a joint account's: its keeper, not the holder the record names).
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import Claim, Closed, Recycle
+from processors.identity.graph.state import IdentifierState, RecordGift
+from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
+from processors.profile.sections.products import NS
+
+Node = Ctx[IdentifierState]
+
+ACCOUNT = "ACCOUNT"
+CLOSURE = f"{NS}AccountClosed"
+MAX_GAVE = 8  # identifiers an account's records gave, kept on its node (a contract's numbers over its life)
+MAX_RECORDS = 8  # records that gave one identifier, kept on its node (the earliest and the latest)
+BANDS = ~(LATE_BAND | LATE_BAND << 1)  # ``limits.key_rank``'s band bits off: the event's own rank
+
+
+def rank_time(rank: int) -> int:
+    """The instant (epoch µs) of a rank (``limits.event_rank``, band bits ignored)."""
+    return (rank & BANDS) >> HASH_BITS
+
+
+def recyclable(ctx: Node, key: str) -> bool:
+    """Whether a record's ``key`` is one it may give a later holder: claimed between customers, not a record key."""
+    return kind_of(key) not in RECORD_KINDS and claimable(ctx.policy, key)
+
+
+def closes(saga: Saga) -> bool:
+    return saga.channel == RECORD_CHANNEL and saga.event is not None and saga.event.schema == CLOSURE
+
+
+def on_record_visit(ctx: Node, saga: Saga) -> None:
+    """A system of record's event visits this node: note what it says for recycling (see the module)."""
+    if saga.channel != RECORD_CHANNEL or saga.proposal:
+        return
+    state = ctx.state
+    if kind_of(ctx.key) == ACCOUNT:
+        at = saga.occurred_micros
+        if closes(saga):
+            if state.closed_at is None or at < state.closed_at:
+                state.closed_at = at
+            told = state.gave
+        else:
+            given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
+            state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
+            told = given
+        if state.closed_at is not None:
+            for key in told:
+                ctx.send(key, Closed(ctx.key, state.closed_at))
+        return
+    accounts = sorted(key for key in saga.ids if kind_of(key) == ACCOUNT)
+    if closes(saga) or not accounts or not recyclable(ctx, ctx.key):
+        return
+    gift = RecordGift(saga_key_rank(saga, ctx.key), accounts, saga.event_id)
+    if gift in state.records:
+        return
+    records = sorted([*state.records, gift], key=lambda item: (item.rank, item.event_id))
+    state.records = records if len(records) <= MAX_RECORDS else [records[0], *records[-MAX_RECORDS + 1:]]
+    _recycle(ctx)
+
+
+def on_closed(ctx: Node, message: Closed) -> None:
+    """Account ``account`` (one whose record gave this identifier) closed at ``at``."""
+    state = ctx.state
+    known = dict(state.closures)
+    if known.get(message.account, message.at + 1) <= message.at:
+        return
+    known[message.account] = message.at
+    state.closures = sorted(known.items())
+    _recycle(ctx)
+
+
+def holder_record(state: IdentifierState) -> tuple[RecordGift, int | None] | None:
+    """Once a record's account closed: the record whose holder holds the identifier by the records, and the instant
+    (epoch µs) its predecessor's account closed (None: the earliest record, nothing recycled). From the earliest, while
+    the current one's account closed and a later-ranked record of another account gave it anew after that instant
+    (``_new_after``), that record. None before any closure of a record's account."""
+    if not state.records or not state.closures:
+        return None
+    closed = dict(state.closures)
+    current, since = state.records[0], None
+    while True:
+        ends = [closed[account] for account in current.accounts if account in closed]
+        if not ends:
+            break
+        end = min(ends)
+        later = next((gift for gift in state.records if gift.rank > current.rank and _new_after(state, gift, end)
+                      and not set(gift.accounts) & set(current.accounts)), None)
+        if later is None:
+            break
+        current, since = later, end
+    return current, since
+
+
+def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
+    """Whether ``gift``'s accounts gave the identifier only after ``end``: a newer assignment. One that gave it before
+    too (a family plan's line beside a member's own closed contract, re-exported every night) held it alongside and
+    takes nothing at the closure."""
+    return all(rank_time(other.rank) > end for other in state.records if set(other.accounts) & set(gift.accounts))
+
+
+def _recycle(ctx: Node) -> None:
+    """Ask the record that holds the identifier to claim it: a recycled one; or, where a recycle moved it
+    (``recycled``) and a record that arrived late undid it, the earliest, if it is also the earliest event that ranked
+    it (``first_rank``): it moves back."""
+    state = ctx.state
+    holder = holder_record(state)
+    if holder is None:
+        return
+    gift, since = holder
+    if since is not None:
+        state.recycled = True
+    if since is not None or (state.recycled and state.first_rank == gift.rank):
+        ctx.send(gift.accounts[0], Recycle(ctx.key, gift.rank, gift.event_id))
+
+
+def on_recycle(ctx: Node, message: Recycle) -> None:
+    """At the account of the record that now holds ``identifier``: its owner claims it (``Claim`` ``recycled``)."""
+    state = ctx.state
+    if state.reserved_by:
+        ctx.defer(message)  # the record's saga is still deciding the account's customer
+        return
+    if state.owner:
+        ctx.send(message.identifier, Claim(state.owner, message.rank, message.event_id, RECORD_CHANNEL,
+                                           recycled=True))
