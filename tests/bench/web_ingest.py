@@ -68,7 +68,7 @@ class Measured:
     mean_record_bytes: float
     cpu_s: float  # CPU time (user + system) of the measured side during the load
     side_cpu_s: float = 0.0  # of which threads beside the event loop's (the adapter's dedupe store)
-    side_threads: dict[str, float] = field(default_factory=dict)  # side_cpu_s by thread name (``/proc/.../comm``)
+    side_threads: dict[str, float] = field(default_factory=dict)  # side_cpu_s by thread (``side_threads_cpu_s``)
 
     @property
     def cpu_us_per_event(self) -> float:
@@ -136,15 +136,14 @@ def process_cpu_s(pid: int) -> float:
 
 def side_threads_cpu_s(pid: int) -> dict[str, float]:
     """CPU time (seconds) of the threads of ``pid`` and its children other than each one's main thread (the
-    event loop's), summed by thread name (``dedupe_0``: the dedupe store's SQLite thread; ``asyncio_0``: the
-    loop's default executor)."""
+    event loop's), by thread: ``<name>/<thread id>`` (Python 3.11 does not give the OS its threads' names, so the
+    dedupe store's SQLite thread and an executor's are both ``python``; which thread is which: its CPU)."""
     ticks: dict[str, int] = {}
     for one in _adapter_pids(pid):
         for task in Path(f"/proc/{one}/task").iterdir():
             if task.name != str(one):
                 try:
-                    name = (task / "comm").read_text().strip()
-                    ticks[name] = ticks.get(name, 0) + _cpu_ticks(task / "stat")
+                    ticks[f"{(task / 'comm').read_text().strip()}/{task.name}"] = _cpu_ticks(task / "stat")
                 except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
                     pass
     return {name: count / os.sysconf("SC_CLK_TCK") for name, count in ticks.items()}
@@ -318,8 +317,8 @@ def scaling(runs: list[tuple[int, Measured]]) -> str:
 
 
 def threads(measured: Measured) -> str:
-    """µs per event of each thread beside the event loop, by name, largest first."""
-    named = sorted(measured.side_threads.items(), key=lambda pair: -pair[1])
+    """µs per event of each thread beside the event loop that ran, largest first."""
+    named = sorted(((name, s) for name, s in measured.side_threads.items() if s > 0), key=lambda pair: -pair[1])
     return ", ".join(f"{name} {seconds / measured.events * 1e6:.1f}" for name, seconds in named) or "none"
 
 
