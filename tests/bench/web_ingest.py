@@ -14,6 +14,12 @@ the adapter's producer), ``--senders`` concurrent loops each sending ``--batch-s
 awaiting their acknowledgements, records pre-encoded (the Avro bytes of the same events, so equally
 sized): the cost of Kafka alone. Its CPU per event is this process's CPU time during that loop. The ratio is what HTTP, JSON, mapping, Avro and dedupe add on top.
 Without ``--bootstrap`` a broker is started for the run in a temporary directory.
+
+Wire format: without ``--registry`` the records are framed as Avro single objects (registry-free mode). The
+k8s deployment sets ``OMNIBUS_REGISTRY__URL``; ``--registry start`` starts the Apicurio Registry the
+``registry`` tests use (``bus.stack.registry.SchemaRegistryServer``) for the run, ``--registry URL`` uses a
+running Confluent-compatible one: the adapter and the bare producer's records then use the
+Confluent framing (magic byte and schema id) with the schemas registered there, as deployed.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +49,7 @@ from bus.config import OmnibusSettings
 from bus.serde import SerdeContext, build_serde
 from bus.stack.kafka import DEFAULT_VERSION, KafkaBroker
 from bus.stack.ports import distinct_free_ports
+from bus.stack.registry import SchemaRegistryServer
 from bus.topics import CONTACT_EVENTS
 from tests.bench import web_ingest_floors as floors
 from tests.support.settings import settings_with_topics
@@ -60,6 +68,7 @@ class Measured:
     mean_record_bytes: float
     cpu_s: float  # CPU time (user + system) of the measured side during the load
     side_cpu_s: float = 0.0  # of which threads beside the event loop's (the adapter's dedupe store)
+    side_threads: dict[str, float] = field(default_factory=dict)  # side_cpu_s by thread (``side_threads_cpu_s``)
 
     @property
     def cpu_us_per_event(self) -> float:
@@ -125,18 +134,23 @@ def process_cpu_s(pid: int) -> float:
     return sum(_cpu_ticks(Path(f"/proc/{one}/stat")) for one in _adapter_pids(pid)) / os.sysconf("SC_CLK_TCK")
 
 
-def side_threads_cpu_s(pid: int) -> float:
+def side_threads_cpu_s(pid: int) -> dict[str, float]:
     """CPU time (seconds) of the threads of ``pid`` and its children other than each one's main thread (the
-    event loop's): the dedupe store's SQLite thread, chiefly."""
-    total = 0
+    event loop's), by thread: ``<name>/<thread id>`` (Python 3.11 does not give the OS its threads' names, so the
+    dedupe store's SQLite thread and an executor's are both ``python``; which thread is which: its CPU)."""
+    ticks: dict[str, int] = {}
     for one in _adapter_pids(pid):
         for task in Path(f"/proc/{one}/task").iterdir():
             if task.name != str(one):
                 try:
-                    total += _cpu_ticks(task / "stat")
+                    ticks[f"{(task / 'comm').read_text().strip()}/{task.name}"] = _cpu_ticks(task / "stat")
                 except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
                     pass
-    return total / os.sysconf("SC_CLK_TCK")
+    return {name: count / os.sysconf("SC_CLK_TCK") for name, count in ticks.items()}
+
+
+def _less(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {name: seconds - before.get(name, 0.0) for name, seconds in after.items()}
 
 
 def _adapter_pids(pid: int) -> list[int]:
@@ -159,6 +173,7 @@ def start_adapter(settings: OmnibusSettings, port: int, log_path: Path, workers:
         "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"bench": WRITE_KEY}),
         "OMNIBUS_ADAPTER_WEB__PORT": str(port),
         "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp / "dedupe.sqlite"),  # as deployed: a file, not memory
+        "OMNIBUS_REGISTRY__URL": settings.registry.url or "",  # empty: registry-free mode, whatever the shell has
     }
     command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run",
                *(["--workers", str(workers)] if workers > 1 else [])]
@@ -204,7 +219,7 @@ async def measure_adapter(
             cpu_before, side_before = process_cpu_s(process.pid), side_threads_cpu_s(process.pid)
             seconds, latencies = await run_senders(bodies, senders, post)
             cpu_s = process_cpu_s(process.pid) - cpu_before
-            side_cpu_s = side_threads_cpu_s(process.pid) - side_before
+            side_threads = _less(side_threads_cpu_s(process.pid), side_before)
             single = None
             if single_events:
                 calls = [json.dumps(track_message(2 * 10**9 + n)).encode() for n in range(single_events)]
@@ -223,7 +238,8 @@ async def measure_adapter(
         process.terminate()
         process.wait(60)
     batch = Measured(sum(len(b) for b in work), seconds, latencies,
-                     sum(len(b) for b in bodies) / sum(len(b) for b in work), cpu_s, side_cpu_s)
+                     sum(len(b) for b in bodies) / sum(len(b) for b in work), cpu_s, sum(side_threads.values()),
+                     side_threads)
     return batch, single
 
 
@@ -300,8 +316,23 @@ def scaling(runs: list[tuple[int, Measured]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def threads(measured: Measured) -> str:
+    """µs per event of each thread beside the event loop that ran, largest first."""
+    named = sorted(((name, s) for name, s in measured.side_threads.items() if s > 0), key=lambda pair: -pair[1])
+    return ", ".join(f"{name} {seconds / measured.events * 1e6:.1f}" for name, seconds in named) or "none"
+
+
+def wire_format(registry_url: str | None) -> str:
+    """The report's line on how records are framed."""
+    if registry_url:
+        return (f"Confluent framing (magic byte and schema id), schemas registered in the registry at {registry_url},"
+                " as the k8s deployment runs")
+    return "Avro single-object framing (registry-free mode, schemas from schemas/); the k8s deployment uses a registry"
+
+
 def report(args: argparse.Namespace, runs: list[tuple[int, Measured]], bare: Measured, broker: str,
-           single: Measured | None = None, library: floors.Floors | None = None) -> str:
+           single: Measured | None = None, library: floors.Floors | None = None,
+           registry: str | None = None) -> str:
     """The markdown report; ``runs``: (worker processes, the batch load's figures), in the order run."""
     # the figures the text quotes: the median run (by CPU per event) of the first worker count
     adapter = median_run([measured for workers, measured in runs if workers == runs[0][0]])
@@ -322,10 +353,10 @@ def report(args: argparse.Namespace, runs: list[tuple[int, Measured]], bare: Mea
         if single is not None else "")
     return f"""# Web-hall batch ingest benchmark
 
-Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {','.join(map(str, args.workers))} --rounds {args.rounds} --single-events {args.single_events}`
+Run: `.venv/bin/python -m tests.bench.web_ingest --events {args.events} --batch-size {args.batch_size} --senders {args.senders} --partitions {args.partitions} --workers {','.join(map(str, args.workers))} --rounds {args.rounds} --single-events {args.single_events}{" --registry " + args.registry if args.registry else ""}`
 on {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.
 
-Machine: {machine()}. Broker: {broker}. The adapter, the senders, the baseline and the broker share these cores;
+Machine: {machine()}. Broker: {broker}. Records: {wire_format(registry)}. The adapter, the senders, the baseline and the broker share these cores;
 load average (1 / 5 / 15 min) at the start: {args.load_at_start}, at the end: {getloadavg()}. The machine is
 shared with other jobs and was loaded: absolute numbers (CPU per event too, as CPUs contended for run
 slower) are higher than on an idle machine; the ratios to the baseline, measured in the same run, are
@@ -350,7 +381,7 @@ CPU per event (batch): the adapter's processes {adapter.cpu_us_per_event:.0f} µ
 {bare.cpu_us_per_event:.0f} µs, so {adapter.cpu_us_per_event - bare.cpu_us_per_event:.0f} µs is what HTTP, JSON, checks, mapping, Avro and
 dedupe add ({adapter.cpu_us_per_event / bare.cpu_us_per_event:.2f}x the producer alone). Of the adapter's
 {adapter.cpu_us_per_event:.0f} µs, {adapter.side_cpu_s / adapter.events * 1e6:.1f} µs ran in threads beside the event loop's
-(the dedupe store's SQLite commits and lookups).
+({threads(adapter)}).
 
 {scaling(runs)}
 Ratio (web hall / baseline): throughput {ratio:.2f}x, p50 latency {adapter.quantile_ms(0.5) / bare.quantile_ms(0.5):.2f}x,
@@ -359,10 +390,12 @@ p99 latency {adapter.quantile_ms(0.99) / bare.quantile_ms(0.99):.2f}x.
 {floors.section(adapter.cpu_us_per_event, library, bare.cpu_us_per_event, args.batch_size) if library else ""}"""
 
 
-async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> str:
+async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str, registry_url: str | None = None) -> str:
     """Every ``--workers`` count (``--rounds`` times, in turn, so each meets the same moments of a shared
-    machine), then the bare producer; the report's table has a row per count and round."""
-    settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions)
+    machine), then the bare producer; the report's table has a row per count and round. ``registry_url``: the
+    schema registry every side uses (Confluent framing), or None for registry-free mode."""
+    settings = await settings_with_topics(bootstrap_servers, partitions=args.partitions,
+                                          registry={"url": registry_url})
     work = batches(args.events, args.batch_size)
     runs: list[tuple[int, Measured]] = []
     single = None
@@ -384,7 +417,7 @@ async def run(args: argparse.Namespace, bootstrap_servers: str, broker: str) -> 
     bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
     parse, avro, insert, lookup = floors.in_process(settings, bodies, [m for batch in work for m in batch],
                                                     args.batch_size, WebSettings(write_keys={"bench": WRITE_KEY}))
-    return report(args, runs, bare, broker, single, floors.Floors(http, parse, avro, insert, lookup))
+    return report(args, runs, bare, broker, single, floors.Floors(http, parse, avro, insert, lookup), registry_url)
 
 
 def worker_counts(text: str) -> list[int]:
@@ -409,6 +442,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--single-events", type=int, default=2000,
                         help="Then this many single /v1/track calls, measured apart (default 2000; 0: none).")
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
+    parser.add_argument("--registry", help="'start': start a schema registry (Apicurio) for the run; a URL: use "
+                                           "that Confluent-compatible registry. Default: none (single-object framing).")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"Markdown report (default {RESULTS}).")
     args = parser.parse_args(argv)
     args.load_at_start = getloadavg()
@@ -417,11 +452,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> str:
     args = parse(argv)
-    if args.bootstrap:
-        text = asyncio.run(run(args, args.bootstrap, f"given ({args.bootstrap})"))
-    else:
-        with tempfile.TemporaryDirectory() as tmp, KafkaBroker(Path(tmp)) as broker:
-            text = asyncio.run(run(args, broker.bootstrap_servers, f"Apache Kafka {DEFAULT_VERSION} (KRaft, one node, started for the run)"))
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
+        registry_url = args.registry
+        if args.registry == "start":
+            registry_url = servers.enter_context(SchemaRegistryServer(Path(tmp))).url
+        if args.bootstrap:
+            bootstrap, broker = args.bootstrap, f"given ({args.bootstrap})"
+        else:
+            bootstrap = servers.enter_context(KafkaBroker(Path(tmp))).bootstrap_servers
+            broker = f"Apache Kafka {DEFAULT_VERSION} (KRaft, one node, started for the run)"
+        text = asyncio.run(run(args, bootstrap, broker, registry_url))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)

@@ -50,6 +50,7 @@ from bus.serde.avro_body import encode_body
 from schemas.catalog import default_catalog
 
 RUNS = 5  # tight loops per in-process floor; the least counts
+DIGEST = bytes(32)  # a content digest's size (SHA-256): what the web hall stores beside each id
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -106,7 +107,8 @@ def avro_floors(settings: OmnibusSettings, messages: list[dict[str, Any]], web_s
 
 
 def dedupe_floors(ids: list[str], batch_size: int) -> tuple[float, float]:
-    """(insert, look-up) µs per id of the dedupe store in an SQLite file, per batch of ``batch_size`` ids."""
+    """(insert, look-up) µs per id of the dedupe store in an SQLite file, per batch of ``batch_size`` ids; each id
+    inserted with a 32-byte content digest, as the web hall remembers its ids (``SegmentMapper``'s digest)."""
     with tempfile.TemporaryDirectory() as tmp:
         store = DedupeStore(Path(tmp) / "dedupe.sqlite", 86_400)
         rounds = iter(range(RUNS * 2))
@@ -114,7 +116,8 @@ def dedupe_floors(ids: list[str], batch_size: int) -> tuple[float, float]:
             def insert() -> None:
                 run = next(rounds)
                 for start in range(0, len(ids), batch_size):
-                    store.remember([f"{i}#{run}" for i in ids[start : start + batch_size]])
+                    batch = [f"{i}#{run}" for i in ids[start : start + batch_size]]
+                    store.remember(batch, dict.fromkeys(batch, DIGEST))
 
             def lookup() -> None:
                 for start in range(0, len(ids), batch_size):
@@ -201,7 +204,8 @@ def section(adapter_us: float, floors: Floors, producer_us: float, batch_size: i
              floors.http),
             *((f"JSON parse: {name}", figure) for name, figure in floors.parse.items()),
             *((f"Avro encode of the mapped records: {name}", figure) for name, figure in floors.avro.items()),
-            (f"dedupe store insert of the ids (SQLite file, one transaction per {batch_size})", floors.dedupe_insert),
+            (f"dedupe store insert of the ids with their digests (SQLite file, one transaction per {batch_size})",
+             floors.dedupe_insert),
             (f"dedupe store look-up of the ids (per {batch_size}; the adapter runs it too, not in the sum)",
              floors.dedupe_lookup),
             ("Kafka: the bare producer loop above", producer_us)]

@@ -1,7 +1,9 @@
 import asyncio
 import multiprocessing
+import random
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +143,52 @@ def test_a_file_made_before_digests_opens_and_its_ids_read_as_before(tmp_path: P
     store = DedupeStore(path, window_s=60)
     assert store.seen(["a"]) == {"a"} and store.digests(["a"]) == {}
     store.close()
+
+
+def test_a_commit_of_ids_with_digests_writes_about_a_page_per_id_not_two(tmp_path: Path) -> None:
+    """An id and its digest in one row: random ids dirty about one page per id and B-tree, and the digests' own
+    table made that two (the dedupe thread's CPU per event, #9 build 6)."""
+    store = DedupeStore(tmp_path / "d.sqlite", 3600)
+    try:
+        rng = random.Random(7)
+        ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(20_000)]
+        store.remember(ids, dict.fromkeys(ids, b"d" * 32))
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fresh = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(100)]
+        store.remember(fresh, dict.fromkeys(fresh, b"d" * 32))
+        frames = (tmp_path / "d.sqlite-wal").stat().st_size // (4096 + 24)
+        assert frames <= 150, frames  # ~100 leaves, their parents and splits; two tables wrote ~2x
+        assert store.digests(fresh[:2]) == dict.fromkeys(fresh[:2], b"d" * 32)
+    finally:
+        store.close()
+
+
+def test_an_id_remembered_again_without_a_digest_keeps_the_one_it_had(tmp_path: Path) -> None:
+    store = DedupeStore(tmp_path / "d.sqlite", 3600)
+    try:
+        store.remember(["a", "b"], {"a": b"one", "b": b"two"})
+        store.remember(["a", "b"], {"b": b"three"})
+        assert store.digests(["a", "b"]) == {"a": b"one", "b": b"three"}
+    finally:
+        store.close()
+
+
+def test_a_file_with_the_digests_table_of_before_moves_them_beside_their_ids(tmp_path: Path) -> None:
+    path = tmp_path / "dedupe.sqlite"
+    now = time.time()
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID")
+        old.execute("CREATE TABLE digests (id TEXT PRIMARY KEY, digest BLOB NOT NULL) WITHOUT ROWID")
+        old.executemany("INSERT INTO seen VALUES (?, ?)", [("a", now), ("b", now)])
+        old.executemany("INSERT INTO digests VALUES (?, ?)", [("a", b"digest-a"), ("gone", b"purged-id")])
+    old.close()
+    store, again = DedupeStore(path, window_s=60), DedupeStore(path, window_s=60)  # a second worker finds it done
+    try:
+        assert store.seen(["a", "b"]) == {"a", "b"}
+        assert store.digests(["a", "b", "gone"]) == {"a": b"digest-a"}
+        assert again.digests(["a"]) == {"a": b"digest-a"}
+        tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"seen"}
+    finally:
+        store.close()
+        again.close()
