@@ -152,10 +152,13 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif rule is not None:
+        later = None
         if culprit is not None:
             announce(ctx, Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other),
                      known=message.refusals)
-            if (rule == MAX_PER_CUSTOMER and two) or (
+            if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other)):
+                pass  # the other side came after the event: it goes there, as in time order (displace.py)
+            elif (rule == MAX_PER_CUSTOMER and two) or (
                     rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
                     and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
                 # Kept apart by a rejected review only: the event's side claims as it would have before the
@@ -170,7 +173,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
                 kept_apart(ctx, Decision.REVIEW, score, lineage(saga), None, current, other,
                            (face(ctx, message.members, loser), face(ctx, members, ctx.key)))
         ctx.send(loser, OfferResult(message.token, False))
-        saga.current = _belongs(ctx, saga, message, current, other)
+        saga.current = later or _belongs(ctx, saga, message, current, other)
     elif decision is not Decision.MERGE and score is not None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)),
