@@ -29,13 +29,15 @@ from bus.config import TopicSettings
 from bus.serde import Event
 from processors.handoffs.outputs import CREATED
 from processors.handoffs.transitions import apply as track
+from processors.identity.graph.messages.commands import MoveContact
+from processors.identity.graph.outputs import Send
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.support import context as call_center
 from tests.adapters.call_center.support import sample
 from tests.adapters.call_center.test_mapper_identifiers import ctr
 from tests.processors.handoffs.factories import acknowledged
 from tests.processors.handoffs.factories import context as tracker
-from tests.processors.identity.graph.test_handoff_moves import handoffs, stands_on
+from tests.processors.identity.graph.test_handoff_moves import handoffs, placed, stands_on
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, matcher_settings
 
@@ -175,3 +177,28 @@ def test_in_every_arrival_order_of_the_visit_and_the_handoffs_events_they_stand_
     orders = list(itertools.permutations(range(len(blocks(case)))))
     failed = {order: found for order in orders if (found := problems(case, order))}
     assert not failed, f"{len(failed)}/{len(orders)}: " + "; ".join(f"{o}: {f}" for o, f in list(failed.items())[:6])
+
+
+def test_an_operators_move_of_the_opening_call_takes_every_event_of_its_handoff() -> None:
+    """``identity move-contact`` of the call that opened the handoff (F1's repair attempt): after the placement, the
+    case and all its events go with the call, wherever they first stood (the tracker's on the keeper, then here)."""
+    _, lines, caller_account, keeper_account = CASES["F1-move-in-call"]
+    h = Harness(matcher_settings())
+    for account in lines:
+        for event, topic in line(account):
+            h.feed(event, topic)
+    made = blocks("F1-move-in-call")
+    for index in (3, 4, 0, 1, 2, 5):  # the tracker's first events before the call is placed
+        for event, topic in made[index]:
+            h.feed(event, topic)
+    caller = root(h, h.customer("ACCOUNT", caller_account) or "")
+    keeper = root(h, h.customer("ACCOUNT", keeper_account) or "")
+    h.local.submit([Send(caller, MoveContact("call-emma-movein", keeper, "ops-1", "test move", "cmd-move-t26"))])
+    h.local.run(100_000)
+    events = [event for block in made for event, topic in block if topic in (CONTACTS, HANDOFFS)]
+    # The latest copy of each (a handoff event applied on the keeper before the placement was copied twice: to the
+    # caller, then back with the call).
+    assert [placed(h, event) for event in events if root(h, placed(h, event)[-1][0]) != keeper] == []
+    key = next(event for event in events if event.schema == CREATED).value["handoff_id"]
+    assert handoffs(h, keeper) == [key] and handoffs(h, caller) == []
+    h.local.check_consistent()
