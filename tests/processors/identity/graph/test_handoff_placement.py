@@ -30,7 +30,7 @@ from bus.serde import Event
 from processors.handoffs.outputs import CREATED
 from processors.handoffs.transitions import apply as track
 from processors.identity.graph.messages.commands import MoveContact
-from processors.identity.graph.outputs import Send
+from processors.identity.graph.outputs import ContactMoved, Send
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.support import context as call_center
 from tests.adapters.call_center.support import sample
@@ -201,4 +201,6 @@ def test_an_operators_move_of_the_opening_call_takes_every_event_of_its_handoff(
     assert [placed(h, event) for event in events if root(h, placed(h, event)[-1][0]) != keeper] == []
     key = next(event for event in events if event.schema == CREATED).value["handoff_id"]
     assert handoffs(h, keeper) == [key] and handoffs(h, caller) == []
+    (moved,) = h.decisions(ContactMoved)  # the move took every event of the case, the tracker's too, from the caller
+    assert {event.value["envelope"]["event_id"] for event in events} <= set(moved.moved)
     h.local.check_consistent()
