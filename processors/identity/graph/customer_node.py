@@ -124,6 +124,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
                                                       person=mine, told=bool(message.traits)))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     handoff_moves.note(ctx, message)  # a handoff opened during a contact: it follows the contact's moves
+    handoff_moves.placed(ctx, message)  # ... and its later events come here, not to its identifiers' keeper
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     if not move_contact.follow(ctx, message):  # its contact an operator moved off here meanwhile: it follows
         versions.placed(ctx, message.event_id, ref, message.carried, event)  # its contact's versions: one customer

@@ -19,6 +19,7 @@ from processors.identity.graph import (
     claim_node,
     customer_node,
     fast_node,
+    handoff_moves,
     identifier_node,
     late_owner,
     move_contact,
@@ -56,6 +57,7 @@ from processors.identity.graph.messages.steps import (
     Create,
     Evict,
     Fast,
+    HandoffPlaced,
     Join,
     Link,
     Note,
@@ -114,6 +116,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             recycle.on_closed(ctx, message)
         case Recycle():
             recycle.on_recycle(ctx, message)
+        case HandoffPlaced():
+            handoff_moves.on_placed_identifier(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on an identifier node")
 
@@ -156,6 +160,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             claim_node.on_adopt(ctx, message)
         case Seek():
             seek.on_seek_customer(ctx, message)
+        case HandoffPlaced():
+            handoff_moves.on_placed(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

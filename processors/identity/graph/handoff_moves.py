@@ -35,13 +35,17 @@ from processors.handoffs.outputs import CREATED
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.context import Ctx
+from processors.identity.graph.customer_steps import done, route
 from processors.identity.graph.handoff_records import CHANNEL, SCHEMAS, handoff_id, is_handoff, origin, recorded
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import TakeContact
-from processors.identity.graph.messages.steps import Apply
+from processors.identity.graph.messages.steps import Apply, HandoffPlaced
 from processors.identity.graph.profile_codec import encode_profile
-from processors.identity.graph.state import CustomerState
+from processors.identity.graph.state import CustomerState, IdentifierState
+
+# The hand-over of a handoff's events to its creation's customer (``placed``): the step's ``event_id`` part.
+PLACED = "placed"
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
@@ -52,6 +56,45 @@ def note(ctx: Ctx[CustomerState], message: Apply) -> None:
         return
     split_contacts.add(ctx, ContactRecord(message.event_id, message.rank >> HASH_BITS, CHANNEL,
                                           sorted(message.carried), ref, bool(message.traits)))
+
+
+def placed(ctx: Ctx[CustomerState], message: Apply) -> None:
+    """A ``HandoffCreated`` opened during a contact was applied here: tell the identifiers it carried that this
+    customer does not hold (their owners get the handoff's later events, which name the same identifiers) to send
+    the handoff here (``on_placed_identifier``, ``on_placed``). Nothing for another event."""
+    ref = message.event
+    if ref is None or ref.schema != CREATED or not message.carried:
+        return
+    event = ctx.graph.load_event(ref)
+    if origin(event) is None:
+        return
+    placement = HandoffPlaced(handoff_id(event), ctx.key, f"{message.event_id}~{PLACED}")
+    for key in sorted(set(message.carried) - set(ctx.state.members)):
+        ctx.send(key, placement)
+
+
+def on_placed_identifier(ctx: Ctx[IdentifierState], message: HandoffPlaced) -> None:
+    """At an identifier the creation carried: its owner, if another customer, takes the placement."""
+    owner = ctx.state.owner
+    if owner is not None and owner != message.customer:
+        ctx.send(owner, message)
+
+
+def on_placed(ctx: Ctx[CustomerState], message: HandoffPlaced) -> None:
+    """At the root of an identifier's owner: the handoff's creation is on ``message.customer``, so what this customer
+    holds of the handoff (its events applied here through their identifiers, before the creation was placed) goes
+    there, re-published under it, and its later events follow (``follow``). A move's note of the handoff stands."""
+    if not route(ctx, message, message.token):
+        return
+    done(ctx, message.token)
+    to, state = message.customer, ctx.state
+    if to == ctx.key or to in state.aliases:
+        return
+    noted = state.split_off.get(moved_off.HANDOFF + message.handoff)
+    if noted is not None and (went := moved_off.moved(noted)).by and went.to != to:
+        return
+    _hand_over(ctx, message.handoff, to, message.token, PLACED)
+    moved_off.note_handoff(state, message.handoff, to, message.token)
 
 
 def note_moved(ctx: Ctx[CustomerState], records: Iterable[ContactRecord], to: str, by: str = "") -> None:

@@ -33,6 +33,7 @@ from processors.identity.graph.messages.steps import (
     Create,
     Evict,
     Fast,
+    HandoffPlaced,
     Join,
     Link,
     Note,
@@ -53,7 +54,7 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
-              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle)
+              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced)
 
 
 def kind(message: Message) -> str:
@@ -64,7 +65,8 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note",
-    "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release", "ReleaseIdentifier",
-    "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "Join", "Link", "Message", "MoveContact",
+    "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release",
+    "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact",
+    "Unblock", "Visit", "kind",
 ]

@@ -204,6 +204,16 @@ class Placed(Message, tag="placed", frozen=True):
     placed: PlacedContact
 
 
+class HandoffPlaced(Message, tag="handoff_placed", frozen=True):
+    """A handoff's ``HandoffCreated`` is on ``customer`` (``handoff_moves.placed``): to each identifier it carried,
+    which passes it to its owner; an owner that is not ``customer`` hands what it holds of the handoff over and sends
+    its later events there. ``handoff``: its ``short_key`` id; ``token``: derived from the creation's event id."""
+
+    handoff: str
+    customer: str
+    token: str
+
+
 class AwaitOwner(Message, tag="await_owner", frozen=True):
     """To an identifier a contact carried while it was nobody's (``Apply.unowned``): the contact (its screen-pop id,
     ``recent_contacts.contact_id``) is on ``customer``, the household's keeper; it moves to the identifier's owner
