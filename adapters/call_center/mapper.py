@@ -36,7 +36,6 @@ from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, Handoff
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
-from adapters.base.references import References
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
@@ -47,6 +46,7 @@ from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
 from bus.producer import Outgoing
 from bus.redact import SENSITIVE_FIELDS
+from bus.references import References
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS

@@ -27,7 +27,6 @@ from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
-from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from adapters.web.traits import TraitReader
@@ -37,6 +36,7 @@ from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, source_names, standard_traits
 from bus.producer import Outgoing
 from bus.redact import free_text
+from bus.references import References
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
