@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from adapters.base import references
+from bus import references
 from bus.settings_defaults import ExtensibleDefaults
 
 
@@ -60,7 +60,7 @@ class AdapterSettings(ExtensibleDefaults):
 
     reference_fields: tuple[str, ...] = Field(
         (), description="Property names whose values are business references kept whole, never scrubbed to [digits] "
-        "(a utility's meter_point_id, meter_serial, reading_index: adapters.base.references); a name that says it "
+        "(a utility's meter_point_id, meter_serial, reading_index: bus.references); a name that says it "
         "holds an identifier or a person's trait (phone, email, iban, card, birth_date...) is refused at start-up.",
     )
 

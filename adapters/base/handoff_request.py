@@ -19,7 +19,7 @@ from bus.redact import free_text
 from bus.serde import Event
 
 if TYPE_CHECKING:
-    from adapters.base.references import References
+    from bus.references import References
 
 # Attribute names on a Connect contact or a TaskRouter task (set by the contact flow or the agent's form).
 KIND, TEAM, SUMMARY = "omnibus_handoff_kind", "omnibus_handoff_team", "omnibus_handoff_summary"

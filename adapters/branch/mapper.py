@@ -32,7 +32,6 @@ from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, Handoff
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
-from adapters.base.references import References
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
@@ -40,6 +39,7 @@ from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
+from bus.references import References
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import IDENTIFIER_TYPES

@@ -36,7 +36,6 @@ from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, Handoff
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
-from adapters.base.references import References
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
@@ -44,9 +43,10 @@ from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS
 from bus.identifiers.metrics import REJECTED_TRAITS
-from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT
+from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
 from bus.producer import Outgoing
 from bus.redact import SENSITIVE_FIELDS
+from bus.references import References
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
@@ -227,6 +227,18 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
             left_out[name] = unverified_record_key(named)
             REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
     return found
+
+
+def contact_traits(attributes: Mapping[str, Any], settings: CallCenterSettings, left_out: dict[str, str], *,
+                   not_traits: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The standard traits among a contact's attributes (CTR ``Attributes``, TaskRouter ``TaskAttributes``): under a
+    trait's usual spellings (``bus.identifiers.traits.ALIASES``: ``firstName``, ``lastName``, ``dateOfBirth``...) or
+    as ``settings.trait_attributes`` maps them; one rule for every platform (tester26 F7). Those that did not
+    normalise go to ``left_out`` (standard key -> why). ``not_traits``: attribute names the platform fills with
+    something else (Flex's ``name``: the caller's number), read only when ``trait_attributes`` names them."""
+    fields = {name: value for name, value in attributes.items()
+              if name not in not_traits or name in settings.trait_attributes}
+    return standard_traits(fields, names=settings.trait_attributes, component="call_center", left_out=left_out)
 
 
 def _squashed(name: str) -> str:

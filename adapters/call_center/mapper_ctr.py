@@ -33,13 +33,13 @@ from adapters.call_center.mapper import (
     NativeItem,
     call_events,
     caller_number,
+    contact_traits,
     iso_time,
     recorded_handoff,
     recorded_offer,
     verified_record_keys,
 )
 from adapters.call_center.outcome import connect_ended
-from bus.identifiers.traits import standard_traits
 from bus.redact import free_text
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -160,7 +160,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         *verified_record_keys(attributes, settings, left_out),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
-    traits = standard_traits(attributes, names=settings.trait_attributes, component="call_center", left_out=left_out)
+    traits = contact_traits(attributes, settings, left_out)
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}

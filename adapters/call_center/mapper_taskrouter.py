@@ -25,6 +25,7 @@ from adapters.call_center.mapper import (
     MapContext,
     call_events,
     caller_number,
+    contact_traits,
     recorded_handoff,
     recorded_offer,
     verified_record_keys,
@@ -171,16 +172,17 @@ def _answered_by_flex(conversations: dict[str, Any], enqueued_at: datetime | Non
     return enqueued_at + timedelta(seconds=seconds)
 
 
-def _traits(attributes: dict[str, Any], ctx: MapContext, left_out: dict[str, str]) -> dict[str, str]:
-    """Flex Insights' ``customers`` object (name, email, city, country...) and configured attributes, as traits
-    (those that did not normalise: key -> why, in ``left_out``).
+# Task attributes Flex fills with something else than a trait: ``name`` is the caller's number, not a person's name.
+FLEX_NOT_TRAITS = frozenset(("name",))
 
-    Other top-level attributes are read only when ``trait_attributes`` names them: Flex puts the caller's
-    number in ``name``, which is not a person's name.
-    """
+
+def _traits(attributes: dict[str, Any], ctx: MapContext, left_out: dict[str, str]) -> dict[str, str]:
+    """The task's attributes read as the Connect CTR mapper reads a contact's (``mapper.contact_traits``: ``firstName``,
+    ``lastName``, ``dateOfBirth``... and ``trait_attributes``; tester26 F7), but Flex's top-level ``name``
+    (``FLEX_NOT_TRAITS``), then Flex Insights' ``customers`` object (name, email, city, country...) for the traits
+    the attributes do not give (those that did not normalise: key -> why, in ``left_out``)."""
+    found = contact_traits(attributes, ctx.settings, left_out, not_traits=FLEX_NOT_TRAITS)
     customers = attributes.get("customers")
-    named = {k: v for k, v in attributes.items() if k in ctx.settings.trait_attributes}
-    found = standard_traits(named, names=ctx.settings.trait_attributes, component="call_center", left_out=left_out)
     if isinstance(customers, dict):
         found = {**standard_traits(customers, component="call_center", left_out=left_out), **found}
     return found

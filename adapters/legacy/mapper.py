@@ -46,7 +46,6 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
 from adapters.base.mapper import MappedRecord
-from adapters.base.references import References
 from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
@@ -54,6 +53,7 @@ from bus.identifiers.account import normalise_account
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
+from bus.references import References
 from bus.serde import Event
 from schemas.enums import ORDER_STATUSES
 

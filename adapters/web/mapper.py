@@ -27,7 +27,6 @@ from adapters.base.errors import FieldChecks, combined
 from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
-from adapters.base.references import References
 from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from adapters.web.traits import TraitReader
@@ -37,6 +36,7 @@ from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, source_names, standard_traits
 from bus.producer import Outgoing
 from bus.redact import free_text
+from bus.references import References
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -83,6 +83,13 @@ class _Message:
     device_time: datetime | None = None  # the sender's own time, kept when occurred_at corrects it
     left_out: dict[str, str] | None = None  # traits that did not normalise: key -> reason (for the answer)
     claims: tuple[Claim, ...] = ()  # a service request's own case id (``_handoff``)
+    reissued_from: str | None = None  # the messageId a redrive replaced (``adapters.web.reissue``)
+
+    @property
+    def id_base(self) -> str:
+        """The messageId the ids built from it (handoff, interaction, presentation) derive from, with ``digest``: a
+        redriven message's original one, so that they carry one suffix, never two (tester26 F10)."""
+        return self.reissued_from or self.message_id
 
     def original(self) -> dict[str, str]:
         """``original_timestamp`` for properties, when the device's time was corrected."""
@@ -130,9 +137,11 @@ class SegmentMapper:
         return found
 
     def __call__(
-        self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None
+        self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None,
+        reissued_from: str | None = None,
     ) -> MappedRecord:
-        """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``."""
+        """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``;
+        ``reissued_from``: the messageId a redrive replaced by a derived one (``adapters.web.reissue``)."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
         named = call or message.get("type") or ""
@@ -158,7 +167,8 @@ class SegmentMapper:
         person_records = person.records()
         digest = content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=kind)
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
-                          person_records if customer is person else customer.records(), None, digest, device_time)
+                          person_records if customer is person else customer.records(), None, digest, device_time,
+                          reissued_from=reissued_from)
         events = self._calls[kind](parsed)
         if context_traits and kind != "identify":  # identify drops them with its own traits
             parsed.left_out = self._traits.unread_context(context_traits, parsed.left_out)
@@ -271,7 +281,7 @@ class SegmentMapper:
             facts.update(m.original())
         value = {
             "envelope": self._envelope(m, "interaction"),
-            "interaction_id": content_id(m.message_id, m.digest),
+            "interaction_id": content_id(m.id_base, m.digest),
             "customer_identifiers": self._customer(m),
             "kind": kind,
             "name": free_text(name) if name else name,
@@ -287,7 +297,7 @@ class SegmentMapper:
         # the portal's own case id as given; else the messageId's, with the content's digest: a re-send keeps it,
         # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
         given = fields.first_text(properties, "request_id", "case_id")
-        handoff = given or content_id(handoff_id("web", m.source, m.message_id), m.digest)
+        handoff = given or content_id(handoff_id("web", m.source, m.id_base), m.digest)
         summary = fields.first_text(properties, "summary", "description", "subject") or event
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
@@ -306,7 +316,7 @@ class SegmentMapper:
                 **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
-            "origin_interaction_id": content_id(m.message_id, m.digest),
+            "origin_interaction_id": content_id(m.id_base, m.digest),
             "service_tier": fields.first_text(properties, "service_tier"),
             "actor": {"kind": "CUSTOMER", "id": self._key(m)},
             "traits_event_id": None,  # a web contact's traits come with identify calls, never in a sibling record
@@ -344,7 +354,7 @@ class SegmentMapper:
         if response == "PRESENTED":
             value = {
                 "envelope": self._envelope(m, "offer"),
-                "presentation_id": presentation or content_id(f"web:{m.source}:{m.message_id}", m.digest),
+                "presentation_id": presentation or content_id(f"web:{m.source}:{m.id_base}", m.digest),
                 **common,
             }
             return Outgoing(self._offer_topic, self._key(m), Event("omnibus.marketing.OfferPresented", value))

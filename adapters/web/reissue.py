@@ -9,7 +9,8 @@ hence the call type, and the write key's source), received at the time it failed
 by ``<id>:<8 hex>`` (``adapters.base.mapper.content_id`` of the message's content digest): the same message always
 gets the same new id, hence the same event ids, so re-issuing it twice (or two dead letters of one message)
 publishes events the processors drop as copies. The new id cannot be one a sender chose unless it put a digest
-suffix in its own ids.
+suffix in its own ids. The ids the mapper builds from the messageId (the handoff's, the interaction's) derive from
+the original one, with one suffix: ``web:portal:tr-1:<8 hex>``, not ``web:portal:tr-1:<8 hex>:<8 hex>``.
 
 Only those two codes qualify: every other refusal is about the content, which a new id would not mend (the sender
 corrects and sends it).
@@ -68,4 +69,4 @@ def reissued(code: str, value: bytes, headers: Mapping[str, str], failed_at: dat
             raise NotReissuable("the dead letter's message names no request_id or case_id")
         new_ids[case_field] = content_id(properties[case_field].strip(), digest)
         changed["properties"] = {**properties, case_field: new_ids[case_field]}
-    return new_ids, mapper(changed, source=source, call=call, received_at=failed_at)
+    return new_ids, mapper(changed, source=source, call=call, received_at=failed_at, reissued_from=message_id)

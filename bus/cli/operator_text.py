@@ -5,7 +5,9 @@ A handoff summary, a call's disposition or a web property is scrubbed at the ada
 README "Nothing lost, nothing silent"); an operator's text goes onto topics every CRM reads (``handoff.events.v1``)
 and, for a resolution, into the customer's notification, so it gets the same rule (tester24 F5): a card number, an
 IBAN's or a national ID's digits, a phone number (any run of 7 digits or more) becomes ``[digits]``, an e-mail
-address ``[email]``. A company's own support number or address is masked too: the scrubber cannot tell it from the
+address ``[email]``. The value of a business reference the deployment declares
+(``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``: ``meter_point_id: 14500000000001``) is kept, as in a channel's summary
+(tester26 F8). A company's own support number or address is masked too: the scrubber cannot tell it from the
 customer's, and a channel's summary masks it the same way; the channel's notification template is where it belongs.
 The command prints one ``note:`` line on stderr naming what it masked, by kind and count, never the value.
 
@@ -21,6 +23,7 @@ from collections import Counter
 import typer
 
 from bus.redact import free_text_masked
+from bus.references import declared
 
 
 def _plural_ending(kind: str) -> str:
@@ -39,9 +42,10 @@ def masked_note(option: str, masked: tuple[str, ...]) -> str | None:
 
 
 def operator_text(option: str, text: str) -> str:
-    """``text`` stripped and scrubbed (``bus.redact.free_text``); what was masked is said on stderr
+    """``text`` stripped and scrubbed (``bus.redact.free_text``), but the deployment's declared references
+    (``bus.references.declared``: ``meter_point_id: 14500000000001`` is kept); what was masked is said on stderr
     (``masked_note``)."""
-    scrubbed, masked = free_text_masked(text.strip())
+    scrubbed, masked = declared().text_masked(text.strip())
     note = masked_note(option, masked)
     if note:
         typer.echo(note, err=True)

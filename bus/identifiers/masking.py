@@ -11,6 +11,11 @@ CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
 # are the issuer's, the same for every customer. A customer number (the bank's own CIF, which an agent reads back to
 # the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop (tester25 F6).
 LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER")
+# The letters an account or a customer number starts with (a billing system's ``CA-``, a bank's ``C-``, an IBAN's
+# country): kept before the mask, so that a contract number and a customer number ending alike are told apart on one
+# screen pop (``CA-****0002``, ``C-****0002``; tester26 F10). They say which system issued it, not whose it is.
+KEPT_PREFIX = re.compile(r"[A-Za-z]{1,4}[-_ /.]?(?=[\d*])")  # "*": a masked value masks as it is
+PREFIX_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER")
 
 
 def mask(kind: str, value: str) -> str:
@@ -19,8 +24,9 @@ def mask(kind: str, value: str) -> str:
     A card is shown by its own last four digits only when it is a number (``****1111``, as a receipt prints
     it); a token (our ``card1:`` or an issuer's) shows as one, ``card1:…f0a1``, so that the end of a token is
     never read as the card's last four (new-user finding #6). An account and a customer number show their last four
-    too (``LAST_FOUR_KINDS``). The same mask serves a log line and an answer to an authorised caller (the screen
-    pop), so neither ever carries more of a value than this."""
+    too (``LAST_FOUR_KINDS``), after the letters they start with (``KEPT_PREFIX``: ``CA-****0002``, ``C-****0002``).
+    The same mask serves a log line and an answer to an authorised caller (the screen pop), so neither ever carries
+    more of a value than this."""
     if kind == "PHONE":
         return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
     if kind == "EMAIL":
@@ -33,7 +39,9 @@ def mask(kind: str, value: str) -> str:
     if kind == "CARD" and not value.isdigit():
         return f"token …{value[-4:]}" if len(value) > 8 else "token …"
     if kind in LAST_FOUR_KINDS:
-        return "****" + value[-4:] if len(value) > 4 else "****"
+        prefix = KEPT_PREFIX.match(value) if kind in PREFIX_KINDS else None
+        head = prefix.group(0) if prefix is not None and len(value) - prefix.end() > 4 else ""
+        return head + "****" + value[-4:] if len(value) > 4 else "****"
     return value[:4] + "…" if len(value) > 4 else "…"
 
 

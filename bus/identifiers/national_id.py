@@ -106,7 +106,7 @@ DIGIT_COUNTS = {"cn.ric": range(15, 19), "fr.nir": range(14, 16), "es.dni": rang
 def digit_counts(schemes: Sequence[str]) -> frozenset[int] | None:
     """How many digits (``str.isdigit`` characters) a text that ``is_national_id(text, schemes)`` accepts may hold:
     the union of ``DIGIT_COUNTS`` over ``schemes``; None (any count) when one is not listed. A scan of many
-    candidates skips the others (``adapters.base.identifier_scan``)."""
+    candidates skips the others (``bus.identifier_scan``)."""
     if any(scheme not in DIGIT_COUNTS for scheme in schemes):
         return None
     return frozenset(count for scheme in schemes for count in DIGIT_COUNTS[scheme])
@@ -137,7 +137,7 @@ def _valid(raw: str, scheme: str) -> str:
 def is_national_id(raw: str, schemes: Sequence[str]) -> bool:
     """Whether ``canonical_national_id(raw, schemes)`` accepts ``raw``, without building a refusal's reason (a few
     µs where ``canonical_national_id`` refuses in 20 to 90): for a scan of many candidates
-    (``adapters.base.references``)."""
+    (``bus.references``)."""
     for scheme in schemes:
         try:
             _valid(raw, scheme)

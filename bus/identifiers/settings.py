@@ -7,6 +7,7 @@ one tokenised by identity carry the same token. Example::
     OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR                  # region of numbers written without +country
     OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES='["fr.nir", "es.dni"]'
     OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'   # 770002, c-0770002 -> C-770002
+    OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS='["meter_point_id"]'      # kept whole in free text (bus.references)
 """
 
 from __future__ import annotations
@@ -86,7 +87,22 @@ class IdentifierSettings(BaseModel):
         ". Unset: customer numbers lose only their whitespace and are upper-cased.",
     )
 
+    reference_fields: tuple[str, ...] = Field(
+        (), description="Names of business references (a utility's meter_point_id, meter_serial, reading_index) whose "
+        "values every process keeps whole in the free text it scrubs: each adapter's properties and handoff summaries "
+        "(besides its own REFERENCE_FIELDS), the handoff tracker's quote of a resolution in the customer's "
+        "notification, an operator command's --reason (bus.references). A name that says it holds an identifier or a "
+        "person's trait (phone, email, iban, card, birth_date...) is refused.",
+    )
+
     _region = field_validator("default_region")(check_region)
+
+    @field_validator("reference_fields")
+    @classmethod
+    def _references_hold_no_identifier(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from bus.references import check_names
+
+        return check_names(value)
 
     @model_validator(mode="before")
     @classmethod

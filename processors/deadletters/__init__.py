@@ -28,6 +28,7 @@ from bus.dead_letter import (
 )
 from bus.errors import DeserializationError
 from bus.redact import scrub_text
+from bus.references import declared
 from bus.serde import Deserializer, SerdeContext, build_serde
 from bus.topics import DEAD_LETTERS
 from processors.replay import read_topics
@@ -219,14 +220,17 @@ def _masked(decoded: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def _scrubbed(value: Any) -> Any:
-    """Free text (a name, a note) may hold an e-mail or a number too: scrubbed as logs are."""
+def _scrubbed(value: Any, name: str | None = None) -> Any:
+    """Free text (a name, a note) may hold an e-mail or a number too: scrubbed as logs are, but a business reference
+    under its field's ``name`` kept as the adapters keep it in a property (``bus.references.References.facts``): an
+    id-named field's ``SR-2026-0002`` (``handoff_id``), a declared ``meter_point_id`` (tester26 F10: a handoff's
+    dead letter showed ``"handoff_id": "SR-[digits]"``)."""
     if isinstance(value, str):
-        return scrub_text(value)
+        return scrub_text(value) if name is None else declared().facts({name: value})[name]
     if isinstance(value, dict):
-        return {k: _scrubbed(v) for k, v in value.items()}
+        return {k: _scrubbed(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrubbed(v) for v in value]
+        return [_scrubbed(v, name) for v in value]
     return value
 
 

@@ -11,7 +11,8 @@ alone decides whether a transition is legal (``transitions.py``); what it refuse
 
 The operator's free text (``Request.reason``: a transfer's reason, a hold's request, a resolution, a reopening's
 reason) is scrubbed before it is put on the event (``scrubbed``, the channels' rule ``bus.redact.free_text``;
-tester24 F5): a resolution is also quoted in the customer's notification.
+tester24 F5), but the deployment's declared references (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``; tester26 F8): a
+resolution is also quoted in the customer's notification.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime
 
 from bus.envelope import envelope, event_id
 from bus.errors import OmnibusError
-from bus.redact import free_text_masked
+from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.outputs import (
     ACCEPTED,
@@ -184,11 +185,12 @@ ACTIONS: dict[str, Callable[[HandoffView, Request], tuple[str, dict]]] = {
 
 
 def scrubbed(request: Request) -> tuple[Request, tuple[str, ...]]:
-    """``request`` with its free text (``reason``) scrubbed of identifier values (``bus.redact.free_text``), and
-    what was masked (``bus.redact.free_text_masked``: ``"card number"``, ``"e-mail address"``, ``"number"``...)."""
+    """``request`` with its free text (``reason``) scrubbed of identifier values (``bus.redact.free_text``), but the
+    deployment's declared references (``bus.references.declared``: a meter point id; tester26 F8), and what was masked
+    (``bus.redact.free_text_masked``: ``"card number"``, ``"e-mail address"``, ``"number"``...)."""
     if not request.reason:
         return request, ()
-    reason, masked = free_text_masked(request.reason)
+    reason, masked = declared().text_masked(request.reason)
     return replace(request, reason=reason), masked
 
 

@@ -8,7 +8,7 @@ customer; a missed first deadline is ("DELAYED"), once per cycle. Channels rende
 from __future__ import annotations
 
 from bus.clock import from_micros
-from bus.redact import free_text
+from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.config import NotificationPolicy
 from processors.handoffs.outputs import (
@@ -117,8 +117,9 @@ def change_notifications(
     if kind is None:
         return []
     # A back office that speaks Kafka publishes HandoffResolved itself, unscrubbed: the customer's message is scrubbed
-    # here as the commands scrub theirs (bus.redact.free_text; text already scrubbed is returned as it is).
-    resolution = (free_text(cause_value.get("resolution") or "") or None) if cause == RESOLVED else None
+    # here as the commands scrub theirs (bus.redact.free_text; text already scrubbed is returned as it is), keeping
+    # the deployment's declared references (a meter point id: bus.references.declared; tester26 F8).
+    resolution = (declared().text(cause_value.get("resolution") or "") or None) if cause == RESOLVED else None
     return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",
                          resolution=resolution, policy=policy)]
 

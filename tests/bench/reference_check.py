@@ -13,7 +13,7 @@ import argparse
 import timeit
 from functools import partial
 
-from adapters.base.references import REFERENCE_PATH, References
+from bus.references import REFERENCE_PATH, References
 
 VALUES = ("BILL-2024-04-000123", "ORD-2026-000123", "ajs-next-1714638732004", "ref-FR7630006000011234567890189",
           "3f2a9c4e-1b7d-4e0a-9c55-446655440000",

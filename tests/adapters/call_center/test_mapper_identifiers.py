@@ -110,6 +110,26 @@ def task(**attributes: Any) -> dict[str, Any]:
     return {**terminal, "TaskAttributes": json.dumps(json.loads(terminal["TaskAttributes"]) | attributes)}
 
 
+def test_tester26_f7_a_task_reads_the_trait_spellings_a_connect_contact_does() -> None:
+    """The README's usual spellings (``firstName``, ``lastName``, ``fullName``, ``dateOfBirth``, ``postcode``...) are
+    read from TaskRouter ``TaskAttributes`` as from CTR ``Attributes``: a housemate who gave her name at the IVR is
+    told apart from the landline's keeper. Flex's top-level ``name`` (the caller's number) is still no name."""
+    spellings = [
+        {"firstName": "Carla", "lastName": "Petit"},
+        {"fullName": "Carla Petit", "dateOfBirth": "1990-04-12"},
+        {"first_name": "Carla", "DOB": "12/04/1990", "postcode": "69003", "city": "Lyon"},
+    ]
+    for attributes in spellings:
+        connect = observed(map_ctr(ctr(Attributes=attributes), context()))
+        flex = observed(map_task(task(name="+33478123499", **attributes), Timeline(), context("lyon")))
+        assert connect is not None and flex is not None
+        assert flex["traits"] and flex["traits"] == connect["traits"], attributes
+    record = map_task(task(name="+33478123499", firstName="Carla"), Timeline(), context("lyon"))
+    value = observed(record)
+    assert value is not None and value["traits"] == {"given_name": "Carla"}
+    assert "full_name" not in (record.dropped_traits or {})
+
+
 def test_tester21_f5_a_customer_number_the_flow_verified_is_a_customer_number_not_a_login() -> None:
     """A bank's IVR asks for the customer number and checks it (CTR attribute ``customerNumber``, a TaskRouter task's
     ``customer_number``, listed in ``verified_record_attributes``): the CUSTOMER_NUMBER of the master record,

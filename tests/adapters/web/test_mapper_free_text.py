@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.base.test_references import KEPT_REFERENCES, REFERENCE_NAMED_IDENTIFIERS
 from tests.adapters.web.support import sample
 from tests.adapters.web.test_mapper import mapped, values
 from tests.bus.identifiers.support import identifier_settings
+from tests.bus.test_references import KEPT_REFERENCES, REFERENCE_NAMED_IDENTIFIERS
 
 IDENTIFIERS = {
     "email": "secret.person@orange.fr",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -124,3 +125,42 @@ def test_what_is_not_refused_for_its_id_or_not_a_web_message_is_not_reissued() -
     offer = b'{"userId": "u-1", "messageId": "m-1", "event": "Offer Viewed", "properties": {}}'
     with pytest.raises(MessageRejected):
         reissued("id_conflict", offer, where, FAILED_AT, mapper())
+
+
+ONE_SUFFIX = re.compile(r"(?:web:portal-web:)?(?:tr-1|m-req-2):[0-9a-f]{8}")
+
+
+async def test_tester26_f10_every_id_derived_from_a_redriven_message_id_has_one_suffix(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """A service request redriven with ``--new-id`` was opened as ``web:portal:tr-1:cd1a2a2e:b002737b``: its handoff,
+    contact and interaction ids were derived from the already derived messageId. They derive from the original one
+    once, and are still not the first request's."""
+    client, kafka, dead_letters = web
+    request = case_request("attempt 1", "tr-1")
+    del request["properties"]["request_id"]
+    assert (await post_json(client, "/v1/track", request))[0] == 200
+    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
+    assert (await post_json(client, "/v1/track", other))[0] == 400
+    (first,) = values(kafka.events, CREATED)
+    ((raw, error_type),) = dead_letters.records
+    _, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
+    (created,) = values(record.events, CREATED)
+    assert ONE_SUFFIX.fullmatch(created["handoff_id"]) and created["handoff_id"] != first["handoff_id"]
+    assert created["summary"] == "attempt 2"
+    assert ONE_SUFFIX.fullmatch(created["origin_interaction_id"]), created["origin_interaction_id"]
+    for contact in values(record.events, CONTACT):
+        assert ONE_SUFFIX.fullmatch(contact["interaction_id"]), contact["interaction_id"]
+
+
+async def test_tester26_f10_a_request_redriven_for_its_request_id_has_ids_with_one_suffix(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, _, dead_letters = web
+    assert (await post_json(client, "/v1/track", case_request("attempt 1", "m-req-1")))[0] == 200
+    assert (await post_json(client, "/v1/track", case_request("attempt 2", "m-req-2")))[0] == 400
+    ((raw, error_type),) = dead_letters.records
+    _, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
+    (created,) = values(record.events, CREATED)
+    assert re.fullmatch(r"REQ-42:[0-9a-f]{8}", created["handoff_id"])
+    assert ONE_SUFFIX.fullmatch(created["origin_interaction_id"]), created["origin_interaction_id"]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bus.cli.operator_text import masked_note, operator_id, operator_text
 from bus.redact import free_text, free_text_masked
+from tests.support.references import declared_references
 
 
 @pytest.mark.parametrize(("text", "scrubbed", "masked"), [
@@ -117,3 +118,12 @@ def test_every_command_with_a_by_option_is_checked_above() -> None:
     found = with_by(typer.main.get_command(app), ()) - {("report", "handoffs")}
     unchecked = {path for path in found if not any(tuple(command[:len(path)]) == path for command in OPERATOR_COMMANDS)}
     assert len(found) == len(OPERATOR_COMMANDS) and not unchecked, sorted(unchecked)
+
+
+def test_tester26_f8_every_operator_text_keeps_the_declared_references(capsys: pytest.CaptureFixture[str]) -> None:
+    """An identity decision's, an offer's or a dead letter's reason keeps a declared meter point id as a handoff's
+    does; the note counts only what was masked."""
+    with declared_references("meter_point_id"):
+        kept = operator_text("--why", "meter_point_id: 14500000000001 checked, index 0048211")
+    assert kept == "meter_point_id: 14500000000001 checked, index [digits]"
+    assert "masked 1 number before" in capsys.readouterr().err

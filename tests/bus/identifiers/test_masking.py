@@ -35,7 +35,7 @@ def test_tester25_f6_two_customer_numbers_of_one_issuer_differ_on_the_screen() -
     number's first characters are the issuer's, so the agent could not confirm which record was on screen. Shown by
     its last four, as an account: what tells two customers apart, not the whole number."""
     alice, bernard = mask("CUSTOMER_NUMBER", "C-770002"), mask("CUSTOMER_NUMBER", "C-770003")
-    assert (alice, bernard) == ("****0002", "****0003")
+    assert (alice, bernard) == ("C-****0002", "C-****0003")
     assert "C-77" not in alice + bernard and mask("CUSTOMER_NUMBER", "C-5") == "****"
 
 
@@ -46,3 +46,15 @@ def test_every_kind_shown_by_its_first_characters_is_one_whose_values_differ_the
               "CARD": ("4111111111111111", "4111111111111129"), "CUSTOMER_NUMBER": ("CIF-00012345", "CIF-00012346")}
     for kind, (first, second) in issued.items():
         assert mask(kind, first) != mask(kind, second), kind
+
+
+def test_tester26_f10_a_contract_and_a_customer_number_ending_alike_are_told_apart() -> None:
+    """The pop showed ``****0002`` for contract CA-900002 and customer C-500002: the letters each starts with (which
+    system issued it, not whose it is) are kept before the mask; the digits stay hidden but the last four."""
+    contract, customer = mask("ACCOUNT", "CA-900002"), mask("CUSTOMER_NUMBER", "C-500002")
+    assert (contract, customer) == ("CA-****0002", "C-****0002")
+    assert mask("ACCOUNT", "FR7630006000011234567890189") == "FR****0189"  # an IBAN's country
+    assert mask("ACCOUNT", "1000009") == "****0009" and mask("CUSTOMER_NUMBER", "C-5001") == "****5001"
+    assert mask("ACCOUNT", "ACC-0042-7781") == "ACC-****7781" and mask("CARD", "4111111111111111") == "****1111"
+    assert mask("ACCOUNT", "PREFIXED-900002") == "****0002"  # a long word is no issuer's prefix: nothing more shown
+    assert mask("ACCOUNT", mask("ACCOUNT", "CA-900002")) == "CA-****0002"  # a masked value shown again is as it was

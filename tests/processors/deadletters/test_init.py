@@ -13,6 +13,7 @@ from bus.serde import Event, SerdeContext, SingleObjectDeserializer, SingleObjec
 from processors.deadletters import HIDDEN, DeadLetter, original, select
 from processors.deadletters.cli import parse_since
 from schemas.catalog import default_catalog
+from tests.support.references import declared_references
 
 CATALOG = default_catalog()
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -176,3 +177,18 @@ def test_the_reason_a_layout_gives_a_bad_due_date_is_read_by_its_fields_kind() -
     letter_.fields["reason"] = f"bills.csv line 9: {refused.value.reason}"
     assert letter_.summary()["reason"].startswith("bills.csv line 9: field due_date is malformed")
     assert letter_.summary()["reason"].endswith("got '32/11/2026')"), letter_.summary()["reason"]
+
+
+def test_tester26_f10_an_id_shaped_reference_is_shown_as_the_adapters_keep_it_and_identifiers_are_still_masked() -> None:
+    """``deadletters show`` of a handoff's dead letter showed ``"handoff_id": "SR-[digits]"``: a field named as a
+    reference keeps a value with a letter that holds no identifier, a declared reference its value, as in a property;
+    a phone under a reference's name, and one in free text, are still masked."""
+    body = (b'{"handoff_id": "SR-2026-0002", "event_id": "ev-2026-12-02-000123", "invoice_id": "0612345678", '
+            b'"summary": "case SR-2026-0002, call %s", "meter_point_id": "14500000000001"}' % PHONE.encode())
+    dead = letter(RawRecord(value=body))
+    shown = original(dead, SingleObjectDeserializer(CATALOG))["value"]
+    assert shown["handoff_id"] == "SR-2026-0002" and shown["event_id"] == "ev-2026-12-02-000123"
+    assert shown["invoice_id"] == "[digits]" and shown["meter_point_id"] == "[digits]"
+    assert shown["summary"] == "case SR-[digits], call [digits]"
+    with declared_references("meter_point_id"):
+        assert original(dead, SingleObjectDeserializer(CATALOG))["value"]["meter_point_id"] == "14500000000001"

@@ -27,6 +27,7 @@ from schemas.catalog import default_catalog
 from tests.processors.handoffs.factories import SYSTEM, T0, FakeDeadLetters, FakePublisher, created, record
 from tests.processors.handoffs.scenario import POLICY
 from tests.security.identifier_scan import find_identifiers
+from tests.support.references import declared_references
 
 H = timedelta(hours=1)
 
@@ -167,3 +168,19 @@ def test_scrubbed_says_what_it_masked_and_leaves_plain_text_as_typed() -> None:
     plain = Request("agent-1", reason="line repaired, invoice BILL-2024-04 of 89.90 EUR credited")
     assert scrubbed(plain) == (plain, ())
     assert scrubbed(Request("agent-1")) == (Request("agent-1"), ())
+
+
+@pytest.mark.parametrize("action", sorted(FREE_TEXT_ACTIONS))
+def test_tester26_f8_a_declared_reference_in_a_reason_is_published_and_not_counted_as_masked(action: str) -> None:
+    """``handoffs resolve --reason "Contract started; meter_point_id 14500000000001 index 0048211"`` told the customer
+    "meter_point_id [digits]": every command's free text keeps the deployment's declared references."""
+    from processors.handoffs.commands import scrubbed
+
+    view = HandoffView("h1", "c1", status="RESOLVED" if action == "reopen" else "IN_PROGRESS", version=3,
+                       team="finance")
+    typed = Request("E2000", reason="Contract started; meter_point_id 14500000000001 index 0048211")
+    with declared_references("meter_point_id"):
+        request, masked = scrubbed(typed)
+        event = build(action, view, request, T0)
+    assert event.value[FREE_TEXT_ACTIONS[action]] == "Contract started; meter_point_id 14500000000001 index [digits]"
+    assert masked == ("number",)

@@ -2,8 +2,18 @@ from datetime import timedelta
 
 from processors.handoffs.transitions import apply
 from tests.processors.handoffs.factories import (
-    PHONE, T0, accepted, closed, context, created, reopened, resolved, resumed, waiting,
+    PHONE,
+    T0,
+    accepted,
+    closed,
+    context,
+    created,
+    reopened,
+    resolved,
+    resumed,
+    waiting,
 )
+from tests.support.references import declared_references
 
 H = timedelta(hours=1)
 
@@ -68,3 +78,17 @@ def test_a_resolution_published_by_a_back_office_itself_is_told_scrubbed() -> No
     (told,) = [o.event.value for o in apply(state, event, ctx).outputs if o.destination == "notifications"]
     assert told["message"].endswith("Refunded to card [digits]; questions: [email]")
     assert told["parameters"]["resolution"] == "Refunded to card [digits]; questions: [email]"
+
+
+def test_tester26_f8_a_declared_reference_in_a_back_office_s_resolution_reaches_the_customer() -> None:
+    """A meter point id is no person's identifier: declared (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``), it survives
+    into the customer's message as in the channel's summary; a phone beside it is still masked."""
+    ctx = context()
+    state = apply(None, created("h1", channel="WEB", identifiers=[PHONE, WEB_USER]), ctx).state
+    state = apply(state, accepted("h1", T0 + H), ctx).state
+    event = resolved("h1", T0 + 2 * H)
+    event.value["resolution"] = "Gas restored, meter_point_id: 14500000000003 checked; call 06 12 34 56 78"
+    with declared_references("meter_point_id"):
+        (told,) = [o.event.value for o in apply(state, event, ctx).outputs if o.destination == "notifications"]
+    assert told["parameters"]["resolution"] == "Gas restored, meter_point_id: 14500000000003 checked; call [digits]"
+    assert told["message"].endswith(told["parameters"]["resolution"])

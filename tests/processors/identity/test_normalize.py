@@ -130,7 +130,7 @@ def test_other_identifiers_are_trimmed_and_uuids_lowercased() -> None:
 def test_masks_show_little() -> None:
     assert mask("PHONE", "+8613800138000") == "+86*******8000"
     assert mask("EMAIL", "ann@example.org") == "a***@example.org"
-    assert mask("ACCOUNT", "ACC-123456") == "****3456"
+    assert mask("ACCOUNT", "ACC-123456") == "ACC-****3456"
     token = norm("NATIONAL_ID", VALID_ID).value  # type: ignore[union-attr]
     assert mask("NATIONAL_ID", token) == f"nid1:…{token[-4:]}"
 

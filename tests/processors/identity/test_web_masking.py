@@ -13,7 +13,7 @@ OTHER_PHONE = "PHONE:+33698760003"
 
 def test_values_with_one_mask_are_numbered_in_key_order_and_others_left_alone() -> None:
     assert masked_values([SECOND, FIRST, PHONE, FIRST]) == {
-        FIRST: "****1001 (1)", SECOND: "****1001 (2)", PHONE: "+33*****0003"}
+        FIRST: "FR****1001 (1)", SECOND: "FR****1001 (2)", PHONE: "+33*****0003"}
 
 
 async def test_the_screen_pop_tells_two_accounts_ending_alike_apart_in_identifiers_and_hints() -> None:
@@ -29,7 +29,7 @@ async def test_the_screen_pop_tells_two_accounts_ending_alike_apart_in_identifie
     answer = await screen_pop.lookup(Identifier.from_key(SECOND))
     assert answer is not None
     shown = [identifier["value"] for identifier in answer["identifiers"]]
-    assert shown == ["****1001 (1)", "****1001 (2)", "+33*****0003 (1)"]
-    assert answer["shared_identifier"]["value"] == "****1001 (2)"
+    assert shown == ["FR****1001 (1)", "FR****1001 (2)", "+33*****0003 (1)"]
+    assert answer["shared_identifier"]["value"] == "FR****1001 (2)"
     hints = {hint["value"] for hint in answer["shared_identifiers"]}
     assert hints == {"+33*****0003 (1)", "+33*****0003 (2)"}  # the housemate's phone ends alike too

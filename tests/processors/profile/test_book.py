@@ -166,7 +166,7 @@ def test_a_customer_master_line_follows_its_account_not_the_identifiers_the_sour
     stays, goes = book.split(profile, [], [account], kept)
     assert book.render(stays)["products"] == {"accounts": [], "products": [], "open_orders": [], "overdue_bills": []}
     moved = book.render(goes)["products"]
-    assert [(a["account_number"], a["service_tier"]) for a in moved["accounts"]] == [("****0001", "premium")]
+    assert [(a["account_number"], a["service_tier"]) for a in moved["accounts"]] == [("EDF-****0001", "premium")]
     assert [p["product_code"] for p in moved["products"]] == ["ELEC-BASE"]
 
 

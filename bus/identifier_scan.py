@@ -4,7 +4,7 @@ An IBAN (ISO 13616 check digits) or a national ID (the deployment's ``NATIONAL_I
 in each of its runs of digit groups (``0048211-0612345678``), each group alone or joined to its neighbours: a
 national ID, a payment card number of ``CARD_DIGITS`` digits that passes the Luhn check, a valid phone number in the
 adapter's phone region or in its ``00CC`` form (libphonenumber). Which forms are identifiers, and why 13- and
-14-digit card numbers are not among them: ``adapters.base.references``.
+14-digit card numbers are not among them: ``bus.references``.
 
 A test that cannot find anything is not run, so the scan costs a few µs on the usual reference
 (``BILL-2024-04-000123``) where trying every test took 100 to 500 (tests/bench/results/web_ingest.md): a national
@@ -13,7 +13,7 @@ without a region on a run with no ``00`` prefix, or with one on a run of too few
 numbers (``phone.may_be_phone``); IBAN lengths other than the one the registry gives the country
 (``account.contains_iban``); any test of a run of groups on a value with fewer than ``MIN_IDENTIFIER_DIGITS``
 digits; and the enumeration of a run's groups when the run is too short for a card and a national ID and, without a
-region, no ``00`` group starts 7 digits or more. tests/adapters/base/test_identifier_scan.py compares it
+region, no ``00`` group starts 7 digits or more. tests/bus/test_identifier_scan.py compares it
 with the full scan on generated values.
 """
 

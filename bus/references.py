@@ -4,12 +4,15 @@ Every property value, page field and handoff summary an adapter publishes is scr
 (``bus.redact.free_text``): a run of seven or more digits becomes ``[digits]``. A utility's meter point number
 (France PRM/PDL and gas PCE: 14 digits; UK MPAN: 13), a meter serial or a meter index with leading zeros
 (``0048211``) is such a run, yet no person's identifier: a meter-reading dispute needs it. The operator names the
-properties that hold such references (``AdapterSettings.reference_fields``, e.g. ``meter_point_id``,
-``reading_index``); their values are kept whole:
+properties that hold such references, for the whole deployment (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``: every
+adapter, the handoff tracker's quote of a resolution in the customer's notification, an operator command's
+``--reason``; ``declared``) or for one adapter (``AdapterSettings.reference_fields``), e.g. ``meter_point_id``,
+``reading_index``; their values are kept whole:
 
 - as a property (an event's property, a handoff's intake fact), under that name, compared case-folded;
-- in a handoff summary, as ``name: value`` or ``name=value`` (``meter_point_id: 14500000000001``), the value up to
-  a space or a ``, ; ) ]`` and not followed by another number (a phone typed in groups is never cut in two).
+- in free text (a handoff summary, a resolution, an operator's reason), as ``name: value``, ``name=value`` or
+  ``name value`` (``meter_point_id: 14500000000001``), the value up to a space or a ``, ; ) ]`` and not followed by
+  another number (a phone typed in groups is never cut in two).
 
 A name that says it holds an identifier or a person's trait can never be declared (``refused_names``: ``phone``,
 ``contact_email``, ``iban_ref``, ``birth_date``...). And the declaration never carries an identifier through by
@@ -32,12 +35,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bus.redact import (
     SENSITIVE_FIELDS,
     SENSITIVE_KEYS,
-    free_text,
+    free_text_masked,
     has_email_or_key,
     is_personal_field,
     may_hold_identifier,
@@ -45,7 +49,7 @@ from bus.redact import (
 )
 
 if TYPE_CHECKING:
-    from bus.identifiers import IdentifierNormaliser
+    from bus.identifiers import IdentifierNormaliser, IdentifierSettings
 
 # Words that make a property name an identifier's, whatever else it says (``contact_phone``, ``ibanRef``): the words
 # of the names in ``SENSITIVE_FIELDS`` that name an identifier, without the generic ones (``meter_point_id`` is not).
@@ -54,8 +58,17 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 IDENTIFIER_WORDS = frozenset(
     word for name, kind in SENSITIVE_FIELDS.items() if kind is not None
     for word in _WORD.findall(name)) - GENERIC_WORDS
-_PAIR = re.compile(r"(?P<name>[A-Za-z][\w-]*)\s*[:=]\s*"
-                   r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)")
+# A declared name's value in free text: after ``:``, ``=`` or a space, up to a space or a ``, ; ) ]``, never followed by
+# another number (a phone typed in groups is never cut in two).
+_PAIR_VALUE = r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)"
+
+
+def _pairs(names: Iterable[str]) -> re.Pattern[str]:
+    """The ``name value`` pairs of ``names`` in free text (a name whole, not the end of a longer word)."""
+    spelled = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?P<name>{spelled})(?:\s*[:=]\s*|\s+){_PAIR_VALUE}", re.IGNORECASE)
+
+
 # A reference is one token: letters and digits, joined by ``- _ / .`` (``PDL-14500000000001``, ``GI123456``).
 REFERENCE = re.compile(r"[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*")
 # Under an undeclared reference name, references joined by ``:`` too (an offer's presentation id the web adapter
@@ -100,15 +113,26 @@ class References:
 
     def __init__(self, names: Iterable[str], *, region: str | None = None,
                  national_id_schemes: tuple[str, ...] = ()) -> None:
-        from adapters.base.identifier_scan import IdentifierScan  # bus.identifiers (phonenumbers): not for settings
+        from bus.identifier_scan import IdentifierScan  # bus.identifiers (phonenumbers): not for settings
 
         self._names = frozenset(name.casefold() for name in names)
+        self._pairs = _pairs(self._names)
         self._scan = IdentifierScan(region, national_id_schemes)
 
     @classmethod
     def of(cls, names: Iterable[str], normaliser: IdentifierNormaliser) -> References:
-        """``names`` with the region and national ID schemes of the adapter's ``normaliser``."""
-        return cls(names, region=normaliser.region, national_id_schemes=normaliser.settings.national_id_schemes)
+        """``names`` and the deployment's (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``) with the region and national ID
+        schemes of the adapter's ``normaliser``."""
+        settings = normaliser.settings
+        return cls((*names, *settings.reference_fields), region=normaliser.region,
+                   national_id_schemes=settings.national_id_schemes)
+
+    @classmethod
+    def deployment(cls, settings: IdentifierSettings) -> References:
+        """The deployment's declared references (``settings.reference_fields``), its default region and national ID
+        schemes: for a process that is no adapter (the handoff tracker, an operator command)."""
+        return cls(settings.reference_fields, region=settings.default_region,
+                   national_id_schemes=settings.national_id_schemes)
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -141,14 +165,32 @@ class References:
         return values
 
     def text(self, value: str) -> str:
-        """``bus.redact.free_text(value)`` (a handoff's summary), but the value of each ``name: value`` pair whose
-        name is declared and whose value ``is_reference`` is kept as it is."""
+        """``bus.redact.free_text(value)`` (a handoff's summary, a resolution, an operator's reason), but the value of
+        each ``name: value`` pair whose name is declared and whose value ``is_reference`` is kept as it is."""
+        return self.text_masked(value)[0]
+
+    def text_masked(self, value: str) -> tuple[str, tuple[str, ...]]:
+        """``text(value)`` and what it masked (``bus.redact.free_text_masked``: one word per masked value, never the
+        value), for a command that tells its operator."""
         if not self._names or not value:
-            return free_text(value)
-        pieces, start = [], 0
-        for pair in _PAIR.finditer(value):
-            if self.declares(pair.group("name")) and self.is_reference(pair.group("value")):
-                pieces += [free_text(value[start:pair.start("value")]), pair.group("value")]
+            return free_text_masked(value)
+        pieces: list[str] = []
+        masked: list[str] = []
+        start = 0
+        for pair in self._pairs.finditer(value):
+            if self.is_reference(pair.group("value")):
+                text, kinds = free_text_masked(value[start:pair.start("value")])
+                pieces += [text, pair.group("value")]
+                masked += kinds
                 start = pair.end("value")
-        pieces.append(free_text(value[start:]))
-        return "".join(pieces)
+        text, kinds = free_text_masked(value[start:])
+        return "".join([*pieces, text]), (*masked, *kinds)
+
+
+@lru_cache(maxsize=1)
+def declared() -> References:
+    """The deployment's declared references (``References.deployment`` of ``OMNIBUS_IDENTIFIERS__*``), read once per
+    process; ``ConfigError`` naming what is wrong in that section."""
+    from bus.identifiers.normaliser import load_identifier_settings
+
+    return References.deployment(load_identifier_settings())

@@ -15,8 +15,8 @@ from stdnum.es import dni
 from stdnum.fr import nir
 from stdnum.it import codicefiscale
 
-from adapters.base.identifier_scan import IdentifierScan
-from adapters.base.references import REFERENCE, REFERENCE_PATH, References
+from bus.identifier_scan import IdentifierScan
+from bus.references import REFERENCE, REFERENCE_PATH, References
 from bus.identifiers.account import is_iban
 from bus.identifiers.card import luhn_valid
 from bus.identifiers.model import NotAnIdentifier

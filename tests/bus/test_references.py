@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from adapters.base.config import AdapterSettings
 from adapters.base.handoff_request import HandoffRequest
-from adapters.base.references import References
+from bus.identifiers import IdentifierNormaliser, IdentifierSettings
+from bus.references import References, declared
+from tests.support.references import declared_references
 
 METER = References(("meter_point_id", "prm", "meter_serial", "reading_index", "meter_point"), region="FR",
                    national_id_schemes=("fr.nir",))
@@ -130,3 +132,40 @@ def test_the_default_declares_nothing() -> None:
     assert AdapterSettings().reference_fields == ()
     assert AdapterSettings(reference_fields=("meter_point_id", "reading_index", "mpan")).reference_fields == (
         "meter_point_id", "reading_index", "mpan")
+
+
+# tester26 F8: a meter point id a back office wrote in a resolution, or an operator in --reason, reached the customer
+# as "[digits]": the tracker and the commands read no declaration. One deployment-wide setting now declares them for
+# every process (OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS), read by the adapters too.
+def test_a_declared_name_followed_by_a_space_keeps_its_value_and_only_a_whole_name_counts() -> None:
+    assert METER.text("Contract started; meter_point_id 14500000000001 index 0048211") == (
+        "Contract started; meter_point_id 14500000000001 index [digits]")
+    assert METER.text("checked the meter_point_id 14500000000001 today") == (
+        "checked the meter_point_id 14500000000001 today")
+    assert METER.text("Meter_Point_ID=PDL-14500000000001") == "Meter_Point_ID=PDL-14500000000001"
+    assert METER.text("xmeter_point_id: 14500000000001") == "xmeter_point_id: [digits]"
+    assert "0612" not in METER.text("meter_point_id 06 12 34 56 78")
+
+
+def test_text_masked_names_what_it_masked_but_the_kept_reference() -> None:
+    assert METER.text_masked("meter_point_id: 14500000000001, call 06 12 34 56 78 or luc.p@example.org") == (
+        "meter_point_id: 14500000000001, call [digits] or [email]", ("number", "e-mail address"))
+    assert References(()).text_masked("meter_point_id: 14500000000001") == ("meter_point_id: [digits]", ("number",))
+
+
+def test_the_deployment_declares_references_for_every_process_and_refuses_an_identifier_s_name() -> None:
+    settings = IdentifierSettings(default_region="FR", reference_fields=("meter_point_id",))
+    summary = "meter_point_id: 14500000000001, reading_index: 0048211"
+    assert References.deployment(settings).text(summary) == "meter_point_id: 14500000000001, reading_index: [digits]"
+    adapter = References.of(("reading_index",), IdentifierNormaliser(settings))  # the adapter's own, and the deployment's
+    assert adapter.text(summary) == summary
+    with pytest.raises(ValidationError, match="'phone' cannot be declared a business reference"):
+        IdentifierSettings(reference_fields=("meter_point_id", "phone"))
+    assert IdentifierSettings().reference_fields == ()
+
+
+def test_declared_reads_the_deployment_setting() -> None:
+    assert declared().text("meter_point_id: 14500000000001") == "meter_point_id: [digits]"
+    with declared_references("meter_point_id", "reading_index"):
+        assert declared().text("meter_point_id: 14500000000001") == "meter_point_id: 14500000000001"
+    assert declared().text("meter_point_id: 14500000000001") == "meter_point_id: [digits]"
