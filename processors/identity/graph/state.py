@@ -230,7 +230,7 @@ _TAGS = {cls: cls.__struct_config__.tag for cls in (IdentifierState, CustomerSta
 # digits) is stored packed: one byte ``OWNED_IDENTIFIER_V1 + n`` (n = how many fields after ``owner`` follow,
 # trailing defaults left out), the id's 12 bytes, then those n fields msgpack-encoded one after the other. An
 # owned identifier takes 31 bytes instead of 50: a 64-byte ``bytes`` object in CPython instead of 88, 24 bytes less
-# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xEE, msgpack
+# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xFF, msgpack
 # negative fixints) never begin a plain state (an array), nor a JSON one. Any other state is plain
 # ``[tag, field, ...]``; both decode.
 OWNED_IDENTIFIER_V1 = 0xE0
