@@ -32,20 +32,16 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
-from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
+from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import MappedRecord
-from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
+from adapters.base.offer_disposition import OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
-from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS
-from bus.identifiers.metrics import REJECTED_TRAITS
-from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
 from bus.producer import Outgoing
-from bus.redact import SENSITIVE_FIELDS
 from bus.references import References
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
@@ -176,92 +172,6 @@ class Call:
     def key(self) -> str:
         phones = [i for i in self.caller if i["type"] == "PHONE"]
         return key_of(phones[0]) if phones else self.contact_id
-
-
-def caller_number(raw: object) -> object:
-    """A caller number, or None for telephony's markers of a withheld caller id ("anonymous", "Restricted",
-    "Unavailable": no digits at all), which say there is no number rather than a number that is wrong."""
-    if raw is None or (isinstance(raw, str) and not any(ch.isdigit() for ch in raw)):
-        return None
-    return raw
-
-
-# Attribute names that say they hold a record key (``bus.redact.SENSITIVE_FIELDS`` of the ``RECORD_KEYS`` kinds,
-# compared ``squashed``) -> its kind: ``accountNumber``, ``account_number``, ``iban``, ``cardNumber``, ``pan``,
-# ``customerNumber``, ``cust_no``...
-RECORD_KEY_NAMES: dict[str, str] = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
-                                    if kind is not None and kind in RECORD_KEYS}
-RECORD_KEY_WORDS = {ACCOUNT: "an account number", CARD: "a card number", CUSTOMER_NUMBER: "a customer number"}
-VERIFIED_RECORD_SETTING = "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES"
-
-
-def unverified_record_key(kind: str) -> str:
-    """The ``dropped_traits`` reason of an attribute named as a record key of ``kind`` that the flow did not verify."""
-    return (f"{UNKNOWN_KEY}: {RECORD_KEY_WORDS[kind]} the contact flow did not verify, left off (read only under "
-            f"the names {VERIFIED_RECORD_SETTING} gives for {kind}: a number typed on the keypad is the caller's "
-            "claim)")
-
-
-
-def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSettings,
-                         left_out: dict[str, str]) -> list[tuple[str, object]]:
-    """``(kind, value)`` of each record key kind ``settings.verified_record_attributes`` names: the value of its first
-    attribute that is present (kinds none of whose attributes is present are left out).
-
-    Another attribute named as a record key (``accountNumber``, ``iban``, ``customerNumber``: ``RECORD_KEY_NAMES``) is
-    left off: noted in ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``; never the value) and
-    counted (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose
-    never reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
-    of record would move the caller's phone, call and handoff to that number's holder in identity (tester24 F3,
-    tester25 F2)."""
-    verified = settings.verified_record_attributes
-    found: list[tuple[str, object]] = []
-    for kind in [kind for kind in RECORD_KEY_WORDS if kind in verified]:  # one order, however the setting is written
-        value = next((attributes[name] for name in verified[kind] if attributes.get(name) not in (None, "")), None)
-        if value is not None:
-            found.append((kind, value))
-    listed = {name for names in verified.values() for name in names}
-    for name, value in attributes.items():
-        named = RECORD_KEY_NAMES.get(_squashed(name))
-        if named is not None and name not in listed and value not in (None, ""):
-            left_out[name] = unverified_record_key(named)
-            REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
-    return found
-
-
-def contact_traits(attributes: Mapping[str, Any], settings: CallCenterSettings, left_out: dict[str, str], *,
-                   not_traits: frozenset[str] = frozenset()) -> dict[str, str]:
-    """The standard traits among a contact's attributes (CTR ``Attributes``, TaskRouter ``TaskAttributes``): under a
-    trait's usual spellings (``bus.identifiers.traits.ALIASES``: ``firstName``, ``lastName``, ``dateOfBirth``...) or
-    as ``settings.trait_attributes`` maps them; one rule for every platform (tester26 F7). Those that did not
-    normalise go to ``left_out`` (standard key -> why). ``not_traits``: attribute names the platform fills with
-    something else (Flex's ``name``: the caller's number), read only when ``trait_attributes`` names them."""
-    fields = {name: value for name, value in attributes.items()
-              if name not in not_traits or name in settings.trait_attributes}
-    return standard_traits(fields, names=settings.trait_attributes, component="call_center", left_out=left_out)
-
-
-def _squashed(name: str) -> str:
-    return "".join(character for character in name.casefold() if character.isalnum())
-
-
-def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition | None:
-    """The agent's offer disposition from contact / task attributes ``offer_id``, ``offer_version``,
-    ``offer_response``."""
-    try:
-        return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES))
-    except BadDisposition as exc:
-        raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
-
-
-def recorded_handoff(attributes: dict[str, Any], source: str) -> HandoffRequest | None:
-    """The handoff the contact flow or the agent asked for, from contact / task attributes
-    ``omnibus_handoff_kind``, ``_team``, ``_summary`` (``adapters.base.handoff_request``)."""
-    try:
-        return HandoffRequest.from_attributes(attributes)
-    except BadHandoffRequest as exc:
-        # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
-        raise (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc)) from exc
 
 
 def _ms(delta: object) -> int:

@@ -26,15 +26,10 @@ from zoneinfo import ZoneInfo
 
 from adapters.base import clock
 from adapters.base.mapper import MappedRecord
+from adapters.call_center.attributes import caller_number
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
-from adapters.call_center.mapper import (
-    Call,
-    MapContext,
-    NativeItem,
-    call_events,
-    caller_number,
-)
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events
 from adapters.call_center.outcome import asterisk_ended
 
 SOURCE_SYSTEM = "asterisk"

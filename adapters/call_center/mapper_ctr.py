@@ -26,19 +26,15 @@ from typing import Any
 from adapters.base import wire
 from adapters.base.errors import FieldChecks
 from adapters.base.mapper import MappedRecord
-from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import (
-    Call,
-    MapContext,
-    NativeItem,
-    call_events,
+from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
-    iso_time,
     recorded_handoff,
     recorded_offer,
     verified_record_keys,
 )
+from adapters.call_center.errors import RejectedInput, malformed, missing
+from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
 from adapters.call_center.outcome import connect_ended
 from bus.redact import free_text
 

@@ -19,17 +19,15 @@ from typing import Any
 
 from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
-from adapters.call_center.errors import RejectedInput, malformed, missing
-from adapters.call_center.mapper import (
-    Call,
-    MapContext,
-    call_events,
+from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
     recorded_handoff,
     recorded_offer,
     verified_record_keys,
 )
+from adapters.call_center.errors import RejectedInput, malformed, missing
+from adapters.call_center.mapper import Call, MapContext, call_events
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
 from bus.redact import free_text
@@ -177,7 +175,7 @@ FLEX_NOT_TRAITS = frozenset(("name",))
 
 
 def _traits(attributes: dict[str, Any], ctx: MapContext, left_out: dict[str, str]) -> dict[str, str]:
-    """The task's attributes read as the Connect CTR mapper reads a contact's (``mapper.contact_traits``: ``firstName``,
+    """The task's attributes read as the Connect CTR mapper reads a contact's (``contact_traits``: ``firstName``,
     ``lastName``, ``dateOfBirth``... and ``trait_attributes``; tester26 F7), but Flex's top-level ``name``
     (``FLEX_NOT_TRAITS``), then Flex Insights' ``customers`` object (name, email, city, country...) for the traits
     the attributes do not give (those that did not normalise: key -> why, in ``left_out``)."""
