@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import displace, logins
+from processors.identity.graph import came_with, displace, logins
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -113,6 +113,7 @@ def on_join(ctx: Node, message: Join) -> None:
                 ctx.send(key, Release(saga.event_id))
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
+        came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
         if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them

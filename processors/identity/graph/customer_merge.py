@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import displace, elsewhere, holders, logins, moved_off, split_contacts
+from processors.identity.graph import came_with, displace, elsewhere, holders, logins, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -66,7 +66,7 @@ def on_link(ctx: Node, message: Link) -> None:
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
             elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
-            households=state.households,
+            households=state.households, came_with=state.came_with,
         ))
 
 
@@ -208,6 +208,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
         logins.merge(state, message.logins, message.households)
         logins.note(state, login_keys, message.members, own_members)
+        came_with.merge(state, message.came_with, moved)
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
@@ -368,6 +369,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
+        state.came_with = {}
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

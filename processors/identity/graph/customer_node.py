@@ -17,6 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    came_with,
     displace,
     elsewhere,
     handoff_moves,
@@ -65,6 +66,7 @@ def on_create(ctx: Node, message: Create) -> None:
     # The event's traits are this person's from the start, not only once its ``apply`` arrives: an event
     # that meets this customer meanwhile is weighed against them (issue #8 build 5).
     absorb_traits(ctx, saga.traits)
+    came_with.note(ctx.policy, state, saga, message.add)  # what a user-less event brought together (displace.py)
     created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
     assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)

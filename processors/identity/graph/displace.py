@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from processors.identity.graph import elsewhere, handoff_moves, moved_off, split_contacts, split_traits
+from processors.identity.graph import came_with, elsewhere, handoff_moves, moved_off, split_contacts, split_traits
 from processors.identity.graph.contest import claims_on
 from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_steps import Node, assign, contested, noted, waived
@@ -78,7 +78,8 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
     ranks = {key: rank_of(ctx.policy, saga, key) for key in added}
     keep = {culprit, *linking}
     return _leaving(ctx, saga, ranks[arriving[0]], keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
-                    and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE)
+                    and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE,
+                    came_with.followers(ctx.state, keep, ctx.state.members))
 
 
 def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | None,
@@ -92,14 +93,15 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
         return []
     ranks = {key: member_rank(value) for key, value in loser.items()}
     return _leaving(ctx, saga, ranks[arriving[0]], {culprit}, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
-                    and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE)
+                    and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE,
+                    came_with.followers(ctx.state, [culprit], ctx.state.members))
 
 
 def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
-             goes_ahead: Callable[[list[str]], bool]) -> list[str]:
+             goes_ahead: Callable[[list[str]], bool], following: Iterable[str] = ()) -> list[str]:
     """The resident user id and its rank-mates, if they rank after ``arriving_rank`` and the event, what stays is
-    settled before the resident (``_settled``, with the ranks ``_before`` the event) and the step ``goes_ahead`` with
-    what stays; else none."""
+    settled before the resident (``_settled``, with the ranks ``_before`` the event) or ``following`` the linking
+    identifiers (``came_with.followers``) and the step ``goes_ahead`` with what stays; else none."""
     members = ctx.state.members
     residents = [key for key in members if kind_of(key) == USER_ID]
     if len(residents) != 1:
@@ -113,8 +115,11 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
     # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
     # order: it stays, where something else stays that came before (else the customer was the resident's own).
     carried = {key for key, value in ranks.items() if value == rank and key in saga.prior_ranks}
-    others = [value for key, value in ranks.items() if key not in carried]
-    if not rest or (carried and not any(others)) or not _settled(ctx, others, rank):
+    # A member an event without a user id brought with a linking identifier went where that identifier went, after
+    # it (came_with.py): it stays whatever its rank, and the customer was not the resident's own.
+    followed = set(following) & set(rest) - carried
+    others = [value for key, value in ranks.items() if key not in carried | followed]
+    if not rest or (carried and not any(others) and not followed) or not _settled(ctx, others, rank):
         return []
     return moving if goes_ahead(rest) else []
 

@@ -1,0 +1,69 @@
+"""What an event without a user id brought to a customer, and with which of its identifiers (issue #8 point 5).
+
+``CustomerState.came_with``: member key -> ``(rank, with)``, for identifiers an event that carries no identifier of
+a type limited to one (no user id, no national ID: an anonymous identify, an anonymous id's e-mail) ranked first on
+(``rank``, ``limits.event_rank`` with its channel) when it made them members here, by ``create`` or ``join``;
+``with``: the event's other identifiers this customer held then (sorted). At most ``MAX_CAME_WITH`` entries, the
+latest; they move with ``Offer.came_with`` at a merge.
+
+Read by ``displace.py``: where a user id ranked before the customer's resident one reaches the customer through an
+identifier (the linking one), a member such an event brought *with* it came after that identifier in time order,
+whoever held it then: in time order it is where the linking identifier went, with the earlier user id. Its rank
+(after the resident's) says nothing about the resident. Segment aliases give such customers: ``alias x1 -> u-2``
+names an anonymous id nobody owns yet, its link waits for ``identify {x1, e}`` to make x1's customer and then links
+u-2 to it (``saga.alias_sagas``), so e (ranked after u-2) is on u-2's customer with x1; an earlier ``alias x1 ->
+u-1`` arriving last takes the customer (bench draws 17 and 438, ``tests/bench/results/identity_email_order.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from processors.identity.graph.limits import member_rank
+from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.state import CustomerState
+from processors.identity.rules import LinkPolicy, kind_of
+
+MAX_CAME_WITH = 16  # entries a root keeps (identifier keys, the latest): an older one lets nothing follow
+
+CameWith = dict[str, tuple[int, list[str]]]
+
+
+def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[str]) -> None:
+    """``keys`` (the saga's identifiers just made members of ``state``) came with the saga's other identifiers held
+    here, if the event carries no identifier of a type limited to one; only those it ranks first on (their member
+    rank is the event's: ``limits.rank_of`` took no earlier rank from the node)."""
+    if saga.proposal or any(policy.limit(kind_of(key)) == 1 for key in saga.ids):
+        return
+    members = state.members
+    held = [key for key in saga.ids if key in members and key not in saga.lookup_only]
+    entries = dict(state.came_with)
+    for key in keys:
+        rank = member_rank(members[key]) if key in members else 0
+        others = [other for other in held if other != key]
+        if rank and others:
+            entries.pop(key, None)
+            entries[key] = (rank, others)
+    state.came_with = _latest(entries)
+
+
+def merge(state: CustomerState, theirs: CameWith, moved: Iterable[str]) -> None:
+    """A merged-in customer's entries (``Offer.came_with``) for the members that ``moved`` here."""
+    entries = dict(state.came_with)
+    for key in moved:
+        if key in theirs:
+            entries.pop(key, None)
+            entries[key] = theirs[key]
+    state.came_with = _latest(entries)
+
+
+def followers(state: CustomerState, linking: Iterable[str], members: Mapping[str, Member]) -> set[str]:
+    """The ``members`` an event without a user id brought with one of ``linking`` (the identifiers through which a
+    step reaches this customer), still at the rank it gave them (no earlier event carried them since)."""
+    through = set(linking)
+    return {key for key, value in members.items() if key in state.came_with
+            and state.came_with[key][0] == member_rank(value) and through.intersection(state.came_with[key][1])}
+
+
+def _latest(entries: CameWith) -> CameWith:
+    return dict(list(entries.items())[-MAX_CAME_WITH:])
