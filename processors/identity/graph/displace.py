@@ -16,7 +16,9 @@ Only where the customer's state shows the time-order outcome (the attempts that 
 * every member left ranks before the resident, so in time order they were there before it came: those ranked
   before the event when the event came, those ranked after it joined what the event had joined (``_settled``);
   a rank-mate of the resident that the event carries (its rank the event lowered) came with the event, and stays
-  where another member that stays ranks before the resident;
+  where another member that stays ranks before the resident; a member an event without a user id brought with the
+  linking identifier came after it and went with it, whatever its rank (``came_with.py``: Segment aliases, draws 17
+  and 438), and stays (at the loser's side of an ``offer``, the linking identifier with it);
 * each of those ranks is the rank of an event applied to this customer (``CustomerState.ranks_applied``, the latest
   ``RANKS_KEPT``): a rank an event lowered at its visit while the event is still on its way (3 partitions
   interleaved) is not final, and that event's own user may rank first. A member whose rank the deciding event itself
@@ -79,7 +81,7 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
     keep = {culprit, *linking}
     return _leaving(ctx, saga, ranks[arriving[0]], keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
                     and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE,
-                    came_with.followers(ctx.state, keep, ctx.state.members))
+                    came_with.followers(ctx.state.came_with, keep, ctx.state.members))
 
 
 def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | None,
@@ -94,7 +96,7 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
     ranks = {key: member_rank(value) for key, value in loser.items()}
     return _leaving(ctx, saga, ranks[arriving[0]], {culprit}, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
                     and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE,
-                    came_with.followers(ctx.state, [culprit], ctx.state.members))
+                    came_with.followers(ctx.state.came_with, [culprit], ctx.state.members))
 
 
 def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
@@ -190,6 +192,10 @@ def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     # still on its way, with more) brought (bench guard 130).
     carried = {key for key in rest if key != culprit and key in saga.prior_ranks
                and _before(saga, key, member_rank(loser[key])) == rank}
+    # What an event without a user id brought with the linking identifier went with it (came_with.py): both stay, the
+    # linking identifier not the resident's alone (bench draw 438 in full).
+    if followed := came_with.followers(message.came_with, [culprit], loser):
+        carried |= followed | {culprit}
     if not rest or not all(member_rank(loser[key]) < event and (
             not member_rank(loser[key]) or recalls(message.ranks_applied, str(member_rank(loser[key]))))
             for key in rest if key not in carried):

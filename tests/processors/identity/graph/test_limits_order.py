@@ -13,9 +13,9 @@ user id whose earliest event ranks first (``limits.event_rank``: event time, the
 customer; a later-ranked one gives way with the identifiers only its events brought, to a customer of its own. Time
 order already gives that, so every arrival order must give the time-order clusters.
 
-Implemented where the customer's state shows the time-order outcome (``graph/displace.py``): 29 of the 31 agree in
-every order; the rest of ``test_the_benchs_limit_one_draws_...`` are strict xfails (17, 438: aliases: two aliases are
-proposals, no event ranks them; the results file).
+Implemented where the customer's state shows the time-order outcome (``graph/displace.py``): all 31 agree in every
+order, the last two (17, 438: Segment aliases) since a member that an event without a user id brought with the linking
+identifier stays with it, whatever its rank (``graph/came_with.py``; the results file).
 
 Guards for the next attempt (``test_bench_draws_that_agree_...``): bench draws that agree on this code and that
 prototypes of the rule made differ (the results file above): a rank still in flight (893), an identifier that a
@@ -124,14 +124,9 @@ def test_in_time_order_the_two_user_ids_stay_apart(seed: int) -> None:
 # before the resident, an identifier whose rank the event itself lowered counting with the rank it had before
 # (``Saga.prior_ranks``), a rank-mate of the resident the event carries staying with the event (34), also at the
 # loser's side of an offer (61, 207, 211, 271, 437, 490); and since an event that two user ids' customers refuse goes
-# to the one that came after it where the matcher keeps it apart from the one it met (122, 202, 237, 280).
-AGREE = {116, 142, 446} | {40, 50, 75, 191, 208, 227, 272, 391} | {27, 34, 45, 96, 182, 408, 413, 498} | {
-    61, 207, 211, 271, 437, 490} | {122, 202, 237, 280}
-STILL = pytest.mark.xfail(strict=True, reason="#8 point 5: a limit of one still decides by arrival "
-                          "(tests/bench/results/identity_email_order.md)")
-
-
-@pytest.mark.parametrize("seed", [seed if seed in AGREE else pytest.param(seed, marks=STILL) for seed in sorted(DRAWS)])
+# to the one that came after it where the matcher keeps it apart from the one it met (122, 202, 237, 280); and since a
+# member an event without a user id brought with the linking identifier stays with it (17, 438: ``graph/came_with.py``).
+@pytest.mark.parametrize("seed", sorted(DRAWS))
 def test_the_benchs_limit_one_draws_give_the_time_order_customers_in_every_order(seed: int) -> None:
     """Every order of the three calls (settled one by one) gives the clusters of time order."""
     calls = DRAWS[seed]
@@ -223,3 +218,69 @@ def test_a_user_whose_earliest_event_arrives_last_keeps_the_customer() -> None:
     expected = {frozenset({"ANONYMOUS_ID:x1", f"EMAIL:{F}", "USER_ID:u-0"}), frozenset({"USER_ID:u-1"})}
     assert clusters(LATE_EARLIEST, (0, 1, 2, 3)) == expected
     assert clusters(LATE_EARLIEST, (0, 3, 2, 1)) == expected
+
+
+# Bench draws that differed before a member an event without a user id brought with the linking identifier stayed with
+# it where a user id ranked first displaces the resident (``graph/came_with.py``), and agree with it (seeds 0-3499, the
+# results file, branch aliases: 270 differ before, 255 after, none newly).
+CAME_WITH = [17, 40, 438, 446, 637, 682, 750, 1650, 2344, 2383, 2534, 2839, 2995, 3234, 3276]
+
+
+@pytest.mark.parametrize("seed", CAME_WITH)
+def test_bench_draws_where_what_came_with_the_linking_identifier_stays_agree(seed: int) -> None:
+    """The bench's three replays of draw ``seed`` give the same customers."""
+    assert not differs(seed)
+
+
+# The kind of draws 17 and 438: an event without a user id brings an identifier with the one that links (``{x, e}``
+# after the resident user's event, or the identify an alias waited for to link its user id), and a user id ranked
+# before the resident arrives last through that linking identifier. In time order the identifier it brought went
+# where the linking one was: with the earlier user. Each differed in 2 to 10 of its orders before (settled one by one).
+CAME_WITH_THE_LINK: dict[str, list[dict[str, Any]]] = {
+    # Draw 438 without its alias: the earlier user's own identify arrives last.
+    "identifies": [identify(anonymousId="x0", userId="u-1"), identify(anonymousId="x0", userId="u-2", email=F),
+                   identify(anonymousId="x0", email=E)],
+    # Draw 17 with the later user's identify instead of its alias.
+    "alias and identify": [alias("x1", "u-1"), identify(anonymousId="x1", userId="u-2"),
+                           identify(anonymousId="x1", email=F)],
+    # Draw 17 with a second anonymous identify: both e-mails came with x1.
+    "two aliases, two e-mails": [alias("x1", "u-1"), alias("x1", "u-2"), identify(anonymousId="x1", email=F),
+                                 identify(anonymousId="x1", email=E)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CAME_WITH_THE_LINK))
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_what_an_event_without_a_user_id_brought_with_the_link_goes_with_the_earlier_user(
+        name: str, partitions: int) -> None:
+    """Every order (settled one by one, on 1 and on 3 partitions) gives the clusters of time order."""
+    calls = CAME_WITH_THE_LINK[name]
+    expected = clusters(calls, tuple(range(len(calls))))
+    for order in itertools.permutations(range(len(calls))):
+        assert clusters(calls, order, partitions=partitions) == expected, order
+
+
+def test_what_the_later_users_own_event_brought_stays_with_it() -> None:
+    """Guard: e0 came with u-2's own identify (a user id): it leaves with u-2 in every order, as in time order."""
+    calls = [identify(anonymousId="x0", userId="u-1"), identify(anonymousId="x0", userId="u-2", email=F),
+             identify(userId="u-2", email=E)]
+    expected = {frozenset({"ANONYMOUS_ID:x0", "USER_ID:u-1"}),
+                frozenset({f"EMAIL:{E}", f"EMAIL:{F}", "USER_ID:u-2"})}
+    for order in itertools.permutations(range(3)):
+        assert clusters(calls, order) == expected, order
+
+
+# Bench draw 438 in full (u-1's own identify at t2): where u-1's customer exists when its alias arrives last, the alias
+# meets u-2's customer in an ``offer``, whose loser holds u-2 in some orders (``displace.at_offer_loser``): there the
+# linking identifier x0 ranks with u-2 (u-2's identify lowered it), and e0 came with it; 8 of the 24 orders differed
+# before, 3 (2, 3, 1, 0; 3, 1, 2, 0; 3, 2, 1, 0) with ``came_with`` read at the survivor's side only.
+FULL_438 = [alias("x0", "u-1"), identify(anonymousId="x0", userId="u-2", email=F), identify(userId="u-1"),
+            identify(anonymousId="x0", email=E)]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_draw_438_in_full_gives_the_time_order_customers(order: tuple[int, ...]) -> None:
+    """``{x0, u-1, e0}`` and ``{u-2, e1}``, as in time order."""
+    expected = {frozenset({"ANONYMOUS_ID:x0", f"EMAIL:{E}", "USER_ID:u-1"}),
+                frozenset({f"EMAIL:{F}", "USER_ID:u-2"})}
+    assert clusters(FULL_438, order) == expected
