@@ -1,10 +1,12 @@
 """What an event without a user id brought to a customer, and with which of its identifiers (issue #8 point 5).
 
-``CustomerState.came_with``: member key -> ``(rank, with)``, for identifiers an event that carries no identifier of
-a type limited to one (no user id, no national ID: an anonymous identify, an anonymous id's e-mail) ranked first on
-(``rank``, ``limits.event_rank`` with its channel) when it made them members here, by ``create`` or ``join``;
-``with``: the event's other identifiers this customer held then (sorted). At most ``MAX_CAME_WITH`` entries, the
-latest; they move with ``Offer.came_with`` at a merge.
+``CustomerState.came_with``: 6-byte hashes (``context.remember``) of ``member|rank|other``, for an identifier that an
+event carrying no identifier of a type limited to one (no user id, no national ID: an anonymous identify, an anonymous
+id's e-mail) ranked first on (``rank``, ``limits.event_rank`` with its channel) when it made it a member here, by
+``create`` or ``join``, and each ``other`` of the event's identifiers this customer held then. The latest
+``MAX_CAME_WITH`` pairs; they move with ``Offer.came_with`` at a merge. Hashes, not keys: identifier keys are long
+(the node changelog's bytes per event, ``tests.bench.identity_hotpath --events 1000 --warm 3000``: 270 -> 335 with
+the keys, 270 -> 279 with the hashes).
 
 Read by ``displace.py``: where a user id ranked before the customer's resident one reaches the customer through an
 identifier (the linking one), a member such an event brought *with* it came after that identifier in time order,
@@ -24,52 +26,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember
 from processors.identity.graph.limits import member_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import LinkPolicy, kind_of
 
-MAX_CAME_WITH = 16  # entries a root keeps (identifier keys, the latest): an older one lets nothing follow
-
-CameWith = dict[str, tuple[int, list[str]]]
+MAX_CAME_WITH = 8  # (member, other) pairs a root keeps, the latest: an older one lets nothing follow
 
 
 def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[str]) -> None:
     """``keys`` (the saga's identifiers just made members of ``state``) came with the saga's other identifiers held
-    here, if the event carries no identifier of a type limited to one; only those it ranks first on (their member
-    rank is the event's: ``limits.rank_of`` took no earlier rank from the node)."""
+    here, if the event carries no identifier of a type limited to one; at the rank their member holds (the event's, or
+    an earlier one its node knew: ``limits.rank_of``; ``followers`` reads it back only while it stands)."""
     if saga.proposal or any(policy.limit(kind_of(key)) == 1 for key in saga.ids):
         return
     members = state.members
     held = [key for key in saga.ids if key in members and key not in saga.lookup_only]
-    entries = dict(state.came_with)
+    kept = state.came_with
     for key in keys:
         rank = member_rank(members[key]) if key in members else 0
-        others = [other for other in held if other != key]
-        if rank and others:
-            entries.pop(key, None)
-            entries[key] = (rank, others)
-    state.came_with = _latest(entries)
+        for other in held if rank else ():
+            if other != key:
+                kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
+    state.came_with = kept
 
 
-def merge(state: CustomerState, theirs: CameWith, moved: Iterable[str]) -> None:
-    """A merged-in customer's entries (``Offer.came_with``) for the members that ``moved`` here."""
-    entries = dict(state.came_with)
-    for key in moved:
-        if key in theirs:
-            entries.pop(key, None)
-            entries[key] = theirs[key]
-    state.came_with = _latest(entries)
+def merge(state: CustomerState, theirs: bytes) -> None:
+    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept."""
+    state.came_with = (state.came_with + theirs)[-MAX_CAME_WITH * TOKEN_HASH_BYTES:]
 
 
-def followers(entries: CameWith, linking: Iterable[str], members: Mapping[str, Member]) -> set[str]:
+def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]) -> set[str]:
     """The ``members`` an event without a user id brought with one of ``linking`` (the identifiers through which a
-    step reaches the customer), by the customer's ``entries`` (``CustomerState.came_with``, ``Offer.came_with``),
+    step reaches the customer), by the customer's pairs ``kept`` (``CustomerState.came_with``, ``Offer.came_with``),
     still at the rank it gave them (no earlier event carried them since)."""
-    through = set(linking)
-    return {key for key, value in members.items() if key in entries
-            and entries[key][0] == member_rank(value) and through.intersection(entries[key][1])}
+    if not kept:
+        return set()
+    through = list(linking)
+    return {key for key, value in members.items() if key not in through and any(
+        recalls(kept, _pair(key, member_rank(value), other)) for other in through)}
 
 
-def _latest(entries: CameWith) -> CameWith:
-    return dict(list(entries.items())[-MAX_CAME_WITH:])
+def _pair(key: str, rank: int, other: str) -> str:
+    return f"{key}|{rank}|{other}"

@@ -208,7 +208,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
         logins.merge(state, message.logins, message.households)
         logins.note(state, login_keys, message.members, own_members)
-        came_with.merge(state, message.came_with, moved)
+        came_with.merge(state, message.came_with)
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
@@ -369,7 +369,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
-        state.came_with = {}
+        state.came_with = b""
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

@@ -198,10 +198,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # as a household's in its decisions, never at the ``login`` level, also for a saga that visited them before
     # (``logins.py``). Moves with ``Offer.households``.
     households: list[str] = []
-    # Members an event without a user id ranked first on, with the rank and the event's other identifiers held here
-    # then (``came_with.py``): they follow the identifier they came with where ``displace.py`` moves a user id out.
-    # Moves with ``Offer.came_with``.
-    came_with: dict[str, tuple[int, list[str]]] = {}
+    # 6-byte hashes of (member, rank, other): a member an event without a user id ranked first on came with ``other``
+    # (``came_with.py``); it stays with the identifier it came with where ``displace.py`` moves a user id out. Moves
+    # with ``Offer.came_with``.
+    came_with: bytes = b""
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

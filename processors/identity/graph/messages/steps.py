@@ -88,7 +88,7 @@ class Offer(Message, tag="offer", frozen=True):
     ranks_applied: bytes = b""  # the loser's ``CustomerState.ranks_applied`` (displace.py)
     logins: dict[str, list[str]] = {}  # the loser's ``CustomerState.logins`` (``logins.py``)
     households: list[str] = []  # the loser's ``CustomerState.households``
-    came_with: dict[str, tuple[int, list[str]]] = {}  # the loser's ``CustomerState.came_with`` (``came_with.py``)
+    came_with: bytes = b""  # the loser's ``CustomerState.came_with`` (``came_with.py``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
