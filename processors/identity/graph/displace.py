@@ -224,12 +224,13 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
 
     That is when every member of ``other`` ranks after the event (``other`` did not exist yet), ``current`` holds
     a member ranked before the event and every identifier of the event it holds ranks before it (it did exist, with
-    them) or, where all of ``current`` ranks after the event too, ``_after_both``; and the matcher does not merge
-    the event's identifiers with ``current``'s side. A rank the event lowered at its visit counts as before
-    (``_before``). The event's identifiers that ``current`` holds are then claimed or noted as at that join
-    (``contest.claims_on``). Measured (bench seeds 0-3499, the results file): minimal draws 122, 202, 237, 280 and
-    bench draws 237, 280, 540, 720, 775, 1504, 1553, 1791, 2841 agree; without the conditions on ``current``, 3
-    draws broke."""
+    them) or, where all of ``current`` ranks after the event too, ``_after_both``; or, either way, ``other`` reached
+    the event's identifiers first (``_reached_first``); and the matcher does not merge the event's identifiers with
+    ``current``'s side. A rank the event lowered at its visit counts as before (``_before``). The event's identifiers
+    that ``current`` holds are then claimed or noted as at that join (``contest.claims_on``). Measured (bench seeds
+    0-3499, the results file): minimal draws 122, 202, 237, 280 and bench draws 237, 280, 540, 720, 775, 1504, 1553,
+    1791, 2841 agree, then 413, 735, 2192, 2775, 2848 (``_reached_first``, ``_after_both`` on applied ranks); without
+    the conditions on ``current``, 3 draws broke."""
     current_members, other_members = ((message.members, ctx.state.members) if message.swapped
                                       else (ctx.state.members, message.members))
     current_traits = message.traits if message.swapped else ctx.state.traits
@@ -237,11 +238,13 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
     if saga.proposal or not other_members or not all(
             _before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
         return None
+    applied = ctx.state.ranks_applied if message.swapped else message.ranks_applied  # ``other``'s
+    reached = _reached_first(saga, current_members, other_members, applied)
     before = {key: 0 < _before(saga, key, member_rank(value)) < event for key, value in current_members.items()}
     if any(before.values()):
-        if not all(before[key] for key in saga.ids if key in before):
+        if not (reached or all(before[key] for key in saga.ids if key in before)):
             return None
-    elif not _after_both(saga, current_members, other_members):
+    elif not (reached or _after_both(saga, current_members, other_members, applied)):
         return None
     decision = judge(ctx, saga.traits, current_traits, saga.ids, current_members, saga)[0]
     if decision is Decision.MERGE:
@@ -253,14 +256,36 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
     return other
 
 
-def _after_both(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Member]) -> bool:
+def _after_both(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Member], applied: bytes) -> bool:
     """Where both sides rank after the event (it came first, its own customer before either): whether ``current``'s
-    user id ranks before ``other``'s and every identifier of the event that ``other`` holds ranks with ``other``'s
-    user id before the event's visit (its user's own earliest event brought it: ``other`` joined the event's customer
-    through it, after ``current`` was kept apart from it). Where ``current``'s user id ranks after, its earliest event
-    may still be on its way (bench draw 2939)."""
+    user id ranks before ``other``'s and every identifier of the event that ``other`` holds ranks, before the event's
+    visit, with ``other``'s user id (its user's own earliest event brought it) or as an event applied to ``other``
+    (``applied``: its ``ranks_applied``; bench draw 2848): ``other`` joined the event's customer through it, after
+    ``current`` was kept apart from it. Not a rank that only lowered the identifier's node (an alias of ``current``'s
+    user: bench draws 3144, 3417). Where ``current``'s user id ranks after, its earliest event may still be on its way
+    (bench draw 2939)."""
     mine = [member_rank(value) for key, value in current.items() if kind_of(key) == USER_ID]
     users = [member_rank(value) for key, value in other.items() if kind_of(key) == USER_ID]
     if len(mine) != 1 or len(users) != 1 or not 0 < mine[0] < users[0]:
         return False
-    return all(_before(saga, key, member_rank(other[key])) == users[0] for key in saga.ids if key in other)
+    return all(rank == users[0] or recalls(applied, str(rank)) for rank in _reached(saga, other))
+
+
+def _reached_first(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Member], applied: bytes) -> bool:
+    """Whether ``other`` reached the event's customer before ``current`` did: it holds an identifier of the event
+    ranked (``_before``) before every one ``current`` holds, at the rank of an event applied to ``other``
+    (``applied``: its ``ranks_applied``; not an alias of ``current``'s user that only lowered the identifier's node,
+    bench draw 3417), and ``current``'s user id ranks before what ``current`` holds of the event (its earliest event
+    did not bring them; where it did, an earlier event of that user may still be on its way with them and have
+    reached first, bench draw 2939). In time order ``other`` joined the event's customer first, and ``current``,
+    coming later, was refused by the limit of one (bench draws 413, 735, 2192, 2775)."""
+    theirs, mine = _reached(saga, other), _reached(saga, current)
+    if not theirs or not mine or not all(theirs) or not all(mine) or min(theirs) >= min(mine):
+        return False
+    users = [member_rank(value) for key, value in current.items() if kind_of(key) == USER_ID]
+    return recalls(applied, str(min(theirs))) and len(users) == 1 and 0 < users[0] < min(mine)
+
+
+def _reached(saga: Saga, side: Mapping[str, Member]) -> list[int]:
+    """The ranks (``_before`` the event's visit: when ``side`` got them) of the event's identifiers ``side`` holds."""
+    return [_before(saga, key, member_rank(side[key])) for key in saga.ids if key in side]
