@@ -11,6 +11,7 @@ users when one of her calls moves, also in the orders where her line gave it up 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -106,3 +107,28 @@ def test_a_housemate_whose_billing_line_carried_the_mobile_stays_one_of_its_user
     assert claire in mobile(h).kept_apart
     assert hint(h, sophie) is not None and hint(h, claire) is not None
     h.local.check_consistent()
+
+
+# The arrivals (``arrival``'s orders of Sophie's line, Claire's line on the mobile, the keypad call) in which Claire
+# held the mobile before Sophie's line claimed it: her line came before Sophie's.
+GIVEN_UP_AT_A_CLAIM = (2, 3, 5)
+CALL_ORDERS = list(itertools.permutations(range(len(typed()))))
+
+
+@pytest.mark.parametrize("order", GIVEN_UP_AT_A_CLAIM)
+def test_a_housemate_who_gave_the_mobile_up_at_a_claim_stays_its_user_whatever_the_order_of_the_calls_events(
+        order: int) -> None:
+    """The keypad call's events (CallCompleted, InteractionRecorded, its IVR record, the handoff it opened) in each of
+    their 24 orders, in the arrivals where Claire's line gave the mobile up at Sophie's claim: moving the call leaves
+    Claire kept apart through the mobile and both pops calling it used by two people."""
+    events = typed()
+    for call_order in CALL_ORDERS:
+        h = Harness(settings())
+        feed(h, arrival(order, billing_line("sophie", 5), claire_line_on_the_family_mobile(),
+                        [events[index] for index in call_order]))
+        sophie, claire = two_customers(h)
+        assert sophie is not None and claire is not None and sophie != claire, call_order
+        move(h, claire, sophie)
+        assert claire in mobile(h).kept_apart, call_order
+        assert hint(h, sophie) is not None and hint(h, claire) is not None, call_order
+        h.local.check_consistent()
