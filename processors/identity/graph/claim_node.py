@@ -18,11 +18,11 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    other claims wait) and sends ``give`` to its owner.
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark), records which of its members its
    events carried with it (``elsewhere.given_up``, from its contact records and what the node sends in
-   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant is itself or merged into it, or it
-   does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
-   (and retries the claim in the last case); so it does if an operator split the two apart. When it is
-   the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no weight,
-   the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
+   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant
+   is itself or merged into it, or it does not hold the identifier (an assignment or eviction is on its way), it
+   releases the reservation (and retries the claim in the last case); so it does if an operator split the two
+   apart. When it is the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no
+   weight, the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
    traits only if they may be the claimant's person: in the order where the earliest event came first no
    such customer was made, its events met the claimant through the identifier and were applied there
    (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its

@@ -12,10 +12,11 @@ identifiers this customer holds (``Apply.lowered``), or on identifiers it was ke
 stay here:
 its customer is made (the id it would have had, ``saga.pending_customer_id``; for a contact's event, the id its
 contact's record would have had, ``Apply.traits_of``: every event of a call leaves for one customer, as they rank
-first together, ``contact_rank.py``), it is applied there, and that customer claims them. A record that ranks first on none stays where it is, as before: in the order where it
-came first, its customer gives every identifier to earlier records' customers and the last one merges it into
-theirs (``claim_node.on_give``). Residual: a customer made so whose claims all fail (an earlier event visited
-the identifier in between) keeps the record with no identifier.
+first together, ``contact_rank.py``), it is applied there, and that customer claims them. A record that ranks
+first on none stays where it is, as before: in the order where it came first, its customer gives every identifier
+to earlier records' customers and the last one merges it into theirs (``claim_node.on_give``). Residual: a customer
+made so whose claims all fail (an earlier event visited the identifier in between) keeps the record with no
+identifier.
 
 A customer that tells no person (no traits: a call whose IVR took an account, from the home's landline) is weighed
 too, when a record reaches it through its fixed line alone, occurred before it, and the customer holds a member
