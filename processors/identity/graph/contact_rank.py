@@ -9,11 +9,12 @@ customer (``own_customer.leaves``): Paul's call between Julie's line and his own
 Julie while its ``CallCompleted`` and IVR record went to Paul.
 
 The rule: **an event whose contact holds an identifier's first rank ranks first on it too.** The node notes, with
-its ``first_rank``, the contact of the event that set it (``Housemates.first``: the record's event id, which the
-contact's events name, ``Saga.traits_of``); a later event of that contact that ranks above it notes the identifier
-in ``Saga.lowered`` without changing the rank. So every event of the call leaves the keeper, for the one customer
-seeded with the record's id (``own_customer.leaves``), whatever their order; only the event that set the rank moves
-the identifier (a claim carries its event's own rank, ``claim_node.on_claim`` drops the others').
+its ``first_rank``, the contact of the event that set it (``Housemates.first``: a 6-byte hash of the record's event
+id, which the contact's events name, ``Saga.traits_of``; emptied when another event sets it); a later event of that
+contact that ranks above it notes the identifier in ``Saga.lowered`` without changing the rank. So every event of
+the call leaves the keeper, for the one customer seeded with the record's id (``own_customer.leaves``), whatever
+their order; only the event that set the rank moves the identifier (a claim carries its event's own rank,
+``claim_node.on_claim`` drops the others').
 
 The contact's events visit after its record has set or met the rank: they wait at their first identifier for its
 traits (``contact_join.join``), and where they pass a node before the record, the one that sets the rank names the
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import msgspec
 
+from processors.identity.graph.context import token_hash
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.state import Housemates, IdentifierState
 
@@ -38,16 +40,16 @@ def contact_of(saga: Saga) -> str | None:
     return saga.event_id if saga.leaves_traits and saga.traits else None
 
 
-def set_rank(state: IdentifierState, saga: Saga, rank: int) -> None:
-    """``saga``'s event set the node's ``first_rank`` to ``rank``: note its contact, or forget the last one noted."""
+def set_rank(state: IdentifierState, saga: Saga) -> None:
+    """``saga``'s event set the node's ``first_rank``: note its contact (a 6-byte hash), or forget the one noted."""
     contact, box = contact_of(saga), state.housemates
     if contact is not None:
-        state.housemates = msgspec.structs.replace(box or Housemates(), first=(rank, contact))
-    elif box is not None and box.first is not None:
-        state.housemates = msgspec.structs.replace(box, first=None)
+        state.housemates = msgspec.structs.replace(box or Housemates(), first=token_hash(contact))
+    elif box is not None and box.first:
+        state.housemates = msgspec.structs.replace(box, first=b"")
 
 
 def ranks_with_its_contact(state: IdentifierState, saga: Saga) -> bool:
     """Whether an event of ``saga``'s contact holds the node's ``first_rank``: ``saga``'s event ranks first with it."""
     contact, box = contact_of(saga), state.housemates
-    return contact is not None and box is not None and box.first == (state.first_rank, contact)
+    return contact is not None and box is not None and box.first == token_hash(contact)

@@ -128,7 +128,7 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if rank == known:
         return
     state.first_rank = rank
-    contact_rank.set_rank(state, saga, rank)
+    contact_rank.set_rank(state, saga)
     if known is not None:
         saga.prior_ranks = {**saga.prior_ranks, ctx.key: known}
     if state.owner:

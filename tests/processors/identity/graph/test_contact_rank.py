@@ -143,11 +143,11 @@ def test_an_event_ranks_first_with_its_contact_while_that_contact_holds_the_rank
     """The record sets the rank: its call's events rank with it, another call's do not; a line that lowers the rank
     after it ends that."""
     state = IdentifierState(first_rank=7)
-    set_rank(state, saga("ivr", leaves_traits=True), 7)
+    set_rank(state, saga("ivr", leaves_traits=True))
     assert ranks_with_its_contact(state, saga("ctr", traits_of="ivr"))
     assert not ranks_with_its_contact(state, saga("other-ctr", traits_of="other-ivr"))
     assert not ranks_with_its_contact(state, saga("line"))
     state.first_rank = 5
-    set_rank(state, saga("line"), 5)
-    assert state.housemates is not None and state.housemates.first is None
+    set_rank(state, saga("line"))
+    assert state.housemates is not None and state.housemates.first == b""
     assert not ranks_with_its_contact(state, saga("ctr", traits_of="ivr"))
