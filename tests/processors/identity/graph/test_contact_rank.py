@@ -3,9 +3,10 @@
 Tester21's Petits: Julie's and Paul's core-banking lines on the family mobile, and Paul's call from it with his first
 name and birth date on the IVR (``test_limits_untold.py``). Where the call came after Julie's line and before his, only
 the call's events that ranked below every event already seen on the mobile left Julie for Paul's customer: its
-``InteractionRecorded`` stayed on Julie. The kind: every event of a call (its ``CallCompleted``, ``InteractionRecorded``,
-IVR record and a handoff it opened) and of a counter visit (the transaction and the clerk's record) ends on one
-customer, in every order of the events and the two lines, settled or interleaved on partitions with copies.
+``InteractionRecorded`` stayed on Julie. The kind: every event of a call (its ``CallCompleted``,
+``InteractionRecorded``, IVR record and a handoff it opened) and of a counter visit (the transaction and the clerk's
+record) ends on one customer, in every order of the events and the two lines, settled or interleaved on partitions
+with copies.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from processors.identity.graph.outputs import Merged, Resolved
 from processors.identity.graph.state import IdentifierState
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
-from tests.processors.identity.graph.test_limits_untold import CONTACTS, MOBILE, OBSERVED, PEOPLE, Items, holder, line, run
+from tests.processors.identity.graph.test_limits_untold import (
+    CONTACTS,
+    MOBILE,
+    OBSERVED,
+    PEOPLE,
+    Items,
+    holder,
+    line,
+    run,
+)
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 

@@ -199,7 +199,7 @@ ARRIVALS = list(itertools.permutations(TENANTS))
 
 @pytest.mark.parametrize("leaving", [ALICE, CHLOE])
 @pytest.mark.parametrize("arrival", ARRIVALS, ids=["-".join(order) for order in ARRIVALS])
-def test_a_tenant_whose_line_gave_the_landline_up_at_a_claim_is_named_by_it_again_after_a_wrong_merge_and_its_split(
+def test_a_tenant_whose_line_gave_the_landline_up_at_a_claim_is_named_by_it_after_a_wrong_merge_and_its_split(
         arrival: tuple[str, ...], leaving: str) -> None:
     """The tenants' lines in every arrival order: where Alice's or Chloé's line came before Bruno's (the earliest
     opened), it held the landline until his claimed it and gave it up there (``claim_node.on_give``). The giver records
