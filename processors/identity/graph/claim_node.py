@@ -16,12 +16,13 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    (an earlier event visited since: that one claims instead, or already holds it) and it has an owner
    other than the claimant. It then reserves itself (``reserved_by`` = the claim's token: visits and
    other claims wait) and sends ``give`` to its owner.
-4. The owner's root (``on_give``) drops the member (and its ``shared`` mark) and sends ``adopt`` with
-   the next assignment version to the claimant; if the claimant is itself or merged into it, or it
-   does not hold the identifier (an assignment or eviction is on its way), it releases the reservation
-   (and retries the claim in the last case); so it does if an operator split the two apart. When it is
-   the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no weight,
-   the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
+4. The owner's root (``on_give``) drops the member (and its ``shared`` mark), records which of its members its
+   events carried with it (``elsewhere.given_up``, from its contact records and what the node sends in
+   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant
+   is itself or merged into it, or it does not hold the identifier (an assignment or eviction is on its way), it
+   releases the reservation (and retries the claim in the last case); so it does if an operator split the two
+   apart. When it is the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no
+   weight, the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
    traits only if they may be the claimant's person: in the order where the earliest event came first no
    such customer was made, its events met the claimant through the identifier and were applied there
    (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its
@@ -51,7 +52,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import handoff_moves, moved_off, recycle, split_contacts, versions
+from processors.identity.graph import elsewhere, handoff_moves, moved_off, recycle, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -111,7 +112,14 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token, message.traits, since))
+                               message.attempt, token, message.traits, since, carried_with(state)))
+
+
+def carried_with(state: IdentifierState) -> list[str]:
+    """The identifiers the node knows events that carried it carried too: those limited to one of its evidence
+    (``IdentifierState.people``) and the accounts of the records that gave it (``records``), sorted."""
+    return sorted({*(key for person in state.people for key in person.ids),
+                   *(account for gift in state.records for account in gift.accounts)})
 
 
 def _all_told(ctx: Node) -> bool:
@@ -166,8 +174,11 @@ def on_give(ctx: Node, message: Give) -> None:
         # Its blocking entries name the types it holds: one it no longer holds is no conflict with another
         # customer's (the claimant's record, one slip from this customer's name, is its person: blocking_node.py).
         file_blocking(ctx)
-    # This customer's events carried it too: both screen pops name the two (web.py).
+    # This customer's events carried it too: both screen pops name the two (web.py), and it records which of its
+    # members they carried, so an operator's move of one of its contacts leaves it one of the identifier's users
+    # while another of them carried it (release.moved_away).
     note_kept_apart(state.elsewhere, key)
+    elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     ctx.send(key, Note(ctx.key))
     shared = key in state.shared
     if shared:

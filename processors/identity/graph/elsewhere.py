@@ -16,7 +16,13 @@ and its split:
   a ``Note``), so the landline's pop counts the split-off tenant among its customers, not "without a customer of
   their own", and her pop shows the landline. The source keeps its own part, and is kept apart through a moved
   identifier its remaining members came with (the keeper of a couple's e-mail split off). An identifier no record
-  attributes (noted by an earlier version, or given up at a claim, ``claim_node.on_give``) stays with the source.
+  attributes (noted by an earlier version) stays with the source.
+* **A claim** (``claim_node.on_give``) that takes an identifier from a customer whose own events carried it (a
+  housemate's billing line on the family mobile, an earlier-ranked line claiming it) records at the giver which of
+  its members they carried (``given_up``): those its contact records name beside it, and those the identifier's node
+  knows events carried with it (``Give.carried_with``: the identifiers limited to one of its evidence, the accounts of
+  the records that gave it). An operator's move of one of its contacts (``release.moved_away``) then leaves it one of
+  the identifier's users while another of its events carried it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.evidence import note_kept_apart
+from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.steps import Note
 from processors.identity.graph.state import CustomerState
 
@@ -39,6 +46,14 @@ def note(state: CustomerState, key: str, carried: Iterable[str]) -> None:
     held = {other for other in carried if other in state.members and other != key}
     if key in state.elsewhere and held:
         _join(state, {key: sorted(held)})
+
+
+def given_up(state: CustomerState, key: str, records: Iterable[ContactRecord], carried_with: Iterable[str]) -> None:
+    """At a claim's giver (``claim_node.on_give``), ``key`` given up (off its members, in ``elsewhere``): record
+    which of its members its events that carried ``key`` carried too: those its contact records name beside it
+    (``records``), and those the identifier's node knows events carried with it (``carried_with``,
+    ``Give.carried_with``: a billing line's account and customer number), the members among them only."""
+    note(state, key, {other for record in records if key in record.ids for other in record.ids}.union(carried_with))
 
 
 def merge(state: CustomerState, elsewhere: Iterable[str], carried_with: Mapping[str, list[str]]) -> None:

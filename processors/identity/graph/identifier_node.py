@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from processors.identity.graph import recycle
+from processors.identity.graph import contact_rank, recycle
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
@@ -112,7 +112,8 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     """Keep the smallest rank of the events that carried a limited identifier; tell its owner when it drops.
 
     The event notes the identifiers it ranks first on (``saga.lowered``): its customer claims them if it
-    does not hold them when the event is applied (``claim_node.py``). A review's command saga carries no
+    does not hold them when the event is applied (``claim_node.py``); so does an event whose contact's other event
+    set the rank (``contact_rank.py``: a call's events rank as one). A review's command saga carries no
     event and ranks nowhere.
     """
     if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(ctx.policy, saga, ctx.key):
@@ -120,11 +121,14 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
     known = state.first_rank
     if known is not None and rank > known:
+        if contact_rank.ranks_with_its_contact(state, saga):
+            saga.lowered |= 1 << saga.visited  # its call's record or another of its events ranks first
         return
     saga.lowered |= 1 << saga.visited  # the bit of this key in ``saga.ids``: one byte on the wire, not a key
     if rank == known:
         return
     state.first_rank = rank
+    contact_rank.set_rank(state, saga)
     if known is not None:
         saga.prior_ranks = {**saga.prior_ranks, ctx.key: known}
     if state.owner:

@@ -10,11 +10,13 @@ with it (``claim_node.py``). So at ``apply``, when the matcher refuses the recor
 identifiers this customer holds (``Apply.lowered``), or on identifiers it was kept apart through by a refusal
 (``Apply.claims``, which this customer does not make for another person's record: draw 7257), the record does not
 stay here:
-its customer is made (the id it would have had, ``saga.pending_customer_id``), it is applied there, and that
-customer claims them. A record that ranks first on none stays where it is, as before: in the order where it
-came first, its customer gives every identifier to earlier records' customers and the last one merges it into
-theirs (``claim_node.on_give``). Residual: a customer made so whose claims all fail (an earlier event visited
-the identifier in between) keeps the record with no identifier.
+its customer is made (the id it would have had, ``saga.pending_customer_id``; for a contact's event, the id its
+contact's record would have had, ``Apply.traits_of``: every event of a call leaves for one customer, as they rank
+first together, ``contact_rank.py``), it is applied there, and that customer claims them. A record that ranks
+first on none stays where it is, as before: in the order where it came first, its customer gives every identifier
+to earlier records' customers and the last one merges it into theirs (``claim_node.on_give``). Residual: a customer
+made so whose claims all fail (an earlier event visited the identifier in between) keeps the record with no
+identifier.
 
 A customer that tells no person (no traits: a call whose IVR took an account, from the home's landline) is weighed
 too, when a record reaches it through its fixed line alone, occurred before it, and the customer holds a member
@@ -69,7 +71,7 @@ def leaves(ctx: Node, message: Apply) -> bool:
             return False
         if judge(ctx, message.traits, state.traits, held, members)[0] is not Decision.REFUSE:
             return False
-        seed = message.event_id
+        seed = message.traits_of or message.event_id
     elif before_the_call(ctx, saga, held):
         seed = f"{message.traits_of or message.event_id}{CONTACT_SUFFIX}"  # one customer for the contact's events
     else:

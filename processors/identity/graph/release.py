@@ -79,9 +79,8 @@ def moved_away(ctx: Node, going: Iterable[ContactRecord], staying: Iterable[Cont
     identifier it carried that the customer does not hold came to it through that contact (a keypad typo's call
     placed by the typed number) unless one of its other contacts (``staying``) carried it, or its record of the events
     that carried it (``CustomerState.elsewhere_with``) names a member the moved contact did not carry (its billing
-    line on a household's phone): ``disown`` it, with the token ``{token}~{key}`` (``token``: the move's
-    announcement id). That record is not kept for an identifier given up at a claim (``elsewhere.py``): such a
-    housemate is taken off too, and counted again at her next event that carries it."""
+    line on a household's phone, also one it gave up at a claim: ``elsewhere.given_up``): ``disown`` it, with the
+    token ``{token}~{key}`` (``token``: the move's announcement id)."""
     going = list(going)
     state = ctx.state
     carried = {key for record in going for key in record.ids}

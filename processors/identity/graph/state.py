@@ -59,6 +59,9 @@ class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=Tru
     traits: list[CallerTraits] = []
     awaiting: list[Visit] = []
     parked: list[Seek] = []
+    # The 6-byte hash of the contact whose event set the node's ``first_rank`` (the call's IVR record's event id, which
+    # its contact events name; empty: another event's): its other events rank first with it (``contact_rank.py``).
+    first: bytes = b""
 
 
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):

@@ -35,6 +35,10 @@ class Give(Message, tag="give", frozen=True):
     traits: Summary | None = None  # the claimant's trait summary (``Claim.traits``)
     # A recycled claim's (``Claim.recycled``): the closure's instant (epoch µs); the giver keeps the contacts before it.
     since: int | None = None
+    # What the identifier's node knows its events carried with it (``claim_node.carried_with``: the identifiers
+    # limited to one of its evidence, the accounts of the records that gave it): the giver records those it holds
+    # (``elsewhere.given_up``). Empty in messages of earlier versions.
+    carried_with: list[str] = []
 
 
 class Adopt(Message, tag="adopt", frozen=True):

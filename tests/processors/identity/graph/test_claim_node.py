@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from processors.identity.fastpath import AssignmentView
+from processors.identity.graph.claim_node import carried_with
 from processors.identity.graph.fast_node import FAST_PATH
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Block, Note, Release
 from processors.identity.graph.outputs import Assigned, Linked, Refused, Resolved, Send
-from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state import CustomerState, IdentifierState, Person, RecordGift
 from processors.identity.rules import EARLIEST_CLAIM, MATCH_WEIGHT
 from tests.processors.identity.support import Harness, interaction, matcher_settings
 
@@ -347,3 +348,14 @@ def test_a_giver_older_than_the_claimant_survives_the_merge_with_the_claimants_t
         clusters.append({frozenset(state.members) for state in h.local.store.nodes.values()
                          if isinstance(state, CustomerState) and state.members})
     assert clusters[0] == clusters[1]
+
+
+def test_a_give_tells_the_giver_what_the_identifiers_events_carried_with_it() -> None:
+    """``Give.carried_with``: the identifiers limited to one of the node's evidence and the accounts of the records that
+    gave it, sorted, once each (the giver records the members among them: ``elsewhere.given_up``)."""
+    state = IdentifierState(people=[Person(None, ["CUSTOMER_NUMBER:C-1"]), Person({"gn": ["ann"]}, ["USER_ID:u-1"]),
+                                    Person({"gn": ["bob"]})],
+                            records=[RecordGift(5, ["ACCOUNT:A-1"], "line-1"),
+                                     RecordGift(9, ["ACCOUNT:A-1"], "line-2")])
+    assert carried_with(state) == ["ACCOUNT:A-1", "CUSTOMER_NUMBER:C-1", "USER_ID:u-1"]
+    assert carried_with(IdentifierState()) == []

@@ -6,11 +6,12 @@ Sophie calls from her billing mobile and types Claire's customer number, which t
 keeps the call's evidence (Claire's number: a second person). The operator moves the call to Sophie (``omnibus
 identity move-contact ctr-0002 --from <Claire> --to <Sophie>``): the call was Claire's only use of the mobile, so
 neither screen pop calls it shared any more. A housemate whose own billing line carried the mobile stays one of its
-users when one of her calls moves (but for the orders where her line gave it up at a claim: strict xfail).
+users when one of her calls moves, also in the orders where her line gave it up at a claim (``elsewhere.given_up``).
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -91,17 +92,12 @@ def test_a_copy_of_the_move_announces_nothing_more() -> None:
     assert [d for d in h.local.decisions[seen:] if isinstance(d, Refused)] == []
 
 
-# The orders in which Claire's line gives the mobile up at a claim (Sophie's line ranks first): her record of the events
-# that carried it is not kept then (``elsewhere.py``), and the move takes her off as it does the keypad-only caller.
-GIVEN_UP_AT_A_CLAIM = {2, 3, 5}
-
-
-@pytest.mark.parametrize("order", [pytest.param(order, marks=pytest.mark.xfail(
-    strict=True, reason="a claim's giver keeps no record of the events that carried what it gave up"))
-    if order in GIVEN_UP_AT_A_CLAIM else order for order in range(6)])
+@pytest.mark.parametrize("order", range(6))
 def test_a_housemate_whose_billing_line_carried_the_mobile_stays_one_of_its_users(order: int) -> None:
     """Claire's own line names the mobile (a household's phone): moving her keypad call leaves her kept apart
-    through it, and both pops still say it is used by two people."""
+    through it, and both pops still say it is used by two people. In orders 2, 3 and 5 her line came before Sophie's
+    and gave the mobile up at Sophie's claim: she kept no record of the events that carried it then, and the move
+    took her off as it does the keypad-only caller (``elsewhere.given_up``)."""
     h = Harness(settings())
     feed(h, arrival(order, billing_line("sophie", 5), claire_line_on_the_family_mobile(), typed()))
     sophie, claire = two_customers(h)
@@ -111,3 +107,28 @@ def test_a_housemate_whose_billing_line_carried_the_mobile_stays_one_of_its_user
     assert claire in mobile(h).kept_apart
     assert hint(h, sophie) is not None and hint(h, claire) is not None
     h.local.check_consistent()
+
+
+# The arrivals (``arrival``'s orders of Sophie's line, Claire's line on the mobile, the keypad call) in which Claire
+# held the mobile before Sophie's line claimed it: her line came before Sophie's.
+GIVEN_UP_AT_A_CLAIM = (2, 3, 5)
+CALL_ORDERS = list(itertools.permutations(range(len(typed()))))
+
+
+@pytest.mark.parametrize("order", GIVEN_UP_AT_A_CLAIM)
+def test_a_housemate_who_gave_the_mobile_up_at_a_claim_stays_its_user_whatever_the_order_of_the_calls_events(
+        order: int) -> None:
+    """The keypad call's events (CallCompleted, InteractionRecorded, its IVR record, the handoff it opened) in each of
+    their 24 orders, in the arrivals where Claire's line gave the mobile up at Sophie's claim: moving the call leaves
+    Claire kept apart through the mobile and both pops calling it used by two people."""
+    events = typed()
+    for call_order in CALL_ORDERS:
+        h = Harness(settings())
+        feed(h, arrival(order, billing_line("sophie", 5), claire_line_on_the_family_mobile(),
+                        [events[index] for index in call_order]))
+        sophie, claire = two_customers(h)
+        assert sophie is not None and claire is not None and sophie != claire, call_order
+        move(h, claire, sophie)
+        assert claire in mobile(h).kept_apart, call_order
+        assert hint(h, sophie) is not None and hint(h, claire) is not None, call_order
+        h.local.check_consistent()

@@ -10,6 +10,7 @@ accepted review, and for a couple's e-mail the husband keeps (a member of the me
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,3 +192,26 @@ def test_a_couples_email_the_merged_customer_holds_names_the_split_off_spouse_ag
         moving.append(FAMILY_EMAIL)
     split(h, moving)
     check_as_before(h, FAMILY_EMAIL, COUPLE, before)
+
+
+ARRIVALS = list(itertools.permutations(TENANTS))
+
+
+@pytest.mark.parametrize("leaving", [ALICE, CHLOE])
+@pytest.mark.parametrize("arrival", ARRIVALS, ids=["-".join(order) for order in ARRIVALS])
+def test_a_tenant_whose_line_gave_the_landline_up_at_a_claim_is_named_by_it_after_a_wrong_merge_and_its_split(
+        arrival: tuple[str, ...], leaving: str) -> None:
+    """The tenants' lines in every arrival order: where Alice's or Chloé's line came before Bruno's (the earliest
+    opened), it held the landline until his claimed it and gave it up there (``claim_node.on_give``). The giver records
+    which of its members its events carried with it (``elsewhere.given_up``), so the wrong merge's split places her
+    as if the merge never happened, as in the order where Bruno's line came first."""
+    h = Harness(matcher_settings())
+    for account in arrival:
+        person, opened = TENANTS[account]
+        feed(h, account_line(account, {**FLAT, **person}, opened))
+    before = placement(h, LANDLINE, TENANTS)
+    people = customers(h, TENANTS)
+    assert before[0] == people[BRUNO] and before[1] >= {people[ALICE], people[CHLOE]}
+    merge(h, ALICE, CHLOE)
+    split(h, own(leaving))
+    check_as_before(h, LANDLINE, TENANTS, before)
