@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import handoff_moves, moved_off, recycle, split_contacts, versions
+from processors.identity.graph import handoff_moves, master, moved_off, recycle, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -96,7 +96,10 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return  # a record or a closure came since: the holder they say claims
     if not message.recycled and since is not None:
         return  # recycled: the records decide whose it is (recycle.py), not the earliest event
-    if since is None and (state.first_rank is None or message.rank > state.first_rank):
+    by_master = master.claims(state, message) if since is None else None
+    if by_master is False:
+        return  # a person's master record gave it: only that record's claim moves it (master.py, tester27 F2)
+    if since is None and not by_master and (state.first_rank is None or message.rank > state.first_rank):
         return  # an earlier event visited since: its customer claims (or holds) it
     if not state.owner or state.owner == message.customer:
         return

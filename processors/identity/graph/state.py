@@ -126,6 +126,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     records: list[RecordGift] = []
     closures: list[tuple[str, int]] = []
     recycled: bool = False  # a recycled record held it since its last move (``recycle.py``): a late record may undo it
+    # The smallest rank (``limits.key_rank``) of the person's master records that gave it (a mobile or an e-mail beside
+    # a customer number): only that record's claim moves it (``master.py``).
+    master: int | None = None
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

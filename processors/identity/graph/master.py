@@ -1,0 +1,54 @@
+"""A person's master record keeps its holder's own mobile and e-mail against every refused contact (tester27 F1, F2).
+
+``claim_node.py`` gives an identifier two people share to the customer of the earliest event that carried it. A
+system of record ranks its mobiles and e-mails after every other channel's event (``limits.key_rank``), since a
+family plan's billing line names the account's holder beside each member's own MSISDN (tester18 F4). But a record
+that names its holder by a customer number or a national ID (``rules.master_record``: core banking's customer file)
+gives the holder's own contact details: a namesake's counter visit refused on his birth date (a veto), or a portal
+login kept apart by the one-login limit, that carried the holder's mobile or e-mail ranked first on it and its
+customer claimed it from the holder, so a screen pop showed the wrong man (F2), and the holder's own login took his
+record's phone to a web-only customer (F1). The rule, whatever the channel, the refusal and the arrival order:
+
+* the identifier's node keeps the smallest rank of the master records that gave it (``IdentifierState.master``:
+  ``key_rank``, kinds a person holds several of, ``rules.holder_only``; not a fixed line, a home's), and such a
+  record's visit counts as ranking first on it (``saga.lowered``): refused through it (another person holds it, the
+  namesake's visit came first), its customer claims it;
+* once a master record gave it, only the earliest such record's claim moves it (``claims``): another event's
+  (web, counter, call center, or another record) is dropped, so a refused event never takes it from the holder.
+
+Recycling (``recycle.py``: a closed account's number a later record gave) decides before this, as before.
+"""
+
+from __future__ import annotations
+
+from processors.identity.graph.context import Ctx
+from processors.identity.graph.limits import claimable, saga_key_rank
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import Claim
+from processors.identity.graph.state import IdentifierState
+from processors.identity.rules import holder_only, master_record
+
+Node = Ctx[IdentifierState]
+
+
+def on_visit(ctx: Node, saga: Saga) -> None:
+    """A master record's visit: note its rank (the smallest kept) and mark the event as ranking first on this
+    identifier where it is the earliest master record (``saga.lowered``: its customer claims it if refused)."""
+    if saga.proposal or not holder_only(saga.channel, ctx.key) or not claimable(ctx.policy, ctx.key):
+        return
+    if not master_record(saga.channel, saga.ids):
+        return
+    state, rank = ctx.state, saga_key_rank(saga, ctx.key)
+    if state.master is not None and rank > state.master:
+        return
+    state.master = rank
+    saga.lowered |= 1 << saga.visited
+
+
+def claims(state: IdentifierState, message: Claim) -> bool | None:
+    """Whether ``message`` (a claim not recycled) moves the identifier by the master record: True for the earliest
+    master record's own claim, False for any other once a master record gave it, None when none did (the earliest
+    event decides, ``claim_node.on_claim``)."""
+    if state.master is None:
+        return None
+    return message.rank == state.master
