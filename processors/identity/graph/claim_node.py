@@ -114,7 +114,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token, message.traits, since))
+                               message.attempt, token, message.traits, since, kept=bool(by_master)))
 
 
 def _all_told(ctx: Node) -> bool:
@@ -149,7 +149,7 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
-    if message.since is None and len(state.members) == 1 and (
+    if message.since is None and not message.kept and len(state.members) == 1 and (
             not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events

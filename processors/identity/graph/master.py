@@ -14,7 +14,11 @@ record's phone to a web-only customer (F1). The rule, whatever the channel, the 
   record's visit counts as ranking first on it (``saga.lowered``): refused through it (another person holds it, the
   namesake's visit came first), its customer claims it;
 * once a master record gave it, only the earliest such record's claim moves it (``claims``): another event's
-  (web, counter, call center, or another record) is dropped, so a refused event never takes it from the holder.
+  (web, counter, call center, or another record) is dropped, so a refused event never takes it from the holder;
+* master records of two holders that gave it (a family mobile on a father's and a daughter's bank records, tester21
+  F17) say nothing of whose it is: the rule lapses, and the earliest claim it dropped (``withheld``: or, where a
+  master record's claim took it from an earlier event's customer, that customer's claim back) is made again, so the
+  earliest event decides as before, whatever came first.
 
 Recycling (``recycle.py``: a closed account's number a later record gave) decides before this, as before.
 """
@@ -25,30 +29,55 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import claimable, saga_key_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Claim
-from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import holder_only, master_record
+from processors.identity.graph.state import IdentifierState, MasterRecord
+from processors.identity.rules import PERSON_KINDS, holder_only, kind_of, master_record
 
 Node = Ctx[IdentifierState]
+LAPSED = ""  # ``MasterRecord.holder`` once two holders' master records gave the identifier
+LAPSE_SUFFIX = "~master-lapsed"  # the event id of the claim back of what a master record's claim took
 
 
 def on_visit(ctx: Node, saga: Saga) -> None:
-    """A master record's visit: note its rank (the smallest kept) and mark the event as ranking first on this
-    identifier where it is the earliest master record (``saga.lowered``: its customer claims it if refused)."""
+    """A master record's visit: note its rank (the smallest kept) and holder, and mark the event as ranking first on
+    this identifier where it is the earliest master record of the one holder (``saga.lowered``: its customer claims
+    it if refused); another holder's record ends the rule (``withheld`` made again)."""
     if saga.proposal or not holder_only(saga.channel, ctx.key) or not claimable(ctx.policy, ctx.key):
         return
     if not master_record(saga.channel, saga.ids):
         return
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
-    if state.master is not None and rank > state.master:
+    holder = min(key for key in saga.ids if kind_of(key) in PERSON_KINDS)
+    known = state.master
+    if known is None or (known.holder == holder and rank < known.rank):
+        state.master = MasterRecord(rank, holder)
+    elif known.holder != holder:
+        state.master = MasterRecord(min(rank, known.rank), LAPSED)
+        if state.withheld is not None:
+            ctx.send(ctx.key, state.withheld)
+            state.withheld = None
         return
-    state.master = rank
-    saga.lowered |= 1 << saga.visited
+    if rank == state.master.rank:
+        saga.lowered |= 1 << saga.visited
 
 
 def claims(state: IdentifierState, message: Claim) -> bool | None:
     """Whether ``message`` (a claim not recycled) moves the identifier by the master record: True for the earliest
-    master record's own claim, False for any other once a master record gave it, None when none did (the earliest
-    event decides, ``claim_node.on_claim``)."""
-    if state.master is None:
+    master record's own claim, False for any other while one holder's master records gave it (the earliest such claim
+    is kept in ``withheld``), None when none did or the rule lapsed (the earliest event decides,
+    ``claim_node.on_claim``)."""
+    known = state.master
+    if known is None or known.holder == LAPSED:
         return None
-    return message.rank == state.master
+    if message.rank != known.rank:
+        _withhold(state, message)
+        return False
+    if state.owner and state.first_rank is not None and state.first_rank < known.rank:
+        # Taken from the customer of an earlier event: if the rule lapses, that one claims it back (``on_visit``).
+        _withhold(state, Claim(state.owner, state.first_rank, f"{message.event_id}{LAPSE_SUFFIX}", message.channel))
+    return True
+
+
+def _withhold(state: IdentifierState, claim: Claim) -> None:
+    """Keep ``claim`` to make again if the rule lapses: the earliest-ranked one (only it can move the identifier)."""
+    if state.withheld is None or claim.rank < state.withheld.rank:
+        state.withheld = claim

@@ -30,6 +30,7 @@ from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import conflict, give_way, member_rank, rank_of
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Offer
+from processors.identity.matching.compare import Level, login_level
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import kind_of
@@ -60,12 +61,15 @@ def holds(ctx: Node, noted: Mapping[str, list[str]], members: Iterable[str], tra
           traits_b: Summary | None, ids_a: list[str], saga: Saga | None = None) -> bool:
     """Whether the resident login among ``members`` (traits ``traits_b``) stays against an arriving login whose side
     ``ids_a`` (traits ``traits_a``) would join what stays of them without it (its logins): it joined on more than the
-    login level (``noted``: its customer's ``logins``) and the arriving one would not (on it alone, or not at all)."""
+    login level (``noted``: its customer's ``logins``), and the arriving one meets a known customer at that level
+    (``compare.login_level``: what stays holds no login and a record's key) and would not join on more."""
     held = list(members)
     residents = [key for key in held if kind_of(key) == USER_ID]
     rest = [key for key in held if kind_of(key) != USER_ID]
-    return (len(residents) == 1 and strong(noted, residents[0])
-            and not _outweighs(ctx, traits_a, traits_b, ids_a, rest, saga))
+    if len(residents) != 1 or not strong(noted, residents[0]):
+        return False
+    at_login = login_level({kind_of(key) for key in ids_a}, {kind_of(key) for key in rest}) is Level.LOGIN
+    return at_login and not _outweighs(ctx, traits_a, traits_b, ids_a, rest, saga)
 
 
 def _weak_side(noted: Mapping[str, list[str]], members: Iterable[str], keep: set[str]) -> list[str]:

@@ -35,6 +35,9 @@ class Give(Message, tag="give", frozen=True):
     traits: Summary | None = None  # the claimant's trait summary (``Claim.traits``)
     # A recycled claim's (``Claim.recycled``): the closure's instant (epoch µs); the giver keeps the contacts before it.
     since: int | None = None
+    # A person's master record's claim (``master.py``): the giver stays a customer of its own, never merges into the
+    # claimant, so the move can be undone if another holder's master record gives the identifier too.
+    kept: bool = False
 
 
 class Adopt(Message, tag="adopt", frozen=True):
