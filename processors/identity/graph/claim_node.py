@@ -114,7 +114,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token, message.traits, since, kept=bool(by_master)))
+                               message.attempt, token, message.traits, since, kept=master.undoable(state, message)))
 
 
 def _all_told(ctx: Node) -> bool:

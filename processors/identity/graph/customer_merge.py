@@ -104,7 +104,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         culprits = [message.culprit] if message.culprit is not None else []
         if moving := weaker_login.at_offer(ctx, saga, message):
             displace.split_off(ctx, saga, moving)
-        elif leaving := weaker_login.at_offer_loser(ctx, message):
+        elif leaving := weaker_login.at_offer_loser(ctx, saga, message):
             leaving_members = {key: message.members[key] for key in leaving}
             message = msgspec.structs.replace(message, members={
                 key: value for key, value in message.members.items() if key not in leaving})

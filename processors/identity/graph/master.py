@@ -81,3 +81,11 @@ def _withhold(state: IdentifierState, claim: Claim) -> None:
     """Keep ``claim`` to make again if the rule lapses: the earliest-ranked one (only it can move the identifier)."""
     if state.withheld is None or claim.rank < state.withheld.rank:
         state.withheld = claim
+
+
+def undoable(state: IdentifierState, message: Claim) -> bool:
+    """Whether an accepted claim moves the identifier by the master record alone (not also the earliest event's): its
+    giver stays a customer of its own (``Give.kept``), so the claim back can undo the move if the rule lapses."""
+    known = state.master
+    return (known is not None and known.holder != LAPSED and message.rank == known.rank
+            and state.first_rank is not None and message.rank > state.first_rank)

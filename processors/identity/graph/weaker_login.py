@@ -13,7 +13,7 @@ graph. Evidence decides, not arrival:
   ``CustomerState.logins``), whatever their ranks (``displace.py`` asks ``holds``);
 * a resident login that joined on the login level alone (noted in ``logins``) gives way to a login whose event the
   matcher merges with what stays without it, not on the login level alone (``at_join``, ``at_offer``): it leaves for
-  a customer of its own with what only it brought (``displace.split_off``: announced as the limit's refusal of the
+  a customer of its own with what only it brought, not what the arriving event carries (``displace.split_off``: announced as the limit's refusal of the
   resident, ``other_customer_id`` its new customer; no do-not-merge).
 
 The record's mobile and e-mail stay with the record's holder in every order: the weaker login's customer never
@@ -90,7 +90,7 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
     if len([key for key in added if kind_of(key) == USER_ID]) != 1:
         return []
     state = ctx.state
-    moving = _weak_side(state.logins, state.members, {culprit, *linking})
+    moving = _weak_side(state.logins, state.members, {culprit, *linking, *saga.ids})
     rest = [key for key in state.members if key not in moving]
     if not moving or not rest:
         return []
@@ -110,7 +110,7 @@ def at_offer(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     if len([key for key in message.members if kind_of(key) == USER_ID]) != 1:
         return []
     state = ctx.state
-    moving = _weak_side(state.logins, state.members, {culprit})
+    moving = _weak_side(state.logins, state.members, {culprit, *saga.ids})
     rest = [key for key in state.members if key not in moving]
     if not moving or not rest:
         return []
@@ -122,14 +122,14 @@ def at_offer(ctx: Node, saga: Saga, message: Offer) -> list[str]:
                                 saga) else []
 
 
-def at_offer_loser(ctx: Node, message: Offer) -> list[str]:
+def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     """At the survivor of an offer, itself holding a login: the loser's resident login's side (``Offer.logins``)
     when it joined the loser on the login level alone and the survivor joins what stays of the loser on more."""
     culprit = message.culprit
     state = ctx.state
     if culprit is None or len([key for key in state.members if kind_of(key) == USER_ID]) != 1:
         return []
-    moving = _weak_side(message.logins, message.members, {culprit})
+    moving = _weak_side(message.logins, message.members, {culprit, *saga.ids})
     rest = [key for key in message.members if key not in moving]
     if not moving or not rest:
         return []
