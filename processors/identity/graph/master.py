@@ -48,15 +48,15 @@ def on_visit(ctx: Node, saga: Saga) -> None:
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
     holder = min(key for key in saga.ids if kind_of(key) in PERSON_KINDS)
     known = state.master
-    if known is None or (known.holder == holder and rank < known.rank):
-        state.master = MasterRecord(rank, holder)
-    elif known.holder != holder:
+    if known is not None and known.holder != holder:
         state.master = MasterRecord(min(rank, known.rank), LAPSED)
         if state.withheld is not None:
             ctx.send(ctx.key, state.withheld)
             state.withheld = None
         return
-    if rank == state.master.rank:
+    if known is None or rank < known.rank:
+        known = state.master = MasterRecord(rank, holder)
+    if rank == known.rank:
         saga.lowered |= 1 << saga.visited
 
 

@@ -13,8 +13,8 @@ graph. Evidence decides, not arrival:
   ``CustomerState.logins``), whatever their ranks (``displace.py`` asks ``holds``);
 * a resident login that joined on the login level alone (noted in ``logins``) gives way to a login whose event the
   matcher merges with what stays without it, not on the login level alone (``at_join``, ``at_offer``): it leaves for
-  a customer of its own with what only it brought, not what the arriving event carries (``displace.split_off``: announced as the limit's refusal of the
-  resident, ``other_customer_id`` its new customer; no do-not-merge).
+  a customer of its own with what only it brought, not what the arriving event carries (``displace.split_off``:
+  announced as the limit's refusal of the resident, ``other_customer_id`` its new customer; no do-not-merge).
 
 The record's mobile and e-mail stay with the record's holder in every order: the weaker login's customer never
 claims them (``master.py``).
