@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bus.identifiers.kinds import RECORD_KEYS
+from bus.identifiers.kinds import CUSTOMER_NUMBER, NATIONAL_ID, RECORD_KEYS
 from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
@@ -52,6 +52,11 @@ UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
 # channel only claims it (a number typed on an IVR keypad or in a web form, tester24 F3).
 RECORD_CHANNEL = "BUSINESS_SYSTEM"
 RECORD_KINDS = RECORD_KEYS  # one declaration: ``bus.identifiers.kinds.RECORD_KEYS``
+# A record that names its holder by a key one person has (the customer number of core banking's customer file, a
+# national ID) is the person's master record: the mobile and e-mail beside it are the holder's own contact details,
+# not a family plan's lines (those name an account, tester18 F4). Another person's contact refused against the
+# holder never takes them (tester27 F1, F2: ``graph/master.py``).
+PERSON_KINDS = frozenset({CUSTOMER_NUMBER, NATIONAL_ID})
 
 
 def holder_only(channel: str, key: str) -> bool:
@@ -60,6 +65,12 @@ def holder_only(channel: str, key: str) -> bool:
     other than a fixed line (``household_line``: each housemate's own account line carries the home's landline,
     tester20 F1)."""
     return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
+
+
+def master_record(channel: str, keys: Iterable[str]) -> bool:
+    """Whether an event of ``channel`` that carried ``keys`` is a person's master record: a system of record's
+    (``RECORD_CHANNEL``) that names its holder by a key of ``PERSON_KINDS``."""
+    return channel == RECORD_CHANNEL and any(kind_of(key) in PERSON_KINDS for key in keys)
 
 
 def second_hand(channel: str, key: str) -> bool:

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import elsewhere, handoff_moves, moved_off, recycle, split_contacts, versions
+from processors.identity.graph import elsewhere, handoff_moves, master, moved_off, recycle, split_contacts, versions
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -97,7 +97,10 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return  # a record or a closure came since: the holder they say claims
     if not message.recycled and since is not None:
         return  # recycled: the records decide whose it is (recycle.py), not the earliest event
-    if since is None and (state.first_rank is None or message.rank > state.first_rank):
+    by_master = master.claims(state, message) if since is None else None
+    if by_master is False:
+        return  # a person's master record gave it: only that record's claim moves it (master.py, tester27 F2)
+    if since is None and not by_master and (state.first_rank is None or message.rank > state.first_rank):
         return  # an earlier event visited since: its customer claims (or holds) it
     if not state.owner or state.owner == message.customer:
         return
@@ -112,7 +115,8 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
-                               message.attempt, token, message.traits, since, carried_with(state)))
+                               message.attempt, token, message.traits, since, carried_with(state),
+                               kept=master.undoable(state, message)))
 
 
 def carried_with(state: IdentifierState) -> list[str]:
@@ -154,7 +158,7 @@ def on_give(ctx: Node, message: Give) -> None:
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)
-    if message.since is None and len(state.members) == 1 and (
+    if message.since is None and not message.kept and len(state.members) == 1 and (
             not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events

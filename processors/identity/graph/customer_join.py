@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, logins
+from processors.identity.graph import came_with, displace, logins, weaker_login
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -49,7 +49,11 @@ def on_join(ctx: Node, message: Join) -> None:
     if not message.new and conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga)):
         # Two user ids: the resident gives way if it ranks after the event's and the state shows time order's
         # outcome (displace.py); else the limit refuses below, as before.
-        if moving := displace.at_join(ctx, saga, added, culprit, _linking(saga)):
+        # Of two logins, the one the evidence agrees with keeps the customer (weaker_login.py) before the ranks.
+        if moving := weaker_login.at_join(ctx, saga, added, culprit, _linking(saga)):
+            displace.split_off(ctx, saga, moving)
+        elif not weaker_login.holds(ctx, state.logins, members, saga.traits, state.traits, [*added, culprit], saga) \
+                and (moving := displace.at_join(ctx, saga, added, culprit, _linking(saga))):
             displace.split_off(ctx, saga, moving)
     giving = give_way(ctx.policy, members, {key: rank_of(ctx.policy, saga, key) for key in added}, waived(saga))
     two = None if message.new else conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga))

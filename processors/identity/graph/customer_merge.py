@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import came_with, displace, elsewhere, holders, logins, moved_off, split_contacts
+from processors.identity.graph import (
+    came_with, displace, elsewhere, holders, logins, moved_off, split_contacts, weaker_login)
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -100,9 +101,21 @@ def on_offer(ctx: Node, message: Offer) -> None:
             and not (loser_aliases & set(state.do_not_merge) or own_aliases & set(message.do_not_merge))
             and conflict(ctx.policy, members, message.members, waived(saga))):
         # Two user ids: the survivor's gives way if the loser's ranks before it (displace.py, as at a join).
-        if moving := displace.at_offer(ctx, saga, message.members, message.culprit, message.traits):
+        # Of two logins, the one the evidence agrees with keeps the customer (weaker_login.py) before the ranks.
+        culprits = [message.culprit] if message.culprit is not None else []
+        if moving := weaker_login.at_offer(ctx, saga, message):
             displace.split_off(ctx, saga, moving)
-        elif leaving := displace.at_offer_loser(ctx, saga, message):
+        elif leaving := weaker_login.at_offer_loser(ctx, saga, message):
+            leaving_members = {key: message.members[key] for key in leaving}
+            message = msgspec.structs.replace(message, members={
+                key: value for key, value in message.members.items() if key not in leaving})
+        elif not weaker_login.holds(ctx, state.logins, members, message.traits, state.traits,
+                                    [*message.members, *culprits], saga) \
+                and (moving := displace.at_offer(ctx, saga, message.members, message.culprit, message.traits)):
+            displace.split_off(ctx, saga, moving)
+        elif not weaker_login.holds(ctx, message.logins, message.members, state.traits, message.traits,
+                                    [*members, *culprits], saga) \
+                and (leaving := displace.at_offer_loser(ctx, saga, message)):
             # The loser's gives way: merged without it and its rank-mates, which then leave (displace.py).
             leaving_members = {key: message.members[key] for key in leaving}
             message = msgspec.structs.replace(message, members={

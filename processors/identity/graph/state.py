@@ -19,6 +19,7 @@ import msgspec
 
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary
+from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import Seek, Visit
 
 
@@ -38,6 +39,14 @@ class CallerTraits(msgspec.Struct, array_like=True, frozen=True):
     event_id: str
     at: int
     traits: Summary
+
+
+class MasterRecord(msgspec.Struct, array_like=True, frozen=True):
+    """The person's master records that gave an identifier (``master.py``): the smallest ``rank`` they gave it
+    (``limits.key_rank``) and their holder's key (``rules.PERSON_KINDS``; "" when two holders' records gave it)."""
+
+    rank: int
+    holder: str
 
 
 class RecordGift(msgspec.Struct, array_like=True, frozen=True):
@@ -129,6 +138,11 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     records: list[RecordGift] = []
     closures: list[tuple[str, int]] = []
     recycled: bool = False  # a recycled record held it since its last move (``recycle.py``): a late record may undo it
+    # The person's master records that gave it (a mobile or an e-mail beside a customer number): the smallest rank
+    # (``limits.key_rank``) and their holder's key ("" once two holders' records gave it: the rule lapses); while one
+    # holder's, only that record's claim moves it, and ``withheld`` keeps the earliest claim dropped (``master.py``).
+    master: MasterRecord | None = None
+    withheld: Claim | None = None
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

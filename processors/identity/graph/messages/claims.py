@@ -39,6 +39,9 @@ class Give(Message, tag="give", frozen=True):
     # limited to one of its evidence, the accounts of the records that gave it): the giver records those it holds
     # (``elsewhere.given_up``). Empty in messages of earlier versions.
     carried_with: list[str] = []
+    # A person's master record's claim (``master.py``): the giver stays a customer of its own, never merges into the
+    # claimant, so the move can be undone if another holder's master record gives the identifier too.
+    kept: bool = False
 
 
 class Adopt(Message, tag="adopt", frozen=True):
