@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import displace, elsewhere, holder_review, holders, logins, moved_off, split_contacts
+from processors.identity.graph import displace, elsewhere, holders, logins, moved_off, split_contacts
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
@@ -149,7 +149,6 @@ def on_offer(ctx: Node, message: Offer) -> None:
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
         saga.current = current
     elif housemates:
-        holder_review.request(ctx, message, saga)  # a login's customer and a record's: a review (holder_review.py)
         ctx.send(loser, OfferResult(message.token, False))
         saga.current = current
     elif rule is not None:

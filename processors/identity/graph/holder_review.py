@@ -1,23 +1,30 @@
-"""A login kept apart from a household's records through their shared e-mail waits for review (tester26 F6).
+"""A household e-mail's login that tells no person waits for review with the records, in every order (tester26 F6).
 
 Two people's billing records (a household's contracts) carry one e-mail; identity keeps it on one record's customer
-and the other apart through it. A portal login that tells no person (the e-mail, perhaps the household's surname)
-may be either's: in time order (the records at night, the logins in the morning) it met the keeper through the
-e-mail, the matcher put the pair in the review band, and its customer waited for review. In other orders it met the
-keeper holding the other member's login (placed by the mailbox alone before the second record came,
-``logins.py``) and the limit of one user id refused it on no evidence of a person; or it made its customer before any
-record came. Its customer was kept apart through the e-mail without any review: an empty web-only customer no
-operator hears of.
+and the other apart through it. A portal login that tells no person (the e-mail alone, or the household's surname)
+may be either's: in time order (the records at night, the logins in the morning) it meets the keeper through the
+e-mail, the matcher weighs the pair as a household's (+3.9 bits, the review band), its customer waits for review and
+the e-mail stays on the record (``contest.claims_on``: a review claims nothing against a customer that tells its
+person). In the tester's order (Claire's line, Julien's login, Claire's login, Julien's line) Julien's login had
+joined Claire's record at the e-mail's ``login`` level (the mailbox was one person's then, ``logins.py``); Claire's
+login then met a record holding another user id: the limit of one refused it with no review, and its claim took the
+e-mail from the record. The record no longer held the mailbox when Julien's line showed it two people's, so Julien's
+login stayed on Claire's record, and Claire's login on an empty web-only customer no operator heard of.
 
-The identifier proposes every pair of customers kept apart through it (``seek.propose_housemates``) and the matcher
-weighs them as a household's (``holders.py``). The rule now: a proposed pair of a **login's customer** (a user id, no
-key a system of record gives its holder: ``rules.RECORD_KINDS``) and a **record's customer** (such a key) that the
-matcher puts in the review band waits for review (``evidence.kept_apart``: ``match-review`` of the identifier, each
-side named by its highest-priority member); any other pair stays apart unannounced, as ``holders.py`` says. So the
-login's customer is named in a review with a household record in every arrival order. A refusal the other root
-announced for the pair before (``Offer.refusals``) is not announced again and its review not requested again
-(``refusals.py``); a login reviewed against the keeper in the join may be reviewed against the other record here: it
-may be either's (``test_household_email.py``).
+The rule now, for such a login refused by the one-login limit alone:
+
+1. ``at_login_limit``: the pair is weighed as time order weighs it, the user ids left out (the resident one stood on
+   the mailbox alone); in the review band, the review time order asks for is requested (``ReviewRequested``, the pair
+   named by the login's highest-priority identifier and the record's);
+2. ``record_keeps``: its claim does not take an e-mail (``MatchModel.login_kinds``) from a record's customer (a key
+   a system of record gives its holder, ``rules.RECORD_KINDS``) that tells its person, where the claimant tells none:
+   the limit said two logins, not two people. The record keeps the mailbox, so the second line's evidence reaches it
+   and the login placed there alone leaves for review (``login_leaves.py``).
+
+Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
+Not covered: where both nameless logins come before every record, the first login's customer keeps the e-mail (a
+record's e-mail ranks after a login's, ``limits.key_rank``, so the records' claims never rank first); the second
+login is reviewed with the first's customer, not with a record (a strict xfail there).
 """
 
 from __future__ import annotations
@@ -25,62 +32,53 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bus.identifiers.kinds import USER_ID
-from processors.identity.graph import holders
-from processors.identity.graph.contest import weigh_offer
 from processors.identity.graph.customer_steps import Node, face
-from processors.identity.graph.evidence import kept_apart
+from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Give
-from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.saga import lineage
 from processors.identity.matching.compare import TRAIT_FIELDS
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import RECORD_KINDS, kind_of
+from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 
 
-def request(ctx: Node, message: Offer, saga: Saga) -> bool:
-    """At the survivor's root (``ctx``) of a holders' pair the matcher did not merge (``holders.merge``, ``message``:
-    the loser's offer): request the review of a login's customer and a record's customer whose weight, met through
-    what both carried as a household's, lies in the review band. True when the pair is such and in that band."""
+def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pending: str) -> bool:
+    """At the root (``ctx``) whose second login refused an event's new ``added`` identifiers met through ``culprit``
+    (``customer_join``'s limit of one, the event's side ``pending``): request the review time order asks for when the
+    event tells no person, the root holds a record's key, and the pair without the user ids weighs in the review band.
+    True when requested."""
     state = ctx.state
-    if not login_and_record(message.members, state.members):
+    if tells_person(ctx, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
         return False
-    shared = holders.household(message, state)
-    if not shared:
-        return False
-    decision, score = weigh_offer(ctx, message, saga, shared)
+    event_side = [key for key in [*added, culprit] if kind_of(key) != USER_ID]
+    own_side = [key for key in state.members if kind_of(key) != USER_ID]
+    decision, score = judge(ctx, saga.traits, state.traits, event_side, own_side, saga)
     if decision is not Decision.REVIEW:
         return False
-    kept_apart(ctx, decision, score, lineage(saga), shared[0], message.loser, ctx.key,
-               (face(ctx, message.members, message.loser), face(ctx, state.members, ctx.key)),
-               known=message.refusals)
+    # No second refusal: the limit's is announced; the review names the pair as a join's review does.
+    kept_apart(ctx, decision, score, lineage(saga), None, pending, ctx.key,
+               (ctx.policy.plan_order(list(added))[0], face(ctx, state.members, culprit)))
     return True
 
 
-def login_and_record(first: Iterable[str], second: Iterable[str]) -> bool:
-    """Whether one side (member keys) is a login's customer (a user id, no record key) and the other a record's."""
-    kinds = [{kind_of(key) for key in side} for side in (first, second)]
-    return any(USER_ID in login and not login & RECORD_KINDS and record & RECORD_KINDS
-               for login, record in (kinds, kinds[::-1]))
-
-
 def record_keeps(ctx: Node, message: Give) -> bool:
-    """Whether the giver (``ctx``: the root holding ``message.identifier``) keeps it against this claim: it is a record's
-    customer (it holds a key a system of record gives its holder, ``rules.RECORD_KINDS``) whose summary tells its
-    person (a given name or birth date, the fields a veto or ``match_person_fields`` reads), and the claimant's summary
-    tells none. Such a claimant was kept apart by a limit (a second login the mailbox had placed alone beside the
-    record, ``logins.py``), not on evidence of another person: in time order the matcher put the pair in the review
-    band and the identifier stayed with the record (``contest.claims_on``), so it does here; both wait for review
-    (``request``). Not a recycled number's claim (``message.since``): the records decide whose it is (``recycle.py``)."""
+    """Whether the giver (``ctx``: the root holding ``message.identifier``) keeps it against this claim: the identifier
+    is of a kind the matcher reads at a ``login`` level (``MatchModel.login_kinds``: the e-mail), the giver is a
+    record's customer whose summary tells its person, and the claimant, of another channel than a record's, tells
+    none (module docstring, point 2). Not a recycled identifier's claim (``message.since``): the records decide whose
+    it is (``recycle.py``)."""
     state = ctx.state
-    if message.since is not None or not any(kind_of(key) in RECORD_KINDS for key in state.members):
+    if (message.since is not None or message.channel == RECORD_CHANNEL
+            or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
+            or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
         return False
     return tells_person(ctx, state.traits) and not tells_person(ctx, message.traits)
 
 
 def tells_person(ctx: Node, traits: Summary | None) -> bool:
-    """Whether a trait summary holds a field that tells people apart (``match_person_fields`` or a veto)."""
+    """Whether a trait summary holds a field that tells people apart (``match_person_fields`` or a veto: the given
+    name, the birth date), as ``contest.contests`` reads an event's."""
     matcher = ctx.policy.matcher
     telling = {*matcher.person_fields, *matcher.vetoes}
     return any(TRAIT_FIELDS.get(code) in telling for code in traits or {})
