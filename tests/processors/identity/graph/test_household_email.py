@@ -21,8 +21,9 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from processors.identity.graph.outputs import Merged, ReviewRequested
 from processors.identity.review import decision, open_reviews
 from tests.processors.identity.graph.test_holders import Item, held_by, portal
-from tests.processors.identity.graph.test_joint_holders import BUSINESS, OBSERVED, feed, landed
+from tests.processors.identity.graph.test_joint_holders import BUSINESS, OBSERVED, feed
 from tests.processors.identity.graph.test_keypad_customer_number import EXPORTED, PLAIN
+from tests.processors.identity.graph.test_portal_login import last_placed
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
@@ -67,7 +68,8 @@ def record(h: Harness, member: str) -> str:
 
 def reviewed_with(h: Harness, customer: str) -> set[str]:
     """The customers named in a review with ``customer`` (roots now)."""
-    pairs = [{root(h, review.customer_id), root(h, review.other_customer_id)} for review in h.decisions(ReviewRequested)]
+    pairs = [{root(h, review.customer_id), root(h, review.other_customer_id)}
+             for review in h.decisions(ReviewRequested)]
     return {other for pair in pairs if customer in pair for other in pair - {customer}}
 
 
@@ -79,14 +81,15 @@ def run(groups: dict[str, list[Item]], order: tuple[str, ...]) -> Harness:
 
 
 def assert_waits_for_review(h: Harness, members: list[str], logins: dict[str, list[Item]], shape: object) -> None:
-    """Every nameless login: on a customer of its own (no record), named in a review with a household record, one
-    review per login; the e-mail on a record's customer; nothing merged."""
+    """Every nameless login: on a customer of its own (no record) with its service request, named in a review with
+    a household record, one review per login; the e-mail on a record's customer; nothing merged."""
     records = {record(h, member) for member in members}
     assert len(records) == len(members), shape
     assert held_by(h, "EMAIL", EMAIL) in records, shape
-    for member in logins:
+    for member, login in logins.items():
         own = held_by(h, "USER_ID", f"web-{member}")
         assert own not in records, (member, shape)
+        assert last_placed(h, login[-1][0]) == own, (member, shape)  # her service request follows her login
         assert reviewed_with(h, own) & records, (member, shape)
     assert len(h.decisions(ReviewRequested)) == len(logins), shape  # one each: the login may be either member's
     assert not h.decisions(Merged), shape
