@@ -52,7 +52,8 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph import elsewhere, handoff_moves, master, moved_off, recycle, split_contacts, versions
+from processors.identity.graph import (
+    elsewhere, handoff_moves, holder_review, master, moved_off, recycle, split_contacts, versions)
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
@@ -151,10 +152,12 @@ def on_give(ctx: Node, message: Give) -> None:
                             message.traits, message.since is not None))
         return
     split = message.customer in state.do_not_merge and message.customer not in state.rejected
-    if message.customer == ctx.key or message.customer in state.aliases or split:
+    if message.customer == ctx.key or message.customer in state.aliases or split or holder_review.record_keeps(
+            ctx, message):
         # The claimant is this customer (merged into it): nothing moves; or an operator split the two
         # apart: the split's placement stands. A rejected review does not stop the move: it says two
-        # people, as a refusal does, and the earliest event's customer keeps it.
+        # people, as a refusal does, and the earliest event's customer keeps it. A record's customer that tells its
+        # person keeps what the record gave it against a claimant that tells none (holder_review.py, tester26 F6).
         ctx.send(key, Release(message.token))
         return
     _done(ctx, message.token)

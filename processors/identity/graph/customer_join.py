@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, logins, weaker_login
+from processors.identity.graph import came_with, displace, holder_review, logins, weaker_login
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -95,7 +95,10 @@ def on_join(ctx: Node, message: Join) -> None:
         # Two people (not an alias's phantom): the event's side may claim the culprit (claim_node.py). Two user
         # ids (a limit of one) are two people whatever the traits weigh ("Anne" / "Annie Leroy" merge), as in
         # ``customer_merge.on_offer``: else the identifier stays with whichever event arrived first.
-        if two or contests(ctx, judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)[0], saga):
+        weighed = judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)
+        if two:  # a nameless login refused beside another login: the review time order asks for (holder_review.py)
+            holder_review.at_login_limit(ctx, saga, added, culprit, pending)
+        if two or contests(ctx, weighed[0], saga):
             contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:
         # The pair a review's accept links: this customer's highest-priority member, not the linking

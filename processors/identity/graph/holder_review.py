@@ -1,0 +1,84 @@
+"""A household e-mail's login that tells no person waits for review with the records, in every order (tester26 F6).
+
+Two people's billing records (a household's contracts) carry one e-mail; identity keeps it on one record's customer
+and the other apart through it. A portal login that tells no person (the e-mail alone, or the household's surname)
+may be either's: in time order (the records at night, the logins in the morning) it meets the keeper through the
+e-mail, the matcher weighs the pair as a household's (+3.9 bits, the review band), its customer waits for review and
+the e-mail stays on the record (``contest.claims_on``: a review claims nothing against a customer that tells its
+person). In the tester's order (Claire's line, Julien's login, Claire's login, Julien's line) Julien's login had
+joined Claire's record at the e-mail's ``login`` level (the mailbox was one person's then, ``logins.py``); Claire's
+login then met a record holding another user id: the limit of one refused it with no review, and its claim took the
+e-mail from the record. The record no longer held the mailbox when Julien's line showed it two people's, so Julien's
+login stayed on Claire's record, and Claire's login on an empty web-only customer no operator heard of.
+
+The rule now, for such a login refused by the one-login limit alone:
+
+1. ``at_login_limit``: the pair is weighed as time order weighs it, the user ids left out (the resident one stood on
+   the mailbox alone); in the review band, the review time order asks for is requested (``ReviewRequested``, the pair
+   named by the login's highest-priority identifier and the record's);
+2. ``record_keeps``: its claim does not take an e-mail (``MatchModel.login_kinds``) from a record's customer (a key
+   a system of record gives its holder, ``rules.RECORD_KINDS``) that tells its person, where the claimant tells none:
+   the limit said two logins, not two people. The record keeps the mailbox, so the second line's evidence reaches it
+   and the login placed there alone leaves for review (``login_leaves.py``).
+
+Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
+Not covered: where both nameless logins come before every record, the first login's customer keeps the e-mail (a
+record's e-mail ranks after a login's, ``limits.key_rank``, so the records' claims never rank first); the second
+login is reviewed with the first's customer, not with a record (a strict xfail there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bus.identifiers.kinds import USER_ID
+from processors.identity.graph.customer_steps import Node, face
+from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import Give
+from processors.identity.graph.saga import lineage
+from processors.identity.matching.compare import TRAIT_FIELDS
+from processors.identity.matching.traits import Summary
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
+
+
+def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pending: str) -> bool:
+    """At the root (``ctx``) whose second login refused an event's new ``added`` identifiers met through ``culprit``
+    (``customer_join``'s limit of one, the event's side ``pending``): request the review time order asks for when the
+    event tells no person, the root holds a record's key, and the pair without the user ids weighs in the review band.
+    True when requested."""
+    state = ctx.state
+    if tells_person(ctx, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
+        return False
+    event_side = [key for key in [*added, culprit] if kind_of(key) != USER_ID]
+    own_side = [key for key in state.members if kind_of(key) != USER_ID]
+    decision, score = judge(ctx, saga.traits, state.traits, event_side, own_side, saga)
+    if decision is not Decision.REVIEW:
+        return False
+    # No second refusal: the limit's is announced; the review names the pair as a join's review does.
+    kept_apart(ctx, decision, score, lineage(saga), None, pending, ctx.key,
+               (ctx.policy.plan_order(list(added))[0], face(ctx, state.members, culprit)))
+    return True
+
+
+def record_keeps(ctx: Node, message: Give) -> bool:
+    """Whether the giver (``ctx``: the root holding ``message.identifier``) keeps it against this claim: the identifier
+    is of a kind the matcher reads at a ``login`` level (``MatchModel.login_kinds``: the e-mail), the giver is a
+    record's customer whose summary tells its person, and the claimant, of another channel than a record's, tells
+    none (module docstring, point 2). Not a recycled identifier's claim (``message.since``): the records decide whose
+    it is (``recycle.py``)."""
+    state = ctx.state
+    if (message.since is not None or message.channel == RECORD_CHANNEL
+            or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
+            or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
+        return False
+    return tells_person(ctx, state.traits) and not tells_person(ctx, message.traits)
+
+
+def tells_person(ctx: Node, traits: Summary | None) -> bool:
+    """Whether a trait summary holds a field that tells people apart (``match_person_fields`` or a veto: the given
+    name, the birth date), as ``contest.contests`` reads an event's."""
+    matcher = ctx.policy.matcher
+    telling = {*matcher.person_fields, *matcher.vetoes}
+    return any(TRAIT_FIELDS.get(code) in telling for code in traits or {})
