@@ -136,14 +136,16 @@ class Fields:
         return values.whole(self._values.get(name), name)
 
     def account_number(self, *, required: bool = True) -> str | None:
-        """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``), so the
-        business event, its Kafka key, the screen pop's accounts and identity's node agree (tester14 M1); an IBAN
+        """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``, in
+        ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` when set: tester26 F5), so the business event, its Kafka key,
+        the screen pop's accounts and identity's node agree (tester14 M1); an IBAN
         with wrong check digits is kept as written here (the record is still a fact), its identifier dropped."""
         raw = self.text("account_number", required=required)
         if raw is None:
             return None
         try:
-            return normalise_account(unicodedata.normalize("NFKC", raw).strip())
+            return normalise_account(unicodedata.normalize("NFKC", raw).strip(),
+                                     self.ctx.normaliser.settings.account_number_format)
         except NotAnIdentifier:
             return raw
 
