@@ -59,10 +59,10 @@ class _NationalPrefix:
 
 
 def _national_prefix(metadata: phonenumbers.PhoneMetadata | None) -> _NationalPrefix | None:
-    prefix = metadata.national_prefix_for_parsing if metadata is not None else None
-    if not prefix:
+    if metadata is None or not metadata.national_prefix_for_parsing:
         return None
-    return _NationalPrefix(re.compile(prefix), metadata.national_prefix_transform_rule or "")
+    rule = metadata.national_prefix_transform_rule or ""
+    return _NationalPrefix(re.compile(metadata.national_prefix_for_parsing), rule)
 
 
 def _shortest(digits: str, *prefixes: _NationalPrefix | None) -> int:
