@@ -47,15 +47,20 @@ class _NationalPrefix:
     pattern: re.Pattern[str]
     rule: str  # "" when the region has no transform rule
 
-    def readings(self, digits: str) -> set[str]:
+    def readings(self, digits: str) -> tuple[str, ...]:
         """What parsing may leave of ``digits``: themselves (libphonenumber keeps them when stripping would leave a
         number its patterns do not describe) and, when the prefix matches, the stripped or rewritten digits."""
         match = self.pattern.match(digits)
         if match is None:
-            return {digits}
+            return (digits,)
         if self.rule and match.groups() and match.groups()[-1] is not None:
-            return {digits, self.pattern.sub(self.rule, digits, count=1)}
-        return {digits, digits[match.end():]}
+            return digits, self.pattern.sub(self.rule, digits, count=1)
+        return digits, digits[match.end():]
+
+    def fewest_left(self, digits: str) -> int:
+        """The fewest digits ``readings`` leaves: no more than what the match leaves (a rule adds to it)."""
+        match = self.pattern.match(digits)
+        return len(digits) - match.end() if match is not None else len(digits)
 
 
 def _national_prefix(metadata: phonenumbers.PhoneMetadata | None) -> _NationalPrefix | None:
@@ -65,13 +70,12 @@ def _national_prefix(metadata: phonenumbers.PhoneMetadata | None) -> _NationalPr
     return _NationalPrefix(re.compile(metadata.national_prefix_for_parsing), rule)
 
 
-def _shortest(digits: str, *prefixes: _NationalPrefix | None) -> int:
-    """The fewest digits left of ``digits`` once parsing has applied each of ``prefixes`` in turn."""
-    readings = {digits}
-    for prefix in prefixes:
-        if prefix is not None:
-            readings = {left for reading in readings for left in prefix.readings(reading)}
-    return min(map(len, readings))
+def _shortest_after_both(digits: str, first: _NationalPrefix | None, second: _NationalPrefix | None) -> int:
+    """The fewest digits left of ``digits`` once parsing has applied ``first`` and then ``second``."""
+    readings = first.readings(digits) if first is not None else (digits,)
+    if second is None:
+        return min(map(len, readings))
+    return min(second.fewest_left(reading) for reading in readings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +95,14 @@ class _NationalForm:
     def may_hold(self, digits: str) -> bool:
         """Whether ``digits``, read as a national number, may become a valid number's national significant number:
         no fewer than ``fewest``, and no more than ``most`` once the national prefix is stripped."""
-        return self.fewest <= len(digits) and _shortest(digits, self.national_prefix) <= self.most
+        prefix = self.national_prefix
+        return self.fewest <= len(digits) and (
+            prefix.fewest_left(digits) if prefix is not None else len(digits)) <= self.most
 
     def may_hold_after_country_code(self, digits: str) -> bool:
         """``may_hold`` for the digits after the country code: the region's national prefix, then the main
         region's, may both be stripped."""
-        return self.fewest <= len(digits) and _shortest(
+        return self.fewest <= len(digits) and _shortest_after_both(
             digits, self.national_prefix, self.main_national_prefix) <= self.most
 
 
