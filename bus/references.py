@@ -9,10 +9,15 @@ adapter, the handoff tracker's quote of a resolution in the customer's notificat
 ``--reason``; ``declared``) or for one adapter (``AdapterSettings.reference_fields``), e.g. ``meter_point_id``,
 ``reading_index``; their values are kept whole:
 
-- as a property (an event's property, a handoff's intake fact), under that name, compared case-folded;
-- in free text (a handoff summary, a resolution, an operator's reason), as ``name: value``, ``name=value`` or
-  ``name value`` (``meter_point_id: 14500000000001``), the value up to a space or a ``, ; ) ]`` and not followed by
-  another number (a phone typed in groups is never cut in two).
+- as a property (an event's property, a handoff's intake fact, a contact's attribute or a batch line's column
+  ``declared_in`` carries into one), under that name;
+- in free text (a handoff summary, a resolution, an operator's reason, a call's disposition), as ``name: value``,
+  ``name=value`` or ``name value`` (``meter_point_id: 14500000000001``), the value up to a space or a ``, ; ) ]`` and
+  not followed by another number (a phone typed in groups is never cut in two).
+
+A name matches in any spelling of its words (tester26 F11: a declared ``meter_point`` is a billing export's
+``METER_POINT``, a contact flow's ``meterPoint``, an agent's ``Meter-Point``): letters and digits compared
+case-folded (``squashed``), and in free text its words joined by nothing, ``-``, ``_`` or a space.
 
 A name that says it holds an identifier or a person's trait can never be declared (``refused_names``: ``phone``,
 ``contact_email``, ``iban_ref``, ``birth_date``...). And the declaration never carries an identifier through by
@@ -34,7 +39,7 @@ scrubbed). The phone test, half the cost, is kept for these too: no identifier t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -63,10 +68,23 @@ IDENTIFIER_WORDS = frozenset(
 _PAIR_VALUE = r"(?P<value>[A-Za-z0-9](?:[\w/-]|\.(?=\w))*+)(?=[.,;)\]]?(?:\s|$))(?!\s*[(+]?\d)"
 
 
+def squashed(name: str) -> str:
+    """``name`` as declared names are compared: its letters and digits, case-folded (``meterPoint``,
+    ``meter_point``, ``METER-POINT`` and ``Meter Point`` are ``meterpoint``)."""
+    return "".join(character for character in name.casefold() if character.isalnum())
+
+
+def _spelled(name: str) -> str:
+    """A pattern of ``name`` in any spelling of its words (``words``): ``meter_point_id`` matches ``meterPointId``,
+    ``METER-POINT-ID``, ``meter point id`` (case is ignored by ``_pairs``)."""
+    return r"[-_ ]?".join(re.escape(word) for word in words(name)) or re.escape(name)
+
+
 def _pairs(names: Iterable[str]) -> re.Pattern[str]:
-    """The ``name value`` pairs of ``names`` in free text (a name whole, not the end of a longer word)."""
-    spelled = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?P<name>{spelled})(?:\s*[:=]\s*|\s+){_PAIR_VALUE}", re.IGNORECASE)
+    """The ``name value`` pairs of ``names`` in free text, each name in any spelling (``_spelled``; a name whole, not
+    the end of a longer word)."""
+    spelled = "|".join(sorted({_spelled(name) for name in names}, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?P<name>{spelled})(?![\w-])(?:\s*[:=]\s*|\s+){_PAIR_VALUE}", re.IGNORECASE)
 
 
 # A reference is one token: letters and digits, joined by ``- _ / .`` (``PDL-14500000000001``, ``GI123456``).
@@ -115,8 +133,9 @@ class References:
                  national_id_schemes: tuple[str, ...] = ()) -> None:
         from bus.identifier_scan import IdentifierScan  # bus.identifiers (phonenumbers): not for settings
 
-        self._names = frozenset(name.casefold() for name in names)
-        self._pairs = _pairs(self._names)
+        declared = tuple(names)
+        self._names = frozenset(squashed(name) for name in declared)
+        self._pairs = _pairs(declared)
         self._scan = IdentifierScan(region, national_id_schemes)
 
     @classmethod
@@ -138,7 +157,20 @@ class References:
         return bool(self._names)
 
     def declares(self, name: str) -> bool:
-        return name.casefold() in self._names
+        """Whether ``name`` is a declared reference's, in any spelling (``squashed``: ``meterPoint`` is a declared
+        ``meter_point``'s, tester26 F11)."""
+        return squashed(name) in self._names
+
+    def declared_in(self, fields: Mapping[str, object]) -> dict[str, str]:
+        """The declared references among ``fields`` (a contact's attributes, a batch line's columns: name -> value),
+        under the names they have there, each kept whole when it ``is_reference``, else scrubbed (``facts``); values
+        that are no text or number, or empty, are left out."""
+        if not self._names:
+            return {}
+        found = {name: str(value) for name, value in fields.items()
+                 if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip()
+                 and self.declares(name)}
+        return self.facts(found)
 
     def is_reference(self, value: str, shape: re.Pattern[str] = REFERENCE) -> bool:
         """Whether ``value`` may be kept whole as a reference: of its ``shape`` (one token, ``REFERENCE``), with no
@@ -156,7 +188,7 @@ class References:
         for name, value in values.items():
             if not value:
                 continue
-            if self._names and name.casefold() in self._names:  # self.declares(name), inlined: once per property
+            if self._names and squashed(name) in self._names:  # self.declares(name), inlined: once per property
                 values[name] = value if self.is_reference(value) else scrub_text(value)
             elif may_hold_identifier(value) and not (
                     is_reference_field(name) and _LETTER.search(value) and not has_email_or_key(value)

@@ -120,6 +120,9 @@ class Call:
     traits: dict[str, str] = field(default_factory=dict)  # standard trait keys (bus/identifiers/traits.py)
     left_out_traits: dict[str, str] = field(default_factory=dict)  # trait key -> why it was left out (the answer)
     properties: dict[str, str] = field(default_factory=dict)
+    # declared business references among the contact's attributes (``References.declared_in``: a meter point),
+    # carried into the contact's properties and the handoff's intake facts (tester26 F11)
+    references: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
@@ -230,7 +233,7 @@ def _handoff(
     return Outgoing(topic, handoff, request.event(
         envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
         identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
-        facts={"contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
+        facts={**call.references, "contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
                "disposition": call.disposition}, traits_event_id=traits_event_id, references=references))
 
 
@@ -262,7 +265,7 @@ def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None)
 
 
 def _interaction(call: Call, outcome: str, traits_event_id: str | None) -> Event:
-    properties = {"site": call.site, **call.properties}
+    properties = {**call.references, "site": call.site, **call.properties}
     if call.queue:
         properties["queue"] = call.queue
     if call.disposition:

@@ -36,7 +36,6 @@ from adapters.call_center.attributes import (
 from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
 from adapters.call_center.outcome import connect_ended
-from bus.redact import free_text
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -173,7 +172,9 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         dequeued_at=dequeued_at,
         connected_at=connected_at,
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
-        disposition=free_text(_optional_text(attributes.get(settings.connect_disposition_attribute)) or "") or None,
+        # an agent's note: scrubbed, but the declared references written in it kept (tester26 F11)
+        disposition=ctx.references.text(
+            _optional_text(attributes.get(settings.connect_disposition_attribute)) or "") or None,
         previous_contact_id=_field(ctr, "PreviousContactId"),
         next_contact_id=_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
@@ -186,6 +187,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         offer=recorded_offer(attributes, SOURCE),
         handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
+        references=ctx.references.declared_in(attributes),
     )
 
 

@@ -30,7 +30,6 @@ from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, call_events
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
-from bus.redact import free_text
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
@@ -112,7 +111,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     initiated_at = twilio_time(created, "TaskDateCreated") if created else (enqueued_at or ended_at)
     connected_at = timeline.connected_at or _answered_by_flex(conversations, enqueued_at, kind)
     # typed by an agent or a flow: without identifier values, like every free text on a contact (tester21 F6)
-    reason = free_text(str(form.get("TaskCompletedReason") or form.get("TaskCanceledReason") or "")) or None
+    # (the declared business references written in it kept whole, tester26 F11)
+    reason = ctx.references.text(str(form.get("TaskCompletedReason") or form.get("TaskCanceledReason") or "")) or None
     outbound = str(attributes.get("direction", "inbound")).startswith("outbound")
     number = (attributes.get("outbound_to") or attributes.get("to")) if outbound else attributes.get("from")
     channel = form.get("TaskChannelUniqueName") or ("voice" if attributes.get("call_sid") else "")
@@ -130,7 +130,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         enqueued_at=enqueued_at,
         connected_at=connected_at,
         agent_id=(timeline.agent_id or form.get("WorkerName") or form.get("WorkerSid")) if connected_at else None,
-        disposition=free_text(_text(attributes.get("disposition") or conversations.get("outcome")) or "") or reason,
+        disposition=ctx.references.text(_text(attributes.get("disposition") or conversations.get("outcome")) or "")
+        or reason,
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
         ended=taskrouter_ended(kind, connected=connected_at is not None),
@@ -142,6 +143,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         offer=recorded_offer(attributes, SOURCE),
         handoff=recorded_handoff(attributes, SOURCE),
         properties={k: str(v) for k, v in properties.items() if v},
+        references=ctx.references.declared_in(attributes),
     )
 
 

@@ -54,6 +54,12 @@ def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: st
     )
 
 
+def declared_references(settings: OmnibusSettings, adapter: LegacySettings) -> tuple[str, ...]:
+    """The business references this adapter's records may carry (its ``reference_fields`` and the deployment's):
+    the names a layout may map columns to (``layout.load_layout``)."""
+    return (*adapter.reference_fields, *settings.identifiers.reference_fields)
+
+
 def _settings() -> tuple[OmnibusSettings, LegacySettings]:
     return load_or_exit(LegacySettings, ENV_PREFIX)
 
@@ -131,7 +137,7 @@ def import_batch_command(
     until then; the summary says what was published, a re-run resumes). Layouts: docs/legacy-batch.md."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     try:
-        layout = load_layout(layout_path)
+        layout = load_layout(layout_path, declared_references(settings, adapter))
     except LayoutError as exc:  # one line naming the layout and what is wrong, before anything is published
         exit_with_message(exc)
 
@@ -177,7 +183,7 @@ def check_layout_command(
     not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
     settings, adapter = _settings()
     try:
-        layout = load_layout(layout_path)
+        layout = load_layout(layout_path, declared_references(settings, adapter))
     except LayoutError as exc:
         exit_with_message(exc)
     typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields)")

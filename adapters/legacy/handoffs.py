@@ -5,7 +5,8 @@ fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employe
 
 - ``HandoffCreated``: ``case_type``, ``summary``, optional ``handoff_id`` (default
   ``legacy:<source system>:<row id>``), ``team`` (kept as ``intake_facts.requested_team``), and the customer's
-  identifiers as for every business event (``account_number``, ``phone``, ``email``...); origin channel
+  identifiers as for every business event (``account_number``, ``phone``, ``email``...), and the declared business
+  references among its fields in any spelling (a ``METER_POINT`` column: intake facts, tester26 F11); origin channel
   ``BUSINESS_SYSTEM``;
 - ``HandoffAcknowledged``: ``handoff_id``, optional ``receiving_system`` (default: the source system),
   ``external_reference`` (the case's id in that system), ``by``;
@@ -48,7 +49,8 @@ def _created(f: Fields) -> dict[str, Any]:
     case_type, team, summary = f.text("case_type"), f.text("team", required=False), f.text("summary", required=False)
     ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
-    identifiers, facts = f.customer_identifiers(), {"account_number": f.account_number(required=False)}
+    identifiers = f.customer_identifiers()
+    facts = {**f.declared_references(), "account_number": f.account_number(required=False)}
     try:
         request = HandoffRequest.parse(case_type, team, summary)
     except BadHandoffRequest as exc:

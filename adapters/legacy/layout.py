@@ -31,6 +31,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -41,6 +42,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -51,7 +53,9 @@ from adapters.legacy.mapper import canonical_event_type, event_fields, event_rea
 from bus.config import describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
+from bus.references import squashed
 
+REFERENCES = "references"  # the validation context's declared business references (``load_layout``)
 FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
@@ -117,7 +121,7 @@ class Layout(BaseModel):
             raise ValueError(exc.reason) from exc
 
     @model_validator(mode="after")
-    def _consistent(self) -> Layout:
+    def _consistent(self, info: ValidationInfo) -> Layout:
         for name, spec in self.fields.items():
             if spec.format is not None:
                 _check_format(name, spec.format)
@@ -132,17 +136,23 @@ class Layout(BaseModel):
         for name in (*self.key, *([self.occurred_at] if self.occurred_at else [])):
             if name not in self.fields:
                 raise ValueError(f"{name} is used as key/occurred_at but is not a field")
-        problems = [*self._unknown_fields(), *self._missing_fields(), *self._unreadable_types()]
+        references = frozenset(map(squashed, (info.context or {}).get(REFERENCES, ())))
+        problems = [*self._unknown_fields(references), *self._missing_fields(), *self._unreadable_types()]
         if problems:  # every fault at once, before a line is read (tester24 F15)
             raise ValueError("; ".join(problems))
         return self
 
-    def _unknown_fields(self) -> list[str]:
+    def _unknown_fields(self, references: frozenset[str]) -> list[str]:
         """A field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
         were ignored without a word, their columns lost): the event's own fields (``mapper.event_fields``), a person's
-        traits under a spelling ``bus.identifiers.traits`` knows, and the fields named as key or occurred_at."""
+        traits under a spelling ``bus.identifiers.traits`` knows, the fields named as key or occurred_at, and, for an
+        event that carries them (``EventReads.references``: ``HandoffCreated``), the declared business references
+        ``references`` (``load_layout``'s, ``references.squashed``: any spelling; tester26 F11: a billing export's
+        meter point column)."""
         known = event_fields(self.event) | {*self.key, *([self.occurred_at] if self.occurred_at else [])}
-        unknown = [name for name in self.fields if name not in known and standard_key(name) is None]
+        carried = event_reads(self.event).references
+        unknown = [name for name in self.fields if name not in known and standard_key(name) is None
+                   and not (carried and squashed(name) in references)]
         if not unknown:
             return []
         return [f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
@@ -265,8 +275,10 @@ def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:
     return raw
 
 
-def load_layout(path: Path) -> Layout:
-    """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix.
+def load_layout(path: Path, references: Iterable[str] = ()) -> Layout:
+    """A layout from a ``.json`` file, or YAML (a superset of JSON) for any other suffix; ``references``: the declared
+    business references (the adapter's and the deployment's ``reference_fields``) its fields may name, for an event
+    that carries them.
 
     Raises ``LayoutError`` naming ``path`` and every problem on one line (``layout x.yaml: event: unknown event type
     'AccountOpend'; known: AccountOpened, ...``): an unreadable file, bad YAML/JSON, an unknown event, key or field,
@@ -274,7 +286,7 @@ def load_layout(path: Path) -> Layout:
     try:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if path.suffix == ".json" else _yaml(text)
-        return Layout.model_validate(document)
+        return Layout.model_validate(document, context={REFERENCES: tuple(references)})
     except ValidationError as exc:  # pydantic's text spans lines and repeats the input: one line per problem
         raise LayoutError(f"layout {path}: {describe_validation_error(exc)}") from None
     except (OSError, ValueError, RejectedInput) as exc:

@@ -91,7 +91,8 @@ class LegacyContext:
     identifiers: IdentifierSettings | None = None
     handoff_topic: str | None = None  # None: rows of the handoff types are refused (adapters/legacy/handoffs.py)
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
-    reference_fields: tuple[str, ...] = ()  # business references a handoff's summary keeps whole (tester22 F4)
+    # business references a handoff's summary keeps whole (tester22 F4) and its intake facts carry (tester26 F11)
+    reference_fields: tuple[str, ...] = ()
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
@@ -136,16 +137,23 @@ class Fields:
         return values.whole(self._values.get(name), name)
 
     def account_number(self, *, required: bool = True) -> str | None:
-        """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``), so the
-        business event, its Kafka key, the screen pop's accounts and identity's node agree (tester14 M1); an IBAN
+        """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``, in
+        ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` when set: tester26 F5), so the business event, its Kafka key,
+        the screen pop's accounts and identity's node agree (tester14 M1); an IBAN
         with wrong check digits is kept as written here (the record is still a fact), its identifier dropped."""
         raw = self.text("account_number", required=required)
         if raw is None:
             return None
         try:
-            return normalise_account(unicodedata.normalize("NFKC", raw).strip())
+            return normalise_account(unicodedata.normalize("NFKC", raw).strip(),
+                                     self.ctx.normaliser.settings.account_number_format)
         except NotAnIdentifier:
             return raw
+
+    def declared_references(self) -> dict[str, str]:
+        """The record's fields named as a declared business reference, in any spelling (``References.declared_in``:
+        a utility's ``METER_POINT`` column or outbox field, tester26 F11), kept whole or scrubbed as a property is."""
+        return self.ctx.references.declared_in(self._values)
 
     def customer_identifiers(self) -> list[dict[str, str]]:
         listed = self._values.get("customer_identifiers") or []
@@ -221,10 +229,13 @@ _CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in (*BUILDERS, 
 class EventReads:
     """How an event's builder reads a record: ``kinds`` maps each field it reads to its reader in
     ``adapters.legacy.values`` (``text``, ``day``, ``moment``, ``money``, ``whole``); ``required`` lists the groups of
-    fields of which one must be given (``("bill_id",)``, ``("amount", "amount_minor")``)."""
+    fields of which one must be given (``("bill_id",)``, ``("amount", "amount_minor")``); ``references``: whether it
+    carries the record's declared business references (``Fields.declared_references``: a ``HandoffCreated``'s intake
+    facts), so a layout may map columns to them."""
 
     kinds: Mapping[str, str]
     required: tuple[tuple[str, ...], ...]
+    references: bool = False  # whether it carries the declared business references among its fields (intake facts)
 
 
 class _Reads(Fields):
@@ -236,7 +247,12 @@ class _Reads(Fields):
         super().__init__(BusinessRecord(event_type, {}, "probe", epoch), LegacyContext("probe", "probe"))
         self.kinds: dict[str, str] = {}
         self.required: list[tuple[str, ...]] = []
+        self.references = False
         self._epoch = epoch
+
+    def declared_references(self) -> dict[str, str]:
+        self.references = True
+        return {}
 
     def _read(self, name: str, kind: str, *, required: bool = False, alternatives: tuple[str, ...] = ()) -> None:
         self.kinds.setdefault(name, kind)
@@ -288,7 +304,7 @@ def event_reads(event_type: str) -> EventReads:
         (HANDOFF_BUILDERS.get(canonical) or BUILDERS[canonical])(reads)
     except RejectedInput:  # a check of the probe's values after every field was read (a handoff's case type)
         pass
-    return EventReads(dict(reads.kinds), tuple(reads.required))
+    return EventReads(dict(reads.kinds), tuple(reads.required), reads.references)
 
 
 def event_fields(event_type: str) -> frozenset[str]:

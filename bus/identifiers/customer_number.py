@@ -1,111 +1,27 @@
 """CUSTOMER_NUMBER: a system of record's number for its customer, one key however a channel writes it.
 
 Always: whitespace removed, upper case, NFKC (``c 5005`` typed at a screen pop is the ``C5005`` of the export).
-
-With a system-of-record format (``OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT``, a ``CustomerNumberFormat``) the
-house styles of the other channels become the system of record's own spelling as well: the call center's keypad
-``770002``, the counter's ``c770002``, an export's ``C-0770002`` or ``C 770-002`` are all billing's ``C-770002``
-under ``{"prefix": "C-"}``. The value loses its ``separators``, then the prefix (compared without separators) if it
-starts with it; the rest must match ``pattern`` whole, whose group ``number`` is the number: digits only lose their
-leading zeros and are zero-padded to ``width``; the canonical form is ``prefix`` + that number. A value that does not
-match (another system of record's number, written with a prefix of its own: ``CB-770002``) keeps the spelling above.
+With a system-of-record format (``OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT``, a ``NumberFormat``:
+``bus.identifiers.number_format``) the house styles of the other channels become the system of record's own
+spelling as well: ``770002``, ``c770002``, ``C-0770002`` are all billing's ``C-770002`` under ``{"prefix": "C-"}``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import cached_property
+from bus.identifiers.number_format import NUMBER_GROUP, NumberFormat, in_format, spelling
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from bus.identifiers.model import NotAnIdentifier
-
-_SPACES = re.compile(r"\s+")
-NUMBER_GROUP = "number"
+# The name this setting's format had first; the same model as every number format.
+CustomerNumberFormat = NumberFormat
+SETTING = "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT"
 # The code of the rejection when a format does not give its own output back (``normalise_customer_number``).
 UNSTABLE_FORMAT = "customer-number-format"
 
-
-class CustomerNumberFormat(BaseModel):
-    """The spelling of the system of record's customer numbers (``OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    prefix: str = Field("", description="Put before every number of this system (C-); taken off a value that "
-                        "starts with it, compared without separators, before the pattern is matched.")
-    width: int = Field(0, ge=0, le=32, description="A number of digits is zero-padded to this many digits after "
-                       "losing its leading zeros (0: no padding, 0770002 is 770002).")
-    pattern: str = Field(f"(?P<{NUMBER_GROUP}>[0-9]+)", description="Regular expression (Python re) the value "
-                         "must match whole, after its separators and the prefix are taken off, upper case; its group "
-                         f"'{NUMBER_GROUP}' is the number. Default: digits only.")
-    separators: str = Field("-./_", description="Characters taken out of a value before it is matched (whitespace "
-                            "always is).")
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix_spelled_as_values_are(cls, value: str) -> str:
-        if _SPACES.search(value):
-            raise ValueError("the prefix has whitespace, which no customer number keeps")
-        return spelling(value)
-
-    @field_validator("pattern")
-    @classmethod
-    def _one_number_group(cls, value: str) -> str:
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"the pattern is not a regular expression: {exc}") from None
-        if NUMBER_GROUP not in compiled.groupindex:
-            raise ValueError(f"the pattern has no group named {NUMBER_GROUP!r}, e.g. (?P<{NUMBER_GROUP}>[0-9]+)")
-        return value
-
-    def canonical(self, spelled: str) -> str | None:
-        """The system of record's spelling of ``spelled`` (``spelling``'s output), or None if it does not match."""
-        compact = spelled.translate(self._table)
-        prefix = self._compact_prefix
-        body = compact[len(prefix):] if prefix and compact.startswith(prefix) else compact
-        match = self._compiled.fullmatch(body)
-        if match is None or not match[NUMBER_GROUP]:
-            return None
-        number = match[NUMBER_GROUP]
-        if number.isascii() and number.isdigit():
-            number = (number.lstrip("0") or "0").zfill(self.width)
-        return unicodedata.normalize("NFKC", self.prefix + number)
-
-    @cached_property
-    def _table(self) -> dict[int, None]:
-        return dict.fromkeys(map(ord, self.separators))
-
-    @cached_property
-    def _compiled(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
-
-    @cached_property
-    def _compact_prefix(self) -> str:
-        return self.prefix.translate(self._table)
+__all__ = ["NUMBER_GROUP", "UNSTABLE_FORMAT", "CustomerNumberFormat", "normalise_customer_number", "spelling"]
 
 
-def spelling(value: str) -> str:
-    """``value`` without whitespace, upper case, NFKC: upper case can decompose a letter (U+01F0 gives J and a
-    combining caron), composed again so that spelling twice changes nothing."""
-    return unicodedata.normalize("NFKC", _SPACES.sub("", value).upper())
-
-
-def normalise_customer_number(value: str, system_format: CustomerNumberFormat | None) -> str:
-    """The one key of a customer number: ``spelling(value)``, in ``system_format`` when it matches.
-
-    ``normalise_customer_number("c 770002", CustomerNumberFormat(prefix="C-"))`` → ``"C-770002"``. Raises
-    ``NotAnIdentifier`` (code ``customer-number-format``) when the format's pattern reads its own output as another
-    number (a pattern that can take a digit of the number for part of a prefix): normalising twice must change
-    nothing, or identity, which normalises again, would key the number apart from the adapter's."""
-    canonical = _once(value, system_format)
-    if system_format is not None and _once(canonical, system_format) != canonical:
-        raise NotAnIdentifier(UNSTABLE_FORMAT, "the configured customer number format reads its own output as "
-                              "another number: check OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT's pattern")
-    return canonical
-
-
-def _once(value: str, system_format: CustomerNumberFormat | None) -> str:
-    spelled = spelling(value)
-    return (system_format.canonical(spelled) if system_format else None) or spelled
+def normalise_customer_number(value: str, system_format: NumberFormat | None) -> str:
+    """The one key of a customer number: ``spelling(value)``, in ``system_format`` when it matches
+    (``number_format.in_format``): ``normalise_customer_number("c 770002", NumberFormat(prefix="C-"))`` →
+    ``"C-770002"``. Raises ``NotAnIdentifier`` (code ``customer-number-format``) for a format that reads its own
+    output as another number."""
+    return in_format(value, system_format, UNSTABLE_FORMAT, SETTING)

@@ -9,7 +9,8 @@ exception and never silence:
 - NATIONAL_ID → validated by the configured python-stdnum schemes, then a ``nid1:`` token;
 - CARD → a PAN passing Luhn becomes a ``card1:`` token; issuer tokens are kept;
 - ACCOUNT (or its input alias IBAN) → an IBAN in its electronic form, other account numbers without
-  separators, upper case (``bus.identifiers.account``);
+  whitespace, upper case, and with ``account_number_format`` set, in the system of record's spelling when they match
+  it (``900001`` typed at a counter is billing's ``CA-900001``: ``bus.identifiers.account``);
 - CUSTOMER_NUMBER (a system of record's number for its customer) → without spaces, upper case: ``c 5005`` typed
   at a screen pop is the ``C5005`` of the export; with ``customer_number_format`` set, in the system of record's
   spelling (``770002`` on a keypad is billing's ``C-770002``: ``bus.identifiers.customer_number``), else other
@@ -147,8 +148,7 @@ class IdentifierNormaliser:
                 return self._placeholder_rejected(kind, text)
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
         if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)
-                            or (kind == kinds.CUSTOMER_NUMBER and self._placeholder(kind, text))):
-            # a customer number's system-of-record format drops leading zeros: ``0000000`` would be ``C-0``
+                            or self._placeholder_as_written(kind, text)):
             return self._placeholder_rejected(kind, normalised)
         return Identifier(kind, normalised)
 
@@ -170,6 +170,15 @@ class IdentifierNormaliser:
             except NotAnIdentifier:
                 continue
         return frozenset(forms)
+
+    def _placeholder_as_written(self, kind: str, text: str) -> bool:
+        """A number a system-of-record format rewrote, judged as written too: the format drops leading zeros
+        (``0000000`` would be ``C-0``) and adds a prefix (``1234567890`` would be ``CA-1234567890``)."""
+        if kind == kinds.CUSTOMER_NUMBER:
+            return self._placeholder(kind, text)
+        if kind == kinds.ACCOUNT and self.settings.account_number_format is not None:
+            return self._placeholder(kind, normalise_account(text))
+        return False
 
     @staticmethod
     def _placeholder(kind: str, normalised: str) -> bool:
@@ -210,7 +219,7 @@ class IdentifierNormaliser:
             digits = card_number(value)
             return value if digits is None else self.token(kind, digits)
         if kind == kinds.ACCOUNT:
-            return normalise_account(value)
+            return normalise_account(value, self.settings.account_number_format)
         if kind == kinds.CUSTOMER_NUMBER:
             return normalise_customer_number(value, self.settings.customer_number_format)
         if kind == kinds.DEVICE and _UUID.match(value):

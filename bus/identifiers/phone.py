@@ -40,21 +40,70 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 @dataclass(frozen=True, slots=True)
+class _NationalPrefix:
+    """A region's ``national_prefix_for_parsing`` and ``national_prefix_transform_rule`` (libphonenumber's
+    ``_maybe_strip_national_prefix_carrier_code``: the prefix is stripped, or the match rewritten by the rule)."""
+
+    pattern: re.Pattern[str]
+    rule: str  # "" when the region has no transform rule
+
+    def readings(self, digits: str) -> tuple[str, ...]:
+        """What parsing may leave of ``digits``: themselves (libphonenumber keeps them when stripping would leave a
+        number its patterns do not describe) and, when the prefix matches, the stripped or rewritten digits."""
+        match = self.pattern.match(digits)
+        if match is None:
+            return (digits,)
+        if self.rule and match.groups() and match.groups()[-1] is not None:
+            return digits, self.pattern.sub(self.rule, digits, count=1)
+        return digits, digits[match.end():]
+
+    def fewest_left(self, digits: str) -> int:
+        """The fewest digits ``readings`` leaves: no more than what the match leaves (a rule adds to it)."""
+        match = self.pattern.match(digits)
+        return len(digits) - match.end() if match is not None else len(digits)
+
+
+def _national_prefix(metadata: phonenumbers.PhoneMetadata | None) -> _NationalPrefix | None:
+    if metadata is None or not metadata.national_prefix_for_parsing:
+        return None
+    rule = metadata.national_prefix_transform_rule or ""
+    return _NationalPrefix(re.compile(metadata.national_prefix_for_parsing), rule)
+
+
+def _shortest_after_both(digits: str, first: _NationalPrefix | None, second: _NationalPrefix | None) -> int:
+    """The fewest digits left of ``digits`` once parsing has applied ``first`` and then ``second``."""
+    readings = first.readings(digits) if first is not None else (digits,)
+    if second is None:
+        return min(map(len, readings))
+    return min(second.fewest_left(reading) for reading in readings)
+
+
+@dataclass(frozen=True, slots=True)
 class _NationalForm:
     """What libphonenumber makes of a number written for ``region`` without an international prefix (its
     ``metadata`` for the region and the regions sharing its country code)."""
 
     idd: re.Pattern[str]  # the region's international prefix: a number starting with it may be of any country
     country_code: str
-    national_prefix: re.Pattern[str] | None  # national_prefix_for_parsing, stripped when it matches
-    fewest: int  # the fewest digits a national number written so may have (possible lengths, less a transform's)
+    national_prefix: _NationalPrefix | None  # the region's, stripped when it matches
+    # The country code's main region's (``region_code_for_country_code``): after a country code written without
+    # a plus sign, ``parse`` strips the region's national prefix, then this one again (``1 1 268 ...`` in AG).
+    main_national_prefix: _NationalPrefix | None
+    fewest: int  # the fewest digits a national number written so may have (possible lengths, less transforms')
     most: int  # the most digits of a national significant number of the country code's regions
 
     def may_hold(self, digits: str) -> bool:
         """Whether ``digits``, read as a national number, may become a valid number's national significant number:
-        no fewer than ``fewest``, and no more than ``most`` once what the national prefix matches is stripped."""
-        stripped = self.national_prefix.match(digits) if self.national_prefix else None
-        return self.fewest <= len(digits) and len(digits) - (stripped.end() if stripped else 0) <= self.most
+        no fewer than ``fewest``, and no more than ``most`` once the national prefix is stripped."""
+        prefix = self.national_prefix
+        return self.fewest <= len(digits) and (
+            prefix.fewest_left(digits) if prefix is not None else len(digits)) <= self.most
+
+    def may_hold_after_country_code(self, digits: str) -> bool:
+        """``may_hold`` for the digits after the country code: the region's national prefix, then the main
+        region's, may both be stripped."""
+        return self.fewest <= len(digits) and _shortest_after_both(
+            digits, self.national_prefix, self.main_national_prefix) <= self.most
 
 
 @lru_cache(maxsize=256)
@@ -71,10 +120,12 @@ def _national_form(region: str) -> _NationalForm | None:
         lengths.update(described.possible_length)
     if not lengths:
         return None
-    rule = metadata.national_prefix_transform_rule or ""
-    prefix = metadata.national_prefix_for_parsing
-    return _NationalForm(re.compile(metadata.international_prefix), str(metadata.country_code),
-                         re.compile(prefix) if prefix else None, min(lengths) - len(rule), max(lengths))
+    main = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        metadata.country_code, phonenumbers.region_code_for_country_code(metadata.country_code))
+    prefix, main_prefix = _national_prefix(metadata), _national_prefix(main)
+    added = sum(len(rule.rule) for rule in (prefix, main_prefix) if rule is not None)
+    return _NationalForm(re.compile(metadata.international_prefix), str(metadata.country_code), prefix, main_prefix,
+                         min(lengths) - added, max(lengths))
 
 
 def may_be_phone(text: str, region: str | None) -> bool:
@@ -84,8 +135,9 @@ def may_be_phone(text: str, region: str | None) -> bool:
     With one, for a text of digits and punctuation that starts with neither ``00`` nor the region's international
     prefix: its digits, or those after the region's country code, are too few or too many for a national number of
     the country (libphonenumber's metadata: a valid number's national significant number has one of its regions'
-    possible lengths; parsing strips at most what the national prefix pattern matches, and a transform rule adds at
-    most its own length). Checked for every region by tests/bus/identifiers/test_phone.py."""
+    possible lengths; parsing strips at most what the national prefix pattern matches, and after a country code
+    written without a plus sign what the country code's main region's matches too; a transform rule adds at most its
+    own length). Checked for every region by tests/bus/identifiers/test_phone.py."""
     if region is None:
         return any(sign in text for sign in _PLUS_SIGNS) or text.strip().startswith("00")
     form = _national_form(region)
@@ -95,7 +147,7 @@ def may_be_phone(text: str, region: str | None) -> bool:
     if digits.startswith("00") or form.idd.match(digits):
         return True
     return form.may_hold(digits) or (digits.startswith(form.country_code)
-                                     and form.may_hold(digits[len(form.country_code):]))
+                                     and form.may_hold_after_country_code(digits[len(form.country_code):]))
 
 
 def normalise_phone(value: str, region: str | None) -> str:

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from bus.identifiers.customer_number import CustomerNumberFormat
+from bus.identifiers.number_format import NumberFormat
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -81,10 +81,15 @@ class IdentifierSettings(BaseModel):
     email_subaddress_domains: tuple[str, ...] = Field(
         (), description="Domains whose mailboxes ignore a +tag in the local part: the tag is removed.",
     )
-    customer_number_format: CustomerNumberFormat | None = Field(
+    customer_number_format: NumberFormat | None = Field(
         None, description="The system of record's spelling of its customer numbers, which every channel's spelling "
-        "of one becomes: prefix, zero-padding width, a pattern with a group 'number' (bus.identifiers.customer_number)"
+        "of one becomes: prefix, zero-padding width, a pattern with a group 'number' (bus.identifiers.number_format)"
         ". Unset: customer numbers lose only their whitespace and are upper-cased.",
+    )
+    account_number_format: NumberFormat | None = Field(
+        None, description="The system of record's spelling of its account (contract) numbers, which every channel's "
+        "spelling of one that is not an IBAN becomes, as customer_number_format does for customer numbers "
+        "(bus.identifiers.account). Unset: account numbers lose only their whitespace and are upper-cased.",
     )
 
     reference_fields: tuple[str, ...] = Field(

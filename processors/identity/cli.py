@@ -332,7 +332,7 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
         typer.echo(f"error: review {review_id} not {'accepted' if accept else 'rejected'}: {exc}", err=True)
         raise typer.Exit(2) from None
     if accept:
-        _refuse_two_people(review_id, reviews[review_id], owners, survivors, identifiers, identity)
+        _refuse_two_people(review_id, reviews[review_id], owners, survivors, identity)
     command_id = str(uuid.uuid4())
     send, record = decision(reviews[review_id], accept=accept, operator=operator, reason=reason, command_id=command_id,
                             identifiers=identifiers)
@@ -352,19 +352,21 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
 
 
 def _refuse_two_people(review_id: str, review: OpenReview, owners: dict[str, str], survivors: dict[str, str],
-                       identifiers: tuple[str, str], identity: IdentitySettings) -> None:
-    """Exit 2 with one line when the review's two customers hold two identifiers of a type limited to one (two
-    national IDs, a review ``matching.mistyped`` opens): the graph would refuse the accept's link (``LinkRefused``
-    ``max-per-customer``) after the CLI said "accepted". The line says how to merge them if one was mistyped."""
-    from processors.identity.merge import conflicting_kind, held_by, two_people
+                       identity: IdentitySettings) -> None:
+    """Exit 2 with one line when the review's two customers would hold together more identifiers of a type than its
+    per-customer limit allows (``merge.over_limit``, as ``identity merge`` refuses: two national IDs, a review
+    ``matching.mistyped`` opens; two portal logins, tester26 F9): the graph would refuse the accept's link
+    (``LinkRefused`` ``max-per-customer``) after the CLI said "accepted". The line says how to merge them if one was
+    mistyped."""
+    from processors.identity.merge import held_by, over_limit
     from processors.identity.review import current_pair
     from processors.identity.rules import LinkPolicy
 
     first, second = sorted(current_pair(review, survivors))
     held = held_by(owners, survivors)
-    kind = conflicting_kind(LinkPolicy(identity), held.get(first, []), held.get(second, []), list(identifiers))
-    if kind is not None:
-        typer.echo(f"error: review {review_id} not accepted: {two_people(kind, first, second)}. If they are two "
+    over = over_limit(LinkPolicy(identity), held.get(first, []), held.get(second, []))
+    if over is not None:
+        typer.echo(f"error: review {review_id} not accepted: {over.refusal(first, second)}. If they are two "
                    f"people: omnibus identity review reject {review_id}", err=True)
         raise typer.Exit(2)
 

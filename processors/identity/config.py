@@ -40,6 +40,8 @@ DEFAULT_PRIORITIES = {
 # At most this many identifiers of a type on one customer. One customer number and one login per person, each of its
 # own type, so neither takes the other's place (tester21 F5, F16); a deployment with two systems of record that
 # number their customers each raises CUSTOMER_NUMBER to 2.
+# The setting of ``IdentitySettings.max_per_customer``, as operators' refusals name it.
+MAX_PER_CUSTOMER_SETTING = "OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER"
 DEFAULT_MAX_PER_CUSTOMER = {
     "NATIONAL_ID": 1, "CUSTOMER_NUMBER": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5,
     "DEVICE": 20, "ANONYMOUS_ID": 100,

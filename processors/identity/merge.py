@@ -13,15 +13,14 @@ a later split is still possible.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from bus.errors import OmnibusError
-from processors.identity.graph.customer_steps import waived
-from processors.identity.graph.limits import conflict_kind
-from processors.identity.graph.messages.base import Saga
+from processors.identity.config import MAX_PER_CUSTOMER_SETTING
 from processors.identity.graph.messages.steps import Link, Visit
 from processors.identity.graph.outputs import Send
 from processors.identity.graph.saga import merge_saga
-from processors.identity.rules import LinkPolicy
+from processors.identity.rules import LinkPolicy, kind_of
 
 
 class MergeRefused(OmnibusError):
@@ -39,8 +38,9 @@ def merge_plan(first: str, second: str, owners: Mapping[str, str], survivors: Ma
     is now; ``current``: the customers ``customer.events.v1`` names that no merge ended
     (``review_sides.customer_sides``), with or without identifiers. Raises ``MergeRefused`` for a customer neither
     topic knows, for two ids that are one customer already, and for two customers holding two identifiers of a type
-    limited to one (two national IDs: two people, the graph refuses it as ``max-per-customer``; release the wrong one
-    first, then merge: the customer left without it is merged by id)."""
+    limited to one (two national IDs, two user ids: two people, the graph refuses it as ``max-per-customer``; release
+    the wrong one first, then merge: the customer left without it is merged by id), or more of a type together than
+    its limit allows (``over_limit``)."""
     from processors.verify.identity import final_customer
 
     held = held_by(owners, survivors)
@@ -55,9 +55,9 @@ def merge_plan(first: str, second: str, owners: Mapping[str, str], survivors: Ma
     if not all(customer in held for customer in now):
         return now[0], now[1], []
     keys = [policy.plan_order(held[customer])[0] for customer in now]
-    kind = conflicting_kind(policy, held[now[0]], held[now[1]], keys)
-    if kind is not None:
-        raise MergeRefused(two_people(kind, now[0], now[1]))
+    over = over_limit(policy, held[now[0]], held[now[1]])
+    if over is not None:
+        raise MergeRefused(over.refusal(now[0], now[1]))
     return now[0], now[1], keys
 
 
@@ -71,21 +71,55 @@ def held_by(owners: Mapping[str, str], survivors: Mapping[str, str]) -> dict[str
     return held
 
 
-def conflicting_kind(policy: LinkPolicy, first: list[str], second: list[str], keys: list[str]) -> str | None:
-    """The type limited to one per customer (``limits.conflict_kind``) of which the customers holding ``first`` and
-    ``second`` hold two, which the graph refuses on an operator's link through ``keys`` (its saga's look-ups: a review
-    decision may give a customer a second USER_ID, ``customer_steps.waived``); None if none."""
-    return conflict_kind(policy, dict.fromkeys(first, (0, 0)), dict.fromkeys(second), waived(_probe(keys)))
+@dataclass(frozen=True, slots=True)
+class OverLimit:
+    """Two customers that would hold together ``count`` identifiers of ``kind``, more than its per-customer
+    ``limit`` (``OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER``)."""
+
+    kind: str
+    count: int
+    limit: int
+
+    def refusal(self, first: str, second: str) -> str:
+        """Why an operator's merge (or accept) of ``first`` and ``second`` is refused: the type, the counts and the
+        setting, never a value."""
+        if self.limit == 1:
+            return two_people(self.kind, first, second)
+        return (f"{first} and {second} would hold {self.count} {self.kind} identifiers together, more than the "
+                f"{self.limit} per customer {MAX_PER_CUSTOMER_SETTING} allows for {self.kind}: release those that are "
+                f"not this person's (omnibus identity release {self.kind} VALUE --customer ...), or raise the limit, "
+                "then merge")
+
+
+def over_limit(policy: LinkPolicy, first: Collection[str], second: Collection[str]) -> OverLimit | None:
+    """The first type (by name) of which customers holding ``first`` and ``second`` (``TYPE:value`` keys) would hold
+    more together than its per-customer limit allows (``LinkPolicy.limit``), and more than either holds alone (a
+    customer over a since-lowered limit keeps what it has, ``limits.give_way``); None if none.
+
+    The same check for every limited type and for every operator decision (``identity merge``, ``identity review
+    accept``): the graph refuses a second identifier of a type limited to one on an operator's link as on any other
+    (``customer_steps.waived``: tester26 F9, two portal logins were merged), and would evict what exceeds a larger
+    limit from the merged customer, which an operator did not ask for."""
+    mine, theirs = set(first), set(second)
+    for kind in sorted({kind_of(key) for key in mine | theirs}):
+        limit = policy.limit(kind)
+        if limit is None:
+            continue
+        together = {key for key in mine | theirs if kind_of(key) == kind}
+        alone = max(sum(1 for key in side if kind_of(key) == kind) for side in (mine, theirs))
+        if len(together) > max(limit, alone):
+            return OverLimit(kind, len(together), limit)
+    return None
 
 
 def two_people(kind: str, first: str, second: str) -> str:
     """Why an operator's merge of ``first`` and ``second`` is refused, and the commands that merge them if one of
     their two ``kind`` identifiers was mistyped (tester21 F8: a national ID two digits off that keeps its check
     character): release it, which leaves its customer without it, then merge (by customer id, ``merge_send``)."""
-    return (f"{first} and {second} hold two different {kind} identifiers (one per person): two people. If one {kind} "
-            f"was mistyped, release it (omnibus identity release {kind} VALUE --customer ...; the customer keeps its "
-            f"contacts), then omnibus identity merge {first} {second}; to move one contact only, omnibus identity "
-            "move-contact CONTACT_ID --from ... --to ...")
+    return (f"{first} and {second} hold two different {kind} identifiers (one per person, {MAX_PER_CUSTOMER_SETTING} "
+            f"{kind} 1): two people. If one {kind} was mistyped, release it (omnibus identity release {kind} VALUE "
+            f"--customer ...; the customer keeps its contacts), then omnibus identity merge {first} {second}; to move "
+            "one contact only, omnibus identity move-contact CONTACT_ID --from ... --to ...")
 
 
 def merge_send(command_id: str, first: str, second: str, keys: list[str], operator: str, reason: str) -> Send:
@@ -97,8 +131,3 @@ def merge_send(command_id: str, first: str, second: str, keys: list[str], operat
         return Send(saga.ids[0], Visit(saga))
     low, high = sorted((first, second))
     return Send(high, Link(low, False, None, f"{command_id}#0", saga))
-
-
-def _probe(keys: list[str]) -> Saga:
-    """A merge saga, for the types the graph waives on it (``customer_steps.waived``)."""
-    return merge_saga("probe", sorted(keys), "", "")

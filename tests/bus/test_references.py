@@ -169,3 +169,36 @@ def test_declared_reads_the_deployment_setting() -> None:
     with declared_references("meter_point_id", "reading_index"):
         assert declared().text("meter_point_id: 14500000000001") == "meter_point_id: 14500000000001"
     assert declared().text("meter_point_id: 14500000000001") == "meter_point_id: [digits]"
+
+
+SPELLED = References(("meter_point",), region="FR", national_id_schemes=("fr.nir",))
+
+
+@pytest.mark.parametrize("name", ["meter_point", "meterPoint", "METER_POINT", "Meter-Point", "METER-POINT",
+                                  "meterpoint", "MeterPoint"])
+def test_tester26_f11_a_declared_name_matches_in_any_spelling_as_a_property_and_in_free_text(name: str) -> None:
+    assert SPELLED.declares(name)
+    assert SPELLED.facts({name: "14500000000001"}) == {name: "14500000000001"}
+    assert SPELLED.declared_in({name: "14500000000001", "other": "x"}) == {name: "14500000000001"}
+    for written in (f"{name}: 14500000000001 disputed", f"{name}=14500000000001 disputed",
+                    f"{name} 14500000000001 disputed"):
+        assert SPELLED.text(written) == written
+
+
+@pytest.mark.parametrize("text", ["meter point 14500000000001 disputed", "Meter Point: 14500000000001 disputed"])
+def test_a_declared_names_words_apart_in_free_text_still_introduce_its_value(text: str) -> None:
+    assert SPELLED.text(text) == text
+
+
+@pytest.mark.parametrize("text", ["meter 14500000000001", "point 14500000000001", "xmeter_point 14500000000001",
+                                  "meter_points 14500000000001", "meter_point_id 14500000000001"])
+def test_a_name_that_only_shares_a_word_or_part_with_the_declared_one_keeps_nothing(text: str) -> None:
+    assert "14500000000001" not in SPELLED.text(text)
+    assert not SPELLED.declares(text.split()[0])
+
+
+def test_declared_in_carries_only_declared_text_values_and_scrubs_identifiers_under_them() -> None:
+    assert SPELLED.declared_in({"meterPoint": "06 12 34 56 78", "METER_POINT": "", "meter-point": None}) == {
+        "meterPoint": "[digits]"}
+    assert SPELLED.declared_in({"meter_point": 14500000000001, "flag": True}) == {"meter_point": "14500000000001"}
+    assert References(()).declared_in({"meter_point": "14500000000001"}) == {}

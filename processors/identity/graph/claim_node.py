@@ -21,7 +21,9 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant
    is itself or merged into it, or it does not hold the identifier (an assignment or eviction is on its way), it
    releases the reservation (and retries the claim in the last case); so it does if an operator split the two
-   apart. When it is the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no
+   apart, and where a record's customer that tells its person holds an e-mail a claimant that tells none claims
+   (``holder_review.record_keeps``: a nameless login kept apart by the limit of one user id, tester26 F6). When it
+   is the owner's only identifier, the owner merges into the claimant instead (``dissolve_saga``: no
    weight, the identifier stays reserved until the merge is decided), contacts and all, and absorbs the owner's
    traits only if they may be the claimant's person: in the order where the earliest event came first no
    such customer was made, its events met the claimant through the identifier and were applied there

@@ -101,6 +101,11 @@ def dissolving(saga: Saga) -> bool:
 
 
 def waived(saga: Saga) -> tuple[str, ...]:
-    """An operator's review decision or a claim may give a customer a second USER_ID; an alias may not: it is a
-    link like any other, and two user ids on one customer are two people (#8 point 3, the twins an alias merged)."""
-    return ("USER_ID",) if saga.lookup_only and not is_alias(saga) else ()
+    """The types whose per-customer limit a step of ``saga`` does not check: USER_ID for an operator's rejection
+    (it keeps the two apart and records it, whatever they hold) and a claim's merge (``claim_node.dissolve_saga``).
+    Not for an alias: a link like any other, and two user ids on one customer are two people (#8 point 3, the twins
+    an alias merged); nor for an operator's accept or merge (``force``): two portal logins are two people as two
+    national IDs are (tester26 F9; ``merge.over_limit`` refuses them before anything is published)."""
+    if not saga.lookup_only or is_alias(saga) or (saga.force and saga.rule != EARLIEST_CLAIM):
+        return ()
+    return ("USER_ID",)

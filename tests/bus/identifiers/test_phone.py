@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
@@ -125,7 +125,36 @@ def test_no_example_number_of_any_region_is_told_no_phone(region: str) -> None:
             assert may_be_phone(text, reader), (text, reader)
 
 
+def _prefixed_after_country_code(region: str) -> list[str]:
+    """The country code of ``region`` written without a plus sign, then none, one or two national prefixes (the
+    region's and its country code's main region's), then each example number's national significant number."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.country_code is None:
+        return []
+    main = phonenumbers.PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(
+        metadata.country_code))
+    prefixes = {"", metadata.national_prefix or "", main.national_prefix or "" if main is not None else ""}
+    significant = {phonenumbers.national_significant_number(number) for kind in phonenumbers.PhoneNumberType.values()
+                   if (number := phonenumbers.example_number_for_type(region, kind)) is not None}
+    return [f"{metadata.country_code}{first}{second}{number}"
+            for first in prefixes for second in prefixes for number in significant]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_a_country_code_without_plus_then_two_national_prefixes_is_not_told_no_phone(region: str) -> None:
+    """libphonenumber strips, after a country code written without a plus sign, the region's national prefix and
+    then its country code's main region's (``1 1 1 201 200 0000`` is ``+12012000000`` in AG and in the US):
+    ``may_be_phone`` says yes wherever ``normalise_phone`` reads such a text."""
+    for text in _prefixed_after_country_code(region):
+        try:
+            normalise_phone(text, region)
+        except NotAnIdentifier:
+            continue
+        assert may_be_phone(text, region), (text, region)
+
+
 @settings(max_examples=600)
+@example(region="AG", text="1112012000000", separator="")  # parses as +12012000000: two national prefixes stripped
 @given(region=st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)),
        text=st.text("0123456789", min_size=1, max_size=18), separator=st.sampled_from(["", "-", ".", " "]))
 def test_a_text_told_no_phone_in_a_region_does_not_parse_there(region: str, text: str, separator: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bus.serde import Event
 from omnibus.cli import app as omnibus
 from processors.identity.cli_common import current_customers
+from processors.identity.config import DEFAULT_MAX_PER_CUSTOMER
 from processors.identity.graph.messages.steps import Link
 from processors.identity.merge import MergeRefused, merge_plan, merge_send
 from processors.identity.rules import MANUAL_MERGE, LinkPolicy
@@ -76,3 +77,85 @@ def test_merge_refuses_without_two_customers_who_and_why_before_reading_any_topi
                                                                                   says: str) -> None:
     result = CliRunner().invoke(omnibus, ["identity", "merge", *args])
     assert result.exit_code == 2 and says in result.output, result.output
+
+
+LIMITED = sorted(DEFAULT_MAX_PER_CUSTOMER.items())
+
+
+def _over(kind: str, limit: int) -> dict[str, str]:
+    """Owners: cus_a holds ``limit`` identifiers of ``kind`` (``secret-...`` values), cus_b one more: together one
+    over the limit, each alone within it."""
+    owners = {f"{kind}:secret-a-{index}": "cus_a" for index in range(limit)}
+    return {**owners, f"{kind}:secret-b": "cus_b", "ACCOUNT:A-1" if kind != "ACCOUNT" else "EMAIL:a@x.org": "cus_a"}
+
+
+def _refused_as_operators_should_be(result: Result, kind: str) -> None:
+    """Exit 2, one error naming the type and the setting, never a value."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f" {kind} identifiers" in result.output and "OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER" in result.output
+    assert "secret" not in result.output and "A-1" not in result.output and "@" not in result.output
+
+
+@pytest.mark.parametrize(("kind", "limit"), LIMITED)
+def test_identity_merge_refuses_two_customers_over_a_limit_of_any_type(monkeypatch: pytest.MonkeyPatch, kind: str,
+                                                                       limit: int) -> None:
+    """tester26 F9: `identity merge` refused two customer numbers but merged two portal logins (USER_ID, limit 1);
+    every limited type is refused alike, before anything is published."""
+    from processors.identity import merge_cli
+
+    sent: list[object] = []
+
+    async def owners_read(_settings: object) -> tuple[dict, dict, set]:
+        return _over(kind, limit), {}, {"cus_a", "cus_b"}
+
+    async def publish(_settings: object, node: str, message: object) -> None:
+        sent.append(message)
+
+    monkeypatch.setattr(merge_cli, "_settings_or_exit", lambda: (None, settings()))
+    monkeypatch.setattr(merge_cli, "_owners_survivors_and_current", owners_read)
+    monkeypatch.setattr(merge_cli, "_publish", publish)
+    result = CliRunner().invoke(omnibus, ["identity", "merge", "cus_a", "cus_b", "--by", "ops-1", "--reason", "same"])
+    _refused_as_operators_should_be(result, kind)
+    assert not sent
+
+
+@pytest.mark.parametrize(("kind", "limit"), LIMITED)
+def test_identity_review_accept_refuses_two_customers_over_a_limit_of_any_type(monkeypatch: pytest.MonkeyPatch,
+                                                                               kind: str, limit: int) -> None:
+    """tester26 F9, the review's side: `identity review accept` refuses what `identity merge` refuses."""
+    from processors.identity import cli
+    from processors.identity.review import REQUESTED
+
+    requested = Event(REQUESTED, {
+        "review_id": "rev-1", "customer_id": "cus_a", "other_customer_id": "cus_b", "match_weight": 3.0,
+        "identifiers": [{"type": kind, "value": "secret-a-0"}, {"type": kind, "value": "secret-b"}],
+        "comparison_levels": {}})
+
+    async def review_events(_settings: object) -> tuple[list[Event], dict[str, str]]:
+        return [requested], {}
+
+    async def owners_read(_settings: object) -> dict[str, str]:
+        return _over(kind, limit)
+
+    monkeypatch.setattr(cli, "_settings_or_exit", lambda: (None, settings()))
+    monkeypatch.setattr(cli, "_review_events", review_events)
+    monkeypatch.setattr(cli, "_current_owners", owners_read)
+    result = CliRunner().invoke(omnibus, ["identity", "review", "accept", "rev-1", "--by", "ops-1", "--reason", "same"])
+    _refused_as_operators_should_be(result, kind)
+    assert "omnibus identity review reject rev-1" in result.output
+
+
+@pytest.mark.parametrize(("kind", "limit"), LIMITED)
+def test_a_merge_within_every_limit_is_planned(kind: str, limit: int) -> None:
+    """One fewer than ``_over``: the two fit, and the merge goes ahead."""
+    owners = _over(kind, limit)
+    del owners[f"{kind}:secret-a-0"]
+    assert merge_plan("cus_a", "cus_b", owners, {}, POLICY)[:2] == ("cus_a", "cus_b")
+
+
+def test_a_customer_over_a_since_lowered_limit_keeps_what_it_has_but_gains_no_more() -> None:
+    lowered = LinkPolicy(settings(max_per_customer={"PHONE": 1}))
+    owners = {"PHONE:+33600000001": "cus_a", "PHONE:+33600000002": "cus_a", "EMAIL:b@x.org": "cus_b"}
+    assert merge_plan("cus_a", "cus_b", owners, {}, lowered)[:2] == ("cus_a", "cus_b")
+    with pytest.raises(MergeRefused, match="two different PHONE identifiers"):
+        merge_plan("cus_a", "cus_b", {**owners, "PHONE:+33600000003": "cus_b"}, {}, lowered)

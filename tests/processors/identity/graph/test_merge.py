@@ -15,7 +15,13 @@ from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Merged, Refused, Send, Split
 from processors.identity.graph.saga import merge_saga, review_saga
-from processors.identity.rules import MANUAL_MERGE, MAX_PER_CUSTOMER, REVIEW_REJECTED, SPLIT_DO_NOT_MERGE
+from processors.identity.rules import (
+    MANUAL_MERGE,
+    MAX_PER_CUSTOMER,
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+    SPLIT_DO_NOT_MERGE,
+)
 from tests.processors.identity.support import Harness, national_id, settings
 
 ACCOUNT, EMAIL, PHONE = ("ACCOUNT", "1000001"), ("EMAIL", "ann@x.org"), ("PHONE", "+33612345678")
@@ -84,6 +90,34 @@ def test_two_national_ids_stay_two_people_even_on_an_operators_merge() -> None:
     merge(h, ACCOUNT, OTHER_ACCOUNT)
     assert h.customer(*ACCOUNT) != h.customer(*OTHER_ACCOUNT) and not h.decisions(Merged)
     assert h.decisions(Refused)[-1].lineage.rule == MAX_PER_CUSTOMER
+    h.local.check_consistent()
+
+
+@pytest.mark.parametrize("decision", ["merge", "accept"])
+@pytest.mark.parametrize("kind", ["USER_ID", "CUSTOMER_NUMBER"])
+def test_two_identifiers_of_any_type_limited_to_one_stay_two_people_on_an_operators_decision(kind: str,
+                                                                                            decision: str) -> None:
+    """tester26 F9: an operator's merge or review accept of two portal logins' customers merged them (the graph waived
+    USER_ID's limit for operators' decisions); two user ids are two people as two national IDs are. A rejection of
+    two user ids' customers is still recorded (as before: its saga waives USER_ID's limit)."""
+    h = Harness(settings())
+    h.observe((kind, "t26-paul"), ACCOUNT)
+    h.observe((kind, "t26-pauline"), OTHER_ACCOUNT, minutes=1)
+    if decision == "merge":
+        merge(h, ACCOUNT, OTHER_ACCOUNT)
+    else:
+        saga = review_saga("cmd-accept", sorted([h.key(*ACCOUNT), h.key(*OTHER_ACCOUNT)]), accept=True,
+                           rule=REVIEW_ACCEPTED)
+        h.local.submit([Send(saga.ids[0], Visit(saga))])
+        h.local.run()
+    assert h.customer(*ACCOUNT) != h.customer(*OTHER_ACCOUNT) and not h.decisions(Merged)
+    assert h.decisions(Refused)[-1].lineage.rule == MAX_PER_CUSTOMER
+    if kind == "USER_ID":
+        rejected = review_saga("cmd-reject", sorted([h.key(*ACCOUNT), h.key(*OTHER_ACCOUNT)]), accept=False,
+                               rule=REVIEW_REJECTED)
+        h.local.submit([Send(rejected.ids[0], Visit(rejected))])
+        h.local.run()
+        assert h.customer(*OTHER_ACCOUNT) in h.local.roots()[h.customer(*ACCOUNT)].rejected  # type: ignore[index]
     h.local.check_consistent()
 
 

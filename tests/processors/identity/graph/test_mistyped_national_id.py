@@ -128,7 +128,7 @@ def test_the_review_says_what_to_do_and_accept_names_the_commands_that_merge_the
     assert ALICE_NIR[1] not in said and TYPO_NIR[1] not in said
     owners = {h.key(*ALICE_NIR): alice, h.key(*ACCOUNT): alice, h.key(*TYPO_NIR): ghost}
     with pytest.raises(typer.Exit) as refused:
-        _refuse_two_people(review.review_id, review, owners, {}, review.identifiers, h.config)
+        _refuse_two_people(review.review_id, review, owners, {}, h.config)
     assert refused.value.exit_code == 2
     del owners[h.key(*TYPO_NIR)]  # released: accept is no longer refused, nor is the merge (by id)
-    _refuse_two_people(review.review_id, review, owners, {}, review.identifiers, h.config)
+    _refuse_two_people(review.review_id, review, owners, {}, h.config)
