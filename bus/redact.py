@@ -229,7 +229,8 @@ _WORDS = re.compile(r"[^a-z0-9]+")
 @lru_cache(maxsize=4096)  # a log line's keys: a few dozen names, looked up once each
 def is_moment_field(name: str) -> bool:
     """Whether a field called ``name`` holds a moment or a version (its last word is one of ``MOMENT_WORDS``) and no
-    personal data (no word of ``BIRTH_WORDS``, not ``is_personal_field``): its dates are kept (``scrub_text(value, dates=False)``; tester27 F6, F7:
+    personal data (no word of ``BIRTH_WORDS``, not ``is_personal_field``): its dates are kept
+    (``scrub_text(value, dates=False)``; tester27 F6, F7:
     a notification's deadline and a CTR's format version were shown as ``[date dddd-dd-dd]``)."""
     words = [word for word in _WORDS.split(_CAMEL.sub("_", name).lower()) if word]
     return bool(words) and words[-1] in MOMENT_WORDS and BIRTH_WORDS.isdisjoint(words) and not is_personal_field(name)

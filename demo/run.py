@@ -110,7 +110,8 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         if inspect is not None:
             await inspect(settings, endpoints)
         if keep_running:
-            report.keep_running(console, endpoints, settings, state.get("state_dir"), shown=(profile or {}).get("customer_id"))
+            shown = (profile or {}).get("customer_id")  # the customer the summary showed: its screen pop answers
+            report.keep_running(console, endpoints, settings, state.get("state_dir"), shown=shown)
             await asyncio.Event().wait()
     return offered and profile is not None and _from_every_channel(profile)
 

@@ -259,10 +259,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
             # a key an earlier version published under its written id keeps that revision: the same content is a
             # duplicate the dedupe store knows, other content chains from it to an id of the new form
             # identifiers compared as spelled, so a re-spelled IBAN is no change; as written, by an earlier version
-            revision = next_revision(
-                key, content_digest(spelled_fields(fields, self._importer._ctx.normaliser)), last.revision if last else (
-                    self._revisions.latest(key) or self._revisions.latest(written_line_id(self._layout, fields))),
-                same=(content_digest(fields),))
+            spelled = content_digest(spelled_fields(fields, self._importer._ctx.normaliser))
+            earlier = last.revision if last else (
+                self._revisions.latest(key) or self._revisions.latest(written_line_id(self._layout, fields)))
+            revision = next_revision(key, spelled, earlier, same=(content_digest(fields),))
         if revision.changed and self._layout.on_change == "dead-letter":
             log.warning("a line's key was published before with other content: dead-lettered (on_change)",
                         file=self._path.name, line=number, layout=self._layout.name)
@@ -337,10 +337,11 @@ def decoded(raw: bytes, encoding: str, number: int) -> str:
 
 def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int,
             normaliser: IdentifierNormaliser) -> str:
-    """The id of line ``number`` of the file ``checksum``: without a ``key``, ``batch:<layout>:<checksum 32 hex>:<line>``;
-    with one, ``batch:<layout>:key-<32 hex>``, a digest of the key's columns each spelled as ``bus.identifiers``
-    normalises it (``adapters.legacy.keys``: a re-spelled IBAN is the same key; no identifier value in an id). Raises
-    ``RejectedInput`` (``missing_field``) for a key column without a value."""
+    """The id of line ``number`` of the file ``checksum``: without a ``key``,
+    ``batch:<layout>:<checksum 32 hex>:<line>``; with one, ``batch:<layout>:key-<32 hex>``, a digest of the key's
+    columns each spelled as ``bus.identifiers`` normalises it (``adapters.legacy.keys``: a re-spelled IBAN is the same
+    key; no identifier value in an id). Raises ``RejectedInput`` (``missing_field``) for a key column without a
+    value."""
     if not layout.key:
         return f"batch:{layout.name}:{checksum[:32]}:{number}"
     for name in layout.key:

@@ -23,7 +23,8 @@ Two watermarks (``PollerSettings.watermark``):
 Either way the position is saved (atomically, in ``state_dir``) only after Kafka acknowledged every row
 up to it (``adapters.base.resumable``), so a crash re-reads at most one batch, which the dedupe store
 drops (ids ``<source_system>:poll:<poller>:<pk>@<updated_at>``: each change of a row is a new
-version; a primary key holding an identifier or a trait is a digest there, ``key-<32 hex>``: ``adapters.legacy.keys``). A naive ``timestamp`` column is read as UTC for ``occurred_at``.
+version; a primary key holding an identifier or a trait is a digest there, ``key-<32 hex>``:
+``adapters.legacy.keys``). A naive ``timestamp`` column is read as UTC for ``occurred_at``.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def is_personal(name: str) -> bool:
 
 
 def key_digest(scope: str, parts: Sequence[str]) -> str:
-    """``key-`` + ``KEY_DIGEST_HEX`` hex digits of SHA-256 over ``scope`` (the layout's or poller's name) and the spelled
-    ``parts``: the same key in any spelling gives the same digest, in one scope."""
+    """``key-`` + ``KEY_DIGEST_HEX`` hex digits of SHA-256 over ``scope`` (the layout's or poller's name) and the
+    spelled ``parts``: the same key in any spelling gives the same digest, in one scope."""
     text = json.dumps([scope, *parts], ensure_ascii=False)  # a list: no two keys write the same text
     return KEY_MARK + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_DIGEST_HEX]

@@ -1,9 +1,9 @@
 """What was last published under each business key of a batch layout: a changed line is no duplicate.
 
-A keyed layout's line id is ``batch:<name>:key-<digest of the key>`` (``ingress_batch.line_id``, ``keys``), so the same
-bill in the next export is a duplicate, however it spells its identifiers. A customer-master export keeps a moved customer's account number: the same key, other content
-(tester F2: the move was counted a duplicate and dropped). The store keeps, per key, a digest of the line's fields
-and the line id its events were published under; a line then is
+A keyed layout's line id is ``batch:<name>:key-<digest of the key>`` (``ingress_batch.line_id``, ``keys``), so the
+same bill in the next export is a duplicate, however it spells its identifiers. A customer-master export keeps a moved
+customer's account number: the same key, other content (tester F2: the move was counted a duplicate and dropped). The
+store keeps, per key, a digest of the line's fields and the line id its events were published under; a line then is
 
 - new (no revision): it keeps the plain id, so the dedupe store answers as before. This is also a key published
   before this store existed (an older state directory: the id is in ``dedupe.sqlite``, without a digest): a

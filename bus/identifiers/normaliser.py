@@ -162,7 +162,8 @@ class IdentifierNormaliser:
             return None
         value = str(raw)
         try:
-            return self._normalise(kind, unicodedata.normalize("NFKC", value).strip(), check_region(region) or self.region)
+            text = unicodedata.normalize("NFKC", value).strip()
+            return self._normalise(kind, text, check_region(region) or self.region)
         except NotAnIdentifier:
             return None
 

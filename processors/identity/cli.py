@@ -16,7 +16,8 @@ from bus.bootstrap import bad_settings_exit, start_process
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.operator_text import operator_id, operator_text
 from bus.config import OmnibusSettings
-from bus.identifiers.kinds import IDENTIFIER_TYPES, label
+from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.identifiers.kinds import label as kind_label
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
@@ -181,8 +182,8 @@ def release_command(
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("release requested", command_id=command_id, kind=kind_of(key))
     if owners.get(key) == customer:
-        typer.echo(f"release of {label(kind_of(key))} ({kind_of(key)}) from {customer} requested (command {command_id}); "
-                   "LinkRefused (rule manual-release, evicted) follows on customer.events.v1")
+        typer.echo(f"release of {kind_label(kind_of(key))} ({kind_of(key)}) from {customer} requested "
+                   f"(command {command_id}); LinkRefused (rule manual-release, evicted) follows on customer.events.v1")
         return
     # Not its holder: one of its users (the screen pop's shared_identifier names it), which stops being one.
     typer.echo(f"{customer} does not hold the {kind_of(key)} identifier: its removal from the identifier's users "
