@@ -10,7 +10,6 @@ import shlex
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from rich.console import Console
 
 from bus.config import OmnibusSettings, load_settings

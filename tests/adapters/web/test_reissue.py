@@ -130,6 +130,15 @@ def test_what_is_not_refused_for_its_id_or_not_a_web_message_is_not_reissued() -
 ONE_SUFFIX = re.compile(r"(?:web:portal-web:)?(?:tr-1|m-req-2):[0-9a-f]{8}")
 
 
+async def _two_requests_under_one_message_id(client: TestClient) -> None:
+    """A service request without a case id under messageId tr-1, then another under the same id: refused (400)."""
+    request = case_request("attempt 1", "tr-1")
+    del request["properties"]["request_id"]
+    assert (await post_json(client, "/v1/track", request))[0] == 200
+    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
+    assert (await post_json(client, "/v1/track", other))[0] == 400
+
+
 async def test_tester26_f10_every_id_derived_from_a_redriven_message_id_has_one_suffix(
     web: tuple[TestClient, CountingKafka, DeadLetters]
 ) -> None:
@@ -137,11 +146,7 @@ async def test_tester26_f10_every_id_derived_from_a_redriven_message_id_has_one_
     contact and interaction ids were derived from the already derived messageId. They derive from the original one
     once, and are still not the first request's."""
     client, kafka, dead_letters = web
-    request = case_request("attempt 1", "tr-1")
-    del request["properties"]["request_id"]
-    assert (await post_json(client, "/v1/track", request))[0] == 200
-    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
-    assert (await post_json(client, "/v1/track", other))[0] == 400
+    await _two_requests_under_one_message_id(client)
     (first,) = values(kafka.events, CREATED)
     ((raw, error_type),) = dead_letters.records
     _, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
@@ -177,11 +182,7 @@ async def test_tester27_f5_the_printed_ids_are_those_of_the_case_and_contact_a_r
     ids derived from the digest of the message with its new messageId. They end with the printed one's now, and the
     printed ids name the case."""
     client, _, dead_letters = web
-    request = case_request("attempt 1", "tr-1")
-    del request["properties"]["request_id"]
-    assert (await post_json(client, "/v1/track", request))[0] == 200
-    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
-    assert (await post_json(client, "/v1/track", other))[0] == 400
+    await _two_requests_under_one_message_id(client)
     ((raw, error_type),) = dead_letters.records
     new_ids, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
     (created,) = values(record.events, CREATED)

@@ -274,6 +274,21 @@ def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_de
     assert "its two customers have merged since" in capsys.readouterr().err
 
 
+def _from_both_sides(first: str, b_then: str) -> tuple[list[ReviewRequested], list[Event]]:
+    """A-B through a shared identifier (B named ``b_then``) and B-A as a blocking candidate, ``first`` first: the
+    requests and the review topic's events."""
+    from processors.identity.graph.outputs import Lineage
+    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
+
+    link = ReviewRequested("cus_a", b_then, ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
+                           Lineage("e1", "WEB", MATCH_REVIEW))
+    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
+                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
+    requests = [link, blocking] if first == "link" else [blocking, link]
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    return requests, [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("first", ["link", "blocking"])
 @pytest.mark.parametrize("merged_since", [False, True])
 def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_review(
@@ -281,17 +296,7 @@ def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_rev
 ) -> None:
     """A-B through a shared identifier and B-A as a blocking candidate, in either arrival order, and with
     B's side named by a record that has merged into B since: one review, the latest request."""
-    from processors.identity.graph.outputs import Lineage
-    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
-
-    b_then = "cus_b2" if merged_since else "cus_b"
-    link = ReviewRequested("cus_a", b_then, ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
-                           Lineage("e1", "WEB", MATCH_REVIEW))
-    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
-                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
-    requests = [link, blocking] if first == "link" else [blocking, link]
-    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
-    events = [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+    requests, events = _from_both_sides(first, "cus_b2" if merged_since else "cus_b")
     (review,) = open_reviews(events, {"cus_b2": "cus_b"})
     assert review.match_weight == requests[-1].match_weight
 
@@ -417,18 +422,10 @@ def test_tester27_f7_a_review_superseded_by_a_later_request_of_the_same_two_says
     from rich.console import Console
 
     from processors.identity.cli import _no_open_review_exit
-    from processors.identity.graph.outputs import Lineage
     from processors.identity.review import superseded_reviews
     from processors.identity.review_list import print_reviews
-    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
 
-    link = ReviewRequested("cus_a", "cus_b2", ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
-                           Lineage("e1", "WEB", MATCH_REVIEW))
-    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
-                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
-    requests = [link, blocking] if first == "link" else [blocking, link]
-    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
-    events = [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+    _, events = _from_both_sides(first, "cus_b2")
     survivors = {"cus_b2": "cus_b"}
     (review,) = open_reviews(events, survivors)
     earlier = next(event.value["review_id"] for event in events if event.value["review_id"] != review.review_id)
