@@ -38,6 +38,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 # Fields whose name says they hold an identifier, with the identifier kind (``omnibus.common.IdentifierType``) they
@@ -89,8 +90,20 @@ UNITS = ("bytes", "B", "KiB", "MiB", "s", "ms", "µs", "us", "ns", "records", "e
 _UNIT = f"(?:{'|'.join(UNITS)})"
 _NOT_CONTINUED = rf"(?![\s().-]+\d|\.\d)(?:(?={_UNIT}(?!\w))|(?!\w))"
 _DECIMAL = r"(?<![\w.+-])[+-]?\d{1,6}\.\d+(?:[eE][+-]?\d{1,3})?" + _NOT_CONTINUED
-_DATE = (r"(?<![\w.+-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-         r"[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?(?!\w|[.-]\d)")
+# ISO 8601 / RFC 3339 in every spelling a system writes one: ``T``, ``t`` or a space before the time, ``24:00`` (the
+# end of a day), a decimal fraction with a point or a comma, ``Z``/``z`` or an offset with or without its minutes; and
+# the basic format (``20261203T140000Z``). A time of day says a moment, never a birth date (tester27 F6: a
+# notification's timestamp ``2026-12-03t14:00:00z``, as a channel's API wrote it, was scrubbed).
+_DAY = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_ZONE = r"(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
+_DATE = (rf"(?<![\w.+-])(?:{_DAY}[Tt ](?:[01]\d|2[0-4]):[0-5]\d(?::[0-5]\d(?:[.,]\d{{1,9}})?)?"
+         rf"|\d{{4}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-4])[0-5]\d(?:[0-5]\d(?:[.,]\d{{1,9}})?)?)"
+         rf"{_ZONE}?(?!\w|[.-]\d)")
+# A calendar date named a version by the word before it: ``version 2024-05-01``, ``"FormatVersion": "2017-03-10"``
+# (an Amazon Connect CTR's ``AWSContactTraceRecordFormatVersion``), ``api-version=2024-05-01``: the release of a format,
+# never a person's birth (tester27 F7). Kept whole, the label with it.
+_VERSIONED_DATE = (r"(?i:version)(?:[\"']?\s*[:=]\s*[\"']?|\s+)"
+                   r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?![\w/]|[.-]\d)")
 COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
 _COUNTER = "".join(f"(?<={word}{sep})" + "|" for word in COUNTER_WORDS for sep in (" ", "=", ": ")).rstrip("|")
 _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!\\w))"
@@ -105,7 +118,8 @@ _UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 _CALENDAR_DATE = (r"(?<![\w.+/-])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{4})"
                   r"(?![\w/]|[.-]\d|[T ]\d{1,2}:)")
 _SCRUBBED = re.compile(
-    f"(?P<keyed>{_KEYED})|(?P<uuid>{_UUID})|(?P<ip>{_IPV4})|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
+    f"(?P<keyed>{_KEYED})|(?P<uuid>{_UUID})|(?P<versioned>{_VERSIONED_DATE})|(?P<ip>{_IPV4})"
+    f"|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
     f"|(?P<calendar>{_CALENDAR_DATE})"
     f"|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
     f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
@@ -204,6 +218,24 @@ def is_personal_field(name: str) -> bool:
     return name.lower() in SENSITIVE_KEYS or standard_key(name) is not None
 
 
+# The last word of a field name that says its value is a moment or a version (``sent_at``, ``createdAt``,
+# ``InitiationTimestamp``, ``deadline``, ``AWSContactTraceRecordFormatVersion``), never a person's birth date.
+MOMENT_WORDS = frozenset({"at", "time", "timestamp", "ts", "deadline", "version"})
+BIRTH_WORDS = frozenset({"birth", "born", "dob", "birthday", "birthdate"})  # ``birth_time``, ``bornAt``: a person's
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORDS = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)  # a log line's keys: a few dozen names, looked up once each
+def is_moment_field(name: str) -> bool:
+    """Whether a field called ``name`` holds a moment or a version (its last word is one of ``MOMENT_WORDS``) and no
+    personal data (no word of ``BIRTH_WORDS``, not ``is_personal_field``): its dates are kept
+    (``scrub_text(value, dates=False)``; tester27 F6, F7:
+    a notification's deadline and a CTR's format version were shown as ``[date dddd-dd-dd]``)."""
+    words = [word for word in _WORDS.split(_CAMEL.sub("_", name).lower()) if word]
+    return bool(words) and words[-1] in MOMENT_WORDS and BIRTH_WORDS.isdisjoint(words) and not is_personal_field(name)
+
+
 def _replacement_keeping_dates(match: re.Match[str]) -> str:
     return match.group(0) if match.group("calendar") else _replacement(match)
 
@@ -211,7 +243,7 @@ def _replacement_keeping_dates(match: re.Match[str]) -> str:
 def _replacement(match: re.Match[str]) -> str:
     if match.group("keyed"):
         return f"{match.group('kind')}:[value]"
-    if match.group("uuid"):
+    if match.group("uuid") or match.group("versioned"):
         return match.group(0)
     if match.group("email"):
         return "[email]"
@@ -261,7 +293,7 @@ def redact(value: Any, *, key: str | None = None) -> Any:
             return redact(value)
         return token(value) if value is not None else None
     if isinstance(value, str):
-        return scrub_text(value)
+        return scrub_text(value, dates=key is None or not is_moment_field(key))
     if isinstance(value, Mapping):
         return {k: redact(v, key=str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -48,6 +48,7 @@ from bus.redact import (
     SENSITIVE_KEYS,
     free_text_masked,
     has_email_or_key,
+    is_moment_field,
     is_personal_field,
     may_hold_identifier,
     scrub_text,
@@ -193,7 +194,7 @@ class References:
             elif may_hold_identifier(value) and not (
                     is_reference_field(name) and _LETTER.search(value) and not has_email_or_key(value)
                     and self.is_reference(value, REFERENCE_PATH)):
-                values[name] = scrub_text(value)
+                values[name] = scrub_text(value, dates=not is_moment_field(name))
         return values
 
     def text(self, value: str) -> str:

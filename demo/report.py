@@ -6,7 +6,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
@@ -137,11 +137,18 @@ def _verified() -> str:
     return ", ".join(f"{kind} {' '.join(names)}" for kind, names in VERIFIED_BY_THE_IVR.items())
 
 
+def lookup_url(endpoints: Endpoints, email: str) -> str:
+    """The screen pop of the customer with e-mail address ``email`` (``GET /customers/lookup``)."""
+    return f"{endpoints.screen_pop}/customers/lookup?{urlencode({'type': 'EMAIL', 'value': email}, safe='@')}"
+
+
 def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettings,
-                 stack_dir: str | None = None) -> None:
+                 stack_dir: str | None = None, *, shown: str | None) -> None:
     """Every address and key a user needs to post by hand (the demo's own throwaway credentials), and the
     environment other ``omnibus`` commands (``verify``, ``identity review list``, ``identity pop``, ``kpis run``,
-    ``stack status`` / ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack."""
+    ``stack status`` / ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack. ``shown``: the id of the
+    customer whose screen pop the demo showed (None: none was found), whose screen pop URL is printed: it answers 200
+    (tester27 F7: the banner's lookup of ``u-1@example.org``, whom nothing had posted yet, answered 404)."""
     from demo.services import DEMO_HMAC_KEY, OFFERS_POLICY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
     found = settings.identifiers.customer_number_format
@@ -175,8 +182,10 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         f"    terminal {TERMINAL_ID}, header Authorization: Bearer {TERMINAL_TOKEN}",
         f"call center             {endpoints.call_center}",
         f"    header X-Amz-Firehose-Access-Key: {SITE_KEY}",
-        "screen pop",
-        f"    {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
+        "screen pop" + ("" if shown else " (no customer was shown above)"),
+        *([f"    {endpoints.screen_pop}/customers/{shown}", "    the customer shown above; by any identifier:"]
+          if shown else []),
+        f"    {endpoints.screen_pop}/customers/lookup?type=EMAIL&value=...",
         "offers",
         f"    {endpoints.offers}/customers/{{customer_id}}/offers?channel=WEB",
         f"KPIs                    {endpoints.kpis}/kpis?granularity=DAY",
@@ -201,7 +210,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     commands(console, "Post by hand, e.g.:", [
         f"curl -u {WRITE_KEY}: -H 'Content-Type: application/json' {endpoints.web}/v1/identify "
         "-d '{\"userId\":\"u-1\",\"traits\":{\"email\":\"u-1@example.org\"}}'",
-        f"curl '{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org'",
+        f"curl '{lookup_url(endpoints, 'u-1@example.org')}'",
     ])
     commands(console, "Other omnibus commands against this stack (verify, identity review list, identity pop, "
              "kpis run), "

@@ -110,7 +110,8 @@ async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_run
         if inspect is not None:
             await inspect(settings, endpoints)
         if keep_running:
-            report.keep_running(console, endpoints, settings, state.get("state_dir"))
+            shown = (profile or {}).get("customer_id")  # the customer the summary showed: its screen pop answers
+            report.keep_running(console, endpoints, settings, state.get("state_dir"), shown=shown)
             await asyncio.Event().wait()
     return offered and profile is not None and _from_every_channel(profile)
 
@@ -193,13 +194,13 @@ async def _await_screen_pop(http: aiohttp.ClientSession, endpoints: Endpoints, c
                             console: Console, settings: OmnibusSettings) -> dict[str, Any] | None:
     """Ask by the e-mail address, which only the web hall ever saw, until every channel shows up: waiting while
     the profile grows or records still land on the topics (``demo.settle``); on giving up, say what is missing."""
-    url = f"{endpoints.screen_pop}/customers/lookup"
+    url = report.lookup_url(endpoints, customer.email)
     clock = asyncio.get_running_loop().time
     settling = settle.Settling(started_at=clock())
     found, records, counted_at = None, 0, 0.0
     with waiting(console, "Waiting for the processors to link every channel..."):
         while True:
-            async with http.get(url, params={"type": "EMAIL", "value": customer.email}) as response:
+            async with http.get(url) as response:
                 if response.status == 200:
                     found = await response.json()
                     if not settle.missing(found):

@@ -26,6 +26,7 @@ KIND, TEAM, SUMMARY = "omnibus_handoff_kind", "omnibus_handoff_team", "omnibus_h
 ATTRIBUTES = (KIND, TEAM, SUMMARY)
 MAX_CHARS = {KIND: 64, TEAM: 64, SUMMARY: 1000}
 REQUESTED_TEAM = "requested_team"  # intake_facts key of the team the front line asked for
+HANDOFF_CREATED = "omnibus.handoff.HandoffCreated"  # the schema of a handoff's creation, whichever channel opens it
 # InteractionRecorded.outcome of a contact that opened a handoff, whatever else it reports: the case left the
 # front line (first-contact resolution counts it as not resolved, docs/kpis.md)
 HANDED_OFF = "HANDED_OFF"
@@ -89,7 +90,7 @@ class HandoffRequest:
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
             intake[REQUESTED_TEAM] = self.team
-        return Event("omnibus.handoff.HandoffCreated", {
+        return Event(HANDOFF_CREATED, {
             "envelope": envelope,
             "handoff_id": handoff_id,
             "customer_identifiers": identifiers,

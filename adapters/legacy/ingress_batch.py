@@ -32,6 +32,7 @@ from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.errors import LayoutError
+from adapters.legacy.keys import key_digest, key_parts, spelled_fields
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import (
@@ -42,6 +43,7 @@ from adapters.legacy.revisions import (
     next_revision,
 )
 from bus.errors import RawRecord
+from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import INVALID
 from bus.logging import get_logger
@@ -238,7 +240,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         left_out: dict[str, str] = {}
         fields = layout.parse(text, self._columns, left_out)
         self._left_out[number] = left_out
-        dedupe_id = line_id(layout, fields, self._report.checksum, number)
+        dedupe_id = line_id(layout, fields, self._report.checksum, number, self._importer._ctx.normaliser)
         revision = self._revision(number, dedupe_id, fields) if layout.key else None
         if revision is not None:
             dedupe_id = revision.revision.line_id
@@ -254,8 +256,13 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         revision = self._lines.get(number)
         if revision is None:
             last = self._latest.get(key)
-            revision = next_revision(key, content_digest(fields),
-                                     last.revision if last else self._revisions.latest(key))
+            # a key an earlier version published under its written id keeps that revision: the same content is a
+            # duplicate the dedupe store knows, other content chains from it to an id of the new form
+            # identifiers compared as spelled, so a re-spelled IBAN is no change; as written, by an earlier version
+            spelled = content_digest(spelled_fields(fields, self._importer._ctx.normaliser))
+            earlier = last.revision if last else (
+                self._revisions.latest(key) or self._revisions.latest(written_line_id(self._layout, fields)))
+            revision = next_revision(key, spelled, earlier, same=(content_digest(fields),))
         if revision.changed and self._layout.on_change == "dead-letter":
             log.warning("a line's key was published before with other content: dead-lettered (on_change)",
                         file=self._path.name, line=number, layout=self._layout.name)
@@ -328,15 +335,26 @@ def decoded(raw: bytes, encoding: str, number: int) -> str:
             "encoding to the file's (e.g. `encoding: latin-1`) and import it again") from None
 
 
-def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int) -> str:
+def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int,
+            normaliser: IdentifierNormaliser) -> str:
+    """The id of line ``number`` of the file ``checksum``: without a ``key``,
+    ``batch:<layout>:<checksum 32 hex>:<line>``; with one, ``batch:<layout>:key-<32 hex>``, a digest of the key's
+    columns each spelled as ``bus.identifiers`` normalises it (``adapters.legacy.keys``: a re-spelled IBAN is the same
+    key; no identifier value in an id). Raises ``RejectedInput`` (``missing_field``) for a key column without a
+    value."""
     if not layout.key:
         return f"batch:{layout.name}:{checksum[:32]}:{number}"
-    parts = []
     for name in layout.key:
         if fields.get(name) in (None, ""):
             raise RejectedInput(f"required field {name} is missing (it is part of the key)", code="missing_field")
-        parts.append(str(fields[name]))
-    return f"batch:{layout.name}:{'|'.join(parts)}"
+    return f"batch:{layout.name}:{key_digest(layout.name, key_parts(layout.key, fields, normaliser))}"
+
+
+def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
+    """The id an earlier version gave a keyed line: its key's columns as written, ``batch:<layout>:<a>|<b>``. Looked up
+    in the revisions only (``_FileImport._revision``), so a file imported before the upgrade is a duplicate after it;
+    never published again (tester27 F4)."""
+    return f"batch:{layout.name}:{'|'.join(str(fields[name]) for name in layout.key)}"
 
 
 def _occurred(fields: dict[str, Any], layout: Layout, default: datetime) -> datetime:

@@ -23,7 +23,8 @@ Two watermarks (``PollerSettings.watermark``):
 Either way the position is saved (atomically, in ``state_dir``) only after Kafka acknowledged every row
 up to it (``adapters.base.resumable``), so a crash re-reads at most one batch, which the dedupe store
 drops (ids ``<source_system>:poll:<poller>:<pk>@<updated_at>``: each change of a row is a new
-version). A naive ``timestamp`` column is read as UTC for ``occurred_at``.
+version; a primary key holding an identifier or a trait is a digest there, ``key-<32 hex>``:
+``adapters.legacy.keys``). A naive ``timestamp`` column is read as UTC for ``occurred_at``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.config import PollerSettings
+from adapters.legacy.keys import is_personal, key_digest, key_parts
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
 from bus.errors import RawRecord
@@ -229,9 +231,18 @@ class TablePoller(ResumableSource[dict[str, Any]]):
         event_type = spec.event_type or str(row.get(spec.event_type_column or "") or "")
         fields = {name: row.get(column) for name, column in spec.columns.items()} if spec.columns else dict(row)
         occurred = fields.get("occurred_at")
-        version = f"poll:{spec.name}:{row[spec.primary_key]}@{updated.isoformat()}"
+        version = f"poll:{spec.name}:{self._row_key(row, fields)}@{updated.isoformat()}"
         return BusinessRecord(event_type, fields, version,
                               moment(occurred if occurred else updated, "occurred_at"))  # type: ignore[arg-type]
+
+    def _row_key(self, row: dict[str, Any], fields: dict[str, Any]) -> str:
+        """The row's primary key in its versions' ids: as it is, or ``key-<32 hex>`` when the column holds an identifier
+        or a trait (an account number, a customer number: ``adapters.legacy.keys``), spelled as identity spells it."""
+        spec = self._spec
+        name = next((field for field, column in spec.columns.items() if column == spec.primary_key), spec.primary_key)
+        if not is_personal(name):
+            return str(row[spec.primary_key])
+        return key_digest(spec.name, key_parts([name], {**fields, name: row[spec.primary_key]}, self._ctx.normaliser))
 
     async def run(self, dsn: str, stop: asyncio.Event) -> None:
         """Poll every poll_interval_s until ``stop`` is set, riding out database and Kafka outages."""

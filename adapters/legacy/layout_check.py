@@ -56,7 +56,7 @@ def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEF
             check.lines += 1
             try:
                 fields = layout.parse(text, columns, {})
-                dedupe_id = line_id(layout, fields, "0" * 64, line)
+                dedupe_id = line_id(layout, fields, "0" * 64, line, ctx.normaliser)
                 map_business(BusinessRecord(layout.event, fields, dedupe_id, datetime.now(UTC)), ctx)
             except RejectedInput as error:
                 check.rejected[line] = error.reason

@@ -106,8 +106,14 @@ class LegacyContext:
 Builder = Callable[["Fields"], dict[str, Any]]
 # The holder's bank account (a direct-debit IBAN), an ACCOUNT identifier beside the record's own account_number.
 BANK_ACCOUNT_FIELDS = ("iban", "bank_account")
-IDENTIFIER_FIELDS = ("account_number", "national_id", "card_number", "phone", "email", "customer_id",
-                     *BANK_ACCOUNT_FIELDS, "customer_identifiers")
+# The fields holding one identifier each, with its kind, in the order a record's identifiers are listed: the
+# system of record's own customer number is a CUSTOMER_NUMBER, never a web login's USER_ID (tester21 F5, F16).
+IDENTIFIER_FIELD_KINDS: dict[str, str] = {
+    "account_number": "ACCOUNT", "national_id": "NATIONAL_ID", "card_number": "CARD", "phone": "PHONE",
+    "email": "EMAIL", "customer_id": "CUSTOMER_NUMBER", **dict.fromkeys(BANK_ACCOUNT_FIELDS, "ACCOUNT"),
+}
+_TEXT_IDENTIFIER_FIELDS = ("phone", "email")  # read as text (``values.text``): a number or a list is refused
+IDENTIFIER_FIELDS = (*IDENTIFIER_FIELD_KINDS, "customer_identifiers")
 
 
 class Fields:
@@ -161,14 +167,8 @@ class Fields:
             raise RejectedInput("field customer_identifiers must be a list of {type, value}", code="malformed_field")
         listed_pairs = [(item["type"], item["value"]) for item in map(values.identifier, listed) if item]
         self.found = self.ctx.normaliser.collect([
-            ("ACCOUNT", self._values.get("account_number")),
-            ("NATIONAL_ID", self._values.get("national_id")),
-            ("CARD", self._values.get("card_number")),
-            ("PHONE", self.text("phone", required=False)),
-            ("EMAIL", self.text("email", required=False)),
-            # the system of record's own customer number, never a web login's USER_ID (tester21 F5, F16)
-            ("CUSTOMER_NUMBER", self._values.get("customer_id")),
-            *(("ACCOUNT", self._values.get(name)) for name in BANK_ACCOUNT_FIELDS),
+            *((kind, self.text(name, required=False) if name in _TEXT_IDENTIFIER_FIELDS else self._values.get(name))
+              for name, kind in IDENTIFIER_FIELD_KINDS.items()),
             *listed_pairs,
         ], region=phone_region(self._values))  # the record's own country reads its national phones (tester16 F8)
         return self.found.records()

@@ -1,9 +1,9 @@
 """What was last published under each business key of a batch layout: a changed line is no duplicate.
 
-A keyed layout's line id is ``batch:<name>:<key>`` (``ingress_batch.line_id``), so the same bill in the next export
-is a duplicate. A customer-master export keeps a moved customer's account number: the same key, other content
-(tester F2: the move was counted a duplicate and dropped). The store keeps, per key, a digest of the line's fields
-and the line id its events were published under; a line then is
+A keyed layout's line id is ``batch:<name>:key-<digest of the key>`` (``ingress_batch.line_id``, ``keys``), so the
+same bill in the next export is a duplicate, however it spells its identifiers. A customer-master export keeps a moved
+customer's account number: the same key, other content (tester F2: the move was counted a duplicate and dropped). The
+store keeps, per key, a digest of the line's fields and the line id its events were published under; a line then is
 
 - new (no revision): it keeps the plain id, so the dedupe store answers as before. This is also a key published
   before this store existed (an older state directory: the id is in ``dedupe.sqlite``, without a digest): a
@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +49,15 @@ def content_digest(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def next_revision(key: str, digest: str, last: Revision | None) -> LineRevision:
+def next_revision(key: str, digest: str, last: Revision | None, *, same: Collection[str] = ()) -> LineRevision:
     """The revision of a line with plain id ``key`` and content ``digest`` after the key's ``last`` one (``None``:
-    the key has none). A changed line's id is ``<key>@<16 hex digits>``, a digest of ``last``'s id and ``digest``."""
+    the key has none). A changed line's id is ``<key>@<16 hex digits>``, a digest of ``last``'s id and ``digest``.
+    ``same``: other digests of this content, as an earlier version took them (identifiers as written), which are no
+    change either; the revision then takes ``digest``."""
     if last is None:
         return LineRevision(key, Revision(digest, key), changed=False)
-    if last.digest == digest:
-        return LineRevision(key, last, changed=False)
+    if last.digest == digest or last.digest in same:
+        return LineRevision(key, Revision(digest, last.line_id), changed=False)
     chained = hashlib.sha256(f"{last.line_id}|{digest}".encode()).hexdigest()[:16]
     return LineRevision(key, Revision(digest, f"{key}@{chained}"), changed=True)
 

@@ -24,7 +24,7 @@ import msgspec
 
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, combined
-from adapters.base.handoff_request import HANDED_OFF, REQUESTED_TEAM, handoff_id
+from adapters.base.handoff_request import HANDED_OFF, HANDOFF_CREATED, REQUESTED_TEAM, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import Claim, MappedRecord, content_digest, content_id
 from adapters.web import errors, fields
@@ -138,10 +138,12 @@ class SegmentMapper:
 
     def __call__(
         self, message: Any, *, source: str = "default", call: str | None = None, received_at: datetime | None = None,
-        reissued_from: str | None = None,
+        reissued_from: str | None = None, reissued_digest: bytes | None = None,
     ) -> MappedRecord:
         """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``;
-        ``reissued_from``: the messageId a redrive replaced by a derived one (``adapters.web.reissue``)."""
+        ``reissued_from``: the messageId a redrive replaced by a derived one (``adapters.web.reissue``), and
+        ``reissued_digest`` the refused message's content digest, whose suffix that messageId ends with: the ids built
+        from it (handoff, interaction, presentation) and the event ids end with the same (tester27 F5)."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
         named = call or message.get("type") or ""
@@ -165,7 +167,7 @@ class SegmentMapper:
         # the person's identifiers are already distinct: without identifiers in traits they are the customer's
         customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
         person_records = person.records()
-        digest = content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=kind)
+        digest = reissued_digest or content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=kind)
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
                           person_records if customer is person else customer.records(), None, digest, device_time,
                           reissued_from=reissued_from)
@@ -323,7 +325,7 @@ class SegmentMapper:
         }
         if given is not None:
             m.claims = (self._case_claim(given, properties, value),)
-        return Outgoing(self._handoff_topic, handoff, Event("omnibus.handoff.HandoffCreated", value))
+        return Outgoing(self._handoff_topic, handoff, Event(HANDOFF_CREATED, value))
 
     @staticmethod
     def _case_claim(case_id: str, properties: dict[str, Any], value: dict[str, Any]) -> Claim:

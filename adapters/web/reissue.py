@@ -10,7 +10,9 @@ by ``<id>:<8 hex>`` (``adapters.base.mapper.content_id`` of the message's conten
 gets the same new id, hence the same event ids, so re-issuing it twice (or two dead letters of one message)
 publishes events the processors drop as copies. The new id cannot be one a sender chose unless it put a digest
 suffix in its own ids. The ids the mapper builds from the messageId (the handoff's, the interaction's) derive from
-the original one, with one suffix: ``web:portal:tr-1:<8 hex>``, not ``web:portal:tr-1:<8 hex>:<8 hex>``.
+the original one, with one suffix: ``web:portal:tr-1:<8 hex>``, not ``web:portal:tr-1:<8 hex>:<8 hex>``; and that
+suffix is the new messageId's (the refused message's digest, not that of the message with its new id: tester27 F5,
+the printed messageId ended otherwise than the handoff it opened). The case a request opens is among the new ids.
 
 Only those two codes qualify: every other refusal is about the content, which a new id would not mend (the sender
 corrects and sends it).
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from adapters.base.handoff_request import HANDOFF_CREATED
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.web.mapper import CALL_TYPES, DIGEST_LEFT_OUT, SegmentMapper
 from bus.errors import OmnibusError
@@ -69,4 +72,13 @@ def reissued(code: str, value: bytes, headers: Mapping[str, str], failed_at: dat
             raise NotReissuable("the dead letter's message names no request_id or case_id")
         new_ids[case_field] = content_id(properties[case_field].strip(), digest)
         changed["properties"] = {**properties, case_field: new_ids[case_field]}
-    return new_ids, mapper(changed, source=source, call=call, received_at=failed_at, reissued_from=message_id)
+    record = mapper(changed, source=source, call=call, received_at=failed_at, reissued_from=message_id,
+                    reissued_digest=digest)
+    return {**new_ids, **opened(record, new_ids)}, record
+
+
+def opened(record: MappedRecord, named: Mapping[str, str]) -> dict[str, str]:
+    """``handoff_id`` -> the id of the case ``record`` opens, unless ``named`` has it already (a request's new case id
+    is its handoff's): what the operator looks the re-issued request up by (tester27 F5)."""
+    created = [event.event.value["handoff_id"] for event in record.events if event.event.schema == HANDOFF_CREATED]
+    return {"handoff_id": created[0]} if created and created[0] not in named.values() else {}

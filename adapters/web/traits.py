@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.web.config import RECORD_KEY_TRAITS, WebSettings
 from bus.identifiers import Found, IdentifierNormaliser
-from bus.identifiers.kinds import RECORD_KEYS
+from bus.identifiers.kinds import RECORD_KEYS, label
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, phone_region
 from bus.redact import SENSITIVE_FIELDS
@@ -46,11 +46,12 @@ def unread_identifier_reason(kind: str) -> str:
     """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a record key
     (``RECORD_KEYS``) says it is the visitor's claim (tester25 F7)."""
     if kind in RECORD_KEYS:
-        return (f"{UNKNOWN_KEY}: a {kind} typed in a web form is the visitor's claim, left off (read only under the "
-                "names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's back end verified: "
+        return (f"{UNKNOWN_KEY}: {label(kind)} ({kind}) typed in a web form is the visitor's claim, left off "
+                "(read only under the names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's "
+                "back end verified: "
                 f"'+{{\"{kind}\": [\"<trait>\"]}}')")
-    return (f"{UNKNOWN_KEY}: not an identifier trait of this adapter, left off (a {kind} is read only under the names "
-            "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives; a leading + adds to them)")
+    return (f"{UNKNOWN_KEY}: not an identifier trait of this adapter, left off ({label(kind)} is read only under the "
+            "names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives; a leading + adds to them)")
 
 
 class TraitReader:

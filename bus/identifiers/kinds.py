@@ -26,9 +26,23 @@ RECORD_KEYS = frozenset({ACCOUNT, CARD, CUSTOMER_NUMBER})
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
 ALIASES: dict[str, str] = {"IBAN": ACCOUNT}
+# What a sentence calls each kind, with its article (tester27 F7: "release of a ACCOUNT identifier").
+LABELS: dict[str, str] = {
+    PHONE: "a phone number", EMAIL: "an e-mail address", NATIONAL_ID: "a national ID", ACCOUNT: "an account number",
+    CARD: "a card number", DEVICE: "a device id", "ANONYMOUS_ID": "an anonymous id", USER_ID: "a web login",
+    CUSTOMER_NUMBER: "a customer number",
+}
 _RULED = {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER, USER_ID}
 if not _RULED <= set(IDENTIFIER_TYPES):  # pragma: no cover
     raise ImportError("IdentifierType.avsc lost a symbol bus/identifiers has a rule for")
+if set(LABELS) != set(IDENTIFIER_TYPES):  # pragma: no cover
+    raise ImportError("bus.identifiers.kinds.LABELS does not name every IdentifierType.avsc symbol")
+
+
+def label(kind: str) -> str:
+    """The kind in a sentence, with its article: ``ACCOUNT`` → ``an account number``, ``EMAIL`` → ``an e-mail
+    address``; a kind without a label (an alias, an unknown name) → ``an identifier``."""
+    return LABELS.get(kind_of(kind), "an identifier")
 
 
 def kind_of(name: str) -> str:

@@ -152,6 +152,21 @@ class IdentifierNormaliser:
             return self._placeholder_rejected(kind, normalised)
         return Identifier(kind, normalised)
 
+    def key_spelling(self, kind: str, raw: object, *, region: str | None = None) -> str | None:
+        """The one spelling of ``raw`` as a record key, or None where ``normalise`` would refuse it: what
+        ``normalise`` gives, without the placeholder check and without counting a refusal (the caller keeps the
+        value as written, and its identifier is refused, and counted, where the record is mapped). ``fr76 3000 ...``
+        and ``FR7630000...`` are one key; a national ID or card number is its token."""
+        kind = kinds.kind_of(str(kind))
+        if kind not in kinds.IDENTIFIER_TYPES or raw is None or isinstance(raw, bool) or not isinstance(raw, str | int):
+            return None
+        value = str(raw)
+        try:
+            text = unicodedata.normalize("NFKC", value).strip()
+            return self._normalise(kind, text, check_region(region) or self.region)
+        except NotAnIdentifier:
+            return None
+
     def collect(self, pairs: Iterable[tuple[str, object]], *, region: str | None = None) -> Found:
         """Normalise ``(type, raw)`` pairs, skipping absent values (None or blank)."""
         found = Found()

@@ -17,6 +17,7 @@ from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.operator_text import operator_id, operator_text
 from bus.config import OmnibusSettings
 from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.identifiers.kinds import label as kind_label
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
@@ -181,8 +182,8 @@ def release_command(
     asyncio.run(_publish(settings, customer, message))
     get_logger(__name__).info("release requested", command_id=command_id, kind=kind_of(key))
     if owners.get(key) == customer:
-        typer.echo(f"release of a {kind_of(key)} identifier from {customer} requested (command {command_id}); "
-                   "LinkRefused (rule manual-release, evicted) follows on customer.events.v1")
+        typer.echo(f"release of {kind_label(kind_of(key))} ({kind_of(key)}) from {customer} requested "
+                   f"(command {command_id}); LinkRefused (rule manual-release, evicted) follows on customer.events.v1")
         return
     # Not its holder: one of its users (the screen pop's shared_identifier names it), which stops being one.
     typer.echo(f"{customer} does not hold the {kind_of(key)} identifier: its removal from the identifier's users "
@@ -250,27 +251,32 @@ async def _open_reviews(settings: OmnibusSettings) -> list[OpenReview]:
     return open_reviews(*await _review_events(settings))
 
 
-async def _listing(settings: OmnibusSettings) -> tuple[list[OpenReview], dict[str, Side], list[OpenReview]]:
+async def _listing(settings: OmnibusSettings
+                   ) -> tuple[list[OpenReview], dict[str, Side], list[OpenReview], dict[str, str]]:
     """The open reviews, what each current customer holds (``review_sides``, who holds what as
-    ``customer.identifiers.v1`` says), and the requests whose two customers have merged since, from one read of
-    the topics."""
-    from processors.identity.review import closed_reviews, open_reviews
+    ``customer.identifiers.v1`` says), the requests whose two customers have merged since, and those a later request
+    of the same two customers superseded (id -> the open one's id), from one read of the topics."""
+    from processors.identity.review import closed_reviews, open_reviews, superseded_reviews
     from processors.identity.review_sides import customer_sides
 
     (events, survivors, customers), owners = await asyncio.gather(_review_and_customer_events(settings),
                                                                   _current_owners(settings))
     return (open_reviews(events, survivors), customer_sides(customers, owners),
-            closed_reviews(events, survivors))
+            closed_reviews(events, survivors), superseded_reviews(events, survivors))
 
 
 def _no_open_review_exit(review_id: str, events: list[Event], survivors: dict[str, str]) -> NoReturn:
     """Exit 2 with one line: already decided (by whom, when; also when another request for the same two
     customers was), its two customers merged since, or unknown."""
-    from processors.identity.review import decided_as, decided_reviews, merged_since
+    from processors.identity.review import decided_as, decided_reviews, merged_since, superseded_reviews
 
     decided_id = decided_as(review_id, events, survivors)
     decided = decided_reviews(events).get(decided_id) if decided_id is not None else None
-    if decided is not None:
+    superseded_by = superseded_reviews(events, survivors).get(review_id)
+    if superseded_by is not None:  # tester27 F7: answered "no open review", as if it never was
+        typer.echo(f"error: review {review_id} was superseded by review {superseded_by}, a later request for the same "
+                   f"two customers: decide that one (omnibus identity review accept|reject {superseded_by})", err=True)
+    elif decided is not None:
         also = "" if decided_id == review_id else f" (as review {decided_id}, the same two customers)"
         typer.echo(f"error: review {review_id} was already {decided.describe()}{also}", err=True)
     elif merged_since(review_id, events, survivors):
@@ -290,12 +296,12 @@ def review_list(
     from processors.identity.rules import LinkPolicy
 
     settings, identity = _settings_or_exit()
-    reviews, sides, closed = asyncio.run(_listing(settings))
+    reviews, sides, closed, superseded = asyncio.run(_listing(settings))
     matcher = LinkPolicy(identity).matcher
     if as_json:
         echo_json_lines(review_json(review, matcher, sides) for review in reviews)
         return
-    print_reviews(reviews, matcher, sides=sides, closed=closed)
+    print_reviews(reviews, matcher, sides=sides, closed=closed, superseded=superseded)
 
 
 def _no_event(ref: EventRef) -> Event:

@@ -86,8 +86,17 @@ def closed_reviews(events: Iterable[Event], survivors: Mapping[str, str]) -> lis
     return _undecided(events, survivors)[1]
 
 
-def _undecided(events: Iterable[Event], survivors: Mapping[str, str]) -> tuple[list[OpenReview], list[OpenReview]]:
-    """(open reviews, reviews whose two customers merged since), as ``open_reviews`` and ``closed_reviews`` say."""
+def superseded_reviews(events: Iterable[Event], survivors: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Requested, never decided, and replaced by a later request of the same two current customers, which is the one
+    listed (``open_reviews``): review id -> the id of the open review that replaced it. Its id no longer vanishes from
+    ``review list`` without a word (tester27 F7): it is decided as the one that replaced it."""
+    return _undecided(events, survivors or {})[2]
+
+
+def _undecided(events: Iterable[Event], survivors: Mapping[str, str]
+               ) -> tuple[list[OpenReview], list[OpenReview], dict[str, str]]:
+    """(open reviews, reviews whose two customers merged since, superseded review id -> the open one replacing it),
+    as ``open_reviews``, ``closed_reviews`` and ``superseded_reviews`` say."""
     requested: dict[str, OpenReview] = {}
     decided: set[str] = set()
     for event in events:
@@ -100,6 +109,7 @@ def _undecided(events: Iterable[Event], survivors: Mapping[str, str]) -> tuple[l
     decided_pairs = {current_pair(requested[review_id], survivors) for review_id in decided if review_id in requested}
     pending: dict[frozenset[str], OpenReview] = {}
     closed: list[OpenReview] = []
+    replaced: dict[str, frozenset[str]] = {}  # superseded review id -> its pair, whose open review replaces it
     for review in requested.values():
         pair = current_pair(review, survivors)
         if review.review_id in decided or (len(pair) == 2 and pair in decided_pairs):
@@ -107,9 +117,11 @@ def _undecided(events: Iterable[Event], survivors: Mapping[str, str]) -> tuple[l
         if len(pair) < 2:
             closed.append(as_now(review, survivors))
             continue
-        pending.pop(pair, None)
+        earlier = pending.pop(pair, None)
+        if earlier is not None and earlier.review_id != review.review_id:
+            replaced[earlier.review_id] = pair
         pending[pair] = as_now(review, survivors)
-    return list(pending.values()), closed
+    return list(pending.values()), closed, {review_id: pending[pair].review_id for review_id, pair in replaced.items()}
 
 
 def as_now(review: OpenReview, survivors: Mapping[str, str]) -> OpenReview:

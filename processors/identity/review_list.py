@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None,
-                  sides: dict[str, Side] | None = None, closed: list[OpenReview] | None = None) -> None:
+                  sides: dict[str, Side] | None = None, closed: list[OpenReview] | None = None,
+                  superseded: dict[str, str] | None = None) -> None:
     """Each review as a block: its id and the customer ids on lines of their own, never folded (they are pasted
     into `review accept`), what each customer holds and from how many records of which channels (``sides``,
     ``review_sides``), the two identifiers by kind and masked, then a table of the compared fields: level
@@ -30,7 +31,9 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     The customers are the current ones (``review.open_reviews`` with the merges): a side requested under a record
     that has merged since is named by its survivor, the record said on a line of its own, and what each holds and
     the advice are the survivor's (tester F4). ``closed``: requests whose two customers have merged since
-    (``review.closed_reviews``), one line each after the open ones: nothing to decide."""
+    (``review.closed_reviews``), one line each after the open ones: nothing to decide. ``superseded``: requests a
+    later request of the same two customers replaced (``review.superseded_reviews``, id -> the open one's id), one
+    line each naming the review to decide instead (tester27 F7: the id vanished from the list without a word)."""
     from rich.console import Console
 
     from processors.identity.review import as_json
@@ -76,5 +79,10 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     for review in closed or ():
         console.print(f"review {review.review_id}  closed: {' and '.join(review.requested_as)} have merged into "
                       f"{review.customer_id} since, nothing to decide", soft_wrap=True, highlight=False)
+    for review_id, by in (superseded or {}).items():
+        console.print(f"review {review_id}  superseded by review {by}: a later request for the same two customers, "
+                      "decide that one", soft_wrap=True, highlight=False)
     moot = f", {len(closed)} closed: their two customers have merged since" if closed else ""
-    console.print(f"{len(reviews)} open review(s){moot}")
+    replaced = (f", {len(superseded)} superseded by a later request for the same two customers"
+                if superseded else "")
+    console.print(f"{len(reviews)} open review(s){moot}{replaced}")

@@ -393,3 +393,46 @@ def test_may_hold_identifier_counts_digits_as_findall_does(text: str) -> None:
     from bus.redact import FEWEST_SCRUBBED_DIGITS, has_email_or_key
     expected = has_email_or_key(text) or len(re.findall(r"\d", text)) >= FEWEST_SCRUBBED_DIGITS
     assert may_hold_identifier(text) is expected
+
+
+@pytest.mark.parametrize("moment", [
+    "2026-12-03t14:00:00z", "2026-12-03T24:00:00Z", "2026-12-03T14:00:00,5Z", "2026-12-03T14:00:00+01",
+    "20261203T140000Z", "20261203T1400+0100", "20261203t140000.123z",
+])
+def test_tester27_f6_a_timestamp_in_any_iso_8601_spelling_is_kept(moment: str) -> None:
+    """A notification's timestamp as a channel's API spelled it (lower-case ``t``/``z``, the basic format, a comma)
+    was scrubbed in operator-visible text; a time of day says a moment, never a birth date."""
+    assert scrub_text(f"notified at {moment}") == f"notified at {moment}"
+
+
+@pytest.mark.parametrize("text", [
+    '"AWSContactTraceRecordFormatVersion": "2017-03-10"', "format version 2024-05-01", "api-version=2024-05-01",
+    "Version: 2024/05/01", "version 2.1.0", "version 2024-05",
+])
+def test_tester27_f7_a_date_named_a_version_is_kept(text: str) -> None:
+    assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("deadline", "2026-12-03"), ("sent_at", "2026-12-03"), ("InitiationTimestamp", "2026-12-03"),
+    ("AWSContactTraceRecordFormatVersion", "2017-03-10"), ("formatVersion", "2024-05-01"),
+])
+def test_tester27_f6_f7_a_field_named_a_moment_or_a_version_keeps_its_date(name: str, value: str) -> None:
+    """A log line's field, a dead letter's field (``deadletters show``: ``bus.references.References.facts``)."""
+    from bus.references import References
+
+    assert redact({name: value}) == {name: value}
+    assert References(()).facts({name: value}) == {name: value}
+    assert redact({name: "call 06 12 34 56 78"}) == {name: "call [digits]"}  # what is no date is scrubbed as before
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("birth_date", "1980-02-01"), ("dob", "1980-02-01"), ("birthTime", "1980-02-01"), ("bornAt", "1980-02-01"),
+    ("date", "1980-02-01"), ("note", "born 1980-02-01"), ("note", "born 01/02/1980 at 2026-12-03T14:00:00Z"),
+    ("note", "19800201"),
+])
+def test_tester27_f6_f7_a_birth_date_stays_masked(name: str, text: str) -> None:
+    from bus.references import References
+
+    for shown in (redact({name: text})[name], References(()).facts({name: text})[name], scrub_text(text)):
+        assert "1980" not in shown, shown

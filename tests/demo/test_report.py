@@ -7,9 +7,9 @@ import dataclasses
 import io
 import os
 import shlex
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from rich.console import Console
 
 from bus.config import OmnibusSettings, load_settings
@@ -41,6 +41,9 @@ def test_the_offer_table_fits_80_columns_whole() -> None:
     assert "(none)" not in text and text.count("withdrawn") == 3  # new-user finding #13: "(none)" meant withdrawn
 
 
+SHOWN = "cus_661a545ecfdda3b811d474f4"  # the customer whose screen pop the demo showed: ``run._with_stack`` passes it
+
+
 def _endpoints() -> Endpoints:
     ports = iter(range(40001, 40010))
     base = "http://127.0.0.1:{}".format
@@ -51,13 +54,13 @@ def _endpoints() -> Endpoints:
 
 def test_still_running_prints_every_address_and_key_whole_within_80_columns_outside_any_box() -> None:
     endpoints = _endpoints()
-    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
+    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings(), shown=SHOWN))
     still = lines[:lines.index(next(line for line in lines if line.startswith("Post by hand")))]
     assert any("Still running" in line for line in still)
     assert all(len(line) <= 80 for line in still), [line for line in still if len(line) > 80]
     assert not any(mark in line for line in still for mark in BOX)
     for whole in (endpoints.web, endpoints.branch, endpoints.call_center, WRITE_KEY, TERMINAL_TOKEN, SITE_KEY,
-                  f"{endpoints.screen_pop}/customers/lookup?type=EMAIL&value=u-1@example.org",
+                  f"{endpoints.screen_pop}/customers/{SHOWN}",
                   f"{endpoints.kpis}/kpis?granularity=DAY", endpoints.metrics):
         assert any(whole in line for line in still), whole
 
@@ -71,7 +74,7 @@ def test_the_demo_reads_numbers_without_a_country_as_french_unless_the_environme
     monkeypatch.delenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", raising=False)
     settings = demo_settings(state, metrics_port=0)
     assert settings.identifiers.default_region == "FR"
-    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings, shown=SHOWN))
     assert any("phone region" in line and "FR" in line for line in lines)
     assert "export OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR" in lines
     # The demo's people carry resident IDs, and a French NIR is accepted too (new-user finding #7); exported as JSON
@@ -127,7 +130,7 @@ def test_the_demos_offers_zone_is_its_phone_regions(monkeypatch: pytest.MonkeyPa
 def test_still_running_says_the_demo_has_no_quiet_hours_and_how_a_script_stops_it() -> None:
     """tester19 F13: offers at 01:45 Paris and no word of the demo's policy; F22: a script's background job ignores
     SIGINT, so the banner names SIGTERM and this process's pid."""
-    lines = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings()))
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings(), shown=SHOWN))
     assert any("quiet hours" in line and "off" in line for line in lines)
     assert any(f"kill -TERM {os.getpid()}" in line for line in lines)
 
@@ -141,7 +144,7 @@ def test_tester21_f1_the_printed_exports_point_identity_pop_at_the_demos_screen_
     from omnibus.cli import app as omnibus
 
     endpoints = dataclasses.replace(_endpoints(), screen_pop=f"http://127.0.0.1:{free_port()}")  # nothing there
-    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings()))
+    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings(), shown=SHOWN))
     for line in lines:
         if line.startswith("export "):
             name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
@@ -169,7 +172,7 @@ def test_tester24_f4_the_demo_spells_customer_numbers_as_billing_and_exports_it_
     settings = demo_settings(state, metrics_port=0)
     found = settings.identifiers.customer_number_format
     assert found is not None and found.prefix == "C-"
-    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings))
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings, shown=SHOWN))
     assert """export OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'""" in lines
     assert any("customer numbers" in line and "770002 is C-770002" in line for line in lines)
     assert any("VERIFIED_RECORD_ATTRIBUTES" in line for line in lines)
@@ -177,5 +180,28 @@ def test_tester24_f4_the_demo_spells_customer_numbers_as_billing_and_exports_it_
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT", '{"prefix": "CU", "width": 8}')
     assert demo_settings(state, metrics_port=0).identifiers.customer_number_format.prefix == "CU"  # type: ignore[union-attr]
     monkeypatch.delenv("OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT")
-    plain = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings()))
+    plain = rendered(lambda console: report.keep_running(console, _endpoints(), OmnibusSettings(), shown=SHOWN))
     assert not any("CUSTOMER_NUMBER_FORMAT=" in line for line in plain)
+
+
+def test_tester27_f7_the_banners_screen_pop_url_is_the_customer_the_demo_showed() -> None:
+    """The banner's lookup URL named ``u-1@example.org``, whom nothing had posted: 404. It names the customer whose
+    screen pop the demo showed, by id; with none shown it says so and names no one."""
+    endpoints = _endpoints()
+    for shown in (SHOWN, None):
+        lines = rendered(lambda console, shown=shown: report.keep_running(console, endpoints, OmnibusSettings(),
+                                                                          shown=shown))
+        still = lines[:lines.index(next(line for line in lines if line.startswith("Post by hand")))]
+        urls = [line.strip() for line in still if line.strip().startswith(f"{endpoints.screen_pop}/customers/")]
+        if shown:
+            assert urls[0] == f"{endpoints.screen_pop}/customers/{SHOWN}", urls
+        else:
+            assert any("no customer was shown" in line for line in still)
+        assert all(url.endswith(("/lookup?type=EMAIL&value=...", f"/customers/{SHOWN}")) for url in urls), urls
+        assert not any("u-1@example.org" in line for line in still)
+
+
+def test_the_demo_asks_the_screen_pop_of_its_customer_by_the_lookup_url() -> None:
+    url = urlsplit(report.lookup_url(_endpoints(), "fatou.okafor0@example.com"))
+    assert url.path == "/customers/lookup"
+    assert parse_qs(url.query) == {"type": ["EMAIL"], "value": ["fatou.okafor0@example.com"]}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import uuid
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from adapters.base.runtime import adapter_runtime
 from adapters.legacy import ingress_batch
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.layout import Layout, load_layout
-from adapters.legacy.mapper import BusinessRecord, map_business
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.legacy.revisions import REVISIONS_FILE, LineRevision, Revision, RevisionStore, content_digest
+from bus.identifiers import IdentifierSettings
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.contract import AdapterContract, BadSample, Delivery, Sample
 from tests.adapters.legacy.support import SAMPLES, legacy_context, legacy_settings, utc
@@ -33,8 +36,10 @@ BILL = "omnibus.business.BillIssued"
 
 def _as_mapped(line: str) -> Any:
     fields = BILLS.parse(line, BILLS.columns_from(HEADER))
-    return map_business(BusinessRecord(BILLS.event, fields, ingress_batch.line_id(BILLS, fields, "0" * 64, 2),
-                                       utc(2024, 4, 1)), legacy_context())
+    ctx = legacy_context()
+    return map_business(BusinessRecord(BILLS.event, fields, ingress_batch.line_id(BILLS, fields, "0" * 64, 2,
+                                                                                  ctx.normaliser),
+                                       utc(2024, 4, 1)), ctx)
 
 
 async def start_importer(stack: AsyncExitStack, settings: Any, state_dir: Path, **overrides: Any) -> BatchImporter:
@@ -411,3 +416,79 @@ async def test_a_resumed_import_that_published_before_stays_remembered_even_if_i
     resumed = await importer.import_file(path, BILLS)
     assert len(resumed.rejected) == 1 and not resumed.not_remembered
     assert (await importer.import_file(path, BILLS)).already_imported
+
+
+# tester27 (a bank's integration engineer): the core system's nightly account export, one line per holder of an account
+# (a joint account has two), keyed by the IBAN and the holder's CIF (customer number).
+HOLDERS_LAYOUT = Layout.model_validate({
+    "name": "holders", "format": "csv", "event": "AccountOpened", "delimiter": ";", "key": ["iban", "customer_id"],
+    "fields": {"account_number": {"column": "IBAN"}, "iban": {"column": "IBAN"}, "customer_id": {"column": "CIF"},
+               "account_type": {"value": "joint-current"}, "full_name": {"column": "NAME"},
+               "email": {"column": "EMAIL"}, "phone": {"column": "PHONE"}},
+})
+HOLDERS_HEADER = "IBAN;CIF;NAME;EMAIL;PHONE"
+HOLDER_ROWS = ["FR7630006000011234567890189;C-0770002;Luc Martin;luc@t27.example;+33140000001",
+               "FR7630006000011234567890189;C-0770003;Emma Martin;emma@t27.example;+33140000001"]
+# the same lines in the next night's export, spelled by another extraction job
+RESPELLED_ROWS = ["fr76 3000 6000 0112 3456 7890 189;770002;Luc Martin;luc@t27.example;+33140000001",
+                  "FR76 3000 6000 0112 3456 7890 189;c-770003;Emma Martin;emma@t27.example;+33140000001"]
+
+
+def _holders_importer(tmp_path: Path, publisher: Any) -> BatchImporter:
+    settings = IdentifierSettings.model_validate({"customer_number_format": {"prefix": "C-", "width": 7}})
+    ctx = LegacyContext("core-banking", "business", identity_topic="observed", identifiers=settings)
+    return BatchImporter(ctx, publisher, tmp_path / "state")
+
+
+def _export(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HOLDERS_HEADER, *rows]) + "\n")
+    return path
+
+
+async def test_tester27_f3_a_re_spelled_iban_or_re_padded_cif_is_a_duplicate_not_a_new_record(tmp_path: Path) -> None:
+    """The next export spelled the IBAN with spaces and in lower case, the CIF without its padding: its lines were
+    published as new records, under other event ids, and the joint account moved to the other holder (equal event
+    times: the event id decides which holder's line ranks first on the account). They are duplicates now."""
+    publisher = _Publisher()
+    importer = _holders_importer(tmp_path, publisher)
+    first = await importer.import_file(_export(tmp_path, "a1.csv", HOLDER_ROWS), HOLDERS_LAYOUT)
+    again = await importer.import_file(_export(tmp_path, "a2.csv", RESPELLED_ROWS), HOLDERS_LAYOUT)
+    assert (first.published_events, first.duplicates) == (4, 0)  # each line: the account and its holder's record
+    assert (again.published_events, again.duplicates, again.changed) == (0, 2, 0)
+
+
+async def test_tester27_f4_batch_source_ids_carry_no_identifier_and_the_same_lines_later_dedupe_to_them(
+    tmp_path: Path,
+) -> None:
+    publisher = _Publisher()
+    importer = _holders_importer(tmp_path, publisher)
+    await importer.import_file(_export(tmp_path, "a1.csv", HOLDER_ROWS), HOLDERS_LAYOUT)
+    ids = {event.event.value["envelope"]["source_event_id"] for event in publisher.events}
+    assert len(ids) == 2 and all(re.fullmatch(r"batch:holders:key-[0-9a-f]{32}", source_id) for source_id in ids)
+    assert not any(part in source_id for source_id in ids for part in ("FR76", "0770002", "770003", "C-"))
+    later = await importer.import_file(_export(tmp_path, "a2.csv", HOLDER_ROWS[::-1]), HOLDERS_LAYOUT)
+    assert (later.published_events, later.duplicates) == (0, 2) and publisher.ids == {f"core-banking:{i}" for i in ids}
+
+
+async def test_tester27_f4_lines_an_earlier_version_published_under_their_written_key_stay_duplicates(
+    tmp_path: Path,
+) -> None:
+    """Upgrade: the revisions and dedupe store of an earlier version hold the ids ``batch:<layout>:<IBAN>|<CIF>``. The
+    same lines imported after the upgrade are duplicates; a changed one is published under an id of the new form."""
+    publisher = _Publisher()
+    importer = _holders_importer(tmp_path, publisher)
+    columns = HOLDERS_LAYOUT.columns_from(HOLDERS_HEADER)
+    written = []
+    for row in HOLDER_ROWS:
+        fields = HOLDERS_LAYOUT.parse(row, columns)
+        old_id = f"batch:holders:{fields['iban']}|{fields['customer_id']}"
+        written.append(LineRevision(old_id, Revision(content_digest(fields), old_id), changed=False))
+        publisher.ids.add(f"core-banking:{old_id}")
+    with closing(RevisionStore(tmp_path / "state" / "batch" / REVISIONS_FILE)) as store:
+        store.save(written)
+    moved = HOLDER_ROWS[1].replace("emma@t27.example", "emma.martin@t27.example")
+    report = await importer.import_file(_export(tmp_path, "a3.csv", [HOLDER_ROWS[0], moved]), HOLDERS_LAYOUT)
+    assert (report.published_events, report.duplicates, report.changed) == (2, 1, 1)
+    (source_id,) = {event.event.value["envelope"]["source_event_id"] for event in publisher.events}
+    assert re.fullmatch(r"batch:holders:key-[0-9a-f]{32}@[0-9a-f]{16}", source_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from bus.identifiers.kinds import label
 from tests.adapters.web.support import web_settings
 from tests.adapters.web.test_mapper_identifiers import by_schema, mapped
 from tests.bus.identifiers.support import identifier_settings
@@ -127,7 +129,9 @@ TYPED_RECORD_KEYS = [
 def _assert_left_off(record: Any, name: str, kind: str, typed: str) -> None:
     assert record.dropped_traits is not None and name in record.dropped_traits
     reason = record.dropped_traits[name]
-    assert reason.startswith("unknown-key: ") and f"a {kind} typed in a web form is the visitor's claim" in reason
+    assert reason.startswith("unknown-key: ") and f"{label(kind)} ({kind}) typed in a web form is the visitor's claim" \
+        in reason
+    assert re.search(r"\ba [AEIOU]", reason) is None  # tester27 F7: "a ACCOUNT typed in a web form"
     assert "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS" in reason and typed not in reason
     assert typed[-4:] not in json.dumps([out.event.value for out in record.events], default=str)
 

@@ -130,6 +130,15 @@ def test_what_is_not_refused_for_its_id_or_not_a_web_message_is_not_reissued() -
 ONE_SUFFIX = re.compile(r"(?:web:portal-web:)?(?:tr-1|m-req-2):[0-9a-f]{8}")
 
 
+async def _two_requests_under_one_message_id(client: TestClient) -> None:
+    """A service request without a case id under messageId tr-1, then another under the same id: refused (400)."""
+    request = case_request("attempt 1", "tr-1")
+    del request["properties"]["request_id"]
+    assert (await post_json(client, "/v1/track", request))[0] == 200
+    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
+    assert (await post_json(client, "/v1/track", other))[0] == 400
+
+
 async def test_tester26_f10_every_id_derived_from_a_redriven_message_id_has_one_suffix(
     web: tuple[TestClient, CountingKafka, DeadLetters]
 ) -> None:
@@ -137,11 +146,7 @@ async def test_tester26_f10_every_id_derived_from_a_redriven_message_id_has_one_
     contact and interaction ids were derived from the already derived messageId. They derive from the original one
     once, and are still not the first request's."""
     client, kafka, dead_letters = web
-    request = case_request("attempt 1", "tr-1")
-    del request["properties"]["request_id"]
-    assert (await post_json(client, "/v1/track", request))[0] == 200
-    other = {**request, "properties": {**request["properties"], "summary": "attempt 2"}}
-    assert (await post_json(client, "/v1/track", other))[0] == 400
+    await _two_requests_under_one_message_id(client)
     (first,) = values(kafka.events, CREATED)
     ((raw, error_type),) = dead_letters.records
     _, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
@@ -164,3 +169,45 @@ async def test_tester26_f10_a_request_redriven_for_its_request_id_has_ids_with_o
     (created,) = values(record.events, CREATED)
     assert re.fullmatch(r"REQ-42:[0-9a-f]{8}", created["handoff_id"])
     assert ONE_SUFFIX.fullmatch(created["origin_interaction_id"]), created["origin_interaction_id"]
+
+
+def _suffix(any_id: str) -> str:
+    return any_id.rsplit(":", 1)[-1]
+
+
+async def test_tester27_f5_the_printed_ids_are_those_of_the_case_and_contact_a_redriven_request_opens(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """``redrive --new-id`` printed ``as messageId tr-1:<8 hex>``, and the case it opened ended with other 8 hex: its
+    ids derived from the digest of the message with its new messageId. They end with the printed one's now, and the
+    printed ids name the case."""
+    client, _, dead_letters = web
+    await _two_requests_under_one_message_id(client)
+    ((raw, error_type),) = dead_letters.records
+    new_ids, record = reissued(error_type.partition(".")[2], raw.value, headers(raw), FAILED_AT, mapper())
+    (created,) = values(record.events, CREATED)
+    assert new_ids == {"messageId": new_ids["messageId"], "handoff_id": created["handoff_id"]}
+    suffix = _suffix(new_ids["messageId"])
+    assert _suffix(created["handoff_id"]) == suffix and created["origin_interaction_id"] == new_ids["messageId"]
+    assert [contact["interaction_id"] for contact in values(record.events, CONTACT)] == [new_ids["messageId"]]
+
+
+@pytest.mark.parametrize("code", ["id_conflict", "request_id_conflict"])
+async def test_tester27_f5_a_redriven_message_has_one_suffix_the_printed_messageids(
+    web: tuple[TestClient, CountingKafka, DeadLetters], code: str
+) -> None:
+    client, _, dead_letters = web
+    if code == "id_conflict":
+        assert (await post_json(client, "/v1/track", track("Invoice Viewed")))[0] == 200
+        assert (await post_json(client, "/v1/track", track("Payment Method Updated")))[0] == 400
+    else:
+        assert (await post_json(client, "/v1/track", case_request("attempt 1", "m-req-1")))[0] == 200
+        assert (await post_json(client, "/v1/track", case_request("attempt 2", "m-req-2")))[0] == 400
+    ((raw, error_type),) = dead_letters.records
+    assert error_type == f"RejectedInput.{code}"
+    new_ids, record = reissued(code, raw.value, headers(raw), FAILED_AT, mapper())
+    suffix = _suffix(new_ids["messageId"])
+    assert {_suffix(value) for value in new_ids.values()} == {suffix}
+    for created in values(record.events, CREATED):
+        assert created["handoff_id"] in new_ids.values() and _suffix(created["origin_interaction_id"]) == suffix
+    assert {contact["interaction_id"] for contact in values(record.events, CONTACT)} == {new_ids["messageId"]}

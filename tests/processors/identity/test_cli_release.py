@@ -60,3 +60,17 @@ def test_an_unknown_customer_is_still_refused(published: list[tuple[str, Any]]) 
     result = release("cus_000000000000000000000000")
     assert result.exit_code == 2 and "no current customer" in result.output, result.output
     assert published == []
+
+
+def test_tester27_f7_the_answer_names_the_kind_with_its_label_and_article(
+    published: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``release of a ACCOUNT identifier``: the kind's label, with the article it takes."""
+    async def owners(_settings: object) -> dict[str, str]:
+        return {"ACCOUNT:ACC-100234": SOPHIE}
+
+    monkeypatch.setattr(cli, "_current_owners", owners)
+    result = CliRunner().invoke(omnibus, ["identity", "release", "ACCOUNT", "ACC-100234", "--customer", SOPHIE,
+                                          "--by", "ops-tester", "--reason", "wrong holder"])
+    assert result.exit_code == 0, result.output
+    assert "release of an account number (ACCOUNT) from" in result.output and "a ACCOUNT" not in result.output

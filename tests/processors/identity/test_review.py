@@ -169,8 +169,8 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
 
     h, review = _listed_review()
 
-    async def reviews(_: object) -> tuple[list, dict, list]:
-        return [review], {}, []
+    async def reviews(_: object) -> tuple[list, dict, list, dict]:
+        return [review], {}, [], {}
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("processors.identity.cli._listing", reviews)
@@ -274,6 +274,21 @@ def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_de
     assert "its two customers have merged since" in capsys.readouterr().err
 
 
+def _from_both_sides(first: str, b_then: str) -> tuple[list[ReviewRequested], list[Event]]:
+    """A-B through a shared identifier (B named ``b_then``) and B-A as a blocking candidate, ``first`` first: the
+    requests and the review topic's events."""
+    from processors.identity.graph.outputs import Lineage
+    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
+
+    link = ReviewRequested("cus_a", b_then, ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
+                           Lineage("e1", "WEB", MATCH_REVIEW))
+    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
+                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
+    requests = [link, blocking] if first == "link" else [blocking, link]
+    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
+    return requests, [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("first", ["link", "blocking"])
 @pytest.mark.parametrize("merged_since", [False, True])
 def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_review(
@@ -281,17 +296,7 @@ def test_a_pair_requested_from_both_sides_through_a_link_and_blocking_is_one_rev
 ) -> None:
     """A-B through a shared identifier and B-A as a blocking candidate, in either arrival order, and with
     B's side named by a record that has merged into B since: one review, the latest request."""
-    from processors.identity.graph.outputs import Lineage
-    from processors.identity.rules import BLOCKING_CANDIDATE, MATCH_REVIEW
-
-    b_then = "cus_b2" if merged_since else "cus_b"
-    link = ReviewRequested("cus_a", b_then, ("PHONE:+33612345678", "ACCOUNT:2000002"), 3.0, {"PHONE": "agree"},
-                           Lineage("e1", "WEB", MATCH_REVIEW))
-    blocking = ReviewRequested("cus_b", "cus_a", ("ACCOUNT:2000002", "ACCOUNT:1000001"), 2.0, {"PHONE": "missing"},
-                               Lineage("e2", "WEB", BLOCKING_CANDIDATE))
-    requests = [link, blocking] if first == "link" else [blocking, link]
-    announcer = Announcer(TopicSettings(), lambda ref: None)  # type: ignore[arg-type,return-value]
-    events = [item.event for request in requests for item in announcer.outgoing(request)]  # type: ignore[union-attr]
+    requests, events = _from_both_sides(first, "cus_b2" if merged_since else "cus_b")
     (review,) = open_reviews(events, {"cus_b2": "cus_b"})
     assert review.match_weight == requests[-1].match_weight
 
@@ -348,8 +353,8 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
 
     _, review = _listed_review()
 
-    async def reviews(_: object) -> tuple[list, dict, list]:
-        return [review], {}, []
+    async def reviews(_: object) -> tuple[list, dict, list, dict]:
+        return [review], {}, [], {}
 
     for variable in ("OMNIBUS_IDENTIFIERS__HMAC_KEY", "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"):
         monkeypatch.delenv(variable, raising=False)
@@ -402,3 +407,36 @@ def test_a_side_that_held_no_identifier_is_said_in_words_not_as_an_unknown_ident
     print_reviews([review], LinkPolicy(h.config).matcher, Console(file=out, width=120, color_system=None))
     assert "UNKNOWN" not in out.getvalue() and "UNKNOWN" not in describe(review)["identifiers"]
     assert f"identifiers  {NO_IDENTIFIER}  USER_ID:" in out.getvalue()
+
+
+@pytest.mark.parametrize("first", ["link", "blocking"])
+def test_tester27_f7_a_review_superseded_by_a_later_request_of_the_same_two_says_which(
+    first: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A-B requested, then B-A under another review id (B's record merged into B since): one review is listed, the
+    later one, and the earlier id vanished from ``review list`` without a word, and ``review accept`` of it answered
+    "no open review". Both say it was superseded, and by which."""
+    import io
+
+    import typer
+    from rich.console import Console
+
+    from processors.identity.cli import _no_open_review_exit
+    from processors.identity.review import superseded_reviews
+    from processors.identity.review_list import print_reviews
+
+    _, events = _from_both_sides(first, "cus_b2")
+    survivors = {"cus_b2": "cus_b"}
+    (review,) = open_reviews(events, survivors)
+    earlier = next(event.value["review_id"] for event in events if event.value["review_id"] != review.review_id)
+    assert superseded_reviews(events, survivors) == {earlier: review.review_id}
+    out = io.StringIO()
+    print_reviews([review], LinkPolicy(settings()).matcher, Console(file=out, width=100, color_system=None),
+                  superseded=superseded_reviews(events, survivors))
+    text = out.getvalue()
+    assert f"review {earlier}  superseded by review {review.review_id}" in text
+    assert text.rstrip().endswith("1 open review(s), 1 superseded by a later request for the same two customers")
+    with pytest.raises(typer.Exit):
+        _no_open_review_exit(earlier, events, survivors)
+    assert f"review {earlier} was superseded by review {review.review_id}" in capsys.readouterr().err
+    assert superseded_reviews(events) == {}  # without the merge, two pairs: two open reviews
