@@ -10,9 +10,10 @@ phone-like property values, floats around the digest's ``json.dumps`` boundary, 
 re-sends (``sentAt`` changed), another content under a reused ``messageId`` and messages the mapper refuses. They go in
 ``/v1/batch`` bodies of up to 40 calls through what the handler runs after reading the body (``_parse``, then
 ``WebIngress._ingest``: checks, mapping, Avro encoding, dedupe in memory) at fixed receive times, under three
-deployments (``SETTINGS``). The digest covers, in order, each body's answer (status and JSON) and every record handed
-to Kafka (topic, key, value, headers), then what it dead-lettered (the refused message, its reason). ``--dump`` writes them as JSON lines, to find the first difference between two
-trees. ``GOLDEN`` (``tests/bench/test_web_ingest_digest.py``) was computed on main before the cuts.
+deployments (``SETTINGS``). The digest covers, in order, each body's answer (status and JSON), every record handed to
+Kafka (topic, key, value, headers), then what it dead-lettered (the refused message, its reason). ``--dump`` writes
+them as JSON lines, to find the first difference between two trees. ``GOLDEN``
+(``tests/bench/test_web_ingest_digest.py``) was computed on main before the cuts.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 FLOATS = (49.9, 0.1, 1e-5, 1e16, 1e20, -0.0, 123456789.125, 3.0)
 TEXTS = ("pdf", "Mes factures", "café ☕", "note: call me", "BILL-2024-04-001234", "4111 1111 1111 1111",
-         "+33 6 12 34 56 78", "06 12 34 56 78", "jean.dupont@example.fr", "1 85 05 78 006 084 36", "FR7630006000011234567890189",
-         "", "ref 12345678", "x" * 300)
+         "+33 6 12 34 56 78", "06 12 34 56 78", "jean.dupont@example.fr", "1 85 05 78 006 084 36",
+         "FR7630006000011234567890189", "", "ref 12345678", "x" * 300)
 USER_IDS = ("u-1842", "user-7", "12345", "jean.dupont@example.fr", "+33612345678", "null", "anonymous", "C-00042")
 TRAITS = ({"email": "jean.dupont@example.fr"}, {"phone": "06 12 34 56 78"}, {"email": "not-an-email"},
           {"accountNumber": "ACC-99812", "plan": "fibre"}, {"cardNumber": "4111111111111111"},
@@ -85,7 +86,8 @@ def calls(count: int, seed: int = 9) -> Iterator[tuple[str | None, dict[str, Any
 
 def _stamp(rng: random.Random, spread_s: float) -> str:
     when = RECEIVED_AT + timedelta(seconds=rng.uniform(-spread_s, spread_s / 10))
-    return when.isoformat(timespec=rng.choice(("milliseconds", "microseconds"))).replace("+00:00", rng.choice(("Z", "+00:00")))
+    text = when.isoformat(timespec=rng.choice(("milliseconds", "microseconds")))
+    return text.replace("+00:00", rng.choice(("Z", "+00:00")))
 
 
 def _message(rng: random.Random, n: int) -> dict[str, Any]:
@@ -102,7 +104,8 @@ def _message(rng: random.Random, n: int) -> dict[str, Any]:
     if rng.random() < 0.8:
         message["userId"] = rng.choice(USER_IDS)
     if rng.random() < 0.6 or "userId" not in message:
-        message["anonymousId"] = rng.choice((f"anon-{rng.randrange(12)}", str(rng.randrange(10**9)), "00000000-0000-0000-0000-000000000000"))
+        message["anonymousId"] = rng.choice((f"anon-{rng.randrange(12)}", str(rng.randrange(10**9)),
+                                             "00000000-0000-0000-0000-000000000000"))
     clock = rng.random()
     if clock < 0.7:
         message["timestamp"] = _stamp(rng, 3600)
@@ -242,12 +245,14 @@ def digest(count: int, dump: Path | None = None) -> tuple[str, int]:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.web_ingest_digest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.web_ingest_digest",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=CALLS, help="Generated calls, besides the SDK samples.")
     parser.add_argument("--dump", type=Path, help="Also write every answer and record as a JSON line to this file.")
     args = parser.parse_args(argv)
     result, lines = digest(args.calls, args.dump)
-    print(f"{result}  ({lines} answers and records, {args.calls} generated calls + samples, {len(SETTINGS)} deployments)")
+    print(f"{result}  ({lines} answers and records, {args.calls} generated calls + samples, "
+          f"{len(SETTINGS)} deployments)")
     return result
 
 
