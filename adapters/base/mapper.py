@@ -99,34 +99,30 @@ def _msgspec_writes_it_alike(tree: Any) -> bool:
         for node in level:
             kind = type(node)
             if kind is dict:
-                if depth >= _MAX_WALK_DEPTH:
-                    return False
-                for key, value in node.items():
+                for key in node:
                     if type(key) is not str:
                         return False
-                    if type(value) in _SAME_SCALARS:
-                        continue
-                    if type(value) is float:
-                        if not _fixed(value):
-                            return False
-                    else:
-                        deeper.append(value)
+                children = node.values()
             elif kind is list:
-                if depth >= _MAX_WALK_DEPTH:
-                    return False
-                for value in node:
-                    if type(value) in _SAME_SCALARS:
-                        continue
-                    if type(value) is float:
-                        if not _fixed(value):
-                            return False
-                    else:
-                        deeper.append(value)
+                children = node
             elif kind is float:
                 if not _fixed(node):
                     return False
-            elif kind not in _SAME_SCALARS:
+                continue
+            elif kind in _SAME_SCALARS:
+                continue
+            else:
                 return False  # a tuple, a subclass, anything json.dumps writes through ``default``
+            if depth >= _MAX_WALK_DEPTH:
+                return False
+            for value in children:
+                if type(value) in _SAME_SCALARS:
+                    continue
+                if type(value) is float:
+                    if not _fixed(value):
+                        return False
+                else:
+                    deeper.append(value)
         level, depth = deeper, depth + 1
     return True
 

@@ -24,7 +24,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,9 @@ from adapters.web.mapper import SegmentMapper
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
-from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.topic import KafkaRecord
 from tests.adapters.web.support import SAMPLES, VERIFYING_PORTAL
+from tests.adapters.web.test_encoded_bytes import RecordingProducer
 from tests.bench.web_ingest import track_message
 
 SOURCE = "portal-web"
@@ -178,18 +177,6 @@ class _RecordingDeadLetters:
                              "headers": [[name, value.hex()] for name, value in record.headers]})
 
 
-class _RecordingProducer(EventProducer):
-    """The real producer's encoding; what it would send is kept instead of sent."""
-
-    sent: list[KafkaRecord]
-
-    async def publish_many(self, items: Sequence[Outgoing], encoded: Sequence[KafkaRecord] | None = None,
-                           batched: bool = False) -> list:
-        records = list(encoded) if encoded is not None else [await self.encode(item) for item in items]
-        self.sent.extend(records)
-        return records
-
-
 def sample_calls() -> list[tuple[str | None, dict[str, Any]]]:
     """Every SDK sample of ``tests/adapters/web/samples``."""
     found: list[tuple[str | None, dict[str, Any]]] = []
@@ -206,7 +193,7 @@ async def produced(web: dict[str, Any], identifiers: dict[str, Any], given: list
     settings = OmnibusSettings(identifiers=IdentifierSettings(**identifiers))
     web_settings = WebSettings(write_keys={SOURCE: "wk-digest"}, port=0, **web)
     serializer, _ = build_serde(settings.registry)
-    producer = _RecordingProducer(settings, serializer)
+    producer = RecordingProducer(settings, serializer)
     dead_letters = _RecordingDeadLetters()
     publisher = AdapterPublisher("web", producer, DedupeStore(None, 86_400), dead_letters,  # type: ignore[arg-type]
                                  retry_after_s=5)
