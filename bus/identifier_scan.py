@@ -26,12 +26,21 @@ from bus.identifiers.card import luhn_valid
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.national_id import digit_counts, is_national_id
 from bus.identifiers.phone import may_be_phone, normalise_phone
+from bus.identifiers.placeholders import ASCII_DIGITS
 from bus.redact import CARD_DIGITS, MIN_IDENTIFIER_DIGITS  # CARD_DIGITS: PANs refused as references (references.py)
 
 MAX_GROUPS = 12  # a run of more digit groups is no reference anyone types: an identifier's, for the scan
 _DIGIT_RUN = re.compile(r"\d+(?:[-_/.]\d+)*")
 _GROUP_SEPARATOR = re.compile(r"[-_/.]")
 _ANY_DIGIT = re.compile(r"\d")
+
+
+def decimal_digits(text: str) -> int:
+    """How many decimal digits (``\\d``: Unicode category Nd) ``text`` holds; an ASCII text's counted on its bytes, a
+    fifth of the cost of listing them (every web event's ``invoice_id``, #9 build 6)."""
+    if text.isascii():
+        return len(text) - len(text.encode().translate(None, ASCII_DIGITS))
+    return len(_ANY_DIGIT.findall(text))
 
 
 class IdentifierScan:
@@ -51,7 +60,7 @@ class IdentifierScan:
         hides behind a reference glued to it."""
         if contains_iban(value):
             return True
-        digit_count = len(_ANY_DIGIT.findall(value))
+        digit_count = decimal_digits(value)
         if self._may_be_national_id(digit_count) and is_national_id(value, self._schemes):
             return True
         if digit_count < MIN_IDENTIFIER_DIGITS:

@@ -46,6 +46,7 @@ _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: 15 
 IBAN_CHARS = range(15, 35)  # ISO 13616: the lengths _IBAN_SHAPE allows
 _IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
 _NOT_IBAN_CHAR = re.compile(r"[^A-Z0-9]")
+_NOT_IBAN_BYTES = bytes(byte for byte in range(128) if not (65 <= byte <= 90 or 48 <= byte <= 57))  # as ASCII bytes
 _BBAN_PART = re.compile(r"([1-9][0-9]*)![nac]")  # the IBAN registry's BBAN structure, as python-stdnum's iban reads it
 
 
@@ -78,12 +79,18 @@ def iban_length(country: str) -> int | None:
 def contains_iban(text: str) -> bool:
     """Whether a valid IBAN (``is_iban``) is written anywhere in ``text``, separators and case left out
     (``"ref-fr76 3000..."``). At each place two letters and two digits start, only the length the registry gives
-    that country is tried (``iban_length``): ``iban.validate`` refuses any other, its BBAN structure being anchored."""
-    compact = _NOT_IBAN_CHAR.sub("", text.upper())
+    that country is tried (``iban_length``): ``iban.validate`` refuses any other, its BBAN structure being anchored.
+    An ASCII text is compacted with ``bytes.translate``, a third of the ``re.sub``'s cost, and letters that name no
+    registry country (``BILL-2024``: ``LL20``) are passed at once (#9 build 6: every web event's ``invoice_id``)."""
+    upper = text.upper()
+    compact = (upper.encode().translate(None, _NOT_IBAN_BYTES).decode() if upper.isascii()
+               else _NOT_IBAN_CHAR.sub("", upper))
     for found in _IBAN_START.finditer(compact):
         start = found.start()
         length = iban_length(compact[start:start + 2])
-        lengths: Iterable[int] = IBAN_CHARS if length is None else (length,) if length else ()
+        if length == 0:
+            continue
+        lengths: Iterable[int] = IBAN_CHARS if length is None else (length,)
         if any(start + size <= len(compact) and is_iban(compact[start:start + size]) for size in lengths):
             return True
     return False

@@ -48,6 +48,7 @@ from bus.identifiers.settings import ENV_PREFIX, IdentifierSettings, check_regio
 from bus.identifiers.tokens import is_token, token
 
 MAX_CHARS = 256
+_SYMBOLS = frozenset(kinds.IDENTIFIER_TYPES)  # looked up per value: a set, not the contract's ordered tuple
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
 # echoed, since it may hold an identifier value.
@@ -131,16 +132,21 @@ class IdentifierNormaliser:
 
     def normalise(self, kind: str, raw: object, *, region: str | None = None) -> Identifier | Rejected:
         """An ``Identifier``, or a ``Rejected`` value (counted in the metric) saying why not."""
-        kind = kinds.kind_of(str(kind))
-        value = "" if raw is None or isinstance(raw, bool) else str(raw) if isinstance(raw, str | int) else None
-        if kind not in kinds.IDENTIFIER_TYPES:
+        if type(kind) is not str or kind not in _SYMBOLS:  # a contract symbol is its own kind_of: the adapters' call
+            kind = kinds.kind_of(str(kind))
+        if type(raw) is str:  # str(raw) is raw
+            value: str | None = raw
+        else:
+            value = "" if raw is None or isinstance(raw, bool) else str(raw) if isinstance(raw, str | int) else None
+        if kind not in _SYMBOLS:
             return self._rejected(kind, value or "", INVALID, "unknown-type", unknown_type_reason(kind))
         if value is None:
             return self._rejected(kind, "", INVALID, "not-text", f"{kind} value is not text")
         # NFKC leaves ASCII as it is (the common case, skipped for speed: the adapters' hot path)
         text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip()
+        region = self.region if region is None else check_region(region) or self.region
         try:
-            normalised = self._normalise(kind, text, check_region(region) or self.region)
+            normalised = self._normalise(kind, text, region)
         except NotAnIdentifier as exc:
             # a filler that its type's own parser refuses (phone ``000000000``, e-mail ``unknown``) is still a
             # placeholder: one code for one kind of value, whichever check sees it first (tester18 F9)

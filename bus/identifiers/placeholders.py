@@ -29,6 +29,11 @@ _SEPARATORS = re.compile(r"[\W_]")
 MIN_REPEATED = 5  # characters: "00000000-0000-0000-0000-000000000000" (a zeroed advertising id), "xxxxx"
 MIN_DIGITS = 5  # a shorter run ("1234") is too common in real short ids to call a filler
 COUNTING_UP, COUNTING_DOWN = "01234567890123456789", "98765432109876543210"
+# The ASCII bytes ``_SEPARATORS`` matches (all but letters and digits: ``\w`` is ``str.isalnum`` or ``_``) and
+# ``ASCII_DIGITS``: an ASCII value's rules run on its bytes with ``bytes.translate``, about a third of the
+# cost of the two ``re.sub`` (an SDK's new ``anonymousId`` per web event, #9 build 6).
+_ASCII_SEPARATORS = bytes(byte for byte in range(128) if not chr(byte).isalnum())
+ASCII_DIGITS = b"0123456789"  # the digits of an ASCII text (``\d``), as bytes for ``bytes.translate``
 
 
 def significant_digits(kind: str, value: str) -> str:
@@ -48,10 +53,23 @@ def looks_like_placeholder(value: str, kind: str) -> bool:
     value whose significant digits (``significant_digits(kind, value)``) are all one digit or a count up or down."""
     if value.casefold() in PLACEHOLDERS:
         return True
+    if value.isascii():  # the rules below on bytes: casefold is lower, no character outside _ASCII_* is a digit
+        encoded = value.encode()
+        characters_ascii = encoded.translate(None, _ASCII_SEPARATORS).lower()
+        if len(characters_ascii) >= MIN_REPEATED and characters_ascii == characters_ascii[:1] * len(characters_ascii):
+            return True
+        if len(encoded.translate(None, ASCII_DIGITS)) > 3:  # not mostly digits
+            return False
+        return _digits_are_a_filler(kind, value)
     characters = _SEPARATORS.sub("", value)
     if len(characters) >= MIN_REPEATED and len(set(characters.casefold())) == 1:
         return True
     if len(_NOT_DIGITS.sub("", value)) < len(value) - 3:  # not mostly digits
         return False
+    return _digits_are_a_filler(kind, value)
+
+
+def _digits_are_a_filler(kind: str, value: str) -> bool:
+    """Whether the significant digits of a mostly-digit ``value`` are one digit repeated or a count up or down."""
     digits = significant_digits(kind, value)
     return len(digits) >= MIN_DIGITS and (len(set(digits)) == 1 or digits in COUNTING_UP or digits in COUNTING_DOWN)

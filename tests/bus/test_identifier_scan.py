@@ -15,7 +15,7 @@ from stdnum.es import dni
 from stdnum.fr import nir
 from stdnum.it import codicefiscale
 
-from bus.identifier_scan import IdentifierScan
+from bus.identifier_scan import IdentifierScan, decimal_digits
 from bus.references import REFERENCE, REFERENCE_PATH, References
 from bus.identifiers.account import is_iban
 from bus.identifiers.card import luhn_valid
@@ -151,3 +151,9 @@ def test_a_value_with_few_digits_is_still_scanned_for_an_iban_and_a_national_id(
 def test_a_run_of_more_than_max_groups_is_refused_whatever_its_digits() -> None:
     assert IdentifierScan(None, ("cn.ric",)).finds("1-2-3-4-5-6-7-8-9-1-2-3-4")
     assert not IdentifierScan(None, ("cn.ric",)).finds("1-2-3-4-5-6-7-8-9-1-2-3")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(max_codepoint=127)) | st.text() | st.text("0123456789٠١२३-/ .aZ"))
+def test_decimal_digits_counts_what_the_regular_expression_finds(text: str) -> None:
+    assert decimal_digits(text) == len(re.findall(r"\d", text))

@@ -6,7 +6,7 @@ import re
 import string
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban, numdb
 
@@ -118,3 +118,29 @@ def test_a_country_outside_the_registry_has_no_iban() -> None:
     assert "ZZ" not in IBAN_COUNTRIES and iban_length("ZZ") == 0
     assert not contains_iban("ZZ7630006000011234567890189")
     assert contains_iban("BILL-FR7630006000011234567890189-2024") and not contains_iban("BILL-2024-04-000123")
+
+
+def _iban_anywhere(text: str) -> bool:
+    """``contains_iban`` as first written: every IBAN length at every place two letters and two digits start."""
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    return any(is_iban(compact[start.start():start.start() + length])
+               for start in re.finditer(r"(?=[A-Z]{2}\d{2})", compact) for length in range(15, 35))
+
+
+@st.composite
+def _texts_around_an_iban(draw: st.DrawFn) -> str:
+    country = draw(st.sampled_from(IBAN_COUNTRIES))
+    bban = "".join(draw(st.text({"n": string.digits, "a": string.ascii_uppercase,
+                                 "c": string.digits + string.ascii_uppercase}[kind], min_size=int(size),
+                                max_size=int(size)))
+                   for size, kind in re.findall(r"(\d+)!([nac])", numdb.get("iban").info(country)[0][1]["bban"]))
+    number = country + iban.calc_check_digits(country + "00" + bban) + bban
+    spelled = draw(st.sampled_from([number, number.lower(), number[:-1], number[:2] + "ı" + number[2:]]))
+    around = st.text(st.sampled_from("ABLZ0129 -./ßıﬁé"), max_size=8)
+    return draw(around) + spelled + draw(around)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_texts_around_an_iban(), st.text(st.sampled_from("ABFRLZ0179 -ßıﬁ"), max_size=40), st.text()))
+def test_an_iban_is_found_where_trying_every_length_at_every_start_finds_one(text: str) -> None:
+    assert contains_iban(text) == _iban_anywhere(text)

@@ -138,3 +138,22 @@ def test_an_unknown_type_name_is_named_with_the_linked_types() -> None:
     assert isinstance(result, Rejected)
     assert result.reason.startswith("identifier type MAIL is not linked (linked types: ")
     assert "EMAIL" in result.reason and "ann@x.org" not in result.reason
+
+
+class _Text(str):
+    """A str subclass: what a caller's own type for a kind or a value may be."""
+
+
+@pytest.mark.parametrize("kind", ["PHONE", "USER_ID", "ANONYMOUS_ID", "ACCOUNT", "EMAIL"])
+@pytest.mark.parametrize("raw", ["+33 6 12 34 56 78", "u-1842", "FR7630006000011234567890189", "a@example.org",
+                                 612345678, "unknown", "", None, True, 1.5])
+def test_a_kind_and_a_value_are_read_alike_however_they_are_typed(kind: str, raw: object) -> None:
+    """The contract symbol as it is (the adapters' call), spelled otherwise (``" phone"``, ``iban``) or as a str
+    subclass; the value as text, a str subclass or a number: one outcome (#9 build 6 reads a plain symbol and text
+    first)."""
+    normaliser = IdentifierNormaliser(identifier_settings(default_region="FR"), block_placeholders=True)
+    outcome = normaliser.normalise(kind, raw)
+    spellings = [f" {kind.lower()} ", _Text(kind)] + (["iban"] if kind == "ACCOUNT" else [])
+    assert all(normaliser.normalise(spelled, raw) == outcome for spelled in spellings)
+    if isinstance(raw, str):
+        assert normaliser.normalise(kind, _Text(raw)) == outcome

@@ -3,11 +3,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.model import Identifier, Rejected
-from bus.identifiers.placeholders import looks_like_placeholder, significant_digits
+from bus.identifiers.placeholders import (
+    COUNTING_DOWN,
+    COUNTING_UP,
+    MIN_DIGITS,
+    MIN_REPEATED,
+    PLACEHOLDERS,
+    looks_like_placeholder,
+    significant_digits,
+)
 from tests.bus.identifiers.support import identifier_settings
 
 
@@ -63,3 +75,39 @@ def test_a_filler_its_types_parser_refuses_is_still_a_placeholder(kind: str, wri
 def test_a_malformed_value_that_is_no_filler_keeps_its_own_code(kind: str, written: str, code: str) -> None:
     result = linking().normalise(kind, written)
     assert isinstance(result, Rejected) and result.code == code
+
+
+def _placeholder_by_regex(value: str, kind: str) -> bool:
+    """``looks_like_placeholder`` as written before its ASCII path (#9 build 6): the reference it must agree with."""
+    if value.casefold() in PLACEHOLDERS:
+        return True
+    characters = re.sub(r"[\W_]", "", value)
+    if len(characters) >= MIN_REPEATED and len(set(characters.casefold())) == 1:
+        return True
+    if len(re.sub(r"\D", "", value)) < len(value) - 3:
+        return False
+    digits = significant_digits(kind, value)
+    return len(digits) >= MIN_DIGITS and (len(set(digits)) == 1 or digits in COUNTING_UP or digits in COUNTING_DOWN)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(value=st.one_of(
+    st.text(st.sampled_from("0123456789-_ .+/aAbBxX@\t"), max_size=24),  # fillers and near-fillers of every shape
+    st.text(st.sampled_from("aA0 -"), min_size=3, max_size=8),  # one character repeated, cases and separators mixed
+    st.lists(st.sampled_from(("", "-", " ", "+-")), min_size=6, max_size=6).map(  # a count, 0 to 8 separators in it
+        lambda separators: "".join(map("".join, zip(separators, "12345", strict=False)))),
+    st.text(st.characters(max_codepoint=127), max_size=40),
+    st.text(max_size=24)),  # Unicode: its digits (٠), letters whose case folds apart (ß, ﬁ)
+    kind=st.sampled_from(("PHONE", "ACCOUNT", "USER_ID", "ANONYMOUS_ID")))
+def test_the_ascii_path_decides_as_the_regular_expressions(value: str, kind: str) -> None:
+    assert looks_like_placeholder(value, kind) == _placeholder_by_regex(value, kind)
+
+
+@pytest.mark.parametrize("value", [
+    "00000000-0000-0000-0000-000000000000", "AaAaA", "a_a_a_a_a", "xxxxx", "xxxx", "+33 6 66 66 66 66", "1234-5678-9",
+    "9b1a3f40-2f7c-4a55-8c1e-5e0b3c1e2a01", "user-1234", "12345", "1 2 3 4 5", "1-2-3-4-5", "1-2-34-5", "a1111",
+    "١١١١١", "ǅǆǄǅǆ", "ßßßßß",
+])
+def test_the_ascii_path_decides_the_usual_ids_as_the_regular_expressions(value: str) -> None:
+    for kind in ("PHONE", "ACCOUNT", "ANONYMOUS_ID"):
+        assert looks_like_placeholder(value, kind) == _placeholder_by_regex(value, kind), (value, kind)
