@@ -55,7 +55,15 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
-    elsewhere, handoff_moves, holder_review, master, moved_off, recycle, split_contacts, versions)
+    elsewhere,
+    handoff_moves,
+    holder_review,
+    master,
+    moved_off,
+    recycle,
+    split_contacts,
+    versions,
+)
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route

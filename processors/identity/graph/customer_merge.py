@@ -8,7 +8,15 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
-    came_with, displace, elsewhere, holders, logins, moved_off, split_contacts, weaker_login)
+    came_with,
+    displace,
+    elsewhere,
+    holders,
+    logins,
+    moved_off,
+    split_contacts,
+    weaker_login,
+)
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import (
