@@ -53,6 +53,11 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if state.reserved_by:
         ctx.defer(joined)
         return
+    withheld = master.lapses(ctx, saga) if not stale(state, saga) else None
+    if withheld is not None:
+        ctx.send(ctx.key, withheld)  # the claim the rule kept moves it first (reserving it): this visit comes after
+        ctx.send(ctx.key, joined)
+        return
     hashed = token_hash(event_id)  # asked here, remembered below: hashed once
     if recalls_hash(state.recent, hashed):
         # The same event again (its saga started or reserved here before, within the window): a copy

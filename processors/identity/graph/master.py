@@ -37,27 +37,46 @@ LAPSED = ""  # ``MasterRecord.holder`` once two holders' master records gave the
 LAPSE_SUFFIX = "~master-lapsed"  # the event id of the claim back of what a master record's claim took
 
 
+def lapses(ctx: Node, saga: Saga) -> Claim | None:
+    """Before a visit: where ``saga`` is another holder's master record, end the rule and give back the claim it
+    withheld (None if none): the caller makes that claim first and the visit comes after it, so the record meets
+    the identifier where the earliest event put it (tester21 F17: Paul's call left Julie's mobile for his customer
+    before his own line came; the line joins that customer instead of making one that blocking merges later)."""
+    holder = _holder(ctx, saga)
+    known = ctx.state.master
+    if holder is None or known is None or known.holder in (holder, LAPSED):
+        return None
+    ctx.state.master = MasterRecord(min(saga_key_rank(saga, ctx.key), known.rank), LAPSED)
+    withheld, ctx.state.withheld = ctx.state.withheld, None
+    return withheld
+
+
 def on_visit(ctx: Node, saga: Saga) -> None:
     """A master record's visit: note its rank (the smallest kept) and holder, and mark the event as ranking first on
     this identifier where it is the earliest master record of the one holder (``saga.lowered``: its customer claims
-    it if refused); another holder's record ends the rule (``withheld`` made again)."""
-    if saga.proposal or not holder_only(saga.channel, ctx.key) or not claimable(ctx.policy, ctx.key):
-        return
-    if not master_record(saga.channel, saga.ids):
+    it if refused); another holder's record ends the rule (``lapses``, asked before the visit)."""
+    holder = _holder(ctx, saga)
+    if holder is None:
         return
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
-    holder = min(key for key in saga.ids if kind_of(key) in PERSON_KINDS)
     known = state.master
     if known is not None and known.holder != holder:
         state.master = MasterRecord(min(rank, known.rank), LAPSED)
-        if state.withheld is not None:
-            ctx.send(ctx.key, state.withheld)
-            state.withheld = None
         return
     if known is None or rank < known.rank:
         known = state.master = MasterRecord(rank, holder)
     if rank == known.rank:
         saga.lowered |= 1 << saga.visited
+
+
+def _holder(ctx: Node, saga: Saga) -> str | None:
+    """The person key (smallest) of a master record's holder, where ``saga`` is a master record's visit of a kind its
+    holder's own (``rules.holder_only``, claimable here); else None."""
+    if saga.proposal or not holder_only(saga.channel, ctx.key) or not claimable(ctx.policy, ctx.key):
+        return None
+    if not master_record(saga.channel, saga.ids):
+        return None
+    return min(key for key in saga.ids if kind_of(key) in PERSON_KINDS)
 
 
 def claims(state: IdentifierState, message: Claim) -> bool | None:
