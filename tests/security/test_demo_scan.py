@@ -2,10 +2,11 @@
 scripted journeys on every channel) is scanned for customer identifiers in plain text.
 
 - Every log line (DEBUG and up, the libraries' too, as the project's logging writes them) and every line the demo
-  prints: no national ID, card number, phone number or e-mail address at all.
+  prints: no national ID, card number, phone number, e-mail address, IBAN or account number at all.
 - Every record of every topic on the broker (public, internal and faust's changelogs; key, value and headers),
   decoded: no national ID or card number anywhere (they are tokenised at the adapter), phones and e-mail addresses
-  only where the contract puts them (see ``tests/security/identifier_scan.py``).
+  only where the contract puts them, IBANs and account numbers there too and in the fields that carry them (a
+  business event's ``account_number``, the key of ``business.events.v1``): see ``tests/security/identifier_scan.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bus.topics import DEAD_LETTERS, IDENTITY_GRAPH
+from bus.topics import BUSINESS_EVENTS, DEAD_LETTERS, IDENTITY_GRAPH
 from demo.people import customers
 from demo.run import MALFORMED_NATIONAL_ID
 from tests.security.identifier_scan import Finding, scan_lines, scan_record
@@ -44,17 +45,19 @@ def key_text(key: bytes | None) -> str | None:
 def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, tmp_path: Path) -> None:
     people = customers(DEMO_CUSTOMERS)
     national_ids = [person.national_id for person in people] + [MALFORMED_NATIONAL_ID]
+    accounts = [person.account for person in people]  # billing's; the demo's people have no IBAN or customer number
     assert demo_run.ok, demo_run.console
     records = demo_run.records
 
     lines = demo_run.log_lines + demo_run.console.splitlines()
     assert len(lines) > 100, "the run logged almost nothing: is the logging captured?"
-    findings: list[Finding] = scan_lines(lines, region=REGION, known=national_ids)
+    findings: list[Finding] = scan_lines(lines, region=REGION, known=national_ids, accounts=accounts)
 
     (settings,) = demo_run.settings
     with open(tmp_path / "records.pickle", "wb") as dump:  # kept in pytest's temp folder, to read a failure offline
         pickle.dump(records, dump)
     dead_letters = DEAD_LETTERS.name(settings.topics)
+    keyed_by_account = BUSINESS_EVENTS.name(settings.topics)
     # identity's graph messages and its node and contact-record changelogs carry the original event (registry-framed
     # Avro) as bytes
     identity_internal = {IDENTITY_GRAPH.name(settings.topics),
@@ -69,7 +72,8 @@ def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, 
             findings += scan_record(where, key_text(message.key),
                                     {"record": message.decoded, "headers": headers},
                                     raw_paths=RAW_PATHS if topic == dead_letters else (), region=REGION,
-                                    known=national_ids, embedded_records=topic in identity_internal)
+                                    known=national_ids, embedded_records=topic in identity_internal,
+                                    accounts=accounts, number_paths={"key"} if topic == keyed_by_account else ())
     assert scanned > 200, scanned
     summary = sorted({f"{f.kind} at {f.where.split('[')[0]} {f.where.split(' ', 1)[-1]}" for f in findings})
     assert not findings, f"{len(findings)} identifiers in plain text ({scanned} records, {len(lines)} lines):\n" + \

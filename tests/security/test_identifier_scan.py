@@ -1,10 +1,24 @@
 """The scanner the demo-run scan relies on: it finds each kind, and allows phones and e-mails only where the
-contract puts them (an identifier record's value, an identifier key)."""
+contract puts them (an identifier record's value, an identifier key), IBANs and account and customer numbers there
+and in the fields that carry them."""
 
 from __future__ import annotations
 
+import pytest
+
 from demo.people import customers
-from tests.security.identifier_scan import CARD, EMAIL, NATIONAL_ID, PHONE, find_identifiers, scan_lines, scan_record
+from tests.security.identifier_scan import (
+    ACCOUNT_NUMBER,
+    CARD,
+    CUSTOMER_NUMBER,
+    EMAIL,
+    IBAN,
+    NATIONAL_ID,
+    PHONE,
+    find_identifiers,
+    scan_lines,
+    scan_record,
+)
 
 PERSON = customers(1)[0]
 
@@ -81,3 +95,68 @@ def test_a_late_band_rank_in_identitys_state_is_not_a_card_a_digit_string_there_
     state = [["ACCOUNT:ACC-100002", ["cus_x", rank]]]
     assert scan_record("n[0]@1", None, state, embedded_records=True) == []
     assert [f.kind for f in scan_record("n[0]@1", None, [[str(rank)]], embedded_records=True)] == [CARD]
+
+
+# tester27 F4 (batchkey's note): an account value inside an event id or a log line passed the scan.
+SOPHIE_IBAN = "FR7630006000011234567890189"
+SPELLED_IBANS = [SOPHIE_IBAN, "FR76 3000 6000 0112 3456 7890 189", "fr76-3000-6000-0112-3456-7890-189",
+                 "DE89370400440532013000", "GB82 WEST 1234 5698 7654 32"]
+ACCOUNT = "ACC-100234"
+CUSTOMER = "C-770002"
+NUMBERS = {"accounts": [ACCOUNT], "customer_numbers": [CUSTOMER]}
+
+
+@pytest.mark.parametrize("iban", SPELLED_IBANS)
+def test_an_iban_in_any_spelling_is_found_in_an_event_id_and_in_a_log_line(iban: str) -> None:
+    event = {"envelope": {"event_id": f"batch:holders:{iban}|2", "source_event_id": f"core:{iban}"}}
+    assert [(f.kind, f.where) for f in scan_record("t[0]@1", None, event)] == [
+        (IBAN, "t[0]@1 value.envelope.event_id"), (IBAN, "t[0]@1 value.envelope.source_event_id")]
+    assert [f.kind for f in scan_lines([f"published line {iban} (2 events)"])] == [IBAN]
+    assert [f.kind for f in scan_record("t[0]@1", iban, {})] == [IBAN]  # a key that is not an identifier key
+
+
+@pytest.mark.parametrize(("kind", "spelled"), [
+    (ACCOUNT_NUMBER, ACCOUNT), (ACCOUNT_NUMBER, "acc100234"), (ACCOUNT_NUMBER, "ACC 100 234"),
+    (CUSTOMER_NUMBER, CUSTOMER), (CUSTOMER_NUMBER, "c770002"), (CUSTOMER_NUMBER, "C-770-002"),
+])
+def test_a_known_account_or_customer_number_in_any_spelling_is_found_in_an_id_and_in_a_log_line(
+        kind: str, spelled: str) -> None:
+    event = {"envelope": {"source_event_id": f"batch:holders:{spelled}"}}
+    assert [(f.kind, f.where) for f in scan_record("t[0]@1", None, event, **NUMBERS)] == [
+        (kind, "t[0]@1 value.envelope.source_event_id")]
+    assert [f.kind for f in scan_lines([f"line of {spelled} published"], **NUMBERS)] == [kind]
+    finding = scan_lines([f"key={spelled}"], **NUMBERS)[0]
+    assert spelled not in str(finding)  # the report itself is masked
+
+
+def test_a_number_only_looks_like_a_known_one_is_not_found() -> None:
+    text = (f"ACC-1002345 XACC-100234 C-7700021 BILL-2024-10 INV-3 {SOPHIE_IBAN[:-1]}8 "  # another number, a typo
+            "ref GB82WEST12345698765431 version v2.10.0")
+    assert list(find_identifiers(text, **NUMBERS)) == []
+
+
+def test_the_fields_that_carry_account_numbers_may_hold_them() -> None:
+    """A business event's ``account_number`` (and any field named for an account or a customer number), an
+    identifier record, an identifier key, a key the caller names (``business.events.v1`` is keyed by account), a
+    dead letter's raw input and a record embedded in an internal message: nowhere else."""
+    business = {"account_number": SOPHIE_IBAN, "customer_identifiers": [
+        {"type": "ACCOUNT", "value": ACCOUNT}, {"type": "CUSTOMER_NUMBER", "value": CUSTOMER}],
+        "holder": {"iban": "FR76 3000 6000 0112 3456 7890 189", "customer_number": CUSTOMER}}
+    assert scan_record("business[0]@1", SOPHIE_IBAN, business, number_paths={"key"}, **NUMBERS) == []
+    assert scan_record("identifiers[0]@1", f"ACCOUNT:{SOPHIE_IBAN}", {"customer_id": "cus_x"}, **NUMBERS) == []
+    assert scan_record("g[0]@1", None, [[f"ACCOUNT:{ACCOUNT}", f"CUSTOMER_NUMBER:{CUSTOMER}"]], **NUMBERS) == []
+    raw = {"value": f"account={SOPHIE_IBAN}; customer={CUSTOMER}"}
+    assert scan_record("dlq[0]@1", None, raw, raw_paths={"value.value"}, **NUMBERS) == []
+    embedded = [[b"\x00\x02" + f"{SOPHIE_IBAN} {ACCOUNT}".encode()]]
+    assert scan_record("g[0]@1", None, embedded, embedded_records=True, **NUMBERS) == []
+    # the same values anywhere else are found: the key of another topic, a note, the account field's neighbour
+    misplaced = {"account_number": SOPHIE_IBAN, "note": f"refund to {SOPHIE_IBAN} for {ACCOUNT}",
+                 "summary": f"customer {CUSTOMER}"}
+    found = scan_record("business[0]@1", SOPHIE_IBAN, misplaced, **NUMBERS)
+    assert sorted((f.kind, f.where) for f in found) == sorted([
+        (ACCOUNT_NUMBER, "business[0]@1 value.note"), (CUSTOMER_NUMBER, "business[0]@1 value.summary"),
+        (IBAN, "business[0]@1 key"), (IBAN, "business[0]@1 value.note")])
+
+
+def test_a_national_id_in_an_account_field_is_still_found() -> None:
+    assert [f.kind for f in scan_record("t[0]@1", None, {"account_number": PERSON.national_id})] == [NATIONAL_ID]
