@@ -42,6 +42,14 @@ def test_an_event_id_whose_digits_pass_luhn_is_not_a_card_but_a_dashed_card_is()
     assert [kind for kind, _ in find_identifiers("paid with 3181-2345-6789-0116 today")] == [CARD]
 
 
+def test_an_event_id_after_its_avro_length_in_embedded_bytes_is_not_a_card() -> None:
+    """A demo run: identity's graph message carried the event (Avro bytes), whose id's string length (36) is written
+    ``H`` before it; the UUID was not blanked and ``59-5504-9557-988897`` (its digits, Luhn-valid) was a "card"."""
+    embedded = [[b"\x00\x00\x00\x00\x0cH5cfa70db-bd59-5504-9557-988897fe394e\xf0\x06\x1ebranch-terminal"]]
+    assert scan_record("g[0]@1", None, embedded, embedded_records=True) == []
+    assert [kind for kind, _ in find_identifiers("card 59-5504-9557-988897 given")] == [CARD]
+
+
 def test_a_phone_in_an_identifier_record_is_allowed_elsewhere_it_is_not() -> None:
     record = {"identifiers": [{"type": "PHONE", "value": PERSON.phone}, {"type": "EMAIL", "value": PERSON.email}],
               "note": f"call back on {PERSON.phone}"}
@@ -131,7 +139,7 @@ def test_a_known_account_or_customer_number_in_any_spelling_is_found_in_an_id_an
 
 def test_a_number_only_looks_like_a_known_one_is_not_found() -> None:
     text = (f"ACC-1002345 XACC-100234 C-7700021 BILL-2024-10 INV-3 {SOPHIE_IBAN[:-1]}8 "  # another number, a typo
-            "ref GB82WEST12345698765431 version v2.10.0")
+            "ref GB82WEST12345698765431 version v2.10.0, sent FR76 3000")  # and too short for any IBAN
     assert list(find_identifiers(text, **NUMBERS)) == []
 
 
