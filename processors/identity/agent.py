@@ -91,7 +91,7 @@ class IdentityProcessor:
         self.app = create_app(COMPONENT, settings, web_port=web_port, **app_overrides)
         serializer, deserializer = build_serde(settings.registry)
         self.producer = EventProducer(settings, RoutingSerializer(serializer))
-        self.book = book if book is not None else ProfileBook.from_registry()
+        self.book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)
         self.view = AssignmentView(identity.fast_path_identifiers) if identity.fast_path else None

@@ -181,7 +181,9 @@ class ScreenPop:
             members = sorted(node.get("members", {}))
             shown = masked_values([*members, *node.get("elsewhere", []), *([without] if without else [])])
             hint = None
-            holds = accounts_named((found["profile"] or {}).get("products"))
+            # spelled as identity keys the ACCOUNT identifiers they are compared with (``ProfileBook.account_number``)
+            holds = {self.processor.book.account_number(number)
+                     for number in accounts_named((found["profile"] or {}).get("products"))}
             if looked_up is not None:
                 identifier, looked_up_node, people = looked_up
                 hint = await self.hint(identifier, looked_up_node, people, customer_id, shown, holds)
@@ -217,7 +219,7 @@ class ScreenPop:
         """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors;
         ``shown``: the answer's masked values (``masked_values``); ``holds``: the account numbers this customer's
         own business lines named (``products.accounts_named``: a joint account's holder, ``shared_hint``'s
-        ``holder``)."""
+        ``holder``), in their normal form (``ProfileBook.account_number``)."""
         kept_by = await self.current(node["owner"]) if node.get("owner") else None
         customers = [kept_by] if kept_by else []
         for customer in node.get("kept_apart", []):

@@ -2,7 +2,8 @@
 
 A tenant who moved out (her only contract closed by billing's ``AccountClosed``) is no "electricity customer" any
 more, and a former gold customer no gold one (tester22 F1). ``CustomerState.accounts`` maps the account number in
-its normal form (``processors.profile.about.account_number``) to an entry::
+its normal form (``processors.profile.about.account_number`` in the deployment's
+``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``: ``intake.apply_business`` gives every number so) to an entry::
 
     {"status": "OPEN" | "CLOSED" | "", "at": us, "segment": str, "service_tier": str, "products": [code], "via": [key]}
 
@@ -34,7 +35,7 @@ Accounts = dict[str, dict[str, Any]]
 
 
 def _entry(accounts: Accounts, number: str) -> dict[str, Any]:
-    return accounts.setdefault(account_number(number), {
+    return accounts.setdefault(number, {
         "status": "", "at": 0, "segment": "", "service_tier": "", "products": [], "via": []})
 
 
@@ -65,7 +66,7 @@ def subscribed(accounts: Accounts, number: str, code: str, via: list[str]) -> No
 
 def cancelled(accounts: Accounts, number: str, code: str) -> bool:
     """``ProductCancelled`` of ``code`` on ``number``; True when no other account holds ``code`` (it goes)."""
-    entry = accounts.get(account_number(number))
+    entry = accounts.get(number)
     if entry is not None:
         entry["products"] = [c for c in entry["products"] if c != code]
     return not any(code in other["products"] for other in accounts.values())
@@ -87,7 +88,8 @@ def seeded(accounts: Accounts, profile: dict[str, str], fact_via: dict[str, list
     if any(entry["status"] for entry in copied.values()) or not any(profile.get(f) for f in ACCOUNT_FACTS):
         return copied
     via = next((fact_via[f] for f in ACCOUNT_FACTS if profile.get(f) and f in fact_via), [])
-    numbers = [key.partition(":")[2] for key in via if key.partition(":")[0] == ACCOUNT]
+    # its ACCOUNT key as the event carried it, spelled as every format keeps it (no format: state from before)
+    numbers = [account_number(key.partition(":")[2], None) for key in via if key.partition(":")[0] == ACCOUNT]
     entry = _entry(copied, numbers[0] if len(numbers) == 1 else "")
     entry.update(status=OPEN, via=list(via), **{f: profile.get(f, "") for f in ACCOUNT_FACTS})
     return copied

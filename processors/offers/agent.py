@@ -129,7 +129,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                                     partitions=partitions), partitions)
         for name in TABLES
     }
-    engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock)
+    engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock,
+                         account_format=settings.identifiers.account_number_format)
     worker = OffersWorker(app, engine, tables, offers, producer,
                           IdentifierNormaliser(settings.identifiers, component=APP_NAME))
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import OmnibusError
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers import answers, intake, machine, retention
 from processors.offers.answers import PRESENTED, RESPONDED
@@ -51,9 +52,15 @@ class NoCustomer(OmnibusError, ValueError):
 
 
 class OfferEngine:
+    """The rules (module docstring); ``account_format``: the deployment's
+    ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``, in which a business event's account number is compared
+    (``intake.apply_business``)."""
+
     def __init__(self, settings: OffersSettings, emitter: Emitter,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 account_format: NumberFormat | None = None) -> None:
         self.settings, self.emitter, self.clock = settings, emitter, clock
+        self.account_format = account_format
         self._offers: dict[tuple[str, int], Offer] = {}  # parsed catalogue entries, by (id, version)
 
     # --- catalogue -----------------------------------------------------------------------------------
@@ -194,7 +201,7 @@ class OfferEngine:
                 self.save(stores, state)
                 return
         elif schema.startswith(intake.BUSINESS):
-            intake.apply_business(state, event)
+            intake.apply_business(state, event, self.account_format)
         elif schema == OBSERVED:
             intake.apply_traits(state, event)
         for signal in detect(state, event, self.settings.signals):

@@ -21,11 +21,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.identity.config import DEFAULT_PRIORITIES
 from processors.offers import accounts as account_book
 from processors.offers.state import CONTACTS_KEPT, OVERDUE_FACT, CustomerState
-from processors.profile.about import about
+from processors.profile.about import about, account_number
 
 CONTACT = "omnibus.contact."
 BUSINESS = "omnibus.business."
@@ -53,12 +54,16 @@ def keys_of(identifiers: list[dict[str, str] | None]) -> list[str]:
     return [f"{i['type']}:{i['value']}" for i in identifiers if isinstance(i, dict) and i.get("value")]
 
 
-def identifier_keys(event: Event) -> tuple[str, ...]:
+def identifier_keys(event: Event, account_format: NumberFormat | None = None) -> tuple[str, ...]:
+    """The keys ``TYPE:value`` of ``event``'s identifiers (module docstring); a business event's ``account_number``
+    as identity keys it (``about.account_number`` in ``account_format``, the deployment's
+    ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``: another producer's ``900001`` is ``ACCOUNT:CA-900001``, the key
+    a split moves). Only business events carry one: the other callers need no format."""
     keys: list[str] = []
     for field in IDENTIFIER_FIELDS:
         keys.extend(keys_of(list(event.value.get(field) or ())))
     if event.schema.startswith(BUSINESS) and event.value.get("account_number"):
-        keys.append(f"ACCOUNT:{event.value['account_number']}")
+        keys.append(f"ACCOUNT:{account_number(str(event.value['account_number']), account_format)}")
     return tuple(dict.fromkeys(keys))
 
 
@@ -121,12 +126,13 @@ def release_contact(state: CustomerState, contact: str) -> None:
         state.mark(contact)
 
 
-def apply_business(state: CustomerState, event: Event) -> None:
+def apply_business(state: CustomerState, event: Event, account_format: NumberFormat | None) -> None:
     """Products, accounts (tier, segment) and arrears from a legacy system's event (idempotent, and an account's
-    facts order-safe: ``accounts.py``)."""
-    value, via = event.value, about(event, identifier_keys(event))
+    facts order-safe: ``accounts.py``); its account number compared in ``account_format`` (the deployment's
+    ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``: another producer's ``900001`` is billing's ``CA-900001``)."""
+    value, via = event.value, about(event, identifier_keys(event, account_format), account_format)
     name = event.schema.removeprefix(BUSINESS)
-    number = str(value.get("account_number") or "")
+    number = account_number(str(value.get("account_number") or ""), account_format)
     if name == "ProductSubscribed":
         code = value["product_code"]
         state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from bus.topics import TopicSpec
-from processors.profile.about import about
+from processors.profile import about as account_rule
 from processors.profile.limits import ProfileLimits, load_profile_limits
 from processors.profile.section import ProfileSection
+
+if TYPE_CHECKING:
+    from bus.identifiers.settings import IdentifierSettings
 
 ProfileState = dict[str, Any]
 Via = dict[str, dict[str, list[str]]]  # section name -> entry key -> identifier keys it came through
@@ -63,8 +67,12 @@ def _with_keys(known: list[str] | None, digests: Iterable[str], told: bool = Fal
 
 
 class ProfileBook:
-    def __init__(self, sections: Iterable[ProfileSection]) -> None:
+    """``sections`` together; ``account_format``: the deployment's ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``,
+    in which account numbers are compared (``about``, ``account_number``) as identity keys them."""
+
+    def __init__(self, sections: Iterable[ProfileSection], account_format: NumberFormat | None = None) -> None:
         self.sections: Sequence[ProfileSection] = tuple(sections)
+        self.account_format = account_format
         self._by_schema: dict[str, list[ProfileSection]] = {}
         for section in self.sections:
             for schema in section.schemas:
@@ -74,13 +82,26 @@ class ProfileBook:
                                  if any(section.places for section in sections))
 
     @classmethod
-    def from_registry(cls, limits: ProfileLimits | None = None) -> ProfileBook:
+    def from_registry(cls, limits: ProfileLimits | None = None,
+                      identifiers: IdentifierSettings | None = None) -> ProfileBook:
         """Every registered section, bounded by ``limits`` (default: ``OMNIBUS_PROCESSOR_PROFILE__*``, so a
-        worker and the verifier's recomputation keep the same history; raises ``ConfigError`` on a bad one)."""
+        worker and the verifier's recomputation keep the same history), account numbers compared in the account
+        number format of ``identifiers`` (default: ``OMNIBUS_IDENTIFIERS__*``, as identity normalises them); raises
+        ``ConfigError`` on a bad setting."""
+        from bus.identifiers.normaliser import load_identifier_settings
         from processors.profile.registry import SECTIONS
 
         limits = limits if limits is not None else load_profile_limits()
-        return cls(section_cls(limits) for section_cls in SECTIONS)
+        identifiers = identifiers if identifiers is not None else load_identifier_settings()
+        return cls((section_cls(limits) for section_cls in SECTIONS), identifiers.account_number_format)
+
+    def account_number(self, value: str) -> str:
+        """``value`` in its normal form, as identity keys it (``about.account_number`` in ``account_format``)."""
+        return account_rule.account_number(value, self.account_format)
+
+    def about(self, event: Event, carried: Sequence[str]) -> list[str]:
+        """The keys of ``carried`` a split divides what ``event`` fed by (``about.about`` in ``account_format``)."""
+        return account_rule.about(event, carried, self.account_format)
 
     def topics(self) -> list[TopicSpec]:
         """Every topic some section reads, each once, in registration order."""
@@ -114,7 +135,7 @@ class ProfileBook:
               person: bool = True, told: bool = False) -> ProfileState:
         """``profile`` after ``event``; ``carried``: the identifier keys the event came through (recorded in ``VIA``
         for the entries it feeds, so that a split can tell where they go; a business event only its account's:
-        ``about.about``); ``person``: whether the matcher takes the
+        ``about``); ``person``: whether the matcher takes the
         event's traits as this customer's person (False: the ``personal`` sections, the name, do not take it);
         ``told``: the event carried its person's traits (its entries are marked ``TOLD``: they stay at a claim)."""
         result = dict(profile or {})
@@ -126,7 +147,7 @@ class ProfileBook:
             entries = section.entries(event) if carried else []
             if entries or section.name in via:
                 known = dict(via.get(section.name) or {})
-                digests = [via_key(key) for key in about(event, carried)]
+                digests = [via_key(key) for key in self.about(event, carried)]
                 for entry in entries:
                     known[entry] = _with_keys(known.get(entry), digests, told)
                 _keep_held(via, section, known, state)

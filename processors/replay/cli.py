@@ -142,7 +142,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     from processors.verify.report import shown
     from processors.verify.reviews import by_review
 
-    identity, book = load_identity_settings(), ProfileBook.from_registry()
+    identity, book = load_identity_settings(), ProfileBook.from_registry(identifiers=settings.identifiers)
     records = read_with_progress(settings, "reading identity's inputs", inputs(book))
     state = read_with_progress(settings, "reading the node table's changelog", [changelog()], raw=[changelog()])
     decided = read_with_progress(settings, "reading the operators' decisions", [CUSTOMER_EVENTS, IDENTITY_REVIEWS])

@@ -83,7 +83,7 @@ def verify(
     from processors.replay.identity import changelog as identity_changelog
     from processors.replay.identity import profiles_changelog
 
-    book = book if book is not None else ProfileBook.from_registry()
+    book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
     outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]

@@ -41,7 +41,7 @@ class BaselineWorker:
                  ) -> None:
         self.settings = settings
         group = f"{settings.topics.prefix}.{COMPONENT}"
-        book = book if book is not None else ProfileBook.from_registry()
+        book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         serializer, deserializer = build_serde(settings.registry)
         self.producer = EventProducer(settings, RoutingSerializer(serializer))
         load_event = ref_loader(deserializer)

@@ -55,7 +55,6 @@ from processors.identity.graph.messages.base import EventRef, Member, MovedOff, 
 from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes, held_at_claim
 from processors.identity.graph.state import CustomerState
-from processors.profile.about import about
 from processors.profile.limits import short_key
 from processors.profile.sections.products import NS as BUSINESS
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
@@ -186,7 +185,7 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
     held = held_at_claim(went, state.members) if contact and claimed else set(state.members)
     carried = message.carried
     if message.event is not None and message.event.schema.startswith(BUSINESS):  # its account's, if it has one
-        carried = about(ctx.graph.load_event(message.event), carried)
+        carried = ctx.graph.book.about(ctx.graph.load_event(message.event), carried)
     if not goes(carried, set(went), held, ctx.policy.plan_order if contact and not claimed else None):
         return None
     return went[ctx.policy.plan_order(went)[0]]

@@ -67,3 +67,26 @@ def test_each_holder_sees_her_own_subscription_and_where_the_joint_accounts_over
         assert paul["products"]["overdue_bills"] == [] and paul["products"]["products"] == []
         strangers_note = [hint for hint in paul["shared_identifiers"] if hint["type"] == "ACCOUNT"]
         assert len(strangers_note) == 1 and "facts that name no holder" not in strangers_note[0]["note"]
+
+
+def respelled(items: list[tuple[Event, str]], account: str) -> list[tuple[Event, str]]:
+    """``items`` as a billing system that is no Omnibus adapter sends them: the business events' ``account_number``
+    written ``account`` (its identifier records, which identity normalises, as they were)."""
+    return [(Event(event.schema, {**event.value, "account_number": account}) if "account_number" in event.value
+             else event, topic) for event, topic in items]
+
+
+@pytest.mark.parametrize("written", ["jnt-t18-1", "JNT-T18-1 "])
+def test_the_other_holder_is_told_where_the_accounts_facts_are_whatever_the_spelling_of_its_number(
+        written: str) -> None:
+    """The holder note compares the account numbers the customer's own lines named with the ACCOUNT identifier as
+    identity keys it (``ProfileBook.account_number``, in the deployment's format): a producer's ``jnt-t18-1`` is the
+    ``JNT-T18-1`` the pop looks up (before, compared as written, the other holder lost the note)."""
+    lines = [item for holder in ("luc", "emma") for item in holder_line("ProductSubscribed", holder, SOURCES[0])]
+    h = Harness(settings())
+    feed(h, [*respelled(lines, written), overdue()])
+    keeper = h.customer("ACCOUNT", ACCOUNT)
+    other = next(pop for pop in (lookup(h, "EMAIL", person["email"]) for person in HOLDERS.values())
+                 if pop["customer_id"] != keeper)
+    (note,) = [hint for hint in other["shared_identifiers"] if hint["type"] == "ACCOUNT"]
+    assert f"facts that name no holder (bills, arrears, its closure) are shown on customer {keeper}" in note["note"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers import accounts as account_book
 from processors.offers.campaigns import defined
@@ -71,6 +74,22 @@ def test_a_customer_with_several_accounts_keeps_the_open_ones_facts() -> None:
     assert actions(batch) == [("WITHDRAW", "CALL_CENTER", ALICE, "gold-care")]  # a former gold customer
     assert profile(world, ALICE)["segment"] == "gas" and profile(world, ALICE)["service_tier"] == "standard"
     assert facts_of(CustomerState.from_dict(world.customer(ALICE)), us(world.now)).products == ("BOILER-CARE",)
+
+
+@pytest.mark.parametrize("written", ["100001", "el 100001", "EL-0100001"])
+def test_an_account_closed_by_another_producer_in_its_own_spelling_is_the_account_billing_opened(
+        written: str) -> None:
+    """``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT='{"prefix": "EL-"}'``: billing's adapter opened ``EL-100001``; a
+    system that is no Omnibus adapter closes ``100001``. One account (``about.account_number`` in the format), so the
+    tenant who moved out is no longer offered the electricity tariff; without the format they were two accounts, one
+    still open."""
+    world = World(account_format=NumberFormat(prefix="EL-"))
+    alice_with_the_green_offer(world)
+    world.now = T0 + timedelta(days=30)
+    batch = placed(world, closed(world, written, ALICE_PHONE), ALICE)
+    assert actions(batch) == [("WITHDRAW", "CALL_CENTER", ALICE, "green-tariff-2027"),
+                              ("WITHDRAW", "BRANCH", ALICE, "green-tariff-2027")]
+    assert list(world.customer(ALICE)["accounts"]) == ["EL-100001"]
 
 
 def test_a_product_cancelled_on_one_account_is_still_held_on_the_other() -> None:

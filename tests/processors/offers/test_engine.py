@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bus.config import TopicSettings
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers.campaigns import defined, withdrawn
 from processors.offers.caps import ContactPolicy
@@ -25,10 +26,11 @@ SETTINGS = OffersSettings(policy=ContactPolicy(quiet_hours=None), default_timezo
 
 
 class World:
-    def __init__(self, settings: OffersSettings = SETTINGS) -> None:
+    def __init__(self, settings: OffersSettings = SETTINGS, account_format: NumberFormat | None = None) -> None:
         self.now = T0
         self.tables: list[dict[str, Any]] = [{}, {}, {}, {}]
-        self.engine = OfferEngine(settings, Emitter(TopicSettings(), "test", lambda: self.now), lambda: self.now)
+        self.engine = OfferEngine(settings, Emitter(TopicSettings(), "test", lambda: self.now), lambda: self.now,
+                                  account_format=account_format)
         self.n = 0
 
     def feed(self, event: Event, key: str | None = None, *, from_contacts: bool = False) -> Batch:

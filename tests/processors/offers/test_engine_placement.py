@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers.campaigns import defined
 from tests.processors.offers.factories import T0, envelope, ident, offer
@@ -167,6 +170,27 @@ def test_a_customer_master_line_split_off_by_its_account_counts_its_tier_for_the
     assert ("SHOW", "CALL_CENTER", other, "care") in actions(batch)
     assert profile(world, other)["service_tier"] == "premium" and "service_tier" not in profile(world, robert)
     assert "segment" not in profile(world, robert)
+
+
+@pytest.mark.parametrize("written", ["900001", "ca 900001"])
+def test_a_line_another_producer_sent_under_its_own_spelling_of_the_account_follows_the_accounts_split(
+        written: str) -> None:
+    """tester17 M1 with ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT='{"prefix": "CA-"}'``: identity keys Robert's
+    contract ``ACCOUNT:CA-900001``, a billing system that is no Omnibus adapter writes it ``900001``. The premium tier
+    is still the account's (``intake.identifier_keys`` and ``about`` in the format): it goes with the account's
+    split."""
+    world = World(account_format=NumberFormat(prefix="CA-"))
+    robert, other = "cus_robert", "cus_other_robert"
+    account, email, phone = "ACCOUNT:CA-900001", "EMAIL:robert.durand@example.org", "PHONE:+33145000011"
+    world.created(robert, account, email, phone)
+    world.feed(defined(offer("care", eligibility='service_tier == "premium"', channels=["CALL_CENTER"])))
+    placed(world, opened(world, written, email, phone, account_type="residential", tier="premium"), robert)
+    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": robert, "new_customer_id": other,
+        "moved_identifiers": [ident(account)], "reason": "another Robert", "lineage": {}}))
+    assert ("WITHDRAW", "CALL_CENTER", robert, "care") in actions(batch)
+    assert ("SHOW", "CALL_CENTER", other, "care") in actions(batch)
+    assert profile(world, other)["service_tier"] == "premium" and "service_tier" not in profile(world, robert)
 
 
 def test_an_answer_goes_to_the_customer_of_its_most_specific_identifier_not_the_landlines_keeper() -> None:

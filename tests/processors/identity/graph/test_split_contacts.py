@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.graph.outputs import Resolved, Send, Split
@@ -225,6 +227,30 @@ def test_products_and_handoffs_that_came_through_the_moved_account_follow_it() -
     h.feed(product_subscribed(ACCOUNT[1], product="FATHER-PHONE", minutes=40), topic="business.events.v1")
     assert _sections(h, decided.new_id) == (["FATHER-PHONE", "FATHER-TV"], ["h-father"])
     assert _sections(h, decided.source_id) == (["JONATHAN-FIBER"], ["h-both"])
+
+
+@pytest.mark.parametrize("written", ["900001", "ca 900001", "CA-0900001"])
+def test_a_product_another_producer_sent_under_its_own_spelling_of_the_account_follows_the_account(
+        monkeypatch: pytest.MonkeyPatch, written: str) -> None:
+    """With ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT='{"prefix": "CA-"}'`` identity keys billing's contract
+    ``ACCOUNT:CA-900001``; a billing system that is no Omnibus adapter sends its product with ``900001`` and the
+    holder's phone. The product came through the account (``about`` compares in the format): it follows the account's
+    split, as it does when billing spells it ``CA-900001``; the phone's own product stays."""
+    from tests.processors.identity.support import product_subscribed
+
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT", '{"prefix": "CA-"}')
+    h = Harness()
+    contract = ("ACCOUNT", "CA-900001")
+    h.observe(EMAIL, PHONE)
+    h.observe(PHONE, contract, minutes=1)
+    h.feed(product_subscribed(written, [PHONE], product="FATHER-TV", minutes=2), topic="business.events.v1")
+    h.feed(product_subscribed("ACC-J", [PHONE], product="JONATHAN-FIBER", minutes=3), topic="business.events.v1")
+    source = h.customer(*contract)
+    assert source is not None and _sections(h, source)[0] == ["FATHER-TV", "JONATHAN-FIBER"]
+    split(h, source, contract)
+    (decided,) = h.decisions(Split)
+    assert _sections(h, decided.source_id)[0] == ["JONATHAN-FIBER"]
+    assert _sections(h, decided.new_id)[0] == ["FATHER-TV"]
 
 
 def test_a_split_with_no_contact_to_move_still_moves_the_products() -> None:
