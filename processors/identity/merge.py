@@ -99,7 +99,8 @@ def over_limit(policy: LinkPolicy, first: Collection[str], second: Collection[st
     The same check for every limited type and for every operator decision (``identity merge``, ``identity review
     accept``): the graph refuses a second identifier of a type limited to one on an operator's link as on any other
     (``customer_steps.waived``: tester26 F9, two portal logins were merged), and would evict what exceeds a larger
-    limit from the merged customer, which an operator did not ask for."""
+    limit from the merged customer, which an operator did not ask for. Not for ``identity review reject``: it merges
+    nothing, and the graph records it whatever the two hold."""
     mine, theirs = set(first), set(second)
     for kind in sorted({kind_of(key) for key in mine | theirs}):
         limit = policy.limit(kind)

@@ -4,7 +4,8 @@ A ``MergeReviewRequested`` (``identity.reviews.v1``, key: review id) stays open 
 ``MergeReviewDecided`` with the same review id follows. Accepting sends the graph a review saga that
 links the customers of the review's two identifiers, skipping the weight (rule review-accepted);
 rejecting sends one that records each customer in the other's do-not-merge list (rule
-review-rejected), which every later merge attempt, blocking proposals included, respects.
+review-rejected), whatever identifiers of a limited type the two hold (``customer_steps.waived``: two national IDs
+or customer numbers as two logins), which every later merge attempt, blocking proposals included, respects.
 """
 
 from __future__ import annotations

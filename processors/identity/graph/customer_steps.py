@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from processors.identity.graph.context import Ctx, recalls, remember
 from processors.identity.graph.limits import Member, member, member_version
 from processors.identity.graph.messages import AnyMessage
@@ -100,12 +101,20 @@ def dissolving(saga: Saga) -> bool:
     return saga.proposal and saga.rule == EARLIEST_CLAIM
 
 
+# Every type whose per-customer limit an operator's rejection waives: it links nothing, whatever the two hold.
+EVERY_TYPE = tuple(sorted(IDENTIFIER_TYPES))
+
+
 def waived(saga: Saga) -> tuple[str, ...]:
-    """The types whose per-customer limit a step of ``saga`` does not check: USER_ID for an operator's rejection
-    (it keeps the two apart and records it, whatever they hold) and a claim's merge (``claim_node.dissolve_saga``).
-    Not for an alias: a link like any other, and two user ids on one customer are two people (#8 point 3, the twins
-    an alias merged); nor for an operator's accept or merge (``force``): two portal logins are two people as two
-    national IDs are (tester26 F9; ``merge.over_limit`` refuses them before anything is published)."""
+    """The types whose per-customer limit a step of ``saga`` does not check: every type for an operator's rejection
+    (``saga.reject``: it merges nothing, so it keeps the two apart and records it, whatever they hold: two customer
+    numbers or national IDs are recorded as two user ids are, and the matcher respects the decision afterwards, #8
+    point 7) and USER_ID for a claim's merge (``claim_node.dissolve_saga``). Not for an alias: a link like any other,
+    and two user ids on one customer are two people (#8 point 3, the twins an alias merged); nor for an operator's
+    accept or merge (``force``): two portal logins are two people as two national IDs are (tester26 F9;
+    ``merge.over_limit`` refuses them before anything is published)."""
+    if saga.reject:
+        return EVERY_TYPE
     if not saga.lookup_only or is_alias(saga) or (saga.force and saga.rule != EARLIEST_CLAIM):
         return ()
     return ("USER_ID",)

@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from processors.identity.graph.messages.commands import SplitCustomer
+from processors.identity.graph.messages.commands import ReleaseIdentifier, SplitCustomer
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Merged, Refused, Send, Split
 from processors.identity.graph.saga import merge_saga, review_saga
@@ -99,7 +99,7 @@ def test_two_identifiers_of_any_type_limited_to_one_stay_two_people_on_an_operat
                                                                                             decision: str) -> None:
     """tester26 F9: an operator's merge or review accept of two portal logins' customers merged them (the graph waived
     USER_ID's limit for operators' decisions); two user ids are two people as two national IDs are. A rejection of
-    two user ids' customers is still recorded (as before: its saga waives USER_ID's limit)."""
+    the two customers is still recorded, whatever type they hold two of (its saga waives every limit)."""
     h = Harness(settings())
     h.observe((kind, "t26-paul"), ACCOUNT)
     h.observe((kind, "t26-pauline"), OTHER_ACCOUNT, minutes=1)
@@ -112,12 +112,51 @@ def test_two_identifiers_of_any_type_limited_to_one_stay_two_people_on_an_operat
         h.local.run()
     assert h.customer(*ACCOUNT) != h.customer(*OTHER_ACCOUNT) and not h.decisions(Merged)
     assert h.decisions(Refused)[-1].lineage.rule == MAX_PER_CUSTOMER
-    if kind == "USER_ID":
-        rejected = review_saga("cmd-reject", sorted([h.key(*ACCOUNT), h.key(*OTHER_ACCOUNT)]), accept=False,
-                               rule=REVIEW_REJECTED)
-        h.local.submit([Send(rejected.ids[0], Visit(rejected))])
-        h.local.run()
-        assert h.customer(*OTHER_ACCOUNT) in h.local.roots()[h.customer(*ACCOUNT)].rejected  # type: ignore[index]
+    reject(h)
+    assert h.customer(*OTHER_ACCOUNT) in h.local.roots()[h.customer(*ACCOUNT)].rejected  # type: ignore[index]
+    h.local.check_consistent()
+
+
+def reject(h: Harness, token: str = "cmd-reject") -> None:
+    """An operator's ``review reject`` of the customers of ``ACCOUNT`` and ``OTHER_ACCOUNT``."""
+    rejected = review_saga(token, sorted([h.key(*ACCOUNT), h.key(*OTHER_ACCOUNT)]), accept=False,
+                           rule=REVIEW_REJECTED)
+    h.local.submit([Send(rejected.ids[0], Visit(rejected))])
+    h.local.run()
+
+
+# Every type the shipped limits hold to one per customer (two values: two people), and a cap above one.
+LIMITED = [("NATIONAL_ID", national_id("11010519800101001"), national_id("11010519800101002"), {}),
+           ("CUSTOMER_NUMBER", "C-770002", "C-770003", {}), ("USER_ID", "u-ann", "u-anne", {}),
+           ("EMAIL", "ann@x.org", "ann.lee@x.org", {"max_per_customer": {"EMAIL": 1}}),
+           ("PHONE", "+8613912345678", "+8613912345679", {"max_per_customer": {"PHONE": 1}})]
+
+
+@pytest.mark.parametrize(("kind", "first", "second", "limits"), LIMITED, ids=[case[0] for case in LIMITED])
+def test_a_rejected_review_is_recorded_and_respected_whatever_limited_type_the_two_hold(
+        kind: str, first: str, second: str, limits: dict[str, dict[str, int]]) -> None:
+    """Issue #8 point 7 (a review decision is respected): a reject of two customers that each hold a CUSTOMER_NUMBER
+    (or a NATIONAL_ID) was refused as ``max-per-customer``, with a ``LinkRefused`` for the operator's decision and no
+    do-not-merge; only USER_ID's limit was waived. The matcher then merged the two once the limit no longer told them
+    apart (one of the two numbers released as mistyped). Now every limited type is recorded the same way."""
+    h = Harness(settings(**limits))
+    h.observe((kind, first), ACCOUNT)
+    h.observe((kind, second), OTHER_ACCOUNT, minutes=1)
+    ann, other = h.customer(*ACCOUNT), h.customer(*OTHER_ACCOUNT)
+    assert ann != other
+    refused_before = len(h.decisions(Refused))
+    reject(h)
+    roots = h.local.roots()
+    assert other in roots[ann].rejected and ann in roots[other].rejected  # type: ignore[index]
+    assert other in roots[ann].do_not_merge and ann in roots[other].do_not_merge  # type: ignore[index]
+    assert len(h.decisions(Refused)) == refused_before  # the operator's decision is no refused link
+    h.local.submit([Send(other, ReleaseIdentifier(h.key(kind, second), "ops-1", "mistyped", "cmd-release",
+                                                 10**15))])
+    h.local.run()
+    assert h.customer(kind, second) is None
+    h.observe(ACCOUNT, OTHER_ACCOUNT, minutes=2)  # nothing but the rejection tells them apart now
+    assert h.customer(*ACCOUNT) != h.customer(*OTHER_ACCOUNT) and not h.decisions(Merged)
+    assert h.decisions(Refused)[-1].lineage.rule == SPLIT_DO_NOT_MERGE
     h.local.check_consistent()
 
 
