@@ -152,24 +152,32 @@ def test_a_split_moves_the_billing_facts_that_came_through_the_moved_identifiers
     assert "segment" not in profile(world, PIERRE) and not world.customer(PIERRE)["overdue"]
 
 
+ROBERT, OTHER_ROBERT = "cus_robert", "cus_other_robert"
+ROBERT_EMAIL, ROBERT_PHONE = "EMAIL:robert.durand@example.org", "PHONE:+33145000011"
+
+
+def premium_line_split_off(world: World, account: str, written: str, *keys: str) -> None:
+    """Robert holds ``account`` (identity's key) and ``keys``; his premium ``AccountOpened`` names the account
+    ``written`` and carries ``keys``; the operator splits ``account`` off. The premium tier is the account's
+    (``processors.profile.about``): it goes with it and counts for the new customer only."""
+    world.created(ROBERT, account, *keys)
+    world.feed(defined(offer("care", eligibility='service_tier == "premium"', channels=["CALL_CENTER"])))
+    placed(world, opened(world, written, *keys, account_type="residential", tier="premium"), ROBERT)
+    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
+        "envelope": envelope(world.id()), "source_customer_id": ROBERT, "new_customer_id": OTHER_ROBERT,
+        "moved_identifiers": [ident(account)], "reason": "another Robert", "lineage": {}}))
+    assert ("WITHDRAW", "CALL_CENTER", ROBERT, "care") in actions(batch)
+    assert ("SHOW", "CALL_CENTER", OTHER_ROBERT, "care") in actions(batch)
+    assert profile(world, OTHER_ROBERT)["service_tier"] == "premium" and "service_tier" not in profile(world, ROBERT)
+    assert "segment" not in profile(world, ROBERT)
+
+
 def test_a_customer_master_line_split_off_by_its_account_counts_its_tier_for_the_new_customer_only() -> None:
     """tester17 M1: Robert's AccountOpened carried the account, his IBAN, e-mail and phone; the operator split the
-    account EDF-700001 off. The premium tier is the account's (``processors.profile.about``): it goes with it, as
-    the screen pop's account row does, and counts for the new customer only."""
-    world = World()
-    robert, other = "cus_robert", "cus_other_robert"
-    account, iban = "ACCOUNT:EDF-700001", "ACCOUNT:FR7630006000011234567890189"
-    email, phone = "EMAIL:robert.durand@example.org", "PHONE:+33145000011"
-    world.created(robert, account, iban, email, phone)
-    world.feed(defined(offer("care", eligibility='service_tier == "premium"', channels=["CALL_CENTER"])))
-    placed(world, opened(world, "EDF-700001", iban, email, phone, account_type="residential", tier="premium"), robert)
-    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
-        "envelope": envelope(world.id()), "source_customer_id": robert, "new_customer_id": other,
-        "moved_identifiers": [ident(account)], "reason": "another Robert", "lineage": {}}))
-    assert ("WITHDRAW", "CALL_CENTER", robert, "care") in actions(batch)
-    assert ("SHOW", "CALL_CENTER", other, "care") in actions(batch)
-    assert profile(world, other)["service_tier"] == "premium" and "service_tier" not in profile(world, robert)
-    assert "segment" not in profile(world, robert)
+    account EDF-700001 off. The premium tier is the account's: it goes with it, as the screen pop's account row
+    does, and counts for the new customer only."""
+    premium_line_split_off(World(), "ACCOUNT:EDF-700001", "EDF-700001", "ACCOUNT:FR7630006000011234567890189",
+                           ROBERT_EMAIL, ROBERT_PHONE)
 
 
 @pytest.mark.parametrize("written", ["900001", "ca 900001"])
@@ -179,18 +187,8 @@ def test_a_line_another_producer_sent_under_its_own_spelling_of_the_account_foll
     contract ``ACCOUNT:CA-900001``, a billing system that is no Omnibus adapter writes it ``900001``. The premium tier
     is still the account's (``intake.identifier_keys`` and ``about`` in the format): it goes with the account's
     split."""
-    world = World(account_format=NumberFormat(prefix="CA-"))
-    robert, other = "cus_robert", "cus_other_robert"
-    account, email, phone = "ACCOUNT:CA-900001", "EMAIL:robert.durand@example.org", "PHONE:+33145000011"
-    world.created(robert, account, email, phone)
-    world.feed(defined(offer("care", eligibility='service_tier == "premium"', channels=["CALL_CENTER"])))
-    placed(world, opened(world, written, email, phone, account_type="residential", tier="premium"), robert)
-    batch = world.feed(Event("omnibus.identity.CustomerSplit", {
-        "envelope": envelope(world.id()), "source_customer_id": robert, "new_customer_id": other,
-        "moved_identifiers": [ident(account)], "reason": "another Robert", "lineage": {}}))
-    assert ("WITHDRAW", "CALL_CENTER", robert, "care") in actions(batch)
-    assert ("SHOW", "CALL_CENTER", other, "care") in actions(batch)
-    assert profile(world, other)["service_tier"] == "premium" and "service_tier" not in profile(world, robert)
+    premium_line_split_off(World(account_format=NumberFormat(prefix="CA-")), "ACCOUNT:CA-900001", written,
+                           ROBERT_EMAIL, ROBERT_PHONE)
 
 
 def test_an_answer_goes_to_the_customer_of_its_most_specific_identifier_not_the_landlines_keeper() -> None:
