@@ -26,3 +26,10 @@ def declared_references(*names: str) -> Iterator[None]:
         else:
             os.environ[VARIABLE] = previous
         declared.cache_clear()
+
+
+# tester26 F11: a reference declared ``meter_point`` is written in other spellings of its words by every channel and
+# operator (a billing export's ``METER_POINT``, a contact flow's ``meterPoint``, an agent's ``Meter-Point``).
+DECLARED = "meter_point"
+SPELLINGS = ("meter_point", "METER_POINT", "meterPoint", "Meter-Point", "METER-POINT", "meter point")
+PRM = "14500000000003"  # a France PRM: 14 digits, masked as [digits] unless declared

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from typer.testing import CliRunner
 
 from bus.config import OmnibusSettings
@@ -14,6 +15,7 @@ from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, redrive_new_id, refusal
 from processors.deadletters.redrive import ingress_refusal
 from tests.processors.deadletters.test_init import file_line, letter
+from tests.support.references import DECLARED, PRM, SPELLINGS, declared_references
 
 SETTINGS = OmnibusSettings()
 CONFLICT = b'{"userId": "u-1", "messageId": "m-1", "event": "Invoice Paid", "timestamp": "2026-11-02T08:59:00Z"}'
@@ -64,3 +66,16 @@ def test_the_command_asks_who_and_why_before_reading_anything() -> None:
     assert empty.exit_code == 2
     plain = runner.invoke(omnibus, ["deadletters", "redrive", "some-id", "--by", "ops-1"])
     assert plain.exit_code == 2 and "go with --new-id" in plain.stderr
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_a_declared_reference_in_any_spelling_of_its_name_is_kept_in_the_why(
+        name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """tester26 F8/F11 through ``redrive --new-id --why`` (``cli._operator``): ``meter_point`` declared, the operator
+    types ``meterPoint=...``; the reason recorded on each record it publishes keeps it, the phone beside it masked."""
+    from processors.deadletters.cli import _operator
+
+    with declared_references(DECLARED):
+        operator = _operator("ops-1", f"portal bug; {name}={PRM} per the customer on 06 12 34 56 78")
+    assert operator == Operator("ops-1", f"portal bug; {name}={PRM} per the customer on [digits]")
+    assert "note: --why: masked 1 number before publishing" in capsys.readouterr().err

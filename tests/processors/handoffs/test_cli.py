@@ -11,6 +11,7 @@ from processors.handoffs import cli
 from bus import undecodable
 from bus.replay import Replay
 from tests.processors.handoffs.scenario import run_scenario
+from tests.support.references import DECLARED, PRM, SPELLINGS, declared_references
 
 
 @pytest.fixture
@@ -201,3 +202,18 @@ def test_a_reason_without_identifiers_is_published_as_typed_without_a_note(publi
     assert result.exit_code == 0 and not result.stderr, result.output
     ((sent,),) = [publishing]
     assert sent.event.value["resolution"] == text
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+@pytest.mark.parametrize(("action", "handoff", "field"), [("resolve", "h3", "resolution"), ("reopen", "h1", "reason")])
+def test_a_declared_reference_in_any_spelling_of_its_name_is_published_whole_by_the_command(
+        publishing: list, name: str, action: str, handoff: str, field: str) -> None:
+    """tester26 F8/F11 through ``omnibus handoffs``: ``meter_point`` declared, an agent types ``Meter-Point: ...``;
+    the command publishes it whole, masks the phone beside it, and its note counts the phone only."""
+    reason = f"Gas restored, {name}: {PRM} checked; call 06 12 34 56 78"
+    with declared_references(DECLARED):
+        result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", "--reason", reason])
+    assert result.exit_code == 0, result.output
+    ((sent,),) = [publishing]
+    assert sent.event.value[field] == f"Gas restored, {name}: {PRM} checked; call [digits]"
+    assert "note: --reason: masked 1 number before publishing" in result.stderr

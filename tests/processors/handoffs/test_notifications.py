@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+import pytest
+
 from processors.handoffs.transitions import apply
 from tests.processors.handoffs.factories import (
     PHONE,
@@ -13,7 +15,7 @@ from tests.processors.handoffs.factories import (
     resumed,
     waiting,
 )
-from tests.support.references import declared_references
+from tests.support.references import DECLARED, PRM, SPELLINGS, declared_references
 
 H = timedelta(hours=1)
 
@@ -91,4 +93,19 @@ def test_tester26_f8_a_declared_reference_in_a_back_office_s_resolution_reaches_
     with declared_references("meter_point_id"):
         (told,) = [o.event.value for o in apply(state, event, ctx).outputs if o.destination == "notifications"]
     assert told["parameters"]["resolution"] == "Gas restored, meter_point_id: 14500000000003 checked; call [digits]"
+    assert told["message"].endswith(told["parameters"]["resolution"])
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_a_declared_reference_in_any_spelling_of_its_name_reaches_the_customer_in_the_trackers_quote(name: str) -> None:
+    """tester26 F8/F11 through the tracker: ``meter_point`` declared, a back office's own ``HandoffResolved`` writes
+    ``METER-POINT: ...``; the customer's notification quotes it whole, the phone beside it masked."""
+    ctx = context()
+    state = apply(None, created("h1", channel="WEB", identifiers=[PHONE, WEB_USER]), ctx).state
+    state = apply(state, accepted("h1", T0 + H), ctx).state
+    event = resolved("h1", T0 + 2 * H)
+    event.value["resolution"] = f"Gas restored, {name}: {PRM} checked; call 06 12 34 56 78"
+    with declared_references(DECLARED):
+        (told,) = [o.event.value for o in apply(state, event, ctx).outputs if o.destination == "notifications"]
+    assert told["parameters"]["resolution"] == f"Gas restored, {name}: {PRM} checked; call [digits]"
     assert told["message"].endswith(told["parameters"]["resolution"])
