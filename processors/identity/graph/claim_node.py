@@ -55,6 +55,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    came_with,
     elsewhere,
     handoff_moves,
     holder_review,
@@ -206,9 +207,15 @@ def on_give(ctx: Node, message: Give) -> None:
     # (Recycled: the contacts before the closure stay, the previous holder's history.)
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True, since=message.since)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
+    # What a user-less event brought with a claimed anonymous id alone, after the claim's event, follows it: in time
+    # order it came to the claimant's customer (came_with.py); the claimant learns the pairs, to pass them on.
+    followers = came_with.following_claim(ctx.policy, state, key, message.rank)
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,
-                                     moved_off.by_hand(state)))
+                                     moved_off.by_hand(state), came_with.pairs(state, key, followers)))
+    for follower in followers:
+        ctx.send(follower, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt,
+                                 message.traits))
 
 
 def on_adopt(ctx: Node, message: Adopt) -> None:
@@ -232,6 +239,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
     moved_off.received(state, [key])  # back here: where it went before is no longer where it is
     moved_off.merge(state, message.moved_off)  # a contact moved off the giver: its later events follow the move
+    came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
     _admit(ctx, key, message.version, rank, link, message.token)
     if first:
         file_blocking(ctx)
