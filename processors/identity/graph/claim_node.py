@@ -18,7 +18,9 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    other claims wait) and sends ``give`` to its owner.
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark), records which of its members its
    events carried with it (``elsewhere.given_up``, from its contact records and what the node sends in
-   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant
+   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant (for an anonymous id,
+   what an event without a user id brought with it alone after the claim's event follows with claims of its own,
+   ``came_with.following_claim``: in time order that event found it on the claimant); if the claimant
    is itself or merged into it, or it does not hold the identifier (an assignment or eviction is on its way), it
    releases the reservation (and retries the claim in the last case); so it does if an operator split the two
    apart, and where a record's customer that tells its person holds an e-mail a claimant that tells none claims
