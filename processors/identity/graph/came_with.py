@@ -92,7 +92,8 @@ def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank
     members = state.members
     return sorted(key for key, value in members.items() if rank < member_rank(value) and claimable(policy, key)
                   and recalls(kept, _pair(key, member_rank(value), claimed))
-                  and not any(recalls(kept, _pair(key, member_rank(value), other)) for other in members if other != key))
+                  and not any(recalls(kept, _pair(key, member_rank(value), other)) for other in members
+                              if other != key))
 
 
 def pairs(state: CustomerState, claimed: str, keys: Iterable[str]) -> bytes:
