@@ -26,10 +26,10 @@ later user-less event that reached a customer only through the anonymous id (``{
 it on the claimant's customer and brought its e-mail there. Arriving before the login (3 partitions interleaved:
 ``{x1, u-0}`` t2 first, then t0 and t1 in flight together), it brought the e-mail to the giver, which kept it. The
 member follows with a claim of the same rank and claimant, and the claimant learns the pair (``Adopt.came_with``),
-so the member follows again when an earlier login claims the anonymous id on (bench draw 1711). Moving such members
-with every claim was tried: 402 of the bench's 3500 draws differed instead of 270; with every kind of claimed
-identifier, where the giver holds a user id, 8 draws that agreed differed (``tests/bench/results/
-identity_email_order.md``, branch order14).
+so the member follows again when an earlier login claims the anonymous id on (bench draw 1711). Measured (bench seeds
+0-3499, ``tests/bench/results/identity_email_order.md``, branch order14): 250 -> 232 differing draws, none newly.
+Moving such members with every claim was tried: 402 differed instead of 270 (branch aliases), 399 instead of 250
+(order14); with every kind of claimed identifier where the giver holds a user id, 8 draws that agreed differed.
 """
 
 from __future__ import annotations
