@@ -18,8 +18,18 @@ u-1`` arriving last takes the customer (bench draws 17 and 438, ``tests/bench/re
 At the loser's side of an ``offer`` (``displace.at_offer_loser``) the linking identifier such a member came with stays
 too: a user-less event brought it, not the resident's alone.
 
-Not a claim's rule: a claimed identifier moves alone (``claim_node.py``, "what it linked while with the old owner stays
-linked"). Moving these members with it was tried: 402 of the bench's 3500 draws differed instead of 270.
+Read by ``claim_node.on_give`` too, for an anonymous id only (``following_claim``): a claimed identifier moves alone
+(``claim_node.py``, "what it linked while with the old owner stays linked"), except a member that an event without a
+user id brought with a claimed anonymous id alone, after the claim's rank. An anonymous id ranks by its earliest
+login (``limits.tells``), and the claim takes it to that login's customer; in time order that login came first, so a
+later user-less event that reached a customer only through the anonymous id (``{x1, e1}`` after ``{x1, u-1}``) found
+it on the claimant's customer and brought its e-mail there. Arriving before the login (3 partitions interleaved:
+``{x1, u-0}`` t2 first, then t0 and t1 in flight together), it brought the e-mail to the giver, which kept it. The
+member follows with a claim of the same rank and claimant, and the claimant learns the pair (``Adopt.came_with``),
+so the member follows again when an earlier login claims the anonymous id on (bench draw 1711). Measured (bench seeds
+0-3499, ``tests/bench/results/identity_email_order.md``, branch order14): 250 -> 232 differing draws, none newly.
+Moving such members with every claim was tried: 402 differed instead of 270 (branch aliases), 399 instead of 250
+(order14); with every kind of claimed identifier where the giver holds a user id, 8 draws that agreed differed.
 """
 
 from __future__ import annotations
@@ -27,10 +37,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember
-from processors.identity.graph.limits import member_rank
+from processors.identity.graph.limits import claimable, member_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import LinkPolicy, kind_of
+from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 
 MAX_CAME_WITH = 8  # (member, other) pairs a root keeps, the latest: an older one lets nothing follow
 
@@ -66,6 +76,33 @@ def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]
     through = list(linking)
     return {key for key, value in members.items() if key not in through and any(
         recalls(kept, _pair(key, member_rank(value), other)) for other in through)}
+
+
+def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank: int) -> list[str]:
+    """The members of ``state`` (the giver's, ``claimed`` already dropped) that follow ``claimed`` to the customer a
+    claim of ``rank`` (``Give.rank``: the claimant's event, ``limits.event_rank``) takes it to, sorted: for an anonymous
+    id (``rules.UNTOLD_KINDS``: it ranks by its earliest login), each member of a type claims move
+    (``limits.claimable``: an e-mail, a phone) that an event without a user id brought with ``claimed`` and nothing
+    else this customer holds (``CustomerState.came_with``, at the rank it gave the member, still its rank here), by an
+    event ranked after ``rank``: in time order that event found ``claimed`` on the claimant's customer. Empty
+    otherwise (a claimed e-mail or phone moves alone, the claim protocol's rule)."""
+    kept = state.came_with
+    if not kept or kind_of(claimed) not in UNTOLD_KINDS:
+        return []
+    members = state.members
+    return sorted(key for key, value in members.items() if rank < member_rank(value) and claimable(policy, key)
+                  and recalls(kept, _pair(key, member_rank(value), claimed))
+                  and not any(recalls(kept, _pair(key, member_rank(value), other)) for other in members
+                              if other != key))
+
+
+def pairs(state: CustomerState, claimed: str, keys: Iterable[str]) -> bytes:
+    """The pairs (``CustomerState.came_with``'s hashes) of ``keys``, members of ``state`` at their ranks, with
+    ``claimed``: what a claimant learns with ``claimed`` (``Adopt.came_with``) of the members that follow it."""
+    kept = b""
+    for key in keys:
+        kept = remember(kept, _pair(key, member_rank(state.members[key]), claimed), MAX_CAME_WITH)
+    return kept
 
 
 def _pair(key: str, rank: int, other: str) -> str:

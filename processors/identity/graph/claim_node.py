@@ -18,7 +18,9 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    other claims wait) and sends ``give`` to its owner.
 4. The owner's root (``on_give``) drops the member (and its ``shared`` mark), records which of its members its
    events carried with it (``elsewhere.given_up``, from its contact records and what the node sends in
-   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant; if the claimant
+   ``Give.carried_with``) and sends ``adopt`` with the next assignment version to the claimant (for an anonymous id,
+   what an event without a user id brought with it alone after the claim's event follows with claims of its own,
+   ``came_with.following_claim``: in time order that event found it on the claimant); if the claimant
    is itself or merged into it, or it does not hold the identifier (an assignment or eviction is on its way), it
    releases the reservation (and retries the claim in the last case); so it does if an operator split the two
    apart, and where a record's customer that tells its person holds an e-mail a claimant that tells none claims
@@ -55,6 +57,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    came_with,
     elsewhere,
     handoff_moves,
     holder_review,
@@ -206,9 +209,15 @@ def on_give(ctx: Node, message: Give) -> None:
     # (Recycled: the contacts before the closure stay, the previous holder's history.)
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True, since=message.since)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
+    # What a user-less event brought with a claimed anonymous id alone, after the claim's event, follows it: in time
+    # order it came to the claimant's customer (came_with.py); the claimant learns the pairs, to pass them on.
+    followers = came_with.following_claim(ctx.policy, state, key, message.rank)
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,
-                                     moved_off.by_hand(state)))
+                                     moved_off.by_hand(state), came_with.pairs(state, key, followers)))
+    for follower in followers:
+        ctx.send(follower, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt,
+                                 message.traits))
 
 
 def on_adopt(ctx: Node, message: Adopt) -> None:
@@ -232,6 +241,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     first = not state.members  # a record's own customer (own_customer.py) is filed once it holds one
     moved_off.received(state, [key])  # back here: where it went before is no longer where it is
     moved_off.merge(state, message.moved_off)  # a contact moved off the giver: its later events follow the move
+    came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
     _admit(ctx, key, message.version, rank, link, message.token)
     if first:
         file_blocking(ctx)

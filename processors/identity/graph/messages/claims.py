@@ -63,6 +63,9 @@ class Adopt(Message, tag="adopt", frozen=True):
     # The giver's notes of the contacts an operator moved off it (``moved_off.by_hand``): a later event of such a
     # contact that reaches the claimant through ``identifier`` follows the move, as it does at the giver.
     moved_off: dict[str, MovedTo] = {}
+    # The giver's ``CustomerState.came_with`` pairs of the members that follow ``identifier`` with claims of their own
+    # (``came_with.following_claim``): the claimant passes them on if a claim takes ``identifier`` on.
+    came_with: bytes = b""
 
 
 class Closed(Message, tag="closed", frozen=True):

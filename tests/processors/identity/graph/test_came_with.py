@@ -1,5 +1,6 @@
 """``graph/came_with.py``: what an event without a user id brought to a customer, and with which identifiers; the
-pairs survive a round trip of the state and of an ``offer``, and states and offers written before decode."""
+pairs survive a round trip of the state, of an ``offer`` and of an ``adopt``, and those written before decode; what
+follows a claimed anonymous id (``following_claim``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from processors.identity.graph import came_with
 from processors.identity.graph.context import TOKEN_HASH_BYTES
 from processors.identity.graph.limits import member
 from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import Adopt
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState, decode_state, encode_state
 from processors.identity.rules import LinkPolicy
@@ -84,3 +86,64 @@ def test_states_and_offers_round_trip_and_those_written_before_decode_without_it
     array = msgspec.msgpack.decode(encoded)
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Offer) == msgspec.structs.replace(
         offer, came_with=b"")
+
+
+def given_up(*ids: str, rank: int = 7 << 10) -> CustomerState:
+    """x1's customer after ``{x1, ...ids}`` (no user id) joined it at ``rank`` and a claim took x1 (dropped)."""
+    state = joined(*ids, rank=rank)
+    came_with.note(POLICY, state, saga(X, *ids), list(ids))
+    del state.members[X]
+    return state
+
+
+def test_what_came_with_a_claimed_anonymous_id_alone_after_the_claim_follows_it() -> None:
+    """A claim of rank 6 (before e0's 7) takes x1: e0 follows; a claim of rank 7 or later does not (in time order the
+    e-mail's event came first, and the claimant's event found it on this customer)."""
+    assert came_with.following_claim(POLICY, given_up(E), X, 6 << 10) == [E]
+    assert came_with.following_claim(POLICY, given_up(E), X, 7 << 10) == []
+    assert came_with.following_claim(POLICY, given_up(E), X, 8 << 10) == []
+
+
+def test_only_a_claimed_anonymous_ids_followers_of_a_claimable_type_follow() -> None:
+    """A claimed e-mail moves alone (the claim protocol's rule); a follower that claims do not move (a user id: a
+    limit of one) stays; one an earlier event ranked since stays; nothing noted, nothing follows."""
+    state = given_up(E)
+    assert came_with.following_claim(POLICY, state, E, 6 << 10) == []  # not an anonymous id
+    email = CustomerState(created=True, members={F: member(1, 5 << 10), E: member(1, 7 << 10)})
+    came_with.note(POLICY, email, saga(F, E), [E])
+    del email.members[F]
+    assert came_with.following_claim(POLICY, email, F, 6 << 10) == []
+    state.members[E] = member(1, 3 << 10)
+    assert came_with.following_claim(POLICY, state, X, 2 << 10) == []
+    bare = joined(E)
+    del bare.members[X]
+    assert came_with.following_claim(POLICY, bare, X, 6 << 10) == []
+
+
+def test_a_member_that_came_with_the_anonymous_id_and_another_member_stays() -> None:
+    """``{x1, e1, e0}`` met a customer holding x1 and e1: e0 came with both; once x1 is claimed, e1 is still here,
+    and e0 (which in time order linked the two) stays with it."""
+    state = joined(F, rank=5 << 10)
+    state.members[E] = member(1, 7 << 10)
+    came_with.note(POLICY, state, saga(X, F, E), [E])
+    del state.members[X]
+    assert came_with.following_claim(POLICY, state, X, 6 << 10) == []
+
+
+def test_the_claimant_learns_the_pairs_of_what_follows() -> None:
+    """``pairs``: the followers' pairs with the claimed anonymous id, as the claimant's ``came_with`` holds them."""
+    state = given_up(E)
+    learned = CustomerState(created=True, members={X: member(2, 5 << 10), E: member(2, 7 << 10)})
+    came_with.merge(learned, came_with.pairs(state, X, [E]))
+    assert came_with.followers(learned.came_with, [X], learned.members) == {E}
+    assert came_with.pairs(state, X, []) == b""
+
+
+def test_adopts_round_trip_and_those_written_before_decode_without_the_pairs() -> None:
+    """``Adopt.came_with`` is the last field, default empty: an adopt written before decodes."""
+    adopt = Adopt(X, 2, 5 << 10, False, "evt-1", "WEB", "claim~t", came_with=b"\x01" * 6)
+    encoded = msgspec.msgpack.encode(adopt)
+    assert msgspec.msgpack.decode(encoded, type=Adopt) == adopt
+    array = msgspec.msgpack.decode(encoded)
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Adopt) == msgspec.structs.replace(
+        adopt, came_with=b"")
