@@ -15,9 +15,9 @@ Both become ids: the line's or row version's ``source_event_id``, its dedupe id 
   re-spelled line is a duplicate, not a changed line published as a newer fact.
 - No identifier value (tester27 F4): a batch line's id carries a digest of its key's spelled parts
   (``bus.envelope.key_digest``) instead of the parts, ``batch:<layout>:key-<32 hex>``, whatever the key's columns (a
-  layout may key on a name and a birth date); a polled row's version does when the table's primary key is personal (``is_personal``),
-  ``poll:<poller>:key-<32 hex>@<updated_at>``. Ids are printed by
-  ``omnibus topics read``, logged and kept by every subscriber; an IBAN or a phone number must not be among them.
+  layout may key on a name and a birth date); a polled row's version does when the table's primary key is personal
+  (``is_personal``), ``poll:<poller>:key-<32 hex>@<updated_at>``. Ids are printed by ``omnibus topics read``, logged
+  and kept by every subscriber; an IBAN or a phone number must not be among them.
   The digest is SHA-256, not keyed: an id must stay the same whatever the deployment's token key (dedupe and every
   reader's event ids depend on it), and the values it stands for travel in the event itself, as identifiers, for those
   who may read them. It hides them from readers of ids, not from one who guesses a value and hashes it.

@@ -25,7 +25,6 @@ import pytest
 
 from processors.identity.graph.context import node_digest
 from processors.identity.graph.customer_merge import claimed_event
-from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.messages.steps import Shared
 from processors.identity.graph.outputs import Merged, Refused, Send, Split
 from processors.identity.graph.state import CustomerState
@@ -97,9 +96,9 @@ def test_f1_the_household_email_merge_through_the_housemate_proposal_carries_no_
     for order, h in household_email_runs():
         merged = [d for d in h.decisions(Merged) if d.lineage.triggering_event_id.startswith("hm:")]
         proposals += len(merged)
+        assert leaks(h) == [], order
         assert all(d.lineage.rule == BLOCKING_CANDIDATE for d in merged), order
         assert all(d.lineage.triggering_event_id.startswith("hm:key-") for d in merged), order
-        assert leaks(h) == [], order
     assert proposals, "no order merged through the housemate proposal: the sample is not exercised"
 
 
@@ -144,9 +143,9 @@ def test_a_claims_dissolving_merge_carries_no_phone_number() -> None:
     assert leaks(h) == []
 
 
-def test_a_contact_moves_disown_carries_no_customer_number() -> None:
+def test_a_contact_moves_release_carries_no_phone_number() -> None:
     """tester24 F13: an operator moves Sophie's keypad call (Claire's customer number typed) off Claire; Claire
-    stops being a user of the identifiers the call alone brought (``release.moved_away``: ``LinkRefused`` rule
+    stops being a user of the mobile the call alone brought (``release.moved_away``: ``LinkRefused`` rule
     ``manual-release`` with the move's token and the identifier)."""
     from tests.processors.identity.graph.test_joint_holders import feed
     from tests.processors.identity.graph.test_keypad_customer_number import billing_line, two_customers
@@ -203,3 +202,30 @@ def test_the_digest_is_deterministic_per_key_and_names_no_value() -> None:
     assert all(digest.startswith("key-") and len(digest) == 36 for digest in digests)
     assert not any(key.partition(":")[2] in digest for key, digest in zip(keys, digests, strict=True))
 
+
+
+# --- any run: households sharing a phone and an e-mail, their members' calls from the household phone -------------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_id_of_a_households_run_carries_an_identifier(seed: int) -> None:
+    """Households of three sharing a phone and an e-mail (``support.sharing_household_events``: merges, refusals,
+    reviews, claims, copies), and calls from a household phone telling the caller's first name only (housemate
+    proposals): whatever the graph decides, no id it publishes names an identifier."""
+    import random
+
+    from bus.serde import Event
+    from tests.processors.identity.support import GIVEN_NAMES, observed, sharing_household_events
+
+    rng = random.Random(seed)
+    events, _ = sharing_household_events(rng, 9, 40)
+    calls = []
+    for index, person in enumerate(rng.sample(range(9), 6)):
+        ivr = observed([("PHONE", f"139{person // 3:08d}")], channel="CALL_CENTER", minutes=100 + index)
+        calls.append(Event(ivr.schema, {**ivr.value, "traits": {"given_name": GIVEN_NAMES[person]}}))
+    mixed = [*events, *calls]
+    rng.shuffle(mixed)
+    h = Harness(matcher_settings())
+    for event in mixed:
+        h.feed(event, "identity.observed.v1" if event.schema.endswith("IdentifiersObserved") else "contact.events.v1")
+    h.local.check_consistent()
+    assert leaks(h) == []
