@@ -13,7 +13,9 @@ Shape of an envelope (``schemas/common/Envelope.avsc``): ``event_id``, ``occurre
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +58,24 @@ HANDOFF_OUTPUT_IDS = IdScheme(uuid.UUID("6f1c2a52-5c1e-4a55-9a57-0c7f3f0b8e11"),
 KPI_AGGREGATE_IDS = IdScheme(uuid.UUID("0b7c3c55-2f7e-4e8f-9a51-6c1d64f0a7e2"), "/")
 # Dead letters of records read from a topic: (component, topic, partition, offset).
 DEAD_LETTER_IDS = IdScheme(uuid.UUID("d1ed1e77-0a5e-4c1b-8f2e-5b0c9e4a7d31"), "/")
+
+
+KEY_DIGEST_HEX = 32  # 128 bits, as a content digest (``revisions.content_digest``) and a token
+KEY_MARK = "key-"  # before the digest in an id: what follows stands for a key, it is not the key
+
+
+def key_digest(scope: str, parts: Sequence[str]) -> str:
+    """``key-`` + ``KEY_DIGEST_HEX`` hex digits of SHA-256 over ``scope`` and ``parts``: what an id carries in place
+    of a key that holds an identifier value or a person's trait (README, "Ids never carry an identifier value").
+
+    ``scope``: what the key names (a batch layout's or poller's name, ``adapters.legacy.keys``; an identity graph's
+    identifier node, ``processors.identity.graph.saga.node_digest``); ``parts``: the key's spelled parts. The same
+    parts give the same digest in one scope, so an id stays deterministic (dedupe and every reader's event ids
+    depend on it). Not keyed: an id must not change with the deployment's token key; it hides the values from readers
+    of ids, not from one who guesses a value and hashes it (the values travel in the events themselves, as
+    identifiers, for those who may read them)."""
+    text = json.dumps([scope, *parts], ensure_ascii=False)  # a list: no two keys write the same text
+    return KEY_MARK + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_DIGEST_HEX]
 
 
 def step_id(parent_id: str, step: str) -> str:

@@ -32,7 +32,7 @@ from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.errors import LayoutError
-from adapters.legacy.keys import key_digest, key_parts, spelled_fields
+from adapters.legacy.keys import key_parts, spelled_fields
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import (
@@ -42,6 +42,7 @@ from adapters.legacy.revisions import (
     content_digest,
     next_revision,
 )
+from bus.envelope import key_digest
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.metrics import REJECTED_TRAITS

@@ -47,9 +47,10 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.config import PollerSettings
-from adapters.legacy.keys import is_personal, key_digest, key_parts
+from adapters.legacy.keys import is_personal, key_parts
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
+from bus.envelope import key_digest
 from bus.errors import RawRecord
 from bus.logging import get_logger
 

@@ -13,11 +13,11 @@ Both become ids: the line's or row version's ``source_event_id``, its dedupe id 
   refuses (an IBAN with wrong check digits) and any other column (``bill_id``) keep their text, NFKC and trimmed.
   A line's content is compared with its key's last one with its identifiers spelled so too (``spelled_fields``): the
   re-spelled line is a duplicate, not a changed line published as a newer fact.
-- No identifier value (tester27 F4): a batch line's id carries a digest of its key's spelled parts (``key_digest``)
-  instead of the parts, ``batch:<layout>:key-<32 hex>``, whatever the key's columns (a layout may key on a name and a
-  birth date); a polled row's version does when the table's primary key is personal (``is_personal``),
-  ``poll:<poller>:key-<32 hex>@<updated_at>``. Ids are printed by
-  ``omnibus topics read``, logged and kept by every subscriber; an IBAN or a phone number must not be among them.
+- No identifier value (tester27 F4): a batch line's id carries a digest of its key's spelled parts
+  (``bus.envelope.key_digest``) instead of the parts, ``batch:<layout>:key-<32 hex>``, whatever the key's columns (a
+  layout may key on a name and a birth date); a polled row's version does when the table's primary key is personal
+  (``is_personal``), ``poll:<poller>:key-<32 hex>@<updated_at>``. Ids are printed by ``omnibus topics read``, logged
+  and kept by every subscriber; an IBAN or a phone number must not be among them.
   The digest is SHA-256, not keyed: an id must stay the same whatever the deployment's token key (dedupe and every
   reader's event ids depend on it), and the values it stands for travel in the event itself, as identifiers, for those
   who may read them. It hides them from readers of ids, not from one who guesses a value and hashes it.
@@ -25,8 +25,6 @@ Both become ids: the line's or row version's ``source_event_id``, its dedupe id 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -35,9 +33,6 @@ from adapters.legacy.mapper import IDENTIFIER_FIELD_KINDS
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.traits import phone_region, standard_key
 from bus.redact import SENSITIVE_FIELDS
-
-KEY_DIGEST_HEX = 32  # 128 bits, as a content digest (``revisions.content_digest``) and a token
-KEY_MARK = "key-"  # before the digest in an id: what follows stands for a key, it is not the key
 
 
 def identifier_kind(name: str) -> str | None:
@@ -80,9 +75,3 @@ def is_personal(name: str) -> bool:
     ``bus.identifiers.traits.standard_key``): an id built from it carries a digest."""
     return identifier_kind(name) is not None or standard_key(name) is not None
 
-
-def key_digest(scope: str, parts: Sequence[str]) -> str:
-    """``key-`` + ``KEY_DIGEST_HEX`` hex digits of SHA-256 over ``scope`` (the layout's or poller's name) and the
-    spelled ``parts``: the same key in any spelling gives the same digest, in one scope."""
-    text = json.dumps([scope, *parts], ensure_ascii=False)  # a list: no two keys write the same text
-    return KEY_MARK + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_DIGEST_HEX]

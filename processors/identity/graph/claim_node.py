@@ -68,7 +68,7 @@ from processors.identity.graph import (
     versions,
 )
 from processors.identity.graph.contest import another_person
-from processors.identity.graph.context import Ctx, recalls, remember
+from processors.identity.graph.context import Ctx, node_digest, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
@@ -84,8 +84,10 @@ from processors.identity.rules import EARLIEST_CLAIM, kind_of
 
 def claim_token(event_id: str, key: str, attempt: int, version: int) -> str:
     """The reservation (and duplicate guard) of one move: per event, identifier, attempt and the node's
-    assignment version, so a reservation taken after a move never has the token of one before it."""
-    return f"{CLAIM_PREFIX}{event_id}~{key}~{attempt}~{version}"
+    assignment version, so a reservation taken after a move never has the token of one before it. The identifier is
+    there as its ``node_digest``: the token becomes the lineage of the ``CustomerMerged`` it may lead to
+    (``dissolve_saga``), and ids never carry an identifier value (tester28 F1)."""
+    return f"{CLAIM_PREFIX}{event_id}~{node_digest(key)}~{attempt}~{version}"
 
 
 def dissolve_saga(message: Give) -> Saga:

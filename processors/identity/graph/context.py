@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Generic, Protocol
 
 import msgspec
 
+from bus.envelope import key_digest
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.outputs import Output, Send
@@ -31,11 +32,21 @@ TOKEN_HASH_BYTES = SHORT_HASH_CHARS // 2
 # it they are parked on the graph topic and come back later. A state record must stay far below Kafka's
 # 1 MiB (``message.max.bytes``): 10,000 events of a new customer in one batch queued ~5 MB on its identifier (#13).
 MAX_DEFERRED_BYTES = 256 * 1024
+IDENTIFIER_NODE_SCOPE = "identity.node"  # ``node_digest``'s scope: its digests are no batch key's
 
 
 _ENCODER = msgspec.msgpack.Encoder()
 # One empty state per node type, compared with (never changed): a saved state equal to it is no state at all.
 _EMPTY: dict[type, NodeState] = {cls: cls() for cls in (IdentifierState, CustomerState, BlockState)}
+
+
+def node_digest(key: str) -> str:
+    """What a token or lineage carries in place of identifier node ``key`` (``TYPE:value``): ``key-`` and 32 hex
+    digits (``bus.envelope.key_digest``), the same for the same key (a copy of a message keeps its token). Tokens
+    become the ``lineage.triggering_event_id`` of announcements and the ``correlation_id`` / ``causation_id`` of
+    re-keyed records, printed by ``omnibus topics read`` and kept by every subscriber (README, "Ids never carry an
+    identifier value"; tester28 F1: ``hm:EMAIL:<address>:...``)."""
+    return key_digest(IDENTIFIER_NODE_SCOPE, [key])
 
 
 def short_hash(token: str) -> str:

@@ -18,7 +18,7 @@ from processors.identity.graph import (
     weaker_login,
 )
 from processors.identity.graph.contest import claims_on, contests, only_rejected, weigh_offer
-from processors.identity.graph.context import recalls
+from processors.identity.graph.context import node_digest, recalls
 from processors.identity.graph.customer_steps import (
     Node,
     assign,
@@ -267,9 +267,24 @@ def _claim_again(ctx: Node, saga: Saga, claimant: str, traits: Summary | None) -
     rank = saga.node_ranks.get(key)
     if rank is None:
         return  # a dissolve decided by an earlier version carries no rank
-    head, attempt, _version = saga.event_id.rsplit("~", 2)  # "claim~" + event id + "~" + key, attempt, version
-    event_id = head.partition("~")[2][:-len(key) - 1]
-    ctx.send(key, Claim(claimant, rank, event_id, saga.channel, int(attempt) + 1, traits))
+    ctx.send(key, Claim(claimant, rank, claimed_event(saga.event_id, key), saga.channel, claim_attempt(saga) + 1,
+                        traits))
+
+
+def claim_attempt(saga: Saga) -> int:
+    """The attempt of the claim whose token (``claim_node.claim_token``) is the dissolve saga's ``event_id``."""
+    return int(saga.event_id.rsplit("~", 2)[1])
+
+
+def claimed_event(token: str, key: str) -> str:
+    """The event id in claim token ``token`` (``claim_node.claim_token``) of identifier ``key``: ``claim~`` + event
+    id + ``~`` + the key's ``node_digest`` (a token an earlier version made: the key itself) + attempt and version.
+    An event id may hold ``~`` (an alias's late link, ``saga.alias_saga``), and so may a key: cut by their length."""
+    head = token.rsplit("~", 2)[0].partition("~")[2]
+    for part in (node_digest(key), key):
+        if head.endswith("~" + part):
+            return head[:-len(part) - 1]
+    return head.rpartition("~")[0]
 
 
 def _merge_profiles(ctx: Node, message: Offer, saga: Saga, current: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bus.identifiers.kinds import USER_ID
+from processors.identity.graph.context import node_digest
 from processors.identity.graph.customer_node import Node, split_off
 from processors.identity.graph.customer_steps import face
 from processors.identity.graph.evidence import judge, kept_apart
@@ -34,7 +35,7 @@ def on_household(ctx: Node, message: Shared) -> None:
     born = min(member_rank(members[key]) for key in moving) >> HASH_BITS
     new_id = customer_id(born, f"{mailbox}~{moving[0]}{SEED_SUFFIX}")
     decision, score = judge(ctx, None, state.traits, [*moving, mailbox], staying, None, also=[mailbox])
-    rule_lineage = Lineage(message.event_id or mailbox, message.channel, MATCH_REVIEW)
+    rule_lineage = Lineage(message.event_id or node_digest(mailbox), message.channel, MATCH_REVIEW)
     reason = f"{kind_of(mailbox)} shows two people: the login it placed alone waits for review"
     pair = (face(ctx, moving, mailbox), face(ctx, staying, ctx.key))
     split_off(ctx, moving, Split(ctx.key, new_id, tuple(moving), reason, rule_lineage), born, apart=False)

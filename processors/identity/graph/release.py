@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
+from processors.identity.graph.context import Ctx, node_digest, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.evidence import file_blocking, revoke_unsupported
 from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
@@ -80,7 +80,8 @@ def moved_away(ctx: Node, going: Iterable[ContactRecord], staying: Iterable[Cont
     placed by the typed number) unless one of its other contacts (``staying``) carried it, or its record of the events
     that carried it (``CustomerState.elsewhere_with``) names a member the moved contact did not carry (its billing
     line on a household's phone, also one it gave up at a claim: ``elsewhere.given_up``): ``disown`` it, with the
-    token ``{token}~{key}`` (``token``: the move's announcement id)."""
+    token ``{token}~{node_digest(key)}`` (``token``: the move's announcement id; the lineage of the ``LinkRefused`` it
+    may announce, so no identifier value: tester28 F1)."""
     going = list(going)
     state = ctx.state
     carried = {key for record in going for key in record.ids}
@@ -88,7 +89,7 @@ def moved_away(ctx: Node, going: Iterable[ContactRecord], staying: Iterable[Cont
     for key in sorted(carried - still - set(state.members)):
         if not carried.issuperset(state.elsewhere_with.get(key, ())):
             continue  # another of its events carried it too
-        disown(ctx, key, operator, reason, f"{token}~{key}", channel,
+        disown(ctx, key, operator, reason, f"{token}~{node_digest(key)}", channel,
                moved=_limited(ctx, (other for other in carried if other != key)))
 
 

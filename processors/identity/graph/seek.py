@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.identity.graph.context import Ctx
+from processors.identity.graph.context import Ctx, node_digest
 from processors.identity.graph.customer_node import on_apply
 from processors.identity.graph.customer_steps import route
 from processors.identity.graph.limits import HASH_BITS
@@ -165,7 +165,7 @@ def propose_housemates(ctx: Ctx[IdentifierState], customer: str) -> None:
         if other == customer:
             continue
         low, high = sorted((customer, other))
-        token = f"{HOUSEMATE_TOKEN}{ctx.key}:{low}:{high}"
+        token = f"{HOUSEMATE_TOKEN}{node_digest(ctx.key)}:{low}:{high}"  # no identifier value in ids (F1)
         ctx.send(high, Link(low, False, None, f"{token}#0", command_saga(token, "PROCESSOR", BLOCKING_CANDIDATE)))
 
 

@@ -13,9 +13,10 @@ from adapters.base.checkpoint import Checkpoint
 from adapters.legacy.config import PollerSettings
 from adapters.legacy.ingress_batch import line_id
 from adapters.legacy.ingress_poller import TablePoller
-from adapters.legacy.keys import KEY_DIGEST_HEX, is_personal, key_digest, key_spelling
+from adapters.legacy.keys import is_personal, key_spelling
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import IDENTIFIER_FIELD_KINDS, LegacyContext
+from bus.envelope import KEY_DIGEST_HEX, key_digest
 from bus.identifiers import IdentifierNormaliser, IdentifierSettings
 
 SETTINGS = IdentifierSettings.model_validate({
