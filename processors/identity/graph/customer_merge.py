@@ -11,6 +11,7 @@ from processors.identity.graph import (
     came_with,
     displace,
     elsewhere,
+    fits_two,
     holders,
     logins,
     moved_off,
@@ -158,6 +159,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
         decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
+    fitting = score is not None and fits_two.capped(saga, culprit, decision)  # a login that fits two: a review
+    if fitting:
+        decision = Decision.REVIEW
     apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
     # A merge that stands on the e-mail's login level alone: its login leaves if the mailbox shows two (logins.py).
     seen = [culprit] if culprit is not None else []
@@ -199,7 +203,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)),
                    known=message.refusals)
-        if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
+        if fitting:  # neither claimed nor noted beside its keeper (fits_two.py)
+            pass
+        elif culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)

@@ -39,7 +39,7 @@ from processors.identity.graph.messages.claims import Give
 from processors.identity.graph.saga import lineage
 from processors.identity.matching.compare import TRAIT_FIELDS
 from processors.identity.matching.traits import Summary
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchModel
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 
 
@@ -49,7 +49,7 @@ def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pe
     event tells no person, the root holds a record's key, and the pair without the user ids weighs in the review band.
     True when requested."""
     state = ctx.state
-    if tells_person(ctx, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
+    if tells_person(ctx.policy.matcher, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
         return False
     event_side = [key for key in [*added, culprit] if kind_of(key) != USER_ID]
     own_side = [key for key in state.members if kind_of(key) != USER_ID]
@@ -73,12 +73,11 @@ def record_keeps(ctx: Node, message: Give) -> bool:
             or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
             or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
         return False
-    return tells_person(ctx, state.traits) and not tells_person(ctx, message.traits)
+    return tells_person(ctx.policy.matcher, state.traits) and not tells_person(ctx.policy.matcher, message.traits)
 
 
-def tells_person(ctx: Node, traits: Summary | None) -> bool:
+def tells_person(matcher: MatchModel, traits: Summary | None) -> bool:
     """Whether a trait summary holds a field that tells people apart (``match_person_fields`` or a veto: the given
     name, the birth date), as ``contest.contests`` reads an event's."""
-    matcher = ctx.policy.matcher
     telling = {*matcher.person_fields, *matcher.vetoes}
     return any(TRAIT_FIELDS.get(code) in telling for code in traits or {})
