@@ -31,9 +31,11 @@ record's customer before the second record came stay there (as in ``logins.py``)
 
 from __future__ import annotations
 
+import msgspec
+
 from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.evidence import person_of, two_people
+from processors.identity.graph.evidence import MAX_EVIDENCE, person_of, two_people
 from processors.identity.graph.holder_review import tells_person
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Shared
@@ -42,34 +44,35 @@ from processors.identity.matching.weights import Decision
 from processors.identity.rules import kind_of
 
 Node = Ctx[IdentifierState]
-# Evidences a login and two records make: fewer kept on a node, no login there can fit two people.
-AT_LEAST = 3
 
 
-def at_visit(ctx: Node, saga: Saga, added: bool) -> None:
-    """After ``count_person`` (``added``: it kept the event's evidence as a new one) on an owned identifier the matcher
-    reads at a ``login`` level (the e-mail): mark the saga where the event is a login that fits two people's records
-    kept here (point 1); tell the owner of the logins kept here that a new record's evidence makes fit two (point 2)."""
+def at_visit(ctx: Node, saga: Saga) -> None:
+    """At an identifier the matcher reads at a ``login`` level (the e-mail): keep the evidence of an event
+    without a login that tells its person (``IdentifierState.named``); mark the saga of a login that fits two of them
+    (point 1); tell the owner of the logins kept in ``people`` that a new one makes fit two (point 2)."""
     state = ctx.state
-    if (not state.owner or len(state.people) < AT_LEAST
-            or kind_of(ctx.key) not in ctx.policy.matcher.login_kinds):
+    if kind_of(ctx.key) not in ctx.policy.matcher.login_kinds:
         return
-    person = person_of(ctx, saga)
-    if person is None:
+    person = person_of(ctx, saga, holder=True)
+    if person is None or not _telling(ctx, person):
         return
     if _login(person):
-        if _telling(ctx, person) and _fits_two(ctx, person):
+        if len(state.named) > 1 and _fits_two(ctx, person):
             saga.fits_two |= 1 << saga.visited
-    elif added and (logins := leaving(ctx, person)):
+        return
+    if person in state.named:
+        return
+    state.named = sorted([*state.named, person], key=msgspec.msgpack.encode)[:MAX_EVIDENCE]
+    if state.owner and person in state.named and (logins := leaving(ctx, person)):
         ctx.send(state.owner, Shared(ctx.key, household=True, event_id=saga.event_id, channel=saga.channel,
                                      fits_two=logins))
 
 
 def leaving(ctx: Node, record: Person) -> list[str]:
-    """The user ids of the logins kept on this node that fit two people now that ``record`` (an evidence without a
-    login) is kept: it and another record's evidence are two people, and the login's fits both."""
+    """The user ids of the logins kept on this node (``people``) that fit two people now that ``record`` (an evidence
+    without a login) is kept: it and another kept in ``named`` are two people, and the login's fits both."""
     state = ctx.state
-    others = [known for known in state.people if not _login(known) and two_people(ctx, record, known)]
+    others = [known for known in state.named if two_people(ctx, record, known)]
     if not others:
         return []
     return sorted({key for login in state.people if _login(login) and _telling(ctx, login)
@@ -85,9 +88,8 @@ def capped(saga: Saga, culprit: str | None, decision: Decision) -> bool:
 
 
 def _fits_two(ctx: Node, login: Person) -> bool:
-    """Whether two evidences kept here without a login are two people and neither is two people with ``login``."""
-    fitting = [known for known in ctx.state.people
-               if not _login(known) and known != login and not two_people(ctx, login, known)]
+    """Whether two evidences of ``named`` are two people and neither is two people with ``login``."""
+    fitting = [known for known in ctx.state.named if not two_people(ctx, login, known)]
     return any(two_people(ctx, one, other) for index, one in enumerate(fitting) for other in fitting[index + 1:])
 
 

@@ -74,9 +74,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
     fresh = not stale(state, saga)
     if fresh:
         _lower_rank(ctx, saga)
-        known = len(state.people)
         count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
-        fits_two.at_visit(ctx, saga, len(state.people) > known)  # a login that fits two records: a review
+        fits_two.at_visit(ctx, saga)  # a login that fits two people's records: a review
         recycle.on_record_visit(ctx, saga)  # a closed account's number a later record gave another (tester24 F14)
         master.on_visit(ctx, saga)  # a person's master record: its holder's own mobile or e-mail (tester27 F1, F2)
     if fresh and claimable(ctx.policy, ctx.key) and (
