@@ -183,6 +183,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                      known=message.refusals)
             if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other)):
                 pass  # the other side came after the event: it goes there, as in time order (displace.py)
+            elif rule == SPLIT_DO_NOT_MERGE and fits_two.marked(saga, culprit):
+                pass  # a login that fits two (a rejected review): as before the decision, neither claims nor is noted
             elif (rule == MAX_PER_CUSTOMER and two) or (
                     rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
                     and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):

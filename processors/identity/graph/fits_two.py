@@ -16,7 +16,7 @@ people (``evidence.two_people``) and neither is two people with the login's. The
 1. at the login's visit (``at_visit``), the node marks the saga (``Saga.fits_two``); a merge through that identifier
    is capped at review (``capped``): ``customer_join`` and ``customer_merge`` ask for the review and the login's side
    neither claims the identifier nor is noted beside its keeper (``holders.py`` would propose it with the other holder
-   and merge it there);
+   and merge it there); so it is on a later visit where an operator rejected that review (``marked``);
 2. when a record's evidence makes a login kept on the node fit two (``leaving``: the login came first), the node tells
    its owner (``Shared`` with ``household``, ``fits_two`` naming the login's user ids) and the owner moves a login it
    holds to a customer of its own with the contacts that follow it and asks for the review (``login_leaves.py``).
@@ -82,9 +82,12 @@ def leaving(ctx: Node, record: Person) -> list[str]:
 
 def capped(saga: Saga, culprit: str | None, decision: Decision) -> bool:
     """Whether a merge (``decision``) through ``culprit`` is capped at review: its node marked the saga (point 1)."""
-    if decision is not Decision.MERGE or culprit is None or culprit not in saga.ids:
-        return False
-    return bool(saga.fits_two >> saga.ids.index(culprit) & 1)
+    return decision is Decision.MERGE and marked(saga, culprit)
+
+
+def marked(saga: Saga, culprit: str | None) -> bool:
+    """Whether ``culprit``'s node showed the saga's login fitting two people's records (``Saga.fits_two``)."""
+    return culprit is not None and culprit in saga.ids and bool(saga.fits_two >> saga.ids.index(culprit) & 1)
 
 
 def _fits_two(ctx: Node, login: Person) -> bool:
