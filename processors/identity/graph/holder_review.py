@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.master import LAPSE_SUFFIX
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Give
 from processors.identity.graph.saga import lineage
@@ -69,11 +70,18 @@ def record_keeps(ctx: Node, message: Give) -> bool:
     none (module docstring, point 2). Not a recycled identifier's claim (``message.since``): the records decide whose
     it is (``recycle.py``)."""
     state = ctx.state
-    if (message.since is not None or message.channel == RECORD_CHANNEL
+    if (message.since is not None or _records(message)
             or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
             or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
         return False
     return tells_person(ctx.policy.matcher, state.traits) and not tells_person(ctx.policy.matcher, message.traits)
+
+
+def _records(message: Give) -> bool:
+    """Whether the claim is a system of record's own: of its channel, and not the claim back of the earlier event's
+    customer that a master record's claim took the identifier from (``master.lapses``: it carries the record's channel
+    and no traits), which is a login's customer's where a nameless login came first."""
+    return message.channel == RECORD_CHANNEL and not message.event_id.endswith(LAPSE_SUFFIX)
 
 
 def tells_person(matcher: MatchModel, traits: Summary | None) -> bool:
