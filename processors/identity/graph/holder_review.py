@@ -19,12 +19,14 @@ The rule now, for such a login refused by the one-login limit alone:
 2. ``record_keeps``: its claim does not take an e-mail (``MatchModel.login_kinds``) from a record's customer (a key
    a system of record gives its holder, ``rules.RECORD_KINDS``) that tells its person, where the claimant tells none:
    the limit said two logins, not two people. The record keeps the mailbox, so the second line's evidence reaches it
-   and the login placed there alone leaves for review (``login_leaves.py``).
+   and the login placed there alone leaves for review (``login_leaves.py``). The claim back a lapsing master record
+   rule makes for the customer a master record's claim took the e-mail from (``master.lapses``) is that customer's,
+   not a record's, though it carries the record's channel: where both nameless logins came first, the earlier login's.
 
 Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
-Not covered: where both nameless logins come before every record, the first login's customer keeps the e-mail (a
-record's e-mail ranks after a login's, ``limits.key_rank``, so the records' claims never rank first); the second
-login is reviewed with the first's customer, not with a record (a strict xfail there).
+Not covered: where both nameless logins come before every record, the later login, refused beside the earlier login's
+customer by the limit (no record there to weigh it with), is reviewed with no record (a strict xfail there); the
+e-mail ends on a record (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
 """
 
 from __future__ import annotations
