@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, holder_review, logins, weaker_login
+from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -63,6 +63,9 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)
+    fitting = fits_two.capped(saga, culprit, decision)  # a login that fits two people's records: a review
+    if fitting:
+        decision = Decision.REVIEW
     linking = _linking(saga) if message.new and culprit not in giving else []
     housemate, persons = None, False
     if linking and not consistent_traits(ctx, saga.traits):
@@ -105,7 +108,9 @@ def on_join(ctx: Node, message: Join) -> None:
         # identifier, which may move to another customer later (claim_node.py).
         kept_apart(ctx, decision, score, lineage(saga), culprit, pending_customer_id(saga), ctx.key,
                    (ctx.policy.plan_order(added)[0], face(ctx, members, culprit)))
-        if claims_on(ctx, decision, saga, state.traits):  # refused, or reviewed (contest.py; nothing told)
+        if fitting:  # neither claimed nor noted beside its keeper: holders.py would merge it with the other record
+            pass
+        elif claims_on(ctx, decision, saga, state.traits):  # refused, or reviewed (contest.py; nothing told)
             contested(saga, culprit)
         else:  # under review, claiming nothing: the screen pops still name the two (customer_steps.noted)
             noted(saga, culprit)

@@ -11,6 +11,7 @@ from processors.identity.graph import (
     came_with,
     displace,
     elsewhere,
+    fits_two,
     holders,
     logins,
     moved_off,
@@ -158,6 +159,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
     elif not saga.force:  # an operator's accept skips the weight
         decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
+    fitting = score is not None and fits_two.capped(saga, culprit, decision)  # a login that fits two: a review
+    if fitting:
+        decision = Decision.REVIEW
     apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
     # A merge that stands on the e-mail's login level alone: its login leaves if the mailbox shows two (logins.py).
     seen = [culprit] if culprit is not None else []
@@ -179,6 +183,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                      known=message.refusals)
             if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other)):
                 pass  # the other side came after the event: it goes there, as in time order (displace.py)
+            elif rule == SPLIT_DO_NOT_MERGE and fits_two.marked(saga, culprit):
+                pass  # a login that fits two (a rejected review): as before the decision, neither claims nor is noted
             elif (rule == MAX_PER_CUSTOMER and two) or (
                     rule == SPLIT_DO_NOT_MERGE and only_rejected(loser_aliases, state, own_aliases, message)
                     and contests(ctx, weigh_offer(ctx, message, saga)[0], saga, rejected=True)):
@@ -199,7 +205,9 @@ def on_offer(ctx: Node, message: Offer) -> None:
         kept_apart(ctx, decision, score, lineage(saga), culprit, current, other,
                    (face(ctx, message.members, culprit or loser), face(ctx, members, culprit or ctx.key)),
                    known=message.refusals)
-        if culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
+        if fitting:  # neither claimed nor noted beside its keeper (fits_two.py)
+            pass
+        elif culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)

@@ -161,11 +161,13 @@ def note_kept_apart(kept: list[str], key: str) -> None:
         del kept[MAX_KEPT_APART:]
 
 
-def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
+def person_of(ctx: Ctx[IdentifierState], saga: Saga, *, holder: bool = False) -> Person | None:
     """What ``saga``'s event says about its person, seen from this identifier node: the traits that tell
     people apart (those in ``match_person_fields`` or ``match_vetoes``: given name, birth date; with the
     given name, the family name, which shows names swapped on one side; a household shares the address)
-    and its other identifiers of types limited to one. None if it says nothing of them."""
+    and its other identifiers of types limited to one. None if it says nothing of them. ``holder``: a record's
+    traits are kept where they name the holder of its account rather than who uses the identifier
+    (``rules.holder_only``; ``fits_two.py`` reads them so)."""
     policy = ctx.policy
     ids = sorted(key for key in saga.ids if key != ctx.key and key not in saga.lookup_only
                  and policy.limit(kind_of(key)) == 1)
@@ -173,7 +175,7 @@ def person_of(ctx: Ctx[IdentifierState], saga: Saga) -> Person | None:
     if "given_name" in telling:
         telling.add("family_name")
     traits = {code: values for code, values in (saga.traits or {}).items() if TRAIT_FIELDS.get(code) in telling}
-    if holder_only(saga.channel, ctx.key):
+    if holder_only(saga.channel, ctx.key) and not holder:
         traits = {}  # the account holder's, beside a family member's line (tester18 F4): not who uses it
     if not traits and not ids:
         return None

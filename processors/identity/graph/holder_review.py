@@ -19,12 +19,14 @@ The rule now, for such a login refused by the one-login limit alone:
 2. ``record_keeps``: its claim does not take an e-mail (``MatchModel.login_kinds``) from a record's customer (a key
    a system of record gives its holder, ``rules.RECORD_KINDS``) that tells its person, where the claimant tells none:
    the limit said two logins, not two people. The record keeps the mailbox, so the second line's evidence reaches it
-   and the login placed there alone leaves for review (``login_leaves.py``).
+   and the login placed there alone leaves for review (``login_leaves.py``). The claim back a lapsing master record
+   rule makes for the customer a master record's claim took the e-mail from (``master.lapses``) is that customer's,
+   not a record's, though it carries the record's channel: where both nameless logins came first, the earlier login's.
 
 Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
-Not covered: where both nameless logins come before every record, the first login's customer keeps the e-mail (a
-record's e-mail ranks after a login's, ``limits.key_rank``, so the records' claims never rank first); the second
-login is reviewed with the first's customer, not with a record (a strict xfail there).
+Not covered: where both nameless logins come before every record, the later login, refused beside the earlier login's
+customer by the limit (no record there to weigh it with), is reviewed with no record (a strict xfail there); the
+e-mail ends on a record (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ from collections.abc import Iterable
 from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.master import LAPSE_SUFFIX
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Give
 from processors.identity.graph.saga import lineage
 from processors.identity.matching.compare import TRAIT_FIELDS
 from processors.identity.matching.traits import Summary
-from processors.identity.matching.weights import Decision
+from processors.identity.matching.weights import Decision, MatchModel
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 
 
@@ -49,7 +52,7 @@ def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pe
     event tells no person, the root holds a record's key, and the pair without the user ids weighs in the review band.
     True when requested."""
     state = ctx.state
-    if tells_person(ctx, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
+    if tells_person(ctx.policy.matcher, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
         return False
     event_side = [key for key in [*added, culprit] if kind_of(key) != USER_ID]
     own_side = [key for key in state.members if kind_of(key) != USER_ID]
@@ -69,16 +72,22 @@ def record_keeps(ctx: Node, message: Give) -> bool:
     none (module docstring, point 2). Not a recycled identifier's claim (``message.since``): the records decide whose
     it is (``recycle.py``)."""
     state = ctx.state
-    if (message.since is not None or message.channel == RECORD_CHANNEL
+    if (message.since is not None or _records(message)
             or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
             or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
         return False
-    return tells_person(ctx, state.traits) and not tells_person(ctx, message.traits)
+    return tells_person(ctx.policy.matcher, state.traits) and not tells_person(ctx.policy.matcher, message.traits)
 
 
-def tells_person(ctx: Node, traits: Summary | None) -> bool:
+def _records(message: Give) -> bool:
+    """Whether the claim is a system of record's own: of its channel, and not the claim back of the earlier event's
+    customer that a master record's claim took the identifier from (``master.lapses``: it carries the record's channel
+    and no traits), which is a login's customer's where a nameless login came first."""
+    return message.channel == RECORD_CHANNEL and not message.event_id.endswith(LAPSE_SUFFIX)
+
+
+def tells_person(matcher: MatchModel, traits: Summary | None) -> bool:
     """Whether a trait summary holds a field that tells people apart (``match_person_fields`` or a veto: the given
     name, the birth date), as ``contest.contests`` reads an event's."""
-    matcher = ctx.policy.matcher
     telling = {*matcher.person_fields, *matcher.vetoes}
     return any(TRAIT_FIELDS.get(code) in telling for code in traits or {})

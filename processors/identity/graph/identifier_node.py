@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from processors.identity.graph import contact_rank, master, recycle
+from processors.identity.graph import contact_rank, fits_two, master, recycle
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
@@ -75,6 +75,7 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if fresh:
         _lower_rank(ctx, saga)
         count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
+        fits_two.at_visit(ctx, saga)  # a login that fits two people's records: a review
         recycle.on_record_visit(ctx, saga)  # a closed account's number a later record gave another (tester24 F14)
         master.on_visit(ctx, saga)  # a person's master record: its holder's own mobile or e-mail (tester27 F1, F2)
     if fresh and claimable(ctx.policy, ctx.key) and (

@@ -143,6 +143,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # holder's, only that record's claim moves it, and ``withheld`` keeps the earliest claim dropped (``master.py``).
     master: MasterRecord | None = None
     withheld: Claim | None = None
+    # A mailbox's evidences without a login that tell their person, a record's holder's names included (``people``
+    # leaves them out: ``rules.holder_only``), sorted, at most ``evidence.MAX_EVIDENCE``: a login that fits two of
+    # them that are two people waits for review (``fits_two.py``).
+    named: list[Person] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):

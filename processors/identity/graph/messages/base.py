@@ -127,6 +127,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # The smallest rank each identifier of ``ids`` whose ``first_rank`` this event lowered had before (``displace.py``:
     # what the customer's state showed before the event's own rank replaced it).
     prior_ranks: dict[str, int] = {}
+    # bit i: ``ids[i]``'s node (a mailbox) showed the event's login, which tells its person, fitting two people's
+    # records kept on it (twin-like siblings of one given name: ``fits_two.py``): a merge through it is a review.
+    fits_two: int = 0
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -173,6 +173,8 @@ class Shared(Message, tag="shared", frozen=True):
     household: bool = False
     event_id: str = ""  # ``household``: the event whose evidence made the second person, and its channel
     channel: str = ""
+    # ``household``: the user ids of logins kept on the node whose person fits two people's records (``fits_two.py``)
+    fits_two: list[str] = []
 
 
 class Rekey(Message, tag="rekey", frozen=True):
