@@ -187,7 +187,7 @@ async def test_identifiers_left_off_accepted_events_are_named_by_the_agent(
 
 
 async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_by_the_agent(
-    adapter: tuple[StandInAdapter, str], journal: Journal, capsys: pytest.CaptureFixture[str]
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The adapter publishes a transaction whose handoff has no kind and lists the handoff in ``dropped_handoffs``:
     the agent tells the clerk to open it again, and the event counts as sent."""
@@ -197,7 +197,11 @@ async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_b
         "index": 0, "event_id": a, "code": "bad_field",
         "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]}
     stand_in.script = [lambda upload: web.json_response(answer)]
+    from adapters.branch.agent import uploader
+
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
     outcome = await upload_once(journal, url)
     assert outcome.progressed and journal.counts()["sent"] == 1
-    logged = capsys.readouterr().out
-    assert "without the handoff they asked for" in logged and a in logged and "bad_field" in logged
+    ((event, fields),) = warnings
+    assert "without the handoff they asked for" in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
