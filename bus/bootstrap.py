@@ -65,9 +65,18 @@ def exit_with_message(error: BaseException | str, status: int = BAD_SETTINGS_EXI
 def write_error(error: BaseException | str) -> None:
     """Write ``error: <message>`` on one line to stderr; log lines still held back (repeat counts) are written
     first, so the error is the last line."""
+    _write_line("error", error)
+
+
+def write_warning(warning: str) -> None:
+    """Write ``warning: <message>`` on one line to stderr, after the log lines still held back (``write_error``)."""
+    _write_line("warning", warning)
+
+
+def _write_line(label: str, text: BaseException | str) -> None:
     flush_repeats()
-    message = " ".join(str(error).split())
-    sys.stderr.write(f"error: {message}\n")
+    message = " ".join(str(text).split())
+    sys.stderr.write(f"{label}: {message}\n")
     sys.stderr.flush()
 
 

@@ -74,8 +74,14 @@ class RawRecord:
 
 
 class DeserializationError(OmnibusError):
-    """Bytes could not be decoded into an event. ``record`` holds the original bytes and coordinates."""
+    """Bytes could not be decoded into an event. ``record`` holds the original bytes and coordinates.
 
-    def __init__(self, message: str, *, record: RawRecord) -> None:
+    ``unframed``: the value is in neither framing Omnibus writes (``bus.serde``: the Confluent wire format, or the
+    single-object encoding of a schema of the catalog), so no registry setting would decode it: a poison record that
+    a producer outside Omnibus wrote, which the processors dead-letter, not a sign that the reader uses the wrong
+    registry (tester28 F7)."""
+
+    def __init__(self, message: str, *, record: RawRecord, unframed: bool = False) -> None:
         super().__init__(message)
         self.record = record
+        self.unframed = unframed

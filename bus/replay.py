@@ -63,8 +63,7 @@ async def replay_topic(settings: OmnibusSettings, spec: TopicSpec, *, timeout_s:
             ctx = SerdeContext(topic=topic, key=message.key, partition=partition, offset=message.offset)
             try:
                 replay.events.append(deserializer(message.value, ctx))
-            except DeserializationError:
+            except DeserializationError as exc:
                 replay.undecodable += 1
-    if replay.undecodable:
-        undecodable.note(topic, settings.registry.url, replay.undecodable)
+                undecodable.note_error(exc, settings.registry.url)
     return replay

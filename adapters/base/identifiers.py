@@ -97,11 +97,22 @@ def dropped_traits(
             for index, record in accepted for trait, reason in (record.dropped_traits or {}).items()]
 
 
+def dropped_handoffs(
+    accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
+) -> list[dict[str, Any]]:
+    """The handoffs refused on records published without them (``MappedRecord.dropped_handoff``, tester28 F6).
+    Arguments as ``dropped_identifiers``; one entry per record: ``{"index": 0, "code": "missing_field", "reason":
+    "CTR: field Attributes.omnibus_handoff_kind is required to open a handoff (...)"}``."""
+    return [_entry(index, labels, code=record.dropped_handoff.code, reason=record.dropped_handoff.reason)
+            for index, record in accepted if record.dropped_handoff is not None]
+
+
 def dropped_fields(accepted: Sequence[tuple[int, MappedRecord]], **labels: Sequence[str | None]) -> dict[str, Any]:
-    """The answer's ``dropped_identifiers`` and ``dropped_traits``, each only when not empty (arguments as
-    ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
+    """The answer's ``dropped_identifiers``, ``dropped_traits`` and ``dropped_handoffs``, each only when not empty
+    (arguments as ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
     lists = {"dropped_identifiers": dropped_identifiers(accepted, **labels),
-             "dropped_traits": dropped_traits(accepted, **labels)}
+             "dropped_traits": dropped_traits(accepted, **labels),
+             "dropped_handoffs": dropped_handoffs(accepted, **labels)}
     return {name: entries for name, entries in lists.items() if entries}
 
 
@@ -128,6 +139,17 @@ def dropped_traits_openapi(id_field: str | None = None) -> dict[str, Any]:
                   "the sender's own key when it is none (reason starting with unknown-key)."},
     }, "Present only when a trait of an accepted record could not be normalised or has no standard key: the record "
        "was published without it, so the sender can correct it.")
+
+
+def dropped_handoffs_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``dropped_handoffs`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_openapi(id_field, {
+        "code": {"type": "string", "description": "Short reason (missing_field: a team or summary without the kind; "
+                 "malformed_field: a value that is not text or too long)."},
+    }, "Present only when a record asked for a back-office handoff that could not be opened (a summary or team "
+       "without the kind of case, a value that is not text or too long): the record was published without it, and "
+       "the handoff request was dead-lettered with the record (omnibus deadletters list), so the sender can "
+       "correct it and send the record again.")
 
 
 def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: str) -> dict[str, Any]:

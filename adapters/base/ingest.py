@@ -150,6 +150,9 @@ async def ingest(
         _refuse_conflicts(outcome, describe)
     for index, refusal in outcome.refused:
         await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
+    for index, record in outcome.accepted:
+        if record.dropped_handoff is not None:  # published without the handoff it asked for (tester28 F6)
+            await publisher.reject_handoff(items[index].dead_letter(), record.dropped_handoff)
     return outcome
 
 

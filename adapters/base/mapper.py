@@ -41,7 +41,10 @@ class MappedRecord:
     ``content_digest``: the record's ``content_digest`` when its source chooses ids it may reuse for another record
     (a Segment ``messageId``, a counter event's ``event_id``): its events' ids derive from it
     (``bus.envelope.event_id``), and ``AdapterPublisher.submit`` refuses another content under a published id;
-    ``claims``: other ids the record names, refused the same way (``Claim``)."""
+    ``claims``: other ids the record names, refused the same way (``Claim``); ``dropped_handoff``: the refusal of
+    the back-office handoff the record asked for while the record itself is published (``adapters.base.ingest``
+    dead-letters it with the record's bytes, the answer lists it in ``dropped_handoffs``; tester28 F6: a CTR whose
+    agent gave a summary without the kind was refused whole, and Connect never reads the answer)."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
@@ -49,6 +52,7 @@ class MappedRecord:
     dropped_traits: Mapping[str, str] | None = None
     content_digest: bytes | None = None
     claims: tuple[Claim, ...] = ()
+    dropped_handoff: RejectedInput | None = None
 
 
 class Mapper(Protocol, Generic[NativeT]):

@@ -86,7 +86,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits,
-                            record.content_digest, record.claims)
+                            record.content_digest, record.claims, record.dropped_handoff)
 
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
@@ -100,9 +100,9 @@ class AdapterPublisher:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
-        # dropped_traits kept: the answer lists them (tester19 F8: lost here, so no answer had them)
+        # dropped_traits and dropped_handoff kept: the answer lists them (tester19 F8: lost here, so no answer had them)
         return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
-                            record.claims)
+                            record.claims, record.dropped_handoff)
 
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement.
@@ -258,6 +258,17 @@ class AdapterPublisher:
         Raises ``Unavailable`` when the dead letter is not acknowledged (Kafka or the registry down,
         ``is_outage``): the refusal is then neither answered nor counted as rejected, and the sender retries.
         """
+        await self._dead_letter(raw, error)
+        RECEIVED.labels(adapter=self.name).inc()  # received = published + duplicates + rejected
+        REJECTED.labels(adapter=self.name, reason=error.code).inc()
+
+    async def reject_handoff(self, raw: RawRecord, error: RejectedInput) -> None:
+        """Dead-letter the handoff part of a published record (``MappedRecord.dropped_handoff``) with the record's
+        bytes; the record counts as published, not rejected. Raises as ``reject``."""
+        await self._dead_letter(raw, RejectedInput(f"handoff refused, the rest of the record was published: "
+                                                   f"{error.reason}", code=error.code, status=error.status))
+
+    async def _dead_letter(self, raw: RawRecord, error: RejectedInput) -> None:
         try:
             await self._dead_letters.write(raw, reason=error.reason, error_type=f"RejectedInput.{error.code}")
         except MissingTopicError as exc:
@@ -266,5 +277,3 @@ class AdapterPublisher:
             if not is_outage(exc):
                 raise
             raise self.unavailable(f"cannot record the rejection: {exc}") from exc
-        RECEIVED.labels(adapter=self.name).inc()  # received = published + duplicates + rejected
-        REJECTED.labels(adapter=self.name, reason=error.code).inc()

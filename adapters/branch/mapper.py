@@ -180,7 +180,7 @@ class CounterMapper:
         if seen is not None:
             outgoing.append(seen)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
-                            content_digest=digest)
+                            content_digest=digest, dropped_handoff=read.get("handoff_refused"))
 
     @staticmethod
     def _ticket_fields(event: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -238,10 +238,11 @@ class CounterMapper:
         ticket_id = checks(optional_text, transaction, "ticket_id", "transaction.ticket_id")
         agent_id = checks(optional_text, event, "agent_id")
         amount = checks(cls._amount, transaction.get("amount"))
-        request = checks(cls._handoff_request, transaction.get("handoff"))
+        request, refused = cls._handoff_request(transaction.get("handoff"))
         checks.refuse_any()
         return {"transaction_id": transaction_id, "status": status, "type": kind, "counter_id": counter_id,
-                "ticket_id": ticket_id, "agent_id": agent_id, "amount": amount, "handoff": request}
+                "ticket_id": ticket_id, "agent_id": agent_id, "amount": amount, "handoff": request,
+                "handoff_refused": refused}
 
     def _transaction(
         self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
@@ -295,16 +296,17 @@ class CounterMapper:
         return outgoing
 
     @staticmethod
-    def _handoff_request(raw: Any) -> HandoffRequest | None:
+    def _handoff_request(raw: Any) -> tuple[HandoffRequest | None, RejectedInput | None]:
+        """The handoff the clerk asked for, or the refusal of a request that cannot open one (a summary without the
+        kind): the transaction is published without it (``MappedRecord.dropped_handoff``, tester28 F6)."""
         if raw is None:
-            return None
+            return None, None
         if not isinstance(raw, dict):
-            raise errors.bad_field("transaction.handoff", 'must be {"kind": ..., "summary": ..., "team": ...}')
+            return None, errors.bad_field("transaction.handoff", 'must be {"kind": ..., "summary": ..., "team": ...}')
         try:
-            return HandoffRequest.parse(raw.get("kind"), raw.get("team"), raw.get("summary"))
+            return HandoffRequest.parse(raw.get("kind"), raw.get("team"), raw.get("summary")), None
         except BadHandoffRequest as exc:
-            raise errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}",
-                                   str(exc)) from exc
+            return None, errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}", str(exc))
 
     @staticmethod
     def _offer(event: dict[str, Any], found: list[Identifier]) -> OfferDisposition | None:

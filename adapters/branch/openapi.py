@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
-from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
+from adapters.base.identifiers import (
+    dropped_handoffs_openapi,
+    dropped_identifiers_openapi,
+    dropped_traits_openapi,
+)
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
 from bus.identifiers.account import ACCOUNT_SPELLING
@@ -109,6 +113,7 @@ _ERROR = {
             "reason": {"type": "string"}, "code": {"type": "string"}}}},
         "dropped_identifiers": dropped_identifiers_openapi("event_id"),
         "dropped_traits": dropped_traits_openapi("event_id"),
+        "dropped_handoffs": dropped_handoffs_openapi("event_id"),
     },
 }
 
@@ -132,7 +137,8 @@ OPENAPI: dict[str, Any] = {
                                            "one): a re-send, not published again. An event_id published with other "
                                            "content is rejected instead (400, code id_conflict)."},
                             "dropped_identifiers": dropped_identifiers_openapi("event_id"),
-                            "dropped_traits": dropped_traits_openapi("event_id")}}}}},
+                            "dropped_traits": dropped_traits_openapi("event_id"),
+                            "dropped_handoffs": dropped_handoffs_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "
                                        "event_id already published with other content (code id_conflict): the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings
@@ -98,11 +99,13 @@ def recorded_offer(attributes: dict[str, Any], source: str) -> OfferDisposition 
         raise malformed(f"Attributes.{exc.field}", source, str(exc)) from exc
 
 
-def recorded_handoff(attributes: dict[str, Any], source: str) -> HandoffRequest | None:
-    """The handoff the contact flow or the agent asked for, from contact / task attributes
-    ``omnibus_handoff_kind``, ``_team``, ``_summary`` (``adapters.base.handoff_request``)."""
+def recorded_handoff(attributes: dict[str, Any], source: str) -> tuple[HandoffRequest | None, RejectedInput | None]:
+    """``handoff`` and ``handoff_refused`` of a ``Call``: the handoff the contact flow or the
+    agent asked for, from contact / task attributes ``omnibus_handoff_kind``, ``_team``, ``_summary``
+    (``adapters.base.handoff_request``), or the refusal of a request that cannot open one (a summary without the
+    kind): the call is published without it (``MappedRecord.dropped_handoff``; tester28 F6: the call was lost)."""
     try:
-        return HandoffRequest.from_attributes(attributes)
+        return HandoffRequest.from_attributes(attributes), None
     except BadHandoffRequest as exc:
         # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
-        raise (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc)) from exc
+        return None, (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc))

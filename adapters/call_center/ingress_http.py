@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 from multidict import MultiDict
@@ -152,6 +152,9 @@ class CallCenterIngress:
                 return web.Response(status=204)
             record = map_item(lambda native: mapper_taskrouter.map_task(native, timeline, ctx), form)
             await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
+            if record is not None and record.dropped_handoff is not None:  # the call went without it (tester28 F6)
+                raw = RawRecord(value=urlencode(form).encode(), headers=(("http.path", b"/v1/twilio/taskrouter"),))
+                await self._publisher.reject_handoff(raw, record.dropped_handoff)
             self._state.forget_timeline(sid)
         return web.Response(status=204)
 

@@ -125,6 +125,7 @@ class Call:
     references: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
+    handoff_refused: RejectedInput | None = None  # why the request cannot open one: the call goes without it
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
     supersedes: str | None = None  # ``version_id`` of the version this one replaces, once it was published
 
@@ -204,7 +205,7 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if call.handoff is not None and topics.handoff_events:
         events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id, ctx.references))
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
-                        dropped_traits=call.left_out_traits)
+                        dropped_traits=call.left_out_traits, dropped_handoff=call.handoff_refused)
 
 
 def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:

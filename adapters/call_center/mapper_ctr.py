@@ -159,6 +159,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
+    handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
@@ -185,7 +186,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         traits=traits,
         left_out_traits=left_out,
         offer=recorded_offer(attributes, SOURCE),
-        handoff=recorded_handoff(attributes, SOURCE),
+        handoff=handoff, handoff_refused=handoff_refused,
         properties={k: str(v) for k, v in properties.items() if v},
         references=ctx.references.declared_in(attributes),
     )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
-from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
+from adapters.base.identifiers import (
+    dropped_handoffs_openapi,
+    dropped_identifiers_openapi,
+    dropped_traits_openapi,
+)
 from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
 
 _ERROR = {
@@ -27,6 +31,7 @@ _SUMMARY = {
         },
         "dropped_identifiers": dropped_identifiers_openapi(),
         "dropped_traits": dropped_traits_openapi(),
+        "dropped_handoffs": dropped_handoffs_openapi(),
     },
 }
 

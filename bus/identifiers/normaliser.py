@@ -21,9 +21,12 @@ Every value is first NFKC-normalised and trimmed, and refused if empty, longer t
 holding control characters. Normalising a normalised value returns it unchanged (tokens included), so
 identity can check what adapters already normalised. With ``block_placeholders`` (identity) filler
 values and configured test values are refused with rule ``blocked-value``, always on the normalised value so
-the decision does not depend on how the value was written (a customer number on the written one too: its format
-makes ``0000000`` ``C-0``); a valid IBAN is never taken for a run of digits
-(its check digits say it was issued, and a run such as ``1234567890`` inside it is chance: tester14 N1).
+the decision does not depend on how the value was written (an account or customer number in its system of
+record's format on the number that format writes, whatever the prefix: ``123456`` under ``{"prefix": "EA-",
+"width": 8}`` is ``EA-00123456``, somebody's, and ``0000000`` under ``{"prefix": "C-"}`` is ``C-0``, the number
+zero; tester28 F4: the value as typed was judged too, and dropped the contract ``123456``); a valid IBAN is never
+taken for a run of digits (its check digits say it was issued, and a run such as ``1234567890`` inside it is
+chance: tester14 N1).
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class IdentifierNormaliser:
         self._block = block_placeholders
         self._key = key or self.settings.token_key()
         self._blocked = {kind: self._blocked_forms(kind, values) for kind, values in (blocked or {}).items()}
+        self._number_formats = {kind: system_format for kind, system_format in (
+            (kinds.ACCOUNT, self.settings.account_number_format),
+            (kinds.CUSTOMER_NUMBER, self.settings.customer_number_format)) if system_format is not None}
 
     def with_region(self, region: str | None) -> IdentifierNormaliser:
         """The same normaliser for a source with its own phone region (None keeps this one's)."""
@@ -153,8 +159,7 @@ class IdentifierNormaliser:
             if self._block and text and self._placeholder(kind, text):
                 return self._placeholder_rejected(kind, text)
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
-        if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder(kind, normalised)
-                            or self._placeholder_as_written(kind, text)):
+        if self._block and (normalised in self._blocked.get(kind, ()) or self._placeholder_in_format(kind, normalised)):
             return self._placeholder_rejected(kind, normalised)
         return Identifier(kind, normalised)
 
@@ -192,14 +197,17 @@ class IdentifierNormaliser:
                 continue
         return frozenset(forms)
 
-    def _placeholder_as_written(self, kind: str, text: str) -> bool:
-        """A number a system-of-record format rewrote, judged as written too: the format drops leading zeros
-        (``0000000`` would be ``C-0``) and adds a prefix (``1234567890`` would be ``CA-1234567890``)."""
-        if kind == kinds.CUSTOMER_NUMBER:
-            return self._placeholder(kind, text)
-        if kind == kinds.ACCOUNT and self.settings.account_number_format is not None:
-            return self._placeholder(kind, normalise_account(text))
-        return False
+    def _placeholder_in_format(self, kind: str, normalised: str) -> bool:
+        """Whether ``normalised`` is a placeholder; a number in its system of record's format (``number_format``:
+        ``account_number_format``, ``customer_number_format``) is judged by the number the format writes, as
+        the system of record holds it, whatever its prefix: ``EA-00123456`` (typed ``123456``) is somebody's,
+        ``C-0`` (typed ``0000000``: the number zero) and ``CUST-1234567890`` are not. tester28 F4: the value was
+        judged as typed too, and the contract ``123456`` was dropped."""
+        system_format = self._number_formats.get(kind)
+        number = system_format.number(normalised) if system_format is not None else None
+        if number is None or (kind == kinds.ACCOUNT and is_iban(normalised)):
+            return self._placeholder(kind, normalised)
+        return not number.strip("0") or looks_like_placeholder(number, kind)
 
     @staticmethod
     def _placeholder(kind: str, normalised: str) -> bool:

@@ -62,16 +62,22 @@ class NumberFormat(BaseModel):
 
     def canonical(self, spelled: str) -> str | None:
         """The system of record's spelling of ``spelled`` (``spelling``'s output), or None if it does not match."""
-        compact = spelled.translate(self._table)
-        prefix = self._compact_prefix
-        body = compact[len(prefix):] if prefix and compact.startswith(prefix) else compact
-        match = self._compiled.fullmatch(body)
-        if match is None or not match[NUMBER_GROUP]:
+        number = self.number(spelled)
+        if number is None:
             return None
-        number = match[NUMBER_GROUP]
         if number.isascii() and number.isdigit():
             number = (number.lstrip("0") or "0").zfill(self.width)
         return unicodedata.normalize("NFKC", self.prefix + number)
+
+    def number(self, canonical: str) -> str | None:
+        """The number of a value ``canonical`` writes in this format (``"EA-00123456"`` → ``"00123456"`` under
+        ``{"prefix": "EA-", "width": 8}``), or None for a value not in it (another system's ``CB-770002``): what the
+        placeholder rule judges (``bus.identifiers.placeholders``; tester28 F4)."""
+        compact = canonical.translate(self._table)
+        prefix = self._compact_prefix
+        body = compact[len(prefix):] if prefix and compact.startswith(prefix) else compact
+        match = self._compiled.fullmatch(body)
+        return match[NUMBER_GROUP] if match is not None and match[NUMBER_GROUP] else None
 
     @cached_property
     def _table(self) -> dict[int, None]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from bus.config import RegistrySettings, WireFormat
 from bus.serde.base import Deserializer, Event, SerdeContext, Serializer
-from bus.serde.confluent import HEADER as CONFLUENT_HEADER
 from bus.serde.confluent import ConfluentDeserializer, ConfluentSerializer
-from bus.serde.single_object import HEADER_SIZE as SINGLE_OBJECT_HEADER_SIZE
-from bus.serde.single_object import MAGIC as SINGLE_OBJECT_MAGIC
+from bus.serde.framing import CONFLUENT_HEADER, SINGLE_OBJECT_HEADER_SIZE, SINGLE_OBJECT_MAGIC
 from bus.serde.single_object import SingleObjectDeserializer, SingleObjectSerializer
 from schemas.catalog import SchemaCatalog, default_catalog
 

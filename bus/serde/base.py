@@ -40,8 +40,9 @@ class SerdeContext:
             partition=self.partition, offset=self.offset,
         )
 
-    def decode_error(self, message: str, data: bytes | None) -> DeserializationError:
-        return DeserializationError(message, record=self.raw(data))
+    def decode_error(self, message: str, data: bytes | None, *, unframed: bool = False) -> DeserializationError:
+        """The error for ``data``; ``unframed``: in neither framing Omnibus writes (``DeserializationError``)."""
+        return DeserializationError(message, record=self.raw(data), unframed=unframed)
 
 
 class Serializer(Protocol):

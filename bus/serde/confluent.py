@@ -6,7 +6,6 @@ several event types, each with its own evolution history.
 
 from __future__ import annotations
 
-import struct
 from typing import TYPE_CHECKING, Any
 
 import fastavro
@@ -15,14 +14,14 @@ from fastavro.schema import fullname
 from bus.errors import SchemaRegistryError, SerializationError
 from bus.serde.avro_body import encode_body, read_body
 from bus.serde.base import Event, SerdeContext
+from bus.serde.framing import CONFLUENT_HEADER as HEADER
+from bus.serde.framing import CONFLUENT_MAGIC as MAGIC
+from bus.serde.framing import catalog_single_object, confluent_framed
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaNotFound
 
 if TYPE_CHECKING:
     from bus.serde.registry import SchemaRegistryClient
-
-MAGIC = 0
-HEADER = struct.Struct(">bI")
 
 
 def subject_for(topic: str, record_fullname: str) -> str:
@@ -77,8 +76,9 @@ class ConfluentDeserializer:
     def __call__(self, data: bytes | None, ctx: SerdeContext) -> Event:
         if data is None:
             raise ctx.decode_error("record has no value (tombstone)", data)
-        if len(data) < HEADER.size or data[0] != MAGIC:
-            raise ctx.decode_error("not in the Confluent wire format (expected magic byte 0)", data)
+        if not confluent_framed(data):
+            raise ctx.decode_error("not in the Confluent wire format (expected magic byte 0)", data,
+                                   unframed=not catalog_single_object(data, self._catalog))
         _, schema_id = HEADER.unpack_from(data)
         name, writer = self._writer(schema_id, data, ctx)
         reader = self._catalog.get(name).parsed if name in self._catalog else None

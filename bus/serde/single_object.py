@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from bus.errors import SerializationError
 from bus.serde.avro_body import encode_body, read_body
 from bus.serde.base import Event, SerdeContext
+from bus.serde.framing import SINGLE_OBJECT_HEADER_SIZE as HEADER_SIZE
+from bus.serde.framing import SINGLE_OBJECT_MAGIC as MAGIC
+from bus.serde.framing import confluent_framed, single_object_framed
 from schemas.catalog import EventSchema, SchemaCatalog
 from schemas.errors import SchemaNotFound
-
-MAGIC = b"\xc3\x01"
-HEADER_SIZE = len(MAGIC) + 8
 
 
 class SingleObjectSerializer:
@@ -39,8 +39,9 @@ class SingleObjectDeserializer:
     def __call__(self, data: bytes | None, ctx: SerdeContext) -> Event:
         if data is None:
             raise ctx.decode_error("record has no value (tombstone)", data)
-        if len(data) < HEADER_SIZE or data[:2] != MAGIC:
-            raise ctx.decode_error("not Avro single-object encoded (expected C3 01 and a fingerprint)", data)
+        if not single_object_framed(data):
+            raise ctx.decode_error("not Avro single-object encoded (expected C3 01 and a fingerprint)", data,
+                                   unframed=not confluent_framed(data))
         writer = self._writer(data[2:HEADER_SIZE], data, ctx)
         reader = self._catalog.get(writer.fullname) if writer.fullname in self._catalog else writer
         resolve = None if reader.fingerprint == writer.fingerprint else reader.parsed

@@ -38,6 +38,7 @@ class Replayed:
     value: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()  # the record's Kafka headers (changelog fencing versions)
     timestamp_ms: int | None = None  # the record's Kafka timestamp, ms since the epoch
+    unframed: bool = False  # the value is in no framing Omnibus writes: a poison record (``bus.undecodable``)
 
     @property
     def tombstone(self) -> bool:
@@ -115,14 +116,15 @@ async def read_topics(
     replay = TopicsReplay()
     for tp in sorted(fetched, key=lambda t: (names.index(t.topic), t.partition)):
         for message in fetched[tp]:
-            event = None
+            event, unframed = None, False
             if tp.topic not in raw_names and message.value is not None:
                 ctx = SerdeContext(topic=tp.topic, key=message.key, partition=tp.partition, offset=message.offset)
                 try:
                     event = deserializer(message.value, ctx)
-                except DeserializationError:
+                except DeserializationError as exc:
                     replay.undecodable += 1
-                    undecodable.note(tp.topic, settings.registry.url)
+                    unframed = exc.unframed
+                    undecodable.note_error(exc, settings.registry.url)
             replay.records.append(Replayed(tp.topic, tp.partition, message.offset, message.key, event, message.value,
-                                          tuple(message.headers or ()), message.timestamp))
+                                          tuple(message.headers or ()), message.timestamp, unframed))
     return replay

@@ -140,6 +140,8 @@ def read_command(
     # The reader noted every undecodable record it read; the error line counts those printed, as printed.
     undecodable.reset()
     for record in printed:
-        if record.event is None and not record.tombstone:
+        if record.unframed:
+            undecodable.note_poison(record.topic, record.partition, record.offset, shown=True)
+        elif record.event is None and not record.tombstone:
             undecodable.note(record.topic, settings.registry.url, shown=True)
         typer.echo(line(record))

@@ -102,6 +102,9 @@ class Uploader:
             if dropped := dropped_summary(answer):
                 log.warning("the adapter left identifiers off accepted events; correct them at the terminal",
                             dropped=dropped)
+            if handoffs := dropped_summary(answer, "dropped_handoffs", ("event_id", "code")):
+                log.warning("the adapter published transactions without the handoff they asked for (no kind, or a "
+                            "value too long); open the handoff again at the terminal", dropped=handoffs)
             return Outcome(progressed=True)
         if status == 400 and isinstance(answer, dict) and isinstance(answer.get("rejected"), list):
             return self._settle_mixed(batch, answer)
@@ -124,12 +127,14 @@ class Uploader:
         return Outcome(progressed=True)
 
 
-def dropped_summary(answer: object) -> list[dict[str, object]]:
-    """The identifiers the adapter left off accepted events (a mistyped NIR), by event id, type and reason code:
-    the answer never holds the values (tester9 #5), and the events themselves were accepted."""
-    dropped = answer.get("dropped_identifiers") if isinstance(answer, dict) else None
+def dropped_summary(answer: object, name: str = "dropped_identifiers",
+                    keys: tuple[str, ...] = ("event_id", "kind", "code")) -> list[dict[str, object]]:
+    """What the adapter left off accepted events, by ``keys`` of the answer's list ``name``: identifiers (a mistyped
+    NIR) by event id, type and reason code, or ``dropped_handoffs`` (a handoff without its kind, tester28 F6): the
+    answer never holds the values (tester9 #5), and the events themselves were accepted."""
+    dropped = answer.get(name) if isinstance(answer, dict) else None
     items = dropped if isinstance(dropped, list) else []
-    return [{key: item.get(key) for key in ("event_id", "kind", "code")} for item in items if isinstance(item, dict)]
+    return [{key: item.get(key) for key in keys} for item in items if isinstance(item, dict)]
 
 
 def _json(text: str) -> object:

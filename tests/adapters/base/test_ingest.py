@@ -110,3 +110,26 @@ async def test_tester24_f17_a_claimed_id_naming_another_content_is_refused_with_
     later = await ingest(publisher, [_claiming(1, b"attempt 2"), _claiming(0, b"attempt 1")], lambda _, record: record)
     assert [(index, error.code) for index, error in later.refused] == [(0, "request_id_conflict")]
     assert later.duplicates == 1 and len(kafka.published) == 2 and len(dead_letters.reasons) == 2
+
+
+async def test_tester28_f6_a_record_whose_handoff_was_refused_is_published_and_the_handoff_dead_lettered() -> None:
+    """tester28 F6: a CTR whose agent gave a summary without the kind was refused whole (400), and Connect, delivering
+    through Firehose, never reads the answer: the call was lost. The record is published; its handoff request is
+    dead-lettered with the record's bytes and listed in the answer's ``dropped_handoffs``, never counted rejected."""
+    from adapters.base.identifiers import dropped_fields
+
+    publisher, kafka, dead_letters = _publisher()
+    refused = RejectedInput("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff (the kind of "
+                            "case, e.g. line-repair)", code="missing_field")
+    items = [Item(interaction(0), lambda: RawRecord(value=b"ctr 0")),
+             Item(replace(interaction(1), dropped_handoff=refused), lambda: RawRecord(value=b"ctr 1"))]
+
+    outcome = await ingest(publisher, items, lambda _, record: record)
+
+    assert [index for index, _ in outcome.accepted] == [0, 1] and not outcome.refused
+    assert len(kafka.published) == 2  # both records' events, the second without a handoff
+    ((letter, error_type),) = dead_letters.records
+    assert (letter.value, error_type) == (b"ctr 1", "RejectedInput.missing_field")
+    assert dead_letters.reasons == [f"handoff refused, the rest of the record was published: {refused.reason}"]
+    assert dropped_fields(outcome.accepted) == {
+        "dropped_handoffs": [{"index": 1, "code": "missing_field", "reason": refused.reason}]}

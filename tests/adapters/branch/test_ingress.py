@@ -141,7 +141,24 @@ async def test_an_identifier_left_off_an_accepted_event_is_named_in_the_answer(
 async def test_the_openapi_describes_dropped_identifiers(client: TestClient) -> None:
     spec = await (await client.get("/openapi.json")).json()
     ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert "dropped_identifiers" in ok["properties"]
+    assert "dropped_identifiers" in ok["properties"] and "dropped_handoffs" in ok["properties"]
+
+
+async def test_tester28_f6_a_handoff_without_its_kind_costs_only_the_handoff(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """tester28 F6 (a call's summary without the kind lost the call), at the counter: the transaction is published,
+    the answer names the refused handoff by event id, and the event is dead-lettered for its handoff."""
+    body = three_events()
+    body["events"][1]["transaction"]["handoff"] = {"summary": "no kind given"}
+    status, answer = await upload(client, body)
+    assert status == 200 and answer["success"] is True and answer["accepted"] == 3
+    assert answer["dropped_handoffs"] == [{
+        "index": 1, "event_id": body["events"][1]["event_id"], "code": "bad_field",
+        "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]
+    assert len(publisher.submitted) == 3 and not publisher.rejected
+    ((raw, error),) = publisher.handoffs_rejected
+    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"] and error.code == "bad_field"
 
 
 async def test_tester18_f9_a_trait_left_off_an_accepted_event_is_named_in_the_answer(

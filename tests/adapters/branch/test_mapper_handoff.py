@@ -8,7 +8,6 @@ from io import BytesIO
 import fastavro
 import pytest
 
-from adapters.base.errors import RejectedInput
 from adapters.branch.openapi import OPENAPI
 from schemas.catalog import default_catalog
 from tests.adapters.branch.support import sample
@@ -48,14 +47,23 @@ def test_no_handoff_section_opens_none_and_the_openapi_describes_it() -> None:
     assert transaction["properties"]["handoff"]["required"] == ["kind"]
 
 
-@pytest.mark.parametrize(("handoff", "fragment"), [
-    ({"team": "metering"}, "transaction.handoff.kind"),
-    ({"kind": 7}, "transaction.handoff.kind"),
-    ("meter-dispute", "transaction.handoff"),
+@pytest.mark.parametrize(("handoff", "reason"), [
+    ({"summary": "no kind given"}, "'transaction.handoff.kind' is required to open a handoff"),  # tester28 F6
+    ({"team": "metering"}, "'transaction.handoff.kind' is required to open a handoff"),
+    ({"kind": 7}, "'transaction.handoff.kind' must be text, got int"),
+    ({"kind": "meter-dispute", "summary": "x" * 1001}, "'transaction.handoff.summary' longer than 1000 characters"),
+    ("meter-dispute", "'transaction.handoff' must be {"),
 ])
-def test_a_bad_handoff_section_is_refused(handoff: object, fragment: str) -> None:
-    with pytest.raises(RejectedInput, match=fragment):
-        mapped(with_handoff(handoff))
+def test_a_bad_handoff_section_costs_only_the_handoff(handoff: object, reason: str) -> None:
+    """tester28 F6 (a call's summary without the kind lost the call): the transaction is published without the
+    handoff, whose refusal the answer lists (``dropped_handoffs``) and the ingest dead-letters."""
+    record = mapped(with_handoff(handoff))
+    assert not handoffs(record)
+    schemas = [o.event.schema for o in record.events]
+    assert "omnibus.contact.CounterTransaction" in schemas and "omnibus.contact.InteractionRecorded" in schemas
+    refused = record.dropped_handoff
+    assert refused is not None and refused.code == "bad_field" and refused.reason.startswith(reason), refused
+    assert "no kind given" not in refused.reason
 
 
 def test_a_visit_that_opens_a_handoff_is_handed_off_whatever_its_status() -> None:

@@ -317,3 +317,45 @@ async def test_the_ingress_describes_itself(start_server: Any, bootstrap_servers
     async with session.get("/openapi.json") as response:
         spec = await response.json()
     assert set(spec["paths"]) == {"/v1/connect/ctr", "/v1/asterisk/cdr", "/v1/twilio/taskrouter", *HEALTH_PATHS}
+
+
+@pytest.mark.kafka
+async def test_tester28_f6_a_call_whose_handoff_request_has_no_kind_is_published_without_the_handoff(
+    start_server: Any, bootstrap_servers: str
+) -> None:
+    """tester28 F6: ``omnibus_handoff_summary`` without ``omnibus_handoff_kind`` got a 400, and the call was on no
+    topic (Connect delivers through Firehose, which never reads the answer). Now the call is published, the answer
+    names the refused handoff (``dropped_handoffs``) and the dead letter keeps the CTR; so for a TaskRouter task."""
+    from bus.topics import HANDOFF_EVENTS
+
+    settings = await settings_with_topics(bootstrap_servers)
+    server, session = await start_server(settings)
+    ctr = sample("ctr_inbound_answered.json")
+    ctr = {**ctr, "Attributes": {**ctr["Attributes"], "omnibus_handoff_summary": "no kind given"}}
+    async with session.post("/v1/connect/ctr", json=ctr, headers={"Authorization": f"Bearer {PARIS_KEY}"}) as r:
+        assert r.status == 200, await r.text()
+        reply = await r.json()
+    why = ("field Attributes.omnibus_handoff_kind is required to open a handoff (the kind of case, e.g. "
+           "line-repair)")
+    assert (reply["accepted"], reply["rejected"]) == (1, [])
+    assert reply["dropped_handoffs"] == [{"index": 0, "code": "missing_field", "reason": f"CTR: {why}"}]
+
+    forms = sample("taskrouter_answered.json")
+    forms[-1] = {**forms[-1], "TaskAttributes": json.dumps(
+        json.loads(forms[-1]["TaskAttributes"]) | {"omnibus_handoff_team": "repair"})}
+    url = f"http://127.0.0.1:{server.port}/v1/twilio/taskrouter"
+    for form in forms:
+        headers = {"X-Twilio-Signature": RequestValidator(LYON_TWILIO_TOKEN).compute_signature(url, form),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        async with session.post("/v1/twilio/taskrouter", data=urlencode(form), headers=headers) as r:
+            assert r.status < 300, await r.text()
+
+    assert len(await _calls(settings)) == 2  # the CTR's call and the task's
+    assert not await read_events(settings, HANDOFF_EVENTS)
+    letters = await read_dead_letters(settings)
+    assert sorted(letter["reason"] for letter in letters) == [
+        f"handoff refused, the rest of the record was published: {source}: {why}"
+        for source in ("CTR", "TaskRouter callback")]
+    assert {letter["error_type"] for letter in letters} == {"RejectedInput.missing_field"}
+    (from_connect,) = [letter for letter in letters if "CTR" in letter["reason"]]
+    assert json.loads(from_connect["value"])["ContactId"] == ctr["ContactId"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from io import BytesIO
 
 import fastavro
 import pytest
 
+from adapters.base.mapper import MappedRecord
 from adapters.call_center import mapper_ctr, mapper_taskrouter
-from adapters.call_center.errors import RejectedInput
 from adapters.call_center.state import Timeline
 from schemas.catalog import default_catalog
 from tests.adapters.call_center.support import context, sample
@@ -57,15 +58,48 @@ def test_without_handoff_attributes_no_handoff_and_a_kind_alone_is_enough() -> N
     assert "requested_team" not in out.event.value["intake_facts"]
 
 
-def test_a_team_without_a_kind_is_refused_with_the_field() -> None:
+# Handoff requests that cannot open a handoff: each costs only the handoff, the call is published (tester28 F6: a CTR
+# whose agent filled the summary but not the kind was refused whole, and Connect, delivering through Firehose, never
+# reads the answer): attributes, the answer's code, the reason.
+BAD_REQUESTS = {
+    "summary without kind (tester28 F6)": ({"omnibus_handoff_summary": "no kind given"}, "missing_field",
+                                           "field Attributes.omnibus_handoff_kind is required to open a handoff"
+                                           " (the kind of case, e.g. line-repair)"),
+    "team without kind": ({"omnibus_handoff_team": "repair"}, "missing_field",
+                          "field Attributes.omnibus_handoff_kind is required to open a handoff"),
+    "kind not text": ({"omnibus_handoff_kind": 7}, "malformed_field",
+                      "field Attributes.omnibus_handoff_kind is malformed (must be text, got int)"),
+    "summary too long": ({"omnibus_handoff_kind": "line-repair", "omnibus_handoff_summary": "x" * 1001},
+                         "malformed_field", "field Attributes.omnibus_handoff_summary is malformed (longer than 1000"),
+}
+
+
+def _ctr_with(attributes: dict) -> MappedRecord:
     ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
-    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_team": "repair"}
-    with pytest.raises(RejectedInput, match="omnibus_handoff_kind") as refused:
-        mapper_ctr.map_ctr(ctr, context())
-    # named as missing, not "malformed (is required ...)" (tester19 F17)
-    assert refused.value.reason == ("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff"
-                                    " (the kind of case, e.g. line-repair)")
-    assert refused.value.code == "missing_field"
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **attributes}
+    return mapper_ctr.map_ctr(ctr, context())
+
+
+def _task_with(attributes: dict) -> MappedRecord:
+    terminal = copy.deepcopy(sample("taskrouter_answered.json")[-1])
+    terminal["TaskAttributes"] = json.dumps(json.loads(terminal["TaskAttributes"]) | attributes)
+    return mapper_taskrouter.map_task(terminal, Timeline(), context("lyon"))
+
+
+@pytest.mark.parametrize("source", [_ctr_with, _task_with], ids=["CTR", "TaskRouter"])
+@pytest.mark.parametrize(("attributes", "code", "reason"), list(BAD_REQUESTS.values()), ids=list(BAD_REQUESTS))
+def test_a_handoff_request_that_cannot_open_one_costs_only_the_handoff(
+        source: Callable[[dict], MappedRecord], attributes: dict, code: str, reason: str) -> None:
+    record = source(attributes)
+    assert not handoffs(record)
+    schemas = [o.event.schema for o in record.events]
+    assert "omnibus.contact.CallCompleted" in schemas and "omnibus.contact.InteractionRecorded" in schemas
+    (interaction,) = [o for o in record.events if o.event.schema == "omnibus.contact.InteractionRecorded"]
+    assert interaction.event.value["outcome"] != "HANDED_OFF"  # no case left the front line
+    refused = record.dropped_handoff
+    assert refused is not None and refused.code == code and reason in refused.reason, refused
+    # named as missing, not "malformed (is required ...)" (tester19 F17); the value itself is never in the reason
+    assert "x" * 20 not in refused.reason and "no kind given" not in refused.reason
 
 
 def test_taskrouter_task_attributes_open_a_handoff() -> None:

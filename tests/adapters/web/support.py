@@ -109,6 +109,7 @@ class StandInPublisher:
     def __init__(self) -> None:
         self.submitted: list[MappedRecord] = []
         self.rejected: list[tuple[RawRecord, RejectedInput]] = []
+        self.handoffs_rejected: list[tuple[RawRecord, RejectedInput]] = []  # of published records (tester28 F6)
         self.failure: Exception | None = None
         self.duplicates_counted = 0
 
@@ -131,3 +132,6 @@ class StandInPublisher:
 
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
         self.rejected.append((raw, error))
+
+    async def reject_handoff(self, raw: RawRecord, error: RejectedInput) -> None:
+        self.handoffs_rejected.append((raw, error))

@@ -184,3 +184,24 @@ async def test_identifiers_left_off_accepted_events_are_named_by_the_agent(
     assert outcome.progressed and journal.counts()["sent"] == 1
     assert dropped_summary(answer) == [{"event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum"}]
     assert dropped_summary({"success": True}) == [] and dropped_summary(None) == []
+
+
+async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_by_the_agent(
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter publishes a transaction whose handoff has no kind and lists the handoff in ``dropped_handoffs``:
+    the agent tells the clerk to open it again, and the event counts as sent."""
+    stand_in, url = adapter
+    (a,) = journal.append_many([ticket("A1")])
+    answer = {"success": True, "accepted": 1, "duplicates": 0, "dropped_handoffs": [{
+        "index": 0, "event_id": a, "code": "bad_field",
+        "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]}
+    stand_in.script = [lambda upload: web.json_response(answer)]
+    from adapters.branch.agent import uploader
+
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
+    outcome = await upload_once(journal, url)
+    assert outcome.progressed and journal.counts()["sent"] == 1
+    ((event, fields),) = warnings
+    assert "without the handoff they asked for" in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
