@@ -1,4 +1,4 @@
-"""Contact records as the contacts table stores them: a format mark and a zstd frame; records written before still read."""
+"""Contact records as the contacts table stores them: a format mark and a zstd frame; older ones still read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tests.processors.identity.support import SERIALIZER, interaction
 
 RECORD = ContactRecord("95fd8e28-4ace-436c-860e-476aaac505ff", 1_740_819_600_000_000, "CALL_CENTER",
                        ["EMAIL:p0@example.org", "PHONE:+8613900000000"],
-                       EventRef("omnibus.contact.events.v1", "omnibus.contact.InteractionRecorded", b"\xc3\x01avro"), True)
+                       EventRef("omnibus.contact.events.v1", "omnibus.contact.InteractionRecorded", b"\xc3\x01avro"),
+                       True)
 # RECORD as the contacts table held it before the mark: its plain msgpack array (store.py up to this format).
 PLAIN = bytes.fromhex(
     "96d92439356664386532382d346163652d343336632d383630652d343736616161633530356666cf00062f4425e04400ab43414c4c5f43"
