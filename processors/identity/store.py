@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from faust.serializers import codecs
 
 from bus.fencing import fence_headers
 from bus.topic import KafkaRecord
+from processors.identity.graph.contact_codec import decode_contact, encode_contact
 from processors.identity.graph.context import NodeStore
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
 from processors.identity.graph.messages import ContactRecord
@@ -25,8 +25,6 @@ from processors.profile.book import ProfileState
 
 CONTACTS_TABLE = "identity-contacts"  # the contact records (split_contacts.py); changelog identity-<name>-changelog
 _GONE = object()
-_CONTACT_ENCODER = msgspec.msgpack.Encoder()
-_CONTACT_DECODER = msgspec.msgpack.Decoder(ContactRecord)
 
 
 class Overlay:
@@ -77,8 +75,9 @@ class FaustTables:
     (a contact record: ``split_contacts.contact_key``, written to its customer's partition, ``partition_key``).
 
     Values are msgpack bytes (``graph/state.py``: a node state is ``[tag, field, ...]``; ``graph/profile_codec.py``: a
-    profile is its ``{section: state}`` map, compressed), decoded on every read: the handlers get a fresh copy, the
-    table holds no Python objects but one ``bytes`` per key, and the changelog record is the same bytes.
+    profile is its ``{section: state}`` map, compressed; ``graph/contact_codec.py``: a contact record, compressed),
+    decoded on every read: the handlers get a fresh copy, the table holds no Python objects but one ``bytes`` per
+    key, and the changelog record is the same bytes.
     Values stored as JSON before this format are read too (``graph/legacy.py``).
 
     A change is written to the changelog partition of its key, computed with Kafka's default
@@ -131,10 +130,10 @@ class FaustTables:
 
     def get_contact(self, key: str) -> ContactRecord | None:
         data = self.contacts.data.get(key.encode())
-        return None if data is None else _CONTACT_DECODER.decode(data)
+        return None if data is None else decode_contact(data)
 
     def put_contact(self, key: str, record: ContactRecord | None) -> None:
-        self._put(self.contacts, key, None if record is None else _CONTACT_ENCODER.encode(record),
+        self._put(self.contacts, key, None if record is None else encode_contact(record),
                   partition_key(key.encode()).decode())
 
     def _put(self, table: Any, key: str, value: bytes | None, partition_by: str | None = None) -> None:

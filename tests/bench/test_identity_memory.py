@@ -22,3 +22,13 @@ def test_a_history_is_held_by_the_customer_nodes_not_by_more_nodes() -> None:
     nodes = ("identifier", "customer", "blocking")
     assert {part: before[part][0] for part in nodes} == {part: after[part][0] for part in nodes}
     assert after["contact"][0] == 3 * before["contact"][0] > 0  # their contact records (split_contacts.py)
+
+
+def test_the_contact_records_are_held_compressed() -> None:
+    from processors.identity.graph.contact_codec import CONTACT_ZSTD_V1, decode_contact
+
+    nodes, _ = build_tables(_people(40))
+    records = [value for key, value in nodes.items() if b"/" in key]
+    assert len(records) == 20 and all(value[0] == CONTACT_ZSTD_V1 for value in records)
+    assert sum(map(len, records)) / len(records) < 300  # ~390 bytes each as plain msgpack (1 M identifiers: ~63 B less)
+    assert all(decode_contact(value).ids for value in records)

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import msgspec
+import zstandard
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
@@ -31,6 +32,7 @@ from bus.logging import configure_logging
 from bus.serde import SerdeContext, build_serde
 from bus.topics import KPI_AGGREGATES
 from demo.run import run_demo
+from processors.identity.graph.contact_codec import CONTACT_ZSTD_V1, decode_contact
 from processors.identity.graph.state import OWNED_IDENTIFIER_V1, decode_state
 from tests.support.kafka_io import read_events
 
@@ -91,6 +93,9 @@ def decoded_internal(value: bytes) -> Any:
         return json.loads(text)
     with contextlib.suppress(msgspec.DecodeError):
         return msgspec.msgpack.decode(value)
+    if value[:1] == bytes((CONTACT_ZSTD_V1,)):  # a contacts-table record, compressed: its fields
+        with contextlib.suppress(ValueError, msgspec.DecodeError, zstandard.ZstdError):
+            return msgspec.to_builtins(decode_contact(value), builtin_types=(bytes,))
     if value[:1] and value[0] >= OWNED_IDENTIFIER_V1:  # a msgpack negative fixint: never a plain state
         # identity's packed form of an owned identifier's node state: its fields, as the plain form decodes them
         with contextlib.suppress(ValueError, msgspec.DecodeError):

@@ -53,7 +53,9 @@ def on_visit(ctx: Node, message: Visit) -> None:
     if state.reserved_by:
         ctx.defer(joined)
         return
-    withheld = master.lapses(ctx, saga) if not stale(state, saga) else None
+    fresh = not stale(state, saga)  # asked once: nothing below changes what it reads (``released_below``, the saga)
+    # Only an identifier a master record gave can lapse (``master.lapses``): no call for the others (#9).
+    withheld = master.lapses(ctx, saga) if fresh and state.master is not None else None
     if withheld is not None:
         ctx.send(ctx.key, withheld)  # the claim the rule kept moves it first (reserving it): this visit comes after
         ctx.send(ctx.key, joined)
@@ -71,7 +73,6 @@ def on_visit(ctx: Node, message: Visit) -> None:
         # The last node drops a second copy of the event (or of its saga) before phase 2 could run it
         # twice; reserved nodes remember it below, so a copy never reserves anything a second time.
         state.recent = remember_hash(state.recent, hashed, ctx.graph.dedupe_window)
-    fresh = not stale(state, saga)
     if fresh:
         _lower_rank(ctx, saga)
         count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order

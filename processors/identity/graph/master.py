@@ -42,9 +42,11 @@ def lapses(ctx: Node, saga: Saga) -> Claim | None:
     withheld (None if none): the caller makes that claim first and the visit comes after it, so the record meets
     the identifier where the earliest event put it (tester21 F17: Paul's call left Julie's mobile for his customer
     before his own line came; the line joins that customer instead of making one that blocking merges later)."""
-    holder = _holder(ctx, saga)
     known = ctx.state.master
-    if holder is None or known is None or known.holder in (holder, LAPSED):
+    if known is None or known.holder == LAPSED:
+        return None
+    holder = _holder(ctx, saga)
+    if holder is None or known.holder == holder:
         return None
     ctx.state.master = MasterRecord(min(saga_key_rank(saga, ctx.key), known.rank), LAPSED)
     withheld, ctx.state.withheld = ctx.state.withheld, None

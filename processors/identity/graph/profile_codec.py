@@ -63,13 +63,22 @@ _PROFILE_ENTRY_TEMPLATES = (
      "agent_id": None},
 )
 _PROFILE_ZDICT_V3 = _PROFILE_ZDICT_V1 + b"".join(_ENCODER.encode(entry) for entry in _PROFILE_ENTRY_TEMPLATES)
-_ZSTD_DICT_V3 = zstandard.ZstdCompressionDict(_PROFILE_ZDICT_V3, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-_ZSTD_PARAMS_V3 = zstandard.ZstdCompressionParameters.from_level(
-    3, format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=1, write_checksum=0, write_dict_id=0)
-# One context each, set up once with the digested dictionary and reused: not for concurrent use (every caller is
-# a worker's event loop).
-_ZSTD_COMPRESSOR = zstandard.ZstdCompressor(dict_data=_ZSTD_DICT_V3, compression_params=_ZSTD_PARAMS_V3)
-_ZSTD_DECOMPRESSOR = zstandard.ZstdDecompressor(dict_data=_ZSTD_DICT_V3, format=zstandard.FORMAT_ZSTD1_MAGICLESS)
+
+
+def zstd_codec(dictionary: bytes, level: int = 3) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    """The compressor and decompressor of V3's frame format with the raw content ``dictionary``: zstd at ``level``
+    (any level writes a frame the decompressor reads), the content size written, no checksum, no dictionary id, no
+    magic number (a one-byte mark stands for it). One context each, set up once with the digested dictionary and
+    reused: not for concurrent use (every caller is a worker's event loop). Also the contacts table's format
+    (``contact_codec.CONTACT_ZSTD_V1``)."""
+    digested = zstandard.ZstdCompressionDict(dictionary, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    params = zstandard.ZstdCompressionParameters.from_level(
+        level, format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=1, write_checksum=0, write_dict_id=0)
+    return (zstandard.ZstdCompressor(dict_data=digested, compression_params=params),
+            zstandard.ZstdDecompressor(dict_data=digested, format=zstandard.FORMAT_ZSTD1_MAGICLESS))
+
+
+_ZSTD_COMPRESSOR, _ZSTD_DECOMPRESSOR = zstd_codec(_PROFILE_ZDICT_V3)
 
 # Ids unpacked or packed lately, id -> its packed form: a profile is read, changed and written back within a batch,
 # and re-packing each kept id cost ~1.5 µs (#9); emptied when full (a batch's ids fit).

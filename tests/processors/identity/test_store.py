@@ -54,6 +54,22 @@ def test_a_contact_record_is_written_to_its_customers_partition_and_read_back() 
     assert tombstone.value is None and store.get_contact(keys[0]) is None
 
 
+def test_a_contact_record_the_table_held_before_the_compressed_format_reads_and_its_next_write_is_compressed() -> None:
+    from processors.identity.graph.contact_codec import CONTACT_ZSTD_V1
+    from processors.identity.store import CONTACTS_TABLE, FaustTables
+    from tests.processors.identity.graph.test_contact_codec import PLAIN, RECORD
+
+    tables = [SimpleNamespace(data={}, value_serializer="raw", changelog_topic=SimpleNamespace(
+        get_topic_name=lambda name=name: f"{name}-changelog")) for name in ("nodes", "profiles", CONTACTS_TABLE)]
+    store, key = FaustTables(*tables, lambda: 1), "cus_0123456789abcdef01234567/000000000000"
+    tables[2].data[key.encode()] = PLAIN  # as a restore from a changelog written before reads it
+    assert store.get_contact(key) == RECORD
+    store.put_contact(key, RECORD)
+    (written,) = store.drain_changelog(1)
+    assert written.value == tables[2].data[key.encode()] and written.value[0] == CONTACT_ZSTD_V1
+    assert len(written.value) < len(PLAIN) and store.get_contact(key) == RECORD
+
+
 def test_faust_tables_stamp_every_changelog_record_with_the_batch_version_and_a_restore_keeps_the_newer() -> None:
     import faust
 

@@ -1,0 +1,106 @@
+"""What the identity hot-path bench writes, as two SHA-256 digests: a change that claims no behaviour change keeps both.
+
+    cd TREE && PYTHONHASHSEED=0 PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_hotpath_digest --events 2000
+
+``tests.bench.identity_hotpath.run`` with, digested in order: every changelog record (topic, key, partition, value;
+a contact record's value as its plain msgpack array, whatever format the contacts table stores it in:
+``graph/contact_codec.py``), and every output record the announcer's serializer writes (topic and bytes). The
+clocks that stamp records are replaced (``time.time`` by a counter, the announcer's clock by a fixed instant plus a
+µs a call), so two runs of one tree give the same digests (with ``PYTHONHASHSEED`` fixed: set orders). Run it as a
+process of its own: the graph, its nodes and intake take ``time.time`` as a default argument when their modules are
+imported, so the counter must be in place before (``digesting`` puts it there first). The logic runs on trees that
+predate the contact codec too (their contact values are plain already).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import hashlib
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+START_S = 1_700_000_000.0  # the counter's first ``time.time``
+TICK_S = 0.001
+ANNOUNCED_AT = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+@contextlib.contextmanager
+def digesting() -> Iterator[dict[str, Any]]:
+    """Patches the clocks, the changelog drain and the output serializer while it is open; yields the running
+    ``{"changelog": sha256, "outputs": sha256, "changelog_records": n, "output_records": n}``. The counter replaces
+    ``time.time`` before identity's modules are imported (in a process that imported them before, their defaults
+    keep the real clock: the changelog digest would not repeat)."""
+    ticks, micros, clock = itertools.count(), itertools.count(), time.time
+    time.time = lambda: START_S + next(ticks) * TICK_S
+    from processors.identity import announcements, store, wire
+
+    try:
+        from processors.identity.graph.contact_codec import decode_contact
+    except ImportError:  # a tree before the codec: its contact values are the plain array
+        decode_contact = None
+    found: dict[str, Any] = {"changelog": hashlib.sha256(), "outputs": hashlib.sha256(), "changelog_records": 0,
+                             "output_records": 0}
+    plain = msgspec.msgpack.Encoder()
+    drain, serialize, announcer_init = (store.FaustTables.drain_changelog, wire.RoutingSerializer.__call__,
+                                        announcements.Announcer.__init__)
+
+    def drained(self: Any, version: int) -> Any:
+        records = drain(self, version)
+        for record in records:
+            value = record.value
+            if value is not None and decode_contact is not None and "contacts" in record.topic:
+                value = plain.encode(decode_contact(value))
+            found["changelog"].update(repr((record.topic, record.key, record.partition, value)).encode())
+            found["changelog_records"] += 1
+        return records
+
+    def serialized(self: Any, event: Any, context: Any) -> bytes:
+        data = serialize(self, event, context)
+        found["outputs"].update(repr((context.topic, data)).encode())
+        found["output_records"] += 1
+        return data
+
+    def announcer(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["clock"] = lambda: ANNOUNCED_AT + datetime.timedelta(microseconds=next(micros))
+        announcer_init(self, *args, **kwargs)
+
+    store.FaustTables.drain_changelog = drained  # type: ignore[method-assign]
+    wire.RoutingSerializer.__call__ = serialized  # type: ignore[method-assign]
+    announcements.Announcer.__init__ = announcer  # type: ignore[method-assign]
+    try:
+        yield found
+    finally:
+        store.FaustTables.drain_changelog = drain  # type: ignore[method-assign]
+        wire.RoutingSerializer.__call__ = serialize  # type: ignore[method-assign]
+        announcements.Announcer.__init__ = announcer_init  # type: ignore[method-assign]
+        time.time = clock
+
+
+def digest(events: int, warm: int, batch: int = 500) -> dict[str, Any]:
+    """The two digests (hex) and record counts of one ``identity_hotpath.run``."""
+    from tests.bench import identity_hotpath
+
+    with digesting() as found:
+        identity_hotpath.run(events, warm, batch)
+    return {**found, "changelog": found["changelog"].hexdigest(), "outputs": found["outputs"].hexdigest()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--warm", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    result = digest(args.events, args.warm, args.batch)
+    print(f"changelog {result['changelog']} ({result['changelog_records']} records), outputs {result['outputs']} "
+          f"({result['output_records']} records)")
+
+
+if __name__ == "__main__":
+    main()

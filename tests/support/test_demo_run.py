@@ -1,0 +1,15 @@
+"""The demo run's record decoding, which the identifier scan reads (``tests/security/test_demo_scan.py``)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from processors.identity.graph.contact_codec import encode_contact
+from tests.processors.identity.graph.test_contact_codec import PLAIN, RECORD
+from tests.support.demo_run import decoded_internal
+
+
+def test_a_contact_record_of_identity_s_contacts_changelog_decodes_to_its_fields_in_either_format() -> None:
+    fields = msgspec.to_builtins(RECORD, builtin_types=(bytes,))
+    assert decoded_internal(encode_contact(RECORD)) == fields  # its keys and embedded record reach the scan
+    assert decoded_internal(PLAIN) == fields
