@@ -108,12 +108,13 @@ def call(at: datetime, named: bool = False) -> list[Item]:
     return [(o.event, _topic(o.event, o.topic)) for o in map_ctr(native, context()).events]
 
 
-def counter_visit(at: datetime) -> list[Item]:
-    """Claire at the counter with the landline alone, her name and birth date, and a move-out handoff."""
+def counter_visit(at: datetime, named: bool = True) -> list[Item]:
+    """Claire at the counter with the landline alone, her name and birth date (not ``named``: the clerk keyed none),
+    and a move-out handoff."""
     _, _, given, family, born = PEOPLE["claire"]
+    customer = {"given_name": given, "family_name": family, "birth_date": born} if named else {}
     native = {"event_id": "visit-claire", "kind": "transaction", "occurred_at": at.isoformat(), "agent_id": "clerk-3",
-              "identifiers": [{"type": "PHONE", "value": LANDLINE}],
-              "customer": {"given_name": given, "family_name": family, "birth_date": born},
+              "identifiers": [{"type": "PHONE", "value": LANDLINE}], "customer": customer,
               "transaction": {"id": "TX-claire", "type": "move-out", "status": "completed", "counter_id": "C1",
                               "handoff": {"kind": "move-out", "summary": "Final meter reading"}}}
     mapper = CounterMapper(branch_settings(), TopicSettings())
@@ -131,7 +132,8 @@ def web_login(at: datetime) -> list[Item]:
     return [(o.event, _topic(o.event, CONTACTS)) for o in web(message, source="portal-web", received_at=at).events]
 
 
-KINDS = {"call": call, "named-call": lambda at: call(at, named=True), "counter": counter_visit, "web": web_login}
+KINDS = {"call": call, "named-call": lambda at: call(at, named=True), "counter": counter_visit,
+         "untold-counter": lambda at: counter_visit(at, named=False), "web": web_login}
 
 
 def steps(timing: Timing, kind: str = "call") -> dict[str, list[Item]]:
@@ -239,7 +241,7 @@ def test_the_trackers_later_status_event_stays_with_claire(timing: str) -> None:
     assert set(placed(h, [(event, HANDOFFS) for event in status]).values()) == {"claire"}
 
 
-@pytest.mark.parametrize("kind", ["named-call", "counter", "web"])
+@pytest.mark.parametrize("kind", ["named-call", "counter", "untold-counter", "web"])
 @pytest.mark.parametrize("order", [pytest.param(order, id=_id(order)) for order in itertools.permutations(STEPS)
                                    if order not in UNFIXED])
 def test_the_kind_claires_named_call_visit_or_login_stays_with_her(order: tuple[str, ...], kind: str) -> None:
