@@ -33,15 +33,14 @@ from collections.abc import Iterable
 
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_steps import Node, done, route
-from processors.identity.graph.recycle import MAX_HOLDERS, held_then
 from processors.identity.graph.evidence import file_blocking, revoke_unsupported
 from processors.identity.graph.limits import HASH_BITS, member_version, saga_rank
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.commands import Disown, ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
+from processors.identity.graph.recycle import MAX_HOLDERS, held_then
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MANUAL_RELEASE, kind_of
-
 
 
 def on_release_identifier(ctx: Node, message: ReleaseIdentifier) -> None:

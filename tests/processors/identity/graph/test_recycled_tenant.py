@@ -2,8 +2,8 @@
 
 Claire's billing line (``EA-00200001``, the flat's landline); Claire calls from the landline with nothing from the IVR
 and the agent opens a move-out handoff; billing exports her ``AccountClosed`` and ``ProductCancelled``; then Daniel's
-``AccountOpened`` (``EA-00200002``) with the same landline. The landline becomes Daniel's (``recycle.py``), but the call,
-its IVR record and its ``HandoffCreated`` (the tracker's key) went with it to Daniel: a contact belongs to whoever held
+``AccountOpened`` (``EA-00200002``) with the same landline. The landline becomes Daniel's (``recycle.py``), but the
+call, its IVR record and its ``HandoffCreated`` (the tracker's key) went with it to Daniel: a contact belongs to whoever held
 the number when it occurred. Two timings: the tester's (the closure dated back to the 30th, the lines stamped at import
 time, the call a few minutes before them: ``/tmp/t28/billing``), where the closure came before the call, and one where
 each step happened in its order. The recycled record holds the number from the instant it gave it (never before the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 from datetime import UTC, datetime
 
 import pytest
@@ -33,8 +32,9 @@ from tests.adapters.call_center.test_mapper_identifiers import context, ctr
 from tests.adapters.web.support import web_settings
 from tests.processors.handoffs.factories import acknowledged
 from tests.processors.handoffs.test_profile_section import status_events
+from tests.processors.identity.graph.test_number_recycling import run
 from tests.processors.identity.graph.test_seek import root
-from tests.processors.identity.support import Harness, matcher_settings
+from tests.processors.identity.support import Harness
 
 OBSERVED, BUSINESS, CONTACTS, HANDOFFS = ("identity.observed.v1", "business.events.v1", "contact.events.v1",
                                           "handoff.events.v1")
@@ -139,18 +139,6 @@ KINDS = {"call": call, "named-call": lambda at: call(at, named=True), "counter":
 def steps(timing: Timing, kind: str = "call") -> dict[str, list[Item]]:
     return {"claire-line": line("claire", timing.claire), "contact": KINDS[kind](timing.contact),
             "closure": closure(timing), "daniel-line": line("daniel", timing.daniel)}
-
-
-def run(items: list[Item], *, partitions: int = 1, seed: int | None = None) -> Harness:
-    h = Harness(matcher_settings(), partitions=partitions, seed=seed, duplicates=0.1 if seed is not None else 0.0)
-    draws = random.Random(seed)
-    for event, topic in items:
-        h.feed(event, topic, settle=seed is None)
-        for _ in range(draws.randint(0, 6) if seed is not None else 0):
-            h.local.step()
-    h.local.run()
-    h.local.check_consistent()
-    return h
 
 
 def holder(h: Harness, person: str) -> str:
