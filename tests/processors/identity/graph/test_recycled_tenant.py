@@ -1,14 +1,15 @@
 """Tester28 F2: a moved-out tenant's call and its handoff stay with her when billing recycles her landline.
 
-Claire's billing line (``EA-00200001``, the flat's landline); Claire calls from the landline with nothing from the IVR
-and the agent opens a move-out handoff; billing exports her ``AccountClosed`` and ``ProductCancelled``; then Daniel's
-``AccountOpened`` (``EA-00200002``) with the same landline. The landline becomes Daniel's (``recycle.py``), but the
-call, its IVR record and its ``HandoffCreated`` (the tracker's key) went with it to Daniel: a contact belongs to whoever held
-the number when it occurred. Two timings: the tester's (the closure dated back to the 30th, the lines stamped at import
-time, the call a few minutes before them: ``/tmp/t28/billing``), where the closure came before the call, and one where
+Claire's billing line (``EA-00200001``, the flat's landline); Claire calls from the landline with nothing from the
+IVR and the agent opens a move-out handoff; billing exports her ``AccountClosed`` and ``ProductCancelled``; then
+Daniel's ``AccountOpened`` (``EA-00200002``) with the same landline. The landline becomes Daniel's (``recycle.py``),
+but the call, its IVR record and its ``HandoffCreated`` (the tracker's key) went with it to Daniel: a contact belongs
+to whoever held the number when it occurred. Two timings: the tester's (the closure dated back to the 30th, the lines
+stamped at import time, the call a few minutes before them), where the closure came before the call, and one where
 each step happened in its order. The recycled record holds the number from the instant it gave it (never before the
-closure): contacts before it stay with Claire. Every arrival order of the four steps, settled; shuffled on 3 partitions
-with copies. The kind: Claire's named call, her counter visit and her web login instead of the untold call.
+closure): contacts before it stay with Claire. Every arrival order of the four steps, settled; shuffled on 3
+partitions with copies. The kind: Claire's named call, her counter visit (named or not) and her web login instead of
+the untold call; the tracker's later status event.
 """
 
 from __future__ import annotations
