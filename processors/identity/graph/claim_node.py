@@ -122,6 +122,8 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return
     if message.recycled:
         state.recycled = since is not None
+        if since is not None:
+            recycle.note_giver(state, since)  # its contacts until then reach it still (tester28 F2)
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
     if recalls(state.recent, token):
         # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version
@@ -191,7 +193,7 @@ def on_give(ctx: Node, message: Give) -> None:
     value = state.members.pop(key)
     # An event whose saga read this customer as its owner and whose apply comes after the move follows it, as the
     # contacts handed over below do (moved_off.py).
-    moved_off.note_identifiers(state, {key: reassigned(value)}, message.customer, claim=True)
+    moved_off.note_identifiers(state, {key: reassigned(value)}, message.customer, claim=True, since=message.since)
     if all(kind_of(other) != kind_of(key) for other in state.members):
         # Its blocking entries name the types it holds: one it no longer holds is no conflict with another
         # customer's (the claimant's record, one slip from this customer's name, is its person: blocking_node.py).
@@ -211,6 +213,8 @@ def on_give(ctx: Node, message: Give) -> None:
     # (Recycled: the contacts before the closure stay, the previous holder's history.)
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True, since=message.since)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
+    if message.since is not None:
+        recycle.handoffs_stay(ctx, key, message.customer, contacts)  # and those that stayed: here (tester28 F2)
     # What a user-less event brought with a claimed anonymous id alone, after the claim's event, follows it: in time
     # order it came to the claimant's customer (came_with.py); the claimant learns the pairs, to pass them on.
     followers = came_with.following_claim(ctx.policy, state, key, message.rank)

@@ -50,7 +50,7 @@ import msgspec
 from processors.handoffs.outputs import CREATED
 from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.limits import member_version
+from processors.identity.graph.limits import HASH_BITS, member_version
 from processors.identity.graph.messages.base import EventRef, Member, MovedOff, MovedTo
 from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes, held_at_claim
@@ -78,11 +78,12 @@ def _latest(notes: dict[str, MovedTo]) -> dict[str, MovedTo]:
     return dict(list(notes.items())[-MAX_MOVED_OFF:])
 
 
-def note_identifiers(state: CustomerState, members: Mapping[str, Member], to: str, claim: bool = False) -> None:
+def note_identifiers(state: CustomerState, members: Mapping[str, Member], to: str, claim: bool = False,
+                     since: int | None = None) -> None:
     """Identifiers ``members`` (key -> their member value at ``to``: its assignment version) left this customer for
-    ``to``: by an operator's split, or by a claim (``claim``)."""
+    ``to``: by an operator's split, or by a claim (``claim``; ``since``: a recycled number's, ``MovedOff.since``)."""
     notes = {key: value for key, value in state.split_off.items() if key not in members}
-    notes.update((key, MovedOff(to, member_version(value), claim)) for key, value in members.items())
+    notes.update((key, MovedOff(to, member_version(value), claim, since=since or 0)) for key, value in members.items())
     state.split_off = _latest(notes)
 
 
@@ -173,6 +174,8 @@ def _identifiers_moved(ctx: Ctx[CustomerState], message: Apply) -> str | None:
         note = moved(value)
         if note.claim and (message.traits or key in claims):
             continue
+        if note.since and message.rank >> HASH_BITS < note.since:
+            continue  # before a recycled number's new holder held it: the previous holder's (tester28 F2)
         went[key] = note.to
     if not went:
         return None

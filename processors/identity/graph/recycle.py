@@ -17,8 +17,12 @@ later instant is the better evidence of whose it is now. The rule, order-indepen
   nothing): then that one (and so on along a chain of recycles);
 * when that is not the earliest record, the node asks the account of that record (``Recycle``) to claim it for its
   owner (``Claim`` with ``recycled``): the claim moves it whatever the ranks (``claim_node.on_claim``), and no other
-  claim does any longer. The giver keeps the contacts from before the closure (its history, ``hand_over``'s ``since``);
-  those after it follow.
+  claim does any longer. The giver keeps the contacts from before the recycled record gave it (its history,
+  ``hand_over``'s ``since``: that record's instant, after the closure); those after it follow;
+* a contact that occurred before that instant and reaches the node after the move (a late upload, a call read after
+  the new line, in any arrival order) goes to the customer the move took the number from (``held_then``, through
+  ``release.stale`` and ``release.holder``, as an event that predates an operator's release): the move-out call
+  and its handoff stay with the tenant who made them (tester28 F2).
 
 A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
 ``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
@@ -31,11 +35,15 @@ claimant is the account's customer (a joint account's: its keeper, not the holde
 
 from __future__ import annotations
 
+from processors.handoffs.outputs import CREATED
+from processors.identity.graph import handoff_records, split_contacts
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank
-from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.handoff_moves import PLACED
+from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
+from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, Recycle
-from processors.identity.graph.state import IdentifierState, RecordGift
+from processors.identity.graph.messages.steps import HandoffPlaced
+from processors.identity.graph.state import CustomerState, IdentifierState, RecordGift
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
 
@@ -45,6 +53,7 @@ ACCOUNT = "ACCOUNT"
 CLOSURE = f"{NS}AccountClosed"
 MAX_GAVE = 8  # identifiers an account's records gave, kept on its node (a contract's numbers over its life)
 MAX_RECORDS = 8  # records that gave one identifier, kept on its node (the earliest and the latest)
+MAX_HOLDERS = 4  # customers a recycle or a release took it from whose contacts a late event still finds
 BANDS = ~(LATE_BAND | LATE_BAND << 1)  # ``limits.key_rank``'s band bits off: the event's own rank
 
 
@@ -105,7 +114,8 @@ def on_closed(ctx: Node, message: Closed) -> None:
 
 def holder_record(state: IdentifierState) -> tuple[RecordGift, int | None] | None:
     """Once a record's account closed: the record whose holder holds the identifier by the records, and the instant
-    (epoch µs) its predecessor's account closed (None: the earliest record, nothing recycled). From the earliest, while
+    (epoch µs) it took over (None: the earliest record, nothing recycled): the instant that record gave it, which comes
+    after its predecessor's account closed (``_new_after``). From the earliest, while
     the current one's account closed and a later-ranked record of another account gave it anew after that instant
     (``_new_after``), that record. None before any closure of a record's account."""
     if not state.records or not state.closures:
@@ -121,7 +131,9 @@ def holder_record(state: IdentifierState) -> tuple[RecordGift, int | None] | Non
                       and not set(gift.accounts) & set(current.accounts)), None)
         if later is None:
             break
-        current, since = later, end
+        # The later holder holds it from the instant its record gave it, never before (tester28 F2): a closure billing
+        # dates back (a move-out on the 30th exported days later) leaves the contacts until then the earlier holder's.
+        current, since = later, max(end, rank_time(later.rank))
     return current, since
 
 
@@ -156,3 +168,42 @@ def on_recycle(ctx: Node, message: Recycle) -> None:
     if state.owner:
         ctx.send(message.identifier, Claim(state.owner, message.rank, message.event_id, RECORD_CHANNEL,
                                            recycled=True))
+
+
+def note_giver(state: IdentifierState, since: int) -> None:
+    """At a recycled record's accepted claim: the customer that holds the identifier now (``state.owner``, the giver)
+    held it until ``since`` (epoch µs, ``holder_record``), kept with the operator releases' holders
+    (``IdentifierState.released_from``, the last ``MAX_HOLDERS``)."""
+    if state.owner:
+        entry = (max(since, 0) << HASH_BITS, state.owner)
+        state.released_from = sorted({*state.released_from, entry})[-MAX_HOLDERS:]
+
+
+def held_then(state: IdentifierState, saga: Saga) -> bool:
+    """Whether the event of ``saga`` occurred, on a recycled identifier, before the record that holds it now gave it,
+    and a customer that held it then is known (``note_giver``): that customer's, not the new holder's. Never a system of
+    record's event (the records decide, ``holder_record``) nor a command saga (no event)."""
+    if saga.proposal or saga.channel == RECORD_CHANNEL or not state.released_from:
+        return False
+    held = holder_record(state)
+    if held is None or held[1] is None:
+        return False
+    rank = saga_rank(saga)
+    return rank < held[1] << HASH_BITS and any(rank < below for below, _ in state.released_from)
+
+
+def handoffs_stay(ctx: Ctx[CustomerState], key: str, claimant: str, going: list[ContactRecord]) -> None:
+    """At the giver of a recycled ``key`` (``claim_node.on_give``): the handoffs opened during its contacts that stay
+    (before the new holder held it, ``hand_over``'s ``since``) and carried ``key`` stand here, and the tracker's later
+    events of them, which name ``key`` again, reach ``claimant`` first: tell it to send them here
+    (``handoff_moves.on_placed``, as a creation placed on a customer not holding its identifiers does)."""
+    gone = {record.event_id for record in going}
+    load = ctx.graph.load_event
+    for record in split_contacts.kept(ctx):
+        if (record.event_id in gone or not handoff_records.is_handoff(record) or record.event.schema != CREATED
+                or key not in record.ids):
+            continue
+        event = load(record.event)
+        if handoff_records.origin(event) is not None:
+            ctx.send(claimant, HandoffPlaced(handoff_records.handoff_id(event), ctx.key,
+                                             f"{record.event_id}~{PLACED}~{ctx.key}"))

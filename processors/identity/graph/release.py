@@ -38,10 +38,9 @@ from processors.identity.graph.limits import HASH_BITS, member_version, saga_ran
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.commands import Disown, ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
+from processors.identity.graph.recycle import MAX_HOLDERS, held_then
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MANUAL_RELEASE, kind_of
-
-MAX_HOLDERS = 4  # releases of one identifier whose holder a late event still finds (a number recycled 4 times)
 
 
 def on_release_identifier(ctx: Node, message: ReleaseIdentifier) -> None:
@@ -156,9 +155,12 @@ def on_disown(ctx: Ctx[IdentifierState], message: Disown) -> None:
 
 
 def stale(state: IdentifierState, saga: Saga) -> bool:
-    """Whether the event of ``saga`` occurred before the identifier was released: it carried it for the previous
-    holder. A command saga (a review decision, a blocking proposal) carries no event and is never stale."""
-    return state.released_below is not None and not saga.proposal and saga_rank(saga) < state.released_below
+    """Whether the event of ``saga`` occurred before the identifier was released, or before a system of record's
+    recycle gave it another holder (``recycle.held_then``): it carried it for the previous holder. A command saga (a
+    review decision, a blocking proposal) carries no event and is never stale."""
+    if saga.proposal:
+        return False
+    return (state.released_below is not None and saga_rank(saga) < state.released_below) or held_then(state, saga)
 
 
 def holder(state: IdentifierState, saga: Saga) -> str | None:

@@ -38,12 +38,15 @@ class MovedOff(msgspec.Struct, array_like=True, frozen=True):
     """Where something a customer held went (``CustomerState.split_off``, ``moved_off.py``): ``to`` the customer;
     ``version`` the identifier's assignment version there (0: a moved contact, or a split noted by an earlier version,
     which stored the customer id alone); ``claim``: a claim moved it, so an event that told its person stays; ``by``:
-    a moved contact's ``ContactMoved`` id, from which the ids of its events re-published under ``to`` derive."""
+    a moved contact's ``ContactMoved`` id, from which the ids of its events re-published under ``to`` derive;
+    ``since``: a recycled number's claim (``recycle.py``), the instant (epoch µs) ``to`` holds it from: an event that
+    occurred before it stays (0: none)."""
 
     to: str
     version: int = 0
     claim: bool = False
     by: str = ""
+    since: int = 0
 
 
 MovedTo = str | MovedOff  # a ``split_off`` value: a customer id alone (a split, earlier versions) or a ``MovedOff``
