@@ -1,7 +1,7 @@
 """One identifier normaliser for every Omnibus component, applied where a value enters.
 
 - ``IdentifierNormaliser`` (``normaliser.py``): PHONE, EMAIL, NATIONAL_ID, ACCOUNT, CARD, DEVICE, USER_ID,
-  ANONYMOUS_ID, CUSTOMER_NUMBER → an ``Identifier`` or a ``Rejected`` value with its reason; secrets become
+  ANONYMOUS_ID, CUSTOMER_NUMBER, SUPPLY_POINT → an ``Identifier`` or a ``Rejected`` value with its reason; secrets become
   keyed tokens;
 - ``IdentifierSettings`` (``settings.py``, env ``OMNIBUS_IDENTIFIERS__*``): token key, default phone region,
   national ID schemes, e-mail provider rules;
