@@ -165,3 +165,59 @@ def test_a_move_in_call_with_the_meter_point_never_glues_the_new_tenant_to_the_o
     assert root(h, h.customer("PHONE", MOBILES["claire"][1]) or "") == claire, order
     assert meter_owner(h) == daniel, order
 
+
+
+def named_call(at: datetime, contact: str, caller: str | None = None) -> list[Item]:
+    """Daniel's CTR giving the flat's meter point with his name and birth date at the IVR (``caller``: his mobile)."""
+    _, _, given, family, born = PEOPLE["daniel"]
+    endpoint = {"Address": caller or "anonymous", "Type": "TELEPHONE_NUMBER"}
+    attributes = {"meter_point_id": PRM, "firstName": given, "lastName": family, "dateOfBirth": born}
+    record = ctr(ContactId=contact, CustomerEndpoint=endpoint, Attributes=attributes)
+    native = json.loads(json.dumps(record).replace("2024-03-05T09:", at.strftime("%Y-%m-%dT%H:")))
+    return [(o.event, _topic(o.event, o.topic)) for o in map_ctr(native, context()).events]
+
+
+@pytest.mark.parametrize("export", ["accounts", "products"])
+@pytest.mark.parametrize("caller", [None, MOBILES["daniel"][1]], ids=["withheld", "mobile"])
+@pytest.mark.parametrize("first", ["call", "line"])
+def test_a_caller_who_gave_the_meter_point_before_the_holders_line_never_takes_it(first: str, caller: str | None,
+                                                                                   export: str) -> None:
+    """Daniel gives the flat's meter point with his name (a prospective tenant, a neighbour) before billing's line for
+    Claire, its holder, is dated, in either arrival order: the record names the place's holder, a caller only claims
+    it (``rules.CLAIMED_KINDS``) while the record ranks it by its own time (``rules.household_line``), so the meter
+    point is Claire's, and a later meter-only caller reaches her: from the accounts export (a master record, with her
+    customer number) and from a products export without one."""
+    timing = TIMINGS["ordered"]
+    call = named_call(timing.claire - timedelta(days=3), "ctr-early", caller)
+    claire = (line if export == "accounts" else account_line)("claire", timing.claire)
+    h = run([*call, *claire] if first == "call" else [*claire, *call])
+    assert meter_owner(h) == holder(h, "claire"), first
+    later = meter_call(timing.contact, contact="ctr-later")
+    h2 = run([*(call if first == "call" else claire), *(claire if first == "call" else call), *later])
+    assert set(placed(h2, later).values()) == {"claire"}, first
+
+
+def account_line(person: str, at: datetime) -> list[Item]:
+    """``person``'s products line alone (a utility export without customer numbers): the account, her mobile, the
+    flat's meter point, her name."""
+    account, _, given, family, born = PEOPLE[person]
+    fields = {"account_number": account, "subscription_id": f"SUB-{account}", "product_code": "ELEC-BASE",
+              "meter_point_id": PRM, "phone": MOBILES[person][0], "given_name": given, "family_name": family,
+              "birth_date": born}
+    return _legacy("ProductSubscribed", fields, f"batch:products:{account}", at)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_move_in_call_never_glues_the_new_tenants_mobile_to_the_old_without_customer_numbers(
+        order: tuple[int, ...]) -> None:
+    """The move-in call of ``test_a_move_in_call_with_the_meter_point_never_glues_the_new_tenant_to_the_old`` where the
+    export names no customer number (no master record to give Daniel his mobile back): his mobile, claimed through the
+    meter point alone, is his once his line comes, in every arrival order."""
+    timing = TIMINGS["ordered"]
+    move_in = meter_call(timing.closed - timedelta(days=2), contact="ctr-move-in", caller=MOBILES["daniel"][1])
+    parts = [move_in, closure(timing), account_line("daniel", timing.daniel)]
+    h = run([*account_line("claire", timing.claire), *(item for index in order for item in parts[index])])
+    claire, daniel = holder(h, "claire"), holder(h, "daniel")
+    assert claire and daniel and claire != daniel, order
+    assert root(h, h.customer("PHONE", MOBILES["daniel"][1]) or "") == daniel, order
+    assert meter_owner(h) == daniel, order
