@@ -25,7 +25,6 @@ import re
 from stdnum import ean
 from stdnum.es import cups
 from stdnum.eu import eic
-from stdnum.exceptions import ValidationError
 
 from bus.identifiers.model import NotAnIdentifier
 
@@ -51,19 +50,11 @@ def normalise_supply_point(value: str) -> str:
         _check(cups.is_valid(digits), "a CUPS")
         upper = digits
     elif _EIC_SHAPE.match(upper):
-        _check(_valid_eic(upper), "an EIC")
+        _check(eic.is_valid(upper), "an EIC")
     if not MIN_CHARS <= len(upper) <= MAX_CHARS or not _GENERIC.match(upper):
         raise NotAnIdentifier("supply-point-format", f"a supply point number has {MIN_CHARS} to {MAX_CHARS} letters, "
                               "digits and '-' (a PRM/PDL/PCE, an EAN/GSRN, an EIC, a CUPS, a line number)")
     return upper
-
-
-def _valid_eic(value: str) -> bool:
-    try:
-        eic.validate(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def _check(valid: bool, scheme: str) -> None:

@@ -148,25 +148,6 @@ def test_a_meter_only_call_after_the_new_tenants_line_reaches_him() -> None:
     assert set(placed(h, status).values()) == {"daniel"}
 
 
-@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
-def test_a_move_in_call_with_the_meter_point_never_glues_the_new_tenant_to_the_old(order: tuple[int, ...]) -> None:
-    """Daniel calls from his mobile with the flat's meter point (moving in: his contract is not exported yet), then
-    Claire's closure and Daniel's line come. The meter point is Claire's when he calls, so the call reaches her (the
-    place's holder then), but his mobile is only claimed through a number anyone can read off the meter: once his line
-    comes it is his, and the two tenants are two customers, in every arrival order of the call, the closure and his
-    line (Claire's line first)."""
-    timing = TIMINGS["ordered"]
-    move_in = meter_call(timing.closed - timedelta(days=2), contact="ctr-move-in", caller=MOBILES["daniel"][1])
-    parts = [move_in, closure(timing), line("daniel", timing.daniel)]
-    h = run([*line("claire", timing.claire), *(item for index in order for item in parts[index])])
-    claire, daniel = holder(h, "claire"), holder(h, "daniel")
-    assert claire and daniel and claire != daniel, order
-    assert root(h, h.customer("PHONE", MOBILES["daniel"][1]) or "") == daniel, order
-    assert root(h, h.customer("PHONE", MOBILES["claire"][1]) or "") == claire, order
-    assert meter_owner(h) == daniel, order
-
-
-
 def named_call(at: datetime, contact: str, caller: str | None = None) -> list[Item]:
     """Daniel's CTR giving the flat's meter point with his name and birth date at the IVR (``caller``: his mobile)."""
     _, _, given, family, born = PEOPLE["daniel"]
@@ -207,17 +188,23 @@ def account_line(person: str, at: datetime) -> list[Item]:
     return _legacy("ProductSubscribed", fields, f"batch:products:{account}", at)
 
 
+@pytest.mark.parametrize("export", ["accounts", "products"])
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
-def test_a_move_in_call_never_glues_the_new_tenants_mobile_to_the_old_without_customer_numbers(
-        order: tuple[int, ...]) -> None:
-    """The move-in call of ``test_a_move_in_call_with_the_meter_point_never_glues_the_new_tenant_to_the_old`` where the
-    export names no customer number (no master record to give Daniel his mobile back): his mobile, claimed through the
-    meter point alone, is his once his line comes, in every arrival order."""
+def test_a_move_in_call_with_the_meter_point_never_glues_the_new_tenant_to_the_old(order: tuple[int, ...],
+                                                                                   export: str) -> None:
+    """Daniel calls from his mobile with the flat's meter point (moving in: his contract is not exported yet), then
+    Claire's closure and Daniel's line come. The meter point is Claire's when he calls, so the call reaches her (the
+    place's holder then), but his mobile is only claimed through a number anyone can read off the meter: once his line
+    comes it is his, and the two tenants are two customers, in every arrival order of the call, the closure and his
+    line (Claire's line first), from the accounts export (a master record, with customer numbers) and from a products
+    export without customer numbers (no master record gives Daniel his mobile back: the claim rule alone does)."""
     timing = TIMINGS["ordered"]
+    export_line = line if export == "accounts" else account_line
     move_in = meter_call(timing.closed - timedelta(days=2), contact="ctr-move-in", caller=MOBILES["daniel"][1])
-    parts = [move_in, closure(timing), account_line("daniel", timing.daniel)]
-    h = run([*account_line("claire", timing.claire), *(item for index in order for item in parts[index])])
+    parts = [move_in, closure(timing), export_line("daniel", timing.daniel)]
+    h = run([*export_line("claire", timing.claire), *(item for index in order for item in parts[index])])
     claire, daniel = holder(h, "claire"), holder(h, "daniel")
     assert claire and daniel and claire != daniel, order
     assert root(h, h.customer("PHONE", MOBILES["daniel"][1]) or "") == daniel, order
+    assert root(h, h.customer("PHONE", MOBILES["claire"][1]) or "") == claire, order
     assert meter_owner(h) == daniel, order
