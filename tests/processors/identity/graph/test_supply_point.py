@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -93,8 +93,8 @@ def tracker_status(h: Harness, contact: list[Item], at: datetime) -> list[Item]:
 
 
 def test_the_sample_a_meter_only_caller_and_his_handoff_reach_the_holder() -> None:
-    """F5 as reported: a withheld number, the meter point at the IVR, a handoff: every event on the meter point's holder,
-    the tracker's status event too (it was dead-lettered: no identifier)."""
+    """F5 as reported: a withheld number, the meter point at the IVR, a handoff: every event on the meter point's
+    holder, the tracker's status event too (it was dead-lettered: no identifier)."""
     timing = TIMINGS["ordered"]
     parts = {"claire-line": line("claire", timing.claire), "contact": meter_call(timing.contact)}
     h = run([item for block in parts.values() for item in block])
