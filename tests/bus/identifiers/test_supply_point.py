@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bus.identifiers import IdentifierNormaliser, IdentifierSettings, Identifier, Rejected
+from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.kinds import IDENTIFIER_TYPES, SUPPLY_POINT, label
 from bus.identifiers.masking import mask
 
