@@ -56,6 +56,9 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "customer_number": "CUSTOMER_NUMBER", "customer_no": "CUSTOMER_NUMBER", "cust_no": "CUSTOMER_NUMBER",
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
     "identifiers": None,
+    # Only the standard name: a utility's ``meter_point_id`` stays a name ``REFERENCE_FIELDS`` may keep whole, as before
+    # the kind existed (tester28 F5's deployment declares it so); its identifier is read all the same.
+    "supply_point": "SUPPLY_POINT",
 }
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
 # Every identifier kind (``omnibus.common.IdentifierType``, checked in tests/bus/test_redact.py): ``schemas.enums`` is

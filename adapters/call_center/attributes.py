@@ -17,7 +17,7 @@ from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.errors import malformed, missing
-from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS
+from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS, SUPPLY_POINT
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
 from bus.redact import SENSITIVE_FIELDS
@@ -72,6 +72,14 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
             left_out[name] = unverified_record_key(named)
             REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
     return found
+
+
+def supply_points(attributes: Mapping[str, Any], settings: CallCenterSettings) -> list[tuple[str, object]]:
+    """``(SUPPLY_POINT, value)`` of the first attribute ``settings.supply_point_attributes`` names that is present (a
+    meter's or a line's number the caller gave or the flow looked up), else nothing (tester28 F5)."""
+    value = next((attributes[name] for name in settings.supply_point_attributes
+                  if attributes.get(name) not in (None, "")), None)
+    return [] if value is None else [(SUPPLY_POINT, value)]
 
 
 def contact_traits(attributes: Mapping[str, Any], settings: CallCenterSettings, left_out: dict[str, str], *,

@@ -67,6 +67,10 @@ class SiteSettings(ExtensibleDefaults):
         return int(seconds * 1000)
 
 
+# The contact attributes a contact flow usually stores a meter or line number under (``supply_point_attributes``).
+SUPPLY_POINT_ATTRIBUTES = ("supply_point", "supplyPoint", "meter_point_id", "meterPointId")
+
+
 class CallCenterSettings(AdapterSettings):
     # settings an earlier version had: ``load_component_settings`` refuses them with this note (exit 2 at start-up)
     removed_settings: ClassVar[dict[str, str]] = {
@@ -113,6 +117,15 @@ class CallCenterSettings(AdapterSettings):
         "his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute named "
         "as one (accountNumber, account_number, iban, cardNumber, customerNumber...) and not listed is left off, named "
         "in the answer's dropped_traits and counted (omnibus_traits_rejected_total{code=\"unknown-key\"}).",
+    )
+    supply_point_attributes: tuple[str, ...] = Field(
+        SUPPLY_POINT_ATTRIBUTES,
+        description="Contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding the number of the "
+        "place the call is about, read as a SUPPLY_POINT identifier, first present wins: a utility's metering point "
+        "(PRM/PDL, EAN, EIC), a telecom's line or installation number. Identity links the call to the holder of that "
+        "place's contract, so a caller who gives only a meter number is not nobody (tester28 F5); a number typed by "
+        "a caller is his claim, as a record key is: it never takes his phone from the customer billing gave it to. "
+        "[] reads none.",
     )
     trait_attributes: dict[str, str] = Field(
         default_factory=dict,

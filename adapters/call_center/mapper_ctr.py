@@ -31,6 +31,7 @@ from adapters.call_center.attributes import (
     contact_traits,
     recorded_handoff,
     recorded_offer,
+    supply_points,
     verified_record_keys,
 )
 from adapters.call_center.errors import RejectedInput, malformed, missing
@@ -152,7 +153,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     caller = ctx.normaliser.collect([
         ("PHONE", caller_number(wire.text(endpoint, "Address", "CTR CustomerEndpoint", max_chars=64))
          if endpoint.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER" else None),
-        *verified_record_keys(attributes, settings, left_out),
+        *verified_record_keys(attributes, settings, left_out), *supply_points(attributes, settings),
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = contact_traits(attributes, settings, left_out)

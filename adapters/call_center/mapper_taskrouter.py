@@ -24,6 +24,7 @@ from adapters.call_center.attributes import (
     contact_traits,
     recorded_handoff,
     recorded_offer,
+    supply_points,
     verified_record_keys,
 )
 from adapters.call_center.errors import RejectedInput, malformed, missing
@@ -138,6 +139,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ended=taskrouter_ended(kind, connected=connected_at is not None),
         **Call.customer(ctx.normaliser.collect([
             ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
+            *supply_points(attributes, ctx.settings),
         ])),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,

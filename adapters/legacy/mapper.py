@@ -8,7 +8,9 @@ event needs, as JSON or as text from a file:
   identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id`` (the system's own customer
   number: a ``CUSTOMER_NUMBER``, not the ``USER_ID`` of a web login), ``iban`` / ``bank_account``
   (the holder's bank account, e.g. a direct-debit IBAN: an ``ACCOUNT`` identifier as the web, counter and
-  call-center adapters take it; tester15 F5) (a list ``customer_identifiers`` of ``{type, value}`` is also taken),
+  call-center adapters take it; tester15 F5), ``supply_point`` / ``meter_point_id`` (the number of the place the
+  account supplies: a metering point's PRM/PDL, EAN or EIC, a line's installation number: a ``SUPPLY_POINT``,
+  tester28 F5) (a list ``customer_identifiers`` of ``{type, value}`` is also taken),
   normalised by ``bus.identifiers`` with the source's phone region; national IDs and card numbers leave as tokens
   only;
 - optionally a person's traits under the standard keys or their usual spellings (``given_name`` /
@@ -50,6 +52,7 @@ from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import normalise_account
+from bus.identifiers.kinds import SUPPLY_POINT
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
@@ -106,11 +109,15 @@ class LegacyContext:
 Builder = Callable[["Fields"], dict[str, Any]]
 # The holder's bank account (a direct-debit IBAN), an ACCOUNT identifier beside the record's own account_number.
 BANK_ACCOUNT_FIELDS = ("iban", "bank_account")
+# The supply point the account serves (a meter's PRM/PDL or EAN, a line's installation number), under its standard
+# name and a utility export's usual one (tester28 F5: a layout mapping PRM to meter_point_id was refused).
+SUPPLY_POINT_FIELDS = ("supply_point", "meter_point_id")
 # The fields holding one identifier each, with its kind, in the order a record's identifiers are listed: the
 # system of record's own customer number is a CUSTOMER_NUMBER, never a web login's USER_ID (tester21 F5, F16).
 IDENTIFIER_FIELD_KINDS: dict[str, str] = {
     "account_number": "ACCOUNT", "national_id": "NATIONAL_ID", "card_number": "CARD", "phone": "PHONE",
     "email": "EMAIL", "customer_id": "CUSTOMER_NUMBER", **dict.fromkeys(BANK_ACCOUNT_FIELDS, "ACCOUNT"),
+    **dict.fromkeys(SUPPLY_POINT_FIELDS, SUPPLY_POINT),
 }
 _TEXT_IDENTIFIER_FIELDS = ("phone", "email")  # read as text (``values.text``): a number or a list is refused
 IDENTIFIER_FIELDS = (*IDENTIFIER_FIELD_KINDS, "customer_identifiers")

@@ -1,8 +1,8 @@
 """One identifier normaliser for every Omnibus component, applied where a value enters.
 
 - ``IdentifierNormaliser`` (``normaliser.py``): PHONE, EMAIL, NATIONAL_ID, ACCOUNT, CARD, DEVICE, USER_ID,
-  ANONYMOUS_ID, CUSTOMER_NUMBER → an ``Identifier`` or a ``Rejected`` value with its reason; secrets become
-  keyed tokens;
+  ANONYMOUS_ID, CUSTOMER_NUMBER, SUPPLY_POINT → an ``Identifier`` or a ``Rejected`` value with its reason; secrets
+  become keyed tokens;
 - ``IdentifierSettings`` (``settings.py``, env ``OMNIBUS_IDENTIFIERS__*``): token key, default phone region,
   national ID schemes, e-mail provider rules;
 - ``traits.py``: the standard trait keys of a person and their normalisers.

@@ -16,6 +16,9 @@ PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT = "PHONE", "EMAIL", "NATIONAL_I
 # A system of record's own number for its customer (a legacy layout's or CDC row's ``customer_id``), never a web login
 # (USER_ID, a Segment userId): two systems' keys, each with its own per-customer limit (tester21 F5, F16).
 CUSTOMER_NUMBER = "CUSTOMER_NUMBER"
+# The number of the place a service is delivered to (a utility's metering point, a telecom's line or installation
+# number): billing gives it to the holder of the contract, and to the next tenant once that one closed (tester28 F5).
+SUPPLY_POINT = "SUPPLY_POINT"
 USER_ID = "USER_ID"  # a web or app login: one per customer; the identity matcher's ``login`` level reads it
 # A system of record's keys for its customer: the account (an IBAN is one), the account's cards and its own customer
 # number. Typed by a person (on an IVR keypad, in a web form) such a value is that person's claim, and identity links
@@ -30,9 +33,9 @@ ALIASES: dict[str, str] = {"IBAN": ACCOUNT}
 LABELS: dict[str, str] = {
     PHONE: "a phone number", EMAIL: "an e-mail address", NATIONAL_ID: "a national ID", ACCOUNT: "an account number",
     CARD: "a card number", DEVICE: "a device id", "ANONYMOUS_ID": "an anonymous id", USER_ID: "a web login",
-    CUSTOMER_NUMBER: "a customer number",
+    CUSTOMER_NUMBER: "a customer number", SUPPLY_POINT: "a supply point number",
 }
-_RULED = {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER, USER_ID}
+_RULED = {PHONE, EMAIL, NATIONAL_ID, CARD, DEVICE, ACCOUNT, CUSTOMER_NUMBER, USER_ID, SUPPLY_POINT}
 if not _RULED <= set(IDENTIFIER_TYPES):  # pragma: no cover
     raise ImportError("IdentifierType.avsc lost a symbol bus/identifiers has a rule for")
 if set(LABELS) != set(IDENTIFIER_TYPES):  # pragma: no cover

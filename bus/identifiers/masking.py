@@ -10,7 +10,8 @@ CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
 # Kinds shown by their last four characters (``****0005``), as a statement prints an account: their first characters
 # are the issuer's, the same for every customer. A customer number (the bank's own CIF, which an agent reads back to
 # the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop (tester25 F6).
-LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER")
+# A supply point number too: its first digits are the grid's or the operator's (a French PRM's, a GSRN's ``5414``).
+LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER", "SUPPLY_POINT")
 # The letters an account or a customer number starts with (a billing system's ``CA-``, a bank's ``C-``, an IBAN's
 # country): kept before the mask, so that a contract number and a customer number ending alike are told apart on one
 # screen pop (``CA-****0002``, ``C-****0002``; tester26 F10). They say which system issued it, not whose it is.

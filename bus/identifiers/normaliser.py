@@ -15,6 +15,8 @@ exception and never silence:
   at a screen pop is the ``C5005`` of the export; with ``customer_number_format`` set, in the system of record's
   spelling (``770002`` on a keypad is billing's ``C-770002``: ``bus.identifiers.customer_number``), else other
   characters (``C-5005``, leading zeros) are kept, as the system of record's own key may tell them apart;
+- SUPPLY_POINT (a metering point, a line or installation number) → without spaces, upper case, checked where its
+  scheme has a check digit (``bus.identifiers.supply_point``: a PRM/PDL, an EAN/GSRN, an EIC, a CUPS);
 - DEVICE → trimmed, UUIDs lower-cased; USER_ID, ANONYMOUS_ID → trimmed.
 
 Every value is first NFKC-normalised and trimmed, and refused if empty, longer than ``MAX_CHARS`` or
@@ -48,6 +50,7 @@ from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
 from bus.identifiers.phone import normalise_phone
 from bus.identifiers.placeholders import looks_like_placeholder
 from bus.identifiers.settings import ENV_PREFIX, IdentifierSettings, check_region
+from bus.identifiers.supply_point import normalise_supply_point
 from bus.identifiers.tokens import is_token, token
 
 MAX_CHARS = 256
@@ -251,6 +254,8 @@ class IdentifierNormaliser:
             return normalise_account(value, self.settings.account_number_format)
         if kind == kinds.CUSTOMER_NUMBER:
             return normalise_customer_number(value, self.settings.customer_number_format)
+        if kind == kinds.SUPPLY_POINT:
+            return normalise_supply_point(value)
         if kind == kinds.DEVICE and _UUID.match(value):
             return value.lower()
         return value

@@ -35,22 +35,25 @@ SHARED_KEY_VARIABLE = f"{SHARED_PREFIX}HMAC_KEY"  # the one key every component 
 # record's customer number (CUSTOMER_NUMBER) ranks above a web login (USER_ID): the master record decides.
 DEFAULT_PRIORITIES = {
     "NATIONAL_ID": 100, "CUSTOMER_NUMBER": 95, "USER_ID": 90, "ACCOUNT": 80, "CARD": 70, "EMAIL": 60, "PHONE": 50,
-    "DEVICE": 30, "ANONYMOUS_ID": 10,
+    "SUPPLY_POINT": 40, "DEVICE": 30, "ANONYMOUS_ID": 10,
 }
 # At most this many identifiers of a type on one customer. One customer number and one login per person, each of its
 # own type, so neither takes the other's place (tester21 F5, F16); a deployment with two systems of record that
-# number their customers each raises CUSTOMER_NUMBER to 2.
+# number their customers each raises CUSTOMER_NUMBER to 2. A supply point is a place's (a meter, a line's socket): a
+# customer holds one per home or site, and a limit above one makes it claimable, so the recycled-number rule moves it to
+# the next tenant (graph/recycle.py; tester28 F5). It is no trait of a person: the matcher does not weigh it
+# (matching/defaults.py has no m/u for it), as a household's landline tells no one apart.
 # The setting of ``IdentitySettings.max_per_customer``, as operators' refusals name it.
 MAX_PER_CUSTOMER_SETTING = "OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER"
 DEFAULT_MAX_PER_CUSTOMER = {
     "NATIONAL_ID": 1, "CUSTOMER_NUMBER": 1, "USER_ID": 1, "ACCOUNT": 20, "CARD": 20, "EMAIL": 5, "PHONE": 5,
-    "DEVICE": 20, "ANONYMOUS_ID": 100,
+    "SUPPLY_POINT": 20, "DEVICE": 20, "ANONYMOUS_ID": 100,
 }
 # An identifier carried by the events of more than this many people who conflict (the matcher refuses them as
 # one: a family phone's household) is shared and stops linking (graph/evidence.py count_person).
 DEFAULT_SHARED_AFTER = {
     "NATIONAL_ID": 1, "CUSTOMER_NUMBER": 1, "USER_ID": 1, "ACCOUNT": 3, "CARD": 2, "EMAIL": 3, "PHONE": 3,
-    "DEVICE": 3, "ANONYMOUS_ID": 2,
+    "SUPPLY_POINT": 3, "DEVICE": 3, "ANONYMOUS_ID": 2,
 }
 # Known test and placeholder values (normalised form), on top of the built-in placeholder patterns.
 DEFAULT_BLOCKED = {

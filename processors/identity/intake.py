@@ -19,7 +19,7 @@ import msgspec
 from bus.errors import OmnibusError
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID
 from bus.serde import Deserializer, Event, SerdeContext
-from bus.topics import IDENTIFIERS_OBSERVED
+from bus.topics import HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages.base import EventRef, Saga
 from processors.identity.graph.messages.steps import Fast, Visit
@@ -57,6 +57,12 @@ class NoIdentifier(OmnibusError, ValueError):
 # A contact with no identifier (a call with the number withheld and no account entered) is on no screen pop, as
 # it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
 ANONYMOUS_CONTACTS = "omnibus.contact."
+# So is the handoff opened during such a contact: its lifecycle events (the tracker's ``HandoffStatusChanged`` repeats
+# the creation's identifiers, none) are normal traffic, not poison (tester28 F5: each was dead-lettered). The tracker
+# tracks the case all the same (owner, deadlines, escalation, the month-end report), with no customer. Identity does
+# not hold them until the contact is attributed: a contact without an identifier is never linked later (nothing
+# names it again), so they would wait for ever; a later event of the case that names a customer is placed as usual.
+ANONYMOUS_HANDOFFS = frozenset(HANDOFF_EVENTS.carries)
 # A call center's record of the caller's identifiers and IVR traits (the sibling of the call's contact events).
 # The records whose traits a contact of the same call or counter visit, or a business event of the same legacy
 # record (a billing line per holder of a joint account), may name (``traits_event_id``).
@@ -186,9 +192,10 @@ class Intake:
 
     def _unplaced(self, event: Event, refusals: list[Output]) -> list[Output]:
         """An event a profile section reads with no identifier to place it: counted
-        (``omnibus_identity_events_without_identifier_total``), then ``Unresolved`` if it is an anonymous contact
-        or its identifiers were refused (each ``Refused`` says why), else ``NoIdentifier`` (dead-lettered)."""
-        anonymous = event.schema.startswith(ANONYMOUS_CONTACTS) or bool(refusals)
+        (``omnibus_identity_events_without_identifier_total``), then ``Unresolved`` if it is an anonymous contact,
+        a handoff's (``ANONYMOUS_HANDOFFS``) or its identifiers were refused (each ``Refused`` says why), else
+        ``NoIdentifier`` (dead-lettered)."""
+        anonymous = event.schema.startswith(ANONYMOUS_CONTACTS) or event.schema in ANONYMOUS_HANDOFFS or bool(refusals)
         EVENTS_WITHOUT_IDENTIFIER.labels(event.schema, "unresolved" if anonymous else "dead_lettered").inc()
         if not anonymous:
             raise NoIdentifier(f"{event.schema} names no customer (no identifier): a profile section reads it, "

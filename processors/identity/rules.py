@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bus.identifiers.kinds import CUSTOMER_NUMBER, NATIONAL_ID, RECORD_KEYS
+from bus.identifiers.kinds import CUSTOMER_NUMBER, NATIONAL_ID, PHONE, RECORD_KEYS, SUPPLY_POINT
 from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
@@ -57,6 +57,10 @@ RECORD_KINDS = RECORD_KEYS  # one declaration: ``bus.identifiers.kinds.RECORD_KE
 # not a family plan's lines (those name an account, tester18 F4). Another person's contact refused against the
 # holder never takes them (tester27 F1, F2: ``graph/master.py``).
 PERSON_KINDS = frozenset({CUSTOMER_NUMBER, NATIONAL_ID})
+# What a record gives its holder that anyone may read off a statement, a meter or a socket: its keys, and the supply
+# point it serves (``household_line``). Another channel's event only claims one (``second_hand``): a caller who
+# gives a meter number reaches its holder, and never takes his own phone to him (tester28 F5, tester25 F2).
+CLAIMED_KINDS = RECORD_KINDS | {SUPPLY_POINT}
 
 
 def holder_only(channel: str, key: str) -> bool:
@@ -75,9 +79,9 @@ def master_record(channel: str, keys: Iterable[str]) -> bool:
 
 def second_hand(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` is weaker evidence of who holds ``key`` than a system of record's: ``key`` is of
-    a kind a record gives its holder (``RECORD_KINDS``: an account, an IBAN, a card, a customer number) and ``channel``
-    is not the record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9, tester24 F3)."""
-    return channel != RECORD_CHANNEL and kind_of(key) in RECORD_KINDS
+    a kind a record gives its holder (``CLAIMED_KINDS``: an account, an IBAN, a card, a customer number, a supply point)
+    and ``channel`` is not the record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9, tester24 F3)."""
+    return channel != RECORD_CHANNEL and kind_of(key) in CLAIMED_KINDS
 
 
 def claims_record(channel: str, keys: Iterable[str]) -> bool:
@@ -89,10 +93,13 @@ def claims_record(channel: str, keys: Iterable[str]) -> bool:
 
 
 def household_line(key: str) -> bool:
-    """Whether ``key`` (``TYPE:value``) is a fixed line (``bus.identifiers.phone.is_fixed_line``): a home's, used by
-    whoever lives there, where a mobile is one person's device (libphonenumber's number type)."""
+    """Whether ``key`` (``TYPE:value``) is a home's identifier, used by whoever lives there: a fixed line
+    (``bus.identifiers.phone.is_fixed_line``), where a mobile is one person's device (libphonenumber's number type),
+    or a supply point number (``SUPPLY_POINT``: a meter's, a line's socket), which billing gives each tenant in turn
+    (tester28 F5). Every rule of a home's landline holds for it: a record ranks it by its own time, it is no witness
+    of a person, and once the holder's account closed a later tenant's record takes it (``graph/recycle.py``)."""
     kind, _, value = key.partition(":")
-    return kind == "PHONE" and is_fixed_line(value)
+    return kind == SUPPLY_POINT or (kind == PHONE and is_fixed_line(value))
 
 
 def kind_of(key: str) -> str:

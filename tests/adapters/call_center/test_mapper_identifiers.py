@@ -258,3 +258,24 @@ def test_tester18_f9_a_zeroed_caller_number_is_a_placeholder_as_the_readme_says(
     value = observed(map_ctr(ctr(CustomerEndpoint={"Address": "000000000", "Type": "TELEPHONE_NUMBER"}), context()))
     assert value is not None
     assert [(r["type"], r["code"]) for r in value["rejected_identifiers"]] == [("PHONE", "placeholder")]
+
+
+def test_tester28_f5_a_meter_point_the_caller_gave_is_a_supply_point_identifier() -> None:
+    """tester28 F5: a CTR with no caller id and ``Attributes.meter_point_id`` was published on no customer (the value a
+    plain property). The attributes ``supply_point_attributes`` names (``meter_point_id``, ``supply_point``... by
+    default) are read as a ``SUPPLY_POINT``, beside the caller's number; a TaskRouter task's the same; ``[]`` reads
+    none."""
+    withheld = {"Address": "anonymous", "Type": "TELEPHONE_NUMBER"}
+    record = map_ctr(ctr(CustomerEndpoint=withheld, Attributes={"meter_point_id": "14500000000003"}), context())
+    value = observed(record)
+    assert value is not None and value["identifiers"] == [{"type": "SUPPLY_POINT", "value": "14500000000003"}]
+    calls = [o.event.value for o in record.events if o.event.schema.endswith("CallCompleted")]
+    assert calls and calls[0]["caller_identifiers"] == [{"type": "SUPPLY_POINT", "value": "14500000000003"}]
+    both = observed(map_ctr(ctr(Attributes={"supplyPoint": "145 000 000 000 03"}), context()))
+    assert both is not None and {"type": "SUPPLY_POINT", "value": "14500000000003"} in both["identifiers"]
+    assert "PHONE" in {i["type"] for i in both["identifiers"]}
+    flex = observed(map_task(task(meter_point_id="14500000000003"), Timeline(), context("lyon")))
+    assert flex is not None and {"type": "SUPPLY_POINT", "value": "14500000000003"} in flex["identifiers"]
+    off = observed(map_ctr(ctr(CustomerEndpoint=withheld, Attributes={"meter_point_id": "14500000000003"}),
+                           context(supply_point_attributes=[])))
+    assert off is None or off["identifiers"] == []

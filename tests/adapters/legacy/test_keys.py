@@ -37,6 +37,8 @@ SPELLINGS = [
     ("email", "Paul.Martin@Example.FR", "paul.martin@example.fr"),
     ("national_id", "1 85 05 78 006 084 91", "1850578006084 91"),
     ("card_number", "4111 1111 1111 1111", "4111-1111-1111-1111"),
+    ("supply_point", "14500000000003", "145 000 000 000 03"),  # a meter's PRM (tester28 F5)
+    ("meter_point_id", "541449000000000126", "5414 4900 0000 0001 26"),  # an EAN-18
 ]
 IDENTIFYING = re.compile(rf"^batch:accounts:key-[0-9a-f]{{{KEY_DIGEST_HEX}}}$")
 

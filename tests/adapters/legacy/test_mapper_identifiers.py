@@ -200,3 +200,27 @@ def test_tester21_f15_a_customer_record_change_sent_the_documented_way_reaches_i
     assert events["AccountOpened"]["traits_event_id"] == seen["envelope"]["event_id"]
     assert {"type": "EMAIL", "value": "alice.martin@bank-test.fr"} in seen["identifiers"]
     assert {"postcode": "69001", "city": "Lyon"}.items() <= (seen.get("traits") or {}).items(), seen
+
+
+def test_tester28_f5_a_products_export_attaches_the_meter_point_to_the_account_holder(tmp_path: Path) -> None:
+    """tester28 F5: a ``ProductSubscribed`` layout mapping the export's ``PRM`` column to ``meter_point_id`` was refused
+    ("unknown field"). The field (or ``supply_point``) is the account's supply point: a ``SUPPLY_POINT`` identifier
+    beside the account, in any spelling; a wrong EAN check digit is dropped and the line kept."""
+    layout = Layout.model_validate({
+        "name": "products", "format": "csv", "event": "ProductSubscribed", "delimiter": ";",
+        "fields": {"account_number": {"column": "CONTRAT"}, "subscription_id": {"column": "ABO"},
+                   "product_code": {"column": "OFFRE"}, "meter_point_id": {"column": "PRM"}},
+    })
+    assert "meter_point_id" in layout.fields
+    fields = {"account_number": "EA-00200001", "subscription_id": "CT-9001", "product_code": "ELEC-BASE",
+              "meter_point_id": "145 000 000 000 03"}
+    events = by_schema(map_business(BusinessRecord("ProductSubscribed", fields, "l1", AT), ctx(tmp_path, "FR")))
+    assert events["ProductSubscribed"]["customer_identifiers"] == [
+        {"type": "ACCOUNT", "value": "EA-00200001"}, {"type": "SUPPLY_POINT", "value": "14500000000003"}]
+    for name in ("supply_point", "meter_point_id"):
+        wrong = {**fields, "meter_point_id": None, name: "541449000000000127"}  # an EAN-18, check digit off
+        events = by_schema(map_business(BusinessRecord("AccountOpened", {**wrong, "account_type": "residential"},
+                                                       f"l-{name}", AT), ctx(tmp_path, "FR")))
+        assert [item["code"] for item in events["IdentifiersObserved"]["rejected_identifiers"]] == [
+            "supply-point-checksum"]
+        assert events["AccountOpened"]["account_number"] == "EA-00200001"

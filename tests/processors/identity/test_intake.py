@@ -144,3 +144,33 @@ def test_the_verifiers_recomputation_lists_an_event_that_names_no_customer_as_re
     record = Replayed("v.marketing.offer-instructions.v1", 0, 7, b"k", instruction, b"")
     result = recompute([record], OmnibusSettings(), settings(), BOOK)
     assert result.refused == [record] and result.applied == 0
+
+
+def test_tester28_f5_a_handoff_of_a_contact_that_reached_no_customer_is_unresolved_not_poison() -> None:
+    """tester28 F5: the handoff a caller with a withheld number opened names no customer, and identity dead-lettered
+    every ``HandoffStatusChanged`` of it as poison (``NoIdentifier``), so normal traffic filled the dead letters. It is
+    on no screen pop, as its contact: counted and ``Unresolved``; the tracker tracks the case all the same. Its
+    creation (read by no section) starts nothing, as before. An offer instruction without one is still refused."""
+    from datetime import UTC, datetime
+
+    from processors.handoffs.outputs import STATUS_CHANGED
+    from processors.identity.graph.outputs import Unresolved
+    from processors.identity.intake import NoIdentifier
+    from processors.offers.outputs import OFFER_INSTRUCTION
+    from tests.processors.handoffs.factories import acknowledged, created
+    from tests.processors.handoffs.test_profile_section import status_events
+    from tests.processors.identity.support import envelope
+
+    at = datetime(2026, 12, 3, 7, tzinfo=UTC)
+    opened = created("CASE-ANON", at)
+    opened = Event(opened.schema, {**opened.value, "customer_identifiers": []})
+    events = status_events(opened, acknowledged("CASE-ANON", at))
+    assert events and all(not e.value["customer_identifiers"] for e in events)
+    before = _without_identifier("unresolved", STATUS_CHANGED)
+    for event in events:
+        assert INTAKE.start(event, None) == [Unresolved(event.value["envelope"]["event_id"], 12.5)]
+    assert _without_identifier("unresolved", STATUS_CHANGED) == before + len(events)
+    assert INTAKE.start(opened, None) == []
+    instruction = Event(OFFER_INSTRUCTION, {"envelope": envelope("PROCESSOR"), "customer_identifiers": []})
+    with pytest.raises(NoIdentifier):
+        INTAKE.start(instruction, None)
