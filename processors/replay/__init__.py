@@ -74,8 +74,9 @@ async def read_topics(
 ) -> TopicsReplay:
     """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics).
     ``last``: only the records of each partition from ``last`` offsets before its end offset (fewer on a
-    compacted topic, whose offsets have gaps); the offsets left before them are counted in ``earlier``. Records that do not decode are counted and noted
-    (``bus.undecodable``); a tombstone (no value) is returned as such, not counted."""
+    compacted topic, whose offsets have gaps); the offsets left before them are counted in ``earlier``. Records
+    that do not decode are counted and noted (``bus.undecodable``); a tombstone (no value) is returned as such, not
+    counted."""
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
