@@ -47,6 +47,9 @@ REPEAT_WINDOW_S = 30.0
 # "OffsetCommit failed for group %s due to a coordinator error (%s), will find new coordinator and retry" at INFO, once
 # per partition and commit, 312 lines in 4 s (tester28 F15). DEBUG is left whole: who asks for it reads every line.
 FOLDED_FROM_LEVEL = logging.INFO
+# Loggers whose every line is a record of its own, never folded: an access log, a line per HTTP request (a probe, a
+# screen-pop query), is read whole.
+UNFOLDED_LOGGERS = frozenset({"aiohttp.access"})
 # A number inside a library's message, for the fold key only: faust formats its own ("producer buffer full size 104",
 # an f-string), so each line differed from the last and none was folded (tester17 N3: 844 lines in 12 min).
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -110,7 +113,8 @@ class RepeatLimiter(logging.Filter):
         now = self._clock()
         if self._emit is not None:
             self._write_expired(now, self._emit)
-        if record.levelno < FOLDED_FROM_LEVEL or not isinstance(record.msg, str) or hasattr(record, "repeated"):
+        if record.levelno < FOLDED_FROM_LEVEL or not isinstance(record.msg, str) or hasattr(record, "repeated") \
+                or record.name in UNFOLDED_LOGGERS:
             return True
         key = fold_key(record)
         with self._lock:
