@@ -47,6 +47,7 @@ from bus.topic_check import require_topics
 from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
+PORT_CHOSEN_EVENT = "web server port chosen"  # the log line that names the free port a worker took for port 0
 log = get_logger(__name__)
 
 
@@ -130,7 +131,7 @@ def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> 
     if requested != 0:
         return requested
     port = free_port(settings.web.bind)
-    log.info("web server port chosen", app=app_id, port=port, bind=settings.web.bind)
+    log.info(PORT_CHOSEN_EVENT, app=app_id, port=port, bind=settings.web.bind)
     return port
 
 

@@ -61,11 +61,11 @@ class KafkaSettings(Section):
     """
 
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
-    client_id: str = "omnibus"
-    security_protocol: SecurityProtocol = "PLAINTEXT"
-    sasl_mechanism: SaslMechanism | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
+    client_id: str = Field("omnibus", description="client.id the brokers see in their logs and quotas.")
+    security_protocol: SecurityProtocol = Field("PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    sasl_mechanism: SaslMechanism | None = Field(None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (a secret, masked when printed).")
     ssl_cafile: str | None = Field(
         None, description="PEM file of the CA(s) that signed the brokers' certificates; unset means the system CAs."
     )
@@ -73,7 +73,7 @@ class KafkaSettings(Section):
     ssl_keyfile: str | None = Field(None, description="PEM private key of ssl_certfile.")
     ssl_key_password: SecretStr | None = Field(None, description="Password of ssl_keyfile, if it is encrypted.")
     ssl_check_hostname: bool = Field(True, description="Check that a broker's certificate names its host.")
-    request_timeout_ms: int = Field(30_000, gt=0)
+    request_timeout_ms: int = Field(30_000, gt=0, description="How long a client waits for a broker's answer.")
 
 
 class WireFormat(str, Enum):
@@ -87,9 +87,9 @@ class RegistrySettings(Section):
     url: str | None = Field(
         None, description="Confluent-compatible registry base URL; unset means registry-free mode."
     )
-    username: str | None = None
-    password: SecretStr | None = None
-    timeout_s: float = Field(10.0, gt=0)
+    username: str | None = Field(None, description="Registry basic-auth user name.")
+    password: SecretStr | None = Field(None, description="Registry basic-auth password (a secret).")
+    timeout_s: float = Field(10.0, gt=0, description="How long a registry request may take.")
 
     @property
     def wire_format(self) -> WireFormat:
@@ -97,10 +97,11 @@ class RegistrySettings(Section):
 
 
 class ProducerSettings(Section):
-    compression_type: Literal["lz4", "zstd", "gzip", "snappy"] | None = "lz4"
+    compression_type: Literal["lz4", "zstd", "gzip", "snappy"] | None = Field(
+        "lz4", description="Compression of the record batches produced: lz4, zstd, gzip or snappy.")
     linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch; trades latency for throughput.")
     max_batch_size: int = Field(256 * 1024, gt=0, description="Bytes per partition batch.")
-    request_timeout_ms: int = Field(30_000, gt=0)
+    request_timeout_ms: int = Field(30_000, gt=0, description="How long the producer waits for a broker's answer.")
     # Java's delivery.timeout.ms: aiokafka retries a batch (in order, without copies) until it is this old; it has
     # no setting of its own, so this becomes the producer's request_timeout_ms (bus.kafka_client.producer_options).
     delivery_timeout_ms: int = Field(120_000, gt=0, description="How long the producer retries a batch a broker "
@@ -113,9 +114,11 @@ class ProducerSettings(Section):
 
 
 class TopicSettings(Section):
-    prefix: str = Field("omnibus", pattern=r"^[a-zA-Z0-9._-]+$")
-    partitions: int = Field(12, gt=0)
-    replication_factor: int = Field(1, gt=0)
+    prefix: str = Field("omnibus", pattern=r"^[a-zA-Z0-9._-]+$",
+                        description="Topic names are <prefix>.<domain>.<what>.v<N>.")
+    partitions: int = Field(12, gt=0, description="Partitions of the topics omnibus topics apply creates.")
+    replication_factor: int = Field(1, gt=0, description="Replicas of each topic omnibus topics apply creates "
+                                    "(3 in production).")
     # How soon the processors' table changelogs are compacted, so a worker restoring a table reads about one
     # record per key (#13 fast takeover). Set when faust creates a changelog topic (bus.fenced_table).
     changelog_segment_ms: int = Field(3_600_000, gt=0, description="Changelog segment.ms: the active segment is "
@@ -127,8 +130,8 @@ class TopicSettings(Section):
 
 
 class MetricsSettings(Section):
-    enabled: bool = True
-    host: str = "127.0.0.1"
+    enabled: bool = Field(True, description="Serve /metrics at all.")
+    host: str = Field("127.0.0.1", description="Address the /metrics server listens on (0.0.0.0 in a container).")
     port: int = Field(9464, ge=0, le=65535, description="0 picks a free port.")
 
 
@@ -143,8 +146,9 @@ class WebSettings(Section):
 
 
 class LogSettings(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_output: bool = True
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least level of the log "
+                                                                "lines written on stderr.")
+    json_output: bool = Field(True, description="JSON lines; false: lines for a person at a terminal.")
 
 
 class StopSettings(Section):

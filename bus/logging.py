@@ -1,6 +1,6 @@
 """One structlog set-up for every Omnibus process: JSON lines on stderr, identifiers masked, and
-repeated warnings of the libraries (a broker outage makes aiokafka log ~1,100 lines in 30 s) folded
-into one line with a count."""
+repeated lines of the libraries (a broker outage makes aiokafka log ~1,100 warnings in 30 s, and a broker restart
+hundreds of INFO lines in seconds) folded into one line with a count."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ class _CurrentStderrHandler(logging.StreamHandler):
 
 
 REPEAT_WINDOW_S = 30.0
+# The least level of the library lines ``RepeatLimiter`` folds. INFO, not WARNING: after a broker restart aiokafka wrote
+# "OffsetCommit failed for group %s due to a coordinator error (%s), will find new coordinator and retry" at INFO, once
+# per partition and commit, 312 lines in 4 s (tester28 F15). DEBUG is left whole: who asks for it reads every line.
+FOLDED_FROM_LEVEL = logging.INFO
+# Loggers whose every line is a record of its own, never folded: an access log, a line per HTTP request (a probe, a
+# screen-pop query), is read whole.
+UNFOLDED_LOGGERS = frozenset({"aiohttp.access"})
 # A number inside a library's message, for the fold key only: faust formats its own ("producer buffer full size 104",
 # an f-string), so each line differed from the last and none was folded (tester17 N3: 844 lines in 12 min).
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -68,13 +75,13 @@ def _iso(created: float) -> str:
 
 
 class RepeatLimiter(logging.Filter):
-    """Lets through the first of identical library warnings (same logger, level and message template, numbers aside:
-    ``fold_key``) per ``window_s`` seconds; the count of those held back is written as a copy of the last one, carrying
-    ``repeated`` (how many) and ``repeated_from`` / ``repeated_until`` (ISO 8601 UTC wall-clock times of the first
-    and the last held back: the line itself is stamped when it is written). It is written with the next identical
-    one let through, or, once its window has passed, before the next record of any kind that reaches the handler
-    (``emit``, when given), and at the latest by ``flush`` (called when the handler closes, at exit) — so a broker
-    outage that ended does not show as errors stamped with the process's stop time.
+    """Lets through the first of identical library lines at ``FOLDED_FROM_LEVEL`` or above (same logger, level and
+    message template, numbers aside: ``fold_key``) per ``window_s`` seconds; the count of those held back is written
+    as a copy of the last one, carrying ``repeated`` (how many) and ``repeated_from`` / ``repeated_until`` (ISO 8601
+    UTC wall-clock times of the first and the last held back: the line itself is stamped when it is written). It is
+    written with the next identical one let through, or, once its window has passed, before the next record of any
+    kind that reaches the handler (``emit``, when given), and at the latest by ``flush`` (called when the handler
+    closes, at exit) — so a broker outage that ended does not show as errors stamped with the process's stop time.
 
     Only records logged with a %-template (the libraries: aiokafka, faust, mode, aiohttp) are limited;
     Omnibus's own structured events pass untouched.
@@ -106,9 +113,8 @@ class RepeatLimiter(logging.Filter):
         now = self._clock()
         if self._emit is not None:
             self._write_expired(now, self._emit)
-        transient = getattr(record, "transient", False)  # lowered by TransientErrorsAsInfo: still folded
-        if (record.levelno < logging.WARNING and not transient) or not isinstance(record.msg, str) \
-                or hasattr(record, "repeated"):
+        if record.levelno < FOLDED_FROM_LEVEL or not isinstance(record.msg, str) or hasattr(record, "repeated") \
+                or record.name in UNFOLDED_LOGGERS:
             return True
         key = fold_key(record)
         with self._lock:

@@ -36,7 +36,7 @@ class AdapterSettings(ExtensibleDefaults):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="Address the ingress listens on (0.0.0.0 in a container).")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port of the ingress; 0 picks a free one.")
     retry_after_s: int = Field(5, gt=0, description="Retry-After sent with a 503 when Kafka did not ack.")
     publish_timeout_s: float = Field(

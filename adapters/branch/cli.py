@@ -10,7 +10,8 @@ import typer
 from adapters.base.cli import load_or_exit, serve_until_signalled
 from adapters.branch.config import ENV_PREFIX, BranchSettings
 from adapters.branch.ingress import running_branch_adapter
-from adapters.branch.openapi import OPENAPI
+from adapters.branch.openapi import openapi
+from bus.identifiers.normaliser import load_identifier_settings
 
 app = typer.Typer(no_args_is_help=True, help="Branch counters: terminal uploads -> Kafka.")
 
@@ -30,6 +31,6 @@ def run_command(
 
 @app.command("openapi")
 def openapi_command() -> None:
-    """Print the OpenAPI description of the ingress."""
-    typer.echo(json.dumps(OPENAPI, indent=2))
+    """Print the OpenAPI description of the ingress, as this deployment's settings (OMNIBUS_IDENTIFIERS__*) serve it."""
+    typer.echo(json.dumps(openapi(load_identifier_settings()), indent=2))
 

@@ -26,7 +26,7 @@ from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.mapper import CounterMapper, required_text
-from adapters.branch.openapi import OPENAPI
+from adapters.branch.openapi import openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
@@ -51,7 +51,8 @@ class BranchIngress:
         }
 
     def app(self) -> web.Application:
-        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BODY_BYTES, name=NAME)
+        document = openapi(self._mapper.identifiers)
+        app = adapter_app(self._publisher, document, client_max_size=MAX_BODY_BYTES, name=NAME)
         app.router.add_post(UPLOAD_PATH, self._upload)
         return app
 

@@ -117,6 +117,11 @@ class CounterMapper:
         self._offer_topic = MARKETING_RESPONSES.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
 
+    @property
+    def identifiers(self) -> IdentifierSettings:
+        """The identifier settings this mapper normalises with (the environment's when none were given)."""
+        return self._normaliser.settings
+
     def __call__(
         self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None
     ) -> MappedRecord:

@@ -12,8 +12,9 @@ from adapters.base.identifiers import (
 )
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
-from bus.identifiers.account import ACCOUNT_SPELLING
 from bus.identifiers.kinds import ALIASES
+from bus.identifiers.settings import IdentifierSettings
+from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 
 
 def _either_case(symbols: frozenset[str] | set[str]) -> list[str]:
@@ -26,7 +27,7 @@ _IDENTIFIER = {
     "properties": {
         "type": {"type": "string", "enum": _either_case(COUNTER_IDENTIFIER_TYPES | set(ALIASES)),
                  "description": "Case-insensitive. IBAN is read as ACCOUNT (published as ACCOUNT)."},
-        "value": {"type": "string", "description": ACCOUNT_SPELLING},
+        "value": {"type": "string", "description": VALUE_RULES},
     },
 }
 _OFFER = {
@@ -117,7 +118,7 @@ _ERROR = {
     },
 }
 
-OPENAPI: dict[str, Any] = {
+_DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Omnibus branch-counter adapter", "version": "1",
              "description": "Batch uploads from counter terminals and queue-ticket machines (the counter agent)."},
@@ -153,3 +154,12 @@ OPENAPI: dict[str, Any] = {
     },
     "components": {"securitySchemes": {"terminalToken": {"type": "http", "scheme": "bearer"}}},
 }
+
+
+def openapi(identifiers: IdentifierSettings) -> dict[str, Any]:
+    """The document a deployment with ``identifiers`` serves: its identifier values described by its own number
+    formats (``bus.identifiers.spelling_text``)."""
+    return with_value_rules(_DOCUMENT, identifiers)
+
+
+OPENAPI = openapi(IdentifierSettings())  # with no number format set

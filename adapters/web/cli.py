@@ -13,9 +13,10 @@ from adapters.base.workers import refusal as workers_refusal
 from adapters.base.workers import run_workers
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import running_web_adapter
-from adapters.web.openapi import OPENAPI
+from adapters.web.openapi import openapi
 from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings
+from bus.identifiers.normaliser import load_identifier_settings
 
 app = typer.Typer(no_args_is_help=True, help="Web hall: Segment HTTP Tracking API -> Kafka.")
 
@@ -49,6 +50,6 @@ def run_command(
 
 @app.command("openapi")
 def openapi_command() -> None:
-    """Print the OpenAPI description of the ingress."""
-    typer.echo(json.dumps(OPENAPI, indent=2))
+    """Print the OpenAPI description of the ingress, as this deployment's settings (OMNIBUS_IDENTIFIERS__*) serve it."""
+    typer.echo(json.dumps(openapi(load_identifier_settings()), indent=2))
 

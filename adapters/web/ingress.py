@@ -30,7 +30,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.web import errors
 from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
-from adapters.web.openapi import OPENAPI
+from adapters.web.openapi import openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
@@ -49,7 +49,8 @@ class WebIngress:
     def app(self) -> web.Application:
         # Above 1.5 x the limit aiohttp refuses the body itself (413, not dead-lettered): a dead letter
         # must stay under Kafka's 1 MB message size or recording the rejection would fail forever.
-        app = adapter_app(self._publisher, OPENAPI, client_max_size=MAX_BATCH_BYTES * 3 // 2, name=NAME)
+        document = openapi(self._mapper.identifiers)
+        app = adapter_app(self._publisher, document, client_max_size=MAX_BATCH_BYTES * 3 // 2, name=NAME)
         for path in CALL_TYPES:
             app.router.add_post(f"/v1/{path}", self._single)
         app.router.add_post("/v1/batch", self._batch)

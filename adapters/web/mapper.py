@@ -111,6 +111,11 @@ class SegmentMapper:
         self._calls = {kind: getattr(self, f"_{kind}") for kind in set(CALL_TYPES.values())}
         self._known: dict[tuple[str, str], NormalisedId] = {}  # see ``_person``
 
+    @property
+    def identifiers(self) -> IdentifierSettings:
+        """The identifier settings this mapper normalises with (the environment's when none were given)."""
+        return self._normaliser.settings
+
     def _person(self, message: dict[str, Any]) -> Found:
         """The message's USER_ID and ANONYMOUS_ID, normalised (``IdentifierNormaliser.collect``).
 

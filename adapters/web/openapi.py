@@ -7,6 +7,8 @@ from typing import Any
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+from bus.identifiers.settings import IdentifierSettings
+from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 
 _DEFAULT_TRAITS = "; ".join(f"{', '.join(names)} as {kind}" for kind, names in DEFAULT_IDENTIFIER_TRAITS.items())
 
@@ -44,9 +46,10 @@ _MESSAGE = {
             f"{_DEFAULT_TRAITS}; a customer number only when the deployment adds it: a number typed in a web form is "
             "the visitor's claim); names, birth date, address, country, language become standard traits; any other "
             "key is dropped and named in dropped_traits. "
-            "A national-format phone is read in the region of the traits' country, else the adapter's.")},
+            "A national-format phone is read in the region of the traits' country, else the adapter's. "
+            f"{VALUE_RULES}")},
         "context": {"type": "object"},
-        "groupId": {"type": "string", "description": "group: required."},
+        "groupId": {"type": "string", "description": f"group: required; an ACCOUNT identifier. {VALUE_RULES}"},
         "previousId": {"type": "string", "description": "alias: required."},
         "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
     },
@@ -141,7 +144,7 @@ def _paths() -> dict[str, Any]:
     return paths
 
 
-OPENAPI: dict[str, Any] = {
+_DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "Omnibus web-hall adapter (Segment HTTP Tracking API)",
@@ -155,3 +158,12 @@ OPENAPI: dict[str, Any] = {
                                               "description": "Write key as user name, empty password."}},
     },
 }
+
+
+def openapi(identifiers: IdentifierSettings) -> dict[str, Any]:
+    """The document a deployment with ``identifiers`` serves: its identifier values described by its own number
+    formats (``bus.identifiers.spelling_text``)."""
+    return with_value_rules(_DOCUMENT, identifiers)
+
+
+OPENAPI = openapi(IdentifierSettings())  # with no number format set

@@ -29,19 +29,15 @@ from stdnum import iban, numdb
 from stdnum.exceptions import ValidationError
 
 from bus.identifiers.model import NotAnIdentifier
-from bus.identifiers.number_format import NumberFormat, in_format
+from bus.identifiers.number_format import NumberFormat, described, in_format
 
 SETTING = "OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT"
 # The code of the rejection when the format does not give its own output back (``number_format.in_format``).
 UNSTABLE_FORMAT = "account-number-format"
 SEPARATORS = re.compile(r"[\s.\-]")  # stdnum's IBAN separators (" -."), and any other whitespace
 _WHITESPACE = re.compile(r"\s")
-# What a sender's documentation says (the adapters' OpenAPI), from the rules below.
-ACCOUNT_SPELLING = (
-    "Normalised where it enters. ACCOUNT (or IBAN): an IBAN in any spelling (spaces, dashes, lower case) is one value, "
-    "its electronic form (FR7630006000011234567890189); one whose check digits are wrong is dropped (code "
-    "iban-checksum); other account numbers lose their spaces and are upper-cased (dashes and dots are kept)."
-)
+# A contract number as a channel types it, shown in the system of record's spelling by ``account_spelling``.
+EXAMPLE_NUMBER = "300001"
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: 15 to 34 characters
 IBAN_CHARS = range(15, 35)  # ISO 13616: the lengths _IBAN_SHAPE allows
 _IBAN_START = re.compile(r"(?=[A-Z]{2}\d{2})")
@@ -94,6 +90,16 @@ def contains_iban(text: str) -> bool:
         if any(start + size <= len(compact) and is_iban(compact[start:start + size]) for size in lengths):
             return True
     return False
+
+
+def account_spelling(system_format: NumberFormat | None) -> str:
+    """What a sender's documentation says of an ACCOUNT value (the OpenAPI documents), from the rules of
+    ``normalise_account`` and the deployment's ``system_format`` (tester28 F16: the branch adapter's document said
+    that account numbers only "lose their spaces and are upper-cased" while its format made a counter's ``300001``
+    billing's ``EA-00300001``)."""
+    return ("ACCOUNT (or IBAN): an IBAN in any spelling (spaces, dashes, lower case) is one value, its electronic form "
+            "(FR7630006000011234567890189); one whose check digits are wrong is dropped (code iban-checksum); any "
+            f"other account number {described(system_format, SETTING, EXAMPLE_NUMBER)} (dashes and dots are kept).")
 
 
 def normalise_account(value: str, system_format: NumberFormat | None = None) -> str:

@@ -8,7 +8,7 @@ spelling as well: ``770002``, ``c770002``, ``C-0770002`` are all billing's ``C-7
 
 from __future__ import annotations
 
-from bus.identifiers.number_format import NUMBER_GROUP, NumberFormat, in_format, spelling
+from bus.identifiers.number_format import NUMBER_GROUP, NumberFormat, described, in_format, spelling
 
 # The name this setting's format had first; the same model as every number format.
 CustomerNumberFormat = NumberFormat
@@ -16,7 +16,18 @@ SETTING = "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT"
 # The code of the rejection when a format does not give its own output back (``normalise_customer_number``).
 UNSTABLE_FORMAT = "customer-number-format"
 
-__all__ = ["NUMBER_GROUP", "UNSTABLE_FORMAT", "CustomerNumberFormat", "normalise_customer_number", "spelling"]
+__all__ = ["NUMBER_GROUP", "UNSTABLE_FORMAT", "CustomerNumberFormat", "customer_number_spelling",
+           "normalise_customer_number", "spelling"]
+
+
+# A customer number as a channel types it, shown in the system of record's spelling by ``customer_number_spelling``.
+EXAMPLE_NUMBER = "770002"
+
+
+def customer_number_spelling(system_format: NumberFormat | None) -> str:
+    """What a sender's documentation says of a CUSTOMER_NUMBER value (the OpenAPI documents), from the deployment's
+    ``system_format`` (``number_format.described``)."""
+    return f"CUSTOMER_NUMBER: a number {described(system_format, SETTING, EXAMPLE_NUMBER)}."
 
 
 def normalise_customer_number(value: str, system_format: NumberFormat | None) -> str:

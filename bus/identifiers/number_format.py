@@ -92,6 +92,31 @@ class NumberFormat(BaseModel):
         return self.prefix.translate(self._table)
 
 
+# What a number loses everywhere, format or not (``spelling``), as a sender's documentation says it.
+PLAIN_SPELLING = "loses its spaces and is upper-cased"
+
+
+def described(system_format: NumberFormat | None, setting: str, example: str) -> str:
+    """How a number of one kind is spelled where it enters, for a sender's documentation (the OpenAPI documents),
+    written from ``system_format`` itself so that it cannot contradict the deployment's format: ``example`` (a number
+    as a channel types it, ``300001``) is shown as the format writes it, when the format's pattern takes it.
+
+    ``described(NumberFormat(prefix="EA-", width=8), SETTING, "300001")`` → ``"is written as the system of record
+    writes it (SETTING: prefix 'EA-', digits zero-padded to 8): 300001 becomes EA-00300001; a number that does not
+    match loses its spaces and is upper-cased"``; without a format, ``PLAIN_SPELLING``."""
+    if system_format is None:
+        return PLAIN_SPELLING
+    rules = [f"prefix {system_format.prefix!r}"] if system_format.prefix else []
+    if system_format.width:
+        rules.append(f"digits zero-padded to {system_format.width}")
+    if system_format.pattern != NumberFormat.model_fields["pattern"].default:
+        rules.append(f"the number matching {system_format.pattern}")
+    shown = _once(example, system_format)
+    becomes = f": {example} becomes {shown}" if shown != spelling(example) else ""
+    return (f"is written as the system of record writes it ({setting}: {', '.join(rules) or 'as given'}){becomes}; "
+            f"a number that does not match {PLAIN_SPELLING}")
+
+
 def spelling(value: str) -> str:
     """``value`` without whitespace, upper case, NFKC: upper case can decompose a letter (U+01F0 gives J and a
     combining caron), composed again so that spelling twice changes nothing."""

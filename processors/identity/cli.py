@@ -77,9 +77,11 @@ def run_command(
 @app.command("openapi")
 def openapi_command() -> None:
     """Print the screen pop's OpenAPI document (what ``GET /openapi.json`` on identity's web port answers)."""
-    from processors.identity.openapi import OPENAPI
+    from bus.identifiers.normaliser import load_identifier_settings
+    from processors.identity.openapi import openapi
 
-    typer.echo(json.dumps(OPENAPI, indent=2))
+    # as this deployment's OMNIBUS_IDENTIFIERS__* serve it
+    typer.echo(json.dumps(openapi(identifiers=load_identifier_settings()), indent=2))
 
 
 app.command("pop")(pop_command)

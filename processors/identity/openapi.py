@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bus.identifiers.settings import IdentifierSettings
+from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
@@ -88,17 +90,19 @@ _LOOKUP_PARAMETERS = [
                     "The value in any spelling: it is normalised as the adapters do (an IBAN with spaces or in "
                     "lower case finds the same customer)."},
     {"name": "value", "in": "query", "required": True, "schema": TEXT,
-     "description": "As captured; normalised as identity does ('+' written %2B)."},
+     "description": f"As captured ('+' written %2B). {VALUE_RULES}"},
     {"name": "region", "in": "query", "required": False, "schema": TEXT,
      "description": "ISO 3166-1 alpha-2 a phone was dialled in; the deployment's default without it."},
 ]
 
 
-def openapi(sections: Iterable[ProfileSection | type[ProfileSection]] = SECTIONS) -> dict[str, Any]:
-    """The OpenAPI document of a worker whose profile has ``sections``."""
+def openapi(sections: Iterable[ProfileSection | type[ProfileSection]] = SECTIONS,
+            identifiers: IdentifierSettings | None = None) -> dict[str, Any]:
+    """The OpenAPI document of a worker whose profile has ``sections`` and whose identifier settings are
+    ``identifiers`` (the values looked up are described by its number formats; None: none set)."""
     lookup_answers = _answers("The customer who keeps the identifier (merges followed).")
     lookup_answers["400"] = {"description": "The identifier does not normalise, or an unknown region.", **_ERROR_BODY}
-    return {
+    return with_value_rules({
         "openapi": "3.1.0",
         "info": {"title": "Omnibus identity: the screen pop", "version": "1",
                  "description": "Any identifier in, the whole customer out (processors/identity/README.md). "
@@ -118,7 +122,7 @@ def openapi(sections: Iterable[ProfileSection | type[ProfileSection]] = SECTIONS
         },
         "components": {"schemas": {"Customer": customer_schema(sections), "Identifier": IDENTIFIER,
                                    "SharedIdentifier": SHARED_HINT, "Error": ERROR}},
-    }
+    }, identifiers or IdentifierSettings())
 
 
 OPENAPI = openapi()

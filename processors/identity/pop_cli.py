@@ -35,6 +35,13 @@ def pop_command(
         raise typer.Exit(2)
     settings, identity = _settings_or_exit()
     if url is None:
+        if identity.web_port == 0:  # the worker took a free port: only its log says which (tester28 F13)
+            from bus.app import PORT_CHOSEN_EVENT
+
+            typer.echo(f"error: {ENV_PREFIX}WEB_PORT is 0, so the worker took a free port, written in its log line "
+                       f"{PORT_CHOSEN_EVENT!r} (\"port\": N): give --url http://127.0.0.1:N, or set "
+                       f"{ENV_PREFIX}WEB_PORT to N", err=True)
+            raise typer.Exit(2)
         if not identity.web_port:
             typer.echo(f"error: {ENV_PREFIX}WEB_PORT is unset (no screen pop is served): give --url", err=True)
             raise typer.Exit(2)

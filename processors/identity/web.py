@@ -365,7 +365,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "unknown customer id")
 
-    document = openapi(processor.book.sections)  # this worker's sections, a composition's own included
+    document = openapi(processor.book.sections, processor.settings.identifiers)  # a composition's own sections too
 
     async def openapi_view(self: View, request: Request) -> Response:  # the contract: no state, always served
         return self.json(document)

@@ -99,9 +99,11 @@ def withdraw_command(
 @app.command("openapi")
 def openapi_command() -> None:
     """Print the pull query's OpenAPI document (what ``GET /openapi.json`` on the offers web port answers)."""
-    from processors.offers.openapi import OPENAPI
+    from bus.identifiers.normaliser import load_identifier_settings
+    from processors.offers.openapi import openapi
 
-    typer.echo(json.dumps(OPENAPI, indent=2))
+    # as this deployment's OMNIBUS_IDENTIFIERS__* serve it
+    typer.echo(json.dumps(openapi(load_identifier_settings()), indent=2))
 
 
 @app.command("run")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus.identifiers.settings import IdentifierSettings
+from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
 from processors.offers.caps import Suppression
 from processors.offers.definition import Channel
@@ -48,7 +50,7 @@ def _answers() -> dict[str, Any]:
             "404": {"description": "No customer has this identifier, or an unknown customer id.", **_ERROR_BODY}}
 
 
-OPENAPI: dict[str, Any] = {
+_DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Omnibus offers: the pull query", "version": "1",
              "description": "Which offers a channel may present to a customer now (processors/offers/README.md)."},
@@ -58,7 +60,8 @@ OPENAPI: dict[str, Any] = {
         LOOKUP_PATH: {"get": {"summary": "By any identifier, normalised as identity links it.", "responses": _answers(),
                               "parameters": [
                                   {"name": "type", "in": "query", "required": True, "schema": TEXT},
-                                  {"name": "value", "in": "query", "required": True, "schema": TEXT}, _CHANNEL]}},
+                                  {"name": "value", "in": "query", "required": True, "schema": TEXT,
+                                   "description": VALUE_RULES}, _CHANNEL]}},
         LIVE_PATH: {"get": {"summary": "Liveness.", "responses": {"200": {
             "description": "Live.", "content": {"application/json": {"schema": PROBE_SCHEMA}}}}}},
         READY_PATH: {"get": {"summary": "Readiness.", "responses": {
@@ -73,3 +76,11 @@ def schema_of(name: str) -> dict[str, Any]:
     """Component ``name`` as a standalone JSON Schema (2020-12) resolving its ``$ref``s."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": REF + name,
             "components": OPENAPI["components"]}
+
+
+def openapi(identifiers: IdentifierSettings) -> dict[str, Any]:
+    """The document a worker with ``identifiers`` serves: the values looked up described by its number formats."""
+    return with_value_rules(_DOCUMENT, identifiers)
+
+
+OPENAPI = openapi(IdentifierSettings())  # with no number format set

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from bus.identifiers import IdentifierNormaliser, Rejected
 from processors.offers import metrics
 from processors.offers.definition import Channel
-from processors.offers.openapi import BY_ID_PATH, OPENAPI, OPENAPI_PATH
+from processors.offers.openapi import BY_ID_PATH, OPENAPI_PATH, openapi
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
 from processors.web_auth import guarded
@@ -82,8 +82,10 @@ def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | No
         metrics.QUERY_LATENCY.observe(time.perf_counter() - started)
         return self.json(found) if found else self.error(404, "unknown customer id")
 
+    document = openapi(worker.normaliser.settings)
+
     async def openapi_view(self: View, request: Request) -> Response:  # the contract: no state, always served
-        return self.json(OPENAPI)
+        return self.json(document)
 
     app.page(BY_ID_PATH, name="customer-offers")(offers_view)
     app.page(OPENAPI_PATH, name="offers-openapi")(openapi_view)

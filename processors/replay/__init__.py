@@ -57,6 +57,7 @@ def fenced(records: Iterable[Replayed]) -> Iterator[Replayed]:
 class TopicsReplay:
     records: list[Replayed] = field(default_factory=list)  # per topic, per partition, in offset order
     undecodable: int = 0
+    earlier: int = 0  # offsets before those read (``last``): records left unread (fewer on a compacted topic)
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -73,8 +74,9 @@ async def read_topics(
 ) -> TopicsReplay:
     """Every record on ``specs`` now; topics in ``raw`` are returned undecoded (JSON internal topics).
     ``last``: only the records of each partition from ``last`` offsets before its end offset (fewer on a
-    compacted topic, whose offsets have gaps). Records that do not decode are counted and noted
-    (``bus.undecodable``); a tombstone (no value) is returned as such, not counted."""
+    compacted topic, whose offsets have gaps); the offsets left before them are counted in ``earlier``. Records
+    that do not decode are counted and noted (``bus.undecodable``); a tombstone (no value) is returned as such, not
+    counted."""
     names = [spec.name(settings.topics) for spec in specs]
     raw_names = {spec.name(settings.topics) for spec in raw}
     _, deserializer = build_serde(settings.registry)
@@ -83,13 +85,16 @@ async def read_topics(
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
     await start_or_close(consumer)
     fetched: dict[TopicPartition, list] = {}
+    earlier = 0
     try:
         tps = [tp for name in names for tp in await _partitions(consumer, name)]
         if tps:
             consumer.assign(tps)
             ends, starts = await consumer.end_offsets(tps), await consumer.beginning_offsets(tps)
             if last is not None:
-                starts = {tp: max(starts[tp], ends[tp] - last) for tp in tps}
+                window = {tp: max(starts[tp], ends[tp] - last) for tp in tps}
+                earlier = sum(window[tp] - starts[tp] for tp in tps)
+                starts = window
             for tp in tps:
                 consumer.seek(tp, starts[tp])
             total = sum(ends[tp] - starts[tp] for tp in tps)
@@ -113,7 +118,7 @@ async def read_topics(
                 await asyncio.sleep(0)
     finally:
         await consumer.stop()
-    replay = TopicsReplay()
+    replay = TopicsReplay(earlier=earlier)
     for tp in sorted(fetched, key=lambda t: (names.index(t.topic), t.partition)):
         for message in fetched[tp]:
             event, unframed = None, False

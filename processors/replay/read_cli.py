@@ -27,7 +27,9 @@ from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.masking import mask
 from bus.redact import SENSITIVE_FIELDS
 from bus.topics import ALL_TOPICS, TopicSpec
-from processors.replay import Replayed, read_topics
+from processors.replay import Replayed, TopicsReplay, read_topics
+
+DEFAULT_LAST = 20  # records ``topics read`` prints without ``--last``
 
 
 class UnknownTopic(OmnibusError, ValueError):
@@ -120,7 +122,8 @@ def newest(records: list[Replayed], last: int) -> list[Replayed]:
 
 def read_command(
     topic: str = typer.Argument(..., help="A topic Omnibus declares, e.g. customer.contacts.v1 (omnibus topics list)."),
-    last: int = typer.Option(20, min=1, help="The newest N records of the topic in total, across its partitions."),
+    last: int = typer.Option(DEFAULT_LAST, min=1, help="The newest N records of the topic in total, across its "
+                             "partitions; when older ones are left out, a last line on stderr says so."),
     bootstrap_servers: str = typer.Option(None, help="Overrides OMNIBUS_KAFKA__BOOTSTRAP_SERVERS."),
 ) -> None:
     """Print the last records of a topic, decoded and with identifier values masked as on the screen pop, one JSON
@@ -145,3 +148,14 @@ def read_command(
         elif record.event is None and not record.tombstone:
             undecodable.note(record.topic, settings.registry.url, shown=True)
         typer.echo(line(record))
+    left_out = limit_note(replay, printed, last)
+    if left_out:
+        typer.echo(left_out, err=True)
+
+
+def limit_note(replay: TopicsReplay, printed: list[Replayed], last: int) -> str | None:
+    """The stderr line saying that ``--last`` left older records out, or None when every record was printed. A new
+    user read the default 20 of 1,500 records as all that had landed (tester28 F11)."""
+    if len(replay.records) <= len(printed) and not replay.earlier:
+        return None
+    return f"{len(printed)} records shown, the newest (--last {last}); older ones are left out: --last N for more"

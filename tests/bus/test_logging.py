@@ -240,3 +240,46 @@ def test_library_lines_that_differ_only_in_numbers_fold_and_the_folded_line_keep
     limiter.filter(record("anything"))
     (folded,) = written
     assert folded.getMessage() == "producer buffer full size 7" and folded.repeated == 3  # type: ignore[attr-defined]
+
+
+def test_repeated_library_info_lines_of_a_broker_restart_fold_into_one_line_with_a_count(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """tester28 F15: after a broker restart identity wrote 312 INFO lines ``OffsetCommit failed for group
+    omnibus.identity due to a coordinator error (NotCoordinatorForGroupError)...`` in 4 s (aiokafka logs it per
+    partition and commit); only warnings were folded. The template is aiokafka's own (checked below)."""
+    import inspect
+
+    import aiokafka.consumer.group_coordinator as coordinator
+
+    template = "OffsetCommit failed for group %s due to a coordinator error (%s), will find new coordinator and retry"
+    source = inspect.getsource(coordinator)
+    assert '"OffsetCommit failed for group %s due to a"' in source
+    assert '" coordinator error (%s), will find new coordinator"' in source and '" and retry"' in source
+    configure_logging("INFO")
+    logger = logging.getLogger("aiokafka.consumer.group_coordinator")
+    for _ in range(312):
+        logger.info(template, "omnibus.identity", "NotCoordinatorForGroupError")
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert [line.get("repeated") for line in lines] == [None, 311]
+    assert all(line["level"] == "info" and "NotCoordinatorForGroupError" in line["event"] for line in lines)
+
+
+@pytest.mark.parametrize(("logger", "template"), [
+    ("aiokafka.consumer.group_coordinator", "OffsetCommit failed for group %s because group is initializing (%s), "
+                                            "will retry"),
+    ("aiokafka.consumer.fetcher", "Fetch offset %s is out of range for partition %s, resetting offset"),
+    ("faust.transport.consumer", "[^--Consumer]: Seek stream partitions to committed offsets."),
+    ("mode.services", "[^Worker]: Restarting %r"),
+])
+def test_every_library_line_at_info_folds_not_only_warnings(logger: str, template: str) -> None:
+    """The kind of tester28 F15: any library INFO line a fault repeats, whatever the library."""
+    written: list[logging.LogRecord] = []
+    limiter = RepeatLimiter(window_s=30.0, clock=lambda: 0.0, emit=written.append)
+    source = logging.getLogger(logger)
+    records = [source.makeRecord(source.name, logging.INFO, __file__, 1, template, ("x",) * template.count("%"),
+                                 None) for _ in range(50)]
+    assert [limiter.filter(record) for record in records].count(True) == 1
+    limiter.flush(written.append)
+    assert [getattr(record, "repeated", None) for record in written] == [49]

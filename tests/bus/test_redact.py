@@ -181,13 +181,17 @@ def test_a_count_is_written_once_its_window_passed_with_the_times_it_covers() ->
     assert pending == []  # written once, not again at exit
 
 
-def test_own_events_and_info_lines_are_never_limited() -> None:
+def test_own_events_library_debug_lines_and_access_log_lines_are_never_limited() -> None:
     from bus.logging import RepeatLimiter
 
     limiter = RepeatLimiter(window_s=60.0, clock=lambda: 0.0)
     logger = logging.getLogger("aiokafka")
-    info = [logger.makeRecord(logger.name, logging.INFO, __file__, 1, "joined %s", ("g",), None) for _ in range(5)]
-    assert all(limiter.filter(record) for record in info)
+    debug = [logger.makeRecord(logger.name, logging.DEBUG, __file__, 1, "joined %s", ("g",), None) for _ in range(5)]
+    assert all(limiter.filter(record) for record in debug)
+    access = logging.getLogger("aiohttp.access")  # a line per HTTP request: an access log is read whole
+    requests = [access.makeRecord(access.name, logging.INFO, __file__, 1, '127.0.0.1 "GET /ready HTTP/1.1" 200 %s',
+                                  (120,), None) for _ in range(5)]
+    assert all(limiter.filter(record) for record in requests)
     own = [logger.makeRecord("omnibus", logging.ERROR, __file__, 1, {"event": "publish failed"}, (), None)
            for _ in range(5)]
     assert all(limiter.filter(record) for record in own)

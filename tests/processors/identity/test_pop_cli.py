@@ -67,3 +67,15 @@ async def test_pop_prints_what_the_lookup_serves(bootstrap_servers: str, tmp_pat
     assert by_id[0] == 0 and json.loads(by_id[1])["identifiers"] == json.loads(served)["identifiers"], by_id[1]
     assert unknown == (1, "error: no customer has this identifier\n")
     assert "612345678" not in by_phone[1] and "ann@x.org" not in by_phone[1]  # masked, as over HTTP
+
+
+def test_pop_against_a_worker_on_port_0_says_where_the_chosen_port_is_written() -> None:
+    """tester28 F13: with ``OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT=0`` exported for the worker (a free port) and the same
+    shell running ``identity pop``, it said the variable "is unset"; the port is only in the worker's log."""
+    from bus.app import PORT_CHOSEN_EVENT
+
+    result = CliRunner().invoke(omnibus, ["identity", "pop", "PHONE", "+33612345678"],
+                                env={"OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": "0"})
+    assert result.exit_code == 2, result.output
+    assert "WEB_PORT is 0" in result.output and f"'{PORT_CHOSEN_EVENT}'" in result.output
+    assert "--url http://127.0.0.1:N" in result.output and "unset" not in result.output

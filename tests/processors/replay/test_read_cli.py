@@ -102,6 +102,7 @@ async def test_the_last_records_of_each_partition_are_read_from_a_real_broker(
     assert [record["offset"] for record in shown] == [3, 4]
     assert [record["event"]["value"]["envelope"]["source_event_id"] for record in shown] == ["seq-3", "seq-4"]
     assert "+3361234567" not in result.stdout
+    assert "2 records shown, the newest (--last 2); older ones are left out" in result.stderr  # tester28 F11
 
 
 @pytest.mark.kafka
@@ -165,3 +166,41 @@ def test_records_that_do_not_decode_are_printed_by_their_size_and_the_error_line
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith("error: 2 record(s) did not decode") and "left out" not in error
     assert f"are shown only by their size in this answer ({topic}: 2)" in error
+
+
+def _read_of(records: int, earlier: int, monkeypatch: pytest.MonkeyPatch) -> object:
+    """``topics read identity.observed.v1`` as it answers when the topic's partitions gave ``records`` records (the
+    last ``--last`` of each) and ``earlier`` offsets were left before them."""
+    from processors.replay import TopicsReplay, read_cli
+
+    async def read(settings: object, specs: object, last: int) -> TopicsReplay:
+        return TopicsReplay([Replayed("omnibus.identity.observed.v1", 0, offset, None, None, None, timestamp_ms=offset)
+                             for offset in range(earlier, earlier + records)], earlier=earlier)
+
+    monkeypatch.setattr(read_cli, "read_topics", read)
+    return CliRunner().invoke(omnibus, ["topics", "read", "identity.observed.v1"],
+                              env={"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": "b:1", "OMNIBUS_REGISTRY__URL": ""})
+
+
+def test_the_default_20_says_on_stderr_that_older_records_were_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester28 F11: without ``--last`` 20 of 1,500 records were printed and nothing said so; the user concluded that
+    only 20 events had landed."""
+    from processors.replay.read_cli import DEFAULT_LAST
+
+    result = _read_of(DEFAULT_LAST, 1_480, monkeypatch)
+    assert len(result.stdout.splitlines()) == DEFAULT_LAST == 20
+    assert result.stderr.strip().splitlines()[-1] == \
+        "20 records shown, the newest (--last 20); older ones are left out: --last N for more"
+
+
+def test_older_records_read_from_other_partitions_but_not_printed_are_said_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each partition gives its last N, so the newest N of them all can leave records read but not printed."""
+    result = _read_of(30, 0, monkeypatch)  # e.g. three partitions of 10 records each, nothing before them
+    assert len(result.stdout.splitlines()) == 20 and "older ones are left out" in result.stderr
+
+
+@pytest.mark.parametrize("records", [0, 5, 20])
+def test_nothing_is_said_when_every_record_of_the_topic_was_printed(records: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _read_of(records, 0, monkeypatch)
+    assert len(result.stdout.splitlines()) == records and "left out" not in result.stderr
