@@ -23,10 +23,16 @@ The rule now, for such a login refused by the one-login limit alone:
    rule makes for the customer a master record's claim took the e-mail from (``master.lapses``) is that customer's,
    not a record's, though it carries the record's channel: where both nameless logins came first, the earlier login's.
 
-Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
-Not covered: where both nameless logins come before every record, the later login, refused beside the earlier login's
-customer by the limit (no record there to weigh it with), is reviewed with no record (a strict xfail there); the
-e-mail ends on a record (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
+3. ``owe`` / ``owed``: where both nameless logins come before every record, the later login is refused beside the
+   earlier login's customer (no record there to weigh it with). Both customers remember the review they are owed
+   through the e-mail (``CustomerState.review_owed``; which keeps the e-mail depends on the order: an earlier-ranked
+   login's claim takes it), a state, not a timer. The first holders' pair of one of them with a record's customer
+   (``holders.py``, otherwise apart unannounced) that weighs in the review band asks for it; a review naming the
+   customer pays the debt (``evidence.kept_apart``, ``OfferResult.reviewed``): one review per login, in every order.
+
+Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order: the
+20 orders where both logins come first were strict xfails, 0 reviews for the later login). The e-mail ends on a
+record there (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
 """
 
 from __future__ import annotations
