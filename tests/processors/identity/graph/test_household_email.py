@@ -179,6 +179,21 @@ def test_two_nameless_logins_before_the_lines_wait_for_review_with_a_record(orde
                             {m: groups[f"W:{m}"] for m in ("claire", "julien")}, order)
 
 
+@pytest.mark.parametrize("seed", [3, 7])
+@pytest.mark.parametrize("fields", NAMELESS.values(), ids=NAMELESS.keys())
+@pytest.mark.parametrize("order", [order for order in TWO_LOGINS if logins_first(order)],
+                         ids=lambda order: "-".join(order))
+def test_two_nameless_logins_before_the_lines_wait_for_review_on_three_partitions_with_copies(
+        order: tuple[str, ...], fields: tuple[str, ...], seed: int) -> None:
+    """The same on 3 partitions, messages interleaved and some delivered twice (at-least-once): the debt is state
+    (``CustomerState.review_owed``), paid once."""
+    groups = household({"claire": fields, "julien": fields})
+    h = Harness(settings(), partitions=3, seed=seed, duplicates=0.2)
+    for name in order:
+        feed(h, groups[name])
+    assert_waits_for_review(h, ["claire", "julien"], {m: groups[f"W:{m}"] for m in ("claire", "julien")}, order)
+
+
 @pytest.mark.parametrize("fields", NAMED.values(), ids=NAMED.keys())
 @pytest.mark.parametrize("order", TWO_LOGINS, ids=lambda order: "-".join(order))
 def test_named_logins_join_their_own_records_in_every_order(order: tuple[str, ...], fields: tuple[str, ...]) -> None:
