@@ -43,9 +43,9 @@ from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.contest import weigh_offer
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.holders import household
 from processors.identity.graph.master import LAPSE_SUFFIX
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.holders import household
 from processors.identity.graph.messages.claims import Give
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.saga import lineage
@@ -92,10 +92,11 @@ def owe(ctx: Node, saga: Saga, culprit: str) -> bool:
 
 
 def owed(ctx: Node, message: Offer, saga: Saga) -> bool:
-    """At the survivor (``ctx``) of a holders' pair left apart (``holders.merge`` False): when one side owes a review through an identifier both carried (``owe``) and the other
-    holds a record's key and owes none, request the review the pair weighs in (as ``holders.merge`` weighs it: the
-    identifier a household's) and drop the debt on the survivor's side. True when the loser's debt is paid: its
-    ``OfferResult.reviewed`` tells it to drop its own. Nothing when the pair weighs outside the review band."""
+    """At the survivor (``ctx``) of a holders' pair left apart (``holders.merge`` False): when one side owes a review
+    through an identifier both carried (``owe``) and the other holds a record's key and owes none, request the review
+    the pair weighs in (as ``holders.merge`` weighs it: the identifier a household's) and drop the debt on the
+    survivor's side. True when the loser's debt is paid: its ``OfferResult.reviewed`` tells it to drop its own.
+    Nothing when the pair weighs outside the review band."""
     state = ctx.state
     keys = household(message, state)
     loser_owes = bool(set(keys) & set(message.review_owed)) and _holds_record(state.members) and not state.review_owed
