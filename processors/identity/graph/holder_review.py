@@ -80,9 +80,11 @@ def owe(ctx: Node, saga: Saga, culprit: str) -> bool:
     in ``CustomerState.review_owed``) and the root, if its traits tell none either, are each owed the review time
     order gives them through ``culprit``: which of the two keeps ``culprit`` and meets the records through it depends
     on the order (an earlier-ranked login's claim takes it). A review that names a customer pays its debt
-    (``evidence.kept_apart``, ``OfferResult.reviewed``). True when owed."""
+    (``evidence.kept_apart``, ``OfferResult.reviewed``). Two logins only (a user id on each side), not two national
+    IDs: those are two people. True when owed."""
     state = ctx.state
-    if tells_person(ctx.policy.matcher, saga.traits) or _holds_record(state.members):
+    if tells_person(ctx.policy.matcher, saga.traits) or _holds_record(state.members) or not (
+            _logs_in(saga.ids) and _logs_in(state.members)):
         return False
     if culprit not in saga.review_owed:
         saga.review_owed.append(culprit)
@@ -115,6 +117,11 @@ def owed(ctx: Node, message: Offer, saga: Saga) -> bool:
     if own_owes:
         state.review_owed = [key for key in state.review_owed if key not in keys]
     return loser_owes
+
+
+def _logs_in(keys: Iterable[str]) -> bool:
+    """Whether ``keys`` hold a login's user id."""
+    return any(kind_of(key) == USER_ID for key in keys)
 
 
 def _holds_record(members: Iterable[str]) -> bool:
