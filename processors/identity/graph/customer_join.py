@@ -100,7 +100,8 @@ def on_join(ctx: Node, message: Join) -> None:
         # ``customer_merge.on_offer``: else the identifier stays with whichever event arrived first.
         weighed = judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)
         if two:  # a nameless login refused beside another login: the review time order asks for (holder_review.py)
-            holder_review.at_login_limit(ctx, saga, added, culprit, pending)
+            if not holder_review.at_login_limit(ctx, saga, added, culprit, pending):
+                holder_review.owe(ctx, saga, culprit)  # no record here: owed at a holders' pair with one
         if two or contests(ctx, weighed[0], saga):
             contested(saga, culprit)
     elif decision is not Decision.MERGE and score is not None:

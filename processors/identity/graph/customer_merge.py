@@ -12,6 +12,7 @@ from processors.identity.graph import (
     displace,
     elsewhere,
     fits_two,
+    holder_review,
     holders,
     logins,
     moved_off,
@@ -76,7 +77,7 @@ def on_link(ctx: Node, message: Link) -> None:
             shared=state.shared, rejected=state.rejected, contacts=split_contacts.encoded(split_contacts.kept(ctx)),
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
             elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
-            households=state.households, came_with=state.came_with,
+            households=state.households, came_with=state.came_with, review_owed=state.review_owed,
         ))
 
 
@@ -173,8 +174,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         state.rejected = sorted({*state.rejected, *loser_aliases})
         ctx.send(loser, OfferResult(message.token, False, do_not_merge=sorted(own_aliases)))
         saga.current = current
-    elif housemates:
-        ctx.send(loser, OfferResult(message.token, False))
+    elif housemates:  # apart, unannounced, unless one side is owed a review with a record's (holder_review.py)
+        ctx.send(loser, OfferResult(message.token, False, reviewed=holder_review.owed(ctx, message, saga)))
         saga.current = current
     elif rule is not None:
         later = None
@@ -211,7 +212,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)
-        ctx.send(loser, OfferResult(message.token, False))
+        ctx.send(loser, OfferResult(message.token, False, reviewed=decision is Decision.REVIEW))  # holder_review.owed
         saga.current = _belongs(ctx, saga, message, current, other)
     else:
         moved = sorted(key for key in message.members if key not in giving)
@@ -238,6 +239,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         logins.merge(state, message.logins, message.households)
         logins.note(state, login_keys, message.members, own_members)
         came_with.merge(state, message.came_with)
+        state.review_owed = sorted({*state.review_owed, *message.review_owed})
         _merge_profiles(ctx, message, saga, current)
         if message.traits:
             for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay
@@ -413,10 +415,12 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
-        state.came_with = b""
+        state.came_with, state.review_owed = b"", []
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)
         state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge})
         state.rejected = sorted({*state.rejected, *message.do_not_merge})
+    if message.reviewed:  # its owed review was asked at the survivor (holder_review.owed)
+        state.review_owed = []
     ctx.release_queue()

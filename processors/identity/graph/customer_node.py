@@ -59,6 +59,7 @@ def on_create(ctx: Node, message: Create) -> None:
         return  # created already: a duplicate
     saga, state = copy_saga(message.saga), ctx.state
     state.created, state.born, state.made_for = True, saga.occurred_micros, saga.contact
+    state.review_owed = list(saga.review_owed)  # a nameless login refused beside another login (holder_review.py)
     state.members = {
         key: member(version_of(saga, key),
                     rank_of(ctx.policy, saga, key) if ctx.policy.limit(kind_of(key)) is not None else 0)

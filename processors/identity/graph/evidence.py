@@ -77,6 +77,8 @@ def kept_apart(ctx: Ctx[CustomerState], decision: Decision, score: MatchScore, l
                                           other_customer_id=other_customer_id, match_weight=round(score.weight, 2)),
                              known=known)
     if decision is Decision.REVIEW and announced:  # a repeated refusal would request the same review again
+        if ctx.key in (customer_id, other_customer_id):
+            ctx.state.review_owed = []  # reviewed: a nameless login owes none any more (holder_review.owed)
         ctx.emit(ReviewRequested(customer_id, other_customer_id, pair, round(score.weight, 2),
                                  {name: str(level) for name, level in score.levels.items()}, rule_lineage))
 

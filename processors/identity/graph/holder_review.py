@@ -23,10 +23,16 @@ The rule now, for such a login refused by the one-login limit alone:
    rule makes for the customer a master record's claim took the e-mail from (``master.lapses``) is that customer's,
    not a record's, though it carries the record's channel: where both nameless logins came first, the earlier login's.
 
-Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order).
-Not covered: where both nameless logins come before every record, the later login, refused beside the earlier login's
-customer by the limit (no record there to weigh it with), is reviewed with no record (a strict xfail there); the
-e-mail ends on a record (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
+3. ``owe`` / ``owed``: where both nameless logins come before every record, the later login is refused beside the
+   earlier login's customer (no record there to weigh it with). Both customers remember the review they are owed
+   through the e-mail (``CustomerState.review_owed``; which keeps the e-mail depends on the order: an earlier-ranked
+   login's claim takes it), a state, not a timer. The first holders' pair of one of them with a record's customer
+   (``holders.py``, otherwise apart unannounced) that weighs in the review band asks for it; a review naming the
+   customer pays the debt (``evidence.kept_apart``, ``OfferResult.reviewed``): one review per login, in every order.
+
+Measured in ``test_household_email.py`` (two and three members, named and nameless logins, every arrival order: the
+20 orders where both logins come first were strict xfails, 0 reviews for the later login). The e-mail ends on a
+record there (before, with e-mail-only logins, the claim back returned it to the earlier login's customer).
 """
 
 from __future__ import annotations
@@ -34,11 +40,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bus.identifiers.kinds import USER_ID
+from processors.identity.graph.contest import weigh_offer
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.holders import household
 from processors.identity.graph.master import LAPSE_SUFFIX
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Give
+from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.saga import lineage
 from processors.identity.matching.compare import TRAIT_FIELDS
 from processors.identity.matching.traits import Summary
@@ -52,7 +61,7 @@ def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pe
     event tells no person, the root holds a record's key, and the pair without the user ids weighs in the review band.
     True when requested."""
     state = ctx.state
-    if tells_person(ctx.policy.matcher, saga.traits) or not any(kind_of(key) in RECORD_KINDS for key in state.members):
+    if tells_person(ctx.policy.matcher, saga.traits) or not _holds_record(state.members):
         return False
     event_side = [key for key in [*added, culprit] if kind_of(key) != USER_ID]
     own_side = [key for key in state.members if kind_of(key) != USER_ID]
@@ -65,6 +74,61 @@ def at_login_limit(ctx: Node, saga: Saga, added: Iterable[str], culprit: str, pe
     return True
 
 
+def owe(ctx: Node, saga: Saga, culprit: str) -> bool:
+    """Where ``at_login_limit`` found no record at the root (``ctx``: another login's customer, both logins before
+    every record) and the event tells no person: the event's new customer (``Saga.review_owed``, kept by ``create``
+    in ``CustomerState.review_owed``) and the root, if its traits tell none either, are each owed the review time
+    order gives them through ``culprit``: which of the two keeps ``culprit`` and meets the records through it depends
+    on the order (an earlier-ranked login's claim takes it). A review that names a customer pays its debt
+    (``evidence.kept_apart``, ``OfferResult.reviewed``). Two logins only (a user id on each side), not two national
+    IDs: those are two people. True when owed."""
+    state = ctx.state
+    if tells_person(ctx.policy.matcher, saga.traits) or _holds_record(state.members) or not (
+            _logs_in(saga.ids) and _logs_in(state.members)):
+        return False
+    if culprit not in saga.review_owed:
+        saga.review_owed.append(culprit)
+    if not tells_person(ctx.policy.matcher, state.traits) and culprit not in state.review_owed:
+        state.review_owed = sorted({*state.review_owed, culprit})
+    return True
+
+
+def owed(ctx: Node, message: Offer, saga: Saga) -> bool:
+    """At the survivor (``ctx``) of a holders' pair left apart (``holders.merge`` False): when one side owes a review
+    through an identifier both carried (``owe``) and the other holds a record's key and owes none, request the review
+    the pair weighs in (as ``holders.merge`` weighs it: the identifier a household's) and drop the debt on the
+    survivor's side. True when the loser's debt is paid: its ``OfferResult.reviewed`` tells it to drop its own.
+    Nothing when the pair weighs outside the review band."""
+    state = ctx.state
+    keys = household(message, state)
+    loser_owes = bool(set(keys) & set(message.review_owed)) and _holds_record(state.members) and not state.review_owed
+    own_owes = bool(set(keys) & set(state.review_owed)) and _holds_record(message.members) \
+        and not message.review_owed
+    if not (loser_owes or own_owes):
+        return False
+    decision, score = weigh_offer(ctx, message, saga, keys)
+    if decision is not Decision.REVIEW:
+        return False
+    login, record = (message.loser, ctx.key) if loser_owes else (ctx.key, message.loser)
+    login_members, record_members = (message.members, state.members) if loser_owes else (state.members,
+                                                                                          message.members)
+    kept_apart(ctx, decision, score, lineage(saga), None, login, record,
+               (face(ctx, login_members, login), face(ctx, record_members, record)))
+    if own_owes:
+        state.review_owed = [key for key in state.review_owed if key not in keys]
+    return loser_owes
+
+
+def _logs_in(keys: Iterable[str]) -> bool:
+    """Whether ``keys`` hold a login's user id."""
+    return any(kind_of(key) == USER_ID for key in keys)
+
+
+def _holds_record(members: Iterable[str]) -> bool:
+    """Whether ``members`` hold a key a system of record gives its holder (``rules.RECORD_KINDS``)."""
+    return any(kind_of(key) in RECORD_KINDS for key in members)
+
+
 def record_keeps(ctx: Node, message: Give) -> bool:
     """Whether the giver (``ctx``: the root holding ``message.identifier``) keeps it against this claim: the identifier
     is of a kind the matcher reads at a ``login`` level (``MatchModel.login_kinds``: the e-mail), the giver is a
@@ -73,8 +137,7 @@ def record_keeps(ctx: Node, message: Give) -> bool:
     it is (``recycle.py``)."""
     state = ctx.state
     if (message.since is not None or _records(message)
-            or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds
-            or not any(kind_of(key) in RECORD_KINDS for key in state.members)):
+            or kind_of(message.identifier) not in ctx.policy.matcher.login_kinds or not _holds_record(state.members)):
         return False
     return tells_person(ctx.policy.matcher, state.traits) and not tells_person(ctx.policy.matcher, message.traits)
 

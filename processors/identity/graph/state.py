@@ -223,6 +223,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # (``came_with.py``); it stays with the identifier it came with where ``displace.py`` moves a user id out. Moves
     # with ``Offer.came_with``.
     came_with: bytes = b""
+    # Household identifiers through which it, a login that tells no person refused by the one-login limit beside a
+    # customer holding no record, is owed the review time order gives it with a record's customer
+    # (``holder_review.py``): asked once, at the first holders' pair with one. Moves with ``Offer.review_owed``.
+    review_owed: list[str] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -133,6 +133,8 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # bit i: ``ids[i]``'s node (a mailbox) showed the event's login, which tells its person, fitting two people's
     # records kept on it (twin-like siblings of one given name: ``fits_two.py``): a merge through it is a review.
     fits_two: int = 0
+    # Household identifiers its new customer is owed a review through (``holder_review.owe``, on ``create``).
+    review_owed: list[str] = []
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -89,6 +89,7 @@ class Offer(Message, tag="offer", frozen=True):
     logins: dict[str, list[str]] = {}  # the loser's ``CustomerState.logins`` (``logins.py``)
     households: list[str] = []  # the loser's ``CustomerState.households``
     came_with: bytes = b""  # the loser's ``CustomerState.came_with`` (``came_with.py``)
+    review_owed: list[str] = []  # the loser's ``CustomerState.review_owed`` (``holder_review.py``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
@@ -96,6 +97,7 @@ class OfferResult(Message, tag="offer_result", frozen=True):
     ok: bool
     survivor: str | None = None
     do_not_merge: list[str] = []
+    reviewed: bool = False  # the loser's owed review was asked (``holder_review.owed``): it owes none any more
 
 
 class Create(Message, tag="create", frozen=True):

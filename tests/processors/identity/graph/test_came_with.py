@@ -84,7 +84,8 @@ def test_states_and_offers_round_trip_and_those_written_before_decode_without_it
     encoded = msgspec.msgpack.encode(offer)
     assert msgspec.msgpack.decode(encoded, type=Offer) == offer
     array = msgspec.msgpack.decode(encoded)
-    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Offer) == msgspec.structs.replace(
+    before = array[:1 + Offer.__struct_fields__.index("came_with")]  # the tag, then the fields up to households
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
         offer, came_with=b"")
 
 
