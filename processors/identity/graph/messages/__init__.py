@@ -67,8 +67,8 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "HouseholdCall", "Join", "Link", "Message", "MoveContact",
-    "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release",
-    "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact",
-    "Unblock", "Visit", "kind",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "HouseholdCall", "Join", "Link", "Message",
+    "MoveContact", "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey",
+    "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit",
+    "TakeContact", "Unblock", "Visit", "kind",
 ]

@@ -1,4 +1,4 @@
-"""tester28 F9: a housemate's named call from another member's mobile is on his screen pop (``graph/household_call.py``).
+"""tester28 F9: a housemate's named call from another member's mobile is on his screen pop (``household_call.py``).
 
 Anne and Bruno Lefevre's billing lines (the accounts export, through the legacy mapper) carry one family e-mail and
 each its own mobile. Bruno calls from Anne's mobile and gives the IVR his given name, family name and full birth date
@@ -33,7 +33,6 @@ from processors.identity.rules import HOUSEHOLD_CALL
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
-from tests.processors.identity.graph.test_family_plan import feed
 from tests.processors.identity.graph.test_seek import contact_ids, root
 from tests.processors.identity.support import Harness, matcher_settings
 
@@ -95,7 +94,8 @@ def counter_visit(account: str) -> list[Item]:
 
 def replay(blocks: dict[str, list[Item]], order: tuple[str, ...], partitions: int) -> Harness:
     """The blocks in ``order``; with several partitions, their messages interleave (a seeded shuffle)."""
-    h = Harness(matcher_settings(), partitions=partitions, seed=zlib.crc32("-".join(order).encode()) if partitions > 1 else None)
+    seed = zlib.crc32("-".join(order).encode()) if partitions > 1 else None
+    h = Harness(matcher_settings(), partitions=partitions, seed=seed)
     for name in order:
         for event, topic in blocks[name]:
             h.feed(event, topic, settle=partitions == 1)
