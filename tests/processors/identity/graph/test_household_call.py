@@ -33,6 +33,7 @@ from processors.identity.rules import HOUSEHOLD_CALL
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
+from tests.processors.identity.graph.test_past_the_limit import placed
 from tests.processors.identity.graph.test_seek import contact_ids, root
 from tests.processors.identity.support import Harness, matcher_settings
 
@@ -71,12 +72,17 @@ def line(account: str) -> list[Item]:
     return [(out.event, out.topic) for out in mapped.events]
 
 
-def named_call(said: dict[str, str], contact: str = "bruno-call") -> list[Item]:
-    """A Connect CTR from Anne's mobile whose IVR took ``said`` (``firstName``, ``lastName``, ``dateOfBirth``)."""
+HANDOFF = {"omnibus_handoff_kind": "billing-dispute", "omnibus_handoff_summary": "Bill counted twice"}
+
+
+def named_call(said: dict[str, str], contact: str = "bruno-call", *, handoff: bool = False) -> list[Item]:
+    """A Connect CTR from Anne's mobile whose IVR took ``said`` (``firstName``, ``lastName``, ``dateOfBirth``), with
+    a handoff to the back office (``handoff``)."""
     record = ctr(ContactId=contact, CustomerEndpoint={"Address": ANNE_MOBILE, "Type": "TELEPHONE_NUMBER"},
-                 Attributes=said)
+                 Attributes={**said, **(HANDOFF if handoff else {})})
     native = json.loads(json.dumps(record).replace("2024-03-05T", "2025-03-02T"))
-    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
+    return [(o.event, o.topic if o.event.schema.startswith("omnibus.handoff.")
+             else OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
             for o in map_ctr(native, context(verified_record_attributes=READ_ACCOUNT)).events]
 
 
@@ -154,6 +160,17 @@ def test_brunos_named_call_from_annes_mobile_is_on_his_screen_pop_in_every_order
     assert "bruno-call" in contact_ids(h, bruno) and "bruno-call" not in contact_ids(h, anne)
     assert waiting(h) == []
     assert h.customer("PHONE", ANNE_MOBILE) == anne  # the mobile stays Anne's
+
+
+@pytest.mark.parametrize("order", THREE, ids=["-".join(o) for o in THREE])
+def test_the_calls_handoff_follows_it_to_bruno_in_every_order(order: tuple[str, ...]) -> None:
+    """Every event of the call (its IVR record, the contact, the ``HandoffCreated``) ends on Bruno's customer, so the
+    handoff tracker shows the case on his screen pop, never Anne's."""
+    blocks = {"anne": line(ANNE), "bruno": line(BRUNO), "call": named_call(BRUNO_SAYS, handoff=True)}
+    h = replay(blocks, order, 1)
+    where = placed(h, blocks["call"])
+    assert any(schema.startswith("omnibus.handoff.") for schema in where), where
+    assert all(found == {of(h, BRUNO)} for found in where.values()), (order, where)
 
 
 def test_the_attribution_is_announced_as_a_household_call_merge_without_weight() -> None:
