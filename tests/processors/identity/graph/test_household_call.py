@@ -20,19 +20,17 @@ from typing import Any
 
 import pytest
 
-from adapters.branch.mapper import CounterMapper
 from adapters.call_center.mapper_ctr import map_ctr
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
-from bus.config import TopicSettings
 from bus.serde import Event
 from processors.identity.graph.household_call import named_by, names_person, one_person
 from processors.identity.graph.outputs import Merged, Resolved, ReviewRequested
 from processors.identity.graph.state import IdentifierState, Person
 from processors.identity.matching.traits import summarize
 from processors.identity.rules import HOUSEHOLD_CALL
-from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
+from tests.processors.identity.graph.test_past_the_limit import counter_visit as desk_visit
 from tests.processors.identity.graph.test_past_the_limit import placed
 from tests.processors.identity.graph.test_seek import contact_ids, root
 from tests.processors.identity.support import Harness, matcher_settings
@@ -40,7 +38,6 @@ from tests.processors.identity.support import Harness, matcher_settings
 Item = tuple[Event, str]
 BUSINESS = "business.events.v1"
 IMPORTED = datetime(2025, 3, 2, 8, tzinfo=UTC)  # the import's time (the export has no opening date)
-VISITED = datetime(2025, 3, 2, 10, 30, tzinfo=UTC)
 FAMILY_EMAIL = "famille.lefevre@example.fr"
 ANNE_MOBILE = "+33611223344"
 HOME = {"address_line": "4 rue des Saules", "postcode": "69003", "city": "Lyon"}
@@ -87,15 +84,11 @@ def named_call(said: dict[str, str], contact: str = "bruno-call", *, handoff: bo
 
 
 def counter_visit(account: str) -> list[Item]:
-    """A counter transaction with Anne's mobile and the account holder's name and birth date (the branch mapper)."""
+    """A counter transaction with Anne's mobile alone, the account holder's name and birth date and a handoff (the
+    branch mapper, ``test_past_the_limit.counter_visit``)."""
     person = PEOPLE[account]
-    native = {"event_id": f"visit-{account}", "kind": "transaction", "occurred_at": VISITED.isoformat(),
-              "agent_id": "E-1", "identifiers": [{"type": "PHONE", "value": ANNE_MOBILE}],
-              "customer": {name: person[name] for name in ("given_name", "family_name", "birth_date")},
-              "transaction": {"id": f"TX-{account}", "type": "payment", "status": "completed", "counter_id": "C1"}}
-    mapper = CounterMapper(branch_settings(), TopicSettings())
-    return [(o.event, OBSERVED if o.event.schema.endswith("IdentifiersObserved") else CONTACTS)
-            for o in mapper(native, terminal_id="CT-0142-01", branch_id="0142", received_at=VISITED).events]
+    return desk_visit((person["given_name"], person["family_name"], person["birth_date"], IMPORTED),
+                      ("PHONE", ANNE_MOBILE))
 
 
 def replay(blocks: dict[str, list[Item]], order: tuple[str, ...], partitions: int) -> Harness:
@@ -184,9 +177,11 @@ def test_the_attribution_is_announced_as_a_household_call_merge_without_weight()
 @pytest.mark.parametrize("order", THREE, ids=["-".join(o) for o in THREE])
 def test_brunos_counter_visit_with_annes_mobile_and_his_name_and_birth_date_is_his(
         order: tuple[str, ...], partitions: int) -> None:
+    """The clerk keyed Anne's mobile and Bruno's name and birth date: the visit and its handoff are Bruno's."""
     blocks = {"anne": line(ANNE), "bruno": line(BRUNO), "call": counter_visit(BRUNO)}
     h, on = attributed(blocks, order, partitions)
     assert on == {of(h, BRUNO)}, order
+    assert all(found == {of(h, BRUNO)} for found in placed(h, blocks["call"]).values()), order
     assert waiting(h) == []
 
 
