@@ -32,6 +32,9 @@ REVIEW_ACCEPTED = "review-accepted"
 REVIEW_REJECTED = "review-rejected"
 MANUAL_MERGE = "manual-merge"  # an operator merged two customers (identity merge): overrides a split or a rejection
 EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer of the earliest event that carried it
+# A contact's own customer merged into the household member its caller named (name and full birth date, one person
+# of the household of the identifier it came through: graph/household_call.py), not on the traits' weight.
+HOUSEHOLD_CALL = "household-call"
 ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, linked once it has one
 
 

@@ -61,6 +61,7 @@ from processors.identity.graph import (
     elsewhere,
     handoff_moves,
     holder_review,
+    household_call,
     master,
     moved_off,
     recycle,
@@ -203,6 +204,7 @@ def on_give(ctx: Node, message: Give) -> None:
     # while another of them carried it (release.moved_away).
     note_kept_apart(state.elsewhere, key)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
+    household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's
     ctx.send(key, Note(ctx.key))
     shared = key in state.shared
     if shared:

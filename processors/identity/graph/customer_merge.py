@@ -14,6 +14,7 @@ from processors.identity.graph import (
     fits_two,
     holder_review,
     holders,
+    household_call,
     logins,
     moved_off,
     split_contacts,
@@ -34,6 +35,7 @@ from processors.identity.graph.customer_steps import (
     waived,
 )
 from processors.identity.graph.evidence import absorb_traits, fits, kept_apart
+from processors.identity.graph.household_call import HOUSEHOLD_TOKEN
 from processors.identity.graph.limits import conflict, conflict_kind, evict, eviction, give_way, member_rank, reassigned
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.claims import Claim
@@ -147,7 +149,11 @@ def on_offer(ctx: Node, message: Offer) -> None:
     # first's side through it. One holding no identifier (a call's own) is decided here like any pair; two holding
     # identifiers merge only when the matcher merges them, else stay apart unannounced (holders.py).
     holders_pair = message.token.startswith(HOUSEMATE_TOKEN) and bool(message.members) and bool(members)
-    housemates = holders_pair and not holders.merge(ctx, message, saga, limit_reason)
+    # A contact's own customer and the household member its caller named (household_call.py): that person's, no
+    # weight; any other pair it proposed stays apart unannounced (blocking weighs it as before).
+    named = message.token.startswith(HOUSEHOLD_TOKEN) and household_call.attributes(message, state)
+    housemates = (holders_pair and not holders.merge(ctx, message, saga, limit_reason)) or (
+        message.token.startswith(HOUSEHOLD_TOKEN) and not named)
     if housemates:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
@@ -158,7 +164,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = MAX_PER_CUSTOMER, limit_reason
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
-    elif not saga.force:  # an operator's accept skips the weight
+    elif not saga.force and not named:  # an operator's accept skips the weight, and so does a named call
         decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
     fitting = score is not None and fits_two.capped(saga, culprit, decision)  # a login that fits two: a review
     if fitting:

@@ -21,6 +21,7 @@ from processors.identity.graph import (
     displace,
     elsewhere,
     handoff_moves,
+    household_call,
     late_owner,
     move_contact,
     moved_off,
@@ -120,6 +121,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
             ctx.state.contacts = max(told, TOLD if message.traits else ANONYMOUS)
             if ctx.state.contacts != told and not ctx.state.members:
                 file_blocking(ctx)  # a contact no customer on its identifiers took: its person's is found by blocking
+                household_call.ask(ctx)  # ... or among the household it came through, when it names one
         event = ctx.graph.load_event(ref)
         if book.wants(event):
             # The name only from a record the matcher takes as this person's (tester12 S1): not another's traits.

@@ -20,6 +20,7 @@ from processors.identity.graph import (
     customer_node,
     fast_node,
     handoff_moves,
+    household_call,
     identifier_node,
     late_owner,
     move_contact,
@@ -58,6 +59,7 @@ from processors.identity.graph.messages.steps import (
     Evict,
     Fast,
     HandoffPlaced,
+    HouseholdCall,
     Join,
     Link,
     Note,
@@ -108,6 +110,8 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             release.on_disown(ctx, message)
         case Seek():
             seek.on_seek_identifier(ctx, message)
+        case HouseholdCall():
+            household_call.on_identifier(ctx, message)
         case Placed():
             versions.on_placed(ctx, message)
         case AwaitOwner():
@@ -160,6 +164,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             claim_node.on_adopt(ctx, message)
         case Seek():
             seek.on_seek_customer(ctx, message)
+        case HouseholdCall():
+            household_call.on_customer(ctx, message)
         case HandoffPlaced():
             handoff_moves.on_placed(ctx, message)
         case _:

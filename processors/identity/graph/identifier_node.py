@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from processors.identity.graph import contact_rank, fits_two, master, recycle
+from processors.identity.graph import contact_rank, fits_two, household_call, master, recycle
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
@@ -157,6 +157,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
             ctx.send(late.ids[0], Visit(late))
         state.aliased, state.aliased_to = [], []
         offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
+        household_call.on_customer_came(ctx, state.owner, owner=True)  # a named call's household (household_call.py)
         on_owner(ctx)  # contacts placed elsewhere while it was nobody's move to its owner (late_owner.py)
     _end_reservation(ctx, message.token)
 
@@ -176,6 +177,8 @@ def on_note(ctx: Node, message: Note) -> None:
     note_kept_apart(ctx.state.kept_apart, message.refused_with)
     if message.refused_with in ctx.state.kept_apart:
         offer_parked(ctx, message.refused_with)  # a housemate's record parked here may be this customer's (seek.py)
+        if new:
+            household_call.on_customer_came(ctx, message.refused_with, owner=False)
         if new:
             propose_housemates(ctx, message.refused_with)
 

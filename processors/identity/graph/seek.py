@@ -21,7 +21,9 @@ under the blocking keys of the record's traits (``evidence.file_blocking``). Blo
 customer filed under one of those keys, before or after it (``blocking_node.py``), and the matcher decides with the
 same Fellegi–Sunter weight and thresholds as for any pair: the caller's customer merges it, call and all
 (``CustomerMerged``: subscribers of ``customer.contacts`` re-key); the other twin's is refused (two real, different
-first names); a weight between the thresholds goes to review.
+first names); a weight between the thresholds goes to review. A caller who gave the given name, family name and full
+birth date of exactly one person of the identifier's household joins that person's customer without weight
+(``household_call.py``, tester28 F9).
 
 The rule, the same final attribution in every arrival order, by state and never a timer: **a household-only record
 goes to the customer on that identifier whose person its traits are; while there is none, a contact goes to a

@@ -20,7 +20,7 @@ import msgspec
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary
 from processors.identity.graph.messages.claims import Claim
-from processors.identity.graph.messages.steps import Seek, Visit
+from processors.identity.graph.messages.steps import HouseholdCall, Seek, Visit
 
 
 class Person(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
@@ -71,6 +71,9 @@ class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=Tru
     # The 6-byte hash of the contact whose event set the node's ``first_rank`` (the call's IVR record's event id, which
     # its contact events name; empty: another event's): its other events rank first with it (``contact_rank.py``).
     first: bytes = b""
+    # Contacts' own customers that came through another identifier of this one's household and look for their person
+    # here (``household_call.py``), at most ``household_call.MAX_CALLERS``: proposed with each customer that comes.
+    callers: list[HouseholdCall] = []
 
 
 class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="i"):

@@ -34,6 +34,7 @@ from processors.identity.graph.messages.steps import (
     Evict,
     Fast,
     HandoffPlaced,
+    HouseholdCall,
     Join,
     Link,
     Note,
@@ -54,7 +55,8 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
-              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced)
+              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced
+              | steps.HouseholdCall)
 
 
 def kind(message: Message) -> str:
@@ -65,8 +67,8 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "Join", "Link", "Message", "MoveContact",
-    "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release",
-    "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact",
-    "Unblock", "Visit", "kind",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "HouseholdCall", "Join", "Link", "Message",
+    "MoveContact", "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey",
+    "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit",
+    "TakeContact", "Unblock", "Visit", "kind",
 ]

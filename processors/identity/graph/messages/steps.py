@@ -157,6 +157,19 @@ class Seek(Message, tag="seek", frozen=True):
     parked: bool = False
 
 
+class HouseholdCall(Message, tag="household_call", frozen=True):
+    """A contact's own customer (``caller``: no identifiers, its contacts told their person, ``traits`` its summary)
+    looks for its person among the household of the identifier it came through (``via``: the family phone) and
+    kept apart through: sent to ``via``, which passes it to its keeper, which passes it (``keeper`` set) to its other
+    identifiers that may be a household's; each proposes the caller with the customer on it whose person the
+    traits name (``household_call.py``)."""
+
+    caller: str
+    traits: Summary
+    via: str
+    keeper: str | None = None
+
+
 class Fast(Message, tag="fast", frozen=True):
     """A repeat contact sent straight to its customer (``fast_node.py``): ``claims`` identifier -> the
     assignment version the sender's view holds."""
