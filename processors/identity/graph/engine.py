@@ -20,6 +20,7 @@ from processors.identity.graph import (
     customer_node,
     fast_node,
     handoff_moves,
+    held_before,
     identifier_node,
     late_owner,
     move_contact,
@@ -39,7 +40,16 @@ from processors.identity.graph.context import (
 )
 from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.messages.base import EventRef
-from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
+from processors.identity.graph.messages.claims import (
+    Adopt,
+    Claim,
+    Closed,
+    Give,
+    GiveBack,
+    HeldBefore,
+    HeldUntil,
+    Recycle,
+)
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -116,6 +126,10 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             recycle.on_closed(ctx, message)
         case Recycle():
             recycle.on_recycle(ctx, message)
+        case HeldBefore():
+            held_before.on_held_before(ctx, message)
+        case HeldUntil():
+            held_before.on_held_until(ctx, message)
         case HandoffPlaced():
             handoff_moves.on_placed_identifier(ctx, message)
         case _:
@@ -162,6 +176,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             seek.on_seek_customer(ctx, message)
         case HandoffPlaced():
             handoff_moves.on_placed(ctx, message)
+        case GiveBack():
+            held_before.on_give_back(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
 from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
-from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
+from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, GiveBack, HeldBefore, HeldUntil, Recycle
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -54,7 +54,8 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | commands.SplitInit | steps.Rekey | steps.Rejoin | steps.Block | steps.Unblock | steps.Fast
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
-              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced)
+              | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced
+              | claims.HeldBefore | claims.HeldUntil | claims.GiveBack)
 
 
 def kind(message: Message) -> str:
@@ -65,7 +66,7 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "Join", "Link", "Message", "MoveContact",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "GiveBack", "HandoffPlaced", "HeldBefore", "HeldUntil", "Join", "Link", "Message", "MoveContact",
     "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release",
     "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact",
     "Unblock", "Visit", "kind",
