@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
 from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
-from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, GiveBack, HeldBefore, HeldUntil, Recycle
+from processors.identity.graph.messages.claims import (
+    Adopt,
+    Claim,
+    Closed,
+    Give,
+    GiveBack,
+    HeldBefore,
+    HeldUntil,
+    Recycle,
+)
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -66,7 +75,8 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "GiveBack", "HandoffPlaced", "HeldBefore", "HeldUntil", "Join", "Link", "Message", "MoveContact",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "GiveBack", "HandoffPlaced", "HeldBefore", "HeldUntil", "Join",
+    "Link", "Message", "MoveContact",
     "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release",
     "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact",
     "Unblock", "Visit", "kind",
