@@ -38,18 +38,9 @@ from processors.identity.graph.context import (
     is_customer,
     short_hash,
 )
-from processors.identity.graph.messages import AnyMessage, kind
+from processors.identity.graph.messages import AnyMessage, GiveBack, HeldBefore, HeldUntil, kind
 from processors.identity.graph.messages.base import EventRef
-from processors.identity.graph.messages.claims import (
-    Adopt,
-    Claim,
-    Closed,
-    Give,
-    GiveBack,
-    HeldBefore,
-    HeldUntil,
-    Recycle,
-)
+from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
