@@ -21,6 +21,10 @@ the node knows no earlier holder to send a late one to. The records say who held
   (``move_contact.py``: ``ContactMoved`` with rule ``earliest-claim`` and operator ``omnibus-identity``, the handoffs
   opened during it with it, its events still on their way following, ``moved_off.py``).
 
+Not covered: what a move names no contact of stays on the holder: an untold call's (or counter visit's) IVR record,
+which no customer records (``split_contacts.CONTACT_SCHEMAS``) and which was resolved on him before her line came (8
+of the 24 orders of ``test_recycled_tenant.py``, strict xfails), and a counter's queue ticket.
+
 Idempotent: each move's id derives from the contact, the holder and the earlier holder, so a repeated ``give_back``
 asks for the same moves, which the holder drops by their step tokens.
 """
@@ -28,11 +32,11 @@ asks for the same moves, which the holder drops by their step tokens.
 from __future__ import annotations
 
 from bus.envelope import IDENTITY_DECISION_IDS
-from processors.identity.graph import handoff_records, recycle, split_contacts, versions
+from processors.identity.graph import recycle, split_contacts, versions
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.customer_steps import Node, route
 from processors.identity.graph.messages.claims import GiveBack, HeldBefore, HeldUntil
-from processors.identity.graph.messages.commands import MoveContact, TakeContact
+from processors.identity.graph.messages.commands import MoveContact
 from processors.identity.graph.state import IdentifierState
 from processors.identity.graph.versions import OPERATOR
 from processors.identity.rules import EARLIEST_CLAIM
@@ -73,19 +77,11 @@ def on_give_back(ctx: Node, message: GiveBack) -> None:
         return
     kept = split_contacts.kept(ctx)
     held = split_contacts.held_at_claim([key], set(state.members) - {key})
-    going = [record for record in split_contacts.leaving(kept, [key], held)
-             if record.at < message.since and not record.told and not handoff_records.is_handoff(record)]
+    going = [record for record in split_contacts.leaving(kept, [key], held) if record.at < message.since
+             and not record.told and record.event.schema in RecentContactsSection.schemas]
     told = versions.told(ctx, [record for record in going if record.event.schema in versions.CONTACT_SCHEMAS])
-    going = [record for record in going if record.event_id not in told]
-    contacts = [record for record in going if record.event.schema in RecentContactsSection.schemas]
+    contacts = [record for record in going if record.event_id not in told]
     load = ctx.graph.load_event
     for contact in sorted({contact_id(load(record.event)) for record in contacts}):
         token = IDENTITY_DECISION_IDS.derive(EARLIEST_CLAIM, contact, ctx.key, message.to)
         ctx.send(ctx.key, MoveContact(contact, message.to, OPERATOR, REASON, token, rule=EARLIEST_CLAIM))
-    # The rest (a call's IVR record, untold: no name for the profile) is no contact a move names: handed over alone.
-    rest = [record for record in going if record.event.schema not in RecentContactsSection.schemas]
-    if rest:
-        gone = {record.event_id for record in rest}
-        split_contacts.keep(ctx, [record for record in kept if record.event_id not in gone])
-        moved = IDENTITY_DECISION_IDS.derive(EARLIEST_CLAIM, *sorted(gone), ctx.key, message.to)
-        ctx.send(message.to, TakeContact(rest, None, moved, source=ctx.key))
