@@ -158,7 +158,7 @@ def placed(h: Harness, items: list[Item]) -> dict[str, str]:
             for event_id, customer in latest.items()}
 
 
-IVR = "IdentifiersObserved"  # a call's IVR record (``call``): recorded on no customer (``split_contacts.CONTACT_SCHEMAS``)
+IVR = "IdentifiersObserved"  # an untold contact's IVR record: recorded on no customer (split_contacts.CONTACT_SCHEMAS)
 
 
 def check(h: Harness, contact: list[Item], context_: object, *, own: bool = False, ivr: bool = True) -> None:
@@ -185,8 +185,9 @@ def check(h: Harness, contact: list[Item], context_: object, *, own: bool = Fals
 # her, so her contacts before his line are found on him and moved back once her account names her (held_before.py).
 _ORDERS = list(itertools.permutations(STEPS))
 LATE_LINE = {_ORDERS[index] for index in (9, 10, 11, 15, 16, 17, 20, 21, 22, 23)}
-# Measured: where the untold call (or counter visit) was applied to a customer before Claire's line reached it (8 of those orders), its
-# IVR record (no traits, recorded on no customer: nothing a move or a claim hands over) stays where it was resolved.
+# Measured: where the untold call (or counter visit) was applied to a customer before Claire's line reached it (8 of
+# those orders), its IVR record (no traits, recorded on no customer: nothing a move or a claim hands over) stays where
+# it was resolved.
 IVR_STAYS = {order for order in LATE_LINE if order.index("contact") < order.index("claire-line")}
 
 
