@@ -20,6 +20,7 @@ from processors.identity.graph import (
     customer_node,
     fast_node,
     handoff_moves,
+    held_before,
     household_call,
     identifier_node,
     late_owner,
@@ -38,7 +39,7 @@ from processors.identity.graph.context import (
     is_customer,
     short_hash,
 )
-from processors.identity.graph.messages import AnyMessage, kind
+from processors.identity.graph.messages import AnyMessage, GiveBack, HeldBefore, HeldUntil, kind
 from processors.identity.graph.messages.base import EventRef
 from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
 from processors.identity.graph.messages.commands import (
@@ -120,6 +121,10 @@ def _on_identifier(ctx: Ctx[IdentifierState], message: AnyMessage) -> None:
             recycle.on_closed(ctx, message)
         case Recycle():
             recycle.on_recycle(ctx, message)
+        case HeldBefore():
+            held_before.on_held_before(ctx, message)
+        case HeldUntil():
+            held_before.on_held_until(ctx, message)
         case HandoffPlaced():
             handoff_moves.on_placed_identifier(ctx, message)
         case _:
@@ -168,6 +173,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             household_call.on_customer(ctx, message)
         case HandoffPlaced():
             handoff_moves.on_placed(ctx, message)
+        case GiveBack():
+            held_before.on_give_back(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

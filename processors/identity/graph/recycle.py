@@ -41,7 +41,7 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.handoff_moves import PLACED
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
 from processors.identity.graph.messages.base import ContactRecord, Saga
-from processors.identity.graph.messages.claims import Claim, Closed, Recycle
+from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
 from processors.identity.graph.messages.steps import HandoffPlaced
 from processors.identity.graph.state import CustomerState, IdentifierState, RecordGift
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
@@ -118,11 +118,25 @@ def holder_record(state: IdentifierState) -> tuple[RecordGift, int | None] | Non
     after its predecessor's account closed (``_new_after``). From the earliest, while
     the current one's account closed and a later-ranked record of another account gave it anew after that instant
     (``_new_after``), that record. None before any closure of a record's account."""
+    chain = _chain(state)
+    return chain[-1] if chain else None
+
+
+def giver_record(state: IdentifierState) -> RecordGift | None:
+    """The record whose holder held the identifier until the holder record took over (``holder_record``): its
+    predecessor along the chain of recycles; None when nothing is recycled."""
+    chain = _chain(state)
+    return chain[-2][0] if len(chain) > 1 else None
+
+
+def _chain(state: IdentifierState) -> list[tuple[RecordGift, int | None]]:
+    """The holder records one after the other, each with the instant it took over (``holder_record``)."""
     if not state.records or not state.closures:
-        return None
+        return []
     closed = dict(state.closures)
-    current, since = state.records[0], None
+    chain: list[tuple[RecordGift, int | None]] = [(state.records[0], None)]
     while True:
+        current = chain[-1][0]
         ends = [closed[account] for account in current.accounts if account in closed]
         if not ends:
             break
@@ -133,8 +147,8 @@ def holder_record(state: IdentifierState) -> tuple[RecordGift, int | None] | Non
             break
         # The later holder holds it from the instant its record gave it, never before (tester28 F2): a closure billing
         # dates back (a move-out on the 30th exported days later) leaves the contacts until then the earlier holder's.
-        current, since = later, max(end, rank_time(later.rank))
-    return current, since
+        chain.append((later, max(end, rank_time(later.rank))))
+    return chain
 
 
 def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
@@ -155,6 +169,9 @@ def _recycle(ctx: Node) -> None:
     gift, since = holder
     if since is not None:
         state.recycled = True
+        giver = giver_record(state)  # its account's owner held it until then (held_before.py)
+        if giver is not None:
+            ctx.send(giver.accounts[0], HeldBefore(ctx.key, since))
     if since is not None or (state.recycled and state.first_rank == gift.rank):
         ctx.send(gift.accounts[0], Recycle(ctx.key, gift.rank, gift.event_id))
 
@@ -170,12 +187,14 @@ def on_recycle(ctx: Node, message: Recycle) -> None:
                                            recycled=True))
 
 
-def note_giver(state: IdentifierState, since: int) -> None:
-    """At a recycled record's accepted claim: the customer that holds the identifier now (``state.owner``, the giver)
-    held it until ``since`` (epoch µs, ``holder_record``), kept with the operator releases' holders
-    (``IdentifierState.released_from``, the last ``MAX_HOLDERS``)."""
-    if state.owner:
-        entry = (max(since, 0) << HASH_BITS, state.owner)
+def note_giver(state: IdentifierState, since: int, customer: str | None = None) -> None:
+    """At a recycled record's accepted claim: the customer that holds the identifier now (``state.owner``, the giver;
+    ``customer``: the earlier record's account's owner, ``held_before.py``) held it until ``since`` (epoch µs,
+    ``holder_record``), kept with the operator releases' holders (``IdentifierState.released_from``, the last
+    ``MAX_HOLDERS``)."""
+    giver = customer or state.owner
+    if giver:
+        entry = (max(since, 0) << HASH_BITS, giver)
         state.released_from = sorted({*state.released_from, entry})[-MAX_HOLDERS:]
 
 

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from processors.identity.graph.messages import claims, commands, steps
 from processors.identity.graph.messages.base import ContactRecord, EventRef, Message, MovedOff, PlacedContact, Saga
-from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
+from processors.identity.graph.messages.claims import (
+    Adopt,
+    Claim,
+    Closed,
+    Give,
+    GiveBack,
+    HeldBefore,
+    HeldUntil,
+    Recycle,
+)
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -56,7 +65,7 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
               | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced
-              | steps.HouseholdCall)
+              | steps.HouseholdCall | claims.HeldBefore | claims.HeldUntil | claims.GiveBack)
 
 
 def kind(message: Message) -> str:
@@ -67,8 +76,8 @@ def kind(message: Message) -> str:
 
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
-    "Disown", "EventRef", "Evict", "Fast", "Give", "HandoffPlaced", "HouseholdCall", "Join", "Link", "Message",
-    "MoveContact", "MovedOff", "Note", "Offer", "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey",
-    "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit",
-    "TakeContact", "Unblock", "Visit", "kind",
+    "Disown", "EventRef", "Evict", "Fast", "Give", "GiveBack", "HandoffPlaced", "HeldBefore", "HeldUntil",
+    "HouseholdCall", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer", "OfferResult", "Placed",
+    "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek",
+    "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
 ]

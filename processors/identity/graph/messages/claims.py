@@ -82,3 +82,28 @@ class Recycle(Message, tag="recycle", frozen=True):
     identifier: str
     rank: int
     event_id: str
+
+
+class HeldBefore(Message, tag="held_before", frozen=True):
+    """To the account of a record that gave ``identifier`` before a recycle (``held_before.py``): its owner held the
+    identifier until ``since`` (epoch µs, ``recycle.holder_record``); tell the identifier who that is."""
+
+    identifier: str
+    since: int
+
+
+class HeldUntil(Message, tag="held_until", frozen=True):
+    """To a recycled identifier: ``customer`` (an earlier record's account's owner) held it until ``since`` (epoch µs):
+    its contacts before then are that customer's (``held_before.py``)."""
+
+    customer: str
+    since: int
+
+
+class GiveBack(Message, tag="give_back", frozen=True):
+    """To a recycled identifier's holder: its untold contacts that carried ``identifier`` alone and occurred before
+    ``since`` (epoch µs) are ``to``'s, who held it then (``held_before.py``): move them there."""
+
+    identifier: str
+    to: str
+    since: int
