@@ -54,7 +54,9 @@ def rank(at_us: int, undated: bool, closing: bool) -> tuple[bool, int, bool]:
 
 
 def _stale(entry: dict[str, Any], at_us: int, closing: bool, undated: bool) -> bool:
-    return rank(at_us, undated, closing) < rank(entry["at"], entry.get("undated", False), entry["status"] == CLOSED)
+    """Whether a fact ranks below the entry's; an entry no open or close reached yet (``""``) holds none."""
+    return bool(entry["status"]) and rank(at_us, undated, closing) < rank(
+        entry["at"], entry.get("undated", False), entry["status"] == CLOSED)
 
 
 def opened(accounts: Accounts, number: str, at_us: int, facts: dict[str, str], via: list[str],

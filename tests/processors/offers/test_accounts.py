@@ -253,3 +253,14 @@ def test_f3_a_cancellation_delivered_before_its_subscription_leaves_the_product_
     assert not account_book.subscribed(book, "EL-1", "GREEN-EL", ["ACCOUNT:EL-1"], us(T0))
     assert account_book.subscribed(book, "EL-1", "GREEN-EL", ["ACCOUNT:EL-1"], us(T0 + timedelta(days=3)))
     assert book["EL-1"]["products"] == ["GREEN-EL"]
+
+
+def test_f3_an_undated_open_of_a_new_account_opens_it() -> None:
+    """The first fact of an account (or one known only from a product) is taken, undated or not (broker test
+    test_a_billing_fact_counts_for_the_customer_the_screen_pop_puts_the_account_on)."""
+    book: account_book.Accounts = {}
+    account_book.opened(book, "EL-1", us(EXPORTED), {"segment": "electricity"}, ["ACCOUNT:EL-1"], undated=True)
+    assert book["EL-1"]["status"] == "OPEN"
+    account_book.subscribed(book, "EL-2", "GREEN-EL", ["ACCOUNT:EL-2"], us(EXPORTED), undated=True)
+    account_book.closed(book, "EL-2", us(EXPORTED), undated=True)
+    assert book["EL-2"]["status"] == "CLOSED"
