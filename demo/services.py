@@ -35,8 +35,7 @@ from processors.kpis.agent import build_worker as build_kpis_worker
 from processors.kpis.config import KpisSettings
 from processors.offers.agent import build_worker as build_offers_worker
 from processors.offers.caps import ContactPolicy
-from processors.offers.config import OffersSettings
-from processors.offers.ranking import country_zone
+from processors.offers.config import OffersSettings, default_zone
 
 WRITE_KEY = "demo-portal-write-key"
 TERMINAL_ID, BRANCH_ID, TERMINAL_TOKEN = "CT-0001-01", "0001", "demo-terminal-token"
@@ -126,7 +125,7 @@ def demo_timezone(settings: OmnibusSettings) -> str:
     """The offers' zone for customers of unknown country: ``OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE`` if set, else
     the zone of the demo's phone region (FR → Europe/Paris: tester16 N4, the demo said region FR and used UTC)."""
     configured = os.environ.get("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE")
-    return configured or country_zone(settings.identifiers.default_region or "") or "UTC"
+    return default_zone(configured, settings.identifiers.default_region)
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:

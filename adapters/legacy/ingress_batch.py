@@ -245,7 +245,9 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         revision = self._revision(number, dedupe_id, fields) if layout.key else None
         if revision is not None:
             dedupe_id = revision.revision.line_id
-        record = BusinessRecord(layout.event, fields, dedupe_id, _occurred(fields, layout, self._occurred_default))
+        occurred = _occurred(fields, layout)
+        record = BusinessRecord(layout.event, fields, dedupe_id, occurred or self._occurred_default,
+                                undated=occurred is None)
         mapped = map_business(record, self._importer._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision
@@ -358,13 +360,15 @@ def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
     return f"batch:{layout.name}:{'|'.join(str(fields[name]) for name in layout.key)}"
 
 
-def _occurred(fields: dict[str, Any], layout: Layout, default: datetime) -> datetime:
+def _occurred(fields: dict[str, Any], layout: Layout) -> datetime | None:
+    """The line's own time (its ``occurred_at`` field, a date at midnight UTC), or None: a layout without
+    ``occurred_at``, or a blank one (the caller stamps the file's modification time and marks the event undated)."""
     value = fields.get(layout.occurred_at) if layout.occurred_at else None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return default
+    return None
 
 
 def _header_encoding(encoding: str) -> str:

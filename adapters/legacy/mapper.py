@@ -69,12 +69,16 @@ ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRME
 
 @dataclass(frozen=True)
 class BusinessRecord:
-    """One fact with its source's id (``dedupe_id``: outbox row, row version, file line or business key)."""
+    """One fact with its source's id (``dedupe_id``: outbox row, row version, file line or business key).
+
+    ``undated``: the source gave no time for the fact, ``occurred_at`` is the export's (a batch file's modification
+    time): the business event says so (its ``undated`` field), so a dated fact outranks it (tester28 F3)."""
 
     event_type: str
     fields: Mapping[str, Any]
     dedupe_id: str
     occurred_at: datetime
+    undated: bool = False
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,7 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
     # must not join the first holder's customer through the account, unweighed).
     named = seen is not None and traits and fields.found.identifiers
     body["traits_event_id"] = seen.event.value["envelope"]["event_id"] if named else None  # type: ignore[union-attr]
+    body["undated"] = record.undated
     events = [Outgoing(ctx.topic, key, Event(f"{NAMESPACE}.{event_type}", {"envelope": envelope, **body}))]
     if seen is not None:
         events.append(seen)  # identifiers or rejections

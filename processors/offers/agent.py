@@ -118,6 +118,7 @@ async def expired_record(producer: EventProducer, expired: Expired, fallback_top
 
 def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), **faust_overrides: Any) -> OffersWorker:
+    offers = offers.in_region(settings.identifiers.default_region)  # quiet hours in the deployment's zone (F8)
     serializer, deserializer = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bus.config import TimeZoneName, load_component_settings
 from processors.offers.caps import ContactPolicy
 from processors.offers.definition import Channel
+from processors.offers.ranking import country_zone
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_OFFERS__"
 
@@ -35,11 +36,12 @@ class OffersSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     policy: ContactPolicy = Field(default_factory=ContactPolicy)
     signals: SignalSettings = Field(default_factory=SignalSettings)
-    # UTC, not a market's zone: a deployment that never set it gets quiet hours an hour or two off, not a whole
-    # afternoon (tester15 F4: the old Asia/Shanghai default hid offers to French customers from 13:00 UTC)
-    default_timezone: TimeZoneName = Field(
-        "UTC",
-        description="IANA zone of customers whose country is unknown or has several zones; set your main market's.")
+    # Unset: the deployment's region's zone (tester28 F8: DEFAULT_REGION=FR ran quiet hours in UTC), never a fixed
+    # market's (tester15 F4: the old Asia/Shanghai default hid offers to French customers from 13:00 UTC)
+    default_timezone: TimeZoneName | None = Field(
+        None,
+        description="IANA zone of customers whose country is unknown or has several zones; unset: the zone of "
+                    "OMNIBUS_IDENTIFIERS__DEFAULT_REGION when that country has one (FR: Europe/Paris), else UTC.")
     push_channels: tuple[Channel, ...] = Field(
         (Channel.CALL_CENTER, Channel.BRANCH), description="Channels told by instruction topics (the others pull).")
     pending_per_identifier: int = Field(50, gt=0, description="Events kept while their identifier is not resolved yet.")
@@ -55,6 +57,25 @@ class OffersSettings(BaseModel):
     batch_within_s: float = Field(0.05, gt=0, description="Longest wait to fill a batch, seconds.")
     web_port: int | None = Field(6067, ge=0, le=65535, description="Offer query HTTP port; unset disables it.")
     source_system: str = "omnibus-offers"
+
+    def in_region(self, region: str | None) -> OffersSettings:
+        """These settings with ``default_timezone`` resolved for a deployment whose region (ISO 3166 alpha-2,
+        ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``) is ``region`` (``default_zone``)."""
+        return self.model_copy(update={"default_timezone": default_zone(self.default_timezone, region)})
+
+    @property
+    def zone(self) -> str:
+        """The zone of customers whose country is unknown or has several zones (``default_zone`` without a region:
+        settings not resolved ``in_region`` are in UTC unless set)."""
+        return default_zone(self.default_timezone, None)
+
+
+def default_zone(configured: str | None, region: str | None) -> str:
+    """The offers' zone of customers whose country is unknown or has several zones: ``configured``
+    (``DEFAULT_TIMEZONE``) when set, else the zone of the deployment's ``region`` when that country has only one
+    (``FR`` → ``Europe/Paris``, from the IANA tz database as pytz ships it: ``ranking.country_zone``), else ``UTC``
+    (``US``: several zones; set ``DEFAULT_TIMEZONE``)."""
+    return configured or country_zone(region or "") or "UTC"
 
 
 def load_offers_settings(**overrides: object) -> OffersSettings:

@@ -41,6 +41,13 @@ class Channel(StrEnum):
     BRANCH = "BRANCH"
 
 
+# The channels an offer is presented on while the customer is there: a portal session, the desk, an inbound call (the
+# agent's screen pop and query). Quiet hours hold back outbound pushes (an SMS, an e-mail, an outbound call: the
+# ``not_before`` of a push instruction), never an offer to a customer who came (tester28 F8: a customer on the portal
+# or at the desk at 08:13 in Paris was shown nothing). Every channel above is one.
+CUSTOMER_PRESENT = frozenset({Channel.WEB, Channel.CALL_CENTER, Channel.BRANCH})
+
+
 def _seconds(value: Any) -> Any:
     """'7d', '24h', '90m', '30s', '2w' -> seconds (ints pass through)."""
     if isinstance(value, str):

@@ -222,7 +222,7 @@ class OfferEngine:
         if not state.identifiers:
             return
         now = self.clock()
-        zone = zone_of(state, self.settings.default_timezone)
+        zone = zone_of(state, self.settings.zone)
         for offer in self.live_offers(stores):
             channels = [c.value for c in self.settings.push_channels if c in offer.channels]
             fit = bool(channels) and fits(state, offer, now)  # one rule evaluation for every channel

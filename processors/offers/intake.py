@@ -133,22 +133,23 @@ def apply_business(state: CustomerState, event: Event, account_format: NumberFor
     value, via = event.value, about(event, identifier_keys(event, account_format), account_format)
     name = event.schema.removeprefix(BUSINESS)
     number = account_number(str(value.get("account_number") or ""), account_format)
+    at_us, undated = occurred_us(event), bool(value.get("undated"))  # undated: only the export's time (tester28 F3)
     if name == "ProductSubscribed":
         code = value["product_code"]
-        state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))
-        account_book.subscribed(state.accounts, number, code, via)
+        if account_book.subscribed(state.accounts, number, code, via, at_us, undated):
+            state.products[code] = list(dict.fromkeys([*state.products.get(code, []), *via]))
     elif name == "ProductCancelled":
         code = value.get("product_code") or ""
-        if account_book.cancelled(state.accounts, number, code):
+        if account_book.cancelled(state.accounts, number, code, at_us, undated, via):
             state.products.pop(code, None)
     elif name in ("AccountOpened", "AccountClosed"):
         state.accounts = account_book.seeded(state.accounts, state.profile, state.fact_via)
         if name == "AccountOpened":
             facts = {"segment": str(value.get("account_type") or ""),
                      "service_tier": str(value.get("service_tier") or "")}
-            account_book.opened(state.accounts, number, occurred_us(event), facts, via)
+            account_book.opened(state.accounts, number, at_us, facts, via, undated)
         else:
-            account_book.closed(state.accounts, number, occurred_us(event))
+            account_book.closed(state.accounts, number, at_us, undated)
         account_book.refresh(state.accounts, state.profile, state.fact_via)
     elif name == "PaymentOverdue":
         bill = str(value.get("bill_id") or value["envelope"]["event_id"])

@@ -30,8 +30,9 @@ OFFERS_ANSWER: Schema = closed({
     }), "Offers the channel may present now: priority high first, then the least recently presented, then id."),
     "suppressed": list_of(closed({
         "offer_id": TEXT, "reason": {"type": "string", "enum": [reason.value for reason in Suppression]},
-    }), "Eligible offers a cap, quiet hours or the customer's \"not now\" (while it lasts: not_now) keep from being "
-        "presented now; an offer accepted, declined or opted out of is not listed."),
+    }), "Eligible offers a cap or the customer's \"not now\" (while it lasts: not_now) keep from being presented "
+        "now; an offer accepted, declined or opted out of is not listed. Quiet hours hold back outbound pushes only, "
+        "never an offer to the customer asking (quiet_hours is not given on these channels)."),
 })
 ERROR: Schema = closed({"error": TEXT}, description="400: bad channel or identifier; 401: no valid bearer token; "
                        "404: unknown customer.")

@@ -4,9 +4,10 @@ Used by the pull query (``GET /customers/{id}/offers?channel=WEB``), the push in
 screen pop. An offer is *available* when it is valid now, on that channel, matches the eligibility rule
 and the customer has not answered it (or the "not now" snooze is over); it is then *suppressed* with a
 reason when a cap or quiet hours forbid presenting it now, or while the customer's "not now" lasts (``not_now``;
-tester19 F21: a snoozed offer just disappeared). An offer answered for good (accepted, declined, opted out) or
-expired is not listed at all. Ranking: priority (high first), then the
-offer presented least recently, then offer id.
+tester19 F21: a snoozed offer just disappeared). Quiet hours do not apply on a channel where the customer is present
+(``definition.CUSTOMER_PRESENT``: every channel an offer has), only to outbound pushes. An offer answered for good
+(accepted, declined, opted out) or expired is not listed at all. Ranking: priority (high first), then the offer
+presented least recently, then offer id.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytz
 
 from processors.offers.accounts import held_products
 from processors.offers.caps import US, ContactPolicy, Suppression, suppression
-from processors.offers.definition import Offer
+from processors.offers.definition import CUSTOMER_PRESENT, Offer
 from processors.offers.facts import CustomerFacts
 from processors.offers.machine import pitchable, snoozed
 from processors.offers.state import CustomerState
@@ -70,7 +71,7 @@ def choose(customer: CustomerState, offers: Iterable[Offer], channel: str, now: 
     suppressed: list[tuple[Offer, Suppression]] = []
     for offer in fitting:
         reason = Suppression.SNOOZED if snoozed(customer.offers.get(offer.offer_id), now_us) else \
-            suppression(customer, offer, channel, now, zone, policy)
+            suppression(customer, offer, channel, now, zone, policy, quiet_hours=channel not in CUSTOMER_PRESENT)
         if reason is None:
             available.append(offer)
         else:

@@ -201,9 +201,9 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
     for number, entry in source.accounts.items():
         stays, goes = parts(entry["via"])
         if stays:
-            kept.accounts[number] = dict(entry)
+            kept.accounts[number] = account_book.copy_entry(entry)
         if goes:
-            new.accounts[number] = {**entry, "via": [v for v in entry["via"] if v in moved]}
+            new.accounts[number] = {**account_book.copy_entry(entry), "via": [v for v in entry["via"] if v in moved]}
     # the segment and tier come from the accounts once one was opened or closed here; before (state kept before
     # that rule), they moved with their own ``fact_via`` above
     for part in (kept, new) if _accounts_known(source) else ():

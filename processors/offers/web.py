@@ -1,4 +1,5 @@
-"""The pull query: which offers a channel may present to a customer now, ranked, caps and quiet hours applied.
+"""The pull query: which offers a channel may present to a customer now, ranked, caps applied (not quiet hours: the
+customer asking is there, ``definition.CUSTOMER_PRESENT``).
 
 ``GET /customers/{customer_id}/offers?channel=WEB`` or, by any identifier like the screen pop,
 ``GET /customers/lookup/offers?type=EMAIL&value=a@x.org&channel=BRANCH``. Answer::
@@ -48,7 +49,7 @@ def answer(worker: OffersWorker, customer_id: str, channel: str) -> dict[str, An
     if stores.customers.get(customer_id) is None:
         return None
     state = engine.customer(stores, customer_id)
-    chosen = choose(state, engine.live_offers(stores), channel, engine.clock(), worker.settings.default_timezone,
+    chosen = choose(state, engine.live_offers(stores), channel, engine.clock(), worker.settings.zone,
                     worker.settings.policy)
     metrics.record(("suppressed", (reason.value, channel)) for _, reason in chosen.suppressed)
     return {

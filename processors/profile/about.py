@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# the module, not its NS: the products section spells its account numbers with ``account_number`` (import cycle)
+import processors.profile.sections.products as products
 from bus.identifiers.account import normalise_account
 from bus.identifiers.kinds import ACCOUNT
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
-from processors.profile.sections.products import NS as BUSINESS
 
 
 def account_number(value: str, system_format: NumberFormat | None) -> str:
@@ -40,7 +41,7 @@ def about(event: Event, carried: Sequence[str], system_format: NumberFormat | No
     returned as spelled in ``carried``); any other event, or a business event that did not come through its account
     (the account is another customer's: a joint account's second holder), by every key in ``carried``. Pure; raises
     nothing."""
-    number = event.value.get("account_number") if event.schema.startswith(BUSINESS) else None
+    number = event.value.get("account_number") if event.schema.startswith(products.NS) else None
     if number:
         wanted = account_number(str(number), system_format)
         own = [key for key in carried if key.partition(":")[0] == ACCOUNT

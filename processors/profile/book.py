@@ -73,6 +73,8 @@ class ProfileBook:
     def __init__(self, sections: Iterable[ProfileSection], account_format: NumberFormat | None = None) -> None:
         self.sections: Sequence[ProfileSection] = tuple(sections)
         self.account_format = account_format
+        for section in self.sections:  # the products section keys accounts in it (papercuts3)
+            section.account_format = account_format
         self._by_schema: dict[str, list[ProfileSection]] = {}
         for section in self.sections:
             for schema in section.schemas:

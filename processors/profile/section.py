@@ -37,6 +37,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from bus.topics import TopicSpec
 from processors.profile.limits import ProfileLimits
@@ -62,6 +63,10 @@ class ProfileSection(ABC):
     # ``/openapi.json``, ``processors/identity/openapi.py``), built with ``processors.profile.shapes``. The default,
     # ``{}``, is any JSON; a section of this repository declares its shape (``tests/processors/identity/test_openapi``).
     render_schema: ClassVar[dict[str, Any]] = {}
+
+    # The deployment's ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``, in which a section compares account numbers as
+    # identity keys them (``processors.profile.about.account_number``); ``ProfileBook`` sets its own on every section.
+    account_format: NumberFormat | None = None
 
     def __init__(self, limits: ProfileLimits | None = None) -> None:
         self.limits = limits if limits is not None else ProfileLimits()

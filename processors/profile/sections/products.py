@@ -3,7 +3,16 @@
 Account numbers are rendered masked, like every identifier in the screen pop.
 
 Each entry remembers the instant (``envelope.occurred_at``) of the fact that last changed it and
-ignores older facts, so replays and late or reordered events never resurrect a cancelled product.
+ignores older facts, so replays and late or reordered events never resurrect a cancelled product. A fact whose
+event is ``undated`` (a batch layout without ``occurred_at``: its instant is only the export file's time, tester28
+F3) never outranks a dated one, whatever the instants, in either arrival order; between two undated facts, or two
+dated ones, the later instant wins. Its entry is marked ``"undated": true`` (no mark: dated, as every entry kept
+before the mark).
+
+Accounts are keyed by their number in its normal form (``processors.profile.about.account_number`` in the
+deployment's ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``, given by ``ProfileBook`` as ``account_format``), as
+identity keys the ACCOUNT identifier: billing's ``CA-900001`` and another producer's ``900001`` are one row
+(papercuts3). State kept under another spelling is re-keyed at the customer's next business event.
 
 A closed account and a cancelled product stay on screen after the open ones, marked by their status (``CLOSED``,
 ``CANCELLED``) and the instant they closed (``closed_at``: the close's ``occurred_at``, a cancellation's
@@ -28,7 +37,8 @@ from typing import Any, ClassVar
 
 from bus.serde import Event
 from bus.topics import BUSINESS_EVENTS, TopicSpec
-from processors.profile.limits import keep_newest, short_key, short_texts
+from processors.profile import about
+from processors.profile.limits import MAX_TEXT_CHARS, keep_newest, short_key, short_texts
 from processors.profile.masking import mask
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
@@ -39,6 +49,7 @@ FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED
 KINDS = ("accounts", "products", "orders", "bills")
 DROPPED = "dropped"
 CLOSED_AT = "closed_at"  # of a closed account or a cancelled product, in its entry (micros) and on screen (ISO 8601)
+UNDATED = "undated"  # in an entry whose fact's event was undated (the business events' field of that name)
 # The entry each event feeds: kind and the field of its id.
 ENTRY_OF = {"AccountOpened": ("accounts", "account_number"), "AccountClosed": ("accounts", "account_number"),
             "ProductSubscribed": ("products", "subscription_id"), "ProductCancelled": ("products", "subscription_id"),
@@ -58,15 +69,27 @@ def _live(kind: str, entry: dict[str, Any]) -> bool:
     return status == "OVERDUE"
 
 
-def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = ()) -> None:
-    """Apply a fact of instant ``at`` to entry ``key``: ``fields`` set, ``forget`` removed (an open entry stores no
-    ``closed_at``: bytes of every customer's profile), unless the entry holds a newer fact."""
+def rank(entry: dict[str, Any]) -> tuple[bool, int]:
+    """How an entry's fact ranks against another's: a dated fact above an undated one, then the later instant."""
+    return not entry.get(UNDATED, False), entry.get("at", 0)
+
+
+def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = (),
+            undated: bool = False) -> None:
+    """Apply a fact of instant ``at`` (``undated``: its event's mark) to entry ``key``: ``fields`` set, ``forget``
+    removed (an open entry stores no ``closed_at``: bytes of every customer's profile), unless the entry holds a fact
+    that ranks above it (``rank``)."""
     key = short_key(key)
     current = table.get(key)
-    if current is not None and current.get("at", 0) > at:
-        return  # an older fact than the one already applied
-    kept = {name: value for name, value in (current or {}).items() if name not in forget}
-    table[key] = {**kept, **short_texts(fields), "at": at}
+    if current is not None and rank(current) > (not undated, at):
+        return  # a fact ranking below the one already applied
+    kept = {name: value for name, value in (current or {}).items() if name not in (*forget, UNDATED)}
+    table[key] = {**kept, **short_texts(fields), "at": at, **({UNDATED: True} if undated else {})}
+
+
+def _cut(key: str) -> bool:
+    """Whether ``key`` is one ``short_key`` cut (its last 17 characters: ``~`` and a digest)."""
+    return len(key) == MAX_TEXT_CHARS and key[-17] == "~"
 
 
 def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
@@ -103,6 +126,10 @@ class ProductsSection(ProfileSection):
              "days_overdue": {"type": "integer"}}, required=["bill_id", "status"]), "Bills overdue now."),
     })
 
+    def account_number(self, value: str) -> str:
+        """``value`` as the accounts are keyed (``about.account_number`` in ``account_format``)."""
+        return about.account_number(value, self.account_format)
+
     def identifiers(self, event: Event) -> list[dict[str, str]]:
         identifiers = list(event.value.get("customer_identifiers") or [])
         account = event.value.get("account_number")
@@ -111,45 +138,66 @@ class ProductsSection(ProfileSection):
         return identifiers
 
     def apply(self, state: dict[str, Any] | None, event: Event) -> dict[str, Any]:
-        state = _copy(state)
+        state = self._copy(state)
         value, at, kind = event.value, occurred_micros(event), event.schema.removeprefix(NS)
+        undated = bool(value.get(UNDATED))
+        number = self.account_number(str(value.get("account_number") or ""))
         if kind == "AccountOpened":
-            _upsert(state["accounts"], value["account_number"], at, {
+            _upsert(state["accounts"], number, at, {
                 "status": "OPEN", "account_type": value["account_type"], "service_tier": value.get("service_tier"),
-            }, forget=(CLOSED_AT,))
+            }, forget=(CLOSED_AT,), undated=undated)
         elif kind == "AccountClosed":
-            _upsert(state["accounts"], value["account_number"], at, {"status": "CLOSED", CLOSED_AT: at})
+            _upsert(state["accounts"], number, at, {"status": "CLOSED", CLOSED_AT: at}, undated=undated)
         elif kind == "ProductSubscribed":
             _upsert(state["products"], value["subscription_id"], at, {
                 "status": "ACTIVE", "product_code": value["product_code"], "product_name": value.get("product_name"),
-                "account_number": value["account_number"], "since": micros(value.get("effective_at")) or at,
-            }, forget=(CLOSED_AT,))
+                "account_number": number, "since": micros(value.get("effective_at")) or at,
+            }, forget=(CLOSED_AT,), undated=undated)
         elif kind == "ProductCancelled":
             _upsert(state["products"], value["subscription_id"], at, {
-                "status": "CANCELLED", "product_code": value["product_code"], "account_number": value["account_number"],
+                "status": "CANCELLED", "product_code": value["product_code"], "account_number": number,
                 CLOSED_AT: micros(value.get("effective_at")) or at,
-            })
+            }, undated=undated)
         elif kind == "OrderStatusChanged":
             _upsert(state["orders"], value["order_id"], at, {
                 "status": value["status"], "product_code": value.get("product_code"),
-            })
+            }, undated=undated)
         elif kind == "BillIssued":
             _upsert(state["bills"], value["bill_id"], at, {
-                "status": "ISSUED", "account_number": value["account_number"], "amount": dict(value["amount"]),
+                "status": "ISSUED", "account_number": number, "amount": dict(value["amount"]),
                 "due_date": value["due_date"].isoformat(),
-            })
+            }, undated=undated)
         elif kind == "PaymentOverdue":
             _upsert(state["bills"], value["bill_id"], at, {
-                "status": "OVERDUE", "account_number": value["account_number"], "amount": dict(value["amount_due"]),
+                "status": "OVERDUE", "account_number": number, "amount": dict(value["amount_due"]),
                 "days_overdue": value["days_overdue"],
-            })
+            }, undated=undated)
         return self._bounded(state)
+
+    def _copy(self, state: dict[str, Any] | None) -> dict[str, Any]:
+        """A copy of ``state`` with its accounts keyed in ``account_format`` (``_respelled``)."""
+        copied = _copy(state)
+        copied["accounts"] = self._respelled(copied["accounts"])
+        return copied
+
+    def _respelled(self, accounts: dict[str, Any]) -> dict[str, Any]:
+        """``accounts`` keyed by their numbers' normal form; two spellings of one number kept before keep the entry
+        that ranks first (``rank``)."""
+        result: dict[str, Any] = {}
+        for key, entry in accounts.items():
+            # a key ``short_key`` cut keeps it: its digest is no number to spell
+            number = key if _cut(key) else short_key(self.account_number(key))
+            if number not in result or rank(entry) > rank(result[number]):
+                result[number] = entry
+        return result
 
     def entries(self, event: Event) -> list[str]:
         kind, field = ENTRY_OF[event.schema.removeprefix(NS)]
-        return [f"{kind}/{short_key(event.value[field])}"]
+        name = event.value[field]
+        return [f"{kind}/{short_key(self.account_number(name) if field == 'account_number' else name)}"]
 
     def holds(self, state: dict[str, Any]) -> set[str]:
+        state = self._copy(state)
         return {f"{kind}/{key}" for kind in KINDS for key in state.get(kind) or {}}
 
     def part(self, state: dict[str, Any] | None,
@@ -157,7 +205,7 @@ class ProductsSection(ProfileSection):
         """The entries ``going`` (``<kind>/<id>``) to the new customer, the rest (and ``dropped``) stay."""
         if not state:
             return state, None
-        kept, moved = _copy(state), _copy(None)
+        kept, moved = self._copy(state), _copy(None)
         for kind in KINDS:
             for key in list(kept[kind]):
                 if f"{kind}/{key}" in going:
@@ -177,12 +225,12 @@ class ProductsSection(ProfileSection):
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
         if survivor is None or merged is None:
             return survivor if merged is None else merged
-        result = _copy(survivor)
-        result[DROPPED] += merged.get(DROPPED, 0)
+        result, other = self._copy(survivor), self._copy(merged)
+        result[DROPPED] += other[DROPPED]
         for kind in KINDS:
             target = result[kind]
-            for key, entry in (merged.get(kind) or {}).items():
-                if key not in target or entry.get("at", 0) > target[key].get("at", 0):
+            for key, entry in other[kind].items():
+                if key not in target or rank(entry) > rank(target[key]):
                     target[key] = entry
         return self._bounded(result)
 
@@ -232,7 +280,7 @@ def accounts_named(state: dict[str, Any] | None) -> set[str]:
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as shown on screen: account numbers masked like every identifier."""
-    shown = {k: v for k, v in entry.items() if k not in ("at", "since", CLOSED_AT)}
+    shown = {k: v for k, v in entry.items() if k not in ("at", "since", CLOSED_AT, UNDATED)}
     if shown.get("account_number"):
         shown["account_number"] = mask("ACCOUNT", shown["account_number"])
     return shown

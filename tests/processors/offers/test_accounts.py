@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 
@@ -152,3 +155,112 @@ def test_merge_and_split_follow_the_open_accounts() -> None:
     kept, new = split(both, BOB, {"ACCOUNT:GA-1"})
     assert kept.profile == {} and new.profile == {"segment": "gas"} and set(new.accounts) == {"GA-1"}
     assert CustomerState.from_dict(both.to_dict()) == both
+
+
+# tester28 F3: the accounts export had no occurred_at, so its AccountOpened was stamped at the export (03/12) and
+# outranked the AccountClosed dated 30/11: the tenant who moved out kept the "electricity customers" offers. A fact
+# whose event is ``undated`` never outranks a dated one, whatever the instants, in either arrival order.
+EXPORTED, DATED = T0 + timedelta(days=3), T0
+
+
+def at(world: World, when: Any, undated: bool, make: Callable[[], Event]) -> Event:
+    world.now = when
+    event = make()
+    return Event(event.schema, {**event.value, "undated": undated})
+
+
+def cancelled_event(world: World, account: str, code: str, *keys: str) -> Event:
+    return business(world, "ProductCancelled", account, *keys, subscription_id=f"s-{code}", product_code=code,
+                    reason=None, effective_at=None)
+
+
+def segment_is_electricity(state: CustomerState) -> bool:
+    return facts_of(state, us(EXPORTED)).segment == "electricity"
+
+
+def green_held(state: CustomerState) -> bool:
+    return facts_of(state, us(EXPORTED)).products == ("GREEN-EL",)
+
+
+def undated_and_dated(world: World, kind: str) -> tuple[Event, Event, Callable[[CustomerState], bool]]:
+    """The undated fact stamped at the export, the dated fact three days before it, and what holds once both came."""
+    open_ = partial(opened, world, "EL-100001", ALICE_PHONE, account_type="electricity")
+    close = partial(closed, world, "EL-100001", ALICE_PHONE)
+    subscribe = partial(subscribed, world, "EL-100001", "GREEN-EL", ALICE_PHONE)
+    cancel = partial(cancelled_event, world, "EL-100001", "GREEN-EL", ALICE_PHONE)
+    if kind == "account opened undated, closed dated":
+        return at(world, EXPORTED, True, open_), at(world, DATED, False, close), negate(segment_is_electricity)
+    if kind == "account closed undated, opened dated":
+        return at(world, EXPORTED, True, close), at(world, DATED, False, open_), segment_is_electricity
+    if kind == "product subscribed undated, cancelled dated":
+        return at(world, EXPORTED, True, subscribe), at(world, DATED, False, cancel), negate(green_held)
+    return at(world, EXPORTED, True, cancel), at(world, DATED, False, subscribe), green_held
+
+
+def negate(check: Callable[[CustomerState], bool]) -> Callable[[CustomerState], bool]:
+    return lambda state: not check(state)
+
+
+UNDATED_KINDS = ["account opened undated, closed dated", "account closed undated, opened dated",
+                 "product subscribed undated, cancelled dated", "product cancelled undated, subscribed dated"]
+
+
+@pytest.mark.parametrize("kind", UNDATED_KINDS)
+@pytest.mark.parametrize("dated_first", [False, True], ids=["undated first", "dated first"])
+def test_f3_an_undated_fact_stamped_at_the_export_never_outranks_a_dated_one(kind: str, dated_first: bool) -> None:
+    """The first is the tester's sample. For products the account stays open (an open of its own before both)."""
+    world = World()
+    world.created(ALICE, "ACCOUNT:EL-100001", ALICE_PHONE)
+    if kind.startswith("product"):
+        placed(world, at(world, T0 - timedelta(days=30), False,
+                         partial(opened, world, "EL-100001", ALICE_PHONE, account_type="electricity")), ALICE)
+    stamped, own_time, holds = undated_and_dated(world, kind)
+    for event in (own_time, stamped) if dated_first else (stamped, own_time):
+        placed(world, event, ALICE)
+    world.now = EXPORTED + timedelta(hours=1)
+    assert holds(CustomerState.from_dict(world.customer(ALICE)))
+
+
+def test_f3_the_tenant_who_moved_out_is_not_offered_the_tariff_when_the_export_came_after_the_close() -> None:
+    """The tester's sequence as the offers see it: the close dated 30/11 withdraws the tariff, the accounts export
+    stamped 03/12 (no occurred_at) does not show it again."""
+    world = World()
+    world.created(ALICE, "ACCOUNT:EL-100001", ALICE_PHONE)
+    world.feed(defined(offer("green-tariff-2027", eligibility=GREEN, channels=["CALL_CENTER"])))
+    close = at(world, DATED, False, partial(closed, world, "EL-100001", ALICE_PHONE))
+    export = at(world, EXPORTED, True, partial(opened, world, "EL-100001", ALICE_PHONE, account_type="electricity"))
+    assert not placed(world, close, ALICE).instructions
+    assert not placed(world, export, ALICE).instructions
+    assert world.customer(ALICE)["accounts"]["EL-100001"]["status"] == "CLOSED"
+
+
+def test_f3_merged_customers_keep_the_dated_fact_of_an_account_and_of_a_product() -> None:
+    stamped: account_book.Accounts = {}
+    account_book.opened(stamped, "EL-1", us(EXPORTED), {"segment": "electricity"}, ["ACCOUNT:EL-1"], undated=True)
+    account_book.subscribed(stamped, "EL-1", "GREEN-EL", ["ACCOUNT:EL-1"], us(EXPORTED), undated=True)
+    own: account_book.Accounts = {}
+    account_book.closed(own, "EL-1", us(DATED))
+    assert account_book.cancelled(own, "EL-1", "GREEN-EL", us(DATED), via=["ACCOUNT:EL-1"])
+    for survivor, other in ((stamped, own), (own, stamped)):
+        both = account_book.merged(survivor, other)
+        assert both["EL-1"]["status"] == "CLOSED" and both["EL-1"]["products"] == []
+
+
+def test_f3_a_cancellation_delivered_before_its_subscription_leaves_the_product_cancelled() -> None:
+    """The same rank rule between two dated facts: a subscription older than the cancellation changes nothing."""
+    book: account_book.Accounts = {}
+    account_book.cancelled(book, "EL-1", "GREEN-EL", us(T0 + timedelta(days=2)))
+    assert not account_book.subscribed(book, "EL-1", "GREEN-EL", ["ACCOUNT:EL-1"], us(T0))
+    assert account_book.subscribed(book, "EL-1", "GREEN-EL", ["ACCOUNT:EL-1"], us(T0 + timedelta(days=3)))
+    assert book["EL-1"]["products"] == ["GREEN-EL"]
+
+
+def test_f3_an_undated_open_of_a_new_account_opens_it() -> None:
+    """The first fact of an account (or one known only from a product) is taken, undated or not (broker test
+    test_a_billing_fact_counts_for_the_customer_the_screen_pop_puts_the_account_on)."""
+    book: account_book.Accounts = {}
+    account_book.opened(book, "EL-1", us(EXPORTED), {"segment": "electricity"}, ["ACCOUNT:EL-1"], undated=True)
+    assert book["EL-1"]["status"] == "OPEN"
+    account_book.subscribed(book, "EL-2", "GREEN-EL", ["ACCOUNT:EL-2"], us(EXPORTED), undated=True)
+    account_book.closed(book, "EL-2", us(EXPORTED), undated=True)
+    assert book["EL-2"]["status"] == "CLOSED"

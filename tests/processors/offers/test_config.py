@@ -28,7 +28,24 @@ def test_suppression_reasons_are_the_metric_labels() -> None:
     assert {r.value for r in Suppression} >= {"contact_cap", "channel_cap", "offer_cap", "quiet_hours"}
 
 
-def test_a_customer_of_unknown_country_is_in_utc_by_default() -> None:
+def test_a_customer_of_unknown_country_is_in_utc_when_the_deployment_has_no_region() -> None:
     """tester15 F4: the default zone was Asia/Shanghai, so a French customer without a ``country`` trait was in its
     quiet hours (21:00–08:00 Shanghai) from 13:00 UTC."""
-    assert zone_of(customer(), load_offers_settings().default_timezone) == "UTC"
+    assert zone_of(customer(), load_offers_settings().zone) == "UTC"
+    assert load_offers_settings().in_region(None).default_timezone == "UTC"
+
+
+# DE lists Europe/Busingen beside Europe/Berlin in the tz database, ES the Canaries, PT the Azores: several zones
+@pytest.mark.parametrize(("region", "zone"), [("FR", "Europe/Paris"), ("fr", "Europe/Paris"), ("BE", "Europe/Brussels"),
+                                              ("IT", "Europe/Rome"), ("DE", "UTC"), ("US", "UTC"), ("ZZ", "UTC")])
+def test_unset_the_default_zone_is_the_deployments_regions(region: str, zone: str) -> None:
+    """tester28 F8: ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR`` and no ``DEFAULT_TIMEZONE`` ran quiet hours in UTC; the
+    zone of the region when that country has one (a country with several, or none known: UTC)."""
+    resolved = load_offers_settings().in_region(region)
+    assert resolved.default_timezone == resolved.zone == zone
+    assert zone_of(customer(), resolved.zone) == zone
+
+
+def test_a_default_zone_set_wins_over_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "America/Chicago")
+    assert load_offers_settings().in_region("FR").zone == "America/Chicago"

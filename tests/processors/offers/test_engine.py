@@ -156,6 +156,24 @@ def test_quiet_hours_defer_a_push_with_not_before() -> None:
     assert show.not_before == T0.replace(hour=13, minute=30)
 
 
+def test_a_show_pushed_before_a_zone_change_keeps_its_not_before_until_the_offer_is_shown_again() -> None:
+    """tester28 F8: a SHOW computed in UTC carries ``not_before`` 08:00 UTC; after a restart in Europe/Paris (or with
+    the zone now derived from the region) nothing re-evaluates it by itself: the customer's next event keeps it, the
+    offer's next version (or a SHOW after a WITHDRAW) carries the new zone's. It holds back only an outbound use of
+    the instruction: the customer present is shown the offer (``ranking.choose``)."""
+    policy = ContactPolicy(caps=(), quiet_hours={"start": "21:00", "end": "08:00"})
+    world = World(OffersSettings(policy=policy, default_timezone="UTC"))
+    world.now = T0.replace(hour=7, minute=13)  # 08:13 in Paris (summer time: 09:13)
+    world.created("cus_1", PHONE)
+    (show,) = world.feed(defined(offer("a", channels=["CALL_CENTER"]))).instructions
+    assert show.not_before == T0.replace(hour=8, minute=0)
+    paris = World(OffersSettings(policy=policy, default_timezone="Europe/Paris"))
+    paris.tables, paris.now = world.tables, world.now
+    assert not paris.offer_event("OfferPresented", PHONE, "a", "WEB").instructions  # its next event: kept
+    (again,) = paris.feed(defined(offer("a", version=2, channels=["CALL_CENTER"]))).instructions
+    assert again.action == "SHOW" and again.not_before == world.now
+
+
 def test_repeat_contacts_signal_once_per_window() -> None:
     world = World()
     world.created("cus_1", PHONE)

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+import pytest
+
 from processors.offers.caps import ContactPolicy, Suppression
-from processors.offers.definition import Cap
+from processors.offers.definition import CUSTOMER_PRESENT, Cap, Channel
 from processors.offers.machine import respond
 from processors.offers.ranking import choose, facts_of, fits, zone_of
 from tests.processors.offers.factories import T0, customer, offer, us
@@ -71,3 +73,21 @@ def test_zone_from_region_with_one_zone_else_default() -> None:
     assert zone_of(customer(profile={"region": "FR"}), "UTC") == "Europe/Paris"
     assert zone_of(customer(profile={"region": "US"}), "America/Chicago") == "America/Chicago"
     assert zone_of(customer(), "Asia/Shanghai") == "Asia/Shanghai"
+
+
+# tester28 F8: quiet hours hid the offers from a customer on the portal and at the desk (08:13 in Paris, in quiet
+# hours in UTC). They hold back outbound pushes only; on a channel where the customer is present they never apply.
+QUIET = ContactPolicy(caps=(), quiet_hours={"start": "21:00", "end": "08:00"})
+
+
+@pytest.mark.parametrize("channel", ["WEB", "BRANCH", "CALL_CENTER"])
+@pytest.mark.parametrize(("hour", "zone"), [(7, "UTC"), (22, "Europe/Paris"), (3, "UTC")])
+def test_quiet_hours_never_hide_an_offer_from_a_customer_who_is_present(channel: str, hour: int, zone: str) -> None:
+    now = T0.replace(hour=hour, minute=13)
+    own_span = offer("a", quiet_hours={"start": "00:00", "end": "23:59"})  # an offer's own quiet hours: the same
+    chosen = choose(customer(), [offer("fibre"), own_span], channel, now, zone, QUIET)
+    assert [o.offer_id for o in chosen.available] == ["a", "fibre"] and chosen.suppressed == []
+
+
+def test_every_channel_an_offer_has_is_one_where_the_customer_is_present() -> None:
+    assert set(Channel) == CUSTOMER_PRESENT

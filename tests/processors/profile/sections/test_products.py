@@ -1,8 +1,12 @@
 import datetime as dt
 
+import pytest
+
+from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
-from processors.profile.sections.products import ProductsSection
+from processors.profile.book import ProfileBook
 from processors.profile.limits import ProfileLimits
+from processors.profile.sections.products import ProductsSection
 from tests.processors.identity.support import T0, account_opened, envelope, product_subscribed
 
 SECTION = ProductsSection()
@@ -110,3 +114,95 @@ def test_f2_an_open_entry_stores_no_closing_date() -> None:
     state = apply_all(account_opened("ACC-1", minutes=1), account_closed("ACC-1", minutes=5),
                       account_opened("ACC-1", minutes=9), product_subscribed("ACC-1", minutes=1))
     assert "closed_at" not in state["accounts"]["ACC-1"] and "closed_at" not in state["products"]["sub-FIBER-1G"]
+
+
+# tester28 F3: a layout without occurred_at stamps the export file's time and marks the event ``undated``; a fact
+# dated by its source outranks it whatever the two instants, in either arrival order.
+EXPORT, DATED = 3 * 24 * 60, 0  # minutes: the undated export three days after the dated fact
+
+
+def undated(event: Event) -> Event:
+    return Event(event.schema, {**event.value, "undated": True})
+
+
+def dated(event: Event) -> Event:
+    return Event(event.schema, {**event.value, "undated": False})
+
+
+def undated_and_dated(kind: str) -> tuple[Event, Event, str]:
+    """The undated fact stamped at the export and the dated fact before it, and the status the dated one gives."""
+    if kind == "account opened undated, closed dated":
+        return undated(account_opened("ACC-1", minutes=EXPORT)), dated(account_closed("ACC-1", DATED)), "CLOSED"
+    if kind == "account closed undated, opened dated":
+        return undated(account_closed("ACC-1", EXPORT)), dated(account_opened("ACC-1", minutes=DATED)), "OPEN"
+    if kind == "product subscribed undated, cancelled dated":
+        return undated(product_subscribed("ACC-1", minutes=EXPORT)), dated(cancelled(DATED)), "CANCELLED"
+    return undated(cancelled(EXPORT)), dated(product_subscribed("ACC-1", minutes=DATED)), "ACTIVE"
+
+
+KINDS = ["account opened undated, closed dated", "account closed undated, opened dated",
+         "product subscribed undated, cancelled dated", "product cancelled undated, subscribed dated"]
+
+
+def shown_status(state: dict | None, kind: str) -> list[str]:
+    assert state is not None
+    shown = SECTION.render(state)["accounts" if kind.startswith("account") else "products"]
+    return [entry["status"] for entry in shown]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dated_first", [False, True], ids=["undated first", "dated first"])
+def test_f3_an_undated_fact_stamped_at_the_export_never_outranks_a_dated_one(kind: str, dated_first: bool) -> None:
+    """The tester's sample is the first: the master export's open, stamped 03/12, lost the close dated 30/11."""
+    stamped, own_time, status = undated_and_dated(kind)
+    state = apply_all(*((own_time, stamped) if dated_first else (stamped, own_time)))
+    assert shown_status(state, kind) == [status]
+    assert "undated" not in str(SECTION.render(state))  # the mark stays in the state
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_f3_between_two_undated_facts_or_two_dated_ones_the_later_instant_wins(kind: str) -> None:
+    stamped, own_time, status = undated_and_dated(kind)
+    later = {**own_time.value["envelope"], "occurred_at": T0 + dt.timedelta(minutes=EXPORT + 1)}
+    later_undated = Event(own_time.schema, {**own_time.value, "undated": True, "envelope": later})
+    assert shown_status(apply_all(stamped, later_undated), kind) == [status]
+    assert shown_status(apply_all(later_undated, stamped), kind) == [status]
+    earlier_dated = Event(stamped.schema, {**stamped.value, "undated": False})
+    assert shown_status(apply_all(earlier_dated, own_time), kind) != [status]  # dated at the export: later
+
+
+def test_f3_a_merge_keeps_the_dated_fact_and_state_kept_before_the_mark_counts_as_dated() -> None:
+    opened_undated = SECTION.apply(None, undated(account_opened("ACC-1", minutes=EXPORT)))
+    closed_dated = SECTION.apply(None, dated(account_closed("ACC-1", DATED)))
+    for survivor, merged in ((opened_undated, closed_dated), (closed_dated, opened_undated)):
+        assert shown_status(SECTION.merge(survivor, merged), "account") == ["CLOSED"]
+    before = SECTION.apply(None, account_closed("ACC-1", DATED))  # an event written before the field: no mark
+    assert shown_status(SECTION.apply(before, undated(account_opened("ACC-1", minutes=EXPORT))), "account") == [
+        "CLOSED"]
+
+
+# papercuts3: the products section keyed accounts by the event's spelling; billing's CA-900001 and another
+# producer's 900001 were two rows.
+@pytest.mark.parametrize("written", ["900001", "ca 900001", "CA-0900001", "ca900001"])
+def test_an_account_is_one_row_whatever_its_spelling_in_the_account_number_format(written: str) -> None:
+    section = ProfileBook([ProductsSection()], NumberFormat(prefix="CA-")).sections[0]
+    assert isinstance(section, ProductsSection)
+    opened = account_opened("CA-900001", minutes=1)
+    closed = account_closed(written, 5)
+    for events in ((opened, closed), (closed, opened)):
+        state = apply_all(*events, section=section)
+        assert set(state["accounts"]) == {"CA-900001"}
+        (row,) = section.render(state)["accounts"]
+        assert row["status"] == "CLOSED"
+        assert section.entries(closed) == section.entries(opened) == ["accounts/CA-900001"]
+
+
+def test_accounts_kept_under_another_spelling_become_one_row_at_the_next_event() -> None:
+    section = ProfileBook([ProductsSection()], NumberFormat(prefix="CA-")).sections[0]
+    assert isinstance(section, ProductsSection)
+    kept = apply_all(account_opened("900001", minutes=1), account_closed("CA-900001", 5))  # keyed as written
+    assert set(kept["accounts"]) == {"900001", "CA-900001"}
+    state = section.apply(kept, product_subscribed("ca 900001", minutes=6))
+    assert set(state["accounts"]) == {"CA-900001"} and state["accounts"]["CA-900001"]["status"] == "CLOSED"
+    assert state["products"]["sub-FIBER-1G"]["account_number"] == "CA-900001"
+    assert section.holds(kept) == {"accounts/CA-900001"}
