@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Misconfigured, RejectedInput, Unavailable, is_outage
-from adapters.base.mapper import Claim, MappedRecord
+from adapters.base.mapper import Claim, DroppedPart, MappedRecord
 from adapters.base.metrics import (
     ACK_LATENCY,
     DUPLICATES,
@@ -86,7 +86,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         return MappedRecord(record.dedupe_id, record.events, tuple(encoded), record.dropped_traits,
-                            record.content_digest, record.claims, record.dropped_handoff)
+                            record.content_digest, record.claims, record.dropped_parts)
 
     async def encode(self, record: MappedRecord) -> MappedRecord:
         """``record`` with its events serialized (``MappedRecord.encoded``), the one Avro encoding they get.
@@ -100,9 +100,9 @@ class AdapterPublisher:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
-        # dropped_traits and dropped_handoff kept: the answer lists them (tester19 F8: lost here, so no answer had them)
+        # dropped_traits and dropped_parts kept: the answer lists them (tester19 F8: lost here, so no answer had them)
         return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
-                            record.claims, record.dropped_handoff)
+                            record.claims, record.dropped_parts)
 
     async def submit(self, records: Sequence[MappedRecord], *, received_at: float | None = None) -> SubmitResult:
         """Publish the events of records not published before; wait for Kafka's acknowledgement.
@@ -262,10 +262,12 @@ class AdapterPublisher:
         RECEIVED.labels(adapter=self.name).inc()  # received = published + duplicates + rejected
         REJECTED.labels(adapter=self.name, reason=error.code).inc()
 
-    async def reject_handoff(self, raw: RawRecord, error: RejectedInput) -> None:
-        """Dead-letter the handoff part of a published record (``MappedRecord.dropped_handoff``) with the record's
-        bytes; the record counts as published, not rejected. Raises as ``reject``."""
-        await self._dead_letter(raw, RejectedInput(f"handoff refused, the rest of the record was published: "
+    async def reject_part(self, raw: RawRecord, dropped: DroppedPart) -> None:
+        """Dead-letter the refused part of a published record (``MappedRecord.dropped_parts``) with the record's
+        bytes, the reason starting ``<part> refused, the rest of the record was published:``; the record counts as
+        published, not rejected. Raises as ``reject``."""
+        error = dropped.refusal
+        await self._dead_letter(raw, RejectedInput(f"{dropped.part} refused, the rest of the record was published: "
                                                    f"{error.reason}", code=error.code, status=error.status))
 
     async def _dead_letter(self, raw: RawRecord, error: RejectedInput) -> None:

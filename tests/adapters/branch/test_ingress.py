@@ -142,6 +142,7 @@ async def test_the_openapi_describes_dropped_identifiers(client: TestClient) -> 
     spec = await (await client.get("/openapi.json")).json()
     ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "dropped_identifiers" in ok["properties"] and "dropped_handoffs" in ok["properties"]
+    assert "dropped_offers" in ok["properties"]
 
 
 async def test_tester28_f6_a_handoff_without_its_kind_costs_only_the_handoff(
@@ -157,8 +158,25 @@ async def test_tester28_f6_a_handoff_without_its_kind_costs_only_the_handoff(
         "index": 1, "event_id": body["events"][1]["event_id"], "code": "bad_field",
         "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]
     assert len(publisher.submitted) == 3 and not publisher.rejected
-    ((raw, error),) = publisher.handoffs_rejected
-    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"] and error.code == "bad_field"
+    ((raw, dropped),) = publisher.parts_rejected
+    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"]
+    assert (dropped.part, dropped.refusal.code) == ("handoff", "bad_field")
+
+
+async def test_a_malformed_offer_answer_costs_only_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
+    """The same loss as tester28 F6's handoff: an offer answer with a response that is none refused the whole visit.
+    The visit is published, the answer names the refused offer answer by event id (``dropped_offers``), and the
+    event is dead-lettered for it."""
+    body = three_events()
+    body["events"][1]["offer"] = {"offer_id": "green-tariff", "offer_version": 1, "response": "perhaps"}
+    status, answer = await upload(client, body)
+    assert status == 200 and answer["success"] is True and answer["accepted"] == 3
+    assert answer["dropped_offers"] == [{
+        "index": 1, "event_id": body["events"][1]["event_id"], "code": "bad_field",
+        "reason": "'offer.response' must be one of accepted, declined, not_now, opted_out, presented"}]
+    assert len(publisher.submitted) == 3 and not publisher.rejected
+    ((raw, dropped),) = publisher.parts_rejected
+    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"] and dropped.part == "offer"
 
 
 async def test_tester18_f9_a_trait_left_off_an_accepted_event_is_named_in_the_answer(

@@ -205,3 +205,23 @@ async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_b
     assert outcome.progressed and journal.counts()["sent"] == 1
     ((event, fields),) = warnings
     assert "without the handoff they asked for" in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
+
+
+async def test_an_offer_answer_left_off_an_accepted_event_is_named_by_the_agent(
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter publishes an event whose offer answer is malformed and lists it in ``dropped_offers``: the agent
+    tells the clerk to record the answer again, and the event counts as sent."""
+    stand_in, url = adapter
+    (a,) = journal.append_many([ticket("A1")])
+    answer = {"success": True, "accepted": 1, "duplicates": 0, "dropped_offers": [{
+        "index": 0, "event_id": a, "code": "bad_field", "reason": "'offer.response' must be one of accepted, ..."}]}
+    stand_in.script = [lambda upload: web.json_response(answer)]
+    from adapters.branch.agent import uploader
+
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
+    outcome = await upload_once(journal, url)
+    assert outcome.progressed and journal.counts()["sent"] == 1
+    ((event, fields),) = warnings
+    assert "without the offer answer" in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
