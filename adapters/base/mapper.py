@@ -45,10 +45,14 @@ class DroppedPart:
     and why (``refusal``, whose reason names the field, never its value). ``adapters.base.ingest`` dead-letters it
     with the record's bytes and the answer lists it; tester28 F6: a CTR whose agent gave a handoff summary without the
     kind, or a malformed offer answer, was refused whole, and Connect (through Firehose) never reads the answer, so
-    the call was lost for want of an optional part."""
+    the call was lost for want of an optional part. ``key``: the id the part would have had (a handoff's id, an offer
+    answer's presentation id), the same for every delivery and every version of the record: its dead letter is written
+    once per key and reason (``AdapterPublisher.reject_part``; at-least-once senders re-deliver, Connect re-sends a
+    contact's CTR as it is updated)."""
 
     part: str
     refusal: RejectedInput
+    key: str
 
 
 @dataclass(slots=True)  # not frozen: two are built per record on the hot path (object.__setattr__ costs)

@@ -172,15 +172,17 @@ class CounterMapper:
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer, offer_refused = self._offer(event, found)
+        presentation_id = content_id(f"counter:{terminal_id}:{client_id}", digest)
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
                 envelope=envelope("offer"), channel="BRANCH", identifiers=found,
-                agent_id=optional_text(event, "agent_id"),
-                presentation_id=content_id(f"counter:{terminal_id}:{client_id}", digest))))
+                agent_id=optional_text(event, "agent_id"), presentation_id=presentation_id)))
         if seen is not None:
             outgoing.append(seen)
-        dropped = tuple(DroppedPart(part, refusal) for part, refusal in ((HANDOFF, read.get("handoff_refused")),
-                                                                        (OFFER, offer_refused)) if refusal is not None)
+        # keyed as the parts themselves: a re-upload of the event names the same part
+        dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
+            (HANDOFF, read.get("handoff_refused"), handoff_id("counter", terminal_id, read.get("transaction_id", ""))),
+            (OFFER, offer_refused, presentation_id)) if refusal is not None)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
                             content_digest=digest, dropped_parts=dropped)
 

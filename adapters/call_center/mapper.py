@@ -198,15 +198,17 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                            _interaction(call, call.outcome(ctx.settings.disposition_outcomes), traits_event_id)))
     if seen is not None:
         events.append(seen)
+    presentation_id = f"call:{call.source_system}:{call.contact_id}"
     if call.offer is not None and call.caller and topics.offer_responses:
         offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
-                                 identifiers=list(call.caller), agent_id=call.agent_id,
-                                 presentation_id=f"call:{call.source_system}:{call.contact_id}")
+                                 identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
         events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id, ctx.references))
-    dropped = tuple(DroppedPart(part, refusal) for part, refusal in ((HANDOFF, call.handoff_refused),
-                                                                    (OFFER, call.offer_refused)) if refusal is not None)
+    # keyed by the contact, as the parts themselves: every version of the call's record names the same part
+    dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
+        (HANDOFF, call.handoff_refused, handoff_id("call", call.source_system, call.contact_id)),
+        (OFFER, call.offer_refused, presentation_id)) if refusal is not None)
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
                         dropped_traits=call.left_out_traits, dropped_parts=dropped)
 

@@ -122,7 +122,7 @@ async def test_tester28_f6_a_record_whose_handoff_was_refused_is_published_and_t
     refused = RejectedInput("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff (the kind of "
                             "case, e.g. line-repair)", code="missing_field")
     items = [Item(interaction(0), lambda: RawRecord(value=b"ctr 0")),
-             Item(replace(interaction(1), dropped_parts=(DroppedPart("handoff", refused),)), lambda: RawRecord(value=b"ctr 1"))]
+             Item(replace(interaction(1), dropped_parts=(DroppedPart("handoff", refused, "call:ctr:1"),)), lambda: RawRecord(value=b"ctr 1"))]
 
     outcome = await ingest(publisher, items, lambda _, record: record)
 
@@ -146,7 +146,7 @@ async def test_a_record_whose_offer_answer_was_refused_is_published_and_the_answ
                           code="malformed_field")
     handoff = RejectedInput("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff",
                             code="missing_field")
-    dropped = (DroppedPart("handoff", handoff), DroppedPart("offer", offer))
+    dropped = (DroppedPart("handoff", handoff, "call:ctr:0"), DroppedPart("offer", offer, "call:ctr:0"))
     items = [Item(replace(interaction(0), dropped_parts=dropped), lambda: RawRecord(value=b"ctr 0"))]
 
     outcome = await ingest(publisher, items, lambda _, record: record)
