@@ -145,23 +145,27 @@ def dropped_traits_openapi(id_field: str | None = None) -> dict[str, Any]:
 
 def dropped_handoffs_openapi(id_field: str | None = None) -> dict[str, Any]:
     """The OpenAPI schema of ``dropped_handoffs`` (``id_field``: the sender's id echoed per entry)."""
-    return _dropped_openapi(id_field, {
-        "code": {"type": "string", "description": "Short reason (missing_field: a team or summary without the kind; "
-                 "malformed_field: a value that is not text or too long)."},
-    }, "Present only when a record asked for a back-office handoff that could not be opened (a summary or team "
-       "without the kind of case, a value that is not text or too long): the record was published without it, and "
-       "the handoff request was dead-lettered with the record (omnibus deadletters list), so the sender can "
-       "correct it and send the record again.")
+    return _dropped_part_openapi(
+        id_field, "missing_field: a team or summary without the kind; malformed_field: a value that is not text or "
+        "too long", "asked for a back-office handoff that could not be opened (a summary or team without the kind of "
+        "case, a value that is not text or too long)", "the handoff request")
 
 
 def dropped_offers_openapi(id_field: str | None = None) -> dict[str, Any]:
     """The OpenAPI schema of ``dropped_offers`` (``id_field``: the sender's id echoed per entry)."""
-    return _dropped_openapi(id_field, {
-        "code": {"type": "string", "description": "Short reason (malformed_field: an offer id, version or response "
-                 "missing or malformed, or an answer without the customer's identifiers)."},
-    }, "Present only when a record carried an answer to an offer that could not be recorded (an offer id, version "
-       "or response missing or malformed): the record was published without it, and the offer answer was "
-       "dead-lettered with the record (omnibus deadletters list), so the sender can correct it.")
+    return _dropped_part_openapi(
+        id_field, "malformed_field or bad_field: an offer id, version or response missing or malformed, or an answer "
+        "without the customer's identifiers", "carried an answer to an offer that could not be recorded (an offer id, "
+        "version or response missing or malformed)", "the offer answer")
+
+
+def _dropped_part_openapi(id_field: str | None, codes: str, what: str, part: str) -> dict[str, Any]:
+    """The schema of a ``dropped_<part>s`` list (``MappedRecord.dropped_parts``): ``codes`` lists the reason codes,
+    ``what`` says when it is present (a record that ...), ``part`` names the refused part."""
+    return _dropped_openapi(id_field, {"code": {"type": "string", "description": f"Short reason ({codes})."}},
+                            f"Present only when a record {what}: the record was published without it, and {part} "
+                            "was dead-lettered with the record (omnibus deadletters list), so the sender can correct "
+                            "it and send the record again.")
 
 
 def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: str) -> dict[str, Any]:

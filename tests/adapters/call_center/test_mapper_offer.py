@@ -12,6 +12,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.call_center import mapper_ctr, mapper_taskrouter
 from adapters.call_center.state import Timeline
 from tests.adapters.call_center.support import context, sample
+from tests.adapters.call_center.test_mapper_handoff import _ctr_with, _task_with
 
 OFFER = {"offer_id": "fibre-upgrade", "offer_version": "3", "offer_response": "declined"}
 
@@ -58,18 +59,6 @@ BAD_ANSWERS = {  # the wrap-up form's offer fields an agent left half filled or 
     "id not text": ({**OFFER, "offer_id": 42}, "Attributes.offer_id"),
     "response without id": ({"offer_version": "3", "offer_response": "declined"}, "Attributes.offer_id"),
 }
-
-
-def _ctr_with(attributes: dict) -> MappedRecord:
-    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
-    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **attributes}
-    return mapper_ctr.map_ctr(ctr, context())
-
-
-def _task_with(attributes: dict) -> MappedRecord:
-    terminal = copy.deepcopy(sample("taskrouter_answered.json")[-1])
-    terminal["TaskAttributes"] = json.dumps(json.loads(terminal["TaskAttributes"]) | attributes)
-    return mapper_taskrouter.map_task(terminal, Timeline(), context("lyon"))
 
 
 @pytest.mark.parametrize("source", [_ctr_with, _task_with], ids=["CTR", "TaskRouter"])
