@@ -78,15 +78,18 @@ def dead_letter_id(record: RawRecord, component: str, error_type: str) -> str:
 
 
 def dead_letter_event(
-    record: RawRecord, *, reason: str, error_type: str, component: str, correlation_id: str | None = None
+    record: RawRecord, *, reason: str, error_type: str, component: str, correlation_id: str | None = None,
+    given_id: str | None = None,
 ) -> Event:
+    """The dead letter of ``record``; ``given_id``: its id when the caller derives one (a refused part of a published
+    record, ``AdapterPublisher.reject_part``), else ``dead_letter_id``'s."""
     # A record read from a topic already fit a Kafka record: it is kept byte for byte, so it can be re-driven.
     # Only input with no offset (an HTTP body) can exceed what a dead letter holds.
     cut = record.offset is None and len(record.value or b"") > MAX_KEPT_VALUE_BYTES
     return Event(
         DEAD_LETTER_SCHEMA,
         {
-            "dead_letter_id": dead_letter_id(record, component, error_type),
+            "dead_letter_id": given_id or dead_letter_id(record, component, error_type),
             "failed_at": datetime.now(UTC),
             "source_component": component,
             "source_topic": record.topic,
@@ -130,15 +133,18 @@ class DeadLetterWriter:
         return self._topic
 
     async def write(
-        self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None
+        self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None,
+        dead_letter_id: str | None = None,
     ) -> None:
-        """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement."""
+        """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement; ``dead_letter_id``: its id when
+        the caller derives one (readers keep one dead letter per id: ``processors.deadletters``)."""
         if self._protect is not None:
             protect = self._protect
             record = dataclasses.replace(record, key=protect(record.key), value=protect(record.value),
                                          headers=tuple((name, protect(value)) for name, value in record.headers))
         event = dead_letter_event(
-            record, reason=reason, error_type=error_type, component=self._component, correlation_id=correlation_id
+            record, reason=reason, error_type=error_type, component=self._component, correlation_id=correlation_id,
+            given_id=dead_letter_id,
         )
         key = record.key.decode(errors="replace") if record.key is not None else None
         await self._producer.publish(Outgoing(self._topic, key, event))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import PARTS, MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
@@ -97,22 +97,24 @@ def dropped_traits(
             for index, record in accepted for trait, reason in (record.dropped_traits or {}).items()]
 
 
-def dropped_handoffs(
-    accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
+def dropped_parts(
+    accepted: Iterable[tuple[int, MappedRecord]], part: str, **labels: Sequence[str | None]
 ) -> list[dict[str, Any]]:
-    """The handoffs refused on records published without them (``MappedRecord.dropped_handoff``, tester28 F6).
-    Arguments as ``dropped_identifiers``; one entry per record: ``{"index": 0, "code": "missing_field", "reason":
-    "CTR: field Attributes.omnibus_handoff_kind is required to open a handoff (...)"}``."""
-    return [_entry(index, labels, code=record.dropped_handoff.code, reason=record.dropped_handoff.reason)
-            for index, record in accepted if record.dropped_handoff is not None]
+    """The ``part`` (``adapters.base.mapper.PARTS``) refused on records published without it
+    (``MappedRecord.dropped_parts``, tester28 F6). Arguments as ``dropped_identifiers``; one entry per refused part:
+    ``{"index": 0, "code": "missing_field", "reason": "CTR: field Attributes.omnibus_handoff_kind is required to open
+    a handoff (...)"}``."""
+    return [_entry(index, labels, code=dropped.refusal.code, reason=dropped.refusal.reason)
+            for index, record in accepted for dropped in record.dropped_parts if dropped.part == part]
 
 
 def dropped_fields(accepted: Sequence[tuple[int, MappedRecord]], **labels: Sequence[str | None]) -> dict[str, Any]:
-    """The answer's ``dropped_identifiers``, ``dropped_traits`` and ``dropped_handoffs``, each only when not empty
-    (arguments as ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
+    """The answer's ``dropped_identifiers``, ``dropped_traits`` and ``dropped_<part>s`` of every optional part
+    (``dropped_handoffs``, ``dropped_offers``), each only when not empty (arguments as ``dropped_identifiers``), to
+    merge into the body of a 2xx or partial answer."""
     lists = {"dropped_identifiers": dropped_identifiers(accepted, **labels),
              "dropped_traits": dropped_traits(accepted, **labels),
-             "dropped_handoffs": dropped_handoffs(accepted, **labels)}
+             **{f"dropped_{part}s": dropped_parts(accepted, part, **labels) for part in PARTS}}
     return {name: entries for name, entries in lists.items() if entries}
 
 
@@ -143,13 +145,27 @@ def dropped_traits_openapi(id_field: str | None = None) -> dict[str, Any]:
 
 def dropped_handoffs_openapi(id_field: str | None = None) -> dict[str, Any]:
     """The OpenAPI schema of ``dropped_handoffs`` (``id_field``: the sender's id echoed per entry)."""
-    return _dropped_openapi(id_field, {
-        "code": {"type": "string", "description": "Short reason (missing_field: a team or summary without the kind; "
-                 "malformed_field: a value that is not text or too long)."},
-    }, "Present only when a record asked for a back-office handoff that could not be opened (a summary or team "
-       "without the kind of case, a value that is not text or too long): the record was published without it, and "
-       "the handoff request was dead-lettered with the record (omnibus deadletters list), so the sender can "
-       "correct it and send the record again.")
+    return _dropped_part_openapi(
+        id_field, "missing_field: a team or summary without the kind; malformed_field: a value that is not text or "
+        "too long", "asked for a back-office handoff that could not be opened (a summary or team without the kind of "
+        "case, a value that is not text or too long)", "the handoff request")
+
+
+def dropped_offers_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``dropped_offers`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_part_openapi(
+        id_field, "malformed_field or bad_field: an offer id, version or response missing or malformed, or an answer "
+        "without the customer's identifiers", "carried an answer to an offer that could not be recorded (an offer id, "
+        "version or response missing or malformed)", "the offer answer")
+
+
+def _dropped_part_openapi(id_field: str | None, codes: str, what: str, part: str) -> dict[str, Any]:
+    """The schema of a ``dropped_<part>s`` list (``MappedRecord.dropped_parts``): ``codes`` lists the reason codes,
+    ``what`` says when it is present (a record that ...), ``part`` names the refused part."""
+    return _dropped_openapi(id_field, {"code": {"type": "string", "description": f"Short reason ({codes})."}},
+                            f"Present only when a record {what}: the record was published without it, and {part} "
+                            "was dead-lettered with the record (omnibus deadletters list), so the sender can correct "
+                            "it and send the record again.")
 
 
 def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: str) -> dict[str, Any]:

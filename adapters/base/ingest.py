@@ -151,8 +151,8 @@ async def ingest(
     for index, refusal in outcome.refused:
         await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
     for index, record in outcome.accepted:
-        if record.dropped_handoff is not None:  # published without the handoff it asked for (tester28 F6)
-            await publisher.reject_handoff(items[index].dead_letter(), record.dropped_handoff)
+        for dropped in record.dropped_parts:  # published without a part it carried (tester28 F6)
+            await publisher.reject_part(items[index].dead_letter(), dropped)
     return outcome
 
 

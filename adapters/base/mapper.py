@@ -32,6 +32,29 @@ class Claim:
     refusal: Callable[[], RejectedInput]
 
 
+# The optional parts a record may carry besides what it reports, each published as events of its own: the back-office
+# handoff a call or a counter visit asked for, the answer to an offer its agent or clerk recorded. The sender's answer
+# lists a refused one under ``dropped_<part>s`` (``adapters.base.identifiers.dropped_fields``).
+HANDOFF, OFFER = "handoff", "offer"
+PARTS = (HANDOFF, OFFER)
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedPart:
+    """An optional part of a record (``part``: one of ``PARTS``) refused while the rest of the record is published,
+    and why (``refusal``, whose reason names the field, never its value). ``adapters.base.ingest`` dead-letters it
+    with the record's bytes and the answer lists it; tester28 F6: a CTR whose agent gave a handoff summary without the
+    kind, or a malformed offer answer, was refused whole, and Connect (through Firehose) never reads the answer, so
+    the call was lost for want of an optional part. ``key``: the id the part would have had (a handoff's id, an offer
+    answer's presentation id), the same for every delivery and every version of the record: its dead letter is written
+    once per key and reason (``AdapterPublisher.reject_part``; at-least-once senders re-deliver, Connect re-sends a
+    contact's CTR as it is updated)."""
+
+    part: str
+    refusal: RejectedInput
+    key: str
+
+
 @dataclass(slots=True)  # not frozen: two are built per record on the hot path (object.__setattr__ costs)
 class MappedRecord:
     """``dedupe_id`` is the source's own id (Segment messageId, Connect ContactId, outbox id, ...);
@@ -41,10 +64,8 @@ class MappedRecord:
     ``content_digest``: the record's ``content_digest`` when its source chooses ids it may reuse for another record
     (a Segment ``messageId``, a counter event's ``event_id``): its events' ids derive from it
     (``bus.envelope.event_id``), and ``AdapterPublisher.submit`` refuses another content under a published id;
-    ``claims``: other ids the record names, refused the same way (``Claim``); ``dropped_handoff``: the refusal of
-    the back-office handoff the record asked for while the record itself is published (``adapters.base.ingest``
-    dead-letters it with the record's bytes, the answer lists it in ``dropped_handoffs``; tester28 F6: a CTR whose
-    agent gave a summary without the kind was refused whole, and Connect never reads the answer)."""
+    ``claims``: other ids the record names, refused the same way (``Claim``); ``dropped_parts``: the optional parts
+    refused while the record itself is published (``DroppedPart``)."""
 
     dedupe_id: str
     events: tuple[Outgoing, ...]
@@ -52,7 +73,7 @@ class MappedRecord:
     dropped_traits: Mapping[str, str] | None = None
     content_digest: bytes | None = None
     claims: tuple[Claim, ...] = ()
-    dropped_handoff: RejectedInput | None = None
+    dropped_parts: tuple[DroppedPart, ...] = ()
 
 
 class Mapper(Protocol, Generic[NativeT]):

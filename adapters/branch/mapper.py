@@ -30,7 +30,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord, content_digest, content_id
+from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord, content_digest, content_id
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
@@ -176,16 +176,20 @@ class CounterMapper:
             outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id)
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
-        offer = self._offer(event, found)
+        offer, offer_refused = self._offer(event, found)
+        presentation_id = content_id(f"counter:{terminal_id}:{client_id}", digest)
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
                 envelope=envelope("offer"), channel="BRANCH", identifiers=found,
-                agent_id=optional_text(event, "agent_id"),
-                presentation_id=content_id(f"counter:{terminal_id}:{client_id}", digest))))
+                agent_id=optional_text(event, "agent_id"), presentation_id=presentation_id)))
         if seen is not None:
             outgoing.append(seen)
+        # keyed as the parts themselves: a re-upload of the event names the same part
+        dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
+            (HANDOFF, read.get("handoff_refused"), handoff_id("counter", terminal_id, read.get("transaction_id", ""))),
+            (OFFER, offer_refused, presentation_id)) if refusal is not None)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
-                            content_digest=digest, dropped_handoff=read.get("handoff_refused"))
+                            content_digest=digest, dropped_parts=dropped)
 
     @staticmethod
     def _ticket_fields(event: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -303,7 +307,7 @@ class CounterMapper:
     @staticmethod
     def _handoff_request(raw: Any) -> tuple[HandoffRequest | None, RejectedInput | None]:
         """The handoff the clerk asked for, or the refusal of a request that cannot open one (a summary without the
-        kind): the transaction is published without it (``MappedRecord.dropped_handoff``, tester28 F6)."""
+        kind): the transaction is published without it (``MappedRecord.dropped_parts``, tester28 F6)."""
         if raw is None:
             return None, None
         if not isinstance(raw, dict):
@@ -314,18 +318,23 @@ class CounterMapper:
             return None, errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}", str(exc))
 
     @staticmethod
-    def _offer(event: dict[str, Any], found: list[Identifier]) -> OfferDisposition | None:
-        if event.get("offer") is None:
-            return None
-        raw = section(event, "offer")
+    def _offer(event: dict[str, Any], found: list[Identifier]) -> tuple[OfferDisposition | None, RejectedInput | None]:
+        """The offer answer the clerk recorded, or the refusal of one that is malformed or names no customer: the
+        event is published without it (``MappedRecord.dropped_parts``; as tester28 F6's handoff, an optional part
+        costs only itself)."""
+        raw = event.get("offer")
+        if raw is None:
+            return None, None
+        if not isinstance(raw, dict):
+            return None, errors.bad_field("offer", "must be a JSON object")
         try:
             offer = OfferDisposition.parse(raw.get("offer_id"), raw.get("offer_version"), raw.get("response"))
         except BadDisposition as exc:
             field = {"offer_response": "response"}.get(exc.field, exc.field)
-            raise errors.bad_field(f"offer.{field}", str(exc)) from exc
+            return None, errors.bad_field(f"offer.{field}", str(exc))
         if offer is not None and not found:
-            raise errors.bad_field("offer", "an offer answer needs the customer's identifiers")
-        return offer
+            return None, errors.bad_field("offer", "an offer answer needs the customer's identifiers")
+        return offer, None
 
     @staticmethod
     def _amount(raw: Any) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import (
     dropped_handoffs_openapi,
     dropped_identifiers_openapi,
+    dropped_offers_openapi,
     dropped_traits_openapi,
 )
 from adapters.base.offer_disposition import DISPOSITIONS
@@ -115,6 +116,7 @@ _ERROR = {
         "dropped_identifiers": dropped_identifiers_openapi("event_id"),
         "dropped_traits": dropped_traits_openapi("event_id"),
         "dropped_handoffs": dropped_handoffs_openapi("event_id"),
+        "dropped_offers": dropped_offers_openapi("event_id"),
     },
 }
 
@@ -139,7 +141,8 @@ _DOCUMENT: dict[str, Any] = {
                                            "content is rejected instead (400, code id_conflict)."},
                             "dropped_identifiers": dropped_identifiers_openapi("event_id"),
                             "dropped_traits": dropped_traits_openapi("event_id"),
-                            "dropped_handoffs": dropped_handoffs_openapi("event_id")}}}}},
+                            "dropped_handoffs": dropped_handoffs_openapi("event_id"),
+                            "dropped_offers": dropped_offers_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "
                                        "event_id already published with other content (code id_conflict): the good "
                                        "ones were published (accepted), each rejected one dead-lettered.",

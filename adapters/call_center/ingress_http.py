@@ -152,9 +152,10 @@ class CallCenterIngress:
                 return web.Response(status=204)
             record = map_item(lambda native: mapper_taskrouter.map_task(native, timeline, ctx), form)
             await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
-            if record is not None and record.dropped_handoff is not None:  # the call went without it (tester28 F6)
+            if record is not None and record.dropped_parts:  # the call went without them (tester28 F6)
                 raw = RawRecord(value=urlencode(form).encode(), headers=(("http.path", b"/v1/twilio/taskrouter"),))
-                await self._publisher.reject_handoff(raw, record.dropped_handoff)
+                for dropped in record.dropped_parts:
+                    await self._publisher.reject_part(raw, dropped)
             self._state.forget_timeline(sid)
         return web.Response(status=204)
 

@@ -34,7 +34,7 @@ from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord
 from adapters.base.offer_disposition import OfferDisposition
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
@@ -126,6 +126,7 @@ class Call:
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     handoff_refused: RejectedInput | None = None  # why the request cannot open one: the call goes without it
+    offer_refused: RejectedInput | None = None  # why the recorded offer answer is not one: the call goes without it
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
     supersedes: str | None = None  # ``version_id`` of the version this one replaces, once it was published
 
@@ -197,15 +198,19 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                            _interaction(call, call.outcome(ctx.settings.disposition_outcomes), traits_event_id)))
     if seen is not None:
         events.append(seen)
+    presentation_id = f"call:{call.source_system}:{call.contact_id}"
     if call.offer is not None and call.caller and topics.offer_responses:
         offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
-                                 identifiers=list(call.caller), agent_id=call.agent_id,
-                                 presentation_id=f"call:{call.source_system}:{call.contact_id}")
+                                 identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
         events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id, ctx.references))
+    # keyed by the contact, as the parts themselves: every version of the call's record names the same part
+    dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
+        (HANDOFF, call.handoff_refused, handoff_id("call", call.source_system, call.contact_id)),
+        (OFFER, call.offer_refused, presentation_id)) if refusal is not None)
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
-                        dropped_traits=call.left_out_traits, dropped_handoff=call.handoff_refused)
+                        dropped_traits=call.left_out_traits, dropped_parts=dropped)
 
 
 def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:

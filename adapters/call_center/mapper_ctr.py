@@ -161,6 +161,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
     handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
+    offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
@@ -186,7 +187,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         **Call.customer(caller),
         traits=traits,
         left_out_traits=left_out,
-        offer=recorded_offer(attributes, SOURCE),
+        offer=offer, offer_refused=offer_refused,
         handoff=handoff, handoff_refused=handoff_refused,
         properties={k: str(v) for k, v in properties.items() if v},
         references=ctx.references.declared_in(attributes),

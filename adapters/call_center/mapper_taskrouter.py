@@ -120,6 +120,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     properties = {"call_sid": attributes.get("call_sid"), "reason": reason, "task_event": kind}
     left_out: dict[str, str] = {}
     handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
+    offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=sid,
@@ -143,7 +144,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ])),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,
-        offer=recorded_offer(attributes, SOURCE),
+        offer=offer, offer_refused=offer_refused,
         handoff=handoff, handoff_refused=handoff_refused,
         properties={k: str(v) for k, v in properties.items() if v},
         references=ctx.references.declared_in(attributes),

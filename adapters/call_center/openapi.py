@@ -8,6 +8,7 @@ from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import (
     dropped_handoffs_openapi,
     dropped_identifiers_openapi,
+    dropped_offers_openapi,
     dropped_traits_openapi,
 )
 from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
@@ -32,6 +33,7 @@ _SUMMARY = {
         "dropped_identifiers": dropped_identifiers_openapi(),
         "dropped_traits": dropped_traits_openapi(),
         "dropped_handoffs": dropped_handoffs_openapi(),
+        "dropped_offers": dropped_offers_openapi(),
     },
 }
 

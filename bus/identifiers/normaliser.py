@@ -26,7 +26,8 @@ values and configured test values are refused with rule ``blocked-value``, alway
 the decision does not depend on how the value was written (an account or customer number in its system of
 record's format on the number that format writes, whatever the prefix: ``123456`` under ``{"prefix": "EA-",
 "width": 8}`` is ``EA-00123456``, somebody's, and ``0000000`` under ``{"prefix": "C-"}`` is ``C-0``, the number
-zero; tester28 F4: the value as typed was judged too, and dropped the contract ``123456``); a valid IBAN is never
+zero; tester28 F4: the value as typed was judged too, and dropped the contract ``123456``; a number the width pads is
+never a count or a run: ``1234567`` is ``EA-01234567``, somebody's); a valid IBAN is never
 taken for a run of digits (its check digits say it was issued, and a run such as ``1234567890`` inside it is
 chance: tester14 N1).
 """
@@ -205,12 +206,20 @@ class IdentifierNormaliser:
         ``account_number_format``, ``customer_number_format``) is judged by the number the format writes, as
         the system of record holds it, whatever its prefix: ``EA-00123456`` (typed ``123456``) is somebody's,
         ``C-0`` (typed ``0000000``: the number zero) and ``CUST-1234567890`` are not. tester28 F4: the value was
-        judged as typed too, and the contract ``123456`` was dropped."""
+        judged as typed too, and the contract ``123456`` was dropped.
+
+        A number the format's ``width`` pads (``NumberFormat.padded``) is never a run or a count: the zeros are the
+        format's, and a number short of the width is one the system of record's sequence issued, not a filler typed
+        to fill the field (``EA-01234567``, typed ``1234567``, whose padding zero made it read as the count
+        ``01234567``; ``EA-09876543``). A number that fills the width (``EA-12345678``) and the number zero still
+        are placeholders."""
         system_format = self._number_formats.get(kind)
         number = system_format.number(normalised) if system_format is not None else None
-        if number is None or (kind == kinds.ACCOUNT and is_iban(normalised)):
+        if system_format is None or number is None or (kind == kinds.ACCOUNT and is_iban(normalised)):
             return self._placeholder(kind, normalised)
-        return not number.strip("0") or looks_like_placeholder(number, kind)
+        if not number.strip("0"):
+            return True
+        return not system_format.padded(number) and looks_like_placeholder(number, kind)
 
     @staticmethod
     def _placeholder(kind: str, normalised: str) -> bool:

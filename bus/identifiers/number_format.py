@@ -79,6 +79,11 @@ class NumberFormat(BaseModel):
         match = self._compiled.fullmatch(body)
         return match[NUMBER_GROUP] if match is not None and match[NUMBER_GROUP] else None
 
+    def padded(self, number: str) -> bool:
+        """Whether ``number`` (``number``'s output) is digits the ``width`` pads: shorter than the width once its
+        leading zeros are gone (``"01234567"`` under width 8 is ``1234567`` padded; ``"12345678"`` fills it)."""
+        return number.isascii() and number.isdigit() and len(number.lstrip("0")) < self.width
+
     @cached_property
     def _table(self) -> dict[int, None]:
         return dict.fromkeys(map(ord, self.separators))

@@ -17,6 +17,7 @@ import msgspec
 from bus.config import OmnibusSettings, WireFormat
 from bus.partitioner import key_hash
 from bus.serde import Event, SerdeContext, Serializer
+from bus.serde.framing import SINGLE_OBJECT_HEADER_SIZE, SINGLE_OBJECT_MAGIC, single_object_framed
 from processors.identity.graph import legacy
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import EventRef
@@ -25,7 +26,6 @@ from schemas.catalog import SchemaCatalog, default_catalog
 
 ENCODED_GRAPH_MESSAGE = "internal:omnibus.identity.graph.encoded"  # value {"bytes": ...}: an encoded record
 ENCODED_AS_IS = "internal:omnibus.identity.encoded"  # value {"bytes": ...}: an input record re-published as it is
-SINGLE_OBJECT_MAGIC, FINGERPRINT_END = b"\xc3\x01", 10  # bus.serde.single_object's framing
 MAX_BUNDLE_BYTES = 256 * 1024
 
 Addressed = tuple[str, AnyMessage]  # (node key, message)
@@ -47,9 +47,9 @@ def current_single_object(record: bytes, schema: str, catalog: SchemaCatalog) ->
     """True when ``record`` is single-object encoded with the contract's current writer schema of ``schema``:
     decoding and encoding it again gives the same bytes (Avro's binary encoding of one value under one
     schema is unique), so it can be re-published as it is (#9: the re-keyed contact, ~2 × 20 µs saved)."""
-    if record[:2] != SINGLE_OBJECT_MAGIC or schema not in catalog:
+    if not single_object_framed(record) or schema not in catalog:
         return False
-    return record[2:FINGERPRINT_END] == catalog.get(schema).fingerprint
+    return record[len(SINGLE_OBJECT_MAGIC):SINGLE_OBJECT_HEADER_SIZE] == catalog.get(schema).fingerprint
 
 
 def reusable_records(settings: OmnibusSettings) -> Callable[[EventRef], bool]:

@@ -186,7 +186,7 @@ class ProfileBook:
 
     def impersonal(self, profile: ProfileState | None) -> ProfileState:
         """``profile`` without its ``personal`` sections (the name) and their ``VIA`` record: what a customer whose
-        traits are another person's brings to the claimant it dissolves into (``customer_merge.py``)."""
+        traits are another person's brings to the claimant it dissolves into (``merge_absorb.merge_profiles``)."""
         personal = {section.name for section in self.sections if section.personal}
         result = {name: state for name, state in (profile or {}).items() if name not in personal}
         via = {name: known for name, known in (result.pop(VIA, None) or {}).items() if name not in personal}

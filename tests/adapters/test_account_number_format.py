@@ -95,16 +95,20 @@ def test_identity_normalises_a_contract_number_another_producer_wrote_as_billing
     assert normalizer.normalize({"type": "ACCOUNT", "value": written}).value == CONTRACT  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("written", ["123456", "EA-123456"])
-def test_tester28_f4_a_counter_clerks_short_contract_number_reaches_the_holder(written: str) -> None:
+@pytest.mark.parametrize(("written", "contract"), [
+    ("123456", "EA-00123456"), ("EA-123456", "EA-00123456"),
+    ("1234567", "EA-01234567"), ("EA-1234567", "EA-01234567"),  # mends 1: the padding zero made it read as a count
+])
+def test_tester28_f4_a_counter_clerks_short_contract_number_reaches_the_holder(written: str, contract: str) -> None:
     """tester28 F4: under ``{"prefix": "EA-", "width": 8}`` the clerk's ``123456`` was dropped as a placeholder
-    (``dropped_identifiers [{"kind": "ACCOUNT", "code": "placeholder"}]``): it is billing's ``EA-00123456``."""
+    (``dropped_identifiers [{"kind": "ACCOUNT", "code": "placeholder"}]``): it is billing's ``EA-00123456``; so was
+    ``1234567``, billing's ``EA-01234567``, after F4's fix (``01234567`` reads as a count)."""
     utility = identifier_settings(default_region="FR", account_number_format={"prefix": "EA-", "width": 8})
     upload = sample("transaction_with_identifiers")
     event = {**upload["events"][0], "identifiers": [{"type": "ACCOUNT", "value": written}]}
     record = CounterMapper(branch_settings(), TopicSettings(), utility)(
         event, terminal_id=upload["terminal_id"], branch_id=upload["branch_id"])
     events = [out.event for out in record.events]
-    assert accounts(events) == ["EA-00123456"]
+    assert accounts(events) == [contract]
     observed = [event for event in events if event.schema.endswith("IdentifiersObserved")]
     assert all(not item["type"] == "ACCOUNT" for event in observed for item in event.value["rejected_identifiers"])

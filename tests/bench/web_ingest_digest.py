@@ -171,8 +171,8 @@ class _RecordingDeadLetters:
     def __init__(self) -> None:
         self.written: list[dict[str, Any]] = []
 
-    async def write(self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None
-                    ) -> None:
+    async def write(self, record: RawRecord, *, reason: str, error_type: str, correlation_id: str | None = None,
+                    dead_letter_id: str | None = None) -> None:
         self.written.append({"dead_letter": error_type, "reason": reason, "value": (record.value or b"").hex(),
                              "headers": [[name, value.hex()] for name, value in record.headers]})
 

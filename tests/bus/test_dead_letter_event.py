@@ -91,3 +91,11 @@ def test_tester19_f6_the_logged_reason_keeps_a_non_personal_date_as_deadletters_
     assert logged[0] == expected == scrubbed_reason(reason, location)
     assert "'[date dd/dd/dddd]'" in logged[1]  # no layout header: not a layout's field, every date masked
     assert logged[2].endswith("got '[digits]')")
+
+
+def test_a_dead_letter_id_the_caller_derives_is_kept() -> None:
+    """A refused part of a published record is dead-lettered under an id derived from the part
+    (``AdapterPublisher.reject_part``), so readers keep one of its copies."""
+    http = RawRecord(value=b"ctr")
+    event = dead_letter_event(http, reason="r", error_type="E", component="call-center", given_id="fixed-id")
+    assert event.value["dead_letter_id"] == "fixed-id"

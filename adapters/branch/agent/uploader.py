@@ -105,6 +105,10 @@ class Uploader:
             if handoffs := dropped_summary(answer, "dropped_handoffs", ("event_id", "code")):
                 log.warning("the adapter published transactions without the handoff they asked for (no kind, or a "
                             "value too long); open the handoff again at the terminal", dropped=handoffs)
+            if offers := dropped_summary(answer, "dropped_offers", ("event_id", "code")):
+                log.warning("the adapter published events without the offer answer they recorded (an offer id, "
+                            "version or response missing or malformed); record the answer again at the terminal",
+                            dropped=offers)
             return Outcome(progressed=True)
         if status == 400 and isinstance(answer, dict) and isinstance(answer.get("rejected"), list):
             return self._settle_mixed(batch, answer)
@@ -130,8 +134,9 @@ class Uploader:
 def dropped_summary(answer: object, name: str = "dropped_identifiers",
                     keys: tuple[str, ...] = ("event_id", "kind", "code")) -> list[dict[str, object]]:
     """What the adapter left off accepted events, by ``keys`` of the answer's list ``name``: identifiers (a mistyped
-    NIR) by event id, type and reason code, or ``dropped_handoffs`` (a handoff without its kind, tester28 F6): the
-    answer never holds the values (tester9 #5), and the events themselves were accepted."""
+    NIR) by event id, type and reason code, ``dropped_handoffs`` (a handoff without its kind, tester28 F6) or
+    ``dropped_offers`` (a malformed offer answer): the answer never holds the values (tester9 #5), and the events
+    themselves were accepted."""
     dropped = answer.get(name) if isinstance(answer, dict) else None
     items = dropped if isinstance(dropped, list) else []
     return [{key: item.get(key) for key in keys} for item in items if isinstance(item, dict)]

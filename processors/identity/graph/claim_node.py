@@ -32,7 +32,7 @@ whose it is, ``limits.key_rank``: a system of record's account or card), whateve
    (a housemate's record was left unresolved and fed no summary). So no customer is left that no lookup reaches, and its
    contacts stay on a screen pop (the demo's abandoned calls; ``omnibus verify``) (issue #8 build 5). If it holds
    more by the time that merge is decided, the merge is refused and the claimant claims again
-   (``customer_merge._claim_again``); a copy of a claim that moved nothing is dropped (``on_claim``).
+   (``claim_again.claim_again``); a copy of a claim that moved nothing is dropped (``on_claim``).
 5. The claimant's root (``on_adopt``) admits it like any member (``Linked``, ``Assigned`` with the new
    version, ``assign`` ends the reservation), within its limits (over one, the ones that rank last are
    evicted, possibly this one).
@@ -184,7 +184,7 @@ def on_give(ctx: Node, message: Give) -> None:
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events
         # met that event's customer through it and were applied there: so this customer merges into the
-        # claimant, identifier, contacts and all (``customer_merge.dissolving``), its traits only if they fit.
+        # claimant, identifier, contacts and all (``customer_steps.dissolving``), its traits only if they fit.
         ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
         return
     # (Its traits another person's than the claimant's, and every contact on it told its person, by its latest

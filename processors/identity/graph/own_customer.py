@@ -2,7 +2,7 @@
 
 An event reaches a customer without being weighed against it when the identifier it links first is already
 that customer's: all its identifiers are (Anx's record on an e-mail Ann's earlier-arrived record brought),
-or the others stay apart by a weighed refusal (``customer_merge._belongs`` keeps it on the side it reached).
+or the others stay apart by a weighed refusal (``apart_side.belongs`` keeps it on the side it reached).
 In the order where this record came first, it made a customer of its own with those identifiers, and the
 other person's records were weighed against it and refused; the identifiers the record ranks first on stayed
 with it (``claim_node.py``). So at ``apply``, when the matcher refuses the record as this customer's person

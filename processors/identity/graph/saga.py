@@ -70,7 +70,7 @@ def new_saga(
 
 def contact_mark(correlation_id: str | None, ids: list[str]) -> bytes:
     """6 bytes naming one contact's events that carry the same identifier keys ``ids`` (sorted), empty without a
-    correlation id: a customer one of them made is the one of them all (``customer_merge._own_side``, tester22 F2:
+    correlation id: a customer one of them made is the one of them all (``apart_side.own_side``, tester22 F2:
     a counter visit's transaction made the son's customer, its interaction and handoff met it in an ``offer``)."""
     return token_hash(correlation_id + "|" + ",".join(ids)) if correlation_id else b""
 

@@ -24,7 +24,7 @@ event's id, instant, channel, record and the identifier keys it carried (look-up
   belong to no one here: shared, refused).
   **A contact that carried both a moved and a kept identifier follows its highest-priority one** (NATIONAL_ID >
   USER_ID > ACCOUNT > ... , ``LinkPolicy.plan_order``): where the same contact goes when it arrives after the split
-  (``customer_merge._belongs``: the customer it reaches first), so it ends on one screen pop in either order
+  (``apart_side.belongs``: the customer it reaches first), so it ends on one screen pop in either order
   (tester10 #1; it stayed with the source before). Products and handoffs record only digests of the identifiers
   they came through (``book.via_key``), so one that came through both stays with the source; a billing event
   that came through its account number came through that alone (``processors.profile.about``, tester17 M1).
@@ -157,7 +157,7 @@ def leaving(kept: Iterable[ContactRecord], moved: Iterable[str], held: Iterable[
     """The records of the contacts that follow a split moving ``moved`` keys while the source keeps ``held``: each
     carried a moved identifier and no kept one. A contact with both follows its highest-priority identifier of the
     two sides (``plan_order``: ``LinkPolicy.plan_order``), where the same contact arriving after the split goes
-    (``customer_merge._belongs``, tester10 #1); without ``plan_order`` it stays."""
+    (``apart_side.belongs``, tester10 #1); without ``plan_order`` it stays."""
     moved_keys, held_keys = set(moved), set(held)
     return [record for record in kept if goes(record.ids, moved_keys, held_keys, plan_order)]
 

@@ -208,7 +208,7 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``contact_records`` above is what a state saved before it kept; moved to the table at its next write.
     contact_index: dict[str, bytes] = {}
     # The ``Saga.contact`` mark of the event that created it: the contact's other events with the same identifiers
-    # come here when an ``offer`` keeps it apart from another customer (``customer_merge._own_side``).
+    # come here when an ``offer`` keeps it apart from another customer (``apart_side.own_side``).
     made_for: bytes = b""
     # Per identifier of ``elsewhere`` (or a member a merged-in customer's events carried that way), the members the
     # events that carried it carried too, at most ``elsewhere.MAX_WITH``: a split gives the new customer those its

@@ -39,10 +39,13 @@ class DeadLetters:
     def __init__(self) -> None:
         self.reasons: list[str] = []
         self.records: list[tuple[RawRecord, str]] = []  # each dead letter's record and error type
+        self.ids: list[str | None] = []  # the id each was given (None: the writer's own)
 
-    async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
+    async def write(self, record: RawRecord, *, reason: str, error_type: str,
+                    dead_letter_id: str | None = None) -> None:
         self.reasons.append(reason)
         self.records.append((record, error_type))
+        self.ids.append(dead_letter_id)
 
 
 def deduping_publisher(adapter: str) -> tuple[AdapterPublisher, CountingKafka, DeadLetters]:

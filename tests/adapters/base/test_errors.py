@@ -67,7 +67,7 @@ class AckingKafka:
 class DeadLettersDown:
     """The dead-letter writer while the registry is down: the dead letter's schema cannot be registered."""
 
-    async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
+    async def write(self, record: RawRecord, *, reason: str, error_type: str, dead_letter_id: str | None = None) -> None:
         raise UNREACHABLE
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import RejectedInput
 from adapters.base.ingest import Item, ingest
-from adapters.base.mapper import Claim, MappedRecord
+from adapters.base.mapper import Claim, DroppedPart, MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from bus.config import OmnibusSettings
 from bus.envelope import source_envelope
@@ -122,7 +122,7 @@ async def test_tester28_f6_a_record_whose_handoff_was_refused_is_published_and_t
     refused = RejectedInput("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff (the kind of "
                             "case, e.g. line-repair)", code="missing_field")
     items = [Item(interaction(0), lambda: RawRecord(value=b"ctr 0")),
-             Item(replace(interaction(1), dropped_handoff=refused), lambda: RawRecord(value=b"ctr 1"))]
+             Item(replace(interaction(1), dropped_parts=(DroppedPart("handoff", refused, "call:ctr:1"),)), lambda: RawRecord(value=b"ctr 1"))]
 
     outcome = await ingest(publisher, items, lambda _, record: record)
 
@@ -133,3 +133,28 @@ async def test_tester28_f6_a_record_whose_handoff_was_refused_is_published_and_t
     assert dead_letters.reasons == [f"handoff refused, the rest of the record was published: {refused.reason}"]
     assert dropped_fields(outcome.accepted) == {
         "dropped_handoffs": [{"index": 1, "code": "missing_field", "reason": refused.reason}]}
+
+
+async def test_a_record_whose_offer_answer_was_refused_is_published_and_the_answer_dead_lettered() -> None:
+    """The same loss as tester28 F6's handoff, for a malformed offer answer (a CTR's ``offer_response`` that is none):
+    the record is published, the answer dead-lettered with the record's bytes and listed in ``dropped_offers``,
+    beside a handoff refused on the same record."""
+    from adapters.base.identifiers import dropped_fields
+
+    publisher, kafka, dead_letters = _publisher()
+    offer = RejectedInput("CTR: field Attributes.offer_response is malformed (must be one of accepted, ...)",
+                          code="malformed_field")
+    handoff = RejectedInput("CTR: field Attributes.omnibus_handoff_kind is required to open a handoff",
+                            code="missing_field")
+    dropped = (DroppedPart("handoff", handoff, "call:ctr:0"), DroppedPart("offer", offer, "call:ctr:0"))
+    items = [Item(replace(interaction(0), dropped_parts=dropped), lambda: RawRecord(value=b"ctr 0"))]
+
+    outcome = await ingest(publisher, items, lambda _, record: record)
+
+    assert [index for index, _ in outcome.accepted] == [0] and not outcome.refused and len(kafka.published) == 1
+    assert [letter.value for letter, _ in dead_letters.records] == [b"ctr 0", b"ctr 0"]
+    assert dead_letters.reasons == [f"handoff refused, the rest of the record was published: {handoff.reason}",
+                                    f"offer refused, the rest of the record was published: {offer.reason}"]
+    assert dropped_fields(outcome.accepted) == {
+        "dropped_handoffs": [{"index": 0, "code": "missing_field", "reason": handoff.reason}],
+        "dropped_offers": [{"index": 0, "code": "malformed_field", "reason": offer.reason}]}

@@ -22,7 +22,7 @@ class DeadLetters:
     def __init__(self) -> None:
         self.written: list[str] = []
 
-    async def write(self, record: RawRecord, *, reason: str, error_type: str) -> None:
+    async def write(self, record: RawRecord, *, reason: str, error_type: str, dead_letter_id: str | None = None) -> None:
         self.written.append(reason)
 
 

@@ -142,23 +142,40 @@ async def test_the_openapi_describes_dropped_identifiers(client: TestClient) -> 
     spec = await (await client.get("/openapi.json")).json()
     ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "dropped_identifiers" in ok["properties"] and "dropped_handoffs" in ok["properties"]
+    assert "dropped_offers" in ok["properties"]
 
 
-async def test_tester28_f6_a_handoff_without_its_kind_costs_only_the_handoff(
-    client: TestClient, publisher: StandInPublisher
+# A part an event carries that cannot be kept: the section set on the second event, the part, the reason answered.
+BAD_PARTS = {
+    "handoff without kind (tester28 F6)": (
+        ("transaction", "handoff"), {"summary": "no kind given"}, "handoff",
+        "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"),
+    "offer answer that is none": (
+        ("offer",), {"offer_id": "green-tariff", "offer_version": 1, "response": "perhaps"}, "offer",
+        "'offer.response' must be one of accepted, declined, not_now, opted_out, presented"),
+}
+
+
+@pytest.mark.parametrize(("path", "section", "part", "reason"), list(BAD_PARTS.values()), ids=list(BAD_PARTS))
+async def test_a_part_that_cannot_be_kept_costs_only_that_part(
+    client: TestClient, publisher: StandInPublisher, path: tuple[str, ...], section: dict, part: str, reason: str
 ) -> None:
-    """tester28 F6 (a call's summary without the kind lost the call), at the counter: the transaction is published,
-    the answer names the refused handoff by event id, and the event is dead-lettered for its handoff."""
+    """tester28 F6 (a call's summary without the kind lost the call), at the counter, and the same loss for an offer
+    answer: the event is published, the answer names the refused part by event id (``dropped_<part>s``), and the
+    event is dead-lettered for it."""
     body = three_events()
-    body["events"][1]["transaction"]["handoff"] = {"summary": "no kind given"}
+    target = body["events"][1]
+    for name in path[:-1]:
+        target = target[name]
+    target[path[-1]] = section
     status, answer = await upload(client, body)
     assert status == 200 and answer["success"] is True and answer["accepted"] == 3
-    assert answer["dropped_handoffs"] == [{
-        "index": 1, "event_id": body["events"][1]["event_id"], "code": "bad_field",
-        "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]
+    assert answer[f"dropped_{part}s"] == [{
+        "index": 1, "event_id": body["events"][1]["event_id"], "code": "bad_field", "reason": reason}]
     assert len(publisher.submitted) == 3 and not publisher.rejected
-    ((raw, error),) = publisher.handoffs_rejected
-    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"] and error.code == "bad_field"
+    ((raw, dropped),) = publisher.parts_rejected
+    assert json.loads(raw.value or b"")["event_id"] == body["events"][1]["event_id"]
+    assert (dropped.part, dropped.refusal.code) == (part, "bad_field")
 
 
 async def test_tester18_f9_a_trait_left_off_an_accepted_event_is_named_in_the_answer(

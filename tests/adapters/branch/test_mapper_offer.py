@@ -6,7 +6,6 @@ import copy
 
 import pytest
 
-from adapters.base.errors import RejectedInput
 from tests.adapters.branch.support import sample
 from tests.adapters.branch.test_mapper import by_schema, mapped
 
@@ -46,16 +45,22 @@ def test_no_offer_section_no_offer_event() -> None:
     assert not [o for o in mapped("transaction_with_identifiers").events if "marketing" in o.topic]
 
 
-@pytest.mark.parametrize(("offer", "fragment"), [
-    ({"offer_id": "tv", "offer_version": "x", "response": "accepted"}, "offer.offer_version"),
-    ({"offer_id": "tv", "offer_version": 1, "response": "perhaps"}, "offer.response"),
-    ("tv", "offer"),
+@pytest.mark.parametrize(("offer", "name", "fragment"), [
+    ({"offer_id": "tv", "offer_version": "x", "response": "accepted"}, "transaction_with_identifiers",
+     "'offer.offer_version'"),
+    ({"offer_id": "tv", "offer_version": 1, "response": "perhaps"}, "transaction_with_identifiers", "'offer.response'"),
+    ({"offer_version": 1, "response": "accepted"}, "transaction_with_identifiers", "'offer.offer_id'"),
+    ("tv", "transaction_with_identifiers", "'offer' must be a JSON object"),
+    ({"offer_id": "tv", "offer_version": 1, "response": "declined"}, "transaction_failed_anonymous",
+     "'offer' an offer answer needs the customer's identifiers"),
+    ({"offer_id": "tv", "offer_version": 0, "response": "declined"}, "ticket_issued_machine", "'offer.offer_version'"),
 ])
-def test_a_bad_offer_section_is_refused(offer: object, fragment: str) -> None:
-    with pytest.raises(RejectedInput, match=fragment):
-        mapped(with_offer(offer))  # type: ignore[arg-type]
-
-
-def test_an_answer_needs_identifiers() -> None:
-    with pytest.raises(RejectedInput, match="identifiers"):
-        mapped(with_offer({"offer_id": "tv", "offer_version": 1, "response": "declined"}, "transaction_failed_anonymous"))
+def test_a_bad_offer_section_costs_only_the_offer(offer: object, name: str, fragment: str) -> None:
+    """The same loss as tester28 F6's handoff: a malformed offer answer, or one naming no customer, refused the whole
+    visit. The visit is published without it, and its refusal is listed (``dropped_offers``) and dead-lettered."""
+    record = mapped(with_offer(offer, name))  # type: ignore[arg-type]
+    assert not [o for o in record.events if "marketing" in o.topic]
+    assert [o for o in record.events if o.topic == "omnibus.contact.events.v1"]
+    ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
+    assert (part, refused.code) == ("offer", "bad_field") and refused.reason.startswith(fragment), refused
+    assert "perhaps" not in refused.reason

@@ -187,6 +187,34 @@ async def test_tester25_f2_a_record_key_the_flow_did_not_verify_is_named_in_the_
     assert "FR7630006" not in json.dumps(answer) and len(publisher.submitted) == 1
 
 
+async def test_a_malformed_offer_answer_costs_only_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
+    """The same loss as tester28 F6's handoff: an agent's half-recorded offer answer refused the whole CTR (400), and
+    Connect, through Firehose, never reads the answer. The call is published, the answer names the field
+    (``dropped_offers``), and the CTR is dead-lettered for it."""
+    body = json.dumps([ctr(Attributes={"offer_id": "fibre-upgrade", "offer_response": "accepted"})])
+    status, answer = await post(client, "/v1/connect/ctr", body)
+    assert status == 200 and answer["accepted"] == 1 and answer["rejected"] == []
+    assert [(d["index"], d["code"]) for d in answer["dropped_offers"]] == [(0, "malformed_field")]
+    assert "Attributes.offer_version" in answer["dropped_offers"][0]["reason"]
+    assert len(publisher.submitted) == 1 and not publisher.rejected
+    ((raw, dropped),) = publisher.parts_rejected
+    assert dropped.part == "offer" and json.loads(raw.value or b"")["Attributes"]["offer_id"] == "fibre-upgrade"
+
+
+async def test_a_task_whose_offer_answer_is_malformed_is_published_and_the_answer_dead_lettered(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    form = [(name, value) if name != "TaskAttributes" else
+            (name, json.dumps(json.loads(value) | {"offer_id": "fibre-upgrade", "offer_version": "3",
+                                                    "offer_response": "maybe"}))
+            for name, value in _terminal()]
+    status, text = await _callback(client, form)
+    assert status == 204, text
+    assert len(publisher.submitted) == 1 and not publisher.rejected
+    ((raw, dropped),) = publisher.parts_rejected
+    assert (dropped.part, dropped.refusal.code) == ("offer", "malformed_field") and b"TaskAttributes" in (raw.value or b"")
+
+
 async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
     """An IVR birth date that is none was dropped silently: the answer names the key and why, never the value."""
     status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"dateOfBirth": "1980-02-31"})]))

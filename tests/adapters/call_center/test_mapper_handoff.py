@@ -96,8 +96,8 @@ def test_a_handoff_request_that_cannot_open_one_costs_only_the_handoff(
     assert "omnibus.contact.CallCompleted" in schemas and "omnibus.contact.InteractionRecorded" in schemas
     (interaction,) = [o for o in record.events if o.event.schema == "omnibus.contact.InteractionRecorded"]
     assert interaction.event.value["outcome"] != "HANDED_OFF"  # no case left the front line
-    refused = record.dropped_handoff
-    assert refused is not None and refused.code == code and reason in refused.reason, refused
+    ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
+    assert part == "handoff" and refused.code == code and reason in refused.reason, refused
     # named as missing, not "malformed (is required ...)" (tester19 F17); the value itself is never in the reason
     assert "x" * 20 not in refused.reason and "no kind given" not in refused.reason
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 
 import pytest
 
+from adapters.base.mapper import MappedRecord
 from adapters.call_center import mapper_ctr, mapper_taskrouter
-from adapters.call_center.errors import RejectedInput
 from adapters.call_center.state import Timeline
 from tests.adapters.call_center.support import context, sample
+from tests.adapters.call_center.test_mapper_handoff import _ctr_with, _task_with
 
 OFFER = {"offer_id": "fibre-upgrade", "offer_version": "3", "offer_response": "declined"}
 
@@ -50,11 +52,30 @@ def test_without_offer_attributes_nothing_is_added() -> None:
     assert not offer_events(mapper_ctr.map_ctr(sample("ctr_inbound_answered.json"), context()))
 
 
-def test_a_half_recorded_answer_is_refused() -> None:
-    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
-    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "offer_id": "fibre-upgrade", "offer_response": "accepted"}
-    with pytest.raises(RejectedInput, match="offer_version"):
-        mapper_ctr.map_ctr(ctr, context())
+BAD_ANSWERS = {  # the wrap-up form's offer fields an agent left half filled or mistyped, and the field named
+    "half recorded": ({"offer_id": "fibre-upgrade", "offer_response": "accepted"}, "Attributes.offer_version"),
+    "version not a number": ({**OFFER, "offer_version": "v3"}, "Attributes.offer_version"),
+    "unknown response": ({**OFFER, "offer_response": "maybe later"}, "Attributes.offer_response"),
+    "id not text": ({**OFFER, "offer_id": 42}, "Attributes.offer_id"),
+    "response without id": ({"offer_version": "3", "offer_response": "declined"}, "Attributes.offer_id"),
+}
+
+
+@pytest.mark.parametrize("source", [_ctr_with, _task_with], ids=["CTR", "TaskRouter"])
+@pytest.mark.parametrize(("attributes", "field"), list(BAD_ANSWERS.values()), ids=list(BAD_ANSWERS))
+def test_a_malformed_offer_answer_costs_only_the_answer(
+        source: Callable[[dict], MappedRecord], attributes: dict, field: str) -> None:
+    """The same loss as tester28 F6's handoff: a half-recorded or malformed offer answer refused the whole call (400),
+    and Connect, delivering through Firehose, never reads the answer. The call is published without the answer, whose
+    refusal the answer lists (``dropped_offers``) and the ingest dead-letters; the reason names the field, not the
+    value."""
+    record = source(attributes)
+    assert not offer_events(record)
+    schemas = [o.event.schema for o in record.events]
+    assert "omnibus.contact.CallCompleted" in schemas and "omnibus.contact.InteractionRecorded" in schemas
+    ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
+    assert (part, refused.code) == ("offer", "malformed_field") and field in refused.reason, refused
+    assert "maybe later" not in refused.reason and "v3" not in refused.reason
 
 
 def test_taskrouter_task_attributes_carry_the_answer() -> None:

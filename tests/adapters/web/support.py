@@ -13,7 +13,7 @@ import aiohttp
 
 from adapters.base.errors import RejectedInput
 from adapters.base.ingest import conforms
-from adapters.base.mapper import MappedRecord
+from adapters.base.mapper import DroppedPart, MappedRecord
 from adapters.base.publisher import SubmitResult
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS, RECORD_KEY_TRAITS, WebSettings
 from adapters.web.ingress import running_web_adapter
@@ -109,7 +109,7 @@ class StandInPublisher:
     def __init__(self) -> None:
         self.submitted: list[MappedRecord] = []
         self.rejected: list[tuple[RawRecord, RejectedInput]] = []
-        self.handoffs_rejected: list[tuple[RawRecord, RejectedInput]] = []  # of published records (tester28 F6)
+        self.parts_rejected: list[tuple[RawRecord, DroppedPart]] = []  # of published records (tester28 F6)
         self.failure: Exception | None = None
         self.duplicates_counted = 0
 
@@ -133,5 +133,5 @@ class StandInPublisher:
     async def reject(self, raw: RawRecord, error: RejectedInput) -> None:
         self.rejected.append((raw, error))
 
-    async def reject_handoff(self, raw: RawRecord, error: RejectedInput) -> None:
-        self.handoffs_rejected.append((raw, error))
+    async def reject_part(self, raw: RawRecord, dropped: DroppedPart) -> None:
+        self.parts_rejected.append((raw, dropped))

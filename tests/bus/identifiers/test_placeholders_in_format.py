@@ -48,11 +48,54 @@ def test_other_counts_that_the_format_pads_are_somebodys(kind: str, raw: str, ca
     ("1234567890", {"prefix": "CUST-"}),  # a long prefix hides no count
     ("unknown", UTILITY),  # not in the format: judged as spelled
     ("EA-99999999", UTILITY),
-    ("1234567", UTILITY),  # EA-01234567: a count as the format writes it
+    ("12345678", UTILITY),  # a count that fills the width: typed to fill the field
+    ("EA-87654321", UTILITY),
+    ("1234567890", {"prefix": "CUST-", "width": 10}),
+    ("11111111", UTILITY),
 ])
 def test_a_placeholder_stays_one_in_the_formats_spelling(kind: str, raw: str, system_format: dict[str, Any]) -> None:
     result = normalised(kind, raw, system_format)
     assert isinstance(result, Rejected) and result.code == "placeholder", result
+
+
+# A number short of the width, which the format's zeros pad into what reads as a count or a run: a contract the system
+# of record's sequence issued (mends 1: ``1234567`` under width 8 is ``EA-01234567``, and ``01234567`` reads as a count).
+PADDED = [
+    ("1234567", UTILITY, "EA-01234567"),
+    ("EA-1234567", UTILITY, "EA-01234567"),
+    ("01234567", UTILITY, "EA-01234567"),
+    ("ea 123 4567", UTILITY, "EA-01234567"),
+    ("9876543", UTILITY, "EA-09876543"),
+    ("123456789", {"prefix": "C-", "width": 10}, "C-0123456789"),
+    ("987654321", {"prefix": "C-", "width": 10}, "C-0987654321"),
+    ("11111", UTILITY, "EA-00011111"),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("raw", "system_format", "canonical"), PADDED)
+def test_a_number_the_width_pads_is_never_a_count_or_a_run(
+        kind: str, raw: str, system_format: dict[str, Any], canonical: str) -> None:
+    assert normalised(kind, raw, system_format) == Identifier(kind, canonical)
+
+
+def test_the_screen_pop_query_finds_the_padded_contract() -> None:
+    """``omnibus identity pop ACCOUNT 1234567`` (identity's normaliser, lookups and channel data) under the
+    utility's format: ``EA-01234567``, not "a known placeholder or test value"."""
+    shared = identifier_settings(account_number_format=UTILITY, customer_number_format={"prefix": "C-", "width": 10})
+    normalizer = IdentifierNormalizer(IdentitySettings(hmac_key=SecretStr(TEST_KEY)), shared)
+    for lookup in (True, False):
+        assert normalizer.normalize({"type": "ACCOUNT", "value": "1234567"}, lookup=lookup) == \
+            Identifier("ACCOUNT", "EA-01234567")
+        assert normalizer.normalize({"type": "CUSTOMER_NUMBER", "value": "123456789"}, lookup=lookup) == \
+            Identifier("CUSTOMER_NUMBER", "C-0123456789")
+
+
+def test_a_number_pads_when_it_is_digits_short_of_the_width() -> None:
+    utility = NumberFormat(**UTILITY)
+    assert utility.padded("01234567") and utility.padded("00000001")
+    assert not utility.padded("12345678") and not utility.padded("123456789")
+    assert not NumberFormat(prefix="C-").padded("0123") and not utility.padded("0012AB45")
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -125,7 +125,7 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # (``late_owner.py``).
     unowned: list[str] = []
     # 6 bytes naming the event's contact and identifiers (``saga.contact_mark``: its correlation id, its ``ids``): a
-    # customer another event of the same contact made is recognised in an ``offer`` (``customer_merge._own_side``).
+    # customer another event of the same contact made is recognised in an ``offer`` (``apart_side.own_side``).
     contact: bytes = b""
     # The smallest rank each identifier of ``ids`` whose ``first_rank`` this event lowered had before (``displace.py``:
     # what the customer's state showed before the event's own rank replaced it).

@@ -186,16 +186,22 @@ async def test_identifiers_left_off_accepted_events_are_named_by_the_agent(
     assert dropped_summary({"success": True}) == [] and dropped_summary(None) == []
 
 
-async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_by_the_agent(
-    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("name", "reason", "said"), [
+    ("dropped_handoffs", "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)",
+     "without the handoff they asked for"),  # tester28 F6
+    ("dropped_offers", "'offer.response' must be one of accepted, ...", "without the offer answer"),
+])
+async def test_a_part_left_off_an_accepted_event_is_named_by_the_agent(
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch, name: str, reason: str,
+    said: str,
 ) -> None:
-    """The adapter publishes a transaction whose handoff has no kind and lists the handoff in ``dropped_handoffs``:
-    the agent tells the clerk to open it again, and the event counts as sent."""
+    """The adapter publishes an event whose handoff has no kind, or whose offer answer is malformed, and lists the
+    part in ``dropped_handoffs`` / ``dropped_offers``: the agent tells the clerk to do it again, and the event counts
+    as sent."""
     stand_in, url = adapter
     (a,) = journal.append_many([ticket("A1")])
-    answer = {"success": True, "accepted": 1, "duplicates": 0, "dropped_handoffs": [{
-        "index": 0, "event_id": a, "code": "bad_field",
-        "reason": "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"}]}
+    answer = {"success": True, "accepted": 1, "duplicates": 0,
+              name: [{"index": 0, "event_id": a, "code": "bad_field", "reason": reason}]}
     stand_in.script = [lambda upload: web.json_response(answer)]
     from adapters.branch.agent import uploader
 
@@ -204,4 +210,4 @@ async def test_tester28_f6_a_handoff_left_off_an_accepted_transaction_is_named_b
     outcome = await upload_once(journal, url)
     assert outcome.progressed and journal.counts()["sent"] == 1
     ((event, fields),) = warnings
-    assert "without the handoff they asked for" in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
+    assert said in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}

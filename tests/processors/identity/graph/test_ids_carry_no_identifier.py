@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from processors.identity.graph.context import node_digest
-from processors.identity.graph.customer_merge import claimed_event
+from processors.identity.graph.claim_again import claimed_event
 from processors.identity.graph.messages.steps import Shared
 from processors.identity.graph.outputs import Merged, Refused, Send, Split
 from processors.identity.graph.state import CustomerState
@@ -185,7 +185,7 @@ def test_a_login_leaving_a_household_mailbox_told_without_an_event_carries_no_em
 @pytest.mark.parametrize("event_id", ["6c1f2a55-0000-4000-8000-000000000001", "alias~0123456789abcdef01234567"])
 def test_a_claim_token_gives_back_its_event_id_whether_it_carries_the_digest_or_the_key(
         key: str, event_id: str) -> None:
-    """``customer_merge._claim_again`` claims again with the claim's event id: read from this version's tokens
+    """``claim_again.claim_again`` claims again with the claim's event id: read from this version's tokens
     (the key's digest) and from those a state stored before (the key itself), with ``~`` in either part."""
     from processors.identity.graph.claim_node import claim_token
 

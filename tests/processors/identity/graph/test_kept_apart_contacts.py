@@ -5,7 +5,7 @@ counter visit carried both (the e-mail left with Marc, Sophie's phone): the link
 right, and the visit was shown on Marc's screen pop with neither pop listing anything as shared. The rule now, for
 every pair kept apart (a split, a rejected review, a refusal by weight or by a limit): the contact goes to the side
 its traits fit when they fit one side only, else to the customer of its highest-priority identifier (the one it
-reached first: ``customer_merge._belongs``), in every arrival order; the identifier through which the link was refused
+reached first: ``apart_side.belongs``), in every arrival order; the identifier through which the link was refused
 is flagged on both screen pops (``customer_steps.noted``, as after a rejected review). A contact that came before the
 split follows the same rule (``split_contacts.leaving``: its highest-priority identifier).
 """

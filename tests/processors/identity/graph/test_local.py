@@ -224,7 +224,7 @@ def test_the_corrupted_draws_whose_people_depended_on_arrival_order_agree(seed: 
     Now such a record makes its own customer and claims the identifiers it ranks first on, or was kept apart
     through (``graph/own_customer.py``). 4871: a copy of a claim that moved nothing reserved the phone again under
     its token, for good (``claim_node.on_claim``). 2660: the claim of "xnn"'s own customer on her e-mail was lost when
-    its owner merged with Ann's other customer before the dissolve was decided (``customer_merge._claim_again``)."""
+    its owner merged with Ann's other customer before the dissolve was decided (``claim_again.claim_again``)."""
     assert_corrupted_draw_agrees(seed, people, count)
 
 

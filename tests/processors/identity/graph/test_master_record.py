@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -101,6 +102,23 @@ CASES = [(channel, carried) for channel in CHANNELS for carried in IDENTIFIERS
          if not (channel == "call" and carried == "email")]
 
 
+# Every refused contact of the kind, in both arrival orders: a counter visit, a portal login or an IVR call (``CASES``)
+# of the namesake or a relative, with Jean's mobile or e-mail, dated after the export or days before it.
+REFUSED_CONTACTS = (
+    pytest.mark.parametrize("order", list(itertools.permutations(range(2))), ids=["record-first", "contact-first"]),
+    pytest.mark.parametrize("person", sorted(PEOPLE)),
+    pytest.mark.parametrize(("channel", "carried"), CASES, ids=[f"{c}-{k}" for c, k in CASES]),
+    pytest.mark.parametrize("minutes", [10, -3 * 24 * 60], ids=["after-export", "days-before-export"]),
+)
+
+
+def refused_contacts(test: Callable[..., None]) -> Callable[..., None]:
+    """``test`` parametrized by ``REFUSED_CONTACTS``, stacked as decorators written in that order."""
+    for mark in reversed(REFUSED_CONTACTS):
+        test = mark(test)
+    return test
+
+
 def holder(h: Harness) -> str:
     return root(h, h.customer("CUSTOMER_NUMBER", "C-880001") or "")
 
@@ -143,10 +161,7 @@ def test_the_namesakes_visit_is_on_no_screen_pop_of_the_holder_in_either_order()
                 assert holder(h) not in {root(h, customer) for customer in landed(h, event)}, order
 
 
-@pytest.mark.parametrize("order", list(itertools.permutations(range(2))), ids=["record-first", "contact-first"])
-@pytest.mark.parametrize("person", sorted(PEOPLE))
-@pytest.mark.parametrize(("channel", "carried"), CASES, ids=[f"{c}-{k}" for c, k in CASES])
-@pytest.mark.parametrize("minutes", [10, -3 * 24 * 60], ids=["after-export", "days-before-export"])
+@refused_contacts
 def test_no_refused_contacts_events_land_on_the_holders_screen_pop(
         channel: str, carried: str, person: str, minutes: int, order: tuple[int, ...]) -> None:
     """The kind of the sample: no event of a refused contact (counter visit, portal login, IVR call; the namesake or a
@@ -158,10 +173,7 @@ def test_no_refused_contacts_events_land_on_the_holders_screen_pop(
         assert holder(h) not in {root(h, customer) for customer in landed(h, event)}, event.schema
 
 
-@pytest.mark.parametrize("order", list(itertools.permutations(range(2))), ids=["record-first", "contact-first"])
-@pytest.mark.parametrize("person", sorted(PEOPLE))
-@pytest.mark.parametrize(("channel", "carried"), CASES, ids=[f"{c}-{k}" for c, k in CASES])
-@pytest.mark.parametrize("minutes", [10, -3 * 24 * 60], ids=["after-export", "days-before-export"])
+@refused_contacts
 def test_no_refused_contact_takes_the_holders_own_identifiers_on_any_channel(
         channel: str, carried: str, person: str, minutes: int, order: tuple[int, ...]) -> None:
     """The kind: a counter visit, a portal login or an IVR call of the namesake (the veto) or of a relative (another

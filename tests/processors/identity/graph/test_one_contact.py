@@ -6,7 +6,7 @@ own new e-mail, no name: the counter mapper publishes the visit's ``CounterTrans
 on its own: the first weighed the e-mail's ``join`` to Jean's customer (a review) and made the son's customer with
 it; the next met that customer and Jean's in an ``offer`` (3.9 bits, another review) and went to Jean. Now a customer
 an event of the contact made is the one of its other events with the same identifiers (``saga.contact_mark``,
-``customer_merge._own_side``), whatever the matcher decided, and an operator's decision moves the whole visit.
+``apart_side.own_side``), whatever the matcher decided, and an operator's decision moves the whole visit.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def test_in_any_interleaving_and_with_duplicates_the_contacts_follow_the_split()
 @pytest.mark.parametrize("kept_apart", [True, False], ids=["placed by the kept-apart rule", "stale read"])
 def test_only_an_apply_that_read_the_owner_before_the_split_goes_on(kept_apart: bool) -> None:
     """An ``apply`` of a contact carrying the moved account and the kept e-mail reaches the source after the split.
-    Placed there by the kept-apart rule (its traits fit the source only: ``customer_merge._belongs``; the account is
+    Placed there by the kept-apart rule (its traits fit the source only: ``apart_side.belongs``; the account is
     then in ``Apply.kept_apart``) it stays; sent by a saga that read the account as the source's, it goes on to the
     account's new customer, by its highest-priority identifier."""
     h = Harness()
