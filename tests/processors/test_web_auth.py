@@ -87,6 +87,7 @@ def identity_and_offers_app(tokens: dict[str, SecretStr]) -> faust.App:
     a let-through query answers 503 "not ready", which is past the token check)."""
     from types import SimpleNamespace
 
+    from bus.identifiers import IdentifierNormaliser
     from omnibus.cli import Composition
     from processors.identity import web as identity_web
     from processors.offers import web as offers_web
@@ -96,7 +97,8 @@ def identity_and_offers_app(tokens: dict[str, SecretStr]) -> faust.App:
     processor = SimpleNamespace(app=app, settings=settings, book=Composition().profile_book(),
                                 nodes=SimpleNamespace(name="identity-nodes"))
     identity_web.register_views(processor)  # type: ignore[arg-type]
-    offers_web.register_views(SimpleNamespace(app=app), tokens=tokens)  # type: ignore[arg-type]
+    normaliser = IdentifierNormaliser(settings.identifiers)  # the offers query's lookups and its served document
+    offers_web.register_views(SimpleNamespace(app=app, normaliser=normaliser), tokens=tokens)  # type: ignore[arg-type]
     return app
 
 
