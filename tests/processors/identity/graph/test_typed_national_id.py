@@ -97,7 +97,7 @@ def arrival(order: int, *groups: Published) -> Published:
 
 def carmens(h: Harness) -> str:
     carmen = h.customer("CUSTOMER_NUMBER", CARMEN["customer_id"])
-    assert carmen is not None and h.customer("NATIONAL_ID", CARMENS_DNI) == carmen
+    assert carmen is not None
     return carmen
 
 
