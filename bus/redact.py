@@ -45,7 +45,7 @@ from typing import Any
 # hold, for a display mask (``omnibus topics read``, ``omnibus deadletters show``); None: a generic name ("value")
 # whose kind the record says. The adapters leave properties so named off contact and handoff events
 # (``adapters.web.mapper``); ``pan`` (a card's primary account number) and ``nir`` (the French national ID) are
-# a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR's attribute, tester29 F10).
+# a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute, tester29 F10).
 SENSITIVE_FIELDS: dict[str, str | None] = {
     "phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
     "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",

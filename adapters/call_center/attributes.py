@@ -53,9 +53,10 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
     first attribute that is present (kinds none of whose attributes is present are left out).
 
     Another attribute named as a claimable key (``accountNumber``, ``iban``, ``customerNumber``, ``nationalId``,
-    ``dni``: ``CLAIMABLE_KEY_NAMES``) is left off: noted in ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``; never the value) and
-    counted (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose
-    never reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
+    ``dni``: ``CLAIMABLE_KEY_NAMES``) is left off: noted in ``left_out`` (attribute name -> reason, the answer's
+    ``dropped_traits``; never the value) and counted
+    (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose never
+    reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
     of record would move the caller's phone, call and handoff to that number's holder in identity (tester24 F3,
     tester25 F2); so would a national ID, which is no secret (tester29 F10)."""
     verified = settings.verified_record_attributes

@@ -13,7 +13,6 @@ es.nie), fed in every arrival order.
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from tests.adapters.web.support import web_settings
 from tests.bus.identifiers.support import identifier_settings
 from tests.processors.identity.graph.test_joint_holders import BUSINESS, CONTACTS, OBSERVED, feed, landed
 from tests.processors.identity.graph.test_keypad_customer_number import CALLED, EXPORTED
+from tests.processors.identity.graph.test_keypad_record_key import arrival
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
 
@@ -87,12 +87,6 @@ def call_giving_carmens_dni(**call_center: Any) -> Published:
     record.pop("Agent", None)
     record.pop("Queue", None)
     return _routed(map_ctr(record, context).events)
-
-
-def arrival(order: int, *groups: Published) -> Published:
-    """The ``order``-th permutation of ``groups``, in turn."""
-    chosen = list(itertools.permutations(groups))[order]
-    return [item for group in chosen for item in group]
 
 
 def carmens(h: Harness) -> str:
