@@ -2,9 +2,9 @@
 ``TaskAttributes``, Asterisk's caller id): the caller's number, the record keys a verifying contact flow wrote, the
 caller's traits, the agent's offer disposition and the handoff asked for.
 
-A record key (an account, card or customer number: ``bus.identifiers.kinds.RECORD_KEYS``) typed on the keypad is the
-caller's claim: it is read only under the attribute names the deployment declares verified
-(``CallCenterSettings.verified_record_attributes``; adapters/call_center/README.md).
+A key a master record holds (an account, card or customer number, a national ID: ``bus.identifiers.kinds.
+CLAIMABLE_KEYS``) typed on the keypad is the caller's claim: it is read only under the attribute names the deployment
+declares verified (``CallCenterSettings.verified_record_attributes``; adapters/call_center/README.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.errors import malformed, missing
-from bus.identifiers.kinds import ACCOUNT, CARD, CUSTOMER_NUMBER, RECORD_KEYS, SUPPLY_POINT
+from bus.identifiers.kinds import CLAIMABLE_KEYS, SUPPLY_POINT, label
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
 from bus.redact import SENSITIVE_FIELDS
@@ -31,43 +31,43 @@ def caller_number(raw: object) -> object:
     return raw
 
 
-# Attribute names that say they hold a record key (``bus.redact.SENSITIVE_FIELDS`` of the ``RECORD_KEYS`` kinds,
+# Attribute names that say they hold a claimable key (``bus.redact.SENSITIVE_FIELDS`` of the ``CLAIMABLE_KEYS`` kinds,
 # compared ``squashed``) -> its kind: ``accountNumber``, ``account_number``, ``iban``, ``cardNumber``, ``pan``,
-# ``customerNumber``, ``cust_no``...
-RECORD_KEY_NAMES: dict[str, str] = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
-                                    if kind is not None and kind in RECORD_KEYS}
-RECORD_KEY_WORDS = {ACCOUNT: "an account number", CARD: "a card number", CUSTOMER_NUMBER: "a customer number"}
+# ``customerNumber``, ``cust_no``, ``nationalId``, ``dni``, ``nie`` (tester29 F10: a DNI was ignored without a word)...
+CLAIMABLE_KEY_NAMES: dict[str, str] = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
+                                       if kind is not None and kind in CLAIMABLE_KEYS}
 VERIFIED_RECORD_SETTING = "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES"
 
 
 def unverified_record_key(kind: str) -> str:
-    """The ``dropped_traits`` reason of an attribute named as a record key of ``kind`` that the flow did not verify."""
-    return (f"{UNKNOWN_KEY}: {RECORD_KEY_WORDS[kind]} the contact flow did not verify, left off (read only under "
+    """The ``dropped_traits`` reason of an attribute named as a claimable key of ``kind`` that the flow did not
+    verify."""
+    return (f"{UNKNOWN_KEY}: {label(kind)} the contact flow did not verify, left off (read only under "
             f"the names {VERIFIED_RECORD_SETTING} gives for {kind}: a number typed on the keypad is the caller's "
             "claim)")
 
 
-
 def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSettings,
                          left_out: dict[str, str]) -> list[tuple[str, object]]:
-    """``(kind, value)`` of each record key kind ``settings.verified_record_attributes`` names: the value of its first
-    attribute that is present (kinds none of whose attributes is present are left out).
+    """``(kind, value)`` of each claimable key kind ``settings.verified_record_attributes`` names: the value of its
+    first attribute that is present (kinds none of whose attributes is present are left out).
 
-    Another attribute named as a record key (``accountNumber``, ``iban``, ``customerNumber``: ``RECORD_KEY_NAMES``) is
-    left off: noted in ``left_out`` (attribute name -> reason, the answer's ``dropped_traits``; never the value) and
-    counted (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose
-    never reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
+    Another attribute named as a claimable key (``accountNumber``, ``iban``, ``customerNumber``, ``nationalId``,
+    ``dni``: ``CLAIMABLE_KEY_NAMES``) is left off: noted in ``left_out`` (attribute name -> reason, the answer's
+    ``dropped_traits``; never the value) and counted
+    (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose never
+    reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
     of record would move the caller's phone, call and handoff to that number's holder in identity (tester24 F3,
-    tester25 F2)."""
+    tester25 F2); so would a national ID, which is no secret (tester29 F10)."""
     verified = settings.verified_record_attributes
     found: list[tuple[str, object]] = []
-    for kind in [kind for kind in RECORD_KEY_WORDS if kind in verified]:  # one order, however the setting is written
+    for kind in sorted(verified):  # one order, however the setting is written
         value = next((attributes[name] for name in verified[kind] if attributes.get(name) not in (None, "")), None)
         if value is not None:
             found.append((kind, value))
     listed = {name for names in verified.values() for name in names}
     for name, value in attributes.items():
-        named = RECORD_KEY_NAMES.get(_squashed(name))
+        named = CLAIMABLE_KEY_NAMES.get(_squashed(name))
         if named is not None and name not in listed and value not in (None, ""):
             left_out[name] = unverified_record_key(named)
             REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()

@@ -22,7 +22,7 @@ from pydantic import (
 
 from adapters.base.config import AdapterSettings
 from bus.config import TimeZoneName
-from bus.identifiers.kinds import RECORD_KEYS
+from bus.identifiers.kinds import CLAIMABLE_KEYS
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS
 from bus.settings_defaults import REPLACED_DEFAULT, ExtensibleDefaults
@@ -108,15 +108,16 @@ class CallCenterSettings(AdapterSettings):
     )
     verified_record_attributes: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
-        description="Record key kind (ACCOUNT, CARD, CUSTOMER_NUMBER: bus.identifiers.kinds.RECORD_KEYS) -> contact "
-        "attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding one that the contact flow verified "
-        "against the system of record (a PIN, a date of birth), first present wins, e.g. "
-        "{\"ACCOUNT\": [\"accountNumber\"], \"CUSTOMER_NUMBER\": [\"customerNumber\"]}. None by default: an account "
-        "or customer number typed on the keypad is the caller's claim, and identity links what comes with it (the "
-        "caller's phone, his call, his handoff) to its holder, so a caller who typed another customer's number moved "
-        "his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute named "
-        "as one (accountNumber, account_number, iban, cardNumber, customerNumber...) and not listed is left off, named "
-        "in the answer's dropped_traits and counted (omnibus_traits_rejected_total{code=\"unknown-key\"}).",
+        description="Claimable key kind (ACCOUNT, CARD, CUSTOMER_NUMBER, NATIONAL_ID: bus.identifiers.kinds."
+        "CLAIMABLE_KEYS) -> contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding one that "
+        "the contact flow verified against the system of record (a PIN, a date of birth), first present wins, e.g. "
+        "{\"ACCOUNT\": [\"accountNumber\"], \"NATIONAL_ID\": [\"verifiedDni\"]}. None by default: an account, "
+        "customer number or national ID typed on the keypad is the caller's claim, and identity links what comes with "
+        "it (the caller's phone, his call, his handoff) to its holder, so a caller who typed another customer's number "
+        "moved his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute "
+        "named as one (accountNumber, account_number, iban, cardNumber, customerNumber, nationalId, dni, nie...) and "
+        "not listed is left off, named in the answer's dropped_traits and counted "
+        "(omnibus_traits_rejected_total{code=\"unknown-key\"}).",
     )
     supply_point_attributes: tuple[str, ...] = Field(
         SUPPLY_POINT_ATTRIBUTES,
@@ -139,9 +140,9 @@ class CallCenterSettings(AdapterSettings):
     @field_validator("verified_record_attributes")
     @classmethod
     def _record_keys(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        unknown = sorted(set(value) - RECORD_KEYS)
+        unknown = sorted(set(value) - CLAIMABLE_KEYS)
         if unknown:
-            raise ValueError(f"not record key kinds {unknown}; known: {sorted(RECORD_KEYS)}")
+            raise ValueError(f"not claimable key kinds {unknown}; known: {sorted(CLAIMABLE_KEYS)}")
         return value
 
     @field_validator("trait_attributes")

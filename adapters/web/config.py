@@ -20,26 +20,27 @@ MAX_BATCH_BYTES = 500 * 1024
 OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 
 
-# Identify traits read as identifiers by default. No record key (an account number or IBAN, a card number, a customer
-# number: ``bus.identifiers.kinds.RECORD_KEYS``): one typed in a web form is the visitor's claim, not the system of
-# record's word, and identity links what comes with it to the record's holder, so a visitor who typed another
-# customer's number joined his login and e-mail to that customer's master record and took its one login place; the
-# real customer's login was then refused (tester25 F7; tests/processors/identity/graph/test_keypad_record_key.py,
-# test_customer_number.py). A portal whose back end writes the number it verified opts in with
-# OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"ACCOUNT": ["accountNumber"]}'.
+# Identify traits read as identifiers by default. No key a master record holds that anyone may type
+# (``bus.identifiers.kinds.CLAIMABLE_KEYS``: an account number or IBAN, a card number, a customer number, a national
+# ID): one typed in a web form is the visitor's claim, not the system of record's word, and identity links what comes
+# with it to the record's holder, so a visitor who typed another customer's number or DNI joined his login, e-mail and
+# phone to that customer's master record and took its one login place; the real customer's login then landed apart
+# (tester25 F7, tester29 F9; tests/processors/identity/graph/test_keypad_record_key.py, test_typed_national_id.py). A
+# portal whose back end writes the value it verified opts in with
+# OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"ACCOUNT": ["accountNumber"]}' (or NATIONAL_ID...).
 DEFAULT_IDENTIFIER_TRAITS: dict[str, tuple[str, ...]] = {
     "EMAIL": ("email",),
     "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
-    "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
     "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
 }
-# Trait spellings of a record key that the defaults do not read (those of ``bus.redact.SENSITIVE_FIELDS`` and these,
-# read by default before tester25 F7): one a deployment does not name is dropped and counted, and the answer's
-# dropped_traits names its kind and how to read it.
-RECORD_KEY_TRAITS: dict[str, tuple[str, ...]] = {
+# Trait spellings of a claimable key that the defaults do not read (those of ``bus.redact.SENSITIVE_FIELDS`` and these,
+# read by default before tester25 F7 and tester29 F9): one a deployment does not name is dropped and counted, and the
+# answer's dropped_traits names its kind and how to read it.
+CLAIMABLE_KEY_TRAITS: dict[str, tuple[str, ...]] = {
     "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),
     "CARD": ("cardNumber", "card_number"),
     "CUSTOMER_NUMBER": ("customerNumber", "customer_number"),
+    "NATIONAL_ID": ("nationalId", "national_id", "ssn"),
 }
 
 

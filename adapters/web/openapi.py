@@ -43,9 +43,9 @@ _MESSAGE = {
         "properties": {"type": "object"},
         "traits": {"type": "object", "description": (
             "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
-            f"{_DEFAULT_TRAITS}; a customer number only when the deployment adds it: a number typed in a web form is "
-            "the visitor's claim); names, birth date, address, country, language become standard traits; any other "
-            "key is dropped and named in dropped_traits. "
+            f"{_DEFAULT_TRAITS}; an account, card or customer number or a national ID only when the deployment adds "
+            "it: a value typed in a web form is the visitor's claim); names, birth date, address, country, language "
+            "become standard traits; any other key is dropped and named in dropped_traits. "
             "A national-format phone is read in the region of the traits' country, else the adapter's. "
             f"{VALUE_RULES}")},
         "context": {"type": "object"},

@@ -4,9 +4,10 @@
   deployment adds to them with a leading +), in ``traits`` or ``context.traits``. A national-format phone is read in
   the region of the traits' own ``country`` (tester16 F8).
 * Named and left off: a trait whose name says it holds an identifier (``bus.redact.SENSITIVE_FIELDS`` of
-  ``PROPERTY_IDENTIFIER_KINDS``, ``RECORD_KEY_TRAITS``; names compared ``squashed``) that those names do not give. The
-  answer's ``dropped_traits`` says how to read it (session 20 F5: a portal's ``customerNumber``); a record key
-  (account, card, customer number) typed in a web form is the visitor's claim, not read by default (tester25 F7).
+  ``PROPERTY_IDENTIFIER_KINDS``, ``CLAIMABLE_KEY_TRAITS``; names compared ``squashed``) that those names do not give.
+  The answer's ``dropped_traits`` says how to read it (session 20 F5: a portal's ``customerNumber``); a key a master
+  record holds (account, card, customer number, national ID) typed in a web form is the visitor's claim, not read by
+  default (tester25 F7, tester29 F9).
 * Kept off the events: properties named like an identifier are never copied onto contact and handoff events, which
   every subscriber reads (tester16 F6: an imei, an msisdn).
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.web.config import RECORD_KEY_TRAITS, WebSettings
+from adapters.web.config import CLAIMABLE_KEY_TRAITS, WebSettings
 from bus.identifiers import Found, IdentifierNormaliser
-from bus.identifiers.kinds import RECORD_KEYS, label
+from bus.identifiers.kinds import CLAIMABLE_KEYS, label
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, phone_region
 from bus.redact import SENSITIVE_FIELDS
@@ -27,9 +28,9 @@ from bus.redact import SENSITIVE_FIELDS
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
 # properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
 PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
-# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS`` and ``RECORD_KEY_TRAITS``, compared
-# ``squashed``): one that ``identifier_traits`` does not name is dropped with a reason saying how to read it (F5 of
-# session 20: a portal's ``customerNumber`` was dropped as an unknown trait).
+# Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS`` and ``CLAIMABLE_KEY_TRAITS``,
+# compared ``squashed``): one that ``identifier_traits`` does not name is dropped with a reason saying how to read it
+# (F5 of session 20: a portal's ``customerNumber`` was dropped as an unknown trait).
 IDENTIFIER_NAMES = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
                     if kind in PROPERTY_IDENTIFIER_KINDS}
 
@@ -39,13 +40,13 @@ def squashed(name: str) -> str:
     return "".join(character for character in name.casefold() if character.isalnum())
 
 
-IDENTIFIER_NAMES.update({squashed(name): kind for kind, names in RECORD_KEY_TRAITS.items() for name in names})
+IDENTIFIER_NAMES.update({squashed(name): kind for kind, names in CLAIMABLE_KEY_TRAITS.items() for name in names})
 
 
 def unread_identifier_reason(kind: str) -> str:
-    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a record key
-    (``RECORD_KEYS``) says it is the visitor's claim (tester25 F7)."""
-    if kind in RECORD_KEYS:
+    """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a key a
+    master record holds (``CLAIMABLE_KEYS``) says it is the visitor's claim (tester25 F7, tester29 F9)."""
+    if kind in CLAIMABLE_KEYS:
         return (f"{UNKNOWN_KEY}: {label(kind)} ({kind}) typed in a web form is the visitor's claim, left off "
                 "(read only under the names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's "
                 "back end verified: "
@@ -64,7 +65,7 @@ class TraitReader:
         self._identifier_names = frozenset(  # compared case-folded: ``IMEI``, ``Msisdn``
             [name for name, kind in SENSITIVE_FIELDS.items() if kind in PROPERTY_IDENTIFIER_KINDS]
             + [name.casefold() for names in settings.identifier_traits.values() for name in names]
-            + [name.casefold() for names in RECORD_KEY_TRAITS.values() for name in names])
+            + [name.casefold() for names in CLAIMABLE_KEY_TRAITS.values() for name in names])
 
     def identifiers(self, traits: dict[str, Any]) -> Found:
         """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections.

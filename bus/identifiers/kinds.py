@@ -26,6 +26,13 @@ USER_ID = "USER_ID"  # a web or app login: one per customer; the identity matche
 # where the deployment says its flow verified it (call center ``verified_record_attributes``, web ``identifier_traits``;
 # tester24 F3, tester25 F2, F7). Identity ranks a record's own on these (``processors.identity.rules.RECORD_KINDS``).
 RECORD_KEYS = frozenset({ACCOUNT, CARD, CUSTOMER_NUMBER})
+# The keys a master record holds that anyone may learn and type: a record key, and a national ID (a Spanish DNI is on
+# contracts, invoices and rental files, known to relatives; not a secret). Typed in a web form or given to an IVR, one
+# is the person's claim, not proof, and identity ranks a national ID above every other key (a master record's own), so
+# a visitor who typed another customer's DNI joined his login, e-mail and phone to that customer's master record and
+# took its one login place (tester29 F9). An adapter reads one only where the deployment says its flow verified it
+# (web ``identifier_traits``, call center ``verified_record_attributes``); a claimed one is left off and named.
+CLAIMABLE_KEYS = RECORD_KEYS | {NATIONAL_ID}
 SECRET_TYPES = frozenset({NATIONAL_ID, CARD})
 # Input names of a contract symbol: a bank integrator sends an IBAN as IBAN (tester14 M1); subscribers see ACCOUNT.
 ALIASES: dict[str, str] = {"IBAN": ACCOUNT}

@@ -63,7 +63,7 @@ def test_without_a_plus_the_value_replaces_the_default_and_what_it_left_out_is_n
     assert list(replaced_defaults(settings, WEB)) == [(TRAITS, list(DEFAULT_IDENTIFIER_TRAITS))]
     narrowed = web(monkeypatch, IDENTIFIER_TRAITS='{"EMAIL": ["email"], "PHONE": ["phone"]}')
     (named,) = replaced_defaults(narrowed, WEB)
-    assert "PHONE: mobile" in named[1] and "NATIONAL_ID" in named[1] and "EMAIL" not in named[1]
+    assert "PHONE: mobile" in named[1] and "DEVICE" in named[1] and "EMAIL" not in named[1]
 
 
 def test_a_setting_meant_to_replace_its_default_is_not_named(monkeypatch: pytest.MonkeyPatch) -> None:

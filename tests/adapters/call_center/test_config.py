@@ -54,12 +54,21 @@ def test_no_record_key_is_read_unless_the_deployment_names_the_attribute_its_flo
     assert settings.verified_record_attributes == {"ACCOUNT": ("accountNumber",)}
 
 
-def test_only_record_key_kinds_are_verified_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_claimable_key_kinds_are_verified_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
     monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES", '{"PHONE": ["callback"]}')
-    with pytest.raises(ConfigError, match=r"not record key kinds \['PHONE'\]; known: \['ACCOUNT', 'CARD', "
-                       r"'CUSTOMER_NUMBER'\]"):
+    with pytest.raises(ConfigError, match=r"not claimable key kinds \['PHONE'\]; known: \['ACCOUNT', 'CARD', "
+                       r"'CUSTOMER_NUMBER', 'NATIONAL_ID'\]"):
         load_component_settings(CallCenterSettings, ENV_PREFIX)
+
+
+def test_tester29_f10_a_national_id_the_ivr_verified_may_be_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F10: a Spanish bank's IVR identifies callers by DNI + PIN; the deployment names the attribute its flow stores
+    a DNI it checked against core banking in (refused before: only ACCOUNT, CARD, CUSTOMER_NUMBER)."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"a": {}}')
+    monkeypatch.setenv(f"{ENV_PREFIX}VERIFIED_RECORD_ATTRIBUTES", '+{"NATIONAL_ID": ["verifiedDni"]}')
+    settings = load_component_settings(CallCenterSettings, ENV_PREFIX)
+    assert settings.verified_record_attributes == {"NATIONAL_ID": ("verifiedDni",)}
 
 
 @pytest.mark.parametrize(("former", "says"), [

@@ -215,6 +215,20 @@ async def test_a_task_whose_offer_answer_is_malformed_is_published_and_the_answe
     assert (dropped.part, dropped.refusal.code) == ("offer", "malformed_field") and b"TaskAttributes" in (raw.value or b"")
 
 
+async def test_tester29_f10_a_national_id_the_flow_did_not_verify_is_named_in_the_answer(
+        client: TestClient, publisher: StandInPublisher) -> None:
+    """F10: a CTR whose IVR took a DNI (``nationalId``, ``dni``) answered without a word while the DNI was ignored:
+    both attributes are named with the setting that reads a verified one (never the value), the call is published."""
+    status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={
+        "nationalId": "51234567C", "dni": "51234567C"})]))
+    assert status == 200 and answer["accepted"] == 1
+    assert sorted((d["index"], d["trait"]) for d in answer["dropped_traits"]) == [(0, "dni"), (0, "nationalId")]
+    for dropped in answer["dropped_traits"]:
+        assert "a national ID the contact flow did not verify" in dropped["reason"]
+        assert "VERIFIED_RECORD_ATTRIBUTES gives for NATIONAL_ID" in dropped["reason"]
+    assert "51234567" not in json.dumps(answer) and len(publisher.submitted) == 1
+
+
 async def test_tester18_f9_a_trait_left_off_is_named_in_the_answer(client: TestClient, publisher: StandInPublisher) -> None:
     """An IVR birth date that is none was dropped silently: the answer names the key and why, never the value."""
     status, answer = await post(client, "/v1/connect/ctr", json.dumps([ctr(Attributes={"dateOfBirth": "1980-02-31"})]))

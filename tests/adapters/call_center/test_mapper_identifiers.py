@@ -171,7 +171,8 @@ def test_a_flow_naming_another_attribute_reads_it_and_leaves_the_unverified_one_
     assert record.dropped_traits is not None and set(record.dropped_traits) == {"customerNumber"}
 
 
-# Every spelling of a record key a contact flow may use (``bus.redact.SENSITIVE_FIELDS``), with its kind.
+# Every spelling of a claimable key (``bus.identifiers.kinds.CLAIMABLE_KEYS``) a contact flow may use
+# (``bus.redact.SENSITIVE_FIELDS``), with its kind.
 RECORD_KEY_SPELLINGS = [
     ("accountNumber", "ACCOUNT", "ACC-T25-0004"), ("account_number", "ACCOUNT", "ACC-T25-0004"),
     ("AccountNumber", "ACCOUNT", "ACC-T25-0004"), ("account", "ACCOUNT", "ACC-T25-0004"),
@@ -179,6 +180,9 @@ RECORD_KEY_SPELLINGS = [
     ("rib", "ACCOUNT", "FR7630006000011234567890189"), ("cardNumber", "CARD", "4970101234567893"),
     ("card_number", "CARD", "4970101234567893"), ("pan", "CARD", "4970101234567893"),
     ("customerNumber", "CUSTOMER_NUMBER", "C-770004"), ("cust_no", "CUSTOMER_NUMBER", "C-770004"),
+    # tester29 F10: a national ID the IVR took (a Spanish bank's DNI + PIN) was ignored without a word
+    *[(name, "NATIONAL_ID", "11010519491231002X") for name in (
+        "nationalId", "national_id", "NationalID", "dni", "DNI", "nie", "nif", "nir", "ssn", "id_number")],
 ]
 
 

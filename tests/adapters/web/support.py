@@ -15,7 +15,7 @@ from adapters.base.errors import RejectedInput
 from adapters.base.ingest import conforms
 from adapters.base.mapper import DroppedPart, MappedRecord
 from adapters.base.publisher import SubmitResult
-from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS, RECORD_KEY_TRAITS, WebSettings
+from adapters.web.config import CLAIMABLE_KEY_TRAITS, DEFAULT_IDENTIFIER_TRAITS, WebSettings
 from adapters.web.ingress import running_web_adapter
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
@@ -36,9 +36,12 @@ def message_id_of(contact_id: str) -> str:
     return contact_id.rpartition(":")[0]
 
 
-# A portal whose back end writes the account and card numbers it verified, under the spellings read by default before
-# tester25 F7 (adapters/web/config.py RECORD_KEY_TRAITS)
-VERIFYING_PORTAL = {**DEFAULT_IDENTIFIER_TRAITS, "ACCOUNT": RECORD_KEY_TRAITS["ACCOUNT"], "CARD": RECORD_KEY_TRAITS["CARD"]}
+# A portal whose back end writes the account and card numbers and the national ID it verified, under the spellings
+# read by default before tester25 F7 and tester29 F9 (adapters/web/config.py CLAIMABLE_KEY_TRAITS), in the order they
+# were read then (the order of the identifiers on an event; tests/adapters/web/test_encoded_bytes.py)
+VERIFYING_PORTAL = {"EMAIL": DEFAULT_IDENTIFIER_TRAITS["EMAIL"], "PHONE": DEFAULT_IDENTIFIER_TRAITS["PHONE"],
+                    "NATIONAL_ID": CLAIMABLE_KEY_TRAITS["NATIONAL_ID"], "DEVICE": DEFAULT_IDENTIFIER_TRAITS["DEVICE"],
+                    "ACCOUNT": CLAIMABLE_KEY_TRAITS["ACCOUNT"], "CARD": CLAIMABLE_KEY_TRAITS["CARD"]}
 
 
 def web_settings(**overrides: Any) -> WebSettings:

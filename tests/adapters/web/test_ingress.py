@@ -228,6 +228,22 @@ async def test_tester25_f7_a_typed_account_number_is_named_in_the_answer_and_the
     assert len(publisher.submitted) == 1
 
 
+async def test_tester29_f9_a_typed_national_id_is_named_in_the_answer_and_the_message_flows(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """F9: the intruder's identify with Carmen's DNI answered 200 while his login, e-mail and phone joined her master
+    record: the DNI is no longer read by default, and the answer names the trait and why (never the value)."""
+    message = {"type": "identify", "messageId": "t29-id-intruso", "userId": "u-intruso-001",
+               "traits": {"email": "intruso@example.es", "nationalId": "51234567C", "phone": "+34 622 001 222"}}
+    status, answer = await post_json(client, "/v1/identify", message)
+    assert status == 200 and answer["success"] is True
+    assert [(d["messageId"], d["trait"]) for d in answer["dropped_traits"]] == [("t29-id-intruso", "nationalId")]
+    reason = answer["dropped_traits"][0]["reason"]
+    assert "a national ID (NATIONAL_ID) typed in a web form is the visitor's claim" in reason
+    assert "IDENTIFIER_TRAITS" in reason and "51234567" not in json.dumps(answer)
+    assert len(publisher.submitted) == 1
+
+
 async def test_tester18_f9_a_trait_left_off_an_accepted_message_is_named_in_the_answer(
     client: TestClient, publisher: StandInPublisher
 ) -> None:

@@ -114,8 +114,8 @@ def test_f5_a_customer_number_trait_added_to_the_defaults_is_read_beside_the_ema
     assert not record.dropped_traits
 
 
-# Every spelling of a record key a portal may send, with its kind (adapters/web/config.py RECORD_KEY_TRAITS and
-# bus.redact.SENSITIVE_FIELDS): none is read by default (tester25 F7).
+# Every spelling of a claimable key a portal may send, with its kind (adapters/web/config.py CLAIMABLE_KEY_TRAITS and
+# bus.redact.SENSITIVE_FIELDS): none is read by default (tester25 F7, tester29 F9).
 TYPED_RECORD_KEYS = [
     ("account", "ACCOUNT", "ACC-T25-0004"), ("accountNumber", "ACCOUNT", "ACC-T25-0004"),
     ("account_number", "ACCOUNT", "ACC-T25-0004"), ("accountId", "ACCOUNT", "ACC-T25-0004"),
@@ -123,6 +123,10 @@ TYPED_RECORD_KEYS = [
     ("rib", "ACCOUNT", "FR7630006000011234567890189"), ("cardNumber", "CARD", "4970101234567893"),
     ("card_number", "CARD", "4970101234567893"), ("pan", "CARD", "4970101234567893"),
     ("customerNumber", "CUSTOMER_NUMBER", "C-770004"), ("customer_number", "CUSTOMER_NUMBER", "C-770004"),
+    # tester29 F9: a national ID is no secret; the defaults read nationalId, national_id, ssn before
+    *[(name, "NATIONAL_ID", "11010519491231002X") for name in (
+        "nationalId", "national_id", "ssn", "NationalID", "dni", "DNI", "nie", "nif", "nir", "id_number", "tax_id",
+        "passport_number")],
 ]
 
 

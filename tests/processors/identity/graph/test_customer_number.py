@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
@@ -56,17 +57,18 @@ def master_line(holder: str, line: int) -> list[tuple[Event, str]]:
     return [(out.event, out.topic) for out in mapped.events]
 
 
-def portal(message: dict[str, Any], minutes: int) -> list[tuple[Event, str]]:
+def portal(message: dict[str, Any], minutes: int, **web: Any) -> list[tuple[Event, str]]:
     """What the web adapter publishes for one Segment call (the tester's curl, a timestamp added)."""
     at = NIGHT + timedelta(hours=9, minutes=minutes)
-    mapper = SegmentMapper(web_settings(), TOPICS, IDENTIFIERS)
+    mapper = SegmentMapper(web_settings(**web), TOPICS, IDENTIFIERS)
     mapped = mapper({**message, "timestamp": at.isoformat()}, source="portal-web", received_at=at)
     return [(out.event, out.topic.removeprefix(f"{TOPICS.prefix}.")) for out in mapped.events]
 
 
-def login(user_id: str, email: str, first: str, last: str, minutes: int, **traits: str) -> list[tuple[Event, str]]:
+def login(user_id: str, email: str, first: str, last: str, minutes: int, web: dict[str, Any] | None = None,
+          **traits: str) -> list[tuple[Event, str]]:
     return portal({"type": "identify", "userId": user_id, "messageId": f"m-id-{user_id}",
-                   "traits": {"email": email, "firstName": first, "lastName": last, **traits}}, minutes)
+                   "traits": {"email": email, "firstName": first, "lastName": last, **traits}}, minutes, **(web or {}))
 
 
 def track(user_id: str, event: str, properties: dict[str, Any], minutes: int) -> list[tuple[Event, str]]:
@@ -131,10 +133,12 @@ def test_an_offer_declined_on_the_portal_is_declined_by_the_master_record() -> N
 
 def test_a_portal_login_never_evicts_the_banks_customer_number() -> None:
     """F16: Julie registers on the portal (her NIR, card and IBAN, another e-mail and phone): the login joins her
-    master record and her customer number stays on it, so the back office and the IVR still find her by it."""
+    master record and her customer number stays on it, so the back office and the IVR still find her by it. The
+    portal's back end verified her NIR at registration (read by default before tester29 F9, now its opt-in)."""
     h = bank()
     julie = h.customer("CUSTOMER_NUMBER", "C-5005")
     identify = login("ob-log-1", "log.person@bank-test.fr", "Julie", "Petit", minutes=1,
+                     web={"identifier_traits": {**DEFAULT_IDENTIFIER_TRAITS, "NATIONAL_ID": ("nationalId",)}},
                      nationalId=LINES["julie"]["national_id"], cardNumber=LINES["julie"]["card_number"],
                      iban=LINES["julie"]["iban"], phone="+33 6 98 76 54 32")
     feed(h, identify)
