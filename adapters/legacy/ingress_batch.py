@@ -31,6 +31,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
+from adapters.legacy.dropped import count_dropped, trait_tally, with_dropped
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.keys import key_parts, spelled_fields
 from adapters.legacy.layout import Layout
@@ -69,7 +70,7 @@ class BatchReport:
     not_remembered: bool = False
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
     # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
-    traits: DroppedTally = field(default_factory=lambda: DroppedTally(noun="trait"))
+    traits: DroppedTally = field(default_factory=trait_tally)
 
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
@@ -90,7 +91,7 @@ class BatchReport:
                 f"{changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
-        return ", ".join(part for part in (text, self.dropped.summary(), self.traits.summary(), forgotten) if part)
+        return with_dropped(text, self.dropped, self.traits, forgotten)
 
 
 def file_checksum(path: Path) -> str:
@@ -290,12 +291,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         self._note_revisions(batch, outcome)
         for index, error in outcome.refused:
             report.rejected[batch.items[index].native[0]] = error.reason
-        report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
-        for index, _ in outcome.accepted:  # counted once the line's events were acknowledged
-            number = batch.items[index].native[0]
-            for trait in self._left_out.get(number, {}):
-                report.traits.note(trait, number)
-                REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
+        # counted once the line's events were acknowledged
+        for trait in count_dropped(report.dropped, report.traits, outcome.accepted,
+                                   lambda index: batch.items[index].native[0], self._left_out):
+            REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
         self._left_out.clear()
 
     def _note_revisions(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:

@@ -309,6 +309,31 @@ def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_l
                                                                 "period_end_date"), invalid.output  # tester25 F4
 
 
+def test_tester29_f1_check_layout_prints_the_identifiers_and_traits_the_import_would_drop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester29 F1: the dry run printed ``0 rejected`` (rc 0) for an export whose import dropped an identifier on every
+    line; it prints the import's ``N identifiers dropped (TYPE n) on lines ...`` (never a value), exit 0 still: the
+    lines would be published."""
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens: nothing is published
+    layout = tmp_path / "accounts.json"
+    layout.write_text(json.dumps({
+        "name": "accounts", "format": "csv", "event": "AccountOpened", "delimiter": ";", "phone_region": "FR",
+        "fields": {"account_number": {"column": "COMPTE"}, "account_type": {"column": "TYPE"},
+                   "email": {"column": "EMAIL"}, "phone": {"column": "TEL"},
+                   "birth_date": {"column": "NAISSANCE", "type": "date", "format": "%d/%m/%Y"}}}))
+    export = tmp_path / "accounts.csv"
+    export.write_text("COMPTE;TYPE;EMAIL;TEL;NAISSANCE\n"
+                      "ACC-1;residential;paul@;06 12 34 56 78;31/02/1980\n"
+                      "ACC-2;residential;paule@example.fr;123;01/02/1980\n")
+    result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) "
+        "on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
+    assert "paul@" not in result.output and "123" not in result.output
+
+
 def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -1,0 +1,66 @@
+"""``check-layout``'s reading of sample lines: what the import would reject, and what it would publish without."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from adapters.legacy.cli import context
+from adapters.legacy.config import LegacySettings
+from adapters.legacy.layout import Layout, load_layout
+from adapters.legacy.layout_check import check_lines
+from bus.config import OmnibusSettings
+from tests.adapters.legacy.support import SAMPLES
+from tests.bus.identifiers.support import identifier_settings
+
+# tester29's core-banking export: one line per holder, DNIs that are digit runs (placeholders) on every line
+CORE_LAYOUT = Layout.model_validate({
+    "name": "core-clientes", "format": "csv", "event": "AccountOpened", "delimiter": ";",
+    "key": ["account_number", "customer_id"],
+    "fields": {"account_number": {"column": "IBAN"}, "iban": {"column": "IBAN"}, "customer_id": {"column": "NUM"},
+               "national_id": {"column": "NIF"}, "account_type": {"column": "TIPO"},
+               "birth_date": {"column": "FECHA_NAC", "type": "date", "format": "%d/%m/%Y"}},
+})
+CORE_HEADER = "NUM;NIF;IBAN;TIPO;FECHA_NAC\n"
+IBAN = "ES91 2100 0418 4502 0005 1332"
+
+
+def _settings(**identifiers: object) -> OmnibusSettings:
+    return OmnibusSettings(identifiers=identifier_settings(**identifiers))
+
+
+def test_tester29_f1_the_dry_run_counts_the_identifiers_the_import_would_drop(tmp_path: Path) -> None:
+    """tester29 F1: ``check-layout`` said ``5 would be published, 0 rejected`` (rc 0) of an export whose import then
+    dropped the national ID of every line. It now says so, in the import's words."""
+    export = tmp_path / "clientes.csv"
+    export.write_text(CORE_HEADER + "".join(f"C-10000{n};1234567{n}Z;{IBAN};corriente;12/04/1980\n"
+                                            for n in range(1, 6)))
+    settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
+    check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
+    assert check.summary("clientes.csv") == ("clientes.csv: 5 lines checked, 5 would be published, 0 rejected, "
+                                             "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6")
+    assert not check.rejected
+
+
+def test_the_dry_run_says_what_the_import_of_the_same_sample_says(tmp_path: Path) -> None:
+    """The import's summary of ``energy_accounts.csv`` (test_ingress_batch, tester15 F6: a phone on every line, an IBAN
+    and a birth date dropped) is the dry run's, line numbers and traits included."""
+    path = tmp_path / "a2.csv"
+    shutil.copy(SAMPLES / "energy_accounts.csv", path)
+    layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
+    check = check_lines(path, layout, context(_settings(), LegacySettings(state_dir=tmp_path), layout.phone_region))
+    imported = ("3 identifiers dropped (ACCOUNT 1, PHONE 2) on lines 2, 3, "
+                "2 traits dropped (birth_date 2) on lines 2, 3")  # as test_tester15_f6 asserts of import-batch
+    assert check.summary("a2.csv") == f"a2.csv: 2 lines checked, 2 would be published, 0 rejected, {imported}"
+
+
+def test_a_line_that_would_be_rejected_counts_nothing_dropped(tmp_path: Path) -> None:
+    """As the import counts only the lines it published: a rejected line's identifiers are not said dropped."""
+    export = tmp_path / "clientes.csv"
+    export.write_text(CORE_HEADER + f"C-100001;12345671Z;{IBAN};corriente;31/02/1980\n"
+                      "C-100002;12345672Z;;corriente;12/04/1980\n")  # no account number: rejected
+    settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
+    check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
+    assert check.summary("clientes.csv") == (
+        "clientes.csv: 2 lines checked, 1 would be published, 1 rejected, 1 identifier dropped (NATIONAL_ID 1) on "
+        "line 2, 1 trait dropped (birth_date 1) on line 2")
